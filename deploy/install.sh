@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# netloom install: idempotent. Installs the Debian packages netloom uses, the GoBGP API .proto
+# files (extracted, not installed), the npm dependencies, and builds the TypeScript.
+# Re-running it on a ready machine takes seconds. No systemd is assumed: nothing is started here.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root (sudo deploy/install.sh)" >&2; exit 1; fi
+
+PKGS=(openvswitch-switch openvswitch-common etcd-server etcd-client gobgpd bird2 docker.io podman
+      containernetworking-plugins iproute2 iputils-ping ethtool tcpdump iperf3 qperf busybox-static
+      hyperfine netcat-openbsd curl bc procps psmisc bridge-utils jq util-linux)
+
+step "Debian packages (${#PKGS[@]})"
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  note "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Keep package scripts from starting daemons: netloom starts every daemon itself.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  note "done"
+else
+  note "all present"
+fi
+
+step "GoBGP API .proto files"
+PROTO_DIR="$ROOT/proto/gobgp"
+if [ ! -f "$PROTO_DIR/gobgp.proto" ]; then
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && apt-get download golang-github-osrg-gobgp-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get download golang-github-osrg-gobgp-dev >/dev/null; })
+  dpkg-deb -x "$tmp"/golang-github-osrg-gobgp-dev_*.deb "$tmp/x"
+  mkdir -p "$PROTO_DIR"
+  cp "$tmp"/x/usr/share/gocode/src/github.com/osrg/gobgp/api/*.proto "$PROTO_DIR/"
+  note "extracted $(ls "$PROTO_DIR" | wc -l) files into proto/gobgp"
+else
+  note "present"
+fi
+
+step "npm dependencies"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  note "up to date"
+fi
+
+step "build (tsc)"
+npx tsc -p tsconfig.json
+note "built into dist/"
+step "ready"

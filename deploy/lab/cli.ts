@@ -1,0 +1,129 @@
+/** `netloom-lab`: a lab of simulated hosts on one machine, each a network namespace with its own OVS. */
+import { spawnSync } from 'node:child_process';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import YAML from 'yaml';
+import { errorMessage, NetloomError } from '../../lib/errors';
+import { DEFAULT_LAB } from './plan';
+import { requireState } from './state';
+import { labAttach, labDetach, labDown, labStatus, labUp, LabStatus, resolveTarget } from './lab';
+
+function intArg(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const progress = (msg: string): void => {
+  process.stderr.write(`[netloom-lab] ${msg}\n`);
+};
+
+function labName(cmd: Command): string {
+  return (cmd.optsWithGlobals() as { lab: string }).lab;
+}
+
+function printStatus(s: LabStatus): void {
+  const lines: string[] = [];
+  lines.push(`lab ${s.name}${s.complete ? '' : ' (INCOMPLETE: run down, then up)'}`);
+  lines.push(`underlay ${s.underlay.netns}: mgmt ${s.underlay.mgmtSubnet} (root ${s.underlay.rootIp}), data ${s.underlay.dataSubnet}; tor ${s.tor.netns} ${s.tor.dataIp}`);
+  lines.push('');
+  lines.push(['HOST', 'NETNS', 'MGMT IP', 'DATA IP', 'OVSDB', 'VSWITCHD', 'HEALTH', 'OVS RUNDIR'].join('\t'));
+  for (const h of s.hosts) {
+    lines.push([h.name, h.netns, h.mgmtIp, h.dataIp, h.pids.ovsdbServer ?? '-', h.pids.ovsVswitchd ?? '-', h.healthy ? 'ok' : 'DOWN', h.ovsRunDir].join('\t'));
+  }
+  if (s.containers.length > 0) {
+    lines.push('');
+    lines.push(['CONTAINER', 'HOST', 'NETNS', 'IP', 'VLAN'].join('\t'));
+    for (const c of s.containers) lines.push([c.name, c.host, c.netns, c.ip, c.vlan ?? '-'].join('\t'));
+  }
+  lines.push('');
+  lines.push(['ETCD', 'PID', 'ENDPOINT', 'HEALTH'].join('\t'));
+  for (const m of s.etcd.members) lines.push([m.name, m.pid ?? '-', m.endpoint, m.healthy ? 'ok' : 'DOWN'].join('\t'));
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export function buildCli(): Command {
+  const program = new Command('netloom-lab')
+    .description('A lab of simulated netloom hosts on one machine: each host a network namespace with its own Open vSwitch, joined by an underlay')
+    .option('--lab <name>', 'lab name (several labs can coexist)', process.env.NETLOOM_LAB ?? DEFAULT_LAB)
+    .enablePositionalOptions()
+    .showHelpAfterError();
+
+  program
+    .command('up')
+    .description('create the underlay, the tor, N hosts with OVS, and an etcd cluster (keeps a healthy lab of the same shape)')
+    .option('--hosts <n>', 'number of hosts', intArg('--hosts', 1, 50), 2)
+    .addOption(new Option('--etcd-members <n>', 'etcd cluster size').choices(['1', '3']).default('1'))
+    .action(async (o: { hosts: number; etcdMembers: string }, cmd: Command) => {
+      await labUp({ name: labName(cmd), hosts: o.hosts, etcdMembers: o.etcdMembers === '3' ? 3 : 1, progress });
+    });
+
+  program
+    .command('down')
+    .description('remove everything up made: daemons, namespaces, links and files (also after a crash or a partial up)')
+    .action(async (_o: unknown, cmd: Command) => {
+      await labDown(labName(cmd), { progress });
+    });
+
+  program
+    .command('status')
+    .description('hosts, containers and etcd members with their health')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
+    .action(async (o: { output: string }, cmd: Command) => {
+      const s = await labStatus(labName(cmd));
+      if (o.output === 'json') process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      else if (o.output === 'yaml') process.stdout.write(YAML.stringify(s));
+      else printStatus(s);
+    });
+
+  program
+    .command('exec')
+    .description("run a command in a host's, a container's, the underlay's or the tor's namespace, with that host's OVS environment")
+    .argument('<name>', 'host, container, underlay or tor')
+    .argument('<command...>', 'the command (put -- before it)')
+    .passThroughOptions()
+    .action((name: string, command: string[], _o: unknown, cmd: Command) => {
+      const state = requireState(labName(cmd));
+      const t = resolveTarget(state, name);
+      const argv = command[0] === '--' ? command.slice(1) : command;
+      if (argv.length === 0) throw new NetloomError('INVALID_ARGUMENT', 'exec needs a command after --', { field: 'command' });
+      const r = spawnSync('ip', ['netns', 'exec', t.netns, ...argv], { stdio: 'inherit', env: t.env });
+      if (r.error) throw new NetloomError('COMMAND_FAILED', `could not run ${argv[0] ?? ''}: ${r.error.message}`);
+      process.exitCode = r.status ?? 1;
+    });
+
+  program
+    .command('attach')
+    .description("plug a container namespace into a host's OVS bridge by hand (NORMAL forwarding)")
+    .argument('<host>', 'host name, e.g. host1')
+    .argument('<container>', 'container name')
+    .requiredOption('--ip <cidr>', 'address with prefix, e.g. 10.1.1.2/24')
+    .option('--vlan <tag>', 'access VLAN tag on the OVS port', intArg('--vlan', 1, 4094))
+    .option('--bridge <name>', 'OVS bridge', 'br-int')
+    .action(async (host: string, container: string, o: { ip: string; vlan?: number; bridge: string }, cmd: Command) => {
+      const c = await labAttach({ labName: labName(cmd), host, container, ip: o.ip, bridge: o.bridge, ...(o.vlan !== undefined ? { vlan: o.vlan } : {}) });
+      process.stdout.write(`${c.name}\t${c.host}\t${c.ip}\n`);
+    });
+
+  program
+    .command('detach')
+    .description('remove a container made by attach')
+    .argument('<container>', 'container name')
+    .action(async (container: string, _o: unknown, cmd: Command) => {
+      await labDetach(labName(cmd), container);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    process.stderr.write(`netloom-lab: ${errorMessage(e)}\n`);
+    process.exitCode = e instanceof NetloomError && e.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  }
+}
+
+if (require.main === module) void main(process.argv);

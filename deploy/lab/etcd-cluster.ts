@@ -1,0 +1,75 @@
+/** A local etcd cluster of 1 or 3 members, each a daemon we start and stop by recorded PID. */
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { run, spawnDaemon } from '../../lib/exec';
+import { waitFor } from '../../lib/clock';
+import { stopProcess } from '../../lib/process';
+import type { EtcdMemberPlan } from './plan';
+
+export function etcdClusterString(members: readonly EtcdMemberPlan[]): string {
+  return members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+}
+
+/** Start one member; returns its PID. `token` keeps separate clusters from joining each other. */
+export function startEtcdMember(member: EtcdMemberPlan, all: readonly EtcdMemberPlan[], token: string, logDir: string): number {
+  mkdirSync(member.dataDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  const clientPort = new URL(member.clientUrl).port;
+  const fd = openSync(`${logDir}/${member.name}.log`, 'a');
+  try {
+    return spawnDaemon(
+      'etcd',
+      [
+        '--name', member.name,
+        '--data-dir', member.dataDir,
+        '--listen-client-urls', `${member.clientUrl},http://127.0.0.1:${clientPort}`,
+        '--advertise-client-urls', member.clientUrl,
+        '--listen-peer-urls', member.peerUrl,
+        '--initial-advertise-peer-urls', member.peerUrl,
+        '--initial-cluster', etcdClusterString(all),
+        '--initial-cluster-token', token,
+        '--initial-cluster-state', 'new',
+        '--heartbeat-interval', '100',
+        '--election-timeout', '1000',
+        '--logger', 'zap',
+        '--log-level', 'warn',
+      ],
+      { logFd: fd },
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** etcdctl's view of each endpoint's health. */
+export async function etcdHealth(endpoints: readonly string[]): Promise<Array<{ endpoint: string; healthy: boolean }>> {
+  const r = await run('etcdctl', ['--endpoints', endpoints.join(','), 'endpoint', 'health', '-w', 'json', '--command-timeout=3s'], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+    allowFailure: true,
+    timeoutMs: 15_000,
+  });
+  try {
+    const parsed = JSON.parse(r.stdout) as Array<{ endpoint: string; health: boolean }>;
+    return parsed.map((p) => ({ endpoint: p.endpoint, healthy: p.health }));
+  } catch {
+    return endpoints.map((endpoint) => ({ endpoint, healthy: false }));
+  }
+}
+
+export async function etcdMemberCount(endpoints: readonly string[]): Promise<number> {
+  const r = await run('etcdctl', ['--endpoints', endpoints.join(','), 'member', 'list', '-w', 'json'], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+    timeoutMs: 15_000,
+  });
+  return ((JSON.parse(r.stdout) as { members?: unknown[] }).members ?? []).length;
+}
+
+export async function waitEtcdHealthy(endpoints: readonly string[], timeoutMs = 20_000): Promise<void> {
+  await waitFor(`etcd at ${endpoints.join(',')} to be healthy`, async () => (await etcdHealth(endpoints)).every((h) => h.healthy), {
+    timeoutMs,
+    intervalMs: 200,
+  });
+}
+
+export async function stopEtcdMember(pid: number): Promise<void> {
+  await stopProcess(pid, 'etcd');
+}

@@ -1,0 +1,301 @@
+/**
+ * The lab of simulated hosts: bring it up, take it down, report on it, run commands in it and plug
+ * containers into a host's switch. Every resource is recorded in the state file before it is made.
+ */
+import { rmSync } from 'node:fs';
+import { run } from '../../lib/exec';
+import { isAlive, stopProcess } from '../../lib/process';
+import { NetloomError } from '../../lib/errors';
+import { containerNetns, containerVethName, HostPlan, LabPlan, planLab, validateContainerName, LAB_ROOT } from './plan';
+import { ContainerState, LabState, loadState, newState, requireState, saveState } from './state';
+import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
+import { ovsEnv, ovsHealthy, ovsPids, startOvs, stopOvs } from './ovs-instance';
+import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
+
+export type Progress = (msg: string) => void;
+const quiet: Progress = () => undefined;
+
+export interface UpOptions {
+  name: string;
+  hosts: number;
+  etcdMembers: 1 | 3;
+  root?: string;
+  progress?: Progress;
+}
+
+export function etcdEndpoints(plan: LabPlan): string[] {
+  return plan.etcd.map((m) => m.clientUrl);
+}
+
+/** Bring a lab up. A healthy lab of the same shape is kept as it is; anything else is replaced. */
+export async function labUp(opts: UpOptions): Promise<LabState> {
+  const progress = opts.progress ?? quiet;
+  const root = opts.root ?? LAB_ROOT;
+  const plan = planLab({ name: opts.name, hosts: opts.hosts, etcdMembers: opts.etcdMembers }, root);
+  const existing = loadState(opts.name, root);
+  if (existing) {
+    const same = existing.complete && existing.plan.hosts.length === plan.hosts.length && existing.plan.etcd.length === plan.etcd.length;
+    if (same && (await labHealthy(existing))) {
+      progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
+      return existing;
+    }
+    progress(`replacing the existing lab "${opts.name}"`);
+    await labDown(opts.name, { root, progress });
+  }
+  const state = newState(plan);
+  saveState(state);
+  try {
+    progress(`underlay ${plan.underlayNetns}: management ${plan.mgmtSubnet}, data ${plan.dataSubnet}`);
+    await makeNetns(state, plan.underlayNetns);
+    await addBridge('br-mgmt', plan.underlayNetns);
+    await addBridge('br-data', plan.underlayNetns);
+
+    state.rootLinks.push(plan.rootVeth);
+    saveState(state);
+    await addVeth(plan.rootVeth, undefined, `${plan.prefix}root-m`, plan.underlayNetns);
+    await setMaster(`${plan.prefix}root-m`, 'br-mgmt', plan.underlayNetns);
+    await linkUp(`${plan.prefix}root-m`, plan.underlayNetns);
+    await addAddr(plan.rootVeth, `${plan.rootMgmtIp}/${plan.prefixLen}`);
+    await linkUp(plan.rootVeth);
+
+    progress(`tor ${plan.torNetns}: ${plan.torDataIp}`);
+    await makeNetns(state, plan.torNetns);
+    await plugIntoUnderlay(plan, plan.torNetns, 'eth0', plan.torPeer, 'br-data', `${plan.torDataIp}/${plan.prefixLen}`);
+
+    for (const h of plan.hosts) await makeNetns(state, h.netns);
+    await Promise.all(
+      plan.hosts.map(async (h) => {
+        await plugIntoUnderlay(plan, h.netns, 'eth0', h.mgmtPeer, 'br-mgmt', `${h.mgmtIp}/${plan.prefixLen}`);
+        await plugIntoUnderlay(plan, h.netns, 'eth1', h.dataPeer, 'br-data', undefined);
+      }),
+    );
+    for (const h of plan.hosts) state.ovsDirs.push(h.ovsDir);
+    saveState(state);
+    await Promise.all(
+      plan.hosts.map(async (h) => {
+        const inst = await startOvs(h.ovsDir, h.netns);
+        state.pids.push({ role: `${h.name}/ovsdb-server`, pid: inst.ovsdbPid, program: 'ovsdb-server' });
+        state.pids.push({ role: `${h.name}/ovs-vswitchd`, pid: inst.vswitchdPid, program: 'ovs-vswitchd' });
+        progress(`${h.name}: netns ${h.netns}, mgmt ${h.mgmtIp}, data ${h.dataIp}, OVS ${inst.vswitchdPid}`);
+      }),
+    );
+    saveState(state);
+
+    progress(`etcd: ${plan.etcd.length} member(s)`);
+    const token = `${plan.name}-${Date.now().toString(36)}`;
+    for (const m of plan.etcd) {
+      const pid = startEtcdMember(m, plan.etcd, token, `${plan.dir}/log`);
+      state.pids.push({ role: m.name, pid, program: 'etcd' });
+      saveState(state);
+    }
+    await waitEtcdHealthy(etcdEndpoints(plan), 30_000);
+    state.complete = true;
+    saveState(state);
+    progress(`lab "${plan.name}" is up`);
+    return state;
+  } catch (e) {
+    progress(`up failed: ${(e as Error).message}; cleaning up`);
+    await labDown(opts.name, { root, progress: quiet });
+    throw e;
+  }
+}
+
+async function makeNetns(state: LabState, name: string): Promise<void> {
+  if (!state.netns.includes(name)) state.netns.push(name);
+  saveState(state);
+  await addNetns(name);
+}
+
+async function plugIntoUnderlay(plan: LabPlan, netns: string, ifname: string, peer: string, bridge: string, cidr: string | undefined): Promise<void> {
+  await addVeth(ifname, netns, peer, plan.underlayNetns);
+  await setMaster(peer, bridge, plan.underlayNetns);
+  await linkUp(peer, plan.underlayNetns);
+  if (cidr) await addAddr(ifname, cidr, netns);
+  await linkUp(ifname, netns);
+}
+
+/** Remove everything the state file records; safe after a crash, a partial up, or twice. */
+export async function labDown(name: string, opts: { root?: string; progress?: Progress } = {}): Promise<boolean> {
+  const progress = opts.progress ?? quiet;
+  const state = loadState(name, opts.root ?? LAB_ROOT);
+  if (!state) {
+    progress(`no lab "${name}" to remove`);
+    return false;
+  }
+  for (const p of [...state.pids].reverse()) {
+    if (p.program === 'ovs-vswitchd' || p.program === 'ovsdb-server') continue; // stopped with their instance below
+    await stopProcess(p.pid, p.program);
+  }
+  await Promise.all(state.ovsDirs.map((d) => stopOvs(d)));
+  // PIDs recorded for OVS before a crash may differ from the pidfiles: stop those too.
+  for (const p of state.pids) if (isAlive(p.pid)) await stopProcess(p.pid, p.program);
+  for (const c of state.containers) await delNetns(c.netns);
+  for (const ns of [...state.netns].reverse()) await delNetns(ns);
+  for (const l of state.rootLinks) await delLink(l);
+  rmSync(state.plan.dir, { recursive: true, force: true });
+  progress(`lab "${name}" removed`);
+  return true;
+}
+
+export interface HostStatus {
+  name: string;
+  netns: string;
+  mgmtIp: string;
+  dataIp: string;
+  ovsRunDir: string;
+  pids: { ovsdbServer: number | null; ovsVswitchd: number | null };
+  healthy: boolean;
+}
+
+export interface LabStatus {
+  name: string;
+  complete: boolean;
+  underlay: { netns: string; mgmtSubnet: string; dataSubnet: string; rootIp: string };
+  tor: { netns: string; dataIp: string };
+  hosts: HostStatus[];
+  containers: ContainerState[];
+  etcd: { endpoints: string[]; members: Array<{ name: string; pid: number | null; endpoint: string; healthy: boolean }> };
+}
+
+export async function labStatus(name: string, root: string = LAB_ROOT): Promise<LabStatus> {
+  const state = requireState(name, root);
+  const plan = state.plan;
+  const hosts = await Promise.all(
+    plan.hosts.map(async (h): Promise<HostStatus> => {
+      const pids = ovsPids(h.ovsDir);
+      const nsOk = await netnsExists(h.netns);
+      const healthy = nsOk && (await ovsHealthy({ dir: h.ovsDir, netns: h.netns, env: ovsEnv(h.ovsDir) }));
+      return {
+        name: h.name,
+        netns: h.netns,
+        mgmtIp: h.mgmtIp,
+        dataIp: h.dataIp,
+        ovsRunDir: `${h.ovsDir}/run`,
+        pids: { ovsdbServer: pids.ovsdb ?? null, ovsVswitchd: pids.vswitchd ?? null },
+        healthy,
+      };
+    }),
+  );
+  const health = await etcdHealth(etcdEndpoints(plan));
+  return {
+    name: plan.name,
+    complete: state.complete,
+    underlay: { netns: plan.underlayNetns, mgmtSubnet: plan.mgmtSubnet, dataSubnet: plan.dataSubnet, rootIp: plan.rootMgmtIp },
+    tor: { netns: plan.torNetns, dataIp: plan.torDataIp },
+    hosts,
+    containers: state.containers,
+    etcd: {
+      endpoints: etcdEndpoints(plan),
+      members: plan.etcd.map((m) => {
+        const rec = state.pids.find((p) => p.role === m.name);
+        return {
+          name: m.name,
+          pid: rec && isAlive(rec.pid) ? rec.pid : null,
+          endpoint: m.clientUrl,
+          healthy: health.find((x) => x.endpoint === m.clientUrl)?.healthy ?? false,
+        };
+      }),
+    },
+  };
+}
+
+export async function labHealthy(state: LabState): Promise<boolean> {
+  try {
+    const s = await labStatus(state.plan.name, state.plan.dir.slice(0, state.plan.dir.lastIndexOf('/')));
+    return s.hosts.every((h) => h.healthy) && s.etcd.members.every((m) => m.healthy);
+  } catch {
+    return false;
+  }
+}
+
+export function findHost(plan: LabPlan, host: string): HostPlan {
+  const h = plan.hosts.find((x) => x.name === host || x.netns === host);
+  if (!h) throw new NetloomError('NOT_FOUND', `no host "${host}" in lab "${plan.name}" (hosts: ${plan.hosts.map((x) => x.name).join(', ')})`, { field: 'host' });
+  return h;
+}
+
+/** Where `name` (a host, a container, `underlay` or `tor`) runs: its namespace and environment. */
+export function resolveTarget(state: LabState, name: string): { netns: string; env: NodeJS.ProcessEnv } {
+  const plan = state.plan;
+  const container = state.containers.find((c) => c.name === name);
+  if (container) return { netns: container.netns, env: ovsEnv(findHost(plan, container.host).ovsDir) };
+  if (name === 'underlay') return { netns: plan.underlayNetns, env: process.env };
+  if (name === 'tor') return { netns: plan.torNetns, env: process.env };
+  const h = plan.hosts.find((x) => x.name === name || x.netns === name);
+  if (h) return { netns: h.netns, env: ovsEnv(h.ovsDir) };
+  const names = [...plan.hosts.map((x) => x.name), ...state.containers.map((c) => c.name), 'underlay', 'tor'];
+  throw new NetloomError('NOT_FOUND', `no host or container "${name}" in lab "${plan.name}" (known: ${names.join(', ')})`, { field: 'name' });
+}
+
+export interface AttachOptions {
+  host: string;
+  container: string;
+  ip: string;
+  vlan?: number;
+  bridge?: string;
+  root?: string;
+  labName: string;
+}
+
+/**
+ * Plug a container namespace into a host's OVS bridge by hand (standalone bridge, NORMAL
+ * forwarding), with the userspace-datapath checksum fix applied inside the container.
+ */
+export async function labAttach(opts: AttachOptions): Promise<ContainerState> {
+  validateContainerName(opts.container);
+  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(opts.ip)) {
+    throw new NetloomError('INVALID_ARGUMENT', `--ip must be an IPv4 address with prefix length, like 10.1.1.2/24; got "${opts.ip}"`, { field: 'ip' });
+  }
+  if (opts.vlan !== undefined && (!Number.isInteger(opts.vlan) || opts.vlan < 1 || opts.vlan > 4094)) {
+    throw new NetloomError('INVALID_ARGUMENT', `--vlan must be 1..4094, got ${opts.vlan}`, { field: 'vlan' });
+  }
+  const state = requireState(opts.labName, opts.root ?? LAB_ROOT);
+  const host = findHost(state.plan, opts.host);
+  if (state.containers.some((c) => c.name === opts.container)) {
+    throw new NetloomError('ALREADY_EXISTS', `container "${opts.container}" already exists in lab "${state.plan.name}"`, { field: 'container' });
+  }
+  const bridge = opts.bridge ?? 'br-int';
+  const c: ContainerState = {
+    name: opts.container,
+    host: host.name,
+    netns: containerNetns(state.plan, opts.container),
+    hostVeth: containerVethName(host.name, opts.container),
+    ip: opts.ip,
+    ...(opts.vlan !== undefined ? { vlan: opts.vlan } : {}),
+  };
+  state.containers.push(c);
+  saveState(state);
+  const env = ovsEnv(host.ovsDir);
+  try {
+    await addNetns(c.netns);
+    await addVeth(c.hostVeth, host.netns, 'eth0', c.netns);
+    await addAddr('eth0', c.ip, c.netns);
+    await linkUp('eth0', c.netns);
+    await linkUp(c.hostVeth, host.netns);
+    await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: c.netns });
+    await run('ovs-vsctl', ['--timeout=10', '--may-exist', 'add-br', bridge, '--', 'set', 'bridge', bridge, 'datapath_type=netdev'], { netns: host.netns, env });
+    await linkUp(bridge, host.netns);
+    await run(
+      'ovs-vsctl',
+      ['--timeout=10', '--may-exist', 'add-port', bridge, c.hostVeth, ...(opts.vlan !== undefined ? ['--', 'set', 'port', c.hostVeth, `tag=${opts.vlan}`] : [])],
+      { netns: host.netns, env },
+    );
+    return c;
+  } catch (e) {
+    await labDetach(opts.labName, opts.container, opts.root);
+    throw e;
+  }
+}
+
+/** Remove a container: its OVS port, veth and namespace. */
+export async function labDetach(labName: string, container: string, root?: string): Promise<void> {
+  const state = requireState(labName, root ?? LAB_ROOT);
+  const c = state.containers.find((x) => x.name === container);
+  if (!c) throw new NetloomError('NOT_FOUND', `no container "${container}" in lab "${labName}"`, { field: 'container' });
+  const host = findHost(state.plan, c.host);
+  await run('ovs-vsctl', ['--timeout=10', '--if-exists', 'del-port', c.hostVeth], { netns: host.netns, env: ovsEnv(host.ovsDir), allowFailure: true });
+  await delNetns(c.netns);
+  await delLink(c.hostVeth, host.netns);
+  state.containers = state.containers.filter((x) => x.name !== container);
+  saveState(state);
+}

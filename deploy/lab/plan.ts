@@ -1,0 +1,156 @@
+/**
+ * The lab's layout as plain data: names, addresses and ports follow from the lab's name, its index
+ * and the host count alone, so `up`, `down`, `status` and the tests all agree without asking the
+ * system. Pure; no I/O.
+ *
+ *   root netns ── <root veth> ──┐
+ *                               │  underlay netns: Linux bridges br-mgmt and br-data
+ *   hostN netns: eth0 ──────────┤  (br-mgmt carries control traffic: etcd, netmaster, agents)
+ *                eth1 ──────────┤  (br-data carries the fabric: VLAN-tagged frames, VXLAN, BGP)
+ *   tor netns:   eth0 ──────────┘  (on br-data; the BGP peer of later issues)
+ */
+import { NetloomError } from '../../lib/errors';
+
+export const DEFAULT_LAB = 'netloom';
+export const LAB_ROOT = process.env.NETLOOM_LAB_ROOT ?? '/run/netloom-lab';
+export const MAX_HOSTS = 50;
+
+export interface LabPlanInput {
+  name: string;
+  hosts: number;
+  etcdMembers: 1 | 3;
+}
+
+export interface HostPlan {
+  name: string;
+  netns: string;
+  mgmtIp: string;
+  dataIp: string;
+  /** underlay-side veth names for eth0 (mgmt) and eth1 (data) */
+  mgmtPeer: string;
+  dataPeer: string;
+  ovsDir: string;
+}
+
+export interface EtcdMemberPlan {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  dataDir: string;
+}
+
+export interface LabPlan {
+  name: string;
+  index: number;
+  dir: string;
+  stateFile: string;
+  prefix: string;
+  underlayNetns: string;
+  torNetns: string;
+  mgmtSubnet: string;
+  dataSubnet: string;
+  prefixLen: 24;
+  /** the root namespace's address on the management network (where etcd listens) */
+  rootMgmtIp: string;
+  rootVeth: string;
+  torDataIp: string;
+  torPeer: string;
+  hosts: HostPlan[];
+  etcd: EtcdMemberPlan[];
+}
+
+const NAME_RE = /^[a-z][a-z0-9]{0,6}$/;
+
+/** A stable small number for a lab name: the default lab is 0, others 1..99. */
+export function labIndex(name: string): number {
+  if (name === DEFAULT_LAB) return 0;
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return 1 + (h % 99);
+}
+
+export function validateLabName(name: string): void {
+  if (name !== DEFAULT_LAB && !NAME_RE.test(name)) {
+    throw new NetloomError('INVALID_ARGUMENT', `lab name "${name}" must be 1-7 lowercase letters or digits, starting with a letter`, {
+      field: 'name',
+    });
+  }
+}
+
+export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
+  validateLabName(input.name);
+  if (!Number.isInteger(input.hosts) || input.hosts < 1 || input.hosts > MAX_HOSTS) {
+    throw new NetloomError('INVALID_ARGUMENT', `--hosts must be an integer from 1 to ${MAX_HOSTS}, got ${input.hosts}`, { field: 'hosts' });
+  }
+  if (input.etcdMembers !== 1 && input.etcdMembers !== 3) {
+    throw new NetloomError('INVALID_ARGUMENT', `--etcd-members must be 1 or 3, got ${String(input.etcdMembers)}`, { field: 'etcdMembers' });
+  }
+  const index = labIndex(input.name);
+  const prefix = index === 0 ? '' : `${input.name}-`;
+  const dir = `${root}/${input.name}`;
+  const mgmtNet = `10.213.${index * 2}`;
+  const dataNet = `10.213.${index * 2 + 1}`;
+  const rootMgmtIp = `${mgmtNet}.254`;
+  const hosts: HostPlan[] = [];
+  for (let i = 1; i <= input.hosts; i++) {
+    const name = `host${i}`;
+    hosts.push({
+      name,
+      netns: `${prefix}${name}`,
+      mgmtIp: `${mgmtNet}.${i}`,
+      dataIp: `${dataNet}.${i}`,
+      mgmtPeer: `${prefix}${name}-m`,
+      dataPeer: `${prefix}${name}-d`,
+      ovsDir: `${dir}/hosts/${name}/ovs`,
+    });
+  }
+  const portBase = 23000 + index * 100;
+  const etcd: EtcdMemberPlan[] = [];
+  for (let i = 1; i <= input.etcdMembers; i++) {
+    etcd.push({
+      name: `etcd${i}`,
+      clientUrl: `http://${rootMgmtIp}:${portBase + i * 10}`,
+      peerUrl: `http://127.0.0.1:${portBase + i * 10 + 1}`,
+      dataDir: `${dir}/etcd/etcd${i}`,
+    });
+  }
+  return {
+    name: input.name,
+    index,
+    dir,
+    stateFile: `${dir}/state.json`,
+    prefix,
+    underlayNetns: `${prefix}underlay`,
+    torNetns: `${prefix}tor`,
+    mgmtSubnet: `${mgmtNet}.0/24`,
+    dataSubnet: `${dataNet}.0/24`,
+    prefixLen: 24,
+    rootMgmtIp,
+    rootVeth: `nl${index}mgmt`,
+    torDataIp: `${dataNet}.254`,
+    torPeer: `${prefix}tor-d`,
+    hosts,
+    etcd,
+  };
+}
+
+/** The namespace of a container in this lab. */
+export function containerNetns(plan: Pick<LabPlan, 'prefix'>, container: string): string {
+  return `${plan.prefix}c-${container}`;
+}
+
+const CONTAINER_RE = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
+export function validateContainerName(name: string): void {
+  if (!CONTAINER_RE.test(name)) {
+    throw new NetloomError('INVALID_ARGUMENT', `container name "${name}" must be 1-32 of a-z 0-9 _ . - starting with a letter or digit`, {
+      field: 'container',
+    });
+  }
+}
+
+/** Host-side veth name for a container: short, unique per host and container. */
+export function containerVethName(host: string, container: string): string {
+  let h = 2166136261;
+  for (const ch of `${host}/${container}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return `nlv${h.toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * The lab's state file: what `up` made, written as it goes (before each resource is created), so
+ * that `down` removes everything even after a crash or a partial `up`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NetloomError } from '../../lib/errors';
+import type { LabPlan } from './plan';
+import { LAB_ROOT } from './plan';
+
+export interface ContainerState {
+  name: string;
+  host: string;
+  netns: string;
+  hostVeth: string;
+  ip: string;
+  vlan?: number;
+}
+
+export interface LabState {
+  version: 1;
+  plan: LabPlan;
+  createdAt: string;
+  /** namespaces this lab created (names), in creation order */
+  netns: string[];
+  /** links created in the root namespace */
+  rootLinks: string[];
+  /** daemons by role, with the program name checked before signalling */
+  pids: Array<{ role: string; pid: number; program: string }>;
+  /** OVS instance directories */
+  ovsDirs: string[];
+  containers: ContainerState[];
+  complete: boolean;
+}
+
+export function newState(plan: LabPlan): LabState {
+  return { version: 1, plan, createdAt: new Date().toISOString(), netns: [], rootLinks: [], pids: [], ovsDirs: [], containers: [], complete: false };
+}
+
+export function saveState(state: LabState): void {
+  mkdirSync(dirname(state.plan.stateFile), { recursive: true });
+  const tmp = `${state.plan.stateFile}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2));
+  renameSync(tmp, state.plan.stateFile);
+}
+
+export function stateFileOf(name: string, root: string = LAB_ROOT): string {
+  return `${root}/${name}/state.json`;
+}
+
+export function loadState(name: string, root: string = LAB_ROOT): LabState | undefined {
+  const file = stateFileOf(name, root);
+  if (!existsSync(file)) return undefined;
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+    if (s.version !== 1) throw new Error(`unknown state version ${String(s.version)}`);
+    return s;
+  } catch (e) {
+    throw new NetloomError('INTERNAL', `lab state ${file} is unreadable (${(e as Error).message}); remove it after checking 'ip netns list'`);
+  }
+}
+
+export function requireState(name: string, root: string = LAB_ROOT): LabState {
+  const s = loadState(name, root);
+  if (!s) throw new NetloomError('NOT_FOUND', `no lab "${name}" is up (no ${stateFileOf(name, root)}); start one with: netloom-lab up`);
+  return s;
+}
+
+/** Names of labs that have a state file. */
+export function listLabs(root: string = LAB_ROOT): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root).filter((n) => existsSync(`${root}/${n}/state.json`));
+}
