@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { errorMessage, NetloomError } from '../../lib/errors';
+import { formatTable } from '../../lib/table';
 import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
 import { labAttach, labDetach, labDown, labStatus, labUp, LabStatus, resolveTarget } from './lab';
@@ -24,23 +25,23 @@ function labName(cmd: Command): string {
 }
 
 function printStatus(s: LabStatus): void {
-  const lines: string[] = [];
-  lines.push(`lab ${s.name}${s.complete ? '' : ' (INCOMPLETE: run down, then up)'}`);
-  lines.push(`underlay ${s.underlay.netns}: mgmt ${s.underlay.mgmtSubnet} (root ${s.underlay.rootIp}), data ${s.underlay.dataSubnet}; tor ${s.tor.netns} ${s.tor.dataIp}`);
-  lines.push('');
-  lines.push(['HOST', 'NETNS', 'MGMT IP', 'DATA IP', 'OVSDB', 'VSWITCHD', 'HEALTH', 'OVS RUNDIR'].join('\t'));
-  for (const h of s.hosts) {
-    lines.push([h.name, h.netns, h.mgmtIp, h.dataIp, h.pids.ovsdbServer ?? '-', h.pids.ovsVswitchd ?? '-', h.healthy ? 'ok' : 'DOWN', h.ovsRunDir].join('\t'));
-  }
+  const out: string[] = [];
+  out.push(`lab ${s.name}${s.complete ? '' : ' (INCOMPLETE: run down, then up)'}`);
+  out.push(`underlay ${s.underlay.netns}: mgmt ${s.underlay.mgmtSubnet} (root ${s.underlay.rootIp}), data ${s.underlay.dataSubnet}; tor ${s.tor.netns} ${s.tor.dataIp}`);
+  out.push('');
+  out.push(
+    formatTable(
+      ['HOST', 'NETNS', 'MGMT IP', 'DATA IP', 'OVSDB', 'VSWITCHD', 'HEALTH', 'OVS RUNDIR'],
+      s.hosts.map((h) => [h.name, h.netns, h.mgmtIp, h.dataIp, h.pids.ovsdbServer ?? '-', h.pids.ovsVswitchd ?? '-', h.healthy ? 'ok' : 'DOWN', h.ovsRunDir]),
+    ),
+  );
   if (s.containers.length > 0) {
-    lines.push('');
-    lines.push(['CONTAINER', 'HOST', 'NETNS', 'IP', 'VLAN'].join('\t'));
-    for (const c of s.containers) lines.push([c.name, c.host, c.netns, c.ip, c.vlan ?? '-'].join('\t'));
+    out.push('');
+    out.push(formatTable(['CONTAINER', 'HOST', 'NETNS', 'IP', 'VLAN'], s.containers.map((c) => [c.name, c.host, c.netns, c.ip, c.vlan ?? '-'])));
   }
-  lines.push('');
-  lines.push(['ETCD', 'PID', 'ENDPOINT', 'HEALTH'].join('\t'));
-  for (const m of s.etcd.members) lines.push([m.name, m.pid ?? '-', m.endpoint, m.healthy ? 'ok' : 'DOWN'].join('\t'));
-  process.stdout.write(lines.join('\n') + '\n');
+  out.push('');
+  out.push(formatTable(['ETCD', 'PID', 'ENDPOINT', 'HEALTH'], s.etcd.members.map((m) => [m.name, m.pid ?? '-', m.endpoint, m.healthy ? 'ok' : 'DOWN'])));
+  process.stdout.write(out.join('\n') + '\n');
 }
 
 export function buildCli(): Command {

@@ -59,7 +59,7 @@ export interface LabPlan {
   etcd: EtcdMemberPlan[];
 }
 
-const NAME_RE = /^[a-z][a-z0-9]{0,6}$/;
+const NAME_RE = /^[a-z][a-z0-9]{0,5}$/;
 
 /** A stable small number for a lab name: the default lab is 0, others 1..99. */
 export function labIndex(name: string): number {
@@ -71,7 +71,7 @@ export function labIndex(name: string): number {
 
 export function validateLabName(name: string): void {
   if (name !== DEFAULT_LAB && !NAME_RE.test(name)) {
-    throw new NetloomError('INVALID_ARGUMENT', `lab name "${name}" must be 1-7 lowercase letters or digits, starting with a letter`, {
+    throw new NetloomError('INVALID_ARGUMENT', `lab name "${name}" must be 1-6 lowercase letters or digits, starting with a letter`, {
       field: 'name',
     });
   }

@@ -1,0 +1,63 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { Clock, waitFor } from '../../../lib/clock';
+import { errorMessage, isNetloomError, NetloomError } from '../../../lib/errors';
+import { run } from '../../../lib/exec';
+import { isOurProcess, signalIfOurs, stopProcess } from '../../../lib/process';
+import { formatTable } from '../../../lib/table';
+
+function fakeClock(): Clock & { slept: number } {
+  let t = 0;
+  const c = {
+    slept: 0,
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+      c.slept += ms;
+    },
+  };
+  return c;
+}
+
+describe('lib', () => {
+  it('NetloomError carries code and field into JSON', () => {
+    const e = new NetloomError('INVALID_ARGUMENT', 'subnet is not a CIDR', { field: 'subnet' });
+    assert.deepEqual(e.toJSON(), { code: 'INVALID_ARGUMENT', error: 'subnet is not a CIDR', field: 'subnet' });
+    assert.ok(isNetloomError(e, 'INVALID_ARGUMENT'));
+    assert.ok(!isNetloomError(e, 'NOT_FOUND'));
+    assert.equal(errorMessage('plain'), 'plain');
+  });
+
+  it('waitFor returns the first truthy value and times out on a fake clock', async () => {
+    const clock = fakeClock();
+    let n = 0;
+    assert.equal(await waitFor('n to reach 3', () => (++n >= 3 ? n : false), { clock, intervalMs: 10 }), 3);
+    assert.equal(clock.slept, 20);
+    await assert.rejects(waitFor('never', () => false, { clock, timeoutMs: 100, intervalMs: 30 }), /timed out after 100 ms waiting for never/);
+  });
+
+  it('run returns output and throws COMMAND_FAILED with stderr on failure', async () => {
+    assert.equal((await run('sh', ['-c', 'echo hi'])).stdout, 'hi\n');
+    await assert.rejects(run('sh', ['-c', 'echo oops >&2; exit 3']), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /exit 3: oops/.test(e.message));
+    assert.equal((await run('sh', ['-c', 'exit 4'], { allowFailure: true })).code, 4);
+    assert.equal((await run('cat', [], { input: 'abc' })).stdout, 'abc');
+  });
+
+  it('signals a PID only while it still runs the expected program', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const pid = child.pid as number;
+    const exited = new Promise((r) => child.once('exit', r));
+    assert.ok(isOurProcess(pid, 'sleep'));
+    assert.equal(signalIfOurs(pid, 'etcd'), false, 'a PID running another program is left alone');
+    assert.ok(isOurProcess(pid, 'sleep'), 'still running after the refused signal');
+    await stopProcess(pid, 'sleep');
+    await exited;
+    assert.equal(isOurProcess(pid, 'sleep'), false);
+  });
+});
+
+describe('formatTable', () => {
+  it('pads every column but the last to its widest cell', () => {
+    assert.equal(formatTable(['A', 'LONGER'], [['xyz', 1], ['q', 'last']]), 'A    LONGER\nxyz  1\nq    last');
+  });
+});
