@@ -9,6 +9,9 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
 
 if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root (sudo deploy/install.sh)" >&2; exit 1; fi
+CLEANUP=()
+cleanup() { for c in "${CLEANUP[@]}"; do eval "$c"; done; }
+trap cleanup EXIT
 
 PKGS=(openvswitch-switch openvswitch-common etcd-server etcd-client gobgpd bird2 docker.io podman
       containernetworking-plugins iproute2 iputils-ping ethtool tcpdump iperf3 qperf busybox-static
@@ -24,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   # Keep package scripts from starting daemons: netloom starts every daemon itself.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; CLEANUP+=('rm -f /usr/sbin/policy-rc.d')
   fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -36,7 +39,7 @@ fi
 step "GoBGP API .proto files"
 PROTO_DIR="$ROOT/proto/gobgp"
 if [ ! -f "$PROTO_DIR/gobgp.proto" ]; then
-  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  tmp=$(mktemp -d); CLEANUP+=("rm -rf '$tmp'")
   (cd "$tmp" && apt-get download golang-github-osrg-gobgp-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get download golang-github-osrg-gobgp-dev >/dev/null; })
   dpkg-deb -x "$tmp"/golang-github-osrg-gobgp-dev_*.deb "$tmp/x"
   mkdir -p "$PROTO_DIR"
