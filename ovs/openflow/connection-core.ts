@@ -78,9 +78,24 @@ export interface CoreEvents {
   frame: [Buffer];
 }
 
+/**
+ * What the typed layer needs from a connection: implemented by OfConnectionCore (one socket) and
+ * by ReconnectingSwitch (whichever socket is current).
+ */
+export interface OfFrameChannel {
+  readonly features: SwitchFeatures;
+  sendFrame(frame: Buffer, o?: { keepXid?: boolean }): Promise<void>;
+  requestFrame(frame: Buffer, o?: { timeoutMs?: number; context?: string }): Promise<Buffer[]>;
+  barrier(o?: { timeoutMs?: number }): Promise<BarrierResult>;
+  bundleFrames(frames: readonly Buffer[], o?: BundleOptions & { timeoutMs?: number }): Promise<void>;
+  on<K extends keyof CoreEvents>(event: K, listener: (...args: CoreEvents[K]) => void): unknown;
+  off<K extends keyof CoreEvents>(event: K, listener: (...args: CoreEvents[K]) => void): unknown;
+  close(reason?: string): void;
+}
+
 const ASYNC_TYPES = new Set<number>([OFPT.PACKET_IN, OFPT.FLOW_REMOVED, OFPT.PORT_STATUS]);
 
-export class OfConnectionCore extends EventEmitter<CoreEvents> {
+export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFrameChannel {
   readonly timers: Timers;
   protected readonly transport: Transport;
   private readonly framer = new OfFramer({ versions: [OFP13_VERSION] });
