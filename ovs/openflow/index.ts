@@ -1,0 +1,37 @@
+/**
+ * netloom's OpenFlow 1.3 library: the connection layer (dial a bridge or listen for switches, then
+ * send, request, barrier, bundle, events) on top of the codec. Import from here.
+ */
+export { OfConnection, mergeMultipart } from './connection';
+export type { OfEvents, OfConnectionOptions, ReplyTo } from './connection';
+export { OfConnectionCore } from './connection-core';
+export type { ConnectionOptions, ConnectionState, DisconnectInfo, BarrierResult, OfFrameChannel, CoreEvents } from './connection-core';
+export { ReconnectingSwitch, dialSwitch } from './connection-dial';
+export type { DialOptions } from './connection-dial';
+export { OfListener } from './connection-listen';
+export type { ListenerEvents } from './connection-listen';
+export { OfSwitchError, nameOfError } from './connection-errors';
+export { OfBundleError } from './connection-bundle';
+export type { BundleOptions, BundleFailure, BundlePhase } from './connection-bundle';
+export { BoundedEventQueue } from './connection-events';
+export { DEFAULT_BACKOFF, backoffDelay } from './connection-backoff';
+export type { BackoffPolicy } from './connection-backoff';
+export { FakeTimers, systemTimers } from './connection-timers';
+export type { Timers } from './connection-timers';
+export type { SwitchFeatures } from './connection-wire';
+export { OfFramer, OfFramingError } from './framer';
+export { parseOfAddress, formatOfAddress, connectTransport, listenTransport } from './transport-address';
+export type { OfAddress } from './transport-address';
+export type { Transport } from './transport';
+
+import { OfConnection, OfConnectionOptions } from './connection';
+import { DialOptions, dialSwitch } from './connection-dial';
+
+/**
+ * Connect to a switch (e.g. `unix:${OVS_RUNDIR}/br0.mgmt`) with reconnect, and return the typed
+ * connection once the first handshake is done.
+ */
+export async function connectSwitch(address: string, opts: DialOptions & OfConnectionOptions & { timeoutMs?: number } = {}): Promise<OfConnection> {
+  const sw = await dialSwitch(address, opts);
+  return new OfConnection(sw, opts);
+}

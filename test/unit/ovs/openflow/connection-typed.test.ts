@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { OfConnection, mergeMultipart } from '../../../../ovs/openflow/connection';
+import { OfConnectionCore } from '../../../../ovs/openflow/connection-core';
+import { FakeTimers } from '../../../../ovs/openflow/connection-timers';
+import { OfBundleError } from '../../../../ovs/openflow/connection-bundle';
+import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
+import { flowMod, FlowStats, PacketIn } from '../../../../ovs/openflow/messages';
+import { OFPT } from '../../../../ovs/openflow/connection-wire';
+import { FakeSwitch, FakeTransport, settle } from './connection-fakes';
+
+function stats(priority: number): FlowStats {
+  return {
+    tableId: 0,
+    durationSec: 1,
+    durationNsec: 0,
+    priority,
+    idleTimeout: 0,
+    hardTimeout: 0,
+    flags: 0,
+    cookie: 0n,
+    packetCount: 0n,
+    byteCount: 0n,
+    match: [],
+    instructions: [],
+  };
+}
+
+async function setup(): Promise<{ t: FakeTransport; sw: FakeSwitch; conn: OfConnection }> {
+  const t = new FakeTransport();
+  const sw = new FakeSwitch(t);
+  const core = new OfConnectionCore(t, { timers: new FakeTimers(), outbound: { schedule: (fn) => fn() } });
+  await core.start();
+  return { t, sw, conn: new OfConnection(core) };
+}
+
+describe('OfConnection (typed)', () => {
+  it('merges a flow-stats reply sent in three parts into one list', async () => {
+    const { sw, conn } = await setup();
+    sw.responders.push((f, send) => {
+      if (f[1] !== OFPT.MULTIPART_REQUEST) return false;
+      const xid = f.readUInt32BE(4);
+      send(encodeMessage({ type: 'multipart_reply', xid, flags: 1, body: { kind: 'flow', entries: [stats(1), stats(2)] } }));
+      send(encodeMessage({ type: 'multipart_reply', xid, flags: 1, body: { kind: 'flow', entries: [stats(3)] } }));
+      send(encodeMessage({ type: 'multipart_reply', xid, flags: 0, body: { kind: 'flow', entries: [stats(4)] } }));
+      return true;
+    });
+    const flows = await conn.dumpFlows();
+    assert.deepEqual(
+      flows.map((f) => f.priority),
+      [1, 2, 3, 4],
+    );
+    const req = decodeMessage(sw.ofType(OFPT.MULTIPART_REQUEST)[0] as Buffer);
+    assert.equal(req.type === 'multipart_request' && req.body.kind, 'flow');
+  });
+
+  it('refuses to merge replies of different kinds', () => {
+    assert.throws(
+      () =>
+        mergeMultipart([
+          { type: 'multipart_reply', xid: 1, flags: 1, body: { kind: 'flow', entries: [] } },
+          { type: 'multipart_reply', xid: 1, flags: 0, body: { kind: 'table', entries: [] } },
+        ]),
+      /mixes flow and table/,
+    );
+  });
+
+  it('emits packet_in as a typed event and feeds bounded queues, dropping the oldest when full', async () => {
+    const { sw, conn } = await setup();
+    const seen: PacketIn[] = [];
+    conn.on('packet_in', (p) => seen.push(p));
+    const q = conn.events('packet_in', 2);
+    for (let i = 0; i < 5; i++) {
+      sw.send(encodeMessage({ type: 'packet_in', xid: 0, bufferId: 0xffffffff, totalLen: 1, reason: 0, tableId: 0, cookie: 0n, match: [{ field: 'in_port', value: i + 1 }], data: Buffer.from([i]) }));
+    }
+    assert.equal(seen.length, 5);
+    assert.equal(q.dropped, 3);
+    const a = await q.next();
+    const b = await q.next();
+    assert.deepEqual([a.value?.data[0], b.value?.data[0]], [3, 4]);
+    q.close();
+    assert.equal((await q.next()).done, true);
+  });
+
+  it('bundle() encodes messages and reports the failing index', async () => {
+    const { sw, conn } = await setup();
+    sw.responders.push((f, send) => {
+      if (f[1] !== OFPT.EXPERIMENTER) return false;
+      const m = decodeMessage(f);
+      if (m.type === 'bundle_control') {
+        const reply = { open_request: 'open_reply', commit_request: 'commit_reply', discard_request: 'discard_reply' } as const;
+        const ctrl = reply[m.ctrlType as keyof typeof reply];
+        if (ctrl) send(encodeMessage({ ...m, ctrlType: ctrl }));
+      } else if (m.type === 'bundle_add' && m.message.type === 'flow_mod' && m.message.tableId === 255) {
+        send(encodeMessage({ type: 'error', xid: m.xid, errType: 5, code: 2, data: f.subarray(24, 88) }));
+      }
+      return true;
+    });
+    await conn.bundle([flowMod({ priority: 1 }), flowMod({ priority: 2 })]);
+    await assert.rejects(
+      conn.bundle([flowMod({ priority: 1 }), flowMod({ tableId: 255 })]),
+      (e: unknown) => e instanceof OfBundleError && e.failure.index === 1 && e.failure.error.codeName === 'BAD_TABLE_ID',
+    );
+    await settle();
+  });
+});
