@@ -1,0 +1,275 @@
+/**
+ * The request bodies Contiv's netctl sent, as pure functions. Contiv serialized its generated Go
+ * structs: fields in struct order, empty strings, zero numbers and empty lists omitted
+ * (`omitempty`), and the `link-sets` / `links` structs always present as empty placeholders.
+ * Key order is kept here so the JSON text matches Contiv's byte for byte.
+ */
+import type { JsonObject, Json } from './client';
+
+type Field = [key: string, value: string | number | string[] | undefined];
+
+/** The fields in order, without Go's omitempty zero values. */
+function omitEmpty(fields: Field[]): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of fields) {
+    if (v === undefined || v === '' || v === 0) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+function placeholders(linkSets: boolean, links: string[] | undefined): JsonObject {
+  const out: JsonObject = {};
+  if (linkSets) out['link-sets'] = {};
+  if (links) {
+    const l: JsonObject = {};
+    for (const name of links) l[name] = {};
+    out['links'] = l;
+  }
+  return out;
+}
+
+export function tenantBody(tenantName: string): JsonObject {
+  return { ...omitEmpty([['tenantName', tenantName]]), ...placeholders(true, undefined) };
+}
+
+export interface NetworkSpec {
+  tenantName: string;
+  networkName: string;
+  nwType: string;
+  encap: string;
+  pktTag: number;
+  subnet: string;
+  gateway: string;
+  ipv6Subnet: string;
+  ipv6Gateway: string;
+  cfgdTag: string;
+}
+
+export function networkBody(n: NetworkSpec): JsonObject {
+  return {
+    ...omitEmpty([
+      ['cfgdTag', n.cfgdTag],
+      ['encap', n.encap],
+      ['gateway', n.gateway],
+      ['ipv6Gateway', n.ipv6Gateway],
+      ['ipv6Subnet', n.ipv6Subnet],
+      ['networkName', n.networkName],
+      ['nwType', n.nwType],
+      ['pktTag', n.pktTag],
+      ['subnet', n.subnet],
+      ['tenantName', n.tenantName],
+    ]),
+    ...placeholders(true, ['Tenant']),
+  };
+}
+
+export interface GroupSpec {
+  tenantName: string;
+  networkName: string;
+  groupName: string;
+  netProfile: string;
+  ipPool: string;
+  policies: string[];
+  extContractsGrps: string[];
+  cfgdTag: string;
+}
+
+export function groupBody(g: GroupSpec): JsonObject {
+  return {
+    ...omitEmpty([
+      ['cfgdTag', g.cfgdTag],
+      ['extContractsGrps', g.extContractsGrps],
+      ['groupName', g.groupName],
+      ['ipPool', g.ipPool],
+      ['netProfile', g.netProfile],
+      ['networkName', g.networkName],
+      ['policies', g.policies],
+      ['tenantName', g.tenantName],
+    ]),
+    ...placeholders(true, ['AppProfile', 'NetProfile', 'Network', 'Tenant']),
+  };
+}
+
+export function policyBody(tenantName: string, policyName: string): JsonObject {
+  return {
+    ...omitEmpty([
+      ['policyName', policyName],
+      ['tenantName', tenantName],
+    ]),
+    ...placeholders(true, ['Tenant']),
+  };
+}
+
+export interface RuleSpec {
+  tenantName: string;
+  policyName: string;
+  ruleId: string;
+  priority: number;
+  direction: string;
+  fromEndpointGroup: string;
+  toEndpointGroup: string;
+  fromNetwork: string;
+  toNetwork: string;
+  fromIpAddress: string;
+  toIpAddress: string;
+  protocol: string;
+  port: number;
+  action: string;
+}
+
+export function ruleBody(r: RuleSpec): JsonObject {
+  return {
+    ...omitEmpty([
+      ['action', r.action],
+      ['direction', r.direction],
+      ['fromEndpointGroup', r.fromEndpointGroup],
+      ['fromIpAddress', r.fromIpAddress],
+      ['fromNetwork', r.fromNetwork],
+      ['policyName', r.policyName],
+      ['port', r.port],
+      ['priority', r.priority],
+      ['protocol', r.protocol],
+      ['ruleId', r.ruleId],
+      ['tenantName', r.tenantName],
+      ['toEndpointGroup', r.toEndpointGroup],
+      ['toIpAddress', r.toIpAddress],
+      ['toNetwork', r.toNetwork],
+    ]),
+    ...placeholders(true, ['MatchEndpointGroup']),
+  };
+}
+
+export interface NetprofileSpec {
+  tenantName: string;
+  profileName: string;
+  bandwidth: string;
+  dscp: number;
+  burst: number;
+}
+
+export function netprofileBody(p: NetprofileSpec): JsonObject {
+  return {
+    ...omitEmpty([
+      ['DSCP', p.dscp],
+      ['bandwidth', p.bandwidth],
+      ['burst', p.burst],
+      ['profileName', p.profileName],
+      ['tenantName', p.tenantName],
+    ]),
+    ...placeholders(true, ['Tenant']),
+  };
+}
+
+export interface BgpSpec {
+  hostname: string;
+  routerip: string;
+  as: string;
+  neighbor: string;
+  neighborAs: string;
+}
+
+export function bgpBody(b: BgpSpec): JsonObject {
+  return omitEmpty([
+    ['as', b.as],
+    ['hostname', b.hostname],
+    ['neighbor', b.neighbor],
+    ['neighbor-as', b.neighborAs],
+    ['routerip', b.routerip],
+  ]);
+}
+
+export function appProfileBody(tenantName: string, appProfileName: string, endpointGroups: string[]): JsonObject {
+  return {
+    ...omitEmpty([
+      ['appProfileName', appProfileName],
+      ['endpointGroups', endpointGroups],
+      ['tenantName', tenantName],
+    ]),
+    ...placeholders(true, ['Tenant']),
+  };
+}
+
+export function extContractsBody(tenantName: string, contractsGroupName: string, contractsType: string, contracts: string[]): JsonObject {
+  return {
+    ...omitEmpty([
+      ['contracts', contracts],
+      ['contractsGroupName', contractsGroupName],
+      ['contractsType', contractsType],
+      ['tenantName', tenantName],
+    ]),
+    ...placeholders(true, undefined),
+  };
+}
+
+export interface ServiceSpec {
+  tenantName: string;
+  serviceName: string;
+  networkName: string;
+  ipAddress: string;
+  selectors: string[];
+  ports: string[];
+}
+
+export function serviceBody(s: ServiceSpec): JsonObject {
+  return {
+    ...omitEmpty([
+      ['ipAddress', s.ipAddress],
+      ['networkName', s.networkName],
+      ['ports', s.ports],
+      ['selectors', s.selectors],
+      ['serviceName', s.serviceName],
+      ['tenantName', s.tenantName],
+    ]),
+    ...placeholders(false, ['Network', 'Tenant']),
+  };
+}
+
+const GLOBAL_FIELDS = ['key', 'arpMode', 'fwdMode', 'name', 'networkInfraType', 'pvtSubnet', 'vlans', 'vxlans'] as const;
+
+export interface GlobalChanges {
+  networkInfraType?: string;
+  vlans?: string;
+  vxlans?: string;
+  fwdMode?: string;
+  arpMode?: string;
+  pvtSubnet?: string;
+}
+
+/**
+ * The global object `global set` POSTs back: the object it just read with the given fields
+ * replaced. Contiv's fields come first in its struct order (empty ones omitted); any further
+ * fields the server returned are kept after them so that nothing is lost on the round trip.
+ */
+export function globalBody(current: JsonObject, changes: GlobalChanges): JsonObject {
+  const merged: JsonObject = { ...current };
+  for (const [k, v] of Object.entries(changes)) if (v !== undefined && v !== '') merged[k] = v;
+  const out: JsonObject = {};
+  for (const k of GLOBAL_FIELDS) {
+    const v = merged[k];
+    if (v !== undefined && v !== '' && v !== 0 && v !== null) out[k] = v;
+  }
+  for (const [k, v] of Object.entries(merged)) if (!(k in out) && !(GLOBAL_FIELDS as readonly string[]).includes(k)) out[k] = v as Json;
+  return out;
+}
+
+export interface AciGwSettings {
+  enforcePolicies: string;
+  includeCommonTenant: string;
+  nodeBindings: string;
+  pathBindings: string;
+  physicalDomain: string;
+}
+
+/** Contiv's `aci-gw set`: every setting is overwritten (unset ones become empty and are omitted). */
+export function aciGwBody(current: JsonObject | undefined, s: AciGwSettings): JsonObject {
+  const base = current ?? { name: 'aciGw' };
+  const merged: JsonObject = { ...base, ...s };
+  return omitEmpty(
+    (['key', 'enforcePolicies', 'includeCommonTenant', 'name', 'nodeBindings', 'pathBindings', 'physicalDomain'] as const).map((k): Field => {
+      const v = merged[k];
+      return [k, typeof v === 'string' || typeof v === 'number' ? v : undefined];
+    }),
+  );
+}

@@ -1,0 +1,73 @@
+/** `netctl app-profile create|update|rm|ls|group-ls` (REST collection `appProfiles`, key `tenant:app`). */
+import type { Command } from 'commander';
+import { asObject, str as field } from '../client';
+import { action, listOptions, str, tenantOption, type Runtime } from '../context';
+import { render, tabwrite } from '../format';
+import { appProfileBody } from '../bodies';
+import { checkName, splitList } from '../validate';
+import { listTenantScoped, nameLines } from '../listing';
+
+function groupsOf(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : [];
+}
+
+export function registerAppProfile(program: Command, rt: Runtime): void {
+  const ap = program.command('app-profile').description('Application Profile manipulation tools');
+
+  for (const verb of ['create', 'update'] as const) {
+    tenantOption(ap.command(verb).description(verb === 'create' ? 'Create an application profile' : 'Update an application profile').argument('[app-profile]'))
+      .option('-g, --group <groups>', 'Endpoint Group List (separated by commas)')
+      .action(
+        action(rt, { min: 1, max: 1, missing: 'Profile name required' }, async ({ args, opts, client, out }) => {
+          const tenant = checkName(str(opts, 'tenant'), 'tenant');
+          const name = checkName(args[0], 'app-profile');
+          const groups = splitList([str(opts, 'group')]);
+          for (const g of groups) checkName(g, 'group');
+          await client().post(`/api/v1/appProfiles/${tenant}:${name}/`, appProfileBody(tenant, name, groups));
+          if (verb === 'create') out(`Creating AppProfile ${tenant}:${name}\n`);
+        }),
+      );
+  }
+
+  tenantOption(ap.command('rm').alias('delete').description('Delete an application profile').argument('[app-profile]')).action(
+    action(rt, { min: 1, max: 1, missing: 'Profile name required' }, async ({ args, opts, client }) => {
+      const tenant = checkName(str(opts, 'tenant'), 'tenant');
+      const name = checkName(args[0], 'app-profile');
+      await client().delete(`/api/v1/appProfiles/${tenant}:${name}/`);
+    }),
+  );
+
+  listOptions(ap.command('ls').alias('list').description('List Application Profiles'), { tenant: true, all: true, json: true, quiet: true }).action(
+    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
+      const items = await listTenantScoped(client(), 'appProfiles', str(opts, 'tenant'), opts['all'] === true);
+      const table = (): string =>
+        tabwrite(
+          'Tenant\tAppProfile\tGroups\n------\t----------\t------\n' +
+            items.map((p) => `${field(p, 'tenantName')}\t${field(p, 'appProfileName')}\t${groupsOf(p['endpointGroups']).join(',')}\n`).join(''),
+        );
+      out(render(opts, items, table, () => nameLines(items, 'appProfileName')));
+    }),
+  );
+
+  listOptions(ap.command('group-ls').alias('group-list').description('List groups in an app-profile').argument('[app-profile]'), {
+    tenant: true,
+    all: true,
+    json: true,
+    quiet: true,
+  }).action(
+    action(rt, { min: 1, max: 1, missing: 'Profile name required' }, async ({ args, opts, client, out }) => {
+      const tenant = checkName(str(opts, 'tenant'), 'tenant');
+      const name = checkName(args[0], 'app-profile');
+      const p = asObject(await client().get(`/api/v1/appProfiles/${tenant}:${name}/`));
+      const groups = groupsOf(p['endpointGroups']);
+      out(
+        render(
+          opts,
+          p,
+          () => `${groups.join(',')}\n`,
+          () => groups.map((g) => `${g}\n`).join(''),
+        ),
+      );
+    }),
+  );
+}

@@ -1,0 +1,95 @@
+/** `netctl group create|rm|ls|inspect` (REST collection `endpointGroups`, key `tenant:group`). */
+import type { Command } from 'commander';
+import { str as field } from '../client';
+import { action, addFlagAlias, list, listOptions, outputOption, repeatable, str, tenantOption, type Runtime } from '../context';
+import { render, tabwrite, toJson, toYaml } from '../format';
+import { groupBody } from '../bodies';
+import { UsageError } from '../errors';
+import { checkName, isIPv4 } from '../validate';
+import { splitList } from '../validate';
+import { listTenantScoped, nameLines } from '../listing';
+
+function joinList(v: unknown): string {
+  return Array.isArray(v) ? v.map(String).join(',') : '';
+}
+
+export function registerGroup(program: Command, rt: Runtime): void {
+  const group = program.command('group').description('Endpoint Group manipulation tools');
+
+  const create = tenantOption(group.command('create').description('Create an endpoint group').argument('[network]').argument('[group]'))
+    .addOption(repeatable('-p, --policy <policy>', 'Policy (repeat or separate with commas)'))
+    .option('-n, --networkprofile <netprofile>', 'network profile')
+    .addOption(repeatable('-e, --external-contract <contracts-group>', 'External contract (repeat or separate with commas)'))
+    .option('-r, --ip-pool <from-to>', 'IP Address range, example 10.36.0.1-10.36.0.10')
+    .option('--tag <tag>', 'Configured Group Tag (also --epg-tag)');
+  addFlagAlias(create, 'epg-tag', 'tag');
+  create.action(
+    action(rt, { min: 2, max: 2, missing: 'Network and group name required' }, async ({ args, opts, client, out }) => {
+      const tenant = checkName(str(opts, 'tenant'), 'tenant');
+      const network = checkName(args[0], 'network');
+      const name = checkName(args[1], 'group');
+      const ipPool = str(opts, 'ipPool');
+      if (ipPool !== '') {
+        const m = /^([^-]+)-([^-]+)$/.exec(ipPool);
+        if (!m || !isIPv4(m[1]!) || !isIPv4(m[2]!)) throw new UsageError(`invalid --ip-pool '${ipPool}': expected IP_FROM-IP_TO, e.g. 10.36.0.1-10.36.0.10`, 'ip-pool');
+      }
+      await client().post(
+        `/api/v1/endpointGroups/${tenant}:${name}/`,
+        groupBody({
+          tenantName: tenant,
+          networkName: network,
+          groupName: name,
+          netProfile: str(opts, 'networkprofile'),
+          ipPool,
+          policies: splitList(list(opts, 'policy')),
+          extContractsGrps: splitList(list(opts, 'externalContract')),
+          cfgdTag: str(opts, 'tag'),
+        }),
+      );
+      out(`Creating EndpointGroup ${tenant}:${name}\n`);
+    }),
+  );
+
+  outputOption(tenantOption(group.command('inspect').description('Inspect a EndpointGroup').argument('[group]'))).action(
+    action(rt, { min: 1, max: 1, missing: 'EndpointGroup name required' }, async ({ args, opts, client, out }) => {
+      const tenant = checkName(str(opts, 'tenant'), 'tenant');
+      const name = checkName(args[0], 'group');
+      const v = await client().get(`/api/v1/inspect/endpointGroups/${tenant}:${name}/`);
+      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
+    }),
+  );
+
+  tenantOption(group.command('rm').alias('delete').description('Delete an endpoint group').argument('[group]')).action(
+    action(rt, { min: 1, max: 1, missing: 'EndpointGroup name required' }, async ({ args, opts, client }) => {
+      const tenant = checkName(str(opts, 'tenant'), 'tenant');
+      const name = checkName(args[0], 'group');
+      await client().delete(`/api/v1/endpointGroups/${tenant}:${name}/`);
+    }),
+  );
+
+  listOptions(group.command('ls').alias('list').description('List endpoint groups'), { tenant: true, all: true, json: true, quiet: true }).action(
+    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
+      const items = await listTenantScoped(client(), 'endpointGroups', str(opts, 'tenant'), opts['all'] === true);
+      const table = (): string =>
+        tabwrite(
+          'Tenant\tGroup\tNetwork\tIP Pool\tCfgdTag\tPolicies\tNetwork profile\n' +
+            '------\t-----\t-------\t-------\t-------\t--------\t---------------\n' +
+            items
+              .map(
+                (g) =>
+                  [
+                    field(g, 'tenantName'),
+                    field(g, 'groupName'),
+                    field(g, 'networkName'),
+                    field(g, 'ipPool'),
+                    field(g, 'cfgdTag'),
+                    joinList(g['policies']),
+                    field(g, 'netProfile'),
+                  ].join('\t') + '\n',
+              )
+              .join(''),
+        );
+      out(render(opts, items, table, () => nameLines(items, 'groupName')));
+    }),
+  );
+}

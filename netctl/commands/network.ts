@@ -1,0 +1,111 @@
+/** `netctl net|network create|rm|ls|inspect` (REST collection `networks`, key `tenant:network`). */
+import type { Command } from 'commander';
+import { str as field } from '../client';
+import { action, addFlagAlias, listOptions, outputOption, str, tenantOption, type Runtime } from '../context';
+import { goInt, render, tabwrite, toJson, toYaml } from '../format';
+import { networkBody } from '../bodies';
+import { UsageError } from '../errors';
+import { checkName, intOption, isIP, isIPv4Subnet, isIPv6, isIPv6Cidr, oneOf } from '../validate';
+import { listTenantScoped, nameLines } from '../listing';
+
+const NET_LS_HEADER =
+  'Tenant\tNetwork\tNw Type\tEncap type\tPacket tag\tSubnet\tGateway\tIPv6Subnet\tIPv6Gateway\tCfgd Tag \n' +
+  '------\t-------\t-------\t----------\t----------\t-------\t------\t----------\t-----------\t---------\n';
+
+export function registerNetwork(program: Command, rt: Runtime): void {
+  const net = program.command('network').alias('net').description('Network manipulation tools');
+
+  listOptions(net.command('ls').alias('list').description('List networks'), { tenant: true, all: true, json: true, quiet: true }).action(
+    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
+      const items = await listTenantScoped(client(), 'networks', str(opts, 'tenant'), opts['all'] === true);
+      const table = (): string =>
+        tabwrite(
+          NET_LS_HEADER +
+            items
+              .map(
+                (n) =>
+                  [
+                    field(n, 'tenantName'),
+                    field(n, 'networkName'),
+                    field(n, 'nwType'),
+                    field(n, 'encap'),
+                    goInt(n['pktTag']),
+                    field(n, 'subnet'),
+                    field(n, 'gateway'),
+                    field(n, 'ipv6Subnet'),
+                    field(n, 'ipv6Gateway'),
+                    field(n, 'cfgdTag'),
+                  ].join('\t') + '\n',
+              )
+              .join(''),
+        );
+      out(render(opts, items, table, () => nameLines(items, 'networkName')));
+    }),
+  );
+
+  outputOption(tenantOption(net.command('inspect').description('Inspect a Network').argument('[network]'))).action(
+    action(rt, { min: 1, max: 1, missing: 'Network name required' }, async ({ args, opts, client, out }) => {
+      const tenant = checkName(str(opts, 'tenant'), 'tenant');
+      const name = checkName(args[0], 'network');
+      const v = await client().get(`/api/v1/inspect/networks/${tenant}:${name}/`);
+      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
+    }),
+  );
+
+  tenantOption(net.command('rm').alias('delete').description('Delete a network').argument('[network]')).action(
+    action(rt, { min: 1, max: 1, missing: 'Network name required' }, async ({ args, opts, client, out }) => {
+      const tenant = checkName(str(opts, 'tenant'), 'tenant');
+      const name = checkName(args[0], 'network');
+      const c = client();
+      out(`Deleting network ${tenant}:${name}\n`);
+      await c.delete(`/api/v1/networks/${tenant}:${name}/`);
+    }),
+  );
+
+  const create = tenantOption(net.command('create').description('Create a network').argument('[network]'))
+    .option('-n, --nw-type <type>', 'Network Type (infra or data)', 'data')
+    .option('-e, --encap <encap>', 'Encap type (vlan or vxlan)', 'vxlan')
+    .option('-p, --pkt-tag <tag>', 'Packet tag (Vlan ID/VNI)')
+    .option('-s, --subnet <cidr>', 'Subnet CIDR - REQUIRED')
+    .option('-g, --gateway <ip>', 'Gateway')
+    .option('--subnetv6 <cidr>', 'IPv6 Subnet CIDR (also -s6)')
+    .option('--gatewayv6 <ip>', 'IPv6 Gateway (also -g6)')
+    .option('--tag <tag>', 'Configured Network Tag (also --nw-tag)');
+  addFlagAlias(create, 's6', 'subnetv6');
+  addFlagAlias(create, 'g6', 'gatewayv6');
+  addFlagAlias(create, 'nw-tag', 'tag');
+  create.action(
+    action(rt, { min: 1, max: 1, missing: 'Network name required' }, async ({ args, opts, client, out }) => {
+      const tenant = checkName(str(opts, 'tenant'), 'tenant');
+      const name = checkName(args[0], 'network');
+      const subnet = str(opts, 'subnet');
+      const gateway = str(opts, 'gateway');
+      const subnetv6 = str(opts, 'subnetv6');
+      const gatewayv6 = str(opts, 'gatewayv6');
+      if (subnet === '') throw new UsageError('Subnet is required', 'subnet');
+      if (!isIPv4Subnet(subnet)) throw new UsageError(`Invalid subnet '${subnet}' - Enter in A.B.C.D/len format`, 'subnet');
+      if (gateway !== '' && !isIP(gateway)) throw new UsageError('Invalid gateway - Enter in A.B.C.D format', 'gateway');
+      if (subnetv6 !== '' && !isIPv6Cidr(subnetv6)) throw new UsageError(`Invalid IPv6 subnet '${subnetv6}'`, 'subnetv6');
+      if (gatewayv6 !== '' && !isIPv6(gatewayv6)) throw new UsageError('Invalid IPv6 gateway ', 'gatewayv6');
+      const encap = oneOf(str(opts, 'encap'), '--encap', ['vlan', 'vxlan']) ?? '';
+      const nwType = oneOf(str(opts, 'nwType'), '--nw-type', ['infra', 'data']) ?? '';
+      const pktTag = intOption(opts['pktTag'] as string | undefined, '--pkt-tag', 0, 0, 16_777_215);
+      await client().post(
+        `/api/v1/networks/${tenant}:${name}/`,
+        networkBody({
+          tenantName: tenant,
+          networkName: name,
+          encap,
+          subnet,
+          gateway,
+          ipv6Subnet: subnetv6,
+          ipv6Gateway: gatewayv6,
+          pktTag,
+          nwType,
+          cfgdTag: str(opts, 'tag'),
+        }),
+      );
+      out(`Creating network ${tenant}:${name}\n`);
+    }),
+  );
+}

@@ -1,0 +1,37 @@
+/**
+ * netctl's error classes and how they map to exit codes: usage errors (bad flags or arguments,
+ * caught before any request) exit 2; everything the server or the network did wrong exits 1.
+ */
+import { NetloomError, errorMessage } from '../lib/errors';
+
+export const EXIT_OK = 0;
+export const EXIT_SERVER = 1;
+export const EXIT_USAGE = 2;
+
+/** Bad command-line input, detected by netctl itself before talking to netmaster. */
+export class UsageError extends NetloomError {
+  constructor(message: string, field?: string) {
+    super('INVALID_ARGUMENT', message, field === undefined ? {} : { field });
+    this.name = 'UsageError';
+  }
+}
+
+export function isUsageError(e: unknown): e is UsageError {
+  return e instanceof UsageError;
+}
+
+/**
+ * The one line netctl prints on stderr for an error. Server errors name the field and the
+ * server's error code when the server gave them: `netctl: subnet overlaps t1:n1 (field: subnet, code: CONFLICT)`.
+ */
+export function errorLine(e: unknown): string {
+  const msg = errorMessage(e).replace(/\s*\n\s*/g, ' ').trim();
+  if (e instanceof NetloomError && !(e instanceof UsageError)) {
+    const extra: string[] = [];
+    if (e.field) extra.push(`field: ${e.field}`);
+    const serverCode = e.details?.['serverCode'];
+    if (typeof serverCode === 'string' && serverCode !== '') extra.push(`code: ${serverCode}`);
+    if (extra.length > 0) return `netctl: ${msg} (${extra.join(', ')})`;
+  }
+  return `netctl: ${msg}`;
+}
