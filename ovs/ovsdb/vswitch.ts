@@ -1,0 +1,348 @@
+/**
+ * Typed access to the Open_vSwitch database over an OvsdbClient: read bridges, ports, interfaces
+ * (with ofport), controllers and QoS as plain data, and apply each change as ONE guarded
+ * transaction built by vswitch-tx.ts. A failed guard becomes the NetloomError it names
+ * (NOT_FOUND, ALREADY_EXISTS, CONFLICT, TIMEOUT) with the OvsdbError as its cause.
+ */
+import { NetloomError } from '../../lib/errors';
+import { Row, mapToRecord, optionalValue, setValues, uuidValue, mapEntries } from './datum';
+import { OvsdbClient } from './client';
+import { isOvsdbError } from './errors';
+import { InsertResult, OperationResult, SelectResult } from './operations';
+import { BridgeSpec, ControllerSpec, FailMode, PortSpec, QosSpec, StringMap } from './vswitch-specs';
+import {
+  addBridgeTx,
+  addPatchPairTx,
+  addPortTx,
+  clearMapKeysTx,
+  clearPortQosTx,
+  DB,
+  deleteBridgeTx,
+  deletePortTx,
+  KeyedTable,
+  MapColumn,
+  QosRef,
+  readStateTx,
+  setControllersTx,
+  setFailModeTx,
+  setMapKeysTx,
+  setPortQosTx,
+  TxPlan,
+  waitOfportTx,
+} from './vswitch-tx';
+
+export interface InterfaceState {
+  uuid: string;
+  name: string;
+  /** '' for a plain system device */
+  type: string;
+  options: Record<string, string>;
+  /** undefined until ovs-vswitchd assigns one; -1 when it could not */
+  ofport: number | undefined;
+  ofportRequest: number | undefined;
+  error: string | undefined;
+  macInUse: string | undefined;
+  externalIds: Record<string, string>;
+}
+
+export interface QueueState {
+  uuid: string;
+  dscp: number | undefined;
+  otherConfig: Record<string, string>;
+  externalIds: Record<string, string>;
+}
+
+export interface QosState {
+  uuid: string;
+  type: string;
+  otherConfig: Record<string, string>;
+  externalIds: Record<string, string>;
+  /** queue number -> queue */
+  queues: Record<number, QueueState>;
+}
+
+export interface PortState {
+  uuid: string;
+  name: string;
+  tag: number | undefined;
+  trunks: number[];
+  vlanMode: string | undefined;
+  qos: QosState | undefined;
+  otherConfig: Record<string, string>;
+  externalIds: Record<string, string>;
+  interfaces: InterfaceState[];
+}
+
+export interface ControllerState {
+  uuid: string;
+  target: string;
+  connectionMode: string | undefined;
+  isConnected: boolean;
+  role: string | undefined;
+}
+
+export interface BridgeState {
+  uuid: string;
+  name: string;
+  datapathType: string;
+  failMode: FailMode | undefined;
+  protocols: string[];
+  controllers: ControllerState[];
+  otherConfig: Record<string, string>;
+  externalIds: Record<string, string>;
+  ports: PortState[];
+}
+
+export interface VSwitchState {
+  bridges: BridgeState[];
+  /** QoS rows no port references (should stay empty when only netloom manages QoS) */
+  orphanQos: QosState[];
+  /** Queue rows no QoS references */
+  orphanQueues: QueueState[];
+}
+
+function rowsOf(r: OperationResult | undefined): Row[] {
+  return (r as SelectResult | undefined)?.rows ?? [];
+}
+
+function num(v: string | number | boolean | undefined): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+function str(v: string | number | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Assemble the plain state from the results of `readStateTx` (pure; exported for tests). */
+export function assembleState(results: readonly OperationResult[]): VSwitchState {
+  const [bridges, ports, ifaces, ctrls, qoses, queues] = results.map(rowsOf) as [Row[], Row[], Row[], Row[], Row[], Row[]];
+  const queueBy = new Map<string, QueueState>();
+  for (const r of queues) {
+    const q: QueueState = { uuid: uuidValue(r._uuid), dscp: num(optionalValue(r.dscp)), otherConfig: mapToRecord(r.other_config), externalIds: mapToRecord(r.external_ids) };
+    queueBy.set(q.uuid, q);
+  }
+  const usedQueues = new Set<string>();
+  const qosBy = new Map<string, QosState>();
+  for (const r of qoses) {
+    const qs: Record<number, QueueState> = {};
+    for (const [k, v] of mapEntries(r.queues)) {
+      const q = queueBy.get(String(v));
+      usedQueues.add(String(v));
+      if (q) qs[Number(k)] = q;
+    }
+    const q: QosState = { uuid: uuidValue(r._uuid), type: String(r.type ?? ''), otherConfig: mapToRecord(r.other_config), externalIds: mapToRecord(r.external_ids), queues: qs };
+    qosBy.set(q.uuid, q);
+  }
+  const ifaceBy = new Map<string, InterfaceState>();
+  for (const r of ifaces) {
+    const i: InterfaceState = {
+      uuid: uuidValue(r._uuid),
+      name: String(r.name),
+      type: String(r.type ?? ''),
+      options: mapToRecord(r.options),
+      ofport: num(optionalValue(r.ofport)),
+      ofportRequest: num(optionalValue(r.ofport_request)),
+      error: str(optionalValue(r.error)),
+      macInUse: str(optionalValue(r.mac_in_use)),
+      externalIds: mapToRecord(r.external_ids),
+    };
+    ifaceBy.set(i.uuid, i);
+  }
+  const usedQos = new Set<string>();
+  const portBy = new Map<string, PortState>();
+  for (const r of ports) {
+    const qosUuid = str(optionalValue(r.qos));
+    if (qosUuid) usedQos.add(qosUuid);
+    const p: PortState = {
+      uuid: uuidValue(r._uuid),
+      name: String(r.name),
+      tag: num(optionalValue(r.tag)),
+      trunks: setValues(r.trunks).map(Number).sort((a, b) => a - b),
+      vlanMode: str(optionalValue(r.vlan_mode)),
+      qos: qosUuid ? qosBy.get(qosUuid) : undefined,
+      otherConfig: mapToRecord(r.other_config),
+      externalIds: mapToRecord(r.external_ids),
+      interfaces: setValues(r.interfaces)
+        .map((u) => ifaceBy.get(String(u)))
+        .filter((i): i is InterfaceState => i !== undefined)
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    };
+    portBy.set(p.uuid, p);
+  }
+  const ctrlBy = new Map<string, ControllerState>();
+  for (const r of ctrls) {
+    const c: ControllerState = {
+      uuid: uuidValue(r._uuid),
+      target: String(r.target),
+      connectionMode: str(optionalValue(r.connection_mode)),
+      isConnected: r.is_connected === true,
+      role: str(optionalValue(r.role)),
+    };
+    ctrlBy.set(c.uuid, c);
+  }
+  const out: BridgeState[] = bridges.map((r) => ({
+    uuid: uuidValue(r._uuid),
+    name: String(r.name),
+    datapathType: String(r.datapath_type ?? ''),
+    failMode: str(optionalValue(r.fail_mode)) as FailMode | undefined,
+    protocols: setValues(r.protocols).map(String).sort(),
+    controllers: setValues(r.controller)
+      .map((u) => ctrlBy.get(String(u)))
+      .filter((c): c is ControllerState => c !== undefined),
+    otherConfig: mapToRecord(r.other_config),
+    externalIds: mapToRecord(r.external_ids),
+    ports: setValues(r.ports)
+      .map((u) => portBy.get(String(u)))
+      .filter((p): p is PortState => p !== undefined)
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  }));
+  out.sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    bridges: out,
+    orphanQos: [...qosBy.values()].filter((q) => !usedQos.has(q.uuid)),
+    orphanQueues: [...queueBy.values()].filter((q) => !usedQueues.has(q.uuid)),
+  };
+}
+
+function insertedUuid(plan: TxPlan, results: readonly OperationResult[], table: string): string {
+  const idx = plan.ops.findIndex((o) => o.op === 'insert' && o.table === table);
+  return uuidValue((results[idx] as InsertResult | undefined)?.uuid, `${table} uuid`);
+}
+
+function qosRef(q: QosState | undefined): QosRef | undefined {
+  return q ? { qos: q.uuid, queues: Object.values(q.queues).map((x) => x.uuid) } : undefined;
+}
+
+/** The Open_vSwitch helpers the agent uses. */
+export class VSwitch {
+  readonly client: OvsdbClient;
+
+  constructor(client: OvsdbClient) {
+    this.client = client;
+  }
+
+  /** Run a plan as one transaction; a failed guard becomes the error the guard names. */
+  async run(plan: TxPlan): Promise<OperationResult[]> {
+    if (plan.ops.length === 0) return [];
+    try {
+      return (await this.client.transact(DB, plan.ops)) as OperationResult[];
+    } catch (e) {
+      if (isOvsdbError(e) && e.opIndex !== undefined) {
+        const g = plan.guards.find((x) => x.opIndex === e.opIndex);
+        if (g) throw new NetloomError(g.code, g.message, { field: g.field, cause: e, details: { opIndex: e.opIndex, ovsdbError: e.ovsdbError } });
+      }
+      throw e;
+    }
+  }
+
+  async readState(): Promise<VSwitchState> {
+    return assembleState(await this.run(readStateTx()));
+  }
+
+  async getBridge(name: string): Promise<BridgeState | undefined> {
+    return (await this.readState()).bridges.find((b) => b.name === name);
+  }
+
+  /** The port and the bridge it is on, or undefined. */
+  async findPort(name: string): Promise<{ bridge: BridgeState; port: PortState } | undefined> {
+    for (const bridge of (await this.readState()).bridges) {
+      const port = bridge.ports.find((p) => p.name === name);
+      if (port) return { bridge, port };
+    }
+    return undefined;
+  }
+
+  /** Add a bridge (with its local port) and attach it to the root row; returns the bridge uuid. */
+  async addBridge(spec: BridgeSpec): Promise<string> {
+    const plan = addBridgeTx(spec);
+    const results = await this.run(plan);
+    return insertedUuid(plan, results, 'Bridge');
+  }
+
+  async deleteBridge(name: string, opts: { ifExists?: boolean } = {}): Promise<boolean> {
+    const br = await this.getBridge(name);
+    if (!br) {
+      if (opts.ifExists) return false;
+      throw new NetloomError('NOT_FOUND', `Bridge ${name} does not exist`, { field: 'bridge.name' });
+    }
+    const portQos = br.ports.flatMap((p) => {
+      const q = qosRef(p.qos);
+      return q ? [{ port: p.uuid, qos: q }] : [];
+    });
+    await this.run(deleteBridgeTx(name, br.uuid, portQos));
+    return true;
+  }
+
+  async addPort(bridge: string, spec: PortSpec): Promise<void> {
+    await this.run(addPortTx(bridge, spec));
+  }
+
+  async addPatchPair(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void> {
+    await this.run(addPatchPairTx(bridgeA, portA, bridgeB, portB));
+  }
+
+  /** Delete a port (and its QoS) from whatever bridge holds it. */
+  async deletePort(name: string, opts: { ifExists?: boolean } = {}): Promise<boolean> {
+    const found = await this.findPort(name);
+    if (!found) {
+      if (opts.ifExists) return false;
+      throw new NetloomError('NOT_FOUND', `Port ${name} does not exist`, { field: 'port.name' });
+    }
+    await this.run(deletePortTx(found.bridge.name, name, found.port.uuid, qosRef(found.port.qos)));
+    return true;
+  }
+
+  async setControllers(bridge: string, controllers: readonly ControllerSpec[], failMode?: FailMode | null): Promise<void> {
+    await this.run(setControllersTx(bridge, controllers, failMode));
+  }
+
+  async setFailMode(bridge: string, failMode: FailMode | null): Promise<void> {
+    await this.run(setFailModeTx(bridge, failMode));
+  }
+
+  /** Create a QoS with queues and attach it to the port, replacing (and deleting) any it had. */
+  async setPortQos(port: string, spec: QosSpec): Promise<string> {
+    const found = await this.findPort(port);
+    if (!found) throw new NetloomError('NOT_FOUND', `Port ${port} does not exist`, { field: 'port' });
+    const plan = setPortQosTx(port, spec, qosRef(found.port.qos));
+    return insertedUuid(plan, await this.run(plan), 'QoS');
+  }
+
+  /** Detach and delete the port's QoS and its queues; false when it had none. */
+  async clearPortQos(port: string): Promise<boolean> {
+    const found = await this.findPort(port);
+    if (!found) throw new NetloomError('NOT_FOUND', `Port ${port} does not exist`, { field: 'port' });
+    const ref = qosRef(found.port.qos);
+    if (!ref) return false;
+    await this.run(clearPortQosTx(port, ref));
+    return true;
+  }
+
+  /** Set keys of other_config / external_ids / options (name undefined for the Open_vSwitch row). */
+  async setMapKeys(table: KeyedTable, name: string | undefined, column: MapColumn, entries: StringMap): Promise<void> {
+    await this.run(setMapKeysTx(table, name, column, entries));
+  }
+
+  async clearMapKeys(table: KeyedTable, name: string | undefined, column: MapColumn, keys: readonly string[]): Promise<void> {
+    await this.run(clearMapKeysTx(table, name, column, keys));
+  }
+
+  /**
+   * Wait until ovs-vswitchd assigned the interface an ofport (server-side wait, no polling) and
+   * return it. NOT_FOUND when there is no such interface, COMMAND_FAILED when vswitchd gave up
+   * (ofport -1, with the interface's error), TIMEOUT after `timeoutMs`.
+   */
+  async waitForOfport(iface: string, timeoutMs = 10_000): Promise<number> {
+    const results = await this.run(waitOfportTx(iface, timeoutMs));
+    const row = rowsOf(results[1])[0];
+    if (!row) throw new NetloomError('NOT_FOUND', `Interface ${iface} does not exist`, { field: 'interface' });
+    const ofport = num(optionalValue(row.ofport));
+    if (ofport === undefined || ofport < 0) {
+      throw new NetloomError('COMMAND_FAILED', `Interface ${iface} has no usable ofport (${String(ofport)}): ${String(optionalValue(row.error) ?? 'no error given')}`, {
+        field: 'interface',
+        details: { ofport },
+      });
+    }
+    return ofport;
+  }
+}
