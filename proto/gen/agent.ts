@@ -1,0 +1,61 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AgentClient as _netloom_v1_AgentClient, AgentDefinition as _netloom_v1_AgentDefinition } from './netloom/v1/Agent';
+import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from './netloom/v1/BgpConfig';
+import type { Change as _netloom_v1_Change, Change__Output as _netloom_v1_Change__Output } from './netloom/v1/Change';
+import type { CreateEndpointRequest as _netloom_v1_CreateEndpointRequest, CreateEndpointRequest__Output as _netloom_v1_CreateEndpointRequest__Output } from './netloom/v1/CreateEndpointRequest';
+import type { DeleteEndpointRequest as _netloom_v1_DeleteEndpointRequest, DeleteEndpointRequest__Output as _netloom_v1_DeleteEndpointRequest__Output } from './netloom/v1/DeleteEndpointRequest';
+import type { DeleteEndpointResponse as _netloom_v1_DeleteEndpointResponse, DeleteEndpointResponse__Output as _netloom_v1_DeleteEndpointResponse__Output } from './netloom/v1/DeleteEndpointResponse';
+import type { DesiredStateUpdate as _netloom_v1_DesiredStateUpdate, DesiredStateUpdate__Output as _netloom_v1_DesiredStateUpdate__Output } from './netloom/v1/DesiredStateUpdate';
+import type { Endpoint as _netloom_v1_Endpoint, Endpoint__Output as _netloom_v1_Endpoint__Output } from './netloom/v1/Endpoint';
+import type { EndpointGroup as _netloom_v1_EndpointGroup, EndpointGroup__Output as _netloom_v1_EndpointGroup__Output } from './netloom/v1/EndpointGroup';
+import type { Global as _netloom_v1_Global, Global__Output as _netloom_v1_Global__Output } from './netloom/v1/Global';
+import type { HeartbeatRequest as _netloom_v1_HeartbeatRequest, HeartbeatRequest__Output as _netloom_v1_HeartbeatRequest__Output } from './netloom/v1/HeartbeatRequest';
+import type { HeartbeatResponse as _netloom_v1_HeartbeatResponse, HeartbeatResponse__Output as _netloom_v1_HeartbeatResponse__Output } from './netloom/v1/HeartbeatResponse';
+import type { HostState as _netloom_v1_HostState, HostState__Output as _netloom_v1_HostState__Output } from './netloom/v1/HostState';
+import type { NetProfile as _netloom_v1_NetProfile, NetProfile__Output as _netloom_v1_NetProfile__Output } from './netloom/v1/NetProfile';
+import type { Network as _netloom_v1_Network, Network__Output as _netloom_v1_Network__Output } from './netloom/v1/Network';
+import type { Policy as _netloom_v1_Policy, Policy__Output as _netloom_v1_Policy__Output } from './netloom/v1/Policy';
+import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from './netloom/v1/RegisterRequest';
+import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from './netloom/v1/RegisterResponse';
+import type { Rule as _netloom_v1_Rule, Rule__Output as _netloom_v1_Rule__Output } from './netloom/v1/Rule';
+import type { Snapshot as _netloom_v1_Snapshot, Snapshot__Output as _netloom_v1_Snapshot__Output } from './netloom/v1/Snapshot';
+import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from './netloom/v1/Tenant';
+import type { Vtep as _netloom_v1_Vtep, Vtep__Output as _netloom_v1_Vtep__Output } from './netloom/v1/Vtep';
+import type { WatchRequest as _netloom_v1_WatchRequest, WatchRequest__Output as _netloom_v1_WatchRequest__Output } from './netloom/v1/WatchRequest';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  netloom: {
+    v1: {
+      Agent: SubtypeConstructor<typeof grpc.Client, _netloom_v1_AgentClient> & { service: _netloom_v1_AgentDefinition }
+      BgpConfig: MessageTypeDefinition<_netloom_v1_BgpConfig, _netloom_v1_BgpConfig__Output>
+      Change: MessageTypeDefinition<_netloom_v1_Change, _netloom_v1_Change__Output>
+      CreateEndpointRequest: MessageTypeDefinition<_netloom_v1_CreateEndpointRequest, _netloom_v1_CreateEndpointRequest__Output>
+      DeleteEndpointRequest: MessageTypeDefinition<_netloom_v1_DeleteEndpointRequest, _netloom_v1_DeleteEndpointRequest__Output>
+      DeleteEndpointResponse: MessageTypeDefinition<_netloom_v1_DeleteEndpointResponse, _netloom_v1_DeleteEndpointResponse__Output>
+      DesiredStateUpdate: MessageTypeDefinition<_netloom_v1_DesiredStateUpdate, _netloom_v1_DesiredStateUpdate__Output>
+      Endpoint: MessageTypeDefinition<_netloom_v1_Endpoint, _netloom_v1_Endpoint__Output>
+      EndpointGroup: MessageTypeDefinition<_netloom_v1_EndpointGroup, _netloom_v1_EndpointGroup__Output>
+      Global: MessageTypeDefinition<_netloom_v1_Global, _netloom_v1_Global__Output>
+      HeartbeatRequest: MessageTypeDefinition<_netloom_v1_HeartbeatRequest, _netloom_v1_HeartbeatRequest__Output>
+      HeartbeatResponse: MessageTypeDefinition<_netloom_v1_HeartbeatResponse, _netloom_v1_HeartbeatResponse__Output>
+      HostState: MessageTypeDefinition<_netloom_v1_HostState, _netloom_v1_HostState__Output>
+      NetProfile: MessageTypeDefinition<_netloom_v1_NetProfile, _netloom_v1_NetProfile__Output>
+      Network: MessageTypeDefinition<_netloom_v1_Network, _netloom_v1_Network__Output>
+      Policy: MessageTypeDefinition<_netloom_v1_Policy, _netloom_v1_Policy__Output>
+      RegisterRequest: MessageTypeDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterRequest__Output>
+      RegisterResponse: MessageTypeDefinition<_netloom_v1_RegisterResponse, _netloom_v1_RegisterResponse__Output>
+      Rule: MessageTypeDefinition<_netloom_v1_Rule, _netloom_v1_Rule__Output>
+      Snapshot: MessageTypeDefinition<_netloom_v1_Snapshot, _netloom_v1_Snapshot__Output>
+      Tenant: MessageTypeDefinition<_netloom_v1_Tenant, _netloom_v1_Tenant__Output>
+      Vtep: MessageTypeDefinition<_netloom_v1_Vtep, _netloom_v1_Vtep__Output>
+      WatchRequest: MessageTypeDefinition<_netloom_v1_WatchRequest, _netloom_v1_WatchRequest__Output>
+    }
+  }
+}
+

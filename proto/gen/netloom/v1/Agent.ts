@@ -1,0 +1,79 @@
+// Original file: proto/netloom/agent.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CreateEndpointRequest as _netloom_v1_CreateEndpointRequest, CreateEndpointRequest__Output as _netloom_v1_CreateEndpointRequest__Output } from '../../netloom/v1/CreateEndpointRequest';
+import type { DeleteEndpointRequest as _netloom_v1_DeleteEndpointRequest, DeleteEndpointRequest__Output as _netloom_v1_DeleteEndpointRequest__Output } from '../../netloom/v1/DeleteEndpointRequest';
+import type { DeleteEndpointResponse as _netloom_v1_DeleteEndpointResponse, DeleteEndpointResponse__Output as _netloom_v1_DeleteEndpointResponse__Output } from '../../netloom/v1/DeleteEndpointResponse';
+import type { DesiredStateUpdate as _netloom_v1_DesiredStateUpdate, DesiredStateUpdate__Output as _netloom_v1_DesiredStateUpdate__Output } from '../../netloom/v1/DesiredStateUpdate';
+import type { Endpoint as _netloom_v1_Endpoint, Endpoint__Output as _netloom_v1_Endpoint__Output } from '../../netloom/v1/Endpoint';
+import type { HeartbeatRequest as _netloom_v1_HeartbeatRequest, HeartbeatRequest__Output as _netloom_v1_HeartbeatRequest__Output } from '../../netloom/v1/HeartbeatRequest';
+import type { HeartbeatResponse as _netloom_v1_HeartbeatResponse, HeartbeatResponse__Output as _netloom_v1_HeartbeatResponse__Output } from '../../netloom/v1/HeartbeatResponse';
+import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from '../../netloom/v1/RegisterRequest';
+import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from '../../netloom/v1/RegisterResponse';
+import type { WatchRequest as _netloom_v1_WatchRequest, WatchRequest__Output as _netloom_v1_WatchRequest__Output } from '../../netloom/v1/WatchRequest';
+
+export interface AgentClient extends grpc.Client {
+  CreateEndpoint(argument: _netloom_v1_CreateEndpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  CreateEndpoint(argument: _netloom_v1_CreateEndpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  CreateEndpoint(argument: _netloom_v1_CreateEndpointRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  CreateEndpoint(argument: _netloom_v1_CreateEndpointRequest, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  createEndpoint(argument: _netloom_v1_CreateEndpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  createEndpoint(argument: _netloom_v1_CreateEndpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  createEndpoint(argument: _netloom_v1_CreateEndpointRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  createEndpoint(argument: _netloom_v1_CreateEndpointRequest, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  
+  DeleteEndpoint(argument: _netloom_v1_DeleteEndpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_DeleteEndpointResponse__Output>): grpc.ClientUnaryCall;
+  DeleteEndpoint(argument: _netloom_v1_DeleteEndpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_DeleteEndpointResponse__Output>): grpc.ClientUnaryCall;
+  DeleteEndpoint(argument: _netloom_v1_DeleteEndpointRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_DeleteEndpointResponse__Output>): grpc.ClientUnaryCall;
+  DeleteEndpoint(argument: _netloom_v1_DeleteEndpointRequest, callback: grpc.requestCallback<_netloom_v1_DeleteEndpointResponse__Output>): grpc.ClientUnaryCall;
+  deleteEndpoint(argument: _netloom_v1_DeleteEndpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_DeleteEndpointResponse__Output>): grpc.ClientUnaryCall;
+  deleteEndpoint(argument: _netloom_v1_DeleteEndpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_DeleteEndpointResponse__Output>): grpc.ClientUnaryCall;
+  deleteEndpoint(argument: _netloom_v1_DeleteEndpointRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_DeleteEndpointResponse__Output>): grpc.ClientUnaryCall;
+  deleteEndpoint(argument: _netloom_v1_DeleteEndpointRequest, callback: grpc.requestCallback<_netloom_v1_DeleteEndpointResponse__Output>): grpc.ClientUnaryCall;
+  
+  Heartbeat(argument: _netloom_v1_HeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _netloom_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _netloom_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _netloom_v1_HeartbeatRequest, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _netloom_v1_HeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _netloom_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _netloom_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _netloom_v1_HeartbeatRequest, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  
+  Register(argument: _netloom_v1_RegisterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  Register(argument: _netloom_v1_RegisterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  Register(argument: _netloom_v1_RegisterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  Register(argument: _netloom_v1_RegisterRequest, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  register(argument: _netloom_v1_RegisterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  register(argument: _netloom_v1_RegisterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  register(argument: _netloom_v1_RegisterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  register(argument: _netloom_v1_RegisterRequest, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
+  
+  WatchDesiredState(argument: _netloom_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
+  WatchDesiredState(argument: _netloom_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
+  watchDesiredState(argument: _netloom_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
+  watchDesiredState(argument: _netloom_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
+  
+}
+
+export interface AgentHandlers extends grpc.UntypedServiceImplementation {
+  CreateEndpoint: grpc.handleUnaryCall<_netloom_v1_CreateEndpointRequest__Output, _netloom_v1_Endpoint>;
+  
+  DeleteEndpoint: grpc.handleUnaryCall<_netloom_v1_DeleteEndpointRequest__Output, _netloom_v1_DeleteEndpointResponse>;
+  
+  Heartbeat: grpc.handleUnaryCall<_netloom_v1_HeartbeatRequest__Output, _netloom_v1_HeartbeatResponse>;
+  
+  Register: grpc.handleUnaryCall<_netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse>;
+  
+  WatchDesiredState: grpc.handleServerStreamingCall<_netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate>;
+  
+}
+
+export interface AgentDefinition extends grpc.ServiceDefinition {
+  CreateEndpoint: MethodDefinition<_netloom_v1_CreateEndpointRequest, _netloom_v1_Endpoint, _netloom_v1_CreateEndpointRequest__Output, _netloom_v1_Endpoint__Output>
+  DeleteEndpoint: MethodDefinition<_netloom_v1_DeleteEndpointRequest, _netloom_v1_DeleteEndpointResponse, _netloom_v1_DeleteEndpointRequest__Output, _netloom_v1_DeleteEndpointResponse__Output>
+  Heartbeat: MethodDefinition<_netloom_v1_HeartbeatRequest, _netloom_v1_HeartbeatResponse, _netloom_v1_HeartbeatRequest__Output, _netloom_v1_HeartbeatResponse__Output>
+  Register: MethodDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterResponse, _netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse__Output>
+  WatchDesiredState: MethodDefinition<_netloom_v1_WatchRequest, _netloom_v1_DesiredStateUpdate, _netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate__Output>
+}

@@ -1,0 +1,35 @@
+// Original file: proto/netloom/agent.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface Endpoint {
+  'id'?: (string);
+  'network'?: (string);
+  'group'?: (string);
+  'host'?: (string);
+  'ip'?: (string);
+  'ipv6'?: (string);
+  'mac'?: (string);
+  'intfName'?: (string);
+  'vtepIp'?: (string);
+  'containerId'?: (string);
+  'containerName'?: (string);
+  'labels'?: ({[key: string]: string});
+  'revision'?: (number | string | Long);
+}
+
+export interface Endpoint__Output {
+  'id': (string);
+  'network': (string);
+  'group': (string);
+  'host': (string);
+  'ip': (string);
+  'ipv6': (string);
+  'mac': (string);
+  'intfName': (string);
+  'vtepIp': (string);
+  'containerId': (string);
+  'containerName': (string);
+  'labels': ({[key: string]: string});
+  'revision': (string);
+}

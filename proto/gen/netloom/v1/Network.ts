@@ -1,0 +1,34 @@
+// Original file: proto/netloom/agent.proto
+
+
+export interface Network {
+  'key'?: (string);
+  'tenant'?: (string);
+  'name'?: (string);
+  'encap'?: (string);
+  'pktTag'?: (number);
+  'subnet'?: (string);
+  'gateway'?: (string);
+  'ipv6Subnet'?: (string);
+  'ipv6Gateway'?: (string);
+  'nwType'?: (string);
+  'networkId'?: (number);
+  'gatewayMac'?: (string);
+  'mtu'?: (number);
+}
+
+export interface Network__Output {
+  'key': (string);
+  'tenant': (string);
+  'name': (string);
+  'encap': (string);
+  'pktTag': (number);
+  'subnet': (string);
+  'gateway': (string);
+  'ipv6Subnet': (string);
+  'ipv6Gateway': (string);
+  'nwType': (string);
+  'networkId': (number);
+  'gatewayMac': (string);
+  'mtu': (number);
+}

@@ -1,0 +1,40 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadAgentProto } from '../../../proto/loader';
+
+const ROOT = resolve(__dirname, '../../../..');
+
+function files(dir: string, base = dir): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p, base) : [p.slice(base.length + 1)];
+  });
+}
+
+describe('proto', () => {
+  it('loads the agent service with every RPC', () => {
+    const svc = loadAgentProto().netloom.v1.Agent.service;
+    assert.deepEqual(Object.keys(svc).sort(), ['CreateEndpoint', 'DeleteEndpoint', 'Heartbeat', 'Register', 'WatchDesiredState']);
+    assert.equal(svc.WatchDesiredState.responseStream, true);
+  });
+
+  it('has generated types that match agent.proto (run npm run proto:gen after editing it)', function () {
+    this.timeout(30_000);
+    const out = mkdtempSync(join(tmpdir(), 'nl-protogen-'));
+    try {
+      execFileSync(
+        join(ROOT, 'node_modules/.bin/proto-loader-gen-types'),
+        ['--longs=String', '--enums=String', '--defaults', '--oneofs', '--grpcLib=@grpc/grpc-js', `--outDir=${out}`, 'proto/netloom/agent.proto'],
+        { cwd: ROOT, stdio: 'ignore' },
+      );
+      const gen = files(out).sort();
+      assert.deepEqual(gen, files(join(ROOT, 'proto/gen')).sort());
+      for (const f of gen) assert.equal(readFileSync(join(ROOT, 'proto/gen', f), 'utf8'), readFileSync(join(out, f), 'utf8'), f);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
