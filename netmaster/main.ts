@@ -1,0 +1,88 @@
+/**
+ * The netmaster command line (bin/netmaster): Contiv's flags (`--etcd`, `--listen-url`) plus
+ * TLS, a bearer token and the log level. Serves the REST API until SIGTERM/SIGINT.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { createLogger } from '../lib/logger';
+import { errorMessage } from '../lib/errors';
+import { startNetmaster } from './netmaster';
+import { parseListenUrl } from './rest/server';
+import { netloomVersion } from './rest/app';
+
+export function buildCommand(): Command {
+  return new Command('netmaster')
+    .description('netloom netmaster: the intent store and Contiv-compatible REST API, on etcd v3')
+    .version(netloomVersion())
+    .option('--etcd <urls>', 'etcd client URLs, comma-separated (Contiv flag)', 'http://127.0.0.1:2379')
+    .option('--etcd-endpoints <urls>', 'same as --etcd')
+    .option('--etcd-cacert <file>', 'CA certificate to verify etcd')
+    .option('--etcd-cert <file>', 'client certificate for etcd')
+    .option('--etcd-key <file>', 'client key for etcd')
+    .option('--listen-url <host:port>', 'where the REST API listens (Contiv flag)', '127.0.0.1:9999')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (needs --tls-key)')
+    .option('--tls-key <file>', 'key of --tls-cert')
+    .option('--auth-token <token>', 'require Authorization: Bearer <token> on POST/PUT/DELETE (or env NETMASTER_AUTH_TOKEN)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const cmd = buildCommand();
+  cmd.parse(argv);
+  const o = cmd.opts<{
+    etcd: string;
+    etcdEndpoints?: string;
+    etcdCacert?: string;
+    etcdCert?: string;
+    etcdKey?: string;
+    listenUrl: string;
+    tlsCert?: string;
+    tlsKey?: string;
+    authToken?: string;
+    logLevel: string;
+  }>();
+  const logger = createLogger('netmaster', { level: o.logLevel });
+  const endpoints = (o.etcdEndpoints ?? o.etcd).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  const { host, port } = parseListenUrl(o.listenUrl);
+  const etcdTls = {
+    ...(o.etcdCacert ? { ca: readFileSync(o.etcdCacert) } : {}),
+    ...(o.etcdCert ? { cert: readFileSync(o.etcdCert) } : {}),
+    ...(o.etcdKey ? { key: readFileSync(o.etcdKey) } : {}),
+  };
+  const authToken = o.authToken ?? process.env.NETMASTER_AUTH_TOKEN;
+  const nm = await startNetmaster({
+    etcdEndpoints: endpoints,
+    etcdTls,
+    host,
+    port,
+    ...(o.tlsCert && o.tlsKey ? { tls: { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } } : {}),
+    ...(authToken ? { authToken } : {}),
+    logger,
+    defaultMetrics: true,
+  });
+  let stopping = false;
+  const shutdown = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal: sig }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    nm.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: errorMessage(e) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main(process.argv).catch((e: unknown) => {
+    process.stderr.write(`netmaster: ${errorMessage(e)}\n`);
+    process.exit(1);
+  });
+}

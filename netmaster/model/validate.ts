@@ -1,0 +1,318 @@
+/**
+ * Semantic checks of a create or update, as pure functions over (object, current state):
+ * references exist, subnets do not overlap inside a tenant, tags lie in the global ranges and are
+ * unused, pools and gateways lie in the subnet, rule field rules, bandwidth units, name clashes,
+ * and which updates are safe. Each failure is a NetloomError naming the field.
+ * `needsForUpsert` lists what the check reads, so the store can load and then guard exactly that.
+ */
+import { NetloomError } from '../../lib/errors';
+import { keyOf } from './keys';
+import {
+  blocksOverlap,
+  formatV4,
+  inRanges,
+  isV4AddressOrCidr,
+  parseBandwidth,
+  parseTagRanges,
+  parseV4,
+  parseV4Cidr,
+  parseV4Range,
+  parseV4Subnet,
+  parseV6,
+  parseV6Cidr,
+} from './net';
+import type { ObjectOf, ObjectType, Network, EndpointGroup, Rule, Global } from './schemas';
+import { emptyNeeds, type IntentState, type Needs } from './state';
+
+const invalid = (field: string, msg: string) => new NetloomError('INVALID_ARGUMENT', msg, { field });
+const missing = (field: string, msg: string) => new NetloomError('NOT_FOUND', msg, { field });
+const conflict = (field: string, msg: string) => new NetloomError('CONFLICT', msg, { field });
+
+export const MAX_VLAN = 4094;
+export const MAX_VXLAN = 16777215;
+
+/** What checking an upsert of `obj` reads. */
+export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]): Needs {
+  const n = emptyNeeds();
+  const o = obj as unknown as Record<string, unknown>;
+  const t = String(o.tenantName ?? '');
+  const range = (rt: ObjectType, prefix = `${t}:`) => n.ranges.push({ type: rt, prefix });
+  const tenantKey = () => n.keys.push({ type: 'tenant', key: t });
+  switch (type) {
+    case 'tenant':
+      n.keys.push({ type: 'tenant', key: keyOf('tenant', obj as ObjectOf['tenant']) });
+      break;
+    case 'network': {
+      const nw = obj as ObjectOf['network'];
+      tenantKey();
+      n.keys.push({ type: 'global', key: 'global' });
+      range('network');
+      range('endpointGroup');
+      if (nw.pktTag > 0) n.tags.push({ encap: nw.encap, tag: nw.pktTag });
+      break;
+    }
+    case 'endpointGroup':
+      tenantKey();
+      for (const rt of ['endpointGroup', 'network', 'policy', 'netprofile', 'extContractsGroup'] as const) range(rt);
+      break;
+    case 'policy':
+      tenantKey();
+      range('policy');
+      break;
+    case 'rule':
+      tenantKey();
+      n.keys.push({ type: 'policy', key: `${t}:${String(o.policyName)}` });
+      range('rule', `${t}:${String(o.policyName)}:`);
+      range('endpointGroup');
+      range('network');
+      break;
+    case 'netprofile':
+      tenantKey();
+      range('netprofile');
+      break;
+    case 'appProfile':
+      tenantKey();
+      range('appProfile');
+      range('endpointGroup');
+      break;
+    case 'global':
+      n.keys.push({ type: 'global', key: 'global' });
+      range('network', '');
+      break;
+    case 'Bgp':
+    case 'aciGw':
+      n.keys.push({ type, key: keyOf(type, obj) });
+      break;
+    case 'serviceLB':
+      tenantKey();
+      range('serviceLB');
+      range('network');
+      break;
+    case 'extContractsGroup':
+      tenantKey();
+      range('extContractsGroup');
+      break;
+  }
+  return n;
+}
+
+function requireTenant(state: IntentState, t: string): void {
+  if (!state.get('tenant', t)) throw missing('tenantName', `tenant ${t} does not exist`);
+}
+
+/**
+ * Check an upsert of `obj` against `state`. Returns the object to store (an update that leaves
+ * pktTag 0 keeps the allocated tag) and the previous version, if any.
+ */
+export function checkUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T], state: IntentState): { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined } {
+  const key = keyOf(type, obj);
+  const prev = state.get(type, key);
+  switch (type) {
+    case 'tenant':
+      return { obj, prev };
+    case 'network':
+      return { obj: checkNetwork(obj as Network, prev as Network | undefined, state) as ObjectOf[T], prev };
+    case 'endpointGroup':
+      checkGroup(obj as EndpointGroup, prev as EndpointGroup | undefined, state);
+      return { obj, prev };
+    case 'policy':
+      requireTenant(state, (obj as ObjectOf['policy']).tenantName);
+      return { obj, prev };
+    case 'rule':
+      checkRule(obj as Rule, state);
+      return { obj, prev };
+    case 'netprofile': {
+      const p = obj as ObjectOf['netprofile'];
+      requireTenant(state, p.tenantName);
+      if (p.bandwidth !== '' && parseBandwidth(p.bandwidth) === undefined) {
+        throw invalid('bandwidth', `bandwidth '${p.bandwidth}' must be a number with a unit: kbps, mbps or gbps (e.g. 10mbps)`);
+      }
+      return { obj, prev };
+    }
+    case 'appProfile': {
+      const a = obj as ObjectOf['appProfile'];
+      requireTenant(state, a.tenantName);
+      for (const g of a.endpointGroups) {
+        if (!state.get('endpointGroup', `${a.tenantName}:${g}`)) throw missing('endpointGroups', `endpoint group ${a.tenantName}:${g} does not exist`);
+      }
+      return { obj, prev };
+    }
+    case 'global':
+      checkGlobal(obj as Global, prev as Global | undefined, state);
+      return { obj, prev };
+    case 'Bgp': {
+      const b = obj as ObjectOf['Bgp'];
+      if (parseV4Cidr(b.routerip) === undefined) throw invalid('routerip', `routerip '${b.routerip}' must be an IPv4 address with prefix length (e.g. 50.1.1.1/24)`);
+      if (b.neighbor !== '' && parseV4(b.neighbor) === undefined) throw invalid('neighbor', `neighbor '${b.neighbor}' must be an IPv4 address`);
+      return { obj, prev };
+    }
+    case 'aciGw':
+      return { obj, prev };
+    case 'serviceLB': {
+      const s = obj as ObjectOf['serviceLB'];
+      requireTenant(state, s.tenantName);
+      let nw: Network | undefined;
+      if (s.networkName !== '') {
+        nw = state.get('network', `${s.tenantName}:${s.networkName}`);
+        if (!nw) throw missing('networkName', `network ${s.tenantName}:${s.networkName} does not exist`);
+      }
+      if (s.ipAddress !== '') {
+        const ip = parseV4(s.ipAddress);
+        if (ip === undefined) throw invalid('ipAddress', `ipAddress '${s.ipAddress}' must be an IPv4 address`);
+        const sub = nw ? parseV4Subnet(nw.subnet) : undefined;
+        if (sub && (ip < sub.first || ip > sub.last)) throw invalid('ipAddress', `ipAddress ${s.ipAddress} is outside subnet ${nw?.subnet}`);
+      }
+      return { obj, prev };
+    }
+    case 'extContractsGroup':
+      requireTenant(state, (obj as ObjectOf['extContractsGroup']).tenantName);
+      return { obj, prev };
+    default:
+      throw new NetloomError('INTERNAL', `no checks for ${String(type)}`);
+  }
+}
+
+function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState): Network {
+  requireTenant(state, nw.tenantName);
+  const sub = parseV4Subnet(nw.subnet);
+  if (!sub) throw invalid('subnet', `subnet '${nw.subnet}' must be an IPv4 CIDR (10.1.1.0/24) or range (10.1.1.10-10.1.1.20/24)`);
+  if (sub.prefix > 30 && !nw.subnet.includes('-')) throw invalid('subnet', `subnet ${nw.subnet} is too small: use /30 or larger`);
+  if (nw.gateway !== '') {
+    const gw = parseV4(nw.gateway);
+    if (gw === undefined) throw invalid('gateway', `gateway '${nw.gateway}' must be an IPv4 address`);
+    const size = 2 ** (32 - sub.prefix);
+    if (gw <= sub.base || gw >= sub.base + size - 1) throw invalid('gateway', `gateway ${nw.gateway} is not a host address inside subnet ${nw.subnet}`);
+  }
+  if (nw.ipv6Subnet !== '') {
+    const s6 = parseV6Cidr(nw.ipv6Subnet);
+    if (!s6) throw invalid('ipv6Subnet', `ipv6Subnet '${nw.ipv6Subnet}' must be an IPv6 CIDR (2001:db8::/64)`);
+    if (128 - s6.prefix < 32 - sub.prefix) throw invalid('ipv6Subnet', `ipv6Subnet ${nw.ipv6Subnet} has fewer host addresses than subnet ${nw.subnet}`);
+    if (nw.ipv6Gateway !== '') {
+      const g6 = parseV6(nw.ipv6Gateway);
+      if (!g6) throw invalid('ipv6Gateway', `ipv6Gateway '${nw.ipv6Gateway}' must be an IPv6 address`);
+      if (!g6.match(s6.addr, s6.prefix)) throw invalid('ipv6Gateway', `ipv6Gateway ${nw.ipv6Gateway} is outside ipv6Subnet ${nw.ipv6Subnet}`);
+    }
+  } else if (nw.ipv6Gateway !== '') {
+    throw invalid('ipv6Gateway', 'ipv6Gateway needs ipv6Subnet');
+  }
+  let out = nw;
+  if (prev) {
+    const tag = nw.pktTag === 0 ? prev.pktTag : nw.pktTag;
+    for (const f of ['subnet', 'encap', 'gateway', 'ipv6Subnet', 'ipv6Gateway', 'nwType'] as const) {
+      if (nw[f] !== prev[f]) {
+        throw conflict(f, `cannot change ${f} of network ${nw.tenantName}:${nw.networkName} from '${prev[f]}' to '${nw[f]}' while it exists: delete and re-create it`);
+      }
+    }
+    if (tag !== prev.pktTag) {
+      throw conflict('pktTag', `cannot change pktTag of network ${nw.tenantName}:${nw.networkName} from ${prev.pktTag} to ${tag} while it exists: delete and re-create it`);
+    }
+    out = { ...nw, pktTag: tag };
+  } else if (nw.pktTag > 0) {
+    const g = state.global();
+    const ranges = nw.encap === 'vlan' ? parseTagRanges(g.vlans, MAX_VLAN) : parseTagRanges(g.vxlans, MAX_VXLAN);
+    const rangeText = nw.encap === 'vlan' ? g.vlans : g.vxlans;
+    if (!ranges || !inRanges(nw.pktTag, ranges)) {
+      throw invalid('pktTag', `pktTag ${nw.pktTag} is outside the global ${nw.encap} range ${rangeText}`);
+    }
+    const owner = state.tagOwner(nw.encap, nw.pktTag);
+    if (owner !== undefined) throw conflict('pktTag', `${nw.encap} ${nw.pktTag} is already used by network ${owner}`);
+  }
+  const others = state.list('network', `${nw.tenantName}:`).filter((o) => o.networkName !== nw.networkName);
+  for (const o of others) {
+    const os = parseV4Subnet(o.subnet);
+    if (os && blocksOverlap(os, sub)) {
+      throw conflict('subnet', `subnet ${nw.subnet} overlaps subnet ${o.subnet} of network ${o.tenantName}:${o.networkName}`);
+    }
+    if (nw.ipv6Subnet !== '' && o.ipv6Subnet !== '') {
+      const a = parseV6Cidr(nw.ipv6Subnet);
+      const b = parseV6Cidr(o.ipv6Subnet);
+      if (a && b && (a.addr.match(b.addr, b.prefix) || b.addr.match(a.addr, a.prefix))) {
+        throw conflict('ipv6Subnet', `ipv6Subnet ${nw.ipv6Subnet} overlaps ipv6Subnet ${o.ipv6Subnet} of network ${o.tenantName}:${o.networkName}`);
+      }
+    }
+  }
+  if (state.get('endpointGroup', `${nw.tenantName}:${nw.networkName}`)) {
+    throw conflict('networkName', `an endpoint group named ${nw.networkName} exists in tenant ${nw.tenantName}; a network may not share its name`);
+  }
+  return out;
+}
+
+function checkGroup(g: EndpointGroup, prev: EndpointGroup | undefined, state: IntentState): void {
+  requireTenant(state, g.tenantName);
+  const t = g.tenantName;
+  const nw = state.get('network', `${t}:${g.networkName}`);
+  if (!nw) throw missing('networkName', `network ${t}:${g.networkName} does not exist`);
+  if (state.get('network', `${t}:${g.groupName}`)) {
+    throw conflict('groupName', `a network named ${g.groupName} exists in tenant ${t}; a group may not share its name`);
+  }
+  if (prev) {
+    for (const f of ['networkName', 'ipPool'] as const) {
+      if (g[f] !== prev[f]) throw conflict(f, `cannot change ${f} of endpoint group ${t}:${g.groupName} from '${prev[f]}' to '${g[f]}' while it exists`);
+    }
+  }
+  if (g.ipPool !== '') {
+    const pool = parseV4Range(g.ipPool);
+    if (!pool) throw invalid('ipPool', `ipPool '${g.ipPool}' must be a range like 10.1.1.10-10.1.1.20`);
+    const sub = parseV4Subnet(nw.subnet);
+    if (sub && (pool.first < sub.first || pool.last > sub.last)) {
+      throw invalid('ipPool', `ipPool ${g.ipPool} is outside the addresses of subnet ${nw.subnet} (${formatV4(sub.first)}-${formatV4(sub.last)})`);
+    }
+  }
+  for (const p of g.policies) {
+    if (!state.get('policy', `${t}:${p}`)) throw missing('policies', `policy ${t}:${p} does not exist`);
+  }
+  if (g.netProfile !== '' && !state.get('netprofile', `${t}:${g.netProfile}`)) {
+    throw missing('netProfile', `netprofile ${t}:${g.netProfile} does not exist`);
+  }
+  for (const c of g.extContractsGrps) {
+    if (!state.get('extContractsGroup', `${t}:${c}`)) throw missing('extContractsGrps', `external contracts group ${t}:${c} does not exist`);
+  }
+}
+
+function checkRule(r: Rule, state: IntentState): void {
+  const t = r.tenantName;
+  requireTenant(state, t);
+  if (!state.get('policy', `${t}:${r.policyName}`)) throw missing('policyName', `policy ${t}:${r.policyName} does not exist`);
+  const side = r.direction === 'in' ? 'from' : 'to';
+  const other = r.direction === 'in' ? 'to' : 'from';
+  for (const f of ['EndpointGroup', 'Network', 'IpAddress'] as const) {
+    if (r[`${other}${f}`] !== '') {
+      throw invalid(`${other}${f}`, `an '${r.direction}' rule matches on ${side}EndpointGroup, ${side}Network or ${side}IpAddress; ${other}${f} is not allowed`);
+    }
+  }
+  const set = (['EndpointGroup', 'Network', 'IpAddress'] as const).filter((f) => r[`${side}${f}`] !== '');
+  if (set.length > 1) {
+    throw invalid(`${side}${set[1]}`, `${side}EndpointGroup, ${side}Network and ${side}IpAddress are mutually exclusive (got ${set.map((f) => side + f).join(' and ')})`);
+  }
+  const ip = r[`${side}IpAddress`];
+  if (ip !== '' && !isV4AddressOrCidr(ip)) throw invalid(`${side}IpAddress`, `${side}IpAddress '${ip}' must be an IPv4 address or CIDR`);
+  const grp = r[`${side}EndpointGroup`];
+  if (grp !== '' && !state.get('endpointGroup', `${t}:${grp}`)) throw missing(`${side}EndpointGroup`, `endpoint group ${t}:${grp} does not exist`);
+  const net = r[`${side}Network`];
+  if (net !== '' && !state.get('network', `${t}:${net}`)) throw missing(`${side}Network`, `network ${t}:${net} does not exist`);
+  if (r.port !== 0 && !['tcp', 'udp', '6', '17'].includes(r.protocol)) {
+    throw invalid('port', `port ${r.port} needs protocol tcp or udp (got '${r.protocol}')`);
+  }
+}
+
+function checkGlobal(g: Global, prev: Global | undefined, state: IntentState): void {
+  const vlans = parseTagRanges(g.vlans, MAX_VLAN);
+  if (!vlans) throw invalid('vlans', `vlans '${g.vlans}' must be a range N-M inside 1-${MAX_VLAN}`);
+  const vxlans = parseTagRanges(g.vxlans, MAX_VXLAN);
+  if (!vxlans) throw invalid('vxlans', `vxlans '${g.vxlans}' must be a range N-M inside 1-${MAX_VXLAN}`);
+  if (parseV4Cidr(g.pvtSubnet) === undefined) throw invalid('pvtSubnet', `pvtSubnet '${g.pvtSubnet}' must be an IPv4 CIDR`);
+  const networks = state.list('network', '');
+  if (prev && networks.length > 0) {
+    for (const f of ['fwdMode', 'pvtSubnet'] as const) {
+      if (g[f] !== prev[f]) throw conflict(f, `cannot change ${f} from '${prev[f]}' to '${g[f]}' while ${networks.length} network(s) exist`);
+    }
+  }
+  for (const nw of networks) {
+    if (nw.pktTag === 0) continue;
+    const ranges = nw.encap === 'vlan' ? vlans : vxlans;
+    if (!inRanges(nw.pktTag, ranges)) {
+      const f = nw.encap === 'vlan' ? 'vlans' : 'vxlans';
+      throw conflict(f, `${f} '${g[f]}' leaves out ${nw.encap} ${nw.pktTag} used by network ${nw.tenantName}:${nw.networkName}`);
+    }
+  }
+}

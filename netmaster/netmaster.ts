@@ -1,0 +1,66 @@
+/**
+ * One netmaster: etcd client, service and REST server wired together, started and stopped as a
+ * unit. Used by main.ts, the tests (several in one process) and the benchmark.
+ */
+import type { IOptions } from 'etcd3';
+import { createLogger, type Logger } from '../lib/logger';
+import { createApp } from './rest/app';
+import { listen, type RunningServer } from './rest/server';
+import { NetmasterService } from './service/service';
+import { EtcdKV } from './store/kv';
+
+export interface NetmasterOptions {
+  etcdEndpoints: string[];
+  etcdTls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  host?: string;
+  /** 0: an ephemeral port */
+  port?: number;
+  tls?: { cert: Buffer; key: Buffer };
+  authToken?: string;
+  logger?: Logger;
+  defaultMetrics?: boolean;
+}
+
+export interface RunningNetmaster {
+  service: NetmasterService;
+  server: RunningServer;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function etcdOptions(endpoints: string[], tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer }): IOptions {
+  const o: IOptions = { hosts: endpoints, dialTimeout: 5000 };
+  if (tls && (tls.ca || tls.cert)) {
+    o.credentials = {
+      rootCertificate: tls.ca ?? Buffer.alloc(0),
+      ...(tls.key ? { privateKey: tls.key } : {}),
+      ...(tls.cert ? { certChain: tls.cert } : {}),
+    };
+  }
+  return o;
+}
+
+export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNetmaster> {
+  const logger = opts.logger ?? createLogger('netmaster');
+  const kv = new EtcdKV(etcdOptions(opts.etcdEndpoints, opts.etcdTls));
+  const service = new NetmasterService({ kv, logger });
+  try {
+    await service.init();
+  } catch (e) {
+    kv.close();
+    throw e;
+  }
+  const { app } = createApp({ service, logger, ...(opts.authToken ? { authToken: opts.authToken } : {}), defaultMetrics: opts.defaultMetrics ?? false });
+  const server = await listen(app, opts.host ?? '127.0.0.1', opts.port ?? 0, opts.tls);
+  logger.info({ url: server.url, etcd: opts.etcdEndpoints }, 'netmaster serving');
+  return {
+    service,
+    server,
+    url: server.url,
+    async stop() {
+      await server.close();
+      kv.close();
+      logger.info('netmaster stopped');
+    },
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * The REST API on Contiv's paths (express 5): `/api/v1/<coll>/` and `/api/v1/<coll>/<key>/`,
+ * inspect, endpoints, watch (server-sent events), consistency, OpenAPI, /version, /info and
+ * /metrics. Bodies are JSON whatever the Content-Type (netctl sends none). Errors are 4xx JSON
+ * `{error, field, code}`; a rejected request writes nothing (the service commits atomically).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { NetloomError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { COLLECTIONS, collectionOf, linksOf } from '../model/keys';
+import type { ObjectType } from '../model/schemas';
+import type { NetmasterService, ChangeEvent } from '../service/service';
+import { errorBody, httpStatusOf } from './errors';
+import { createMetrics, type RestMetrics } from './metrics';
+import { openApiDocument } from './openapi';
+
+export interface RestOptions {
+  service: NetmasterService;
+  logger: Logger;
+  /** when set, POST/PUT/DELETE need `Authorization: Bearer <token>` */
+  authToken?: string;
+  /** collect process metrics too (one netmaster per process) */
+  defaultMetrics?: boolean;
+  /** SSE heartbeat interval (ms) */
+  heartbeatMs?: number;
+}
+
+export function netloomVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The object as Contiv returned it: its fields plus `key` and filled `links`. */
+export function contivShape(type: ObjectType, key: string, config: unknown): Record<string, unknown> {
+  const c = config as Record<string, unknown>;
+  const links = linksOf(type, c);
+  return { key, ...c, ...(Object.keys(links).length > 0 ? { links } : {}) };
+}
+
+function typeOfCollection(coll: string): ObjectType {
+  const t = COLLECTIONS[coll];
+  if (!t) throw new NetloomError('NOT_FOUND', `unknown collection '${coll}' (known: ${Object.keys(COLLECTIONS).join(', ')}, endpoints)`);
+  return t;
+}
+
+function param(req: Request, name: string): string {
+  const v = (req.params as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(v) ? v.join('/') : (v ?? '');
+}
+
+/** JSON from the raw body text; an empty body is `{}`. */
+function jsonBody(req: Request): unknown {
+  const text = typeof req.body === 'string' ? req.body : '';
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new NetloomError('INVALID_ARGUMENT', `the request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { field: 'body' });
+  }
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+export function createApp(opts: RestOptions): { app: express.Express; metrics: RestMetrics } {
+  const svc = opts.service;
+  const log = opts.logger;
+  const metrics = createMetrics(svc, { defaultMetrics: opts.defaultMetrics ?? false });
+  const version = netloomVersion();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // metrics and access log for every request
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String((req.route as { path: string }).path)}` : 'unmatched';
+      const status = String(res.statusCode);
+      const secs = Number(process.hrtime.bigint() - start) / 1e9;
+      metrics.requests.inc({ method: req.method, route, status });
+      metrics.latency.observe({ method: req.method, route, status }, secs);
+      const line = { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(secs * 1e4) / 10 };
+      if (res.statusCode >= 500) log.error(line, 'request');
+      else if (req.method === 'GET') log.debug(line, 'request');
+      else log.info(line, 'request');
+    });
+    next();
+  });
+
+  // bodies are JSON whatever the Content-Type says (netctl sends none)
+  app.use(express.text({ type: () => true, limit: '2mb' }));
+
+  // bearer token on mutating calls
+  app.use((req, _res, next) => {
+    if (opts.authToken && ['POST', 'PUT', 'DELETE', 'PATCH'].includes(req.method)) {
+      const h = req.headers.authorization ?? '';
+      if (h !== `Bearer ${opts.authToken}`) {
+        next(new NetloomError('UNAUTHENTICATED', 'this call changes state and needs Authorization: Bearer <token>'));
+        return;
+      }
+    }
+    next();
+  });
+
+  const wrap =
+    (h: Handler) =>
+    (req: Request, res: Response, next: NextFunction): void => {
+      h(req, res).catch(next);
+    };
+
+  app.get('/version', (_req, res) => {
+    res.json({ Version: version, GitCommit: process.env.NETLOOM_GIT_COMMIT ?? 'unknown', BuildTime: process.env.NETLOOM_BUILD_TIME ?? 'unknown', version });
+  });
+
+  app.get(
+    '/info',
+    wrap(async (_req, res) => {
+      const g = (await svc.get('global', 'global')).config;
+      res.json({
+        Version: version,
+        ClusterMode: 'netloom',
+        NetworkInfraType: g.networkInfraType,
+        FwdMode: g.fwdMode,
+        ArpMode: g.arpMode,
+        Vlans: g.vlans,
+        Vxlans: g.vxlans,
+        PvtSubnet: g.pvtSubnet,
+        Objects: await svc.objectCounts(),
+      });
+    }),
+  );
+
+  app.get(
+    '/metrics',
+    wrap(async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    }),
+  );
+
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openApiDocument(version));
+  });
+
+  app.get(
+    '/api/v1/consistency',
+    wrap(async (_req, res) => {
+      res.json(await svc.checkConsistency());
+    }),
+  );
+  app.post(
+    '/api/v1/consistency',
+    wrap(async (req, res) => {
+      const body = jsonBody(req) as { repair?: unknown };
+      res.json(await svc.checkConsistency({ repair: body.repair !== false }));
+    }),
+  );
+
+  app.get('/api/v1/watch', (req, res, next) => {
+    const since = String(req.query.since ?? req.headers['last-event-id'] ?? '0');
+    if (!/^\d+$/.test(since)) {
+      next(new NetloomError('INVALID_ARGUMENT', `since must be an etcd revision (a number), got '${since}'`, { field: 'since' }));
+      return;
+    }
+    let stop: (() => Promise<void>) | undefined;
+    let closed = false;
+    const send = (e: ChangeEvent) => {
+      if (closed) return;
+      res.write(`id: ${e.revision}\nevent: change\ndata: ${JSON.stringify(e)}\n\n`);
+    };
+    const heartbeat = setInterval(() => res.write(': keepalive\n\n'), opts.heartbeatMs ?? 15_000);
+    const end = () => {
+      closed = true;
+      clearInterval(heartbeat);
+      void stop?.().catch(() => undefined);
+    };
+    req.on('close', end);
+    svc
+      .watch(since, send, (err) => {
+        if (!closed) res.write(`event: error\ndata: ${JSON.stringify({ error: err.message, code: 'UNAVAILABLE' })}\n\n`);
+        res.end();
+        end();
+      })
+      .then((s) => {
+        stop = s;
+        if (closed) void s().catch(() => undefined);
+        else {
+          res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+          res.flushHeaders();
+          res.write(': watching\n\n');
+        }
+      })
+      .catch((e: unknown) => {
+        clearInterval(heartbeat);
+        next(e);
+      });
+  });
+
+  // endpoints
+  app.get(
+    '/api/v1/endpoints/',
+    wrap(async (req, res) => {
+      const f: { network?: string; host?: string } = {};
+      if (typeof req.query.network === 'string') f.network = req.query.network;
+      if (typeof req.query.host === 'string') f.host = req.query.host;
+      res.json(await svc.listEndpoints(f));
+    }),
+  );
+  app.post(
+    '/api/v1/endpoints/',
+    wrap(async (req, res) => {
+      res.json(await svc.createEndpoint(jsonBody(req)));
+    }),
+  );
+  app.get(
+    '/api/v1/endpoints/:id/',
+    wrap(async (req, res) => {
+      res.json(await svc.getEndpoint(param(req, 'id')));
+    }),
+  );
+  app.delete(
+    '/api/v1/endpoints/:id/',
+    wrap(async (req, res) => {
+      await svc.deleteEndpoint(param(req, 'id'));
+      res.json(param(req, 'id'));
+    }),
+  );
+  app.get(
+    '/api/v1/inspect/endpoints/:id/',
+    wrap(async (req, res) => {
+      res.json(await svc.inspectEndpoint(param(req, 'id')));
+    }),
+  );
+
+  // Contiv's collections
+  app.get(
+    '/api/v1/inspect/:coll/:key/',
+    wrap(async (req, res) => {
+      const type = typeOfCollection(param(req, 'coll'));
+      const r = await svc.inspect(type, param(req, 'key'));
+      res.json({ Config: contivShape(type, param(req, 'key'), r.Config), Oper: r.Oper });
+    }),
+  );
+  app.get(
+    '/api/v1/:coll/',
+    wrap(async (req, res) => {
+      const type = typeOfCollection(param(req, 'coll'));
+      res.json((await svc.list(type)).map((o) => contivShape(type, o.key, o.config)));
+    }),
+  );
+  app.get(
+    '/api/v1/:coll/:key/',
+    wrap(async (req, res) => {
+      const type = typeOfCollection(param(req, 'coll'));
+      const o = await svc.get(type, param(req, 'key'));
+      res.json(contivShape(type, o.key, o.config));
+    }),
+  );
+  const upsert = wrap(async (req, res) => {
+    const type = typeOfCollection(param(req, 'coll'));
+    const r = await svc.upsert(type, jsonBody(req), param(req, 'key'));
+    res.json(contivShape(type, r.key, r.config));
+  });
+  app.post('/api/v1/:coll/:key/', upsert);
+  app.put('/api/v1/:coll/:key/', upsert);
+  app.delete(
+    '/api/v1/:coll/:key/',
+    wrap(async (req, res) => {
+      const type = typeOfCollection(param(req, 'coll'));
+      res.json(await svc.delete(type, param(req, 'key')));
+    }),
+  );
+
+  app.use((req, _res, next) => {
+    next(new NetloomError('NOT_FOUND', `no such path: ${req.method} ${req.path}`));
+  });
+
+  // error handler: 4xx JSON for the caller's mistakes, 5xx for ours
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    let e = err;
+    const status0 = (err as { status?: number; type?: string }).status;
+    if (!(err instanceof NetloomError) && status0 === 413) e = new NetloomError('INVALID_ARGUMENT', 'request body too large', { field: 'body' });
+    const status = httpStatusOf(e);
+    if (status >= 500) log.error({ err: e }, 'request failed');
+    res.status(status).json(errorBody(e));
+  });
+
+  return { app, metrics };
+}
+
+export { collectionOf };

@@ -1,0 +1,126 @@
+/**
+ * The consistency check: every allocation (VLAN/VNI, IP, MAC, group id) and index key must belong
+ * to an object that exists and says so, and every object must hold its allocations. Reads all of
+ * it at one etcd revision, computes the difference as plain data (`diffAllocations`, pure), and
+ * optionally repairs it with guarded commits (delete a leaked key only if unchanged, create a
+ * missing one only if still absent).
+ */
+import { parseV4 } from '../model/net';
+import type { Endpoint, EndpointGroup, Network } from '../model/schemas';
+import type { KeyValue } from '../store/kv';
+import { decodeStored } from '../store/intent-store';
+import { layout } from '../store/layout';
+import type { NetmasterService } from './service';
+
+export interface Finding {
+  key: string;
+  /** the value found (leaked) or expected (missing) */
+  value: string;
+  reason: string;
+}
+
+export interface ConsistencyReport {
+  revision: string;
+  clean: boolean;
+  leaked: Finding[];
+  missing: Finding[];
+  counts: { networks: number; groups: number; endpoints: number; allocations: number };
+  repaired: number;
+}
+
+export interface AllocationWorld {
+  networks: Array<{ key: string; config: Network }>;
+  groups: Array<{ key: string; config: EndpointGroup; groupId: number }>;
+  endpoints: Endpoint[];
+  /** every key under alloc/ and idx/, with its value */
+  actual: Map<string, string>;
+}
+
+/** What allocation and index keys the objects imply, compared with what is there. Pure. */
+export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missing: Finding[] } {
+  const expected = new Map<string, { value: string; reason: string }>();
+  const nets = new Set(w.networks.map((n) => n.key));
+  const groups = new Set(w.groups.map((g) => g.key));
+  for (const n of w.networks) {
+    expected.set(layout.tag(n.config.encap, n.config.pktTag), { value: n.key, reason: `${n.config.encap} tag of network ${n.key}` });
+    const gw = n.config.gateway ? parseV4(n.config.gateway) : undefined;
+    if (gw !== undefined) expected.set(layout.ip(n.key, gw), { value: 'gateway', reason: `gateway of network ${n.key}` });
+  }
+  for (const g of w.groups) {
+    if (g.groupId > 0) expected.set(layout.groupId(g.groupId), { value: g.key, reason: `id of endpoint group ${g.key}` });
+  }
+  const orphans: Finding[] = [];
+  for (const e of w.endpoints) {
+    if (!nets.has(e.network)) {
+      orphans.push({ key: layout.ep(e.endpointID), value: e.network, reason: `endpoint ${e.endpointID} of missing network ${e.network}` });
+      continue;
+    }
+    const ip = parseV4(e.ipAddress);
+    if (ip !== undefined) expected.set(layout.ip(e.network, ip), { value: e.endpointID, reason: `address of endpoint ${e.endpointID}` });
+    expected.set(layout.mac(e.macAddress), { value: e.endpointID, reason: `MAC of endpoint ${e.endpointID}` });
+    expected.set(layout.epByNet(e.network, e.endpointID), { value: '', reason: `network index of endpoint ${e.endpointID}` });
+    const gk = e.groupName ? `${e.tenantName}:${e.groupName}` : '';
+    if (gk && groups.has(gk)) expected.set(layout.epByGrp(gk, e.endpointID), { value: '', reason: `group index of endpoint ${e.endpointID}` });
+  }
+  const leaked: Finding[] = [...orphans];
+  const missing: Finding[] = [];
+  for (const [key, value] of w.actual) {
+    const want = expected.get(key);
+    if (!want) leaked.push({ key, value, reason: 'no object owns this allocation' });
+    else if (want.value !== value) leaked.push({ key, value, reason: `held by '${value}' but belongs to ${want.reason}` });
+  }
+  for (const [key, want] of expected) {
+    if (!w.actual.has(key)) missing.push({ key, value: want.value, reason: `missing ${want.reason}` });
+  }
+  return { leaked, missing };
+}
+
+/** Read the world at one revision, diff it, and repair when asked. */
+export async function checkConsistency(svc: NetmasterService, opts: { repair?: boolean } = {}): Promise<ConsistencyReport> {
+  const revision = await svc.currentRevision();
+  const list = async (prefix: string): Promise<KeyValue[]> => (await svc.kv.list(prefix, { revision })).kvs;
+  const netPrefix = layout.cfgPrefix('network');
+  const grpPrefix = layout.cfgPrefix('endpointGroup');
+  const networks = (await list(netPrefix)).map((kv) => ({ key: kv.key.slice(netPrefix.length), config: decodeStored<Network>(kv.value).config }));
+  const groups = (await list(grpPrefix)).map((kv) => {
+    const s = decodeStored<EndpointGroup>(kv.value);
+    return { key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0) };
+  });
+  const endpoints = (await list(layout.epPrefix())).map((kv) => JSON.parse(kv.value) as Endpoint);
+  const actual = new Map<string, string>();
+  const actualRev = new Map<string, string>();
+  for (const prefix of [`${layout.root}alloc/`, `${layout.root}idx/`]) {
+    for (const kv of await list(prefix)) {
+      actual.set(kv.key, kv.value);
+      actualRev.set(kv.key, kv.modRevision);
+    }
+  }
+  const { leaked, missing } = diffAllocations({ networks, groups, endpoints, actual });
+  let repaired = 0;
+  if (opts.repair) {
+    for (const f of leaked) {
+      // an orphan endpoint: drop it with its keys; a leaked key: drop it if unchanged
+      const rev = actualRev.get(f.key);
+      if (f.key.startsWith(layout.epPrefix())) {
+        const r = await svc.deleteEndpoint(f.key.slice(layout.epPrefix().length));
+        if (r.deleted) repaired++;
+        continue;
+      }
+      if (rev === undefined) continue;
+      const r = await svc.kv.commit([{ kind: 'modEquals', key: f.key, modRevision: rev }], [{ kind: 'delete', key: f.key }]);
+      if (r.ok) repaired++;
+    }
+    for (const f of missing) {
+      const r = await svc.kv.commit([{ kind: 'modEquals', key: f.key, modRevision: '0' }], [{ kind: 'put', key: f.key, value: f.value }]);
+      if (r.ok) repaired++;
+    }
+  }
+  return {
+    revision,
+    clean: leaked.length === 0 && missing.length === 0,
+    leaked,
+    missing,
+    counts: { networks: networks.length, groups: groups.length, endpoints: endpoints.length, allocations: actual.size },
+    repaired,
+  };
+}

@@ -1,0 +1,498 @@
+/**
+ * netmaster's service layer: create/update/delete/get/list of every intent object, endpoint
+ * create/delete with IP/MAC allocation, inspect (Config + Oper), the consistency check and a
+ * watch of changes. Every change is one guarded etcd transaction, retried a bounded number of
+ * times when a concurrent change invalidates what the check read. The REST API (and later the
+ * agent stream) sits on this; it knows nothing of HTTP.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { NetloomError } from '../../lib/errors';
+import { systemClock, type Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/logger';
+import { keyOf, parseObject, tenantOf, zodToError } from '../model/keys';
+import { checkDelete, needsForDelete } from '../model/deletes';
+import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
+import { parseTagRanges, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, formatV4, v6AtOffset } from '../model/net';
+import { endpointRequestSchema, OBJECT_TYPES, type Endpoint, type EndpointGroup, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
+import type { EtcdKV, Guard, WatchEvent, WriteOp } from '../store/kv';
+import { loadNeeds, decodeStored, type StoredObject } from '../store/intent-store';
+import { layout, GROUP_ID_RANGE } from '../store/layout';
+import { findFree } from '../store/alloc';
+import { KeyedMutex } from './keyed-mutex';
+import { checkConsistency, type ConsistencyReport } from './consistency';
+import { inspect, inspectEndpoint } from './inspect';
+
+export interface ServiceOptions {
+  kv: EtcdKV;
+  logger: Logger;
+  clock?: Clock;
+  /** commit attempts before giving up with CONFLICT (default 40) */
+  maxAttempts?: number;
+}
+
+export interface ObjectResult<T extends ObjectType = ObjectType> {
+  type: T;
+  key: string;
+  config: ObjectOf[T];
+  oper: Record<string, unknown>;
+  created: boolean;
+  revision: string;
+}
+
+/** A change as the watch reports it. */
+export interface ChangeEvent {
+  revision: string;
+  op: 'put' | 'delete';
+  /** 'config' for intent objects, 'endpoint' for endpoints */
+  kind: 'config' | 'endpoint';
+  type: ObjectType | 'endpoint';
+  key: string;
+  config: unknown;
+  oper: Record<string, unknown> | undefined;
+}
+
+const RETRY = Symbol('retry');
+
+export const DEFAULT_GLOBAL: Global = {
+  name: 'global',
+  networkInfraType: 'default',
+  vlans: '1-4094',
+  vxlans: '1-10000',
+  fwdMode: 'bridge',
+  arpMode: 'proxy',
+  pvtSubnet: '172.19.0.0/16',
+};
+
+function scopeOf(type: ObjectType, key: string): string {
+  if (type === 'global' || type === 'Bgp' || type === 'aciGw') return `~${type}`;
+  return key.split(':')[0] ?? key;
+}
+
+export class NetmasterService {
+  readonly kv: EtcdKV;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly maxAttempts: number;
+  private readonly mutex = new KeyedMutex();
+  /** numbers being claimed right now in this process, by allocation prefix */
+  private readonly pending = new Map<string, Set<number>>();
+  /** where the next search starts, by allocation prefix (a hint) */
+  private readonly cursors = new Map<string, number>();
+  /** commits retried because of a concurrent change, for metrics */
+  conflicts = 0;
+
+  constructor(opts: ServiceOptions) {
+    this.kv = opts.kv;
+    this.log = opts.logger;
+    this.clock = opts.clock ?? systemClock;
+    this.maxAttempts = opts.maxAttempts ?? 40;
+  }
+
+  /** Create the global object and the default tenant when absent (safe to run on every start, on every replica). */
+  async init(): Promise<void> {
+    for (const [type, key, config] of [
+      ['global', 'global', DEFAULT_GLOBAL],
+      ['tenant', 'default', { tenantName: 'default', defaultNetwork: '' }],
+    ] as const) {
+      const k = layout.cfg(type, key);
+      await this.kv.commit([{ kind: 'modEquals', key: k, modRevision: '0' }], [{ kind: 'put', key: k, value: JSON.stringify({ config, oper: {} }) }]);
+    }
+  }
+
+  private async withRetries<T>(what: string, fn: (attempt: number) => Promise<T | typeof RETRY>): Promise<T> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const r = await fn(attempt);
+      if (r !== RETRY) return r;
+      this.conflicts++;
+      const cap = 2 ** Math.min(attempt, 6);
+      await this.clock.sleep(Math.random() * cap);
+    }
+    throw new NetloomError('CONFLICT', `${what}: too many concurrent changes, gave up after ${this.maxAttempts} attempts; retry`);
+  }
+
+  private claim(prefix: string, n: number): void {
+    let s = this.pending.get(prefix);
+    if (!s) this.pending.set(prefix, (s = new Set()));
+    s.add(n);
+  }
+
+  private unclaim(prefix: string, n: number | undefined): void {
+    if (n === undefined) return;
+    const s = this.pending.get(prefix);
+    s?.delete(n);
+    if (s && s.size === 0) this.pending.delete(prefix);
+  }
+
+  /**
+   * The lowest free candidate when nothing else is being claimed here; under load a random one of
+   * the first few, so that concurrent claimers (also on other replicas) rarely collide.
+   */
+  private choose(prefix: string, free: readonly number[]): number | undefined {
+    if ((this.pending.get(prefix)?.size ?? 0) === 0) return free[0];
+    return free[Math.floor(Math.random() * free.length)];
+  }
+
+  /** A free number under `prefix`, claimed in this process until `unclaim`. */
+  private async pickNumber(prefix: string, keyOfN: (n: number) => string, ranges: ReadonlyArray<[number, number]>, hex: boolean, field: string, what: string): Promise<number> {
+    const first = ranges[0]?.[0] ?? 1;
+    const cursor = this.cursors.get(prefix) ?? first;
+    const free = await findFree(this.kv, { prefix, keyOf: keyOfN, ranges, hex }, cursor, 4, this.pending.get(prefix) ?? new Set());
+    if (free.length === 0) throw new NetloomError('EXHAUSTED', `no free ${what} left`, { field });
+    const n = this.choose(prefix, free) ?? first;
+    this.claim(prefix, n);
+    return n;
+  }
+
+  // ---------------------------------------------------------------- intent objects
+
+  /** Create or update (Contiv's POST/PUT). `pathKey`, when given, must equal the key built from the body. */
+  async upsert<T extends ObjectType>(type: T, body: unknown, pathKey?: string): Promise<ObjectResult<T>> {
+    const obj = parseObject(type, body);
+    const key = keyOf(type, obj);
+    if (pathKey !== undefined && pathKey !== key) {
+      throw new NetloomError('INVALID_ARGUMENT', `the key in the path (${pathKey}) does not match the key built from the body (${key})`, { field: 'key' });
+    }
+    return this.mutex.run(scopeOf(type, key), () =>
+      this.withRetries(`${type} ${key}`, async () => {
+        const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj));
+        const checked = checkUpsert(type, obj, loaded.state);
+        let config = checked.obj;
+        const cfgKey = layout.cfg(type, key);
+        let oper: Record<string, unknown> = { ...(loaded.opers.get(cfgKey) ?? {}) };
+        const guards: Guard[] = loaded.guards();
+        const writes: WriteOp[] = [];
+        let claimed: { prefix: string; n: number } | undefined;
+        try {
+          if (type === 'network' && !checked.prev) {
+            const nw = config as Network;
+            let tag = nw.pktTag;
+            if (tag === 0) {
+              const g = loaded.state.global();
+              const ranges = (nw.encap === 'vlan' ? parseTagRanges(g.vlans, MAX_VLAN) : parseTagRanges(g.vxlans, MAX_VXLAN)) ?? [];
+              const prefix = layout.tagPrefix(nw.encap);
+              tag = await this.pickNumber(prefix, (n) => layout.tag(nw.encap, n), ranges, false, 'pktTag', `${nw.encap} tag in ${nw.encap === 'vlan' ? g.vlans : g.vxlans}`);
+              claimed = { prefix, n: tag };
+              guards.push({ kind: 'modEquals', key: layout.tag(nw.encap, tag), modRevision: '0' });
+            }
+            writes.push({ kind: 'put', key: layout.tag(nw.encap, tag), value: key });
+            config = { ...nw, pktTag: tag } as ObjectOf[T];
+            // the gateway is reserved from the start
+            const gw = nw.gateway ? parseV4(nw.gateway) : undefined;
+            if (gw !== undefined) writes.push({ kind: 'put', key: layout.ip(key, gw), value: 'gateway' });
+            oper = {};
+          }
+          if (type === 'endpointGroup' && !checked.prev) {
+            const prefix = layout.groupIdPrefix();
+            const id = await this.pickNumber(prefix, layout.groupId, [GROUP_ID_RANGE], false, 'groupName', 'endpoint group id');
+            claimed = { prefix, n: id };
+            guards.push({ kind: 'modEquals', key: layout.groupId(id), modRevision: '0' });
+            writes.push({ kind: 'put', key: layout.groupId(id), value: key });
+            oper = { groupId: id };
+          }
+          writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
+          const r = await this.kv.commit(guards, writes);
+          if (!r.ok) return RETRY;
+          if (claimed) this.cursors.set(claimed.prefix, claimed.n + 1);
+          this.log.info({ type, key, created: !checked.prev, revision: r.revision }, checked.prev ? 'updated' : 'created');
+          return { type, key, config, oper, created: !checked.prev, revision: r.revision };
+        } finally {
+          if (claimed) this.unclaim(claimed.prefix, claimed.n);
+        }
+      }),
+    );
+  }
+
+  /** Delete one object; refused (IN_USE) while something uses it. Returns the key. */
+  async delete(type: ObjectType, key: string): Promise<string> {
+    return this.mutex.run(scopeOf(type, key), () =>
+      this.withRetries(`delete ${type} ${key}`, async () => {
+        const loaded = await loadNeeds(this.kv, needsForDelete(type, key));
+        const obj = checkDelete(type, key, loaded.state);
+        const cfgKey = layout.cfg(type, key);
+        const writes: WriteOp[] = [{ kind: 'delete', key: cfgKey }];
+        if (type === 'network') {
+          const nw = obj as Network;
+          writes.push({ kind: 'delete', key: layout.tag(nw.encap, nw.pktTag) });
+          writes.push({ kind: 'deletePrefix', prefix: layout.ipPrefix(key) });
+          writes.push({ kind: 'delete', key: layout.ipHint(key) });
+        }
+        if (type === 'endpointGroup') {
+          const id = Number(loaded.opers.get(cfgKey)?.groupId ?? 0);
+          if (id > 0) writes.push({ kind: 'delete', key: layout.groupId(id) });
+        }
+        if (type === 'policy') writes.push({ kind: 'deletePrefix', prefix: `${layout.cfgPrefix('rule')}${key}:` });
+        const r = await this.kv.commit(loaded.guards(), writes);
+        if (!r.ok) return RETRY;
+        this.log.info({ type, key, revision: r.revision }, 'deleted');
+        return key;
+      }),
+    );
+  }
+
+  async get<T extends ObjectType>(type: T, key: string): Promise<StoredObject<ObjectOf[T]> & { key: string }> {
+    const kv = await this.kv.get(layout.cfg(type, key));
+    if (!kv) throw new NetloomError('NOT_FOUND', `${type} ${key} does not exist`);
+    return { key, ...decodeStored<ObjectOf[T]>(kv.value) };
+  }
+
+  async list<T extends ObjectType>(type: T): Promise<Array<StoredObject<ObjectOf[T]> & { key: string }>> {
+    const prefix = layout.cfgPrefix(type);
+    const { kvs } = await this.kv.list(prefix);
+    return kvs.map((kv) => ({ key: kv.key.slice(prefix.length), ...decodeStored<ObjectOf[T]>(kv.value) }));
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  /** The endpoint id for a (network, idempotency key) pair: the same request always maps to the same id. */
+  static endpointId(netKey: string, idempotencyKey: string): string {
+    if (idempotencyKey === '') return randomBytes(12).toString('hex');
+    return createHash('sha256').update(`${netKey}\0${idempotencyKey}`).digest('hex').slice(0, 24);
+  }
+
+  /**
+   * Allocate an IP (inside the group's pool or the subnet, never the gateway) and a MAC, and record
+   * the endpoint. A retry with the same idempotency key (default: the container id) returns the
+   * same endpoint.
+   */
+  async createEndpoint(body: unknown): Promise<Endpoint & { created: boolean }> {
+    const parsed = endpointRequestSchema.safeParse(body ?? {});
+    if (!parsed.success) throw zodToError(parsed.error);
+    const req = parsed.data;
+    const netKey = `${req.tenantName}:${req.networkName}`;
+    const grpKey = req.groupName ? `${req.tenantName}:${req.groupName}` : '';
+    const idem = req.idempotencyKey || req.containerID;
+    const id = NetmasterService.endpointId(netKey, idem);
+    const ipPrefix = layout.ipPrefix(netKey);
+    return this.withRetries(`endpoint ${id}`, async () => {
+      const reads = [
+        { kind: 'get' as const, key: layout.cfg('network', netKey) },
+        { kind: 'get' as const, key: layout.ep(id) },
+        { kind: 'get' as const, key: layout.ipHint(netKey) },
+        ...(grpKey ? [{ kind: 'get' as const, key: layout.cfg('endpointGroup', grpKey) }] : []),
+      ];
+      const { results } = await this.kv.read(reads);
+      const nwKv = results[0]?.kvs[0];
+      const existing = results[1]?.kvs[0];
+      const hint = results[2]?.kvs[0];
+      const grpKv = grpKey ? results[3]?.kvs[0] : undefined;
+      if (existing) return { ...(JSON.parse(existing.value) as Endpoint), created: false };
+      if (!nwKv) throw new NetloomError('NOT_FOUND', `network ${netKey} does not exist`, { field: 'networkName' });
+      const nw = decodeStored<Network>(nwKv.value).config;
+      let group: EndpointGroup | undefined;
+      if (grpKey) {
+        if (!grpKv) throw new NetloomError('NOT_FOUND', `endpoint group ${grpKey} does not exist`, { field: 'groupName' });
+        group = decodeStored<EndpointGroup>(grpKv.value).config;
+        if (group.networkName !== req.networkName) {
+          throw new NetloomError('INVALID_ARGUMENT', `endpoint group ${grpKey} belongs to network ${group.networkName}, not ${req.networkName}`, { field: 'groupName' });
+        }
+      }
+      const sub = parseV4Subnet(nw.subnet);
+      if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
+      const pool = group?.ipPool ? parseV4Range(group.ipPool) : undefined;
+      const [first, last] = pool ? [pool.first, pool.last] : [sub.first, sub.last];
+      let ip: number;
+      let claimed = false;
+      if (req.ipAddress) {
+        const want = parseV4(req.ipAddress);
+        if (want === undefined || want < first || want > last) {
+          throw new NetloomError('INVALID_ARGUMENT', `ipAddress ${req.ipAddress} is not an address of ${pool ? `pool ${group?.ipPool}` : `subnet ${nw.subnet}`}`, { field: 'ipAddress' });
+        }
+        ip = want;
+      } else {
+        const hinted = hint ? Number(hint.value) : first;
+        const cursor = Math.min(Math.max(this.cursors.get(ipPrefix) ?? hinted, first), last);
+        this.cursors.set(ipPrefix, cursor);
+        const free = await findFree(this.kv, { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true }, cursor, 4, this.pending.get(ipPrefix) ?? new Set());
+        if (free.length === 0) {
+          throw new NetloomError('EXHAUSTED', `no free address left in ${pool ? `pool ${group?.ipPool} of ` : ''}network ${netKey}`, { field: pool ? 'groupName' : 'networkName' });
+        }
+        ip = this.choose(ipPrefix, free) ?? first;
+        this.claim(ipPrefix, ip);
+        claimed = true;
+      }
+      try {
+        const mac = `02:${randomBytes(5).toString('hex').match(/../g)?.join(':') ?? '00:00:00:00:01'}`;
+        const s6 = nw.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
+        const ep: Endpoint = {
+          endpointID: id,
+          tenantName: req.tenantName,
+          networkName: req.networkName,
+          network: netKey,
+          groupName: req.groupName,
+          ipAddress: formatV4(ip),
+          ipv6Address: s6 ? v6AtOffset(s6, ip - sub.base) : '',
+          macAddress: mac,
+          homingHost: req.homingHost,
+          intfName: req.intfName,
+          vtepIP: req.vtepIP,
+          labels: req.labels,
+          containerID: req.containerID,
+          containerName: req.containerName,
+          idempotencyKey: idem,
+          createdAt: new Date(this.clock.now()).toISOString(),
+        };
+        const guards: Guard[] = [
+          { kind: 'modEquals', key: layout.cfg('network', netKey), modRevision: nwKv.modRevision },
+          { kind: 'modEquals', key: layout.ep(id), modRevision: '0' },
+          { kind: 'modEquals', key: layout.ip(netKey, ip), modRevision: '0' },
+          { kind: 'modEquals', key: layout.mac(mac), modRevision: '0' },
+        ];
+        if (grpKv) guards.push({ kind: 'modEquals', key: layout.cfg('endpointGroup', grpKey), modRevision: grpKv.modRevision });
+        const writes: WriteOp[] = [
+          { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
+          { kind: 'put', key: layout.ip(netKey, ip), value: id },
+          { kind: 'put', key: layout.mac(mac), value: id },
+          { kind: 'put', key: layout.epByNet(netKey, id), value: '' },
+          ...(grpKey ? [{ kind: 'put' as const, key: layout.epByGrp(grpKey, id), value: '' }] : []),
+        ];
+        if (!req.ipAddress) writes.push({ kind: 'put', key: layout.ipHint(netKey), value: String(ip + 1 > last ? first : ip + 1) });
+        const r = await this.kv.commit(guards, writes);
+        if (!r.ok) {
+          if (req.ipAddress) {
+            const taken = await this.kv.get(layout.ip(netKey, ip));
+            if (taken && taken.value !== id) throw new NetloomError('CONFLICT', `ipAddress ${req.ipAddress} is already in use in network ${netKey}`, { field: 'ipAddress' });
+          }
+          return RETRY;
+        }
+        if (!req.ipAddress) this.cursors.set(ipPrefix, ip + 1 > last ? first : ip + 1);
+        this.log.debug({ id, network: netKey, ip: ep.ipAddress, host: ep.homingHost }, 'endpoint created');
+        return { ...ep, created: true };
+      } finally {
+        if (claimed) this.unclaim(ipPrefix, ip);
+      }
+    });
+  }
+
+  /** Release an endpoint's addresses and forget it; deleting an unknown id succeeds (idempotent). */
+  async deleteEndpoint(id: string): Promise<{ deleted: boolean }> {
+    return this.withRetries(`delete endpoint ${id}`, async () => {
+      const kv = await this.kv.get(layout.ep(id));
+      if (!kv) return { deleted: false };
+      const ep = JSON.parse(kv.value) as Endpoint;
+      const ip = parseV4(ep.ipAddress);
+      const grpKey = ep.groupName ? `${ep.tenantName}:${ep.groupName}` : '';
+      const writes: WriteOp[] = [
+        { kind: 'delete', key: layout.ep(id) },
+        { kind: 'delete', key: layout.mac(ep.macAddress) },
+        { kind: 'delete', key: layout.epByNet(ep.network, id) },
+        ...(grpKey ? [{ kind: 'delete' as const, key: layout.epByGrp(grpKey, id) }] : []),
+      ];
+      const guards: Guard[] = [{ kind: 'modEquals', key: layout.ep(id), modRevision: kv.modRevision }];
+      if (ip !== undefined) {
+        // release the address only if it is still ours
+        const ipKv = await this.kv.get(layout.ip(ep.network, ip));
+        if (ipKv && ipKv.value === id) {
+          writes.push({ kind: 'delete', key: layout.ip(ep.network, ip) });
+          guards.push({ kind: 'modEquals', key: layout.ip(ep.network, ip), modRevision: ipKv.modRevision });
+        }
+      }
+      const r = await this.kv.commit(guards, writes);
+      if (!r.ok) return RETRY;
+      this.log.debug({ id, network: ep.network }, 'endpoint deleted');
+      return { deleted: true };
+    });
+  }
+
+  async getEndpoint(id: string): Promise<Endpoint> {
+    const kv = await this.kv.get(layout.ep(id));
+    if (!kv) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`);
+    return JSON.parse(kv.value) as Endpoint;
+  }
+
+  async listEndpoints(filter: { network?: string; host?: string } = {}): Promise<Endpoint[]> {
+    const { kvs } = await this.kv.list(layout.epPrefix());
+    return kvs
+      .map((kv) => JSON.parse(kv.value) as Endpoint)
+      .filter((e) => (filter.network === undefined || e.network === filter.network) && (filter.host === undefined || e.homingHost === filter.host));
+  }
+
+  /** Endpoints of a network or group, by index. */
+  async endpointsIn(kind: 'net' | 'grp', key: string): Promise<Endpoint[]> {
+    const prefix = kind === 'net' ? layout.epByNetPrefix(key) : layout.epByGrpPrefix(key);
+    const { kvs } = await this.kv.list(prefix, { keysOnly: true });
+    const ids = kvs.map((k) => k.key.slice(prefix.length));
+    const out: Endpoint[] = [];
+    for (let i = 0; i < ids.length; i += 256) {
+      const { results } = await this.kv.read(ids.slice(i, i + 256).map((id) => ({ kind: 'get' as const, key: layout.ep(id) })));
+      for (const r of results) if (r.kvs[0]) out.push(JSON.parse(r.kvs[0].value) as Endpoint);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- counts and watch
+
+  /** Number of intent objects by type and of endpoints (for metrics and /info). */
+  async objectCounts(): Promise<Record<string, number>> {
+    const ops = [...OBJECT_TYPES.map((t) => ({ kind: 'count' as const, prefix: layout.cfgPrefix(t) })), { kind: 'count' as const, prefix: layout.epPrefix() }];
+    const { results } = await this.kv.read(ops);
+    const out: Record<string, number> = {};
+    OBJECT_TYPES.forEach((t, i) => (out[t] = results[i]?.count ?? 0));
+    out.endpoint = results[OBJECT_TYPES.length]?.count ?? 0;
+    return out;
+  }
+
+  /** Number of allocation keys by kind (vlan, vxlan, ip, mac, groupid). */
+  async allocationCounts(): Promise<Record<string, number>> {
+    const kinds = ['vlan', 'vxlan', 'ip', 'mac', 'groupid'];
+    const { results } = await this.kv.read(kinds.map((k) => ({ kind: 'count' as const, prefix: `${layout.root}alloc/${k}/` })));
+    return Object.fromEntries(kinds.map((k, i) => [k, results[i]?.count ?? 0]));
+  }
+
+  async currentRevision(): Promise<string> {
+    return (await this.kv.read([])).revision;
+  }
+
+  /**
+   * Changes to intent objects and endpoints after `sinceRevision` ('0': from now on), in order.
+   * Returns a stop function.
+   */
+  async watch(sinceRevision: string, onChange: (e: ChangeEvent) => void, onError: (e: Error) => void): Promise<() => Promise<void>> {
+    const cfgRoot = `${layout.root}cfg/`;
+    const epRoot = layout.epPrefix();
+    return this.kv.watch(
+      layout.root,
+      sinceRevision,
+      (e: WatchEvent) => {
+        let ev: ChangeEvent | undefined;
+        const value = e.type === 'put' ? e.value : e.prevValue;
+        if (e.key.startsWith(cfgRoot)) {
+          const rest = e.key.slice(cfgRoot.length);
+          const slash = rest.indexOf('/');
+          const stored = value ? decodeStored(value) : undefined;
+          ev = {
+            revision: e.modRevision,
+            op: e.type,
+            kind: 'config',
+            type: rest.slice(0, slash) as ObjectType,
+            key: rest.slice(slash + 1),
+            config: stored?.config,
+            oper: stored?.oper,
+          };
+        } else if (e.key.startsWith(epRoot)) {
+          ev = { revision: e.modRevision, op: e.type, kind: 'endpoint', type: 'endpoint', key: e.key.slice(epRoot.length), config: value ? JSON.parse(value) : undefined, oper: undefined };
+        }
+        if (ev) onChange(ev);
+      },
+      onError,
+    );
+  }
+
+  /** Compare allocations with objects; report leaked and missing keys; repair when asked. */
+  checkConsistency(opts: { repair?: boolean } = {}): Promise<ConsistencyReport> {
+    return checkConsistency(this, opts);
+  }
+
+  /** Contiv's `{Config, Oper}` view of one object. */
+  inspect(type: ObjectType, key: string): ReturnType<typeof inspect> {
+    return inspect(this, type, key);
+  }
+
+  inspectEndpoint(id: string): ReturnType<typeof inspectEndpoint> {
+    return inspectEndpoint(this, id);
+  }
+
+  /** Resolve the tenant of any object (for callers that scope work per tenant). */
+  static tenantOf(type: ObjectType, obj: object): string | undefined {
+    return tenantOf(type, obj);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * A thin layer over etcd v3 (the `etcd3` package's raw KV service): multi-key reads at one
+ * revision (one read-only transaction), guarded commits (compare mod_revision of keys, or that a
+ * whole key range has not changed since a revision) and watches from a revision. Everything
+ * above it speaks plain keys, guards and write ops.
+ */
+import { Etcd3, type IOptions } from 'etcd3';
+import { NetloomError } from '../../lib/errors';
+import { prefixEnd } from './layout';
+
+export interface KeyValue {
+  key: string;
+  value: string;
+  modRevision: string;
+  createRevision: string;
+}
+
+export type ReadOp =
+  | { kind: 'get'; key: string }
+  | { kind: 'prefix'; prefix: string; from?: string; limit?: number; keysOnly?: boolean }
+  | { kind: 'count'; prefix: string };
+
+export interface ReadResult {
+  kvs: KeyValue[];
+  count: number;
+  more: boolean;
+}
+
+export type Guard =
+  /** the key's mod_revision equals this ('0': the key must be absent) */
+  | { kind: 'modEquals'; key: string; modRevision: string }
+  /** no key under the prefix was created or modified after `revision` */
+  | { kind: 'rangeUnchangedSince'; prefix: string; revision: string };
+
+export type WriteOp = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string } | { kind: 'deletePrefix'; prefix: string };
+
+export interface WatchEvent {
+  type: 'put' | 'delete';
+  key: string;
+  value: string;
+  prevValue: string | undefined;
+  modRevision: string;
+}
+
+interface RawKv {
+  key: Buffer;
+  value: Buffer;
+  mod_revision: string;
+  create_revision: string;
+}
+
+function toKv(kv: RawKv): KeyValue {
+  return { key: kv.key.toString(), value: kv.value.toString(), modRevision: String(kv.mod_revision), createRevision: String(kv.create_revision) };
+}
+
+function unavailable(e: unknown): NetloomError {
+  return new NetloomError('UNAVAILABLE', `etcd: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+export class EtcdKV {
+  readonly client: Etcd3;
+
+  constructor(options: IOptions) {
+    this.client = new Etcd3(options);
+  }
+
+  /** Run every read at one revision; returns the revision and one result per op. */
+  async read(ops: readonly ReadOp[]): Promise<{ revision: string; results: ReadResult[] }> {
+    const success = ops.map((op) => {
+      if (op.kind === 'get') return { request_range: { key: Buffer.from(op.key) } };
+      const end = prefixEnd(op.prefix);
+      if (op.kind === 'count') return { request_range: { key: Buffer.from(op.prefix), range_end: end, count_only: true } };
+      return {
+        request_range: {
+          key: Buffer.from(op.from ?? op.prefix),
+          range_end: end,
+          ...(op.limit ? { limit: op.limit } : {}),
+          ...(op.keysOnly ? { keys_only: true } : {}),
+        },
+      };
+    });
+    let res;
+    try {
+      res = await this.client.kv.txn({ compare: [], success, failure: [] });
+    } catch (e) {
+      throw unavailable(e);
+    }
+    const results = (res.responses ?? []).map((r) => {
+      const rr = r.response_range as unknown as { kvs: RawKv[]; count: string; more: boolean };
+      return { kvs: (rr.kvs ?? []).map(toKv), count: Number(rr.count), more: Boolean(rr.more) };
+    });
+    return { revision: String(res.header.revision), results };
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    return (await this.read([{ kind: 'get', key }])).results[0]?.kvs[0];
+  }
+
+  /** Commit `writes` if every guard holds; `ok` false means some guard failed (nothing written). */
+  async commit(guards: readonly Guard[], writes: readonly WriteOp[]): Promise<{ ok: boolean; revision: string }> {
+    const compare = guards.map((g) =>
+      g.kind === 'modEquals'
+        ? { key: Buffer.from(g.key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: g.modRevision }
+        : {
+            key: Buffer.from(g.prefix),
+            range_end: prefixEnd(g.prefix),
+            target: 'Mod' as const,
+            result: 'Less' as const,
+            mod_revision: String(BigInt(g.revision) + 1n),
+          },
+    );
+    const success = writes.map((w) => {
+      if (w.kind === 'put') return { request_put: { key: Buffer.from(w.key), value: Buffer.from(w.value) } };
+      if (w.kind === 'delete') return { request_delete_range: { key: Buffer.from(w.key) } };
+      return { request_delete_range: { key: Buffer.from(w.prefix), range_end: prefixEnd(w.prefix) } };
+    });
+    try {
+      const res = await this.client.kv.txn({ compare, success, failure: [] });
+      return { ok: Boolean(res.succeeded), revision: String(res.header.revision) };
+    } catch (e) {
+      throw unavailable(e);
+    }
+  }
+
+  /** Every key/value under `prefix`, read in pages at one revision. */
+  async list(prefix: string, opts: { pageSize?: number; revision?: string; keysOnly?: boolean } = {}): Promise<{ revision: string; kvs: KeyValue[] }> {
+    const pageSize = opts.pageSize ?? 2000;
+    const out: KeyValue[] = [];
+    let from = prefix;
+    let revision: string | undefined = opts.revision;
+    for (let page = 0; page < 100_000; page++) {
+      const req = {
+        key: Buffer.from(from),
+        range_end: prefixEnd(prefix),
+        limit: pageSize,
+        ...(revision ? { revision } : {}),
+        ...(opts.keysOnly ? { keys_only: true } : {}),
+      };
+      let res;
+      try {
+        res = await this.client.kv.range(req);
+      } catch (e) {
+        throw unavailable(e);
+      }
+      revision ??= String(res.header.revision);
+      const kvs = (res.kvs as unknown as RawKv[]).map(toKv);
+      out.push(...kvs);
+      if (!res.more || kvs.length === 0) break;
+      from = `${kvs[kvs.length - 1]?.key ?? prefix}\0`;
+    }
+    return { revision: revision ?? '0', kvs: out };
+  }
+
+  /**
+   * Watch every change under `prefix` after `sinceRevision` (0: from now). Returns a stop
+   * function. Errors (e.g. a compacted revision) go to `onError`.
+   */
+  async watch(prefix: string, sinceRevision: string, onEvent: (e: WatchEvent) => void, onError: (e: Error) => void): Promise<() => Promise<void>> {
+    let builder = this.client.watch().prefix(prefix).withPreviousKV();
+    if (sinceRevision !== '0') builder = builder.startRevision(String(BigInt(sinceRevision) + 1n));
+    const watcher = await builder.create();
+    watcher.on('data', (res) => {
+      for (const ev of res.events) {
+        const kv = ev.kv as unknown as RawKv;
+        const prev = ev.prev_kv as unknown as RawKv | undefined;
+        onEvent({
+          type: ev.type === 'Delete' ? 'delete' : 'put',
+          key: kv.key.toString(),
+          value: kv.value ? kv.value.toString() : '',
+          prevValue: prev?.value ? prev.value.toString() : undefined,
+          modRevision: String(kv.mod_revision),
+        });
+      }
+    });
+    watcher.on('error', onError);
+    return async () => {
+      await watcher.cancel();
+    };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
