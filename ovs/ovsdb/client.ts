@@ -205,16 +205,16 @@ export class OvsdbClient {
 
   /** Try to take a lock: true when granted now; otherwise a 'locked' event follows when it is. */
   async lock(lockId: string): Promise<boolean> {
-    return lockReply(await this.rpc.request('lock', [lockId]), 'lock');
+    return lockReply(await this.rpc.request('lock', [checkLockId(lockId)]), 'lock');
   }
 
   /** Take a lock from its holder (who gets 'stolen'). */
   async steal(lockId: string): Promise<boolean> {
-    return lockReply(await this.rpc.request('steal', [lockId]), 'steal');
+    return lockReply(await this.rpc.request('steal', [checkLockId(lockId)]), 'steal');
   }
 
   async unlock(lockId: string): Promise<void> {
-    await this.rpc.request('unlock', [lockId]);
+    await this.rpc.request('unlock', [checkLockId(lockId)]);
   }
 
   onLockEvent(l: LockListener): () => void {
@@ -244,6 +244,14 @@ export interface DatabaseSchema {
 
 function decodeError(method: string, r: unknown): NetloomError {
   return new NetloomError('DECODE_ERROR', `unexpected ${method} reply: ${JSON.stringify(r)?.slice(0, 200)}`);
+}
+
+/** Lock names are RFC 7047 <id>s. */
+function checkLockId(lockId: string): string {
+  if (typeof lockId !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(lockId)) {
+    throw new NetloomError('INVALID_ARGUMENT', `lock id must match [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(lockId)}`, { field: 'lockId' });
+  }
+  return lockId;
 }
 
 function lockReply(r: unknown, method: string): boolean {

@@ -341,18 +341,16 @@ export function readStateTx(): TxPlan {
 }
 
 /**
- * Block (server side, up to `timeoutMs`) until the interface has an ofport, then read it: a `wait`
- * until ofport is no longer the empty set, followed by a select, in one transaction.
+ * Block (server side, up to `timeoutMs`) until the interface exists and has an ofport, then read
+ * it: two `wait`s (row present; ofport no longer the empty set) and a select, in one transaction.
+ * ovsdb-server re-runs a blocked transaction after every commit until its waits hold or time out.
  */
 export function waitOfportTx(iface: string, timeoutMs: number): TxPlan {
   checkName('interface', iface, false);
   const b = new PlanBuilder();
-  b.guard(
-    wait('Interface', [eq('name', iface)], ['ofport'], '!=', [{ ofport: emptySet() }], timeoutMs),
-    'TIMEOUT',
-    'interface',
-    `Interface ${iface} got no ofport within ${timeoutMs} ms`,
-  );
+  const message = `Interface ${iface} does not exist or got no ofport within ${timeoutMs} ms`;
+  b.guard(wait('Interface', [eq('name', iface)], ['name'], '==', [{ name: iface }], timeoutMs), 'TIMEOUT', 'interface', message);
+  b.guard(wait('Interface', [eq('name', iface)], ['ofport'], '!=', [{ ofport: emptySet() }], timeoutMs), 'TIMEOUT', 'interface', message);
   b.add(select('Interface', [eq('name', iface)], ['name', 'ofport', 'error']));
   return b.plan();
 }

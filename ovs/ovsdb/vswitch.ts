@@ -328,13 +328,13 @@ export class VSwitch {
   }
 
   /**
-   * Wait until ovs-vswitchd assigned the interface an ofport (server-side wait, no polling) and
-   * return it. NOT_FOUND when there is no such interface, COMMAND_FAILED when vswitchd gave up
-   * (ofport -1, with the interface's error), TIMEOUT after `timeoutMs`.
+   * Wait until the interface exists and ovs-vswitchd assigned it an ofport (server-side wait, no
+   * polling) and return it. COMMAND_FAILED when vswitchd gave up (ofport -1, with the interface's
+   * error), TIMEOUT when that did not happen within `timeoutMs`.
    */
   async waitForOfport(iface: string, timeoutMs = 10_000): Promise<number> {
     const results = await this.run(waitOfportTx(iface, timeoutMs));
-    const row = rowsOf(results[1])[0];
+    const row = rowsOf(results[2])[0];
     if (!row) throw new NetloomError('NOT_FOUND', `Interface ${iface} does not exist`, { field: 'interface' });
     const ofport = num(optionalValue(row.ofport));
     if (ofport === undefined || ofport < 0) {

@@ -259,8 +259,17 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
     assert.deepEqual(setMapKeysTx('Open_vSwitch', undefined, 'other_config', {}).ops, []);
   });
 
-  it('wait for ofport: a blocking wait until ofport is set, then a select, in one transaction', () => {
-    assert.deepEqual(json(waitOfportTx('vxlan0', 3000).ops), [
+  it('wait for ofport: blocking waits until the row exists and ofport is set, then a select, in one transaction', () => {
+    const plan = waitOfportTx('vxlan0', 3000);
+    assert.deepEqual(
+      plan.guards.map((g) => [g.opIndex, g.code]),
+      [
+        [0, 'TIMEOUT'],
+        [1, 'TIMEOUT'],
+      ],
+    );
+    assert.deepEqual(json(plan.ops), [
+      { op: 'wait', table: 'Interface', where: [['name', '==', 'vxlan0']], columns: ['name'], until: '==', rows: [{ name: 'vxlan0' }], timeout: 3000 },
       { op: 'wait', table: 'Interface', where: [['name', '==', 'vxlan0']], columns: ['ofport'], until: '!=', rows: [{ ofport: ['set', []] }], timeout: 3000 },
       { op: 'select', table: 'Interface', where: [['name', '==', 'vxlan0']], columns: ['name', 'ofport', 'error'] },
     ]);

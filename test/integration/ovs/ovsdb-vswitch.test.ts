@@ -1,0 +1,200 @@
+/**
+ * The Open_vSwitch helpers (VSwitch) against a real ovsdb-server + ovs-vswitchd running in a
+ * namespace of our own (netdev datapath, so ports get ofports and the taps die with the
+ * namespace). Every change is checked through ovs-vsctl, not through our own reader.
+ */
+import { strict as assert } from 'node:assert';
+import { rmSync } from 'node:fs';
+import { isNetloomError } from '../../../lib/errors';
+import { addNetns, delNetns } from '../../../deploy/lab/netns';
+import { ovsCtl, OvsInstance, startOvs, stopOvs } from '../../../deploy/lab/ovs-instance';
+import { connect, OvsdbClient, setPortQosTx, VSwitch } from '../../../ovs/ovsdb';
+
+const DIR = '/tmp/nl-ovsdb/vswitch';
+const NS = 'odbvswitch';
+
+async function vsctl(inst: OvsInstance, ...args: string[]): Promise<string> {
+  return (await ovsCtl(inst, 'ovs-vsctl', args)).trim();
+}
+
+describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
+  this.timeout(30_000);
+  let inst: OvsInstance;
+  let client: OvsdbClient;
+  let vs: VSwitch;
+
+  before(async () => {
+    await stopOvs(DIR);
+    rmSync(DIR, { recursive: true, force: true });
+    await addNetns(NS);
+    inst = await startOvs(DIR, NS);
+    client = await connect(inst.dbSock);
+    vs = new VSwitch(client);
+  });
+
+  after(async () => {
+    await client?.close();
+    await stopOvs(DIR);
+    await delNetns(NS);
+  });
+
+  it('adds a bridge with datapath type, fail mode, protocols, other_config and external_ids', async () => {
+    const uuid = await vs.addBridge({
+      name: 'br-a',
+      datapathType: 'netdev',
+      failMode: 'secure',
+      protocols: ['OpenFlow13', 'OpenFlow10'],
+      otherConfig: { 'datapath-id': '00000000000000aa' },
+      externalIds: { owner: 'netloom' },
+    });
+    assert.equal(await vsctl(inst, 'get', 'Bridge', 'br-a', '_uuid'), uuid);
+    assert.equal(await vsctl(inst, 'list-br'), 'br-a');
+    assert.equal(await vsctl(inst, 'get', 'Bridge', 'br-a', 'datapath_type'), 'netdev');
+    assert.equal(await vsctl(inst, 'get-fail-mode', 'br-a'), 'secure');
+    assert.equal(await vsctl(inst, 'get', 'Bridge', 'br-a', 'protocols'), '[OpenFlow10, OpenFlow13]');
+    assert.equal(await vsctl(inst, 'get', 'Bridge', 'br-a', 'other_config:datapath-id'), '"00000000000000aa"');
+    assert.equal(await vsctl(inst, 'br-get-external-id', 'br-a', 'owner'), 'netloom');
+    // the local port exists and vswitchd gives it the LOCAL ofport
+    assert.equal(await vsctl(inst, 'list-ports', 'br-a'), '');
+    assert.equal(await vs.waitForOfport('br-a', 5000), 65534);
+    await vs.addBridge({ name: 'br-b', datapathType: 'netdev' });
+    assert.equal(await vsctl(inst, 'list-br'), 'br-a\nbr-b');
+  });
+
+  it('refuses a duplicate bridge (ALREADY_EXISTS) and a port on a missing bridge (NOT_FOUND), applying nothing', async () => {
+    await assert.rejects(vs.addBridge({ name: 'br-a', datapathType: 'netdev' }), (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && e.field === 'bridge.name');
+    await assert.rejects(vs.addPort('br-nope', { name: 'lost0', type: 'internal' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'bridge');
+    assert.equal(await vsctl(inst, '--columns=name', 'find', 'Interface', 'name=lost0'), '');
+  });
+
+  it('adds an internal port (tag, ofport_request), a vxlan port with options and a patch pair; ofports get assigned', async () => {
+    await vs.addPort('br-a', { name: 'int0', type: 'internal', tag: 10, ofportRequest: 7, externalIds: { 'netloom-ep': 'ep1' } });
+    await vs.addPort('br-a', { name: 'vxlan0', type: 'vxlan', options: { remote_ip: 'flow', key: 'flow' }, ofportRequest: 100 });
+    await vs.addPort('br-a', { name: 'trunk0', type: 'internal', trunks: [10, 20, 30] });
+    await vs.addPatchPair('br-a', 'patch-ab', 'br-b', 'patch-ba');
+    assert.equal(await vsctl(inst, 'list-ports', 'br-a'), 'int0\npatch-ab\ntrunk0\nvxlan0');
+    assert.equal(await vsctl(inst, 'list-ports', 'br-b'), 'patch-ba');
+    assert.equal(await vsctl(inst, 'get', 'Port', 'int0', 'tag'), '10');
+    assert.equal(await vsctl(inst, 'get', 'Port', 'trunk0', 'trunks'), '[10, 20, 30]');
+    assert.equal(await vsctl(inst, 'get', 'Port', 'int0', 'external_ids:netloom-ep'), 'ep1');
+    assert.equal(await vsctl(inst, 'get', 'Interface', 'int0', 'type'), 'internal');
+    assert.equal(await vsctl(inst, 'get', 'Interface', 'vxlan0', 'type'), 'vxlan');
+    assert.equal(await vsctl(inst, 'get', 'Interface', 'vxlan0', 'options'), '{key=flow, remote_ip=flow}');
+    assert.equal(await vsctl(inst, 'get', 'Interface', 'patch-ab', 'options:peer'), 'patch-ba');
+    assert.equal(await vsctl(inst, 'get', 'Interface', 'patch-ba', 'options:peer'), 'patch-ab');
+
+    assert.equal(await vs.waitForOfport('int0', 5000), 7);
+    assert.equal(await vs.waitForOfport('vxlan0', 5000), 100);
+    const patchPort = await vs.waitForOfport('patch-ab', 5000);
+    assert.equal(String(patchPort), await vsctl(inst, 'get', 'Interface', 'patch-ab', 'ofport'));
+    const t0 = Date.now();
+    await assert.rejects(vs.waitForOfport('no-such-iface', 300), (e: unknown) => isNetloomError(e, 'TIMEOUT') && e.field === 'interface');
+    assert.ok(Date.now() - t0 >= 250, 'the server held the wait for its timeout');
+    await assert.rejects(vs.addPort('br-b', { name: 'int0', type: 'internal' }), (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && e.field === 'port.name');
+
+    const state = await vs.readState();
+    const brA = state.bridges.find((b) => b.name === 'br-a');
+    assert.ok(brA);
+    assert.deepEqual(
+      brA.ports.map((p) => p.name),
+      ['br-a', 'int0', 'patch-ab', 'trunk0', 'vxlan0'],
+    );
+    const int0 = brA.ports.find((p) => p.name === 'int0');
+    assert.equal(int0?.tag, 10);
+    assert.equal(int0?.interfaces[0]?.ofport, 7);
+    assert.deepEqual(brA.ports.find((p) => p.name === 'vxlan0')?.interfaces[0]?.options, { key: 'flow', remote_ip: 'flow' });
+  });
+
+  it('waitForOfport blocks until vswitchd assigns the ofport of a port added by someone else', async () => {
+    const waiting = vs.waitForOfport('late0', 5000);
+    waiting.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
+    await new Promise((r) => setTimeout(r, 100));
+    await vsctl(inst, '--no-wait', 'add-port', 'br-b', 'late0', '--', 'set', 'Interface', 'late0', 'type=internal', 'ofport_request=42');
+    assert.equal(await waiting, 42);
+    await vs.deletePort('late0');
+  });
+
+  it('sets controllers and fail mode, then replaces and clears them (no stale Controller rows)', async () => {
+    await vs.setControllers('br-a', [{ target: 'tcp:127.0.0.1:6653', connectionMode: 'out-of-band' }, { target: 'ptcp:16653:127.0.0.1' }], 'secure');
+    assert.equal(await vsctl(inst, 'get-controller', 'br-a'), 'ptcp:16653:127.0.0.1\ntcp:127.0.0.1:6653');
+    assert.equal(await vsctl(inst, '--bare', '--columns=connection_mode', 'find', 'Controller', 'target="tcp:127.0.0.1:6653"'), 'out-of-band');
+    assert.equal(await vsctl(inst, 'get-fail-mode', 'br-a'), 'secure');
+    await vs.setControllers('br-a', [{ target: 'tcp:127.0.0.1:6654' }], 'standalone');
+    assert.equal(await vsctl(inst, 'get-controller', 'br-a'), 'tcp:127.0.0.1:6654');
+    assert.equal(await vsctl(inst, 'get-fail-mode', 'br-a'), 'standalone');
+    assert.equal((await vsctl(inst, '--columns=target', 'list', 'Controller')).split('\n').filter((l) => l.trim() !== '').length, 1);
+    await vs.setFailMode('br-a', 'secure');
+    assert.equal(await vsctl(inst, 'get-fail-mode', 'br-a'), 'secure');
+    await vs.setControllers('br-a', [], null);
+    assert.equal(await vsctl(inst, 'get-controller', 'br-a'), '');
+    assert.equal(await vsctl(inst, 'get-fail-mode', 'br-a'), '');
+    assert.equal(await vsctl(inst, 'list', 'Controller'), '');
+    await assert.rejects(vs.setFailMode('br-zz', 'secure'), (e: unknown) => isNetloomError(e, 'NOT_FOUND'));
+  });
+
+  it('creates a linux-htb QoS with queues on a port, replaces it, clears it: no orphan rows', async () => {
+    const qos1 = await vs.setPortQos('int0', { type: 'linux-htb', maxRate: 10_000_000, queues: { 0: { maxRate: 1_000_000 }, 1: { minRate: 500_000, priority: 1 } } });
+    assert.equal(await vsctl(inst, 'get', 'Port', 'int0', 'qos'), qos1);
+    assert.equal(await vsctl(inst, 'get', 'QoS', qos1, 'type'), 'linux-htb');
+    assert.equal(await vsctl(inst, 'get', 'QoS', qos1, 'other_config:max-rate'), '"10000000"');
+    const queues = await vsctl(inst, 'get', 'QoS', qos1, 'queues');
+    assert.match(queues, /^\{0=[0-9a-f-]{36}, 1=[0-9a-f-]{36}\}$/);
+    const q0 = /0=([0-9a-f-]{36})/.exec(queues)?.[1] ?? '';
+    assert.equal(await vsctl(inst, 'get', 'Queue', q0, 'other_config:max-rate'), '"1000000"');
+    assert.equal((await vsctl(inst, '--columns=_uuid', 'list', 'Queue')).split('\n').filter((l) => l.trim() !== '').length, 2);
+
+    // replace: the old QoS and its queues are deleted in the same transaction
+    const qos2 = await vs.setPortQos('int0', { type: 'linux-htb', maxRate: 20_000_000, queues: { 5: { maxRate: 2_000_000 } } });
+    assert.notEqual(qos2, qos1);
+    assert.equal(await vsctl(inst, '--columns=_uuid', 'list', 'QoS'), `_uuid               : ${qos2}`);
+    assert.equal((await vsctl(inst, '--columns=_uuid', 'list', 'Queue')).split('\n').filter((l) => l.trim() !== '').length, 1);
+
+    // a stale read (someone changed the QoS meanwhile) fails the guard and changes nothing
+    const stale = setPortQosTx('int0', { type: 'linux-htb' }, { qos: qos1, queues: [] });
+    await assert.rejects(vs.run(stale), (e: unknown) => isNetloomError(e, 'CONFLICT') && e.field === 'port');
+    assert.equal(await vsctl(inst, 'get', 'Port', 'int0', 'qos'), qos2);
+
+    assert.equal(await vs.clearPortQos('int0'), true);
+    assert.equal(await vsctl(inst, 'get', 'Port', 'int0', 'qos'), '[]');
+    assert.equal(await vsctl(inst, 'list', 'QoS'), '');
+    assert.equal(await vsctl(inst, 'list', 'Queue'), '');
+    assert.equal(await vs.clearPortQos('int0'), false);
+  });
+
+  it('sets and clears other_config / external_ids keys, keeping the others', async () => {
+    await vs.setMapKeys('Bridge', 'br-a', 'other_config', { 'disable-in-band': 'true', 'mac-aging-time': '300' });
+    await vs.setMapKeys('Bridge', 'br-a', 'other_config', { 'mac-aging-time': '600' });
+    assert.equal(await vsctl(inst, 'get', 'Bridge', 'br-a', 'other_config'), '{datapath-id="00000000000000aa", disable-in-band="true", mac-aging-time="600"}');
+    await vs.clearMapKeys('Bridge', 'br-a', 'other_config', ['disable-in-band', 'absent-key']);
+    assert.equal(await vsctl(inst, 'get', 'Bridge', 'br-a', 'other_config'), '{datapath-id="00000000000000aa", mac-aging-time="600"}');
+    await vs.setMapKeys('Port', 'int0', 'external_ids', { 'netloom-ep': 'ep2', tenant: 't1' });
+    assert.equal(await vsctl(inst, 'get', 'Port', 'int0', 'external_ids'), '{netloom-ep=ep2, tenant=t1}');
+    await vs.setMapKeys('Interface', 'vxlan0', 'options', { tos: 'inherit' });
+    assert.equal(await vsctl(inst, 'get', 'Interface', 'vxlan0', 'options:tos'), 'inherit');
+    await vs.setMapKeys('Open_vSwitch', undefined, 'external_ids', { 'netloom-host': 'h1' });
+    assert.equal(await vsctl(inst, 'get', 'Open_vSwitch', '.', 'external_ids:netloom-host'), 'h1');
+    await vs.clearMapKeys('Open_vSwitch', undefined, 'external_ids', ['netloom-host']);
+    assert.equal(await vsctl(inst, '--if-exists', 'get', 'Open_vSwitch', '.', 'external_ids:netloom-host'), '');
+    await assert.rejects(vs.setMapKeys('Port', 'nope0', 'external_ids', { a: 'b' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'name');
+  });
+
+  it('deletes ports and bridges (with the QoS of their ports): nothing orphaned', async () => {
+    await vs.setPortQos('trunk0', { type: 'linux-htb', queues: { 0: { maxRate: 1000 } } });
+    assert.equal(await vs.deletePort('vxlan0'), true);
+    assert.equal(await vsctl(inst, 'list-ports', 'br-a'), 'int0\npatch-ab\ntrunk0');
+    assert.equal(await vsctl(inst, '--columns=name', 'find', 'Interface', 'name=vxlan0'), '');
+    await assert.rejects(vs.deletePort('vxlan0'), (e: unknown) => isNetloomError(e, 'NOT_FOUND'));
+    assert.equal(await vs.deletePort('vxlan0', { ifExists: true }), false);
+
+    assert.equal(await vs.deleteBridge('br-a'), true);
+    assert.equal(await vsctl(inst, 'list-br'), 'br-b');
+    for (const table of ['QoS', 'Queue', 'Controller']) assert.equal(await vsctl(inst, 'list', table), '', `${table} rows left`);
+    for (const name of ['int0', 'trunk0', 'patch-ab', 'br-a']) assert.equal(await vsctl(inst, '--columns=name', 'find', 'Interface', `name=${name}`), '', name);
+    assert.equal(await vs.deleteBridge('br-b'), true);
+    assert.equal(await vsctl(inst, 'list-br'), '');
+    assert.equal(await vsctl(inst, 'list', 'Port'), '');
+    assert.equal(await vs.deleteBridge('br-b', { ifExists: true }), false);
+    const state = await vs.readState();
+    assert.deepEqual(state, { bridges: [], orphanQos: [], orphanQueues: [] });
+  });
+});
