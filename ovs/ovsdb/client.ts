@@ -146,6 +146,14 @@ export class OvsdbClient {
     return this.rpc.close();
   }
 
+  /**
+   * Called once when the connection ends (reason undefined for a clean close or EOF). Monitors and
+   * locks die with the connection: a caller that reconnects must start them again.
+   */
+  onClose(h: (reason: NetloomError | undefined) => void): () => void {
+    return this.rpc.onClose(h);
+  }
+
   async listDbs(opts?: RequestOptions): Promise<string[]> {
     const r = await this.rpc.request('list_dbs', [], opts);
     if (!Array.isArray(r) || !r.every((x) => typeof x === 'string')) throw decodeError('list_dbs', r);

@@ -15,7 +15,7 @@ export type { OvsdbTarget, ConnectOptions, DatabaseSchema, MonitorListener, Lock
 export { OvsdbError, isOvsdbError, codeForOvsdbError } from './errors';
 export { JsonStreamSplitter, DEFAULT_MAX_MESSAGE_BYTES } from './framing';
 export { JsonRpcConnection } from './rpc';
-export type { RpcOptions, KeepaliveOptions, RequestOptions } from './rpc';
+export type { RpcOptions, KeepaliveOptions, RequestOptions, RpcStats } from './rpc';
 export * from './datum';
 export * from './operations';
 export { rowChanges } from './monitor';

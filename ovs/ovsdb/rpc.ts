@@ -33,6 +33,17 @@ export interface RequestOptions {
 export type NotificationHandler = (method: string, params: unknown) => void;
 export type CloseHandler = (reason: NetloomError | undefined) => void;
 
+/** Counters of what went over the connection (for metrics and tests). */
+export interface RpcStats {
+  requestsSent: number;
+  repliesReceived: number;
+  notificationsReceived: number;
+  /** echo requests from the peer that we answered */
+  echoesAnswered: number;
+  /** keepalive probes we sent */
+  probesSent: number;
+}
+
 interface Pending {
   method: string;
   resolve: (v: unknown) => void;
@@ -49,6 +60,7 @@ export class JsonRpcConnection {
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;
   private nextId = 1;
+  private readonly counters: RpcStats = { requestsSent: 0, repliesReceived: 0, notificationsReceived: 0, echoesAnswered: 0, probesSent: 0 };
   private closedWith: { reason: NetloomError | undefined } | undefined;
   private lastReceived: number;
   private readonly closedPromise: Promise<void>;
@@ -89,6 +101,10 @@ export class JsonRpcConnection {
     return this.pending.size;
   }
 
+  get stats(): Readonly<RpcStats> {
+    return { ...this.counters };
+  }
+
   onNotification(h: NotificationHandler): () => void {
     this.notificationHandlers.add(h);
     return () => this.notificationHandlers.delete(h);
@@ -105,6 +121,7 @@ export class JsonRpcConnection {
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const id = this.nextId++;
+    this.counters.requestsSent++;
     return new Promise<unknown>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       const cleanup = (): void => {
@@ -170,6 +187,7 @@ export class JsonRpcConnection {
     const m = msg as { method?: unknown; params?: unknown; id?: unknown; result?: unknown; error?: unknown };
     if (typeof m.method === 'string') {
       if (m.id === null || m.id === undefined) {
+        this.counters.notificationsReceived++;
         for (const h of this.notificationHandlers) {
           try {
             h(m.method, m.params);
@@ -186,6 +204,7 @@ export class JsonRpcConnection {
       this.logger?.warn({ id: m.id }, 'ignoring a JSON-RPC reply with an id we never sent');
       return;
     }
+    this.counters.repliesReceived++;
     const p = this.pending.get(m.id);
     if (!p) return; // cancelled or unknown: nothing waits for it
     this.pending.delete(m.id);
@@ -198,7 +217,10 @@ export class JsonRpcConnection {
   /** The server may call us: `echo` is answered with its params, anything else with an error. */
   private answerRequest(method: string, params: unknown, id: unknown): void {
     if (this.closedWith) return;
-    if (method === 'echo') this.send({ result: params ?? [], error: null, id });
+    if (method === 'echo') {
+      this.counters.echoesAnswered++;
+      this.send({ result: params ?? [], error: null, id });
+    }
     else this.send({ result: null, error: { error: 'unknown method', details: method }, id });
   }
 
@@ -222,6 +244,7 @@ export class JsonRpcConnection {
       if (this.lastReceived >= (probeSentAt ?? -Infinity)) probeSentAt = undefined;
       if (probeSentAt === undefined && now - this.lastReceived >= interval) {
         probeSentAt = now;
+        this.counters.probesSent++;
         this.request('echo', ['keepalive']).catch(() => undefined);
       }
     }

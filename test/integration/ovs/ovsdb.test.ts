@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { isNetloomError } from '../../../lib/errors';
+import { isNetloomError, NetloomError } from '../../../lib/errors';
 import { ovsCtl, OvsInstance, startOvs, stopOvs } from '../../../deploy/lab/ovs-instance';
 import {
   connect,
@@ -212,10 +212,38 @@ describe('ovsdb client against a real ovsdb-server', function () {
       assert.match(await vsctl(inst, 'get', 'QoS', ins.uuid[1], 'external_ids:via'), /tcp/);
       const [d] = await tcp.transact(DB, [del('QoS', [eq('_uuid', ins.uuid)])] as const);
       assert.equal(d.count, 1);
+      // the server probes an idle manager connection with echo (every 1 s here): we answer and stay up
+      await vsctl(inst, 'set', 'Manager', `ptcp:${port}:127.0.0.1`, 'inactivity_probe=1000');
+      await new Promise((r) => setTimeout(r, 2600));
+      assert.ok(tcp.rpc.stats.echoesAnswered >= 1, JSON.stringify(tcp.rpc.stats));
+      assert.ok(!tcp.isClosed);
+      assert.deepEqual(await tcp.echo('alive'), ['alive']);
       await tcp.close();
     } finally {
       await vsctl(inst, 'del-manager');
     }
+  });
+
+  it('keepalive: probes are answered by a live server; a frozen server is declared dead (TIMEOUT)', async () => {
+    const ka = await connect(inst.dbSock, { keepalive: { intervalMs: 200 } });
+    extraClients.push(ka);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(ka.rpc.stats.probesSent >= 1, JSON.stringify(ka.rpc.stats));
+    assert.ok(!ka.isClosed);
+    let reason: NetloomError | undefined;
+    const closed = new Promise<void>((resolve) => ka.onClose((r) => ((reason = r), resolve())));
+    const t0 = Date.now();
+    process.kill(inst.ovsdbPid, 'SIGSTOP'); // our own ovsdb-server, resumed below whatever happens
+    try {
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 3000))]);
+    } finally {
+      process.kill(inst.ovsdbPid, 'SIGCONT');
+    }
+    const detectedMs = Date.now() - t0;
+    assert.ok(isNetloomError(reason, 'TIMEOUT'), `closed with ${String(reason)}`);
+    assert.ok(detectedMs < 1000, `dead peer detected after ${detectedMs} ms`);
+    console.log(`      frozen server detected after ${detectedMs} ms (interval 200 ms)`);
+    assert.deepEqual(await client.echo('after SIGCONT'), ['after SIGCONT']);
   });
 
   it('connecting to a socket with no server fails with UNAVAILABLE', async () => {
