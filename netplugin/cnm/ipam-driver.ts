@@ -1,0 +1,165 @@
+/**
+ * The IpamDriver half of the CNM plugin: pools and addresses for Docker networks served by
+ * `--ipam-driver netloom`. Order of Docker's calls (seen with dockerd 20.10): RequestPool, then
+ * RequestAddress for the gateway (and one per --aux-address), then NetworkDriver.CreateNetwork,
+ * later RequestAddress per endpoint; on `docker network rm`: ReleaseAddress (gateway), ReleasePool.
+ *
+ * The gateway and aux addresses are requested before CreateNetwork says which netloom network the
+ * pool belongs to, so they are held here and handed to the backend in createNetwork; endpoint
+ * addresses come from the backend (netloom IPAM) in the pool's tenant/network.
+ */
+import { NetloomError } from '../../lib/errors';
+import type { CnmBackend, PoolScope } from './backend';
+import { bareAddress, firstHost, parseSubnet, subnetContains, withPrefix } from './addresses';
+import { DEFAULT_TENANT, poolHintFromIpamOptions, PoolHint } from './options';
+import {
+  AddressSpacesResponse,
+  GATEWAY_ADDRESS_TYPE,
+  IpamCapabilitiesResponse,
+  REQUEST_ADDRESS_TYPE,
+  ReleaseAddressRequest,
+  RequestAddressRequest,
+  RequestAddressResponse,
+  RequestPoolRequest,
+  RequestPoolResponse,
+} from './protocol';
+import type { CnmState, PoolRecord } from './state';
+
+export const DEFAULT_ADDRESS_SPACE = 'netloom';
+
+export function ipamCapabilities(): IpamCapabilitiesResponse {
+  return { RequiresMACAddress: false, RequiresRequestReplay: false };
+}
+
+export function defaultAddressSpaces(): AddressSpacesResponse {
+  return { LocalDefaultAddressSpace: DEFAULT_ADDRESS_SPACE, GlobalDefaultAddressSpace: DEFAULT_ADDRESS_SPACE };
+}
+
+/** A pool id that is the same for the same request, so that repeated requests share one pool. */
+export function poolIdFor(addressSpace: string, subnet: string, subPool: string, hint: PoolHint): string {
+  return ['netloom', addressSpace || DEFAULT_ADDRESS_SPACE, hint.tenant ?? '', hint.network ?? '', subnet, subPool].join('|');
+}
+
+/** The netloom tenant/network of a pool: from the network bound to it, else from the IPAM options. */
+export function poolScope(state: CnmState, pool: PoolRecord): PoolScope {
+  const bound = pool.dockerNetworkId !== undefined ? state.networks[pool.dockerNetworkId] : undefined;
+  const tenant = bound?.binding.tenant ?? pool.hint.tenant ?? DEFAULT_TENANT;
+  const network = bound?.binding.network ?? pool.hint.network;
+  return network === undefined ? { tenant, subnet: pool.subnet } : { tenant, network, subnet: pool.subnet };
+}
+
+export async function requestPool(state: CnmState, backend: CnmBackend, req: RequestPoolRequest): Promise<RequestPoolResponse> {
+  if (req.V6) throw new NetloomError('INVALID_ARGUMENT', 'RequestPool: V6: IPv6 pools are not supported by netloom yet', { field: 'V6' });
+  if (req.Pool === '' && req.SubPool !== '') {
+    throw new NetloomError('INVALID_ARGUMENT', 'RequestPool: SubPool: a sub-pool (--ip-range) needs a pool (--subnet)', { field: 'SubPool' });
+  }
+  const hint = poolHintFromIpamOptions(req.Options);
+  const asked = req.Pool === '' ? undefined : parseSubnet(req.Pool, 'Pool');
+  let subnet = asked;
+  let backendGateway: string | undefined;
+  if (asked === undefined || hint.tenant !== undefined || hint.network !== undefined) {
+    const resolved = await backend.resolvePool({
+      tenant: hint.tenant ?? DEFAULT_TENANT,
+      ...(hint.network !== undefined ? { network: hint.network } : {}),
+      ...(asked ? { subnet: asked.cidr } : {}),
+    });
+    subnet = parseSubnet(resolved.subnet, 'Pool');
+    if (asked && asked.cidr !== subnet.cidr) {
+      throw new NetloomError('CONFLICT', `RequestPool: Pool: ${asked.cidr} is not the subnet of the netloom network (${subnet.cidr})`, { field: 'Pool' });
+    }
+    if (resolved.gateway !== undefined) backendGateway = bareAddress(resolved.gateway, 'gateway');
+  }
+  if (subnet === undefined) throw new NetloomError('INTERNAL', 'RequestPool: no subnet');
+  let subPool = '';
+  if (req.SubPool !== '') {
+    const sp = parseSubnet(req.SubPool, 'SubPool');
+    if (sp.prefix < subnet.prefix || !subnetContains(subnet, sp.network)) {
+      throw new NetloomError('INVALID_ARGUMENT', `RequestPool: SubPool: ${sp.cidr} is not inside ${subnet.cidr}`, { field: 'SubPool' });
+    }
+    subPool = sp.cidr;
+  }
+  const poolId = poolIdFor(req.AddressSpace, subnet.cidr, subPool, hint);
+  const existing = state.pools[poolId];
+  if (existing) {
+    existing.refs++;
+  } else {
+    state.pools[poolId] = {
+      poolId,
+      addressSpace: req.AddressSpace,
+      subnet: subnet.cidr,
+      subPool,
+      hint,
+      ...(backendGateway !== undefined ? { backendGateway } : {}),
+      refs: 1,
+      addresses: {},
+    };
+  }
+  return { PoolID: poolId, Pool: subnet.cidr, Data: {} };
+}
+
+/** Forget a pool reference; the last one removes the pool. Unknown pools are not an error. */
+export function releasePool(state: CnmState, poolId: string): Record<string, never> {
+  const pool = state.pools[poolId];
+  if (pool) {
+    pool.refs--;
+    if (pool.refs <= 0) delete state.pools[poolId];
+  }
+  return {};
+}
+
+function knownPool(state: CnmState, poolId: string, method: string): PoolRecord {
+  const pool = state.pools[poolId];
+  if (!pool) throw new NetloomError('NOT_FOUND', `${method}: PoolID: unknown pool "${poolId}" (request a pool first)`, { field: 'PoolID' });
+  return pool;
+}
+
+export async function requestAddress(state: CnmState, backend: CnmBackend, req: RequestAddressRequest): Promise<RequestAddressResponse> {
+  const pool = knownPool(state, req.PoolID, 'RequestAddress');
+  const subnet = parseSubnet(pool.subnet, 'Pool');
+  const preferred = req.Address === '' ? undefined : bareAddress(req.Address, 'Address');
+  if (preferred !== undefined && !subnetContains(subnet, preferred)) {
+    throw new NetloomError('INVALID_ARGUMENT', `RequestAddress: Address: ${preferred} is not inside the pool ${pool.subnet}`, { field: 'Address' });
+  }
+  const isGateway = req.Options[REQUEST_ADDRESS_TYPE] === GATEWAY_ADDRESS_TYPE;
+  // Before CreateNetwork has bound the pool, a plain request is an --aux-address.
+  const holder = isGateway ? 'gateway' : pool.dockerNetworkId === undefined ? 'aux' : 'endpoint';
+  let address: string;
+  if (holder === 'endpoint') {
+    if (preferred !== undefined && pool.addresses[preferred] !== undefined) {
+      throw new NetloomError('IN_USE', `RequestAddress: Address: ${preferred} is already in use in ${pool.subnet}`, { field: 'Address' });
+    }
+    const got = await backend.allocateAddress({
+      pool: poolScope(state, pool),
+      ...(preferred !== undefined ? { preferred } : {}),
+      ...(pool.subPool !== '' ? { range: pool.subPool } : {}),
+    });
+    address = bareAddress(got, 'Address');
+    if (!subnetContains(subnet, address)) {
+      throw new NetloomError('INTERNAL', `RequestAddress: the backend returned ${address}, outside the pool ${pool.subnet}`);
+    }
+    if (pool.addresses[address] !== undefined) {
+      throw new NetloomError('CONFLICT', `RequestAddress: the backend returned ${address}, which this pool already holds for a ${pool.addresses[address]}`);
+    }
+  } else {
+    address = preferred ?? (holder === 'gateway' ? (pool.backendGateway ?? firstHost(subnet)) : '');
+    if (address === '') throw new NetloomError('INVALID_ARGUMENT', 'RequestAddress: Address: an auxiliary address must be given', { field: 'Address' });
+    const current = pool.addresses[address];
+    if (current !== undefined && current !== holder) {
+      throw new NetloomError('IN_USE', `RequestAddress: Address: ${address} is already in use in ${pool.subnet} (${current})`, { field: 'Address' });
+    }
+  }
+  pool.addresses[address] = holder;
+  return { Address: withPrefix(address, subnet), Data: {} };
+}
+
+/** Give an address back; unknown pools and addresses are not an error (Docker repeats releases). */
+export async function releaseAddress(state: CnmState, backend: CnmBackend, req: ReleaseAddressRequest): Promise<Record<string, never>> {
+  const pool = state.pools[req.PoolID];
+  if (!pool) return {};
+  const address = bareAddress(req.Address, 'Address');
+  const holder = pool.addresses[address];
+  if (holder === undefined) return {};
+  if (holder === 'endpoint') await backend.releaseAddress(poolScope(state, pool), address);
+  delete pool.addresses[address];
+  return {};
+}

@@ -1,0 +1,121 @@
+/**
+ * The CNM plugin without HTTP: takes a method path (`/NetworkDriver.Join`) and a request body,
+ * returns a status and a JSON reply. Calls run one at a time (Docker may call concurrently), each
+ * against a copy of the state that replaces the state only when the call succeeds, and the state
+ * is saved before the reply whenever a call changed it. Errors become `{"Err": "..."}`:
+ * HTTP 400 for a request that cannot be decoded or lacks fields, 404 for an unknown method (so
+ * Docker knows it is not implemented), 200 for an operation that failed.
+ */
+import { errorMessage } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import type { CnmBackend } from './backend';
+import * as ipam from './ipam-driver';
+import * as net from './network-driver';
+import * as p from './protocol';
+import type { CnmState } from './state';
+import type { StateStore } from './state-store';
+
+export interface PluginReply {
+  status: number;
+  body: unknown;
+}
+
+export interface CnmPluginOptions {
+  backend: CnmBackend;
+  store: StateStore;
+  logger?: Logger;
+  driver?: Partial<net.NetworkDriverConfig>;
+}
+
+type Handler = (state: CnmState, body: unknown) => Promise<unknown> | unknown;
+
+export class CnmPlugin {
+  private state: CnmState;
+  private readonly backend: CnmBackend;
+  private readonly store: StateStore;
+  private readonly log: Logger | undefined;
+  private readonly config: net.NetworkDriverConfig;
+  private readonly handlers: Map<string, Handler>;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: CnmPluginOptions) {
+    this.backend = opts.backend;
+    this.store = opts.store;
+    this.log = opts.logger;
+    this.config = { ...net.DEFAULT_NETWORK_DRIVER_CONFIG, ...opts.driver };
+    this.state = this.store.load();
+    this.handlers = this.buildHandlers();
+  }
+
+  /** A copy of the current state (for tests and diagnostics). */
+  snapshot(): CnmState {
+    return structuredClone(this.state);
+  }
+
+  /** Every method path this plugin answers. */
+  methods(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  private buildHandlers(): Map<string, Handler> {
+    const b = this.backend;
+    const c = this.config;
+    const nd = (m: p.NetworkDriverMethod): string => `/NetworkDriver.${m}`;
+    const id = (m: p.IpamDriverMethod): string => `/IpamDriver.${m}`;
+    const h = new Map<string, Handler>();
+    h.set('/Plugin.Activate', () => ({ Implements: ['NetworkDriver', 'IpamDriver'] }) satisfies p.ActivateResponse);
+    h.set(nd('GetCapabilities'), () => net.networkCapabilities(c));
+    h.set(nd('CreateNetwork'), (s, body) => net.createNetwork(s, b, p.parseRequest('CreateNetwork', p.createNetworkRequest, body)));
+    h.set(nd('DeleteNetwork'), (s, body) => net.deleteNetwork(s, b, p.parseRequest('DeleteNetwork', p.networkIdRequest, body).NetworkID));
+    h.set(nd('CreateEndpoint'), (s, body) => net.createEndpoint(s, b, p.parseRequest('CreateEndpoint', p.createEndpointRequest, body)));
+    h.set(nd('DeleteEndpoint'), (s, body) => net.deleteEndpoint(s, b, p.parseRequest('DeleteEndpoint', p.endpointRequest, body)));
+    h.set(nd('EndpointOperInfo'), (s, body) => net.endpointOperInfo(s, p.parseRequest('EndpointOperInfo', p.endpointRequest, body)));
+    h.set(nd('Join'), (s, body) => net.join(s, b, c, p.parseRequest('Join', p.joinRequest, body)));
+    h.set(nd('Leave'), (s, body) => net.leave(s, b, p.parseRequest('Leave', p.endpointRequest, body)));
+    h.set(nd('DiscoverNew'), (_s, body) => (p.parseRequest('DiscoverNew', p.discoverRequest, body), {}));
+    h.set(nd('DiscoverDelete'), (_s, body) => (p.parseRequest('DiscoverDelete', p.discoverRequest, body), {}));
+    h.set(nd('ProgramExternalConnectivity'), (_s, body) => (p.parseRequest('ProgramExternalConnectivity', p.externalConnectivityRequest, body), {}));
+    h.set(nd('RevokeExternalConnectivity'), (_s, body) => (p.parseRequest('RevokeExternalConnectivity', p.endpointRequest, body), {}));
+    h.set(nd('AllocateNetwork'), (_s, body) => net.allocateNetwork(p.parseRequest('AllocateNetwork', p.allocateNetworkRequest, body)));
+    h.set(nd('FreeNetwork'), (_s, body) => (p.parseRequest('FreeNetwork', p.networkIdRequest, body), {}));
+    h.set(id('GetCapabilities'), () => ipam.ipamCapabilities());
+    h.set(id('GetDefaultAddressSpaces'), () => ipam.defaultAddressSpaces());
+    h.set(id('RequestPool'), (s, body) => ipam.requestPool(s, b, p.parseRequest('RequestPool', p.requestPoolRequest, body)));
+    h.set(id('ReleasePool'), (s, body) => ipam.releasePool(s, p.parseRequest('ReleasePool', p.releasePoolRequest, body).PoolID));
+    h.set(id('RequestAddress'), (s, body) => ipam.requestAddress(s, b, p.parseRequest('RequestAddress', p.requestAddressRequest, body)));
+    h.set(id('ReleaseAddress'), (s, body) => ipam.releaseAddress(s, b, p.parseRequest('ReleaseAddress', p.releaseAddressRequest, body)));
+    return h;
+  }
+
+  /** Answer one call. Never throws. */
+  handle(path: string, rawBody: string): Promise<PluginReply> {
+    const run = this.queue.then(() => this.handleNow(path, rawBody));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async handleNow(path: string, rawBody: string): Promise<PluginReply> {
+    const method = path.replace(/^\//, '');
+    const handler = this.handlers.get(path);
+    if (!handler) {
+      this.log?.warn({ method }, 'unknown plugin method');
+      return { status: 404, body: { Err: `netloom: unknown method "${method}"` } satisfies p.ErrorResponse };
+    }
+    const working = structuredClone(this.state);
+    const before = JSON.stringify(working);
+    try {
+      const body = p.parseJsonBody(method, rawBody);
+      const reply = await handler(working, body);
+      if (JSON.stringify(working) !== before) {
+        this.store.save(working);
+        this.state = working;
+      }
+      this.log?.debug({ method, request: body, reply }, 'plugin call');
+      return { status: 200, body: reply };
+    } catch (e) {
+      const malformed = p.isMalformedRequestError(e);
+      this.log?.warn({ method, err: errorMessage(e) }, 'plugin call failed');
+      return { status: malformed ? 400 : 200, body: { Err: `netloom: ${errorMessage(e)}` } satisfies p.ErrorResponse };
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Serves a CnmPlugin over HTTP on a unix socket, where dockerd finds plugins by file name
+ * (`/run/docker/plugins/netloom.sock` -> driver name `netloom`). Every call is a POST; replies use
+ * Docker's plugin content type. A stale socket file left by a dead server is replaced; a live one
+ * (another server answering) is an error, never stolen.
+ */
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NetloomError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import type { CnmPlugin } from './plugin';
+import { PLUGIN_CONTENT_TYPE } from './protocol';
+
+export const DEFAULT_SOCKET_PATH = '/run/docker/plugins/netloom.sock';
+/** Docker's requests are small; anything larger is not a plugin call. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (v: boolean): void => {
+      s.destroy();
+      resolve(v);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.setTimeout(1000, () => done(false));
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': PLUGIN_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export class CnmServer {
+  private server: Server | undefined;
+
+  constructor(
+    private readonly plugin: CnmPlugin,
+    readonly socketPath: string = DEFAULT_SOCKET_PATH,
+    private readonly log?: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    mkdirSync(dirname(this.socketPath), { recursive: true });
+    if (existsSync(this.socketPath)) {
+      if (await socketAnswers(this.socketPath)) {
+        throw new NetloomError('ALREADY_EXISTS', `another server answers on ${this.socketPath}`, { field: 'socketPath' });
+      }
+      unlinkSync(this.socketPath);
+    }
+    const server = createServer((req, res) => void this.onRequest(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(this.socketPath, 0o660);
+    this.server = server;
+    this.log?.info({ socket: this.socketPath }, 'CNM plugin listening');
+  }
+
+  /** Stop accepting calls, end open connections and remove the socket file. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    if (existsSync(this.socketPath)) unlinkSync(this.socketPath);
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      send(res, 405, { Err: `netloom: ${req.method ?? '?'} is not supported; plugin calls are POSTs` });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) {
+          send(res, 413, { Err: `netloom: request body larger than ${MAX_BODY_BYTES} bytes` });
+          return;
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch {
+      return; // client went away
+    }
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const reply = await this.plugin.handle(path, Buffer.concat(chunks).toString('utf8'));
+    send(res, reply.status, reply.body);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * What the CNM plugin remembers between calls and across restarts: IPAM pools (with their
+ * reference counts and the addresses handed out), Docker networks -> netloom bindings, and
+ * Docker endpoints -> allocations. Plain JSON-able data; `validateState` checks a loaded file.
+ */
+import { z } from 'zod';
+import { NetloomError } from '../../lib/errors';
+
+export const STATE_VERSION = 1;
+
+const bindingSchema = z.object({ tenant: z.string(), network: z.string(), group: z.string().optional() });
+
+const poolSchema = z.object({
+  poolId: z.string(),
+  addressSpace: z.string(),
+  /** canonical IPv4 CIDR */
+  subnet: z.string(),
+  /** --ip-range, canonical CIDR, or '' */
+  subPool: z.string(),
+  /** --ipam-opt tenant/network, as given */
+  hint: z.object({ tenant: z.string().optional(), network: z.string().optional() }),
+  /** the gateway the netloom network reported, if any */
+  backendGateway: z.string().optional(),
+  /** RequestPool calls not yet matched by ReleasePool */
+  refs: z.number().int(),
+  /** Docker network bound to this pool by CreateNetwork */
+  dockerNetworkId: z.string().optional(),
+  /** address -> who holds it */
+  addresses: z.record(z.string(), z.enum(['gateway', 'aux', 'endpoint'])),
+});
+
+const networkSchema = z.object({
+  dockerNetworkId: z.string(),
+  binding: bindingSchema,
+  subnet: z.string().optional(),
+  gateway: z.string().optional(),
+  poolId: z.string().optional(),
+});
+
+const endpointSchema = z.object({
+  endpointId: z.string(),
+  dockerNetworkId: z.string(),
+  /** with prefix */
+  address: z.string(),
+  macAddress: z.string(),
+  /** the Interface we answered CreateEndpoint with (replayed on a repeated call) */
+  reply: z.object({ Address: z.string().optional(), MacAddress: z.string().optional() }),
+  joined: z
+    .object({
+      sandboxKey: z.string(),
+      srcName: z.string(),
+      hostIfName: z.string().optional(),
+      gateway: z.string().optional(),
+      mtu: z.number().optional(),
+      staticRoutes: z.array(z.object({ destination: z.string(), nextHop: z.string().optional() })).optional(),
+    })
+    .optional(),
+});
+
+export const stateSchema = z.object({
+  version: z.literal(STATE_VERSION),
+  pools: z.record(z.string(), poolSchema),
+  networks: z.record(z.string(), networkSchema),
+  endpoints: z.record(z.string(), endpointSchema),
+});
+
+export type CnmState = z.infer<typeof stateSchema>;
+export type PoolRecord = z.infer<typeof poolSchema>;
+export type NetworkRecord = z.infer<typeof networkSchema>;
+export type EndpointRecord = z.infer<typeof endpointSchema>;
+export type AddressHolder = PoolRecord['addresses'][string];
+
+export function emptyState(): CnmState {
+  return { version: STATE_VERSION, pools: {}, networks: {}, endpoints: {} };
+}
+
+/** Check data read from the state file; the error names the bad field. */
+export function validateState(data: unknown, source: string): CnmState {
+  const r = stateSchema.safeParse(data);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue ? issue.path.map(String).join('.') : '';
+  throw new NetloomError('DECODE_ERROR', `${source}: not a valid CNM state file at "${field}": ${issue?.message ?? 'invalid'}`, { field });
+}

@@ -1,0 +1,200 @@
+/**
+ * The CNM plugin against the real Docker engine (dockerd 20.10 in its own mount namespace): network
+ * create with netloom options, containers getting addresses from the backend with their interface
+ * up, two containers pinging each other over the test backend's veths and bridge, restarting the
+ * plugin and dockerd without losing networks, a clear error for a bad option, and `network rm`.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CnmPlugin } from '../../../netplugin/cnm/plugin';
+import { CnmServer } from '../../../netplugin/cnm/server';
+import { FileStateStore } from '../../../netplugin/cnm/state-store';
+import type { CnmState } from '../../../netplugin/cnm/state';
+import { PrivateDockerd, TEST_IMAGE } from './private-dockerd';
+import { bridgeName, LINK_PREFIX, VethTestBackend } from './veth-backend';
+import { run } from '../../../lib/exec';
+import { addNetns, delNetns } from '../../../deploy/lab/netns';
+
+const BASE = '/tmp/nl-cnm';
+
+async function nlcLinks(netns: string): Promise<string[]> {
+  const out = (await run('ip', ['-n', netns, '-o', 'link', 'show'])).stdout;
+  return out
+    .split('\n')
+    .map((l) => (l.split(': ')[1] ?? '').split('@')[0] ?? '')
+    .filter((n) => n.startsWith(LINK_PREFIX));
+}
+
+describe('CNM plugin with the real Docker engine', function () {
+  this.timeout(120_000);
+  let dir: string;
+  // dockerd runs in a namespace of ours, so that no test interface ever shows in the root namespace
+  const netns = `cnm${process.pid.toString(36)}`;
+  let dockerd: PrivateDockerd;
+  let backend: VethTestBackend;
+  let server: CnmServer | undefined;
+  let statePath: string;
+  let networkId = '';
+  const timings: Record<string, number> = {};
+
+  async function startPlugin(): Promise<CnmPlugin> {
+    const plugin = new CnmPlugin({ backend, store: new FileStateStore(statePath) });
+    server = new CnmServer(plugin, dockerd.pluginSocket('netloom'));
+    await server.start();
+    return plugin;
+  }
+
+  function savedState(): CnmState {
+    return JSON.parse(readFileSync(statePath, 'utf8')) as CnmState;
+  }
+
+  async function runContainer(name: string): Promise<string> {
+    const t0 = process.hrtime.bigint();
+    await dockerd.docker(['run', '-d', '--name', name, '--network', 'nl1', TEST_IMAGE, 'sleep', '600']);
+    timings[name] = Number(process.hrtime.bigint() - t0) / 1e6;
+    const out = (await dockerd.docker(['exec', name, 'ip', '-o', '-4', 'addr', 'show', 'eth0'])).stdout;
+    const m = /inet (\d+\.\d+\.\d+\.\d+)\/24/.exec(out);
+    assert.ok(m, `${name} has an IPv4 /24 on eth0: ${out}`);
+    return m[1]!;
+  }
+
+  async function ping(from: string, to: string): Promise<boolean> {
+    const r = await dockerd.docker(['exec', from, 'ping', '-c', '2', '-W', '2', '-i', '0.2', to], true, 20_000);
+    return r.code === 0 && /2 packets received/.test(r.stdout);
+  }
+
+  async function removeAllContainers(): Promise<void> {
+    const ids = (await dockerd.docker(['ps', '-aq'], true)).stdout.split('\n').filter((s) => s !== '');
+    if (ids.length > 0) await dockerd.docker(['rm', '-f', ...ids], true);
+  }
+
+  before(async function () {
+    mkdirSync(BASE, { recursive: true });
+    dir = mkdtempSync(join(BASE, 'docker-'));
+    statePath = join(dir, 'state', 'cnm-state.json');
+    await addNetns(netns);
+    dockerd = new PrivateDockerd(dir, netns);
+    backend = new VethTestBackend(netns);
+    await startPlugin();
+    await dockerd.start();
+    await dockerd.importBusybox();
+  });
+
+  after(async function () {
+    this.timeout(90_000);
+    const errors: string[] = [];
+    const attempt = async (what: string, f: () => Promise<unknown>): Promise<void> => {
+      try {
+        await f();
+      } catch (e) {
+        errors.push(`${what}: ${(e as Error).message}`);
+      }
+    };
+    if (dockerd?.pid !== undefined) {
+      await attempt('remove containers', removeAllContainers);
+      await attempt('remove networks', () => dockerd.docker(['network', 'rm', 'nl1', 'nl2'], true));
+    }
+    await attempt('stop dockerd', () => dockerd.stop());
+    await attempt('stop plugin', async () => server?.stop());
+    await attempt('remove links', () => backend.cleanup());
+    await attempt('remove netns', () => delNetns(netns));
+    await attempt('remove dir', () => dockerd.removeDir());
+    if (Object.keys(timings).length > 0) console.log(`      docker run -d on a netloom network (ms): ${JSON.stringify(timings)}`);
+    if (errors.length > 0) throw new Error(errors.join('; '));
+  });
+
+  it('creates a network whose options map to the netloom tenant/network', async () => {
+    const r = await dockerd.docker(['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'tenant=t1', '-o', 'network=n1', '--subnet', '10.55.0.0/24', 'nl1']);
+    networkId = r.stdout.trim();
+    const created = backend.calls.find((c) => c.op === 'createNetwork');
+    assert.ok(created, 'backend.createNetwork was called');
+    assert.deepEqual(created.arg, {
+      dockerNetworkId: networkId,
+      binding: { tenant: 't1', network: 'n1' },
+      subnet: '10.55.0.0/24',
+      gateway: '10.55.0.1',
+      auxAddresses: {},
+    });
+    const st = savedState();
+    assert.deepEqual(st.networks[networkId]?.binding, { tenant: 't1', network: 'n1' });
+    const pool = Object.values(st.pools)[0];
+    assert.equal(pool?.subnet, '10.55.0.0/24');
+    assert.equal(pool?.dockerNetworkId, networkId);
+    const inspect = JSON.parse((await dockerd.docker(['network', 'inspect', 'nl1'])).stdout) as Array<{ Driver: string; Scope: string }>;
+    assert.equal(inspect[0]?.Driver, 'netloom');
+  });
+
+  it('gives a container an address from the backend with its interface up, and no docker_gwbridge', async () => {
+    const ip = await runContainer('c1');
+    assert.equal(ip, '10.55.0.2');
+    const alloc = backend.calls.find((c) => c.op === 'allocateAddress');
+    assert.deepEqual((alloc?.arg as { pool: unknown }).pool, { tenant: 't1', network: 'n1', subnet: '10.55.0.0/24' });
+    const link = (await dockerd.docker(['exec', 'c1', 'ip', 'link', 'show', 'eth0'])).stdout;
+    assert.match(link, /[<,]UP[,>]/, link);
+    assert.match(link, /02:02:0a:37:00:02/, 'MAC from the backend');
+    const links = (await dockerd.docker(['exec', 'c1', 'ip', '-o', 'link'])).stdout;
+    assert.deepEqual(
+      links
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (l.split(': ')[1] ?? '').split('@')[0]),
+      ['lo', 'eth0'],
+      'only lo and eth0 in the container (no gateway-bridge interface)',
+    );
+    const nets = (await dockerd.docker(['network', 'ls', '--format', '{{.Name}}'])).stdout;
+    assert.doesNotMatch(nets, /docker_gwbridge/);
+    const ep = Object.values(savedState().endpoints)[0];
+    assert.equal(ep?.address, '10.55.0.2/24');
+    assert.ok(ep?.joined?.hostIfName?.startsWith(LINK_PREFIX), 'host side of the veth recorded');
+  });
+
+  it('lets two containers on the network ping each other', async () => {
+    const ip2 = await runContainer('c2');
+    assert.equal(ip2, '10.55.0.3');
+    assert.ok(await ping('c1', ip2), 'c1 -> c2');
+    assert.ok(await ping('c2', '10.55.0.2'), 'c2 -> c1');
+  });
+
+  it('keeps working across a plugin restart (state reloaded from the file)', async () => {
+    await server!.stop();
+    const plugin = await startPlugin();
+    assert.deepEqual(plugin.snapshot(), savedState(), 'the new server loaded the saved state');
+    const ip3 = await runContainer('c3');
+    assert.equal(ip3, '10.55.0.4', 'no address handed out twice');
+    assert.ok(await ping('c3', '10.55.0.2'), 'c3 -> c1');
+  });
+
+  it('keeps its networks across a dockerd restart, and new containers work', async () => {
+    await removeAllContainers();
+    assert.deepEqual(Object.keys(savedState().endpoints), [], 'endpoints deleted with their containers');
+    assert.deepEqual(await nlcLinks(netns), [bridgeName(networkId)], 'no veth left after the containers went');
+    await dockerd.stop();
+    await dockerd.start();
+    const nets = (await dockerd.docker(['network', 'ls', '--filter', 'driver=netloom', '--format', '{{.ID}} {{.Name}}'])).stdout.trim();
+    assert.equal(nets, `${networkId.slice(0, 12)} nl1`);
+    assert.deepEqual(Object.keys(savedState().networks), [networkId], 'plugin state still has the network');
+    const a = await runContainer('c4');
+    const b = await runContainer('c5');
+    assert.ok(await ping('c4', b), `c4 -> c5 (${a} -> ${b})`);
+  });
+
+  it('refuses an unknown driver option with an error naming it, and leaks no pool', async () => {
+    const poolsBefore = Object.keys(savedState().pools).length;
+    const r = await dockerd.docker(['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'bogus=1', '--subnet', '10.56.0.0/24', 'nl2'], true);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unknown option "bogus"/);
+    assert.equal(Object.keys(savedState().pools).length, poolsBefore, 'Docker released the pool after the failure');
+  });
+
+  it('removes the network and everything under it on docker network rm', async () => {
+    await removeAllContainers();
+    await dockerd.docker(['network', 'rm', 'nl1']);
+    assert.ok(backend.calls.some((c) => c.op === 'deleteNetwork' && (c.arg as { dockerNetworkId: string }).dockerNetworkId === networkId));
+    const st = savedState();
+    assert.deepEqual(st.networks, {});
+    assert.deepEqual(st.pools, {});
+    assert.deepEqual(st.endpoints, {});
+    assert.deepEqual(await nlcLinks(netns), []);
+  });
+});
