@@ -1,0 +1,409 @@
+/**
+ * Pure parsing and validation of one CNI request as the agent receives it from the shim: the CNI_*
+ * environment (carried in HTTP headers) and the plugin configuration (the body, stdin verbatim).
+ * Produces a typed request for the backend or throws a CniError with the spec's code: 4 for bad
+ * environment, 6 for undecodable JSON, 1 for an unsupported cniVersion, 7 for a bad configuration,
+ * 2 for a field this plugin does not support. Nothing here has side effects, so the backend is
+ * never reached with bad input. Precedence of values is documented in docs/cni.md.
+ */
+import ipaddr from 'ipaddr.js';
+import { CniError, CNI_CODE } from './errors';
+import { compareVersions, CURRENT_CNI_VERSION, isSupportedVersion, parseResult, SUPPORTED_CNI_VERSIONS } from './version';
+import type {
+  AttachmentKey,
+  CniAddRequest,
+  CniCheckRequest,
+  CniCommand,
+  CniDelRequest,
+  CniDns,
+  CniGcRequest,
+  CniResult,
+  CniStatusRequest,
+  NetworkRef,
+  PodRef,
+  PortMapping,
+  RequestedIp,
+} from './types';
+
+/** The CNI_* environment of the plugin invocation (absent and empty are the same). */
+export interface CniEnv {
+  command?: string;
+  containerId?: string;
+  netns?: string;
+  ifName?: string;
+  args?: string;
+  path?: string;
+}
+
+export type ParsedCniRequest =
+  | { command: 'VERSION'; cniVersion: string }
+  | { command: 'ADD'; req: CniAddRequest }
+  | { command: 'DEL'; req: CniDelRequest }
+  | { command: 'CHECK'; req: CniCheckRequest }
+  | { command: 'STATUS'; req: CniStatusRequest }
+  | { command: 'GC'; req: CniGcRequest };
+
+export const CNI_COMMANDS: readonly CniCommand[] = ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION'];
+
+/** Keys of runtimeConfig (capability arguments) this plugin understands. */
+export const SUPPORTED_CAPABILITIES = ['ips', 'mac', 'portMappings'] as const;
+
+const CONTAINER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const ARG_KEY_RE = /^[A-Za-z0-9_]+$/;
+
+function envError(variable: string, why: string): CniError {
+  return new CniError(CNI_CODE.INVALID_ENV, `invalid environment variable ${variable}: ${why}`);
+}
+
+function configError(field: string, why: string): CniError {
+  return new CniError(CNI_CODE.INVALID_CONFIG, `invalid network configuration: ${field} ${why}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The command, validated (code 4 when missing or unknown). */
+export function parseCommand(raw: string | undefined): CniCommand {
+  if (!raw) throw envError('CNI_COMMAND', 'is missing');
+  if (!(CNI_COMMANDS as readonly string[]).includes(raw)) throw envError('CNI_COMMAND', `unknown command "${raw}" (expected one of ${CNI_COMMANDS.join(', ')})`);
+  return raw as CniCommand;
+}
+
+/** CNI_CONTAINERID per the spec's rule (alphanumeric first, then alphanumerics, _ . -). */
+export function validateContainerId(raw: string | undefined): string {
+  if (!raw) throw envError('CNI_CONTAINERID', 'is missing');
+  if (!CONTAINER_ID_RE.test(raw)) throw envError('CNI_CONTAINERID', `"${raw}" must start with a letter or digit and contain only letters, digits, _ . -`);
+  return raw;
+}
+
+/** CNI_IFNAME per Linux rules: 1..15 bytes, not . or .., no / : or whitespace. */
+export function validateIfName(raw: string | undefined): string {
+  if (!raw) throw envError('CNI_IFNAME', 'is missing');
+  if (raw === '.' || raw === '..') throw envError('CNI_IFNAME', `"${raw}" is not a valid interface name`);
+  if (Buffer.byteLength(raw) > 15) throw envError('CNI_IFNAME', `"${raw}" is longer than 15 bytes`);
+  if (/[/:\s]/.test(raw)) throw envError('CNI_IFNAME', `"${raw}" must not contain / : or whitespace`);
+  return raw;
+}
+
+function validateNetns(raw: string | undefined, required: boolean): string | undefined {
+  if (!raw) {
+    if (required) throw envError('CNI_NETNS', 'is missing');
+    return undefined;
+  }
+  if (!raw.startsWith('/')) throw envError('CNI_NETNS', `"${raw}" must be an absolute path to a network namespace`);
+  return raw;
+}
+
+/** CNI_ARGS "K1=V1;K2=V2" as a map (code 4 on a malformed pair). */
+export function parseCniArgs(raw: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!raw) return out;
+  for (const pair of raw.split(';')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw envError('CNI_ARGS', `"${pair}" is not a KEY=VALUE pair`);
+    const key = pair.slice(0, eq);
+    if (!ARG_KEY_RE.test(key)) throw envError('CNI_ARGS', `key "${key}" must be alphanumeric`);
+    out.set(key, pair.slice(eq + 1));
+  }
+  return out;
+}
+
+/** "10.1.0.5", "10.1.0.5/24" or an IPv6 form, as a RequestedIp; undefined if not an address. */
+export function parseRequestedIp(s: string): RequestedIp | undefined {
+  const slash = s.indexOf('/');
+  const addr = slash < 0 ? s : s.slice(0, slash);
+  const v4 = ipaddr.IPv4.isValidFourPartDecimal(addr);
+  const v6 = !v4 && addr.includes(':') && ipaddr.IPv6.isValid(addr);
+  if (!v4 && !v6) return undefined;
+  const ip = ipaddr.parse(addr).toString();
+  if (slash < 0) return { ip };
+  const lenText = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText)) return undefined;
+  const prefixLength = Number(lenText);
+  if (prefixLength > (v4 ? 32 : 128)) return undefined;
+  return { ip, prefixLength };
+}
+
+function requestedIpList(v: unknown, field: string, mkErr: (f: string, why: string) => CniError): RequestedIp[] {
+  if (!Array.isArray(v)) throw mkErr(field, 'must be a list of IP addresses');
+  return v.map((x, i) => {
+    const r = typeof x === 'string' ? parseRequestedIp(x) : undefined;
+    if (!r) throw mkErr(`${field}[${i}]`, `${JSON.stringify(x)} is not an IP address (optionally with /prefix)`);
+    return r;
+  });
+}
+
+function macValue(v: unknown, field: string, mkErr: (f: string, why: string) => CniError): string {
+  if (typeof v !== 'string' || !MAC_RE.test(v)) throw mkErr(field, `${JSON.stringify(v)} is not a MAC address like 02:00:00:00:00:01`);
+  return v.toLowerCase();
+}
+
+function portMappings(v: unknown): PortMapping[] {
+  if (!Array.isArray(v)) throw configError('runtimeConfig.portMappings', 'must be a list');
+  return v.map((m, i) => {
+    const f = `runtimeConfig.portMappings[${i}]`;
+    if (!isObject(m)) throw configError(f, 'must be an object');
+    const port = (k: string): number => {
+      const p = m[k];
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) throw configError(`${f}.${k}`, 'must be a port number 1..65535');
+      return p;
+    };
+    const protocol = m.protocol === undefined ? 'tcp' : m.protocol;
+    if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw configError(`${f}.protocol`, 'must be tcp, udp or sctp');
+    const out: PortMapping = { hostPort: port('hostPort'), containerPort: port('containerPort'), protocol };
+    if (m.hostIP !== undefined && m.hostIP !== '') {
+      const h = typeof m.hostIP === 'string' ? parseRequestedIp(m.hostIP) : undefined;
+      if (!h || h.prefixLength !== undefined) throw configError(`${f}.hostIP`, 'must be an IP address');
+      out.hostIP = h.ip;
+    }
+    return out;
+  });
+}
+
+function optName(conf: Record<string, unknown>, key: string): string | undefined {
+  const v = conf[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || !NAME_RE.test(v) || v.length > 64) throw configError(key, 'must be a name of letters, digits, _ . - (at most 64, starting with a letter or digit)');
+  return v;
+}
+
+function argName(args: Map<string, string>, key: string): string | undefined {
+  const v = args.get(key);
+  if (v === undefined || v === '') return undefined;
+  if (!NAME_RE.test(v) || v.length > 64) throw envError('CNI_ARGS', `${key}="${v}" must be a name of letters, digits, _ . -`);
+  return v;
+}
+
+function stringList(v: unknown, field: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw configError(field, 'must be a list of strings');
+  return v as string[];
+}
+
+function parseDns(v: unknown): CniDns {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) throw configError('dns', 'must be an object');
+  const out: CniDns = {};
+  const ns = stringList(v.nameservers, 'dns.nameservers');
+  if (ns) {
+    ns.forEach((s, i) => {
+      const r = parseRequestedIp(s);
+      if (!r || r.prefixLength !== undefined) throw configError(`dns.nameservers[${i}]`, `"${s}" is not an IP address`);
+    });
+    out.nameservers = ns;
+  }
+  if (v.domain !== undefined) {
+    if (typeof v.domain !== 'string') throw configError('dns.domain', 'must be a string');
+    out.domain = v.domain;
+  }
+  const search = stringList(v.search, 'dns.search');
+  if (search) out.search = search;
+  const options = stringList(v.options, 'dns.options');
+  if (options) out.options = options;
+  return out;
+}
+
+/** The parts of a plugin configuration every command needs. */
+interface CommonConf {
+  conf: Record<string, unknown>;
+  cniVersion: string;
+  name: string;
+}
+
+/** Decode the body (code 6) and check cniVersion (1) and name/type (7). */
+export function decodeNetconf(body: string): CommonConf {
+  let conf: unknown;
+  try {
+    conf = JSON.parse(body);
+  } catch (e) {
+    throw new CniError(CNI_CODE.DECODE_FAILURE, 'could not decode the network configuration as JSON', e instanceof Error ? e.message : String(e));
+  }
+  if (!isObject(conf)) throw new CniError(CNI_CODE.DECODE_FAILURE, 'the network configuration must be a JSON object');
+  const cniVersion = conf.cniVersion;
+  if (typeof cniVersion !== 'string' || cniVersion === '') throw configError('cniVersion', 'is required (a string such as "1.1.0")');
+  if (!isSupportedVersion(cniVersion)) {
+    throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `incompatible CNI version ${cniVersion}`, `this plugin supports ${SUPPORTED_CNI_VERSIONS.join(', ')}`);
+  }
+  const name = conf.name;
+  if (typeof name !== 'string' || !NAME_RE.test(name)) throw configError('name', 'is required: letters, digits, _ . -, starting with a letter or digit');
+  if (conf.type !== undefined && typeof conf.type !== 'string') throw configError('type', 'must be a string');
+  if (conf.ipam !== undefined) {
+    throw new CniError(CNI_CODE.UNSUPPORTED_FIELD, `unsupported field ipam=${JSON.stringify(conf.ipam)}`, 'netloom allocates addresses itself; remove the ipam section');
+  }
+  if (conf.agentSocket !== undefined && typeof conf.agentSocket !== 'string') throw configError('agentSocket', 'must be a string');
+  return { conf, cniVersion, name };
+}
+
+/** The cniVersion of a body if it can be read, for error results; else the current version. */
+export function peekCniVersion(body: string): string {
+  try {
+    const c: unknown = JSON.parse(body);
+    if (isObject(c) && typeof c.cniVersion === 'string' && isSupportedVersion(c.cniVersion)) return c.cniVersion;
+  } catch {
+    // not JSON: the error result uses the current version
+  }
+  return CURRENT_CNI_VERSION;
+}
+
+/** Tenant/network/group: CNI_ARGS NETLOOM_* beat netconf keys, which beat defaults. */
+export function networkRef(conf: Record<string, unknown>, name: string, args: Map<string, string>): NetworkRef {
+  const tenant = argName(args, 'NETLOOM_TENANT') ?? optName(conf, 'tenant') ?? 'default';
+  const network = argName(args, 'NETLOOM_NETWORK') ?? optName(conf, 'network') ?? name;
+  const group = argName(args, 'NETLOOM_GROUP') ?? optName(conf, 'group');
+  return { cniNetwork: name, tenant, network, ...(group ? { group } : {}) };
+}
+
+function podRef(args: Map<string, string>): PodRef | undefined {
+  const namespace = args.get('K8S_POD_NAMESPACE') || undefined;
+  const name = args.get('K8S_POD_NAME') || undefined;
+  const infra = args.get('K8S_POD_INFRA_CONTAINER_ID') || undefined;
+  if (!namespace && !name) return undefined;
+  if (!namespace || !name) throw envError('CNI_ARGS', 'K8S_POD_NAMESPACE and K8S_POD_NAME must be given together');
+  return { namespace, name, ...(infra ? { infraContainerId: infra } : {}) };
+}
+
+interface AttachmentExtras {
+  requestedIps: RequestedIp[];
+  requestedMac?: string;
+  portMappings: PortMapping[];
+  labels: Record<string, string>;
+}
+
+/** runtimeConfig > args.cni > CNI_ARGS for IPs and MAC; labels from args.cni.labels. */
+export function attachmentExtras(conf: Record<string, unknown>, args: Map<string, string>): AttachmentExtras {
+  const rc = conf.runtimeConfig;
+  if (rc !== undefined && !isObject(rc)) throw configError('runtimeConfig', 'must be an object');
+  const rcObj = rc ?? {};
+  for (const [k, v] of Object.entries(rcObj)) {
+    if (!(SUPPORTED_CAPABILITIES as readonly string[]).includes(k) && v !== null && !(Array.isArray(v) && v.length === 0)) {
+      throw new CniError(CNI_CODE.UNSUPPORTED_FIELD, `unsupported field runtimeConfig.${k}=${JSON.stringify(v)}`, `supported capabilities: ${SUPPORTED_CAPABILITIES.join(', ')}`);
+    }
+  }
+  const a = conf.args;
+  if (a !== undefined && !isObject(a)) throw configError('args', 'must be an object');
+  const cniArgs = a?.cni;
+  if (cniArgs !== undefined && !isObject(cniArgs)) throw configError('args.cni', 'must be an object');
+  const ac = cniArgs ?? {};
+
+  let requestedIps: RequestedIp[] = [];
+  if (rcObj.ips !== undefined && rcObj.ips !== null) requestedIps = requestedIpList(rcObj.ips, 'runtimeConfig.ips', configError);
+  else if (ac.ips !== undefined && ac.ips !== null) requestedIps = requestedIpList(ac.ips, 'args.cni.ips', configError);
+  else {
+    const ipArg = args.get('IP');
+    if (ipArg) requestedIps = requestedIpList(ipArg.split(','), 'IP', (f, why) => envError('CNI_ARGS', `${f}: ${why}`));
+  }
+
+  let requestedMac: string | undefined;
+  if (rcObj.mac !== undefined && rcObj.mac !== null && rcObj.mac !== '') requestedMac = macValue(rcObj.mac, 'runtimeConfig.mac', configError);
+  else if (ac.mac !== undefined && ac.mac !== null && ac.mac !== '') requestedMac = macValue(ac.mac, 'args.cni.mac', configError);
+  else if (args.get('MAC')) requestedMac = macValue(args.get('MAC'), 'MAC', (f, why) => envError('CNI_ARGS', `${f}: ${why}`));
+
+  const pm = rcObj.portMappings === undefined || rcObj.portMappings === null ? [] : portMappings(rcObj.portMappings);
+
+  const labels: Record<string, string> = {};
+  if (ac.labels !== undefined && ac.labels !== null) {
+    if (!Array.isArray(ac.labels)) throw configError('args.cni.labels', 'must be a list of {key, value}');
+    ac.labels.forEach((l: unknown, i) => {
+      if (!isObject(l) || typeof l.key !== 'string' || l.key === '' || typeof l.value !== 'string') throw configError(`args.cni.labels[${i}]`, 'must be {"key": string, "value": string}');
+      labels[l.key] = l.value;
+    });
+  }
+  return { requestedIps, ...(requestedMac ? { requestedMac } : {}), portMappings: pm, labels };
+}
+
+function optMtu(conf: Record<string, unknown>): number | undefined {
+  const m = conf.mtu;
+  if (m === undefined || m === null) return undefined;
+  if (typeof m !== 'number' || !Number.isInteger(m) || m < 68 || m > 65535) throw configError('mtu', 'must be an integer 68..65535');
+  return m;
+}
+
+function prevResultOf(conf: Record<string, unknown>): CniResult | undefined {
+  if (conf.prevResult === undefined || conf.prevResult === null) return undefined;
+  return parseResult(conf.prevResult);
+}
+
+function validAttachments(conf: Record<string, unknown>): AttachmentKey[] {
+  const v = conf['cni.dev/valid-attachments'];
+  if (v === undefined) throw configError('cni.dev/valid-attachments', 'is required for GC');
+  if (!Array.isArray(v)) throw configError('cni.dev/valid-attachments', 'must be a list of {containerID, ifname}');
+  return v.map((x: unknown, i) => {
+    const f = `cni.dev/valid-attachments[${i}]`;
+    if (!isObject(x) || typeof x.containerID !== 'string' || typeof x.ifname !== 'string' || x.containerID === '' || x.ifname === '') {
+      throw configError(f, 'must be {"containerID": string, "ifname": string}');
+    }
+    return { containerId: x.containerID, ifName: x.ifname };
+  });
+}
+
+function requireVersionAtLeast(cniVersion: string, min: string, command: string): void {
+  if (compareVersions(cniVersion, min) < 0) {
+    throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `${command} needs cniVersion ${min} or later, the configuration says ${cniVersion}`);
+  }
+}
+
+/** The whole request, validated: env first (4), then the configuration (6, 1, 7, 2). */
+export function parseCniRequest(env: CniEnv, body: string): ParsedCniRequest {
+  const command = parseCommand(env.command);
+  if (command === 'VERSION') return { command, cniVersion: peekCniVersion(body) };
+
+  if (command === 'STATUS' || command === 'GC') {
+    const { conf, cniVersion, name } = decodeNetconf(body);
+    requireVersionAtLeast(cniVersion, '1.1.0', command);
+    const network = networkRef(conf, name, new Map());
+    if (command === 'STATUS') return { command, req: { network, cniVersion, netconf: conf } };
+    return { command, req: { network, cniVersion, netconf: conf, validAttachments: validAttachments(conf) } };
+  }
+
+  // attachment commands: ADD, DEL, CHECK
+  const containerId = validateContainerId(env.containerId);
+  const ifName = validateIfName(env.ifName);
+  const netnsPath = validateNetns(env.netns, command !== 'DEL');
+  const args = parseCniArgs(env.args);
+  const { conf, cniVersion, name } = decodeNetconf(body);
+  const network = networkRef(conf, name, args);
+  const pod = podRef(args);
+  const extras = attachmentExtras(conf, args);
+  const prevResult = prevResultOf(conf);
+  const base = {
+    containerId,
+    ifName,
+    network,
+    idempotencyKey: `${name}/${containerId}/${ifName}`,
+    ...(pod ? { pod } : {}),
+    labels: extras.labels,
+    cniVersion,
+    netconf: conf,
+  };
+  if (command === 'ADD') {
+    const mtu = optMtu(conf);
+    parseDns(conf.dns);
+    return {
+      command,
+      req: {
+        ...base,
+        netnsPath: netnsPath as string,
+        requestedIps: extras.requestedIps,
+        ...(extras.requestedMac ? { requestedMac: extras.requestedMac } : {}),
+        portMappings: extras.portMappings,
+        ...(mtu !== undefined ? { mtu } : {}),
+        ...(prevResult ? { prevResult } : {}),
+      },
+    };
+  }
+  if (command === 'CHECK') {
+    requireVersionAtLeast(cniVersion, '0.4.0', 'CHECK');
+    if (!prevResult) throw configError('prevResult', 'is required for CHECK');
+    return { command, req: { ...base, netnsPath: netnsPath as string, prevResult } };
+  }
+  return { command, req: { ...base, ...(netnsPath ? { netnsPath } : {}), ...(prevResult ? { prevResult } : {}) } };
+}
+
+/** DNS of the network configuration (used when the backend returns none). */
+export function netconfDns(conf: Readonly<Record<string, unknown>>): CniDns {
+  return parseDns(conf.dns);
+}

@@ -1,0 +1,61 @@
+/**
+ * Listening on a unix socket for the CNI shim: creates the socket's directory, replaces a stale
+ * socket file left by an earlier agent, restricts the socket to root (mode 0600) and serves the
+ * CNI handler on it.
+ */
+import { createServer, type Server } from 'node:http';
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NetloomError } from '../../lib/errors';
+import { createCniHandler, type CniHandlerOptions } from './handler';
+
+export const DEFAULT_AGENT_SOCKET = '/run/netloom/netplugin.sock';
+
+export interface CniServer {
+  server: Server;
+  socketPath: string;
+  close(): Promise<void>;
+}
+
+function removeStaleSocket(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new NetloomError('ALREADY_EXISTS', `${path} exists and is not a socket`, { field: 'socketPath' });
+  unlinkSync(path);
+}
+
+/** Serve the CNI handler on `socketPath`; resolves once listening. */
+export async function listenCni(socketPath: string, opts: CniHandlerOptions): Promise<CniServer> {
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
+  removeStaleSocket(socketPath);
+  const server = createServer(createCniHandler(opts));
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(socketPath, 0o600);
+  return {
+    server,
+    socketPath,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          try {
+            unlinkSync(socketPath);
+          } catch {
+            // already removed
+          }
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * Parsing and validation of CNI requests (netplugin/cni/parse.ts): environment, CNI_ARGS,
+ * network configuration and runtimeConfig, each bad input mapped to the spec's error code.
+ */
+import { strict as assert } from 'node:assert';
+import { CniError } from '../../../netplugin/cni/errors';
+import { networkRef, parseCniArgs, parseCniRequest, parseRequestedIp, type CniEnv } from '../../../netplugin/cni/parse';
+
+const ENV: CniEnv = { command: 'ADD', containerId: 'ctr1', netns: '/run/netns/cnix', ifName: 'eth0', path: '/usr/lib/cni' };
+const CONF = { cniVersion: '1.1.0', name: 'nlnet', type: 'netloom-cni' };
+const body = (extra: Record<string, unknown> = {}): string => JSON.stringify({ ...CONF, ...extra });
+
+function codeOf(f: () => unknown): number | 'ok' {
+  try {
+    f();
+    return 'ok';
+  } catch (e) {
+    if (e instanceof CniError) return e.code;
+    throw e;
+  }
+}
+
+function addReq(env: Partial<CniEnv>, extra: Record<string, unknown> = {}) {
+  const p = parseCniRequest({ ...ENV, ...env }, body(extra));
+  if (p.command !== 'ADD') throw new Error('expected ADD');
+  return p.req;
+}
+
+describe('cni parse', () => {
+  describe('error codes for bad input (table)', () => {
+    const cases: Array<[string, Partial<CniEnv>, string, number | 'ok']> = [
+      ['valid ADD', {}, body(), 'ok'],
+      ['no CNI_COMMAND', { command: undefined }, body(), 4],
+      ['unknown command', { command: 'ATTACH' }, body(), 4],
+      ['lower-case command', { command: 'add' }, body(), 4],
+      ['no container id', { containerId: undefined }, body(), 4],
+      ['container id starting with -', { containerId: '-abc' }, body(), 4],
+      ['container id with /', { containerId: 'a/b' }, body(), 4],
+      ['no ifname', { ifName: undefined }, body(), 4],
+      ['ifname 16 bytes', { ifName: 'abcdefghijklmnop' }, body(), 4],
+      ['ifname 15 bytes', { ifName: 'abcdefghijklmno' }, body(), 'ok'],
+      ['ifname ..', { ifName: '..' }, body(), 4],
+      ['ifname with colon', { ifName: 'eth0:1' }, body(), 4],
+      ['ifname with space', { ifName: 'eth 0' }, body(), 4],
+      ['no netns on ADD', { netns: undefined }, body(), 4],
+      ['relative netns', { netns: 'run/netns/x' }, body(), 4],
+      ['no netns on DEL is fine', { command: 'DEL', netns: undefined }, body(), 'ok'],
+      ['no netns on CHECK', { command: 'CHECK', netns: undefined }, body({ prevResult: { interfaces: [], ips: [] } }), 4],
+      ['CNI_ARGS without =', { args: 'FOO' }, body(), 4],
+      ['CNI_ARGS with empty key', { args: '=x' }, body(), 4],
+      ['CNI_ARGS bad IP', { args: 'IP=10.0.0.300' }, body(), 4],
+      ['CNI_ARGS bad MAC', { args: 'MAC=zz:00:00:00:00:00' }, body(), 4],
+      ['CNI_ARGS pod name without namespace', { args: 'K8S_POD_NAME=p' }, body(), 4],
+      ['CNI_ARGS bad tenant', { args: 'NETLOOM_TENANT=a b' }, body(), 4],
+      ['body not JSON', {}, '{"cniVersion":', 6],
+      ['body a JSON list', {}, '[]', 6],
+      ['empty body', {}, '', 6],
+      ['no cniVersion', {}, JSON.stringify({ name: 'n', type: 't' }), 7],
+      ['cniVersion 0.2.0', {}, body({ cniVersion: '0.2.0' }), 1],
+      ['cniVersion 2.0.0', {}, body({ cniVersion: '2.0.0' }), 1],
+      ['cniVersion 0.3.1', {}, body({ cniVersion: '0.3.1' }), 'ok'],
+      ['no name', {}, JSON.stringify({ cniVersion: '1.1.0', type: 't' }), 7],
+      ['name with /', {}, body({ name: 'a/b' }), 7],
+      ['ipam section', {}, body({ ipam: { type: 'host-local' } }), 2],
+      ['unsupported capability', {}, body({ runtimeConfig: { bandwidth: { ingressRate: 1 } } }), 2],
+      ['empty unsupported capability is ignored', {}, body({ runtimeConfig: { aliases: [] } }), 'ok'],
+      ['runtimeConfig not an object', {}, body({ runtimeConfig: [] }), 7],
+      ['runtimeConfig.ips bad', {}, body({ runtimeConfig: { ips: ['10.0.0.1/33'] } }), 7],
+      ['runtimeConfig.ips not a list', {}, body({ runtimeConfig: { ips: '10.0.0.1' } }), 7],
+      ['runtimeConfig.mac bad', {}, body({ runtimeConfig: { mac: '02:00' } }), 7],
+      ['portMappings port 0', {}, body({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }), 7],
+      ['portMappings bad protocol', {}, body({ runtimeConfig: { portMappings: [{ hostPort: 80, containerPort: 80, protocol: 'icmp' }] } }), 7],
+      ['args.cni.labels bad', {}, body({ args: { cni: { labels: [{ key: 'a' }] } } }), 7],
+      ['mtu too small', {}, body({ mtu: 20 }), 7],
+      ['mtu not a number', {}, body({ mtu: '1500' }), 7],
+      ['tenant with space', {}, body({ tenant: 'a b' }), 7],
+      ['dns nameserver not an IP', {}, body({ dns: { nameservers: ['dns.example'] } }), 7],
+      ['prevResult not an object', {}, body({ prevResult: 'x' }), 7],
+      ['prevResult ip without prefix', {}, body({ prevResult: { ips: [{ address: '10.0.0.1' }] } }), 7],
+      ['prevResult ip pointing past interfaces', {}, body({ prevResult: { interfaces: [], ips: [{ address: '10.0.0.1/24', interface: 0 }] } }), 7],
+      ['CHECK without prevResult', { command: 'CHECK' }, body(), 7],
+      ['CHECK with cniVersion 0.3.1', { command: 'CHECK' }, body({ cniVersion: '0.3.1', prevResult: { ips: [] } }), 1],
+      ['STATUS with cniVersion 1.0.0', { command: 'STATUS' }, body({ cniVersion: '1.0.0' }), 1],
+      ['GC without valid-attachments', { command: 'GC' }, body(), 7],
+      ['GC with a bad valid-attachment', { command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a' }] }), 7],
+      ['GC ok', { command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a', ifname: 'eth0' }] }), 'ok'],
+      ['VERSION ignores a bad body', { command: 'VERSION' }, 'garbage', 'ok'],
+    ];
+    for (const [what, env, b, want] of cases) {
+      it(`${what} -> ${want}`, () => {
+        assert.equal(
+          codeOf(() => parseCniRequest({ ...ENV, ...env }, b)),
+          want,
+        );
+      });
+    }
+  });
+
+  it('names the bad variable in code-4 messages', () => {
+    try {
+      parseCniRequest({ ...ENV, ifName: 'way-too-long-name0' }, body());
+      assert.fail('expected an error');
+    } catch (e) {
+      assert.ok(e instanceof CniError);
+      assert.match(e.message, /CNI_IFNAME/);
+    }
+  });
+
+  describe('CNI_ARGS', () => {
+    it('splits pairs on ; and keeps = inside values', () => {
+      const m = parseCniArgs('IgnoreUnknown=1;K8S_POD_NAME=web-0;X=a=b;;EMPTY=');
+      assert.deepEqual([...m.entries()], [
+        ['IgnoreUnknown', '1'],
+        ['K8S_POD_NAME', 'web-0'],
+        ['X', 'a=b'],
+        ['EMPTY', ''],
+      ]);
+    });
+    it('gives the pod from K8S_POD_* and ignores unknown keys', () => {
+      const r = addReq({ args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=abc;WHATEVER=1' });
+      assert.deepEqual(r.pod, { namespace: 'prod', name: 'web-0', infraContainerId: 'abc' });
+    });
+  });
+
+  describe('tenant/network/group precedence', () => {
+    const cases: Array<[string, Record<string, unknown>, string, { tenant: string; network: string; group?: string }]> = [
+      ['defaults', {}, '', { tenant: 'default', network: 'nlnet' }],
+      ['netconf keys', { tenant: 't1', network: 'web', group: 'g1' }, '', { tenant: 't1', network: 'web', group: 'g1' }],
+      ['CNI_ARGS beat netconf', { tenant: 't1', network: 'web', group: 'g1' }, 'NETLOOM_TENANT=t2;NETLOOM_NETWORK=db;NETLOOM_GROUP=g2', { tenant: 't2', network: 'db', group: 'g2' }],
+      ['partial CNI_ARGS', { tenant: 't1', network: 'web' }, 'NETLOOM_GROUP=g3', { tenant: 't1', network: 'web', group: 'g3' }],
+      ['empty CNI_ARGS value falls through', { tenant: 't1' }, 'NETLOOM_TENANT=', { tenant: 't1', network: 'nlnet' }],
+    ];
+    for (const [what, conf, args, want] of cases) {
+      it(what, () => {
+        assert.deepEqual(networkRef({ ...CONF, ...conf }, 'nlnet', parseCniArgs(args)), { cniNetwork: 'nlnet', ...want });
+      });
+    }
+  });
+
+  describe('requested IP and MAC precedence: runtimeConfig > args.cni > CNI_ARGS', () => {
+    it('runtimeConfig wins', () => {
+      const r = addReq({ args: 'IP=10.0.0.9;MAC=02:00:00:00:00:09' }, { runtimeConfig: { ips: ['10.0.0.7/24'], mac: '02:00:00:00:00:07' }, args: { cni: { ips: ['10.0.0.8'], mac: '02:00:00:00:00:08' } } });
+      assert.deepEqual(r.requestedIps, [{ ip: '10.0.0.7', prefixLength: 24 }]);
+      assert.equal(r.requestedMac, '02:00:00:00:00:07');
+    });
+    it('args.cni next', () => {
+      const r = addReq({ args: 'IP=10.0.0.9;MAC=02:00:00:00:00:09' }, { args: { cni: { ips: ['10.0.0.8'], mac: '02:00:00:00:00:08', labels: [{ key: 'app', value: 'web' }] } } });
+      assert.deepEqual(r.requestedIps, [{ ip: '10.0.0.8' }]);
+      assert.equal(r.requestedMac, '02:00:00:00:00:08');
+      assert.deepEqual(r.labels, { app: 'web' });
+    });
+    it('CNI_ARGS last, with several comma-separated IPs', () => {
+      const r = addReq({ args: 'IP=10.0.0.9,fd00::9/64;MAC=02:00:00:00:00:0A' });
+      assert.deepEqual(r.requestedIps, [{ ip: '10.0.0.9' }, { ip: 'fd00::9', prefixLength: 64 }]);
+      assert.equal(r.requestedMac, '02:00:00:00:00:0a');
+    });
+    it('portMappings with default protocol', () => {
+      const r = addReq({}, { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }, { hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' }] } });
+      assert.deepEqual(r.portMappings, [
+        { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+        { hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' },
+      ]);
+    });
+  });
+
+  describe('parseRequestedIp', () => {
+    const cases: Array<[string, ReturnType<typeof parseRequestedIp>]> = [
+      ['10.1.2.3', { ip: '10.1.2.3' }],
+      ['10.1.2.3/16', { ip: '10.1.2.3', prefixLength: 16 }],
+      ['fd00::1/64', { ip: 'fd00::1', prefixLength: 64 }],
+      ['10.1.2', undefined],
+      ['010.1.2.3x', undefined],
+      ['10.1.2.3/40', undefined],
+      ['fd00::1/129', undefined],
+      ['10.1.2.3/a', undefined],
+      ['', undefined],
+    ];
+    for (const [input, want] of cases) it(JSON.stringify(input), () => assert.deepEqual(parseRequestedIp(input), want));
+  });
+
+  it('gives the ADD request every typed field', () => {
+    const r = addReq(
+      { args: 'K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0' },
+      { tenant: 'acme', network: 'web', mtu: 1450, prevResult: { cniVersion: '1.0.0', interfaces: [{ name: 'lo0' }], ips: [{ address: '10.9.0.1/32', interface: 0 }] } },
+    );
+    assert.equal(r.containerId, 'ctr1');
+    assert.equal(r.netnsPath, '/run/netns/cnix');
+    assert.equal(r.ifName, 'eth0');
+    assert.equal(r.idempotencyKey, 'nlnet/ctr1/eth0');
+    assert.equal(r.mtu, 1450);
+    assert.deepEqual(r.network, { cniNetwork: 'nlnet', tenant: 'acme', network: 'web' });
+    assert.deepEqual(r.prevResult, { interfaces: [{ name: 'lo0' }], ips: [{ address: '10.9.0.1/32', interface: 0 }], routes: [], dns: {} });
+  });
+
+  it('gives GC the valid attachments', () => {
+    const p = parseCniRequest({ command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a', ifname: 'eth0' }, { containerID: 'b', ifname: 'net1' }] }));
+    assert.equal(p.command, 'GC');
+    if (p.command === 'GC') assert.deepEqual(p.req.validAttachments, [{ containerId: 'a', ifName: 'eth0' }, { containerId: 'b', ifName: 'net1' }]);
+  });
+});
