@@ -11,8 +11,10 @@ function findSub(cmd: Command, word: string): Command | undefined {
   return cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
 }
 
+/** Whether `flag` (in any of Go's spellings: -x, --x, -name, --name) is an option of `cmd` taking a value. */
 function valued(cmd: Command, flag: string): boolean {
-  const o = [...cmd.options].find((x) => x.long === flag || x.short === flag);
+  const name = flag.replace(/^--?/, '');
+  const o = [...cmd.options].find((x) => x.long === `--${name}` || x.short === `-${name}`);
   return o !== undefined && (o.required || o.optional);
 }
 

@@ -16,6 +16,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** skip TLS certificate checks (Contiv's --insecure) */
   insecure?: boolean;
+  /** sent as `Authorization: Bearer <token>` (netmaster --auth-token) */
+  token?: string;
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -67,8 +69,10 @@ export class NetmasterClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly insecure: boolean;
+  private readonly token: string | undefined;
 
   constructor(opts: ClientOptions) {
+    this.token = opts.token;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.insecure = opts.insecure ?? false;
@@ -93,6 +97,7 @@ export class NetmasterClient {
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'netctl (netloom)' };
     if (payload !== undefined) headers['Content-Length'] = String(payload.length);
+    if (this.token !== undefined) headers['Authorization'] = `Bearer ${this.token}`;
     return new Promise<Json>((resolve, reject) => {
       let settled = false;
       const fail = (e: NetloomError): void => {

@@ -55,7 +55,8 @@ export function clientFor(io: CliIo, cmd: Command): NetmasterClient {
   const timeoutSec = typeof g['timeout'] === 'string' ? Number(g['timeout']) : 30;
   if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) throw new UsageError(`invalid --timeout '${String(g['timeout'])}': seconds > 0`, 'timeout');
   const insecure = g['insecure'] === true || /^(1|true|yes)$/i.test(io.env['INSECURE'] ?? '');
-  return new NetmasterClient({ baseUrl, timeoutMs: timeoutSec * 1000, insecure });
+  const token = typeof g['token'] === 'string' ? g['token'] : io.env['NETMASTER_AUTH_TOKEN'];
+  return new NetmasterClient({ baseUrl, timeoutMs: timeoutSec * 1000, insecure, ...(token ? { token } : {}) });
 }
 
 /**

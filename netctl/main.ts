@@ -35,6 +35,7 @@ export function buildProgram(rt: Runtime, sink: { out: (s: string) => void; err:
     .option('--netmaster <url>', 'The URL of the netmaster (env NETMASTER; default: the lab URL file, else http://netmaster:9999)')
     .option('--insecure', 'if true, strict certificate checking will be disabled (env INSECURE)')
     .option('--timeout <seconds>', 'How long to wait for netmaster', '30')
+    .option('--token <token>', 'Bearer token for a netmaster started with --auth-token (env NETMASTER_AUTH_TOKEN)')
     .version(versionText(clientVersion(rt.io.env)).trimEnd(), '--version', 'print the version')
     .exitOverride()
     .allowExcessArguments(true)

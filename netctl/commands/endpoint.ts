@@ -49,12 +49,20 @@ export function registerEndpoint(program: Command, rt: Runtime): void {
       .command('ls')
       .alias('list')
       .description('List endpoints (all tenants unless -t is given)')
-      .option('-t, --tenant <tenant>', 'Only endpoints of this tenant'),
+      .option('-t, --tenant <tenant>', 'Only endpoints of this tenant')
+      .option('-n, --network <network>', 'Only endpoints of this network (NAME with -t, or TENANT:NAME)')
+      .option('--host <host>', 'Only endpoints homed on this host'),
     { json: true, quiet: true },
   ).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
       const tenant = optional(opts, 'tenant');
-      const all = asList(await client().get('/api/v1/endpoints/'));
+      const network = optional(opts, 'network');
+      const host = optional(opts, 'host');
+      const query = new URLSearchParams();
+      if (network !== undefined) query.set('network', network.includes(':') ? network : `${tenant ?? 'default'}:${network}`);
+      if (host !== undefined) query.set('host', host);
+      const qs = query.toString();
+      const all = asList(await client().get(`/api/v1/endpoints/${qs === '' ? '' : `?${qs}`}`));
       const items = tenant === undefined ? all : all.filter((o) => tenantOf(o) === tenant);
       const table = (): string =>
         tabwrite(

@@ -283,4 +283,31 @@ describe('netctl read commands (fake netmaster)', () => {
     assert.equal((parseYaml(bad.stdout) as { problems: unknown[] }).problems.length, 2);
     assert.equal(bad.stderr, 'netctl: netmaster state is not consistent: 2 problem(s)\n');
   });
+
+  it("consistency understands netmaster's report (clean, leaked, missing) and --repair POSTs {repair:true}", async () => {
+    fake.consistency = { revision: '42', clean: false, leaked: [{ key: 'alloc/x', value: 'n1', reason: 'leak' }], missing: [], counts: {}, repaired: 0 };
+    const r = await runCli(['--netmaster', fake.url, 'consistency']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'netctl: netmaster state is not consistent: 1 problem(s)\n');
+    assert.equal((JSON.parse(r.stdout) as { revision: string }).revision, '42');
+    fake.canned.set('POST /api/v1/consistency', { status: 200, body: JSON.stringify({ revision: '43', clean: true, leaked: [], missing: [], repaired: 1 }) });
+    fake.requests.length = 0;
+    const fixed = await ok('consistency', '--repair');
+    assert.deepEqual(
+      fake.requests.map((q) => [q.method, q.path, q.body]),
+      [['POST', '/api/v1/consistency', '{"repair":true}']],
+    );
+    assert.equal((JSON.parse(fixed.stdout) as { repaired: number }).repaired, 1);
+  });
+
+  it('endpoint ls --network / --host ask the server to filter', async () => {
+    fake.canned.set('GET /api/v1/endpoints/?network=t1%3Anet1&host=h1', { status: 200, body: JSON.stringify([{ endpointID: 'e9', network: 't1:net1', tenantName: 't1', ipAddress: '10.2.1.9' }]) });
+    const r = await ok('endpoint', 'ls', '-t', 't1', '-n', 'net1', '--host', 'h1', '-q');
+    assert.equal(r.stdout, 'e9\n');
+    assert.deepEqual(paths(), ['GET /api/v1/endpoints/?network=t1%3Anet1&host=h1']);
+    fake.canned.set('GET /api/v1/endpoints/?network=t2%3Anet2', { status: 200, body: '[]' });
+    fake.requests.length = 0;
+    await ok('endpoint', 'ls', '--network', 't2:net2');
+    assert.deepEqual(paths(), ['GET /api/v1/endpoints/?network=t2%3Anet2']);
+  });
 });
