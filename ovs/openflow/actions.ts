@@ -5,7 +5,7 @@
 import { NetloomError } from '../../lib/errors';
 import type { Action, FieldRef, Instruction, LearnSpec, OxmFieldName } from './messages';
 import { NX_VENDOR_ID } from './messages';
-import { bytesToValue, FIELD_BY_NAME, fieldHeader, OXM_CLASS, readOxm, specByHeader, valueToBytes, writeOxm } from './oxm';
+import { bytesToValue, FIELD_BY_NAME, fieldHeader, refBits, OXM_CLASS, readOxm, specByHeader, valueToBytes, writeOxm } from './oxm';
 import { Reader, Writer } from './wire';
 
 export const OFPAT = {
@@ -70,12 +70,13 @@ function writeRefHeader(w: Writer, field: OxmFieldName | number, where: string):
   const spec = FIELD_BY_NAME.get(field);
   if (!spec) bad(where, `unknown field '${field}'`);
   w.u32(fieldHeader(spec));
-  if (spec.experimenter !== undefined) w.u32(spec.experimenter);
+  if (!spec.nxm && spec.experimenter !== undefined) w.u32(spec.experimenter);
 }
 
 function refHeaderLen(field: OxmFieldName | number): number {
   if (typeof field === 'number') return 4;
-  return FIELD_BY_NAME.get(field)?.experimenter !== undefined ? 8 : 4;
+  const spec = FIELD_BY_NAME.get(field);
+  return spec && !spec.nxm && spec.experimenter !== undefined ? 8 : 4;
 }
 
 function readRefHeader(r: Reader): OxmFieldName | number {
@@ -90,7 +91,7 @@ function readRefHeader(r: Reader): OxmFieldName | number {
 function fieldBits(field: OxmFieldName | number): number | undefined {
   if (typeof field === 'number') return undefined;
   const s = FIELD_BY_NAME.get(field);
-  return s ? s.bytes * 8 : undefined;
+  return s ? refBits(s) : undefined;
 }
 
 function checkRef(ref: FieldRef, where: string): void {
@@ -177,9 +178,10 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
       return;
     }
     case 'resubmit': {
-      const start = nxHeader(w, a.table === 0xff ? NXAST.RESUBMIT : NXAST.RESUBMIT_TABLE);
+      const legacy = a.legacy === true && a.table === 0xff;
+      const start = nxHeader(w, legacy ? NXAST.RESUBMIT : NXAST.RESUBMIT_TABLE);
       w.u16(portTo16(a.inPort));
-      w.u8(a.table === 0xff ? 0 : a.table);
+      w.u8(legacy ? 0 : a.table);
       w.zeros(3);
       finishAction(w, start);
       return;
@@ -433,7 +435,7 @@ function readNicira(a: Reader, subtype: number, start: number): Action | undefin
     case NXAST.RESUBMIT_TABLE: {
       const inPort = portFrom16(a.u16());
       const table = a.u8();
-      return { type: 'resubmit', inPort, table: subtype === NXAST.RESUBMIT ? 0xff : table };
+      return subtype === NXAST.RESUBMIT ? { type: 'resubmit', inPort, table: 0xff, legacy: true } : { type: 'resubmit', inPort, table };
     }
     case NXAST.CONJUNCTION: {
       const clause = a.u8();

@@ -43,7 +43,7 @@ export type OxmFieldName =
   | 'xreg0' | 'xreg1' | 'xreg2' | 'xreg3' | 'xreg4' | 'xreg5' | 'xreg6' | 'xreg7'
   | 'tun_ipv4_src' | 'tun_ipv4_dst' | 'pkt_mark' | 'conj_id'
   | 'ct_state' | 'ct_zone' | 'ct_mark' | 'ct_label' | 'ip_ttl' | 'ip_frag' | 'tcp_flags'
-  | 'tun_flags' | 'dp_hash' | 'recirc_id' | 'actset_output';
+  | 'tun_flags' | 'dp_hash' | 'recirc_id' | 'actset_output' | 'vlan_tci';
 
 /**
  * A field value: a number for fields up to 32 bits, a bigint for 64- and 128-bit fields, a string
@@ -107,8 +107,11 @@ export type Action =
   | { type: 'copy_ttl_out' }
   | { type: 'copy_ttl_in' }
   | { type: 'set_field'; field: OxmField }
-  /** Nicira resubmit; inPort OFPP_IN_PORT (0xfffffff8) means the packet's own, table 255 means none. */
-  | { type: 'resubmit'; inPort: number; table: number }
+  /**
+   * Nicira resubmit; inPort OFPP_IN_PORT (0xfffffff8) means the packet's own, table 255 means none.
+   * Encoded as NXAST_RESUBMIT_TABLE (as ovs-ofctl does) unless `legacy` (NXAST_RESUBMIT, table 255).
+   */
+  | { type: 'resubmit'; inPort: number; table: number; legacy?: boolean }
   /** Nicira conjunction; `clause` is 0-based on the wire (ovs-ofctl text k is clause+1). */
   | { type: 'conjunction'; id: number; clause: number; nClauses: number }
   | {

@@ -22,6 +22,8 @@ export interface FieldSpec {
   bytes: number;
   kind: ValueKind;
   maskable: boolean;
+  /** the NXM (class 0/1) header number OVS uses for this field in action field references, if any */
+  nxm?: { oxmClass: number; oxmField: number; bytes: number };
 }
 
 function f(name: OxmFieldName, oxmClass: number, oxmField: number, bytes: number, kind: ValueKind, maskable: boolean, experimenter?: number): FieldSpec {
@@ -88,9 +90,49 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
   f('ct_zone', NX, 106, 2, 'uint', false),
   f('ct_mark', NX, 107, 4, 'uint', true),
   f('ct_label', NX, 108, 16, 'uint', true),
+  f('vlan_tci', OXM_CLASS.NXM_OF, 4, 2, 'uint', true),
   f('tcp_flags', OXM_CLASS.EXPERIMENTER, 42, 2, 'uint', true, ONF_EXPERIMENTER),
   f('actset_output', OXM_CLASS.EXPERIMENTER, 43, 4, 'uint', false, ONF_EXPERIMENTER),
 ];
+
+/** NXM headers of fields that have one (NXM_OF_* class 0, NXM_NX_* class 1): OVS names fields by these in actions. */
+const NXM_ALIASES: Partial<Record<OxmFieldName, [number, number, number?]>> = {
+  in_port: [0, 0, 2],
+  eth_dst: [0, 1],
+  eth_src: [0, 2],
+  eth_type: [0, 3],
+  vlan_tci: [0, 4],
+  ip_proto: [0, 6],
+  ipv4_src: [0, 7],
+  ipv4_dst: [0, 8],
+  tcp_src: [0, 9],
+  tcp_dst: [0, 10],
+  udp_src: [0, 11],
+  udp_dst: [0, 12],
+  icmpv4_type: [0, 13],
+  icmpv4_code: [0, 14],
+  arp_op: [0, 15],
+  arp_spa: [0, 16],
+  arp_tpa: [0, 17],
+  tunnel_id: [1, 16],
+  arp_sha: [1, 17],
+  arp_tha: [1, 18],
+  ipv6_src: [1, 19],
+  ipv6_dst: [1, 20],
+  icmpv6_type: [1, 21],
+  icmpv6_code: [1, 22],
+  nd_target: [1, 23],
+  nd_sll: [1, 24],
+  nd_tll: [1, 25],
+  ipv6_label: [1, 27],
+  ip_ecn: [1, 28],
+  tcp_flags: [1, 34],
+};
+for (const spec of FIELD_SPECS as FieldSpec[]) {
+  const a = NXM_ALIASES[spec.name];
+  if (a) spec.nxm = { oxmClass: a[0], oxmField: a[1], bytes: a[2] ?? spec.bytes };
+  else if (spec.oxmClass === OXM_CLASS.NXM_NX || spec.oxmClass === OXM_CLASS.NXM_OF) spec.nxm = { oxmClass: spec.oxmClass, oxmField: spec.oxmField, bytes: spec.bytes };
+}
 
 export const FIELD_BY_NAME: ReadonlyMap<string, FieldSpec> = new Map(FIELD_SPECS.map((s) => [s.name, s]));
 
@@ -99,14 +141,29 @@ function headerKey(oxmClass: number, oxmField: number, experimenter: number | un
 }
 const FIELD_BY_HEADER: ReadonlyMap<string, FieldSpec> = new Map(FIELD_SPECS.map((s) => [headerKey(s.oxmClass, s.oxmField, s.experimenter), s]));
 
-/** The 32-bit NXM/OXM header (hasmask clear) of a field, as NXM actions carry it. */
+/**
+ * The 32-bit header (hasmask clear) naming a field in Nicira actions (load, move, learn, ct zone):
+ * the NXM header where the field has one, as OVS emits, else the OXM header.
+ */
 export function fieldHeader(spec: FieldSpec): number {
+  if (spec.nxm) return ((spec.nxm.oxmClass << 16) | (spec.nxm.oxmField << 9) | spec.nxm.bytes) >>> 0;
   const len = spec.bytes + (spec.experimenter === undefined ? 0 : 4);
   return ((spec.oxmClass << 16) | (spec.oxmField << 9) | len) >>> 0;
 }
 
+/** Width in bits of a field as an action field reference names it (in_port is 16-bit NXM_OF_IN_PORT there). */
+export function refBits(spec: FieldSpec): number {
+  return (spec.nxm?.bytes ?? spec.bytes) * 8;
+}
+
+const FIELD_BY_REF_HEADER: ReadonlyMap<string, FieldSpec> = new Map([
+  ...FIELD_SPECS.map((s): [string, FieldSpec] => [headerKey(s.oxmClass, s.oxmField, s.experimenter), s]),
+  ...FIELD_SPECS.filter((s) => s.nxm).map((s): [string, FieldSpec] => [headerKey(s.nxm!.oxmClass, s.nxm!.oxmField, undefined), s]),
+]);
+
+/** The field an action's field header names (NXM or OXM). */
 export function specByHeader(header: number, experimenter?: number): FieldSpec | undefined {
-  return FIELD_BY_HEADER.get(headerKey(header >>> 16, (header >>> 9) & 0x7f, experimenter));
+  return FIELD_BY_REF_HEADER.get(headerKey(header >>> 16, (header >>> 9) & 0x7f, experimenter));
 }
 
 export function fieldSpec(name: string, where = 'field'): FieldSpec {
