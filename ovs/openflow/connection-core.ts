@@ -78,6 +78,12 @@ export interface CoreEvents {
   frame: [Buffer];
 }
 
+/** Messages produced on demand (encoded while earlier ones are already on their way). */
+export interface FrameSource {
+  readonly length: number;
+  frame(index: number): Buffer;
+}
+
 /**
  * What the typed layer needs from a connection: implemented by OfConnectionCore (one socket) and
  * by ReconnectingSwitch (whichever socket is current).
@@ -87,7 +93,7 @@ export interface OfFrameChannel {
   sendFrame(frame: Buffer, o?: { keepXid?: boolean }): Promise<void>;
   requestFrame(frame: Buffer, o?: { timeoutMs?: number; context?: string }): Promise<Buffer[]>;
   barrier(o?: { timeoutMs?: number }): Promise<BarrierResult>;
-  bundleFrames(frames: readonly Buffer[], o?: BundleOptions & { timeoutMs?: number }): Promise<void>;
+  bundleFrames(frames: readonly Buffer[] | FrameSource, o?: BundleOptions & { timeoutMs?: number }): Promise<void>;
   on<K extends keyof CoreEvents>(event: K, listener: (...args: CoreEvents[K]) => void): unknown;
   off<K extends keyof CoreEvents>(event: K, listener: (...args: CoreEvents[K]) => void): unknown;
   close(reason?: string): void;
@@ -260,7 +266,7 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
    * any add or the commit fails the bundle is discarded and the promise rejects with
    * OfBundleError naming the index of the message that failed and the switch's error.
    */
-  async bundleFrames(frames: readonly Buffer[], o: BundleOptions & { timeoutMs?: number } = {}): Promise<void> {
+  async bundleFrames(frames: readonly Buffer[] | FrameSource, o: BundleOptions & { timeoutMs?: number } = {}): Promise<void> {
     this.requireOpen();
     const bundleId = this.nextBundleId++;
     const flags = bundleFlags(o);
@@ -296,7 +302,8 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
         fail('open', e);
       }
       for (let i = 0; i < frames.length; i++) {
-        const inner = frames[i] as Buffer;
+        // a FrameSource encodes lazily, so the switch works on early messages while we encode later ones
+        const inner = Array.isArray(frames) ? (frames[i] as Buffer) : (frames as FrameSource).frame(i);
         const xid = plan.addXids[i] as number;
         const add = bundleAddFrame(xid, bundleId, flags, inner);
         setXid(add.subarray(24), xid);

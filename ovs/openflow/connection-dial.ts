@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { NetloomError, errorMessage } from '../../lib/errors';
 import { BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, validateBackoff } from './connection-backoff';
 import { BundleOptions } from './connection-bundle';
-import { BarrierResult, ConnectionOptions, CoreEvents, DisconnectInfo, OfConnectionCore, OfFrameChannel } from './connection-core';
+import { BarrierResult, ConnectionOptions, CoreEvents, DisconnectInfo, FrameSource, OfConnectionCore, OfFrameChannel } from './connection-core';
 import { TimerHandle, systemTimers } from './connection-timers';
 import { SwitchFeatures } from './connection-wire';
 import { OfAddress, connectTransport, formatOfAddress, parseOfAddress } from './transport-address';
@@ -105,7 +105,7 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
     }
   }
 
-  bundleFrames(frames: readonly Buffer[], o?: BundleOptions & { timeoutMs?: number }): Promise<void> {
+  bundleFrames(frames: readonly Buffer[] | FrameSource, o?: BundleOptions & { timeoutMs?: number }): Promise<void> {
     try {
       return this.current.bundleFrames(frames, o);
     } catch (e) {

@@ -80,7 +80,7 @@ export function readOfHeader(frame: Buffer): OfHeader {
 export function ofFrame(type: number, xid: number, body: Buffer = Buffer.alloc(0), version = OFP13_VERSION): Buffer {
   const len = OFP_HEADER_LEN + body.length;
   if (len > 0xffff) throw new NetloomError('INVALID_ARGUMENT', `OpenFlow message of ${len} bytes exceeds 65535`, { field: 'length' });
-  const b = Buffer.alloc(len);
+  const b = Buffer.allocUnsafe(len); // every byte is written below
   b[0] = version;
   b[1] = type;
   b.writeUInt16BE(len, 2);
@@ -228,11 +228,20 @@ export function bundleControlFrame(xid: number, bundleId: number, ctrlType: numb
 
 /** Wraps `inner` (a whole encoded message) in a bundle-add; the caller keeps the xids equal. */
 export function bundleAddFrame(xid: number, bundleId: number, flags: number, inner: Buffer): Buffer {
-  const body = Buffer.alloc(8 + inner.length);
-  body.writeUInt32BE(bundleId >>> 0, 0);
-  body.writeUInt16BE(flags, 6);
-  inner.copy(body, 8);
-  return onfExperimenter(xid, ONFT_BUNDLE_ADD_MESSAGE, body);
+  const len = 24 + inner.length;
+  if (len > 0xffff) throw new NetloomError('INVALID_ARGUMENT', `bundled message of ${inner.length} bytes does not fit a bundle-add`, { field: 'length' });
+  const b = Buffer.allocUnsafe(len); // every byte is written below
+  b[0] = OFP13_VERSION;
+  b[1] = OFPT.EXPERIMENTER;
+  b.writeUInt16BE(len, 2);
+  b.writeUInt32BE(xid >>> 0, 4);
+  b.writeUInt32BE(ONF_EXPERIMENTER_ID, 8);
+  b.writeUInt32BE(ONFT_BUNDLE_ADD_MESSAGE, 12);
+  b.writeUInt32BE(bundleId >>> 0, 16);
+  b.writeUInt16BE(0, 20); // pad
+  b.writeUInt16BE(flags, 22);
+  inner.copy(b, 24);
+  return b;
 }
 
 export interface BundleControlFields {

@@ -118,10 +118,8 @@ export class OfConnection extends EventEmitter<OfEvents> {
    */
   bundle(msgs: readonly OfMessage[], o: BundleOptions & { timeoutMs?: number } = {}): Promise<void> {
     try {
-      return this.channel.bundleFrames(
-        msgs.map((m) => encodeMessage(m)),
-        o,
-      );
+      // encoded one by one as the bundle is sent, so the switch is busy while we encode
+      return this.channel.bundleFrames({ length: msgs.length, frame: (i) => encodeMessage(msgs[i] as OfMessage) }, o);
     } catch (e) {
       return Promise.reject(e);
     }

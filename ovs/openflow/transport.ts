@@ -58,14 +58,21 @@ export interface OutboundQueueOptions {
   maxQueuedBytes: number;
   /** largest single write handed to the transport */
   maxWriteBytes: number;
+  /**
+   * above this many queued bytes (but below the high-water mark) a send resolves only after the
+   * next flush: a sender that awaits each send then yields to the event loop now and then, so the
+   * socket is written while it keeps producing instead of only when it stops
+   */
+  yieldBytes: number;
   /** how a flush is deferred so that messages sent in one tick share a write */
   schedule: (fn: () => void) => void;
 }
 
 export const DEFAULT_OUTBOUND: OutboundQueueOptions = {
-  highWaterBytes: 1024 * 1024,
-  maxQueuedBytes: 16 * 1024 * 1024,
+  highWaterBytes: 4 * 1024 * 1024,
+  maxQueuedBytes: 32 * 1024 * 1024,
   maxWriteBytes: 256 * 1024,
+  yieldBytes: 128 * 1024,
   schedule: (fn) => setImmediate(fn),
 };
 
@@ -77,7 +84,8 @@ export class OutboundQueue {
   private flushScheduled = false;
   private blocked = false;
   private closedWith: Error | undefined;
-  private waiters: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+  private waiters: Deferred | undefined;
+  private flushed: Deferred | undefined;
   /** bytes handed to the transport so far */
   written = 0;
 
@@ -117,18 +125,13 @@ export class OutboundQueue {
         this.flush();
       });
     }
-    if (this.queued <= this.opts.highWaterBytes) return READY;
-    if (!this.waiters) {
-      let resolve!: () => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      promise.catch(() => undefined);
-      this.waiters = { promise, resolve, reject };
+    if (this.queued > this.opts.highWaterBytes) {
+      this.waiters ??= deferred();
+      return this.waiters.promise;
     }
-    return this.waiters.promise;
+    if (this.queued <= this.opts.yieldBytes) return READY;
+    this.flushed ??= deferred();
+    return this.flushed.promise;
   }
 
   /** Hand queued bytes to the transport until it is full or the queue is empty. */
@@ -146,6 +149,11 @@ export class OutboundQueue {
       this.written += bytes;
       if (!this.transport.write(batch)) this.blocked = true;
     }
+    if (this.flushed) {
+      const f = this.flushed;
+      this.flushed = undefined;
+      f.resolve();
+    }
     if (this.waiters && this.queued <= this.opts.highWaterBytes / 2) {
       const w = this.waiters;
       this.waiters = undefined;
@@ -158,10 +166,25 @@ export class OutboundQueue {
     this.closedWith = err;
     this.chunks = [];
     this.queued = 0;
-    if (this.waiters) {
-      const w = this.waiters;
-      this.waiters = undefined;
-      w.reject(err);
-    }
+    for (const d of [this.waiters, this.flushed]) d?.reject(err);
+    this.waiters = undefined;
+    this.flushed = undefined;
   }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
