@@ -3,7 +3,6 @@
  * text/tabwriter did in Contiv's netctl (so `ls` tables match byte for byte), JSON indented and
  * escaped like Go's json.MarshalIndent, and YAML for `-o yaml`.
  */
-import { stringify as yamlStringify } from 'yaml';
 
 export interface TabwriterOptions {
   minwidth: number;
@@ -78,8 +77,11 @@ export function toJson(value: unknown): string {
   return text + '\n';
 }
 
+/** YAML text; the yaml package is loaded only here because it costs tens of ms of start-up. */
 export function toYaml(value: unknown): string {
-  return yamlStringify(value === undefined ? null : value);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load keeps every other netctl run fast
+  const yaml = require('yaml') as typeof import('yaml');
+  return yaml.stringify(value === undefined ? null : value);
 }
 
 /** Go's fmt %v for the values netctl prints in tables: slices as `[a b]`, missing as empty/zero. */
