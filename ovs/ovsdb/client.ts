@@ -123,7 +123,8 @@ export type LockListener = (event: 'locked' | 'stolen', lockId: string) => void;
 
 export class OvsdbClient {
   readonly rpc: JsonRpcConnection;
-  private readonly monitors = new Map<string, Monitor>();
+  /** monitor id -> where its update notifications go */
+  private readonly monitors = new Map<string, { deliver(changes: RowChange[]): void }>();
   private readonly lockListeners = new Set<LockListener>();
   private nextMonitor = 1;
 
@@ -190,8 +191,7 @@ export class OvsdbClient {
     const id = `nl-monitor-${this.nextMonitor++}`;
     // register before sending: an update may follow the reply in the same chunk
     const pendingChanges: RowChange[][] = [];
-    const placeholder = { deliver: (c: RowChange[]) => pendingChanges.push(c) };
-    this.monitors.set(id, placeholder as unknown as Monitor);
+    this.monitors.set(id, { deliver: (c) => pendingChanges.push(c) });
     try {
       const raw = await this.rpc.request('monitor', [db, id, requests], opts);
       const m = new Monitor(this, db, id, rowChanges(raw, true));

@@ -19,6 +19,8 @@ export type { RpcOptions, KeepaliveOptions, RequestOptions, RpcStats } from './r
 export * from './datum';
 export * from './operations';
 export { rowChanges } from './monitor';
+export { ReconnectingOvsdb } from './reconnect';
+export type { ReconnectOptions, ConnectionState, StateListener } from './reconnect';
 export type { MonitorRequest, MonitorRequests, MonitorSelect, RowChange, RowChangeKind, TableUpdates } from './monitor';
 export * from './vswitch-specs';
 export * from './vswitch-tx';

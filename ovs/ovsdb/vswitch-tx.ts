@@ -24,7 +24,8 @@ import {
   checkName,
 } from './vswitch-specs';
 
-export const DB = 'Open_vSwitch';
+/** The database these helpers work on. */
+export const VSWITCH_DB = 'Open_vSwitch';
 
 export interface Guard {
   opIndex: number;

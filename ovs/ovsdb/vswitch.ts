@@ -16,7 +16,7 @@ import {
   addPortTx,
   clearMapKeysTx,
   clearPortQosTx,
-  DB,
+  VSWITCH_DB,
   deleteBridgeTx,
   deletePortTx,
   KeyedTable,
@@ -225,7 +225,7 @@ export class VSwitch {
   async run(plan: TxPlan): Promise<OperationResult[]> {
     if (plan.ops.length === 0) return [];
     try {
-      return (await this.client.transact(DB, plan.ops)) as OperationResult[];
+      return (await this.client.transact(VSWITCH_DB, plan.ops)) as OperationResult[];
     } catch (e) {
       if (isOvsdbError(e) && e.opIndex !== undefined) {
         const g = plan.guards.find((x) => x.opIndex === e.opIndex);
