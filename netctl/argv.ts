@@ -62,7 +62,8 @@ export function normalizeArgv(program: Command, argv: readonly string[]): string
     const value = rest ?? '';
     if (aliases[name] !== undefined) out.push(`--${aliases[name]}${value}`);
     else if (dashes === '-' && name.length > 1 && longs.has(name)) out.push(`--${name}${value}`);
-    else if (dashes === '--' && name.length === 1 && shorts.has(name) && !longs.has(name)) {
+    else if (name.length === 1 && shorts.has(name) && !longs.has(name) && (dashes === '--' || value !== '')) {
+      // Go: --t t1, --t=t1 and -t=t1 all mean -t t1
       out.push(`-${name}`);
       if (value !== '') out.push(value.slice(1));
     } else out.push(a);

@@ -94,6 +94,13 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 if (require.main === module) {
+  // `netctl net ls | head -1`: a reader that goes away is not an error worth a stack trace
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   run(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),

@@ -3,7 +3,8 @@
  * file over Contiv's default; the bearer token; and the HTTP details of requests.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { resolveNetmasterUrl, DEFAULT_NETMASTER } from '../../../netctl/netmaster-url';
@@ -87,5 +88,31 @@ describe('netctl netmaster URL and connection', () => {
     assert.equal(post!.headers['content-type'], undefined);
     assert.equal(post!.headers['content-length'], '34');
     assert.equal(post!.body, '{"tenantName":"t2","link-sets":{}}');
+  });
+
+  it('talks HTTPS; a self-signed netmaster needs --insecure (or env INSECURE)', async function () {
+    this.timeout(10_000);
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], {
+        stdio: 'ignore',
+        timeout: 5000,
+      });
+    } catch {
+      this.skip(); // no openssl on this machine
+    }
+    const tlsFake = new FakeNetmaster();
+    await tlsFake.start({ key: readFileSync(path.join(dir, 'k.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'c.pem'), 'utf8') });
+    try {
+      const strict = await runCli(['--netmaster', tlsFake.url, 'tenant', 'ls', '-q']);
+      assert.equal(strict.code, 1);
+      assert.match(strict.stderr, new RegExp(`^netctl: cannot reach netmaster at ${tlsFake.url}: .*self.signed`));
+      const insecure = await runCli(['--netmaster', tlsFake.url, '--insecure', 'tenant', 'ls', '-q']);
+      assert.deepEqual(insecure, { code: 0, stdout: 'default\n', stderr: '' });
+      const env = await runCli(['--netmaster', tlsFake.url, 'tenant', 'create', 't1'], { env: { INSECURE: 'true' } });
+      assert.equal(env.code, 0);
+      assert.equal(tlsFake.get('tenants', 't1')?.['tenantName'], 't1');
+    } finally {
+      await tlsFake.stop();
+    }
   });
 });

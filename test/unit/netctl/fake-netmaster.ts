@@ -5,6 +5,7 @@
  * inspect, the key as a JSON string for deletes, 404 JSON errors, plus canned answers per request.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 type Obj = Record<string, unknown>;
@@ -30,7 +31,7 @@ export class FakeNetmaster {
   endpoints: Obj[] = [];
   consistency: unknown = { consistent: true, problems: [] };
   version: Obj = { GitCommit: 'abc123', Version: '1.2.3', BuildTime: '2026-11-25' };
-  private server: http.Server | undefined;
+  private server: http.Server | https.Server | undefined;
   url = '';
 
   constructor() {
@@ -62,8 +63,9 @@ export class FakeNetmaster {
     return this.requests.filter((r) => r.method !== 'GET');
   }
 
-  async start(): Promise<void> {
-    this.server = http.createServer((req, res) => {
+  /** Listen on an ephemeral 127.0.0.1 port; with `tls`, serve HTTPS with that key and certificate. */
+  async start(tls?: { key: string; cert: string }): Promise<void> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -73,9 +75,11 @@ export class FakeNetmaster {
         res.writeHead(a.status, { 'Content-Type': a.contentType ?? 'application/json' });
         res.end(a.body);
       });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    };
+    const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {

@@ -103,6 +103,7 @@ describe('netctl pure pieces', () => {
     it('single-dash long names and double-dash short names', () => {
       assert.deepEqual(norm('-netmaster', 'http://x:1', 'net', 'ls', '-tenant', 't1', '--a'), ['--netmaster', 'http://x:1', 'net', 'ls', '--tenant', 't1', '-a']);
       assert.deepEqual(norm('policy', 'rule-add', '--t=t1', 'p', '1'), ['policy', 'rule-add', '-t', 't1', 'p', '1']);
+      assert.deepEqual(norm('policy', 'rule-add', '-t=t1', '-P=80', 'p', '1'), ['policy', 'rule-add', '-t', 't1', '-P', '80', 'p', '1']);
     });
     it('leaves other tokens alone, and everything after --', () => {
       assert.deepEqual(norm('net', 'ls', '-s6'), ['net', 'ls', '-s6'], 's6 is only an alias on net create');
