@@ -310,4 +310,42 @@ describe('netctl read commands (fake netmaster)', () => {
     await ok('endpoint', 'ls', '--network', 't2:net2');
     assert.deepEqual(paths(), ['GET /api/v1/endpoints/?network=t2%3Anet2']);
   });
+
+  it('-o json and -o yaml work on every read command and carry the same data', async () => {
+    fake.put('aciGws', 'aciGw', { name: 'aciGw' });
+    fake.put('appProfiles', 't1:app1', { tenantName: 't1', appProfileName: 'app1', endpointGroups: ['g1'] });
+    fake.put('policys', 't1:p1', { tenantName: 't1', policyName: 'p1' });
+    fake.put('Bgps', 'h1', { hostname: 'h1' });
+    fake.endpoints = [{ endpointID: 'e1', network: 't1:net-vlan', tenantName: 't1' }];
+    const reads: string[][] = [
+      ['version'],
+      ['consistency'],
+      ['global', 'info'],
+      ['global', 'inspect'],
+      ['aci-gw', 'info'],
+      ['aci-gw', 'inspect'],
+      ['tenant', 'ls'],
+      ['tenant', 'inspect', 't1'],
+      ['net', 'ls', '-t', 't1'],
+      ['net', 'inspect', '-t', 't1', 'net-vlan'],
+      ['group', 'ls', '-a'],
+      ['policy', 'ls', '-t', 't1'],
+      ['policy', 'rule-ls', '-t', 't1', 'p1'],
+      ['netprofile', 'ls', '-a'],
+      ['bgp', 'ls'],
+      ['bgp', 'inspect', 'h1'],
+      ['app-profile', 'ls', '-t', 't1'],
+      ['app-profile', 'group-ls', '-t', 't1', 'app1'],
+      ['external-contracts', 'ls', '-a'],
+      ['service', 'ls', '-a'],
+      ['endpoint', 'ls'],
+      ['endpoint', 'inspect', 'e1'],
+    ];
+    for (const argv of reads) {
+      const j = await ok(...argv, '-o', 'json');
+      const y = await ok(...argv, '-o', 'yaml');
+      const data: unknown = JSON.parse(j.stdout);
+      assert.deepEqual(parseYaml(y.stdout), data, argv.join(' '));
+    }
+  });
 });
