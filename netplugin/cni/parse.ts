@@ -258,12 +258,11 @@ export function networkRef(conf: Record<string, unknown>, name: string, args: Ma
 }
 
 function podRef(args: Map<string, string>): PodRef | undefined {
-  const namespace = args.get('K8S_POD_NAMESPACE') || undefined;
   const name = args.get('K8S_POD_NAME') || undefined;
+  if (!name) return undefined; // podman, for one, passes K8S_POD_NAME alone
+  const namespace = args.get('K8S_POD_NAMESPACE') || undefined;
   const infra = args.get('K8S_POD_INFRA_CONTAINER_ID') || undefined;
-  if (!namespace && !name) return undefined;
-  if (!namespace || !name) throw envError('CNI_ARGS', 'K8S_POD_NAMESPACE and K8S_POD_NAME must be given together');
-  return { namespace, name, ...(infra ? { infraContainerId: infra } : {}) };
+  return { name, ...(namespace ? { namespace } : {}), ...(infra ? { infraContainerId: infra } : {}) };
 }
 
 interface AttachmentExtras {

@@ -19,8 +19,9 @@ export interface NetworkRef {
 
 /** The Kubernetes pod the attachment is for, when the runtime said so in CNI_ARGS. */
 export interface PodRef {
-  namespace: string;
   name: string;
+  /** absent when the runtime gave only K8S_POD_NAME (podman does) */
+  namespace?: string;
   infraContainerId?: string;
 }
 

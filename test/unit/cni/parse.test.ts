@@ -50,7 +50,7 @@ describe('cni parse', () => {
       ['CNI_ARGS with empty key', { args: '=x' }, body(), 4],
       ['CNI_ARGS bad IP', { args: 'IP=10.0.0.300' }, body(), 4],
       ['CNI_ARGS bad MAC', { args: 'MAC=zz:00:00:00:00:00' }, body(), 4],
-      ['CNI_ARGS pod name without namespace', { args: 'K8S_POD_NAME=p' }, body(), 4],
+      ['CNI_ARGS pod name without namespace (podman)', { args: 'IgnoreUnknown=1;K8S_POD_NAME=p' }, body(), 'ok'],
       ['CNI_ARGS bad tenant', { args: 'NETLOOM_TENANT=a b' }, body(), 4],
       ['body not JSON', {}, '{"cniVersion":', 6],
       ['body a JSON list', {}, '[]', 6],
@@ -119,6 +119,8 @@ describe('cni parse', () => {
     it('gives the pod from K8S_POD_* and ignores unknown keys', () => {
       const r = addReq({ args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=abc;WHATEVER=1' });
       assert.deepEqual(r.pod, { namespace: 'prod', name: 'web-0', infraContainerId: 'abc' });
+      assert.deepEqual(addReq({ args: 'K8S_POD_NAME=web-1' }).pod, { name: 'web-1' });
+      assert.equal(addReq({ args: 'K8S_POD_NAMESPACE=prod' }).pod, undefined);
     });
   });
 

@@ -1,0 +1,119 @@
+/**
+ * podman 4.3 as a real CNI client of `bin/netloom-cni`: a private podman (its own root, runroot,
+ * tmpdir and containers.conf under /tmp/nl-cni/) runs a busybox container on a CNI network whose
+ * plugin is our shim, which talks to the handler (veth backend) served by this test. The container
+ * must see the address the agent allocated, and `--rm` must DEL the attachment again.
+ * podman 4.3's libcni knows CNI results up to 1.0.0, so this network says cniVersion 1.0.0.
+ */
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { run } from '../../../lib/exec';
+import { listLinks } from '../../../deploy/lab/netns';
+import { listenCni, type CniServer } from '../../../netplugin/cni/server';
+import { VethBackend } from '../../../netplugin/cni/veth-backend';
+
+const BIN_DIR = resolve(__dirname, '../../../../bin');
+const DIR = `/tmp/nl-cni/podman-${process.pid}`;
+const NET = 'nlpodtest';
+/** state podman and libcni keep outside --root/--runroot; removed after the test if the test made them */
+const OUTSIDE = ['/var/lib/cni/results', '/var/lib/cni', '/var/lib/containers/cache', '/var/lib/containers'];
+
+function podmanArgs(...args: string[]): string[] {
+  return ['--root', `${DIR}/root`, '--runroot', `${DIR}/runroot`, '--tmpdir', `${DIR}/tmp`, '--storage-driver=overlay', ...args];
+}
+
+async function unmountUnder(dir: string): Promise<void> {
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run('umount', ['-l', m], { allowFailure: true });
+}
+
+describe('podman 4.3 drives netloom-cni', function () {
+  this.timeout(60_000);
+  const backend = new VethBackend({ subnet: '10.78.0.0/24', hostPrefix: 'nlpm' });
+  let srv: CniServer | undefined;
+  let preexisting: Set<string>;
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, CONTAINERS_CONF: `${DIR}/containers.conf` });
+
+  before(async function () {
+    if ((await run('podman', ['--version'], { allowFailure: true })).code !== 0) this.skip();
+    preexisting = new Set(OUTSIDE.filter((p) => existsSync(p)));
+    for (const d of ['root', 'runroot', 'tmp', 'cni.d', 'rootfs/bin']) mkdirSync(`${DIR}/${d}`, { recursive: true });
+    copyFileSync('/bin/busybox', `${DIR}/rootfs/bin/busybox`);
+    for (const a of ['sh', 'ip', 'cat']) symlinkSync('busybox', `${DIR}/rootfs/bin/${a}`);
+    writeFileSync(
+      `${DIR}/containers.conf`,
+      [
+        '[containers]',
+        'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]',
+        '[engine]',
+        'cgroup_manager = "cgroupfs"',
+        'events_logger = "file"',
+        '[network]',
+        `cni_plugin_dirs = ["${BIN_DIR}", "/usr/lib/cni"]`,
+        '',
+      ].join('\n'),
+    );
+    const conflist = { cniVersion: '1.0.0', name: NET, plugins: [{ type: 'netloom-cni', agentSocket: `${DIR}/agent.sock`, tenant: 't1', network: 'web' }] };
+    writeFileSync(`${DIR}/cni.d/${NET}.conflist`, JSON.stringify(conflist));
+    srv = await listenCni(`${DIR}/agent.sock`, { backend });
+    const tar = await run('sh', ['-c', `tar -C ${DIR}/rootfs -c . | podman ${podmanArgs('import', '-', 'localhost/nl-cni/busybox').join(' ')}`], { env: env(), timeoutMs: 30_000 });
+    assert.match(tar.stdout, /sha256:|[0-9a-f]{12}/);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (preexisting === undefined) return;
+    await run('podman', podmanArgs('rm', '-af'), { env: env(), allowFailure: true, timeoutMs: 30_000 });
+    for (const a of backend.list()) await run('ip', ['link', 'del', a.hostIf], { allowFailure: true });
+    await srv?.close();
+    await unmountUnder(DIR);
+    rmSync(DIR, { recursive: true, force: true });
+    // libcni's result cache of our network, then podman's dirs outside ours if this test made them
+    if (existsSync('/var/lib/cni/results')) {
+      for (const f of readdirSync('/var/lib/cni/results')) if (f.startsWith(`${NET}-`)) rmSync(`/var/lib/cni/results/${f}`, { force: true });
+    }
+    for (const p of OUTSIDE) {
+      if (preexisting.has(p) || !existsSync(p)) continue;
+      if (p.endsWith('/cache')) rmSync(p, { recursive: true, force: true });
+      else
+        try {
+          rmdirSync(p);
+        } catch {
+          // not empty: someone else uses it now
+        }
+    }
+  });
+
+  it('runs a container with the address the agent allocated, and --rm releases it', async () => {
+    const r = await run(
+      'podman',
+      podmanArgs('--network-backend', 'cni', '--network-config-dir', `${DIR}/cni.d`, 'run', '--rm', '--network', NET, 'localhost/nl-cni/busybox', 'sh', '-c', 'ip -o -4 addr show eth0; ip route'),
+      { env: env(), allowFailure: true, timeoutMs: 30_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /eth0\s+inet 10\.78\.0\.2\/24/);
+    assert.match(r.stdout, /default via 10\.78\.0\.1 dev eth0/);
+    // --rm made podman call DEL through the shim: the attachment and its host end are gone
+    assert.deepEqual(backend.list(), []);
+    assert.deepEqual(
+      (await listLinks()).filter((l) => l.startsWith('nlpm')),
+      [],
+    );
+  });
+
+  it('a second container after the first got the freed address again', async () => {
+    const r = await run(
+      'podman',
+      podmanArgs('--network-backend', 'cni', '--network-config-dir', `${DIR}/cni.d`, 'run', '--rm', '--network', NET, 'localhost/nl-cni/busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0'),
+      { env: env(), allowFailure: true, timeoutMs: 30_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /inet 10\.78\.0\.2\/24/);
+    assert.deepEqual(backend.list(), []);
+  });
+});
