@@ -121,6 +121,12 @@ export class JsonRpcConnection {
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const id = this.nextId++;
+    let text: string;
+    try {
+      text = JSON.stringify({ method, params, id });
+    } catch (e) {
+      return Promise.reject(new NetloomError('INVALID_ARGUMENT', `cannot encode ${method} params as JSON: ${(e as Error).message}`, { field: 'params', cause: e }));
+    }
     this.counters.requestsSent++;
     return new Promise<unknown>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
@@ -139,7 +145,7 @@ export class JsonRpcConnection {
         };
         signal.addEventListener('abort', onAbort, { once: true });
       }
-      this.send({ method, params, id });
+      this.stream.write(text);
     });
   }
 

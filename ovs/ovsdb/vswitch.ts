@@ -6,7 +6,8 @@
  */
 import { NetloomError } from '../../lib/errors';
 import { Row, mapToRecord, optionalValue, setValues, uuidValue, mapEntries } from './datum';
-import { OvsdbClient } from './client';
+import { Monitor, OvsdbClient } from './client';
+import { RowChange, RowChangeKind } from './monitor';
 import { isOvsdbError } from './errors';
 import { InsertResult, OperationResult, SelectResult } from './operations';
 import { BridgeSpec, ControllerSpec, FailMode, PortSpec, QosSpec, StringMap } from './vswitch-specs';
@@ -204,6 +205,34 @@ export function assembleState(results: readonly OperationResult[]): VSwitchState
   };
 }
 
+/** An Interface row change as plain data (from a monitor). */
+export interface InterfaceEvent {
+  kind: RowChangeKind;
+  uuid: string;
+  name: string;
+  type: string;
+  /** undefined until assigned; -1 when vswitchd could not add the interface */
+  ofport: number | undefined;
+  error: string | undefined;
+  externalIds: Record<string, string>;
+}
+
+const INTERFACE_MONITOR_COLUMNS = ['name', 'type', 'ofport', 'error', 'external_ids'];
+
+/** Plain interface event from a monitor row change (pure; exported for tests). */
+export function interfaceEvent(c: RowChange): InterfaceEvent {
+  const r = (c.kind === 'delete' ? c.old : c.new) ?? {};
+  return {
+    kind: c.kind,
+    uuid: c.uuid,
+    name: String(r.name ?? ''),
+    type: String(r.type ?? ''),
+    ofport: num(optionalValue(r.ofport)),
+    error: str(optionalValue(r.error)),
+    externalIds: mapToRecord(r.external_ids),
+  };
+}
+
 function insertedUuid(plan: TxPlan, results: readonly OperationResult[], table: string): string {
   const idx = plan.ops.findIndex((o) => o.op === 'insert' && o.table === table);
   return uuidValue((results[idx] as InsertResult | undefined)?.uuid, `${table} uuid`);
@@ -325,6 +354,16 @@ export class VSwitch {
 
   async clearMapKeys(table: KeyedTable, name: string | undefined, column: MapColumn, keys: readonly string[]): Promise<void> {
     await this.run(clearMapKeysTx(table, name, column, keys));
+  }
+
+  /**
+   * Watch Interface rows: `initial` holds the interfaces present now; the listener gets every later
+   * insert, modify (e.g. ofport assigned) and delete. Cancel with `monitor.cancel()`.
+   */
+  async watchInterfaces(listener: (events: InterfaceEvent[]) => void): Promise<{ initial: InterfaceEvent[]; monitor: Monitor }> {
+    const monitor = await this.client.monitor(VSWITCH_DB, { Interface: { columns: INTERFACE_MONITOR_COLUMNS } });
+    monitor.onUpdate((changes) => listener(changes.filter((c) => c.table === 'Interface').map(interfaceEvent)));
+    return { initial: monitor.initial.map(interfaceEvent), monitor };
   }
 
   /**

@@ -8,7 +8,8 @@ import { rmSync } from 'node:fs';
 import { isNetloomError } from '../../../lib/errors';
 import { addNetns, delNetns } from '../../../deploy/lab/netns';
 import { ovsCtl, OvsInstance, startOvs, stopOvs } from '../../../deploy/lab/ovs-instance';
-import { connect, OvsdbClient, setPortQosTx, VSwitch } from '../../../ovs/ovsdb';
+import { connect, InterfaceEvent, OvsdbClient, setPortQosTx, VSwitch } from '../../../ovs/ovsdb';
+import { waitFor } from '../../../lib/clock';
 
 const DIR = '/tmp/nl-ovsdb/vswitch';
 const NS = 'odbvswitch';
@@ -112,6 +113,27 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
     await vsctl(inst, '--no-wait', 'add-port', 'br-b', 'late0', '--', 'set', 'Interface', 'late0', 'type=internal', 'ofport_request=42');
     assert.equal(await waiting, 42);
     await vs.deletePort('late0');
+  });
+
+  it('watchInterfaces reports an added port, its ofport assignment and its deletion as typed events', async () => {
+    const events: InterfaceEvent[] = [];
+    const { initial, monitor } = await vs.watchInterfaces((evs) => events.push(...evs));
+    try {
+      assert.ok(initial.some((e) => e.name === 'int0' && e.ofport === 7 && e.kind === 'initial'));
+      await vs.addPort('br-b', { name: 'watch0', type: 'internal', ofportRequest: 55, interfaceExternalIds: { 'iface-id': 'w' } });
+      const seen = (pred: (e: InterfaceEvent) => boolean): Promise<InterfaceEvent> =>
+        waitFor('interface event', () => events.find(pred), { timeoutMs: 5000, intervalMs: 20 });
+      const ins = await seen((e) => e.kind === 'insert' && e.name === 'watch0');
+      assert.deepEqual([ins.type, ins.externalIds], ['internal', { 'iface-id': 'w' }]);
+      const assigned = await seen((e) => e.kind === 'modify' && e.name === 'watch0' && e.ofport !== undefined);
+      assert.equal(assigned.ofport, 55);
+      assert.equal(assigned.uuid, ins.uuid);
+      await vs.deletePort('watch0');
+      const gone = await seen((e) => e.kind === 'delete' && e.uuid === ins.uuid);
+      assert.equal(gone.name, 'watch0');
+    } finally {
+      await monitor.cancel();
+    }
   });
 
   it('sets controllers and fail mode, then replaces and clears them (no stale Controller rows)', async () => {

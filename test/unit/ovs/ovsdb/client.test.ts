@@ -86,6 +86,14 @@ describe('ovsdb JSON-RPC connection', () => {
     await assert.rejects(rpc.request('echo', []), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
   });
 
+  it('rejects params that cannot be encoded, without leaving a pending request', async () => {
+    const peer = fakePeer();
+    const rpc = new JsonRpcConnection(peer.clientSide);
+    await assert.rejects(rpc.request('transact', [{ n: 1n }]), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as NetloomError).field === 'params');
+    assert.equal(rpc.pendingCount, 0);
+    await rpc.close();
+  });
+
   it('rejects pending requests when the client closes', async () => {
     const peer = fakePeer();
     const rpc = new JsonRpcConnection(peer.clientSide);

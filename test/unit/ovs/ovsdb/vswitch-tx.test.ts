@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { isNetloomError } from '../../../../lib/errors';
 import { OvsdbClient } from '../../../../ovs/ovsdb/client';
 import { Operation } from '../../../../ovs/ovsdb/operations';
-import { assembleState, VSwitch } from '../../../../ovs/ovsdb/vswitch';
+import { assembleState, interfaceEvent, VSwitch } from '../../../../ovs/ovsdb/vswitch';
 import {
   addBridgeTx,
   addPatchPairTx,
@@ -387,6 +387,22 @@ describe('Open_vSwitch state assembly', () => {
     );
     assert.deepEqual(state.orphanQueues, []);
     assert.equal(readStateTx().ops.length, 6);
+  });
+});
+
+describe('Open_vSwitch interface events', () => {
+  it('turn monitor row changes into plain interface events (delete reads the old row)', () => {
+    assert.deepEqual(interfaceEvent({ table: 'Interface', uuid: I, kind: 'modify', old: { ofport: ['set', []] }, new: { name: 'p1', type: '', ofport: 4, error: ['set', []], external_ids: ['map', [['iface-id', 'x']]] } }), {
+      kind: 'modify',
+      uuid: I,
+      name: 'p1',
+      type: '',
+      ofport: 4,
+      error: undefined,
+      externalIds: { 'iface-id': 'x' },
+    });
+    const del = interfaceEvent({ table: 'Interface', uuid: I, kind: 'delete', old: { name: 'p1', type: 'internal', ofport: -1, error: 'could not open network device p1', external_ids: ['map', []] } });
+    assert.deepEqual([del.name, del.ofport, del.error], ['p1', -1, 'could not open network device p1']);
   });
 });
 
