@@ -298,8 +298,8 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
       if (a.userdata !== undefined || a.pause || a.meterId !== undefined) {
         const start = nxHeader(w, NXAST.CONTROLLER2);
         w.zeros(6);
-        if (a.maxLen !== 0xffff) prop(w, NXAC2PT.MAX_LEN, (x) => x.u16(a.maxLen));
-        if (a.controllerId !== 0) prop(w, NXAC2PT.CONTROLLER_ID, (x) => x.u16(a.controllerId));
+        if (a.maxLen !== 0xffff) prop(w, NXAC2PT.MAX_LEN, (x) => (x.u16(a.maxLen), x.zeros(2)));
+        if (a.controllerId !== 0) prop(w, NXAC2PT.CONTROLLER_ID, (x) => (x.u16(a.controllerId), x.zeros(2)));
         if (a.reason !== 1) prop(w, NXAC2PT.REASON, (x) => x.u8(a.reason));
         if (a.userdata !== undefined && a.userdata.length > 0) prop(w, NXAC2PT.USERDATA, (x) => x.bytes(a.userdata!));
         if (a.pause) prop(w, NXAC2PT.PAUSE, () => undefined);
@@ -325,7 +325,7 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
   }
 }
 
-/** A property TLV: type, length (without padding), value, zero padding to 8. */
+/** A property TLV: type, length (without padding), value, zero padding to 8. (OVS counts 2 pad bytes of u16 properties in the length.) */
 function prop(w: Writer, type: number, body: (w: Writer) => void): void {
   const start = w.pos;
   w.u16(type);

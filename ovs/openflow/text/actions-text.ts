@@ -263,7 +263,8 @@ function parseLearn(arg: string, where: string): Action {
         } else {
           if (typeof dst.field === 'number') throw textError(w, 'unknown field');
           const whole = dst.ofs === 0 && dst.nBits === refBits(FIELD_BY_NAME.get(dst.field)!);
-          const v = whole && dst.field !== 'in_port' ? fieldValueBig(dst.field, parseFieldValue(dst.field, val, `${w}.${key}`).value, w) : parseBig(val, `${w}.${key}`);
+          const numeric = /^(0x[0-9a-f]+|\d+)$/i.test(val);
+          const v = whole && !numeric ? fieldValueBig(dst.field, parseFieldValue(dst.field, val, `${w}.${key}`).value, w) : parseBig(val, `${w}.${key}`);
           l.specs.push({ nBits: dst.nBits, src: { kind: 'imm', value: v }, dst: { kind: 'match', ref: dst } });
         }
       }
