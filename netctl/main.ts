@@ -4,11 +4,10 @@
  * (0 ok, 1 server/network error, 2 usage error); the bin/netctl launcher calls it for real.
  */
 import { Command, CommanderError } from 'commander';
-import { errorLine, EXIT_OK, EXIT_SERVER, EXIT_USAGE, isUsageError } from './errors';
+import { errorLine, EXIT_OK, EXIT_SERVER, EXIT_USAGE, isUsageError, UsageError } from './errors';
 import { normalizeArgv } from './argv';
 import { bashCompletion } from './completion';
 import type { CliIo, Runtime } from './context';
-import { UsageError } from './errors';
 import { registerAciGw } from './commands/aci-gw';
 import { registerAppProfile } from './commands/app-profile';
 import { registerBgp } from './commands/bgp';
@@ -80,7 +79,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;
-      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') {
+      if (e.code === 'commander.help') {
         // `netctl` or `netctl net` without a subcommand: show the help on stdout, as Contiv did
         io.stdout(commanderErr);
         return EXIT_OK;
