@@ -30,6 +30,17 @@ export interface OfEvents {
   message: [OfMessage];
 }
 
+/** Messages the switch answers with a reply of their own. */
+const REQUEST_TYPES: ReadonlySet<OfMessage['type']> = new Set<OfMessage['type']>([
+  'echo_request',
+  'features_request',
+  'get_config_request',
+  'multipart_request',
+  'barrier_request',
+  'role_request',
+  'bundle_control',
+]);
+
 type AsyncKind = 'packet_in' | 'port_status' | 'flow_removed';
 type AsyncOf<K extends AsyncKind> = OfEvents[K][0];
 
@@ -86,6 +97,9 @@ export class OfConnection extends EventEmitter<OfEvents> {
    * Rejects with OfSwitchError (typeName/codeName) when the switch returns an ERROR.
    */
   async request<M extends OfMessage>(msg: M, o: { timeoutMs?: number } = {}): Promise<ReplyTo<M>> {
+    if (!REQUEST_TYPES.has(msg.type)) {
+      throw new NetloomError('INVALID_ARGUMENT', `${msg.type} has no reply when it succeeds: use send() and then barrier()`, { field: 'type' });
+    }
     const frames = await this.channel.requestFrame(encodeMessage(msg), { ...o, context: msg.type === 'multipart_request' ? `multipart ${msg.body.kind} request` : msg.type });
     const replies = frames.map((f) => decodeMessage(f));
     if (msg.type === 'multipart_request') return mergeMultipart(replies) as ReplyTo<M>;

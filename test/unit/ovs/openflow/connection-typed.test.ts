@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
 import { flowMod, FlowStats, PacketIn } from '../../../../ovs/openflow/messages';
 import { OFPT } from '../../../../ovs/openflow/connection-wire';
 import { FakeSwitch, FakeTransport, settle } from './connection-fakes';
+import { isNetloomError } from '../../../../lib/errors';
 
 function stats(priority: number): FlowStats {
   return {
@@ -51,6 +52,11 @@ describe('OfConnection (typed)', () => {
     );
     const req = decodeMessage(sw.ofType(OFPT.MULTIPART_REQUEST)[0] as Buffer);
     assert.equal(req.type === 'multipart_request' && req.body.kind, 'flow');
+  });
+
+  it('refuses request() for a message that has no reply', async () => {
+    const { conn } = await setup();
+    await assert.rejects(conn.request(flowMod()), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && /send\(\) and then barrier\(\)/.test(e.message));
   });
 
   it('refuses to merge replies of different kinds', () => {
