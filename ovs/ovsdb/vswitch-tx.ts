@@ -8,7 +8,7 @@
  */
 import { ErrorCode } from '../../lib/errors';
 import { Atom, emptySet, namedUuid, ovsMap, ovsSet, PlainValue, uuid } from './datum';
-import { byUuid, comment, del, eq, insert, mutate, mutation, Operation, select, update, wait } from './operations';
+import { byUuid, comment, cond, del, eq, insert, mutate, mutation, Operation, select, update, wait } from './operations';
 import {
   BridgeSpec,
   ControllerSpec,
@@ -353,5 +353,32 @@ export function waitOfportTx(iface: string, timeoutMs: number): TxPlan {
   b.guard(wait('Interface', [eq('name', iface)], ['name'], '==', [{ name: iface }], timeoutMs), 'TIMEOUT', 'interface', message);
   b.guard(wait('Interface', [eq('name', iface)], ['ofport'], '!=', [{ ofport: emptySet() }], timeoutMs), 'TIMEOUT', 'interface', message);
   b.add(select('Interface', [eq('name', iface)], ['name', 'ofport', 'error']));
+  return b.plan();
+}
+
+export const ROOT_COLUMNS = ['_uuid', 'ovs_version', 'db_version', 'datapath_types', 'iface_types', 'external_ids', 'other_config', 'next_cfg', 'cur_cfg'];
+
+/** Read the single Open_vSwitch root row. */
+export function readRootTx(): TxPlan {
+  return { ops: [select('Open_vSwitch', [], ROOT_COLUMNS)], guards: [] };
+}
+
+/**
+ * Ask ovs-vswitchd to report when it has applied everything committed so far (as ovs-vsctl does
+ * without --no-wait): bump next_cfg and read the new value back.
+ */
+export function bumpNextCfgTx(): TxPlan {
+  return { ops: [mutate('Open_vSwitch', [], [mutation('next_cfg', '+=', 1)]), select('Open_vSwitch', [], ['next_cfg'])], guards: [] };
+}
+
+/** Block until ovs-vswitchd reports cur_cfg >= `cfg` (it sets cur_cfg after reconfiguring). */
+export function waitCurCfgTx(cfg: number, timeoutMs: number): TxPlan {
+  const b = new PlanBuilder();
+  b.guard(
+    wait('Open_vSwitch', [cond('cur_cfg', '>=', cfg)], ['_uuid'], '!=', [], timeoutMs),
+    'TIMEOUT',
+    'cur_cfg',
+    `ovs-vswitchd did not apply configuration ${cfg} within ${timeoutMs} ms (is it running?)`,
+  );
   return b.plan();
 }

@@ -24,6 +24,9 @@ import {
   MapColumn,
   QosRef,
   readStateTx,
+  readRootTx,
+  bumpNextCfgTx,
+  waitCurCfgTx,
   setControllersTx,
   setFailModeTx,
   setMapKeysTx,
@@ -92,6 +95,35 @@ export interface BridgeState {
   otherConfig: Record<string, string>;
   externalIds: Record<string, string>;
   ports: PortState[];
+}
+
+/** The Open_vSwitch root row. */
+export interface RootState {
+  uuid: string;
+  ovsVersion: string | undefined;
+  dbVersion: string | undefined;
+  datapathTypes: string[];
+  ifaceTypes: string[];
+  externalIds: Record<string, string>;
+  otherConfig: Record<string, string>;
+  nextCfg: number;
+  curCfg: number;
+}
+
+/** The root row from the result of `readRootTx` (pure; exported for tests). */
+export function rootState(row: Row | undefined): RootState {
+  if (!row) throw new NetloomError('NOT_FOUND', 'the Open_vSwitch table has no row (database not initialised: run ovs-vsctl init)');
+  return {
+    uuid: uuidValue(row._uuid),
+    ovsVersion: str(optionalValue(row.ovs_version)),
+    dbVersion: str(optionalValue(row.db_version)),
+    datapathTypes: setValues(row.datapath_types).map(String).sort(),
+    ifaceTypes: setValues(row.iface_types).map(String).sort(),
+    externalIds: mapToRecord(row.external_ids),
+    otherConfig: mapToRecord(row.other_config),
+    nextCfg: Number(row.next_cfg ?? 0),
+    curCfg: Number(row.cur_cfg ?? 0),
+  };
 }
 
 export interface VSwitchState {
@@ -266,6 +298,24 @@ export class VSwitch {
 
   async readState(): Promise<VSwitchState> {
     return assembleState(await this.run(readStateTx()));
+  }
+
+  /** The root row: versions, supported datapath and interface types, external_ids (system-id). */
+  async readRoot(): Promise<RootState> {
+    return rootState(rowsOf((await this.run(readRootTx()))[0])[0]);
+  }
+
+  /**
+   * Wait until ovs-vswitchd has applied everything committed so far (ports opened, ofports set),
+   * the way ovs-vsctl waits: bump next_cfg, then block server-side until cur_cfg catches up.
+   * Returns the configuration number reached. TIMEOUT when vswitchd is not running or stuck.
+   */
+  async syncWithVswitchd(timeoutMs = 10_000): Promise<number> {
+    const results = await this.run(bumpNextCfgTx());
+    const cfg = Number(rowsOf(results[1])[0]?.next_cfg);
+    if (!Number.isInteger(cfg)) throw new NetloomError('DECODE_ERROR', `unexpected next_cfg ${String(cfg)}`);
+    await this.run(waitCurCfgTx(cfg, timeoutMs));
+    return cfg;
   }
 
   async getBridge(name: string): Promise<BridgeState | undefined> {

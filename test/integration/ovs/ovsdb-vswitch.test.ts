@@ -106,6 +106,29 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
     assert.deepEqual(brA.ports.find((p) => p.name === 'vxlan0')?.interfaces[0]?.options, { key: 'flow', remote_ip: 'flow' });
   });
 
+  it('reads the root row and syncs with ovs-vswitchd (cur_cfg catches up with next_cfg)', async () => {
+    const root = await vs.readRoot();
+    assert.equal(root.uuid, await vsctl(inst, 'get', 'Open_vSwitch', '.', '_uuid'));
+    assert.ok(root.datapathTypes.includes('netdev'), root.datapathTypes.join(','));
+    assert.ok(root.ifaceTypes.includes('vxlan'), root.ifaceTypes.join(','));
+    assert.equal(root.externalIds['system-id'], (await vsctl(inst, 'get', 'Open_vSwitch', '.', 'external_ids:system-id')).replace(/"/g, ''));
+    await vs.addPort('br-b', { name: 'sync0', type: 'internal' });
+    const cfg = await vs.syncWithVswitchd(5000);
+    assert.ok(cfg > root.nextCfg);
+    // applied: the ofport is there without waiting
+    assert.match(await vsctl(inst, 'get', 'Interface', 'sync0', 'ofport'), /^[1-9]\d*$/);
+    assert.ok(Number(await vsctl(inst, 'get', 'Open_vSwitch', '.', 'cur_cfg')) >= cfg);
+    await vs.deletePort('sync0');
+    // with ovs-vswitchd frozen (our own process, resumed below) nothing applies: TIMEOUT
+    process.kill(inst.vswitchdPid, 'SIGSTOP');
+    try {
+      await assert.rejects(vs.syncWithVswitchd(300), (e: unknown) => isNetloomError(e, 'TIMEOUT') && e.field === 'cur_cfg');
+    } finally {
+      process.kill(inst.vswitchdPid, 'SIGCONT');
+    }
+    await vs.syncWithVswitchd(5000);
+  });
+
   it('waitForOfport blocks until vswitchd assigns the ofport of a port added by someone else', async () => {
     const waiting = vs.waitForOfport('late0', 5000);
     waiting.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { isNetloomError } from '../../../../lib/errors';
 import { OvsdbClient } from '../../../../ovs/ovsdb/client';
 import { Operation } from '../../../../ovs/ovsdb/operations';
-import { assembleState, interfaceEvent, VSwitch } from '../../../../ovs/ovsdb/vswitch';
+import { assembleState, interfaceEvent, rootState, VSwitch } from '../../../../ovs/ovsdb/vswitch';
 import {
   addBridgeTx,
   addPatchPairTx,
@@ -16,6 +16,8 @@ import {
   deleteBridgeTx,
   deletePortTx,
   readStateTx,
+  bumpNextCfgTx,
+  waitCurCfgTx,
   setControllersTx,
   setFailModeTx,
   setMapKeysTx,
@@ -275,6 +277,16 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
     ]);
   });
 
+  it('sync with ovs-vswitchd: bump next_cfg, then block until cur_cfg >= it', () => {
+    assert.deepEqual(json(bumpNextCfgTx().ops), [
+      { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['next_cfg', '+=', 1]] },
+      { op: 'select', table: 'Open_vSwitch', where: [], columns: ['next_cfg'] },
+    ]);
+    const plan = waitCurCfgTx(12, 5000);
+    assert.deepEqual(json(plan.ops), [{ op: 'wait', table: 'Open_vSwitch', where: [['cur_cfg', '>=', 12]], columns: ['_uuid'], until: '!=', rows: [], timeout: 5000 }]);
+    assert.equal(plan.guards[0]?.code, 'TIMEOUT');
+  });
+
   it('refuses bad input, naming the field', () => {
     assert.throws(() => addBridgeTx({ name: 'a-name-longer-than-15' }), isErr('INVALID_ARGUMENT', 'bridge.name'));
     assert.throws(() => addBridgeTx({ name: 'br0', protocols: ['OpenFlow99' as never] }), isErr('INVALID_ARGUMENT', 'bridge.protocols'));
@@ -387,6 +399,26 @@ describe('Open_vSwitch state assembly', () => {
     );
     assert.deepEqual(state.orphanQueues, []);
     assert.equal(readStateTx().ops.length, 6);
+  });
+});
+
+describe('Open_vSwitch root row', () => {
+  it('reads versions, types and counters; no row is NOT_FOUND', () => {
+    assert.deepEqual(
+      rootState({
+        _uuid: ['uuid', B],
+        ovs_version: '3.1.0',
+        db_version: ['set', []],
+        datapath_types: ['set', ['system', 'netdev']],
+        iface_types: 'internal',
+        external_ids: ['map', [['system-id', 'h1']]],
+        other_config: ['map', []],
+        next_cfg: 5,
+        cur_cfg: 4,
+      }),
+      { uuid: B, ovsVersion: '3.1.0', dbVersion: undefined, datapathTypes: ['netdev', 'system'], ifaceTypes: ['internal'], externalIds: { 'system-id': 'h1' }, otherConfig: {}, nextCfg: 5, curCfg: 4 },
+    );
+    assert.throws(() => rootState(undefined), (e: unknown) => isNetloomError(e, 'NOT_FOUND'));
   });
 });
 
