@@ -81,11 +81,12 @@ export class OfConnection extends EventEmitter<OfEvents> {
   /**
    * Send without waiting for a reply (pipelining). Resolves at once below the outgoing queue's
    * high-water mark, else once it drains; throws EXHAUSTED past its hard limit. Errors the switch
-   * returns come out of the next barrier() and as 'error' events.
+   * returns come out of the next barrier() and as 'error' events. With `keepXid` the message's own
+   * xid is sent (so that the caller can map errors back to messages); otherwise a fresh one.
    */
-  send(msg: OfMessage): Promise<void> {
+  send(msg: OfMessage, o: { keepXid?: boolean } = {}): Promise<void> {
     try {
-      return this.channel.sendFrame(encodeMessage(msg));
+      return this.channel.sendFrame(encodeMessage(msg), o);
     } catch (e) {
       return Promise.reject(e);
     }
