@@ -7,9 +7,8 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CnmPlugin } from '../../../netplugin/cnm/plugin';
-import { CnmServer } from '../../../netplugin/cnm/server';
-import { FileStateStore } from '../../../netplugin/cnm/state-store';
+import { RunningCnmPlugin, startCnmPlugin } from '../../../netplugin/cnm/index';
+import type { CnmPlugin } from '../../../netplugin/cnm/plugin';
 import type { CnmState } from '../../../netplugin/cnm/state';
 import { PrivateDockerd, TEST_IMAGE } from './private-dockerd';
 import { bridgeName, LINK_PREFIX, VethTestBackend } from './veth-backend';
@@ -33,26 +32,28 @@ describe('CNM plugin with the real Docker engine', function () {
   const netns = `cnm${process.pid.toString(36)}`;
   let dockerd: PrivateDockerd;
   let backend: VethTestBackend;
-  let server: CnmServer | undefined;
+  let server: RunningCnmPlugin | undefined;
   let statePath: string;
   let networkId = '';
   const timings: Record<string, number> = {};
 
   async function startPlugin(): Promise<CnmPlugin> {
-    const plugin = new CnmPlugin({ backend, store: new FileStateStore(statePath) });
-    server = new CnmServer(plugin, dockerd.pluginSocket('netloom'));
-    await server.start();
-    return plugin;
+    server = await startCnmPlugin({ backend, statePath, socketPath: dockerd.pluginSocket('netloom') });
+    return server.plugin;
   }
 
   function savedState(): CnmState {
     return JSON.parse(readFileSync(statePath, 'utf8')) as CnmState;
   }
 
-  async function runContainer(name: string): Promise<string> {
+  async function runContainer(name: string, opts: { network?: string; extra?: string[] } = {}): Promise<string> {
     const t0 = process.hrtime.bigint();
-    await dockerd.docker(['run', '-d', '--name', name, '--network', 'nl1', TEST_IMAGE, 'sleep', '600']);
+    await dockerd.docker(['run', '-d', '--name', name, '--network', opts.network ?? 'nl1', ...(opts.extra ?? []), TEST_IMAGE, 'sleep', '600']);
     timings[name] = Number(process.hrtime.bigint() - t0) / 1e6;
+    return containerAddress(name);
+  }
+
+  async function containerAddress(name: string): Promise<string> {
     const out = (await dockerd.docker(['exec', name, 'ip', '-o', '-4', 'addr', 'show', 'eth0'])).stdout;
     const m = /inet (\d+\.\d+\.\d+\.\d+)\/24/.exec(out);
     assert.ok(m, `${name} has an IPv4 /24 on eth0: ${out}`);
@@ -93,10 +94,11 @@ describe('CNM plugin with the real Docker engine', function () {
     };
     if (dockerd?.pid !== undefined) {
       await attempt('remove containers', removeAllContainers);
-      await attempt('remove networks', () => dockerd.docker(['network', 'rm', 'nl1', 'nl2'], true));
+      await attempt('remove networks', () => dockerd.docker(['network', 'rm', 'nl1', 'nl2', 'nl3'], true));
     }
     await attempt('stop dockerd', () => dockerd.stop());
     await attempt('stop plugin', async () => server?.stop());
+    if (dockerd && errors.length > 0) console.log(dockerd.log().split('\n').slice(-30).join('\n'));
     await attempt('remove links', () => backend.cleanup());
     await attempt('remove netns', () => delNetns(netns));
     await attempt('remove dir', () => dockerd.removeDir());
@@ -156,6 +158,16 @@ describe('CNM plugin with the real Docker engine', function () {
     assert.ok(await ping('c2', '10.55.0.2'), 'c2 -> c1');
   });
 
+  it('honours docker run --ip through the backend', async () => {
+    const ip = await runContainer('cip', { extra: ['--ip', '10.55.0.50'] });
+    assert.equal(ip, '10.55.0.50');
+    const alloc = backend.calls.filter((c) => c.op === 'allocateAddress').pop();
+    assert.equal((alloc?.arg as { preferred?: string }).preferred, '10.55.0.50');
+    assert.ok(await ping('cip', '10.55.0.2'), 'cip -> c1');
+    await dockerd.docker(['rm', '-f', 'cip']);
+    assert.ok(backend.calls.some((c) => c.op === 'releaseAddress' && (c.arg as { address: string }).address === '10.55.0.50'), 'address released');
+  });
+
   it('keeps working across a plugin restart (state reloaded from the file)', async () => {
     await server!.stop();
     const plugin = await startPlugin();
@@ -165,18 +177,41 @@ describe('CNM plugin with the real Docker engine', function () {
     assert.ok(await ping('c3', '10.55.0.2'), 'c3 -> c1');
   });
 
-  it('keeps its networks across a dockerd restart, and new containers work', async () => {
+  it('keeps its networks across a dockerd restart; a --restart always container comes back and reaches a new one', async () => {
     await removeAllContainers();
     assert.deepEqual(Object.keys(savedState().endpoints), [], 'endpoints deleted with their containers');
     assert.deepEqual(await nlcLinks(netns), [bridgeName(networkId)], 'no veth left after the containers went');
+    await runContainer('cr', { extra: ['--restart', 'always', '--stop-timeout', '1'] });
     await dockerd.stop();
+    assert.deepEqual(Object.keys(savedState().endpoints), [], 'dockerd stopping the container left no endpoint');
     await dockerd.start();
     const nets = (await dockerd.docker(['network', 'ls', '--filter', 'driver=netloom', '--format', '{{.ID}} {{.Name}}'])).stdout.trim();
     assert.equal(nets, `${networkId.slice(0, 12)} nl1`);
     assert.deepEqual(Object.keys(savedState().networks), [networkId], 'plugin state still has the network');
-    const a = await runContainer('c4');
-    const b = await runContainer('c5');
-    assert.ok(await ping('c4', b), `c4 -> c5 (${a} -> ${b})`);
+    const t0 = Date.now();
+    let running = '';
+    while (Date.now() - t0 < 20_000 && running !== 'true') {
+      running = (await dockerd.docker(['inspect', '-f', '{{.State.Running}}', 'cr'], true)).stdout.trim();
+      if (running !== 'true') await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(running, 'true', 'the --restart always container runs again');
+    const back = await containerAddress('cr');
+    const fresh = await runContainer('c4');
+    assert.notEqual(back, fresh);
+    assert.ok(await ping('c4', back), `c4 -> cr (${fresh} -> ${back})`);
+  });
+
+  it("also works with Docker's default IPAM (addresses from Docker, plumbing from netloom)", async () => {
+    await dockerd.docker(['network', 'create', '-d', 'netloom', '-o', 'tenant=t1', '-o', 'network=n3', '--subnet', '10.57.0.0/24', 'nl3']);
+    const allocsBefore = backend.calls.filter((c) => c.op === 'allocateAddress').length;
+    const a = await runContainer('d1', { network: 'nl3' });
+    const b = await runContainer('d2', { network: 'nl3' });
+    assert.deepEqual([a, b], ['10.57.0.2', '10.57.0.3']);
+    assert.equal(backend.calls.filter((c) => c.op === 'allocateAddress').length, allocsBefore, 'netloom IPAM not involved');
+    assert.ok(await ping('d1', b), 'd1 -> d2');
+    await dockerd.docker(['rm', '-f', 'd1', 'd2']);
+    await dockerd.docker(['network', 'rm', 'nl3']);
+    assert.equal(Object.keys(savedState().networks).length, 1);
   });
 
   it('refuses an unknown driver option with an error naming it, and leaks no pool', async () => {

@@ -6,7 +6,7 @@
  * of the test's, so that the interfaces Docker and the plugin make never appear in the root one.
  * Stopped by PID only.
  */
-import { closeSync, mkdirSync, openSync, symlinkSync, copyFileSync, existsSync, rmSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, symlinkSync, copyFileSync, existsSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, RunResult, spawnDaemon } from '../../../lib/exec';
 import { waitFor } from '../../../lib/clock';
@@ -36,9 +36,13 @@ export class PrivateDockerd {
 
   async start(): Promise<void> {
     for (const d of ['data', 'exec', 'run/docker/plugins']) mkdirSync(join(this.dir, d), { recursive: true });
+    // a private config file: the host's /etc/docker/daemon.json is not read, and the trust key
+    // dockerd 20.10 writes (default /etc/docker/key.json) stays in our directory
+    const config = join(this.dir, 'daemon.json');
+    writeFileSync(config, `${JSON.stringify({ 'deprecated-key-path': join(this.dir, 'key.json') })}\n`);
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
     const script =
-      `mount --bind ${this.runDir} /run && exec dockerd --data-root ${join(this.dir, 'data')} --exec-root ${join(this.dir, 'exec')} ` +
+      `mount --bind ${this.runDir} /run && exec dockerd --config-file ${config} --data-root ${join(this.dir, 'data')} --exec-root ${join(this.dir, 'exec')} ` +
       `--pidfile ${join(this.dir, 'dockerd.pid')} -H unix://${this.apiSocket} --iptables=false --ip-masq=false --bridge=none ` +
       `--storage-driver=overlay2`;
     try {

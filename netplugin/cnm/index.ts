@@ -1,0 +1,51 @@
+/**
+ * Entry point of the Docker CNM plugin for the agent: `startCnmPlugin({ backend })` loads the
+ * saved state, listens on the plugin socket and returns a handle to stop it. See docs/cnm.md.
+ */
+import type { Logger } from '../../lib/logger';
+import type { CnmBackend } from './backend';
+import type { NetworkDriverConfig } from './network-driver';
+import { CnmPlugin } from './plugin';
+import { CnmServer, DEFAULT_SOCKET_PATH } from './server';
+import { DEFAULT_STATE_PATH, FileStateStore, StateStore } from './state-store';
+
+export type { CnmBackend } from './backend';
+export { endpointLinkNames } from './backend';
+export { macForAddress } from './addresses';
+export { CnmPlugin } from './plugin';
+export { CnmServer, DEFAULT_SOCKET_PATH } from './server';
+export { DEFAULT_STATE_PATH, FileStateStore, MemoryStateStore } from './state-store';
+export type { StateStore } from './state-store';
+export type { NetworkBinding } from './options';
+
+export interface StartCnmPluginOptions {
+  backend: CnmBackend;
+  /** default /run/docker/plugins/netloom.sock; the file name is the driver name Docker uses */
+  socketPath?: string;
+  /** default /var/lib/netloom/cnm-state.json; ignored when `store` is given */
+  statePath?: string;
+  /** persist somewhere else (e.g. through the agent) */
+  store?: StateStore;
+  logger?: Logger;
+  driver?: Partial<NetworkDriverConfig>;
+}
+
+export interface RunningCnmPlugin {
+  plugin: CnmPlugin;
+  socketPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startCnmPlugin(opts: StartCnmPluginOptions): Promise<RunningCnmPlugin> {
+  const store = opts.store ?? new FileStateStore(opts.statePath ?? DEFAULT_STATE_PATH);
+  const plugin = new CnmPlugin({
+    backend: opts.backend,
+    store,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.driver ? { driver: opts.driver } : {}),
+  });
+  const socketPath = opts.socketPath ?? DEFAULT_SOCKET_PATH;
+  const server = new CnmServer(plugin, socketPath, opts.logger);
+  await server.start();
+  return { plugin, socketPath, stop: () => server.stop() };
+}
