@@ -5,8 +5,7 @@ import { action, addFlagAlias, list, listOptions, outputOption, repeatable, str,
 import { render, tabwrite, toJson, toYaml } from '../format';
 import { groupBody } from '../bodies';
 import { UsageError } from '../errors';
-import { checkName, isIPv4 } from '../validate';
-import { splitList } from '../validate';
+import { checkName, isIPv4, splitList } from '../validate';
 import { listTenantScoped, nameLines } from '../listing';
 
 function joinList(v: unknown): string {
