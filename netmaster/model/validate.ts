@@ -31,67 +31,73 @@ const conflict = (field: string, msg: string) => new NetloomError('CONFLICT', ms
 export const MAX_VLAN = 4094;
 export const MAX_VXLAN = 16777215;
 
-/** What checking an upsert of `obj` reads. */
+/**
+ * What checking an upsert of `obj` reads. References and name clashes are single keys (their
+ * revision is guarded, absence included), so unrelated creates in one tenant never conflict;
+ * only checks that must see every object of a kind (subnet overlap, global ranges) load a range.
+ */
 export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]): Needs {
   const n = emptyNeeds();
   const o = obj as unknown as Record<string, unknown>;
   const t = String(o.tenantName ?? '');
-  const range = (rt: ObjectType, prefix = `${t}:`) => n.ranges.push({ type: rt, prefix });
-  const tenantKey = () => n.keys.push({ type: 'tenant', key: t });
+  const key = (kt: ObjectType, k: string) => n.keys.push({ type: kt, key: k });
+  const own = () => key(type, keyOf(type, obj));
+  const tenantKey = () => key('tenant', t);
   switch (type) {
     case 'tenant':
-      n.keys.push({ type: 'tenant', key: keyOf('tenant', obj as ObjectOf['tenant']) });
+    case 'policy':
+    case 'netprofile':
+    case 'extContractsGroup':
+    case 'Bgp':
+    case 'aciGw':
+      own();
+      if (type !== 'tenant' && type !== 'Bgp' && type !== 'aciGw') tenantKey();
       break;
     case 'network': {
       const nw = obj as ObjectOf['network'];
       tenantKey();
-      n.keys.push({ type: 'global', key: 'global' });
-      range('network');
-      range('endpointGroup');
+      key('global', 'global');
+      n.ranges.push({ type: 'network', prefix: `${t}:` });
+      key('endpointGroup', `${t}:${nw.networkName}`);
       if (nw.pktTag > 0) n.tags.push({ encap: nw.encap, tag: nw.pktTag });
       break;
     }
-    case 'endpointGroup':
+    case 'endpointGroup': {
+      const g = obj as ObjectOf['endpointGroup'];
+      own();
       tenantKey();
-      for (const rt of ['endpointGroup', 'network', 'policy', 'netprofile', 'extContractsGroup'] as const) range(rt);
+      key('network', `${t}:${g.networkName}`);
+      if (g.groupName !== g.networkName) key('network', `${t}:${g.groupName}`);
+      for (const p of new Set(g.policies)) key('policy', `${t}:${p}`);
+      if (g.netProfile) key('netprofile', `${t}:${g.netProfile}`);
+      for (const c of new Set(g.extContractsGrps)) key('extContractsGroup', `${t}:${c}`);
       break;
-    case 'policy':
+    }
+    case 'rule': {
+      const r = obj as ObjectOf['rule'];
+      own();
       tenantKey();
-      range('policy');
+      key('policy', `${t}:${r.policyName}`);
+      for (const g of new Set([r.fromEndpointGroup, r.toEndpointGroup])) if (g) key('endpointGroup', `${t}:${g}`);
+      for (const nw of new Set([r.fromNetwork, r.toNetwork])) if (nw) key('network', `${t}:${nw}`);
       break;
-    case 'rule':
-      tenantKey();
-      n.keys.push({ type: 'policy', key: `${t}:${String(o.policyName)}` });
-      range('rule', `${t}:${String(o.policyName)}:`);
-      range('endpointGroup');
-      range('network');
-      break;
-    case 'netprofile':
-      tenantKey();
-      range('netprofile');
-      break;
+    }
     case 'appProfile':
+      own();
       tenantKey();
-      range('appProfile');
-      range('endpointGroup');
+      for (const g of new Set((obj as ObjectOf['appProfile']).endpointGroups)) key('endpointGroup', `${t}:${g}`);
       break;
     case 'global':
-      n.keys.push({ type: 'global', key: 'global' });
-      range('network', '');
+      own();
+      n.ranges.push({ type: 'network', prefix: '' });
       break;
-    case 'Bgp':
-    case 'aciGw':
-      n.keys.push({ type, key: keyOf(type, obj) });
-      break;
-    case 'serviceLB':
+    case 'serviceLB': {
+      own();
       tenantKey();
-      range('serviceLB');
-      range('network');
+      const s = obj as ObjectOf['serviceLB'];
+      if (s.networkName) key('network', `${t}:${s.networkName}`);
       break;
-    case 'extContractsGroup':
-      tenantKey();
-      range('extContractsGroup');
-      break;
+    }
   }
   return n;
 }

@@ -14,10 +14,10 @@ import { checkDelete, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { parseTagRanges, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, formatV4, v6AtOffset } from '../model/net';
 import { endpointRequestSchema, OBJECT_TYPES, type Endpoint, type EndpointGroup, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
-import type { EtcdKV, Guard, WatchEvent, WriteOp } from '../store/kv';
+import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
 import { loadNeeds, decodeStored, type StoredObject } from '../store/intent-store';
 import { layout, GROUP_ID_RANGE } from '../store/layout';
-import { findFree } from '../store/alloc';
+import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import { KeyedMutex } from './keyed-mutex';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
@@ -127,18 +127,38 @@ export class NetmasterService {
    * The lowest free candidate when nothing else is being claimed here; under load a random one of
    * the first few, so that concurrent claimers (also on other replicas) rarely collide.
    */
-  private choose(prefix: string, free: readonly number[]): number | undefined {
-    if ((this.pending.get(prefix)?.size ?? 0) === 0) return free[0];
+  /** How many candidates to choose among: wider while many claims are in flight. */
+  private window(prefix: string): number {
+    return Math.min(48, 8 + 4 * (this.pending.get(prefix)?.size ?? 0));
+  }
+
+  private choose(prefix: string, candidates: readonly number[]): number | undefined {
+    // claims made while the scan was in flight are not in its result: drop them now
+    const pending = this.pending.get(prefix);
+    const free = pending ? candidates.filter((n) => !pending.has(n)) : candidates;
+    if (!pending || pending.size === 0) return free[0];
     return free[Math.floor(Math.random() * free.length)];
   }
 
   /** A free number under `prefix`, claimed in this process until `unclaim`. */
-  private async pickNumber(prefix: string, keyOfN: (n: number) => string, ranges: ReadonlyArray<[number, number]>, hex: boolean, field: string, what: string): Promise<number> {
+  private async pickNumber(
+    prefix: string,
+    keyOfN: (n: number) => string,
+    ranges: ReadonlyArray<[number, number]>,
+    hex: boolean,
+    field: string,
+    what: string,
+    page?: { cursor: number; result: ReadResult | undefined },
+  ): Promise<number> {
     const first = ranges[0]?.[0] ?? 1;
-    const cursor = this.cursors.get(prefix) ?? first;
-    const free = await findFree(this.kv, { prefix, keyOf: keyOfN, ranges, hex }, cursor, 4, this.pending.get(prefix) ?? new Set());
-    if (free.length === 0) throw new NetloomError('EXHAUSTED', `no free ${what} left`, { field });
-    const n = this.choose(prefix, free) ?? first;
+    // a page scanned along with the state read usually has a free number: no extra round trip
+    let n = page ? this.choose(prefix, freeInPage(page.result, { hex, ranges }, page.cursor, this.window(prefix))) : undefined;
+    if (n === undefined) {
+      const cursor = this.cursors.get(prefix) ?? first;
+      const free = await findFree(this.kv, { prefix, keyOf: keyOfN, ranges, hex }, cursor, this.window(prefix), this.pending.get(prefix) ?? new Set());
+      n = this.choose(prefix, free);
+    }
+    if (n === undefined) throw new NetloomError('EXHAUSTED', `no free ${what} left`, { field });
     this.claim(prefix, n);
     return n;
   }
@@ -152,9 +172,23 @@ export class NetmasterService {
     if (pathKey !== undefined && pathKey !== key) {
       throw new NetloomError('INVALID_ARGUMENT', `the key in the path (${pathKey}) does not match the key built from the body (${key})`, { field: 'key' });
     }
-    return this.mutex.run(scopeOf(type, key), () =>
+    // networks of one tenant conflict with each other (subnet overlap reads them all): run them one
+    // at a time here; other objects only conflict with writers of the same key
+    const scope = type === 'network' ? scopeOf(type, key) : `${type}/${key}`;
+    return this.mutex.run(scope, () =>
       this.withRetries(`${type} ${key}`, async () => {
-        const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj));
+        // the allocation a create will need is scanned in the same read as the state
+        let scan: { cursor: number; op: ReadOp } | undefined;
+        if (type === 'network' && (obj as Network).pktTag === 0) {
+          const encap = (obj as Network).encap;
+          const cursor = this.cursors.get(layout.tagPrefix(encap)) ?? 1;
+          scan = { cursor, op: scanPageOp({ prefix: layout.tagPrefix(encap), keyOf: (n) => layout.tag(encap, n) }, cursor) };
+        } else if (type === 'endpointGroup') {
+          const cursor = this.cursors.get(layout.groupIdPrefix()) ?? GROUP_ID_RANGE[0];
+          scan = { cursor, op: scanPageOp({ prefix: layout.groupIdPrefix(), keyOf: layout.groupId }, cursor) };
+        }
+        const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj), scan ? [scan.op] : []);
+        const page = scan ? { cursor: scan.cursor, result: loaded.extra[0] } : undefined;
         const checked = checkUpsert(type, obj, loaded.state);
         let config = checked.obj;
         const cfgKey = layout.cfg(type, key);
@@ -170,7 +204,7 @@ export class NetmasterService {
               const g = loaded.state.global();
               const ranges = (nw.encap === 'vlan' ? parseTagRanges(g.vlans, MAX_VLAN) : parseTagRanges(g.vxlans, MAX_VXLAN)) ?? [];
               const prefix = layout.tagPrefix(nw.encap);
-              tag = await this.pickNumber(prefix, (n) => layout.tag(nw.encap, n), ranges, false, 'pktTag', `${nw.encap} tag in ${nw.encap === 'vlan' ? g.vlans : g.vxlans}`);
+              tag = await this.pickNumber(prefix, (n) => layout.tag(nw.encap, n), ranges, false, 'pktTag', `${nw.encap} tag in ${nw.encap === 'vlan' ? g.vlans : g.vxlans}`, page);
               claimed = { prefix, n: tag };
               guards.push({ kind: 'modEquals', key: layout.tag(nw.encap, tag), modRevision: '0' });
             }
@@ -183,7 +217,7 @@ export class NetmasterService {
           }
           if (type === 'endpointGroup' && !checked.prev) {
             const prefix = layout.groupIdPrefix();
-            const id = await this.pickNumber(prefix, layout.groupId, [GROUP_ID_RANGE], false, 'groupName', 'endpoint group id');
+            const id = await this.pickNumber(prefix, layout.groupId, [GROUP_ID_RANGE], false, 'groupName', 'endpoint group id', page);
             claimed = { prefix, n: id };
             guards.push({ kind: 'modEquals', key: layout.groupId(id), modRevision: '0' });
             writes.push({ kind: 'put', key: layout.groupId(id), value: key });
@@ -264,12 +298,16 @@ export class NetmasterService {
     const id = NetmasterService.endpointId(netKey, idem);
     const ipPrefix = layout.ipPrefix(netKey);
     return this.withRetries(`endpoint ${id}`, async () => {
-      const reads = [
+      const reads: ReadOp[] = [
         { kind: 'get' as const, key: layout.cfg('network', netKey) },
         { kind: 'get' as const, key: layout.ep(id) },
         { kind: 'get' as const, key: layout.ipHint(netKey) },
         ...(grpKey ? [{ kind: 'get' as const, key: layout.cfg('endpointGroup', grpKey) }] : []),
       ];
+      // scan the next addresses in the same read when this process knows where to look
+      const knownCursor = req.ipAddress ? undefined : this.cursors.get(ipPrefix);
+      const scanAt = reads.length;
+      if (knownCursor !== undefined) reads.push(scanPageOp({ prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n) }, knownCursor));
       const { results } = await this.kv.read(reads);
       const nwKv = results[0]?.kvs[0];
       const existing = results[1]?.kvs[0];
@@ -299,14 +337,17 @@ export class NetmasterService {
         }
         ip = want;
       } else {
-        const hinted = hint ? Number(hint.value) : first;
-        const cursor = Math.min(Math.max(this.cursors.get(ipPrefix) ?? hinted, first), last);
-        this.cursors.set(ipPrefix, cursor);
-        const free = await findFree(this.kv, { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true }, cursor, 4, this.pending.get(ipPrefix) ?? new Set());
-        if (free.length === 0) {
+        let chosen = knownCursor !== undefined ? this.choose(ipPrefix, freeInPage(results[scanAt], { hex: true, ranges: [[first, last]] }, knownCursor, this.window(ipPrefix))) : undefined;
+        if (chosen === undefined) {
+          const hinted = hint ? Number(hint.value) : first;
+          const cursor = Math.min(Math.max(knownCursor ?? hinted, first), last);
+          const free = await findFree(this.kv, { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true }, cursor, this.window(ipPrefix), this.pending.get(ipPrefix) ?? new Set());
+          chosen = this.choose(ipPrefix, free);
+        }
+        if (chosen === undefined) {
           throw new NetloomError('EXHAUSTED', `no free address left in ${pool ? `pool ${group?.ipPool} of ` : ''}network ${netKey}`, { field: pool ? 'groupName' : 'networkName' });
         }
-        ip = this.choose(ipPrefix, free) ?? first;
+        ip = chosen;
         this.claim(ipPrefix, ip);
         claimed = true;
       }
@@ -412,8 +453,9 @@ export class NetmasterService {
     const { kvs } = await this.kv.list(prefix, { keysOnly: true });
     const ids = kvs.map((k) => k.key.slice(prefix.length));
     const out: Endpoint[] = [];
-    for (let i = 0; i < ids.length; i += 256) {
-      const { results } = await this.kv.read(ids.slice(i, i + 256).map((id) => ({ kind: 'get' as const, key: layout.ep(id) })));
+    for (let i = 0; i < ids.length; i += 100) {
+      // etcd allows at most 128 operations in one transaction (--max-txn-ops)
+      const { results } = await this.kv.read(ids.slice(i, i + 100).map((id) => ({ kind: 'get' as const, key: layout.ep(id) })));
       for (const r of results) if (r.kvs[0]) out.push(JSON.parse(r.kvs[0].value) as Endpoint);
     }
     return out;

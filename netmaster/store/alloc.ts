@@ -4,7 +4,7 @@
  * the first gaps. The caller then claims a candidate with a compare-and-create in its commit;
  * losing a race only means trying again. Scans are bounded in pages.
  */
-import type { EtcdKV } from './kv';
+import type { EtcdKV, ReadOp, ReadResult } from './kv';
 import { numberOfKey } from './layout';
 
 export interface ScanSpec {
@@ -47,6 +47,28 @@ export async function findFree(kv: EtcdKV, spec: ScanSpec, cursor: number, want:
       next = pageEnd + 1;
       if (!res.results[0]?.more) next = Math.max(next, b + 1);
     }
+    if (out.length >= want) break;
+  }
+  return out;
+}
+
+/** A keys-only read of one page of allocation keys from `cursor`, to fold into another read. */
+export function scanPageOp(spec: Pick<ScanSpec, 'prefix' | 'keyOf'>, cursor: number): ReadOp {
+  return { kind: 'prefix', prefix: spec.prefix, from: spec.keyOf(cursor), limit: 64, keysOnly: true };
+}
+
+/**
+ * Free numbers (at most `want`) in `ranges` from `cursor` up to the end of what one scanned page
+ * covers. Pure; an empty answer means "scan further" (findFree), not "exhausted".
+ */
+export function freeInPage(page: ReadResult | undefined, spec: Pick<ScanSpec, 'hex' | 'ranges'>, cursor: number, want: number): number[] {
+  if (!page) return [];
+  const used = page.kvs.map((k) => numberOfKey(k.key, spec.hex)).filter((n) => n >= cursor);
+  const pageEnd = page.more ? (used[used.length - 1] ?? cursor) : Infinity;
+  const usedSet = new Set(used);
+  const out: number[] = [];
+  for (const [a, b] of [...spec.ranges].sort((x, y) => x[0] - y[0])) {
+    for (let n = Math.max(a, cursor); n <= Math.min(b, pageEnd) && out.length < want; n++) if (!usedSet.has(n)) out.push(n);
     if (out.length >= want) break;
   }
   return out;

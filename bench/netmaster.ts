@@ -1,0 +1,176 @@
+/**
+ * netmaster benchmark: creates per second of networks, groups, policies, rules and endpoints over
+ * the REST API, with one client and with 8 concurrent clients, against one local etcd; endpoint
+ * create latency p50/p99; netmaster's RSS once it holds 10,000 endpoints. netmaster runs as its
+ * own process (bin/netmaster) so its RSS is its own. Uses etcd on 127.0.0.1:24030 (data in
+ * /tmp/nl-netmaster/bench). The last line printed is JSON.
+ * Usage: npm run bench -- netmaster [--objects N] [--endpoints N] [--total-endpoints N] [--concurrency C]
+ *   (also runnable alone: node dist/bench/netmaster.js ...)
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { waitFor } from '../lib/clock';
+import { isAlive, stopProcess } from '../lib/process';
+import { startEtcdMember, stopEtcdMember, waitEtcdHealthy } from '../deploy/lab/etcd-cluster';
+
+export const description = 'netmaster REST create rates (sequential and 8 clients), endpoint latency, RSS with 10k endpoints';
+
+const ETCD = { name: 'nmb', clientUrl: 'http://127.0.0.1:24030', peerUrl: 'http://127.0.0.1:24031', dataDir: '/tmp/nl-netmaster/bench/etcd' };
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'Content-Length': String(Buffer.byteLength(payload)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`POST ${url}: timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function mustPost(url: string, body: unknown): Promise<void> {
+  const r = await post(url, body);
+  if (r.status !== 200) throw new Error(`POST ${url}: ${r.status} ${r.text}`);
+}
+
+/** Run `n` requests with `width` in flight; returns rate/s and each request's latency in ms. */
+async function timed(n: number, width: number, fn: (i: number) => Promise<void>): Promise<{ perSec: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(width, n) }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= n) return;
+        const s = performance.now();
+        await fn(i);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  return { perSec: n / ((performance.now() - t0) / 1000), latencies };
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : 0;
+}
+
+function arg(args: string[], name: string, dflt: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export async function run(args: string[]): Promise<void> {
+  const objects = arg(args, '--objects', 500);
+  const endpoints = arg(args, '--endpoints', 2000);
+  const totalEndpoints = arg(args, '--total-endpoints', 10_000);
+  const conc = arg(args, '--concurrency', 8);
+  rmSync('/tmp/nl-netmaster/bench', { recursive: true, force: true });
+  const etcdPid = startEtcdMember(ETCD, [ETCD], 'nl-netmaster-bench', '/tmp/nl-netmaster/bench/logs');
+  let nmPid = 0;
+  try {
+    await waitEtcdHealthy([ETCD.clientUrl]);
+    const port = await freePort();
+    const bin = join(__dirname, '..', '..', 'bin', 'netmaster');
+    const child = spawn(bin, ['--etcd', ETCD.clientUrl, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], { stdio: 'inherit' });
+    nmPid = child.pid ?? 0;
+    const base = `http://127.0.0.1:${port}`;
+    const api = `${base}/api/v1`;
+    await waitFor('netmaster', async () => (await post(`${api}/tenants/probe/`, { tenantName: 'probe' }).catch(() => undefined))?.status === 200, { timeoutMs: 15_000 });
+
+    const results: Record<string, unknown> = { objects, endpoints, concurrency: conc };
+    const line = (label: string, r: { perSec: number }) => {
+      process.stdout.write(`${label.padEnd(44)} ${r.perSec.toFixed(0).padStart(7)} /s\n`);
+    };
+    for (const [mode, width] of [['sequential', 1], [`${conc} clients`, conc]] as const) {
+      const tag = width === 1 ? 'seq' : 'conc';
+      const t = `b${tag}`;
+      await mustPost(`${api}/tenants/${t}/`, { tenantName: t });
+      const nets = await timed(objects, width, (i) =>
+        mustPost(`${api}/networks/${t}:n${i}/`, { tenantName: t, networkName: `n${i}`, encap: 'vxlan', subnet: `10.${100 + (i >> 8)}.${i & 255}.0/24`, gateway: `10.${100 + (i >> 8)}.${i & 255}.1` }),
+      );
+      line(`network creates, ${mode}`, nets);
+      const pols = await timed(objects, width, (i) => mustPost(`${api}/policys/${t}:p${i}/`, { tenantName: t, policyName: `p${i}` }));
+      line(`policy creates, ${mode}`, pols);
+      const groups = await timed(objects, width, (i) =>
+        mustPost(`${api}/endpointGroups/${t}:g${i}/`, { tenantName: t, groupName: `g${i}`, networkName: `n${i % objects}`, policies: [`p${i}`] }),
+      );
+      line(`group creates, ${mode}`, groups);
+      const rules = await timed(objects, width, (i) =>
+        mustPost(`${api}/rules/${t}:p${i % 10}:${i}/`, {
+          tenantName: t, policyName: `p${i % 10}`, ruleId: String(i), direction: 'in', priority: 1 + (i % 100), fromEndpointGroup: `g${(i + 1) % objects}`, protocol: 'tcp', port: 1 + i, action: 'allow',
+        }),
+      );
+      line(`rule creates, ${mode}`, rules);
+      await mustPost(`${api}/networks/${t}:big/`, { tenantName: t, networkName: 'big', encap: 'vxlan', subnet: '10.200.0.0/16', gateway: '10.200.0.1' });
+      const eps = await timed(endpoints, width, (i) => mustPost(`${api}/endpoints/`, { tenantName: t, networkName: 'big', containerID: `c${i}`, homingHost: `h${i % 8}` }));
+      line(`endpoint creates, ${mode}`, eps);
+      process.stdout.write(`${'endpoint create latency p50 / p99'.padEnd(44)} ${pct(eps.latencies, 50).toFixed(1)} / ${pct(eps.latencies, 99).toFixed(1)} ms\n`);
+      results[tag] = {
+        networksPerSec: Math.round(nets.perSec),
+        policiesPerSec: Math.round(pols.perSec),
+        groupsPerSec: Math.round(groups.perSec),
+        rulesPerSec: Math.round(rules.perSec),
+        endpointsPerSec: Math.round(eps.perSec),
+        endpointLatencyMs: { p50: Math.round(pct(eps.latencies, 50) * 10) / 10, p99: Math.round(pct(eps.latencies, 99) * 10) / 10 },
+      };
+    }
+    // fill up to the total and measure RSS
+    const have = 2 * endpoints;
+    if (totalEndpoints > have) {
+      await mustPost(`${api}/networks/bconc:fill/`, { tenantName: 'bconc', networkName: 'fill', encap: 'vxlan', subnet: '10.201.0.0/16' });
+      await timed(totalEndpoints - have, conc, (i) => mustPost(`${api}/endpoints/`, { tenantName: 'bconc', networkName: 'fill', containerID: `f${i}`, homingHost: `h${i % 8}` }));
+    }
+    const check = await new Promise<string>((resolve, reject) => http.get(`${api}/consistency`, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    }).on('error', reject));
+    const report = JSON.parse(check) as { clean: boolean; counts: { endpoints: number } };
+    const rss = rssMiB(nmPid);
+    process.stdout.write(`netmaster RSS with ${report.counts.endpoints} endpoints: ${rss} MiB (consistency clean: ${report.clean})\n`);
+    results.rssMiB = rss;
+    results.endpointsHeld = report.counts.endpoints;
+    results.consistencyClean = report.clean;
+    process.stdout.write(`${JSON.stringify({ bench: 'netmaster', ...results })}\n`);
+  } finally {
+    if (nmPid && isAlive(nmPid)) await stopProcess(nmPid, 'netmaster');
+    await stopEtcdMember(etcdPid);
+    agent.destroy();
+  }
+}
+
+if (require.main === module) {
+  run(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

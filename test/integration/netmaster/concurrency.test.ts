@@ -1,0 +1,116 @@
+/**
+ * Two netmaster instances on one real etcd, 16 concurrent HTTP clients spread over both:
+ * 1000 endpoint creates in one network get 1000 distinct addresses and MACs; racing creates of
+ * overlapping subnets, of one network name, of one VLAN tag and of one container's endpoint each
+ * end with exactly one winner; auto-allocated tags and group ids never repeat; and afterwards the
+ * allocations equal the objects (checkConsistency clean).
+ */
+import assert from 'node:assert/strict';
+import { createLogger } from '../../../lib/logger';
+import { startNetmaster, type RunningNetmaster } from '../../../netmaster/netmaster';
+import { call, pool, startTestEtcd, type HttpResult, type TestEtcd } from './support';
+
+const CLIENTS = 16;
+
+describe('netmaster under concurrency: two instances, 16 clients', function () {
+  this.timeout(90_000);
+  let etcd: TestEtcd | undefined;
+  const masters: RunningNetmaster[] = [];
+  const api = (i: number) => `${masters[i % masters.length]?.url ?? ''}/api/v1`;
+
+  before(async () => {
+    etcd = await startTestEtcd();
+    for (let i = 0; i < 2; i++) masters.push(await startNetmaster({ etcdEndpoints: [etcd.url], logger: createLogger('nm', { level: 'silent' }) }));
+    const r = await call('POST', `${api(0)}/tenants/c1/`, { tenantName: 'c1' });
+    assert.equal(r.status, 200);
+  });
+
+  after(async () => {
+    for (const m of masters) await m.stop();
+    await etcd?.stop();
+  });
+
+  /** `n` racing requests, alternating between the two instances, all released at once. */
+  async function race(n: number, req: (i: number) => [string, string, unknown]): Promise<HttpResult[]> {
+    return Promise.all(Array.from({ length: n }, (_, i) => {
+      const [method, path, body] = req(i);
+      return call(method, `${api(i)}${path}`, body);
+    }));
+  }
+
+  it('hands out 1000 distinct addresses and MACs to 1000 concurrent endpoint creates', async () => {
+    const n = await call('POST', `${api(0)}/networks/c1:big/`, { tenantName: 'c1', networkName: 'big', subnet: '10.100.0.0/16', gateway: '10.100.0.1', encap: 'vxlan' });
+    assert.equal(n.status, 200, n.text);
+    const ids = Array.from({ length: 1000 }, (_, i) => i);
+    const t0 = Date.now();
+    const eps = await pool(ids, CLIENTS, async (i) => {
+      const r = await call('POST', `${api(i)}/endpoints/`, { tenantName: 'c1', networkName: 'big', containerID: `ctr-${i}`, homingHost: `host${i % 4}` });
+      assert.equal(r.status, 200, r.text);
+      return r.json as { ipAddress: string; macAddress: string; endpointID: string };
+    });
+    const secs = (Date.now() - t0) / 1000;
+    assert.equal(new Set(eps.map((e) => e.ipAddress)).size, 1000, 'addresses are distinct');
+    assert.equal(new Set(eps.map((e) => e.macAddress)).size, 1000, 'MACs are distinct');
+    assert.equal(new Set(eps.map((e) => e.endpointID)).size, 1000);
+    assert.ok(!eps.some((e) => e.ipAddress === '10.100.0.1'), 'the gateway is never handed out');
+    const inspect = await call('GET', `${api(1)}/inspect/networks/c1:big/`);
+    assert.equal(inspect.json.Oper.allocatedAddressesCount, 1000);
+    assert.equal(inspect.json.Oper.numEndpoints, 1000);
+    process.stdout.write(`      1000 endpoint creates, 16 clients, 2 instances: ${(1000 / secs).toFixed(0)}/s, ${masters.reduce((a, m) => a + m.service.conflicts, 0)} commit retries\n`);
+  });
+
+  it('a retried endpoint create (same container) racing itself yields one endpoint', async () => {
+    const rs = await race(CLIENTS, () => ['POST', '/endpoints/', { tenantName: 'c1', networkName: 'big', containerID: 'same-ctr', homingHost: 'h' }]);
+    assert.ok(rs.every((r) => r.status === 200), rs.map((r) => r.text).join('\n'));
+    assert.equal(new Set(rs.map((r) => r.json.ipAddress)).size, 1);
+    assert.equal(rs.filter((r) => r.json.created === true).length, 1, 'exactly one create did the allocation');
+  });
+
+  it('accepts exactly one of 16 overlapping subnets', async () => {
+    const rs = await race(CLIENTS, (i) => ['POST', `/networks/c1:ov${i}/`, { tenantName: 'c1', networkName: `ov${i}`, subnet: `10.50.0.0/${16 + (i % 9)}`, encap: 'vlan' }]);
+    const ok = rs.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1, rs.map((r) => `${r.status} ${r.text}`).join('\n'));
+    assert.ok(rs.filter((r) => r.status !== 200).every((r) => r.status === 409 && r.json.field === 'subnet'), rs.map((r) => r.text).join('\n'));
+    const nets = (await call('GET', `${api(1)}/networks/`)).json.filter((x: { key: string }) => x.key.startsWith('c1:ov'));
+    assert.equal(nets.length, 1);
+  });
+
+  it('accepts exactly one of 16 creates of one network name with different subnets', async () => {
+    const rs = await race(CLIENTS, (i) => ['POST', '/networks/c1:dup/', { tenantName: 'c1', networkName: 'dup', subnet: `10.60.${i}.0/24`, encap: 'vxlan' }]);
+    const ok = rs.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1, rs.map((r) => `${r.status} ${r.text}`).join('\n'));
+    assert.ok(rs.filter((r) => r.status !== 200).every((r) => r.status === 409), rs.map((r) => r.text).join('\n'));
+    const stored = (await call('GET', `${api(0)}/networks/c1:dup/`)).json;
+    assert.equal(stored.subnet, ok[0]?.json.subnet, 'the stored network is the winner');
+  });
+
+  it('gives one explicit VLAN to exactly one of 16 networks', async () => {
+    const rs = await race(CLIENTS, (i) => ['POST', `/networks/c1:tag${i}/`, { tenantName: 'c1', networkName: `tag${i}`, subnet: `10.70.${i}.0/24`, encap: 'vlan', pktTag: 777 }]);
+    assert.equal(rs.filter((r) => r.status === 200).length, 1, rs.map((r) => `${r.status} ${r.text}`).join('\n'));
+    assert.ok(rs.filter((r) => r.status !== 200).every((r) => r.status === 409 && r.json.field === 'pktTag'));
+  });
+
+  it('never repeats auto-allocated tags or group ids', async () => {
+    const tenants = Array.from({ length: CLIENTS }, (_, i) => `ct${i}`);
+    await pool(tenants, CLIENTS, async (t, i) => assert.equal((await call('POST', `${api(i)}/tenants/${t}/`, { tenantName: t })).status, 200));
+    const nets = await race(CLIENTS, (i) => ['POST', `/networks/ct${i}:n/`, { tenantName: `ct${i}`, networkName: 'n', subnet: '10.80.0.0/24', encap: 'vlan' }]);
+    assert.ok(nets.every((r) => r.status === 200), nets.map((r) => r.text).join('\n'));
+    assert.equal(new Set(nets.map((r) => r.json.pktTag)).size, CLIENTS, 'distinct VLANs');
+    const groups = await race(CLIENTS * 2, (i) => ['POST', `/endpointGroups/ct${i % CLIENTS}:g${i}/`, { tenantName: `ct${i % CLIENTS}`, groupName: `g${i}`, networkName: 'n' }]);
+    assert.ok(groups.every((r) => r.status === 200), groups.map((r) => r.text).join('\n'));
+    const ids = await Promise.all(groups.map(async (_r, i) => (await call('GET', `${api(i)}/inspect/endpointGroups/ct${i % CLIENTS}:g${i}/`)).json.Oper.endpointGroupId as number));
+    assert.equal(new Set(ids).size, CLIENTS * 2, `distinct group ids: ${ids.join(',')}`);
+  });
+
+  it('ends with allocations equal to the objects, seen from both instances', async () => {
+    for (let i = 0; i < 2; i++) {
+      const c = await masters[i]?.service.checkConsistency();
+      assert.ok(c);
+      assert.equal(c.clean, true, JSON.stringify({ leaked: c.leaked.slice(0, 5), missing: c.missing.slice(0, 5) }));
+      assert.equal(c.counts.endpoints, 1001);
+    }
+    const alloc = await masters[0]?.service.allocationCounts();
+    assert.equal(alloc?.ip, 1002, '1001 endpoints + 1 gateway');
+    assert.equal(alloc?.mac, 1001);
+  });
+});
