@@ -1,0 +1,111 @@
+/**
+ * Errors a caller sees for bad input: match prerequisites on encode (e.g. tcp_dst without
+ * ip_proto=6), and ovs-ofctl text that does not parse, each a NetloomError INVALID_ARGUMENT whose
+ * `field` and message name the offending field or keyword. Also parse/print behaviour the golden
+ * corpus does not pin down (flow-stats lines, delete defaults).
+ */
+import assert from 'node:assert/strict';
+import { isNetloomError } from '../../../../lib/errors';
+import { encodeMessage } from '../../../../ovs/openflow/codec';
+import { flowMod, OFPP, type FlowStats } from '../../../../ovs/openflow/messages';
+import { checkPrerequisites } from '../../../../ovs/openflow/oxm';
+import { formatFlowStats, parseFlow, parseFlowStatsLine } from '../../../../ovs/openflow/text/flow-text';
+import { parseGroup, parseMeter } from '../../../../ovs/openflow/text/group-meter-text';
+
+function invalid(field: string, text?: RegExp): (e: unknown) => boolean {
+  return (e) => {
+    assert.ok(isNetloomError(e, 'INVALID_ARGUMENT'), `expected INVALID_ARGUMENT, got ${String(e)}`);
+    assert.equal(e.field, field);
+    if (text) assert.match(e.message, text);
+    return true;
+  };
+}
+
+describe('openflow match prerequisites on encode', () => {
+  it('tcp_dst needs eth_type ipv4/ipv6 and ip_proto=6', () => {
+    const fm = flowMod({ match: [{ field: 'eth_type', value: 0x0800 }, { field: 'tcp_dst', value: 80 }] });
+    assert.throws(() => encodeMessage(fm), invalid('tcp_dst', /ip_proto=6/));
+    assert.throws(() => encodeMessage(flowMod({ match: [{ field: 'ip_proto', value: 6 }, { field: 'tcp_dst', value: 80 }] })), invalid('ip_proto', /eth_type/));
+    const ok = flowMod({ match: [{ field: 'eth_type', value: 0x86dd }, { field: 'ip_proto', value: 6 }, { field: 'tcp_dst', value: 80 }] });
+    assert.equal(encodeMessage(ok).length > 0, true);
+  });
+
+  it('names the field for ipv4, arp, icmp, nd and vlan_pcp prerequisites', () => {
+    assert.throws(() => checkPrerequisites([{ field: 'ipv4_src', value: '10.0.0.1' }]), invalid('ipv4_src', /0x0800/));
+    assert.throws(() => checkPrerequisites([{ field: 'eth_type', value: 0x0800 }, { field: 'arp_op', value: 1 }]), invalid('arp_op', /arp/));
+    assert.throws(() => checkPrerequisites([{ field: 'eth_type', value: 0x0800 }, { field: 'ip_proto', value: 6 }, { field: 'icmpv4_type', value: 8 }]), invalid('icmpv4_type'));
+    assert.throws(
+      () => checkPrerequisites([{ field: 'eth_type', value: 0x86dd }, { field: 'ip_proto', value: 58 }, { field: 'icmpv6_type', value: 128 }, { field: 'nd_target', value: '::1' }]),
+      invalid('nd_target', /135 or 136/),
+    );
+    assert.throws(() => checkPrerequisites([{ field: 'vlan_pcp', value: 3 }]), invalid('vlan_pcp'));
+    assert.throws(() => checkPrerequisites([{ field: 'reg0', value: 1 }, { field: 'reg0', value: 2 }]), invalid('reg0', /twice/));
+  });
+
+  it('rejects masks on unmaskable fields and out-of-range values, naming the field', () => {
+    assert.throws(() => encodeMessage(flowMod({ match: [{ field: 'eth_type', value: 0x800, mask: 0xffff }] })), invalid('eth_type', /cannot be masked/));
+    assert.throws(() => encodeMessage(flowMod({ match: [{ field: 'ct_zone', value: 70000 }] })), invalid('flow_mod.match.ct_zone', /16 bits/));
+    assert.throws(() => encodeMessage(flowMod({ match: [{ field: 'eth_src', value: 'zz:00:00:00:00:00' }] })), invalid('flow_mod.match.eth_src', /MAC/));
+  });
+});
+
+describe('openflow text parse errors', () => {
+  it('names unknown keywords and fields', () => {
+    assert.throws(() => parseFlow('nw_srcc=1.2.3.4,actions=drop'), invalid('nw_srcc', /unknown match field/));
+    assert.throws(() => parseFlow('ip,actions=frobnicate:1'), invalid('actions', /unknown action 'frobnicate'/));
+    assert.throws(() => parseFlow('actions=set_field:1->reg99'), invalid('actions', /unknown field 'reg99'/));
+  });
+
+  it('names the field whose value is malformed', () => {
+    assert.throws(() => parseFlow('ip,nw_src=10.0.0.256,actions=drop'), invalid('nw_src', /not an IPv4 address/));
+    assert.throws(() => parseFlow('ip,nw_src=10.0.0.0/33,actions=drop'), invalid('nw_src', /prefix length/));
+    assert.throws(() => parseFlow('dl_src=00:11:22,actions=drop'), invalid('dl_src', /MAC/));
+    assert.throws(() => parseFlow('priority=70000,actions=drop'), invalid('priority', /65535/));
+    assert.throws(() => parseFlow('ct_state=+trk+bogus,actions=drop'), invalid('ct_state', /unknown flag 'bogus'/));
+    assert.throws(() => parseFlow('reg0=0x1ffffffff,actions=drop'), invalid('reg0', /32 bits/));
+    assert.throws(() => parseFlow('ip,nw_proto=6,nw_proto=17,actions=drop'), invalid('nw_proto', /twice/));
+  });
+
+  it('reports missing prerequisites in text by field', () => {
+    assert.throws(() => parseFlow('tp_dst=80,actions=drop'), invalid('tp_dst', /requires tcp, udp/));
+    assert.throws(() => parseFlow('tcp_dst=80,actions=drop'), invalid('tcp_dst', /ip_proto=6/));
+    assert.throws(() => parseFlow('nw_dst=10.0.0.1,actions=drop'), invalid('ipv4_dst', /0x0800/));
+  });
+
+  it('reports bad actions precisely', () => {
+    assert.throws(() => parseFlow('ip,actions=conjunction(1,3/2)'), invalid('actions.conjunction', /3\/2/));
+    assert.throws(() => parseFlow('ip,actions=ct(commit,zone=foo[0..15])'), invalid('actions.ct.zone', /unknown field 'foo'/));
+    assert.throws(() => parseFlow('actions=load:0x100->NXM_NX_REG0[0..7]'), invalid('actions.load', /8 bits/));
+    assert.throws(() => parseFlow('actions=move:NXM_NX_REG0[0..7]->NXM_NX_REG1[0..3]'), invalid('actions.move', /8 bits but destination 4/));
+    assert.throws(() => parseFlow('actions=output:1,(oops'), invalid('actions', /unbalanced/));
+    assert.throws(() => parseFlow('in_port=1'), invalid('actions', /no actions=/));
+    assert.throws(() => parseFlow('cookie=0x1/0xff,actions=drop'), invalid('cookie', /not allowed when adding/));
+  });
+
+  it('reports bad groups and meters', () => {
+    assert.throws(() => parseGroup('group_id=1,bucket=output:1'), invalid('type', /no type/));
+    assert.throws(() => parseGroup('group_id=1,type=fancy,bucket=output:1'), invalid('type', /unknown group type/));
+    assert.throws(() => parseGroup('group_id=1,type=indirect,bucket=output:1,bucket=output:2'), invalid('bucket', /exactly one bucket/));
+    assert.throws(() => parseMeter('meter=1,kbps'), invalid('band', /no band/));
+    assert.throws(() => parseMeter('meter=1,kbps,band=type=police,rate=1'), invalid('band[0].type', /police/));
+  });
+});
+
+describe('openflow text: commands and flow stats', () => {
+  it('del-flows defaults: table all, out_port/out_group any, no actions needed', () => {
+    const fm = parseFlow('cookie=0x10/-1,ip', { command: 'delete' });
+    assert.equal(fm.command, 'delete');
+    assert.equal(fm.tableId, 0xff);
+    assert.equal(fm.cookieMask, (1n << 64n) - 1n);
+    assert.equal(fm.outPort, OFPP.ANY);
+    assert.deepEqual(fm.instructions, []);
+  });
+
+  it('prints a flow-stats entry in dump-flows style that parses back to the same flow', () => {
+    const fm = parseFlow('table=3,priority=10,idle_timeout=5,ip,nw_src=10.0.0.0/8,actions=ct(commit,zone=1),output:2');
+    const fs: FlowStats = { tableId: 3, durationSec: 12, durationNsec: 345000000, priority: 10, idleTimeout: 5, hardTimeout: 0, flags: 0, cookie: 0n, packetCount: 7n, byteCount: 700n, match: fm.match, instructions: fm.instructions };
+    const line = formatFlowStats(fs);
+    assert.match(line, /^cookie=0x0, duration=12\.345s, table=3, n_packets=7, n_bytes=700, idle_timeout=5, priority=10,ip,nw_src=10\.0\.0\.0\/255\.0\.0\.0 actions=ct\(commit,zone=1\),output:2$/);
+    assert.deepEqual(encodeMessage(parseFlowStatsLine(line)), encodeMessage(fm));
+  });
+});
