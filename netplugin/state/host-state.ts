@@ -1,0 +1,360 @@
+/**
+ * The agent's view of the world: `HostState` as netmaster sends it (proto/netloom/agent.proto,
+ * field names in camelCase as @grpc/proto-loader gives them with keepCase:false), plus the facts
+ * only the agent knows (which OpenFlow port each local endpoint and the uplink/VXLAN port got,
+ * this host's name and VTEP address). `parseHostState` / `parseLocalFacts` check the shape of
+ * what arrives and turn it into these types, or throw a NetloomError naming the bad field.
+ *
+ * Loader options the agent must use: keepCase:false, longs:String or Number (64-bit integers
+ * arrive as decimal strings or numbers), enums:String, defaults:true (missing fields may also
+ * be absent: they default to '' / 0 / [] here).
+ */
+import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
+import { NetloomError } from '../../lib/errors';
+
+export type FwdMode = 'bridge' | 'routing';
+export type ArpMode = 'proxy' | 'flood';
+export type Encap = 'vlan' | 'vxlan';
+
+export interface Global {
+  fwdMode: FwdMode;
+  arpMode: ArpMode;
+  pvtSubnet: string;
+  networkInfraType: string;
+}
+
+export interface Tenant {
+  name: string;
+  /** conntrack zone of the tenant (1..65535) */
+  ctZone: number;
+  /** routing domain id carried in reg3 (non-zero, unique) */
+  vrfId: number;
+}
+
+export interface Network {
+  /** tenant:network */
+  key: string;
+  tenant: string;
+  name: string;
+  encap: Encap;
+  /** VLAN id (1..4094) or VNI (1..16777215) */
+  pktTag: number;
+  subnet: string;
+  gateway: string;
+  ipv6Subnet: string;
+  ipv6Gateway: string;
+  nwType: string;
+  /** the network's id in reg0 (non-zero, unique on the host) */
+  networkId: number;
+  gatewayMac: string;
+  mtu: number;
+}
+
+export interface EndpointGroup {
+  key: string;
+  tenant: string;
+  name: string;
+  network: string;
+  groupId: number;
+  policies: string[];
+  netProfile: string;
+}
+
+export interface Rule {
+  ruleId: string;
+  direction: string;
+  priority: number;
+  action: string;
+  protocol: string;
+  port: number;
+  fromGroup: string;
+  toGroup: string;
+  fromNetwork: string;
+  toNetwork: string;
+  fromIp: string;
+  toIp: string;
+}
+
+export interface Policy {
+  key: string;
+  tenant: string;
+  name: string;
+  rules: Rule[];
+}
+
+export interface NetProfile {
+  key: string;
+  tenant: string;
+  name: string;
+  bandwidthKbps: number;
+  burstKb: number;
+  dscp: number;
+}
+
+export interface Endpoint {
+  id: string;
+  /** tenant:network */
+  network: string;
+  /** tenant:group, '' when none */
+  group: string;
+  host: string;
+  ip: string;
+  ipv6: string;
+  mac: string;
+  intfName: string;
+  vtepIp: string;
+  containerId: string;
+  containerName: string;
+  labels: Record<string, string>;
+  revision: number;
+}
+
+export interface Vtep {
+  host: string;
+  vtepIp: string;
+}
+
+export interface BgpConfig {
+  hostname: string;
+  routerIp: string;
+  as: number;
+  neighbor: string;
+  neighborAs: number;
+}
+
+export interface HostState {
+  global: Global;
+  tenants: Tenant[];
+  networks: Network[];
+  groups: EndpointGroup[];
+  policies: Policy[];
+  profiles: NetProfile[];
+  /** local and remote endpoints */
+  endpoints: Endpoint[];
+  /** other hosts that share a network with this one */
+  vteps: Vtep[];
+  bgp?: BgpConfig;
+}
+
+/** Where a local endpoint is plugged into the integration bridge. */
+export interface LocalPort {
+  ofport: number;
+  intfName: string;
+}
+
+/** endpoint id -> its port; endpoints of this host without an entry are not plugged yet */
+export type LocalPorts = Readonly<Record<string, LocalPort>>;
+
+/** The bridge's own ports. */
+export interface BridgePorts {
+  /** the uplink carrying VLAN networks (absent: no VLAN networks can leave the host) */
+  uplink?: number;
+  /** the ONE flow-based VXLAN port (options:key=flow, remote_ip=flow) */
+  vxlan?: number;
+}
+
+/** What only the agent knows about its host. */
+export interface LocalFacts {
+  hostName: string;
+  vtepIp: string;
+  ports: LocalPorts;
+  bridge: BridgePorts;
+}
+
+// ---------- schemas ----------
+
+const str = z.string().default('');
+const u32 = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .int({ error: `${what} must be an integer` })
+    .min(0, { error: `${what} must not be negative` })
+    .max(0xffffffff, { error: `${what} does not fit 32 bits` })
+    .default(0);
+/** 64-bit integers: proto-loader gives strings (longs:String) or numbers (longs:Number). */
+const u64 = (what: string) =>
+  z
+    .union([z.number().int().min(0), z.string().regex(/^\d+$/, { error: `${what} must be a non-negative integer` })])
+    .default(0)
+    .transform((v, ctx) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n)) {
+        ctx.addIssue({ code: 'custom', message: `${what} is too large` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const mac = (what: string) => z.string().regex(MAC_RE, { error: `${what} must be a MAC address like 02:00:00:00:00:01` });
+const optMac = (what: string) => z.union([z.literal(''), mac(what)]).default('');
+const ipv4 = (what: string) => z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), { error: `${what} must be a dotted-quad IPv4 address` });
+const optIpv4 = (what: string) => z.union([z.literal(''), ipv4(what)]).default('');
+const cidr4 = (what: string) =>
+  z.union([
+    z.literal(''),
+    z.string().refine(
+      (s) => {
+        try {
+          const [addr] = ipaddr.parseCIDR(s);
+          return addr.kind() === 'ipv4';
+        } catch {
+          return false;
+        }
+      },
+      { error: `${what} must be an IPv4 CIDR like 10.1.0.0/24` },
+    ),
+  ]).default('');
+
+const globalSchema = z.object({
+  fwdMode: z.union([z.literal(''), z.enum(['bridge', 'routing'])]).default('').transform((v): FwdMode => (v === '' ? 'bridge' : v)),
+  arpMode: z.union([z.literal(''), z.enum(['proxy', 'flood'])]).default('').transform((v): ArpMode => (v === '' ? 'proxy' : v)),
+  pvtSubnet: str,
+  networkInfraType: str,
+});
+
+const tenantSchema = z.object({
+  name: z.string().min(1, { error: 'tenant name is required' }),
+  ctZone: u32('ctZone').pipe(z.number().min(1, { error: 'ctZone must be 1..65535' }).max(65535, { error: 'ctZone must be 1..65535' })),
+  vrfId: u32('vrfId').pipe(z.number().min(1, { error: 'vrfId must be non-zero' })),
+});
+
+const networkSchema = z
+  .object({
+    key: z.string().min(1, { error: 'network key is required' }),
+    tenant: z.string().min(1, { error: 'network tenant is required' }),
+    name: z.string().min(1, { error: 'network name is required' }),
+    encap: z.enum(['vlan', 'vxlan'], { error: "encap must be 'vlan' or 'vxlan'" }),
+    pktTag: u32('pktTag'),
+    subnet: cidr4('subnet'),
+    gateway: optIpv4('gateway'),
+    ipv6Subnet: str,
+    ipv6Gateway: str,
+    nwType: str,
+    networkId: u32('networkId').pipe(z.number().min(1, { error: 'networkId must be non-zero' })),
+    gatewayMac: optMac('gatewayMac'),
+    mtu: u32('mtu'),
+  })
+  .superRefine((n, ctx) => {
+    const max = n.encap === 'vlan' ? 4094 : 0xffffff;
+    if (n.pktTag < 1 || n.pktTag > max) ctx.addIssue({ code: 'custom', path: ['pktTag'], message: `pktTag of a ${n.encap} network must be 1..${max}` });
+    if (n.key !== `${n.tenant}:${n.name}`) ctx.addIssue({ code: 'custom', path: ['key'], message: `key must be tenant:name ('${n.tenant}:${n.name}')` });
+    if (n.gateway !== '' && n.subnet !== '' && !ipaddr.IPv4.parse(n.gateway).match(ipaddr.parseCIDR(n.subnet))) {
+      ctx.addIssue({ code: 'custom', path: ['gateway'], message: `gateway ${n.gateway} is not inside subnet ${n.subnet}` });
+    }
+  });
+
+const groupSchema = z.object({
+  key: z.string().min(1, { error: 'group key is required' }),
+  tenant: z.string().min(1, { error: 'group tenant is required' }),
+  name: z.string().min(1, { error: 'group name is required' }),
+  network: z.string().min(1, { error: 'group network is required' }),
+  groupId: u32('groupId').pipe(z.number().min(1, { error: 'groupId must be non-zero' })),
+  policies: z.array(z.string()).default([]),
+  netProfile: str,
+});
+
+const ruleSchema = z.object({
+  ruleId: str,
+  direction: str,
+  priority: u32('priority'),
+  action: str,
+  protocol: str,
+  port: u32('port'),
+  fromGroup: str,
+  toGroup: str,
+  fromNetwork: str,
+  toNetwork: str,
+  fromIp: str,
+  toIp: str,
+});
+
+const policySchema = z.object({ key: z.string().min(1), tenant: str, name: str, rules: z.array(ruleSchema).default([]) });
+const profileSchema = z.object({ key: z.string().min(1), tenant: str, name: str, bandwidthKbps: u64('bandwidthKbps'), burstKb: u64('burstKb'), dscp: u32('dscp') });
+
+const endpointSchema = z.object({
+  id: z.string().min(1, { error: 'endpoint id is required' }),
+  network: z.string().min(1, { error: 'endpoint network is required' }),
+  group: str,
+  host: z.string().min(1, { error: 'endpoint host is required' }),
+  ip: ipv4('endpoint ip'),
+  ipv6: str,
+  mac: mac('endpoint mac').refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, { error: 'endpoint mac must be unicast' }),
+  intfName: str,
+  vtepIp: optIpv4('vtepIp'),
+  containerId: str,
+  containerName: str,
+  labels: z.record(z.string(), z.string()).default({}),
+  revision: u64('revision'),
+});
+
+const vtepSchema = z.object({ host: z.string().min(1, { error: 'vtep host is required' }), vtepIp: ipv4('vtepIp') });
+const bgpSchema = z.object({ hostname: str, routerIp: str, as: u32('as'), neighbor: str, neighborAs: u32('neighborAs') });
+
+export const hostStateSchema = z.object({
+  global: z.preprocess((v) => v ?? {}, globalSchema),
+  tenants: z.array(tenantSchema).default([]),
+  networks: z.array(networkSchema).default([]),
+  groups: z.array(groupSchema).default([]),
+  policies: z.array(policySchema).default([]),
+  profiles: z.array(profileSchema).default([]),
+  endpoints: z.array(endpointSchema).default([]),
+  vteps: z.array(vtepSchema).default([]),
+  bgp: bgpSchema.optional().nullable().transform((v) => v ?? undefined),
+});
+
+const portNo = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .int({ error: `${what} must be an integer` })
+    .min(1, { error: `${what} must be an OpenFlow port number 1..65279` })
+    .max(0xfeff, { error: `${what} must be an OpenFlow port number 1..65279` });
+
+export const localFactsSchema = z
+  .object({
+    hostName: z.string().min(1, { error: 'hostName is required' }),
+    vtepIp: optIpv4('vtepIp'),
+    ports: z.record(z.string(), z.object({ ofport: portNo('ofport'), intfName: z.string().min(1, { error: 'intfName is required' }) })).default({}),
+    bridge: z.object({ uplink: portNo('uplink').optional(), vxlan: portNo('vxlan').optional() }).default({}),
+  })
+  .superRefine((f, ctx) => {
+    const owner = new Map<number, string>();
+    const claim = (p: number | undefined, who: string, path: (string | number)[]) => {
+      if (p === undefined) return;
+      const prev = owner.get(p);
+      if (prev !== undefined) ctx.addIssue({ code: 'custom', path, message: `ofport ${p} is used by both ${prev} and ${who}` });
+      else owner.set(p, who);
+    };
+    claim(f.bridge.uplink, 'the uplink', ['bridge', 'uplink']);
+    claim(f.bridge.vxlan, 'the VXLAN port', ['bridge', 'vxlan']);
+    for (const id of Object.keys(f.ports).sort()) claim(f.ports[id]!.ofport, `endpoint ${id}`, ['ports', id, 'ofport']);
+  });
+
+function fail(what: string, err: z.ZodError): never {
+  const issue = err.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  throw new NetloomError('INVALID_ARGUMENT', `${what}: ${path === '' ? '' : `${path}: `}${issue.message}`, {
+    field: path === '' ? what : path,
+    details: { issues: err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
+  });
+}
+
+/** Check and normalise a HostState as it came off the wire (throws INVALID_ARGUMENT naming the field). */
+export function parseHostState(raw: unknown): HostState {
+  const r = hostStateSchema.safeParse(raw);
+  if (!r.success) fail('host state', r.error);
+  return r.data as HostState;
+}
+
+/** Check the agent's local facts (ports, host name, VTEP). */
+export function parseLocalFacts(raw: unknown): LocalFacts {
+  const r = localFactsSchema.safeParse(raw);
+  if (!r.success) fail('local facts', r.error);
+  return r.data as LocalFacts;
+}
+
+// compile-time check that the schemas produce the declared types
+type Assignable<T, U extends T> = U;
+export type _HostStateCheck = Assignable<HostState, z.output<typeof hostStateSchema>>;
+export type _LocalFactsCheck = Assignable<LocalFacts, z.output<typeof localFactsSchema>>;

@@ -1,0 +1,439 @@
+/**
+ * An in-memory packet tracer: interprets a flow table (DesiredFlow[] as pipeline features compute
+ * them, or add FlowMods) the way Open vSwitch would for the fields and actions the netloom pipeline
+ * uses, so pipeline scenarios can be tested without a switch. Given a packet as plain fields it
+ * returns every output (port and the packet as it leaves, tunnel metadata included) and the trace
+ * (each table visited, the flow hit).
+ *
+ * Modelled: highest-priority match per table (two matching flows of equal priority is an error),
+ * masked matches, OpenFlow prerequisites (a field the packet does not have never matches),
+ * goto_table (forward only), apply_actions, write_actions/clear_actions (action set run at the end),
+ * set_field, Nicira reg_load/reg_load2/reg_move, push/pop_vlan, output (the reserved IN_PORT
+ * sends back out; an output to the input port by number is suppressed, as OVS does), resubmit,
+ * dec_nw_ttl (packet dropped at zero), set_nw_ttl, and ct() with a tiny conntrack: connections keyed
+ * by zone and 5-tuple (ICMP: addresses only), +new / +est / +rpl, +inv for a TCP packet without SYN
+ * that starts a connection; ct(table=N) forks the packet into table N, ct(commit) records it.
+ * Not modelled (throws): groups, conjunction, learn, NAT, controller, raw fields and actions.
+ */
+import type { Action, FieldRef, FlowMod, Instruction, KnownOxm, Match, OxmFieldName, OxmValue } from '../../ovs/openflow/messages';
+import { NO_TABLE, OFPP } from '../../ovs/openflow/messages';
+import { FIELD_BY_NAME } from '../../ovs/openflow/oxm';
+import type { DesiredFlow } from '../../netplugin/reconcile/flow-key';
+import { PIPELINE } from '../../netplugin/pipeline/tables';
+
+/** A packet as plain fields (OXM field names; `vlan` is the VID of an 802.1Q tag, absent when untagged). */
+export interface PacketFields {
+  eth_src: string;
+  eth_dst: string;
+  eth_type: number;
+  vlan?: number;
+  arp_op?: number;
+  arp_spa?: string;
+  arp_tpa?: string;
+  arp_sha?: string;
+  arp_tha?: string;
+  ipv4_src?: string;
+  ipv4_dst?: string;
+  ip_proto?: number;
+  /** defaults to 64 for IPv4 */
+  ip_ttl?: number;
+  tcp_src?: number;
+  tcp_dst?: number;
+  /** TCP flags (SYN 0x02, ACK 0x10); absent: the tracer assumes a valid segment */
+  tcp_flags?: number;
+  udp_src?: number;
+  udp_dst?: number;
+  icmpv4_type?: number;
+  icmpv4_code?: number;
+  /** tunnel metadata: the VNI (tun_id) and outer addresses (tun_src/tun_dst) */
+  tunnel_id?: bigint;
+  tun_ipv4_src?: string;
+  tun_ipv4_dst?: string;
+}
+
+export interface Packet extends PacketFields {
+  in_port: number;
+}
+
+export interface TraceOutput {
+  port: number;
+  packet: PacketFields;
+  /** registers reg0..reg7 when the packet left */
+  regs: number[];
+}
+
+export interface TraceStep {
+  table: number;
+  tableName: string;
+  priority: number | undefined;
+  feature: string | undefined;
+  object: string | undefined;
+  /** no flow matched (and OpenFlow 1.3 dropped the packet) */
+  noMatch?: boolean;
+}
+
+export interface TraceResult {
+  outputs: TraceOutput[];
+  steps: TraceStep[];
+  /** what happened besides outputs: suppressed hairpin outputs, TTL expiry, ct forks... */
+  notes: string[];
+}
+
+interface Entry {
+  table: number;
+  priority: number;
+  match: Match;
+  instructions: Instruction[];
+  feature: string | undefined;
+  object: string | undefined;
+}
+
+type State = Map<OxmFieldName, bigint>;
+
+const ETH_IPV4 = 0x0800n;
+const ETH_ARP = 0x0806n;
+const VID_PRESENT = 0x1000n;
+const CT_NEW = 0x01n;
+const CT_EST = 0x02n;
+const CT_RPL = 0x08n;
+const CT_INV = 0x10n;
+const CT_TRK = 0x20n;
+
+class TraceStop extends Error {}
+
+function widthOf(f: OxmFieldName): number {
+  const spec = FIELD_BY_NAME.get(f);
+  if (!spec) throw new Error(`tracer: unknown field ${f}`);
+  return spec.bytes * 8;
+}
+
+function toBig(f: OxmFieldName, v: OxmValue): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  const kind = FIELD_BY_NAME.get(f)?.kind;
+  if (kind === 'mac') return BigInt(`0x${v.split(':').join('')}`);
+  if (kind === 'ipv4') return v.split('.').reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n);
+  throw new Error(`tracer: cannot read value '${v}' of ${f}`);
+}
+
+function fromBig(f: OxmFieldName, v: bigint): string | number | bigint {
+  const kind = FIELD_BY_NAME.get(f)?.kind;
+  if (kind === 'mac') return v.toString(16).padStart(12, '0').match(/../g)!.join(':');
+  if (kind === 'ipv4') return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+  if (widthOf(f) > 32) return v;
+  return Number(v);
+}
+
+function bits(n: number): bigint {
+  return (1n << BigInt(n)) - 1n;
+}
+
+const PACKET_FIELDS: readonly OxmFieldName[] = [
+  'eth_src', 'eth_dst', 'eth_type', 'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha', 'ipv4_src', 'ipv4_dst', 'ip_proto', 'ip_ttl',
+  'tcp_src', 'tcp_dst', 'tcp_flags', 'udp_src', 'udp_dst', 'icmpv4_type', 'icmpv4_code', 'tunnel_id', 'tun_ipv4_src', 'tun_ipv4_dst',
+];
+
+/** Fields every packet has (zero when unset), as in OVS's flow metadata. */
+const ALWAYS: readonly OxmFieldName[] = [
+  'in_port', 'eth_src', 'eth_dst', 'eth_type', 'vlan_vid', 'tunnel_id', 'tun_ipv4_src', 'tun_ipv4_dst', 'ct_state', 'ct_zone', 'ct_mark', 'pkt_mark', 'metadata',
+  ...Array.from({ length: 16 }, (_, i) => `reg${i}` as OxmFieldName),
+];
+
+function toState(p: Packet): State {
+  const s: State = new Map();
+  for (const f of ALWAYS) s.set(f, 0n);
+  s.set('in_port', BigInt(p.in_port));
+  if (p.vlan !== undefined) s.set('vlan_vid', VID_PRESENT | BigInt(p.vlan));
+  const rec = p as unknown as Record<string, OxmValue | undefined>;
+  for (const f of PACKET_FIELDS) {
+    const v = rec[f];
+    if (v !== undefined) s.set(f, toBig(f, v));
+  }
+  const et = s.get('eth_type');
+  if (et === ETH_ARP) {
+    for (const f of ['arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha'] as const) if (!s.has(f)) s.set(f, 0n);
+  } else {
+    for (const f of ['arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha'] as const) s.delete(f);
+  }
+  if (et === ETH_IPV4) {
+    for (const f of ['ipv4_src', 'ipv4_dst', 'ip_proto'] as const) if (!s.has(f)) s.set(f, 0n);
+    if (!s.has('ip_ttl')) s.set('ip_ttl', 64n);
+    const proto = s.get('ip_proto');
+    const keep = new Set<OxmFieldName>(proto === 6n ? ['tcp_src', 'tcp_dst', 'tcp_flags'] : proto === 17n ? ['udp_src', 'udp_dst'] : proto === 1n ? ['icmpv4_type', 'icmpv4_code'] : []);
+    for (const f of ['tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'icmpv4_type', 'icmpv4_code'] as const) {
+      if (keep.has(f) && !s.has(f)) s.set(f, 0n);
+      if (!keep.has(f)) s.delete(f);
+    }
+    if (!keep.has('tcp_flags')) s.delete('tcp_flags');
+  } else {
+    for (const f of ['ipv4_src', 'ipv4_dst', 'ip_proto', 'ip_ttl', 'tcp_src', 'tcp_dst', 'tcp_flags', 'udp_src', 'udp_dst', 'icmpv4_type', 'icmpv4_code'] as const) s.delete(f);
+  }
+  return s;
+}
+
+function toFields(s: State): PacketFields {
+  const out: Record<string, unknown> = {};
+  for (const f of PACKET_FIELDS) {
+    const v = s.get(f);
+    if (v === undefined) continue;
+    if ((f === 'tunnel_id' || f === 'tun_ipv4_src' || f === 'tun_ipv4_dst') && v === 0n) continue;
+    out[f] = fromBig(f, v);
+  }
+  const vid = s.get('vlan_vid') ?? 0n;
+  if (vid & VID_PRESENT) out.vlan = Number(vid & 0xfffn);
+  return out as unknown as PacketFields;
+}
+
+function entryMatches(e: Entry, s: State): boolean {
+  for (const m of e.match) {
+    if (m.field === 'raw') throw new Error('tracer: raw match fields are not modelled');
+    const pv = s.get(m.field);
+    if (pv === undefined) return false;
+    const v = toBig(m.field, m.value);
+    const mask = m.mask === undefined ? bits(widthOf(m.field)) : toBig(m.field, m.mask);
+    if ((pv & mask) !== (v & mask)) return false;
+  }
+  return true;
+}
+
+/** The tiny conntrack: committed connections per zone. */
+export class Conntrack {
+  private readonly committed = new Set<string>();
+
+  private static tuple(s: State, reverse: boolean): string {
+    const proto = s.get('ip_proto') ?? 0n;
+    let src = s.get('ipv4_src') ?? 0n;
+    let dst = s.get('ipv4_dst') ?? 0n;
+    let sp = proto === 6n ? s.get('tcp_src') : proto === 17n ? s.get('udp_src') : 0n;
+    let dp = proto === 6n ? s.get('tcp_dst') : proto === 17n ? s.get('udp_dst') : 0n;
+    if (reverse) [src, dst, sp, dp] = [dst, src, dp, sp];
+    return `${proto}/${src}:${sp ?? 0n}>${dst}:${dp ?? 0n}`;
+  }
+
+  state(zone: number, s: State): bigint {
+    if (this.committed.has(`${zone}|${Conntrack.tuple(s, false)}`)) return CT_TRK | CT_EST;
+    if (this.committed.has(`${zone}|${Conntrack.tuple(s, true)}`)) return CT_TRK | CT_EST | CT_RPL;
+    const flags = s.get('tcp_flags');
+    if (s.get('ip_proto') === 6n && flags !== undefined && (flags & 0x02n) === 0n) return CT_TRK | CT_INV;
+    return CT_TRK | CT_NEW;
+  }
+
+  commit(zone: number, s: State): void {
+    if (this.committed.has(`${zone}|${Conntrack.tuple(s, true)}`)) return;
+    this.committed.add(`${zone}|${Conntrack.tuple(s, false)}`);
+  }
+
+  get size(): number {
+    return this.committed.size;
+  }
+
+  clear(): void {
+    this.committed.clear();
+  }
+}
+
+const MAX_DEPTH = 64;
+const MAX_STEPS = 2000;
+
+function isFlowMod(f: DesiredFlow | FlowMod): f is FlowMod {
+  return (f as FlowMod).type === 'flow_mod';
+}
+
+export class PacketTracer {
+  private readonly tables = new Map<number, Entry[]>();
+  readonly conntrack = new Conntrack();
+
+  constructor(flows: readonly (DesiredFlow | FlowMod)[]) {
+    for (const f of flows) {
+      let e: Entry;
+      if (isFlowMod(f)) {
+        if (f.command !== 'add') throw new Error(`tracer: only add flow_mods can be loaded (got ${f.command})`);
+        e = { table: f.tableId, priority: f.priority, match: f.match, instructions: f.instructions, feature: undefined, object: undefined };
+      } else {
+        e = { table: f.table, priority: f.priority, match: f.match, instructions: f.instructions, feature: f.feature, object: f.object };
+      }
+      const list = this.tables.get(e.table) ?? [];
+      list.push(e);
+      this.tables.set(e.table, list);
+    }
+    for (const list of this.tables.values()) list.sort((a, b) => b.priority - a.priority);
+  }
+
+  /** Run one packet through the pipeline from table 0. */
+  trace(p: Packet): TraceResult {
+    const res: TraceResult = { outputs: [], steps: [], notes: [] };
+    this.runPass(toState(p), 0, res, p.in_port);
+    return res;
+  }
+
+  private runPass(s: State, firstTable: number, res: TraceResult, inPort: number): void {
+    const actionSet: Action[] = [];
+    try {
+      this.runTable(s, firstTable, res, inPort, actionSet, 0);
+      // the action set runs when the pipeline ends
+      this.runActions(actionSet, s, res, inPort, 0, firstTable);
+    } catch (e) {
+      if (!(e instanceof TraceStop)) throw e;
+      res.notes.push(e.message);
+    }
+  }
+
+  private lookup(s: State, tableId: number, res: TraceResult): Entry | undefined {
+    if (res.steps.length >= MAX_STEPS) throw new Error('tracer: too many steps (loop?)');
+    const tableName = PIPELINE.find((t) => t.id === tableId)?.name ?? `table${tableId}`;
+    const list = this.tables.get(tableId) ?? [];
+    const hits = list.filter((e) => entryMatches(e, s));
+    const best = hits[0];
+    if (!best) {
+      res.steps.push({ table: tableId, tableName, priority: undefined, feature: undefined, object: undefined, noMatch: true });
+      return undefined;
+    }
+    const tie = hits.find((e) => e !== best && e.priority === best.priority);
+    if (tie) throw new Error(`tracer: two flows of priority ${best.priority} in table ${tableId} match the packet (${best.feature}/${best.object} and ${tie.feature}/${tie.object})`);
+    res.steps.push({ table: tableId, tableName, priority: best.priority, feature: best.feature, object: best.object });
+    return best;
+  }
+
+  private runTable(s: State, tableId: number, res: TraceResult, inPort: number, actionSet: Action[], depth: number): void {
+    if (depth > MAX_DEPTH) throw new Error('tracer: resubmit depth exceeded');
+    const e = this.lookup(s, tableId, res);
+    if (!e) return;
+    let next: number | undefined;
+    for (const ins of e.instructions) {
+      switch (ins.type) {
+        case 'apply_actions':
+          this.runActions(ins.actions, s, res, inPort, depth, tableId);
+          break;
+        case 'write_actions':
+          for (const a of ins.actions) {
+            const i = actionSet.findIndex((x) => x.type === a.type && (a.type !== 'set_field' || (x.type === 'set_field' && x.field.field === a.field.field)));
+            if (i >= 0) actionSet.splice(i, 1);
+            actionSet.push(a);
+          }
+          break;
+        case 'clear_actions':
+          actionSet.length = 0;
+          break;
+        case 'goto_table':
+          if (ins.tableId <= tableId) throw new Error(`tracer: goto_table ${ins.tableId} from table ${tableId} does not go forward`);
+          next = ins.tableId;
+          break;
+        default:
+          throw new Error(`tracer: instruction ${ins.type} is not modelled`);
+      }
+    }
+    if (next !== undefined) this.runTable(s, next, res, inPort, actionSet, depth);
+  }
+
+  private readRef(s: State, r: FieldRef): bigint {
+    if (typeof r.field === 'number') throw new Error('tracer: raw field references are not modelled');
+    const v = s.get(r.field);
+    if (v === undefined) throw new Error(`tracer: the packet has no ${r.field} to read`);
+    return (v >> BigInt(r.ofs)) & bits(r.nBits);
+  }
+
+  private writeRef(s: State, r: FieldRef, value: bigint): void {
+    if (typeof r.field === 'number') throw new Error('tracer: raw field references are not modelled');
+    const cur = s.get(r.field);
+    if (cur === undefined) throw new Error(`tracer: the packet has no ${r.field} to write`);
+    if (r.ofs + r.nBits > widthOf(r.field)) throw new Error(`tracer: ${r.field}[${r.ofs}..${r.ofs + r.nBits - 1}] is outside the field`);
+    const mask = bits(r.nBits) << BigInt(r.ofs);
+    s.set(r.field, (cur & ~mask) | ((value << BigInt(r.ofs)) & mask));
+  }
+
+  private setField(s: State, f: KnownOxm): void {
+    const cur = s.get(f.field);
+    if (cur === undefined) throw new Error(`tracer: set_field ${f.field} on a packet without that field`);
+    let v = toBig(f.field, f.value);
+    if (f.field === 'vlan_vid') {
+      if (!(cur & VID_PRESENT)) throw new Error('tracer: set_field vlan_vid on an untagged packet');
+      v |= VID_PRESENT;
+    }
+    const mask = f.mask === undefined ? bits(widthOf(f.field)) : toBig(f.field, f.mask);
+    s.set(f.field, (cur & ~mask) | (v & mask));
+  }
+
+  private runActions(actions: readonly Action[], s: State, res: TraceResult, inPort: number, depth: number, tableId: number): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'output': {
+          const port = a.port === OFPP.IN_PORT ? inPort : a.port;
+          if (a.port !== OFPP.IN_PORT && a.port === inPort) {
+            res.notes.push(`output to input port ${inPort} suppressed`);
+            break;
+          }
+          const regs = Array.from({ length: 8 }, (_, i) => Number(s.get(`reg${i}` as OxmFieldName) ?? 0n));
+          res.outputs.push({ port, packet: toFields(s), regs });
+          break;
+        }
+        case 'set_field':
+          if (a.field.field === 'raw') throw new Error('tracer: raw set_field is not modelled');
+          this.setField(s, a.field);
+          break;
+        case 'reg_load2':
+          if (a.field.field === 'raw') throw new Error('tracer: raw reg_load2 is not modelled');
+          this.setField(s, a.field);
+          break;
+        case 'reg_load':
+          this.writeRef(s, a.dst, a.value);
+          break;
+        case 'reg_move':
+          if (a.src.nBits !== a.dst.nBits) throw new Error('tracer: reg_move with different widths');
+          this.writeRef(s, a.dst, this.readRef(s, a.src));
+          break;
+        case 'push_vlan':
+          if ((s.get('vlan_vid') ?? 0n) & VID_PRESENT) throw new Error('tracer: push_vlan on a tagged packet (QinQ is not modelled)');
+          if (a.ethertype !== 0x8100) throw new Error('tracer: only 802.1Q tags are modelled');
+          s.set('vlan_vid', VID_PRESENT);
+          break;
+        case 'pop_vlan':
+          if (!((s.get('vlan_vid') ?? 0n) & VID_PRESENT)) throw new Error('tracer: pop_vlan on an untagged packet');
+          s.set('vlan_vid', 0n);
+          break;
+        case 'dec_nw_ttl': {
+          const ttl = s.get('ip_ttl');
+          if (ttl === undefined) throw new Error('tracer: dec_nw_ttl on a non-IP packet');
+          if (ttl <= 1n) throw new TraceStop('TTL expired: packet dropped by dec_ttl');
+          s.set('ip_ttl', ttl - 1n);
+          break;
+        }
+        case 'set_nw_ttl':
+          if (!s.has('ip_ttl')) throw new Error('tracer: set_nw_ttl on a non-IP packet');
+          s.set('ip_ttl', BigInt(a.ttl));
+          break;
+        case 'resubmit': {
+          const t = a.table === NO_TABLE ? tableId : a.table;
+          const saved = s.get('in_port')!;
+          if (a.inPort !== OFPP.IN_PORT) s.set('in_port', BigInt(a.inPort));
+          this.runTable(s, t, res, inPort, [], depth + 1);
+          s.set('in_port', saved);
+          break;
+        }
+        case 'ct': {
+          if (a.actions.length > 0) throw new Error('tracer: actions nested in ct() are not modelled');
+          if (s.get('eth_type') !== ETH_IPV4) throw new Error('tracer: ct() on a non-IPv4 packet');
+          const zone = a.zoneSrc ? Number(this.readRef(s, a.zoneSrc)) : a.zoneImm;
+          const state = this.conntrack.state(zone, s);
+          if (a.flags & 1 && !(state & CT_INV)) this.conntrack.commit(zone, s);
+          if (a.recircTable !== NO_TABLE) {
+            const fork: State = new Map(s);
+            fork.set('ct_state', state);
+            fork.set('ct_zone', BigInt(zone));
+            res.notes.push(`ct(zone=${zone}) -> table ${a.recircTable} with ct_state 0x${state.toString(16)}`);
+            this.runPass(fork, a.recircTable, res, inPort);
+          }
+          break;
+        }
+        default:
+          throw new Error(`tracer: action ${a.type} is not modelled`);
+      }
+    }
+  }
+}
+
+/** The packet as the next hop receives an output: on `inPort`, tunnel source set when it crossed a tunnel. */
+export function receivedAs(out: TraceOutput, inPort: number, opts: { tunSrc?: string } = {}): Packet {
+  const p: Packet = { ...out.packet, in_port: inPort };
+  if (opts.tunSrc !== undefined) p.tun_ipv4_src = opts.tunSrc;
+  return p;
+}
