@@ -24,7 +24,7 @@ export type { ReconnectOptions, ConnectionState, StateListener } from './reconne
 export type { MonitorRequest, MonitorRequests, MonitorSelect, RowChange, RowChangeKind, TableUpdates } from './monitor';
 export * from './vswitch-specs';
 export * from './vswitch-tx';
-export { VSwitch, assembleState, interfaceEvent, rootState } from './vswitch';
+export { VSwitch, assembleState, interfaceEvent, rootState, locatePort } from './vswitch';
 export type { InterfaceEvent, RootState, BridgeState, PortState, InterfaceState, ControllerState, QosState, QueueState, VSwitchState } from './vswitch';
 
 /** Connect to an OVSDB server: a unix socket path, `unix:PATH` or `tcp:HOST:PORT`. */

@@ -356,6 +356,18 @@ export function waitOfportTx(iface: string, timeoutMs: number): TxPlan {
   return b.plan();
 }
 
+/**
+ * What deleting or re-QoSing one port needs to know, read in one small transaction: the port
+ * (uuid, qos), which bridge holds it (bridges are few), and the QoS rows with their queues.
+ */
+export function locatePortTx(name: string): TxPlan {
+  checkName('port', name, false);
+  return {
+    ops: [select('Port', [eq('name', name)], ['_uuid', 'qos']), select('Bridge', [], ['name', 'ports']), select('QoS', [], ['_uuid', 'queues'])],
+    guards: [],
+  };
+}
+
 export const ROOT_COLUMNS = ['_uuid', 'ovs_version', 'db_version', 'datapath_types', 'iface_types', 'external_ids', 'other_config', 'next_cfg', 'cur_cfg'];
 
 /** Read the single Open_vSwitch root row. */

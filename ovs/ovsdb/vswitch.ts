@@ -24,6 +24,7 @@ import {
   MapColumn,
   QosRef,
   readStateTx,
+  locatePortTx,
   readRootTx,
   bumpNextCfgTx,
   waitCurCfgTx,
@@ -265,6 +266,19 @@ export function interfaceEvent(c: RowChange): InterfaceEvent {
   };
 }
 
+/** Where a port is: its uuid, its bridge's name and its QoS (from `locatePortTx` results; pure). */
+export function locatePort(results: readonly OperationResult[]): { portUuid: string; bridge: string | undefined; qos: QosRef | undefined } | undefined {
+  const [ports, bridges, qoses] = results.map(rowsOf) as [Row[], Row[], Row[]];
+  const port = ports[0];
+  if (!port) return undefined;
+  const portUuid = uuidValue(port._uuid);
+  const bridge = bridges.find((b) => setValues(b.ports).includes(portUuid));
+  const qosUuid = str(optionalValue(port.qos));
+  const qosRow = qosUuid ? qoses.find((q) => uuidValue(q._uuid) === qosUuid) : undefined;
+  const qos = qosUuid ? { qos: qosUuid, queues: qosRow ? mapEntries(qosRow.queues).map(([, v]) => String(v)) : [] } : undefined;
+  return { portUuid, bridge: bridge ? String(bridge.name) : undefined, qos };
+}
+
 function insertedUuid(plan: TxPlan, results: readonly OperationResult[], table: string): string {
   const idx = plan.ops.findIndex((o) => o.op === 'insert' && o.table === table);
   return uuidValue((results[idx] as InsertResult | undefined)?.uuid, `${table} uuid`);
@@ -362,12 +376,12 @@ export class VSwitch {
 
   /** Delete a port (and its QoS) from whatever bridge holds it. */
   async deletePort(name: string, opts: { ifExists?: boolean } = {}): Promise<boolean> {
-    const found = await this.findPort(name);
-    if (!found) {
+    const found = locatePort(await this.run(locatePortTx(name)));
+    if (!found?.bridge) {
       if (opts.ifExists) return false;
-      throw new NetloomError('NOT_FOUND', `Port ${name} does not exist`, { field: 'port.name' });
+      throw new NetloomError('NOT_FOUND', `Port ${name} does not exist${found ? ' on any bridge' : ''}`, { field: 'port.name' });
     }
-    await this.run(deletePortTx(found.bridge.name, name, found.port.uuid, qosRef(found.port.qos)));
+    await this.run(deletePortTx(found.bridge, name, found.portUuid, found.qos));
     return true;
   }
 
@@ -381,19 +395,18 @@ export class VSwitch {
 
   /** Create a QoS with queues and attach it to the port, replacing (and deleting) any it had. */
   async setPortQos(port: string, spec: QosSpec): Promise<string> {
-    const found = await this.findPort(port);
+    const found = locatePort(await this.run(locatePortTx(port)));
     if (!found) throw new NetloomError('NOT_FOUND', `Port ${port} does not exist`, { field: 'port' });
-    const plan = setPortQosTx(port, spec, qosRef(found.port.qos));
+    const plan = setPortQosTx(port, spec, found.qos);
     return insertedUuid(plan, await this.run(plan), 'QoS');
   }
 
   /** Detach and delete the port's QoS and its queues; false when it had none. */
   async clearPortQos(port: string): Promise<boolean> {
-    const found = await this.findPort(port);
+    const found = locatePort(await this.run(locatePortTx(port)));
     if (!found) throw new NetloomError('NOT_FOUND', `Port ${port} does not exist`, { field: 'port' });
-    const ref = qosRef(found.port.qos);
-    if (!ref) return false;
-    await this.run(clearPortQosTx(port, ref));
+    if (!found.qos) return false;
+    await this.run(clearPortQosTx(port, found.qos));
     return true;
   }
 

@@ -5,8 +5,8 @@
 import { strict as assert } from 'node:assert';
 import { isNetloomError } from '../../../../lib/errors';
 import { OvsdbClient } from '../../../../ovs/ovsdb/client';
-import { Operation } from '../../../../ovs/ovsdb/operations';
-import { assembleState, interfaceEvent, rootState, VSwitch } from '../../../../ovs/ovsdb/vswitch';
+import { Operation, SelectResult } from '../../../../ovs/ovsdb/operations';
+import { assembleState, interfaceEvent, locatePort, rootState, VSwitch } from '../../../../ovs/ovsdb/vswitch';
 import {
   addBridgeTx,
   addPatchPairTx,
@@ -16,6 +16,7 @@ import {
   deleteBridgeTx,
   deletePortTx,
   readStateTx,
+  locatePortTx,
   bumpNextCfgTx,
   waitCurCfgTx,
   setControllersTx,
@@ -399,6 +400,24 @@ describe('Open_vSwitch state assembly', () => {
     );
     assert.deepEqual(state.orphanQueues, []);
     assert.equal(readStateTx().ops.length, 6);
+  });
+});
+
+describe('locating a port', () => {
+  it('one read transaction; finds the bridge holding the port and the QoS queues', () => {
+    assert.deepEqual(json(locatePortTx('p1').ops), [
+      { op: 'select', table: 'Port', where: [['name', '==', 'p1']], columns: ['_uuid', 'qos'] },
+      { op: 'select', table: 'Bridge', where: [], columns: ['name', 'ports'] },
+      { op: 'select', table: 'QoS', where: [], columns: ['_uuid', 'queues'] },
+    ]);
+    const bridges: SelectResult = { rows: [{ name: 'br-x', ports: ['set', []] }, { name: 'br0', ports: ['set', [['uuid', I], ['uuid', P]]] }] };
+    assert.deepEqual(locatePort([{ rows: [{ _uuid: ['uuid', P], qos: ['uuid', Q] }] }, bridges, { rows: [{ _uuid: ['uuid', Q], queues: ['map', [[0, ['uuid', Q0]]]] }] }]), {
+      portUuid: P,
+      bridge: 'br0',
+      qos: { qos: Q, queues: [Q0] },
+    });
+    assert.deepEqual(locatePort([{ rows: [{ _uuid: ['uuid', P], qos: ['set', []] }] }, { rows: [] }, { rows: [] }]), { portUuid: P, bridge: undefined, qos: undefined });
+    assert.equal(locatePort([{ rows: [] }, bridges, { rows: [] }]), undefined);
   });
 });
 
