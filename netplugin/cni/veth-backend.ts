@@ -31,6 +31,8 @@ export interface VethBackendOptions {
   mtu?: number;
   /** prefix of host-side interface names (at most 4 characters; the rest is a hash) */
   hostPrefix?: string;
+  /** named network namespace for the host ends (default: the agent's own namespace) */
+  hostNetns?: string;
 }
 
 export interface VethAttachment extends AttachmentKey {
@@ -57,6 +59,9 @@ export class VethBackend implements CniBackend {
   private readonly gateway: string;
   private readonly mtu: number;
   private readonly hostPrefix: string;
+  /** `ip` arguments that select the host ends' namespace, and that namespace as a path */
+  private readonly ipHost: string[];
+  private readonly hostNsPath: string;
   /** by idempotency key */
   private readonly attachments = new Map<string, VethAttachment>();
   private readonly usedIps = new Set<string>();
@@ -68,6 +73,8 @@ export class VethBackend implements CniBackend {
     this.gateway = this.nth(1);
     this.mtu = opts.mtu ?? 1500;
     this.hostPrefix = (opts.hostPrefix ?? 'nlv').slice(0, 4);
+    this.ipHost = opts.hostNetns ? ['-n', opts.hostNetns] : [];
+    this.hostNsPath = opts.hostNetns ? `/run/netns/${opts.hostNetns}` : `/proc/${process.pid}/ns/net`;
   }
 
   /** Make STATUS report the agent not ready (code 50) or ready again. */
@@ -126,21 +133,26 @@ export class VethBackend implements CniBackend {
     const ctrMac = req.requestedMac ?? macFromSeed(`ctr/${req.idempotencyKey}`);
     const a: VethAttachment = { key: req.idempotencyKey, containerId: req.containerId, ifName: req.ifName, cniNetwork: req.network.cniNetwork, ip, hostIf, netnsPath: req.netnsPath };
     try {
-      const r = await run(
-        'ip',
-        ['link', 'add', hostIf, 'address', hostMac, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', req.ifName, 'address', ctrMac, 'mtu', String(mtu), 'netns', req.netnsPath],
-        { allowFailure: true },
-      );
+      // one `ip` run inside the container's namespace creates the pair (host end sent to the host
+      // namespace) and configures the container end; a second one brings the host end up there
+      const len = this.network[1];
+      const script = [
+        `link add ${req.ifName} address ${ctrMac} mtu ${mtu} type veth peer name ${hostIf} address ${hostMac} mtu ${mtu} netns ${this.hostNsPath}`,
+        `link set ${req.ifName} up`,
+        `addr add ${ip}/${len} dev ${req.ifName}`,
+        `route add default via ${this.gateway} dev ${req.ifName}`,
+        'link set lo up',
+        '',
+      ].join('\n');
+      const r = await run('nsenter', [`--net=${req.netnsPath}`, 'ip', '-b', '-'], { input: script, allowFailure: true });
       if (r.code !== 0) {
         if (r.stderr.includes('File exists')) throw new NetloomError('ALREADY_EXISTS', `interface ${req.ifName} or ${hostIf} exists already`, { field: 'CNI_IFNAME' });
-        throw new NetloomError('COMMAND_FAILED', `ip link add ${hostIf}: ${r.stderr.trim()}`);
+        throw new NetloomError('COMMAND_FAILED', `plugging ${req.ifName} into ${req.netnsPath}: ${r.stderr.trim()}`);
       }
-      const len = this.network[1];
-      const script = [`link set ${req.ifName} up`, `addr add ${ip}/${len} dev ${req.ifName}`, `route add default via ${this.gateway} dev ${req.ifName}`, 'link set lo up', ''].join('\n');
-      await Promise.all([run('ip', ['link', 'set', hostIf, 'up']), run('nsenter', [`--net=${req.netnsPath}`, 'ip', '-b', '-'], { input: script })]);
+      await run('ip', [...this.ipHost, 'link', 'set', hostIf, 'up']);
     } catch (e) {
       this.usedIps.delete(ip);
-      await run('ip', ['link', 'del', hostIf], { allowFailure: true });
+      await run('ip', [...this.ipHost, 'link', 'del', hostIf], { allowFailure: true });
       throw e;
     }
     this.attachments.set(a.key, a);
@@ -159,7 +171,7 @@ export class VethBackend implements CniBackend {
     const a = this.attachments.get(req.idempotencyKey);
     if (a) this.release(a);
     // also when the agent forgot the attachment: the host end's name follows from the key
-    await run('ip', ['link', 'del', a?.hostIf ?? this.hostIfName(req.idempotencyKey)], { allowFailure: true });
+    await run('ip', [...this.ipHost, 'link', 'del', a?.hostIf ?? this.hostIfName(req.idempotencyKey)], { allowFailure: true });
   }
 
   async check(req: CniCheckRequest): Promise<CniCheckReport> {
@@ -189,7 +201,7 @@ export class VethBackend implements CniBackend {
     for (const a of this.list()) {
       if (a.cniNetwork !== req.network.cniNetwork || valid.has(`${a.containerId}/${a.ifName}`)) continue;
       this.release(a);
-      const r = await run('ip', ['link', 'del', a.hostIf], { allowFailure: true });
+      const r = await run('ip', [...this.ipHost, 'link', 'del', a.hostIf], { allowFailure: true });
       if (r.code !== 0 && !r.stderr.includes('Cannot find device')) errors.push(`${a.hostIf}: ${r.stderr.trim()}`);
       released.push({ containerId: a.containerId, ifName: a.ifName });
     }

@@ -24,9 +24,9 @@ interface ShimRun {
   json: Record<string, unknown> | undefined;
 }
 
-/** Run the shim with exactly this CNI environment (plus PATH) and stdin. */
-async function shim(env: Record<string, string | undefined>, stdin: string): Promise<ShimRun> {
-  const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+/** Run the shim with exactly this CNI environment (plus PATH and the transport) and stdin. */
+async function shimVia(transport: string, env: Record<string, string | undefined>, stdin: string): Promise<ShimRun> {
+  const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', NETLOOM_CNI_TRANSPORT: transport };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
   const r = await run('dash', [SHIM], { env: clean, input: stdin, allowFailure: true, timeoutMs: 20_000 });
   let json: Record<string, unknown> | undefined;
@@ -38,8 +38,9 @@ async function shim(env: Record<string, string | undefined>, stdin: string): Pro
   return { code: r.code, stdout: r.stdout, json };
 }
 
-describe('netloom-cni shim + agent handler', function () {
+for (const transport of ['nc', 'curl']) describe(`netloom-cni shim + agent handler (transport ${transport})`, function () {
   this.timeout(30_000);
+  const shim = (env: Record<string, string | undefined>, stdin: string) => shimVia(transport, env, stdin);
   const fake = new FakeBackend();
   const veth = new VethBackend({ subnet: '10.77.0.0/24', hostPrefix: 'nlsh' });
   let fakeSrv: CniServer;
@@ -237,5 +238,27 @@ describe('netloom-cni shim + agent handler', function () {
       assert.equal(s.json?.code, 50, s.stdout);
       assert.deepEqual(fake.calls, []);
     });
+
+    it('an agent that closes the connection without answering: code 11', async () => {
+      const { createServer } = await import('node:net');
+      const rude = createServer((c) => c.destroy());
+      const path = `${DIR}/rude.sock`;
+      await new Promise<void>((r) => rude.listen(path, r));
+      try {
+        const r = await shim(attach('ADD', 'c1', NS1), fakeConf({ agentSocket: path }));
+        assert.equal(r.json?.code, 11, r.stdout);
+      } finally {
+        await new Promise((r) => rude.close(r));
+      }
+    });
+  });
+
+  it('passes a multi-byte body verbatim (Content-Length in bytes)', async () => {
+    const r = await shim(attach('ADD', 'utf8', NS1), fakeConf({ args: { cni: { labels: [{ key: 'owner', value: 'Zoë — 東京' }] } } }));
+    assert.equal(r.code, 0, r.stdout);
+    const last = fake.calls.at(-1);
+    assert.ok(last?.op === 'add');
+    assert.deepEqual(last.req.labels, { owner: 'Zoë — 東京' });
+    fake.calls = [];
   });
 });
