@@ -97,13 +97,22 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
   return { PoolID: poolId, Pool: subnet.cidr, Data: {} };
 }
 
-/** Forget a pool reference; the last one removes the pool. Unknown pools are not an error. */
-export function releasePool(state: CnmState, poolId: string): Record<string, never> {
+/**
+ * Forget a pool reference; the last one removes the pool, first giving back to the backend any
+ * endpoint address still held in it (left by endpoints Docker never released, e.g. after a crash),
+ * so that netloom's IPAM does not leak. Unknown pools are not an error.
+ */
+export async function releasePool(state: CnmState, backend: CnmBackend, poolId: string): Promise<Record<string, never>> {
   const pool = state.pools[poolId];
-  if (pool) {
+  if (!pool) return {};
+  if (pool.refs > 1) {
     pool.refs--;
-    if (pool.refs <= 0) delete state.pools[poolId];
+    return {};
   }
+  for (const [address, holder] of Object.entries(pool.addresses)) {
+    if (holder === 'endpoint') await backend.releaseAddress(poolScope(state, pool), address);
+  }
+  delete state.pools[poolId];
   return {};
 }
 

@@ -110,8 +110,14 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
 export async function deleteNetwork(state: CnmState, backend: CnmBackend, networkId: string): Promise<Record<string, never>> {
   const net = state.networks[networkId];
   if (!net) return {};
+  // Endpoints Docker did not delete (e.g. it crashed) are taken down first, so that nothing leaks.
+  for (const ep of Object.values(state.endpoints)) {
+    if (ep.dockerNetworkId !== networkId) continue;
+    if (ep.joined) await backend.leave(endpointRef(net, ep.endpointId));
+    await backend.deleteEndpoint(endpointRef(net, ep.endpointId));
+    delete state.endpoints[ep.endpointId];
+  }
   await backend.deleteNetwork(networkId, net.binding);
-  for (const ep of Object.values(state.endpoints)) if (ep.dockerNetworkId === networkId) delete state.endpoints[ep.endpointId];
   for (const pool of Object.values(state.pools)) if (pool.dockerNetworkId === networkId) delete pool.dockerNetworkId;
   delete state.networks[networkId];
   return {};

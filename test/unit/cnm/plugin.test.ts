@@ -345,6 +345,21 @@ describe('cnm plugin', () => {
       await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: '10.55.0.2' });
       assert.equal(t.backend.ops().filter((o) => o === 'releaseAddress').length, 1, 'released in the backend once');
     });
+    it('network and pool removal clean up endpoints and addresses Docker never released (after a crash)', async () => {
+      const t = setup();
+      const pool = await createNet(t);
+      await createEp(t, pool);
+      await t.ok('NetworkDriver.Join', { NetworkID: NET, EndpointID: EP, SandboxKey: 'k' });
+      await createEp(t, pool, EP2);
+      const n = t.backend.calls.length;
+      // the order dockerd uses on network rm: gateway release, pool release, then DeleteNetwork
+      await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: '10.55.0.1' });
+      await t.ok('IpamDriver.ReleasePool', { PoolID: pool });
+      await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: NET });
+      const after = t.backend.calls.slice(n).map((c) => `${c.op} ${JSON.stringify(c.op === 'releaseAddress' ? (c.arg as { address: string }).address : ((c.arg as { endpointId?: string }).endpointId ?? '').slice(0, 4))}`);
+      assert.deepEqual(after, ['releaseAddress "10.55.0.2"', 'releaseAddress "10.55.0.3"', 'leave "e1e1"', 'deleteEndpoint "e1e1"', 'deleteEndpoint "e2e2"', 'deleteNetwork ""']);
+      assert.deepEqual(t.plugin.snapshot(), { version: 1, pools: {}, networks: {}, endpoints: {} });
+    });
     it('serialises concurrent calls: concurrent address requests get distinct addresses', async () => {
       const t = setup();
       const pool = await createNet(t);
