@@ -130,10 +130,18 @@ function indexOf<T>(list: readonly T[], v: T, field: string): number {
 
 /** Encode one message (version 4 header with the message's xid). */
 export function encodeMessage(msg: OfMessage): Buffer {
-  const w = new Writer(msg.type === 'flow_mod' ? 256 : 64);
-  encodeInto(w, msg);
+  // one scratch writer, reused: encoding is synchronous, so calls never interleave
+  const w = scratch;
+  w.reset();
+  try {
+    encodeInto(w, msg);
+  } finally {
+    if (w.buf.length > 1 << 20) scratch = new Writer(4096); // do not keep a huge buffer forever
+  }
   return w.finish();
 }
+
+let scratch = new Writer(4096);
 
 /** Encode one message at the writer's position (used for bundle_add's inner message). */
 export function encodeInto(w: Writer, msg: OfMessage): void {

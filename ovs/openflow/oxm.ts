@@ -179,14 +179,6 @@ export function fullMask(spec: FieldSpec): OxmValue {
 
 // ---------- value <-> bytes ----------
 
-function parseMac(s: string, field: string): Buffer {
-  const parts = s.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
-    throw new NetloomError('INVALID_ARGUMENT', `${field}: '${s}' is not a MAC address`, { field });
-  }
-  return Buffer.from(parts.map((p) => parseInt(p, 16)));
-}
-
 function formatMac(b: Buffer, at = 0): string {
   let s = '';
   for (let i = 0; i < 6; i++) s += (i ? ':' : '') + (b[at + i]! < 16 ? '0' : '') + b[at + i]!.toString(16);
@@ -194,14 +186,62 @@ function formatMac(b: Buffer, at = 0): string {
 }
 
 export function parseIpv4(s: string, field: string): number {
-  const parts = s.split('.');
-  if (parts.length !== 4) throw new NetloomError('INVALID_ARGUMENT', `${field}: '${s}' is not an IPv4 address`, { field });
+  // hand-rolled: this is on the encode hot path
   let v = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new NetloomError('INVALID_ARGUMENT', `${field}: '${s}' is not an IPv4 address`, { field });
-    v = v * 256 + Number(p);
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (digits > 3 || part > 255) break;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      dots = -1;
+      break;
+    }
   }
-  return v;
+  if (dots !== 3 || digits === 0 || digits > 3 || part > 255) throw new NetloomError('INVALID_ARGUMENT', `${field}: '${s}' is not an IPv4 address`, { field });
+  return v * 256 + part;
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Write a MAC "aa:bb:cc:dd:ee:ff" (1 or 2 hex digits per byte) as 6 bytes at `at`. */
+function writeMacAt(s: string, out: Buffer, at: number, field: string): void {
+  let byte = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 58;
+    if (c === 58) {
+      if (digits === 0 || n >= 6) n = 99;
+      else out[at + n++] = byte;
+      byte = 0;
+      digits = 0;
+      if (n === 99) break;
+      continue;
+    }
+    const h = hexVal(c);
+    if (h < 0 || digits === 2) {
+      n = 99;
+      break;
+    }
+    byte = byte * 16 + h;
+    digits++;
+  }
+  if (n !== 6) throw new NetloomError('INVALID_ARGUMENT', `${field}: '${s}' is not a MAC address`, { field });
 }
 
 export function formatIpv4(v: number): string {
@@ -222,7 +262,11 @@ export function valueToBytes(spec: FieldSpec, v: OxmValue, what: string = spec.n
   switch (spec.kind) {
     case 'mac':
       if (typeof v !== 'string') throw new NetloomError('INVALID_ARGUMENT', `${what}: expected a MAC address string`, { field: what });
-      return parseMac(v, what);
+      {
+        const b = Buffer.allocUnsafe(6);
+        writeMacAt(v, b, 0, what);
+        return b;
+      }
     case 'ipv4': {
       if (typeof v !== 'string') throw new NetloomError('INVALID_ARGUMENT', `${what}: expected an IPv4 address string`, { field: what });
       const b = Buffer.allocUnsafe(4);
@@ -256,6 +300,35 @@ export function valueToBytes(spec: FieldSpec, v: OxmValue, what: string = spec.n
   }
 }
 
+const TWO_64 = (1n << 64n) - 1n;
+
+/** Append a value of `spec` (spec.bytes bytes) without intermediate allocation where possible. */
+function writeValue(w: Writer, spec: FieldSpec, v: OxmValue, what: string): void {
+  if (spec.kind === 'uint') {
+    if (typeof v === 'number' && spec.bytes <= 4) {
+      if (!Number.isInteger(v) || v < 0 || v >= 2 ** (spec.bytes * 8)) {
+        throw new NetloomError('INVALID_ARGUMENT', `${what}: value ${v} does not fit in ${spec.bytes * 8} bits`, { field: what });
+      }
+      w.uintBE(v, spec.bytes);
+      return;
+    }
+    if (typeof v === 'bigint' && spec.bytes === 8) {
+      if (v < 0n || v > TWO_64) throw new NetloomError('INVALID_ARGUMENT', `${what}: value ${v} does not fit in 64 bits`, { field: what });
+      w.u64(v);
+      return;
+    }
+  } else if (spec.kind === 'ipv4' && typeof v === 'string') {
+    w.u32(parseIpv4(v, what));
+    return;
+  } else if (spec.kind === 'mac' && typeof v === 'string') {
+    w.reserve(6);
+    writeMacAt(v, w.buf, w.pos, what);
+    w.pos += 6;
+    return;
+  }
+  w.bytes(valueToBytes(spec, v, what));
+}
+
 /** Bytes (exactly spec.bytes) as the field's value kind. */
 export function bytesToValue(spec: FieldSpec, b: Buffer, at = 0): OxmValue {
   switch (spec.kind) {
@@ -285,19 +358,15 @@ export function writeOxm(w: Writer, e: OxmField, where = 'match'): void {
     w.bytes(e.payload);
     return;
   }
-  const spec = fieldSpec(e.field, where);
-  const value = valueToBytes(spec, e.value, `${where}.${e.field}`);
-  let mask: Buffer | undefined;
-  if (e.mask !== undefined) {
-    if (!spec.maskable) throw new NetloomError('INVALID_ARGUMENT', `${where}: field ${e.field} cannot be masked`, { field: e.field });
-    mask = valueToBytes(spec, e.mask, `${where}.${e.field} mask`);
-  }
+  const spec = FIELD_BY_NAME.get(e.field) ?? fieldSpec(e.field, where);
+  const masked = e.mask !== undefined;
+  if (masked && !spec.maskable) throw new NetloomError('INVALID_ARGUMENT', `${where}: field ${e.field} cannot be masked`, { field: e.field });
   const hasExp = spec.experimenter !== undefined;
-  const len = (mask ? spec.bytes * 2 : spec.bytes) + (hasExp ? 4 : 0);
-  w.u32(((spec.oxmClass << 16) | (spec.oxmField << 9) | (mask ? 0x100 : 0) | len) >>> 0);
+  const len = (masked ? spec.bytes * 2 : spec.bytes) + (hasExp ? 4 : 0);
+  w.u32(((spec.oxmClass << 16) | (spec.oxmField << 9) | (masked ? 0x100 : 0) | len) >>> 0);
   if (hasExp) w.u32(spec.experimenter!);
-  w.bytes(value);
-  if (mask) w.bytes(mask);
+  writeValue(w, spec, e.value, `${where}.${e.field}`);
+  if (masked) writeValue(w, spec, e.mask!, `${where}.${e.field} mask`);
 }
 
 /** Read one OXM TLV. Unknown fields come back as RawOxm. */
@@ -378,12 +447,11 @@ export function checkPrerequisites(match: Match, where = 'match'): void {
   const ethType = exact(match, 'eth_type');
   const proto = exact(match, 'ip_proto');
   const isIp = ethType === ETH_IPV4 || ethType === ETH_IPV6;
-  const seen = new Set<string>();
-  for (const e of match) {
+  for (let i = 0; i < match.length; i++) {
+    const e = match[i]!;
     const name = e.field;
     if (name === 'raw') continue;
-    if (seen.has(name)) throw new NetloomError('INVALID_ARGUMENT', `${where}: field ${name} appears twice`, { field: name });
-    seen.add(name);
+    for (let j = 0; j < i; j++) if (match[j]!.field === name) throw new NetloomError('INVALID_ARGUMENT', `${where}: field ${name} appears twice`, { field: name });
     switch (name) {
       case 'ipv4_src':
       case 'ipv4_dst':

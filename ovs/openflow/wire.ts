@@ -107,6 +107,23 @@ export class Writer {
     this.buf = Buffer.allocUnsafe(initial);
   }
 
+  /** Make room for n more bytes (then write into `buf` at `pos` directly). */
+  reserve(n: number): void {
+    this.ensure(n);
+  }
+
+  /** An unsigned big-endian integer of 1..6 bytes. */
+  uintBE(v: number, bytes: number): void {
+    this.ensure(bytes);
+    this.buf.writeUIntBE(v, this.pos, bytes);
+    this.pos += bytes;
+  }
+
+  /** Start over (keeping the buffer) so one writer can encode many messages. */
+  reset(): void {
+    this.pos = 0;
+  }
+
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
