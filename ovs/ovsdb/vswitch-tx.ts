@@ -68,6 +68,16 @@ function absentGuard(b: PlanBuilder, table: string, name: string, field: string)
   b.guard(wait(table, [eq('name', name)], ['name'], '==', [], 0), 'ALREADY_EXISTS', field, `${table} ${name} already exists`);
 }
 
+/** The single Open_vSwitch row exists (else a mutate of it would silently change nothing). */
+function rootGuard(b: PlanBuilder): void {
+  b.guard(
+    wait('Open_vSwitch', [], ['_uuid'], '!=', [], 0),
+    'NOT_FOUND',
+    'Open_vSwitch',
+    'the Open_vSwitch table has no row (database not initialised: run ovs-vsctl init)',
+  );
+}
+
 /** Still the same row (by uuid) that we read before building the transaction. */
 function sameRowGuard(b: PlanBuilder, table: string, name: string, rowUuid: string, field: string): void {
   b.guard(
@@ -85,6 +95,7 @@ function sameRowGuard(b: PlanBuilder, table: string, name: string, rowUuid: stri
 export function addBridgeTx(spec: BridgeSpec): TxPlan {
   validateBridge(spec);
   const b = new PlanBuilder();
+  rootGuard(b);
   absentGuard(b, 'Bridge', spec.name, 'bridge.name');
   absentGuard(b, 'Port', spec.name, 'bridge.name');
   absentGuard(b, 'Interface', spec.name, 'bridge.name');
@@ -291,7 +302,10 @@ export type KeyedTable = 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface';
 export type MapColumn = 'other_config' | 'external_ids' | 'options';
 
 function whereFor(b: PlanBuilder, table: KeyedTable, name: string | undefined): ReturnType<typeof eq>[] {
-  if (table === 'Open_vSwitch') return [];
+  if (table === 'Open_vSwitch') {
+    rootGuard(b);
+    return [];
+  }
   const n = checkName('name', name, false);
   existsGuard(b, table, n, 'name');
   return [eq('name', n)];

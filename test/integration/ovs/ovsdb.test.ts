@@ -25,6 +25,7 @@ import {
   wait,
   comment,
   abort,
+  addBridgeTx,
   SelectResult,
 } from '../../../ovs/ovsdb';
 
@@ -121,6 +122,26 @@ describe('ovsdb client against a real ovsdb-server', function () {
     const [b, q] = await client.transact(DB, [select('Bridge', [eq('name', 'dup0')]), select('QoS')] as const);
     assert.deepEqual(b.rows, []);
     assert.deepEqual(q.rows, []);
+  });
+
+  it('addBridge refuses to run against a database without its root row (checked by rolling back a delete of it)', async () => {
+    const plan = addBridgeTx({ name: 'noroot0' });
+    // delete the root row, then the bridge transaction, atomically: the guard must fail, and so nothing applies
+    await assert.rejects(client.transact(DB, [del('Open_vSwitch', []), ...plan.ops]), (e: unknown) => {
+      assert.ok(isOvsdbError(e, 'timed out'), String(e));
+      assert.equal(e.opIndex, 1 + (plan.guards.find((g) => g.field === 'Open_vSwitch')?.opIndex ?? -99));
+      return true;
+    });
+    assert.match(await vsctl(inst, 'get', 'Open_vSwitch', '.', '_uuid'), /^[0-9a-f-]{36}$/);
+    // without the guards the same transaction "succeeds" and leaves no bridge (it is garbage
+    // collected, nothing references it): what the guard prevents. Restore the root row after.
+    const unguarded = plan.ops.filter((_, i) => !plan.guards.some((g) => g.opIndex === i));
+    const results = await client.transact(DB, [del('Open_vSwitch', []), ...unguarded]);
+    assert.deepEqual(results[1 + unguarded.findIndex((o) => o.op === 'mutate')], { count: 0 }, 'the mutate of the missing root row matched nothing');
+    assert.equal(await vsctl(inst, '--no-wait', 'list-br'), '');
+    assert.equal(await vsctl(inst, '--columns=name', 'find', 'Bridge', 'name=noroot0'), '');
+    await vsctl(inst, '--no-wait', 'init');
+    assert.match(await vsctl(inst, 'get', 'Open_vSwitch', '.', '_uuid'), /^[0-9a-f-]{36}$/);
   });
 
   it('a monitor sees a port that ovs-vsctl adds, and its deletion', async () => {

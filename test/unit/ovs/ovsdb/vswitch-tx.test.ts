@@ -40,6 +40,7 @@ function json(ops: Operation[]): unknown {
 
 const absent = (table: string, name: string): unknown => ({ op: 'wait', table, where: [['name', '==', name]], columns: ['name'], until: '==', rows: [], timeout: 0 });
 const exists = (table: string, name: string): unknown => ({ op: 'wait', table, where: [['name', '==', name]], columns: ['name'], until: '==', rows: [{ name }], timeout: 0 });
+const rootExists = { op: 'wait', table: 'Open_vSwitch', where: [], columns: ['_uuid'], until: '!=', rows: [], timeout: 0 };
 const same = (table: string, name: string, u: string): unknown => ({
   op: 'wait',
   table,
@@ -65,6 +66,7 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
       externalIds: { owner: 'netloom' },
     });
     assert.deepEqual(json(plan.ops), [
+      rootExists,
       absent('Bridge', 'br-int'),
       absent('Port', 'br-int'),
       absent('Interface', 'br-int'),
@@ -90,9 +92,10 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
     assert.deepEqual(
       plan.guards.map((g) => [g.opIndex, g.code, g.field]),
       [
-        [0, 'ALREADY_EXISTS', 'bridge.name'],
+        [0, 'NOT_FOUND', 'Open_vSwitch'],
         [1, 'ALREADY_EXISTS', 'bridge.name'],
         [2, 'ALREADY_EXISTS', 'bridge.name'],
+        [3, 'ALREADY_EXISTS', 'bridge.name'],
       ],
     );
   });
@@ -257,9 +260,11 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
       },
     ]);
     assert.deepEqual(json(clearMapKeysTx('Open_vSwitch', undefined, 'other_config', ['x']).ops), [
+      rootExists,
       { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['other_config', 'delete', ['set', ['x']]]] },
     ]);
-    assert.deepEqual(setMapKeysTx('Open_vSwitch', undefined, 'other_config', {}).ops, []);
+    // nothing to set: only the existence check remains
+    assert.deepEqual(json(setMapKeysTx('Bridge', 'br0', 'other_config', {}).ops), [exists('Bridge', 'br0')]);
   });
 
   it('wait for ofport: blocking waits until the row exists and ofport is set, then a select, in one transaction', () => {
