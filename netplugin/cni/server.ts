@@ -1,9 +1,10 @@
 /**
  * Listening on a unix socket for the CNI shim: creates the socket's directory, replaces a stale
- * socket file left by an earlier agent, restricts the socket to root (mode 0600) and serves the
+ * socket file left by an earlier agent (but refuses one a live server answers on), restricts the socket to root (mode 0600) and serves the
  * CNI handler on it.
  */
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NetloomError } from '../../lib/errors';
@@ -17,7 +18,21 @@ export interface CniServer {
   close(): Promise<void>;
 }
 
-function removeStaleSocket(path: string): void {
+/** True when something accepts connections on the unix socket `path`. */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(path);
+    const done = (v: boolean) => {
+      c.destroy();
+      resolve(v);
+    };
+    c.once('connect', () => done(true));
+    c.once('error', () => done(false));
+    c.setTimeout(1000, () => done(false));
+  });
+}
+
+async function removeStaleSocket(path: string): Promise<void> {
   let st;
   try {
     st = lstatSync(path);
@@ -25,13 +40,14 @@ function removeStaleSocket(path: string): void {
     return;
   }
   if (!st.isSocket()) throw new NetloomError('ALREADY_EXISTS', `${path} exists and is not a socket`, { field: 'socketPath' });
+  if (await socketAnswers(path)) throw new NetloomError('IN_USE', `another server answers on ${path}`, { field: 'socketPath' });
   unlinkSync(path);
 }
 
 /** Serve the CNI handler on `socketPath`; resolves once listening. */
 export async function listenCni(socketPath: string, opts: CniHandlerOptions): Promise<CniServer> {
   mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
-  removeStaleSocket(socketPath);
+  await removeStaleSocket(socketPath);
   const server = createServer(createCniHandler(opts));
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetloomError } from '../../../lib/errors';
@@ -204,5 +204,21 @@ describe('cni handler', () => {
       const out = await post(CNI_REQUEST_PATH, { 'CNI-Command': 'ADD' }, 'x'.repeat(1024 * 1024 + 10));
       assert.equal(parseBody(out.body).code, 5);
     });
+  });
+});
+
+describe('cni socket', () => {
+  it('refuses a socket path another live server answers on, replaces a stale one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nl-cni-unit-'));
+    const path = join(dir, 'agent.sock');
+    const first = await listenCni(path, { backend: new FakeBackend() });
+    try {
+      await assert.rejects(listenCni(path, { backend: new FakeBackend() }), (e: unknown) => e instanceof NetloomError && e.code === 'IN_USE');
+    } finally {
+      await first.close();
+    }
+    writeFileSync(join(dir, 'plain'), 'x');
+    await assert.rejects(listenCni(join(dir, 'plain'), { backend: new FakeBackend() }), (e: unknown) => e instanceof NetloomError && e.code === 'ALREADY_EXISTS');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -3,6 +3,8 @@
  * network configuration and runtimeConfig, each bad input mapped to the spec's error code.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CniError } from '../../../netplugin/cni/errors';
 import { networkRef, parseCniArgs, parseCniRequest, parseRequestedIp, type CniEnv } from '../../../netplugin/cni/parse';
 
@@ -198,5 +200,24 @@ describe('cni parse', () => {
     const p = parseCniRequest({ command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a', ifname: 'eth0' }, { containerID: 'b', ifname: 'net1' }] }));
     assert.equal(p.command, 'GC');
     if (p.command === 'GC') assert.deepEqual(p.req.validAttachments, [{ containerId: 'a', ifName: 'eth0' }, { containerId: 'b', ifName: 'net1' }]);
+  });
+});
+
+describe('deploy/cni/netloom.conflist', () => {
+  it('is a valid configuration once a runtime derives the plugin request from it', () => {
+    const list = JSON.parse(readFileSync(resolve(__dirname, '../../../../deploy/cni/netloom.conflist'), 'utf8')) as {
+      cniVersion: string;
+      name: string;
+      plugins: Array<Record<string, unknown>>;
+    };
+    assert.equal(list.plugins.length, 1);
+    const { capabilities, ...plugin } = list.plugins[0] ?? {};
+    assert.deepEqual(capabilities, { ips: true, mac: true, portMappings: true });
+    assert.equal(plugin.type, 'netloom-cni');
+    const request = { ...plugin, cniVersion: list.cniVersion, name: list.name, runtimeConfig: { ips: ['10.1.0.9/24'] } };
+    const p = parseCniRequest(ENV, JSON.stringify(request));
+    assert.ok(p.command === 'ADD');
+    assert.deepEqual(p.req.network, { cniNetwork: 'netloom', tenant: 'default', network: 'default-net' });
+    assert.deepEqual(p.req.requestedIps, [{ ip: '10.1.0.9', prefixLength: 24 }]);
   });
 });
