@@ -133,6 +133,12 @@ function parseNatAddrs(spec: string, where: string): { ipMin?: string; ipMax?: s
       rest = rest.slice(close2 + 1);
     }
     out.ipMin = dash >= 0 ? ips.slice(0, dash) : ips;
+  } else if ((rest.match(/:/g) ?? []).length > 1) {
+    // IPv6 without brackets (as ovs-ofctl prints it when no port range follows)
+    const [a, b] = rest.split('-');
+    out.ipMin = a!;
+    if (b !== undefined) out.ipMax = b;
+    rest = '';
   } else {
     const colon = rest.indexOf(':');
     ips = colon < 0 ? rest : rest.slice(0, colon);

@@ -101,6 +101,15 @@ describe('openflow text: commands and flow stats', () => {
     assert.deepEqual(fm.instructions, []);
   });
 
+  it('reads IPv6 nat ranges with or without brackets, as ovs-ofctl prints them', () => {
+    const bare = parseFlow('ipv6,actions=ct(commit,nat(src=2001:db8::1-2001:db8::5))');
+    const bracketed = parseFlow('ipv6,actions=ct(commit,nat(src=[2001:db8::1]-[2001:db8::5]))');
+    assert.deepEqual(encodeMessage(bare), encodeMessage(bracketed));
+    const ins = bare.instructions[0];
+    assert.ok(ins?.type === 'apply_actions' && ins.actions[0]?.type === 'ct');
+    assert.deepEqual(ins.actions[0].actions[0], { type: 'nat', flags: 1, ipMin: '2001:db8::1', ipMax: '2001:db8::5' });
+  });
+
   it('prints a flow-stats entry in dump-flows style that parses back to the same flow', () => {
     const fm = parseFlow('table=3,priority=10,idle_timeout=5,ip,nw_src=10.0.0.0/8,actions=ct(commit,zone=1),output:2');
     const fs: FlowStats = { tableId: 3, durationSec: 12, durationNsec: 345000000, priority: 10, idleTimeout: 5, hardTimeout: 0, flags: 0, cookie: 0n, packetCount: 7n, byteCount: 700n, match: fm.match, instructions: fm.instructions };
