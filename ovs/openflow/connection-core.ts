@@ -14,7 +14,7 @@ import { OfFramer, OfFramingError } from './framer';
 import { Transport, OutboundQueue, OutboundQueueOptions, DEFAULT_OUTBOUND } from './transport';
 import { Timers, TimerHandle, systemTimers } from './connection-timers';
 import { PendingRequests, XidAllocator } from './connection-xids';
-import { OfSwitchError } from './connection-errors';
+import { OfSwitchError, nameOfError } from './connection-errors';
 import { BundleOptions, OfBundleError, ReceivedError, bundleFailure, bundleFlags, planBundle } from './connection-bundle';
 import {
   BUNDLE_CTRL,
@@ -309,7 +309,8 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
         setXid(add.subarray(24), xid);
         await this.pushFrame(add);
       }
-      await this.barrier({ timeoutMs });
+      // a barrier of our own: barrier() would hand the caller's pending-send errors to nobody
+      await this.requestFrameWithXid(ofFrame(OFPT.BARRIER_REQUEST, 0), plan.barrierXid, { timeoutMs, context: `bundle ${bundleId} barrier` });
       if (received.length > 0) {
         await discard();
         fail('add');
@@ -415,6 +416,14 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
       default:
         break;
     }
+    if (h.type === OFPT.ERROR && this._state === 'handshaking') {
+      const fields = readErrorFrame(frame);
+      if (fields.type === OFPET_HELLO_FAILED) {
+        const n = nameOfError(fields);
+        this.shutdown({ reason: `peer refused the handshake: ${n.type}/${n.code}: ${fields.data.toString('latin1').replace(/[^\x20-\x7e]/g, '')}` }, false);
+        return;
+      }
+    }
     if (this.pending.deliver(frame)) return;
     if (h.type === OFPT.ERROR) {
       const fields = readErrorFrame(frame);
@@ -432,7 +441,8 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
     }
     if (h.type === OFPT.ECHO_REPLY) return; // late reply to an echo that already timed out
     if (!ASYNC_TYPES.has(h.type)) this.log?.debug({ peer: this.description, type: h.type, xid: h.xid }, 'unsolicited OpenFlow message');
-    this.emit('frame', frame);
+    // a copy, so that a consumer holding on to it does not pin the whole socket chunk it came in
+    this.emit('frame', Buffer.from(frame));
   }
 
   private armEcho(): void {

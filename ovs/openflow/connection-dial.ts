@@ -14,6 +14,9 @@ import { SwitchFeatures } from './connection-wire';
 import { OfAddress, connectTransport, formatOfAddress, parseOfAddress } from './transport-address';
 import { Transport } from './transport';
 
+/** A connection that lasted less than this is treated like a failed attempt (backoff grows). */
+const MIN_STABLE_MS = 2000;
+
 export interface DialOptions extends ConnectionOptions {
   backoff?: BackoffPolicy;
   connectTimeoutMs?: number;
@@ -126,7 +129,6 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
     const connect = this.opts.connect ?? ((a, ms) => connectTransport(a, ms));
     let attempt = 0;
     while (!this.stopped) {
-      let lost: Promise<DisconnectInfo> | undefined;
       try {
         const transport = await connect(this.address, this.opts.connectTimeoutMs ?? 5000);
         if (this.stopped) {
@@ -135,21 +137,28 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
         }
         const conn = new OfConnectionCore(transport, this.opts);
         this.conn = conn;
-        lost = new Promise<DisconnectInfo>((resolve) => conn.once('disconnected', resolve));
+        const lost = new Promise<DisconnectInfo>((resolve) => conn.once('disconnected', resolve));
         conn.on('error', (e) => {
           if (this.listenerCount('error') > 0) this.emit('error', e);
         });
         conn.on('frame', (f) => this.emit('frame', f));
         const features = await conn.start();
-        attempt = 0;
         this.connects++;
         this.emit('connected', features);
         const waiters = this.connectedWaiters;
         this.connectedWaiters = [];
         for (const w of waiters) w(features);
+        const upSince = timers.now();
         const info = await lost;
         this.emit('disconnected', info);
-        continue; // reconnect at once after losing a working connection; back off if that fails
+        // reconnect at once after losing a connection that had been up a while; a switch that
+        // accepts and then drops us again and again is retried with backoff instead
+        if (timers.now() - upSince >= MIN_STABLE_MS) {
+          attempt = 0;
+          if (this.opts.reconnect === false) break;
+          continue;
+        }
+        throw new NetloomError('UNAVAILABLE', `connection lost after ${timers.now() - upSince} ms: ${info.reason}`);
       } catch (e) {
         if (this.stopped) break;
         const retryInMs = backoffDelay(attempt, this.backoff, this.opts.random);

@@ -81,6 +81,17 @@ describe('OfConnectionCore', () => {
       assert.equal(conn.state, 'ready');
     });
 
+    it('reports a peer that refuses our HELLO with HELLO_FAILED, with its text', async () => {
+      const { sw, conn } = setup();
+      sw.responders.push((f, send) => {
+        if (f[1] !== OFPT.HELLO) return false;
+        send(helloFrame(1, [4]));
+        send(errorFrame(f.readUInt32BE(4), 0, 0, Buffer.from('We support versions 0x01 to 0x01')));
+        return true;
+      });
+      await assert.rejects(conn.start(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /HELLO_FAILED\/INCOMPATIBLE: We support versions 0x01/.test(e.message));
+    });
+
     it('fails the handshake when the switch never answers FEATURES', async () => {
       const { sw, timers, conn } = setup({ handshakeTimeoutMs: 500 });
       sw.responders.push((f) => f[1] === OFPT.FEATURES_REQUEST);
@@ -338,6 +349,22 @@ describe('OfConnectionCore', () => {
         return true;
       });
       assert.equal(st.committed, 0);
+    });
+
+    it('a bundle leaves errors of earlier pipelined sends for the caller\'s barrier', async () => {
+      const { sw, conn } = setup();
+      await conn.start();
+      bundleSwitch(sw, {});
+      sw.responders.push((f, send) => {
+        if (f[1] !== OFPT.FLOW_MOD || f[55] !== 9) return false;
+        send(errorFrame(f.readUInt32BE(4), 4, 9, f.subarray(0, 64)));
+        return true;
+      });
+      await conn.sendFrame(flowMod(9));
+      await conn.bundleFrames([flowMod(1)]);
+      const r = await conn.barrier();
+      assert.equal(r.errors.length, 1);
+      assert.equal(r.errors[0]?.codeName, 'BAD_PREREQ');
     });
 
     it('errors of bundled messages do not leak out as unsolicited error events', async () => {

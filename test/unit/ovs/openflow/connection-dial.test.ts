@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ReconnectingSwitch } from '../../../../ovs/openflow/connection-dial';
 import { FakeTimers } from '../../../../ovs/openflow/connection-timers';
 import { NetloomError, isNetloomError } from '../../../../lib/errors';
-import { FakeSwitch, FakeTransport, settle } from './connection-fakes';
+import { FakeSwitch, FakeTransport, featuresReply, settle } from './connection-fakes';
 
 describe('ReconnectingSwitch', () => {
   it('retries with exponential backoff until the switch answers, then handshakes', async () => {
@@ -67,6 +67,7 @@ describe('ReconnectingSwitch', () => {
     sw.on('disconnected', (d) => events.push(`disconnected: ${d.reason}`));
     await sw.start();
     await sw.barrier();
+    timers.advance(5000); // it was up a while: reconnect at once
     (transports[0] as FakeTransport).peerCloses();
     await assert.rejects(sw.barrier(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
     const again = sw.waitConnected(10_000);
@@ -79,5 +80,39 @@ describe('ReconnectingSwitch', () => {
     sw.close();
     await settle();
     assert.equal(transports.length, 2, 'no reconnect after close()');
+  });
+
+  it('backs off from a switch that accepts and then drops the connection at once, again and again', async () => {
+    const timers = new FakeTimers();
+    const retries: number[] = [];
+    let connects = 0;
+    const sw = new ReconnectingSwitch('tcp:127.0.0.1:1', {
+      timers,
+      outbound: { schedule: (fn) => fn() },
+      backoff: { initialMs: 100, maxMs: 800, factor: 2, jitter: 0 },
+      onRetry: (r) => retries.push(r.retryInMs),
+      connect: async () => {
+        connects++;
+        const t = new FakeTransport();
+        const fs = new FakeSwitch(t);
+        // drop the connection right after the handshake
+        fs.responders.push((f, send) => {
+          if (f[1] !== 5) return false;
+          send(featuresReply(f.readUInt32BE(4)));
+          setImmediate(() => t.peerCloses());
+          return true;
+        });
+        return t;
+      },
+    });
+    void sw.start().catch(() => undefined);
+    for (let i = 0; i < 6; i++) {
+      await settle();
+      timers.advance(1000);
+    }
+    await settle();
+    sw.close();
+    assert.ok(connects >= 4, `${connects} connects`);
+    assert.deepEqual(retries.slice(0, 4), [100, 200, 400, 800]);
   });
 });
