@@ -135,6 +135,23 @@ for (const transport of ['nc', 'curl']) describe(`netloom-cni shim + agent handl
       assert.equal(veth.list().length, 0);
     });
 
+    it('DEL after the namespace was deleted succeeds and frees the address', async () => {
+      const ns = 'cnishimgone';
+      await addNetns(ns);
+      try {
+        const add = await shim(attach('ADD', 'gone1', ns), vethConf());
+        assert.equal(add.code, 0, add.stdout);
+        await delNetns(ns);
+        const del = await shim(attach('DEL', 'gone1', ns), vethConf({ prevResult: add.json }));
+        assert.equal(del.code, 0, del.stdout);
+        assert.equal(veth.list().length, 0);
+        const host = (add.json?.interfaces as Array<{ name: string }>)[0]?.name ?? '?';
+        assert.equal(await linkExists(host), false);
+      } finally {
+        await delNetns(ns);
+      }
+    });
+
     it('ADD into a namespace that does not exist: code 3', async () => {
       const r = await shim({ ...attach('ADD', 'ctrX', NS1), CNI_NETNS: '/run/netns/cni-does-not-exist' }, vethConf());
       assert.equal(r.json?.code, 3);
