@@ -8,6 +8,7 @@ import { createApp } from './rest/app';
 import { listen, type RunningServer } from './rest/server';
 import { NetmasterService } from './service/service';
 import { EtcdKV } from './store/kv';
+import { IntentCache } from './store/intent-cache';
 
 export interface NetmasterOptions {
   etcdEndpoints: string[];
@@ -19,6 +20,8 @@ export interface NetmasterOptions {
   authToken?: string;
   logger?: Logger;
   defaultMetrics?: boolean;
+  /** keep a watch-fed copy of the intent so creates skip a read round trip (default true) */
+  cache?: boolean;
 }
 
 export interface RunningNetmaster {
@@ -43,10 +46,13 @@ export function etcdOptions(endpoints: string[], tls?: { ca?: Buffer; cert?: Buf
 export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNetmaster> {
   const logger = opts.logger ?? createLogger('netmaster');
   const kv = new EtcdKV(etcdOptions(opts.etcdEndpoints, opts.etcdTls));
-  const service = new NetmasterService({ kv, logger });
+  const cache = opts.cache === false ? undefined : new IntentCache(kv, logger);
+  const service = new NetmasterService({ kv, logger, ...(cache ? { cache } : {}) });
   try {
     await service.init();
+    await cache?.start();
   } catch (e) {
+    await cache?.stop();
     kv.close();
     throw e;
   }
@@ -59,6 +65,7 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     url: server.url,
     async stop() {
       await server.close();
+      await cache?.stop();
       kv.close();
       logger.info('netmaster stopped');
     },

@@ -13,9 +13,10 @@ import { keyOf, parseObject, tenantOf, zodToError } from '../model/keys';
 import { checkDelete, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { parseTagRanges, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, formatV4, v6AtOffset } from '../model/net';
-import { endpointRequestSchema, OBJECT_TYPES, type Endpoint, type EndpointGroup, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
+import { endpointRequestSchema, OBJECT_TYPES, type Endpoint, type EndpointGroup, type EndpointRequest, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
 import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
-import { loadNeeds, decodeStored, type StoredObject } from '../store/intent-store';
+import { loadNeeds, decodeStored, type Loaded, type StoredObject } from '../store/intent-store';
+import type { IntentCache } from '../store/intent-cache';
 import { layout, GROUP_ID_RANGE } from '../store/layout';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import { KeyedMutex } from './keyed-mutex';
@@ -28,6 +29,8 @@ export interface ServiceOptions {
   clock?: Clock;
   /** commit attempts before giving up with CONFLICT (default 40) */
   maxAttempts?: number;
+  /** a started watch-fed copy of the intent: lets creates skip the read round trip */
+  cache?: IntentCache;
 }
 
 export interface ObjectResult<T extends ObjectType = ObjectType> {
@@ -80,12 +83,16 @@ export class NetmasterService {
   private readonly cursors = new Map<string, number>();
   /** commits retried because of a concurrent change, for metrics */
   conflicts = 0;
+  /** creates/updates committed without a read round trip (from the intent cache) */
+  fastCommits = 0;
+  private readonly cache: IntentCache | undefined;
 
   constructor(opts: ServiceOptions) {
     this.kv = opts.kv;
     this.log = opts.logger;
     this.clock = opts.clock ?? systemClock;
     this.maxAttempts = opts.maxAttempts ?? 40;
+    this.cache = opts.cache;
   }
 
   /** Create the global object and the default tenant when absent (safe to run on every start, on every replica). */
@@ -127,6 +134,21 @@ export class NetmasterService {
    * The lowest free candidate when nothing else is being claimed here; under load a random one of
    * the first few, so that concurrent claimers (also on other replicas) rarely collide.
    */
+  /**
+   * The first number at or after this process's cursor that is inside `ranges` and not being
+   * claimed here: a guess that is usually free (only another replica could have taken it).
+   */
+  private nextAtCursor(prefix: string, ranges: ReadonlyArray<[number, number]>): number | undefined {
+    const cursor = this.cursors.get(prefix);
+    if (cursor === undefined) return undefined;
+    const pending = this.pending.get(prefix);
+    for (let n = cursor; n < cursor + 32; n++) {
+      if (!ranges.some(([a, b]) => n >= a && n <= b)) return undefined;
+      if (!pending?.has(n)) return n;
+    }
+    return undefined;
+  }
+
   /** How many candidates to choose among: wider while many claims are in flight. */
   private window(prefix: string): number {
     return Math.min(48, 8 + 4 * (this.pending.get(prefix)?.size ?? 0));
@@ -175,8 +197,10 @@ export class NetmasterService {
     // networks of one tenant conflict with each other (subnet overlap reads them all): run them one
     // at a time here; other objects only conflict with writers of the same key
     const scope = type === 'network' ? scopeOf(type, key) : `${type}/${key}`;
-    return this.mutex.run(scope, () =>
-      this.withRetries(`${type} ${key}`, async () => {
+    return this.mutex.run(scope, async () => {
+      const fast = await this.fastUpsert(type, obj, key);
+      if (fast) return fast;
+      return this.withRetries(`${type} ${key}`, async () => {
         // the allocation a create will need is scanned in the same read as the state
         let scan: { cursor: number; op: ReadOp } | undefined;
         if (type === 'network' && (obj as Network).pktTag === 0) {
@@ -190,50 +214,95 @@ export class NetmasterService {
         const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj), scan ? [scan.op] : []);
         const page = scan ? { cursor: scan.cursor, result: loaded.extra[0] } : undefined;
         const checked = checkUpsert(type, obj, loaded.state);
-        let config = checked.obj;
-        const cfgKey = layout.cfg(type, key);
-        let oper: Record<string, unknown> = { ...(loaded.opers.get(cfgKey) ?? {}) };
-        const guards: Guard[] = loaded.guards();
-        const writes: WriteOp[] = [];
-        let claimed: { prefix: string; n: number } | undefined;
-        try {
-          if (type === 'network' && !checked.prev) {
-            const nw = config as Network;
-            let tag = nw.pktTag;
-            if (tag === 0) {
-              const g = loaded.state.global();
-              const ranges = (nw.encap === 'vlan' ? parseTagRanges(g.vlans, MAX_VLAN) : parseTagRanges(g.vxlans, MAX_VXLAN)) ?? [];
-              const prefix = layout.tagPrefix(nw.encap);
-              tag = await this.pickNumber(prefix, (n) => layout.tag(nw.encap, n), ranges, false, 'pktTag', `${nw.encap} tag in ${nw.encap === 'vlan' ? g.vlans : g.vxlans}`, page);
-              claimed = { prefix, n: tag };
-              guards.push({ kind: 'modEquals', key: layout.tag(nw.encap, tag), modRevision: '0' });
-            }
-            writes.push({ kind: 'put', key: layout.tag(nw.encap, tag), value: key });
-            config = { ...nw, pktTag: tag } as ObjectOf[T];
-            // the gateway is reserved from the start
-            const gw = nw.gateway ? parseV4(nw.gateway) : undefined;
-            if (gw !== undefined) writes.push({ kind: 'put', key: layout.ip(key, gw), value: 'gateway' });
-            oper = {};
-          }
-          if (type === 'endpointGroup' && !checked.prev) {
-            const prefix = layout.groupIdPrefix();
-            const id = await this.pickNumber(prefix, layout.groupId, [GROUP_ID_RANGE], false, 'groupName', 'endpoint group id', page);
-            claimed = { prefix, n: id };
-            guards.push({ kind: 'modEquals', key: layout.groupId(id), modRevision: '0' });
-            writes.push({ kind: 'put', key: layout.groupId(id), value: key });
-            oper = { groupId: id };
-          }
-          writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
-          const r = await this.kv.commit(guards, writes);
-          if (!r.ok) return RETRY;
-          if (claimed) this.cursors.set(claimed.prefix, claimed.n + 1);
-          this.log.info({ type, key, created: !checked.prev, revision: r.revision }, checked.prev ? 'updated' : 'created');
-          return { type, key, config, oper, created: !checked.prev, revision: r.revision };
-        } finally {
-          if (claimed) this.unclaim(claimed.prefix, claimed.n);
+        const r = await this.commitUpsert(type, key, checked, loaded, (prefix, keyOfN, ranges, field, what) => this.pickNumber(prefix, keyOfN, ranges, false, field, what, page));
+        return r ?? RETRY;
+      });
+    });
+  }
+
+  /**
+   * The create/update without a read round trip: checked against the watch-fed copy, allocations
+   * taken at this process's cursors, committed with the same guards. Undefined whenever anything
+   * is uncertain (copy not ready, check failed, no cursor yet, a guard failed): the caller then
+   * takes the read path, which also produces the authoritative error.
+   */
+  private async fastUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T], key: string): Promise<ObjectResult<T> | undefined> {
+    const loaded = this.cache?.load(needsForUpsert(type, obj));
+    if (!loaded) return undefined;
+    let checked: { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined };
+    try {
+      checked = checkUpsert(type, obj, loaded.state);
+    } catch {
+      return undefined;
+    }
+    const r = await this.commitUpsert(type, key, checked, loaded, async (prefix, _keyOfN, ranges) => {
+      const n = this.nextAtCursor(prefix, ranges);
+      if (n !== undefined) this.claim(prefix, n);
+      return n;
+    });
+    if (r) this.fastCommits++;
+    return r;
+  }
+
+  /**
+   * Build and commit the writes of a checked upsert: the object, and for a new network its tag
+   * and reserved gateway, for a new group its id. `pick` chooses (and claims) a free number, or
+   * gives up with undefined. Returns undefined when nothing was written.
+   */
+  private async commitUpsert<T extends ObjectType>(
+    type: T,
+    key: string,
+    checked: { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined },
+    loaded: Loaded,
+    pick: (prefix: string, keyOfN: (n: number) => string, ranges: ReadonlyArray<[number, number]>, field: string, what: string) => Promise<number | undefined>,
+  ): Promise<ObjectResult<T> | undefined> {
+    let config = checked.obj;
+    const cfgKey = layout.cfg(type, key);
+    let oper: Record<string, unknown> = { ...(loaded.opers.get(cfgKey) ?? {}) };
+    const guards: Guard[] = loaded.guards();
+    const writes: WriteOp[] = [];
+    let claimed: { prefix: string; n: number } | undefined;
+    try {
+      if (type === 'network' && !checked.prev) {
+        const nw = config as Network;
+        let tag = nw.pktTag;
+        if (tag === 0) {
+          const g = loaded.state.global();
+          const ranges = (nw.encap === 'vlan' ? parseTagRanges(g.vlans, MAX_VLAN) : parseTagRanges(g.vxlans, MAX_VXLAN)) ?? [];
+          const prefix = layout.tagPrefix(nw.encap);
+          const picked = await pick(prefix, (n) => layout.tag(nw.encap, n), ranges, 'pktTag', `${nw.encap} tag in ${nw.encap === 'vlan' ? g.vlans : g.vxlans}`);
+          if (picked === undefined) return undefined;
+          tag = picked;
+          claimed = { prefix, n: tag };
+          guards.push({ kind: 'modEquals', key: layout.tag(nw.encap, tag), modRevision: '0' });
         }
-      }),
-    );
+        writes.push({ kind: 'put', key: layout.tag(nw.encap, tag), value: key });
+        config = { ...nw, pktTag: tag } as ObjectOf[T];
+        // the gateway is reserved from the start
+        const gw = nw.gateway ? parseV4(nw.gateway) : undefined;
+        if (gw !== undefined) writes.push({ kind: 'put', key: layout.ip(key, gw), value: 'gateway' });
+        oper = {};
+      }
+      if (type === 'endpointGroup' && !checked.prev) {
+        const prefix = layout.groupIdPrefix();
+        const id = await pick(prefix, layout.groupId, [GROUP_ID_RANGE], 'groupName', 'endpoint group id');
+        if (id === undefined) return undefined;
+        claimed = { prefix, n: id };
+        guards.push({ kind: 'modEquals', key: layout.groupId(id), modRevision: '0' });
+        writes.push({ kind: 'put', key: layout.groupId(id), value: key });
+        oper = { groupId: id };
+      }
+      writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
+      const r = await this.kv.commit(guards, writes);
+      if (!r.ok) return undefined;
+      if (claimed) this.cursors.set(claimed.prefix, claimed.n + 1);
+      this.log.info({ type, key, created: !checked.prev, revision: r.revision }, checked.prev ? 'updated' : 'created');
+      // the next request through this process sees this change
+      await this.cache?.waitFor(r.revision);
+      return { type, key, config, oper, created: !checked.prev, revision: r.revision };
+    } finally {
+      if (claimed) this.unclaim(claimed.prefix, claimed.n);
+    }
   }
 
   /** Delete one object; refused (IN_USE) while something uses it. Returns the key. */
@@ -258,6 +327,7 @@ export class NetmasterService {
         const r = await this.kv.commit(loaded.guards(), writes);
         if (!r.ok) return RETRY;
         this.log.info({ type, key, revision: r.revision }, 'deleted');
+        await this.cache?.waitFor(r.revision);
         return key;
       }),
     );
@@ -297,11 +367,13 @@ export class NetmasterService {
     const idem = req.idempotencyKey || req.containerID;
     const id = NetmasterService.endpointId(netKey, idem);
     const ipPrefix = layout.ipPrefix(netKey);
+    const fast = await this.fastCreateEndpoint(req, netKey, grpKey, id, idem);
+    if (fast) return fast;
     return this.withRetries(`endpoint ${id}`, async () => {
       const reads: ReadOp[] = [
-        { kind: 'get' as const, key: layout.cfg('network', netKey) },
-        { kind: 'get' as const, key: layout.ep(id) },
-        { kind: 'get' as const, key: layout.ipHint(netKey) },
+        { kind: 'get', key: layout.cfg('network', netKey) },
+        { kind: 'get', key: layout.ep(id) },
+        { kind: 'get', key: layout.ipHint(netKey) },
         ...(grpKey ? [{ kind: 'get' as const, key: layout.cfg('endpointGroup', grpKey) }] : []),
       ];
       // scan the next addresses in the same read when this process knows where to look
@@ -315,25 +387,15 @@ export class NetmasterService {
       const grpKv = grpKey ? results[3]?.kvs[0] : undefined;
       if (existing) return { ...(JSON.parse(existing.value) as Endpoint), created: false };
       if (!nwKv) throw new NetloomError('NOT_FOUND', `network ${netKey} does not exist`, { field: 'networkName' });
-      const nw = decodeStored<Network>(nwKv.value).config;
-      let group: EndpointGroup | undefined;
-      if (grpKey) {
-        if (!grpKv) throw new NetloomError('NOT_FOUND', `endpoint group ${grpKey} does not exist`, { field: 'groupName' });
-        group = decodeStored<EndpointGroup>(grpKv.value).config;
-        if (group.networkName !== req.networkName) {
-          throw new NetloomError('INVALID_ARGUMENT', `endpoint group ${grpKey} belongs to network ${group.networkName}, not ${req.networkName}`, { field: 'groupName' });
-        }
-      }
-      const sub = parseV4Subnet(nw.subnet);
-      if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
-      const pool = group?.ipPool ? parseV4Range(group.ipPool) : undefined;
-      const [first, last] = pool ? [pool.first, pool.last] : [sub.first, sub.last];
+      if (grpKey && !grpKv) throw new NetloomError('NOT_FOUND', `endpoint group ${grpKey} does not exist`, { field: 'groupName' });
+      const target = this.endpointTarget(req, netKey, grpKey, decodeStored<Network>(nwKv.value).config, grpKv ? decodeStored<EndpointGroup>(grpKv.value).config : undefined);
+      const { first, last } = target;
       let ip: number;
       let claimed = false;
       if (req.ipAddress) {
         const want = parseV4(req.ipAddress);
         if (want === undefined || want < first || want > last) {
-          throw new NetloomError('INVALID_ARGUMENT', `ipAddress ${req.ipAddress} is not an address of ${pool ? `pool ${group?.ipPool}` : `subnet ${nw.subnet}`}`, { field: 'ipAddress' });
+          throw new NetloomError('INVALID_ARGUMENT', `ipAddress ${req.ipAddress} is not an address of ${target.where}`, { field: 'ipAddress' });
         }
         ip = want;
       } else {
@@ -345,63 +407,129 @@ export class NetmasterService {
           chosen = this.choose(ipPrefix, free);
         }
         if (chosen === undefined) {
-          throw new NetloomError('EXHAUSTED', `no free address left in ${pool ? `pool ${group?.ipPool} of ` : ''}network ${netKey}`, { field: pool ? 'groupName' : 'networkName' });
+          throw new NetloomError('EXHAUSTED', `no free address left in ${target.where}`, { field: target.pool ? 'groupName' : 'networkName' });
         }
         ip = chosen;
         this.claim(ipPrefix, ip);
         claimed = true;
       }
       try {
-        const mac = `02:${randomBytes(5).toString('hex').match(/../g)?.join(':') ?? '00:00:00:00:01'}`;
-        const s6 = nw.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
-        const ep: Endpoint = {
-          endpointID: id,
-          tenantName: req.tenantName,
-          networkName: req.networkName,
-          network: netKey,
-          groupName: req.groupName,
-          ipAddress: formatV4(ip),
-          ipv6Address: s6 ? v6AtOffset(s6, ip - sub.base) : '',
-          macAddress: mac,
-          homingHost: req.homingHost,
-          intfName: req.intfName,
-          vtepIP: req.vtepIP,
-          labels: req.labels,
-          containerID: req.containerID,
-          containerName: req.containerName,
-          idempotencyKey: idem,
-          createdAt: new Date(this.clock.now()).toISOString(),
-        };
-        const guards: Guard[] = [
-          { kind: 'modEquals', key: layout.cfg('network', netKey), modRevision: nwKv.modRevision },
-          { kind: 'modEquals', key: layout.ep(id), modRevision: '0' },
-          { kind: 'modEquals', key: layout.ip(netKey, ip), modRevision: '0' },
-          { kind: 'modEquals', key: layout.mac(mac), modRevision: '0' },
-        ];
-        if (grpKv) guards.push({ kind: 'modEquals', key: layout.cfg('endpointGroup', grpKey), modRevision: grpKv.modRevision });
-        const writes: WriteOp[] = [
-          { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
-          { kind: 'put', key: layout.ip(netKey, ip), value: id },
-          { kind: 'put', key: layout.mac(mac), value: id },
-          { kind: 'put', key: layout.epByNet(netKey, id), value: '' },
-          ...(grpKey ? [{ kind: 'put' as const, key: layout.epByGrp(grpKey, id), value: '' }] : []),
-        ];
-        if (!req.ipAddress) writes.push({ kind: 'put', key: layout.ipHint(netKey), value: String(ip + 1 > last ? first : ip + 1) });
-        const r = await this.kv.commit(guards, writes);
-        if (!r.ok) {
+        const ep = await this.commitEndpoint(req, id, idem, target, ip, nwKv.modRevision, grpKv?.modRevision);
+        if (!ep) {
           if (req.ipAddress) {
             const taken = await this.kv.get(layout.ip(netKey, ip));
             if (taken && taken.value !== id) throw new NetloomError('CONFLICT', `ipAddress ${req.ipAddress} is already in use in network ${netKey}`, { field: 'ipAddress' });
           }
           return RETRY;
         }
-        if (!req.ipAddress) this.cursors.set(ipPrefix, ip + 1 > last ? first : ip + 1);
-        this.log.debug({ id, network: netKey, ip: ep.ipAddress, host: ep.homingHost }, 'endpoint created');
-        return { ...ep, created: true };
+        return ep;
       } finally {
         if (claimed) this.unclaim(ipPrefix, ip);
       }
     });
+  }
+
+  /** Where an endpoint's address comes from: the group's pool, else the subnet. */
+  private endpointTarget(req: EndpointRequest, netKey: string, grpKey: string, nw: Network, group: EndpointGroup | undefined) {
+    if (group && group.networkName !== req.networkName) {
+      throw new NetloomError('INVALID_ARGUMENT', `endpoint group ${grpKey} belongs to network ${group.networkName}, not ${req.networkName}`, { field: 'groupName' });
+    }
+    const sub = parseV4Subnet(nw.subnet);
+    if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
+    const pool = group?.ipPool ? parseV4Range(group.ipPool) : undefined;
+    return {
+      netKey,
+      grpKey,
+      nw,
+      sub,
+      pool,
+      first: pool ? pool.first : sub.first,
+      last: pool ? pool.last : sub.last,
+      where: pool ? `pool ${group?.ipPool} of network ${netKey}` : `network ${netKey} (subnet ${nw.subnet})`,
+    };
+  }
+
+  /** Commit one endpoint at `ip` (claimed by the caller); undefined when a guard failed. */
+  private async commitEndpoint(
+    req: EndpointRequest,
+    id: string,
+    idem: string,
+    target: ReturnType<NetmasterService['endpointTarget']>,
+    ip: number,
+    networkRevision: string,
+    groupRevision: string | undefined,
+  ): Promise<(Endpoint & { created: boolean }) | undefined> {
+    const { netKey, grpKey, nw, sub, first, last } = target;
+    const mac = `02:${randomBytes(5).toString('hex').match(/../g)?.join(':') ?? '00:00:00:00:01'}`;
+    const s6 = nw.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
+    const ep: Endpoint = {
+      endpointID: id,
+      tenantName: req.tenantName,
+      networkName: req.networkName,
+      network: netKey,
+      groupName: req.groupName,
+      ipAddress: formatV4(ip),
+      ipv6Address: s6 ? v6AtOffset(s6, ip - sub.base) : '',
+      macAddress: mac,
+      homingHost: req.homingHost,
+      intfName: req.intfName,
+      vtepIP: req.vtepIP,
+      labels: req.labels,
+      containerID: req.containerID,
+      containerName: req.containerName,
+      idempotencyKey: idem,
+      createdAt: new Date(this.clock.now()).toISOString(),
+    };
+    const guards: Guard[] = [
+      { kind: 'modEquals', key: layout.cfg('network', netKey), modRevision: networkRevision },
+      { kind: 'modEquals', key: layout.ep(id), modRevision: '0' },
+      { kind: 'modEquals', key: layout.ip(netKey, ip), modRevision: '0' },
+      { kind: 'modEquals', key: layout.mac(mac), modRevision: '0' },
+    ];
+    if (grpKey && groupRevision !== undefined) guards.push({ kind: 'modEquals', key: layout.cfg('endpointGroup', grpKey), modRevision: groupRevision });
+    const next = ip + 1 > last ? first : ip + 1;
+    const writes: WriteOp[] = [
+      { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
+      { kind: 'put', key: layout.ip(netKey, ip), value: id },
+      { kind: 'put', key: layout.mac(mac), value: id },
+      { kind: 'put', key: layout.epByNet(netKey, id), value: '' },
+      ...(grpKey ? [{ kind: 'put' as const, key: layout.epByGrp(grpKey, id), value: '' }] : []),
+    ];
+    if (!req.ipAddress) writes.push({ kind: 'put', key: layout.ipHint(netKey), value: String(next) });
+    const r = await this.kv.commit(guards, writes);
+    if (!r.ok) return undefined;
+    if (!req.ipAddress) this.cursors.set(layout.ipPrefix(netKey), next);
+    this.log.debug({ id, network: netKey, ip: ep.ipAddress, host: ep.homingHost }, 'endpoint created');
+    return { ...ep, created: true };
+  }
+
+  /**
+   * An endpoint create in one round trip: network and group from the intent copy, the address at
+   * this process's cursor, the endpoint key guarded absent. Undefined whenever that does not work
+   * out (then the read path handles retries, idempotent repeats and errors).
+   */
+  private async fastCreateEndpoint(req: EndpointRequest, netKey: string, grpKey: string, id: string, idem: string): Promise<(Endpoint & { created: boolean }) | undefined> {
+    if (!this.cache || req.ipAddress || idem === '') return undefined;
+    const ipPrefix = layout.ipPrefix(netKey);
+    const nwE = this.cache.entry('network', netKey);
+    const grpE = grpKey ? this.cache.entry('endpointGroup', grpKey) : undefined;
+    if (!nwE || (grpKey && !grpE)) return undefined;
+    let target: ReturnType<NetmasterService['endpointTarget']>;
+    try {
+      target = this.endpointTarget(req, netKey, grpKey, nwE.config as Network, grpE?.config as EndpointGroup | undefined);
+    } catch {
+      return undefined;
+    }
+    const ip = this.nextAtCursor(ipPrefix, [[target.first, target.last]]);
+    if (ip === undefined) return undefined;
+    this.claim(ipPrefix, ip);
+    try {
+      const ep = await this.commitEndpoint(req, id, idem, target, ip, nwE.modRevision, grpE?.modRevision);
+      if (ep) this.fastCommits++;
+      return ep;
+    } finally {
+      this.unclaim(ipPrefix, ip);
+    }
   }
 
   /** Release an endpoint's addresses and forget it; deleting an unknown id succeeds (idempotent). */

@@ -12,7 +12,7 @@ import { call, pool, startTestEtcd, type HttpResult, type TestEtcd } from './sup
 
 const CLIENTS = 16;
 
-describe('netmaster under concurrency: two instances, 16 clients', function () {
+for (const cache of [true, false]) describe(`netmaster under concurrency: two instances, 16 clients (intent cache ${cache ? 'on' : 'off'})`, function () {
   this.timeout(90_000);
   let etcd: TestEtcd | undefined;
   const masters: RunningNetmaster[] = [];
@@ -20,7 +20,7 @@ describe('netmaster under concurrency: two instances, 16 clients', function () {
 
   before(async () => {
     etcd = await startTestEtcd();
-    for (let i = 0; i < 2; i++) masters.push(await startNetmaster({ etcdEndpoints: [etcd.url], logger: createLogger('nm', { level: 'silent' }) }));
+    for (let i = 0; i < 2; i++) masters.push(await startNetmaster({ etcdEndpoints: [etcd.url], logger: createLogger('nm', { level: 'silent' }), cache }));
     const r = await call('POST', `${api(0)}/tenants/c1/`, { tenantName: 'c1' });
     assert.equal(r.status, 200);
   });
@@ -56,7 +56,7 @@ describe('netmaster under concurrency: two instances, 16 clients', function () {
     const inspect = await call('GET', `${api(1)}/inspect/networks/c1:big/`);
     assert.equal(inspect.json.Oper.allocatedAddressesCount, 1000);
     assert.equal(inspect.json.Oper.numEndpoints, 1000);
-    process.stdout.write(`      1000 endpoint creates, 16 clients, 2 instances: ${(1000 / secs).toFixed(0)}/s, ${masters.reduce((a, m) => a + m.service.conflicts, 0)} commit retries\n`);
+    process.stdout.write(`      1000 endpoint creates, 16 clients, 2 instances: ${(1000 / secs).toFixed(0)}/s, ${masters.reduce((a, m) => a + m.service.conflicts, 0)} commit retries, ${masters.reduce((a, m) => a + m.service.fastCommits, 0)} fast commits\n`);
   });
 
   it('a retried endpoint create (same container) racing itself yields one endpoint', async () => {

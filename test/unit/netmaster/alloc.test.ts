@@ -1,0 +1,78 @@
+/**
+ * The pure parts of allocation and of the consistency check: free numbers in a scanned page of
+ * allocation keys, and the diff of allocations against the objects that should own them.
+ */
+import assert from 'node:assert/strict';
+import { freeInPage } from '../../../netmaster/store/alloc';
+import { layout } from '../../../netmaster/store/layout';
+import { diffAllocations, type AllocationWorld } from '../../../netmaster/service/consistency';
+import { KeyedMutex } from '../../../netmaster/service/keyed-mutex';
+import type { Endpoint, Network } from '../../../netmaster/model/schemas';
+
+const page = (nums: number[], more: boolean) => ({ kvs: nums.map((n) => ({ key: layout.tag('vlan', n), value: 'x', modRevision: '1', createRevision: '1' })), count: nums.length, more });
+
+describe('netmaster allocation: free numbers in a scanned page', () => {
+  it('finds gaps after the cursor inside the ranges', () => {
+    assert.deepEqual(freeInPage(page([1, 2, 4, 7], false), { ranges: [[1, 4094]] }, 1, 3), [3, 5, 6]);
+  });
+  it('stops at the end of a page that has more keys after it', () => {
+    assert.deepEqual(freeInPage(page([10, 11, 12], true), { ranges: [[1, 100]] }, 10, 5), []);
+  });
+  it('honours several ranges and the range ends', () => {
+    assert.deepEqual(freeInPage(page([5], false), { ranges: [[20, 21], [5, 6]] }, 5, 4), [6, 20, 21]);
+  });
+  it('reads hex keys for addresses', () => {
+    const p = { kvs: [0x0a000001, 0x0a000002].map((n) => ({ key: layout.ip('t:n', n), value: 'x', modRevision: '1', createRevision: '1' })), count: 2, more: false };
+    assert.deepEqual(freeInPage(p, { hex: true, ranges: [[0x0a000001, 0x0a0000fe]] }, 0x0a000001, 1), [0x0a000003]);
+  });
+});
+
+describe('netmaster consistency: allocations against objects', () => {
+  const nw: Network = { tenantName: 't', networkName: 'n', nwType: 'data', encap: 'vlan', pktTag: 7, subnet: '10.0.0.0/24', gateway: '10.0.0.1', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '' };
+  const ep = { endpointID: 'e1', tenantName: 't', networkName: 'n', network: 't:n', groupName: '', ipAddress: '10.0.0.5', macAddress: '02:00:00:00:00:01' } as Endpoint;
+  const world = (): AllocationWorld => ({
+    networks: [{ key: 't:n', config: nw }],
+    groups: [],
+    endpoints: [ep],
+    actual: new Map([
+      [layout.tag('vlan', 7), 't:n'],
+      [layout.ip('t:n', 0x0a000001), 'gateway'],
+      [layout.ip('t:n', 0x0a000005), 'e1'],
+      [layout.mac('02:00:00:00:00:01'), 'e1'],
+      [layout.epByNet('t:n', 'e1'), ''],
+    ]),
+  });
+  it('is clean when every key has its owner', () => {
+    assert.deepEqual(diffAllocations(world()), { leaked: [], missing: [] });
+  });
+  it('reports a leaked address and a missing MAC', () => {
+    const w = world();
+    w.actual.set(layout.ip('t:n', 0x0a000009), 'ghost');
+    w.actual.delete(layout.mac('02:00:00:00:00:01'));
+    const d = diffAllocations(w);
+    assert.deepEqual(d.leaked.map((f) => f.key), [layout.ip('t:n', 0x0a000009)]);
+    assert.deepEqual(d.missing.map((f) => f.key), [layout.mac('02:00:00:00:00:01')]);
+  });
+  it('reports an address held by the wrong endpoint and an endpoint of a missing network', () => {
+    const w = world();
+    w.actual.set(layout.ip('t:n', 0x0a000005), 'e2');
+    w.endpoints.push({ ...ep, endpointID: 'e9', network: 't:gone' });
+    const d = diffAllocations(w);
+    assert.ok(d.leaked.some((f) => f.key === layout.ip('t:n', 0x0a000005) && /belongs to address of endpoint e1/.test(f.reason)));
+    assert.ok(d.leaked.some((f) => f.key === layout.ep('e9')));
+  });
+});
+
+describe('netmaster keyed mutex', () => {
+  it('runs work of one key one at a time, other keys in parallel', async () => {
+    const m = new KeyedMutex();
+    const order: string[] = [];
+    const slow = (tag: string, ms: number) => async () => {
+      order.push(`${tag}+`);
+      await new Promise((r) => setTimeout(r, ms));
+      order.push(`${tag}-`);
+    };
+    await Promise.all([m.run('a', slow('a1', 20)), m.run('a', slow('a2', 1)), m.run('b', slow('b1', 5))]);
+    assert.deepEqual(order, ['a1+', 'b1+', 'b1-', 'a1-', 'a2+', 'a2-']);
+  });
+});
