@@ -168,7 +168,13 @@ export async function releaseAddress(state: CnmState, backend: CnmBackend, req: 
   const address = bareAddress(req.Address, 'Address');
   const holder = pool.addresses[address];
   if (holder === undefined) return {};
-  if (holder === 'endpoint') await backend.releaseAddress(poolScope(state, pool), address);
+  if (holder === 'endpoint') {
+    await backend.releaseAddress(poolScope(state, pool), address);
+  } else if (pool.refs > 1) {
+    // A pool shared by several requests (same subnet and options) keeps its gateway and aux
+    // addresses until the last reference goes: Docker releases them once per network.
+    return {};
+  }
   delete pool.addresses[address];
   return {};
 }
