@@ -4,6 +4,7 @@
  * namespace). Every change is checked through ovs-vsctl, not through our own reader.
  */
 import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
 import { rmSync } from 'node:fs';
 import { isNetloomError } from '../../../lib/errors';
 import { addNetns, delNetns } from '../../../deploy/lab/netns';
@@ -221,6 +222,72 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
     await vs.clearMapKeys('Open_vSwitch', undefined, 'external_ids', ['netloom-host']);
     assert.equal(await vsctl(inst, '--if-exists', 'get', 'Open_vSwitch', '.', 'external_ids:netloom-host'), '');
     await assert.rejects(vs.setMapKeys('Port', 'nope0', 'external_ids', { a: 'b' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'name');
+  });
+
+  it('a random sequence of port and QoS changes keeps the switch equal to a simple model, with no orphan rows', async () => {
+    type Cmd = { kind: 'add'; n: number; tag: number | undefined } | { kind: 'del'; n: number } | { kind: 'qos'; n: number; queues: number } | { kind: 'clear'; n: number };
+    const cmdArb = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), n: fc.integer({ min: 0, max: 3 }), tag: fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }) }),
+      fc.record({ kind: fc.constant('del' as const), n: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({ kind: fc.constant('qos' as const), n: fc.integer({ min: 0, max: 3 }), queues: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({ kind: fc.constant('clear' as const), n: fc.integer({ min: 0, max: 3 }) }),
+    );
+    const cmds: Cmd[] = fc.sample(fc.array(cmdArb, { minLength: 60, maxLength: 60 }), { seed: 7047, numRuns: 1 })[0] ?? [];
+    await vs.addBridge({ name: 'br-m', datapathType: 'netdev' });
+    const model = new Map<string, { tag: number | undefined; queues: number | undefined }>();
+    const covered = new Set<string>();
+    for (const [i, c] of cmds.entries()) {
+      const name = `m${c.n}`;
+      const step = `step ${i} ${JSON.stringify(c)}`;
+      if (c.kind === 'add') {
+        if (model.has(name)) {
+          await assert.rejects(vs.addPort('br-m', { name, type: 'internal', tag: c.tag }), (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS'), step);
+        } else {
+          await vs.addPort('br-m', { name, type: 'internal', tag: c.tag });
+          model.set(name, { tag: c.tag, queues: undefined });
+        }
+      } else if (c.kind === 'del') {
+        if (model.get(name)?.queues !== undefined) covered.add('delete port with QoS');
+        assert.equal(await vs.deletePort(name, { ifExists: true }), model.delete(name), step);
+      } else if (c.kind === 'qos') {
+        const entry = model.get(name);
+        const queues = Object.fromEntries(Array.from({ length: c.queues }, (_, q) => [q, { maxRate: 1000 * (q + 1) }]));
+        if (!entry) {
+          await assert.rejects(vs.setPortQos(name, { type: 'linux-htb', queues }), (e: unknown) => isNetloomError(e, 'NOT_FOUND'), step);
+        } else {
+          if (entry.queues !== undefined) covered.add('replace QoS');
+          await vs.setPortQos(name, { type: 'linux-htb', queues });
+          entry.queues = c.queues;
+        }
+      } else {
+        const entry = model.get(name);
+        if (!entry) {
+          await assert.rejects(vs.clearPortQos(name), (e: unknown) => isNetloomError(e, 'NOT_FOUND'), step);
+        } else {
+          if (entry.queues !== undefined) covered.add('clear QoS');
+          assert.equal(await vs.clearPortQos(name), entry.queues !== undefined, step);
+          entry.queues = undefined;
+        }
+      }
+      const state = await vs.readState();
+      const ports = state.bridges.find((b) => b.name === 'br-m')?.ports.filter((p) => p.name !== 'br-m') ?? [];
+      assert.deepEqual(
+        ports.map((p) => [p.name, p.tag, p.qos ? Object.keys(p.qos.queues).length : undefined]),
+        [...model.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([n, m]) => [n, m.tag, m.queues]),
+        step,
+      );
+      assert.deepEqual([state.orphanQos, state.orphanQueues], [[], []], step);
+    }
+    assert.deepEqual([...covered].sort(), ['clear QoS', 'delete port with QoS', 'replace QoS'], 'the sequence exercises every QoS path');
+    // and the same seen by ovs-vsctl
+    assert.equal(await vsctl(inst, 'list-ports', 'br-m'), [...model.keys()].sort().join('\n'));
+    const withQos = [...model.values()].filter((m) => m.queues !== undefined);
+    assert.equal((await vsctl(inst, '--bare', '--columns=_uuid', 'list', 'QoS')).split('\n').filter((l) => l !== '').length, withQos.length);
+    assert.equal(
+      (await vsctl(inst, '--bare', '--columns=_uuid', 'list', 'Queue')).split('\n').filter((l) => l !== '').length,
+      withQos.reduce((a, m) => a + (m.queues ?? 0), 0),
+    );
+    await vs.deleteBridge('br-m');
   });
 
   it('deletes ports and bridges (with the QoS of their ports): nothing orphaned', async () => {
