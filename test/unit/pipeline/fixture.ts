@@ -110,7 +110,7 @@ export function clusterState(global: Partial<Global> = {}): HostState {
  * The span netmaster sends a host: the networks its endpoints use (in routing mode, all networks
  * of those tenants), their endpoints, the VTEPs of the other hosts in them.
  */
-export function spanFor(host: HostName, full: HostState): HostState {
+export function spanFor(host: string, full: HostState): HostState {
   const own = full.endpoints.filter((e) => e.host === host);
   const routing = full.global.fwdMode === 'routing';
   const ownTenants = new Set(own.map((e) => e.network.split(':')[0]));
@@ -128,14 +128,26 @@ export function spanFor(host: HostName, full: HostState): HostState {
   };
 }
 
-/** A host's pipeline input, from a state (by default its span of the cluster) and its ports. */
-export function hostInput(host: HostName, state: HostState = spanFor(host, clusterState())): PipelineInput {
+/** The OpenFlow port of a local endpoint in any state: 10 + its index among its host's endpoints. */
+export function portIn(state: HostState, id: string): number {
+  const e = state.endpoints.find((x) => x.id === id);
+  if (!e) throw new Error(`no endpoint ${id}`);
+  return 10 + state.endpoints.filter((x) => x.host === e.host).findIndex((x) => x.id === id);
+}
+
+/** A host's pipeline input from a state and its ports (ports numbered by `portIn` over `numbering`). */
+export function inputFor(host: string, vtepIp: string, state: HostState, numbering: HostState = state): PipelineInput {
   const ports: Record<string, { ofport: number; intfName: string }> = {};
-  for (const e of state.endpoints) if (e.host === host) ports[e.id] = { ofport: portOf(e.id), intfName: e.intfName };
+  for (const e of state.endpoints) if (e.host === host) ports[e.id] = { ofport: portIn(numbering, e.id), intfName: e.intfName };
   return {
     state: parseHostState(JSON.parse(JSON.stringify(state))),
-    local: parseLocalFacts({ hostName: host, vtepIp: HOSTS[host], ports, bridge: { uplink: UPLINK, vxlan: VXLAN } }),
+    local: parseLocalFacts({ hostName: host, vtepIp, ports, bridge: { uplink: UPLINK, vxlan: VXLAN } }),
   };
+}
+
+/** A host's pipeline input, from a state (by default its span of the cluster) and its ports. */
+export function hostInput(host: HostName, state: HostState = spanFor(host, clusterState())): PipelineInput {
+  return inputFor(host, HOSTS[host], state, clusterState());
 }
 
 /** Packets an endpoint would send. */
@@ -155,25 +167,31 @@ export const pkt = {
 };
 
 export interface Delivery {
-  host: HostName;
+  host: string;
   port: number;
   out: TraceOutput;
 }
 
-/** The hosts' pipelines wired together: uplinks on one VLAN trunk, VXLAN ports by VTEP address. */
-export class Fabric {
-  readonly tracers: Record<HostName, PacketTracer>;
-  readonly inputs: Record<HostName, PipelineInput>;
+/** Hosts' pipelines wired together: uplinks on one VLAN trunk, VXLAN ports by VTEP address. */
+export class ClusterFabric {
+  readonly tracers: Record<string, PacketTracer>;
+  readonly inputs: Record<string, PipelineInput>;
 
-  constructor(global: Partial<Global> = {}, stateOf: (h: HostName, full: HostState) => HostState = spanFor) {
-    const full = clusterState(global);
-    const hosts = Object.keys(HOSTS) as HostName[];
-    this.inputs = Object.fromEntries(hosts.map((h) => [h, hostInput(h, stateOf(h, full))])) as Record<HostName, PipelineInput>;
-    this.tracers = Object.fromEntries(hosts.map((h) => [h, new PacketTracer(computePipeline(this.inputs[h]))])) as Record<HostName, PacketTracer>;
+  /** `hosts`: host name -> VTEP address; each host gets `stateOf(host, full)` */
+  constructor(
+    readonly full: HostState,
+    readonly hosts: Record<string, string>,
+    stateOf: (h: string, full: HostState) => HostState = spanFor,
+  ) {
+    const names = Object.keys(hosts);
+    this.inputs = Object.fromEntries(names.map((h) => [h, inputFor(h, hosts[h]!, stateOf(h, full), full)]));
+    this.tracers = Object.fromEntries(names.map((h) => [h, new PacketTracer(computePipeline(this.inputs[h]!))]));
   }
 
-  trace(host: HostName, p: Packet): TraceResult {
-    return this.tracers[host].trace(p);
+  trace(host: string, p: Packet): TraceResult {
+    const t = this.tracers[host];
+    if (!t) throw new Error(`no host ${host}`);
+    return t.trace(p);
   }
 
   /**
@@ -181,23 +199,31 @@ export class Fabric {
    * the uplink reach every other host's uplink; outputs to the VXLAN port reach the host whose
    * VTEP is tun_dst. Returns every port the packet (or a copy) finally leaves by.
    */
-  send(host: HostName, p: Packet): { first: TraceResult; deliveries: Delivery[] } {
+  send(host: string, p: Packet): { first: TraceResult; deliveries: Delivery[] } {
     const first = this.trace(host, p);
     const deliveries: Delivery[] = [];
+    const names = Object.keys(this.hosts);
     for (const o of first.outputs) {
       if (o.port === UPLINK) {
-        for (const h of Object.keys(HOSTS) as HostName[]) {
+        for (const h of names) {
           if (h === host) continue;
           for (const o2 of this.trace(h, receivedAs(o, UPLINK)).outputs) deliveries.push({ host: h, port: o2.port, out: o2 });
         }
       } else if (o.port === VXLAN) {
-        const h = (Object.keys(HOSTS) as HostName[]).find((x) => HOSTS[x] === o.packet.tun_ipv4_dst);
+        const h = names.find((x) => this.hosts[x] === o.packet.tun_ipv4_dst);
         if (!h) throw new Error(`tunnel to unknown VTEP ${o.packet.tun_ipv4_dst}`);
-        for (const o2 of this.trace(h, receivedAs(o, VXLAN, { tunSrc: HOSTS[host] })).outputs) deliveries.push({ host: h, port: o2.port, out: o2 });
+        for (const o2 of this.trace(h, receivedAs(o, VXLAN, { tunSrc: this.hosts[host]! })).outputs) deliveries.push({ host: h, port: o2.port, out: o2 });
       } else {
         deliveries.push({ host, port: o.port, out: o });
       }
     }
     return { first, deliveries };
+  }
+}
+
+/** The standard four-host cluster of this fixture. */
+export class Fabric extends ClusterFabric {
+  constructor(global: Partial<Global> = {}, stateOf: (h: string, full: HostState) => HostState = spanFor) {
+    super(clusterState(global), { ...HOSTS }, stateOf);
   }
 }
