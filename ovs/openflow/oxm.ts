@@ -22,6 +22,8 @@ export interface FieldSpec {
   bytes: number;
   kind: ValueKind;
   maskable: boolean;
+  /** significant bits when narrower than bytes*8 (OVS's n_bits: vlan_vid 12, ip_dscp 6, ...) */
+  nBits?: number;
   /** the NXM (class 0/1) header number OVS uses for this field in action field references, if any */
   nxm?: { oxmClass: number; oxmField: number; bytes: number };
 }
@@ -134,6 +136,24 @@ for (const spec of FIELD_SPECS as FieldSpec[]) {
   else if (spec.oxmClass === OXM_CLASS.NXM_NX || spec.oxmClass === OXM_CLASS.NXM_OF) spec.nxm = { oxmClass: spec.oxmClass, oxmField: spec.oxmField, bytes: spec.bytes };
 }
 
+const NARROW: Partial<Record<OxmFieldName, number>> = {
+  vlan_vid: 12,
+  vlan_pcp: 3,
+  ip_dscp: 6,
+  ip_ecn: 2,
+  ipv6_label: 20,
+  mpls_label: 20,
+  mpls_tc: 3,
+  mpls_bos: 1,
+  tcp_flags: 12,
+  ip_frag: 2,
+  tun_flags: 1,
+};
+for (const spec of FIELD_SPECS as FieldSpec[]) {
+  const n = NARROW[spec.name];
+  if (n !== undefined) spec.nBits = n;
+}
+
 export const FIELD_BY_NAME: ReadonlyMap<string, FieldSpec> = new Map(FIELD_SPECS.map((s) => [s.name, s]));
 
 function headerKey(oxmClass: number, oxmField: number, experimenter: number | undefined): string {
@@ -151,9 +171,13 @@ export function fieldHeader(spec: FieldSpec): number {
   return ((spec.oxmClass << 16) | (spec.oxmField << 9) | len) >>> 0;
 }
 
-/** Width in bits of a field as an action field reference names it (in_port is 16-bit NXM_OF_IN_PORT there). */
+/**
+ * Width in bits of a field as an action field reference names it: OVS's n_bits (vlan_vid is 12
+ * bits, ip_dscp 6, ...; in_port is the 16-bit NXM_OF_IN_PORT there).
+ */
 export function refBits(spec: FieldSpec): number {
-  return (spec.nxm?.bytes ?? spec.bytes) * 8;
+  if (spec.nxm) return Math.min(spec.nxm.bytes * 8, spec.nBits ?? 128);
+  return spec.nBits ?? spec.bytes * 8;
 }
 
 const FIELD_BY_REF_HEADER: ReadonlyMap<string, FieldSpec> = new Map([

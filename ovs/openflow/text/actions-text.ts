@@ -6,6 +6,7 @@
  */
 import type { Action, FieldRef, Instruction, LearnSpec, OxmFieldName } from '../messages';
 import { NO_TABLE, NX_CT_F, NX_NAT_F, OFPP } from '../messages';
+import { portFrom16, portTo16 } from '../actions';
 import { FIELD_BY_NAME, refBits } from '../oxm';
 import {
   fieldValueBig,
@@ -88,6 +89,13 @@ function parseSetField(arg: string, where: string): Action[] {
   const fieldName = arg.slice(arrow + 2).trim();
   const field = lookupField(fieldName);
   if (!field) throw textError(where, `set_field: unknown field '${fieldName}'`);
+  if (field === 'in_port') {
+    // ovs-ofctl sets the 16-bit in_port, which only has the NXM_OF_IN_PORT header
+    const port = portTo16(parsePort(arg.slice(0, arrow), `${where}.set_field.in_port`));
+    const payload = Buffer.alloc(2);
+    payload.writeUInt16BE(port, 0);
+    return [{ type: 'set_field', field: { field: 'raw', oxmClass: 0, oxmField: 0, hasMask: false, payload } }];
+  }
   const { value, mask } = parseFieldValue(field, arg.slice(0, arrow), `${where}.set_field.${fieldName}`);
   if (mask === undefined) return [{ type: 'set_field', field: { field, value } }];
   const spec = FIELD_BY_NAME.get(field)!;
@@ -506,10 +514,14 @@ export function formatAction(a: Action): string {
     case 'copy_ttl_in':
       return 'copy_ttl_in';
     case 'set_field':
-      if (a.field.field === 'raw') return `note:${hexDots(Buffer.alloc(0))}`;
+      if (a.field.field === 'raw') {
+        const f = a.field;
+        if (f.oxmClass === 0 && f.oxmField === 0 && !f.hasMask && f.payload.length === 2) return `set_field:${formatPort(portFrom16(f.payload.readUInt16BE(0)))}->in_port`;
+        return `raw_set_field_${f.oxmClass}_${f.oxmField}`;
+      }
       return `set_field:${formatFieldValue(a.field.field, a.field.value)}->${printName(a.field.field)}`;
     case 'reg_load2':
-      if (a.field.field === 'raw') return 'note:';
+      if (a.field.field === 'raw') return `raw_reg_load2_${a.field.oxmClass}_${a.field.oxmField}`;
       return `set_field:${formatFieldValue(a.field.field, a.field.value, a.field.mask)}->${printName(a.field.field)}`;
     case 'resubmit': {
       const port = a.inPort === OFPP.IN_PORT ? '' : formatPort(a.inPort);

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { isNetloomError } from '../../../../lib/errors';
-import { encodeMessage } from '../../../../ovs/openflow/codec';
+import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
 import { flowMod, OFPP, type FlowStats } from '../../../../ovs/openflow/messages';
 import { checkPrerequisites } from '../../../../ovs/openflow/oxm';
-import { formatFlowStats, parseFlow, parseFlowStatsLine } from '../../../../ovs/openflow/text/flow-text';
+import { formatFlowMod, formatFlowStats, parseFlow, parseFlowStatsLine } from '../../../../ovs/openflow/text/flow-text';
 import { parseGroup, parseMeter } from '../../../../ovs/openflow/text/group-meter-text';
 
 function invalid(field: string, text?: RegExp): (e: unknown) => boolean {
@@ -108,6 +108,15 @@ describe('openflow text: commands and flow stats', () => {
     const ins = bare.instructions[0];
     assert.ok(ins?.type === 'apply_actions' && ins.actions[0]?.type === 'ct');
     assert.deepEqual(ins.actions[0].actions[0], { type: 'nat', flags: 1, ipMin: '2001:db8::1', ipMax: '2001:db8::5' });
+  });
+
+  it('encodes set_field to in_port and masked vlan_vid as ovs-ofctl does (bytes captured from ovs-ofctl 3.1)', () => {
+    const inPort = encodeMessage(parseFlow('actions=set_field:2->in_port,output:1')).toString('hex');
+    assert.ok(inPort.includes('0019001000000002000200000000'), 'OFPAT_SET_FIELD with the 16-bit NXM_OF_IN_PORT header');
+    const vid = encodeMessage(parseFlow('dl_vlan=5,actions=set_field:0x1005/0x1fff->vlan_vid')).toString('hex');
+    assert.ok(vid.endsWith('ffff0018000023200007000b80000c020000000000000005'), 'one 12-bit NXAST_REG_LOAD into OXM_OF_VLAN_VID');
+    const printed = formatFlowMod(decodeMessage(encodeMessage(parseFlow('actions=set_field:LOCAL->in_port'))) as never);
+    assert.equal(printed, 'actions=set_field:LOCAL->in_port');
   });
 
   it('prints a flow-stats entry in dump-flows style that parses back to the same flow', () => {
