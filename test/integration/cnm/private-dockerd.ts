@@ -6,8 +6,8 @@
  * of the test's, so that the interfaces Docker and the plugin make never appear in the root one.
  * Stopped by PID only.
  */
-import { closeSync, mkdirSync, openSync, symlinkSync, copyFileSync, existsSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, symlinkSync, copyFileSync, existsSync, rmSync, readFileSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { run, RunResult, spawnDaemon } from '../../../lib/exec';
 import { waitFor } from '../../../lib/clock';
 import { isAlive, stopProcess } from '../../../lib/process';
@@ -15,16 +15,27 @@ import { isAlive, stopProcess } from '../../../lib/process';
 const DOCKER_CLIENT = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 export const TEST_IMAGE = 'nlcnm/busybox';
 
+/** `name` under every cgroup v1 hierarchy and under the v2 root. */
+function cgroupDirs(name: string): string[] {
+  const root = '/sys/fs/cgroup';
+  const hierarchies = existsSync(root) ? readdirSync(root).filter((h) => !h.includes('.')) : [];
+  return [join(root, name), ...hierarchies.map((h) => join(root, h, name))];
+}
+
 export class PrivateDockerd {
   pid: number | undefined;
   readonly runDir: string;
   readonly apiSocket: string;
 
   /** `netns`: run dockerd in this network namespace (entered with nsenter, which keeps /sys and its cgroup mounts). */
+  /** cgroup parent of the containers (cgroupfs), private to this dockerd and removed with it */
+  readonly cgroupParent: string;
+
   constructor(
     readonly dir: string,
     readonly netns?: string,
   ) {
+    this.cgroupParent = `nl-cnm-${basename(dir)}`;
     this.runDir = join(dir, 'run');
     this.apiSocket = join(dir, 'docker.sock');
   }
@@ -33,6 +44,9 @@ export class PrivateDockerd {
   pluginSocket(name: string): string {
     return join(this.runDir, 'docker', 'plugins', `${name}.sock`);
   }
+
+  /** cgroup directories dockerd makes on its own (`docker` in each hierarchy) that did not exist before */
+  private readonly cgroupsBefore = new Set(cgroupDirs('docker').filter((d) => existsSync(d)));
 
   async start(): Promise<void> {
     for (const d of ['data', 'exec', 'run/docker/plugins']) mkdirSync(join(this.dir, d), { recursive: true });
@@ -44,7 +58,7 @@ export class PrivateDockerd {
     const script =
       `mount --bind ${this.runDir} /run && exec dockerd --config-file ${config} --data-root ${join(this.dir, 'data')} --exec-root ${join(this.dir, 'exec')} ` +
       `--pidfile ${join(this.dir, 'dockerd.pid')} -H unix://${this.apiSocket} --iptables=false --ip-masq=false --bridge=none ` +
-      `--storage-driver=overlay2`;
+      `--storage-driver=overlay2 --cgroup-parent /${this.cgroupParent}`;
     try {
       // nsenter, unshare and sh exec into dockerd, so this PID is dockerd's.
       const unshare = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script];
@@ -107,5 +121,15 @@ export class PrivateDockerd {
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) await run('umount', ['-l', m], { allowFailure: true });
     rmSync(this.dir, { recursive: true, force: true });
+    // the (now empty) cgroup directories this dockerd made; rmdir fails on a non-empty one
+    for (const d of [...cgroupDirs(this.cgroupParent), ...cgroupDirs('docker').filter((x) => !this.cgroupsBefore.has(x))]) {
+      if (existsSync(d)) {
+        try {
+          rmdirSync(d);
+        } catch {
+          // in use by someone else: leave it
+        }
+      }
+    }
   }
 }
