@@ -133,11 +133,12 @@ export class VethBackend implements CniBackend {
     const ctrMac = req.requestedMac ?? macFromSeed(`ctr/${req.idempotencyKey}`);
     const a: VethAttachment = { key: req.idempotencyKey, containerId: req.containerId, ifName: req.ifName, cniNetwork: req.network.cniNetwork, ip, hostIf, netnsPath: req.netnsPath };
     try {
-      // one `ip` run inside the container's namespace creates the pair (host end sent to the host
-      // namespace) and configures the container end; a second one brings the host end up there
+      // ONE `ip` run inside the container's namespace does everything: the host end is created
+      // directly in the host namespace and up (`netns` + `up` on the main device; the kernel
+      // refuses `up` on a veth peer), the container end stays here and gets address and route
       const len = this.network[1];
       const script = [
-        `link add ${req.ifName} address ${ctrMac} mtu ${mtu} type veth peer name ${hostIf} address ${hostMac} mtu ${mtu} netns ${this.hostNsPath}`,
+        `link add ${hostIf} up netns ${this.hostNsPath} address ${hostMac} mtu ${mtu} type veth peer name ${req.ifName} address ${ctrMac} mtu ${mtu}`,
         `link set ${req.ifName} up`,
         `addr add ${ip}/${len} dev ${req.ifName}`,
         `route add default via ${this.gateway} dev ${req.ifName}`,
@@ -149,7 +150,6 @@ export class VethBackend implements CniBackend {
         if (r.stderr.includes('File exists')) throw new NetloomError('ALREADY_EXISTS', `interface ${req.ifName} or ${hostIf} exists already`, { field: 'CNI_IFNAME' });
         throw new NetloomError('COMMAND_FAILED', `plugging ${req.ifName} into ${req.netnsPath}: ${r.stderr.trim()}`);
       }
-      await run('ip', [...this.ipHost, 'link', 'set', hostIf, 'up']);
     } catch (e) {
       this.usedIps.delete(ip);
       await run('ip', [...this.ipHost, 'link', 'del', hostIf], { allowFailure: true });
