@@ -26,7 +26,9 @@ import {
   comment,
   abort,
   addBridgeTx,
+  deleteBridgeTx,
   SelectResult,
+  VSwitch,
 } from '../../../ovs/ovsdb';
 
 const DIR = '/tmp/nl-ovsdb/proto';
@@ -142,6 +144,28 @@ describe('ovsdb client against a real ovsdb-server', function () {
     assert.equal(await vsctl(inst, '--columns=name', 'find', 'Bridge', 'name=noroot0'), '');
     await vsctl(inst, '--no-wait', 'init');
     assert.match(await vsctl(inst, 'get', 'Open_vSwitch', '.', '_uuid'), /^[0-9a-f-]{36}$/);
+  });
+
+  it('concurrent writers: bridges added at once from two connections all stay attached; a stale delete is refused', async () => {
+    const other = await connect(inst.dbSock);
+    extraClients.push(other);
+    const a = new VSwitch(client);
+    const b = new VSwitch(other);
+    const names = Array.from({ length: 10 }, (_, i) => `cc${i}`);
+    await Promise.all(names.map((n, i) => (i % 2 === 0 ? a : b).addBridge({ name: n, externalIds: { by: i % 2 === 0 ? 'a' : 'b' } })));
+    assert.equal(await vsctl(inst, 'list-br'), [...names].sort().join('\n'));
+    // the same name from both at once: exactly one wins
+    const race = await Promise.allSettled([a.addBridge({ name: 'race0' }), b.addBridge({ name: 'race0' })]);
+    assert.deepEqual(race.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const lost = race.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(isNetloomError(lost.reason, 'ALREADY_EXISTS') || isOvsdbError(lost.reason, 'constraint violation'), String(lost.reason));
+    // a delete built from a read that is stale (bridge re-created meanwhile) fails its guard
+    const staleUuid = await vsctl(inst, 'get', 'Bridge', 'race0', '_uuid');
+    await vsctl(inst, '--no-wait', 'del-br', 'race0', '--', 'add-br', 'race0');
+    await assert.rejects(a.run(deleteBridgeTx('race0', staleUuid)), (e: unknown) => isNetloomError(e, 'CONFLICT') && e.field === 'bridge.name');
+    assert.notEqual(await vsctl(inst, 'get', 'Bridge', 'race0', '_uuid'), staleUuid);
+    for (const n of [...names, 'race0']) assert.equal(await a.deleteBridge(n), true);
+    assert.equal(await vsctl(inst, 'list-br'), '');
   });
 
   it('a monitor sees a port that ovs-vsctl adds, and its deletion', async () => {
