@@ -103,7 +103,8 @@ export async function run(args: string[]): Promise<void> {
     const api = `${base}/api/v1`;
     await waitFor('netmaster', async () => (await post(`${api}/tenants/probe/`, { tenantName: 'probe' }).catch(() => undefined))?.status === 200, { timeoutMs: 15_000 });
 
-    const results: Record<string, unknown> = { objects, endpoints, concurrency: conc };
+    const results: Record<string, unknown> = { objects, endpoints, concurrency: conc, rssIdleMiB: rssMiB(nmPid), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) };
+    process.stdout.write(`netmaster RSS after start: ${String(results.rssIdleMiB)} MiB; load average ${String(results.loadAvg1m)}\n`);
     const line = (label: string, r: { perSec: number }) => {
       process.stdout.write(`${label.padEnd(44)} ${r.perSec.toFixed(0).padStart(7)} /s\n`);
     };
@@ -146,13 +147,13 @@ export async function run(args: string[]): Promise<void> {
       await mustPost(`${api}/networks/bconc:fill/`, { tenantName: 'bconc', networkName: 'fill', encap: 'vxlan', subnet: '10.201.0.0/16' });
       await timed(totalEndpoints - have, conc, (i) => mustPost(`${api}/endpoints/`, { tenantName: 'bconc', networkName: 'fill', containerID: `f${i}`, homingHost: `h${i % 8}` }));
     }
+    const rss = rssMiB(nmPid);
     const check = await new Promise<string>((resolve, reject) => http.get(`${api}/consistency`, (res) => {
       let b = '';
       res.on('data', (c: Buffer) => (b += c.toString()));
       res.on('end', () => resolve(b));
     }).on('error', reject));
     const report = JSON.parse(check) as { clean: boolean; counts: { endpoints: number } };
-    const rss = rssMiB(nmPid);
     process.stdout.write(`netmaster RSS with ${report.counts.endpoints} endpoints: ${rss} MiB (consistency clean: ${report.clean})\n`);
     results.rssMiB = rss;
     results.endpointsHeld = report.counts.endpoints;

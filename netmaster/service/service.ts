@@ -134,6 +134,12 @@ export class NetmasterService {
    * The lowest free candidate when nothing else is being claimed here; under load a random one of
    * the first few, so that concurrent claimers (also on other replicas) rarely collide.
    */
+  /** Move a cursor forward (commits finish out of order; only a wrap to `wrapTo` moves it back). */
+  private advanceCursor(prefix: string, next: number, wrapTo?: number): void {
+    const cur = this.cursors.get(prefix);
+    if (cur === undefined || next > cur || next === wrapTo) this.cursors.set(prefix, next);
+  }
+
   /**
    * The first number at or after this process's cursor that is inside `ranges` and not being
    * claimed here: a guess that is usually free (only another replica could have taken it).
@@ -295,7 +301,7 @@ export class NetmasterService {
       writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
       const r = await this.kv.commit(guards, writes);
       if (!r.ok) return undefined;
-      if (claimed) this.cursors.set(claimed.prefix, claimed.n + 1);
+      if (claimed) this.advanceCursor(claimed.prefix, claimed.n + 1);
       this.log.info({ type, key, created: !checked.prev, revision: r.revision }, checked.prev ? 'updated' : 'created');
       // the next request through this process sees this change
       await this.cache?.waitFor(r.revision);
@@ -498,7 +504,7 @@ export class NetmasterService {
     if (!req.ipAddress) writes.push({ kind: 'put', key: layout.ipHint(netKey), value: String(next) });
     const r = await this.kv.commit(guards, writes);
     if (!r.ok) return undefined;
-    if (!req.ipAddress) this.cursors.set(layout.ipPrefix(netKey), next);
+    if (!req.ipAddress) this.advanceCursor(layout.ipPrefix(netKey), next, first);
     this.log.debug({ id, network: netKey, ip: ep.ipAddress, host: ep.homingHost }, 'endpoint created');
     return { ...ep, created: true };
   }

@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import http from 'node:http';
+import https from 'node:https';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { run } from '../../../lib/exec';
 import { join } from 'node:path';
 import { waitFor } from '../../../lib/clock';
 import { isAlive, stopProcess } from '../../../lib/process';
@@ -283,6 +286,28 @@ describe('netmaster REST on a real etcd', function () {
       assert.equal((await call('DELETE', `${a}/tenants/sec/`, undefined, { Authorization: 'Bearer s3cret' })).status, 200);
     } finally {
       await secured.stop();
+    }
+  });
+
+  it('serves HTTPS when given a certificate and key', async () => {
+    assert.ok(etcd);
+    const dir = '/tmp/nl-netmaster/tls';
+    mkdirSync(dir, { recursive: true });
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    const cert = readFileSync(`${dir}/cert.pem`);
+    const tlsNm = await startNetmaster({ etcdEndpoints: [etcd.url], logger: silent(), tls: { cert, key: readFileSync(`${dir}/key.pem`) } });
+    try {
+      assert.match(tlsNm.url, /^https:/);
+      const body = await new Promise<string>((resolve, reject) => {
+        https.get(`${tlsNm.url}/api/v1/tenants/`, { ca: cert }, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve(b));
+        }).on('error', reject);
+      });
+      assert.ok((JSON.parse(body) as Array<{ key: string }>).some((t) => t.key === 'default'));
+    } finally {
+      await tlsNm.stop();
     }
   });
 
