@@ -4,6 +4,25 @@
  * OVS include/openvswitch/ofp-errors.h; names are the protocol identifiers.
  */
 
+/** OFPET_* error type numbers of OpenFlow 1.3. */
+export const OFPET = {
+  HELLO_FAILED: 0,
+  BAD_REQUEST: 1,
+  BAD_ACTION: 2,
+  BAD_INSTRUCTION: 3,
+  BAD_MATCH: 4,
+  FLOW_MOD_FAILED: 5,
+  GROUP_MOD_FAILED: 6,
+  PORT_MOD_FAILED: 7,
+  TABLE_MOD_FAILED: 8,
+  QUEUE_OP_FAILED: 9,
+  SWITCH_CONFIG_FAILED: 10,
+  ROLE_REQUEST_FAILED: 11,
+  METER_MOD_FAILED: 12,
+  TABLE_FEATURES_FAILED: 13,
+  EXPERIMENTER: 0xffff,
+} as const;
+
 /** OFPET_* error types by number. */
 export const ERROR_TYPE_NAMES: Readonly<Record<number, string>> = {
   0: 'OFPET_HELLO_FAILED',

@@ -78,9 +78,10 @@ export function formatGroup(g: Pick<GroupMod, 'groupId' | 'groupType' | 'buckets
   return parts.join(',');
 }
 
-/** Parse an ovs-ofctl meter line into a METER_MOD (xid 0). */
+/** Parse an ovs-ofctl meter line (add-meter or dump-meters form) into a METER_MOD (xid 0). */
 export function parseMeter(line: string, command: MeterModCommand = 'add'): MeterMod {
-  const text = line.trim();
+  // ovs-ofctl dump-meters separates with spaces and newlines; add-meter with commas
+  const text = line.trim().replace(/\s+/g, ',').replace(/,+/g, ',');
   const bandAt = text.search(/(^|,)\s*bands?=/);
   const head = bandAt < 0 ? text : text.slice(0, bandAt);
   const bandText = bandAt < 0 ? '' : text.slice(bandAt).replace(/^,?\s*bands?=/, '');

@@ -5,9 +5,12 @@
  * corpus does not pin down (flow-stats lines, delete defaults).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
 import { isNetloomError } from '../../../../lib/errors';
 import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
-import { flowMod, OFPP, type FlowStats } from '../../../../ovs/openflow/messages';
+import { flowMod, OFPP, type FlowStats, type OfMessage } from '../../../../ovs/openflow/messages';
 import { checkPrerequisites } from '../../../../ovs/openflow/oxm';
 import { formatFlowMod, formatFlowStats, parseFlow, parseFlowStatsLine } from '../../../../ovs/openflow/text/flow-text';
 import { parseGroup, parseMeter } from '../../../../ovs/openflow/text/group-meter-text';
@@ -125,5 +128,34 @@ describe('openflow text: commands and flow stats', () => {
     const line = formatFlowStats(fs);
     assert.match(line, /^cookie=0x0, duration=12\.345s, table=3, n_packets=7, n_bytes=700, idle_timeout=5, priority=10,ip,nw_src=10\.0\.0\.0\/255\.0\.0\.0 actions=ct\(commit,zone=1\),output:2$/);
     assert.deepEqual(encodeMessage(parseFlowStatsLine(line)), encodeMessage(fm));
+  });
+});
+
+describe('openflow text parser robustness', () => {
+  it('mutated corpus lines either parse and encode, or fail with INVALID_ARGUMENT (never another exception)', () => {
+    const corpus = readFileSync(path.resolve(__dirname, '../../../../../test/fixtures/openflow/flows.txt'), 'utf8').trim().split('\n');
+    const alphabet = ',=()[]:.-/+>0123456789abcdefx_ NXM';
+    fc.assert(
+      fc.property(fc.nat(corpus.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(alphabet.length - 1), fc.nat(2)), { minLength: 1, maxLength: 4 }), (which, edits) => {
+        let l = corpus[which]!;
+        for (const [at, ch, op] of edits) {
+          const p = at % (l.length + 1);
+          l = op === 0 ? l.slice(0, p) + l.slice(p + 1) : op === 1 ? l.slice(0, p) + alphabet[ch]! + l.slice(p) : l.slice(0, p);
+        }
+        for (const parse of [parseFlow, parseGroup, parseMeter] as ((s: string) => OfMessage)[]) {
+          try {
+            encodeMessage(parse(l));
+          } catch (e) {
+            if (!isNetloomError(e, 'INVALID_ARGUMENT')) throw new Error(`'${l}' threw ${String(e)}`);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads meters as ovs-ofctl dump-meters prints them', () => {
+    const dumped = parseMeter('meter=1 kbps burst stats bands=\ntype=drop rate=10000 burst_size=100');
+    assert.deepEqual(encodeMessage(dumped), encodeMessage(parseMeter('meter=1,kbps,burst,stats,band=type=drop,rate=10000,burst_size=100')));
   });
 });
