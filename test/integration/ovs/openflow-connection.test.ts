@@ -2,12 +2,15 @@
  * The connection layer against a real ovs-vswitchd: handshake both ways (we dial the bridge's
  * .mgmt socket; the bridge dials our unix listener as its controller), version refusal, a flow
  * set installed pipelined and read back through flow-stats, a bundle with one bad flow that
- * changes nothing, and surviving an ovs-vswitchd restart.
+ * changes nothing, thousands of pipelined flow_mods read back from a multipart reply in parts,
+ * dead-peer detection when the switch stops answering, and surviving an ovs-vswitchd restart.
  */
 import assert from 'node:assert/strict';
-import { OfConnection, OfListener, OfBundleError, connectSwitch, ReconnectingSwitch } from '../../../ovs/openflow';
-import { FlowMod, flowMod, OFPP } from '../../../ovs/openflow/messages';
-import { restartVswitchd } from '../../../deploy/lab/ovs-instance';
+import { OfConnection, OfConnectionCore, OfListener, OfBundleError, connectSwitch, connectTransport, ReconnectingSwitch } from '../../../ovs/openflow';
+import { FlowMod, flowMod, OFPG_ANY, OFPP } from '../../../ovs/openflow/messages';
+import { encodeMessage } from '../../../ovs/openflow/codec';
+import { ovsHealthy, restartVswitchd } from '../../../deploy/lab/ovs-instance';
+import { isOurProcess } from '../../../lib/process';
 import { waitFor } from '../../../lib/clock';
 import { OfxBridge, dumpFlowLines, ofctl, startBridge, stopBridge, vsctl } from './openflow-lab';
 
@@ -142,6 +145,66 @@ describe('OpenFlow connection against ovs-vswitchd', function () {
     assert.deepEqual(after, before);
     await conn.bundle(batch.filter((_, i) => i !== 2));
     assert.equal((await dumpFlowLines(br)).length, before.length + 3);
+  });
+
+  it('pipelines 3000 flow_mods without awaiting each, then reads them back from a multipart reply in several parts', async () => {
+    const br = b as OfxBridge;
+    conn = await connectSwitch(br.mgmt, { timeoutMs: 10_000 });
+    const sends: Array<Promise<void>> = [];
+    for (let i = 0; i < 3000; i++) {
+      sends.push(
+        conn.send(
+          flowMod({
+            tableId: 50,
+            priority: 10,
+            cookie: BigInt(0x5000 + i),
+            match: [
+              { field: 'eth_type', value: 0x0800 },
+              { field: 'ipv4_src', value: `10.9.${i >> 8}.${i & 0xff}` },
+            ],
+            instructions: output(1),
+          }),
+        ),
+      );
+    }
+    await Promise.all(sends);
+    assert.deepEqual((await conn.barrier()).errors, []);
+    const request = encodeMessage({
+      type: 'multipart_request',
+      xid: 0,
+      flags: 0,
+      body: { kind: 'flow', tableId: 50, outPort: OFPP.ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: [] },
+    });
+    const parts = await conn.channel.requestFrame(request);
+    assert.ok(parts.length > 1, `${parts.length} part(s)`);
+    const flows = await conn.dumpFlows({ tableId: 50 });
+    assert.equal(flows.length, 3000);
+    assert.equal(new Set(flows.map((f) => f.cookie)).size, 3000);
+    assert.match(await ofctl(br, ['dump-aggregate', 'br0', 'table=50']), /flow_count=3000/);
+  });
+
+  it('detects a peer that stops answering (echo timeout) and fails what waits on it', async () => {
+    const br = b as OfxBridge;
+    const core = new OfConnectionCore(await connectTransport(br.mgmt), { echoIntervalMs: 200, echoTimeoutMs: 800 });
+    await core.start();
+    const gone = new Promise<string>((resolve) => core.once('disconnected', (d) => resolve(d.reason)));
+    const pid = br.inst.vswitchdPid;
+    assert.ok(isOurProcess(pid, 'ovs-vswitchd'));
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const waiting = core.barrier({ timeoutMs: 60_000 }).then(
+        () => 'answered',
+        (e: unknown) => (e as Error).message,
+      );
+      const t0 = Date.now();
+      assert.match(await gone, /peer dead/);
+      assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+      assert.match(await waiting, /closed: peer dead/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      core.close();
+    }
+    await waitFor('ovs-vswitchd answering again', () => ovsHealthy(br.inst), { timeoutMs: 10_000 });
   });
 
   it('survives ovs-vswitchd restarting: reconnects, handshakes again, emits events, serves requests', async () => {

@@ -66,6 +66,21 @@ describe('OpenFlow connection over real sockets', () => {
     }
   });
 
+  it('a TCP listener on an ephemeral port reports the port it got', async () => {
+    const listener = await OfListener.listen('tcp:127.0.0.1:0');
+    try {
+      const a = listener.address;
+      assert.ok(a.kind === 'tcp' && a.port > 0);
+      const next = listener.nextSwitch(5000);
+      const sock = createConnection({ host: '127.0.0.1', port: a.kind === 'tcp' ? a.port : 0 });
+      actAsSwitch(sock, 0x77n);
+      assert.equal((await next).features.datapathId, '0000000000000077');
+      sock.destroy();
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('a listener rejects a switch that speaks only OpenFlow 1.0', async () => {
     const listener = await OfListener.listen(`unix:${dir}/ctl.sock`);
     try {
