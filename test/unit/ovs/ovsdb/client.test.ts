@@ -292,6 +292,26 @@ describe('ovsdb client', () => {
     await c.close();
   });
 
+  it('Monitor.waitFor resolves on the first matching change and times out with TIMEOUT otherwise', async () => {
+    const peer = fakePeer();
+    const c = new OvsdbClient(peer.clientSide);
+    const p = c.monitor('Open_vSwitch', { Bridge: { columns: ['name'] } });
+    await peer.waitSent(1);
+    const id = (peer.sent[0]?.params as unknown[])[1];
+    peer.send({ id: 1, result: {}, error: null });
+    const m = await p;
+    assert.deepEqual(m.initial, []);
+    const hit = m.waitFor((ch) => ch.new?.name === 'b2', 2000);
+    peer.send({ method: 'update', params: [id, { Bridge: { [U1]: { new: { name: 'b1' } } } }], id: null });
+    peer.send({ method: 'update', params: [id, { Bridge: { 'aaaaaaaa-1111-4111-8111-111111111111': { new: { name: 'b2' } } } }], id: null });
+    assert.equal((await hit).uuid, 'aaaaaaaa-1111-4111-8111-111111111111');
+    await assert.rejects(
+      m.waitFor(() => false, 30),
+      (e: unknown) => isNetloomError(e, 'TIMEOUT'),
+    );
+    await c.close();
+  });
+
   it('rowChanges classifies insert/modify/delete and refuses malformed updates', () => {
     const ch = rowChanges({ T: { a: { new: { x: 1 } }, b: { old: { x: 1 }, new: { x: 2 } }, c: { old: { x: 3 } } } }, false);
     assert.deepEqual(
