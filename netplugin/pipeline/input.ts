@@ -119,6 +119,11 @@ function buildView(input: PipelineInput): PipelineView {
     if (nv.net.tenant !== g.tenant) bad(`groups[${i}].tenant`, `group of tenant '${g.tenant}' on network ${nv.net.key} of another tenant`);
     groups.set(g.key, g);
   });
+  const subnets = new Map<string, [ipaddr.IPv4, number] | undefined>();
+  const subnetOf = (n: Network): [ipaddr.IPv4, number] | undefined => {
+    if (!subnets.has(n.key)) subnets.set(n.key, n.subnet === '' ? undefined : ipaddr.IPv4.parseCIDR(n.subnet));
+    return subnets.get(n.key);
+  };
   const vtepOfHost = new Map(state.vteps.map((v) => [v.host, v.vtepIp]));
   const endpoints: EndpointView[] = [];
   state.endpoints.forEach((e, i) => {
@@ -132,7 +137,8 @@ function buildView(input: PipelineInput): PipelineView {
       if (gnet !== nv) bad(`endpoints[${i}].group`, `group ${group.key} belongs to another network than ${e.network}`);
     }
     const n = nv.net;
-    if (n.subnet !== '' && !ipaddr.IPv4.parse(e.ip).match(ipaddr.parseCIDR(n.subnet))) bad(`endpoints[${i}].ip`, `${e.ip} is not inside ${n.key}'s subnet ${n.subnet}`);
+    const range = subnetOf(n);
+    if (range && !ipaddr.IPv4.parse(e.ip).match(range)) bad(`endpoints[${i}].ip`, `${e.ip} is not inside ${n.key}'s subnet ${n.subnet}`);
     if (n.gateway !== '' && e.ip === n.gateway) bad(`endpoints[${i}].ip`, `${e.ip} is the gateway of ${n.key}`, 'CONFLICT');
     const isLocal = e.host === local.hostName;
     let vtepIp = '';

@@ -1,9 +1,11 @@
 /**
  * Tables 30 and 40: endpoint groups into registers, for the policy stages. Packets from other
- * hosts get their source group (reg1) from their source IP within their network (local packets
- * got theirs in the classifier). Every IPv4 packet gets its destination group (reg2) from its
- * destination IP within the tenant (reg3); subnets never overlap inside a tenant, so this holds
- * for routed packets too, before l3Forward switches the network.
+ * hosts get their source group (reg1) from their source IP within the tenant (reg3); local
+ * packets got theirs in the classifier. Every IPv4 packet gets its destination group (reg2) from
+ * its destination IP within the tenant. Subnets never overlap inside a tenant, so an address
+ * names one endpoint there, whichever network the packet is in: this holds for packets routed
+ * on another host (they arrive in the destination's network) and before l3Forward switches the
+ * network here.
  */
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import { pipelineView, PipelineInput } from '../input';
@@ -20,7 +22,7 @@ export function groupFlows(input: PipelineInput): DesiredFlow[] {
       flow({
         table: 'srcGroup',
         priority: GROUP_PRIORITY,
-        match: [reg('network', e.net.net.networkId), match.ethType(ETH_TYPE.IPV4), field('ipv4_src', e.ep.ip)],
+        match: [reg('tenant', e.net.tenant.vrfId), match.ethType(ETH_TYPE.IPV4), field('ipv4_src', e.ep.ip)],
         instructions: [apply(act.loadReg('srcGroup', e.group.groupId)), goto('dstClassify')],
         feature: 'policy',
         object: e.ep.id,

@@ -255,6 +255,8 @@ describe('pipeline scenarios: routing', () => {
     assert.equal(got.eth_dst, b2.mac);
     assert.equal(got.ip_ttl, 63);
     assert.equal(got.ipv4_src, endpoint('a1').ip, 'addresses are not translated');
+    const regs = deliveries[0]!.out.regs;
+    assert.deepEqual([regs[0], regs[1], regs[2], regs[3]], [2, 11, 12, 1], 'on h2: blue:db, source group front (from a1 IP), destination group back, tenant blue');
   });
 
   it('routes into a VLAN network too (tag of the destination network)', () => {
