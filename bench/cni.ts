@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { addNetns, delNetns } from '../deploy/lab/netns';
@@ -179,7 +180,7 @@ export async function run(args: string[]): Promise<void> {
         return `${name.padEnd(28)}${String(f.addP50).padStart(9)}${String(f.addP99).padStart(9)}${String(f.delP50).padStart(9)}${String(f.delP99).padStart(9)}${String(f.addsPerSec).padStart(9)}`;
       }),
       `nsenter wrapper alone: p50 ${r1(pct(wrapper, 50))} ms (included in every figure above); netloom-cni STATUS round trip (shim + agent, no backend work): p50 ${r1(pct(shimOnly, 50))} ms`,
-      `ADD p50 ratio netloom-cni / bridge: ${ratio} (goal <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'})`,
+      `ADD p50 ratio netloom-cni / bridge: ${ratio} (goal <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}); load average at the end: ${loadavg()[0]?.toFixed(1)}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     process.stdout.write(
@@ -193,6 +194,7 @@ export async function run(args: string[]): Promise<void> {
         shimStatusP50: r1(pct(shimOnly, 50)),
         addP50Ratio: ratio,
         goalMet: ratio <= 1.5,
+        loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
       })}\n`,
     );
   } finally {
