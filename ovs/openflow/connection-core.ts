@@ -264,10 +264,12 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
   /**
    * Apply encoded messages as one bundle: open, add each (pipelined), barrier, then commit; when
    * any add or the commit fails the bundle is discarded and the promise rejects with
-   * OfBundleError naming the index of the message that failed and the switch's error.
+   * OfBundleError naming the index of the message that failed and the switch's error. An empty
+   * list resolves at once without talking to the switch.
    */
   async bundleFrames(frames: readonly Buffer[] | FrameSource, o: BundleOptions & { timeoutMs?: number } = {}): Promise<void> {
     this.requireOpen();
+    if (frames.length === 0) return; // nothing to apply: no bundle at all
     const bundleId = this.nextBundleId++;
     const flags = bundleFlags(o);
     const plan = planBundle(frames.length, bundleId, () => this.nextXid());

@@ -26,6 +26,8 @@ export type { Transport } from './transport';
 
 import { OfConnection, OfConnectionOptions } from './connection';
 import { DialOptions, dialSwitch } from './connection-dial';
+import { ConnectionOptions } from './connection-core';
+import { OfListener } from './connection-listen';
 
 /**
  * Connect to a switch (e.g. `unix:${OVS_RUNDIR}/br0.mgmt`) with reconnect, and return the typed
@@ -34,4 +36,19 @@ import { DialOptions, dialSwitch } from './connection-dial';
 export async function connectSwitch(address: string, opts: DialOptions & OfConnectionOptions & { timeoutMs?: number } = {}): Promise<OfConnection> {
   const sw = await dialSwitch(address, opts);
   return new OfConnection(sw, opts);
+}
+
+/**
+ * Listen on `address` (`tcp:127.0.0.1:0`, `unix:PATH`) for switches whose controller is set to it,
+ * and hand each one that completes the handshake to `onSwitch` as a typed connection. A switch
+ * that reconnects (say after ovs-vswitchd restarts) arrives again as a new connection.
+ */
+export async function listenForSwitches(
+  address: string,
+  onSwitch: (conn: OfConnection) => void,
+  opts: ConnectionOptions & OfConnectionOptions = {},
+): Promise<OfListener> {
+  const listener = await OfListener.listen(address, opts);
+  listener.on('switch', (core) => onSwitch(new OfConnection(core, opts)));
+  return listener;
 }

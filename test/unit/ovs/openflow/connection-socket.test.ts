@@ -8,6 +8,8 @@ import { parseOfAddress, formatOfAddress } from '../../../../ovs/openflow/transp
 import { OfFramer } from '../../../../ovs/openflow/framer';
 import { OFPT, helloFrame, ofFrame, readOfHeader } from '../../../../ovs/openflow/connection-wire';
 import { isNetloomError } from '../../../../lib/errors';
+import { waitFor } from '../../../../lib/clock';
+import { listenForSwitches } from '../../../../ovs/openflow';
 import { featuresReply } from './connection-fakes';
 
 /** Speak the switch side of the handshake (and barriers) on a real socket. */
@@ -60,6 +62,20 @@ describe('OpenFlow connection over real sockets', () => {
       assert.equal(conn.features.datapathId, '0000000000001234');
       await conn.barrier();
       assert.equal(listener.connections.length, 1);
+      sock.destroy();
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('listenForSwitches hands over typed connections', async () => {
+    const got: string[] = [];
+    const listener = await listenForSwitches(`unix:${dir}/typed.sock`, (c) => got.push(c.datapathId));
+    try {
+      const sock = createConnection({ path: `${dir}/typed.sock` });
+      actAsSwitch(sock, 0x99n);
+      await waitFor('typed connection', () => got.length === 1, { timeoutMs: 5000, intervalMs: 10 });
+      assert.deepEqual(got, ['0000000000000099']);
       sock.destroy();
     } finally {
       await listener.close();

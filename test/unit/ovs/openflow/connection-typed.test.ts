@@ -8,6 +8,7 @@ import { flowMod, FlowStats, PacketIn } from '../../../../ovs/openflow/messages'
 import { OFPT } from '../../../../ovs/openflow/connection-wire';
 import { FakeSwitch, FakeTransport, settle } from './connection-fakes';
 import { isNetloomError } from '../../../../lib/errors';
+import type { FlowSink } from '../../../../netplugin/reconcile/reconciler';
 
 function stats(priority: number): FlowStats {
   return {
@@ -52,6 +53,14 @@ describe('OfConnection (typed)', () => {
     );
     const req = decodeMessage(sw.ofType(OFPT.MULTIPART_REQUEST)[0] as Buffer);
     assert.equal(req.type === 'multipart_request' && req.body.kind, 'flow');
+  });
+
+  it('fits the flow reconciler as its FlowSink, and an empty bundle sends nothing', async () => {
+    const { sw, conn } = await setup();
+    const sink: FlowSink = conn; // compile-time check of the interface netplugin relies on
+    const before = sw.received.length;
+    await sink.bundle([]);
+    assert.equal(sw.received.length, before);
   });
 
   it('refuses request() for a message that has no reply', async () => {
