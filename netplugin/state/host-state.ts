@@ -344,7 +344,9 @@ function fail(what: string, err: z.ZodError): never {
 export function parseHostState(raw: unknown): HostState {
   const r = hostStateSchema.safeParse(raw);
   if (!r.success) fail('host state', r.error);
-  return r.data as HostState;
+  const out = r.data as HostState;
+  if (out.bgp === undefined) delete out.bgp;
+  return out;
 }
 
 /** Check the agent's local facts (ports, host name, VTEP). */

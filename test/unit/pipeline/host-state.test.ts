@@ -9,6 +9,9 @@ import { pipelineView } from '../../../netplugin/pipeline/input';
 import { computePipeline } from '../../../netplugin/pipeline/compute';
 import { isNetloomError } from '../../../lib/errors';
 import { clusterState, hostInput, spanFor } from './fixture';
+import protobuf from 'protobufjs';
+import { agentProtoPath } from '../../../proto/loader';
+import type { HostState__Output } from '../../../proto/gen/netloom/v1/HostState';
 
 function rejects(fn: () => unknown, field: RegExp, code = 'INVALID_ARGUMENT'): void {
   assert.throws(fn, (e: unknown) => {
@@ -42,6 +45,17 @@ describe('host state: shape', () => {
     assert.equal(s.networks[0]!.gatewayMac, '');
     assert.equal(s.profiles[0]!.bandwidthKbps, 10000);
     assert.deepEqual(s.endpoints, []);
+  });
+
+  it('accepts a HostState that went over the wire with the agent proto and the loader options', () => {
+    const type = protobuf.loadSync(agentProtoPath()).lookupType('netloom.v1.HostState');
+    const sent = clusterState({ fwdMode: 'routing', arpMode: 'flood' });
+    const bytes = type.encode(type.fromObject(sent)).finish();
+    const received = type.toObject(type.decode(bytes), { longs: String, enums: String, defaults: true, oneofs: true }) as HostState__Output;
+    assert.equal(typeof received.endpoints[0]!.revision, 'string', 'int64 arrives as a string');
+    assert.equal(received.bgp, null, 'an unset message arrives as null');
+    const parsed = parseHostState(received);
+    assert.deepEqual(parsed, sent);
   });
 
   it('rejects malformed values, naming the field', () => {
