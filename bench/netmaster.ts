@@ -4,7 +4,9 @@
  * create latency p50/p99; netmaster's RSS once it holds 10,000 endpoints. netmaster runs as its
  * own process (bin/netmaster) so its RSS is its own. Uses etcd on 127.0.0.1:24030 (data in
  * /tmp/nl-netmaster/bench). The last line printed is JSON.
- * Usage: npm run bench -- netmaster [--objects N] [--endpoints N] [--total-endpoints N] [--concurrency C]
+ * Each phase runs --rounds times (default 3, a fresh tenant each time) and reports medians: the
+ * machine is shared and single runs vary a lot.
+ * Usage: npm run bench -- netmaster [--objects N] [--endpoints N] [--rounds R] [--total-endpoints N] [--concurrency C]
  *   (also runnable alone: node dist/bench/netmaster.js ...)
  */
 import { spawn } from 'node:child_process';
@@ -87,9 +89,10 @@ async function freePort(): Promise<number> {
 
 export async function run(args: string[]): Promise<void> {
   const objects = arg(args, '--objects', 500);
-  const endpoints = arg(args, '--endpoints', 2000);
+  const endpoints = arg(args, '--endpoints', 1000);
   const totalEndpoints = arg(args, '--total-endpoints', 10_000);
   const conc = arg(args, '--concurrency', 8);
+  const rounds = Math.max(1, arg(args, '--rounds', 3));
   rmSync('/tmp/nl-netmaster/bench', { recursive: true, force: true });
   const etcdPid = startEtcdMember(ETCD, [ETCD], 'nl-netmaster-bench', '/tmp/nl-netmaster/bench/logs');
   let nmPid = 0;
@@ -103,46 +106,44 @@ export async function run(args: string[]): Promise<void> {
     const api = `${base}/api/v1`;
     await waitFor('netmaster', async () => (await post(`${api}/tenants/probe/`, { tenantName: 'probe' }).catch(() => undefined))?.status === 200, { timeoutMs: 15_000 });
 
-    const results: Record<string, unknown> = { objects, endpoints, concurrency: conc, rssIdleMiB: rssMiB(nmPid), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) };
+    const results: Record<string, unknown> = { objects, endpoints, rounds, concurrency: conc, rssIdleMiB: rssMiB(nmPid), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) };
     process.stdout.write(`netmaster RSS after start: ${String(results.rssIdleMiB)} MiB; load average ${String(results.loadAvg1m)}\n`);
-    const line = (label: string, r: { perSec: number }) => {
-      process.stdout.write(`${label.padEnd(44)} ${r.perSec.toFixed(0).padStart(7)} /s\n`);
-    };
+    const median = (xs: number[]) => pct(xs, 50);
     for (const [mode, width] of [['sequential', 1], [`${conc} clients`, conc]] as const) {
       const tag = width === 1 ? 'seq' : 'conc';
-      const t = `b${tag}`;
-      await mustPost(`${api}/tenants/${t}/`, { tenantName: t });
-      const nets = await timed(objects, width, (i) =>
-        mustPost(`${api}/networks/${t}:n${i}/`, { tenantName: t, networkName: `n${i}`, encap: 'vxlan', subnet: `10.${100 + (i >> 8)}.${i & 255}.0/24`, gateway: `10.${100 + (i >> 8)}.${i & 255}.1` }),
-      );
-      line(`network creates, ${mode}`, nets);
-      const pols = await timed(objects, width, (i) => mustPost(`${api}/policys/${t}:p${i}/`, { tenantName: t, policyName: `p${i}` }));
-      line(`policy creates, ${mode}`, pols);
-      const groups = await timed(objects, width, (i) =>
-        mustPost(`${api}/endpointGroups/${t}:g${i}/`, { tenantName: t, groupName: `g${i}`, networkName: `n${i % objects}`, policies: [`p${i}`] }),
-      );
-      line(`group creates, ${mode}`, groups);
-      const rules = await timed(objects, width, (i) =>
-        mustPost(`${api}/rules/${t}:p${i % 10}:${i}/`, {
-          tenantName: t, policyName: `p${i % 10}`, ruleId: String(i), direction: 'in', priority: 1 + (i % 100), fromEndpointGroup: `g${(i + 1) % objects}`, protocol: 'tcp', port: 1 + i, action: 'allow',
-        }),
-      );
-      line(`rule creates, ${mode}`, rules);
-      await mustPost(`${api}/networks/${t}:big/`, { tenantName: t, networkName: 'big', encap: 'vxlan', subnet: '10.200.0.0/16', gateway: '10.200.0.1' });
-      const eps = await timed(endpoints, width, (i) => mustPost(`${api}/endpoints/`, { tenantName: t, networkName: 'big', containerID: `c${i}`, homingHost: `h${i % 8}` }));
-      line(`endpoint creates, ${mode}`, eps);
-      process.stdout.write(`${'endpoint create latency p50 / p99'.padEnd(44)} ${pct(eps.latencies, 50).toFixed(1)} / ${pct(eps.latencies, 99).toFixed(1)} ms\n`);
-      results[tag] = {
-        networksPerSec: Math.round(nets.perSec),
-        policiesPerSec: Math.round(pols.perSec),
-        groupsPerSec: Math.round(groups.perSec),
-        rulesPerSec: Math.round(rules.perSec),
-        endpointsPerSec: Math.round(eps.perSec),
-        endpointLatencyMs: { p50: Math.round(pct(eps.latencies, 50) * 10) / 10, p99: Math.round(pct(eps.latencies, 99) * 10) / 10 },
-      };
+      const rates: Record<string, number[]> = { networks: [], policies: [], groups: [], rules: [], endpoints: [] };
+      const latencies: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        // a fresh tenant per round: each round starts from the same state
+        const t = `b${tag}${round}`;
+        await mustPost(`${api}/tenants/${t}/`, { tenantName: t });
+        const nets = await timed(objects, width, (i) =>
+          mustPost(`${api}/networks/${t}:n${i}/`, { tenantName: t, networkName: `n${i}`, encap: 'vxlan', subnet: `10.${100 + (i >> 8)}.${i & 255}.0/24`, gateway: `10.${100 + (i >> 8)}.${i & 255}.1` }),
+        );
+        const pols = await timed(objects, width, (i) => mustPost(`${api}/policys/${t}:p${i}/`, { tenantName: t, policyName: `p${i}` }));
+        const groups = await timed(objects, width, (i) =>
+          mustPost(`${api}/endpointGroups/${t}:g${i}/`, { tenantName: t, groupName: `g${i}`, networkName: `n${i % objects}`, policies: [`p${i}`] }),
+        );
+        const rules = await timed(objects, width, (i) =>
+          mustPost(`${api}/rules/${t}:p${i % 10}:${i}/`, {
+            tenantName: t, policyName: `p${i % 10}`, ruleId: String(i), direction: 'in', priority: 1 + (i % 100), fromEndpointGroup: `g${(i + 1) % objects}`, protocol: 'tcp', port: 1 + i, action: 'allow',
+          }),
+        );
+        await mustPost(`${api}/networks/${t}:big/`, { tenantName: t, networkName: 'big', encap: 'vxlan', subnet: '10.200.0.0/16', gateway: '10.200.0.1' });
+        const eps = await timed(endpoints, width, (i) => mustPost(`${api}/endpoints/`, { tenantName: t, networkName: 'big', containerID: `c${i}`, homingHost: `h${i % 8}` }));
+        for (const [k, r] of [['networks', nets], ['policies', pols], ['groups', groups], ['rules', rules], ['endpoints', eps]] as const) rates[k]?.push(r.perSec);
+        latencies.push(...eps.latencies);
+        process.stdout.write(`  round ${round + 1}/${rounds}, ${mode}: ${Object.entries(rates).map(([k, v]) => `${k} ${Math.round(v[v.length - 1] ?? 0)}/s`).join(', ')}\n`);
+      }
+      const summary = Object.fromEntries(Object.entries(rates).map(([k, v]) => [`${k}PerSec`, Math.round(median(v))]));
+      for (const [k, v] of Object.entries(summary)) process.stdout.write(`${`${k.replace('PerSec', '')} creates, ${mode} (median of ${rounds})`.padEnd(48)} ${String(v).padStart(6)} /s\n`);
+      const p50 = Math.round(pct(latencies, 50) * 10) / 10;
+      const p99 = Math.round(pct(latencies, 99) * 10) / 10;
+      process.stdout.write(`${`endpoint create latency p50 / p99, ${mode}`.padEnd(48)} ${p50} / ${p99} ms\n`);
+      results[tag] = { ...summary, endpointLatencyMs: { p50, p99 } };
     }
     // fill up to the total and measure RSS
-    const have = 2 * endpoints;
+    const have = 2 * rounds * endpoints;
     if (totalEndpoints > have) {
       await mustPost(`${api}/networks/bconc:fill/`, { tenantName: 'bconc', networkName: 'fill', encap: 'vxlan', subnet: '10.201.0.0/16' });
       await timed(totalEndpoints - have, conc, (i) => mustPost(`${api}/endpoints/`, { tenantName: 'bconc', networkName: 'fill', containerID: `f${i}`, homingHost: `h${i % 8}` }));

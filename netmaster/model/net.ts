@@ -152,6 +152,14 @@ export function v6AtOffset(subnet: V6Subnet, offset: number): string {
   return ipaddr.fromByteArray(bytes).toString();
 }
 
+/** The host offset of `addr` inside `subnet` (addr minus the subnet's first address). */
+export function v6Offset(subnet: V6Subnet, addr: ipaddr.IPv6): bigint {
+  const toBig = (bytes: number[]) => bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  const hostBits = BigInt(128 - subnet.prefix);
+  const mask = (1n << hostBits) - 1n;
+  return toBig(addr.toByteArray()) & mask;
+}
+
 /** Sorted addresses compressed to Contiv's range text: `10.1.1.1, 10.1.1.3-10.1.1.9`. */
 export function rangesText(ranges: ReadonlyArray<[number, number]>): string {
   return ranges.map(([a, b]) => (a === b ? formatV4(a) : `${formatV4(a)}-${formatV4(b)}`)).join(', ');

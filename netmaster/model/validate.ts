@@ -20,6 +20,7 @@ import {
   parseV4Subnet,
   parseV6,
   parseV6Cidr,
+  v6Offset,
 } from './net';
 import type { ObjectOf, ObjectType, Network, EndpointGroup, Rule, Global } from './schemas';
 import { emptyNeeds, type IntentState, type Needs } from './state';
@@ -197,6 +198,14 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
       const g6 = parseV6(nw.ipv6Gateway);
       if (!g6) throw invalid('ipv6Gateway', `ipv6Gateway '${nw.ipv6Gateway}' must be an IPv6 address`);
       if (!g6.match(s6.addr, s6.prefix)) throw invalid('ipv6Gateway', `ipv6Gateway ${nw.ipv6Gateway} is outside ipv6Subnet ${nw.ipv6Subnet}`);
+      // endpoints get the IPv6 address at their IPv4 host offset: the IPv6 gateway must sit at the
+      // IPv4 gateway's offset (reserved) or beyond the IPv4 host range
+      const off6 = v6Offset(s6, g6);
+      const gw4 = nw.gateway !== '' ? parseV4(nw.gateway) : undefined;
+      const size4 = BigInt(2 ** (32 - sub.prefix));
+      if (off6 < size4 && (gw4 === undefined || off6 !== BigInt(gw4 - sub.base))) {
+        throw invalid('ipv6Gateway', `ipv6Gateway ${nw.ipv6Gateway} would be the IPv6 address of an endpoint (host offset ${off6}); put it at the IPv4 gateway's host offset${gw4 !== undefined ? ` (${gw4 - sub.base})` : ''} or beyond the IPv4 host range`);
+      }
     }
   } else if (nw.ipv6Gateway !== '') {
     throw invalid('ipv6Gateway', 'ipv6Gateway needs ipv6Subnet');
