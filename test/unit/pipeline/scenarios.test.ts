@@ -312,7 +312,7 @@ describe('pipeline scenarios: conntrack', () => {
       [portOf('a3')],
     );
     assert.ok(first.steps.some((s) => s.tableName === 'ctCommit' && s.object === 'blue'), 'committed in ctCommit');
-    assert.equal(fabric.tracers.h1.conntrack.size, 1);
+    assert.equal(fabric.tracers.h1!.conntrack.size, 1);
     const a1 = endpoint('a1');
     const a3 = endpoint('a3');
     const reply = { in_port: portOf('a3'), eth_src: a3.mac, eth_dst: a1.mac, eth_type: 0x0800, ipv4_src: a3.ip, ipv4_dst: a1.ip, ip_proto: 6, tcp_src: 80, tcp_dst: 33000, tcp_flags: 0x12 };
@@ -328,9 +328,34 @@ describe('pipeline scenarios: conntrack', () => {
     assert.equal(stray.steps.at(-1)!.object, 'invalid');
   });
 
+  it('a routed TCP connection across hosts is new on both hosts, then its reply is established on both', () => {
+    const fabric = new Fabric({ fwdMode: 'routing' });
+    const a1 = endpoint('a1');
+    const b2 = endpoint('b2');
+    const tcp = { eth_type: 0x0800, ip_proto: 6, ip_ttl: 64 };
+    const syn = { ...tcp, in_port: portOf('a1'), eth_src: a1.mac, eth_dst: GW_MAC, ipv4_src: a1.ip, ipv4_dst: b2.ip, tcp_src: 40000, tcp_dst: 5432, tcp_flags: 0x02 };
+    const there = fabric.send('h1', syn);
+    assert.deepEqual(
+      there.deliveries.map((d) => [d.host, d.port]),
+      [['h2', portOf('b2')]],
+    );
+    assert.equal(fabric.tracers.h1!.conntrack.size, 1);
+    assert.equal(fabric.tracers.h2!.conntrack.size, 1, 'the destination host tracks (and will police) it too');
+    const synAck = { ...tcp, in_port: portOf('b2'), eth_src: b2.mac, eth_dst: GW_MAC, ipv4_src: b2.ip, ipv4_dst: a1.ip, tcp_src: 5432, tcp_dst: 40000, tcp_flags: 0x12 };
+    const back = fabric.send('h2', synAck);
+    assert.deepEqual(
+      back.deliveries.map((d) => [d.host, d.port]),
+      [['h1', portOf('a1')]],
+    );
+    assert.ok(back.first.steps.some((st) => st.tableName === 'ctState' && st.object === 'established'), 'established on h2');
+    const onH1 = fabric.trace('h1', { ...back.first.outputs[0]!.packet, in_port: VXLAN, tun_ipv4_src: HOSTS.h2 });
+    assert.ok(onH1.steps.some((st) => st.tableName === 'ctState' && st.object === 'established'), 'established on h1');
+    assert.equal(fabric.tracers.h1!.conntrack.size, 1, 'no new connection was committed for the reply');
+  });
+
   it('ARP is never sent to conntrack', () => {
     const fabric = new Fabric({ arpMode: 'flood' });
     fabric.trace('h1', pkt.arpRequest('a1', endpoint('a3').ip));
-    assert.equal(fabric.tracers.h1.conntrack.size, 0);
+    assert.equal(fabric.tracers.h1!.conntrack.size, 0);
   });
 });
