@@ -3,7 +3,8 @@
  * and the agent's local facts), and one checked, indexed and sorted view of it that features
  * share. Building the view checks what the schemas cannot (references between objects, ids that
  * must be unique on the host, overlapping addresses) and throws a NetloomError naming the field.
- * The view is memoised per input object, so features can all ask for it cheaply.
+ * The view is memoised per input object, so features can all ask for it cheaply: treat an input
+ * as immutable (build a new one for every change).
  */
 import ipaddr from 'ipaddr.js';
 import { NetloomError } from '../../lib/errors';

@@ -2,49 +2,53 @@
  * Table 25: the gateway answers ping. An ICMP echo request from a local endpoint to its network's
  * gateway (gateway MAC and IP) is turned into the echo reply in the switch: MACs and IPs swapped,
  * ICMP type 0, TTL reset to 64, out of the port it came in on. OVS updates the IP and ICMP
- * checksums when these fields are rewritten. Works in both forwarding modes.
+ * checksums when these fields are rewritten. Works in both forwarding modes; when fwdMode is
+ * routing, the gateways of the tenant's other networks answer too (as a router's other
+ * interfaces would), through the gateway MAC the endpoint sent to.
  */
 import type { DesiredFlow } from '../../reconcile/flow-key';
+import type { KnownOxm } from '../../../ovs/openflow/messages';
 import { pipelineView, PipelineInput } from '../input';
 import { act, apply, ETH_TYPE, field, flow, ICMP_TYPE, IP_PROTO, match, reg } from '../flow-builder';
 import { FLAG } from '../tables';
 
 export const GATEWAY_PRIORITY = 100;
+export const OTHER_GATEWAY_PRIORITY = 90;
 export const ECHO_REPLY_TTL = 64;
 
+function echoReply(scope: KnownOxm, priority: number, gwMac: string, gwIp: string, object: string): DesiredFlow {
+  return flow({
+    table: 'gateway',
+    priority,
+    match: [scope, match.flagSet(FLAG.fromLocal), match.ethDst(gwMac), match.ethType(ETH_TYPE.IPV4), field('ip_proto', IP_PROTO.ICMP), field('ipv4_dst', gwIp), field('icmpv4_type', ICMP_TYPE.ECHO_REQUEST)],
+    instructions: [
+      apply(
+        act.move('eth_src', 'eth_dst'),
+        act.load('eth_src', gwMac),
+        act.move('ipv4_src', 'ipv4_dst'),
+        act.load('ipv4_src', gwIp),
+        act.load('icmpv4_type', ICMP_TYPE.ECHO_REPLY),
+        act.setTtl(ECHO_REPLY_TTL),
+        act.inPort(),
+      ),
+    ],
+    feature: 'routing',
+    object,
+  });
+}
+
 export function gatewayIcmpFlows(input: PipelineInput): DesiredFlow[] {
+  const view = pipelineView(input);
   const out: DesiredFlow[] = [];
-  for (const nv of pipelineView(input).networks) {
+  for (const nv of view.networks) {
     if (nv.gatewayMac === undefined) continue;
-    const gw = nv.net.gateway;
-    out.push(
-      flow({
-        table: 'gateway',
-        priority: GATEWAY_PRIORITY,
-        match: [
-          reg('network', nv.net.networkId),
-          match.flagSet(FLAG.fromLocal),
-          match.ethDst(nv.gatewayMac),
-          match.ethType(ETH_TYPE.IPV4),
-          field('ip_proto', IP_PROTO.ICMP),
-          field('ipv4_dst', gw),
-          field('icmpv4_type', ICMP_TYPE.ECHO_REQUEST),
-        ],
-        instructions: [
-          apply(
-            act.move('eth_src', 'eth_dst'),
-            act.load('eth_src', nv.gatewayMac),
-            act.move('ipv4_src', 'ipv4_dst'),
-            act.load('ipv4_src', gw),
-            act.load('icmpv4_type', ICMP_TYPE.ECHO_REPLY),
-            act.setTtl(ECHO_REPLY_TTL),
-            act.inPort(),
-          ),
-        ],
-        feature: 'routing',
-        object: `${nv.net.key}:gateway`,
-      }),
-    );
+    out.push(echoReply(reg('network', nv.net.networkId), GATEWAY_PRIORITY, nv.gatewayMac, nv.net.gateway, `${nv.net.key}:gateway`));
+  }
+  if (input.state.global.fwdMode !== 'routing') return out;
+  for (const t of view.tenants) {
+    const nets = view.networks.filter((nv) => nv.tenant === t && nv.gatewayMac !== undefined && nv.reachable);
+    const macs = [...new Set(nets.map((nv) => nv.gatewayMac!))].sort();
+    for (const mac of macs) for (const nv of nets) out.push(echoReply(reg('tenant', t.vrfId), OTHER_GATEWAY_PRIORITY, mac, nv.net.gateway, `${nv.net.key}:gateway:${mac}`));
   }
   return out;
 }

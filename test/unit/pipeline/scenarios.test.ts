@@ -232,9 +232,17 @@ describe('pipeline scenarios: the gateway', () => {
     );
   });
 
-  it("does not answer ping to another network's gateway", () => {
-    const fabric = new Fabric();
-    assert.deepEqual(fabric.trace('h1', pkt.ip('a1', '10.1.2.1', GW_MAC, { ip_proto: 1, icmpv4_type: 8, icmpv4_code: 0 })).outputs, []);
+  it("does not answer ping to another network's gateway in bridge mode, does in routing mode (same tenant only)", () => {
+    const ping = (from: string, gw: string) => pkt.ip(from, gw, GW_MAC, { ip_proto: 1, icmpv4_type: 8, icmpv4_code: 0 });
+    assert.deepEqual(new Fabric().trace('h1', ping('a1', '10.1.2.1')).outputs, []);
+    const routing = new Fabric({ fwdMode: 'routing' });
+    const r = routing.trace('h1', ping('a1', '10.1.2.1'));
+    assert.deepEqual(
+      r.outputs.map((o) => [o.port, o.packet.ipv4_src, o.packet.icmpv4_type]),
+      [[portOf('a1'), '10.1.2.1', 0]],
+    );
+    assert.deepEqual(routing.trace('h1', ping('r1', '10.1.2.1')).outputs, [], 'red has no network 10.1.2.0/24');
+    assert.equal(routing.trace('h1', ping('r1', '10.1.1.1')).outputs[0]!.port, portOf('r1'), "red's own gateway answers");
   });
 });
 
