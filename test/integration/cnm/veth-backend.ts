@@ -1,11 +1,13 @@
 /**
- * A CnmBackend for integration tests that does real plumbing without OVS: one Linux bridge per
- * Docker network (`nlcb<id>`) in dockerd's network namespace (root, or the test's own), one veth pair per joined endpoint
+ * A CnmBackend for integration tests that does real plumbing: one switch per Docker network
+ * (`nlcb<id>`: a Linux bridge, or a netdev bridge of a private OVS when one is given) in dockerd's
+ * network namespace (root, or the test's own), one veth pair per joined endpoint
  * (`nlc<id>h` on the bridge, `nlc<id>c` for Docker to move into the container), and an in-memory
  * address allocator per tenant+subnet. It records every call so tests can check what the server
  * asked for.
  */
 import { run } from '../../../lib/exec';
+import { ovsCtl, OvsInstance } from '../../../deploy/lab/ovs-instance';
 import { NetloomError } from '../../../lib/errors';
 import type {
   AllocateAddressRequest,
@@ -44,11 +46,20 @@ export class VethTestBackend implements CnmBackend {
   private readonly used = new Map<string, Set<string>>();
   private readonly bridges = new Map<string, string>();
 
-  /** `netns`: the network namespace dockerd runs in (undefined: the root namespace). */
+  /**
+   * `netns`: the network namespace dockerd runs in (undefined: the root namespace); `ovs`: plug
+   * host sides into this OVS instance (running in the same namespace) instead of Linux bridges.
+   */
   constructor(
     private readonly netns?: string,
+    private readonly ovs?: OvsInstance,
     private readonly mtu = 1500,
   ) {}
+
+  private vsctl(args: string[]): Promise<string> {
+    if (!this.ovs) throw new Error('no OVS instance');
+    return ovsCtl(this.ovs, 'ovs-vsctl', args);
+  }
 
   private ip(args: string[], allowFailure = false): ReturnType<typeof run> {
     return run('ip', [...(this.netns ? ['-n', this.netns] : []), ...args], { allowFailure });
@@ -102,7 +113,9 @@ export class VethTestBackend implements CnmBackend {
     this.calls.push({ op: 'createNetwork', arg: req });
     if (req.subnet && req.gateway) this.pool(req.binding.tenant, req.subnet).add(req.gateway);
     const br = bridgeName(req.dockerNetworkId);
-    if (!(await this.linkExists(br))) {
+    if (this.ovs) {
+      await this.vsctl(['--may-exist', 'add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev']);
+    } else if (!(await this.linkExists(br))) {
       await this.ip(['link', 'add', br, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
     }
     await this.ip(['link', 'set', br, 'up']);
@@ -111,7 +124,8 @@ export class VethTestBackend implements CnmBackend {
 
   async deleteNetwork(dockerNetworkId: string, binding: NetworkBinding): Promise<void> {
     this.calls.push({ op: 'deleteNetwork', arg: { dockerNetworkId, binding } });
-    await this.ip(['link', 'del', bridgeName(dockerNetworkId)], true);
+    if (this.ovs) await this.vsctl(['--if-exists', 'del-br', bridgeName(dockerNetworkId)]);
+    else await this.ip(['link', 'del', bridgeName(dockerNetworkId)], true);
     this.bridges.delete(dockerNetworkId);
   }
 
@@ -128,12 +142,18 @@ export class VethTestBackend implements CnmBackend {
       await this.ip(['link', 'add', names.host, 'mtu', String(this.mtu), 'type', 'veth', 'peer', 'name', names.container, 'mtu', String(this.mtu)]);
     }
     await this.ip(['link', 'set', names.container, 'address', req.macAddress], true);
-    await this.ip(['link', 'set', names.host, 'master', bridgeName(req.dockerNetworkId), 'up']);
+    if (this.ovs) {
+      await this.vsctl(['--may-exist', 'add-port', bridgeName(req.dockerNetworkId), names.host]);
+      await this.ip(['link', 'set', names.host, 'up']);
+    } else {
+      await this.ip(['link', 'set', names.host, 'master', bridgeName(req.dockerNetworkId), 'up']);
+    }
     return { srcName: names.container, hostIfName: names.host, mtu: this.mtu };
   }
 
   private async removeVeth(endpointId: string): Promise<void> {
     const names = endpointLinkNames(endpointId, LINK_PREFIX);
+    if (this.ovs) await this.vsctl(['--if-exists', 'del-port', names.host]);
     if (await this.linkExists(names.host)) await this.ip(['link', 'del', names.host], true);
   }
 
