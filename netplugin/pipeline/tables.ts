@@ -35,7 +35,7 @@ export const PIPELINE: readonly TableSpec[] = [
   { id: 0, name: 'classifier', purpose: 'where a packet came from: a local endpoint port (network, source group), the VLAN uplink (VLAN -> network, tag popped) or the VXLAN port (VNI -> network); anything else is dropped', miss: { kind: 'drop' } },
   { id: 10, name: 'spoofguard', purpose: 'a local endpoint may only send with its own MAC and IP (and ARP for its own IP)', miss: { kind: 'drop' } },
   { id: 20, name: 'arp', purpose: 'ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest; in flood mode requests are flooded in the network (the gateway is always answered by the switch)', miss: { kind: 'goto', table: 'gateway' } },
-  { id: 25, name: 'gateway', purpose: "ICMP echo requests from local endpoints to their network's gateway are answered by the switch", miss: { kind: 'goto', table: 'srcGroup' } },
+  { id: 25, name: 'gateway', purpose: "ICMP echo requests from local endpoints to their network's gateway (routing mode: any gateway of their tenant) are answered by the switch", miss: { kind: 'goto', table: 'srcGroup' } },
   { id: 30, name: 'srcGroup', purpose: 'source endpoint group of packets from other hosts, from their source IP within the tenant (local ones were set by the classifier)', miss: { kind: 'goto', table: 'dstClassify' } },
   { id: 40, name: 'dstClassify', purpose: "destination group, from the destination IP within the tenant (subnets do not overlap inside a tenant, so this also serves routed packets)", miss: { kind: 'goto', table: 'conntrack' } },
   { id: 50, name: 'conntrack', purpose: 'IP traffic enters conntrack in the tenant zone, then continues in ctState', miss: { kind: 'goto', table: 'ctState' } },
