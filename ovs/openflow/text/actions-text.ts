@@ -470,8 +470,8 @@ function hexDots(b: Buffer): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('.');
 }
 
-function formatRefOrValue(spec: LearnSpec['src'], nBits: number): string {
-  return spec.kind === 'field' ? formatFieldRef(spec.ref) : `0x${spec.value.toString(16)}${nBits ? '' : ''}`;
+function formatRefOrValue(spec: LearnSpec['src']): string {
+  return spec.kind === 'field' ? formatFieldRef(spec.ref) : `0x${spec.value.toString(16)}`;
 }
 
 function formatNatRange(a: Action & { type: 'nat' }): string {
@@ -492,7 +492,7 @@ export function formatAction(a: Action): string {
   switch (a.type) {
     case 'output':
       if (a.port === OFPP.CONTROLLER) return `controller(max_len=${a.maxLen})`;
-      return a.maxLen === 0 ? `output:${formatPort(a.port)}` : `output:${formatPort(a.port)}`;
+      return `output:${formatPort(a.port)}`; // max_len only matters for CONTROLLER
     case 'group':
       return `group:${a.groupId}`;
     case 'set_queue':
@@ -568,10 +568,10 @@ export function formatAction(a: Action): string {
       if (a.flags & 1) parts.push('send_flow_rem');
       if (a.flags & 2) parts.push('delete_learned');
       for (const s of a.specs) {
-        if (s.dst.kind === 'output') parts.push(`output:${formatRefOrValue(s.src, s.nBits)}`);
-        else if (s.dst.kind === 'load') parts.push(`load:${formatRefOrValue(s.src, s.nBits)}->${formatFieldRef(s.dst.ref)}`);
+        if (s.dst.kind === 'output') parts.push(`output:${formatRefOrValue(s.src)}`);
+        else if (s.dst.kind === 'load') parts.push(`load:${formatRefOrValue(s.src)}->${formatFieldRef(s.dst.ref)}`);
         else if (s.src.kind === 'field' && sameRef(s.src.ref, s.dst.ref)) parts.push(formatFieldRef(s.dst.ref));
-        else parts.push(`${formatFieldRef(s.dst.ref)}=${formatRefOrValue(s.src, s.nBits)}`);
+        else parts.push(`${formatFieldRef(s.dst.ref)}=${formatRefOrValue(s.src)}`);
       }
       return `learn(${parts.join(',')})`;
     }
