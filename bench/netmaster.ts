@@ -111,7 +111,7 @@ export async function run(args: string[]): Promise<void> {
     const median = (xs: number[]) => pct(xs, 50);
     for (const [mode, width] of [['sequential', 1], [`${conc} clients`, conc]] as const) {
       const tag = width === 1 ? 'seq' : 'conc';
-      const rates: Record<string, number[]> = { networks: [], policies: [], groups: [], rules: [], endpoints: [] };
+      const rates: Record<string, number[]> = { network: [], policy: [], group: [], rule: [], endpoint: [] };
       const latencies: number[] = [];
       for (let round = 0; round < rounds; round++) {
         // a fresh tenant per round: each round starts from the same state
@@ -131,7 +131,7 @@ export async function run(args: string[]): Promise<void> {
         );
         await mustPost(`${api}/networks/${t}:big/`, { tenantName: t, networkName: 'big', encap: 'vxlan', subnet: '10.200.0.0/16', gateway: '10.200.0.1' });
         const eps = await timed(endpoints, width, (i) => mustPost(`${api}/endpoints/`, { tenantName: t, networkName: 'big', containerID: `c${i}`, homingHost: `h${i % 8}` }));
-        for (const [k, r] of [['networks', nets], ['policies', pols], ['groups', groups], ['rules', rules], ['endpoints', eps]] as const) rates[k]?.push(r.perSec);
+        for (const [k, r] of [['network', nets], ['policy', pols], ['group', groups], ['rule', rules], ['endpoint', eps]] as const) rates[k]?.push(r.perSec);
         latencies.push(...eps.latencies);
         process.stdout.write(`  round ${round + 1}/${rounds}, ${mode}: ${Object.entries(rates).map(([k, v]) => `${k} ${Math.round(v[v.length - 1] ?? 0)}/s`).join(', ')}\n`);
       }
@@ -145,8 +145,8 @@ export async function run(args: string[]): Promise<void> {
     // fill up to the total and measure RSS
     const have = 2 * rounds * endpoints;
     if (totalEndpoints > have) {
-      await mustPost(`${api}/networks/bconc:fill/`, { tenantName: 'bconc', networkName: 'fill', encap: 'vxlan', subnet: '10.201.0.0/16' });
-      await timed(totalEndpoints - have, conc, (i) => mustPost(`${api}/endpoints/`, { tenantName: 'bconc', networkName: 'fill', containerID: `f${i}`, homingHost: `h${i % 8}` }));
+      await mustPost(`${api}/networks/bconc0:fill/`, { tenantName: 'bconc0', networkName: 'fill', encap: 'vxlan', subnet: '10.201.0.0/16' });
+      await timed(totalEndpoints - have, conc, (i) => mustPost(`${api}/endpoints/`, { tenantName: 'bconc0', networkName: 'fill', containerID: `f${i}`, homingHost: `h${i % 8}` }));
     }
     const rss = rssMiB(nmPid);
     const check = await new Promise<string>((resolve, reject) => http.get(`${api}/consistency`, (res) => {

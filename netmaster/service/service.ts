@@ -333,6 +333,8 @@ export class NetmasterService {
         const r = await this.kv.commit(loaded.guards(), writes);
         if (!r.ok) return RETRY;
         this.log.info({ type, key, revision: r.revision }, 'deleted');
+        // a network re-created under this name starts its address search afresh
+        if (type === 'network') this.cursors.delete(layout.ipPrefix(key));
         await this.cache?.waitFor(r.revision);
         return key;
       }),

@@ -102,6 +102,23 @@ for (const cache of [true, false]) describe(`netmaster under concurrency: two in
     assert.equal(new Set(ids).size, CLIENTS * 2, `distinct group ids: ${ids.join(',')}`);
   });
 
+  it('checks a create on one instance against a change made on the other a moment before', async () => {
+    assert.equal((await call('POST', `${api(0)}/policys/c1:seqpol/`, { tenantName: 'c1', policyName: 'seqpol' })).status, 200);
+    for (let i = 0; i < 20; i++) {
+      const a = await call('POST', `${api(0)}/networks/c1:seq${i}/`, { tenantName: 'c1', networkName: `seq${i}`, subnet: `10.90.${i}.0/24`, encap: 'vxlan' });
+      assert.equal(a.status, 200, a.text);
+      const overlap = await call('POST', `${api(1)}/networks/c1:seqx${i}/`, { tenantName: 'c1', networkName: `seqx${i}`, subnet: `10.90.${i}.128/25`, encap: 'vxlan' });
+      assert.equal(overlap.status, 409, overlap.text);
+      const grp = await call('POST', `${api(1)}/endpointGroups/c1:seqg${i}/`, { tenantName: 'c1', groupName: `seqg${i}`, networkName: `seq${i}` });
+      assert.equal(grp.status, 200, grp.text);
+      const del = await call('DELETE', `${api(0)}/endpointGroups/c1:seqg${i}/`);
+      assert.equal(del.status, 200, del.text);
+      const gone = await call('POST', `${api(1)}/rules/c1:seqpol:${i}/`, { tenantName: 'c1', policyName: 'seqpol', ruleId: String(i), direction: 'in', fromEndpointGroup: `seqg${i}` });
+      assert.equal(gone.status, 404, gone.text);
+      assert.equal(gone.json.field, 'fromEndpointGroup');
+    }
+  });
+
   it('ends with allocations equal to the objects, seen from both instances', async () => {
     for (let i = 0; i < 2; i++) {
       const c = await masters[i]?.service.checkConsistency();
