@@ -12,6 +12,7 @@ import { run } from '../../../lib/exec';
 import { listLinks } from '../../../deploy/lab/netns';
 import { listenCni, type CniServer } from '../../../netplugin/cni/server';
 import { VethBackend } from '../../../netplugin/cni/veth-backend';
+import type { CniAddRequest } from '../../../netplugin/cni/types';
 
 const BIN_DIR = resolve(__dirname, '../../../../bin');
 const DIR = `/tmp/nl-cni/podman-${process.pid}`;
@@ -35,6 +36,12 @@ async function unmountUnder(dir: string): Promise<void> {
 describe('podman 4.3 drives netloom-cni', function () {
   this.timeout(60_000);
   const backend = new VethBackend({ subnet: '10.78.0.0/24', hostPrefix: 'nlpm' });
+  const adds: CniAddRequest[] = [];
+  const realAdd = backend.add.bind(backend);
+  backend.add = (req) => {
+    adds.push(req);
+    return realAdd(req);
+  };
   let srv: CniServer | undefined;
   let preexisting: Set<string>;
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, CONTAINERS_CONF: `${DIR}/containers.conf` });
@@ -58,7 +65,11 @@ describe('podman 4.3 drives netloom-cni', function () {
         '',
       ].join('\n'),
     );
-    const conflist = { cniVersion: '1.0.0', name: NET, plugins: [{ type: 'netloom-cni', agentSocket: `${DIR}/agent.sock`, tenant: 't1', network: 'web' }] };
+    const conflist = {
+      cniVersion: '1.0.0',
+      name: NET,
+      plugins: [{ type: 'netloom-cni', agentSocket: `${DIR}/agent.sock`, tenant: 't1', network: 'web', capabilities: { ips: true, mac: true, portMappings: true } }],
+    };
     writeFileSync(`${DIR}/cni.d/${NET}.conflist`, JSON.stringify(conflist));
     srv = await listenCni(`${DIR}/agent.sock`, { backend });
     const tar = await run('sh', ['-c', `tar -C ${DIR}/rootfs -c . | podman ${podmanArgs('import', '-', 'localhost/nl-cni/busybox').join(' ')}`], { env: env(), timeoutMs: 30_000 });
@@ -114,6 +125,30 @@ describe('podman 4.3 drives netloom-cni', function () {
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /inet 10\.78\.0\.2\/24/);
+    assert.deepEqual(backend.list(), []);
+  });
+
+  it('passes --ip, --mac-address and -p through runtimeConfig to the backend', async () => {
+    adds.length = 0;
+    const r = await run(
+      'podman',
+      podmanArgs(
+        '--network-backend', 'cni', '--network-config-dir', `${DIR}/cni.d`, 'run', '--rm', '--network', NET,
+        '--ip', '10.78.0.77', '--mac-address', '02:42:0a:4e:00:4d', '-p', '127.0.0.1:18080:80',
+        'localhost/nl-cni/busybox', 'sh', '-c', 'ip -o -4 addr show eth0; ip -o link show eth0',
+      ),
+      { env: env(), allowFailure: true, timeoutMs: 30_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /inet 10\.78\.0\.77\/24/);
+    assert.match(r.stdout, /link\/ether 02:42:0a:4e:00:4d/);
+    assert.equal(adds.length, 1);
+    const req = adds[0];
+    assert.deepEqual(req?.requestedIps, [{ ip: '10.78.0.77' }]);
+    assert.equal(req?.requestedMac, '02:42:0a:4e:00:4d');
+    assert.deepEqual(req?.portMappings, [{ hostPort: 18080, containerPort: 80, protocol: 'tcp', hostIP: '127.0.0.1' }]);
+    assert.deepEqual(req?.network, { cniNetwork: NET, tenant: 't1', network: 'web' });
+    assert.ok(req?.pod?.name, 'podman passes K8S_POD_NAME');
     assert.deepEqual(backend.list(), []);
   });
 });
