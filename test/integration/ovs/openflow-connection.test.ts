@@ -89,7 +89,13 @@ describe('OpenFlow connection against ovs-vswitchd', function () {
       assert.equal(sw.features.datapathId, dpid);
       await waitFor('controller connected in OVSDB', async () => (await vsctl(br, ['--columns=is_connected', 'list', 'Controller'])).includes('true'), { timeoutMs: 10_000 });
 
-      const rejected = new Promise<string>((resolve) => listener?.once('rejected', (r) => resolve(r.reason)));
+      const rejected = new Promise<string>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('the OpenFlow 1.0 bridge never connected')), 20_000);
+        listener?.once('rejected', (r) => {
+          clearTimeout(t);
+          resolve(r.reason);
+        });
+      });
       await vsctl(br, ['set', 'bridge', 'br0', 'protocols=OpenFlow10']);
       const reason = await rejected;
       assert.match(reason, /version negotiation failed.*0x01/);

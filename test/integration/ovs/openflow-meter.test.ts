@@ -9,6 +9,7 @@ import { OfConnection, connectSwitch } from '../../../ovs/openflow';
 import { flowMod, FlowMod, OFPMF } from '../../../ovs/openflow/messages';
 import { run, spawnDaemon } from '../../../lib/exec';
 import { stopProcess } from '../../../lib/process';
+import { waitFor } from '../../../lib/clock';
 import { Container, OfxBridge, addContainer, startBridge, stopBridge } from './openflow-lab';
 
 const RATE_KBPS = 20_000;
@@ -48,6 +49,7 @@ describe('OpenFlow meter limits real TCP throughput', function () {
     } finally {
       closeSync(log);
     }
+    await waitFor('iperf3 server listening', async () => (await run('ss', ['-ltn'], { netns: c2.ns })).stdout.includes(':5201'), { timeoutMs: 10_000 });
   });
   after(async () => {
     if (serverPid !== undefined) await stopProcess(serverPid, 'iperf3');
