@@ -361,6 +361,23 @@ describe('pipeline scenarios: conntrack', () => {
     assert.equal(fabric.tracers.h1!.conntrack.size, 1, 'no new connection was committed for the reply');
   });
 
+  it("tenants' connections live in separate zones, even with identical 5-tuples", () => {
+    const fabric = new Fabric();
+    const tcp = (from: string, to: string, flags: number) => {
+      const p = pkt.to(from, to, { ip_proto: 6, tcp_src: 33000, tcp_dst: 80, tcp_flags: flags });
+      delete p.udp_src;
+      delete p.udp_dst;
+      return p;
+    };
+    // a1/r1 and a2/r2 share their addresses: blue's connection has red's exact 5-tuple
+    const blue = fabric.send('h1', tcp('a1', 'a2', 0x02));
+    assert.equal(blue.deliveries.length, 1);
+    const redAck = fabric.trace('h1', tcp('r1', 'r2', 0x10));
+    assert.deepEqual(redAck.outputs, [], "red's ACK with blue's exact 5-tuple is invalid in red's zone");
+    assert.equal(fabric.trace('h1', tcp('r1', 'r2', 0x02)).outputs.length, 1, 'and a red SYN is a new connection');
+    assert.equal(fabric.tracers.h1!.conntrack.size, 2);
+  });
+
   it('ARP is never sent to conntrack', () => {
     const fabric = new Fabric({ arpMode: 'flood' });
     fabric.trace('h1', pkt.arpRequest('a1', endpoint('a3').ip));
