@@ -503,7 +503,6 @@ function readNicira(a: Reader, subtype: number, start: number): Action | undefin
     case NXAST.CONTROLLER2: {
       a.skip(6);
       const out: Action & { type: 'controller' } = { type: 'controller', maxLen: 0xffff, controllerId: 0, reason: 1 };
-      let marker = false;
       while (a.remaining > 0) {
         const pstart = a.pos;
         const ptype = a.u16('property type');
@@ -533,9 +532,9 @@ function readNicira(a: Reader, subtype: number, start: number): Action | undefin
           default:
             return undefined;
         }
-        marker = true;
       }
-      if (!marker) out.userdata = Buffer.alloc(0);
+      // keep it a CONTROLLER2 on re-encoding: an empty userdata marks that
+      if (out.userdata === undefined && !out.pause && out.meterId === undefined) out.userdata = Buffer.alloc(0);
       return out;
     }
     case NXAST.LEARN: {

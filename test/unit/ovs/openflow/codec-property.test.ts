@@ -98,9 +98,10 @@ const leafAction: fc.Arbitrary<Action> = fc.oneof(
   fc.constantFrom(6, 14, 22).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }).map((a): Action => ({ type: 'note', data: Buffer.from(a) }))),
   fc.tuple(u16, u16, u8).map(([maxLen, controllerId, reason]): Action => ({ type: 'controller', maxLen, controllerId, reason })),
   fc
-    .record({ maxLen: u16, controllerId: u16, reason: u8, userdata: fc.uint8Array({ minLength: 1, maxLength: 12 }), pause: fc.boolean(), meterId: fc.option(u32, { nil: undefined }) })
+    .record({ maxLen: u16, controllerId: u16, reason: u8, userdata: fc.uint8Array({ minLength: 0, maxLength: 12 }), pause: fc.boolean(), meterId: fc.option(u32, { nil: undefined }) })
     .map((r): Action => {
-      const a: Action & { type: 'controller' } = { type: 'controller', maxLen: r.maxLen, controllerId: r.controllerId, reason: r.reason, userdata: Buffer.from(r.userdata) };
+      const a: Action & { type: 'controller' } = { type: 'controller', maxLen: r.maxLen, controllerId: r.controllerId, reason: r.reason };
+      if (r.userdata.length > 0 || (!r.pause && r.meterId === undefined)) a.userdata = Buffer.from(r.userdata);
       if (r.pause) a.pause = true;
       if (r.meterId !== undefined) a.meterId = r.meterId;
       return a;
