@@ -6,7 +6,7 @@
 export class BoundedEventQueue<T> implements AsyncIterable<T> {
   private items: T[] = [];
   private head = 0;
-  private waiter: ((r: IteratorResult<T>) => void) | undefined;
+  private waiters: Array<(r: IteratorResult<T>) => void> = [];
   private closed = false;
   /** events discarded because the queue was full */
   dropped = 0;
@@ -21,9 +21,8 @@ export class BoundedEventQueue<T> implements AsyncIterable<T> {
 
   push(item: T): void {
     if (this.closed) return;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
+    const w = this.waiters.shift();
+    if (w) {
       w({ value: item, done: false });
       return;
     }
@@ -48,20 +47,28 @@ export class BoundedEventQueue<T> implements AsyncIterable<T> {
     }
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
-      this.waiter = resolve;
+      this.waiters.push(resolve);
     });
   }
 
+  /** Stop: pushes are ignored from now on; what is queued can still be read, then `done`. */
   close(): void {
     this.closed = true;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w({ value: undefined, done: true });
-    }
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return { next: () => this.next(), return: () => (this.close(), Promise.resolve({ value: undefined, done: true })) };
+    // leaving a for-await loop closes the queue and drops what was not read
+    return {
+      next: () => this.next(),
+      return: () => {
+        this.close();
+        this.items = [];
+        this.head = 0;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
   }
 }
