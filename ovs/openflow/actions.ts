@@ -374,13 +374,16 @@ function writeLearnSpec(w: Writer, s: LearnSpec, where: string): void {
 
 // ---------- decode ----------
 
-export function readActions(r: Reader): Action[] {
+/** ct() may nest actions; deeper nesting than this is refused rather than recursed into. */
+const MAX_NESTING = 4;
+
+export function readActions(r: Reader, depth = 0): Action[] {
   const out: Action[] = [];
-  while (r.remaining > 0) out.push(readAction(r));
+  while (r.remaining > 0) out.push(readAction(r, depth));
   return out;
 }
 
-export function readAction(r: Reader): Action {
+export function readAction(r: Reader, depth = 0): Action {
   const start = r.pos;
   const type = r.u16('action type');
   const len = r.u16('action length');
@@ -421,7 +424,7 @@ export function readAction(r: Reader): Action {
       const vendor = a.u32('experimenter');
       if (vendor !== NX_VENDOR_ID) return raw();
       const subtype = a.u16('nicira subtype');
-      const decoded = readNicira(a, subtype, start);
+      const decoded = readNicira(a, subtype, start, depth);
       return decoded ?? raw();
     }
     default:
@@ -429,7 +432,7 @@ export function readAction(r: Reader): Action {
   }
 }
 
-function readNicira(a: Reader, subtype: number, start: number): Action | undefined {
+function readNicira(a: Reader, subtype: number, start: number, depth: number): Action | undefined {
   switch (subtype) {
     case NXAST.RESUBMIT:
     case NXAST.RESUBMIT_TABLE: {
@@ -449,7 +452,8 @@ function readNicira(a: Reader, subtype: number, start: number): Action | undefin
       const recircTable = a.u8();
       a.skip(3);
       const alg = a.u16();
-      const actions = readActions(a);
+      if (depth >= MAX_NESTING) a.fail(`ct actions nested deeper than ${MAX_NESTING}`, start);
+      const actions = readActions(a, depth + 1);
       if (zoneHeader !== 0) {
         const field = specByHeader(zoneHeader)?.name ?? zoneHeader;
         return { type: 'ct', flags, zoneSrc: { field, ofs: zv >> 6, nBits: (zv & 0x3f) + 1 }, zoneImm: 0, recircTable, alg, actions };

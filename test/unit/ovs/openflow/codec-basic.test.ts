@@ -73,3 +73,16 @@ describe('openflow codec: connection messages', () => {
     assert.throws(() => decodeMessage(hex('04 14 000c 00000001 00000000')), OfDecodeError);
   });
 });
+
+describe('openflow codec: bounded decoding', () => {
+  it('refuses ct() actions nested deeper than 4 with OfDecodeError instead of recursing', () => {
+    let actions: import('../../../../ovs/openflow/messages').Action[] = [{ type: 'dec_nw_ttl' }];
+    for (let i = 0; i < 6; i++) actions = [{ type: 'ct', flags: 0, zoneImm: 0, recircTable: 255, alg: 0, actions }];
+    const bytes = encodeMessage({ type: 'packet_out', xid: 1, bufferId: 0xffffffff, inPort: 0xfffffffd, actions, data: Buffer.alloc(0) });
+    assert.throws(() => decodeMessage(bytes), (e: unknown) => e instanceof OfDecodeError && /nested deeper/.test(e.message));
+    let ok: import('../../../../ovs/openflow/messages').Action[] = [{ type: 'dec_nw_ttl' }];
+    for (let i = 0; i < 4; i++) ok = [{ type: 'ct', flags: 0, zoneImm: 0, recircTable: 255, alg: 0, actions: ok }];
+    const m = { type: 'packet_out' as const, xid: 1, bufferId: 0xffffffff, inPort: 0xfffffffd, actions: ok, data: Buffer.alloc(0) };
+    assert.deepEqual(decodeMessage(encodeMessage(m)), m);
+  });
+});
