@@ -270,6 +270,17 @@ for (const transport of ['nc', 'curl']) describe(`netloom-cni shim + agent handl
     });
   });
 
+  it('passes a multi-byte body whole also when /bin/sh is bash in a UTF-8 locale', async () => {
+    const conf = fakeConf({ args: { cni: { labels: [{ key: 'city', value: 'Zürich 東京' }] } } });
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', NETLOOM_CNI_TRANSPORT: transport, ...attach('ADD', 'bash1', NS1) };
+    const r = await run('bash', ['--posix', SHIM], { env, input: conf, allowFailure: true, timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stdout);
+    const last = fake.calls.at(-1);
+    assert.ok(last?.op === 'add');
+    assert.deepEqual(last.req.labels, { city: 'Zürich 東京' });
+    fake.calls = [];
+  });
+
   it('passes a multi-byte body verbatim (Content-Length in bytes)', async () => {
     const r = await shim(attach('ADD', 'utf8', NS1), fakeConf({ args: { cni: { labels: [{ key: 'owner', value: 'Zoë — 東京' }] } } }));
     assert.equal(r.code, 0, r.stdout);
