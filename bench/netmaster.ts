@@ -149,13 +149,20 @@ export async function run(args: string[]): Promise<void> {
       await timed(totalEndpoints - have, conc, (i) => mustPost(`${api}/endpoints/`, { tenantName: 'bconc0', networkName: 'fill', containerID: `f${i}`, homingHost: `h${i % 8}` }));
     }
     const rss = rssMiB(nmPid);
+    const metrics = await new Promise<string>((resolve, reject) => http.get(`${base}/metrics`, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    }).on('error', reject));
+    const heapUsed = Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
+    results.heapUsedMiB = Math.round((heapUsed / 1048576) * 10) / 10;
     const check = await new Promise<string>((resolve, reject) => http.get(`${api}/consistency`, (res) => {
       let b = '';
       res.on('data', (c: Buffer) => (b += c.toString()));
       res.on('end', () => resolve(b));
     }).on('error', reject));
     const report = JSON.parse(check) as { clean: boolean; counts: { endpoints: number } };
-    process.stdout.write(`netmaster RSS with ${report.counts.endpoints} endpoints: ${rss} MiB (consistency clean: ${report.clean})\n`);
+    process.stdout.write(`netmaster RSS with ${report.counts.endpoints} endpoints: ${rss} MiB, JS heap in use ${String(results.heapUsedMiB)} MiB (consistency clean: ${report.clean})\n`);
     results.rssMiB = rss;
     results.endpointsHeld = report.counts.endpoints;
     results.consistencyClean = report.clean;
