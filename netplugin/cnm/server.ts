@@ -30,14 +30,19 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, closing = false): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': PLUGIN_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': PLUGIN_CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(text),
+    ...(closing ? { Connection: 'close' } : {}),
+  });
   res.end(text);
 }
 
 export class CnmServer {
   private server: Server | undefined;
+  private closing = false;
 
   constructor(
     private readonly plugin: CnmPlugin,
@@ -67,16 +72,25 @@ export class CnmServer {
     this.log?.info({ socket: this.socketPath }, 'CNM plugin listening');
   }
 
-  /** Stop accepting calls, end open connections and remove the socket file. */
-  async stop(): Promise<void> {
+  /**
+   * Stop accepting calls, let calls in progress finish (so that their state is saved and Docker
+   * gets the reply) for up to `graceMs`, then end every connection and remove the socket file.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.closing = true;
     await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
     });
     if (existsSync(this.socketPath)) unlinkSync(this.socketPath);
+    this.closing = false;
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -100,6 +114,6 @@ export class CnmServer {
     }
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const reply = await this.plugin.handle(path, Buffer.concat(chunks).toString('utf8'));
-    send(res, reply.status, reply.body);
+    send(res, reply.status, reply.body, this.closing);
   }
 }

@@ -178,6 +178,37 @@ describe('cnm plugin', () => {
       assert.match(await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET, IPv4Data: [{ Pool: '' }] }, 400), /IPv4Data\.0\.Pool/);
       assert.match(await t.err('NetworkDriver.CreateNetwork', [], 400), /CreateNetwork: \(body\)/);
     });
+    it('every method names each required field that is missing', async () => {
+      const t = setup();
+      const full: Record<string, Record<string, unknown>> = {
+        'NetworkDriver.CreateNetwork': { NetworkID: NET },
+        'NetworkDriver.DeleteNetwork': { NetworkID: NET },
+        'NetworkDriver.CreateEndpoint': { NetworkID: NET, EndpointID: EP },
+        'NetworkDriver.DeleteEndpoint': { NetworkID: NET, EndpointID: EP },
+        'NetworkDriver.EndpointOperInfo': { NetworkID: NET, EndpointID: EP },
+        'NetworkDriver.Join': { NetworkID: NET, EndpointID: EP, SandboxKey: 'k' },
+        'NetworkDriver.Leave': { NetworkID: NET, EndpointID: EP },
+        'NetworkDriver.DiscoverNew': { DiscoveryType: 1 },
+        'NetworkDriver.DiscoverDelete': { DiscoveryType: 1 },
+        'NetworkDriver.ProgramExternalConnectivity': { NetworkID: NET, EndpointID: EP },
+        'NetworkDriver.RevokeExternalConnectivity': { NetworkID: NET, EndpointID: EP },
+        'NetworkDriver.AllocateNetwork': { NetworkID: NET },
+        'NetworkDriver.FreeNetwork': { NetworkID: NET },
+        'IpamDriver.ReleasePool': { PoolID: 'p' },
+        'IpamDriver.RequestAddress': { PoolID: 'p' },
+        'IpamDriver.ReleaseAddress': { PoolID: 'p', Address: '10.0.0.1' },
+      };
+      for (const [method, body] of Object.entries(full)) {
+        for (const field of Object.keys(body)) {
+          const partial = { ...body };
+          delete partial[field];
+          const e = await t.err(method, partial, 400);
+          assert.equal(e, `netloom: ${method.split('.')[1]}: ${field}: required field is missing`, `${method} without ${field}`);
+        }
+        const blank = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? '' : v]));
+        if (Object.values(body).some((v) => typeof v === 'string')) assert.match(await t.err(method, blank, 400), /must be a non-empty string/, `${method} with empty ids`);
+      }
+    });
     it('unknown method: HTTP 404 so that Docker treats it as not implemented', async () => {
       const r = await setup().call('NetworkDriver.Frobnicate', {});
       assert.equal(r.status, 404);

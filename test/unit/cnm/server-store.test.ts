@@ -65,6 +65,24 @@ describe('cnm server and state file', () => {
       assert.equal(g.status, 405);
       assert.match((g.body as { Err: string }).Err, /POST/);
     });
+    it('stop lets a call in progress finish and reply', async () => {
+      const slow = new FakeBackend();
+      const origResolve = slow.resolvePool.bind(slow);
+      slow.resolvePool = async (req) => {
+        await new Promise((r) => setTimeout(r, 300));
+        return origResolve(req);
+      };
+      const sock2 = join(dir, 'slow.sock');
+      const s2 = new CnmServer(new CnmPlugin({ backend: slow, store: new MemoryStateStore() }), sock2);
+      await s2.start();
+      const pending = post(sock2, '/IpamDriver.RequestPool', JSON.stringify({ AddressSpace: 'netloom', Pool: '10.2.0.0/24', Options: { tenant: 't' } }));
+      await new Promise((r) => setTimeout(r, 50));
+      await s2.stop();
+      const r = await pending;
+      assert.equal(r.status, 200);
+      assert.equal((r.body as { Pool: string }).Pool, '10.2.0.0/24');
+      assert.ok(!existsSync(sock2));
+    });
     it('removes its socket on stop, and a second server refuses to take a live socket', async () => {
       const other = new CnmServer(new CnmPlugin({ backend: new FakeBackend(), store: new MemoryStateStore() }), sock);
       await assert.rejects(other.start(), (e) => isNetloomError(e, 'ALREADY_EXISTS'));
