@@ -175,6 +175,9 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
 
   /** Exchange HELLOs, then FEATURES; resolves with the features and emits 'connected'. */
   async start(): Promise<SwitchFeatures> {
+    if (this.closeInfo) {
+      throw new NetloomError('UNAVAILABLE', `OpenFlow handshake with ${this.description} failed: ${this.closeInfo.reason}`, { field: 'handshake' });
+    }
     if (this._state !== 'new') throw new NetloomError('CONFLICT', `connection already ${this._state}`, { field: 'state' });
     this._state = 'handshaking';
     const deadline = this.timers.setTimeout(() => {

@@ -70,6 +70,12 @@ describe('OfConnectionCore', () => {
       assert.equal(conn.state, 'closed');
     });
 
+    it('names the version problem when the peer\'s HELLO arrived (and was refused) before start()', async () => {
+      const { t, conn } = setup();
+      t.receive(helloFrame(1, [1, 2]));
+      await assert.rejects(conn.start(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /version negotiation failed.*0x01,0x02/.test(e.message));
+    });
+
     it('accepts a bitmap-less HELLO of a higher version (negotiates down to 1.3)', async () => {
       const { sw, conn } = setup();
       sw.responders.push((f, send) => {
