@@ -83,7 +83,9 @@ export function parseObject<T extends ObjectType>(type: T, body: unknown): Objec
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new NetloomError('INVALID_ARGUMENT', `the body must be a JSON object describing a ${type}`);
   }
-  const r = schemas[type].safeParse(body);
+  // Go clients send null for empty slices and strings: treat null as "not given" (the default)
+  const withoutNulls = Object.fromEntries(Object.entries(body as Record<string, unknown>).filter(([, v]) => v !== null));
+  const r = schemas[type].safeParse(withoutNulls);
   if (!r.success) throw zodToError(r.error);
   const out = { ...(r.data as Record<string, unknown>) };
   delete out.key;

@@ -78,6 +78,12 @@ describe('netmaster model: Contiv request bodies', () => {
     assert.equal(keyOf('aciGw', parseObject('aciGw', { enforcePolicies: 'yes' })), 'aciGw');
   });
 
+  it('null fields (as Go clients send empty slices) take their defaults', () => {
+    const g = parseObject('endpointGroup', { tenantName: 't1', groupName: 'g', networkName: 'n', policies: null, extContractsGrps: null, netProfile: null });
+    assert.deepEqual(g.policies, []);
+    assert.equal(g.netProfile, '');
+  });
+
   it('unknown fields are dropped, a non-object body is refused', () => {
     const t = parseObject('tenant', { tenantName: 't1', color: 'blue' });
     assert.equal((t as Record<string, unknown>).color, undefined);
