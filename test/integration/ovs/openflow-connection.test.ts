@@ -153,6 +153,28 @@ describe('OpenFlow connection against ovs-vswitchd', function () {
     assert.equal((await dumpFlowLines(br)).length, before.length + 3);
   });
 
+  it('a bundle whose flow passes the add but fails at commit (missing group) changes nothing and names it', async () => {
+    const br = b as OfxBridge;
+    conn = await connectSwitch(br.mgmt, { timeoutMs: 10_000 });
+    const before = (await dumpFlowLines(br)).map((l) => l.replace(/duration=[^,]+,/, '')).sort();
+    const batch = [
+      flowMod({ tableId: 33, priority: 1, cookie: 0x31n }),
+      flowMod({ tableId: 34, priority: 1, cookie: 0x32n }),
+      flowMod({ tableId: 35, priority: 1, cookie: 0x33n, instructions: [{ type: 'apply_actions', actions: [{ type: 'group', groupId: 99 }] }] }),
+      flowMod({ tableId: 36, priority: 1, cookie: 0x34n }),
+    ];
+    await assert.rejects(conn.bundle(batch), (e: unknown) => {
+      assert.ok(e instanceof OfBundleError, String(e));
+      assert.equal(e.failure.phase, 'commit');
+      assert.equal(e.failure.index, 2);
+      assert.equal(`${e.failure.error.typeName}/${e.failure.error.codeName}`, 'BAD_ACTION/BAD_OUT_GROUP');
+      assert.ok(e.failure.errors.some((x) => `${x.typeName}/${x.codeName}` === 'BUNDLE_FAILED/MSG_FAILED'));
+      return true;
+    });
+    const after = (await dumpFlowLines(br)).map((l) => l.replace(/duration=[^,]+,/, '')).sort();
+    assert.deepEqual(after, before);
+  });
+
   it('pipelines 3000 flow_mods without awaiting each, then reads them back from a multipart reply in several parts', async () => {
     const br = b as OfxBridge;
     conn = await connectSwitch(br.mgmt, { timeoutMs: 10_000 });
