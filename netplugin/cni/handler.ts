@@ -110,28 +110,37 @@ export async function serveCni(env: CniEnv, body: string, backend: CniBackend): 
   }
 }
 
+/**
+ * The request body as text, or a CniError when it is larger than `limit`. An oversized body is
+ * still read to its end (and dropped) before the answer goes out, so that the client, still
+ * writing, never sees the connection close before it can read the error.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string | CniError> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooBig = false;
     let done = false;
     req.on('data', (c: Buffer) => {
-      if (done) return;
       size += c.length;
-      if (size > limit) {
-        done = true;
-        resolve(new CniError(CNI_CODE.IO_FAILURE, `network configuration larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(c);
+      if (size > limit) tooBig = true;
+      if (!tooBig) chunks.push(c);
+      else chunks.length = 0;
     });
     req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks).toString('utf8'));
+      if (done) return;
       done = true;
+      resolve(tooBig ? new CniError(CNI_CODE.IO_FAILURE, `network configuration larger than ${limit} bytes (${size} bytes)`) : Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', (e) => {
-      if (!done) resolve(new CniError(CNI_CODE.IO_FAILURE, 'could not read the network configuration', e.message));
+      if (done) return;
       done = true;
+      resolve(new CniError(CNI_CODE.IO_FAILURE, 'could not read the network configuration', e.message));
+    });
+    req.on('close', () => {
+      if (done) return;
+      done = true;
+      resolve(new CniError(CNI_CODE.IO_FAILURE, 'the client went away before sending the whole network configuration'));
     });
   });
 }

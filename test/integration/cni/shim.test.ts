@@ -281,6 +281,19 @@ for (const transport of ['nc', 'curl']) describe(`netloom-cni shim + agent handl
     fake.calls = [];
   });
 
+  it('passes a 200 KiB body whole; refuses one over 1 MiB with code 5', async () => {
+    const big = await shim(attach('ADD', 'big1', NS1), fakeConf({ padding: 'x'.repeat(200 * 1024) }));
+    assert.equal(big.code, 0, big.stdout.slice(0, 300));
+    const last = fake.calls.at(-1);
+    assert.ok(last?.op === 'add');
+    assert.equal((last.req.netconf.padding as string).length, 200 * 1024);
+    fake.calls = [];
+    const huge = await shim(attach('ADD', 'huge1', NS1), fakeConf({ padding: 'x'.repeat(1100 * 1024) }));
+    assert.equal(huge.code, 1);
+    assert.equal(huge.json?.code, 5, huge.stdout.slice(0, 300));
+    assert.deepEqual(fake.calls, []);
+  });
+
   it('passes a multi-byte body verbatim (Content-Length in bytes)', async () => {
     const r = await shim(attach('ADD', 'utf8', NS1), fakeConf({ args: { cni: { labels: [{ key: 'owner', value: 'Zoë — 東京' }] } } }));
     assert.equal(r.code, 0, r.stdout);
