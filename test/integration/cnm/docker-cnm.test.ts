@@ -94,7 +94,7 @@ describe('CNM plugin with the real Docker engine', function () {
     };
     if (dockerd?.pid !== undefined) {
       await attempt('remove containers', removeAllContainers);
-      await attempt('remove networks', () => dockerd.docker(['network', 'rm', 'nl1', 'nl2', 'nl3'], true));
+      await attempt('remove networks', () => dockerd.docker(['network', 'rm', 'nl1', 'nl2', 'nl3', 'nl-ta', 'nl-tb'], true));
     }
     await attempt('stop dockerd', () => dockerd.stop());
     await attempt('stop plugin', async () => server?.stop());
@@ -212,6 +212,22 @@ describe('CNM plugin with the real Docker engine', function () {
     await dockerd.docker(['rm', '-f', 'd1', 'd2']);
     await dockerd.docker(['network', 'rm', 'nl3']);
     assert.equal(Object.keys(savedState().networks).length, 1);
+  });
+
+  it('gives two tenants the same subnet when the IPAM options name the tenant', async () => {
+    const ids: string[] = [];
+    for (const t of ['ta', 'tb']) {
+      const r = await dockerd.docker(['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '--ipam-opt', `tenant=${t}`, '-o', `tenant=${t}`, '-o', 'network=web', '--subnet', '10.60.0.0/24', `nl-${t}`]);
+      ids.push(r.stdout.trim());
+    }
+    const st = savedState();
+    assert.deepEqual(ids.map((id) => st.networks[id]?.binding), [{ tenant: 'ta', network: 'web' }, { tenant: 'tb', network: 'web' }]);
+    assert.notEqual(st.networks[ids[0]!]?.poolId, st.networks[ids[1]!]?.poolId, 'one pool per tenant');
+    assert.equal(await runContainer('ta1', { network: 'nl-ta' }), '10.60.0.2');
+    assert.equal(await runContainer('tb1', { network: 'nl-tb' }), '10.60.0.2', 'same address, other tenant');
+    await dockerd.docker(['rm', '-f', 'ta1', 'tb1']);
+    await dockerd.docker(['network', 'rm', 'nl-ta', 'nl-tb']);
+    assert.equal(Object.keys(savedState().pools).length, 1, "only nl1's pool left");
   });
 
   it('refuses an unknown driver option with an error naming it, and leaks no pool', async () => {
