@@ -14,6 +14,7 @@ import type { OfMessage } from '../../../ovs/openflow/messages';
 import { captureOfctl, withoutXid } from '../../../ovs/openflow/ofctl-capture';
 import { formatFlowMod, parseFlow } from '../../../ovs/openflow/text/flow-text';
 import { formatGroup, formatMeter, parseGroup, parseMeter } from '../../../ovs/openflow/text/group-meter-text';
+import { parseOfctlCommand } from '../../../ovs/openflow/text/commands-text';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/openflow');
 const UPDATE = process.env.NETLOOM_UPDATE_GOLDEN === '1';
@@ -71,6 +72,24 @@ describe('golden OpenFlow 1.3 wire bytes vs ovs-ofctl', function () {
     for (const l of textLines) captured.push(...ofType(await captureOfctl(['-O', 'OpenFlow13', 'add-meter', 'TARGET', l]), 29));
     if (UPDATE) writeFileSync(path.join(FIXTURES, 'meters.golden.hex'), captured.map((m) => withoutXid(m).toString('hex')).join('\n') + '\n');
     check('meter', textLines, captured, readGolden('meters.golden.hex'), (l) => parseMeter(l), (m) => formatMeter(m as never));
+  });
+
+  it('commands.txt: mod-flows, del-flows (--strict), mod-group, del-groups, mod-meter, del-meter bytes', async () => {
+    const cases = lines('commands.txt').map((l) => l.split('\t') as [string, string]);
+    const captured: Buffer[] = [];
+    for (const [cmd, arg] of cases) {
+      const msgs = await captureOfctl(['-O', 'OpenFlow13', ...cmd.split(' '), 'TARGET', arg]);
+      const mods = msgs.filter((m) => m[1] === 14 || m[1] === 15 || m[1] === 29);
+      assert.equal(mods.length, 1, `${cmd} ${arg} sent one modification`);
+      captured.push(mods[0]!);
+    }
+    if (UPDATE) writeFileSync(path.join(FIXTURES, 'commands.golden.hex'), captured.map((m) => withoutXid(m).toString('hex')).join('\n') + '\n');
+    const golden = readGolden('commands.golden.hex');
+    cases.forEach(([cmd, arg], i) => {
+      const ref = withoutXid(captured[i]!);
+      assert.equal(encodeMessage(parseOfctlCommand(cmd, arg)).toString('hex'), ref.toString('hex'), `${cmd} ${arg}`);
+      assert.equal(golden[i], ref.toString('hex'), `golden fixture of ${cmd} ${arg}`);
+    });
   });
 
   it('--bundle: ONF bundle open/add/commit as ovs-ofctl sends them over OpenFlow 1.3', async () => {

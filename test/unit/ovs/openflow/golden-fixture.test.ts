@@ -11,6 +11,7 @@ import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
 import type { OfMessage } from '../../../../ovs/openflow/messages';
 import { formatFlowMod, parseFlow } from '../../../../ovs/openflow/text/flow-text';
 import { formatGroup, formatMeter, parseGroup, parseMeter } from '../../../../ovs/openflow/text/group-meter-text';
+import { parseOfctlCommand } from '../../../../ovs/openflow/text/commands-text';
 
 const FIXTURES = path.resolve(__dirname, '../../../../../test/fixtures/openflow');
 
@@ -51,6 +52,13 @@ describe('openflow golden fixtures (bytes captured from ovs-ofctl)', () => {
 
   it('groups.txt: each group encodes to its golden bytes', () => {
     checkCorpus('group', 'groups.txt', 'groups.golden.hex', (l) => parseGroup(l), (m) => formatGroup(m as never));
+  });
+
+  it('commands.txt: mod/del commands encode to their golden bytes', () => {
+    const cases = read('commands.txt').map((l) => l.split('\t') as [string, string]);
+    const golden = read('commands.golden.hex');
+    assert.equal(golden.length, cases.length);
+    cases.forEach(([cmd, arg], i) => assert.equal(encodeMessage(parseOfctlCommand(cmd, arg)).toString('hex'), golden[i], `${cmd} ${arg}`));
   });
 
   it('meters.txt: each meter encodes to its golden bytes', () => {
