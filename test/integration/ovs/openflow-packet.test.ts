@@ -3,14 +3,16 @@
  * flow sends everything to the controller; we receive its ARP request as a packet_in with the right
  * in_port and bytes. Then we packet_out an ICMP echo request from an address nobody has to a second
  * container; its kernel answers by asking (ARP) for that address, which comes back to us as a
- * packet_in from the second container's port: proof that the frame we sent arrived there.
+ * packet_in from the second container's port: proof that the frame we sent arrived there. The
+ * other asynchronous messages come through as typed events too: port_status when a port is added,
+ * flow_removed when a flow that asked for it is deleted.
  */
 import assert from 'node:assert/strict';
 import { OfConnection, connectSwitch } from '../../../ovs/openflow';
-import { flowMod, OFPP, OFP_NO_BUFFER, OFPCML_NO_BUFFER, PacketIn } from '../../../ovs/openflow/messages';
+import { flowMod, FlowRemoved, OFPFF, OFPP, OFP_NO_BUFFER, OFPCML_NO_BUFFER, PacketIn, PortStatus } from '../../../ovs/openflow/messages';
 import { run } from '../../../lib/exec';
 import { waitFor } from '../../../lib/clock';
-import { Container, OfxBridge, addContainer, startBridge, stopBridge } from './openflow-lab';
+import { Container, OfxBridge, addContainer, startBridge, stopBridge, vsctl } from './openflow-lab';
 
 function mac(s: string): Buffer {
   return Buffer.from(s.split(':').map((h) => parseInt(h, 16)));
@@ -133,5 +135,29 @@ describe('OpenFlow PACKET_IN / PACKET_OUT with real packets', function () {
     assert.equal(arpRequest(p.data)?.senderMac, c2.mac);
     const neigh = await run('ip', ['neigh', 'show', ghost], { netns: c2.ns });
     assert.match(neigh.stdout, new RegExp(ghost.replace(/\./g, '\\.')));
+  });
+
+  it('emits port_status when a port is added and flow_removed when a flow asking for it is deleted', async () => {
+    const c = conn as OfConnection;
+    const br = b as OfxBridge;
+    const ports: PortStatus[] = [];
+    const removed: FlowRemoved[] = [];
+    c.on('port_status', (p) => ports.push(p));
+    c.on('flow_removed', (f) => removed.push(f));
+    await vsctl(br, ['add-port', 'br0', 'extra0', '--', 'set', 'Interface', 'extra0', 'type=internal', 'ofport_request=7']);
+    await waitFor('port_status for extra0', () => ports.some((p) => p.port.name === 'extra0'), { timeoutMs: 10_000 });
+    const added = ports.find((p) => p.port.name === 'extra0') as PortStatus;
+    assert.equal(added.reason, 0); // OFPPR_ADD
+    assert.equal(added.port.portNo, 7);
+
+    await c.send(flowMod({ tableId: 3, priority: 9, cookie: 0xfeedn, flags: OFPFF.SEND_FLOW_REM, match: [{ field: 'in_port', value: 7 }] }));
+    await c.send(flowMod({ command: 'delete', tableId: 3, cookie: 0xfeedn, cookieMask: 0xffffffffffffffffn }));
+    assert.deepEqual((await c.barrier()).errors, []);
+    await waitFor('flow_removed', () => removed.length > 0, { timeoutMs: 10_000 });
+    const r = removed[0] as FlowRemoved;
+    assert.equal(r.cookie, 0xfeedn);
+    assert.equal(r.tableId, 3);
+    assert.equal(r.priority, 9);
+    assert.equal(r.reason, 2); // OFPRR_DELETE
   });
 });
