@@ -66,6 +66,7 @@ export class OfConnection extends EventEmitter<OfEvents> {
     channel.on('disconnected', (d) => this.emit('disconnected', d));
     channel.on('error', (e) => {
       if (this.listenerCount('error') > 0) this.emit('error', e);
+      else this.opts.logger?.warn({ xid: e.xid, type: e.typeName, code: e.codeName }, 'switch rejected a message nobody awaited');
     });
   }
 
