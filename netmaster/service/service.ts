@@ -655,6 +655,23 @@ export class NetmasterService {
     );
   }
 
+  /**
+   * Every intent object and endpoint at one revision. A consumer (the agent stream) sends this,
+   * then follows `watch(revision)`: together they miss no change and repeat none.
+   */
+  async snapshot(): Promise<{ revision: string; objects: Array<{ type: ObjectType; key: string; config: unknown; oper: Record<string, unknown> }>; endpoints: Endpoint[] }> {
+    const revision = await this.currentRevision();
+    const cfgRoot = `${layout.root}cfg/`;
+    const objects = (await this.kv.list(cfgRoot, { revision })).kvs.map((kv) => {
+      const rest = kv.key.slice(cfgRoot.length);
+      const slash = rest.indexOf('/');
+      const s = decodeStored(kv.value);
+      return { type: rest.slice(0, slash) as ObjectType, key: rest.slice(slash + 1), config: s.config, oper: s.oper };
+    });
+    const endpoints = (await this.kv.list(layout.epPrefix(), { revision })).kvs.map((kv) => JSON.parse(kv.value) as Endpoint);
+    return { revision, objects, endpoints };
+  }
+
   /** Compare allocations with objects; report leaked and missing keys; repair when asked. */
   checkConsistency(opts: { repair?: boolean } = {}): Promise<ConsistencyReport> {
     return checkConsistency(this, opts);

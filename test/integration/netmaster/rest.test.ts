@@ -245,6 +245,23 @@ describe('netmaster REST on a real etcd', function () {
     ]);
   });
 
+  it('a snapshot at a revision plus the watch from it misses nothing', async () => {
+    const svc = nm?.service;
+    assert.ok(svc);
+    const snap = await svc.snapshot();
+    assert.ok(snap.objects.some((o) => o.type === 'global' && o.key === 'global'));
+    assert.ok(!snap.objects.some((o) => o.key === 'snap1'));
+    await call('POST', `${api}/tenants/snap1/`, { tenantName: 'snap1' });
+    const seen: string[] = [];
+    const stop = await svc.watch(snap.revision, (e) => seen.push(`${e.op} ${e.type} ${e.key}`), () => undefined);
+    try {
+      await waitFor('the change after the snapshot', () => seen.includes('put tenant snap1'), { timeoutMs: 5000, intervalMs: 20 });
+    } finally {
+      await stop();
+    }
+    assert.equal((await call('DELETE', `${api}/tenants/snap1/`)).status, 200);
+  });
+
   it('serves version, info, OpenAPI and metrics', async () => {
     const base = nm?.url ?? '';
     assert.match((await call('GET', `${base}/version`)).json.Version, /^\d+\.\d+\.\d+/);
