@@ -32,6 +32,9 @@ export const NXAST = {
   RESUBMIT_TABLE: 14,
   LEARN: 16,
   CONTROLLER: 20,
+  OUTPUT_REG: 15,
+  EXIT: 17,
+  DEC_TTL_CNT_IDS: 21,
   REG_LOAD2: 33,
   CONJUNCTION: 34,
   CT: 35,
@@ -315,6 +318,31 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
       finishAction(w, start);
       return;
     }
+    case 'output_reg': {
+      checkRef(a.src, `${where}.output`);
+      if (refHeaderLen(a.src.field) !== 4) bad(`${where}.output`, 'output source must be an NXM field');
+      const start = nxHeader(w, NXAST.OUTPUT_REG);
+      w.u16(ofsNbits(a.src.ofs, a.src.nBits));
+      writeRefHeader(w, a.src.field, `${where}.output`);
+      w.u16(a.maxLen);
+      w.zeros(6);
+      finishAction(w, start);
+      return;
+    }
+    case 'exit': {
+      const start = nxHeader(w, NXAST.EXIT);
+      w.zeros(6);
+      finishAction(w, start);
+      return;
+    }
+    case 'dec_ttl_ids': {
+      const start = nxHeader(w, NXAST.DEC_TTL_CNT_IDS);
+      w.u16(a.ids.length);
+      w.zeros(4);
+      for (const id of a.ids) w.u16(id);
+      finishAction(w, start);
+      return;
+    }
     case 'raw': {
       if (a.payload.length + 4 > 0xffff) bad(where, 'raw action too long');
       w.u16(a.actionType);
@@ -498,6 +526,22 @@ function readNicira(a: Reader, subtype: number, start: number, depth: number): A
     }
     case NXAST.NOTE:
       return { type: 'note', data: a.bytes(a.remaining) };
+    case NXAST.OUTPUT_REG: {
+      const on = a.u16();
+      const field = readRefHeader(a);
+      const maxLen = a.u16();
+      return { type: 'output_reg', src: { field, ofs: on >> 6, nBits: (on & 0x3f) + 1 }, maxLen };
+    }
+    case NXAST.EXIT:
+      return { type: 'exit' };
+    case NXAST.DEC_TTL_CNT_IDS: {
+      const n = a.u16();
+      a.skip(4);
+      if (n * 2 > a.remaining) a.fail(`dec_ttl lists ${n} controller ids but has room for ${a.remaining >> 1}`, start);
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++) ids.push(a.u16());
+      return { type: 'dec_ttl_ids', ids };
+    }
     case NXAST.CONTROLLER: {
       const maxLen = a.u16();
       const controllerId = a.u16();

@@ -152,6 +152,12 @@ export type Action =
   | { type: 'note'; data: Buffer }
   /** Nicira controller action (NXAST_CONTROLLER, or NXAST_CONTROLLER2 when userdata/pause/meterId is set). */
   | { type: 'controller'; maxLen: number; controllerId: number; reason: number; userdata?: Buffer; pause?: boolean; meterId?: number }
+  /** Nicira output to the port number held in a field range (NXAST_OUTPUT_REG). */
+  | { type: 'output_reg'; src: FieldRef; maxLen: number }
+  /** Nicira exit: stop processing the action list (NXAST_EXIT). */
+  | { type: 'exit' }
+  /** Nicira dec_ttl with the controller ids to notify (NXAST_DEC_TTL_CNT_IDS). */
+  | { type: 'dec_ttl_ids'; ids: number[] }
   /** Any other action, kept raw: `payload` is everything after the 4-byte type/length header. */
   | { type: 'raw'; actionType: number; payload: Buffer };
 

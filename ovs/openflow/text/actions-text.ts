@@ -335,18 +335,74 @@ function parseResubmit(arg: string | undefined, paren: boolean, where: string): 
 
 const PORT_WORDS = new Set(['in_port', 'local', 'all', 'flood', 'normal', 'table', 'controller']);
 
+/**
+ * What the flow's match (and the actions so far) tell about the packet, for actions whose
+ * encoding depends on it as in ovs-ofctl: mod_vlan_vid pushes a VLAN header when there may be
+ * none; mod_tp_src/dst set tcp, udp or sctp ports by ip_proto.
+ */
+export interface ActionContext {
+  vlan: boolean;
+  ipProto?: number;
+}
+
+function vlanSet(field: 'vlan_vid' | 'vlan_pcp', value: number, ctx: ActionContext): Action[] {
+  const out: Action[] = [];
+  if (!ctx.vlan) out.push({ type: 'push_vlan', ethertype: 0x8100 });
+  ctx.vlan = true;
+  out.push({ type: 'set_field', field: { field, value } });
+  return out;
+}
+
+function parseOutput(arg: string, where: string): Action {
+  // output:PORT, output:FIELD[range], output(port=P,max_len=N)
+  let portText = arg;
+  let maxLen: number | undefined;
+  if (/^port=/.test(arg)) {
+    for (const kv of splitTop(arg, where)) {
+      const [k, v] = splitNameArg(kv);
+      if (k === 'port') portText = v ?? '';
+      else if (k === 'max_len') maxLen = parseNum(v ?? '', `${where}.output.max_len`, 0xffff);
+      else throw textError(`${where}.output`, `unknown output argument '${kv}'`);
+    }
+  }
+  if (/^[A-Za-z_][A-Za-z0-9_]*\[/.test(portText) || (lookupField(portText) !== undefined && !PORT_WORDS.has(portText.toLowerCase()))) {
+    return { type: 'output_reg', src: parseFieldRef(portText, `${where}.output`), maxLen: maxLen ?? 0xffff };
+  }
+  const port = parsePort(portText, `${where}.output`);
+  return { type: 'output', port, maxLen: maxLen ?? (port === OFPP.CONTROLLER ? 0xffff : 0) };
+}
+
 /** Parse one action token into one or more actions. */
-function parseAction(tok: string, where: string): Action[] {
+function parseAction(tok: string, where: string, ctx: ActionContext = { vlan: false }): Action[] {
   const [rawName, arg] = splitNameArg(tok);
   const name = rawName.toLowerCase();
   const paren = tok.length > rawName.length && tok[rawName.length] === '(';
   if (arg === undefined && /^\d+$/.test(tok)) return [{ type: 'output', port: parseNum(tok, where), maxLen: 0 }];
   if (arg === undefined && PORT_WORDS.has(name) && name !== 'controller') return [{ type: 'output', port: parsePort(name, where), maxLen: 0 }];
   switch (name) {
-    case 'output': {
+    case 'output':
       if (arg === undefined) throw textError(where, 'output needs a port');
-      const port = parsePort(arg, `${where}.output`);
-      return [{ type: 'output', port, maxLen: port === OFPP.CONTROLLER ? 0xffff : 0 }];
+      return [parseOutput(arg, where)];
+    case 'exit':
+      return [{ type: 'exit' }];
+    case 'set_tunnel':
+    case 'set_tunnel64':
+      return [{ type: 'set_field', field: { field: 'tunnel_id', value: parseBig(arg ?? '', `${where}.${name}`) } }];
+    case 'mod_vlan_vid':
+      return vlanSet('vlan_vid', 0x1000 | parseNum(arg ?? '', `${where}.mod_vlan_vid`, 4095), ctx);
+    case 'mod_vlan_pcp':
+      return vlanSet('vlan_pcp', parseNum(arg ?? '', `${where}.mod_vlan_pcp`, 7), ctx);
+    case 'mod_nw_tos': {
+      const tos = parseNum(arg ?? '', `${where}.mod_nw_tos`, 255);
+      if (tos & 3) throw textError(`${where}.mod_nw_tos`, `${tos} has ECN bits set (must be a multiple of 4)`);
+      return [{ type: 'set_field', field: { field: 'ip_dscp', value: tos >> 2 } }];
+    }
+    case 'mod_tp_src':
+    case 'mod_tp_dst': {
+      const side = name === 'mod_tp_src' ? 'src' : 'dst';
+      const proto = ctx.ipProto === 6 ? 'tcp' : ctx.ipProto === 17 ? 'udp' : ctx.ipProto === 132 ? 'sctp' : undefined;
+      if (!proto) throw textError(`${where}.${name}`, `${name} needs a tcp, udp or sctp match`);
+      return [{ type: 'set_field', field: { field: `${proto}_${side}`, value: parseNum(arg ?? '', `${where}.${name}`, 0xffff) } }];
     }
     case 'controller':
       return [parseController(arg, where)];
@@ -357,17 +413,19 @@ function parseAction(tok: string, where: string): Action[] {
     case 'set_queue':
       return [{ type: 'set_queue', queueId: parseNum(arg ?? '', `${where}.set_queue`) }];
     case 'push_vlan':
+      ctx.vlan = true;
       return [{ type: 'push_vlan', ethertype: parseNum(arg ?? '', `${where}.push_vlan`, 0xffff) }];
     case 'pop_vlan':
     case 'strip_vlan':
+      ctx.vlan = false;
       return [{ type: 'pop_vlan' }];
     case 'push_mpls':
       return [{ type: 'push_mpls', ethertype: parseNum(arg ?? '', `${where}.push_mpls`, 0xffff) }];
     case 'pop_mpls':
       return [{ type: 'pop_mpls', ethertype: parseNum(arg ?? '', `${where}.pop_mpls`, 0xffff) }];
     case 'dec_ttl':
-      if (arg !== undefined) throw textError(where, 'dec_ttl with controller ids is not supported');
-      return [{ type: 'dec_nw_ttl' }];
+      if (arg === undefined) return [{ type: 'dec_nw_ttl' }];
+      return [{ type: 'dec_ttl_ids', ids: splitTop(arg, where).map((x) => parseNum(x, `${where}.dec_ttl`, 0xffff)) }];
     case 'mod_nw_ttl':
       return [{ type: 'set_nw_ttl', ttl: parseNum(arg ?? '', `${where}.mod_nw_ttl`, 255) }];
     case 'copy_ttl_out':
@@ -413,14 +471,15 @@ function parseAction(tok: string, where: string): Action[] {
 }
 
 /** Parse a comma-separated action list (no instructions). */
-export function parseActionList(text: string, where = 'actions'): Action[] {
+export function parseActionList(text: string, where = 'actions', ctx: ActionContext = { vlan: false }): Action[] {
   const out: Action[] = [];
-  for (const tok of splitTop(text, where)) out.push(...parseAction(tok, where));
+  for (const tok of splitTop(text, where)) out.push(...parseAction(tok, where, ctx));
   return out;
 }
 
 /** Parse the text after `actions=` into OpenFlow 1.3 instructions. */
-export function parseInstructions(text: string, where = 'actions'): Instruction[] {
+export function parseInstructions(text: string, where = 'actions', context: ActionContext = { vlan: false }): Instruction[] {
+  const ctx = { ...context };
   const out: Instruction[] = [];
   let apply: Action[] | undefined;
   for (const tok of splitTop(text, where)) {
@@ -441,7 +500,7 @@ export function parseInstructions(text: string, where = 'actions'): Instruction[
         apply = undefined;
         continue;
       case 'write_actions':
-        out.push({ type: 'write_actions', actions: parseActionList(arg ?? '', `${where}.write_actions`) });
+        out.push({ type: 'write_actions', actions: parseActionList(arg ?? '', `${where}.write_actions`, { ...ctx }) });
         apply = undefined;
         continue;
       case 'write_metadata': {
@@ -451,7 +510,7 @@ export function parseInstructions(text: string, where = 'actions'): Instruction[
         continue;
       }
       default: {
-        const actions = parseAction(tok, where);
+        const actions = parseAction(tok, where, ctx);
         if (!apply) {
           if (name === 'drop' && actions.length === 0) continue;
           apply = [];
@@ -588,6 +647,12 @@ export function formatAction(a: Action): string {
       if (a.meterId !== undefined) parts.push(`meter_id=${a.meterId}`);
       return `controller(${parts.join(',')})`;
     }
+    case 'output_reg':
+      return a.maxLen === 0xffff ? `output:${formatFieldRef(a.src)}` : `output(port=${formatFieldRef(a.src)},max_len=${a.maxLen})`;
+    case 'exit':
+      return 'exit';
+    case 'dec_ttl_ids':
+      return `dec_ttl(${a.ids.join(',')})`;
     case 'raw':
       return `raw_action_${a.actionType}`;
   }

@@ -187,7 +187,11 @@ export function parseFlow(line: string, opts: ParseFlowOptions = {}): FlowMod {
   const needActions = opts.requireActions ?? (command === 'add' || command === 'modify' || command === 'modify_strict');
   if (actions === undefined) {
     if (needActions) throw textError('actions', 'the flow has no actions= part');
-  } else fm.instructions = parseInstructions(actions, 'actions');
+  } else {
+    const vid = match.find((e) => e.field === 'vlan_vid');
+    const vlan = vid !== undefined && vid.field !== 'raw' && (Number(vid.value) & 0x1000) !== 0 && (vid.mask === undefined || (Number(vid.mask) & 0x1000) !== 0);
+    fm.instructions = parseInstructions(actions, 'actions', proto === undefined ? { vlan } : { vlan, ipProto: proto });
+  }
   return fm;
 }
 

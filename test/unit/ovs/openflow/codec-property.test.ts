@@ -95,6 +95,9 @@ const leafAction: fc.Arbitrary<Action> = fc.oneof(
   }),
   fc.constantFrom<OxmFieldName>('reg2', 'metadata', 'pkt_mark').chain((f) => fc.tuple(fieldValue(f), fieldValue(f)).map(([value, mask]): Action => ({ type: 'reg_load2', field: { field: f, value, mask } }))),
   fc.integer({ min: 1, max: 16 }).chain((n) => fc.tuple(refOfWidth(n), refOfWidth(n)).map(([src, dst]): Action => ({ type: 'reg_move', src, dst }))),
+  fc.tuple(refOfWidth(16), u16).map(([src, maxLen]): Action => ({ type: 'output_reg', src, maxLen })),
+  fc.constant<Action>({ type: 'exit' }),
+  fc.array(u16, { maxLength: 6 }).map((ids): Action => ({ type: 'dec_ttl_ids', ids })),
   fc.constantFrom(6, 14, 22).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }).map((a): Action => ({ type: 'note', data: Buffer.from(a) }))),
   fc.tuple(u16, u16, u8).map(([maxLen, controllerId, reason]): Action => ({ type: 'controller', maxLen, controllerId, reason })),
   fc
