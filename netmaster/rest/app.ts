@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { COLLECTIONS, collectionOf, linksOf } from '../model/keys';
+import { COLLECTIONS, linksOf } from '../model/keys';
 import type { ObjectType } from '../model/schemas';
 import type { NetmasterService, ChangeEvent } from '../service/service';
 import { errorBody, httpStatusOf } from './errors';
@@ -296,4 +296,3 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
   return { app, metrics };
 }
 
-export { collectionOf };

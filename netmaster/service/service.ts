@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { NetloomError } from '../../lib/errors';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
-import { keyOf, parseObject, tenantOf, zodToError } from '../model/keys';
+import { keyOf, parseObject, zodToError } from '../model/keys';
 import { checkDelete, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { parseTagRanges, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, formatV4, v6AtOffset } from '../model/net';
@@ -20,6 +20,7 @@ import type { IntentCache } from '../store/intent-cache';
 import { layout, GROUP_ID_RANGE } from '../store/layout';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import { KeyedMutex } from './keyed-mutex';
+import { Claims } from './claims';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
 
@@ -77,10 +78,8 @@ export class NetmasterService {
   private readonly clock: Clock;
   private readonly maxAttempts: number;
   private readonly mutex = new KeyedMutex();
-  /** numbers being claimed right now in this process, by allocation prefix */
-  private readonly pending = new Map<string, Set<number>>();
-  /** where the next search starts, by allocation prefix (a hint) */
-  private readonly cursors = new Map<string, number>();
+  /** numbers being claimed here and where the next search starts */
+  private readonly claims = new Claims();
   /** commits retried because of a concurrent change, for metrics */
   conflicts = 0;
   /** creates/updates committed without a read round trip (from the intent cache) */
@@ -117,57 +116,6 @@ export class NetmasterService {
     throw new NetloomError('CONFLICT', `${what}: too many concurrent changes, gave up after ${this.maxAttempts} attempts; retry`);
   }
 
-  private claim(prefix: string, n: number): void {
-    let s = this.pending.get(prefix);
-    if (!s) this.pending.set(prefix, (s = new Set()));
-    s.add(n);
-  }
-
-  private unclaim(prefix: string, n: number | undefined): void {
-    if (n === undefined) return;
-    const s = this.pending.get(prefix);
-    s?.delete(n);
-    if (s && s.size === 0) this.pending.delete(prefix);
-  }
-
-  /**
-   * The lowest free candidate when nothing else is being claimed here; under load a random one of
-   * the first few, so that concurrent claimers (also on other replicas) rarely collide.
-   */
-  /** Move a cursor forward (commits finish out of order; only a wrap to `wrapTo` moves it back). */
-  private advanceCursor(prefix: string, next: number, wrapTo?: number): void {
-    const cur = this.cursors.get(prefix);
-    if (cur === undefined || next > cur || next === wrapTo) this.cursors.set(prefix, next);
-  }
-
-  /**
-   * The first number at or after this process's cursor that is inside `ranges` and not being
-   * claimed here: a guess that is usually free (only another replica could have taken it).
-   */
-  private nextAtCursor(prefix: string, ranges: ReadonlyArray<[number, number]>): number | undefined {
-    const cursor = this.cursors.get(prefix);
-    if (cursor === undefined) return undefined;
-    const pending = this.pending.get(prefix);
-    for (let n = cursor; n < cursor + 32; n++) {
-      if (!ranges.some(([a, b]) => n >= a && n <= b)) return undefined;
-      if (!pending?.has(n)) return n;
-    }
-    return undefined;
-  }
-
-  /** How many candidates to choose among: wider while many claims are in flight. */
-  private window(prefix: string): number {
-    return Math.min(48, 8 + 4 * (this.pending.get(prefix)?.size ?? 0));
-  }
-
-  private choose(prefix: string, candidates: readonly number[]): number | undefined {
-    // claims made while the scan was in flight are not in its result: drop them now
-    const pending = this.pending.get(prefix);
-    const free = pending ? candidates.filter((n) => !pending.has(n)) : candidates;
-    if (!pending || pending.size === 0) return free[0];
-    return free[Math.floor(Math.random() * free.length)];
-  }
-
   /** A free number under `prefix`, claimed in this process until `unclaim`. */
   private async pickNumber(
     prefix: string,
@@ -180,14 +128,14 @@ export class NetmasterService {
   ): Promise<number> {
     const first = ranges[0]?.[0] ?? 1;
     // a page scanned along with the state read usually has a free number: no extra round trip
-    let n = page ? this.choose(prefix, freeInPage(page.result, { hex, ranges }, page.cursor, this.window(prefix))) : undefined;
+    let n = page ? this.claims.choose(prefix, freeInPage(page.result, { hex, ranges }, page.cursor, this.claims.window(prefix))) : undefined;
     if (n === undefined) {
-      const cursor = this.cursors.get(prefix) ?? first;
-      const free = await findFree(this.kv, { prefix, keyOf: keyOfN, ranges, hex }, cursor, this.window(prefix), this.pending.get(prefix) ?? new Set());
-      n = this.choose(prefix, free);
+      const cursor = this.claims.cursor(prefix) ?? first;
+      const free = await findFree(this.kv, { prefix, keyOf: keyOfN, ranges, hex }, cursor, this.claims.window(prefix), this.claims.pendingOf(prefix));
+      n = this.claims.choose(prefix, free);
     }
     if (n === undefined) throw new NetloomError('EXHAUSTED', `no free ${what} left`, { field });
-    this.claim(prefix, n);
+    this.claims.claim(prefix, n);
     return n;
   }
 
@@ -211,10 +159,10 @@ export class NetmasterService {
         let scan: { cursor: number; op: ReadOp } | undefined;
         if (type === 'network' && (obj as Network).pktTag === 0) {
           const encap = (obj as Network).encap;
-          const cursor = this.cursors.get(layout.tagPrefix(encap)) ?? 1;
+          const cursor = this.claims.cursor(layout.tagPrefix(encap)) ?? 1;
           scan = { cursor, op: scanPageOp({ prefix: layout.tagPrefix(encap), keyOf: (n) => layout.tag(encap, n) }, cursor) };
         } else if (type === 'endpointGroup') {
-          const cursor = this.cursors.get(layout.groupIdPrefix()) ?? GROUP_ID_RANGE[0];
+          const cursor = this.claims.cursor(layout.groupIdPrefix()) ?? GROUP_ID_RANGE[0];
           scan = { cursor, op: scanPageOp({ prefix: layout.groupIdPrefix(), keyOf: layout.groupId }, cursor) };
         }
         const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj), scan ? [scan.op] : []);
@@ -242,8 +190,8 @@ export class NetmasterService {
       return undefined;
     }
     const r = await this.commitUpsert(type, key, checked, loaded, async (prefix, _keyOfN, ranges) => {
-      const n = this.nextAtCursor(prefix, ranges);
-      if (n !== undefined) this.claim(prefix, n);
+      const n = this.claims.nextAtCursor(prefix, ranges);
+      if (n !== undefined) this.claims.claim(prefix, n);
       return n;
     });
     if (r) this.fastCommits++;
@@ -301,13 +249,13 @@ export class NetmasterService {
       writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
       const r = await this.kv.commit(guards, writes);
       if (!r.ok) return undefined;
-      if (claimed) this.advanceCursor(claimed.prefix, claimed.n + 1);
+      if (claimed) this.claims.advance(claimed.prefix, claimed.n + 1);
       this.log.info({ type, key, created: !checked.prev, revision: r.revision }, checked.prev ? 'updated' : 'created');
       // the next request through this process sees this change
       await this.cache?.waitFor(r.revision);
       return { type, key, config, oper, created: !checked.prev, revision: r.revision };
     } finally {
-      if (claimed) this.unclaim(claimed.prefix, claimed.n);
+      if (claimed) this.claims.unclaim(claimed.prefix, claimed.n);
     }
   }
 
@@ -334,7 +282,7 @@ export class NetmasterService {
         if (!r.ok) return RETRY;
         this.log.info({ type, key, revision: r.revision }, 'deleted');
         // a network re-created under this name starts its address search afresh
-        if (type === 'network') this.cursors.delete(layout.ipPrefix(key));
+        if (type === 'network') this.claims.forget(layout.ipPrefix(key));
         await this.cache?.waitFor(r.revision);
         return key;
       }),
@@ -385,7 +333,7 @@ export class NetmasterService {
         ...(grpKey ? [{ kind: 'get' as const, key: layout.cfg('endpointGroup', grpKey) }] : []),
       ];
       // scan the next addresses in the same read when this process knows where to look
-      const knownCursor = req.ipAddress ? undefined : this.cursors.get(ipPrefix);
+      const knownCursor = req.ipAddress ? undefined : this.claims.cursor(ipPrefix);
       const scanAt = reads.length;
       if (knownCursor !== undefined) reads.push(scanPageOp({ prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n) }, knownCursor));
       const { results } = await this.kv.read(reads);
@@ -407,18 +355,18 @@ export class NetmasterService {
         }
         ip = want;
       } else {
-        let chosen = knownCursor !== undefined ? this.choose(ipPrefix, freeInPage(results[scanAt], { hex: true, ranges: [[first, last]] }, knownCursor, this.window(ipPrefix))) : undefined;
+        let chosen = knownCursor !== undefined ? this.claims.choose(ipPrefix, freeInPage(results[scanAt], { hex: true, ranges: [[first, last]] }, knownCursor, this.claims.window(ipPrefix))) : undefined;
         if (chosen === undefined) {
           const hinted = hint ? Number(hint.value) : first;
           const cursor = Math.min(Math.max(knownCursor ?? hinted, first), last);
-          const free = await findFree(this.kv, { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true }, cursor, this.window(ipPrefix), this.pending.get(ipPrefix) ?? new Set());
-          chosen = this.choose(ipPrefix, free);
+          const free = await findFree(this.kv, { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true }, cursor, this.claims.window(ipPrefix), this.claims.pendingOf(ipPrefix));
+          chosen = this.claims.choose(ipPrefix, free);
         }
         if (chosen === undefined) {
           throw new NetloomError('EXHAUSTED', `no free address left in ${target.where}`, { field: target.pool ? 'groupName' : 'networkName' });
         }
         ip = chosen;
-        this.claim(ipPrefix, ip);
+        this.claims.claim(ipPrefix, ip);
         claimed = true;
       }
       try {
@@ -432,7 +380,7 @@ export class NetmasterService {
         }
         return ep;
       } finally {
-        if (claimed) this.unclaim(ipPrefix, ip);
+        if (claimed) this.claims.unclaim(ipPrefix, ip);
       }
     });
   }
@@ -506,7 +454,7 @@ export class NetmasterService {
     if (!req.ipAddress) writes.push({ kind: 'put', key: layout.ipHint(netKey), value: String(next) });
     const r = await this.kv.commit(guards, writes);
     if (!r.ok) return undefined;
-    if (!req.ipAddress) this.advanceCursor(layout.ipPrefix(netKey), next, first);
+    if (!req.ipAddress) this.claims.advance(layout.ipPrefix(netKey), next, first);
     this.log.debug({ id, network: netKey, ip: ep.ipAddress, host: ep.homingHost }, 'endpoint created');
     return { ...ep, created: true };
   }
@@ -528,15 +476,15 @@ export class NetmasterService {
     } catch {
       return undefined;
     }
-    const ip = this.nextAtCursor(ipPrefix, [[target.first, target.last]]);
+    const ip = this.claims.nextAtCursor(ipPrefix, [[target.first, target.last]]);
     if (ip === undefined) return undefined;
-    this.claim(ipPrefix, ip);
+    this.claims.claim(ipPrefix, ip);
     try {
       const ep = await this.commitEndpoint(req, id, idem, target, ip, nwE.modRevision, grpE?.modRevision);
       if (ep) this.fastCommits++;
       return ep;
     } finally {
-      this.unclaim(ipPrefix, ip);
+      this.claims.unclaim(ipPrefix, ip);
     }
   }
 
@@ -684,10 +632,5 @@ export class NetmasterService {
 
   inspectEndpoint(id: string): ReturnType<typeof inspectEndpoint> {
     return inspectEndpoint(this, id);
-  }
-
-  /** Resolve the tenant of any object (for callers that scope work per tenant). */
-  static tenantOf(type: ObjectType, obj: object): string | undefined {
-    return tenantOf(type, obj);
   }
 }

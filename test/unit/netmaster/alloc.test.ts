@@ -7,6 +7,7 @@ import { freeInPage } from '../../../netmaster/store/alloc';
 import { layout } from '../../../netmaster/store/layout';
 import { diffAllocations, type AllocationWorld } from '../../../netmaster/service/consistency';
 import { KeyedMutex } from '../../../netmaster/service/keyed-mutex';
+import { Claims } from '../../../netmaster/service/claims';
 import type { Endpoint, Network } from '../../../netmaster/model/schemas';
 
 const page = (nums: number[], more: boolean) => ({ kvs: nums.map((n) => ({ key: layout.tag('vlan', n), value: 'x', modRevision: '1', createRevision: '1' })), count: nums.length, more });
@@ -74,5 +75,25 @@ describe('netmaster keyed mutex', () => {
     };
     await Promise.all([m.run('a', slow('a1', 20)), m.run('a', slow('a2', 1)), m.run('b', slow('b1', 5))]);
     assert.deepEqual(order, ['a1+', 'b1+', 'b1-', 'a1-', 'a2+', 'a2-']);
+  });
+});
+
+describe('netmaster claims in flight', () => {
+  it('never offers a number being claimed, and cursors only move forward', () => {
+    const c = new Claims();
+    assert.equal(c.nextAtCursor('p', [[1, 10]]), undefined, 'no cursor yet');
+    c.advance('p', 3);
+    c.claim('p', 3);
+    c.claim('p', 4);
+    assert.equal(c.nextAtCursor('p', [[1, 10]]), 5);
+    assert.ok(![3, 4].includes(c.choose('p', [3, 4, 7]) ?? 3));
+    c.advance('p', 2);
+    assert.equal(c.cursor('p'), 3, 'an out-of-order commit does not move the cursor back');
+    c.advance('p', 1, 1);
+    assert.equal(c.cursor('p'), 1, 'a wrap does');
+    c.unclaim('p', 3);
+    c.unclaim('p', 4);
+    assert.equal(c.choose('p', [6, 7]), 6, 'lowest free when nothing is in flight');
+    assert.equal(c.nextAtCursor('p', [[5, 10]]), undefined, 'cursor outside the ranges');
   });
 });
