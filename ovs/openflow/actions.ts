@@ -34,7 +34,10 @@ export const NXAST = {
   CONTROLLER: 20,
   OUTPUT_REG: 15,
   EXIT: 17,
+  FIN_TIMEOUT: 19,
   DEC_TTL_CNT_IDS: 21,
+  CLONE: 42,
+  CT_CLEAR: 43,
   REG_LOAD2: 33,
   CONJUNCTION: 34,
   CT: 35,
@@ -329,6 +332,26 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
       finishAction(w, start);
       return;
     }
+    case 'fin_timeout': {
+      const start = nxHeader(w, NXAST.FIN_TIMEOUT);
+      w.u16(a.idleTimeout);
+      w.u16(a.hardTimeout);
+      finishAction(w, start);
+      return;
+    }
+    case 'ct_clear': {
+      const start = nxHeader(w, NXAST.CT_CLEAR);
+      w.zeros(6);
+      finishAction(w, start);
+      return;
+    }
+    case 'clone': {
+      const start = nxHeader(w, NXAST.CLONE);
+      w.zeros(6);
+      writeActions(w, a.actions, `${where}.clone`);
+      finishAction(w, start);
+      return;
+    }
     case 'exit': {
       const start = nxHeader(w, NXAST.EXIT);
       w.zeros(6);
@@ -402,7 +425,7 @@ function writeLearnSpec(w: Writer, s: LearnSpec, where: string): void {
 
 // ---------- decode ----------
 
-/** ct() may nest actions; deeper nesting than this is refused rather than recursed into. */
+/** ct() and clone() nest actions; deeper nesting than this is refused rather than recursed into. */
 const MAX_NESTING = 4;
 
 export function readActions(r: Reader, depth = 0): Action[] {
@@ -534,6 +557,14 @@ function readNicira(a: Reader, subtype: number, start: number, depth: number): A
     }
     case NXAST.EXIT:
       return { type: 'exit' };
+    case NXAST.FIN_TIMEOUT:
+      return { type: 'fin_timeout', idleTimeout: a.u16(), hardTimeout: a.u16() };
+    case NXAST.CT_CLEAR:
+      return { type: 'ct_clear' };
+    case NXAST.CLONE:
+      a.skip(6);
+      if (depth >= MAX_NESTING) a.fail(`clone actions nested deeper than ${MAX_NESTING}`, start);
+      return { type: 'clone', actions: readActions(a, depth + 1) };
     case NXAST.DEC_TTL_CNT_IDS: {
       const n = a.u16();
       a.skip(4);

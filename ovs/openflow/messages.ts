@@ -158,6 +158,12 @@ export type Action =
   | { type: 'exit' }
   /** Nicira dec_ttl with the controller ids to notify (NXAST_DEC_TTL_CNT_IDS). */
   | { type: 'dec_ttl_ids'; ids: number[] }
+  /** Nicira fin_timeout: shorten the flow's timeouts once a TCP FIN/RST is seen (NXAST_FIN_TIMEOUT). */
+  | { type: 'fin_timeout'; idleTimeout: number; hardTimeout: number }
+  /** Nicira ct_clear (NXAST_CT_CLEAR). */
+  | { type: 'ct_clear' }
+  /** Nicira clone(actions): run actions on a copy of the packet (NXAST_CLONE). */
+  | { type: 'clone'; actions: Action[] }
   /** Any other action, kept raw: `payload` is everything after the 4-byte type/length header. */
   | { type: 'raw'; actionType: number; payload: Buffer };
 

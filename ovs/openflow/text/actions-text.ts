@@ -385,6 +385,20 @@ function parseAction(tok: string, where: string, ctx: ActionContext = { vlan: fa
       return [parseOutput(arg, where)];
     case 'exit':
       return [{ type: 'exit' }];
+    case 'ct_clear':
+      return [{ type: 'ct_clear' }];
+    case 'clone':
+      return [{ type: 'clone', actions: parseActionList(arg ?? '', `${where}.clone`, { ...ctx }) }];
+    case 'fin_timeout': {
+      const ft: Action & { type: 'fin_timeout' } = { type: 'fin_timeout', idleTimeout: 0, hardTimeout: 0 };
+      for (const kv of splitTop(arg ?? '', where)) {
+        const [k, v] = splitNameArg(kv);
+        if (k === 'idle_timeout') ft.idleTimeout = parseNum(v ?? '', `${where}.fin_timeout.idle_timeout`, 0xffff);
+        else if (k === 'hard_timeout') ft.hardTimeout = parseNum(v ?? '', `${where}.fin_timeout.hard_timeout`, 0xffff);
+        else throw textError(`${where}.fin_timeout`, `unknown fin_timeout argument '${kv}'`);
+      }
+      return [ft];
+    }
     case 'set_tunnel':
     case 'set_tunnel64':
       return [{ type: 'set_field', field: { field: 'tunnel_id', value: parseBig(arg ?? '', `${where}.${name}`) } }];
@@ -651,6 +665,16 @@ export function formatAction(a: Action): string {
       return a.maxLen === 0xffff ? `output:${formatFieldRef(a.src)}` : `output(port=${formatFieldRef(a.src)},max_len=${a.maxLen})`;
     case 'exit':
       return 'exit';
+    case 'ct_clear':
+      return 'ct_clear';
+    case 'clone':
+      return `clone(${a.actions.map(formatAction).join(',')})`;
+    case 'fin_timeout': {
+      const parts: string[] = [];
+      if (a.idleTimeout) parts.push(`idle_timeout=${a.idleTimeout}`);
+      if (a.hardTimeout) parts.push(`hard_timeout=${a.hardTimeout}`);
+      return `fin_timeout(${parts.join(',')})`;
+    }
     case 'dec_ttl_ids':
       return `dec_ttl(${a.ids.join(',')})`;
     case 'raw':

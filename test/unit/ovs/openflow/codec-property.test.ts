@@ -97,6 +97,8 @@ const leafAction: fc.Arbitrary<Action> = fc.oneof(
   fc.integer({ min: 1, max: 16 }).chain((n) => fc.tuple(refOfWidth(n), refOfWidth(n)).map(([src, dst]): Action => ({ type: 'reg_move', src, dst }))),
   fc.tuple(refOfWidth(16), u16).map(([src, maxLen]): Action => ({ type: 'output_reg', src, maxLen })),
   fc.constant<Action>({ type: 'exit' }),
+  fc.constant<Action>({ type: 'ct_clear' }),
+  fc.tuple(u16, u16).map(([idleTimeout, hardTimeout]): Action => ({ type: 'fin_timeout', idleTimeout, hardTimeout })),
   fc.array(u16, { maxLength: 6 }).map((ids): Action => ({ type: 'dec_ttl_ids', ids })),
   fc.constantFrom(6, 14, 22).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }).map((a): Action => ({ type: 'note', data: Buffer.from(a) }))),
   fc.tuple(u16, u16, u8).map(([maxLen, controllerId, reason]): Action => ({ type: 'controller', maxLen, controllerId, reason })),
@@ -118,7 +120,8 @@ const ctAction: fc.Arbitrary<Action> = fc
   .record({ flags: fc.integer({ min: 0, max: 3 }), zone: fc.oneof(u16, refOfWidth(16)), recircTable: u8, alg: u16, actions: fc.array(fc.oneof(setFieldAction, leafAction.filter((a) => a.type === 'nat')), { maxLength: 3 }) })
   .map((r): Action => (typeof r.zone === 'number' ? { type: 'ct', flags: r.flags, zoneImm: r.zone, recircTable: r.recircTable, alg: r.alg, actions: r.actions } : { type: 'ct', flags: r.flags, zoneSrc: r.zone, zoneImm: 0, recircTable: r.recircTable, alg: r.alg, actions: r.actions }));
 
-const action = fc.oneof({ weight: 6, arbitrary: leafAction }, { weight: 1, arbitrary: ctAction });
+const cloneAction: fc.Arbitrary<Action> = fc.array(fc.oneof(leafAction, ctAction), { maxLength: 3 }).map((actions): Action => ({ type: 'clone', actions }));
+const action = fc.oneof({ weight: 6, arbitrary: leafAction }, { weight: 1, arbitrary: ctAction }, { weight: 1, arbitrary: cloneAction });
 const actions = fc.array(action, { maxLength: 6 });
 
 const instruction: fc.Arbitrary<Instruction> = fc.oneof(
