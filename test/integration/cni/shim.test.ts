@@ -238,6 +238,21 @@ for (const transport of ['nc', 'curl']) describe(`netloom-cni shim + agent handl
       fake.calls = [];
     });
 
+    it('environment errors are answered without contacting the agent (code 4, not 11)', async () => {
+      const nowhere = fakeConf({ agentSocket: `${DIR}/gone.sock` });
+      for (const env of [
+        { ...attach('ADD', 'c1', NS1), CNI_COMMAND: undefined },
+        attach('FROB', 'c1', NS1),
+        { ...attach('ADD', 'c1', NS1), CNI_CONTAINERID: undefined },
+        { ...attach('CHECK', 'c1', NS1), CNI_NETNS: undefined },
+        { ...attach('DEL', 'c1', NS1), CNI_IFNAME: undefined },
+        { ...attach('ADD', 'c1', NS1), CNI_ARGS: 'A=1\r\nCNI-Command: DEL' },
+      ]) {
+        const r = await shim(env, nowhere);
+        assert.equal(r.json?.code, 4, `${JSON.stringify(env)}: ${r.stdout}`);
+      }
+    });
+
     it('no socket file: code 11 naming the socket', async () => {
       const r = await shim(attach('ADD', 'c1', NS1), fakeConf({ agentSocket: `${DIR}/gone.sock` }));
       assert.equal(r.code, 1);
