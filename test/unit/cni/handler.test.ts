@@ -6,8 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetloomError } from '../../../lib/errors';
 import { serveCni, CNI_REQUEST_PATH } from '../../../netplugin/cni/handler';
@@ -18,6 +17,12 @@ import { FakeBackend, FAKE_RESULT } from './fake-backend';
 const ENV: CniEnv = { command: 'ADD', containerId: 'ctr1', netns: '/run/netns/cnix', ifName: 'eth0' };
 const CONF = { cniVersion: '1.1.0', name: 'nlnet', type: 'netloom-cni', tenant: 'acme' };
 const body = (extra: Record<string, unknown> = {}): string => JSON.stringify({ ...CONF, ...extra });
+
+/** A fresh directory under /tmp/nl-cni/ (this area's directory). */
+function tempDir(): string {
+  mkdirSync('/tmp/nl-cni', { recursive: true });
+  return mkdtempSync('/tmp/nl-cni/unit-');
+}
 
 function parseBody(b: string): Record<string, unknown> {
   return JSON.parse(b) as Record<string, unknown>;
@@ -158,7 +163,7 @@ describe('cni handler', () => {
     let srv: CniServer;
     const httpBe = new FakeBackend();
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'nl-cni-unit-'));
+      dir = tempDir();
       srv = await listenCni(join(dir, 'agent.sock'), { backend: httpBe });
     });
     after(async () => {
@@ -209,7 +214,7 @@ describe('cni handler', () => {
 
 describe('cni socket', () => {
   it('refuses a socket path another live server answers on, replaces a stale one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nl-cni-unit-'));
+    const dir = tempDir();
     const path = join(dir, 'agent.sock');
     const first = await listenCni(path, { backend: new FakeBackend() });
     try {
