@@ -111,11 +111,9 @@ export function parseFlow(line: string, opts: ParseFlowOptions = {}): FlowMod {
       case 'cookie': {
         const [v, m] = val.split('/');
         fm.cookie = parseBig(v!, 'cookie');
-        if (m !== undefined) {
-          if (command === 'add') throw textError('cookie', 'a cookie mask is not allowed when adding flows');
-          fm.cookieMask = m === '-1' ? ALL_ONES_64 : parseBig(m, 'cookie');
-        }
-        if (fm.cookie > ALL_ONES_64) throw textError('cookie', 'cookie exceeds 64 bits');
+        // ovs-ofctl refuses a mask when adding; OpenFlow says switches ignore it on ADD, so keep it
+        if (m !== undefined) fm.cookieMask = m === '-1' ? ALL_ONES_64 : parseBig(m, 'cookie');
+        if (fm.cookie > ALL_ONES_64 || fm.cookieMask > ALL_ONES_64) throw textError('cookie', 'cookie or its mask exceeds 64 bits');
         continue;
       }
       case 'out_port':

@@ -82,7 +82,7 @@ describe('openflow text parse errors', () => {
     assert.throws(() => parseFlow('actions=move:NXM_NX_REG0[0..7]->NXM_NX_REG1[0..3]'), invalid('actions.move', /8 bits but destination 4/));
     assert.throws(() => parseFlow('actions=output:1,(oops'), invalid('actions', /unbalanced/));
     assert.throws(() => parseFlow('in_port=1'), invalid('actions', /no actions=/));
-    assert.throws(() => parseFlow('cookie=0x1/0xff,actions=drop'), invalid('cookie', /not allowed when adding/));
+    assert.throws(() => parseFlow('cookie=0x1/0xfffffffffffffffff,actions=drop'), invalid('cookie', /64 bits/));
   });
 
   it('reports bad groups and meters', () => {
@@ -95,6 +95,24 @@ describe('openflow text parse errors', () => {
 });
 
 describe('openflow text: commands and flow stats', () => {
+  it('parses the brief\'s example line, keeping cookie and cookie mask', () => {
+    const fm = parseFlow('table=1,priority=100,cookie=0x10/-1,ip,nw_src=10.1.0.0/16,tcp,tp_dst=80,ct_state=+trk+new,actions=ct(commit,zone=5,table=2),output:3');
+    assert.equal(fm.tableId, 1);
+    assert.equal(fm.priority, 100);
+    assert.equal(fm.cookie, 0x10n);
+    assert.equal(fm.cookieMask, (1n << 64n) - 1n);
+    assert.deepEqual(fm.match, [
+      { field: 'eth_type', value: 0x800 },
+      { field: 'ipv4_src', value: '10.1.0.0', mask: '255.255.0.0' },
+      { field: 'ip_proto', value: 6 },
+      { field: 'tcp_dst', value: 80 },
+      { field: 'ct_state', value: 0x21, mask: 0x21 },
+    ]);
+    assert.deepEqual(fm.instructions, [
+      { type: 'apply_actions', actions: [{ type: 'ct', flags: 1, zoneImm: 5, recircTable: 2, alg: 0, actions: [] }, { type: 'output', port: 3, maxLen: 0 }] },
+    ]);
+  });
+
   it('del-flows defaults: table all, out_port/out_group any, no actions needed', () => {
     const fm = parseFlow('cookie=0x10/-1,ip', { command: 'delete' });
     assert.equal(fm.command, 'delete');
