@@ -118,6 +118,22 @@ describe('netmaster REST on a real etcd', function () {
     await ok('POST', '/policys/t1:db-pol/', { tenantName: 't1', policyName: 'db-pol' });
     await ok('POST', '/endpointGroups/t1:web/', { groupName: 'web', networkName: 'net1', tenantName: 't1', policies: ['web-pol', 'db-pol'], netProfile: 'gold', ipPool: '10.2.1.10-10.2.1.20', extContractsGrps: ['ext'] });
     assert.deepEqual((await ok('GET', '/endpointGroups/t1:web/')).policies, ['web-pol', 'db-pol']);
+    // an update of every other kind, read back
+    const updates: Array<[string, Record<string, unknown>, string, unknown]> = [
+      ['/tenants/t1/', { tenantName: 't1', defaultNetwork: 'net1' }, 'defaultNetwork', 'net1'],
+      ['/networks/t1:net1/', { tenantName: 't1', networkName: 'net1', encap: 'vxlan', subnet: '10.2.1.0/24', gateway: '10.2.1.1', cfgdTag: 'blue' }, 'cfgdTag', 'blue'],
+      ['/rules/t1:web-pol:1/', { ruleId: '1', policyName: 'web-pol', tenantName: 't1', direction: 'in', priority: 50, action: 'deny', protocol: 'tcp', port: 80, fromNetwork: 'vlan1' }, 'priority', 50],
+      ['/appProfiles/t1:app/', { tenantName: 't1', appProfileName: 'app', endpointGroups: [] }, 'endpointGroups', []],
+      ['/serviceLBs/t1:svc/', { tenantName: 't1', serviceName: 'svc', networkName: 'net1', ipAddress: '10.2.1.200', selectors: ['app=db'], ports: ['80:8080:TCP'] }, 'selectors', ['app=db']],
+      ['/Bgps/host1/', { hostname: 'host1', routerip: '50.1.1.1/24', as: '65002', neighbor: '50.1.1.3', 'neighbor-as': '501' }, 'neighbor', '50.1.1.3'],
+      ['/aciGws/aciGw/', { name: 'aciGw', enforcePolicies: 'no', includeCommonTenant: 'yes' }, 'includeCommonTenant', 'yes'],
+      ['/extContractsGroups/t1:ext/', { tenantName: 't1', contractsGroupName: 'ext', contractsType: 'provided', contracts: ['a', 'b'] }, 'contracts', ['a', 'b']],
+    ];
+    for (const [path, body, field, want] of updates) {
+      await ok('PUT', path, body);
+      assert.deepEqual((await ok('GET', path))[field], want, path);
+    }
+    await ok('POST', '/appProfiles/t1:app/', { tenantName: 't1', appProfileName: 'app', endpointGroups: ['web'] });
 
     // endpoints and inspect
     const ep = await ok('POST', '/endpoints/', { tenantName: 't1', networkName: 'net1', groupName: 'web', containerID: 'c1', containerName: 'web-1', homingHost: 'host1', labels: { app: 'web' } });
