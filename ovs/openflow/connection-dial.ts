@@ -36,7 +36,7 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
   private sleepTimer: TimerHandle | undefined;
   private wake: (() => void) | undefined;
   private readonly backoff: BackoffPolicy;
-  private connectedWaiters: Array<(f: SwitchFeatures) => void> = [];
+  private connectedWaiters: Array<{ done: (f: SwitchFeatures) => void; fail: (e: Error) => void }> = [];
   /** completed handshakes so far (1 after the first connect, 2 after one reconnect, ...) */
   connects = 0;
 
@@ -59,17 +59,24 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
   /** Resolves at the next 'connected' (at once when connected now). */
   waitConnected(timeoutMs = 30_000): Promise<SwitchFeatures> {
     if (this.conn?.state === 'ready') return Promise.resolve(this.conn.features);
+    if (this.stopped) return Promise.reject(new NetloomError('UNAVAILABLE', `connection to ${formatOfAddress(this.address)} was closed`, { field: 'connection' }));
     const timers = this.opts.timers ?? systemTimers;
     return new Promise((resolve, reject) => {
       const t = timers.setTimeout(() => {
-        this.connectedWaiters = this.connectedWaiters.filter((w) => w !== done);
+        this.connectedWaiters = this.connectedWaiters.filter((w) => w !== waiter);
         reject(new NetloomError('TIMEOUT', `no OpenFlow connection to ${formatOfAddress(this.address)} within ${timeoutMs} ms`, { field: 'address' }));
       }, timeoutMs);
-      const done = (f: SwitchFeatures): void => {
-        timers.clearTimeout(t);
-        resolve(f);
+      const waiter = {
+        done: (f: SwitchFeatures): void => {
+          timers.clearTimeout(t);
+          resolve(f);
+        },
+        fail: (e: Error): void => {
+          timers.clearTimeout(t);
+          reject(e);
+        },
       };
-      this.connectedWaiters.push(done);
+      this.connectedWaiters.push(waiter);
     });
   }
 
@@ -122,6 +129,10 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
     (this.opts.timers ?? systemTimers).clearTimeout(this.sleepTimer);
     this.wake?.();
     this.conn?.close(reason);
+    const waiters = this.connectedWaiters;
+    this.connectedWaiters = [];
+    const err = new NetloomError('UNAVAILABLE', `connection to ${formatOfAddress(this.address)} closed: ${reason}`, { field: 'connection' });
+    for (const w of waiters) w.fail(err);
   }
 
   private async loop(): Promise<void> {
@@ -147,7 +158,7 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
         this.emit('connected', features);
         const waiters = this.connectedWaiters;
         this.connectedWaiters = [];
-        for (const w of waiters) w(features);
+        for (const w of waiters) w.done(features);
         const upSince = timers.now();
         const info = await lost;
         this.emit('disconnected', info);

@@ -115,4 +115,19 @@ describe('ReconnectingSwitch', () => {
     assert.ok(connects >= 4, `${connects} connects`);
     assert.deepEqual(retries.slice(0, 4), [100, 200, 400, 800]);
   });
+
+  it('close() fails whoever waits for a connection, at once', async () => {
+    const timers = new FakeTimers();
+    const sw = new ReconnectingSwitch('tcp:127.0.0.1:1', {
+      timers,
+      connect: async () => {
+        throw new NetloomError('UNAVAILABLE', 'refused');
+      },
+    });
+    const first = sw.start({ timeoutMs: 60_000 });
+    await settle();
+    sw.close('test over');
+    await assert.rejects(first, (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /test over/.test(e.message));
+    await assert.rejects(sw.waitConnected(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
+  });
 });
