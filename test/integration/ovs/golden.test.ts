@@ -7,7 +7,7 @@
  * bytes. Set NETLOOM_UPDATE_GOLDEN=1 to rewrite the .golden.hex fixtures from ovs-ofctl.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeMessage, encodeMessage } from '../../../ovs/openflow/codec';
 import type { OfMessage } from '../../../ovs/openflow/messages';
@@ -97,7 +97,7 @@ describe('golden OpenFlow 1.3 wire bytes vs ovs-ofctl', function () {
     mkdirSync('/tmp/nl-ofcodec', { recursive: true });
     const file = '/tmp/nl-ofcodec/bundle-flows.txt';
     writeFileSync(file, flows.join('\n') + '\n');
-    const msgs = await captureOfctl(['-O', 'OpenFlow13', '--bundle', 'add-flows', 'TARGET', file]);
+    const msgs = await captureOfctl(['-O', 'OpenFlow13', '--bundle', 'add-flows', 'TARGET', file]).finally(() => rmSync(file, { force: true }));
     const decoded = msgs.filter((m) => m[1] === 4).map((m) => ({ raw: m, msg: decodeMessage(m) }));
     const kinds = decoded.map((d) => (d.msg.type === 'bundle_control' ? d.msg.ctrlType : d.msg.type));
     assert.deepEqual(kinds, ['open_request', 'bundle_add', 'bundle_add', 'bundle_add', 'bundle_add', 'bundle_add', 'commit_request']);
