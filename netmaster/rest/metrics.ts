@@ -54,5 +54,13 @@ export function createMetrics(svc: NetmasterService, opts: { defaultMetrics?: bo
       this.set(svc.conflicts);
     },
   });
+  new Gauge({
+    name: 'netmaster_fast_commits',
+    help: 'Creates committed in one round trip from the watch-fed intent copy (since start)',
+    registers: [registry],
+    collect() {
+      this.set(svc.fastCommits);
+    },
+  });
   return { registry, requests, latency };
 }

@@ -291,6 +291,7 @@ describe('netmaster REST on a real etcd', function () {
     assert.match(m, /netmaster_http_requests_total\{method="POST",route="\/api\/v1\/:coll\/:key\/",status="409"\} \d+/);
     assert.match(m, /netmaster_objects\{type="tenant"\} 1/);
     assert.match(m, /netmaster_allocations\{kind="ip"\} 0/);
+    assert.match(m, /netmaster_fast_commits [1-9]\d*/);
   });
 
   it('repairs a leaked allocation found by the consistency check', async () => {
