@@ -12,6 +12,8 @@ export const OFPAT = {
   OUTPUT: 0,
   COPY_TTL_OUT: 11,
   COPY_TTL_IN: 12,
+  SET_MPLS_TTL: 15,
+  DEC_MPLS_TTL: 16,
   PUSH_VLAN: 17,
   POP_VLAN: 18,
   PUSH_MPLS: 19,
@@ -169,10 +171,16 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
       w.zeros(4);
       return;
     case 'set_nw_ttl':
-      w.u16(OFPAT.SET_NW_TTL);
+    case 'set_mpls_ttl':
+      w.u16(a.type === 'set_nw_ttl' ? OFPAT.SET_NW_TTL : OFPAT.SET_MPLS_TTL);
       w.u16(8);
       w.u8(a.ttl);
       w.zeros(3);
+      return;
+    case 'dec_mpls_ttl':
+      w.u16(OFPAT.DEC_MPLS_TTL);
+      w.u16(8);
+      w.zeros(4);
       return;
     case 'set_field': {
       if (a.field.field !== 'raw' && a.field.mask !== undefined) bad(`${where}.set_field`, 'set_field cannot carry a mask in OpenFlow 1.3 (use reg_load2)');
@@ -466,6 +474,10 @@ export function readAction(r: Reader, depth = 0): Action {
       return { type: 'copy_ttl_in' };
     case OFPAT.SET_NW_TTL:
       return { type: 'set_nw_ttl', ttl: a.u8() };
+    case OFPAT.SET_MPLS_TTL:
+      return { type: 'set_mpls_ttl', ttl: a.u8() };
+    case OFPAT.DEC_MPLS_TTL:
+      return { type: 'dec_mpls_ttl' };
     case OFPAT.SET_FIELD: {
       const field = readOxm(a);
       if (field.field !== 'raw' && field.mask !== undefined) return raw();

@@ -104,6 +104,8 @@ export type Action =
   | { type: 'pop_mpls'; ethertype: number }
   | { type: 'dec_nw_ttl' }
   | { type: 'set_nw_ttl'; ttl: number }
+  | { type: 'set_mpls_ttl'; ttl: number }
+  | { type: 'dec_mpls_ttl' }
   | { type: 'copy_ttl_out' }
   | { type: 'copy_ttl_in' }
   | { type: 'set_field'; field: OxmField }

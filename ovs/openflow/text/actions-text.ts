@@ -442,6 +442,14 @@ function parseAction(tok: string, where: string, ctx: ActionContext = { vlan: fa
       return [{ type: 'dec_ttl_ids', ids: splitTop(arg, where).map((x) => parseNum(x, `${where}.dec_ttl`, 0xffff)) }];
     case 'mod_nw_ttl':
       return [{ type: 'set_nw_ttl', ttl: parseNum(arg ?? '', `${where}.mod_nw_ttl`, 255) }];
+    case 'set_mpls_ttl':
+      return [{ type: 'set_mpls_ttl', ttl: parseNum(arg ?? '', `${where}.set_mpls_ttl`, 255) }];
+    case 'dec_mpls_ttl':
+      return [{ type: 'dec_mpls_ttl' }];
+    case 'set_mpls_label':
+      return [{ type: 'set_field', field: { field: 'mpls_label', value: parseNum(arg ?? '', `${where}.set_mpls_label`, 0xfffff) } }];
+    case 'set_mpls_tc':
+      return [{ type: 'set_field', field: { field: 'mpls_tc', value: parseNum(arg ?? '', `${where}.set_mpls_tc`, 7) } }];
     case 'copy_ttl_out':
       return [{ type: 'copy_ttl_out' }];
     case 'copy_ttl_in':
@@ -582,6 +590,10 @@ export function formatAction(a: Action): string {
       return 'dec_ttl';
     case 'set_nw_ttl':
       return `mod_nw_ttl:${a.ttl}`;
+    case 'set_mpls_ttl':
+      return `set_mpls_ttl:${a.ttl}`;
+    case 'dec_mpls_ttl':
+      return 'dec_mpls_ttl';
     case 'copy_ttl_out':
       return 'copy_ttl_out';
     case 'copy_ttl_in':
