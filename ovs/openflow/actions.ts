@@ -38,6 +38,7 @@ export const NXAST = {
   EXIT: 17,
   FIN_TIMEOUT: 19,
   DEC_TTL_CNT_IDS: 21,
+  OUTPUT_TRUNC: 39,
   CLONE: 42,
   CT_CLEAR: 43,
   REG_LOAD2: 33,
@@ -340,6 +341,13 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
       finishAction(w, start);
       return;
     }
+    case 'output_trunc': {
+      const start = nxHeader(w, NXAST.OUTPUT_TRUNC);
+      w.u16(portTo16(a.port));
+      w.u32(a.maxLen);
+      finishAction(w, start);
+      return;
+    }
     case 'fin_timeout': {
       const start = nxHeader(w, NXAST.FIN_TIMEOUT);
       w.u16(a.idleTimeout);
@@ -569,6 +577,8 @@ function readNicira(a: Reader, subtype: number, start: number, depth: number): A
     }
     case NXAST.EXIT:
       return { type: 'exit' };
+    case NXAST.OUTPUT_TRUNC:
+      return { type: 'output_trunc', port: portFrom16(a.u16()), maxLen: a.u32() };
     case NXAST.FIN_TIMEOUT:
       return { type: 'fin_timeout', idleTimeout: a.u16(), hardTimeout: a.u16() };
     case NXAST.CT_CLEAR:

@@ -156,6 +156,8 @@ export type Action =
   | { type: 'controller'; maxLen: number; controllerId: number; reason: number; userdata?: Buffer; pause?: boolean; meterId?: number }
   /** Nicira output to the port number held in a field range (NXAST_OUTPUT_REG). */
   | { type: 'output_reg'; src: FieldRef; maxLen: number }
+  /** Nicira output truncating the packet to maxLen bytes (NXAST_OUTPUT_TRUNC). */
+  | { type: 'output_trunc'; port: number; maxLen: number }
   /** Nicira exit: stop processing the action list (NXAST_EXIT). */
   | { type: 'exit' }
   /** Nicira dec_ttl with the controller ids to notify (NXAST_DEC_TTL_CNT_IDS). */

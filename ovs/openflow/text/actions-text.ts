@@ -369,6 +369,7 @@ function parseOutput(arg: string, where: string): Action {
     return { type: 'output_reg', src: parseFieldRef(portText, `${where}.output`), maxLen: maxLen ?? 0xffff };
   }
   const port = parsePort(portText, `${where}.output`);
+  if (maxLen !== undefined && port !== OFPP.CONTROLLER) return { type: 'output_trunc', port, maxLen };
   return { type: 'output', port, maxLen: maxLen ?? (port === OFPP.CONTROLLER ? 0xffff : 0) };
 }
 
@@ -573,7 +574,7 @@ export function formatAction(a: Action): string {
   switch (a.type) {
     case 'output':
       if (a.port === OFPP.CONTROLLER) return `controller(max_len=${a.maxLen})`;
-      return `output:${formatPort(a.port)}`; // max_len only matters for CONTROLLER
+      return a.maxLen === 0 ? `output:${formatPort(a.port)}` : `output(port=${formatPort(a.port)},max_len=${a.maxLen})`;
     case 'group':
       return `group:${a.groupId}`;
     case 'set_queue':
@@ -675,6 +676,8 @@ export function formatAction(a: Action): string {
     }
     case 'output_reg':
       return a.maxLen === 0xffff ? `output:${formatFieldRef(a.src)}` : `output(port=${formatFieldRef(a.src)},max_len=${a.maxLen})`;
+    case 'output_trunc':
+      return `output(port=${formatPort(a.port)},max_len=${a.maxLen})`;
     case 'exit':
       return 'exit';
     case 'ct_clear':

@@ -101,6 +101,7 @@ const leafAction: fc.Arbitrary<Action> = fc.oneof(
   fc.integer({ min: 1, max: 16 }).chain((n) => fc.tuple(refOfWidth(n), refOfWidth(n)).map(([src, dst]): Action => ({ type: 'reg_move', src, dst }))),
   fc.tuple(refOfWidth(16), u16).map(([src, maxLen]): Action => ({ type: 'output_reg', src, maxLen })),
   fc.constant<Action>({ type: 'exit' }),
+  fc.tuple(port16, u32).map(([port, maxLen]): Action => ({ type: 'output_trunc', port, maxLen })),
   fc.constant<Action>({ type: 'ct_clear' }),
   fc.tuple(u16, u16).map(([idleTimeout, hardTimeout]): Action => ({ type: 'fin_timeout', idleTimeout, hardTimeout })),
   fc.array(u16, { maxLength: 6 }).map((ids): Action => ({ type: 'dec_ttl_ids', ids })),
