@@ -5,15 +5,14 @@
  * times when a concurrent change invalidates what the check read. The REST API (and later the
  * agent stream) sits on this; it knows nothing of HTTP.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { NetloomError } from '../../lib/errors';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
-import { keyOf, parseObject, zodToError } from '../model/keys';
+import { keyOf, parseObject } from '../model/keys';
 import { checkDelete, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
-import { parseTagRanges, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, formatV4, v6AtOffset } from '../model/net';
-import { endpointRequestSchema, OBJECT_TYPES, type Endpoint, type EndpointGroup, type EndpointRequest, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
+import { parseTagRanges, parseV4 } from '../model/net';
+import { OBJECT_TYPES, type Endpoint, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
 import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
 import { loadNeeds, decodeStored, type Loaded, type StoredObject } from '../store/intent-store';
 import type { IntentCache } from '../store/intent-cache';
@@ -21,6 +20,8 @@ import { layout, GROUP_ID_RANGE } from '../store/layout';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import { KeyedMutex } from './keyed-mutex';
 import { Claims } from './claims';
+import { EndpointService } from './endpoints';
+import { RETRY, Retrier } from './retry';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
 
@@ -55,8 +56,6 @@ export interface ChangeEvent {
   oper: Record<string, unknown> | undefined;
 }
 
-const RETRY = Symbol('retry');
-
 export const DEFAULT_GLOBAL: Global = {
   name: 'global',
   networkInfraType: 'default',
@@ -80,11 +79,11 @@ export class NetmasterService {
   private readonly mutex = new KeyedMutex();
   /** numbers being claimed here and where the next search starts */
   private readonly claims = new Claims();
-  /** commits retried because of a concurrent change, for metrics */
-  conflicts = 0;
-  /** creates/updates committed without a read round trip (from the intent cache) */
-  fastCommits = 0;
+  private readonly retrier: Retrier;
+  private readonly stats = { fastCommits: 0 };
   private readonly cache: IntentCache | undefined;
+  /** endpoint create/delete/read (allocation of IP and MAC) */
+  readonly endpoints: EndpointService;
 
   constructor(opts: ServiceOptions) {
     this.kv = opts.kv;
@@ -92,6 +91,18 @@ export class NetmasterService {
     this.clock = opts.clock ?? systemClock;
     this.maxAttempts = opts.maxAttempts ?? 40;
     this.cache = opts.cache;
+    this.retrier = new Retrier(this.clock, this.maxAttempts);
+    this.endpoints = new EndpointService({ kv: this.kv, claims: this.claims, cache: this.cache, clock: this.clock, log: this.log, retrier: this.retrier, stats: this.stats });
+  }
+
+  /** commits retried because a concurrent change invalidated what they read (since start) */
+  get conflicts(): number {
+    return this.retrier.conflicts;
+  }
+
+  /** creates committed in one round trip from the intent copy (since start) */
+  get fastCommits(): number {
+    return this.stats.fastCommits;
   }
 
   /** Create the global object and the default tenant when absent (safe to run on every start, on every replica). */
@@ -105,15 +116,8 @@ export class NetmasterService {
     }
   }
 
-  private async withRetries<T>(what: string, fn: (attempt: number) => Promise<T | typeof RETRY>): Promise<T> {
-    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const r = await fn(attempt);
-      if (r !== RETRY) return r;
-      this.conflicts++;
-      const cap = 2 ** Math.min(attempt, 6);
-      await this.clock.sleep(Math.random() * cap);
-    }
-    throw new NetloomError('CONFLICT', `${what}: too many concurrent changes, gave up after ${this.maxAttempts} attempts; retry`);
+  private withRetries<T>(what: string, fn: (attempt: number) => Promise<T | typeof RETRY>): Promise<T> {
+    return this.retrier.run(what, fn);
   }
 
   /** A free number under `prefix`, claimed in this process until `unclaim`. */
@@ -194,7 +198,7 @@ export class NetmasterService {
       if (n !== undefined) this.claims.claim(prefix, n);
       return n;
     });
-    if (r) this.fastCommits++;
+    if (r) this.stats.fastCommits++;
     return r;
   }
 
@@ -301,248 +305,31 @@ export class NetmasterService {
     return kvs.map((kv) => ({ key: kv.key.slice(prefix.length), ...decodeStored<ObjectOf[T]>(kv.value) }));
   }
 
-  // ---------------------------------------------------------------- endpoints
+  // ---------------------------------------------------------------- endpoints (service/endpoints.ts)
 
   /** The endpoint id for a (network, idempotency key) pair: the same request always maps to the same id. */
   static endpointId(netKey: string, idempotencyKey: string): string {
-    if (idempotencyKey === '') return randomBytes(12).toString('hex');
-    return createHash('sha256').update(`${netKey}\0${idempotencyKey}`).digest('hex').slice(0, 24);
+    return EndpointService.endpointId(netKey, idempotencyKey);
   }
 
-  /**
-   * Allocate an IP (inside the group's pool or the subnet, never the gateway) and a MAC, and record
-   * the endpoint. A retry with the same idempotency key (default: the container id) returns the
-   * same endpoint.
-   */
-  async createEndpoint(body: unknown): Promise<Endpoint & { created: boolean }> {
-    const parsed = endpointRequestSchema.safeParse(body ?? {});
-    if (!parsed.success) throw zodToError(parsed.error);
-    const req = parsed.data;
-    const netKey = `${req.tenantName}:${req.networkName}`;
-    const grpKey = req.groupName ? `${req.tenantName}:${req.groupName}` : '';
-    const idem = req.idempotencyKey || req.containerID;
-    const id = NetmasterService.endpointId(netKey, idem);
-    const ipPrefix = layout.ipPrefix(netKey);
-    const fast = await this.fastCreateEndpoint(req, netKey, grpKey, id, idem);
-    if (fast) return fast;
-    return this.withRetries(`endpoint ${id}`, async () => {
-      const reads: ReadOp[] = [
-        { kind: 'get', key: layout.cfg('network', netKey) },
-        { kind: 'get', key: layout.ep(id) },
-        { kind: 'get', key: layout.ipHint(netKey) },
-        ...(grpKey ? [{ kind: 'get' as const, key: layout.cfg('endpointGroup', grpKey) }] : []),
-      ];
-      // scan the next addresses in the same read when this process knows where to look
-      const knownCursor = req.ipAddress ? undefined : this.claims.cursor(ipPrefix);
-      const scanAt = reads.length;
-      if (knownCursor !== undefined) reads.push(scanPageOp({ prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n) }, knownCursor));
-      const { results } = await this.kv.read(reads);
-      const nwKv = results[0]?.kvs[0];
-      const existing = results[1]?.kvs[0];
-      const hint = results[2]?.kvs[0];
-      const grpKv = grpKey ? results[3]?.kvs[0] : undefined;
-      if (existing) return { ...(JSON.parse(existing.value) as Endpoint), created: false };
-      if (!nwKv) throw new NetloomError('NOT_FOUND', `network ${netKey} does not exist`, { field: 'networkName' });
-      if (grpKey && !grpKv) throw new NetloomError('NOT_FOUND', `endpoint group ${grpKey} does not exist`, { field: 'groupName' });
-      const target = this.endpointTarget(req, netKey, grpKey, decodeStored<Network>(nwKv.value).config, grpKv ? decodeStored<EndpointGroup>(grpKv.value).config : undefined);
-      const { first, last } = target;
-      let ip: number;
-      let claimed = false;
-      if (req.ipAddress) {
-        const want = parseV4(req.ipAddress);
-        if (want === undefined || want < first || want > last) {
-          throw new NetloomError('INVALID_ARGUMENT', `ipAddress ${req.ipAddress} is not an address of ${target.where}`, { field: 'ipAddress' });
-        }
-        ip = want;
-      } else {
-        let chosen = knownCursor !== undefined ? this.claims.choose(ipPrefix, freeInPage(results[scanAt], { hex: true, ranges: [[first, last]] }, knownCursor, this.claims.window(ipPrefix))) : undefined;
-        if (chosen === undefined) {
-          const hinted = hint ? Number(hint.value) : first;
-          const cursor = Math.min(Math.max(knownCursor ?? hinted, first), last);
-          const free = await findFree(this.kv, { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true }, cursor, this.claims.window(ipPrefix), this.claims.pendingOf(ipPrefix));
-          chosen = this.claims.choose(ipPrefix, free);
-        }
-        if (chosen === undefined) {
-          throw new NetloomError('EXHAUSTED', `no free address left in ${target.where}`, { field: target.pool ? 'groupName' : 'networkName' });
-        }
-        ip = chosen;
-        this.claims.claim(ipPrefix, ip);
-        claimed = true;
-      }
-      try {
-        const ep = await this.commitEndpoint(req, id, idem, target, ip, nwKv.modRevision, grpKv?.modRevision);
-        if (!ep) {
-          if (req.ipAddress) {
-            const taken = await this.kv.get(layout.ip(netKey, ip));
-            if (taken && taken.value !== id) throw new NetloomError('CONFLICT', `ipAddress ${req.ipAddress} is already in use in network ${netKey}`, { field: 'ipAddress' });
-          }
-          return RETRY;
-        }
-        return ep;
-      } finally {
-        if (claimed) this.claims.unclaim(ipPrefix, ip);
-      }
-    });
+  createEndpoint(body: unknown): Promise<Endpoint & { created: boolean }> {
+    return this.endpoints.create(body);
   }
 
-  /** Where an endpoint's address comes from: the group's pool, else the subnet. */
-  private endpointTarget(req: EndpointRequest, netKey: string, grpKey: string, nw: Network, group: EndpointGroup | undefined) {
-    if (group && group.networkName !== req.networkName) {
-      throw new NetloomError('INVALID_ARGUMENT', `endpoint group ${grpKey} belongs to network ${group.networkName}, not ${req.networkName}`, { field: 'groupName' });
-    }
-    const sub = parseV4Subnet(nw.subnet);
-    if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
-    const pool = group?.ipPool ? parseV4Range(group.ipPool) : undefined;
-    return {
-      netKey,
-      grpKey,
-      nw,
-      sub,
-      pool,
-      first: pool ? pool.first : sub.first,
-      last: pool ? pool.last : sub.last,
-      where: pool ? `pool ${group?.ipPool} of network ${netKey}` : `network ${netKey} (subnet ${nw.subnet})`,
-    };
+  deleteEndpoint(id: string): Promise<{ deleted: boolean }> {
+    return this.endpoints.delete(id);
   }
 
-  /** Commit one endpoint at `ip` (claimed by the caller); undefined when a guard failed. */
-  private async commitEndpoint(
-    req: EndpointRequest,
-    id: string,
-    idem: string,
-    target: ReturnType<NetmasterService['endpointTarget']>,
-    ip: number,
-    networkRevision: string,
-    groupRevision: string | undefined,
-  ): Promise<(Endpoint & { created: boolean }) | undefined> {
-    const { netKey, grpKey, nw, sub, first, last } = target;
-    const mac = `02:${randomBytes(5).toString('hex').match(/../g)?.join(':') ?? '00:00:00:00:01'}`;
-    const s6 = nw.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
-    const ep: Endpoint = {
-      endpointID: id,
-      tenantName: req.tenantName,
-      networkName: req.networkName,
-      network: netKey,
-      groupName: req.groupName,
-      ipAddress: formatV4(ip),
-      ipv6Address: s6 ? v6AtOffset(s6, ip - sub.base) : '',
-      macAddress: mac,
-      homingHost: req.homingHost,
-      intfName: req.intfName,
-      vtepIP: req.vtepIP,
-      labels: req.labels,
-      containerID: req.containerID,
-      containerName: req.containerName,
-      idempotencyKey: idem,
-      createdAt: new Date(this.clock.now()).toISOString(),
-    };
-    const guards: Guard[] = [
-      { kind: 'modEquals', key: layout.cfg('network', netKey), modRevision: networkRevision },
-      { kind: 'modEquals', key: layout.ep(id), modRevision: '0' },
-      { kind: 'modEquals', key: layout.ip(netKey, ip), modRevision: '0' },
-      { kind: 'modEquals', key: layout.mac(mac), modRevision: '0' },
-    ];
-    if (grpKey && groupRevision !== undefined) guards.push({ kind: 'modEquals', key: layout.cfg('endpointGroup', grpKey), modRevision: groupRevision });
-    const next = ip + 1 > last ? first : ip + 1;
-    const writes: WriteOp[] = [
-      { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
-      { kind: 'put', key: layout.ip(netKey, ip), value: id },
-      { kind: 'put', key: layout.mac(mac), value: id },
-      { kind: 'put', key: layout.epByNet(netKey, id), value: '' },
-      ...(grpKey ? [{ kind: 'put' as const, key: layout.epByGrp(grpKey, id), value: '' }] : []),
-    ];
-    if (!req.ipAddress) writes.push({ kind: 'put', key: layout.ipHint(netKey), value: String(next) });
-    const r = await this.kv.commit(guards, writes);
-    if (!r.ok) return undefined;
-    if (!req.ipAddress) this.claims.advance(layout.ipPrefix(netKey), next, first);
-    this.log.debug({ id, network: netKey, ip: ep.ipAddress, host: ep.homingHost }, 'endpoint created');
-    return { ...ep, created: true };
+  getEndpoint(id: string): Promise<Endpoint> {
+    return this.endpoints.get(id);
   }
 
-  /**
-   * An endpoint create in one round trip: network and group from the intent copy, the address at
-   * this process's cursor, the endpoint key guarded absent. Undefined whenever that does not work
-   * out (then the read path handles retries, idempotent repeats and errors).
-   */
-  private async fastCreateEndpoint(req: EndpointRequest, netKey: string, grpKey: string, id: string, idem: string): Promise<(Endpoint & { created: boolean }) | undefined> {
-    if (!this.cache || req.ipAddress || idem === '') return undefined;
-    const ipPrefix = layout.ipPrefix(netKey);
-    const nwE = this.cache.entry('network', netKey);
-    const grpE = grpKey ? this.cache.entry('endpointGroup', grpKey) : undefined;
-    if (!nwE || (grpKey && !grpE)) return undefined;
-    let target: ReturnType<NetmasterService['endpointTarget']>;
-    try {
-      target = this.endpointTarget(req, netKey, grpKey, nwE.config as Network, grpE?.config as EndpointGroup | undefined);
-    } catch {
-      return undefined;
-    }
-    const ip = this.claims.nextAtCursor(ipPrefix, [[target.first, target.last]]);
-    if (ip === undefined) return undefined;
-    this.claims.claim(ipPrefix, ip);
-    try {
-      const ep = await this.commitEndpoint(req, id, idem, target, ip, nwE.modRevision, grpE?.modRevision);
-      if (ep) this.fastCommits++;
-      return ep;
-    } finally {
-      this.claims.unclaim(ipPrefix, ip);
-    }
+  listEndpoints(filter: { network?: string; host?: string } = {}): Promise<Endpoint[]> {
+    return this.endpoints.list(filter);
   }
 
-  /** Release an endpoint's addresses and forget it; deleting an unknown id succeeds (idempotent). */
-  async deleteEndpoint(id: string): Promise<{ deleted: boolean }> {
-    return this.withRetries(`delete endpoint ${id}`, async () => {
-      const kv = await this.kv.get(layout.ep(id));
-      if (!kv) return { deleted: false };
-      const ep = JSON.parse(kv.value) as Endpoint;
-      const ip = parseV4(ep.ipAddress);
-      const grpKey = ep.groupName ? `${ep.tenantName}:${ep.groupName}` : '';
-      const writes: WriteOp[] = [
-        { kind: 'delete', key: layout.ep(id) },
-        { kind: 'delete', key: layout.mac(ep.macAddress) },
-        { kind: 'delete', key: layout.epByNet(ep.network, id) },
-        ...(grpKey ? [{ kind: 'delete' as const, key: layout.epByGrp(grpKey, id) }] : []),
-      ];
-      const guards: Guard[] = [{ kind: 'modEquals', key: layout.ep(id), modRevision: kv.modRevision }];
-      if (ip !== undefined) {
-        // release the address only if it is still ours
-        const ipKv = await this.kv.get(layout.ip(ep.network, ip));
-        if (ipKv && ipKv.value === id) {
-          writes.push({ kind: 'delete', key: layout.ip(ep.network, ip) });
-          guards.push({ kind: 'modEquals', key: layout.ip(ep.network, ip), modRevision: ipKv.modRevision });
-        }
-      }
-      const r = await this.kv.commit(guards, writes);
-      if (!r.ok) return RETRY;
-      this.log.debug({ id, network: ep.network }, 'endpoint deleted');
-      return { deleted: true };
-    });
-  }
-
-  async getEndpoint(id: string): Promise<Endpoint> {
-    const kv = await this.kv.get(layout.ep(id));
-    if (!kv) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`);
-    return JSON.parse(kv.value) as Endpoint;
-  }
-
-  async listEndpoints(filter: { network?: string; host?: string } = {}): Promise<Endpoint[]> {
-    const { kvs } = await this.kv.list(layout.epPrefix());
-    return kvs
-      .map((kv) => JSON.parse(kv.value) as Endpoint)
-      .filter((e) => (filter.network === undefined || e.network === filter.network) && (filter.host === undefined || e.homingHost === filter.host));
-  }
-
-  /** Endpoints of a network or group, by index. */
-  async endpointsIn(kind: 'net' | 'grp', key: string): Promise<Endpoint[]> {
-    const prefix = kind === 'net' ? layout.epByNetPrefix(key) : layout.epByGrpPrefix(key);
-    const { kvs } = await this.kv.list(prefix, { keysOnly: true });
-    const ids = kvs.map((k) => k.key.slice(prefix.length));
-    const out: Endpoint[] = [];
-    for (let i = 0; i < ids.length; i += 100) {
-      // etcd allows at most 128 operations in one transaction (--max-txn-ops)
-      const { results } = await this.kv.read(ids.slice(i, i + 100).map((id) => ({ kind: 'get' as const, key: layout.ep(id) })));
-      for (const r of results) if (r.kvs[0]) out.push(JSON.parse(r.kvs[0].value) as Endpoint);
-    }
-    return out;
+  endpointsIn(kind: 'net' | 'grp', key: string): Promise<Endpoint[]> {
+    return this.endpoints.in(kind, key);
   }
 
   // ---------------------------------------------------------------- counts and watch

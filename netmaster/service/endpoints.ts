@@ -1,0 +1,278 @@
+/**
+ * Endpoints: create (an IP inside the group's pool or the subnet, never the gateway, and a MAC,
+ * recorded with host, container and labels, in one guarded transaction; the same idempotency key
+ * returns the same endpoint), idempotent delete that releases both, and reads. Creates try one
+ * round trip first (network and group from the intent copy, the address at the cursor) and fall
+ * back to the read path.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { NetloomError } from '../../lib/errors';
+import type { Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/logger';
+import { zodToError } from '../model/keys';
+import { formatV4, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, v6AtOffset } from '../model/net';
+import { endpointRequestSchema, type Endpoint, type EndpointGroup, type EndpointRequest, type Network } from '../model/schemas';
+import { findFree, freeInPage, scanPageOp } from '../store/alloc';
+import type { IntentCache } from '../store/intent-cache';
+import { decodeStored } from '../store/intent-store';
+import type { EtcdKV, Guard, ReadOp, WriteOp } from '../store/kv';
+import { layout } from '../store/layout';
+import type { Claims } from './claims';
+import { RETRY, type Retrier } from './retry';
+
+export interface EndpointDeps {
+  kv: EtcdKV;
+  claims: Claims;
+  cache: IntentCache | undefined;
+  clock: Clock;
+  log: Logger;
+  retrier: Retrier;
+  stats: { fastCommits: number };
+}
+
+export class EndpointService {
+  constructor(private readonly deps: EndpointDeps) {}
+
+
+  /** The endpoint id for a (network, idempotency key) pair: the same request always maps to the same id. */
+  static endpointId(netKey: string, idempotencyKey: string): string {
+    if (idempotencyKey === '') return randomBytes(12).toString('hex');
+    return createHash('sha256').update(`${netKey}\0${idempotencyKey}`).digest('hex').slice(0, 24);
+  }
+
+  /**
+   * Allocate an IP (inside the group's pool or the subnet, never the gateway) and a MAC, and record
+   * the endpoint. A retry with the same idempotency key (default: the container id) returns the
+   * same endpoint.
+   */
+  async create(body: unknown): Promise<Endpoint & { created: boolean }> {
+    const parsed = endpointRequestSchema.safeParse(body ?? {});
+    if (!parsed.success) throw zodToError(parsed.error);
+    const req = parsed.data;
+    const netKey = `${req.tenantName}:${req.networkName}`;
+    const grpKey = req.groupName ? `${req.tenantName}:${req.groupName}` : '';
+    const idem = req.idempotencyKey || req.containerID;
+    const id = EndpointService.endpointId(netKey, idem);
+    const ipPrefix = layout.ipPrefix(netKey);
+    const fast = await this.fastCreateEndpoint(req, netKey, grpKey, id, idem);
+    if (fast) return fast;
+    return this.deps.retrier.run(`endpoint ${id}`, async () => {
+      const reads: ReadOp[] = [
+        { kind: 'get', key: layout.cfg('network', netKey) },
+        { kind: 'get', key: layout.ep(id) },
+        { kind: 'get', key: layout.ipHint(netKey) },
+        ...(grpKey ? [{ kind: 'get' as const, key: layout.cfg('endpointGroup', grpKey) }] : []),
+      ];
+      // scan the next addresses in the same read when this process knows where to look
+      const knownCursor = req.ipAddress ? undefined : this.deps.claims.cursor(ipPrefix);
+      const scanAt = reads.length;
+      if (knownCursor !== undefined) reads.push(scanPageOp({ prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n) }, knownCursor));
+      const { results } = await this.deps.kv.read(reads);
+      const nwKv = results[0]?.kvs[0];
+      const existing = results[1]?.kvs[0];
+      const hint = results[2]?.kvs[0];
+      const grpKv = grpKey ? results[3]?.kvs[0] : undefined;
+      if (existing) return { ...(JSON.parse(existing.value) as Endpoint), created: false };
+      if (!nwKv) throw new NetloomError('NOT_FOUND', `network ${netKey} does not exist`, { field: 'networkName' });
+      if (grpKey && !grpKv) throw new NetloomError('NOT_FOUND', `endpoint group ${grpKey} does not exist`, { field: 'groupName' });
+      const target = this.endpointTarget(req, netKey, grpKey, decodeStored<Network>(nwKv.value).config, grpKv ? decodeStored<EndpointGroup>(grpKv.value).config : undefined);
+      const { first, last } = target;
+      let ip: number;
+      let claimed = false;
+      if (req.ipAddress) {
+        const want = parseV4(req.ipAddress);
+        if (want === undefined || want < first || want > last) {
+          throw new NetloomError('INVALID_ARGUMENT', `ipAddress ${req.ipAddress} is not an address of ${target.where}`, { field: 'ipAddress' });
+        }
+        ip = want;
+      } else {
+        let chosen = knownCursor !== undefined ? this.deps.claims.choose(ipPrefix, freeInPage(results[scanAt], { hex: true, ranges: [[first, last]] }, knownCursor, this.deps.claims.window(ipPrefix))) : undefined;
+        if (chosen === undefined) {
+          const hinted = hint ? Number(hint.value) : first;
+          const cursor = Math.min(Math.max(knownCursor ?? hinted, first), last);
+          const free = await findFree(this.deps.kv, { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true }, cursor, this.deps.claims.window(ipPrefix), this.deps.claims.pendingOf(ipPrefix));
+          chosen = this.deps.claims.choose(ipPrefix, free);
+        }
+        if (chosen === undefined) {
+          throw new NetloomError('EXHAUSTED', `no free address left in ${target.where}`, { field: target.pool ? 'groupName' : 'networkName' });
+        }
+        ip = chosen;
+        this.deps.claims.claim(ipPrefix, ip);
+        claimed = true;
+      }
+      try {
+        const ep = await this.commitEndpoint(req, id, idem, target, ip, nwKv.modRevision, grpKv?.modRevision);
+        if (!ep) {
+          if (req.ipAddress) {
+            const taken = await this.deps.kv.get(layout.ip(netKey, ip));
+            if (taken && taken.value !== id) throw new NetloomError('CONFLICT', `ipAddress ${req.ipAddress} is already in use in network ${netKey}`, { field: 'ipAddress' });
+          }
+          return RETRY;
+        }
+        return ep;
+      } finally {
+        if (claimed) this.deps.claims.unclaim(ipPrefix, ip);
+      }
+    });
+  }
+
+  /** Where an endpoint's address comes from: the group's pool, else the subnet. */
+  private endpointTarget(req: EndpointRequest, netKey: string, grpKey: string, nw: Network, group: EndpointGroup | undefined) {
+    if (group && group.networkName !== req.networkName) {
+      throw new NetloomError('INVALID_ARGUMENT', `endpoint group ${grpKey} belongs to network ${group.networkName}, not ${req.networkName}`, { field: 'groupName' });
+    }
+    const sub = parseV4Subnet(nw.subnet);
+    if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
+    const pool = group?.ipPool ? parseV4Range(group.ipPool) : undefined;
+    return {
+      netKey,
+      grpKey,
+      nw,
+      sub,
+      pool,
+      first: pool ? pool.first : sub.first,
+      last: pool ? pool.last : sub.last,
+      where: pool ? `pool ${group?.ipPool} of network ${netKey}` : `network ${netKey} (subnet ${nw.subnet})`,
+    };
+  }
+
+  /** Commit one endpoint at `ip` (claimed by the caller); undefined when a guard failed. */
+  private async commitEndpoint(
+    req: EndpointRequest,
+    id: string,
+    idem: string,
+    target: ReturnType<EndpointService['endpointTarget']>,
+    ip: number,
+    networkRevision: string,
+    groupRevision: string | undefined,
+  ): Promise<(Endpoint & { created: boolean }) | undefined> {
+    const { netKey, grpKey, nw, sub, first, last } = target;
+    const mac = `02:${randomBytes(5).toString('hex').match(/../g)?.join(':') ?? '00:00:00:00:01'}`;
+    const s6 = nw.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
+    const ep: Endpoint = {
+      endpointID: id,
+      tenantName: req.tenantName,
+      networkName: req.networkName,
+      network: netKey,
+      groupName: req.groupName,
+      ipAddress: formatV4(ip),
+      ipv6Address: s6 ? v6AtOffset(s6, ip - sub.base) : '',
+      macAddress: mac,
+      homingHost: req.homingHost,
+      intfName: req.intfName,
+      vtepIP: req.vtepIP,
+      labels: req.labels,
+      containerID: req.containerID,
+      containerName: req.containerName,
+      idempotencyKey: idem,
+      createdAt: new Date(this.deps.clock.now()).toISOString(),
+    };
+    const guards: Guard[] = [
+      { kind: 'modEquals', key: layout.cfg('network', netKey), modRevision: networkRevision },
+      { kind: 'modEquals', key: layout.ep(id), modRevision: '0' },
+      { kind: 'modEquals', key: layout.ip(netKey, ip), modRevision: '0' },
+      { kind: 'modEquals', key: layout.mac(mac), modRevision: '0' },
+    ];
+    if (grpKey && groupRevision !== undefined) guards.push({ kind: 'modEquals', key: layout.cfg('endpointGroup', grpKey), modRevision: groupRevision });
+    const next = ip + 1 > last ? first : ip + 1;
+    const writes: WriteOp[] = [
+      { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
+      { kind: 'put', key: layout.ip(netKey, ip), value: id },
+      { kind: 'put', key: layout.mac(mac), value: id },
+      { kind: 'put', key: layout.epByNet(netKey, id), value: '' },
+      ...(grpKey ? [{ kind: 'put' as const, key: layout.epByGrp(grpKey, id), value: '' }] : []),
+    ];
+    if (!req.ipAddress) writes.push({ kind: 'put', key: layout.ipHint(netKey), value: String(next) });
+    const r = await this.deps.kv.commit(guards, writes);
+    if (!r.ok) return undefined;
+    if (!req.ipAddress) this.deps.claims.advance(layout.ipPrefix(netKey), next, first);
+    this.deps.log.debug({ id, network: netKey, ip: ep.ipAddress, host: ep.homingHost }, 'endpoint created');
+    return { ...ep, created: true };
+  }
+
+  /**
+   * An endpoint create in one round trip: network and group from the intent copy, the address at
+   * this process's cursor, the endpoint key guarded absent. Undefined whenever that does not work
+   * out (then the read path handles retries, idempotent repeats and errors).
+   */
+  private async fastCreateEndpoint(req: EndpointRequest, netKey: string, grpKey: string, id: string, idem: string): Promise<(Endpoint & { created: boolean }) | undefined> {
+    if (!this.deps.cache || req.ipAddress || idem === '') return undefined;
+    const ipPrefix = layout.ipPrefix(netKey);
+    const nwE = this.deps.cache.entry('network', netKey);
+    const grpE = grpKey ? this.deps.cache.entry('endpointGroup', grpKey) : undefined;
+    if (!nwE || (grpKey && !grpE)) return undefined;
+    let target: ReturnType<EndpointService['endpointTarget']>;
+    try {
+      target = this.endpointTarget(req, netKey, grpKey, nwE.config as Network, grpE?.config as EndpointGroup | undefined);
+    } catch {
+      return undefined;
+    }
+    const ip = this.deps.claims.nextAtCursor(ipPrefix, [[target.first, target.last]]);
+    if (ip === undefined) return undefined;
+    this.deps.claims.claim(ipPrefix, ip);
+    try {
+      const ep = await this.commitEndpoint(req, id, idem, target, ip, nwE.modRevision, grpE?.modRevision);
+      if (ep) this.deps.stats.fastCommits++;
+      return ep;
+    } finally {
+      this.deps.claims.unclaim(ipPrefix, ip);
+    }
+  }
+
+  /** Release an endpoint's addresses and forget it; deleting an unknown id succeeds (idempotent). */
+  async delete(id: string): Promise<{ deleted: boolean }> {
+    return this.deps.retrier.run(`delete endpoint ${id}`, async () => {
+      const kv = await this.deps.kv.get(layout.ep(id));
+      if (!kv) return { deleted: false };
+      const ep = JSON.parse(kv.value) as Endpoint;
+      const ip = parseV4(ep.ipAddress);
+      const grpKey = ep.groupName ? `${ep.tenantName}:${ep.groupName}` : '';
+      const writes: WriteOp[] = [
+        { kind: 'delete', key: layout.ep(id) },
+        { kind: 'delete', key: layout.mac(ep.macAddress) },
+        { kind: 'delete', key: layout.epByNet(ep.network, id) },
+        ...(grpKey ? [{ kind: 'delete' as const, key: layout.epByGrp(grpKey, id) }] : []),
+      ];
+      const guards: Guard[] = [{ kind: 'modEquals', key: layout.ep(id), modRevision: kv.modRevision }];
+      if (ip !== undefined) {
+        // release the address only if it is still ours
+        const ipKv = await this.deps.kv.get(layout.ip(ep.network, ip));
+        if (ipKv && ipKv.value === id) {
+          writes.push({ kind: 'delete', key: layout.ip(ep.network, ip) });
+          guards.push({ kind: 'modEquals', key: layout.ip(ep.network, ip), modRevision: ipKv.modRevision });
+        }
+      }
+      const r = await this.deps.kv.commit(guards, writes);
+      if (!r.ok) return RETRY;
+      this.deps.log.debug({ id, network: ep.network }, 'endpoint deleted');
+      return { deleted: true };
+    });
+  }
+
+  async get(id: string): Promise<Endpoint> {
+    const kv = await this.deps.kv.get(layout.ep(id));
+    if (!kv) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`);
+    return JSON.parse(kv.value) as Endpoint;
+  }
+
+  async list(filter: { network?: string; host?: string } = {}): Promise<Endpoint[]> {
+    const { kvs } = await this.deps.kv.list(layout.epPrefix());
+    return kvs
+      .map((kv) => JSON.parse(kv.value) as Endpoint)
+      .filter((e) => (filter.network === undefined || e.network === filter.network) && (filter.host === undefined || e.homingHost === filter.host));
+  }
+
+  /** Endpoints of a network or group, by index. */
+  async in(kind: 'net' | 'grp', key: string): Promise<Endpoint[]> {
+    const prefix = kind === 'net' ? layout.epByNetPrefix(key) : layout.epByGrpPrefix(key);
+    const { kvs } = await this.deps.kv.list(prefix, { keysOnly: true });
+    const ids = kvs.map((k) => k.key.slice(prefix.length));
+    const out: Endpoint[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      // etcd allows at most 128 operations in one transaction (--max-txn-ops)
+      const { results } = await this.deps.kv.read(ids.slice(i, i + 100).map((id) => ({ kind: 'get' as const, key: layout.ep(id) })));
+      for (const r of results) if (r.kvs[0]) out.push(JSON.parse(r.kvs[0].value) as Endpoint);
+    }
+    return out;
+  }
+}
