@@ -3,7 +3,8 @@
  * error, bundle control/add) against hand-checked OpenFlow 1.3 bytes.
  */
 import assert from 'node:assert/strict';
-import { decodeMessage, encodeMessage, OfDecodeError, readHeader } from '../../../../ovs/openflow/codec';
+import { decodeMessage, encodeMessage, errorFor, errorNames, OfDecodeError, readHeader } from '../../../../ovs/openflow/codec';
+import { canonicalMatch } from '../../../../ovs/openflow/match-order';
 import { flowMod, OFPBF, type OfMessage } from '../../../../ovs/openflow/messages';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -84,5 +85,40 @@ describe('openflow codec: bounded decoding', () => {
     for (let i = 0; i < 4; i++) ok = [{ type: 'ct', flags: 0, zoneImm: 0, recircTable: 255, alg: 0, actions: ok }];
     const m = { type: 'packet_out' as const, xid: 1, bufferId: 0xffffffff, inPort: 0xfffffffd, actions: ok, data: Buffer.alloc(0) };
     assert.deepEqual(decodeMessage(encodeMessage(m)), m);
+  });
+});
+
+describe('openflow canonical match and error helpers', () => {
+  it('canonicalMatch orders like OVS, masks values, drops full/empty masks, splits xregs and vlan_tci', () => {
+    const m = canonicalMatch([
+      { field: 'reg1', value: 7 },
+      { field: 'ipv4_src', value: '10.1.2.3', mask: '255.255.0.0' },
+      { field: 'eth_type', value: 0x800 },
+      { field: 'eth_dst', value: 'aa:bb:cc:dd:ee:ff', mask: 'ff:ff:ff:ff:ff:ff' },
+      { field: 'eth_src', value: '00:00:00:00:00:01' },
+      { field: 'xreg3', value: 0x100000002n },
+      { field: 'metadata', value: 5n, mask: 0n },
+      { field: 'vlan_tci', value: 0x1064, mask: 0x1fff },
+    ]);
+    assert.deepEqual(m, [
+      { field: 'eth_src', value: '00:00:00:00:00:01' },
+      { field: 'eth_dst', value: 'aa:bb:cc:dd:ee:ff' },
+      { field: 'eth_type', value: 0x800 },
+      { field: 'vlan_vid', value: 0x1064 },
+      { field: 'ipv4_src', value: '10.1.0.0', mask: '255.255.0.0' },
+      { field: 'reg1', value: 7 },
+      { field: 'reg6', value: 1 },
+      { field: 'reg7', value: 2 },
+    ]);
+  });
+
+  it('errorFor answers a request with its xid and first 64 bytes, and names the error', () => {
+    const req = encodeMessage({ ...flowMod({ match: [{ field: 'reg0', value: 1 }] }), xid: 42 });
+    const err = decodeMessage(encodeMessage(errorFor(req, 5, 2)));
+    assert.ok(err.type === 'error');
+    assert.equal(err.xid, 42);
+    assert.deepEqual(err.data, req.subarray(0, 64));
+    assert.equal(err.codeName, 'OFPFMFC_BAD_TABLE_ID');
+    assert.deepEqual(errorNames(0xffff, 2313, 0x4f4e4600), { typeName: 'OFPET_EXPERIMENTER', codeName: 'OFPBFC_MSG_FAILED' });
   });
 });
