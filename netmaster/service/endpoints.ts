@@ -33,7 +33,6 @@ export interface EndpointDeps {
 export class EndpointService {
   constructor(private readonly deps: EndpointDeps) {}
 
-
   /** The endpoint id for a (network, idempotency key) pair: the same request always maps to the same id. */
   static endpointId(netKey: string, idempotencyKey: string): string {
     if (idempotencyKey === '') return randomBytes(12).toString('hex');
