@@ -1,8 +1,8 @@
 /**
  * Canonical form of a match as Open vSwitch writes it over OpenFlow 1.3: values ANDed with their
  * masks, all-ones masks dropped, all-zero masks dropping the entry, xregN split into the register
- * pair reg(2N)/reg(2N+1), vlan_tci turned into vlan_vid/vlan_pcp, and entries in OVS's fixed
- * emission order. Two matches that mean the same then encode to the same bytes as ovs-ofctl's.
+ * pair reg(2N)/reg(2N+1), vlan_tci turned into vlan_vid/vlan_pcp, a field given twice keeping its
+ * last value, and entries in OVS's fixed emission order. Two matches that mean the same then encode to the same bytes as ovs-ofctl's.
  */
 import type { KnownOxm, Match, OxmField, OxmFieldName } from './messages';
 import { bytesToValue, FIELD_BY_NAME, valueToBytes } from './oxm';
@@ -71,8 +71,11 @@ export function canonicalMatch(match: Match): Match {
     else if (e.field === 'vlan_tci') known.push(...splitVlanTci(e));
     else known.push(e);
   }
+  // a field given twice (e.g. reg0 and then xreg0, which covers it) keeps the last value, as OVS does
+  const last = new Map<string, KnownOxm>();
+  for (const e of known) last.set(e.field, e);
   const normalized: KnownOxm[] = [];
-  for (const e of known) {
+  for (const e of last.values()) {
     const n = normalize(e);
     if (n) normalized.push(n);
   }

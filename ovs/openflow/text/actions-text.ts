@@ -163,6 +163,11 @@ function parseNatAddrs(spec: string, where: string): { ipMin?: string; ipMax?: s
     out.portMin = parseNum(a!, `${where}.nat`, 0xffff);
     if (b !== undefined) out.portMax = parseNum(b, `${where}.nat`, 0xffff);
   } else if (rest !== '') throw textError(where, `cannot parse nat range '${spec}'`);
+  if (out.portMin !== undefined && out.portMax !== undefined && out.portMin > out.portMax) throw textError(`${where}.nat`, `invalid nat range '${spec}': ports run backwards`);
+  if (out.ipMin !== undefined && out.ipMax !== undefined) {
+    const f = out.ipMin.includes(':') ? 'ipv6_src' : 'ipv4_src';
+    if (fieldValueBig(f, out.ipMin, where) > fieldValueBig(f, out.ipMax, where)) throw textError(`${where}.nat`, `invalid nat range '${spec}': addresses run backwards`);
+  }
   return out;
 }
 

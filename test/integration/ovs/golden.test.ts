@@ -59,6 +59,13 @@ describe('golden OpenFlow 1.3 wire bytes vs ovs-ofctl', function () {
     check('flow', textLines, captured, readGolden('flows.golden.hex'), (l) => parseFlow(l), (m) => formatFlowMod(m as never));
   });
 
+  it('flows-random.txt: 498 generated flows equal ovs-ofctl add-flows bytes', async () => {
+    const textLines = lines('flows-random.txt');
+    const captured = ofType(await captureOfctl(['-O', 'OpenFlow13', 'add-flows', 'TARGET', path.join(FIXTURES, 'flows-random.txt')]), 14);
+    if (UPDATE) writeFileSync(path.join(FIXTURES, 'flows-random.golden.hex'), captured.map((m) => withoutXid(m).toString('hex')).join('\n') + '\n');
+    check('random flow', textLines, captured, readGolden('flows-random.golden.hex'), (l) => parseFlow(l), (m) => formatFlowMod(m as never));
+  });
+
   it('groups.txt: every group_mod equals ovs-ofctl add-groups bytes', async () => {
     const textLines = lines('groups.txt');
     const captured = ofType(await captureOfctl(['-O', 'OpenFlow13', 'add-groups', 'TARGET', path.join(FIXTURES, 'groups.txt')]), 15);

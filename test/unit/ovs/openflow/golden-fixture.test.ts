@@ -50,6 +50,10 @@ describe('openflow golden fixtures (bytes captured from ovs-ofctl)', () => {
     checkCorpus('flow', 'flows.txt', 'flows.golden.hex', (l) => parseFlow(l), (m) => formatFlowMod(m as never));
   });
 
+  it('flows-random.txt: generated flows encode to their golden bytes', () => {
+    checkCorpus('random flow', 'flows-random.txt', 'flows-random.golden.hex', (l) => parseFlow(l), (m) => formatFlowMod(m as never));
+  });
+
   it('groups.txt: each group encodes to its golden bytes', () => {
     checkCorpus('group', 'groups.txt', 'groups.golden.hex', (l) => parseGroup(l), (m) => formatGroup(m as never));
   });

@@ -81,6 +81,8 @@ describe('openflow text parse errors', () => {
     assert.throws(() => parseFlow('actions=load:0x100->NXM_NX_REG0[0..7]'), invalid('actions.load', /8 bits/));
     assert.throws(() => parseFlow('actions=move:NXM_NX_REG0[0..7]->NXM_NX_REG1[0..3]'), invalid('actions.move', /8 bits but destination 4/));
     assert.throws(() => parseFlow('actions=output:1,(oops'), invalid('actions', /unbalanced/));
+    assert.throws(() => parseFlow('ip,actions=ct(commit,nat(src=10.0.0.9-10.0.0.1))'), invalid('actions.ct.nat', /addresses run backwards/));
+    assert.throws(() => parseFlow('tcp,actions=ct(commit,nat(dst=10.0.0.1:90-80))'), invalid('actions.ct.nat', /ports run backwards/));
     assert.throws(() => parseFlow('in_port=1'), invalid('actions', /no actions=/));
     assert.throws(() => parseFlow('cookie=0x1/0xfffffffffffffffff,actions=drop'), invalid('cookie', /64 bits/));
   });
