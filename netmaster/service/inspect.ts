@@ -128,9 +128,24 @@ export async function inspect(svc: NetmasterService, type: ObjectType, key: stri
   return { Config: config, Oper: oper };
 }
 
+/**
+ * One endpoint by id; as a convenience (scripts often only know the container), also by
+ * container id or by a unique prefix of the endpoint id.
+ */
 export async function inspectEndpoint(svc: NetmasterService, id: string): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
-  const ep = await svc.getEndpoint(id).catch((e: unknown) => {
-    throw e instanceof NetloomError ? e : new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`);
+  let ep: Endpoint | undefined = await svc.getEndpoint(id).catch((e: unknown) => {
+    if (e instanceof NetloomError && e.code === 'NOT_FOUND') return undefined;
+    throw e;
   });
-  return { Config: { key: id, endpointID: id }, Oper: endpointOper(ep) };
+  if (!ep && id !== '') {
+    const all = await svc.listEndpoints();
+    const byContainer = all.filter((e) => e.containerID === id);
+    const matches = byContainer.length > 0 ? byContainer : all.filter((e) => e.endpointID.startsWith(id));
+    if (matches.length > 1) {
+      throw new NetloomError('INVALID_ARGUMENT', `'${id}' matches ${matches.length} endpoints (${matches.slice(0, 5).map((e) => e.endpointID).join(', ')}): give the endpoint id`, { field: 'id' });
+    }
+    ep = matches[0];
+  }
+  if (!ep) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`);
+  return { Config: { key: ep.endpointID, endpointID: ep.endpointID }, Oper: endpointOper(ep) };
 }

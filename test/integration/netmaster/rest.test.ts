@@ -166,6 +166,8 @@ describe('netmaster REST on a real etcd', function () {
     assert.equal(gl.Oper.numNetworks, 2);
     const ei = await ok('GET', `/inspect/endpoints/${ep.endpointID}/`);
     assert.deepEqual(ei.Oper.ipAddress, ['10.2.1.10']);
+    assert.equal((await ok('GET', '/inspect/endpoints/c1/')).Config.endpointID, ep.endpointID, 'by container id');
+    assert.equal((await ok('GET', `/inspect/endpoints/${ep.endpointID.slice(0, 10)}/`)).Config.endpointID, ep.endpointID, 'by id prefix');
     assert.equal((await ok('GET', '/endpoints/')).length, 2);
     assert.equal((await ok('GET', '/endpoints/?host=host2')).length, 1);
     for (const coll of ['rules', 'netprofiles', 'appProfiles', 'extContractsGroups', 'serviceLBs', 'Bgps', 'aciGws']) {
