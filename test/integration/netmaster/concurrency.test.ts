@@ -119,6 +119,53 @@ for (const cache of [true, false]) describe(`netmaster under concurrency: two in
     }
   });
 
+  it('never lets a delete and a create that references it both win', async () => {
+    const rounds = 12;
+    await pool(Array.from({ length: rounds }, (_, i) => i), CLIENTS, async (i) => {
+      for (const [path, body] of [
+        [`/networks/c1:rd${i}/`, { tenantName: 'c1', networkName: `rd${i}`, subnet: `10.91.${i}.0/24`, encap: 'vxlan' }],
+        [`/networks/c1:re${i}/`, { tenantName: 'c1', networkName: `re${i}`, subnet: `10.92.${i}.0/24`, encap: 'vxlan' }],
+        [`/policys/c1:rp${i}/`, { tenantName: 'c1', policyName: `rp${i}` }],
+      ] as const) assert.equal((await call('POST', `${api(0)}${path}`, body)).status, 200);
+    });
+    const outcomes = await Promise.all(
+      Array.from({ length: rounds }, async (_, i) => {
+        // delete on one instance, create a referrer on the other, at the same moment
+        const [delNet, grp, delNet2, ep, delPol, grp2] = await Promise.all([
+          call('DELETE', `${api(0)}/networks/c1:rd${i}/`),
+          call('POST', `${api(1)}/endpointGroups/c1:rg${i}/`, { tenantName: 'c1', groupName: `rg${i}`, networkName: `rd${i}` }),
+          call('DELETE', `${api(1)}/networks/c1:re${i}/`),
+          call('POST', `${api(0)}/endpoints/`, { tenantName: 'c1', networkName: `re${i}`, containerID: `race-${i}` }),
+          call('DELETE', `${api(0)}/policys/c1:rp${i}/`),
+          call('POST', `${api(1)}/endpointGroups/c1:rq${i}/`, { tenantName: 'c1', groupName: `rq${i}`, networkName: 'big', policies: [`rp${i}`] }),
+        ]);
+        return { i, delNet: delNet.status, grp: grp.status, delNet2: delNet2.status, ep: ep.status, delPol: delPol.status, grp2: grp2.status };
+      }),
+    );
+    for (const o of outcomes) {
+      // exactly one side of each pair won, and the loser got a clear 4xx
+      assert.ok((o.delNet === 200) !== (o.grp === 200), JSON.stringify(o));
+      assert.ok((o.delNet2 === 200) !== (o.ep === 200), JSON.stringify(o));
+      assert.ok((o.delPol === 200) !== (o.grp2 === 200), JSON.stringify(o));
+      for (const st of [o.delNet, o.grp, o.delNet2, o.ep, o.delPol, o.grp2]) assert.ok([200, 404, 409].includes(st), JSON.stringify(o));
+    }
+    // and the store agrees: no referrer of a missing object
+    const nets = new Set((await call('GET', `${api(0)}/networks/`)).json.map((n: { key: string }) => n.key));
+    const pols = new Set((await call('GET', `${api(0)}/policys/`)).json.map((p: { key: string }) => p.key));
+    for (const g of (await call('GET', `${api(1)}/endpointGroups/`)).json as Array<{ tenantName: string; networkName: string; policies: string[] }>) {
+      assert.ok(nets.has(`${g.tenantName}:${g.networkName}`));
+      for (const p of g.policies) assert.ok(pols.has(`${g.tenantName}:${p}`));
+    }
+    for (const e of (await call('GET', `${api(1)}/endpoints/`)).json as Array<{ network: string }>) assert.ok(nets.has(e.network), e.network);
+    // leave only what the final count below expects
+    for (const o of outcomes) {
+      if (o.ep === 200) {
+        const eps = (await call('GET', `${api(0)}/endpoints/?network=c1:re${o.i}`)).json as Array<{ endpointID: string }>;
+        for (const e of eps) assert.equal((await call('DELETE', `${api(0)}/endpoints/${e.endpointID}/`)).status, 200);
+      }
+    }
+  });
+
   it('ends with allocations equal to the objects, seen from both instances', async () => {
     for (let i = 0; i < 2; i++) {
       const c = await masters[i]?.service.checkConsistency();
