@@ -16,8 +16,25 @@ if [ "$(id -u)" != 0 ]; then echo "quickstart: run as root (sudo deploy/quicksta
 say "install (idempotent)"
 deploy/install.sh
 
-say "lab: 2 hosts, etcd"
-"$LABCTL" up --hosts 2 --etcd-members 1
+say "lab: 2 hosts, etcd, netmaster"
+"$LABCTL" up --hosts 2 --etcd-members 1 --netmasters 1
+NETCTL="$ROOT/bin/netctl"   # finds the lab's netmaster by itself
+
+say "intent through netctl (Contiv's commands)"
+demo_intent() {
+  "$NETCTL" tenant create blue
+  "$NETCTL" net create -t blue -e vlan -s 10.10.1.0/24 -g 10.10.1.1 web-vlan
+  "$NETCTL" net create -t blue -e vxlan -s 10.10.2.0/24 -g 10.10.2.1 db-vxlan
+  "$NETCTL" netprofile create -t blue -b 10mbps -d 10 -s 1024 gold
+  "$NETCTL" policy create -t blue db-policy
+  "$NETCTL" policy rule-add -t blue -d in -l tcp -P 5432 -j allow -p 10 db-policy 1
+  "$NETCTL" policy rule-add -t blue -d in -j deny -p 1 db-policy 2
+  "$NETCTL" group create -t blue -n gold web-vlan web
+  "$NETCTL" group create -t blue -p db-policy db-vxlan db
+}
+if "$NETCTL" tenant inspect blue >/dev/null 2>&1; then echo "    (tenant blue exists from an earlier run)"; else demo_intent; fi
+"$NETCTL" net ls -t blue
+"$NETCTL" policy rule-ls -t blue db-policy
 
 say "containers: two on host1, plugged into host1's OVS"
 for c in demo-a demo-b; do "$LABCTL" detach "$c" >/dev/null 2>&1 || true; done
@@ -34,6 +51,7 @@ if rate=$("$LABCTL" exec demo-a -- iperf3 -c 10.77.0.2 -t 2 -J 2>/dev/null | jq 
   ok "demo-a -> demo-b TCP (iperf3, 2 s): ${rate} Mbit/s"
 else bad "demo-a -> demo-b TCP"; fi
 wait || true
+if "$NETCTL" consistency >/dev/null; then ok "netmaster state consistent (allocations match objects)"; else bad "netctl consistency"; fi
 if ETCDCTL_API=3 "$LABCTL" exec host2 -- etcdctl --endpoints "$("$LABCTL" status -o json | jq -r '.etcd.endpoints | join(",")')" endpoint health >/dev/null 2>&1; then
   ok "etcd reachable and healthy from host2"
 else bad "etcd from host2"; fi

@@ -41,6 +41,10 @@ function printStatus(s: LabStatus): void {
   }
   out.push('');
   out.push(formatTable(['ETCD', 'PID', 'ENDPOINT', 'HEALTH'], s.etcd.members.map((m) => [m.name, m.pid ?? '-', m.endpoint, m.healthy ? 'ok' : 'DOWN'])));
+  if (s.netmasters.length > 0) {
+    out.push('');
+    out.push(formatTable(['NETMASTER', 'PID', 'URL', 'HEALTH'], s.netmasters.map((m) => [m.name, m.pid ?? '-', m.url, m.healthy ? 'ok' : 'DOWN'])));
+  }
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -56,8 +60,9 @@ export function buildCli(): Command {
     .description('create the underlay, the tor, N hosts with OVS, and an etcd cluster (keeps a healthy lab of the same shape)')
     .option('--hosts <n>', 'number of hosts', intArg('--hosts', 1, 50), 2)
     .addOption(new Option('--etcd-members <n>', 'etcd cluster size').choices(['1', '3']).default('1'))
-    .action(async (o: { hosts: number; etcdMembers: string }, cmd: Command) => {
-      await labUp({ name: labName(cmd), hosts: o.hosts, etcdMembers: o.etcdMembers === '3' ? 3 : 1, progress });
+    .option('--netmasters <n>', 'netmaster replicas (0 for none)', intArg('--netmasters', 0, 3), 1)
+    .action(async (o: { hosts: number; etcdMembers: string; netmasters: number }, cmd: Command) => {
+      await labUp({ name: labName(cmd), hosts: o.hosts, etcdMembers: o.etcdMembers === '3' ? 3 : 1, netmasters: o.netmasters, progress });
     });
 
   program

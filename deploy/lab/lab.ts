@@ -2,8 +2,10 @@
  * The lab of simulated hosts: bring it up, take it down, report on it, run commands in it and plug
  * containers into a host's switch. Every resource is recorded in the state file before it is made.
  */
-import { rmSync } from 'node:fs';
-import { run } from '../../lib/exec';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { run, spawnDaemon } from '../../lib/exec';
+import { waitFor } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
 import { containerNetns, containerVethName, HostPlan, LabPlan, planLab, validateContainerName, LAB_ROOT } from './plan';
@@ -19,9 +21,13 @@ export interface UpOptions {
   name: string;
   hosts: number;
   etcdMembers: 1 | 3;
+  netmasters?: number;
   root?: string;
   progress?: Progress;
 }
+
+/** The compiled netmaster entry point, next to this file in dist/. */
+const NETMASTER_JS = resolve(__dirname, '../../netmaster/main.js');
 
 export function etcdEndpoints(plan: LabPlan): string[] {
   return plan.etcd.map((m) => m.clientUrl);
@@ -31,10 +37,14 @@ export function etcdEndpoints(plan: LabPlan): string[] {
 export async function labUp(opts: UpOptions): Promise<LabState> {
   const progress = opts.progress ?? quiet;
   const root = opts.root ?? LAB_ROOT;
-  const plan = planLab({ name: opts.name, hosts: opts.hosts, etcdMembers: opts.etcdMembers }, root);
+  const plan = planLab({ name: opts.name, hosts: opts.hosts, etcdMembers: opts.etcdMembers, netmasters: opts.netmasters ?? 1 }, root);
   const existing = loadState(opts.name, root);
   if (existing) {
-    const same = existing.complete && existing.plan.hosts.length === plan.hosts.length && existing.plan.etcd.length === plan.etcd.length;
+    const same =
+      existing.complete &&
+      existing.plan.hosts.length === plan.hosts.length &&
+      existing.plan.etcd.length === plan.etcd.length &&
+      (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
       return existing;
@@ -89,6 +99,17 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       saveState(state);
     }
     await waitEtcdHealthy(etcdEndpoints(plan), 30_000);
+
+    for (const nm of plan.netmasters) {
+      const pid = startNetmaster(plan, nm);
+      state.pids.push({ role: nm.name, pid, program: 'netmaster' });
+      saveState(state);
+    }
+    for (const nm of plan.netmasters) {
+      await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(nm.url), { timeoutMs: 30_000, intervalMs: 100 });
+      progress(`${nm.name}: REST ${nm.url}`);
+    }
+    if (plan.netmasters[0]) writeFileSync(plan.netmasterUrlFile, `${plan.netmasters[0].url}\n`);
     state.complete = true;
     saveState(state);
     progress(`lab "${plan.name}" is up`);
@@ -97,6 +118,26 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     progress(`up failed: ${(e as Error).message}; cleaning up`);
     await labDown(opts.name, { root, progress: quiet });
     throw e;
+  }
+}
+
+function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number]): number {
+  mkdirSync(`${plan.dir}/log`, { recursive: true });
+  const fd = openSync(`${plan.dir}/log/${nm.name}.log`, 'a');
+  try {
+    return spawnDaemon(process.execPath, [NETMASTER_JS, '--etcd', etcdEndpoints(plan).join(','), '--listen-url', nm.listen], { logFd: fd });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when the netmaster at `url` answers GET /version. */
+export async function netmasterHealthy(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${url}/version`, { signal: AbortSignal.timeout(2000) });
+    return r.ok;
+  } catch {
+    return false;
   }
 }
 
@@ -155,6 +196,7 @@ export interface LabStatus {
   hosts: HostStatus[];
   containers: ContainerState[];
   etcd: { endpoints: string[]; members: Array<{ name: string; pid: number | null; endpoint: string; healthy: boolean }> };
+  netmasters: Array<{ name: string; pid: number | null; url: string; healthy: boolean }>;
 }
 
 export async function labStatus(name: string, root: string = LAB_ROOT): Promise<LabStatus> {
@@ -196,13 +238,19 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
         };
       }),
     },
+    netmasters: await Promise.all(
+      (plan.netmasters ?? []).map(async (nm) => {
+        const rec = state.pids.find((p) => p.role === nm.name);
+        return { name: nm.name, pid: rec && isAlive(rec.pid) ? rec.pid : null, url: nm.url, healthy: await netmasterHealthy(nm.url) };
+      }),
+    ),
   };
 }
 
 export async function labHealthy(state: LabState): Promise<boolean> {
   try {
     const s = await labStatus(state.plan.name, state.plan.dir.slice(0, state.plan.dir.lastIndexOf('/')));
-    return s.hosts.every((h) => h.healthy) && s.etcd.members.every((m) => m.healthy);
+    return s.hosts.every((h) => h.healthy) && s.etcd.members.every((m) => m.healthy) && s.netmasters.every((m) => m.healthy);
   } catch {
     return false;
   }

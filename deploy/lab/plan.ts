@@ -19,6 +19,19 @@ export interface LabPlanInput {
   name: string;
   hosts: number;
   etcdMembers: 1 | 3;
+  /** netmaster replicas (0: none) */
+  netmasters?: number;
+}
+
+export const MAX_NETMASTERS = 3;
+
+export interface NetmasterPlan {
+  name: string;
+  /** host:port of the REST API, on the root namespace's management address */
+  listen: string;
+  url: string;
+  /** host:port of the agents' gRPC service */
+  grpcListen: string;
 }
 
 export interface HostPlan {
@@ -57,6 +70,9 @@ export interface LabPlan {
   torPeer: string;
   hosts: HostPlan[];
   etcd: EtcdMemberPlan[];
+  netmasters: NetmasterPlan[];
+  /** where `netctl` finds the lab's netmaster (first line: its URL) */
+  netmasterUrlFile: string;
 }
 
 const NAME_RE = /^[a-z][a-z0-9]{0,5}$/;
@@ -85,6 +101,10 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
   if (input.etcdMembers !== 1 && input.etcdMembers !== 3) {
     throw new NetloomError('INVALID_ARGUMENT', `--etcd-members must be 1 or 3, got ${String(input.etcdMembers)}`, { field: 'etcdMembers' });
   }
+  const nm = input.netmasters ?? 1;
+  if (!Number.isInteger(nm) || nm < 0 || nm > MAX_NETMASTERS) {
+    throw new NetloomError('INVALID_ARGUMENT', `--netmasters must be an integer from 0 to ${MAX_NETMASTERS}, got ${nm}`, { field: 'netmasters' });
+  }
   const index = labIndex(input.name);
   const prefix = index === 0 ? '' : `${input.name}-`;
   const dir = `${root}/${input.name}`;
@@ -104,7 +124,8 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
       ovsDir: `${dir}/hosts/${name}/ovs`,
     });
   }
-  const portBase = 23000 + index * 100;
+  // below the kernel's ephemeral range (32768+) and clear of the ports tests use (24000-26999)
+  const portBase = 13000 + index * 100;
   const etcd: EtcdMemberPlan[] = [];
   for (let i = 1; i <= input.etcdMembers; i++) {
     etcd.push({
@@ -113,6 +134,11 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
       peerUrl: `http://127.0.0.1:${portBase + i * 10 + 1}`,
       dataDir: `${dir}/etcd/etcd${i}`,
     });
+  }
+  const netmasters: NetmasterPlan[] = [];
+  for (let i = 1; i <= nm; i++) {
+    const port = portBase + 50 + i;
+    netmasters.push({ name: `netmaster${i}`, listen: `${rootMgmtIp}:${port}`, url: `http://${rootMgmtIp}:${port}`, grpcListen: `${rootMgmtIp}:${portBase + 60 + i}` });
   }
   return {
     name: input.name,
@@ -131,6 +157,8 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
     torPeer: `${prefix}tor-d`,
     hosts,
     etcd,
+    netmasters,
+    netmasterUrlFile: `${dir}/netmaster.url`,
   };
 }
 

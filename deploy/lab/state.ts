@@ -31,10 +31,24 @@ export interface LabState {
   ovsDirs: string[];
   containers: ContainerState[];
   complete: boolean;
+  /** the test run that made this lab (NETLOOM_TEST_RUN), so its cleanup touches no other lab */
+  testRun?: string;
 }
 
 export function newState(plan: LabPlan): LabState {
-  return { version: 1, plan, createdAt: new Date().toISOString(), netns: [], rootLinks: [], pids: [], ovsDirs: [], containers: [], complete: false };
+  const testRun = process.env.NETLOOM_TEST_RUN;
+  return {
+    version: 1,
+    plan,
+    createdAt: new Date().toISOString(),
+    netns: [],
+    rootLinks: [],
+    pids: [],
+    ovsDirs: [],
+    containers: [],
+    complete: false,
+    ...(testRun ? { testRun } : {}),
+  };
 }
 
 export function saveState(state: LabState): void {

@@ -7,11 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { labDown } from '../../deploy/lab/lab';
-import { listLabs } from '../../deploy/lab/state';
+import { listLabs, loadState } from '../../deploy/lab/state';
 import { diff, markedProcesses, RUN_MARKER, snapshot, Snapshot } from './leak-guard';
 
 let before: Snapshot;
-let labsBefore: Set<string>;
 const runId = randomUUID();
 
 export const mochaHooks = {
@@ -19,13 +18,18 @@ export const mochaHooks = {
     if (process.getuid?.() !== 0) throw new Error('integration tests need root (run: sudo test/run)');
     process.env[RUN_MARKER] = runId;
     before = snapshot();
-    labsBefore = new Set(listLabs());
   },
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(60_000);
     const problems: string[] = [];
     for (const lab of listLabs()) {
-      if (labsBefore.has(lab)) continue;
+      let mine = false;
+      try {
+        mine = loadState(lab)?.testRun === runId;
+      } catch {
+        // unreadable state: not provably ours, leave it
+      }
+      if (!mine) continue;
       problems.push(`lab "${lab}" left up`);
       await labDown(lab);
     }

@@ -31,7 +31,7 @@ function leftovers(before: ReturnType<typeof snapshot>): string[] {
 }
 
 describe('netloom-lab', function () {
-  const plan = planLab({ name: LAB, hosts: 3, etcdMembers: 3 });
+  const plan = planLab({ name: LAB, hosts: 3, etcdMembers: 3, netmasters: 2 });
   let baseline: ReturnType<typeof snapshot>;
 
   before(() => {
@@ -43,7 +43,7 @@ describe('netloom-lab', function () {
 
   describe('up --hosts 3 --etcd-members 3', function () {
     before(async () => {
-      await lab(['up', '--hosts', '3', '--etcd-members', '3']);
+      await lab(['up', '--hosts', '3', '--etcd-members', '3', '--netmasters', '2']);
     });
 
     it('reports every host and etcd member healthy in status -o json', async () => {
@@ -56,6 +56,18 @@ describe('netloom-lab', function () {
       }
       assert.equal(s.etcd.members.length, 3);
       assert.ok(s.etcd.members.every((m) => m.healthy && m.pid !== null));
+      assert.equal(s.netmasters.length, 2);
+      assert.ok(s.netmasters.every((m) => m.healthy && m.pid !== null));
+    });
+
+    it('serves the intent API from every netmaster replica, reachable from the hosts, and writes the URL file netctl reads', async () => {
+      assert.equal(readFileSync(plan.netmasterUrlFile, 'utf8').trim(), plan.netmasters[0]?.url);
+      const netctl = resolve(__dirname, '../../../../bin/netctl');
+      await run(netctl, ['--netmaster', plan.netmasters[0]?.url ?? '', 'tenant', 'create', 'labt']);
+      const ls = await run(netctl, ['--netmaster', plan.netmasters[1]?.url ?? '', 'tenant', 'ls', '-q']);
+      assert.match(ls.stdout, /^labt$/m, 'the second replica sees what the first wrote');
+      const fromHost = await run('curl', ['-sf', `${plan.netmasters[1]?.url ?? ''}/api/v1/tenants/labt/`], { netns: plan.hosts[2]?.netns });
+      assert.equal((JSON.parse(fromHost.stdout) as { tenantName: string }).tenantName, 'labt');
     });
 
     it("answers from every host's own OVS, each with its own database", async () => {
@@ -124,7 +136,7 @@ describe('netloom-lab', function () {
 
     it('keeps a healthy lab when up runs again', async () => {
       const pidsBefore = (JSON.parse(readFileSync(plan.stateFile, 'utf8')) as LabState).pids.map((p) => p.pid);
-      const r = await lab(['up', '--hosts', '3', '--etcd-members', '3']);
+      const r = await lab(['up', '--hosts', '3', '--etcd-members', '3', '--netmasters', '2']);
       assert.match(r.stderr, /already up/);
       const pidsAfter = (JSON.parse(readFileSync(plan.stateFile, 'utf8')) as LabState).pids.map((p) => p.pid);
       assert.deepEqual(pidsAfter, pidsBefore);

@@ -17,7 +17,7 @@ describe('lab plan', () => {
     assert.equal(p.torNetns, 'tor');
     assert.equal(p.rootMgmtIp, '10.213.0.254');
     assert.equal(p.stateFile, '/x/netloom/state.json');
-    assert.deepEqual(p.etcd.map((m) => m.clientUrl), ['http://10.213.0.254:23010']);
+    assert.deepEqual(p.etcd.map((m) => m.clientUrl), ['http://10.213.0.254:13010']);
   });
 
   it('prefixes every namespace of a named lab and moves its subnets and ports', () => {
@@ -37,6 +37,15 @@ describe('lab plan', () => {
     assert.ok(p.rootVeth.length <= 15);
   });
 
+  it('places netmaster replicas on the management address with distinct ports, and the URL file in the lab dir', () => {
+    const p = planLab({ name: DEFAULT_LAB, hosts: 1, etcdMembers: 1, netmasters: 3 }, '/x');
+    assert.deepEqual(p.netmasters.map((n) => n.url), ['http://10.213.0.254:13051', 'http://10.213.0.254:13052', 'http://10.213.0.254:13053']);
+    assert.equal(new Set(p.netmasters.map((n) => n.grpcListen)).size, 3);
+    assert.equal(p.netmasterUrlFile, '/x/netloom/netmaster.url');
+    assert.equal(planLab({ name: 'ta', hosts: 1, etcdMembers: 1 }).netmasters.length, 1, 'one netmaster by default');
+    assert.equal(planLab({ name: 'ta', hosts: 1, etcdMembers: 1, netmasters: 0 }).netmasters.length, 0);
+  });
+
   it('keeps the longest allowed lab name within interface name limits', () => {
     const p = planLab({ name: 'abcdef', hosts: 50, etcdMembers: 1 }, '/x');
     for (const h of p.hosts) assert.ok(h.dataPeer.length <= 15, h.dataPeer);
@@ -50,6 +59,8 @@ describe('lab plan', () => {
     [{ name: 'ok', hosts: 51, etcdMembers: 1 }, 'hosts'],
     [{ name: 'ok', hosts: 1.5, etcdMembers: 1 }, 'hosts'],
     [{ name: 'ok', hosts: 2, etcdMembers: 2 }, 'etcdMembers'],
+    [{ name: 'ok', hosts: 2, etcdMembers: 1, netmasters: 4 }, 'netmasters'],
+    [{ name: 'ok', hosts: 2, etcdMembers: 1, netmasters: -1 }, 'netmasters'],
   ] as const) {
     it(`refuses ${JSON.stringify(input)} naming ${field}`, () => {
       assert.throws(
