@@ -4,6 +4,7 @@
  * /metrics. Bodies are JSON whatever the Content-Type (netctl sends none). Errors are 4xx JSON
  * `{error, field, code}`; a rejected request writes nothing (the service commits atomically).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -98,8 +99,9 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
   // bearer token on mutating calls
   app.use((req, _res, next) => {
     if (opts.authToken && ['POST', 'PUT', 'DELETE', 'PATCH'].includes(req.method)) {
-      const h = req.headers.authorization ?? '';
-      if (h !== `Bearer ${opts.authToken}`) {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      const want = Buffer.from(`Bearer ${opts.authToken}`);
+      if (given.length !== want.length || !timingSafeEqual(given, want)) {
         next(new NetloomError('UNAUTHENTICATED', 'this call changes state and needs Authorization: Bearer <token>'));
         return;
       }
