@@ -119,6 +119,14 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     res.json({ Version: version, GitCommit: process.env.NETLOOM_GIT_COMMIT ?? 'unknown', BuildTime: process.env.NETLOOM_BUILD_TIME ?? 'unknown', version });
   });
 
+  // readiness: answers 200 only while etcd answers (503 UNAVAILABLE otherwise)
+  app.get(
+    '/healthz',
+    wrap(async (_req, res) => {
+      res.json({ ok: true, revision: await svc.currentRevision(), intentCopy: svc.cacheReady });
+    }),
+  );
+
   app.get(
     '/info',
     wrap(async (_req, res) => {

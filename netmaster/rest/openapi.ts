@@ -67,6 +67,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     post: { summary: 'compare and repair', responses: { '200': { description: 'report' } } },
   };
   paths['/version'] = { get: { summary: 'version', responses: { '200': { description: 'version' } } } };
+  paths['/healthz'] = { get: { summary: 'readiness: 200 while etcd answers', responses: { '200': { description: 'ok' }, '503': { description: 'etcd unavailable', content: json(ref('error')) } } } };
   paths['/info'] = { get: { summary: 'netmaster info', responses: { '200': { description: 'info' } } } };
   paths['/metrics'] = { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text' } } } };
   return {

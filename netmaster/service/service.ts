@@ -100,6 +100,11 @@ export class NetmasterService {
     return this.retrier.conflicts;
   }
 
+  /** whether the watch-fed intent copy is following etcd (undefined: none configured) */
+  get cacheReady(): boolean | undefined {
+    return this.cache?.isReady;
+  }
+
   /** creates committed in one round trip from the intent copy (since start) */
   get fastCommits(): number {
     return this.stats.fastCommits;

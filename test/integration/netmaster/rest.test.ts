@@ -284,6 +284,10 @@ describe('netmaster REST on a real etcd', function () {
     const base = nm?.url ?? '';
     assert.match((await call('GET', `${base}/version`)).json.Version, /^\d+\.\d+\.\d+/);
     assert.equal((await call('GET', `${base}/info`)).json.FwdMode, 'bridge');
+    const h = await call('GET', `${base}/healthz`);
+    assert.equal(h.status, 200);
+    assert.equal(h.json.intentCopy, true);
+    assert.match(h.json.revision, /^\d+$/);
     const doc = (await call('GET', `${api}/openapi.json`)).json;
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(doc.paths['/api/v1/networks/{key}/'].post);

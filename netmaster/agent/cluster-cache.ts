@@ -1,0 +1,142 @@
+/**
+ * A watch-fed copy of the cluster state (cluster.ts) shared by every desired-state stream of one
+ * server: one full read, then one etcd watch over `/netloom/v1/` from that revision. After each
+ * watch response (one or more etcd revisions) it tells its subscribers the new revision; they
+ * recompute their host's view from `state`. It also keeps tenant ids allocated (tenant-ids.ts).
+ * When the watch fails (e.g. its revision was compacted while disconnected) it reads everything
+ * again; subscribers then simply diff to the new state.
+ */
+import type { Watcher } from 'etcd3';
+import type { Logger } from '../../lib/logger';
+import type { EtcdKV } from '../store/kv';
+import { ROOT } from '../store/layout';
+import { applyKey, readCluster, type ClusterState } from './cluster';
+import { reconcileTenantIds } from './tenant-ids';
+
+export type ClusterListener = (state: ClusterState) => void;
+
+interface RawEvent {
+  type: string;
+  kv: { key: Buffer; value: Buffer; mod_revision: string };
+}
+
+export class ClusterCache {
+  private current: ClusterState | undefined;
+  private watcher: Watcher | undefined;
+  private readonly listeners = new Set<ClusterListener>();
+  private stopped = false;
+  private tenantWork: Promise<void> = Promise.resolve();
+  private tenantDirty = false;
+  private tenantRunning = false;
+  private reloading = false;
+
+  constructor(
+    private readonly kv: EtcdKV,
+    private readonly logger: Logger,
+    private readonly opts: { manageTenantIds?: boolean } = {},
+  ) {}
+
+  /** The state as of the last applied revision (throws before start()). */
+  get state(): ClusterState {
+    if (!this.current) throw new Error('cluster cache not started');
+    return this.current;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
+    const state = await readCluster(this.kv);
+    const watcher = await this.kv.client.watch().prefix(ROOT).startRevision(String(BigInt(state.revision) + 1n)).create();
+    if (this.stopped) {
+      await watcher.cancel();
+      return;
+    }
+    this.current = state;
+    this.watcher = watcher;
+    watcher.on('data', (res: { events: RawEvent[] }) => this.onResponse(watcher, res.events));
+    watcher.on('error', (err: Error) => void this.onWatchError(watcher, err));
+    this.afterChange();
+  }
+
+  private onResponse(watcher: Watcher, events: RawEvent[]): void {
+    if (watcher !== this.watcher || !this.current || events.length === 0) return;
+    const state = this.current;
+    let rev = BigInt(state.revision);
+    for (const ev of events) {
+      const key = ev.kv.key.toString();
+      const modRevision = String(ev.kv.mod_revision);
+      applyKey(state, key, ev.type === 'Delete' ? undefined : ev.kv.value.toString(), modRevision);
+      if (BigInt(modRevision) > rev) rev = BigInt(modRevision);
+    }
+    state.revision = String(rev);
+    this.afterChange();
+  }
+
+  private async onWatchError(watcher: Watcher, err: Error): Promise<void> {
+    if (watcher !== this.watcher || this.stopped || this.reloading) return;
+    this.reloading = true;
+    this.logger.warn({ err: err.message }, 'cluster watch failed: reading the cluster again');
+    try {
+      await watcher.cancel().catch(() => undefined);
+      for (let attempt = 0; attempt < 1000 && !this.stopped; attempt++) {
+        try {
+          await this.load();
+          return;
+        } catch (e) {
+          this.logger.warn({ err: e instanceof Error ? e.message : String(e), attempt }, 'cluster reload failed');
+          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+        }
+      }
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  private afterChange(): void {
+    const state = this.current;
+    if (!state) return;
+    for (const l of [...this.listeners]) {
+      try {
+        l(state);
+      } catch (e) {
+        this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'cluster listener failed');
+      }
+    }
+    if (this.opts.manageTenantIds !== false) this.scheduleTenantIds();
+  }
+
+  private scheduleTenantIds(): void {
+    this.tenantDirty = true;
+    if (this.tenantRunning) return;
+    this.tenantRunning = true;
+    this.tenantWork = (async () => {
+      for (let round = 0; round < 100 && this.tenantDirty && !this.stopped; round++) {
+        this.tenantDirty = false;
+        try {
+          if (this.current) await reconcileTenantIds(this.kv, this.current, this.logger);
+        } catch (e) {
+          this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'tenant id allocation failed (retried on the next change)');
+        }
+      }
+      this.tenantRunning = false;
+    })();
+  }
+
+  /** Call `l` after every applied change; returns the unsubscribe function. */
+  subscribe(l: ClusterListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.listeners.clear();
+    const w = this.watcher;
+    this.watcher = undefined;
+    if (w) await w.cancel().catch(() => undefined);
+    await this.tenantWork.catch(() => undefined);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The cluster as the agent API sees it: intent objects, endpoints, agent records and tenant ids,
+ * held as plain maps keyed like etcd. Built from key/values (a full read at a revision, current or
+ * past) and updated by applying watch events; `host-view.ts` computes a host's state from it.
+ */
+import type { Endpoint, ObjectType } from '../model/schemas';
+import { decodeStored } from '../store/intent-store';
+import type { EtcdKV } from '../store/kv';
+import { layout, ROOT } from '../store/layout';
+import { agentLayout, type AgentRecord } from './layout';
+
+export interface StoredIntent {
+  config: Record<string, unknown>;
+  oper: Record<string, unknown>;
+}
+
+export interface ClusterState {
+  /** etcd revision this state reflects */
+  revision: string;
+  /** type -> object key -> stored object */
+  objects: Map<ObjectType, Map<string, StoredIntent>>;
+  /** endpoint id -> endpoint and the mod revision of its key */
+  endpoints: Map<string, { ep: Endpoint; modRevision: string }>;
+  /** host -> agent record */
+  agents: Map<string, AgentRecord>;
+  /** tenant -> vrfId/ctZone */
+  tenantIds: Map<string, number>;
+}
+
+/** The key prefixes the cluster state is made of. */
+export const CLUSTER_PREFIXES = [`${ROOT}cfg/`, layout.epPrefix(), agentLayout.hostPrefix, agentLayout.tenantIdOfPrefix] as const;
+
+export function emptyCluster(revision = '0'): ClusterState {
+  return { revision, objects: new Map(), endpoints: new Map(), agents: new Map(), tenantIds: new Map() };
+}
+
+/**
+ * Apply one key's new value (undefined: deleted). Keys outside the cluster prefixes are ignored;
+ * returns whether the key was one of ours. Malformed values are skipped (never thrown).
+ */
+export function applyKey(state: ClusterState, key: string, value: string | undefined, modRevision = '0'): boolean {
+  const cfgRoot = `${ROOT}cfg/`;
+  try {
+    if (key.startsWith(cfgRoot)) {
+      const rest = key.slice(cfgRoot.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) return false;
+      const type = rest.slice(0, slash) as ObjectType;
+      const k = rest.slice(slash + 1);
+      let m = state.objects.get(type);
+      if (value === undefined) {
+        m?.delete(k);
+        return true;
+      }
+      const s = decodeStored<Record<string, unknown>>(value);
+      if (!m) state.objects.set(type, (m = new Map()));
+      m.set(k, { config: s.config ?? {}, oper: s.oper });
+      return true;
+    }
+    if (key.startsWith(layout.epPrefix())) {
+      const id = key.slice(layout.epPrefix().length);
+      if (value === undefined) state.endpoints.delete(id);
+      else state.endpoints.set(id, { ep: JSON.parse(value) as Endpoint, modRevision });
+      return true;
+    }
+    if (key.startsWith(agentLayout.hostPrefix)) {
+      const host = key.slice(agentLayout.hostPrefix.length);
+      if (value === undefined) state.agents.delete(host);
+      else state.agents.set(host, JSON.parse(value) as AgentRecord);
+      return true;
+    }
+    if (key.startsWith(agentLayout.tenantIdOfPrefix)) {
+      const tenant = key.slice(agentLayout.tenantIdOfPrefix.length);
+      const id = Number(value);
+      if (value === undefined || !Number.isInteger(id) || id <= 0) state.tenantIds.delete(tenant);
+      else state.tenantIds.set(tenant, id);
+      return true;
+    }
+  } catch {
+    return true; // an unreadable value: treated as absent
+  }
+  return false;
+}
+
+/**
+ * Read the whole cluster state at `revision` (undefined: now). A compacted revision makes etcd
+ * fail the read; the error (a NetloomError UNAVAILABLE whose message says 'compacted') is thrown.
+ */
+export async function readCluster(kv: EtcdKV, revision?: string): Promise<ClusterState> {
+  let rev = revision;
+  if (rev === undefined) rev = (await kv.read([])).revision;
+  const state = emptyCluster(rev);
+  for (const prefix of CLUSTER_PREFIXES) {
+    const { kvs } = await kv.list(prefix, { revision: rev });
+    for (const e of kvs) applyKey(state, e.key, e.value, e.modRevision);
+  }
+  return state;
+}
+
+/** Whether an etcd error says the revision asked for was compacted away. */
+export function isCompactedError(e: unknown): boolean {
+  return e instanceof Error && /compacted/i.test(e.message);
+}
+
+/** Whether an etcd error says the revision asked for is in the future. */
+export function isFutureRevisionError(e: unknown): boolean {
+  return e instanceof Error && /future revision/i.test(e.message);
+}

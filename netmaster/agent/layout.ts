@@ -1,0 +1,38 @@
+/**
+ * The etcd keys of the agent API, all under `/netloom/v1/agent/` (outside `alloc/` and `idx/`, so
+ * the store's consistency check neither reads nor repairs them; they have their own owners):
+ * - `agent/host/<host>`: the agent record, attached to the agent's lease (gone when it expires);
+ * - `agent/known/<host>`: no lease; says the host once registered, so that the liveness task only
+ *   releases endpoints of hosts that were run by an agent (not of hosts only named in REST calls);
+ * - `agent/tenantid/<8-digit id>` -> tenant name and `agent/tenantid-of/<tenant>` -> id: the
+ *   tenant's vrfId/ctZone (1..65535), claimed by compare-and-create, released when the tenant is gone.
+ */
+import { ROOT, pad } from '../store/layout';
+
+export const AGENT_ROOT = `${ROOT}agent/`;
+
+export const agentLayout = {
+  root: AGENT_ROOT,
+  hostPrefix: `${AGENT_ROOT}host/`,
+  host: (host: string) => `${AGENT_ROOT}host/${host}`,
+  knownPrefix: `${AGENT_ROOT}known/`,
+  known: (host: string) => `${AGENT_ROOT}known/${host}`,
+  tenantIdPrefix: `${AGENT_ROOT}tenantid/`,
+  tenantId: (id: number) => `${AGENT_ROOT}tenantid/${pad(id, 8)}`,
+  tenantIdOfPrefix: `${AGENT_ROOT}tenantid-of/`,
+  tenantIdOf: (tenant: string) => `${AGENT_ROOT}tenantid-of/${tenant}`,
+};
+
+/** Tenant ids are conntrack zones too: 16 bits, never 0. */
+export const TENANT_ID_RANGE: [number, number] = [1, 65535];
+
+/** The agent record stored under `agent/host/<host>`. */
+export interface AgentRecord {
+  host: string;
+  vtepIp: string;
+  mgmtIp: string;
+  capabilities: string[];
+  agentVersion: string;
+  registeredAt: string;
+  leaseId: string;
+}

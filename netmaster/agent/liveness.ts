@@ -1,0 +1,124 @@
+/**
+ * Dead-host cleanup, run by the leader only (`runWhileLeader`). A host counts once it has
+ * registered (`agent/known/<host>`); when its agent record (`agent/host/<host>`, on the agent's
+ * lease) has been gone for longer than the grace period (default 60 s), its endpoints are
+ * released through the service (idempotent deletes), the release is logged and counted, and the
+ * known marker is removed. A host whose agent registers again within the grace loses nothing.
+ * A newly elected leader gives every absent host a full grace period from its election.
+ */
+import { Counter, type Registry } from 'prom-client';
+import { systemClock, type Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/logger';
+import type { NetmasterService } from '../service/service';
+import { agentLayout } from './layout';
+
+export const DEFAULT_DEAD_HOST_GRACE_MS = 60_000;
+
+export interface LivenessMetrics {
+  deadHosts: Counter;
+  releasedEndpoints: Counter;
+}
+
+export function createLivenessMetrics(registry?: Registry): LivenessMetrics {
+  const registers = registry ? [registry] : [];
+  return {
+    deadHosts: new Counter({ name: 'netmaster_agent_dead_hosts_total', help: 'Hosts whose agent was gone longer than the grace period and whose endpoints were released', registers }),
+    releasedEndpoints: new Counter({ name: 'netmaster_agent_dead_host_endpoints_released_total', help: 'Endpoints released because their host was dead', registers }),
+  };
+}
+
+export interface LivenessOptions {
+  service: NetmasterService;
+  logger: Logger;
+  graceMs?: number;
+  clock?: Clock;
+  metrics?: LivenessMetrics;
+  /** how often deadlines are checked (default grace/5, at most 1 s) */
+  tickMs?: number;
+}
+
+/**
+ * The liveness task: runs until `signal` aborts. Hand it to `runWhileLeader(elector, (s) =>
+ * runLiveness(opts, s))`.
+ */
+export async function runLiveness(opts: LivenessOptions, signal: AbortSignal): Promise<void> {
+  const clock = opts.clock ?? systemClock;
+  const grace = opts.graceMs ?? DEFAULT_DEAD_HOST_GRACE_MS;
+  const tick = opts.tickMs ?? Math.max(50, Math.min(1000, Math.floor(grace / 5)));
+  const kv = opts.service.kv;
+  const metrics = opts.metrics ?? createLivenessMetrics();
+  const present = new Set<string>();
+  const known = new Set<string>();
+  const goneSince = new Map<string, number>();
+
+  const { revision, results } = await kv.read([
+    { kind: 'prefix', prefix: agentLayout.hostPrefix, keysOnly: true },
+    { kind: 'prefix', prefix: agentLayout.knownPrefix, keysOnly: true },
+  ]);
+  for (const e of results[0]?.kvs ?? []) present.add(e.key.slice(agentLayout.hostPrefix.length));
+  for (const e of results[1]?.kvs ?? []) known.add(e.key.slice(agentLayout.knownPrefix.length));
+  const start = clock.now();
+  for (const h of known) if (!present.has(h)) goneSince.set(h, start);
+
+  let watchError: Error | undefined;
+  const stopWatch = await kv.watch(
+    agentLayout.root,
+    revision,
+    (e) => {
+      if (e.key.startsWith(agentLayout.hostPrefix)) {
+        const h = e.key.slice(agentLayout.hostPrefix.length);
+        if (e.type === 'put') {
+          present.add(h);
+          if (goneSince.delete(h)) opts.logger.info({ host: h }, 'agent came back within the grace period');
+        } else {
+          present.delete(h);
+          if (known.has(h)) goneSince.set(h, clock.now());
+          opts.logger.warn({ host: h, graceMs: grace }, 'agent record gone (lease expired or revoked)');
+        }
+      } else if (e.key.startsWith(agentLayout.knownPrefix)) {
+        const h = e.key.slice(agentLayout.knownPrefix.length);
+        if (e.type === 'put') known.add(h);
+        else {
+          known.delete(h);
+          goneSince.delete(h);
+        }
+      }
+    },
+    (err) => {
+      watchError = err;
+    },
+  );
+  opts.logger.info({ graceMs: grace, known: known.size, present: present.size }, 'agent liveness task started');
+  try {
+    while (!signal.aborted) {
+      if (watchError) throw watchError;
+      const now = clock.now();
+      for (const [h, since] of [...goneSince]) {
+        if (signal.aborted) break;
+        if (now - since < grace) continue;
+        await releaseHost(opts, h, now - since, metrics);
+        goneSince.delete(h);
+      }
+      await Promise.race([clock.sleep(tick), new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))]);
+    }
+  } finally {
+    await stopWatch();
+  }
+}
+
+async function releaseHost(opts: LivenessOptions, host: string, goneMs: number, metrics: LivenessMetrics): Promise<void> {
+  const kv = opts.service.kv;
+  // the record may have come back after the tick read our in-memory state
+  if (await kv.get(agentLayout.host(host))) return;
+  const eps = await opts.service.listEndpoints({ host });
+  let released = 0;
+  for (const ep of eps) {
+    const r = await opts.service.deleteEndpoint(ep.endpointID);
+    if (r.deleted) released++;
+  }
+  // forget the host unless it registered meanwhile
+  await kv.commit([{ kind: 'modEquals', key: agentLayout.host(host), modRevision: '0' }], [{ kind: 'delete', key: agentLayout.known(host) }]);
+  metrics.deadHosts.inc();
+  metrics.releasedEndpoints.inc(released);
+  opts.logger.warn({ host, goneMs, released, endpoints: eps.map((e) => e.endpointID) }, 'dead host: endpoints released');
+}

@@ -1,0 +1,210 @@
+/**
+ * netmaster's gRPC agent service (proto/netloom/agent.proto): Register/Heartbeat (registry.ts),
+ * WatchDesiredState (desired-state.ts over a shared cluster-cache.ts), CreateEndpoint and
+ * DeleteEndpoint through the NetmasterService. With `tls` it serves mutual TLS: an agent must
+ * present a certificate signed by `clientCa`. The liveness task is not started here: it runs on
+ * the leader only (see liveness.ts and netmaster/ha/leader.ts).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { NetloomError } from '../../lib/errors';
+import { systemClock, type Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/logger';
+import { loadAgentProto } from '../../proto/loader';
+import type { AgentHandlers } from '../../proto/gen/netloom/v1/Agent';
+import type { Endpoint as ProtoEndpoint } from '../../proto/gen/netloom/v1/Endpoint';
+import type { CreateEndpointRequest__Output } from '../../proto/gen/netloom/v1/CreateEndpointRequest';
+import type { DeleteEndpointRequest__Output } from '../../proto/gen/netloom/v1/DeleteEndpointRequest';
+import type { Endpoint } from '../model/schemas';
+import type { NetmasterService } from '../service/service';
+import type { EtcdKV } from '../store/kv';
+import { ClusterCache } from './cluster-cache';
+import { serveDesiredState } from './desired-state';
+import { AgentRegistry, checkHost } from './registry';
+import { toServiceError } from './status';
+
+export interface AgentServerTls {
+  cert: Buffer;
+  key: Buffer;
+  /** CA that signs agent certificates; when set, clients without a valid certificate are refused */
+  clientCa?: Buffer;
+}
+
+export interface AgentServerOptions {
+  service: NetmasterService;
+  /** defaults to service.kv */
+  kv?: EtcdKV;
+  /** host:port; port 0 picks a free one (default 127.0.0.1:9998) */
+  listen?: string;
+  tls?: AgentServerTls;
+  leaseTtlSeconds?: number;
+  clusterId?: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface RunningAgentServer {
+  /** host:port actually bound */
+  address: string;
+  port: number;
+  cache: ClusterCache;
+  registry: AgentRegistry;
+  /** open desired-state streams */
+  readonly streams: number;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_GRPC_LISTEN = '127.0.0.1:9998';
+
+/** The service's endpoint as the proto's Endpoint. */
+export function toProtoEndpoint(e: Endpoint, vtepIp = ''): ProtoEndpoint {
+  return {
+    id: e.endpointID,
+    network: e.network,
+    group: e.groupName ? `${e.tenantName}:${e.groupName}` : '',
+    host: e.homingHost,
+    ip: e.ipAddress,
+    ipv6: e.ipv6Address,
+    mac: e.macAddress,
+    intfName: e.intfName,
+    vtepIp: e.vtepIP || vtepIp,
+    containerId: e.containerID,
+    containerName: e.containerName,
+    labels: { ...e.labels },
+    revision: '0',
+  };
+}
+
+/** A CreateEndpointRequest as the service's endpoint request body. */
+export function endpointBodyOf(r: CreateEndpointRequest__Output, vtepIp: string): Record<string, unknown> {
+  if (r.requestedMac) throw new NetloomError('INVALID_ARGUMENT', 'requested_mac is not supported: netmaster allocates MAC addresses', { field: 'requested_mac' });
+  if (!r.host) throw new NetloomError('INVALID_ARGUMENT', 'host is required', { field: 'host' });
+  checkHost(r.host);
+  if (!r.idempotencyKey && !r.containerId) throw new NetloomError('INVALID_ARGUMENT', 'idempotency_key (or container_id) is required so that a retried create returns the same endpoint', { field: 'idempotency_key' });
+  return {
+    tenantName: r.tenant || 'default',
+    networkName: r.network,
+    groupName: r.group,
+    homingHost: r.host,
+    intfName: r.intfName,
+    vtepIP: vtepIp,
+    labels: r.labels ?? {},
+    containerID: r.containerId,
+    containerName: r.containerName,
+    idempotencyKey: r.idempotencyKey,
+    ipAddress: r.requestedIp,
+  };
+}
+
+function unary<Req, Res>(what: string, logger: Logger, fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request).then(
+      (res) => callback(null, res),
+      (e: unknown) => {
+        const se = toServiceError(e);
+        logger.debug({ rpc: what, code: se.code, err: se.details }, 'agent rpc failed');
+        callback(se);
+      },
+    );
+  };
+}
+
+export async function startAgentServer(opts: AgentServerOptions): Promise<RunningAgentServer> {
+  const kv = opts.kv ?? opts.service.kv;
+  const logger = opts.logger;
+  const clock = opts.clock ?? systemClock;
+  const registry = new AgentRegistry({ kv, clock, logger, ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}) });
+  const cache = new ClusterCache(kv, logger);
+  await cache.start();
+  const enders = new Set<() => void>();
+  const svc = opts.service;
+
+  const deleteEndpoint = async (r: DeleteEndpointRequest__Output): Promise<{ existed: boolean }> => {
+    if (!r.id && !r.idempotencyKey) throw new NetloomError('INVALID_ARGUMENT', 'id or idempotency_key is required', { field: 'id' });
+    let ep: Endpoint | undefined;
+    if (r.id) {
+      ep = cache.state.endpoints.get(r.id)?.ep;
+      if (!ep) ep = await svc.getEndpoint(r.id).catch((e: unknown) => (e instanceof NetloomError && e.code === 'NOT_FOUND' ? undefined : Promise.reject(e)));
+    } else {
+      const match = (e: Endpoint) => e.idempotencyKey === r.idempotencyKey && (!r.host || e.homingHost === r.host);
+      ep = [...cache.state.endpoints.values()].map((x) => x.ep).find(match);
+      // the cache may lag a create that just committed
+      if (!ep) ep = (await svc.listEndpoints(r.host ? { host: r.host } : {})).find(match);
+    }
+    if (!ep) return { existed: false };
+    if (r.host && ep.homingHost && ep.homingHost !== r.host) {
+      throw new NetloomError('CONFLICT', `endpoint ${ep.endpointID} belongs to host ${ep.homingHost}, not ${r.host}`, { field: 'host' });
+    }
+    const res = await svc.deleteEndpoint(ep.endpointID);
+    return { existed: res.deleted };
+  };
+
+  const handlers: AgentHandlers = {
+    Register: unary('Register', logger, async (r) => {
+      const res = await registry.register({ host: r.host, vtepIp: r.vtepIp, mgmtIp: r.mgmtIp, capabilities: r.capabilities, agentVersion: r.agentVersion });
+      return { leaseId: res.leaseId, leaseTtlSeconds: res.ttlSeconds, clusterId: opts.clusterId ?? 'netloom' };
+    }),
+    Heartbeat: unary('Heartbeat', logger, async (r) => ({ leaseTtlSeconds: await registry.heartbeat(r.host, r.leaseId) })),
+    WatchDesiredState: (call) => {
+      void serveDesiredState(call, {
+        cache,
+        kv,
+        logger,
+        track: (end) => {
+          enders.add(end);
+          return () => enders.delete(end);
+        },
+      });
+    },
+    CreateEndpoint: unary('CreateEndpoint', logger, async (r: CreateEndpointRequest__Output) => {
+      const vtep = r.host ? (cache.state.agents.get(r.host)?.vtepIp ?? '') : '';
+      const ep = await svc.createEndpoint(endpointBodyOf(r, vtep));
+      return toProtoEndpoint(ep, vtep);
+    }),
+    DeleteEndpoint: unary('DeleteEndpoint', logger, deleteEndpoint),
+  };
+
+  const server = new grpc.Server();
+  server.addService(loadAgentProto().netloom.v1.Agent.service, handlers);
+  let creds: grpc.ServerCredentials;
+  if (opts.tls) {
+    if (!opts.tls.clientCa) logger.warn('gRPC TLS without a client CA: agents are not authenticated');
+    creds = grpc.ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], opts.tls.clientCa !== undefined);
+  } else {
+    creds = grpc.ServerCredentials.createInsecure();
+  }
+  const listen = opts.listen ?? DEFAULT_GRPC_LISTEN;
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, creds, (err, p) => (err ? reject(err) : resolve(p))));
+  } catch (e) {
+    await cache.stop();
+    throw new NetloomError('UNAVAILABLE', `gRPC server cannot listen on ${listen}: ${e instanceof Error ? e.message : String(e)}`, { field: 'listen' });
+  }
+  const host = listen.slice(0, listen.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  logger.info({ address, tls: Boolean(opts.tls), mutual: Boolean(opts.tls?.clientCa), leaseTtl: registry.ttlSeconds }, 'agent gRPC server listening');
+  return {
+    address,
+    port,
+    cache,
+    registry,
+    get streams() {
+      return enders.size;
+    },
+    async stop() {
+      for (const end of [...enders]) end();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      await cache.stop();
+      logger.info({ address }, 'agent gRPC server stopped');
+    },
+  };
+}
