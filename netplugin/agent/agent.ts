@@ -1,0 +1,287 @@
+/**
+ * The netplugin agent core: sets up the bridges (OVSDB), follows the desired state, keeps the local
+ * facts (which ofport each plugged endpoint has), and runs the reconcile loop that computes the
+ * pipeline and applies it to br-int over OpenFlow. It survives an ovs-vswitchd restart (OpenFlow
+ * reconnect -> bridges re-checked, ports re-read, reconciler invalidated, flows re-applied) and its
+ * own restart (endpoint records from the state file, ofports re-read from OVSDB before the first
+ * apply, which takes the switch over without flushing it). The CNI and CNM backends use
+ * `attachEndpoint` / `detachEndpoint`.
+ */
+import { errorMessage, NetloomError } from '../../lib/errors';
+import { run } from '../../lib/exec';
+import type { Logger } from '../../lib/logger';
+import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
+import { ReconnectingOvsdb, VSwitch } from '../../ovs/ovsdb';
+import { computePipeline } from '../pipeline/compute';
+import { FlowReconciler } from '../reconcile/reconciler';
+import type { BridgePorts, HostState, LocalPort, Network } from '../state/host-state';
+import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
+import { EndpointRecord, EndpointStore } from './endpoint-store';
+import type { DesiredStateSource, EndpointAllocator } from './fabric';
+import type { AgentMetrics } from './metrics';
+import { ReconcileLoop } from './reconcile-loop';
+
+export interface AgentConfig {
+  hostName: string;
+  /** directory with db.sock and <bridge>.mgmt */
+  ovsRunDir: string;
+  bridge: BridgeConfig;
+  underlayMtu: number;
+  /** `ethtool -K <if> tx off` in containers (needed on the netdev datapath) */
+  txChecksumOff: boolean;
+  /** endpoint records file; undefined keeps them in memory only */
+  endpointStatePath: string | undefined;
+}
+
+export interface AgentDeps {
+  source: DesiredStateSource;
+  allocator: EndpointAllocator;
+  logger: Logger;
+  metrics?: AgentMetrics;
+}
+
+export class Agent {
+  readonly store: EndpointStore;
+  private readonly ovsdb: ReconnectingOvsdb;
+  private readonly setup: BridgeSetup;
+  private sw: ReconnectingSwitch | undefined;
+  private of: OfConnection | undefined;
+  private reconciler: FlowReconciler | undefined;
+  readonly loop: ReconcileLoop;
+  private state: HostState | undefined;
+  private stateListeners = new Set<() => void>();
+  private ports: Record<string, LocalPort> = {};
+  private bridgePorts: BridgePorts = {};
+  private readonly vtepIp: string;
+  private stopped = false;
+  private readonly warmed = new Set<string>();
+  /** flows in the last successful apply */
+  flowCount = 0;
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly deps: AgentDeps,
+  ) {
+    this.store = new EndpointStore(config.endpointStatePath);
+    this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, { logger: deps.logger, minBackoffMs: 50, maxBackoffMs: 1000 });
+    this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
+    this.setup = new BridgeSetup(config.bridge, deps.logger);
+    this.vtepIp = config.bridge.vtepCidr ? vtepAddress(config.bridge.vtepCidr) : '';
+    this.loop = new ReconcileLoop(() => this.reconcile(), {
+      logger: deps.logger,
+      minBackoffMs: 100,
+      maxBackoffMs: 3000,
+      onRun: (r) => {
+        deps.metrics?.reconcileDuration.observe({ result: r.ok ? 'ok' : 'error' }, r.ms / 1000);
+        deps.metrics?.reconcileRuns.inc({ result: r.ok ? 'ok' : 'error' });
+      },
+    });
+  }
+
+  get hostName(): string {
+    return this.config.hostName;
+  }
+
+  get allocator(): EndpointAllocator {
+    return this.deps.allocator;
+  }
+
+  get logger(): Logger {
+    return this.deps.logger;
+  }
+
+  /** OVS reachable (OVSDB and OpenFlow) and the control plane connected. */
+  get ready(): { ovs: boolean; controlPlane: boolean } {
+    return { ovs: this.sw?.connected === true, controlPlane: this.deps.source.connected && this.deps.allocator.connected };
+  }
+
+  get currentState(): HostState | undefined {
+    return this.state;
+  }
+
+  get localPorts(): Readonly<Record<string, LocalPort>> {
+    return this.ports;
+  }
+
+  async vswitch(): Promise<VSwitch> {
+    return new VSwitch(await this.ovsdb.ready());
+  }
+
+  async start(): Promise<void> {
+    const log = this.deps.logger;
+    this.ovsdb.start();
+    const vs = await this.vswitch();
+    this.bridgePorts = await this.setup.apply(vs);
+    log.info({ bridge: this.config.bridge.bridge, ports: this.bridgePorts }, 'bridges ready');
+    await this.refreshPorts(vs);
+    const mgmt = `unix:${this.config.ovsRunDir}/${this.config.bridge.bridge}.mgmt`;
+    const sw = new ReconnectingSwitch(mgmt, {
+      backoff: { initialMs: 50, maxMs: 400, factor: 1.5, jitter: 0.1 },
+      onRetry: (r) => log.debug(r, 'OpenFlow connect retry'),
+    });
+    this.sw = sw;
+    this.of = new OfConnection(sw, { logger: log });
+    this.reconciler = new FlowReconciler(this.of, log);
+    sw.on('connected', () => {
+      this.deps.metrics?.connected.set({ peer: 'openflow' }, 1);
+      if (sw.connects > 1) {
+        this.deps.metrics?.ofReconnects.inc();
+        log.info({ connects: sw.connects }, 'OpenFlow reconnected: re-checking bridges and re-applying flows');
+        this.reconciler?.invalidate();
+        void this.afterReconnect();
+      }
+    });
+    sw.on('disconnected', (d) => {
+      this.deps.metrics?.connected.set({ peer: 'openflow' }, 0);
+      log.warn({ reason: d.reason }, 'OpenFlow connection lost');
+    });
+    await sw.start({ timeoutMs: 15_000 });
+    await this.deps.source.start((s) => this.onState(s));
+    this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
+  }
+
+  private async afterReconnect(): Promise<void> {
+    try {
+      const vs = await this.vswitch();
+      this.bridgePorts = await this.setup.apply(vs);
+      await this.refreshPorts(vs);
+    } catch (e) {
+      this.deps.logger.warn({ err: errorMessage(e) }, 'bridge check after reconnect failed');
+    }
+    this.loop.trigger();
+  }
+
+  private onState(s: HostState): void {
+    this.state = s;
+    this.warmVteps(s);
+    this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
+    for (const l of [...this.stateListeners]) l();
+    this.loop.trigger();
+  }
+
+  /**
+   * Userspace tunnelling resolves a VTEP's MAC only when a packet needs it, and drops that packet:
+   * ask the kernel to resolve every new remote VTEP through br-phy now (OVS learns the reply), so
+   * that the first container packet to another host is not lost.
+   */
+  private warmVteps(s: HostState): void {
+    if (!this.config.bridge.uplink || this.vtepIp === '') return;
+    for (const v of s.vteps) {
+      if (v.vtepIp === this.vtepIp || this.warmed.has(v.vtepIp)) continue;
+      this.warmed.add(v.vtepIp);
+      void run('ping', ['-c', '1', '-W', '1', '-q', v.vtepIp], { allowFailure: true, timeoutMs: 5000 });
+    }
+  }
+
+  /** Resolve when the desired state satisfies `pred` (or reject after timeoutMs). */
+  waitForState<T>(what: string, pred: (s: HostState) => T | undefined, timeoutMs = 5000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const check = (): boolean => {
+        const v = this.state ? pred(this.state) : undefined;
+        if (v === undefined) return false;
+        this.stateListeners.delete(listener);
+        clearTimeout(timer);
+        resolve(v);
+        return true;
+      };
+      const listener = (): void => void check();
+      const timer = setTimeout(() => {
+        this.stateListeners.delete(listener);
+        reject(new NetloomError('UNAVAILABLE', `timed out after ${timeoutMs} ms waiting for ${what} in the desired state`));
+      }, timeoutMs);
+      this.stateListeners.add(listener);
+      check();
+    });
+  }
+
+  network(key: string, timeoutMs = 5000): Promise<Network> {
+    return this.waitForState(`network ${key}`, (s) => s.networks.find((n) => n.key === key), timeoutMs);
+  }
+
+  /** Read the ofports of every recorded endpoint from OVSDB (re-adding a port whose veth still exists). */
+  private async refreshPorts(vs: VSwitch): Promise<void> {
+    const st = await vs.readState();
+    const br = st.bridges.find((b) => b.name === this.config.bridge.bridge);
+    const ofportOf = new Map<string, number | undefined>();
+    for (const p of br?.ports ?? []) for (const i of p.interfaces) ofportOf.set(i.name, i.ofport);
+    const ports: Record<string, LocalPort> = {};
+    for (const rec of this.store.list()) {
+      let ofport = ofportOf.get(rec.hostIf);
+      if (!ofportOf.has(rec.hostIf)) {
+        const exists = (await run('ip', ['link', 'show', rec.hostIf], { allowFailure: true })).code === 0;
+        if (!exists) {
+          this.deps.logger.warn({ endpoint: rec.endpointId, hostIf: rec.hostIf }, 'recorded endpoint has no interface any more; left unplugged');
+          continue;
+        }
+        await this.addOvsPort(vs, rec);
+        ofport = await vs.waitForOfport(rec.hostIf, 5000);
+      }
+      if (ofport !== undefined && ofport > 0) ports[rec.endpointId] = { ofport, intfName: rec.hostIf };
+    }
+    this.ports = ports;
+    this.deps.metrics?.endpoints.set(Object.keys(ports).length);
+  }
+
+  private async addOvsPort(vs: VSwitch, rec: EndpointRecord): Promise<void> {
+    await vs.addPort(this.config.bridge.bridge, {
+      name: rec.hostIf,
+      externalIds: { 'netloom-endpoint': rec.endpointId },
+      interfaceExternalIds: { 'iface-id': rec.endpointId, 'attached-mac': rec.mac },
+    });
+  }
+
+  /**
+   * The host end of a recorded endpoint exists: put it on br-int, learn its ofport, and wait until
+   * the flows for it are installed (when the desired state lists the endpoint).
+   */
+  async attachEndpoint(rec: EndpointRecord): Promise<number> {
+    const vs = await this.vswitch();
+    this.store.put(rec);
+    const found = await vs.findPort(rec.hostIf);
+    if (!found) await this.addOvsPort(vs, rec);
+    const ofport = await vs.waitForOfport(rec.hostIf, 5000);
+    this.ports = { ...this.ports, [rec.endpointId]: { ofport, intfName: rec.hostIf } };
+    this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
+    try {
+      await this.waitForState(`endpoint ${rec.endpointId}`, (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined), 5000);
+      await this.loop.settled(10_000);
+    } catch (e) {
+      this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'endpoint plugged; its flows are not installed yet');
+    }
+    return ofport;
+  }
+
+  /** Take the endpoint off br-int and forget it (idempotent). */
+  async detachEndpoint(rec: Pick<EndpointRecord, 'endpointId' | 'hostIf' | 'idempotencyKey'>): Promise<void> {
+    const vs = await this.vswitch();
+    await vs.deletePort(rec.hostIf, { ifExists: true });
+    const { [rec.endpointId]: _gone, ...rest } = this.ports;
+    this.ports = rest;
+    this.store.remove(rec.idempotencyKey);
+    this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
+    this.loop.trigger();
+  }
+
+  private async reconcile(): Promise<void> {
+    if (!this.state || !this.reconciler || !this.sw) return;
+    if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
+    const flows = computePipeline({
+      state: this.state,
+      local: { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts },
+    });
+    const r = await this.reconciler.apply(flows);
+    this.flowCount = flows.length;
+    this.deps.metrics?.flowsInstalled.set(flows.length);
+    if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
+  }
+
+  /** Stop following and close connections; flows stay on the switch (the datapath keeps forwarding). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.loop.stop();
+    await this.deps.source.stop();
+    this.sw?.close('agent stopping');
+    await this.ovsdb.stop();
+  }
+}

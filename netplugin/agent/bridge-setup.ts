@@ -1,0 +1,114 @@
+/**
+ * Sets up this host's Open vSwitch through OVSDB only (no ovs-vsctl): the integration bridge
+ * (`br-int`: fail_mode secure, OpenFlow13, datapath type from the config), and when an uplink NIC
+ * is configured the physical bridge `br-phy` that owns it (standalone = NORMAL switching) joined to
+ * br-int by a patch pair (br-int's end is the VLAN trunk, ofport 4001), and, when a VTEP address is
+ * configured, the VTEP address on br-phy's local interface (what userspace tunnelling needs) and
+ * ONE flow-based VXLAN port on br-int (`key=flow remote_ip=flow`, ofport 4000). Every step checks
+ * what exists first, so running it again (agent restart, ovs-vswitchd restart) changes nothing
+ * that is already right. See docs/netplugin.md for why br-phy carries both VLAN and VXLAN traffic.
+ */
+import { NetloomError } from '../../lib/errors';
+import { run } from '../../lib/exec';
+import type { Logger } from '../../lib/logger';
+import { eq, update, VSwitch } from '../../ovs/ovsdb';
+import type { BridgeState } from '../../ovs/ovsdb/vswitch';
+import type { PortSpec } from '../../ovs/ovsdb/vswitch-specs';
+import type { BridgePorts } from '../state/host-state';
+
+export const VXLAN_PORT = 'nl-vxlan';
+export const VXLAN_OFPORT = 4000;
+export const PATCH_INT = 'nl-patch-phy';
+export const PATCH_PHY = 'nl-patch-int';
+export const UPLINK_OFPORT = 4001;
+
+export interface BridgeConfig {
+  /** integration bridge, default br-int */
+  bridge: string;
+  /** physical bridge that owns the uplink, default br-phy */
+  phyBridge: string;
+  datapathType: 'netdev' | 'system';
+  /** the data NIC (e.g. eth1); absent: no uplink, VLAN networks stay on the host */
+  uplink?: string;
+  /** VTEP address with prefix (e.g. 10.0.1.1/24); absent: no VXLAN port */
+  vtepCidr?: string;
+}
+
+/** What one bridge should look like, as OVSDB columns (pure). */
+export function bridgeColumnsToFix(b: BridgeState, want: { datapathType: string; failMode: 'secure' | 'standalone'; protocols?: string[] }): Record<string, string | string[]> {
+  const fix: Record<string, string | string[]> = {};
+  if (b.datapathType !== want.datapathType) fix.datapath_type = want.datapathType;
+  if (b.failMode !== want.failMode) fix.fail_mode = want.failMode;
+  if (want.protocols && !want.protocols.every((p) => b.protocols.includes(p))) fix.protocols = [...new Set([...b.protocols, ...want.protocols])].sort();
+  return fix;
+}
+
+export class BridgeSetup {
+  constructor(
+    private readonly cfg: BridgeConfig,
+    private readonly logger?: Logger,
+  ) {}
+
+  private async ensureBridge(vs: VSwitch, name: string, failMode: 'secure' | 'standalone', protocols?: string[]): Promise<void> {
+    const b = await vs.getBridge(name);
+    if (!b) {
+      await vs.addBridge({ name, datapathType: this.cfg.datapathType, failMode, ...(protocols ? { protocols: protocols as ['OpenFlow13'] } : {}) });
+      this.logger?.info({ bridge: name }, 'bridge created');
+      return;
+    }
+    const fix = bridgeColumnsToFix(b, { datapathType: this.cfg.datapathType, failMode, ...(protocols ? { protocols } : {}) });
+    if (Object.keys(fix).length > 0) {
+      await vs.run({ ops: [update('Bridge', [eq('name', name)], fix)], guards: [] });
+      this.logger?.info({ bridge: name, fix }, 'bridge settings corrected');
+    }
+  }
+
+  private async ensurePort(vs: VSwitch, bridge: string, spec: PortSpec): Promise<void> {
+    const found = await vs.findPort(spec.name);
+    if (found && found.bridge.name === bridge) return;
+    if (found) {
+      this.logger?.warn({ port: spec.name, from: found.bridge.name, to: bridge }, 'moving port to its bridge');
+      await vs.deletePort(spec.name, { ifExists: true });
+    }
+    await vs.addPort(bridge, spec);
+  }
+
+  /** Make OVS look as configured; returns the ofports of the uplink and the VXLAN port. */
+  async apply(vs: VSwitch): Promise<BridgePorts> {
+    const c = this.cfg;
+    await this.ensureBridge(vs, c.bridge, 'secure', ['OpenFlow13']);
+    const ports: BridgePorts = {};
+    if (c.uplink) {
+      await this.ensureBridge(vs, c.phyBridge, 'standalone');
+      await this.ensurePort(vs, c.phyBridge, { name: c.uplink });
+      await this.ensurePort(vs, c.bridge, { name: PATCH_INT, type: 'patch', options: { peer: PATCH_PHY }, ofportRequest: UPLINK_OFPORT });
+      await this.ensurePort(vs, c.phyBridge, { name: PATCH_PHY, type: 'patch', options: { peer: PATCH_INT } });
+    }
+    if (c.vtepCidr) {
+      await this.ensurePort(vs, c.bridge, { name: VXLAN_PORT, type: 'vxlan', options: { key: 'flow', remote_ip: 'flow' }, ofportRequest: VXLAN_OFPORT });
+    }
+    await vs.syncWithVswitchd(10_000);
+    if (c.uplink) {
+      ports.uplink = await vs.waitForOfport(PATCH_INT, 5000);
+      await run('ip', ['link', 'set', c.uplink, 'up']);
+    }
+    if (c.vtepCidr) {
+      ports.vxlan = await vs.waitForOfport(VXLAN_PORT, 5000);
+      if (c.uplink) {
+        // userspace tunnelling: the VTEP address lives on the bridge that owns the underlay NIC
+        await run('ip', ['link', 'set', c.phyBridge, 'up']);
+        await run('ip', ['addr', 'replace', c.vtepCidr, 'dev', c.phyBridge]);
+      }
+    }
+    return ports;
+  }
+}
+
+/** Check a VTEP CIDR like 10.0.1.1/24; returns the bare address. */
+export function vtepAddress(cidr: string): string {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr);
+  if (!m || Number(m[2]) > 32 || m[1]!.split('.').some((p) => Number(p) > 255)) {
+    throw new NetloomError('INVALID_ARGUMENT', `--vtep-ip must be an IPv4 address with prefix like 10.0.1.1/24, got ${JSON.stringify(cidr)}`, { field: 'vtep-ip' });
+  }
+  return m[1]!;
+}

@@ -1,0 +1,86 @@
+/**
+ * The agent's own record of the endpoints it plugged on this host (endpoint id -> host interface,
+ * container namespace, container, addresses), kept in a small JSON file written atomically, so that
+ * a restarted agent re-attaches its endpoints (their ofports are read back from OVSDB) without
+ * losing anything.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { NetloomError } from '../../lib/errors';
+
+const recordSchema = z.object({
+  endpointId: z.string().min(1),
+  /** how the front end names the attachment (CNI: network/containerId/ifName; CNM: cnm/endpointId) */
+  idempotencyKey: z.string().min(1),
+  kind: z.enum(['cni', 'cnm']),
+  /** the CNI network name, or the Docker network id */
+  frontNetwork: z.string(),
+  containerId: z.string(),
+  ifName: z.string(),
+  /** '' for CNM, whose container end stays in the agent's namespace until Docker moves it */
+  netnsPath: z.string(),
+  hostIf: z.string().min(1),
+  networkKey: z.string().min(1),
+  ip: z.string(),
+  prefixLength: z.number().int().min(0).max(32),
+  mac: z.string(),
+  gateway: z.string(),
+  mtu: z.number().int(),
+});
+
+export type EndpointRecord = z.infer<typeof recordSchema>;
+
+const fileSchema = z.object({ version: z.literal(1), endpoints: z.array(recordSchema) });
+
+export class EndpointStore {
+  private readonly byKey = new Map<string, EndpointRecord>();
+
+  constructor(private readonly path: string | undefined) {
+    if (path) this.load(path);
+  }
+
+  private load(path: string): void {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    const r = fileSchema.safeParse(JSON.parse(text));
+    if (!r.success) throw new NetloomError('DECODE_ERROR', `endpoint state file ${path} is damaged: ${r.error.issues[0]?.message ?? 'invalid'}`, { field: 'state-dir' });
+    for (const rec of r.data.endpoints) this.byKey.set(rec.idempotencyKey, rec);
+  }
+
+  private save(): void {
+    if (!this.path) return;
+    mkdirSync(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ version: 1, endpoints: this.list() }, null, 1));
+    renameSync(tmp, this.path);
+  }
+
+  list(): EndpointRecord[] {
+    return [...this.byKey.values()].sort((a, b) => (a.idempotencyKey < b.idempotencyKey ? -1 : 1));
+  }
+
+  get(idempotencyKey: string): EndpointRecord | undefined {
+    return this.byKey.get(idempotencyKey);
+  }
+
+  byEndpointId(id: string): EndpointRecord | undefined {
+    return this.list().find((r) => r.endpointId === id);
+  }
+
+  put(rec: EndpointRecord): void {
+    this.byKey.set(rec.idempotencyKey, recordSchema.parse(rec));
+    this.save();
+  }
+
+  remove(idempotencyKey: string): boolean {
+    const had = this.byKey.delete(idempotencyKey);
+    if (had) this.save();
+    return had;
+  }
+}

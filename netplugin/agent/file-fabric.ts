@@ -1,0 +1,77 @@
+/**
+ * A control plane made of one JSON file: the file holds this host's `HostState` (proto camelCase
+ * names, as netmaster would send it), the source re-reads it when it changes, and the allocator
+ * "creates" an endpoint by finding the one the file already lists for this host and container.
+ * This is the fake the integration tests drive (they write consistent files for every agent);
+ * `netplugin --fabric-file FILE` uses it instead of netmaster.
+ */
+import { readFileSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
+import { errorMessage, NetloomError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { HostState, parseHostState } from '../state/host-state';
+import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest } from './fabric';
+
+/** Resolve an endpoint request against a HostState listing the endpoint already (pure). */
+export function findListedEndpoint(state: HostState, req: EndpointRequest): AllocatedEndpoint {
+  const key = `${req.tenant}:${req.network}`;
+  const net = state.networks.find((n) => n.key === key);
+  if (!net) throw new NetloomError('NOT_FOUND', `network ${key} is not known to this host`, { field: 'network' });
+  const ep = state.endpoints.find((e) => e.host === req.host && e.network === key && e.containerId === req.containerId);
+  if (!ep) throw new NetloomError('NOT_FOUND', `no endpoint for container ${req.containerId} on host ${req.host} in ${key}`, { field: 'containerId' });
+  const prefixLength = net.subnet === '' ? 32 : ipaddr.IPv4.parseCIDR(net.subnet)[1];
+  return { id: ep.id, networkKey: key, tenant: net.tenant, network: net.name, ip: ep.ip, prefixLength, mac: ep.mac.toLowerCase(), gateway: net.gateway };
+}
+
+export class FileFabric implements DesiredStateSource, EndpointAllocator {
+  private timer: NodeJS.Timeout | undefined;
+  private lastText = '';
+  private state: HostState | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly opts: { pollMs?: number; logger?: Logger } = {},
+  ) {}
+
+  get connected(): boolean {
+    return this.state !== undefined;
+  }
+
+  async start(onState: (state: HostState) => void): Promise<void> {
+    const poll = (): void => {
+      let text: string;
+      try {
+        text = readFileSync(this.path, 'utf8');
+      } catch (e) {
+        if (this.lastText !== '') this.opts.logger?.warn({ err: errorMessage(e), path: this.path }, 'fabric file unreadable');
+        return;
+      }
+      if (text === this.lastText) return;
+      this.lastText = text;
+      try {
+        this.state = parseHostState(JSON.parse(text));
+      } catch (e) {
+        this.opts.logger?.error({ err: errorMessage(e), path: this.path }, 'fabric file is not a valid HostState; keeping the previous one');
+        return;
+      }
+      onState(this.state);
+    };
+    poll();
+    this.timer = setInterval(poll, this.opts.pollMs ?? 100);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async create(req: EndpointRequest): Promise<AllocatedEndpoint> {
+    if (!this.state) throw new NetloomError('UNAVAILABLE', `fabric file ${this.path} not read yet`);
+    return findListedEndpoint(this.state, req);
+  }
+
+  /** The file lists the endpoints: deleting one is the test's job (it rewrites the file). */
+  async delete(): Promise<void> {
+    // nothing to release
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Prometheus metrics of one agent (its own registry): flows installed, reconcile runs and their
+ * duration, endpoints plugged here, and whether OVSDB, OpenFlow and the control plane are connected.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface AgentMetrics {
+  registry: Registry;
+  flowsInstalled: Gauge;
+  reconcileDuration: Histogram<'result'>;
+  reconcileRuns: Counter<'result'>;
+  endpoints: Gauge;
+  connected: Gauge<'peer'>;
+  ofReconnects: Counter;
+}
+
+export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    flowsInstalled: new Gauge({ name: 'netplugin_flows_installed', help: 'Flows the agent holds installed on br-int', registers: [registry] }),
+    reconcileDuration: new Histogram({
+      name: 'netplugin_reconcile_duration_seconds',
+      help: 'Duration of a reconcile (compute the pipeline and apply the diff), by result',
+      labelNames: ['result'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    reconcileRuns: new Counter({ name: 'netplugin_reconcile_runs_total', help: 'Reconcile runs by result', labelNames: ['result'] as const, registers: [registry] }),
+    endpoints: new Gauge({ name: 'netplugin_endpoints', help: 'Endpoints plugged on this host', registers: [registry] }),
+    connected: new Gauge({
+      name: 'netplugin_connected',
+      help: '1 when the agent is connected to the peer (ovsdb, openflow, netmaster)',
+      labelNames: ['peer'] as const,
+      registers: [registry],
+    }),
+    ofReconnects: new Counter({ name: 'netplugin_openflow_reconnects_total', help: 'OpenFlow reconnects to br-int (e.g. after ovs-vswitchd restarts)', registers: [registry] }),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The agent's CNM (Docker remote driver) backend, on the same allocator as CNI: IPAM asks the
+ * control plane for an endpoint (address and MAC) and keeps it pending by address until Docker's
+ * CreateEndpoint claims it; Join creates the veth pair in the agent's namespace (the container end
+ * with the endpoint's MAC and the network's MTU, tx checksum off when configured), puts the host end
+ * on br-int and returns the container end's name for Docker to move; Leave unplugs; DeleteEndpoint
+ * and ReleaseAddress give the endpoint back. Every call is idempotent.
+ */
+import { randomUUID } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import { NetloomError } from '../../lib/errors';
+import type { Agent } from '../agent/agent';
+import type { EndpointRecord } from '../agent/endpoint-store';
+import type { AllocatedEndpoint } from '../agent/fabric';
+import type {
+  AllocateAddressRequest,
+  CnmBackend,
+  CreateEndpointRequest,
+  CreateEndpointResult,
+  CreateNetworkRequest,
+  EndpointRef,
+  JoinRequest,
+  JoinResult,
+  PoolScope,
+  ResolvePoolRequest,
+  ResolvePoolResult,
+} from '../cnm/backend';
+import type { NetworkBinding } from '../cnm/options';
+import { endpointMtu } from '../pipeline/mtu';
+import { hostIfName, plumbPair, removeHostIf } from '../plumbing/veth';
+import type { Network } from '../state/host-state';
+
+interface Pending {
+  key: string;
+  alloc: AllocatedEndpoint;
+}
+
+/** The container end's name for a host end `nlXXXXXXXXXXX`: same digits, `nc` prefix. */
+export function containerIfName(hostIf: string): string {
+  return `nc${hostIf.slice(2)}`;
+}
+
+export class AgentCnmBackend implements CnmBackend {
+  /** allocated addresses not yet claimed by an endpoint, by `tenant:network/ip` */
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly agent: Agent) {}
+
+  private async findNetwork(tenant: string, network: string | undefined, subnet: string | undefined): Promise<Network> {
+    const what = network ? `network ${tenant}:${network}` : `a network of tenant ${tenant} with subnet ${subnet ?? '?'}`;
+    return this.agent.waitForState(what, (s) =>
+      s.networks.find((n) => n.tenant === tenant && (network ? n.name === network : n.subnet === subnet)),
+    );
+  }
+
+  async resolvePool(req: ResolvePoolRequest): Promise<ResolvePoolResult> {
+    const net = await this.findNetwork(req.tenant, req.network, req.subnet);
+    if (net.subnet === '') throw new NetloomError('INVALID_ARGUMENT', `network ${net.key} has no IPv4 subnet`, { field: 'subnet' });
+    if (req.subnet !== undefined && req.subnet !== net.subnet) {
+      throw new NetloomError('CONFLICT', `network ${net.key} has subnet ${net.subnet}, not ${req.subnet}`, { field: 'subnet' });
+    }
+    return { subnet: net.subnet, ...(net.gateway ? { gateway: net.gateway } : {}) };
+  }
+
+  async allocateAddress(req: AllocateAddressRequest): Promise<string> {
+    const net = await this.findNetwork(req.pool.tenant, req.pool.network, req.pool.subnet);
+    const id = randomUUID();
+    const key = `cnm/${id}`;
+    const alloc = await this.agent.allocator.create({
+      idempotencyKey: key,
+      host: this.agent.hostName,
+      tenant: net.tenant,
+      network: net.name,
+      containerId: key,
+      ifName: 'eth0',
+      ...(req.preferred ? { requestedIp: req.preferred } : {}),
+      labels: {},
+    });
+    if (req.range && !ipaddr.IPv4.parse(alloc.ip).match(ipaddr.IPv4.parseCIDR(req.range))) {
+      await this.agent.allocator.delete({ endpointId: alloc.id, idempotencyKey: key });
+      throw new NetloomError('EXHAUSTED', `the allocated address ${alloc.ip} is outside --ip-range ${req.range}`, { field: 'range' });
+    }
+    this.pending.set(`${net.key}/${alloc.ip}`, { key, alloc });
+    return alloc.ip;
+  }
+
+  async releaseAddress(pool: PoolScope, address: string): Promise<void> {
+    const k = [...this.pending.keys()].find((x) => x.endsWith(`/${address}`) && x.startsWith(`${pool.tenant}:`));
+    if (!k) return;
+    const p = this.pending.get(k);
+    this.pending.delete(k);
+    if (p) await this.agent.allocator.delete({ endpointId: p.alloc.id, idempotencyKey: p.key });
+  }
+
+  async createNetwork(req: CreateNetworkRequest): Promise<void> {
+    const net = await this.findNetwork(req.binding.tenant, req.binding.network, undefined);
+    if (req.subnet !== undefined && net.subnet !== req.subnet) {
+      throw new NetloomError('CONFLICT', `network ${net.key} has subnet ${net.subnet}, not ${req.subnet}`, { field: 'subnet' });
+    }
+  }
+
+  async deleteNetwork(_dockerNetworkId: string, _binding: NetworkBinding): Promise<void> {
+    // netloom networks belong to netmaster; a Docker network only binds to one
+  }
+
+  private recordKey(ref: EndpointRef): string {
+    return `cnm/${ref.dockerNetworkId}/${ref.endpointId}`;
+  }
+
+  async createEndpoint(req: CreateEndpointRequest): Promise<CreateEndpointResult> {
+    const existing = this.agent.store.get(this.recordKey(req));
+    if (existing) return { address: `${existing.ip}/${existing.prefixLength}`, macAddress: existing.mac };
+    const key = `${req.binding.tenant}:${req.binding.network}`;
+    const bare = req.address?.split('/')[0];
+    let alloc: AllocatedEndpoint;
+    const pend = bare ? this.pending.get(`${key}/${bare}`) : undefined;
+    if (pend) {
+      alloc = pend.alloc;
+      this.pending.delete(`${key}/${bare}`);
+    } else {
+      alloc = await this.agent.allocator.create({
+        idempotencyKey: this.recordKey(req),
+        host: this.agent.hostName,
+        tenant: req.binding.tenant,
+        network: req.binding.network,
+        containerId: req.endpointId,
+        ifName: 'eth0',
+        ...(bare ? { requestedIp: bare } : {}),
+        ...(req.macAddress ? { requestedMac: req.macAddress } : {}),
+        labels: {},
+      });
+    }
+    const net = await this.agent.network(alloc.networkKey);
+    const hostIf = hostIfName(alloc.id);
+    const rec: EndpointRecord = {
+      endpointId: alloc.id,
+      idempotencyKey: this.recordKey(req),
+      kind: 'cnm',
+      frontNetwork: req.dockerNetworkId,
+      containerId: req.endpointId,
+      ifName: containerIfName(hostIf),
+      netnsPath: '',
+      hostIf,
+      networkKey: alloc.networkKey,
+      ip: alloc.ip,
+      prefixLength: alloc.prefixLength,
+      mac: alloc.mac,
+      gateway: alloc.gateway,
+      mtu: endpointMtu(net, this.agent.config.underlayMtu),
+    };
+    this.agent.store.put(rec);
+    return { address: `${rec.ip}/${rec.prefixLength}`, macAddress: rec.mac };
+  }
+
+  private record(ref: EndpointRef): EndpointRecord {
+    const rec = this.agent.store.get(this.recordKey(ref));
+    if (!rec) throw new NetloomError('NOT_FOUND', `endpoint ${ref.endpointId} is not known to the agent`, { field: 'EndpointID' });
+    return rec;
+  }
+
+  async join(req: JoinRequest): Promise<JoinResult> {
+    const rec = this.record(req);
+    await plumbPair({ hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.config.txChecksumOff });
+    await this.agent.attachEndpoint(rec);
+    return { srcName: rec.ifName, ...(rec.gateway ? { gateway: rec.gateway } : {}), mtu: rec.mtu, hostIfName: rec.hostIf };
+  }
+
+  async leave(ref: EndpointRef): Promise<void> {
+    const rec = this.agent.store.get(this.recordKey(ref));
+    if (!rec) return;
+    await this.agent.detachEndpoint(rec);
+    await removeHostIf(rec.hostIf);
+    this.agent.store.put(rec); // still an endpoint until DeleteEndpoint
+  }
+
+  async deleteEndpoint(ref: EndpointRef): Promise<void> {
+    const rec = this.agent.store.get(this.recordKey(ref));
+    if (!rec) return;
+    await this.agent.detachEndpoint(rec);
+    await removeHostIf(rec.hostIf);
+    await this.agent.allocator.delete({ endpointId: rec.endpointId, idempotencyKey: rec.idempotencyKey });
+  }
+}

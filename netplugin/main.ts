@@ -1,0 +1,154 @@
+/**
+ * The netplugin command line (bin/netplugin): the per-host agent. Sets up br-int (and br-phy with
+ * the uplink and VTEP address) through OVSDB, follows the desired state (netmaster, or a fabric
+ * file for tests and development), programs br-int over OpenFlow, and serves CNI (and CNM when
+ * asked). SIGTERM/SIGINT stop serving and leave the flows on the switch.
+ */
+import { createServer, Server } from 'node:http';
+import { Command, Option } from 'commander';
+import { errorMessage, NetloomError } from '../lib/errors';
+import { createLogger } from '../lib/logger';
+import { Agent } from './agent/agent';
+import { vtepAddress } from './agent/bridge-setup';
+import type { DesiredStateSource, EndpointAllocator } from './agent/fabric';
+import { FileFabric } from './agent/file-fabric';
+import { createAgentMetrics } from './agent/metrics';
+import { AgentCniBackend } from './backends/cni-backend';
+import { AgentCnmBackend } from './backends/cnm-backend';
+import { DEFAULT_AGENT_SOCKET, listenCni } from './cni';
+import { startCnmPlugin } from './cnm';
+
+export interface NetpluginOptions {
+  host: string;
+  netmasterGrpc?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  fabricFile?: string;
+  ovsRundir: string;
+  bridge: string;
+  phyBridge: string;
+  datapath: 'netdev' | 'system';
+  uplink?: string;
+  vtepIp?: string;
+  underlayMtu: string;
+  txChecksumOff: 'auto' | 'on' | 'off';
+  cniSocket: string;
+  cnmSocket?: string;
+  cnmState: string;
+  stateDir: string;
+  metricsListen?: string;
+  logLevel: string;
+}
+
+export function buildCommand(): Command {
+  return new Command('netplugin')
+    .description('netloom netplugin: the per-host agent that programs Open vSwitch and plugs containers in (CNI, CNM)')
+    .option('--host <name>', 'this host\'s name as netmaster knows it', process.env.HOSTNAME ?? 'localhost')
+    .option('--netmaster-grpc <host:port>', 'netmaster\'s agent gRPC service')
+    .option('--tls-ca <file>', 'CA certificate to verify netmaster')
+    .option('--tls-cert <file>', 'client certificate for netmaster')
+    .option('--tls-key <file>', 'key of --tls-cert')
+    .option('--fabric-file <file>', 'instead of netmaster: read this host\'s desired state (HostState JSON) from a file (tests, development)')
+    .option('--ovs-rundir <dir>', 'Open vSwitch run directory with db.sock and <bridge>.mgmt (or env OVS_RUNDIR)', process.env.OVS_RUNDIR ?? '/var/run/openvswitch')
+    .option('--bridge <name>', 'integration bridge', 'br-int')
+    .option('--phy-bridge <name>', 'bridge that owns the uplink NIC and the VTEP address', 'br-phy')
+    .addOption(new Option('--datapath <type>', 'OVS datapath type').choices(['netdev', 'system']).default('system'))
+    .option('--uplink <if>', 'data NIC carrying VLAN networks and VXLAN (put on --phy-bridge)')
+    .option('--vtep-ip <cidr>', 'VTEP address with prefix (enables the VXLAN port); put on --phy-bridge when --uplink is given')
+    .option('--underlay-mtu <n>', 'MTU of the underlay (VXLAN endpoints get 50 less)', '1500')
+    .addOption(new Option('--tx-checksum-off <mode>', 'ethtool -K <if> tx off in containers (auto: on the netdev datapath)').choices(['auto', 'on', 'off']).default('auto'))
+    .option('--cni-socket <path>', 'where the CNI shim (bin/netloom-cni) connects', DEFAULT_AGENT_SOCKET)
+    .option('--cnm-socket <path>', 'serve the Docker CNM remote driver here (e.g. /run/docker/plugins/netloom.sock); off when not given')
+    .option('--cnm-state <file>', 'CNM plugin state file', '/var/lib/netloom/cnm-state.json')
+    .option('--state-dir <dir>', 'agent state (endpoint records)', '/var/lib/netloom/netplugin')
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
+}
+
+function hostPort(s: string, field: string): { host: string; port: number } {
+  const m = /^(.*):(\d{1,5})$/.exec(s);
+  const port = Number(m?.[2]);
+  if (!m || m[1] === '' || port < 0 || port > 65535) throw new NetloomError('INVALID_ARGUMENT', `--${field} must be host:port, got ${JSON.stringify(s)}`, { field });
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+function controlPlane(o: NetpluginOptions): DesiredStateSource & EndpointAllocator {
+  if (o.fabricFile) return new FileFabric(o.fabricFile);
+  if (o.netmasterGrpc) {
+    hostPort(o.netmasterGrpc, 'netmaster-grpc');
+    throw new NetloomError('INVALID_ARGUMENT', '--netmaster-grpc: the netmaster client is not part of this build yet; use --fabric-file', { field: 'netmaster-grpc' });
+  }
+  throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc or --fabric-file', { field: 'netmaster-grpc' });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const cmd = buildCommand();
+  cmd.parse(argv);
+  const o = cmd.opts<NetpluginOptions>();
+  const logger = createLogger('netplugin', { level: o.logLevel });
+  const underlayMtu = Number(o.underlayMtu);
+  if (!Number.isInteger(underlayMtu) || underlayMtu < 576 || underlayMtu > 65535) throw new NetloomError('INVALID_ARGUMENT', '--underlay-mtu must be 576..65535', { field: 'underlay-mtu' });
+  if (o.vtepIp) vtepAddress(o.vtepIp);
+  const fabric = controlPlane(o);
+  const metrics = createAgentMetrics({ defaultMetrics: true });
+  const agent = new Agent(
+    {
+      hostName: o.host,
+      ovsRunDir: o.ovsRundir,
+      bridge: { bridge: o.bridge, phyBridge: o.phyBridge, datapathType: o.datapath, ...(o.uplink ? { uplink: o.uplink } : {}), ...(o.vtepIp ? { vtepCidr: o.vtepIp } : {}) },
+      underlayMtu,
+      txChecksumOff: o.txChecksumOff === 'on' || (o.txChecksumOff === 'auto' && o.datapath === 'netdev'),
+      endpointStatePath: `${o.stateDir}/endpoints.json`,
+    },
+    { source: fabric, allocator: fabric, logger, metrics },
+  );
+  await agent.start();
+  const cni = await listenCni(o.cniSocket, { backend: new AgentCniBackend(agent), logger });
+  const cnm = o.cnmSocket ? await startCnmPlugin({ backend: new AgentCnmBackend(agent), socketPath: o.cnmSocket, statePath: o.cnmState, logger }) : undefined;
+  let metricsServer: Server | undefined;
+  if (o.metricsListen) {
+    const { host, port } = hostPort(o.metricsListen, 'metrics-listen');
+    metricsServer = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
+        (e: unknown) => res.writeHead(500).end(errorMessage(e)),
+      );
+    });
+    await new Promise<void>((resolve) => metricsServer!.listen(port, host, resolve));
+  }
+  logger.info({ host: o.host, cniSocket: o.cniSocket, cnmSocket: o.cnmSocket, metrics: o.metricsListen }, 'netplugin ready');
+  let stopping = false;
+  const shutdown = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal: sig }, 'shutting down; flows stay on the switch');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    (async () => {
+      await cni.close();
+      await cnm?.stop();
+      metricsServer?.close();
+      await agent.stop();
+    })().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: errorMessage(e) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main(process.argv).catch((e: unknown) => {
+    process.stderr.write(`netplugin: ${errorMessage(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * Shared pieces of the agent integration tests: a lab `tagt`, one real `netplugin` process per host
+ * (inside the host's namespace, on the host's OVS, fed by a fabric file the test writes), and
+ * containers plugged in through the real `bin/netloom-cni` shim. Everything is stopped by PID or
+ * deleted by name in `teardown`.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { labDown, labUp } from '../../../deploy/lab/lab';
+import { addNetns, delNetns } from '../../../deploy/lab/netns';
+import { containerNetns, HostPlan, LabPlan } from '../../../deploy/lab/plan';
+import { waitFor } from '../../../lib/clock';
+import { run, spawnDaemon } from '../../../lib/exec';
+import { isAlive, stopProcess } from '../../../lib/process';
+import type { Encap } from '../../../netplugin/state/host-state';
+
+export const LAB = 'tagt';
+const ROOT = resolve(__dirname, '../../../..');
+const MAIN = `${ROOT}/dist/netplugin/main.js`;
+const SHIM = `${ROOT}/bin/netloom-cni`;
+
+export interface Ctr {
+  name: string;
+  host: string;
+  tenant: string;
+  network: string;
+  ip: string;
+  mac: string;
+}
+
+export interface NetDef {
+  tenant: string;
+  name: string;
+  tag: number;
+  subnet: string;
+  gateway: string;
+  networkId: number;
+}
+
+export interface Scenario {
+  encap: Encap;
+  tenants: Array<{ name: string; vrfId: number; ctZone: number }>;
+  networks: NetDef[];
+  containers: Ctr[];
+}
+
+/** The HostState every agent gets (the same for all: endpoints carry their host). */
+export function hostState(plan: LabPlan, sc: Scenario): unknown {
+  return {
+    global: { fwdMode: 'bridge', arpMode: 'proxy' },
+    tenants: sc.tenants,
+    networks: sc.networks.map((n) => ({
+      key: `${n.tenant}:${n.name}`,
+      tenant: n.tenant,
+      name: n.name,
+      encap: sc.encap,
+      pktTag: n.tag,
+      subnet: n.subnet,
+      gateway: n.gateway,
+      networkId: n.networkId,
+    })),
+    endpoints: sc.containers.map((c) => ({
+      id: `ep-${c.name}`,
+      network: `${c.tenant}:${c.network}`,
+      host: c.host,
+      ip: c.ip,
+      mac: c.mac,
+      containerId: `ctr-${c.name}`,
+    })),
+    vteps: sc.encap === 'vxlan' ? plan.hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp })) : [],
+  };
+}
+
+export class AgentLab {
+  plan!: LabPlan;
+  readonly pids = new Map<string, number>();
+  readonly netns: string[] = [];
+
+  dir(h: HostPlan): string {
+    return `${this.plan.dir}/agent-${h.name}`;
+  }
+
+  host(name: string): HostPlan {
+    const h = this.plan.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no host ${name}`);
+    return h;
+  }
+
+  sock(h: HostPlan): string {
+    return `${this.dir(h)}/netplugin.sock`;
+  }
+
+  async up(hosts: number): Promise<void> {
+    const state = await labUp({ name: LAB, hosts, etcdMembers: 1 });
+    this.plan = state.plan;
+    for (const h of this.plan.hosts) mkdirSync(this.dir(h), { recursive: true });
+  }
+
+  writeFabric(sc: Scenario): void {
+    const text = JSON.stringify(hostState(this.plan, sc));
+    for (const h of this.plan.hosts) {
+      writeFileSync(`${this.dir(h)}/fabric.json.tmp`, text);
+      // rename: the agent never reads half a file
+      renameSync(`${this.dir(h)}/fabric.json.tmp`, `${this.dir(h)}/fabric.json`);
+    }
+  }
+
+  /** Start the agent of `host` and wait for its CNI socket. */
+  async startAgent(host: string, extra: string[] = []): Promise<number> {
+    const h = this.host(host);
+    const d = this.dir(h);
+    await waitFor('fabric file', () => existsSync(`${d}/fabric.json`), { timeoutMs: 5000, intervalMs: 20 });
+    if (existsSync(this.sock(h))) await run('rm', ['-f', this.sock(h)]);
+    const fd = openSync(`${d}/netplugin.log`, 'a');
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
+    const pid = spawnDaemon(
+      'node',
+      [
+        MAIN,
+        '--host', h.name,
+        '--fabric-file', `${d}/fabric.json`,
+        '--ovs-rundir', `${h.ovsDir}/run`,
+        '--datapath', 'netdev',
+        '--uplink', 'eth1',
+        '--vtep-ip', `${h.dataIp}/24`,
+        '--cni-socket', this.sock(h),
+        '--state-dir', `${d}/state`,
+        '--metrics-listen', '127.0.0.1:9731',
+        '--log-level', 'info',
+        ...extra,
+      ],
+      { netns: h.netns, logFd: fd, env },
+    );
+    closeSync(fd);
+    this.pids.set(host, pid);
+    await waitFor(`netplugin on ${host}`, () => {
+      if (!isAlive(pid)) throw new Error(`netplugin on ${host} exited; see ${d}/netplugin.log`);
+      return existsSync(this.sock(h));
+    }, { timeoutMs: 15_000, intervalMs: 20 });
+    return pid;
+  }
+
+  async stopAgent(host: string): Promise<void> {
+    const pid = this.pids.get(host);
+    if (pid === undefined) return;
+    await stopProcess(pid, 'netplugin/main.js');
+    this.pids.delete(host);
+  }
+
+  /** Run the real CNI shim against host's agent. */
+  async cni(command: 'ADD' | 'DEL' | 'CHECK', c: Ctr, extraConf: Record<string, unknown> = {}): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
+    const h = this.host(c.host);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: `ctr-${c.name}`,
+      CNI_NETNS: `/run/netns/${containerNetns(this.plan, c.name)}`,
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: '/usr/lib/cni',
+    };
+    const conf = { cniVersion: '1.1.0', name: 'netloom', type: 'netloom-cni', agentSocket: this.sock(h), tenant: c.tenant, network: c.network, ...extraConf };
+    const r = await run('dash', [SHIM], { env, input: JSON.stringify(conf), allowFailure: true, timeoutMs: 30_000 });
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = JSON.parse(r.stdout) as Record<string, unknown>;
+    } catch {
+      json = undefined;
+    }
+    return { code: r.code, json, stdout: r.stdout + r.stderr };
+  }
+
+  ns(c: Ctr): string {
+    return containerNetns(this.plan, c.name);
+  }
+
+  /** Make the container's namespace and ADD it through the shim. */
+  async plug(c: Ctr): Promise<Record<string, unknown>> {
+    const ns = this.ns(c);
+    this.netns.push(ns);
+    await addNetns(ns);
+    const r = await this.cni('ADD', c);
+    if (r.code !== 0 || !r.json) throw new Error(`CNI ADD ${c.name} failed (${r.code}): ${r.stdout}`);
+    return r.json;
+  }
+
+  async ofctl(host: string, args: string[]): Promise<string> {
+    const h = this.host(host);
+    const env = { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` };
+    return (await run('ovs-ofctl', ['-O', 'OpenFlow13', ...args], { netns: h.netns, env })).stdout;
+  }
+
+  async metric(host: string, name: string): Promise<number> {
+    const h = this.host(host);
+    const r = await run('curl', ['-s', 'http://127.0.0.1:9731/metrics'], { netns: h.netns });
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(r.stdout);
+    if (!m) throw new Error(`metric ${name} not found`);
+    return Number(m[1]);
+  }
+
+  async teardown(): Promise<void> {
+    for (const host of [...this.pids.keys()]) await this.stopAgent(host);
+    for (const ns of this.netns) await delNetns(ns);
+    await labDown(LAB);
+  }
+}
+
+/** Ping from `netns` to `ip` once with a short wait; true when answered. */
+export async function pingOnce(netns: string, ip: string, waitSec = 1): Promise<boolean> {
+  const r = await run('ping', ['-c', '1', '-W', String(waitSec), '-q', ip], { netns, allowFailure: true, timeoutMs: 10_000 });
+  return r.code === 0;
+}
