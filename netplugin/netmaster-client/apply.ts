@@ -1,0 +1,108 @@
+/**
+ * The agent's copy of its desired state, kept from netmaster's stream: a snapshot replaces it,
+ * changes put or delete one object by key (the keys of netmaster/agent/view-diff.ts:
+ * `global`, `bgp`, `tenant/<name>`, `network/<key>`, `group/<key>`, `policy/<key>`,
+ * `profile/<key>`, `endpoint/<id>`, `vtep/<host>`). Plain data, pure functions.
+ */
+import { NetloomError } from '../../lib/errors';
+import type { HostState__Output as HostState } from '../../proto/gen/netloom/v1/HostState';
+import type { Change__Output as Change } from '../../proto/gen/netloom/v1/Change';
+
+export type { HostState, Change };
+
+type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'endpoints' | 'vteps';
+
+/** The state as maps by key, cheap to update one object at a time. */
+export interface StateStore {
+  global: HostState['global'];
+  bgp: HostState['bgp'];
+  lists: { [K in ListKind]: Map<string, HostState[K][number]> };
+}
+
+const PREFIX_TO_LIST: Record<string, ListKind> = {
+  tenant: 'tenants',
+  network: 'networks',
+  group: 'groups',
+  policy: 'policies',
+  profile: 'profiles',
+  endpoint: 'endpoints',
+  vtep: 'vteps',
+};
+
+const KEY_OF: { [K in ListKind]: (o: HostState[K][number]) => string } = {
+  tenants: (t) => `tenant/${t.name}`,
+  networks: (n) => `network/${n.key}`,
+  groups: (g) => `group/${g.key}`,
+  policies: (p) => `policy/${p.key}`,
+  profiles: (p) => `profile/${p.key}`,
+  endpoints: (e) => `endpoint/${e.id}`,
+  vteps: (v) => `vtep/${v.host}`,
+};
+
+const LISTS = Object.keys(KEY_OF) as ListKind[];
+
+export function emptyStore(): StateStore {
+  return { global: null, bgp: null, lists: { tenants: new Map(), networks: new Map(), groups: new Map(), policies: new Map(), profiles: new Map(), endpoints: new Map(), vteps: new Map() } };
+}
+
+export function storeFromState(s: HostState): StateStore {
+  const store = emptyStore();
+  store.global = s.global ?? null;
+  store.bgp = s.bgp ?? null;
+  for (const kind of LISTS) {
+    const keyOf = KEY_OF[kind] as (o: unknown) => string;
+    const m = store.lists[kind] as Map<string, unknown>;
+    for (const o of (s[kind] ?? []) as unknown[]) m.set(keyOf(o), o);
+  }
+  return store;
+}
+
+/** A copy that later changes to the original do not affect (objects are shared: they are never mutated). */
+export function cloneStore(s: StateStore): StateStore {
+  const lists = {} as StateStore['lists'];
+  for (const kind of LISTS) (lists as Record<ListKind, Map<string, unknown>>)[kind] = new Map(s.lists[kind] as Map<string, unknown>);
+  return { global: s.global, bgp: s.bgp, lists };
+}
+
+/** Apply one change in place. */
+export function applyChange(store: StateStore, c: Change): void {
+  const key = c.key;
+  if (key === 'global') {
+    store.global = c.deleted ? null : (c.global ?? null);
+    return;
+  }
+  if (key === 'bgp') {
+    store.bgp = c.deleted ? null : (c.bgp ?? null);
+    return;
+  }
+  const slash = key.indexOf('/');
+  const kind = slash > 0 ? PREFIX_TO_LIST[key.slice(0, slash)] : undefined;
+  if (!kind) throw new NetloomError('DECODE_ERROR', `change with an unknown key '${key}'`, { field: 'key' });
+  const m = store.lists[kind] as Map<string, unknown>;
+  if (c.deleted) {
+    m.delete(key);
+    return;
+  }
+  const obj = c.object ? (c as unknown as Record<string, unknown>)[c.object] : undefined;
+  if (obj === undefined || obj === null) throw new NetloomError('DECODE_ERROR', `put of '${key}' without an object`, { field: 'object' });
+  m.set(key, obj);
+}
+
+function sorted<T>(m: Map<string, T>): T[] {
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+}
+
+/** The store as a HostState (lists sorted by key). */
+export function stateOf(store: StateStore): HostState {
+  return {
+    global: store.global,
+    tenants: sorted(store.lists.tenants),
+    networks: sorted(store.lists.networks),
+    groups: sorted(store.lists.groups),
+    policies: sorted(store.lists.policies),
+    profiles: sorted(store.lists.profiles),
+    endpoints: sorted(store.lists.endpoints),
+    vteps: sorted(store.lists.vteps),
+    bgp: store.bgp,
+  };
+}

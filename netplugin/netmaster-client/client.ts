@@ -1,0 +1,275 @@
+/**
+ * The agent's client of netmaster's gRPC agent service. `start()` registers (retrying with
+ * backoff), keeps the lease alive (a heartbeat every ttl/3; registers again when netmaster
+ * answers ttl 0) and follows WatchDesiredState, keeping the host's state: a snapshot replaces
+ * it, a group of changes is applied when its commit marker (a change with an empty key) arrives,
+ * and every applied update emits 'state' with the new HostState and its revision. When the
+ * stream breaks it reconnects with exponential backoff and resumes from the last applied
+ * revision. createEndpoint/deleteEndpoint for the CNI/CNM front ends; errors come back as
+ * NetloomErrors with the server's code and field. TLS: pass the CA (and a client certificate and
+ * key for netmaster's mutual TLS).
+ */
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { systemClock, type Clock } from '../../lib/clock';
+import { NetloomError, errorMessage } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { loadAgentProto } from '../../proto/loader';
+import type { AgentClient } from '../../proto/gen/netloom/v1/Agent';
+import type { CreateEndpointRequest } from '../../proto/gen/netloom/v1/CreateEndpointRequest';
+import type { DeleteEndpointRequest } from '../../proto/gen/netloom/v1/DeleteEndpointRequest';
+import type { DesiredStateUpdate__Output } from '../../proto/gen/netloom/v1/DesiredStateUpdate';
+import type { Endpoint__Output } from '../../proto/gen/netloom/v1/Endpoint';
+import type { RegisterResponse__Output } from '../../proto/gen/netloom/v1/RegisterResponse';
+import type { HeartbeatResponse__Output } from '../../proto/gen/netloom/v1/HeartbeatResponse';
+import type { DeleteEndpointResponse__Output } from '../../proto/gen/netloom/v1/DeleteEndpointResponse';
+import { fromServiceError } from '../../netmaster/agent/status';
+import { applyChange, cloneStore, emptyStore, stateOf, storeFromState, type Change, type HostState, type StateStore } from './apply';
+
+export interface ClientTls {
+  /** CA that signed netmaster's certificate */
+  ca: Buffer;
+  /** this agent's certificate and key (netmaster's mutual TLS) */
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+export interface NetmasterClientOptions {
+  /** netmaster's gRPC address, host:port */
+  address: string;
+  host: string;
+  vtepIp?: string;
+  mgmtIp?: string;
+  capabilities?: string[];
+  agentVersion?: string;
+  tls?: ClientTls;
+  clock?: Clock;
+  logger?: Logger;
+  /** reconnect backoff: first pause and cap (default 100 ms .. 5 s, doubling) */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** heartbeat period (default a third of the lease TTL) */
+  heartbeatMs?: number;
+  /** deadline of unary calls (default 10 s) */
+  callTimeoutMs?: number;
+}
+
+export interface ClientEvents {
+  state: [state: HostState, revision: string, kind: 'snapshot' | 'changes'];
+  registered: [leaseId: string, ttlSeconds: number];
+  connected: [];
+  disconnected: [reason: string];
+}
+
+export class NetmasterClient extends EventEmitter<ClientEvents> {
+  private readonly grpcClient: AgentClient;
+  private readonly clock: Clock;
+  private store: StateStore = emptyStore();
+  private pending: Change[] = [];
+  private appliedRevision = '0';
+  private leaseId = '';
+  private ttlSeconds = 0;
+  private running = false;
+  private stream: grpc.ClientReadableStream<DesiredStateUpdate__Output> | undefined;
+  private stopWaiters = new Set<() => void>();
+  private loops: Promise<void>[] = [];
+  /** counts for tests and metrics */
+  readonly stats = { registrations: 0, reconnects: 0, snapshots: 0, changeGroups: 0, changes: 0 };
+
+  constructor(private readonly opts: NetmasterClientOptions) {
+    super();
+    this.clock = opts.clock ?? systemClock;
+    const Agent = loadAgentProto().netloom.v1.Agent;
+    const creds = opts.tls ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null) : grpc.credentials.createInsecure();
+    this.grpcClient = new Agent(opts.address, creds);
+  }
+
+  /** The last applied revision ('0' before the first snapshot). */
+  get revision(): string {
+    return this.appliedRevision;
+  }
+
+  get state(): HostState {
+    return stateOf(this.store);
+  }
+
+  get lease(): { id: string; ttlSeconds: number } {
+    return { id: this.leaseId, ttlSeconds: this.ttlSeconds };
+  }
+
+  private deadline(): grpc.CallOptions {
+    return { deadline: new Date(Date.now() + (this.opts.callTimeoutMs ?? 10_000)) };
+  }
+
+  private unary<Res>(invoke: (opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      invoke(this.deadline(), (err, res) => (err ? reject(fromServiceError(err)) : res === undefined ? reject(new NetloomError('INTERNAL', 'empty response')) : resolve(res)));
+    });
+  }
+
+  /** Register once (no retry). */
+  async register(): Promise<{ leaseId: string; ttlSeconds: number }> {
+    const req = {
+      host: this.opts.host,
+      vtepIp: this.opts.vtepIp ?? '',
+      mgmtIp: this.opts.mgmtIp ?? '',
+      capabilities: this.opts.capabilities ?? [],
+      agentVersion: this.opts.agentVersion ?? '',
+    };
+    const res = await this.unary<RegisterResponse__Output>((o, cb) => this.grpcClient.register(req, o, cb));
+    this.leaseId = res.leaseId;
+    this.ttlSeconds = Number(res.leaseTtlSeconds);
+    this.stats.registrations++;
+    this.emit('registered', this.leaseId, this.ttlSeconds);
+    return { leaseId: this.leaseId, ttlSeconds: this.ttlSeconds };
+  }
+
+  /** One heartbeat; returns the TTL netmaster answered (0: the lease is gone). */
+  async heartbeat(): Promise<number> {
+    const req = { host: this.opts.host, leaseId: this.leaseId || '0' };
+    const res = await this.unary<HeartbeatResponse__Output>((o, cb) => this.grpcClient.heartbeat(req, o, cb));
+    return Number(res.leaseTtlSeconds);
+  }
+
+  createEndpoint(req: Omit<CreateEndpointRequest, 'host'> & { host?: string }): Promise<Endpoint__Output> {
+    const full = { ...req, host: req.host ?? this.opts.host };
+    return this.unary<Endpoint__Output>((o, cb) => this.grpcClient.createEndpoint(full, o, cb));
+  }
+
+  async deleteEndpoint(req: Omit<DeleteEndpointRequest, 'host'> & { host?: string }): Promise<{ existed: boolean }> {
+    const full = { ...req, host: req.host ?? this.opts.host };
+    const res = await this.unary<DeleteEndpointResponse__Output>((o, cb) => this.grpcClient.deleteEndpoint(full, o, cb));
+    return { existed: res.existed };
+  }
+
+  /** Register, then keep the lease and follow the desired state until stop(). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = [this.leaseLoop(), this.watchLoop()];
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const w of [...this.stopWaiters]) w();
+    this.stream?.cancel();
+    await Promise.all(this.loops);
+    this.grpcClient.close();
+  }
+
+  /** Sleep unless stopped first; resolves false when stopped. */
+  private pause(ms: number): Promise<boolean> {
+    if (!this.running) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.stopWaiters.delete(wake);
+        resolve(false);
+      };
+      this.stopWaiters.add(wake);
+      void this.clock.sleep(ms).then(() => {
+        if (!this.stopWaiters.delete(wake)) return;
+        resolve(this.running);
+      });
+    });
+  }
+
+  private backoffMs(attempt: number): number {
+    const first = this.opts.backoff?.initialMs ?? 100;
+    const max = this.opts.backoff?.maxMs ?? 5000;
+    return Math.min(max, first * 2 ** Math.min(attempt, 20));
+  }
+
+  private async leaseLoop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        if (!this.leaseId) {
+          await this.register();
+          this.opts.logger?.info({ host: this.opts.host, leaseId: this.leaseId, ttl: this.ttlSeconds }, 'registered with netmaster');
+        } else {
+          const ttl = await this.heartbeat();
+          if (ttl === 0) {
+            this.opts.logger?.warn({ host: this.opts.host, leaseId: this.leaseId }, 'lease lost: registering again');
+            this.leaseId = '';
+            continue;
+          }
+        }
+        failures = 0;
+        const period = this.opts.heartbeatMs ?? Math.max(200, (this.ttlSeconds * 1000) / 3);
+        if (!(await this.pause(period))) return;
+      } catch (e) {
+        failures++;
+        this.opts.logger?.warn({ err: errorMessage(e), failures }, 'register/heartbeat failed');
+        if (!(await this.pause(this.backoffMs(failures - 1)))) return;
+      }
+    }
+  }
+
+  private async watchLoop(): Promise<void> {
+    let failures = 0;
+    for (let round = 0; this.running && round < Number.MAX_SAFE_INTEGER; round++) {
+      const gotData = await this.followOnce();
+      if (!this.running) return;
+      failures = gotData ? 0 : failures + 1;
+      this.stats.reconnects++;
+      if (!(await this.pause(this.backoffMs(failures)))) return;
+    }
+  }
+
+  /** One stream, until it ends; resolves whether anything was applied. */
+  private followOnce(): Promise<boolean> {
+    return new Promise((resolve) => {
+      let applied = false;
+      this.pending = [];
+      const stream = this.grpcClient.watchDesiredState({ host: this.opts.host, resumeFromRevision: this.appliedRevision });
+      this.stream = stream;
+      let done = false;
+      const finish = (reason: string): void => {
+        if (done) return;
+        done = true;
+        this.pending = [];
+        this.stream = undefined;
+        this.emit('disconnected', reason);
+        resolve(applied);
+      };
+      stream.on('metadata', () => this.emit('connected'));
+      stream.on('data', (u: DesiredStateUpdate__Output) => {
+        try {
+          if (this.onUpdate(u)) applied = true;
+        } catch (e) {
+          this.opts.logger?.error({ err: errorMessage(e) }, 'bad update from netmaster: reconnecting');
+          stream.cancel();
+        }
+      });
+      stream.on('error', (e: Error) => finish(errorMessage(e)));
+      stream.on('end', () => finish('stream ended'));
+    });
+  }
+
+  /** Apply one update; returns true when the state changed (a snapshot, or a committed group). */
+  private onUpdate(u: DesiredStateUpdate__Output): boolean {
+    if (u.snapshot) {
+      this.store = storeFromState(u.snapshot.state ?? stateOf(emptyStore()));
+      this.pending = [];
+      this.appliedRevision = u.revision;
+      this.stats.snapshots++;
+      this.emit('state', this.state, u.revision, 'snapshot');
+      return true;
+    }
+    const c = u.change;
+    if (!c) return false;
+    if (c.key !== '') {
+      this.pending.push(c);
+      return false;
+    }
+    // commit marker: the group is complete
+    const next = cloneStore(this.store);
+    for (const ch of this.pending) applyChange(next, ch);
+    this.stats.changes += this.pending.length;
+    this.stats.changeGroups++;
+    this.pending = [];
+    this.store = next;
+    this.appliedRevision = u.revision;
+    this.emit('state', this.state, u.revision, 'changes');
+    return true;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * WatchDesiredState against a real etcd and a real NetmasterService: the snapshot, incremental
+ * changes tagged with etcd revisions, silence on unrelated changes, exact resume after a
+ * reconnect, a fresh snapshot after compaction, and the agent-side client following it all
+ * (including a server restart, resumed without a new snapshot).
+ */
+import assert from 'node:assert/strict';
+import { NetmasterClient } from '../../../netplugin/netmaster-client/client';
+import { computeHostView } from '../../../netmaster/agent/host-view';
+import { stableJson } from '../../../netmaster/agent/view-diff';
+import type { RunningAgentServer } from '../../../netmaster/agent/server';
+import type { AgentClient } from '../../../proto/gen/netloom/v1/Agent';
+import { rawClient, sleep, startEnv, startServer, stopEnv, StreamRecorder, until, type Env } from './support';
+
+describe('agent API: desired-state stream (real etcd)', function () {
+  this.timeout(60_000);
+  let env: Env | undefined;
+  let server: RunningAgentServer | undefined;
+  let client: AgentClient | undefined;
+  const recorders: StreamRecorder[] = [];
+  const clients: NetmasterClient[] = [];
+  const svc = () => env!.service;
+  const ep = (net: string, ctr: string, host: string, tenant = 't1') => svc().createEndpoint({ tenantName: tenant, networkName: net, containerID: ctr, homingHost: host });
+
+  before(async () => {
+    env = await startEnv('agentapi-stream', 26100);
+    server = await startServer(env);
+    client = rawClient(server.address);
+    await svc().upsert('tenant', { tenantName: 't1' });
+    await svc().upsert('tenant', { tenantName: 't2' });
+    await svc().upsert('network', { tenantName: 't1', networkName: 'n1', subnet: '10.1.0.0/24', gateway: '10.1.0.1', encap: 'vxlan', pktTag: 5001 });
+    await svc().upsert('network', { tenantName: 't1', networkName: 'n2', subnet: '10.2.0.0/24', encap: 'vlan', pktTag: 100 });
+    await svc().upsert('network', { tenantName: 't2', networkName: 'm1', subnet: '10.9.0.0/24', encap: 'vxlan', pktTag: 7001 });
+    // hostB's agent gives its VTEP
+    await server.registry.register({ host: 'hostB', vtepIp: '192.168.0.2', mgmtIp: '', capabilities: ['vxlan'], agentVersion: 'test' });
+    await ep('n1', 'a1', 'hostA');
+    await ep('n1', 'b1', 'hostB');
+    await ep('n2', 'c1', 'hostC');
+    await ep('m1', 'd1', 'hostD', 't2');
+    await until('tenant ids', () => server!.cache.state.tenantIds.has('t1') && server!.cache.state.tenantIds.has('t2'));
+  });
+
+  after(async () => {
+    for (const r of recorders) r.cancel();
+    for (const c of clients) await c.stop();
+    client?.close();
+    await server?.stop();
+    await stopEnv(env);
+  });
+
+  let lastMarker = '0';
+  let rec: StreamRecorder;
+
+  it('starts with a snapshot of exactly what the host needs, at the current revision', async () => {
+    rec = new StreamRecorder(client!, 'hostA');
+    recorders.push(rec);
+    const [first] = await rec.nextGroup(0);
+    assert.ok(first?.snapshot, 'first update is a snapshot');
+    assert.equal(first.snapshot.reason, 'INITIAL');
+    const current = (await svc().currentRevision());
+    assert.ok(BigInt(first.revision) > 0n && BigInt(first.revision) <= BigInt(current));
+    const st = first.snapshot.state!;
+    assert.deepEqual(st.networks.map((n) => [n.key, n.networkId]), [['t1:n1', 5001]]);
+    assert.deepEqual(st.tenants.map((t) => t.name), ['t1']);
+    assert.ok(st.tenants[0]!.vrfId > 0 && st.tenants[0]!.ctZone === st.tenants[0]!.vrfId);
+    assert.deepEqual(st.endpoints.map((e) => e.host).sort(), ['hostA', 'hostB']);
+    assert.deepEqual(st.vteps, [{ host: 'hostB', vtepIp: '192.168.0.2' }]);
+    assert.equal(st.global?.fwdMode, 'bridge');
+    lastMarker = first.revision;
+  });
+
+  it('sends a change group tagged with the revision of the etcd change', async () => {
+    const from = rec.updates.length;
+    const created = await ep('n1', 'b2', 'hostB');
+    const group = await rec.nextGroup(from);
+    const rev = group[group.length - 1]!.revision;
+    const stored = await env!.kv.get(`/netloom/v1/ep/${created.endpointID}`);
+    assert.equal(rev, stored?.modRevision, 'tagged with the revision of the endpoint key');
+    assert.deepEqual(group.slice(0, -1).map((u) => [u.change?.key, u.change?.deleted, u.revision]), [[`endpoint/${created.endpointID}`, false, rev]]);
+    assert.equal(group[0]!.change?.endpoint?.ip, created.ipAddress);
+    lastMarker = rev;
+  });
+
+  it('sends nothing for changes that do not touch the host view', async () => {
+    const from = rec.updates.length;
+    await ep('m1', 'd2', 'hostD', 't2');
+    await ep('n2', 'c2', 'hostC');
+    await svc().upsert('network', { tenantName: 't2', networkName: 'm2', subnet: '10.10.0.0/24', encap: 'vxlan', pktTag: 7002 });
+    await sleep(600);
+    assert.equal(rec.updates.length, from, `unexpected updates: ${JSON.stringify(rec.updates.slice(from))}`);
+  });
+
+  it('resumes after a reconnect with exactly the changes missed', async () => {
+    rec.cancel();
+    const b2 = await svc().endpointsIn('net', 't1:n1');
+    const gone = b2.find((e) => e.containerID === 'b2')!;
+    await svc().deleteEndpoint(gone.endpointID);
+    const added = await ep('n1', 'b3', 'hostB');
+    await ep('m1', 'd3', 'hostD', 't2'); // unrelated
+    const now = await svc().currentRevision();
+    const again = new StreamRecorder(client!, 'hostA', lastMarker);
+    recorders.push(again);
+    const group = await again.nextGroup(0);
+    const changes = group.slice(0, -1).map((u) => `${u.change?.deleted ? 'del' : 'put'} ${u.change?.key}`);
+    assert.deepEqual(changes.sort(), [`del endpoint/${gone.endpointID}`, `put endpoint/${added.endpointID}`].sort());
+    assert.equal(group[group.length - 1]!.revision, now, 'tagged with the current revision');
+    assert.ok(group.every((u) => u.revision === now));
+    rec = again;
+    lastMarker = now;
+  });
+
+  it('answers a compacted resume revision with a fresh snapshot (COMPACTED)', async () => {
+    const old = lastMarker;
+    await ep('n1', 'b4', 'hostB');
+    const rev = await svc().currentRevision();
+    await env!.kv.client.kv.compact({ revision: rev, physical: true });
+    const r = new StreamRecorder(client!, 'hostA', old);
+    recorders.push(r);
+    const [u] = await r.nextGroup(0);
+    assert.equal(u?.snapshot?.reason, 'COMPACTED');
+    assert.equal(u?.snapshot?.state?.endpoints.length, 4);
+    r.cancel();
+  });
+
+  it('the client keeps the same state as the server view and resumes across a server restart', async () => {
+    const c = new NetmasterClient({ address: server!.address, host: 'hostA', vtepIp: '192.168.0.1', backoff: { initialMs: 50, maxMs: 200 } });
+    clients.push(c);
+    c.start();
+    const expected = () => stableJson(computeHostView(server!.cache.state, 'hostA'));
+    await until('client snapshot', () => c.revision !== '0');
+    assert.equal(stableJson(c.state), expected());
+    const a2 = await ep('n1', 'a2', 'hostA');
+    await until('client has a2', () => c.state.endpoints.some((e) => e.id === a2.endpointID));
+    assert.equal(stableJson(c.state), expected());
+    // restart the server on the same port; changes made while it is down arrive on resume
+    const port = server!.port;
+    await server!.stop();
+    await svc().upsert('network', { tenantName: 't1', networkName: 'n1', subnet: '10.1.0.0/24', gateway: '10.1.0.1', encap: 'vxlan', pktTag: 5001, ipv6Subnet: '' });
+    const a3 = await ep('n1', 'a3', 'hostA');
+    server = await startServer(env!, { listen: `127.0.0.1:${port}` });
+    await until('client has a3 after reconnect', () => c.state.endpoints.some((e) => e.id === a3.endpointID), 10_000);
+    assert.equal(c.stats.snapshots, 1, 'resumed without a new snapshot');
+    assert.ok(c.stats.reconnects >= 1);
+    assert.equal(stableJson(c.state), expected());
+  });
+});
