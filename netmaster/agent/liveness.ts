@@ -89,6 +89,7 @@ export async function runLiveness(opts: LivenessOptions, signal: AbortSignal): P
     },
   );
   opts.logger.info({ graceMs: grace, known: known.size, present: present.size }, 'agent liveness task started');
+  const aborted = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
   try {
     while (!signal.aborted) {
       if (watchError) throw watchError;
@@ -99,7 +100,7 @@ export async function runLiveness(opts: LivenessOptions, signal: AbortSignal): P
         await releaseHost(opts, h, now - since, metrics);
         goneSince.delete(h);
       }
-      await Promise.race([clock.sleep(tick), new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))]);
+      await Promise.race([clock.sleep(tick), aborted]);
     }
   } finally {
     await stopWatch();
