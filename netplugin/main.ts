@@ -4,6 +4,7 @@
  * file for tests and development), programs br-int over OpenFlow, and serves CNI (and CNM when
  * asked). SIGTERM/SIGINT stop serving and leave the flows on the switch.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { Command, Option } from 'commander';
 import { errorMessage, NetloomError } from '../lib/errors';
@@ -13,6 +14,9 @@ import { vtepAddress } from './agent/bridge-setup';
 import type { DesiredStateSource, EndpointAllocator } from './agent/fabric';
 import { FileFabric } from './agent/file-fabric';
 import { createAgentMetrics } from './agent/metrics';
+import { NetmasterFabric } from './agent/netmaster-adapter';
+import { NetmasterClient } from './netmaster-client/client';
+import type { Logger } from '../lib/logger';
 import { AgentCniBackend } from './backends/cni-backend';
 import { AgentCnmBackend } from './backends/cnm-backend';
 import { DEFAULT_AGENT_SOCKET, listenCni } from './cni';
@@ -73,13 +77,23 @@ function hostPort(s: string, field: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
-function controlPlane(o: NetpluginOptions): DesiredStateSource & EndpointAllocator {
-  if (o.fabricFile) return new FileFabric(o.fabricFile);
-  if (o.netmasterGrpc) {
-    hostPort(o.netmasterGrpc, 'netmaster-grpc');
-    throw new NetloomError('INVALID_ARGUMENT', '--netmaster-grpc: the netmaster client is not part of this build yet; use --fabric-file', { field: 'netmaster-grpc' });
-  }
-  throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc or --fabric-file', { field: 'netmaster-grpc' });
+function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource & EndpointAllocator {
+  if (o.fabricFile && o.netmasterGrpc) throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc or --fabric-file, not both', { field: 'fabric-file' });
+  if (o.fabricFile) return new FileFabric(o.fabricFile, { logger });
+  if (!o.netmasterGrpc) throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc (or --fabric-file)', { field: 'netmaster-grpc' });
+  hostPort(o.netmasterGrpc, 'netmaster-grpc');
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new NetloomError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together', { field: 'tls-cert' });
+  if (o.tlsCert && !o.tlsCa) throw new NetloomError('INVALID_ARGUMENT', '--tls-cert needs --tls-ca', { field: 'tls-ca' });
+  const client = new NetmasterClient({
+    address: o.netmasterGrpc,
+    host: o.host,
+    ...(o.vtepIp ? { vtepIp: vtepAddress(o.vtepIp) } : {}),
+    capabilities: ['vlan', 'vxlan'],
+    agentVersion: 'netplugin',
+    logger,
+    ...(o.tlsCa ? { tls: { ca: readFileSync(o.tlsCa), ...(o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : {}) } } : {}),
+  });
+  return new NetmasterFabric(client, logger);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -90,7 +104,7 @@ export async function main(argv: string[]): Promise<void> {
   const underlayMtu = Number(o.underlayMtu);
   if (!Number.isInteger(underlayMtu) || underlayMtu < 576 || underlayMtu > 65535) throw new NetloomError('INVALID_ARGUMENT', '--underlay-mtu must be 576..65535', { field: 'underlay-mtu' });
   if (o.vtepIp) vtepAddress(o.vtepIp);
-  const fabric = controlPlane(o);
+  const fabric = controlPlane(o, logger);
   const metrics = createAgentMetrics({ defaultMetrics: true });
   const agent = new Agent(
     {

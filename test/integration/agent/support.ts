@@ -106,10 +106,10 @@ export class AgentLab {
   }
 
   /** Start the agent of `host` and wait for its CNI socket. */
-  async startAgent(host: string, extra: string[] = []): Promise<number> {
+  async startAgent(host: string, extra: string[] = [], netmaster?: string): Promise<number> {
     const h = this.host(host);
     const d = this.dir(h);
-    await waitFor('fabric file', () => existsSync(`${d}/fabric.json`), { timeoutMs: 5000, intervalMs: 20 });
+    if (!netmaster) await waitFor('fabric file', () => existsSync(`${d}/fabric.json`), { timeoutMs: 5000, intervalMs: 20 });
     if (existsSync(this.sock(h))) await run('rm', ['-f', this.sock(h)]);
     const fd = openSync(`${d}/netplugin.log`, 'a');
     const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
@@ -118,7 +118,7 @@ export class AgentLab {
       [
         MAIN,
         '--host', h.name,
-        '--fabric-file', `${d}/fabric.json`,
+        ...(netmaster ? ['--netmaster-grpc', netmaster] : ['--fabric-file', `${d}/fabric.json`]),
         '--ovs-rundir', `${h.ovsDir}/run`,
         '--datapath', 'netdev',
         '--uplink', 'eth1',
@@ -148,7 +148,7 @@ export class AgentLab {
   }
 
   /** Run the real CNI shim against host's agent. */
-  async cni(command: 'ADD' | 'DEL' | 'CHECK', c: Ctr, extraConf: Record<string, unknown> = {}): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
+  async cni(command: 'ADD' | 'DEL' | 'CHECK', c: Pick<Ctr, 'name' | 'host' | 'tenant' | 'network'>, extraConf: Record<string, unknown> = {}): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
     const h = this.host(c.host);
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -169,12 +169,12 @@ export class AgentLab {
     return { code: r.code, json, stdout: r.stdout + r.stderr };
   }
 
-  ns(c: Ctr): string {
+  ns(c: Pick<Ctr, 'name'>): string {
     return containerNetns(this.plan, c.name);
   }
 
   /** Make the container's namespace and ADD it through the shim. */
-  async plug(c: Ctr): Promise<Record<string, unknown>> {
+  async plug(c: Pick<Ctr, 'name' | 'host' | 'tenant' | 'network'>): Promise<Record<string, unknown>> {
     const ns = this.ns(c);
     this.netns.push(ns);
     await addNetns(ns);

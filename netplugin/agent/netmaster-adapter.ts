@@ -1,0 +1,94 @@
+/**
+ * The real control plane behind the agent's two small interfaces: netmaster's gRPC agent service
+ * through `NetmasterClient` (netplugin/netmaster-client/). The client's HostState updates are
+ * checked with `parseHostState` and handed on; `create` calls CreateEndpoint and completes the
+ * answer (prefix length, gateway) from the endpoint's network in the desired state, waiting
+ * briefly for the stream to deliver it when the network is new to this host.
+ */
+import { NetloomError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import type { NetmasterClient } from '../netmaster-client/client';
+import { HostState, parseHostState } from '../state/host-state';
+import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest } from './fabric';
+
+export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
+  private isConnected = false;
+  private state: HostState | undefined;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly client: NetmasterClient,
+    private readonly logger?: Logger,
+  ) {
+    client.on('connected', () => (this.isConnected = true));
+    client.on('disconnected', () => (this.isConnected = false));
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  async start(onState: (state: HostState) => void): Promise<void> {
+    this.client.on('state', (raw, revision) => {
+      let s: HostState;
+      try {
+        s = parseHostState(raw);
+      } catch (e) {
+        this.logger?.error({ err: (e as Error).message, revision }, 'netmaster sent a host state the agent cannot use; keeping the previous one');
+        return;
+      }
+      this.isConnected = true;
+      this.state = s;
+      for (const w of [...this.waiters]) w();
+      onState(s);
+    });
+    this.client.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.client.stop();
+  }
+
+  private networkOf(key: string, timeoutMs: number): Promise<{ prefixLength: number; gateway: string }> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const n = this.state?.networks.find((x) => x.key === key);
+        if (!n) return false;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve({ prefixLength: n.subnet === '' ? 32 : Number(n.subnet.split('/')[1]), gateway: n.gateway });
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new NetloomError('UNAVAILABLE', `network ${key} did not arrive from netmaster within ${timeoutMs} ms`, { field: 'network' }));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  async create(req: EndpointRequest): Promise<AllocatedEndpoint> {
+    const ep = await this.client.createEndpoint({
+      idempotencyKey: req.idempotencyKey,
+      host: req.host,
+      tenant: req.tenant,
+      network: req.network,
+      group: req.group ?? '',
+      containerId: req.containerId,
+      containerName: req.containerName ?? '',
+      intfName: req.ifName,
+      requestedIp: req.requestedIp ?? '',
+      requestedMac: req.requestedMac ?? '',
+      labels: req.labels,
+    });
+    const key = ep.network.includes(':') ? ep.network : `${req.tenant}:${ep.network}`;
+    const net = await this.networkOf(key, 5000);
+    const [tenant = req.tenant, network = req.network] = key.split(':');
+    return { id: ep.id, networkKey: key, tenant, network, ip: ep.ip, prefixLength: net.prefixLength, mac: ep.mac.toLowerCase(), gateway: net.gateway };
+  }
+
+  async delete(ref: { endpointId?: string; idempotencyKey: string }): Promise<void> {
+    await this.client.deleteEndpoint({ id: ref.endpointId ?? '', idempotencyKey: ref.idempotencyKey });
+  }
+}
