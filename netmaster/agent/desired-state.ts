@@ -30,7 +30,7 @@ import { toServiceError } from './status';
 export type DesiredStateCall = grpc.ServerWritableStream<WatchRequest__Output, DesiredStateUpdate>;
 
 export interface StreamDeps {
-  cache: ClusterCache;
+  cache: Pick<ClusterCache, 'state' | 'subscribe'>;
   kv: EtcdKV;
   logger: Logger;
   /** called with a function that ends the stream (server stop); returns the unregister function */

@@ -1,0 +1,89 @@
+/** Cluster states for the agent API unit tests, built through the same applyKey the server uses. */
+import { applyKey, emptyCluster, type ClusterState } from '../../../netmaster/agent/cluster';
+import { agentLayout } from '../../../netmaster/agent/layout';
+
+const cfg = (type: string, key: string, config: object, oper: object = {}) => [`/netloom/v1/cfg/${type}/${key}`, JSON.stringify({ config, oper })] as const;
+
+export class ClusterBuilder {
+  readonly state: ClusterState = emptyCluster('10');
+  private rev = 10;
+  private nextTenantId = 1;
+  private nextGroupId = 1;
+
+  private put(key: string, value: string): this {
+    this.rev++;
+    applyKey(this.state, key, value, String(this.rev));
+    this.state.revision = String(this.rev);
+    return this;
+  }
+
+  del(key: string): this {
+    this.rev++;
+    applyKey(this.state, key, undefined, String(this.rev));
+    this.state.revision = String(this.rev);
+    return this;
+  }
+
+  global(fwdMode: 'bridge' | 'routing'): this {
+    return this.put(...cfg('global', 'global', { name: 'global', fwdMode, arpMode: 'proxy', pvtSubnet: '172.19.0.0/16', networkInfraType: 'default', vlans: '1-4094', vxlans: '1-10000' }));
+  }
+
+  tenant(name: string, withId = true): this {
+    this.put(...cfg('tenant', name, { tenantName: name, defaultNetwork: '' }));
+    if (withId) this.put(agentLayout.tenantIdOf(name), String(this.nextTenantId++));
+    return this;
+  }
+
+  network(tenant: string, name: string, encap: 'vlan' | 'vxlan', tag: number, subnet: string, gateway = ''): this {
+    return this.put(...cfg('network', `${tenant}:${name}`, { tenantName: tenant, networkName: name, encap, pktTag: tag, subnet, gateway, nwType: 'data', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '' }));
+  }
+
+  group(tenant: string, name: string, network: string, policies: string[] = [], netProfile = ''): this {
+    return this.put(...cfg('endpointGroup', `${tenant}:${name}`, { tenantName: tenant, groupName: name, networkName: network, policies, netProfile, ipPool: '', extContractsGrps: [], cfgdTag: '' }, { groupId: this.nextGroupId++ }));
+  }
+
+  policy(tenant: string, name: string, rules: Array<{ id: string; from?: string; to?: string }> = []): this {
+    this.put(...cfg('policy', `${tenant}:${name}`, { tenantName: tenant, policyName: name }));
+    for (const r of rules) {
+      this.put(
+        ...cfg('rule', `${tenant}:${name}:${r.id}`, {
+          tenantName: tenant,
+          policyName: name,
+          ruleId: r.id,
+          direction: 'in',
+          priority: 1,
+          fromEndpointGroup: r.from ?? '',
+          toEndpointGroup: r.to ?? '',
+          fromNetwork: '',
+          toNetwork: '',
+          fromIpAddress: '',
+          toIpAddress: '',
+          protocol: 'tcp',
+          port: 80,
+          action: 'allow',
+        }),
+      );
+    }
+    return this;
+  }
+
+  profile(tenant: string, name: string, bandwidth: string): this {
+    return this.put(...cfg('netprofile', `${tenant}:${name}`, { tenantName: tenant, profileName: name, bandwidth, burst: 100, DSCP: 10 }));
+  }
+
+  bgp(host: string): this {
+    return this.put(...cfg('Bgp', host, { hostname: host, routerip: '10.0.0.1/24', as: '65001', neighbor: '10.0.0.254', 'neighbor-as': '65000' }));
+  }
+
+  agent(host: string, vtepIp: string): this {
+    return this.put(agentLayout.host(host), JSON.stringify({ host, vtepIp, mgmtIp: '', capabilities: [], agentVersion: 't', registeredAt: '', leaseId: '1' }));
+  }
+
+  endpoint(id: string, tenant: string, network: string, host: string, ip: string, group = ''): this {
+    const mac = `02:00:00:00:00:${(Number(ip.split('.')[3]) % 256).toString(16).padStart(2, '0')}`;
+    return this.put(
+      `/netloom/v1/ep/${id}`,
+      JSON.stringify({ endpointID: id, tenantName: tenant, networkName: network, network: `${tenant}:${network}`, groupName: group, ipAddress: ip, ipv6Address: '', macAddress: mac, homingHost: host, intfName: '', vtepIP: '', labels: {}, containerID: id, containerName: '', idempotencyKey: '', createdAt: '' }),
+    );
+  }
+}
