@@ -6,7 +6,7 @@ import { errorMessage, NetloomError } from '../../lib/errors';
 import { formatTable } from '../../lib/table';
 import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
-import { labAttach, labDetach, labDown, labStatus, labUp, LabStatus, resolveTarget } from './lab';
+import { labAttach, labDetach, labDown, labRestartNetmaster, labRestartOvs, labStatus, labUp, LabStatus, resolveTarget } from './lab';
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -118,6 +118,22 @@ export function buildCli(): Command {
     .argument('<container>', 'container name')
     .action(async (container: string, _o: unknown, cmd: Command) => {
       await labDetach(labName(cmd), container);
+    });
+
+  program
+    .command('restart')
+    .description('restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays) or `restart netmaster [NAME]`')
+    .argument('<target>', 'a host name, or netmaster')
+    .argument('[what]', 'with a host: ovs; with netmaster: a replica name such as netmaster2 (default: all)')
+    .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
+      if (target === 'netmaster') {
+        const pids = await labRestartNetmaster(labName(cmd), what);
+        progress(`netmaster restarted (pid ${pids.join(', ')})`);
+        return;
+      }
+      if (what !== 'ovs') throw new NetloomError('INVALID_ARGUMENT', `restart ${target} needs what to restart: ovs (got ${what ?? 'nothing'})`, { field: 'what' });
+      const pid = await labRestartOvs(labName(cmd), target);
+      progress(`${target}: ovs-vswitchd restarted (pid ${pid})`);
     });
 
   return program;

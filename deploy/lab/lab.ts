@@ -11,7 +11,7 @@ import { NetloomError } from '../../lib/errors';
 import { containerNetns, containerVethName, HostPlan, LabPlan, planLab, validateContainerName, LAB_ROOT } from './plan';
 import { ContainerState, LabState, loadState, newState, requireState, saveState } from './state';
 import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
-import { ovsEnv, ovsHealthy, ovsPids, startOvs, stopOvs } from './ovs-instance';
+import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from './ovs-instance';
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
 
 export type Progress = (msg: string) => void;
@@ -346,4 +346,39 @@ export async function labDetach(labName: string, container: string, root?: strin
   await delLink(c.hostVeth, host.netns);
   state.containers = state.containers.filter((x) => x.name !== container);
   saveState(state);
+}
+
+function replacePid(state: LabState, role: string, pid: number, program: string): void {
+  state.pids = [...state.pids.filter((p) => p.role !== role), { role, pid, program }];
+  saveState(state);
+}
+
+/** Restart one host's ovs-vswitchd (its database and bridges stay); returns the new PID. */
+export async function labRestartOvs(labName: string, host: string, root?: string): Promise<number> {
+  const state = requireState(labName, root ?? LAB_ROOT);
+  const h = findHost(state.plan, host);
+  const pids = ovsPids(h.ovsDir);
+  if (pids.vswitchd === undefined || pids.ovsdb === undefined) throw new NetloomError('NOT_FOUND', `${host} has no running OVS to restart`, { field: 'host' });
+  const next = await restartVswitchd({ dir: h.ovsDir, netns: h.netns, runDir: `${h.ovsDir}/run`, dbSock: `${h.ovsDir}/run/db.sock`, env: ovsEnv(h.ovsDir), ovsdbPid: pids.ovsdb, vswitchdPid: pids.vswitchd });
+  replacePid(state, `${h.name}/ovs-vswitchd`, next.vswitchdPid, 'ovs-vswitchd');
+  return next.vswitchdPid;
+}
+
+/** Restart netmaster replicas (all, or the one named); returns the new PIDs. */
+export async function labRestartNetmaster(labName: string, which?: string, root?: string): Promise<number[]> {
+  const state = requireState(labName, root ?? LAB_ROOT);
+  const targets = state.plan.netmasters.filter((n) => which === undefined || n.name === which);
+  if (targets.length === 0) {
+    throw new NetloomError('NOT_FOUND', `no netmaster ${which ?? ''} in lab "${labName}" (netmasters: ${state.plan.netmasters.map((n) => n.name).join(', ') || 'none'})`, { field: 'netmaster' });
+  }
+  const out: number[] = [];
+  for (const nm of targets) {
+    const rec = state.pids.find((p) => p.role === nm.name);
+    if (rec) await stopProcess(rec.pid, 'netmaster');
+    const pid = startNetmaster(state.plan, nm);
+    replacePid(state, nm.name, pid, 'netmaster');
+    await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(nm.url), { timeoutMs: 30_000, intervalMs: 100 });
+    out.push(pid);
+  }
+  return out;
 }

@@ -22,10 +22,15 @@ function lab(args: string[], allowFailure = false) {
   return run(LAB_BIN, ['--lab', LAB, ...args], { allowFailure, timeoutMs: 90_000 });
 }
 
+/**
+ * What this lab left behind: namespaces and root links that did not exist before and carry this
+ * lab's names (other suites may run labs of their own meanwhile), and processes of this run.
+ */
 function leftovers(before: ReturnType<typeof snapshot>): string[] {
   const now = snapshot();
-  const out = [...now.netns].filter((n) => !before.netns.has(n)).map((n) => `netns ${n}`);
-  out.push(...[...now.links].filter((l) => !before.links.has(l)).map((l) => `link ${l}`));
+  const ours = (n: string) => n.startsWith(`${LAB}-`) || n === planLab({ name: LAB, hosts: 1, etcdMembers: 1 }).rootVeth;
+  const out = [...now.netns].filter((n) => !before.netns.has(n) && ours(n)).map((n) => `netns ${n}`);
+  out.push(...[...now.links].filter((l) => !before.links.has(l) && ours(l)).map((l) => `link ${l}`));
   out.push(...markedProcesses(process.env.NETLOOM_TEST_RUN ?? '').map((p) => `process ${p.pid} ${p.cmdline.slice(0, 60)}`));
   return out;
 }
@@ -132,6 +137,22 @@ describe('netloom-lab', function () {
       const r = await lab(['exec', 'nosuch', '--', 'true'], true);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /no host or container "nosuch"/);
+    });
+
+    it('restarts one host\'s ovs-vswitchd and a netmaster replica by name, keeping the rest', async () => {
+      const before = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+      await lab(['restart', 'host2', 'ovs']);
+      await lab(['restart', 'netmaster', 'netmaster2']);
+      const after = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+      const pid = (s: LabStatus, h: string) => s.hosts.find((x) => x.name === h)?.pids.ovsVswitchd;
+      assert.notEqual(pid(after, 'host2'), pid(before, 'host2'), 'host2 has a new ovs-vswitchd');
+      assert.equal(pid(after, 'host1'), pid(before, 'host1'), 'host1 is untouched');
+      assert.ok(after.hosts.every((h) => h.healthy));
+      assert.notEqual(after.netmasters[1]?.pid, before.netmasters[1]?.pid);
+      assert.equal(after.netmasters[0]?.pid, before.netmasters[0]?.pid);
+      assert.ok(after.netmasters.every((n) => n.healthy));
+      const bad = await lab(['restart', 'host2', 'bogus'], true);
+      assert.match(bad.stderr, /needs what to restart: ovs/);
     });
 
     it('keeps a healthy lab when up runs again', async () => {
