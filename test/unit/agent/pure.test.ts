@@ -1,0 +1,88 @@
+/** Pure pieces of the agent: fabric-file endpoint lookup, bridge column fixes, VTEP and veth checks. */
+import { strict as assert } from 'node:assert';
+import { isNetloomError } from '../../../lib/errors';
+import { bridgeColumnsToFix, vtepAddress } from '../../../netplugin/agent/bridge-setup';
+import { findListedEndpoint } from '../../../netplugin/agent/file-fabric';
+import { containerIfName } from '../../../netplugin/backends/cnm-backend';
+import { containerScript, hostIfName } from '../../../netplugin/plumbing/veth';
+import { parseHostState } from '../../../netplugin/state/host-state';
+import type { BridgeState } from '../../../ovs/ovsdb/vswitch';
+
+const state = parseHostState({
+  tenants: [{ name: 't1', vrfId: 1, ctZone: 1 }],
+  networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: 'vxlan', pktTag: 5001, subnet: '10.1.0.0/24', gateway: '10.1.0.254', networkId: 1 }],
+  endpoints: [
+    { id: 'e1', network: 't1:n', host: 'h1', ip: '10.1.0.5', mac: '02:00:00:00:00:AA', containerId: 'c1' },
+    { id: 'e2', network: 't1:n', host: 'h2', ip: '10.1.0.6', mac: '02:00:00:00:00:bb', containerId: 'c1' },
+  ],
+});
+const req = { idempotencyKey: 'k', host: 'h1', tenant: 't1', network: 'n', containerId: 'c1', ifName: 'eth0', labels: {} };
+
+describe('agent pure helpers', () => {
+  it('findListedEndpoint returns the host\'s endpoint for the container with prefix and gateway', () => {
+    assert.deepEqual(findListedEndpoint(state, req), {
+      id: 'e1',
+      networkKey: 't1:n',
+      tenant: 't1',
+      network: 'n',
+      ip: '10.1.0.5',
+      prefixLength: 24,
+      mac: '02:00:00:00:00:aa',
+      gateway: '10.1.0.254',
+    });
+    assert.equal(findListedEndpoint(state, { ...req, host: 'h2' }).id, 'e2');
+  });
+
+  it('findListedEndpoint names what is missing', () => {
+    assert.throws(() => findListedEndpoint(state, { ...req, network: 'other' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network');
+    assert.throws(() => findListedEndpoint(state, { ...req, containerId: 'c9' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'containerId');
+  });
+
+  it('bridgeColumnsToFix changes only what differs', () => {
+    const b = { datapathType: 'netdev', failMode: 'secure', protocols: ['OpenFlow13'] } as BridgeState;
+    assert.deepEqual(bridgeColumnsToFix(b, { datapathType: 'netdev', failMode: 'secure', protocols: ['OpenFlow13'] }), {});
+    assert.deepEqual(bridgeColumnsToFix({ ...b, failMode: undefined, protocols: ['OpenFlow10'] }, { datapathType: 'netdev', failMode: 'secure', protocols: ['OpenFlow13'] }), {
+      fail_mode: 'secure',
+      protocols: ['OpenFlow10', 'OpenFlow13'],
+    });
+    assert.deepEqual(bridgeColumnsToFix(b, { datapathType: 'system', failMode: 'standalone' }), { datapath_type: 'system', fail_mode: 'standalone' });
+  });
+
+  it('vtepAddress accepts a CIDR and refuses anything else naming --vtep-ip', () => {
+    assert.equal(vtepAddress('10.213.3.1/24'), '10.213.3.1');
+    for (const bad of ['10.213.3.1', '10.0.0.300/24', '10.0.0.1/33', 'x/24']) {
+      assert.throws(() => vtepAddress(bad), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'vtep-ip', bad);
+    }
+  });
+
+  it('host interface names are stable, distinct and fit 15 characters', () => {
+    assert.equal(hostIfName('e1'), hostIfName('e1'));
+    assert.notEqual(hostIfName('e1'), hostIfName('e2'));
+    assert.ok(hostIfName('a-very-long-endpoint-id-0123456789').length <= 15);
+    assert.equal(containerIfName(hostIfName('e1')).length, hostIfName('e1').length);
+    assert.match(containerIfName('nl0123456789a'), /^nc0123456789a$/);
+  });
+
+  it('containerScript is one ip batch: veth with the host end in the agent namespace, address, route', () => {
+    const s = containerScript(
+      { hostIf: 'nl1', ifName: 'eth0', netnsPath: '/run/netns/x', mac: '02:00:00:00:00:01', ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.254', mtu: 1450, txChecksumOff: true },
+      '/proc/1/ns/net',
+    );
+    assert.equal(
+      s,
+      [
+        'link add nl1 up netns /proc/1/ns/net mtu 1450 type veth peer name eth0 address 02:00:00:00:00:01 mtu 1450',
+        'link set eth0 up',
+        'addr add 10.1.0.5/24 dev eth0',
+        'link set lo up',
+        'route add default via 10.1.0.254 dev eth0',
+        '',
+      ].join('\n'),
+    );
+    const base = { hostIf: 'nl1', ifName: 'eth0', netnsPath: '/x', mac: '02:00:00:00:00:01', ip: '10.1.0.5', prefixLength: 24, gateway: '', mtu: 1500, txChecksumOff: false };
+    assert.ok(!containerScript(base, '/p').includes('route'), 'no gateway: no default route');
+    assert.throws(() => containerScript({ ...base, ifName: 'eth0; reboot' }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ifName');
+    assert.throws(() => containerScript({ ...base, mtu: 10 }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mtu');
+    assert.throws(() => containerScript({ ...base, ip: '10.1.0.5\nlink del eth1' }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ip');
+  });
+});

@@ -1,0 +1,65 @@
+/** ReconcileLoop: bursts coalesce into one run, failures retry with backoff, settled() waits for a later run. */
+import { strict as assert } from 'node:assert';
+import { ReconcileLoop } from '../../../netplugin/agent/reconcile-loop';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('agent ReconcileLoop', () => {
+  it('coalesces a burst of triggers into one run', async () => {
+    let runs = 0;
+    const loop = new ReconcileLoop(async () => void runs++, { coalesceMs: 5 });
+    for (let i = 0; i < 50; i++) loop.trigger();
+    await loop.settled(1000);
+    assert.equal(runs, 1);
+    loop.stop();
+  });
+
+  it('runs again when triggered during a run, never two at once', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    const loop = new ReconcileLoop(
+      async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        runs++;
+        await sleep(20);
+        running--;
+      },
+      { coalesceMs: 1 },
+    );
+    loop.trigger();
+    await sleep(8); // first run in progress
+    const later = loop.settled(1000);
+    await later;
+    assert.equal(runs, 2, 'the trigger during the first run caused a second run');
+    assert.equal(maxRunning, 1);
+    loop.stop();
+  });
+
+  it('retries a failed run with growing backoff until it succeeds, and settled() resolves then', async () => {
+    const times: number[] = [];
+    const results: boolean[] = [];
+    const loop = new ReconcileLoop(
+      async () => {
+        times.push(Date.now());
+        if (times.length < 4) throw new Error('switch not there');
+      },
+      { coalesceMs: 1, minBackoffMs: 10, maxBackoffMs: 1000, onRun: (r) => results.push(r.ok) },
+    );
+    await loop.settled(2000);
+    assert.deepEqual(results, [false, false, false, true]);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    assert.ok(gaps[0]! >= 9 && gaps[1]! >= 19 && gaps[2]! >= 39, `backoff gaps ${gaps.join(',')}`);
+    assert.equal(loop.pending, false);
+    loop.stop();
+  });
+
+  it('settled() times out while every run fails, and stop() rejects waiters', async () => {
+    const loop = new ReconcileLoop(async () => Promise.reject(new Error('down')), { coalesceMs: 1, minBackoffMs: 5 });
+    await assert.rejects(loop.settled(50), /did not succeed within 50 ms/);
+    const w = loop.settled(5000);
+    loop.stop();
+    await assert.rejects(w, /stopping/);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The agent's control-plane adapters without a control plane: FileFabric follows rewrites of its
+ * file (and keeps the last good state on a bad one); NetmasterFabric over a fake client checks
+ * states, completes CreateEndpoint answers from the network, and deletes by id and key.
+ */
+import { strict as assert } from 'node:assert';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileFabric } from '../../../netplugin/agent/file-fabric';
+import { NetmasterFabric } from '../../../netplugin/agent/netmaster-adapter';
+import type { NetmasterClient } from '../../../netplugin/netmaster-client/client';
+import type { HostState } from '../../../netplugin/state/host-state';
+import { buildCommand } from '../../../netplugin/main';
+
+const net = { key: 't1:n', tenant: 't1', name: 'n', encap: 'vlan', pktTag: 10, subnet: '10.2.0.0/16', gateway: '10.2.0.1', networkId: 1 };
+const raw = (eps: number) => ({
+  tenants: [{ name: 't1', vrfId: 1, ctZone: 1 }],
+  networks: [net],
+  endpoints: Array.from({ length: eps }, (_, i) => ({ id: `e${i}`, network: 't1:n', host: 'h1', ip: `10.2.0.${i + 10}`, mac: `02:00:00:00:00:${(i + 16).toString(16)}`, containerId: `c${i}` })),
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class FakeClient extends EventEmitter {
+  created: unknown[] = [];
+  deleted: unknown[] = [];
+  started = false;
+  start(): void {
+    this.started = true;
+  }
+  async stop(): Promise<void> {}
+  async createEndpoint(req: Record<string, unknown>) {
+    this.created.push(req);
+    return { id: 'ep-9', network: 't1:n', ip: '10.2.0.99', mac: '02:AA:00:00:00:01' };
+  }
+  async deleteEndpoint(req: unknown) {
+    this.deleted.push(req);
+    return { existed: true };
+  }
+}
+
+describe('agent control-plane adapters', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'nl-agent-unit-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('FileFabric delivers the file, each rewrite, and skips an invalid one', async () => {
+    const path = join(dir, 'fabric.json');
+    writeFileSync(path, JSON.stringify(raw(1)));
+    const seen: HostState[] = [];
+    const f = new FileFabric(path, { pollMs: 10 });
+    await f.start((s) => seen.push(s));
+    assert.equal(seen.length, 1);
+    assert.equal(f.connected, true);
+    writeFileSync(path, JSON.stringify({ ...raw(1), networks: [{ ...net, pktTag: 99999 }] })); // invalid VLAN
+    await sleep(40);
+    assert.equal(seen.length, 1, 'invalid state not delivered');
+    writeFileSync(path, JSON.stringify(raw(2)));
+    await sleep(40);
+    await f.stop();
+    assert.equal(seen.length, 2);
+    assert.equal(seen[1]!.endpoints.length, 2);
+    const ep = await f.create({ idempotencyKey: 'k', host: 'h1', tenant: 't1', network: 'n', containerId: 'c1', ifName: 'eth0', labels: {} });
+    assert.equal(ep.ip, '10.2.0.11');
+    assert.equal(ep.prefixLength, 16);
+  });
+
+  it('NetmasterFabric hands on checked states and completes endpoints from their network', async () => {
+    const fake = new FakeClient();
+    const nf = new NetmasterFabric(fake as unknown as NetmasterClient); // a fake with the methods the adapter calls
+    const seen: HostState[] = [];
+    await nf.start((s) => seen.push(s));
+    assert.ok(fake.started);
+    fake.emit('state', { ...raw(0), networks: [{ ...net, encap: 'bogus' }] }, '5', 'snapshot');
+    assert.equal(seen.length, 0, 'an invalid state is not handed on');
+    const pending = nf.create({ idempotencyKey: 'k1', host: 'h1', tenant: 't1', network: 'n', containerId: 'c', ifName: 'eth0', labels: { a: 'b' } });
+    await sleep(10);
+    fake.emit('state', raw(0), '6', 'snapshot'); // the network arrives after CreateEndpoint answered
+    const ep = await pending;
+    assert.deepEqual(ep, { id: 'ep-9', networkKey: 't1:n', tenant: 't1', network: 'n', ip: '10.2.0.99', prefixLength: 16, mac: '02:aa:00:00:00:01', gateway: '10.2.0.1' });
+    assert.equal(seen.length, 1);
+    assert.equal(nf.connected, true);
+    assert.deepEqual((fake.created[0] as { intfName: string; labels: unknown }).intfName, 'eth0');
+    await nf.delete({ endpointId: 'ep-9', idempotencyKey: 'k1' });
+    assert.deepEqual(fake.deleted, [{ id: 'ep-9', idempotencyKey: 'k1' }]);
+    fake.emit('disconnected', 'gone');
+    assert.equal(nf.connected, false);
+  });
+
+  it('netplugin --help lists every option', () => {
+    const help = buildCommand().helpInformation();
+    for (const o of ['--host', '--netmaster-grpc', '--tls-ca', '--tls-cert', '--tls-key', '--ovs-rundir', '--datapath', '--uplink', '--vtep-ip', '--cni-socket', '--cnm-socket', '--cnm-state', '--state-dir', '--metrics-listen', '--log-level']) {
+      assert.ok(help.includes(o), o);
+    }
+  });
+});
