@@ -9,11 +9,26 @@
 import type { Watcher } from 'etcd3';
 import type { Logger } from '../../lib/logger';
 import type { EtcdKV } from '../store/kv';
-import { ROOT } from '../store/layout';
+import { layout, ROOT } from '../store/layout';
+import type { Endpoint } from '../model/schemas';
+import { agentLayout } from './layout';
 import { applyKey, readCluster, type ClusterState } from './cluster';
 import { reconcileTenantIds } from './tenant-ids';
 
-export type ClusterListener = (state: ClusterState) => void;
+/**
+ * What one applied batch touched, so that a stream can skip recomputing a view the batch cannot
+ * change: `full` for anything but endpoint and agent-record changes (intent objects, tenant ids,
+ * a reload), else the endpoints before and after the change and the hosts whose record changed.
+ */
+export interface BatchInfo {
+  full: boolean;
+  endpoints: Endpoint[];
+  agentHosts: string[];
+}
+
+export type ClusterListener = (state: ClusterState, batch: BatchInfo) => void;
+
+const FULL: BatchInfo = { full: true, endpoints: [], agentHosts: [] };
 
 interface RawEvent {
   type: string;
@@ -58,21 +73,35 @@ export class ClusterCache {
     this.watcher = watcher;
     watcher.on('data', (res: { events: RawEvent[] }) => this.onResponse(watcher, res.events));
     watcher.on('error', (err: Error) => void this.onWatchError(watcher, err));
-    this.afterChange();
+    this.afterChange(FULL);
   }
 
   private onResponse(watcher: Watcher, events: RawEvent[]): void {
     if (watcher !== this.watcher || !this.current || events.length === 0) return;
     const state = this.current;
     let rev = BigInt(state.revision);
+    const batch: BatchInfo = { full: false, endpoints: [], agentHosts: [] };
+    const epPrefix = layout.epPrefix();
     for (const ev of events) {
       const key = ev.kv.key.toString();
       const modRevision = String(ev.kv.mod_revision);
-      applyKey(state, key, ev.type === 'Delete' ? undefined : ev.kv.value.toString(), modRevision);
+      const isEp = key.startsWith(epPrefix);
+      const before = isEp ? state.endpoints.get(key.slice(epPrefix.length))?.ep : undefined;
+      const ours = applyKey(state, key, ev.type === 'Delete' ? undefined : ev.kv.value.toString(), modRevision);
       if (BigInt(modRevision) > rev) rev = BigInt(modRevision);
+      if (!ours) continue;
+      if (isEp) {
+        if (before) batch.endpoints.push(before);
+        const after = state.endpoints.get(key.slice(epPrefix.length))?.ep;
+        if (after) batch.endpoints.push(after);
+      } else if (key.startsWith(agentLayout.hostPrefix)) {
+        batch.agentHosts.push(key.slice(agentLayout.hostPrefix.length));
+      } else {
+        batch.full = true;
+      }
     }
     state.revision = String(rev);
-    this.afterChange();
+    this.afterChange(batch);
   }
 
   private async onWatchError(watcher: Watcher, err: Error): Promise<void> {
@@ -95,17 +124,17 @@ export class ClusterCache {
     }
   }
 
-  private afterChange(): void {
+  private afterChange(batch: BatchInfo): void {
     const state = this.current;
     if (!state) return;
     for (const l of [...this.listeners]) {
       try {
-        l(state);
+        l(state, batch);
       } catch (e) {
         this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'cluster listener failed');
       }
     }
-    if (this.opts.manageTenantIds !== false) this.scheduleTenantIds();
+    if (this.opts.manageTenantIds !== false && batch.full) this.scheduleTenantIds();
   }
 
   private scheduleTenantIds(): void {

@@ -21,7 +21,7 @@ import type { WatchRequest__Output } from '../../proto/gen/netloom/v1/WatchReque
 import type { DesiredStateUpdate } from '../../proto/gen/netloom/v1/DesiredStateUpdate';
 import type { EtcdKV } from '../store/kv';
 import { isCompactedError, isFutureRevisionError, readCluster, type ClusterState } from './cluster';
-import type { ClusterCache } from './cluster-cache';
+import type { BatchInfo, ClusterCache } from './cluster-cache';
 import { computeHostView, type HostState } from './host-view';
 import { checkHost } from './registry';
 import { diffViews } from './view-diff';
@@ -37,6 +37,23 @@ export interface StreamDeps {
   track(end: () => void): () => void;
   /** view computation, replaceable in tests */
   computeView?: (cluster: ClusterState, host: string) => HostState;
+}
+
+/** Whether a batch can change the view `view` of `host` (false only when it certainly cannot). */
+export function batchTouchesView(batch: BatchInfo, host: string, view: HostState): boolean {
+  if (batch.full) return true;
+  if (batch.endpoints.length === 0 && batch.agentHosts.length === 0) return false;
+  const nets = new Set(view.networks.map((n) => n.key));
+  const groups = new Set(view.groups.map((g) => g.key));
+  for (const e of batch.endpoints) {
+    if (e.homingHost === host || nets.has(e.network)) return true;
+    if (e.groupName && groups.has(`${e.tenantName}:${e.groupName}`)) return true;
+  }
+  if (batch.agentHosts.length > 0) {
+    const hosts = new Set(view.endpoints.map((e) => e.host));
+    for (const h of batch.agentHosts) if (h === host || hosts.has(h)) return true;
+  }
+  return false;
 }
 
 /** The marker that closes a group of changes. */
@@ -84,8 +101,10 @@ export async function serveDesiredState(call: DesiredStateCall, deps: StreamDeps
     lastSent = compute(state, host);
     write({ revision: state.revision, snapshot: { reason, state: lastSent } });
   };
-  const flush = (): void => {
+  const flush = (batch: BatchInfo = { full: true, endpoints: [], agentHosts: [] }): void => {
     if (closed) return;
+    // the view may change only through a batch that touches it (lastSent is the view as sent)
+    if (!dirty && !batchTouchesView(batch, host, lastSent)) return;
     if (waitingDrain) {
       dirty = true;
       return;
@@ -148,6 +167,6 @@ export async function serveDesiredState(call: DesiredStateCall, deps: StreamDeps
       flush();
     });
   }
-  unsubscribe = deps.cache.subscribe(() => flush());
+  unsubscribe = deps.cache.subscribe((_state, batch) => flush(batch));
   deps.logger.info({ host, resume: String(resume), revision: deps.cache.state.revision }, 'desired-state stream opened');
 }

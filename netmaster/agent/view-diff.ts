@@ -44,6 +44,17 @@ export function stableJson(v: unknown): string {
   });
 }
 
+/** JSON of view objects, computed once per object (views are never mutated after they are built). */
+const jsonOf = new WeakMap<object, string>();
+function memoJson(o: object): string {
+  let j = jsonOf.get(o);
+  if (j === undefined) {
+    j = stableJson(o);
+    jsonOf.set(o, j);
+  }
+  return j;
+}
+
 /** The changes that turn `prev` into `next` (empty when they are equal). */
 export function diffViews(prev: HostState, next: HostState): Change[] {
   const before = new Map(objectKeys(prev).map((i) => [i.key, i]));
@@ -52,7 +63,7 @@ export function diffViews(prev: HostState, next: HostState): Change[] {
   const puts: Change[] = [];
   for (const item of afterItems) {
     const old = before.get(item.key);
-    if (old && stableJson(old.value) === stableJson(item.value)) continue;
+    if (old && memoJson(old.value) === memoJson(item.value)) continue;
     puts.push({ deleted: false, key: item.key, [item.kind]: item.value } as Change);
   }
   const deletes: Change[] = [];

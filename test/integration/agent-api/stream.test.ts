@@ -134,7 +134,12 @@ describe('agent API: desired-state stream (real etcd)', function () {
     assert.equal(stableJson(c.state), expected());
     // restart the server on the same port; changes made while it is down arrive on resume
     const port = server!.port;
+    const watching = new StreamRecorder(client!, 'hostB');
+    recorders.push(watching);
+    await watching.nextGroup(0);
     await server!.stop();
+    await until('stream ended by the server stop', () => watching.ended);
+    assert.equal(watching.error, undefined, 'ended cleanly (OK status), not with an error');
     await svc().upsert('network', { tenantName: 't1', networkName: 'n1', subnet: '10.1.0.0/24', gateway: '10.1.0.1', encap: 'vxlan', pktTag: 5001, ipv6Subnet: '' });
     const a3 = await ep('n1', 'a3', 'hostA');
     server = await startServer(env!, { listen: `127.0.0.1:${port}` });
@@ -142,5 +147,37 @@ describe('agent API: desired-state stream (real etcd)', function () {
     assert.equal(c.stats.snapshots, 1, 'resumed without a new snapshot');
     assert.ok(c.stats.reconnects >= 1);
     assert.equal(stableJson(c.state), expected());
+  });
+
+  it('measures commit-to-agent latency of an endpoint create (20 creates)', async () => {
+    const c = clients[0]!;
+    const lat: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = process.hrtime.bigint();
+      let seen: bigint | undefined;
+      const onState = (st: typeof c.state) => {
+        if (st.endpoints.some((x) => x.containerId === `lat${i}`)) seen ??= process.hrtime.bigint();
+      };
+      c.on('state', onState);
+      await ep('n1', `lat${i}`, 'hostB');
+      await until('client sees it', () => seen !== undefined, 5000);
+      c.off('state', onState);
+      lat.push(Number(seen! - t0) / 1e6);
+    }
+    lat.sort((a, b) => a - b);
+    assert.equal(lat.length, 20);
+    process.stdout.write(`      endpoint create -> agent state (incl. the create itself): p50 ${lat[10]!.toFixed(1)} ms, max ${lat[19]!.toFixed(1)} ms\n`);
+  });
+
+  it('tenant ids are released when the tenant is gone, and the store consistency check sees no leak', async () => {
+    const id = server!.cache.state.tenantIds.get('t2');
+    assert.ok(id && id > 0);
+    await svc().upsert('tenant', { tenantName: 't3' });
+    await until('t3 id', () => server!.cache.state.tenantIds.get('t3'));
+    assert.notEqual(server!.cache.state.tenantIds.get('t3'), id, 'unique');
+    await svc().delete('tenant', 't3');
+    await until('t3 id released', async () => (await env!.kv.list('/netloom/v1/agent/tenantid')).kvs.every((k) => !k.value.includes('t3')));
+    const report = await svc().checkConsistency();
+    assert.deepEqual(report.leaked, [], JSON.stringify(report.leaked));
   });
 });

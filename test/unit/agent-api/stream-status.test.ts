@@ -8,7 +8,9 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { NetloomError, type ErrorCode } from '../../../lib/errors';
 import { createLogger } from '../../../lib/logger';
-import { serveDesiredState, type DesiredStateCall } from '../../../netmaster/agent/desired-state';
+import { batchTouchesView, serveDesiredState, type DesiredStateCall } from '../../../netmaster/agent/desired-state';
+import type { BatchInfo } from '../../../netmaster/agent/cluster-cache';
+import { computeHostView } from '../../../netmaster/agent/host-view';
 import { fromServiceError, grpcStatusOf, toServiceError } from '../../../netmaster/agent/status';
 import { lowestFree, tenantIdWork } from '../../../netmaster/agent/tenant-ids';
 import type { ClusterState } from '../../../netmaster/agent/cluster';
@@ -33,17 +35,17 @@ class FakeCall extends EventEmitter {
 }
 
 function fakeCache(b: ClusterBuilder) {
-  const listeners = new Set<(s: ClusterState) => void>();
+  const listeners = new Set<(s: ClusterState, batch: BatchInfo) => void>();
   return {
     get state() {
       return b.state;
     },
-    subscribe(l: (s: ClusterState) => void) {
+    subscribe(l: (s: ClusterState, batch: BatchInfo) => void) {
       listeners.add(l);
-      return () => listeners.delete(l);
+      return () => void listeners.delete(l);
     },
-    notify() {
-      for (const l of listeners) l(b.state);
+    notify(batch: BatchInfo = { full: true, endpoints: [], agentHosts: [] }) {
+      for (const l of listeners) l(b.state, batch);
     },
     get listeners() {
       return listeners.size;
@@ -105,6 +107,24 @@ describe('agent API desired-state stream (fake call)', () => {
     const call = new FakeCall({ host: 'hostA', resumeFromRevision: '999999' });
     await serveDesiredState(call as unknown as DesiredStateCall, { cache: fakeCache(world()), kv: {} as EtcdKV, logger, track: () => () => undefined });
     assert.equal(call.written[0]?.snapshot?.reason, 'RESYNC');
+  });
+});
+
+describe('agent API batch relevance', () => {
+  const b = new ClusterBuilder().global('bridge').tenant('t1').network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24').network('t1', 'db', 'vxlan', 5002, '10.2.0.0/24');
+  b.agent('hostB', '192.168.0.2').endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2').endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3').endpoint('c1', 't1', 'db', 'hostC', '10.2.0.2');
+  const view = computeHostView(b.state, 'hostA');
+  const ep = (id: string) => b.state.endpoints.get(id)!.ep;
+  const batch = (p: Partial<BatchInfo>): BatchInfo => ({ full: false, endpoints: [], agentHosts: [], ...p });
+  it('skips only batches that cannot change the view', () => {
+    assert.equal(batchTouchesView(batch({ endpoints: [ep('c1')] }), 'hostA', view), false, 'an endpoint of a network outside the view');
+    assert.equal(batchTouchesView(batch({ agentHosts: ['hostC'] }), 'hostA', view), false, 'the agent of a host outside the view');
+    assert.equal(batchTouchesView(batch({}), 'hostA', view), false);
+    assert.equal(batchTouchesView(batch({ endpoints: [ep('b1')] }), 'hostA', view), true);
+    assert.equal(batchTouchesView(batch({ endpoints: [{ ...ep('c1'), homingHost: 'hostA' }] }), 'hostA', view), true, 'a new local endpoint');
+    assert.equal(batchTouchesView(batch({ agentHosts: ['hostB'] }), 'hostA', view), true);
+    assert.equal(batchTouchesView(batch({ agentHosts: ['hostA'] }), 'hostA', view), true);
+    assert.equal(batchTouchesView(batch({ full: true }), 'hostA', view), true);
   });
 });
 
