@@ -76,6 +76,26 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
     assert.ok(await pingOnce(ns('a1'), '10.50.1.2', 2));
   });
 
+  it('ADD again returns the same result; STATUS is ready; GC releases what is not listed; DEL is idempotent', async () => {
+    const again = await lab.cni('ADD', ctr(sc, 'a1'));
+    assert.equal(again.code, 0, again.stdout);
+    assert.deepEqual(again.json?.ips, results.get('a1')?.ips);
+    const status = await lab.cni('STATUS', ctr(sc, 'a1'));
+    assert.equal(status.code, 0, status.stdout);
+    assert.ok(await pingOnce(ns('a1'), '10.50.1.9', 2), 'g1 is plugged before GC');
+    const keep = sc.containers.filter((c) => c.host === 'host1' && c.name !== 'g1').map((c) => ({ containerID: `ctr-${c.name}`, ifname: 'eth0' }));
+    const gc = await lab.cni('GC', ctr(sc, 'a1'), { 'cni.dev/valid-attachments': keep });
+    assert.equal(gc.code, 0, gc.stdout);
+    const links = (await run('ip', ['-o', 'link', 'show'], { netns: ns('g1') })).stdout;
+    assert.ok(!links.includes('eth0'), 'g1 lost its interface');
+    assert.equal(await pingOnce(ns('a1'), '10.50.1.9', 1), false, 'g1 unreachable after GC');
+    assert.ok(await pingOnce(ns('a1'), '10.50.1.2', 2), 'a1 kept');
+    for (let i = 0; i < 2; i++) {
+      const del = await lab.cni('DEL', ctr(sc, 'g1'));
+      assert.equal(del.code, 0, del.stdout);
+    }
+  });
+
   it('the flows on br-int are exactly the ones the agent installed', async () => {
     for (const host of ['host1', 'host2']) {
       const dump = await lab.ofctl(host, ['dump-flows', 'br-int']);

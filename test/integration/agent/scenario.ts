@@ -14,6 +14,7 @@ export function scenario(encap: Encap): Scenario {
     { name: 'x1', host: 'host1', tenant: 't2', network: 'blue', ip: '10.50.1.1', mac: '02:00:00:00:03:01' },
     { name: 'y2', host: 'host2', tenant: 't2', network: 'blue', ip: '10.50.1.2', mac: '02:00:00:00:03:02' },
     { name: 'z2', host: 'host2', tenant: 't2', network: 'blue', ip: '10.50.1.3', mac: '02:00:00:00:03:03' },
+    { name: 'g1', host: 'host1', tenant: 't1', network: 'blue', ip: '10.50.1.9', mac: '02:00:00:00:01:09' },
   ];
   return {
     encap,

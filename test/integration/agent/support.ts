@@ -148,7 +148,7 @@ export class AgentLab {
   }
 
   /** Run the real CNI shim against host's agent. */
-  async cni(command: 'ADD' | 'DEL' | 'CHECK', c: Pick<Ctr, 'name' | 'host' | 'tenant' | 'network'>, extraConf: Record<string, unknown> = {}): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
+  async cni(command: 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC', c: Pick<Ctr, 'name' | 'host' | 'tenant' | 'network'>, extraConf: Record<string, unknown> = {}): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
     const h = this.host(c.host);
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
