@@ -38,15 +38,31 @@ export interface LivenessOptions {
 }
 
 /**
- * The liveness task: runs until `signal` aborts. Hand it to `runWhileLeader(elector, (s) =>
+ * The liveness task: runs until `signal` aborts; when etcd fails it starts again after a pause
+ * (absent hosts then get a full grace period again). Hand it to `runWhileLeader(elector, (s) =>
  * runLiveness(opts, s))`.
  */
 export async function runLiveness(opts: LivenessOptions, signal: AbortSignal): Promise<void> {
   const clock = opts.clock ?? systemClock;
+  const metrics = opts.metrics ?? createLivenessMetrics();
+  for (let attempt = 0; !signal.aborted && attempt < Number.MAX_SAFE_INTEGER; attempt++) {
+    try {
+      await livenessRound({ ...opts, metrics }, signal);
+      return;
+    } catch (e) {
+      if (signal.aborted) return;
+      opts.logger.warn({ err: e instanceof Error ? e.message : String(e), attempt }, 'agent liveness task failed: starting again');
+      await clock.sleep(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
+    }
+  }
+}
+
+async function livenessRound(opts: LivenessOptions & { metrics: LivenessMetrics }, signal: AbortSignal): Promise<void> {
+  const clock = opts.clock ?? systemClock;
   const grace = opts.graceMs ?? DEFAULT_DEAD_HOST_GRACE_MS;
   const tick = opts.tickMs ?? Math.max(50, Math.min(1000, Math.floor(grace / 5)));
   const kv = opts.service.kv;
-  const metrics = opts.metrics ?? createLivenessMetrics();
+  const metrics = opts.metrics;
   const present = new Set<string>();
   const known = new Set<string>();
   const goneSince = new Map<string, number>();

@@ -11,6 +11,7 @@ import { createLivenessMetrics, runLiveness } from '../../../netmaster/agent/liv
 import { agentLayout } from '../../../netmaster/agent/layout';
 import type { RunningAgentServer } from '../../../netmaster/agent/server';
 import { NetmasterClient } from '../../../netplugin/netmaster-client/client';
+import { startAgentSide } from '../../../netmaster/agent/wiring';
 import { sleep, startEnv, startServer, stopEnv, until, type Env } from './support';
 
 describe('agent API: registration, heartbeats and dead hosts (real etcd)', function () {
@@ -121,5 +122,37 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
       detach();
       await elector.stop();
     }
+  });
+});
+
+describe('agent API: startAgentSide (server + leader-elected liveness, real etcd)', function () {
+  this.timeout(30_000);
+  let env: Env | undefined;
+  let side: Awaited<ReturnType<typeof startAgentSide>> | undefined;
+  const clients: NetmasterClient[] = [];
+
+  before(async () => {
+    env = await startEnv('agentapi-side', 26130);
+    side = await startAgentSide(env.service, { grpcListen: '127.0.0.1:0', agentLeaseTtlSeconds: 1, deadHostGraceMs: 500, leaderLeaseTtlSeconds: 2 }, env.logger);
+  });
+
+  after(async () => {
+    for (const c of clients) await c.stop().catch(() => undefined);
+    await side?.stop();
+    await stopEnv(env);
+  });
+
+  it('serves agents, is elected, and releases the endpoints of an agent that stops heartbeating', async () => {
+    await env!.service.upsert('network', { tenantName: 'default', networkName: 'n', subnet: '10.6.0.0/24', encap: 'vxlan', pktTag: 9 });
+    const live = new NetmasterClient({ address: side!.server.address, host: 'live1', heartbeatMs: 200 });
+    const quiet = new NetmasterClient({ address: side!.server.address, host: 'quiet1' });
+    clients.push(live, quiet);
+    live.start();
+    await quiet.register(); // and never heartbeats: its 1 s lease expires
+    await live.createEndpoint({ idempotencyKey: 'l1', network: 'n' });
+    await quiet.createEndpoint({ idempotencyKey: 'q1', network: 'n' });
+    await until('leader', () => side!.elector.isLeader, 10_000);
+    await until('quiet host released', async () => (await env!.service.listEndpoints({ host: 'quiet1' })).length === 0, 10_000);
+    assert.equal((await env!.service.listEndpoints({ host: 'live1' })).length, 1, 'the heartbeating host keeps its endpoint');
   });
 });

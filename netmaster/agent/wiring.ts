@@ -1,0 +1,96 @@
+/**
+ * Everything netmaster runs for its agents, as one unit for netmaster.ts/main.ts: the gRPC agent
+ * server and, under leader election, the dead-host liveness task. Also the command-line options
+ * that configure them (`addAgentOptions` on a commander Command, `agentOptionsFrom` to read them).
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Registry } from 'prom-client';
+import { NetloomError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { LeaderElector, runWhileLeader } from '../ha/leader';
+import type { NetmasterService } from '../service/service';
+import { createLivenessMetrics, DEFAULT_DEAD_HOST_GRACE_MS, runLiveness } from './liveness';
+import { DEFAULT_LEASE_TTL_SECONDS } from './registry';
+import { DEFAULT_GRPC_LISTEN, startAgentServer, type AgentServerTls, type RunningAgentServer } from './server';
+
+export interface AgentSideOptions {
+  /** host:port of the gRPC server */
+  grpcListen: string;
+  tls?: AgentServerTls;
+  agentLeaseTtlSeconds: number;
+  deadHostGraceMs: number;
+  /** lease TTL of the leader election that runs the liveness task */
+  leaderLeaseTtlSeconds: number;
+  /** this replica's identity in the election (default: the gRPC address) */
+  replicaId?: string;
+}
+
+export const DEFAULT_LEADER_LEASE_TTL_SECONDS = 10;
+
+export interface RunningAgentSide {
+  server: RunningAgentServer;
+  elector: LeaderElector;
+  stop(): Promise<void>;
+}
+
+/** Start the agent server and the leader-only liveness task. */
+export async function startAgentSide(service: NetmasterService, opts: AgentSideOptions, logger: Logger, registry?: Registry): Promise<RunningAgentSide> {
+  const server = await startAgentServer({ service, listen: opts.grpcListen, leaseTtlSeconds: opts.agentLeaseTtlSeconds, logger, ...(opts.tls ? { tls: opts.tls } : {}) });
+  const elector = new LeaderElector({ client: service.kv.client, id: opts.replicaId ?? server.address, ttlSeconds: opts.leaderLeaseTtlSeconds, logger });
+  const metrics = createLivenessMetrics(registry);
+  const detach = runWhileLeader(elector, (signal) => runLiveness({ service, logger, graceMs: opts.deadHostGraceMs, metrics }, signal), logger);
+  elector.start();
+  return {
+    server,
+    elector,
+    async stop() {
+      detach();
+      await elector.stop();
+      await server.stop();
+    },
+  };
+}
+
+/** Add the agent API options to netmaster's command line. */
+export function addAgentOptions(cmd: Command): Command {
+  return cmd
+    .option('--grpc-listen <host:port>', 'where the gRPC agent API listens (Contiv had none)', DEFAULT_GRPC_LISTEN)
+    .option('--grpc-tls-cert <file>', 'serve the agent API over TLS with this certificate (needs --grpc-tls-key)')
+    .option('--grpc-tls-key <file>', 'key of --grpc-tls-cert')
+    .option('--grpc-client-ca <file>', 'require agent certificates signed by this CA (mutual TLS)')
+    .option('--agent-lease-ttl <seconds>', 'lease TTL of an agent registration', String(DEFAULT_LEASE_TTL_SECONDS))
+    .option('--dead-host-grace <seconds>', "release a host's endpoints when its agent has been gone this long", String(DEFAULT_DEAD_HOST_GRACE_MS / 1000))
+    .option('--leader-lease-ttl <seconds>', 'lease TTL of the leader election (the leader runs the dead-host cleanup)', String(DEFAULT_LEADER_LEASE_TTL_SECONDS));
+}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new NetloomError('INVALID_ARGUMENT', `${flag} must be a positive number of seconds, got '${text}'`, { field: flag });
+  return n;
+}
+
+/** Read the options added by addAgentOptions (files are read here). */
+export function agentOptionsFrom(o: {
+  grpcListen: string;
+  grpcTlsCert?: string;
+  grpcTlsKey?: string;
+  grpcClientCa?: string;
+  agentLeaseTtl: string;
+  deadHostGrace: string;
+  leaderLeaseTtl: string;
+}): AgentSideOptions {
+  if ((o.grpcTlsCert === undefined) !== (o.grpcTlsKey === undefined)) throw new NetloomError('INVALID_ARGUMENT', '--grpc-tls-cert and --grpc-tls-key go together', { field: '--grpc-tls-cert' });
+  if (o.grpcClientCa && !o.grpcTlsCert) throw new NetloomError('INVALID_ARGUMENT', '--grpc-client-ca needs --grpc-tls-cert and --grpc-tls-key', { field: '--grpc-client-ca' });
+  if (!/^.+:\d+$/.test(o.grpcListen)) throw new NetloomError('INVALID_ARGUMENT', `--grpc-listen must be host:port, got '${o.grpcListen}'`, { field: '--grpc-listen' });
+  const ttl = positive(o.agentLeaseTtl, '--agent-lease-ttl');
+  return {
+    grpcListen: o.grpcListen,
+    ...(o.grpcTlsCert && o.grpcTlsKey
+      ? { tls: { cert: readFileSync(o.grpcTlsCert), key: readFileSync(o.grpcTlsKey), ...(o.grpcClientCa ? { clientCa: readFileSync(o.grpcClientCa) } : {}) } }
+      : {}),
+    agentLeaseTtlSeconds: Math.max(1, Math.round(ttl)),
+    deadHostGraceMs: Math.round(positive(o.deadHostGrace, '--dead-host-grace') * 1000),
+    leaderLeaseTtlSeconds: Math.max(1, Math.round(positive(o.leaderLeaseTtl, '--leader-lease-ttl'))),
+  };
+}

@@ -1,0 +1,27 @@
+/** The agent API's command-line options: defaults, parsing, and the errors that name the flag. */
+import assert from 'node:assert/strict';
+import { Command } from 'commander';
+import { addAgentOptions, agentOptionsFrom } from '../../../netmaster/agent/wiring';
+
+function parse(args: string[]) {
+  const cmd = addAgentOptions(new Command('netmaster').exitOverride());
+  cmd.parse(['node', 'netmaster', ...args]);
+  return agentOptionsFrom(cmd.opts());
+}
+
+describe('agent API command-line options', () => {
+  it('defaults: 127.0.0.1:9998, lease 10 s, grace 60 s, leader lease 10 s, no TLS', () => {
+    assert.deepEqual(parse([]), { grpcListen: '127.0.0.1:9998', agentLeaseTtlSeconds: 10, deadHostGraceMs: 60_000, leaderLeaseTtlSeconds: 10 });
+  });
+  it('reads every option', () => {
+    const o = parse(['--grpc-listen', '0.0.0.0:7000', '--agent-lease-ttl', '3', '--dead-host-grace', '1.5', '--leader-lease-ttl', '4']);
+    assert.deepEqual(o, { grpcListen: '0.0.0.0:7000', agentLeaseTtlSeconds: 3, deadHostGraceMs: 1500, leaderLeaseTtlSeconds: 4 });
+  });
+  it('refuses bad values naming the flag', () => {
+    assert.throws(() => parse(['--dead-host-grace', 'soon']), /--dead-host-grace/);
+    assert.throws(() => parse(['--agent-lease-ttl', '0']), /--agent-lease-ttl/);
+    assert.throws(() => parse(['--grpc-listen', 'nowhere']), /--grpc-listen/);
+    assert.throws(() => parse(['--grpc-tls-cert', '/x.crt']), /go together/);
+    assert.throws(() => parse(['--grpc-client-ca', '/ca.crt']), /--grpc-client-ca/);
+  });
+});
