@@ -5,7 +5,8 @@
  * - resume_from_revision 0: Snapshot(INITIAL) at the cache's revision R, then changes after R.
  * - resume_from_revision N > 0: the cluster is read at N (etcd keeps history until compaction),
  *   the view at N is diffed against the current view and the difference is sent as changes tagged
- *   with the current revision. N compacted: Snapshot(COMPACTED); N in the future: Snapshot(RESYNC).
+ *   with the current revision. N compacted: Snapshot(COMPACTED); N not reached by this server's
+ *   copy within a second (etcd restored from a backup, say): Snapshot(RESYNC).
  * - Every group of changes (one etcd batch, or a resume) ends with a commit marker: a Change with
  *   an empty key and no object, tagged with the same revision. A client applies a group when its
  *   marker arrives and resumes from the revision of the last marker (or snapshot) it applied, so a
@@ -54,6 +55,16 @@ export function batchTouchesView(batch: BatchInfo, host: string, view: HostState
     for (const h of batch.agentHosts) if (h === host || hosts.has(h)) return true;
   }
   return false;
+}
+
+/** Wait (at most `waitMs`) until the cache has applied `revision`: another replica may be a little ahead. */
+async function cacheReaches(cache: Pick<ClusterCache, 'state'>, revision: bigint, stopped: () => boolean, waitMs = 1000): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  while (BigInt(cache.state.revision) < revision) {
+    if (stopped() || Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }
 
 /** The marker that closes a group of changes. */
@@ -130,8 +141,10 @@ export async function serveDesiredState(call: DesiredStateCall, deps: StreamDeps
   try {
     if (resume === 0n) {
       sendSnapshot('INITIAL');
-    } else if (resume > BigInt(deps.cache.state.revision)) {
-      // a revision this server has not seen: etcd may have been restored, or the cache lags
+    } else if (!(await cacheReaches(deps.cache, resume, () => closed))) {
+      // a revision this server has not seen (within a second): etcd was restored from a backup,
+      // or the agent comes from a replica far ahead
+      if (closed) return;
       sendSnapshot('RESYNC');
     } else {
       let past: ClusterState | undefined;
