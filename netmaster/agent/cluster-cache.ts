@@ -18,7 +18,8 @@ import { reconcileTenantIds } from './tenant-ids';
 /**
  * What one applied batch touched, so that a stream can skip recomputing a view the batch cannot
  * change: `full` for anything but endpoint and agent-record changes (intent objects, tenant ids,
- * a reload), else the endpoints before and after the change and the hosts whose record changed.
+ * a reload), else the endpoints before and after the change and the hosts whose record changed
+ * (streams recompute on any agent record change: those are rare).
  */
 export interface BatchInfo {
   full: boolean;

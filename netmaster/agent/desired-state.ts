@@ -50,11 +50,9 @@ export function batchTouchesView(batch: BatchInfo, host: string, view: HostState
     if (e.homingHost === host || nets.has(e.network)) return true;
     if (e.groupName && groups.has(`${e.tenantName}:${e.groupName}`)) return true;
   }
-  if (batch.agentHosts.length > 0) {
-    const hosts = new Set(view.endpoints.map((e) => e.host));
-    for (const h of batch.agentHosts) if (h === host || hosts.has(h)) return true;
-  }
-  return false;
+  // agent records change rarely (registrations, expiries) and decide which remote endpoints are
+  // reachable at all (their VTEP): always recompute
+  return batch.agentHosts.length > 0;
 }
 
 /** Wait (at most `waitMs`) until the cache has applied `revision`: another replica may be a little ahead. */

@@ -5,7 +5,8 @@
  *   in which it has an endpoint on a network with a gateway;
  * - the groups its endpoints use, their policies (with rules) and profiles, and the groups those
  *   policies name (with the endpoints and networks of those groups, so rules can be resolved);
- * - every endpoint (local and remote) of those networks and groups, with the groups they carry;
+ * - every endpoint (local and remote) of those networks and groups, with the groups they carry
+ *   (a remote VXLAN endpoint only when its host's VTEP is known and is not this host's own);
  * - the tenants of all of that, with their vrfId/ctZone;
  * - the VTEPs of the other hosts that have an endpoint in the view (never its own);
  * - its own Bgp object and the global settings.
@@ -89,6 +90,7 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     return g !== undefined && Number(g.oper.groupId ?? 0) > 0 && usable(`${g.config.tenantName}:${g.config.networkName}`);
   };
   const eps = [...cluster.endpoints.values()].map((e) => e.ep);
+  const vtepOf = (h: string, e?: StoredEndpoint): string => cluster.agents.get(h)?.vtepIp || e?.vtepIP || '';
   const groupKeyOf = (e: StoredEndpoint): string => (e.groupName ? `${e.tenantName}:${e.groupName}` : '');
   const local = eps.filter((e) => e.homingHost === host && usable(e.network));
 
@@ -121,7 +123,16 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
 
   // endpoints: all of the view's networks and of the referenced groups (which bring their network)
   const inView = (e: StoredEndpoint): boolean => usable(e.network) && (netKeys.has(e.network) || referencedGroups.has(groupKeyOf(e)));
-  const viewEps = eps.filter(inView).filter((e) => groupKeyOf(e) === '' || usableGroup(groupKeyOf(e)));
+  // a remote VXLAN endpoint is reachable only through its host's VTEP: without one (its agent
+  // never registered one), or with this host's own (two agents claiming one address), it is left
+  // out rather than making this host's whole pipeline inconsistent
+  const ownVtep = cluster.agents.get(host)?.vtepIp ?? '';
+  const reachable = (e: StoredEndpoint): boolean => {
+    if (e.homingHost === host || networks.get(e.network)?.config.encap !== 'vxlan') return true;
+    const v = vtepOf(e.homingHost, e);
+    return v !== '' && v !== ownVtep;
+  };
+  const viewEps = eps.filter(inView).filter((e) => (groupKeyOf(e) === '' || usableGroup(groupKeyOf(e))) && reachable(e));
   for (const e of viewEps) netKeys.add(e.network);
   for (const gk of referencedGroups) {
     const g = groups.get(gk)?.config;
@@ -203,7 +214,6 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     if (!p) continue;
     outProfiles.push({ key: k, tenant: p.tenantName, name: p.profileName, bandwidthKbps: String(bandwidthKbps(p.bandwidth ?? '')), burstKb: String(p.burst ?? 0), dscp: p.DSCP ?? 0 });
   }
-  const vtepOf = (h: string, e?: StoredEndpoint): string => cluster.agents.get(h)?.vtepIp || e?.vtepIP || '';
   const outEndpoints: Endpoint[] = viewEps.map((e) => ({
     id: e.endpointID,
     network: e.network,

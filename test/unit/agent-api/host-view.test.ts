@@ -120,3 +120,25 @@ describe('agent API host view', () => {
     assert.equal(bandwidthKbps('fast'), 0);
   });
 });
+
+describe('agent API host view: VTEP safety', () => {
+  it('leaves out remote VXLAN endpoints whose host has no VTEP, or this host\'s own VTEP; VLAN endpoints need none', () => {
+    const b = new ClusterBuilder()
+      .global('bridge')
+      .tenant('t1')
+      .network('t1', 'x', 'vxlan', 10, '10.1.0.0/24')
+      .network('t1', 'v', 'vlan', 20, '10.2.0.0/24')
+      .agent('hostA', '192.168.0.1')
+      .agent('twin', '192.168.0.1')
+      .endpoint('a1', 't1', 'x', 'hostA', '10.1.0.2')
+      .endpoint('a2', 't1', 'v', 'hostA', '10.2.0.2')
+      .endpoint('novtep', 't1', 'x', 'hostN', '10.1.0.3')
+      .endpoint('twin1', 't1', 'x', 'twin', '10.1.0.4')
+      .endpoint('vlan1', 't1', 'v', 'hostN', '10.2.0.3');
+    const v = computeHostView(b.state, 'hostA');
+    assert.deepEqual(v.endpoints.map((e) => e.id), ['a1', 'a2', 'vlan1']);
+    assert.deepEqual(v.vteps, []);
+    const state = parseHostState(JSON.parse(JSON.stringify(v)));
+    pipelineView({ state, local: { hostName: 'hostA', vtepIp: '192.168.0.1', ports: {}, bridge: {} } });
+  });
+});

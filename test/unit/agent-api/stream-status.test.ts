@@ -118,7 +118,7 @@ describe('agent API batch relevance', () => {
   const batch = (p: Partial<BatchInfo>): BatchInfo => ({ full: false, endpoints: [], agentHosts: [], ...p });
   it('skips only batches that cannot change the view', () => {
     assert.equal(batchTouchesView(batch({ endpoints: [ep('c1')] }), 'hostA', view), false, 'an endpoint of a network outside the view');
-    assert.equal(batchTouchesView(batch({ agentHosts: ['hostC'] }), 'hostA', view), false, 'the agent of a host outside the view');
+    assert.equal(batchTouchesView(batch({ agentHosts: ['hostC'] }), 'hostA', view), true, 'an agent record may make endpoints reachable');
     assert.equal(batchTouchesView(batch({}), 'hostA', view), false);
     assert.equal(batchTouchesView(batch({ endpoints: [ep('b1')] }), 'hostA', view), true);
     assert.equal(batchTouchesView(batch({ endpoints: [{ ...ep('c1'), homingHost: 'hostA' }] }), 'hostA', view), true, 'a new local endpoint');
