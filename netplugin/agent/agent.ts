@@ -145,6 +145,9 @@ export class Agent {
       const vs = await this.vswitch();
       this.bridgePorts = await this.setup.apply(vs);
       await this.refreshPorts(vs);
+      // a restarted ovs-vswitchd has forgotten the VTEPs' MACs
+      this.warmed.clear();
+      if (this.state) this.warmVteps(this.state);
     } catch (e) {
       this.deps.logger.warn({ err: errorMessage(e) }, 'bridge check after reconnect failed');
     }
@@ -160,16 +163,52 @@ export class Agent {
   }
 
   /**
-   * Userspace tunnelling resolves a VTEP's MAC only when a packet needs it, and drops that packet:
-   * ask the kernel to resolve every new remote VTEP through br-phy now (OVS learns the reply), so
-   * that the first container packet to another host is not lost.
+   * Userspace tunnelling resolves a VTEP's MAC only when a packet needs it, and drops that packet
+   * (each side learns separately: OVS learns from the ARP reply to its own request). So for every
+   * new remote VTEP the agent sends a small packet into the VXLAN port towards it (PACKET_OUT,
+   * tun_id 0: the other side drops it in its classifier), a few times while the other host may
+   * still be coming up; OVS resolves the VTEP then, not on the first container packet.
    */
   private warmVteps(s: HostState): void {
-    if (!this.config.bridge.uplink || this.vtepIp === '') return;
+    if (this.bridgePorts.vxlan === undefined || this.vtepIp === '') return;
     for (const v of s.vteps) {
       if (v.vtepIp === this.vtepIp || this.warmed.has(v.vtepIp)) continue;
       this.warmed.add(v.vtepIp);
-      void run('ping', ['-c', '1', '-W', '1', '-q', v.vtepIp], { allowFailure: true, timeoutMs: 5000 });
+      void this.warmVtep(v.vtepIp);
+    }
+  }
+
+  private async warmVtep(ip: string): Promise<void> {
+    const vxlan = this.bridgePorts.vxlan;
+    if (vxlan === undefined) return;
+    // dst 00:00:00:00:00:00, src 02:6e:6c:00:00:ff, ethertype 0x88b5 (local experimental), padding
+    const frame = Buffer.alloc(60);
+    Buffer.from([0x02, 0x6e, 0x6c, 0x00, 0x00, 0xff]).copy(frame, 6);
+    frame.writeUInt16BE(0x88b5, 12);
+    for (const delayMs of [0, 200, 500, 1000, 2000, 4000]) {
+      await new Promise((res) => setTimeout(res, delayMs));
+      if (this.stopped || !this.warmed.has(ip) || !this.of || !this.sw?.connected) return;
+      if (this.config.bridge.uplink) {
+        // and the kernel's way: a fresh ARP from the VTEP address, whose reply OVS snoops
+        await run('ip', ['neigh', 'del', ip, 'dev', this.config.bridge.phyBridge], { allowFailure: true });
+        void run('ping', ['-c', '1', '-W', '1', '-q', ip], { allowFailure: true, timeoutMs: 5000 });
+      }
+      try {
+        await this.of.send({
+          type: 'packet_out',
+          xid: 0,
+          bufferId: 0xffffffff,
+          inPort: 0xfffffffd, // OFPP_CONTROLLER
+          actions: [
+            { type: 'set_field', field: { field: 'tunnel_id', value: 0n } },
+            { type: 'set_field', field: { field: 'tun_ipv4_dst', value: ip } },
+            { type: 'output', port: vxlan, maxLen: 0 },
+          ],
+          data: frame,
+        });
+      } catch (e) {
+        this.deps.logger.debug({ err: errorMessage(e), vtep: ip }, 'VTEP warm-up packet not sent');
+      }
     }
   }
 
