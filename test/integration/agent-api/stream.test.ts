@@ -2,10 +2,12 @@
  * WatchDesiredState against a real etcd and a real NetmasterService: the snapshot, incremental
  * changes tagged with etcd revisions, silence on unrelated changes, exact resume after a
  * reconnect, a fresh snapshot after compaction, and the agent-side client following it all
- * (including a server restart, resumed without a new snapshot).
+ * (including a server restart, resumed without a new snapshot), and a client that stops reading
+ * getting later batches coalesced (HTTP/2 flow control fills the server's write buffer).
  */
 import assert from 'node:assert/strict';
 import { NetmasterClient } from '../../../netplugin/netmaster-client/client';
+import { applyChange, stateOf, storeFromState } from '../../../netplugin/netmaster-client/apply';
 import { computeHostView } from '../../../netmaster/agent/host-view';
 import { stableJson } from '../../../netmaster/agent/view-diff';
 import type { RunningAgentServer } from '../../../netmaster/agent/server';
@@ -179,5 +181,29 @@ describe('agent API: desired-state stream (real etcd)', function () {
     await until('t3 id released', async () => (await env!.kv.list('/netloom/v1/agent/tenantid')).kvs.every((k) => !k.value.includes('t3')));
     const report = await svc().checkConsistency();
     assert.deepEqual(report.leaked, [], JSON.stringify(report.leaked));
+  });
+
+  it('a client that does not read gets the batches coalesced, then exactly the current view', async () => {
+    await svc().upsert('network', { tenantName: 't1', networkName: 'wide', subnet: '10.50.0.0/20', encap: 'vxlan', pktTag: 5050 });
+    await ep('wide', 'a-wide', 'hostA');
+    const slow = new StreamRecorder(client!, 'hostA');
+    recorders.push(slow);
+    await slow.nextGroup(0);
+    const snapshot = slow.updates[0]!.snapshot!.state!;
+    slow.pause();
+    const big = 'x'.repeat(1024);
+    const N = 300;
+    for (let i = 0; i < N; i++) await svc().createEndpoint({ tenantName: 't1', networkName: 'wide', containerID: `slow${i}`, homingHost: 'hostB', labels: { big } });
+    const now = await svc().currentRevision();
+    await sleep(200);
+    slow.resume();
+    await until('caught up', () => slow.updates.some((u) => u.change?.key === '' && u.revision === now), 10_000);
+    const markers = slow.updates.filter((u) => u.change?.key === '');
+    // rebuild the state from what was received
+    const store = storeFromState(snapshot);
+    for (const u of slow.updates) if (u.change && u.change.key !== '') applyChange(store, u.change);
+    assert.equal(stableJson(stateOf(store)), stableJson(computeHostView(server!.cache.state, 'hostA')));
+    assert.ok(markers.length < N / 2, `${markers.length} groups for ${N} batches: coalesced`);
+    process.stdout.write(`      slow client: ${N} endpoint batches arrived as ${markers.length} groups\n`);
   });
 });

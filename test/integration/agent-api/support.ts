@@ -75,6 +75,15 @@ export class StreamRecorder {
   cancel(): void {
     this.call.cancel();
   }
+
+  /** Stop reading (HTTP/2 flow control then stops the server's sends). */
+  pause(): void {
+    this.call.pause();
+  }
+
+  resume(): void {
+    this.call.resume();
+  }
 }
 
 export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
