@@ -24,6 +24,11 @@ export interface AgentSideOptions {
   leaderLeaseTtlSeconds: number;
   /** this replica's identity in the election (default: the gRPC address) */
   replicaId?: string;
+  /**
+   * the listen address is only the default: when it is taken (another netmaster on this machine),
+   * log an error and run without the agent API instead of failing the whole netmaster
+   */
+  bindOptional?: boolean;
 }
 
 export const DEFAULT_LEADER_LEASE_TTL_SECONDS = 10;
@@ -34,9 +39,19 @@ export interface RunningAgentSide {
   stop(): Promise<void>;
 }
 
-/** Start the agent server and the leader-only liveness task. */
-export async function startAgentSide(service: NetmasterService, opts: AgentSideOptions, logger: Logger, registry?: Registry): Promise<RunningAgentSide> {
-  const server = await startAgentServer({ service, listen: opts.grpcListen, leaseTtlSeconds: opts.agentLeaseTtlSeconds, logger, ...(opts.tls ? { tls: opts.tls } : {}) });
+/**
+ * Start the agent server and the leader-only liveness task. Undefined when `bindOptional` and the
+ * address is taken (logged as an error).
+ */
+export async function startAgentSide(service: NetmasterService, opts: AgentSideOptions, logger: Logger, registry?: Registry): Promise<RunningAgentSide | undefined> {
+  let server: RunningAgentServer;
+  try {
+    server = await startAgentServer({ service, listen: opts.grpcListen, leaseTtlSeconds: opts.agentLeaseTtlSeconds, logger, ...(opts.tls ? { tls: opts.tls } : {}) });
+  } catch (e) {
+    if (!opts.bindOptional || !(e instanceof NetloomError && e.field === 'listen')) throw e;
+    logger.error({ listen: opts.grpcListen, err: e.message }, 'agent API not started: the default gRPC address is taken (set --grpc-listen)');
+    return undefined;
+  }
   const elector = new LeaderElector({ client: service.kv.client, id: opts.replicaId ?? server.address, ttlSeconds: opts.leaderLeaseTtlSeconds, logger });
   const metrics = createLivenessMetrics(registry);
   const detach = runWhileLeader(elector, (signal) => runLiveness({ service, logger, graceMs: opts.deadHostGraceMs, metrics }, signal), logger);
@@ -70,8 +85,12 @@ function positive(text: string, flag: string): number {
   return n;
 }
 
-/** Read the options added by addAgentOptions (files are read here). */
-export function agentOptionsFrom(o: {
+/**
+ * Read the options added by addAgentOptions (files are read here). `listenIsDefault`: the user
+ * did not give --grpc-listen (commander's getOptionValueSource('grpcListen') === 'default').
+ */
+export function agentOptionsFrom(
+  o: {
   grpcListen: string;
   grpcTlsCert?: string;
   grpcTlsKey?: string;
@@ -79,7 +98,9 @@ export function agentOptionsFrom(o: {
   agentLeaseTtl: string;
   deadHostGrace: string;
   leaderLeaseTtl: string;
-}): AgentSideOptions {
+  },
+  listenIsDefault = false,
+): AgentSideOptions {
   if ((o.grpcTlsCert === undefined) !== (o.grpcTlsKey === undefined)) throw new NetloomError('INVALID_ARGUMENT', '--grpc-tls-cert and --grpc-tls-key go together', { field: '--grpc-tls-cert' });
   if (o.grpcClientCa && !o.grpcTlsCert) throw new NetloomError('INVALID_ARGUMENT', '--grpc-client-ca needs --grpc-tls-cert and --grpc-tls-key', { field: '--grpc-client-ca' });
   if (!/^.+:\d+$/.test(o.grpcListen)) throw new NetloomError('INVALID_ARGUMENT', `--grpc-listen must be host:port, got '${o.grpcListen}'`, { field: '--grpc-listen' });
@@ -92,5 +113,6 @@ export function agentOptionsFrom(o: {
     agentLeaseTtlSeconds: Math.max(1, Math.round(ttl)),
     deadHostGraceMs: Math.round(positive(o.deadHostGrace, '--dead-host-grace') * 1000),
     leaderLeaseTtlSeconds: Math.max(1, Math.round(positive(o.leaderLeaseTtl, '--leader-lease-ttl'))),
+    ...(listenIsDefault ? { bindOptional: true } : {}),
   };
 }

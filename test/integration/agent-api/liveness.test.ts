@@ -134,6 +134,7 @@ describe('agent API: startAgentSide (server + leader-elected liveness, real etcd
   before(async () => {
     env = await startEnv('agentapi-side', 26130);
     side = await startAgentSide(env.service, { grpcListen: '127.0.0.1:0', agentLeaseTtlSeconds: 1, deadHostGraceMs: 500, leaderLeaseTtlSeconds: 2 }, env.logger);
+    assert.ok(side);
   });
 
   after(async () => {
@@ -154,5 +155,12 @@ describe('agent API: startAgentSide (server + leader-elected liveness, real etcd
     await until('leader', () => side!.elector.isLeader, 10_000);
     await until('quiet host released', async () => (await env!.service.listEndpoints({ host: 'quiet1' })).length === 0, 10_000);
     assert.equal((await env!.service.listEndpoints({ host: 'live1' })).length, 1, 'the heartbeating host keeps its endpoint');
+  });
+
+  it('a taken default address: runs without the agent API (bindOptional); a taken explicit address fails', async () => {
+    const taken = side!.server.address;
+    const base = { grpcListen: taken, agentLeaseTtlSeconds: 1, deadHostGraceMs: 500, leaderLeaseTtlSeconds: 2 };
+    assert.equal(await startAgentSide(env!.service, { ...base, bindOptional: true }, env!.logger), undefined);
+    await assert.rejects(startAgentSide(env!.service, base, env!.logger), /cannot listen/);
   });
 });
