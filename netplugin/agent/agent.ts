@@ -63,7 +63,18 @@ export class Agent {
     private readonly deps: AgentDeps,
   ) {
     this.store = new EndpointStore(config.endpointStatePath);
-    this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, { logger: deps.logger, minBackoffMs: 50, maxBackoffMs: 1000 });
+    this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, {
+      logger: deps.logger,
+      minBackoffMs: 50,
+      maxBackoffMs: 1000,
+      // local port changes (an ofport assigned or changed, a port removed behind our back)
+      onConnect: async (c) => {
+        await new VSwitch(c).watchInterfaces((events) => {
+          const ours = new Set(this.store.list().map((r) => r.hostIf));
+          if (events.some((e) => ours.has(e.name))) this.portsChanged();
+        });
+      },
+    });
     this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
     this.setup = new BridgeSetup(config.bridge, deps.logger);
     this.vtepIp = config.bridge.vtepCidr ? vtepAddress(config.bridge.vtepCidr) : '';
@@ -237,8 +248,34 @@ export class Agent {
     return this.waitForState(`network ${key}`, (s) => s.networks.find((n) => n.key === key), timeoutMs);
   }
 
-  /** Read the ofports of every recorded endpoint from OVSDB (re-adding a port whose veth still exists). */
-  private async refreshPorts(vs: VSwitch): Promise<void> {
+  private portsDirty = false;
+  private portsRefreshing = false;
+
+  /** OVSDB reported a change of one of our interfaces: re-read the ofports (serialised), reconcile. */
+  private portsChanged(): void {
+    this.portsDirty = true;
+    if (this.portsRefreshing || this.stopped) return;
+    this.portsRefreshing = true;
+    void (async () => {
+      try {
+        while (this.portsDirty && !this.stopped) {
+          this.portsDirty = false;
+          await this.refreshPorts(await this.vswitch(), false);
+          this.loop.trigger();
+        }
+      } catch (e) {
+        this.deps.logger.warn({ err: errorMessage(e) }, 'reading ports after an interface change failed');
+      } finally {
+        this.portsRefreshing = false;
+      }
+    })();
+  }
+
+  /**
+   * Read the ofports of every recorded endpoint from OVSDB. With `readd` (start, reconnect) a
+   * recorded port missing from OVSDB whose veth still exists is added again.
+   */
+  private async refreshPorts(vs: VSwitch, readd = true): Promise<void> {
     const st = await vs.readState();
     const br = st.bridges.find((b) => b.name === this.config.bridge.bridge);
     const ofportOf = new Map<string, number | undefined>();
@@ -247,6 +284,7 @@ export class Agent {
     for (const rec of this.store.list()) {
       let ofport = ofportOf.get(rec.hostIf);
       if (!ofportOf.has(rec.hostIf)) {
+        if (!readd) continue;
         const exists = (await run('ip', ['link', 'show', rec.hostIf], { allowFailure: true })).code === 0;
         if (!exists) {
           this.deps.logger.warn({ endpoint: rec.endpointId, hostIf: rec.hostIf }, 'recorded endpoint has no interface any more; left unplugged');

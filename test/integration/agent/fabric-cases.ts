@@ -3,7 +3,9 @@
  * CNI shim, then check reachability and isolation with real traffic.
  */
 import { strict as assert } from 'node:assert';
+import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
+import { hostIfName } from '../../../netplugin/plumbing/veth';
 import type { Encap } from '../../../netplugin/state/host-state';
 import { tcpTransfer } from '../../support/traffic';
 import { ctr, scenario } from './scenario';
@@ -94,6 +96,21 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
       const del = await lab.cni('DEL', ctr(sc, 'g1'));
       assert.equal(del.code, 0, del.stdout);
     }
+  });
+
+  it('a port removed and re-added behind the agent\'s back (OVSDB monitor) loses and regains its flows', async () => {
+    const h = lab.host('host1');
+    const opts = { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } };
+    const port = hostIfName('ep-a1');
+    const ofport = (await run('ovs-vsctl', ['get', 'Interface', port, 'ofport'], opts)).stdout.trim();
+    const before = await lab.metric('host1', 'netplugin_flows_installed');
+    await run('ovs-vsctl', ['del-port', 'br-int', port], opts);
+    await waitFor('flows of the removed port gone', async () => !(await lab.ofctl('host1', ['dump-flows', 'br-int'])).includes(`in_port=${ofport},`) || undefined, { timeoutMs: 3000, intervalMs: 50 });
+    assert.ok((await lab.metric('host1', 'netplugin_flows_installed')) < before);
+    assert.equal(await pingOnce(ns('a1'), '10.50.1.2', 1), false);
+    await run('ovs-vsctl', ['add-port', 'br-int', port], opts);
+    await waitFor('ping after the port is back', () => pingOnce(ns('a1'), '10.50.1.2', 1), { timeoutMs: 5000, intervalMs: 50 });
+    assert.equal(await lab.metric('host1', 'netplugin_flows_installed'), before);
   });
 
   it('the flows on br-int are exactly the ones the agent installed', async () => {
