@@ -22,8 +22,17 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
     this.timeout(60_000);
     await lab.up(2);
     lab.writeFabric(sc);
+    const t0 = Date.now();
     await Promise.all([lab.startAgent('host1'), lab.startAgent('host2')]);
-    for (const c of sc.containers) results.set(c.name, await lab.plug(c));
+    const startMs = Date.now() - t0;
+    const addMs: number[] = [];
+    for (const c of sc.containers) {
+      const t = Date.now();
+      results.set(c.name, await lab.plug(c));
+      addMs.push(Date.now() - t);
+    }
+    addMs.sort((a, b) => a - b);
+    console.log(`      ${encap}: agents up in ${startMs} ms; netns + CNI ADD through the shim: p50 ${addMs[addMs.length >> 1]} ms, max ${addMs[addMs.length - 1]} ms (${addMs.length})`);
   });
   after(async function () {
     this.timeout(60_000);
@@ -119,6 +128,9 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
       const n = dump.split('\n').filter((l) => l.includes('cookie=')).length;
       assert.equal(n, await lab.metric(host, 'netplugin_flows_installed'), host);
       assert.ok(n > 20, `${host} has ${n} flows`);
+      const runs = await lab.metric(host, 'netplugin_reconcile_duration_seconds_count');
+      const sum = await lab.metric(host, 'netplugin_reconcile_duration_seconds_sum');
+      console.log(`      ${host}: ${n} flows; ${runs} reconciles, mean ${((sum / runs) * 1000).toFixed(1)} ms`);
     }
   });
 }
