@@ -27,6 +27,11 @@ export interface AgentServerTls {
   key: Buffer;
   /** CA that signs agent certificates; when set, clients without a valid certificate are refused */
   clientCa?: Buffer;
+  /**
+   * with clientCa: an agent may only act for the host named by its certificate (subject CN or a
+   * DNS subjectAltName); any other `host` in a request is refused with PERMISSION_DENIED
+   */
+  requireHostMatch?: boolean;
 }
 
 export interface AgentServerOptions {
@@ -95,9 +100,24 @@ export function endpointBodyOf(r: CreateEndpointRequest__Output, vtepIp: string)
   };
 }
 
-function unary<Req, Res>(what: string, logger: Logger, fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+/** The host names a client certificate speaks for: its subject CN and its DNS subjectAltNames. */
+export function certificateHosts(call: { getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string | string[] }; subjectaltname?: string } } }): string[] {
+  const cert = call.getAuthContext().sslPeerCertificate;
+  if (!cert) return [];
+  const cn = cert.subject?.CN;
+  const names = Array.isArray(cn) ? [...cn] : cn ? [cn] : [];
+  for (const part of (cert.subjectaltname ?? '').split(',')) {
+    const t = part.trim();
+    if (t.startsWith('DNS:')) names.push(t.slice(4));
+  }
+  return names;
+}
+
+type AuthCall = Parameters<typeof certificateHosts>[0];
+
+function unary<Req, Res>(what: string, logger: Logger, fn: (req: Req, call: AuthCall) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    fn(call.request).then(
+    fn(call.request, call).then(
       (res) => callback(null, res),
       (e: unknown) => {
         const se = toServiceError(e);
@@ -117,6 +137,15 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   await cache.start();
   const enders = new Set<() => void>();
   const svc = opts.service;
+  const hostMatch = Boolean(opts.tls?.clientCa && opts.tls.requireHostMatch);
+  /** With requireHostMatch: refuse a request for a host the client certificate does not name. */
+  const authorize = (call: AuthCall, host: string): void => {
+    if (!hostMatch) return;
+    const names = certificateHosts(call);
+    if (!names.includes(host)) {
+      throw new NetloomError('PERMISSION_DENIED', `host '${host}' is not named by the client certificate (${names.join(', ') || 'no names'})`, { field: 'host' });
+    }
+  };
 
   const deleteEndpoint = async (r: DeleteEndpointRequest__Output): Promise<{ existed: boolean }> => {
     if (!r.id && !r.idempotencyKey) throw new NetloomError('INVALID_ARGUMENT', 'id or idempotency_key is required', { field: 'id' });
@@ -139,12 +168,22 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   };
 
   const handlers: AgentHandlers = {
-    Register: unary('Register', logger, async (r) => {
+    Register: unary('Register', logger, async (r, call) => {
+      authorize(call, r.host);
       const res = await registry.register({ host: r.host, vtepIp: r.vtepIp, mgmtIp: r.mgmtIp, capabilities: r.capabilities, agentVersion: r.agentVersion });
       return { leaseId: res.leaseId, leaseTtlSeconds: res.ttlSeconds, clusterId: opts.clusterId ?? 'netloom' };
     }),
-    Heartbeat: unary('Heartbeat', logger, async (r) => ({ leaseTtlSeconds: await registry.heartbeat(r.host, r.leaseId) })),
+    Heartbeat: unary('Heartbeat', logger, async (r, call) => {
+      authorize(call, r.host);
+      return { leaseTtlSeconds: await registry.heartbeat(r.host, r.leaseId) };
+    }),
     WatchDesiredState: (call) => {
+      try {
+        authorize(call, call.request.host);
+      } catch (e) {
+        call.emit('error', toServiceError(e));
+        return;
+      }
       void serveDesiredState(call, {
         cache,
         kv,
@@ -155,12 +194,19 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
         },
       });
     },
-    CreateEndpoint: unary('CreateEndpoint', logger, async (r: CreateEndpointRequest__Output) => {
+    CreateEndpoint: unary('CreateEndpoint', logger, async (r: CreateEndpointRequest__Output, call) => {
+      authorize(call, r.host);
       const vtep = r.host ? (cache.state.agents.get(r.host)?.vtepIp ?? '') : '';
       const ep = await svc.createEndpoint(endpointBodyOf(r, vtep));
       return toProtoEndpoint(ep, vtep);
     }),
-    DeleteEndpoint: unary('DeleteEndpoint', logger, deleteEndpoint),
+    DeleteEndpoint: unary('DeleteEndpoint', logger, async (r: DeleteEndpointRequest__Output, call) => {
+      if (hostMatch) {
+        // the host is required then, and only that host's endpoints can be deleted
+        authorize(call, r.host);
+      }
+      return deleteEndpoint(r);
+    }),
   };
 
   const server = new grpc.Server();

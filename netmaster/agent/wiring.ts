@@ -74,6 +74,7 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--grpc-tls-cert <file>', 'serve the agent API over TLS with this certificate (needs --grpc-tls-key)')
     .option('--grpc-tls-key <file>', 'key of --grpc-tls-cert')
     .option('--grpc-client-ca <file>', 'require agent certificates signed by this CA (mutual TLS)')
+    .option('--grpc-require-host-match', 'with --grpc-client-ca: an agent may only act for the host its certificate names (CN or DNS subjectAltName)')
     .option('--agent-lease-ttl <seconds>', 'lease TTL of an agent registration', String(DEFAULT_LEASE_TTL_SECONDS))
     .option('--dead-host-grace <seconds>', "release a host's endpoints when its agent has been gone this long", String(DEFAULT_DEAD_HOST_GRACE_MS / 1000))
     .option('--leader-lease-ttl <seconds>', 'lease TTL of the leader election (the leader runs the dead-host cleanup)', String(DEFAULT_LEADER_LEASE_TTL_SECONDS));
@@ -95,6 +96,7 @@ export function agentOptionsFrom(
   grpcTlsCert?: string;
   grpcTlsKey?: string;
   grpcClientCa?: string;
+  grpcRequireHostMatch?: boolean;
   agentLeaseTtl: string;
   deadHostGrace: string;
   leaderLeaseTtl: string;
@@ -103,12 +105,20 @@ export function agentOptionsFrom(
 ): AgentSideOptions {
   if ((o.grpcTlsCert === undefined) !== (o.grpcTlsKey === undefined)) throw new NetloomError('INVALID_ARGUMENT', '--grpc-tls-cert and --grpc-tls-key go together', { field: '--grpc-tls-cert' });
   if (o.grpcClientCa && !o.grpcTlsCert) throw new NetloomError('INVALID_ARGUMENT', '--grpc-client-ca needs --grpc-tls-cert and --grpc-tls-key', { field: '--grpc-client-ca' });
+  if (o.grpcRequireHostMatch && !o.grpcClientCa) throw new NetloomError('INVALID_ARGUMENT', '--grpc-require-host-match needs --grpc-client-ca', { field: '--grpc-require-host-match' });
   if (!/^.+:\d+$/.test(o.grpcListen)) throw new NetloomError('INVALID_ARGUMENT', `--grpc-listen must be host:port, got '${o.grpcListen}'`, { field: '--grpc-listen' });
   const ttl = positive(o.agentLeaseTtl, '--agent-lease-ttl');
   return {
     grpcListen: o.grpcListen,
     ...(o.grpcTlsCert && o.grpcTlsKey
-      ? { tls: { cert: readFileSync(o.grpcTlsCert), key: readFileSync(o.grpcTlsKey), ...(o.grpcClientCa ? { clientCa: readFileSync(o.grpcClientCa) } : {}) } }
+      ? {
+          tls: {
+            cert: readFileSync(o.grpcTlsCert),
+            key: readFileSync(o.grpcTlsKey),
+            ...(o.grpcClientCa ? { clientCa: readFileSync(o.grpcClientCa) } : {}),
+            ...(o.grpcRequireHostMatch ? { requireHostMatch: true } : {}),
+          },
+        }
       : {}),
     agentLeaseTtlSeconds: Math.max(1, Math.round(ttl)),
     deadHostGraceMs: Math.round(positive(o.deadHostGrace, '--dead-host-grace') * 1000),

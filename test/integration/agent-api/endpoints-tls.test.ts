@@ -133,4 +133,23 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
     const insecure = mk(undefined);
     await assert.rejects(insecure.register(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
   });
+
+  it('requireHostMatch: an agent acts only for the host its certificate names', async () => {
+    const strict = await startServer(env!, { tls: { cert: read('server.crt'), key: read('server.key'), clientCa: read('ca.crt'), requireHostMatch: true } });
+    try {
+      const tls = { ca: read('ca.crt'), cert: read('agent.crt'), key: read('agent.key') };
+      const own = new NetmasterClient({ address: strict.address, host: 'agent', tls, callTimeoutMs: 3000 });
+      const other = new NetmasterClient({ address: strict.address, host: 'someone-else', tls, callTimeoutMs: 3000 });
+      clients.push(own, other);
+      assert.ok(Number((await own.register()).leaseId) > 0, 'CN agent may register as agent');
+      await assert.rejects(other.register(), (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED') && e.field === 'host');
+      await assert.rejects(other.createEndpoint({ idempotencyKey: 'x', network: 'net' }), (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED'));
+      await assert.rejects(own.deleteEndpoint({ idempotencyKey: 'x', host: '' }), (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED'), 'no host: refused');
+      const e = await own.createEndpoint({ idempotencyKey: 'mine', network: 'net' });
+      assert.equal(e.host, 'agent');
+      assert.deepEqual(await own.deleteEndpoint({ id: e.id }), { existed: true });
+    } finally {
+      await strict.stop();
+    }
+  });
 });

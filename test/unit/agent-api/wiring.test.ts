@@ -23,5 +23,6 @@ describe('agent API command-line options', () => {
     assert.throws(() => parse(['--grpc-listen', 'nowhere']), /--grpc-listen/);
     assert.throws(() => parse(['--grpc-tls-cert', '/x.crt']), /go together/);
     assert.throws(() => parse(['--grpc-client-ca', '/ca.crt']), /--grpc-client-ca/);
+    assert.throws(() => parse(['--grpc-require-host-match']), /--grpc-require-host-match needs/);
   });
 });
