@@ -142,3 +142,41 @@ describe('agent API host view: VTEP safety', () => {
     pipelineView({ state, local: { hostName: 'hostA', vtepIp: '192.168.0.1', ports: {}, bridge: {} } });
   });
 });
+
+describe('agent API host view: every view passes the agent checks (random clusters)', () => {
+  it('for every host of random clusters, parseHostState + pipelineView accept the view', () => {
+    const hosts = ['h0', 'h1', 'h2', 'h3'];
+    const arb = fc.record({
+      routing: fc.boolean(),
+      nets: fc.array(fc.record({ vlan: fc.boolean(), gw: fc.boolean(), tenant: fc.constantFrom('t1', 't2') }), { minLength: 1, maxLength: 5 }),
+      eps: fc.array(fc.record({ net: fc.nat(), host: fc.constantFrom(...hosts), grouped: fc.boolean() }), { maxLength: 25 }),
+      // a VTEP per host: missing, shared with another host, or its own
+      vteps: fc.array(fc.constantFrom('', '192.168.0.1', '192.168.0.2', '192.168.0.3', '192.168.0.4'), { minLength: 4, maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(arb, (c) => {
+        const b = new ClusterBuilder().global(c.routing ? 'routing' : 'bridge').tenant('t1').tenant('t2');
+        c.nets.forEach((n, i) => {
+          b.network(n.tenant, `n${i}`, n.vlan ? 'vlan' : 'vxlan', 100 + i, `10.${i}.0.0/24`, n.gw ? `10.${i}.0.1` : '');
+          b.group(n.tenant, `g${i}`, `n${i}`);
+        });
+        hosts.forEach((h, i) => {
+          if (c.vteps[i]) b.agent(h, c.vteps[i]!);
+        });
+        c.eps.forEach((e, i) => {
+          const ni = e.net % c.nets.length;
+          const n = c.nets[ni]!;
+          b.endpoint(`e${i}`, n.tenant, `n${ni}`, e.host, `10.${ni}.0.${i + 2}`, e.grouped ? `g${ni}` : '');
+        });
+        hosts.forEach((h, i) => {
+          const v = computeHostView(b.state, h);
+          checkedByAgent(v, h, c.vteps[i] ?? '');
+          assert.ok(!v.vteps.some((x) => x.host === h), 'never its own VTEP');
+          const local = new Set(v.endpoints.filter((e) => e.host === h).map((e) => e.network));
+          if (!c.routing) assert.ok(v.networks.every((n) => local.has(n.key)), 'bridge mode: only networks with a local endpoint');
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
