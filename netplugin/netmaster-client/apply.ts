@@ -64,28 +64,33 @@ export function cloneStore(s: StateStore): StateStore {
   return { global: s.global, bgp: s.bgp, lists };
 }
 
-/** Apply one change in place. */
-export function applyChange(store: StateStore, c: Change): void {
+/**
+ * Apply one change in place. Returns false (and changes nothing) for a key of a kind this agent
+ * does not know (a newer netmaster), so that such changes do not stop the stream; throws for a
+ * put without its object.
+ */
+export function applyChange(store: StateStore, c: Change): boolean {
   const key = c.key;
   if (key === 'global') {
     store.global = c.deleted ? null : (c.global ?? null);
-    return;
+    return true;
   }
   if (key === 'bgp') {
     store.bgp = c.deleted ? null : (c.bgp ?? null);
-    return;
+    return true;
   }
   const slash = key.indexOf('/');
   const kind = slash > 0 ? PREFIX_TO_LIST[key.slice(0, slash)] : undefined;
-  if (!kind) throw new NetloomError('DECODE_ERROR', `change with an unknown key '${key}'`, { field: 'key' });
+  if (!kind) return false;
   const m = store.lists[kind] as Map<string, unknown>;
   if (c.deleted) {
     m.delete(key);
-    return;
+    return true;
   }
   const obj = c.object ? (c as unknown as Record<string, unknown>)[c.object] : undefined;
   if (obj === undefined || obj === null) throw new NetloomError('DECODE_ERROR', `put of '${key}' without an object`, { field: 'object' });
   m.set(key, obj);
+  return true;
 }
 
 function sorted<T>(m: Map<string, T>): T[] {

@@ -233,11 +233,21 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       };
       stream.on('metadata', () => this.emit('connected'));
       stream.on('data', (u: DesiredStateUpdate__Output) => {
+        let kind: 'snapshot' | 'changes' | undefined;
         try {
-          if (this.onUpdate(u)) applied = true;
+          kind = this.onUpdate(u);
         } catch (e) {
           this.opts.logger?.error({ err: errorMessage(e) }, 'bad update from netmaster: reconnecting');
           stream.cancel();
+          return;
+        }
+        if (!kind) return;
+        applied = true;
+        try {
+          this.emit('state', this.state, u.revision, kind);
+        } catch (e) {
+          // a failing listener is the agent's problem, not the stream's
+          this.opts.logger?.error({ err: errorMessage(e) }, 'state listener failed');
         }
       });
       stream.on('error', (e: Error) => finish(errorMessage(e)));
@@ -245,31 +255,31 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     });
   }
 
-  /** Apply one update; returns true when the state changed (a snapshot, or a committed group). */
-  private onUpdate(u: DesiredStateUpdate__Output): boolean {
+  /** Apply one update; says what was applied (a snapshot, or a committed group), else undefined. */
+  private onUpdate(u: DesiredStateUpdate__Output): 'snapshot' | 'changes' | undefined {
     if (u.snapshot) {
       this.store = storeFromState(u.snapshot.state ?? stateOf(emptyStore()));
       this.pending = [];
       this.appliedRevision = u.revision;
       this.stats.snapshots++;
-      this.emit('state', this.state, u.revision, 'snapshot');
-      return true;
+      return 'snapshot';
     }
     const c = u.change;
-    if (!c) return false;
+    if (!c) return undefined;
     if (c.key !== '') {
       this.pending.push(c);
-      return false;
+      return undefined;
     }
     // commit marker: the group is complete
     const next = cloneStore(this.store);
-    for (const ch of this.pending) applyChange(next, ch);
+    for (const ch of this.pending) {
+      if (!applyChange(next, ch)) this.opts.logger?.warn({ key: ch.key }, 'change of an unknown kind ignored');
+    }
     this.stats.changes += this.pending.length;
     this.stats.changeGroups++;
     this.pending = [];
     this.store = next;
     this.appliedRevision = u.revision;
-    this.emit('state', this.state, u.revision, 'changes');
-    return true;
+    return 'changes';
   }
 }

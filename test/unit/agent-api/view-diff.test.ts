@@ -92,3 +92,21 @@ describe('agent API view diff', () => {
     );
   });
 });
+
+describe('agent client apply', () => {
+  const empty = () => storeFromState(JSON.parse(JSON.stringify(computeHostView(new ClusterBuilder().state, 'h'))));
+  it('ignores changes of kinds it does not know (a newer netmaster), refuses a put without its object', () => {
+    const store = empty();
+    assert.equal(applyChange(store, { deleted: false, key: 'widget/w1', object: undefined } as Change__Output), false);
+    assert.throws(() => applyChange(store, { deleted: false, key: 'network/t1:x' } as Change__Output), /without an object/);
+  });
+  it('puts and deletes global and bgp', () => {
+    const store = empty();
+    applyChange(store, { deleted: false, key: 'bgp', object: 'bgp', bgp: { hostname: 'h', routerIp: '1.1.1.1', as: 1, neighbor: '', neighborAs: 0 } } as Change__Output);
+    assert.equal(stateOf(store).bgp?.routerIp, '1.1.1.1');
+    applyChange(store, { deleted: true, key: 'bgp' } as Change__Output);
+    assert.equal(stateOf(store).bgp, null);
+    applyChange(store, { deleted: false, key: 'global', object: 'global', global: { fwdMode: 'routing', arpMode: 'flood', pvtSubnet: '', networkInfraType: '' } } as Change__Output);
+    assert.equal(stateOf(store).global?.fwdMode, 'routing');
+  });
+});
