@@ -42,6 +42,7 @@ export interface AgentServerOptions {
   listen?: string;
   tls?: AgentServerTls;
   leaseTtlSeconds?: number;
+  /** answered by Register (default: etcd's cluster id, in hex) */
   clusterId?: string;
   logger: Logger;
   clock?: Clock;
@@ -135,6 +136,15 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   const registry = new AgentRegistry({ kv, clock, logger, ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}) });
   const cache = new ClusterCache(kv, logger);
   await cache.start();
+  let clusterId = opts.clusterId;
+  if (clusterId === undefined) {
+    try {
+      const st = await kv.client.maintenance.status();
+      clusterId = BigInt(st.header.cluster_id).toString(16);
+    } catch {
+      clusterId = 'netloom';
+    }
+  }
   const enders = new Set<() => void>();
   const svc = opts.service;
   const hostMatch = Boolean(opts.tls?.clientCa && opts.tls.requireHostMatch);
@@ -171,7 +181,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     Register: unary('Register', logger, async (r, call) => {
       authorize(call, r.host);
       const res = await registry.register({ host: r.host, vtepIp: r.vtepIp, mgmtIp: r.mgmtIp, capabilities: r.capabilities, agentVersion: r.agentVersion });
-      return { leaseId: res.leaseId, leaseTtlSeconds: res.ttlSeconds, clusterId: opts.clusterId ?? 'netloom' };
+      return { leaseId: res.leaseId, leaseTtlSeconds: res.ttlSeconds, clusterId };
     }),
     Heartbeat: unary('Heartbeat', logger, async (r, call) => {
       authorize(call, r.host);

@@ -67,6 +67,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private pending: Change[] = [];
   private appliedRevision = '0';
   private leaseId = '';
+  private cluster = '';
   private ttlSeconds = 0;
   private running = false;
   private stream: grpc.ClientReadableStream<DesiredStateUpdate__Output> | undefined;
@@ -90,6 +91,11 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
 
   get state(): HostState {
     return stateOf(this.store);
+  }
+
+  /** the cluster id netmaster answered at registration ('' before) */
+  get clusterId(): string {
+    return this.cluster;
   }
 
   get lease(): { id: string; ttlSeconds: number } {
@@ -118,6 +124,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     const res = await this.unary<RegisterResponse__Output>((o, cb) => this.grpcClient.register(req, o, cb));
     this.leaseId = res.leaseId;
     this.ttlSeconds = Number(res.leaseTtlSeconds);
+    this.cluster = res.clusterId;
     this.stats.registrations++;
     this.emit('registered', this.leaseId, this.ttlSeconds);
     return { leaseId: this.leaseId, ttlSeconds: this.ttlSeconds };

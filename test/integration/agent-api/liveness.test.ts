@@ -41,6 +41,8 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     const c = newClient('reg1');
     const { leaseId, ttlSeconds } = await c.register();
     assert.equal(ttlSeconds, 2);
+    const header = (await env!.kv.client.maintenance.status()).header;
+    assert.equal(c.clusterId, BigInt(header.cluster_id).toString(16), "Register answers etcd's cluster id");
     const rec = await env!.kv.get(agentLayout.host('reg1'));
     assert.ok(rec, 'record written');
     const parsed = JSON.parse(rec.value) as { leaseId: string; vtepIp: string; capabilities: string[]; registeredAt: string };
