@@ -25,7 +25,13 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     await Promise.all([lab.startAgent('host1'), lab.startAgent('host2')]);
     await lab.plug(a1);
     await lab.plug(b2);
-    assert.ok(await pingOnce(lab.ns(a1), b2.ip, 2), 'baseline ping');
+    if (!(await pingOnce(lab.ns(a1), b2.ip, 2))) {
+      const neigh = await Promise.all(lab.plan.hosts.map((h) => run('ovs-appctl', ['tnl/neigh/show'], { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` }, allowFailure: true })));
+      const again = await pingOnce(lab.ns(a1), b2.ip, 2);
+      const flows = await Promise.all(['host1', 'host2'].map((h) => lab.ofctl(h, ['dump-flows', 'br-int'])));
+      const logs = await run('sh', ['-c', `tail -n 5 ${lab.plan.dir}/agent-host*/netplugin.log`], { allowFailure: true });
+      assert.fail(`baseline ping lost (a second one ${again ? 'worked' : 'failed too'}); tunnel neighbours: ${neigh.map((r) => r.stdout).join(' | ')}\nflow lines: ${flows.map((f) => f.split('\n').length).join(' ')}\n${logs.stdout}`);
+    }
   });
   after(async function () {
     this.timeout(60_000);
