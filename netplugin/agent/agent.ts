@@ -77,6 +77,9 @@ export class Agent {
     });
     this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
     this.setup = new BridgeSetup(config.bridge, deps.logger);
+    if (deps.metrics) {
+      deps.metrics.probe = () => ({ ovsdb: this.ovsdb.current !== undefined, openflow: this.sw?.connected === true, netmaster: this.deps.source.connected });
+    }
     this.vtepIp = config.bridge.vtepCidr ? vtepAddress(config.bridge.vtepCidr) : '';
     this.loop = new ReconcileLoop(() => this.reconcile(), {
       logger: deps.logger,
@@ -196,14 +199,8 @@ export class Agent {
     const frame = Buffer.alloc(60);
     Buffer.from([0x02, 0x6e, 0x6c, 0x00, 0x00, 0xff]).copy(frame, 6);
     frame.writeUInt16BE(0x88b5, 12);
-    for (const delayMs of [0, 200, 500, 1000, 2000, 4000]) {
-      await new Promise((res) => setTimeout(res, delayMs));
-      if (this.stopped || !this.warmed.has(ip) || !this.of || !this.sw?.connected) return;
-      if (this.config.bridge.uplink) {
-        // and the kernel's way: a fresh ARP from the VTEP address, whose reply OVS snoops
-        await run('ip', ['neigh', 'del', ip, 'dev', this.config.bridge.phyBridge], { allowFailure: true });
-        void run('ping', ['-c', '1', '-W', '1', '-q', ip], { allowFailure: true, timeoutMs: 5000 });
-      }
+    const packetOut = async (): Promise<void> => {
+      if (!this.of || !this.sw?.connected) return;
       try {
         await this.of.send({
           type: 'packet_out',
@@ -220,7 +217,24 @@ export class Agent {
       } catch (e) {
         this.deps.logger.debug({ err: errorMessage(e), vtep: ip }, 'VTEP warm-up packet not sent');
       }
+    };
+    // until the peer answers (it may still be coming up), at most ~20 s
+    const deadline = Date.now() + 20_000;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      if (this.stopped || !this.warmed.has(ip)) return;
+      await packetOut();
+      if (!this.config.bridge.uplink) return;
+      // the kernel's way: a fresh ARP from the VTEP address on br-phy, whose reply OVS snoops
+      await run('ip', ['neigh', 'del', ip, 'dev', this.config.bridge.phyBridge], { allowFailure: true });
+      const r = await run('ping', ['-c', '1', '-W', '0.3', '-q', ip], { allowFailure: true, timeoutMs: 5000 });
+      if (r.code === 0) {
+        await packetOut();
+        this.deps.logger.debug({ vtep: ip, attempt }, 'remote VTEP resolved');
+        return;
+      }
+      await new Promise((res) => setTimeout(res, Math.min(1000, 50 * 2 ** attempt)));
     }
+    this.deps.logger.warn({ vtep: ip }, 'remote VTEP does not answer; the first tunnelled packet towards it may be lost');
   }
 
   /** Resolve when the desired state satisfies `pred` (or reject after timeoutMs). */

@@ -12,12 +12,14 @@ export interface AgentMetrics {
   endpoints: Gauge;
   connected: Gauge<'peer'>;
   ofReconnects: Counter;
+  /** when set, read at every scrape for `netplugin_connected` */
+  probe?: () => Record<'ovsdb' | 'openflow' | 'netmaster', boolean>;
 }
 
 export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
-  return {
+  const m: AgentMetrics = {
     registry,
     flowsInstalled: new Gauge({ name: 'netplugin_flows_installed', help: 'Flows the agent holds installed on br-int', registers: [registry] }),
     reconcileDuration: new Histogram({
@@ -34,7 +36,12 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
       help: '1 when the agent is connected to the peer (ovsdb, openflow, netmaster)',
       labelNames: ['peer'] as const,
       registers: [registry],
+      collect() {
+        const p = m.probe?.();
+        if (p) for (const [peer, up] of Object.entries(p)) this.set({ peer }, up ? 1 : 0);
+      },
     }),
     ofReconnects: new Counter({ name: 'netplugin_openflow_reconnects_total', help: 'OpenFlow reconnects to br-int (e.g. after ovs-vswitchd restarts)', registers: [registry] }),
   };
+  return m;
 }

@@ -128,6 +128,8 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
       const n = dump.split('\n').filter((l) => l.includes('cookie=')).length;
       assert.equal(n, await lab.metric(host, 'netplugin_flows_installed'), host);
       assert.ok(n > 20, `${host} has ${n} flows`);
+      for (const peer of ['ovsdb', 'openflow', 'netmaster']) assert.equal(await lab.metric(host, `netplugin_connected{peer="${peer}"}`), 1, `${host} ${peer}`);
+      assert.equal(await lab.metric(host, 'netplugin_endpoints'), sc.containers.filter((c) => c.host === host && c.name !== 'g1').length);
       const runs = await lab.metric(host, 'netplugin_reconcile_duration_seconds_count');
       const sum = await lab.metric(host, 'netplugin_reconcile_duration_seconds_sum');
       console.log(`      ${host}: ${n} flows; ${runs} reconciles, mean ${((sum / runs) * 1000).toFixed(1)} ms`);

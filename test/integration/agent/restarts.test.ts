@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { restartVswitchd, startOvs } from '../../../deploy/lab/ovs-instance';
+import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
 import { ctr, scenario } from './scenario';
 import { AgentLab, pingOnce } from './support';
@@ -25,6 +26,11 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     await Promise.all([lab.startAgent('host1'), lab.startAgent('host2')]);
     await lab.plug(a1);
     await lab.plug(b2);
+    // the agents resolve each other's VTEP in OVS before any container traffic needs it
+    await waitFor('VTEPs resolved in both OVS', async () => {
+      const out = await Promise.all(lab.plan.hosts.map((h) => run('ovs-appctl', ['tnl/neigh/show'], { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } })));
+      return out.every((r, i) => r.stdout.includes(lab.plan.hosts[1 - i]!.dataIp));
+    }, { timeoutMs: 3000, intervalMs: 50 });
     if (!(await pingOnce(lab.ns(a1), b2.ip, 2))) {
       const neigh = await Promise.all(lab.plan.hosts.map((h) => run('ovs-appctl', ['tnl/neigh/show'], { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` }, allowFailure: true })));
       const again = await pingOnce(lab.ns(a1), b2.ip, 2);

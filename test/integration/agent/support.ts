@@ -192,7 +192,8 @@ export class AgentLab {
   async metric(host: string, name: string): Promise<number> {
     const h = this.host(host);
     const r = await run('curl', ['-s', 'http://127.0.0.1:9731/metrics'], { netns: h.netns });
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(r.stdout);
+    const esc = name.replace(/[{}"]/g, (c) => `\\${c}`);
+    const m = new RegExp(name.includes('{') ? `^${esc} (\\S+)$` : `^${esc}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(r.stdout);
     if (!m) throw new Error(`metric ${name} not found`);
     return Number(m[1]);
   }
