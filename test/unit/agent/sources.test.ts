@@ -4,6 +4,7 @@
  * states, completes CreateEndpoint answers from the network, and deletes by id and key.
  */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,5 +94,29 @@ describe('agent control-plane adapters', () => {
     for (const o of ['--host', '--netmaster-grpc', '--tls-ca', '--tls-cert', '--tls-key', '--ovs-rundir', '--datapath', '--uplink', '--vtep-ip', '--cni-socket', '--cnm-socket', '--cnm-state', '--state-dir', '--metrics-listen', '--log-level']) {
       assert.ok(help.includes(o), o);
     }
+  });
+});
+
+describe('bin/netplugin', () => {
+  const bin = join(__dirname, '../../../../bin/netplugin');
+  const runBin = (args: string[]) => spawnSync('sh', [bin, ...args], { encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: '' }, timeout: 20_000 });
+
+  it('--help exits 0 and names the options', () => {
+    const r = runBin(['--help']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /--netmaster-grpc <host:port>/);
+    assert.match(r.stdout, /--datapath <type>.*netdev/s);
+  });
+
+  it('refuses bad options with one clear line and exit 1, before touching OVS', () => {
+    const noSource = runBin(['--log-level', 'silent']);
+    assert.equal(noSource.status, 1);
+    assert.equal(noSource.stderr.trim(), 'netplugin: give --netmaster-grpc (or --fabric-file)');
+    const badVtep = runBin(['--fabric-file', '/nonexistent.json', '--vtep-ip', '10.0.0.1', '--log-level', 'silent']);
+    assert.equal(badVtep.status, 1);
+    assert.match(badVtep.stderr, /--vtep-ip must be an IPv4 address with prefix/);
+    const badAddr = runBin(['--netmaster-grpc', 'nohostport', '--log-level', 'silent']);
+    assert.equal(badAddr.status, 1);
+    assert.match(badAddr.stderr, /--netmaster-grpc must be host:port/);
   });
 });
