@@ -53,7 +53,22 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     assert.equal(gens.size, 1, `${host}: cookies of several generations: ${[...gens].join(' ')}`);
   }
 
-  it('restarting both agents during a 0.1 s ping loses no packet', async () => {
+  /** Every bridge, port and interface row with its uuid and settings (ovs-vsctl, read only). */
+  async function ovsdbRows(host: string): Promise<string> {
+    const h = lab.host(host);
+    const opts = { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } };
+    const parts = await Promise.all([
+      run('ovs-vsctl', ['--columns=_uuid,name,datapath_type,fail_mode,protocols,ports', 'list', 'Bridge'], opts),
+      run('ovs-vsctl', ['--columns=_uuid,name,tag,trunks,interfaces', 'list', 'Port'], opts),
+      run('ovs-vsctl', ['--columns=_uuid,name,type,options,ofport', 'list', 'Interface'], opts),
+    ]);
+    return parts.map((p) => p.stdout).join('\n');
+  }
+
+  it('restarting both agents during a 0.1 s ping loses no packet, and changes nothing in OVSDB', async () => {
+    const rowsBefore = await Promise.all(['host1', 'host2'].map(ovsdbRows));
+    assert.match(rowsBefore[0]!, /fail_mode\s+: secure/);
+    assert.match(rowsBefore[0]!, /options\s+: \{key=flow, remote_ip=flow\}/);
     const ping = run('ping', ['-i', '0.1', '-c', '60', '-q', b2.ip], { netns: lab.ns(a1), allowFailure: true, timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 500));
     for (const host of ['host1', 'host2']) {
@@ -66,6 +81,7 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     assert.equal(Number(m[2]), Number(m[1]), `lost pings: ${r.stdout}`);
     await flowsMatch('host1');
     await flowsMatch('host2');
+    assert.deepEqual(await Promise.all(['host1', 'host2'].map(ovsdbRows)), rowsBefore, 'the restarted agents re-created or changed OVSDB rows');
     // the restarted agent still knows the endpoint it plugged before (CHECK through the shim)
     const check = await lab.cni('CHECK', a1, {
       prevResult: { cniVersion: '1.1.0', interfaces: [{ name: 'eth0', sandbox: `/run/netns/${lab.ns(a1)}` }], ips: [{ address: '10.50.1.1/24', interface: 0 }] },
