@@ -35,6 +35,8 @@ export interface NetDef {
   subnet: string;
   gateway: string;
   networkId: number;
+  /** overrides the scenario's encap for this network */
+  encap?: Encap;
 }
 
 export interface Scenario {
@@ -53,7 +55,7 @@ export function hostState(plan: LabPlan, sc: Scenario): unknown {
       key: `${n.tenant}:${n.name}`,
       tenant: n.tenant,
       name: n.name,
-      encap: sc.encap,
+      encap: n.encap ?? sc.encap,
       pktTag: n.tag,
       subnet: n.subnet,
       gateway: n.gateway,
@@ -67,7 +69,7 @@ export function hostState(plan: LabPlan, sc: Scenario): unknown {
       mac: c.mac,
       containerId: `ctr-${c.name}`,
     })),
-    vteps: sc.encap === 'vxlan' ? plan.hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp })) : [],
+    vteps: sc.encap === 'vxlan' || sc.networks.some((n) => n.encap === 'vxlan') ? plan.hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp })) : [],
   };
 }
 
