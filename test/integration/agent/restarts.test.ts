@@ -2,10 +2,13 @@
  * netplugin restarts on the lab's real OVS (VXLAN): an agent restart (SIGTERM, start again) in the
  * middle of a 0.1 s ping across hosts loses no ping (the new agent takes the switch over without
  * flushing it), and after an ovs-vswitchd restart the flows come back and the ping works again
- * within 2 s, with no stale flows (dump-flows count == what the agent installed).
+ * within 2 s, with no stale flows (dump-flows count == what the agent installed). After an
+ * ovsdb-server restart the agent's OVSDB connection and interface monitor come back.
  */
 import { strict as assert } from 'node:assert';
-import { restartVswitchd, startOvs } from '../../../deploy/lab/ovs-instance';
+import { ovsPids, restartVswitchd, startOvs } from '../../../deploy/lab/ovs-instance';
+import { stopProcess } from '../../../lib/process';
+import { hostIfName } from '../../../netplugin/plumbing/veth';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
 import { ctr, scenario } from './scenario';
@@ -101,5 +104,28 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     assert.ok(ms < 2000, `ping came back after ${ms} ms`);
     console.log(`      ping back ${ms} ms after ovs-vswitchd answered`);
     await flowsMatch('host1');
+  });
+
+  it('after an ovsdb-server restart the agent reconnects: new containers plug in and port changes are seen', async () => {
+    const h = lab.host('host2');
+    const pid = ovsPids(h.ovsDir).ovsdb;
+    assert.ok(pid !== undefined);
+    await stopProcess(pid, 'ovsdb-server');
+    await startOvs(h.ovsDir, h.netns); // starts ovsdb-server again on the same database
+    const c2 = { ...b2, name: 'rc2', ip: '10.50.1.22', mac: '02:00:00:00:01:22' };
+    const flowsBefore = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
+    lab.writeFabric({ ...sc, containers: [...sc.containers, c2] });
+    await waitFor('both agents read the new fabric', async () => {
+      const now = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
+      return now.every((n, i) => n > flowsBefore[i]!);
+    }, { timeoutMs: 3000, intervalMs: 50 });
+    await lab.plug(c2);
+    assert.ok(await pingOnce(lab.ns(a1), c2.ip, 2), 'a container plugged after the ovsdb-server restart is reachable');
+    // the re-established Interface monitor still sees a port removed behind the agent's back
+    const opts = { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } };
+    const plugged = await lab.metric('host2', 'netplugin_flows_installed');
+    await run('ovs-vsctl', ['del-port', 'br-int', hostIfName('ep-rc2')], opts);
+    await waitFor('the agent drops the removed port\'s flows', async () => (await lab.metric('host2', 'netplugin_flows_installed')) < plugged, { timeoutMs: 3000, intervalMs: 50 });
+    await flowsMatch('host2');
   });
 });
