@@ -165,7 +165,7 @@ export class Agent {
     } catch (e) {
       this.deps.logger.warn({ err: errorMessage(e) }, 'bridge check after reconnect failed');
     }
-    this.loop.trigger();
+    this.loop.trigger({ now: true });
   }
 
   private onState(s: HostState): void {

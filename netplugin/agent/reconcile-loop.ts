@@ -53,10 +53,18 @@ export class ReconcileLoop {
     this.timers = opts.timers ?? realTimers;
   }
 
-  /** Something changed: make sure a run starts after this call. */
-  trigger(): void {
+  /**
+   * Something changed: make sure a run starts after this call. `now` also cuts short a backoff
+   * wait after failures (say the switch is back), instead of waiting for it to end.
+   */
+  trigger(opts: { now?: boolean } = {}): void {
     if (this.stopped) return;
     this.requested++;
+    if (opts.now && this.timer !== undefined && !this.running) {
+      this.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.failures = 0;
+    }
     if (!this.running && this.timer === undefined) this.schedule(this.opts.coalesceMs ?? 10);
   }
 

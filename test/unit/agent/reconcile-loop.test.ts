@@ -63,3 +63,28 @@ describe('agent ReconcileLoop', () => {
     await assert.rejects(w, /stopping/);
   });
 });
+
+describe('agent ReconcileLoop trigger({now})', () => {
+  it('cuts a long backoff short when the cause is gone', async () => {
+    let up = false;
+    let runs = 0;
+    const loop = new ReconcileLoop(
+      async () => {
+        runs++;
+        if (!up) throw new Error('switch down');
+      },
+      { coalesceMs: 1, minBackoffMs: 5000, maxBackoffMs: 5000 },
+    );
+    loop.trigger();
+    await sleep(20); // first run failed; the retry is 5 s away
+    assert.equal(runs, 1);
+    up = true;
+    const t0 = Date.now();
+    const done = loop.settled(3000);
+    loop.trigger({ now: true });
+    await done;
+    assert.ok(Date.now() - t0 < 500, `took ${Date.now() - t0} ms`);
+    assert.equal(runs, 2);
+    loop.stop();
+  });
+});
