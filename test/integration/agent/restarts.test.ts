@@ -106,6 +106,33 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     await flowsMatch('host1');
   });
 
+  it('ovs-vswitchd down for 4 s while the desired state changes: flows (old and new) back within 2 s of its return', async () => {
+    const h = lab.host('host1');
+    const pid = ovsPids(h.ovsDir).vswitchd;
+    assert.ok(pid !== undefined);
+    await stopProcess(pid, 'ovs-vswitchd');
+    // a new remote endpoint arrives while the switch is away: reconcile runs fail and back off
+    const extra = { ...b2, name: 'rx2', ip: '10.50.1.33', mac: '02:00:00:00:01:33' };
+    lab.writeFabric({ ...sc, containers: [...sc.containers, extra] });
+    // long enough for the retries to back off to their 3 s cap: the reconnect must cut that short
+    await new Promise((r) => setTimeout(r, 4000));
+    await startOvs(h.ovsDir, h.netns); // starts ovs-vswitchd again
+    const t0 = Date.now();
+    let ok = false;
+    while (!ok && Date.now() - t0 < 5000) ok = await pingOnce(lab.ns(a1), b2.ip, 0.2);
+    const ms = Date.now() - t0;
+    assert.ok(ok && ms < 2000, `ping back after ${ms} ms`);
+    await waitFor('flows for the endpoint that arrived during the outage', async () => (await lab.ofctl('host1', ['dump-flows', 'br-int'])).includes('arp_tpa=10.50.1.33'), { timeoutMs: 2000 - ms, intervalMs: 50 });
+    await flowsMatch('host1');
+    // back to the plain scenario for the next test
+    const withExtra = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
+    lab.writeFabric(sc);
+    await waitFor('agents back to the plain scenario', async () => {
+      const now = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
+      return now.every((n, i) => n < withExtra[i]!);
+    }, { timeoutMs: 3000, intervalMs: 50 });
+  });
+
   it('after an ovsdb-server restart the agent reconnects: new containers plug in and port changes are seen', async () => {
     const h = lab.host('host2');
     const pid = ovsPids(h.ovsDir).ovsdb;
