@@ -1,0 +1,84 @@
+/**
+ * Dataplane benchmark: container to container throughput and latency (qperf tcp_bw + tcp_lat,
+ * iperf3 one stream) over netloom's VLAN and VXLAN modes across two lab hosts (real agents with a
+ * fabric file, containers plugged through `bin/netloom-cni`), beside a plain OVS netdev bridge with
+ * one NORMAL flow (the fair reference: the same userspace datapath), a direct veth pair, a Linux
+ * bridge and kernel VXLAN. Every path is measured once per round, in alternating order; medians
+ * of rounds are reported with ratios against the plain OVS bridge. Everything is removed
+ * afterwards, also on failure. Needs root.
+ * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...]
+ */
+import { loadavg } from 'node:os';
+import { errorMessage } from '../lib/errors';
+import { ALL_PATHS, formatTable, parseDataplaneArgs, summarize, type PathName, type Sample } from './support/dataplane-report';
+import { cleanupStaleNetloom, NetloomBench } from './support/netloom-paths';
+import { runIperf3, runQperf } from './support/perf-tools';
+import { cleanupStale, kernelVxlanPath, linuxBridgePath, ovsNormalPath, vethPath, type BenchPath } from './support/reference-paths';
+
+export const description = 'container-to-container qperf/iperf3: netloom VLAN and VXLAN vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
+
+const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
+  'ovs-normal': ovsNormalPath,
+  veth: vethPath,
+  'linux-bridge': linuxBridgePath,
+  'kernel-vxlan': kernelVxlanPath,
+};
+
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+export async function run(args: string[]): Promise<void> {
+  const opts = parseDataplaneArgs(args);
+  const load0 = loadavg()[0] ?? 0;
+  say(`dataplane: paths ${opts.paths.join(', ')}; qperf -t ${opts.seconds} per test, iperf3 -t ${opts.iperfSeconds}, ${opts.rounds} round(s); load average ${load0.toFixed(2)}`);
+  await cleanupStale();
+  const wantNetloom = opts.paths.some((p) => p.startsWith('netloom-'));
+  if (wantNetloom) await cleanupStaleNetloom();
+  const paths: BenchPath[] = [];
+  const netloom = new NetloomBench();
+  const samples = new Map<PathName, Sample[]>();
+  const t0 = Date.now();
+  try {
+    if (wantNetloom) {
+      const t = Date.now();
+      await netloom.up();
+      say(`netloom lab tdp: 2 hosts, 2 agents, 4 containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
+      paths.push(...netloom.paths().filter((p) => opts.paths.includes(p.name as PathName)));
+    }
+    for (const name of opts.paths) {
+      const build = REFERENCE_BUILDERS[name];
+      if (build) paths.push(await build());
+    }
+    paths.sort((a, b) => ALL_PATHS.indexOf(a.name as PathName) - ALL_PATHS.indexOf(b.name as PathName));
+    for (let r = 0; r < opts.rounds; r++) {
+      const order = r % 2 === 0 ? paths : [...paths].reverse();
+      for (const p of order) {
+        const q = await runQperf(p.clientNs, p.serverNs, p.serverIp, opts.seconds);
+        const bps = await runIperf3(p.clientNs, p.serverNs, p.serverIp, opts.iperfSeconds);
+        const list = samples.get(p.name as PathName) ?? [];
+        list.push({ tcpBwBps: q.tcpBwBps, tcpLatUs: q.tcpLatUs, iperf3Bps: bps });
+        samples.set(p.name as PathName, list);
+        say(`  round ${r + 1} ${p.name}: tcp_bw ${(q.tcpBwBps / 1e9).toFixed(3)} Gbit/s, tcp_lat ${q.tcpLatUs.toFixed(1)} us, iperf3 ${(bps / 1e9).toFixed(3)} Gbit/s`);
+      }
+    }
+  } finally {
+    for (const p of paths) await p.cleanup().catch((e: unknown) => say(`cleanup of ${p.name}: ${errorMessage(e)}`));
+    await cleanupStale().catch((e: unknown) => say(`cleanup: ${errorMessage(e)}`));
+    if (wantNetloom) await netloom.teardown().catch((e: unknown) => say(`netloom teardown: ${errorMessage(e)}`));
+  }
+  const figures = summarize(samples);
+  const load1 = loadavg()[0] ?? 0;
+  say('');
+  say(`medians of ${opts.rounds} round(s); ratios against ovs-normal (bandwidth: higher is better, latency: lower is better)`);
+  say(formatTable(figures));
+  say(`load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  say(
+    JSON.stringify({
+      benchmark: 'dataplane',
+      seconds: opts.seconds,
+      iperfSeconds: opts.iperfSeconds,
+      rounds: opts.rounds,
+      loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
+      paths: figures,
+    }),
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * Pure pieces of the dataplane benchmark: its options (parsed and checked), medians of rounds,
+ * ratios against the reference path (plain OVS NORMAL on the same userspace datapath) and the
+ * printed table. No I/O.
+ */
+import { NetloomError } from '../../lib/errors';
+
+export const ALL_PATHS = ['netloom-vlan', 'netloom-vxlan', 'ovs-normal', 'veth', 'linux-bridge', 'kernel-vxlan'] as const;
+export type PathName = (typeof ALL_PATHS)[number];
+export const REFERENCE_PATH: PathName = 'ovs-normal';
+
+export interface DataplaneOptions {
+  /** qperf -t per test (1..5) */
+  seconds: number;
+  /** iperf3 -t (1..3, at most `seconds`) */
+  iperfSeconds: number;
+  rounds: number;
+  paths: PathName[];
+}
+
+function intOpt(name: string, v: string | undefined, min: number, max: number): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n < min || n > max) {
+    throw new NetloomError('INVALID_ARGUMENT', `--${name} must be an integer from ${min} to ${max}, got ${v ?? 'nothing'}`, { field: name });
+  }
+  return n;
+}
+
+/** `[--seconds N] [--rounds N] [--paths a,b,...]` */
+export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
+  let seconds = 5;
+  let rounds = 3;
+  let paths: PathName[] = [...ALL_PATHS];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const v = args[i + 1];
+    if (a === '--seconds') seconds = intOpt('seconds', v, 1, 5);
+    else if (a === '--rounds') rounds = intOpt('rounds', v, 1, 20);
+    else if (a === '--paths') {
+      const list = (v ?? '').split(',').filter((s) => s !== '');
+      const bad = list.filter((p) => !(ALL_PATHS as readonly string[]).includes(p));
+      if (list.length === 0 || bad.length > 0) {
+        throw new NetloomError('INVALID_ARGUMENT', `--paths must be a comma list of ${ALL_PATHS.join(', ')}; bad: ${bad.join(',') || '(empty)'}`, { field: 'paths' });
+      }
+      paths = ALL_PATHS.filter((p) => list.includes(p));
+    } else throw new NetloomError('INVALID_ARGUMENT', `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths)`, { field: 'args' });
+    i++;
+  }
+  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths };
+}
+
+export interface Sample {
+  tcpBwBps: number;
+  tcpLatUs: number;
+  iperf3Bps: number;
+}
+
+export interface PathFigures {
+  /** medians over rounds */
+  qperfTcpBwGbps: number;
+  qperfTcpLatUs: number;
+  iperf3Gbps: number;
+  rounds: number;
+  /** ratios to the reference path: bandwidths path/reference (higher is better), latency path/reference (lower is better) */
+  vsOvsNormal: { tcpBw: number; tcpLat: number; iperf3: number } | null;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/** Medians per path and the ratios against `ovs-normal` (null when it was not measured). */
+export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Partial<Record<PathName, PathFigures>> {
+  const out: Partial<Record<PathName, PathFigures>> = {};
+  for (const [name, xs] of samples) {
+    out[name] = {
+      qperfTcpBwGbps: round(median(xs.map((s) => s.tcpBwBps)) / 1e9, 3),
+      qperfTcpLatUs: round(median(xs.map((s) => s.tcpLatUs)), 1),
+      iperf3Gbps: round(median(xs.map((s) => s.iperf3Bps)) / 1e9, 3),
+      rounds: xs.length,
+      vsOvsNormal: null,
+    };
+  }
+  const ref = out[REFERENCE_PATH];
+  if (ref) {
+    for (const f of Object.values(out)) {
+      f.vsOvsNormal = {
+        tcpBw: round(f.qperfTcpBwGbps / ref.qperfTcpBwGbps, 2),
+        tcpLat: round(f.qperfTcpLatUs / ref.qperfTcpLatUs, 2),
+        iperf3: round(f.iperf3Gbps / ref.iperf3Gbps, 2),
+      };
+    }
+  }
+  return out;
+}
+
+/** The human-readable table (markdown), one row per path in ALL_PATHS order. */
+export function formatTable(figs: Partial<Record<PathName, PathFigures>>): string {
+  const rows = ['| path | qperf tcp_bw Gbit/s | qperf tcp_lat µs | iperf3 Gbit/s | tcp_bw / OVS | tcp_lat / OVS | iperf3 / OVS |', '|---|---|---|---|---|---|---|'];
+  for (const name of ALL_PATHS) {
+    const f = figs[name];
+    if (!f) continue;
+    const r = f.vsOvsNormal;
+    const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}x`);
+    rows.push(`| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} |`);
+  }
+  return rows.join('\n');
+}

@@ -1,0 +1,112 @@
+/**
+ * qperf and iperf3 between two network namespaces, bounded in time, for the dataplane benchmark:
+ * the parsers of their output (pure) and runners that start the server in the destination
+ * namespace, run the client in the source namespace and always stop the server afterwards.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { run } from '../../lib/exec';
+import { NetloomError } from '../../lib/errors';
+
+export interface QperfFigures {
+  /** tcp_bw in bits per second */
+  tcpBwBps: number;
+  /** tcp_lat in microseconds (one-way latency as qperf reports it) */
+  tcpLatUs: number;
+}
+
+const BW_UNITS: Record<string, number> = { 'bytes/sec': 1, 'KB/sec': 1e3, 'MB/sec': 1e6, 'GB/sec': 1e9, 'TB/sec': 1e12 };
+const LAT_UNITS: Record<string, number> = { ns: 1e-3, us: 1, ms: 1e3, sec: 1e6 };
+
+/**
+ * Parse `qperf HOST tcp_bw tcp_lat` output:
+ *   tcp_bw:\n    bw  =  1.2 GB/sec\n tcp_lat:\n    latency  =  60.5 us
+ * qperf's units are decimal (1 GB = 1e9 bytes).
+ */
+export function parseQperf(text: string): QperfFigures {
+  const bw = /tcp_bw:\s*\n\s*bw\s*=\s*([\d.]+)\s*(\S+)/.exec(text);
+  const lat = /tcp_lat:\s*\n\s*latency\s*=\s*([\d.]+)\s*(\S+)/.exec(text);
+  if (!bw || !lat) throw new NetloomError('INVALID_ARGUMENT', `qperf output has no tcp_bw/tcp_lat figures: ${text.trim().slice(0, 300)}`, { field: 'qperf' });
+  const bwUnit = BW_UNITS[bw[2] ?? ''];
+  const latUnit = LAT_UNITS[lat[2] ?? ''];
+  if (bwUnit === undefined) throw new NetloomError('INVALID_ARGUMENT', `unknown qperf bandwidth unit "${bw[2] ?? ''}"`, { field: 'qperf' });
+  if (latUnit === undefined) throw new NetloomError('INVALID_ARGUMENT', `unknown qperf latency unit "${lat[2] ?? ''}"`, { field: 'qperf' });
+  return { tcpBwBps: Number(bw[1]) * bwUnit * 8, tcpLatUs: Number(lat[1]) * latUnit };
+}
+
+/** Parse `iperf3 -c ... -J`: the receiver's bits per second. */
+export function parseIperf3Json(text: string): number {
+  let j: { error?: string; end?: { sum_received?: { bits_per_second?: number; bytes?: number } } };
+  try {
+    j = JSON.parse(text) as typeof j;
+  } catch {
+    throw new NetloomError('INVALID_ARGUMENT', `iperf3 printed no JSON: ${text.trim().slice(0, 300)}`, { field: 'iperf3' });
+  }
+  const rx = j.end?.sum_received;
+  if (j.error || !rx || typeof rx.bits_per_second !== 'number' || !(rx.bytes !== undefined && rx.bytes > 0)) {
+    throw new NetloomError('INVALID_ARGUMENT', `iperf3 reported no received data: ${j.error ?? 'no sum_received'}`, { field: 'iperf3' });
+  }
+  return rx.bits_per_second;
+}
+
+/** A server process started in a namespace, bounded by `timeout`, stopped by its own handle. */
+function startServer(netns: string, maxSeconds: number, argv: string[]): { child: ChildProcess; exited: Promise<void> } {
+  // `ip netns exec` execs `timeout`, which forwards SIGTERM to the server; `timeout` bounds it anyway.
+  const child = spawn('ip', ['netns', 'exec', netns, 'timeout', '-k', '2', String(maxSeconds), ...argv], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  return { child, exited };
+}
+
+async function stopServer(s: { child: ChildProcess; exited: Promise<void> }): Promise<void> {
+  if (s.child.exitCode === null && s.child.signalCode === null) {
+    s.child.kill('SIGTERM');
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), 3000);
+    await s.exited;
+    clearTimeout(timer);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** qperf tcp_bw + tcp_lat from `clientNs` to `serverIp` (in `serverNs`), `seconds` per test. */
+export async function runQperf(clientNs: string, serverNs: string, serverIp: string, seconds: number): Promise<QperfFigures> {
+  const server = startServer(serverNs, seconds * 2 + 30, ['qperf']);
+  try {
+    let last = '';
+    for (let attempt = 0; attempt < 30; attempt++) {
+      await sleep(attempt === 0 ? 150 : 100);
+      const r = await run('qperf', ['-t', String(seconds), serverIp, 'tcp_bw', 'tcp_lat'], { netns: clientNs, allowFailure: true, timeoutMs: (seconds * 2 + 20) * 1000 });
+      last = r.stdout + r.stderr;
+      if (r.code === 0 && /tcp_lat:/.test(r.stdout)) return parseQperf(r.stdout);
+      if (!/failed to connect|refused/i.test(last)) break;
+    }
+    throw new NetloomError('COMMAND_FAILED', `qperf ${clientNs} -> ${serverIp}: ${last.trim().slice(0, 300)}`);
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/** iperf3, one stream, `seconds` long, from `clientNs` to `serverIp` (in `serverNs`); bits/s received. */
+export async function runIperf3(clientNs: string, serverNs: string, serverIp: string, seconds: number): Promise<number> {
+  const server = startServer(serverNs, seconds + 30, ['iperf3', '-s', '-1', '-B', serverIp]);
+  try {
+    let last = '';
+    for (let attempt = 0; attempt < 30; attempt++) {
+      await sleep(attempt === 0 ? 150 : 100);
+      const r = await run('iperf3', ['-c', serverIp, '-t', String(seconds), '-J', '--connect-timeout', '2000'], {
+        netns: clientNs,
+        allowFailure: true,
+        timeoutMs: (seconds + 20) * 1000,
+      });
+      last = r.stdout || r.stderr;
+      if (/unable to connect|refused/i.test(last) && !/"sum_received"/.test(last)) continue;
+      return parseIperf3Json(r.stdout);
+    }
+    throw new NetloomError('COMMAND_FAILED', `iperf3 ${clientNs} -> ${serverIp}: ${last.trim().slice(0, 300)}`);
+  } finally {
+    await stopServer(server);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The reference paths of the dataplane benchmark, each two namespaces (`dp…`) that can reach each
+ * other: a direct veth pair, a Linux bridge, kernel VXLAN, and a plain Open vSwitch netdev bridge
+ * with a single NORMAL flow (its own private OVS in namespace `dpovs`, tx checksum off in the
+ * namespaces, as the userspace datapath needs). Every path has a `cleanup` that is safe to call
+ * after a partial setup; `cleanupStale` removes what an earlier, killed run left behind.
+ */
+import { rmSync } from 'node:fs';
+import { run } from '../../lib/exec';
+import { addAddr, addBridge, addNetns, addVeth, delNetns, linkUp, setMaster } from '../../deploy/lab/netns';
+import { ovsEnv, startOvs, stopOvs } from '../../deploy/lab/ovs-instance';
+
+export interface BenchPath {
+  /** the path's name in the table and the JSON */
+  name: string;
+  clientNs: string;
+  serverNs: string;
+  serverIp: string;
+  /** remove everything the path made; safe to call twice or after a failed setup */
+  cleanup(): Promise<void>;
+}
+
+export const OVS_DIR = '/tmp/nl-dataplane/ovs';
+const OVS_NS = 'dpovs';
+const ALL_NETNS = ['dpve1', 'dpve2', 'dplbh', 'dplb1', 'dplb2', 'dpkv1', 'dpkv2', 'dpo1', 'dpo2', OVS_NS];
+
+async function delAll(names: string[]): Promise<void> {
+  for (const n of names) await delNetns(n);
+}
+
+/** Remove namespaces and the private OVS a previous run may have left. */
+export async function cleanupStale(): Promise<void> {
+  await stopOvs(OVS_DIR).catch(() => undefined);
+  await delAll(ALL_NETNS);
+  rmSync(OVS_DIR, { recursive: true, force: true });
+}
+
+/** Two namespaces joined by one veth pair. */
+export async function vethPath(): Promise<BenchPath> {
+  const p: BenchPath = { name: 'veth', clientNs: 'dpve1', serverNs: 'dpve2', serverIp: '10.2.0.2', cleanup: () => delAll(['dpve1', 'dpve2']) };
+  try {
+    await addNetns('dpve1');
+    await addNetns('dpve2');
+    await addVeth('eth0', 'dpve1', 'eth0', 'dpve2');
+    for (const [ns, ip] of [['dpve1', '10.2.0.1'], ['dpve2', '10.2.0.2']] as const) {
+      await addAddr('eth0', `${ip}/24`, ns);
+      await linkUp('eth0', ns);
+    }
+    return p;
+  } catch (e) {
+    await p.cleanup();
+    throw e;
+  }
+}
+
+/** Two namespaces on a Linux bridge that sits in its own namespace. */
+export async function linuxBridgePath(): Promise<BenchPath> {
+  const all = ['dplb1', 'dplb2', 'dplbh'];
+  const p: BenchPath = { name: 'linux-bridge', clientNs: 'dplb1', serverNs: 'dplb2', serverIp: '10.3.0.2', cleanup: () => delAll(all) };
+  try {
+    for (const n of all) await addNetns(n);
+    await addBridge('br-lin', 'dplbh');
+    for (const i of [1, 2]) {
+      await addVeth(`lbv${i}`, 'dplbh', 'eth0', `dplb${i}`);
+      await setMaster(`lbv${i}`, 'br-lin', 'dplbh');
+      await linkUp(`lbv${i}`, 'dplbh');
+      await addAddr('eth0', `10.3.0.${i}/24`, `dplb${i}`);
+      await linkUp('eth0', `dplb${i}`);
+    }
+    return p;
+  } catch (e) {
+    await p.cleanup();
+    throw e;
+  }
+}
+
+/** Kernel VXLAN (VNI 100, port 4789) between two namespaces over a veth underlay. */
+export async function kernelVxlanPath(): Promise<BenchPath> {
+  const p: BenchPath = { name: 'kernel-vxlan', clientNs: 'dpkv1', serverNs: 'dpkv2', serverIp: '10.1.3.2', cleanup: () => delAll(['dpkv1', 'dpkv2']) };
+  try {
+    await addNetns('dpkv1');
+    await addNetns('dpkv2');
+    await addVeth('u0', 'dpkv1', 'u0', 'dpkv2');
+    for (const i of [1, 2]) {
+      const ns = `dpkv${i}`;
+      await addAddr('u0', `10.201.0.${i}/24`, ns);
+      await linkUp('u0', ns);
+      await run('ip', ['-n', ns, 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '100', 'local', `10.201.0.${i}`, 'remote', `10.201.0.${3 - i}`, 'dstport', '4789', 'dev', 'u0']);
+      await addAddr('vx0', `10.1.3.${i}/24`, ns);
+      await linkUp('vx0', ns);
+    }
+    return p;
+  } catch (e) {
+    await p.cleanup();
+    throw e;
+  }
+}
+
+/**
+ * A plain OVS netdev bridge `br-dp` (standalone, one flow: priority=0 actions=NORMAL) in its own
+ * OVS instance in namespace `dpovs`, with two namespaces plugged by veth, tx checksum off inside.
+ */
+export async function ovsNormalPath(): Promise<BenchPath> {
+  const p: BenchPath = {
+    name: 'ovs-normal',
+    clientNs: 'dpo1',
+    serverNs: 'dpo2',
+    serverIp: '10.4.0.2',
+    cleanup: async () => {
+      await stopOvs(OVS_DIR).catch(() => undefined);
+      await delAll(['dpo1', 'dpo2', OVS_NS]);
+      rmSync(OVS_DIR, { recursive: true, force: true });
+    },
+  };
+  try {
+    await addNetns(OVS_NS);
+    await startOvs(OVS_DIR, OVS_NS);
+    const opts = { netns: OVS_NS, env: ovsEnv(OVS_DIR) };
+    await run('ovs-vsctl', ['add-br', 'br-dp', '--', 'set', 'bridge', 'br-dp', 'datapath_type=netdev', 'protocols=OpenFlow13'], opts);
+    for (const i of [1, 2]) {
+      const ns = `dpo${i}`;
+      await addNetns(ns);
+      await addVeth(`dpov${i}`, OVS_NS, 'eth0', ns);
+      await linkUp(`dpov${i}`, OVS_NS);
+      await run('ovs-vsctl', ['add-port', 'br-dp', `dpov${i}`], opts);
+      await addAddr('eth0', `10.4.0.${i}/24`, ns);
+      await linkUp('eth0', ns);
+      await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: ns });
+    }
+    await run('ovs-ofctl', ['-O', 'OpenFlow13', 'del-flows', 'br-dp'], opts);
+    await run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flow', 'br-dp', 'priority=0,actions=NORMAL'], opts);
+    return p;
+  } catch (e) {
+    await p.cleanup();
+    throw e;
+  }
+}

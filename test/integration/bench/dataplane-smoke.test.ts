@@ -1,0 +1,60 @@
+/**
+ * Smoke test of the dataplane benchmark: runs `npm run bench -- dataplane` (as `node
+ * dist/bench/run.js`) with the shortest settings on the reference path and netloom's VXLAN mode,
+ * checks that the last line is JSON with positive figures and ratios, and that the benchmark left
+ * no namespace or lab behind.
+ */
+import { strict as assert } from 'node:assert';
+import { resolve } from 'node:path';
+import { listNetns } from '../../../deploy/lab/netns';
+import { loadState } from '../../../deploy/lab/state';
+import { run } from '../../../lib/exec';
+import { cleanupStaleNetloom, LAB_NAME } from '../../../bench/support/netloom-paths';
+import { cleanupStale } from '../../../bench/support/reference-paths';
+
+const RUNNER = resolve(__dirname, '../../../bench/run.js');
+
+interface Figures {
+  qperfTcpBwGbps: number;
+  qperfTcpLatUs: number;
+  iperf3Gbps: number;
+  rounds: number;
+  vsOvsNormal: { tcpBw: number; tcpLat: number; iperf3: number } | null;
+}
+
+describe('dataplane benchmark (smoke)', function () {
+  this.timeout(40_000);
+
+  after(async function () {
+    this.timeout(30_000);
+    // only matters when the benchmark process was killed before its own cleanup ran
+    await cleanupStale();
+    await cleanupStaleNetloom();
+  });
+
+  it('measures ovs-normal and netloom-vxlan and prints positive figures as its last JSON line', async () => {
+    const r = await run(process.execPath, [RUNNER, 'dataplane', '--seconds', '1', '--rounds', '1', '--paths', 'ovs-normal,netloom-vxlan'], {
+      timeoutMs: 35_000,
+      allowFailure: true,
+    });
+    assert.equal(r.code, 0, `benchmark failed: ${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`);
+    const lines = r.stdout.trim().split('\n');
+    const last = JSON.parse(lines[lines.length - 1] ?? '') as { benchmark: string; seconds: number; paths: Record<string, Figures> };
+    assert.equal(last.benchmark, 'dataplane');
+    assert.equal(last.seconds, 1);
+    assert.deepEqual(Object.keys(last.paths).sort(), ['netloom-vxlan', 'ovs-normal']);
+    for (const [name, f] of Object.entries(last.paths)) {
+      assert.ok(f.qperfTcpBwGbps > 0, `${name} tcp_bw`);
+      assert.ok(f.qperfTcpLatUs > 0, `${name} tcp_lat`);
+      assert.ok(f.iperf3Gbps > 0, `${name} iperf3`);
+      assert.equal(f.rounds, 1);
+      assert.ok(f.vsOvsNormal && f.vsOvsNormal.tcpBw > 0 && f.vsOvsNormal.tcpLat > 0 && f.vsOvsNormal.iperf3 > 0, `${name} ratios`);
+    }
+    assert.deepEqual(last.paths['ovs-normal']?.vsOvsNormal, { tcpBw: 1, tcpLat: 1, iperf3: 1 });
+    assert.match(r.stdout, /\| netloom-vxlan \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/);
+    // everything it made is gone
+    const left = (await listNetns()).filter((n) => /^(dp|tdp-)/.test(n));
+    assert.deepEqual(left, []);
+    assert.equal(loadState(LAB_NAME), undefined, 'lab tdp still recorded');
+  });
+});
