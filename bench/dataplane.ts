@@ -3,8 +3,9 @@
  * iperf3 one stream) over netloom's VLAN and VXLAN modes across two lab hosts (real agents with a
  * fabric file, containers plugged through `bin/netloom-cni`), beside a plain OVS netdev bridge with
  * one NORMAL flow (the fair reference: the same userspace datapath), a direct veth pair, a Linux
- * bridge and kernel VXLAN. Every path is measured once per round, in alternating order; medians
- * of rounds are reported with ratios against the plain OVS bridge. Everything is removed
+ * bridge and kernel VXLAN, and (for the topology) plain OVS NORMAL across two OVS instances.
+ * Every path is measured once per round, in alternating order; medians of rounds are reported
+ * with ratios against the plain OVS bridge (and against the two-instance one). Everything is removed
  * afterwards, also on failure. Needs root.
  * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...]
  */
@@ -13,12 +14,13 @@ import { errorMessage } from '../lib/errors';
 import { ALL_PATHS, formatTable, parseDataplaneArgs, summarize, type PathName, type Sample } from './support/dataplane-report';
 import { cleanupStaleNetloom, NetloomBench } from './support/netloom-paths';
 import { runIperf3, runQperf } from './support/perf-tools';
-import { cleanupStale, kernelVxlanPath, linuxBridgePath, ovsNormalPath, vethPath, type BenchPath } from './support/reference-paths';
+import { cleanupStale, kernelVxlanPath, linuxBridgePath, ovsNormal2HostPath, ovsNormalPath, vethPath, type BenchPath } from './support/reference-paths';
 
 export const description = 'container-to-container qperf/iperf3: netloom VLAN and VXLAN vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
 
 const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
   'ovs-normal': ovsNormalPath,
+  'ovs-normal-2host': ovsNormal2HostPath,
   veth: vethPath,
   'linux-bridge': linuxBridgePath,
   'kernel-vxlan': kernelVxlanPath,

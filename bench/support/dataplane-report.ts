@@ -5,9 +5,11 @@
  */
 import { NetloomError } from '../../lib/errors';
 
-export const ALL_PATHS = ['netloom-vlan', 'netloom-vxlan', 'ovs-normal', 'veth', 'linux-bridge', 'kernel-vxlan'] as const;
+export const ALL_PATHS = ['netloom-vlan', 'netloom-vxlan', 'ovs-normal', 'ovs-normal-2host', 'veth', 'linux-bridge', 'kernel-vxlan'] as const;
 export type PathName = (typeof ALL_PATHS)[number];
 export const REFERENCE_PATH: PathName = 'ovs-normal';
+/** the same NORMAL switching over two OVS instances in a row: netloom's cross-host topology */
+export const TWO_HOST_PATH: PathName = 'ovs-normal-2host';
 
 export interface DataplaneOptions {
   /** qperf -t per test (1..5) */
@@ -62,7 +64,15 @@ export interface PathFigures {
   iperf3Gbps: number;
   rounds: number;
   /** ratios to the reference path: bandwidths path/reference (higher is better), latency path/reference (lower is better) */
-  vsOvsNormal: { tcpBw: number; tcpLat: number; iperf3: number } | null;
+  vsOvsNormal: Ratios | null;
+  /** the same against `ovs-normal-2host` (null when it was not measured) */
+  vsOvsNormal2Host: Ratios | null;
+}
+
+export interface Ratios {
+  tcpBw: number;
+  tcpLat: number;
+  iperf3: number;
 }
 
 export function median(xs: readonly number[]): number {
@@ -84,17 +94,19 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
       iperf3Gbps: round(median(xs.map((s) => s.iperf3Bps)) / 1e9, 3),
       rounds: xs.length,
       vsOvsNormal: null,
+      vsOvsNormal2Host: null,
     };
   }
+  const ratios = (f: PathFigures, ref: PathFigures): Ratios => ({
+    tcpBw: round(f.qperfTcpBwGbps / ref.qperfTcpBwGbps, 2),
+    tcpLat: round(f.qperfTcpLatUs / ref.qperfTcpLatUs, 2),
+    iperf3: round(f.iperf3Gbps / ref.iperf3Gbps, 2),
+  });
   const ref = out[REFERENCE_PATH];
-  if (ref) {
-    for (const f of Object.values(out)) {
-      f.vsOvsNormal = {
-        tcpBw: round(f.qperfTcpBwGbps / ref.qperfTcpBwGbps, 2),
-        tcpLat: round(f.qperfTcpLatUs / ref.qperfTcpLatUs, 2),
-        iperf3: round(f.iperf3Gbps / ref.iperf3Gbps, 2),
-      };
-    }
+  const ref2 = out[TWO_HOST_PATH];
+  for (const f of Object.values(out)) {
+    if (ref) f.vsOvsNormal = ratios(f, ref);
+    if (ref2) f.vsOvsNormal2Host = ratios(f, ref2);
   }
   return out;
 }
@@ -108,6 +120,14 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
     const r = f.vsOvsNormal;
     const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}x`);
     rows.push(`| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} |`);
+  }
+  const two = ALL_PATHS.filter((n) => n.startsWith('netloom-') && figs[n]?.vsOvsNormal2Host);
+  if (two.length > 0) {
+    rows.push('', '| path | tcp_bw / OVS 2-host | tcp_lat / OVS 2-host | iperf3 / OVS 2-host |', '|---|---|---|---|');
+    for (const n of two) {
+      const r = figs[n]?.vsOvsNormal2Host;
+      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
+    }
   }
   return rows.join('\n');
 }

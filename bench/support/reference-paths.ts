@@ -1,8 +1,8 @@
 /**
  * The reference paths of the dataplane benchmark, each two namespaces (`dp…`) that can reach each
- * other: a direct veth pair, a Linux bridge, kernel VXLAN, and a plain Open vSwitch netdev bridge
+ * other: a direct veth pair, a Linux bridge, kernel VXLAN, a plain Open vSwitch netdev bridge
  * with a single NORMAL flow (its own private OVS in namespace `dpovs`, tx checksum off in the
- * namespaces, as the userspace datapath needs). Every path has a `cleanup` that is safe to call
+ * namespaces, as the userspace datapath needs), and the same across two OVS instances. Every path has a `cleanup` that is safe to call
  * after a partial setup; `cleanupStale` removes what an earlier, killed run left behind.
  */
 import { rmSync } from 'node:fs';
@@ -21,8 +21,9 @@ export interface BenchPath {
 }
 
 export const OVS_DIR = '/tmp/nl-dataplane/ovs';
+const OVS_2HOST_DIRS = ['/tmp/nl-dataplane/ovs-h1', '/tmp/nl-dataplane/ovs-h2'];
 const OVS_NS = 'dpovs';
-const ALL_NETNS = ['dpve1', 'dpve2', 'dplbh', 'dplb1', 'dplb2', 'dpkv1', 'dpkv2', 'dpo1', 'dpo2', OVS_NS];
+const ALL_NETNS = ['dpve1', 'dpve2', 'dplbh', 'dplb1', 'dplb2', 'dpkv1', 'dpkv2', 'dpo1', 'dpo2', OVS_NS, 'dpo3', 'dpo4', 'dpoh1', 'dpoh2'];
 
 async function delAll(names: string[]): Promise<void> {
   for (const n of names) await delNetns(n);
@@ -30,9 +31,7 @@ async function delAll(names: string[]): Promise<void> {
 
 /** Remove namespaces and the private OVS a previous run may have left. */
 export async function cleanupStale(): Promise<void> {
-  await stopOvs(OVS_DIR).catch(() => undefined);
-  await delAll(ALL_NETNS);
-  rmSync(OVS_DIR, { recursive: true, force: true });
+  await dropOvs([OVS_DIR, ...OVS_2HOST_DIRS], ALL_NETNS);
 }
 
 /** Two namespaces joined by one veth pair. */
@@ -96,39 +95,80 @@ export async function kernelVxlanPath(): Promise<BenchPath> {
   }
 }
 
+/** A private OVS in namespace `ns` with a netdev bridge `br-dp` (standalone, OpenFlow13). */
+async function ovsHost(ns: string, dir: string): Promise<{ netns: string; env: NodeJS.ProcessEnv }> {
+  await addNetns(ns);
+  await startOvs(dir, ns);
+  const opts = { netns: ns, env: ovsEnv(dir) };
+  await run('ovs-vsctl', ['add-br', 'br-dp', '--', 'set', 'bridge', 'br-dp', 'datapath_type=netdev', 'protocols=OpenFlow13'], opts);
+  return opts;
+}
+
+/** Replace br-dp's flows by the single flow `priority=0,actions=NORMAL`. */
+async function onlyNormalFlow(opts: { netns: string; env: NodeJS.ProcessEnv }): Promise<void> {
+  await run('ovs-ofctl', ['-O', 'OpenFlow13', 'del-flows', 'br-dp'], opts);
+  await run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flow', 'br-dp', 'priority=0,actions=NORMAL'], opts);
+}
+
+/** A namespace `ctrNs` whose eth0 (tx checksum off) is plugged into br-dp as `port`. */
+async function plugIntoOvs(opts: { netns: string; env: NodeJS.ProcessEnv }, ctrNs: string, port: string, cidr: string): Promise<void> {
+  await addNetns(ctrNs);
+  await addVeth(port, opts.netns, 'eth0', ctrNs);
+  await linkUp(port, opts.netns);
+  await run('ovs-vsctl', ['add-port', 'br-dp', port], opts);
+  await addAddr('eth0', cidr, ctrNs);
+  await linkUp('eth0', ctrNs);
+  await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: ctrNs });
+}
+
+async function dropOvs(dirs: string[], netns: string[]): Promise<void> {
+  for (const d of dirs) await stopOvs(d).catch(() => undefined);
+  await delAll(netns);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+
 /**
- * A plain OVS netdev bridge `br-dp` (standalone, one flow: priority=0 actions=NORMAL) in its own
- * OVS instance in namespace `dpovs`, with two namespaces plugged by veth, tx checksum off inside.
+ * A plain OVS netdev bridge `br-dp` (one flow: priority=0 actions=NORMAL) in its own OVS instance
+ * in namespace `dpovs`, with two namespaces plugged by veth, tx checksum off inside.
  */
 export async function ovsNormalPath(): Promise<BenchPath> {
+  const p: BenchPath = { name: 'ovs-normal', clientNs: 'dpo1', serverNs: 'dpo2', serverIp: '10.4.0.2', cleanup: () => dropOvs([OVS_DIR], ['dpo1', 'dpo2', OVS_NS]) };
+  try {
+    const opts = await ovsHost(OVS_NS, OVS_DIR);
+    for (const i of [1, 2]) await plugIntoOvs(opts, `dpo${i}`, `dpov${i}`, `10.4.0.${i}/24`);
+    await onlyNormalFlow(opts);
+    return p;
+  } catch (e) {
+    await p.cleanup();
+    throw e;
+  }
+}
+
+/**
+ * The same as `ovsNormalPath` but across two OVS instances (namespaces `dpoh1`, `dpoh2`, one
+ * NORMAL flow each) joined by a veth pair that is a port of both bridges: the topology of
+ * netloom's cross-host paths (two userspace switches in a row) without netloom's pipeline.
+ */
+export async function ovsNormal2HostPath(): Promise<BenchPath> {
   const p: BenchPath = {
-    name: 'ovs-normal',
-    clientNs: 'dpo1',
-    serverNs: 'dpo2',
-    serverIp: '10.4.0.2',
-    cleanup: async () => {
-      await stopOvs(OVS_DIR).catch(() => undefined);
-      await delAll(['dpo1', 'dpo2', OVS_NS]);
-      rmSync(OVS_DIR, { recursive: true, force: true });
-    },
+    name: 'ovs-normal-2host',
+    clientNs: 'dpo3',
+    serverNs: 'dpo4',
+    serverIp: '10.5.0.4',
+    cleanup: () => dropOvs(OVS_2HOST_DIRS, ['dpo3', 'dpo4', 'dpoh1', 'dpoh2']),
   };
   try {
-    await addNetns(OVS_NS);
-    await startOvs(OVS_DIR, OVS_NS);
-    const opts = { netns: OVS_NS, env: ovsEnv(OVS_DIR) };
-    await run('ovs-vsctl', ['add-br', 'br-dp', '--', 'set', 'bridge', 'br-dp', 'datapath_type=netdev', 'protocols=OpenFlow13'], opts);
-    for (const i of [1, 2]) {
-      const ns = `dpo${i}`;
-      await addNetns(ns);
-      await addVeth(`dpov${i}`, OVS_NS, 'eth0', ns);
-      await linkUp(`dpov${i}`, OVS_NS);
-      await run('ovs-vsctl', ['add-port', 'br-dp', `dpov${i}`], opts);
-      await addAddr('eth0', `10.4.0.${i}/24`, ns);
-      await linkUp('eth0', ns);
-      await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: ns });
+    const h1 = await ovsHost('dpoh1', OVS_2HOST_DIRS[0] as string);
+    const h2 = await ovsHost('dpoh2', OVS_2HOST_DIRS[1] as string);
+    await addVeth('up1', 'dpoh1', 'up2', 'dpoh2');
+    for (const [opts, port] of [[h1, 'up1'], [h2, 'up2']] as const) {
+      await linkUp(port, opts.netns);
+      await run('ovs-vsctl', ['add-port', 'br-dp', port], opts);
     }
-    await run('ovs-ofctl', ['-O', 'OpenFlow13', 'del-flows', 'br-dp'], opts);
-    await run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flow', 'br-dp', 'priority=0,actions=NORMAL'], opts);
+    await plugIntoOvs(h1, 'dpo3', 'dpov3', '10.5.0.3/24');
+    await plugIntoOvs(h2, 'dpo4', 'dpov4', '10.5.0.4/24');
+    await onlyNormalFlow(h1);
+    await onlyNormalFlow(h2);
     return p;
   } catch (e) {
     await p.cleanup();

@@ -44,10 +44,14 @@ describe('dataplane benchmark pieces', () => {
       ['netloom-vxlan', [s(0.25, 100, 0.3)]],
     ]);
     const f = summarize(samples);
-    assert.deepEqual(f['ovs-normal'], { qperfTcpBwGbps: 0.5, qperfTcpLatUs: 40, iperf3Gbps: 0.6, rounds: 3, vsOvsNormal: { tcpBw: 1, tcpLat: 1, iperf3: 1 } });
+    assert.deepEqual(f['ovs-normal'], { qperfTcpBwGbps: 0.5, qperfTcpLatUs: 40, iperf3Gbps: 0.6, rounds: 3, vsOvsNormal: { tcpBw: 1, tcpLat: 1, iperf3: 1 }, vsOvsNormal2Host: null });
     assert.deepEqual(f['netloom-vxlan']?.vsOvsNormal, { tcpBw: 0.5, tcpLat: 2.5, iperf3: 0.5 });
     assert.match(formatTable(f), /\| netloom-vxlan \| 0\.250 \| 100\.0 \| 0\.300 \| 0\.50x \| 2\.50x \| 0\.50x \|/);
     assert.equal(summarize(new Map([['veth', [s(10, 10, 10)]]])).veth?.vsOvsNormal, null);
+    assert.doesNotMatch(formatTable(f), /2-host/);
+    const with2 = summarize(new Map([...samples, ['ovs-normal-2host', [s(0.5, 50, 0.6)]]]));
+    assert.deepEqual(with2['netloom-vxlan']?.vsOvsNormal2Host, { tcpBw: 0.5, tcpLat: 2, iperf3: 0.5 });
+    assert.match(formatTable(with2), /\| netloom-vxlan \| 0\.50x \| 2\.00x \| 0\.50x \|/);
   });
 
   it('writes a fabric the agent accepts: a VLAN and a VXLAN network, four endpoints, both VTEPs', () => {
