@@ -6,7 +6,9 @@ import { errorMessage, NetloomError } from '../../lib/errors';
 import { formatTable } from '../../lib/table';
 import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
-import { labAttach, labDetach, labDown, labRestartNetmaster, labRestartOvs, labStatus, labUp, LabStatus, resolveTarget } from './lab';
+import { labRm, labRun } from './containers';
+import { labDocker, labPodman } from './engines';
+import { findHost, labAttach, labDetach, labDown, labRestartNetmaster, labRestartNetplugin, labRestartOvs, labStatus, labUp, LabStatus, resolveTarget } from './lab';
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -35,9 +37,14 @@ function printStatus(s: LabStatus): void {
       s.hosts.map((h) => [h.name, h.netns, h.mgmtIp, h.dataIp, h.pids.ovsdbServer ?? '-', h.pids.ovsVswitchd ?? '-', h.healthy ? 'ok' : 'DOWN', h.ovsRunDir]),
     ),
   );
+  const agents = s.hosts.filter((h) => h.agent);
+  if (agents.length > 0) {
+    out.push('');
+    out.push(formatTable(['AGENT', 'PID', 'HEALTH', 'CNI SOCKET', 'LOG'], agents.map((h) => [`${h.name}/netplugin`, h.agent?.pid ?? '-', h.agent?.ready ? 'ready' : 'NOT READY', h.agent?.cniSocket ?? '', h.agent?.log ?? ''])));
+  }
   if (s.containers.length > 0) {
     out.push('');
-    out.push(formatTable(['CONTAINER', 'HOST', 'NETNS', 'IP', 'VLAN'], s.containers.map((c) => [c.name, c.host, c.netns, c.ip, c.vlan ?? '-'])));
+    out.push(formatTable(['CONTAINER', 'HOST', 'NETNS', 'IP', 'TENANT/NETWORK', 'VLAN'], s.containers.map((c) => [c.name, c.host, c.netns, c.ip, c.tenant ? `${c.tenant}/${c.network ?? ''}` : '-', c.vlan ?? '-'])));
   }
   out.push('');
   out.push(formatTable(['ETCD', 'PID', 'ENDPOINT', 'HEALTH'], s.etcd.members.map((m) => [m.name, m.pid ?? '-', m.endpoint, m.healthy ? 'ok' : 'DOWN'])));
@@ -60,9 +67,10 @@ export function buildCli(): Command {
     .description('create the underlay, the tor, N hosts with OVS, and an etcd cluster (keeps a healthy lab of the same shape)')
     .option('--hosts <n>', 'number of hosts', intArg('--hosts', 1, 50), 2)
     .addOption(new Option('--etcd-members <n>', 'etcd cluster size').choices(['1', '3']).default('1'))
-    .option('--netmasters <n>', 'netmaster replicas (0 for none)', intArg('--netmasters', 0, 3), 1)
-    .action(async (o: { hosts: number; etcdMembers: string; netmasters: number }, cmd: Command) => {
-      await labUp({ name: labName(cmd), hosts: o.hosts, etcdMembers: o.etcdMembers === '3' ? 3 : 1, netmasters: o.netmasters, progress });
+    .option('--netmasters <n>', 'netmaster replicas (0 for none; agents need 1 or more)', intArg('--netmasters', 0, 3), 1)
+    .option('--no-agents', 'bare hosts: no netplugin (OVS only; plug containers in by hand with attach)')
+    .action(async (o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean }, cmd: Command) => {
+      await labUp({ name: labName(cmd), hosts: o.hosts, etcdMembers: o.etcdMembers === '3' ? 3 : 1, netmasters: o.netmasters, agents: o.agents, progress });
     });
 
   program
@@ -113,6 +121,44 @@ export function buildCli(): Command {
     });
 
   program
+    .command('run')
+    .description("start a container on a host: a namespace plugged in through the real CNI plugin (bin/netloom-cni) and the host's netplugin; prints NAME HOST IP")
+    .argument('<host>', 'host name, e.g. host1')
+    .argument('<container>', 'container name')
+    .requiredOption('--tenant <name>', 'netloom tenant')
+    .requiredOption('--network <name>', "the tenant's network")
+    .option('--group <name>', 'endpoint group')
+    .option('--ip <addr>', 'ask for this address (default: netmaster allocates)')
+    .action(async (host: string, container: string, o: { tenant: string; network: string; group?: string; ip?: string }, cmd: Command) => {
+      const c = await labRun({ labName: labName(cmd), host, container, tenant: o.tenant, network: o.network, ...(o.group ? { group: o.group } : {}), ...(o.ip ? { ip: o.ip } : {}) });
+      process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
+    });
+
+  program
+    .command('rm')
+    .description('remove a container made by run: CNI DEL (netmaster releases its endpoint), then its namespace')
+    .argument('<container...>', 'container names')
+    .action(async (containers: string[], _o: unknown, cmd: Command) => {
+      for (const c of containers) await labRm(labName(cmd), c);
+    });
+
+  const engine = (name: 'docker' | 'podman', description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<host>', 'host name, e.g. host1')
+      .argument('<args...>', `${name}'s arguments (put -- before them)`)
+      .passThroughOptions()
+      .action(async (host: string, args: string[], _o: unknown, cmd: Command) => {
+        const state = requireState(labName(cmd));
+        const h = findHost(state.plan, host);
+        const argv = args[0] === '--' ? args.slice(1) : args;
+        process.exitCode = name === 'docker' ? await labDocker(state, h, argv) : await labPodman(state, h, argv);
+      });
+  engine('docker', "run the docker client against HOST's private dockerd (started on demand inside HOST's namespace, driver and IPAM `netloom` = HOST's agent; image netloom/busybox)");
+  engine('podman', "run podman 4.3 in HOST's namespace with the lab's storage and CNI config; `--network TENANT/NETWORK` names a netloom network (image netloom/busybox)");
+
+  program
     .command('detach')
     .description('remove a container made by attach')
     .argument('<container>', 'container name')
@@ -122,16 +168,21 @@ export function buildCli(): Command {
 
   program
     .command('restart')
-    .description('restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays) or `restart netmaster [NAME]`')
+    .description('restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, or `restart netmaster [NAME]`')
     .argument('<target>', 'a host name, or netmaster')
-    .argument('[what]', 'with a host: ovs; with netmaster: a replica name such as netmaster2 (default: all)')
+    .argument('[what]', 'with a host: ovs or netplugin; with netmaster: a replica name such as netmaster2 (default: all)')
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
       if (target === 'netmaster') {
         const pids = await labRestartNetmaster(labName(cmd), what);
         progress(`netmaster restarted (pid ${pids.join(', ')})`);
         return;
       }
-      if (what !== 'ovs') throw new NetloomError('INVALID_ARGUMENT', `restart ${target} needs what to restart: ovs (got ${what ?? 'nothing'})`, { field: 'what' });
+      if (what === 'netplugin') {
+        const pid = await labRestartNetplugin(labName(cmd), target);
+        progress(`${target}: netplugin restarted and ready (pid ${pid})`);
+        return;
+      }
+      if (what !== 'ovs') throw new NetloomError('INVALID_ARGUMENT', `restart ${target} needs what to restart: ovs or netplugin (got ${what ?? 'nothing'})`, { field: 'what' });
       const pid = await labRestartOvs(labName(cmd), target);
       progress(`${target}: ovs-vswitchd restarted (pid ${pid})`);
     });

@@ -8,11 +8,13 @@ import { run, spawnDaemon } from '../../lib/exec';
 import { waitFor } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
-import { containerNetns, containerVethName, HostPlan, LabPlan, planLab, validateContainerName, LAB_ROOT } from './plan';
+import { agentPaths, containerNetns, containerVethName, HostPlan, LabPlan, planLab, validateContainerName, LAB_ROOT } from './plan';
 import { ContainerState, LabState, loadState, newState, requireState, saveState } from './state';
 import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
 import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from './ovs-instance';
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
+import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, stopAgent, waitAgentReady } from './agents';
+import { cleanupEngines } from './engines';
 
 export type Progress = (msg: string) => void;
 const quiet: Progress = () => undefined;
@@ -24,10 +26,12 @@ export interface UpOptions {
   netmasters?: number;
   root?: string;
   progress?: Progress;
+  /** start one netplugin per host (the CLI's default; the API's default is a bare lab) */
+  agents?: boolean;
 }
 
-/** The compiled netmaster entry point, next to this file in dist/. */
-const NETMASTER_JS = resolve(__dirname, '../../netmaster/main.js');
+/** The lab's netmaster entry point (REST + gRPC agent API), next to this file in dist/. */
+const NETMASTER_JS = resolve(__dirname, 'netmaster-daemon.js');
 
 export function etcdEndpoints(plan: LabPlan): string[] {
   return plan.etcd.map((m) => m.clientUrl);
@@ -44,6 +48,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       existing.complete &&
       existing.plan.hosts.length === plan.hosts.length &&
       existing.plan.etcd.length === plan.etcd.length &&
+      (existing.agents ?? false) === (opts.agents ?? false) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
@@ -110,6 +115,14 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       progress(`${nm.name}: REST ${nm.url}`);
     }
     if (plan.netmasters[0]) writeFileSync(plan.netmasterUrlFile, `${plan.netmasters[0].url}\n`);
+    if (opts.agents) {
+      agentNetmaster(plan);
+      state.agents = true;
+      saveState(state);
+      for (const h of plan.hosts) startAgent(state, h);
+      await Promise.all(plan.hosts.map((h) => waitAgentReady(state, h.name)));
+      for (const h of plan.hosts) progress(`${h.name}: netplugin ready (CNI ${agentPaths(plan, h.name).cniSocket})`);
+    }
     state.complete = true;
     saveState(state);
     progress(`lab "${plan.name}" is up`);
@@ -125,7 +138,7 @@ function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number]): numbe
   mkdirSync(`${plan.dir}/log`, { recursive: true });
   const fd = openSync(`${plan.dir}/log/${nm.name}.log`, 'a');
   try {
-    return spawnDaemon(process.execPath, [NETMASTER_JS, '--etcd', etcdEndpoints(plan).join(','), '--listen-url', nm.listen], { logFd: fd });
+    return spawnDaemon(process.execPath, [NETMASTER_JS, '--etcd', etcdEndpoints(plan).join(','), '--listen-url', nm.listen, '--grpc-listen', nm.grpcListen], { logFd: fd });
   } finally {
     closeSync(fd);
   }
@@ -163,6 +176,10 @@ export async function labDown(name: string, opts: { root?: string; progress?: Pr
     progress(`no lab "${name}" to remove`);
     return false;
   }
+  // container engines first (their containers are DELeted while the agents still answer), then
+  // the agents, then the rest in reverse order of start
+  await cleanupEngines(state);
+  for (const p of state.pids.filter((x) => x.program === NETPLUGIN_PROGRAM)) await stopProcess(p.pid, p.program);
   for (const p of [...state.pids].reverse()) {
     if (p.program === 'ovs-vswitchd' || p.program === 'ovsdb-server') continue; // stopped with their instance below
     await stopProcess(p.pid, p.program);
@@ -186,6 +203,8 @@ export interface HostStatus {
   ovsRunDir: string;
   pids: { ovsdbServer: number | null; ovsVswitchd: number | null };
   healthy: boolean;
+  /** the host's netplugin (absent in a lab without agents) */
+  agent?: { pid: number | null; ready: boolean; cniSocket: string; log: string };
 }
 
 export interface LabStatus {
@@ -215,6 +234,7 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
         ovsRunDir: `${h.ovsDir}/run`,
         pids: { ovsdbServer: pids.ovsdb ?? null, ovsVswitchd: pids.vswitchd ?? null },
         healthy,
+        ...(state.agents ? { agent: await agentStatus(state, h) } : {}),
       };
     }),
   );
@@ -250,7 +270,7 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
 export async function labHealthy(state: LabState): Promise<boolean> {
   try {
     const s = await labStatus(state.plan.name, state.plan.dir.slice(0, state.plan.dir.lastIndexOf('/')));
-    return s.hosts.every((h) => h.healthy) && s.etcd.members.every((m) => m.healthy) && s.netmasters.every((m) => m.healthy);
+    return s.hosts.every((h) => h.healthy && (h.agent?.ready ?? true)) && s.etcd.members.every((m) => m.healthy) && s.netmasters.every((m) => m.healthy);
   } catch {
     return false;
   }
@@ -381,4 +401,22 @@ export async function labRestartNetmaster(labName: string, which?: string, root?
     out.push(pid);
   }
   return out;
+}
+
+async function agentStatus(state: LabState, h: HostPlan): Promise<NonNullable<HostStatus['agent']>> {
+  const rec = state.pids.find((p) => p.role === agentRole(h.name));
+  const alive = rec !== undefined && isAlive(rec.pid);
+  const p = agentPaths(state.plan, h.name);
+  return { pid: alive ? rec.pid : null, ready: alive && (await agentReady(state.plan, h.name)), cniSocket: p.cniSocket, log: p.log };
+}
+
+/** Restart one host's netplugin (stop by PID, start again, wait until ready); returns the new PID. */
+export async function labRestartNetplugin(labName: string, host: string, root?: string): Promise<number> {
+  const state = requireState(labName, root ?? LAB_ROOT);
+  const h = findHost(state.plan, host);
+  if (!state.agents) throw new NetloomError('CONFLICT', `lab "${labName}" runs no agents (it was made with --no-agents)`, { field: 'host' });
+  await stopAgent(state, h.name);
+  const pid = startAgent(state, h);
+  await waitAgentReady(state, h.name);
+  return pid;
 }

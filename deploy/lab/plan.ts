@@ -162,6 +162,41 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
   };
 }
 
+/** Where one host's agent (netplugin) keeps its sockets, state and log; all under the lab dir. */
+export interface AgentPaths {
+  dir: string;
+  cniSocket: string;
+  /** the CNM socket sits where the host's private dockerd looks for plugins: `<dockerRun>/docker/plugins` */
+  cnmSocket: string;
+  cnmState: string;
+  stateDir: string;
+  log: string;
+  /** the /run bound over the host's private dockerd's mount namespace */
+  dockerRun: string;
+  dockerDir: string;
+  podmanDir: string;
+  /** metrics inside the host's namespace */
+  metricsListen: string;
+}
+
+export function agentPaths(plan: Pick<LabPlan, 'dir'>, host: string): AgentPaths {
+  const hostDir = `${plan.dir}/hosts/${host}`;
+  const dir = `${hostDir}/agent`;
+  const dockerRun = `${hostDir}/docker/run`;
+  return {
+    dir,
+    cniSocket: `${dir}/cni.sock`,
+    cnmSocket: `${dockerRun}/docker/plugins/netloom.sock`,
+    cnmState: `${dir}/cnm-state.json`,
+    stateDir: `${dir}/state`,
+    log: `${dir}/netplugin.log`,
+    dockerRun,
+    dockerDir: `${hostDir}/docker`,
+    podmanDir: `${hostDir}/podman`,
+    metricsListen: '127.0.0.1:9731',
+  };
+}
+
 /** The namespace of a container in this lab. */
 export function containerNetns(plan: Pick<LabPlan, 'prefix'>, container: string): string {
   return `${plan.prefix}c-${container}`;

@@ -15,6 +15,11 @@ export interface ContainerState {
   hostVeth: string;
   ip: string;
   vlan?: number;
+  /** set for containers made by `run` (through the CNI shim and the host's agent) */
+  tenant?: string;
+  network?: string;
+  group?: string;
+  containerId?: string;
 }
 
 export interface LabState {
@@ -31,6 +36,12 @@ export interface LabState {
   ovsDirs: string[];
   containers: ContainerState[];
   complete: boolean;
+  /** true when `up` started one netplugin per host (absent in labs made with --no-agents) */
+  agents?: boolean;
+  /** hosts where `podman` ran (their containers are removed on down) */
+  podmanHosts?: string[];
+  /** podman/libcni directories outside the lab dir that did not exist before the lab's first podman */
+  podmanMade?: string[];
   /** the test run that made this lab (NETLOOM_TEST_RUN), so its cleanup touches no other lab */
   testRun?: string;
 }

@@ -48,7 +48,7 @@ describe('netloom-lab', function () {
 
   describe('up --hosts 3 --etcd-members 3', function () {
     before(async () => {
-      await lab(['up', '--hosts', '3', '--etcd-members', '3', '--netmasters', '2']);
+      await lab(['up', '--hosts', '3', '--etcd-members', '3', '--netmasters', '2', '--no-agents']);
     });
 
     it('reports every host and etcd member healthy in status -o json', async () => {
@@ -157,7 +157,7 @@ describe('netloom-lab', function () {
 
     it('keeps a healthy lab when up runs again', async () => {
       const pidsBefore = (JSON.parse(readFileSync(plan.stateFile, 'utf8')) as LabState).pids.map((p) => p.pid);
-      const r = await lab(['up', '--hosts', '3', '--etcd-members', '3', '--netmasters', '2']);
+      const r = await lab(['up', '--hosts', '3', '--etcd-members', '3', '--netmasters', '2', '--no-agents']);
       assert.match(r.stderr, /already up/);
       const pidsAfter = (JSON.parse(readFileSync(plan.stateFile, 'utf8')) as LabState).pids.map((p) => p.pid);
       assert.deepEqual(pidsAfter, pidsBefore);

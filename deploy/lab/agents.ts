@@ -1,0 +1,95 @@
+/**
+ * One netplugin per lab host: started detached INSIDE the host's namespace against the host's
+ * private OVS and a netmaster replica's agent API, its PID recorded in the state file at once;
+ * ready when its CNI STATUS (through the real shim) answers 0; stopped by PID.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { spawnDaemon } from '../../lib/exec';
+import { waitFor } from '../../lib/clock';
+import { isAlive, stopProcess } from '../../lib/process';
+import { NetloomError } from '../../lib/errors';
+import { agentPaths, HostPlan, LabPlan } from './plan';
+import { LabState, saveState } from './state';
+import { cniCall } from './cni-call';
+
+/** The compiled agent entry point. */
+const NETPLUGIN_JS = resolve(__dirname, '../../netplugin/main.js');
+export const NETPLUGIN_PROGRAM = 'netplugin/main.js';
+
+export function agentRole(host: string): string {
+  return `${host}/netplugin`;
+}
+
+/** The netmaster replica the agents follow: the first (see docs/lab.md). */
+export function agentNetmaster(plan: LabPlan): string {
+  const nm = plan.netmasters[0];
+  if (!nm) throw new NetloomError('INVALID_ARGUMENT', 'agents need a netmaster: use --netmasters 1 or more, or --no-agents', { field: 'netmasters' });
+  return nm.grpcListen;
+}
+
+/** The agent's command line (pure). */
+export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
+  const p = agentPaths(plan, h.name);
+  return [
+    NETPLUGIN_JS,
+    '--host', h.name,
+    '--netmaster-grpc', agentNetmaster(plan),
+    '--ovs-rundir', `${h.ovsDir}/run`,
+    '--datapath', 'netdev',
+    '--uplink', 'eth1',
+    '--vtep-ip', `${h.dataIp}/${plan.prefixLen}`,
+    '--cni-socket', p.cniSocket,
+    '--cnm-socket', p.cnmSocket,
+    '--cnm-state', p.cnmState,
+    '--state-dir', p.stateDir,
+    '--metrics-listen', p.metricsListen,
+    '--log-level', 'info',
+  ];
+}
+
+/** Start host's agent and record its PID (replacing an older record of the same role). */
+export function startAgent(state: LabState, h: HostPlan): number {
+  const p = agentPaths(state.plan, h.name);
+  mkdirSync(p.dir, { recursive: true });
+  mkdirSync(resolve(p.cnmSocket, '..'), { recursive: true });
+  for (const s of [p.cniSocket, p.cnmSocket]) if (existsSync(s)) rmSync(s, { force: true });
+  const fd = openSync(p.log, 'a');
+  let pid: number;
+  try {
+    // runtimes do not pass NODE_EXTRA_CA_CERTS; it only slows the start
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
+    pid = spawnDaemon(process.execPath, agentArgs(state.plan, h), { netns: h.netns, logFd: fd, env });
+  } finally {
+    closeSync(fd);
+  }
+  state.pids = [...state.pids.filter((x) => x.role !== agentRole(h.name)), { role: agentRole(h.name), pid, program: NETPLUGIN_PROGRAM }];
+  saveState(state);
+  return pid;
+}
+
+/** True when the agent answers CNI STATUS with success (connected to OVS and to netmaster). */
+export async function agentReady(plan: LabPlan, host: string): Promise<boolean> {
+  const p = agentPaths(plan, host);
+  if (!existsSync(p.cniSocket)) return false;
+  const r = await cniCall({ command: 'STATUS', socket: p.cniSocket, containerId: 'lab-status', tenant: 'default', network: 'status' }, 5_000);
+  return r.code === 0;
+}
+
+export async function waitAgentReady(state: LabState, host: string, timeoutMs = 30_000): Promise<void> {
+  const rec = state.pids.find((x) => x.role === agentRole(host));
+  const log = agentPaths(state.plan, host).log;
+  await waitFor(
+    `netplugin on ${host} to be ready (CNI STATUS 0)`,
+    async () => {
+      if (rec && !isAlive(rec.pid)) throw new NetloomError('COMMAND_FAILED', `netplugin on ${host} exited; see ${log}`);
+      return agentReady(state.plan, host);
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+}
+
+export async function stopAgent(state: LabState, host: string): Promise<void> {
+  const rec = state.pids.find((x) => x.role === agentRole(host));
+  if (rec) await stopProcess(rec.pid, rec.program);
+}

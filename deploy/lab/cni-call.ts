@@ -1,0 +1,71 @@
+/**
+ * Drive the real CNI plugin binary (`bin/netloom-cni`) the way a runtime does: CNI_* environment
+ * variables plus a netconf on stdin, against one host agent's socket. Used by `run`, `rm` and the
+ * readiness check of `up` (STATUS).
+ */
+import { resolve } from 'node:path';
+import { run } from '../../lib/exec';
+
+/** The shim, from dist/deploy/lab/ back to the repository's bin/. */
+export const CNI_SHIM = resolve(__dirname, '../../../bin/netloom-cni');
+
+export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'STATUS';
+
+export interface CniCallInput {
+  command: CniCommand;
+  socket: string;
+  containerId: string;
+  /** absolute path of the container's network namespace (not needed for STATUS) */
+  netnsPath?: string;
+  tenant: string;
+  network: string;
+  group?: string;
+  ip?: string;
+}
+
+export interface CniCallResult {
+  code: number;
+  json: Record<string, unknown> | undefined;
+  output: string;
+}
+
+/** The netconf the lab hands the shim (pure). */
+export function labNetconf(i: Pick<CniCallInput, 'socket' | 'tenant' | 'network' | 'group' | 'ip'>): Record<string, unknown> {
+  return {
+    cniVersion: '1.1.0',
+    name: `${i.tenant}-${i.network}`,
+    type: 'netloom-cni',
+    agentSocket: i.socket,
+    tenant: i.tenant,
+    network: i.network,
+    ...(i.group ? { group: i.group } : {}),
+    ...(i.ip ? { args: { cni: { ips: [i.ip] } } } : {}),
+  };
+}
+
+export async function cniCall(i: CniCallInput, timeoutMs = 30_000): Promise<CniCallResult> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    CNI_COMMAND: i.command,
+    CNI_CONTAINERID: i.containerId,
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: '/usr/lib/cni',
+    ...(i.netnsPath ? { CNI_NETNS: i.netnsPath } : {}),
+  };
+  const r = await run('dash', [CNI_SHIM], { env, input: JSON.stringify(labNetconf(i)), allowFailure: true, timeoutMs });
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = r.stdout.trim() === '' ? undefined : (JSON.parse(r.stdout) as Record<string, unknown>);
+  } catch {
+    json = undefined;
+  }
+  return { code: r.code, json, output: `${r.stdout}${r.stderr}` };
+}
+
+/** The first address of a CNI result, without its prefix length. */
+export function firstIp(result: Record<string, unknown> | undefined): string | undefined {
+  const ips = result?.ips;
+  if (!Array.isArray(ips)) return undefined;
+  const a = (ips[0] as { address?: unknown } | undefined)?.address;
+  return typeof a === 'string' ? a : undefined;
+}
