@@ -21,11 +21,16 @@ export function agentRole(host: string): string {
   return `${host}/netplugin`;
 }
 
-/** The netmaster replica the agents follow: the first (see docs/lab.md). */
-export function agentNetmaster(plan: LabPlan): string {
-  const nm = plan.netmasters[0];
-  if (!nm) throw new NetloomError('INVALID_ARGUMENT', 'agents need a netmaster: use --netmasters 1 or more, or --no-agents', { field: 'netmasters' });
-  return nm.grpcListen;
+/**
+ * The netmaster replica a host's agent follows (netplugin takes one address): replicas are dealt
+ * out round-robin by host number, so with 2 replicas host1 and host3 follow netmaster1 and host2
+ * follows netmaster2 (see docs/lab.md).
+ */
+export function agentNetmaster(plan: LabPlan, host?: string): string {
+  if (plan.netmasters.length === 0) throw new NetloomError('INVALID_ARGUMENT', 'agents need a netmaster: use --netmasters 1 or more, or --no-agents', { field: 'netmasters' });
+  const i = Math.max(0, plan.hosts.findIndex((h) => h.name === host));
+  const nm = plan.netmasters[i % plan.netmasters.length];
+  return nm?.grpcListen ?? '';
 }
 
 /** The agent's command line (pure). */
@@ -34,7 +39,7 @@ export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
   return [
     NETPLUGIN_JS,
     '--host', h.name,
-    '--netmaster-grpc', agentNetmaster(plan),
+    '--netmaster-grpc', agentNetmaster(plan, h.name),
     '--ovs-rundir', `${h.ovsDir}/run`,
     '--datapath', 'netdev',
     '--uplink', 'eth1',

@@ -8,7 +8,7 @@ import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
 import { labRm, labRun } from './containers';
 import { labDocker, labPodman } from './engines';
-import { findHost, labAttach, labDetach, labDown, labRestartNetmaster, labRestartNetplugin, labRestartOvs, labStatus, labUp, LabStatus, resolveTarget } from './lab';
+import { findHost, labAttach, labDetach, labDown, labStartNetmaster, labStopNetmaster, labRestartNetmaster, labRestartNetplugin, labRestartOvs, labStatus, labUp, LabStatus, resolveTarget } from './lab';
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -40,7 +40,7 @@ function printStatus(s: LabStatus): void {
   const agents = s.hosts.filter((h) => h.agent);
   if (agents.length > 0) {
     out.push('');
-    out.push(formatTable(['AGENT', 'PID', 'HEALTH', 'CNI SOCKET', 'LOG'], agents.map((h) => [`${h.name}/netplugin`, h.agent?.pid ?? '-', h.agent?.ready ? 'ready' : 'NOT READY', h.agent?.cniSocket ?? '', h.agent?.log ?? ''])));
+    out.push(formatTable(['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'CNI SOCKET', 'LOG'], agents.map((h) => [`${h.name}/netplugin`, h.agent?.pid ?? '-', h.agent?.ready ? 'ready' : 'NOT READY', h.agent?.netmasterGrpc ?? '', h.agent?.cniSocket ?? '', h.agent?.log ?? ''])));
   }
   if (s.containers.length > 0) {
     out.push('');
@@ -165,6 +165,21 @@ export function buildCli(): Command {
     .action(async (container: string, _o: unknown, cmd: Command) => {
       await labDetach(labName(cmd), container);
     });
+
+  for (const verb of ['stop', 'start'] as const) {
+    program
+      .command(verb)
+      .description(`${verb} one netmaster replica: \`${verb} netmaster NAME\` (agents following it reconnect when it is back)`)
+      .argument('<what>', 'netmaster')
+      .argument('<name>', 'replica name, e.g. netmaster1')
+      .action(async (what: string, name: string, _o: unknown, cmd: Command) => {
+        if (what !== 'netmaster') throw new NetloomError('INVALID_ARGUMENT', `${verb} works on netmaster replicas (got ${what})`, { field: 'what' });
+        if (verb === 'stop') {
+          await labStopNetmaster(labName(cmd), name);
+          progress(`${name} stopped`);
+        } else progress(`${name} running (pid ${await labStartNetmaster(labName(cmd), name)})`);
+      });
+  }
 
   program
     .command('restart')

@@ -116,9 +116,13 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     }
     if (plan.netmasters[0]) writeFileSync(plan.netmasterUrlFile, `${plan.netmasters[0].url}\n`);
     if (opts.agents) {
-      agentNetmaster(plan);
+      agentNetmaster(plan, plan.hosts[0]?.name);
       state.agents = true;
       saveState(state);
+      // br-phy owns eth1 and the VTEP address: the host's kernel must not also answer ARP for
+      // that address on eth1 with eth1's MAC (weak host model), or peers' tunnel neighbour
+      // caches pick up a MAC that OVS does not terminate tunnels on
+      await Promise.all(plan.hosts.map((h) => run('ip', ['link', 'set', 'dev', 'eth1', 'arp', 'off'], { netns: h.netns })));
       for (const h of plan.hosts) startAgent(state, h);
       await Promise.all(plan.hosts.map((h) => waitAgentReady(state, h.name)));
       for (const h of plan.hosts) progress(`${h.name}: netplugin ready (CNI ${agentPaths(plan, h.name).cniSocket})`);
@@ -204,7 +208,7 @@ export interface HostStatus {
   pids: { ovsdbServer: number | null; ovsVswitchd: number | null };
   healthy: boolean;
   /** the host's netplugin (absent in a lab without agents) */
-  agent?: { pid: number | null; ready: boolean; cniSocket: string; log: string };
+  agent?: { pid: number | null; ready: boolean; netmasterGrpc: string; cniSocket: string; log: string };
 }
 
 export interface LabStatus {
@@ -384,6 +388,32 @@ export async function labRestartOvs(labName: string, host: string, root?: string
   return next.vswitchdPid;
 }
 
+function netmasterByName(state: LabState, which: string): LabPlan['netmasters'][number] {
+  const nm = state.plan.netmasters.find((n) => n.name === which);
+  if (!nm) throw new NetloomError('NOT_FOUND', `no netmaster "${which}" in lab "${state.plan.name}" (netmasters: ${state.plan.netmasters.map((n) => n.name).join(', ') || 'none'})`, { field: 'netmaster' });
+  return nm;
+}
+
+/** Stop one netmaster replica (its PID record stays, so `down` and `start` know it). */
+export async function labStopNetmaster(labName: string, which: string, root?: string): Promise<void> {
+  const state = requireState(labName, root ?? LAB_ROOT);
+  const nm = netmasterByName(state, which);
+  const rec = state.pids.find((p) => p.role === nm.name);
+  if (rec) await stopProcess(rec.pid, 'netmaster');
+}
+
+/** Start one netmaster replica that is not running; returns its PID (the running one's if up). */
+export async function labStartNetmaster(labName: string, which: string, root?: string): Promise<number> {
+  const state = requireState(labName, root ?? LAB_ROOT);
+  const nm = netmasterByName(state, which);
+  const rec = state.pids.find((p) => p.role === nm.name);
+  if (rec && isAlive(rec.pid)) return rec.pid;
+  const pid = startNetmaster(state.plan, nm);
+  replacePid(state, nm.name, pid, 'netmaster');
+  await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(nm.url), { timeoutMs: 30_000, intervalMs: 100 });
+  return pid;
+}
+
 /** Restart netmaster replicas (all, or the one named); returns the new PIDs. */
 export async function labRestartNetmaster(labName: string, which?: string, root?: string): Promise<number[]> {
   const state = requireState(labName, root ?? LAB_ROOT);
@@ -407,7 +437,7 @@ async function agentStatus(state: LabState, h: HostPlan): Promise<NonNullable<Ho
   const rec = state.pids.find((p) => p.role === agentRole(h.name));
   const alive = rec !== undefined && isAlive(rec.pid);
   const p = agentPaths(state.plan, h.name);
-  return { pid: alive ? rec.pid : null, ready: alive && (await agentReady(state.plan, h.name)), cniSocket: p.cniSocket, log: p.log };
+  return { pid: alive ? rec.pid : null, ready: alive && (await agentReady(state.plan, h.name)), netmasterGrpc: agentNetmaster(state.plan, h.name), cniSocket: p.cniSocket, log: p.log };
 }
 
 /** Restart one host's netplugin (stop by PID, start again, wait until ready); returns the new PID. */
