@@ -40,7 +40,7 @@ function printStatus(s: LabStatus): void {
   const agents = s.hosts.filter((h) => h.agent);
   if (agents.length > 0) {
     out.push('');
-    out.push(formatTable(['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'CNI SOCKET', 'LOG'], agents.map((h) => [`${h.name}/netplugin`, h.agent?.pid ?? '-', h.agent?.ready ? 'ready' : 'NOT READY', h.agent?.netmasterGrpc ?? '', h.agent?.cniSocket ?? '', h.agent?.log ?? ''])));
+    out.push(formatTable(['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'DOCKERD', 'CNI SOCKET', 'LOG'], agents.map((h) => [`${h.name}/netplugin`, h.agent?.pid ?? '-', h.agent?.ready ? 'ready' : 'NOT READY', h.agent?.netmasterGrpc ?? '', h.agent?.dockerd ?? '-', h.agent?.cniSocket ?? '', h.agent?.log ?? ''])));
   }
   if (s.containers.length > 0) {
     out.push('');

@@ -208,7 +208,7 @@ export interface HostStatus {
   pids: { ovsdbServer: number | null; ovsVswitchd: number | null };
   healthy: boolean;
   /** the host's netplugin (absent in a lab without agents) */
-  agent?: { pid: number | null; ready: boolean; netmasterGrpc: string; cniSocket: string; log: string };
+  agent?: { pid: number | null; ready: boolean; netmasterGrpc: string; cniSocket: string; log: string; dockerd: number | null };
 }
 
 export interface LabStatus {
@@ -437,7 +437,15 @@ async function agentStatus(state: LabState, h: HostPlan): Promise<NonNullable<Ho
   const rec = state.pids.find((p) => p.role === agentRole(h.name));
   const alive = rec !== undefined && isAlive(rec.pid);
   const p = agentPaths(state.plan, h.name);
-  return { pid: alive ? rec.pid : null, ready: alive && (await agentReady(state.plan, h.name)), netmasterGrpc: agentNetmaster(state.plan, h.name), cniSocket: p.cniSocket, log: p.log };
+  const dockerd = state.pids.find((x) => x.role === `${h.name}/dockerd`);
+  return {
+    pid: alive ? rec.pid : null,
+    ready: alive && (await agentReady(state.plan, h.name)),
+    netmasterGrpc: agentNetmaster(state.plan, h.name),
+    cniSocket: p.cniSocket,
+    log: p.log,
+    dockerd: dockerd && isAlive(dockerd.pid) ? dockerd.pid : null,
+  };
 }
 
 /** Restart one host's netplugin (stop by PID, start again, wait until ready); returns the new PID. */

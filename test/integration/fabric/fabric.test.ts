@@ -159,6 +159,9 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     const podIp = /inet (10\.71\.2\.\d+)\//.exec((await lab(['podman', 'host1', '--', 'exec', 'pm1', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout)?.[1];
     const dkIp = /inet (10\.71\.2\.\d+)\//.exec((await lab(['docker', 'host2', '--', 'exec', 'dk2', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout)?.[1];
     assert.ok(podIp && dkIp, `addresses: podman ${podIp ?? '?'}, docker ${dkIp ?? '?'}`);
+    const st = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+    assert.ok(st.hosts.find((h) => h.name === 'host2')?.agent?.dockerd, 'status shows host2 dockerd');
+    assert.equal(st.hosts.find((h) => h.name === 'host1')?.agent?.dockerd, null);
     const eps = (await netctl(nm2, ['endpoint', 'ls'])).stdout;
     assert.ok(eps.includes(podIp) && eps.includes(dkIp), 'netmaster knows both endpoints');
     let ok = false;
