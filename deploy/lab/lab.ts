@@ -364,6 +364,7 @@ export async function labDetach(labName: string, container: string, root?: strin
   const state = requireState(labName, root ?? LAB_ROOT);
   const c = state.containers.find((x) => x.name === container);
   if (!c) throw new NetloomError('NOT_FOUND', `no container "${container}" in lab "${labName}"`, { field: 'container' });
+  if (c.containerId !== undefined) throw new NetloomError('CONFLICT', `container "${container}" was made by run: remove it with rm (CNI DEL)`, { field: 'container' });
   const host = findHost(state.plan, c.host);
   await run('ovs-vsctl', ['--timeout=10', '--if-exists', 'del-port', c.hostVeth], { netns: host.netns, env: ovsEnv(host.ovsDir), allowFailure: true });
   await delNetns(c.netns);
