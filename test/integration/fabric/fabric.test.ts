@@ -111,6 +111,25 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     assert.equal(await pingOk(ns('v1'), ip('x2'), 1), false, 'VLAN network reaches the VXLAN network');
   });
 
+  it('refuses what cannot work with a message naming it', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['run', 'host9', 'zz', '--tenant', 'blue', '--network', 'vl'], /no host "host9"/],
+      [['run', 'host1', 'v1', '--tenant', 'blue', '--network', 'vl'], /already exists/],
+      [['run', 'host1', 'zz', '--tenant', 'blue', '--network', 'nosuch'], /CNI ADD of zz on host1 failed/],
+      [['rm', 'nosuch'], /no container "nosuch"/],
+      [['detach', 'v1'], /made by run/],
+      [['restart', 'host1', 'nosuch'], /ovs or netplugin/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await lab(args, true);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.stderr, re, args.join(' '));
+    }
+    const s = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+    assert.equal(s.containers.some((c) => c.name === 'zz'), false, 'a failed run leaves no container behind');
+    assert.ok(!existsSync(`/run/netns/${ns('zz')}`));
+  });
+
   it('rm runs CNI DEL: netmaster releases the endpoint and the namespace goes', async () => {
     const before = (await netctl(nm1, ['endpoint', 'ls'])).stdout;
     assert.match(before, new RegExp(`lab-${LAB}-v3\\b`));

@@ -139,6 +139,16 @@ describe('netloom-lab', function () {
       assert.match(r.stderr, /no host or container "nosuch"/);
     });
 
+    it('a lab made with --no-agents runs no netplugin, and run, restart HOST netplugin and docker say why they cannot work', async () => {
+      const s = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+      assert.ok(s.hosts.every((h) => h.agent === undefined));
+      for (const args of [['run', 'host1', 'c1', '--tenant', 't', '--network', 'n'], ['restart', 'host1', 'netplugin'], ['docker', 'host1', '--', 'ps']]) {
+        const r = await lab(args, true);
+        assert.notEqual(r.code, 0, args.join(' '));
+        assert.match(r.stderr, /no agents/, args.join(' '));
+      }
+    });
+
     it('restarts one host\'s ovs-vswitchd and a netmaster replica by name, keeping the rest', async () => {
       const before = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
       await lab(['restart', 'host2', 'ovs']);
