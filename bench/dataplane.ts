@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { errorMessage } from '../lib/errors';
 import { ALL_PATHS, formatTable, parseDataplaneArgs, summarize, type PathName, type Sample } from './support/dataplane-report';
 import { cleanupStaleNetloom, NetloomBench } from './support/netloom-paths';
-import { runIperf3, runQperf } from './support/perf-tools';
+import { runIperf3, runQperf, stopAllServers } from './support/perf-tools';
 import { cleanupStale, kernelVxlanPath, linuxBridgePath, ovsNormal2HostPath, ovsNormalPath, vethPath, type BenchPath } from './support/reference-paths';
 
 export const description = 'container-to-container qperf/iperf3: netloom VLAN and VXLAN vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
@@ -39,6 +39,21 @@ export async function run(args: string[]): Promise<void> {
   const netloom = new NetloomBench();
   const samples = new Map<PathName, Sample[]>();
   const t0 = Date.now();
+  let cleaning: Promise<void> | undefined;
+  const cleanupAll = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await stopAllServers();
+      for (const p of paths) await p.cleanup().catch((e: unknown) => say(`cleanup of ${p.name}: ${errorMessage(e)}`));
+      await cleanupStale().catch((e: unknown) => say(`cleanup: ${errorMessage(e)}`));
+      if (wantNetloom) await netloom.teardown().catch((e: unknown) => say(`netloom teardown: ${errorMessage(e)}`));
+    })());
+  // interrupted (Ctrl-C, a test's timeout): clean up before exiting, as on failure
+  const onSignal = (sig: NodeJS.Signals): void => {
+    say(`${sig}: cleaning up`);
+    void cleanupAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     if (wantNetloom) {
       const t = Date.now();
@@ -63,9 +78,9 @@ export async function run(args: string[]): Promise<void> {
       }
     }
   } finally {
-    for (const p of paths) await p.cleanup().catch((e: unknown) => say(`cleanup of ${p.name}: ${errorMessage(e)}`));
-    await cleanupStale().catch((e: unknown) => say(`cleanup: ${errorMessage(e)}`));
-    if (wantNetloom) await netloom.teardown().catch((e: unknown) => say(`netloom teardown: ${errorMessage(e)}`));
+    await cleanupAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const figures = summarize(samples);
   const load1 = loadavg()[0] ?? 0;

@@ -48,8 +48,21 @@ export function parseIperf3Json(text: string): number {
   return rx.bits_per_second;
 }
 
+interface Server {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** Servers started and not yet stopped, so that a signal handler can stop them. */
+const live = new Set<Server>();
+
+/** Stop every qperf/iperf3 server still running (for cleanup on a signal). */
+export async function stopAllServers(): Promise<void> {
+  await Promise.all([...live].map((s) => stopServer(s)));
+}
+
 /** A server process started in a namespace, bounded by `timeout`, stopped by its own handle. */
-function startServer(netns: string, maxSeconds: number, argv: string[]): { child: ChildProcess; exited: Promise<void> } {
+function startServer(netns: string, maxSeconds: number, argv: string[]): Server {
   // `ip netns exec` execs `timeout`, which forwards SIGTERM to the server; `timeout` bounds it anyway.
   const child = spawn('ip', ['netns', 'exec', netns, 'timeout', '-k', '2', String(maxSeconds), ...argv], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => {
@@ -57,10 +70,13 @@ function startServer(netns: string, maxSeconds: number, argv: string[]): { child
     child.once('exit', () => resolve());
     child.once('error', () => resolve());
   });
-  return { child, exited };
+  const server = { child, exited };
+  live.add(server);
+  void exited.then(() => live.delete(server));
+  return server;
 }
 
-async function stopServer(s: { child: ChildProcess; exited: Promise<void> }): Promise<void> {
+async function stopServer(s: Server): Promise<void> {
   if (s.child.exitCode === null && s.child.signalCode === null) {
     s.child.kill('SIGTERM');
     const timer = setTimeout(() => s.child.kill('SIGKILL'), 3000);
