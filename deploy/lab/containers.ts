@@ -5,7 +5,7 @@
  */
 import { NetloomError } from '../../lib/errors';
 import { agentPaths, containerNetns, LabPlan, validateContainerName, LAB_ROOT } from './plan';
-import { ContainerState, requireState, saveState } from './state';
+import { ContainerState, requireState, saveState, withLabLock } from './state';
 import { addNetns, delNetns } from './netns';
 import { cniCall, firstIp } from './cni-call';
 import { findHost } from './lab';
@@ -41,6 +41,11 @@ function validateRun(o: RunOptions): void {
 
 export async function labRun(o: RunOptions): Promise<ContainerState> {
   validateRun(o);
+  const dir = requireState(o.labName, o.root ?? LAB_ROOT).plan.dir;
+  return withLabLock(dir, () => runLocked(o));
+}
+
+async function runLocked(o: RunOptions): Promise<ContainerState> {
   const state = requireState(o.labName, o.root ?? LAB_ROOT);
   if (!state.agents) throw new NetloomError('CONFLICT', `lab "${o.labName}" runs no agents (made with --no-agents): use attach`, { field: 'lab' });
   const host = findHost(state.plan, o.host);
@@ -78,13 +83,18 @@ export async function labRun(o: RunOptions): Promise<ContainerState> {
     saveState(state);
     return c;
   } catch (e) {
-    await labRm(o.labName, o.container, o.root).catch(() => undefined);
+    await rmLocked(o.labName, o.container, o.root).catch(() => undefined);
     throw e;
   }
 }
 
 /** CNI DEL (releases the endpoint in netmaster), then the namespace. */
 export async function labRm(labName: string, container: string, root?: string): Promise<void> {
+  const dir = requireState(labName, root ?? LAB_ROOT).plan.dir;
+  await withLabLock(dir, () => rmLocked(labName, container, root));
+}
+
+async function rmLocked(labName: string, container: string, root?: string): Promise<void> {
   const state = requireState(labName, root ?? LAB_ROOT);
   const c = state.containers.find((x) => x.name === container);
   if (!c) throw new NetloomError('NOT_FOUND', `no container "${container}" in lab "${labName}"`, { field: 'container' });

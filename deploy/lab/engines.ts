@@ -14,13 +14,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { run, spawnDaemon } from '../../lib/exec';
 import { waitFor } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
 import { agentPaths, HostPlan, LabPlan } from './plan';
-import { LabState, saveState } from './state';
+import { LabState, requireState, saveState, withLabLock } from './state';
 
 export const LAB_IMAGE = 'netloom/busybox';
 const DOCKER_CLIENT = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
@@ -106,10 +106,15 @@ export async function ensureDockerd(state: LabState, h: HostPlan): Promise<void>
 
 /** Run the docker client against the host's dockerd with the terminal attached; returns its exit code. */
 export async function labDocker(state: LabState, h: HostPlan, args: string[]): Promise<number> {
-  await ensureDockerd(state, h);
+  await withLabLock(state.plan.dir, () => ensureDockerd(reload(state), h));
   const r = spawnSync(DOCKER_CLIENT, args, { stdio: 'inherit', env: dockerEnv(state.plan, h.name) });
   if (r.error) throw new NetloomError('COMMAND_FAILED', `could not run docker: ${r.error.message}`);
   return r.status ?? 1;
+}
+
+/** The state file as it is now (another command may have changed it since `state` was read). */
+function reload(state: LabState): LabState {
+  return requireState(state.plan.name, dirname(state.plan.dir));
 }
 
 // ---------------------------------------------------------------- podman
@@ -226,7 +231,7 @@ async function preparePodman(state: LabState, h: HostPlan, networks: Array<{ ten
 export async function labPodman(state: LabState, h: HostPlan, args: string[]): Promise<number> {
   if (!state.agents) throw new NetloomError('CONFLICT', `lab "${state.plan.name}" runs no agents (made with --no-agents)`, { field: 'lab' });
   const rw = rewritePodmanNetworks(args);
-  await preparePodman(state, h, rw.networks);
+  await withLabLock(state.plan.dir, () => preparePodman(reload(state), h, rw.networks));
   const r = spawnSync('nsenter', podmanArgv(h, state.plan, rw.args), { stdio: 'inherit', env: podmanEnv(state.plan, h.name) });
   if (r.error) throw new NetloomError('COMMAND_FAILED', `could not run podman: ${r.error.message}`);
   return r.status ?? 1;

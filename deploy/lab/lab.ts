@@ -9,7 +9,7 @@ import { waitFor } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
 import { agentPaths, containerNetns, containerVethName, HostPlan, LabPlan, planLab, validateContainerName, LAB_ROOT } from './plan';
-import { ContainerState, LabState, loadState, newState, requireState, saveState } from './state';
+import { ContainerState, LabState, loadState, newState, requireState, saveState, withLabLock } from './state';
 import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
 import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from './ovs-instance';
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
@@ -451,6 +451,11 @@ async function agentStatus(state: LabState, h: HostPlan): Promise<NonNullable<Ho
 
 /** Restart one host's netplugin (stop by PID, start again, wait until ready); returns the new PID. */
 export async function labRestartNetplugin(labName: string, host: string, root?: string): Promise<number> {
+  const dir = requireState(labName, root ?? LAB_ROOT).plan.dir;
+  return withLabLock(dir, () => restartNetpluginLocked(labName, host, root));
+}
+
+async function restartNetpluginLocked(labName: string, host: string, root?: string): Promise<number> {
   const state = requireState(labName, root ?? LAB_ROOT);
   const h = findHost(state.plan, host);
   if (!state.agents) throw new NetloomError('CONFLICT', `lab "${labName}" runs no agents (it was made with --no-agents)`, { field: 'host' });

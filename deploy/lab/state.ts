@@ -2,7 +2,7 @@
  * The lab's state file: what `up` made, written as it goes (before each resource is created), so
  * that `down` removes everything even after a crash or a partial `up`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NetloomError } from '../../lib/errors';
 import type { LabPlan } from './plan';
@@ -95,4 +95,53 @@ export function requireState(name: string, root: string = LAB_ROOT): LabState {
 export function listLabs(root: string = LAB_ROOT): string[] {
   if (!existsSync(root)) return [];
   return readdirSync(root).filter((n) => existsSync(`${root}/${n}/state.json`));
+}
+
+/**
+ * Run `fn` holding the lab's lock (`<lab dir>/lock`, made with O_EXCL and holding the holder's
+ * PID), so that commands run at the same time (`run` in a shell loop with `&`) do not lose each
+ * other's state-file updates. A lock whose holder is gone is taken over. Waits up to `timeoutMs`.
+ */
+export async function withLabLock<T>(labDir: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const lock = `${labDir}/lock`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(readFileOr(lock));
+      if (!Number.isInteger(holder) || holder <= 0 || !pidAlive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new NetloomError('TIMEOUT', `lab lock ${lock} held by pid ${holder} for more than ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    if (readFileOr(lock) === String(process.pid)) rmSync(lock, { force: true });
+  }
+}
+
+function readFileOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -201,6 +201,18 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     assert.ok(got.includes(payload), `the Docker container received the podman container's TCP bytes (got "${got.trim()}")`);
   });
 
+  it('run in parallel (a shell loop with &) records every container', async () => {
+    const names = ['p1', 'p2', 'p3', 'p4'];
+    const rs = await Promise.all(names.map((n, i) => lab(['run', `host${(i % 3) + 1}`, n, '--tenant', 'blue', '--network', 'vx'])));
+    const got = new Set(rs.map((r) => r.stdout.split('\t')[2]?.trim()));
+    assert.equal(got.size, 4, 'four distinct addresses');
+    const s = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+    for (const n of names) assert.ok(s.containers.some((c) => c.name === n && c.ip !== ''), `${n} in the state file`);
+    await Promise.all(names.map((n) => lab(['rm', n])));
+    const after = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+    assert.equal(after.containers.filter((c) => names.includes(c.name)).length, 0);
+  });
+
   it('down leaves no namespace, link, process, mount or cgroup of the lab', async function () {
     this.timeout(120_000);
     await lab(['down'], false, 120_000);
