@@ -6,42 +6,10 @@
  */
 import { NetloomError } from '../../lib/errors';
 import { OFP_HEADER_LEN } from './framer';
+import { OFP13_VERSION, OFPT } from './messages';
 
-export const OFP13_VERSION = 0x04;
-
-/** Message types of OpenFlow 1.3 (ofp_type). */
-export const OFPT = {
-  HELLO: 0,
-  ERROR: 1,
-  ECHO_REQUEST: 2,
-  ECHO_REPLY: 3,
-  EXPERIMENTER: 4,
-  FEATURES_REQUEST: 5,
-  FEATURES_REPLY: 6,
-  GET_CONFIG_REQUEST: 7,
-  GET_CONFIG_REPLY: 8,
-  SET_CONFIG: 9,
-  PACKET_IN: 10,
-  FLOW_REMOVED: 11,
-  PORT_STATUS: 12,
-  PACKET_OUT: 13,
-  FLOW_MOD: 14,
-  GROUP_MOD: 15,
-  PORT_MOD: 16,
-  TABLE_MOD: 17,
-  MULTIPART_REQUEST: 18,
-  MULTIPART_REPLY: 19,
-  BARRIER_REQUEST: 20,
-  BARRIER_REPLY: 21,
-  QUEUE_GET_CONFIG_REQUEST: 22,
-  QUEUE_GET_CONFIG_REPLY: 23,
-  ROLE_REQUEST: 24,
-  ROLE_REPLY: 25,
-  GET_ASYNC_REQUEST: 26,
-  GET_ASYNC_REPLY: 27,
-  SET_ASYNC: 28,
-  METER_MOD: 29,
-} as const;
+// The version and message type numbers are the message model's; the connection re-exports them.
+export { OFP13_VERSION, OFPT };
 
 export const OFPMPF_REPLY_MORE = 0x0001;
 export const OFPHET_VERSIONBITMAP = 1;
