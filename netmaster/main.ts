@@ -9,9 +9,10 @@ import { errorMessage } from '../lib/errors';
 import { startNetmaster } from './netmaster';
 import { parseListenUrl } from './rest/server';
 import { netloomVersion } from './rest/app';
+import { addAgentOptions, agentOptionsFrom } from './agent/wiring';
 
 export function buildCommand(): Command {
-  return new Command('netmaster')
+  return addAgentOptions(new Command('netmaster')
     .description('netloom netmaster: the intent store and Contiv-compatible REST API, on etcd v3')
     .version(netloomVersion())
     .option('--etcd <urls>', 'etcd client URLs, comma-separated (Contiv flag)', 'http://127.0.0.1:2379')
@@ -23,7 +24,7 @@ export function buildCommand(): Command {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (needs --tls-key)')
     .option('--tls-key <file>', 'key of --tls-cert')
     .option('--auth-token <token>', 'require Authorization: Bearer <token> on POST/PUT/DELETE (or env NETMASTER_AUTH_TOKEN)')
-    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info'));
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<void> {
     ...(o.etcdKey ? { key: readFileSync(o.etcdKey) } : {}),
   };
   const authToken = o.authToken ?? process.env.NETMASTER_AUTH_TOKEN;
+  const agent = agentOptionsFrom(cmd.opts(), cmd.getOptionValueSource('grpcListen') === 'default');
   const nm = await startNetmaster({
     etcdEndpoints: endpoints,
     etcdTls,
@@ -58,6 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     port,
     ...(o.tlsCert && o.tlsKey ? { tls: { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } } : {}),
     ...(authToken ? { authToken } : {}),
+    agent,
     logger,
     defaultMetrics: true,
   });

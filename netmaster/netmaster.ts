@@ -9,6 +9,7 @@ import { listen, type RunningServer } from './rest/server';
 import { NetmasterService } from './service/service';
 import { EtcdKV } from './store/kv';
 import { IntentCache } from './store/intent-cache';
+import { startAgentSide, type AgentSideOptions, type RunningAgentSide } from './agent/wiring';
 
 export interface NetmasterOptions {
   etcdEndpoints: string[];
@@ -22,12 +23,16 @@ export interface NetmasterOptions {
   defaultMetrics?: boolean;
   /** keep a watch-fed copy of the intent so creates skip a read round trip (default true) */
   cache?: boolean;
+  /** serve the gRPC agent API and run the leader-elected dead-host cleanup (docs/agent-api.md) */
+  agent?: AgentSideOptions;
 }
 
 export interface RunningNetmaster {
   service: NetmasterService;
   server: RunningServer;
   url: string;
+  /** the agent API, when started */
+  agent?: RunningAgentSide;
   stop(): Promise<void>;
 }
 
@@ -56,14 +61,25 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     kv.close();
     throw e;
   }
-  const { app } = createApp({ service, logger, ...(opts.authToken ? { authToken: opts.authToken } : {}), defaultMetrics: opts.defaultMetrics ?? false });
+  const { app, metrics } = createApp({ service, logger, ...(opts.authToken ? { authToken: opts.authToken } : {}), defaultMetrics: opts.defaultMetrics ?? false });
   const server = await listen(app, opts.host ?? '127.0.0.1', opts.port ?? 0, opts.tls);
+  let agent: RunningAgentSide | undefined;
+  try {
+    agent = opts.agent ? await startAgentSide(service, opts.agent, logger, metrics.registry) : undefined;
+  } catch (e) {
+    await server.close();
+    await cache?.stop();
+    kv.close();
+    throw e;
+  }
   logger.info({ url: server.url, etcd: opts.etcdEndpoints }, 'netmaster serving');
   return {
     service,
     server,
     url: server.url,
+    ...(agent ? { agent } : {}),
     async stop() {
+      await agent?.stop();
       await server.close();
       await cache?.stop();
       kv.close();
