@@ -30,8 +30,8 @@ export interface UpOptions {
   agents?: boolean;
 }
 
-/** The lab's netmaster entry point (REST + gRPC agent API), next to this file in dist/. */
-const NETMASTER_JS = resolve(__dirname, 'netmaster-daemon.js');
+/** bin/netmaster's entry point (REST + gRPC agent API + leader-elected liveness), in dist/. */
+const NETMASTER_JS = resolve(__dirname, '../../netmaster/main.js');
 
 export function etcdEndpoints(plan: LabPlan): string[] {
   return plan.etcd.map((m) => m.clientUrl);

@@ -2,7 +2,7 @@
  * The lab's state file: what `up` made, written as it goes (before each resource is created), so
  * that `down` removes everything even after a crash or a partial `up`.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NetloomError } from '../../lib/errors';
 import type { LabPlan } from './plan';
@@ -98,28 +98,34 @@ export function listLabs(root: string = LAB_ROOT): string[] {
 }
 
 /**
- * Run `fn` holding the lab's lock (`<lab dir>/lock`, made with O_EXCL and holding the holder's
- * PID), so that commands run at the same time (`run` in a shell loop with `&`) do not lose each
+ * Run `fn` holding the lab's lock (`<lab dir>/lock`, created atomically with the holder's PID
+ * in it), so that commands run at the same time (`run` in a shell loop with `&`) do not lose each
  * other's state-file updates. A lock whose holder is gone is taken over. Waits up to `timeoutMs`.
  */
 export async function withLabLock<T>(labDir: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   const lock = `${labDir}/lock`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    // Create the lock with its content in one step (link of a written file): a waiter never sees
+    // an empty lock file and mistakes it for a stale one.
+    const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    writeFileSync(mine, String(process.pid));
     try {
-      const fd = openSync(lock, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      linkSync(mine, lock);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(readFileOr(lock));
+      const raw = readFileOr(lock);
+      if (raw === '') continue; // released meanwhile: try again
+      const holder = Number(raw);
       if (!Number.isInteger(holder) || holder <= 0 || !pidAlive(holder)) {
         rmSync(lock, { force: true });
         continue;
       }
       if (Date.now() > deadline) throw new NetloomError('TIMEOUT', `lab lock ${lock} held by pid ${holder} for more than ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      rmSync(mine, { force: true });
     }
   }
   try {
