@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger } from '../lib/logger';
+import { exitOnTerminationSignals } from '../lib/shutdown';
 import { errorMessage } from '../lib/errors';
 import { startNetmaster } from './netmaster';
 import { parseListenUrl } from './rest/server';
@@ -64,23 +65,7 @@ export async function main(argv: string[]): Promise<void> {
     logger,
     defaultMetrics: true,
   });
-  let stopping = false;
-  const shutdown = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal: sig }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    nm.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        logger.error({ err: errorMessage(e) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnTerminationSignals(() => nm.stop(), { logger });
 }
 
 if (require.main === module) {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { Command, Option } from 'commander';
+import { exitOnTerminationSignals } from '../lib/shutdown';
 import { errorMessage, NetloomError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
 import { Agent } from './agent/agent';
@@ -136,28 +137,15 @@ export async function main(argv: string[]): Promise<void> {
     await new Promise<void>((resolve) => metricsServer!.listen(port, host, resolve));
   }
   logger.info({ host: o.host, cniSocket: o.cniSocket, cnmSocket: o.cnmSocket, metrics: o.metricsListen }, 'netplugin ready');
-  let stopping = false;
-  const shutdown = (sig: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal: sig }, 'shutting down; flows stay on the switch');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    (async () => {
+  exitOnTerminationSignals(
+    async () => {
       await cni.close();
       await cnm?.stop();
       metricsServer?.close();
       await agent.stop();
-    })().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        logger.error({ err: errorMessage(e) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+    },
+    { logger, message: 'shutting down; flows stay on the switch' },
+  );
 }
 
 if (require.main === module) {

@@ -61,3 +61,29 @@ describe('formatTable', () => {
     assert.equal(formatTable(['A', 'LONGER'], [['xyz', 1], ['q', 'last']]), 'A    LONGER\nxyz  1\nq    last');
   });
 });
+
+describe('exitOnTerminationSignals', () => {
+  const SHUTDOWN_JS = require.resolve('../../../lib/shutdown');
+  async function daemon(stopBody: string): Promise<{ code: number | null; out: string }> {
+    const script = `
+      const { exitOnTerminationSignals } = require(${JSON.stringify(SHUTDOWN_JS)});
+      const logger = { info() {}, error() {} };
+      exitOnTerminationSignals(async () => { ${stopBody} }, { logger, forceAfterMs: 2000 });
+      process.stdout.write('ready\\n');
+      setInterval(() => undefined, 1000);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    await new Promise<void>((res) => child.stdout?.on('data', (d: Buffer) => ((out += d.toString()), out.includes('ready') && res())));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
+    return { code, out };
+  }
+  it('runs stop once on SIGTERM and exits 0', async () => {
+    const r = await daemon("process.stdout.write('stopped\\\\n');");
+    assert.equal(r.code, 0);
+    assert.match(r.out, /stopped/);
+  });
+  it('exits 1 when stop fails', async () => {
+    assert.equal((await daemon("throw new Error('boom');")).code, 1);
+  });
+});
