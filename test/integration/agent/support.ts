@@ -41,6 +41,8 @@ export interface NetDef {
 
 export interface Scenario {
   encap: Encap;
+  /** fabric-wide modes (default: bridge forwarding, proxy ARP) */
+  global?: { fwdMode: 'bridge' | 'routing'; arpMode: 'proxy' | 'flood' };
   tenants: Array<{ name: string; vrfId: number; ctZone: number }>;
   networks: NetDef[];
   containers: Ctr[];
@@ -49,7 +51,7 @@ export interface Scenario {
 /** The HostState every agent gets (the same for all: endpoints carry their host). */
 export function hostState(plan: LabPlan, sc: Scenario): unknown {
   return {
-    global: { fwdMode: 'bridge', arpMode: 'proxy' },
+    global: sc.global ?? { fwdMode: 'bridge', arpMode: 'proxy' },
     tenants: sc.tenants,
     networks: sc.networks.map((n) => ({
       key: `${n.tenant}:${n.name}`,
