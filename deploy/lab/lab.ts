@@ -119,10 +119,6 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       agentNetmaster(plan, plan.hosts[0]?.name);
       state.agents = true;
       saveState(state);
-      // br-phy owns eth1 and the VTEP address: the host's kernel must not also answer ARP for
-      // that address on eth1 with eth1's MAC (weak host model), or peers' tunnel neighbour
-      // caches pick up a MAC that OVS does not terminate tunnels on
-      await Promise.all(plan.hosts.map((h) => run('ip', ['link', 'set', 'dev', 'eth1', 'arp', 'off'], { netns: h.netns })));
       for (const h of plan.hosts) startAgent(state, h);
       await Promise.all(plan.hosts.map((h) => waitAgentReady(state, h.name)));
       for (const h of plan.hosts) progress(`${h.name}: netplugin ready (CNI ${agentPaths(plan, h.name).cniSocket})`);

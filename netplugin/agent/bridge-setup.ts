@@ -90,7 +90,10 @@ export class BridgeSetup {
     await vs.syncWithVswitchd(10_000);
     if (c.uplink) {
       ports.uplink = await vs.waitForOfport(PATCH_INT, 5000);
-      await run('ip', ['link', 'set', c.uplink, 'up']);
+      // br-phy owns the uplink (and, for VXLAN, the VTEP address): the kernel must not also answer
+      // ARP on the uplink with its own MAC (weak host model), or peers' tunnel neighbour caches
+      // learn a MAC that OVS does not terminate tunnels on
+      await run('ip', ['link', 'set', c.uplink, 'arp', 'off', 'up']);
     }
     if (c.vtepCidr) {
       ports.vxlan = await vs.waitForOfport(VXLAN_PORT, 5000);
