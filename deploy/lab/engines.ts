@@ -25,6 +25,23 @@ import { LabState, requireState, saveState, withLabLock } from './state';
 export const LAB_IMAGE = 'netloom/busybox';
 const DOCKER_CLIENT = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 const BIN_DIR = resolve(__dirname, '../../../bin');
+
+/**
+ * The containers.conf podman 4.3 needs on this machine kind: ulimits within what runc may set
+ * here (no CAP_SYS_RESOURCE), cgroupfs, file events, and CNI plugins from `binDir` first.
+ */
+export function podmanContainersConf(binDir: string): string {
+  return [
+    '[containers]',
+    'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]',
+    '[engine]',
+    'cgroup_manager = "cgroupfs"',
+    'events_logger = "file"',
+    '[network]',
+    `cni_plugin_dirs = ["${binDir}", "/usr/lib/cni"]`,
+    '',
+  ].join('\n');
+}
 const BUSYBOX_APPLETS = ['sh', 'ip', 'ping', 'sleep', 'cat', 'nc', 'echo', 'hostname', 'ifconfig', 'wc', 'timeout', 'ls'];
 
 export function dockerRole(host: string): string {
@@ -198,19 +215,7 @@ async function preparePodman(state: LabState, h: HostPlan, networks: Array<{ ten
   }
   for (const d of ['root', 'runroot', 'tmp', 'cni.d']) mkdirSync(join(p.dir, d), { recursive: true });
   if (!existsSync(p.conf)) {
-    writeFileSync(
-      p.conf,
-      [
-        '[containers]',
-        'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]',
-        '[engine]',
-        'cgroup_manager = "cgroupfs"',
-        'events_logger = "file"',
-        '[network]',
-        `cni_plugin_dirs = ["${BIN_DIR}", "/usr/lib/cni"]`,
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(p.conf, podmanContainersConf(BIN_DIR));
   }
   for (const n of networks) {
     const file = join(p.cniDir, `${podmanNetworkName(n.tenant, n.network)}.conflist`);

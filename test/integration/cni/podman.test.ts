@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, sy
 import { resolve } from 'node:path';
 import { run } from '../../../lib/exec';
 import { listLinks } from '../../../deploy/lab/netns';
+import { podmanContainersConf } from '../../../deploy/lab/engines';
 import { listenCni, type CniServer } from '../../../netplugin/cni/server';
 import { VethBackend } from '../../../netplugin/cni/veth-backend';
 import type { CniAddRequest } from '../../../netplugin/cni/types';
@@ -52,19 +53,7 @@ describe('podman 4.3 drives netloom-cni', function () {
     for (const d of ['root', 'runroot', 'tmp', 'cni.d', 'rootfs/bin']) mkdirSync(`${DIR}/${d}`, { recursive: true });
     copyFileSync('/bin/busybox', `${DIR}/rootfs/bin/busybox`);
     for (const a of ['sh', 'ip', 'cat']) symlinkSync('busybox', `${DIR}/rootfs/bin/${a}`);
-    writeFileSync(
-      `${DIR}/containers.conf`,
-      [
-        '[containers]',
-        'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]',
-        '[engine]',
-        'cgroup_manager = "cgroupfs"',
-        'events_logger = "file"',
-        '[network]',
-        `cni_plugin_dirs = ["${BIN_DIR}", "/usr/lib/cni"]`,
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(`${DIR}/containers.conf`, podmanContainersConf(BIN_DIR));
     const conflist = {
       cniVersion: '1.0.0',
       name: NET,
