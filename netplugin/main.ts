@@ -17,6 +17,7 @@ import { FileFabric } from './agent/file-fabric';
 import { createAgentMetrics } from './agent/metrics';
 import { NetmasterFabric } from './agent/netmaster-adapter';
 import { NetmasterClient } from './netmaster-client/client';
+import { parseNetmasterAddresses } from './netmaster-client/addresses';
 import type { Logger } from '../lib/logger';
 import { AgentCniBackend } from './backends/cni-backend';
 import { AgentCnmBackend } from './backends/cnm-backend';
@@ -50,7 +51,7 @@ export function buildCommand(): Command {
   return new Command('netplugin')
     .description('netloom netplugin: the per-host agent that programs Open vSwitch and plugs containers in (CNI, CNM)')
     .option('--host <name>', 'this host\'s name as netmaster knows it', process.env.HOSTNAME ?? 'localhost')
-    .option('--netmaster-grpc <host:port>', 'netmaster\'s agent gRPC service')
+    .option('--netmaster-grpc <host:port>', 'netmaster\'s agent gRPC service; several replicas as host:port,host:port,... (tried in this order; on a failure the agent moves to the next)')
     .option('--tls-ca <file>', 'CA certificate to verify netmaster')
     .option('--tls-cert <file>', 'client certificate for netmaster')
     .option('--tls-key <file>', 'key of --tls-cert')
@@ -82,11 +83,11 @@ function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource &
   if (o.fabricFile && o.netmasterGrpc) throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc or --fabric-file, not both', { field: 'fabric-file' });
   if (o.fabricFile) return new FileFabric(o.fabricFile, { logger });
   if (!o.netmasterGrpc) throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc (or --fabric-file)', { field: 'netmaster-grpc' });
-  hostPort(o.netmasterGrpc, 'netmaster-grpc');
+  const addresses = parseNetmasterAddresses(o.netmasterGrpc, 'netmaster-grpc');
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new NetloomError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together', { field: 'tls-cert' });
   if (o.tlsCert && !o.tlsCa) throw new NetloomError('INVALID_ARGUMENT', '--tls-cert needs --tls-ca', { field: 'tls-ca' });
   const client = new NetmasterClient({
-    address: o.netmasterGrpc,
+    address: addresses,
     host: o.host,
     ...(o.vtepIp ? { vtepIp: vtepAddress(o.vtepIp) } : {}),
     capabilities: ['vlan', 'vxlan'],

@@ -30,17 +30,13 @@ import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
 import type { Global__Output as Global } from '../../proto/gen/netloom/v1/Global';
 import type { BgpConfig__Output as BgpConfig } from '../../proto/gen/netloom/v1/BgpConfig';
 import type { ClusterState, StoredIntent } from './cluster';
+import { networkIdOf, networkMessage, VLAN_NETWORK_ID_BASE } from './network-lookup';
 
 export type { HostState };
 
-export const VLAN_NETWORK_ID_BASE = 0x1000000;
+export { VLAN_NETWORK_ID_BASE, networkIdOf };
 
 const DEFAULT_GLOBAL: Global = { fwdMode: 'bridge', arpMode: 'proxy', pvtSubnet: '172.19.0.0/16', networkInfraType: 'default' };
-
-/** A network's id in the pipeline: the VNI for VXLAN, 0x1000000|tag for VLAN. */
-export function networkIdOf(encap: string, pktTag: number): number {
-  return encap === 'vlan' ? (VLAN_NETWORK_ID_BASE | pktTag) >>> 0 : pktTag;
-}
 
 /** Contiv's bandwidth text ("10Mbps", "500 kbps", "1gbps", "2000") in kbit/s; 0 when empty or unreadable. */
 export function bandwidthKbps(text: string): number {
@@ -146,21 +142,7 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     const n = networks.get(k)?.config;
     if (!n) continue;
     tenantNames.add(n.tenantName);
-    outNetworks.push({
-      key: k,
-      tenant: n.tenantName,
-      name: n.networkName,
-      encap: n.encap,
-      pktTag: n.pktTag,
-      subnet: n.subnet,
-      gateway: n.gateway ?? '',
-      ipv6Subnet: n.ipv6Subnet ?? '',
-      ipv6Gateway: n.ipv6Gateway ?? '',
-      nwType: n.nwType ?? 'data',
-      networkId: networkIdOf(n.encap, n.pktTag),
-      gatewayMac: '',
-      mtu: 0,
-    });
+    outNetworks.push(networkMessage(k, n));
   }
   const outGroups: EndpointGroup[] = [];
   const profileKeys = new Set<string>();

@@ -1,12 +1,12 @@
 /**
  * netmaster's gRPC agent service (proto/netloom/agent.proto): Register/Heartbeat (registry.ts),
  * WatchDesiredState (desired-state.ts over a shared cluster-cache.ts), CreateEndpoint and
- * DeleteEndpoint through the NetmasterService. With `tls` it serves mutual TLS: an agent must
+ * DeleteEndpoint through the NetmasterService, LookupNetwork from the cache (network-lookup.ts). With `tls` it serves mutual TLS: an agent must
  * present a certificate signed by `clientCa`. The liveness task is not started here: it runs on
  * the leader only (see liveness.ts and netmaster/ha/leader.ts).
  */
 import * as grpc from '@grpc/grpc-js';
-import { NetloomError } from '../../lib/errors';
+import { isNetloomError, NetloomError } from '../../lib/errors';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import { loadAgentProto } from '../../proto/loader';
@@ -14,11 +14,14 @@ import type { AgentHandlers } from '../../proto/gen/netloom/v1/Agent';
 import type { Endpoint as ProtoEndpoint } from '../../proto/gen/netloom/v1/Endpoint';
 import type { CreateEndpointRequest__Output } from '../../proto/gen/netloom/v1/CreateEndpointRequest';
 import type { DeleteEndpointRequest__Output } from '../../proto/gen/netloom/v1/DeleteEndpointRequest';
+import type { LookupNetworkRequest__Output } from '../../proto/gen/netloom/v1/LookupNetworkRequest';
+import type { Network__Output as ProtoNetwork } from '../../proto/gen/netloom/v1/Network';
 import type { Endpoint } from '../model/schemas';
 import type { NetmasterService } from '../service/service';
 import type { EtcdKV } from '../store/kv';
 import { ClusterCache } from './cluster-cache';
 import { serveDesiredState } from './desired-state';
+import { lookupNetwork } from './network-lookup';
 import { AgentRegistry, checkHost } from './registry';
 import { toServiceError } from './status';
 
@@ -177,6 +180,24 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     return { existed: res.deleted };
   };
 
+  /**
+   * A network from the cache; on NOT_FOUND the cache may lag a network created a moment ago
+   * (through another replica, say): wait (at most a second) until it has applied etcd's current
+   * revision and look again.
+   */
+  const findNetwork = async (r: LookupNetworkRequest__Output): Promise<ProtoNetwork> => {
+    const q = { tenant: r.tenant, network: r.network, subnet: r.subnet };
+    try {
+      return lookupNetwork(cache.state, q);
+    } catch (e) {
+      if (!isNetloomError(e, 'NOT_FOUND')) throw e;
+    }
+    const current = BigInt(await svc.currentRevision());
+    const deadline = clock.now() + 1000;
+    while (BigInt(cache.state.revision) < current && clock.now() < deadline) await clock.sleep(20);
+    return lookupNetwork(cache.state, q);
+  };
+
   const handlers: AgentHandlers = {
     Register: unary('Register', logger, async (r, call) => {
       authorize(call, r.host);
@@ -216,6 +237,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
         authorize(call, r.host);
       }
       return deleteEndpoint(r);
+    }),
+    LookupNetwork: unary('LookupNetwork', logger, async (r: LookupNetworkRequest__Output, call) => {
+      // with host matching the host is required (only registered agents look networks up)
+      if (hostMatch) authorize(call, r.host);
+      return findNetwork(r);
     }),
   };
 

@@ -2,10 +2,11 @@
  * What the agent needs from the control plane, as two small interfaces, so that the agent does not
  * depend on how netmaster is reached: a `DesiredStateSource` that delivers full `HostState`
  * snapshots (and resumes after a lost connection), and an `EndpointAllocator` that creates and
- * deletes endpoints (address, MAC, network) for container attachments. The real netmaster client
- * is adapted to these in `netmaster-adapter.ts`; tests use `file-fabric.ts` or `memory-fabric.ts`.
+ * deletes endpoints (address, MAC, network) for container attachments and looks up a network the
+ * host does not carry yet. The real netmaster client is adapted to these in
+ * `netmaster-adapter.ts`; tests use `file-fabric.ts` or fakes.
  */
-import type { HostState } from '../state/host-state';
+import type { HostState, Network } from '../state/host-state';
 
 export interface DesiredStateSource {
   /**
@@ -49,11 +50,25 @@ export interface AllocatedEndpoint {
   gateway: string;
 }
 
+/** Which network to look up: by tenant and name, or by tenant and subnet (IPv4 CIDR). */
+export interface NetworkLookup {
+  tenant: string;
+  network?: string;
+  subnet?: string;
+}
+
 export interface EndpointAllocator {
   /** Create (or return the existing) endpoint for `req.idempotencyKey`. */
   create(req: EndpointRequest): Promise<AllocatedEndpoint>;
   /** Delete an endpoint; an unknown endpoint is not an error. */
   delete(ref: { endpointId?: string; idempotencyKey: string }): Promise<void>;
+  /**
+   * A network of the control plane, whether or not this host's desired state carries it (for
+   * `docker network create` on a host with no endpoint in it yet). NOT_FOUND naming the tenant
+   * and network (or subnet) when there is none; with both a name and a subnet, CONFLICT when they
+   * do not match.
+   */
+  lookupNetwork(ref: NetworkLookup): Promise<Network>;
   /** whether the allocator can currently reach its control plane */
   readonly connected: boolean;
 }

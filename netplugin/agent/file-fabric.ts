@@ -9,8 +9,23 @@ import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { HostState, parseHostState } from '../state/host-state';
-import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest } from './fabric';
+import { HostState, Network, parseHostState } from '../state/host-state';
+import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
+
+/** A network of the file's HostState by tenant and name or subnet (pure); NOT_FOUND when absent. */
+export function findListedNetwork(state: HostState, ref: NetworkLookup): Network {
+  const tenant = ref.tenant || 'default';
+  if (!ref.network && !ref.subnet) throw new NetloomError('INVALID_ARGUMENT', 'give the network name or its subnet', { field: 'network' });
+  const n = state.networks.find((x) => x.tenant === tenant && (ref.network ? x.name === ref.network : x.subnet === ref.subnet));
+  if (!n) {
+    const what = ref.network ? `network '${ref.network}' of tenant '${tenant}'` : `a network of tenant '${tenant}' with subnet ${ref.subnet ?? ''}`;
+    throw new NetloomError('NOT_FOUND', `${what} does not exist`, { field: ref.network ? 'network' : 'subnet' });
+  }
+  if (ref.network && ref.subnet && n.subnet !== ref.subnet) {
+    throw new NetloomError('CONFLICT', `network '${ref.network}' of tenant '${tenant}' has subnet ${n.subnet}, not ${ref.subnet}`, { field: 'subnet' });
+  }
+  return n;
+}
 
 /** Resolve an endpoint request against a HostState listing the endpoint already (pure). */
 export function findListedEndpoint(state: HostState, req: EndpointRequest): AllocatedEndpoint {
@@ -68,6 +83,12 @@ export class FileFabric implements DesiredStateSource, EndpointAllocator {
   async create(req: EndpointRequest): Promise<AllocatedEndpoint> {
     if (!this.state) throw new NetloomError('UNAVAILABLE', `fabric file ${this.path} not read yet`);
     return findListedEndpoint(this.state, req);
+  }
+
+  /** The file is the whole control plane: its networks are all there are. */
+  async lookupNetwork(ref: NetworkLookup): Promise<Network> {
+    if (!this.state) throw new NetloomError('UNAVAILABLE', `fabric file ${this.path} not read yet`);
+    return findListedNetwork(this.state, ref);
   }
 
   /** The file lists the endpoints: deleting one is the test's job (it rewrites the file). */

@@ -3,13 +3,14 @@
  * through `NetmasterClient` (netplugin/netmaster-client/). The client's HostState updates are
  * checked with `parseHostState` and handed on; `create` calls CreateEndpoint and completes the
  * answer (prefix length, gateway) from the endpoint's network in the desired state, waiting
- * briefly for the stream to deliver it when the network is new to this host.
+ * briefly for the stream to deliver it when the network is new to this host. `lookupNetwork`
+ * asks netmaster (LookupNetwork) and checks the answer like a network of the desired state.
  */
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { NetmasterClient } from '../netmaster-client/client';
-import { HostState, parseHostState } from '../state/host-state';
-import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest } from './fabric';
+import { HostState, Network, parseHostState } from '../state/host-state';
+import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
 
 export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
   private isConnected = false;
@@ -26,6 +27,11 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
 
   get connected(): boolean {
     return this.isConnected;
+  }
+
+  /** The netmaster replica the agent follows now ('' while disconnected). */
+  get replica(): string {
+    return this.client.replica;
   }
 
   async start(onState: (state: HostState) => void): Promise<void> {
@@ -90,5 +96,12 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
 
   async delete(ref: { endpointId?: string; idempotencyKey: string }): Promise<void> {
     await this.client.deleteEndpoint({ id: ref.endpointId ?? '', idempotencyKey: ref.idempotencyKey });
+  }
+
+  async lookupNetwork(ref: NetworkLookup): Promise<Network> {
+    const raw = await this.client.lookupNetwork({ tenant: ref.tenant, network: ref.network ?? '', subnet: ref.subnet ?? '' });
+    const [n] = parseHostState({ networks: [raw] }).networks;
+    if (!n) throw new NetloomError('INTERNAL', 'netmaster answered LookupNetwork without a network');
+    return n;
   }
 }

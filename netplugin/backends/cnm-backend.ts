@@ -46,11 +46,16 @@ export class AgentCnmBackend implements CnmBackend {
 
   constructor(private readonly agent: Agent) {}
 
+  /**
+   * The netloom network a pool or Docker network names: from the desired state when this host
+   * carries it, else from the control plane (a host with no endpoint in it yet). NOT_FOUND from
+   * the control plane names the tenant and network (or subnet).
+   */
   private async findNetwork(tenant: string, network: string | undefined, subnet: string | undefined): Promise<Network> {
-    const what = network ? `network ${tenant}:${network}` : `a network of tenant ${tenant} with subnet ${subnet ?? '?'}`;
-    return this.agent.waitForState(what, (s) =>
-      s.networks.find((n) => n.tenant === tenant && (network ? n.name === network : n.subnet === subnet)),
-    );
+    const local = this.agent.currentState?.networks.find((n) => n.tenant === tenant && (network ? n.name === network : n.subnet === subnet));
+    if (local) return local;
+    // by name when named (the callers check the subnet), else by subnet
+    return this.agent.allocator.lookupNetwork({ tenant, ...(network ? { network } : subnet !== undefined ? { subnet } : {}) });
   }
 
   async resolvePool(req: ResolvePoolRequest): Promise<ResolvePoolResult> {

@@ -5,9 +5,17 @@
  * it, a group of changes is applied when its commit marker (a change with an empty key) arrives,
  * and every applied update emits 'state' with the new HostState and its revision. When the
  * stream breaks it reconnects with exponential backoff and resumes from the last applied
- * revision. createEndpoint/deleteEndpoint for the CNI/CNM front ends; errors come back as
- * NetloomErrors with the server's code and field. TLS: pass the CA (and a client certificate and
- * key for netmaster's mutual TLS).
+ * revision. createEndpoint/deleteEndpoint/lookupNetwork for the CNI/CNM front ends; errors come
+ * back as NetloomErrors with the server's code and field. TLS: pass the CA (and a client
+ * certificate and key for netmaster's mutual TLS).
+ *
+ * Replicas: `address` may list several netmasters (all on one etcd). The client uses one at a
+ * time, starting with the first; when the stream, a registration or a heartbeat fails on it, the
+ * next reconnect goes to the next one (round-robin). The revision it resumes from is etcd's, so
+ * it is valid on every replica: the new one sends the changes since then, not a new snapshot.
+ * A unary call that fails with UNAVAILABLE or DEADLINE_EXCEEDED is retried once on the next
+ * replica (every unary call is idempotent). The backoff grows only after a whole round of
+ * failed replicas and stays capped.
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
@@ -23,7 +31,10 @@ import type { Endpoint__Output } from '../../proto/gen/netloom/v1/Endpoint';
 import type { RegisterResponse__Output } from '../../proto/gen/netloom/v1/RegisterResponse';
 import type { HeartbeatResponse__Output } from '../../proto/gen/netloom/v1/HeartbeatResponse';
 import type { DeleteEndpointResponse__Output } from '../../proto/gen/netloom/v1/DeleteEndpointResponse';
+import type { LookupNetworkRequest } from '../../proto/gen/netloom/v1/LookupNetworkRequest';
+import type { Network__Output } from '../../proto/gen/netloom/v1/Network';
 import { fromServiceError } from '../../netmaster/agent/status';
+import { nextAddressIndex, parseNetmasterAddresses } from './addresses';
 import { applyChange, cloneStore, emptyStore, stateOf, storeFromState, type Change, type HostState, type StateStore } from './apply';
 
 export interface ClientTls {
@@ -35,8 +46,11 @@ export interface ClientTls {
 }
 
 export interface NetmasterClientOptions {
-  /** netmaster's gRPC address, host:port */
-  address: string;
+  /**
+   * netmaster's gRPC address, host:port; several replicas as a list or comma-separated, in the
+   * order to try them
+   */
+  address: string | readonly string[];
   host: string;
   vtepIp?: string;
   mgmtIp?: string;
@@ -61,7 +75,13 @@ export interface ClientEvents {
 }
 
 export class NetmasterClient extends EventEmitter<ClientEvents> {
-  private readonly grpcClient: AgentClient;
+  /** the replicas' addresses, in the order they are tried */
+  readonly addresses: readonly string[];
+  private readonly grpcClients: AgentClient[];
+  /** the replica the next stream, registration or call goes to */
+  private current = 0;
+  /** the replica the open stream follows ('' when none is open) */
+  private following = '';
   private readonly clock: Clock;
   private store: StateStore = emptyStore();
   private pending: Change[] = [];
@@ -74,14 +94,42 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private stopWaiters = new Set<() => void>();
   private loops: Promise<void>[] = [];
   /** counts for tests and metrics */
-  readonly stats = { registrations: 0, reconnects: 0, snapshots: 0, changeGroups: 0, changes: 0 };
+  readonly stats = { registrations: 0, reconnects: 0, snapshots: 0, changeGroups: 0, changes: 0, failovers: 0, unaryRetries: 0 };
 
   constructor(private readonly opts: NetmasterClientOptions) {
     super();
     this.clock = opts.clock ?? systemClock;
+    this.addresses = parseNetmasterAddresses(opts.address);
     const Agent = loadAgentProto().netloom.v1.Agent;
     const creds = opts.tls ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null) : grpc.credentials.createInsecure();
-    this.grpcClient = new Agent(opts.address, creds);
+    // gRPC's own reconnect backoff (up to 2 minutes by default) must not keep a replica that came
+    // back marked unavailable for longer than our own backoff
+    const channelOptions = {
+      'grpc.initial_reconnect_backoff_ms': Math.min(1000, opts.backoff?.initialMs ?? 100),
+      'grpc.max_reconnect_backoff_ms': opts.backoff?.maxMs ?? 5000,
+    };
+    this.grpcClients = this.addresses.map((a) => new Agent(a, creds, channelOptions));
+  }
+
+  /** The replica the open stream follows ('' while none is open). */
+  get replica(): string {
+    return this.following;
+  }
+
+  /** The replica the next stream, registration or call goes to. */
+  get preferredReplica(): string {
+    return this.addresses[this.current] ?? '';
+  }
+
+  /**
+   * The replica at `index` failed: the next attempt goes to the next one. Only when `index` is
+   * still the current one, so that two loops noticing the same failure advance once.
+   */
+  private failover(index: number, why: string): void {
+    if (this.addresses.length <= 1 || index !== this.current) return;
+    this.current = nextAddressIndex(index, this.addresses.length);
+    this.stats.failovers++;
+    this.opts.logger?.warn({ failed: this.addresses[index], next: this.addresses[this.current], why }, 'netmaster replica failed: switching to the next one');
   }
 
   /** The last applied revision ('0' before the first snapshot). */
@@ -106,10 +154,46 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     return { deadline: new Date(Date.now() + (this.opts.callTimeoutMs ?? 10_000)) };
   }
 
-  private unary<Res>(invoke: (opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown): Promise<Res> {
+  /** One call on the replica at `index`; gRPC errors come back raw (with their status code). */
+  private callOn<Res>(index: number, invoke: (c: AgentClient, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown): Promise<Res> {
+    const client = this.grpcClients[index] ?? this.grpcClients[0]!;
     return new Promise((resolve, reject) => {
-      invoke(this.deadline(), (err, res) => (err ? reject(fromServiceError(err)) : res === undefined ? reject(new NetloomError('INTERNAL', 'empty response')) : resolve(res)));
+      invoke(client, this.deadline(), (err, res) => (err ? reject(err) : res === undefined ? reject(new NetloomError('INTERNAL', 'empty response')) : resolve(res)));
     });
+  }
+
+  /** One call on the current replica, no retry (register and heartbeat: their loop retries). */
+  private async unaryOnce<Res>(invoke: (c: AgentClient, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown): Promise<Res> {
+    const index = this.current;
+    try {
+      return await this.callOn(index, invoke);
+    } catch (e) {
+      if (isReplicaFailure(e)) this.failover(index, errorMessage(e));
+      throw e instanceof NetloomError ? e : fromServiceError(e);
+    }
+  }
+
+  /**
+   * A call on the current replica; when that replica is unreachable (UNAVAILABLE, or the deadline
+   * passed) it is retried once on the next one. Only for idempotent calls.
+   */
+  private async unary<Res>(what: string, invoke: (c: AgentClient, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown): Promise<Res> {
+    const index = this.current;
+    try {
+      return await this.callOn(index, invoke);
+    } catch (e) {
+      if (!isReplicaFailure(e) || this.addresses.length <= 1) throw e instanceof NetloomError ? e : fromServiceError(e);
+      this.failover(index, errorMessage(e));
+      const retry = this.current === index ? nextAddressIndex(index, this.addresses.length) : this.current;
+      this.stats.unaryRetries++;
+      this.opts.logger?.warn({ rpc: what, failed: this.addresses[index], retry: this.addresses[retry], err: errorMessage(e) }, 'netmaster call failed on one replica: retrying on the next');
+      try {
+        return await this.callOn(retry, invoke);
+      } catch (e2) {
+        if (isReplicaFailure(e2)) this.failover(retry, errorMessage(e2));
+        throw e2 instanceof NetloomError ? e2 : fromServiceError(e2);
+      }
+    }
   }
 
   /** Register once (no retry). */
@@ -121,7 +205,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       capabilities: this.opts.capabilities ?? [],
       agentVersion: this.opts.agentVersion ?? '',
     };
-    const res = await this.unary<RegisterResponse__Output>((o, cb) => this.grpcClient.register(req, o, cb));
+    const res = await this.unaryOnce<RegisterResponse__Output>((c, o, cb) => c.register(req, o, cb));
     this.leaseId = res.leaseId;
     this.ttlSeconds = Number(res.leaseTtlSeconds);
     this.cluster = res.clusterId;
@@ -133,19 +217,25 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   /** One heartbeat; returns the TTL netmaster answered (0: the lease is gone). */
   async heartbeat(): Promise<number> {
     const req = { host: this.opts.host, leaseId: this.leaseId || '0' };
-    const res = await this.unary<HeartbeatResponse__Output>((o, cb) => this.grpcClient.heartbeat(req, o, cb));
+    const res = await this.unaryOnce<HeartbeatResponse__Output>((c, o, cb) => c.heartbeat(req, o, cb));
     return Number(res.leaseTtlSeconds);
   }
 
   createEndpoint(req: Omit<CreateEndpointRequest, 'host'> & { host?: string }): Promise<Endpoint__Output> {
     const full = { ...req, host: req.host ?? this.opts.host };
-    return this.unary<Endpoint__Output>((o, cb) => this.grpcClient.createEndpoint(full, o, cb));
+    return this.unary<Endpoint__Output>('CreateEndpoint', (c, o, cb) => c.createEndpoint(full, o, cb));
   }
 
   async deleteEndpoint(req: Omit<DeleteEndpointRequest, 'host'> & { host?: string }): Promise<{ existed: boolean }> {
     const full = { ...req, host: req.host ?? this.opts.host };
-    const res = await this.unary<DeleteEndpointResponse__Output>((o, cb) => this.grpcClient.deleteEndpoint(full, o, cb));
+    const res = await this.unary<DeleteEndpointResponse__Output>('DeleteEndpoint', (c, o, cb) => c.deleteEndpoint(full, o, cb));
     return { existed: res.existed };
+  }
+
+  /** One network by tenant and name (or subnet), whether or not this host carries it; NOT_FOUND when there is none. */
+  lookupNetwork(req: Omit<LookupNetworkRequest, 'host'> & { host?: string }): Promise<Network__Output> {
+    const full = { ...req, host: req.host ?? this.opts.host };
+    return this.unary<Network__Output>('LookupNetwork', (c, o, cb) => c.lookupNetwork(full, o, cb));
   }
 
   /** Register, then keep the lease and follow the desired state until stop(). */
@@ -160,7 +250,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     for (const w of [...this.stopWaiters]) w();
     this.stream?.cancel();
     await Promise.all(this.loops);
-    this.grpcClient.close();
+    for (const c of this.grpcClients) c.close();
   }
 
   /** Sleep unless stopped first; resolves false when stopped. */
@@ -205,29 +295,42 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
         if (!(await this.pause(period))) return;
       } catch (e) {
         failures++;
-        this.opts.logger?.warn({ err: errorMessage(e), failures }, 'register/heartbeat failed');
-        if (!(await this.pause(this.backoffMs(failures - 1)))) return;
+        this.opts.logger?.warn({ err: errorMessage(e), failures, replica: this.addresses[this.current] }, 'register/heartbeat failed');
+        if (!(await this.pause(this.retryPauseMs(failures)))) return;
       }
     }
+  }
+
+  /**
+   * The pause before the next attempt after `failures` failures in a row: the backoff grows only
+   * once every replica has failed (a whole round), so the next replica is tried at once.
+   */
+  private retryPauseMs(failures: number): number {
+    return this.backoffMs(Math.floor(Math.max(0, failures - 1) / this.addresses.length));
   }
 
   private async watchLoop(): Promise<void> {
     let failures = 0;
     for (let round = 0; this.running && round < Number.MAX_SAFE_INTEGER; round++) {
-      const gotData = await this.followOnce();
+      const index = this.current;
+      const { applied, reason } = await this.followOnce(index);
       if (!this.running) return;
-      failures = gotData ? 0 : failures + 1;
+      failures = applied ? 0 : failures + 1;
       this.stats.reconnects++;
-      if (!(await this.pause(this.backoffMs(failures)))) return;
+      // the stream ended on this replica (it stopped, or it cannot serve): resume on the next
+      this.failover(index, reason);
+      if (!(await this.pause(applied ? this.backoffMs(0) : this.retryPauseMs(failures)))) return;
     }
   }
 
-  /** One stream, until it ends; resolves whether anything was applied. */
-  private followOnce(): Promise<boolean> {
+  /** One stream on the replica at `index`, until it ends; resolves whether anything was applied, and why it ended. */
+  private followOnce(index: number): Promise<{ applied: boolean; reason: string }> {
     return new Promise((resolve) => {
       let applied = false;
       this.pending = [];
-      const stream = this.grpcClient.watchDesiredState({ host: this.opts.host, resumeFromRevision: this.appliedRevision });
+      const address = this.addresses[index] ?? '';
+      const client = this.grpcClients[index] ?? this.grpcClients[0]!;
+      const stream = client.watchDesiredState({ host: this.opts.host, resumeFromRevision: this.appliedRevision });
       this.stream = stream;
       let done = false;
       const finish = (reason: string): void => {
@@ -235,10 +338,16 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
         done = true;
         this.pending = [];
         this.stream = undefined;
+        if (this.following !== '') this.opts.logger?.info({ replica: address, reason }, 'netmaster stream ended');
+        this.following = '';
         this.emit('disconnected', reason);
-        resolve(applied);
+        resolve({ applied, reason });
       };
-      stream.on('metadata', () => this.emit('connected'));
+      stream.on('metadata', () => {
+        this.following = address;
+        this.opts.logger?.info({ replica: address, resumeFrom: this.appliedRevision, replicas: this.addresses.length }, 'following netmaster replica');
+        this.emit('connected');
+      });
       stream.on('data', (u: DesiredStateUpdate__Output) => {
         let kind: 'snapshot' | 'changes' | undefined;
         try {
@@ -289,4 +398,11 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     this.appliedRevision = u.revision;
     return 'changes';
   }
+}
+
+/** Whether a call failed because the replica is unreachable or too slow (worth trying another). */
+export function isReplicaFailure(e: unknown): boolean {
+  const code = (e as Partial<grpc.ServiceError> | undefined)?.code;
+  if (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED) return true;
+  return e instanceof NetloomError && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT');
 }

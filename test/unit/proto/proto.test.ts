@@ -17,7 +17,7 @@ function files(dir: string, base = dir): string[] {
 describe('proto', () => {
   it('loads the agent service with every RPC', () => {
     const svc = loadAgentProto().netloom.v1.Agent.service;
-    assert.deepEqual(Object.keys(svc).sort(), ['CreateEndpoint', 'DeleteEndpoint', 'Heartbeat', 'Register', 'WatchDesiredState']);
+    assert.deepEqual(Object.keys(svc).sort(), ['CreateEndpoint', 'DeleteEndpoint', 'Heartbeat', 'LookupNetwork', 'Register', 'WatchDesiredState']);
     assert.equal(svc.WatchDesiredState.responseStream, true);
   });
 

@@ -9,6 +9,8 @@ import type { DesiredStateUpdate as _netloom_v1_DesiredStateUpdate, DesiredState
 import type { Endpoint as _netloom_v1_Endpoint, Endpoint__Output as _netloom_v1_Endpoint__Output } from '../../netloom/v1/Endpoint';
 import type { HeartbeatRequest as _netloom_v1_HeartbeatRequest, HeartbeatRequest__Output as _netloom_v1_HeartbeatRequest__Output } from '../../netloom/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _netloom_v1_HeartbeatResponse, HeartbeatResponse__Output as _netloom_v1_HeartbeatResponse__Output } from '../../netloom/v1/HeartbeatResponse';
+import type { LookupNetworkRequest as _netloom_v1_LookupNetworkRequest, LookupNetworkRequest__Output as _netloom_v1_LookupNetworkRequest__Output } from '../../netloom/v1/LookupNetworkRequest';
+import type { Network as _netloom_v1_Network, Network__Output as _netloom_v1_Network__Output } from '../../netloom/v1/Network';
 import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from '../../netloom/v1/RegisterRequest';
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from '../../netloom/v1/RegisterResponse';
 import type { WatchRequest as _netloom_v1_WatchRequest, WatchRequest__Output as _netloom_v1_WatchRequest__Output } from '../../netloom/v1/WatchRequest';
@@ -41,6 +43,15 @@ export interface AgentClient extends grpc.Client {
   heartbeat(argument: _netloom_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   heartbeat(argument: _netloom_v1_HeartbeatRequest, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   
+  LookupNetwork(argument: _netloom_v1_LookupNetworkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
+  LookupNetwork(argument: _netloom_v1_LookupNetworkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
+  LookupNetwork(argument: _netloom_v1_LookupNetworkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
+  LookupNetwork(argument: _netloom_v1_LookupNetworkRequest, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
+  lookupNetwork(argument: _netloom_v1_LookupNetworkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
+  lookupNetwork(argument: _netloom_v1_LookupNetworkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
+  lookupNetwork(argument: _netloom_v1_LookupNetworkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
+  lookupNetwork(argument: _netloom_v1_LookupNetworkRequest, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
+  
   Register(argument: _netloom_v1_RegisterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   Register(argument: _netloom_v1_RegisterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   Register(argument: _netloom_v1_RegisterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
@@ -64,6 +75,8 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   
   Heartbeat: grpc.handleUnaryCall<_netloom_v1_HeartbeatRequest__Output, _netloom_v1_HeartbeatResponse>;
   
+  LookupNetwork: grpc.handleUnaryCall<_netloom_v1_LookupNetworkRequest__Output, _netloom_v1_Network>;
+  
   Register: grpc.handleUnaryCall<_netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse>;
   
   WatchDesiredState: grpc.handleServerStreamingCall<_netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate>;
@@ -74,6 +87,7 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   CreateEndpoint: MethodDefinition<_netloom_v1_CreateEndpointRequest, _netloom_v1_Endpoint, _netloom_v1_CreateEndpointRequest__Output, _netloom_v1_Endpoint__Output>
   DeleteEndpoint: MethodDefinition<_netloom_v1_DeleteEndpointRequest, _netloom_v1_DeleteEndpointResponse, _netloom_v1_DeleteEndpointRequest__Output, _netloom_v1_DeleteEndpointResponse__Output>
   Heartbeat: MethodDefinition<_netloom_v1_HeartbeatRequest, _netloom_v1_HeartbeatResponse, _netloom_v1_HeartbeatRequest__Output, _netloom_v1_HeartbeatResponse__Output>
+  LookupNetwork: MethodDefinition<_netloom_v1_LookupNetworkRequest, _netloom_v1_Network, _netloom_v1_LookupNetworkRequest__Output, _netloom_v1_Network__Output>
   Register: MethodDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterResponse, _netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse__Output>
   WatchDesiredState: MethodDefinition<_netloom_v1_WatchRequest, _netloom_v1_DesiredStateUpdate, _netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate__Output>
 }
