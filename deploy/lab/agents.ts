@@ -1,7 +1,8 @@
 /**
  * One netplugin per lab host: started detached INSIDE the host's namespace against the host's
- * private OVS and a netmaster replica's agent API, its PID recorded in the state file at once;
- * ready when its CNI STATUS (through the real shim) answers 0; stopped by PID.
+ * private OVS and every netmaster replica's agent API (its own replica first), its PID recorded
+ * in the state file at once; ready when its CNI STATUS (through the real shim) answers 0; stopped
+ * by PID.
  */
 import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -22,15 +23,23 @@ export function agentRole(host: string): string {
 }
 
 /**
- * The netmaster replica a host's agent follows (netplugin takes one address): replicas are dealt
- * out round-robin by host number, so with 2 replicas host1 and host3 follow netmaster1 and host2
- * follows netmaster2 (see docs/lab.md).
+ * A host's own netmaster replica, the one its agent follows first: replicas are dealt out
+ * round-robin by host number, so with 2 replicas host1 and host3 start on netmaster1 and host2 on
+ * netmaster2 (see docs/lab.md). The agent moves to the next replica when this one fails.
  */
 export function agentNetmaster(plan: LabPlan, host?: string): string {
-  if (plan.netmasters.length === 0) throw new NetloomError('INVALID_ARGUMENT', 'agents need a netmaster: use --netmasters 1 or more, or --no-agents', { field: 'netmasters' });
-  const i = Math.max(0, plan.hosts.findIndex((h) => h.name === host));
-  const nm = plan.netmasters[i % plan.netmasters.length];
-  return nm?.grpcListen ?? '';
+  return agentNetmasters(plan, host)[0] ?? '';
+}
+
+/**
+ * Every replica's agent address in the order host's agent tries them: its own replica first,
+ * then the others in round-robin order (host2 of 3 replicas: netmaster2, netmaster3, netmaster1).
+ */
+export function agentNetmasters(plan: LabPlan, host?: string): string[] {
+  const n = plan.netmasters.length;
+  if (n === 0) throw new NetloomError('INVALID_ARGUMENT', 'agents need a netmaster: use --netmasters 1 or more, or --no-agents', { field: 'netmasters' });
+  const own = Math.max(0, plan.hosts.findIndex((h) => h.name === host)) % n;
+  return Array.from({ length: n }, (_, k) => plan.netmasters[(own + k) % n]!.grpcListen);
 }
 
 /** The agent's command line (pure). */
@@ -39,7 +48,7 @@ export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
   return [
     NETPLUGIN_JS,
     '--host', h.name,
-    '--netmaster-grpc', agentNetmaster(plan, h.name),
+    '--netmaster-grpc', agentNetmasters(plan, h.name).join(','),
     '--ovs-rundir', `${h.ovsDir}/run`,
     '--datapath', 'netdev',
     '--uplink', 'eth1',

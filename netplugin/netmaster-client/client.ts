@@ -130,6 +130,9 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     this.current = nextAddressIndex(index, this.addresses.length);
     this.stats.failovers++;
     this.opts.logger?.warn({ failed: this.addresses[index], next: this.addresses[this.current], why }, 'netmaster replica failed: switching to the next one');
+    // a replica that stopped answering (heartbeat deadline) may keep its stream open but silent:
+    // stop following it, so that the watch loop resumes on the next one
+    if (this.stream && this.following === this.addresses[index]) this.stream.cancel();
   }
 
   /** The last applied revision ('0' before the first snapshot). */

@@ -2,7 +2,8 @@
  * NetmasterClient with two netmaster replicas, against two in-process gRPC servers (no etcd)
  * that share one fake cluster with etcd-like revisions: the client follows the first; when that
  * one stops, it resumes on the second from its last revision (changes, no new snapshot) and gets
- * changes made meanwhile; unary calls that find a replica down are retried once on the next;
+ * changes made meanwhile; a replica whose heartbeat hangs is left although its stream stays
+ * open; unary calls that find a replica down are retried once on the next;
  * with every replica down it keeps retrying with a bounded backoff and comes back when one
  * returns. Ports 27010-27013 (ours).
  */
@@ -39,6 +40,8 @@ class FakeCluster {
 interface FakeReplica {
   name: string;
   address: string;
+  /** while true, unary calls are never answered (a replica that hangs, its stream left open) */
+  hang: boolean;
   /** calls served, by RPC name */
   calls: string[];
   /** resume revisions streams were opened with */
@@ -52,6 +55,18 @@ async function startReplica(name: string, port: number, cluster: FakeCluster): P
   const calls: string[] = [];
   const resumes: string[] = [];
   const unsubs = new Set<() => void>();
+  const server = new grpc.Server();
+  const replica: FakeReplica = {
+    name,
+    address: `127.0.0.1:${port}`,
+    hang: false,
+    calls,
+    resumes,
+    stop() {
+      for (const u of unsubs) u();
+      server.forceShutdown();
+    },
+  };
   const handlers: AgentHandlers = {
     Register: (_call, cb) => {
       calls.push('Register');
@@ -59,7 +74,7 @@ async function startReplica(name: string, port: number, cluster: FakeCluster): P
     },
     Heartbeat: (_call, cb) => {
       calls.push('Heartbeat');
-      cb(null, { leaseTtlSeconds: 10 });
+      if (!replica.hang) cb(null, { leaseTtlSeconds: 10 });
     },
     WatchDesiredState: (call) => {
       calls.push('WatchDesiredState');
@@ -99,19 +114,9 @@ async function startReplica(name: string, port: number, cluster: FakeCluster): P
       cb(null, { ...NETWORK, nwType: name });
     },
   };
-  const server = new grpc.Server();
   server.addService(loadAgentProto().netloom.v1.Agent.service, handlers);
   await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  return {
-    name,
-    address: `127.0.0.1:${port}`,
-    calls,
-    resumes,
-    stop() {
-      for (const u of unsubs) u();
-      server.forceShutdown();
-    },
-  };
+  return replica;
 }
 
 async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
@@ -186,6 +191,18 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     const ep = await c.createEndpoint({ idempotencyKey: 'k1', tenant: 't', network: 'n', containerId: 'c1' });
     assert.equal(ep.labels.replica, 'r2');
     assert.equal(c.stats.unaryRetries, 0);
+  });
+
+  it('leaves a replica that stops answering (heartbeat deadline) although its stream stays open', async () => {
+    const [r1, r2] = replicas as [FakeReplica, FakeReplica];
+    const c = newClient({ callTimeoutMs: 300 });
+    c.start();
+    await until('following r1', () => c.replica === r1.address && c.revision !== '0');
+    r1.hang = true; // its stream stays open, silent
+    await until('following r2', () => c.replica === r2.address, 5000);
+    assert.equal(c.stats.snapshots, 1, 'resumed on r2, no new snapshot');
+    cluster.addEndpoint('e5', '10.5.0.5');
+    await until('a change through r2', () => c.state.endpoints.some((e) => e.id === 'e5'));
   });
 
   it('retries a unary call once on the next replica when the current one is down, then fails clearly', async () => {

@@ -1,0 +1,88 @@
+/**
+ * `docker network create` on a lab host whose agent has no endpoint in the netloom network (the
+ * network is not in its desired state): the CNM plugin looks the network up in netmaster
+ * (LookupNetwork), so the create works at once; `docker run` in it gets an address of the
+ * network and reaches a container on another host (ping, VXLAN). A network that does not exist
+ * is refused at once with a message naming tenant and network (no 5 s wait). Real dockerd, OVS, etcd and
+ * netmaster; lab `tdk` (2 hosts, 1 netmaster).
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { run } from '../../../lib/exec';
+import { agentPaths, planLab } from '../../../deploy/lab/plan';
+import { pingOk } from '../../support/traffic';
+
+const BIN = resolve(__dirname, '../../../../bin');
+const LAB = 'tdk';
+
+function lab(args: string[], allowFailure = false, timeoutMs = 90_000) {
+  return run(`${BIN}/netloom-lab`, ['--lab', LAB, ...args], { allowFailure, timeoutMs });
+}
+
+describe('docker network create on a host without an endpoint in the network (lab, real dockerd)', function () {
+  this.timeout(90_000);
+  const plan = planLab({ name: LAB, hosts: 2, etcdMembers: 1, netmasters: 1 });
+  const nm = plan.netmasters[0]!.url;
+  const netctl = (args: string[]) => run(`${BIN}/netctl`, ['--netmaster', nm, ...args], { timeoutMs: 30_000 });
+  let c1 = '';
+
+  before(async function () {
+    this.timeout(180_000);
+    await lab(['down'], true);
+    await lab(['up', '--hosts', '2', '--etcd-members', '1', '--netmasters', '1']);
+    await netctl(['tenant', 'create', 'blue']);
+    await netctl(['net', 'create', '-t', 'blue', '-e', 'vxlan', '-s', '10.74.2.0/24', '-g', '10.74.2.254', 'vx']);
+    // the only endpoint of blue/vx is on host1
+    const r = await lab(['run', 'host1', 'c1', '--tenant', 'blue', '--network', 'vx']);
+    c1 = r.stdout.trim().split('\t')[2] ?? '';
+    assert.match(c1, /^10\.74\.2\.\d+$/);
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    await lab(['down'], true, 120_000);
+  });
+
+  it('creates the Docker network at once although host2 carries no endpoint of it', async () => {
+    const t0 = Date.now();
+    const r = await lab(['docker', 'host2', '--', 'network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'tenant=blue', '-o', 'network=vx', '--ipam-opt', 'tenant=blue', '--ipam-opt', 'network=vx', 'nlvx'], true);
+    assert.equal(r.code, 0, `docker network create: ${r.stderr}`);
+    assert.match(r.stdout, /^[0-9a-f]{12,64}\s*$/);
+    // the first docker call starts dockerd; the create itself must not have waited 5 s per lookup
+    const inspect = await lab(['docker', 'host2', '--', 'network', 'inspect', 'nlvx', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}']);
+    assert.equal(inspect.stdout.trim(), '10.74.2.0/24 10.74.2.254', "Docker got the netloom network's subnet and gateway");
+    assert.ok(Date.now() - t0 < 30_000);
+  });
+
+  it('docker run in it gets an address of the network and reaches the container on host1', async () => {
+    await lab(['docker', 'host2', '--', 'run', '-d', '--name', 'dk', '--network', 'nlvx', 'netloom/busybox', 'sleep', '300']);
+    const dkIp = /inet (10\.74\.2\.\d+)\//.exec((await lab(['docker', 'host2', '--', 'exec', 'dk', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout)?.[1];
+    assert.ok(dkIp, 'the Docker container has an address of blue/vx');
+    assert.notEqual(dkIp, c1);
+    let ok = false;
+    for (let i = 0; i < 10 && !ok; i++) ok = (await lab(['docker', 'host2', '--', 'exec', 'dk', 'ping', '-c', '1', '-W', '1', c1], true)).code === 0;
+    assert.ok(ok, 'docker (host2) -> c1 (host1) ping');
+    assert.ok(await pingOk(`${plan.prefix}c-c1`, dkIp, 3), 'c1 (host1) -> docker (host2) ping');
+  });
+
+  it('a network that does not exist is refused at once, naming tenant and network', async () => {
+    // through the network driver (Docker's own IPAM): Docker shows the driver's message
+    let t0 = Date.now();
+    const viaDriver = await lab(['docker', 'host2', '--', 'network', 'create', '-d', 'netloom', '-o', 'tenant=blue', '-o', 'network=nope', '--subnet', '10.74.9.0/24', 'nlnope1'], true);
+    assert.notEqual(viaDriver.code, 0);
+    assert.match(viaDriver.stderr, /network 'nope' of tenant 'blue' does not exist/);
+    assert.ok(Date.now() - t0 < 4000, `refused in ${Date.now() - t0} ms (no 5 s wait)`);
+    // through netloom's IPAM (RequestPool fails first); Docker 20.10 reads a remote IPAM error
+    // from the field "Error", so the plugin's message is checked in the agent's log
+    t0 = Date.now();
+    const viaIpam = await lab(['docker', 'host2', '--', 'network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'tenant=blue', '-o', 'network=nope2', '--ipam-opt', 'tenant=blue', '--ipam-opt', 'network=nope2', 'nlnope2'], true);
+    assert.notEqual(viaIpam.code, 0);
+    assert.ok(Date.now() - t0 < 4000, `refused in ${Date.now() - t0} ms (no 5 s wait)`);
+    const log = readFileSync(agentPaths(plan, 'host2').log, 'utf8');
+    assert.match(log, /IpamDriver\.RequestPool.*network 'nope2' of tenant 'blue' does not exist/);
+    const ls = await lab(['docker', 'host2', '--', 'network', 'ls', '--format', '{{.Name}}']);
+    const names = ls.stdout.split('\n');
+    assert.ok(!names.includes('nlnope1') && !names.includes('nlnope2'), 'no Docker network left');
+  });
+});
