@@ -228,18 +228,20 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
 
   it('with every replica down keeps retrying within the backoff cap, and follows the first one back', async () => {
     const [r1, r2] = replicas as [FakeReplica, FakeReplica];
-    const c = newClient();
+    const c = newClient({ backoff: { initialMs: 20, maxMs: 100 } });
     c.start();
     await until('snapshot', () => c.revision !== '0');
     const rev = c.revision;
     r1.stop();
     r2.stop();
     await until('disconnected', () => c.replica === '');
+    await new Promise((r) => setTimeout(r, 1500));
     const before = c.stats.reconnects;
-    await new Promise((r) => setTimeout(r, 1200));
+    await new Promise((r) => setTimeout(r, 600));
     const attempts = c.stats.reconnects - before;
-    // a 200 ms cap: at least ~5 attempts in 1.2 s (unbounded doubling would give 4 or fewer)
-    assert.ok(attempts >= 5, `retried ${attempts} times in 1.2 s`);
+    // pauses 20, 20, 40, 40, 80, 80 ms, then capped at 100 ms: ~6 attempts in this 0.6 s window
+    // (doubling without the cap would be at 640 ms pauses by now: one attempt at most)
+    assert.ok(attempts >= 3, `retried ${attempts} times in 0.6 s after 1.5 s down`);
     cluster.addEndpoint('e9', '10.5.0.9');
     const back = await startReplica('r2b', PORTS[1]!, cluster);
     replicas.push(back);
