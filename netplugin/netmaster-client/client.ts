@@ -15,7 +15,8 @@
  * it is valid on every replica: the new one sends the changes since then, not a new snapshot.
  * A unary call that fails with UNAVAILABLE or DEADLINE_EXCEEDED is retried once on the next
  * replica (every unary call is idempotent). The backoff grows only after a whole round of
- * failed replicas and stays capped.
+ * failed replicas and stays capped. After a while on another replica the client goes back to the
+ * first one (the agent's own, which spreads the load) once that one answers a heartbeat again.
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
@@ -65,6 +66,11 @@ export interface NetmasterClientOptions {
   heartbeatMs?: number;
   /** deadline of unary calls (default 10 s) */
   callTimeoutMs?: number;
+  /**
+   * with several replicas: after this long on another one, go back to the first (the agent's
+   * own, so that load stays spread) once it answers a heartbeat again (default 60 s; 0: never)
+   */
+  returnToFirstAfterMs?: number;
 }
 
 export interface ClientEvents {
@@ -82,6 +88,8 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private current = 0;
   /** the replica the open stream follows ('' when none is open) */
   private following = '';
+  /** when the client left the first replica (clock ms; meaningful while current !== 0) */
+  private leftFirstAt = 0;
   private readonly clock: Clock;
   private store: StateStore = emptyStore();
   private pending: Change[] = [];
@@ -94,7 +102,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private stopWaiters = new Set<() => void>();
   private loops: Promise<void>[] = [];
   /** counts for tests and metrics */
-  readonly stats = { registrations: 0, reconnects: 0, snapshots: 0, changeGroups: 0, changes: 0, failovers: 0, unaryRetries: 0 };
+  readonly stats = { registrations: 0, reconnects: 0, snapshots: 0, changeGroups: 0, changes: 0, failovers: 0, unaryRetries: 0, returnsToFirst: 0 };
 
   constructor(private readonly opts: NetmasterClientOptions) {
     super();
@@ -128,6 +136,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private failover(index: number, why: string): void {
     if (this.addresses.length <= 1 || index !== this.current) return;
     this.current = nextAddressIndex(index, this.addresses.length);
+    if (index === 0) this.leftFirstAt = this.clock.now();
     this.stats.failovers++;
     this.opts.logger?.warn({ failed: this.addresses[index], next: this.addresses[this.current], why }, 'netmaster replica failed: switching to the next one');
     // a replica that stopped answering (heartbeat deadline) may keep its stream open but silent:
@@ -294,6 +303,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
           }
         }
         failures = 0;
+        await this.maybeReturnToFirst();
         const period = this.opts.heartbeatMs ?? Math.max(200, (this.ttlSeconds * 1000) / 3);
         if (!(await this.pause(period))) return;
       } catch (e) {
@@ -302,6 +312,31 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
         if (!(await this.pause(this.retryPauseMs(failures)))) return;
       }
     }
+  }
+
+  /**
+   * After `returnToFirstAfterMs` on another replica: when the first one answers a heartbeat (for
+   * the lease the agent holds), make it current again and end the stream on the other one, which
+   * the watch loop then resumes on the first (changes since its revision, no snapshot).
+   */
+  private async maybeReturnToFirst(): Promise<void> {
+    const after = this.opts.returnToFirstAfterMs ?? 60_000;
+    if (after <= 0 || this.current === 0 || this.addresses.length <= 1 || !this.leaseId) return;
+    if (this.clock.now() - this.leftFirstAt < after) return;
+    const req = { host: this.opts.host, leaseId: this.leaseId };
+    try {
+      const res = await this.callOn<HeartbeatResponse__Output>(0, (c, o, cb) => c.heartbeat(req, o, cb));
+      if (Number(res.leaseTtlSeconds) === 0 || this.current === 0 || !this.running) return;
+    } catch {
+      // still down: try again after the next period
+      this.leftFirstAt = this.clock.now() - after + Math.min(after, 5000);
+      return;
+    }
+    const from = this.addresses[this.current];
+    this.current = 0;
+    this.stats.returnsToFirst++;
+    this.opts.logger?.info({ from, to: this.addresses[0] }, 'returning to the first netmaster replica');
+    if (this.stream && this.following !== '' && this.following !== this.addresses[0]) this.stream.cancel();
   }
 
   /**

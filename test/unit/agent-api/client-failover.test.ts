@@ -3,7 +3,8 @@
  * that share one fake cluster with etcd-like revisions: the client follows the first; when that
  * one stops, it resumes on the second from its last revision (changes, no new snapshot) and gets
  * changes made meanwhile; a replica whose heartbeat hangs is left although its stream stays
- * open; unary calls that find a replica down are retried once on the next;
+ * open; it goes back to the first replica once that one answers again; unary calls that find a
+ * replica down are retried once on the next;
  * with every replica down it keeps retrying with a bounded backoff and comes back when one
  * returns. Ports 27010-27013 (ours).
  */
@@ -203,6 +204,26 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     assert.equal(c.stats.snapshots, 1, 'resumed on r2, no new snapshot');
     cluster.addEndpoint('e5', '10.5.0.5');
     await until('a change through r2', () => c.state.endpoints.some((e) => e.id === 'e5'));
+  });
+
+  it('goes back to the first replica once it answers again (after returnToFirstAfterMs), resuming without a snapshot', async () => {
+    const [r1, r2] = replicas as [FakeReplica, FakeReplica];
+    const c = newClient({ returnToFirstAfterMs: 300 });
+    c.start();
+    await until('following r1', () => c.replica === r1.address && c.revision !== '0');
+    r1.stop();
+    await until('following r2', () => c.replica === r2.address);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(c.replica, r2.address, 'stays on r2 while r1 is down');
+    assert.equal(c.stats.returnsToFirst, 0);
+    const back = await startReplica('r1b', PORTS[0]!, cluster);
+    replicas.push(back);
+    await until('back on r1', () => c.replica === back.address, 8000);
+    assert.equal(c.stats.returnsToFirst, 1);
+    assert.equal(c.stats.snapshots, 1, 'resumed, no new snapshot');
+    assert.ok(back.calls.indexOf('Heartbeat') < back.calls.indexOf('WatchDesiredState'), 'checked with a heartbeat first');
+    cluster.addEndpoint('e7', '10.5.0.7');
+    await until('a change through r1 again', () => c.state.endpoints.some((e) => e.id === 'e7'));
   });
 
   it('retries a unary call once on the next replica when the current one is down, then fails clearly', async () => {
