@@ -1,30 +1,40 @@
 /**
  * CNI benchmark: latency of ADD and DEL (p50/p99) and sequential ADDs per second of our plugin
- * (`bin/netloom-cni`, POSIX sh + curl, talking to the agent-side handler with the veth backend:
- * the real work of plugging a container in, minus OVS) against the CNI reference `bridge` plugin
- * with host-local IPAM, in the same run. Both run in the namespace `cnibench-host` (through the
- * same `nsenter` wrapper, whose own cost is reported), container namespaces are `cnibench-c*`.
- * Plugins get a clean environment (no NODE_EXTRA_CA_CERTS). The agent runs warm in this process.
- * Goal: our ADD and DEL p50 at most 1.5x the reference's. Needs root.
- * Usage: npm run bench -- cni [--iterations N] [--burst K]
+ * (`bin/netloom-cni`, the POSIX sh shim) against the CNI reference `bridge` plugin with host-local
+ * IPAM, in the same run, alternating. Two targets for our plugin:
+ * - `agent` (default): the real thing. A lab host (`netloom-lab` lab `cnib`: its own OVS, etcd,
+ *   netmaster, and the host's netplugin agent); every ADD allocates the endpoint in netmaster
+ *   (etcd), plumbs the veth, plugs it into br-int and waits for its flows.
+ * - `veth`: the agent-side CNI handler served in this process with the veth backend: the plumbing
+ *   alone, minus the control plane and OVS.
+ * Both plugins run in the same host namespace through the same `nsenter` wrapper (whose own cost
+ * is reported), with a clean environment (no NODE_EXTRA_CA_CERTS); container namespaces are
+ * `cnibench-c*`. Goal: our ADD and DEL p50 at most 1.5x the reference's. Needs root.
+ * Usage: npm run bench -- cni [--target agent|veth] [--iterations N] [--burst K]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { labDown, labUp } from '../deploy/lab/lab';
 import { addNetns, delNetns } from '../deploy/lab/netns';
+import { agentPaths } from '../deploy/lab/plan';
+import { run as runCommand } from '../lib/exec';
 import { NetloomError } from '../lib/errors';
 import { listenCni, type CniServer } from '../netplugin/cni/server';
 import { VethBackend } from '../netplugin/cni/veth-backend';
 
-export const description = 'CNI ADD/DEL latency and ADDs/s: bin/netloom-cni (+agent, veth backend) vs the reference bridge plugin';
+export const description = 'CNI ADD/DEL latency and ADDs/s: bin/netloom-cni through the real agent (or --target veth) vs the reference bridge plugin';
 
 const SHIM = resolve(__dirname, '../../bin/netloom-cni');
 const BRIDGE = '/usr/lib/cni/bridge';
 const DIR = '/tmp/nl-cni/bench';
-const HOST_NS = 'cnibench-host';
+/** the veth target's host namespace; the agent target uses the lab host's */
+const VETH_HOST_NS = 'cnibench-host';
 const CTR_NS = 'cnibench-c';
+const LAB = 'cnib';
+const BIN = resolve(__dirname, '../../bin');
 
 interface Plugin {
   label: string;
@@ -39,10 +49,10 @@ interface Exec {
 }
 
 /** Run a plugin (through `nsenter` into the host namespace) with a clean CNI environment. */
-function execPlugin(bin: string, env: Record<string, string>, stdin: string): Promise<Exec> {
+function execPlugin(hostNs: string, bin: string, env: Record<string, string>, stdin: string): Promise<Exec> {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
-    const child = spawn('nsenter', [`--net=/run/netns/${HOST_NS}`, bin], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('nsenter', [`--net=/run/netns/${hostNs}`, bin], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -62,8 +72,8 @@ function cniEnv(command: string, id: string, ns: string): Record<string, string>
   return { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' };
 }
 
-async function mustRun(p: Plugin, command: string, id: string, ns: string): Promise<number> {
-  const r = await execPlugin(p.bin, cniEnv(command, id, ns), p.conf);
+async function mustRun(hostNs: string, p: Plugin, command: string, id: string, ns: string): Promise<number> {
+  const r = await execPlugin(hostNs, p.bin, cniEnv(command, id, ns), p.conf);
   if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `${p.label} ${command} ${id}: exit ${r.code}: ${r.stdout.slice(0, 500)}`);
   return r.ms;
 }
@@ -83,30 +93,92 @@ interface PluginFigures {
   addsPerSec: number;
 }
 
-function parseArgs(args: string[]): { iterations: number; burst: number } {
-  const out = { iterations: 200, burst: 30 };
+type Target = 'agent' | 'veth';
+
+function parseArgs(args: string[]): { iterations: number; burst: number; target: Target } {
+  const out: { iterations: number; burst: number; target: Target } = { iterations: 200, burst: 30, target: 'agent' };
   for (let i = 0; i < args.length; i++) {
     const v = Number(args[i + 1]);
     if (args[i] === '--iterations' && Number.isInteger(v) && v > 0) out.iterations = v;
     else if (args[i] === '--burst' && Number.isInteger(v) && v > 0) out.burst = v;
-    else throw new NetloomError('INVALID_ARGUMENT', `unknown or bad argument ${args[i] ?? ''} (usage: cni [--iterations N] [--burst K])`, { field: args[i] ?? '' });
+    else if (args[i] === '--target' && (args[i + 1] === 'agent' || args[i + 1] === 'veth')) out.target = args[i + 1] as Target;
+    else throw new NetloomError('INVALID_ARGUMENT', `unknown or bad argument ${args[i] ?? ''} (usage: cni [--target agent|veth] [--iterations N] [--burst K])`, { field: args[i] ?? '' });
     i++;
   }
   return out;
 }
 
+/** What our plugin talks to: where its socket is, which host namespace, how to tear it down. */
+interface OurSide {
+  hostNs: string;
+  socket: string;
+  label: string;
+  /** netconf keys naming the network */
+  network: Record<string, string>;
+  /** a container kept plugged in the network during the measurement (a host in service) */
+  resident?: string;
+  close(): Promise<void>;
+}
+
+async function netctl(url: string, args: string[]): Promise<void> {
+  const r = await runCommand(`${BIN}/netctl`, ['--netmaster', url, ...args], { allowFailure: true });
+  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `netctl ${args.join(' ')}: ${r.stderr.trim() || r.stdout.trim()}`);
+}
+
+/** The agent target: a one-host lab with netmaster and the host's agent, a tenant and a network. */
+async function agentSide(): Promise<OurSide> {
+  process.stderr.write(`bringing up lab ${LAB} (1 host, etcd, netmaster, netplugin)...\n`);
+  const state = await labUp({ name: LAB, hosts: 1, etcdMembers: 1, netmasters: 1, agents: true });
+  const url = state.plan.netmasters[0]?.url ?? '';
+  const host = state.plan.hosts[0];
+  if (!host || url === '') throw new NetloomError('INTERNAL', 'lab without host or netmaster');
+  await netctl(url, ['tenant', 'create', 'bench']);
+  await netctl(url, ['net', 'create', '-t', 'bench', '-s', '10.80.0.0/16', '-g', '10.80.0.1', '--encap', 'vxlan', 'nlbench']);
+  return {
+    hostNs: host.netns,
+    socket: agentPaths(state.plan, host.name).cniSocket,
+    label: 'netloom-cni (agent, OVS, netmaster)',
+    network: { tenant: 'bench', network: 'nlbench' },
+    resident: `${CTR_NS}res`,
+    close: async () => {
+      await labDown(LAB);
+    },
+  };
+}
+
+/** The veth target: the CNI handler in this process with the veth backend, no OVS, no netmaster. */
+async function vethSide(): Promise<OurSide> {
+  await addNetns(VETH_HOST_NS);
+  const socket = `${DIR}/agent.sock`;
+  const backend = new VethBackend({ subnet: '10.80.0.0/16', hostPrefix: 'nlb', hostNetns: VETH_HOST_NS });
+  let srv: CniServer | undefined;
+  try {
+    srv = await listenCni(socket, { backend });
+  } catch (e) {
+    await delNetns(VETH_HOST_NS);
+    throw e;
+  }
+  const server = srv;
+  return {
+    hostNs: VETH_HOST_NS,
+    socket,
+    label: 'netloom-cni (veth backend)',
+    network: { tenant: 'bench' },
+    close: async () => {
+      await server.close();
+      await delNetns(VETH_HOST_NS);
+    },
+  };
+}
+
 export async function run(args: string[]): Promise<void> {
-  const { iterations, burst } = parseArgs(args);
+  const { iterations, burst, target } = parseArgs(args);
   if (process.getuid?.() !== 0) throw new NetloomError('PERMISSION_DENIED', 'the CNI benchmark needs root (network namespaces)');
   mkdirSync(DIR, { recursive: true });
   const nsNames = Array.from({ length: burst }, (_, i) => `${CTR_NS}${i}`);
-  let srv: CniServer | undefined;
-  const backend = new VethBackend({ subnet: '10.80.0.0/16', hostPrefix: 'nlb', hostNetns: HOST_NS });
-  const ours: Plugin = {
-    label: 'netloom-cni',
-    bin: SHIM,
-    conf: JSON.stringify({ cniVersion: '1.1.0', name: 'nlbench', type: 'netloom-cni', agentSocket: `${DIR}/agent.sock`, tenant: 'bench' }),
-  };
+  let side: OurSide | undefined;
+  const made: string[] = [];
+  let ours: Plugin | undefined;
   const bridge: Plugin = {
     label: 'bridge',
     bin: BRIDGE,
@@ -120,18 +192,28 @@ export async function run(args: string[]): Promise<void> {
       ipam: { type: 'host-local', subnet: '10.81.0.0/16', dataDir: `${DIR}/ipam`, routes: [{ dst: '0.0.0.0/0' }] },
     }),
   };
-  const plugins = [ours, bridge];
   try {
-    await addNetns(HOST_NS);
-    for (const n of nsNames) await addNetns(n);
-    srv = await listenCni(`${DIR}/agent.sock`, { backend });
+    side = target === 'agent' ? await agentSide() : await vethSide();
+    const hostNs = side.hostNs;
+    const us: Plugin = {
+      label: 'netloom-cni',
+      bin: SHIM,
+      conf: JSON.stringify({ cniVersion: '1.1.0', name: 'nlbench', type: 'netloom-cni', agentSocket: side.socket, ...side.network }),
+    };
+    ours = us;
+    const plugins = [us, bridge];
+    for (const n of [...nsNames, ...(side.resident ? [side.resident] : [])]) {
+      await addNetns(n);
+      made.push(n);
+    }
+    if (side.resident) await mustRun(hostNs, us, 'ADD', 'resident', side.resident);
 
     // baseline: the nsenter wrapper itself, and the shim's own round trip (STATUS: no backend work)
     const wrapper: number[] = [];
     const shimOnly: number[] = [];
     for (let i = 0; i < 30; i++) {
-      wrapper.push((await execPlugin('/bin/true', {}, '')).ms);
-      shimOnly.push((await execPlugin(SHIM, { CNI_COMMAND: 'STATUS' }, ours.conf)).ms);
+      wrapper.push((await execPlugin(hostNs, '/bin/true', {}, '')).ms);
+      shimOnly.push((await execPlugin(hostNs, SHIM, { CNI_COMMAND: 'STATUS' }, us.conf)).ms);
     }
 
     // warm-up (not counted), then alternating ADD/DEL pairs into the same container namespace
@@ -140,8 +222,8 @@ export async function run(args: string[]): Promise<void> {
     for (let i = 0; i < 10 + iterations; i++) {
       for (const p of i % 2 === 0 ? plugins : [...plugins].reverse()) {
         const id = `bench${i}`;
-        const add = await mustRun(p, 'ADD', id, ctr);
-        const del = await mustRun(p, 'DEL', id, ctr);
+        const add = await mustRun(hostNs, p, 'ADD', id, ctr);
+        const del = await mustRun(hostNs, p, 'DEL', id, ctr);
         if (i < 10) continue;
         samples.get(p.label)?.add.push(add);
         samples.get(p.label)?.del.push(del);
@@ -152,9 +234,9 @@ export async function run(args: string[]): Promise<void> {
     const perSec = new Map<string, number>();
     for (const p of plugins) {
       const t0 = performance.now();
-      for (let i = 0; i < burst; i++) await mustRun(p, 'ADD', `burst${i}`, nsNames[i] ?? ctr);
+      for (let i = 0; i < burst; i++) await mustRun(hostNs, p, 'ADD', `burst${i}`, nsNames[i] ?? ctr);
       perSec.set(p.label, burst / ((performance.now() - t0) / 1000));
-      for (let i = 0; i < burst; i++) await mustRun(p, 'DEL', `burst${i}`, nsNames[i] ?? ctr);
+      for (let i = 0; i < burst; i++) await mustRun(hostNs, p, 'DEL', `burst${i}`, nsNames[i] ?? ctr);
     }
 
     const figures: Record<string, PluginFigures> = {};
@@ -168,18 +250,18 @@ export async function run(args: string[]): Promise<void> {
         addsPerSec: r1(perSec.get(p.label) ?? NaN),
       };
     }
-    const o = figures[ours.label] as PluginFigures;
+    const o = figures[us.label] as PluginFigures;
     const b = figures[bridge.label] as PluginFigures;
     const ratio = Math.round((o.addP50 / b.addP50) * 100) / 100;
     const delRatio = Math.round((o.delP50 / b.delP50) * 100) / 100;
     const goalMet = ratio <= 1.5 && delRatio <= 1.5;
     const lines = [
       `CNI ADD/DEL, ${iterations} iterations each (after 10 warm-up), ADDs/s over ${burst} sequential ADDs; ms, wall time of the plugin process`,
-      `${'plugin'.padEnd(28)}${'ADD p50'.padStart(9)}${'ADD p99'.padStart(9)}${'DEL p50'.padStart(9)}${'DEL p99'.padStart(9)}${'ADDs/s'.padStart(9)}`,
+      `${'plugin'.padEnd(38)}${'ADD p50'.padStart(9)}${'ADD p99'.padStart(9)}${'DEL p50'.padStart(9)}${'DEL p99'.padStart(9)}${'ADDs/s'.padStart(9)}`,
       ...plugins.map((p) => {
         const f = figures[p.label] as PluginFigures;
-        const name = p === ours ? 'netloom-cni (+agent, veth)' : 'bridge + host-local';
-        return `${name.padEnd(28)}${String(f.addP50).padStart(9)}${String(f.addP99).padStart(9)}${String(f.delP50).padStart(9)}${String(f.delP99).padStart(9)}${String(f.addsPerSec).padStart(9)}`;
+        const name = p === us ? side?.label ?? '' : 'bridge + host-local';
+        return `${name.padEnd(38)}${String(f.addP50).padStart(9)}${String(f.addP99).padStart(9)}${String(f.delP50).padStart(9)}${String(f.delP99).padStart(9)}${String(f.addsPerSec).padStart(9)}`;
       }),
       `nsenter wrapper alone: p50 ${r1(pct(wrapper, 50))} ms (included in every figure above); netloom-cni STATUS round trip (shim + agent, no backend work): p50 ${r1(pct(shimOnly, 50))} ms`,
       `p50 ratio netloom-cni / bridge: ADD ${ratio}, DEL ${delRatio} (goal <= 1.5: ${goalMet ? 'met' : 'NOT met'}); load average at the end: ${loadavg()[0]?.toFixed(1)}`,
@@ -188,6 +270,7 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         benchmark: 'cni',
+        target,
         iterations,
         burst,
         netloomCni: o,
@@ -201,10 +284,14 @@ export async function run(args: string[]): Promise<void> {
       })}\n`,
     );
   } finally {
-    for (const a of backend.list()) await execPlugin(SHIM, cniEnv('DEL', a.containerId, CTR_NS + '0'), ours.conf).catch(() => undefined);
-    await srv?.close();
-    for (const n of nsNames) await delNetns(n);
-    await delNetns(HOST_NS);
+    // DEL whatever an interrupted run left plugged (DEL is idempotent), then the namespaces
+    if (side && ours) {
+      const leftovers: Array<[string, string]> = [['resident', side.resident ?? ''], ...nsNames.map((n, i): [string, string] => [`burst${i}`, n])];
+      for (const [id, ns] of leftovers) if (ns !== '') await execPlugin(side.hostNs, ours.bin, cniEnv('DEL', id, ns), ours.conf).catch(() => undefined);
+      for (const [id, ns] of leftovers) if (ns !== '') await execPlugin(side.hostNs, bridge.bin, cniEnv('DEL', id, ns), bridge.conf).catch(() => undefined);
+    }
+    for (const n of made) await delNetns(n);
+    await side?.close();
     rmSync(DIR, { recursive: true, force: true });
   }
 }

@@ -18,6 +18,9 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Something that runs commands like `run` (lib/exec's, or a ShellPool's); no `env`. */
+export type CommandRunner = (cmd: string, args: readonly string[], opts?: Omit<RunOptions, 'env'>) => Promise<RunResult>;
+
 /** The argv that runs `cmd args` inside `netns` (or as is). */
 export function inNetns(netns: string | undefined, cmd: string, args: readonly string[]): [string, string[]] {
   return netns ? ['ip', ['netns', 'exec', netns, cmd, ...args]] : [cmd, [...args]];

@@ -8,10 +8,11 @@
  * `attachEndpoint` / `detachEndpoint`.
  */
 import { errorMessage, NetloomError } from '../../lib/errors';
-import { run } from '../../lib/exec';
+import { run, type CommandRunner } from '../../lib/exec';
+import { ShellPool } from '../../lib/shell-pool';
 import type { Logger } from '../../lib/logger';
 import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
-import { ReconnectingOvsdb, VSwitch } from '../../ovs/ovsdb';
+import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
 import { computePipeline } from '../pipeline/compute';
 import { FlowReconciler } from '../reconcile/reconciler';
 import type { BridgePorts, HostState, LocalPort, Network } from '../state/host-state';
@@ -57,6 +58,9 @@ export class Agent {
   private readonly warmed = new Set<string>();
   /** flows in the last successful apply */
   flowCount = 0;
+  private readonly shells = new ShellPool({ size: 4 });
+  /** runs the plumbing commands of endpoints (long-lived shells: no fork of this process each) */
+  readonly runner: CommandRunner = (cmd, args, opts) => this.shells.run(cmd, args, opts);
 
   constructor(
     readonly config: AgentConfig,
@@ -70,8 +74,7 @@ export class Agent {
       // local port changes (an ofport assigned or changed, a port removed behind our back)
       onConnect: async (c) => {
         await new VSwitch(c).watchInterfaces((events) => {
-          const ours = new Set(this.store.list().map((r) => r.hostIf));
-          if (events.some((e) => ours.has(e.name))) this.portsChanged();
+          if (events.some((e) => this.portEventMatters(e))) this.portsChanged();
         });
       },
     });
@@ -262,6 +265,13 @@ export class Agent {
     return this.waitForState(`network ${key}`, (s) => s.networks.find((n) => n.key === key), timeoutMs);
   }
 
+  /** An OVSDB event about one of our endpoints' interfaces that changes what we know of it. */
+  private portEventMatters(e: InterfaceEvent): boolean {
+    const rec = this.store.list().find((r) => r.hostIf === e.name);
+    if (!rec) return false;
+    return e.kind === 'delete' || this.ports[rec.endpointId]?.ofport !== e.ofport;
+  }
+
   private portsDirty = false;
   private portsRefreshing = false;
 
@@ -322,24 +332,57 @@ export class Agent {
   }
 
   /**
-   * The host end of a recorded endpoint exists: put it on br-int, learn its ofport, and wait until
-   * the flows for it are installed (when the desired state lists the endpoint).
+   * Put a host interface on br-int (unless it is there already: a retried ADD) and return its
+   * ofport. It is not an endpoint of ours until `attachPlugged`; the CNI backend does this while
+   * netmaster allocates the endpoint.
    */
-  async attachEndpoint(rec: EndpointRecord): Promise<number> {
+  async plugPort(hostIf: string, externalIds: Record<string, string>, interfaceExternalIds: Record<string, string> = {}): Promise<number> {
     const vs = await this.vswitch();
+    try {
+      await vs.addPort(this.config.bridge.bridge, { name: hostIf, externalIds, interfaceExternalIds });
+    } catch (e) {
+      if (!(await vs.findPort(hostIf))) throw e;
+    }
+    return vs.waitForOfport(hostIf, 5000);
+  }
+
+  /**
+   * Record an endpoint whose host end is on br-int at `ofport`, and wait until its flows are
+   * installed (when the desired state lists the endpoint).
+   */
+  async attachPlugged(rec: EndpointRecord, ofport: number): Promise<void> {
     this.store.put(rec);
-    const found = await vs.findPort(rec.hostIf);
-    if (!found) await this.addOvsPort(vs, rec);
-    const ofport = await vs.waitForOfport(rec.hostIf, 5000);
     this.ports = { ...this.ports, [rec.endpointId]: { ofport, intfName: rec.hostIf } };
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
-    try {
-      await this.waitForState(`endpoint ${rec.endpointId}`, (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined), 5000);
-      await this.loop.settled(10_000);
-    } catch (e) {
-      this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'endpoint plugged; its flows are not installed yet');
-    }
+    const flows = (async () => {
+      try {
+        await this.waitForState(`endpoint ${rec.endpointId}`, (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined), 5000);
+        await this.loop.settled(10_000);
+      } catch (e) {
+        this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'endpoint plugged; its flows are not installed yet');
+      }
+    })();
+    await Promise.all([this.store.flush(), flows]);
+  }
+
+  /**
+   * The host end of an endpoint exists: put it on br-int, record it, and wait until the flows for
+   * it are installed (when the desired state lists the endpoint).
+   */
+  async attachEndpoint(rec: EndpointRecord): Promise<number> {
+    const ofport = await this.plugPort(rec.hostIf, { 'netloom-endpoint': rec.endpointId }, { 'iface-id': rec.endpointId, 'attached-mac': rec.mac });
+    await this.attachPlugged(rec, ofport);
     return ofport;
+  }
+
+  /** Take a host interface that is not (or no longer) a recorded endpoint off br-int (idempotent). */
+  async unplugPort(hostIf: string): Promise<void> {
+    await (await this.vswitch()).deletePort(hostIf, { ifExists: true });
+  }
+
+  /** Set external_ids keys of a plugged interface (iface-id, attached-mac: for people and tools). */
+  async labelPort(hostIf: string, interfaceExternalIds: Record<string, string>): Promise<void> {
+    await (await this.vswitch()).setMapKeys('Interface', hostIf, 'external_ids', interfaceExternalIds);
   }
 
   /** Take the endpoint off br-int and forget it (idempotent). */
@@ -351,6 +394,7 @@ export class Agent {
     this.store.remove(rec.idempotencyKey);
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
     this.loop.trigger();
+    await this.store.flush();
   }
 
   private async reconcile(): Promise<void> {
@@ -374,5 +418,7 @@ export class Agent {
     await this.deps.source.stop();
     this.sw?.close('agent stopping');
     await this.ovsdb.stop();
+    this.shells.close();
+    await this.store.flush().catch((e: unknown) => this.deps.logger.error({ err: errorMessage(e) }, 'endpoint records not saved'));
   }
 }

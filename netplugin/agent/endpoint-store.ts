@@ -4,7 +4,8 @@
  * a restarted agent re-attaches its endpoints (their ofports are read back from OVSDB) without
  * losing anything.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
@@ -53,12 +54,45 @@ export class EndpointStore {
     for (const rec of r.data.endpoints) this.byKey.set(rec.idempotencyKey, rec);
   }
 
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+  private failure: unknown;
+
+  /**
+   * Write the file (a temporary file renamed over it) in the background, never two writes at once;
+   * changes made while a write runs go out in the next one. `flush()` waits for them.
+   */
   private save(): void {
     if (!this.path) return;
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 1, endpoints: this.list() }, null, 1));
-    renameSync(tmp, this.path);
+    this.dirty = true;
+    this.writing ??= this.writeLoop(this.path);
+  }
+
+  private async writeLoop(path: string): Promise<void> {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      while (this.dirty) {
+        this.dirty = false;
+        const tmp = `${path}.tmp`;
+        await writeFile(tmp, JSON.stringify({ version: 1, endpoints: this.list() }, null, 1));
+        await rename(tmp, path);
+      }
+    } catch (e) {
+      this.failure = e;
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  /** Resolves once every change made so far is on disk; rejects when a write failed. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.failure !== undefined) {
+      const e = this.failure;
+      this.failure = undefined;
+      this.dirty = true; // written again by the next change or flush
+      throw new NetloomError('INTERNAL', `writing the endpoint state file ${this.path ?? ''} failed: ${e instanceof Error ? e.message : String(e)}`, { field: 'state-dir', cause: e });
+    }
   }
 
   list(): EndpointRecord[] {

@@ -2,7 +2,7 @@
  * Runs the agent's reconcile (compute the pipeline, apply it) whenever something changed, one run
  * at a time: bursts of triggers are coalesced into one run after a short quiet time, a failed run is
  * retried with exponential backoff, and callers can wait until a run that started after their
- * trigger has succeeded (`settled`). Timers are injectable for tests.
+ * trigger has succeeded (`settled`, which skips the quiet time). Timers are injectable for tests.
  */
 import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
@@ -68,9 +68,17 @@ export class ReconcileLoop {
     if (!this.running && this.timer === undefined) this.schedule(this.opts.coalesceMs ?? 10);
   }
 
-  /** Trigger, and resolve once a run that started after this call succeeded. */
+  /**
+   * Trigger, and resolve once a run that started after this call succeeded. Somebody waits (a CNI
+   * ADD, say), so the run starts without the coalescing quiet time, unless a failure backoff is
+   * pending (that one is kept).
+   */
   settled(timeoutMs = 10_000): Promise<void> {
     this.trigger();
+    if (this.timer !== undefined && !this.running && this.failures === 0) {
+      this.timers.clearTimeout(this.timer);
+      this.schedule(0);
+    }
     const target = this.requested;
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = { target, resolve, reject, timer: undefined };

@@ -1,8 +1,11 @@
 /**
- * The agent's CNI backend: ADD asks the control plane for an endpoint (idempotency key = CNI
- * network + container id + interface), plumbs the veth into the container (name, MAC, MTU from the
- * network, address, default route), puts the host end on br-int and waits for its flows; DEL undoes
- * that and is idempotent; CHECK looks at the interface and address inside the namespace; GC
+ * The agent's CNI backend. ADD asks the control plane for an endpoint (idempotency key = CNI
+ * network + container id + interface) and, at the same time, creates the veth pair (host end named
+ * after the attachment, so known before netmaster answers) and puts its host end on br-int; with
+ * the allocation it then configures the container end (MAC, MTU from the network, address, default
+ * route) while the agent installs the endpoint's flows, and answers when both are done. A failure
+ * anywhere undoes every part. DEL undoes an attachment (the three parts at once) and is idempotent,
+ * also for an ADD that died half-way; CHECK looks at the interface and address inside the namespace; GC
  * releases what is not listed; STATUS is ready when OVS and the control plane are connected.
  */
 import { errorMessage, NetloomError } from '../../lib/errors';
@@ -20,8 +23,8 @@ import type {
   CniResult,
   CniStatus,
 } from '../cni/types';
-import { endpointMtu } from '../pipeline/mtu';
-import { containerAddresses, hostIfName, plumbContainer, removeHostIf } from '../plumbing/veth';
+import { endpointMtu, VXLAN_OVERHEAD } from '../pipeline/mtu';
+import { configureContainer, containerAddresses, createVeth, disableTxChecksum, hostIfName, removeHostIf, setHostIfMtu } from '../plumbing/veth';
 
 function resultOf(rec: EndpointRecord): CniResult {
   return {
@@ -35,17 +38,48 @@ function resultOf(rec: EndpointRecord): CniResult {
   };
 }
 
+/** A promise that never rejects: its outcome, for steps that are awaited later (no unhandled rejection meanwhile). */
+function settled<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return p.then(
+    (value): PromiseFulfilledResult<T> => ({ status: 'fulfilled', value }),
+    (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
+  );
+}
+
+function unwrap<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason;
+  return r.value;
+}
+
+/** Wait for every promise; then throw the first failure, if any (nothing is left running). */
+async function settleAll(ps: readonly Promise<unknown>[]): Promise<void> {
+  const rs = await Promise.allSettled(ps);
+  const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 export class AgentCniBackend implements CniBackend {
   constructor(private readonly agent: Agent) {}
 
   async add(req: CniAddRequest): Promise<CniResult> {
     const existing = this.agent.store.get(req.idempotencyKey);
     if (existing) {
-      const addrs = await containerAddresses(existing.netnsPath, existing.ifName);
+      const addrs = await containerAddresses(existing.netnsPath, existing.ifName, this.agent.runner);
       if (addrs?.includes(`${existing.ip}/${existing.prefixLength}`)) return resultOf(existing);
       throw new NetloomError('ALREADY_EXISTS', `attachment ${req.containerId}/${req.ifName} exists but its interface is gone; DEL it first`, { field: 'CNI_CONTAINERID' });
     }
-    const alloc = await this.agent.allocator.create({
+    const hostIf = hostIfName(req.idempotencyKey);
+    // the MTU of the network when this host knows it already, else the smallest it can be (VXLAN);
+    // stage 2 raises the container end's MTU (and the host end's) when the network allows more
+    const known = this.agent.currentState?.networks.find((n) => n.tenant === req.network.tenant && n.name === req.network.network);
+    const underlay = this.agent.config.underlayMtu;
+    const capped = (m: number): number => (req.mtu !== undefined ? Math.min(req.mtu, m) : m);
+    const firstMtu = capped(known ? endpointMtu(known, underlay) : underlay - VXLAN_OVERHEAD);
+    const runner = this.agent.runner;
+    // netmaster allocates while the kernel makes the veth; then, at the same time: the checksum fix
+    // and the OVS port (after the veth), the container's addressing (after both), the flows (after
+    // the port and the allocation)
+    const allocating = this.agent.allocator.create({
       idempotencyKey: req.idempotencyKey,
       host: this.agent.hostName,
       tenant: req.network.tenant,
@@ -58,28 +92,42 @@ export class AgentCniBackend implements CniBackend {
       ...(req.requestedMac ? { requestedMac: req.requestedMac } : {}),
       labels: req.labels,
     });
+    const veth = createVeth({ hostIf, ifName: req.ifName, netnsPath: req.netnsPath, mtu: firstMtu }, runner);
+    const checksum = settled(this.agent.config.txChecksumOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
+    const port = settled(veth.then(() => this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey })));
+    const [alloc, made] = await Promise.allSettled([allocating, veth]);
+    if (alloc.status === 'rejected' || made.status === 'rejected') {
+      await Promise.all([checksum, port]);
+      await this.unplug(hostIf).catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'));
+      if (alloc.status === 'fulfilled') await this.release({ endpointId: alloc.value.id, idempotencyKey: req.idempotencyKey });
+      throw alloc.status === 'rejected' ? alloc.reason : (made as PromiseRejectedResult).reason;
+    }
+    const a = alloc.value;
     const rec: EndpointRecord = {
-      endpointId: alloc.id,
+      endpointId: a.id,
       idempotencyKey: req.idempotencyKey,
       kind: 'cni',
       frontNetwork: req.network.cniNetwork,
       containerId: req.containerId,
       ifName: req.ifName,
       netnsPath: req.netnsPath,
-      hostIf: hostIfName(alloc.id),
-      networkKey: alloc.networkKey,
-      ip: alloc.ip,
-      prefixLength: alloc.prefixLength,
-      mac: alloc.mac,
-      gateway: alloc.gateway,
-      mtu: 0,
+      hostIf,
+      networkKey: a.networkKey,
+      ip: a.ip,
+      prefixLength: a.prefixLength,
+      mac: a.mac,
+      gateway: a.gateway,
+      mtu: firstMtu,
     };
     try {
-      const net = await this.agent.network(alloc.networkKey);
-      const netMtu = endpointMtu(net, this.agent.config.underlayMtu);
-      rec.mtu = req.mtu !== undefined ? Math.min(req.mtu, netMtu) : netMtu;
-      await plumbContainer({ ...rec, txChecksumOff: this.agent.config.txChecksumOff });
-      await this.agent.attachEndpoint(rec);
+      rec.mtu = capped(endpointMtu(await this.agent.network(a.networkKey), underlay));
+      await settleAll([
+        configureContainer(rec, runner),
+        rec.mtu !== firstMtu ? setHostIfMtu(hostIf, rec.mtu, runner) : Promise.resolve(),
+        checksum.then(unwrap),
+        port.then(unwrap).then((ofport) => this.agent.attachPlugged(rec, ofport)),
+        port.then(unwrap).then(() => this.agent.labelPort(hostIf, { 'iface-id': a.id, 'attached-mac': a.mac })),
+      ]);
     } catch (e) {
       await this.undo(rec).catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'));
       throw e;
@@ -87,23 +135,38 @@ export class AgentCniBackend implements CniBackend {
     return resultOf(rec);
   }
 
+  /** Take a host end off br-int and delete it (idempotent). */
+  private async unplug(hostIf: string): Promise<void> {
+    await settleAll([this.agent.unplugPort(hostIf), removeHostIf(hostIf, this.agent.runner)]);
+  }
+
+  private async release(ref: { endpointId?: string; idempotencyKey: string }): Promise<void> {
+    await this.agent.allocator.delete(ref).catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u), ...ref }, 'releasing the endpoint after a failed ADD failed'));
+  }
+
+  /** Unplug and release an attachment: the three parts at once (each is idempotent). */
   private async undo(rec: Pick<EndpointRecord, 'endpointId' | 'hostIf' | 'idempotencyKey'>): Promise<void> {
-    await this.agent.detachEndpoint(rec);
-    await removeHostIf(rec.hostIf);
-    await this.agent.allocator.delete({ endpointId: rec.endpointId, idempotencyKey: rec.idempotencyKey });
+    await settleAll([
+      this.agent.detachEndpoint(rec),
+      removeHostIf(rec.hostIf, this.agent.runner),
+      this.agent.allocator.delete({ endpointId: rec.endpointId, idempotencyKey: rec.idempotencyKey }),
+    ]);
   }
 
   async del(req: CniDelRequest): Promise<void> {
     const rec = this.agent.store.get(req.idempotencyKey);
     if (rec) await this.undo(rec);
-    else await this.agent.allocator.delete({ idempotencyKey: req.idempotencyKey });
+    else {
+      // no record: nothing, or an ADD that died half-way (its host end is named after the attachment)
+      await settleAll([this.unplug(hostIfName(req.idempotencyKey)), this.agent.allocator.delete({ idempotencyKey: req.idempotencyKey })]);
+    }
   }
 
   async check(req: CniCheckRequest): Promise<CniCheckReport> {
     const problems: string[] = [];
     const rec = this.agent.store.get(req.idempotencyKey);
     if (!rec) return { problems: [`no attachment ${req.containerId}/${req.ifName} on network ${req.network.cniNetwork}`] };
-    const addrs = await containerAddresses(req.netnsPath, req.ifName);
+    const addrs = await containerAddresses(req.netnsPath, req.ifName, this.agent.runner);
     if (addrs === undefined) return { problems: [`interface ${req.ifName} is missing in ${req.netnsPath}`] };
     const want = `${rec.ip}/${rec.prefixLength}`;
     if (!addrs.includes(want)) problems.push(`address ${want} is missing on ${req.ifName}`);

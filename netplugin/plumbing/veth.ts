@@ -1,15 +1,17 @@
 /**
- * Endpoint plumbing in Linux: the veth pair of an endpoint. For CNI the container end goes straight
- * into the container's namespace with its name, MAC, MTU, address and default route, all in ONE
- * `ip -b` run inside that namespace (the host end is created directly in the agent's namespace),
- * plus `ethtool -K <if> tx off` there when asked (the userspace datapath's checksum fix). For CNM
+ * Endpoint plumbing in Linux: the veth pair of an endpoint. For CNI, in two stages so that the kernel
+ * work overlaps the control plane's round trip: stage 1 (`createVeth`, before netmaster answers)
+ * makes the pair from inside the container's namespace in ONE `ip -b` run, the host end directly in
+ * the agent's namespace and up, the container end down, lo up; `ethtool -K <if> tx off` there when asked
+ * (the userspace datapath's checksum fix) runs beside stage 2 (`configureContainer`, with what netmaster
+ * allocated) sets MAC, MTU, address and default route in one more `ip -b`. For CNM
  * both ends stay in the agent's namespace and Docker moves the container end. Removal is
  * idempotent. Attaching the host end to the bridge is `ovs-port.ts`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { NetloomError } from '../../lib/errors';
-import { run } from '../../lib/exec';
+import { run, type CommandRunner } from '../../lib/exec';
 
 /** The host-side name of an endpoint's veth: `nl` + 11 hex digits of its id (13 characters). */
 export function hostIfName(endpointId: string): string {
@@ -20,8 +22,17 @@ const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-export interface ContainerPlumbing {
+/** Stage 1 of a CNI ADD: what is known before the control plane answers. */
+export interface VethPlumbing {
   hostIf: string;
+  ifName: string;
+  netnsPath: string;
+  /** MTU of both ends for now (stage 2 sets the container end's final MTU) */
+  mtu: number;
+}
+
+/** Stage 2: the container end's identity and addressing, once netmaster allocated them. */
+export interface ContainerAddressing {
   ifName: string;
   netnsPath: string;
   mac: string;
@@ -30,44 +41,79 @@ export interface ContainerPlumbing {
   /** '' for no default route */
   gateway: string;
   mtu: number;
-  /** run `ethtool -K ifName tx off` in the container (userspace datapath) */
-  txChecksumOff: boolean;
 }
 
-function check(p: Pick<ContainerPlumbing, 'hostIf' | 'ifName' | 'mac' | 'mtu'>): void {
-  if (!IFNAME_RE.test(p.hostIf)) throw new NetloomError('INVALID_ARGUMENT', `bad host interface name ${JSON.stringify(p.hostIf)}`, { field: 'hostIf' });
+function check(p: { hostIf?: string; ifName: string; mac?: string; mtu: number }): void {
+  if (p.hostIf !== undefined && !IFNAME_RE.test(p.hostIf)) throw new NetloomError('INVALID_ARGUMENT', `bad host interface name ${JSON.stringify(p.hostIf)}`, { field: 'hostIf' });
   if (!IFNAME_RE.test(p.ifName)) throw new NetloomError('INVALID_ARGUMENT', `bad interface name ${JSON.stringify(p.ifName)}`, { field: 'ifName' });
-  if (!MAC_RE.test(p.mac)) throw new NetloomError('INVALID_ARGUMENT', `bad MAC ${JSON.stringify(p.mac)}`, { field: 'mac' });
+  if (p.mac !== undefined && !MAC_RE.test(p.mac)) throw new NetloomError('INVALID_ARGUMENT', `bad MAC ${JSON.stringify(p.mac)}`, { field: 'mac' });
   if (!Number.isInteger(p.mtu) || p.mtu < 68 || p.mtu > 65535) throw new NetloomError('INVALID_ARGUMENT', `bad MTU ${p.mtu}`, { field: 'mtu' });
 }
 
-/** The `ip -b` script that plumbs a container end, run inside the container's namespace (pure). */
-export function containerScript(p: ContainerPlumbing, hostNsPath: string): string {
+/**
+ * The `ip -b` script of stage 1, run inside the container's namespace (pure): the veth pair, its
+ * host end made in the agent's namespace and up there (`up` applies to it), the container end
+ * left down, without address.
+ */
+export function vethScript(p: Omit<VethPlumbing, 'netnsPath'>, hostNsPath: string): string {
+  check(p);
+  return `link add ${p.hostIf} up netns ${hostNsPath} mtu ${p.mtu} type veth peer name ${p.ifName} mtu ${p.mtu}\nlink set lo up\n`;
+}
+
+/** The `ip -b` script of stage 2, run inside the container's namespace (pure). */
+export function addressScript(p: Omit<ContainerAddressing, 'netnsPath'>): string {
   check(p);
   if (!IPV4_RE.test(p.ip)) throw new NetloomError('INVALID_ARGUMENT', `bad IPv4 address ${JSON.stringify(p.ip)}`, { field: 'ip' });
   if (p.gateway !== '' && !IPV4_RE.test(p.gateway)) throw new NetloomError('INVALID_ARGUMENT', `bad gateway ${JSON.stringify(p.gateway)}`, { field: 'gateway' });
   const lines = [
-    // the host end is made in the agent's namespace and brought up there (`up` applies to it)
-    `link add ${p.hostIf} up netns ${hostNsPath} mtu ${p.mtu} type veth peer name ${p.ifName} address ${p.mac} mtu ${p.mtu}`,
+    `link set ${p.ifName} address ${p.mac} mtu ${p.mtu}`,
     `link set ${p.ifName} up`,
     `addr add ${p.ip}/${p.prefixLength} dev ${p.ifName}`,
-    'link set lo up',
   ];
   if (p.gateway !== '') lines.push(`route add default via ${p.gateway} dev ${p.ifName}`);
   return lines.join('\n') + '\n';
 }
 
-/** Create the veth pair with its container end configured inside `netnsPath`. */
-export async function plumbContainer(p: ContainerPlumbing, hostNsPath = `/proc/${process.pid}/ns/net`): Promise<void> {
-  if (!existsSync(p.netnsPath)) throw new NetloomError('NOT_FOUND', `network namespace ${p.netnsPath} does not exist`, { field: 'netns' });
-  const script = containerScript(p, hostNsPath);
-  const sh = p.txChecksumOff ? 'ip -b - && ethtool -K "$1" tx off >/dev/null' : 'ip -b -';
-  const r = await run('nsenter', [`--net=${p.netnsPath}`, 'sh', '-c', sh, 'sh', p.ifName], { input: script, allowFailure: true, timeoutMs: 10_000 });
+function needNetns(netnsPath: string): void {
+  if (!existsSync(netnsPath)) throw new NetloomError('NOT_FOUND', `network namespace ${netnsPath} does not exist`, { field: 'netns' });
+}
+
+/** Stage 1: create the veth pair (one `ip -b` inside the container's namespace). */
+export async function createVeth(p: VethPlumbing, runner: CommandRunner = run, hostNsPath = `/proc/${process.pid}/ns/net`): Promise<void> {
+  needNetns(p.netnsPath);
+  const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], { input: vethScript(p, hostNsPath), allowFailure: true, timeoutMs: 10_000 });
   if (r.code !== 0) {
-    await removeHostIf(p.hostIf);
-    if (r.stderr.includes('File exists')) throw new NetloomError('ALREADY_EXISTS', `interface ${p.ifName} or ${p.hostIf} exists already`, { field: 'ifName' });
-    throw new NetloomError('COMMAND_FAILED', `plumbing ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
+    if (r.stderr.includes('File exists')) {
+      // not ours to remove: an interface of that name is in one of the namespaces already
+      throw new NetloomError('ALREADY_EXISTS', `interface ${p.ifName} (in ${p.netnsPath}) or ${p.hostIf} exists already`, { field: 'ifName' });
+    }
+    await removeHostIf(p.hostIf, runner);
+    throw new NetloomError('COMMAND_FAILED', `creating ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
   }
+}
+
+/**
+ * The userspace datapath's checksum fix: `ethtool -K ifName tx off` inside the container, so that
+ * its stack writes full checksums (OVS netdev does not complete partial ones from a veth).
+ */
+export async function disableTxChecksum(netnsPath: string, ifName: string, runner: CommandRunner = run): Promise<void> {
+  check({ ifName, mtu: 1500 });
+  const r = await runner('nsenter', [`--net=${netnsPath}`, 'ethtool', '-K', ifName, 'tx', 'off'], { allowFailure: true, timeoutMs: 10_000 });
+  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `turning tx checksum offload off on ${ifName} in ${netnsPath}: ${r.stderr.trim()}`);
+}
+
+/** Stage 2: MAC, MTU, address and default route inside the container (one `ip -b`). */
+export async function configureContainer(p: ContainerAddressing, runner: CommandRunner = run): Promise<void> {
+  needNetns(p.netnsPath);
+  const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], { input: addressScript(p), allowFailure: true, timeoutMs: 10_000 });
+  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `configuring ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
+}
+
+/** Set the MTU of a host end (in the agent's namespace). */
+export async function setHostIfMtu(hostIf: string, mtu: number, runner: CommandRunner = run): Promise<void> {
+  check({ hostIf, ifName: hostIf, mtu });
+  const r = await runner('ip', ['link', 'set', hostIf, 'mtu', String(mtu)], { allowFailure: true });
+  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `setting the MTU of ${hostIf}: ${r.stderr.trim()}`);
 }
 
 /** CNM: both ends in the agent's namespace; Docker moves `ctrIf` into the sandbox. */
@@ -80,17 +126,17 @@ export async function plumbPair(p: { hostIf: string; ctrIf: string; mac: string;
 }
 
 /** Delete the host end (and with it the container end); a missing interface is fine. */
-export async function removeHostIf(hostIf: string): Promise<void> {
-  const r = await run('ip', ['link', 'del', hostIf], { allowFailure: true });
+export async function removeHostIf(hostIf: string, runner: CommandRunner = run): Promise<void> {
+  const r = await runner('ip', ['link', 'del', hostIf], { allowFailure: true });
   if (r.code !== 0 && !/Cannot find device|does not exist/.test(r.stderr)) {
     throw new NetloomError('COMMAND_FAILED', `deleting ${hostIf}: ${r.stderr.trim()}`);
   }
 }
 
 /** Addresses on `ifName` inside `netnsPath` (`ip/prefix`), or undefined when it is missing. */
-export async function containerAddresses(netnsPath: string, ifName: string): Promise<string[] | undefined> {
+export async function containerAddresses(netnsPath: string, ifName: string, runner: CommandRunner = run): Promise<string[] | undefined> {
   if (!existsSync(netnsPath)) return undefined;
-  const r = await run('nsenter', [`--net=${netnsPath}`, 'ip', '-j', 'addr', 'show', 'dev', ifName], { allowFailure: true });
+  const r = await runner('nsenter', [`--net=${netnsPath}`, 'ip', '-j', 'addr', 'show', 'dev', ifName], { allowFailure: true });
   if (r.code !== 0) return undefined;
   const links = JSON.parse(r.stdout) as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>;
   return (links[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);

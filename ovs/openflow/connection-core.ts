@@ -301,11 +301,12 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
       throw new OfBundleError(bundleFailure(plan, received, phase) as NonNullable<ReturnType<typeof bundleFailure>>);
     };
     try {
-      try {
-        await control(BUNDLE_CTRL.OPEN_REQUEST, plan.openXid, BUNDLE_CTRL.OPEN_REPLY, 'open');
-      } catch (e) {
-        fail('open', e);
-      }
+      // OPEN, the ADDs and our barrier go out back to back (the switch handles them in order): one
+      // round trip before the COMMIT instead of two. An OPEN that fails is seen before committing.
+      const opened = control(BUNDLE_CTRL.OPEN_REQUEST, plan.openXid, BUNDLE_CTRL.OPEN_REPLY, 'open').then(
+        () => undefined,
+        (e: unknown) => e ?? new Error('bundle open failed'),
+      );
       for (let i = 0; i < frames.length; i++) {
         // a FrameSource encodes lazily, so the switch works on early messages while we encode later ones
         const inner = Array.isArray(frames) ? (frames[i] as Buffer) : (frames as FrameSource).frame(i);
@@ -315,7 +316,15 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
         await this.pushFrame(add);
       }
       // a barrier of our own: barrier() would hand the caller's pending-send errors to nobody
-      await this.requestFrameWithXid(ofFrame(OFPT.BARRIER_REQUEST, 0), plan.barrierXid, { timeoutMs, context: `bundle ${bundleId} barrier` });
+      const barrier = this.requestFrameWithXid(ofFrame(OFPT.BARRIER_REQUEST, 0), plan.barrierXid, { timeoutMs, context: `bundle ${bundleId} barrier` });
+      const openError = await opened;
+      if (openError !== undefined) {
+        // ADDs to a bundle that did not open may have opened one implicitly: drop it
+        await barrier.catch(() => undefined);
+        await discard();
+        fail('open', openError);
+      }
+      await barrier;
       if (received.length > 0) {
         await discard();
         fail('add');

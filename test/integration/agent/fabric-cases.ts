@@ -5,7 +5,6 @@
 import { strict as assert } from 'node:assert';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
-import { hostIfName } from '../../../netplugin/plumbing/veth';
 import type { Encap } from '../../../netplugin/state/host-state';
 import { tcpTransfer } from '../../support/traffic';
 import { ctr, scenario } from './scenario';
@@ -110,7 +109,9 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
   it('a port removed and re-added behind the agent\'s back (OVSDB monitor) loses and regains its flows', async () => {
     const h = lab.host('host1');
     const opts = { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } };
-    const port = hostIfName('ep-a1');
+    // the host end is named after the CNI attachment; OVSDB knows it by endpoint id
+    const port = (await run('ovs-vsctl', ['--bare', '--columns=name', 'find', 'Interface', 'external_ids:iface-id=ep-a1'], opts)).stdout.trim();
+    assert.match(port, /^nl[0-9a-f]{11}$/);
     const ofport = (await run('ovs-vsctl', ['get', 'Interface', port, 'ofport'], opts)).stdout.trim();
     const before = await lab.metric('host1', 'netplugin_flows_installed');
     await run('ovs-vsctl', ['del-port', 'br-int', port], opts);

@@ -8,7 +8,6 @@
 import { strict as assert } from 'node:assert';
 import { ovsPids, restartVswitchd, startOvs } from '../../../deploy/lab/ovs-instance';
 import { stopProcess } from '../../../lib/process';
-import { hostIfName } from '../../../netplugin/plumbing/veth';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
 import { ctr, scenario } from './scenario';
@@ -151,7 +150,9 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     // the re-established Interface monitor still sees a port removed behind the agent's back
     const opts = { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } };
     const plugged = await lab.metric('host2', 'netplugin_flows_installed');
-    await run('ovs-vsctl', ['del-port', 'br-int', hostIfName('ep-rc2')], opts);
+    const port = (await run('ovs-vsctl', ['--bare', '--columns=name', 'find', 'Interface', 'external_ids:iface-id=ep-rc2'], opts)).stdout.trim();
+    assert.match(port, /^nl[0-9a-f]{11}$/);
+    await run('ovs-vsctl', ['del-port', 'br-int', port], opts);
     await waitFor('the agent drops the removed port\'s flows', async () => (await lab.metric('host2', 'netplugin_flows_installed')) < plugged, { timeoutMs: 3000, intervalMs: 50 });
     await flowsMatch('host2');
   });

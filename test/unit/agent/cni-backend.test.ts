@@ -1,26 +1,48 @@
 /**
- * The agent's CNI backend against a fake agent (no root, no OVS): a failed ADD gives the endpoint
- * back and leaves no record; DEL without a record still releases by key; GC releases exactly the
- * CNI attachments of that network not listed; STATUS follows the connections.
+ * The agent's CNI backend against a fake agent and a fake command runner (no root, no OVS): ADD
+ * allocates while it makes the veth, then configures the container and installs flows; a failure
+ * of any part undoes every part (nothing allocated, plugged or recorded stays); DEL without a
+ * record still releases by key and removes a half-made host end; GC releases exactly the CNI
+ * attachments of that network not listed; STATUS follows the connections.
  */
 import { strict as assert } from 'node:assert';
-import { isNetloomError } from '../../../lib/errors';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isNetloomError, NetloomError } from '../../../lib/errors';
+import type { CommandRunner, RunResult } from '../../../lib/exec';
 import { createLogger } from '../../../lib/logger';
 import type { Agent } from '../../../netplugin/agent/agent';
 import { EndpointRecord, EndpointStore } from '../../../netplugin/agent/endpoint-store';
 import type { EndpointRequest } from '../../../netplugin/agent/fabric';
 import { AgentCniBackend } from '../../../netplugin/backends/cni-backend';
 import type { CniAddRequest, NetworkRef } from '../../../netplugin/cni/types';
+import { hostIfName } from '../../../netplugin/plumbing/veth';
 
 const network: NetworkRef = { cniNetwork: 'nl', tenant: 't1', network: 'n' };
 
-function fakeAgent() {
+interface FakeOptions {
+  /** a command whose text contains this fails */
+  failCommand?: string;
+  failCreate?: boolean;
+}
+
+function fakeAgent(o: FakeOptions = {}) {
   const calls: string[] = [];
   const store = new EndpointStore(undefined);
   const ready = { ovs: true, controlPlane: true };
+  const runner: CommandRunner = async (cmd, args, opts) => {
+    const text = [cmd, ...args].join(' ') + (opts?.input ? ` <<${opts.input.trim().split('\n').join('; ')}` : '');
+    calls.push(`run ${text}`);
+    const fails = o.failCommand !== undefined && text.includes(o.failCommand);
+    const r: RunResult = { code: fails ? 2 : 0, stdout: '', stderr: fails ? 'RTNETLINK answers: Operation not permitted' : '' };
+    return r;
+  };
   const agent = {
     hostName: 'h1',
     store,
+    runner,
+    currentState: undefined,
     config: { underlayMtu: 1500, txChecksumOff: true },
     logger: createLogger('test', { level: 'silent' }),
     localPorts: {},
@@ -29,12 +51,22 @@ function fakeAgent() {
       connected: true,
       create: async (r: EndpointRequest) => {
         calls.push(`create ${r.idempotencyKey}`);
+        if (o.failCreate) throw new NetloomError('NOT_FOUND', 'network t1:n does not exist', { field: 'network' });
         return { id: 'ep1', networkKey: 't1:n', tenant: 't1', network: 'n', ip: '10.0.0.5', prefixLength: 24, mac: '02:00:00:00:00:05', gateway: '10.0.0.1' };
       },
       delete: async (r: { endpointId?: string; idempotencyKey: string }) => void calls.push(`delete ${r.endpointId ?? '-'} ${r.idempotencyKey}`),
     },
-    network: async () => ({ key: 't1:n', encap: 'vxlan', mtu: 0 }),
-    attachEndpoint: async () => 7,
+    network: async () => ({ key: 't1:n', encap: 'vlan', mtu: 0 }),
+    plugPort: async (hostIf: string) => {
+      calls.push(`plug ${hostIf}`);
+      return 7;
+    },
+    attachPlugged: async (r: EndpointRecord, ofport: number) => {
+      calls.push(`attach ${r.endpointId} ${ofport}`);
+      store.put(r);
+    },
+    labelPort: async (hostIf: string) => void calls.push(`label ${hostIf}`),
+    unplugPort: async (hostIf: string) => void calls.push(`unplug ${hostIf}`),
     detachEndpoint: async (r: EndpointRecord) => {
       calls.push(`detach ${r.endpointId}`);
       store.remove(r.idempotencyKey);
@@ -63,18 +95,68 @@ const rec = (n: number, over: Partial<EndpointRecord> = {}): EndpointRecord => (
 });
 
 describe('agent CNI backend (fake agent)', () => {
-  it('a failed ADD (namespace missing) gives the endpoint back and keeps no record', async () => {
+  let dir: string;
+  let netns: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nl-cni-backend-'));
+    netns = join(dir, 'netns'); // only its existence is checked
+    rmSync(netns, { force: true });
+    writeFileSync(netns, '');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const addReq = (over: Partial<CniAddRequest> = {}): CniAddRequest =>
+    ({ containerId: 'c1', ifName: 'eth0', network, idempotencyKey: 'nl/c1/eth0', labels: {}, cniVersion: '1.1.0', netconf: {}, netnsPath: netns, requestedIps: [], portMappings: [], ...over }) as CniAddRequest;
+  const hostIf = hostIfName('nl/c1/eth0');
+
+  it('ADD: veth (VXLAN-safe MTU first), port, checksum fix, addressing with the network\'s MTU, flows; one record', async () => {
     const { agent, calls, store } = fakeAgent();
-    const req = { containerId: 'c1', ifName: 'eth0', network, idempotencyKey: 'nl/c1/eth0', labels: {}, cniVersion: '1.1.0', netconf: {}, netnsPath: '/run/netns/nl-unit-does-not-exist', requestedIps: [], portMappings: [] } as CniAddRequest;
-    await assert.rejects(new AgentCniBackend(agent).add(req), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'netns');
-    assert.deepEqual(calls, ['create nl/c1/eth0', 'detach ep1', 'delete ep1 nl/c1/eth0']);
+    const r = await new AgentCniBackend(agent).add(addReq());
+    assert.deepEqual(r.ips, [{ address: '10.0.0.5/24', gateway: '10.0.0.1', interface: 1 }]);
+    assert.deepEqual(r.interfaces[1], { name: 'eth0', mac: '02:00:00:00:00:05', mtu: 1500, sandbox: netns });
+    assert.equal(r.interfaces[0]?.name, hostIf, 'host end named after the attachment');
+    assert.ok(calls.includes('create nl/c1/eth0'));
+    assert.ok(calls.some((c) => c.startsWith(`run nsenter --net=${netns} ip -b - <<link add ${hostIf} up netns`) && c.includes('mtu 1450 type veth peer name eth0 mtu 1450')), calls.join('\n'));
+    assert.ok(calls.includes(`run nsenter --net=${netns} ethtool -K eth0 tx off`));
+    assert.ok(calls.some((c) => c.includes('link set eth0 address 02:00:00:00:00:05 mtu 1500; link set eth0 up; addr add 10.0.0.5/24 dev eth0; route add default via 10.0.0.1 dev eth0')));
+    assert.ok(calls.includes(`run ip link set ${hostIf} mtu 1500`), 'the host end gets the VLAN network\'s larger MTU');
+    assert.ok(calls.indexOf(`plug ${hostIf}`) < calls.indexOf('attach ep1 7'));
+    assert.deepEqual(store.list().map((x) => [x.endpointId, x.hostIf, x.mtu]), [['ep1', hostIf, 1500]]);
+  });
+
+  it('a failed allocation removes the veth and the port, and keeps no record', async () => {
+    const { agent, calls, store } = fakeAgent({ failCreate: true });
+    await assert.rejects(new AgentCniBackend(agent).add(addReq()), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network');
+    assert.ok(calls.includes(`unplug ${hostIf}`) && calls.includes(`run ip link del ${hostIf}`), calls.join('\n'));
+    assert.ok(!calls.some((c) => c.startsWith('delete')), 'nothing allocated, nothing to release');
     assert.deepEqual(store.list(), []);
   });
 
-  it('DEL without a record still releases by idempotency key', async () => {
+  it('a failed veth gives the endpoint back, and plugs nothing', async () => {
+    const { agent, calls, store } = fakeAgent({ failCommand: 'type veth' });
+    await assert.rejects(new AgentCniBackend(agent).add(addReq()), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /Operation not permitted/.test(e.message));
+    assert.ok(calls.includes('delete ep1 nl/c1/eth0'), calls.join('\n'));
+    assert.ok(!calls.some((c) => c.startsWith('plug') || c.startsWith('attach')));
+    assert.deepEqual(store.list(), []);
+  });
+
+  it('a failed container configuration undoes all three parts', async () => {
+    const { agent, calls, store } = fakeAgent({ failCommand: 'addr add' });
+    await assert.rejects(new AgentCniBackend(agent).add(addReq()), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED'));
+    for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0']) assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
+    assert.deepEqual(store.list(), []);
+  });
+
+  it('a missing namespace fails with NOT_FOUND naming it, and gives the endpoint back', async () => {
+    const { agent, calls, store } = fakeAgent();
+    await assert.rejects(new AgentCniBackend(agent).add(addReq({ netnsPath: '/run/netns/nl-unit-does-not-exist' })), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'netns');
+    assert.ok(calls.includes('delete ep1 nl/c1/eth0'));
+    assert.deepEqual(store.list(), []);
+  });
+
+  it('DEL without a record releases by idempotency key and removes a half-made host end', async () => {
     const { agent, calls } = fakeAgent();
     await new AgentCniBackend(agent).del({ containerId: 'c9', ifName: 'eth0', network, idempotencyKey: 'nl/c9/eth0', labels: {}, cniVersion: '1.1.0', netconf: {} });
-    assert.deepEqual(calls, ['delete - nl/c9/eth0']);
+    assert.deepEqual(calls.sort(), [`run ip link del ${hostIfName('nl/c9/eth0')}`, 'delete - nl/c9/eth0', `unplug ${hostIfName('nl/c9/eth0')}`].sort());
   });
 
   it('GC releases exactly the CNI attachments of the network that are not listed', async () => {
@@ -85,7 +167,7 @@ describe('agent CNI backend (fake agent)', () => {
     store.put(rec(4, { kind: 'cnm', idempotencyKey: 'cnm/x/4' }));
     const r = await new AgentCniBackend(agent).gc({ network, validAttachments: [{ containerId: 'c2', ifName: 'eth0' }], cniVersion: '1.1.0', netconf: {} });
     assert.deepEqual(r, { released: [{ containerId: 'c1', ifName: 'eth0' }], errors: [] });
-    assert.deepEqual(calls, ['detach ep1', 'delete ep1 nl/c1/eth0']);
+    assert.deepEqual(calls.sort(), ['delete ep1 nl/c1/eth0', 'detach ep1', 'run ip link del nlunittest1']);
     assert.deepEqual(store.list().map((x) => x.endpointId).sort(), ['ep2', 'ep3', 'ep4']);
   });
 

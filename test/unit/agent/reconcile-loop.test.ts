@@ -14,6 +14,20 @@ describe('agent ReconcileLoop', () => {
     loop.stop();
   });
 
+  it('settled() starts the run without the quiet time that plain triggers wait', async () => {
+    let runs = 0;
+    const loop = new ReconcileLoop(async () => void runs++, { coalesceMs: 5000 });
+    loop.trigger();
+    const t0 = Date.now();
+    await loop.settled(1000);
+    assert.equal(runs, 1, 'one run for the trigger and the settled() together');
+    assert.ok(Date.now() - t0 < 1000, 'did not wait the 5 s quiet time');
+    loop.trigger();
+    await sleep(20);
+    assert.equal(runs, 1, 'a plain trigger still waits its quiet time');
+    loop.stop();
+  });
+
   it('runs again when triggered during a run, never two at once', async () => {
     let running = 0;
     let maxRunning = 0;
