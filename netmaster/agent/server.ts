@@ -85,7 +85,6 @@ export function toProtoEndpoint(e: Endpoint, vtepIp = ''): ProtoEndpoint {
 
 /** A CreateEndpointRequest as the service's endpoint request body. */
 export function endpointBodyOf(r: CreateEndpointRequest__Output, vtepIp: string): Record<string, unknown> {
-  if (r.requestedMac) throw new NetloomError('INVALID_ARGUMENT', 'requested_mac is not supported: netmaster allocates MAC addresses', { field: 'requested_mac' });
   if (!r.host) throw new NetloomError('INVALID_ARGUMENT', 'host is required', { field: 'host' });
   checkHost(r.host);
   if (!r.idempotencyKey && !r.containerId) throw new NetloomError('INVALID_ARGUMENT', 'idempotency_key (or container_id) is required so that a retried create returns the same endpoint', { field: 'idempotency_key' });
@@ -98,6 +97,7 @@ export function endpointBodyOf(r: CreateEndpointRequest__Output, vtepIp: string)
     vtepIP: vtepIp,
     labels: r.labels ?? {},
     containerID: r.containerId,
+    macAddress: r.requestedMac,
     containerName: r.containerName,
     idempotencyKey: r.idempotencyKey,
     ipAddress: r.requestedIp,

@@ -197,6 +197,12 @@ export const endpointRequestSchema = z.object({
   idempotencyKey: z.string().max(256).default(''),
   /** ask for this address (must be free and inside the network or pool) */
   ipAddress: z.string().default(''),
+  /** ask for this MAC (unicast, lowercase or uppercase hex; must be free); '' lets netmaster choose */
+  macAddress: z
+    .string()
+    .default('')
+    .refine((m) => m === '' || (/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(m) && (parseInt(m.slice(0, 2), 16) & 1) === 0), { message: 'macAddress must be a unicast MAC like 02:00:00:00:00:01' })
+    .transform((m) => m.toLowerCase()),
 });
 
 export const schemas = {

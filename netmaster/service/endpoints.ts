@@ -106,6 +106,10 @@ export class EndpointService {
             const taken = await this.deps.kv.get(layout.ip(netKey, ip));
             if (taken && taken.value !== id) throw new NetloomError('CONFLICT', `ipAddress ${req.ipAddress} is already in use in network ${netKey}`, { field: 'ipAddress' });
           }
+          if (req.macAddress) {
+            const taken = await this.deps.kv.get(layout.mac(req.macAddress));
+            if (taken && taken.value !== id) throw new NetloomError('CONFLICT', `macAddress ${req.macAddress} is already in use`, { field: 'macAddress' });
+          }
           return RETRY;
         }
         return ep;
@@ -146,7 +150,7 @@ export class EndpointService {
     groupRevision: string | undefined,
   ): Promise<(Endpoint & { created: boolean }) | undefined> {
     const { netKey, grpKey, nw, sub, first, last } = target;
-    const mac = `02:${randomBytes(5).toString('hex').match(/../g)?.join(':') ?? '00:00:00:00:01'}`;
+    const mac = req.macAddress || `02:${randomBytes(5).toString('hex').match(/../g)?.join(':') ?? '00:00:00:00:01'}`;
     const s6 = nw.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
     const ep: Endpoint = {
       endpointID: id,

@@ -24,7 +24,7 @@ import type {
   CniStatus,
 } from '../cni/types';
 import { endpointMtu, VXLAN_OVERHEAD } from '../pipeline/mtu';
-import { configureContainer, containerAddresses, createVeth, disableTxChecksum, hostIfName, removeHostIf, setHostIfMtu } from '../plumbing/veth';
+import { configureContainer, containerAddresses, createVeth, disableTxChecksum, hostIfName, randomMac, removeHostIf, setHostIfMtu } from '../plumbing/veth';
 
 function resultOf(rec: EndpointRecord): CniResult {
   return {
@@ -76,6 +76,9 @@ export class AgentCniBackend implements CniBackend {
     const capped = (m: number): number => (req.mtu !== undefined ? Math.min(req.mtu, m) : m);
     const firstMtu = capped(known ? endpointMtu(known, underlay) : underlay - VXLAN_OVERHEAD);
     const runner = this.agent.runner;
+    // the MAC is chosen here (or by the runtime) so that stage 1 can set it; netmaster records it
+    // (CONFLICT in the ~2^-40 case of a clash: the runtime retries the ADD)
+    const mac = req.requestedMac ?? randomMac();
     // netmaster allocates while the kernel makes the veth; then, at the same time: the checksum fix
     // and the OVS port (after the veth), the container's addressing (after both), the flows (after
     // the port and the allocation)
@@ -89,10 +92,10 @@ export class AgentCniBackend implements CniBackend {
       ...(req.pod ? { containerName: req.pod.name } : {}),
       ifName: req.ifName,
       ...(req.requestedIps[0] ? { requestedIp: req.requestedIps[0].ip } : {}),
-      ...(req.requestedMac ? { requestedMac: req.requestedMac } : {}),
+      requestedMac: mac,
       labels: req.labels,
     });
-    const veth = createVeth({ hostIf, ifName: req.ifName, netnsPath: req.netnsPath, mtu: firstMtu }, runner);
+    const veth = createVeth({ hostIf, ifName: req.ifName, netnsPath: req.netnsPath, mac, mtu: firstMtu }, runner);
     const checksum = settled(this.agent.config.txChecksumOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
     const port = settled(veth.then(() => this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey })));
     const [alloc, made] = await Promise.allSettled([allocating, veth]);
@@ -122,7 +125,15 @@ export class AgentCniBackend implements CniBackend {
     try {
       rec.mtu = capped(endpointMtu(await this.agent.network(a.networkKey), underlay));
       await settleAll([
-        configureContainer(rec, runner),
+        configureContainer(
+          {
+            ...rec,
+            // an ADD retried after a crash gets the endpoint of the first try, with its MAC
+            ...(a.mac !== mac ? { mac: a.mac } : { mac: undefined }),
+            ...(rec.mtu !== firstMtu ? { mtu: rec.mtu } : { mtu: undefined }),
+          },
+          runner,
+        ),
         rec.mtu !== firstMtu ? setHostIfMtu(hostIf, rec.mtu, runner) : Promise.resolve(),
         checksum.then(unwrap),
         port.then(unwrap).then((ofport) => this.agent.attachPlugged(rec, ofport)),

@@ -1,14 +1,15 @@
 /**
  * Endpoint plumbing in Linux: the veth pair of an endpoint. For CNI, in two stages so that the kernel
- * work overlaps the control plane's round trip: stage 1 (`createVeth`, before netmaster answers)
- * makes the pair from inside the container's namespace in ONE `ip -b` run, the host end directly in
- * the agent's namespace and up, the container end down, lo up; `ethtool -K <if> tx off` there when asked
- * (the userspace datapath's checksum fix) runs beside stage 2 (`configureContainer`, with what netmaster
- * allocated) sets MAC, MTU, address and default route in one more `ip -b`. For CNM
- * both ends stay in the agent's namespace and Docker moves the container end. Removal is
- * idempotent. Attaching the host end to the bridge is `ovs-port.ts`.
+ * work overlaps the control plane's round trip. Stage 1 (`createVeth`, before netmaster answers)
+ * makes the pair from inside the container's namespace in ONE `ip -b` run: the host end directly in
+ * the agent's namespace and up, the container end with the MAC the agent asks netmaster for, and
+ * up; lo up. `ethtool -K <if> tx off` there when asked (the userspace datapath's checksum fix) runs
+ * beside stage 2. Stage 2 (`configureContainer`, with what netmaster allocated) sets address and
+ * default route, and MAC or MTU where they differ from stage 1's, in one more `ip -b`. For CNM both
+ * ends stay in the agent's namespace and Docker moves the container end. Removal is idempotent.
+ * The commands go through a `CommandRunner` (the agent's shell pool).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { NetloomError } from '../../lib/errors';
 import { run, type CommandRunner } from '../../lib/exec';
@@ -27,37 +28,45 @@ export interface VethPlumbing {
   hostIf: string;
   ifName: string;
   netnsPath: string;
-  /** MTU of both ends for now (stage 2 sets the container end's final MTU) */
+  /** the MAC the agent asks netmaster for (stage 2 changes it in the rare case netmaster has another) */
+  mac: string;
+  /** MTU of both ends for now (stage 2 changes the container end's when the network needs another) */
   mtu: number;
 }
 
-/** Stage 2: the container end's identity and addressing, once netmaster allocated them. */
+/** Stage 2: the container's addressing once netmaster allocated it, and corrections of stage 1. */
 export interface ContainerAddressing {
   ifName: string;
   netnsPath: string;
-  mac: string;
   ip: string;
   prefixLength: number;
   /** '' for no default route */
   gateway: string;
-  mtu: number;
+  /** set when it differs from stage 1's */
+  mac?: string;
+  mtu?: number;
 }
 
-function check(p: { hostIf?: string; ifName: string; mac?: string; mtu: number }): void {
+function check(p: { hostIf?: string; ifName: string; mac?: string; mtu?: number }): void {
   if (p.hostIf !== undefined && !IFNAME_RE.test(p.hostIf)) throw new NetloomError('INVALID_ARGUMENT', `bad host interface name ${JSON.stringify(p.hostIf)}`, { field: 'hostIf' });
   if (!IFNAME_RE.test(p.ifName)) throw new NetloomError('INVALID_ARGUMENT', `bad interface name ${JSON.stringify(p.ifName)}`, { field: 'ifName' });
   if (p.mac !== undefined && !MAC_RE.test(p.mac)) throw new NetloomError('INVALID_ARGUMENT', `bad MAC ${JSON.stringify(p.mac)}`, { field: 'mac' });
-  if (!Number.isInteger(p.mtu) || p.mtu < 68 || p.mtu > 65535) throw new NetloomError('INVALID_ARGUMENT', `bad MTU ${p.mtu}`, { field: 'mtu' });
+  if (p.mtu !== undefined && (!Number.isInteger(p.mtu) || p.mtu < 68 || p.mtu > 65535)) throw new NetloomError('INVALID_ARGUMENT', `bad MTU ${p.mtu}`, { field: 'mtu' });
 }
 
 /**
  * The `ip -b` script of stage 1, run inside the container's namespace (pure): the veth pair, its
- * host end made in the agent's namespace and up there (`up` applies to it), the container end
- * left down, without address.
+ * host end made in the agent's namespace and up there (`up` applies to it), the container end with
+ * its MAC and up, without address; lo up.
  */
 export function vethScript(p: Omit<VethPlumbing, 'netnsPath'>, hostNsPath: string): string {
   check(p);
-  return `link add ${p.hostIf} up netns ${hostNsPath} mtu ${p.mtu} type veth peer name ${p.ifName} mtu ${p.mtu}\nlink set lo up\n`;
+  return [
+    `link add ${p.hostIf} up netns ${hostNsPath} mtu ${p.mtu} type veth peer name ${p.ifName} address ${p.mac} mtu ${p.mtu}`,
+    `link set ${p.ifName} up`,
+    'link set lo up',
+    '',
+  ].join('\n');
 }
 
 /** The `ip -b` script of stage 2, run inside the container's namespace (pure). */
@@ -65,13 +74,16 @@ export function addressScript(p: Omit<ContainerAddressing, 'netnsPath'>): string
   check(p);
   if (!IPV4_RE.test(p.ip)) throw new NetloomError('INVALID_ARGUMENT', `bad IPv4 address ${JSON.stringify(p.ip)}`, { field: 'ip' });
   if (p.gateway !== '' && !IPV4_RE.test(p.gateway)) throw new NetloomError('INVALID_ARGUMENT', `bad gateway ${JSON.stringify(p.gateway)}`, { field: 'gateway' });
-  const lines = [
-    `link set ${p.ifName} address ${p.mac} mtu ${p.mtu}`,
-    `link set ${p.ifName} up`,
-    `addr add ${p.ip}/${p.prefixLength} dev ${p.ifName}`,
-  ];
+  const lines: string[] = [];
+  if (p.mac !== undefined || p.mtu !== undefined) lines.push(`link set ${p.ifName}${p.mac !== undefined ? ` address ${p.mac}` : ''}${p.mtu !== undefined ? ` mtu ${p.mtu}` : ''}`);
+  lines.push(`addr add ${p.ip}/${p.prefixLength} dev ${p.ifName}`);
   if (p.gateway !== '') lines.push(`route add default via ${p.gateway} dev ${p.ifName}`);
   return lines.join('\n') + '\n';
+}
+
+/** A random locally administered unicast MAC (02:xx:xx:xx:xx:xx), as netmaster makes them. */
+export function randomMac(): string {
+  return `02:${[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 }
 
 function needNetns(netnsPath: string): void {
@@ -102,7 +114,7 @@ export async function disableTxChecksum(netnsPath: string, ifName: string, runne
   if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `turning tx checksum offload off on ${ifName} in ${netnsPath}: ${r.stderr.trim()}`);
 }
 
-/** Stage 2: MAC, MTU, address and default route inside the container (one `ip -b`). */
+/** Stage 2: address and default route inside the container, and MAC or MTU when they change (one `ip -b`). */
 export async function configureContainer(p: ContainerAddressing, runner: CommandRunner = run): Promise<void> {
   needNetns(p.netnsPath);
   const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], { input: addressScript(p), allowFailure: true, timeoutMs: 10_000 });

@@ -145,6 +145,12 @@ describe('netmaster REST on a real etcd', function () {
     const ep6 = await ok('POST', '/endpoints/', { tenantName: 't1', networkName: 'vlan1', containerID: 'c2', homingHost: 'host2' });
     assert.equal(ep6.ipAddress, '10.3.0.2', 'gateway 10.3.0.1 is reserved');
     assert.equal(ep6.ipv6Address, '2001:db8:3::2');
+    // a requested MAC is used (lower-cased); a taken one is a CONFLICT, a multicast one is refused
+    const em = await ok('POST', '/endpoints/', { tenantName: 't1', networkName: 'vlan1', containerID: 'cm1', homingHost: 'host2', macAddress: '02:AA:00:00:00:01' });
+    assert.equal(em.macAddress, '02:aa:00:00:00:01');
+    await expectRefused('POST', '/endpoints/', { tenantName: 't1', networkName: 'vlan1', containerID: 'cm2', homingHost: 'host2', macAddress: '02:aa:00:00:00:01' }, 409, 'CONFLICT', 'macAddress');
+    await expectRefused('POST', '/endpoints/', { tenantName: 't1', networkName: 'vlan1', containerID: 'cm3', homingHost: 'host2', macAddress: '01:00:5e:00:00:01' }, 400, 'INVALID_ARGUMENT', 'macAddress');
+    await ok('DELETE', `/endpoints/${em.endpointID}/`);
     const ni = await ok('GET', '/inspect/networks/t1:net1/');
     assert.equal(ni.Config.subnet, '10.2.1.0/24');
     assert.equal(ni.Oper.allocatedAddressesCount, 1);

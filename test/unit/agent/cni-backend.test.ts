@@ -50,7 +50,7 @@ function fakeAgent(o: FakeOptions = {}) {
     allocator: {
       connected: true,
       create: async (r: EndpointRequest) => {
-        calls.push(`create ${r.idempotencyKey}`);
+        calls.push(`create ${r.idempotencyKey} mac ${r.requestedMac ?? '-'}`);
         if (o.failCreate) throw new NetloomError('NOT_FOUND', 'network t1:n does not exist', { field: 'network' });
         return { id: 'ep1', networkKey: 't1:n', tenant: 't1', network: 'n', ip: '10.0.0.5', prefixLength: 24, mac: '02:00:00:00:00:05', gateway: '10.0.0.1' };
       },
@@ -114,10 +114,12 @@ describe('agent CNI backend (fake agent)', () => {
     assert.deepEqual(r.ips, [{ address: '10.0.0.5/24', gateway: '10.0.0.1', interface: 1 }]);
     assert.deepEqual(r.interfaces[1], { name: 'eth0', mac: '02:00:00:00:00:05', mtu: 1500, sandbox: netns });
     assert.equal(r.interfaces[0]?.name, hostIf, 'host end named after the attachment');
-    assert.ok(calls.includes('create nl/c1/eth0'));
-    assert.ok(calls.some((c) => c.startsWith(`run nsenter --net=${netns} ip -b - <<link add ${hostIf} up netns`) && c.includes('mtu 1450 type veth peer name eth0 mtu 1450')), calls.join('\n'));
+        const create = calls.find((c) => c.startsWith('create'));
+    assert.ok(calls.some((c) => c.startsWith(`run nsenter --net=${netns} ip -b - <<link add ${hostIf} up netns`) && /mtu 1450 type veth peer name eth0 address 02(:[0-9a-f]{2}){5} mtu 1450; link set eth0 up/.test(c)), calls.join('\n'));
     assert.ok(calls.includes(`run nsenter --net=${netns} ethtool -K eth0 tx off`));
-    assert.ok(calls.some((c) => c.includes('link set eth0 address 02:00:00:00:00:05 mtu 1500; link set eth0 up; addr add 10.0.0.5/24 dev eth0; route add default via 10.0.0.1 dev eth0')));
+    // the fake netmaster answers with another MAC than the one asked for (a retried ADD): stage 2 sets it
+    assert.ok(calls.some((c) => c.includes('<<link set eth0 address 02:00:00:00:00:05 mtu 1500; addr add 10.0.0.5/24 dev eth0; route add default via 10.0.0.1 dev eth0')), calls.join('\n'));
+    assert.match(create ?? '', /mac 02(:[0-9a-f]{2}){5}$/, 'the agent asks for the MAC it set on the veth');
     assert.ok(calls.includes(`run ip link set ${hostIf} mtu 1500`), 'the host end gets the VLAN network\'s larger MTU');
     assert.ok(calls.indexOf(`plug ${hostIf}`) < calls.indexOf('attach ep1 7'));
     assert.deepEqual(store.list().map((x) => [x.endpointId, x.hostIf, x.mtu]), [['ep1', hostIf, 1500]]);

@@ -4,7 +4,7 @@ import { isNetloomError } from '../../../lib/errors';
 import { bridgeColumnsToFix, vtepAddress } from '../../../netplugin/agent/bridge-setup';
 import { findListedEndpoint } from '../../../netplugin/agent/file-fabric';
 import { containerIfName } from '../../../netplugin/backends/cnm-backend';
-import { addressScript, hostIfName, vethScript } from '../../../netplugin/plumbing/veth';
+import { addressScript, hostIfName, randomMac, vethScript } from '../../../netplugin/plumbing/veth';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import type { BridgeState } from '../../../ovs/ovsdb/vswitch';
 
@@ -63,26 +63,26 @@ describe('agent pure helpers', () => {
     assert.match(containerIfName('nl0123456789a'), /^nc0123456789a$/);
   });
 
-  it('vethScript (stage 1) makes the pair with the host end in the agent namespace and up, the container end down, lo up', () => {
-    assert.equal(vethScript({ hostIf: 'nl1', ifName: 'eth0', mtu: 1450 }, '/proc/1/ns/net'), 'link add nl1 up netns /proc/1/ns/net mtu 1450 type veth peer name eth0 mtu 1450\nlink set lo up\n');
-    assert.throws(() => vethScript({ hostIf: 'nl1', ifName: 'eth0; reboot', mtu: 1450 }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ifName');
-    assert.throws(() => vethScript({ hostIf: 'x'.repeat(16), ifName: 'eth0', mtu: 1450 }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'hostIf');
-    assert.throws(() => vethScript({ hostIf: 'nl1', ifName: 'eth0', mtu: 10 }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mtu');
+  it('vethScript (stage 1): the pair, host end in the agent namespace and up, container end with its MAC and up, lo up', () => {
+    const base = { hostIf: 'nl1', ifName: 'eth0', mac: '02:00:00:00:00:01', mtu: 1450 };
+    assert.equal(
+      vethScript(base, '/proc/1/ns/net'),
+      'link add nl1 up netns /proc/1/ns/net mtu 1450 type veth peer name eth0 address 02:00:00:00:00:01 mtu 1450\nlink set eth0 up\nlink set lo up\n',
+    );
+    assert.throws(() => vethScript({ ...base, ifName: 'eth0; reboot' }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ifName');
+    assert.throws(() => vethScript({ ...base, hostIf: 'x'.repeat(16) }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'hostIf');
+    assert.throws(() => vethScript({ ...base, mtu: 10 }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mtu');
+    assert.throws(() => vethScript({ ...base, mac: '02:00:00:00:00:01\nlink del eth1' }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mac');
+    assert.match(randomMac(), /^02(:[0-9a-f]{2}){5}$/);
+    assert.notEqual(randomMac(), randomMac());
   });
 
-  it('addressScript (stage 2) is one ip batch: MAC and MTU before up, address, default route', () => {
-    const base = { ifName: 'eth0', mac: '02:00:00:00:00:01', ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.254', mtu: 1450 };
-    assert.equal(
-      addressScript(base),
-      [
-        'link set eth0 address 02:00:00:00:00:01 mtu 1450',
-        'link set eth0 up',
-        'addr add 10.1.0.5/24 dev eth0',
-        'route add default via 10.1.0.254 dev eth0',
-        '',
-      ].join('\n'),
-    );
-    assert.ok(!addressScript({ ...base, gateway: '' }).includes('route'), 'no gateway: no default route');
+  it('addressScript (stage 2): address and route; MAC and MTU only when they change', () => {
+    const base = { ifName: 'eth0', ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.254' };
+    assert.equal(addressScript(base), 'addr add 10.1.0.5/24 dev eth0\nroute add default via 10.1.0.254 dev eth0\n');
+    assert.equal(addressScript({ ...base, gateway: '' }), 'addr add 10.1.0.5/24 dev eth0\n', 'no gateway: no default route');
+    assert.equal(addressScript({ ...base, mac: '02:00:00:00:00:09', mtu: 1500 }).split('\n')[0], 'link set eth0 address 02:00:00:00:00:09 mtu 1500');
+    assert.equal(addressScript({ ...base, mtu: 1500 }).split('\n')[0], 'link set eth0 mtu 1500');
     assert.throws(() => addressScript({ ...base, mac: '02:00:00:00:00:01\nlink del eth1' }), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mac');
     assert.throws(() => addressScript({ ...base, ip: '10.1.0.5\nlink del eth1' }), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ip');
     assert.throws(() => addressScript({ ...base, gateway: 'x' }), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'gateway');
