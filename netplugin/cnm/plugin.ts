@@ -2,7 +2,8 @@
  * The CNM plugin without HTTP: takes a method path (`/NetworkDriver.Join`) and a request body,
  * returns a status and a JSON reply. Calls run one at a time (Docker may call concurrently), each
  * against a copy of the state that replaces the state only when the call succeeds, and the state
- * is saved before the reply whenever a call changed it. Errors become `{"Err": "..."}`:
+ * is saved before the reply whenever a call changed it. Errors become `{"Err": "..."}` (IPAM
+ * calls: also `"Error"`, the field Docker's IPAM client reads):
  * HTTP 400 for a request that cannot be decoded or lacks fields, 404 for an unknown method (so
  * Docker knows it is not implemented), 200 for an operation that failed.
  */
@@ -99,7 +100,7 @@ export class CnmPlugin {
     const handler = this.handlers.get(path);
     if (!handler) {
       this.log?.warn({ method }, 'unknown plugin method');
-      return { status: 404, body: { Err: `netloom: unknown method "${method}"` } satisfies p.ErrorResponse };
+      return { status: 404, body: p.errorResponse(method, `netloom: unknown method "${method}"`) };
     }
     const working = structuredClone(this.state);
     const before = JSON.stringify(working);
@@ -115,7 +116,7 @@ export class CnmPlugin {
     } catch (e) {
       const malformed = p.isMalformedRequestError(e);
       this.log?.warn({ method, err: errorMessage(e) }, 'plugin call failed');
-      return { status: malformed ? 400 : 200, body: { Err: `netloom: ${errorMessage(e)}` } satisfies p.ErrorResponse };
+      return { status: malformed ? 400 : 200, body: p.errorResponse(method, `netloom: ${errorMessage(e)}`) };
     }
   }
 }

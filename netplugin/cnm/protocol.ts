@@ -157,8 +157,18 @@ export interface RequestAddressResponse {
   Address: string;
   Data: Record<string, string>;
 }
+/**
+ * A failed call. The network driver protocol reads `Err`; the IPAM protocol reads `Error`
+ * (libnetwork's ipams/remote/api Response), so IPAM failures carry both.
+ */
 export interface ErrorResponse {
   Err: string;
+  Error?: string;
+}
+
+/** The error body for `method` (pure): `Error` as well for IpamDriver calls. */
+export function errorResponse(method: string, message: string): ErrorResponse {
+  return method.startsWith('IpamDriver.') ? { Err: message, Error: message } : { Err: message };
 }
 
 /** Marks errors about the shape of a request (answered with HTTP 400), as opposed to failed operations. */

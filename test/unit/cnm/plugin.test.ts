@@ -40,8 +40,10 @@ function setup(store = new MemoryStateStore()) {
   const err = async (method: string, body: unknown, status = 200): Promise<string> => {
     const r = await call(method, body);
     assert.equal(r.status, status, `${method} status: ${JSON.stringify(r.body)}`);
-    const e = (r.body as { Err?: string }).Err;
+    const { Err: e, Error: ipamError } = r.body as { Err?: string; Error?: string };
     assert.ok(typeof e === 'string' && e.length > 0, `${method} answers {"Err": ...}: ${JSON.stringify(r.body)}`);
+    // Docker reads IPAM failures from "Error" (a network driver's from "Err")
+    assert.equal(ipamError, method.startsWith('IpamDriver.') ? e : undefined, `${method}: ${JSON.stringify(r.body)}`);
     return e;
   };
   return { backend, plugin, store, call, ok, err };
