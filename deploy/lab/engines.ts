@@ -244,7 +244,8 @@ export async function labPodman(state: LabState, h: HostPlan, args: string[]): P
 
 // ---------------------------------------------------------------- cleanup
 
-async function unmountUnder(dir: string): Promise<void> {
+/** Lazily unmount every mount below `dir`, deepest first. */
+export async function unmountUnder(dir: string): Promise<void> {
   const mounts = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[1] ?? '')

@@ -14,7 +14,7 @@ import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netns
 import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from './ovs-instance';
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
 import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, stopAgent, waitAgentReady } from './agents';
-import { cleanupEngines } from './engines';
+import { cleanupEngines, unmountUnder } from './engines';
 
 export type Progress = (msg: string) => void;
 const quiet: Progress = () => undefined;
@@ -190,9 +190,27 @@ export async function labDown(name: string, opts: { root?: string; progress?: Pr
   for (const c of state.containers) await delNetns(c.netns);
   for (const ns of [...state.netns].reverse()) await delNetns(ns);
   for (const l of state.rootLinks) await delLink(l);
-  rmSync(state.plan.dir, { recursive: true, force: true });
+  await removeLabDir(state.plan.dir);
   progress(`lab "${name}" removed`);
   return true;
+}
+
+/**
+ * Remove the lab's directory. A container engine's cleanup can still hold (or make again) a mount
+ * below it for a moment after its `rm` returned (podman's overlay): on EBUSY, unmount what is below
+ * and try again, for at most ~3 s.
+ */
+async function removeLabDir(dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 30) throw e;
+      await unmountUnder(dir);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 export interface HostStatus {
