@@ -108,6 +108,7 @@ export async function main(argv: string[]): Promise<void> {
   if (o.vtepIp) vtepAddress(o.vtepIp);
   const fabric = controlPlane(o, logger);
   const metrics = createAgentMetrics({ defaultMetrics: true });
+  if (fabric instanceof NetmasterFabric) metrics.replicaProbe = () => ({ replica: fabric.replica, failovers: fabric.failovers });
   const agent = new Agent(
     {
       hostName: o.host,

@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics of one agent (its own registry): flows installed, reconcile runs and their
- * duration, endpoints plugged here, and whether OVSDB, OpenFlow and the control plane are connected.
+ * duration, endpoints plugged here, whether OVSDB, OpenFlow and the control plane are connected,
+ * and which netmaster replica the agent follows (with how often it moved to another).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -12,8 +13,12 @@ export interface AgentMetrics {
   endpoints: Gauge;
   connected: Gauge<'peer'>;
   ofReconnects: Counter;
+  netmasterReplica: Gauge<'address'>;
+  netmasterFailovers: Gauge;
   /** when set, read at every scrape for `netplugin_connected` */
   probe?: () => Record<'ovsdb' | 'openflow' | 'netmaster', boolean>;
+  /** when set (netmaster control plane), read at every scrape for the replica metrics */
+  replicaProbe?: () => { replica: string; failovers: number };
 }
 
 export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
@@ -42,6 +47,27 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
       },
     }),
     ofReconnects: new Counter({ name: 'netplugin_openflow_reconnects_total', help: 'OpenFlow reconnects to br-int (e.g. after ovs-vswitchd restarts)', registers: [registry] }),
+    netmasterReplica: new Gauge({
+      name: 'netplugin_netmaster_replica',
+      help: '1 for the netmaster replica (gRPC address) the agent follows now; no series while it follows none',
+      labelNames: ['address'] as const,
+      registers: [registry],
+      collect() {
+        const r = m.replicaProbe?.();
+        if (!r) return;
+        this.reset();
+        if (r.replica !== '') this.set({ address: r.replica }, 1);
+      },
+    }),
+    netmasterFailovers: new Gauge({
+      name: 'netplugin_netmaster_failovers',
+      help: 'Times the agent moved to another netmaster replica since it started',
+      registers: [registry],
+      collect() {
+        const r = m.replicaProbe?.();
+        if (r) this.set(r.failovers);
+      },
+    }),
   };
   return m;
 }

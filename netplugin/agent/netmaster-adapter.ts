@@ -34,6 +34,11 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
     return this.client.replica;
   }
 
+  /** Times the client moved to another replica since start. */
+  get failovers(): number {
+    return this.client.stats.failovers;
+  }
+
   async start(onState: (state: HostState) => void): Promise<void> {
     this.client.on('state', (raw, revision) => {
       let s: HostState;
