@@ -3,8 +3,10 @@
  * network is not in its desired state): the CNM plugin looks the network up in netmaster
  * (LookupNetwork), so the create works at once; `docker run` in it gets an address of the
  * network and reaches a container on another host (ping, VXLAN). A network that does not exist
- * is refused at once with a message naming tenant and network (no 5 s wait). Real dockerd, OVS, etcd and
- * netmaster; lab `tdk` (2 hosts, 1 netmaster).
+ * is refused at once with a message naming tenant and network (no 5 s wait). The CNM plugin's
+ * state survives an agent restart: the Docker container keeps its traffic, new ones are plugged,
+ * `docker rm` gives the endpoint back. Real dockerd, OVS, etcd and netmaster; lab `tdk` (2 hosts,
+ * 1 netmaster).
  */
 import { strict as assert } from 'node:assert';
 import { resolve } from 'node:path';
@@ -63,6 +65,25 @@ describe('docker network create on a host without an endpoint in the network (la
     for (let i = 0; i < 10 && !ok; i++) ok = (await lab(['docker', 'host2', '--', 'exec', 'dk', 'ping', '-c', '1', '-W', '1', c1], true)).code === 0;
     assert.ok(ok, 'docker (host2) -> c1 (host1) ping');
     assert.ok(await pingOk(`${plan.prefix}c-c1`, dkIp, 3), 'c1 (host1) -> docker (host2) ping');
+  });
+
+  it('host2\'s netplugin restarted: the Docker container keeps its traffic, docker run still works, docker rm releases its endpoint', async () => {
+    const addrOf = async (name: string): Promise<string> => {
+      const m = /inet (10\.74\.2\.\d+)\//.exec((await lab(['docker', 'host2', '--', 'exec', name, 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout);
+      return m?.[1] ?? assert.fail(`no address for ${name}`);
+    };
+    const host2Endpoints = async (): Promise<number> => {
+      const eps = JSON.parse((await netctl(['endpoint', 'ls', '-o', 'json'])).stdout) as Array<{ homingHost?: string }>;
+      return eps.filter((e) => e.homingHost === 'host2').length;
+    };
+    await lab(['restart', 'host2', 'netplugin']);
+    assert.ok(await pingOk(`${plan.prefix}c-c1`, await addrOf('dk'), 3), 'c1 (host1) -> dk (host2) after the restart');
+    await lab(['docker', 'host2', '--', 'run', '-d', '--name', 'dk2', '--network', 'nlvx', 'netloom/busybox', 'sleep', '300']);
+    assert.ok(await pingOk(`${plan.prefix}c-c1`, await addrOf('dk2'), 3), 'c1 (host1) -> dk2, made after the restart');
+    const before = await host2Endpoints();
+    assert.equal(before, 2, 'dk and dk2 are endpoints of host2 in netmaster');
+    await lab(['docker', 'host2', '--', 'rm', '-f', 'dk2']);
+    assert.equal(await host2Endpoints(), 1, 'docker rm -f released dk2\'s endpoint');
   });
 
   it('a network that does not exist is refused at once, naming tenant and network', async () => {
