@@ -41,6 +41,11 @@ export interface AgentDeps {
   metrics?: AgentMetrics;
 }
 
+/** The external_ids of a recorded endpoint's Port and Interface rows (pure). */
+function endpointPortIds(rec: Pick<EndpointRecord, 'endpointId' | 'mac'>): [Record<string, string>, Record<string, string>] {
+  return [{ 'netloom-endpoint': rec.endpointId }, { 'iface-id': rec.endpointId, 'attached-mac': rec.mac }];
+}
+
 export class Agent {
   readonly store: EndpointStore;
   private readonly ovsdb: ReconnectingOvsdb;
@@ -314,21 +319,12 @@ export class Agent {
           this.deps.logger.warn({ endpoint: rec.endpointId, hostIf: rec.hostIf }, 'recorded endpoint has no interface any more; left unplugged');
           continue;
         }
-        await this.addOvsPort(vs, rec);
-        ofport = await vs.waitForOfport(rec.hostIf, 5000);
+        ofport = await this.plugPort(rec.hostIf, ...endpointPortIds(rec));
       }
       if (ofport !== undefined && ofport > 0) ports[rec.endpointId] = { ofport, intfName: rec.hostIf };
     }
     this.ports = ports;
     this.deps.metrics?.endpoints.set(Object.keys(ports).length);
-  }
-
-  private async addOvsPort(vs: VSwitch, rec: EndpointRecord): Promise<void> {
-    await vs.addPort(this.config.bridge.bridge, {
-      name: rec.hostIf,
-      externalIds: { 'netloom-endpoint': rec.endpointId },
-      interfaceExternalIds: { 'iface-id': rec.endpointId, 'attached-mac': rec.mac },
-    });
   }
 
   /**
@@ -370,7 +366,7 @@ export class Agent {
    * it are installed (when the desired state lists the endpoint).
    */
   async attachEndpoint(rec: EndpointRecord): Promise<number> {
-    const ofport = await this.plugPort(rec.hostIf, { 'netloom-endpoint': rec.endpointId }, { 'iface-id': rec.endpointId, 'attached-mac': rec.mac });
+    const ofport = await this.plugPort(rec.hostIf, ...endpointPortIds(rec));
     await this.attachPlugged(rec, ofport);
     return ofport;
   }
