@@ -3,7 +3,8 @@
  * the ADD's overlapped parts, the agent's shell workers and its background record writes hold up
  * under concurrency. 12 containers started at once on host1 get 12 distinct addresses, 12 ports on
  * br-int and 12 endpoints in netmaster, and each answers a container on host2 (VXLAN); 12 removed
- * at once leave no port, no veth and no endpoint behind, and the agent's record file is empty.
+ * at once leave no port, no veth and no endpoint behind, and the agent's record file is empty. An
+ * ADD that netmaster refuses while the veth and port are being made undoes them.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -70,5 +71,14 @@ describe(`${N} CNI ADDs and DELs at once through one agent (lab)`, function () {
     assert.equal(await host1Endpoints(), 0);
     const records = JSON.parse(readFileSync(`${agentPaths(plan, 'host1').stateDir}/endpoints.json`, 'utf8')) as { endpoints: unknown[] };
     assert.deepEqual(records.endpoints, []);
+  });
+
+  it('an ADD netmaster refuses (address outside the subnet), made while the veth and port are under way, leaves nothing', async () => {
+    const r = await lab(['run', 'host1', 'bad', '--tenant', 'blue', '--network', 'vx', '--ip', '10.99.9.9'], true);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /10\.99\.9\.9.*not an address of/);
+    assert.deepEqual(await host1Ports(), [], 'the port made meanwhile is gone');
+    assert.deepEqual(await host1Veths(), [], 'the veth made meanwhile is gone');
+    assert.equal(await host1Endpoints(), 0);
   });
 });
