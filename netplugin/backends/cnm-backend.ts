@@ -165,7 +165,7 @@ export class AgentCnmBackend implements CnmBackend {
 
   async join(req: JoinRequest): Promise<JoinResult> {
     const rec = this.record(req);
-    await plumbPair({ hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.config.txChecksumOff });
+    await plumbPair({ hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.config.txChecksumOff }, this.agent.runner);
     await this.agent.attachEndpoint(rec);
     return { srcName: rec.ifName, ...(rec.gateway ? { gateway: rec.gateway } : {}), mtu: rec.mtu, hostIfName: rec.hostIf };
   }
@@ -174,7 +174,7 @@ export class AgentCnmBackend implements CnmBackend {
     const rec = this.agent.store.get(this.recordKey(ref));
     if (!rec) return;
     await this.agent.detachEndpoint(rec);
-    await removeHostIf(rec.hostIf);
+    await removeHostIf(rec.hostIf, this.agent.runner);
     this.agent.store.put(rec); // still an endpoint until DeleteEndpoint
   }
 
@@ -182,7 +182,7 @@ export class AgentCnmBackend implements CnmBackend {
     const rec = this.agent.store.get(this.recordKey(ref));
     if (!rec) return;
     await this.agent.detachEndpoint(rec);
-    await removeHostIf(rec.hostIf);
+    await removeHostIf(rec.hostIf, this.agent.runner);
     await this.agent.allocator.delete({ endpointId: rec.endpointId, idempotencyKey: rec.idempotencyKey });
   }
 }

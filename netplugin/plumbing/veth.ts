@@ -129,12 +129,12 @@ export async function setHostIfMtu(hostIf: string, mtu: number, runner: CommandR
 }
 
 /** CNM: both ends in the agent's namespace; Docker moves `ctrIf` into the sandbox. */
-export async function plumbPair(p: { hostIf: string; ctrIf: string; mac: string; mtu: number; txChecksumOff: boolean }): Promise<void> {
+export async function plumbPair(p: { hostIf: string; ctrIf: string; mac: string; mtu: number; txChecksumOff: boolean }, runner: CommandRunner = run): Promise<void> {
   check({ hostIf: p.hostIf, ifName: p.ctrIf, mac: p.mac, mtu: p.mtu });
   const script = `link add ${p.hostIf} mtu ${p.mtu} type veth peer name ${p.ctrIf} address ${p.mac} mtu ${p.mtu}\nlink set ${p.hostIf} up\n`;
-  const r = await run('ip', ['-b', '-'], { input: script, allowFailure: true });
+  const r = await runner('ip', ['-b', '-'], { input: script, allowFailure: true });
   if (r.code !== 0 && !r.stderr.includes('File exists')) throw new NetloomError('COMMAND_FAILED', `creating veth ${p.hostIf}/${p.ctrIf}: ${r.stderr.trim()}`);
-  if (p.txChecksumOff) await run('ethtool', ['-K', p.ctrIf, 'tx', 'off'], { allowFailure: true });
+  if (p.txChecksumOff) await runner('ethtool', ['-K', p.ctrIf, 'tx', 'off'], { allowFailure: true });
 }
 
 /** Delete the host end (and with it the container end); a missing interface is fine. */
