@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { NetloomError } from '../../lib/errors';
+import { randomMac } from '../../lib/mac';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import { zodToError } from '../model/keys';
@@ -150,7 +151,7 @@ export class EndpointService {
     groupRevision: string | undefined,
   ): Promise<(Endpoint & { created: boolean }) | undefined> {
     const { netKey, grpKey, nw, sub, first, last } = target;
-    const mac = req.macAddress || `02:${randomBytes(5).toString('hex').match(/../g)?.join(':') ?? '00:00:00:00:01'}`;
+    const mac = req.macAddress || randomMac();
     const s6 = nw.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
     const ep: Endpoint = {
       endpointID: id,

@@ -9,6 +9,7 @@
  * releases what is not listed; STATUS is ready when OVS and the control plane are connected.
  */
 import { errorMessage, NetloomError } from '../../lib/errors';
+import { randomMac } from '../../lib/mac';
 import type { Agent } from '../agent/agent';
 import type { EndpointRecord } from '../agent/endpoint-store';
 import type {
@@ -24,7 +25,7 @@ import type {
   CniStatus,
 } from '../cni/types';
 import { endpointMtu, VXLAN_OVERHEAD } from '../pipeline/mtu';
-import { configureContainer, containerAddresses, createVeth, disableTxChecksum, hostIfName, randomMac, removeHostIf, setHostIfMtu } from '../plumbing/veth';
+import { configureContainer, containerAddresses, createVeth, disableTxChecksum, hostIfName, removeHostIf, setHostIfMtu } from '../plumbing/veth';
 
 function resultOf(rec: EndpointRecord): CniResult {
   return {

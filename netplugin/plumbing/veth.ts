@@ -9,7 +9,7 @@
  * ends stay in the agent's namespace and Docker moves the container end. Removal is idempotent.
  * The commands go through a `CommandRunner` (the agent's shell pool).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { NetloomError } from '../../lib/errors';
 import { run, type CommandRunner } from '../../lib/exec';
@@ -79,11 +79,6 @@ export function addressScript(p: Omit<ContainerAddressing, 'netnsPath'>): string
   lines.push(`addr add ${p.ip}/${p.prefixLength} dev ${p.ifName}`);
   if (p.gateway !== '') lines.push(`route add default via ${p.gateway} dev ${p.ifName}`);
   return lines.join('\n') + '\n';
-}
-
-/** A random locally administered unicast MAC (02:xx:xx:xx:xx:xx), as netmaster makes them. */
-export function randomMac(): string {
-  return `02:${[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 }
 
 function needNetns(netnsPath: string): void {

@@ -4,7 +4,8 @@ import { isNetloomError } from '../../../lib/errors';
 import { bridgeColumnsToFix, vtepAddress } from '../../../netplugin/agent/bridge-setup';
 import { findListedEndpoint } from '../../../netplugin/agent/file-fabric';
 import { containerIfName } from '../../../netplugin/backends/cnm-backend';
-import { addressScript, hostIfName, randomMac, vethScript } from '../../../netplugin/plumbing/veth';
+import { randomMac } from '../../../lib/mac';
+import { addressScript, hostIfName, vethScript } from '../../../netplugin/plumbing/veth';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import type { BridgeState } from '../../../ovs/ovsdb/vswitch';
 
