@@ -1,6 +1,23 @@
 // @ts-check
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from 'eslint-plugin-boundaries';
+
+/**
+ * Which top-level folder may import which (README "The system"): imports flow one way, and nothing
+ * imports test/. A wrong-way import fails `npm run lint` and so test/run.
+ */
+const LAYERS = {
+  lib: [],
+  proto: ['lib'],
+  ovs: ['lib'],
+  netmaster: ['lib', 'proto'],
+  netplugin: ['lib', 'ovs', 'proto'],
+  netctl: ['lib'],
+  deploy: ['lib'],
+  bench: ['lib', 'ovs', 'proto', 'netplugin', 'netmaster', 'deploy'],
+  test: ['lib', 'ovs', 'proto', 'netplugin', 'netmaster', 'netctl', 'deploy', 'bench'],
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'proto/gobgp/**', 'proto/gen/**', '**/*.js', '**/*.mjs'] },
@@ -12,6 +29,26 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
       eqeqeq: ['error', 'smart'],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { node: { extensions: ['.ts', '.js', '.json'] } },
+      'boundaries/elements': Object.keys(LAYERS).map((layer) => ({ type: layer, pattern: `${layer}/**`, partialMatch: false })),
+    },
+    rules: {
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          policies: Object.entries(LAYERS).map(([layer, uses]) => ({
+            from: { element: { type: layer } },
+            allow: { to: { element: { types: { anyOf: [layer, ...uses] } } } },
+          })),
+        },
+      ],
     },
   },
 );

@@ -26,7 +26,7 @@ import type { BatchInfo, ClusterCache } from './cluster-cache';
 import { computeHostView, type HostState } from './host-view';
 import { checkHost } from './registry';
 import { diffViews } from './view-diff';
-import { toServiceError } from './status';
+import { toServiceError } from '../../proto/status';
 
 export type DesiredStateCall = grpc.ServerWritableStream<WatchRequest__Output, DesiredStateUpdate>;
 

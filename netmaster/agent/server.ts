@@ -23,7 +23,7 @@ import { ClusterCache } from './cluster-cache';
 import { serveDesiredState } from './desired-state';
 import { lookupNetwork } from './network-lookup';
 import { AgentRegistry, checkHost } from './registry';
-import { toServiceError } from './status';
+import { toServiceError } from '../../proto/status';
 
 export interface AgentServerTls {
   cert: Buffer;

@@ -10,7 +10,7 @@ import type { Endpoint, EndpointGroup, Network } from '../model/schemas';
 import type { KeyValue } from '../store/kv';
 import { decodeStored } from '../store/intent-store';
 import { layout } from '../store/layout';
-import type { NetmasterService } from './service';
+import type { ServiceReads } from './reads';
 
 export interface Finding {
   key: string;
@@ -76,7 +76,7 @@ export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missin
 }
 
 /** Read the world at one revision, diff it, and repair when asked. */
-export async function checkConsistency(svc: NetmasterService, opts: { repair?: boolean } = {}): Promise<ConsistencyReport> {
+export async function checkConsistency(svc: ServiceReads, opts: { repair?: boolean } = {}): Promise<ConsistencyReport> {
   const revision = await svc.currentRevision();
   const list = async (prefix: string): Promise<KeyValue[]> => (await svc.kv.list(prefix, { revision })).kvs;
   const netPrefix = layout.cfgPrefix('network');

@@ -8,7 +8,7 @@ import { parseTagRanges, parseV4, parseV4Range, parseV4Subnet, freeRuns, rangesT
 import type { Endpoint, EndpointGroup, Global, Network, ObjectType } from '../model/schemas';
 import { MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { layout, numberOfKey } from '../store/layout';
-import type { NetmasterService } from './service';
+import type { ServiceReads } from './reads';
 
 /** An endpoint in Contiv's oper shape. */
 export function endpointOper(e: Endpoint, groupId?: number): Record<string, unknown> {
@@ -28,7 +28,7 @@ export function endpointOper(e: Endpoint, groupId?: number): Record<string, unkn
   };
 }
 
-async function networkOper(svc: NetmasterService, key: string, nw: Network): Promise<Record<string, unknown>> {
+async function networkOper(svc: ServiceReads, key: string, nw: Network): Promise<Record<string, unknown>> {
   const prefix = layout.ipPrefix(key);
   const { kvs } = await svc.kv.list(prefix, { keysOnly: true });
   const used = kvs.map((k) => numberOfKey(k.key, true)).sort((a, b) => a - b);
@@ -49,7 +49,7 @@ async function networkOper(svc: NetmasterService, key: string, nw: Network): Pro
   };
 }
 
-async function groupOper(svc: NetmasterService, key: string, g: EndpointGroup, oper: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function groupOper(svc: ServiceReads, key: string, g: EndpointGroup, oper: Record<string, unknown>): Promise<Record<string, unknown>> {
   const eps = await svc.endpointsIn('grp', key);
   let nw: Network | undefined;
   try {
@@ -76,7 +76,7 @@ async function groupOper(svc: NetmasterService, key: string, g: EndpointGroup, o
 }
 
 /** `{Config, Oper}` for one object (NOT_FOUND when absent). */
-export async function inspect(svc: NetmasterService, type: ObjectType, key: string): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
+export async function inspect(svc: ServiceReads, type: ObjectType, key: string): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
   const stored = await svc.get(type, key);
   const config = { key, ...(stored.config as Record<string, unknown>) };
   let oper: Record<string, unknown> = {};
@@ -132,7 +132,7 @@ export async function inspect(svc: NetmasterService, type: ObjectType, key: stri
  * One endpoint by id; as a convenience (scripts often only know the container), also by
  * container id or by a unique prefix of the endpoint id.
  */
-export async function inspectEndpoint(svc: NetmasterService, id: string): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
+export async function inspectEndpoint(svc: ServiceReads, id: string): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
   let ep: Endpoint | undefined = await svc.getEndpoint(id).catch((e: unknown) => {
     if (e instanceof NetloomError && e.code === 'NOT_FOUND') return undefined;
     throw e;

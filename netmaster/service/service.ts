@@ -24,6 +24,7 @@ import { EndpointService } from './endpoints';
 import { RETRY, Retrier } from './retry';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
+import type { ServiceReads } from './reads';
 
 export interface ServiceOptions {
   kv: EtcdKV;
@@ -71,7 +72,7 @@ function scopeOf(type: ObjectType, key: string): string {
   return key.split(':')[0] ?? key;
 }
 
-export class NetmasterService {
+export class NetmasterService implements ServiceReads {
   readonly kv: EtcdKV;
   private readonly log: Logger;
   private readonly clock: Clock;

@@ -34,7 +34,7 @@ import type { HeartbeatResponse__Output } from '../../proto/gen/netloom/v1/Heart
 import type { DeleteEndpointResponse__Output } from '../../proto/gen/netloom/v1/DeleteEndpointResponse';
 import type { LookupNetworkRequest } from '../../proto/gen/netloom/v1/LookupNetworkRequest';
 import type { Network__Output } from '../../proto/gen/netloom/v1/Network';
-import { fromServiceError } from '../../netmaster/agent/status';
+import { fromServiceError } from '../../proto/status';
 import { nextAddressIndex, parseNetmasterAddresses } from './addresses';
 import { applyChange, cloneStore, emptyStore, stateOf, storeFromState, type Change, type HostState, type StateStore } from './apply';
 

@@ -11,7 +11,7 @@ import { createLogger } from '../../../lib/logger';
 import { batchTouchesView, serveDesiredState, type DesiredStateCall } from '../../../netmaster/agent/desired-state';
 import type { BatchInfo } from '../../../netmaster/agent/cluster-cache';
 import { computeHostView } from '../../../netmaster/agent/host-view';
-import { fromServiceError, grpcStatusOf, toServiceError } from '../../../netmaster/agent/status';
+import { fromServiceError, grpcStatusOf, toServiceError } from '../../../proto/status';
 import { lowestFree, tenantIdWork } from '../../../netmaster/agent/tenant-ids';
 import type { ClusterState } from '../../../netmaster/agent/cluster';
 import type { DesiredStateUpdate } from '../../../proto/gen/netloom/v1/DesiredStateUpdate';

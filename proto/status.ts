@@ -1,10 +1,11 @@
 /**
+ * The error contract of the agent API, shared by netmaster (server) and netplugin (client):
  * NetloomError codes to gRPC status codes (and back, for the client). The message names the bad
  * field; the code and field also travel as trailing metadata (`netloom-code`, `netloom-field`).
  * Field names of the service (REST/Contiv names) are translated to the proto's field names.
  */
 import * as grpc from '@grpc/grpc-js';
-import { NetloomError, errorMessage, isNetloomError, type ErrorCode } from '../../lib/errors';
+import { NetloomError, errorMessage, isNetloomError, type ErrorCode } from '../lib/errors';
 
 const TO_GRPC: Record<ErrorCode, grpc.status> = {
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
