@@ -25,7 +25,8 @@ import { NetloomError } from '../lib/errors';
 import { listenCni, type CniServer } from '../netplugin/cni/server';
 import { VethBackend } from '../netplugin/cni/veth-backend';
 
-export const description = 'CNI ADD/DEL latency and ADDs/s: bin/netloom-cni through the real agent (or --target veth) vs the reference bridge plugin';
+export const description =
+  'CNI ADD/DEL latency and ADDs/s: bin/netloom-cni through the real agent (or --target veth) vs the reference bridge plugin';
 
 const SHIM = resolve(__dirname, '../../bin/netloom-cni');
 const BRIDGE = '/usr/lib/cni/bridge';
@@ -52,7 +53,10 @@ interface Exec {
 function execPlugin(hostNs: string, bin: string, env: Record<string, string>, stdin: string): Promise<Exec> {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
-    const child = spawn('nsenter', [`--net=/run/netns/${hostNs}`, bin], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('nsenter', [`--net=/run/netns/${hostNs}`, bin], {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -102,7 +106,12 @@ function parseArgs(args: string[]): { iterations: number; burst: number; target:
     if (args[i] === '--iterations' && Number.isInteger(v) && v > 0) out.iterations = v;
     else if (args[i] === '--burst' && Number.isInteger(v) && v > 0) out.burst = v;
     else if (args[i] === '--target' && (args[i + 1] === 'agent' || args[i + 1] === 'veth')) out.target = args[i + 1] as Target;
-    else throw new NetloomError('INVALID_ARGUMENT', `unknown or bad argument ${args[i] ?? ''} (usage: cni [--target agent|veth] [--iterations N] [--burst K])`, { field: args[i] ?? '' });
+    else
+      throw new NetloomError(
+        'INVALID_ARGUMENT',
+        `unknown or bad argument ${args[i] ?? ''} (usage: cni [--target agent|veth] [--iterations N] [--burst K])`,
+        { field: args[i] ?? '' },
+      );
     i++;
   }
   return out;
@@ -260,7 +269,7 @@ export async function run(args: string[]): Promise<void> {
       `${'plugin'.padEnd(38)}${'ADD p50'.padStart(9)}${'ADD p99'.padStart(9)}${'DEL p50'.padStart(9)}${'DEL p99'.padStart(9)}${'ADDs/s'.padStart(9)}`,
       ...plugins.map((p) => {
         const f = figures[p.label] as PluginFigures;
-        const name = p === us ? side?.label ?? '' : 'bridge + host-local';
+        const name = p === us ? (side?.label ?? '') : 'bridge + host-local';
         return `${name.padEnd(38)}${String(f.addP50).padStart(9)}${String(f.addP99).padStart(9)}${String(f.delP50).padStart(9)}${String(f.delP99).padStart(9)}${String(f.addsPerSec).padStart(9)}`;
       }),
       `nsenter wrapper alone: p50 ${r1(pct(wrapper, 50))} ms (included in every figure above); netloom-cni STATUS round trip (shim + agent, no backend work): p50 ${r1(pct(shimOnly, 50))} ms`,
@@ -286,9 +295,14 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     // DEL whatever an interrupted run left plugged (DEL is idempotent), then the namespaces
     if (side && ours) {
-      const leftovers: Array<[string, string]> = [['resident', side.resident ?? ''], ...nsNames.map((n, i): [string, string] => [`burst${i}`, n])];
-      for (const [id, ns] of leftovers) if (ns !== '') await execPlugin(side.hostNs, ours.bin, cniEnv('DEL', id, ns), ours.conf).catch(() => undefined);
-      for (const [id, ns] of leftovers) if (ns !== '') await execPlugin(side.hostNs, bridge.bin, cniEnv('DEL', id, ns), bridge.conf).catch(() => undefined);
+      const leftovers: Array<[string, string]> = [
+        ['resident', side.resident ?? ''],
+        ...nsNames.map((n, i): [string, string] => [`burst${i}`, n]),
+      ];
+      for (const [id, ns] of leftovers)
+        if (ns !== '') await execPlugin(side.hostNs, ours.bin, cniEnv('DEL', id, ns), ours.conf).catch(() => undefined);
+      for (const [id, ns] of leftovers)
+        if (ns !== '') await execPlugin(side.hostNs, bridge.bin, cniEnv('DEL', id, ns), bridge.conf).catch(() => undefined);
     }
     for (const n of made) await delNetns(n);
     await side?.close();

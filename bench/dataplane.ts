@@ -14,9 +14,18 @@ import { errorMessage } from '../lib/errors';
 import { ALL_PATHS, formatTable, parseDataplaneArgs, summarize, type PathName, type Sample } from './support/dataplane-report';
 import { cleanupStaleNetloom, NetloomBench } from './support/netloom-paths';
 import { runIperf3, runQperf, stopAllServers } from './support/perf-tools';
-import { cleanupStale, kernelVxlanPath, linuxBridgePath, ovsNormal2HostPath, ovsNormalPath, vethPath, type BenchPath } from './support/reference-paths';
+import {
+  cleanupStale,
+  kernelVxlanPath,
+  linuxBridgePath,
+  ovsNormal2HostPath,
+  ovsNormalPath,
+  vethPath,
+  type BenchPath,
+} from './support/reference-paths';
 
-export const description = 'container-to-container qperf/iperf3: netloom VLAN and VXLAN vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
+export const description =
+  'container-to-container qperf/iperf3: netloom VLAN and VXLAN vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
 
 const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
   'ovs-normal': ovsNormalPath,
@@ -31,7 +40,9 @@ const say = (s: string) => process.stdout.write(`${s}\n`);
 export async function run(args: string[]): Promise<void> {
   const opts = parseDataplaneArgs(args);
   const load0 = loadavg()[0] ?? 0;
-  say(`dataplane: paths ${opts.paths.join(', ')}; qperf -t ${opts.seconds} per test, iperf3 -t ${opts.iperfSeconds}, ${opts.rounds} round(s); load average ${load0.toFixed(2)}`);
+  say(
+    `dataplane: paths ${opts.paths.join(', ')}; qperf -t ${opts.seconds} per test, iperf3 -t ${opts.iperfSeconds}, ${opts.rounds} round(s); load average ${load0.toFixed(2)}`,
+  );
   await cleanupStale();
   const wantNetloom = opts.paths.some((p) => p.startsWith('netloom-'));
   if (wantNetloom) await cleanupStaleNetloom();
@@ -74,7 +85,9 @@ export async function run(args: string[]): Promise<void> {
         const list = samples.get(p.name as PathName) ?? [];
         list.push({ tcpBwBps: q.tcpBwBps, tcpLatUs: q.tcpLatUs, iperf3Bps: bps });
         samples.set(p.name as PathName, list);
-        say(`  round ${r + 1} ${p.name}: tcp_bw ${(q.tcpBwBps / 1e9).toFixed(3)} Gbit/s, tcp_lat ${q.tcpLatUs.toFixed(1)} us, iperf3 ${(bps / 1e9).toFixed(3)} Gbit/s`);
+        say(
+          `  round ${r + 1} ${p.name}: tcp_bw ${(q.tcpBwBps / 1e9).toFixed(3)} Gbit/s, tcp_lat ${q.tcpLatUs.toFixed(1)} us, iperf3 ${(bps / 1e9).toFixed(3)} Gbit/s`,
+        );
       }
     }
   } finally {

@@ -21,7 +21,12 @@ import { startEtcdMember, stopEtcdMember, waitEtcdHealthy } from '../deploy/lab/
 
 export const description = 'netmaster REST create rates (sequential and 8 clients), endpoint latency, RSS with 10k endpoints';
 
-const ETCD = { name: 'nmb', clientUrl: 'http://127.0.0.1:24030', peerUrl: 'http://127.0.0.1:24031', dataDir: '/tmp/nl-netmaster/bench/etcd' };
+const ETCD = {
+  name: 'nmb',
+  clientUrl: 'http://127.0.0.1:24030',
+  peerUrl: 'http://127.0.0.1:24031',
+  dataDir: '/tmp/nl-netmaster/bench/etcd',
+};
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -104,12 +109,26 @@ export async function run(args: string[]): Promise<void> {
     nmPid = child.pid ?? 0;
     const base = `http://127.0.0.1:${port}`;
     const api = `${base}/api/v1`;
-    await waitFor('netmaster', async () => (await post(`${api}/tenants/probe/`, { tenantName: 'probe' }).catch(() => undefined))?.status === 200, { timeoutMs: 15_000 });
+    await waitFor(
+      'netmaster',
+      async () => (await post(`${api}/tenants/probe/`, { tenantName: 'probe' }).catch(() => undefined))?.status === 200,
+      { timeoutMs: 15_000 },
+    );
 
-    const results: Record<string, unknown> = { objects, endpoints, rounds, concurrency: conc, rssIdleMiB: rssMiB(nmPid), loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) };
+    const results: Record<string, unknown> = {
+      objects,
+      endpoints,
+      rounds,
+      concurrency: conc,
+      rssIdleMiB: rssMiB(nmPid),
+      loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+    };
     process.stdout.write(`netmaster RSS after start: ${String(results.rssIdleMiB)} MiB; load average ${String(results.loadAvg1m)}\n`);
     const median = (xs: number[]) => pct(xs, 50);
-    for (const [mode, width] of [['sequential', 1], [`${conc} clients`, conc]] as const) {
+    for (const [mode, width] of [
+      ['sequential', 1],
+      [`${conc} clients`, conc],
+    ] as const) {
       const tag = width === 1 ? 'seq' : 'conc';
       const rates: Record<string, number[]> = { network: [], policy: [], group: [], rule: [], endpoint: [] };
       const latencies: number[] = [];
@@ -118,25 +137,66 @@ export async function run(args: string[]): Promise<void> {
         const t = `b${tag}${round}`;
         await mustPost(`${api}/tenants/${t}/`, { tenantName: t });
         const nets = await timed(objects, width, (i) =>
-          mustPost(`${api}/networks/${t}:n${i}/`, { tenantName: t, networkName: `n${i}`, encap: 'vxlan', subnet: `10.${100 + (i >> 8)}.${i & 255}.0/24`, gateway: `10.${100 + (i >> 8)}.${i & 255}.1` }),
+          mustPost(`${api}/networks/${t}:n${i}/`, {
+            tenantName: t,
+            networkName: `n${i}`,
+            encap: 'vxlan',
+            subnet: `10.${100 + (i >> 8)}.${i & 255}.0/24`,
+            gateway: `10.${100 + (i >> 8)}.${i & 255}.1`,
+          }),
         );
         const pols = await timed(objects, width, (i) => mustPost(`${api}/policys/${t}:p${i}/`, { tenantName: t, policyName: `p${i}` }));
         const groups = await timed(objects, width, (i) =>
-          mustPost(`${api}/endpointGroups/${t}:g${i}/`, { tenantName: t, groupName: `g${i}`, networkName: `n${i % objects}`, policies: [`p${i}`] }),
+          mustPost(`${api}/endpointGroups/${t}:g${i}/`, {
+            tenantName: t,
+            groupName: `g${i}`,
+            networkName: `n${i % objects}`,
+            policies: [`p${i}`],
+          }),
         );
         const rules = await timed(objects, width, (i) =>
           mustPost(`${api}/rules/${t}:p${i % 10}:${i}/`, {
-            tenantName: t, policyName: `p${i % 10}`, ruleId: String(i), direction: 'in', priority: 1 + (i % 100), fromEndpointGroup: `g${(i + 1) % objects}`, protocol: 'tcp', port: 1 + i, action: 'allow',
+            tenantName: t,
+            policyName: `p${i % 10}`,
+            ruleId: String(i),
+            direction: 'in',
+            priority: 1 + (i % 100),
+            fromEndpointGroup: `g${(i + 1) % objects}`,
+            protocol: 'tcp',
+            port: 1 + i,
+            action: 'allow',
           }),
         );
-        await mustPost(`${api}/networks/${t}:big/`, { tenantName: t, networkName: 'big', encap: 'vxlan', subnet: '10.200.0.0/16', gateway: '10.200.0.1' });
-        const eps = await timed(endpoints, width, (i) => mustPost(`${api}/endpoints/`, { tenantName: t, networkName: 'big', containerID: `c${i}`, homingHost: `h${i % 8}` }));
-        for (const [k, r] of [['network', nets], ['policy', pols], ['group', groups], ['rule', rules], ['endpoint', eps]] as const) rates[k]?.push(r.perSec);
+        await mustPost(`${api}/networks/${t}:big/`, {
+          tenantName: t,
+          networkName: 'big',
+          encap: 'vxlan',
+          subnet: '10.200.0.0/16',
+          gateway: '10.200.0.1',
+        });
+        const eps = await timed(endpoints, width, (i) =>
+          mustPost(`${api}/endpoints/`, { tenantName: t, networkName: 'big', containerID: `c${i}`, homingHost: `h${i % 8}` }),
+        );
+        for (const [k, r] of [
+          ['network', nets],
+          ['policy', pols],
+          ['group', groups],
+          ['rule', rules],
+          ['endpoint', eps],
+        ] as const)
+          rates[k]?.push(r.perSec);
         latencies.push(...eps.latencies);
-        process.stdout.write(`  round ${round + 1}/${rounds}, ${mode}: ${Object.entries(rates).map(([k, v]) => `${k} ${Math.round(v[v.length - 1] ?? 0)}/s`).join(', ')}\n`);
+        process.stdout.write(
+          `  round ${round + 1}/${rounds}, ${mode}: ${Object.entries(rates)
+            .map(([k, v]) => `${k} ${Math.round(v[v.length - 1] ?? 0)}/s`)
+            .join(', ')}\n`,
+        );
       }
       const summary = Object.fromEntries(Object.entries(rates).map(([k, v]) => [`${k}PerSec`, Math.round(median(v))]));
-      for (const [k, v] of Object.entries(summary)) process.stdout.write(`${`${k.replace('PerSec', '')} creates, ${mode} (median of ${rounds})`.padEnd(48)} ${String(v).padStart(6)} /s\n`);
+      for (const [k, v] of Object.entries(summary))
+        process.stdout.write(
+          `${`${k.replace('PerSec', '')} creates, ${mode} (median of ${rounds})`.padEnd(48)} ${String(v).padStart(6)} /s\n`,
+        );
       const p50 = Math.round(pct(latencies, 50) * 10) / 10;
       const p99 = Math.round(pct(latencies, 99) * 10) / 10;
       process.stdout.write(`${`endpoint create latency p50 / p99, ${mode}`.padEnd(48)} ${p50} / ${p99} ms\n`);
@@ -145,24 +205,41 @@ export async function run(args: string[]): Promise<void> {
     // fill up to the total and measure RSS
     const have = 2 * rounds * endpoints;
     if (totalEndpoints > have) {
-      await mustPost(`${api}/networks/bconc0:fill/`, { tenantName: 'bconc0', networkName: 'fill', encap: 'vxlan', subnet: '10.201.0.0/16' });
-      await timed(totalEndpoints - have, conc, (i) => mustPost(`${api}/endpoints/`, { tenantName: 'bconc0', networkName: 'fill', containerID: `f${i}`, homingHost: `h${i % 8}` }));
+      await mustPost(`${api}/networks/bconc0:fill/`, {
+        tenantName: 'bconc0',
+        networkName: 'fill',
+        encap: 'vxlan',
+        subnet: '10.201.0.0/16',
+      });
+      await timed(totalEndpoints - have, conc, (i) =>
+        mustPost(`${api}/endpoints/`, { tenantName: 'bconc0', networkName: 'fill', containerID: `f${i}`, homingHost: `h${i % 8}` }),
+      );
     }
     const rss = rssMiB(nmPid);
-    const metrics = await new Promise<string>((resolve, reject) => http.get(`${base}/metrics`, (res) => {
-      let b = '';
-      res.on('data', (c: Buffer) => (b += c.toString()));
-      res.on('end', () => resolve(b));
-    }).on('error', reject));
+    const metrics = await new Promise<string>((resolve, reject) =>
+      http
+        .get(`${base}/metrics`, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve(b));
+        })
+        .on('error', reject),
+    );
     const heapUsed = Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
     results.heapUsedMiB = Math.round((heapUsed / 1048576) * 10) / 10;
-    const check = await new Promise<string>((resolve, reject) => http.get(`${api}/consistency`, (res) => {
-      let b = '';
-      res.on('data', (c: Buffer) => (b += c.toString()));
-      res.on('end', () => resolve(b));
-    }).on('error', reject));
+    const check = await new Promise<string>((resolve, reject) =>
+      http
+        .get(`${api}/consistency`, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve(b));
+        })
+        .on('error', reject),
+    );
     const report = JSON.parse(check) as { clean: boolean; counts: { endpoints: number } };
-    process.stdout.write(`netmaster RSS with ${report.counts.endpoints} endpoints: ${rss} MiB, JS heap in use ${String(results.heapUsedMiB)} MiB (consistency clean: ${report.clean})\n`);
+    process.stdout.write(
+      `netmaster RSS with ${report.counts.endpoints} endpoints: ${rss} MiB, JS heap in use ${String(results.heapUsedMiB)} MiB (consistency clean: ${report.clean})\n`,
+    );
     results.rssMiB = rss;
     results.endpointsHeld = report.counts.endpoints;
     results.consistencyClean = report.clean;

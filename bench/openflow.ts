@@ -41,7 +41,21 @@ function benchFlowText(i: number): string {
 }
 
 async function freshBridge(inst: OvsInstance, br: string): Promise<void> {
-  await ovsCtl(inst, 'ovs-vsctl', ['--if-exists', 'del-br', br, '--', 'add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev', 'protocols=OpenFlow13', 'fail_mode=secure']);
+  await ovsCtl(inst, 'ovs-vsctl', [
+    '--if-exists',
+    'del-br',
+    br,
+    '--',
+    'add-br',
+    br,
+    '--',
+    'set',
+    'bridge',
+    br,
+    'datapath_type=netdev',
+    'protocols=OpenFlow13',
+    'fail_mode=secure',
+  ]);
 }
 
 async function countFlows(inst: OvsInstance, br: string): Promise<number> {
@@ -128,7 +142,11 @@ async function mixRates(): Promise<CodecRates | undefined> {
   const enc = Number(r.encodePerSec ?? r.encodeMsgsPerSec);
   const dec = Number(r.decodePerSec ?? r.decodeMsgsPerSec);
   if (!Number.isFinite(enc) || !Number.isFinite(dec)) return undefined;
-  return { encodeMsgsPerSec: enc, decodeMsgsPerSec: dec, source: `measureCodec (bench/openflow-codec.ts, realistic mix, ${String(r.meanBytes ?? '?')} bytes/msg)` };
+  return {
+    encodeMsgsPerSec: enc,
+    decodeMsgsPerSec: dec,
+    source: `measureCodec (bench/openflow-codec.ts, realistic mix, ${String(r.meanBytes ?? '?')} bytes/msg)`,
+  };
 }
 
 /** Encode/decode rates of this benchmark's own (simple) flow_mods. */
@@ -160,8 +178,10 @@ function parseArgs(args: string[]): { flows: number; rounds: number } {
     else if (args[i] === '--rounds') rounds = Number(args[++i]);
     else throw new NetloomError('INVALID_ARGUMENT', `unknown argument ${args[i]}`, { field: 'args' });
   }
-  if (!(Number.isInteger(flows) && flows > 0 && flows <= 1_000_000)) throw new NetloomError('INVALID_ARGUMENT', 'flows must be 1..1000000', { field: 'flows' });
-  if (!(Number.isInteger(rounds) && rounds > 0 && rounds <= 20)) throw new NetloomError('INVALID_ARGUMENT', 'rounds must be 1..20', { field: 'rounds' });
+  if (!(Number.isInteger(flows) && flows > 0 && flows <= 1_000_000))
+    throw new NetloomError('INVALID_ARGUMENT', 'flows must be 1..1000000', { field: 'flows' });
+  if (!(Number.isInteger(rounds) && rounds > 0 && rounds <= 20))
+    throw new NetloomError('INVALID_ARGUMENT', 'rounds must be 1..20', { field: 'rounds' });
   return { flows, rounds };
 }
 
@@ -182,17 +202,25 @@ export async function run(args: string[]): Promise<void> {
     const simple = benchFlowRates(Math.min(flows, 100_000));
     const mix = await mixRates();
     const codec = mix ?? simple;
-    for (const c of mix ? [mix, simple] : [simple]) say(`codec: encode ${Math.round(c.encodeMsgsPerSec)} msgs/s, decode ${Math.round(c.decodeMsgsPerSec)} msgs/s: ${c.source}`);
+    for (const c of mix ? [mix, simple] : [simple])
+      say(`codec: encode ${Math.round(c.encodeMsgsPerSec)} msgs/s, decode ${Math.round(c.decodeMsgsPerSec)} msgs/s: ${c.source}`);
     const rates = { ofctl: [] as number[], bundle: [] as number[], pipe: [] as number[] };
     const pad = (s: string): string => s.padEnd(30);
     for (let r = 1; r <= rounds; r++) {
       // alternate the order so that neither method always runs on a warmer switch
       const order = r % 2 === 1 ? (['ofctl', 'bundle', 'pipe'] as const) : (['pipe', 'bundle', 'ofctl'] as const);
       for (const what of order) {
-        const t = what === 'ofctl' ? await viaOfctl(inst, flows) : what === 'bundle' ? await viaOurBundle(inst, flows) : await viaOurPipeline(inst, flows);
+        const t =
+          what === 'ofctl'
+            ? await viaOfctl(inst, flows)
+            : what === 'bundle'
+              ? await viaOurBundle(inst, flows)
+              : await viaOurPipeline(inst, flows);
         if (t.counted !== flows) throw new NetloomError('INTERNAL', `${what}: expected ${flows} flows on the bridge, counted ${t.counted}`);
         const label = { ofctl: 'ovs-ofctl --bundle add-flows:', bundle: 'ours, one bundle:', pipe: 'ours, pipelined + barrier:' }[what];
-        say(`round ${r} ${pad(label)} ${flows} flows in ${t.seconds.toFixed(2)} s = ${Math.round(t.flowsPerSec)} flows/s (counted ${t.counted})`);
+        say(
+          `round ${r} ${pad(label)} ${flows} flows in ${t.seconds.toFixed(2)} s = ${Math.round(t.flowsPerSec)} flows/s (counted ${t.counted})`,
+        );
         rates[what].push(t.flowsPerSec);
       }
     }
@@ -200,7 +228,9 @@ export async function run(args: string[]): Promise<void> {
     const bundle = median(rates.bundle);
     const pipe = median(rates.pipe);
     const ratio = bundle / ofctl;
-    say(`median of ${rounds}: ovs-ofctl ${Math.round(ofctl)} flows/s, ours bundle ${Math.round(bundle)} flows/s, ours pipelined ${Math.round(pipe)} flows/s`);
+    say(
+      `median of ${rounds}: ovs-ofctl ${Math.round(ofctl)} flows/s, ours bundle ${Math.round(bundle)} flows/s, ours pipelined ${Math.round(pipe)} flows/s`,
+    );
     say(`ratio ours(bundle)/ovs-ofctl: ${ratio.toFixed(2)}x (goal >= 1.0x)`);
     say(
       JSON.stringify({

@@ -31,7 +31,12 @@ export class NetloomError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { code: this.code, error: this.message, ...(this.field ? { field: this.field } : {}), ...(this.details ? { details: this.details } : {}) };
+    return {
+      code: this.code,
+      error: this.message,
+      ...(this.field ? { field: this.field } : {}),
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 

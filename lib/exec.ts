@@ -65,7 +65,11 @@ export async function output(cmd: string, args: readonly string[], opts: RunOpti
  * Start a long-running daemon detached from this process (its own session, output to a log file)
  * and return its PID. The caller records the PID to stop it later.
  */
-export function spawnDaemon(cmd: string, args: readonly string[], opts: { netns?: string; env?: NodeJS.ProcessEnv; logFd: number; cwd?: string }): number {
+export function spawnDaemon(
+  cmd: string,
+  args: readonly string[],
+  opts: { netns?: string; env?: NodeJS.ProcessEnv; logFd: number; cwd?: string },
+): number {
   const [file, argv] = inNetns(opts.netns, cmd, args);
   const child = spawn(file, argv, {
     detached: true,

@@ -71,13 +71,15 @@ function marker(id: number): string {
 /** The shell text a worker runs for one request (pure). `tag` makes the here-document's end unique. */
 export function requestScript(id: number, argv: readonly string[], input: string | undefined, tag: string): string {
   if (argv.length === 0) throw new NetloomError('INVALID_ARGUMENT', 'empty command', { field: 'argv' });
-  if (argv.some((a) => a.includes('\0'))) throw new NetloomError('INVALID_ARGUMENT', 'a command argument contains a NUL byte', { field: 'argv' });
+  if (argv.some((a) => a.includes('\0')))
+    throw new NetloomError('INVALID_ARGUMENT', 'a command argument contains a NUL byte', { field: 'argv' });
   const cmd = argv.map(shellQuote).join(' ');
   let stdin = ' </dev/null\n';
   if (input !== undefined) {
     const end = `@@NL_IN_${id}_${tag}`;
     const body = input.endsWith('\n') || input === '' ? input : `${input}\n`;
-    if (body.split('\n').includes(end)) throw new NetloomError('INVALID_ARGUMENT', 'the input contains the here-document delimiter', { field: 'input' });
+    if (body.split('\n').includes(end))
+      throw new NetloomError('INVALID_ARGUMENT', 'the input contains the here-document delimiter', { field: 'input' });
     stdin = ` <<'${end}'\n${body}${end}\n`;
   }
   return `${cmd}${stdin}printf '\\n@@nl %s %s\\n' ${id} "$?"; printf '\\n@@nl %s\\n' ${id} >&2\n`;
@@ -93,7 +95,8 @@ export class ShellPool {
 
   constructor(private readonly opts: ShellPoolOptions = {}) {
     this.size = opts.size ?? 4;
-    if (!Number.isInteger(this.size) || this.size < 1) throw new NetloomError('INVALID_ARGUMENT', `pool size must be a positive integer, got ${this.size}`, { field: 'size' });
+    if (!Number.isInteger(this.size) || this.size < 1)
+      throw new NetloomError('INVALID_ARGUMENT', `pool size must be a positive integer, got ${this.size}`, { field: 'size' });
   }
 
   /** Run `cmd args` (in `netns` when given) on a worker; like lib/exec's `run`. */
@@ -101,11 +104,20 @@ export class ShellPool {
     if (this.closed) return Promise.reject(new NetloomError('UNAVAILABLE', 'the shell pool is closed'));
     const [c, a] = inNetns(o.netns, cmd, args);
     return new Promise<RunResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, argv: [c, ...a], input: o.input, timeoutMs: o.timeoutMs ?? this.opts.timeoutMs ?? 30_000, resolve, reject });
+      this.queue.push({
+        id: this.nextId++,
+        argv: [c, ...a],
+        input: o.input,
+        timeoutMs: o.timeoutMs ?? this.opts.timeoutMs ?? 30_000,
+        resolve,
+        reject,
+      });
       this.dispatch();
     }).then((r) => {
       if (r.code !== 0 && !o.allowFailure) {
-        throw new NetloomError('COMMAND_FAILED', `${[cmd, ...args].join(' ')} exited with ${r.code}: ${r.stderr.trim()}`, { details: { code: r.code } });
+        throw new NetloomError('COMMAND_FAILED', `${[cmd, ...args].join(' ')} exited with ${r.code}: ${r.stderr.trim()}`, {
+          details: { code: r.code },
+        });
       }
       return r;
     });

@@ -5,7 +5,10 @@
 import type { Logger } from './logger';
 import { errorMessage } from './errors';
 
-export function exitOnTerminationSignals(stop: () => Promise<void>, opts: { logger: Logger; message?: string; forceAfterMs?: number }): void {
+export function exitOnTerminationSignals(
+  stop: () => Promise<void>,
+  opts: { logger: Logger; message?: string; forceAfterMs?: number },
+): void {
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

@@ -267,9 +267,11 @@ export function aciGwBody(current: JsonObject | undefined, s: AciGwSettings): Js
   const base = current ?? { name: 'aciGw' };
   const merged: JsonObject = { ...base, ...s };
   return omitEmpty(
-    (['key', 'enforcePolicies', 'includeCommonTenant', 'name', 'nodeBindings', 'pathBindings', 'physicalDomain'] as const).map((k): Field => {
-      const v = merged[k];
-      return [k, typeof v === 'string' || typeof v === 'number' ? v : undefined];
-    }),
+    (['key', 'enforcePolicies', 'includeCommonTenant', 'name', 'nodeBindings', 'pathBindings', 'physicalDomain'] as const).map(
+      (k): Field => {
+        const v = merged[k];
+        return [k, typeof v === 'string' || typeof v === 'number' ? v : undefined];
+      },
+    ),
   );
 }

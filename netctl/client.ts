@@ -21,8 +21,19 @@ export interface ClientOptions {
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'INVALID_ARGUMENT', 'NOT_FOUND', 'ALREADY_EXISTS', 'CONFLICT', 'IN_USE', 'EXHAUSTED', 'UNAVAILABLE',
-  'TIMEOUT', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'COMMAND_FAILED', 'DECODE_ERROR', 'INTERNAL',
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'CONFLICT',
+  'IN_USE',
+  'EXHAUSTED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'COMMAND_FAILED',
+  'DECODE_ERROR',
+  'INTERNAL',
 ]);
 
 function codeForStatus(status: number): ErrorCode {
@@ -60,7 +71,10 @@ export function httpError(method: string, path: string, status: number, statusTe
   if (typeof parsed === 'string' && parsed.trim() !== '') {
     return new NetloomError(codeForStatus(status), parsed.trim(), { details: { status, request: where } });
   }
-  const firstLine = body.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  const firstLine = body
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
   const msg = firstLine ? firstLine : `${where}: HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
   return new NetloomError(codeForStatus(status), msg, { details: { status, request: where } });
 }
@@ -134,7 +148,9 @@ export class NetmasterClient {
             try {
               resolve(JSON.parse(text) as Json);
             } catch {
-              reject(new NetloomError('DECODE_ERROR', `${method} ${path}: netmaster answered with text that is not JSON: ${text.slice(0, 200)}`));
+              reject(
+                new NetloomError('DECODE_ERROR', `${method} ${path}: netmaster answered with text that is not JSON: ${text.slice(0, 200)}`),
+              );
             }
           });
         },
@@ -157,7 +173,8 @@ export class NetmasterClient {
 /** A list answer as an array: arrays as is, null as empty, an object of objects as its values. */
 export function asList(v: Json): JsonObject[] {
   if (Array.isArray(v)) return v.filter((x): x is JsonObject => x !== null && typeof x === 'object' && !Array.isArray(x));
-  if (v !== null && typeof v === 'object') return Object.values(v).filter((x): x is JsonObject => x !== null && typeof x === 'object' && !Array.isArray(x));
+  if (v !== null && typeof v === 'object')
+    return Object.values(v).filter((x): x is JsonObject => x !== null && typeof x === 'object' && !Array.isArray(x));
   return [];
 }
 

@@ -53,7 +53,8 @@ export function clientFor(io: CliIo, cmd: Command): NetmasterClient {
     urlFile: io.netmasterUrlFile ?? LAB_NETMASTER_URL_FILE,
   });
   const timeoutSec = typeof g['timeout'] === 'string' ? Number(g['timeout']) : 30;
-  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) throw new UsageError(`invalid --timeout '${String(g['timeout'])}': seconds > 0`, 'timeout');
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0)
+    throw new UsageError(`invalid --timeout '${String(g['timeout'])}': seconds > 0`, 'timeout');
   const insecure = g['insecure'] === true || /^(1|true|yes)$/i.test(io.env['INSECURE'] ?? '');
   const token = typeof g['token'] === 'string' ? g['token'] : io.env['NETMASTER_AUTH_TOKEN'];
   return new NetmasterClient({ baseUrl, timeoutMs: timeoutSec * 1000, insecure, ...(token ? { token } : {}) });
@@ -72,7 +73,10 @@ export function action(
     const cmd = a[a.length - 1] as Command;
     const args = cmd.args;
     if (args.length < argCount.min) throw new UsageError(argCount.missing);
-    if (args.length > argCount.max) throw new UsageError(argCount.max === 0 ? 'More arguments than required' : `More arguments than required: ${args.slice(argCount.max).join(' ')}`);
+    if (args.length > argCount.max)
+      throw new UsageError(
+        argCount.max === 0 ? 'More arguments than required' : `More arguments than required: ${args.slice(argCount.max).join(' ')}`,
+      );
     let client: NetmasterClient | undefined;
     await fn({
       args,

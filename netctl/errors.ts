@@ -25,7 +25,9 @@ export function isUsageError(e: unknown): e is UsageError {
  * server's error code when the server gave them: `netctl: subnet overlaps t1:n1 (field: subnet, code: CONFLICT)`.
  */
 export function errorLine(e: unknown): string {
-  const msg = errorMessage(e).replace(/\s*\n\s*/g, ' ').trim();
+  const msg = errorMessage(e)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
   if (e instanceof NetloomError && !(e instanceof UsageError)) {
     const extra: string[] = [];
     if (e.field) extra.push(`field: ${e.field}`);

@@ -84,7 +84,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         io.stdout(commanderErr);
         return EXIT_OK;
       }
-      io.stderr(`netctl: ${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`);
+      io.stderr(
+        `netctl: ${e.message
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .trim()}\n`,
+      );
       return EXIT_USAGE;
     }
     io.stderr(errorLine(e) + '\n');

@@ -68,5 +68,8 @@ export function isRange(s: string, min: number, max: number): boolean {
 
 /** A comma-separated list flag that may also be repeated: ['a,b', 'c'] -> ['a', 'b', 'c']. */
 export function splitList(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }

@@ -13,19 +13,21 @@ import { netloomVersion } from './rest/app';
 import { addAgentOptions, agentOptionsFrom } from './agent/wiring';
 
 export function buildCommand(): Command {
-  return addAgentOptions(new Command('netmaster')
-    .description('netloom netmaster: the intent store and Contiv-compatible REST API, on etcd v3')
-    .version(netloomVersion())
-    .option('--etcd <urls>', 'etcd client URLs, comma-separated (Contiv flag)', 'http://127.0.0.1:2379')
-    .option('--etcd-endpoints <urls>', 'same as --etcd')
-    .option('--etcd-cacert <file>', 'CA certificate to verify etcd')
-    .option('--etcd-cert <file>', 'client certificate for etcd')
-    .option('--etcd-key <file>', 'client key for etcd')
-    .option('--listen-url <host:port>', 'where the REST API listens (Contiv flag)', '127.0.0.1:9999')
-    .option('--tls-cert <file>', 'serve HTTPS with this certificate (needs --tls-key)')
-    .option('--tls-key <file>', 'key of --tls-cert')
-    .option('--auth-token <token>', 'require Authorization: Bearer <token> on POST/PUT/DELETE (or env NETMASTER_AUTH_TOKEN)')
-    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info'));
+  return addAgentOptions(
+    new Command('netmaster')
+      .description('netloom netmaster: the intent store and Contiv-compatible REST API, on etcd v3')
+      .version(netloomVersion())
+      .option('--etcd <urls>', 'etcd client URLs, comma-separated (Contiv flag)', 'http://127.0.0.1:2379')
+      .option('--etcd-endpoints <urls>', 'same as --etcd')
+      .option('--etcd-cacert <file>', 'CA certificate to verify etcd')
+      .option('--etcd-cert <file>', 'client certificate for etcd')
+      .option('--etcd-key <file>', 'client key for etcd')
+      .option('--listen-url <host:port>', 'where the REST API listens (Contiv flag)', '127.0.0.1:9999')
+      .option('--tls-cert <file>', 'serve HTTPS with this certificate (needs --tls-key)')
+      .option('--tls-key <file>', 'key of --tls-cert')
+      .option('--auth-token <token>', 'require Authorization: Bearer <token> on POST/PUT/DELETE (or env NETMASTER_AUTH_TOKEN)')
+      .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info'),
+  );
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -44,7 +46,10 @@ export async function main(argv: string[]): Promise<void> {
     logLevel: string;
   }>();
   const logger = createLogger('netmaster', { level: o.logLevel });
-  const endpoints = (o.etcdEndpoints ?? o.etcd).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const endpoints = (o.etcdEndpoints ?? o.etcd)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
   const { host, port } = parseListenUrl(o.listenUrl);
   const etcdTls = {

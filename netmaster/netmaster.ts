@@ -61,7 +61,12 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     kv.close();
     throw e;
   }
-  const { app, metrics } = createApp({ service, logger, ...(opts.authToken ? { authToken: opts.authToken } : {}), defaultMetrics: opts.defaultMetrics ?? false });
+  const { app, metrics } = createApp({
+    service,
+    logger,
+    ...(opts.authToken ? { authToken: opts.authToken } : {}),
+    defaultMetrics: opts.defaultMetrics ?? false,
+  });
   const server = await listen(app, opts.host ?? '127.0.0.1', opts.port ?? 0, opts.tls);
   let agent: RunningAgentSide | undefined;
   try {

@@ -50,20 +50,34 @@ export interface NetpluginOptions {
 export function buildCommand(): Command {
   return new Command('netplugin')
     .description('netloom netplugin: the per-host agent that programs Open vSwitch and plugs containers in (CNI, CNM)')
-    .option('--host <name>', 'this host\'s name as netmaster knows it', process.env.HOSTNAME ?? 'localhost')
-    .option('--netmaster-grpc <host:port>', 'netmaster\'s agent gRPC service; several replicas as host:port,host:port,... (tried in this order; on a failure the agent moves to the next)')
+    .option('--host <name>', "this host's name as netmaster knows it", process.env.HOSTNAME ?? 'localhost')
+    .option(
+      '--netmaster-grpc <host:port>',
+      "netmaster's agent gRPC service; several replicas as host:port,host:port,... (tried in this order; on a failure the agent moves to the next)",
+    )
     .option('--tls-ca <file>', 'CA certificate to verify netmaster')
     .option('--tls-cert <file>', 'client certificate for netmaster')
     .option('--tls-key <file>', 'key of --tls-cert')
-    .option('--fabric-file <file>', 'instead of netmaster: read this host\'s desired state (HostState JSON) from a file (tests, development)')
-    .option('--ovs-rundir <dir>', 'Open vSwitch run directory with db.sock and <bridge>.mgmt (or env OVS_RUNDIR)', process.env.OVS_RUNDIR ?? '/var/run/openvswitch')
+    .option(
+      '--fabric-file <file>',
+      "instead of netmaster: read this host's desired state (HostState JSON) from a file (tests, development)",
+    )
+    .option(
+      '--ovs-rundir <dir>',
+      'Open vSwitch run directory with db.sock and <bridge>.mgmt (or env OVS_RUNDIR)',
+      process.env.OVS_RUNDIR ?? '/var/run/openvswitch',
+    )
     .option('--bridge <name>', 'integration bridge', 'br-int')
     .option('--phy-bridge <name>', 'bridge that owns the uplink NIC and the VTEP address', 'br-phy')
     .addOption(new Option('--datapath <type>', 'OVS datapath type').choices(['netdev', 'system']).default('system'))
     .option('--uplink <if>', 'data NIC carrying VLAN networks and VXLAN (put on --phy-bridge)')
     .option('--vtep-ip <cidr>', 'VTEP address with prefix (enables the VXLAN port); put on --phy-bridge when --uplink is given')
     .option('--underlay-mtu <n>', 'MTU of the underlay (VXLAN endpoints get 50 less)', '1500')
-    .addOption(new Option('--tx-checksum-off <mode>', 'ethtool -K <if> tx off in containers (auto: on the netdev datapath)').choices(['auto', 'on', 'off']).default('auto'))
+    .addOption(
+      new Option('--tx-checksum-off <mode>', 'ethtool -K <if> tx off in containers (auto: on the netdev datapath)')
+        .choices(['auto', 'on', 'off'])
+        .default('auto'),
+    )
     .option('--cni-socket <path>', 'where the CNI shim (bin/netloom-cni) connects', DEFAULT_AGENT_SOCKET)
     .option('--cnm-socket <path>', 'serve the Docker CNM remote driver here (e.g. /run/docker/plugins/netloom.sock); off when not given')
     .option('--cnm-state <file>', 'CNM plugin state file', '/var/lib/netloom/cnm-state.json')
@@ -75,16 +89,19 @@ export function buildCommand(): Command {
 function hostPort(s: string, field: string): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(s);
   const port = Number(m?.[2]);
-  if (!m || m[1] === '' || port < 0 || port > 65535) throw new NetloomError('INVALID_ARGUMENT', `--${field} must be host:port, got ${JSON.stringify(s)}`, { field });
+  if (!m || m[1] === '' || port < 0 || port > 65535)
+    throw new NetloomError('INVALID_ARGUMENT', `--${field} must be host:port, got ${JSON.stringify(s)}`, { field });
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
 function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource & EndpointAllocator {
-  if (o.fabricFile && o.netmasterGrpc) throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc or --fabric-file, not both', { field: 'fabric-file' });
+  if (o.fabricFile && o.netmasterGrpc)
+    throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc or --fabric-file, not both', { field: 'fabric-file' });
   if (o.fabricFile) return new FileFabric(o.fabricFile, { logger });
   if (!o.netmasterGrpc) throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc (or --fabric-file)', { field: 'netmaster-grpc' });
   const addresses = parseNetmasterAddresses(o.netmasterGrpc, 'netmaster-grpc');
-  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new NetloomError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together', { field: 'tls-cert' });
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
+    throw new NetloomError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together', { field: 'tls-cert' });
   if (o.tlsCert && !o.tlsCa) throw new NetloomError('INVALID_ARGUMENT', '--tls-cert needs --tls-ca', { field: 'tls-ca' });
   const client = new NetmasterClient({
     address: addresses,
@@ -93,7 +110,14 @@ function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource &
     capabilities: ['vlan', 'vxlan'],
     agentVersion: 'netplugin',
     logger,
-    ...(o.tlsCa ? { tls: { ca: readFileSync(o.tlsCa), ...(o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : {}) } } : {}),
+    ...(o.tlsCa
+      ? {
+          tls: {
+            ca: readFileSync(o.tlsCa),
+            ...(o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : {}),
+          },
+        }
+      : {}),
   });
   return new NetmasterFabric(client, logger);
 }
@@ -104,7 +128,8 @@ export async function main(argv: string[]): Promise<void> {
   const o = cmd.opts<NetpluginOptions>();
   const logger = createLogger('netplugin', { level: o.logLevel });
   const underlayMtu = Number(o.underlayMtu);
-  if (!Number.isInteger(underlayMtu) || underlayMtu < 576 || underlayMtu > 65535) throw new NetloomError('INVALID_ARGUMENT', '--underlay-mtu must be 576..65535', { field: 'underlay-mtu' });
+  if (!Number.isInteger(underlayMtu) || underlayMtu < 576 || underlayMtu > 65535)
+    throw new NetloomError('INVALID_ARGUMENT', '--underlay-mtu must be 576..65535', { field: 'underlay-mtu' });
   if (o.vtepIp) vtepAddress(o.vtepIp);
   const fabric = controlPlane(o, logger);
   const metrics = createAgentMetrics({ defaultMetrics: true });
@@ -113,7 +138,13 @@ export async function main(argv: string[]): Promise<void> {
     {
       hostName: o.host,
       ovsRunDir: o.ovsRundir,
-      bridge: { bridge: o.bridge, phyBridge: o.phyBridge, datapathType: o.datapath, ...(o.uplink ? { uplink: o.uplink } : {}), ...(o.vtepIp ? { vtepCidr: o.vtepIp } : {}) },
+      bridge: {
+        bridge: o.bridge,
+        phyBridge: o.phyBridge,
+        datapathType: o.datapath,
+        ...(o.uplink ? { uplink: o.uplink } : {}),
+        ...(o.vtepIp ? { vtepCidr: o.vtepIp } : {}),
+      },
       underlayMtu,
       txChecksumOff: o.txChecksumOff === 'on' || (o.txChecksumOff === 'auto' && o.datapath === 'netdev'),
       endpointStatePath: `${o.stateDir}/endpoints.json`,
@@ -122,7 +153,9 @@ export async function main(argv: string[]): Promise<void> {
   );
   await agent.start();
   const cni = await listenCni(o.cniSocket, { backend: new AgentCniBackend(agent), logger });
-  const cnm = o.cnmSocket ? await startCnmPlugin({ backend: new AgentCnmBackend(agent), socketPath: o.cnmSocket, statePath: o.cnmState, logger }) : undefined;
+  const cnm = o.cnmSocket
+    ? await startCnmPlugin({ backend: new AgentCnmBackend(agent), socketPath: o.cnmSocket, statePath: o.cnmState, logger })
+    : undefined;
   let metricsServer: Server | undefined;
   if (o.metricsListen) {
     const { host, port } = hostPort(o.metricsListen, 'metrics-listen');

@@ -10,7 +10,8 @@ import type { ProtoGrpcType } from './gen/agent';
 
 /** proto/netloom/agent.proto, found from the source tree or from dist/. */
 export function agentProtoPath(): string {
-  for (const p of [resolve(__dirname, 'netloom/agent.proto'), resolve(__dirname, '../../proto/netloom/agent.proto')]) if (existsSync(p)) return p;
+  for (const p of [resolve(__dirname, 'netloom/agent.proto'), resolve(__dirname, '../../proto/netloom/agent.proto')])
+    if (existsSync(p)) return p;
   throw new Error('proto/netloom/agent.proto not found');
 }
 

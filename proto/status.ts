@@ -77,6 +77,12 @@ export function fromServiceError(e: unknown): NetloomError {
   const se = e as Partial<grpc.ServiceError>;
   const metaCode = se.metadata?.get('netloom-code')[0];
   const metaField = se.metadata?.get('netloom-field')[0];
-  const code: ErrorCode = typeof metaCode === 'string' && metaCode in TO_GRPC ? (metaCode as ErrorCode) : (FROM_GRPC[se.code ?? grpc.status.UNKNOWN] ?? 'INTERNAL');
-  return new NetloomError(code, se.details ?? errorMessage(e), { ...(typeof metaField === 'string' ? { field: metaField } : {}), cause: e });
+  const code: ErrorCode =
+    typeof metaCode === 'string' && metaCode in TO_GRPC
+      ? (metaCode as ErrorCode)
+      : (FROM_GRPC[se.code ?? grpc.status.UNKNOWN] ?? 'INTERNAL');
+  return new NetloomError(code, se.details ?? errorMessage(e), {
+    ...(typeof metaField === 'string' ? { field: metaField } : {}),
+    cause: e,
+  });
 }

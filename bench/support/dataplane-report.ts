@@ -5,7 +5,15 @@
  */
 import { NetloomError } from '../../lib/errors';
 
-export const ALL_PATHS = ['netloom-vlan', 'netloom-vxlan', 'ovs-normal', 'ovs-normal-2host', 'veth', 'linux-bridge', 'kernel-vxlan'] as const;
+export const ALL_PATHS = [
+  'netloom-vlan',
+  'netloom-vxlan',
+  'ovs-normal',
+  'ovs-normal-2host',
+  'veth',
+  'linux-bridge',
+  'kernel-vxlan',
+] as const;
 export type PathName = (typeof ALL_PATHS)[number];
 export const REFERENCE_PATH: PathName = 'ovs-normal';
 /** the same NORMAL switching over two OVS instances in a row: netloom's cross-host topology */
@@ -23,7 +31,9 @@ export interface DataplaneOptions {
 function intOpt(name: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
   if (v === undefined || !Number.isInteger(n) || n < min || n > max) {
-    throw new NetloomError('INVALID_ARGUMENT', `--${name} must be an integer from ${min} to ${max}, got ${v ?? 'nothing'}`, { field: name });
+    throw new NetloomError('INVALID_ARGUMENT', `--${name} must be an integer from ${min} to ${max}, got ${v ?? 'nothing'}`, {
+      field: name,
+    });
   }
   return n;
 }
@@ -42,7 +52,11 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
       const list = (v ?? '').split(',').filter((s) => s !== '');
       const bad = list.filter((p) => !(ALL_PATHS as readonly string[]).includes(p));
       if (list.length === 0 || bad.length > 0) {
-        throw new NetloomError('INVALID_ARGUMENT', `--paths must be a comma list of ${ALL_PATHS.join(', ')}; bad: ${bad.join(',') || '(empty)'}`, { field: 'paths' });
+        throw new NetloomError(
+          'INVALID_ARGUMENT',
+          `--paths must be a comma list of ${ALL_PATHS.join(', ')}; bad: ${bad.join(',') || '(empty)'}`,
+          { field: 'paths' },
+        );
       }
       paths = ALL_PATHS.filter((p) => list.includes(p));
     } else throw new NetloomError('INVALID_ARGUMENT', `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths)`, { field: 'args' });
@@ -113,13 +127,18 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
 
 /** The human-readable table (markdown), one row per path in ALL_PATHS order. */
 export function formatTable(figs: Partial<Record<PathName, PathFigures>>): string {
-  const rows = ['| path | qperf tcp_bw Gbit/s | qperf tcp_lat µs | iperf3 Gbit/s | tcp_bw / OVS | tcp_lat / OVS | iperf3 / OVS |', '|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| path | qperf tcp_bw Gbit/s | qperf tcp_lat µs | iperf3 Gbit/s | tcp_bw / OVS | tcp_lat / OVS | iperf3 / OVS |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const name of ALL_PATHS) {
     const f = figs[name];
     if (!f) continue;
     const r = f.vsOvsNormal;
     const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}x`);
-    rows.push(`| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} |`);
+    rows.push(
+      `| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} |`,
+    );
   }
   const two = ALL_PATHS.filter((n) => n.startsWith('netloom-') && figs[n]?.vsOvsNormal2Host);
   if (two.length > 0) {

@@ -43,7 +43,10 @@ export const CONTAINERS: readonly BenchContainer[] = [
 export const containerNs = (c: Pick<BenchContainer, 'name'>): string => `dpc-${c.name}`;
 
 /** The HostState every agent reads (endpoints carry their host). Pure. */
-export function fabricState(hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'dataIp'>>, containers: readonly BenchContainer[] = CONTAINERS): unknown {
+export function fabricState(
+  hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'dataIp'>>,
+  containers: readonly BenchContainer[] = CONTAINERS,
+): unknown {
   const nets: Array<{ name: BenchContainer['network']; encap: Encap; tag: number; octet: number }> = [
     { name: 'vl', encap: 'vlan', tag: 301, octet: 1 },
     { name: 'vx', encap: 'vxlan', tag: 5301, octet: 2 },
@@ -61,7 +64,14 @@ export function fabricState(hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'dataIp
       gateway: `10.60.${n.octet}.254`,
       networkId: i + 1,
     })),
-    endpoints: containers.map((c) => ({ id: `ep-${c.name}`, network: `${TENANT}:${c.network}`, host: c.host, ip: c.ip, mac: c.mac, containerId: `ctr-${c.name}` })),
+    endpoints: containers.map((c) => ({
+      id: `ep-${c.name}`,
+      network: `${TENANT}:${c.network}`,
+      host: c.host,
+      ip: c.ip,
+      mac: c.mac,
+      containerId: `ctr-${c.name}`,
+    })),
     vteps: hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp })),
   };
 }
@@ -116,13 +126,24 @@ export class NetloomBench {
     await Promise.all(this.plan.hosts.map((h) => this.startAgent(h)));
     for (const c of CONTAINERS) await this.plug(c);
     // first packets across hosts may be lost while VTEPs and MACs are learnt: wait for answers
-    for (const [from, to] of [['vl1', 'vl2'], ['vx1', 'vx2']] as const) {
+    for (const [from, to] of [
+      ['vl1', 'vl2'],
+      ['vx1', 'vx2'],
+    ] as const) {
       const dst = CONTAINERS.find((c) => c.name === to);
       if (!dst) continue;
-      await waitFor(`${from} -> ${to} ping`, async () => {
-        const r = await run('ping', ['-c', '1', '-W', '1', '-q', dst.ip], { netns: containerNs({ name: from }), allowFailure: true, timeoutMs: 5000 });
-        return r.code === 0;
-      }, { timeoutMs: 20_000, intervalMs: 100 });
+      await waitFor(
+        `${from} -> ${to} ping`,
+        async () => {
+          const r = await run('ping', ['-c', '1', '-W', '1', '-q', dst.ip], {
+            netns: containerNs({ name: from }),
+            allowFailure: true,
+            timeoutMs: 5000,
+          });
+          return r.code === 0;
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
     }
   }
 
@@ -137,15 +158,24 @@ export class NetloomBench {
         process.execPath,
         [
           AGENT_JS,
-          '--host', h.name,
-          '--fabric-file', `${d}/fabric.json`,
-          '--ovs-rundir', `${h.ovsDir}/run`,
-          '--datapath', 'netdev',
-          '--uplink', 'eth1',
-          '--vtep-ip', `${h.dataIp}/24`,
-          '--cni-socket', sock,
-          '--state-dir', `${d}/state`,
-          '--log-level', 'warn',
+          '--host',
+          h.name,
+          '--fabric-file',
+          `${d}/fabric.json`,
+          '--ovs-rundir',
+          `${h.ovsDir}/run`,
+          '--datapath',
+          'netdev',
+          '--uplink',
+          'eth1',
+          '--vtep-ip',
+          `${h.dataIp}/24`,
+          '--cni-socket',
+          sock,
+          '--state-dir',
+          `${d}/state`,
+          '--log-level',
+          'warn',
         ],
         { netns: h.netns, logFd: fd, env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } },
       );
@@ -154,10 +184,14 @@ export class NetloomBench {
     }
     this.agents.set(h.name, pid);
     recordAgentPids([...this.agents.values()]);
-    await waitFor(`netplugin on ${h.name}`, () => {
-      if (!isAlive(pid)) throw new NetloomError('UNAVAILABLE', `netplugin on ${h.name} exited; see ${d}/netplugin.log`);
-      return existsSync(sock);
-    }, { timeoutMs: 15_000, intervalMs: 20 });
+    await waitFor(
+      `netplugin on ${h.name}`,
+      () => {
+        if (!isAlive(pid)) throw new NetloomError('UNAVAILABLE', `netplugin on ${h.name} exited; see ${d}/netplugin.log`);
+        return existsSync(sock);
+      },
+      { timeoutMs: 15_000, intervalMs: 20 },
+    );
   }
 
   /** `ip netns add` + CNI ADD through the real shim, as a runtime does it. */
@@ -172,9 +206,17 @@ export class NetloomBench {
       CNI_IFNAME: 'eth0',
       CNI_PATH: '/usr/lib/cni',
     };
-    const conf = { cniVersion: '1.1.0', name: 'netloom', type: 'netloom-cni', agentSocket: `${this.dir(this.host(c.host))}/netplugin.sock`, tenant: TENANT, network: c.network };
+    const conf = {
+      cniVersion: '1.1.0',
+      name: 'netloom',
+      type: 'netloom-cni',
+      agentSocket: `${this.dir(this.host(c.host))}/netplugin.sock`,
+      tenant: TENANT,
+      network: c.network,
+    };
     const r = await run('dash', [SHIM], { env, input: JSON.stringify(conf), allowFailure: true, timeoutMs: 30_000 });
-    if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 500)}`);
+    if (r.code !== 0)
+      throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 500)}`);
   }
 
   /** The two measured paths: VLAN and VXLAN, host1 -> host2. */

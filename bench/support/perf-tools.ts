@@ -25,7 +25,10 @@ const LAT_UNITS: Record<string, number> = { ns: 1e-3, us: 1, ms: 1e3, sec: 1e6 }
 export function parseQperf(text: string): QperfFigures {
   const bw = /tcp_bw:\s*\n\s*bw\s*=\s*([\d.]+)\s*(\S+)/.exec(text);
   const lat = /tcp_lat:\s*\n\s*latency\s*=\s*([\d.]+)\s*(\S+)/.exec(text);
-  if (!bw || !lat) throw new NetloomError('INVALID_ARGUMENT', `qperf output has no tcp_bw/tcp_lat figures: ${text.trim().slice(0, 300)}`, { field: 'qperf' });
+  if (!bw || !lat)
+    throw new NetloomError('INVALID_ARGUMENT', `qperf output has no tcp_bw/tcp_lat figures: ${text.trim().slice(0, 300)}`, {
+      field: 'qperf',
+    });
   const bwUnit = BW_UNITS[bw[2] ?? ''];
   const latUnit = LAT_UNITS[lat[2] ?? ''];
   if (bwUnit === undefined) throw new NetloomError('INVALID_ARGUMENT', `unknown qperf bandwidth unit "${bw[2] ?? ''}"`, { field: 'qperf' });
@@ -94,7 +97,11 @@ export async function runQperf(clientNs: string, serverNs: string, serverIp: str
     let last = '';
     for (let attempt = 0; attempt < 30; attempt++) {
       await sleep(attempt === 0 ? 150 : 100);
-      const r = await run('qperf', ['-t', String(seconds), serverIp, 'tcp_bw', 'tcp_lat'], { netns: clientNs, allowFailure: true, timeoutMs: (seconds * 2 + 20) * 1000 });
+      const r = await run('qperf', ['-t', String(seconds), serverIp, 'tcp_bw', 'tcp_lat'], {
+        netns: clientNs,
+        allowFailure: true,
+        timeoutMs: (seconds * 2 + 20) * 1000,
+      });
       last = r.stdout + r.stderr;
       if (r.code === 0 && /tcp_lat:/.test(r.stdout)) return parseQperf(r.stdout);
       if (!/failed to connect|refused/i.test(last)) break;

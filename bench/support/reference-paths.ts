@@ -36,12 +36,21 @@ export async function cleanupStale(): Promise<void> {
 
 /** Two namespaces joined by one veth pair. */
 export async function vethPath(): Promise<BenchPath> {
-  const p: BenchPath = { name: 'veth', clientNs: 'dpve1', serverNs: 'dpve2', serverIp: '10.2.0.2', cleanup: () => delAll(['dpve1', 'dpve2']) };
+  const p: BenchPath = {
+    name: 'veth',
+    clientNs: 'dpve1',
+    serverNs: 'dpve2',
+    serverIp: '10.2.0.2',
+    cleanup: () => delAll(['dpve1', 'dpve2']),
+  };
   try {
     await addNetns('dpve1');
     await addNetns('dpve2');
     await addVeth('eth0', 'dpve1', 'eth0', 'dpve2');
-    for (const [ns, ip] of [['dpve1', '10.2.0.1'], ['dpve2', '10.2.0.2']] as const) {
+    for (const [ns, ip] of [
+      ['dpve1', '10.2.0.1'],
+      ['dpve2', '10.2.0.2'],
+    ] as const) {
       await addAddr('eth0', `${ip}/24`, ns);
       await linkUp('eth0', ns);
     }
@@ -75,7 +84,13 @@ export async function linuxBridgePath(): Promise<BenchPath> {
 
 /** Kernel VXLAN (VNI 100, port 4789) between two namespaces over a veth underlay. */
 export async function kernelVxlanPath(): Promise<BenchPath> {
-  const p: BenchPath = { name: 'kernel-vxlan', clientNs: 'dpkv1', serverNs: 'dpkv2', serverIp: '10.1.3.2', cleanup: () => delAll(['dpkv1', 'dpkv2']) };
+  const p: BenchPath = {
+    name: 'kernel-vxlan',
+    clientNs: 'dpkv1',
+    serverNs: 'dpkv2',
+    serverIp: '10.1.3.2',
+    cleanup: () => delAll(['dpkv1', 'dpkv2']),
+  };
   try {
     await addNetns('dpkv1');
     await addNetns('dpkv2');
@@ -84,7 +99,25 @@ export async function kernelVxlanPath(): Promise<BenchPath> {
       const ns = `dpkv${i}`;
       await addAddr('u0', `10.201.0.${i}/24`, ns);
       await linkUp('u0', ns);
-      await run('ip', ['-n', ns, 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '100', 'local', `10.201.0.${i}`, 'remote', `10.201.0.${3 - i}`, 'dstport', '4789', 'dev', 'u0']);
+      await run('ip', [
+        '-n',
+        ns,
+        'link',
+        'add',
+        'vx0',
+        'type',
+        'vxlan',
+        'id',
+        '100',
+        'local',
+        `10.201.0.${i}`,
+        'remote',
+        `10.201.0.${3 - i}`,
+        'dstport',
+        '4789',
+        'dev',
+        'u0',
+      ]);
       await addAddr('vx0', `10.1.3.${i}/24`, ns);
       await linkUp('vx0', ns);
     }
@@ -132,7 +165,13 @@ async function dropOvs(dirs: string[], netns: string[]): Promise<void> {
  * in namespace `dpovs`, with two namespaces plugged by veth, tx checksum off inside.
  */
 export async function ovsNormalPath(): Promise<BenchPath> {
-  const p: BenchPath = { name: 'ovs-normal', clientNs: 'dpo1', serverNs: 'dpo2', serverIp: '10.4.0.2', cleanup: () => dropOvs([OVS_DIR], ['dpo1', 'dpo2', OVS_NS]) };
+  const p: BenchPath = {
+    name: 'ovs-normal',
+    clientNs: 'dpo1',
+    serverNs: 'dpo2',
+    serverIp: '10.4.0.2',
+    cleanup: () => dropOvs([OVS_DIR], ['dpo1', 'dpo2', OVS_NS]),
+  };
   try {
     const opts = await ovsHost(OVS_NS, OVS_DIR);
     for (const i of [1, 2]) await plugIntoOvs(opts, `dpo${i}`, `dpov${i}`, `10.4.0.${i}/24`);
@@ -161,7 +200,10 @@ export async function ovsNormal2HostPath(): Promise<BenchPath> {
     const h1 = await ovsHost('dpoh1', OVS_2HOST_DIRS[0] as string);
     const h2 = await ovsHost('dpoh2', OVS_2HOST_DIRS[1] as string);
     await addVeth('up1', 'dpoh1', 'up2', 'dpoh2');
-    for (const [opts, port] of [[h1, 'up1'], [h2, 'up2']] as const) {
+    for (const [opts, port] of [
+      [h1, 'up1'],
+      [h2, 'up2'],
+    ] as const) {
       await linkUp(port, opts.netns);
       await run('ovs-vsctl', ['add-port', 'br-dp', port], opts);
     }

@@ -37,8 +37,15 @@ export function agentNetmaster(plan: LabPlan, host?: string): string {
  */
 export function agentNetmasters(plan: LabPlan, host?: string): string[] {
   const n = plan.netmasters.length;
-  if (n === 0) throw new NetloomError('INVALID_ARGUMENT', 'agents need a netmaster: use --netmasters 1 or more, or --no-agents', { field: 'netmasters' });
-  const own = Math.max(0, plan.hosts.findIndex((h) => h.name === host)) % n;
+  if (n === 0)
+    throw new NetloomError('INVALID_ARGUMENT', 'agents need a netmaster: use --netmasters 1 or more, or --no-agents', {
+      field: 'netmasters',
+    });
+  const own =
+    Math.max(
+      0,
+      plan.hosts.findIndex((h) => h.name === host),
+    ) % n;
   return Array.from({ length: n }, (_, k) => plan.netmasters[(own + k) % n]!.grpcListen);
 }
 
@@ -47,18 +54,30 @@ export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
   const p = agentPaths(plan, h.name);
   return [
     NETPLUGIN_JS,
-    '--host', h.name,
-    '--netmaster-grpc', agentNetmasters(plan, h.name).join(','),
-    '--ovs-rundir', `${h.ovsDir}/run`,
-    '--datapath', 'netdev',
-    '--uplink', 'eth1',
-    '--vtep-ip', `${h.dataIp}/${plan.prefixLen}`,
-    '--cni-socket', p.cniSocket,
-    '--cnm-socket', p.cnmSocket,
-    '--cnm-state', p.cnmState,
-    '--state-dir', p.stateDir,
-    '--metrics-listen', p.metricsListen,
-    '--log-level', 'info',
+    '--host',
+    h.name,
+    '--netmaster-grpc',
+    agentNetmasters(plan, h.name).join(','),
+    '--ovs-rundir',
+    `${h.ovsDir}/run`,
+    '--datapath',
+    'netdev',
+    '--uplink',
+    'eth1',
+    '--vtep-ip',
+    `${h.dataIp}/${plan.prefixLen}`,
+    '--cni-socket',
+    p.cniSocket,
+    '--cnm-socket',
+    p.cnmSocket,
+    '--cnm-state',
+    p.cnmState,
+    '--state-dir',
+    p.stateDir,
+    '--metrics-listen',
+    p.metricsListen,
+    '--log-level',
+    'info',
   ];
 }
 
@@ -86,7 +105,10 @@ export function startAgent(state: LabState, h: HostPlan): number {
 export async function agentReady(plan: LabPlan, host: string): Promise<boolean> {
   const p = agentPaths(plan, host);
   if (!existsSync(p.cniSocket)) return false;
-  const r = await cniCall({ command: 'STATUS', socket: p.cniSocket, containerId: 'lab-status', tenant: 'default', network: 'status' }, 5_000);
+  const r = await cniCall(
+    { command: 'STATUS', socket: p.cniSocket, containerId: 'lab-status', tenant: 'default', network: 'status' },
+    5_000,
+  );
   return r.code === 0;
 }
 

@@ -8,7 +8,21 @@ import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
 import { labRm, labRun } from './containers';
 import { labDocker, labPodman } from './engines';
-import { findHost, labAttach, labDetach, labDown, labStartNetmaster, labStopNetmaster, labRestartNetmaster, labRestartNetplugin, labRestartOvs, labStatus, labUp, LabStatus, resolveTarget } from './lab';
+import {
+  findHost,
+  labAttach,
+  labDetach,
+  labDown,
+  labStartNetmaster,
+  labStopNetmaster,
+  labRestartNetmaster,
+  labRestartNetplugin,
+  labRestartOvs,
+  labStatus,
+  labUp,
+  LabStatus,
+  resolveTarget,
+} from './lab';
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -29,35 +43,76 @@ function labName(cmd: Command): string {
 function printStatus(s: LabStatus): void {
   const out: string[] = [];
   out.push(`lab ${s.name}${s.complete ? '' : ' (INCOMPLETE: run down, then up)'}`);
-  out.push(`underlay ${s.underlay.netns}: mgmt ${s.underlay.mgmtSubnet} (root ${s.underlay.rootIp}), data ${s.underlay.dataSubnet}; tor ${s.tor.netns} ${s.tor.dataIp}`);
+  out.push(
+    `underlay ${s.underlay.netns}: mgmt ${s.underlay.mgmtSubnet} (root ${s.underlay.rootIp}), data ${s.underlay.dataSubnet}; tor ${s.tor.netns} ${s.tor.dataIp}`,
+  );
   out.push('');
   out.push(
     formatTable(
       ['HOST', 'NETNS', 'MGMT IP', 'DATA IP', 'OVSDB', 'VSWITCHD', 'HEALTH', 'OVS RUNDIR'],
-      s.hosts.map((h) => [h.name, h.netns, h.mgmtIp, h.dataIp, h.pids.ovsdbServer ?? '-', h.pids.ovsVswitchd ?? '-', h.healthy ? 'ok' : 'DOWN', h.ovsRunDir]),
+      s.hosts.map((h) => [
+        h.name,
+        h.netns,
+        h.mgmtIp,
+        h.dataIp,
+        h.pids.ovsdbServer ?? '-',
+        h.pids.ovsVswitchd ?? '-',
+        h.healthy ? 'ok' : 'DOWN',
+        h.ovsRunDir,
+      ]),
     ),
   );
   const agents = s.hosts.filter((h) => h.agent);
   if (agents.length > 0) {
     out.push('');
-    out.push(formatTable(['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'DOCKERD', 'CNI SOCKET', 'LOG'], agents.map((h) => [`${h.name}/netplugin`, h.agent?.pid ?? '-', h.agent?.ready ? 'ready' : 'NOT READY', h.agent?.netmasterGrpc ?? '', h.agent?.dockerd ?? '-', h.agent?.cniSocket ?? '', h.agent?.log ?? ''])));
+    out.push(
+      formatTable(
+        ['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'DOCKERD', 'CNI SOCKET', 'LOG'],
+        agents.map((h) => [
+          `${h.name}/netplugin`,
+          h.agent?.pid ?? '-',
+          h.agent?.ready ? 'ready' : 'NOT READY',
+          h.agent?.netmasterGrpc ?? '',
+          h.agent?.dockerd ?? '-',
+          h.agent?.cniSocket ?? '',
+          h.agent?.log ?? '',
+        ]),
+      ),
+    );
   }
   if (s.containers.length > 0) {
     out.push('');
-    out.push(formatTable(['CONTAINER', 'HOST', 'NETNS', 'IP', 'TENANT/NETWORK', 'VLAN'], s.containers.map((c) => [c.name, c.host, c.netns, c.ip, c.tenant ? `${c.tenant}/${c.network ?? ''}` : '-', c.vlan ?? '-'])));
+    out.push(
+      formatTable(
+        ['CONTAINER', 'HOST', 'NETNS', 'IP', 'TENANT/NETWORK', 'VLAN'],
+        s.containers.map((c) => [c.name, c.host, c.netns, c.ip, c.tenant ? `${c.tenant}/${c.network ?? ''}` : '-', c.vlan ?? '-']),
+      ),
+    );
   }
   out.push('');
-  out.push(formatTable(['ETCD', 'PID', 'ENDPOINT', 'HEALTH'], s.etcd.members.map((m) => [m.name, m.pid ?? '-', m.endpoint, m.healthy ? 'ok' : 'DOWN'])));
+  out.push(
+    formatTable(
+      ['ETCD', 'PID', 'ENDPOINT', 'HEALTH'],
+      s.etcd.members.map((m) => [m.name, m.pid ?? '-', m.endpoint, m.healthy ? 'ok' : 'DOWN']),
+    ),
+  );
   if (s.netmasters.length > 0) {
     out.push('');
-    out.push(formatTable(['NETMASTER', 'PID', 'URL', 'HEALTH'], s.netmasters.map((m) => [m.name, m.pid ?? '-', m.url, m.healthy ? 'ok' : 'DOWN'])));
+    out.push(
+      formatTable(
+        ['NETMASTER', 'PID', 'URL', 'HEALTH'],
+        s.netmasters.map((m) => [m.name, m.pid ?? '-', m.url, m.healthy ? 'ok' : 'DOWN']),
+      ),
+    );
   }
   process.stdout.write(out.join('\n') + '\n');
 }
 
 export function buildCli(): Command {
   const program = new Command('netloom-lab')
-    .description('A lab of simulated netloom hosts on one machine: each host a network namespace with its own Open vSwitch, joined by an underlay')
+    .description(
+      'A lab of simulated netloom hosts on one machine: each host a network namespace with its own Open vSwitch, joined by an underlay',
+    )
     .option('--lab <name>', 'lab name (several labs can coexist)', process.env.NETLOOM_LAB ?? DEFAULT_LAB)
     .enablePositionalOptions()
     .showHelpAfterError();
@@ -70,7 +125,14 @@ export function buildCli(): Command {
     .option('--netmasters <n>', 'netmaster replicas (0 for none; agents need 1 or more)', intArg('--netmasters', 0, 3), 1)
     .option('--no-agents', 'bare hosts: no netplugin (OVS only; plug containers in by hand with attach)')
     .action(async (o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean }, cmd: Command) => {
-      await labUp({ name: labName(cmd), hosts: o.hosts, etcdMembers: o.etcdMembers === '3' ? 3 : 1, netmasters: o.netmasters, agents: o.agents, progress });
+      await labUp({
+        name: labName(cmd),
+        hosts: o.hosts,
+        etcdMembers: o.etcdMembers === '3' ? 3 : 1,
+        netmasters: o.netmasters,
+        agents: o.agents,
+        progress,
+      });
     });
 
   program
@@ -116,13 +178,22 @@ export function buildCli(): Command {
     .option('--vlan <tag>', 'access VLAN tag on the OVS port', intArg('--vlan', 1, 4094))
     .option('--bridge <name>', 'OVS bridge', 'br-int')
     .action(async (host: string, container: string, o: { ip: string; vlan?: number; bridge: string }, cmd: Command) => {
-      const c = await labAttach({ labName: labName(cmd), host, container, ip: o.ip, bridge: o.bridge, ...(o.vlan !== undefined ? { vlan: o.vlan } : {}) });
+      const c = await labAttach({
+        labName: labName(cmd),
+        host,
+        container,
+        ip: o.ip,
+        bridge: o.bridge,
+        ...(o.vlan !== undefined ? { vlan: o.vlan } : {}),
+      });
       process.stdout.write(`${c.name}\t${c.host}\t${c.ip}\n`);
     });
 
   program
     .command('run')
-    .description("start a container on a host: a namespace plugged in through the real CNI plugin (bin/netloom-cni) and the host's netplugin; prints NAME HOST IP")
+    .description(
+      "start a container on a host: a namespace plugged in through the real CNI plugin (bin/netloom-cni) and the host's netplugin; prints NAME HOST IP",
+    )
     .argument('<host>', 'host name, e.g. host1')
     .argument('<container>', 'container name')
     .requiredOption('--tenant <name>', 'netloom tenant')
@@ -130,7 +201,15 @@ export function buildCli(): Command {
     .option('--group <name>', 'endpoint group')
     .option('--ip <addr>', 'ask for this address (default: netmaster allocates)')
     .action(async (host: string, container: string, o: { tenant: string; network: string; group?: string; ip?: string }, cmd: Command) => {
-      const c = await labRun({ labName: labName(cmd), host, container, tenant: o.tenant, network: o.network, ...(o.group ? { group: o.group } : {}), ...(o.ip ? { ip: o.ip } : {}) });
+      const c = await labRun({
+        labName: labName(cmd),
+        host,
+        container,
+        tenant: o.tenant,
+        network: o.network,
+        ...(o.group ? { group: o.group } : {}),
+        ...(o.ip ? { ip: o.ip } : {}),
+      });
       process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
     });
 
@@ -155,8 +234,14 @@ export function buildCli(): Command {
         const argv = args[0] === '--' ? args.slice(1) : args;
         process.exitCode = name === 'docker' ? await labDocker(state, h, argv) : await labPodman(state, h, argv);
       });
-  engine('docker', "run the docker client against HOST's private dockerd (started on demand inside HOST's namespace, driver and IPAM `netloom` = HOST's agent; image netloom/busybox)");
-  engine('podman', "run podman 4.3 in HOST's namespace with the lab's storage and CNI config; `--network TENANT/NETWORK` names a netloom network (image netloom/busybox)");
+  engine(
+    'docker',
+    "run the docker client against HOST's private dockerd (started on demand inside HOST's namespace, driver and IPAM `netloom` = HOST's agent; image netloom/busybox)",
+  );
+  engine(
+    'podman',
+    "run podman 4.3 in HOST's namespace with the lab's storage and CNI config; `--network TENANT/NETWORK` names a netloom network (image netloom/busybox)",
+  );
 
   program
     .command('detach')
@@ -173,7 +258,8 @@ export function buildCli(): Command {
       .argument('<what>', 'netmaster')
       .argument('<name>', 'replica name, e.g. netmaster1')
       .action(async (what: string, name: string, _o: unknown, cmd: Command) => {
-        if (what !== 'netmaster') throw new NetloomError('INVALID_ARGUMENT', `${verb} works on netmaster replicas (got ${what})`, { field: 'what' });
+        if (what !== 'netmaster')
+          throw new NetloomError('INVALID_ARGUMENT', `${verb} works on netmaster replicas (got ${what})`, { field: 'what' });
         if (verb === 'stop') {
           await labStopNetmaster(labName(cmd), name);
           progress(`${name} stopped`);
@@ -183,7 +269,9 @@ export function buildCli(): Command {
 
   program
     .command('restart')
-    .description('restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, or `restart netmaster [NAME]`')
+    .description(
+      'restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, or `restart netmaster [NAME]`',
+    )
     .argument('<target>', 'a host name, or netmaster')
     .argument('[what]', 'with a host: ovs or netplugin; with netmaster: a replica name such as netmaster2 (default: all)')
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
@@ -197,7 +285,10 @@ export function buildCli(): Command {
         progress(`${target}: netplugin restarted and ready (pid ${pid})`);
         return;
       }
-      if (what !== 'ovs') throw new NetloomError('INVALID_ARGUMENT', `restart ${target} needs what to restart: ovs or netplugin (got ${what ?? 'nothing'})`, { field: 'what' });
+      if (what !== 'ovs')
+        throw new NetloomError('INVALID_ARGUMENT', `restart ${target} needs what to restart: ovs or netplugin (got ${what ?? 'nothing'})`, {
+          field: 'what',
+        });
       const pid = await labRestartOvs(labName(cmd), target);
       progress(`${target}: ovs-vswitchd restarted (pid ${pid})`);
     });

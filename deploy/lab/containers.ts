@@ -31,11 +31,18 @@ export function labContainerId(plan: Pick<LabPlan, 'name'>, container: string): 
 
 function validateRun(o: RunOptions): void {
   validateContainerName(o.container);
-  for (const [field, v] of [['tenant', o.tenant], ['network', o.network], ['group', o.group]] as const) {
-    if (v !== undefined && !NAME_RE.test(v)) throw new NetloomError('INVALID_ARGUMENT', `--${field} "${v}" must be 1-64 letters, digits, _ . -`, { field });
+  for (const [field, v] of [
+    ['tenant', o.tenant],
+    ['network', o.network],
+    ['group', o.group],
+  ] as const) {
+    if (v !== undefined && !NAME_RE.test(v))
+      throw new NetloomError('INVALID_ARGUMENT', `--${field} "${v}" must be 1-64 letters, digits, _ . -`, { field });
   }
   if (o.ip !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(o.ip)) {
-    throw new NetloomError('INVALID_ARGUMENT', `--ip must be an IPv4 address without prefix, like 10.1.1.20; got "${o.ip}"`, { field: 'ip' });
+    throw new NetloomError('INVALID_ARGUMENT', `--ip must be an IPv4 address without prefix, like 10.1.1.20; got "${o.ip}"`, {
+      field: 'ip',
+    });
   }
 }
 
@@ -47,10 +54,13 @@ export async function labRun(o: RunOptions): Promise<ContainerState> {
 
 async function runLocked(o: RunOptions): Promise<ContainerState> {
   const state = requireState(o.labName, o.root ?? LAB_ROOT);
-  if (!state.agents) throw new NetloomError('CONFLICT', `lab "${o.labName}" runs no agents (made with --no-agents): use attach`, { field: 'lab' });
+  if (!state.agents)
+    throw new NetloomError('CONFLICT', `lab "${o.labName}" runs no agents (made with --no-agents): use attach`, { field: 'lab' });
   const host = findHost(state.plan, o.host);
   if (state.containers.some((c) => c.name === o.container)) {
-    throw new NetloomError('ALREADY_EXISTS', `container "${o.container}" already exists in lab "${state.plan.name}"`, { field: 'container' });
+    throw new NetloomError('ALREADY_EXISTS', `container "${o.container}" already exists in lab "${state.plan.name}"`, {
+      field: 'container',
+    });
   }
   const c: ContainerState = {
     name: o.container,
@@ -78,7 +88,8 @@ async function runLocked(o: RunOptions): Promise<ContainerState> {
       ...(o.ip ? { ip: o.ip } : {}),
     });
     const ip = firstIp(r.json);
-    if (r.code !== 0 || !ip) throw new NetloomError('COMMAND_FAILED', `CNI ADD of ${o.container} on ${host.name} failed: ${r.output.trim()}`);
+    if (r.code !== 0 || !ip)
+      throw new NetloomError('COMMAND_FAILED', `CNI ADD of ${o.container} on ${host.name} failed: ${r.output.trim()}`);
     c.ip = ip;
     saveState(state);
     return c;
@@ -98,7 +109,8 @@ async function rmLocked(labName: string, container: string, root?: string): Prom
   const state = requireState(labName, root ?? LAB_ROOT);
   const c = state.containers.find((x) => x.name === container);
   if (!c) throw new NetloomError('NOT_FOUND', `no container "${container}" in lab "${labName}"`, { field: 'container' });
-  if (c.containerId === undefined) throw new NetloomError('CONFLICT', `container "${container}" was made by attach: use detach`, { field: 'container' });
+  if (c.containerId === undefined)
+    throw new NetloomError('CONFLICT', `container "${container}" was made by attach: use detach`, { field: 'container' });
   const r = await cniCall({
     command: 'DEL',
     socket: agentPaths(state.plan, c.host).cniSocket,
@@ -107,7 +119,8 @@ async function rmLocked(labName: string, container: string, root?: string): Prom
     tenant: c.tenant ?? 'default',
     network: c.network ?? '',
   });
-  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI DEL of ${container} failed (the namespace is kept; retry rm): ${r.output.trim()}`);
+  if (r.code !== 0)
+    throw new NetloomError('COMMAND_FAILED', `CNI DEL of ${container} failed (the namespace is kept; retry rm): ${r.output.trim()}`);
   await delNetns(c.netns);
   state.containers = state.containers.filter((x) => x.name !== container);
   saveState(state);

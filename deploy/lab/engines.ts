@@ -13,7 +13,19 @@
  * Both get an image `netloom/busybox` made once from the machine's /bin/busybox.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { run, spawnDaemon } from '../../lib/exec';
 import { waitFor } from '../../lib/clock';
@@ -82,7 +94,11 @@ function makeRootfs(dir: string): string {
 
 async function dockerAnswers(plan: LabPlan, host: string): Promise<boolean> {
   if (!existsSync(dockerSocket(plan, host))) return false;
-  const r = await run(DOCKER_CLIENT, ['version', '--format', '{{.Server.Version}}'], { env: dockerEnv(plan, host), allowFailure: true, timeoutMs: 10_000 });
+  const r = await run(DOCKER_CLIENT, ['version', '--format', '{{.Server.Version}}'], {
+    env: dockerEnv(plan, host),
+    allowFailure: true,
+    timeoutMs: 10_000,
+  });
   return r.code === 0;
 }
 
@@ -90,7 +106,10 @@ async function dockerAnswers(plan: LabPlan, host: string): Promise<boolean> {
 export async function ensureDockerd(state: LabState, h: HostPlan): Promise<void> {
   const rec = state.pids.find((p) => p.role === dockerRole(h.name));
   if (rec && isAlive(rec.pid) && (await dockerAnswers(state.plan, h.name))) return;
-  if (!state.agents) throw new NetloomError('CONFLICT', `lab "${state.plan.name}" runs no agents, so no netloom plugin for Docker (made with --no-agents)`, { field: 'lab' });
+  if (!state.agents)
+    throw new NetloomError('CONFLICT', `lab "${state.plan.name}" runs no agents, so no netloom plugin for Docker (made with --no-agents)`, {
+      field: 'lab',
+    });
   if (rec) await stopProcess(rec.pid, 'dockerd', 20_000);
   const p = agentPaths(state.plan, h.name);
   for (const sub of ['data', 'exec', 'run/docker/plugins']) mkdirSync(join(p.dockerDir, sub), { recursive: true });
@@ -100,7 +119,11 @@ export async function ensureDockerd(state: LabState, h: HostPlan): Promise<void>
   let pid: number;
   try {
     // nsenter, unshare and sh exec into dockerd: this PID is dockerd's
-    pid = spawnDaemon('nsenter', [`--net=/run/netns/${h.netns}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', dockerdScript(state.plan, h.name)], { logFd: fd });
+    pid = spawnDaemon(
+      'nsenter',
+      [`--net=/run/netns/${h.netns}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', dockerdScript(state.plan, h.name)],
+      { logFd: fd },
+    );
   } finally {
     closeSync(fd);
   }
@@ -117,7 +140,10 @@ export async function ensureDockerd(state: LabState, h: HostPlan): Promise<void>
   const has = await run(DOCKER_CLIENT, ['image', 'inspect', LAB_IMAGE], { env: dockerEnv(state.plan, h.name), allowFailure: true });
   if (has.code !== 0) {
     const rootfs = makeRootfs(p.dockerDir);
-    await run('sh', ['-c', `tar -C ${rootfs} -c . | ${DOCKER_CLIENT} import - ${LAB_IMAGE}`], { env: dockerEnv(state.plan, h.name), timeoutMs: 60_000 });
+    await run('sh', ['-c', `tar -C ${rootfs} -c . | ${DOCKER_CLIENT} import - ${LAB_IMAGE}`], {
+      env: dockerEnv(state.plan, h.name),
+      timeoutMs: 60_000,
+    });
   }
 }
 
@@ -157,7 +183,15 @@ export function podmanConflist(plan: Pick<LabPlan, 'dir'>, host: string, tenant:
   return {
     cniVersion: '1.0.0',
     name: podmanNetworkName(tenant, network),
-    plugins: [{ type: 'netloom-cni', agentSocket: agentPaths(plan, host).cniSocket, tenant, network, capabilities: { ips: true, mac: true, portMappings: true } }],
+    plugins: [
+      {
+        type: 'netloom-cni',
+        agentSocket: agentPaths(plan, host).cniSocket,
+        tenant,
+        network,
+        capabilities: { ips: true, mac: true, portMappings: true },
+      },
+    ],
   };
 }
 
@@ -192,7 +226,19 @@ export function rewritePodmanNetworks(args: string[]): { args: string[]; network
 
 export function podmanBaseArgs(plan: Pick<LabPlan, 'dir'>, host: string): string[] {
   const p = podmanPaths(plan, host);
-  return ['--root', `${p.dir}/root`, '--runroot', `${p.dir}/runroot`, '--tmpdir', `${p.dir}/tmp`, '--storage-driver=overlay', '--network-backend', 'cni', '--network-config-dir', p.cniDir];
+  return [
+    '--root',
+    `${p.dir}/root`,
+    '--runroot',
+    `${p.dir}/runroot`,
+    '--tmpdir',
+    `${p.dir}/tmp`,
+    '--storage-driver=overlay',
+    '--network-backend',
+    'cni',
+    '--network-config-dir',
+    p.cniDir,
+  ];
 }
 
 function podmanEnv(plan: Pick<LabPlan, 'dir'>, host: string): NodeJS.ProcessEnv {
@@ -221,10 +267,17 @@ async function preparePodman(state: LabState, h: HostPlan, networks: Array<{ ten
     const file = join(p.cniDir, `${podmanNetworkName(n.tenant, n.network)}.conflist`);
     if (!existsSync(file)) writeFileSync(file, `${JSON.stringify(podmanConflist(state.plan, h.name, n.tenant, n.network), null, 2)}\n`);
   }
-  const has = await run('nsenter', podmanArgv(h, state.plan, ['image', 'exists', LAB_IMAGE]), { env: podmanEnv(state.plan, h.name), allowFailure: true, timeoutMs: 30_000 });
+  const has = await run('nsenter', podmanArgv(h, state.plan, ['image', 'exists', LAB_IMAGE]), {
+    env: podmanEnv(state.plan, h.name),
+    allowFailure: true,
+    timeoutMs: 30_000,
+  });
   if (has.code !== 0) {
     const rootfs = makeRootfs(p.dir);
-    await run('sh', ['-c', `tar -C ${rootfs} -c . | nsenter ${podmanArgv(h, state.plan, ['import', '-', LAB_IMAGE]).join(' ')}`], { env: podmanEnv(state.plan, h.name), timeoutMs: 60_000 });
+    await run('sh', ['-c', `tar -C ${rootfs} -c . | nsenter ${podmanArgv(h, state.plan, ['import', '-', LAB_IMAGE]).join(' ')}`], {
+      env: podmanEnv(state.plan, h.name),
+      timeoutMs: 60_000,
+    });
   }
   if (!state.podmanHosts?.includes(h.name)) {
     state.podmanHosts = [...(state.podmanHosts ?? []), h.name];
@@ -234,7 +287,8 @@ async function preparePodman(state: LabState, h: HostPlan, networks: Array<{ ten
 
 /** Run podman on the host with the terminal attached; returns its exit code. */
 export async function labPodman(state: LabState, h: HostPlan, args: string[]): Promise<number> {
-  if (!state.agents) throw new NetloomError('CONFLICT', `lab "${state.plan.name}" runs no agents (made with --no-agents)`, { field: 'lab' });
+  if (!state.agents)
+    throw new NetloomError('CONFLICT', `lab "${state.plan.name}" runs no agents (made with --no-agents)`, { field: 'lab' });
   const rw = rewritePodmanNetworks(args);
   await withLabLock(state.plan.dir, () => preparePodman(reload(state), h, rw.networks));
   const r = spawnSync('nsenter', podmanArgv(h, state.plan, rw.args), { stdio: 'inherit', env: podmanEnv(state.plan, h.name) });
@@ -268,7 +322,11 @@ export async function cleanupEngines(state: LabState): Promise<void> {
   for (const host of state.podmanHosts ?? []) {
     const h = state.plan.hosts.find((x) => x.name === host);
     if (!h) continue;
-    await run('nsenter', podmanArgv(h, state.plan, ['rm', '-af', '-t', '0']), { env: podmanEnv(state.plan, host), allowFailure: true, timeoutMs: 60_000 });
+    await run('nsenter', podmanArgv(h, state.plan, ['rm', '-af', '-t', '0']), {
+      env: podmanEnv(state.plan, host),
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
     const p = podmanPaths(state.plan, host);
     await unmountUnder(p.dir);
     const results = '/var/lib/cni/results';
@@ -286,7 +344,12 @@ export async function cleanupEngines(state: LabState): Promise<void> {
   }
   for (const rec of state.pids.filter((p) => p.program === 'dockerd')) {
     const host = rec.role.split('/')[0] ?? '';
-    if (isAlive(rec.pid)) await run(DOCKER_CLIENT, ['rm', '-f', '-v', ...(await dockerContainers(state.plan, host))], { env: dockerEnv(state.plan, host), allowFailure: true, timeoutMs: 60_000 });
+    if (isAlive(rec.pid))
+      await run(DOCKER_CLIENT, ['rm', '-f', '-v', ...(await dockerContainers(state.plan, host))], {
+        env: dockerEnv(state.plan, host),
+        allowFailure: true,
+        timeoutMs: 60_000,
+      });
     await stopProcess(rec.pid, 'dockerd', 20_000);
     await unmountUnder(agentPaths(state.plan, host).dockerDir);
     for (const d of cgroupDirs(dockerCgroupParent(state.plan, host))) {

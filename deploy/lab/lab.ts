@@ -138,7 +138,11 @@ function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number]): numbe
   mkdirSync(`${plan.dir}/log`, { recursive: true });
   const fd = openSync(`${plan.dir}/log/${nm.name}.log`, 'a');
   try {
-    return spawnDaemon(process.execPath, [NETMASTER_JS, '--etcd', etcdEndpoints(plan).join(','), '--listen-url', nm.listen, '--grpc-listen', nm.grpcListen], { logFd: fd });
+    return spawnDaemon(
+      process.execPath,
+      [NETMASTER_JS, '--etcd', etcdEndpoints(plan).join(','), '--listen-url', nm.listen, '--grpc-listen', nm.grpcListen],
+      { logFd: fd },
+    );
   } finally {
     closeSync(fd);
   }
@@ -160,7 +164,14 @@ async function makeNetns(state: LabState, name: string): Promise<void> {
   await addNetns(name);
 }
 
-async function plugIntoUnderlay(plan: LabPlan, netns: string, ifname: string, peer: string, bridge: string, cidr: string | undefined): Promise<void> {
+async function plugIntoUnderlay(
+  plan: LabPlan,
+  netns: string,
+  ifname: string,
+  peer: string,
+  bridge: string,
+  cidr: string | undefined,
+): Promise<void> {
   await addVeth(ifname, netns, peer, plan.underlayNetns);
   await setMaster(peer, bridge, plan.underlayNetns);
   await linkUp(peer, plan.underlayNetns);
@@ -288,7 +299,11 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
 export async function labHealthy(state: LabState): Promise<boolean> {
   try {
     const s = await labStatus(state.plan.name, state.plan.dir.slice(0, state.plan.dir.lastIndexOf('/')));
-    return s.hosts.every((h) => h.healthy && (h.agent?.ready ?? true)) && s.etcd.members.every((m) => m.healthy) && s.netmasters.every((m) => m.healthy);
+    return (
+      s.hosts.every((h) => h.healthy && (h.agent?.ready ?? true)) &&
+      s.etcd.members.every((m) => m.healthy) &&
+      s.netmasters.every((m) => m.healthy)
+    );
   } catch {
     return false;
   }
@@ -296,7 +311,10 @@ export async function labHealthy(state: LabState): Promise<boolean> {
 
 export function findHost(plan: LabPlan, host: string): HostPlan {
   const h = plan.hosts.find((x) => x.name === host || x.netns === host);
-  if (!h) throw new NetloomError('NOT_FOUND', `no host "${host}" in lab "${plan.name}" (hosts: ${plan.hosts.map((x) => x.name).join(', ')})`, { field: 'host' });
+  if (!h)
+    throw new NetloomError('NOT_FOUND', `no host "${host}" in lab "${plan.name}" (hosts: ${plan.hosts.map((x) => x.name).join(', ')})`, {
+      field: 'host',
+    });
   return h;
 }
 
@@ -310,7 +328,9 @@ export function resolveTarget(state: LabState, name: string): { netns: string; e
   const h = plan.hosts.find((x) => x.name === name || x.netns === name);
   if (h) return { netns: h.netns, env: ovsEnv(h.ovsDir) };
   const names = [...plan.hosts.map((x) => x.name), ...state.containers.map((c) => c.name), 'underlay', 'tor'];
-  throw new NetloomError('NOT_FOUND', `no host or container "${name}" in lab "${plan.name}" (known: ${names.join(', ')})`, { field: 'name' });
+  throw new NetloomError('NOT_FOUND', `no host or container "${name}" in lab "${plan.name}" (known: ${names.join(', ')})`, {
+    field: 'name',
+  });
 }
 
 export interface AttachOptions {
@@ -330,7 +350,9 @@ export interface AttachOptions {
 export async function labAttach(opts: AttachOptions): Promise<ContainerState> {
   validateContainerName(opts.container);
   if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(opts.ip)) {
-    throw new NetloomError('INVALID_ARGUMENT', `--ip must be an IPv4 address with prefix length, like 10.1.1.2/24; got "${opts.ip}"`, { field: 'ip' });
+    throw new NetloomError('INVALID_ARGUMENT', `--ip must be an IPv4 address with prefix length, like 10.1.1.2/24; got "${opts.ip}"`, {
+      field: 'ip',
+    });
   }
   if (opts.vlan !== undefined && (!Number.isInteger(opts.vlan) || opts.vlan < 1 || opts.vlan > 4094)) {
     throw new NetloomError('INVALID_ARGUMENT', `--vlan must be 1..4094, got ${opts.vlan}`, { field: 'vlan' });
@@ -338,7 +360,9 @@ export async function labAttach(opts: AttachOptions): Promise<ContainerState> {
   const state = requireState(opts.labName, opts.root ?? LAB_ROOT);
   const host = findHost(state.plan, opts.host);
   if (state.containers.some((c) => c.name === opts.container)) {
-    throw new NetloomError('ALREADY_EXISTS', `container "${opts.container}" already exists in lab "${state.plan.name}"`, { field: 'container' });
+    throw new NetloomError('ALREADY_EXISTS', `container "${opts.container}" already exists in lab "${state.plan.name}"`, {
+      field: 'container',
+    });
   }
   const bridge = opts.bridge ?? 'br-int';
   const c: ContainerState = {
@@ -359,11 +383,21 @@ export async function labAttach(opts: AttachOptions): Promise<ContainerState> {
     await linkUp('eth0', c.netns);
     await linkUp(c.hostVeth, host.netns);
     await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: c.netns });
-    await run('ovs-vsctl', ['--timeout=10', '--may-exist', 'add-br', bridge, '--', 'set', 'bridge', bridge, 'datapath_type=netdev'], { netns: host.netns, env });
+    await run('ovs-vsctl', ['--timeout=10', '--may-exist', 'add-br', bridge, '--', 'set', 'bridge', bridge, 'datapath_type=netdev'], {
+      netns: host.netns,
+      env,
+    });
     await linkUp(bridge, host.netns);
     await run(
       'ovs-vsctl',
-      ['--timeout=10', '--may-exist', 'add-port', bridge, c.hostVeth, ...(opts.vlan !== undefined ? ['--', 'set', 'port', c.hostVeth, `tag=${opts.vlan}`] : [])],
+      [
+        '--timeout=10',
+        '--may-exist',
+        'add-port',
+        bridge,
+        c.hostVeth,
+        ...(opts.vlan !== undefined ? ['--', 'set', 'port', c.hostVeth, `tag=${opts.vlan}`] : []),
+      ],
       { netns: host.netns, env },
     );
     return c;
@@ -378,9 +412,14 @@ export async function labDetach(labName: string, container: string, root?: strin
   const state = requireState(labName, root ?? LAB_ROOT);
   const c = state.containers.find((x) => x.name === container);
   if (!c) throw new NetloomError('NOT_FOUND', `no container "${container}" in lab "${labName}"`, { field: 'container' });
-  if (c.containerId !== undefined) throw new NetloomError('CONFLICT', `container "${container}" was made by run: remove it with rm (CNI DEL)`, { field: 'container' });
+  if (c.containerId !== undefined)
+    throw new NetloomError('CONFLICT', `container "${container}" was made by run: remove it with rm (CNI DEL)`, { field: 'container' });
   const host = findHost(state.plan, c.host);
-  await run('ovs-vsctl', ['--timeout=10', '--if-exists', 'del-port', c.hostVeth], { netns: host.netns, env: ovsEnv(host.ovsDir), allowFailure: true });
+  await run('ovs-vsctl', ['--timeout=10', '--if-exists', 'del-port', c.hostVeth], {
+    netns: host.netns,
+    env: ovsEnv(host.ovsDir),
+    allowFailure: true,
+  });
   await delNetns(c.netns);
   await delLink(c.hostVeth, host.netns);
   state.containers = state.containers.filter((x) => x.name !== container);
@@ -397,15 +436,29 @@ export async function labRestartOvs(labName: string, host: string, root?: string
   const state = requireState(labName, root ?? LAB_ROOT);
   const h = findHost(state.plan, host);
   const pids = ovsPids(h.ovsDir);
-  if (pids.vswitchd === undefined || pids.ovsdb === undefined) throw new NetloomError('NOT_FOUND', `${host} has no running OVS to restart`, { field: 'host' });
-  const next = await restartVswitchd({ dir: h.ovsDir, netns: h.netns, runDir: `${h.ovsDir}/run`, dbSock: `${h.ovsDir}/run/db.sock`, env: ovsEnv(h.ovsDir), ovsdbPid: pids.ovsdb, vswitchdPid: pids.vswitchd });
+  if (pids.vswitchd === undefined || pids.ovsdb === undefined)
+    throw new NetloomError('NOT_FOUND', `${host} has no running OVS to restart`, { field: 'host' });
+  const next = await restartVswitchd({
+    dir: h.ovsDir,
+    netns: h.netns,
+    runDir: `${h.ovsDir}/run`,
+    dbSock: `${h.ovsDir}/run/db.sock`,
+    env: ovsEnv(h.ovsDir),
+    ovsdbPid: pids.ovsdb,
+    vswitchdPid: pids.vswitchd,
+  });
   replacePid(state, `${h.name}/ovs-vswitchd`, next.vswitchdPid, 'ovs-vswitchd');
   return next.vswitchdPid;
 }
 
 function netmasterByName(state: LabState, which: string): LabPlan['netmasters'][number] {
   const nm = state.plan.netmasters.find((n) => n.name === which);
-  if (!nm) throw new NetloomError('NOT_FOUND', `no netmaster "${which}" in lab "${state.plan.name}" (netmasters: ${state.plan.netmasters.map((n) => n.name).join(', ') || 'none'})`, { field: 'netmaster' });
+  if (!nm)
+    throw new NetloomError(
+      'NOT_FOUND',
+      `no netmaster "${which}" in lab "${state.plan.name}" (netmasters: ${state.plan.netmasters.map((n) => n.name).join(', ') || 'none'})`,
+      { field: 'netmaster' },
+    );
   return nm;
 }
 
@@ -434,7 +487,11 @@ export async function labRestartNetmaster(labName: string, which?: string, root?
   const state = requireState(labName, root ?? LAB_ROOT);
   const targets = state.plan.netmasters.filter((n) => which === undefined || n.name === which);
   if (targets.length === 0) {
-    throw new NetloomError('NOT_FOUND', `no netmaster ${which ?? ''} in lab "${labName}" (netmasters: ${state.plan.netmasters.map((n) => n.name).join(', ') || 'none'})`, { field: 'netmaster' });
+    throw new NetloomError(
+      'NOT_FOUND',
+      `no netmaster ${which ?? ''} in lab "${labName}" (netmasters: ${state.plan.netmasters.map((n) => n.name).join(', ') || 'none'})`,
+      { field: 'netmaster' },
+    );
   }
   const out: number[] = [];
   for (const nm of targets) {
@@ -472,7 +529,8 @@ export async function labRestartNetplugin(labName: string, host: string, root?: 
 async function restartNetpluginLocked(labName: string, host: string, root?: string): Promise<number> {
   const state = requireState(labName, root ?? LAB_ROOT);
   const h = findHost(state.plan, host);
-  if (!state.agents) throw new NetloomError('CONFLICT', `lab "${labName}" runs no agents (it was made with --no-agents)`, { field: 'host' });
+  if (!state.agents)
+    throw new NetloomError('CONFLICT', `lab "${labName}" runs no agents (it was made with --no-agents)`, { field: 'host' });
   await stopAgent(state, h.name);
   const pid = startAgent(state, h);
   await waitAgentReady(state, h.name);

@@ -3,7 +3,12 @@ import { run, output } from '../../lib/exec';
 
 export async function listNetns(): Promise<string[]> {
   const out = await output('ip', ['-o', 'netns', 'list']);
-  return out === '' ? [] : out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n !== '');
+  return out === ''
+    ? []
+    : out
+        .split('\n')
+        .map((l) => l.split(' ')[0] ?? '')
+        .filter((n) => n !== '');
 }
 
 export async function netnsExists(name: string): Promise<boolean> {

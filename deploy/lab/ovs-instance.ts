@@ -43,7 +43,13 @@ export function ovsPids(dir: string): { ovsdb: number | undefined; vswitchd: num
 async function startVswitchd(dir: string, netns: string | undefined, env: NodeJS.ProcessEnv): Promise<number> {
   await run(
     'ovs-vswitchd',
-    [`unix:${dir}/run/db.sock`, `--pidfile=${dir}/run/ovs-vswitchd.pid`, `--log-file=${dir}/log/ovs-vswitchd.log`, '--detach', '--no-chdir'],
+    [
+      `unix:${dir}/run/db.sock`,
+      `--pidfile=${dir}/run/ovs-vswitchd.pid`,
+      `--log-file=${dir}/log/ovs-vswitchd.log`,
+      '--detach',
+      '--no-chdir',
+    ],
     { netns, env },
   );
   const pid = ovsPids(dir).vswitchd;
@@ -74,7 +80,11 @@ export async function startOvs(dir: string, netns?: string): Promise<OvsInstance
       opts,
     );
     await run('ovs-vsctl', ['--no-wait', 'init'], opts);
-    await run('ovs-vsctl', ['--no-wait', 'set', 'Open_vSwitch', '.', `external_ids:system-id=${netns ?? 'root'}-${process.hrtime.bigint().toString(36)}`], opts);
+    await run(
+      'ovs-vsctl',
+      ['--no-wait', 'set', 'Open_vSwitch', '.', `external_ids:system-id=${netns ?? 'root'}-${process.hrtime.bigint().toString(36)}`],
+      opts,
+    );
   }
   let vswitchdPid = pids.vswitchd;
   if (vswitchdPid === undefined || !isAlive(vswitchdPid)) vswitchdPid = await startVswitchd(dir, netns, env);
@@ -84,7 +94,11 @@ export async function startOvs(dir: string, netns?: string): Promise<OvsInstance
 }
 
 /** Run ovs-vsctl (or another OVS tool) against the instance. */
-export async function ovsCtl(inst: Pick<OvsInstance, 'netns' | 'env'>, tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl', args: string[]): Promise<string> {
+export async function ovsCtl(
+  inst: Pick<OvsInstance, 'netns' | 'env'>,
+  tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl',
+  args: string[],
+): Promise<string> {
   return (await run(tool, ['--timeout=10', ...args], { netns: inst.netns, env: inst.env })).stdout;
 }
 

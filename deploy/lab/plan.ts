@@ -103,7 +103,9 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
   }
   const nm = input.netmasters ?? 1;
   if (!Number.isInteger(nm) || nm < 0 || nm > MAX_NETMASTERS) {
-    throw new NetloomError('INVALID_ARGUMENT', `--netmasters must be an integer from 0 to ${MAX_NETMASTERS}, got ${nm}`, { field: 'netmasters' });
+    throw new NetloomError('INVALID_ARGUMENT', `--netmasters must be an integer from 0 to ${MAX_NETMASTERS}, got ${nm}`, {
+      field: 'netmasters',
+    });
   }
   const index = labIndex(input.name);
   const prefix = index === 0 ? '' : `${input.name}-`;
@@ -138,7 +140,12 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
   const netmasters: NetmasterPlan[] = [];
   for (let i = 1; i <= nm; i++) {
     const port = portBase + 50 + i;
-    netmasters.push({ name: `netmaster${i}`, listen: `${rootMgmtIp}:${port}`, url: `http://${rootMgmtIp}:${port}`, grpcListen: `${rootMgmtIp}:${portBase + 60 + i}` });
+    netmasters.push({
+      name: `netmaster${i}`,
+      listen: `${rootMgmtIp}:${port}`,
+      url: `http://${rootMgmtIp}:${port}`,
+      grpcListen: `${rootMgmtIp}:${portBase + 60 + i}`,
+    });
   }
   return {
     name: input.name,

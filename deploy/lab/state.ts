@@ -81,7 +81,10 @@ export function loadState(name: string, root: string = LAB_ROOT): LabState | und
     if (s.version !== 1) throw new Error(`unknown state version ${String(s.version)}`);
     return s;
   } catch (e) {
-    throw new NetloomError('INTERNAL', `lab state ${file} is unreadable (${(e as Error).message}); remove it after checking 'ip netns list'`);
+    throw new NetloomError(
+      'INTERNAL',
+      `lab state ${file} is unreadable (${(e as Error).message}); remove it after checking 'ip netns list'`,
+    );
   }
 }
 

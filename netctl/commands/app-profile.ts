@@ -15,7 +15,12 @@ export function registerAppProfile(program: Command, rt: Runtime): void {
   const ap = program.command('app-profile').description('Application Profile manipulation tools');
 
   for (const verb of ['create', 'update'] as const) {
-    tenantOption(ap.command(verb).description(verb === 'create' ? 'Create an application profile' : 'Update an application profile').argument('[app-profile]'))
+    tenantOption(
+      ap
+        .command(verb)
+        .description(verb === 'create' ? 'Create an application profile' : 'Update an application profile')
+        .argument('[app-profile]'),
+    )
       .option('-g, --group <groups>', 'Endpoint Group List (separated by commas)')
       .action(
         action(rt, { min: 1, max: 1, missing: 'Profile name required' }, async ({ args, opts, client, out }) => {
@@ -37,13 +42,20 @@ export function registerAppProfile(program: Command, rt: Runtime): void {
     }),
   );
 
-  listOptions(ap.command('ls').alias('list').description('List Application Profiles'), { tenant: true, all: true, json: true, quiet: true }).action(
+  listOptions(ap.command('ls').alias('list').description('List Application Profiles'), {
+    tenant: true,
+    all: true,
+    json: true,
+    quiet: true,
+  }).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
       const items = await listTenantScoped(client(), 'appProfiles', str(opts, 'tenant'), opts['all'] === true);
       const table = (): string =>
         tabwrite(
           'Tenant\tAppProfile\tGroups\n------\t----------\t------\n' +
-            items.map((p) => `${field(p, 'tenantName')}\t${field(p, 'appProfileName')}\t${groupsOf(p['endpointGroups']).join(',')}\n`).join(''),
+            items
+              .map((p) => `${field(p, 'tenantName')}\t${field(p, 'appProfileName')}\t${groupsOf(p['endpointGroups']).join(',')}\n`)
+              .join(''),
         );
       out(render(opts, items, table, () => nameLines(items, 'appProfileName')));
     }),

@@ -9,7 +9,8 @@ import { checkName, isIP, isIPv4Cidr, isIPv6Cidr } from '../validate';
 import { nameLines } from '../listing';
 
 function checkAsn(v: string, flag: string): string {
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4294967295) throw new UsageError(`invalid value '${v}' for ${flag}: an AS number 1..4294967295`, flag);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4294967295)
+    throw new UsageError(`invalid value '${v}' for ${flag}: an AS number 1..4294967295`, flag);
   return v;
 }
 
@@ -22,7 +23,13 @@ export function registerBgp(program: Command, rt: Runtime): void {
       const table = (): string =>
         tabwrite(
           'HostName\tRouterIP\tAS\tNeighbor\tNeighborAS\n---------\t--------\t-------\t--------\t-------\n' +
-            items.map((b) => [field(b, 'hostname'), field(b, 'routerip'), field(b, 'as'), field(b, 'neighbor'), field(b, 'neighbor-as')].join('\t') + '\n').join(''),
+            items
+              .map(
+                (b) =>
+                  [field(b, 'hostname'), field(b, 'routerip'), field(b, 'as'), field(b, 'neighbor'), field(b, 'neighbor-as')].join('\t') +
+                  '\n',
+              )
+              .join(''),
         );
       out(render(opts, items, table, () => nameLines(items, 'hostname')));
     }),
@@ -57,7 +64,8 @@ export function registerBgp(program: Command, rt: Runtime): void {
         const as = str(opts, 'as');
         const neighborAs = str(opts, 'neighborAs');
         const neighbor = str(opts, 'neighbor');
-        if (!isIPv4Cidr(routerip) && !isIPv6Cidr(routerip)) throw new UsageError('Wrong CIDR format. Enter in x.x.x.x/len format', 'router-ip');
+        if (!isIPv4Cidr(routerip) && !isIPv6Cidr(routerip))
+          throw new UsageError('Wrong CIDR format. Enter in x.x.x.x/len format', 'router-ip');
         if (!isIP(neighbor)) throw new UsageError('Wrong IP format. Enter in x.x.x.x format', 'neighbor');
         if (as === '' || neighborAs === '') throw new UsageError('Missing attributes', as === '' ? 'as' : 'neighbor-as');
         checkAsn(as, '--as');

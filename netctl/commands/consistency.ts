@@ -36,7 +36,8 @@ export function registerConsistency(program: Command, rt: Runtime): void {
       .option('--repair', 'let netmaster repair what it found (leaked or missing allocations)'),
   ).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const raw = opts['repair'] === true ? await client().post('/api/v1/consistency', { repair: true }) : await client().get('/api/v1/consistency');
+      const raw =
+        opts['repair'] === true ? await client().post('/api/v1/consistency', { repair: true }) : await client().get('/api/v1/consistency');
       out(opts['output'] === 'yaml' ? toYaml(raw) : toJson(raw));
       const report = asObject(raw);
       if (!reportIsConsistent(report)) {

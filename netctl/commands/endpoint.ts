@@ -10,7 +10,16 @@ import { checkName } from '../validate';
 import { nameLines } from '../listing';
 
 /** An endpoint's fields, whether the server sends Contiv's EndpointOper names or the short ones. */
-function ep(o: JsonObject): { id: string; network: string; group: string; ip: string; mac: string; host: string; intf: string; container: string } {
+function ep(o: JsonObject): {
+  id: string;
+  network: string;
+  group: string;
+  ip: string;
+  mac: string;
+  host: string;
+  intf: string;
+  container: string;
+} {
   const ips = o['ipAddress'];
   const ip = Array.isArray(ips) ? ips.filter((x) => typeof x === 'string' && x !== '').join(',') : field(o, 'ipAddress') || field(o, 'ip');
   return {
@@ -73,7 +82,14 @@ export function registerEndpoint(program: Command, rt: Runtime): void {
               .map((e) => [e.id, e.network, e.group, e.ip, e.mac, e.host, e.intf, e.container].join('\t') + '\n')
               .join(''),
         );
-      out(render(opts, items, table, () => nameLines(items.map((o) => ({ id: ep(o).id })), 'id')));
+      out(
+        render(opts, items, table, () =>
+          nameLines(
+            items.map((o) => ({ id: ep(o).id })),
+            'id',
+          ),
+        ),
+      );
     }),
   );
 }

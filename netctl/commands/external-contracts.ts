@@ -11,14 +11,22 @@ import { listTenantScoped, nameLines } from '../listing';
 export function registerExternalContracts(program: Command, rt: Runtime): void {
   const ec = program.command('external-contracts').description('External contracts');
 
-  listOptions(ec.command('ls').alias('list').description('List external contracts'), { tenant: true, all: true, json: true, quiet: true }).action(
+  listOptions(ec.command('ls').alias('list').description('List external contracts'), {
+    tenant: true,
+    all: true,
+    json: true,
+    quiet: true,
+  }).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
       const items = await listTenantScoped(client(), 'extContractsGroups', str(opts, 'tenant'), opts['all'] === true);
       const table = (): string =>
         tabwrite(
           'Tenant\tName\t\tType\t\tContracts\n------\t------\t\t------\t\t-------\n' +
             items
-              .map((g) => `${field(g, 'tenantName')}\t${field(g, 'contractsGroupName')}\t\t${field(g, 'contractsType')}\t${goValue(g['contracts'] ?? [])}\n`)
+              .map(
+                (g) =>
+                  `${field(g, 'tenantName')}\t${field(g, 'contractsGroupName')}\t\t${field(g, 'contractsType')}\t${goValue(g['contracts'] ?? [])}\n`,
+              )
               .join(''),
         );
       out(render(opts, items, table, () => nameLines(items, 'contractsGroupName')));
@@ -49,7 +57,10 @@ export function registerExternalContracts(program: Command, rt: Runtime): void {
         const contracts = splitList(list(opts, 'contract'));
         if (contracts.length === 0) throw new UsageError('Contracts not provided', 'contract');
         const name = checkName(args[0], 'contracts group');
-        await client().post(`/api/v1/extContractsGroups/${tenant}:${name}/`, extContractsBody(tenant, name, provided ? 'provided' : 'consumed', contracts));
+        await client().post(
+          `/api/v1/extContractsGroups/${tenant}:${name}/`,
+          extContractsBody(tenant, name, provided ? 'provided' : 'consumed', contracts),
+        );
         out(`Creating ExternalContracts ${tenant}:${name}\n`);
       }),
     );

@@ -53,9 +53,12 @@ export function registerGlobal(program: Command, rt: Runtime): void {
         const vlans = optional(opts, 'vlanRange');
         const vxlans = optional(opts, 'vxlanRange');
         const pvtSubnet = optional(opts, 'privateSubnet');
-        if (vlans !== undefined && !isRange(vlans, 1, 4094)) throw new UsageError(`invalid value '${vlans}' for --vlan-range: expected N-M inside 1-4094`, 'vlan-range');
-        if (vxlans !== undefined && !isRange(vxlans, 1, 16_777_215)) throw new UsageError(`invalid value '${vxlans}' for --vxlan-range: expected N-M inside 1-16777215`, 'vxlan-range');
-        if (pvtSubnet !== undefined && !isIPv4Cidr(pvtSubnet)) throw new UsageError(`invalid value '${pvtSubnet}' for --private-subnet: expected an IPv4 CIDR`, 'private-subnet');
+        if (vlans !== undefined && !isRange(vlans, 1, 4094))
+          throw new UsageError(`invalid value '${vlans}' for --vlan-range: expected N-M inside 1-4094`, 'vlan-range');
+        if (vxlans !== undefined && !isRange(vxlans, 1, 16_777_215))
+          throw new UsageError(`invalid value '${vxlans}' for --vxlan-range: expected N-M inside 1-16777215`, 'vxlan-range');
+        if (pvtSubnet !== undefined && !isIPv4Cidr(pvtSubnet))
+          throw new UsageError(`invalid value '${pvtSubnet}' for --private-subnet: expected an IPv4 CIDR`, 'private-subnet');
         const c = client();
         const current = asObject(await c.get('/api/v1/globals/global/'));
         await c.post('/api/v1/globals/global/', globalBody(current, { networkInfraType, vlans, vxlans, fwdMode, arpMode, pvtSubnet }));

@@ -30,7 +30,8 @@ export function registerGroup(program: Command, rt: Runtime): void {
       const ipPool = str(opts, 'ipPool');
       if (ipPool !== '') {
         const m = /^([^-]+)-([^-]+)$/.exec(ipPool);
-        if (!m || !isIPv4(m[1]!) || !isIPv4(m[2]!)) throw new UsageError(`invalid --ip-pool '${ipPool}': expected IP_FROM-IP_TO, e.g. 10.36.0.1-10.36.0.10`, 'ip-pool');
+        if (!m || !isIPv4(m[1]!) || !isIPv4(m[2]!))
+          throw new UsageError(`invalid --ip-pool '${ipPool}': expected IP_FROM-IP_TO, e.g. 10.36.0.1-10.36.0.10`, 'ip-pool');
       }
       await client().post(
         `/api/v1/endpointGroups/${tenant}:${name}/`,
@@ -66,7 +67,12 @@ export function registerGroup(program: Command, rt: Runtime): void {
     }),
   );
 
-  listOptions(group.command('ls').alias('list').description('List endpoint groups'), { tenant: true, all: true, json: true, quiet: true }).action(
+  listOptions(group.command('ls').alias('list').description('List endpoint groups'), {
+    tenant: true,
+    all: true,
+    json: true,
+    quiet: true,
+  }).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
       const items = await listTenantScoped(client(), 'endpointGroups', str(opts, 'tenant'), opts['all'] === true);
       const table = (): string =>

@@ -20,7 +20,8 @@ export function bandwidthCell(bw: string): string {
 
 function profileRow(p: JsonObject): string {
   const bw = field(p, 'bandwidth');
-  if (bw !== '') return [field(p, 'profileName'), field(p, 'tenantName'), bandwidthCell(bw), goInt(p['DSCP']), goInt(p['burst'])].join('\t') + '\n';
+  if (bw !== '')
+    return [field(p, 'profileName'), field(p, 'tenantName'), bandwidthCell(bw), goInt(p['DSCP']), goInt(p['burst'])].join('\t') + '\n';
   return [field(p, 'profileName'), field(p, 'tenantName'), bw, goInt(p['DSCP'])].join('\t') + '\n';
 }
 
@@ -41,7 +42,10 @@ export function registerNetprofile(program: Command, rt: Runtime): void {
         }
         const dscp = intOption(opts['dscp'] as string | undefined, '--dscp', 0, 0, 63);
         const burst = intOption(opts['burst'] as string | undefined, '--burst', 0, 0, 2 ** 31 - 1);
-        await client().post(`/api/v1/netprofiles/${tenant}:${name}/`, netprofileBody({ tenantName: tenant, profileName: name, bandwidth, dscp, burst }));
+        await client().post(
+          `/api/v1/netprofiles/${tenant}:${name}/`,
+          netprofileBody({ tenantName: tenant, profileName: name, bandwidth, dscp, burst }),
+        );
         out(`Creating netprofile ${tenant}:${name}\n`);
       }),
     );
@@ -54,11 +58,18 @@ export function registerNetprofile(program: Command, rt: Runtime): void {
     }),
   );
 
-  listOptions(np.command('ls').alias('list').description('List network profile'), { tenant: true, all: true, json: true, quiet: true }).action(
+  listOptions(np.command('ls').alias('list').description('List network profile'), {
+    tenant: true,
+    all: true,
+    json: true,
+    quiet: true,
+  }).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
       const items = await listTenantScoped(client(), 'netprofiles', str(opts, 'tenant'), opts['all'] === true);
       const table = (): string =>
-        tabwrite('Name\tTenant\tBandwidth\tDSCP\tburst size\n------\t------\t---------\t--------\t----------\n' + items.map(profileRow).join(''));
+        tabwrite(
+          'Name\tTenant\tBandwidth\tDSCP\tburst size\n------\t------\t---------\t--------\t----------\n' + items.map(profileRow).join(''),
+        );
       out(render(opts, items, table, () => nameLines(items, 'profileName')));
     }),
   );

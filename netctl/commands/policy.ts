@@ -15,7 +15,10 @@ import { listTenantScoped, nameLines } from '../listing';
 export function orderRules(rules: JsonObject[], tenant: string, policy: string): JsonObject[] {
   const mine = rules.filter((r) => r['tenantName'] === tenant && r['policyName'] === policy);
   const prio = (r: JsonObject): number => (typeof r['priority'] === 'number' ? r['priority'] : Number(r['priority'] ?? 0) || 0);
-  return mine.map((r, i) => ({ r, i })).sort((a, b) => prio(a.r) - prio(b.r) || a.i - b.i).map((x) => x.r);
+  return mine
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => prio(a.r) - prio(b.r) || a.i - b.i)
+    .map((x) => x.r);
 }
 
 function rulesTable(rules: JsonObject[]): string {
@@ -56,16 +59,21 @@ function rulesTable(rules: JsonObject[]): string {
 }
 
 function checkRuleAddress(value: string, flag: string): string {
-  if (value !== '' && !isIPv4(value) && !isIPv4Cidr(value)) throw new UsageError(`invalid value '${value}' for ${flag}: expected an IPv4 address or CIDR`, flag);
+  if (value !== '' && !isIPv4(value) && !isIPv4Cidr(value))
+    throw new UsageError(`invalid value '${value}' for ${flag}: expected an IPv4 address or CIDR`, flag);
   return value;
 }
 
 /** Contiv's direction checks for rule-add, with its messages. */
-export function checkRuleDirection(dir: string, o: { fromGroup: string; toGroup: string; fromNetwork: string; toNetwork: string; fromIp: string }): void {
+export function checkRuleDirection(
+  dir: string,
+  o: { fromGroup: string; toGroup: string; fromNetwork: string; toNetwork: string; fromIp: string },
+): void {
   if (dir === 'in') {
     if (o.toGroup !== '') throw new UsageError('Cant specify to-group for incoming rule', 'to-group');
     if (o.toNetwork !== '') throw new UsageError('Cant specify to-network for incoming rule', 'to-network');
-    if (o.fromGroup !== '' && o.fromNetwork !== '') throw new UsageError("Can't specify both from-group argument and -from-network ", 'from-group');
+    if (o.fromGroup !== '' && o.fromNetwork !== '')
+      throw new UsageError("Can't specify both from-group argument and -from-network ", 'from-group');
   } else if (dir === 'out') {
     if (o.fromGroup !== '') throw new UsageError('Cant specify from-group for outgoing rule', 'from-group');
     if (o.fromNetwork !== '') throw new UsageError('Cant specify from-network for outgoing rule', 'from-network');
@@ -116,7 +124,11 @@ export function registerPolicy(program: Command, rt: Runtime): void {
     }),
   );
 
-  listOptions(policy.command('rule-ls').description('List rules for a given tenant,policy').argument('[policy]'), { tenant: true, json: true, quiet: true }).action(
+  listOptions(policy.command('rule-ls').description('List rules for a given tenant,policy').argument('[policy]'), {
+    tenant: true,
+    json: true,
+    quiet: true,
+  }).action(
     action(rt, { min: 1, max: 1, missing: 'Policy name required' }, async ({ args, opts, client, out }) => {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'policy');
@@ -124,7 +136,14 @@ export function registerPolicy(program: Command, rt: Runtime): void {
       await c.get(`/api/v1/tenants/${tenant}/`);
       await c.get(`/api/v1/policys/${tenant}:${name}/`);
       const rules = orderRules(asList(await c.get('/api/v1/rules/')), tenant, name);
-      out(render(opts, rules, () => rulesTable(rules), () => nameLines(rules, 'ruleId')));
+      out(
+        render(
+          opts,
+          rules,
+          () => rulesTable(rules),
+          () => nameLines(rules, 'ruleId'),
+        ),
+      );
     }),
   );
 
@@ -170,7 +189,8 @@ export function registerPolicy(program: Command, rt: Runtime): void {
         if (protocol !== '' && !['tcp', 'udp', 'icmp'].includes(protocol) && !/^\d{1,3}$/.test(protocol)) {
           throw new UsageError(`invalid value '${protocol}' for --protocol: must be tcp, udp, icmp or a protocol number`, 'protocol');
         }
-        if (/^\d+$/.test(protocol) && Number(protocol) > 255) throw new UsageError(`invalid value '${protocol}' for --protocol: protocol numbers are 0..255`, 'protocol');
+        if (/^\d+$/.test(protocol) && Number(protocol) > 255)
+          throw new UsageError(`invalid value '${protocol}' for --protocol: protocol numbers are 0..255`, 'protocol');
         const act = oneOf(str(opts, 'action'), '--action', ['allow', 'deny']) ?? '';
         await client().post(
           `/api/v1/rules/${tenant}:${name}:${ruleId}/`,

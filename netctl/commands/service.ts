@@ -11,13 +11,23 @@ import { listTenantScoped, nameLines } from '../listing';
 export function registerService(program: Command, rt: Runtime): void {
   const svc = program.command('service').description('service object creation');
 
-  listOptions(svc.command('ls').alias('list').description('List service objects'), { tenant: true, all: true, json: true, quiet: true }).action(
+  listOptions(svc.command('ls').alias('list').description('List service objects'), {
+    tenant: true,
+    all: true,
+    json: true,
+    quiet: true,
+  }).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
       const items = await listTenantScoped(client(), 'serviceLBs', str(opts, 'tenant') || 'default', opts['all'] === true);
       const table = (): string =>
         tabwrite(
           'ServiceName\tTenant\tNetwork\tSelectors\n---------\t--------\t-------\t-------\n' +
-            items.map((s) => `${field(s, 'serviceName')}\t${field(s, 'tenantName')}\t${field(s, 'networkName')}\t${goValue(s['selectors'] ?? [])}\t\n`).join(''),
+            items
+              .map(
+                (s) =>
+                  `${field(s, 'serviceName')}\t${field(s, 'tenantName')}\t${field(s, 'networkName')}\t${goValue(s['selectors'] ?? [])}\t\n`,
+              )
+              .join(''),
         );
       out(render(opts, items, table, () => nameLines(items, 'serviceName')));
     }),
@@ -45,7 +55,12 @@ export function registerService(program: Command, rt: Runtime): void {
   const create = tenantOption(svc.command('create').description('Create Service object').argument('[servicename]'))
     .option('-s, --network <network>', 'service network name')
     .addOption(repeatable('-l, --selector <key=value>', 'service selector. Usage: --selector=key1=value1 --selector=key2=value2'))
-    .addOption(repeatable('-p, --port <svcPort:provPort:protocol>', 'service/provider Port Usage- --port=svcPort1:provPort1:protocol --port=svcPort2:provPort2:protocol'))
+    .addOption(
+      repeatable(
+        '-p, --port <svcPort:provPort:protocol>',
+        'service/provider Port Usage- --port=svcPort1:provPort1:protocol --port=svcPort2:provPort2:protocol',
+      ),
+    )
     .option('--preferred-ip <ip>', 'preferred ip address (also -ip)');
   addFlagAlias(create, 'ip', 'preferred-ip');
   create.action(
@@ -54,10 +69,12 @@ export function registerService(program: Command, rt: Runtime): void {
       const name = checkName(args[0], 'service');
       const selectors = list(opts, 'selector');
       const ports = list(opts, 'port');
-      for (const s of selectors) if (!/^[^=\s]+=[^=\s]*$/.test(s)) throw new UsageError(`invalid value '${s}' for --selector: expected key=value`, 'selector');
+      for (const s of selectors)
+        if (!/^[^=\s]+=[^=\s]*$/.test(s)) throw new UsageError(`invalid value '${s}' for --selector: expected key=value`, 'selector');
       for (const p of ports) {
         const m = /^(\d+):(\d+):(TCP|UDP|tcp|udp)$/.exec(p);
-        if (!m || Number(m[1]) > 65535 || Number(m[2]) > 65535) throw new UsageError(`invalid value '${p}' for --port: expected svcPort:provPort:TCP|UDP`, 'port');
+        if (!m || Number(m[1]) > 65535 || Number(m[2]) > 65535)
+          throw new UsageError(`invalid value '${p}' for --port: expected svcPort:provPort:TCP|UDP`, 'port');
       }
       const ip = str(opts, 'preferredIp');
       if (ip !== '' && !isIP(ip)) throw new UsageError(`invalid value '${ip}' for --preferred-ip: not an IP address`, 'preferred-ip');

@@ -65,7 +65,11 @@ export class ClusterCache {
 
   private async load(): Promise<void> {
     const state = await readCluster(this.kv);
-    const watcher = await this.kv.client.watch().prefix(ROOT).startRevision(String(BigInt(state.revision) + 1n)).create();
+    const watcher = await this.kv.client
+      .watch()
+      .prefix(ROOT)
+      .startRevision(String(BigInt(state.revision) + 1n))
+      .create();
     if (this.stopped) {
       await watcher.cancel();
       return;

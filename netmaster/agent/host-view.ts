@@ -17,7 +17,15 @@
  * and ctZone are its allocated tenant id. Objects whose id is not allocated yet (a tenant whose id
  * the server is still claiming) are left out with everything that depends on them.
  */
-import type { Bgp, Endpoint as StoredEndpoint, EndpointGroup as StoredGroup, Global as StoredGlobal, Netprofile, Network as StoredNetwork, Rule as StoredRule } from '../model/schemas';
+import type {
+  Bgp,
+  Endpoint as StoredEndpoint,
+  EndpointGroup as StoredGroup,
+  Global as StoredGlobal,
+  Netprofile,
+  Network as StoredNetwork,
+  Rule as StoredRule,
+} from '../model/schemas';
 import type { HostState__Output as HostState } from '../../proto/gen/netloom/v1/HostState';
 import type { Network__Output as Network } from '../../proto/gen/netloom/v1/Network';
 import type { EndpointGroup__Output as EndpointGroup } from '../../proto/gen/netloom/v1/EndpointGroup';
@@ -52,20 +60,37 @@ function byKey<T>(key: (t: T) => string): (a: T, b: T) => number {
   return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 }
 
-function configs<C>(cluster: ClusterState, type: Parameters<ClusterState['objects']['get']>[0]): Map<string, { config: C; oper: Record<string, unknown> }> {
-  return (cluster.objects.get(type) ?? new Map<string, StoredIntent>()) as unknown as Map<string, { config: C; oper: Record<string, unknown> }>;
+function configs<C>(
+  cluster: ClusterState,
+  type: Parameters<ClusterState['objects']['get']>[0],
+): Map<string, { config: C; oper: Record<string, unknown> }> {
+  return (cluster.objects.get(type) ?? new Map<string, StoredIntent>()) as unknown as Map<
+    string,
+    { config: C; oper: Record<string, unknown> }
+  >;
 }
 
 function globalOf(cluster: ClusterState): Global {
   const g = configs<StoredGlobal>(cluster, 'global').get('global')?.config;
   if (!g) return { ...DEFAULT_GLOBAL };
-  return { fwdMode: g.fwdMode ?? 'bridge', arpMode: g.arpMode ?? 'proxy', pvtSubnet: g.pvtSubnet ?? '', networkInfraType: g.networkInfraType ?? 'default' };
+  return {
+    fwdMode: g.fwdMode ?? 'bridge',
+    arpMode: g.arpMode ?? 'proxy',
+    pvtSubnet: g.pvtSubnet ?? '',
+    networkInfraType: g.networkInfraType ?? 'default',
+  };
 }
 
 function bgpOf(cluster: ClusterState, host: string): BgpConfig | null {
   const b = configs<Bgp>(cluster, 'Bgp').get(host)?.config;
   if (!b) return null;
-  return { hostname: b.hostname, routerIp: b.routerip ?? '', as: Number(b.as) || 0, neighbor: b.neighbor ?? '', neighborAs: Number(b['neighbor-as'] ?? '') || 0 };
+  return {
+    hostname: b.hostname,
+    routerIp: b.routerip ?? '',
+    as: Number(b.as) || 0,
+    neighbor: b.neighbor ?? '',
+    neighborAs: Number(b['neighbor-as'] ?? '') || 0,
+  };
 }
 
 /** The desired state of `host`. */
@@ -93,7 +118,9 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
   // networks: those of local endpoints, plus (routing) every gateway network of their routed tenants
   const netKeys = new Set(local.map((e) => e.network));
   if (global.fwdMode === 'routing') {
-    const routedTenants = new Set([...netKeys].filter((k) => networks.get(k)?.config.gateway).map((k) => networks.get(k)?.config.tenantName));
+    const routedTenants = new Set(
+      [...netKeys].filter((k) => networks.get(k)?.config.gateway).map((k) => networks.get(k)?.config.tenantName),
+    );
     for (const [k, n] of networks) if (n.config.gateway && routedTenants.has(n.config.tenantName) && usable(k)) netKeys.add(k);
   }
   // groups of local endpoints, their policies and the groups those policies name
@@ -114,7 +141,9 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
   const referencedGroups = new Set<string>();
   for (const [pk, list] of rulesOf) {
     const tenant = pk.slice(0, pk.indexOf(':'));
-    for (const r of list) for (const g of [r.fromEndpointGroup, r.toEndpointGroup]) if (g && usableGroup(`${tenant}:${g}`)) referencedGroups.add(`${tenant}:${g}`);
+    for (const r of list)
+      for (const g of [r.fromEndpointGroup, r.toEndpointGroup])
+        if (g && usableGroup(`${tenant}:${g}`)) referencedGroups.add(`${tenant}:${g}`);
   }
 
   // endpoints: all of the view's networks and of the referenced groups (which bring their network)
@@ -194,7 +223,14 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
   for (const k of profileKeys) {
     const p = profiles.get(k)?.config;
     if (!p) continue;
-    outProfiles.push({ key: k, tenant: p.tenantName, name: p.profileName, bandwidthKbps: String(bandwidthKbps(p.bandwidth ?? '')), burstKb: String(p.burst ?? 0), dscp: p.DSCP ?? 0 });
+    outProfiles.push({
+      key: k,
+      tenant: p.tenantName,
+      name: p.profileName,
+      bandwidthKbps: String(bandwidthKbps(p.bandwidth ?? '')),
+      burstKb: String(p.burst ?? 0),
+      dscp: p.DSCP ?? 0,
+    });
   }
   const outEndpoints: Endpoint[] = viewEps.map((e) => ({
     id: e.endpointID,

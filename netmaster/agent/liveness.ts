@@ -22,8 +22,16 @@ export interface LivenessMetrics {
 export function createLivenessMetrics(registry?: Registry): LivenessMetrics {
   const registers = registry ? [registry] : [];
   return {
-    deadHosts: new Counter({ name: 'netmaster_agent_dead_hosts_total', help: 'Hosts whose agent was gone longer than the grace period and whose endpoints were released', registers }),
-    releasedEndpoints: new Counter({ name: 'netmaster_agent_dead_host_endpoints_released_total', help: 'Endpoints released because their host was dead', registers }),
+    deadHosts: new Counter({
+      name: 'netmaster_agent_dead_hosts_total',
+      help: 'Hosts whose agent was gone longer than the grace period and whose endpoints were released',
+      registers,
+    }),
+    releasedEndpoints: new Counter({
+      name: 'netmaster_agent_dead_host_endpoints_released_total',
+      help: 'Endpoints released because their host was dead',
+      registers,
+    }),
   };
 }
 
@@ -134,7 +142,10 @@ async function releaseHost(opts: LivenessOptions, host: string, goneMs: number, 
     if (r.deleted) released++;
   }
   // forget the host unless it registered meanwhile
-  await kv.commit([{ kind: 'modEquals', key: agentLayout.host(host), modRevision: '0' }], [{ kind: 'delete', key: agentLayout.known(host) }]);
+  await kv.commit(
+    [{ kind: 'modEquals', key: agentLayout.host(host), modRevision: '0' }],
+    [{ kind: 'delete', key: agentLayout.known(host) }],
+  );
   metrics.deadHosts.inc();
   metrics.releasedEndpoints.inc(released);
   opts.logger.warn({ host, goneMs, released, endpoints: eps.map((e) => e.endpointID) }, 'dead host: endpoints released');

@@ -68,15 +68,19 @@ function storedNetworks(cluster: ClusterState): Map<string, StoredIntent> {
 export function lookupNetwork(cluster: ClusterState, q: NetworkQuery): Network {
   const tenant = q.tenant || 'default';
   const wanted = q.subnet === '' ? undefined : normalCidr(q.subnet);
-  if (q.subnet !== '' && wanted === undefined) throw new NetloomError('INVALID_ARGUMENT', `subnet '${q.subnet}' is not an IPv4 CIDR`, { field: 'subnet' });
-  if (q.network === '' && wanted === undefined) throw new NetloomError('INVALID_ARGUMENT', 'give the network name or its subnet', { field: 'network' });
+  if (q.subnet !== '' && wanted === undefined)
+    throw new NetloomError('INVALID_ARGUMENT', `subnet '${q.subnet}' is not an IPv4 CIDR`, { field: 'subnet' });
+  if (q.network === '' && wanted === undefined)
+    throw new NetloomError('INVALID_ARGUMENT', 'give the network name or its subnet', { field: 'network' });
   const nets = storedNetworks(cluster);
   if (q.network !== '') {
     const key = `${tenant}:${q.network}`;
     const n = nets.get(key)?.config as StoredNetwork | undefined;
     if (!n) throw new NetloomError('NOT_FOUND', `network '${q.network}' of tenant '${tenant}' does not exist`, { field: 'network' });
     if (wanted !== undefined && normalCidr(n.subnet) !== wanted) {
-      throw new NetloomError('CONFLICT', `network '${q.network}' of tenant '${tenant}' has subnet ${n.subnet}, not ${q.subnet}`, { field: 'subnet' });
+      throw new NetloomError('CONFLICT', `network '${q.network}' of tenant '${tenant}' has subnet ${n.subnet}, not ${q.subnet}`, {
+        field: 'subnet',
+      });
     }
     return networkMessage(key, n);
   }
@@ -85,10 +89,13 @@ export function lookupNetwork(cluster: ClusterState, q: NetworkQuery): Network {
     const n = s.config as StoredNetwork;
     if (n.tenantName === tenant && normalCidr(n.subnet) === wanted) matches.push([key, n]);
   }
-  if (matches.length === 0) throw new NetloomError('NOT_FOUND', `tenant '${tenant}' has no network with subnet ${q.subnet}`, { field: 'subnet' });
+  if (matches.length === 0)
+    throw new NetloomError('NOT_FOUND', `tenant '${tenant}' has no network with subnet ${q.subnet}`, { field: 'subnet' });
   if (matches.length > 1) {
     const names = matches.map(([, n]) => n.networkName).sort();
-    throw new NetloomError('CONFLICT', `tenant '${tenant}' has several networks with subnet ${q.subnet} (${names.join(', ')}): name one`, { field: 'subnet' });
+    throw new NetloomError('CONFLICT', `tenant '${tenant}' has several networks with subnet ${q.subnet} (${names.join(', ')}): name one`, {
+      field: 'subnet',
+    });
   }
   const [key, n] = matches[0]!;
   return networkMessage(key, n);

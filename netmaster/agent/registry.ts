@@ -28,17 +28,22 @@ export interface RegisterInput {
 }
 
 function unavailable(e: unknown): NetloomError {
-  return e instanceof NetloomError ? e : new NetloomError('UNAVAILABLE', `etcd: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  return e instanceof NetloomError
+    ? e
+    : new NetloomError('UNAVAILABLE', `etcd: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 export function checkHost(host: string, field = 'host'): void {
-  if (!HOST_RE.test(host)) throw new NetloomError('INVALID_ARGUMENT', `${field} must be a host name (letters, digits, '.', '-', '_'; 1..128 characters), got '${host}'`, { field });
+  if (!HOST_RE.test(host))
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      `${field} must be a host name (letters, digits, '.', '-', '_'; 1..128 characters), got '${host}'`,
+      { field },
+    );
 }
 
 export class AgentRegistry {
-  constructor(
-    private readonly deps: { kv: EtcdKV; clock: Clock; logger: Logger; leaseTtlSeconds?: number },
-  ) {}
+  constructor(private readonly deps: { kv: EtcdKV; clock: Clock; logger: Logger; leaseTtlSeconds?: number }) {}
 
   get ttlSeconds(): number {
     return this.deps.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
@@ -46,8 +51,10 @@ export class AgentRegistry {
 
   async register(req: RegisterInput): Promise<{ leaseId: string; ttlSeconds: number }> {
     checkHost(req.host);
-    if (req.vtepIp !== '' && !IPV4_RE.test(req.vtepIp)) throw new NetloomError('INVALID_ARGUMENT', `vtep_ip must be an IPv4 address, got '${req.vtepIp}'`, { field: 'vtep_ip' });
-    if (req.mgmtIp !== '' && !IPV4_RE.test(req.mgmtIp)) throw new NetloomError('INVALID_ARGUMENT', `mgmt_ip must be an IPv4 address, got '${req.mgmtIp}'`, { field: 'mgmt_ip' });
+    if (req.vtepIp !== '' && !IPV4_RE.test(req.vtepIp))
+      throw new NetloomError('INVALID_ARGUMENT', `vtep_ip must be an IPv4 address, got '${req.vtepIp}'`, { field: 'vtep_ip' });
+    if (req.mgmtIp !== '' && !IPV4_RE.test(req.mgmtIp))
+      throw new NetloomError('INVALID_ARGUMENT', `mgmt_ip must be an IPv4 address, got '${req.mgmtIp}'`, { field: 'mgmt_ip' });
     const lease = this.deps.kv.client.leaseClient;
     const key = agentLayout.host(req.host);
     try {
@@ -76,7 +83,10 @@ export class AgentRegistry {
         if (old && old !== leaseId) {
           // the newer registration wins: the older agent's next heartbeat gets ttl 0
           await lease.leaseRevoke({ ID: old }).catch(() => undefined);
-          this.deps.logger.warn({ host: req.host, oldLease: old, newLease: leaseId }, 'host registered again while alive: the older registration was revoked');
+          this.deps.logger.warn(
+            { host: req.host, oldLease: old, newLease: leaseId },
+            'host registered again while alive: the older registration was revoked',
+          );
         }
       }
       this.deps.logger.info({ host: req.host, vtepIp: req.vtepIp, leaseId, ttl: this.ttlSeconds }, 'agent registered');
@@ -89,7 +99,8 @@ export class AgentRegistry {
   /** Keep the lease alive once; ttl 0 when it is gone or not the host's current lease. */
   async heartbeat(host: string, leaseId: string): Promise<number> {
     checkHost(host);
-    if (!/^[1-9]\d*$/.test(leaseId)) throw new NetloomError('INVALID_ARGUMENT', `lease_id must be a positive integer, got '${leaseId}'`, { field: 'lease_id' });
+    if (!/^[1-9]\d*$/.test(leaseId))
+      throw new NetloomError('INVALID_ARGUMENT', `lease_id must be a positive integer, got '${leaseId}'`, { field: 'lease_id' });
     try {
       const rec = await this.deps.kv.get(agentLayout.host(host));
       if (!rec || (JSON.parse(rec.value) as Partial<AgentRecord>).leaseId !== leaseId) return 0;

@@ -87,7 +87,12 @@ export function toProtoEndpoint(e: Endpoint, vtepIp = ''): ProtoEndpoint {
 export function endpointBodyOf(r: CreateEndpointRequest__Output, vtepIp: string): Record<string, unknown> {
   if (!r.host) throw new NetloomError('INVALID_ARGUMENT', 'host is required', { field: 'host' });
   checkHost(r.host);
-  if (!r.idempotencyKey && !r.containerId) throw new NetloomError('INVALID_ARGUMENT', 'idempotency_key (or container_id) is required so that a retried create returns the same endpoint', { field: 'idempotency_key' });
+  if (!r.idempotencyKey && !r.containerId)
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      'idempotency_key (or container_id) is required so that a retried create returns the same endpoint',
+      { field: 'idempotency_key' },
+    );
   return {
     tenantName: r.tenant || 'default',
     networkName: r.network,
@@ -105,7 +110,9 @@ export function endpointBodyOf(r: CreateEndpointRequest__Output, vtepIp: string)
 }
 
 /** The host names a client certificate speaks for: its subject CN and its DNS subjectAltNames. */
-export function certificateHosts(call: { getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string | string[] }; subjectaltname?: string } } }): string[] {
+export function certificateHosts(call: {
+  getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string | string[] }; subjectaltname?: string } };
+}): string[] {
   const cert = call.getAuthContext().sslPeerCertificate;
   if (!cert) return [];
   const cn = cert.subject?.CN;
@@ -136,7 +143,12 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   const kv = opts.kv ?? opts.service.kv;
   const logger = opts.logger;
   const clock = opts.clock ?? systemClock;
-  const registry = new AgentRegistry({ kv, clock, logger, ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}) });
+  const registry = new AgentRegistry({
+    kv,
+    clock,
+    logger,
+    ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}),
+  });
   const cache = new ClusterCache(kv, logger);
   await cache.start();
   let clusterId = opts.clusterId;
@@ -156,7 +168,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     if (!hostMatch) return;
     const names = certificateHosts(call);
     if (!names.includes(host)) {
-      throw new NetloomError('PERMISSION_DENIED', `host '${host}' is not named by the client certificate (${names.join(', ') || 'no names'})`, { field: 'host' });
+      throw new NetloomError(
+        'PERMISSION_DENIED',
+        `host '${host}' is not named by the client certificate (${names.join(', ') || 'no names'})`,
+        { field: 'host' },
+      );
     }
   };
 
@@ -165,7 +181,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     let ep: Endpoint | undefined;
     if (r.id) {
       ep = cache.state.endpoints.get(r.id)?.ep;
-      if (!ep) ep = await svc.getEndpoint(r.id).catch((e: unknown) => (e instanceof NetloomError && e.code === 'NOT_FOUND' ? undefined : Promise.reject(e)));
+      if (!ep)
+        ep = await svc
+          .getEndpoint(r.id)
+          .catch((e: unknown) => (e instanceof NetloomError && e.code === 'NOT_FOUND' ? undefined : Promise.reject(e)));
     } else {
       const match = (e: Endpoint) => e.idempotencyKey === r.idempotencyKey && (!r.host || e.homingHost === r.host);
       ep = [...cache.state.endpoints.values()].map((x) => x.ep).find(match);
@@ -201,7 +220,13 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   const handlers: AgentHandlers = {
     Register: unary('Register', logger, async (r, call) => {
       authorize(call, r.host);
-      const res = await registry.register({ host: r.host, vtepIp: r.vtepIp, mgmtIp: r.mgmtIp, capabilities: r.capabilities, agentVersion: r.agentVersion });
+      const res = await registry.register({
+        host: r.host,
+        vtepIp: r.vtepIp,
+        mgmtIp: r.mgmtIp,
+        capabilities: r.capabilities,
+        agentVersion: r.agentVersion,
+      });
       return { leaseId: res.leaseId, leaseTtlSeconds: res.ttlSeconds, clusterId };
     }),
     Heartbeat: unary('Heartbeat', logger, async (r, call) => {
@@ -250,7 +275,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   let creds: grpc.ServerCredentials;
   if (opts.tls) {
     if (!opts.tls.clientCa) logger.warn('gRPC TLS without a client CA: agents are not authenticated');
-    creds = grpc.ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], opts.tls.clientCa !== undefined);
+    creds = grpc.ServerCredentials.createSsl(
+      opts.tls.clientCa ?? null,
+      [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }],
+      opts.tls.clientCa !== undefined,
+    );
   } else {
     creds = grpc.ServerCredentials.createInsecure();
   }
@@ -260,11 +289,16 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, creds, (err, p) => (err ? reject(err) : resolve(p))));
   } catch (e) {
     await cache.stop();
-    throw new NetloomError('UNAVAILABLE', `gRPC server cannot listen on ${listen}: ${e instanceof Error ? e.message : String(e)}`, { field: 'listen' });
+    throw new NetloomError('UNAVAILABLE', `gRPC server cannot listen on ${listen}: ${e instanceof Error ? e.message : String(e)}`, {
+      field: 'listen',
+    });
   }
   const host = listen.slice(0, listen.lastIndexOf(':'));
   const address = `${host}:${port}`;
-  logger.info({ address, tls: Boolean(opts.tls), mutual: Boolean(opts.tls?.clientCa), leaseTtl: registry.ttlSeconds }, 'agent gRPC server listening');
+  logger.info(
+    { address, tls: Boolean(opts.tls), mutual: Boolean(opts.tls?.clientCa), leaseTtl: registry.ttlSeconds },
+    'agent gRPC server listening',
+  );
   return {
     address,
     port,

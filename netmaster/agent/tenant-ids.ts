@@ -29,7 +29,10 @@ export async function reconcileTenantIds(kv: EtcdKV, cluster: ClusterState, logg
   const { missing, stale } = tenantIdWork(cluster);
   for (const tenant of stale) {
     const id = cluster.tenantIds.get(tenant);
-    const writes = [{ kind: 'delete' as const, key: agentLayout.tenantIdOf(tenant) }, ...(id ? [{ kind: 'delete' as const, key: agentLayout.tenantId(id) }] : [])];
+    const writes = [
+      { kind: 'delete' as const, key: agentLayout.tenantIdOf(tenant) },
+      ...(id ? [{ kind: 'delete' as const, key: agentLayout.tenantId(id) }] : []),
+    ];
     const r = await kv.commit([{ kind: 'modEquals', key: layout.cfg('tenant', tenant), modRevision: '0' }], writes);
     if (r.ok) logger.info({ tenant, id }, 'tenant id released');
   }

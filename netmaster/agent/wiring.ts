@@ -43,18 +43,41 @@ export interface RunningAgentSide {
  * Start the agent server and the leader-only liveness task. Undefined when `bindOptional` and the
  * address is taken (logged as an error).
  */
-export async function startAgentSide(service: NetmasterService, opts: AgentSideOptions, logger: Logger, registry?: Registry): Promise<RunningAgentSide | undefined> {
+export async function startAgentSide(
+  service: NetmasterService,
+  opts: AgentSideOptions,
+  logger: Logger,
+  registry?: Registry,
+): Promise<RunningAgentSide | undefined> {
   let server: RunningAgentServer;
   try {
-    server = await startAgentServer({ service, listen: opts.grpcListen, leaseTtlSeconds: opts.agentLeaseTtlSeconds, logger, ...(opts.tls ? { tls: opts.tls } : {}) });
+    server = await startAgentServer({
+      service,
+      listen: opts.grpcListen,
+      leaseTtlSeconds: opts.agentLeaseTtlSeconds,
+      logger,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+    });
   } catch (e) {
     if (!opts.bindOptional || !(e instanceof NetloomError && e.field === 'listen')) throw e;
-    logger.error({ listen: opts.grpcListen, err: e.message }, 'agent API not started: the default gRPC address is taken (set --grpc-listen)');
+    logger.error(
+      { listen: opts.grpcListen, err: e.message },
+      'agent API not started: the default gRPC address is taken (set --grpc-listen)',
+    );
     return undefined;
   }
-  const elector = new LeaderElector({ client: service.kv.client, id: opts.replicaId ?? server.address, ttlSeconds: opts.leaderLeaseTtlSeconds, logger });
+  const elector = new LeaderElector({
+    client: service.kv.client,
+    id: opts.replicaId ?? server.address,
+    ttlSeconds: opts.leaderLeaseTtlSeconds,
+    logger,
+  });
   const metrics = createLivenessMetrics(registry);
-  const detach = runWhileLeader(elector, (signal) => runLiveness({ service, logger, graceMs: opts.deadHostGraceMs, metrics }, signal), logger);
+  const detach = runWhileLeader(
+    elector,
+    (signal) => runLiveness({ service, logger, graceMs: opts.deadHostGraceMs, metrics }, signal),
+    logger,
+  );
   elector.start();
   return {
     server,
@@ -74,15 +97,27 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--grpc-tls-cert <file>', 'serve the agent API over TLS with this certificate (needs --grpc-tls-key)')
     .option('--grpc-tls-key <file>', 'key of --grpc-tls-cert')
     .option('--grpc-client-ca <file>', 'require agent certificates signed by this CA (mutual TLS)')
-    .option('--grpc-require-host-match', 'with --grpc-client-ca: an agent may only act for the host its certificate names (CN or DNS subjectAltName)')
+    .option(
+      '--grpc-require-host-match',
+      'with --grpc-client-ca: an agent may only act for the host its certificate names (CN or DNS subjectAltName)',
+    )
     .option('--agent-lease-ttl <seconds>', 'lease TTL of an agent registration', String(DEFAULT_LEASE_TTL_SECONDS))
-    .option('--dead-host-grace <seconds>', "release a host's endpoints when its agent has been gone this long", String(DEFAULT_DEAD_HOST_GRACE_MS / 1000))
-    .option('--leader-lease-ttl <seconds>', 'lease TTL of the leader election (the leader runs the dead-host cleanup)', String(DEFAULT_LEADER_LEASE_TTL_SECONDS));
+    .option(
+      '--dead-host-grace <seconds>',
+      "release a host's endpoints when its agent has been gone this long",
+      String(DEFAULT_DEAD_HOST_GRACE_MS / 1000),
+    )
+    .option(
+      '--leader-lease-ttl <seconds>',
+      'lease TTL of the leader election (the leader runs the dead-host cleanup)',
+      String(DEFAULT_LEADER_LEASE_TTL_SECONDS),
+    );
 }
 
 function positive(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new NetloomError('INVALID_ARGUMENT', `${flag} must be a positive number of seconds, got '${text}'`, { field: flag });
+  if (!Number.isFinite(n) || n <= 0)
+    throw new NetloomError('INVALID_ARGUMENT', `${flag} must be a positive number of seconds, got '${text}'`, { field: flag });
   return n;
 }
 
@@ -92,21 +127,25 @@ function positive(text: string, flag: string): number {
  */
 export function agentOptionsFrom(
   o: {
-  grpcListen: string;
-  grpcTlsCert?: string;
-  grpcTlsKey?: string;
-  grpcClientCa?: string;
-  grpcRequireHostMatch?: boolean;
-  agentLeaseTtl: string;
-  deadHostGrace: string;
-  leaderLeaseTtl: string;
+    grpcListen: string;
+    grpcTlsCert?: string;
+    grpcTlsKey?: string;
+    grpcClientCa?: string;
+    grpcRequireHostMatch?: boolean;
+    agentLeaseTtl: string;
+    deadHostGrace: string;
+    leaderLeaseTtl: string;
   },
   listenIsDefault = false,
 ): AgentSideOptions {
-  if ((o.grpcTlsCert === undefined) !== (o.grpcTlsKey === undefined)) throw new NetloomError('INVALID_ARGUMENT', '--grpc-tls-cert and --grpc-tls-key go together', { field: '--grpc-tls-cert' });
-  if (o.grpcClientCa && !o.grpcTlsCert) throw new NetloomError('INVALID_ARGUMENT', '--grpc-client-ca needs --grpc-tls-cert and --grpc-tls-key', { field: '--grpc-client-ca' });
-  if (o.grpcRequireHostMatch && !o.grpcClientCa) throw new NetloomError('INVALID_ARGUMENT', '--grpc-require-host-match needs --grpc-client-ca', { field: '--grpc-require-host-match' });
-  if (!/^.+:\d+$/.test(o.grpcListen)) throw new NetloomError('INVALID_ARGUMENT', `--grpc-listen must be host:port, got '${o.grpcListen}'`, { field: '--grpc-listen' });
+  if ((o.grpcTlsCert === undefined) !== (o.grpcTlsKey === undefined))
+    throw new NetloomError('INVALID_ARGUMENT', '--grpc-tls-cert and --grpc-tls-key go together', { field: '--grpc-tls-cert' });
+  if (o.grpcClientCa && !o.grpcTlsCert)
+    throw new NetloomError('INVALID_ARGUMENT', '--grpc-client-ca needs --grpc-tls-cert and --grpc-tls-key', { field: '--grpc-client-ca' });
+  if (o.grpcRequireHostMatch && !o.grpcClientCa)
+    throw new NetloomError('INVALID_ARGUMENT', '--grpc-require-host-match needs --grpc-client-ca', { field: '--grpc-require-host-match' });
+  if (!/^.+:\d+$/.test(o.grpcListen))
+    throw new NetloomError('INVALID_ARGUMENT', `--grpc-listen must be host:port, got '${o.grpcListen}'`, { field: '--grpc-listen' });
   const ttl = positive(o.agentLeaseTtl, '--agent-lease-ttl');
   return {
     grpcListen: o.grpcListen,

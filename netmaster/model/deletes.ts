@@ -23,7 +23,8 @@ export function needsForDelete(type: ObjectType, key: string): Needs {
   switch (type) {
     case 'tenant':
       n.keys.push({ type: 'tenant', key });
-      for (const rt of ['network', 'endpointGroup', 'policy', 'netprofile', 'appProfile', 'serviceLB', 'extContractsGroup'] as const) range(rt);
+      for (const rt of ['network', 'endpointGroup', 'policy', 'netprofile', 'appProfile', 'serviceLB', 'extContractsGroup'] as const)
+        range(rt);
       break;
     case 'network':
       range('network');
@@ -87,7 +88,8 @@ export function checkDelete<T extends ObjectType>(type: T, key: string, state: I
       const eps = state.endpointCount('grp', key);
       if (eps > 0) throw inUse(`endpoint group ${key} has ${eps} endpoint(s)`);
       const rules = state.list('rule', `${t}:`).filter((r) => r.fromEndpointGroup === name || r.toEndpointGroup === name);
-      if (rules.length > 0) throw inUse(`endpoint group ${key} is used by rule(s) ${rules.map((r) => `${r.policyName}:${r.ruleId}`).join(', ')}`);
+      if (rules.length > 0)
+        throw inUse(`endpoint group ${key} is used by rule(s) ${rules.map((r) => `${r.policyName}:${r.ruleId}`).join(', ')}`);
       const apps = state.list('appProfile', `${t}:`).filter((a) => a.endpointGroups.includes(name));
       if (apps.length > 0) throw inUse(`endpoint group ${key} is used by app profile(s) ${apps.map((a) => a.appProfileName).join(', ')}`);
       break;
@@ -104,7 +106,8 @@ export function checkDelete<T extends ObjectType>(type: T, key: string, state: I
     }
     case 'extContractsGroup': {
       const users = groups().filter((g) => g.extContractsGrps.includes(name));
-      if (users.length > 0) throw inUse(`external contracts group ${key} is used by endpoint group(s) ${users.map((g) => g.groupName).join(', ')}`);
+      if (users.length > 0)
+        throw inUse(`external contracts group ${key} is used by endpoint group(s) ${users.map((g) => g.groupName).join(', ')}`);
       break;
     }
     default:

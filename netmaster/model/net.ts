@@ -50,7 +50,7 @@ export function parseV4Cidr(text: string): { base: number; prefix: number; addr:
 /** The smallest prefix length whose block holds both addresses. */
 function coveringPrefix(a: number, b: number): number {
   let p = 32;
-  while (p > 0 && ((a & maskOf(p)) >>> 0) !== ((b & maskOf(p)) >>> 0)) p--;
+  while (p > 0 && (a & maskOf(p)) >>> 0 !== (b & maskOf(p)) >>> 0) p--;
   return p;
 }
 
@@ -68,13 +68,14 @@ export function parseV4Subnet(text: string): V4Subnet | undefined {
     if (rest.length > 0 || a === undefined || b === undefined) return undefined;
     const first = parseV4(a);
     // Contiv's short form `10.1.1.10-20` names only the last octet of the end
-    const last = /^\d{1,3}$/.test(b) && first !== undefined ? parseV4(`${formatV4(first).split('.').slice(0, 3).join('.')}.${b}`) : parseV4(b);
+    const last =
+      /^\d{1,3}$/.test(b) && first !== undefined ? parseV4(`${formatV4(first).split('.').slice(0, 3).join('.')}.${b}`) : parseV4(b);
     if (first === undefined || last === undefined || last < first) return undefined;
     let prefix = coveringPrefix(first, last);
     if (lenText !== undefined) {
       if (!/^\d{1,2}$/.test(lenText) || Number(lenText) > 32) return undefined;
       prefix = Number(lenText);
-      if (((first & maskOf(prefix)) >>> 0) !== ((last & maskOf(prefix)) >>> 0)) return undefined;
+      if ((first & maskOf(prefix)) >>> 0 !== (last & maskOf(prefix)) >>> 0) return undefined;
     }
     return { base: (first & maskOf(prefix)) >>> 0, prefix, first, last };
   }

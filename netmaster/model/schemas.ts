@@ -112,7 +112,9 @@ export const appProfileSchema = z.object({
 export const globalSchema = z.object({
   ...placeholders,
   name: z.literal('global', { error: "name must be 'global'" }).default('global'),
-  networkInfraType: z.enum(['default', 'aci', 'aci-opflex'], { error: "networkInfraType must be 'default', 'aci' or 'aci-opflex'" }).default('default'),
+  networkInfraType: z
+    .enum(['default', 'aci', 'aci-opflex'], { error: "networkInfraType must be 'default', 'aci' or 'aci-opflex'" })
+    .default('default'),
   vlans: z.string().default('1-4094'),
   vxlans: z.string().default('1-10000'),
   fwdMode: z.enum(['bridge', 'routing'], { error: "fwdMode must be 'bridge' or 'routing'" }).default('bridge'),
@@ -148,9 +150,7 @@ export const serviceLBSchema = z.object({
   networkName: optName('networkName'),
   ipAddress: z.string().default(''),
   selectors: z.array(z.string().regex(/^[^=\s]+=[^=\s]*$/, { error: "selectors must be 'key=value'" })).default([]),
-  ports: z
-    .array(z.string().regex(/^\d{1,5}:\d{1,5}:(TCP|UDP)$/, { error: "ports must be 'svcPort:provPort:TCP|UDP'" }))
-    .default([]),
+  ports: z.array(z.string().regex(/^\d{1,5}:\d{1,5}:(TCP|UDP)$/, { error: "ports must be 'svcPort:provPort:TCP|UDP'" })).default([]),
 });
 
 export const extContractsGroupSchema = z.object({
@@ -201,7 +201,9 @@ export const endpointRequestSchema = z.object({
   macAddress: z
     .string()
     .default('')
-    .refine((m) => m === '' || (/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(m) && (parseInt(m.slice(0, 2), 16) & 1) === 0), { message: 'macAddress must be a unicast MAC like 02:00:00:00:00:01' })
+    .refine((m) => m === '' || (/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(m) && (parseInt(m.slice(0, 2), 16) & 1) === 0), {
+      message: 'macAddress must be a unicast MAC like 02:00:00:00:00:01',
+    })
     .transform((m) => m.toLowerCase()),
 });
 

@@ -111,7 +111,11 @@ function requireTenant(state: IntentState, t: string): void {
  * Check an upsert of `obj` against `state`. Returns the object to store (an update that leaves
  * pktTag 0 keeps the allocated tag) and the previous version, if any.
  */
-export function checkUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T], state: IntentState): { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined } {
+export function checkUpsert<T extends ObjectType>(
+  type: T,
+  obj: ObjectOf[T],
+  state: IntentState,
+): { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined } {
   const key = keyOf(type, obj);
   const prev = state.get(type, key);
   switch (type) {
@@ -140,7 +144,8 @@ export function checkUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T], sta
       const a = obj as ObjectOf['appProfile'];
       requireTenant(state, a.tenantName);
       for (const g of a.endpointGroups) {
-        if (!state.get('endpointGroup', `${a.tenantName}:${g}`)) throw missing('endpointGroups', `endpoint group ${a.tenantName}:${g} does not exist`);
+        if (!state.get('endpointGroup', `${a.tenantName}:${g}`))
+          throw missing('endpointGroups', `endpoint group ${a.tenantName}:${g} does not exist`);
       }
       return { obj, prev };
     }
@@ -149,8 +154,10 @@ export function checkUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T], sta
       return { obj, prev };
     case 'Bgp': {
       const b = obj as ObjectOf['Bgp'];
-      if (parseV4Cidr(b.routerip) === undefined) throw invalid('routerip', `routerip '${b.routerip}' must be an IPv4 address with prefix length (e.g. 50.1.1.1/24)`);
-      if (b.neighbor !== '' && parseV4(b.neighbor) === undefined) throw invalid('neighbor', `neighbor '${b.neighbor}' must be an IPv4 address`);
+      if (parseV4Cidr(b.routerip) === undefined)
+        throw invalid('routerip', `routerip '${b.routerip}' must be an IPv4 address with prefix length (e.g. 50.1.1.1/24)`);
+      if (b.neighbor !== '' && parseV4(b.neighbor) === undefined)
+        throw invalid('neighbor', `neighbor '${b.neighbor}' must be an IPv4 address`);
       return { obj, prev };
     }
     case 'aciGw':
@@ -167,7 +174,8 @@ export function checkUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T], sta
         const ip = parseV4(s.ipAddress);
         if (ip === undefined) throw invalid('ipAddress', `ipAddress '${s.ipAddress}' must be an IPv4 address`);
         const sub = nw ? parseV4Subnet(nw.subnet) : undefined;
-        if (sub && (ip < sub.first || ip > sub.last)) throw invalid('ipAddress', `ipAddress ${s.ipAddress} is outside subnet ${nw?.subnet}`);
+        if (sub && (ip < sub.first || ip > sub.last))
+          throw invalid('ipAddress', `ipAddress ${s.ipAddress} is outside subnet ${nw?.subnet}`);
       }
       return { obj, prev };
     }
@@ -188,23 +196,29 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
     const gw = parseV4(nw.gateway);
     if (gw === undefined) throw invalid('gateway', `gateway '${nw.gateway}' must be an IPv4 address`);
     const size = 2 ** (32 - sub.prefix);
-    if (gw <= sub.base || gw >= sub.base + size - 1) throw invalid('gateway', `gateway ${nw.gateway} is not a host address inside subnet ${nw.subnet}`);
+    if (gw <= sub.base || gw >= sub.base + size - 1)
+      throw invalid('gateway', `gateway ${nw.gateway} is not a host address inside subnet ${nw.subnet}`);
   }
   if (nw.ipv6Subnet !== '') {
     const s6 = parseV6Cidr(nw.ipv6Subnet);
     if (!s6) throw invalid('ipv6Subnet', `ipv6Subnet '${nw.ipv6Subnet}' must be an IPv6 CIDR (2001:db8::/64)`);
-    if (128 - s6.prefix < 32 - sub.prefix) throw invalid('ipv6Subnet', `ipv6Subnet ${nw.ipv6Subnet} has fewer host addresses than subnet ${nw.subnet}`);
+    if (128 - s6.prefix < 32 - sub.prefix)
+      throw invalid('ipv6Subnet', `ipv6Subnet ${nw.ipv6Subnet} has fewer host addresses than subnet ${nw.subnet}`);
     if (nw.ipv6Gateway !== '') {
       const g6 = parseV6(nw.ipv6Gateway);
       if (!g6) throw invalid('ipv6Gateway', `ipv6Gateway '${nw.ipv6Gateway}' must be an IPv6 address`);
-      if (!g6.match(s6.addr, s6.prefix)) throw invalid('ipv6Gateway', `ipv6Gateway ${nw.ipv6Gateway} is outside ipv6Subnet ${nw.ipv6Subnet}`);
+      if (!g6.match(s6.addr, s6.prefix))
+        throw invalid('ipv6Gateway', `ipv6Gateway ${nw.ipv6Gateway} is outside ipv6Subnet ${nw.ipv6Subnet}`);
       // endpoints get the IPv6 address at their IPv4 host offset: the IPv6 gateway must sit at the
       // IPv4 gateway's offset (reserved) or beyond the IPv4 host range
       const off6 = v6Offset(s6, g6);
       const gw4 = nw.gateway !== '' ? parseV4(nw.gateway) : undefined;
       const size4 = BigInt(2 ** (32 - sub.prefix));
       if (off6 < size4 && (gw4 === undefined || off6 !== BigInt(gw4 - sub.base))) {
-        throw invalid('ipv6Gateway', `ipv6Gateway ${nw.ipv6Gateway} would be the IPv6 address of an endpoint (host offset ${off6}); put it at the IPv4 gateway's host offset${gw4 !== undefined ? ` (${gw4 - sub.base})` : ''} or beyond the IPv4 host range`);
+        throw invalid(
+          'ipv6Gateway',
+          `ipv6Gateway ${nw.ipv6Gateway} would be the IPv6 address of an endpoint (host offset ${off6}); put it at the IPv4 gateway's host offset${gw4 !== undefined ? ` (${gw4 - sub.base})` : ''} or beyond the IPv4 host range`,
+        );
       }
     }
   } else if (nw.ipv6Gateway !== '') {
@@ -215,11 +229,17 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
     const tag = nw.pktTag === 0 ? prev.pktTag : nw.pktTag;
     for (const f of ['subnet', 'encap', 'gateway', 'ipv6Subnet', 'ipv6Gateway', 'nwType'] as const) {
       if (nw[f] !== prev[f]) {
-        throw conflict(f, `cannot change ${f} of network ${nw.tenantName}:${nw.networkName} from '${prev[f]}' to '${nw[f]}' while it exists: delete and re-create it`);
+        throw conflict(
+          f,
+          `cannot change ${f} of network ${nw.tenantName}:${nw.networkName} from '${prev[f]}' to '${nw[f]}' while it exists: delete and re-create it`,
+        );
       }
     }
     if (tag !== prev.pktTag) {
-      throw conflict('pktTag', `cannot change pktTag of network ${nw.tenantName}:${nw.networkName} from ${prev.pktTag} to ${tag} while it exists: delete and re-create it`);
+      throw conflict(
+        'pktTag',
+        `cannot change pktTag of network ${nw.tenantName}:${nw.networkName} from ${prev.pktTag} to ${tag} while it exists: delete and re-create it`,
+      );
     }
     out = { ...nw, pktTag: tag };
   } else if (nw.pktTag > 0) {
@@ -242,12 +262,18 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
       const a = parseV6Cidr(nw.ipv6Subnet);
       const b = parseV6Cidr(o.ipv6Subnet);
       if (a && b && (a.addr.match(b.addr, b.prefix) || b.addr.match(a.addr, a.prefix))) {
-        throw conflict('ipv6Subnet', `ipv6Subnet ${nw.ipv6Subnet} overlaps ipv6Subnet ${o.ipv6Subnet} of network ${o.tenantName}:${o.networkName}`);
+        throw conflict(
+          'ipv6Subnet',
+          `ipv6Subnet ${nw.ipv6Subnet} overlaps ipv6Subnet ${o.ipv6Subnet} of network ${o.tenantName}:${o.networkName}`,
+        );
       }
     }
   }
   if (state.get('endpointGroup', `${nw.tenantName}:${nw.networkName}`)) {
-    throw conflict('networkName', `an endpoint group named ${nw.networkName} exists in tenant ${nw.tenantName}; a network may not share its name`);
+    throw conflict(
+      'networkName',
+      `an endpoint group named ${nw.networkName} exists in tenant ${nw.tenantName}; a network may not share its name`,
+    );
   }
   return out;
 }
@@ -262,7 +288,8 @@ function checkGroup(g: EndpointGroup, prev: EndpointGroup | undefined, state: In
   }
   if (prev) {
     for (const f of ['networkName', 'ipPool'] as const) {
-      if (g[f] !== prev[f]) throw conflict(f, `cannot change ${f} of endpoint group ${t}:${g.groupName} from '${prev[f]}' to '${g[f]}' while it exists`);
+      if (g[f] !== prev[f])
+        throw conflict(f, `cannot change ${f} of endpoint group ${t}:${g.groupName} from '${prev[f]}' to '${g[f]}' while it exists`);
     }
   }
   if (g.ipPool !== '') {
@@ -270,7 +297,10 @@ function checkGroup(g: EndpointGroup, prev: EndpointGroup | undefined, state: In
     if (!pool) throw invalid('ipPool', `ipPool '${g.ipPool}' must be a range like 10.1.1.10-10.1.1.20`);
     const sub = parseV4Subnet(nw.subnet);
     if (sub && (pool.first < sub.first || pool.last > sub.last)) {
-      throw invalid('ipPool', `ipPool ${g.ipPool} is outside the addresses of subnet ${nw.subnet} (${formatV4(sub.first)}-${formatV4(sub.last)})`);
+      throw invalid(
+        'ipPool',
+        `ipPool ${g.ipPool} is outside the addresses of subnet ${nw.subnet} (${formatV4(sub.first)}-${formatV4(sub.last)})`,
+      );
     }
   }
   for (const p of g.policies) {
@@ -280,7 +310,8 @@ function checkGroup(g: EndpointGroup, prev: EndpointGroup | undefined, state: In
     throw missing('netProfile', `netprofile ${t}:${g.netProfile} does not exist`);
   }
   for (const c of g.extContractsGrps) {
-    if (!state.get('extContractsGroup', `${t}:${c}`)) throw missing('extContractsGrps', `external contracts group ${t}:${c} does not exist`);
+    if (!state.get('extContractsGroup', `${t}:${c}`))
+      throw missing('extContractsGrps', `external contracts group ${t}:${c} does not exist`);
   }
 }
 
@@ -292,17 +323,24 @@ function checkRule(r: Rule, state: IntentState): void {
   const other = r.direction === 'in' ? 'to' : 'from';
   for (const f of ['EndpointGroup', 'Network', 'IpAddress'] as const) {
     if (r[`${other}${f}`] !== '') {
-      throw invalid(`${other}${f}`, `an '${r.direction}' rule matches on ${side}EndpointGroup, ${side}Network or ${side}IpAddress; ${other}${f} is not allowed`);
+      throw invalid(
+        `${other}${f}`,
+        `an '${r.direction}' rule matches on ${side}EndpointGroup, ${side}Network or ${side}IpAddress; ${other}${f} is not allowed`,
+      );
     }
   }
   const set = (['EndpointGroup', 'Network', 'IpAddress'] as const).filter((f) => r[`${side}${f}`] !== '');
   if (set.length > 1) {
-    throw invalid(`${side}${set[1]}`, `${side}EndpointGroup, ${side}Network and ${side}IpAddress are mutually exclusive (got ${set.map((f) => side + f).join(' and ')})`);
+    throw invalid(
+      `${side}${set[1]}`,
+      `${side}EndpointGroup, ${side}Network and ${side}IpAddress are mutually exclusive (got ${set.map((f) => side + f).join(' and ')})`,
+    );
   }
   const ip = r[`${side}IpAddress`];
   if (ip !== '' && !isV4AddressOrCidr(ip)) throw invalid(`${side}IpAddress`, `${side}IpAddress '${ip}' must be an IPv4 address or CIDR`);
   const grp = r[`${side}EndpointGroup`];
-  if (grp !== '' && !state.get('endpointGroup', `${t}:${grp}`)) throw missing(`${side}EndpointGroup`, `endpoint group ${t}:${grp} does not exist`);
+  if (grp !== '' && !state.get('endpointGroup', `${t}:${grp}`))
+    throw missing(`${side}EndpointGroup`, `endpoint group ${t}:${grp} does not exist`);
   const net = r[`${side}Network`];
   if (net !== '' && !state.get('network', `${t}:${net}`)) throw missing(`${side}Network`, `network ${t}:${net} does not exist`);
   if (r.port !== 0 && !['tcp', 'udp', '6', '17'].includes(r.protocol)) {
@@ -319,7 +357,8 @@ function checkGlobal(g: Global, prev: Global | undefined, state: IntentState): v
   const networks = state.list('network', '');
   if (prev && networks.length > 0) {
     for (const f of ['fwdMode', 'pvtSubnet'] as const) {
-      if (g[f] !== prev[f]) throw conflict(f, `cannot change ${f} from '${prev[f]}' to '${g[f]}' while ${networks.length} network(s) exist`);
+      if (g[f] !== prev[f])
+        throw conflict(f, `cannot change ${f} from '${prev[f]}' to '${g[f]}' while ${networks.length} network(s) exist`);
     }
   }
   for (const nw of networks) {

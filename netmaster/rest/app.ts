@@ -61,7 +61,9 @@ function jsonBody(req: Request): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new NetloomError('INVALID_ARGUMENT', `the request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { field: 'body' });
+    throw new NetloomError('INVALID_ARGUMENT', `the request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, {
+      field: 'body',
+    });
   }
 }
 
@@ -116,7 +118,12 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     };
 
   app.get('/version', (_req, res) => {
-    res.json({ Version: version, GitCommit: process.env.NETLOOM_GIT_COMMIT ?? 'unknown', BuildTime: process.env.NETLOOM_BUILD_TIME ?? 'unknown', version });
+    res.json({
+      Version: version,
+      GitCommit: process.env.NETLOOM_GIT_COMMIT ?? 'unknown',
+      BuildTime: process.env.NETLOOM_BUILD_TIME ?? 'unknown',
+      version,
+    });
   });
 
   // readiness: answers 200 only while etcd answers (503 UNAVAILABLE otherwise)
@@ -297,7 +304,8 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     }
     let e = err;
     const status0 = (err as { status?: number; type?: string }).status;
-    if (!(err instanceof NetloomError) && status0 === 413) e = new NetloomError('INVALID_ARGUMENT', 'request body too large', { field: 'body' });
+    if (!(err instanceof NetloomError) && status0 === 413)
+      e = new NetloomError('INVALID_ARGUMENT', 'request body too large', { field: 'body' });
     const status = httpStatusOf(e);
     if (status >= 500) log.error({ err: e }, 'request failed');
     res.status(status).json(errorBody(e));
@@ -305,4 +313,3 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
 
   return { app, metrics };
 }
-

@@ -30,31 +30,62 @@ export function openApiDocument(version: string): Record<string, unknown> {
   };
   const paths: Record<string, unknown> = {};
   for (const [coll, type] of Object.entries(COLLECTIONS)) {
-    paths[`/api/v1/${coll}/`] = { get: { summary: `list ${type}`, responses: { '200': { description: 'objects', content: json({ type: 'array', items: ref(type) }) } } } };
+    paths[`/api/v1/${coll}/`] = {
+      get: {
+        summary: `list ${type}`,
+        responses: { '200': { description: 'objects', content: json({ type: 'array', items: ref(type) }) } },
+      },
+    };
     const keyParam = [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }];
     const body = { required: true, content: json(ref(type)) };
     paths[`/api/v1/${coll}/{key}/`] = {
       parameters: keyParam,
       get: { summary: `read ${type}`, responses: { '200': { description: 'object', content: json(ref(type)) }, ...errors } },
-      post: { summary: `create or update ${type}`, requestBody: body, responses: { '200': { description: 'stored object', content: json(ref(type)) }, ...errors } },
-      put: { summary: `create or update ${type}`, requestBody: body, responses: { '200': { description: 'stored object', content: json(ref(type)) }, ...errors } },
-      delete: { summary: `delete ${type}`, responses: { '200': { description: 'the deleted key', content: json({ type: 'string' }) }, ...errors } },
+      post: {
+        summary: `create or update ${type}`,
+        requestBody: body,
+        responses: { '200': { description: 'stored object', content: json(ref(type)) }, ...errors },
+      },
+      put: {
+        summary: `create or update ${type}`,
+        requestBody: body,
+        responses: { '200': { description: 'stored object', content: json(ref(type)) }, ...errors },
+      },
+      delete: {
+        summary: `delete ${type}`,
+        responses: { '200': { description: 'the deleted key', content: json({ type: 'string' }) }, ...errors },
+      },
     };
     paths[`/api/v1/inspect/${coll}/{key}/`] = {
       parameters: keyParam,
-      get: { summary: `inspect ${type}`, responses: { '200': { description: '{Config, Oper}', content: json({ type: 'object' }) }, ...errors } },
+      get: {
+        summary: `inspect ${type}`,
+        responses: { '200': { description: '{Config, Oper}', content: json({ type: 'object' }) }, ...errors },
+      },
     };
   }
   paths['/api/v1/endpoints/'] = {
-    get: { summary: 'list endpoints', responses: { '200': { description: 'endpoints', content: json({ type: 'array', items: ref('endpoint') }) } } },
-    post: { summary: 'create an endpoint (idempotent by idempotencyKey/containerID)', requestBody: { required: true, content: json(ref('endpointRequest')) }, responses: { '200': { description: 'endpoint', content: json(ref('endpoint')) }, ...errors } },
+    get: {
+      summary: 'list endpoints',
+      responses: { '200': { description: 'endpoints', content: json({ type: 'array', items: ref('endpoint') }) } },
+    },
+    post: {
+      summary: 'create an endpoint (idempotent by idempotencyKey/containerID)',
+      requestBody: { required: true, content: json(ref('endpointRequest')) },
+      responses: { '200': { description: 'endpoint', content: json(ref('endpoint')) }, ...errors },
+    },
   };
   paths['/api/v1/endpoints/{id}/'] = {
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
     get: { summary: 'read an endpoint', responses: { '200': { description: 'endpoint', content: json(ref('endpoint')) }, ...errors } },
-    delete: { summary: 'delete an endpoint (idempotent)', responses: { '200': { description: 'the id', content: json({ type: 'string' }) } } },
+    delete: {
+      summary: 'delete an endpoint (idempotent)',
+      responses: { '200': { description: 'the id', content: json({ type: 'string' }) } },
+    },
   };
-  paths['/api/v1/inspect/endpoints/{id}/'] = { get: { summary: 'inspect an endpoint', responses: { '200': { description: '{Config, Oper}' }, ...errors } } };
+  paths['/api/v1/inspect/endpoints/{id}/'] = {
+    get: { summary: 'inspect an endpoint', responses: { '200': { description: '{Config, Oper}' }, ...errors } },
+  };
   paths['/api/v1/watch'] = {
     get: {
       summary: 'server-sent events of changes after revision `since`',
@@ -67,7 +98,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
     post: { summary: 'compare and repair', responses: { '200': { description: 'report' } } },
   };
   paths['/version'] = { get: { summary: 'version', responses: { '200': { description: 'version' } } } };
-  paths['/healthz'] = { get: { summary: 'readiness: 200 while etcd answers', responses: { '200': { description: 'ok' }, '503': { description: 'etcd unavailable', content: json(ref('error')) } } } };
+  paths['/healthz'] = {
+    get: {
+      summary: 'readiness: 200 while etcd answers',
+      responses: { '200': { description: 'ok' }, '503': { description: 'etcd unavailable', content: json(ref('error')) } },
+    },
+  };
   paths['/info'] = { get: { summary: 'netmaster info', responses: { '200': { description: 'info' } } } };
   paths['/metrics'] = { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text' } } } };
   return {

@@ -14,7 +14,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function listen(app: express.Express, host: string, port: number, tls?: { cert: Buffer; key: Buffer }): Promise<RunningServer> {
+export async function listen(
+  app: express.Express,
+  host: string,
+  port: number,
+  tls?: { cert: Buffer; key: Buffer },
+): Promise<RunningServer> {
   const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, app) : http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

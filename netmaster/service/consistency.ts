@@ -60,7 +60,8 @@ export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missin
     expected.set(layout.mac(e.macAddress), { value: e.endpointID, reason: `MAC of endpoint ${e.endpointID}` });
     expected.set(layout.epByNet(e.network, e.endpointID), { value: '', reason: `network index of endpoint ${e.endpointID}` });
     const gk = e.groupName ? `${e.tenantName}:${e.groupName}` : '';
-    if (gk && groups.has(gk)) expected.set(layout.epByGrp(gk, e.endpointID), { value: '', reason: `group index of endpoint ${e.endpointID}` });
+    if (gk && groups.has(gk))
+      expected.set(layout.epByGrp(gk, e.endpointID), { value: '', reason: `group index of endpoint ${e.endpointID}` });
   }
   const leaked: Finding[] = [...orphans];
   const missing: Finding[] = [];
@@ -81,7 +82,10 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
   const list = async (prefix: string): Promise<KeyValue[]> => (await svc.kv.list(prefix, { revision })).kvs;
   const netPrefix = layout.cfgPrefix('network');
   const grpPrefix = layout.cfgPrefix('endpointGroup');
-  const networks = (await list(netPrefix)).map((kv) => ({ key: kv.key.slice(netPrefix.length), config: decodeStored<Network>(kv.value).config }));
+  const networks = (await list(netPrefix)).map((kv) => ({
+    key: kv.key.slice(netPrefix.length),
+    config: decodeStored<Network>(kv.value).config,
+  }));
   const groups = (await list(grpPrefix)).map((kv) => {
     const s = decodeStored<EndpointGroup>(kv.value);
     return { key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0) };

@@ -75,26 +75,48 @@ export class EndpointService {
       if (existing) return { ...(JSON.parse(existing.value) as Endpoint), created: false };
       if (!nwKv) throw new NetloomError('NOT_FOUND', `network ${netKey} does not exist`, { field: 'networkName' });
       if (grpKey && !grpKv) throw new NetloomError('NOT_FOUND', `endpoint group ${grpKey} does not exist`, { field: 'groupName' });
-      const target = this.endpointTarget(req, netKey, grpKey, decodeStored<Network>(nwKv.value).config, grpKv ? decodeStored<EndpointGroup>(grpKv.value).config : undefined);
+      const target = this.endpointTarget(
+        req,
+        netKey,
+        grpKey,
+        decodeStored<Network>(nwKv.value).config,
+        grpKv ? decodeStored<EndpointGroup>(grpKv.value).config : undefined,
+      );
       const { first, last } = target;
       let ip: number;
       let claimed = false;
       if (req.ipAddress) {
         const want = parseV4(req.ipAddress);
         if (want === undefined || want < first || want > last) {
-          throw new NetloomError('INVALID_ARGUMENT', `ipAddress ${req.ipAddress} is not an address of ${target.where}`, { field: 'ipAddress' });
+          throw new NetloomError('INVALID_ARGUMENT', `ipAddress ${req.ipAddress} is not an address of ${target.where}`, {
+            field: 'ipAddress',
+          });
         }
         ip = want;
       } else {
-        let chosen = knownCursor !== undefined ? this.deps.claims.choose(ipPrefix, freeInPage(results[scanAt], { hex: true, ranges: [[first, last]] }, knownCursor, this.deps.claims.window(ipPrefix))) : undefined;
+        let chosen =
+          knownCursor !== undefined
+            ? this.deps.claims.choose(
+                ipPrefix,
+                freeInPage(results[scanAt], { hex: true, ranges: [[first, last]] }, knownCursor, this.deps.claims.window(ipPrefix)),
+              )
+            : undefined;
         if (chosen === undefined) {
           const hinted = hint ? Number(hint.value) : first;
           const cursor = Math.min(Math.max(knownCursor ?? hinted, first), last);
-          const free = await findFree(this.deps.kv, { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true }, cursor, this.deps.claims.window(ipPrefix), this.deps.claims.pendingOf(ipPrefix));
+          const free = await findFree(
+            this.deps.kv,
+            { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true },
+            cursor,
+            this.deps.claims.window(ipPrefix),
+            this.deps.claims.pendingOf(ipPrefix),
+          );
           chosen = this.deps.claims.choose(ipPrefix, free);
         }
         if (chosen === undefined) {
-          throw new NetloomError('EXHAUSTED', `no free address left in ${target.where}`, { field: target.pool ? 'groupName' : 'networkName' });
+          throw new NetloomError('EXHAUSTED', `no free address left in ${target.where}`, {
+            field: target.pool ? 'groupName' : 'networkName',
+          });
         }
         ip = chosen;
         this.deps.claims.claim(ipPrefix, ip);
@@ -105,11 +127,15 @@ export class EndpointService {
         if (!ep) {
           if (req.ipAddress) {
             const taken = await this.deps.kv.get(layout.ip(netKey, ip));
-            if (taken && taken.value !== id) throw new NetloomError('CONFLICT', `ipAddress ${req.ipAddress} is already in use in network ${netKey}`, { field: 'ipAddress' });
+            if (taken && taken.value !== id)
+              throw new NetloomError('CONFLICT', `ipAddress ${req.ipAddress} is already in use in network ${netKey}`, {
+                field: 'ipAddress',
+              });
           }
           if (req.macAddress) {
             const taken = await this.deps.kv.get(layout.mac(req.macAddress));
-            if (taken && taken.value !== id) throw new NetloomError('CONFLICT', `macAddress ${req.macAddress} is already in use`, { field: 'macAddress' });
+            if (taken && taken.value !== id)
+              throw new NetloomError('CONFLICT', `macAddress ${req.macAddress} is already in use`, { field: 'macAddress' });
           }
           return RETRY;
         }
@@ -123,7 +149,11 @@ export class EndpointService {
   /** Where an endpoint's address comes from: the group's pool, else the subnet. */
   private endpointTarget(req: EndpointRequest, netKey: string, grpKey: string, nw: Network, group: EndpointGroup | undefined) {
     if (group && group.networkName !== req.networkName) {
-      throw new NetloomError('INVALID_ARGUMENT', `endpoint group ${grpKey} belongs to network ${group.networkName}, not ${req.networkName}`, { field: 'groupName' });
+      throw new NetloomError(
+        'INVALID_ARGUMENT',
+        `endpoint group ${grpKey} belongs to network ${group.networkName}, not ${req.networkName}`,
+        { field: 'groupName' },
+      );
     }
     const sub = parseV4Subnet(nw.subnet);
     if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
@@ -177,7 +207,8 @@ export class EndpointService {
       { kind: 'modEquals', key: layout.ip(netKey, ip), modRevision: '0' },
       { kind: 'modEquals', key: layout.mac(mac), modRevision: '0' },
     ];
-    if (grpKey && groupRevision !== undefined) guards.push({ kind: 'modEquals', key: layout.cfg('endpointGroup', grpKey), modRevision: groupRevision });
+    if (grpKey && groupRevision !== undefined)
+      guards.push({ kind: 'modEquals', key: layout.cfg('endpointGroup', grpKey), modRevision: groupRevision });
     const next = ip + 1 > last ? first : ip + 1;
     const writes: WriteOp[] = [
       { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
@@ -199,7 +230,13 @@ export class EndpointService {
    * this process's cursor, the endpoint key guarded absent. Undefined whenever that does not work
    * out (then the read path handles retries, idempotent repeats and errors).
    */
-  private async fastCreateEndpoint(req: EndpointRequest, netKey: string, grpKey: string, id: string, idem: string): Promise<(Endpoint & { created: boolean }) | undefined> {
+  private async fastCreateEndpoint(
+    req: EndpointRequest,
+    netKey: string,
+    grpKey: string,
+    id: string,
+    idem: string,
+  ): Promise<(Endpoint & { created: boolean }) | undefined> {
     if (!this.deps.cache || req.ipAddress || idem === '') return undefined;
     const ipPrefix = layout.ipPrefix(netKey);
     const nwE = this.deps.cache.entry('network', netKey);
@@ -263,7 +300,10 @@ export class EndpointService {
     const { kvs } = await this.deps.kv.list(layout.epPrefix());
     return kvs
       .map((kv) => JSON.parse(kv.value) as Endpoint)
-      .filter((e) => (filter.network === undefined || e.network === filter.network) && (filter.host === undefined || e.homingHost === filter.host));
+      .filter(
+        (e) =>
+          (filter.network === undefined || e.network === filter.network) && (filter.host === undefined || e.homingHost === filter.host),
+      );
   }
 
   /** Endpoints of a network or group, by index. */

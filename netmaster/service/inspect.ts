@@ -49,7 +49,12 @@ async function networkOper(svc: ServiceReads, key: string, nw: Network): Promise
   };
 }
 
-async function groupOper(svc: ServiceReads, key: string, g: EndpointGroup, oper: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function groupOper(
+  svc: ServiceReads,
+  key: string,
+  g: EndpointGroup,
+  oper: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const eps = await svc.endpointsIn('grp', key);
   let nw: Network | undefined;
   try {
@@ -76,7 +81,11 @@ async function groupOper(svc: ServiceReads, key: string, g: EndpointGroup, oper:
 }
 
 /** `{Config, Oper}` for one object (NOT_FOUND when absent). */
-export async function inspect(svc: ServiceReads, type: ObjectType, key: string): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
+export async function inspect(
+  svc: ServiceReads,
+  type: ObjectType,
+  key: string,
+): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
   const stored = await svc.get(type, key);
   const config = { key, ...(stored.config as Record<string, unknown>) };
   let oper: Record<string, unknown> = {};
@@ -103,20 +112,34 @@ export async function inspect(svc: ServiceReads, type: ObjectType, key: string):
       const groups = (await svc.list('endpointGroup')).filter((g) => g.key.startsWith(`${t}:`) && g.config.policies.includes(name ?? ''));
       const eps: Endpoint[] = [];
       for (const g of groups) eps.push(...(await svc.endpointsIn('grp', g.key)));
-      oper = { endpointGroups: groups.map((g) => g.config.groupName), numEndpoints: eps.length, endpoints: eps.map((e) => endpointOper(e)) };
+      oper = {
+        endpointGroups: groups.map((g) => g.config.groupName),
+        numEndpoints: eps.length,
+        endpoints: eps.map((e) => endpointOper(e)),
+      };
       break;
     }
     case 'global': {
       const g = stored.config as Global;
       const nets = await svc.list('network');
-      const vlanTags = nets.filter((n) => n.config.encap === 'vlan').map((n) => n.config.pktTag).sort((a, b) => a - b);
-      const vxlanTags = nets.filter((n) => n.config.encap === 'vxlan').map((n) => n.config.pktTag).sort((a, b) => a - b);
+      const vlanTags = nets
+        .filter((n) => n.config.encap === 'vlan')
+        .map((n) => n.config.pktTag)
+        .sort((a, b) => a - b);
+      const vxlanTags = nets
+        .filter((n) => n.config.encap === 'vxlan')
+        .map((n) => n.config.pktTag)
+        .sort((a, b) => a - b);
       const free = (ranges: Array<[number, number]> | undefined, used: number[]) =>
         (ranges ?? []).reduce((acc, [a, b]) => acc + (b - a + 1) - used.filter((u) => u >= a && u <= b).length, 0);
       oper = {
         numNetworks: nets.length,
-        vlansInUse: toRuns(vlanTags).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(','),
-        vxlansInUse: toRuns(vxlanTags).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(','),
+        vlansInUse: toRuns(vlanTags)
+          .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
+          .join(','),
+        vxlansInUse: toRuns(vxlanTags)
+          .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
+          .join(','),
         freeVLANs: free(parseTagRanges(g.vlans, MAX_VLAN), vlanTags),
         freeVXLANs: free(parseTagRanges(g.vxlans, MAX_VXLAN), vxlanTags),
       };
@@ -132,7 +155,10 @@ export async function inspect(svc: ServiceReads, type: ObjectType, key: string):
  * One endpoint by id; as a convenience (scripts often only know the container), also by
  * container id or by a unique prefix of the endpoint id.
  */
-export async function inspectEndpoint(svc: ServiceReads, id: string): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
+export async function inspectEndpoint(
+  svc: ServiceReads,
+  id: string,
+): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }> {
   let ep: Endpoint | undefined = await svc.getEndpoint(id).catch((e: unknown) => {
     if (e instanceof NetloomError && e.code === 'NOT_FOUND') return undefined;
     throw e;
@@ -142,7 +168,14 @@ export async function inspectEndpoint(svc: ServiceReads, id: string): Promise<{ 
     const byContainer = all.filter((e) => e.containerID === id);
     const matches = byContainer.length > 0 ? byContainer : all.filter((e) => e.endpointID.startsWith(id));
     if (matches.length > 1) {
-      throw new NetloomError('INVALID_ARGUMENT', `'${id}' matches ${matches.length} endpoints (${matches.slice(0, 5).map((e) => e.endpointID).join(', ')}): give the endpoint id`, { field: 'id' });
+      throw new NetloomError(
+        'INVALID_ARGUMENT',
+        `'${id}' matches ${matches.length} endpoints (${matches
+          .slice(0, 5)
+          .map((e) => e.endpointID)
+          .join(', ')}): give the endpoint id`,
+        { field: 'id' },
+      );
     }
     ep = matches[0];
   }

@@ -93,7 +93,15 @@ export class NetmasterService implements ServiceReads {
     this.maxAttempts = opts.maxAttempts ?? 40;
     this.cache = opts.cache;
     this.retrier = new Retrier(this.clock, this.maxAttempts);
-    this.endpoints = new EndpointService({ kv: this.kv, claims: this.claims, cache: this.cache, clock: this.clock, log: this.log, retrier: this.retrier, stats: this.stats });
+    this.endpoints = new EndpointService({
+      kv: this.kv,
+      claims: this.claims,
+      cache: this.cache,
+      clock: this.clock,
+      log: this.log,
+      retrier: this.retrier,
+      stats: this.stats,
+    });
   }
 
   /** commits retried because a concurrent change invalidated what they read (since start) */
@@ -118,7 +126,10 @@ export class NetmasterService implements ServiceReads {
       ['tenant', 'default', { tenantName: 'default', defaultNetwork: '' }],
     ] as const) {
       const k = layout.cfg(type, key);
-      await this.kv.commit([{ kind: 'modEquals', key: k, modRevision: '0' }], [{ kind: 'put', key: k, value: JSON.stringify({ config, oper: {} }) }]);
+      await this.kv.commit(
+        [{ kind: 'modEquals', key: k, modRevision: '0' }],
+        [{ kind: 'put', key: k, value: JSON.stringify({ config, oper: {} }) }],
+      );
     }
   }
 
@@ -138,10 +149,18 @@ export class NetmasterService implements ServiceReads {
   ): Promise<number> {
     const first = ranges[0]?.[0] ?? 1;
     // a page scanned along with the state read usually has a free number: no extra round trip
-    let n = page ? this.claims.choose(prefix, freeInPage(page.result, { hex, ranges }, page.cursor, this.claims.window(prefix))) : undefined;
+    let n = page
+      ? this.claims.choose(prefix, freeInPage(page.result, { hex, ranges }, page.cursor, this.claims.window(prefix)))
+      : undefined;
     if (n === undefined) {
       const cursor = this.claims.cursor(prefix) ?? first;
-      const free = await findFree(this.kv, { prefix, keyOf: keyOfN, ranges, hex }, cursor, this.claims.window(prefix), this.claims.pendingOf(prefix));
+      const free = await findFree(
+        this.kv,
+        { prefix, keyOf: keyOfN, ranges, hex },
+        cursor,
+        this.claims.window(prefix),
+        this.claims.pendingOf(prefix),
+      );
       n = this.claims.choose(prefix, free);
     }
     if (n === undefined) throw new NetloomError('EXHAUSTED', `no free ${what} left`, { field });
@@ -156,7 +175,9 @@ export class NetmasterService implements ServiceReads {
     const obj = parseObject(type, body);
     const key = keyOf(type, obj);
     if (pathKey !== undefined && pathKey !== key) {
-      throw new NetloomError('INVALID_ARGUMENT', `the key in the path (${pathKey}) does not match the key built from the body (${key})`, { field: 'key' });
+      throw new NetloomError('INVALID_ARGUMENT', `the key in the path (${pathKey}) does not match the key built from the body (${key})`, {
+        field: 'key',
+      });
     }
     // networks of one tenant conflict with each other (subnet overlap reads them all): run them one
     // at a time here; other objects only conflict with writers of the same key
@@ -178,7 +199,9 @@ export class NetmasterService implements ServiceReads {
         const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj), scan ? [scan.op] : []);
         const page = scan ? { cursor: scan.cursor, result: loaded.extra[0] } : undefined;
         const checked = checkUpsert(type, obj, loaded.state);
-        const r = await this.commitUpsert(type, key, checked, loaded, (prefix, keyOfN, ranges, field, what) => this.pickNumber(prefix, keyOfN, ranges, false, field, what, page));
+        const r = await this.commitUpsert(type, key, checked, loaded, (prefix, keyOfN, ranges, field, what) =>
+          this.pickNumber(prefix, keyOfN, ranges, false, field, what, page),
+        );
         return r ?? RETRY;
       });
     });
@@ -218,7 +241,13 @@ export class NetmasterService implements ServiceReads {
     key: string,
     checked: { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined },
     loaded: Loaded,
-    pick: (prefix: string, keyOfN: (n: number) => string, ranges: ReadonlyArray<[number, number]>, field: string, what: string) => Promise<number | undefined>,
+    pick: (
+      prefix: string,
+      keyOfN: (n: number) => string,
+      ranges: ReadonlyArray<[number, number]>,
+      field: string,
+      what: string,
+    ) => Promise<number | undefined>,
   ): Promise<ObjectResult<T> | undefined> {
     let config = checked.obj;
     const cfgKey = layout.cfg(type, key);
@@ -234,7 +263,13 @@ export class NetmasterService implements ServiceReads {
           const g = loaded.state.global();
           const ranges = (nw.encap === 'vlan' ? parseTagRanges(g.vlans, MAX_VLAN) : parseTagRanges(g.vxlans, MAX_VXLAN)) ?? [];
           const prefix = layout.tagPrefix(nw.encap);
-          const picked = await pick(prefix, (n) => layout.tag(nw.encap, n), ranges, 'pktTag', `${nw.encap} tag in ${nw.encap === 'vlan' ? g.vlans : g.vxlans}`);
+          const picked = await pick(
+            prefix,
+            (n) => layout.tag(nw.encap, n),
+            ranges,
+            'pktTag',
+            `${nw.encap} tag in ${nw.encap === 'vlan' ? g.vlans : g.vxlans}`,
+          );
           if (picked === undefined) return undefined;
           tag = picked;
           claimed = { prefix, n: tag };
@@ -342,7 +377,10 @@ export class NetmasterService implements ServiceReads {
 
   /** Number of intent objects by type and of endpoints (for metrics and /info). */
   async objectCounts(): Promise<Record<string, number>> {
-    const ops = [...OBJECT_TYPES.map((t) => ({ kind: 'count' as const, prefix: layout.cfgPrefix(t) })), { kind: 'count' as const, prefix: layout.epPrefix() }];
+    const ops = [
+      ...OBJECT_TYPES.map((t) => ({ kind: 'count' as const, prefix: layout.cfgPrefix(t) })),
+      { kind: 'count' as const, prefix: layout.epPrefix() },
+    ];
     const { results } = await this.kv.read(ops);
     const out: Record<string, number> = {};
     OBJECT_TYPES.forEach((t, i) => (out[t] = results[i]?.count ?? 0));
@@ -388,7 +426,15 @@ export class NetmasterService implements ServiceReads {
             oper: stored?.oper,
           };
         } else if (e.key.startsWith(epRoot)) {
-          ev = { revision: e.modRevision, op: e.type, kind: 'endpoint', type: 'endpoint', key: e.key.slice(epRoot.length), config: value ? JSON.parse(value) : undefined, oper: undefined };
+          ev = {
+            revision: e.modRevision,
+            op: e.type,
+            kind: 'endpoint',
+            type: 'endpoint',
+            key: e.key.slice(epRoot.length),
+            config: value ? JSON.parse(value) : undefined,
+            oper: undefined,
+          };
         }
         if (ev) onChange(ev);
       },
@@ -400,7 +446,11 @@ export class NetmasterService implements ServiceReads {
    * Every intent object and endpoint at one revision. A consumer (the agent stream) sends this,
    * then follows `watch(revision)`: together they miss no change and repeat none.
    */
-  async snapshot(): Promise<{ revision: string; objects: Array<{ type: ObjectType; key: string; config: unknown; oper: Record<string, unknown> }>; endpoints: Endpoint[] }> {
+  async snapshot(): Promise<{
+    revision: string;
+    objects: Array<{ type: ObjectType; key: string; config: unknown; oper: Record<string, unknown> }>;
+    endpoints: Endpoint[];
+  }> {
     const revision = await this.currentRevision();
     const cfgRoot = `${layout.root}cfg/`;
     const objects = (await this.kv.list(cfgRoot, { revision })).kvs.map((kv) => {

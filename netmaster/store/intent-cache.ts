@@ -178,7 +178,11 @@ export class IntentCache {
       opers,
       keyRevisions,
       guards(): Guard[] {
-        const g: Guard[] = needs.ranges.map((r) => ({ kind: 'rangeUnchangedSince' as const, prefix: layout.cfgPrefix(r.type) + r.prefix, revision }));
+        const g: Guard[] = needs.ranges.map((r) => ({
+          kind: 'rangeUnchangedSince' as const,
+          prefix: layout.cfgPrefix(r.type) + r.prefix,
+          revision,
+        }));
         for (const [key, modRevision] of keyRevisions) g.push({ kind: 'modEquals', key, modRevision });
         for (const t of state.touched.values()) g.push({ kind: 'modEquals', key: layout.cfg(t.type, t.key), modRevision: t.modRevision });
         return g;

@@ -30,11 +30,16 @@ export interface Loaded {
   guards(): Guard[];
 }
 
-export async function loadNeeds(kv: EtcdKV, needs: Needs, extraReads: readonly ReadOp[] = []): Promise<Loaded & { extra: Awaited<ReturnType<EtcdKV['read']>>['results'] }> {
+export async function loadNeeds(
+  kv: EtcdKV,
+  needs: Needs,
+  extraReads: readonly ReadOp[] = [],
+): Promise<Loaded & { extra: Awaited<ReturnType<EtcdKV['read']>>['results'] }> {
   const ops: ReadOp[] = [];
   for (const r of needs.ranges) ops.push({ kind: 'prefix', prefix: layout.cfgPrefix(r.type) + r.prefix });
   for (const k of needs.keys) ops.push({ kind: 'get', key: layout.cfg(k.type, k.key) });
-  for (const c of needs.endpointCounts) ops.push({ kind: 'count', prefix: c.kind === 'net' ? layout.epByNetPrefix(c.key) : layout.epByGrpPrefix(c.key) });
+  for (const c of needs.endpointCounts)
+    ops.push({ kind: 'count', prefix: c.kind === 'net' ? layout.epByNetPrefix(c.key) : layout.epByGrpPrefix(c.key) });
   for (const t of needs.tags) ops.push({ kind: 'get', key: layout.tag(t.encap, t.tag) });
   ops.push(...extraReads);
   const { revision, results } = await kv.read(ops);
@@ -78,7 +83,11 @@ export async function loadNeeds(kv: EtcdKV, needs: Needs, extraReads: readonly R
       const g: Guard[] = [];
       for (const r of needs.ranges) g.push({ kind: 'rangeUnchangedSince', prefix: layout.cfgPrefix(r.type) + r.prefix, revision });
       for (const c of needs.endpointCounts) {
-        g.push({ kind: 'rangeUnchangedSince', prefix: c.kind === 'net' ? layout.epByNetPrefix(c.key) : layout.epByGrpPrefix(c.key), revision });
+        g.push({
+          kind: 'rangeUnchangedSince',
+          prefix: c.kind === 'net' ? layout.epByNetPrefix(c.key) : layout.epByGrpPrefix(c.key),
+          revision,
+        });
       }
       for (const [key, modRevision] of keyRevisions) g.push({ kind: 'modEquals', key, modRevision });
       for (const t of state.touched.values()) g.push({ kind: 'modEquals', key: layout.cfg(t.type, t.key), modRevision: t.modRevision });

@@ -32,7 +32,10 @@ export type Guard =
   /** no key under the prefix was created or modified after `revision` */
   | { kind: 'rangeUnchangedSince'; prefix: string; revision: string };
 
-export type WriteOp = { kind: 'put'; key: string; value: string } | { kind: 'delete'; key: string } | { kind: 'deletePrefix'; prefix: string };
+export type WriteOp =
+  | { kind: 'put'; key: string; value: string }
+  | { kind: 'delete'; key: string }
+  | { kind: 'deletePrefix'; prefix: string };
 
 export interface WatchEvent {
   type: 'put' | 'delete';
@@ -50,7 +53,12 @@ interface RawKv {
 }
 
 function toKv(kv: RawKv): KeyValue {
-  return { key: kv.key.toString(), value: kv.value.toString(), modRevision: String(kv.mod_revision), createRevision: String(kv.create_revision) };
+  return {
+    key: kv.key.toString(),
+    value: kv.value.toString(),
+    modRevision: String(kv.mod_revision),
+    createRevision: String(kv.create_revision),
+  };
 }
 
 function unavailable(e: unknown): NetloomError {
@@ -123,7 +131,10 @@ export class EtcdKV {
   }
 
   /** Every key/value under `prefix`, read in pages at one revision. */
-  async list(prefix: string, opts: { pageSize?: number; revision?: string; keysOnly?: boolean } = {}): Promise<{ revision: string; kvs: KeyValue[] }> {
+  async list(
+    prefix: string,
+    opts: { pageSize?: number; revision?: string; keysOnly?: boolean } = {},
+  ): Promise<{ revision: string; kvs: KeyValue[] }> {
     const pageSize = opts.pageSize ?? 2000;
     const out: KeyValue[] = [];
     let from = prefix;
@@ -155,7 +166,12 @@ export class EtcdKV {
    * Watch every change under `prefix` after `sinceRevision` (0: from now). Returns a stop
    * function. Errors (e.g. a compacted revision) go to `onError`.
    */
-  async watch(prefix: string, sinceRevision: string, onEvent: (e: WatchEvent) => void, onError: (e: Error) => void): Promise<() => Promise<void>> {
+  async watch(
+    prefix: string,
+    sinceRevision: string,
+    onEvent: (e: WatchEvent) => void,
+    onError: (e: Error) => void,
+  ): Promise<() => Promise<void>> {
     let builder = this.client.watch().prefix(prefix).withPreviousKV();
     if (sinceRevision !== '0') builder = builder.startRevision(String(BigInt(sinceRevision) + 1n));
     const watcher = await builder.create();

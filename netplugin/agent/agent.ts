@@ -86,7 +86,11 @@ export class Agent {
     this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
     this.setup = new BridgeSetup(config.bridge, deps.logger);
     if (deps.metrics) {
-      deps.metrics.probe = () => ({ ovsdb: this.ovsdb.current !== undefined, openflow: this.sw?.connected === true, netmaster: this.deps.source.connected });
+      deps.metrics.probe = () => ({
+        ovsdb: this.ovsdb.current !== undefined,
+        openflow: this.sw?.connected === true,
+        netmaster: this.deps.source.connected,
+      });
     }
     this.vtepIp = config.bridge.vtepCidr ? vtepAddress(config.bridge.vtepCidr) : '';
     this.loop = new ReconcileLoop(() => this.reconcile(), {
@@ -316,7 +320,10 @@ export class Agent {
         if (!readd) continue;
         const exists = (await run('ip', ['link', 'show', rec.hostIf], { allowFailure: true })).code === 0;
         if (!exists) {
-          this.deps.logger.warn({ endpoint: rec.endpointId, hostIf: rec.hostIf }, 'recorded endpoint has no interface any more; left unplugged');
+          this.deps.logger.warn(
+            { endpoint: rec.endpointId, hostIf: rec.hostIf },
+            'recorded endpoint has no interface any more; left unplugged',
+          );
           continue;
         }
         ofport = await this.plugPort(rec.hostIf, ...endpointPortIds(rec));
@@ -352,7 +359,11 @@ export class Agent {
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
     const flows = (async () => {
       try {
-        await this.waitForState(`endpoint ${rec.endpointId}`, (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined), 5000);
+        await this.waitForState(
+          `endpoint ${rec.endpointId}`,
+          (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined),
+          5000,
+        );
         await this.loop.settled(10_000);
       } catch (e) {
         this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'endpoint plugged; its flows are not installed yet');

@@ -35,11 +35,15 @@ export interface BridgeConfig {
 }
 
 /** What one bridge should look like, as OVSDB columns (pure). */
-export function bridgeColumnsToFix(b: BridgeState, want: { datapathType: string; failMode: 'secure' | 'standalone'; protocols?: string[] }): Record<string, string | string[]> {
+export function bridgeColumnsToFix(
+  b: BridgeState,
+  want: { datapathType: string; failMode: 'secure' | 'standalone'; protocols?: string[] },
+): Record<string, string | string[]> {
   const fix: Record<string, string | string[]> = {};
   if (b.datapathType !== want.datapathType) fix.datapath_type = want.datapathType;
   if (b.failMode !== want.failMode) fix.fail_mode = want.failMode;
-  if (want.protocols && !want.protocols.every((p) => b.protocols.includes(p))) fix.protocols = [...new Set([...b.protocols, ...want.protocols])].sort();
+  if (want.protocols && !want.protocols.every((p) => b.protocols.includes(p)))
+    fix.protocols = [...new Set([...b.protocols, ...want.protocols])].sort();
   return fix;
 }
 
@@ -52,7 +56,12 @@ export class BridgeSetup {
   private async ensureBridge(vs: VSwitch, name: string, failMode: 'secure' | 'standalone', protocols?: string[]): Promise<void> {
     const b = await vs.getBridge(name);
     if (!b) {
-      await vs.addBridge({ name, datapathType: this.cfg.datapathType, failMode, ...(protocols ? { protocols: protocols as ['OpenFlow13'] } : {}) });
+      await vs.addBridge({
+        name,
+        datapathType: this.cfg.datapathType,
+        failMode,
+        ...(protocols ? { protocols: protocols as ['OpenFlow13'] } : {}),
+      });
       this.logger?.info({ bridge: name }, 'bridge created');
       return;
     }
@@ -85,7 +94,12 @@ export class BridgeSetup {
       await this.ensurePort(vs, c.phyBridge, { name: PATCH_PHY, type: 'patch', options: { peer: PATCH_INT } });
     }
     if (c.vtepCidr) {
-      await this.ensurePort(vs, c.bridge, { name: VXLAN_PORT, type: 'vxlan', options: { key: 'flow', remote_ip: 'flow' }, ofportRequest: VXLAN_OFPORT });
+      await this.ensurePort(vs, c.bridge, {
+        name: VXLAN_PORT,
+        type: 'vxlan',
+        options: { key: 'flow', remote_ip: 'flow' },
+        ofportRequest: VXLAN_OFPORT,
+      });
     }
     await vs.syncWithVswitchd(10_000);
     if (c.uplink) {
@@ -111,7 +125,11 @@ export class BridgeSetup {
 export function vtepAddress(cidr: string): string {
   const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr);
   if (!m || Number(m[2]) > 32 || m[1]!.split('.').some((p) => Number(p) > 255)) {
-    throw new NetloomError('INVALID_ARGUMENT', `--vtep-ip must be an IPv4 address with prefix like 10.0.1.1/24, got ${JSON.stringify(cidr)}`, { field: 'vtep-ip' });
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      `--vtep-ip must be an IPv4 address with prefix like 10.0.1.1/24, got ${JSON.stringify(cidr)}`,
+      { field: 'vtep-ip' },
+    );
   }
   return m[1]!;
 }

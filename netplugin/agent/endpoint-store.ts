@@ -50,7 +50,10 @@ export class EndpointStore {
       throw e;
     }
     const r = fileSchema.safeParse(JSON.parse(text));
-    if (!r.success) throw new NetloomError('DECODE_ERROR', `endpoint state file ${path} is damaged: ${r.error.issues[0]?.message ?? 'invalid'}`, { field: 'state-dir' });
+    if (!r.success)
+      throw new NetloomError('DECODE_ERROR', `endpoint state file ${path} is damaged: ${r.error.issues[0]?.message ?? 'invalid'}`, {
+        field: 'state-dir',
+      });
     for (const rec of r.data.endpoints) this.byKey.set(rec.idempotencyKey, rec);
   }
 
@@ -91,7 +94,11 @@ export class EndpointStore {
       const e = this.failure;
       this.failure = undefined;
       this.dirty = true; // written again by the next change or flush
-      throw new NetloomError('INTERNAL', `writing the endpoint state file ${this.path ?? ''} failed: ${e instanceof Error ? e.message : String(e)}`, { field: 'state-dir', cause: e });
+      throw new NetloomError(
+        'INTERNAL',
+        `writing the endpoint state file ${this.path ?? ''} failed: ${e instanceof Error ? e.message : String(e)}`,
+        { field: 'state-dir', cause: e },
+      );
     }
   }
 

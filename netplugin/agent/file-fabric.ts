@@ -18,11 +18,15 @@ export function findListedNetwork(state: HostState, ref: NetworkLookup): Network
   if (!ref.network && !ref.subnet) throw new NetloomError('INVALID_ARGUMENT', 'give the network name or its subnet', { field: 'network' });
   const n = state.networks.find((x) => x.tenant === tenant && (ref.network ? x.name === ref.network : x.subnet === ref.subnet));
   if (!n) {
-    const what = ref.network ? `network '${ref.network}' of tenant '${tenant}'` : `a network of tenant '${tenant}' with subnet ${ref.subnet ?? ''}`;
+    const what = ref.network
+      ? `network '${ref.network}' of tenant '${tenant}'`
+      : `a network of tenant '${tenant}' with subnet ${ref.subnet ?? ''}`;
     throw new NetloomError('NOT_FOUND', `${what} does not exist`, { field: ref.network ? 'network' : 'subnet' });
   }
   if (ref.network && ref.subnet && n.subnet !== ref.subnet) {
-    throw new NetloomError('CONFLICT', `network '${ref.network}' of tenant '${tenant}' has subnet ${n.subnet}, not ${ref.subnet}`, { field: 'subnet' });
+    throw new NetloomError('CONFLICT', `network '${ref.network}' of tenant '${tenant}' has subnet ${n.subnet}, not ${ref.subnet}`, {
+      field: 'subnet',
+    });
   }
   return n;
 }
@@ -33,9 +37,21 @@ export function findListedEndpoint(state: HostState, req: EndpointRequest): Allo
   const net = state.networks.find((n) => n.key === key);
   if (!net) throw new NetloomError('NOT_FOUND', `network ${key} is not known to this host`, { field: 'network' });
   const ep = state.endpoints.find((e) => e.host === req.host && e.network === key && e.containerId === req.containerId);
-  if (!ep) throw new NetloomError('NOT_FOUND', `no endpoint for container ${req.containerId} on host ${req.host} in ${key}`, { field: 'containerId' });
+  if (!ep)
+    throw new NetloomError('NOT_FOUND', `no endpoint for container ${req.containerId} on host ${req.host} in ${key}`, {
+      field: 'containerId',
+    });
   const prefixLength = net.subnet === '' ? 32 : ipaddr.IPv4.parseCIDR(net.subnet)[1];
-  return { id: ep.id, networkKey: key, tenant: net.tenant, network: net.name, ip: ep.ip, prefixLength, mac: ep.mac.toLowerCase(), gateway: net.gateway };
+  return {
+    id: ep.id,
+    networkKey: key,
+    tenant: net.tenant,
+    network: net.name,
+    ip: ep.ip,
+    prefixLength,
+    mac: ep.mac.toLowerCase(),
+    gateway: net.gateway,
+  };
 }
 
 export class FileFabric implements DesiredStateSource, EndpointAllocator {
@@ -66,7 +82,10 @@ export class FileFabric implements DesiredStateSource, EndpointAllocator {
       try {
         this.state = parseHostState(JSON.parse(text));
       } catch (e) {
-        this.opts.logger?.error({ err: errorMessage(e), path: this.path }, 'fabric file is not a valid HostState; keeping the previous one');
+        this.opts.logger?.error(
+          { err: errorMessage(e), path: this.path },
+          'fabric file is not a valid HostState; keeping the previous one',
+        );
         return;
       }
       onState(this.state);

@@ -26,7 +26,11 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
   const m: AgentMetrics = {
     registry,
-    flowsInstalled: new Gauge({ name: 'netplugin_flows_installed', help: 'Flows the agent holds installed on br-int', registers: [registry] }),
+    flowsInstalled: new Gauge({
+      name: 'netplugin_flows_installed',
+      help: 'Flows the agent holds installed on br-int',
+      registers: [registry],
+    }),
     reconcileDuration: new Histogram({
       name: 'netplugin_reconcile_duration_seconds',
       help: 'Duration of a reconcile (compute the pipeline and apply the diff), by result',
@@ -34,7 +38,12 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    reconcileRuns: new Counter({ name: 'netplugin_reconcile_runs_total', help: 'Reconcile runs by result', labelNames: ['result'] as const, registers: [registry] }),
+    reconcileRuns: new Counter({
+      name: 'netplugin_reconcile_runs_total',
+      help: 'Reconcile runs by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     endpoints: new Gauge({ name: 'netplugin_endpoints', help: 'Endpoints plugged on this host', registers: [registry] }),
     connected: new Gauge({
       name: 'netplugin_connected',
@@ -46,7 +55,11 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
         if (p) for (const [peer, up] of Object.entries(p)) this.set({ peer }, up ? 1 : 0);
       },
     }),
-    ofReconnects: new Counter({ name: 'netplugin_openflow_reconnects_total', help: 'OpenFlow reconnects to br-int (e.g. after ovs-vswitchd restarts)', registers: [registry] }),
+    ofReconnects: new Counter({
+      name: 'netplugin_openflow_reconnects_total',
+      help: 'OpenFlow reconnects to br-int (e.g. after ovs-vswitchd restarts)',
+      registers: [registry],
+    }),
     netmasterReplica: new Gauge({
       name: 'netplugin_netmaster_replica',
       help: '1 for the netmaster replica (gRPC address) the agent follows now; no series while it follows none',

@@ -45,7 +45,10 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
       try {
         s = parseHostState(raw);
       } catch (e) {
-        this.logger?.error({ err: (e as Error).message, revision }, 'netmaster sent a host state the agent cannot use; keeping the previous one');
+        this.logger?.error(
+          { err: (e as Error).message, revision },
+          'netmaster sent a host state the agent cannot use; keeping the previous one',
+        );
         return;
       }
       this.isConnected = true;
@@ -72,7 +75,9 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new NetloomError('UNAVAILABLE', `network ${key} did not arrive from netmaster within ${timeoutMs} ms`, { field: 'network' }));
+        reject(
+          new NetloomError('UNAVAILABLE', `network ${key} did not arrive from netmaster within ${timeoutMs} ms`, { field: 'network' }),
+        );
       }, timeoutMs);
       this.waiters.add(check);
       check();
@@ -96,7 +101,16 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
     const key = ep.network.includes(':') ? ep.network : `${req.tenant}:${ep.network}`;
     const net = await this.networkOf(key, 5000);
     const [tenant = req.tenant, network = req.network] = key.split(':');
-    return { id: ep.id, networkKey: key, tenant, network, ip: ep.ip, prefixLength: net.prefixLength, mac: ep.mac.toLowerCase(), gateway: net.gateway };
+    return {
+      id: ep.id,
+      networkKey: key,
+      tenant,
+      network,
+      ip: ep.ip,
+      prefixLength: net.prefixLength,
+      mac: ep.mac.toLowerCase(),
+      gateway: net.gateway,
+    };
   }
 
   async delete(ref: { endpointId?: string; idempotencyKey: string }): Promise<void> {

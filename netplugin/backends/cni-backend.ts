@@ -25,14 +25,19 @@ import type {
   CniStatus,
 } from '../cni/types';
 import { endpointMtu, VXLAN_OVERHEAD } from '../pipeline/mtu';
-import { configureContainer, containerAddresses, createVeth, disableTxChecksum, hostIfName, removeHostIf, setHostIfMtu } from '../plumbing/veth';
+import {
+  configureContainer,
+  containerAddresses,
+  createVeth,
+  disableTxChecksum,
+  hostIfName,
+  removeHostIf,
+  setHostIfMtu,
+} from '../plumbing/veth';
 
 function resultOf(rec: EndpointRecord): CniResult {
   return {
-    interfaces: [
-      { name: rec.hostIf },
-      { name: rec.ifName, mac: rec.mac, mtu: rec.mtu, sandbox: rec.netnsPath },
-    ],
+    interfaces: [{ name: rec.hostIf }, { name: rec.ifName, mac: rec.mac, mtu: rec.mtu, sandbox: rec.netnsPath }],
     ips: [{ address: `${rec.ip}/${rec.prefixLength}`, ...(rec.gateway ? { gateway: rec.gateway } : {}), interface: 1 }],
     routes: rec.gateway ? [{ dst: '0.0.0.0/0', gw: rec.gateway }] : [],
     dns: {},
@@ -67,7 +72,11 @@ export class AgentCniBackend implements CniBackend {
     if (existing) {
       const addrs = await containerAddresses(existing.netnsPath, existing.ifName, this.agent.runner);
       if (addrs?.includes(`${existing.ip}/${existing.prefixLength}`)) return resultOf(existing);
-      throw new NetloomError('ALREADY_EXISTS', `attachment ${req.containerId}/${req.ifName} exists but its interface is gone; DEL it first`, { field: 'CNI_CONTAINERID' });
+      throw new NetloomError(
+        'ALREADY_EXISTS',
+        `attachment ${req.containerId}/${req.ifName} exists but its interface is gone; DEL it first`,
+        { field: 'CNI_CONTAINERID' },
+      );
     }
     const hostIf = hostIfName(req.idempotencyKey);
     // the MTU of the network when this host knows it already, else the smallest it can be (VXLAN);
@@ -97,12 +106,16 @@ export class AgentCniBackend implements CniBackend {
       labels: req.labels,
     });
     const veth = createVeth({ hostIf, ifName: req.ifName, netnsPath: req.netnsPath, mac, mtu: firstMtu }, runner);
-    const checksum = settled(this.agent.config.txChecksumOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
+    const checksum = settled(
+      this.agent.config.txChecksumOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth,
+    );
     const port = settled(veth.then(() => this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey })));
     const [alloc, made] = await Promise.allSettled([allocating, veth]);
     if (alloc.status === 'rejected' || made.status === 'rejected') {
       await Promise.all([checksum, port]);
-      await this.unplug(hostIf).catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'));
+      await this.unplug(hostIf).catch((u: unknown) =>
+        this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'),
+      );
       if (alloc.status === 'fulfilled') await this.release({ endpointId: alloc.value.id, idempotencyKey: req.idempotencyKey });
       throw alloc.status === 'rejected' ? alloc.reason : (made as PromiseRejectedResult).reason;
     }
@@ -153,7 +166,9 @@ export class AgentCniBackend implements CniBackend {
   }
 
   private async release(ref: { endpointId?: string; idempotencyKey: string }): Promise<void> {
-    await this.agent.allocator.delete(ref).catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u), ...ref }, 'releasing the endpoint after a failed ADD failed'));
+    await this.agent.allocator
+      .delete(ref)
+      .catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u), ...ref }, 'releasing the endpoint after a failed ADD failed'));
   }
 
   /** Unplug and release an attachment: the three parts at once (each is idempotent). */

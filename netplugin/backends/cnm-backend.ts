@@ -52,7 +52,9 @@ export class AgentCnmBackend implements CnmBackend {
    * the control plane names the tenant and network (or subnet).
    */
   private async findNetwork(tenant: string, network: string | undefined, subnet: string | undefined): Promise<Network> {
-    const local = this.agent.currentState?.networks.find((n) => n.tenant === tenant && (network ? n.name === network : n.subnet === subnet));
+    const local = this.agent.currentState?.networks.find(
+      (n) => n.tenant === tenant && (network ? n.name === network : n.subnet === subnet),
+    );
     if (local) return local;
     // by name when named (the callers check the subnet), else by subnet
     return this.agent.allocator.lookupNetwork({ tenant, ...(network ? { network } : subnet !== undefined ? { subnet } : {}) });
@@ -165,7 +167,10 @@ export class AgentCnmBackend implements CnmBackend {
 
   async join(req: JoinRequest): Promise<JoinResult> {
     const rec = this.record(req);
-    await plumbPair({ hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.config.txChecksumOff }, this.agent.runner);
+    await plumbPair(
+      { hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.config.txChecksumOff },
+      this.agent.runner,
+    );
     await this.agent.attachEndpoint(rec);
     return { srcName: rec.ifName, ...(rec.gateway ? { gateway: rec.gateway } : {}), mtu: rec.mtu, hostIfName: rec.hostIf };
   }

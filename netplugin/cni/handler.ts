@@ -78,7 +78,11 @@ async function execute(parsed: ParsedCniRequest, backend: CniBackend): Promise<C
     case 'CHECK': {
       const report = await backend.check(parsed.req);
       if (report.problems.length > 0) {
-        throw new CniError(CNI_CODE.CHECK_FAILED, `attachment ${parsed.req.containerId}/${parsed.req.ifName} is not as expected`, report.problems.join('; '));
+        throw new CniError(
+          CNI_CODE.CHECK_FAILED,
+          `attachment ${parsed.req.containerId}/${parsed.req.ifName} is not as expected`,
+          report.problems.join('; '),
+        );
       }
       return { status: 200, body: '' };
     }
@@ -90,7 +94,11 @@ async function execute(parsed: ParsedCniRequest, backend: CniBackend): Promise<C
     case 'GC': {
       const report = await backend.gc(parsed.req);
       if (report.errors.length > 0) {
-        throw new CniError(CNI_CODE.INTERNAL, `GC released ${report.released.length} attachments but failed ${report.errors.length} times`, report.errors.join('; '));
+        throw new CniError(
+          CNI_CODE.INTERNAL,
+          `GC released ${report.released.length} attachments but failed ${report.errors.length} times`,
+          report.errors.join('; '),
+        );
       }
       return { status: 200, body: '' };
     }
@@ -130,7 +138,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | CniErro
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve(tooBig ? new CniError(CNI_CODE.IO_FAILURE, `network configuration larger than ${limit} bytes (${size} bytes)`) : Buffer.concat(chunks).toString('utf8'));
+      resolve(
+        tooBig
+          ? new CniError(CNI_CODE.IO_FAILURE, `network configuration larger than ${limit} bytes (${size} bytes)`)
+          : Buffer.concat(chunks).toString('utf8'),
+      );
     });
     req.on('error', (e) => {
       if (done) return;
@@ -159,17 +171,28 @@ export function createCniHandler(opts: CniHandlerOptions): (req: IncomingMessage
       const path = (req.url ?? '').split('?')[0];
       if (path !== CNI_REQUEST_PATH || req.method !== 'POST') {
         req.resume();
-        const err = new CniError(CNI_CODE.INVALID_ENV, `no such endpoint: ${req.method ?? '?'} ${req.url ?? ''} (the shim posts to ${CNI_REQUEST_PATH})`);
+        const err = new CniError(
+          CNI_CODE.INVALID_ENV,
+          `no such endpoint: ${req.method ?? '?'} ${req.url ?? ''} (the shim posts to ${CNI_REQUEST_PATH})`,
+        );
         send(res, { status: 404, body: JSON.stringify(err.toResult('1.1.0')) });
         return;
       }
       const env = envFromHeaders(req);
       const body = await readBody(req, limit);
       const outcome =
-        typeof body === 'string' ? await serveCni(env, body, opts.backend) : { status: httpStatusFor(body.code), body: JSON.stringify(body.toResult('1.1.0')) };
+        typeof body === 'string'
+          ? await serveCni(env, body, opts.backend)
+          : { status: httpStatusFor(body.code), body: JSON.stringify(body.toResult('1.1.0')) };
       send(res, outcome);
       opts.logger?.info(
-        { command: env.command, containerId: env.containerId, ifName: env.ifName, status: outcome.status, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        {
+          command: env.command,
+          containerId: env.containerId,
+          ifName: env.ifName,
+          status: outcome.status,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
         outcome.status === 200 ? 'cni request served' : `cni request failed: ${outcome.body.slice(0, 300)}`,
       );
     })().catch((e: unknown) => {

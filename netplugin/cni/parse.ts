@@ -68,14 +68,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** The command, validated (code 4 when missing or unknown). */
 export function parseCommand(raw: string | undefined): CniCommand {
   if (!raw) throw envError('CNI_COMMAND', 'is missing');
-  if (!(CNI_COMMANDS as readonly string[]).includes(raw)) throw envError('CNI_COMMAND', `unknown command "${raw}" (expected one of ${CNI_COMMANDS.join(', ')})`);
+  if (!(CNI_COMMANDS as readonly string[]).includes(raw))
+    throw envError('CNI_COMMAND', `unknown command "${raw}" (expected one of ${CNI_COMMANDS.join(', ')})`);
   return raw as CniCommand;
 }
 
 /** CNI_CONTAINERID per the spec's rule (alphanumeric first, then alphanumerics, _ . -). */
 export function validateContainerId(raw: string | undefined): string {
   if (!raw) throw envError('CNI_CONTAINERID', 'is missing');
-  if (!CONTAINER_ID_RE.test(raw)) throw envError('CNI_CONTAINERID', `"${raw}" must start with a letter or digit and contain only letters, digits, _ . -`);
+  if (!CONTAINER_ID_RE.test(raw))
+    throw envError('CNI_CONTAINERID', `"${raw}" must start with a letter or digit and contain only letters, digits, _ . -`);
   return raw;
 }
 
@@ -149,7 +151,8 @@ function portMappings(v: unknown): PortMapping[] {
     if (!isObject(m)) throw configError(f, 'must be an object');
     const port = (k: string): number => {
       const p = m[k];
-      if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) throw configError(`${f}.${k}`, 'must be a port number 1..65535');
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535)
+        throw configError(`${f}.${k}`, 'must be a port number 1..65535');
       return p;
     };
     const protocol = m.protocol === undefined ? 'tcp' : m.protocol;
@@ -167,7 +170,8 @@ function portMappings(v: unknown): PortMapping[] {
 function optName(conf: Record<string, unknown>, key: string): string | undefined {
   const v = conf[key];
   if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string' || !NAME_RE.test(v) || v.length > 64) throw configError(key, 'must be a name of letters, digits, _ . - (at most 64, starting with a letter or digit)');
+  if (typeof v !== 'string' || !NAME_RE.test(v) || v.length > 64)
+    throw configError(key, 'must be a name of letters, digits, _ . - (at most 64, starting with a letter or digit)');
   return v;
 }
 
@@ -220,19 +224,32 @@ export function decodeNetconf(body: string): CommonConf {
   try {
     conf = JSON.parse(body);
   } catch (e) {
-    throw new CniError(CNI_CODE.DECODE_FAILURE, 'could not decode the network configuration as JSON', e instanceof Error ? e.message : String(e));
+    throw new CniError(
+      CNI_CODE.DECODE_FAILURE,
+      'could not decode the network configuration as JSON',
+      e instanceof Error ? e.message : String(e),
+    );
   }
   if (!isObject(conf)) throw new CniError(CNI_CODE.DECODE_FAILURE, 'the network configuration must be a JSON object');
   const cniVersion = conf.cniVersion;
   if (typeof cniVersion !== 'string' || cniVersion === '') throw configError('cniVersion', 'is required (a string such as "1.1.0")');
   if (!isSupportedVersion(cniVersion)) {
-    throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `incompatible CNI version ${cniVersion}`, `this plugin supports ${SUPPORTED_CNI_VERSIONS.join(', ')}`);
+    throw new CniError(
+      CNI_CODE.INCOMPATIBLE_VERSION,
+      `incompatible CNI version ${cniVersion}`,
+      `this plugin supports ${SUPPORTED_CNI_VERSIONS.join(', ')}`,
+    );
   }
   const name = conf.name;
-  if (typeof name !== 'string' || !NAME_RE.test(name)) throw configError('name', 'is required: letters, digits, _ . -, starting with a letter or digit');
+  if (typeof name !== 'string' || !NAME_RE.test(name))
+    throw configError('name', 'is required: letters, digits, _ . -, starting with a letter or digit');
   if (conf.type !== undefined && typeof conf.type !== 'string') throw configError('type', 'must be a string');
   if (conf.ipam !== undefined) {
-    throw new CniError(CNI_CODE.UNSUPPORTED_FIELD, `unsupported field ipam=${JSON.stringify(conf.ipam)}`, 'netloom allocates addresses itself; remove the ipam section');
+    throw new CniError(
+      CNI_CODE.UNSUPPORTED_FIELD,
+      `unsupported field ipam=${JSON.stringify(conf.ipam)}`,
+      'netloom allocates addresses itself; remove the ipam section',
+    );
   }
   if (conf.agentSocket !== undefined && typeof conf.agentSocket !== 'string') throw configError('agentSocket', 'must be a string');
   return { conf, cniVersion, name };
@@ -279,7 +296,11 @@ export function attachmentExtras(conf: Record<string, unknown>, args: Map<string
   const rcObj = rc ?? {};
   for (const [k, v] of Object.entries(rcObj)) {
     if (!(SUPPORTED_CAPABILITIES as readonly string[]).includes(k) && v !== null && !(Array.isArray(v) && v.length === 0)) {
-      throw new CniError(CNI_CODE.UNSUPPORTED_FIELD, `unsupported field runtimeConfig.${k}=${JSON.stringify(v)}`, `supported capabilities: ${SUPPORTED_CAPABILITIES.join(', ')}`);
+      throw new CniError(
+        CNI_CODE.UNSUPPORTED_FIELD,
+        `unsupported field runtimeConfig.${k}=${JSON.stringify(v)}`,
+        `supported capabilities: ${SUPPORTED_CAPABILITIES.join(', ')}`,
+      );
     }
   }
   const a = conf.args;
@@ -297,7 +318,8 @@ export function attachmentExtras(conf: Record<string, unknown>, args: Map<string
   }
 
   let requestedMac: string | undefined;
-  if (rcObj.mac !== undefined && rcObj.mac !== null && rcObj.mac !== '') requestedMac = macValue(rcObj.mac, 'runtimeConfig.mac', configError);
+  if (rcObj.mac !== undefined && rcObj.mac !== null && rcObj.mac !== '')
+    requestedMac = macValue(rcObj.mac, 'runtimeConfig.mac', configError);
   else if (ac.mac !== undefined && ac.mac !== null && ac.mac !== '') requestedMac = macValue(ac.mac, 'args.cni.mac', configError);
   else if (args.get('MAC')) requestedMac = macValue(args.get('MAC'), 'MAC', (f, why) => envError('CNI_ARGS', `${f}: ${why}`));
 
@@ -307,7 +329,8 @@ export function attachmentExtras(conf: Record<string, unknown>, args: Map<string
   if (ac.labels !== undefined && ac.labels !== null) {
     if (!Array.isArray(ac.labels)) throw configError('args.cni.labels', 'must be a list of {key, value}');
     ac.labels.forEach((l: unknown, i) => {
-      if (!isObject(l) || typeof l.key !== 'string' || l.key === '' || typeof l.value !== 'string') throw configError(`args.cni.labels[${i}]`, 'must be {"key": string, "value": string}');
+      if (!isObject(l) || typeof l.key !== 'string' || l.key === '' || typeof l.value !== 'string')
+        throw configError(`args.cni.labels[${i}]`, 'must be {"key": string, "value": string}');
       labels[l.key] = l.value;
     });
   }

@@ -53,7 +53,11 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
 /** A 1.1.0-shaped result as the JSON object of `cniVersion` (which must be supported). */
 export function formatResult(r: CniResult, cniVersion: string): Record<string, unknown> {
   if (!isSupportedVersion(cniVersion)) {
-    throw new CniError(CNI_CODE.INCOMPATIBLE_VERSION, `cniVersion ${cniVersion} is not supported`, `supported: ${SUPPORTED_CNI_VERSIONS.join(', ')}`);
+    throw new CniError(
+      CNI_CODE.INCOMPATIBLE_VERSION,
+      `cniVersion ${cniVersion} is not supported`,
+      `supported: ${SUPPORTED_CNI_VERSIONS.join(', ')}`,
+    );
   }
   const v11 = compareVersions(cniVersion, '1.1.0') >= 0;
   const v10 = compareVersions(cniVersion, '1.0.0') >= 0;
@@ -65,9 +69,15 @@ export function formatResult(r: CniResult, cniVersion: string): Record<string, u
       sandbox: i.sandbox,
     }),
   );
-  const ips = r.ips.map((ip) => defined({ ...(v10 ? {} : { version: ipFamily(ip.address) }), address: ip.address, gateway: ip.gateway, interface: ip.interface }));
+  const ips = r.ips.map((ip) =>
+    defined({ ...(v10 ? {} : { version: ipFamily(ip.address) }), address: ip.address, gateway: ip.gateway, interface: ip.interface }),
+  );
   const routes = r.routes.map((rt) =>
-    defined({ dst: rt.dst, gw: rt.gw, ...(v11 ? { mtu: rt.mtu, advmss: rt.advmss, priority: rt.priority, table: rt.table, scope: rt.scope } : {}) }),
+    defined({
+      dst: rt.dst,
+      gw: rt.gw,
+      ...(v11 ? { mtu: rt.mtu, advmss: rt.advmss, priority: rt.priority, table: rt.table, scope: rt.scope } : {}),
+    }),
   );
   const out: Record<string, unknown> = { cniVersion, interfaces, ips };
   if (routes.length > 0) out.routes = routes;
@@ -131,7 +141,8 @@ export function parseResult(raw: unknown): CniResult {
     const address = optString(ip, 'address', `ips[${n}]`);
     if (!address || !address.includes('/')) fail(`ips[${n}].address`, 'must be an address in CIDR notation');
     const iface = optUint(ip, 'interface', `ips[${n}]`);
-    if (iface !== undefined && iface >= interfaces.length) fail(`ips[${n}].interface`, `is ${iface} but there are ${interfaces.length} interfaces`);
+    if (iface !== undefined && iface >= interfaces.length)
+      fail(`ips[${n}].interface`, `is ${iface} but there are ${interfaces.length} interfaces`);
     return defined({ address, gateway: optString(ip, 'gateway', `ips[${n}]`), interface: iface }) as unknown as CniIpConfig;
   });
   const routes: CniRoute[] = objects(o.routes, 'routes').map((rt, n) => {

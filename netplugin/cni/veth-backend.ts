@@ -101,9 +101,14 @@ export class VethBackend implements CniBackend {
     const wanted = req.requestedIps.find((r) => !r.ip.includes(':'));
     if (wanted) {
       if (!ipaddr.parse(wanted.ip).match(this.network)) {
-        throw new NetloomError('INVALID_ARGUMENT', `requested IP ${wanted.ip} is outside ${this.network[0].toString()}/${this.network[1]}`, { field: 'ips' });
+        throw new NetloomError(
+          'INVALID_ARGUMENT',
+          `requested IP ${wanted.ip} is outside ${this.network[0].toString()}/${this.network[1]}`,
+          { field: 'ips' },
+        );
       }
-      if (this.usedIps.has(wanted.ip) || wanted.ip === this.gateway) throw new NetloomError('IN_USE', `requested IP ${wanted.ip} is in use`, { field: 'ips' });
+      if (this.usedIps.has(wanted.ip) || wanted.ip === this.gateway)
+        throw new NetloomError('IN_USE', `requested IP ${wanted.ip} is in use`, { field: 'ips' });
       this.usedIps.add(wanted.ip);
       return wanted.ip;
     }
@@ -123,7 +128,8 @@ export class VethBackend implements CniBackend {
   }
 
   async add(req: CniAddRequest): Promise<CniResult> {
-    if (!existsSync(req.netnsPath)) throw new NetloomError('NOT_FOUND', `network namespace ${req.netnsPath} does not exist`, { field: 'CNI_NETNS' });
+    if (!existsSync(req.netnsPath))
+      throw new NetloomError('NOT_FOUND', `network namespace ${req.netnsPath} does not exist`, { field: 'CNI_NETNS' });
     const existing = this.attachments.get(req.idempotencyKey);
     if (existing) throw new NetloomError('ALREADY_EXISTS', `attachment ${req.containerId}/${req.ifName} exists already (DEL it first)`);
     const ip = this.allocate(req);
@@ -131,7 +137,15 @@ export class VethBackend implements CniBackend {
     const mtu = req.mtu ?? this.mtu;
     const hostMac = macFromSeed(`host/${req.idempotencyKey}`);
     const ctrMac = req.requestedMac ?? macFromSeed(`ctr/${req.idempotencyKey}`);
-    const a: VethAttachment = { key: req.idempotencyKey, containerId: req.containerId, ifName: req.ifName, cniNetwork: req.network.cniNetwork, ip, hostIf, netnsPath: req.netnsPath };
+    const a: VethAttachment = {
+      key: req.idempotencyKey,
+      containerId: req.containerId,
+      ifName: req.ifName,
+      cniNetwork: req.network.cniNetwork,
+      ip,
+      hostIf,
+      netnsPath: req.netnsPath,
+    };
     try {
       // ONE `ip` run inside the container's namespace does everything: the host end is created
       // directly in the host namespace and up (`netns` + `up` on the main device; the kernel
@@ -147,7 +161,8 @@ export class VethBackend implements CniBackend {
       ].join('\n');
       const r = await run('nsenter', [`--net=${req.netnsPath}`, 'ip', '-b', '-'], { input: script, allowFailure: true });
       if (r.code !== 0) {
-        if (r.stderr.includes('File exists')) throw new NetloomError('ALREADY_EXISTS', `interface ${req.ifName} or ${hostIf} exists already`, { field: 'CNI_IFNAME' });
+        if (r.stderr.includes('File exists'))
+          throw new NetloomError('ALREADY_EXISTS', `interface ${req.ifName} or ${hostIf} exists already`, { field: 'CNI_IFNAME' });
         throw new NetloomError('COMMAND_FAILED', `plugging ${req.ifName} into ${req.netnsPath}: ${r.stderr.trim()}`);
       }
     } catch (e) {

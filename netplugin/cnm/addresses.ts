@@ -23,7 +23,8 @@ export function parseSubnet(text: string, field: string): Ipv4Subnet {
     throw new NetloomError('INVALID_ARGUMENT', `${field}: "${text}" is not a CIDR such as 10.1.0.0/24`, { field });
   }
   const [addr, prefix] = parsed;
-  if (addr.kind() !== 'ipv4') throw new NetloomError('INVALID_ARGUMENT', `${field}: "${text}" is not IPv4 (only IPv4 is supported)`, { field });
+  if (addr.kind() !== 'ipv4')
+    throw new NetloomError('INVALID_ARGUMENT', `${field}: "${text}" is not IPv4 (only IPv4 is supported)`, { field });
   const network = ipaddr.IPv4.networkAddressFromCIDR(text).toString();
   return { network, prefix, cidr: `${network}/${prefix}` };
 }

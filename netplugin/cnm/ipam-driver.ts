@@ -51,7 +51,9 @@ export function poolScope(state: CnmState, pool: PoolRecord): PoolScope {
 export async function requestPool(state: CnmState, backend: CnmBackend, req: RequestPoolRequest): Promise<RequestPoolResponse> {
   if (req.V6) throw new NetloomError('INVALID_ARGUMENT', 'RequestPool: V6: IPv6 pools are not supported by netloom yet', { field: 'V6' });
   if (req.Pool === '' && req.SubPool !== '') {
-    throw new NetloomError('INVALID_ARGUMENT', 'RequestPool: SubPool: a sub-pool (--ip-range) needs a pool (--subnet)', { field: 'SubPool' });
+    throw new NetloomError('INVALID_ARGUMENT', 'RequestPool: SubPool: a sub-pool (--ip-range) needs a pool (--subnet)', {
+      field: 'SubPool',
+    });
   }
   const hint = poolHintFromIpamOptions(req.Options);
   const asked = req.Pool === '' ? undefined : parseSubnet(req.Pool, 'Pool');
@@ -65,7 +67,9 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
     });
     subnet = parseSubnet(resolved.subnet, 'Pool');
     if (asked && asked.cidr !== subnet.cidr) {
-      throw new NetloomError('CONFLICT', `RequestPool: Pool: ${asked.cidr} is not the subnet of the netloom network (${subnet.cidr})`, { field: 'Pool' });
+      throw new NetloomError('CONFLICT', `RequestPool: Pool: ${asked.cidr} is not the subnet of the netloom network (${subnet.cidr})`, {
+        field: 'Pool',
+      });
     }
     if (resolved.gateway !== undefined) backendGateway = bareAddress(resolved.gateway, 'gateway');
   }
@@ -127,7 +131,9 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
   const subnet = parseSubnet(pool.subnet, 'Pool');
   const preferred = req.Address === '' ? undefined : bareAddress(req.Address, 'Address');
   if (preferred !== undefined && !subnetContains(subnet, preferred)) {
-    throw new NetloomError('INVALID_ARGUMENT', `RequestAddress: Address: ${preferred} is not inside the pool ${pool.subnet}`, { field: 'Address' });
+    throw new NetloomError('INVALID_ARGUMENT', `RequestAddress: Address: ${preferred} is not inside the pool ${pool.subnet}`, {
+      field: 'Address',
+    });
   }
   const isGateway = req.Options[REQUEST_ADDRESS_TYPE] === GATEWAY_ADDRESS_TYPE;
   // Before CreateNetwork has bound the pool, a plain request is an --aux-address.
@@ -147,14 +153,20 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
       throw new NetloomError('INTERNAL', `RequestAddress: the backend returned ${address}, outside the pool ${pool.subnet}`);
     }
     if (pool.addresses[address] !== undefined) {
-      throw new NetloomError('CONFLICT', `RequestAddress: the backend returned ${address}, which this pool already holds for a ${pool.addresses[address]}`);
+      throw new NetloomError(
+        'CONFLICT',
+        `RequestAddress: the backend returned ${address}, which this pool already holds for a ${pool.addresses[address]}`,
+      );
     }
   } else {
     address = preferred ?? (holder === 'gateway' ? (pool.backendGateway ?? firstHost(subnet)) : '');
-    if (address === '') throw new NetloomError('INVALID_ARGUMENT', 'RequestAddress: Address: an auxiliary address must be given', { field: 'Address' });
+    if (address === '')
+      throw new NetloomError('INVALID_ARGUMENT', 'RequestAddress: Address: an auxiliary address must be given', { field: 'Address' });
     const current = pool.addresses[address];
     if (current !== undefined && current !== holder) {
-      throw new NetloomError('IN_USE', `RequestAddress: Address: ${address} is already in use in ${pool.subnet} (${current})`, { field: 'Address' });
+      throw new NetloomError('IN_USE', `RequestAddress: Address: ${address} is already in use in ${pool.subnet} (${current})`, {
+        field: 'Address',
+      });
     }
   }
   pool.addresses[address] = holder;

@@ -46,7 +46,9 @@ function sameBinding(a: NetworkBinding, b: NetworkBinding): boolean {
 
 /** The IPAM pool (ours) that serves this network's subnet, if the netloom IPAM driver serves it. */
 function poolForNetwork(state: CnmState, dockerNetworkId: string, addressSpace: string, subnet: string): PoolRecord | undefined {
-  const candidates = Object.values(state.pools).filter((p) => p.subnet === subnet && (addressSpace === '' || p.addressSpace === addressSpace));
+  const candidates = Object.values(state.pools).filter(
+    (p) => p.subnet === subnet && (addressSpace === '' || p.addressSpace === addressSpace),
+  );
   return (
     candidates.find((p) => p.dockerNetworkId === dockerNetworkId) ??
     candidates.find((p) => p.dockerNetworkId === undefined) ??
@@ -59,15 +61,21 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
     throw new NetloomError('INVALID_ARGUMENT', 'CreateNetwork: IPv6Data: IPv6 is not supported by netloom yet', { field: 'IPv6Data' });
   }
   if (req.IPv4Data.length > 1) {
-    throw new NetloomError('INVALID_ARGUMENT', 'CreateNetwork: IPv4Data: netloom networks have one IPv4 subnet; give one --subnet', { field: 'IPv4Data' });
+    throw new NetloomError('INVALID_ARGUMENT', 'CreateNetwork: IPv4Data: netloom networks have one IPv4 subnet; give one --subnet', {
+      field: 'IPv4Data',
+    });
   }
   const v4 = req.IPv4Data[0];
   const subnet = v4 ? parseSubnet(v4.Pool, 'IPv4Data.0.Pool').cidr : undefined;
   const pool = v4 && subnet ? poolForNetwork(state, req.NetworkID, v4.AddressSpace, subnet) : undefined;
   if (pool?.dockerNetworkId !== undefined && pool.dockerNetworkId !== req.NetworkID) {
-    throw new NetloomError('CONFLICT', `CreateNetwork: IPv4Data.0.Pool: the pool ${pool.subnet} already serves Docker network ${pool.dockerNetworkId.slice(0, 12)}`, {
-      field: 'IPv4Data.0.Pool',
-    });
+    throw new NetloomError(
+      'CONFLICT',
+      `CreateNetwork: IPv4Data.0.Pool: the pool ${pool.subnet} already serves Docker network ${pool.dockerNetworkId.slice(0, 12)}`,
+      {
+        field: 'IPv4Data.0.Pool',
+      },
+    );
   }
   const binding = bindingFromDriverOptions(req.NetworkID, req.Options, pool?.hint);
   if (pool && !hintAgrees(pool.hint, binding)) {
@@ -89,12 +97,17 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
   const existing = state.networks[req.NetworkID];
   if (existing) {
     if (sameBinding(existing.binding, binding) && existing.subnet === subnet) return {};
-    throw new NetloomError('CONFLICT', `CreateNetwork: NetworkID: network ${req.NetworkID.slice(0, 12)} exists with a different binding or subnet`, {
-      field: 'NetworkID',
-    });
+    throw new NetloomError(
+      'CONFLICT',
+      `CreateNetwork: NetworkID: network ${req.NetworkID.slice(0, 12)} exists with a different binding or subnet`,
+      {
+        field: 'NetworkID',
+      },
+    );
   }
   const auxAddresses: Record<string, string> = {};
-  for (const [name, addr] of Object.entries(v4?.AuxAddresses ?? {})) auxAddresses[name] = bareAddress(addr, `IPv4Data.0.AuxAddresses.${name}`);
+  for (const [name, addr] of Object.entries(v4?.AuxAddresses ?? {}))
+    auxAddresses[name] = bareAddress(addr, `IPv4Data.0.AuxAddresses.${name}`);
   await backend.createNetwork({
     dockerNetworkId: req.NetworkID,
     binding,
@@ -126,20 +139,29 @@ export async function deleteNetwork(state: CnmState, backend: CnmBackend, networ
 function knownNetwork(state: CnmState, networkId: string, method: string): NetworkRecord {
   const net = state.networks[networkId];
   if (!net) {
-    throw new NetloomError('NOT_FOUND', `${method}: NetworkID: unknown network ${networkId.slice(0, 12)} (not created through the netloom driver)`, {
-      field: 'NetworkID',
-    });
+    throw new NetloomError(
+      'NOT_FOUND',
+      `${method}: NetworkID: unknown network ${networkId.slice(0, 12)} (not created through the netloom driver)`,
+      {
+        field: 'NetworkID',
+      },
+    );
   }
   return net;
 }
 
 function knownEndpoint(state: CnmState, req: EndpointRequest, method: string): EndpointRecord {
   const ep = state.endpoints[req.EndpointID];
-  if (!ep) throw new NetloomError('NOT_FOUND', `${method}: EndpointID: unknown endpoint ${req.EndpointID.slice(0, 12)}`, { field: 'EndpointID' });
+  if (!ep)
+    throw new NetloomError('NOT_FOUND', `${method}: EndpointID: unknown endpoint ${req.EndpointID.slice(0, 12)}`, { field: 'EndpointID' });
   if (ep.dockerNetworkId !== req.NetworkID) {
-    throw new NetloomError('CONFLICT', `${method}: NetworkID: endpoint ${req.EndpointID.slice(0, 12)} belongs to network ${ep.dockerNetworkId.slice(0, 12)}`, {
-      field: 'NetworkID',
-    });
+    throw new NetloomError(
+      'CONFLICT',
+      `${method}: NetworkID: endpoint ${req.EndpointID.slice(0, 12)} belongs to network ${ep.dockerNetworkId.slice(0, 12)}`,
+      {
+        field: 'NetworkID',
+      },
+    );
   }
   return ep;
 }
@@ -169,7 +191,9 @@ export async function createEndpoint(state: CnmState, backend: CnmBackend, req: 
   });
   const address = given.Address !== '' ? given.Address : (res.address ?? '');
   if (address === '') {
-    throw new NetloomError('INVALID_ARGUMENT', 'CreateEndpoint: Interface.Address: no IPv4 address from Docker or the backend', { field: 'Interface.Address' });
+    throw new NetloomError('INVALID_ARGUMENT', 'CreateEndpoint: Interface.Address: no IPv4 address from Docker or the backend', {
+      field: 'Interface.Address',
+    });
   }
   parseSubnet(address, 'Interface.Address');
   const mac = given.MacAddress !== '' ? given.MacAddress : res.macAddress;
@@ -214,7 +238,10 @@ function joinResponse(joined: NonNullable<EndpointRecord['joined']>, config: Net
   if (joined.gateway !== undefined) resp.Gateway = joined.gateway;
   if (joined.staticRoutes && joined.staticRoutes.length > 0) {
     resp.StaticRoutes = joined.staticRoutes.map(
-      (r): StaticRoute => (r.nextHop !== undefined ? { Destination: r.destination, RouteType: 0, NextHop: r.nextHop } : { Destination: r.destination, RouteType: 1 }),
+      (r): StaticRoute =>
+        r.nextHop !== undefined
+          ? { Destination: r.destination, RouteType: 0, NextHop: r.nextHop }
+          : { Destination: r.destination, RouteType: 1 },
     );
   }
   return resp;
@@ -223,8 +250,14 @@ function joinResponse(joined: NonNullable<EndpointRecord['joined']>, config: Net
 export async function join(state: CnmState, backend: CnmBackend, config: NetworkDriverConfig, req: JoinRequest): Promise<JoinResponse> {
   const ep = knownEndpoint(state, req, 'Join');
   const net = knownNetwork(state, req.NetworkID, 'Join');
-  const res = await backend.join({ ...endpointRef(net, req.EndpointID), sandboxKey: req.SandboxKey, address: ep.address, macAddress: ep.macAddress });
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(res.srcName)) throw new NetloomError('INTERNAL', `Join: the backend returned "${res.srcName}", not an interface name`);
+  const res = await backend.join({
+    ...endpointRef(net, req.EndpointID),
+    sandboxKey: req.SandboxKey,
+    address: ep.address,
+    macAddress: ep.macAddress,
+  });
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(res.srcName))
+    throw new NetloomError('INTERNAL', `Join: the backend returned "${res.srcName}", not an interface name`);
   const joined: NonNullable<EndpointRecord['joined']> = { sandboxKey: req.SandboxKey, srcName: res.srcName };
   if (res.hostIfName !== undefined) joined.hostIfName = res.hostIfName;
   if (res.gateway !== undefined) joined.gateway = bareAddress(res.gateway, 'gateway');

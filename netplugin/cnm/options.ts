@@ -48,7 +48,9 @@ function rejectUnknown(opts: Record<string, unknown>, known: readonly string[], 
   for (const k of Object.keys(opts)) {
     if (k.startsWith('com.docker.')) continue; // Docker's own keys, not the user's
     if (!known.includes(k)) {
-      throw new NetloomError('INVALID_ARGUMENT', `${where}.${k}: unknown option "${k}" (known: ${known.join(', ')})`, { field: `${where}.${k}` });
+      throw new NetloomError('INVALID_ARGUMENT', `${where}.${k}: unknown option "${k}" (known: ${known.join(', ')})`, {
+        field: `${where}.${k}`,
+      });
     }
   }
 }
@@ -58,7 +60,9 @@ export function genericOptions(options: Record<string, unknown>): Record<string,
   const g = options[GENERIC_OPTIONS_KEY];
   if (g === undefined || g === null) return {};
   if (typeof g !== 'object' || Array.isArray(g)) {
-    throw new NetloomError('INVALID_ARGUMENT', `Options.${GENERIC_OPTIONS_KEY}: must be a map of driver options`, { field: `Options.${GENERIC_OPTIONS_KEY}` });
+    throw new NetloomError('INVALID_ARGUMENT', `Options.${GENERIC_OPTIONS_KEY}: must be a map of driver options`, {
+      field: `Options.${GENERIC_OPTIONS_KEY}`,
+    });
   }
   return g as Record<string, unknown>;
 }
@@ -81,7 +85,11 @@ export function shortId(dockerId: string): string {
  * The binding of a Docker network from its driver options, with defaults from the IPAM pool's hint
  * (when the netloom IPAM driver serves it) and then tenant `default` / the short network id.
  */
-export function bindingFromDriverOptions(dockerNetworkId: string, options: Record<string, unknown>, poolHint: PoolHint = {}): NetworkBinding {
+export function bindingFromDriverOptions(
+  dockerNetworkId: string,
+  options: Record<string, unknown>,
+  poolHint: PoolHint = {},
+): NetworkBinding {
   const g = genericOptions(options);
   const where = `Options.${GENERIC_OPTIONS_KEY}`;
   rejectUnknown(g, DRIVER_KEYS, where);

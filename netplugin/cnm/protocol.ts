@@ -48,16 +48,31 @@ export type IpamDriverMethod = (typeof IPAM_DRIVER_METHODS)[number];
 
 const id = z.string().min(1, 'must be a non-empty string');
 /** Docker sends `null` for empty maps and lists in some calls; treat null like absent. */
-const stringMap = z.record(z.string(), z.string()).nullish().transform((m) => m ?? {});
-const anyMap = z.record(z.string(), z.unknown()).nullish().transform((m) => m ?? {});
+const stringMap = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((m) => m ?? {});
+const anyMap = z
+  .record(z.string(), z.unknown())
+  .nullish()
+  .transform((m) => m ?? {});
 
 const ipamData = z.object({
-  AddressSpace: z.string().nullish().transform((s) => s ?? ''),
+  AddressSpace: z
+    .string()
+    .nullish()
+    .transform((s) => s ?? ''),
   Pool: z.string().min(1, 'must be a CIDR such as 10.1.0.0/24'),
-  Gateway: z.string().nullish().transform((s) => s ?? ''),
+  Gateway: z
+    .string()
+    .nullish()
+    .transform((s) => s ?? ''),
   AuxAddresses: stringMap,
 });
-const ipamDataList = z.array(ipamData).nullish().transform((l) => l ?? []);
+const ipamDataList = z
+  .array(ipamData)
+  .nullish()
+  .transform((l) => l ?? []);
 
 export const createNetworkRequest = z.object({
   NetworkID: id,
@@ -72,9 +87,18 @@ export const createEndpointRequest = z.object({
   Options: anyMap,
   Interface: z
     .object({
-      Address: z.string().nullish().transform((s) => s ?? ''),
-      AddressIPv6: z.string().nullish().transform((s) => s ?? ''),
-      MacAddress: z.string().nullish().transform((s) => s ?? ''),
+      Address: z
+        .string()
+        .nullish()
+        .transform((s) => s ?? ''),
+      AddressIPv6: z
+        .string()
+        .nullish()
+        .transform((s) => s ?? ''),
+      MacAddress: z
+        .string()
+        .nullish()
+        .transform((s) => s ?? ''),
     })
     .nullish()
     .transform((i) => i ?? { Address: '', AddressIPv6: '', MacAddress: '' }),
@@ -91,16 +115,31 @@ export const allocateNetworkRequest = z.object({
 });
 
 export const requestPoolRequest = z.object({
-  AddressSpace: z.string().nullish().transform((s) => s ?? ''),
-  Pool: z.string().nullish().transform((s) => s ?? ''),
-  SubPool: z.string().nullish().transform((s) => s ?? ''),
+  AddressSpace: z
+    .string()
+    .nullish()
+    .transform((s) => s ?? ''),
+  Pool: z
+    .string()
+    .nullish()
+    .transform((s) => s ?? ''),
+  SubPool: z
+    .string()
+    .nullish()
+    .transform((s) => s ?? ''),
   Options: stringMap,
-  V6: z.boolean().nullish().transform((b) => b ?? false),
+  V6: z
+    .boolean()
+    .nullish()
+    .transform((b) => b ?? false),
 });
 export const releasePoolRequest = z.object({ PoolID: id });
 export const requestAddressRequest = z.object({
   PoolID: id,
-  Address: z.string().nullish().transform((s) => s ?? ''),
+  Address: z
+    .string()
+    .nullish()
+    .transform((s) => s ?? ''),
   Options: stringMap,
 });
 export const releaseAddressRequest = z.object({ PoolID: id, Address: id });

@@ -19,7 +19,8 @@ export function parseNetmasterAddresses(input: string | readonly string[], field
     if (p === '') continue;
     const m = HOST_PORT.exec(p);
     const port = Number(m?.[2]);
-    if (!m || port < 1 || port > 65535) throw new NetloomError('INVALID_ARGUMENT', `--${field} must be host:port or a comma-separated list of them, got '${p}'`, { field });
+    if (!m || port < 1 || port > 65535)
+      throw new NetloomError('INVALID_ARGUMENT', `--${field} must be host:port or a comma-separated list of them, got '${p}'`, { field });
     if (!out.includes(p)) out.push(p);
   }
   if (out.length === 0) throw new NetloomError('INVALID_ARGUMENT', `--${field} needs at least one host:port`, { field });

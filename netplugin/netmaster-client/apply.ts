@@ -42,7 +42,19 @@ const KEY_OF: { [K in ListKind]: (o: HostState[K][number]) => string } = {
 const LISTS = Object.keys(KEY_OF) as ListKind[];
 
 export function emptyStore(): StateStore {
-  return { global: null, bgp: null, lists: { tenants: new Map(), networks: new Map(), groups: new Map(), policies: new Map(), profiles: new Map(), endpoints: new Map(), vteps: new Map() } };
+  return {
+    global: null,
+    bgp: null,
+    lists: {
+      tenants: new Map(),
+      networks: new Map(),
+      groups: new Map(),
+      policies: new Map(),
+      profiles: new Map(),
+      endpoints: new Map(),
+      vteps: new Map(),
+    },
+  };
 }
 
 export function storeFromState(s: HostState): StateStore {

@@ -102,14 +102,25 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private stopWaiters = new Set<() => void>();
   private loops: Promise<void>[] = [];
   /** counts for tests and metrics */
-  readonly stats = { registrations: 0, reconnects: 0, snapshots: 0, changeGroups: 0, changes: 0, failovers: 0, unaryRetries: 0, returnsToFirst: 0 };
+  readonly stats = {
+    registrations: 0,
+    reconnects: 0,
+    snapshots: 0,
+    changeGroups: 0,
+    changes: 0,
+    failovers: 0,
+    unaryRetries: 0,
+    returnsToFirst: 0,
+  };
 
   constructor(private readonly opts: NetmasterClientOptions) {
     super();
     this.clock = opts.clock ?? systemClock;
     this.addresses = parseNetmasterAddresses(opts.address);
     const Agent = loadAgentProto().netloom.v1.Agent;
-    const creds = opts.tls ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null) : grpc.credentials.createInsecure();
+    const creds = opts.tls
+      ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null)
+      : grpc.credentials.createInsecure();
     // gRPC's own reconnect backoff (up to 2 minutes by default) must not keep a replica that came
     // back marked unavailable for longer than our own backoff
     const channelOptions = {
@@ -138,7 +149,10 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     this.current = nextAddressIndex(index, this.addresses.length);
     if (index === 0) this.leftFirstAt = this.clock.now();
     this.stats.failovers++;
-    this.opts.logger?.warn({ failed: this.addresses[index], next: this.addresses[this.current], why }, 'netmaster replica failed: switching to the next one');
+    this.opts.logger?.warn(
+      { failed: this.addresses[index], next: this.addresses[this.current], why },
+      'netmaster replica failed: switching to the next one',
+    );
     // a replica that stopped answering (heartbeat deadline) may keep its stream open but silent:
     // stop following it, so that the watch loop resumes on the next one
     if (this.stream && this.following === this.addresses[index]) this.stream.cancel();
@@ -167,10 +181,15 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   }
 
   /** One call on the replica at `index`; gRPC errors come back raw (with their status code). */
-  private callOn<Res>(index: number, invoke: (c: AgentClient, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown): Promise<Res> {
+  private callOn<Res>(
+    index: number,
+    invoke: (c: AgentClient, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown,
+  ): Promise<Res> {
     const client = this.grpcClients[index] ?? this.grpcClients[0]!;
     return new Promise((resolve, reject) => {
-      invoke(client, this.deadline(), (err, res) => (err ? reject(err) : res === undefined ? reject(new NetloomError('INTERNAL', 'empty response')) : resolve(res)));
+      invoke(client, this.deadline(), (err, res) =>
+        err ? reject(err) : res === undefined ? reject(new NetloomError('INTERNAL', 'empty response')) : resolve(res),
+      );
     });
   }
 
@@ -189,7 +208,10 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
    * A call on the current replica; when that replica is unreachable (UNAVAILABLE, or the deadline
    * passed) it is retried once on the next one. Only for idempotent calls.
    */
-  private async unary<Res>(what: string, invoke: (c: AgentClient, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown): Promise<Res> {
+  private async unary<Res>(
+    what: string,
+    invoke: (c: AgentClient, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown,
+  ): Promise<Res> {
     const index = this.current;
     try {
       return await this.callOn(index, invoke);
@@ -198,7 +220,10 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       this.failover(index, errorMessage(e));
       const retry = this.current === index ? nextAddressIndex(index, this.addresses.length) : this.current;
       this.stats.unaryRetries++;
-      this.opts.logger?.warn({ rpc: what, failed: this.addresses[index], retry: this.addresses[retry], err: errorMessage(e) }, 'netmaster call failed on one replica: retrying on the next');
+      this.opts.logger?.warn(
+        { rpc: what, failed: this.addresses[index], retry: this.addresses[retry], err: errorMessage(e) },
+        'netmaster call failed on one replica: retrying on the next',
+      );
       try {
         return await this.callOn(retry, invoke);
       } catch (e2) {
@@ -383,7 +408,10 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       };
       stream.on('metadata', () => {
         this.following = address;
-        this.opts.logger?.info({ replica: address, resumeFrom: this.appliedRevision, replicas: this.addresses.length }, 'following netmaster replica');
+        this.opts.logger?.info(
+          { replica: address, resumeFrom: this.appliedRevision, replicas: this.addresses.length },
+          'following netmaster replica',
+        );
         this.emit('connected');
       });
       stream.on('data', (u: DesiredStateUpdate__Output) => {

@@ -131,7 +131,13 @@ export interface FlowSpec {
 }
 
 export function flow(s: FlowSpec): DesiredFlow {
-  const f: DesiredFlow = { table: table(s.table), priority: s.priority, match: s.match, instructions: s.instructions.filter((i) => i.type !== 'apply_actions' || i.actions.length > 0), feature: s.feature };
+  const f: DesiredFlow = {
+    table: table(s.table),
+    priority: s.priority,
+    match: s.match,
+    instructions: s.instructions.filter((i) => i.type !== 'apply_actions' || i.actions.length > 0),
+    feature: s.feature,
+  };
   if (s.object !== undefined) f.object = s.object;
   return f;
 }

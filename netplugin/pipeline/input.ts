@@ -86,16 +86,66 @@ function ipSortKey(ip: string): string {
 
 function buildView(input: PipelineInput): PipelineView {
   const { state, local } = input;
-  unique(state.tenants, (t) => t.name, (i) => `tenants[${i}].name`, 'tenant');
-  unique(state.tenants, (t) => String(t.vrfId), (i) => `tenants[${i}].vrfId`, 'vrfId');
-  unique(state.tenants, (t) => String(t.ctZone), (i) => `tenants[${i}].ctZone`, 'ctZone');
-  unique(state.networks, (n) => n.key, (i) => `networks[${i}].key`, 'network');
-  unique(state.networks, (n) => String(n.networkId), (i) => `networks[${i}].networkId`, 'networkId');
-  unique(state.networks, (n) => `${n.encap} ${n.pktTag}`, (i) => `networks[${i}].pktTag`, 'tag');
-  unique(state.groups, (g) => g.key, (i) => `groups[${i}].key`, 'group');
-  unique(state.groups, (g) => String(g.groupId), (i) => `groups[${i}].groupId`, 'groupId');
-  unique(state.endpoints, (e) => e.id, (i) => `endpoints[${i}].id`, 'endpoint');
-  unique(state.vteps, (v) => v.host, (i) => `vteps[${i}].host`, 'vtep host');
+  unique(
+    state.tenants,
+    (t) => t.name,
+    (i) => `tenants[${i}].name`,
+    'tenant',
+  );
+  unique(
+    state.tenants,
+    (t) => String(t.vrfId),
+    (i) => `tenants[${i}].vrfId`,
+    'vrfId',
+  );
+  unique(
+    state.tenants,
+    (t) => String(t.ctZone),
+    (i) => `tenants[${i}].ctZone`,
+    'ctZone',
+  );
+  unique(
+    state.networks,
+    (n) => n.key,
+    (i) => `networks[${i}].key`,
+    'network',
+  );
+  unique(
+    state.networks,
+    (n) => String(n.networkId),
+    (i) => `networks[${i}].networkId`,
+    'networkId',
+  );
+  unique(
+    state.networks,
+    (n) => `${n.encap} ${n.pktTag}`,
+    (i) => `networks[${i}].pktTag`,
+    'tag',
+  );
+  unique(
+    state.groups,
+    (g) => g.key,
+    (i) => `groups[${i}].key`,
+    'group',
+  );
+  unique(
+    state.groups,
+    (g) => String(g.groupId),
+    (i) => `groups[${i}].groupId`,
+    'groupId',
+  );
+  unique(
+    state.endpoints,
+    (e) => e.id,
+    (i) => `endpoints[${i}].id`,
+    'endpoint',
+  );
+  unique(
+    state.vteps,
+    (v) => v.host,
+    (i) => `vteps[${i}].host`,
+    'vtep host',
+  );
 
   const tenants = new Map(state.tenants.map((t) => [t.name, t]));
   const netViews = new Map<string, NetworkView>();
@@ -145,7 +195,8 @@ function buildView(input: PipelineInput): PipelineView {
     let vtepIp = '';
     if (!isLocal && n.encap === 'vxlan') {
       vtepIp = vtepOfHost.get(e.host) ?? e.vtepIp;
-      if (vtepIp === '') bad(`endpoints[${i}].vtepIp`, `remote endpoint ${e.id} on host ${e.host} has no VTEP (neither in vteps nor on the endpoint)`);
+      if (vtepIp === '')
+        bad(`endpoints[${i}].vtepIp`, `remote endpoint ${e.id} on host ${e.host} has no VTEP (neither in vteps nor on the endpoint)`);
       if (vtepIp === local.vtepIp) bad(`endpoints[${i}].vtepIp`, `remote endpoint ${e.id} has this host's own VTEP ${vtepIp}`, 'CONFLICT');
     }
     const port = isLocal ? local.ports[e.id] : undefined;
@@ -154,18 +205,33 @@ function buildView(input: PipelineInput): PipelineView {
     nv.endpoints.push(ev);
   });
   // addresses: a MAC once per network, an IPv4 once per tenant (subnets do not overlap inside a tenant)
-  unique(endpoints, (e) => `${e.mac} in ${e.net.net.key}`, (i) => `endpoints[${i}].mac`, 'MAC');
-  unique(endpoints, (e) => `${e.ep.ip} in tenant ${e.net.tenant.name}`, (i) => `endpoints[${i}].ip`, 'IP');
+  unique(
+    endpoints,
+    (e) => `${e.mac} in ${e.net.net.key}`,
+    (i) => `endpoints[${i}].mac`,
+    'MAC',
+  );
+  unique(
+    endpoints,
+    (e) => `${e.ep.ip} in tenant ${e.net.tenant.name}`,
+    (i) => `endpoints[${i}].ip`,
+    'IP',
+  );
 
   for (const nv of netViews.values()) {
     nv.endpoints.sort((a, b) => (a.ep.id < b.ep.id ? -1 : a.ep.id > b.ep.id ? 1 : 0));
     nv.localPorts = nv.endpoints.flatMap((e) => (e.ofport === undefined ? [] : [e.ofport])).sort((a, b) => a - b);
     nv.hasLocal = nv.endpoints.some((e) => e.local);
-    nv.vteps = [...new Set(nv.endpoints.filter((e) => !e.local && e.vtepIp !== '').map((e) => e.vtepIp))].sort((a, b) => (ipSortKey(a) < ipSortKey(b) ? -1 : 1));
+    nv.vteps = [...new Set(nv.endpoints.filter((e) => !e.local && e.vtepIp !== '').map((e) => e.vtepIp))].sort((a, b) =>
+      ipSortKey(a) < ipSortKey(b) ? -1 : 1,
+    );
   }
   const routing = state.global.fwdMode === 'routing';
-  const routedTenants = new Set([...netViews.values()].filter((nv) => nv.hasLocal && nv.gatewayMac !== undefined).map((nv) => nv.tenant.name));
-  for (const nv of netViews.values()) nv.reachable = nv.hasLocal || (routing && nv.gatewayMac !== undefined && routedTenants.has(nv.tenant.name));
+  const routedTenants = new Set(
+    [...netViews.values()].filter((nv) => nv.hasLocal && nv.gatewayMac !== undefined).map((nv) => nv.tenant.name),
+  );
+  for (const nv of netViews.values())
+    nv.reachable = nv.hasLocal || (routing && nv.gatewayMac !== undefined && routedTenants.has(nv.tenant.name));
   return {
     input,
     tenants: [...state.tenants].sort((a, b) => a.vrfId - b.vrfId),

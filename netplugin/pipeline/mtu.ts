@@ -15,6 +15,11 @@ export const MIN_MTU = 576;
 export function endpointMtu(net: Pick<Network, 'encap' | 'mtu' | 'key'>, underlayMtu = DEFAULT_UNDERLAY_MTU): number {
   const max = net.encap === 'vxlan' ? underlayMtu - VXLAN_OVERHEAD : underlayMtu;
   const mtu = net.mtu > 0 ? Math.min(net.mtu, max) : max;
-  if (mtu < MIN_MTU) throw new NetloomError('INVALID_ARGUMENT', `network ${net.key}: endpoint MTU ${mtu} is below ${MIN_MTU} (underlay MTU ${underlayMtu})`, { field: 'mtu' });
+  if (mtu < MIN_MTU)
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      `network ${net.key}: endpoint MTU ${mtu} is below ${MIN_MTU} (underlay MTU ${underlayMtu})`,
+      { field: 'mtu' },
+    );
   return mtu;
 }

@@ -48,10 +48,14 @@ export interface ContainerAddressing {
 }
 
 function check(p: { hostIf?: string; ifName: string; mac?: string; mtu?: number }): void {
-  if (p.hostIf !== undefined && !IFNAME_RE.test(p.hostIf)) throw new NetloomError('INVALID_ARGUMENT', `bad host interface name ${JSON.stringify(p.hostIf)}`, { field: 'hostIf' });
-  if (!IFNAME_RE.test(p.ifName)) throw new NetloomError('INVALID_ARGUMENT', `bad interface name ${JSON.stringify(p.ifName)}`, { field: 'ifName' });
-  if (p.mac !== undefined && !MAC_RE.test(p.mac)) throw new NetloomError('INVALID_ARGUMENT', `bad MAC ${JSON.stringify(p.mac)}`, { field: 'mac' });
-  if (p.mtu !== undefined && (!Number.isInteger(p.mtu) || p.mtu < 68 || p.mtu > 65535)) throw new NetloomError('INVALID_ARGUMENT', `bad MTU ${p.mtu}`, { field: 'mtu' });
+  if (p.hostIf !== undefined && !IFNAME_RE.test(p.hostIf))
+    throw new NetloomError('INVALID_ARGUMENT', `bad host interface name ${JSON.stringify(p.hostIf)}`, { field: 'hostIf' });
+  if (!IFNAME_RE.test(p.ifName))
+    throw new NetloomError('INVALID_ARGUMENT', `bad interface name ${JSON.stringify(p.ifName)}`, { field: 'ifName' });
+  if (p.mac !== undefined && !MAC_RE.test(p.mac))
+    throw new NetloomError('INVALID_ARGUMENT', `bad MAC ${JSON.stringify(p.mac)}`, { field: 'mac' });
+  if (p.mtu !== undefined && (!Number.isInteger(p.mtu) || p.mtu < 68 || p.mtu > 65535))
+    throw new NetloomError('INVALID_ARGUMENT', `bad MTU ${p.mtu}`, { field: 'mtu' });
 }
 
 /**
@@ -73,9 +77,11 @@ export function vethScript(p: Omit<VethPlumbing, 'netnsPath'>, hostNsPath: strin
 export function addressScript(p: Omit<ContainerAddressing, 'netnsPath'>): string {
   check(p);
   if (!IPV4_RE.test(p.ip)) throw new NetloomError('INVALID_ARGUMENT', `bad IPv4 address ${JSON.stringify(p.ip)}`, { field: 'ip' });
-  if (p.gateway !== '' && !IPV4_RE.test(p.gateway)) throw new NetloomError('INVALID_ARGUMENT', `bad gateway ${JSON.stringify(p.gateway)}`, { field: 'gateway' });
+  if (p.gateway !== '' && !IPV4_RE.test(p.gateway))
+    throw new NetloomError('INVALID_ARGUMENT', `bad gateway ${JSON.stringify(p.gateway)}`, { field: 'gateway' });
   const lines: string[] = [];
-  if (p.mac !== undefined || p.mtu !== undefined) lines.push(`link set ${p.ifName}${p.mac !== undefined ? ` address ${p.mac}` : ''}${p.mtu !== undefined ? ` mtu ${p.mtu}` : ''}`);
+  if (p.mac !== undefined || p.mtu !== undefined)
+    lines.push(`link set ${p.ifName}${p.mac !== undefined ? ` address ${p.mac}` : ''}${p.mtu !== undefined ? ` mtu ${p.mtu}` : ''}`);
   lines.push(`addr add ${p.ip}/${p.prefixLength} dev ${p.ifName}`);
   if (p.gateway !== '') lines.push(`route add default via ${p.gateway} dev ${p.ifName}`);
   return lines.join('\n') + '\n';
@@ -88,11 +94,17 @@ function needNetns(netnsPath: string): void {
 /** Stage 1: create the veth pair (one `ip -b` inside the container's namespace). */
 export async function createVeth(p: VethPlumbing, runner: CommandRunner = run, hostNsPath = `/proc/${process.pid}/ns/net`): Promise<void> {
   needNetns(p.netnsPath);
-  const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], { input: vethScript(p, hostNsPath), allowFailure: true, timeoutMs: 10_000 });
+  const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], {
+    input: vethScript(p, hostNsPath),
+    allowFailure: true,
+    timeoutMs: 10_000,
+  });
   if (r.code !== 0) {
     if (r.stderr.includes('File exists')) {
       // not ours to remove: an interface of that name is in one of the namespaces already
-      throw new NetloomError('ALREADY_EXISTS', `interface ${p.ifName} (in ${p.netnsPath}) or ${p.hostIf} exists already`, { field: 'ifName' });
+      throw new NetloomError('ALREADY_EXISTS', `interface ${p.ifName} (in ${p.netnsPath}) or ${p.hostIf} exists already`, {
+        field: 'ifName',
+      });
     }
     await removeHostIf(p.hostIf, runner);
     throw new NetloomError('COMMAND_FAILED', `creating ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
@@ -105,14 +117,22 @@ export async function createVeth(p: VethPlumbing, runner: CommandRunner = run, h
  */
 export async function disableTxChecksum(netnsPath: string, ifName: string, runner: CommandRunner = run): Promise<void> {
   check({ ifName, mtu: 1500 });
-  const r = await runner('nsenter', [`--net=${netnsPath}`, 'ethtool', '-K', ifName, 'tx', 'off'], { allowFailure: true, timeoutMs: 10_000 });
-  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `turning tx checksum offload off on ${ifName} in ${netnsPath}: ${r.stderr.trim()}`);
+  const r = await runner('nsenter', [`--net=${netnsPath}`, 'ethtool', '-K', ifName, 'tx', 'off'], {
+    allowFailure: true,
+    timeoutMs: 10_000,
+  });
+  if (r.code !== 0)
+    throw new NetloomError('COMMAND_FAILED', `turning tx checksum offload off on ${ifName} in ${netnsPath}: ${r.stderr.trim()}`);
 }
 
 /** Stage 2: address and default route inside the container, and MAC or MTU when they change (one `ip -b`). */
 export async function configureContainer(p: ContainerAddressing, runner: CommandRunner = run): Promise<void> {
   needNetns(p.netnsPath);
-  const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], { input: addressScript(p), allowFailure: true, timeoutMs: 10_000 });
+  const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], {
+    input: addressScript(p),
+    allowFailure: true,
+    timeoutMs: 10_000,
+  });
   if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `configuring ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
 }
 
@@ -124,11 +144,15 @@ export async function setHostIfMtu(hostIf: string, mtu: number, runner: CommandR
 }
 
 /** CNM: both ends in the agent's namespace; Docker moves `ctrIf` into the sandbox. */
-export async function plumbPair(p: { hostIf: string; ctrIf: string; mac: string; mtu: number; txChecksumOff: boolean }, runner: CommandRunner = run): Promise<void> {
+export async function plumbPair(
+  p: { hostIf: string; ctrIf: string; mac: string; mtu: number; txChecksumOff: boolean },
+  runner: CommandRunner = run,
+): Promise<void> {
   check({ hostIf: p.hostIf, ifName: p.ctrIf, mac: p.mac, mtu: p.mtu });
   const script = `link add ${p.hostIf} mtu ${p.mtu} type veth peer name ${p.ctrIf} address ${p.mac} mtu ${p.mtu}\nlink set ${p.hostIf} up\n`;
   const r = await runner('ip', ['-b', '-'], { input: script, allowFailure: true });
-  if (r.code !== 0 && !r.stderr.includes('File exists')) throw new NetloomError('COMMAND_FAILED', `creating veth ${p.hostIf}/${p.ctrIf}: ${r.stderr.trim()}`);
+  if (r.code !== 0 && !r.stderr.includes('File exists'))
+    throw new NetloomError('COMMAND_FAILED', `creating veth ${p.hostIf}/${p.ctrIf}: ${r.stderr.trim()}`);
   if (p.txChecksumOff) await runner('ethtool', ['-K', p.ctrIf, 'tx', 'off'], { allowFailure: true });
 }
 

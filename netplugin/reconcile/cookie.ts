@@ -60,7 +60,12 @@ export function parseCookie(cookie: bigint): CookieParts {
   const ours = (cookie & MARK_MASK) === NETLOOM_MARK << 56n;
   const fid = Number((cookie >> FEATURE_SHIFT) & 0xffn);
   const feature = (Object.keys(FEATURES) as Feature[]).find((f) => FEATURES[f] === fid);
-  return { ours, feature: ours ? feature : undefined, generation: Number((cookie >> GEN_SHIFT) & 0xffffn), objectHash: Number(cookie & 0xffffffffn) };
+  return {
+    ours,
+    feature: ours ? feature : undefined,
+    generation: Number((cookie >> GEN_SHIFT) & 0xffffn),
+    objectHash: Number(cookie & 0xffffffffn),
+  };
 }
 
 /** The cookie and mask that select every netloom flow of one generation. */

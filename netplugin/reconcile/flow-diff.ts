@@ -14,9 +14,13 @@ export function indexFlows(flows: readonly DesiredFlow[]): Map<string, DesiredFl
     const k = flowKey(f);
     const prev = out.get(k);
     if (prev && !sameFlow(prev, f)) {
-      throw new NetloomError('CONFLICT', `two different flows share table ${f.table} priority ${f.priority} and one match (features ${prev.feature} and ${f.feature})`, {
-        details: { key: k },
-      });
+      throw new NetloomError(
+        'CONFLICT',
+        `two different flows share table ${f.table} priority ${f.priority} and one match (features ${prev.feature} and ${f.feature})`,
+        {
+          details: { key: k },
+        },
+      );
     }
     out.set(k, f);
   }
@@ -55,7 +59,14 @@ export function addMessage(f: DesiredFlow, generation: number): FlowMod {
 }
 
 export function deleteStrictMessage(f: DesiredFlow): FlowMod {
-  return flowMod({ command: 'delete_strict', tableId: f.table, priority: f.priority, match: f.match, outPort: OFPP.ANY, outGroup: OFPG_ANY });
+  return flowMod({
+    command: 'delete_strict',
+    tableId: f.table,
+    priority: f.priority,
+    match: f.match,
+    outPort: OFPP.ANY,
+    outGroup: OFPG_ANY,
+  });
 }
 
 /** The messages for a diff, deletes first (so that a changed match never briefly overlaps). */
@@ -78,7 +89,11 @@ export interface InstalledFlow {
  * one by one, every flow that is not netloom's. Sent as one atomic bundle, traffic sees either the
  * old table or the new one, never a gap.
  */
-export function takeoverMessages(desired: ReadonlyMap<string, DesiredFlow>, generation: number, onSwitch: readonly InstalledFlow[]): FlowMod[] {
+export function takeoverMessages(
+  desired: ReadonlyMap<string, DesiredFlow>,
+  generation: number,
+  onSwitch: readonly InstalledFlow[],
+): FlowMod[] {
   const msgs: FlowMod[] = [...desired.values()].map((f) => addMessage(f, generation));
   const oldGenerations = new Set<number>();
   for (const f of onSwitch) {
@@ -86,12 +101,23 @@ export function takeoverMessages(desired: ReadonlyMap<string, DesiredFlow>, gene
     if (c.ours) {
       if (c.generation !== (generation & 0xffff)) oldGenerations.add(c.generation);
     } else if (!desired.has(flowKey({ table: f.tableId, priority: f.priority, match: f.match }))) {
-      msgs.push(flowMod({ command: 'delete_strict', tableId: f.tableId, priority: f.priority, match: f.match, outPort: OFPP.ANY, outGroup: OFPG_ANY }));
+      msgs.push(
+        flowMod({
+          command: 'delete_strict',
+          tableId: f.tableId,
+          priority: f.priority,
+          match: f.match,
+          outPort: OFPP.ANY,
+          outGroup: OFPG_ANY,
+        }),
+      );
     }
   }
   for (const g of oldGenerations) {
     const sel = generationSelector(g);
-    msgs.push(flowMod({ command: 'delete', tableId: 0xff, cookie: sel.cookie, cookieMask: sel.mask, outPort: OFPP.ANY, outGroup: OFPG_ANY }));
+    msgs.push(
+      flowMod({ command: 'delete', tableId: 0xff, cookie: sel.cookie, cookieMask: sel.mask, outPort: OFPP.ANY, outGroup: OFPG_ANY }),
+    );
   }
   return msgs;
 }

@@ -68,7 +68,10 @@ export class FlowReconciler {
 
   private async takeover(want: Map<string, DesiredFlow>): Promise<{ messages: number }> {
     const onSwitch = await this.sink.dumpFlows();
-    const seen = onSwitch.map((f) => parseCookie(f.cookie)).filter((c) => c.ours).map((c) => c.generation);
+    const seen = onSwitch
+      .map((f) => parseCookie(f.cookie))
+      .filter((c) => c.ours)
+      .map((c) => c.generation);
     this.generation = nextGeneration(seen.length > 0 ? seen : [this.generation - 1]);
     const msgs = takeoverMessages(want, this.generation, onSwitch);
     await this.sink.bundle(msgs);

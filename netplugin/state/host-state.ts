@@ -189,27 +189,36 @@ const u64 = (what: string) =>
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const mac = (what: string) => z.string().regex(MAC_RE, { error: `${what} must be a MAC address like 02:00:00:00:00:01` });
 const optMac = (what: string) => z.union([z.literal(''), mac(what)]).default('');
-const ipv4 = (what: string) => z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), { error: `${what} must be a dotted-quad IPv4 address` });
+const ipv4 = (what: string) =>
+  z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), { error: `${what} must be a dotted-quad IPv4 address` });
 const optIpv4 = (what: string) => z.union([z.literal(''), ipv4(what)]).default('');
 const cidr4 = (what: string) =>
-  z.union([
-    z.literal(''),
-    z.string().refine(
-      (s) => {
-        try {
-          const [addr] = ipaddr.parseCIDR(s);
-          return addr.kind() === 'ipv4';
-        } catch {
-          return false;
-        }
-      },
-      { error: `${what} must be an IPv4 CIDR like 10.1.0.0/24` },
-    ),
-  ]).default('');
+  z
+    .union([
+      z.literal(''),
+      z.string().refine(
+        (s) => {
+          try {
+            const [addr] = ipaddr.parseCIDR(s);
+            return addr.kind() === 'ipv4';
+          } catch {
+            return false;
+          }
+        },
+        { error: `${what} must be an IPv4 CIDR like 10.1.0.0/24` },
+      ),
+    ])
+    .default('');
 
 const globalSchema = z.object({
-  fwdMode: z.union([z.literal(''), z.enum(['bridge', 'routing'])]).default('').transform((v): FwdMode => (v === '' ? 'bridge' : v)),
-  arpMode: z.union([z.literal(''), z.enum(['proxy', 'flood'])]).default('').transform((v): ArpMode => (v === '' ? 'proxy' : v)),
+  fwdMode: z
+    .union([z.literal(''), z.enum(['bridge', 'routing'])])
+    .default('')
+    .transform((v): FwdMode => (v === '' ? 'bridge' : v)),
+  arpMode: z
+    .union([z.literal(''), z.enum(['proxy', 'flood'])])
+    .default('')
+    .transform((v): ArpMode => (v === '' ? 'proxy' : v)),
   pvtSubnet: str,
   networkInfraType: str,
 });
@@ -238,8 +247,10 @@ const networkSchema = z
   })
   .superRefine((n, ctx) => {
     const max = n.encap === 'vlan' ? 4094 : 0xffffff;
-    if (n.pktTag < 1 || n.pktTag > max) ctx.addIssue({ code: 'custom', path: ['pktTag'], message: `pktTag of a ${n.encap} network must be 1..${max}` });
-    if (n.key !== `${n.tenant}:${n.name}`) ctx.addIssue({ code: 'custom', path: ['key'], message: `key must be tenant:name ('${n.tenant}:${n.name}')` });
+    if (n.pktTag < 1 || n.pktTag > max)
+      ctx.addIssue({ code: 'custom', path: ['pktTag'], message: `pktTag of a ${n.encap} network must be 1..${max}` });
+    if (n.key !== `${n.tenant}:${n.name}`)
+      ctx.addIssue({ code: 'custom', path: ['key'], message: `key must be tenant:name ('${n.tenant}:${n.name}')` });
     if (n.gateway !== '' && n.subnet !== '' && !ipaddr.IPv4.parse(n.gateway).match(ipaddr.parseCIDR(n.subnet))) {
       ctx.addIssue({ code: 'custom', path: ['gateway'], message: `gateway ${n.gateway} is not inside subnet ${n.subnet}` });
     }
@@ -271,7 +282,14 @@ const ruleSchema = z.object({
 });
 
 const policySchema = z.object({ key: z.string().min(1), tenant: str, name: str, rules: z.array(ruleSchema).default([]) });
-const profileSchema = z.object({ key: z.string().min(1), tenant: str, name: str, bandwidthKbps: u64('bandwidthKbps'), burstKb: u64('burstKb'), dscp: u32('dscp') });
+const profileSchema = z.object({
+  key: z.string().min(1),
+  tenant: str,
+  name: str,
+  bandwidthKbps: u64('bandwidthKbps'),
+  burstKb: u64('burstKb'),
+  dscp: u32('dscp'),
+});
 
 const endpointSchema = z.object({
   id: z.string().min(1, { error: 'endpoint id is required' }),
@@ -301,7 +319,10 @@ export const hostStateSchema = z.object({
   profiles: z.array(profileSchema).default([]),
   endpoints: z.array(endpointSchema).default([]),
   vteps: z.array(vtepSchema).default([]),
-  bgp: bgpSchema.optional().nullable().transform((v) => v ?? undefined),
+  bgp: bgpSchema
+    .optional()
+    .nullable()
+    .transform((v) => v ?? undefined),
 });
 
 const portNo = (what: string) =>
@@ -315,7 +336,9 @@ export const localFactsSchema = z
   .object({
     hostName: z.string().min(1, { error: 'hostName is required' }),
     vtepIp: optIpv4('vtepIp'),
-    ports: z.record(z.string(), z.object({ ofport: portNo('ofport'), intfName: z.string().min(1, { error: 'intfName is required' }) })).default({}),
+    ports: z
+      .record(z.string(), z.object({ ofport: portNo('ofport'), intfName: z.string().min(1, { error: 'intfName is required' }) }))
+      .default({}),
     bridge: z.object({ uplink: portNo('uplink').optional(), vxlan: portNo('vxlan').optional() }).default({}),
   })
   .superRefine((f, ctx) => {

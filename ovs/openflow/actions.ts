@@ -105,8 +105,10 @@ function fieldBits(field: OxmFieldName | number): number | undefined {
 
 function checkRef(ref: FieldRef, where: string): void {
   const bits = fieldBits(ref.field);
-  if (!Number.isInteger(ref.ofs) || !Number.isInteger(ref.nBits) || ref.ofs < 0 || ref.nBits < 1) bad(where, `bad bit range [${ref.ofs}+${ref.nBits}]`);
-  if (bits !== undefined && ref.ofs + ref.nBits > bits) bad(where, `bits ${ref.ofs}..${ref.ofs + ref.nBits - 1} exceed the ${bits}-bit field ${String(ref.field)}`);
+  if (!Number.isInteger(ref.ofs) || !Number.isInteger(ref.nBits) || ref.ofs < 0 || ref.nBits < 1)
+    bad(where, `bad bit range [${ref.ofs}+${ref.nBits}]`);
+  if (bits !== undefined && ref.ofs + ref.nBits > bits)
+    bad(where, `bits ${ref.ofs}..${ref.ofs + ref.nBits - 1} exceed the ${bits}-bit field ${String(ref.field)}`);
   if (ref.ofs > 1023 || ref.nBits > 1024) bad(where, 'bit range too large');
 }
 
@@ -167,7 +169,15 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
     case 'dec_nw_ttl':
     case 'copy_ttl_out':
     case 'copy_ttl_in':
-      w.u16(a.type === 'pop_vlan' ? OFPAT.POP_VLAN : a.type === 'dec_nw_ttl' ? OFPAT.DEC_NW_TTL : a.type === 'copy_ttl_out' ? OFPAT.COPY_TTL_OUT : OFPAT.COPY_TTL_IN);
+      w.u16(
+        a.type === 'pop_vlan'
+          ? OFPAT.POP_VLAN
+          : a.type === 'dec_nw_ttl'
+            ? OFPAT.DEC_NW_TTL
+            : a.type === 'copy_ttl_out'
+              ? OFPAT.COPY_TTL_OUT
+              : OFPAT.COPY_TTL_IN,
+      );
       w.u16(8);
       w.zeros(4);
       return;
@@ -184,7 +194,8 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
       w.zeros(4);
       return;
     case 'set_field': {
-      if (a.field.field !== 'raw' && a.field.mask !== undefined) bad(`${where}.set_field`, 'set_field cannot carry a mask in OpenFlow 1.3 (use reg_load2)');
+      if (a.field.field !== 'raw' && a.field.mask !== undefined)
+        bad(`${where}.set_field`, 'set_field cannot carry a mask in OpenFlow 1.3 (use reg_load2)');
       const start = w.pos;
       w.u16(OFPAT.SET_FIELD);
       w.u16(0);
@@ -202,7 +213,8 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
       return;
     }
     case 'conjunction': {
-      if (a.nClauses < 2 || a.nClauses > 64 || a.clause >= a.nClauses) bad(`${where}.conjunction`, `clause ${a.clause + 1}/${a.nClauses} is invalid (need 2 <= n <= 64 and 1 <= k <= n)`);
+      if (a.nClauses < 2 || a.nClauses > 64 || a.clause >= a.nClauses)
+        bad(`${where}.conjunction`, `clause ${a.clause + 1}/${a.nClauses} is invalid (need 2 <= n <= 64 and 1 <= k <= n)`);
       const start = nxHeader(w, NXAST.CONJUNCTION);
       w.u8(a.clause);
       w.u8(a.nClauses);
@@ -260,7 +272,8 @@ export function writeAction(w: Writer, a: Action, where = 'actions'): void {
     case 'reg_load': {
       checkRef(a.dst, `${where}.load`);
       if (a.dst.nBits > 64) bad(`${where}.load`, 'reg_load loads at most 64 bits');
-      if (a.value < 0n || a.value >> BigInt(a.dst.nBits) !== 0n) bad(`${where}.load`, `value ${a.value} does not fit in ${a.dst.nBits} bits`);
+      if (a.value < 0n || a.value >> BigInt(a.dst.nBits) !== 0n)
+        bad(`${where}.load`, `value ${a.value} does not fit in ${a.dst.nBits} bits`);
       const start = nxHeader(w, NXAST.REG_LOAD);
       w.u16(ofsNbits(a.dst.ofs, a.dst.nBits));
       writeRefHeader(w, a.dst.field, `${where}.load`);

@@ -59,7 +59,8 @@ const MAX_LEN = 0xffff;
  * below 8 (a framer cannot make progress on such a stream).
  */
 export function readHeader(buf: Buffer, offset = 0): OfHeader {
-  if (offset < 0 || buf.length - offset < HEADER_LEN) throw new OfDecodeError(offset, `header needs 8 bytes, ${Math.max(0, buf.length - offset)} available`);
+  if (offset < 0 || buf.length - offset < HEADER_LEN)
+    throw new OfDecodeError(offset, `header needs 8 bytes, ${Math.max(0, buf.length - offset)} available`);
   const length = buf.readUInt16BE(offset + 2);
   if (length < HEADER_LEN) throw new OfDecodeError(offset + 2, `message length ${length} < 8`);
   return { version: buf[offset]!, type: buf[offset + 1]!, length, xid: buf.readUInt32BE(offset + 4) };
@@ -262,7 +263,9 @@ function writeBody(w: Writer, m: OfMessage): void {
       return;
     case 'group_mod':
       w.u16(indexOf(GROUP_MOD_COMMANDS, m.command, 'group_mod.command'));
-      w.u8(groupTypeNumber(m.groupType) < 0 ? bad('group_mod.groupType', `unknown group type '${m.groupType}'`) : groupTypeNumber(m.groupType));
+      w.u8(
+        groupTypeNumber(m.groupType) < 0 ? bad('group_mod.groupType', `unknown group type '${m.groupType}'`) : groupTypeNumber(m.groupType),
+      );
       w.u8(0);
       w.u32(m.groupId);
       writeBuckets(w, m.buckets, 'group_mod');
@@ -300,7 +303,8 @@ function writeBody(w: Writer, m: OfMessage): void {
       w.bytes(m.properties);
       return;
     case 'bundle_add':
-      if (m.message.type === 'bundle_add' || m.message.type === 'bundle_control') bad('bundle_add.message', 'a bundle cannot contain bundle messages');
+      if (m.message.type === 'bundle_add' || m.message.type === 'bundle_control')
+        bad('bundle_add.message', 'a bundle cannot contain bundle messages');
       w.u32(ONF_VENDOR_ID);
       w.u32(ONFT_BUNDLE_ADD_MESSAGE);
       w.u32(m.bundleId);
@@ -402,7 +406,21 @@ function decodeAt(buf: Buffer, start: number, end: number, depth: number): OfMes
       const packetCount = r.u64();
       const byteCount = r.u64();
       const match = readMatch(r);
-      return done({ type: 'flow_removed', xid, cookie, priority, reason, tableId, durationSec, durationNsec, idleTimeout, hardTimeout, packetCount, byteCount, match });
+      return done({
+        type: 'flow_removed',
+        xid,
+        cookie,
+        priority,
+        reason,
+        tableId,
+        durationSec,
+        durationNsec,
+        idleTimeout,
+        hardTimeout,
+        packetCount,
+        byteCount,
+        match,
+      });
     }
     case OFPT.PORT_STATUS: {
       const reason = r.u8();
@@ -425,7 +443,23 @@ function decodeAt(buf: Buffer, start: number, end: number, depth: number): OfMes
       r.skip(2);
       const match = readMatch(r);
       const instructions = readInstructions(r);
-      return { type: 'flow_mod', xid, cookie, cookieMask, tableId, command, idleTimeout, hardTimeout, priority, bufferId, outPort, outGroup, flags, match, instructions };
+      return {
+        type: 'flow_mod',
+        xid,
+        cookie,
+        cookieMask,
+        tableId,
+        command,
+        idleTimeout,
+        hardTimeout,
+        priority,
+        bufferId,
+        outPort,
+        outGroup,
+        flags,
+        match,
+        instructions,
+      };
     }
     case OFPT.GROUP_MOD: {
       const cmdAt = r.pos;
@@ -447,7 +481,8 @@ function decodeAt(buf: Buffer, start: number, end: number, depth: number): OfMes
       const mpType = r.u16();
       const flags = r.u16();
       r.skip(4);
-      if (h.type === OFPT.MULTIPART_REQUEST) return done({ type: 'multipart_request', xid, flags, body: readMultipartRequestBody(mpType, r) });
+      if (h.type === OFPT.MULTIPART_REQUEST)
+        return done({ type: 'multipart_request', xid, flags, body: readMultipartRequestBody(mpType, r) });
       return done({ type: 'multipart_reply', xid, flags, body: readMultipartReplyBody(mpType, r) });
     }
     case OFPT.ROLE_REQUEST:

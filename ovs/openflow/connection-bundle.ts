@@ -26,7 +26,8 @@ export interface BundlePlan {
 }
 
 export function planBundle(count: number, bundleId: number, nextXid: () => number): BundlePlan {
-  if (!(Number.isInteger(count) && count > 0)) throw new NetloomError('INVALID_ARGUMENT', `a bundle needs at least one message, got ${count}`, { field: 'msgs' });
+  if (!(Number.isInteger(count) && count > 0))
+    throw new NetloomError('INVALID_ARGUMENT', `a bundle needs at least one message, got ${count}`, { field: 'msgs' });
   const openXid = nextXid();
   const addXids: number[] = [];
   for (let i = 0; i < count; i++) addXids.push(nextXid());
@@ -50,10 +51,14 @@ export class OfBundleError extends NetloomError {
   readonly failure: BundleFailure;
   constructor(failure: BundleFailure) {
     const which = failure.index === undefined ? 'the bundle' : `message ${failure.index}`;
-    super('COMMAND_FAILED', `bundle failed at ${failure.phase}: ${which} rejected with ${failure.error.typeName}/${failure.error.codeName}`, {
-      field: failure.index === undefined ? 'msgs' : `msgs[${failure.index}]`,
-      details: { phase: failure.phase, index: failure.index, type: failure.error.typeName, code: failure.error.codeName },
-    });
+    super(
+      'COMMAND_FAILED',
+      `bundle failed at ${failure.phase}: ${which} rejected with ${failure.error.typeName}/${failure.error.codeName}`,
+      {
+        field: failure.index === undefined ? 'msgs' : `msgs[${failure.index}]`,
+        details: { phase: failure.phase, index: failure.index, type: failure.error.typeName, code: failure.error.codeName },
+      },
+    );
     this.name = 'OfBundleError';
     this.failure = failure;
   }
@@ -89,5 +94,5 @@ function contextOf(plan: BundlePlan, xid: number, indexOf: Map<number, number>):
 }
 
 export function bundleFlags(o: BundleOptions): number {
-  return (o.atomic ?? true ? 1 : 0) | (o.ordered ?? true ? 2 : 0);
+  return ((o.atomic ?? true) ? 1 : 0) | ((o.ordered ?? true) ? 2 : 0);
 }

@@ -140,13 +140,19 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
       maxErrorsKept: opts.maxErrorsKept ?? 10000,
     };
     for (const [k, v] of Object.entries(this.opts)) {
-      if (!(Number.isFinite(v) && v > 0)) throw new NetloomError('INVALID_ARGUMENT', `connection option ${k} must be a positive number, got ${v}`, { field: k });
+      if (!(Number.isFinite(v) && v > 0))
+        throw new NetloomError('INVALID_ARGUMENT', `connection option ${k} must be a positive number, got ${v}`, { field: k });
     }
     this.out = new OutboundQueue(transport, { ...DEFAULT_OUTBOUND, ...opts.outbound });
     this.pending = new PendingRequests(this.timers, { maxPending: this.opts.maxPendingRequests, maxReplyBytes: 256 * 1024 * 1024 });
     this.lastRx = this.timers.now();
     transport.onData((chunk) => this.onData(chunk));
-    transport.onClose((err) => this.shutdown({ reason: err ? `transport closed: ${err.message}` : 'transport closed by peer', ...(err ? { error: err } : {}) }, false));
+    transport.onClose((err) =>
+      this.shutdown(
+        { reason: err ? `transport closed: ${err.message}` : 'transport closed by peer', ...(err ? { error: err } : {}) },
+        false,
+      ),
+    );
   }
 
   get state(): ConnectionState {
@@ -176,7 +182,9 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
   /** Exchange HELLOs, then FEATURES; resolves with the features and emits 'connected'. */
   async start(): Promise<SwitchFeatures> {
     if (this.closeInfo) {
-      throw new NetloomError('UNAVAILABLE', `OpenFlow handshake with ${this.description} failed: ${this.closeInfo.reason}`, { field: 'handshake' });
+      throw new NetloomError('UNAVAILABLE', `OpenFlow handshake with ${this.description} failed: ${this.closeInfo.reason}`, {
+        field: 'handshake',
+      });
     }
     if (this._state !== 'new') throw new NetloomError('CONFLICT', `connection already ${this._state}`, { field: 'state' });
     this._state = 'handshaking';
@@ -191,7 +199,10 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
           });
       this.pushFrame(helloFrame(this.xids.next(), [OFP13_VERSION]));
       await helloSeen;
-      const [reply] = await this.requestFrame(ofFrame(OFPT.FEATURES_REQUEST, 0), { context: 'FEATURES_REQUEST', timeoutMs: this.opts.handshakeTimeoutMs });
+      const [reply] = await this.requestFrame(ofFrame(OFPT.FEATURES_REQUEST, 0), {
+        context: 'FEATURES_REQUEST',
+        timeoutMs: this.opts.handshakeTimeoutMs,
+      });
       const features = readFeaturesReply(reply as Buffer);
       this._features = features;
       this._state = 'ready';
@@ -203,7 +214,10 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
     } catch (e) {
       const info = this.closeInfo ?? { reason: `handshake failed: ${errorMessage(e)}` };
       this.shutdown(info, false);
-      throw new NetloomError('UNAVAILABLE', `OpenFlow handshake with ${this.description} failed: ${info.reason}`, { field: 'handshake', cause: e });
+      throw new NetloomError('UNAVAILABLE', `OpenFlow handshake with ${this.description} failed: ${info.reason}`, {
+        field: 'handshake',
+        cause: e,
+      });
     } finally {
       this.timers.clearTimeout(deadline);
     }
@@ -296,7 +310,16 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
       }
     };
     const fail = (phase: 'open' | 'add' | 'commit', extra?: unknown): never => {
-      if (extra instanceof OfSwitchError) received.push({ xid: extra.xid, fields: { type: extra.ofType, code: extra.ofCode, data: extra.data, ...(extra.experimenter !== undefined ? { experimenter: extra.experimenter } : {}) } });
+      if (extra instanceof OfSwitchError)
+        received.push({
+          xid: extra.xid,
+          fields: {
+            type: extra.ofType,
+            code: extra.ofCode,
+            data: extra.data,
+            ...(extra.experimenter !== undefined ? { experimenter: extra.experimenter } : {}),
+          },
+        });
       else if (extra !== undefined) throw extra;
       throw new OfBundleError(bundleFailure(plan, received, phase) as NonNullable<ReturnType<typeof bundleFailure>>);
     };
@@ -316,7 +339,10 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
         await this.pushFrame(add);
       }
       // a barrier of our own: barrier() would hand the caller's pending-send errors to nobody
-      const barrier = this.requestFrameWithXid(ofFrame(OFPT.BARRIER_REQUEST, 0), plan.barrierXid, { timeoutMs, context: `bundle ${bundleId} barrier` });
+      const barrier = this.requestFrameWithXid(ofFrame(OFPT.BARRIER_REQUEST, 0), plan.barrierXid, {
+        timeoutMs,
+        context: `bundle ${bundleId} barrier`,
+      });
       const openError = await opened;
       if (openError !== undefined) {
         // ADDs to a bundle that did not open may have opened one implicitly: drop it
@@ -353,8 +379,12 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
   }
 
   private requireOpen(): void {
-    if (this._state === 'closed') throw new NetloomError('UNAVAILABLE', `OpenFlow connection to ${this.description} is closed: ${this.closeInfo?.reason ?? ''}`, { field: 'connection' });
-    if (this._state === 'new') throw new NetloomError('UNAVAILABLE', 'OpenFlow connection not started (call start())', { field: 'connection' });
+    if (this._state === 'closed')
+      throw new NetloomError('UNAVAILABLE', `OpenFlow connection to ${this.description} is closed: ${this.closeInfo?.reason ?? ''}`, {
+        field: 'connection',
+      });
+    if (this._state === 'new')
+      throw new NetloomError('UNAVAILABLE', 'OpenFlow connection not started (call start())', { field: 'connection' });
   }
 
   private requestFrameWithXid(frame: Buffer, xid: number, o: { timeoutMs: number; context: string }): Promise<Buffer[]> {
@@ -434,7 +464,10 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
       const fields = readErrorFrame(frame);
       if (fields.type === OFPET_HELLO_FAILED) {
         const n = nameOfError(fields);
-        this.shutdown({ reason: `peer refused the handshake: ${n.type}/${n.code}: ${fields.data.toString('latin1').replace(/[^\x20-\x7e]/g, '')}` }, false);
+        this.shutdown(
+          { reason: `peer refused the handshake: ${n.type}/${n.code}: ${fields.data.toString('latin1').replace(/[^\x20-\x7e]/g, '')}` },
+          false,
+        );
         return;
       }
     }
@@ -494,7 +527,10 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
     this._state = 'closed';
     this.closeInfo = info;
     this.timers.clearTimeout(this.echoTimer);
-    const err = new NetloomError('UNAVAILABLE', `OpenFlow connection to ${this.description} closed: ${info.reason}`, { field: 'connection', ...(info.error ? { cause: info.error } : {}) });
+    const err = new NetloomError('UNAVAILABLE', `OpenFlow connection to ${this.description} closed: ${info.reason}`, {
+      field: 'connection',
+      ...(info.error ? { cause: info.error } : {}),
+    });
     const w = this.helloWaiter;
     this.helloWaiter = undefined;
     w?.reject(err);

@@ -8,7 +8,15 @@ import { EventEmitter } from 'node:events';
 import { NetloomError, errorMessage } from '../../lib/errors';
 import { BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, validateBackoff } from './connection-backoff';
 import { BundleOptions } from './connection-bundle';
-import { BarrierResult, ConnectionOptions, CoreEvents, DisconnectInfo, FrameSource, OfConnectionCore, OfFrameChannel } from './connection-core';
+import {
+  BarrierResult,
+  ConnectionOptions,
+  CoreEvents,
+  DisconnectInfo,
+  FrameSource,
+  OfConnectionCore,
+  OfFrameChannel,
+} from './connection-core';
 import { TimerHandle, systemTimers } from './connection-timers';
 import { SwitchFeatures } from './connection-wire';
 import { OfAddress, connectTransport, formatOfAddress, parseOfAddress } from './transport-address';
@@ -59,12 +67,19 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
   /** Resolves at the next 'connected' (at once when connected now). */
   waitConnected(timeoutMs = 30_000): Promise<SwitchFeatures> {
     if (this.conn?.state === 'ready') return Promise.resolve(this.conn.features);
-    if (this.stopped) return Promise.reject(new NetloomError('UNAVAILABLE', `connection to ${formatOfAddress(this.address)} was closed`, { field: 'connection' }));
+    if (this.stopped)
+      return Promise.reject(
+        new NetloomError('UNAVAILABLE', `connection to ${formatOfAddress(this.address)} was closed`, { field: 'connection' }),
+      );
     const timers = this.opts.timers ?? systemTimers;
     return new Promise((resolve, reject) => {
       const t = timers.setTimeout(() => {
         this.connectedWaiters = this.connectedWaiters.filter((w) => w !== waiter);
-        reject(new NetloomError('TIMEOUT', `no OpenFlow connection to ${formatOfAddress(this.address)} within ${timeoutMs} ms`, { field: 'address' }));
+        reject(
+          new NetloomError('TIMEOUT', `no OpenFlow connection to ${formatOfAddress(this.address)} within ${timeoutMs} ms`, {
+            field: 'address',
+          }),
+        );
       }, timeoutMs);
       const waiter = {
         done: (f: SwitchFeatures): void => {
@@ -87,7 +102,10 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
   /** The connection now up; throws UNAVAILABLE while reconnecting. */
   get current(): OfConnectionCore {
     const c = this.conn;
-    if (!c || c.state !== 'ready') throw new NetloomError('UNAVAILABLE', `no OpenFlow connection to ${formatOfAddress(this.address)} right now (reconnecting)`, { field: 'connection' });
+    if (!c || c.state !== 'ready')
+      throw new NetloomError('UNAVAILABLE', `no OpenFlow connection to ${formatOfAddress(this.address)} right now (reconnecting)`, {
+        field: 'connection',
+      });
     return c;
   }
 
@@ -131,7 +149,9 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
     this.conn?.close(reason);
     const waiters = this.connectedWaiters;
     this.connectedWaiters = [];
-    const err = new NetloomError('UNAVAILABLE', `connection to ${formatOfAddress(this.address)} closed: ${reason}`, { field: 'connection' });
+    const err = new NetloomError('UNAVAILABLE', `connection to ${formatOfAddress(this.address)} closed: ${reason}`, {
+      field: 'connection',
+    });
     for (const w of waiters) w.fail(err);
   }
 
@@ -187,7 +207,10 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
 }
 
 /** Connect to `address` with reconnect; resolves once the first handshake is done. */
-export async function dialSwitch(address: OfAddress | string, opts: DialOptions & { timeoutMs?: number } = {}): Promise<ReconnectingSwitch> {
+export async function dialSwitch(
+  address: OfAddress | string,
+  opts: DialOptions & { timeoutMs?: number } = {},
+): Promise<ReconnectingSwitch> {
   const sw = new ReconnectingSwitch(address, opts);
   try {
     await sw.start({ timeoutMs: opts.timeoutMs ?? 30_000 });

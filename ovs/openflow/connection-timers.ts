@@ -63,7 +63,8 @@ export class FakeTimers implements Timers {
     const end = this.t + ms;
     for (let guard = 0; guard < 100_000; guard++) {
       let next: FakeTimer | undefined;
-      for (const x of this.timers) if (x.at <= end && (next === undefined || x.at < next.at || (x.at === next.at && x.id < next.id))) next = x;
+      for (const x of this.timers)
+        if (x.at <= end && (next === undefined || x.at < next.at || (x.at === next.at && x.id < next.id))) next = x;
       if (!next) break;
       this.timers = this.timers.filter((x) => x !== next);
       this.t = Math.max(this.t, next.at);

@@ -40,7 +40,8 @@ export interface OfHeader {
 }
 
 export function readOfHeader(frame: Buffer): OfHeader {
-  if (frame.length < OFP_HEADER_LEN) throw new NetloomError('DECODE_ERROR', `OpenFlow frame of ${frame.length} bytes is shorter than its header`, { field: 'header' });
+  if (frame.length < OFP_HEADER_LEN)
+    throw new NetloomError('DECODE_ERROR', `OpenFlow frame of ${frame.length} bytes is shorter than its header`, { field: 'header' });
   return { version: frame[0] as number, type: frame[1] as number, length: frame.readUInt16BE(2), xid: frame.readUInt32BE(4) };
 }
 
@@ -76,7 +77,7 @@ export function helloFrame(xid: number, versions: readonly number[] = [OFP13_VER
   for (const v of versions) {
     const w = Math.floor(v / 32);
     const off = 4 + 4 * w;
-    body.writeUInt32BE((body.readUInt32BE(off) | (1 << (v % 32))) >>> 0, off);
+    body.writeUInt32BE((body.readUInt32BE(off) | (1 << v % 32)) >>> 0, off);
   }
   return ofFrame(OFPT.HELLO, xid, body, max);
 }
@@ -135,7 +136,8 @@ export interface OfErrorFields {
 }
 
 export function readErrorFrame(frame: Buffer): OfErrorFields {
-  if (frame.length < OFP_HEADER_LEN + 4) throw new NetloomError('DECODE_ERROR', `ERROR message of ${frame.length} bytes is too short`, { field: 'error' });
+  if (frame.length < OFP_HEADER_LEN + 4)
+    throw new NetloomError('DECODE_ERROR', `ERROR message of ${frame.length} bytes is too short`, { field: 'error' });
   const type = frame.readUInt16BE(8);
   const code = frame.readUInt16BE(10);
   if (type === OFPET_EXPERIMENTER && frame.length >= 16) {
@@ -157,7 +159,8 @@ export interface SwitchFeatures {
 }
 
 export function readFeaturesReply(frame: Buffer): SwitchFeatures {
-  if (frame.length < 32) throw new NetloomError('DECODE_ERROR', `FEATURES_REPLY of ${frame.length} bytes is shorter than 32`, { field: 'features_reply' });
+  if (frame.length < 32)
+    throw new NetloomError('DECODE_ERROR', `FEATURES_REPLY of ${frame.length} bytes is shorter than 32`, { field: 'features_reply' });
   const dp = frame.readBigUInt64BE(8);
   return {
     datapathId: dp.toString(16).padStart(16, '0'),
@@ -197,7 +200,8 @@ export function bundleControlFrame(xid: number, bundleId: number, ctrlType: numb
 /** Wraps `inner` (a whole encoded message) in a bundle-add; the caller keeps the xids equal. */
 export function bundleAddFrame(xid: number, bundleId: number, flags: number, inner: Buffer): Buffer {
   const len = 24 + inner.length;
-  if (len > 0xffff) throw new NetloomError('INVALID_ARGUMENT', `bundled message of ${inner.length} bytes does not fit a bundle-add`, { field: 'length' });
+  if (len > 0xffff)
+    throw new NetloomError('INVALID_ARGUMENT', `bundled message of ${inner.length} bytes does not fit a bundle-add`, { field: 'length' });
   const b = Buffer.allocUnsafe(len); // every byte is written below
   b[0] = OFP13_VERSION;
   b[1] = OFPT.EXPERIMENTER;

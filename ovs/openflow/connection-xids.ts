@@ -62,15 +62,22 @@ export class PendingRequests {
 
   /** Wait for the reply to `xid`: resolves with its frame(s), rejects with OfSwitchError or TIMEOUT. */
   expect(xid: number, o: ExpectOptions): Promise<Buffer[]> {
-    if (this.table.has(xid)) return Promise.reject(new NetloomError('CONFLICT', `a request with xid ${xid} is already waiting`, { field: 'xid' }));
+    if (this.table.has(xid))
+      return Promise.reject(new NetloomError('CONFLICT', `a request with xid ${xid} is already waiting`, { field: 'xid' }));
     if (this.table.size >= this.opts.maxPending) {
-      return Promise.reject(new NetloomError('EXHAUSTED', `${this.table.size} OpenFlow requests already wait for replies (limit ${this.opts.maxPending})`, { field: 'maxPending' }));
+      return Promise.reject(
+        new NetloomError('EXHAUSTED', `${this.table.size} OpenFlow requests already wait for replies (limit ${this.opts.maxPending})`, {
+          field: 'maxPending',
+        }),
+      );
     }
     return new Promise<Buffer[]>((resolve, reject) => {
       const timer = this.timers.setTimeout(() => {
         if (this.table.get(xid) !== entry) return;
         this.table.delete(xid);
-        reject(new NetloomError('TIMEOUT', `no reply to ${o.context} (xid ${xid}) within ${o.timeoutMs} ms`, { field: 'xid', details: { xid } }));
+        reject(
+          new NetloomError('TIMEOUT', `no reply to ${o.context} (xid ${xid}) within ${o.timeoutMs} ms`, { field: 'xid', details: { xid } }),
+        );
       }, o.timeoutMs);
       const entry: Pending = { resolve, reject, multipart: o.multipart, parts: [], partBytes: 0, timer, context: o.context };
       this.table.set(xid, entry);
@@ -95,7 +102,11 @@ export class PendingRequests {
       p.partBytes += frame.length;
       if (p.partBytes > this.opts.maxReplyBytes) {
         this.finish(h.xid, p);
-        p.reject(new NetloomError('EXHAUSTED', `multipart reply to ${p.context} exceeds ${this.opts.maxReplyBytes} bytes`, { field: 'maxReplyBytes' }));
+        p.reject(
+          new NetloomError('EXHAUSTED', `multipart reply to ${p.context} exceeds ${this.opts.maxReplyBytes} bytes`, {
+            field: 'maxReplyBytes',
+          }),
+        );
         return true;
       }
       if (multipartHasMore(frame)) return true;

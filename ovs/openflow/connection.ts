@@ -10,7 +10,16 @@ import { EventEmitter } from 'node:events';
 import { NetloomError, errorMessage } from '../../lib/errors';
 import { Logger } from '../../lib/logger';
 import { decodeMessage, encodeMessage } from './codec';
-import type { FlowRemoved, FlowStats, FlowStatsRequestBody, MultipartReply, MultipartReplyBody, OfMessage, PacketIn, PortStatus } from './messages';
+import type {
+  FlowRemoved,
+  FlowStats,
+  FlowStatsRequestBody,
+  MultipartReply,
+  MultipartReplyBody,
+  OfMessage,
+  PacketIn,
+  PortStatus,
+} from './messages';
 import { OFPG_ANY, OFPP } from './messages';
 import { BarrierResult, DisconnectInfo, OfFrameChannel } from './connection-core';
 import { BundleOptions } from './connection-bundle';
@@ -100,9 +109,14 @@ export class OfConnection extends EventEmitter<OfEvents> {
    */
   async request<M extends OfMessage>(msg: M, o: { timeoutMs?: number } = {}): Promise<ReplyTo<M>> {
     if (!REQUEST_TYPES.has(msg.type)) {
-      throw new NetloomError('INVALID_ARGUMENT', `${msg.type} has no reply when it succeeds: use send() and then barrier()`, { field: 'type' });
+      throw new NetloomError('INVALID_ARGUMENT', `${msg.type} has no reply when it succeeds: use send() and then barrier()`, {
+        field: 'type',
+      });
     }
-    const frames = await this.channel.requestFrame(encodeMessage(msg), { ...o, context: msg.type === 'multipart_request' ? `multipart ${msg.body.kind} request` : msg.type });
+    const frames = await this.channel.requestFrame(encodeMessage(msg), {
+      ...o,
+      context: msg.type === 'multipart_request' ? `multipart ${msg.body.kind} request` : msg.type,
+    });
     const replies = frames.map((f) => decodeMessage(f));
     if (msg.type === 'multipart_request') return mergeMultipart(replies) as ReplyTo<M>;
     return replies[0] as ReplyTo<M>;
@@ -119,7 +133,8 @@ export class OfConnection extends EventEmitter<OfEvents> {
       },
       o,
     );
-    if (reply.body.kind !== 'flow') throw new NetloomError('DECODE_ERROR', `flow-stats request answered with ${reply.body.kind}`, { field: 'body' });
+    if (reply.body.kind !== 'flow')
+      throw new NetloomError('DECODE_ERROR', `flow-stats request answered with ${reply.body.kind}`, { field: 'body' });
     return reply.body.entries;
   }
 
@@ -197,7 +212,8 @@ export class OfConnection extends EventEmitter<OfEvents> {
 export function mergeMultipart(parts: readonly OfMessage[]): MultipartReply {
   const replies = parts.filter((p): p is MultipartReply => p.type === 'multipart_reply');
   const first = replies[0];
-  if (!first || replies.length !== parts.length) throw new NetloomError('DECODE_ERROR', 'multipart request answered with something other than multipart replies', { field: 'reply' });
+  if (!first || replies.length !== parts.length)
+    throw new NetloomError('DECODE_ERROR', 'multipart request answered with something other than multipart replies', { field: 'reply' });
   const body = mergeBodies(replies.map((r) => r.body));
   return { type: 'multipart_reply', xid: first.xid, flags: (replies[replies.length - 1] as MultipartReply).flags, body };
 }
@@ -206,7 +222,8 @@ function mergeBodies(bodies: MultipartReplyBody[]): MultipartReplyBody {
   const [first] = bodies as [MultipartReplyBody];
   if (bodies.length === 1) return first;
   for (const b of bodies) {
-    if (b.kind !== first.kind) throw new NetloomError('DECODE_ERROR', `multipart reply mixes ${first.kind} and ${b.kind} parts`, { field: 'body' });
+    if (b.kind !== first.kind)
+      throw new NetloomError('DECODE_ERROR', `multipart reply mixes ${first.kind} and ${b.kind} parts`, { field: 'body' });
   }
   switch (first.kind) {
     case 'flow':

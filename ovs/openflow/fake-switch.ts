@@ -40,7 +40,13 @@ function replyTo(buf: Buffer): OfMessage | undefined {
     }
     case 'multipart_request':
       if (m.body.kind === 'port_desc') return { type: 'multipart_reply', xid: h.xid, flags: 0, body: { kind: 'port_desc', ports: [] } };
-      if (m.body.kind === 'desc') return { type: 'multipart_reply', xid: h.xid, flags: 0, body: { kind: 'desc', mfrDesc: 'netloom', hwDesc: 'fake', swDesc: 'fake', serialNum: '', dpDesc: '' } };
+      if (m.body.kind === 'desc')
+        return {
+          type: 'multipart_reply',
+          xid: h.xid,
+          flags: 0,
+          body: { kind: 'desc', mfrDesc: 'netloom', hwDesc: 'fake', swDesc: 'fake', serialNum: '', dpDesc: '' },
+        };
       if (m.body.kind === 'raw' && m.body.mpType === OFPMP_TABLE_FEATURES) {
         // one table (0) with the 8 required properties, all empty: enough for ovs-ofctl to go on
         const entry = Buffer.alloc(64 + 8 * 8);
@@ -53,7 +59,12 @@ function replyTo(buf: Buffer): OfMessage | undefined {
         entry.writeUInt32BE(1000000, 60);
         return { type: 'multipart_reply', xid: h.xid, flags: 0, body: { kind: 'raw', mpType: OFPMP_TABLE_FEATURES, data: entry } };
       }
-      return { type: 'multipart_reply', xid: h.xid, flags: 0, body: { kind: 'raw', mpType: m.body.kind === 'raw' ? m.body.mpType : 0, data: Buffer.alloc(0) } };
+      return {
+        type: 'multipart_reply',
+        xid: h.xid,
+        flags: 0,
+        body: { kind: 'raw', mpType: m.body.kind === 'raw' ? m.body.mpType : 0, data: Buffer.alloc(0) },
+      };
     default:
       return undefined;
   }

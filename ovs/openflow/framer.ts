@@ -61,7 +61,9 @@ export class OfFramer {
       const length = buf.readUInt16BE(off + 2);
       const at = this.consumed + off;
       if (length < OFP_HEADER_LEN) {
-        this.failed = new OfFramingError(`OpenFlow message at byte ${at} declares length ${length}, less than the 8-byte header`, at, { length });
+        this.failed = new OfFramingError(`OpenFlow message at byte ${at} declares length ${length}, less than the 8-byte header`, at, {
+          length,
+        });
         throw this.failed;
       }
       if (type !== OFPT_HELLO && !this.versions.has(version)) {

@@ -33,7 +33,10 @@ import { OfListener } from './connection-listen';
  * Connect to a switch (e.g. `unix:${OVS_RUNDIR}/br0.mgmt`) with reconnect, and return the typed
  * connection once the first handshake is done.
  */
-export async function connectSwitch(address: string, opts: DialOptions & OfConnectionOptions & { timeoutMs?: number } = {}): Promise<OfConnection> {
+export async function connectSwitch(
+  address: string,
+  opts: DialOptions & OfConnectionOptions & { timeoutMs?: number } = {},
+): Promise<OfConnection> {
   const sw = await dialSwitch(address, opts);
   return new OfConnection(sw, opts);
 }

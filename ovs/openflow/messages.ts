@@ -30,20 +30,86 @@ export const NO_TABLE = 0xff;
 
 /** OXM and NXM field names (ovs-fields(7) names, the long form). */
 export type OxmFieldName =
-  | 'in_port' | 'in_phy_port' | 'metadata'
-  | 'eth_dst' | 'eth_src' | 'eth_type' | 'vlan_vid' | 'vlan_pcp'
-  | 'ip_dscp' | 'ip_ecn' | 'ip_proto' | 'ipv4_src' | 'ipv4_dst'
-  | 'tcp_src' | 'tcp_dst' | 'udp_src' | 'udp_dst' | 'sctp_src' | 'sctp_dst'
-  | 'icmpv4_type' | 'icmpv4_code' | 'arp_op' | 'arp_spa' | 'arp_tpa' | 'arp_sha' | 'arp_tha'
-  | 'ipv6_src' | 'ipv6_dst' | 'ipv6_label' | 'icmpv6_type' | 'icmpv6_code'
-  | 'nd_target' | 'nd_sll' | 'nd_tll' | 'mpls_label' | 'mpls_tc' | 'mpls_bos'
-  | 'pbb_isid' | 'tunnel_id' | 'ipv6_exthdr'
-  | 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'reg6' | 'reg7'
-  | 'reg8' | 'reg9' | 'reg10' | 'reg11' | 'reg12' | 'reg13' | 'reg14' | 'reg15'
-  | 'xreg0' | 'xreg1' | 'xreg2' | 'xreg3' | 'xreg4' | 'xreg5' | 'xreg6' | 'xreg7'
-  | 'tun_ipv4_src' | 'tun_ipv4_dst' | 'pkt_mark' | 'conj_id'
-  | 'ct_state' | 'ct_zone' | 'ct_mark' | 'ct_label' | 'ip_ttl' | 'ip_frag' | 'tcp_flags'
-  | 'tun_flags' | 'dp_hash' | 'recirc_id' | 'actset_output' | 'vlan_tci';
+  | 'in_port'
+  | 'in_phy_port'
+  | 'metadata'
+  | 'eth_dst'
+  | 'eth_src'
+  | 'eth_type'
+  | 'vlan_vid'
+  | 'vlan_pcp'
+  | 'ip_dscp'
+  | 'ip_ecn'
+  | 'ip_proto'
+  | 'ipv4_src'
+  | 'ipv4_dst'
+  | 'tcp_src'
+  | 'tcp_dst'
+  | 'udp_src'
+  | 'udp_dst'
+  | 'sctp_src'
+  | 'sctp_dst'
+  | 'icmpv4_type'
+  | 'icmpv4_code'
+  | 'arp_op'
+  | 'arp_spa'
+  | 'arp_tpa'
+  | 'arp_sha'
+  | 'arp_tha'
+  | 'ipv6_src'
+  | 'ipv6_dst'
+  | 'ipv6_label'
+  | 'icmpv6_type'
+  | 'icmpv6_code'
+  | 'nd_target'
+  | 'nd_sll'
+  | 'nd_tll'
+  | 'mpls_label'
+  | 'mpls_tc'
+  | 'mpls_bos'
+  | 'pbb_isid'
+  | 'tunnel_id'
+  | 'ipv6_exthdr'
+  | 'reg0'
+  | 'reg1'
+  | 'reg2'
+  | 'reg3'
+  | 'reg4'
+  | 'reg5'
+  | 'reg6'
+  | 'reg7'
+  | 'reg8'
+  | 'reg9'
+  | 'reg10'
+  | 'reg11'
+  | 'reg12'
+  | 'reg13'
+  | 'reg14'
+  | 'reg15'
+  | 'xreg0'
+  | 'xreg1'
+  | 'xreg2'
+  | 'xreg3'
+  | 'xreg4'
+  | 'xreg5'
+  | 'xreg6'
+  | 'xreg7'
+  | 'tun_ipv4_src'
+  | 'tun_ipv4_dst'
+  | 'pkt_mark'
+  | 'conj_id'
+  | 'ct_state'
+  | 'ct_zone'
+  | 'ct_mark'
+  | 'ct_label'
+  | 'ip_ttl'
+  | 'ip_frag'
+  | 'tcp_flags'
+  | 'tun_flags'
+  | 'dp_hash'
+  | 'recirc_id'
+  | 'actset_output'
+  | 'vlan_tci';
 
 /**
  * A field value: a number for fields up to 32 bits, a bigint for 64- and 128-bit fields, a string
@@ -333,11 +399,23 @@ export type RoleName = 'nochange' | 'equal' | 'master' | 'slave';
 export const ROLE_NAMES: readonly RoleName[] = ['nochange', 'equal', 'master', 'slave'];
 
 export type BundleCtrlType =
-  | 'open_request' | 'open_reply' | 'close_request' | 'close_reply'
-  | 'commit_request' | 'commit_reply' | 'discard_request' | 'discard_reply';
+  | 'open_request'
+  | 'open_reply'
+  | 'close_request'
+  | 'close_reply'
+  | 'commit_request'
+  | 'commit_reply'
+  | 'discard_request'
+  | 'discard_reply';
 export const BUNDLE_CTRL_TYPES: readonly BundleCtrlType[] = [
-  'open_request', 'open_reply', 'close_request', 'close_reply',
-  'commit_request', 'commit_reply', 'discard_request', 'discard_reply',
+  'open_request',
+  'open_reply',
+  'close_request',
+  'close_reply',
+  'commit_request',
+  'commit_reply',
+  'discard_request',
+  'discard_reply',
 ];
 /** Bundle flags (OFPBF_*). */
 export const OFPBF = { ATOMIC: 1, ORDERED: 2 } as const;

@@ -128,7 +128,8 @@ export function writePort(w: Writer, p: PortDesc): void {
   w.u32(p.portNo);
   w.zeros(4);
   const mac = p.hwAddr.split(':').map((x) => parseInt(x, 16));
-  if (mac.length !== 6 || mac.some((x) => !(x >= 0 && x <= 255))) throw new NetloomError('INVALID_ARGUMENT', `port hwAddr '${p.hwAddr}' is not a MAC address`, { field: 'hwAddr' });
+  if (mac.length !== 6 || mac.some((x) => !(x >= 0 && x <= 255)))
+    throw new NetloomError('INVALID_ARGUMENT', `port hwAddr '${p.hwAddr}' is not a MAC address`, { field: 'hwAddr' });
   w.bytes(Buffer.from(mac));
   w.zeros(2);
   w.str(p.name, 16);
@@ -277,10 +278,36 @@ function readFlowStats(r: Reader): FlowStats {
   const packetCount = b.u64();
   const byteCount = b.u64();
   const match = readMatch(b);
-  return { tableId, durationSec, durationNsec, priority, idleTimeout, hardTimeout, flags, cookie, packetCount, byteCount, match, instructions: readInstructions(b) };
+  return {
+    tableId,
+    durationSec,
+    durationNsec,
+    priority,
+    idleTimeout,
+    hardTimeout,
+    flags,
+    cookie,
+    packetCount,
+    byteCount,
+    match,
+    instructions: readInstructions(b),
+  };
 }
 
-const PORT_STATS_COUNTERS = ['rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxDropped', 'txDropped', 'rxErrors', 'txErrors', 'rxFrameErr', 'rxOverErr', 'rxCrcErr', 'collisions'] as const;
+const PORT_STATS_COUNTERS = [
+  'rxPackets',
+  'txPackets',
+  'rxBytes',
+  'txBytes',
+  'rxDropped',
+  'txDropped',
+  'rxErrors',
+  'txErrors',
+  'rxFrameErr',
+  'rxOverErr',
+  'rxCrcErr',
+  'collisions',
+] as const;
 
 export function writeMultipartReplyBody(w: Writer, body: MultipartReplyBody): void {
   switch (body.kind) {

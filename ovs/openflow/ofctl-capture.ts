@@ -16,7 +16,11 @@ export async function captureOfctl(args: readonly string[], opts: CaptureOptions
   const sw = await startRecordingSwitch();
   try {
     const target = `tcp:127.0.0.1:${sw.port}`;
-    await run('ovs-ofctl', args.map((a) => (a === 'TARGET' ? target : a)), { timeoutMs: opts.timeoutMs ?? 30_000, ...(opts.env ? { env: opts.env } : {}) });
+    await run(
+      'ovs-ofctl',
+      args.map((a) => (a === 'TARGET' ? target : a)),
+      { timeoutMs: opts.timeoutMs ?? 30_000, ...(opts.env ? { env: opts.env } : {}) },
+    );
     return [...sw.received];
   } finally {
     await sw.close();

@@ -28,8 +28,18 @@ export interface FieldSpec {
   nxm?: { oxmClass: number; oxmField: number; bytes: number };
 }
 
-function f(name: OxmFieldName, oxmClass: number, oxmField: number, bytes: number, kind: ValueKind, maskable: boolean, experimenter?: number): FieldSpec {
-  return experimenter === undefined ? { name, oxmClass, oxmField, bytes, kind, maskable } : { name, oxmClass, oxmField, bytes, kind, maskable, experimenter };
+function f(
+  name: OxmFieldName,
+  oxmClass: number,
+  oxmField: number,
+  bytes: number,
+  kind: ValueKind,
+  maskable: boolean,
+  experimenter?: number,
+): FieldSpec {
+  return experimenter === undefined
+    ? { name, oxmClass, oxmField, bytes, kind, maskable }
+    : { name, oxmClass, oxmField, bytes, kind, maskable, experimenter };
 }
 
 const B = OXM_CLASS.OPENFLOW_BASIC;
@@ -133,7 +143,8 @@ const NXM_ALIASES: Partial<Record<OxmFieldName, [number, number, number?]>> = {
 for (const spec of FIELD_SPECS as FieldSpec[]) {
   const a = NXM_ALIASES[spec.name];
   if (a) spec.nxm = { oxmClass: a[0], oxmField: a[1], bytes: a[2] ?? spec.bytes };
-  else if (spec.oxmClass === OXM_CLASS.NXM_NX || spec.oxmClass === OXM_CLASS.NXM_OF) spec.nxm = { oxmClass: spec.oxmClass, oxmField: spec.oxmField, bytes: spec.bytes };
+  else if (spec.oxmClass === OXM_CLASS.NXM_NX || spec.oxmClass === OXM_CLASS.NXM_OF)
+    spec.nxm = { oxmClass: spec.oxmClass, oxmField: spec.oxmField, bytes: spec.bytes };
 }
 
 const NARROW: Partial<Record<OxmFieldName, number>> = {
@@ -159,7 +170,9 @@ export const FIELD_BY_NAME: ReadonlyMap<string, FieldSpec> = new Map(FIELD_SPECS
 function headerKey(oxmClass: number, oxmField: number, experimenter: number | undefined): string {
   return experimenter === undefined ? `${oxmClass}:${oxmField}` : `${oxmClass}:${oxmField}:${experimenter}`;
 }
-const FIELD_BY_HEADER: ReadonlyMap<string, FieldSpec> = new Map(FIELD_SPECS.map((s) => [headerKey(s.oxmClass, s.oxmField, s.experimenter), s]));
+const FIELD_BY_HEADER: ReadonlyMap<string, FieldSpec> = new Map(
+  FIELD_SPECS.map((s) => [headerKey(s.oxmClass, s.oxmField, s.experimenter), s]),
+);
 
 /**
  * The 32-bit header (hasmask clear) naming a field in Nicira actions (load, move, learn, ct zone):
@@ -231,7 +244,8 @@ export function parseIpv4(s: string, field: string): number {
       break;
     }
   }
-  if (dots !== 3 || digits === 0 || digits > 3 || part > 255) throw new NetloomError('INVALID_ARGUMENT', `${field}: '${s}' is not an IPv4 address`, { field });
+  if (dots !== 3 || digits === 0 || digits > 3 || part > 255)
+    throw new NetloomError('INVALID_ARGUMENT', `${field}: '${s}' is not an IPv4 address`, { field });
   return v * 256 + part;
 }
 
@@ -384,7 +398,8 @@ export function writeOxm(w: Writer, e: OxmField, where = 'match'): void {
   }
   const spec = FIELD_BY_NAME.get(e.field) ?? fieldSpec(e.field, where);
   const masked = e.mask !== undefined;
-  if (masked && !spec.maskable) throw new NetloomError('INVALID_ARGUMENT', `${where}: field ${e.field} cannot be masked`, { field: e.field });
+  if (masked && !spec.maskable)
+    throw new NetloomError('INVALID_ARGUMENT', `${where}: field ${e.field} cannot be masked`, { field: e.field });
   const hasExp = spec.experimenter !== undefined;
   const len = (masked ? spec.bytes * 2 : spec.bytes) + (hasExp ? 4 : 0);
   w.u32(((spec.oxmClass << 16) | (spec.oxmField << 9) | (masked ? 0x100 : 0) | len) >>> 0);
@@ -475,7 +490,8 @@ export function checkPrerequisites(match: Match, where = 'match'): void {
     const e = match[i]!;
     const name = e.field;
     if (name === 'raw') continue;
-    for (let j = 0; j < i; j++) if (match[j]!.field === name) throw new NetloomError('INVALID_ARGUMENT', `${where}: field ${name} appears twice`, { field: name });
+    for (let j = 0; j < i; j++)
+      if (match[j]!.field === name) throw new NetloomError('INVALID_ARGUMENT', `${where}: field ${name} appears twice`, { field: name });
     switch (name) {
       case 'ipv4_src':
       case 'ipv4_dst':
@@ -528,10 +544,20 @@ export function checkPrerequisites(match: Match, where = 'match'): void {
         break;
       }
       case 'nd_sll':
-        need(ethType === ETH_IPV6 && proto === 58 && exact(match, 'icmpv6_type') === 135, name, 'icmpv6_type=135 (neighbour solicitation)', where);
+        need(
+          ethType === ETH_IPV6 && proto === 58 && exact(match, 'icmpv6_type') === 135,
+          name,
+          'icmpv6_type=135 (neighbour solicitation)',
+          where,
+        );
         break;
       case 'nd_tll':
-        need(ethType === ETH_IPV6 && proto === 58 && exact(match, 'icmpv6_type') === 136, name, 'icmpv6_type=136 (neighbour advertisement)', where);
+        need(
+          ethType === ETH_IPV6 && proto === 58 && exact(match, 'icmpv6_type') === 136,
+          name,
+          'icmpv6_type=136 (neighbour advertisement)',
+          where,
+        );
         break;
       case 'mpls_label':
       case 'mpls_tc':

@@ -89,10 +89,13 @@ export function listenTransport(address: OfAddress | string, onTransport: (t: Tr
     onTransport(socketTransport(sock, remote));
   });
   return new Promise((resolve, reject) => {
-    server.once('error', (e) => reject(new NetloomError('UNAVAILABLE', `cannot listen on ${formatOfAddress(a)}: ${e.message}`, { field: 'address', cause: e })));
+    server.once('error', (e) =>
+      reject(new NetloomError('UNAVAILABLE', `cannot listen on ${formatOfAddress(a)}: ${e.message}`, { field: 'address', cause: e })),
+    );
     const ready = (): void => {
       const bound = server.address();
-      const actual: OfAddress = a.kind === 'tcp' && bound && typeof bound === 'object' ? { kind: 'tcp', host: a.host, port: bound.port } : a;
+      const actual: OfAddress =
+        a.kind === 'tcp' && bound && typeof bound === 'object' ? { kind: 'tcp', host: a.host, port: bound.port } : a;
       resolve({
         address: actual,
         close: () =>

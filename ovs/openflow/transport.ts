@@ -112,9 +112,13 @@ export class OutboundQueue {
   push(frame: Buffer): Promise<void> {
     if (this.closedWith) throw this.closedWith;
     if (this.queued + frame.length > this.opts.maxQueuedBytes) {
-      throw new NetloomError('EXHAUSTED', `outgoing OpenFlow queue is full (${this.queued} bytes queued, limit ${this.opts.maxQueuedBytes}); await earlier sends`, {
-        field: 'maxQueuedBytes',
-      });
+      throw new NetloomError(
+        'EXHAUSTED',
+        `outgoing OpenFlow queue is full (${this.queued} bytes queued, limit ${this.opts.maxQueuedBytes}); await earlier sends`,
+        {
+          field: 'maxQueuedBytes',
+        },
+      );
     }
     this.chunks.push(frame);
     this.queued += frame.length;

@@ -57,7 +57,9 @@ function openSocket(target: OvsdbTarget, timeoutMs: number): Promise<Socket> {
     });
     sock.once('error', (e) => {
       clearTimeout(timer);
-      reject(new NetloomError('UNAVAILABLE', `cannot connect to OVSDB at ${where}: ${e.message}`, { cause: e, details: { target: where } }));
+      reject(
+        new NetloomError('UNAVAILABLE', `cannot connect to OVSDB at ${where}: ${e.message}`, { cause: e, details: { target: where } }),
+      );
     });
   });
 }
@@ -247,7 +249,15 @@ export interface DatabaseSchema {
   name: string;
   version: string;
   cksum?: string;
-  tables: Record<string, { columns: Record<string, { type: unknown; ephemeral?: boolean; mutable?: boolean }>; isRoot?: boolean; indexes?: string[][]; maxRows?: number }>;
+  tables: Record<
+    string,
+    {
+      columns: Record<string, { type: unknown; ephemeral?: boolean; mutable?: boolean }>;
+      isRoot?: boolean;
+      indexes?: string[][];
+      maxRows?: number;
+    }
+  >;
 }
 
 function decodeError(method: string, r: unknown): NetloomError {
@@ -257,7 +267,9 @@ function decodeError(method: string, r: unknown): NetloomError {
 /** Lock names are RFC 7047 <id>s. */
 function checkLockId(lockId: string): string {
   if (typeof lockId !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(lockId)) {
-    throw new NetloomError('INVALID_ARGUMENT', `lock id must match [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(lockId)}`, { field: 'lockId' });
+    throw new NetloomError('INVALID_ARGUMENT', `lock id must match [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(lockId)}`, {
+      field: 'lockId',
+    });
   }
   return lockId;
 }
@@ -288,6 +300,7 @@ export function checkTransactResults(ops: readonly Operation[], raw: unknown): O
       });
     }
   }
-  if (raw.length < ops.length || raw.slice(0, ops.length).some((r) => r === null || typeof r !== 'object')) throw decodeError('transact', raw);
+  if (raw.length < ops.length || raw.slice(0, ops.length).some((r) => r === null || typeof r !== 'object'))
+    throw decodeError('transact', raw);
   return raw.slice(0, ops.length) as OperationResult[];
 }

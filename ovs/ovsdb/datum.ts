@@ -33,7 +33,9 @@ export function uuid(value: string): UuidAtom {
 /** A reference to a row inserted earlier in the same transaction under `uuid-name` `name`. */
 export function namedUuid(name: string): NamedUuidAtom {
   if (!ID_RE.test(name)) {
-    throw new NetloomError('INVALID_ARGUMENT', `uuid-name must match [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(name)}`, { field: 'uuid-name' });
+    throw new NetloomError('INVALID_ARGUMENT', `uuid-name must match [A-Za-z_][A-Za-z0-9_]*, got ${JSON.stringify(name)}`, {
+      field: 'uuid-name',
+    });
   }
   return ['named-uuid', name];
 }
@@ -47,7 +49,9 @@ export function isNamedUuidAtom(v: unknown): v is NamedUuidAtom {
 }
 
 export function isAtom(v: unknown): v is Atom {
-  return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || isUuidAtom(v) || isNamedUuidAtom(v);
+  return (
+    typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || isUuidAtom(v) || isNamedUuidAtom(v)
+  );
 }
 
 export function isOvsSet(v: unknown): v is OvsSet {
@@ -169,7 +173,8 @@ export function mapToMap(d: Datum | undefined): Map<string | number | boolean, s
 export function mapToRecord(d: Datum | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   // defineProperty: a key such as "__proto__" must become a property, not change the prototype
-  for (const [k, v] of mapEntries(d)) Object.defineProperty(out, String(k), { value: String(v), enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of mapEntries(d))
+    Object.defineProperty(out, String(k), { value: String(v), enumerable: true, writable: true, configurable: true });
   return out;
 }
 

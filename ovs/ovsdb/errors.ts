@@ -67,7 +67,11 @@ export class OvsdbError extends NetloomError {
 
   constructor(info: OvsdbErrorInfo) {
     const where =
-      info.opIndex === undefined ? info.method : info.atCommit ? `${info.method} commit` : `${info.method} operation ${info.opIndex} (${info.op ?? '?'})`;
+      info.opIndex === undefined
+        ? info.method
+        : info.atCommit
+          ? `${info.method} commit`
+          : `${info.method} operation ${info.opIndex} (${info.op ?? '?'})`;
     super(codeForOvsdbError(info.error), `OVSDB ${where} failed: ${info.error}${info.serverDetails ? `: ${info.serverDetails}` : ''}`, {
       details: {
         ovsdbError: info.error,
@@ -96,7 +100,10 @@ export function parseErrorObject(raw: unknown): { error: string; details?: strin
   if (typeof raw === 'string') return { error: raw };
   if (typeof raw === 'object' && typeof (raw as { error?: unknown }).error === 'string') {
     const d = (raw as { details?: unknown }).details;
-    return { error: (raw as { error: string }).error, ...(d === undefined ? {} : { details: typeof d === 'string' ? d : JSON.stringify(d) }) };
+    return {
+      error: (raw as { error: string }).error,
+      ...(d === undefined ? {} : { details: typeof d === 'string' ? d : JSON.stringify(d) }),
+    };
   }
   return { error: JSON.stringify(raw) };
 }

@@ -66,7 +66,9 @@ export class JsonStreamSplitter {
           continue;
         }
         if (b !== OPEN_BRACE && b !== OPEN_BRACKET) {
-          throw this.fail(`unexpected byte 0x${b.toString(16).padStart(2, '0')} (${JSON.stringify(String.fromCharCode(b))}) between JSON-RPC messages`);
+          throw this.fail(
+            `unexpected byte 0x${b.toString(16).padStart(2, '0')} (${JSON.stringify(String.fromCharCode(b))}) between JSON-RPC messages`,
+          );
         }
         this.depth = 1;
         start = i;

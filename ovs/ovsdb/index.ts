@@ -25,7 +25,17 @@ export type { MonitorRequest, MonitorRequests, MonitorSelect, RowChange, RowChan
 export * from './vswitch-specs';
 export * from './vswitch-tx';
 export { VSwitch, assembleState, interfaceEvent, rootState, locatePort } from './vswitch';
-export type { InterfaceEvent, RootState, BridgeState, PortState, InterfaceState, ControllerState, QosState, QueueState, VSwitchState } from './vswitch';
+export type {
+  InterfaceEvent,
+  RootState,
+  BridgeState,
+  PortState,
+  InterfaceState,
+  ControllerState,
+  QosState,
+  QueueState,
+  VSwitchState,
+} from './vswitch';
 
 /** Connect to an OVSDB server: a unix socket path, `unix:PATH` or `tcp:HOST:PORT`. */
 export function connect(target: OvsdbTarget, opts?: ConnectOptions): Promise<OvsdbClient> {

@@ -47,7 +47,8 @@ export function rowChanges(updates: unknown, initial: boolean): RowChange[] {
   }
   const out: RowChange[] = [];
   for (const [table, rows] of Object.entries(updates as Record<string, unknown>)) {
-    if (typeof rows !== 'object' || rows === null) throw new NetloomError('DECODE_ERROR', `OVSDB table-update for ${table} is not an object`);
+    if (typeof rows !== 'object' || rows === null)
+      throw new NetloomError('DECODE_ERROR', `OVSDB table-update for ${table} is not an object`);
     for (const [uuid, ru] of Object.entries(rows as Record<string, { old?: Row; new?: Row }>)) {
       const hasOld = ru.old !== undefined;
       const hasNew = ru.new !== undefined;

@@ -125,7 +125,12 @@ export class JsonRpcConnection {
     try {
       text = JSON.stringify({ method, params, id });
     } catch (e) {
-      return Promise.reject(new NetloomError('INVALID_ARGUMENT', `cannot encode ${method} params as JSON: ${(e as Error).message}`, { field: 'params', cause: e }));
+      return Promise.reject(
+        new NetloomError('INVALID_ARGUMENT', `cannot encode ${method} params as JSON: ${(e as Error).message}`, {
+          field: 'params',
+          cause: e,
+        }),
+      );
     }
     this.counters.requestsSent++;
     return new Promise<unknown>((resolve, reject) => {
@@ -226,14 +231,15 @@ export class JsonRpcConnection {
     if (method === 'echo') {
       this.counters.echoesAnswered++;
       this.send({ result: params ?? [], error: null, id });
-    }
-    else this.send({ result: null, error: { error: 'unknown method', details: method }, id });
+    } else this.send({ result: null, error: { error: 'unknown method', details: method }, id });
   }
 
   private async keepalive(opts: KeepaliveOptions): Promise<void> {
     const interval = opts.intervalMs;
     if (!Number.isFinite(interval) || interval <= 0) {
-      this.shutdown(new NetloomError('INVALID_ARGUMENT', `keepalive interval must be > 0 ms, got ${interval}`, { field: 'keepalive.intervalMs' }));
+      this.shutdown(
+        new NetloomError('INVALID_ARGUMENT', `keepalive interval must be > 0 ms, got ${interval}`, { field: 'keepalive.intervalMs' }),
+      );
       return;
     }
     let probeSentAt: number | undefined;
@@ -242,9 +248,11 @@ export class JsonRpcConnection {
       if (this.closedWith) return;
       const now = this.clock.now();
       if (probeSentAt !== undefined && this.lastReceived < probeSentAt && now - probeSentAt >= interval) {
-        this.shutdown(new NetloomError('TIMEOUT', `OVSDB peer sent nothing for ${now - this.lastReceived} ms and did not answer an echo`, {
-          details: { silentMs: now - this.lastReceived, intervalMs: interval },
-        }));
+        this.shutdown(
+          new NetloomError('TIMEOUT', `OVSDB peer sent nothing for ${now - this.lastReceived} ms and did not answer an echo`, {
+            details: { silentMs: now - this.lastReceived, intervalMs: interval },
+          }),
+        );
         return;
       }
       if (this.lastReceived >= (probeSentAt ?? -Infinity)) probeSentAt = undefined;

@@ -83,13 +83,16 @@ const NAME_RE = /^[A-Za-z0-9_.:@+-]+$/;
 /** Port, interface and bridge names: 1-255 safe characters; kernel-backed ones at most 15. */
 export function checkName(field: string, name: unknown, kernelDevice: boolean): string {
   if (typeof name !== 'string' || name === '') throw bad(field, `${field} must be a non-empty string`);
-  if (!NAME_RE.test(name) || name.length > 255) throw bad(field, `${field} ${JSON.stringify(name)} has characters outside [A-Za-z0-9_.:@+-] or is too long`);
-  if (kernelDevice && name.length > 15) throw bad(field, `${field} ${JSON.stringify(name)} is longer than 15 characters (a network device name)`);
+  if (!NAME_RE.test(name) || name.length > 255)
+    throw bad(field, `${field} ${JSON.stringify(name)} has characters outside [A-Za-z0-9_.:@+-] or is too long`);
+  if (kernelDevice && name.length > 15)
+    throw bad(field, `${field} ${JSON.stringify(name)} is longer than 15 characters (a network device name)`);
   return name;
 }
 
 function checkInt(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(field, `${field} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw bad(field, `${field} must be an integer in [${min}, ${max}], got ${String(v)}`);
   return v;
 }
 
@@ -103,7 +106,8 @@ function checkMap(field: string, m: unknown): void {
 }
 
 function checkOneOf<T extends string>(field: string, v: unknown, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw bad(field, `${field} must be one of ${allowed.join(', ')}, got ${String(v)}`);
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+    throw bad(field, `${field} must be one of ${allowed.join(', ')}, got ${String(v)}`);
   return v as T;
 }
 
@@ -124,11 +128,13 @@ export function validatePort(spec: PortSpec): void {
   checkName('port.name', spec.name, type === 'internal' || type === 'system' || type === 'tap');
   checkMap('port.options', spec.options);
   if (type === 'patch' && !spec.options?.peer) throw bad('port.options.peer', `patch port ${spec.name} needs options.peer`);
-  if (type === 'vxlan' && !spec.options?.remote_ip) throw bad('port.options.remote_ip', `vxlan port ${spec.name} needs options.remote_ip (an IP or "flow")`);
+  if (type === 'vxlan' && !spec.options?.remote_ip)
+    throw bad('port.options.remote_ip', `vxlan port ${spec.name} needs options.remote_ip (an IP or "flow")`);
   if (spec.ofportRequest !== undefined) checkInt('port.ofportRequest', spec.ofportRequest, 1, 65279);
   if (spec.tag !== undefined) checkInt('port.tag', spec.tag, 0, 4095);
   for (const [i, t] of (spec.trunks ?? []).entries()) checkInt(`port.trunks[${i}]`, t, 0, 4095);
-  if (spec.vlanMode !== undefined) checkOneOf('port.vlanMode', spec.vlanMode, ['trunk', 'access', 'native-tagged', 'native-untagged', 'dot1q-tunnel']);
+  if (spec.vlanMode !== undefined)
+    checkOneOf('port.vlanMode', spec.vlanMode, ['trunk', 'access', 'native-tagged', 'native-untagged', 'dot1q-tunnel']);
   if (spec.mtuRequest !== undefined) checkInt('port.mtuRequest', spec.mtuRequest, 1, 65535);
   checkMap('port.externalIds', spec.externalIds);
   checkMap('port.interfaceExternalIds', spec.interfaceExternalIds);
@@ -146,7 +152,8 @@ export function validateController(spec: ControllerSpec, i: number): void {
 }
 
 export function validateQos(spec: QosSpec): void {
-  if (typeof spec.type !== 'string' || !/^[a-z0-9-]+$/.test(spec.type)) throw bad('qos.type', `qos.type must be a QoS type like linux-htb, got ${JSON.stringify(spec.type)}`);
+  if (typeof spec.type !== 'string' || !/^[a-z0-9-]+$/.test(spec.type))
+    throw bad('qos.type', `qos.type must be a QoS type like linux-htb, got ${JSON.stringify(spec.type)}`);
   if (spec.maxRate !== undefined) checkInt('qos.maxRate', spec.maxRate, 1, Number.MAX_SAFE_INTEGER);
   checkMap('qos.otherConfig', spec.otherConfig);
   checkMap('qos.externalIds', spec.externalIds);

@@ -271,7 +271,10 @@ export function setPortQosTx(port: string, spec: QosSpec, previous?: QosRef): Tx
     b.add(insert('Queue', queueRow(q), name));
     queueRefs.set(Number(num), namedUuid(name));
   }
-  const oc: Record<string, string> = { ...(spec.maxRate !== undefined ? { 'max-rate': String(spec.maxRate) } : {}), ...(spec.otherConfig ?? {}) };
+  const oc: Record<string, string> = {
+    ...(spec.maxRate !== undefined ? { 'max-rate': String(spec.maxRate) } : {}),
+    ...(spec.otherConfig ?? {}),
+  };
   const row: Record<string, PlainValue> = { type: spec.type, other_config: oc, queues: ovsMap(queueRefs) };
   withOptional(row, 'external_ids', spec.externalIds);
   b.add(insert('QoS', row, 'nl_qos'));
@@ -333,7 +336,17 @@ export function clearMapKeysTx(table: KeyedTable, name: string | undefined, colu
   return b.plan();
 }
 
-export const BRIDGE_COLUMNS = ['_uuid', 'name', 'datapath_type', 'fail_mode', 'protocols', 'controller', 'ports', 'other_config', 'external_ids'];
+export const BRIDGE_COLUMNS = [
+  '_uuid',
+  'name',
+  'datapath_type',
+  'fail_mode',
+  'protocols',
+  'controller',
+  'ports',
+  'other_config',
+  'external_ids',
+];
 export const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'qos', 'other_config', 'external_ids'];
 export const INTERFACE_COLUMNS = ['_uuid', 'name', 'type', 'options', 'ofport', 'ofport_request', 'error', 'mac_in_use', 'external_ids'];
 export const CONTROLLER_COLUMNS = ['_uuid', 'target', 'connection_mode', 'is_connected', 'role'];
@@ -377,12 +390,26 @@ export function waitOfportTx(iface: string, timeoutMs: number): TxPlan {
 export function locatePortTx(name: string): TxPlan {
   checkName('port', name, false);
   return {
-    ops: [select('Port', [eq('name', name)], ['_uuid', 'qos']), select('Bridge', [], ['name', 'ports']), select('QoS', [], ['_uuid', 'queues'])],
+    ops: [
+      select('Port', [eq('name', name)], ['_uuid', 'qos']),
+      select('Bridge', [], ['name', 'ports']),
+      select('QoS', [], ['_uuid', 'queues']),
+    ],
     guards: [],
   };
 }
 
-export const ROOT_COLUMNS = ['_uuid', 'ovs_version', 'db_version', 'datapath_types', 'iface_types', 'external_ids', 'other_config', 'next_cfg', 'cur_cfg'];
+export const ROOT_COLUMNS = [
+  '_uuid',
+  'ovs_version',
+  'db_version',
+  'datapath_types',
+  'iface_types',
+  'external_ids',
+  'other_config',
+  'next_cfg',
+  'cur_cfg',
+];
 
 /** Read the single Open_vSwitch root row. */
 export function readRootTx(): TxPlan {

@@ -152,7 +152,12 @@ export function assembleState(results: readonly OperationResult[]): VSwitchState
   const [bridges, ports, ifaces, ctrls, qoses, queues] = results.map(rowsOf) as [Row[], Row[], Row[], Row[], Row[], Row[]];
   const queueBy = new Map<string, QueueState>();
   for (const r of queues) {
-    const q: QueueState = { uuid: uuidValue(r._uuid), dscp: num(optionalValue(r.dscp)), otherConfig: mapToRecord(r.other_config), externalIds: mapToRecord(r.external_ids) };
+    const q: QueueState = {
+      uuid: uuidValue(r._uuid),
+      dscp: num(optionalValue(r.dscp)),
+      otherConfig: mapToRecord(r.other_config),
+      externalIds: mapToRecord(r.external_ids),
+    };
     queueBy.set(q.uuid, q);
   }
   const usedQueues = new Set<string>();
@@ -164,7 +169,13 @@ export function assembleState(results: readonly OperationResult[]): VSwitchState
       usedQueues.add(String(v));
       if (q) qs[Number(k)] = q;
     }
-    const q: QosState = { uuid: uuidValue(r._uuid), type: String(r.type ?? ''), otherConfig: mapToRecord(r.other_config), externalIds: mapToRecord(r.external_ids), queues: qs };
+    const q: QosState = {
+      uuid: uuidValue(r._uuid),
+      type: String(r.type ?? ''),
+      otherConfig: mapToRecord(r.other_config),
+      externalIds: mapToRecord(r.external_ids),
+      queues: qs,
+    };
     qosBy.set(q.uuid, q);
   }
   const ifaceBy = new Map<string, InterfaceState>();
@@ -191,7 +202,9 @@ export function assembleState(results: readonly OperationResult[]): VSwitchState
       uuid: uuidValue(r._uuid),
       name: String(r.name),
       tag: num(optionalValue(r.tag)),
-      trunks: setValues(r.trunks).map(Number).sort((a, b) => a - b),
+      trunks: setValues(r.trunks)
+        .map(Number)
+        .sort((a, b) => a - b),
       vlanMode: str(optionalValue(r.vlan_mode)),
       qos: qosUuid ? qosBy.get(qosUuid) : undefined,
       otherConfig: mapToRecord(r.other_config),
@@ -267,7 +280,9 @@ export function interfaceEvent(c: RowChange): InterfaceEvent {
 }
 
 /** Where a port is: its uuid, its bridge's name and its QoS (from `locatePortTx` results; pure). */
-export function locatePort(results: readonly OperationResult[]): { portUuid: string; bridge: string | undefined; qos: QosRef | undefined } | undefined {
+export function locatePort(
+  results: readonly OperationResult[],
+): { portUuid: string; bridge: string | undefined; qos: QosRef | undefined } | undefined {
   const [ports, bridges, qoses] = results.map(rowsOf) as [Row[], Row[], Row[]];
   const port = ports[0];
   if (!port) return undefined;
@@ -304,7 +319,12 @@ export class VSwitch {
     } catch (e) {
       if (isOvsdbError(e) && e.opIndex !== undefined) {
         const g = plan.guards.find((x) => x.opIndex === e.opIndex);
-        if (g) throw new NetloomError(g.code, g.message, { field: g.field, cause: e, details: { opIndex: e.opIndex, ovsdbError: e.ovsdbError } });
+        if (g)
+          throw new NetloomError(g.code, g.message, {
+            field: g.field,
+            cause: e,
+            details: { opIndex: e.opIndex, ovsdbError: e.ovsdbError },
+          });
       }
       throw e;
     }
@@ -440,10 +460,14 @@ export class VSwitch {
     if (!row) throw new NetloomError('NOT_FOUND', `Interface ${iface} does not exist`, { field: 'interface' });
     const ofport = num(optionalValue(row.ofport));
     if (ofport === undefined || ofport < 0) {
-      throw new NetloomError('COMMAND_FAILED', `Interface ${iface} has no usable ofport (${String(ofport)}): ${String(optionalValue(row.error) ?? 'no error given')}`, {
-        field: 'interface',
-        details: { ofport },
-      });
+      throw new NetloomError(
+        'COMMAND_FAILED',
+        `Interface ${iface} has no usable ofport (${String(ofport)}): ${String(optionalValue(row.error) ?? 'no error given')}`,
+        {
+          field: 'interface',
+          details: { ofport },
+        },
+      );
     }
     return ofport;
   }

@@ -11,7 +11,12 @@ export interface EtcdFixture {
 export async function startTestEtcd(name: string, clientPort: number): Promise<EtcdFixture> {
   const dir = `/tmp/nl-etcd-${name}`;
   rmSync(dir, { recursive: true, force: true });
-  const member = { name, clientUrl: `http://127.0.0.1:${clientPort}`, peerUrl: `http://127.0.0.1:${clientPort + 1}`, dataDir: `${dir}/data` };
+  const member = {
+    name,
+    clientUrl: `http://127.0.0.1:${clientPort}`,
+    peerUrl: `http://127.0.0.1:${clientPort + 1}`,
+    dataDir: `${dir}/data`,
+  };
   const pid = startEtcdMember(member, [member], `${name}-${Date.now()}`, `${dir}/log`);
   try {
     await waitEtcdHealthy([member.clientUrl], 20_000);

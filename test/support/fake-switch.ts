@@ -37,7 +37,14 @@ export class FakeSwitch implements FlowSink {
     switch (m.command) {
       case 'add': {
         const prev = table.get(key);
-        table.set(key, { tableId: m.tableId, priority: m.priority, match: m.match, cookie: m.cookie, instructions: m.instructions, packetCount: prev?.packetCount ?? 0 });
+        table.set(key, {
+          tableId: m.tableId,
+          priority: m.priority,
+          match: m.match,
+          cookie: m.cookie,
+          instructions: m.instructions,
+          packetCount: prev?.packetCount ?? 0,
+        });
         break;
       }
       case 'delete_strict':

@@ -129,13 +129,45 @@ function bits(n: number): bigint {
 }
 
 const PACKET_FIELDS: readonly OxmFieldName[] = [
-  'eth_src', 'eth_dst', 'eth_type', 'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha', 'ipv4_src', 'ipv4_dst', 'ip_proto', 'ip_ttl',
-  'tcp_src', 'tcp_dst', 'tcp_flags', 'udp_src', 'udp_dst', 'icmpv4_type', 'icmpv4_code', 'tunnel_id', 'tun_ipv4_src', 'tun_ipv4_dst',
+  'eth_src',
+  'eth_dst',
+  'eth_type',
+  'arp_op',
+  'arp_spa',
+  'arp_tpa',
+  'arp_sha',
+  'arp_tha',
+  'ipv4_src',
+  'ipv4_dst',
+  'ip_proto',
+  'ip_ttl',
+  'tcp_src',
+  'tcp_dst',
+  'tcp_flags',
+  'udp_src',
+  'udp_dst',
+  'icmpv4_type',
+  'icmpv4_code',
+  'tunnel_id',
+  'tun_ipv4_src',
+  'tun_ipv4_dst',
 ];
 
 /** Fields every packet has (zero when unset), as in OVS's flow metadata. */
 const ALWAYS: readonly OxmFieldName[] = [
-  'in_port', 'eth_src', 'eth_dst', 'eth_type', 'vlan_vid', 'tunnel_id', 'tun_ipv4_src', 'tun_ipv4_dst', 'ct_state', 'ct_zone', 'ct_mark', 'pkt_mark', 'metadata',
+  'in_port',
+  'eth_src',
+  'eth_dst',
+  'eth_type',
+  'vlan_vid',
+  'tunnel_id',
+  'tun_ipv4_src',
+  'tun_ipv4_dst',
+  'ct_state',
+  'ct_zone',
+  'ct_mark',
+  'pkt_mark',
+  'metadata',
   ...Array.from({ length: 16 }, (_, i) => `reg${i}` as OxmFieldName),
 ];
 
@@ -159,14 +191,35 @@ function toState(p: Packet): State {
     for (const f of ['ipv4_src', 'ipv4_dst', 'ip_proto'] as const) if (!s.has(f)) s.set(f, 0n);
     if (!s.has('ip_ttl')) s.set('ip_ttl', 64n);
     const proto = s.get('ip_proto');
-    const keep = new Set<OxmFieldName>(proto === 6n ? ['tcp_src', 'tcp_dst', 'tcp_flags'] : proto === 17n ? ['udp_src', 'udp_dst'] : proto === 1n ? ['icmpv4_type', 'icmpv4_code'] : []);
+    const keep = new Set<OxmFieldName>(
+      proto === 6n
+        ? ['tcp_src', 'tcp_dst', 'tcp_flags']
+        : proto === 17n
+          ? ['udp_src', 'udp_dst']
+          : proto === 1n
+            ? ['icmpv4_type', 'icmpv4_code']
+            : [],
+    );
     for (const f of ['tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'icmpv4_type', 'icmpv4_code'] as const) {
       if (keep.has(f) && !s.has(f)) s.set(f, 0n);
       if (!keep.has(f)) s.delete(f);
     }
     if (!keep.has('tcp_flags')) s.delete('tcp_flags');
   } else {
-    for (const f of ['ipv4_src', 'ipv4_dst', 'ip_proto', 'ip_ttl', 'tcp_src', 'tcp_dst', 'tcp_flags', 'udp_src', 'udp_dst', 'icmpv4_type', 'icmpv4_code'] as const) s.delete(f);
+    for (const f of [
+      'ipv4_src',
+      'ipv4_dst',
+      'ip_proto',
+      'ip_ttl',
+      'tcp_src',
+      'tcp_dst',
+      'tcp_flags',
+      'udp_src',
+      'udp_dst',
+      'icmpv4_type',
+      'icmpv4_code',
+    ] as const)
+      s.delete(f);
   }
   return s;
 }
@@ -289,7 +342,10 @@ export class PacketTracer {
       return undefined;
     }
     const tie = hits.find((e) => e !== best && e.priority === best.priority);
-    if (tie) throw new Error(`tracer: two flows of priority ${best.priority} in table ${tableId} match the packet (${best.feature}/${best.object} and ${tie.feature}/${tie.object})`);
+    if (tie)
+      throw new Error(
+        `tracer: two flows of priority ${best.priority} in table ${tableId} match the packet (${best.feature}/${best.object} and ${tie.feature}/${tie.object})`,
+      );
     res.steps.push({ table: tableId, tableName, priority: best.priority, feature: best.feature, object: best.object });
     return best;
   }
@@ -306,7 +362,9 @@ export class PacketTracer {
           break;
         case 'write_actions':
           for (const a of ins.actions) {
-            const i = actionSet.findIndex((x) => x.type === a.type && (a.type !== 'set_field' || (x.type === 'set_field' && x.field.field === a.field.field)));
+            const i = actionSet.findIndex(
+              (x) => x.type === a.type && (a.type !== 'set_field' || (x.type === 'set_field' && x.field.field === a.field.field)),
+            );
             if (i >= 0) actionSet.splice(i, 1);
             actionSet.push(a);
           }

@@ -25,22 +25,35 @@ export interface TcpResult {
  * A bounded TCP transfer with iperf3 from `clientNs` to `serverIp` inside `serverNs`. `ok` when the
  * receiver got data. The server serves one test (-1) and exits; it is killed if the client fails.
  */
-export async function tcpTransfer(clientNs: string, serverNs: string, serverIp: string, opts: { seconds?: number; port?: number } = {}): Promise<TcpResult> {
+export async function tcpTransfer(
+  clientNs: string,
+  serverNs: string,
+  serverIp: string,
+  opts: { seconds?: number; port?: number } = {},
+): Promise<TcpResult> {
   const port = opts.port ?? 5201;
-  const server = spawn('ip', ['netns', 'exec', serverNs, 'timeout', '30', 'iperf3', '-s', '-1', '-B', serverIp, '-p', String(port)], { stdio: 'ignore' });
+  const server = spawn('ip', ['netns', 'exec', serverNs, 'timeout', '30', 'iperf3', '-s', '-1', '-B', serverIp, '-p', String(port)], {
+    stdio: 'ignore',
+  });
   const serverExit = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   try {
     let last: TcpResult = { ok: false, bytes: 0, bitsPerSecond: 0, error: 'not run' };
     for (let attempt = 0; attempt < 10; attempt++) {
-      const r = await run('iperf3', ['-c', serverIp, '-p', String(port), '-t', String(opts.seconds ?? 1), '-J', '--connect-timeout', '2000'], {
-        netns: clientNs,
-        allowFailure: true,
-        timeoutMs: 30_000,
-      });
+      const r = await run(
+        'iperf3',
+        ['-c', serverIp, '-p', String(port), '-t', String(opts.seconds ?? 1), '-J', '--connect-timeout', '2000'],
+        {
+          netns: clientNs,
+          allowFailure: true,
+          timeoutMs: 30_000,
+        },
+      );
       try {
         const j = JSON.parse(r.stdout) as { error?: string; end?: { sum_received?: { bytes: number; bits_per_second: number } } };
         const rx = j.end?.sum_received;
-        last = rx ? { ok: rx.bytes > 0, bytes: rx.bytes, bitsPerSecond: rx.bits_per_second } : { ok: false, bytes: 0, bitsPerSecond: 0, error: j.error ?? 'no result' };
+        last = rx
+          ? { ok: rx.bytes > 0, bytes: rx.bytes, bitsPerSecond: rx.bits_per_second }
+          : { ok: false, bytes: 0, bitsPerSecond: 0, error: j.error ?? 'no result' };
       } catch {
         last = { ok: false, bytes: 0, bitsPerSecond: 0, error: r.stderr.trim() || 'iperf3 printed no JSON' };
       }

@@ -55,7 +55,8 @@ export function arpFlows(input: PipelineInput): DesiredFlow[] {
   const proxy = input.state.global.arpMode === 'proxy';
   const out: DesiredFlow[] = [];
   for (const nv of view.networks) {
-    if (nv.gatewayMac !== undefined) out.push(responder(nv, nv.net.gateway, nv.gatewayMac, [match.flagSet(FLAG.fromLocal)], `${nv.net.key}:gateway`));
+    if (nv.gatewayMac !== undefined)
+      out.push(responder(nv, nv.net.gateway, nv.gatewayMac, [match.flagSet(FLAG.fromLocal)], `${nv.net.key}:gateway`));
     if (!proxy) continue;
     for (const e of nv.endpoints) {
       out.push(responder(nv, e.ep.ip, e.mac, [match.flagSet(FLAG.fromLocal)], e.ep.id));
@@ -64,8 +65,22 @@ export function arpFlows(input: PipelineInput): DesiredFlow[] {
   }
   if (proxy) {
     out.push(
-      flow({ table: 'arp', priority: ARP_DROP_REQUEST_PRIORITY, match: [match.ethType(ETH_TYPE.ARP), field('arp_op', ARP_OP.REQUEST)], instructions: [], feature: 'arp', object: 'proxy:drop-requests' }),
-      flow({ table: 'arp', priority: ARP_DROP_BROADCAST_PRIORITY, match: [match.ethType(ETH_TYPE.ARP), field('eth_dst', MULTICAST_MAC, MULTICAST_MAC)], instructions: [], feature: 'arp', object: 'proxy:drop-broadcast' }),
+      flow({
+        table: 'arp',
+        priority: ARP_DROP_REQUEST_PRIORITY,
+        match: [match.ethType(ETH_TYPE.ARP), field('arp_op', ARP_OP.REQUEST)],
+        instructions: [],
+        feature: 'arp',
+        object: 'proxy:drop-requests',
+      }),
+      flow({
+        table: 'arp',
+        priority: ARP_DROP_BROADCAST_PRIORITY,
+        match: [match.ethType(ETH_TYPE.ARP), field('eth_dst', MULTICAST_MAC, MULTICAST_MAC)],
+        instructions: [],
+        feature: 'arp',
+        object: 'proxy:drop-broadcast',
+      }),
     );
   }
   return out;

@@ -21,7 +21,16 @@ export function classifierFlows(input: PipelineInput): DesiredFlow[] {
     const loads = [act.loadReg('network', e.net.net.networkId), act.loadReg('tenant', e.net.tenant.vrfId)];
     if (e.group) loads.push(act.loadReg('srcGroup', e.group.groupId));
     loads.push(act.loadReg('flags', FLAG.fromLocal));
-    out.push(flow({ table: 'classifier', priority: CLASSIFIER_PRIORITY, match: [match.inPort(e.ofport)], instructions: [apply(...loads), goto('spoofguard')], feature: 'classifier', object: e.ep.id }));
+    out.push(
+      flow({
+        table: 'classifier',
+        priority: CLASSIFIER_PRIORITY,
+        match: [match.inPort(e.ofport)],
+        instructions: [apply(...loads), goto('spoofguard')],
+        feature: 'classifier',
+        object: e.ep.id,
+      }),
+    );
   }
   for (const nv of view.networks) {
     if (!nv.hasLocal) continue; // nothing here to deliver to

@@ -37,9 +37,30 @@ export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
     );
   }
   out.push(
-    flow({ table: 'ctState', priority: CT_INVALID_PRIORITY, match: [field('ct_state', CT.TRK | CT.INV, CT.TRK | CT.INV)], instructions: [], feature: 'conntrack', object: 'invalid' }),
-    flow({ table: 'ctState', priority: CT_ESTABLISHED_PRIORITY, match: [field('ct_state', CT.TRK | CT.EST, CT.TRK | CT.EST)], instructions: [goto('l3Forward')], feature: 'conntrack', object: 'established' }),
-    flow({ table: 'ctState', priority: CT_RELATED_PRIORITY, match: [field('ct_state', CT.TRK | CT.REL, CT.TRK | CT.REL)], instructions: [goto('ctCommit')], feature: 'conntrack', object: 'related' }),
+    flow({
+      table: 'ctState',
+      priority: CT_INVALID_PRIORITY,
+      match: [field('ct_state', CT.TRK | CT.INV, CT.TRK | CT.INV)],
+      instructions: [],
+      feature: 'conntrack',
+      object: 'invalid',
+    }),
+    flow({
+      table: 'ctState',
+      priority: CT_ESTABLISHED_PRIORITY,
+      match: [field('ct_state', CT.TRK | CT.EST, CT.TRK | CT.EST)],
+      instructions: [goto('l3Forward')],
+      feature: 'conntrack',
+      object: 'established',
+    }),
+    flow({
+      table: 'ctState',
+      priority: CT_RELATED_PRIORITY,
+      match: [field('ct_state', CT.TRK | CT.REL, CT.TRK | CT.REL)],
+      instructions: [goto('ctCommit')],
+      feature: 'conntrack',
+      object: 'related',
+    }),
   );
   return out;
 }

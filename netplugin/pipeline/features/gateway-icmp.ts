@@ -20,7 +20,15 @@ function echoReply(scope: KnownOxm, priority: number, gwMac: string, gwIp: strin
   return flow({
     table: 'gateway',
     priority,
-    match: [scope, match.flagSet(FLAG.fromLocal), match.ethDst(gwMac), match.ethType(ETH_TYPE.IPV4), field('ip_proto', IP_PROTO.ICMP), field('ipv4_dst', gwIp), field('icmpv4_type', ICMP_TYPE.ECHO_REQUEST)],
+    match: [
+      scope,
+      match.flagSet(FLAG.fromLocal),
+      match.ethDst(gwMac),
+      match.ethType(ETH_TYPE.IPV4),
+      field('ip_proto', IP_PROTO.ICMP),
+      field('ipv4_dst', gwIp),
+      field('icmpv4_type', ICMP_TYPE.ECHO_REQUEST),
+    ],
     instructions: [
       apply(
         act.move('eth_src', 'eth_dst'),
@@ -48,7 +56,9 @@ export function gatewayIcmpFlows(input: PipelineInput): DesiredFlow[] {
   for (const t of view.tenants) {
     const nets = view.networks.filter((nv) => nv.tenant === t && nv.gatewayMac !== undefined && nv.reachable);
     const macs = [...new Set(nets.map((nv) => nv.gatewayMac!))].sort();
-    for (const mac of macs) for (const nv of nets) out.push(echoReply(reg('tenant', t.vrfId), OTHER_GATEWAY_PRIORITY, mac, nv.net.gateway, `${nv.net.key}:gateway:${mac}`));
+    for (const mac of macs)
+      for (const nv of nets)
+        out.push(echoReply(reg('tenant', t.vrfId), OTHER_GATEWAY_PRIORITY, mac, nv.net.gateway, `${nv.net.key}:gateway:${mac}`));
   }
   return out;
 }

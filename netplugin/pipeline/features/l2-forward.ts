@@ -34,7 +34,8 @@ function unicast(e: EndpointView, uplink: number | undefined, vxlan: number | un
   const m = [reg('network', nv.net.networkId), match.ethDst(e.mac)];
   const base = { table: 'l2Forward' as const, priority: UNICAST_PRIORITY, match: m, object: e.ep.id };
   if (e.local) return e.ofport === undefined ? undefined : flow({ ...base, instructions: [apply(act.output(e.ofport))], feature: 'l2' });
-  if (nv.net.encap === 'vxlan') return vxlan === undefined ? undefined : flow({ ...base, instructions: [apply(...toVtep(nv, e.vtepIp, vxlan))], feature: 'tunnel' });
+  if (nv.net.encap === 'vxlan')
+    return vxlan === undefined ? undefined : flow({ ...base, instructions: [apply(...toVtep(nv, e.vtepIp, vxlan))], feature: 'tunnel' });
   return uplink === undefined ? undefined : flow({ ...base, instructions: [apply(...toUplink(nv, uplink))], feature: 'vlan' });
 }
 
@@ -54,8 +55,22 @@ export function l2ForwardFlows(input: PipelineInput): DesiredFlow[] {
     if (nv.net.encap === 'vxlan' && vxlan !== undefined) for (const v of nv.vteps) remote.push(...toVtep(nv, v, vxlan));
     const bcast = [reg('network', nv.net.networkId), match.multicastDst()];
     out.push(
-      flow({ table: 'l2Forward', priority: FLOOD_FROM_LOCAL_PRIORITY, match: [...bcast, match.flagSet(FLAG.fromLocal)], instructions: [apply(...locals, ...remote)], feature: 'l2', object: `${nv.net.key}:flood-local` }),
-      flow({ table: 'l2Forward', priority: FLOOD_FROM_REMOTE_PRIORITY, match: bcast, instructions: [apply(...locals)], feature: 'l2', object: `${nv.net.key}:flood-remote` }),
+      flow({
+        table: 'l2Forward',
+        priority: FLOOD_FROM_LOCAL_PRIORITY,
+        match: [...bcast, match.flagSet(FLAG.fromLocal)],
+        instructions: [apply(...locals, ...remote)],
+        feature: 'l2',
+        object: `${nv.net.key}:flood-local`,
+      }),
+      flow({
+        table: 'l2Forward',
+        priority: FLOOD_FROM_REMOTE_PRIORITY,
+        match: bcast,
+        instructions: [apply(...locals)],
+        feature: 'l2',
+        object: `${nv.net.key}:flood-remote`,
+      }),
     );
   }
   return out;

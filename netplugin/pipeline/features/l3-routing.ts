@@ -31,7 +31,13 @@ export function l3RoutingFlows(input: PipelineInput): DesiredFlow[] {
               priority: ROUTE_PRIORITY,
               match: [reg('tenant', t.vrfId), match.ethDst(gwMac), match.ethType(ETH_TYPE.IPV4), field('ipv4_dst', e.ep.ip)],
               instructions: [
-                apply(act.load('eth_src', nv.gatewayMac!), act.load('eth_dst', e.mac), act.decTtl(), act.loadReg('network', nv.net.networkId), act.setFlag(FLAG.routed)),
+                apply(
+                  act.load('eth_src', nv.gatewayMac!),
+                  act.load('eth_dst', e.mac),
+                  act.decTtl(),
+                  act.loadReg('network', nv.net.networkId),
+                  act.setFlag(FLAG.routed),
+                ),
                 goto('l2Forward'),
               ],
               feature: 'routing',

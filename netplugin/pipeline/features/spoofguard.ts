@@ -15,7 +15,14 @@ export function spoofguardFlows(input: PipelineInput): DesiredFlow[] {
     if (!e.local || e.ofport === undefined) continue;
     const base = [match.inPort(e.ofport), match.ethSrc(e.mac)];
     out.push(
-      flow({ table: 'spoofguard', priority: SPOOFGUARD_PRIORITY, match: [...base, match.ethType(ETH_TYPE.IPV4), field('ipv4_src', e.ep.ip)], instructions: [goto('arp')], feature: 'spoofguard', object: e.ep.id }),
+      flow({
+        table: 'spoofguard',
+        priority: SPOOFGUARD_PRIORITY,
+        match: [...base, match.ethType(ETH_TYPE.IPV4), field('ipv4_src', e.ep.ip)],
+        instructions: [goto('arp')],
+        feature: 'spoofguard',
+        object: e.ep.id,
+      }),
       flow({
         table: 'spoofguard',
         priority: SPOOFGUARD_PRIORITY,

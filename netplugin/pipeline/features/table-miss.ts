@@ -12,6 +12,13 @@ export const MISS_PRIORITY = 0;
 
 export function tableMissFlows(_input: PipelineInput): DesiredFlow[] {
   return PIPELINE.map((t) =>
-    flow({ table: t.name, priority: MISS_PRIORITY, match: [], instructions: t.miss.kind === 'drop' ? [] : [goto(t.miss.table)], feature: 'default', object: `miss:${t.name}` }),
+    flow({
+      table: t.name,
+      priority: MISS_PRIORITY,
+      match: [],
+      instructions: t.miss.kind === 'drop' ? [] : [goto(t.miss.table)],
+      feature: 'default',
+      object: `miss:${t.name}`,
+    }),
   );
 }

@@ -163,10 +163,12 @@ function parseNatAddrs(spec: string, where: string): { ipMin?: string; ipMax?: s
     out.portMin = parseNum(a!, `${where}.nat`, 0xffff);
     if (b !== undefined) out.portMax = parseNum(b, `${where}.nat`, 0xffff);
   } else if (rest !== '') throw textError(where, `cannot parse nat range '${spec}'`);
-  if (out.portMin !== undefined && out.portMax !== undefined && out.portMin > out.portMax) throw textError(`${where}.nat`, `invalid nat range '${spec}': ports run backwards`);
+  if (out.portMin !== undefined && out.portMax !== undefined && out.portMin > out.portMax)
+    throw textError(`${where}.nat`, `invalid nat range '${spec}': ports run backwards`);
   if (out.ipMin !== undefined && out.ipMax !== undefined) {
     const f = out.ipMin.includes(':') ? 'ipv6_src' : 'ipv4_src';
-    if (fieldValueBig(f, out.ipMin, where) > fieldValueBig(f, out.ipMax, where)) throw textError(`${where}.nat`, `invalid nat range '${spec}': addresses run backwards`);
+    if (fieldValueBig(f, out.ipMin, where) > fieldValueBig(f, out.ipMax, where))
+      throw textError(`${where}.nat`, `invalid nat range '${spec}': addresses run backwards`);
   }
   return out;
 }
@@ -260,8 +262,11 @@ function parseLearn(arg: string, where: string): Action {
         if (arrow < 0) throw textError(w, `learn load needs SRC->DST, got '${tok}'`);
         const dst = parseFieldRef(val!.slice(arrow + 2), `${w}.load`);
         const srcText = val!.slice(0, arrow);
-        const src: LearnSpec['src'] = /^(0x[0-9a-f]+|\d+)$/i.test(srcText) ? { kind: 'imm', value: parseBig(srcText, `${w}.load`) } : { kind: 'field', ref: parseFieldRef(srcText, `${w}.load`) };
-        if (src.kind === 'field' && src.ref.nBits !== dst.nBits) throw textError(`${w}.load`, `source has ${src.ref.nBits} bits but destination ${dst.nBits}`);
+        const src: LearnSpec['src'] = /^(0x[0-9a-f]+|\d+)$/i.test(srcText)
+          ? { kind: 'imm', value: parseBig(srcText, `${w}.load`) }
+          : { kind: 'field', ref: parseFieldRef(srcText, `${w}.load`) };
+        if (src.kind === 'field' && src.ref.nBits !== dst.nBits)
+          throw textError(`${w}.load`, `source has ${src.ref.nBits} bits but destination ${dst.nBits}`);
         l.specs.push({ nBits: dst.nBits, src, dst: { kind: 'load', ref: dst } });
         continue;
       }
@@ -283,7 +288,10 @@ function parseLearn(arg: string, where: string): Action {
           if (typeof dst.field === 'number') throw textError(w, 'unknown field');
           const whole = dst.ofs === 0 && dst.nBits === refBits(FIELD_BY_NAME.get(dst.field)!);
           const numeric = /^(0x[0-9a-f]+|\d+)$/i.test(val);
-          const v = whole && !numeric ? fieldValueBig(dst.field, parseFieldValue(dst.field, val, `${w}.${key}`).value, w) : parseBig(val, `${w}.${key}`);
+          const v =
+            whole && !numeric
+              ? fieldValueBig(dst.field, parseFieldValue(dst.field, val, `${w}.${key}`).value, w)
+              : parseBig(val, `${w}.${key}`);
           l.specs.push({ nBits: dst.nBits, src: { kind: 'imm', value: v }, dst: { kind: 'match', ref: dst } });
         }
       }
@@ -384,7 +392,8 @@ function parseAction(tok: string, where: string, ctx: ActionContext = { vlan: fa
   const name = rawName.toLowerCase();
   const paren = tok.length > rawName.length && tok[rawName.length] === '(';
   if (arg === undefined && /^\d+$/.test(tok)) return [{ type: 'output', port: parseNum(tok, where), maxLen: 0 }];
-  if (arg === undefined && PORT_WORDS.has(name) && name !== 'controller') return [{ type: 'output', port: parsePort(name, where), maxLen: 0 }];
+  if (arg === undefined && PORT_WORDS.has(name) && name !== 'controller')
+    return [{ type: 'output', port: parsePort(name, where), maxLen: 0 }];
   switch (name) {
     case 'output':
       if (arg === undefined) throw textError(where, 'output needs a port');
@@ -479,7 +488,8 @@ function parseAction(tok: string, where: string, ctx: ActionContext = { vlan: fa
       if (!m) throw textError(`${where}.conjunction`, `expected conjunction(id,k/n), got '${tok}'`);
       const k = Number(m[2]);
       const n = Number(m[3]);
-      if (n < 2 || n > 64 || k < 1 || k > n) throw textError(`${where}.conjunction`, `clause ${k}/${n} is invalid (need 2 <= n <= 64 and 1 <= k <= n)`);
+      if (n < 2 || n > 64 || k < 1 || k > n)
+        throw textError(`${where}.conjunction`, `clause ${k}/${n} is invalid (need 2 <= n <= 64 and 1 <= k <= n)`);
       return [{ type: 'conjunction', id: Number(BigInt(m[1]!)), clause: k - 1, nClauses: n }];
     }
     case 'ct':
@@ -533,7 +543,11 @@ export function parseInstructions(text: string, where = 'actions', context: Acti
         continue;
       case 'write_metadata': {
         const [v, m] = (arg ?? '').split('/');
-        out.push({ type: 'write_metadata', metadata: parseBig(v ?? '', `${where}.write_metadata`), mask: m === undefined ? ALL_ONES_64 : parseBig(m, `${where}.write_metadata`) });
+        out.push({
+          type: 'write_metadata',
+          metadata: parseBig(v ?? '', `${where}.write_metadata`),
+          mask: m === undefined ? ALL_ONES_64 : parseBig(m, `${where}.write_metadata`),
+        });
         apply = undefined;
         continue;
       }
@@ -607,7 +621,8 @@ export function formatAction(a: Action): string {
     case 'set_field':
       if (a.field.field === 'raw') {
         const f = a.field;
-        if (f.oxmClass === 0 && f.oxmField === 0 && !f.hasMask && f.payload.length === 2) return `set_field:${formatPort(portFrom16(f.payload.readUInt16BE(0)))}->in_port`;
+        if (f.oxmClass === 0 && f.oxmField === 0 && !f.hasMask && f.payload.length === 2)
+          return `set_field:${formatPort(portFrom16(f.payload.readUInt16BE(0)))}->in_port`;
         return `raw_set_field_${f.oxmClass}_${f.oxmField}`;
       }
       return `set_field:${formatFieldValue(a.field.field, a.field.value)}->${printName(a.field.field)}`;
@@ -726,7 +741,11 @@ export function formatInstructions(instructions: readonly Instruction[]): string
         parts.push(`meter:${ins.meterId}`);
         break;
       case 'write_metadata':
-        parts.push(ins.mask === ALL_ONES_64 ? `write_metadata:0x${ins.metadata.toString(16)}` : `write_metadata:0x${ins.metadata.toString(16)}/0x${ins.mask.toString(16)}`);
+        parts.push(
+          ins.mask === ALL_ONES_64
+            ? `write_metadata:0x${ins.metadata.toString(16)}`
+            : `write_metadata:0x${ins.metadata.toString(16)}/0x${ins.mask.toString(16)}`,
+        );
         break;
       case 'raw':
         parts.push(`raw_instruction_${ins.instructionType}`);

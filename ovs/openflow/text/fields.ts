@@ -148,8 +148,27 @@ export function formatPort(p: number): string {
 
 // ---------- flag sets ----------
 
-export const CT_STATE_FLAGS: Record<string, number> = { new: 0x01, est: 0x02, rel: 0x04, rpl: 0x08, inv: 0x10, trk: 0x20, snat: 0x40, dnat: 0x80 };
-export const TCP_FLAGS: Record<string, number> = { fin: 0x001, syn: 0x002, rst: 0x004, psh: 0x008, ack: 0x010, urg: 0x020, ece: 0x040, cwr: 0x080, ns: 0x100 };
+export const CT_STATE_FLAGS: Record<string, number> = {
+  new: 0x01,
+  est: 0x02,
+  rel: 0x04,
+  rpl: 0x08,
+  inv: 0x10,
+  trk: 0x20,
+  snat: 0x40,
+  dnat: 0x80,
+};
+export const TCP_FLAGS: Record<string, number> = {
+  fin: 0x001,
+  syn: 0x002,
+  rst: 0x004,
+  psh: 0x008,
+  ack: 0x010,
+  urg: 0x020,
+  ece: 0x040,
+  cwr: 0x080,
+  ns: 0x100,
+};
 
 function parseFlagSet(s: string, flags: Record<string, number>, field: string): { value: number; mask: number } {
   let value = 0;

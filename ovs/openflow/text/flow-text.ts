@@ -187,7 +187,11 @@ export function parseFlow(line: string, opts: ParseFlowOptions = {}): FlowMod {
     if (needActions) throw textError('actions', 'the flow has no actions= part');
   } else {
     const vid = match.find((e) => e.field === 'vlan_vid');
-    const vlan = vid !== undefined && vid.field !== 'raw' && (Number(vid.value) & 0x1000) !== 0 && (vid.mask === undefined || (Number(vid.mask) & 0x1000) !== 0);
+    const vlan =
+      vid !== undefined &&
+      vid.field !== 'raw' &&
+      (Number(vid.value) & 0x1000) !== 0 &&
+      (vid.mask === undefined || (Number(vid.mask) & 0x1000) !== 0);
     fm.instructions = parseInstructions(actions, 'actions', proto === undefined ? { vlan } : { vlan, ipProto: proto });
   }
   return fm;
@@ -229,7 +233,10 @@ function flagWords(flags: number): string[] {
 /** A flow_mod in ovs-ofctl add-flow syntax (command and xid are not part of the text). */
 export function formatFlowMod(fm: FlowMod): string {
   const parts: string[] = [];
-  if (fm.cookie !== 0n || fm.cookieMask !== 0n) parts.push(fm.cookieMask === 0n ? `cookie=0x${fm.cookie.toString(16)}` : `cookie=0x${fm.cookie.toString(16)}/0x${fm.cookieMask.toString(16)}`);
+  if (fm.cookie !== 0n || fm.cookieMask !== 0n)
+    parts.push(
+      fm.cookieMask === 0n ? `cookie=0x${fm.cookie.toString(16)}` : `cookie=0x${fm.cookie.toString(16)}/0x${fm.cookieMask.toString(16)}`,
+    );
   if (fm.tableId !== 0) parts.push(`table=${fm.tableId}`);
   if (fm.priority !== 0x8000) parts.push(`priority=${fm.priority}`);
   if (fm.idleTimeout) parts.push(`idle_timeout=${fm.idleTimeout}`);

@@ -61,7 +61,8 @@ export function parseGroup(line: string, command: GroupModCommand = 'add'): Grou
     const parts = bucketsText.split(/(?:^|,)\s*bucket=/).filter((p) => p.trim() !== '');
     parts.forEach((p, i) => buckets.push(parseBucket(p.replace(/,$/, ''), groupType!, `bucket[${i}]`)));
   }
-  if (groupType === 'indirect' && buckets.length !== 1 && command !== 'delete') throw textError('bucket', 'an indirect group needs exactly one bucket');
+  if (groupType === 'indirect' && buckets.length !== 1 && command !== 'delete')
+    throw textError('bucket', 'an indirect group needs exactly one bucket');
   return { type: 'group_mod', xid: 0, command, groupType, groupId, buckets };
 }
 
@@ -97,13 +98,16 @@ export function parseMeter(line: string, command: MeterModCommand = 'add'): Mete
     else throw textError(k ?? 'meter', `unknown meter keyword '${tok}'`);
   }
   if (meterId === undefined) throw textError('meter', 'the meter has no meter= id');
-  if ((flags & OFPMF.KBPS) && (flags & OFPMF.PKTPS)) throw textError('meter', 'kbps and pktps are exclusive');
+  if (flags & OFPMF.KBPS && flags & OFPMF.PKTPS) throw textError('meter', 'kbps and pktps are exclusive');
   const bands: MeterBand[] = [];
   if (bandText) {
     const chunks = bandText.split(/(?:^|,)\s*type=/).filter((c) => c.trim() !== '');
     chunks.forEach((chunk, i) => {
       const where = `band[${i}]`;
-      const [typeWord, ...rest] = chunk.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const [typeWord, ...rest] = chunk
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== '');
       let rate = 0;
       let burstSize = 0;
       let precLevel = 0;

@@ -31,7 +31,22 @@ describe('agent API: bin/netmaster --grpc-listen (real etcd, real process)', fun
 
   it('serves agents with the configured lease and grace, and stops cleanly on SIGTERM', async () => {
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
-    const args = ['--etcd', etcd!.endpoint, '--listen-url', '127.0.0.1:26161', '--grpc-listen', '127.0.0.1:26162', '--agent-lease-ttl', '1', '--dead-host-grace', '1', '--leader-lease-ttl', '2', '--log-level', 'warn'];
+    const args = [
+      '--etcd',
+      etcd!.endpoint,
+      '--listen-url',
+      '127.0.0.1:26161',
+      '--grpc-listen',
+      '127.0.0.1:26162',
+      '--agent-lease-ttl',
+      '1',
+      '--dead-host-grace',
+      '1',
+      '--leader-lease-ttl',
+      '2',
+      '--log-level',
+      'warn',
+    ];
     const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     let stderr = '';
@@ -41,7 +56,10 @@ describe('agent API: bin/netmaster --grpc-listen (real etcd, real process)', fun
     clients.push(live);
     const reg = await until('registered', () => live.register().catch(() => undefined), 10_000);
     assert.equal(reg.ttlSeconds, 1);
-    const r = await fetch('http://127.0.0.1:26161/api/v1/networks/default:n/', { method: 'POST', body: JSON.stringify({ tenantName: 'default', networkName: 'n', subnet: '10.8.0.0/24', encap: 'vxlan', pktTag: 8 }) });
+    const r = await fetch('http://127.0.0.1:26161/api/v1/networks/default:n/', {
+      method: 'POST',
+      body: JSON.stringify({ tenantName: 'default', networkName: 'n', subnet: '10.8.0.0/24', encap: 'vxlan', pktTag: 8 }),
+    });
     assert.equal(r.status, 200, await r.text());
     const ep = await live.createEndpoint({ idempotencyKey: 'c1', network: 'n' });
     live.start();

@@ -21,14 +21,55 @@ async function openssl(args: string[]): Promise<void> {
 
 /** A CA and, signed by it, a leaf certificate (server or client). */
 async function makeCa(name: string): Promise<void> {
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', `${DIR}/${name}.key`, '-out', `${DIR}/${name}.crt`]);
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${DIR}/${name}.key`,
+    '-out',
+    `${DIR}/${name}.crt`,
+  ]);
 }
 
 async function makeLeaf(ca: string, name: string, ext: string): Promise<void> {
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${DIR}/${name}.key`, '-out', `${DIR}/${name}.csr`]);
+  await openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${DIR}/${name}.key`,
+    '-out',
+    `${DIR}/${name}.csr`,
+  ]);
   const extFile = `${DIR}/${name}.ext`;
   writeFileSync(extFile, ext);
-  await openssl(['x509', '-req', '-in', `${DIR}/${name}.csr`, '-CA', `${DIR}/${ca}.crt`, '-CAkey', `${DIR}/${ca}.key`, '-CAcreateserial', '-days', '1', '-extfile', extFile, '-out', `${DIR}/${name}.crt`]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${DIR}/${name}.csr`,
+    '-CA',
+    `${DIR}/${ca}.crt`,
+    '-CAkey',
+    `${DIR}/${ca}.key`,
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    extFile,
+    '-out',
+    `${DIR}/${name}.crt`,
+  ]);
 }
 
 const read = (n: string) => readFileSync(`${DIR}/${n}`);
@@ -43,7 +84,14 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
   before(async () => {
     env = await startEnv('agentapi-ep', 26120);
     plain = await startServer(env);
-    await env.service.upsert('network', { tenantName: 'default', networkName: 'net', subnet: '10.7.0.0/24', gateway: '10.7.0.1', encap: 'vxlan', pktTag: 77 });
+    await env.service.upsert('network', {
+      tenantName: 'default',
+      networkName: 'net',
+      subnet: '10.7.0.0/24',
+      gateway: '10.7.0.1',
+      encap: 'vxlan',
+      pktTag: 77,
+    });
   });
 
   after(async () => {
@@ -83,7 +131,9 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
   it('maps errors to gRPC status codes with messages naming the field', async () => {
     const raw = rawClient(plain!.address);
     const call = (req: object) =>
-      new Promise<grpc.ServiceError>((resolve, reject) => raw.createEndpoint(req, (err) => (err ? resolve(err) : reject(new Error('expected an error')))));
+      new Promise<grpc.ServiceError>((resolve, reject) =>
+        raw.createEndpoint(req, (err) => (err ? resolve(err) : reject(new Error('expected an error')))),
+      );
     try {
       const notFound = await call({ host: 'h1', idempotencyKey: 'k', network: 'nope' });
       assert.equal(notFound.code, grpc.status.NOT_FOUND);
@@ -95,15 +145,24 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
       const noKey = await call({ host: 'h1', network: 'net' });
       assert.equal(noKey.code, grpc.status.INVALID_ARGUMENT);
       assert.match(noKey.details, /idempotency_key/);
-      await new Promise<void>((resolve, reject) => raw.createEndpoint({ host: 'h1', idempotencyKey: 'first', network: 'net', requestedIp: '10.7.0.50' }, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        raw.createEndpoint({ host: 'h1', idempotencyKey: 'first', network: 'net', requestedIp: '10.7.0.50' }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
       const taken = await call({ host: 'h1', idempotencyKey: 'second', network: 'net', requestedIp: '10.7.0.50' });
       assert.equal(taken.code, grpc.status.FAILED_PRECONDITION);
       assert.match(taken.details, /requested_ip/);
-      const badHost = await new Promise<grpc.ServiceError>((resolve, reject) => raw.register({ host: 'bad host!' }, (err) => (err ? resolve(err) : reject(new Error('expected an error')))));
+      const badHost = await new Promise<grpc.ServiceError>((resolve, reject) =>
+        raw.register({ host: 'bad host!' }, (err) => (err ? resolve(err) : reject(new Error('expected an error')))),
+      );
       assert.equal(badHost.code, grpc.status.INVALID_ARGUMENT);
       assert.match(badHost.details, /host/);
       // the client turns them back into NetloomErrors
-      await assert.rejects(clients[0]!.createEndpoint({ idempotencyKey: 'k', network: 'nope' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network');
+      await assert.rejects(
+        clients[0]!.createEndpoint({ idempotencyKey: 'k', network: 'nope' }),
+        (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network',
+      );
     } finally {
       raw.close();
     }
@@ -135,7 +194,9 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
   });
 
   it('requireHostMatch: an agent acts only for the host its certificate names', async () => {
-    const strict = await startServer(env!, { tls: { cert: read('server.crt'), key: read('server.key'), clientCa: read('ca.crt'), requireHostMatch: true } });
+    const strict = await startServer(env!, {
+      tls: { cert: read('server.crt'), key: read('server.key'), clientCa: read('ca.crt'), requireHostMatch: true },
+    });
     try {
       const tls = { ca: read('ca.crt'), cert: read('agent.crt'), key: read('agent.key') };
       const own = new NetmasterClient({ address: strict.address, host: 'agent', tls, callTimeoutMs: 3000 });
@@ -143,8 +204,14 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
       clients.push(own, other);
       assert.ok(Number((await own.register()).leaseId) > 0, 'CN agent may register as agent');
       await assert.rejects(other.register(), (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED') && e.field === 'host');
-      await assert.rejects(other.createEndpoint({ idempotencyKey: 'x', network: 'net' }), (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED'));
-      await assert.rejects(own.deleteEndpoint({ idempotencyKey: 'x', host: '' }), (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED'), 'no host: refused');
+      await assert.rejects(other.createEndpoint({ idempotencyKey: 'x', network: 'net' }), (e: unknown) =>
+        isNetloomError(e, 'PERMISSION_DENIED'),
+      );
+      await assert.rejects(
+        own.deleteEndpoint({ idempotencyKey: 'x', host: '' }),
+        (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED'),
+        'no host: refused',
+      );
       const e = await own.createEndpoint({ idempotencyKey: 'mine', network: 'net' });
       assert.equal(e.host, 'agent');
       assert.deepEqual(await own.deleteEndpoint({ id: e.id }), { existed: true });

@@ -57,7 +57,11 @@ describe('agent API: etcd restart (real etcd)', function () {
     await new Promise((r) => setTimeout(r, 1000));
     await startEtcd();
     const t0 = Date.now();
-    const e = await until('create after restart', () => service.createEndpoint({ networkName: 'n', containerID: 'c1', homingHost: 'hr' }).catch(() => undefined), 15_000);
+    const e = await until(
+      'create after restart',
+      () => service.createEndpoint({ networkName: 'n', containerID: 'c1', homingHost: 'hr' }).catch(() => undefined),
+      15_000,
+    );
     await until('the agent sees it', () => client!.state.endpoints.some((x) => x.id === e.endpointID), 15_000);
     process.stdout.write(`      change after the etcd restart reached the agent in ${Date.now() - t0} ms\n`);
     assert.equal(client.stats.snapshots, 1, 'no new snapshot');

@@ -20,7 +20,15 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
   let server: RunningAgentServer | undefined;
   const clients: NetmasterClient[] = [];
   const newClient = (host: string, extra: Partial<ConstructorParameters<typeof NetmasterClient>[0]> = {}) => {
-    const c = new NetmasterClient({ address: server!.address, host, vtepIp: '192.168.1.1', capabilities: ['vxlan'], agentVersion: 't', backoff: { initialMs: 50, maxMs: 200 }, ...extra });
+    const c = new NetmasterClient({
+      address: server!.address,
+      host,
+      vtepIp: '192.168.1.1',
+      capabilities: ['vxlan'],
+      agentVersion: 't',
+      backoff: { initialMs: 50, maxMs: 200 },
+      ...extra,
+    });
     clients.push(c);
     return c;
   };
@@ -85,7 +93,9 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     const registry = new Registry();
     const metrics = createLivenessMetrics(registry);
     const elector = new LeaderElector({ client: env!.kv.client, id: 'nm-test', ttlSeconds: 2, electionName: 'agentapi-live' });
-    const detach = runWhileLeader(elector, (signal) => runLiveness({ service: env!.service, logger: env!.logger, graceMs: 1000, tickMs: 50, metrics }, signal));
+    const detach = runWhileLeader(elector, (signal) =>
+      runLiveness({ service: env!.service, logger: env!.logger, graceMs: 1000, tickMs: 50, metrics }, signal),
+    );
     elector.start();
     try {
       await until('leader', () => elector.isLeader);
@@ -110,8 +120,15 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
       const took = Date.now() - t0;
       assert.ok(took >= 1000, `released after ${took} ms, not before the 1 s grace`);
       await sleep(1200);
-      assert.deepEqual((await env!.service.listEndpoints({ host: 'back1' })).map((e) => e.endpointID), [e3.endpointID], 'a host back in time keeps its endpoints');
-      assert.deepEqual((await env!.service.listEndpoints({ host: 'never-registered' })).map((e) => e.endpointID), [e4.endpointID]);
+      assert.deepEqual(
+        (await env!.service.listEndpoints({ host: 'back1' })).map((e) => e.endpointID),
+        [e3.endpointID],
+        'a host back in time keeps its endpoints',
+      );
+      assert.deepEqual(
+        (await env!.service.listEndpoints({ host: 'never-registered' })).map((e) => e.endpointID),
+        [e4.endpointID],
+      );
       await assert.rejects(env!.service.getEndpoint(e1.endpointID), /does not exist/);
       await assert.rejects(env!.service.getEndpoint(e2.endpointID), /does not exist/);
       const text = await registry.metrics();
@@ -135,7 +152,11 @@ describe('agent API: startAgentSide (server + leader-elected liveness, real etcd
 
   before(async () => {
     env = await startEnv('agentapi-side', 26130);
-    side = await startAgentSide(env.service, { grpcListen: '127.0.0.1:0', agentLeaseTtlSeconds: 1, deadHostGraceMs: 500, leaderLeaseTtlSeconds: 2 }, env.logger);
+    side = await startAgentSide(
+      env.service,
+      { grpcListen: '127.0.0.1:0', agentLeaseTtlSeconds: 1, deadHostGraceMs: 500, leaderLeaseTtlSeconds: 2 },
+      env.logger,
+    );
     assert.ok(side);
   });
 

@@ -35,7 +35,14 @@ describe('agent API: LookupNetwork and failover between two replicas (real etcd)
     servers[0] = await startServer(env, { listen: GRPC[0] });
     servers[1] = await startServer({ ...env, kv: kv2, service: svc2 }, { listen: GRPC[1] });
     await env.service.upsert('tenant', { tenantName: 'blue' });
-    await env.service.upsert('network', { tenantName: 'blue', networkName: 'vx', subnet: '10.71.2.0/24', gateway: '10.71.2.254', encap: 'vxlan', pktTag: 7102 });
+    await env.service.upsert('network', {
+      tenantName: 'blue',
+      networkName: 'vx',
+      subnet: '10.71.2.0/24',
+      gateway: '10.71.2.254',
+      encap: 'vxlan',
+      pktTag: 7102,
+    });
     await env.service.createEndpoint({ tenantName: 'blue', networkName: 'vx', containerID: 'c-b', homingHost: 'hostB' });
     // hostB's VTEP, so that its VXLAN endpoints are in other hosts' views
     await servers[0].registry.register({ host: 'hostB', vtepIp: '192.168.7.2', mgmtIp: '', capabilities: ['vxlan'], agentVersion: 'test' });
@@ -76,7 +83,13 @@ describe('agent API: LookupNetwork and failover between two replicas (real etcd)
       return true;
     });
     for (let i = 0; i < 5; i++) {
-      await svc2!.upsert('network', { tenantName: 'blue', networkName: `fresh${i}`, subnet: `10.72.${i}.0/24`, encap: 'vlan', pktTag: 700 + i });
+      await svc2!.upsert('network', {
+        tenantName: 'blue',
+        networkName: `fresh${i}`,
+        subnet: `10.72.${i}.0/24`,
+        encap: 'vlan',
+        pktTag: 700 + i,
+      });
       const n = await lookup(GRPC[0]!, { host: 'hostA', tenant: 'blue', network: `fresh${i}` });
       assert.equal(n.key, `blue:fresh${i}`);
       assert.equal(n.networkId, 0x1000000 | (700 + i));
@@ -85,7 +98,14 @@ describe('agent API: LookupNetwork and failover between two replicas (real etcd)
 
   it('a client given both replicas follows the first, and after it stops resumes on the second without a snapshot', async () => {
     await env!.service.createEndpoint({ tenantName: 'blue', networkName: 'vx', containerID: 'c-a', homingHost: 'hostA' });
-    const c = new NetmasterClient({ address: GRPC.join(','), host: 'hostA', vtepIp: '192.168.7.1', backoff: { initialMs: 50, maxMs: 500 }, heartbeatMs: 300, callTimeoutMs: 3000 });
+    const c = new NetmasterClient({
+      address: GRPC.join(','),
+      host: 'hostA',
+      vtepIp: '192.168.7.1',
+      backoff: { initialMs: 50, maxMs: 500 },
+      heartbeatMs: 300,
+      callTimeoutMs: 3000,
+    });
     clients.push(c);
     c.start();
     await until('snapshot from replica 1', () => c.revision !== '0' && c.replica === GRPC[0], 10_000);
@@ -103,7 +123,10 @@ describe('agent API: LookupNetwork and failover between two replicas (real etcd)
     const ep = await c.createEndpoint({ idempotencyKey: 'k-a2', tenant: 'blue', network: 'vx', containerId: 'c-a2' });
     assert.match(ep.ip, /^10\.71\.2\./);
     assert.equal((await c.lookupNetwork({ tenant: 'blue', network: 'vx' })).gateway, '10.71.2.254');
-    await assert.rejects(c.lookupNetwork({ tenant: 'blue', network: 'nope' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network');
+    await assert.rejects(
+      c.lookupNetwork({ tenant: 'blue', network: 'nope' }),
+      (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network',
+    );
     await until('its own endpoint in its state', () => c.state.endpoints.some((e) => e.id === ep.id));
     // the registration stays alive through the other replica
     await new Promise((r) => setTimeout(r, 700));

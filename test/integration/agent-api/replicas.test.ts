@@ -37,7 +37,11 @@ describe('agent API: two servers on one etcd (real etcd)', function () {
   it('tenant ids claimed concurrently by two servers are unique, one per tenant', async () => {
     const names = Array.from({ length: 20 }, (_, i) => `rt${i}`);
     await Promise.all(names.map((n) => env!.service.upsert('tenant', { tenantName: n })));
-    await until('every tenant has an id on both servers', () => servers.every((s) => names.every((n) => s.cache.state.tenantIds.has(n))), 10_000);
+    await until(
+      'every tenant has an id on both servers',
+      () => servers.every((s) => names.every((n) => s.cache.state.tenantIds.has(n))),
+      10_000,
+    );
     const byTenant = (await env!.kv.list(agentLayout.tenantIdOfPrefix)).kvs;
     const byId = (await env!.kv.list(agentLayout.tenantIdPrefix)).kvs;
     assert.equal(byTenant.length, names.length + 1, 'the default tenant too');
@@ -46,7 +50,10 @@ describe('agent API: two servers on one etcd (real etcd)', function () {
     assert.equal(new Set(ids).size, ids.length, 'unique');
     for (const k of byId) {
       const tenant = k.value;
-      assert.equal(Number(byTenant.find((t) => t.key === agentLayout.tenantIdOf(tenant))?.value), Number(k.key.slice(agentLayout.tenantIdPrefix.length)));
+      assert.equal(
+        Number(byTenant.find((t) => t.key === agentLayout.tenantIdOf(tenant))?.value),
+        Number(k.key.slice(agentLayout.tenantIdPrefix.length)),
+      );
     }
   });
 
@@ -68,7 +75,10 @@ describe('agent API: two servers on one etcd (real etcd)', function () {
     await until('snapshot', () => c.revision !== '0', 5000);
     assert.equal(c.state.endpoints.length, 1);
     await until('both servers at the same revision', () => servers[0]!.cache.state.revision === servers[1]!.cache.state.revision);
-    assert.equal(stableJson(computeHostView(servers[0]!.cache.state, 'late')), stableJson(computeHostView(servers[1]!.cache.state, 'late')));
+    assert.equal(
+      stableJson(computeHostView(servers[0]!.cache.state, 'late')),
+      stableJson(computeHostView(servers[1]!.cache.state, 'late')),
+    );
     assert.equal(stableJson(c.state), stableJson(computeHostView(servers[1]!.cache.state, 'late')));
   });
 });

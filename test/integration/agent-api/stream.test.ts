@@ -22,7 +22,8 @@ describe('agent API: desired-state stream (real etcd)', function () {
   const recorders: StreamRecorder[] = [];
   const clients: NetmasterClient[] = [];
   const svc = () => env!.service;
-  const ep = (net: string, ctr: string, host: string, tenant = 't1') => svc().createEndpoint({ tenantName: tenant, networkName: net, containerID: ctr, homingHost: host });
+  const ep = (net: string, ctr: string, host: string, tenant = 't1') =>
+    svc().createEndpoint({ tenantName: tenant, networkName: net, containerID: ctr, homingHost: host });
 
   before(async () => {
     env = await startEnv('agentapi-stream', 26100);
@@ -30,7 +31,14 @@ describe('agent API: desired-state stream (real etcd)', function () {
     client = rawClient(server.address);
     await svc().upsert('tenant', { tenantName: 't1' });
     await svc().upsert('tenant', { tenantName: 't2' });
-    await svc().upsert('network', { tenantName: 't1', networkName: 'n1', subnet: '10.1.0.0/24', gateway: '10.1.0.1', encap: 'vxlan', pktTag: 5001 });
+    await svc().upsert('network', {
+      tenantName: 't1',
+      networkName: 'n1',
+      subnet: '10.1.0.0/24',
+      gateway: '10.1.0.1',
+      encap: 'vxlan',
+      pktTag: 5001,
+    });
     await svc().upsert('network', { tenantName: 't1', networkName: 'n2', subnet: '10.2.0.0/24', encap: 'vlan', pktTag: 100 });
     await svc().upsert('network', { tenantName: 't2', networkName: 'm1', subnet: '10.9.0.0/24', encap: 'vxlan', pktTag: 7001 });
     // hostB's agent gives its VTEP
@@ -59,11 +67,17 @@ describe('agent API: desired-state stream (real etcd)', function () {
     const [first] = await rec.nextGroup(0);
     assert.ok(first?.snapshot, 'first update is a snapshot');
     assert.equal(first.snapshot.reason, 'INITIAL');
-    const current = (await svc().currentRevision());
+    const current = await svc().currentRevision();
     assert.ok(BigInt(first.revision) > 0n && BigInt(first.revision) <= BigInt(current));
     const st = first.snapshot.state!;
-    assert.deepEqual(st.networks.map((n) => [n.key, n.networkId]), [['t1:n1', 5001]]);
-    assert.deepEqual(st.tenants.map((t) => t.name), ['t1']);
+    assert.deepEqual(
+      st.networks.map((n) => [n.key, n.networkId]),
+      [['t1:n1', 5001]],
+    );
+    assert.deepEqual(
+      st.tenants.map((t) => t.name),
+      ['t1'],
+    );
     assert.ok(st.tenants[0]!.vrfId > 0 && st.tenants[0]!.ctZone === st.tenants[0]!.vrfId);
     assert.deepEqual(st.endpoints.map((e) => e.host).sort(), ['hostA', 'hostB']);
     assert.deepEqual(st.vteps, [{ host: 'hostB', vtepIp: '192.168.0.2' }]);
@@ -78,7 +92,10 @@ describe('agent API: desired-state stream (real etcd)', function () {
     const rev = group[group.length - 1]!.revision;
     const stored = await env!.kv.get(`/netloom/v1/ep/${created.endpointID}`);
     assert.equal(rev, stored?.modRevision, 'tagged with the revision of the endpoint key');
-    assert.deepEqual(group.slice(0, -1).map((u) => [u.change?.key, u.change?.deleted, u.revision]), [[`endpoint/${created.endpointID}`, false, rev]]);
+    assert.deepEqual(
+      group.slice(0, -1).map((u) => [u.change?.key, u.change?.deleted, u.revision]),
+      [[`endpoint/${created.endpointID}`, false, rev]],
+    );
     assert.equal(group[0]!.change?.endpoint?.ip, created.ipAddress);
     lastMarker = rev;
   });
@@ -125,7 +142,12 @@ describe('agent API: desired-state stream (real etcd)', function () {
   });
 
   it('the client keeps the same state as the server view and resumes across a server restart', async () => {
-    const c = new NetmasterClient({ address: server!.address, host: 'hostA', vtepIp: '192.168.0.1', backoff: { initialMs: 50, maxMs: 200 } });
+    const c = new NetmasterClient({
+      address: server!.address,
+      host: 'hostA',
+      vtepIp: '192.168.0.1',
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
     clients.push(c);
     c.start();
     const expected = () => stableJson(computeHostView(server!.cache.state, 'hostA'));
@@ -142,7 +164,15 @@ describe('agent API: desired-state stream (real etcd)', function () {
     await server!.stop();
     await until('stream ended by the server stop', () => watching.ended);
     assert.equal(watching.error, undefined, 'ended cleanly (OK status), not with an error');
-    await svc().upsert('network', { tenantName: 't1', networkName: 'n1', subnet: '10.1.0.0/24', gateway: '10.1.0.1', encap: 'vxlan', pktTag: 5001, ipv6Subnet: '' });
+    await svc().upsert('network', {
+      tenantName: 't1',
+      networkName: 'n1',
+      subnet: '10.1.0.0/24',
+      gateway: '10.1.0.1',
+      encap: 'vxlan',
+      pktTag: 5001,
+      ipv6Subnet: '',
+    });
     const a3 = await ep('n1', 'a3', 'hostA');
     server = await startServer(env!, { listen: `127.0.0.1:${port}` });
     await until('client has a3 after reconnect', () => c.state.endpoints.some((e) => e.id === a3.endpointID), 10_000);
@@ -168,7 +198,9 @@ describe('agent API: desired-state stream (real etcd)', function () {
     }
     lat.sort((a, b) => a - b);
     assert.equal(lat.length, 20);
-    process.stdout.write(`      endpoint create -> agent state (incl. the create itself): p50 ${lat[10]!.toFixed(1)} ms, max ${lat[19]!.toFixed(1)} ms\n`);
+    process.stdout.write(
+      `      endpoint create -> agent state (incl. the create itself): p50 ${lat[10]!.toFixed(1)} ms, max ${lat[19]!.toFixed(1)} ms\n`,
+    );
   });
 
   it('tenant ids are released when the tenant is gone, and the store consistency check sees no leak', async () => {
@@ -193,7 +225,8 @@ describe('agent API: desired-state stream (real etcd)', function () {
     slow.pause();
     const big = 'x'.repeat(1024);
     const N = 300;
-    for (let i = 0; i < N; i++) await svc().createEndpoint({ tenantName: 't1', networkName: 'wide', containerID: `slow${i}`, homingHost: 'hostB', labels: { big } });
+    for (let i = 0; i < N; i++)
+      await svc().createEndpoint({ tenantName: 't1', networkName: 'wide', containerID: `slow${i}`, homingHost: 'hostB', labels: { big } });
     const now = await svc().currentRevision();
     await sleep(200);
     slow.resume();

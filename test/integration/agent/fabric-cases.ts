@@ -31,7 +31,9 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
       addMs.push(Date.now() - t);
     }
     addMs.sort((a, b) => a - b);
-    console.log(`      ${encap}: agents up in ${startMs} ms; netns + CNI ADD through the shim: p50 ${addMs[addMs.length >> 1]} ms, max ${addMs[addMs.length - 1]} ms (${addMs.length})`);
+    console.log(
+      `      ${encap}: agents up in ${startMs} ms; netns + CNI ADD through the shim: p50 ${addMs[addMs.length >> 1]} ms, max ${addMs[addMs.length - 1]} ms (${addMs.length})`,
+    );
   });
   after(async function () {
     this.timeout(60_000);
@@ -40,19 +42,35 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
 
   it('the CNI result carries the interface, address, gateway, route and MTU, and CHECK agrees', async () => {
     const mtu = encap === 'vxlan' ? 1450 : 1500;
-    const res = results.get('a1') as { interfaces: Array<{ name: string; mac?: string; mtu?: number; sandbox?: string }>; ips: unknown[]; routes: unknown[] };
+    const res = results.get('a1') as {
+      interfaces: Array<{ name: string; mac?: string; mtu?: number; sandbox?: string }>;
+      ips: unknown[];
+      routes: unknown[];
+    };
     assert.deepEqual(res.interfaces[1], { name: 'eth0', mac: '02:00:00:00:01:01', mtu, sandbox: `/run/netns/${ns('a1')}` });
     assert.deepEqual(res.ips, [{ address: '10.50.1.1/24', gateway: '10.50.1.254', interface: 1 }]);
     assert.deepEqual(res.routes, [{ dst: '0.0.0.0/0', gw: '10.50.1.254' }]);
     const r = await lab.cni('CHECK', ctr(sc, 'a1'), {
-      prevResult: { cniVersion: '1.1.0', interfaces: [{ name: 'eth0', sandbox: `/run/netns/${ns('a1')}` }], ips: [{ address: '10.50.1.1/24', interface: 0 }] },
+      prevResult: {
+        cniVersion: '1.1.0',
+        interfaces: [{ name: 'eth0', sandbox: `/run/netns/${ns('a1')}` }],
+        ips: [{ address: '10.50.1.1/24', interface: 0 }],
+      },
     });
     assert.equal(r.code, 0, r.stdout);
-    const link = JSON.parse((await run('ip', ['-j', 'link', 'show', 'dev', 'eth0'], { netns: ns('a1') })).stdout) as Array<{ mtu: number; address: string }>;
+    const link = JSON.parse((await run('ip', ['-j', 'link', 'show', 'dev', 'eth0'], { netns: ns('a1') })).stdout) as Array<{
+      mtu: number;
+      address: string;
+    }>;
     assert.equal(link[0]?.mtu, mtu);
     assert.equal(link[0]?.address, '02:00:00:00:01:01');
-    const addr = JSON.parse((await run('ip', ['-4', '-j', 'addr', 'show', 'dev', 'eth0'], { netns: ns('a1') })).stdout) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>;
-    assert.deepEqual(addr[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`), ['10.50.1.1/24']);
+    const addr = JSON.parse((await run('ip', ['-4', '-j', 'addr', 'show', 'dev', 'eth0'], { netns: ns('a1') })).stdout) as Array<{
+      addr_info: Array<{ local: string; prefixlen: number }>;
+    }>;
+    assert.deepEqual(
+      addr[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`),
+      ['10.50.1.1/24'],
+    );
     const route = (await run('ip', ['route', 'show', 'default'], { netns: ns('a1') })).stdout;
     assert.match(route, /default via 10\.50\.1\.254 dev eth0/);
   });
@@ -93,7 +111,9 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
     const status = await lab.cni('STATUS', ctr(sc, 'a1'));
     assert.equal(status.code, 0, status.stdout);
     assert.ok(await pingOnce(ns('a1'), '10.50.1.9', 2), 'g1 is plugged before GC');
-    const keep = sc.containers.filter((c) => c.host === 'host1' && c.name !== 'g1').map((c) => ({ containerID: `ctr-${c.name}`, ifname: 'eth0' }));
+    const keep = sc.containers
+      .filter((c) => c.host === 'host1' && c.name !== 'g1')
+      .map((c) => ({ containerID: `ctr-${c.name}`, ifname: 'eth0' }));
     const gc = await lab.cni('GC', ctr(sc, 'a1'), { 'cni.dev/valid-attachments': keep });
     assert.equal(gc.code, 0, gc.stdout);
     const links = (await run('ip', ['-o', 'link', 'show'], { netns: ns('g1') })).stdout;
@@ -106,16 +126,22 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
     }
   });
 
-  it('a port removed and re-added behind the agent\'s back (OVSDB monitor) loses and regains its flows', async () => {
+  it("a port removed and re-added behind the agent's back (OVSDB monitor) loses and regains its flows", async () => {
     const h = lab.host('host1');
     const opts = { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } };
     // the host end is named after the CNI attachment; OVSDB knows it by endpoint id
-    const port = (await run('ovs-vsctl', ['--bare', '--columns=name', 'find', 'Interface', 'external_ids:iface-id=ep-a1'], opts)).stdout.trim();
+    const port = (
+      await run('ovs-vsctl', ['--bare', '--columns=name', 'find', 'Interface', 'external_ids:iface-id=ep-a1'], opts)
+    ).stdout.trim();
     assert.match(port, /^nl[0-9a-f]{11}$/);
     const ofport = (await run('ovs-vsctl', ['get', 'Interface', port, 'ofport'], opts)).stdout.trim();
     const before = await lab.metric('host1', 'netplugin_flows_installed');
     await run('ovs-vsctl', ['del-port', 'br-int', port], opts);
-    await waitFor('flows of the removed port gone', async () => !(await lab.ofctl('host1', ['dump-flows', 'br-int'])).includes(`in_port=${ofport},`) || undefined, { timeoutMs: 3000, intervalMs: 50 });
+    await waitFor(
+      'flows of the removed port gone',
+      async () => !(await lab.ofctl('host1', ['dump-flows', 'br-int'])).includes(`in_port=${ofport},`) || undefined,
+      { timeoutMs: 3000, intervalMs: 50 },
+    );
     assert.ok((await lab.metric('host1', 'netplugin_flows_installed')) < before);
     assert.equal(await pingOnce(ns('a1'), '10.50.1.2', 1), false);
     await run('ovs-vsctl', ['add-port', 'br-int', port], opts);
@@ -129,7 +155,8 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
       const n = dump.split('\n').filter((l) => l.includes('cookie=')).length;
       assert.equal(n, await lab.metric(host, 'netplugin_flows_installed'), host);
       assert.ok(n > 20, `${host} has ${n} flows`);
-      for (const peer of ['ovsdb', 'openflow', 'netmaster']) assert.equal(await lab.metric(host, `netplugin_connected{peer="${peer}"}`), 1, `${host} ${peer}`);
+      for (const peer of ['ovsdb', 'openflow', 'netmaster'])
+        assert.equal(await lab.metric(host, `netplugin_connected{peer="${peer}"}`), 1, `${host} ${peer}`);
       assert.equal(await lab.metric(host, 'netplugin_endpoints'), sc.containers.filter((c) => c.host === host && c.name !== 'g1').length);
       const runs = await lab.metric(host, 'netplugin_reconcile_duration_seconds_count');
       const sum = await lab.metric(host, 'netplugin_reconcile_duration_seconds_sum');

@@ -42,7 +42,9 @@ describe('netplugin agents on the lab, a VLAN and a VXLAN network side by side',
     const vlan = await tcpTransfer(lab.ns(a1), lab.ns(b2), b2.ip, { seconds: 1, port: 5321 });
     const vxlan = await tcpTransfer(lab.ns(g1), lab.ns(h2), h2.ip, { seconds: 1, port: 5322 });
     assert.ok(vlan.ok && vxlan.ok, `${vlan.error ?? ''} ${vxlan.error ?? ''}`);
-    console.log(`      iperf3 1 s: VLAN ${(vlan.bitsPerSecond / 1e6).toFixed(0)} Mbit/s, VXLAN ${(vxlan.bitsPerSecond / 1e6).toFixed(0)} Mbit/s`);
+    console.log(
+      `      iperf3 1 s: VLAN ${(vlan.bitsPerSecond / 1e6).toFixed(0)} Mbit/s, VXLAN ${(vxlan.bitsPerSecond / 1e6).toFixed(0)} Mbit/s`,
+    );
   });
 
   it('the two networks stay apart', async () => {

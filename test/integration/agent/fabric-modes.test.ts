@@ -16,7 +16,11 @@ async function pingEventually(netns: string, ip: string, attempts = 8): Promise<
 
 /** ARP requests seen on the underlay's data bridge while `action` runs (tcpdump, bounded). */
 async function arpOnUnderlay(lab: AgentLab, filter: string, action: () => Promise<unknown>): Promise<string> {
-  const cap = run('timeout', ['6', 'tcpdump', '-l', '-n', '-e', '-i', 'br-data', filter], { netns: lab.plan.underlayNetns, allowFailure: true, timeoutMs: 15_000 });
+  const cap = run('timeout', ['6', 'tcpdump', '-l', '-n', '-e', '-i', 'br-data', filter], {
+    netns: lab.plan.underlayNetns,
+    allowFailure: true,
+    timeoutMs: 15_000,
+  });
   await new Promise((r) => setTimeout(r, 700));
   await action();
   const out = await cap;
@@ -92,7 +96,11 @@ describe('netplugin modes on real OVS: gateway, routing, ARP flood', function ()
         await run('ip', ['neigh', 'flush', 'all'], { netns: lab.ns(ctr(sc, 'a1')) });
         assert.ok(await pingEventually(lab.ns(ctr(sc, 'a1')), '10.50.1.2'), 'a1 -> b2 across hosts');
       });
-      assert.match(seen, /vlan 101.*ARP.*Request who-has 10\.50\.1\.2/, `the ARP request was flooded over the uplink, tagged; saw: ${seen.slice(0, 600)}`);
+      assert.match(
+        seen,
+        /vlan 101.*ARP.*Request who-has 10\.50\.1\.2/,
+        `the ARP request was flooded over the uplink, tagged; saw: ${seen.slice(0, 600)}`,
+      );
       const tcp = await tcpTransfer(lab.ns(ctr(sc, 'a1')), lab.ns(ctr(sc, 'b2')), '10.50.1.2');
       assert.ok(tcp.ok, `TCP: ${tcp.error ?? ''}`);
       assert.equal(await pingOnce(lab.ns(ctr(sc, 'a1')), '10.50.2.2', 2), false, 'no routing between networks in bridge mode');

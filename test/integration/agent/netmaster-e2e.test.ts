@@ -32,15 +32,23 @@ describe('netplugin with a real netmaster (gRPC agent service, etcd from the lab
   const cnmCall = (method: string, body: unknown): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
       const data = JSON.stringify(body);
-      const req = request({ socketPath: cnmSock(), path: method, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => {
-          const j = JSON.parse(text) as Record<string, unknown>;
-          if (res.statusCode !== 200 || j.Err) reject(new Error(`${method}: ${res.statusCode ?? 0} ${text}`));
-          else resolve(j);
-        });
-      });
+      const req = request(
+        {
+          socketPath: cnmSock(),
+          path: method,
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => {
+            const j = JSON.parse(text) as Record<string, unknown>;
+            if (res.statusCode !== 200 || j.Err) reject(new Error(`${method}: ${res.statusCode ?? 0} ${text}`));
+            else resolve(j);
+          });
+        },
+      );
       req.on('error', reject);
       req.end(data);
     });
@@ -54,7 +62,14 @@ describe('netplugin with a real netmaster (gRPC agent service, etcd from the lab
     service = new NetmasterService({ kv, logger });
     await service.init();
     await service.upsert('tenant', { tenantName: 'acme' });
-    await service.upsert('network', { tenantName: 'acme', networkName: 'web', subnet: '10.61.0.0/24', gateway: '10.61.0.254', encap: 'vxlan', pktTag: 6001 });
+    await service.upsert('network', {
+      tenantName: 'acme',
+      networkName: 'web',
+      subnet: '10.61.0.0/24',
+      gateway: '10.61.0.254',
+      encap: 'vxlan',
+      pktTag: 6001,
+    });
     server = await startAgentServer({ service, logger, listen: `${lab.plan.rootMgmtIp}:0` });
     const cnm = ['--cnm-socket', cnmSock(), '--cnm-state', `${lab.dir(lab.host('host2'))}/cnm-state.json`];
     await Promise.all([lab.startAgent('host1', [], server.address), lab.startAgent('host2', cnm, server.address)]);
@@ -87,9 +102,19 @@ describe('netplugin with a real netmaster (gRPC agent service, etcd from the lab
   it('the CNM driver plugs a container that reaches a CNI container on the other host', async () => {
     const netId = 'd'.repeat(63) + '1';
     const epId = 'e'.repeat(63) + '2';
-    const pool = await cnmCall('/IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '', SubPool: '', Options: { tenant: 'acme', network: 'web' }, V6: false });
+    const pool = await cnmCall('/IpamDriver.RequestPool', {
+      AddressSpace: 'netloom',
+      Pool: '',
+      SubPool: '',
+      Options: { tenant: 'acme', network: 'web' },
+      V6: false,
+    });
     assert.equal(pool.Pool, '10.61.0.0/24');
-    const gw = await cnmCall('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: { RequestAddressType: 'com.docker.network.gateway' } });
+    const gw = await cnmCall('/IpamDriver.RequestAddress', {
+      PoolID: pool.PoolID,
+      Address: '',
+      Options: { RequestAddressType: 'com.docker.network.gateway' },
+    });
     await cnmCall('/NetworkDriver.CreateNetwork', {
       NetworkID: netId,
       Options: { 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': { tenant: 'acme', network: 'web' } },
@@ -98,7 +123,12 @@ describe('netplugin with a real netmaster (gRPC agent service, etcd from the lab
     });
     const addr = await cnmCall('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: null });
     const cidr = String(addr.Address);
-    const ep = await cnmCall('/NetworkDriver.CreateEndpoint', { NetworkID: netId, EndpointID: epId, Interface: { Address: cidr, AddressIPv6: '', MacAddress: '' }, Options: {} });
+    const ep = await cnmCall('/NetworkDriver.CreateEndpoint', {
+      NetworkID: netId,
+      EndpointID: epId,
+      Interface: { Address: cidr, AddressIPv6: '', MacAddress: '' },
+      Options: {},
+    });
     const mac = (ep.Interface as { MacAddress: string }).MacAddress;
     const c = { name: 'e2ec' };
     const ns = lab.ns(c);
@@ -108,8 +138,14 @@ describe('netplugin with a real netmaster (gRPC agent service, etcd from the lab
     const src = (join.InterfaceName as { SrcName: string }).SrcName;
     // what dockerd does with the Join answer: move, rename, address, up, default route
     await run('ip', ['link', 'set', src, 'netns', ns], { netns: lab.host('host2').netns });
-    await run('ip', ['-b', '-'], { netns: ns, input: `link set ${src} name eth0\naddr add ${cidr} dev eth0\nlink set eth0 up\nlink set lo up\nroute add default via ${String(join.Gateway ?? '10.61.0.254')}\n` });
-    const link = JSON.parse((await run('ip', ['-j', 'link', 'show', 'eth0'], { netns: ns })).stdout) as Array<{ address: string; mtu: number }>;
+    await run('ip', ['-b', '-'], {
+      netns: ns,
+      input: `link set ${src} name eth0\naddr add ${cidr} dev eth0\nlink set eth0 up\nlink set lo up\nroute add default via ${String(join.Gateway ?? '10.61.0.254')}\n`,
+    });
+    const link = JSON.parse((await run('ip', ['-j', 'link', 'show', 'eth0'], { netns: ns })).stdout) as Array<{
+      address: string;
+      mtu: number;
+    }>;
     assert.equal(link[0]?.address, mac);
     assert.equal(link[0]?.mtu, 1450);
     const ipC = cidr.split('/')[0]!;
@@ -131,7 +167,10 @@ describe('netplugin with a real netmaster (gRPC agent service, etcd from the lab
     assert.match(await lab.ofctl('host1', ['dump-flows', 'br-int']), mentionsB, 'host1 has flows for b2');
     const del = await lab.cni('DEL', b2);
     assert.equal(del.code, 0, del.stdout);
-    await waitFor('host1 flows for b2 gone', async () => !mentionsB.test(await lab.ofctl('host1', ['dump-flows', 'br-int'])), { timeoutMs: 8000, intervalMs: 100 });
+    await waitFor('host1 flows for b2 gone', async () => !mentionsB.test(await lab.ofctl('host1', ['dump-flows', 'br-int'])), {
+      timeoutMs: 8000,
+      intervalMs: 100,
+    });
     assert.equal(await pingOnce(lab.ns(a1), ipB, 1), false);
     const left = (await service!.snapshot()).endpoints.map((e) => e.containerID);
     assert.ok(!left.includes('ctr-e2eb'), `netmaster still has ${left.join(' ')}`);

@@ -29,16 +29,34 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     await lab.plug(a1);
     await lab.plug(b2);
     // the agents resolve each other's VTEP in OVS before any container traffic needs it
-    await waitFor('VTEPs resolved in both OVS', async () => {
-      const out = await Promise.all(lab.plan.hosts.map((h) => run('ovs-appctl', ['tnl/neigh/show'], { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } })));
-      return out.every((r, i) => r.stdout.includes(lab.plan.hosts[1 - i]!.dataIp));
-    }, { timeoutMs: 3000, intervalMs: 50 });
+    await waitFor(
+      'VTEPs resolved in both OVS',
+      async () => {
+        const out = await Promise.all(
+          lab.plan.hosts.map((h) =>
+            run('ovs-appctl', ['tnl/neigh/show'], { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } }),
+          ),
+        );
+        return out.every((r, i) => r.stdout.includes(lab.plan.hosts[1 - i]!.dataIp));
+      },
+      { timeoutMs: 3000, intervalMs: 50 },
+    );
     if (!(await pingOnce(lab.ns(a1), b2.ip, 2))) {
-      const neigh = await Promise.all(lab.plan.hosts.map((h) => run('ovs-appctl', ['tnl/neigh/show'], { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` }, allowFailure: true })));
+      const neigh = await Promise.all(
+        lab.plan.hosts.map((h) =>
+          run('ovs-appctl', ['tnl/neigh/show'], {
+            netns: h.netns,
+            env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` },
+            allowFailure: true,
+          }),
+        ),
+      );
       const again = await pingOnce(lab.ns(a1), b2.ip, 2);
       const flows = await Promise.all(['host1', 'host2'].map((h) => lab.ofctl(h, ['dump-flows', 'br-int'])));
       const logs = await run('sh', ['-c', `tail -n 5 ${lab.plan.dir}/agent-host*/netplugin.log`], { allowFailure: true });
-      assert.fail(`baseline ping lost (a second one ${again ? 'worked' : 'failed too'}); tunnel neighbours: ${neigh.map((r) => r.stdout).join(' | ')}\nflow lines: ${flows.map((f) => f.split('\n').length).join(' ')}\n${logs.stdout}`);
+      assert.fail(
+        `baseline ping lost (a second one ${again ? 'worked' : 'failed too'}); tunnel neighbours: ${neigh.map((r) => r.stdout).join(' | ')}\nflow lines: ${flows.map((f) => f.split('\n').length).join(' ')}\n${logs.stdout}`,
+      );
     }
   });
   after(async function () {
@@ -83,10 +101,18 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     assert.equal(Number(m[2]), Number(m[1]), `lost pings: ${r.stdout}`);
     await flowsMatch('host1');
     await flowsMatch('host2');
-    assert.deepEqual(await Promise.all(['host1', 'host2'].map(ovsdbRows)), rowsBefore, 'the restarted agents re-created or changed OVSDB rows');
+    assert.deepEqual(
+      await Promise.all(['host1', 'host2'].map(ovsdbRows)),
+      rowsBefore,
+      'the restarted agents re-created or changed OVSDB rows',
+    );
     // the restarted agent still knows the endpoint it plugged before (CHECK through the shim)
     const check = await lab.cni('CHECK', a1, {
-      prevResult: { cniVersion: '1.1.0', interfaces: [{ name: 'eth0', sandbox: `/run/netns/${lab.ns(a1)}` }], ips: [{ address: '10.50.1.1/24', interface: 0 }] },
+      prevResult: {
+        cniVersion: '1.1.0',
+        interfaces: [{ name: 'eth0', sandbox: `/run/netns/${lab.ns(a1)}` }],
+        ips: [{ address: '10.50.1.1/24', interface: 0 }],
+      },
     });
     assert.equal(check.code, 0, check.stdout);
   });
@@ -121,15 +147,23 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     while (!ok && Date.now() - t0 < 5000) ok = await pingOnce(lab.ns(a1), b2.ip, 0.2);
     const ms = Date.now() - t0;
     assert.ok(ok && ms < 2000, `ping back after ${ms} ms`);
-    await waitFor('flows for the endpoint that arrived during the outage', async () => (await lab.ofctl('host1', ['dump-flows', 'br-int'])).includes('arp_tpa=10.50.1.33'), { timeoutMs: 2000 - ms, intervalMs: 50 });
+    await waitFor(
+      'flows for the endpoint that arrived during the outage',
+      async () => (await lab.ofctl('host1', ['dump-flows', 'br-int'])).includes('arp_tpa=10.50.1.33'),
+      { timeoutMs: 2000 - ms, intervalMs: 50 },
+    );
     await flowsMatch('host1');
     // back to the plain scenario for the next test
     const withExtra = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
     lab.writeFabric(sc);
-    await waitFor('agents back to the plain scenario', async () => {
-      const now = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
-      return now.every((n, i) => n < withExtra[i]!);
-    }, { timeoutMs: 3000, intervalMs: 50 });
+    await waitFor(
+      'agents back to the plain scenario',
+      async () => {
+        const now = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
+        return now.every((n, i) => n < withExtra[i]!);
+      },
+      { timeoutMs: 3000, intervalMs: 50 },
+    );
   });
 
   it('after an ovsdb-server restart the agent reconnects: new containers plug in and port changes are seen', async () => {
@@ -141,19 +175,29 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     const c2 = { ...b2, name: 'rc2', ip: '10.50.1.22', mac: '02:00:00:00:01:22' };
     const flowsBefore = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
     lab.writeFabric({ ...sc, containers: [...sc.containers, c2] });
-    await waitFor('both agents read the new fabric', async () => {
-      const now = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
-      return now.every((n, i) => n > flowsBefore[i]!);
-    }, { timeoutMs: 3000, intervalMs: 50 });
+    await waitFor(
+      'both agents read the new fabric',
+      async () => {
+        const now = await Promise.all(['host1', 'host2'].map((x) => lab.metric(x, 'netplugin_flows_installed')));
+        return now.every((n, i) => n > flowsBefore[i]!);
+      },
+      { timeoutMs: 3000, intervalMs: 50 },
+    );
     await lab.plug(c2);
     assert.ok(await pingOnce(lab.ns(a1), c2.ip, 2), 'a container plugged after the ovsdb-server restart is reachable');
     // the re-established Interface monitor still sees a port removed behind the agent's back
     const opts = { netns: h.netns, env: { ...process.env, OVS_RUNDIR: `${h.ovsDir}/run` } };
     const plugged = await lab.metric('host2', 'netplugin_flows_installed');
-    const port = (await run('ovs-vsctl', ['--bare', '--columns=name', 'find', 'Interface', 'external_ids:iface-id=ep-rc2'], opts)).stdout.trim();
+    const port = (
+      await run('ovs-vsctl', ['--bare', '--columns=name', 'find', 'Interface', 'external_ids:iface-id=ep-rc2'], opts)
+    ).stdout.trim();
     assert.match(port, /^nl[0-9a-f]{11}$/);
     await run('ovs-vsctl', ['del-port', 'br-int', port], opts);
-    await waitFor('the agent drops the removed port\'s flows', async () => (await lab.metric('host2', 'netplugin_flows_installed')) < plugged, { timeoutMs: 3000, intervalMs: 50 });
+    await waitFor(
+      "the agent drops the removed port's flows",
+      async () => (await lab.metric('host2', 'netplugin_flows_installed')) < plugged,
+      { timeoutMs: 3000, intervalMs: 50 },
+    );
     await flowsMatch('host2');
   });
 });

@@ -71,7 +71,10 @@ export function hostState(plan: LabPlan, sc: Scenario): unknown {
       mac: c.mac,
       containerId: `ctr-${c.name}`,
     })),
-    vteps: sc.encap === 'vxlan' || sc.networks.some((n) => n.encap === 'vxlan') ? plan.hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp })) : [],
+    vteps:
+      sc.encap === 'vxlan' || sc.networks.some((n) => n.encap === 'vxlan')
+        ? plan.hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp }))
+        : [],
   };
 }
 
@@ -121,26 +124,39 @@ export class AgentLab {
       'node',
       [
         MAIN,
-        '--host', h.name,
+        '--host',
+        h.name,
         ...(netmaster ? ['--netmaster-grpc', netmaster] : ['--fabric-file', `${d}/fabric.json`]),
-        '--ovs-rundir', `${h.ovsDir}/run`,
-        '--datapath', 'netdev',
-        '--uplink', 'eth1',
-        '--vtep-ip', `${h.dataIp}/24`,
-        '--cni-socket', this.sock(h),
-        '--state-dir', `${d}/state`,
-        '--metrics-listen', '127.0.0.1:9731',
-        '--log-level', 'info',
+        '--ovs-rundir',
+        `${h.ovsDir}/run`,
+        '--datapath',
+        'netdev',
+        '--uplink',
+        'eth1',
+        '--vtep-ip',
+        `${h.dataIp}/24`,
+        '--cni-socket',
+        this.sock(h),
+        '--state-dir',
+        `${d}/state`,
+        '--metrics-listen',
+        '127.0.0.1:9731',
+        '--log-level',
+        'info',
         ...extra,
       ],
       { netns: h.netns, logFd: fd, env },
     );
     closeSync(fd);
     this.pids.set(host, pid);
-    await waitFor(`netplugin on ${host}`, () => {
-      if (!isAlive(pid)) throw new Error(`netplugin on ${host} exited; see ${d}/netplugin.log`);
-      return existsSync(this.sock(h));
-    }, { timeoutMs: 15_000, intervalMs: 20 });
+    await waitFor(
+      `netplugin on ${host}`,
+      () => {
+        if (!isAlive(pid)) throw new Error(`netplugin on ${host} exited; see ${d}/netplugin.log`);
+        return existsSync(this.sock(h));
+      },
+      { timeoutMs: 15_000, intervalMs: 20 },
+    );
     return pid;
   }
 
@@ -152,7 +168,11 @@ export class AgentLab {
   }
 
   /** Run the real CNI shim against host's agent. */
-  async cni(command: 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC', c: Pick<Ctr, 'name' | 'host' | 'tenant' | 'network'>, extraConf: Record<string, unknown> = {}): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
+  async cni(
+    command: 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC',
+    c: Pick<Ctr, 'name' | 'host' | 'tenant' | 'network'>,
+    extraConf: Record<string, unknown> = {},
+  ): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
     const h = this.host(c.host);
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -162,7 +182,15 @@ export class AgentLab {
       CNI_IFNAME: 'eth0',
       CNI_PATH: '/usr/lib/cni',
     };
-    const conf = { cniVersion: '1.1.0', name: 'netloom', type: 'netloom-cni', agentSocket: this.sock(h), tenant: c.tenant, network: c.network, ...extraConf };
+    const conf = {
+      cniVersion: '1.1.0',
+      name: 'netloom',
+      type: 'netloom-cni',
+      agentSocket: this.sock(h),
+      tenant: c.tenant,
+      network: c.network,
+      ...extraConf,
+    };
     const r = await run('dash', [SHIM], { env, input: JSON.stringify(conf), allowFailure: true, timeoutMs: 30_000 });
     let json: Record<string, unknown> | undefined;
     try {

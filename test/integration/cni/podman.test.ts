@@ -57,11 +57,23 @@ describe('podman 4.3 drives netloom-cni', function () {
     const conflist = {
       cniVersion: '1.0.0',
       name: NET,
-      plugins: [{ type: 'netloom-cni', agentSocket: `${DIR}/agent.sock`, tenant: 't1', network: 'web', capabilities: { ips: true, mac: true, portMappings: true } }],
+      plugins: [
+        {
+          type: 'netloom-cni',
+          agentSocket: `${DIR}/agent.sock`,
+          tenant: 't1',
+          network: 'web',
+          capabilities: { ips: true, mac: true, portMappings: true },
+        },
+      ],
     };
     writeFileSync(`${DIR}/cni.d/${NET}.conflist`, JSON.stringify(conflist));
     srv = await listenCni(`${DIR}/agent.sock`, { backend });
-    const tar = await run('sh', ['-c', `tar -C ${DIR}/rootfs -c . | podman ${podmanArgs('import', '-', 'localhost/nl-cni/busybox').join(' ')}`], { env: env(), timeoutMs: 30_000 });
+    const tar = await run(
+      'sh',
+      ['-c', `tar -C ${DIR}/rootfs -c . | podman ${podmanArgs('import', '-', 'localhost/nl-cni/busybox').join(' ')}`],
+      { env: env(), timeoutMs: 30_000 },
+    );
     assert.match(tar.stdout, /sha256:|[0-9a-f]{12}/);
   });
 
@@ -75,7 +87,8 @@ describe('podman 4.3 drives netloom-cni', function () {
     rmSync(DIR, { recursive: true, force: true });
     // libcni's result cache of our network, then podman's dirs outside ours if this test made them
     if (existsSync('/var/lib/cni/results')) {
-      for (const f of readdirSync('/var/lib/cni/results')) if (f.startsWith(`${NET}-`)) rmSync(`/var/lib/cni/results/${f}`, { force: true });
+      for (const f of readdirSync('/var/lib/cni/results'))
+        if (f.startsWith(`${NET}-`)) rmSync(`/var/lib/cni/results/${f}`, { force: true });
     }
     for (const p of OUTSIDE) {
       if (preexisting.has(p) || !existsSync(p)) continue;
@@ -92,7 +105,20 @@ describe('podman 4.3 drives netloom-cni', function () {
   it('runs a container with the address the agent allocated, and --rm releases it', async () => {
     const r = await run(
       'podman',
-      podmanArgs('--network-backend', 'cni', '--network-config-dir', `${DIR}/cni.d`, 'run', '--rm', '--network', NET, 'localhost/nl-cni/busybox', 'sh', '-c', 'ip -o -4 addr show eth0; ip route'),
+      podmanArgs(
+        '--network-backend',
+        'cni',
+        '--network-config-dir',
+        `${DIR}/cni.d`,
+        'run',
+        '--rm',
+        '--network',
+        NET,
+        'localhost/nl-cni/busybox',
+        'sh',
+        '-c',
+        'ip -o -4 addr show eth0; ip route',
+      ),
       { env: env(), allowFailure: true, timeoutMs: 30_000 },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -109,7 +135,23 @@ describe('podman 4.3 drives netloom-cni', function () {
   it('a second container after the first got the freed address again', async () => {
     const r = await run(
       'podman',
-      podmanArgs('--network-backend', 'cni', '--network-config-dir', `${DIR}/cni.d`, 'run', '--rm', '--network', NET, 'localhost/nl-cni/busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0'),
+      podmanArgs(
+        '--network-backend',
+        'cni',
+        '--network-config-dir',
+        `${DIR}/cni.d`,
+        'run',
+        '--rm',
+        '--network',
+        NET,
+        'localhost/nl-cni/busybox',
+        'ip',
+        '-o',
+        '-4',
+        'addr',
+        'show',
+        'eth0',
+      ),
       { env: env(), allowFailure: true, timeoutMs: 30_000 },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -122,9 +164,24 @@ describe('podman 4.3 drives netloom-cni', function () {
     const r = await run(
       'podman',
       podmanArgs(
-        '--network-backend', 'cni', '--network-config-dir', `${DIR}/cni.d`, 'run', '--rm', '--network', NET,
-        '--ip', '10.78.0.77', '--mac-address', '02:42:0a:4e:00:4d', '-p', '127.0.0.1:18080:80',
-        'localhost/nl-cni/busybox', 'sh', '-c', 'ip -o -4 addr show eth0; ip -o link show eth0',
+        '--network-backend',
+        'cni',
+        '--network-config-dir',
+        `${DIR}/cni.d`,
+        'run',
+        '--rm',
+        '--network',
+        NET,
+        '--ip',
+        '10.78.0.77',
+        '--mac-address',
+        '02:42:0a:4e:00:4d',
+        '-p',
+        '127.0.0.1:18080:80',
+        'localhost/nl-cni/busybox',
+        'sh',
+        '-c',
+        'ip -o -4 addr show eth0; ip -o link show eth0',
       ),
       { env: env(), allowFailure: true, timeoutMs: 30_000 },
     );

@@ -23,7 +23,8 @@ describe('CNM plugin with the real Docker engine and Open vSwitch', function () 
   let backend: VethTestBackend;
   let plugin: RunningCnmPlugin | undefined;
 
-  const ports = async (br: string): Promise<string[]> => (await ovsCtl(ovs!, 'ovs-vsctl', ['list-ports', br])).split('\n').filter((p) => p !== '');
+  const ports = async (br: string): Promise<string[]> =>
+    (await ovsCtl(ovs!, 'ovs-vsctl', ['list-ports', br])).split('\n').filter((p) => p !== '');
 
   before(async () => {
     mkdirSync('/tmp/nl-cnm', { recursive: true });
@@ -65,14 +66,32 @@ describe('CNM plugin with the real Docker engine and Open vSwitch', function () 
 
   it('connects two containers through an OVS bridge and removes ports and bridge after them', async () => {
     const id = (
-      await dockerd.docker(['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'tenant=t1', '-o', 'network=ovsnet', '--subnet', '10.58.0.0/24', 'nlo'])
+      await dockerd.docker([
+        'network',
+        'create',
+        '-d',
+        'netloom',
+        '--ipam-driver',
+        'netloom',
+        '-o',
+        'tenant=t1',
+        '-o',
+        'network=ovsnet',
+        '--subnet',
+        '10.58.0.0/24',
+        'nlo',
+      ])
     ).stdout.trim();
     const br = bridgeName(id);
     assert.deepEqual(await ports(br), [], 'the network has an (empty) OVS bridge');
     for (const name of ['o1', 'o2']) await dockerd.docker(['run', '-d', '--name', name, '--network', 'nlo', TEST_IMAGE, 'sleep', '600']);
     const endpoints = Object.values(plugin!.plugin.snapshot().endpoints);
     assert.equal(endpoints.length, 2);
-    assert.deepEqual((await ports(br)).sort(), endpoints.map((e) => endpointLinkNames(e.endpointId, 'nlc').host).sort(), 'one OVS port per container');
+    assert.deepEqual(
+      (await ports(br)).sort(),
+      endpoints.map((e) => endpointLinkNames(e.endpointId, 'nlc').host).sort(),
+      'one OVS port per container',
+    );
     const ping = await dockerd.docker(['exec', 'o1', 'ping', '-c', '3', '-W', '2', '-i', '0.2', '10.58.0.3'], true, 20_000);
     assert.match(ping.stdout, /3 packets received/, ping.stdout + ping.stderr);
     const fdb = await ovsCtl(ovs!, 'ovs-appctl', ['fdb/show', br]);

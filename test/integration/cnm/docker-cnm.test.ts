@@ -48,7 +48,18 @@ describe('CNM plugin with the real Docker engine', function () {
 
   async function runContainer(name: string, opts: { network?: string; extra?: string[] } = {}): Promise<string> {
     const t0 = process.hrtime.bigint();
-    await dockerd.docker(['run', '-d', '--name', name, '--network', opts.network ?? 'nl1', ...(opts.extra ?? []), TEST_IMAGE, 'sleep', '600']);
+    await dockerd.docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      opts.network ?? 'nl1',
+      ...(opts.extra ?? []),
+      TEST_IMAGE,
+      'sleep',
+      '600',
+    ]);
     timings[name] = Number(process.hrtime.bigint() - t0) / 1e6;
     return containerAddress(name);
   }
@@ -107,7 +118,21 @@ describe('CNM plugin with the real Docker engine', function () {
   });
 
   it('creates a network whose options map to the netloom tenant/network', async () => {
-    const r = await dockerd.docker(['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'tenant=t1', '-o', 'network=n1', '--subnet', '10.55.0.0/24', 'nl1']);
+    const r = await dockerd.docker([
+      'network',
+      'create',
+      '-d',
+      'netloom',
+      '--ipam-driver',
+      'netloom',
+      '-o',
+      'tenant=t1',
+      '-o',
+      'network=n1',
+      '--subnet',
+      '10.55.0.0/24',
+      'nl1',
+    ]);
     networkId = r.stdout.trim();
     const created = backend.calls.find((c) => c.op === 'createNetwork');
     assert.ok(created, 'backend.createNetwork was called');
@@ -165,7 +190,10 @@ describe('CNM plugin with the real Docker engine', function () {
     assert.equal((alloc?.arg as { preferred?: string }).preferred, '10.55.0.50');
     assert.ok(await ping('cip', '10.55.0.2'), 'cip -> c1');
     await dockerd.docker(['rm', '-f', 'cip']);
-    assert.ok(backend.calls.some((c) => c.op === 'releaseAddress' && (c.arg as { address: string }).address === '10.55.0.50'), 'address released');
+    assert.ok(
+      backend.calls.some((c) => c.op === 'releaseAddress' && (c.arg as { address: string }).address === '10.55.0.50'),
+      'address released',
+    );
   });
 
   it('keeps working across a plugin restart (state reloaded from the file)', async () => {
@@ -217,11 +245,33 @@ describe('CNM plugin with the real Docker engine', function () {
   it('gives two tenants the same subnet when the IPAM options name the tenant', async () => {
     const ids: string[] = [];
     for (const t of ['ta', 'tb']) {
-      const r = await dockerd.docker(['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '--ipam-opt', `tenant=${t}`, '-o', `tenant=${t}`, '-o', 'network=web', '--subnet', '10.60.0.0/24', `nl-${t}`]);
+      const r = await dockerd.docker([
+        'network',
+        'create',
+        '-d',
+        'netloom',
+        '--ipam-driver',
+        'netloom',
+        '--ipam-opt',
+        `tenant=${t}`,
+        '-o',
+        `tenant=${t}`,
+        '-o',
+        'network=web',
+        '--subnet',
+        '10.60.0.0/24',
+        `nl-${t}`,
+      ]);
       ids.push(r.stdout.trim());
     }
     const st = savedState();
-    assert.deepEqual(ids.map((id) => st.networks[id]?.binding), [{ tenant: 'ta', network: 'web' }, { tenant: 'tb', network: 'web' }]);
+    assert.deepEqual(
+      ids.map((id) => st.networks[id]?.binding),
+      [
+        { tenant: 'ta', network: 'web' },
+        { tenant: 'tb', network: 'web' },
+      ],
+    );
     assert.notEqual(st.networks[ids[0]!]?.poolId, st.networks[ids[1]!]?.poolId, 'one pool per tenant');
     assert.equal(await runContainer('ta1', { network: 'nl-ta' }), '10.60.0.2');
     assert.equal(await runContainer('tb1', { network: 'nl-tb' }), '10.60.0.2', 'same address, other tenant');
@@ -232,7 +282,10 @@ describe('CNM plugin with the real Docker engine', function () {
 
   it('refuses an unknown driver option with an error naming it, and leaks no pool', async () => {
     const poolsBefore = Object.keys(savedState().pools).length;
-    const r = await dockerd.docker(['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'bogus=1', '--subnet', '10.56.0.0/24', 'nl2'], true);
+    const r = await dockerd.docker(
+      ['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'bogus=1', '--subnet', '10.56.0.0/24', 'nl2'],
+      true,
+    );
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /unknown option "bogus"/);
     assert.equal(Object.keys(savedState().pools).length, poolsBefore, 'Docker released the pool after the failure');

@@ -6,7 +6,19 @@
  * of the test's, so that the interfaces Docker and the plugin make never appear in the root one.
  * Stopped by PID only.
  */
-import { closeSync, mkdirSync, openSync, symlinkSync, copyFileSync, existsSync, rmSync, readFileSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  copyFileSync,
+  existsSync,
+  rmSync,
+  readFileSync,
+  writeFileSync,
+  readdirSync,
+  rmdirSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { run, RunResult, spawnDaemon } from '../../../lib/exec';
 import { waitFor } from '../../../lib/clock';

@@ -35,7 +35,6 @@ function intToIp(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
 
-
 export function bridgeName(dockerNetworkId: string): string {
   return `${LINK_PREFIX}b${dockerNetworkId.slice(0, 8)}`;
 }
@@ -131,7 +130,8 @@ export class VethTestBackend implements CnmBackend {
 
   async createEndpoint(req: CreateEndpointRequest): Promise<CreateEndpointResult> {
     this.calls.push({ op: 'createEndpoint', arg: req });
-    if (!req.address) throw new NetloomError('INVALID_ARGUMENT', 'the test backend needs an address from IPAM', { field: 'Interface.Address' });
+    if (!req.address)
+      throw new NetloomError('INVALID_ARGUMENT', 'the test backend needs an address from IPAM', { field: 'Interface.Address' });
     return { macAddress: macForAddress(bareAddress(req.address, 'address')) };
   }
 
@@ -139,7 +139,20 @@ export class VethTestBackend implements CnmBackend {
     this.calls.push({ op: 'join', arg: req });
     const names = endpointLinkNames(req.endpointId, LINK_PREFIX);
     if (!(await this.linkExists(names.host))) {
-      await this.ip(['link', 'add', names.host, 'mtu', String(this.mtu), 'type', 'veth', 'peer', 'name', names.container, 'mtu', String(this.mtu)]);
+      await this.ip([
+        'link',
+        'add',
+        names.host,
+        'mtu',
+        String(this.mtu),
+        'type',
+        'veth',
+        'peer',
+        'name',
+        names.container,
+        'mtu',
+        String(this.mtu),
+      ]);
     }
     await this.ip(['link', 'set', names.container, 'address', req.macAddress], true);
     if (this.ovs) {

@@ -30,9 +30,13 @@ describe(`${N} CNI ADDs and DELs at once through one agent (lab)`, function () {
   const host1Ports = async (): Promise<string[]> =>
     (await lab(['exec', 'host1', '--', 'ovs-vsctl', 'list-ports', 'br-int'])).stdout.split('\n').filter((p) => /^nl[0-9a-f]{11}$/.test(p));
   const host1Veths = async (): Promise<string[]> =>
-    [...(await run('ip', ['-o', 'link', 'show'], { netns: plan.hosts[0]!.netns })).stdout.matchAll(/^\d+: (nl[0-9a-f]{11})@/gm)].map((m) => m[1] as string);
+    [...(await run('ip', ['-o', 'link', 'show'], { netns: plan.hosts[0]!.netns })).stdout.matchAll(/^\d+: (nl[0-9a-f]{11})@/gm)].map(
+      (m) => m[1] as string,
+    );
   const host1Endpoints = async (): Promise<number> =>
-    (JSON.parse((await run(`${BIN}/netctl`, ['--netmaster', nm, 'endpoint', 'ls', '-o', 'json'])).stdout) as Array<{ homingHost?: string }>).filter((e) => e.homingHost === 'host1').length;
+    (
+      JSON.parse((await run(`${BIN}/netctl`, ['--netmaster', nm, 'endpoint', 'ls', '-o', 'json'])).stdout) as Array<{ homingHost?: string }>
+    ).filter((e) => e.homingHost === 'host1').length;
 
   before(async function () {
     this.timeout(180_000);
@@ -55,12 +59,19 @@ describe(`${N} CNI ADDs and DELs at once through one agent (lab)`, function () {
     rs.forEach((r, i) => assert.equal(r.code, 0, `${names[i]}: ${r.stdout}${r.stderr}`));
     rs.forEach((r, i) => ips.set(names[i] as string, r.stdout.trim().split('\t')[2] ?? ''));
     const addrs = names.map((n) => ips.get(n) ?? '');
-    assert.ok(addrs.every((a) => /^10\.76\.2\.\d+$/.test(a)), addrs.join(' '));
+    assert.ok(
+      addrs.every((a) => /^10\.76\.2\.\d+$/.test(a)),
+      addrs.join(' '),
+    );
     assert.equal(new Set(addrs).size, N, 'distinct addresses');
     assert.equal((await host1Ports()).length, N, 'one br-int port each');
     assert.equal(await host1Endpoints(), N, 'one netmaster endpoint each');
     const reach = await Promise.all(names.map((n) => pingOk(`${plan.prefix}c-peer`, ips.get(n) ?? '', 3)));
-    assert.deepEqual(names.filter((_, i) => !reach[i]), [], 'every container answers the peer on host2');
+    assert.deepEqual(
+      names.filter((_, i) => !reach[i]),
+      [],
+      'every container answers the peer on host2',
+    );
   });
 
   it(`${N} removed at once: no port, veth, endpoint or record left`, async () => {

@@ -34,7 +34,8 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
   const ips = new Map<string, string>();
   let baseline: ReturnType<typeof snapshot>;
 
-  const netctl = (url: string, args: string[], allowFailure = false) => run(`${BIN}/netctl`, ['--netmaster', url, ...args], { allowFailure, timeoutMs: 30_000 });
+  const netctl = (url: string, args: string[], allowFailure = false) =>
+    run(`${BIN}/netctl`, ['--netmaster', url, ...args], { allowFailure, timeoutMs: 30_000 });
   async function runCtr(host: string, name: string, tenant: string, network: string, ip?: string): Promise<string> {
     const r = await lab(['run', host, name, '--tenant', tenant, '--network', network, ...(ip ? ['--ip', ip] : [])]);
     const [n, h, addr] = r.stdout.trim().split('\t');
@@ -47,7 +48,11 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
   const ip = (c: string) => ips.get(c) ?? assert.fail(`no address for ${c}`);
   /** ping -c count -i interval from a container; the number of replies */
   async function pingCount(from: string, to: string, count: number, intervalSec: number): Promise<{ sent: number; received: number }> {
-    const r = await run('ping', ['-c', String(count), '-i', String(intervalSec), '-W', '1', '-q', to], { netns: ns(from), allowFailure: true, timeoutMs: 60_000 });
+    const r = await run('ping', ['-c', String(count), '-i', String(intervalSec), '-W', '1', '-q', to], {
+      netns: ns(from),
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
     const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
     return { sent: Number(m?.[1] ?? 0), received: Number(m?.[2] ?? 0) };
   }
@@ -88,7 +93,14 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     }
     for (const c of ['v1', 'v2', 'v3']) assert.match(ip(c), /^10\.71\.1\./);
     for (const c of ['x1', 'x2', 'x3']) assert.match(ip(c), /^10\.71\.2\./);
-    for (const [a, b] of [['v1', 'v2'], ['v1', 'v3'], ['v3', 'v2'], ['x1', 'x2'], ['x1', 'x3'], ['x3', 'x2']] as const) {
+    for (const [a, b] of [
+      ['v1', 'v2'],
+      ['v1', 'v3'],
+      ['v3', 'v2'],
+      ['x1', 'x2'],
+      ['x1', 'x3'],
+      ['x3', 'x2'],
+    ] as const) {
       assert.ok(await pingEventually(ns(a), ip(b)), `${a} -> ${b} (${ip(b)}) ping`);
     }
     const vlanTcp = await tcpTransfer(ns('v1'), ns('v3'), ip('v3'));
@@ -126,7 +138,11 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
       assert.match(r.stderr, re, args.join(' '));
     }
     const s = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
-    assert.equal(s.containers.some((c) => c.name === 'zz'), false, 'a failed run leaves no container behind');
+    assert.equal(
+      s.containers.some((c) => c.name === 'zz'),
+      false,
+      'a failed run leaves no container behind',
+    );
     assert.ok(!existsSync(`/run/netns/${ns('zz')}`));
   });
 
@@ -170,13 +186,53 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
 
   it('a podman container (host1) and a Docker container (host2) in one netloom network talk (ping + TCP)', async function () {
     this.timeout(120_000);
-    const pod = await lab(['podman', 'host1', '--', 'run', '-d', '--name', 'pm1', '--cap-add', 'NET_RAW', '--network', 'blue/vx', 'netloom/busybox', 'sleep', '300']);
+    const pod = await lab([
+      'podman',
+      'host1',
+      '--',
+      'run',
+      '-d',
+      '--name',
+      'pm1',
+      '--cap-add',
+      'NET_RAW',
+      '--network',
+      'blue/vx',
+      'netloom/busybox',
+      'sleep',
+      '300',
+    ]);
     assert.match(pod.stdout, /[0-9a-f]{12}/);
     // host2 already has blue/vx in its desired state (x2), which the CNM pool lookup needs
-    await lab(['docker', 'host2', '--', 'network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'tenant=blue', '-o', 'network=vx', '--ipam-opt', 'tenant=blue', '--ipam-opt', 'network=vx', '--subnet', '10.71.2.0/24', 'nlvx']);
+    await lab([
+      'docker',
+      'host2',
+      '--',
+      'network',
+      'create',
+      '-d',
+      'netloom',
+      '--ipam-driver',
+      'netloom',
+      '-o',
+      'tenant=blue',
+      '-o',
+      'network=vx',
+      '--ipam-opt',
+      'tenant=blue',
+      '--ipam-opt',
+      'network=vx',
+      '--subnet',
+      '10.71.2.0/24',
+      'nlvx',
+    ]);
     await lab(['docker', 'host2', '--', 'run', '-d', '--name', 'dk2', '--network', 'nlvx', 'netloom/busybox', 'sleep', '300']);
-    const podIp = /inet (10\.71\.2\.\d+)\//.exec((await lab(['podman', 'host1', '--', 'exec', 'pm1', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout)?.[1];
-    const dkIp = /inet (10\.71\.2\.\d+)\//.exec((await lab(['docker', 'host2', '--', 'exec', 'dk2', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout)?.[1];
+    const podIp = /inet (10\.71\.2\.\d+)\//.exec(
+      (await lab(['podman', 'host1', '--', 'exec', 'pm1', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout,
+    )?.[1];
+    const dkIp = /inet (10\.71\.2\.\d+)\//.exec(
+      (await lab(['docker', 'host2', '--', 'exec', 'dk2', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout,
+    )?.[1];
     assert.ok(podIp && dkIp, `addresses: podman ${podIp ?? '?'}, docker ${dkIp ?? '?'}`);
     const st = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
     assert.ok(st.hosts.find((h) => h.name === 'host2')?.agent?.dockerd, 'status shows host2 dockerd');
@@ -184,11 +240,20 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     const eps = (await netctl(nm2, ['endpoint', 'ls'])).stdout;
     assert.ok(eps.includes(podIp) && eps.includes(dkIp), 'netmaster knows both endpoints');
     let ok = false;
-    for (let i = 0; i < 10 && !ok; i++) ok = (await lab(['podman', 'host1', '--', 'exec', 'pm1', 'ping', '-c', '1', '-W', '1', dkIp], true)).code === 0;
+    for (let i = 0; i < 10 && !ok; i++)
+      ok = (await lab(['podman', 'host1', '--', 'exec', 'pm1', 'ping', '-c', '1', '-W', '1', dkIp], true)).code === 0;
     assert.ok(ok, 'podman -> docker ping');
-    assert.equal((await lab(['docker', 'host2', '--', 'exec', 'dk2', 'ping', '-c', '2', '-W', '2', podIp], true)).code, 0, 'docker -> podman ping');
+    assert.equal(
+      (await lab(['docker', 'host2', '--', 'exec', 'dk2', 'ping', '-c', '2', '-W', '2', podIp], true)).code,
+      0,
+      'docker -> podman ping',
+    );
     // TCP: a listener in the Docker container, a client in the podman container
-    const server = spawn(`${BIN}/netloom-lab`, ['--lab', LAB, 'docker', 'host2', '--', 'exec', 'dk2', 'timeout', '10', 'nc', '-l', '-p', '5000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const server = spawn(
+      `${BIN}/netloom-lab`,
+      ['--lab', LAB, 'docker', 'host2', '--', 'exec', 'dk2', 'timeout', '10', 'nc', '-l', '-p', '5000'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     let got = '';
     server.stdout.on('data', (b: Buffer) => (got += b.toString()));
     const done = new Promise<void>((r) => server.once('exit', () => r()));
@@ -207,7 +272,11 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     const got = new Set(rs.map((r) => r.stdout.split('\t')[2]?.trim()));
     assert.equal(got.size, 4, 'four distinct addresses');
     const s = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
-    for (const n of names) assert.ok(s.containers.some((c) => c.name === n && c.ip !== ''), `${n} in the state file`);
+    for (const n of names)
+      assert.ok(
+        s.containers.some((c) => c.name === n && c.ip !== ''),
+        `${n} in the state file`,
+      );
     await Promise.all(names.map((n) => lab(['rm', n])));
     const after = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
     assert.equal(after.containers.filter((c) => names.includes(c.name)).length, 0);
@@ -218,9 +287,17 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     await lab(['down'], false, 120_000);
     const now = snapshot();
     const ours = (n: string) => n.startsWith(`${LAB}-`) || n === plan.rootVeth;
-    assert.deepEqual([...now.netns].filter((n) => !baseline.netns.has(n) && ours(n)), []);
-    assert.deepEqual([...now.links].filter((l) => !baseline.links.has(l) && ours(l)), []);
-    const procs = markedProcesses(process.env.NETLOOM_TEST_RUN ?? '-').filter((p) => p.cmdline.includes(LAB) || /netplugin|dockerd|containerd|conmon/.test(p.cmdline));
+    assert.deepEqual(
+      [...now.netns].filter((n) => !baseline.netns.has(n) && ours(n)),
+      [],
+    );
+    assert.deepEqual(
+      [...now.links].filter((l) => !baseline.links.has(l) && ours(l)),
+      [],
+    );
+    const procs = markedProcesses(process.env.NETLOOM_TEST_RUN ?? '-').filter(
+      (p) => p.cmdline.includes(LAB) || /netplugin|dockerd|containerd|conmon/.test(p.cmdline),
+    );
     assert.deepEqual(procs, []);
     assert.equal(readFileSync('/proc/mounts', 'utf8').includes(plan.dir), false, 'no mount under the lab dir');
     assert.ok(!existsSync(plan.dir));

@@ -47,29 +47,65 @@ describe('docker network create on a host without an endpoint in the network (la
 
   it('creates the Docker network at once although host2 carries no endpoint of it', async () => {
     const t0 = Date.now();
-    const r = await lab(['docker', 'host2', '--', 'network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'tenant=blue', '-o', 'network=vx', '--ipam-opt', 'tenant=blue', '--ipam-opt', 'network=vx', 'nlvx'], true);
+    const r = await lab(
+      [
+        'docker',
+        'host2',
+        '--',
+        'network',
+        'create',
+        '-d',
+        'netloom',
+        '--ipam-driver',
+        'netloom',
+        '-o',
+        'tenant=blue',
+        '-o',
+        'network=vx',
+        '--ipam-opt',
+        'tenant=blue',
+        '--ipam-opt',
+        'network=vx',
+        'nlvx',
+      ],
+      true,
+    );
     assert.equal(r.code, 0, `docker network create: ${r.stderr}`);
     assert.match(r.stdout, /^[0-9a-f]{12,64}\s*$/);
     // the first docker call starts dockerd; the create itself must not have waited 5 s per lookup
-    const inspect = await lab(['docker', 'host2', '--', 'network', 'inspect', 'nlvx', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}']);
+    const inspect = await lab([
+      'docker',
+      'host2',
+      '--',
+      'network',
+      'inspect',
+      'nlvx',
+      '--format',
+      '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}',
+    ]);
     assert.equal(inspect.stdout.trim(), '10.74.2.0/24 10.74.2.254', "Docker got the netloom network's subnet and gateway");
     assert.ok(Date.now() - t0 < 30_000);
   });
 
   it('docker run in it gets an address of the network and reaches the container on host1', async () => {
     await lab(['docker', 'host2', '--', 'run', '-d', '--name', 'dk', '--network', 'nlvx', 'netloom/busybox', 'sleep', '300']);
-    const dkIp = /inet (10\.74\.2\.\d+)\//.exec((await lab(['docker', 'host2', '--', 'exec', 'dk', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout)?.[1];
+    const dkIp = /inet (10\.74\.2\.\d+)\//.exec(
+      (await lab(['docker', 'host2', '--', 'exec', 'dk', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout,
+    )?.[1];
     assert.ok(dkIp, 'the Docker container has an address of blue/vx');
     assert.notEqual(dkIp, c1);
     let ok = false;
-    for (let i = 0; i < 10 && !ok; i++) ok = (await lab(['docker', 'host2', '--', 'exec', 'dk', 'ping', '-c', '1', '-W', '1', c1], true)).code === 0;
+    for (let i = 0; i < 10 && !ok; i++)
+      ok = (await lab(['docker', 'host2', '--', 'exec', 'dk', 'ping', '-c', '1', '-W', '1', c1], true)).code === 0;
     assert.ok(ok, 'docker (host2) -> c1 (host1) ping');
     assert.ok(await pingOk(`${plan.prefix}c-c1`, dkIp, 3), 'c1 (host1) -> docker (host2) ping');
   });
 
-  it('host2\'s netplugin restarted: the Docker container keeps its traffic, docker run still works, docker rm releases its endpoint', async () => {
+  it("host2's netplugin restarted: the Docker container keeps its traffic, docker run still works, docker rm releases its endpoint", async () => {
     const addrOf = async (name: string): Promise<string> => {
-      const m = /inet (10\.74\.2\.\d+)\//.exec((await lab(['docker', 'host2', '--', 'exec', name, 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout);
+      const m = /inet (10\.74\.2\.\d+)\//.exec(
+        (await lab(['docker', 'host2', '--', 'exec', name, 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout,
+      );
       return m?.[1] ?? assert.fail(`no address for ${name}`);
     };
     const host2Endpoints = async (): Promise<number> => {
@@ -83,20 +119,60 @@ describe('docker network create on a host without an endpoint in the network (la
     const before = await host2Endpoints();
     assert.equal(before, 2, 'dk and dk2 are endpoints of host2 in netmaster');
     await lab(['docker', 'host2', '--', 'rm', '-f', 'dk2']);
-    assert.equal(await host2Endpoints(), 1, 'docker rm -f released dk2\'s endpoint');
+    assert.equal(await host2Endpoints(), 1, "docker rm -f released dk2's endpoint");
   });
 
   it('a network that does not exist is refused at once, naming tenant and network', async () => {
     // through the network driver (Docker's own IPAM): Docker shows the driver's message
     let t0 = Date.now();
-    const viaDriver = await lab(['docker', 'host2', '--', 'network', 'create', '-d', 'netloom', '-o', 'tenant=blue', '-o', 'network=nope', '--subnet', '10.74.9.0/24', 'nlnope1'], true);
+    const viaDriver = await lab(
+      [
+        'docker',
+        'host2',
+        '--',
+        'network',
+        'create',
+        '-d',
+        'netloom',
+        '-o',
+        'tenant=blue',
+        '-o',
+        'network=nope',
+        '--subnet',
+        '10.74.9.0/24',
+        'nlnope1',
+      ],
+      true,
+    );
     assert.notEqual(viaDriver.code, 0);
     assert.match(viaDriver.stderr, /network 'nope' of tenant 'blue' does not exist/);
     assert.ok(Date.now() - t0 < 4000, `refused in ${Date.now() - t0} ms (no 5 s wait)`);
     // through netloom's IPAM (RequestPool fails first): Docker reads a remote IPAM error from the
     // field "Error", which the plugin fills, so the user sees our message
     t0 = Date.now();
-    const viaIpam = await lab(['docker', 'host2', '--', 'network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'tenant=blue', '-o', 'network=nope2', '--ipam-opt', 'tenant=blue', '--ipam-opt', 'network=nope2', 'nlnope2'], true);
+    const viaIpam = await lab(
+      [
+        'docker',
+        'host2',
+        '--',
+        'network',
+        'create',
+        '-d',
+        'netloom',
+        '--ipam-driver',
+        'netloom',
+        '-o',
+        'tenant=blue',
+        '-o',
+        'network=nope2',
+        '--ipam-opt',
+        'tenant=blue',
+        '--ipam-opt',
+        'network=nope2',
+        'nlnope2',
+      ],
+      true,
+    );
     assert.notEqual(viaIpam.code, 0);
     assert.ok(Date.now() - t0 < 4000, `refused in ${Date.now() - t0} ms (no 5 s wait)`);
     assert.match(viaIpam.stderr, /network 'nope2' of tenant 'blue' does not exist/);

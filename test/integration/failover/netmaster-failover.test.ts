@@ -101,7 +101,8 @@ describe('agent failover between netmaster replicas (lab, 2 replicas)', function
     assert.ok(ms < 10_000, `reachable ${ms} ms after the stop`);
     assert.equal(followed(agentPaths(plan, 'host1').log).at(-1), up.grpcListen, `host1 moved to ${up.name}`);
     // and its metrics say so
-    const scrape = (await run('curl', ['-s', `http://${agentPaths(plan, 'host1').metricsListen}/metrics`], { netns: plan.hosts[0]!.netns })).stdout;
+    const scrape = (await run('curl', ['-s', `http://${agentPaths(plan, 'host1').metricsListen}/metrics`], { netns: plan.hosts[0]!.netns }))
+      .stdout;
     assert.match(scrape, new RegExp(`netplugin_netmaster_replica\\{address="${up.grpcListen.replace(/\./g, '\\.')}"\\} 1`));
     assert.doesNotMatch(scrape, new RegExp(`address="${down.grpcListen.replace(/\./g, '\\.')}"`));
     assert.match(scrape, /netplugin_netmaster_failovers [1-9]/);

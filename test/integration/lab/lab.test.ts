@@ -80,7 +80,15 @@ describe('netloom-lab', function () {
       for (const h of plan.hosts) {
         const r = await lab(['exec', h.name, '--', 'ovs-vsctl', '--timeout=5', 'get', 'Open_vSwitch', '.', 'external_ids:system-id']);
         ids.add(r.stdout.trim());
-        const v = await lab(['exec', h.name, '--', 'ovs-appctl', '-t', `${h.ovsDir}/run/ovs-vswitchd.${readFileSync(`${h.ovsDir}/run/ovs-vswitchd.pid`, 'utf8').trim()}.ctl`, 'version']);
+        const v = await lab([
+          'exec',
+          h.name,
+          '--',
+          'ovs-appctl',
+          '-t',
+          `${h.ovsDir}/run/ovs-vswitchd.${readFileSync(`${h.ovsDir}/run/ovs-vswitchd.pid`, 'utf8').trim()}.ctl`,
+          'version',
+        ]);
         assert.match(v.stdout, /ovs-vswitchd \(Open vSwitch\) 3\./);
       }
       assert.equal(ids.size, 3, 'three distinct OVS instances');
@@ -116,13 +124,46 @@ describe('netloom-lab', function () {
 
     it('carries 802.1Q-tagged frames between hosts over the underlay, keeping VLANs apart', async () => {
       for (const h of ['host1', 'host2']) {
-        await lab(['exec', h, '--', 'ovs-vsctl', '--timeout=5', '--may-exist', 'add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=netdev']);
-        await lab(['exec', h, '--', 'ovs-vsctl', '--timeout=5', '--may-exist', 'add-port', 'br-int', 'eth1', '--', 'set', 'port', 'eth1', 'trunks=100,200']);
+        await lab([
+          'exec',
+          h,
+          '--',
+          'ovs-vsctl',
+          '--timeout=5',
+          '--may-exist',
+          'add-br',
+          'br-int',
+          '--',
+          'set',
+          'bridge',
+          'br-int',
+          'datapath_type=netdev',
+        ]);
+        await lab([
+          'exec',
+          h,
+          '--',
+          'ovs-vsctl',
+          '--timeout=5',
+          '--may-exist',
+          'add-port',
+          'br-int',
+          'eth1',
+          '--',
+          'set',
+          'port',
+          'eth1',
+          'trunks=100,200',
+        ]);
       }
       await lab(['attach', 'host1', 'v1', '--ip', '10.60.0.1/24', '--vlan', '100']);
       await lab(['attach', 'host2', 'v2', '--ip', '10.60.0.2/24', '--vlan', '100']);
       await lab(['attach', 'host2', 'v3', '--ip', '10.60.0.3/24', '--vlan', '200']);
-      const capture = run('tcpdump', ['-e', '-n', '-c', '1', '-i', 'br-data', 'vlan 100 and icmp'], { netns: plan.underlayNetns, timeoutMs: 20_000, allowFailure: true });
+      const capture = run('tcpdump', ['-e', '-n', '-c', '1', '-i', 'br-data', 'vlan 100 and icmp'], {
+        netns: plan.underlayNetns,
+        timeoutMs: 20_000,
+        allowFailure: true,
+      });
       await new Promise((r) => setTimeout(r, 500));
       assert.ok(await pingEventually(`${plan.prefix}c-v1`, '10.60.0.2'), 'same VLAN across hosts');
       const seen = await capture;
@@ -142,14 +183,18 @@ describe('netloom-lab', function () {
     it('a lab made with --no-agents runs no netplugin, and run, restart HOST netplugin and docker say why they cannot work', async () => {
       const s = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
       assert.ok(s.hosts.every((h) => h.agent === undefined));
-      for (const args of [['run', 'host1', 'c1', '--tenant', 't', '--network', 'n'], ['restart', 'host1', 'netplugin'], ['docker', 'host1', '--', 'ps']]) {
+      for (const args of [
+        ['run', 'host1', 'c1', '--tenant', 't', '--network', 'n'],
+        ['restart', 'host1', 'netplugin'],
+        ['docker', 'host1', '--', 'ps'],
+      ]) {
         const r = await lab(args, true);
         assert.notEqual(r.code, 0, args.join(' '));
         assert.match(r.stderr, /no agents/, args.join(' '));
       }
     });
 
-    it('restarts one host\'s ovs-vswitchd and a netmaster replica by name, keeping the rest', async () => {
+    it("restarts one host's ovs-vswitchd and a netmaster replica by name, keeping the rest", async () => {
       const before = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
       await lab(['restart', 'host2', 'ovs']);
       await lab(['restart', 'netmaster', 'netmaster2']);

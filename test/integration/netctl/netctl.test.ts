@@ -31,7 +31,11 @@ describe('netctl against the real netmaster', function () {
   before(async () => {
     etcd = await startTestEtcd('netctl', 25110);
     const fd = openSync('/tmp/nl-etcd-netctl/netmaster.log', 'a');
-    pid = spawnDaemon(process.execPath, [`${ROOT}/dist/netmaster/main.js`, '--etcd', etcd.endpoint, '--listen-url', `127.0.0.1:${PORT}`, '--log-level', 'warn'], { logFd: fd });
+    pid = spawnDaemon(
+      process.execPath,
+      [`${ROOT}/dist/netmaster/main.js`, '--etcd', etcd.endpoint, '--listen-url', `127.0.0.1:${PORT}`, '--log-level', 'warn'],
+      { logFd: fd },
+    );
     closeSync(fd);
     await waitFor('netmaster to answer', async () => (await fetch(`${URL}/version`)).ok, { timeoutMs: 20_000 });
   });
@@ -42,13 +46,22 @@ describe('netctl against the real netmaster', function () {
 
   it('creates, lists, inspects and removes tenants and networks with Contiv messages and columns', async () => {
     assert.match(await ok('tenant', 'create', 't1'), /Creating tenant: t1/);
-    assert.match(await ok('net', 'create', '-t', 't1', '-e', 'vlan', '-p', '100', '-s', '10.1.1.0/24', '-g', '10.1.1.1', 'net-vlan'), /Creating network t1:net-vlan/);
+    assert.match(
+      await ok('net', 'create', '-t', 't1', '-e', 'vlan', '-p', '100', '-s', '10.1.1.0/24', '-g', '10.1.1.1', 'net-vlan'),
+      /Creating network t1:net-vlan/,
+    );
     await ok('net', 'create', '-t', 't1', '-e', 'vxlan', '-s', '10.1.2.0/24', '-g', '10.1.2.1', 'net-vx');
     const ls = await ok('net', 'ls', '-t', 't1');
-    assert.match(ls.split('\n')[0] ?? '', /^Tenant\s+Network\s+Nw Type\s+Encap type\s+Packet tag\s+Subnet\s+Gateway\s+IPv6Subnet\s+IPv6Gateway\s+Cfgd Tag/);
+    assert.match(
+      ls.split('\n')[0] ?? '',
+      /^Tenant\s+Network\s+Nw Type\s+Encap type\s+Packet tag\s+Subnet\s+Gateway\s+IPv6Subnet\s+IPv6Gateway\s+Cfgd Tag/,
+    );
     assert.match(ls, /t1\s+net-vlan\s+data\s+vlan\s+100\s+10\.1\.1\.0\/24\s+10\.1\.1\.1/);
     assert.match(ls, /t1\s+net-vx\s+data\s+vxlan\s+\d+\s+10\.1\.2\.0\/24/);
-    const inspect = JSON.parse(await ok('net', 'inspect', '-t', 't1', 'net-vlan')) as { Config: { pktTag: number }; Oper: Record<string, unknown> };
+    const inspect = JSON.parse(await ok('net', 'inspect', '-t', 't1', 'net-vlan')) as {
+      Config: { pktTag: number };
+      Oper: Record<string, unknown>;
+    };
     assert.equal(inspect.Config.pktTag, 100);
     assert.ok('availableIPAddresses' in inspect.Oper || 'allocatedIPAddresses' in inspect.Oper, 'inspect carries Oper data');
     assert.deepEqual((await ok('net', 'ls', '-t', 't1', '-q')).trim().split('\n').sort(), ['net-vlan', 'net-vx']);

@@ -46,17 +46,36 @@ describe('netmaster killed mid-write', function () {
     const child = spawn(bin, ['--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'error'], { stdio: 'ignore' });
     pid = child.pid ?? 0;
     const api = `http://127.0.0.1:${port}/api/v1`;
-    await waitFor('netmaster', async () => (await call('GET', `${api}/tenants/`).catch(() => undefined))?.status === 200, { timeoutMs: 10_000 });
-    assert.equal((await call('POST', `${api}/networks/default:k/`, { tenantName: 'default', networkName: 'k', subnet: '10.44.0.0/16', gateway: '10.44.0.1' })).status, 200);
+    await waitFor('netmaster', async () => (await call('GET', `${api}/tenants/`).catch(() => undefined))?.status === 200, {
+      timeoutMs: 10_000,
+    });
+    assert.equal(
+      (
+        await call('POST', `${api}/networks/default:k/`, {
+          tenantName: 'default',
+          networkName: 'k',
+          subnet: '10.44.0.0/16',
+          gateway: '10.44.0.1',
+        })
+      ).status,
+      200,
+    );
     // 600 creates in flight from 16 clients; kill the server while they run
     let done = 0;
     const load = Promise.all(
       Array.from({ length: 16 }, async (_, c) => {
         for (let i = 0; i < 40; i++) {
-          const r = await call('POST', `${api}/endpoints/`, { tenantName: 'default', networkName: 'k', containerID: `k${c}-${i}` }).catch(() => undefined);
+          const r = await call('POST', `${api}/endpoints/`, { tenantName: 'default', networkName: 'k', containerID: `k${c}-${i}` }).catch(
+            () => undefined,
+          );
           if (!r) return;
           done++;
-          if (i % 10 === 0) await call('POST', `${api}/networks/default:k${c}x${i}/`, { tenantName: 'default', networkName: `k${c}x${i}`, subnet: `10.45.${c * 16 + i / 10}.0/24` }).catch(() => undefined);
+          if (i % 10 === 0)
+            await call('POST', `${api}/networks/default:k${c}x${i}/`, {
+              tenantName: 'default',
+              networkName: `k${c}x${i}`,
+              subnet: `10.45.${c * 16 + i / 10}.0/24`,
+            }).catch(() => undefined);
         }
       }),
     );
@@ -78,15 +97,35 @@ describe('netmaster killed mid-write', function () {
   it('answers 409 EXHAUSTED when a group pool has no address left', async () => {
     assert.ok(nm);
     const api = `${nm.url}/api/v1`;
-    assert.equal((await call('POST', `${api}/endpointGroups/default:small/`, { tenantName: 'default', groupName: 'small', networkName: 'k', ipPool: '10.44.200.1-10.44.200.3' })).status, 200);
+    assert.equal(
+      (
+        await call('POST', `${api}/endpointGroups/default:small/`, {
+          tenantName: 'default',
+          groupName: 'small',
+          networkName: 'k',
+          ipPool: '10.44.200.1-10.44.200.3',
+        })
+      ).status,
+      200,
+    );
     const ips: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await call('POST', `${api}/endpoints/`, { tenantName: 'default', networkName: 'k', groupName: 'small', containerID: `s${i}` });
+      const r = await call('POST', `${api}/endpoints/`, {
+        tenantName: 'default',
+        networkName: 'k',
+        groupName: 'small',
+        containerID: `s${i}`,
+      });
       assert.equal(r.status, 200, r.text);
       ips.push(r.json.ipAddress);
     }
     assert.deepEqual(ips.sort(), ['10.44.200.1', '10.44.200.2', '10.44.200.3']);
-    const full = await call('POST', `${api}/endpoints/`, { tenantName: 'default', networkName: 'k', groupName: 'small', containerID: 's3' });
+    const full = await call('POST', `${api}/endpoints/`, {
+      tenantName: 'default',
+      networkName: 'k',
+      groupName: 'small',
+      containerID: 's3',
+    });
     assert.equal(full.status, 409);
     assert.equal(full.json.code, 'EXHAUSTED');
     assert.match(full.json.error, /no free address left in pool 10.44.200.1-10.44.200.3/);

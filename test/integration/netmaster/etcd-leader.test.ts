@@ -29,7 +29,10 @@ async function leaderUrl(): Promise<string> {
     env: { ...process.env, ETCDCTL_API: '3' },
     allowFailure: true,
   });
-  const st = JSON.parse(r.stdout) as Array<{ Endpoint: string; Status: { header: { member_id: number | string }; leader: number | string } }>;
+  const st = JSON.parse(r.stdout) as Array<{
+    Endpoint: string;
+    Status: { header: { member_id: number | string }; leader: number | string };
+  }>;
   const leader = st.find((s) => String(s.Status.header.member_id) === String(s.Status.leader));
   if (!leader) throw new Error(`no leader in ${r.stdout}`);
   return leader.Endpoint;
@@ -45,7 +48,8 @@ describe('etcd leader killed during a burst (3 members, 2 netmasters)', function
     const token = `nl-etcd3-${Date.now()}`; // one token for the whole cluster
     for (const m of MEMBERS) pids.set(m.clientUrl, startEtcdMember(m, MEMBERS, token, `${DIR}/log`));
     await waitEtcdHealthy(ENDPOINTS, 30_000);
-    for (let i = 0; i < 2; i++) netmasters.push(await startNetmaster({ etcdEndpoints: ENDPOINTS, logger: createLogger('netmaster', { level: 'silent' }) }));
+    for (let i = 0; i < 2; i++)
+      netmasters.push(await startNetmaster({ etcdEndpoints: ENDPOINTS, logger: createLogger('netmaster', { level: 'silent' }) }));
   });
   after(async () => {
     for (const nm of netmasters) await nm.stop().catch(() => undefined);
@@ -56,7 +60,17 @@ describe('etcd leader killed during a burst (3 members, 2 netmasters)', function
   it('loses and leaks nothing, and serves again on the new leader', async () => {
     const [a, b] = netmasters.map((n) => `${n.url}/api/v1`);
     assert.ok(a && b);
-    assert.equal((await call('POST', `${a}/networks/default:burst/`, { tenantName: 'default', networkName: 'burst', subnet: '10.66.0.0/16', gateway: '10.66.0.1' })).status, 200);
+    assert.equal(
+      (
+        await call('POST', `${a}/networks/default:burst/`, {
+          tenantName: 'default',
+          networkName: 'burst',
+          subnet: '10.66.0.0/16',
+          gateway: '10.66.0.1',
+        })
+      ).status,
+      200,
+    );
 
     const results = new Map<string, string>(); // containerID -> IP of a successful create
     const failed: string[] = [];
@@ -67,7 +81,9 @@ describe('etcd leader killed during a burst (3 members, 2 netmasters)', function
         for (let i = 0; i < 25; i++) {
           const id = `c${c}-${i}`;
           const api = (c + i) % 2 === 0 ? a : b;
-          const r = await call('POST', `${api}/endpoints/`, { tenantName: 'default', networkName: 'burst', containerID: id }).catch(() => undefined);
+          const r = await call('POST', `${api}/endpoints/`, { tenantName: 'default', networkName: 'burst', containerID: id }).catch(
+            () => undefined,
+          );
           if (r?.status === 200) results.set(id, (r.json as { ipAddress: string }).ipAddress);
           else failed.push(id);
           done++;

@@ -27,25 +27,90 @@ describe('netmaster with etcd over mutual TLS', function () {
   before(async () => {
     rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
-    await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${DIR}/ca-key.pem`, '-out', `${DIR}/ca.pem`, '-days', '1', '-subj', '/CN=nl-netmaster-test-ca']);
+    await openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${DIR}/ca-key.pem`,
+      '-out',
+      `${DIR}/ca.pem`,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=nl-netmaster-test-ca',
+    ]);
     writeFileSync(`${DIR}/server.ext`, 'subjectAltName=IP:127.0.0.1\n');
-    for (const [name, cn, ext] of [['server', '127.0.0.1', true], ['client', 'netmaster', false]] as const) {
-      await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${DIR}/${name}-key.pem`, '-out', `${DIR}/${name}.csr`, '-subj', `/CN=${cn}`]);
+    for (const [name, cn, ext] of [
+      ['server', '127.0.0.1', true],
+      ['client', 'netmaster', false],
+    ] as const) {
       await openssl([
-        'x509', '-req', '-in', `${DIR}/${name}.csr`, '-CA', `${DIR}/ca.pem`, '-CAkey', `${DIR}/ca-key.pem`, '-CAcreateserial', '-out', `${DIR}/${name}.pem`, '-days', '1',
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${DIR}/${name}-key.pem`,
+        '-out',
+        `${DIR}/${name}.csr`,
+        '-subj',
+        `/CN=${cn}`,
+      ]);
+      await openssl([
+        'x509',
+        '-req',
+        '-in',
+        `${DIR}/${name}.csr`,
+        '-CA',
+        `${DIR}/ca.pem`,
+        '-CAkey',
+        `${DIR}/ca-key.pem`,
+        '-CAcreateserial',
+        '-out',
+        `${DIR}/${name}.pem`,
+        '-days',
+        '1',
         ...(ext ? ['-extfile', `${DIR}/server.ext`] : []),
       ]);
     }
     const log = openSync(`${DIR}/etcd.log`, 'a');
     try {
-      etcdPid = spawnDaemon('etcd', [
-        '--name', 'nmtls', '--data-dir', `${DIR}/data`,
-        '--listen-client-urls', 'https://127.0.0.1:24012', '--advertise-client-urls', 'https://127.0.0.1:24012',
-        '--listen-peer-urls', 'http://127.0.0.1:24013', '--initial-advertise-peer-urls', 'http://127.0.0.1:24013',
-        '--initial-cluster', 'nmtls=http://127.0.0.1:24013', '--initial-cluster-token', 'nl-netmaster-tls',
-        '--cert-file', `${DIR}/server.pem`, '--key-file', `${DIR}/server-key.pem`, '--trusted-ca-file', `${DIR}/ca.pem`, '--client-cert-auth',
-        '--log-level', 'warn', '--logger', 'zap',
-      ], { logFd: log });
+      etcdPid = spawnDaemon(
+        'etcd',
+        [
+          '--name',
+          'nmtls',
+          '--data-dir',
+          `${DIR}/data`,
+          '--listen-client-urls',
+          'https://127.0.0.1:24012',
+          '--advertise-client-urls',
+          'https://127.0.0.1:24012',
+          '--listen-peer-urls',
+          'http://127.0.0.1:24013',
+          '--initial-advertise-peer-urls',
+          'http://127.0.0.1:24013',
+          '--initial-cluster',
+          'nmtls=http://127.0.0.1:24013',
+          '--initial-cluster-token',
+          'nl-netmaster-tls',
+          '--cert-file',
+          `${DIR}/server.pem`,
+          '--key-file',
+          `${DIR}/server-key.pem`,
+          '--trusted-ca-file',
+          `${DIR}/ca.pem`,
+          '--client-cert-auth',
+          '--log-level',
+          'warn',
+          '--logger',
+          'zap',
+        ],
+        { logFd: log },
+      );
     } finally {
       closeSync(log);
     }
@@ -65,8 +130,18 @@ describe('netmaster with etcd over mutual TLS', function () {
     });
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
     const args = [
-      '--etcd', 'https://127.0.0.1:24012', '--etcd-cacert', `${DIR}/ca.pem`, '--etcd-cert', `${DIR}/client.pem`, '--etcd-key', `${DIR}/client-key.pem`,
-      '--listen-url', `127.0.0.1:${port}`, '--log-level', 'error',
+      '--etcd',
+      'https://127.0.0.1:24012',
+      '--etcd-cacert',
+      `${DIR}/ca.pem`,
+      '--etcd-cert',
+      `${DIR}/client.pem`,
+      '--etcd-key',
+      `${DIR}/client-key.pem`,
+      '--listen-url',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      'error',
     ];
     // etcd may need a moment: netmaster exits when it cannot reach etcd, so start it until it serves
     let stderr = '';

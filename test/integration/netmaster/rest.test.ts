@@ -60,7 +60,10 @@ describe('netmaster REST on a real etcd', function () {
   it('starts with the default tenant and the global object', async () => {
     const t = await call('GET', `${api}/tenants/`);
     assert.equal(t.status, 200);
-    assert.deepEqual(t.json.map((x: { key: string }) => x.key), ['default']);
+    assert.deepEqual(
+      t.json.map((x: { key: string }) => x.key),
+      ['default'],
+    );
     const g = await call('GET', `${api}/globals/global/`);
     assert.equal(g.json.vlans, '1-4094');
     assert.equal(g.json.pvtSubnet, '172.19.0.0/16');
@@ -77,28 +80,76 @@ describe('netmaster REST on a real etcd', function () {
     assert.equal(t.key, 't1');
     // network: exact netctl body; PUT as well as POST
     const n = await ok('POST', '/networks/t1:net1/', {
-      encap: 'vxlan', gateway: '10.2.1.1', networkName: 'net1', nwType: 'data', pktTag: 100, subnet: '10.2.1.0/24', tenantName: 't1', 'link-sets': {}, links: { Tenant: {} },
+      encap: 'vxlan',
+      gateway: '10.2.1.1',
+      networkName: 'net1',
+      nwType: 'data',
+      pktTag: 100,
+      subnet: '10.2.1.0/24',
+      tenantName: 't1',
+      'link-sets': {},
+      links: { Tenant: {} },
     });
     assert.equal(n.key, 't1:net1');
     assert.deepEqual(n.links, { Tenant: { type: 'tenant', key: 't1' } });
-    const v = await ok('PUT', '/networks/t1:vlan1/', { encap: 'vlan', networkName: 'vlan1', subnet: '10.3.0.0/16', gateway: '10.3.0.1', ipv6Subnet: '2001:db8:3::/64', tenantName: 't1' });
+    const v = await ok('PUT', '/networks/t1:vlan1/', {
+      encap: 'vlan',
+      networkName: 'vlan1',
+      subnet: '10.3.0.0/16',
+      gateway: '10.3.0.1',
+      ipv6Subnet: '2001:db8:3::/64',
+      tenantName: 't1',
+    });
     assert.ok(v.pktTag >= 1 && v.pktTag <= 4094, 'vlan allocated when pktTag is 0');
     // netprofile, policy, rule, contracts, group, app profile, service
     await ok('POST', '/netprofiles/t1:gold/', { tenantName: 't1', profileName: 'gold', bandwidth: '10mbps', DSCP: 10, burst: 100 });
     await ok('POST', '/policys/t1:web-pol/', { tenantName: 't1', policyName: 'web-pol' });
-    await ok('POST', '/extContractsGroups/t1:ext/', { tenantName: 't1', contractsGroupName: 'ext', contractsType: 'provided', contracts: ['uni/tn-common/brc-default'] });
+    await ok('POST', '/extContractsGroups/t1:ext/', {
+      tenantName: 't1',
+      contractsGroupName: 'ext',
+      contractsType: 'provided',
+      contracts: ['uni/tn-common/brc-default'],
+    });
     const g = await ok('POST', '/endpointGroups/t1:web/', {
-      groupName: 'web', networkName: 'net1', tenantName: 't1', policies: ['web-pol'], netProfile: 'gold', ipPool: '10.2.1.10-10.2.1.20', extContractsGrps: ['ext'],
+      groupName: 'web',
+      networkName: 'net1',
+      tenantName: 't1',
+      policies: ['web-pol'],
+      netProfile: 'gold',
+      ipPool: '10.2.1.10-10.2.1.20',
+      extContractsGrps: ['ext'],
       links: { AppProfile: {}, NetProfile: {}, Network: {}, Tenant: {} },
     });
     assert.deepEqual(g.links.Network, { type: 'network', key: 't1:net1' });
     const rule = await ok('POST', '/rules/t1:web-pol:1/', {
-      ruleId: '1', policyName: 'web-pol', tenantName: 't1', direction: 'in', priority: 10, action: 'allow', protocol: 'tcp', port: 80, fromNetwork: 'vlan1', links: { MatchEndpointGroup: {} },
+      ruleId: '1',
+      policyName: 'web-pol',
+      tenantName: 't1',
+      direction: 'in',
+      priority: 10,
+      action: 'allow',
+      protocol: 'tcp',
+      port: 80,
+      fromNetwork: 'vlan1',
+      links: { MatchEndpointGroup: {} },
     });
     assert.equal(rule.key, 't1:web-pol:1');
     await ok('POST', '/appProfiles/t1:app/', { tenantName: 't1', appProfileName: 'app', endpointGroups: ['web'] });
-    await ok('POST', '/serviceLBs/t1:svc/', { tenantName: 't1', serviceName: 'svc', networkName: 'net1', ipAddress: '10.2.1.200', selectors: ['app=web'], ports: ['80:8080:TCP'] });
-    await ok('POST', '/Bgps/host1/', { hostname: 'host1', routerip: '50.1.1.1/24', as: '65002', neighbor: '50.1.1.2', 'neighbor-as': '500' });
+    await ok('POST', '/serviceLBs/t1:svc/', {
+      tenantName: 't1',
+      serviceName: 'svc',
+      networkName: 'net1',
+      ipAddress: '10.2.1.200',
+      selectors: ['app=web'],
+      ports: ['80:8080:TCP'],
+    });
+    await ok('POST', '/Bgps/host1/', {
+      hostname: 'host1',
+      routerip: '50.1.1.1/24',
+      as: '65002',
+      neighbor: '50.1.1.2',
+      'neighbor-as': '500',
+    });
     await ok('POST', '/aciGws/aciGw/', { name: 'aciGw', enforcePolicies: 'yes', includeCommonTenant: 'no' });
     // global set as netctl does it: GET then POST the whole object back
     const glob = await ok('GET', '/globals/global/');
@@ -116,18 +167,68 @@ describe('netmaster REST on a real etcd', function () {
     // safe updates
     await ok('POST', '/netprofiles/t1:gold/', { tenantName: 't1', profileName: 'gold', bandwidth: '1gbps', DSCP: 20, burst: 200 });
     await ok('POST', '/policys/t1:db-pol/', { tenantName: 't1', policyName: 'db-pol' });
-    await ok('POST', '/endpointGroups/t1:web/', { groupName: 'web', networkName: 'net1', tenantName: 't1', policies: ['web-pol', 'db-pol'], netProfile: 'gold', ipPool: '10.2.1.10-10.2.1.20', extContractsGrps: ['ext'] });
+    await ok('POST', '/endpointGroups/t1:web/', {
+      groupName: 'web',
+      networkName: 'net1',
+      tenantName: 't1',
+      policies: ['web-pol', 'db-pol'],
+      netProfile: 'gold',
+      ipPool: '10.2.1.10-10.2.1.20',
+      extContractsGrps: ['ext'],
+    });
     assert.deepEqual((await ok('GET', '/endpointGroups/t1:web/')).policies, ['web-pol', 'db-pol']);
     // an update of every other kind, read back
     const updates: Array<[string, Record<string, unknown>, string, unknown]> = [
       ['/tenants/t1/', { tenantName: 't1', defaultNetwork: 'net1' }, 'defaultNetwork', 'net1'],
-      ['/networks/t1:net1/', { tenantName: 't1', networkName: 'net1', encap: 'vxlan', subnet: '10.2.1.0/24', gateway: '10.2.1.1', cfgdTag: 'blue' }, 'cfgdTag', 'blue'],
-      ['/rules/t1:web-pol:1/', { ruleId: '1', policyName: 'web-pol', tenantName: 't1', direction: 'in', priority: 50, action: 'deny', protocol: 'tcp', port: 80, fromNetwork: 'vlan1' }, 'priority', 50],
+      [
+        '/networks/t1:net1/',
+        { tenantName: 't1', networkName: 'net1', encap: 'vxlan', subnet: '10.2.1.0/24', gateway: '10.2.1.1', cfgdTag: 'blue' },
+        'cfgdTag',
+        'blue',
+      ],
+      [
+        '/rules/t1:web-pol:1/',
+        {
+          ruleId: '1',
+          policyName: 'web-pol',
+          tenantName: 't1',
+          direction: 'in',
+          priority: 50,
+          action: 'deny',
+          protocol: 'tcp',
+          port: 80,
+          fromNetwork: 'vlan1',
+        },
+        'priority',
+        50,
+      ],
       ['/appProfiles/t1:app/', { tenantName: 't1', appProfileName: 'app', endpointGroups: [] }, 'endpointGroups', []],
-      ['/serviceLBs/t1:svc/', { tenantName: 't1', serviceName: 'svc', networkName: 'net1', ipAddress: '10.2.1.200', selectors: ['app=db'], ports: ['80:8080:TCP'] }, 'selectors', ['app=db']],
-      ['/Bgps/host1/', { hostname: 'host1', routerip: '50.1.1.1/24', as: '65002', neighbor: '50.1.1.3', 'neighbor-as': '501' }, 'neighbor', '50.1.1.3'],
+      [
+        '/serviceLBs/t1:svc/',
+        {
+          tenantName: 't1',
+          serviceName: 'svc',
+          networkName: 'net1',
+          ipAddress: '10.2.1.200',
+          selectors: ['app=db'],
+          ports: ['80:8080:TCP'],
+        },
+        'selectors',
+        ['app=db'],
+      ],
+      [
+        '/Bgps/host1/',
+        { hostname: 'host1', routerip: '50.1.1.1/24', as: '65002', neighbor: '50.1.1.3', 'neighbor-as': '501' },
+        'neighbor',
+        '50.1.1.3',
+      ],
       ['/aciGws/aciGw/', { name: 'aciGw', enforcePolicies: 'no', includeCommonTenant: 'yes' }, 'includeCommonTenant', 'yes'],
-      ['/extContractsGroups/t1:ext/', { tenantName: 't1', contractsGroupName: 'ext', contractsType: 'provided', contracts: ['a', 'b'] }, 'contracts', ['a', 'b']],
+      [
+        '/extContractsGroups/t1:ext/',
+        { tenantName: 't1', contractsGroupName: 'ext', contractsType: 'provided', contracts: ['a', 'b'] },
+        'contracts',
+        ['a', 'b'],
+      ],
     ];
     for (const [path, body, field, want] of updates) {
       await ok('PUT', path, body);
@@ -136,20 +237,54 @@ describe('netmaster REST on a real etcd', function () {
     await ok('POST', '/appProfiles/t1:app/', { tenantName: 't1', appProfileName: 'app', endpointGroups: ['web'] });
 
     // endpoints and inspect
-    const ep = await ok('POST', '/endpoints/', { tenantName: 't1', networkName: 'net1', groupName: 'web', containerID: 'c1', containerName: 'web-1', homingHost: 'host1', labels: { app: 'web' } });
+    const ep = await ok('POST', '/endpoints/', {
+      tenantName: 't1',
+      networkName: 'net1',
+      groupName: 'web',
+      containerID: 'c1',
+      containerName: 'web-1',
+      homingHost: 'host1',
+      labels: { app: 'web' },
+    });
     assert.equal(ep.ipAddress, '10.2.1.10', 'first address of the pool');
     assert.match(ep.macAddress, /^02(:[0-9a-f]{2}){5}$/);
-    const again = await ok('POST', '/endpoints/', { tenantName: 't1', networkName: 'net1', groupName: 'web', containerID: 'c1', homingHost: 'host1' });
+    const again = await ok('POST', '/endpoints/', {
+      tenantName: 't1',
+      networkName: 'net1',
+      groupName: 'web',
+      containerID: 'c1',
+      homingHost: 'host1',
+    });
     assert.equal(again.endpointID, ep.endpointID, 'a retry returns the same endpoint');
     assert.equal(again.ipAddress, ep.ipAddress);
     const ep6 = await ok('POST', '/endpoints/', { tenantName: 't1', networkName: 'vlan1', containerID: 'c2', homingHost: 'host2' });
     assert.equal(ep6.ipAddress, '10.3.0.2', 'gateway 10.3.0.1 is reserved');
     assert.equal(ep6.ipv6Address, '2001:db8:3::2');
     // a requested MAC is used (lower-cased); a taken one is a CONFLICT, a multicast one is refused
-    const em = await ok('POST', '/endpoints/', { tenantName: 't1', networkName: 'vlan1', containerID: 'cm1', homingHost: 'host2', macAddress: '02:AA:00:00:00:01' });
+    const em = await ok('POST', '/endpoints/', {
+      tenantName: 't1',
+      networkName: 'vlan1',
+      containerID: 'cm1',
+      homingHost: 'host2',
+      macAddress: '02:AA:00:00:00:01',
+    });
     assert.equal(em.macAddress, '02:aa:00:00:00:01');
-    await expectRefused('POST', '/endpoints/', { tenantName: 't1', networkName: 'vlan1', containerID: 'cm2', homingHost: 'host2', macAddress: '02:aa:00:00:00:01' }, 409, 'CONFLICT', 'macAddress');
-    await expectRefused('POST', '/endpoints/', { tenantName: 't1', networkName: 'vlan1', containerID: 'cm3', homingHost: 'host2', macAddress: '01:00:5e:00:00:01' }, 400, 'INVALID_ARGUMENT', 'macAddress');
+    await expectRefused(
+      'POST',
+      '/endpoints/',
+      { tenantName: 't1', networkName: 'vlan1', containerID: 'cm2', homingHost: 'host2', macAddress: '02:aa:00:00:00:01' },
+      409,
+      'CONFLICT',
+      'macAddress',
+    );
+    await expectRefused(
+      'POST',
+      '/endpoints/',
+      { tenantName: 't1', networkName: 'vlan1', containerID: 'cm3', homingHost: 'host2', macAddress: '01:00:5e:00:00:01' },
+      400,
+      'INVALID_ARGUMENT',
+      'macAddress',
+    );
     await ok('DELETE', `/endpoints/${em.endpointID}/`);
     const ni = await ok('GET', '/inspect/networks/t1:net1/');
     assert.equal(ni.Config.subnet, '10.2.1.0/24');
@@ -190,12 +325,25 @@ describe('netmaster REST on a real etcd', function () {
     assert.equal((await call('DELETE', `${api}/endpoints/${ep.endpointID}/`)).status, 200);
     assert.equal((await call('DELETE', `${api}/endpoints/${ep.endpointID}/`)).status, 200, 'endpoint delete is idempotent');
     await ok('DELETE', `/endpoints/${ep6.endpointID}/`);
-    for (const p of ['/appProfiles/t1:app/', '/rules/t1:web-pol:1/', '/serviceLBs/t1:svc/', '/endpointGroups/t1:web/', '/policys/t1:web-pol/', '/policys/t1:db-pol/', '/netprofiles/t1:gold/', '/extContractsGroups/t1:ext/', '/networks/t1:net1/', '/networks/t1:vlan1/', '/Bgps/host1/', '/aciGws/aciGw/']) {
+    for (const p of [
+      '/appProfiles/t1:app/',
+      '/rules/t1:web-pol:1/',
+      '/serviceLBs/t1:svc/',
+      '/endpointGroups/t1:web/',
+      '/policys/t1:web-pol/',
+      '/policys/t1:db-pol/',
+      '/netprofiles/t1:gold/',
+      '/extContractsGroups/t1:ext/',
+      '/networks/t1:net1/',
+      '/networks/t1:vlan1/',
+      '/Bgps/host1/',
+      '/aciGws/aciGw/',
+    ]) {
       const r = await call('DELETE', `${api}${p}`);
       assert.equal(r.status, 200, `${p}: ${r.text}`);
       assert.equal(r.json, p.split('/')[2]);
     }
-    assert.equal((await ok('DELETE', '/tenants/t1/')), 't1');
+    assert.equal(await ok('DELETE', '/tenants/t1/'), 't1');
     const after = await ok('GET', '/consistency');
     assert.equal(after.clean, true, JSON.stringify(after));
     assert.equal(after.counts.allocations, 0, 'every allocation was released');
@@ -204,17 +352,70 @@ describe('netmaster REST on a real etcd', function () {
   it('refuses bad requests with 4xx JSON and writes nothing', async () => {
     const r0 = await call('POST', `${api}/tenants/t2/`, { tenantName: 't2' });
     assert.equal(r0.status, 200);
-    assert.equal((await call('POST', `${api}/networks/t2:a/`, { tenantName: 't2', networkName: 'a', subnet: '10.5.0.0/16', encap: 'vlan', pktTag: 500 })).status, 200);
+    assert.equal(
+      (
+        await call('POST', `${api}/networks/t2:a/`, {
+          tenantName: 't2',
+          networkName: 'a',
+          subnet: '10.5.0.0/16',
+          encap: 'vlan',
+          pktTag: 500,
+        })
+      ).status,
+      200,
+    );
     assert.equal((await call('POST', `${api}/endpointGroups/t2:g/`, { tenantName: 't2', groupName: 'g', networkName: 'a' })).status, 200);
     await expectRefused('POST', '/tenants/t3/', '{not json', 400, 'INVALID_ARGUMENT', 'body');
     await expectRefused('POST', '/tenants/t3/', { tenantName: 't4' }, 400, 'INVALID_ARGUMENT', 'key');
     await expectRefused('POST', '/tenants/bad_name/', { tenantName: 'bad_name' }, 400, 'INVALID_ARGUMENT', 'tenantName');
-    await expectRefused('POST', '/networks/t2:b/', { tenantName: 't2', networkName: 'b', subnet: '10.5.1.0/24' }, 409, 'CONFLICT', 'subnet');
-    await expectRefused('POST', '/networks/t2:b/', { tenantName: 't2', networkName: 'b', subnet: '10.6.0.0/24', encap: 'vlan', pktTag: 500 }, 409, 'CONFLICT', 'pktTag');
-    await expectRefused('POST', '/networks/t2:a/', { tenantName: 't2', networkName: 'a', subnet: '10.7.0.0/16', encap: 'vlan', pktTag: 500 }, 409, 'CONFLICT', 'subnet');
-    await expectRefused('POST', '/networks/nope:b/', { tenantName: 'nope', networkName: 'b', subnet: '10.6.0.0/24' }, 404, 'NOT_FOUND', 'tenantName');
-    await expectRefused('POST', '/rules/t2:p:1/', { tenantName: 't2', policyName: 'p', ruleId: '1', direction: 'in', priority: 0 }, 400, 'INVALID_ARGUMENT', 'priority');
-    await expectRefused('POST', '/endpointGroups/t2:a/', { tenantName: 't2', groupName: 'a', networkName: 'a' }, 409, 'CONFLICT', 'groupName');
+    await expectRefused(
+      'POST',
+      '/networks/t2:b/',
+      { tenantName: 't2', networkName: 'b', subnet: '10.5.1.0/24' },
+      409,
+      'CONFLICT',
+      'subnet',
+    );
+    await expectRefused(
+      'POST',
+      '/networks/t2:b/',
+      { tenantName: 't2', networkName: 'b', subnet: '10.6.0.0/24', encap: 'vlan', pktTag: 500 },
+      409,
+      'CONFLICT',
+      'pktTag',
+    );
+    await expectRefused(
+      'POST',
+      '/networks/t2:a/',
+      { tenantName: 't2', networkName: 'a', subnet: '10.7.0.0/16', encap: 'vlan', pktTag: 500 },
+      409,
+      'CONFLICT',
+      'subnet',
+    );
+    await expectRefused(
+      'POST',
+      '/networks/nope:b/',
+      { tenantName: 'nope', networkName: 'b', subnet: '10.6.0.0/24' },
+      404,
+      'NOT_FOUND',
+      'tenantName',
+    );
+    await expectRefused(
+      'POST',
+      '/rules/t2:p:1/',
+      { tenantName: 't2', policyName: 'p', ruleId: '1', direction: 'in', priority: 0 },
+      400,
+      'INVALID_ARGUMENT',
+      'priority',
+    );
+    await expectRefused(
+      'POST',
+      '/endpointGroups/t2:a/',
+      { tenantName: 't2', groupName: 'a', networkName: 'a' },
+      409,
+      'CONFLICT',
+      'groupName',
+    );
     await expectRefused('DELETE', '/networks/t2:a/', undefined, 409, 'IN_USE');
     await expectRefused('DELETE', '/tenants/t2/', undefined, 409, 'IN_USE');
     await expectRefused('DELETE', '/globals/global/', undefined, 409, 'CONFLICT');
@@ -222,12 +423,26 @@ describe('netmaster REST on a real etcd', function () {
     await expectRefused('DELETE', '/networks/t2:zz/', undefined, 404, 'NOT_FOUND');
     await expectRefused('GET', '/widgets/', undefined, 404, 'NOT_FOUND');
     await expectRefused('POST', '/endpoints/', { tenantName: 't2', networkName: 'zz', containerID: 'x' }, 404, 'NOT_FOUND', 'networkName');
-    await expectRefused('POST', '/endpoints/', { tenantName: 't2', networkName: 'a', ipAddress: '10.9.9.9', containerID: 'x' }, 400, 'INVALID_ARGUMENT', 'ipAddress');
+    await expectRefused(
+      'POST',
+      '/endpoints/',
+      { tenantName: 't2', networkName: 'a', ipAddress: '10.9.9.9', containerID: 'x' },
+      400,
+      'INVALID_ARGUMENT',
+      'ipAddress',
+    );
     await expectRefused('GET', '/inspect/endpoints/nope/', undefined, 404, 'NOT_FOUND');
     // an endpoint makes the group and the network "in use"
     const ep = await call('POST', `${api}/endpoints/`, { tenantName: 't2', networkName: 'a', groupName: 'g', containerID: 'x' });
     assert.equal(ep.status, 200);
-    await expectRefused('POST', '/endpoints/', { tenantName: 't2', networkName: 'a', ipAddress: ep.json.ipAddress, containerID: 'y' }, 409, 'CONFLICT', 'ipAddress');
+    await expectRefused(
+      'POST',
+      '/endpoints/',
+      { tenantName: 't2', networkName: 'a', ipAddress: ep.json.ipAddress, containerID: 'y' },
+      409,
+      'CONFLICT',
+      'ipAddress',
+    );
     await expectRefused('DELETE', '/endpointGroups/t2:g/', undefined, 409, 'IN_USE');
     assert.equal((await call('DELETE', `${api}/endpoints/${ep.json.endpointID}/`)).status, 200);
     assert.equal((await call('DELETE', `${api}/endpointGroups/t2:g/`)).status, 200);
@@ -249,7 +464,8 @@ describe('netmaster REST on a real etcd', function () {
           buf += c.toString();
           for (const m of buf.matchAll(/^data: (.*)$/gm)) {
             const e = JSON.parse(m[1] ?? '{}') as { op: string; type: string; key: string };
-            if (!events.some((x) => JSON.stringify(x) === JSON.stringify({ op: e.op, type: e.type, key: e.key }))) events.push({ op: e.op, type: e.type, key: e.key });
+            if (!events.some((x) => JSON.stringify(x) === JSON.stringify({ op: e.op, type: e.type, key: e.key })))
+              events.push({ op: e.op, type: e.type, key: e.key });
           }
           if (events.length >= 2) {
             req.destroy();
@@ -277,7 +493,11 @@ describe('netmaster REST on a real etcd', function () {
     assert.ok(!snap.objects.some((o) => o.key === 'snap1'));
     await call('POST', `${api}/tenants/snap1/`, { tenantName: 'snap1' });
     const seen: string[] = [];
-    const stop = await svc.watch(snap.revision, (e) => seen.push(`${e.op} ${e.type} ${e.key}`), () => undefined);
+    const stop = await svc.watch(
+      snap.revision,
+      (e) => seen.push(`${e.op} ${e.type} ${e.key}`),
+      () => undefined,
+    );
     try {
       await waitFor('the change after the snapshot', () => seen.includes('put tenant snap1'), { timeoutMs: 5000, intervalMs: 20 });
     } finally {
@@ -312,7 +532,10 @@ describe('netmaster REST on a real etcd', function () {
     await kv.commit([], [{ kind: 'put', key: layout.tag('vlan', 4000), value: 'ghost:net' }]);
     const c = (await call('GET', `${api}/consistency`)).json;
     assert.equal(c.clean, false);
-    assert.deepEqual(c.leaked.map((f: { key: string }) => f.key), [layout.tag('vlan', 4000)]);
+    assert.deepEqual(
+      c.leaked.map((f: { key: string }) => f.key),
+      [layout.tag('vlan', 4000)],
+    );
     const fixed = (await call('POST', `${api}/consistency`, { repair: true })).json;
     assert.equal(fixed.repaired, 1);
     assert.equal((await call('GET', `${api}/consistency`)).json.clean, true);
@@ -339,17 +562,35 @@ describe('netmaster REST on a real etcd', function () {
     assert.ok(etcd);
     const dir = '/tmp/nl-netmaster/tls';
     mkdirSync(dir, { recursive: true });
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${dir}/key.pem`,
+      '-out',
+      `${dir}/cert.pem`,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
     const cert = readFileSync(`${dir}/cert.pem`);
     const tlsNm = await startNetmaster({ etcdEndpoints: [etcd.url], logger: silent(), tls: { cert, key: readFileSync(`${dir}/key.pem`) } });
     try {
       assert.match(tlsNm.url, /^https:/);
       const body = await new Promise<string>((resolve, reject) => {
-        https.get(`${tlsNm.url}/api/v1/tenants/`, { ca: cert }, (res) => {
-          let b = '';
-          res.on('data', (c: Buffer) => (b += c.toString()));
-          res.on('end', () => resolve(b));
-        }).on('error', reject);
+        https
+          .get(`${tlsNm.url}/api/v1/tenants/`, { ca: cert }, (res) => {
+            let b = '';
+            res.on('data', (c: Buffer) => (b += c.toString()));
+            res.on('end', () => resolve(b));
+          })
+          .on('error', reject);
       });
       assert.ok((JSON.parse(body) as Array<{ key: string }>).some((t) => t.key === 'default'));
     } finally {
@@ -366,13 +607,19 @@ describe('netmaster REST on a real etcd', function () {
       });
     });
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
-    const child = spawn(bin, ['--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(bin, ['--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const pid = child.pid ?? 0;
     try {
-      await waitFor('bin/netmaster to answer', async () => (await call('GET', `http://127.0.0.1:${port}/version`).catch(() => undefined))?.status === 200, { timeoutMs: 10_000 });
+      await waitFor(
+        'bin/netmaster to answer',
+        async () => (await call('GET', `http://127.0.0.1:${port}/version`).catch(() => undefined))?.status === 200,
+        { timeoutMs: 10_000 },
+      );
       const r = await call('GET', `http://127.0.0.1:${port}/api/v1/tenants/`);
       assert.ok(r.json.some((t: { key: string }) => t.key === 'default'));
       process.kill(pid, 'SIGTERM');

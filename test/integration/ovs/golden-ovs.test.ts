@@ -74,7 +74,10 @@ class RawClient {
         this.problems.push(`cannot decode ${raw.toString('hex')}: ${(e as Error).message}`);
         continue;
       }
-      if (!encodeMessage(msg).equals(raw)) this.problems.push(`${msg.type} re-encodes differently:\n  ovs ${raw.toString('hex')}\n  our ${encodeMessage(msg).toString('hex')}`);
+      if (!encodeMessage(msg).equals(raw))
+        this.problems.push(
+          `${msg.type} re-encodes differently:\n  ovs ${raw.toString('hex')}\n  our ${encodeMessage(msg).toString('hex')}`,
+        );
       this.received.push({ raw, msg });
       if (msg.type === 'echo_request') this.send({ type: 'echo_reply', xid: msg.xid, data: msg.data });
       for (const w of [...this.waiters]) {
@@ -122,7 +125,10 @@ class RawClient {
     const parts: MultipartReplyBody[] = [];
     for (let i = 0; i < 1000; i++) {
       const seen = parts.length;
-      const m = await this.waitFor(`multipart reply part ${seen} for xid ${xid}`, (r) => r.xid === xid && r.type === 'multipart_reply' && !this.taken.has(r));
+      const m = await this.waitFor(
+        `multipart reply part ${seen} for xid ${xid}`,
+        (r) => r.xid === xid && r.type === 'multipart_reply' && !this.taken.has(r),
+      );
       this.taken.add(m);
       if (m.type !== 'multipart_reply') throw new Error(`OVS answered ${m.type}`);
       parts.push(m.body);
@@ -161,7 +167,18 @@ describe('decoding what a real ovs-vswitchd sends (OpenFlow 1.3)', function () {
     await teardown();
     await addNetns(NS);
     inst = await startOvs(DIR, NS);
-    await vsctl(['add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=netdev', 'protocols=OpenFlow13', 'fail_mode=secure', 'other_config:datapath-id=00000000000000ab']);
+    await vsctl([
+      'add-br',
+      'br0',
+      '--',
+      'set',
+      'bridge',
+      'br0',
+      'datapath_type=netdev',
+      'protocols=OpenFlow13',
+      'fail_mode=secure',
+      'other_config:datapath-id=00000000000000ab',
+    ]);
     const ctl = `${inst.runDir}/ofc-controller.sock`; // OVS dials unix controllers only inside its run directory
     const accepted = await RawClient.accept(ctl, async () => {
       await vsctl(['set-controller', 'br0', `unix:${ctl}`]);
@@ -187,13 +204,19 @@ describe('decoding what a real ovs-vswitchd sends (OpenFlow 1.3)', function () {
     const cfg = await c.request({ type: 'get_config_request', xid: c.nextXid() });
     assert.ok(cfg.type === 'get_config_reply' && cfg.missSendLen === 0xffff, `get_config: ${JSON.stringify(cfg)}`);
     const role = await c.request({ type: 'role_request', xid: c.nextXid(), role: 'nochange', generationId: 0n });
-    assert.ok(role.type === 'role_reply' && role.role === 'equal', `role: ${JSON.stringify(role, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    assert.ok(
+      role.type === 'role_reply' && role.role === 'equal',
+      `role: ${JSON.stringify(role, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+    );
   });
 
   it('desc, port desc, port stats and table stats multipart replies', async () => {
     const c = client!;
     const [desc] = await c.multipart({ kind: 'desc' });
-    assert.ok(desc?.kind === 'desc' && /Open vSwitch/.test(desc.hwDesc) && /^\d+\.\d+/.test(desc.swDesc), `desc names Open vSwitch: ${JSON.stringify(desc)}`);
+    assert.ok(
+      desc?.kind === 'desc' && /Open vSwitch/.test(desc.hwDesc) && /^\d+\.\d+/.test(desc.swDesc),
+      `desc names Open vSwitch: ${JSON.stringify(desc)}`,
+    );
     const ports = (await c.multipart({ kind: 'port_desc' })).flatMap((p) => (p.kind === 'port_desc' ? p.ports : []));
     const local = ports.find((p) => p.portNo === OFPP.LOCAL);
     assert.equal(local?.name, 'br0');
@@ -215,31 +238,68 @@ describe('decoding what a real ovs-vswitchd sends (OpenFlow 1.3)', function () {
     const gd = (await c.multipart({ kind: 'group_desc' })).flatMap((p) => (p.kind === 'group_desc' ? p.entries : []));
     const want = new Set(groups.map((l) => encodeMessage(parseGroup(l)).toString('hex')));
     const got = new Set(gd.map((g) => encodeMessage(parseGroup(formatGroup(g))).toString('hex')));
-    for (const w of want) assert.ok(got.has(w), `group ${formatGroup(decodeMessage(Buffer.from(w, 'hex')) as never)} is in OVS's group desc`);
-    const mc = (await c.multipart({ kind: 'meter_config', meterId: 0xffffffff })).flatMap((p) => (p.kind === 'meter_config' ? p.entries : []));
+    for (const w of want)
+      assert.ok(got.has(w), `group ${formatGroup(decodeMessage(Buffer.from(w, 'hex')) as never)} is in OVS's group desc`);
+    const mc = (await c.multipart({ kind: 'meter_config', meterId: 0xffffffff })).flatMap((p) =>
+      p.kind === 'meter_config' ? p.entries : [],
+    );
     // OVS stores burst_size = rate when the meter has no burst flag: compare without it there
-    const norm = (m: MeterMod): string => formatMeter({ ...m, bands: m.bands.map((b) => (m.flags & OFPMF.BURST ? b : { ...b, burstSize: 0 })) });
+    const norm = (m: MeterMod): string =>
+      formatMeter({ ...m, bands: m.bands.map((b) => (m.flags & OFPMF.BURST ? b : { ...b, burstSize: 0 })) });
     const wantM = meters.map((l) => norm(parseMeter(l))).sort();
     assert.deepEqual(mc.map((m) => norm({ ...parseMeter('meter=1,band=type=drop,rate=1'), ...m })).sort(), wantM);
-    const ms = (await c.multipart({ kind: 'meter_stats', meterId: 0xffffffff })).flatMap((p) => (p.kind === 'meter_stats' ? p.entries : []));
-    assert.deepEqual(ms.map((m) => m.meterId).sort((a, b) => a - b), mc.map((m) => m.meterId).sort((a, b) => a - b));
+    const ms = (await c.multipart({ kind: 'meter_stats', meterId: 0xffffffff })).flatMap((p) =>
+      p.kind === 'meter_stats' ? p.entries : [],
+    );
+    assert.deepEqual(
+      ms.map((m) => m.meterId).sort((a, b) => a - b),
+      mc.map((m) => m.meterId).sort((a, b) => a - b),
+    );
   });
 
   it('flow stats and aggregate agree with ovs-ofctl dump-flows', async () => {
     const c = client!;
     const flows = fixture('flows.txt');
     await ofctl(['add-flows', 'br0', writeTemp(flows)]);
-    const entries = (await c.multipart({ kind: 'flow', tableId: 0xff, outPort: OFPP.ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: [] })).flatMap((p) => (p.kind === 'flow' ? p.entries : []));
+    const entries = (
+      await c.multipart({ kind: 'flow', tableId: 0xff, outPort: OFPP.ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: [] })
+    ).flatMap((p) => (p.kind === 'flow' ? p.entries : []));
     const dumped = (await ofctl(['dump-flows', 'br0']))
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('OFPST_FLOW'));
     assert.equal(entries.length, dumped.length);
     const key = (fm: FlowMod): string => encodeMessage({ ...fm, xid: 0 }).toString('hex');
-    const ours = new Set(entries.map((e) => key(parseFlow(formatFlowMod({ ...parseFlow('actions=drop'), tableId: e.tableId, priority: e.priority, cookie: e.cookie, idleTimeout: e.idleTimeout, hardTimeout: e.hardTimeout, flags: e.flags, match: e.match, instructions: e.instructions })))));
+    const ours = new Set(
+      entries.map((e) =>
+        key(
+          parseFlow(
+            formatFlowMod({
+              ...parseFlow('actions=drop'),
+              tableId: e.tableId,
+              priority: e.priority,
+              cookie: e.cookie,
+              idleTimeout: e.idleTimeout,
+              hardTimeout: e.hardTimeout,
+              flags: e.flags,
+              match: e.match,
+              instructions: e.instructions,
+            }),
+          ),
+        ),
+      ),
+    );
     const theirs = new Set(dumped.map((l) => key(parseFlowStatsLine(l))));
     assert.deepEqual([...ours].sort(), [...theirs].sort());
-    const [agg] = await c.multipart({ kind: 'aggregate', tableId: 0xff, outPort: OFPP.ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: [] });
+    const [agg] = await c.multipart({
+      kind: 'aggregate',
+      tableId: 0xff,
+      outPort: OFPP.ANY,
+      outGroup: OFPG_ANY,
+      cookie: 0n,
+      cookieMask: 0n,
+      match: [],
+    });
     assert.ok(agg?.kind === 'aggregate' && agg.flowCount === entries.length);
   });
 
@@ -254,16 +314,47 @@ describe('decoding what a real ovs-vswitchd sends (OpenFlow 1.3)', function () {
 
     // a bundled message that fails validation on add gets its own error, naming the bundled request's xid
     const bundleId = 7;
-    const open = await c.request({ type: 'bundle_control', xid: c.nextXid(), bundleId, ctrlType: 'open_request', flags: 3, properties: Buffer.alloc(0) });
+    const open = await c.request({
+      type: 'bundle_control',
+      xid: c.nextXid(),
+      bundleId,
+      ctrlType: 'open_request',
+      flags: 3,
+      properties: Buffer.alloc(0),
+    });
     assert.ok(open.type === 'bundle_control' && open.ctrlType === 'open_reply');
     const addXid = c.nextXid();
-    c.send({ type: 'bundle_add', xid: addXid, bundleId, flags: 3, message: { ...parseFlow('table=5,actions=goto_table:1'), xid: addXid }, properties: Buffer.alloc(0) });
+    c.send({
+      type: 'bundle_add',
+      xid: addXid,
+      bundleId,
+      flags: 3,
+      message: { ...parseFlow('table=5,actions=goto_table:1'), xid: addXid },
+      properties: Buffer.alloc(0),
+    });
     const addErr = await c.waitFor('error for the bundled flow', (m) => m.type === 'error' && m.xid === addXid);
-    assert.ok(addErr.type === 'error' && addErr.codeName === 'OFPBIC_BAD_TABLE_ID', `bundle add error: ${addErr.type === 'error' ? addErr.codeName : addErr.type}`);
+    assert.ok(
+      addErr.type === 'error' && addErr.codeName === 'OFPBIC_BAD_TABLE_ID',
+      `bundle add error: ${addErr.type === 'error' ? addErr.codeName : addErr.type}`,
+    );
     // a commit that fails (a flow pointing to a group that does not exist) is answered with an ONF bundle error
     const addXid2 = c.nextXid();
-    c.send({ type: 'bundle_add', xid: addXid2, bundleId, flags: 3, message: { ...parseFlow('table=20,priority=5,reg1=1,actions=group:999'), xid: addXid2 }, properties: Buffer.alloc(0) });
-    const commit = await c.request({ type: 'bundle_control', xid: c.nextXid(), bundleId, ctrlType: 'commit_request', flags: 3, properties: Buffer.alloc(0) });
+    c.send({
+      type: 'bundle_add',
+      xid: addXid2,
+      bundleId,
+      flags: 3,
+      message: { ...parseFlow('table=20,priority=5,reg1=1,actions=group:999'), xid: addXid2 },
+      properties: Buffer.alloc(0),
+    });
+    const commit = await c.request({
+      type: 'bundle_control',
+      xid: c.nextXid(),
+      bundleId,
+      ctrlType: 'commit_request',
+      flags: 3,
+      properties: Buffer.alloc(0),
+    });
     assert.ok(commit.type === 'error', `commit answered ${commit.type}`);
     assert.equal(commit.experimenter, 0x4f4e4600);
     assert.equal(commit.typeName, 'OFPET_EXPERIMENTER');
@@ -287,7 +378,14 @@ describe('decoding what a real ovs-vswitchd sends (OpenFlow 1.3)', function () {
     assert.deepEqual(fr.match, [{ field: 'reg3', value: 5 }]);
 
     const frame = Buffer.from('ffffffffffff02000000000108060001080006040001020000000001c0a80001000000000000c0a80002', 'hex');
-    c.send({ type: 'packet_out', xid: c.nextXid(), bufferId: OFP_NO_BUFFER, inPort: OFPP.CONTROLLER, actions: [{ type: 'output', port: OFPP.CONTROLLER, maxLen: 0xffff }], data: frame });
+    c.send({
+      type: 'packet_out',
+      xid: c.nextXid(),
+      bufferId: OFP_NO_BUFFER,
+      inPort: OFPP.CONTROLLER,
+      actions: [{ type: 'output', port: OFPP.CONTROLLER, maxLen: 0xffff }],
+      data: frame,
+    });
     const pi = await c.waitFor('PACKET_IN', (m) => m.type === 'packet_in');
     assert.ok(pi.type === 'packet_in');
     assert.deepEqual(pi.data, frame);
@@ -297,7 +395,19 @@ describe('decoding what a real ovs-vswitchd sends (OpenFlow 1.3)', function () {
   it('every message OVS sent decoded and re-encoded to the same bytes', () => {
     assert.deepEqual(client!.problems, []);
     const kinds = new Set(client!.received.map((r) => r.msg.type));
-    for (const k of ['hello', 'features_reply', 'get_config_reply', 'role_reply', 'multipart_reply', 'error', 'bundle_control', 'port_status', 'flow_removed', 'packet_in']) assert.ok(kinds.has(k as never), `received a ${k}`);
+    for (const k of [
+      'hello',
+      'features_reply',
+      'get_config_reply',
+      'role_reply',
+      'multipart_reply',
+      'error',
+      'bundle_control',
+      'port_status',
+      'flow_removed',
+      'packet_in',
+    ])
+      assert.ok(kinds.has(k as never), `received a ${k}`);
   });
 });
 

@@ -6,7 +6,15 @@
  * dead-peer detection when the switch stops answering, and surviving an ovs-vswitchd restart.
  */
 import assert from 'node:assert/strict';
-import { OfConnection, OfConnectionCore, OfListener, OfBundleError, connectSwitch, connectTransport, ReconnectingSwitch } from '../../../ovs/openflow';
+import {
+  OfConnection,
+  OfConnectionCore,
+  OfListener,
+  OfBundleError,
+  connectSwitch,
+  connectTransport,
+  ReconnectingSwitch,
+} from '../../../ovs/openflow';
 import { FlowMod, flowMod, OFPG_ANY, OFPP } from '../../../ovs/openflow/messages';
 import { encodeMessage } from '../../../ovs/openflow/codec';
 import { ovsHealthy, restartVswitchd } from '../../../deploy/lab/ovs-instance';
@@ -21,7 +29,13 @@ function output(port: number): FlowMod['instructions'] {
 /** A small pipeline of our own flows (several tables, matches and actions). */
 function ownFlows(): FlowMod[] {
   return [
-    flowMod({ tableId: 0, priority: 100, cookie: 0x11n, match: [{ field: 'in_port', value: 1 }], instructions: [{ type: 'goto_table', tableId: 10 }] }),
+    flowMod({
+      tableId: 0,
+      priority: 100,
+      cookie: 0x11n,
+      match: [{ field: 'in_port', value: 1 }],
+      instructions: [{ type: 'goto_table', tableId: 10 }],
+    }),
     flowMod({ tableId: 0, priority: 0, cookie: 0x12n, match: [], instructions: [] }),
     flowMod({
       tableId: 10,
@@ -33,7 +47,13 @@ function ownFlows(): FlowMod[] {
       ],
       instructions: output(2),
     }),
-    flowMod({ tableId: 10, priority: 150, cookie: 0x14n, match: [{ field: 'eth_dst', value: '02:00:00:00:00:02' }], instructions: output(OFPP.NORMAL) }),
+    flowMod({
+      tableId: 10,
+      priority: 150,
+      cookie: 0x14n,
+      match: [{ field: 'eth_dst', value: '02:00:00:00:00:02' }],
+      instructions: output(OFPP.NORMAL),
+    }),
     flowMod({
       tableId: 20,
       priority: 300,
@@ -87,7 +107,11 @@ describe('OpenFlow connection against ovs-vswitchd', function () {
       const sw = await next;
       const dpid = (await vsctl(br, ['get', 'bridge', 'br0', 'datapath_id'])).trim().replace(/"/g, '');
       assert.equal(sw.features.datapathId, dpid);
-      await waitFor('controller connected in OVSDB', async () => (await vsctl(br, ['--columns=is_connected', 'list', 'Controller'])).includes('true'), { timeoutMs: 10_000 });
+      await waitFor(
+        'controller connected in OVSDB',
+        async () => (await vsctl(br, ['--columns=is_connected', 'list', 'Controller'])).includes('true'),
+        { timeoutMs: 10_000 },
+      );
 
       const rejected = new Promise<string>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error('the OpenFlow 1.0 bridge never connected')), 20_000);
@@ -160,7 +184,12 @@ describe('OpenFlow connection against ovs-vswitchd', function () {
     const batch = [
       flowMod({ tableId: 33, priority: 1, cookie: 0x31n }),
       flowMod({ tableId: 34, priority: 1, cookie: 0x32n }),
-      flowMod({ tableId: 35, priority: 1, cookie: 0x33n, instructions: [{ type: 'apply_actions', actions: [{ type: 'group', groupId: 99 }] }] }),
+      flowMod({
+        tableId: 35,
+        priority: 1,
+        cookie: 0x33n,
+        instructions: [{ type: 'apply_actions', actions: [{ type: 'group', groupId: 99 }] }],
+      }),
       flowMod({ tableId: 36, priority: 1, cookie: 0x34n }),
     ];
     await assert.rejects(conn.bundle(batch), (e: unknown) => {
@@ -237,7 +266,12 @@ describe('OpenFlow connection against ovs-vswitchd', function () {
 
   it('survives ovs-vswitchd restarting: reconnects, handshakes again, emits events, serves requests', async () => {
     const br = b as OfxBridge;
-    conn = await connectSwitch(br.mgmt, { timeoutMs: 10_000, backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.1 }, echoIntervalMs: 1000, echoTimeoutMs: 3000 });
+    conn = await connectSwitch(br.mgmt, {
+      timeoutMs: 10_000,
+      backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.1 },
+      echoIntervalMs: 1000,
+      echoTimeoutMs: 3000,
+    });
     const events: string[] = [];
     conn.on('disconnected', () => events.push('disconnected'));
     conn.on('connected', () => events.push('connected'));

@@ -59,7 +59,9 @@ describe('OpenFlow conjunction + conntrack pipeline with real TCP', function () 
     } finally {
       closeSync(log);
     }
-    await waitFor('servers listening', async () => (await run('ss', ['-ltn'], { netns: c2.ns })).stdout.includes('10.52.0.2:5002'), { timeoutMs: 10_000 });
+    await waitFor('servers listening', async () => (await run('ss', ['-ltn'], { netns: c2.ns })).stdout.includes('10.52.0.2:5002'), {
+      timeoutMs: 10_000,
+    });
   });
   after(async () => {
     if (serverPid !== undefined) await stopProcess(serverPid, MARKER);

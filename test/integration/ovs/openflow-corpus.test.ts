@@ -23,7 +23,16 @@ function fixtureLines(name: string): string[] {
 
 function printed(f: FlowStats): string {
   return formatFlowMod(
-    flowMod({ tableId: f.tableId, priority: f.priority, cookie: f.cookie, idleTimeout: f.idleTimeout, hardTimeout: f.hardTimeout, flags: f.flags, match: f.match, instructions: f.instructions }),
+    flowMod({
+      tableId: f.tableId,
+      priority: f.priority,
+      cookie: f.cookie,
+      idleTimeout: f.idleTimeout,
+      hardTimeout: f.hardTimeout,
+      flags: f.flags,
+      match: f.match,
+      instructions: f.instructions,
+    }),
   );
 }
 
@@ -68,7 +77,10 @@ describe('OpenFlow flow corpus on a real bridge', function () {
       fixtureLines('groups.txt').map((l) => parseGroup(l)),
       0x20000000,
     );
-    assert.deepEqual([...groupErrors.values()].map((e) => e.message), []);
+    assert.deepEqual(
+      [...groupErrors.values()].map((e) => e.message),
+      [],
+    );
 
     const flows = fixtureLines('flows.txt');
     assert.ok(flows.length >= 100, `corpus has ${flows.length} flows`);
@@ -99,7 +111,8 @@ describe('OpenFlow flow corpus on a real bridge', function () {
       }
     }
     // a dump line the text parser cannot read is the parser's problem, not the connection's; keep it rare and visible
-    if (unparseable.length > 0) process.stdout.write(`      ovs-ofctl lines the text parser cannot read:\n${unparseable.map((u) => `        ${u}`).join('\n')}\n`);
+    if (unparseable.length > 0)
+      process.stdout.write(`      ovs-ofctl lines the text parser cannot read:\n${unparseable.map((u) => `        ${u}`).join('\n')}\n`);
     assert.ok(unparseable.length <= 2, unparseable.join('\n'));
     const ourSet = new Set(ours);
     const missing = theirs.filter((t) => !ourSet.has(t));

@@ -19,7 +19,18 @@ export interface OfxBridge {
   containers: string[];
 }
 
-export const BRIDGE_ARGS = ['--may-exist', 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=netdev', 'protocols=OpenFlow13', 'fail_mode=secure'];
+export const BRIDGE_ARGS = [
+  '--may-exist',
+  'add-br',
+  'br0',
+  '--',
+  'set',
+  'bridge',
+  'br0',
+  'datapath_type=netdev',
+  'protocols=OpenFlow13',
+  'fail_mode=secure',
+];
 
 export async function startBridge(name: string): Promise<OfxBridge> {
   const ns = `ofx-${name}`;

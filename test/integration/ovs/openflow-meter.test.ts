@@ -18,12 +18,18 @@ function forward(inPort: number, outPort: number, meterId?: number): FlowMod {
   return flowMod({
     priority: 10,
     match: [{ field: 'in_port', value: inPort }],
-    instructions: [...(meterId ? [{ type: 'meter' as const, meterId }] : []), { type: 'apply_actions', actions: [{ type: 'output', port: outPort, maxLen: 0 }] }],
+    instructions: [
+      ...(meterId ? [{ type: 'meter' as const, meterId }] : []),
+      { type: 'apply_actions', actions: [{ type: 'output', port: outPort, maxLen: 0 }] },
+    ],
   });
 }
 
 async function iperf(client: Container, server: Container, seconds: number): Promise<number> {
-  const r = await run('iperf3', ['-c', server.ip, '-p', '5201', '-t', String(seconds), '-J', '--connect-timeout', '3000'], { netns: client.ns, timeoutMs: (seconds + 15) * 1000 });
+  const r = await run('iperf3', ['-c', server.ip, '-p', '5201', '-t', String(seconds), '-J', '--connect-timeout', '3000'], {
+    netns: client.ns,
+    timeoutMs: (seconds + 15) * 1000,
+  });
   const j = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
   const bps = j.end?.sum_received?.bits_per_second;
   assert.ok(typeof bps === 'number' && bps > 0, `iperf3 reported no throughput: ${r.stdout.slice(0, 300)}`);
@@ -49,7 +55,9 @@ describe('OpenFlow meter limits real TCP throughput', function () {
     } finally {
       closeSync(log);
     }
-    await waitFor('iperf3 server listening', async () => (await run('ss', ['-ltn'], { netns: c2.ns })).stdout.includes(':5201'), { timeoutMs: 10_000 });
+    await waitFor('iperf3 server listening', async () => (await run('ss', ['-ltn'], { netns: c2.ns })).stdout.includes(':5201'), {
+      timeoutMs: 10_000,
+    });
   });
   after(async () => {
     if (serverPid !== undefined) await stopProcess(serverPid, 'iperf3');
@@ -65,7 +73,14 @@ describe('OpenFlow meter limits real TCP throughput', function () {
     assert.deepEqual((await c.barrier()).errors, []);
     const free = await iperf(c1, c2, 2);
 
-    await c.send({ type: 'meter_mod', xid: 0, command: 'add', flags: OFPMF.KBPS | OFPMF.BURST, meterId: 1, bands: [{ type: 'drop', rate: RATE_KBPS, burstSize: RATE_KBPS / 4 }] });
+    await c.send({
+      type: 'meter_mod',
+      xid: 0,
+      command: 'add',
+      flags: OFPMF.KBPS | OFPMF.BURST,
+      meterId: 1,
+      bands: [{ type: 'drop', rate: RATE_KBPS, burstSize: RATE_KBPS / 4 }],
+    });
     await c.send(forward(1, 2, 1)); // same match and priority: replaces the flow
     assert.deepEqual((await c.barrier()).errors, []);
     const meters = await c.request({ type: 'multipart_request', xid: 0, flags: 0, body: { kind: 'meter_config', meterId: 0xffffffff } });
@@ -75,6 +90,9 @@ describe('OpenFlow meter limits real TCP throughput', function () {
     process.stdout.write(`      unmetered ${(free / 1e6).toFixed(1)} Mbit/s, metered ${(limited / 1e6).toFixed(1)} Mbit/s\n`);
     const rate = RATE_KBPS * 1000;
     assert.ok(free > 2 * rate, `unmetered throughput ${(free / 1e6).toFixed(1)} Mbit/s should be well above the meter rate`);
-    assert.ok(Math.abs(limited - rate) <= 0.2 * rate, `metered throughput ${(limited / 1e6).toFixed(1)} Mbit/s, expected ${rate / 1e6} ±20%`);
+    assert.ok(
+      Math.abs(limited - rate) <= 0.2 * rate,
+      `metered throughput ${(limited / 1e6).toFixed(1)} Mbit/s, expected ${rate / 1e6} ±20%`,
+    );
   });
 });

@@ -77,7 +77,12 @@ describe('OpenFlow PACKET_IN / PACKET_OUT with real packets', function () {
     conn = await connectSwitch(b.mgmt, { timeoutMs: 10_000 });
     // a management-socket connection gets no packet-ins until it asks for them
     await conn.send({ type: 'set_config', xid: 0, flags: 0, missSendLen: OFPCML_NO_BUFFER });
-    await conn.send(flowMod({ priority: 0, instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP.CONTROLLER, maxLen: OFPCML_NO_BUFFER }] }] }));
+    await conn.send(
+      flowMod({
+        priority: 0,
+        instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP.CONTROLLER, maxLen: OFPCML_NO_BUFFER }] }],
+      }),
+    );
     assert.deepEqual((await conn.barrier()).errors, []);
   });
   after(async () => {
@@ -124,7 +129,14 @@ describe('OpenFlow PACKET_IN / PACKET_OUT with real packets', function () {
     await waitFor(
       'c2 to ask for the ghost address',
       async () => {
-        await c.send({ type: 'packet_out', xid: 0, bufferId: OFP_NO_BUFFER, inPort: OFPP.CONTROLLER, actions: [{ type: 'output', port: c2.ofport, maxLen: 0 }], data: frame });
+        await c.send({
+          type: 'packet_out',
+          xid: 0,
+          bufferId: OFP_NO_BUFFER,
+          inPort: OFPP.CONTROLLER,
+          actions: [{ type: 'output', port: c2.ofport, maxLen: 0 }],
+          data: frame,
+        });
         await c.barrier();
         return arps.length > 0;
       },
@@ -150,7 +162,9 @@ describe('OpenFlow PACKET_IN / PACKET_OUT with real packets', function () {
     assert.equal(added.reason, 0); // OFPPR_ADD
     assert.equal(added.port.portNo, 7);
 
-    await c.send(flowMod({ tableId: 3, priority: 9, cookie: 0xfeedn, flags: OFPFF.SEND_FLOW_REM, match: [{ field: 'in_port', value: 7 }] }));
+    await c.send(
+      flowMod({ tableId: 3, priority: 9, cookie: 0xfeedn, flags: OFPFF.SEND_FLOW_REM, match: [{ field: 'in_port', value: 7 }] }),
+    );
     await c.send(flowMod({ command: 'delete', tableId: 3, cookie: 0xfeedn, cookieMask: 0xffffffffffffffffn }));
     assert.deepEqual((await c.barrier()).errors, []);
     await waitFor('flow_removed', () => removed.length > 0, { timeoutMs: 10_000 });

@@ -64,8 +64,14 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
   });
 
   it('refuses a duplicate bridge (ALREADY_EXISTS) and a port on a missing bridge (NOT_FOUND), applying nothing', async () => {
-    await assert.rejects(vs.addBridge({ name: 'br-a', datapathType: 'netdev' }), (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && e.field === 'bridge.name');
-    await assert.rejects(vs.addPort('br-nope', { name: 'lost0', type: 'internal' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'bridge');
+    await assert.rejects(
+      vs.addBridge({ name: 'br-a', datapathType: 'netdev' }),
+      (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && e.field === 'bridge.name',
+    );
+    await assert.rejects(
+      vs.addPort('br-nope', { name: 'lost0', type: 'internal' }),
+      (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'bridge',
+    );
     assert.equal(await vsctl(inst, '--columns=name', 'find', 'Interface', 'name=lost0'), '');
   });
 
@@ -92,7 +98,10 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
     const t0 = Date.now();
     await assert.rejects(vs.waitForOfport('no-such-iface', 300), (e: unknown) => isNetloomError(e, 'TIMEOUT') && e.field === 'interface');
     assert.ok(Date.now() - t0 >= 250, 'the server held the wait for its timeout');
-    await assert.rejects(vs.addPort('br-b', { name: 'int0', type: 'internal' }), (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && e.field === 'port.name');
+    await assert.rejects(
+      vs.addPort('br-b', { name: 'int0', type: 'internal' }),
+      (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && e.field === 'port.name',
+    );
 
     const state = await vs.readState();
     const brA = state.bridges.find((b) => b.name === 'br-a');
@@ -112,7 +121,10 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
     assert.equal(root.uuid, await vsctl(inst, 'get', 'Open_vSwitch', '.', '_uuid'));
     assert.ok(root.datapathTypes.includes('netdev'), root.datapathTypes.join(','));
     assert.ok(root.ifaceTypes.includes('vxlan'), root.ifaceTypes.join(','));
-    assert.equal(root.externalIds['system-id'], (await vsctl(inst, 'get', 'Open_vSwitch', '.', 'external_ids:system-id')).replace(/"/g, ''));
+    assert.equal(
+      root.externalIds['system-id'],
+      (await vsctl(inst, 'get', 'Open_vSwitch', '.', 'external_ids:system-id')).replace(/"/g, ''),
+    );
     await vs.addPort('br-b', { name: 'sync0', type: 'internal' });
     const cfg = await vs.syncWithVswitchd(5000);
     assert.ok(cfg > root.nextCfg);
@@ -161,9 +173,16 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
   });
 
   it('sets controllers and fail mode, then replaces and clears them (no stale Controller rows)', async () => {
-    await vs.setControllers('br-a', [{ target: 'tcp:127.0.0.1:6653', connectionMode: 'out-of-band' }, { target: 'ptcp:16653:127.0.0.1' }], 'secure');
+    await vs.setControllers(
+      'br-a',
+      [{ target: 'tcp:127.0.0.1:6653', connectionMode: 'out-of-band' }, { target: 'ptcp:16653:127.0.0.1' }],
+      'secure',
+    );
     assert.equal(await vsctl(inst, 'get-controller', 'br-a'), 'ptcp:16653:127.0.0.1\ntcp:127.0.0.1:6653');
-    assert.equal(await vsctl(inst, '--bare', '--columns=connection_mode', 'find', 'Controller', 'target="tcp:127.0.0.1:6653"'), 'out-of-band');
+    assert.equal(
+      await vsctl(inst, '--bare', '--columns=connection_mode', 'find', 'Controller', 'target="tcp:127.0.0.1:6653"'),
+      'out-of-band',
+    );
     assert.equal(await vsctl(inst, 'get-fail-mode', 'br-a'), 'secure');
     await vs.setControllers('br-a', [{ target: 'tcp:127.0.0.1:6654' }], 'standalone');
     assert.equal(await vsctl(inst, 'get-controller', 'br-a'), 'tcp:127.0.0.1:6654');
@@ -179,7 +198,11 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
   });
 
   it('creates a linux-htb QoS with queues on a port, replaces it, clears it: no orphan rows', async () => {
-    const qos1 = await vs.setPortQos('int0', { type: 'linux-htb', maxRate: 10_000_000, queues: { 0: { maxRate: 1_000_000 }, 1: { minRate: 500_000, priority: 1 } } });
+    const qos1 = await vs.setPortQos('int0', {
+      type: 'linux-htb',
+      maxRate: 10_000_000,
+      queues: { 0: { maxRate: 1_000_000 }, 1: { minRate: 500_000, priority: 1 } },
+    });
     assert.equal(await vsctl(inst, 'get', 'Port', 'int0', 'qos'), qos1);
     assert.equal(await vsctl(inst, 'get', 'QoS', qos1, 'type'), 'linux-htb');
     assert.equal(await vsctl(inst, 'get', 'QoS', qos1, 'other_config:max-rate'), '"10000000"');
@@ -210,7 +233,10 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
   it('sets and clears other_config / external_ids keys, keeping the others', async () => {
     await vs.setMapKeys('Bridge', 'br-a', 'other_config', { 'disable-in-band': 'true', 'mac-aging-time': '300' });
     await vs.setMapKeys('Bridge', 'br-a', 'other_config', { 'mac-aging-time': '600' });
-    assert.equal(await vsctl(inst, 'get', 'Bridge', 'br-a', 'other_config'), '{datapath-id="00000000000000aa", disable-in-band="true", mac-aging-time="600"}');
+    assert.equal(
+      await vsctl(inst, 'get', 'Bridge', 'br-a', 'other_config'),
+      '{datapath-id="00000000000000aa", disable-in-band="true", mac-aging-time="600"}',
+    );
     await vs.clearMapKeys('Bridge', 'br-a', 'other_config', ['disable-in-band', 'absent-key']);
     assert.equal(await vsctl(inst, 'get', 'Bridge', 'br-a', 'other_config'), '{datapath-id="00000000000000aa", mac-aging-time="600"}');
     await vs.setMapKeys('Port', 'int0', 'external_ids', { 'netloom-ep': 'ep2', tenant: 't1' });
@@ -221,13 +247,24 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
     assert.equal(await vsctl(inst, 'get', 'Open_vSwitch', '.', 'external_ids:netloom-host'), 'h1');
     await vs.clearMapKeys('Open_vSwitch', undefined, 'external_ids', ['netloom-host']);
     assert.equal(await vsctl(inst, '--if-exists', 'get', 'Open_vSwitch', '.', 'external_ids:netloom-host'), '');
-    await assert.rejects(vs.setMapKeys('Port', 'nope0', 'external_ids', { a: 'b' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'name');
+    await assert.rejects(
+      vs.setMapKeys('Port', 'nope0', 'external_ids', { a: 'b' }),
+      (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'name',
+    );
   });
 
   it('a random sequence of port and QoS changes keeps the switch equal to a simple model, with no orphan rows', async () => {
-    type Cmd = { kind: 'add'; n: number; tag: number | undefined } | { kind: 'del'; n: number } | { kind: 'qos'; n: number; queues: number } | { kind: 'clear'; n: number };
+    type Cmd =
+      | { kind: 'add'; n: number; tag: number | undefined }
+      | { kind: 'del'; n: number }
+      | { kind: 'qos'; n: number; queues: number }
+      | { kind: 'clear'; n: number };
     const cmdArb = fc.oneof(
-      fc.record({ kind: fc.constant('add' as const), n: fc.integer({ min: 0, max: 3 }), tag: fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }) }),
+      fc.record({
+        kind: fc.constant('add' as const),
+        n: fc.integer({ min: 0, max: 3 }),
+        tag: fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }),
+      }),
       fc.record({ kind: fc.constant('del' as const), n: fc.integer({ min: 0, max: 3 }) }),
       fc.record({ kind: fc.constant('qos' as const), n: fc.integer({ min: 0, max: 3 }), queues: fc.integer({ min: 0, max: 3 }) }),
       fc.record({ kind: fc.constant('clear' as const), n: fc.integer({ min: 0, max: 3 }) }),
@@ -241,7 +278,11 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
       const step = `step ${i} ${JSON.stringify(c)}`;
       if (c.kind === 'add') {
         if (model.has(name)) {
-          await assert.rejects(vs.addPort('br-m', { name, type: 'internal', tag: c.tag }), (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS'), step);
+          await assert.rejects(
+            vs.addPort('br-m', { name, type: 'internal', tag: c.tag }),
+            (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS'),
+            step,
+          );
         } else {
           await vs.addPort('br-m', { name, type: 'internal', tag: c.tag });
           model.set(name, { tag: c.tag, queues: undefined });
@@ -282,7 +323,10 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
     // and the same seen by ovs-vsctl
     assert.equal(await vsctl(inst, 'list-ports', 'br-m'), [...model.keys()].sort().join('\n'));
     const withQos = [...model.values()].filter((m) => m.queues !== undefined);
-    assert.equal((await vsctl(inst, '--bare', '--columns=_uuid', 'list', 'QoS')).split('\n').filter((l) => l !== '').length, withQos.length);
+    assert.equal(
+      (await vsctl(inst, '--bare', '--columns=_uuid', 'list', 'QoS')).split('\n').filter((l) => l !== '').length,
+      withQos.length,
+    );
     assert.equal(
       (await vsctl(inst, '--bare', '--columns=_uuid', 'list', 'Queue')).split('\n').filter((l) => l !== '').length,
       withQos.reduce((a, m) => a + (m.queues ?? 0), 0),
@@ -301,7 +345,8 @@ describe('ovsdb VSwitch helpers against a real Open vSwitch', function () {
     assert.equal(await vs.deleteBridge('br-a'), true);
     assert.equal(await vsctl(inst, 'list-br'), 'br-b');
     for (const table of ['QoS', 'Queue', 'Controller']) assert.equal(await vsctl(inst, 'list', table), '', `${table} rows left`);
-    for (const name of ['int0', 'trunk0', 'patch-ab', 'br-a']) assert.equal(await vsctl(inst, '--columns=name', 'find', 'Interface', `name=${name}`), '', name);
+    for (const name of ['int0', 'trunk0', 'patch-ab', 'br-a'])
+      assert.equal(await vsctl(inst, '--columns=name', 'find', 'Interface', `name=${name}`), '', name);
     assert.equal(await vs.deleteBridge('br-b'), true);
     assert.equal(await vsctl(inst, 'list-br'), '');
     assert.equal(await vsctl(inst, 'list', 'Port'), '');

@@ -76,7 +76,10 @@ describe('ovsdb client against a real ovsdb-server', function () {
     assert.match(schema.version, /^\d+\.\d+\.\d+$/);
     assert.ok(schema.tables.Bridge?.columns.fail_mode);
     assert.deepEqual(await client.echo('ping', 42, { a: [1] }), ['ping', 42, { a: [1] }]);
-    await assert.rejects(client.getSchema('NoSuchDb'), (e: unknown) => isOvsdbError(e, 'unknown database') && e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(
+      client.getSchema('NoSuchDb'),
+      (e: unknown) => isOvsdbError(e, 'unknown database') && e.code === 'INVALID_ARGUMENT',
+    );
   });
 
   it('a transaction with a failing operation applies nothing and names the failing operation', async () => {
@@ -104,7 +107,10 @@ describe('ovsdb client against a real ovsdb-server', function () {
   });
 
   it('abort fails the transaction at its index; a commit-time violation (duplicate name) is atCommit', async () => {
-    await assert.rejects(client.transact(DB, [insert('QoS', { type: 'linux-htb' }), abort()]), (e: unknown) => isOvsdbError(e, 'aborted') && e.opIndex === 1);
+    await assert.rejects(
+      client.transact(DB, [insert('QoS', { type: 'linux-htb' }), abort()]),
+      (e: unknown) => isOvsdbError(e, 'aborted') && e.opIndex === 1,
+    );
     const mk = (uuidName: string): ReturnType<typeof insert>[] => [insert('Bridge', { name: 'dup0' }, uuidName)];
     await assert.rejects(
       client.transact(DB, [
@@ -139,7 +145,11 @@ describe('ovsdb client against a real ovsdb-server', function () {
     // collected, nothing references it): what the guard prevents. Restore the root row after.
     const unguarded = plan.ops.filter((_, i) => !plan.guards.some((g) => g.opIndex === i));
     const results = await client.transact(DB, [del('Open_vSwitch', []), ...unguarded]);
-    assert.deepEqual(results[1 + unguarded.findIndex((o) => o.op === 'mutate')], { count: 0 }, 'the mutate of the missing root row matched nothing');
+    assert.deepEqual(
+      results[1 + unguarded.findIndex((o) => o.op === 'mutate')],
+      { count: 0 },
+      'the mutate of the missing root row matched nothing',
+    );
     assert.equal(await vsctl(inst, '--no-wait', 'list-br'), '');
     assert.equal(await vsctl(inst, '--columns=name', 'find', 'Bridge', 'name=noroot0'), '');
     await vsctl(inst, '--no-wait', 'init');
@@ -162,7 +172,10 @@ describe('ovsdb client against a real ovsdb-server', function () {
     // a delete built from a read that is stale (bridge re-created meanwhile) fails its guard
     const staleUuid = await vsctl(inst, 'get', 'Bridge', 'race0', '_uuid');
     await vsctl(inst, '--no-wait', 'del-br', 'race0', '--', 'add-br', 'race0');
-    await assert.rejects(a.run(deleteBridgeTx('race0', staleUuid)), (e: unknown) => isNetloomError(e, 'CONFLICT') && e.field === 'bridge.name');
+    await assert.rejects(
+      a.run(deleteBridgeTx('race0', staleUuid)),
+      (e: unknown) => isNetloomError(e, 'CONFLICT') && e.field === 'bridge.name',
+    );
     assert.notEqual(await vsctl(inst, 'get', 'Bridge', 'race0', '_uuid'), staleUuid);
     for (const n of [...names, 'race0']) assert.equal(await a.deleteBridge(n), true);
     assert.equal(await vsctl(inst, 'list-br'), '');
@@ -195,7 +208,10 @@ describe('ovsdb client against a real ovsdb-server', function () {
   });
 
   it('a blocking wait is released by a matching change made by another client', async () => {
-    const waiting = client.transact(DB, [wait('Bridge', [eq('name', 'late0')], ['name'], '==', [{ name: 'late0' }], 10_000), select('Bridge', [eq('name', 'late0')], ['name'])] as const);
+    const waiting = client.transact(DB, [
+      wait('Bridge', [eq('name', 'late0')], ['name'], '==', [{ name: 'late0' }], 10_000),
+      select('Bridge', [eq('name', 'late0')], ['name']),
+    ] as const);
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, 200));
     await vsctl(inst, '--no-wait', 'add-br', 'late0');
@@ -207,7 +223,9 @@ describe('ovsdb client against a real ovsdb-server', function () {
 
   it('cancel (AbortSignal) ends a blocking wait; the connection stays usable', async () => {
     const ac = new AbortController();
-    const p = client.transact(DB, [wait('Bridge', [eq('name', 'never0')], ['name'], '==', [{ name: 'never0' }], 20_000)], { signal: ac.signal });
+    const p = client.transact(DB, [wait('Bridge', [eq('name', 'never0')], ['name'], '==', [{ name: 'never0' }], 20_000)], {
+      signal: ac.signal,
+    });
     setTimeout(() => ac.abort(new Error('gave up waiting')), 100);
     const t0 = Date.now();
     await assert.rejects(p, /gave up waiting/);
@@ -219,7 +237,10 @@ describe('ovsdb client against a real ovsdb-server', function () {
     const c1 = await connect(`unix:${inst.dbSock}`);
     extraClients.push(c1);
     const blocked = c1.transact(DB, [wait('Bridge', [eq('name', 'never1')], ['name'], '==', [{ name: 'never1' }], 20_000)]);
-    const r1 = assert.rejects(blocked, (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /before a reply to transact/.test((e as Error).message));
+    const r1 = assert.rejects(
+      blocked,
+      (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /before a reply to transact/.test((e as Error).message),
+    );
     await new Promise((r) => setTimeout(r, 100));
     await c1.close();
     await r1;
@@ -347,12 +368,19 @@ describe('ovsdb client against a real ovsdb-server', function () {
     for (let i = 0; i < n; i++) await client.echo(i);
     const echoUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
     t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await client.transact(DB, [mutate('Open_vSwitch', [], [mutation('external_ids', 'insert', { [`k${i}`]: 'v' })])]);
+    for (let i = 0; i < n; i++)
+      await client.transact(DB, [mutate('Open_vSwitch', [], [mutation('external_ids', 'insert', { [`k${i}`]: 'v' })])]);
     const txUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
     t0 = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: n }, (_, i) => client.transact(DB, [mutate('Open_vSwitch', [], [mutation('external_ids', 'delete', [`k${i}`])])])));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        client.transact(DB, [mutate('Open_vSwitch', [], [mutation('external_ids', 'delete', [`k${i}`])])]),
+      ),
+    );
     const pipelinedUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
-    console.log(`      echo RTT ${echoUs.toFixed(0)} us; sequential transact ${txUs.toFixed(0)} us each; pipelined transact ${pipelinedUs.toFixed(0)} us each`);
+    console.log(
+      `      echo RTT ${echoUs.toFixed(0)} us; sequential transact ${txUs.toFixed(0)} us each; pipelined transact ${pipelinedUs.toFixed(0)} us each`,
+    );
     assert.ok(echoUs < 50_000 && txUs < 100_000);
     assert.doesNotMatch(await vsctl(inst, 'get', 'Open_vSwitch', '.', 'external_ids'), /k\d+=/);
   });

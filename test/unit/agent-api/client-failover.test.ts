@@ -50,7 +50,16 @@ interface FakeReplica {
   stop(): void;
 }
 
-const NETWORK = { key: 't:n', tenant: 't', name: 'n', encap: 'vxlan', pktTag: 5000, subnet: '10.5.0.0/24', gateway: '10.5.0.1', networkId: 5000 };
+const NETWORK = {
+  key: 't:n',
+  tenant: 't',
+  name: 'n',
+  encap: 'vxlan',
+  pktTag: 5000,
+  subnet: '10.5.0.0/24',
+  gateway: '10.5.0.1',
+  networkId: 5000,
+};
 
 async function startReplica(name: string, port: number, cluster: FakeCluster): Promise<FakeReplica> {
   const calls: string[] = [];
@@ -84,7 +93,10 @@ async function startReplica(name: string, port: number, cluster: FakeCluster): P
       let sent = from;
       const send = (u: DesiredStateUpdate) => call.write(u);
       if (from === 0) {
-        send({ revision: String(cluster.revision), snapshot: { reason: 'INITIAL', state: { networks: [NETWORK], endpoints: cluster.endpoints.map((e) => e.ep) } } });
+        send({
+          revision: String(cluster.revision),
+          snapshot: { reason: 'INITIAL', state: { networks: [NETWORK], endpoints: cluster.endpoints.map((e) => e.ep) } },
+        });
         sent = cluster.revision;
       }
       const flush = (): void => {
@@ -100,7 +112,14 @@ async function startReplica(name: string, port: number, cluster: FakeCluster): P
     },
     CreateEndpoint: (call, cb) => {
       calls.push('CreateEndpoint');
-      cb(null, { id: `ep-${call.request.idempotencyKey}`, network: 't:n', host: call.request.host, ip: '10.5.0.9', mac: '02:00:00:00:00:0a', labels: { replica: name } });
+      cb(null, {
+        id: `ep-${call.request.idempotencyKey}`,
+        network: 't:n',
+        host: call.request.host,
+        ip: '10.5.0.9',
+        mac: '02:00:00:00:00:0a',
+        labels: { replica: name },
+      });
     },
     DeleteEndpoint: (_call, cb) => {
       calls.push('DeleteEndpoint');
@@ -109,14 +128,21 @@ async function startReplica(name: string, port: number, cluster: FakeCluster): P
     LookupNetwork: (call, cb) => {
       calls.push('LookupNetwork');
       if (call.request.network !== 'n') {
-        cb(Object.assign(new Error('no such network'), { code: grpc.status.NOT_FOUND, details: `network '${call.request.network}' of tenant 't' does not exist` }));
+        cb(
+          Object.assign(new Error('no such network'), {
+            code: grpc.status.NOT_FOUND,
+            details: `network '${call.request.network}' of tenant 't' does not exist`,
+          }),
+        );
         return;
       }
       cb(null, { ...NETWORK, nwType: name });
     },
   };
   server.addService(loadAgentProto().netloom.v1.Agent.service, handlers);
-  await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   return replica;
 }
 
@@ -136,7 +162,14 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
   const replicas: FakeReplica[] = [];
   const clients: NetmasterClient[] = [];
   const newClient = (extra: Partial<ConstructorParameters<typeof NetmasterClient>[0]> = {}) => {
-    const c = new NetmasterClient({ address: PORTS.map((p) => `127.0.0.1:${p}`).join(','), host: 'h1', backoff: { initialMs: 20, maxMs: 200 }, callTimeoutMs: 2000, heartbeatMs: 200, ...extra });
+    const c = new NetmasterClient({
+      address: PORTS.map((p) => `127.0.0.1:${p}`).join(','),
+      host: 'h1',
+      backoff: { initialMs: 20, maxMs: 200 },
+      callTimeoutMs: 2000,
+      heartbeatMs: 200,
+      ...extra,
+    });
     clients.push(c);
     return c;
   };
@@ -156,9 +189,16 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     assert.deepEqual(parseNetmasterAddresses('a:1, b:2,,a:1'), ['a:1', 'b:2']);
     assert.deepEqual(parseNetmasterAddresses(['[::1]:9', 'x:3,y:4']), ['[::1]:9', 'x:3', 'y:4']);
     for (const bad of ['', ' , ', 'nohostport', 'h:0', 'h:99999', 'a:1,b']) {
-      assert.throws(() => parseNetmasterAddresses(bad), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'netmaster-grpc', bad);
+      assert.throws(
+        () => parseNetmasterAddresses(bad),
+        (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'netmaster-grpc',
+        bad,
+      );
     }
-    assert.deepEqual([0, 1, 2].map((i) => nextAddressIndex(i, 3)), [1, 2, 0]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => nextAddressIndex(i, 3)),
+      [1, 2, 0],
+    );
     assert.equal(nextAddressIndex(0, 1), 0);
     assert.equal(isReplicaFailure({ code: grpc.status.UNAVAILABLE }), true);
     assert.equal(isReplicaFailure({ code: grpc.status.DEADLINE_EXCEEDED }), true);
@@ -171,7 +211,10 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     c.start();
     await until('snapshot from r1', () => c.revision !== '0' && c.replica === r1.address);
     assert.equal(c.stats.snapshots, 1);
-    assert.deepEqual(c.state.endpoints.map((e) => e.id), ['e1']);
+    assert.deepEqual(
+      c.state.endpoints.map((e) => e.id),
+      ['e1'],
+    );
     await until('registered on r1', () => r1.calls.includes('Register'));
     cluster.addEndpoint('e2', '10.5.0.3');
     await until('e2 through r1', () => c.state.endpoints.length === 2);
@@ -238,12 +281,17 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     await c.deleteEndpoint({ id: 'x' });
     assert.equal(c.stats.unaryRetries, 1);
     // a NOT_FOUND answer is final: no retry on another replica
-    await assert.rejects(c.lookupNetwork({ tenant: 't', network: 'gone' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && /network 'gone' of tenant 't'/.test(e.message));
+    await assert.rejects(
+      c.lookupNetwork({ tenant: 't', network: 'gone' }),
+      (e: unknown) => isNetloomError(e, 'NOT_FOUND') && /network 'gone' of tenant 't'/.test(e.message),
+    );
     assert.equal(c.stats.unaryRetries, 1);
     assert.deepEqual(r2.calls.filter((x) => x === 'LookupNetwork').length, 2);
     r2.stop();
     const t0 = Date.now();
-    await assert.rejects(c.createEndpoint({ idempotencyKey: 'b', tenant: 't', network: 'n', containerId: 'c' }), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
+    await assert.rejects(c.createEndpoint({ idempotencyKey: 'b', tenant: 't', network: 'n', containerId: 'c' }), (e: unknown) =>
+      isNetloomError(e, 'UNAVAILABLE'),
+    );
     assert.ok(Date.now() - t0 < 3000, 'both replicas tried once, no long wait');
   });
 

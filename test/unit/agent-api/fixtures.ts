@@ -2,7 +2,8 @@
 import { applyKey, emptyCluster, type ClusterState } from '../../../netmaster/agent/cluster';
 import { agentLayout } from '../../../netmaster/agent/layout';
 
-const cfg = (type: string, key: string, config: object, oper: object = {}) => [`/netloom/v1/cfg/${type}/${key}`, JSON.stringify({ config, oper })] as const;
+const cfg = (type: string, key: string, config: object, oper: object = {}) =>
+  [`/netloom/v1/cfg/${type}/${key}`, JSON.stringify({ config, oper })] as const;
 
 export class ClusterBuilder {
   readonly state: ClusterState = emptyCluster('10');
@@ -25,7 +26,17 @@ export class ClusterBuilder {
   }
 
   global(fwdMode: 'bridge' | 'routing'): this {
-    return this.put(...cfg('global', 'global', { name: 'global', fwdMode, arpMode: 'proxy', pvtSubnet: '172.19.0.0/16', networkInfraType: 'default', vlans: '1-4094', vxlans: '1-10000' }));
+    return this.put(
+      ...cfg('global', 'global', {
+        name: 'global',
+        fwdMode,
+        arpMode: 'proxy',
+        pvtSubnet: '172.19.0.0/16',
+        networkInfraType: 'default',
+        vlans: '1-4094',
+        vxlans: '1-10000',
+      }),
+    );
   }
 
   tenant(name: string, withId = true): this {
@@ -35,11 +46,31 @@ export class ClusterBuilder {
   }
 
   network(tenant: string, name: string, encap: 'vlan' | 'vxlan', tag: number, subnet: string, gateway = ''): this {
-    return this.put(...cfg('network', `${tenant}:${name}`, { tenantName: tenant, networkName: name, encap, pktTag: tag, subnet, gateway, nwType: 'data', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '' }));
+    return this.put(
+      ...cfg('network', `${tenant}:${name}`, {
+        tenantName: tenant,
+        networkName: name,
+        encap,
+        pktTag: tag,
+        subnet,
+        gateway,
+        nwType: 'data',
+        ipv6Subnet: '',
+        ipv6Gateway: '',
+        cfgdTag: '',
+      }),
+    );
   }
 
   group(tenant: string, name: string, network: string, policies: string[] = [], netProfile = ''): this {
-    return this.put(...cfg('endpointGroup', `${tenant}:${name}`, { tenantName: tenant, groupName: name, networkName: network, policies, netProfile, ipPool: '', extContractsGrps: [], cfgdTag: '' }, { groupId: this.nextGroupId++ }));
+    return this.put(
+      ...cfg(
+        'endpointGroup',
+        `${tenant}:${name}`,
+        { tenantName: tenant, groupName: name, networkName: network, policies, netProfile, ipPool: '', extContractsGrps: [], cfgdTag: '' },
+        { groupId: this.nextGroupId++ },
+      ),
+    );
   }
 
   policy(tenant: string, name: string, rules: Array<{ id: string; from?: string; to?: string }> = []): this {
@@ -72,18 +103,40 @@ export class ClusterBuilder {
   }
 
   bgp(host: string): this {
-    return this.put(...cfg('Bgp', host, { hostname: host, routerip: '10.0.0.1/24', as: '65001', neighbor: '10.0.0.254', 'neighbor-as': '65000' }));
+    return this.put(
+      ...cfg('Bgp', host, { hostname: host, routerip: '10.0.0.1/24', as: '65001', neighbor: '10.0.0.254', 'neighbor-as': '65000' }),
+    );
   }
 
   agent(host: string, vtepIp: string): this {
-    return this.put(agentLayout.host(host), JSON.stringify({ host, vtepIp, mgmtIp: '', capabilities: [], agentVersion: 't', registeredAt: '', leaseId: '1' }));
+    return this.put(
+      agentLayout.host(host),
+      JSON.stringify({ host, vtepIp, mgmtIp: '', capabilities: [], agentVersion: 't', registeredAt: '', leaseId: '1' }),
+    );
   }
 
   endpoint(id: string, tenant: string, network: string, host: string, ip: string, group = ''): this {
     const mac = `02:00:00:00:00:${(Number(ip.split('.')[3]) % 256).toString(16).padStart(2, '0')}`;
     return this.put(
       `/netloom/v1/ep/${id}`,
-      JSON.stringify({ endpointID: id, tenantName: tenant, networkName: network, network: `${tenant}:${network}`, groupName: group, ipAddress: ip, ipv6Address: '', macAddress: mac, homingHost: host, intfName: '', vtepIP: '', labels: {}, containerID: id, containerName: '', idempotencyKey: '', createdAt: '' }),
+      JSON.stringify({
+        endpointID: id,
+        tenantName: tenant,
+        networkName: network,
+        network: `${tenant}:${network}`,
+        groupName: group,
+        ipAddress: ip,
+        ipv6Address: '',
+        macAddress: mac,
+        homingHost: host,
+        intfName: '',
+        vtepIP: '',
+        labels: {},
+        containerID: id,
+        containerName: '',
+        idempotencyKey: '',
+        createdAt: '',
+      }),
     );
   }
 }

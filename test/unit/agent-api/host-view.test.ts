@@ -39,10 +39,19 @@ function checkedByAgent(view: ReturnType<typeof computeHostView>, host: string, 
 describe('agent API host view', () => {
   it('a host sees only the networks of its endpoints, their endpoints and the VTEPs of hosts sharing them', () => {
     const v = computeHostView(world().state, 'hostA');
-    assert.deepEqual(v.networks.map((n) => n.key), ['t1:web']);
-    assert.deepEqual(v.endpoints.map((e) => e.id), ['a-web', 'b-web']);
+    assert.deepEqual(
+      v.networks.map((n) => n.key),
+      ['t1:web'],
+    );
+    assert.deepEqual(
+      v.endpoints.map((e) => e.id),
+      ['a-web', 'b-web'],
+    );
     assert.deepEqual(v.vteps, [{ host: 'hostB', vtepIp: '192.168.0.2' }], 'never its own VTEP, never hosts that share nothing');
-    assert.deepEqual(v.tenants.map((t) => t.name), ['t1']);
+    assert.deepEqual(
+      v.tenants.map((t) => t.name),
+      ['t1'],
+    );
     assert.equal(v.bgp, null);
     checkedByAgent(v, 'hostA', '192.168.0.1');
   });
@@ -57,13 +66,26 @@ describe('agent API host view', () => {
 
   it('routing mode adds every gateway network of the tenants it routes in, with their endpoints and VTEPs', () => {
     const v = computeHostView(world('routing').state, 'hostA');
-    assert.deepEqual(v.networks.map((n) => n.key), ['t1:db', 't1:web'], 'not the gateway-less VLAN network, not the other tenant');
-    assert.deepEqual(v.endpoints.map((e) => e.id), ['a-web', 'b-web', 'c-db']);
-    assert.deepEqual(v.vteps.map((x) => x.host), ['hostB', 'hostC']);
+    assert.deepEqual(
+      v.networks.map((n) => n.key),
+      ['t1:db', 't1:web'],
+      'not the gateway-less VLAN network, not the other tenant',
+    );
+    assert.deepEqual(
+      v.endpoints.map((e) => e.id),
+      ['a-web', 'b-web', 'c-db'],
+    );
+    assert.deepEqual(
+      v.vteps.map((x) => x.host),
+      ['hostB', 'hostC'],
+    );
     checkedByAgent(v, 'hostA', '192.168.0.1');
     // a host only on a gateway-less network gets no routed extension
     const c = computeHostView(world('routing').del('/netloom/v1/ep/c-db').state, 'hostC');
-    assert.deepEqual(c.networks.map((n) => n.key), ['t1:flat']);
+    assert.deepEqual(
+      c.networks.map((n) => n.key),
+      ['t1:flat'],
+    );
   });
 
   it('groups, policies (with rules), profiles of its endpoints, and the endpoints of groups the policies name', () => {
@@ -77,13 +99,31 @@ describe('agent API host view', () => {
       .endpoint('a-front', 't1', 'web', 'hostA', '10.1.0.9', 'front')
       .endpoint('c-back', 't1', 'db', 'hostC', '10.2.0.9', 'back');
     const v = computeHostView(s.state, 'hostA');
-    assert.deepEqual(v.groups.map((g) => g.key), ['t1:back', 't1:front']);
-    assert.deepEqual(v.policies.map((p) => [p.key, p.rules.map((r) => [r.ruleId, r.fromGroup])]), [['t1:p1', [['1', 't1:back']]]]);
-    assert.deepEqual(v.profiles.map((p) => [p.key, p.bandwidthKbps, p.burstKb, p.dscp]), [['t1:gold', '10000', '100', 10]]);
-    assert.ok(v.endpoints.some((e) => e.id === 'c-back'), 'endpoints of a group a policy names');
+    assert.deepEqual(
+      v.groups.map((g) => g.key),
+      ['t1:back', 't1:front'],
+    );
+    assert.deepEqual(
+      v.policies.map((p) => [p.key, p.rules.map((r) => [r.ruleId, r.fromGroup])]),
+      [['t1:p1', [['1', 't1:back']]]],
+    );
+    assert.deepEqual(
+      v.profiles.map((p) => [p.key, p.bandwidthKbps, p.burstKb, p.dscp]),
+      [['t1:gold', '10000', '100', 10]],
+    );
+    assert.ok(
+      v.endpoints.some((e) => e.id === 'c-back'),
+      'endpoints of a group a policy names',
+    );
     assert.ok(!v.endpoints.some((e) => e.id === 'c-db'), 'but not the rest of that network');
-    assert.ok(v.networks.some((n) => n.key === 't1:db'), 'the network of those endpoints comes with them');
-    assert.deepEqual(v.vteps.map((x) => x.host), ['hostB', 'hostC']);
+    assert.ok(
+      v.networks.some((n) => n.key === 't1:db'),
+      'the network of those endpoints comes with them',
+    );
+    assert.deepEqual(
+      v.vteps.map((x) => x.host),
+      ['hostB', 'hostC'],
+    );
     assert.ok(v.groups.every((g) => g.groupId > 0));
     checkedByAgent(v, 'hostA', '192.168.0.1');
   });
@@ -92,18 +132,33 @@ describe('agent API host view', () => {
     assert.equal(networkIdOf('vxlan', 100), 100);
     assert.equal(networkIdOf('vlan', 100), 0x1000064);
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4094 }), fc.integer({ min: 1, max: 0xffffff }), (vlan, vni) => networkIdOf('vlan', vlan) !== networkIdOf('vxlan', vni)),
+      fc.property(
+        fc.integer({ min: 1, max: 4094 }),
+        fc.integer({ min: 1, max: 0xffffff }),
+        (vlan, vni) => networkIdOf('vlan', vlan) !== networkIdOf('vxlan', vni),
+      ),
     );
     const v = computeHostView(world().endpoint('a-flat', 't1', 'flat', 'hostA', '10.3.0.5').state, 'hostA');
-    assert.deepEqual(v.networks.map((n) => n.networkId), [0x1000064, 5001]);
+    assert.deepEqual(
+      v.networks.map((n) => n.networkId),
+      [0x1000064, 5001],
+    );
   });
 
   it('tenant vrfId/ctZone come from the allocation; a tenant without an id yet is left out with what depends on it', () => {
-    const b = world().tenant('t3', false).network('t3', 'n', 'vxlan', 7001, '10.30.0.0/24').endpoint('a-t3', 't3', 'n', 'hostA', '10.30.0.2');
+    const b = world()
+      .tenant('t3', false)
+      .network('t3', 'n', 'vxlan', 7001, '10.30.0.0/24')
+      .endpoint('a-t3', 't3', 'n', 'hostA', '10.30.0.2');
     const v = computeHostView(b.state, 'hostA');
-    assert.deepEqual(v.tenants.map((t) => [t.name, t.vrfId, t.ctZone]), [['t1', 1, 1]]);
+    assert.deepEqual(
+      v.tenants.map((t) => [t.name, t.vrfId, t.ctZone]),
+      [['t1', 1, 1]],
+    );
     assert.ok(!v.endpoints.some((e) => e.id === 'a-t3'));
-    const ids = computeHostView(world('routing').endpoint('a-other', 't2', 'other', 'hostA', '10.9.0.7').state, 'hostA').tenants.map((t) => t.vrfId);
+    const ids = computeHostView(world('routing').endpoint('a-other', 't2', 'other', 'hostA', '10.9.0.7').state, 'hostA').tenants.map(
+      (t) => t.vrfId,
+    );
     assert.equal(new Set(ids).size, ids.length, 'unique');
   });
 
@@ -122,7 +177,7 @@ describe('agent API host view', () => {
 });
 
 describe('agent API host view: VTEP safety', () => {
-  it('leaves out remote VXLAN endpoints whose host has no VTEP, or this host\'s own VTEP; VLAN endpoints need none', () => {
+  it("leaves out remote VXLAN endpoints whose host has no VTEP, or this host's own VTEP; VLAN endpoints need none", () => {
     const b = new ClusterBuilder()
       .global('bridge')
       .tenant('t1')
@@ -136,7 +191,10 @@ describe('agent API host view: VTEP safety', () => {
       .endpoint('twin1', 't1', 'x', 'twin', '10.1.0.4')
       .endpoint('vlan1', 't1', 'v', 'hostN', '10.2.0.3');
     const v = computeHostView(b.state, 'hostA');
-    assert.deepEqual(v.endpoints.map((e) => e.id), ['a1', 'a2', 'vlan1']);
+    assert.deepEqual(
+      v.endpoints.map((e) => e.id),
+      ['a1', 'a2', 'vlan1'],
+    );
     assert.deepEqual(v.vteps, []);
     const state = parseHostState(JSON.parse(JSON.stringify(v)));
     pipelineView({ state, local: { hostName: 'hostA', vtepIp: '192.168.0.1', ports: {}, bridge: {} } });
@@ -148,14 +206,20 @@ describe('agent API host view: every view passes the agent checks (random cluste
     const hosts = ['h0', 'h1', 'h2', 'h3'];
     const arb = fc.record({
       routing: fc.boolean(),
-      nets: fc.array(fc.record({ vlan: fc.boolean(), gw: fc.boolean(), tenant: fc.constantFrom('t1', 't2') }), { minLength: 1, maxLength: 5 }),
+      nets: fc.array(fc.record({ vlan: fc.boolean(), gw: fc.boolean(), tenant: fc.constantFrom('t1', 't2') }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
       eps: fc.array(fc.record({ net: fc.nat(), host: fc.constantFrom(...hosts), grouped: fc.boolean() }), { maxLength: 25 }),
       // a VTEP per host: missing, shared with another host, or its own
       vteps: fc.array(fc.constantFrom('', '192.168.0.1', '192.168.0.2', '192.168.0.3', '192.168.0.4'), { minLength: 4, maxLength: 4 }),
     });
     fc.assert(
       fc.property(arb, (c) => {
-        const b = new ClusterBuilder().global(c.routing ? 'routing' : 'bridge').tenant('t1').tenant('t2');
+        const b = new ClusterBuilder()
+          .global(c.routing ? 'routing' : 'bridge')
+          .tenant('t1')
+          .tenant('t2');
         c.nets.forEach((n, i) => {
           b.network(n.tenant, `n${i}`, n.vlan ? 'vlan' : 'vxlan', 100 + i, `10.${i}.0.0/24`, n.gw ? `10.${i}.0.1` : '');
           b.group(n.tenant, `g${i}`, `n${i}`);
@@ -173,7 +237,11 @@ describe('agent API host view: every view passes the agent checks (random cluste
           checkedByAgent(v, h, c.vteps[i] ?? '');
           assert.ok(!v.vteps.some((x) => x.host === h), 'never its own VTEP');
           const local = new Set(v.endpoints.filter((e) => e.host === h).map((e) => e.network));
-          if (!c.routing) assert.ok(v.networks.every((n) => local.has(n.key)), 'bridge mode: only networks with a local endpoint');
+          if (!c.routing)
+            assert.ok(
+              v.networks.every((n) => local.has(n.key)),
+              'bridge mode: only networks with a local endpoint',
+            );
         });
       }),
       { numRuns: 300 },

@@ -59,9 +59,19 @@ describe('agent API LookupNetwork', () => {
 
   it('NOT_FOUND names tenant and network, or the subnet', () => {
     const c = world().state;
-    rejects(() => lookupNetwork(c, { tenant: 't1', network: 'nope', subnet: '' }), 'NOT_FOUND', 'network', /network 'nope' of tenant 't1' does not exist/);
+    rejects(
+      () => lookupNetwork(c, { tenant: 't1', network: 'nope', subnet: '' }),
+      'NOT_FOUND',
+      'network',
+      /network 'nope' of tenant 't1' does not exist/,
+    );
     rejects(() => lookupNetwork(c, { tenant: 't3', network: 'web', subnet: '' }), 'NOT_FOUND', 'network', /tenant 't3'/);
-    rejects(() => lookupNetwork(c, { tenant: 't1', network: '', subnet: '10.99.0.0/24' }), 'NOT_FOUND', 'subnet', /tenant 't1' has no network with subnet 10\.99\.0\.0\/24/);
+    rejects(
+      () => lookupNetwork(c, { tenant: 't1', network: '', subnet: '10.99.0.0/24' }),
+      'NOT_FOUND',
+      'subnet',
+      /tenant 't1' has no network with subnet 10\.99\.0\.0\/24/,
+    );
     // a deleted network is gone
     const b = world();
     b.del('/netloom/v1/cfg/network/t1:flat');
@@ -70,7 +80,12 @@ describe('agent API LookupNetwork', () => {
 
   it('CONFLICT for a name with another subnet, or a subnet two networks share; bad input refused', () => {
     const c = world().network('t1', 'web2', 'vxlan', 5003, '10.1.0.0/24').state;
-    rejects(() => lookupNetwork(c, { tenant: 't1', network: 'flat', subnet: '10.1.0.0/24' }), 'CONFLICT', 'subnet', /has subnet 10\.3\.0\.0\/24, not 10\.1\.0\.0\/24/);
+    rejects(
+      () => lookupNetwork(c, { tenant: 't1', network: 'flat', subnet: '10.1.0.0/24' }),
+      'CONFLICT',
+      'subnet',
+      /has subnet 10\.3\.0\.0\/24, not 10\.1\.0\.0\/24/,
+    );
     rejects(() => lookupNetwork(c, { tenant: 't1', network: '', subnet: '10.1.0.0/24' }), 'CONFLICT', 'subnet', /web, web2/);
     rejects(() => lookupNetwork(c, { tenant: 't1', network: '', subnet: '' }), 'INVALID_ARGUMENT', 'network', /name or its subnet/);
     rejects(() => lookupNetwork(c, { tenant: 't1', network: '', subnet: '10.1.0.0' }), 'INVALID_ARGUMENT', 'subnet', /not an IPv4 CIDR/);

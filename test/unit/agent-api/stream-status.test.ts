@@ -56,14 +56,25 @@ function fakeCache(b: ClusterBuilder) {
 const logger = createLogger('t', { level: 'silent' });
 
 describe('agent API desired-state stream (fake call)', () => {
-  const world = () => new ClusterBuilder().global('bridge').tenant('t1').network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24').agent('hostB', '192.168.0.2').endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2');
+  const world = () =>
+    new ClusterBuilder()
+      .global('bridge')
+      .tenant('t1')
+      .network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24')
+      .agent('hostB', '192.168.0.2')
+      .endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2');
 
   it('coalesces batches while the client is slow: one group with the latest revision after drain', async () => {
     const b = world();
     const cache = fakeCache(b);
     const call = new FakeCall({ host: 'hostA', resumeFromRevision: '0' });
     let end: (() => void) | undefined;
-    await serveDesiredState(call as unknown as DesiredStateCall, { cache, kv: {} as EtcdKV, logger, track: (e) => ((end = e), () => undefined) });
+    await serveDesiredState(call as unknown as DesiredStateCall, {
+      cache,
+      kv: {} as EtcdKV,
+      logger,
+      track: (e) => ((end = e), () => undefined),
+    });
     assert.equal(call.written.length, 1);
     assert.equal(call.written[0]?.snapshot?.reason, 'INITIAL');
     call.blocked = true;
@@ -98,21 +109,38 @@ describe('agent API desired-state stream (fake call)', () => {
     const call = new FakeCall({ host: 'no such host', resumeFromRevision: '0' });
     let err: grpc.ServiceError | undefined;
     call.on('error', (e: grpc.ServiceError) => (err = e));
-    await serveDesiredState(call as unknown as DesiredStateCall, { cache: fakeCache(world()), kv: {} as EtcdKV, logger, track: () => () => undefined });
+    await serveDesiredState(call as unknown as DesiredStateCall, {
+      cache: fakeCache(world()),
+      kv: {} as EtcdKV,
+      logger,
+      track: () => () => undefined,
+    });
     assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
     assert.match(err?.details ?? '', /host/);
   });
 
   it('a resume revision ahead of the server gets a RESYNC snapshot', async () => {
     const call = new FakeCall({ host: 'hostA', resumeFromRevision: '999999' });
-    await serveDesiredState(call as unknown as DesiredStateCall, { cache: fakeCache(world()), kv: {} as EtcdKV, logger, track: () => () => undefined });
+    await serveDesiredState(call as unknown as DesiredStateCall, {
+      cache: fakeCache(world()),
+      kv: {} as EtcdKV,
+      logger,
+      track: () => () => undefined,
+    });
     assert.equal(call.written[0]?.snapshot?.reason, 'RESYNC');
   });
 });
 
 describe('agent API batch relevance', () => {
-  const b = new ClusterBuilder().global('bridge').tenant('t1').network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24').network('t1', 'db', 'vxlan', 5002, '10.2.0.0/24');
-  b.agent('hostB', '192.168.0.2').endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2').endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3').endpoint('c1', 't1', 'db', 'hostC', '10.2.0.2');
+  const b = new ClusterBuilder()
+    .global('bridge')
+    .tenant('t1')
+    .network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24')
+    .network('t1', 'db', 'vxlan', 5002, '10.2.0.0/24');
+  b.agent('hostB', '192.168.0.2')
+    .endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2')
+    .endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3')
+    .endpoint('c1', 't1', 'db', 'hostC', '10.2.0.2');
   const view = computeHostView(b.state, 'hostA');
   const ep = (id: string) => b.state.endpoints.get(id)!.ep;
   const batch = (p: Partial<BatchInfo>): BatchInfo => ({ full: false, endpoints: [], agentHosts: [], ...p });
@@ -121,7 +149,11 @@ describe('agent API batch relevance', () => {
     assert.equal(batchTouchesView(batch({ agentHosts: ['hostC'] }), 'hostA', view), true, 'an agent record may make endpoints reachable');
     assert.equal(batchTouchesView(batch({}), 'hostA', view), false);
     assert.equal(batchTouchesView(batch({ endpoints: [ep('b1')] }), 'hostA', view), true);
-    assert.equal(batchTouchesView(batch({ endpoints: [{ ...ep('c1'), homingHost: 'hostA' }] }), 'hostA', view), true, 'a new local endpoint');
+    assert.equal(
+      batchTouchesView(batch({ endpoints: [{ ...ep('c1'), homingHost: 'hostA' }] }), 'hostA', view),
+      true,
+      'a new local endpoint',
+    );
     assert.equal(batchTouchesView(batch({ agentHosts: ['hostB'] }), 'hostA', view), true);
     assert.equal(batchTouchesView(batch({ agentHosts: ['hostA'] }), 'hostA', view), true);
     assert.equal(batchTouchesView(batch({ full: true }), 'hostA', view), true);

@@ -23,7 +23,14 @@ const base = () =>
 
 /** A diff as the client receives it (every field present, as proto-loader with defaults gives). */
 function asReceived(c: ReturnType<typeof diffViews>[number]): Change__Output {
-  return JSON.parse(JSON.stringify({ deleted: false, key: '', ...c, ...(c.deleted ? {} : { object: Object.keys(c).find((k) => k !== 'deleted' && k !== 'key') }) })) as Change__Output;
+  return JSON.parse(
+    JSON.stringify({
+      deleted: false,
+      key: '',
+      ...c,
+      ...(c.deleted ? {} : { object: Object.keys(c).find((k) => k !== 'deleted' && k !== 'key') }),
+    }),
+  ) as Change__Output;
 }
 
 describe('agent API view diff', () => {
@@ -37,7 +44,13 @@ describe('agent API view diff', () => {
     const before = computeHostView(b.state, 'hostA');
     const after = computeHostView(b.endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3').state, 'hostA');
     const d = diffViews(before, after);
-    assert.deepEqual(d.map((c) => [c.key, c.deleted]), [['vtep/hostB', false], ['endpoint/b1', false]]);
+    assert.deepEqual(
+      d.map((c) => [c.key, c.deleted]),
+      [
+        ['vtep/hostB', false],
+        ['endpoint/b1', false],
+      ],
+    );
     assert.equal(d[1]?.endpoint?.ip, '10.1.0.3');
   });
 
@@ -46,8 +59,15 @@ describe('agent API view diff', () => {
     const before = computeHostView(b.state, 'hostA');
     const after = computeHostView(b.del('/netloom/v1/ep/a1').state, 'hostA');
     const d = diffViews(before, after);
-    assert.deepEqual(d.map((c) => c.key), ['endpoint/b1', 'endpoint/a1', 'vtep/hostB', 'network/t1:web', 'tenant/t1'], 'dependents first; global stays');
-    assert.ok(d.every((c) => c.deleted), 'everything leaves the view');
+    assert.deepEqual(
+      d.map((c) => c.key),
+      ['endpoint/b1', 'endpoint/a1', 'vtep/hostB', 'network/t1:web', 'tenant/t1'],
+      'dependents first; global stays',
+    );
+    assert.ok(
+      d.every((c) => c.deleted),
+      'everything leaves the view',
+    );
     for (const c of d) assert.deepEqual(Object.keys(c).sort(), ['deleted', 'key']);
   });
 
@@ -56,15 +76,27 @@ describe('agent API view diff', () => {
     const before = computeHostView(b.state, 'hostA');
     const after = computeHostView(b.agent('hostA', '192.168.0.9').state, 'hostA');
     const d = diffViews(before, after);
-    assert.deepEqual(d.map((c) => c.key), ['endpoint/a1']);
+    assert.deepEqual(
+      d.map((c) => c.key),
+      ['endpoint/a1'],
+    );
     assert.equal(d[0]?.endpoint?.vtepIp, '192.168.0.9');
     assert.equal(d[0]?.endpoint?.mac, '02:00:00:00:00:02');
   });
 
   it('applying the diff to the earlier state gives the later state (random edits)', () => {
-    type Op = { kind: 'ep'; n: number; net: 'web' | 'db'; host: string } | { kind: 'del'; n: number } | { kind: 'agent'; host: string; last: number } | { kind: 'fwd'; routing: boolean };
+    type Op =
+      | { kind: 'ep'; n: number; net: 'web' | 'db'; host: string }
+      | { kind: 'del'; n: number }
+      | { kind: 'agent'; host: string; last: number }
+      | { kind: 'fwd'; routing: boolean };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ kind: fc.constant('ep' as const), n: fc.integer({ min: 1, max: 12 }), net: fc.constantFrom('web' as const, 'db' as const), host: fc.constantFrom('hostA', 'hostB', 'hostC') }),
+      fc.record({
+        kind: fc.constant('ep' as const),
+        n: fc.integer({ min: 1, max: 12 }),
+        net: fc.constantFrom('web' as const, 'db' as const),
+        host: fc.constantFrom('hostA', 'hostB', 'hostC'),
+      }),
       fc.record({ kind: fc.constant('del' as const), n: fc.integer({ min: 1, max: 12 }) }),
       fc.record({ kind: fc.constant('agent' as const), host: fc.constantFrom('hostB', 'hostC'), last: fc.integer({ min: 2, max: 250 }) }),
       fc.record({ kind: fc.constant('fwd' as const), routing: fc.boolean() }),
@@ -74,7 +106,8 @@ describe('agent API view diff', () => {
         const b = base();
         const run = (ops: Op[]) => {
           for (const o of ops) {
-            if (o.kind === 'ep') b.del(`/netloom/v1/ep/e${o.n}`).endpoint(`e${o.n}`, 't1', o.net, o.host, `10.${o.net === 'web' ? 1 : 2}.0.${o.n + 10}`);
+            if (o.kind === 'ep')
+              b.del(`/netloom/v1/ep/e${o.n}`).endpoint(`e${o.n}`, 't1', o.net, o.host, `10.${o.net === 'web' ? 1 : 2}.0.${o.n + 10}`);
             else if (o.kind === 'del') b.del(`/netloom/v1/ep/e${o.n}`);
             else if (o.kind === 'agent') b.agent(o.host, `192.168.0.${o.last}`);
             else b.global(o.routing ? 'routing' : 'bridge');
@@ -102,11 +135,21 @@ describe('agent client apply', () => {
   });
   it('puts and deletes global and bgp', () => {
     const store = empty();
-    applyChange(store, { deleted: false, key: 'bgp', object: 'bgp', bgp: { hostname: 'h', routerIp: '1.1.1.1', as: 1, neighbor: '', neighborAs: 0 } } as Change__Output);
+    applyChange(store, {
+      deleted: false,
+      key: 'bgp',
+      object: 'bgp',
+      bgp: { hostname: 'h', routerIp: '1.1.1.1', as: 1, neighbor: '', neighborAs: 0 },
+    } as Change__Output);
     assert.equal(stateOf(store).bgp?.routerIp, '1.1.1.1');
     applyChange(store, { deleted: true, key: 'bgp' } as Change__Output);
     assert.equal(stateOf(store).bgp, null);
-    applyChange(store, { deleted: false, key: 'global', object: 'global', global: { fwdMode: 'routing', arpMode: 'flood', pvtSubnet: '', networkInfraType: '' } } as Change__Output);
+    applyChange(store, {
+      deleted: false,
+      key: 'global',
+      object: 'global',
+      global: { fwdMode: 'routing', arpMode: 'flood', pvtSubnet: '', networkInfraType: '' },
+    } as Change__Output);
     assert.equal(stateOf(store).global?.fwdMode, 'routing');
   });
 });

@@ -11,7 +11,13 @@ function parse(args: string[]) {
 
 describe('agent API command-line options', () => {
   it('defaults: 127.0.0.1:9998, lease 10 s, grace 60 s, leader lease 10 s, no TLS', () => {
-    assert.deepEqual(parse([]), { grpcListen: '127.0.0.1:9998', agentLeaseTtlSeconds: 10, deadHostGraceMs: 60_000, leaderLeaseTtlSeconds: 10, bindOptional: true });
+    assert.deepEqual(parse([]), {
+      grpcListen: '127.0.0.1:9998',
+      agentLeaseTtlSeconds: 10,
+      deadHostGraceMs: 60_000,
+      leaderLeaseTtlSeconds: 10,
+      bindOptional: true,
+    });
   });
   it('reads every option', () => {
     const o = parse(['--grpc-listen', '0.0.0.0:7000', '--agent-lease-ttl', '3', '--dead-host-grace', '1.5', '--leader-lease-ttl', '4']);

@@ -52,9 +52,19 @@ function fakeAgent(o: FakeOptions = {}) {
       create: async (r: EndpointRequest) => {
         calls.push(`create ${r.idempotencyKey} mac ${r.requestedMac ?? '-'}`);
         if (o.failCreate) throw new NetloomError('NOT_FOUND', 'network t1:n does not exist', { field: 'network' });
-        return { id: 'ep1', networkKey: 't1:n', tenant: 't1', network: 'n', ip: '10.0.0.5', prefixLength: 24, mac: '02:00:00:00:00:05', gateway: '10.0.0.1' };
+        return {
+          id: 'ep1',
+          networkKey: 't1:n',
+          tenant: 't1',
+          network: 'n',
+          ip: '10.0.0.5',
+          prefixLength: 24,
+          mac: '02:00:00:00:00:05',
+          gateway: '10.0.0.1',
+        };
       },
-      delete: async (r: { endpointId?: string; idempotencyKey: string }) => void calls.push(`delete ${r.endpointId ?? '-'} ${r.idempotencyKey}`),
+      delete: async (r: { endpointId?: string; idempotencyKey: string }) =>
+        void calls.push(`delete ${r.endpointId ?? '-'} ${r.idempotencyKey}`),
     },
     network: async () => ({ key: 't1:n', encap: 'vlan', mtu: 0 }),
     plugPort: async (hostIf: string) => {
@@ -105,24 +115,53 @@ describe('agent CNI backend (fake agent)', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
   const addReq = (over: Partial<CniAddRequest> = {}): CniAddRequest =>
-    ({ containerId: 'c1', ifName: 'eth0', network, idempotencyKey: 'nl/c1/eth0', labels: {}, cniVersion: '1.1.0', netconf: {}, netnsPath: netns, requestedIps: [], portMappings: [], ...over }) as CniAddRequest;
+    ({
+      containerId: 'c1',
+      ifName: 'eth0',
+      network,
+      idempotencyKey: 'nl/c1/eth0',
+      labels: {},
+      cniVersion: '1.1.0',
+      netconf: {},
+      netnsPath: netns,
+      requestedIps: [],
+      portMappings: [],
+      ...over,
+    }) as CniAddRequest;
   const hostIf = hostIfName('nl/c1/eth0');
 
-  it('ADD: veth (VXLAN-safe MTU first), port, checksum fix, addressing with the network\'s MTU, flows; one record', async () => {
+  it("ADD: veth (VXLAN-safe MTU first), port, checksum fix, addressing with the network's MTU, flows; one record", async () => {
     const { agent, calls, store } = fakeAgent();
     const r = await new AgentCniBackend(agent).add(addReq());
     assert.deepEqual(r.ips, [{ address: '10.0.0.5/24', gateway: '10.0.0.1', interface: 1 }]);
     assert.deepEqual(r.interfaces[1], { name: 'eth0', mac: '02:00:00:00:00:05', mtu: 1500, sandbox: netns });
     assert.equal(r.interfaces[0]?.name, hostIf, 'host end named after the attachment');
-        const create = calls.find((c) => c.startsWith('create'));
-    assert.ok(calls.some((c) => c.startsWith(`run nsenter --net=${netns} ip -b - <<link add ${hostIf} up netns`) && /mtu 1450 type veth peer name eth0 address 02(:[0-9a-f]{2}){5} mtu 1450; link set eth0 up/.test(c)), calls.join('\n'));
+    const create = calls.find((c) => c.startsWith('create'));
+    assert.ok(
+      calls.some(
+        (c) =>
+          c.startsWith(`run nsenter --net=${netns} ip -b - <<link add ${hostIf} up netns`) &&
+          /mtu 1450 type veth peer name eth0 address 02(:[0-9a-f]{2}){5} mtu 1450; link set eth0 up/.test(c),
+      ),
+      calls.join('\n'),
+    );
     assert.ok(calls.includes(`run nsenter --net=${netns} ethtool -K eth0 tx off`));
     // the fake netmaster answers with another MAC than the one asked for (a retried ADD): stage 2 sets it
-    assert.ok(calls.some((c) => c.includes('<<link set eth0 address 02:00:00:00:00:05 mtu 1500; addr add 10.0.0.5/24 dev eth0; route add default via 10.0.0.1 dev eth0')), calls.join('\n'));
+    assert.ok(
+      calls.some((c) =>
+        c.includes(
+          '<<link set eth0 address 02:00:00:00:00:05 mtu 1500; addr add 10.0.0.5/24 dev eth0; route add default via 10.0.0.1 dev eth0',
+        ),
+      ),
+      calls.join('\n'),
+    );
     assert.match(create ?? '', /mac 02(:[0-9a-f]{2}){5}$/, 'the agent asks for the MAC it set on the veth');
-    assert.ok(calls.includes(`run ip link set ${hostIf} mtu 1500`), 'the host end gets the VLAN network\'s larger MTU');
+    assert.ok(calls.includes(`run ip link set ${hostIf} mtu 1500`), "the host end gets the VLAN network's larger MTU");
     assert.ok(calls.indexOf(`plug ${hostIf}`) < calls.indexOf('attach ep1 7'));
-    assert.deepEqual(store.list().map((x) => [x.endpointId, x.hostIf, x.mtu]), [['ep1', hostIf, 1500]]);
+    assert.deepEqual(
+      store.list().map((x) => [x.endpointId, x.hostIf, x.mtu]),
+      [['ep1', hostIf, 1500]],
+    );
   });
 
   it('a failed allocation removes the veth and the port, and keeps no record', async () => {
@@ -135,7 +174,10 @@ describe('agent CNI backend (fake agent)', () => {
 
   it('a failed veth gives the endpoint back, and plugs nothing', async () => {
     const { agent, calls, store } = fakeAgent({ failCommand: 'type veth' });
-    await assert.rejects(new AgentCniBackend(agent).add(addReq()), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /Operation not permitted/.test(e.message));
+    await assert.rejects(
+      new AgentCniBackend(agent).add(addReq()),
+      (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /Operation not permitted/.test(e.message),
+    );
     assert.ok(calls.includes('delete ep1 nl/c1/eth0'), calls.join('\n'));
     assert.ok(!calls.some((c) => c.startsWith('plug') || c.startsWith('attach')));
     assert.deepEqual(store.list(), []);
@@ -144,21 +186,36 @@ describe('agent CNI backend (fake agent)', () => {
   it('a failed container configuration undoes all three parts', async () => {
     const { agent, calls, store } = fakeAgent({ failCommand: 'addr add' });
     await assert.rejects(new AgentCniBackend(agent).add(addReq()), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED'));
-    for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0']) assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
+    for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0'])
+      assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
     assert.deepEqual(store.list(), []);
   });
 
   it('a missing namespace fails with NOT_FOUND naming it, and gives the endpoint back', async () => {
     const { agent, calls, store } = fakeAgent();
-    await assert.rejects(new AgentCniBackend(agent).add(addReq({ netnsPath: '/run/netns/nl-unit-does-not-exist' })), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'netns');
+    await assert.rejects(
+      new AgentCniBackend(agent).add(addReq({ netnsPath: '/run/netns/nl-unit-does-not-exist' })),
+      (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'netns',
+    );
     assert.ok(calls.includes('delete ep1 nl/c1/eth0'));
     assert.deepEqual(store.list(), []);
   });
 
   it('DEL without a record releases by idempotency key and removes a half-made host end', async () => {
     const { agent, calls } = fakeAgent();
-    await new AgentCniBackend(agent).del({ containerId: 'c9', ifName: 'eth0', network, idempotencyKey: 'nl/c9/eth0', labels: {}, cniVersion: '1.1.0', netconf: {} });
-    assert.deepEqual(calls.sort(), [`run ip link del ${hostIfName('nl/c9/eth0')}`, 'delete - nl/c9/eth0', `unplug ${hostIfName('nl/c9/eth0')}`].sort());
+    await new AgentCniBackend(agent).del({
+      containerId: 'c9',
+      ifName: 'eth0',
+      network,
+      idempotencyKey: 'nl/c9/eth0',
+      labels: {},
+      cniVersion: '1.1.0',
+      netconf: {},
+    });
+    assert.deepEqual(
+      calls.sort(),
+      [`run ip link del ${hostIfName('nl/c9/eth0')}`, 'delete - nl/c9/eth0', `unplug ${hostIfName('nl/c9/eth0')}`].sort(),
+    );
   });
 
   it('GC releases exactly the CNI attachments of the network that are not listed', async () => {
@@ -167,10 +224,21 @@ describe('agent CNI backend (fake agent)', () => {
     store.put(rec(2));
     store.put(rec(3, { frontNetwork: 'other', idempotencyKey: 'other/c3/eth0' }));
     store.put(rec(4, { kind: 'cnm', idempotencyKey: 'cnm/x/4' }));
-    const r = await new AgentCniBackend(agent).gc({ network, validAttachments: [{ containerId: 'c2', ifName: 'eth0' }], cniVersion: '1.1.0', netconf: {} });
+    const r = await new AgentCniBackend(agent).gc({
+      network,
+      validAttachments: [{ containerId: 'c2', ifName: 'eth0' }],
+      cniVersion: '1.1.0',
+      netconf: {},
+    });
     assert.deepEqual(r, { released: [{ containerId: 'c1', ifName: 'eth0' }], errors: [] });
     assert.deepEqual(calls.sort(), ['delete ep1 nl/c1/eth0', 'detach ep1', 'run ip link del nlunittest1']);
-    assert.deepEqual(store.list().map((x) => x.endpointId).sort(), ['ep2', 'ep3', 'ep4']);
+    assert.deepEqual(
+      store
+        .list()
+        .map((x) => x.endpointId)
+        .sort(),
+      ['ep2', 'ep3', 'ep4'],
+    );
   });
 
   it('STATUS is ready only with OVS and the control plane connected', async () => {

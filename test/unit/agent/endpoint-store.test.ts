@@ -66,6 +66,9 @@ describe('agent EndpointStore', () => {
   it('refuses a damaged file with DECODE_ERROR', () => {
     const path = join(dir, 'endpoints.json');
     writeFileSync(path, JSON.stringify({ version: 1, endpoints: [{ endpointId: 'x' }] }));
-    assert.throws(() => new EndpointStore(path), (e: unknown) => isNetloomError(e, 'DECODE_ERROR') && /damaged/.test(e.message));
+    assert.throws(
+      () => new EndpointStore(path),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR') && /damaged/.test(e.message),
+    );
   });
 });

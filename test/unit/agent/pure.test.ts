@@ -11,7 +11,9 @@ import type { BridgeState } from '../../../ovs/ovsdb/vswitch';
 
 const state = parseHostState({
   tenants: [{ name: 't1', vrfId: 1, ctZone: 1 }],
-  networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: 'vxlan', pktTag: 5001, subnet: '10.1.0.0/24', gateway: '10.1.0.254', networkId: 1 }],
+  networks: [
+    { key: 't1:n', tenant: 't1', name: 'n', encap: 'vxlan', pktTag: 5001, subnet: '10.1.0.0/24', gateway: '10.1.0.254', networkId: 1 },
+  ],
   endpoints: [
     { id: 'e1', network: 't1:n', host: 'h1', ip: '10.1.0.5', mac: '02:00:00:00:00:AA', containerId: 'c1' },
     { id: 'e2', network: 't1:n', host: 'h2', ip: '10.1.0.6', mac: '02:00:00:00:00:bb', containerId: 'c1' },
@@ -20,7 +22,7 @@ const state = parseHostState({
 const req = { idempotencyKey: 'k', host: 'h1', tenant: 't1', network: 'n', containerId: 'c1', ifName: 'eth0', labels: {} };
 
 describe('agent pure helpers', () => {
-  it('findListedEndpoint returns the host\'s endpoint for the container with prefix and gateway', () => {
+  it("findListedEndpoint returns the host's endpoint for the container with prefix and gateway", () => {
     assert.deepEqual(findListedEndpoint(state, req), {
       id: 'e1',
       networkKey: 't1:n',
@@ -35,24 +37,43 @@ describe('agent pure helpers', () => {
   });
 
   it('findListedEndpoint names what is missing', () => {
-    assert.throws(() => findListedEndpoint(state, { ...req, network: 'other' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network');
-    assert.throws(() => findListedEndpoint(state, { ...req, containerId: 'c9' }), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'containerId');
+    assert.throws(
+      () => findListedEndpoint(state, { ...req, network: 'other' }),
+      (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network',
+    );
+    assert.throws(
+      () => findListedEndpoint(state, { ...req, containerId: 'c9' }),
+      (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'containerId',
+    );
   });
 
   it('bridgeColumnsToFix changes only what differs', () => {
     const b = { datapathType: 'netdev', failMode: 'secure', protocols: ['OpenFlow13'] } as BridgeState;
     assert.deepEqual(bridgeColumnsToFix(b, { datapathType: 'netdev', failMode: 'secure', protocols: ['OpenFlow13'] }), {});
-    assert.deepEqual(bridgeColumnsToFix({ ...b, failMode: undefined, protocols: ['OpenFlow10'] }, { datapathType: 'netdev', failMode: 'secure', protocols: ['OpenFlow13'] }), {
-      fail_mode: 'secure',
-      protocols: ['OpenFlow10', 'OpenFlow13'],
+    assert.deepEqual(
+      bridgeColumnsToFix(
+        { ...b, failMode: undefined, protocols: ['OpenFlow10'] },
+        { datapathType: 'netdev', failMode: 'secure', protocols: ['OpenFlow13'] },
+      ),
+      {
+        fail_mode: 'secure',
+        protocols: ['OpenFlow10', 'OpenFlow13'],
+      },
+    );
+    assert.deepEqual(bridgeColumnsToFix(b, { datapathType: 'system', failMode: 'standalone' }), {
+      datapath_type: 'system',
+      fail_mode: 'standalone',
     });
-    assert.deepEqual(bridgeColumnsToFix(b, { datapathType: 'system', failMode: 'standalone' }), { datapath_type: 'system', fail_mode: 'standalone' });
   });
 
   it('vtepAddress accepts a CIDR and refuses anything else naming --vtep-ip', () => {
     assert.equal(vtepAddress('10.213.3.1/24'), '10.213.3.1');
     for (const bad of ['10.213.3.1', '10.0.0.300/24', '10.0.0.1/33', 'x/24']) {
-      assert.throws(() => vtepAddress(bad), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'vtep-ip', bad);
+      assert.throws(
+        () => vtepAddress(bad),
+        (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'vtep-ip',
+        bad,
+      );
     }
   });
 
@@ -70,10 +91,22 @@ describe('agent pure helpers', () => {
       vethScript(base, '/proc/1/ns/net'),
       'link add nl1 up netns /proc/1/ns/net mtu 1450 type veth peer name eth0 address 02:00:00:00:00:01 mtu 1450\nlink set eth0 up\nlink set lo up\n',
     );
-    assert.throws(() => vethScript({ ...base, ifName: 'eth0; reboot' }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ifName');
-    assert.throws(() => vethScript({ ...base, hostIf: 'x'.repeat(16) }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'hostIf');
-    assert.throws(() => vethScript({ ...base, mtu: 10 }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mtu');
-    assert.throws(() => vethScript({ ...base, mac: '02:00:00:00:00:01\nlink del eth1' }, '/p'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mac');
+    assert.throws(
+      () => vethScript({ ...base, ifName: 'eth0; reboot' }, '/p'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ifName',
+    );
+    assert.throws(
+      () => vethScript({ ...base, hostIf: 'x'.repeat(16) }, '/p'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'hostIf',
+    );
+    assert.throws(
+      () => vethScript({ ...base, mtu: 10 }, '/p'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mtu',
+    );
+    assert.throws(
+      () => vethScript({ ...base, mac: '02:00:00:00:00:01\nlink del eth1' }, '/p'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mac',
+    );
     assert.match(randomMac(), /^02(:[0-9a-f]{2}){5}$/);
     assert.notEqual(randomMac(), randomMac());
   });
@@ -82,10 +115,22 @@ describe('agent pure helpers', () => {
     const base = { ifName: 'eth0', ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.254' };
     assert.equal(addressScript(base), 'addr add 10.1.0.5/24 dev eth0\nroute add default via 10.1.0.254 dev eth0\n');
     assert.equal(addressScript({ ...base, gateway: '' }), 'addr add 10.1.0.5/24 dev eth0\n', 'no gateway: no default route');
-    assert.equal(addressScript({ ...base, mac: '02:00:00:00:00:09', mtu: 1500 }).split('\n')[0], 'link set eth0 address 02:00:00:00:00:09 mtu 1500');
+    assert.equal(
+      addressScript({ ...base, mac: '02:00:00:00:00:09', mtu: 1500 }).split('\n')[0],
+      'link set eth0 address 02:00:00:00:00:09 mtu 1500',
+    );
     assert.equal(addressScript({ ...base, mtu: 1500 }).split('\n')[0], 'link set eth0 mtu 1500');
-    assert.throws(() => addressScript({ ...base, mac: '02:00:00:00:00:01\nlink del eth1' }), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mac');
-    assert.throws(() => addressScript({ ...base, ip: '10.1.0.5\nlink del eth1' }), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ip');
-    assert.throws(() => addressScript({ ...base, gateway: 'x' }), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'gateway');
+    assert.throws(
+      () => addressScript({ ...base, mac: '02:00:00:00:00:01\nlink del eth1' }),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'mac',
+    );
+    assert.throws(
+      () => addressScript({ ...base, ip: '10.1.0.5\nlink del eth1' }),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ip',
+    );
+    assert.throws(
+      () => addressScript({ ...base, gateway: 'x' }),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'gateway',
+    );
   });
 });

@@ -19,7 +19,14 @@ const net = { key: 't1:n', tenant: 't1', name: 'n', encap: 'vlan', pktTag: 10, s
 const raw = (eps: number) => ({
   tenants: [{ name: 't1', vrfId: 1, ctZone: 1 }],
   networks: [net],
-  endpoints: Array.from({ length: eps }, (_, i) => ({ id: `e${i}`, network: 't1:n', host: 'h1', ip: `10.2.0.${i + 10}`, mac: `02:00:00:00:00:${(i + 16).toString(16)}`, containerId: `c${i}` })),
+  endpoints: Array.from({ length: eps }, (_, i) => ({
+    id: `e${i}`,
+    network: 't1:n',
+    host: 'h1',
+    ip: `10.2.0.${i + 10}`,
+    mac: `02:00:00:00:00:${(i + 16).toString(16)}`,
+    containerId: `c${i}`,
+  })),
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +69,15 @@ describe('agent control-plane adapters', () => {
     await f.stop();
     assert.equal(seen.length, 2);
     assert.equal(seen[1]!.endpoints.length, 2);
-    const ep = await f.create({ idempotencyKey: 'k', host: 'h1', tenant: 't1', network: 'n', containerId: 'c1', ifName: 'eth0', labels: {} });
+    const ep = await f.create({
+      idempotencyKey: 'k',
+      host: 'h1',
+      tenant: 't1',
+      network: 'n',
+      containerId: 'c1',
+      ifName: 'eth0',
+      labels: {},
+    });
     assert.equal(ep.ip, '10.2.0.11');
     assert.equal(ep.prefixLength, 16);
   });
@@ -75,11 +90,28 @@ describe('agent control-plane adapters', () => {
     assert.ok(fake.started);
     fake.emit('state', { ...raw(0), networks: [{ ...net, encap: 'bogus' }] }, '5', 'snapshot');
     assert.equal(seen.length, 0, 'an invalid state is not handed on');
-    const pending = nf.create({ idempotencyKey: 'k1', host: 'h1', tenant: 't1', network: 'n', containerId: 'c', ifName: 'eth0', labels: { a: 'b' } });
+    const pending = nf.create({
+      idempotencyKey: 'k1',
+      host: 'h1',
+      tenant: 't1',
+      network: 'n',
+      containerId: 'c',
+      ifName: 'eth0',
+      labels: { a: 'b' },
+    });
     await sleep(10);
     fake.emit('state', raw(0), '6', 'snapshot'); // the network arrives after CreateEndpoint answered
     const ep = await pending;
-    assert.deepEqual(ep, { id: 'ep-9', networkKey: 't1:n', tenant: 't1', network: 'n', ip: '10.2.0.99', prefixLength: 16, mac: '02:aa:00:00:00:01', gateway: '10.2.0.1' });
+    assert.deepEqual(ep, {
+      id: 'ep-9',
+      networkKey: 't1:n',
+      tenant: 't1',
+      network: 'n',
+      ip: '10.2.0.99',
+      prefixLength: 16,
+      mac: '02:aa:00:00:00:01',
+      gateway: '10.2.0.1',
+    });
     assert.equal(seen.length, 1);
     assert.equal(nf.connected, true);
     assert.deepEqual((fake.created[0] as { intfName: string; labels: unknown }).intfName, 'eth0');
@@ -91,7 +123,23 @@ describe('agent control-plane adapters', () => {
 
   it('netplugin --help lists every option', () => {
     const help = buildCommand().helpInformation();
-    for (const o of ['--host', '--netmaster-grpc', '--tls-ca', '--tls-cert', '--tls-key', '--ovs-rundir', '--datapath', '--uplink', '--vtep-ip', '--cni-socket', '--cnm-socket', '--cnm-state', '--state-dir', '--metrics-listen', '--log-level']) {
+    for (const o of [
+      '--host',
+      '--netmaster-grpc',
+      '--tls-ca',
+      '--tls-cert',
+      '--tls-key',
+      '--ovs-rundir',
+      '--datapath',
+      '--uplink',
+      '--vtep-ip',
+      '--cni-socket',
+      '--cnm-socket',
+      '--cnm-state',
+      '--state-dir',
+      '--metrics-listen',
+      '--log-level',
+    ]) {
       assert.ok(help.includes(o), o);
     }
   });
@@ -99,7 +147,8 @@ describe('agent control-plane adapters', () => {
 
 describe('bin/netplugin', () => {
   const bin = join(__dirname, '../../../../bin/netplugin');
-  const runBin = (args: string[]) => spawnSync('sh', [bin, ...args], { encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: '' }, timeout: 20_000 });
+  const runBin = (args: string[]) =>
+    spawnSync('sh', [bin, ...args], { encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: '' }, timeout: 20_000 });
 
   it('--help exits 0 and names the options', () => {
     const r = runBin(['--help']);

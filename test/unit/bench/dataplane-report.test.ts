@@ -1,5 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { ALL_PATHS, formatTable, median, parseDataplaneArgs, summarize, type PathName, type Sample } from '../../../bench/support/dataplane-report';
+import {
+  ALL_PATHS,
+  formatTable,
+  median,
+  parseDataplaneArgs,
+  summarize,
+  type PathName,
+  type Sample,
+} from '../../../bench/support/dataplane-report';
 import { parseIperf3Json, parseQperf } from '../../../bench/support/perf-tools';
 import { fabricState } from '../../../bench/support/netloom-paths';
 import { parseHostState } from '../../../netplugin/state/host-state';
@@ -7,11 +15,17 @@ import { isNetloomError } from '../../../lib/errors';
 
 describe('dataplane benchmark pieces', () => {
   it('parses qperf output in its units (decimal bytes to bits, ns/us/ms to us)', () => {
-    assert.deepEqual(parseQperf('tcp_bw:\n    bw  =  2.26 GB/sec\ntcp_lat:\n    latency  =  26.9 us\n'), { tcpBwBps: 2.26e9 * 8, tcpLatUs: 26.9 });
+    assert.deepEqual(parseQperf('tcp_bw:\n    bw  =  2.26 GB/sec\ntcp_lat:\n    latency  =  26.9 us\n'), {
+      tcpBwBps: 2.26e9 * 8,
+      tcpLatUs: 26.9,
+    });
     const f = parseQperf('tcp_bw:\n    bw  =  65.5 MB/sec\ntcp_lat:\n    latency  =  1.2 ms\n');
     assert.ok(Math.abs(f.tcpBwBps - 524e6) < 1);
     assert.ok(Math.abs(f.tcpLatUs - 1200) < 1e-9);
-    assert.throws(() => parseQperf('qperf: failed to connect'), (e) => isNetloomError(e) && e.field === 'qperf');
+    assert.throws(
+      () => parseQperf('qperf: failed to connect'),
+      (e) => isNetloomError(e) && e.field === 'qperf',
+    );
     assert.throws(() => parseQperf('tcp_bw:\n  bw = 1 PB/sec\ntcp_lat:\n  latency = 1 us\n'), /unknown qperf bandwidth unit/);
   });
 
@@ -30,9 +44,18 @@ describe('dataplane benchmark pieces', () => {
       rounds: 1,
       paths: ['netloom-vxlan', 'ovs-normal'],
     });
-    assert.throws(() => parseDataplaneArgs(['--seconds', '6']), (e) => isNetloomError(e) && e.field === 'seconds');
-    assert.throws(() => parseDataplaneArgs(['--paths', 'veth,nope']), (e) => isNetloomError(e) && e.field === 'paths' && /nope/.test(e.message));
-    assert.throws(() => parseDataplaneArgs(['--fast']), (e) => isNetloomError(e) && e.field === 'args');
+    assert.throws(
+      () => parseDataplaneArgs(['--seconds', '6']),
+      (e) => isNetloomError(e) && e.field === 'seconds',
+    );
+    assert.throws(
+      () => parseDataplaneArgs(['--paths', 'veth,nope']),
+      (e) => isNetloomError(e) && e.field === 'paths' && /nope/.test(e.message),
+    );
+    assert.throws(
+      () => parseDataplaneArgs(['--fast']),
+      (e) => isNetloomError(e) && e.field === 'args',
+    );
   });
 
   it('reports medians and ratios against ovs-normal; none without it', () => {
@@ -44,7 +67,14 @@ describe('dataplane benchmark pieces', () => {
       ['netloom-vxlan', [s(0.25, 100, 0.3)]],
     ]);
     const f = summarize(samples);
-    assert.deepEqual(f['ovs-normal'], { qperfTcpBwGbps: 0.5, qperfTcpLatUs: 40, iperf3Gbps: 0.6, rounds: 3, vsOvsNormal: { tcpBw: 1, tcpLat: 1, iperf3: 1 }, vsOvsNormal2Host: null });
+    assert.deepEqual(f['ovs-normal'], {
+      qperfTcpBwGbps: 0.5,
+      qperfTcpLatUs: 40,
+      iperf3Gbps: 0.6,
+      rounds: 3,
+      vsOvsNormal: { tcpBw: 1, tcpLat: 1, iperf3: 1 },
+      vsOvsNormal2Host: null,
+    });
     assert.deepEqual(f['netloom-vxlan']?.vsOvsNormal, { tcpBw: 0.5, tcpLat: 2.5, iperf3: 0.5 });
     assert.match(formatTable(f), /\| netloom-vxlan \| 0\.250 \| 100\.0 \| 0\.300 \| 0\.50x \| 2\.50x \| 0\.50x \|/);
     assert.equal(summarize(new Map([['veth', [s(10, 10, 10)]]])).veth?.vsOvsNormal, null);
@@ -55,9 +85,23 @@ describe('dataplane benchmark pieces', () => {
   });
 
   it('writes a fabric the agent accepts: a VLAN and a VXLAN network, four endpoints, both VTEPs', () => {
-    const st = parseHostState(fabricState([{ name: 'host1', dataIp: '10.213.3.1' }, { name: 'host2', dataIp: '10.213.3.2' }]));
-    assert.deepEqual(st.networks.map((n) => [n.key, n.encap]), [['dp:vl', 'vlan'], ['dp:vx', 'vxlan']]);
+    const st = parseHostState(
+      fabricState([
+        { name: 'host1', dataIp: '10.213.3.1' },
+        { name: 'host2', dataIp: '10.213.3.2' },
+      ]),
+    );
+    assert.deepEqual(
+      st.networks.map((n) => [n.key, n.encap]),
+      [
+        ['dp:vl', 'vlan'],
+        ['dp:vx', 'vxlan'],
+      ],
+    );
     assert.equal(st.endpoints.length, 4);
-    assert.deepEqual(st.vteps.map((v) => v.vtepIp), ['10.213.3.1', '10.213.3.2']);
+    assert.deepEqual(
+      st.vteps.map((v) => v.vtepIp),
+      ['10.213.3.1', '10.213.3.2'],
+    );
   });
 });

@@ -22,7 +22,10 @@ const envArb: fc.Arbitrary<CniEnv> = fc.record(
   { requiredKeys: [] },
 );
 
-const confValue = fc.oneof(fc.jsonValue(), fc.constantFrom(['10.0.0.1/24'], { ips: ['1.2.3.4'] }, { interfaces: [], ips: [{ address: '10.0.0.1/24' }] }));
+const confValue = fc.oneof(
+  fc.jsonValue(),
+  fc.constantFrom(['10.0.0.1/24'], { ips: ['1.2.3.4'] }, { interfaces: [], ips: [{ address: '10.0.0.1/24' }] }),
+);
 const bodyArb = fc.oneof(
   fc.string(),
   fc.jsonValue().map((v) => JSON.stringify(v)),

@@ -63,7 +63,11 @@ describe('cni handler', () => {
   });
 
   it('ADD passes the typed request and returns a 1.1.0 result', async () => {
-    const out = await serveCni({ ...ENV, args: 'K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0' }, body({ runtimeConfig: { ips: ['10.1.0.5/24'] } }), be);
+    const out = await serveCni(
+      { ...ENV, args: 'K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0' },
+      body({ runtimeConfig: { ips: ['10.1.0.5/24'] } }),
+      be,
+    );
     assert.equal(out.status, 200);
     const r = parseBody(out.body);
     assert.equal(r.cniVersion, '1.1.0');
@@ -112,7 +116,11 @@ describe('cni handler', () => {
   });
 
   it('CHECK passes prevResult and fails with code 102 and the problems', async () => {
-    const prevResult = { cniVersion: '1.1.0', interfaces: [{ name: 'eth0', sandbox: '/run/netns/cnix' }], ips: [{ address: '10.1.0.5/24', interface: 0 }] };
+    const prevResult = {
+      cniVersion: '1.1.0',
+      interfaces: [{ name: 'eth0', sandbox: '/run/netns/cnix' }],
+      ips: [{ address: '10.1.0.5/24', interface: 0 }],
+    };
     const ok = await serveCni({ ...ENV, command: 'CHECK' }, body({ prevResult }), be);
     assert.deepEqual(ok, { status: 200, body: '' });
     const c = be.calls[0];
@@ -187,7 +195,14 @@ describe('cni handler', () => {
     it('reads the CNI environment from the CNI-* headers', async () => {
       const out = await post(
         CNI_REQUEST_PATH,
-        { 'CNI-Command': 'ADD', 'CNI-ContainerID': 'web1', 'CNI-Netns': '/run/netns/cniweb', 'CNI-IfName': 'net1', 'CNI-Args': 'NETLOOM_GROUP=fe', 'CNI-Path': '/opt/cni/bin' },
+        {
+          'CNI-Command': 'ADD',
+          'CNI-ContainerID': 'web1',
+          'CNI-Netns': '/run/netns/cniweb',
+          'CNI-IfName': 'net1',
+          'CNI-Args': 'NETLOOM_GROUP=fe',
+          'CNI-Path': '/opt/cni/bin',
+        },
         body(),
       );
       assert.equal(out.status, 200);
@@ -218,12 +233,18 @@ describe('cni socket', () => {
     const path = join(dir, 'agent.sock');
     const first = await listenCni(path, { backend: new FakeBackend() });
     try {
-      await assert.rejects(listenCni(path, { backend: new FakeBackend() }), (e: unknown) => e instanceof NetloomError && e.code === 'IN_USE');
+      await assert.rejects(
+        listenCni(path, { backend: new FakeBackend() }),
+        (e: unknown) => e instanceof NetloomError && e.code === 'IN_USE',
+      );
     } finally {
       await first.close();
     }
     writeFileSync(join(dir, 'plain'), 'x');
-    await assert.rejects(listenCni(join(dir, 'plain'), { backend: new FakeBackend() }), (e: unknown) => e instanceof NetloomError && e.code === 'ALREADY_EXISTS');
+    await assert.rejects(
+      listenCni(join(dir, 'plain'), { backend: new FakeBackend() }),
+      (e: unknown) => e instanceof NetloomError && e.code === 'ALREADY_EXISTS',
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -71,7 +71,12 @@ describe('cni parse', () => {
       ['runtimeConfig.ips not a list', {}, body({ runtimeConfig: { ips: '10.0.0.1' } }), 7],
       ['runtimeConfig.mac bad', {}, body({ runtimeConfig: { mac: '02:00' } }), 7],
       ['portMappings port 0', {}, body({ runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80 }] } }), 7],
-      ['portMappings bad protocol', {}, body({ runtimeConfig: { portMappings: [{ hostPort: 80, containerPort: 80, protocol: 'icmp' }] } }), 7],
+      [
+        'portMappings bad protocol',
+        {},
+        body({ runtimeConfig: { portMappings: [{ hostPort: 80, containerPort: 80, protocol: 'icmp' }] } }),
+        7,
+      ],
       ['args.cni.labels bad', {}, body({ args: { cni: { labels: [{ key: 'a' }] } } }), 7],
       ['mtu too small', {}, body({ mtu: 20 }), 7],
       ['mtu not a number', {}, body({ mtu: '1500' }), 7],
@@ -79,7 +84,12 @@ describe('cni parse', () => {
       ['dns nameserver not an IP', {}, body({ dns: { nameservers: ['dns.example'] } }), 7],
       ['prevResult not an object', {}, body({ prevResult: 'x' }), 7],
       ['prevResult ip without prefix', {}, body({ prevResult: { ips: [{ address: '10.0.0.1' }] } }), 7],
-      ['prevResult ip pointing past interfaces', {}, body({ prevResult: { interfaces: [], ips: [{ address: '10.0.0.1/24', interface: 0 }] } }), 7],
+      [
+        'prevResult ip pointing past interfaces',
+        {},
+        body({ prevResult: { interfaces: [], ips: [{ address: '10.0.0.1/24', interface: 0 }] } }),
+        7,
+      ],
       ['CHECK without prevResult', { command: 'CHECK' }, body(), 7],
       ['CHECK with cniVersion 0.3.1', { command: 'CHECK' }, body({ cniVersion: '0.3.1', prevResult: { ips: [] } }), 1],
       ['STATUS with cniVersion 1.0.0', { command: 'STATUS' }, body({ cniVersion: '1.0.0' }), 1],
@@ -111,12 +121,15 @@ describe('cni parse', () => {
   describe('CNI_ARGS', () => {
     it('splits pairs on ; and keeps = inside values', () => {
       const m = parseCniArgs('IgnoreUnknown=1;K8S_POD_NAME=web-0;X=a=b;;EMPTY=');
-      assert.deepEqual([...m.entries()], [
-        ['IgnoreUnknown', '1'],
-        ['K8S_POD_NAME', 'web-0'],
-        ['X', 'a=b'],
-        ['EMPTY', ''],
-      ]);
+      assert.deepEqual(
+        [...m.entries()],
+        [
+          ['IgnoreUnknown', '1'],
+          ['K8S_POD_NAME', 'web-0'],
+          ['X', 'a=b'],
+          ['EMPTY', ''],
+        ],
+      );
     });
     it('gives the pod from K8S_POD_* and ignores unknown keys', () => {
       const r = addReq({ args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=abc;WHATEVER=1' });
@@ -130,7 +143,12 @@ describe('cni parse', () => {
     const cases: Array<[string, Record<string, unknown>, string, { tenant: string; network: string; group?: string }]> = [
       ['defaults', {}, '', { tenant: 'default', network: 'nlnet' }],
       ['netconf keys', { tenant: 't1', network: 'web', group: 'g1' }, '', { tenant: 't1', network: 'web', group: 'g1' }],
-      ['CNI_ARGS beat netconf', { tenant: 't1', network: 'web', group: 'g1' }, 'NETLOOM_TENANT=t2;NETLOOM_NETWORK=db;NETLOOM_GROUP=g2', { tenant: 't2', network: 'db', group: 'g2' }],
+      [
+        'CNI_ARGS beat netconf',
+        { tenant: 't1', network: 'web', group: 'g1' },
+        'NETLOOM_TENANT=t2;NETLOOM_NETWORK=db;NETLOOM_GROUP=g2',
+        { tenant: 't2', network: 'db', group: 'g2' },
+      ],
       ['partial CNI_ARGS', { tenant: 't1', network: 'web' }, 'NETLOOM_GROUP=g3', { tenant: 't1', network: 'web', group: 'g3' }],
       ['empty CNI_ARGS value falls through', { tenant: 't1' }, 'NETLOOM_TENANT=', { tenant: 't1', network: 'nlnet' }],
     ];
@@ -143,12 +161,21 @@ describe('cni parse', () => {
 
   describe('requested IP and MAC precedence: runtimeConfig > args.cni > CNI_ARGS', () => {
     it('runtimeConfig wins', () => {
-      const r = addReq({ args: 'IP=10.0.0.9;MAC=02:00:00:00:00:09' }, { runtimeConfig: { ips: ['10.0.0.7/24'], mac: '02:00:00:00:00:07' }, args: { cni: { ips: ['10.0.0.8'], mac: '02:00:00:00:00:08' } } });
+      const r = addReq(
+        { args: 'IP=10.0.0.9;MAC=02:00:00:00:00:09' },
+        {
+          runtimeConfig: { ips: ['10.0.0.7/24'], mac: '02:00:00:00:00:07' },
+          args: { cni: { ips: ['10.0.0.8'], mac: '02:00:00:00:00:08' } },
+        },
+      );
       assert.deepEqual(r.requestedIps, [{ ip: '10.0.0.7', prefixLength: 24 }]);
       assert.equal(r.requestedMac, '02:00:00:00:00:07');
     });
     it('args.cni next', () => {
-      const r = addReq({ args: 'IP=10.0.0.9;MAC=02:00:00:00:00:09' }, { args: { cni: { ips: ['10.0.0.8'], mac: '02:00:00:00:00:08', labels: [{ key: 'app', value: 'web' }] } } });
+      const r = addReq(
+        { args: 'IP=10.0.0.9;MAC=02:00:00:00:00:09' },
+        { args: { cni: { ips: ['10.0.0.8'], mac: '02:00:00:00:00:08', labels: [{ key: 'app', value: 'web' }] } } },
+      );
       assert.deepEqual(r.requestedIps, [{ ip: '10.0.0.8' }]);
       assert.equal(r.requestedMac, '02:00:00:00:00:08');
       assert.deepEqual(r.labels, { app: 'web' });
@@ -159,7 +186,17 @@ describe('cni parse', () => {
       assert.equal(r.requestedMac, '02:00:00:00:00:0a');
     });
     it('portMappings with default protocol', () => {
-      const r = addReq({}, { runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80 }, { hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' }] } });
+      const r = addReq(
+        {},
+        {
+          runtimeConfig: {
+            portMappings: [
+              { hostPort: 8080, containerPort: 80 },
+              { hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' },
+            ],
+          },
+        },
+      );
       assert.deepEqual(r.portMappings, [
         { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
         { hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' },
@@ -185,7 +222,12 @@ describe('cni parse', () => {
   it('gives the ADD request every typed field', () => {
     const r = addReq(
       { args: 'K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0' },
-      { tenant: 'acme', network: 'web', mtu: 1450, prevResult: { cniVersion: '1.0.0', interfaces: [{ name: 'lo0' }], ips: [{ address: '10.9.0.1/32', interface: 0 }] } },
+      {
+        tenant: 'acme',
+        network: 'web',
+        mtu: 1450,
+        prevResult: { cniVersion: '1.0.0', interfaces: [{ name: 'lo0' }], ips: [{ address: '10.9.0.1/32', interface: 0 }] },
+      },
     );
     assert.equal(r.containerId, 'ctr1');
     assert.equal(r.netnsPath, '/run/netns/cnix');
@@ -197,9 +239,21 @@ describe('cni parse', () => {
   });
 
   it('gives GC the valid attachments', () => {
-    const p = parseCniRequest({ command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a', ifname: 'eth0' }, { containerID: 'b', ifname: 'net1' }] }));
+    const p = parseCniRequest(
+      { command: 'GC' },
+      body({
+        'cni.dev/valid-attachments': [
+          { containerID: 'a', ifname: 'eth0' },
+          { containerID: 'b', ifname: 'net1' },
+        ],
+      }),
+    );
     assert.equal(p.command, 'GC');
-    if (p.command === 'GC') assert.deepEqual(p.req.validAttachments, [{ containerId: 'a', ifName: 'eth0' }, { containerId: 'b', ifName: 'net1' }]);
+    if (p.command === 'GC')
+      assert.deepEqual(p.req.validAttachments, [
+        { containerId: 'a', ifName: 'eth0' },
+        { containerId: 'b', ifName: 'net1' },
+      ]);
   });
 });
 

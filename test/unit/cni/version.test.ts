@@ -43,33 +43,39 @@ describe('cni result versions', () => {
         dns: { nameservers: ['10.1.0.1'], search: ['svc.local'] },
       },
     ],
-    ...['0.4.0', '0.3.1', '0.3.0'].map(
-      (v): [string, Record<string, unknown>] => [
-        v,
-        {
-          cniVersion: v,
-          interfaces: [
-            { name: 'nlvhost', mac: '02:00:00:00:00:01' },
-            { name: 'eth0', mac: '02:00:00:00:00:02', sandbox: '/run/netns/c1' },
-          ],
-          ips: [
-            { version: '4', address: '10.1.0.5/24', gateway: '10.1.0.1', interface: 1 },
-            { version: '6', address: 'fd00::5/64', interface: 1 },
-          ],
-          routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.1' }],
-          dns: { nameservers: ['10.1.0.1'], search: ['svc.local'] },
-        },
-      ],
-    ),
+    ...['0.4.0', '0.3.1', '0.3.0'].map((v): [string, Record<string, unknown>] => [
+      v,
+      {
+        cniVersion: v,
+        interfaces: [
+          { name: 'nlvhost', mac: '02:00:00:00:00:01' },
+          { name: 'eth0', mac: '02:00:00:00:00:02', sandbox: '/run/netns/c1' },
+        ],
+        ips: [
+          { version: '4', address: '10.1.0.5/24', gateway: '10.1.0.1', interface: 1 },
+          { version: '6', address: 'fd00::5/64', interface: 1 },
+        ],
+        routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.1' }],
+        dns: { nameservers: ['10.1.0.1'], search: ['svc.local'] },
+      },
+    ]),
   ];
   for (const [v, want] of table) it(`converts to ${v}`, () => assert.deepEqual(formatResult(R, v), want));
 
   it('refuses an unsupported version with code 1', () => {
-    assert.throws(() => formatResult(R, '0.2.0'), (e: unknown) => e instanceof CniError && e.code === 1);
+    assert.throws(
+      () => formatResult(R, '0.2.0'),
+      (e: unknown) => e instanceof CniError && e.code === 1,
+    );
   });
 
   it('omits routes when there are none and always has dns', () => {
-    assert.deepEqual(formatResult({ interfaces: [], ips: [], routes: [], dns: {} }, '1.1.0'), { cniVersion: '1.1.0', interfaces: [], ips: [], dns: {} });
+    assert.deepEqual(formatResult({ interfaces: [], ips: [], routes: [], dns: {} }, '1.1.0'), {
+      cniVersion: '1.1.0',
+      interfaces: [],
+      ips: [],
+      dns: {},
+    });
   });
 
   it('reads a 0.4.0 prevResult into the 1.1.0 shape (round trip)', () => {
@@ -84,7 +90,12 @@ describe('cni result versions', () => {
   });
 
   it('merges with a chain prevResult, shifting interface indexes', () => {
-    const prev: CniResult = { interfaces: [{ name: 'lo' }], ips: [{ address: '127.0.0.2/8', interface: 0 }], routes: [], dns: { domain: 'x' } };
+    const prev: CniResult = {
+      interfaces: [{ name: 'lo' }],
+      ips: [{ address: '127.0.0.2/8', interface: 0 }],
+      routes: [],
+      dns: { domain: 'x' },
+    };
     const m = mergeWithPrevResult(prev, { ...R, dns: {} });
     assert.equal(m.interfaces.length, 3);
     assert.deepEqual(
@@ -137,6 +148,11 @@ describe('cni error mapping', () => {
     assert.match(e.details, /x is undefined/);
   });
   it('formats the CNI error result', () => {
-    assert.deepEqual(new CniError(11, 'later', 'agent busy').toResult('1.0.0'), { cniVersion: '1.0.0', code: 11, msg: 'later', details: 'agent busy' });
+    assert.deepEqual(new CniError(11, 'later', 'agent busy').toResult('1.0.0'), {
+      cniVersion: '1.0.0',
+      code: 11,
+      msg: 'later',
+      details: 'agent busy',
+    });
   });
 });

@@ -30,7 +30,8 @@ const GW_OPT = { RequestAddressType: 'com.docker.network.gateway' };
 function setup(store = new MemoryStateStore()) {
   const backend = new FakeBackend();
   const plugin = new CnmPlugin({ backend, store });
-  const call = (method: string, body?: unknown): Promise<PluginReply> => plugin.handle(`/${method}`, body === undefined ? '' : JSON.stringify(body));
+  const call = (method: string, body?: unknown): Promise<PluginReply> =>
+    plugin.handle(`/${method}`, body === undefined ? '' : JSON.stringify(body));
   const ok = async (method: string, body?: unknown): Promise<Record<string, unknown>> => {
     const r = await call(method, body);
     assert.equal(r.status, 200, `${method}: ${JSON.stringify(r.body)}`);
@@ -50,9 +51,18 @@ function setup(store = new MemoryStateStore()) {
 }
 
 /** Pool + gateway + CreateNetwork as dockerd does it; returns the pool id. */
-async function createNet(t: ReturnType<typeof setup>, opts: { id?: string; generic?: Record<string, string>; ipamOpts?: Record<string, string>; subnet?: string } = {}) {
+async function createNet(
+  t: ReturnType<typeof setup>,
+  opts: { id?: string; generic?: Record<string, string>; ipamOpts?: Record<string, string>; subnet?: string } = {},
+) {
   const subnet = opts.subnet ?? '10.55.0.0/24';
-  const pool = await t.ok('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: subnet, SubPool: '', Options: opts.ipamOpts ?? {}, V6: false });
+  const pool = await t.ok('IpamDriver.RequestPool', {
+    AddressSpace: 'netloom',
+    Pool: subnet,
+    SubPool: '',
+    Options: opts.ipamOpts ?? {},
+    V6: false,
+  });
   const gw = await t.ok('IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: GW_OPT });
   await t.ok('NetworkDriver.CreateNetwork', {
     NetworkID: opts.id ?? NET,
@@ -65,7 +75,12 @@ async function createNet(t: ReturnType<typeof setup>, opts: { id?: string; gener
 
 async function createEp(t: ReturnType<typeof setup>, poolId: string, ep = EP, net = NET) {
   const a = await t.ok('IpamDriver.RequestAddress', { PoolID: poolId, Address: '', Options: null });
-  const reply = await t.ok('NetworkDriver.CreateEndpoint', { NetworkID: net, EndpointID: ep, Interface: { Address: a.Address, AddressIPv6: '', MacAddress: '' }, Options: {} });
+  const reply = await t.ok('NetworkDriver.CreateEndpoint', {
+    NetworkID: net,
+    EndpointID: ep,
+    Interface: { Address: a.Address, AddressIPv6: '', MacAddress: '' },
+    Options: {},
+  });
   return { address: a.Address as string, reply };
 }
 
@@ -80,7 +95,16 @@ describe('cnm plugin', () => {
         assert.deepEqual({ status: r.status, reply: r.body }, { status: g.status, reply: g.reply }, g.method);
       }
       assert.deepEqual(t.plugin.snapshot(), { version: 1, pools: {}, networks: {}, endpoints: {} }, 'nothing left after network rm');
-      assert.deepEqual(t.backend.ops(), ['createNetwork', 'allocateAddress', 'createEndpoint', 'join', 'leave', 'deleteEndpoint', 'releaseAddress', 'deleteNetwork']);
+      assert.deepEqual(t.backend.ops(), [
+        'createNetwork',
+        'allocateAddress',
+        'createEndpoint',
+        'join',
+        'leave',
+        'deleteEndpoint',
+        'releaseAddress',
+        'deleteNetwork',
+      ]);
     });
   });
 
@@ -96,14 +120,33 @@ describe('cnm plugin', () => {
     it('IpamDriver.GetCapabilities and GetDefaultAddressSpaces', async () => {
       const t = setup();
       assert.deepEqual(await t.ok('IpamDriver.GetCapabilities'), { RequiresMACAddress: false, RequiresRequestReplay: false });
-      assert.deepEqual(await t.ok('IpamDriver.GetDefaultAddressSpaces'), { LocalDefaultAddressSpace: 'netloom', GlobalDefaultAddressSpace: 'netloom' });
+      assert.deepEqual(await t.ok('IpamDriver.GetDefaultAddressSpaces'), {
+        LocalDefaultAddressSpace: 'netloom',
+        GlobalDefaultAddressSpace: 'netloom',
+      });
     });
     it('answers every method of both drivers', () => {
       const m = setup().plugin.methods();
-      for (const x of ['CreateNetwork', 'DeleteNetwork', 'CreateEndpoint', 'DeleteEndpoint', 'EndpointOperInfo', 'Join', 'Leave', 'DiscoverNew', 'DiscoverDelete', 'ProgramExternalConnectivity', 'RevokeExternalConnectivity', 'AllocateNetwork', 'FreeNetwork', 'GetCapabilities']) {
+      for (const x of [
+        'CreateNetwork',
+        'DeleteNetwork',
+        'CreateEndpoint',
+        'DeleteEndpoint',
+        'EndpointOperInfo',
+        'Join',
+        'Leave',
+        'DiscoverNew',
+        'DiscoverDelete',
+        'ProgramExternalConnectivity',
+        'RevokeExternalConnectivity',
+        'AllocateNetwork',
+        'FreeNetwork',
+        'GetCapabilities',
+      ]) {
         assert.ok(m.includes(`/NetworkDriver.${x}`), x);
       }
-      for (const x of ['GetCapabilities', 'GetDefaultAddressSpaces', 'RequestPool', 'ReleasePool', 'RequestAddress', 'ReleaseAddress']) assert.ok(m.includes(`/IpamDriver.${x}`), x);
+      for (const x of ['GetCapabilities', 'GetDefaultAddressSpaces', 'RequestPool', 'ReleasePool', 'RequestAddress', 'ReleaseAddress'])
+        assert.ok(m.includes(`/IpamDriver.${x}`), x);
     });
   });
 
@@ -114,7 +157,11 @@ describe('cnm plugin', () => {
       await createEp(t, pool);
       t.backend.joinGateway = '10.55.0.1';
       const j = await t.ok('NetworkDriver.Join', { NetworkID: NET, EndpointID: EP, SandboxKey: '/var/run/docker/netns/x', Options: {} });
-      assert.deepEqual(j, { InterfaceName: { SrcName: endpointLinkNames(EP).container, DstPrefix: 'eth' }, Gateway: '10.55.0.1', DisableGatewayService: true });
+      assert.deepEqual(j, {
+        InterfaceName: { SrcName: endpointLinkNames(EP).container, DstPrefix: 'eth' },
+        Gateway: '10.55.0.1',
+        DisableGatewayService: true,
+      });
       t.backend.joinGateway = undefined;
       t.backend.joinRoutes = [{ destination: '10.0.0.0/8', nextHop: '10.55.0.254' }, { destination: '10.55.0.0/24' }];
       await createEp(t, pool, EP2);
@@ -139,7 +186,12 @@ describe('cnm plugin', () => {
     it('CreateEndpoint returns only what Docker left empty: nothing when Docker gave address and MAC', async () => {
       const t = setup();
       await createNet(t);
-      const r = await t.ok('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: { Address: '10.55.0.7/24', AddressIPv6: '', MacAddress: '02:aa:bb:cc:dd:ee' }, Options: {} });
+      const r = await t.ok('NetworkDriver.CreateEndpoint', {
+        NetworkID: NET,
+        EndpointID: EP,
+        Interface: { Address: '10.55.0.7/24', AddressIPv6: '', MacAddress: '02:aa:bb:cc:dd:ee' },
+        Options: {},
+      });
       assert.deepEqual(r, {});
       assert.equal(t.plugin.snapshot().endpoints[EP]?.macAddress, '02:aa:bb:cc:dd:ee');
     });
@@ -158,9 +210,17 @@ describe('cnm plugin', () => {
       });
       assert.deepEqual(await t.ok('NetworkDriver.ProgramExternalConnectivity', { NetworkID: NET, EndpointID: EP, Options: {} }), {});
       assert.deepEqual(await t.ok('NetworkDriver.RevokeExternalConnectivity', { NetworkID: NET, EndpointID: EP }), {});
-      assert.deepEqual(await t.ok('NetworkDriver.DiscoverNew', { DiscoveryType: 1, DiscoveryData: { Address: '10.0.0.1', self: true } }), {});
-      assert.deepEqual(await t.ok('NetworkDriver.DiscoverDelete', { DiscoveryType: 1, DiscoveryData: { Address: '10.0.0.1', self: true } }), {});
-      assert.deepEqual(await t.ok('NetworkDriver.AllocateNetwork', { NetworkID: NET2, Options: {}, IPv4Data: [], IPv6Data: [] }), { Options: {} });
+      assert.deepEqual(
+        await t.ok('NetworkDriver.DiscoverNew', { DiscoveryType: 1, DiscoveryData: { Address: '10.0.0.1', self: true } }),
+        {},
+      );
+      assert.deepEqual(
+        await t.ok('NetworkDriver.DiscoverDelete', { DiscoveryType: 1, DiscoveryData: { Address: '10.0.0.1', self: true } }),
+        {},
+      );
+      assert.deepEqual(await t.ok('NetworkDriver.AllocateNetwork', { NetworkID: NET2, Options: {}, IPv4Data: [], IPv6Data: [] }), {
+        Options: {},
+      });
       assert.deepEqual(await t.ok('NetworkDriver.FreeNetwork', { NetworkID: NET2 }), {});
     });
   });
@@ -175,7 +235,10 @@ describe('cnm plugin', () => {
     it('missing or mistyped fields: HTTP 400 naming the field', async () => {
       const t = setup();
       assert.match(await t.err('NetworkDriver.CreateNetwork', { Options: {} }, 400), /CreateNetwork: NetworkID: required field is missing/);
-      assert.match(await t.err('NetworkDriver.Join', { NetworkID: NET, EndpointID: EP }, 400), /Join: SandboxKey: required field is missing/);
+      assert.match(
+        await t.err('NetworkDriver.Join', { NetworkID: NET, EndpointID: EP }, 400),
+        /Join: SandboxKey: required field is missing/,
+      );
       assert.match(await t.err('IpamDriver.RequestAddress', { PoolID: 7 }, 400), /RequestAddress: PoolID: .*expected string/);
       assert.match(await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET, IPv4Data: [{ Pool: '' }] }, 400), /IPv4Data\.0\.Pool/);
       assert.match(await t.err('NetworkDriver.CreateNetwork', [], 400), /CreateNetwork: \(body\)/);
@@ -208,7 +271,8 @@ describe('cnm plugin', () => {
           assert.equal(e, `netloom: ${method.split('.')[1]}: ${field}: required field is missing`, `${method} without ${field}`);
         }
         const blank = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? '' : v]));
-        if (Object.values(body).some((v) => typeof v === 'string')) assert.match(await t.err(method, blank, 400), /must be a non-empty string/, `${method} with empty ids`);
+        if (Object.values(body).some((v) => typeof v === 'string'))
+          assert.match(await t.err(method, blank, 400), /must be a non-empty string/, `${method} with empty ids`);
       }
     });
     it('unknown method: HTTP 404 so that Docker treats it as not implemented', async () => {
@@ -218,30 +282,64 @@ describe('cnm plugin', () => {
     });
     it('unknown network, endpoint and pool: Err naming the field', async () => {
       const t = setup();
-      assert.match(await t.err('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: {} }), /NetworkID: unknown network aaaaaaaaaaaa/);
+      assert.match(
+        await t.err('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: {} }),
+        /NetworkID: unknown network aaaaaaaaaaaa/,
+      );
       const pool = await createNet(t);
-      assert.match(await t.err('NetworkDriver.Join', { NetworkID: NET, EndpointID: EP, SandboxKey: 'k' }), /Join: EndpointID: unknown endpoint/);
+      assert.match(
+        await t.err('NetworkDriver.Join', { NetworkID: NET, EndpointID: EP, SandboxKey: 'k' }),
+        /Join: EndpointID: unknown endpoint/,
+      );
       assert.match(await t.err('NetworkDriver.EndpointOperInfo', { NetworkID: NET, EndpointID: EP }), /EndpointID: unknown endpoint/);
       assert.match(await t.err('IpamDriver.RequestAddress', { PoolID: 'nope', Address: '' }), /PoolID: unknown pool "nope"/);
       await createEp(t, pool);
-      assert.match(await t.err('NetworkDriver.Join', { NetworkID: NET2, EndpointID: EP, SandboxKey: 'k' }), /NetworkID: endpoint e1e1e1e1e1e1 belongs to network aaaaaaaaaaaa/);
+      assert.match(
+        await t.err('NetworkDriver.Join', { NetworkID: NET2, EndpointID: EP, SandboxKey: 'k' }),
+        /NetworkID: endpoint e1e1e1e1e1e1 belongs to network aaaaaaaaaaaa/,
+      );
     });
     it('bad addresses and unsupported requests', async () => {
       const t = setup();
-      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.55.0.0/33' }), /Pool: "10.55.0.0\/33" is not a CIDR/);
+      assert.match(
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.55.0.0/33' }),
+        /Pool: "10.55.0.0\/33" is not a CIDR/,
+      );
       assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: 'fd00::/64' }), /Pool: .* is not IPv4/);
       assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', V6: true }), /V6: IPv6 pools are not supported/);
-      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', SubPool: '10.0.0.0/25' }), /SubPool: a sub-pool .* needs a pool/);
-      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.55.0.0/24', SubPool: '10.56.0.0/25' }), /SubPool: 10.56.0.0\/25 is not inside 10.55.0.0\/24/);
-      const pool = await createNet(t);
-      assert.match(await t.err('IpamDriver.RequestAddress', { PoolID: pool, Address: '10.9.9.9' }), /Address: 10.9.9.9 is not inside the pool/);
-      assert.match(await t.err('IpamDriver.RequestAddress', { PoolID: pool, Address: 'banana' }), /Address: "banana" is not an IPv4 address/);
-      assert.match(await t.err('IpamDriver.RequestAddress', { PoolID: pool, Address: '10.55.0.1' }), /Address: 10.55.0.1 is already in use/);
       assert.match(
-        await t.err('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: { Address: '10.55.0.9/24', MacAddress: 'zz' } }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', SubPool: '10.0.0.0/25' }),
+        /SubPool: a sub-pool .* needs a pool/,
+      );
+      assert.match(
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.55.0.0/24', SubPool: '10.56.0.0/25' }),
+        /SubPool: 10.56.0.0\/25 is not inside 10.55.0.0\/24/,
+      );
+      const pool = await createNet(t);
+      assert.match(
+        await t.err('IpamDriver.RequestAddress', { PoolID: pool, Address: '10.9.9.9' }),
+        /Address: 10.9.9.9 is not inside the pool/,
+      );
+      assert.match(
+        await t.err('IpamDriver.RequestAddress', { PoolID: pool, Address: 'banana' }),
+        /Address: "banana" is not an IPv4 address/,
+      );
+      assert.match(
+        await t.err('IpamDriver.RequestAddress', { PoolID: pool, Address: '10.55.0.1' }),
+        /Address: 10.55.0.1 is already in use/,
+      );
+      assert.match(
+        await t.err('NetworkDriver.CreateEndpoint', {
+          NetworkID: NET,
+          EndpointID: EP,
+          Interface: { Address: '10.55.0.9/24', MacAddress: 'zz' },
+        }),
         /Interface.MacAddress: "zz" is not a MAC address/,
       );
-      assert.match(await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET2, IPv4Data: [], IPv6Data: [{ Pool: 'fd00::/64' }] }), /IPv6Data: IPv6 is not supported/);
+      assert.match(
+        await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET2, IPv4Data: [], IPv6Data: [{ Pool: 'fd00::/64' }] }),
+        /IPv6Data: IPv6 is not supported/,
+      );
     });
     it('a backend failure becomes an Err, and the state is neither changed nor saved', async () => {
       const t = setup();
@@ -252,7 +350,10 @@ describe('cnm plugin', () => {
       assert.match(await t.err('IpamDriver.RequestAddress', { PoolID: pool, Address: '' }), /^netloom: no free address in 10.55.0.0\/24$/);
       t.backend.failNext = { op: 'createNetwork', error: new Error('netmaster unreachable') };
       const pool2 = await t.ok('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '10.66.0.0/24' });
-      assert.match(await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET2, IPv4Data: [{ Pool: '10.66.0.0/24' }] }), /netmaster unreachable/);
+      assert.match(
+        await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET2, IPv4Data: [{ Pool: '10.66.0.0/24' }] }),
+        /netmaster unreachable/,
+      );
       await t.ok('IpamDriver.ReleasePool', { PoolID: pool2.PoolID });
       assert.deepEqual(t.plugin.snapshot(), before);
       assert.equal(t.store.saves, saves + 2, 'only the successful pool request and release were saved');
@@ -282,12 +383,23 @@ describe('cnm plugin', () => {
       t.backend.networks.set('t2/n2', { subnet: '10.77.0.0/16', gateway: '10.77.0.254' });
       const pool = await t.ok('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '', Options: { tenant: 't2', network: 'n2' } });
       assert.equal(pool.Pool, '10.77.0.0/16');
-      assert.deepEqual(await t.ok('IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: GW_OPT }), { Address: '10.77.0.254/16', Data: {} });
-      await t.ok('NetworkDriver.CreateNetwork', { NetworkID: NET, Options: {}, IPv4Data: [{ AddressSpace: 'netloom', Pool: '10.77.0.0/16', Gateway: '10.77.0.254/16' }] });
+      assert.deepEqual(await t.ok('IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: GW_OPT }), {
+        Address: '10.77.0.254/16',
+        Data: {},
+      });
+      await t.ok('NetworkDriver.CreateNetwork', {
+        NetworkID: NET,
+        Options: {},
+        IPv4Data: [{ AddressSpace: 'netloom', Pool: '10.77.0.0/16', Gateway: '10.77.0.254/16' }],
+      });
       assert.deepEqual(t.plugin.snapshot().networks[NET]?.binding, { tenant: 't2', network: 'n2' });
       const a = await t.ok('IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '' });
       assert.equal(a.Address, '10.77.0.2/16');
-      assert.deepEqual((t.backend.calls.find((c) => c.op === 'allocateAddress')?.arg as { pool: unknown }).pool, { tenant: 't2', network: 'n2', subnet: '10.77.0.0/16' });
+      assert.deepEqual((t.backend.calls.find((c) => c.op === 'allocateAddress')?.arg as { pool: unknown }).pool, {
+        tenant: 't2',
+        network: 'n2',
+        subnet: '10.77.0.0/16',
+      });
     });
     it('refuses driver options that contradict the IPAM options', async () => {
       const t = setup();
@@ -302,11 +414,23 @@ describe('cnm plugin', () => {
     });
     it('refuses unknown options and bad names, naming the option', async () => {
       const t = setup();
-      assert.match(await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET, Options: { 'com.docker.network.generic': { vlan: '5' } } }), /com.docker.network.generic.vlan: unknown option "vlan" \(known: tenant, network, group\)/);
-      assert.match(await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET, Options: { 'com.docker.network.generic': { tenant: 'a b' } } }), /generic.tenant: "a b" is not a valid name/);
-      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.1.0.0/24', Options: { colour: 'red' } }), /Options.colour: unknown option "colour"/);
+      assert.match(
+        await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET, Options: { 'com.docker.network.generic': { vlan: '5' } } }),
+        /com.docker.network.generic.vlan: unknown option "vlan" \(known: tenant, network, group\)/,
+      );
+      assert.match(
+        await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET, Options: { 'com.docker.network.generic': { tenant: 'a b' } } }),
+        /generic.tenant: "a b" is not a valid name/,
+      );
+      assert.match(
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.1.0.0/24', Options: { colour: 'red' } }),
+        /Options.colour: unknown option "colour"/,
+      );
       // Docker's own keys in the generic map are not the user's options
-      await t.ok('NetworkDriver.CreateNetwork', { NetworkID: NET, Options: { 'com.docker.network.generic': { 'com.docker.network.mtu': '1400' } } });
+      await t.ok('NetworkDriver.CreateNetwork', {
+        NetworkID: NET,
+        Options: { 'com.docker.network.generic': { 'com.docker.network.mtu': '1400' } },
+      });
     });
     it('--aux-address requests before CreateNetwork are held by the plugin and passed to createNetwork', async () => {
       const t = setup();
@@ -315,7 +439,9 @@ describe('cnm plugin', () => {
       await t.ok('IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '10.55.0.200', Options: null });
       await t.ok('NetworkDriver.CreateNetwork', {
         NetworkID: NET,
-        IPv4Data: [{ AddressSpace: 'netloom', Pool: '10.55.0.0/24', Gateway: '10.55.0.254/24', AuxAddresses: { router: '10.55.0.200/24' } }],
+        IPv4Data: [
+          { AddressSpace: 'netloom', Pool: '10.55.0.0/24', Gateway: '10.55.0.254/24', AuxAddresses: { router: '10.55.0.200/24' } },
+        ],
       });
       const arg = t.backend.calls.find((c) => c.op === 'createNetwork')?.arg as { gateway: string; auxAddresses: unknown };
       assert.equal(arg.gateway, '10.55.0.254');
@@ -344,7 +470,12 @@ describe('cnm plugin', () => {
       assert.equal(gw.Address, '10.55.0.1/24');
       await createNet(t);
       const ep = await createEp(t, pool);
-      const again = await t.ok('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: { Address: ep.address }, Options: {} });
+      const again = await t.ok('NetworkDriver.CreateEndpoint', {
+        NetworkID: NET,
+        EndpointID: EP,
+        Interface: { Address: ep.address },
+        Options: {},
+      });
       assert.deepEqual(again, ep.reply);
       const j1 = await t.ok('NetworkDriver.Join', { NetworkID: NET, EndpointID: EP, SandboxKey: 'k' });
       const j2 = await t.ok('NetworkDriver.Join', { NetworkID: NET, EndpointID: EP, SandboxKey: 'k' });
@@ -375,7 +506,11 @@ describe('cnm plugin', () => {
       const t = setup();
       await createNet(t);
       assert.match(
-        await t.err('NetworkDriver.CreateNetwork', { NetworkID: NET, Options: { 'com.docker.network.generic': { tenant: 't1', network: 'other' } }, IPv4Data: [{ AddressSpace: 'netloom', Pool: '10.55.0.0/24' }] }),
+        await t.err('NetworkDriver.CreateNetwork', {
+          NetworkID: NET,
+          Options: { 'com.docker.network.generic': { tenant: 't1', network: 'other' } },
+          IPv4Data: [{ AddressSpace: 'netloom', Pool: '10.55.0.0/24' }],
+        }),
         /NetworkID: network aaaaaaaaaaaa exists with a different binding/,
       );
     });
@@ -407,15 +542,33 @@ describe('cnm plugin', () => {
       await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: '10.55.0.1' });
       await t.ok('IpamDriver.ReleasePool', { PoolID: pool });
       await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: NET });
-      const after = t.backend.calls.slice(n).map((c) => `${c.op} ${JSON.stringify(c.op === 'releaseAddress' ? (c.arg as { address: string }).address : ((c.arg as { endpointId?: string }).endpointId ?? '').slice(0, 4))}`);
-      assert.deepEqual(after, ['releaseAddress "10.55.0.2"', 'releaseAddress "10.55.0.3"', 'leave "e1e1"', 'deleteEndpoint "e1e1"', 'deleteEndpoint "e2e2"', 'deleteNetwork ""']);
+      const after = t.backend.calls
+        .slice(n)
+        .map(
+          (c) =>
+            `${c.op} ${JSON.stringify(c.op === 'releaseAddress' ? (c.arg as { address: string }).address : ((c.arg as { endpointId?: string }).endpointId ?? '').slice(0, 4))}`,
+        );
+      assert.deepEqual(after, [
+        'releaseAddress "10.55.0.2"',
+        'releaseAddress "10.55.0.3"',
+        'leave "e1e1"',
+        'deleteEndpoint "e1e1"',
+        'deleteEndpoint "e2e2"',
+        'deleteNetwork ""',
+      ]);
       assert.deepEqual(t.plugin.snapshot(), { version: 1, pools: {}, networks: {}, endpoints: {} });
     });
     it('serialises concurrent calls: concurrent address requests get distinct addresses', async () => {
       const t = setup();
       const pool = await createNet(t);
       const replies = await Promise.all([1, 2, 3, 4, 5].map(() => t.ok('IpamDriver.RequestAddress', { PoolID: pool, Address: '' })));
-      assert.deepEqual(replies.map((r) => r.Address).sort(), ['10.55.0.2/24', '10.55.0.3/24', '10.55.0.4/24', '10.55.0.5/24', '10.55.0.6/24']);
+      assert.deepEqual(replies.map((r) => r.Address).sort(), [
+        '10.55.0.2/24',
+        '10.55.0.3/24',
+        '10.55.0.4/24',
+        '10.55.0.5/24',
+        '10.55.0.6/24',
+      ]);
     });
   });
 
@@ -429,12 +582,21 @@ describe('cnm plugin', () => {
       const t2 = setup(store);
       assert.deepEqual(t2.plugin.snapshot(), t1.plugin.snapshot());
       await createNet(t2); // Docker replaying the network: nothing redone
-      assert.deepEqual(await t2.ok('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: { Address: ep.address } }), ep.reply);
+      assert.deepEqual(
+        await t2.ok('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: { Address: ep.address } }),
+        ep.reply,
+      );
       assert.ok(!t2.backend.ops().includes('createNetwork') && !t2.backend.ops().includes('createEndpoint'));
       // the reloaded pool still knows 10.55.0.2 is taken: asking for it is refused
       assert.match(await t2.err('IpamDriver.RequestAddress', { PoolID: pool, Address: '10.55.0.2' }), /10.55.0.2 is already in use/);
       assert.deepEqual(await t2.ok('NetworkDriver.EndpointOperInfo', { NetworkID: NET, EndpointID: EP }), {
-        Value: { tenant: 't1', network: 'n1', address: '10.55.0.2/24', macAddress: '02:02:0a:37:00:02', hostInterface: endpointLinkNames(EP).host },
+        Value: {
+          tenant: 't1',
+          network: 'n1',
+          address: '10.55.0.2/24',
+          macAddress: '02:02:0a:37:00:02',
+          hostInterface: endpointLinkNames(EP).host,
+        },
       });
       await t2.ok('NetworkDriver.Leave', { NetworkID: NET, EndpointID: EP });
       await t2.ok('NetworkDriver.DeleteEndpoint', { NetworkID: NET, EndpointID: EP });

@@ -26,7 +26,9 @@ function post(socketPath: string, path: string, body: string, method = 'POST'): 
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: JSON.parse(data) as unknown }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: JSON.parse(data) as unknown }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -75,7 +77,11 @@ describe('cnm server and state file', () => {
       const sock2 = join(dir, 'slow.sock');
       const s2 = new CnmServer(new CnmPlugin({ backend: slow, store: new MemoryStateStore() }), sock2);
       await s2.start();
-      const pending = post(sock2, '/IpamDriver.RequestPool', JSON.stringify({ AddressSpace: 'netloom', Pool: '10.2.0.0/24', Options: { tenant: 't' } }));
+      const pending = post(
+        sock2,
+        '/IpamDriver.RequestPool',
+        JSON.stringify({ AddressSpace: 'netloom', Pool: '10.2.0.0/24', Options: { tenant: 't' } }),
+      );
       await new Promise((r) => setTimeout(r, 50));
       await s2.stop();
       const r = await pending;
@@ -121,9 +127,15 @@ describe('cnm server and state file', () => {
     it('a corrupt or foreign file is an error naming the file, not a silent reset', () => {
       const path = join(dir, 'cnm-state.json');
       writeFileSync(path, '{"version":1,');
-      assert.throws(() => new FileStateStore(path).load(), (e) => isNetloomError(e, 'DECODE_ERROR') && /not valid JSON/.test(e.message) && e.message.includes(path));
+      assert.throws(
+        () => new FileStateStore(path).load(),
+        (e) => isNetloomError(e, 'DECODE_ERROR') && /not valid JSON/.test(e.message) && e.message.includes(path),
+      );
       writeFileSync(path, JSON.stringify({ version: 1, pools: {}, networks: { n: { binding: {} } }, endpoints: {} }));
-      assert.throws(() => new FileStateStore(path).load(), (e) => isNetloomError(e, 'DECODE_ERROR') && /networks\.n\./.test(e.message));
+      assert.throws(
+        () => new FileStateStore(path).load(),
+        (e) => isNetloomError(e, 'DECODE_ERROR') && /networks\.n\./.test(e.message),
+      );
     });
     it('a plugin saves after each changing call, and a new plugin reloads it', async () => {
       const path = join(dir, 'cnm-state.json');
@@ -144,7 +156,10 @@ describe('cnm server and state file', () => {
       assert.ok(subnetContains(parseSubnet('10.55.0.0/16', 'f'), '10.55.200.1'));
       assert.ok(!subnetContains(parseSubnet('10.55.0.0/24', 'f'), '10.56.0.1'));
       assert.equal(macForAddress('10.55.0.2'), '02:02:0a:37:00:02');
-      assert.throws(() => bareAddress('10.0.0.256', 'Address'), (e) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'Address');
+      assert.throws(
+        () => bareAddress('10.0.0.256', 'Address'),
+        (e) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'Address',
+      );
     });
     it('endpoint link names are unique per endpoint, start with the prefix and fit 15 characters', () => {
       const a = endpointLinkNames('0123456789abcdef0123');
@@ -157,7 +172,10 @@ describe('cnm server and state file', () => {
       assert.deepEqual(bindingFromDriverOptions('f'.repeat(64), {}), { tenant: 'default', network: 'ffffffffffff' });
       assert.deepEqual(bindingFromDriverOptions('f'.repeat(64), {}, { tenant: 'x', network: 'y' }), { tenant: 'x', network: 'y' });
       assert.deepEqual(poolHintFromIpamOptions({ tenant: 't' }), { tenant: 't' });
-      assert.throws(() => poolHintFromIpamOptions({ network: '-bad' }), (e) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'Options.network');
+      assert.throws(
+        () => poolHintFromIpamOptions({ network: '-bad' }),
+        (e) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'Options.network',
+      );
       assert.throws(
         () => bindingFromDriverOptions('x', { 'com.docker.network.generic': 'nope' }),
         (e) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'Options.com.docker.network.generic',

@@ -12,7 +12,8 @@ describe('lab fabric plan', () => {
 
   it('keeps every agent socket, state and engine dir under the lab dir, per host', () => {
     const p = agentPaths(plan, 'host2');
-    for (const v of [p.dir, p.cniSocket, p.cnmSocket, p.cnmState, p.stateDir, p.log, p.dockerRun, p.dockerDir, p.podmanDir]) assert.ok(v.startsWith('/r/tfx/hosts/host2/'), v);
+    for (const v of [p.dir, p.cniSocket, p.cnmSocket, p.cnmState, p.stateDir, p.log, p.dockerRun, p.dockerDir, p.podmanDir])
+      assert.ok(v.startsWith('/r/tfx/hosts/host2/'), v);
     assert.equal(p.cnmSocket, `${p.dockerRun}/docker/plugins/netloom.sock`, 'where the private dockerd looks for plugins');
     assert.notEqual(agentPaths(plan, 'host1').cniSocket, p.cniSocket);
   });
@@ -23,7 +24,10 @@ describe('lab fabric plan', () => {
       [plan.netmasters[0]?.grpcListen, plan.netmasters[1]?.grpcListen, plan.netmasters[0]?.grpcListen],
     );
     const none = planLab({ name: 'tfx', hosts: 1, etcdMembers: 1, netmasters: 0 }, '/r');
-    assert.throws(() => agentNetmaster(none, 'host1'), (e: unknown) => isNetloomError(e) && e.field === 'netmasters');
+    assert.throws(
+      () => agentNetmaster(none, 'host1'),
+      (e: unknown) => isNetloomError(e) && e.field === 'netmasters',
+    );
   });
 
   it("runs netplugin on the host's OVS, uplink eth1, VTEP = the host's data address", () => {
@@ -41,7 +45,16 @@ describe('lab fabric plan', () => {
 
   it('hands the shim a netconf naming tenant, network, group and a requested address', () => {
     const c = labNetconf({ socket: '/s', tenant: 'blue', network: 'web', group: 'g', ip: '10.1.1.5' });
-    assert.deepEqual(c, { cniVersion: '1.1.0', name: 'blue-web', type: 'netloom-cni', agentSocket: '/s', tenant: 'blue', network: 'web', group: 'g', args: { cni: { ips: ['10.1.1.5'] } } });
+    assert.deepEqual(c, {
+      cniVersion: '1.1.0',
+      name: 'blue-web',
+      type: 'netloom-cni',
+      agentSocket: '/s',
+      tenant: 'blue',
+      network: 'web',
+      group: 'g',
+      args: { cni: { ips: ['10.1.1.5'] } },
+    });
     assert.equal('args' in labNetconf({ socket: '/s', tenant: 't', network: 'n' }), false);
     assert.equal(firstIp({ ips: [{ address: '10.1.1.5/24' }] }), '10.1.1.5/24');
     assert.equal(firstIp({}), undefined);
@@ -49,9 +62,38 @@ describe('lab fabric plan', () => {
   });
 
   it('rewrites --network TENANT/NETWORK for podman and leaves other arguments alone', () => {
-    const r = rewritePodmanNetworks(['run', '-d', '--network', 'blue/web', '--net=red/db', '--name', 'x', 'img', '--', 'sh', '--network', 'a/b']);
-    assert.deepEqual(r.args, ['run', '-d', '--network', 'nl.blue.web', '--net=nl.red.db', '--name', 'x', 'img', '--', 'sh', '--network', 'a/b']);
-    assert.deepEqual(r.networks, [{ tenant: 'blue', network: 'web' }, { tenant: 'red', network: 'db' }]);
+    const r = rewritePodmanNetworks([
+      'run',
+      '-d',
+      '--network',
+      'blue/web',
+      '--net=red/db',
+      '--name',
+      'x',
+      'img',
+      '--',
+      'sh',
+      '--network',
+      'a/b',
+    ]);
+    assert.deepEqual(r.args, [
+      'run',
+      '-d',
+      '--network',
+      'nl.blue.web',
+      '--net=nl.red.db',
+      '--name',
+      'x',
+      'img',
+      '--',
+      'sh',
+      '--network',
+      'a/b',
+    ]);
+    assert.deepEqual(r.networks, [
+      { tenant: 'blue', network: 'web' },
+      { tenant: 'red', network: 'db' },
+    ]);
     assert.deepEqual(rewritePodmanNetworks(['run', '--network', 'host']).args, ['run', '--network', 'host']);
     const c = podmanConflist(plan, 'host1', 'blue', 'web');
     assert.equal(c.cniVersion, '1.0.0', 'podman 4.3 rejects 1.1.0 results');
@@ -62,6 +104,14 @@ describe('lab fabric plan', () => {
   it("starts dockerd with every path under the host's docker dir (bound over /mnt) and no iptables or bridge", () => {
     const s = dockerdScript(plan, 'host1');
     assert.ok(s.startsWith(`mount --bind ${agentPaths(plan, 'host1').dockerDir} /mnt && mount --bind /mnt/run /run && exec dockerd `));
-    for (const f of ['--data-root /mnt/data', '--exec-root /mnt/exec', '-H unix:///mnt/docker.sock', '--iptables=false', '--ip-masq=false', '--bridge=none']) assert.ok(s.includes(f), f);
+    for (const f of [
+      '--data-root /mnt/data',
+      '--exec-root /mnt/exec',
+      '-H unix:///mnt/docker.sock',
+      '--iptables=false',
+      '--ip-masq=false',
+      '--bridge=none',
+    ])
+      assert.ok(s.includes(f), f);
   });
 });

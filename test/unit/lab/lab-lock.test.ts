@@ -33,7 +33,10 @@ describe('lab lock', () => {
   });
 
   it('releases the lock when the holder throws', async () => {
-    await assert.rejects(withLabLock(dir, () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      withLabLock(dir, () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.equal(existsSync(join(dir, 'lock')), false);
   });
 
@@ -41,6 +44,9 @@ describe('lab lock', () => {
     writeFileSync(join(dir, 'lock'), '999999999');
     assert.equal(await withLabLock(dir, () => Promise.resolve(readFileSync(join(dir, 'lock'), 'utf8'))), String(process.pid));
     writeFileSync(join(dir, 'lock'), '1'); // pid 1 is alive
-    await assert.rejects(withLabLock(dir, () => Promise.resolve(0), 100), /held by pid 1/);
+    await assert.rejects(
+      withLabLock(dir, () => Promise.resolve(0), 100),
+      /held by pid 1/,
+    );
   });
 });

@@ -17,14 +17,20 @@ describe('lab plan', () => {
     assert.equal(p.torNetns, 'tor');
     assert.equal(p.rootMgmtIp, '10.213.0.254');
     assert.equal(p.stateFile, '/x/netloom/state.json');
-    assert.deepEqual(p.etcd.map((m) => m.clientUrl), ['http://10.213.0.254:13010']);
+    assert.deepEqual(
+      p.etcd.map((m) => m.clientUrl),
+      ['http://10.213.0.254:13010'],
+    );
   });
 
   it('prefixes every namespace of a named lab and moves its subnets and ports', () => {
     const p = planLab({ name: 'ta', hosts: 2, etcdMembers: 3 }, '/x');
     const i = labIndex('ta');
     assert.ok(i >= 1 && i <= 99);
-    assert.deepEqual(p.hosts.map((h) => h.netns), ['ta-host1', 'ta-host2']);
+    assert.deepEqual(
+      p.hosts.map((h) => h.netns),
+      ['ta-host1', 'ta-host2'],
+    );
     assert.equal(p.underlayNetns, 'ta-underlay');
     assert.equal(p.mgmtSubnet, `10.213.${i * 2}.0/24`);
     assert.equal(p.dataSubnet, `10.213.${i * 2 + 1}.0/24`);
@@ -39,7 +45,10 @@ describe('lab plan', () => {
 
   it('places netmaster replicas on the management address with distinct ports, and the URL file in the lab dir', () => {
     const p = planLab({ name: DEFAULT_LAB, hosts: 1, etcdMembers: 1, netmasters: 3 }, '/x');
-    assert.deepEqual(p.netmasters.map((n) => n.url), ['http://10.213.0.254:13051', 'http://10.213.0.254:13052', 'http://10.213.0.254:13053']);
+    assert.deepEqual(
+      p.netmasters.map((n) => n.url),
+      ['http://10.213.0.254:13051', 'http://10.213.0.254:13052', 'http://10.213.0.254:13053'],
+    );
     assert.equal(new Set(p.netmasters.map((n) => n.grpcListen)).size, 3);
     assert.equal(p.netmasterUrlFile, '/x/netloom/netmaster.url');
     assert.equal(planLab({ name: 'ta', hosts: 1, etcdMembers: 1 }).netmasters.length, 1, 'one netmaster by default');

@@ -33,12 +33,18 @@ describe('lib', () => {
     let n = 0;
     assert.equal(await waitFor('n to reach 3', () => (++n >= 3 ? n : false), { clock, intervalMs: 10 }), 3);
     assert.equal(clock.slept, 20);
-    await assert.rejects(waitFor('never', () => false, { clock, timeoutMs: 100, intervalMs: 30 }), /timed out after 100 ms waiting for never/);
+    await assert.rejects(
+      waitFor('never', () => false, { clock, timeoutMs: 100, intervalMs: 30 }),
+      /timed out after 100 ms waiting for never/,
+    );
   });
 
   it('run returns output and throws COMMAND_FAILED with stderr on failure', async () => {
     assert.equal((await run('sh', ['-c', 'echo hi'])).stdout, 'hi\n');
-    await assert.rejects(run('sh', ['-c', 'echo oops >&2; exit 3']), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /exit 3: oops/.test(e.message));
+    await assert.rejects(
+      run('sh', ['-c', 'echo oops >&2; exit 3']),
+      (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /exit 3: oops/.test(e.message),
+    );
     assert.equal((await run('sh', ['-c', 'exit 4'], { allowFailure: true })).code, 4);
     assert.equal((await run('cat', [], { input: 'abc' })).stdout, 'abc');
   });
@@ -58,7 +64,16 @@ describe('lib', () => {
 
 describe('formatTable', () => {
   it('pads every column but the last to its widest cell', () => {
-    assert.equal(formatTable(['A', 'LONGER'], [['xyz', 1], ['q', 'last']]), 'A    LONGER\nxyz  1\nq    last');
+    assert.equal(
+      formatTable(
+        ['A', 'LONGER'],
+        [
+          ['xyz', 1],
+          ['q', 'last'],
+        ],
+      ),
+      'A    LONGER\nxyz  1\nq    last',
+    );
   });
 });
 

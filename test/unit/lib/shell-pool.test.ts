@@ -22,14 +22,23 @@ describe('ShellPool', function () {
     assert.equal(shellQuote('$(reboot)'), `'$(reboot)'`);
     const s = requestScript(7, ['ip', '-b', '-'], 'link show lo\n', 'T');
     assert.ok(s.startsWith("ip -b - <<'@@NL_IN_7_T'\nlink show lo\n@@NL_IN_7_T\n"), s);
-    assert.throws(() => requestScript(1, [], undefined, 'T'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT'));
-    assert.throws(() => requestScript(1, ['cat'], 'x\n@@NL_IN_1_T\n', 'T'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'input');
+    assert.throws(
+      () => requestScript(1, [], undefined, 'T'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT'),
+    );
+    assert.throws(
+      () => requestScript(1, ['cat'], 'x\n@@NL_IN_1_T\n', 'T'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'input',
+    );
   });
 
   it('returns output, errors and exit status apart, output without a final newline too', async () => {
     const r = await pool.run('sh', ['-c', 'echo out; echo err >&2; printf tail; exit 3'], { allowFailure: true });
     assert.deepEqual(r, { code: 3, stdout: 'out\ntail', stderr: 'err\n' });
-    await assert.rejects(pool.run('sh', ['-c', 'echo bad >&2; exit 4']), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /exited with 4: bad/.test(e.message));
+    await assert.rejects(
+      pool.run('sh', ['-c', 'echo bad >&2; exit 4']),
+      (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /exited with 4: bad/.test(e.message),
+    );
   });
 
   it('passes standard input exactly (a final newline is added only when missing)', async () => {
@@ -53,7 +62,10 @@ describe('ShellPool', function () {
     assert.equal(pool.workerPids.length, 2);
     const pids = pool.workerPids;
     await pool.run('true', []);
-    assert.ok(pool.workerPids.every((p) => pids.includes(p)), 'same workers');
+    assert.ok(
+      pool.workerPids.every((p) => pids.includes(p)),
+      'same workers',
+    );
   });
 
   it('kills a command past its timeout with its worker, and replaces the worker', async () => {

@@ -8,9 +8,14 @@ const BIN = path.resolve(__dirname, '../../../../bin/netctl');
 
 function spawnNetctl(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(BIN, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 15_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      BIN,
+      args,
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 15_000, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -27,7 +32,10 @@ describe('bin/netctl (spawned)', function () {
   });
 
   it('creates a network and lists it, with NETMASTER from the environment', async () => {
-    const c = await spawnNetctl(['net', 'create', '-t', 'default', '-e', 'vlan', '-p', '100', '-s', '10.2.1.0/24', '-g', '10.2.1.1', 'net-vlan'], { NETMASTER: fake.url });
+    const c = await spawnNetctl(
+      ['net', 'create', '-t', 'default', '-e', 'vlan', '-p', '100', '-s', '10.2.1.0/24', '-g', '10.2.1.1', 'net-vlan'],
+      { NETMASTER: fake.url },
+    );
     assert.deepEqual(c, { code: 0, stdout: 'Creating network default:net-vlan\n', stderr: '' });
     const l = await spawnNetctl(['net', 'ls', '-q'], { NETMASTER: fake.url });
     assert.deepEqual(l, { code: 0, stdout: 'net-vlan\n', stderr: '' });

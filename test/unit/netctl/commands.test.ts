@@ -44,7 +44,11 @@ describe('netctl write commands (fake netmaster)', () => {
   const RULE_LINKS = '"link-sets":{},"links":{"MatchEndpointGroup":{}}';
 
   it('tenant create / rm', async () => {
-    await expectSends(['tenant', 'create', 't1'], [{ method: 'POST', path: '/api/v1/tenants/t1/', body: '{"tenantName":"t1","link-sets":{}}' }], 'Creating tenant: t1\n');
+    await expectSends(
+      ['tenant', 'create', 't1'],
+      [{ method: 'POST', path: '/api/v1/tenants/t1/', body: '{"tenantName":"t1","link-sets":{}}' }],
+      'Creating tenant: t1\n',
+    );
     fake.requests.length = 0;
     await expectSends(['tenant', 'rm', 't1'], [{ method: 'DELETE', path: '/api/v1/tenants/t1/' }], 'Deleting tenant t1\n');
     assert.equal(fake.get('tenants', 't1'), undefined);
@@ -71,7 +75,23 @@ describe('netctl write commands (fake netmaster)', () => {
 
   it('net create with -s6 -g6 --tag -n and the defaults (vxlan, tenant default)', async () => {
     await expectSends(
-      ['network', 'create', '-s', '10.3.0.0/16', '-g', '10.3.0.1', '-s6', '2001:db8::/64', '-g6', '2001:db8::1', '--tag', 'blue', '-n', 'infra', 'n6'],
+      [
+        'network',
+        'create',
+        '-s',
+        '10.3.0.0/16',
+        '-g',
+        '10.3.0.1',
+        '-s6',
+        '2001:db8::/64',
+        '-g6',
+        '2001:db8::1',
+        '--tag',
+        'blue',
+        '-n',
+        'infra',
+        'n6',
+      ],
       [
         {
           method: 'POST',
@@ -85,7 +105,19 @@ describe('netctl write commands (fake netmaster)', () => {
 
   it('net create accepts Go-style spellings: --tenant, -subnet=, --s6=, --nw-tag, range subnet, no gateway', async () => {
     await expectSends(
-      ['net', 'create', '--tenant', 't1', '-subnet=10.4.0.10-10.4.0.100/24', '--s6=2001:db8:1::/64', '--nw-tag', 'x', '--pkt-tag', '5', 'n4'],
+      [
+        'net',
+        'create',
+        '--tenant',
+        't1',
+        '-subnet=10.4.0.10-10.4.0.100/24',
+        '--s6=2001:db8:1::/64',
+        '--nw-tag',
+        'x',
+        '--pkt-tag',
+        '5',
+        'n4',
+      ],
       [
         {
           method: 'POST',
@@ -104,7 +136,26 @@ describe('netctl write commands (fake netmaster)', () => {
 
   it('group create with every flag (-t -p -n -r --tag -e)', async () => {
     await expectSends(
-      ['group', 'create', '-t', 't1', '-p', 'p1,p2', '-p', 'p3', '-n', 'np1', '-r', '10.2.1.10-10.2.1.20', '--tag', 'g-tag', '-e', 'ec1', 'net1', 'g1'],
+      [
+        'group',
+        'create',
+        '-t',
+        't1',
+        '-p',
+        'p1,p2',
+        '-p',
+        'p3',
+        '-n',
+        'np1',
+        '-r',
+        '10.2.1.10-10.2.1.20',
+        '--tag',
+        'g-tag',
+        '-e',
+        'ec1',
+        'net1',
+        'g1',
+      ],
       [
         {
           method: 'POST',
@@ -119,7 +170,13 @@ describe('netctl write commands (fake netmaster)', () => {
   it('group create with only NETWORK GROUP, and --epg-tag alias', async () => {
     await expectSends(
       ['group', 'create', '--epg-tag', 'e1', 'net1', 'g2'],
-      [{ method: 'POST', path: '/api/v1/endpointGroups/default:g2/', body: `{"cfgdTag":"e1","groupName":"g2","networkName":"net1","tenantName":"default",${EPG_LINKS}}` }],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/endpointGroups/default:g2/',
+          body: `{"cfgdTag":"e1","groupName":"g2","networkName":"net1","tenantName":"default",${EPG_LINKS}}`,
+        },
+      ],
       'Creating EndpointGroup default:g2\n',
     );
   });
@@ -136,20 +193,53 @@ describe('netctl write commands (fake netmaster)', () => {
       'Creating policy t1:p1\n',
     );
     fake.requests.length = 0;
-    await expectSends(['policy', 'rm', '-t', 't1', 'p1'], [{ method: 'DELETE', path: '/api/v1/policys/t1:p1/' }], 'Deleting policy t1:p1\n');
+    await expectSends(
+      ['policy', 'rm', '-t', 't1', 'p1'],
+      [{ method: 'DELETE', path: '/api/v1/policys/t1:p1/' }],
+      'Deleting policy t1:p1\n',
+    );
   });
 
   it('policy rule-add with defaults (direction in, priority 1, action allow)', async () => {
     await expectSends(
       ['policy', 'rule-add', 'p1', '2'],
-      [{ method: 'POST', path: '/api/v1/rules/default:p1:2/', body: `{"action":"allow","direction":"in","policyName":"p1","priority":1,"ruleId":"2","tenantName":"default",${RULE_LINKS}}` }],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/rules/default:p1:2/',
+          body: `{"action":"allow","direction":"in","policyName":"p1","priority":1,"ruleId":"2","tenantName":"default",${RULE_LINKS}}`,
+        },
+      ],
       '',
     );
   });
 
   it('policy rule-add incoming with -p -g -i -s -l -P -j', async () => {
     await expectSends(
-      ['policy', 'rule-add', '-t', 't1', '-d', 'in', '-p', '10', '-g', 'g1', '-i', '10.1.0.0/16', '-s', '10.2.0.1', '-l', 'tcp', '-P', '80', '-j', 'deny', 'p1', '1'],
+      [
+        'policy',
+        'rule-add',
+        '-t',
+        't1',
+        '-d',
+        'in',
+        '-p',
+        '10',
+        '-g',
+        'g1',
+        '-i',
+        '10.1.0.0/16',
+        '-s',
+        '10.2.0.1',
+        '-l',
+        'tcp',
+        '-P',
+        '80',
+        '-j',
+        'deny',
+        'p1',
+        '1',
+      ],
       [
         {
           method: 'POST',
@@ -189,7 +279,26 @@ describe('netctl write commands (fake netmaster)', () => {
     );
     fake.requests.length = 0;
     await expectSends(
-      ['policy', 'rule-add', '--tenant', 't1', '--direction', 'out', '--to-network', 'net2', '--protocol', '6', '--port', '443', '--action', 'deny', '--priority', '100', 'p1', '5'],
+      [
+        'policy',
+        'rule-add',
+        '--tenant',
+        't1',
+        '--direction',
+        'out',
+        '--to-network',
+        'net2',
+        '--protocol',
+        '6',
+        '--port',
+        '443',
+        '--action',
+        'deny',
+        '--priority',
+        '100',
+        'p1',
+        '5',
+      ],
       [
         {
           method: 'POST',
@@ -209,7 +318,13 @@ describe('netctl write commands (fake netmaster)', () => {
   it('netprofile create (-b -d -s) / rm', async () => {
     await expectSends(
       ['netprofile', 'create', '-t', 't1', '-b', '10mbps', '-d', '5', '-s', '100', 'np1'],
-      [{ method: 'POST', path: '/api/v1/netprofiles/t1:np1/', body: `{"DSCP":5,"bandwidth":"10mbps","burst":100,"profileName":"np1","tenantName":"t1",${NET_LINKS}}` }],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/netprofiles/t1:np1/',
+          body: `{"DSCP":5,"bandwidth":"10mbps","burst":100,"profileName":"np1","tenantName":"t1",${NET_LINKS}}`,
+        },
+      ],
       'Creating netprofile t1:np1\n',
     );
     fake.requests.length = 0;
@@ -219,7 +334,13 @@ describe('netctl write commands (fake netmaster)', () => {
   it('bgp create (--router-ip --as --neighbor-as --neighbor) / rm', async () => {
     await expectSends(
       ['bgp', 'create', '--router-ip', '50.1.1.1/24', '--as', '65002', '--neighbor-as', '500', '--neighbor', '50.1.1.2', 'host1'],
-      [{ method: 'POST', path: '/api/v1/Bgps/host1/', body: '{"as":"65002","hostname":"host1","neighbor":"50.1.1.2","neighbor-as":"500","routerip":"50.1.1.1/24"}' }],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/Bgps/host1/',
+          body: '{"as":"65002","hostname":"host1","neighbor":"50.1.1.2","neighbor-as":"500","routerip":"50.1.1.1/24"}',
+        },
+      ],
       '',
     );
     fake.requests.length = 0;
@@ -229,13 +350,25 @@ describe('netctl write commands (fake netmaster)', () => {
   it('app-profile create / update / rm', async () => {
     await expectSends(
       ['app-profile', 'create', '-t', 't1', '-g', 'g1,g2', 'app1'],
-      [{ method: 'POST', path: '/api/v1/appProfiles/t1:app1/', body: `{"appProfileName":"app1","endpointGroups":["g1","g2"],"tenantName":"t1",${NET_LINKS}}` }],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/appProfiles/t1:app1/',
+          body: `{"appProfileName":"app1","endpointGroups":["g1","g2"],"tenantName":"t1",${NET_LINKS}}`,
+        },
+      ],
       'Creating AppProfile t1:app1\n',
     );
     fake.requests.length = 0;
     await expectSends(
       ['app-profile', 'update', '-t', 't1', '-g', 'g3', 'app1'],
-      [{ method: 'POST', path: '/api/v1/appProfiles/t1:app1/', body: `{"appProfileName":"app1","endpointGroups":["g3"],"tenantName":"t1",${NET_LINKS}}` }],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/appProfiles/t1:app1/',
+          body: `{"appProfileName":"app1","endpointGroups":["g3"],"tenantName":"t1",${NET_LINKS}}`,
+        },
+      ],
       '',
     );
     fake.requests.length = 0;
@@ -300,7 +433,22 @@ describe('netctl write commands (fake netmaster)', () => {
 
   it('global set with every flag (--fabric-mode --vlan-range --vxlan-range --private-subnet and short forms)', async () => {
     await expectSends(
-      ['global', 'set', '--fabric-mode', 'aci', '--vlan-range', '100-200', '-x', '1000-2000', '-b', 'bridge', '-a', 'proxy', '--private-subnet', '172.20.0.0/16'],
+      [
+        'global',
+        'set',
+        '--fabric-mode',
+        'aci',
+        '--vlan-range',
+        '100-200',
+        '-x',
+        '1000-2000',
+        '-b',
+        'bridge',
+        '-a',
+        'proxy',
+        '--private-subnet',
+        '172.20.0.0/16',
+      ],
       [
         {
           method: 'POST',
@@ -328,7 +476,13 @@ describe('netctl write commands (fake netmaster)', () => {
     fake.put('globals', 'global', { key: 'global', name: 'global', fwdMode: 'bridge', extra: { a: 1 } });
     await expectSends(
       ['global', 'set', '--arp-mode', 'flood'],
-      [{ method: 'POST', path: '/api/v1/globals/global/', body: '{"key":"global","arpMode":"flood","fwdMode":"bridge","name":"global","extra":{"a":1}}' }],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/globals/global/',
+          body: '{"key":"global","arpMode":"flood","fwdMode":"bridge","name":"global","extra":{"a":1}}',
+        },
+      ],
       '',
     );
   });
@@ -351,14 +505,35 @@ describe('netctl write commands (fake netmaster)', () => {
     fake.put('aciGws', 'aciGw', { key: 'aciGw', name: 'aciGw', enforcePolicies: 'yes', physicalDomain: 'old', pathBindings: 'p' });
     await expectSends(
       ['aci-gw', 'set', '--enforce-policies', 'no', '--include-common-tenant', 'yes', '--phys-dom', 'new'],
-      [{ method: 'POST', path: '/api/v1/aciGws/aciGw/', body: '{"key":"aciGw","enforcePolicies":"no","includeCommonTenant":"yes","name":"aciGw","physicalDomain":"new"}' }],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/aciGws/aciGw/',
+          body: '{"key":"aciGw","enforcePolicies":"no","includeCommonTenant":"yes","name":"aciGw","physicalDomain":"new"}',
+        },
+      ],
       '',
     );
   });
 
   it('service create (-t -s -l -p --preferred-ip / -ip) and rm', async () => {
     await expectSends(
-      ['service', 'create', '-t', 't1', '-s', 'net1', '-l', 'app=web', '--selector=tier=fe', '-p', '80:8080:TCP', '-ip', '10.1.1.5', 'svc1'],
+      [
+        'service',
+        'create',
+        '-t',
+        't1',
+        '-s',
+        'net1',
+        '-l',
+        'app=web',
+        '--selector=tier=fe',
+        '-p',
+        '80:8080:TCP',
+        '-ip',
+        '10.1.1.5',
+        'svc1',
+      ],
       [
         {
           method: 'POST',
@@ -369,7 +544,11 @@ describe('netctl write commands (fake netmaster)', () => {
       'Creating ServiceLB t1:svc1\n',
     );
     fake.requests.length = 0;
-    await expectSends(['service', 'rm', '-t', 't1', 'svc1'], [{ method: 'DELETE', path: '/api/v1/serviceLBs/t1:svc1/' }], 'Deleting Service  svc1,t1\n');
+    await expectSends(
+      ['service', 'rm', '-t', 't1', 'svc1'],
+      [{ method: 'DELETE', path: '/api/v1/serviceLBs/t1:svc1/' }],
+      'Deleting Service  svc1,t1\n',
+    );
   });
 
   it('the server stores what netctl sent (POST without Content-Type parsed as JSON)', async () => {

@@ -102,10 +102,30 @@ describe('netctl netmaster URL and connection', () => {
   it('talks HTTPS; a self-signed netmaster needs --insecure (or env INSECURE)', async function () {
     this.timeout(10_000);
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], {
-        stdio: 'ignore',
-        timeout: 5000,
-      });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          path.join(dir, 'k.pem'),
+          '-out',
+          path.join(dir, 'c.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+        ],
+        {
+          stdio: 'ignore',
+          timeout: 5000,
+        },
+      );
     } catch {
       this.skip(); // no openssl on this machine
     }

@@ -14,7 +14,10 @@ import { commandNodes } from '../../../netctl/completion';
 import { runCli } from './run-cli';
 
 function tree(): Command {
-  return buildProgram({ io: { stdout: () => undefined, stderr: () => undefined, env: {} }, out: () => undefined }, { out: () => undefined, err: () => undefined });
+  return buildProgram(
+    { io: { stdout: () => undefined, stderr: () => undefined, env: {} }, out: () => undefined },
+    { out: () => undefined, err: () => undefined },
+  );
 }
 
 const CONTIV_COMMANDS = [
@@ -106,10 +109,23 @@ describe('netctl help and completion', () => {
     assert.equal(r.code, 0);
     const script = r.stdout;
     for (const n of nodes) {
-      for (const s of n.subcommands) for (const name of s.names) assert.ok(script.includes(`"${n.path}:${name}")`), `no transition for ${n.path} ${name}`);
+      for (const s of n.subcommands)
+        for (const name of s.names) assert.ok(script.includes(`"${n.path}:${name}")`), `no transition for ${n.path} ${name}`);
       for (const f of n.flags) assert.ok(script.includes(f), `no flag ${f}`);
     }
-    for (const word of ['network', 'net', 'endpoint', 'ep', 'rule-add', 'group-ls', '--subnetv6', '--from-ip-address', '--neighbor-as', '--netmaster']) assert.ok(script.includes(word), word);
+    for (const word of [
+      'network',
+      'net',
+      'endpoint',
+      'ep',
+      'rule-add',
+      'group-ls',
+      '--subnetv6',
+      '--from-ip-address',
+      '--neighbor-as',
+      '--netmaster',
+    ])
+      assert.ok(script.includes(word), word);
     assert.ok(script.includes('complete -F _netctl netctl'));
   });
 
@@ -122,10 +138,14 @@ describe('netctl help and completion', () => {
       execFileSync('bash', ['-n', file]);
       const complete = (words: string[]): string => {
         const arr = words.map((w) => `'${w}'`).join(' ');
-        return execFileSync('bash', ['-c', `source '${file}'; COMP_WORDS=(${arr}); COMP_CWORD=${words.length - 1}; _netctl; echo "\${COMPREPLY[*]}"`], {
-          encoding: 'utf8',
-          timeout: 5000,
-        }).trim();
+        return execFileSync(
+          'bash',
+          ['-c', `source '${file}'; COMP_WORDS=(${arr}); COMP_CWORD=${words.length - 1}; _netctl; echo "\${COMPREPLY[*]}"`],
+          {
+            encoding: 'utf8',
+            timeout: 5000,
+          },
+        ).trim();
       };
       assert.equal(complete(['netctl', 'net', 'cr']), 'create');
       assert.deepEqual(complete(['netctl', 'ne']).split(' ').sort(), ['net', 'netprofile', 'network']);

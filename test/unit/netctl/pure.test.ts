@@ -32,18 +32,21 @@ describe('netctl pure pieces', () => {
     });
     it('property: every line keeps its cells in order and columns line up', () => {
       fc.assert(
-        fc.property(fc.array(fc.array(fc.stringMatching(/^[a-z0-9]{0,6}$/), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 6 }), (rows) => {
-          const out = tabwrite(rows.map((r) => r.join('\t') + '\n').join(''));
-          const lines = out.split('\n').slice(0, -1);
-          assert.equal(lines.length, rows.length);
-          const w0 = Math.max(...rows.map((r) => r[0]!.length)) + 2;
-          const w1 = Math.max(...rows.map((r) => r[1]!.length)) + 2;
-          lines.forEach((l, i) => {
-            assert.equal(l.slice(0, w0).trimEnd(), rows[i]![0]);
-            assert.equal(l.slice(w0, w0 + w1).trimEnd(), rows[i]![1]);
-            assert.equal(l.slice(w0 + w1), rows[i]![2]);
-          });
-        }),
+        fc.property(
+          fc.array(fc.array(fc.stringMatching(/^[a-z0-9]{0,6}$/), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 6 }),
+          (rows) => {
+            const out = tabwrite(rows.map((r) => r.join('\t') + '\n').join(''));
+            const lines = out.split('\n').slice(0, -1);
+            assert.equal(lines.length, rows.length);
+            const w0 = Math.max(...rows.map((r) => r[0]!.length)) + 2;
+            const w1 = Math.max(...rows.map((r) => r[1]!.length)) + 2;
+            lines.forEach((l, i) => {
+              assert.equal(l.slice(0, w0).trimEnd(), rows[i]![0]);
+              assert.equal(l.slice(w0, w0 + w1).trimEnd(), rows[i]![1]);
+              assert.equal(l.slice(w0 + w1), rows[i]![2]);
+            });
+          },
+        ),
       );
     });
   });
@@ -59,23 +62,55 @@ describe('netctl pure pieces', () => {
     assert.equal(JSON.stringify(tenantBody('t1')), '{"tenantName":"t1","link-sets":{}}');
     assert.equal(
       JSON.stringify(
-        networkBody({ tenantName: 't1', networkName: 'n', nwType: 'data', encap: 'vxlan', pktTag: 100, subnet: '10.2.1.0/24', gateway: '10.2.1.1', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '' }),
+        networkBody({
+          tenantName: 't1',
+          networkName: 'n',
+          nwType: 'data',
+          encap: 'vxlan',
+          pktTag: 100,
+          subnet: '10.2.1.0/24',
+          gateway: '10.2.1.1',
+          ipv6Subnet: '',
+          ipv6Gateway: '',
+          cfgdTag: '',
+        }),
       ),
       '{"encap":"vxlan","gateway":"10.2.1.1","networkName":"n","nwType":"data","pktTag":100,"subnet":"10.2.1.0/24","tenantName":"t1","link-sets":{},"links":{"Tenant":{}}}',
     );
-    const g = groupBody({ tenantName: 't', networkName: 'n', groupName: 'g', netProfile: '', ipPool: '', policies: [], extContractsGrps: [], cfgdTag: '' });
+    const g = groupBody({
+      tenantName: 't',
+      networkName: 'n',
+      groupName: 'g',
+      netProfile: '',
+      ipPool: '',
+      policies: [],
+      extContractsGrps: [],
+      cfgdTag: '',
+    });
     assert.deepEqual(Object.keys(g), ['groupName', 'networkName', 'tenantName', 'link-sets', 'links']);
-    assert.equal(JSON.stringify(bgpBody({ hostname: 'h', routerip: '1.1.1.1/24', as: '1', neighbor: '1.1.1.2', neighborAs: '2' })), '{"as":"1","hostname":"h","neighbor":"1.1.1.2","neighbor-as":"2","routerip":"1.1.1.1/24"}');
+    assert.equal(
+      JSON.stringify(bgpBody({ hostname: 'h', routerip: '1.1.1.1/24', as: '1', neighbor: '1.1.1.2', neighborAs: '2' })),
+      '{"as":"1","hostname":"h","neighbor":"1.1.1.2","neighbor-as":"2","routerip":"1.1.1.1/24"}',
+    );
   });
 
   it('globalBody keeps Contiv field order, drops empty values, keeps extra server fields', () => {
-    assert.deepEqual(Object.keys(globalBody({ vxlans: '1-2', name: 'global', extra: 1, key: 'global' }, { arpMode: 'flood' })), ['key', 'arpMode', 'name', 'vxlans', 'extra']);
+    assert.deepEqual(Object.keys(globalBody({ vxlans: '1-2', name: 'global', extra: 1, key: 'global' }, { arpMode: 'flood' })), [
+      'key',
+      'arpMode',
+      'name',
+      'vxlans',
+      'extra',
+    ]);
     assert.deepEqual(globalBody({ fwdMode: 'bridge' }, { fwdMode: undefined }), { fwdMode: 'bridge' });
-    assert.deepEqual(aciGwBody(undefined, { enforcePolicies: 'yes', includeCommonTenant: 'no', nodeBindings: '', pathBindings: '', physicalDomain: '' }), {
-      enforcePolicies: 'yes',
-      includeCommonTenant: 'no',
-      name: 'aciGw',
-    });
+    assert.deepEqual(
+      aciGwBody(undefined, { enforcePolicies: 'yes', includeCommonTenant: 'no', nodeBindings: '', pathBindings: '', physicalDomain: '' }),
+      {
+        enforcePolicies: 'yes',
+        includeCommonTenant: 'no',
+        name: 'aciGw',
+      },
+    );
   });
 
   it('bandwidth column and rule order as Contiv computed them', () => {
@@ -88,20 +123,43 @@ describe('netctl pure pieces', () => {
       { tenantName: 't', policyName: 'q', ruleId: 'c', priority: 1 },
       { tenantName: 't', policyName: 'p', ruleId: 'd', priority: 5 },
     ];
-    assert.deepEqual(orderRules(rules, 't', 'p').map((r) => r['ruleId']), ['b', 'a', 'd']);
+    assert.deepEqual(
+      orderRules(rules, 't', 'p').map((r) => r['ruleId']),
+      ['b', 'a', 'd'],
+    );
   });
 
   describe('normalizeArgv (Go flag spellings)', () => {
-    const program = buildProgram({ io: { stdout: () => undefined, stderr: () => undefined, env: {} }, out: () => undefined }, { out: () => undefined, err: () => undefined });
+    const program = buildProgram(
+      { io: { stdout: () => undefined, stderr: () => undefined, env: {} }, out: () => undefined },
+      { out: () => undefined, err: () => undefined },
+    );
     const norm = (...a: string[]): string[] => normalizeArgv(program, a);
 
     it('multi-letter short names and second long names of the command', () => {
-      assert.deepEqual(norm('net', 'create', '-s6', 'x', '-g6=y', '--nw-tag', 'z', 'n'), ['net', 'create', '--subnetv6', 'x', '--gatewayv6=y', '--tag', 'z', 'n']);
+      assert.deepEqual(norm('net', 'create', '-s6', 'x', '-g6=y', '--nw-tag', 'z', 'n'), [
+        'net',
+        'create',
+        '--subnetv6',
+        'x',
+        '--gatewayv6=y',
+        '--tag',
+        'z',
+        'n',
+      ]);
       assert.deepEqual(norm('group', 'create', '-epg-tag', 'e', 'n', 'g'), ['group', 'create', '--tag', 'e', 'n', 'g']);
       assert.deepEqual(norm('service', 'create', '-ip', '1.2.3.4', 's'), ['service', 'create', '--preferred-ip', '1.2.3.4', 's']);
     });
     it('single-dash long names and double-dash short names', () => {
-      assert.deepEqual(norm('-netmaster', 'http://x:1', 'net', 'ls', '-tenant', 't1', '--a'), ['--netmaster', 'http://x:1', 'net', 'ls', '--tenant', 't1', '-a']);
+      assert.deepEqual(norm('-netmaster', 'http://x:1', 'net', 'ls', '-tenant', 't1', '--a'), [
+        '--netmaster',
+        'http://x:1',
+        'net',
+        'ls',
+        '--tenant',
+        't1',
+        '-a',
+      ]);
       assert.deepEqual(norm('policy', 'rule-add', '--t=t1', 'p', '1'), ['policy', 'rule-add', '-t', 't1', 'p', '1']);
       assert.deepEqual(norm('policy', 'rule-add', '-t=t1', '-P=80', 'p', '1'), ['policy', 'rule-add', '-t', 't1', '-P', '80', 'p', '1']);
     });

@@ -16,7 +16,15 @@ describe('netctl read commands (fake netmaster)', () => {
     fake = new FakeNetmaster();
     await fake.start();
     fake.put('tenants', 't1', { tenantName: 't1' });
-    fake.put('networks', 't1:net-vlan', { tenantName: 't1', networkName: 'net-vlan', nwType: 'data', encap: 'vlan', pktTag: 100, subnet: '10.2.1.0/24', gateway: '10.2.1.1' });
+    fake.put('networks', 't1:net-vlan', {
+      tenantName: 't1',
+      networkName: 'net-vlan',
+      nwType: 'data',
+      encap: 'vlan',
+      pktTag: 100,
+      subnet: '10.2.1.0/24',
+      gateway: '10.2.1.1',
+    });
     fake.put('networks', 'default:n6', {
       tenantName: 'default',
       networkName: 'n6',
@@ -45,8 +53,14 @@ describe('netctl read commands (fake netmaster)', () => {
   it('tenant ls: Contiv table, -q, -j, -o yaml', async () => {
     assert.equal((await ok('tenant', 'ls')).stdout, 'Name     \n------   \ndefault  \nt1       \n');
     assert.equal((await ok('tenant', 'ls', '-q')).stdout, 'default\nt1\n');
-    assert.deepEqual(JSON.parse((await ok('tenant', 'list', '-j')).stdout), [{ key: 'default', tenantName: 'default' }, { tenantName: 't1' }]);
-    assert.deepEqual(parseYaml((await ok('tenant', 'ls', '-o', 'yaml')).stdout), [{ key: 'default', tenantName: 'default' }, { tenantName: 't1' }]);
+    assert.deepEqual(JSON.parse((await ok('tenant', 'list', '-j')).stdout), [
+      { key: 'default', tenantName: 'default' },
+      { tenantName: 't1' },
+    ]);
+    assert.deepEqual(parseYaml((await ok('tenant', 'ls', '-o', 'yaml')).stdout), [
+      { key: 'default', tenantName: 'default' },
+      { tenantName: 't1' },
+    ]);
   });
 
   it('net ls -t T checks the tenant, lists all networks and filters on the client', async () => {
@@ -76,11 +90,17 @@ describe('netctl read commands (fake netmaster)', () => {
     assert.equal((await ok('net', 'ls', '-q')).stdout, 'n6\n');
     assert.equal((await ok('net', 'ls', '-a', '-q')).stdout, 'net-vlan\nn6\n');
     const j = JSON.parse((await ok('net', 'ls', '-t', 't1', '--json')).stdout) as { networkName: string }[];
-    assert.deepEqual(j.map((n) => n.networkName), ['net-vlan']);
+    assert.deepEqual(
+      j.map((n) => n.networkName),
+      ['net-vlan'],
+    );
     const o = JSON.parse((await ok('net', 'ls', '-t', 't1', '-o', 'json')).stdout) as { networkName: string }[];
     assert.deepEqual(o, j);
     const y = parseYaml((await ok('net', 'ls', '-a', '-o', 'yaml')).stdout) as { networkName: string; pktTag?: number }[];
-    assert.deepEqual(y.map((n) => n.networkName), ['net-vlan', 'n6']);
+    assert.deepEqual(
+      y.map((n) => n.networkName),
+      ['net-vlan', 'n6'],
+    );
     assert.equal(y[0]!.pktTag, 100);
   });
 
@@ -134,7 +154,15 @@ describe('netctl read commands (fake netmaster)', () => {
   });
 
   it('group ls', async () => {
-    fake.put('endpointGroups', 't1:g1', { tenantName: 't1', groupName: 'g1', networkName: 'net1', ipPool: '10.2.1.10-10.2.1.20', cfgdTag: 'x', policies: ['p1', 'p2'], netProfile: 'np1' });
+    fake.put('endpointGroups', 't1:g1', {
+      tenantName: 't1',
+      groupName: 'g1',
+      networkName: 'net1',
+      ipPool: '10.2.1.10-10.2.1.20',
+      cfgdTag: 'x',
+      policies: ['p1', 'p2'],
+      netProfile: 'np1',
+    });
     fake.put('endpointGroups', 't1:g2', { tenantName: 't1', groupName: 'g2', networkName: 'net1' });
     fake.put('endpointGroups', 'default:g3', { tenantName: 'default', groupName: 'g3', networkName: 'n6' });
     assert.equal(
@@ -150,9 +178,36 @@ describe('netctl read commands (fake netmaster)', () => {
 
   it('policy ls and rule-ls (sorted by priority, split in/out)', async () => {
     fake.put('policys', 't1:p1', { tenantName: 't1', policyName: 'p1' });
-    fake.put('rules', 't1:p1:1', { tenantName: 't1', policyName: 'p1', ruleId: '1', priority: 10, direction: 'in', fromEndpointGroup: 'g1', protocol: 'tcp', port: 80, action: 'deny' });
-    fake.put('rules', 't1:p1:2', { tenantName: 't1', policyName: 'p1', ruleId: '2', priority: 1, direction: 'out', toNetwork: 'net2', protocol: 'udp', action: 'allow' });
-    fake.put('rules', 't1:p1:3', { tenantName: 't1', policyName: 'p1', ruleId: '3', priority: 5, direction: 'in', fromIpAddress: '10.1.0.0/16', action: 'allow' });
+    fake.put('rules', 't1:p1:1', {
+      tenantName: 't1',
+      policyName: 'p1',
+      ruleId: '1',
+      priority: 10,
+      direction: 'in',
+      fromEndpointGroup: 'g1',
+      protocol: 'tcp',
+      port: 80,
+      action: 'deny',
+    });
+    fake.put('rules', 't1:p1:2', {
+      tenantName: 't1',
+      policyName: 'p1',
+      ruleId: '2',
+      priority: 1,
+      direction: 'out',
+      toNetwork: 'net2',
+      protocol: 'udp',
+      action: 'allow',
+    });
+    fake.put('rules', 't1:p1:3', {
+      tenantName: 't1',
+      policyName: 'p1',
+      ruleId: '3',
+      priority: 5,
+      direction: 'in',
+      fromIpAddress: '10.1.0.0/16',
+      action: 'allow',
+    });
     fake.put('rules', 't1:other:1', { tenantName: 't1', policyName: 'other', ruleId: '1', priority: 1, direction: 'in', action: 'allow' });
     assert.equal((await ok('policy', 'ls', '-t', 't1')).stdout, 'Tenant  Policy\n------  ------\nt1      p1\n');
     assert.equal((await ok('policy', 'ls', '-t', 't1', '-q')).stdout, 'p1\n');
@@ -173,7 +228,10 @@ describe('netctl read commands (fake netmaster)', () => {
     );
     assert.equal((await ok('policy', 'rule-ls', '-t', 't1', '-q', 'p1')).stdout, '2\n3\n1\n');
     const j = JSON.parse((await ok('policy', 'rule-ls', '-t', 't1', '-j', 'p1')).stdout) as { ruleId: string }[];
-    assert.deepEqual(j.map((x) => x.ruleId), ['2', '3', '1']);
+    assert.deepEqual(
+      j.map((x) => x.ruleId),
+      ['2', '3', '1'],
+    );
   });
 
   it('netprofile ls (bandwidth column as Contiv printed it)', async () => {
@@ -195,7 +253,9 @@ describe('netctl read commands (fake netmaster)', () => {
     fake.put('Bgps', 'host1', { hostname: 'host1', routerip: '50.1.1.1/24', as: '65002', neighbor: '50.1.1.2', 'neighbor-as': '500' });
     assert.equal(
       (await ok('bgp', 'ls')).stdout,
-      'HostName   RouterIP     AS       Neighbor  NeighborAS\n' + '---------  --------     -------  --------  -------\n' + 'host1      50.1.1.1/24  65002    50.1.1.2  500\n',
+      'HostName   RouterIP     AS       Neighbor  NeighborAS\n' +
+        '---------  --------     -------  --------  -------\n' +
+        'host1      50.1.1.1/24  65002    50.1.1.2  500\n',
     );
     assert.equal((await ok('bgp', 'ls', '-q')).stdout, 'host1\n');
     assert.equal((JSON.parse((await ok('bgp', 'ls', '-j')).stdout) as { hostname: string }[])[0]!.hostname, 'host1');
@@ -203,17 +263,28 @@ describe('netctl read commands (fake netmaster)', () => {
 
   it('app-profile ls and group-ls', async () => {
     fake.put('appProfiles', 't1:app1', { tenantName: 't1', appProfileName: 'app1', endpointGroups: ['g1', 'g2'] });
-    assert.equal((await ok('app-profile', 'ls', '-t', 't1')).stdout, 'Tenant  AppProfile  Groups\n------  ----------  ------\nt1      app1        g1,g2\n');
+    assert.equal(
+      (await ok('app-profile', 'ls', '-t', 't1')).stdout,
+      'Tenant  AppProfile  Groups\n------  ----------  ------\nt1      app1        g1,g2\n',
+    );
     assert.equal((await ok('app-profile', 'ls', '-a', '-q')).stdout, 'app1\n');
     fake.requests.length = 0;
     assert.equal((await ok('app-profile', 'group-ls', '-t', 't1', 'app1')).stdout, 'g1,g2\n');
     assert.deepEqual(paths(), ['GET /api/v1/appProfiles/t1:app1/']);
     assert.equal((await ok('app-profile', 'group-ls', '-t', 't1', '-q', 'app1')).stdout, 'g1\ng2\n');
-    assert.deepEqual((JSON.parse((await ok('app-profile', 'group-list', '-t', 't1', '-j', 'app1')).stdout) as { endpointGroups: string[] }).endpointGroups, ['g1', 'g2']);
+    assert.deepEqual(
+      (JSON.parse((await ok('app-profile', 'group-list', '-t', 't1', '-j', 'app1')).stdout) as { endpointGroups: string[] }).endpointGroups,
+      ['g1', 'g2'],
+    );
   });
 
   it('external-contracts ls and service ls', async () => {
-    fake.put('extContractsGroups', 't1:ec1', { tenantName: 't1', contractsGroupName: 'ec1', contractsType: 'consumed', contracts: ['uni/a', 'uni/b'] });
+    fake.put('extContractsGroups', 't1:ec1', {
+      tenantName: 't1',
+      contractsGroupName: 'ec1',
+      contractsType: 'consumed',
+      contracts: ['uni/a', 'uni/b'],
+    });
     assert.equal(
       (await ok('external-contracts', 'ls', '-t', 't1')).stdout,
       'Tenant  Name      Type        Contracts\n------  ------    ------      -------\nt1      ec1       consumed  [uni/a uni/b]\n',
@@ -239,13 +310,26 @@ describe('netctl read commands (fake netmaster)', () => {
   });
 
   it('aci-gw info', async () => {
-    fake.put('aciGws', 'aciGw', { name: 'aciGw', pathBindings: 'p', nodeBindings: 'n', physicalDomain: 'd', enforcePolicies: 'yes', includeCommonTenant: 'no' });
-    assert.equal((await ok('aci-gw', 'info')).stdout, 'Path bindings: p\nNode bindings: n\nPhysical domain: d\nEnforce policies: yes\nInclude Common-Tenant: no\n');
+    fake.put('aciGws', 'aciGw', {
+      name: 'aciGw',
+      pathBindings: 'p',
+      nodeBindings: 'n',
+      physicalDomain: 'd',
+      enforcePolicies: 'yes',
+      includeCommonTenant: 'no',
+    });
+    assert.equal(
+      (await ok('aci-gw', 'info')).stdout,
+      'Path bindings: p\nNode bindings: n\nPhysical domain: d\nEnforce policies: yes\nInclude Common-Tenant: no\n',
+    );
   });
 
   it('version prints client and server version in Contiv layout; -o json both', async () => {
     const r = await ok('version');
-    assert.match(r.stdout, /^Client Version:\nVersion: \d+\.\d+\.\d+\nGitCommit: \nBuildTime: \n\nServer Version:\nVersion: 1\.2\.3\nGitCommit: abc123\nBuildTime: 2026-11-25\n$/);
+    assert.match(
+      r.stdout,
+      /^Client Version:\nVersion: \d+\.\d+\.\d+\nGitCommit: \nBuildTime: \n\nServer Version:\nVersion: 1\.2\.3\nGitCommit: abc123\nBuildTime: 2026-11-25\n$/,
+    );
     const j = JSON.parse((await ok('version', '-o', 'json')).stdout) as { client: { Version: string }; server: { Version: string } };
     assert.equal(j.server.Version, '1.2.3');
     assert.match(j.client.Version, /^\d+\.\d+\.\d+$/);
@@ -253,7 +337,17 @@ describe('netctl read commands (fake netmaster)', () => {
 
   it('endpoint ls and endpoint inspect', async () => {
     fake.endpoints = [
-      { endpointID: 'ep1abc', network: 'net1.t1', endpointGroupKey: 'g1:t1', ipAddress: ['10.2.1.11', ''], macAddress: '02:02:0a:02:01:0b', homingHost: 'host1', intfName: 'vport1', containerName: 'web1', tenantName: 't1' },
+      {
+        endpointID: 'ep1abc',
+        network: 'net1.t1',
+        endpointGroupKey: 'g1:t1',
+        ipAddress: ['10.2.1.11', ''],
+        macAddress: '02:02:0a:02:01:0b',
+        homingHost: 'host1',
+        intfName: 'vport1',
+        containerName: 'web1',
+        tenantName: 't1',
+      },
       { endpointID: 'ep2def', network: 'default:n6', ipAddress: ['10.3.0.5'], macAddress: '02:02:0a:03:00:05', homingHost: 'host2' },
     ];
     assert.equal(
@@ -277,7 +371,13 @@ describe('netctl read commands (fake netmaster)', () => {
     const r = await ok('consistency');
     assert.deepEqual(paths(), ['GET /api/v1/consistency']);
     assert.deepEqual(JSON.parse(r.stdout), { consistent: true, problems: [] });
-    fake.consistency = { consistent: false, problems: [{ kind: 'orphan', key: '/netloom/x' }, { kind: 'leak', key: '/netloom/y' }] };
+    fake.consistency = {
+      consistent: false,
+      problems: [
+        { kind: 'orphan', key: '/netloom/x' },
+        { kind: 'leak', key: '/netloom/y' },
+      ],
+    };
     const bad = await runCli(['--netmaster', fake.url, 'consistency', '-o', 'yaml']);
     assert.equal(bad.code, 1);
     assert.equal((parseYaml(bad.stdout) as { problems: unknown[] }).problems.length, 2);
@@ -285,12 +385,22 @@ describe('netctl read commands (fake netmaster)', () => {
   });
 
   it("consistency understands netmaster's report (clean, leaked, missing) and --repair POSTs {repair:true}", async () => {
-    fake.consistency = { revision: '42', clean: false, leaked: [{ key: 'alloc/x', value: 'n1', reason: 'leak' }], missing: [], counts: {}, repaired: 0 };
+    fake.consistency = {
+      revision: '42',
+      clean: false,
+      leaked: [{ key: 'alloc/x', value: 'n1', reason: 'leak' }],
+      missing: [],
+      counts: {},
+      repaired: 0,
+    };
     const r = await runCli(['--netmaster', fake.url, 'consistency']);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'netctl: netmaster state is not consistent: 1 problem(s)\n');
     assert.equal((JSON.parse(r.stdout) as { revision: string }).revision, '42');
-    fake.canned.set('POST /api/v1/consistency', { status: 200, body: JSON.stringify({ revision: '43', clean: true, leaked: [], missing: [], repaired: 1 }) });
+    fake.canned.set('POST /api/v1/consistency', {
+      status: 200,
+      body: JSON.stringify({ revision: '43', clean: true, leaked: [], missing: [], repaired: 1 }),
+    });
     fake.requests.length = 0;
     const fixed = await ok('consistency', '--repair');
     assert.deepEqual(
@@ -301,7 +411,10 @@ describe('netctl read commands (fake netmaster)', () => {
   });
 
   it('endpoint ls --network / --host ask the server to filter', async () => {
-    fake.canned.set('GET /api/v1/endpoints/?network=t1%3Anet1&host=h1', { status: 200, body: JSON.stringify([{ endpointID: 'e9', network: 't1:net1', tenantName: 't1', ipAddress: '10.2.1.9' }]) });
+    fake.canned.set('GET /api/v1/endpoints/?network=t1%3Anet1&host=h1', {
+      status: 200,
+      body: JSON.stringify([{ endpointID: 'e9', network: 't1:net1', tenantName: 't1', ipAddress: '10.2.1.9' }]),
+    });
     const r = await ok('endpoint', 'ls', '-t', 't1', '-n', 'net1', '--host', 'h1', '-q');
     assert.equal(r.stdout, 'e9\n');
     assert.deepEqual(paths(), ['GET /api/v1/endpoints/?network=t1%3Anet1&host=h1']);

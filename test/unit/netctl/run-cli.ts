@@ -7,7 +7,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(argv: string[], opts: { env?: Record<string, string | undefined>; urlFile?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  argv: string[],
+  opts: { env?: Record<string, string | undefined>; urlFile?: string } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await run(argv, {

@@ -10,7 +10,11 @@ import { KeyedMutex } from '../../../netmaster/service/keyed-mutex';
 import { Claims } from '../../../netmaster/service/claims';
 import type { Endpoint, Network } from '../../../netmaster/model/schemas';
 
-const page = (nums: number[], more: boolean) => ({ kvs: nums.map((n) => ({ key: layout.tag('vlan', n), value: 'x', modRevision: '1', createRevision: '1' })), count: nums.length, more });
+const page = (nums: number[], more: boolean) => ({
+  kvs: nums.map((n) => ({ key: layout.tag('vlan', n), value: 'x', modRevision: '1', createRevision: '1' })),
+  count: nums.length,
+  more,
+});
 
 describe('netmaster allocation: free numbers in a scanned page', () => {
   it('finds gaps after the cursor inside the ranges', () => {
@@ -20,17 +24,53 @@ describe('netmaster allocation: free numbers in a scanned page', () => {
     assert.deepEqual(freeInPage(page([10, 11, 12], true), { ranges: [[1, 100]] }, 10, 5), []);
   });
   it('honours several ranges and the range ends', () => {
-    assert.deepEqual(freeInPage(page([5], false), { ranges: [[20, 21], [5, 6]] }, 5, 4), [6, 20, 21]);
+    assert.deepEqual(
+      freeInPage(
+        page([5], false),
+        {
+          ranges: [
+            [20, 21],
+            [5, 6],
+          ],
+        },
+        5,
+        4,
+      ),
+      [6, 20, 21],
+    );
   });
   it('reads hex keys for addresses', () => {
-    const p = { kvs: [0x0a000001, 0x0a000002].map((n) => ({ key: layout.ip('t:n', n), value: 'x', modRevision: '1', createRevision: '1' })), count: 2, more: false };
+    const p = {
+      kvs: [0x0a000001, 0x0a000002].map((n) => ({ key: layout.ip('t:n', n), value: 'x', modRevision: '1', createRevision: '1' })),
+      count: 2,
+      more: false,
+    };
     assert.deepEqual(freeInPage(p, { hex: true, ranges: [[0x0a000001, 0x0a0000fe]] }, 0x0a000001, 1), [0x0a000003]);
   });
 });
 
 describe('netmaster consistency: allocations against objects', () => {
-  const nw: Network = { tenantName: 't', networkName: 'n', nwType: 'data', encap: 'vlan', pktTag: 7, subnet: '10.0.0.0/24', gateway: '10.0.0.1', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '' };
-  const ep = { endpointID: 'e1', tenantName: 't', networkName: 'n', network: 't:n', groupName: '', ipAddress: '10.0.0.5', macAddress: '02:00:00:00:00:01' } as Endpoint;
+  const nw: Network = {
+    tenantName: 't',
+    networkName: 'n',
+    nwType: 'data',
+    encap: 'vlan',
+    pktTag: 7,
+    subnet: '10.0.0.0/24',
+    gateway: '10.0.0.1',
+    ipv6Subnet: '',
+    ipv6Gateway: '',
+    cfgdTag: '',
+  };
+  const ep = {
+    endpointID: 'e1',
+    tenantName: 't',
+    networkName: 'n',
+    network: 't:n',
+    groupName: '',
+    ipAddress: '10.0.0.5',
+    macAddress: '02:00:00:00:00:01',
+  } as Endpoint;
   const world = (): AllocationWorld => ({
     networks: [{ key: 't:n', config: nw }],
     groups: [],
@@ -51,8 +91,14 @@ describe('netmaster consistency: allocations against objects', () => {
     w.actual.set(layout.ip('t:n', 0x0a000009), 'ghost');
     w.actual.delete(layout.mac('02:00:00:00:00:01'));
     const d = diffAllocations(w);
-    assert.deepEqual(d.leaked.map((f) => f.key), [layout.ip('t:n', 0x0a000009)]);
-    assert.deepEqual(d.missing.map((f) => f.key), [layout.mac('02:00:00:00:00:01')]);
+    assert.deepEqual(
+      d.leaked.map((f) => f.key),
+      [layout.ip('t:n', 0x0a000009)],
+    );
+    assert.deepEqual(
+      d.missing.map((f) => f.key),
+      [layout.mac('02:00:00:00:00:01')],
+    );
   });
   it('reports an address held by the wrong endpoint and an endpoint of a missing network', () => {
     const w = world();

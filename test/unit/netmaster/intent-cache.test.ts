@@ -27,16 +27,44 @@ function fakeKv(initial: KeyValue[], revision: string) {
   return { kv, push: (e: WatchEvent) => push?.(e), watchedFrom: () => watchedFrom };
 }
 
-const stored = (config: object, modRevision: string, key: string): KeyValue => ({ key, value: JSON.stringify({ config, oper: {} }), modRevision, createRevision: modRevision });
+const stored = (config: object, modRevision: string, key: string): KeyValue => ({
+  key,
+  value: JSON.stringify({ config, oper: {} }),
+  modRevision,
+  createRevision: modRevision,
+});
 
 describe('netmaster intent cache', () => {
   const tenant = { tenantName: 't1', defaultNetwork: '' };
-  const global = { name: 'global', networkInfraType: 'default', vlans: '1-4094', vxlans: '1-10000', fwdMode: 'bridge', arpMode: 'proxy', pvtSubnet: '172.19.0.0/16' };
-  const n1 = { tenantName: 't1', networkName: 'n1', nwType: 'data', encap: 'vlan', pktTag: 10, subnet: '10.1.1.0/24', gateway: '', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '' };
+  const global = {
+    name: 'global',
+    networkInfraType: 'default',
+    vlans: '1-4094',
+    vxlans: '1-10000',
+    fwdMode: 'bridge',
+    arpMode: 'proxy',
+    pvtSubnet: '172.19.0.0/16',
+  };
+  const n1 = {
+    tenantName: 't1',
+    networkName: 'n1',
+    nwType: 'data',
+    encap: 'vlan',
+    pktTag: 10,
+    subnet: '10.1.1.0/24',
+    gateway: '',
+    ipv6Subnet: '',
+    ipv6Gateway: '',
+    cfgdTag: '',
+  };
 
   async function started() {
     const f = fakeKv(
-      [stored(tenant, '5', layout.cfg('tenant', 't1')), stored(global, '2', layout.cfg('global', 'global')), stored(n1, '8', layout.cfg('network', 't1:n1'))],
+      [
+        stored(tenant, '5', layout.cfg('tenant', 't1')),
+        stored(global, '2', layout.cfg('global', 'global')),
+        stored(n1, '8', layout.cfg('network', 't1:n1')),
+      ],
       '9',
     );
     const cache = new IntentCache(f.kv, createLogger('test', { level: 'silent' }));
@@ -60,16 +88,31 @@ describe('netmaster intent cache', () => {
     assert.equal(loaded.state.list('network', 't1:').length, 1);
     assert.equal(loaded.state.tagOwner('vlan', 20), undefined, 'tags are taken as free');
     const guards = loaded.guards();
-    assert.deepEqual(guards.find((g) => g.kind === 'rangeUnchangedSince'), { kind: 'rangeUnchangedSince', prefix: layout.cfgPrefix('network') + 't1:', revision: '9' });
+    assert.deepEqual(
+      guards.find((g) => g.kind === 'rangeUnchangedSince'),
+      { kind: 'rangeUnchangedSince', prefix: layout.cfgPrefix('network') + 't1:', revision: '9' },
+    );
     assert.ok(guards.some((g) => g.kind === 'modEquals' && g.key === layout.cfg('tenant', 't1') && g.modRevision === '5'));
-    assert.ok(guards.some((g) => g.kind === 'modEquals' && g.key === layout.tag('vlan', 20) && g.modRevision === '0'), 'the tag must still be absent');
-    assert.ok(guards.some((g) => g.kind === 'modEquals' && g.key === layout.cfg('endpointGroup', 't1:n2') && g.modRevision === '0'), 'no group may take the name meanwhile');
+    assert.ok(
+      guards.some((g) => g.kind === 'modEquals' && g.key === layout.tag('vlan', 20) && g.modRevision === '0'),
+      'the tag must still be absent',
+    );
+    assert.ok(
+      guards.some((g) => g.kind === 'modEquals' && g.key === layout.cfg('endpointGroup', 't1:n2') && g.modRevision === '0'),
+      'no group may take the name meanwhile',
+    );
   });
 
   it('applies puts and deletes in order and wakes waiters', async () => {
     const { cache, push } = await started();
     const waited = cache.waitFor('12', 1000).then(() => cache.revision);
-    push({ type: 'put', key: layout.cfg('policy', 't1:p1'), value: JSON.stringify({ config: { tenantName: 't1', policyName: 'p1' }, oper: {} }), prevValue: undefined, modRevision: '11' });
+    push({
+      type: 'put',
+      key: layout.cfg('policy', 't1:p1'),
+      value: JSON.stringify({ config: { tenantName: 't1', policyName: 'p1' }, oper: {} }),
+      prevValue: undefined,
+      modRevision: '11',
+    });
     push({ type: 'delete', key: layout.cfg('network', 't1:n1'), value: '', prevValue: undefined, modRevision: '12' });
     assert.equal(await waited, '12');
     assert.ok(cache.entry('policy', 't1:p1'));

@@ -4,7 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { keyOf, linksOf, parseObject, COLLECTIONS } from '../../../netmaster/model/keys';
-import { freeRuns, parseBandwidth, parseV4Subnet, rangesText, toRuns, v6AtOffset, parseV6Cidr, formatV4, parseTagRanges } from '../../../netmaster/model/net';
+import {
+  freeRuns,
+  parseBandwidth,
+  parseV4Subnet,
+  rangesText,
+  toRuns,
+  v6AtOffset,
+  parseV6Cidr,
+  formatV4,
+  parseTagRanges,
+} from '../../../netmaster/model/net';
 import { OBJECT_TYPES } from '../../../netmaster/model/schemas';
 
 describe('netmaster model: Contiv request bodies', () => {
@@ -16,12 +26,27 @@ describe('netmaster model: Contiv request bodies', () => {
 
   it('network as netctl sends it (zero and empty fields omitted)', () => {
     const n = parseObject('network', {
-      encap: 'vxlan', gateway: '10.2.1.1', networkName: 'n', nwType: 'data', pktTag: 100, subnet: '10.2.1.0/24', tenantName: 't1',
-      'link-sets': {}, links: { Tenant: {} },
+      encap: 'vxlan',
+      gateway: '10.2.1.1',
+      networkName: 'n',
+      nwType: 'data',
+      pktTag: 100,
+      subnet: '10.2.1.0/24',
+      tenantName: 't1',
+      'link-sets': {},
+      links: { Tenant: {} },
     });
     assert.deepEqual(n, {
-      tenantName: 't1', networkName: 'n', nwType: 'data', encap: 'vxlan', pktTag: 100, subnet: '10.2.1.0/24', gateway: '10.2.1.1',
-      ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '',
+      tenantName: 't1',
+      networkName: 'n',
+      nwType: 'data',
+      encap: 'vxlan',
+      pktTag: 100,
+      subnet: '10.2.1.0/24',
+      gateway: '10.2.1.1',
+      ipv6Subnet: '',
+      ipv6Gateway: '',
+      cfgdTag: '',
     });
     assert.equal(keyOf('network', n), 't1:n');
   });
@@ -35,20 +60,36 @@ describe('netmaster model: Contiv request bodies', () => {
 
   it('endpoint group with policies, profile, pool and links', () => {
     const g = parseObject('endpointGroup', {
-      groupName: 'web', networkName: 'n', tenantName: 't1', policies: ['p1', 'p2'], netProfile: 'prof', ipPool: '10.2.1.10-10.2.1.20',
+      groupName: 'web',
+      networkName: 'n',
+      tenantName: 't1',
+      policies: ['p1', 'p2'],
+      netProfile: 'prof',
+      ipPool: '10.2.1.10-10.2.1.20',
       links: { AppProfile: {}, NetProfile: {}, Network: {}, Tenant: {} },
     });
     assert.equal(keyOf('endpointGroup', g), 't1:web');
     assert.deepEqual(g.policies, ['p1', 'p2']);
     assert.deepEqual(linksOf('endpointGroup', g), {
-      AppProfile: {}, NetProfile: { type: 'netprofile', key: 't1:prof' }, Network: { type: 'network', key: 't1:n' }, Tenant: { type: 'tenant', key: 't1' },
+      AppProfile: {},
+      NetProfile: { type: 'netprofile', key: 't1:prof' },
+      Network: { type: 'network', key: 't1:n' },
+      Tenant: { type: 'tenant', key: 't1' },
     });
   });
 
   it('rule with its links placeholder and defaults', () => {
     const r = parseObject('rule', {
-      ruleId: '1', policyName: 'p1', tenantName: 't1', direction: 'in', priority: 10, action: 'deny', protocol: 'tcp', port: 8080,
-      fromEndpointGroup: 'web', links: { MatchEndpointGroup: {} },
+      ruleId: '1',
+      policyName: 'p1',
+      tenantName: 't1',
+      direction: 'in',
+      priority: 10,
+      action: 'deny',
+      protocol: 'tcp',
+      port: 8080,
+      fromEndpointGroup: 'web',
+      links: { MatchEndpointGroup: {} },
     });
     assert.equal(keyOf('rule', r), 't1:p1:1');
     assert.equal(r.toIpAddress, '');
@@ -66,20 +107,52 @@ describe('netmaster model: Contiv request bodies', () => {
 
   it('global defaults are Contiv defaults', () => {
     const g = parseObject('global', {});
-    assert.deepEqual(g, { name: 'global', networkInfraType: 'default', vlans: '1-4094', vxlans: '1-10000', fwdMode: 'bridge', arpMode: 'proxy', pvtSubnet: '172.19.0.0/16' });
+    assert.deepEqual(g, {
+      name: 'global',
+      networkInfraType: 'default',
+      vlans: '1-4094',
+      vxlans: '1-10000',
+      fwdMode: 'bridge',
+      arpMode: 'proxy',
+      pvtSubnet: '172.19.0.0/16',
+    });
     assert.equal(keyOf('global', g), 'global');
   });
 
   it('netprofile, app profile, service, contracts, aciGw keys', () => {
-    assert.equal(keyOf('netprofile', parseObject('netprofile', { tenantName: 't', profileName: 'p', bandwidth: '10mbps', DSCP: 10, burst: 5 })), 't:p');
+    assert.equal(
+      keyOf('netprofile', parseObject('netprofile', { tenantName: 't', profileName: 'p', bandwidth: '10mbps', DSCP: 10, burst: 5 })),
+      't:p',
+    );
     assert.equal(keyOf('appProfile', parseObject('appProfile', { tenantName: 't', appProfileName: 'a', endpointGroups: ['g'] })), 't:a');
-    assert.equal(keyOf('serviceLB', parseObject('serviceLB', { tenantName: 't', serviceName: 's', ports: ['80:8080:TCP'], selectors: ['app=web'] })), 't:s');
-    assert.equal(keyOf('extContractsGroup', parseObject('extContractsGroup', { tenantName: 't', contractsGroupName: 'c', contractsType: 'consumed', contracts: ['uni/tn-common/brc-default'] })), 't:c');
+    assert.equal(
+      keyOf('serviceLB', parseObject('serviceLB', { tenantName: 't', serviceName: 's', ports: ['80:8080:TCP'], selectors: ['app=web'] })),
+      't:s',
+    );
+    assert.equal(
+      keyOf(
+        'extContractsGroup',
+        parseObject('extContractsGroup', {
+          tenantName: 't',
+          contractsGroupName: 'c',
+          contractsType: 'consumed',
+          contracts: ['uni/tn-common/brc-default'],
+        }),
+      ),
+      't:c',
+    );
     assert.equal(keyOf('aciGw', parseObject('aciGw', { enforcePolicies: 'yes' })), 'aciGw');
   });
 
   it('null fields (as Go clients send empty slices) take their defaults', () => {
-    const g = parseObject('endpointGroup', { tenantName: 't1', groupName: 'g', networkName: 'n', policies: null, extContractsGrps: null, netProfile: null });
+    const g = parseObject('endpointGroup', {
+      tenantName: 't1',
+      groupName: 'g',
+      networkName: 'n',
+      policies: null,
+      extContractsGrps: null,
+      netProfile: null,
+    });
     assert.deepEqual(g.policies, []);
     assert.equal(g.netProfile, '');
   });
@@ -111,7 +184,10 @@ describe('netmaster model: address helpers', () => {
 
   it('range text for inspect', () => {
     assert.equal(rangesText(toRuns([1, 2, 3, 5])), '0.0.0.1-0.0.0.3, 0.0.0.5');
-    assert.deepEqual(freeRuns(1, 10, [1, 4, 5, 10]), [[2, 3], [6, 9]]);
+    assert.deepEqual(freeRuns(1, 10, [1, 4, 5, 10]), [
+      [2, 3],
+      [6, 9],
+    ]);
   });
 
   it('bandwidth units', () => {
@@ -124,7 +200,10 @@ describe('netmaster model: address helpers', () => {
 
   it('tag ranges', () => {
     assert.deepEqual(parseTagRanges('1-4094', 4094), [[1, 4094]]);
-    assert.deepEqual(parseTagRanges('5,10-20', 4094), [[5, 5], [10, 20]]);
+    assert.deepEqual(parseTagRanges('5,10-20', 4094), [
+      [5, 5],
+      [10, 20],
+    ]);
     assert.equal(parseTagRanges('0-10', 4094), undefined);
   });
 

@@ -9,7 +9,7 @@ import { agentArgs, agentNetmaster, agentNetmasters } from '../../../deploy/lab/
 import { parseNetmasterAddresses } from '../../../netplugin/netmaster-client/addresses';
 
 describe('lab: netmaster replicas for each agent', () => {
-  it('lists every replica, the host\'s own first, then round-robin', () => {
+  it("lists every replica, the host's own first, then round-robin", () => {
     const plan = planLab({ name: 'tfx', hosts: 4, etcdMembers: 1, netmasters: 3 }, '/r');
     const g = plan.netmasters.map((n) => n.grpcListen);
     assert.deepEqual(
@@ -21,7 +21,11 @@ describe('lab: netmaster replicas for each agent', () => {
         [g[0], g[1], g[2]],
       ],
     );
-    assert.deepEqual(plan.hosts.map((h) => agentNetmaster(plan, h.name)), [g[0], g[1], g[2], g[0]], 'the own replica');
+    assert.deepEqual(
+      plan.hosts.map((h) => agentNetmaster(plan, h.name)),
+      [g[0], g[1], g[2], g[0]],
+      'the own replica',
+    );
   });
 
   it('puts the list on the agent command line, in a form netplugin accepts', () => {

@@ -39,8 +39,22 @@ describe('flow cookies', () => {
 
 describe('flow identity', () => {
   it('ignores the order of match fields and the case of MACs', () => {
-    const a = { table: 1, priority: 5, match: [{ field: 'eth_dst' as const, value: 'AA:BB:CC:DD:EE:FF' }, { field: 'in_port' as const, value: 3 }] };
-    const b = { table: 1, priority: 5, match: [{ field: 'in_port' as const, value: 3 }, { field: 'eth_dst' as const, value: 'aa:bb:cc:dd:ee:ff' }] };
+    const a = {
+      table: 1,
+      priority: 5,
+      match: [
+        { field: 'eth_dst' as const, value: 'AA:BB:CC:DD:EE:FF' },
+        { field: 'in_port' as const, value: 3 },
+      ],
+    };
+    const b = {
+      table: 1,
+      priority: 5,
+      match: [
+        { field: 'in_port' as const, value: 3 },
+        { field: 'eth_dst' as const, value: 'aa:bb:cc:dd:ee:ff' },
+      ],
+    };
     assert.equal(flowKey(a), flowKey(b));
     assert.notEqual(flowKey(a), flowKey({ ...b, priority: 6 }));
   });
@@ -49,14 +63,20 @@ describe('flow identity', () => {
     assert.ok(!sameFlow(flow(0, 1, 1, 2), flow(0, 1, 1, 3)));
   });
   it('refuses two different flows with one key, naming both features', () => {
-    assert.throws(() => indexFlows([flow(0, 1, 1, 2, 'l2'), flow(0, 1, 1, 3, 'vlan')]), (e: unknown) => isNetloomError(e, 'CONFLICT') && /l2 and vlan/.test(e.message));
+    assert.throws(
+      () => indexFlows([flow(0, 1, 1, 2, 'l2'), flow(0, 1, 1, 3, 'vlan')]),
+      (e: unknown) => isNetloomError(e, 'CONFLICT') && /l2 and vlan/.test(e.message),
+    );
   });
   it('diffs desired against installed into upserts and deletes', () => {
     const installed = indexFlows([flow(0, 1, 1, 2), flow(0, 1, 2, 1), flow(0, 1, 3, 1)]);
     const desired = indexFlows([flow(0, 1, 1, 2), flow(0, 1, 2, 9), flow(0, 1, 4, 1)]);
     const d = diffFlows(desired, installed);
     assert.deepEqual(d.upserts.map((f) => f.object).sort(), ['port2', 'port4']);
-    assert.deepEqual(d.deletes.map((f) => f.object), ['port3']);
+    assert.deepEqual(
+      d.deletes.map((f) => f.object),
+      ['port3'],
+    );
   });
 });
 
@@ -66,7 +86,25 @@ describe('FlowReconciler', () => {
     // a previous agent installed three flows; someone else added one by hand
     const before = new FlowReconciler(sw);
     await before.apply([flow(0, 1, 1, 2), flow(0, 1, 2, 1), flow(0, 1, 3, 1)]);
-    await sw.bundle([{ type: 'flow_mod', xid: 0, cookie: 0n, cookieMask: 0n, tableId: 0, command: 'add', idleTimeout: 0, hardTimeout: 0, priority: 9, bufferId: 0xffffffff, outPort: 0xffffffff, outGroup: 0xffffffff, flags: 0, match: [], instructions: [] }]);
+    await sw.bundle([
+      {
+        type: 'flow_mod',
+        xid: 0,
+        cookie: 0n,
+        cookieMask: 0n,
+        tableId: 0,
+        command: 'add',
+        idleTimeout: 0,
+        hardTimeout: 0,
+        priority: 9,
+        bufferId: 0xffffffff,
+        outPort: 0xffffffff,
+        outGroup: 0xffffffff,
+        flags: 0,
+        match: [],
+        instructions: [],
+      },
+    ]);
     for (const f of sw.flows.values()) f.packetCount = 10;
     const restarted = new FlowReconciler(sw);
     const bundlesBefore = sw.bundles.length;
@@ -89,7 +127,10 @@ describe('FlowReconciler', () => {
     assert.equal(sw.bundles.length, n, 'no bundle for no change');
     await r.apply([flow(0, 1, 1, 5), flow(0, 1, 7, 1)]);
     const last = sw.bundles.at(-1) ?? [];
-    assert.deepEqual(last.map((m) => m.command), ['delete_strict', 'add', 'add']);
+    assert.deepEqual(
+      last.map((m) => m.command),
+      ['delete_strict', 'add', 'add'],
+    );
     assert.deepEqual([...sw.flows.values()].map((f) => f.match[0]?.field === 'in_port' && f.match[0].value).sort(), [1, 7]);
   });
 

@@ -40,7 +40,9 @@ function shuffledState(st: HostState, seed: number): HostState {
 
 /** Every string and number in a flow's instructions, for "does any flow mention X" checks. */
 function mentions(flows: DesiredFlow[], value: string): DesiredFlow[] {
-  return flows.filter((f) => JSON.stringify(f.instructions, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).includes(value));
+  return flows.filter((f) =>
+    JSON.stringify(f.instructions, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).includes(value),
+  );
 }
 
 const MODES = [
@@ -66,14 +68,24 @@ describe('computePipeline', () => {
             const msg = addMessage(f, 3);
             const back = decodeMessage(encodeMessage(msg));
             assert.equal(back.type, 'flow_mod');
-            if (back.type === 'flow_mod') assert.equal(flowKey({ table: back.tableId, priority: back.priority, match: back.match }), flowKey(f), 'the key survives the wire');
-            for (const ins of f.instructions) if (ins.type === 'goto_table') assert.ok(ins.tableId > f.table, `goto forward from ${f.table}`);
+            if (back.type === 'flow_mod')
+              assert.equal(
+                flowKey({ table: back.tableId, priority: back.priority, match: back.match }),
+                flowKey(f),
+                'the key survives the wire',
+              );
+            for (const ins of f.instructions)
+              if (ins.type === 'goto_table') assert.ok(ins.tableId > f.table, `goto forward from ${f.table}`);
             assert.ok(
               PIPELINE.some((t) => t.id === f.table),
               `table ${f.table} is declared`,
             );
           }
-          for (const t of PIPELINE) assert.ok(flows.some((f) => f.table === t.id && f.priority === 0 && f.match.length === 0), `miss flow in ${t.name}`);
+          for (const t of PIPELINE)
+            assert.ok(
+              flows.some((f) => f.table === t.id && f.priority === 0 && f.match.length === 0),
+              `miss flow in ${t.name}`,
+            );
         });
       }
     });
@@ -96,7 +108,21 @@ describe('computePipeline', () => {
     assert.deepEqual(out.regs.slice(0, 6), [1, 11, 11, 1, 0, 4], 'reg0 blue:web, reg1 front, reg2 front (a3), reg3 blue, reg5 local');
     assert.deepEqual(
       r.steps.map((s) => s.tableName),
-      ['classifier', 'spoofguard', 'arp', 'gateway', 'srcGroup', 'dstClassify', 'conntrack', 'ctState', 'egressPolicy', 'ingressPolicy', 'ctCommit', 'l3Forward', 'l2Forward'],
+      [
+        'classifier',
+        'spoofguard',
+        'arp',
+        'gateway',
+        'srcGroup',
+        'dstClassify',
+        'conntrack',
+        'ctState',
+        'egressPolicy',
+        'ingressPolicy',
+        'ctCommit',
+        'l3Forward',
+        'l2Forward',
+      ],
     );
   });
 
@@ -131,7 +157,11 @@ describe('computePipeline', () => {
         'blue routes to x3 on h3: one unicast flow, no flooding to h3',
       );
       const red = computePipeline(hostInput('h3', clusterState({ fwdMode: 'routing' })));
-      assert.deepEqual(mentions(red, '6001').filter((f) => f.table === table('l2Forward')), [], 'h3 has no red endpoint: no red tunnels');
+      assert.deepEqual(
+        mentions(red, '6001').filter((f) => f.table === table('l2Forward')),
+        [],
+        'h3 has no red endpoint: no red tunnels',
+      );
     });
   });
 
@@ -140,7 +170,12 @@ describe('computePipeline', () => {
     const ports = { ...input.local.ports };
     delete ports.a3;
     const flows = computePipeline({ state: input.state, local: { ...input.local, ports } });
-    assert.deepEqual(flows.filter((f) => f.object === 'a3' && f.table !== table('arp') && f.table !== table('dstClassify') && f.table !== table('l3Forward')), []);
+    assert.deepEqual(
+      flows.filter(
+        (f) => f.object === 'a3' && f.table !== table('arp') && f.table !== table('dstClassify') && f.table !== table('l3Forward'),
+      ),
+      [],
+    );
     assert.ok(!mentions(flows, `"port":${portOf('a3')}`).length);
   });
 
@@ -148,7 +183,10 @@ describe('computePipeline', () => {
     const input = hostInput('h1');
     const flows = computePipeline({ state: input.state, local: { ...input.local, bridge: { uplink: 1 } } });
     assert.deepEqual(mentions(flows, `"port":${VXLAN}`), []);
-    assert.ok(flows.some((f) => f.object === 'a3' && f.table === table('l2Forward')), 'local delivery still works');
+    assert.ok(
+      flows.some((f) => f.object === 'a3' && f.table === table('l2Forward')),
+      'local delivery still works',
+    );
   });
 });
 

@@ -26,7 +26,21 @@ export const GW_MAC = '02:6e:6c:00:00:fe';
 
 function net(tenant: string, name: string, encap: 'vlan' | 'vxlan', pktTag: number, networkId: number, subnet: string): Network {
   const gateway = subnet.replace(/\.0\/24$/, '.1');
-  return { key: `${tenant}:${name}`, tenant, name, encap, pktTag, subnet, gateway, ipv6Subnet: '', ipv6Gateway: '', nwType: 'data', networkId, gatewayMac: GW_MAC, mtu: 0 };
+  return {
+    key: `${tenant}:${name}`,
+    tenant,
+    name,
+    encap,
+    pktTag,
+    subnet,
+    gateway,
+    ipv6Subnet: '',
+    ipv6Gateway: '',
+    nwType: 'data',
+    networkId,
+    gatewayMac: GW_MAC,
+    mtu: 0,
+  };
 }
 
 export const NETWORKS: Network[] = [
@@ -154,7 +168,19 @@ export function hostInput(host: HostName, state: HostState = spanFor(host, clust
 export const pkt = {
   ip(from: string, toIp: string, toMac: string, extra: Partial<Packet> = {}): Packet {
     const s = endpoint(from);
-    return { in_port: portOf(from), eth_src: s.mac, eth_dst: toMac, eth_type: 0x0800, ipv4_src: s.ip, ipv4_dst: toIp, ip_proto: 17, udp_src: 40000, udp_dst: 53, ip_ttl: 64, ...extra };
+    return {
+      in_port: portOf(from),
+      eth_src: s.mac,
+      eth_dst: toMac,
+      eth_type: 0x0800,
+      ipv4_src: s.ip,
+      ipv4_dst: toIp,
+      ip_proto: 17,
+      udp_src: 40000,
+      udp_dst: 53,
+      ip_ttl: 64,
+      ...extra,
+    };
   },
   to(from: string, to: string, extra: Partial<Packet> = {}): Packet {
     const d = endpoint(to);
@@ -162,7 +188,18 @@ export const pkt = {
   },
   arpRequest(from: string, targetIp: string, extra: Partial<Packet> = {}): Packet {
     const s = endpoint(from);
-    return { in_port: portOf(from), eth_src: s.mac, eth_dst: 'ff:ff:ff:ff:ff:ff', eth_type: 0x0806, arp_op: 1, arp_spa: s.ip, arp_sha: s.mac, arp_tpa: targetIp, arp_tha: '00:00:00:00:00:00', ...extra };
+    return {
+      in_port: portOf(from),
+      eth_src: s.mac,
+      eth_dst: 'ff:ff:ff:ff:ff:ff',
+      eth_type: 0x0806,
+      arp_op: 1,
+      arp_spa: s.ip,
+      arp_sha: s.mac,
+      arp_tpa: targetIp,
+      arp_tha: '00:00:00:00:00:00',
+      ...extra,
+    };
   },
 };
 
@@ -212,7 +249,8 @@ export class ClusterFabric {
       } else if (o.port === VXLAN) {
         const h = names.find((x) => this.hosts[x] === o.packet.tun_ipv4_dst);
         if (!h) throw new Error(`tunnel to unknown VTEP ${o.packet.tun_ipv4_dst}`);
-        for (const o2 of this.trace(h, receivedAs(o, VXLAN, { tunSrc: this.hosts[host]! })).outputs) deliveries.push({ host: h, port: o2.port, out: o2 });
+        for (const o2 of this.trace(h, receivedAs(o, VXLAN, { tunSrc: this.hosts[host]! })).outputs)
+          deliveries.push({ host: h, port: o2.port, out: o2 });
       } else {
         deliveries.push({ host, port: o.port, out: o });
       }

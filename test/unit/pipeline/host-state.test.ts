@@ -37,7 +37,18 @@ describe('host state: shape', () => {
     const s = parseHostState({
       global: null,
       tenants: [{ name: 'blue', ctZone: 1, vrfId: 1 }],
-      networks: [{ key: 'blue:web', tenant: 'blue', name: 'web', encap: 'vxlan', pktTag: 5001, networkId: 1, subnet: '10.1.1.0/24', gateway: '10.1.1.1' }],
+      networks: [
+        {
+          key: 'blue:web',
+          tenant: 'blue',
+          name: 'web',
+          encap: 'vxlan',
+          pktTag: 5001,
+          networkId: 1,
+          subnet: '10.1.1.0/24',
+          gateway: '10.1.1.1',
+        },
+      ],
       profiles: [{ key: 'blue:p', bandwidthKbps: '10000', burstKb: 64 }],
     });
     assert.equal(s.global.fwdMode, 'bridge');
@@ -112,8 +123,14 @@ describe('host state: shape', () => {
   });
 
   it('rejects local facts with bad or shared ports', () => {
-    rejects(() => parseLocalFacts({ hostName: 'h1', vtepIp: '192.168.0.1', ports: { a1: { ofport: 0, intfName: 'x' } } }), /^ports\.a1\.ofport$/);
-    rejects(() => parseLocalFacts({ hostName: 'h1', vtepIp: '192.168.0.1', ports: { a1: { ofport: 2, intfName: 'x' } }, bridge: { vxlan: 2 } }), /^ports\.a1\.ofport$/);
+    rejects(
+      () => parseLocalFacts({ hostName: 'h1', vtepIp: '192.168.0.1', ports: { a1: { ofport: 0, intfName: 'x' } } }),
+      /^ports\.a1\.ofport$/,
+    );
+    rejects(
+      () => parseLocalFacts({ hostName: 'h1', vtepIp: '192.168.0.1', ports: { a1: { ofport: 2, intfName: 'x' } }, bridge: { vxlan: 2 } }),
+      /^ports\.a1\.ofport$/,
+    );
     rejects(() => parseLocalFacts({ hostName: '', vtepIp: '' }), /^hostName$/);
     const ok = parseLocalFacts({ hostName: 'h1', vtepIp: '', ports: {}, bridge: { uplink: 1 } });
     assert.equal(ok.bridge.uplink, 1);
@@ -128,18 +145,9 @@ describe('host state: cross-object rules', () => {
   });
 
   it('rejects references to unknown objects', () => {
-    rejects(
-      view(mutate((s) => (s.endpoints[0]!.network = 'blue:nope'))),
-      /^endpoints\[0\]\.network$/,
-    );
-    rejects(
-      view(mutate((s) => (s.endpoints[0]!.group = 'blue:nope'))),
-      /^endpoints\[0\]\.group$/,
-    );
-    rejects(
-      view(mutate((s) => (s.endpoints[0]!.group = 'blue:back'))),
-      /^endpoints\[0\]\.group$/,
-    );
+    rejects(view(mutate((s) => (s.endpoints[0]!.network = 'blue:nope'))), /^endpoints\[0\]\.network$/);
+    rejects(view(mutate((s) => (s.endpoints[0]!.group = 'blue:nope'))), /^endpoints\[0\]\.group$/);
+    rejects(view(mutate((s) => (s.endpoints[0]!.group = 'blue:back'))), /^endpoints\[0\]\.group$/);
     rejects(
       view(mutate((s) => s.networks.push({ ...s.networks[0]!, key: 'green:web', tenant: 'green', networkId: 99, pktTag: 9999 }))),
       /^networks\[6\]\.tenant$/,
@@ -147,21 +155,9 @@ describe('host state: cross-object rules', () => {
   });
 
   it('rejects ids and addresses used twice, with CONFLICT', () => {
-    rejects(
-      view(mutate((s) => (s.networks[1]!.networkId = s.networks[0]!.networkId))),
-      /^networks\[1\]\.networkId$/,
-      'CONFLICT',
-    );
-    rejects(
-      view(mutate((s) => (s.networks[4]!.pktTag = s.networks[3]!.pktTag))),
-      /^networks\[4\]\.pktTag$/,
-      'CONFLICT',
-    );
-    rejects(
-      view(mutate((s) => (s.tenants[1]!.ctZone = s.tenants[0]!.ctZone))),
-      /^tenants\[1\]\.ctZone$/,
-      'CONFLICT',
-    );
+    rejects(view(mutate((s) => (s.networks[1]!.networkId = s.networks[0]!.networkId))), /^networks\[1\]\.networkId$/, 'CONFLICT');
+    rejects(view(mutate((s) => (s.networks[4]!.pktTag = s.networks[3]!.pktTag))), /^networks\[4\]\.pktTag$/, 'CONFLICT');
+    rejects(view(mutate((s) => (s.tenants[1]!.ctZone = s.tenants[0]!.ctZone))), /^tenants\[1\]\.ctZone$/, 'CONFLICT');
     rejects(
       view(
         mutate((s) => {
@@ -182,18 +178,11 @@ describe('host state: cross-object rules', () => {
       /^endpoints\[\d+\]\.mac$/,
       'CONFLICT',
     );
-    rejects(
-      view(mutate((s) => (s.endpoints[0]!.ip = '10.1.1.1'))),
-      /^endpoints\[0\]\.ip$/,
-      'CONFLICT',
-    );
+    rejects(view(mutate((s) => (s.endpoints[0]!.ip = '10.1.1.1'))), /^endpoints\[0\]\.ip$/, 'CONFLICT');
   });
 
   it('rejects an endpoint outside its subnet and a remote VXLAN endpoint without a VTEP', () => {
-    rejects(
-      view(mutate((s) => (s.endpoints[0]!.ip = '10.1.9.10'))),
-      /^endpoints\[0\]\.ip$/,
-    );
+    rejects(view(mutate((s) => (s.endpoints[0]!.ip = '10.1.9.10'))), /^endpoints\[0\]\.ip$/);
     rejects(
       view(
         mutate((s) => {

@@ -17,7 +17,14 @@ describe('pipeline changes', () => {
   for (const fwdMode of ['bridge', 'routing'] as const) {
     it(`${fwdMode}: a new remote endpoint adds only its own flows and updates its network's flood`, () => {
       const before = clusterState({ fwdMode });
-      const a5 = { ...ENDPOINTS.find((e) => e.id === 'a2')!, id: 'a5', ip: '10.1.1.15', mac: '02:00:00:00:01:0f', host: 'h2', intfName: 'veth-a5' };
+      const a5 = {
+        ...ENDPOINTS.find((e) => e.id === 'a2')!,
+        id: 'a5',
+        ip: '10.1.1.15',
+        mac: '02:00:00:00:01:0f',
+        host: 'h2',
+        intfName: 'veth-a5',
+      };
       const after = { ...before, endpoints: [...before.endpoints, a5] };
       const d = diffFlows(flowsOf(after), flowsOf(before));
       assert.deepEqual(d.deletes, []);
@@ -32,7 +39,15 @@ describe('pipeline changes', () => {
 
   it('an endpoint on a new host adds that VTEP to the flood of its network only', () => {
     const before = clusterState();
-    const a6 = { ...ENDPOINTS.find((e) => e.id === 'a2')!, id: 'a6', ip: '10.1.1.16', mac: '02:00:00:00:01:10', host: 'h5', intfName: 'veth-a6', vtepIp: '192.168.0.5' };
+    const a6 = {
+      ...ENDPOINTS.find((e) => e.id === 'a2')!,
+      id: 'a6',
+      ip: '10.1.1.16',
+      mac: '02:00:00:00:01:10',
+      host: 'h5',
+      intfName: 'veth-a6',
+      vtepIp: '192.168.0.5',
+    };
     const after = { ...before, endpoints: [...before.endpoints, a6], vteps: [...before.vteps, { host: 'h5', vtepIp: '192.168.0.5' }] };
     const d = diffFlows(flowsOf(after), flowsOf(before));
     assert.deepEqual(d.deletes, []);

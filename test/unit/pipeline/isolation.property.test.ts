@@ -78,7 +78,8 @@ function build(plan: ClusterPlan): { state: HostState; hosts: Record<string, str
         gatewayMac: GW_MACS[np.gwMacPick]!,
         mtu: 0,
       });
-      if (np.group) groups.push({ key: `${tenant}:g${k}`, tenant, name: `g${k}`, network: key, groupId: 100 + gid, policies: [], netProfile: '' });
+      if (np.group)
+        groups.push({ key: `${tenant}:g${k}`, tenant, name: `g${k}`, network: key, groupId: 100 + gid, policies: [], netProfile: '' });
       np.endpoints.forEach((h, j) => {
         const id = `${tenant}-n${k}-e${j}`;
         endpoints.push({
@@ -132,10 +133,21 @@ describe('pipeline properties over random clusters', () => {
         for (const h of Object.keys(hosts)) indexFlows(computePipeline(fabric.inputs[h]!));
         const net = (e: Endpoint) => state.networks.find((n) => n.key === e.network)!;
         for (const src of state.endpoints) {
-          const base = { in_port: portIn(state, src.id), eth_src: src.mac, eth_type: 0x0800, ipv4_src: src.ip, ip_proto: 17, udp_src: 1000, udp_dst: 2000, ip_ttl: 64 };
+          const base = {
+            in_port: portIn(state, src.id),
+            eth_src: src.mac,
+            eth_type: 0x0800,
+            ipv4_src: src.ip,
+            ip_proto: 17,
+            udp_src: 1000,
+            udp_dst: 2000,
+            ip_ttl: 64,
+          };
           for (const dst of state.endpoints) {
             // bridged unicast
-            const bridged = fabric.send(src.host, { ...base, eth_dst: dst.mac, ipv4_dst: dst.ip } as Packet).deliveries.map((d) => `${d.host}:${d.port}`);
+            const bridged = fabric
+              .send(src.host, { ...base, eth_dst: dst.mac, ipv4_dst: dst.ip } as Packet)
+              .deliveries.map((d) => `${d.host}:${d.port}`);
             const sameNet = src.network === dst.network && src.id !== dst.id;
             assert.deepEqual(bridged, sameNet ? [where(fabric, dst)] : [], `bridged ${src.id} -> ${dst.id}`);
             // through the gateway
@@ -155,11 +167,24 @@ describe('pipeline properties over random clusters', () => {
             }
           }
           // broadcast
-          const bcast = fabric.send(src.host, { ...base, eth_dst: 'ff:ff:ff:ff:ff:ff', ipv4_dst: '10.255.255.255' } as Packet).deliveries.map((d) => `${d.host}:${d.port}`);
+          const bcast = fabric
+            .send(src.host, { ...base, eth_dst: 'ff:ff:ff:ff:ff:ff', ipv4_dst: '10.255.255.255' } as Packet)
+            .deliveries.map((d) => `${d.host}:${d.port}`);
           const peers = state.endpoints.filter((e) => e.network === src.network && e.id !== src.id).map((e) => where(fabric, e));
           assert.deepEqual([...bcast].sort(), [...peers].sort(), `broadcast from ${src.id}`);
           // ARP
-          const arp = (tpa: string) => fabric.send(src.host, { in_port: base.in_port, eth_src: src.mac, eth_dst: 'ff:ff:ff:ff:ff:ff', eth_type: 0x0806, arp_op: 1, arp_spa: src.ip, arp_sha: src.mac, arp_tpa: tpa, arp_tha: '00:00:00:00:00:00' });
+          const arp = (tpa: string) =>
+            fabric.send(src.host, {
+              in_port: base.in_port,
+              eth_src: src.mac,
+              eth_dst: 'ff:ff:ff:ff:ff:ff',
+              eth_type: 0x0806,
+              arp_op: 1,
+              arp_spa: src.ip,
+              arp_sha: src.mac,
+              arp_tpa: tpa,
+              arp_tha: '00:00:00:00:00:00',
+            });
           const gw = arp(net(src).gateway).deliveries;
           assert.deepEqual(
             gw.map((d) => [d.port, d.out.packet.arp_op, d.out.packet.arp_sha]),
@@ -178,18 +203,17 @@ describe('pipeline properties over random clusters', () => {
                 `proxy ARP ${src.id} for ${dst.id}`,
               );
             } else {
-              assert.deepEqual(
-                got.map((d) => `${d.host}:${d.port}`).sort(),
-                [...peers].sort(),
-                `flood ARP ${src.id} for ${dst.id}`,
-              );
+              assert.deepEqual(got.map((d) => `${d.host}:${d.port}`).sort(), [...peers].sort(), `flood ARP ${src.id} for ${dst.id}`);
               assert.ok(got.every((d) => d.out.packet.arp_op === 1));
             }
           }
           assert.deepEqual(arp('10.200.0.1').deliveries.length, plan.arpMode === 'proxy' ? 0 : peers.length, 'ARP for an unknown address');
         }
       }),
-      { numRuns: Number(process.env.PIPELINE_PROPERTY_RUNS ?? 40), ...(process.env.PIPELINE_PROPERTY_SEED === 'random' ? {} : { seed: 20261125 }) },
+      {
+        numRuns: Number(process.env.PIPELINE_PROPERTY_RUNS ?? 40),
+        ...(process.env.PIPELINE_PROPERTY_SEED === 'random' ? {} : { seed: 20261125 }),
+      },
     );
   });
 });

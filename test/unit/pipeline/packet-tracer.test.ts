@@ -15,7 +15,17 @@ const apply = (...actions: Action[]): Instruction => ({ type: 'apply_actions', a
 const out = (port: number): Action => ({ type: 'output', port, maxLen: 0 });
 const goto = (tableId: number): Instruction => ({ type: 'goto_table', tableId });
 
-const base: Packet = { in_port: 1, eth_src: '02:00:00:00:00:01', eth_dst: '02:00:00:00:00:02', eth_type: 0x0800, ipv4_src: '10.0.0.1', ipv4_dst: '10.0.0.2', ip_proto: 17, udp_src: 1000, udp_dst: 2000 };
+const base: Packet = {
+  in_port: 1,
+  eth_src: '02:00:00:00:00:01',
+  eth_dst: '02:00:00:00:00:02',
+  eth_type: 0x0800,
+  ipv4_src: '10.0.0.1',
+  ipv4_dst: '10.0.0.2',
+  ip_proto: 17,
+  udp_src: 1000,
+  udp_dst: 2000,
+};
 
 describe('packet tracer', () => {
   it('takes the highest-priority matching flow and honours masks', () => {
@@ -46,13 +56,24 @@ describe('packet tracer', () => {
   });
 
   it('refuses two matching flows of equal priority, and a goto that does not go forward', () => {
-    assert.throws(() => new PacketTracer([f(0, 10, [], [apply(out(2))], 'x'), f(0, 10, [{ field: 'in_port', value: 1 }], [apply(out(3))], 'y')]).trace(base), /two flows of priority 10/);
+    assert.throws(
+      () =>
+        new PacketTracer([f(0, 10, [], [apply(out(2))], 'x'), f(0, 10, [{ field: 'in_port', value: 1 }], [apply(out(3))], 'y')]).trace(
+          base,
+        ),
+      /two flows of priority 10/,
+    );
     assert.throws(() => new PacketTracer([f(0, 1, [], [goto(5)]), f(5, 1, [], [goto(3)])]).trace(base), /does not go forward/);
   });
 
   it('suppresses output to the input port unless it is IN_PORT, and snapshots the packet at each output', () => {
     const t = new PacketTracer([
-      f(0, 1, [], [apply(out(1), out(2), { type: 'set_field', field: { field: 'eth_dst', value: '02:00:00:00:00:99' } }, out(OFPP.IN_PORT))]),
+      f(
+        0,
+        1,
+        [],
+        [apply(out(1), out(2), { type: 'set_field', field: { field: 'eth_dst', value: '02:00:00:00:00:99' } }, out(OFPP.IN_PORT))],
+      ),
     ]);
     const r = t.trace(base);
     assert.deepEqual(
@@ -67,8 +88,24 @@ describe('packet tracer', () => {
 
   it('implements reg_load bit ranges, reg_move and goto with registers carried between tables', () => {
     const t = new PacketTracer([
-      f(0, 1, [], [apply({ type: 'reg_load', dst: { field: 'reg5', ofs: 3, nBits: 1 }, value: 1n }, { type: 'reg_move', src: { field: 'ipv4_src', ofs: 0, nBits: 32 }, dst: { field: 'reg1', ofs: 0, nBits: 32 } }), goto(10)]),
-      f(10, 5, [{ field: 'reg5', value: 8, mask: 8 }], [apply({ type: 'reg_move', src: { field: 'eth_src', ofs: 0, nBits: 48 }, dst: { field: 'eth_dst', ofs: 0, nBits: 48 } }, out(4))]),
+      f(
+        0,
+        1,
+        [],
+        [
+          apply(
+            { type: 'reg_load', dst: { field: 'reg5', ofs: 3, nBits: 1 }, value: 1n },
+            { type: 'reg_move', src: { field: 'ipv4_src', ofs: 0, nBits: 32 }, dst: { field: 'reg1', ofs: 0, nBits: 32 } },
+          ),
+          goto(10),
+        ],
+      ),
+      f(
+        10,
+        5,
+        [{ field: 'reg5', value: 8, mask: 8 }],
+        [apply({ type: 'reg_move', src: { field: 'eth_src', ofs: 0, nBits: 48 }, dst: { field: 'eth_dst', ofs: 0, nBits: 48 } }, out(4))],
+      ),
     ]);
     const o = t.trace(base).outputs[0]!;
     assert.equal(o.port, 4);
@@ -80,7 +117,12 @@ describe('packet tracer', () => {
   it('pushes, sets and pops VLAN tags in the OpenFlow 1.3 vlan_vid form', () => {
     const t = new PacketTracer([
       f(0, 2, [{ field: 'vlan_vid', value: 0x1000 | 7 }], [apply({ type: 'pop_vlan' }, out(3))]),
-      f(0, 1, [], [apply({ type: 'push_vlan', ethertype: 0x8100 }, { type: 'set_field', field: { field: 'vlan_vid', value: 0x1000 | 100 } }, out(2))]),
+      f(
+        0,
+        1,
+        [],
+        [apply({ type: 'push_vlan', ethertype: 0x8100 }, { type: 'set_field', field: { field: 'vlan_vid', value: 0x1000 | 100 } }, out(2))],
+      ),
     ]);
     assert.deepEqual(
       t.trace(base).outputs.map((o) => [o.port, o.packet.vlan]),
@@ -99,7 +141,10 @@ describe('packet tracer', () => {
   });
 
   it('resubmit runs another table and comes back', () => {
-    const t = new PacketTracer([f(0, 1, [], [apply({ type: 'resubmit', inPort: OFPP.IN_PORT, table: 7 }, out(3))]), f(7, 1, [], [apply(out(2))])]);
+    const t = new PacketTracer([
+      f(0, 1, [], [apply({ type: 'resubmit', inPort: OFPP.IN_PORT, table: 7 }, out(3))]),
+      f(7, 1, [], [apply(out(2))]),
+    ]);
     assert.deepEqual(
       t.trace(base).outputs.map((o) => o.port),
       [2, 3],
@@ -138,7 +183,9 @@ describe('packet tracer', () => {
   });
 
   it('loads add flow_mods as well as desired flows, and rejects what it does not model', () => {
-    const t = new PacketTracer([flowMod({ tableId: 0, priority: 1, match: [{ field: 'in_port', value: 1 }], instructions: [apply(out(2))] })]);
+    const t = new PacketTracer([
+      flowMod({ tableId: 0, priority: 1, match: [{ field: 'in_port', value: 1 }], instructions: [apply(out(2))] }),
+    ]);
     assert.deepEqual(
       t.trace(base).outputs.map((o) => o.port),
       [2],

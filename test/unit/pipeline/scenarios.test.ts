@@ -70,13 +70,17 @@ describe('pipeline scenarios: bridging', () => {
       [['h2', portOf('a2')]],
     );
     const red = fabric.send('h1', pkt.to('r1', 'r2'));
-    assert.equal(red.first.outputs[0]!.packet.tunnel_id, 6001n, "red uses its own VNI");
+    assert.equal(red.first.outputs[0]!.packet.tunnel_id, 6001n, 'red uses its own VNI');
     assert.deepEqual(
       red.deliveries.map((d) => [d.host, d.port]),
       [['h2', portOf('r2')]],
     );
     assert.deepEqual(fabric.send('h1', pkt.ip('a1', endpoint('r2').ip, endpoint('r2').mac)).deliveries, [], 'blue cannot reach red by MAC');
-    assert.deepEqual(fabric.trace('h1', pkt.ip('a1', endpoint('r1').ip, endpoint('r1').mac)).outputs, [], 'nor a red endpoint on its own host');
+    assert.deepEqual(
+      fabric.trace('h1', pkt.ip('a1', endpoint('r1').ip, endpoint('r1').mac)).outputs,
+      [],
+      'nor a red endpoint on its own host',
+    );
     // ARP for the shared IP is answered with the MAC of the asker's own tenant
     const arpBlue = fabric.trace('h1', pkt.arpRequest('a1', '10.1.1.11'));
     const arpRed = fabric.trace('h1', pkt.arpRequest('r1', '10.1.1.11'));
@@ -133,7 +137,10 @@ describe('pipeline scenarios: bridging', () => {
   it('a VXLAN packet with an unknown VNI, or from an unknown port, is dropped at the classifier', () => {
     const r = fabric.trace('h1', { ...pkt.ip('a2', '10.1.1.10', endpoint('a1').mac), in_port: VXLAN, tunnel_id: 7777n });
     assert.deepEqual(r.outputs, []);
-    assert.deepEqual(r.steps.map((s) => s.table), [table('classifier')]);
+    assert.deepEqual(
+      r.steps.map((s) => s.table),
+      [table('classifier')],
+    );
     assert.deepEqual(fabric.trace('h1', { ...pkt.to('a1', 'a3'), in_port: 99 }).outputs, []);
   });
 });
@@ -147,8 +154,16 @@ describe('pipeline scenarios: spoofguard', () => {
     assert.deepEqual(macSpoof.outputs, []);
     assert.equal(macSpoof.steps.at(-1)!.tableName, 'spoofguard');
     assert.deepEqual(fabric.trace('h1', pkt.to('a1', 'a3', { ipv4_src: '10.1.1.12' })).outputs, [], "a3's IP from a1's port");
-    assert.deepEqual(fabric.trace('h1', pkt.arpRequest('a1', '10.1.1.11', { arp_spa: '10.1.1.12' })).outputs, [], 'ARP claiming another IP');
-    assert.deepEqual(fabric.trace('h1', pkt.arpRequest('a1', '10.1.1.11', { arp_sha: '02:00:00:00:01:ff' })).outputs, [], 'ARP claiming another MAC');
+    assert.deepEqual(
+      fabric.trace('h1', pkt.arpRequest('a1', '10.1.1.11', { arp_spa: '10.1.1.12' })).outputs,
+      [],
+      'ARP claiming another IP',
+    );
+    assert.deepEqual(
+      fabric.trace('h1', pkt.arpRequest('a1', '10.1.1.11', { arp_sha: '02:00:00:00:01:ff' })).outputs,
+      [],
+      'ARP claiming another MAC',
+    );
     assert.deepEqual(fabric.trace('h1', { ...pkt.to('a1', 'a3'), eth_type: 0x86dd }).outputs, [], 'other ethertypes');
   });
 });
@@ -163,7 +178,15 @@ describe('pipeline scenarios: ARP', () => {
     const o = r.outputs[0]!;
     assert.equal(o.port, portOf('a1'), 'out of the port the request came in on');
     assert.deepEqual(
-      { eth_src: o.packet.eth_src, eth_dst: o.packet.eth_dst, op: o.packet.arp_op, sha: o.packet.arp_sha, spa: o.packet.arp_spa, tha: o.packet.arp_tha, tpa: o.packet.arp_tpa },
+      {
+        eth_src: o.packet.eth_src,
+        eth_dst: o.packet.eth_dst,
+        op: o.packet.arp_op,
+        sha: o.packet.arp_sha,
+        spa: o.packet.arp_spa,
+        tha: o.packet.arp_tha,
+        tpa: o.packet.arp_tpa,
+      },
       { eth_src: a2.mac, eth_dst: a1.mac, op: 2, sha: a2.mac, spa: a2.ip, tha: a1.mac, tpa: a1.ip },
     );
     const gw = fabric.trace('h1', pkt.arpRequest('a1', '10.1.1.1'));
@@ -190,7 +213,12 @@ describe('pipeline scenarios: ARP', () => {
     assert.equal(local.outputs[0]!.packet.eth_dst, endpoint('v2').mac);
     assert.deepEqual(ask('10.2.1.1').outputs, [], 'the gateway is answered only for local endpoints (their own host answers)');
     assert.deepEqual(ask(endpoint('v2').ip).outputs, [], 'nor is a remote endpoint (its own host answers)');
-    const fromTunnel = fabric.trace('h1', { ...pkt.arpRequest('a2', endpoint('a1').ip), in_port: VXLAN, tunnel_id: 5001n, tun_ipv4_src: HOSTS.h2 });
+    const fromTunnel = fabric.trace('h1', {
+      ...pkt.arpRequest('a2', endpoint('a1').ip),
+      in_port: VXLAN,
+      tunnel_id: 5001n,
+      tun_ipv4_src: HOSTS.h2,
+    });
     assert.deepEqual(fromTunnel.outputs, [], 'a request from the tunnel is never answered back into it');
   });
 
@@ -207,10 +235,17 @@ describe('pipeline scenarios: ARP', () => {
     );
     assert.deepEqual(
       deliveries.map((d) => [d.host, d.port]).sort(),
-      [['h1', portOf('a3')], ['h2', portOf('a2')], ['h4', portOf('a4')]].sort(),
+      [
+        ['h1', portOf('a3')],
+        ['h2', portOf('a2')],
+        ['h4', portOf('a4')],
+      ].sort(),
       'every blue:web endpoint and nothing else',
     );
-    assert.ok(deliveries.every((d) => d.out.packet.arp_op === 1 && d.out.packet.eth_dst === BCAST), 'the request itself, unchanged');
+    assert.ok(
+      deliveries.every((d) => d.out.packet.arp_op === 1 && d.out.packet.eth_dst === BCAST),
+      'the request itself, unchanged',
+    );
     // the gateway is still answered by the switch in flood mode
     const gw = fabric.trace('h1', pkt.arpRequest('a1', '10.1.1.1'));
     assert.equal(gw.outputs.length, 1);
@@ -227,7 +262,14 @@ describe('pipeline scenarios: the gateway', () => {
     const o = r.outputs[0]!;
     assert.equal(o.port, portOf('a1'));
     assert.deepEqual(
-      { src: o.packet.eth_src, dst: o.packet.eth_dst, ipSrc: o.packet.ipv4_src, ipDst: o.packet.ipv4_dst, type: o.packet.icmpv4_type, ttl: o.packet.ip_ttl },
+      {
+        src: o.packet.eth_src,
+        dst: o.packet.eth_dst,
+        ipSrc: o.packet.ipv4_src,
+        ipDst: o.packet.ipv4_dst,
+        type: o.packet.icmpv4_type,
+        ttl: o.packet.ip_ttl,
+      },
       { src: GW_MAC, dst: a1.mac, ipSrc: '10.1.1.1', ipDst: a1.ip, type: 0, ttl: 64 },
     );
   });
@@ -264,7 +306,11 @@ describe('pipeline scenarios: routing', () => {
     assert.equal(got.ip_ttl, 63);
     assert.equal(got.ipv4_src, endpoint('a1').ip, 'addresses are not translated');
     const regs = deliveries[0]!.out.regs;
-    assert.deepEqual([regs[0], regs[1], regs[2], regs[3]], [2, 11, 12, 1], 'on h2: blue:db, source group front (from a1 IP), destination group back, tenant blue');
+    assert.deepEqual(
+      [regs[0], regs[1], regs[2], regs[3]],
+      [2, 11, 12, 1],
+      'on h2: blue:db, source group front (from a1 IP), destination group back, tenant blue',
+    );
   });
 
   it('routes into a VLAN network too (tag of the destination network)', () => {
@@ -319,17 +365,34 @@ describe('pipeline scenarios: conntrack', () => {
       first.outputs.map((o) => o.port),
       [portOf('a3')],
     );
-    assert.ok(first.steps.some((s) => s.tableName === 'ctCommit' && s.object === 'blue'), 'committed in ctCommit');
+    assert.ok(
+      first.steps.some((s) => s.tableName === 'ctCommit' && s.object === 'blue'),
+      'committed in ctCommit',
+    );
     assert.equal(fabric.tracers.h1!.conntrack.size, 1);
     const a1 = endpoint('a1');
     const a3 = endpoint('a3');
-    const reply = { in_port: portOf('a3'), eth_src: a3.mac, eth_dst: a1.mac, eth_type: 0x0800, ipv4_src: a3.ip, ipv4_dst: a1.ip, ip_proto: 6, tcp_src: 80, tcp_dst: 33000, tcp_flags: 0x12 };
+    const reply = {
+      in_port: portOf('a3'),
+      eth_src: a3.mac,
+      eth_dst: a1.mac,
+      eth_type: 0x0800,
+      ipv4_src: a3.ip,
+      ipv4_dst: a1.ip,
+      ip_proto: 6,
+      tcp_src: 80,
+      tcp_dst: 33000,
+      tcp_flags: 0x12,
+    };
     const back = fabric.trace('h1', reply);
     assert.deepEqual(
       back.outputs.map((o) => o.port),
       [portOf('a1')],
     );
-    assert.ok(back.steps.some((s) => s.tableName === 'ctState' && s.object === 'established'), 'the reply is established and skips policy');
+    assert.ok(
+      back.steps.some((s) => s.tableName === 'ctState' && s.object === 'established'),
+      'the reply is established and skips policy',
+    );
     assert.ok(!back.steps.some((s) => s.tableName === 'egressPolicy'));
     const stray = fabric.trace('h1', { ...syn, tcp_src: 33001, tcp_flags: 0x10 });
     assert.deepEqual(stray.outputs, [], 'an ACK that starts no known connection is invalid');
@@ -341,7 +404,17 @@ describe('pipeline scenarios: conntrack', () => {
     const a1 = endpoint('a1');
     const b2 = endpoint('b2');
     const tcp = { eth_type: 0x0800, ip_proto: 6, ip_ttl: 64 };
-    const syn = { ...tcp, in_port: portOf('a1'), eth_src: a1.mac, eth_dst: GW_MAC, ipv4_src: a1.ip, ipv4_dst: b2.ip, tcp_src: 40000, tcp_dst: 5432, tcp_flags: 0x02 };
+    const syn = {
+      ...tcp,
+      in_port: portOf('a1'),
+      eth_src: a1.mac,
+      eth_dst: GW_MAC,
+      ipv4_src: a1.ip,
+      ipv4_dst: b2.ip,
+      tcp_src: 40000,
+      tcp_dst: 5432,
+      tcp_flags: 0x02,
+    };
     const there = fabric.send('h1', syn);
     assert.deepEqual(
       there.deliveries.map((d) => [d.host, d.port]),
@@ -349,15 +422,31 @@ describe('pipeline scenarios: conntrack', () => {
     );
     assert.equal(fabric.tracers.h1!.conntrack.size, 1);
     assert.equal(fabric.tracers.h2!.conntrack.size, 1, 'the destination host tracks (and will police) it too');
-    const synAck = { ...tcp, in_port: portOf('b2'), eth_src: b2.mac, eth_dst: GW_MAC, ipv4_src: b2.ip, ipv4_dst: a1.ip, tcp_src: 5432, tcp_dst: 40000, tcp_flags: 0x12 };
+    const synAck = {
+      ...tcp,
+      in_port: portOf('b2'),
+      eth_src: b2.mac,
+      eth_dst: GW_MAC,
+      ipv4_src: b2.ip,
+      ipv4_dst: a1.ip,
+      tcp_src: 5432,
+      tcp_dst: 40000,
+      tcp_flags: 0x12,
+    };
     const back = fabric.send('h2', synAck);
     assert.deepEqual(
       back.deliveries.map((d) => [d.host, d.port]),
       [['h1', portOf('a1')]],
     );
-    assert.ok(back.first.steps.some((st) => st.tableName === 'ctState' && st.object === 'established'), 'established on h2');
+    assert.ok(
+      back.first.steps.some((st) => st.tableName === 'ctState' && st.object === 'established'),
+      'established on h2',
+    );
     const onH1 = fabric.trace('h1', { ...back.first.outputs[0]!.packet, in_port: VXLAN, tun_ipv4_src: HOSTS.h2 });
-    assert.ok(onH1.steps.some((st) => st.tableName === 'ctState' && st.object === 'established'), 'established on h1');
+    assert.ok(
+      onH1.steps.some((st) => st.tableName === 'ctState' && st.object === 'established'),
+      'established on h1',
+    );
     assert.equal(fabric.tracers.h1!.conntrack.size, 1, 'no new connection was committed for the reply');
   });
 

@@ -17,7 +17,14 @@ function files(dir: string, base = dir): string[] {
 describe('proto', () => {
   it('loads the agent service with every RPC', () => {
     const svc = loadAgentProto().netloom.v1.Agent.service;
-    assert.deepEqual(Object.keys(svc).sort(), ['CreateEndpoint', 'DeleteEndpoint', 'Heartbeat', 'LookupNetwork', 'Register', 'WatchDesiredState']);
+    assert.deepEqual(Object.keys(svc).sort(), [
+      'CreateEndpoint',
+      'DeleteEndpoint',
+      'Heartbeat',
+      'LookupNetwork',
+      'Register',
+      'WatchDesiredState',
+    ]);
     assert.equal(svc.WatchDesiredState.responseStream, true);
   });
 
@@ -27,7 +34,15 @@ describe('proto', () => {
     try {
       execFileSync(
         join(ROOT, 'node_modules/.bin/proto-loader-gen-types'),
-        ['--longs=String', '--enums=String', '--defaults', '--oneofs', '--grpcLib=@grpc/grpc-js', `--outDir=${out}`, 'proto/netloom/agent.proto'],
+        [
+          '--longs=String',
+          '--enums=String',
+          '--defaults',
+          '--oneofs',
+          '--grpcLib=@grpc/grpc-js',
+          `--outDir=${out}`,
+          'proto/netloom/agent.proto',
+        ],
         { cwd: ROOT, stdio: 'ignore' },
       );
       const gen = files(out).sort();

@@ -16,7 +16,7 @@ describe('openflow codec: connection messages', () => {
     assert.deepEqual(decodeMessage(bytes), { type: 'hello', xid: 7, version: 4, versions: [4] });
   });
 
-  it('decodes a hello of another version (negotiation is the connection\'s job)', () => {
+  it("decodes a hello of another version (negotiation is the connection's job)", () => {
     const m = decodeMessage(hex('06 00 0010 00000001 0001 0008 00000050'));
     assert.deepEqual(m, { type: 'hello', xid: 1, version: 6, versions: [4, 6] });
     assert.deepEqual(decodeMessage(hex('01 00 0008 00000002')), { type: 'hello', xid: 2, version: 1 });
@@ -54,23 +54,49 @@ describe('openflow codec: connection messages', () => {
     assert.ok(e.type === 'error' && e.codeName === 'OFPBFC_TIMEOUT' && e.experimenter === 0x4f4e4600);
     const nx = decodeMessage(hex('04 01 0010 00000005 ffff 0002 00002320')); // NXBRC_NXM_INVALID
     assert.ok(nx.type === 'error' && nx.codeName === 'NXBRC_NXM_INVALID');
-    assert.deepEqual(encodeMessage({ type: 'error', xid: 5, errType: 0xffff, code: 2314, experimenter: 0x4f4e4600, data: Buffer.alloc(0) }), onf);
+    assert.deepEqual(
+      encodeMessage({ type: 'error', xid: 5, errType: 0xffff, code: 2314, experimenter: 0x4f4e4600, data: Buffer.alloc(0) }),
+      onf,
+    );
   });
 
   it('encodes ONF bundle control and bundle add (OF1.3 experimenter form)', () => {
-    const open = encodeMessage({ type: 'bundle_control', xid: 9, bundleId: 1, ctrlType: 'open_request', flags: OFPBF.ATOMIC | OFPBF.ORDERED, properties: Buffer.alloc(0) });
+    const open = encodeMessage({
+      type: 'bundle_control',
+      xid: 9,
+      bundleId: 1,
+      ctrlType: 'open_request',
+      flags: OFPBF.ATOMIC | OFPBF.ORDERED,
+      properties: Buffer.alloc(0),
+    });
     assert.deepEqual(open, hex('04 04 0018 00000009 4f4e4600 000008fc 00000001 0000 0003'));
     const inner = { ...flowMod({ priority: 5 }), xid: 10 };
     const add = encodeMessage({ type: 'bundle_add', xid: 10, bundleId: 1, flags: 3, message: inner, properties: Buffer.alloc(0) });
     assert.equal(readHeader(add, 0).length, add.length);
     assert.deepEqual(add.subarray(24), encodeMessage(inner));
-    assert.deepEqual(decodeMessage(add), { type: 'bundle_add', xid: 10, bundleId: 1, flags: 3, message: inner, properties: Buffer.alloc(0) });
+    assert.deepEqual(decodeMessage(add), {
+      type: 'bundle_add',
+      xid: 10,
+      bundleId: 1,
+      flags: 3,
+      message: inner,
+      properties: Buffer.alloc(0),
+    });
   });
 
   it('rejects malformed input with OfDecodeError carrying the offset', () => {
-    assert.throws(() => decodeMessage(hex('04 00 00')), (e: unknown) => e instanceof OfDecodeError && e.code === 'DECODE_ERROR' && e.offset === 0);
-    assert.throws(() => decodeMessage(hex('04 14 0010 00000001')), (e: unknown) => e instanceof OfDecodeError && e.offset === 2);
-    assert.throws(() => decodeMessage(hex('04 63 0008 00000001')), (e: unknown) => e instanceof OfDecodeError && /unsupported message type 99/.test(e.message));
+    assert.throws(
+      () => decodeMessage(hex('04 00 00')),
+      (e: unknown) => e instanceof OfDecodeError && e.code === 'DECODE_ERROR' && e.offset === 0,
+    );
+    assert.throws(
+      () => decodeMessage(hex('04 14 0010 00000001')),
+      (e: unknown) => e instanceof OfDecodeError && e.offset === 2,
+    );
+    assert.throws(
+      () => decodeMessage(hex('04 63 0008 00000001')),
+      (e: unknown) => e instanceof OfDecodeError && /unsupported message type 99/.test(e.message),
+    );
     assert.throws(() => decodeMessage(hex('04 14 000c 00000001 00000000')), OfDecodeError);
   });
 });
@@ -80,7 +106,10 @@ describe('openflow codec: bounded decoding', () => {
     let actions: import('../../../../ovs/openflow/messages').Action[] = [{ type: 'dec_nw_ttl' }];
     for (let i = 0; i < 6; i++) actions = [{ type: 'ct', flags: 0, zoneImm: 0, recircTable: 255, alg: 0, actions }];
     const bytes = encodeMessage({ type: 'packet_out', xid: 1, bufferId: 0xffffffff, inPort: 0xfffffffd, actions, data: Buffer.alloc(0) });
-    assert.throws(() => decodeMessage(bytes), (e: unknown) => e instanceof OfDecodeError && /nested deeper/.test(e.message));
+    assert.throws(
+      () => decodeMessage(bytes),
+      (e: unknown) => e instanceof OfDecodeError && /nested deeper/.test(e.message),
+    );
     let ok: import('../../../../ovs/openflow/messages').Action[] = [{ type: 'dec_nw_ttl' }];
     for (let i = 0; i < 4; i++) ok = [{ type: 'ct', flags: 0, zoneImm: 0, recircTable: 255, alg: 0, actions: ok }];
     const m = { type: 'packet_out' as const, xid: 1, bufferId: 0xffffffff, inPort: 0xfffffffd, actions: ok, data: Buffer.alloc(0) };

@@ -12,11 +12,23 @@ describe('backoffDelay', () => {
   });
   it('jitter only shortens a delay, by at most the jitter fraction', () => {
     const p = { ...policy, jitter: 0.5 };
-    assert.equal(backoffDelay(3, p, () => 0), 800);
-    assert.equal(backoffDelay(3, p, () => 0.999999), 400);
+    assert.equal(
+      backoffDelay(3, p, () => 0),
+      800,
+    );
+    assert.equal(
+      backoffDelay(3, p, () => 0.999999),
+      400,
+    );
   });
   it('rejects a policy that makes no sense, naming the field', () => {
-    assert.throws(() => validateBackoff({ ...policy, factor: 0.5 }), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'backoff.factor');
-    assert.throws(() => validateBackoff({ ...policy, maxMs: 10 }), (e: unknown) => isNetloomError(e) && e.field === 'backoff.maxMs');
+    assert.throws(
+      () => validateBackoff({ ...policy, factor: 0.5 }),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'backoff.factor',
+    );
+    assert.throws(
+      () => validateBackoff({ ...policy, maxMs: 10 }),
+      (e: unknown) => isNetloomError(e) && e.field === 'backoff.maxMs',
+    );
   });
 });

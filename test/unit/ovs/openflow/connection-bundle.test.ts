@@ -14,7 +14,10 @@ describe('bundle plan and result mapping', () => {
     assert.equal(p.openXid, 101);
     assert.deepEqual(p.addXids, [102, 103, 104]);
     assert.deepEqual([p.barrierXid, p.commitXid, p.discardXid], [105, 106, 107]);
-    assert.throws(() => planBundle(0, 1, next), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'msgs');
+    assert.throws(
+      () => planBundle(0, 1, next),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'msgs',
+    );
   });
 
   it('no errors means no failure', () => {
@@ -48,7 +51,11 @@ describe('bundle plan and result mapping', () => {
   it('an error of the bundle itself (say at open) has no index', () => {
     n = 0;
     const p = planBundle(2, 9, next);
-    const f = bundleFailure(p, [{ xid: p.openXid, fields: { type: OFPET_EXPERIMENTER, code: 2305, experimenter: ONF_EXPERIMENTER_ID, data: Buffer.alloc(0) } }], 'open');
+    const f = bundleFailure(
+      p,
+      [{ xid: p.openXid, fields: { type: OFPET_EXPERIMENTER, code: 2305, experimenter: ONF_EXPERIMENTER_ID, data: Buffer.alloc(0) } }],
+      'open',
+    );
     assert.equal(f?.index, undefined);
     assert.equal(f?.error.codeName, 'OUT_OF_BUNDLES');
     assert.equal(new OfBundleError(f as NonNullable<typeof f>).field, 'msgs');

@@ -70,10 +70,13 @@ describe('OfConnectionCore', () => {
       assert.equal(conn.state, 'closed');
     });
 
-    it('names the version problem when the peer\'s HELLO arrived (and was refused) before start()', async () => {
+    it("names the version problem when the peer's HELLO arrived (and was refused) before start()", async () => {
       const { t, conn } = setup();
       t.receive(helloFrame(1, [1, 2]));
-      await assert.rejects(conn.start(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /version negotiation failed.*0x01,0x02/.test(e.message));
+      await assert.rejects(
+        conn.start(),
+        (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /version negotiation failed.*0x01,0x02/.test(e.message),
+      );
     });
 
     it('accepts a bitmap-less HELLO of a higher version (negotiates down to 1.3)', async () => {
@@ -95,7 +98,10 @@ describe('OfConnectionCore', () => {
         send(errorFrame(f.readUInt32BE(4), 0, 0, Buffer.from('We support versions 0x01 to 0x01')));
         return true;
       });
-      await assert.rejects(conn.start(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /HELLO_FAILED\/INCOMPATIBLE: We support versions 0x01/.test(e.message));
+      await assert.rejects(
+        conn.start(),
+        (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /HELLO_FAILED\/INCOMPATIBLE: We support versions 0x01/.test(e.message),
+      );
     });
 
     it('fails the handshake when the switch never answers FEATURES', async () => {
@@ -230,7 +236,10 @@ describe('OfConnectionCore', () => {
       assert.equal(conn.state, 'closed');
       assert.match(conn.closedBecause?.reason ?? '', /framing error/);
       await assert.rejects(conn.barrier(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
-      assert.throws(() => conn.sendFrame(flowMod(1)), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
+      assert.throws(
+        () => conn.sendFrame(flowMod(1)),
+        (e: unknown) => isNetloomError(e, 'UNAVAILABLE'),
+      );
     });
   });
 
@@ -279,7 +288,10 @@ describe('OfConnectionCore', () => {
   });
 
   describe('bundles', () => {
-    function bundleSwitch(sw: FakeSwitch, opts: { failAdd?: number; failCommitAt?: number }): { committed: number; discarded: number; adds: number } {
+    function bundleSwitch(
+      sw: FakeSwitch,
+      opts: { failAdd?: number; failCommitAt?: number },
+    ): { committed: number; discarded: number; adds: number } {
       const state = { committed: 0, discarded: 0, adds: 0 };
       let inBundle: Buffer[] = [];
       sw.responders.push((f, send) => {
@@ -335,7 +347,12 @@ describe('OfConnectionCore', () => {
       const st = bundleSwitch(sw, { failAdd: 2 });
       await assert.rejects(
         conn.bundleFrames([0, 1, 2, 3, 4].map(flowMod)),
-        (e: unknown) => e instanceof OfBundleError && e.failure.phase === 'add' && e.failure.index === 2 && e.failure.error.typeName === 'BAD_ACTION' && e.field === 'msgs[2]',
+        (e: unknown) =>
+          e instanceof OfBundleError &&
+          e.failure.phase === 'add' &&
+          e.failure.index === 2 &&
+          e.failure.error.typeName === 'BAD_ACTION' &&
+          e.field === 'msgs[2]',
       );
       assert.equal(st.committed, 0);
       assert.equal(st.discarded, 1);
@@ -357,7 +374,7 @@ describe('OfConnectionCore', () => {
       assert.equal(st.committed, 0);
     });
 
-    it('a bundle leaves errors of earlier pipelined sends for the caller\'s barrier', async () => {
+    it("a bundle leaves errors of earlier pipelined sends for the caller's barrier", async () => {
       const { sw, conn } = setup();
       await conn.start();
       bundleSwitch(sw, {});

@@ -11,7 +11,10 @@ describe('OfFramer', () => {
   it('splits a stream cut at arbitrary points into the original messages', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ type: fc.integer({ min: 1, max: 29 }), len: fc.integer({ min: 0, max: 3000 }) }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.record({ type: fc.integer({ min: 1, max: 29 }), len: fc.integer({ min: 0, max: 3000 }) }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
         fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 50 }),
         (specs, cuts) => {
           const msgs = specs.map((s, i) => msg(s.type, i + 1, s.len));
@@ -72,6 +75,9 @@ describe('OfFramer', () => {
     const hello10 = Buffer.from([1, 0, 0, 8, 0, 0, 0, 1]);
     assert.equal(f.push(hello10).length, 1);
     const echo10 = Buffer.from([1, 2, 0, 8, 0, 0, 0, 2]);
-    assert.throws(() => f.push(echo10), (e: unknown) => e instanceof OfFramingError && /version 0x01/.test(e.message) && e.offset === 8);
+    assert.throws(
+      () => f.push(echo10),
+      (e: unknown) => e instanceof OfFramingError && /version 0x01/.test(e.message) && e.offset === 8,
+    );
   });
 });

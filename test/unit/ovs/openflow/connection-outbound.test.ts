@@ -64,7 +64,10 @@ describe('OutboundQueue', () => {
   it('refuses past the hard limit and after close', () => {
     const { q } = setup();
     for (let i = 0; i < 30; i++) void q.push(Buffer.alloc(100)).catch(() => undefined);
-    assert.throws(() => q.push(Buffer.alloc(1)), (e: unknown) => isNetloomError(e, 'EXHAUSTED'));
+    assert.throws(
+      () => q.push(Buffer.alloc(1)),
+      (e: unknown) => isNetloomError(e, 'EXHAUSTED'),
+    );
     q.close(new Error('closed'));
     assert.equal(q.queuedBytes, 0);
     assert.throws(() => q.push(Buffer.alloc(1)), /closed/);

@@ -48,7 +48,11 @@ describe('OpenFlow connection over real sockets', () => {
     assert.deepEqual(parseOfAddress('punix:/run/x.mgmt'), { kind: 'unix', path: '/run/x.mgmt' });
     assert.equal(formatOfAddress(parseOfAddress('unix:/a/b')), 'unix:/a/b');
     for (const bad of ['6653', 'tcp:127.0.0.1', 'tcp:h:99999', 'ssl:1.2.3.4:6653', 'unix:']) {
-      assert.throws(() => parseOfAddress(bad), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'address', bad);
+      assert.throws(
+        () => parseOfAddress(bad),
+        (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'address',
+        bad,
+      );
     }
   });
 

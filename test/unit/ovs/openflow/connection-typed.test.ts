@@ -65,7 +65,10 @@ describe('OfConnection (typed)', () => {
 
   it('refuses request() for a message that has no reply', async () => {
     const { conn } = await setup();
-    await assert.rejects(conn.request(flowMod()), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && /send\(\) and then barrier\(\)/.test(e.message));
+    await assert.rejects(
+      conn.request(flowMod()),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && /send\(\) and then barrier\(\)/.test(e.message),
+    );
   });
 
   it('refuses to merge replies of different kinds', () => {
@@ -85,7 +88,19 @@ describe('OfConnection (typed)', () => {
     conn.on('packet_in', (p) => seen.push(p));
     const q = conn.events('packet_in', 2);
     for (let i = 0; i < 5; i++) {
-      sw.send(encodeMessage({ type: 'packet_in', xid: 0, bufferId: 0xffffffff, totalLen: 1, reason: 0, tableId: 0, cookie: 0n, match: [{ field: 'in_port', value: i + 1 }], data: Buffer.from([i]) }));
+      sw.send(
+        encodeMessage({
+          type: 'packet_in',
+          xid: 0,
+          bufferId: 0xffffffff,
+          totalLen: 1,
+          reason: 0,
+          tableId: 0,
+          cookie: 0n,
+          match: [{ field: 'in_port', value: i + 1 }],
+          data: Buffer.from([i]),
+        }),
+      );
     }
     assert.equal(seen.length, 5);
     assert.equal(q.dropped, 3);

@@ -45,7 +45,15 @@ describe('PendingRequests', () => {
     const p = new PendingRequests(new FakeTimers());
     const r = p.expect(5, { ...opts, context: 'FLOW_MOD' });
     p.deliver(errorFrame(5, 5, 2, Buffer.alloc(8)));
-    await assert.rejects(r, (e: unknown) => e instanceof OfSwitchError && e.typeName === 'FLOW_MOD_FAILED' && e.codeName === 'BAD_TABLE_ID' && e.xid === 5 && /FLOW_MOD/.test(e.message));
+    await assert.rejects(
+      r,
+      (e: unknown) =>
+        e instanceof OfSwitchError &&
+        e.typeName === 'FLOW_MOD_FAILED' &&
+        e.codeName === 'BAD_TABLE_ID' &&
+        e.xid === 5 &&
+        /FLOW_MOD/.test(e.message),
+    );
   });
 
   it('collects multipart parts until the MORE flag clears', async () => {

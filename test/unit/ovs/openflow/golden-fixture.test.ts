@@ -21,7 +21,13 @@ function read(file: string, keepComments = false): string[] {
     .filter((l) => l.trim() !== '' && (keepComments || !l.startsWith('#')));
 }
 
-function checkCorpus(kind: string, textFile: string, hexFile: string, parse: (l: string) => OfMessage, print: (m: OfMessage) => string): void {
+function checkCorpus(
+  kind: string,
+  textFile: string,
+  hexFile: string,
+  parse: (l: string) => OfMessage,
+  print: (m: OfMessage) => string,
+): void {
   const textLines = read(textFile);
   const golden = read(hexFile);
   assert.equal(golden.length, textLines.length, `${hexFile} has one line per ${kind}`);
@@ -35,7 +41,8 @@ function checkCorpus(kind: string, textFile: string, hexFile: string, parse: (l:
       failures.push(`${kind} ${i + 1} '${line}': ${(e as Error).message}`);
       return;
     }
-    if (!ours.equals(want)) failures.push(`${kind} ${i + 1} '${line}':\n  golden ${want.toString('hex')}\n  ours   ${ours.toString('hex')}`);
+    if (!ours.equals(want))
+      failures.push(`${kind} ${i + 1} '${line}':\n  golden ${want.toString('hex')}\n  ours   ${ours.toString('hex')}`);
     const decoded = decodeMessage(want);
     if (!encodeMessage(decoded).equals(want)) failures.push(`${kind} ${i + 1}: decode/encode of the golden bytes differs`);
     const text = print(decoded);
@@ -47,15 +54,33 @@ function checkCorpus(kind: string, textFile: string, hexFile: string, parse: (l:
 describe('openflow golden fixtures (bytes captured from ovs-ofctl)', () => {
   it('flows.txt: at least 200 flows, each encoding to its golden bytes', () => {
     assert.ok(read('flows.txt').length >= 200);
-    checkCorpus('flow', 'flows.txt', 'flows.golden.hex', (l) => parseFlow(l), (m) => formatFlowMod(m as never));
+    checkCorpus(
+      'flow',
+      'flows.txt',
+      'flows.golden.hex',
+      (l) => parseFlow(l),
+      (m) => formatFlowMod(m as never),
+    );
   });
 
   it('flows-random.txt: generated flows encode to their golden bytes', () => {
-    checkCorpus('random flow', 'flows-random.txt', 'flows-random.golden.hex', (l) => parseFlow(l), (m) => formatFlowMod(m as never));
+    checkCorpus(
+      'random flow',
+      'flows-random.txt',
+      'flows-random.golden.hex',
+      (l) => parseFlow(l),
+      (m) => formatFlowMod(m as never),
+    );
   });
 
   it('groups.txt: each group encodes to its golden bytes', () => {
-    checkCorpus('group', 'groups.txt', 'groups.golden.hex', (l) => parseGroup(l), (m) => formatGroup(m as never));
+    checkCorpus(
+      'group',
+      'groups.txt',
+      'groups.golden.hex',
+      (l) => parseGroup(l),
+      (m) => formatGroup(m as never),
+    );
   });
 
   it('commands.txt: mod/del commands encode to their golden bytes', () => {
@@ -66,6 +91,12 @@ describe('openflow golden fixtures (bytes captured from ovs-ofctl)', () => {
   });
 
   it('meters.txt: each meter encodes to its golden bytes', () => {
-    checkCorpus('meter', 'meters.txt', 'meters.golden.hex', (l) => parseMeter(l), (m) => formatMeter(m as never));
+    checkCorpus(
+      'meter',
+      'meters.txt',
+      'meters.golden.hex',
+      (l) => parseMeter(l),
+      (m) => formatMeter(m as never),
+    );
   });
 });

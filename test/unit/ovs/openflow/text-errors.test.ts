@@ -26,29 +26,88 @@ function invalid(field: string, text?: RegExp): (e: unknown) => boolean {
 
 describe('openflow match prerequisites on encode', () => {
   it('tcp_dst needs eth_type ipv4/ipv6 and ip_proto=6', () => {
-    const fm = flowMod({ match: [{ field: 'eth_type', value: 0x0800 }, { field: 'tcp_dst', value: 80 }] });
+    const fm = flowMod({
+      match: [
+        { field: 'eth_type', value: 0x0800 },
+        { field: 'tcp_dst', value: 80 },
+      ],
+    });
     assert.throws(() => encodeMessage(fm), invalid('tcp_dst', /ip_proto=6/));
-    assert.throws(() => encodeMessage(flowMod({ match: [{ field: 'ip_proto', value: 6 }, { field: 'tcp_dst', value: 80 }] })), invalid('ip_proto', /eth_type/));
-    const ok = flowMod({ match: [{ field: 'eth_type', value: 0x86dd }, { field: 'ip_proto', value: 6 }, { field: 'tcp_dst', value: 80 }] });
+    assert.throws(
+      () =>
+        encodeMessage(
+          flowMod({
+            match: [
+              { field: 'ip_proto', value: 6 },
+              { field: 'tcp_dst', value: 80 },
+            ],
+          }),
+        ),
+      invalid('ip_proto', /eth_type/),
+    );
+    const ok = flowMod({
+      match: [
+        { field: 'eth_type', value: 0x86dd },
+        { field: 'ip_proto', value: 6 },
+        { field: 'tcp_dst', value: 80 },
+      ],
+    });
     assert.equal(encodeMessage(ok).length > 0, true);
   });
 
   it('names the field for ipv4, arp, icmp, nd and vlan_pcp prerequisites', () => {
     assert.throws(() => checkPrerequisites([{ field: 'ipv4_src', value: '10.0.0.1' }]), invalid('ipv4_src', /0x0800/));
-    assert.throws(() => checkPrerequisites([{ field: 'eth_type', value: 0x0800 }, { field: 'arp_op', value: 1 }]), invalid('arp_op', /arp/));
-    assert.throws(() => checkPrerequisites([{ field: 'eth_type', value: 0x0800 }, { field: 'ip_proto', value: 6 }, { field: 'icmpv4_type', value: 8 }]), invalid('icmpv4_type'));
     assert.throws(
-      () => checkPrerequisites([{ field: 'eth_type', value: 0x86dd }, { field: 'ip_proto', value: 58 }, { field: 'icmpv6_type', value: 128 }, { field: 'nd_target', value: '::1' }]),
+      () =>
+        checkPrerequisites([
+          { field: 'eth_type', value: 0x0800 },
+          { field: 'arp_op', value: 1 },
+        ]),
+      invalid('arp_op', /arp/),
+    );
+    assert.throws(
+      () =>
+        checkPrerequisites([
+          { field: 'eth_type', value: 0x0800 },
+          { field: 'ip_proto', value: 6 },
+          { field: 'icmpv4_type', value: 8 },
+        ]),
+      invalid('icmpv4_type'),
+    );
+    assert.throws(
+      () =>
+        checkPrerequisites([
+          { field: 'eth_type', value: 0x86dd },
+          { field: 'ip_proto', value: 58 },
+          { field: 'icmpv6_type', value: 128 },
+          { field: 'nd_target', value: '::1' },
+        ]),
       invalid('nd_target', /135 or 136/),
     );
     assert.throws(() => checkPrerequisites([{ field: 'vlan_pcp', value: 3 }]), invalid('vlan_pcp'));
-    assert.throws(() => checkPrerequisites([{ field: 'reg0', value: 1 }, { field: 'reg0', value: 2 }]), invalid('reg0', /twice/));
+    assert.throws(
+      () =>
+        checkPrerequisites([
+          { field: 'reg0', value: 1 },
+          { field: 'reg0', value: 2 },
+        ]),
+      invalid('reg0', /twice/),
+    );
   });
 
   it('rejects masks on unmaskable fields and out-of-range values, naming the field', () => {
-    assert.throws(() => encodeMessage(flowMod({ match: [{ field: 'eth_type', value: 0x800, mask: 0xffff }] })), invalid('eth_type', /cannot be masked/));
-    assert.throws(() => encodeMessage(flowMod({ match: [{ field: 'ct_zone', value: 70000 }] })), invalid('flow_mod.match.ct_zone', /16 bits/));
-    assert.throws(() => encodeMessage(flowMod({ match: [{ field: 'eth_src', value: 'zz:00:00:00:00:00' }] })), invalid('flow_mod.match.eth_src', /MAC/));
+    assert.throws(
+      () => encodeMessage(flowMod({ match: [{ field: 'eth_type', value: 0x800, mask: 0xffff }] })),
+      invalid('eth_type', /cannot be masked/),
+    );
+    assert.throws(
+      () => encodeMessage(flowMod({ match: [{ field: 'ct_zone', value: 70000 }] })),
+      invalid('flow_mod.match.ct_zone', /16 bits/),
+    );
+    assert.throws(
+      () => encodeMessage(flowMod({ match: [{ field: 'eth_src', value: 'zz:00:00:00:00:00' }] })),
+      invalid('flow_mod.match.eth_src', /MAC/),
+    );
   });
 });
 
@@ -79,9 +138,15 @@ describe('openflow text parse errors', () => {
     assert.throws(() => parseFlow('ip,actions=conjunction(1,3/2)'), invalid('actions.conjunction', /3\/2/));
     assert.throws(() => parseFlow('ip,actions=ct(commit,zone=foo[0..15])'), invalid('actions.ct.zone', /unknown field 'foo'/));
     assert.throws(() => parseFlow('actions=load:0x100->NXM_NX_REG0[0..7]'), invalid('actions.load', /8 bits/));
-    assert.throws(() => parseFlow('actions=move:NXM_NX_REG0[0..7]->NXM_NX_REG1[0..3]'), invalid('actions.move', /8 bits but destination 4/));
+    assert.throws(
+      () => parseFlow('actions=move:NXM_NX_REG0[0..7]->NXM_NX_REG1[0..3]'),
+      invalid('actions.move', /8 bits but destination 4/),
+    );
     assert.throws(() => parseFlow('actions=output:1,(oops'), invalid('actions', /unbalanced/));
-    assert.throws(() => parseFlow('ip,actions=ct(commit,nat(src=10.0.0.9-10.0.0.1))'), invalid('actions.ct.nat', /addresses run backwards/));
+    assert.throws(
+      () => parseFlow('ip,actions=ct(commit,nat(src=10.0.0.9-10.0.0.1))'),
+      invalid('actions.ct.nat', /addresses run backwards/),
+    );
     assert.throws(() => parseFlow('tcp,actions=ct(commit,nat(dst=10.0.0.1:90-80))'), invalid('actions.ct.nat', /ports run backwards/));
     assert.throws(() => parseFlow('in_port=1'), invalid('actions', /no actions=/));
     assert.throws(() => parseFlow('cookie=0x1/0xfffffffffffffffff,actions=drop'), invalid('cookie', /64 bits/));
@@ -97,8 +162,10 @@ describe('openflow text parse errors', () => {
 });
 
 describe('openflow text: commands and flow stats', () => {
-  it('parses the brief\'s example line, keeping cookie and cookie mask', () => {
-    const fm = parseFlow('table=1,priority=100,cookie=0x10/-1,ip,nw_src=10.1.0.0/16,tcp,tp_dst=80,ct_state=+trk+new,actions=ct(commit,zone=5,table=2),output:3');
+  it("parses the brief's example line, keeping cookie and cookie mask", () => {
+    const fm = parseFlow(
+      'table=1,priority=100,cookie=0x10/-1,ip,nw_src=10.1.0.0/16,tcp,tp_dst=80,ct_state=+trk+new,actions=ct(commit,zone=5,table=2),output:3',
+    );
     assert.equal(fm.tableId, 1);
     assert.equal(fm.priority, 100);
     assert.equal(fm.cookie, 0x10n);
@@ -111,7 +178,13 @@ describe('openflow text: commands and flow stats', () => {
       { field: 'ct_state', value: 0x21, mask: 0x21 },
     ]);
     assert.deepEqual(fm.instructions, [
-      { type: 'apply_actions', actions: [{ type: 'ct', flags: 1, zoneImm: 5, recircTable: 2, alg: 0, actions: [] }, { type: 'output', port: 3, maxLen: 0 }] },
+      {
+        type: 'apply_actions',
+        actions: [
+          { type: 'ct', flags: 1, zoneImm: 5, recircTable: 2, alg: 0, actions: [] },
+          { type: 'output', port: 3, maxLen: 0 },
+        ],
+      },
     ]);
   });
 
@@ -144,9 +217,25 @@ describe('openflow text: commands and flow stats', () => {
 
   it('prints a flow-stats entry in dump-flows style that parses back to the same flow', () => {
     const fm = parseFlow('table=3,priority=10,idle_timeout=5,ip,nw_src=10.0.0.0/8,actions=ct(commit,zone=1),output:2');
-    const fs: FlowStats = { tableId: 3, durationSec: 12, durationNsec: 345000000, priority: 10, idleTimeout: 5, hardTimeout: 0, flags: 0, cookie: 0n, packetCount: 7n, byteCount: 700n, match: fm.match, instructions: fm.instructions };
+    const fs: FlowStats = {
+      tableId: 3,
+      durationSec: 12,
+      durationNsec: 345000000,
+      priority: 10,
+      idleTimeout: 5,
+      hardTimeout: 0,
+      flags: 0,
+      cookie: 0n,
+      packetCount: 7n,
+      byteCount: 700n,
+      match: fm.match,
+      instructions: fm.instructions,
+    };
     const line = formatFlowStats(fs);
-    assert.match(line, /^cookie=0x0, duration=12\.345s, table=3, n_packets=7, n_bytes=700, idle_timeout=5, priority=10,ip,nw_src=10\.0\.0\.0\/255\.0\.0\.0 actions=ct\(commit,zone=1\),output:2$/);
+    assert.match(
+      line,
+      /^cookie=0x0, duration=12\.345s, table=3, n_packets=7, n_bytes=700, idle_timeout=5, priority=10,ip,nw_src=10\.0\.0\.0\/255\.0\.0\.0 actions=ct\(commit,zone=1\),output:2$/,
+    );
     assert.deepEqual(encodeMessage(parseFlowStatsLine(line)), encodeMessage(fm));
   });
 });
@@ -156,20 +245,24 @@ describe('openflow text parser robustness', () => {
     const corpus = readFileSync(path.resolve(__dirname, '../../../../../test/fixtures/openflow/flows.txt'), 'utf8').trim().split('\n');
     const alphabet = ',=()[]:.-/+>0123456789abcdefx_ NXM';
     fc.assert(
-      fc.property(fc.nat(corpus.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(alphabet.length - 1), fc.nat(2)), { minLength: 1, maxLength: 4 }), (which, edits) => {
-        let l = corpus[which]!;
-        for (const [at, ch, op] of edits) {
-          const p = at % (l.length + 1);
-          l = op === 0 ? l.slice(0, p) + l.slice(p + 1) : op === 1 ? l.slice(0, p) + alphabet[ch]! + l.slice(p) : l.slice(0, p);
-        }
-        for (const parse of [parseFlow, parseGroup, parseMeter] as ((s: string) => OfMessage)[]) {
-          try {
-            encodeMessage(parse(l));
-          } catch (e) {
-            if (!isNetloomError(e, 'INVALID_ARGUMENT')) throw new Error(`'${l}' threw ${String(e)}`);
+      fc.property(
+        fc.nat(corpus.length - 1),
+        fc.array(fc.tuple(fc.nat(), fc.nat(alphabet.length - 1), fc.nat(2)), { minLength: 1, maxLength: 4 }),
+        (which, edits) => {
+          let l = corpus[which]!;
+          for (const [at, ch, op] of edits) {
+            const p = at % (l.length + 1);
+            l = op === 0 ? l.slice(0, p) + l.slice(p + 1) : op === 1 ? l.slice(0, p) + alphabet[ch]! + l.slice(p) : l.slice(0, p);
           }
-        }
-      }),
+          for (const parse of [parseFlow, parseGroup, parseMeter] as ((s: string) => OfMessage)[]) {
+            try {
+              encodeMessage(parse(l));
+            } catch (e) {
+              if (!isNetloomError(e, 'INVALID_ARGUMENT')) throw new Error(`'${l}' threw ${String(e)}`);
+            }
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -89,7 +89,10 @@ describe('ovsdb JSON-RPC connection', () => {
   it('rejects params that cannot be encoded, without leaving a pending request', async () => {
     const peer = fakePeer();
     const rpc = new JsonRpcConnection(peer.clientSide);
-    await assert.rejects(rpc.request('transact', [{ n: 1n }]), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as NetloomError).field === 'params');
+    await assert.rejects(
+      rpc.request('transact', [{ n: 1n }]),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as NetloomError).field === 'params',
+    );
     assert.equal(rpc.pendingCount, 0);
     await rpc.close();
   });
@@ -196,8 +199,14 @@ describe('ovsdb client', () => {
     assert.deepEqual(parseTarget('/run/db.sock'), { path: '/run/db.sock' });
     assert.deepEqual(parseTarget('tcp:127.0.0.1:6640'), { host: '127.0.0.1', port: 6640 });
     assert.deepEqual(parseTarget('tcp:[::1]:6640'), { host: '::1', port: 6640 });
-    assert.throws(() => parseTarget('tcp:127.0.0.1'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as { field?: string }).field === 'target');
-    assert.throws(() => parseTarget('ssl:x:1'), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => parseTarget('tcp:127.0.0.1'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as { field?: string }).field === 'target',
+    );
+    assert.throws(
+      () => parseTarget('ssl:x:1'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT'),
+    );
   });
 
   it('transact sends [db, ...ops] and returns per-operation results', async () => {
@@ -233,16 +242,32 @@ describe('ovsdb client', () => {
       },
     );
     assert.throws(
-      () => checkTransactResults(ops, [{ uuid: ['uuid', U1] }, { count: 1 }, { rows: [] }, { error: 'referential integrity violation', details: 'd' }]),
+      () =>
+        checkTransactResults(ops, [
+          { uuid: ['uuid', U1] },
+          { count: 1 },
+          { rows: [] },
+          { error: 'referential integrity violation', details: 'd' },
+        ]),
       (e: unknown) => isOvsdbError(e) && e.atCommit && e.opIndex === 3 && e.code === 'IN_USE',
     );
     assert.throws(
       () => checkTransactResults([wait('Port', [], [], '==', [], 0)], [{ error: 'timed out' }]),
       (e: unknown) => isOvsdbError(e) && e.code === 'TIMEOUT' && e.opIndex === 0,
     );
-    assert.throws(() => checkTransactResults(ops, [{ count: 1 }]), (e: unknown) => isNetloomError(e, 'DECODE_ERROR'));
-    assert.throws(() => checkTransactResults(ops, 'nope'), (e: unknown) => isNetloomError(e, 'DECODE_ERROR'));
-    assert.deepEqual(checkTransactResults(ops, [{ uuid: ['uuid', U1] }, { count: 0 }, { rows: [] }]), [{ uuid: ['uuid', U1] }, { count: 0 }, { rows: [] }]);
+    assert.throws(
+      () => checkTransactResults(ops, [{ count: 1 }]),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR'),
+    );
+    assert.throws(
+      () => checkTransactResults(ops, 'nope'),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR'),
+    );
+    assert.deepEqual(checkTransactResults(ops, [{ uuid: ['uuid', U1] }, { count: 0 }, { rows: [] }]), [
+      { uuid: ['uuid', U1] },
+      { count: 0 },
+      { rows: [] },
+    ]);
   });
 
   it('maps every RFC 7047 error string to a stable code', () => {
@@ -257,7 +282,10 @@ describe('ovsdb client', () => {
 
   it('refuses an empty transaction', async () => {
     const c = new OvsdbClient(fakePeer().clientSide);
-    await assert.rejects(c.transact('Open_vSwitch', []), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as { field?: string }).field === 'ops');
+    await assert.rejects(
+      c.transact('Open_vSwitch', []),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as { field?: string }).field === 'ops',
+    );
     await c.close();
   });
 
@@ -272,7 +300,11 @@ describe('ovsdb client', () => {
     // reply and a first update in the same chunk
     peer.write(
       JSON.stringify({ id: 1, result: { Port: { [U1]: { new: { name: 'p0' } } } }, error: null }) +
-        JSON.stringify({ method: 'update', params: [id, { Port: { 'aaaaaaaa-1111-4111-8111-111111111111': { new: { name: 'p1' } } } }], id: null }),
+        JSON.stringify({
+          method: 'update',
+          params: [id, { Port: { 'aaaaaaaa-1111-4111-8111-111111111111': { new: { name: 'p1' } } } }],
+          id: null,
+        }),
     );
     const m = await p;
     assert.deepEqual(m.initial, [{ table: 'Port', uuid: U1, kind: 'initial', new: { name: 'p0' } }]);
@@ -303,7 +335,11 @@ describe('ovsdb client', () => {
     assert.deepEqual(m.initial, []);
     const hit = m.waitFor((ch) => ch.new?.name === 'b2', 2000);
     peer.send({ method: 'update', params: [id, { Bridge: { [U1]: { new: { name: 'b1' } } } }], id: null });
-    peer.send({ method: 'update', params: [id, { Bridge: { 'aaaaaaaa-1111-4111-8111-111111111111': { new: { name: 'b2' } } } }], id: null });
+    peer.send({
+      method: 'update',
+      params: [id, { Bridge: { 'aaaaaaaa-1111-4111-8111-111111111111': { new: { name: 'b2' } } } }],
+      id: null,
+    });
     assert.equal((await hit).uuid, 'aaaaaaaa-1111-4111-8111-111111111111');
     await assert.rejects(
       m.waitFor(() => false, 30),
@@ -318,8 +354,14 @@ describe('ovsdb client', () => {
       ch.map((x) => x.kind),
       ['insert', 'modify', 'delete'],
     );
-    assert.throws(() => rowChanges({ T: { a: {} } }, false), (e: unknown) => isNetloomError(e, 'DECODE_ERROR'));
-    assert.throws(() => rowChanges([], false), (e: unknown) => isNetloomError(e, 'DECODE_ERROR'));
+    assert.throws(
+      () => rowChanges({ T: { a: {} } }, false),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR'),
+    );
+    assert.throws(
+      () => rowChanges([], false),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR'),
+    );
   });
 
   it('lock, steal and their notifications', async () => {

@@ -77,11 +77,17 @@ describe('ovsdb framing (JsonStreamSplitter)', () => {
       () => s.push(Buffer.from('HTTP/1.1 400')),
       (e: unknown) => isNetloomError(e, 'DECODE_ERROR') && /unexpected byte 0x48/.test((e as Error).message),
     );
-    assert.throws(() => s.push(Buffer.from('{"id":2}')), (e: unknown) => isNetloomError(e, 'DECODE_ERROR'));
+    assert.throws(
+      () => s.push(Buffer.from('{"id":2}')),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR'),
+    );
   });
 
   it('rejects a bare scalar at top level (JSON-RPC messages are objects)', () => {
-    assert.throws(() => new JsonStreamSplitter().push(Buffer.from('42')), (e: unknown) => isNetloomError(e, 'DECODE_ERROR'));
+    assert.throws(
+      () => new JsonStreamSplitter().push(Buffer.from('42')),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR'),
+    );
   });
 
   it('rejects invalid JSON inside balanced brackets', () => {
@@ -101,7 +107,10 @@ describe('ovsdb framing (JsonStreamSplitter)', () => {
     s.push(Buffer.from('{"s":"'));
     for (let i = 0; i < 9; i++) s.push(Buffer.from('x'.repeat(10)));
     assert.ok(s.pendingBytes <= 100);
-    assert.throws(() => s.push(Buffer.from('x'.repeat(10))), (e: unknown) => isNetloomError(e, 'DECODE_ERROR'));
+    assert.throws(
+      () => s.push(Buffer.from('x'.repeat(10))),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR'),
+    );
     // a value of exactly the limit is fine
     const exact = Buffer.from(JSON.stringify({ s: 'y'.repeat(92) }));
     assert.equal(exact.length, 100);
@@ -111,13 +120,19 @@ describe('ovsdb framing (JsonStreamSplitter)', () => {
   it('end() reports a value cut off by the end of the stream', () => {
     const s = new JsonStreamSplitter();
     s.push(Buffer.from('{"id":1}{"id":'));
-    assert.throws(() => s.end(), (e: unknown) => isNetloomError(e, 'DECODE_ERROR') && /ended inside/.test((e as Error).message));
+    assert.throws(
+      () => s.end(),
+      (e: unknown) => isNetloomError(e, 'DECODE_ERROR') && /ended inside/.test((e as Error).message),
+    );
     const ok = new JsonStreamSplitter();
     ok.push(Buffer.from('{"id":1}\n'));
     ok.end();
   });
 
   it('rejects a silly maxMessageBytes with the field named', () => {
-    assert.throws(() => new JsonStreamSplitter({ maxMessageBytes: 0 }), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as { field?: string }).field === 'maxMessageBytes');
+    assert.throws(
+      () => new JsonStreamSplitter({ maxMessageBytes: 0 }),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && (e as { field?: string }).field === 'maxMessageBytes',
+    );
   });
 });

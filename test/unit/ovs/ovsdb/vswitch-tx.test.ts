@@ -38,8 +38,24 @@ function json(ops: Operation[]): unknown {
   return JSON.parse(JSON.stringify(ops));
 }
 
-const absent = (table: string, name: string): unknown => ({ op: 'wait', table, where: [['name', '==', name]], columns: ['name'], until: '==', rows: [], timeout: 0 });
-const exists = (table: string, name: string): unknown => ({ op: 'wait', table, where: [['name', '==', name]], columns: ['name'], until: '==', rows: [{ name }], timeout: 0 });
+const absent = (table: string, name: string): unknown => ({
+  op: 'wait',
+  table,
+  where: [['name', '==', name]],
+  columns: ['name'],
+  until: '==',
+  rows: [],
+  timeout: 0,
+});
+const exists = (table: string, name: string): unknown => ({
+  op: 'wait',
+  table,
+  where: [['name', '==', name]],
+  columns: ['name'],
+  until: '==',
+  rows: [{ name }],
+  timeout: 0,
+});
 const rootExists = { op: 'wait', table: 'Open_vSwitch', where: [], columns: ['_uuid'], until: '!=', rows: [], timeout: 0 };
 const same = (table: string, name: string, u: string): unknown => ({
   op: 'wait',
@@ -71,7 +87,12 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
       absent('Port', 'br-int'),
       absent('Interface', 'br-int'),
       { op: 'insert', table: 'Interface', row: { name: 'br-int', type: 'internal' }, 'uuid-name': 'nl_local_iface' },
-      { op: 'insert', table: 'Port', row: { name: 'br-int', interfaces: ['set', [['named-uuid', 'nl_local_iface']]] }, 'uuid-name': 'nl_local_port' },
+      {
+        op: 'insert',
+        table: 'Port',
+        row: { name: 'br-int', interfaces: ['set', [['named-uuid', 'nl_local_iface']]] },
+        'uuid-name': 'nl_local_port',
+      },
       {
         op: 'insert',
         table: 'Bridge',
@@ -134,7 +155,13 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
         row: {
           name: 'vxlan0',
           type: 'vxlan',
-          options: ['map', [['remote_ip', 'flow'], ['key', 'flow']]],
+          options: [
+            'map',
+            [
+              ['remote_ip', 'flow'],
+              ['key', 'flow'],
+            ],
+          ],
           ofport_request: 10,
           external_ids: ['map', [['iface-id', 'x']]],
         },
@@ -143,10 +170,21 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
       {
         op: 'insert',
         table: 'Port',
-        row: { name: 'vxlan0', interfaces: ['set', [['named-uuid', 'nl_iface_0']]], tag: 100, trunks: ['set', [10, 20]], external_ids: ['map', [['netloom-port', 'vtep']]] },
+        row: {
+          name: 'vxlan0',
+          interfaces: ['set', [['named-uuid', 'nl_iface_0']]],
+          tag: 100,
+          trunks: ['set', [10, 20]],
+          external_ids: ['map', [['netloom-port', 'vtep']]],
+        },
         'uuid-name': 'nl_port_0',
       },
-      { op: 'mutate', table: 'Bridge', where: [['name', '==', 'br-int']], mutations: [['ports', 'insert', ['set', [['named-uuid', 'nl_port_0']]]]] },
+      {
+        op: 'mutate',
+        table: 'Bridge',
+        where: [['name', '==', 'br-int']],
+        mutations: [['ports', 'insert', ['set', [['named-uuid', 'nl_port_0']]]]],
+      },
       { op: 'comment', comment: 'netloom: add port vxlan0 to br-int' },
     ]);
     assert.deepEqual(
@@ -199,34 +237,85 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
   });
 
   it('controllers and fail mode', () => {
-    assert.deepEqual(json(setControllersTx('br0', [{ target: 'tcp:127.0.0.1:6653', connectionMode: 'out-of-band', inactivityProbeMs: 5000 }], 'secure').ops), [
-      exists('Bridge', 'br0'),
-      { op: 'insert', table: 'Controller', row: { target: 'tcp:127.0.0.1:6653', connection_mode: 'out-of-band', inactivity_probe: 5000 }, 'uuid-name': 'nl_ctrl_0' },
-      { op: 'update', table: 'Bridge', where: [['name', '==', 'br0']], row: { controller: ['set', [['named-uuid', 'nl_ctrl_0']]], fail_mode: 'secure' } },
-      { op: 'comment', comment: 'netloom: set 1 controller(s) on br0' },
-    ]);
+    assert.deepEqual(
+      json(
+        setControllersTx('br0', [{ target: 'tcp:127.0.0.1:6653', connectionMode: 'out-of-band', inactivityProbeMs: 5000 }], 'secure').ops,
+      ),
+      [
+        exists('Bridge', 'br0'),
+        {
+          op: 'insert',
+          table: 'Controller',
+          row: { target: 'tcp:127.0.0.1:6653', connection_mode: 'out-of-band', inactivity_probe: 5000 },
+          'uuid-name': 'nl_ctrl_0',
+        },
+        {
+          op: 'update',
+          table: 'Bridge',
+          where: [['name', '==', 'br0']],
+          row: { controller: ['set', [['named-uuid', 'nl_ctrl_0']]], fail_mode: 'secure' },
+        },
+        { op: 'comment', comment: 'netloom: set 1 controller(s) on br0' },
+      ],
+    );
     assert.deepEqual((json(setControllersTx('br0', [], null).ops) as Array<Record<string, unknown>>)[1], {
       op: 'update',
       table: 'Bridge',
       where: [['name', '==', 'br0']],
       row: { controller: ['set', []], fail_mode: ['set', []] },
     });
-    assert.deepEqual((json(setFailModeTx('br0', 'standalone').ops) as unknown[])[1], { op: 'update', table: 'Bridge', where: [['name', '==', 'br0']], row: { fail_mode: 'standalone' } });
+    assert.deepEqual((json(setFailModeTx('br0', 'standalone').ops) as unknown[])[1], {
+      op: 'update',
+      table: 'Bridge',
+      where: [['name', '==', 'br0']],
+      row: { fail_mode: 'standalone' },
+    });
   });
 
   it('QoS linux-htb with queues attached to a port, replacing the previous QoS', () => {
-    const plan = setPortQosTx('p1', { type: 'linux-htb', maxRate: 10_000_000, queues: { 0: { maxRate: 1_000_000 }, 1: { minRate: 500_000, priority: 1 } } }, { qos: Q, queues: [Q0] });
+    const plan = setPortQosTx(
+      'p1',
+      { type: 'linux-htb', maxRate: 10_000_000, queues: { 0: { maxRate: 1_000_000 }, 1: { minRate: 500_000, priority: 1 } } },
+      { qos: Q, queues: [Q0] },
+    );
     assert.deepEqual(json(plan.ops), [
-      { op: 'wait', table: 'Port', where: [['name', '==', 'p1']], columns: ['name', 'qos'], until: '==', rows: [{ name: 'p1', qos: ['uuid', Q] }], timeout: 0 },
+      {
+        op: 'wait',
+        table: 'Port',
+        where: [['name', '==', 'p1']],
+        columns: ['name', 'qos'],
+        until: '==',
+        rows: [{ name: 'p1', qos: ['uuid', Q] }],
+        timeout: 0,
+      },
       { op: 'insert', table: 'Queue', row: { other_config: ['map', [['max-rate', '1000000']]] }, 'uuid-name': 'nl_queue_0' },
-      { op: 'insert', table: 'Queue', row: { other_config: ['map', [['min-rate', '500000'], ['priority', '1']]] }, 'uuid-name': 'nl_queue_1' },
+      {
+        op: 'insert',
+        table: 'Queue',
+        row: {
+          other_config: [
+            'map',
+            [
+              ['min-rate', '500000'],
+              ['priority', '1'],
+            ],
+          ],
+        },
+        'uuid-name': 'nl_queue_1',
+      },
       {
         op: 'insert',
         table: 'QoS',
         row: {
           type: 'linux-htb',
           other_config: ['map', [['max-rate', '10000000']]],
-          queues: ['map', [[0, ['named-uuid', 'nl_queue_0']], [1, ['named-uuid', 'nl_queue_1']]]],
+          queues: [
+            'map',
+            [
+              [0, ['named-uuid', 'nl_queue_0']],
+              [1, ['named-uuid', 'nl_queue_1']],
+            ],
+          ],
         },
         'uuid-name': 'nl_qos',
       },
@@ -255,7 +344,17 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
         where: [['name', '==', 'br0']],
         mutations: [
           ['external_ids', 'delete', ['set', ['a', 'b']]],
-          ['external_ids', 'insert', ['map', [['a', '1'], ['b', '2']]]],
+          [
+            'external_ids',
+            'insert',
+            [
+              'map',
+              [
+                ['a', '1'],
+                ['b', '2'],
+              ],
+            ],
+          ],
         ],
       },
     ]);
@@ -277,8 +376,24 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
       ],
     );
     assert.deepEqual(json(plan.ops), [
-      { op: 'wait', table: 'Interface', where: [['name', '==', 'vxlan0']], columns: ['name'], until: '==', rows: [{ name: 'vxlan0' }], timeout: 3000 },
-      { op: 'wait', table: 'Interface', where: [['name', '==', 'vxlan0']], columns: ['ofport'], until: '!=', rows: [{ ofport: ['set', []] }], timeout: 3000 },
+      {
+        op: 'wait',
+        table: 'Interface',
+        where: [['name', '==', 'vxlan0']],
+        columns: ['name'],
+        until: '==',
+        rows: [{ name: 'vxlan0' }],
+        timeout: 3000,
+      },
+      {
+        op: 'wait',
+        table: 'Interface',
+        where: [['name', '==', 'vxlan0']],
+        columns: ['ofport'],
+        until: '!=',
+        rows: [{ ofport: ['set', []] }],
+        timeout: 3000,
+      },
       { op: 'select', table: 'Interface', where: [['name', '==', 'vxlan0']], columns: ['name', 'ofport', 'error'] },
     ]);
   });
@@ -289,7 +404,9 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
       { op: 'select', table: 'Open_vSwitch', where: [], columns: ['next_cfg'] },
     ]);
     const plan = waitCurCfgTx(12, 5000);
-    assert.deepEqual(json(plan.ops), [{ op: 'wait', table: 'Open_vSwitch', where: [['cur_cfg', '>=', 12]], columns: ['_uuid'], until: '!=', rows: [], timeout: 5000 }]);
+    assert.deepEqual(json(plan.ops), [
+      { op: 'wait', table: 'Open_vSwitch', where: [['cur_cfg', '>=', 12]], columns: ['_uuid'], until: '!=', rows: [], timeout: 5000 },
+    ]);
     assert.equal(plan.guards[0]?.code, 'TIMEOUT');
   });
 
@@ -306,7 +423,10 @@ describe('Open_vSwitch transaction builders (golden JSON)', () => {
     assert.throws(() => addPortTx('br0', { name: 'has space' }), isErr('INVALID_ARGUMENT', 'port.name'));
     assert.throws(() => addPortTx('', { name: 'p' }), isErr('INVALID_ARGUMENT', 'bridge'));
     assert.throws(() => setControllersTx('br0', [{ target: '127.0.0.1:6653' }]), isErr('INVALID_ARGUMENT', 'controllers[0].target'));
-    assert.throws(() => setPortQosTx('p1', { type: 'linux-htb', queues: { 0: { dscp: 64 } } }), isErr('INVALID_ARGUMENT', 'qos.queues[0].dscp'));
+    assert.throws(
+      () => setPortQosTx('p1', { type: 'linux-htb', queues: { 0: { dscp: 64 } } }),
+      isErr('INVALID_ARGUMENT', 'qos.queues[0].dscp'),
+    );
     // a long name is fine for a vxlan port (not a kernel device)
     addPortTx('br0', { name: 'vxlan-to-host-number-42', type: 'vxlan', options: { remote_ip: '10.0.0.2' } });
   });
@@ -331,7 +451,21 @@ describe('Open_vSwitch state assembly', () => {
           },
         ],
       },
-      { rows: [{ _uuid: ['uuid', P], name: 'p1', interfaces: ['uuid', I], tag: 7, trunks: ['set', []], vlan_mode: ['set', []], qos: ['uuid', Q], other_config: ['map', []], external_ids: ['map', []] }] },
+      {
+        rows: [
+          {
+            _uuid: ['uuid', P],
+            name: 'p1',
+            interfaces: ['uuid', I],
+            tag: 7,
+            trunks: ['set', []],
+            vlan_mode: ['set', []],
+            qos: ['uuid', Q],
+            other_config: ['map', []],
+            external_ids: ['map', []],
+          },
+        ],
+      },
       {
         rows: [
           {
@@ -350,7 +484,13 @@ describe('Open_vSwitch state assembly', () => {
       { rows: [{ _uuid: ['uuid', C], target: 'tcp:127.0.0.1:6653', connection_mode: ['set', []], is_connected: true, role: 'master' }] },
       {
         rows: [
-          { _uuid: ['uuid', Q], type: 'linux-htb', other_config: ['map', [['max-rate', '100']]], queues: ['map', [[0, ['uuid', Q0]]]], external_ids: ['map', []] },
+          {
+            _uuid: ['uuid', Q],
+            type: 'linux-htb',
+            other_config: ['map', [['max-rate', '100']]],
+            queues: ['map', [[0, ['uuid', Q0]]]],
+            external_ids: ['map', []],
+          },
           { _uuid: ['uuid', ORPHAN], type: 'linux-htb', other_config: ['map', []], queues: ['map', []], external_ids: ['map', []] },
         ],
       },
@@ -415,13 +555,38 @@ describe('locating a port', () => {
       { op: 'select', table: 'Bridge', where: [], columns: ['name', 'ports'] },
       { op: 'select', table: 'QoS', where: [], columns: ['_uuid', 'queues'] },
     ]);
-    const bridges: SelectResult = { rows: [{ name: 'br-x', ports: ['set', []] }, { name: 'br0', ports: ['set', [['uuid', I], ['uuid', P]]] }] };
-    assert.deepEqual(locatePort([{ rows: [{ _uuid: ['uuid', P], qos: ['uuid', Q] }] }, bridges, { rows: [{ _uuid: ['uuid', Q], queues: ['map', [[0, ['uuid', Q0]]]] }] }]), {
+    const bridges: SelectResult = {
+      rows: [
+        { name: 'br-x', ports: ['set', []] },
+        {
+          name: 'br0',
+          ports: [
+            'set',
+            [
+              ['uuid', I],
+              ['uuid', P],
+            ],
+          ],
+        },
+      ],
+    };
+    assert.deepEqual(
+      locatePort([
+        { rows: [{ _uuid: ['uuid', P], qos: ['uuid', Q] }] },
+        bridges,
+        { rows: [{ _uuid: ['uuid', Q], queues: ['map', [[0, ['uuid', Q0]]]] }] },
+      ]),
+      {
+        portUuid: P,
+        bridge: 'br0',
+        qos: { qos: Q, queues: [Q0] },
+      },
+    );
+    assert.deepEqual(locatePort([{ rows: [{ _uuid: ['uuid', P], qos: ['set', []] }] }, { rows: [] }, { rows: [] }]), {
       portUuid: P,
-      bridge: 'br0',
-      qos: { qos: Q, queues: [Q0] },
+      bridge: undefined,
+      qos: undefined,
     });
-    assert.deepEqual(locatePort([{ rows: [{ _uuid: ['uuid', P], qos: ['set', []] }] }, { rows: [] }, { rows: [] }]), { portUuid: P, bridge: undefined, qos: undefined });
     assert.equal(locatePort([{ rows: [] }, bridges, { rows: [] }]), undefined);
   });
 });
@@ -440,24 +605,51 @@ describe('Open_vSwitch root row', () => {
         next_cfg: 5,
         cur_cfg: 4,
       }),
-      { uuid: B, ovsVersion: '3.1.0', dbVersion: undefined, datapathTypes: ['netdev', 'system'], ifaceTypes: ['internal'], externalIds: { 'system-id': 'h1' }, otherConfig: {}, nextCfg: 5, curCfg: 4 },
+      {
+        uuid: B,
+        ovsVersion: '3.1.0',
+        dbVersion: undefined,
+        datapathTypes: ['netdev', 'system'],
+        ifaceTypes: ['internal'],
+        externalIds: { 'system-id': 'h1' },
+        otherConfig: {},
+        nextCfg: 5,
+        curCfg: 4,
+      },
     );
-    assert.throws(() => rootState(undefined), (e: unknown) => isNetloomError(e, 'NOT_FOUND'));
+    assert.throws(
+      () => rootState(undefined),
+      (e: unknown) => isNetloomError(e, 'NOT_FOUND'),
+    );
   });
 });
 
 describe('Open_vSwitch interface events', () => {
   it('turn monitor row changes into plain interface events (delete reads the old row)', () => {
-    assert.deepEqual(interfaceEvent({ table: 'Interface', uuid: I, kind: 'modify', old: { ofport: ['set', []] }, new: { name: 'p1', type: '', ofport: 4, error: ['set', []], external_ids: ['map', [['iface-id', 'x']]] } }), {
-      kind: 'modify',
+    assert.deepEqual(
+      interfaceEvent({
+        table: 'Interface',
+        uuid: I,
+        kind: 'modify',
+        old: { ofport: ['set', []] },
+        new: { name: 'p1', type: '', ofport: 4, error: ['set', []], external_ids: ['map', [['iface-id', 'x']]] },
+      }),
+      {
+        kind: 'modify',
+        uuid: I,
+        name: 'p1',
+        type: '',
+        ofport: 4,
+        error: undefined,
+        externalIds: { 'iface-id': 'x' },
+      },
+    );
+    const del = interfaceEvent({
+      table: 'Interface',
       uuid: I,
-      name: 'p1',
-      type: '',
-      ofport: 4,
-      error: undefined,
-      externalIds: { 'iface-id': 'x' },
+      kind: 'delete',
+      old: { name: 'p1', type: 'internal', ofport: -1, error: 'could not open network device p1', external_ids: ['map', []] },
     });
-    const del = interfaceEvent({ table: 'Interface', uuid: I, kind: 'delete', old: { name: 'p1', type: 'internal', ofport: -1, error: 'could not open network device p1', external_ids: ['map', []] } });
     assert.deepEqual([del.name, del.ofport, del.error], ['p1', -1, 'could not open network device p1']);
   });
 });
@@ -479,7 +671,11 @@ describe('VSwitch guard errors', () => {
     // a failure that is not a guard passes through as the OvsdbError
     const q = vs.addPort('br0', { name: 'p2', type: 'internal' });
     await peer.waitSent(2);
-    peer.send({ id: 2, result: [{}, {}, {}, { uuid: ['uuid', I] }, { uuid: ['uuid', P] }, { count: 1 }, {}, { error: 'resources exhausted' }], error: null });
+    peer.send({
+      id: 2,
+      result: [{}, {}, {}, { uuid: ['uuid', I] }, { uuid: ['uuid', P] }, { count: 1 }, {}, { error: 'resources exhausted' }],
+      error: null,
+    });
     await assert.rejects(q, (e: unknown) => isNetloomError(e, 'EXHAUSTED') && (e as { atCommit?: boolean }).atCommit === true);
     await vs.client.close();
   });
