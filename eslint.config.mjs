@@ -15,8 +15,10 @@ const LAYERS = {
   netplugin: ['lib', 'ovs', 'proto'],
   netctl: ['lib'],
   deploy: ['lib'],
-  bench: ['lib', 'ovs', 'proto', 'netplugin', 'netmaster', 'deploy'],
-  test: ['lib', 'ovs', 'proto', 'netplugin', 'netmaster', 'netctl', 'deploy', 'bench'],
+  // what only tests, benchmarks and development use (reference encoders, plumbing without OVS, fakes)
+  tools: ['lib', 'ovs', 'proto', 'netplugin', 'netmaster', 'deploy'],
+  bench: ['lib', 'ovs', 'proto', 'netplugin', 'netmaster', 'deploy', 'tools'],
+  test: ['lib', 'ovs', 'proto', 'netplugin', 'netmaster', 'netctl', 'deploy', 'bench', 'tools'],
 };
 
 export default tseslint.config(
