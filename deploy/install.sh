@@ -8,7 +8,7 @@ cd "$ROOT"
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
 
-if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root (sudo deploy/install.sh)" >&2; exit 1; fi
+if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root" >&2; exit 1; fi
 CLEANUP=()
 cleanup() { for c in "${CLEANUP[@]}"; do eval "$c"; done; }
 trap cleanup EXIT

@@ -14,7 +14,7 @@ bad() { printf '    \033[31mFAIL\033[0m %s\n' "$*"; REPORT+=("FAIL  $*"); FAILED
 FAILED=0
 REPORT=()
 
-if [ "$(id -u)" != 0 ]; then echo "quickstart: run as root (sudo deploy/quickstart.sh)" >&2; exit 1; fi
+if [ "$(id -u)" != 0 ]; then echo "quickstart: run as root" >&2; exit 1; fi
 
 say "install (idempotent)"
 deploy/install.sh
