@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
+import { validationError } from '../../lib/validation';
 import { schemas, type ObjectOf, type ObjectType } from './schemas';
 
 /** The key an object is stored and addressed under, built from its body. */
@@ -67,15 +68,12 @@ export function collectionOf(type: ObjectType): string {
   return c[0];
 }
 
-/** Turn zod issues into one INVALID_ARGUMENT error naming the first bad field. */
+/**
+ * Turn zod issues into one INVALID_ARGUMENT error naming the first bad field. REST clients have
+ * always seen zod's text alone as the message (the field is in `field`), so it stays that way.
+ */
 export function zodToError(err: z.ZodError): NetloomError {
-  const first = err.issues[0];
-  const field = first ? first.path.map(String).join('.') : undefined;
-  const msg = first ? first.message : 'invalid request body';
-  return new NetloomError('INVALID_ARGUMENT', msg, {
-    ...(field ? { field } : {}),
-    details: { issues: err.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message })) },
-  });
+  return validationError(err, { what: 'request body', rootField: null, message: (first) => first.reason });
 }
 
 /** Parse and default a request body as an object of `type`; throws INVALID_ARGUMENT. */

@@ -9,6 +9,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
+import { parseWith } from '../../lib/validation';
 
 const recordSchema = z.object({
   endpointId: z.string().min(1),
@@ -49,12 +50,14 @@ export class EndpointStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    const r = fileSchema.safeParse(JSON.parse(text));
-    if (!r.success)
-      throw new NetloomError('DECODE_ERROR', `endpoint state file ${path} is damaged: ${r.error.issues[0]?.message ?? 'invalid'}`, {
-        field: 'state-dir',
-      });
-    for (const rec of r.data.endpoints) this.byKey.set(rec.idempotencyKey, rec);
+    // the error points at the agent's option that names the file, not at the field inside it
+    const file = parseWith(fileSchema, JSON.parse(text), {
+      what: `endpoint state file ${path}`,
+      code: 'DECODE_ERROR',
+      field: 'state-dir',
+      message: ({ reason }) => `endpoint state file ${path} is damaged: ${reason}`,
+    });
+    for (const rec of file.endpoints) this.byKey.set(rec.idempotencyKey, rec);
   }
 
   private writing: Promise<void> | undefined;

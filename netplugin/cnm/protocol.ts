@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
+import { parseWith } from '../../lib/validation';
 
 export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1.2+json';
 
@@ -228,11 +229,5 @@ export function parseJsonBody(method: string, body: string): unknown {
 
 /** Validate `value` against `schema`; the error names the method and the first bad field. */
 export function parseRequest<S extends z.ZodType>(method: string, schema: S, value: unknown): z.output<S> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)';
-  const missing = issue?.code === 'invalid_type' && /received undefined/.test(issue.message);
-  const why = missing ? 'required field is missing' : (issue?.message ?? 'invalid');
-  throw new NetloomError('INVALID_ARGUMENT', `${method}: ${field}: ${why}`, { field, details: MALFORMED });
+  return parseWith(schema, value, { what: method, rootField: '(body)', missingReason: 'required field is missing', details: MALFORMED });
 }

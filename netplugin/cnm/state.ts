@@ -4,7 +4,7 @@
  * Docker endpoints -> allocations. Plain JSON-able data; `validateState` checks a loaded file.
  */
 import { z } from 'zod';
-import { NetloomError } from '../../lib/errors';
+import { parseWith } from '../../lib/validation';
 
 export const STATE_VERSION = 1;
 
@@ -76,9 +76,10 @@ export function emptyState(): CnmState {
 
 /** Check data read from the state file; the error names the bad field. */
 export function validateState(data: unknown, source: string): CnmState {
-  const r = stateSchema.safeParse(data);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue ? issue.path.map(String).join('.') : '';
-  throw new NetloomError('DECODE_ERROR', `${source}: not a valid CNM state file at "${field}": ${issue?.message ?? 'invalid'}`, { field });
+  return parseWith(stateSchema, data, {
+    what: source,
+    code: 'DECODE_ERROR',
+    rootField: '',
+    message: ({ path, reason }) => `${source}: not a valid CNM state file at "${path}": ${reason}`,
+  });
 }

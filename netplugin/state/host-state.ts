@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
-import { NetloomError } from '../../lib/errors';
+import { parseWith } from '../../lib/validation';
 
 export type FwdMode = 'bridge' | 'routing';
 export type ArpMode = 'proxy' | 'flood';
@@ -354,29 +354,16 @@ export const localFactsSchema = z
     for (const id of Object.keys(f.ports).sort()) claim(f.ports[id]!.ofport, `endpoint ${id}`, ['ports', id, 'ofport']);
   });
 
-function fail(what: string, err: z.ZodError): never {
-  const issue = err.issues[0]!;
-  const path = issue.path.map(String).join('.');
-  throw new NetloomError('INVALID_ARGUMENT', `${what}: ${path === '' ? '' : `${path}: `}${issue.message}`, {
-    field: path === '' ? what : path,
-    details: { issues: err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
-  });
-}
-
 /** Check and normalise a HostState as it came off the wire (throws INVALID_ARGUMENT naming the field). */
 export function parseHostState(raw: unknown): HostState {
-  const r = hostStateSchema.safeParse(raw);
-  if (!r.success) fail('host state', r.error);
-  const out = r.data as HostState;
+  const out = parseWith(hostStateSchema, raw, { what: 'host state' }) as HostState;
   if (out.bgp === undefined) delete out.bgp;
   return out;
 }
 
 /** Check the agent's local facts (ports, host name, VTEP). */
 export function parseLocalFacts(raw: unknown): LocalFacts {
-  const r = localFactsSchema.safeParse(raw);
-  if (!r.success) fail('local facts', r.error);
-  return r.data as LocalFacts;
+  return parseWith(localFactsSchema, raw, { what: 'local facts' }) as LocalFacts;
 }
 
 // compile-time check that the schemas produce the declared types
