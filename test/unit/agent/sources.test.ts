@@ -9,6 +9,8 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../../lib/clock';
+import { createLogger, type Logger } from '../../../lib/logger';
 import { FileFabric } from '../../../netplugin/agent/file-fabric';
 import { NetmasterFabric } from '../../../netplugin/agent/netmaster-adapter';
 import type { NetmasterClient } from '../../../netplugin/netmaster-client/client';
@@ -28,7 +30,12 @@ const raw = (eps: number) => ({
     containerId: `c${i}`,
   })),
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A logger whose lines the test can read: FileFabric says when it reads and refuses a bad file. */
+function recordingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { logger: createLogger('test', { level: 'error', destination: { write: (line: string) => lines.push(line) } }), lines };
+}
 
 class FakeClient extends EventEmitter {
   created: unknown[] = [];
@@ -57,15 +64,19 @@ describe('agent control-plane adapters', () => {
     const path = join(dir, 'fabric.json');
     writeFileSync(path, JSON.stringify(raw(1)));
     const seen: HostState[] = [];
-    const f = new FileFabric(path, { pollMs: 10 });
+    const { logger, lines } = recordingLogger();
+    const f = new FileFabric(path, { pollMs: 10, logger });
     await f.start((s) => seen.push(s));
     assert.equal(seen.length, 1);
     assert.equal(f.connected, true);
     writeFileSync(path, JSON.stringify({ ...raw(1), networks: [{ ...net, pktTag: 99999 }] })); // invalid VLAN
-    await sleep(40);
+    await waitFor('the invalid file to be read and refused', () => lines.some((l) => l.includes('not a valid HostState')), {
+      timeoutMs: 2000,
+      intervalMs: 5,
+    });
     assert.equal(seen.length, 1, 'invalid state not delivered');
     writeFileSync(path, JSON.stringify(raw(2)));
-    await sleep(40);
+    await waitFor('the rewritten file to be delivered', () => seen.length >= 2, { timeoutMs: 2000, intervalMs: 5 });
     await f.stop();
     assert.equal(seen.length, 2);
     assert.equal(seen[1]!.endpoints.length, 2);
@@ -99,7 +110,8 @@ describe('agent control-plane adapters', () => {
       ifName: 'eth0',
       labels: { a: 'b' },
     });
-    await sleep(10);
+    // one turn of the event loop: the fake's answer (promises only) is handed back before the network arrives
+    await new Promise((r) => setImmediate(r));
     fake.emit('state', raw(0), '6', 'snapshot'); // the network arrives after CreateEndpoint answered
     const ep = await pending;
     assert.deepEqual(ep, {

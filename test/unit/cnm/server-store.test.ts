@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../../lib/clock';
 import { isNetloomError } from '../../../lib/errors';
 import { CnmPlugin } from '../../../netplugin/cnm/plugin';
 import { CnmServer } from '../../../netplugin/cnm/server';
@@ -68,10 +69,15 @@ describe('cnm server and state file', () => {
       assert.match((g.body as { Err: string }).Err, /POST/);
     });
     it('stop lets a call in progress finish and reply', async () => {
+      // the call stays in progress until the test lets it go, after stop() has begun
       const slow = new FakeBackend();
       const origResolve = slow.resolvePool.bind(slow);
+      let entered = false;
+      let letGo: () => void = () => undefined;
+      const held = new Promise<void>((r) => (letGo = r));
       slow.resolvePool = async (req) => {
-        await new Promise((r) => setTimeout(r, 300));
+        entered = true;
+        await held;
         return origResolve(req);
       };
       const sock2 = join(dir, 'slow.sock');
@@ -82,8 +88,10 @@ describe('cnm server and state file', () => {
         '/IpamDriver.RequestPool',
         JSON.stringify({ AddressSpace: 'netloom', Pool: '10.2.0.0/24', Options: { tenant: 't' } }),
       );
-      await new Promise((r) => setTimeout(r, 50));
-      await s2.stop();
+      await waitFor('the call to reach the backend', () => entered, { timeoutMs: 5000, intervalMs: 5 });
+      const stopping = s2.stop();
+      letGo();
+      await stopping;
       const r = await pending;
       assert.equal(r.status, 200);
       assert.equal((r.body as { Pool: string }).Pool, '10.2.0.0/24');

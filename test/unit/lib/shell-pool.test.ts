@@ -5,6 +5,7 @@
  * refuses work. Runs real dash processes (no root).
  */
 import { strict as assert } from 'node:assert';
+import { waitFor } from '../../../lib/clock';
 import { isNetloomError } from '../../../lib/errors';
 import { requestScript, shellQuote, ShellPool } from '../../../lib/shell-pool';
 
@@ -83,7 +84,7 @@ describe('ShellPool', function () {
         return true;
       }
     };
-    for (let i = 0; i < 50 && !gone(); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the killed worker process to exit', gone, { timeoutMs: 1000, intervalMs: 20 });
     assert.ok(gone(), 'the killed worker process does not exist any more');
     assert.equal((await pool.run('echo', ['again'])).stdout, 'again\n');
   });
