@@ -67,7 +67,7 @@ describe('agent API: two servers on one etcd (real etcd)', function () {
     const c = new NetmasterClient({ address: `127.0.0.1:${port}`, host: 'late', backoff: { initialMs: 50, maxMs: 300 } });
     clients.push(c);
     c.start();
-    await new Promise((r) => setTimeout(r, 700));
+    await until('the client to retry', () => c.stats.reconnects >= 2);
     assert.equal(c.revision, '0', 'nothing yet');
     assert.ok(c.stats.reconnects >= 2, `retried (${c.stats.reconnects})`);
     const s = await startServer(env!, { listen: `127.0.0.1:${port}` });

@@ -228,7 +228,8 @@ describe('agent API: desired-state stream (real etcd)', function () {
     for (let i = 0; i < N; i++)
       await svc().createEndpoint({ tenantName: 't1', networkName: 'wide', containerID: `slow${i}`, homingHost: 'hostB', labels: { big } });
     const now = await svc().currentRevision();
-    await sleep(200);
+    // resume once the server has taken in every change: what it still owes the paused client is then coalesced
+    await until('the server at the last change', () => BigInt(server!.cache.state.revision) >= BigInt(now));
     slow.resume();
     await until('caught up', () => slow.updates.some((u) => u.change?.key === '' && u.revision === now), 10_000);
     const markers = slow.updates.filter((u) => u.change?.key === '');

@@ -152,7 +152,6 @@ describe('netmaster with etcd over mutual TLS', function () {
           const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
           child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
           nmPid = child.pid ?? 0;
-          await new Promise((r) => setTimeout(r, 300));
         }
         return (await call('GET', `http://127.0.0.1:${port}/api/v1/tenants/`).catch(() => undefined))?.status === 200;
       },
