@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { run } from '../../../lib/exec';
+import { startCapture } from '../../support/capture';
 import { tcpTransfer } from '../../support/traffic';
 import { ctr, scenario } from './scenario';
 import { AgentLab, pingOnce, Scenario } from './support';
@@ -16,15 +17,9 @@ async function pingEventually(netns: string, ip: string, attempts = 8): Promise<
 
 /** ARP requests seen on the underlay's data bridge while `action` runs (tcpdump, bounded). */
 async function arpOnUnderlay(lab: AgentLab, filter: string, action: () => Promise<unknown>): Promise<string> {
-  const cap = run('timeout', ['6', 'tcpdump', '-l', '-n', '-e', '-i', 'br-data', filter], {
-    netns: lab.plan.underlayNetns,
-    allowFailure: true,
-    timeoutMs: 15_000,
-  });
-  await new Promise((r) => setTimeout(r, 700));
+  const cap = await startCapture(lab.plan.underlayNetns, ['-l', '-n', '-e', '-i', 'br-data', filter], { maxSeconds: 6 });
   await action();
-  const out = await cap;
-  return out.stdout;
+  return cap.output;
 }
 
 function withModes(encap: 'vlan' | 'vxlan', global: NonNullable<Scenario['global']>, names: string[]): Scenario {
