@@ -12,6 +12,7 @@ import { waitFor } from '../../../lib/clock';
 import { planLab } from '../../../deploy/lab/plan';
 import type { LabStatus } from '../../../deploy/lab/lab';
 import type { LabState } from '../../../deploy/lab/state';
+import { startCapture } from '../../support/capture';
 import { markedProcesses, snapshot } from '../../support/leak-guard';
 import { pingEventually, pingOk, tcpTransfer } from '../../support/traffic';
 
@@ -159,15 +160,12 @@ describe('netloom-lab', function () {
       await lab(['attach', 'host1', 'v1', '--ip', '10.60.0.1/24', '--vlan', '100']);
       await lab(['attach', 'host2', 'v2', '--ip', '10.60.0.2/24', '--vlan', '100']);
       await lab(['attach', 'host2', 'v3', '--ip', '10.60.0.3/24', '--vlan', '200']);
-      const capture = run('tcpdump', ['-e', '-n', '-c', '1', '-i', 'br-data', 'vlan 100 and icmp'], {
-        netns: plan.underlayNetns,
-        timeoutMs: 20_000,
-        allowFailure: true,
+      const capture = await startCapture(plan.underlayNetns, ['-e', '-n', '-c', '1', '-i', 'br-data', 'vlan 100 and icmp'], {
+        maxSeconds: 20,
       });
-      await new Promise((r) => setTimeout(r, 500));
       assert.ok(await pingEventually(`${plan.prefix}c-v1`, '10.60.0.2'), 'same VLAN across hosts');
-      const seen = await capture;
-      assert.match(seen.stdout, /vlan 100/, 'the underlay saw the frame tagged with VLAN 100');
+      const seen = await capture.output;
+      assert.match(seen, /vlan 100/, 'the underlay saw the frame tagged with VLAN 100');
       assert.equal(await pingOk(`${plan.prefix}c-v1`, '10.60.0.3', 2), false, 'VLAN 200 is not reachable from VLAN 100');
       const tcp = await tcpTransfer(`${plan.prefix}c-v1`, `${plan.prefix}c-v2`, '10.60.0.2');
       assert.ok(tcp.ok, `TCP across hosts: ${tcp.error ?? ''}`);
