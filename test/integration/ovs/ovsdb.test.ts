@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { waitFor } from '../../../lib/clock';
 import { isNetloomError, NetloomError } from '../../../lib/errors';
 import { ovsCtl, OvsInstance, startOvs, stopOvs } from '../../../deploy/lab/ovs-instance';
 import {
@@ -357,7 +358,7 @@ describe('ovsdb client against a real ovsdb-server', function () {
     other.onLockEvent((ev, id) => events.push(`${ev}:${id}`));
     assert.equal(await other.lock('nl_test_lock'), false);
     await client.unlock('nl_test_lock');
-    for (let i = 0; i < 40 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor('the lock notification', () => events.length > 0, { timeoutMs: 1000, intervalMs: 25 });
     assert.deepEqual(events, ['locked:nl_test_lock']);
     await other.unlock('nl_test_lock');
   });
