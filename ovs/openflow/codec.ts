@@ -6,7 +6,8 @@
  * INVALID_ARGUMENT naming the field.
  */
 import { NetloomError } from '../../lib/errors';
-import { readActions, readInstructions, writeActions, writeInstructions } from './actions';
+import { readActions, writeActions } from './actions';
+import { readInstructions, writeInstructions } from './instructions';
 import { ERROR_TYPE_NAMES, NICIRA_ERROR_NAMES, ONF_ERROR_NAMES, STANDARD_ERROR_NAMES } from './error-codes';
 import type { ErrorMessage, HelloMessage, OfMessage } from './messages';
 import {

@@ -4,7 +4,8 @@
  * they share with GROUP_MOD and METER_MOD.
  */
 import { NetloomError } from '../../lib/errors';
-import { readActions, readInstructions, writeActions, writeInstructions } from './actions';
+import { readActions, writeActions } from './actions';
+import { readInstructions, writeInstructions } from './instructions';
 import type {
   Bucket,
   FlowStats,
