@@ -4,7 +4,16 @@
  * output_trunc, fin_timeout, ct_clear, clone, exit, dec_ttl. learn is in `nicira-learn.ts`.
  */
 import { ActionCodec, ActionKind, bad, bare, NXAST, portFrom16, portTo16 } from './action-codec';
-import { checkRef, ofsNbits, readRefHeader, refFromOfsNbits, refHeaderLen, writeRefHeader } from './field-ref';
+import {
+  checkRef,
+  ofsNbits,
+  readOfsNbitsRef,
+  readRefHeader,
+  refFromOfsNbits,
+  refHeaderLen,
+  writeOfsNbitsRef,
+  writeRefHeader,
+} from './field-ref';
 import type { Action } from './messages';
 import { NX_VENDOR_ID } from './messages';
 import { learn } from './nicira-learn';
@@ -161,13 +170,11 @@ const regLoad: ActionCodec<'reg_load'> = {
     checkRef(a.dst, where);
     if (a.dst.nBits > 64) bad(where, 'reg_load loads at most 64 bits');
     if (a.value < 0n || a.value >> BigInt(a.dst.nBits) !== 0n) bad(where, `value ${a.value} does not fit in ${a.dst.nBits} bits`);
-    w.u16(ofsNbits(a.dst.ofs, a.dst.nBits));
-    writeRefHeader(w, a.dst.field, where);
+    writeOfsNbitsRef(w, a.dst, where);
     w.u64(a.value);
   },
   decode: (r) => {
-    const on = r.u16();
-    const dst = refFromOfsNbits(readRefHeader(r), on);
+    const dst = readOfsNbitsRef(r);
     return { type: 'reg_load', dst, value: r.u64() };
   },
 };
@@ -302,14 +309,12 @@ const outputReg: ActionCodec<'output_reg'> = {
     const where = `${ctx.where}.output`;
     checkRef(a.src, where);
     if (refHeaderLen(a.src.field) !== 4) bad(where, 'output source must be an NXM field');
-    w.u16(ofsNbits(a.src.ofs, a.src.nBits));
-    writeRefHeader(w, a.src.field, where);
+    writeOfsNbitsRef(w, a.src, where);
     w.u16(a.maxLen);
     w.zeros(6);
   },
   decode: (r) => {
-    const on = r.u16();
-    const src = refFromOfsNbits(readRefHeader(r), on);
+    const src = readOfsNbitsRef(r);
     return { type: 'output_reg', src, maxLen: r.u16() };
   },
 };

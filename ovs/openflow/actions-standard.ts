@@ -1,40 +1,29 @@
 /**
- * The OpenFlow 1.3 standard actions (OFPAT_*), one ActionCodec each. Several kinds share a body
- * layout (nothing, an ethertype, a TTL); a small constructor makes those.
+ * The OpenFlow 1.3 standard actions (OFPAT_*), one ActionCodec each. Most carry nothing or one
+ * number (group id, queue id, ethertype, TTL); `bare` and `oneField` make those.
  */
 import { ActionCodec, ActionKind, ActionOf, bad, bare, OFPAT } from './action-codec';
 import { readOxm, writeOxm } from './oxm';
+import { Reader, Writer } from './wire';
 
 /** The kinds whose action is `{ type }` plus the one named property `P` of type `V`. */
 type KindsWith<P extends string, V> = {
   [K in ActionKind]: [keyof ActionOf<K>] extends ['type' | P] ? (ActionOf<K> extends { [Q in P]: V } ? K : never) : never;
 }[ActionKind];
 
-// The casts below only restate what KindsWith guarantees: the action is { type, [P]: V }.
+// The casts in oneField only restate what KindsWith guarantees: the action is { type, [P]: number }.
 
-/** An action carrying an ethertype: u16 and 2 bytes of padding. */
-function ethertype<K extends KindsWith<'ethertype', number>>(kind: K, ofpat: number): ActionCodec<K> {
+type Width = 1 | 2 | 4;
+const WRITE_UINT: Record<Width, (w: Writer, v: number) => void> = { 1: (w, v) => w.u8(v), 2: (w, v) => w.u16(v), 4: (w, v) => w.u32(v) };
+const READ_UINT: Record<Width, (r: Reader) => number> = { 1: (r) => r.u8(), 2: (r) => r.u16(), 4: (r) => r.u32() };
+
+/** An action carrying one number `prop` of `width` bytes (the framing pads the rest to 8 bytes). */
+function oneField<P extends string, K extends KindsWith<P, number>>(kind: K, ofpat: number, prop: P, width: Width): ActionCodec<K> {
   return {
     kind,
     wire: { ofpat },
-    encode: (w, a) => {
-      w.u16((a as { ethertype: number }).ethertype);
-      w.zeros(2);
-    },
-    decode: (r) => ({ type: kind, ethertype: r.u16() }) as ActionOf<K>,
-  };
-}
-
-/** An action carrying a TTL: u8 and 3 bytes of padding. */
-function ttl<K extends KindsWith<'ttl', number>>(kind: K, ofpat: number): ActionCodec<K> {
-  return {
-    kind,
-    wire: { ofpat },
-    encode: (w, a) => {
-      w.u8((a as { ttl: number }).ttl);
-      w.zeros(3);
-    },
-    decode: (r) => ({ type: kind, ttl: r.u8() }) as ActionOf<K>,
+    encode: (w, a) => WRITE_UINT[width](w, (a as Record<P, number>)[prop]),
+    decode: (r) => ({ type: kind, [prop]: READ_UINT[width](r) }) as ActionOf<K>,
   };
 }
 
@@ -50,20 +39,6 @@ const output: ActionCodec<'output'> = {
     if (ctx.len !== 16) r.fail(`output action length ${ctx.len} != 16`, ctx.start);
     return { type: 'output', port: r.u32(), maxLen: r.u16() };
   },
-};
-
-const group: ActionCodec<'group'> = {
-  kind: 'group',
-  wire: { ofpat: OFPAT.GROUP },
-  encode: (w, a) => w.u32(a.groupId),
-  decode: (r) => ({ type: 'group', groupId: r.u32() }),
-};
-
-const setQueue: ActionCodec<'set_queue'> = {
-  kind: 'set_queue',
-  wire: { ofpat: OFPAT.SET_QUEUE },
-  encode: (w, a) => w.u32(a.queueId),
-  decode: (r) => ({ type: 'set_queue', queueId: r.u32() }),
 };
 
 const setField: ActionCodec<'set_field'> = {
@@ -84,17 +59,17 @@ const setField: ActionCodec<'set_field'> = {
 
 export const STANDARD_ACTIONS = {
   output: [output],
-  group: [group],
-  set_queue: [setQueue],
-  push_vlan: [ethertype('push_vlan', OFPAT.PUSH_VLAN)],
-  push_mpls: [ethertype('push_mpls', OFPAT.PUSH_MPLS)],
-  pop_mpls: [ethertype('pop_mpls', OFPAT.POP_MPLS)],
+  group: [oneField('group', OFPAT.GROUP, 'groupId', 4)],
+  set_queue: [oneField('set_queue', OFPAT.SET_QUEUE, 'queueId', 4)],
+  push_vlan: [oneField('push_vlan', OFPAT.PUSH_VLAN, 'ethertype', 2)],
+  push_mpls: [oneField('push_mpls', OFPAT.PUSH_MPLS, 'ethertype', 2)],
+  pop_mpls: [oneField('pop_mpls', OFPAT.POP_MPLS, 'ethertype', 2)],
   pop_vlan: [bare('pop_vlan', { ofpat: OFPAT.POP_VLAN })],
   dec_nw_ttl: [bare('dec_nw_ttl', { ofpat: OFPAT.DEC_NW_TTL })],
   copy_ttl_out: [bare('copy_ttl_out', { ofpat: OFPAT.COPY_TTL_OUT })],
   copy_ttl_in: [bare('copy_ttl_in', { ofpat: OFPAT.COPY_TTL_IN })],
   dec_mpls_ttl: [bare('dec_mpls_ttl', { ofpat: OFPAT.DEC_MPLS_TTL })],
-  set_nw_ttl: [ttl('set_nw_ttl', OFPAT.SET_NW_TTL)],
-  set_mpls_ttl: [ttl('set_mpls_ttl', OFPAT.SET_MPLS_TTL)],
+  set_nw_ttl: [oneField('set_nw_ttl', OFPAT.SET_NW_TTL, 'ttl', 1)],
+  set_mpls_ttl: [oneField('set_mpls_ttl', OFPAT.SET_MPLS_TTL, 'ttl', 1)],
   set_field: [setField],
 } as const satisfies { readonly [K in ActionKind]?: readonly ActionCodec<K>[] };

@@ -58,3 +58,14 @@ export function ofsNbits(ofs: number, nBits: number): number {
 export function refFromOfsNbits(field: OxmFieldName | number, on: number): FieldRef {
   return { field, ofs: on >> 6, nBits: (on & 0x3f) + 1 };
 }
+
+/** `ofs_nbits` then the field's header, as reg_load and output_reg carry a destination/source. */
+export function writeOfsNbitsRef(w: Writer, ref: FieldRef, where: string): void {
+  w.u16(ofsNbits(ref.ofs, ref.nBits));
+  writeRefHeader(w, ref.field, where);
+}
+
+export function readOfsNbitsRef(r: Reader): FieldRef {
+  const on = r.u16();
+  return refFromOfsNbits(readRefHeader(r), on);
+}
