@@ -25,10 +25,19 @@ export function indexByWire(codecs: readonly ActionCodec[]): Map<string, ActionC
   return byWire;
 }
 
-const byWire = indexByWire(ACTION_CODECS);
+indexByWire(ACTION_CODECS); // refuses two codecs for one wire form
 
-/** Experimenter ids with at least one codec: other experimenters' actions stay raw unread. */
-const experimenters = new Set(ACTION_CODECS.flatMap((c) => ('experimenter' in c.wire ? [c.wire.experimenter] : [])));
+// Decoding looks codecs up per action: numeric maps, no key strings to build.
+const byOfpat = new Map<number, ActionCodec>();
+const byExperimenter = new Map<number, Map<number, ActionCodec>>();
+for (const c of ACTION_CODECS) {
+  if ('ofpat' in c.wire) byOfpat.set(c.wire.ofpat, c);
+  else {
+    const subtypes = byExperimenter.get(c.wire.experimenter) ?? new Map<number, ActionCodec>();
+    subtypes.set(c.wire.subtype, c);
+    byExperimenter.set(c.wire.experimenter, subtypes);
+  }
+}
 
 /** The codec that encodes `a`: the first of its kind's forms that accepts it. */
 export function codecFor(a: ActionOf<ActionKind>): ActionCodec {
@@ -39,13 +48,14 @@ export function codecFor(a: ActionOf<ActionKind>): ActionCodec {
 }
 
 export function standardCodec(ofpat: number): ActionCodec | undefined {
-  return byWire.get(wireKey({ ofpat }));
+  return byOfpat.get(ofpat);
 }
 
+/** Experimenter ids with at least one codec: other experimenters' actions stay raw unread. */
 export function hasExperimenterCodecs(experimenter: number): boolean {
-  return experimenters.has(experimenter);
+  return byExperimenter.has(experimenter);
 }
 
 export function experimenterCodec(experimenter: number, subtype: number): ActionCodec | undefined {
-  return byWire.get(wireKey({ experimenter, subtype }));
+  return byExperimenter.get(experimenter)?.get(subtype);
 }
