@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { decodeMessage, encodeMessage } from '../ovs/openflow/codec';
 import type { FlowMod } from '../ovs/openflow/messages';
-import { parseFlow } from '../ovs/openflow/text/flow-text';
+import { parseFlow } from '../tools/openflow-text/flow-text';
 
 /** One template per kind of flow; `{n}` is replaced by a per-flow number, `{h}` by it in hex. */
 const TEMPLATES = [

@@ -6,7 +6,8 @@
  * INVALID_ARGUMENT naming the field.
  */
 import { NetloomError } from '../../lib/errors';
-import { readActions, readInstructions, writeActions, writeInstructions } from './actions';
+import { readActions, writeActions } from './actions';
+import { readInstructions, writeInstructions } from './instructions';
 import { ERROR_TYPE_NAMES, NICIRA_ERROR_NAMES, ONF_ERROR_NAMES, STANDARD_ERROR_NAMES } from './error-codes';
 import type { ErrorMessage, HelloMessage, OfMessage } from './messages';
 import {
@@ -18,6 +19,9 @@ import {
   OFP13_VERSION,
   OFPT,
   ONF_VENDOR_ID,
+  ONFT_BUNDLE_ADD_MESSAGE,
+  ONFT_BUNDLE_CONTROL,
+  OFPHET_VERSIONBITMAP,
   ROLE_NAMES,
 } from './messages';
 import {
@@ -47,9 +51,7 @@ export interface OfHeader {
   xid: number;
 }
 
-/** ONF experimenter message types of the bundle extension (OpenFlow 1.3). */
-export const ONFT_BUNDLE_CONTROL = 2300;
-export const ONFT_BUNDLE_ADD_MESSAGE = 2301;
+export { ONFT_BUNDLE_ADD_MESSAGE, ONFT_BUNDLE_CONTROL } from './messages';
 
 const HEADER_LEN = 8;
 const MAX_LEN = 0xffff;
@@ -168,7 +170,7 @@ function writeBody(w: Writer, m: OfMessage): void {
         bitmap[v >> 5]! |= 1 << (v & 31);
       }
       const start = w.pos;
-      w.u16(1); // OFPHET_VERSIONBITMAP
+      w.u16(OFPHET_VERSIONBITMAP);
       w.u16(4 + 4 * words);
       for (const b of bitmap) w.u32(b >>> 0);
       w.pad8(start);
@@ -532,7 +534,7 @@ function decodeHello(r: Reader, xid: number, version: number): HelloMessage {
     if (len < 4) r.fail(`hello element length ${len} < 4`, start);
     const e = r.sub(len - 4, 'hello element');
     r.skip(Math.min(r.remaining, (8 - (len % 8)) % 8), 'hello element padding');
-    if (type === 1) {
+    if (type === OFPHET_VERSIONBITMAP) {
       const versions = out.versions ?? [];
       let word = 0;
       while (e.remaining >= 4) {

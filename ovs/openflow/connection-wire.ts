@@ -6,18 +6,13 @@
  */
 import { NetloomError } from '../../lib/errors';
 import { OFP_HEADER_LEN } from './framer';
-import { OFP13_VERSION, OFPT } from './messages';
+import { OFP13_VERSION, OFPHET_VERSIONBITMAP, OFPT, ONF_VENDOR_ID, ONFT_BUNDLE_ADD_MESSAGE, ONFT_BUNDLE_CONTROL } from './messages';
 
-// The version and message type numbers are the message model's; the connection re-exports them.
-export { OFP13_VERSION, OFPT };
+// The version, message type and ONF bundle numbers are the message model's; the connection re-exports them.
+export { OFP13_VERSION, OFPHET_VERSIONBITMAP, OFPT, ONFT_BUNDLE_ADD_MESSAGE, ONFT_BUNDLE_CONTROL };
+export { ONF_VENDOR_ID as ONF_EXPERIMENTER_ID };
 
 export const OFPMPF_REPLY_MORE = 0x0001;
-export const OFPHET_VERSIONBITMAP = 1;
-
-/** The ONF experimenter id and the bundle extension's message types (ONF EXT-230, as in OVS). */
-export const ONF_EXPERIMENTER_ID = 0x4f4e4600;
-export const ONFT_BUNDLE_CONTROL = 2300;
-export const ONFT_BUNDLE_ADD_MESSAGE = 2301;
 
 export const BUNDLE_CTRL = {
   OPEN_REQUEST: 0,
@@ -183,7 +178,7 @@ export function multipartHasMore(frame: Buffer): boolean {
 
 function onfExperimenter(xid: number, expType: number, body: Buffer): Buffer {
   const b = Buffer.alloc(8 + body.length);
-  b.writeUInt32BE(ONF_EXPERIMENTER_ID, 0);
+  b.writeUInt32BE(ONF_VENDOR_ID, 0);
   b.writeUInt32BE(expType, 4);
   body.copy(b, 8);
   return ofFrame(OFPT.EXPERIMENTER, xid, b);
@@ -207,7 +202,7 @@ export function bundleAddFrame(xid: number, bundleId: number, flags: number, inn
   b[1] = OFPT.EXPERIMENTER;
   b.writeUInt16BE(len, 2);
   b.writeUInt32BE(xid >>> 0, 4);
-  b.writeUInt32BE(ONF_EXPERIMENTER_ID, 8);
+  b.writeUInt32BE(ONF_VENDOR_ID, 8);
   b.writeUInt32BE(ONFT_BUNDLE_ADD_MESSAGE, 12);
   b.writeUInt32BE(bundleId >>> 0, 16);
   b.writeUInt16BE(0, 20); // pad
@@ -225,6 +220,6 @@ export interface BundleControlFields {
 /** The bundle-control body of an ONF experimenter message, or undefined when it is not one. */
 export function readBundleControl(frame: Buffer): BundleControlFields | undefined {
   if (frame.length < 24 || frame[1] !== OFPT.EXPERIMENTER) return undefined;
-  if (frame.readUInt32BE(8) !== ONF_EXPERIMENTER_ID || frame.readUInt32BE(12) !== ONFT_BUNDLE_CONTROL) return undefined;
+  if (frame.readUInt32BE(8) !== ONF_VENDOR_ID || frame.readUInt32BE(12) !== ONFT_BUNDLE_CONTROL) return undefined;
   return { bundleId: frame.readUInt32BE(16), ctrlType: frame.readUInt16BE(20), flags: frame.readUInt16BE(22) };
 }

@@ -1,7 +1,13 @@
 /**
  * netloom's OpenFlow 1.3 library: the connection layer (dial a bridge or listen for switches, then
- * send, request, barrier, bundle, events) on top of the codec. Import from here.
+ * send, request, barrier, bundle, events) on top of the codec, and the codec's typed messages
+ * (CODEC.md). Import from here.
  */
+// the message model: every message type, match, action and instruction, and the protocol constants
+export * from './messages';
+export { encodeMessage, decodeMessage, readHeader, errorNames, errorFor, OfDecodeError } from './codec';
+export type { OfHeader } from './codec';
+export { canonicalMatch } from './match-order';
 export { OfConnection, mergeMultipart } from './connection';
 export type { OfEvents, OfConnectionOptions, ReplyTo } from './connection';
 export { OfConnectionCore } from './connection-core';

@@ -424,6 +424,13 @@ export const OFPBF = { ATOMIC: 1, ORDERED: 2 } as const;
 export const NX_VENDOR_ID = 0x00002320;
 export const ONF_VENDOR_ID = 0x4f4e4600;
 
+/** ONF experimenter message types of the bundle extension (EXT-230, as OVS speaks it on OpenFlow 1.3). */
+export const ONFT_BUNDLE_CONTROL = 2300;
+export const ONFT_BUNDLE_ADD_MESSAGE = 2301;
+
+/** The HELLO element listing the supported versions as a bitmap. */
+export const OFPHET_VERSIONBITMAP = 1;
+
 interface Xid {
   /** transaction id; the connection assigns it */
   xid: number;

@@ -4,7 +4,8 @@
  * they share with GROUP_MOD and METER_MOD.
  */
 import { NetloomError } from '../../lib/errors';
-import { readActions, readInstructions, writeActions, writeInstructions } from './actions';
+import { readActions, writeActions } from './actions';
+import { readInstructions, writeInstructions } from './instructions';
 import type {
   Bucket,
   FlowStats,
@@ -50,34 +51,52 @@ export function multipartType(body: MultipartRequestBody | MultipartReplyBody): 
 
 // ---------- shared structures ----------
 
+/** Write an entry that starts with its own 16-bit length; returns that length. */
+function writeLengthPrefixed(w: Writer, body: () => void): number {
+  const start = w.pos;
+  w.u16(0);
+  body();
+  const len = w.pos - start;
+  w.setU16(start, len);
+  return len;
+}
+
+/**
+ * Read entries that each start with their own 16-bit length (at least `min`) up to the end of `r`;
+ * `read` gets the entry after its length, and the entry's offset for errors.
+ */
+function readLengthPrefixed<T>(r: Reader, what: string, min: number, read: (entry: Reader, start: number) => T): T[] {
+  const out: T[] = [];
+  while (r.remaining > 0) {
+    const start = r.pos;
+    const len = r.u16(`${what} length`);
+    if (len < min) r.fail(`${what} length ${len} < ${min}`, start);
+    out.push(read(r.sub(len - 2, what), start));
+  }
+  return out;
+}
+
 export function writeBuckets(w: Writer, buckets: readonly Bucket[], where: string): void {
   buckets.forEach((b, i) => {
-    const start = w.pos;
-    w.u16(0);
-    w.u16(b.weight);
-    w.u32(b.watchPort);
-    w.u32(b.watchGroup);
-    w.zeros(4);
-    writeActions(w, b.actions, `${where}.bucket[${i}]`);
-    if (w.pos - start > 0xffff) throw new NetloomError('INVALID_ARGUMENT', `${where}: bucket ${i} too long`, { field: where });
-    w.setU16(start, w.pos - start);
+    const len = writeLengthPrefixed(w, () => {
+      w.u16(b.weight);
+      w.u32(b.watchPort);
+      w.u32(b.watchGroup);
+      w.zeros(4);
+      writeActions(w, b.actions, `${where}.bucket[${i}]`);
+    });
+    if (len > 0xffff) throw new NetloomError('INVALID_ARGUMENT', `${where}: bucket ${i} too long`, { field: where });
   });
 }
 
 export function readBuckets(r: Reader): Bucket[] {
-  const out: Bucket[] = [];
-  while (r.remaining > 0) {
-    const start = r.pos;
-    const len = r.u16('bucket length');
-    if (len < 16) r.fail(`bucket length ${len} < 16`, start);
-    const b = r.sub(len - 2, 'bucket');
+  return readLengthPrefixed(r, 'bucket', 16, (b) => {
     const weight = b.u16();
     const watchPort = b.u32();
     const watchGroup = b.u32();
     b.skip(4);
-    out.push({ weight, watchPort, watchGroup, actions: readActions(b) });
-  }
-  return out;
+    return { weight, watchPort, watchGroup, actions: readActions(b) };
+  });
 }
 
 const BAND_TYPES = { drop: 1, dscp_remark: 2, experimenter: 0xffff } as const;
@@ -241,30 +260,26 @@ export function readMultipartRequestBody(mpType: number, r: Reader): MultipartRe
 // ---------- replies ----------
 
 function writeFlowStats(w: Writer, e: FlowStats): void {
-  const start = w.pos;
-  w.u16(0);
-  w.u8(e.tableId);
-  w.u8(0);
-  w.u32(e.durationSec);
-  w.u32(e.durationNsec);
-  w.u16(e.priority);
-  w.u16(e.idleTimeout);
-  w.u16(e.hardTimeout);
-  w.u16(e.flags);
-  w.zeros(4);
-  w.u64(e.cookie);
-  w.u64(e.packetCount);
-  w.u64(e.byteCount);
-  writeMatch(w, e.match, 'flow_stats.match');
-  writeInstructions(w, e.instructions, 'flow_stats.instructions');
-  w.setU16(start, w.pos - start);
+  writeLengthPrefixed(w, () => {
+    w.u8(e.tableId);
+    w.u8(0);
+    w.u32(e.durationSec);
+    w.u32(e.durationNsec);
+    w.u16(e.priority);
+    w.u16(e.idleTimeout);
+    w.u16(e.hardTimeout);
+    w.u16(e.flags);
+    w.zeros(4);
+    w.u64(e.cookie);
+    w.u64(e.packetCount);
+    w.u64(e.byteCount);
+    writeMatch(w, e.match, 'flow_stats.match');
+    writeInstructions(w, e.instructions, 'flow_stats.instructions');
+  });
 }
 
-function readFlowStats(r: Reader): FlowStats {
-  const start = r.pos;
-  const len = r.u16('flow stats length');
-  if (len < 56) r.fail(`flow stats length ${len} < 56`, start);
-  const b = r.sub(len - 2, 'flow stats');
+/** One flow stats entry, after its length. */
+function readFlowStats(b: Reader): FlowStats {
   const tableId = b.u8();
   b.skip(1);
   const durationSec = b.u32();
@@ -350,13 +365,12 @@ export function writeMultipartReplyBody(w: Writer, body: MultipartReplyBody): vo
       return;
     case 'group_desc':
       for (const g of body.entries) {
-        const start = w.pos;
-        w.u16(0);
-        w.u8(groupTypeNumber(g.groupType));
-        w.u8(0);
-        w.u32(g.groupId);
-        writeBuckets(w, g.buckets, 'group_desc');
-        w.setU16(start, w.pos - start);
+        writeLengthPrefixed(w, () => {
+          w.u8(groupTypeNumber(g.groupType));
+          w.u8(0);
+          w.u32(g.groupId);
+          writeBuckets(w, g.buckets, 'group_desc');
+        });
       }
       return;
     case 'meter_stats':
@@ -377,12 +391,11 @@ export function writeMultipartReplyBody(w: Writer, body: MultipartReplyBody): vo
       return;
     case 'meter_config':
       for (const m of body.entries) {
-        const start = w.pos;
-        w.u16(0);
-        w.u16(m.flags);
-        w.u32(m.meterId);
-        writeBands(w, m.bands);
-        w.setU16(start, w.pos - start);
+        writeLengthPrefixed(w, () => {
+          w.u16(m.flags);
+          w.u32(m.meterId);
+          writeBands(w, m.bands);
+        });
       }
       return;
     case 'raw':
@@ -396,9 +409,7 @@ export function readMultipartReplyBody(mpType: number, r: Reader): MultipartRepl
     case OFPMP.DESC:
       return { kind: 'desc', mfrDesc: r.str(256), hwDesc: r.str(256), swDesc: r.str(256), serialNum: r.str(32), dpDesc: r.str(256) };
     case OFPMP.FLOW: {
-      const entries: FlowStats[] = [];
-      while (r.remaining > 0) entries.push(readFlowStats(r));
-      return { kind: 'flow', entries };
+      return { kind: 'flow', entries: readLengthPrefixed(r, 'flow stats', 56, readFlowStats) };
     }
     case OFPMP.AGGREGATE: {
       const packetCount = r.u64();
@@ -448,17 +459,12 @@ export function readMultipartReplyBody(mpType: number, r: Reader): MultipartRepl
       return { kind: 'port_desc', ports };
     }
     case OFPMP.GROUP_DESC: {
-      const entries = [];
-      while (r.remaining > 0) {
-        const start = r.pos;
-        const len = r.u16('group desc length');
-        if (len < 8) r.fail(`group desc length ${len} < 8`, start);
-        const b = r.sub(len - 2, 'group desc');
+      const entries = readLengthPrefixed(r, 'group desc', 8, (b, start) => {
         const groupType = groupTypeFrom(b.u8(), b, start + 2);
         b.skip(1);
         const groupId = b.u32();
-        entries.push({ groupType, groupId, buckets: readBuckets(b) });
-      }
+        return { groupType, groupId, buckets: readBuckets(b) };
+      });
       return { kind: 'group_desc', entries };
     }
     case OFPMP.METER_STATS: {
@@ -482,16 +488,11 @@ export function readMultipartReplyBody(mpType: number, r: Reader): MultipartRepl
       return { kind: 'meter_stats', entries };
     }
     case OFPMP.METER_CONFIG: {
-      const entries = [];
-      while (r.remaining > 0) {
-        const start = r.pos;
-        const len = r.u16('meter config length');
-        if (len < 8) r.fail(`meter config length ${len} < 8`, start);
-        const b = r.sub(len - 2, 'meter config');
+      const entries = readLengthPrefixed(r, 'meter config', 8, (b) => {
         const flags = b.u16();
         const meterId = b.u32();
-        entries.push({ flags, meterId, bands: readBands(b) });
-      }
+        return { flags, meterId, bands: readBands(b) };
+      });
       return { kind: 'meter_config', entries };
     }
     default:

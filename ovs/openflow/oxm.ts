@@ -6,10 +6,10 @@
 import ipaddr from 'ipaddr.js';
 import { NetloomError } from '../../lib/errors';
 import type { KnownOxm, Match, OxmField, OxmFieldName, OxmValue, RawOxm } from './messages';
+import { ONF_VENDOR_ID } from './messages';
 import { Reader, Writer } from './wire';
 
 export const OXM_CLASS = { NXM_OF: 0x0000, NXM_NX: 0x0001, OPENFLOW_BASIC: 0x8000, PACKET_REGS: 0x8001, EXPERIMENTER: 0xffff } as const;
-export const ONF_EXPERIMENTER = 0x4f4e4600;
 
 export type ValueKind = 'uint' | 'mac' | 'ipv4' | 'ipv6';
 
@@ -103,8 +103,8 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
   f('ct_mark', NX, 107, 4, 'uint', true),
   f('ct_label', NX, 108, 16, 'uint', true),
   f('vlan_tci', OXM_CLASS.NXM_OF, 4, 2, 'uint', true),
-  f('tcp_flags', OXM_CLASS.EXPERIMENTER, 42, 2, 'uint', true, ONF_EXPERIMENTER),
-  f('actset_output', OXM_CLASS.EXPERIMENTER, 43, 4, 'uint', false, ONF_EXPERIMENTER),
+  f('tcp_flags', OXM_CLASS.EXPERIMENTER, 42, 2, 'uint', true, ONF_VENDOR_ID),
+  f('actset_output', OXM_CLASS.EXPERIMENTER, 43, 4, 'uint', false, ONF_VENDOR_ID),
 ];
 
 /** NXM headers of fields that have one (NXM_OF_* class 0, NXM_NX_* class 1): OVS names fields by these in actions. */

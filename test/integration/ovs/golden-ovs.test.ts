@@ -16,8 +16,8 @@ import { OvsInstance, ovsCtl, startOvs, stopOvs } from '../../../deploy/lab/ovs-
 import { decodeMessage, encodeMessage, readHeader } from '../../../ovs/openflow/codec';
 import type { FlowMod, MeterMod, MultipartReplyBody, MultipartRequestBody, OfMessage } from '../../../ovs/openflow/messages';
 import { OFPG_ANY, OFPMF, OFPP, OFP_NO_BUFFER } from '../../../ovs/openflow/messages';
-import { formatFlowMod, parseFlow, parseFlowStatsLine } from '../../../ovs/openflow/text/flow-text';
-import { formatGroup, formatMeter, parseGroup, parseMeter } from '../../../ovs/openflow/text/group-meter-text';
+import { formatFlowMod, parseFlow, parseFlowStatsLine } from '../../../tools/openflow-text/flow-text';
+import { formatGroup, formatMeter, parseGroup, parseMeter } from '../../../tools/openflow-text/group-meter-text';
 
 const NS = 'ofc-golden';
 const DIR = '/tmp/nl-ofcodec/ovs-golden';

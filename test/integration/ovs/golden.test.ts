@@ -12,10 +12,10 @@ import path from 'node:path';
 import { run } from '../../../lib/exec';
 import { decodeMessage, encodeMessage } from '../../../ovs/openflow/codec';
 import type { OfMessage } from '../../../ovs/openflow/messages';
-import { captureOfctl, withoutXid } from '../../../ovs/openflow/ofctl-capture';
-import { formatFlowMod, parseFlow } from '../../../ovs/openflow/text/flow-text';
-import { formatGroup, formatMeter, parseGroup, parseMeter } from '../../../ovs/openflow/text/group-meter-text';
-import { parseOfctlCommand } from '../../../ovs/openflow/text/commands-text';
+import { captureOfctl, withoutXid } from '../../support/ofctl-capture';
+import { formatFlowMod, parseFlow } from '../../../tools/openflow-text/flow-text';
+import { formatGroup, formatMeter, parseGroup, parseMeter } from '../../../tools/openflow-text/group-meter-text';
+import { parseOfctlCommand } from '../../../tools/openflow-text/commands-text';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/openflow');
 const UPDATE = process.env.NETLOOM_UPDATE_GOLDEN === '1';

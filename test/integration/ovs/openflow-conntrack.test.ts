@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';
 import { OfConnection, connectSwitch } from '../../../ovs/openflow';
-import { parseFlow } from '../../../ovs/openflow/text/flow-text';
+import { parseFlow } from '../../../tools/openflow-text/flow-text';
 import { run, spawnDaemon } from '../../../lib/exec';
 import { stopProcess } from '../../../lib/process';
 import { waitFor } from '../../../lib/clock';

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { OfConnection, OfSwitchError, connectSwitch } from '../../../ovs/openflow';
 import { flowMod, FlowStats, OfMessage } from '../../../ovs/openflow/messages';
-import { formatFlowMod, parseFlow, parseFlowStatsLine } from '../../../ovs/openflow/text/flow-text';
-import { parseGroup, parseMeter } from '../../../ovs/openflow/text/group-meter-text';
+import { formatFlowMod, parseFlow, parseFlowStatsLine } from '../../../tools/openflow-text/flow-text';
+import { parseGroup, parseMeter } from '../../../tools/openflow-text/group-meter-text';
 import { OfxBridge, dumpFlowLines, startBridge, stopBridge } from './openflow-lab';
 
 const FIXTURES = `${__dirname}/../../../../test/fixtures/openflow`;

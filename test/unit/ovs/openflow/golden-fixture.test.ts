@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
 import type { OfMessage } from '../../../../ovs/openflow/messages';
-import { formatFlowMod, parseFlow } from '../../../../ovs/openflow/text/flow-text';
-import { formatGroup, formatMeter, parseGroup, parseMeter } from '../../../../ovs/openflow/text/group-meter-text';
-import { parseOfctlCommand } from '../../../../ovs/openflow/text/commands-text';
+import { formatFlowMod, parseFlow } from '../../../../tools/openflow-text/flow-text';
+import { formatGroup, formatMeter, parseGroup, parseMeter } from '../../../../tools/openflow-text/group-meter-text';
+import { parseOfctlCommand } from '../../../../tools/openflow-text/commands-text';
 
 const FIXTURES = path.resolve(__dirname, '../../../../../test/fixtures/openflow');
 

@@ -12,8 +12,8 @@ import { isNetloomError } from '../../../../lib/errors';
 import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
 import { flowMod, OFPP, type FlowStats, type OfMessage } from '../../../../ovs/openflow/messages';
 import { checkPrerequisites } from '../../../../ovs/openflow/oxm';
-import { formatFlowMod, formatFlowStats, parseFlow, parseFlowStatsLine } from '../../../../ovs/openflow/text/flow-text';
-import { parseGroup, parseMeter } from '../../../../ovs/openflow/text/group-meter-text';
+import { formatFlowMod, formatFlowStats, parseFlow, parseFlowStatsLine } from '../../../../tools/openflow-text/flow-text';
+import { parseGroup, parseMeter } from '../../../../tools/openflow-text/group-meter-text';
 
 function invalid(field: string, text?: RegExp): (e: unknown) => boolean {
   return (e) => {

@@ -4,10 +4,10 @@
  * would send over OpenFlow 1.3 (same match order and encodings), and `formatFlowMod` /
  * `formatFlowStats` print a flow back in text that parses to the same bytes.
  */
-import type { FlowMod, FlowModCommand, FlowStats, KnownOxm, Match, OxmFieldName } from '../messages';
-import { flowMod, OFPFF, OFPG_ANY, OFPP } from '../messages';
-import { canonicalMatch } from '../match-order';
-import { checkPrerequisites } from '../oxm';
+import type { FlowMod, FlowModCommand, FlowStats, KnownOxm, Match, OxmFieldName } from '../../ovs/openflow/messages';
+import { flowMod, OFPFF, OFPG_ANY, OFPP } from '../../ovs/openflow/messages';
+import { canonicalMatch } from '../../ovs/openflow/match-order';
+import { checkPrerequisites } from '../../ovs/openflow/oxm';
 import { formatInstructions, parseInstructions, splitTop } from './actions-text';
 import { formatFieldValue, formatPort, lookupField, parseBig, parseFieldValue, parseNum, parsePort, printName, textError } from './fields';
 

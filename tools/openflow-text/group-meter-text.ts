@@ -3,8 +3,8 @@
  * bucket=...` and `meter=1,kbps,burst,stats,band=type=drop,rate=10000,burst_size=100`, parsed into
  * GROUP_MOD / METER_MOD messages as ovs-ofctl sends them over OpenFlow 1.3, and printed back.
  */
-import type { Bucket, GroupMod, GroupModCommand, GroupType, MeterBand, MeterMod, MeterModCommand } from '../messages';
-import { OFPG_ANY, OFPMF, OFPP } from '../messages';
+import type { Bucket, GroupMod, GroupModCommand, GroupType, MeterBand, MeterMod, MeterModCommand } from '../../ovs/openflow/messages';
+import { OFPG_ANY, OFPMF, OFPP } from '../../ovs/openflow/messages';
 import { formatAction, parseActionList, splitTop } from './actions-text';
 import { formatPort, parseNum, parsePort, textError } from './fields';
 

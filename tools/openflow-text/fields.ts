@@ -4,10 +4,10 @@
  * IPv4/IPv6 with prefix or mask, ct_state and tcp_flags flag sets, port names), bit-range field
  * references (`NXM_NX_REG0[0..15]`), and the inverse formatting.
  */
-import { NetloomError } from '../../../lib/errors';
-import type { FieldRef, OxmFieldName, OxmValue } from '../messages';
-import { OFPP } from '../messages';
-import { FIELD_BY_NAME, type FieldSpec, fieldSpec, refBits, valueToBytes, bytesToValue } from '../oxm';
+import { NetloomError } from '../../lib/errors';
+import type { FieldRef, OxmFieldName, OxmValue } from '../../ovs/openflow/messages';
+import { OFPP } from '../../ovs/openflow/messages';
+import { FIELD_BY_NAME, type FieldSpec, fieldSpec, refBits, valueToBytes, bytesToValue } from '../../ovs/openflow/oxm';
 
 export function textError(field: string, msg: string): NetloomError {
   return new NetloomError('INVALID_ARGUMENT', `${field}: ${msg}`, { field });

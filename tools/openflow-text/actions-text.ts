@@ -4,10 +4,10 @@
  * become NXAST_REG_LOAD segments, plain `controller` becomes output:CONTROLLER), and print
  * instructions back in text that parses to the same bytes.
  */
-import type { Action, FieldRef, Instruction, LearnSpec, OxmFieldName } from '../messages';
-import { NO_TABLE, NX_CT_F, NX_NAT_F, OFPP } from '../messages';
-import { portFrom16, portTo16 } from '../actions';
-import { FIELD_BY_NAME, refBits } from '../oxm';
+import type { Action, FieldRef, Instruction, LearnSpec, OxmFieldName } from '../../ovs/openflow/messages';
+import { NO_TABLE, NX_CT_F, NX_NAT_F, OFPP } from '../../ovs/openflow/messages';
+import { portFrom16, portTo16 } from '../../ovs/openflow/actions';
+import { FIELD_BY_NAME, refBits } from '../../ovs/openflow/oxm';
 import {
   fieldValueBig,
   fieldValueFromBig,

@@ -3,7 +3,7 @@
  * forms, add/mod/del-group(s), add/mod/del-meter) mapped to the message each one sends for one
  * text argument, so callers and tests can say "what `ovs-ofctl del-flows br0 ip` sends".
  */
-import type { OfMessage } from '../messages';
+import type { OfMessage } from '../../ovs/openflow/messages';
 import { textError } from './fields';
 import { parseFlow } from './flow-text';
 import { parseGroup, parseMeter } from './group-meter-text';

@@ -5,7 +5,7 @@
  * the reference one.
  */
 import { run } from '../../lib/exec';
-import { startRecordingSwitch } from './fake-switch';
+import { startRecordingSwitch } from './recording-switch';
 
 export interface CaptureOptions {
   timeoutMs?: number;

@@ -5,8 +5,8 @@
  * for the tool to proceed, and records every message the tool sends as raw bytes.
  */
 import net from 'node:net';
-import { decodeMessage, encodeMessage, readHeader } from './codec';
-import type { OfMessage } from './messages';
+import { decodeMessage, encodeMessage, readHeader } from '../../ovs/openflow/codec';
+import type { OfMessage } from '../../ovs/openflow/messages';
 
 export interface RecordingSwitch {
   port: number;
