@@ -7,9 +7,9 @@
  * container namespaces and takes the lab down, also after a partial setup.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { labDown, labUp } from '../../deploy/lab/lab';
 import { hostAgentArgs, spawnAgent, waitForAgentSocket } from '../../deploy/lab/agents';
+import { cniCall } from '../../deploy/lab/cni-call';
 import { addNetns, delNetns } from '../../deploy/lab/netns';
 import type { HostPlan, LabPlan } from '../../deploy/lab/plan';
 import { waitFor } from '../../lib/clock';
@@ -20,8 +20,6 @@ import type { Encap } from '../../netplugin/state/host-state';
 import type { BenchPath } from './reference-paths';
 
 export const LAB_NAME = 'tdp';
-const ROOT = resolve(__dirname, '../../..');
-const SHIM = `${ROOT}/bin/netloom-cni`;
 const TENANT = 'dp';
 
 export interface BenchContainer {
@@ -163,25 +161,16 @@ export class NetloomBench {
   private async plug(c: BenchContainer): Promise<void> {
     const ns = containerNs(c);
     await addNetns(ns);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      CNI_COMMAND: 'ADD',
-      CNI_CONTAINERID: `ctr-${c.name}`,
-      CNI_NETNS: `/run/netns/${ns}`,
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: '/usr/lib/cni',
-    };
-    const conf = {
-      cniVersion: '1.1.0',
-      name: 'netloom',
-      type: 'netloom-cni',
-      agentSocket: `${this.dir(this.host(c.host))}/netplugin.sock`,
+    const r = await cniCall({
+      command: 'ADD',
+      socket: `${this.dir(this.host(c.host))}/netplugin.sock`,
+      containerId: `ctr-${c.name}`,
+      netnsPath: `/run/netns/${ns}`,
       tenant: TENANT,
       network: c.network,
-    };
-    const r = await run('dash', [SHIM], { env, input: JSON.stringify(conf), allowFailure: true, timeoutMs: 30_000 });
-    if (r.code !== 0)
-      throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 500)}`);
+      name: 'netloom',
+    });
+    if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${r.output.trim().slice(0, 500)}`);
   }
 
   /** The two measured paths: VLAN and VXLAN, host1 -> host2. */

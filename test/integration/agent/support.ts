@@ -5,9 +5,9 @@
  * deleted by name in `teardown`.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { labDown, labUp } from '../../../deploy/lab/lab';
 import { hostAgentArgs, spawnAgent, waitForAgentSocket } from '../../../deploy/lab/agents';
+import { cniCall, type CniCommand } from '../../../deploy/lab/cni-call';
 import { addNetns, delNetns } from '../../../deploy/lab/netns';
 import { containerNetns, HostPlan, LabPlan } from '../../../deploy/lab/plan';
 import { waitFor } from '../../../lib/clock';
@@ -16,8 +16,6 @@ import { stopProcess } from '../../../lib/process';
 import type { Encap } from '../../../netplugin/state/host-state';
 
 export const LAB = 'tagt';
-const ROOT = resolve(__dirname, '../../../..');
-const SHIM = `${ROOT}/bin/netloom-cni`;
 
 export interface Ctr {
   name: string;
@@ -150,36 +148,21 @@ export class AgentLab {
 
   /** Run the real CNI shim against host's agent. */
   async cni(
-    command: 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC',
+    command: CniCommand,
     c: Pick<Ctr, 'name' | 'host' | 'tenant' | 'network'>,
     extraConf: Record<string, unknown> = {},
   ): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
-    const h = this.host(c.host);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      CNI_COMMAND: command,
-      CNI_CONTAINERID: `ctr-${c.name}`,
-      CNI_NETNS: `/run/netns/${containerNetns(this.plan, c.name)}`,
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: '/usr/lib/cni',
-    };
-    const conf = {
-      cniVersion: '1.1.0',
-      name: 'netloom',
-      type: 'netloom-cni',
-      agentSocket: this.sock(h),
+    const r = await cniCall({
+      command,
+      socket: this.sock(this.host(c.host)),
+      containerId: `ctr-${c.name}`,
+      netnsPath: `/run/netns/${containerNetns(this.plan, c.name)}`,
       tenant: c.tenant,
       network: c.network,
-      ...extraConf,
-    };
-    const r = await run('dash', [SHIM], { env, input: JSON.stringify(conf), allowFailure: true, timeoutMs: 30_000 });
-    let json: Record<string, unknown> | undefined;
-    try {
-      json = JSON.parse(r.stdout) as Record<string, unknown>;
-    } catch {
-      json = undefined;
-    }
-    return { code: r.code, json, stdout: r.stdout + r.stderr };
+      name: 'netloom',
+      extra: extraConf,
+    });
+    return { code: r.code, json: r.json, stdout: r.output };
   }
 
   ns(c: Pick<Ctr, 'name'>): string {
