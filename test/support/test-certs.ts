@@ -1,6 +1,7 @@
 /**
- * Throw-away certificates for TLS tests, made with openssl in a directory of the test's: a CA is
- * `<dir>/<name>.crt` + `<name>.key`, a leaf the same plus its CSR, signed by one of those CAs.
+ * Throw-away certificates for TLS tests, made with openssl in a directory of the test's: a
+ * self-signed one (a CA) is `<dir>/<name>.crt` + `<name>.key`, a leaf the same plus its CSR, signed
+ * by one of those CAs.
  * Valid for one day.
  */
 import { writeFileSync } from 'node:fs';
@@ -10,8 +11,8 @@ async function openssl(args: string[]): Promise<void> {
   await run('openssl', args, { timeoutMs: 30_000 });
 }
 
-/** A self-signed CA `name` (subject CN = `cn`). */
-export async function makeCa(dir: string, name: string, cn = name): Promise<void> {
+/** A self-signed certificate `name` (subject CN = `cn`): a CA, or with `san` (e.g. `IP:127.0.0.1`) a server's own. */
+export async function makeSelfSigned(dir: string, name: string, cn = name, san?: string): Promise<void> {
   await openssl([
     'req',
     '-x509',
@@ -26,6 +27,7 @@ export async function makeCa(dir: string, name: string, cn = name): Promise<void
     `${dir}/${name}.key`,
     '-out',
     `${dir}/${name}.crt`,
+    ...(san ? ['-addext', `subjectAltName=${san}`] : []),
   ]);
 }
 

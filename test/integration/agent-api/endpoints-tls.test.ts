@@ -11,7 +11,7 @@ import { isNetloomError } from '../../../lib/errors';
 import type { RunningAgentServer } from '../../../netmaster/agent/server';
 import { NetmasterClient } from '../../../netplugin/netmaster-client/client';
 import { rawClient, startEnv, startServer, stopEnv, type Env } from './support';
-import { makeCa, makeLeaf } from '../../support/test-certs';
+import { makeSelfSigned, makeLeaf } from '../../support/test-certs';
 
 const DIR = '/tmp/nl-grpc/certs';
 
@@ -114,8 +114,8 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
   it('mutual TLS: a client certificate of the CA is served; no certificate or another CA is refused', async () => {
     rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
-    await makeCa(DIR, 'ca');
-    await makeCa(DIR, 'otherca');
+    await makeSelfSigned(DIR, 'ca');
+    await makeSelfSigned(DIR, 'otherca');
     await makeLeaf(DIR, 'ca', 'server', { ext: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' });
     await makeLeaf(DIR, 'ca', 'agent', { ext: 'extendedKeyUsage=clientAuth\n' });
     await makeLeaf(DIR, 'otherca', 'rogue', { ext: 'extendedKeyUsage=clientAuth\n' });

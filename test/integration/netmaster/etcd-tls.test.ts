@@ -12,7 +12,7 @@ import { waitFor } from '../../../lib/clock';
 import { spawnDaemon } from '../../../lib/exec';
 import { isAlive, stopProcess } from '../../../lib/process';
 import { call } from './support';
-import { makeCa, makeLeaf } from '../../support/test-certs';
+import { makeSelfSigned, makeLeaf } from '../../support/test-certs';
 
 const DIR = '/tmp/nl-netmaster/etcd-tls';
 
@@ -24,7 +24,7 @@ describe('netmaster with etcd over mutual TLS', function () {
   before(async () => {
     rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
-    await makeCa(DIR, 'ca', 'nl-netmaster-test-ca');
+    await makeSelfSigned(DIR, 'ca', 'nl-netmaster-test-ca');
     await makeLeaf(DIR, 'ca', 'server', { cn: '127.0.0.1', ext: 'subjectAltName=IP:127.0.0.1\n' });
     await makeLeaf(DIR, 'ca', 'client', { cn: 'netmaster' });
     const log = openSync(`${DIR}/etcd.log`, 'a');

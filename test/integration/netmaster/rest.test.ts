@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { run } from '../../../lib/exec';
+import { makeSelfSigned } from '../../support/test-certs';
 import { join } from 'node:path';
 import { waitFor } from '../../../lib/clock';
 import { isAlive, stopProcess } from '../../../lib/process';
@@ -562,25 +562,13 @@ describe('netmaster REST on a real etcd', function () {
     assert.ok(etcd);
     const dir = '/tmp/nl-netmaster/tls';
     mkdirSync(dir, { recursive: true });
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${dir}/key.pem`,
-      '-out',
-      `${dir}/cert.pem`,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
-    const cert = readFileSync(`${dir}/cert.pem`);
-    const tlsNm = await startNetmaster({ etcdEndpoints: [etcd.url], logger: silent(), tls: { cert, key: readFileSync(`${dir}/key.pem`) } });
+    await makeSelfSigned(dir, 'server', '127.0.0.1', 'IP:127.0.0.1');
+    const cert = readFileSync(`${dir}/server.crt`);
+    const tlsNm = await startNetmaster({
+      etcdEndpoints: [etcd.url],
+      logger: silent(),
+      tls: { cert, key: readFileSync(`${dir}/server.key`) },
+    });
     try {
       assert.match(tlsNm.url, /^https:/);
       const body = await new Promise<string>((resolve, reject) => {
