@@ -44,6 +44,19 @@ function post(url: string, body: unknown): Promise<{ status: number; text: strin
   });
 }
 
+/** GET `url`: the body as text (any status). */
+function getText(url: string): Promise<string> {
+  return new Promise<string>((resolve, reject) =>
+    http
+      .get(url, (res) => {
+        let b = '';
+        res.on('data', (c: Buffer) => (b += c.toString()));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject),
+  );
+}
+
 async function mustPost(url: string, body: unknown): Promise<void> {
   const r = await post(url, body);
   if (r.status !== 200) throw new Error(`POST ${url}: ${r.status} ${r.text}`);
@@ -216,26 +229,10 @@ export async function run(args: string[]): Promise<void> {
       );
     }
     const rss = rssMiB(nmPid);
-    const metrics = await new Promise<string>((resolve, reject) =>
-      http
-        .get(`${base}/metrics`, (res) => {
-          let b = '';
-          res.on('data', (c: Buffer) => (b += c.toString()));
-          res.on('end', () => resolve(b));
-        })
-        .on('error', reject),
-    );
+    const metrics = await getText(`${base}/metrics`);
     const heapUsed = Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
     results.heapUsedMiB = Math.round((heapUsed / 1048576) * 10) / 10;
-    const check = await new Promise<string>((resolve, reject) =>
-      http
-        .get(`${api}/consistency`, (res) => {
-          let b = '';
-          res.on('data', (c: Buffer) => (b += c.toString()));
-          res.on('end', () => resolve(b));
-        })
-        .on('error', reject),
-    );
+    const check = await getText(`${api}/consistency`);
     const report = JSON.parse(check) as { clean: boolean; counts: { endpoints: number } };
     process.stdout.write(
       `netmaster RSS with ${report.counts.endpoints} endpoints: ${rss} MiB, JS heap in use ${String(results.heapUsedMiB)} MiB (consistency clean: ${report.clean})\n`,

@@ -6,22 +6,20 @@
  * lab. `fabricState` is pure; `NetloomBench.teardown` stops every agent by PID, deletes the
  * container namespaces and takes the lab down, also after a partial setup.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { labDown, labUp } from '../../deploy/lab/lab';
+import { hostAgentArgs, spawnAgent, waitForAgentSocket } from '../../deploy/lab/agents';
+import { cniCall } from '../../deploy/lab/cni-call';
 import { addNetns, delNetns } from '../../deploy/lab/netns';
 import type { HostPlan, LabPlan } from '../../deploy/lab/plan';
 import { waitFor } from '../../lib/clock';
 import { NetloomError } from '../../lib/errors';
-import { run, spawnDaemon } from '../../lib/exec';
-import { isAlive, stopProcess } from '../../lib/process';
+import { run } from '../../lib/exec';
+import { stopProcess } from '../../lib/process';
 import type { Encap } from '../../netplugin/state/host-state';
 import type { BenchPath } from './reference-paths';
 
 export const LAB_NAME = 'tdp';
-const ROOT = resolve(__dirname, '../../..');
-const AGENT_JS = `${ROOT}/dist/netplugin/main.js`;
-const SHIM = `${ROOT}/bin/netloom-cni`;
 const TENANT = 'dp';
 
 export interface BenchContainer {
@@ -123,7 +121,8 @@ export class NetloomBench {
       writeFileSync(`${d}/fabric.json.tmp`, text);
       renameSync(`${d}/fabric.json.tmp`, `${d}/fabric.json`);
     }
-    await Promise.all(this.plan.hosts.map((h) => this.startAgent(h)));
+    const plan = this.plan;
+    await Promise.all(plan.hosts.map((h) => this.startAgent(plan, h)));
     for (const c of CONTAINERS) await this.plug(c);
     // first packets across hosts may be lost while VTEPs and MACs are learnt: wait for answers
     for (const [from, to] of [
@@ -147,76 +146,31 @@ export class NetloomBench {
     }
   }
 
-  private async startAgent(h: HostPlan): Promise<void> {
+  private async startAgent(plan: LabPlan, h: HostPlan): Promise<void> {
     const d = this.dir(h);
     const sock = `${d}/netplugin.sock`;
     rmSync(sock, { force: true });
-    const fd = openSync(`${d}/netplugin.log`, 'a');
-    let pid: number;
-    try {
-      pid = spawnDaemon(
-        process.execPath,
-        [
-          AGENT_JS,
-          '--host',
-          h.name,
-          '--fabric-file',
-          `${d}/fabric.json`,
-          '--ovs-rundir',
-          `${h.ovsDir}/run`,
-          '--datapath',
-          'netdev',
-          '--uplink',
-          'eth1',
-          '--vtep-ip',
-          `${h.dataIp}/24`,
-          '--cni-socket',
-          sock,
-          '--state-dir',
-          `${d}/state`,
-          '--log-level',
-          'warn',
-        ],
-        { netns: h.netns, logFd: fd, env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } },
-      );
-    } finally {
-      closeSync(fd);
-    }
+    const args = [...hostAgentArgs(plan, h), '--fabric-file', `${d}/fabric.json`, '--cni-socket', sock, '--state-dir', `${d}/state`];
+    const pid = spawnAgent(h, [...args, '--log-level', 'warn'], `${d}/netplugin.log`);
     this.agents.set(h.name, pid);
     recordAgentPids([...this.agents.values()]);
-    await waitFor(
-      `netplugin on ${h.name}`,
-      () => {
-        if (!isAlive(pid)) throw new NetloomError('UNAVAILABLE', `netplugin on ${h.name} exited; see ${d}/netplugin.log`);
-        return existsSync(sock);
-      },
-      { timeoutMs: 15_000, intervalMs: 20 },
-    );
+    await waitForAgentSocket(h.name, pid, sock, `${d}/netplugin.log`);
   }
 
   /** `ip netns add` + CNI ADD through the real shim, as a runtime does it. */
   private async plug(c: BenchContainer): Promise<void> {
     const ns = containerNs(c);
     await addNetns(ns);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      CNI_COMMAND: 'ADD',
-      CNI_CONTAINERID: `ctr-${c.name}`,
-      CNI_NETNS: `/run/netns/${ns}`,
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: '/usr/lib/cni',
-    };
-    const conf = {
-      cniVersion: '1.1.0',
-      name: 'netloom',
-      type: 'netloom-cni',
-      agentSocket: `${this.dir(this.host(c.host))}/netplugin.sock`,
+    const r = await cniCall({
+      command: 'ADD',
+      socket: `${this.dir(this.host(c.host))}/netplugin.sock`,
+      containerId: `ctr-${c.name}`,
+      netnsPath: `/run/netns/${ns}`,
       tenant: TENANT,
       network: c.network,
-    };
-    const r = await run('dash', [SHIM], { env, input: JSON.stringify(conf), allowFailure: true, timeoutMs: 30_000 });
-    if (r.code !== 0)
-      throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 500)}`);
+      name: 'netloom',
+    });
+    if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${r.output.trim().slice(0, 500)}`);
   }
 
   /** The two measured paths: VLAN and VXLAN, host1 -> host2. */

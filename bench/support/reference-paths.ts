@@ -34,6 +34,17 @@ export async function cleanupStale(): Promise<void> {
   await dropOvs([OVS_DIR, ...OVS_2HOST_DIRS], ALL_NETNS);
 }
 
+/** Build path `p` with `setup`; when setup fails, undo what it made (`p.cleanup`) and rethrow. */
+async function built(p: BenchPath, setup: () => Promise<void>): Promise<BenchPath> {
+  try {
+    await setup();
+    return p;
+  } catch (e) {
+    await p.cleanup();
+    throw e;
+  }
+}
+
 /** Two namespaces joined by one veth pair. */
 export async function vethPath(): Promise<BenchPath> {
   const p: BenchPath = {
@@ -43,7 +54,7 @@ export async function vethPath(): Promise<BenchPath> {
     serverIp: '10.2.0.2',
     cleanup: () => delAll(['dpve1', 'dpve2']),
   };
-  try {
+  return built(p, async () => {
     await addNetns('dpve1');
     await addNetns('dpve2');
     await addVeth('eth0', 'dpve1', 'eth0', 'dpve2');
@@ -54,18 +65,14 @@ export async function vethPath(): Promise<BenchPath> {
       await addAddr('eth0', `${ip}/24`, ns);
       await linkUp('eth0', ns);
     }
-    return p;
-  } catch (e) {
-    await p.cleanup();
-    throw e;
-  }
+  });
 }
 
 /** Two namespaces on a Linux bridge that sits in its own namespace. */
 export async function linuxBridgePath(): Promise<BenchPath> {
   const all = ['dplb1', 'dplb2', 'dplbh'];
   const p: BenchPath = { name: 'linux-bridge', clientNs: 'dplb1', serverNs: 'dplb2', serverIp: '10.3.0.2', cleanup: () => delAll(all) };
-  try {
+  return built(p, async () => {
     for (const n of all) await addNetns(n);
     await addBridge('br-lin', 'dplbh');
     for (const i of [1, 2]) {
@@ -75,11 +82,7 @@ export async function linuxBridgePath(): Promise<BenchPath> {
       await addAddr('eth0', `10.3.0.${i}/24`, `dplb${i}`);
       await linkUp('eth0', `dplb${i}`);
     }
-    return p;
-  } catch (e) {
-    await p.cleanup();
-    throw e;
-  }
+  });
 }
 
 /** Kernel VXLAN (VNI 100, port 4789) between two namespaces over a veth underlay. */
@@ -91,7 +94,7 @@ export async function kernelVxlanPath(): Promise<BenchPath> {
     serverIp: '10.1.3.2',
     cleanup: () => delAll(['dpkv1', 'dpkv2']),
   };
-  try {
+  return built(p, async () => {
     await addNetns('dpkv1');
     await addNetns('dpkv2');
     await addVeth('u0', 'dpkv1', 'u0', 'dpkv2');
@@ -121,11 +124,7 @@ export async function kernelVxlanPath(): Promise<BenchPath> {
       await addAddr('vx0', `10.1.3.${i}/24`, ns);
       await linkUp('vx0', ns);
     }
-    return p;
-  } catch (e) {
-    await p.cleanup();
-    throw e;
-  }
+  });
 }
 
 /** A private OVS in namespace `ns` with a netdev bridge `br-dp` (standalone, OpenFlow13). */
@@ -172,15 +171,11 @@ export async function ovsNormalPath(): Promise<BenchPath> {
     serverIp: '10.4.0.2',
     cleanup: () => dropOvs([OVS_DIR], ['dpo1', 'dpo2', OVS_NS]),
   };
-  try {
+  return built(p, async () => {
     const opts = await ovsHost(OVS_NS, OVS_DIR);
     for (const i of [1, 2]) await plugIntoOvs(opts, `dpo${i}`, `dpov${i}`, `10.4.0.${i}/24`);
     await onlyNormalFlow(opts);
-    return p;
-  } catch (e) {
-    await p.cleanup();
-    throw e;
-  }
+  });
 }
 
 /**
@@ -196,7 +191,7 @@ export async function ovsNormal2HostPath(): Promise<BenchPath> {
     serverIp: '10.5.0.4',
     cleanup: () => dropOvs(OVS_2HOST_DIRS, ['dpo3', 'dpo4', 'dpoh1', 'dpoh2']),
   };
-  try {
+  return built(p, async () => {
     const h1 = await ovsHost('dpoh1', OVS_2HOST_DIRS[0] as string);
     const h2 = await ovsHost('dpoh2', OVS_2HOST_DIRS[1] as string);
     await addVeth('up1', 'dpoh1', 'up2', 'dpoh2');
@@ -211,9 +206,5 @@ export async function ovsNormal2HostPath(): Promise<BenchPath> {
     await plugIntoOvs(h2, 'dpo4', 'dpov4', '10.5.0.4/24');
     await onlyNormalFlow(h1);
     await onlyNormalFlow(h2);
-    return p;
-  } catch (e) {
-    await p.cleanup();
-    throw e;
-  }
+  });
 }

@@ -49,15 +49,11 @@ export function agentNetmasters(plan: LabPlan, host?: string): string[] {
   return Array.from({ length: n }, (_, k) => plan.netmasters[(own + k) % n]!.grpcListen);
 }
 
-/** The agent's command line (pure). */
-export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
-  const p = agentPaths(plan, h.name);
+/** The agent's options that tie it to its lab host (pure): name, the host's OVS (userspace datapath), uplink eth1, VTEP address. */
+export function hostAgentArgs(plan: Pick<LabPlan, 'prefixLen'>, h: HostPlan): string[] {
   return [
-    NETPLUGIN_JS,
     '--host',
     h.name,
-    '--netmaster-grpc',
-    agentNetmasters(plan, h.name).join(','),
     '--ovs-rundir',
     `${h.ovsDir}/run`,
     '--datapath',
@@ -66,6 +62,16 @@ export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
     'eth1',
     '--vtep-ip',
     `${h.dataIp}/${plan.prefixLen}`,
+  ];
+}
+
+/** The lab agent's options (pure): its host, every netmaster replica, its sockets, state and metrics. */
+export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
+  const p = agentPaths(plan, h.name);
+  return [
+    ...hostAgentArgs(plan, h),
+    '--netmaster-grpc',
+    agentNetmasters(plan, h.name).join(','),
     '--cni-socket',
     p.cniSocket,
     '--cnm-socket',
@@ -87,18 +93,34 @@ export function startAgent(state: LabState, h: HostPlan): number {
   mkdirSync(p.dir, { recursive: true });
   mkdirSync(resolve(p.cnmSocket, '..'), { recursive: true });
   for (const s of [p.cniSocket, p.cnmSocket]) if (existsSync(s)) rmSync(s, { force: true });
-  const fd = openSync(p.log, 'a');
-  let pid: number;
-  try {
-    // runtimes do not pass NODE_EXTRA_CA_CERTS; it only slows the start
-    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
-    pid = spawnDaemon(process.execPath, agentArgs(state.plan, h), { netns: h.netns, logFd: fd, env });
-  } finally {
-    closeSync(fd);
-  }
+  const pid = spawnAgent(h, agentArgs(state.plan, h), p.log);
   state.pids = [...state.pids.filter((x) => x.role !== agentRole(h.name)), { role: agentRole(h.name), pid, program: NETPLUGIN_PROGRAM }];
   saveState(state);
   return pid;
+}
+
+/** Spawn netplugin with `args`, detached in the host's namespace, its output appended to `log`; its PID. */
+export function spawnAgent(h: HostPlan, args: string[], log: string): number {
+  const fd = openSync(log, 'a');
+  try {
+    // runtimes do not pass NODE_EXTRA_CA_CERTS; it only slows the start
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
+    return spawnDaemon(process.execPath, [NETPLUGIN_JS, ...args], { netns: h.netns, logFd: fd, env });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Wait until the agent `pid` of `host` has made `socket`; fails at once, naming `log`, when the agent exits. */
+export async function waitForAgentSocket(host: string, pid: number, socket: string, log: string): Promise<void> {
+  await waitFor(
+    `netplugin on ${host}`,
+    () => {
+      if (!isAlive(pid)) throw new NetloomError('UNAVAILABLE', `netplugin on ${host} exited; see ${log}`);
+      return existsSync(socket);
+    },
+    { timeoutMs: 15_000, intervalMs: 20 },
+  );
 }
 
 /** True when the agent answers CNI STATUS with success (connected to OVS and to netmaster). */

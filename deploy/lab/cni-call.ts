@@ -9,7 +9,7 @@ import { run } from '../../lib/exec';
 /** The shim, from dist/deploy/lab/ back to the repository's bin/. */
 export const CNI_SHIM = resolve(__dirname, '../../../bin/netloom-cni');
 
-export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'STATUS';
+export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC';
 
 export interface CniCallInput {
   command: CniCommand;
@@ -21,6 +21,10 @@ export interface CniCallInput {
   network: string;
   group?: string;
   ip?: string;
+  /** the netconf's network name; the lab's is `TENANT-NETWORK` */
+  name?: string;
+  /** more netconf keys (they win over the ones above), e.g. a CHECK's prevResult */
+  extra?: Record<string, unknown>;
 }
 
 export interface CniCallResult {
@@ -30,16 +34,19 @@ export interface CniCallResult {
 }
 
 /** The netconf the lab hands the shim (pure). */
-export function labNetconf(i: Pick<CniCallInput, 'socket' | 'tenant' | 'network' | 'group' | 'ip'>): Record<string, unknown> {
+export function labNetconf(
+  i: Pick<CniCallInput, 'socket' | 'tenant' | 'network' | 'group' | 'ip' | 'name' | 'extra'>,
+): Record<string, unknown> {
   return {
     cniVersion: '1.1.0',
-    name: `${i.tenant}-${i.network}`,
+    name: i.name ?? `${i.tenant}-${i.network}`,
     type: 'netloom-cni',
     agentSocket: i.socket,
     tenant: i.tenant,
     network: i.network,
     ...(i.group ? { group: i.group } : {}),
     ...(i.ip ? { args: { cni: { ips: [i.ip] } } } : {}),
+    ...i.extra,
   };
 }
 

@@ -84,7 +84,8 @@ export function dockerdScript(plan: Pick<LabPlan, 'dir' | 'name'>, host: string)
   );
 }
 
-function makeRootfs(dir: string): string {
+/** `<dir>/rootfs`: the machine's static busybox with the applets containers here use (made once). */
+export function makeRootfs(dir: string): string {
   const rootfs = join(dir, 'rootfs');
   mkdirSync(join(rootfs, 'bin'), { recursive: true });
   if (!existsSync(join(rootfs, 'bin', 'busybox'))) copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
@@ -180,18 +181,18 @@ export function podmanNetworkName(tenant: string, network: string): string {
 
 /** The conflist of a netloom network for podman 4.3 (pure): cniVersion 1.0.0, the host agent's socket. */
 export function podmanConflist(plan: Pick<LabPlan, 'dir'>, host: string, tenant: string, network: string): Record<string, unknown> {
+  return netloomConflist(podmanNetworkName(tenant, network), agentPaths(plan, host).cniSocket, tenant, network);
+}
+
+/**
+ * A CNI network `name` whose one plugin is netloom-cni talking to the agent at `agentSocket` (pure);
+ * cniVersion 1.0.0, the newest podman 4.3's libcni knows.
+ */
+export function netloomConflist(name: string, agentSocket: string, tenant: string, network: string): Record<string, unknown> {
   return {
     cniVersion: '1.0.0',
-    name: podmanNetworkName(tenant, network),
-    plugins: [
-      {
-        type: 'netloom-cni',
-        agentSocket: agentPaths(plan, host).cniSocket,
-        tenant,
-        network,
-        capabilities: { ips: true, mac: true, portMappings: true },
-      },
-    ],
+    name,
+    plugins: [{ type: 'netloom-cni', agentSocket, tenant, network, capabilities: { ips: true, mac: true, portMappings: true } }],
   };
 }
 
@@ -225,7 +226,11 @@ export function rewritePodmanNetworks(args: string[]): { args: string[]; network
 }
 
 export function podmanBaseArgs(plan: Pick<LabPlan, 'dir'>, host: string): string[] {
-  const p = podmanPaths(plan, host);
+  return podmanDirArgs(podmanPaths(plan, host));
+}
+
+/** podman's arguments that keep all its state under `p.dir` and take CNI networks from `p.cniDir` (pure). */
+export function podmanDirArgs(p: PodmanPaths): string[] {
   return [
     '--root',
     `${p.dir}/root`,
@@ -251,7 +256,7 @@ function podmanArgv(h: HostPlan, plan: LabPlan, args: string[]): string[] {
 }
 
 /** What podman and libcni keep outside --root/--runroot; removed on down when the lab made them. */
-const PODMAN_OUTSIDE = ['/var/lib/cni/results', '/var/lib/cni', '/var/lib/containers/cache', '/var/lib/containers'];
+export const PODMAN_OUTSIDE = ['/var/lib/cni/results', '/var/lib/cni', '/var/lib/containers/cache', '/var/lib/containers'];
 
 async function preparePodman(state: LabState, h: HostPlan, networks: Array<{ tenant: string; network: string }>): Promise<void> {
   const p = podmanPaths(state.plan, h.name);
@@ -308,7 +313,8 @@ export async function unmountUnder(dir: string): Promise<void> {
   for (const m of mounts) await run('umount', ['-l', m], { allowFailure: true });
 }
 
-function cgroupDirs(name: string): string[] {
+/** `name` under the cgroup v2 root and under every v1 hierarchy. */
+export function cgroupDirs(name: string): string[] {
   const root = '/sys/fs/cgroup';
   const hierarchies = existsSync(root) ? readdirSync(root).filter((x) => !x.includes('.')) : [];
   return [join(root, name), ...hierarchies.map((x) => join(root, x, name))];
@@ -332,16 +338,7 @@ export async function cleanupEngines(state: LabState): Promise<void> {
     const results = '/var/lib/cni/results';
     if (existsSync(results)) for (const f of readdirSync(results)) if (f.startsWith('nl.')) rmSync(join(results, f), { force: true });
   }
-  for (const d of state.podmanMade ?? []) {
-    if (!existsSync(d)) continue;
-    if (d.endsWith('/cache')) rmSync(d, { recursive: true, force: true });
-    else
-      try {
-        rmdirSync(d);
-      } catch {
-        // another user of podman keeps files there now
-      }
-  }
+  removePodmanOutside(state.podmanMade ?? []);
   for (const rec of state.pids.filter((p) => p.program === 'dockerd')) {
     const host = rec.role.split('/')[0] ?? '';
     if (isAlive(rec.pid))
@@ -359,6 +356,20 @@ export async function cleanupEngines(state: LabState): Promise<void> {
         // still in use by a container that outlived its engine: left for the operator
       }
     }
+  }
+}
+
+/** Remove the dirs of PODMAN_OUTSIDE in `made` (those we made): a cache with its content, others only when empty. */
+export function removePodmanOutside(made: readonly string[]): void {
+  for (const d of made) {
+    if (!existsSync(d)) continue;
+    if (d.endsWith('/cache')) rmSync(d, { recursive: true, force: true });
+    else
+      try {
+        rmdirSync(d);
+      } catch {
+        // another user of podman keeps files there now
+      }
   }
 }
 

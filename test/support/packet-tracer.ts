@@ -128,26 +128,18 @@ function bits(n: number): bigint {
   return (1n << BigInt(n)) - 1n;
 }
 
+const ARP_FIELDS = ['arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha'] as const;
+const IPV4_FIELDS = ['ipv4_src', 'ipv4_dst', 'ip_proto', 'ip_ttl'] as const;
+/** TCP, UDP and ICMP fields: present only for their IP protocol */
+const L4_FIELDS = ['tcp_src', 'tcp_dst', 'tcp_flags', 'udp_src', 'udp_dst', 'icmpv4_type', 'icmpv4_code'] as const;
+
 const PACKET_FIELDS: readonly OxmFieldName[] = [
   'eth_src',
   'eth_dst',
   'eth_type',
-  'arp_op',
-  'arp_spa',
-  'arp_tpa',
-  'arp_sha',
-  'arp_tha',
-  'ipv4_src',
-  'ipv4_dst',
-  'ip_proto',
-  'ip_ttl',
-  'tcp_src',
-  'tcp_dst',
-  'tcp_flags',
-  'udp_src',
-  'udp_dst',
-  'icmpv4_type',
-  'icmpv4_code',
+  ...ARP_FIELDS,
+  ...IPV4_FIELDS,
+  ...L4_FIELDS,
   'tunnel_id',
   'tun_ipv4_src',
   'tun_ipv4_dst',
@@ -183,9 +175,9 @@ function toState(p: Packet): State {
   }
   const et = s.get('eth_type');
   if (et === ETH_ARP) {
-    for (const f of ['arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha'] as const) if (!s.has(f)) s.set(f, 0n);
+    for (const f of ARP_FIELDS) if (!s.has(f)) s.set(f, 0n);
   } else {
-    for (const f of ['arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha'] as const) s.delete(f);
+    for (const f of ARP_FIELDS) s.delete(f);
   }
   if (et === ETH_IPV4) {
     for (const f of ['ipv4_src', 'ipv4_dst', 'ip_proto'] as const) if (!s.has(f)) s.set(f, 0n);
@@ -206,20 +198,7 @@ function toState(p: Packet): State {
     }
     if (!keep.has('tcp_flags')) s.delete('tcp_flags');
   } else {
-    for (const f of [
-      'ipv4_src',
-      'ipv4_dst',
-      'ip_proto',
-      'ip_ttl',
-      'tcp_src',
-      'tcp_dst',
-      'tcp_flags',
-      'udp_src',
-      'udp_dst',
-      'icmpv4_type',
-      'icmpv4_code',
-    ] as const)
-      s.delete(f);
+    for (const f of [...IPV4_FIELDS, ...L4_FIELDS]) s.delete(f);
   }
   return s;
 }

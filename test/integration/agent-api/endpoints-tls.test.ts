@@ -5,72 +5,15 @@
  * certificate of another CA is refused. Certificates are made with openssl in /tmp/nl-grpc/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { output } from '../../../lib/exec';
 import { isNetloomError } from '../../../lib/errors';
 import type { RunningAgentServer } from '../../../netmaster/agent/server';
 import { NetmasterClient } from '../../../netplugin/netmaster-client/client';
 import { rawClient, startEnv, startServer, stopEnv, type Env } from './support';
+import { makeSelfSigned, makeLeaf } from '../../support/test-certs';
 
 const DIR = '/tmp/nl-grpc/certs';
-
-async function openssl(args: string[]): Promise<void> {
-  await output('openssl', args);
-}
-
-/** A CA and, signed by it, a leaf certificate (server or client). */
-async function makeCa(name: string): Promise<void> {
-  await openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${DIR}/${name}.key`,
-    '-out',
-    `${DIR}/${name}.crt`,
-  ]);
-}
-
-async function makeLeaf(ca: string, name: string, ext: string): Promise<void> {
-  await openssl([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${DIR}/${name}.key`,
-    '-out',
-    `${DIR}/${name}.csr`,
-  ]);
-  const extFile = `${DIR}/${name}.ext`;
-  writeFileSync(extFile, ext);
-  await openssl([
-    'x509',
-    '-req',
-    '-in',
-    `${DIR}/${name}.csr`,
-    '-CA',
-    `${DIR}/${ca}.crt`,
-    '-CAkey',
-    `${DIR}/${ca}.key`,
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    extFile,
-    '-out',
-    `${DIR}/${name}.crt`,
-  ]);
-}
 
 const read = (n: string) => readFileSync(`${DIR}/${n}`);
 
@@ -171,11 +114,11 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
   it('mutual TLS: a client certificate of the CA is served; no certificate or another CA is refused', async () => {
     rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
-    await makeCa('ca');
-    await makeCa('otherca');
-    await makeLeaf('ca', 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-    await makeLeaf('ca', 'agent', 'extendedKeyUsage=clientAuth\n');
-    await makeLeaf('otherca', 'rogue', 'extendedKeyUsage=clientAuth\n');
+    await makeSelfSigned(DIR, 'ca');
+    await makeSelfSigned(DIR, 'otherca');
+    await makeLeaf(DIR, 'ca', 'server', { ext: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' });
+    await makeLeaf(DIR, 'ca', 'agent', { ext: 'extendedKeyUsage=clientAuth\n' });
+    await makeLeaf(DIR, 'otherca', 'rogue', { ext: 'extendedKeyUsage=clientAuth\n' });
     tlsServer = await startServer(env!, { tls: { cert: read('server.crt'), key: read('server.key'), clientCa: read('ca.crt') } });
     const mk = (tls: ConstructorParameters<typeof NetmasterClient>[0]['tls']) => {
       const c = new NetmasterClient({ address: tlsServer!.address, host: 'tls1', callTimeoutMs: 3000, ...(tls ? { tls } : {}) });

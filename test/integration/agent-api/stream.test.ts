@@ -14,6 +14,9 @@ import type { RunningAgentServer } from '../../../netmaster/agent/server';
 import type { AgentClient } from '../../../proto/gen/netloom/v1/Agent';
 import { rawClient, sleep, startEnv, startServer, stopEnv, StreamRecorder, until, type Env } from './support';
 
+/** t1's VXLAN network n1, written in before() and again (unchanged but for one empty field) by a test */
+const N1 = { tenantName: 't1', networkName: 'n1', subnet: '10.1.0.0/24', gateway: '10.1.0.1', encap: 'vxlan', pktTag: 5001 };
+
 describe('agent API: desired-state stream (real etcd)', function () {
   this.timeout(60_000);
   let env: Env | undefined;
@@ -31,14 +34,7 @@ describe('agent API: desired-state stream (real etcd)', function () {
     client = rawClient(server.address);
     await svc().upsert('tenant', { tenantName: 't1' });
     await svc().upsert('tenant', { tenantName: 't2' });
-    await svc().upsert('network', {
-      tenantName: 't1',
-      networkName: 'n1',
-      subnet: '10.1.0.0/24',
-      gateway: '10.1.0.1',
-      encap: 'vxlan',
-      pktTag: 5001,
-    });
+    await svc().upsert('network', N1);
     await svc().upsert('network', { tenantName: 't1', networkName: 'n2', subnet: '10.2.0.0/24', encap: 'vlan', pktTag: 100 });
     await svc().upsert('network', { tenantName: 't2', networkName: 'm1', subnet: '10.9.0.0/24', encap: 'vxlan', pktTag: 7001 });
     // hostB's agent gives its VTEP
@@ -164,15 +160,7 @@ describe('agent API: desired-state stream (real etcd)', function () {
     await server!.stop();
     await until('stream ended by the server stop', () => watching.ended);
     assert.equal(watching.error, undefined, 'ended cleanly (OK status), not with an error');
-    await svc().upsert('network', {
-      tenantName: 't1',
-      networkName: 'n1',
-      subnet: '10.1.0.0/24',
-      gateway: '10.1.0.1',
-      encap: 'vxlan',
-      pktTag: 5001,
-      ipv6Subnet: '',
-    });
+    await svc().upsert('network', { ...N1, ipv6Subnet: '' });
     const a3 = await ep('n1', 'a3', 'hostA');
     server = await startServer(env!, { listen: `127.0.0.1:${port}` });
     await until('client has a3 after reconnect', () => c.state.endpoints.some((e) => e.id === a3.endpointID), 10_000);

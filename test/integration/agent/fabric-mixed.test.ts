@@ -4,11 +4,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { tcpTransfer } from '../../support/traffic';
-import { AgentLab, Ctr, pingOnce, Scenario } from './support';
+import { Ctr, fabricLabHooks, pingOnce, Scenario } from './support';
 
 describe('netplugin agents on the lab, a VLAN and a VXLAN network side by side', function () {
   this.timeout(60_000);
-  const lab = new AgentLab();
   const c = (name: string, host: string, network: string, ip: string, mac: string): Ctr => ({ name, host, tenant: 't1', network, ip, mac });
   const a1 = c('ma1', 'host1', 'blue', '10.52.1.1', '02:00:00:00:05:01');
   const b2 = c('mb2', 'host2', 'blue', '10.52.1.2', '02:00:00:00:05:02');
@@ -24,17 +23,7 @@ describe('netplugin agents on the lab, a VLAN and a VXLAN network side by side',
     containers: [a1, b2, g1, h2],
   };
 
-  before(async function () {
-    this.timeout(60_000);
-    await lab.up(2);
-    lab.writeFabric(sc);
-    await Promise.all([lab.startAgent('host1'), lab.startAgent('host2')]);
-    for (const x of sc.containers) await lab.plug(x);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await lab.teardown();
-  });
+  const lab = fabricLabHooks(sc, 60_000);
 
   it('both networks carry ping and TCP across hosts over the one data NIC', async () => {
     assert.ok(await pingOnce(lab.ns(a1), b2.ip, 2), 'VLAN ping');

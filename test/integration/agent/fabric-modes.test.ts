@@ -8,7 +8,7 @@ import { run } from '../../../lib/exec';
 import { startCapture } from '../../support/capture';
 import { tcpTransfer } from '../../support/traffic';
 import { ctr, scenario } from './scenario';
-import { AgentLab, pingOnce, Scenario } from './support';
+import { AgentLab, fabricLabHooks, pingOnce, Scenario } from './support';
 
 async function pingEventually(netns: string, ip: string, attempts = 8): Promise<boolean> {
   for (let i = 0; i < attempts; i++) if (await pingOnce(netns, ip)) return true;
@@ -31,19 +31,8 @@ describe('netplugin modes on real OVS: gateway, routing, ARP flood', function ()
   this.timeout(90_000);
 
   describe('fwdMode routing, VXLAN', function () {
-    const lab = new AgentLab();
     const sc = withModes('vxlan', { fwdMode: 'routing', arpMode: 'proxy' }, ['a1', 'b2', 'r2', 'x1']);
-    before(async function () {
-      this.timeout(90_000);
-      await lab.up(2);
-      lab.writeFabric(sc);
-      await Promise.all([lab.startAgent('host1'), lab.startAgent('host2')]);
-      for (const c of sc.containers) await lab.plug(c);
-    });
-    after(async function () {
-      this.timeout(60_000);
-      await lab.teardown();
-    });
+    const lab = fabricLabHooks(sc, 90_000);
 
     it('answers ping to the network gateway', async () => {
       assert.ok(await pingEventually(lab.ns(ctr(sc, 'a1')), '10.50.1.254'), 'a1 -> its gateway');
@@ -72,19 +61,8 @@ describe('netplugin modes on real OVS: gateway, routing, ARP flood', function ()
   });
 
   describe('arpMode flood, VLAN', function () {
-    const lab = new AgentLab();
     const sc = withModes('vlan', { fwdMode: 'bridge', arpMode: 'flood' }, ['a1', 'b2', 'r2']);
-    before(async function () {
-      this.timeout(90_000);
-      await lab.up(2);
-      lab.writeFabric(sc);
-      await Promise.all([lab.startAgent('host1'), lab.startAgent('host2')]);
-      for (const c of sc.containers) await lab.plug(c);
-    });
-    after(async function () {
-      this.timeout(60_000);
-      await lab.teardown();
-    });
+    const lab = fabricLabHooks(sc, 90_000);
 
     it('connects containers across hosts with flooded ARP, and keeps networks apart in bridge mode', async () => {
       const seen = await arpOnUnderlay(lab, 'vlan and arp', async () => {

@@ -4,20 +4,18 @@
  * containers plugged in through the real `bin/netloom-cni` shim. Everything is stopped by PID or
  * deleted by name in `teardown`.
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { labDown, labUp } from '../../../deploy/lab/lab';
+import { hostAgentArgs, spawnAgent, waitForAgentSocket } from '../../../deploy/lab/agents';
+import { cniCall, type CniCommand } from '../../../deploy/lab/cni-call';
 import { addNetns, delNetns } from '../../../deploy/lab/netns';
 import { containerNetns, HostPlan, LabPlan } from '../../../deploy/lab/plan';
 import { waitFor } from '../../../lib/clock';
-import { run, spawnDaemon } from '../../../lib/exec';
-import { isAlive, stopProcess } from '../../../lib/process';
+import { run } from '../../../lib/exec';
+import { stopProcess } from '../../../lib/process';
 import type { Encap } from '../../../netplugin/state/host-state';
 
 export const LAB = 'tagt';
-const ROOT = resolve(__dirname, '../../../..');
-const MAIN = `${ROOT}/dist/netplugin/main.js`;
-const SHIM = `${ROOT}/bin/netloom-cni`;
 
 export interface Ctr {
   name: string;
@@ -112,51 +110,32 @@ export class AgentLab {
     }
   }
 
+  /** A 2-host lab whose agents read `sc` from their fabric file, with every container of `sc` plugged. */
+  async upWithFabric(sc: Scenario): Promise<void> {
+    await this.up(2);
+    this.writeFabric(sc);
+    await Promise.all([this.startAgent('host1'), this.startAgent('host2')]);
+    for (const c of sc.containers) await this.plug(c);
+  }
+
   /** Start the agent of `host` and wait for its CNI socket. */
   async startAgent(host: string, extra: string[] = [], netmaster?: string): Promise<number> {
     const h = this.host(host);
     const d = this.dir(h);
     if (!netmaster) await waitFor('fabric file', () => existsSync(`${d}/fabric.json`), { timeoutMs: 5000, intervalMs: 20 });
     if (existsSync(this.sock(h))) await run('rm', ['-f', this.sock(h)]);
-    const fd = openSync(`${d}/netplugin.log`, 'a');
-    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
-    const pid = spawnDaemon(
-      'node',
+    const pid = spawnAgent(
+      h,
       [
-        MAIN,
-        '--host',
-        h.name,
+        ...hostAgentArgs(this.plan, h),
         ...(netmaster ? ['--netmaster-grpc', netmaster] : ['--fabric-file', `${d}/fabric.json`]),
-        '--ovs-rundir',
-        `${h.ovsDir}/run`,
-        '--datapath',
-        'netdev',
-        '--uplink',
-        'eth1',
-        '--vtep-ip',
-        `${h.dataIp}/24`,
-        '--cni-socket',
-        this.sock(h),
-        '--state-dir',
-        `${d}/state`,
-        '--metrics-listen',
-        '127.0.0.1:9731',
-        '--log-level',
-        'info',
+        ...['--cni-socket', this.sock(h), '--state-dir', `${d}/state`, '--metrics-listen', '127.0.0.1:9731', '--log-level', 'info'],
         ...extra,
       ],
-      { netns: h.netns, logFd: fd, env },
+      `${d}/netplugin.log`,
     );
-    closeSync(fd);
     this.pids.set(host, pid);
-    await waitFor(
-      `netplugin on ${host}`,
-      () => {
-        if (!isAlive(pid)) throw new Error(`netplugin on ${host} exited; see ${d}/netplugin.log`);
-        return existsSync(this.sock(h));
-      },
-      { timeoutMs: 15_000, intervalMs: 20 },
-    );
+    await waitForAgentSocket(host, pid, this.sock(h), `${d}/netplugin.log`);
     return pid;
   }
 
@@ -169,36 +148,21 @@ export class AgentLab {
 
   /** Run the real CNI shim against host's agent. */
   async cni(
-    command: 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC',
+    command: CniCommand,
     c: Pick<Ctr, 'name' | 'host' | 'tenant' | 'network'>,
     extraConf: Record<string, unknown> = {},
   ): Promise<{ code: number; json: Record<string, unknown> | undefined; stdout: string }> {
-    const h = this.host(c.host);
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      CNI_COMMAND: command,
-      CNI_CONTAINERID: `ctr-${c.name}`,
-      CNI_NETNS: `/run/netns/${containerNetns(this.plan, c.name)}`,
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: '/usr/lib/cni',
-    };
-    const conf = {
-      cniVersion: '1.1.0',
-      name: 'netloom',
-      type: 'netloom-cni',
-      agentSocket: this.sock(h),
+    const r = await cniCall({
+      command,
+      socket: this.sock(this.host(c.host)),
+      containerId: `ctr-${c.name}`,
+      netnsPath: `/run/netns/${containerNetns(this.plan, c.name)}`,
       tenant: c.tenant,
       network: c.network,
-      ...extraConf,
-    };
-    const r = await run('dash', [SHIM], { env, input: JSON.stringify(conf), allowFailure: true, timeoutMs: 30_000 });
-    let json: Record<string, unknown> | undefined;
-    try {
-      json = JSON.parse(r.stdout) as Record<string, unknown>;
-    } catch {
-      json = undefined;
-    }
-    return { code: r.code, json, stdout: r.stdout + r.stderr };
+      name: 'netloom',
+      extra: extraConf,
+    });
+    return { code: r.code, json: r.json, stdout: r.output };
   }
 
   ns(c: Pick<Ctr, 'name'>): string {
@@ -235,6 +199,20 @@ export class AgentLab {
     for (const ns of this.netns) await delNetns(ns);
     await labDown(LAB);
   }
+}
+
+/** Mocha hooks of a describe block: the lab up with `sc` before its tests (`upWithFabric`), torn down after. */
+export function fabricLabHooks(sc: Scenario, upTimeoutMs: number): AgentLab {
+  const lab = new AgentLab();
+  before(async function () {
+    this.timeout(upTimeoutMs);
+    await lab.upWithFabric(sc);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await lab.teardown();
+  });
+  return lab;
 }
 
 /** Ping from `netns` to `ip` once with a short wait; true when answered. */

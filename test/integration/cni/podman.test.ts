@@ -6,11 +6,19 @@
  * podman 4.3's libcni knows CNI results up to 1.0.0, so this network says cniVersion 1.0.0.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { run } from '../../../lib/exec';
 import { listLinks } from '../../../deploy/lab/netns';
-import { podmanContainersConf } from '../../../deploy/lab/engines';
+import {
+  makeRootfs,
+  netloomConflist,
+  PODMAN_OUTSIDE,
+  podmanContainersConf,
+  podmanDirArgs,
+  removePodmanOutside,
+  unmountUnder,
+} from '../../../deploy/lab/engines';
 import { listenCni, type CniServer } from '../../../netplugin/cni/server';
 import { VethBackend } from '../../../netplugin/cni/veth-backend';
 import type { CniAddRequest } from '../../../netplugin/cni/types';
@@ -18,20 +26,10 @@ import type { CniAddRequest } from '../../../netplugin/cni/types';
 const BIN_DIR = resolve(__dirname, '../../../../bin');
 const DIR = `/tmp/nl-cni/podman-${process.pid}`;
 const NET = 'nlpodtest';
-/** state podman and libcni keep outside --root/--runroot; removed after the test if the test made them */
-const OUTSIDE = ['/var/lib/cni/results', '/var/lib/cni', '/var/lib/containers/cache', '/var/lib/containers'];
 
+/** podman with all its state under DIR and our CNI network dir, laid out as a lab host's podman */
 function podmanArgs(...args: string[]): string[] {
-  return ['--root', `${DIR}/root`, '--runroot', `${DIR}/runroot`, '--tmpdir', `${DIR}/tmp`, '--storage-driver=overlay', ...args];
-}
-
-async function unmountUnder(dir: string): Promise<void> {
-  const mounts = readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) await run('umount', ['-l', m], { allowFailure: true });
+  return [...podmanDirArgs({ dir: DIR, conf: `${DIR}/containers.conf`, cniDir: `${DIR}/cni.d` }), ...args];
 }
 
 describe('podman 4.3 drives netloom-cni', function () {
@@ -49,25 +47,11 @@ describe('podman 4.3 drives netloom-cni', function () {
 
   before(async function () {
     if ((await run('podman', ['--version'], { allowFailure: true })).code !== 0) this.skip();
-    preexisting = new Set(OUTSIDE.filter((p) => existsSync(p)));
-    for (const d of ['root', 'runroot', 'tmp', 'cni.d', 'rootfs/bin']) mkdirSync(`${DIR}/${d}`, { recursive: true });
-    copyFileSync('/bin/busybox', `${DIR}/rootfs/bin/busybox`);
-    for (const a of ['sh', 'ip', 'cat']) symlinkSync('busybox', `${DIR}/rootfs/bin/${a}`);
+    preexisting = new Set(PODMAN_OUTSIDE.filter((p) => existsSync(p)));
+    for (const d of ['root', 'runroot', 'tmp', 'cni.d']) mkdirSync(`${DIR}/${d}`, { recursive: true });
+    makeRootfs(DIR);
     writeFileSync(`${DIR}/containers.conf`, podmanContainersConf(BIN_DIR));
-    const conflist = {
-      cniVersion: '1.0.0',
-      name: NET,
-      plugins: [
-        {
-          type: 'netloom-cni',
-          agentSocket: `${DIR}/agent.sock`,
-          tenant: 't1',
-          network: 'web',
-          capabilities: { ips: true, mac: true, portMappings: true },
-        },
-      ],
-    };
-    writeFileSync(`${DIR}/cni.d/${NET}.conflist`, JSON.stringify(conflist));
+    writeFileSync(`${DIR}/cni.d/${NET}.conflist`, JSON.stringify(netloomConflist(NET, `${DIR}/agent.sock`, 't1', 'web')));
     srv = await listenCni(`${DIR}/agent.sock`, { backend });
     const tar = await run(
       'sh',
@@ -90,35 +74,13 @@ describe('podman 4.3 drives netloom-cni', function () {
       for (const f of readdirSync('/var/lib/cni/results'))
         if (f.startsWith(`${NET}-`)) rmSync(`/var/lib/cni/results/${f}`, { force: true });
     }
-    for (const p of OUTSIDE) {
-      if (preexisting.has(p) || !existsSync(p)) continue;
-      if (p.endsWith('/cache')) rmSync(p, { recursive: true, force: true });
-      else
-        try {
-          rmdirSync(p);
-        } catch {
-          // not empty: someone else uses it now
-        }
-    }
+    removePodmanOutside(PODMAN_OUTSIDE.filter((p) => !preexisting.has(p)));
   });
 
   it('runs a container with the address the agent allocated, and --rm releases it', async () => {
     const r = await run(
       'podman',
-      podmanArgs(
-        '--network-backend',
-        'cni',
-        '--network-config-dir',
-        `${DIR}/cni.d`,
-        'run',
-        '--rm',
-        '--network',
-        NET,
-        'localhost/nl-cni/busybox',
-        'sh',
-        '-c',
-        'ip -o -4 addr show eth0; ip route',
-      ),
+      podmanArgs('run', '--rm', '--network', NET, 'localhost/nl-cni/busybox', 'sh', '-c', 'ip -o -4 addr show eth0; ip route'),
       { env: env(), allowFailure: true, timeoutMs: 30_000 },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -135,23 +97,7 @@ describe('podman 4.3 drives netloom-cni', function () {
   it('a second container after the first got the freed address again', async () => {
     const r = await run(
       'podman',
-      podmanArgs(
-        '--network-backend',
-        'cni',
-        '--network-config-dir',
-        `${DIR}/cni.d`,
-        'run',
-        '--rm',
-        '--network',
-        NET,
-        'localhost/nl-cni/busybox',
-        'ip',
-        '-o',
-        '-4',
-        'addr',
-        'show',
-        'eth0',
-      ),
+      podmanArgs('run', '--rm', '--network', NET, 'localhost/nl-cni/busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0'),
       { env: env(), allowFailure: true, timeoutMs: 30_000 },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -164,10 +110,6 @@ describe('podman 4.3 drives netloom-cni', function () {
     const r = await run(
       'podman',
       podmanArgs(
-        '--network-backend',
-        'cni',
-        '--network-config-dir',
-        `${DIR}/cni.d`,
         'run',
         '--rm',
         '--network',

@@ -13,6 +13,8 @@ import { addNetns, delNetns } from '../../../deploy/lab/netns';
 import { ovsCtl, OvsInstance, startOvs, stopOvs } from '../../../deploy/lab/ovs-instance';
 import { PrivateDockerd, TEST_IMAGE } from './private-dockerd';
 import { bridgeName, VethTestBackend } from './veth-backend';
+import { CleanupSteps } from '../../support/cleanup-steps';
+import { netloomNetworkCreate } from '../../support/lab-cli';
 
 describe('CNM plugin with the real Docker engine and Open vSwitch', function () {
   this.timeout(120_000);
@@ -40,47 +42,26 @@ describe('CNM plugin with the real Docker engine and Open vSwitch', function () 
 
   after(async function () {
     this.timeout(90_000);
-    const errors: string[] = [];
-    const attempt = async (what: string, f: () => Promise<unknown>): Promise<void> => {
-      try {
-        await f();
-      } catch (e) {
-        errors.push(`${what}: ${(e as Error).message}`);
-      }
-    };
+    const steps = new CleanupSteps();
     if (dockerd?.pid !== undefined) {
-      await attempt('remove containers', () => dockerd.docker(['rm', '-f', 'o1', 'o2'], true));
-      await attempt('remove network', () => dockerd.docker(['network', 'rm', 'nlo'], true));
+      await steps.attempt('remove containers', () => dockerd.docker(['rm', '-f', 'o1', 'o2'], true));
+      await steps.attempt('remove network', () => dockerd.docker(['network', 'rm', 'nlo'], true));
     }
-    await attempt('stop dockerd', () => dockerd.stop());
-    await attempt('stop plugin', async () => plugin?.stop());
-    await attempt('stop ovs', () => stopOvs(join(dir, 'ovs')));
-    await attempt('remove links', () => backend.cleanup());
-    await attempt('remove netns', () => delNetns(netns));
-    await attempt('remove dirs', async () => {
+    await steps.attempt('stop dockerd', () => dockerd.stop());
+    await steps.attempt('stop plugin', async () => plugin?.stop());
+    await steps.attempt('stop ovs', () => stopOvs(join(dir, 'ovs')));
+    await steps.attempt('remove links', () => backend.cleanup());
+    await steps.attempt('remove netns', () => delNetns(netns));
+    await steps.attempt('remove dirs', async () => {
       await dockerd.removeDir();
       rmSync(dir, { recursive: true, force: true });
     });
-    if (errors.length > 0) throw new Error(errors.join('; '));
+    steps.throwIfFailed();
   });
 
   it('connects two containers through an OVS bridge and removes ports and bridge after them', async () => {
     const id = (
-      await dockerd.docker([
-        'network',
-        'create',
-        '-d',
-        'netloom',
-        '--ipam-driver',
-        'netloom',
-        '-o',
-        'tenant=t1',
-        '-o',
-        'network=ovsnet',
-        '--subnet',
-        '10.58.0.0/24',
-        'nlo',
-      ])
+      await dockerd.docker(netloomNetworkCreate('nlo', { opts: { tenant: 't1', network: 'ovsnet' }, ipam: {}, subnet: '10.58.0.0/24' }))
     ).stdout.trim();
     const br = bridgeName(id);
     assert.deepEqual(await ports(br), [], 'the network has an (empty) OVS bridge');

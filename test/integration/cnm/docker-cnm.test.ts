@@ -14,6 +14,8 @@ import { PrivateDockerd, TEST_IMAGE } from './private-dockerd';
 import { bridgeName, LINK_PREFIX, VethTestBackend } from './veth-backend';
 import { run } from '../../../lib/exec';
 import { addNetns, delNetns } from '../../../deploy/lab/netns';
+import { CleanupSteps } from '../../support/cleanup-steps';
+import { netloomNetworkCreate } from '../../support/lab-cli';
 
 const BASE = '/tmp/nl-cnm';
 
@@ -95,44 +97,25 @@ describe('CNM plugin with the real Docker engine', function () {
 
   after(async function () {
     this.timeout(90_000);
-    const errors: string[] = [];
-    const attempt = async (what: string, f: () => Promise<unknown>): Promise<void> => {
-      try {
-        await f();
-      } catch (e) {
-        errors.push(`${what}: ${(e as Error).message}`);
-      }
-    };
+    const steps = new CleanupSteps();
     if (dockerd?.pid !== undefined) {
-      await attempt('remove containers', removeAllContainers);
-      await attempt('remove networks', () => dockerd.docker(['network', 'rm', 'nl1', 'nl2', 'nl3', 'nl-ta', 'nl-tb'], true));
+      await steps.attempt('remove containers', removeAllContainers);
+      await steps.attempt('remove networks', () => dockerd.docker(['network', 'rm', 'nl1', 'nl2', 'nl3', 'nl-ta', 'nl-tb'], true));
     }
-    await attempt('stop dockerd', () => dockerd.stop());
-    await attempt('stop plugin', async () => server?.stop());
-    if (dockerd && errors.length > 0) console.log(dockerd.log().split('\n').slice(-30).join('\n'));
-    await attempt('remove links', () => backend.cleanup());
-    await attempt('remove netns', () => delNetns(netns));
-    await attempt('remove dir', () => dockerd.removeDir());
+    await steps.attempt('stop dockerd', () => dockerd.stop());
+    await steps.attempt('stop plugin', async () => server?.stop());
+    if (dockerd && steps.failed) console.log(dockerd.log().split('\n').slice(-30).join('\n'));
+    await steps.attempt('remove links', () => backend.cleanup());
+    await steps.attempt('remove netns', () => delNetns(netns));
+    await steps.attempt('remove dir', () => dockerd.removeDir());
     if (Object.keys(timings).length > 0) console.log(`      docker run -d on a netloom network (ms): ${JSON.stringify(timings)}`);
-    if (errors.length > 0) throw new Error(errors.join('; '));
+    steps.throwIfFailed();
   });
 
   it('creates a network whose options map to the netloom tenant/network', async () => {
-    const r = await dockerd.docker([
-      'network',
-      'create',
-      '-d',
-      'netloom',
-      '--ipam-driver',
-      'netloom',
-      '-o',
-      'tenant=t1',
-      '-o',
-      'network=n1',
-      '--subnet',
-      '10.55.0.0/24',
-      'nl1',
-    ]);
+    const r = await dockerd.docker(
+      netloomNetworkCreate('nl1', { opts: { tenant: 't1', network: 'n1' }, ipam: {}, subnet: '10.55.0.0/24' }),
+    );
     networkId = r.stdout.trim();
     const created = backend.calls.find((c) => c.op === 'createNetwork');
     assert.ok(created, 'backend.createNetwork was called');
@@ -230,7 +213,7 @@ describe('CNM plugin with the real Docker engine', function () {
   });
 
   it("also works with Docker's default IPAM (addresses from Docker, plumbing from netloom)", async () => {
-    await dockerd.docker(['network', 'create', '-d', 'netloom', '-o', 'tenant=t1', '-o', 'network=n3', '--subnet', '10.57.0.0/24', 'nl3']);
+    await dockerd.docker(netloomNetworkCreate('nl3', { opts: { tenant: 't1', network: 'n3' }, subnet: '10.57.0.0/24' }));
     const allocsBefore = backend.calls.filter((c) => c.op === 'allocateAddress').length;
     const a = await runContainer('d1', { network: 'nl3' });
     const b = await runContainer('d2', { network: 'nl3' });
@@ -245,23 +228,9 @@ describe('CNM plugin with the real Docker engine', function () {
   it('gives two tenants the same subnet when the IPAM options name the tenant', async () => {
     const ids: string[] = [];
     for (const t of ['ta', 'tb']) {
-      const r = await dockerd.docker([
-        'network',
-        'create',
-        '-d',
-        'netloom',
-        '--ipam-driver',
-        'netloom',
-        '--ipam-opt',
-        `tenant=${t}`,
-        '-o',
-        `tenant=${t}`,
-        '-o',
-        'network=web',
-        '--subnet',
-        '10.60.0.0/24',
-        `nl-${t}`,
-      ]);
+      const r = await dockerd.docker(
+        netloomNetworkCreate(`nl-${t}`, { opts: { tenant: t, network: 'web' }, ipam: { tenant: t }, subnet: '10.60.0.0/24' }),
+      );
       ids.push(r.stdout.trim());
     }
     const st = savedState();
@@ -282,10 +251,7 @@ describe('CNM plugin with the real Docker engine', function () {
 
   it('refuses an unknown driver option with an error naming it, and leaks no pool', async () => {
     const poolsBefore = Object.keys(savedState().pools).length;
-    const r = await dockerd.docker(
-      ['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', '-o', 'bogus=1', '--subnet', '10.56.0.0/24', 'nl2'],
-      true,
-    );
+    const r = await dockerd.docker(netloomNetworkCreate('nl2', { opts: { bogus: '1' }, ipam: {}, subnet: '10.56.0.0/24' }), true);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /unknown option "bogus"/);
     assert.equal(Object.keys(savedState().pools).length, poolsBefore, 'Docker released the pool after the failure');

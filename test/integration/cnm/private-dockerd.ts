@@ -6,33 +6,15 @@
  * of the test's, so that the interfaces Docker and the plugin make never appear in the root one.
  * Stopped by PID only.
  */
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  symlinkSync,
-  copyFileSync,
-  existsSync,
-  rmSync,
-  readFileSync,
-  writeFileSync,
-  readdirSync,
-  rmdirSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, existsSync, rmSync, readFileSync, writeFileSync, rmdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { run, RunResult, spawnDaemon } from '../../../lib/exec';
 import { waitFor } from '../../../lib/clock';
 import { isAlive, stopProcess } from '../../../lib/process';
+import { cgroupDirs, makeRootfs } from '../../../deploy/lab/engines';
 
 const DOCKER_CLIENT = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 export const TEST_IMAGE = 'nlcnm/busybox';
-
-/** `name` under every cgroup v1 hierarchy and under the v2 root. */
-function cgroupDirs(name: string): string[] {
-  const root = '/sys/fs/cgroup';
-  const hierarchies = existsSync(root) ? readdirSync(root).filter((h) => !h.includes('.')) : [];
-  return [join(root, name), ...hierarchies.map((h) => join(root, h, name))];
-}
 
 export class PrivateDockerd {
   pid: number | undefined;
@@ -104,12 +86,7 @@ export class PrivateDockerd {
 
   /** Import a busybox image (from the host's static busybox) under TEST_IMAGE. */
   async importBusybox(): Promise<void> {
-    const rootfs = join(this.dir, 'rootfs');
-    mkdirSync(join(rootfs, 'bin'), { recursive: true });
-    copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-    for (const a of ['sh', 'ip', 'ping', 'sleep', 'cat']) {
-      if (!existsSync(join(rootfs, 'bin', a))) symlinkSync('busybox', join(rootfs, 'bin', a));
-    }
+    const rootfs = makeRootfs(this.dir);
     await run('sh', ['-c', `tar -C ${rootfs} -c . | ${DOCKER_CLIENT} import - ${TEST_IMAGE}`], {
       env: { ...process.env, DOCKER_HOST: `unix://${this.apiSocket}`, DOCKER_API_VERSION: '1.41' },
     });

@@ -8,18 +8,14 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { run } from '../../../lib/exec';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
 import { pingOk } from '../../support/traffic';
+import { BIN, labCli, netctlCli } from '../../support/lab-cli';
 
-const BIN = resolve(__dirname, '../../../../bin');
 const LAB = 'tcc';
 const N = 12;
-
-function lab(args: string[], allowFailure = false, timeoutMs = 90_000) {
-  return run(`${BIN}/netloom-lab`, ['--lab', LAB, ...args], { allowFailure, timeoutMs });
-}
+const lab = labCli(LAB);
 
 describe(`${N} CNI ADDs and DELs at once through one agent (lab)`, function () {
   this.timeout(120_000);
@@ -42,7 +38,7 @@ describe(`${N} CNI ADDs and DELs at once through one agent (lab)`, function () {
     this.timeout(180_000);
     await lab(['down'], true);
     await lab(['up', '--hosts', '2', '--etcd-members', '1', '--netmasters', '1']);
-    const netctl = (args: string[]) => run(`${BIN}/netctl`, ['--netmaster', nm, ...args], { timeoutMs: 30_000 });
+    const netctl = netctlCli(nm);
     await netctl(['tenant', 'create', 'blue']);
     await netctl(['net', 'create', '-t', 'blue', '-e', 'vxlan', '-s', '10.76.2.0/24', '-g', '10.76.2.254', 'vx']);
     const r = await lab(['run', 'host2', 'peer', '--tenant', 'blue', '--network', 'vx']);

@@ -11,19 +11,15 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { run } from '../../../lib/exec';
 import { planLab } from '../../../deploy/lab/plan';
 import type { LabStatus } from '../../../deploy/lab/lab';
 import { markedProcesses, snapshot } from '../../support/leak-guard';
 import { pingEventually, pingOk, tcpTransfer } from '../../support/traffic';
+import { BIN, labCli, netctlCli, netloomNetworkCreate } from '../../support/lab-cli';
 
-const BIN = resolve(__dirname, '../../../../bin');
 const LAB = 'tfab';
-
-function lab(args: string[], allowFailure = false, timeoutMs = 90_000) {
-  return run(`${BIN}/netloom-lab`, ['--lab', LAB, ...args], { allowFailure, timeoutMs });
-}
+const lab = labCli(LAB);
 
 describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, podman and Docker)', function () {
   this.timeout(60_000);
@@ -34,8 +30,7 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
   const ips = new Map<string, string>();
   let baseline: ReturnType<typeof snapshot>;
 
-  const netctl = (url: string, args: string[], allowFailure = false) =>
-    run(`${BIN}/netctl`, ['--netmaster', url, ...args], { allowFailure, timeoutMs: 30_000 });
+  const netctl = (url: string, args: string[], allowFailure = false) => netctlCli(url)(args, allowFailure);
   async function runCtr(host: string, name: string, tenant: string, network: string, ip?: string): Promise<string> {
     const r = await lab(['run', host, name, '--tenant', tenant, '--network', network, ...(ip ? ['--ip', ip] : [])]);
     const [n, h, addr] = r.stdout.trim().split('\t');
@@ -204,28 +199,8 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     ]);
     assert.match(pod.stdout, /[0-9a-f]{12}/);
     // host2 already has blue/vx in its desired state (x2), which the CNM pool lookup needs
-    await lab([
-      'docker',
-      'host2',
-      '--',
-      'network',
-      'create',
-      '-d',
-      'netloom',
-      '--ipam-driver',
-      'netloom',
-      '-o',
-      'tenant=blue',
-      '-o',
-      'network=vx',
-      '--ipam-opt',
-      'tenant=blue',
-      '--ipam-opt',
-      'network=vx',
-      '--subnet',
-      '10.71.2.0/24',
-      'nlvx',
-    ]);
+    const blueVx = { tenant: 'blue', network: 'vx' };
+    await lab(['docker', 'host2', '--', ...netloomNetworkCreate('nlvx', { opts: blueVx, ipam: blueVx, subnet: '10.71.2.0/24' })]);
     await lab(['docker', 'host2', '--', 'run', '-d', '--name', 'dk2', '--network', 'nlvx', 'netloom/busybox', 'sleep', '300']);
     const podIp = /inet (10\.71\.2\.\d+)\//.exec(
       (await lab(['podman', 'host1', '--', 'exec', 'pm1', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout,

@@ -9,23 +9,18 @@
  * 1 netmaster).
  */
 import { strict as assert } from 'node:assert';
-import { resolve } from 'node:path';
-import { run } from '../../../lib/exec';
 import { planLab } from '../../../deploy/lab/plan';
 import { pingOk } from '../../support/traffic';
+import { labCli, netctlCli, netloomNetworkCreate } from '../../support/lab-cli';
 
-const BIN = resolve(__dirname, '../../../../bin');
 const LAB = 'tdk';
-
-function lab(args: string[], allowFailure = false, timeoutMs = 90_000) {
-  return run(`${BIN}/netloom-lab`, ['--lab', LAB, ...args], { allowFailure, timeoutMs });
-}
+const lab = labCli(LAB);
 
 describe('docker network create on a host without an endpoint in the network (lab, real dockerd)', function () {
   this.timeout(90_000);
   const plan = planLab({ name: LAB, hosts: 2, etcdMembers: 1, netmasters: 1 });
   const nm = plan.netmasters[0]!.url;
-  const netctl = (args: string[]) => run(`${BIN}/netctl`, ['--netmaster', nm, ...args], { timeoutMs: 30_000 });
+  const netctl = netctlCli(nm);
   let c1 = '';
 
   before(async function () {
@@ -46,30 +41,9 @@ describe('docker network create on a host without an endpoint in the network (la
   });
 
   it('creates the Docker network at once although host2 carries no endpoint of it', async () => {
+    const blueVx = { tenant: 'blue', network: 'vx' };
     const t0 = Date.now();
-    const r = await lab(
-      [
-        'docker',
-        'host2',
-        '--',
-        'network',
-        'create',
-        '-d',
-        'netloom',
-        '--ipam-driver',
-        'netloom',
-        '-o',
-        'tenant=blue',
-        '-o',
-        'network=vx',
-        '--ipam-opt',
-        'tenant=blue',
-        '--ipam-opt',
-        'network=vx',
-        'nlvx',
-      ],
-      true,
-    );
+    const r = await lab(['docker', 'host2', '--', ...netloomNetworkCreate('nlvx', { opts: blueVx, ipam: blueVx })], true);
     assert.equal(r.code, 0, `docker network create: ${r.stderr}`);
     assert.match(r.stdout, /^[0-9a-f]{12,64}\s*$/);
     // the first docker call starts dockerd; the create itself must not have waited 5 s per lookup
@@ -126,22 +100,7 @@ describe('docker network create on a host without an endpoint in the network (la
     // through the network driver (Docker's own IPAM): Docker shows the driver's message
     let t0 = Date.now();
     const viaDriver = await lab(
-      [
-        'docker',
-        'host2',
-        '--',
-        'network',
-        'create',
-        '-d',
-        'netloom',
-        '-o',
-        'tenant=blue',
-        '-o',
-        'network=nope',
-        '--subnet',
-        '10.74.9.0/24',
-        'nlnope1',
-      ],
+      ['docker', 'host2', '--', ...netloomNetworkCreate('nlnope1', { opts: { tenant: 'blue', network: 'nope' }, subnet: '10.74.9.0/24' })],
       true,
     );
     assert.notEqual(viaDriver.code, 0);
@@ -150,29 +109,8 @@ describe('docker network create on a host without an endpoint in the network (la
     // through netloom's IPAM (RequestPool fails first): Docker reads a remote IPAM error from the
     // field "Error", which the plugin fills, so the user sees our message
     t0 = Date.now();
-    const viaIpam = await lab(
-      [
-        'docker',
-        'host2',
-        '--',
-        'network',
-        'create',
-        '-d',
-        'netloom',
-        '--ipam-driver',
-        'netloom',
-        '-o',
-        'tenant=blue',
-        '-o',
-        'network=nope2',
-        '--ipam-opt',
-        'tenant=blue',
-        '--ipam-opt',
-        'network=nope2',
-        'nlnope2',
-      ],
-      true,
-    );
+    const blueNope2 = { tenant: 'blue', network: 'nope2' };
+    const viaIpam = await lab(['docker', 'host2', '--', ...netloomNetworkCreate('nlnope2', { opts: blueNope2, ipam: blueNope2 })], true);
     assert.notEqual(viaIpam.code, 0);
     assert.ok(Date.now() - t0 < 4000, `refused in ${Date.now() - t0} ms (no 5 s wait)`);
     assert.match(viaIpam.stderr, /network 'nope2' of tenant 'blue' does not exist/);

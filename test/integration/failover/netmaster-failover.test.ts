@@ -8,18 +8,14 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { run } from '../../../lib/exec';
 import type { LabStatus } from '../../../deploy/lab/lab';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
 import { pingOk } from '../../support/traffic';
+import { labCli, netctlCli } from '../../support/lab-cli';
 
-const BIN = resolve(__dirname, '../../../../bin');
 const LAB = 'tfo';
-
-function lab(args: string[], allowFailure = false, timeoutMs = 90_000) {
-  return run(`${BIN}/netloom-lab`, ['--lab', LAB, ...args], { allowFailure, timeoutMs });
-}
+const lab = labCli(LAB);
 
 /** The replicas host's agent has logged following, in order. */
 function followed(logPath: string): string[] {
@@ -59,7 +55,7 @@ describe('agent failover between netmaster replicas (lab, 2 replicas)', function
     this.timeout(180_000);
     await lab(['down'], true);
     await lab(['up', '--hosts', '2', '--etcd-members', '1', '--netmasters', '2']);
-    const netctl = (args: string[]) => run(`${BIN}/netctl`, ['--netmaster', nm2.url, ...args], { timeoutMs: 30_000 });
+    const netctl = netctlCli(nm2.url);
     await netctl(['tenant', 'create', 'blue']);
     await netctl(['net', 'create', '-t', 'blue', '-e', 'vxlan', '-s', '10.75.2.0/24', '-g', '10.75.2.254', 'vx']);
     await runCtr('host1', 'a1');

@@ -124,38 +124,10 @@ describe('netloom-lab', function () {
     });
 
     it('carries 802.1Q-tagged frames between hosts over the underlay, keeping VLANs apart', async () => {
+      const vsctl = (h: string, args: string[]) => lab(['exec', h, '--', 'ovs-vsctl', '--timeout=5', '--may-exist', ...args]);
       for (const h of ['host1', 'host2']) {
-        await lab([
-          'exec',
-          h,
-          '--',
-          'ovs-vsctl',
-          '--timeout=5',
-          '--may-exist',
-          'add-br',
-          'br-int',
-          '--',
-          'set',
-          'bridge',
-          'br-int',
-          'datapath_type=netdev',
-        ]);
-        await lab([
-          'exec',
-          h,
-          '--',
-          'ovs-vsctl',
-          '--timeout=5',
-          '--may-exist',
-          'add-port',
-          'br-int',
-          'eth1',
-          '--',
-          'set',
-          'port',
-          'eth1',
-          'trunks=100,200',
-        ]);
+        await vsctl(h, ['add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=netdev']);
+        await vsctl(h, ['add-port', 'br-int', 'eth1', '--', 'set', 'port', 'eth1', 'trunks=100,200']);
       }
       await lab(['attach', 'host1', 'v1', '--ip', '10.60.0.1/24', '--vlan', '100']);
       await lab(['attach', 'host2', 'v2', '--ip', '10.60.0.2/24', '--vlan', '100']);

@@ -5,19 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { waitFor } from '../../../lib/clock';
-import { run, spawnDaemon } from '../../../lib/exec';
+import { spawnDaemon } from '../../../lib/exec';
 import { isAlive, stopProcess } from '../../../lib/process';
 import { call } from './support';
+import { makeSelfSigned, makeLeaf } from '../../support/test-certs';
 
 const DIR = '/tmp/nl-netmaster/etcd-tls';
-
-async function openssl(args: string[]): Promise<void> {
-  await run('openssl', args, { timeoutMs: 30_000 });
-}
 
 describe('netmaster with etcd over mutual TLS', function () {
   this.timeout(60_000);
@@ -27,55 +24,9 @@ describe('netmaster with etcd over mutual TLS', function () {
   before(async () => {
     rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
-    await openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${DIR}/ca-key.pem`,
-      '-out',
-      `${DIR}/ca.pem`,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=nl-netmaster-test-ca',
-    ]);
-    writeFileSync(`${DIR}/server.ext`, 'subjectAltName=IP:127.0.0.1\n');
-    for (const [name, cn, ext] of [
-      ['server', '127.0.0.1', true],
-      ['client', 'netmaster', false],
-    ] as const) {
-      await openssl([
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${DIR}/${name}-key.pem`,
-        '-out',
-        `${DIR}/${name}.csr`,
-        '-subj',
-        `/CN=${cn}`,
-      ]);
-      await openssl([
-        'x509',
-        '-req',
-        '-in',
-        `${DIR}/${name}.csr`,
-        '-CA',
-        `${DIR}/ca.pem`,
-        '-CAkey',
-        `${DIR}/ca-key.pem`,
-        '-CAcreateserial',
-        '-out',
-        `${DIR}/${name}.pem`,
-        '-days',
-        '1',
-        ...(ext ? ['-extfile', `${DIR}/server.ext`] : []),
-      ]);
-    }
+    await makeSelfSigned(DIR, 'ca', 'nl-netmaster-test-ca');
+    await makeLeaf(DIR, 'ca', 'server', { cn: '127.0.0.1', ext: 'subjectAltName=IP:127.0.0.1\n' });
+    await makeLeaf(DIR, 'ca', 'client', { cn: 'netmaster' });
     const log = openSync(`${DIR}/etcd.log`, 'a');
     try {
       etcdPid = spawnDaemon(
@@ -98,11 +49,11 @@ describe('netmaster with etcd over mutual TLS', function () {
           '--initial-cluster-token',
           'nl-netmaster-tls',
           '--cert-file',
-          `${DIR}/server.pem`,
+          `${DIR}/server.crt`,
           '--key-file',
-          `${DIR}/server-key.pem`,
+          `${DIR}/server.key`,
           '--trusted-ca-file',
-          `${DIR}/ca.pem`,
+          `${DIR}/ca.crt`,
           '--client-cert-auth',
           '--log-level',
           'warn',
@@ -133,11 +84,11 @@ describe('netmaster with etcd over mutual TLS', function () {
       '--etcd',
       'https://127.0.0.1:24012',
       '--etcd-cacert',
-      `${DIR}/ca.pem`,
+      `${DIR}/ca.crt`,
       '--etcd-cert',
-      `${DIR}/client.pem`,
+      `${DIR}/client.crt`,
       '--etcd-key',
-      `${DIR}/client-key.pem`,
+      `${DIR}/client.key`,
       '--listen-url',
       `127.0.0.1:${port}`,
       '--log-level',

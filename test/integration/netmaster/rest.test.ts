@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { run } from '../../../lib/exec';
+import { makeSelfSigned } from '../../support/test-certs';
 import { join } from 'node:path';
 import { waitFor } from '../../../lib/clock';
 import { isAlive, stopProcess } from '../../../lib/process';
@@ -365,73 +365,56 @@ describe('netmaster REST on a real etcd', function () {
       200,
     );
     assert.equal((await call('POST', `${api}/endpointGroups/t2:g/`, { tenantName: 't2', groupName: 'g', networkName: 'a' })).status, 200);
-    await expectRefused('POST', '/tenants/t3/', '{not json', 400, 'INVALID_ARGUMENT', 'body');
-    await expectRefused('POST', '/tenants/t3/', { tenantName: 't4' }, 400, 'INVALID_ARGUMENT', 'key');
-    await expectRefused('POST', '/tenants/bad_name/', { tenantName: 'bad_name' }, 400, 'INVALID_ARGUMENT', 'tenantName');
-    await expectRefused(
-      'POST',
-      '/networks/t2:b/',
-      { tenantName: 't2', networkName: 'b', subnet: '10.5.1.0/24' },
-      409,
-      'CONFLICT',
-      'subnet',
-    );
-    await expectRefused(
-      'POST',
-      '/networks/t2:b/',
-      { tenantName: 't2', networkName: 'b', subnet: '10.6.0.0/24', encap: 'vlan', pktTag: 500 },
-      409,
-      'CONFLICT',
-      'pktTag',
-    );
-    await expectRefused(
-      'POST',
-      '/networks/t2:a/',
-      { tenantName: 't2', networkName: 'a', subnet: '10.7.0.0/16', encap: 'vlan', pktTag: 500 },
-      409,
-      'CONFLICT',
-      'subnet',
-    );
-    await expectRefused(
-      'POST',
-      '/networks/nope:b/',
-      { tenantName: 'nope', networkName: 'b', subnet: '10.6.0.0/24' },
-      404,
-      'NOT_FOUND',
-      'tenantName',
-    );
-    await expectRefused(
-      'POST',
-      '/rules/t2:p:1/',
-      { tenantName: 't2', policyName: 'p', ruleId: '1', direction: 'in', priority: 0 },
-      400,
-      'INVALID_ARGUMENT',
-      'priority',
-    );
-    await expectRefused(
-      'POST',
-      '/endpointGroups/t2:a/',
-      { tenantName: 't2', groupName: 'a', networkName: 'a' },
-      409,
-      'CONFLICT',
-      'groupName',
-    );
-    await expectRefused('DELETE', '/networks/t2:a/', undefined, 409, 'IN_USE');
-    await expectRefused('DELETE', '/tenants/t2/', undefined, 409, 'IN_USE');
-    await expectRefused('DELETE', '/globals/global/', undefined, 409, 'CONFLICT');
-    await expectRefused('GET', '/networks/t2:zz/', undefined, 404, 'NOT_FOUND');
-    await expectRefused('DELETE', '/networks/t2:zz/', undefined, 404, 'NOT_FOUND');
-    await expectRefused('GET', '/widgets/', undefined, 404, 'NOT_FOUND');
-    await expectRefused('POST', '/endpoints/', { tenantName: 't2', networkName: 'zz', containerID: 'x' }, 404, 'NOT_FOUND', 'networkName');
-    await expectRefused(
-      'POST',
-      '/endpoints/',
-      { tenantName: 't2', networkName: 'a', ipAddress: '10.9.9.9', containerID: 'x' },
-      400,
-      'INVALID_ARGUMENT',
-      'ipAddress',
-    );
-    await expectRefused('GET', '/inspect/endpoints/nope/', undefined, 404, 'NOT_FOUND');
+    // each refused with its status, code and field, and nothing written
+    const refusals: Array<Parameters<typeof expectRefused>> = [
+      ['POST', '/tenants/t3/', '{not json', 400, 'INVALID_ARGUMENT', 'body'],
+      ['POST', '/tenants/t3/', { tenantName: 't4' }, 400, 'INVALID_ARGUMENT', 'key'],
+      ['POST', '/tenants/bad_name/', { tenantName: 'bad_name' }, 400, 'INVALID_ARGUMENT', 'tenantName'],
+      ['POST', '/networks/t2:b/', { tenantName: 't2', networkName: 'b', subnet: '10.5.1.0/24' }, 409, 'CONFLICT', 'subnet'],
+      [
+        'POST',
+        '/networks/t2:b/',
+        { tenantName: 't2', networkName: 'b', subnet: '10.6.0.0/24', encap: 'vlan', pktTag: 500 },
+        409,
+        'CONFLICT',
+        'pktTag',
+      ],
+      [
+        'POST',
+        '/networks/t2:a/',
+        { tenantName: 't2', networkName: 'a', subnet: '10.7.0.0/16', encap: 'vlan', pktTag: 500 },
+        409,
+        'CONFLICT',
+        'subnet',
+      ],
+      ['POST', '/networks/nope:b/', { tenantName: 'nope', networkName: 'b', subnet: '10.6.0.0/24' }, 404, 'NOT_FOUND', 'tenantName'],
+      [
+        'POST',
+        '/rules/t2:p:1/',
+        { tenantName: 't2', policyName: 'p', ruleId: '1', direction: 'in', priority: 0 },
+        400,
+        'INVALID_ARGUMENT',
+        'priority',
+      ],
+      ['POST', '/endpointGroups/t2:a/', { tenantName: 't2', groupName: 'a', networkName: 'a' }, 409, 'CONFLICT', 'groupName'],
+      ['DELETE', '/networks/t2:a/', undefined, 409, 'IN_USE'],
+      ['DELETE', '/tenants/t2/', undefined, 409, 'IN_USE'],
+      ['DELETE', '/globals/global/', undefined, 409, 'CONFLICT'],
+      ['GET', '/networks/t2:zz/', undefined, 404, 'NOT_FOUND'],
+      ['DELETE', '/networks/t2:zz/', undefined, 404, 'NOT_FOUND'],
+      ['GET', '/widgets/', undefined, 404, 'NOT_FOUND'],
+      ['POST', '/endpoints/', { tenantName: 't2', networkName: 'zz', containerID: 'x' }, 404, 'NOT_FOUND', 'networkName'],
+      [
+        'POST',
+        '/endpoints/',
+        { tenantName: 't2', networkName: 'a', ipAddress: '10.9.9.9', containerID: 'x' },
+        400,
+        'INVALID_ARGUMENT',
+        'ipAddress',
+      ],
+      ['GET', '/inspect/endpoints/nope/', undefined, 404, 'NOT_FOUND'],
+    ];
+    for (const r of refusals) await expectRefused(...r);
     // an endpoint makes the group and the network "in use"
     const ep = await call('POST', `${api}/endpoints/`, { tenantName: 't2', networkName: 'a', groupName: 'g', containerID: 'x' });
     assert.equal(ep.status, 200);
@@ -562,25 +545,13 @@ describe('netmaster REST on a real etcd', function () {
     assert.ok(etcd);
     const dir = '/tmp/nl-netmaster/tls';
     mkdirSync(dir, { recursive: true });
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${dir}/key.pem`,
-      '-out',
-      `${dir}/cert.pem`,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
-    const cert = readFileSync(`${dir}/cert.pem`);
-    const tlsNm = await startNetmaster({ etcdEndpoints: [etcd.url], logger: silent(), tls: { cert, key: readFileSync(`${dir}/key.pem`) } });
+    await makeSelfSigned(dir, 'server', '127.0.0.1', 'IP:127.0.0.1');
+    const cert = readFileSync(`${dir}/server.crt`);
+    const tlsNm = await startNetmaster({
+      etcdEndpoints: [etcd.url],
+      logger: silent(),
+      tls: { cert, key: readFileSync(`${dir}/server.key`) },
+    });
     try {
       assert.match(tlsNm.url, /^https:/);
       const body = await new Promise<string>((resolve, reject) => {

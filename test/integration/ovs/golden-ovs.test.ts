@@ -13,6 +13,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { addNetns, delNetns } from '../../../deploy/lab/netns';
 import { OvsInstance, ovsCtl, startOvs, stopOvs } from '../../../deploy/lab/ovs-instance';
+import { BRIDGE_ARGS } from './openflow-lab';
 import { decodeMessage, encodeMessage, readHeader } from '../../../ovs/openflow/codec';
 import type { FlowMod, MeterMod, MultipartReplyBody, MultipartRequestBody, OfMessage } from '../../../ovs/openflow/messages';
 import { OFPG_ANY, OFPMF, OFPP, OFP_NO_BUFFER } from '../../../ovs/openflow/messages';
@@ -167,18 +168,7 @@ describe('decoding what a real ovs-vswitchd sends (OpenFlow 1.3)', function () {
     await teardown();
     await addNetns(NS);
     inst = await startOvs(DIR, NS);
-    await vsctl([
-      'add-br',
-      'br0',
-      '--',
-      'set',
-      'bridge',
-      'br0',
-      'datapath_type=netdev',
-      'protocols=OpenFlow13',
-      'fail_mode=secure',
-      'other_config:datapath-id=00000000000000ab',
-    ]);
+    await vsctl([...BRIDGE_ARGS, 'other_config:datapath-id=00000000000000ab']);
     const ctl = `${inst.runDir}/ofc-controller.sock`; // OVS dials unix controllers only inside its run directory
     const accepted = await RawClient.accept(ctl, async () => {
       await vsctl(['set-controller', 'br0', `unix:${ctl}`]);

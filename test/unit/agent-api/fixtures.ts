@@ -1,6 +1,8 @@
 /** Cluster states for the agent API unit tests, built through the same applyKey the server uses. */
 import { applyKey, emptyCluster, type ClusterState } from '../../../netmaster/agent/cluster';
 import { agentLayout } from '../../../netmaster/agent/layout';
+import { DEFAULT_GLOBAL } from '../../../netmaster/service/service';
+import { allowTcp80Rule } from '../netmaster/world';
 
 const cfg = (type: string, key: string, config: object, oper: object = {}) =>
   [`/netloom/v1/cfg/${type}/${key}`, JSON.stringify({ config, oper })] as const;
@@ -26,17 +28,7 @@ export class ClusterBuilder {
   }
 
   global(fwdMode: 'bridge' | 'routing'): this {
-    return this.put(
-      ...cfg('global', 'global', {
-        name: 'global',
-        fwdMode,
-        arpMode: 'proxy',
-        pvtSubnet: '172.19.0.0/16',
-        networkInfraType: 'default',
-        vlans: '1-4094',
-        vxlans: '1-10000',
-      }),
-    );
+    return this.put(...cfg('global', 'global', { ...DEFAULT_GLOBAL, fwdMode }));
   }
 
   tenant(name: string, withId = true): this {
@@ -76,24 +68,7 @@ export class ClusterBuilder {
   policy(tenant: string, name: string, rules: Array<{ id: string; from?: string; to?: string }> = []): this {
     this.put(...cfg('policy', `${tenant}:${name}`, { tenantName: tenant, policyName: name }));
     for (const r of rules) {
-      this.put(
-        ...cfg('rule', `${tenant}:${name}:${r.id}`, {
-          tenantName: tenant,
-          policyName: name,
-          ruleId: r.id,
-          direction: 'in',
-          priority: 1,
-          fromEndpointGroup: r.from ?? '',
-          toEndpointGroup: r.to ?? '',
-          fromNetwork: '',
-          toNetwork: '',
-          fromIpAddress: '',
-          toIpAddress: '',
-          protocol: 'tcp',
-          port: 80,
-          action: 'allow',
-        }),
-      );
+      this.put(...cfg('rule', `${tenant}:${name}:${r.id}`, allowTcp80Rule(tenant, name, r.id, r.from, r.to)));
     }
     return this;
   }

@@ -1,7 +1,7 @@
 /** The pure parts of the lab's fabric: agent paths and command line, CNI netconf, podman rewriting. */
 import { strict as assert } from 'node:assert';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
-import { agentArgs, agentNetmaster } from '../../../deploy/lab/agents';
+import { agentArgs, agentNetmaster, hostAgentArgs } from '../../../deploy/lab/agents';
 import { firstIp, labNetconf } from '../../../deploy/lab/cni-call';
 import { labContainerId } from '../../../deploy/lab/containers';
 import { dockerdScript, podmanConflist, podmanNetworkName, rewritePodmanNetworks } from '../../../deploy/lab/engines';
@@ -59,6 +59,34 @@ describe('lab fabric plan', () => {
     assert.equal(firstIp({ ips: [{ address: '10.1.1.5/24' }] }), '10.1.1.5/24');
     assert.equal(firstIp({}), undefined);
     assert.equal(labContainerId(plan, 'c1'), 'lab-tfx-c1');
+  });
+
+  it('takes another netconf name and extra netconf keys, which win over its own', () => {
+    const c = labNetconf({
+      socket: '/s',
+      tenant: 't',
+      network: 'n',
+      name: 'netloom',
+      extra: { network: 'other', prevResult: { ips: [] } },
+    });
+    assert.equal(c.name, 'netloom');
+    assert.equal(c.network, 'other');
+    assert.deepEqual(c.prevResult, { ips: [] });
+    assert.equal(c.tenant, 't');
+  });
+
+  it('starts the lab agent with the host options a fabric-file agent shares', () => {
+    const h = plan.hosts[0]!;
+    const shared = hostAgentArgs(plan, h);
+    const pairs = Object.fromEntries(shared.flatMap((x, i) => (i % 2 === 0 ? [[x, shared[i + 1]]] : [])));
+    assert.deepEqual(pairs, {
+      '--host': 'host1',
+      '--ovs-rundir': `${h.ovsDir}/run`,
+      '--datapath': 'netdev',
+      '--uplink': 'eth1',
+      '--vtep-ip': `${h.dataIp}/24`,
+    });
+    assert.deepEqual(agentArgs(plan, h).slice(0, shared.length), shared);
   });
 
   it('rewrites --network TENANT/NETWORK for podman and leaves other arguments alone', () => {

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { FakeNetmaster } from './fake-netmaster';
+import { FakeNetmaster, fakeNetmasterPerTest } from './fake-netmaster';
 
 const BIN = path.resolve(__dirname, '../../../../bin/netctl');
 
@@ -22,14 +22,7 @@ function spawnNetctl(args: string[], env: Record<string, string>): Promise<{ cod
 describe('bin/netctl (spawned)', function () {
   this.timeout(30_000);
   let fake: FakeNetmaster;
-
-  beforeEach(async () => {
-    fake = new FakeNetmaster();
-    await fake.start();
-  });
-  afterEach(async () => {
-    await fake.stop();
-  });
+  fakeNetmasterPerTest((f) => (fake = f));
 
   it('creates a network and lists it, with NETMASTER from the environment', async () => {
     const c = await spawnNetctl(

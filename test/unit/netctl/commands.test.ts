@@ -4,7 +4,7 @@
  * link placeholders), that no Content-Type header is sent, and the message printed.
  */
 import { strict as assert } from 'node:assert';
-import { FakeNetmaster } from './fake-netmaster';
+import { FakeNetmaster, fakeNetmasterPerTest } from './fake-netmaster';
 import { runCli } from './run-cli';
 
 interface Sent {
@@ -15,14 +15,7 @@ interface Sent {
 
 describe('netctl write commands (fake netmaster)', () => {
   let fake: FakeNetmaster;
-
-  beforeEach(async () => {
-    fake = new FakeNetmaster();
-    await fake.start();
-  });
-  afterEach(async () => {
-    await fake.stop();
-  });
+  fakeNetmasterPerTest((f) => (fake = f));
 
   async function expectSends(argv: string[], sent: Sent[], stdout: string): Promise<void> {
     const r = await runCli(['--netmaster', fake.url, ...argv]);

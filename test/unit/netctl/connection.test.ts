@@ -4,13 +4,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { resolveNetmasterUrl, DEFAULT_NETMASTER } from '../../../netctl/netmaster-url';
-import { FakeNetmaster } from './fake-netmaster';
+import { deadUrl, FakeNetmaster, fakeNetmasterPerTest } from './fake-netmaster';
 import { runCli } from './run-cli';
 
 describe('netctl netmaster URL and connection', () => {
@@ -19,19 +17,14 @@ describe('netctl netmaster URL and connection', () => {
   let DEAD = ''; // a 127.0.0.1 port that was just free: nothing listens there
 
   before(async () => {
-    const s = http.createServer();
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-    DEAD = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    DEAD = await deadUrl();
   });
 
-  beforeEach(async () => {
-    fake = new FakeNetmaster();
-    await fake.start();
+  fakeNetmasterPerTest((f) => (fake = f));
+  beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'netctl-url-'));
   });
-  afterEach(async () => {
-    await fake.stop();
+  afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 

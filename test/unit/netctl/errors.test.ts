@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeNetmaster } from './fake-netmaster';
+import { deadUrl, FakeNetmaster, fakeNetmasterPerTest } from './fake-netmaster';
 import { runCli, type CliResult } from './run-cli';
 
 function assertOneLine(r: CliResult): void {
@@ -15,14 +15,7 @@ function assertOneLine(r: CliResult): void {
 
 describe('netctl errors', () => {
   let fake: FakeNetmaster;
-
-  beforeEach(async () => {
-    fake = new FakeNetmaster();
-    await fake.start();
-  });
-  afterEach(async () => {
-    await fake.stop();
-  });
+  fakeNetmasterPerTest((f) => (fake = f));
 
   const cli = (...argv: string[]): Promise<CliResult> => runCli(['--netmaster', fake.url, ...argv]);
 
@@ -78,13 +71,10 @@ describe('netctl errors', () => {
   });
 
   it('connection refused: "cannot reach netmaster at URL", exit 1', async () => {
-    const s = http.createServer();
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-    const port = (s.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-    const r = await runCli(['--netmaster', `http://127.0.0.1:${port}`, 'tenant', 'ls']);
+    const url = await deadUrl();
+    const r = await runCli(['--netmaster', url, 'tenant', 'ls']);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `netctl: cannot reach netmaster at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    assert.equal(r.stderr, `netctl: cannot reach netmaster at ${url}: connect ECONNREFUSED ${url.slice('http://'.length)}\n`);
   });
 
   it('a netmaster that never answers times out after --timeout', async () => {

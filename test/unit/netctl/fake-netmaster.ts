@@ -145,3 +145,25 @@ export class FakeNetmaster {
     return this.json(404, { error: `no route for ${r.method} ${r.path}`, code: 'NOT_FOUND' });
   }
 }
+
+/** Mocha hooks: a new FakeNetmaster for each test, handed to `use` and started before it, stopped after it. */
+export function fakeNetmasterPerTest(use: (fake: FakeNetmaster) => void): void {
+  let fake: FakeNetmaster | undefined;
+  beforeEach(async () => {
+    fake = new FakeNetmaster();
+    use(fake);
+    await fake.start();
+  });
+  afterEach(async () => {
+    await fake?.stop();
+  });
+}
+
+/** An http URL on 127.0.0.1 where nothing listens (a port just bound and closed again). */
+export async function deadUrl(): Promise<string> {
+  const s = http.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}

@@ -6,15 +6,14 @@
  */
 import { strict as assert } from 'node:assert';
 import { parse as parseYaml } from 'yaml';
-import { FakeNetmaster } from './fake-netmaster';
+import { FakeNetmaster, fakeNetmasterPerTest } from './fake-netmaster';
 import { runCli, type CliResult } from './run-cli';
 
 describe('netctl read commands (fake netmaster)', () => {
   let fake: FakeNetmaster;
+  fakeNetmasterPerTest((f) => (fake = f));
 
-  beforeEach(async () => {
-    fake = new FakeNetmaster();
-    await fake.start();
+  beforeEach(() => {
     fake.put('tenants', 't1', { tenantName: 't1' });
     fake.put('networks', 't1:net-vlan', {
       tenantName: 't1',

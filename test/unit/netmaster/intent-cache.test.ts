@@ -12,6 +12,7 @@ import { layout } from '../../../netmaster/store/layout';
 import { needsForUpsert } from '../../../netmaster/model/validate';
 import { needsForDelete } from '../../../netmaster/model/deletes';
 import { parseObject } from '../../../netmaster/model/keys';
+import { DEFAULT_GLOBAL } from '../../../netmaster/service/service';
 
 function fakeKv(initial: KeyValue[], revision: string) {
   let push: ((e: WatchEvent) => void) | undefined;
@@ -36,15 +37,7 @@ const stored = (config: object, modRevision: string, key: string): KeyValue => (
 
 describe('netmaster intent cache', () => {
   const tenant = { tenantName: 't1', defaultNetwork: '' };
-  const global = {
-    name: 'global',
-    networkInfraType: 'default',
-    vlans: '1-4094',
-    vxlans: '1-10000',
-    fwdMode: 'bridge',
-    arpMode: 'proxy',
-    pvtSubnet: '172.19.0.0/16',
-  };
+  const global = { ...DEFAULT_GLOBAL };
   const n1 = {
     tenantName: 't1',
     networkName: 'n1',

@@ -13,6 +13,32 @@ export type World = { [T in ObjectType]?: Array<ObjectOf[T]> } & {
   tagOwners?: Record<string, string>;
 };
 
+/** An inbound rule of priority 1 that allows TCP port 80 from one group to another ('' = any). */
+export function allowTcp80Rule(
+  tenantName: string,
+  policyName: string,
+  ruleId: string,
+  fromEndpointGroup = '',
+  toEndpointGroup = '',
+): ObjectOf['rule'] {
+  return {
+    tenantName,
+    policyName,
+    ruleId,
+    direction: 'in',
+    priority: 1,
+    fromEndpointGroup,
+    toEndpointGroup,
+    fromNetwork: '',
+    toNetwork: '',
+    fromIpAddress: '',
+    toIpAddress: '',
+    protocol: 'tcp',
+    port: 80,
+    action: 'allow',
+  };
+}
+
 export function baseWorld(): World {
   return {
     global: [{ ...DEFAULT_GLOBAL }],
@@ -86,24 +112,7 @@ export function baseWorld(): World {
       { tenantName: 't1', policyName: 'p1' },
       { tenantName: 't1', policyName: 'p2' },
     ],
-    rule: [
-      {
-        tenantName: 't1',
-        policyName: 'p2',
-        ruleId: '1',
-        direction: 'in',
-        priority: 1,
-        fromEndpointGroup: 'g2',
-        toEndpointGroup: '',
-        fromNetwork: '',
-        toNetwork: '',
-        fromIpAddress: '',
-        toIpAddress: '',
-        protocol: 'tcp',
-        port: 80,
-        action: 'allow',
-      },
-    ],
+    rule: [allowTcp80Rule('t1', 'p2', '1', 'g2')],
     netprofile: [{ tenantName: 't1', profileName: 'prof1', bandwidth: '10mbps', burst: 0, DSCP: 0 }],
     extContractsGroup: [{ tenantName: 't1', contractsGroupName: 'ext1', contractsType: 'provided', contracts: [] }],
     appProfile: [],

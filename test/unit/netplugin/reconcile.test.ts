@@ -4,6 +4,7 @@ import { DesiredFlow, flowKey, sameFlow } from '../../../netplugin/reconcile/flo
 import { diffFlows, indexFlows } from '../../../netplugin/reconcile/flow-diff';
 import { FlowReconciler } from '../../../netplugin/reconcile/reconciler';
 import { isNetloomError } from '../../../lib/errors';
+import { flowMod } from '../../../ovs/openflow/messages';
 import { FakeSwitch } from '../../support/fake-switch';
 
 function flow(table: number, priority: number, port: number, out: number, feature: DesiredFlow['feature'] = 'l2'): DesiredFlow {
@@ -86,25 +87,7 @@ describe('FlowReconciler', () => {
     // a previous agent installed three flows; someone else added one by hand
     const before = new FlowReconciler(sw);
     await before.apply([flow(0, 1, 1, 2), flow(0, 1, 2, 1), flow(0, 1, 3, 1)]);
-    await sw.bundle([
-      {
-        type: 'flow_mod',
-        xid: 0,
-        cookie: 0n,
-        cookieMask: 0n,
-        tableId: 0,
-        command: 'add',
-        idleTimeout: 0,
-        hardTimeout: 0,
-        priority: 9,
-        bufferId: 0xffffffff,
-        outPort: 0xffffffff,
-        outGroup: 0xffffffff,
-        flags: 0,
-        match: [],
-        instructions: [],
-      },
-    ]);
+    await sw.bundle([flowMod({ priority: 9 })]);
     for (const f of sw.flows.values()) f.packetCount = 10;
     const restarted = new FlowReconciler(sw);
     const bundlesBefore = sw.bundles.length;
