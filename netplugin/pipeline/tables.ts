@@ -77,7 +77,7 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 0,
     name: 'classifier',
     purpose:
-      'where a packet came from: a local endpoint port (network, source group), the VLAN uplink (VLAN -> network, tag popped) or the VXLAN port (VNI -> network); anything else is dropped',
+      'where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped) or the VXLAN port (VNI -> network); anything else is dropped',
     miss: { kind: 'drop' },
     match: ['in_port', 'vlan_vid', 'tunnel_id'],
     next: ['spoofguard', 'arp'],
@@ -96,7 +96,7 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 20,
     name: 'arp',
     purpose:
-      'ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest; in flood mode requests are flooded in the network (the gateway is always answered by the switch)',
+      'ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway is always answered by the switch)',
     miss: { kind: 'goto', table: 'gateway' },
     match: [REGS.network, REGS.flags, 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
     next: ['gateway'],
@@ -202,7 +202,8 @@ export const PIPELINE: readonly TableSpec[] = [
   {
     id: 110,
     name: 'output',
-    purpose: 'QoS marking and output to the port chosen in reg4 (reserved for the QoS issue; until then l2Forward outputs directly)',
+    purpose:
+      'QoS marking and output to the port chosen in reg4 (reserved for the QoS issue; until then l2Forward outputs directly and reg4 stays 0)',
     miss: { kind: 'drop' },
     reserved: true,
     match: [],
