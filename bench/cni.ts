@@ -23,7 +23,7 @@ import { agentPaths } from '../deploy/lab/plan';
 import { run as runCommand } from '../lib/exec';
 import { NetloomError } from '../lib/errors';
 import { listenCni, type CniServer } from '../netplugin/cni/server';
-import { VethBackend } from '../netplugin/cni/veth-backend';
+import { VethBackend } from '../tools/veth-cni-backend';
 
 export const description =
   'CNI ADD/DEL latency and ADDs/s: bin/netloom-cni through the real agent (or --target veth) vs the reference bridge plugin';

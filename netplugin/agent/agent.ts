@@ -21,6 +21,7 @@ import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
 import { ReconcileLoop } from './reconcile-loop';
+import { underlayProbe, VtepWarmup } from './vtep-warmup';
 
 export interface AgentConfig {
   hostName: string;
@@ -60,7 +61,7 @@ export class Agent {
   private bridgePorts: BridgePorts = {};
   private readonly vtepIp: string;
   private stopped = false;
-  private readonly warmed = new Set<string>();
+  private readonly warmup: VtepWarmup;
   /** flows in the last successful apply */
   flowCount = 0;
   private readonly shells = new ShellPool({ size: 4 });
@@ -93,6 +94,17 @@ export class Agent {
       });
     }
     this.vtepIp = config.bridge.vtepCidr ? vtepAddress(config.bridge.vtepCidr) : '';
+    this.warmup = new VtepWarmup({
+      localVtepIp: this.vtepIp,
+      vxlanPort: () => this.bridgePorts.vxlan,
+      packetOut: async (actions, data) => {
+        if (!this.of || !this.sw?.connected) return;
+        // inPort OFPP_CONTROLLER: the frame comes from us
+        await this.of.send({ type: 'packet_out', xid: 0, bufferId: 0xffffffff, inPort: 0xfffffffd, actions, data });
+      },
+      ...(config.bridge.uplink ? { probe: underlayProbe(config.bridge.phyBridge) } : {}),
+      logger: deps.logger,
+    });
     this.loop = new ReconcileLoop(() => this.reconcile(), {
       logger: deps.logger,
       minBackoffMs: 100,
@@ -172,12 +184,16 @@ export class Agent {
       this.bridgePorts = await this.setup.apply(vs);
       await this.refreshPorts(vs);
       // a restarted ovs-vswitchd has forgotten the VTEPs' MACs
-      this.warmed.clear();
+      this.warmup.reset();
       if (this.state) this.warmVteps(this.state);
     } catch (e) {
       this.deps.logger.warn({ err: errorMessage(e) }, 'bridge check after reconnect failed');
     }
     this.loop.trigger({ now: true });
+  }
+
+  private warmVteps(s: HostState): void {
+    void this.warmup.warm(s.vteps.map((v) => v.vtepIp));
   }
 
   private onState(s: HostState): void {
@@ -186,67 +202,6 @@ export class Agent {
     this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
     for (const l of [...this.stateListeners]) l();
     this.loop.trigger();
-  }
-
-  /**
-   * Userspace tunnelling resolves a VTEP's MAC only when a packet needs it, and drops that packet
-   * (each side learns separately: OVS learns from the ARP reply to its own request). So for every
-   * new remote VTEP the agent sends a small packet into the VXLAN port towards it (PACKET_OUT,
-   * tun_id 0: the other side drops it in its classifier), a few times while the other host may
-   * still be coming up; OVS resolves the VTEP then, not on the first container packet.
-   */
-  private warmVteps(s: HostState): void {
-    if (this.bridgePorts.vxlan === undefined || this.vtepIp === '') return;
-    for (const v of s.vteps) {
-      if (v.vtepIp === this.vtepIp || this.warmed.has(v.vtepIp)) continue;
-      this.warmed.add(v.vtepIp);
-      void this.warmVtep(v.vtepIp);
-    }
-  }
-
-  private async warmVtep(ip: string): Promise<void> {
-    const vxlan = this.bridgePorts.vxlan;
-    if (vxlan === undefined) return;
-    // dst 00:00:00:00:00:00, src 02:6e:6c:00:00:ff, ethertype 0x88b5 (local experimental), padding
-    const frame = Buffer.alloc(60);
-    Buffer.from([0x02, 0x6e, 0x6c, 0x00, 0x00, 0xff]).copy(frame, 6);
-    frame.writeUInt16BE(0x88b5, 12);
-    const packetOut = async (): Promise<void> => {
-      if (!this.of || !this.sw?.connected) return;
-      try {
-        await this.of.send({
-          type: 'packet_out',
-          xid: 0,
-          bufferId: 0xffffffff,
-          inPort: 0xfffffffd, // OFPP_CONTROLLER
-          actions: [
-            { type: 'set_field', field: { field: 'tunnel_id', value: 0n } },
-            { type: 'set_field', field: { field: 'tun_ipv4_dst', value: ip } },
-            { type: 'output', port: vxlan, maxLen: 0 },
-          ],
-          data: frame,
-        });
-      } catch (e) {
-        this.deps.logger.debug({ err: errorMessage(e), vtep: ip }, 'VTEP warm-up packet not sent');
-      }
-    };
-    // until the peer answers (it may still be coming up), at most ~20 s
-    const deadline = Date.now() + 20_000;
-    for (let attempt = 0; Date.now() < deadline; attempt++) {
-      if (this.stopped || !this.warmed.has(ip)) return;
-      await packetOut();
-      if (!this.config.bridge.uplink) return;
-      // the kernel's way: a fresh ARP from the VTEP address on br-phy, whose reply OVS snoops
-      await run('ip', ['neigh', 'del', ip, 'dev', this.config.bridge.phyBridge], { allowFailure: true });
-      const r = await run('ping', ['-c', '1', '-W', '0.3', '-q', ip], { allowFailure: true, timeoutMs: 5000 });
-      if (r.code === 0) {
-        await packetOut();
-        this.deps.logger.debug({ vtep: ip, attempt }, 'remote VTEP resolved');
-        return;
-      }
-      await new Promise((res) => setTimeout(res, Math.min(1000, 50 * 2 ** attempt)));
-    }
-    this.deps.logger.warn({ vtep: ip }, 'remote VTEP does not answer; the first tunnelled packet towards it may be lost');
   }
 
   /** Resolve when the desired state satisfies `pred` (or reject after timeoutMs). */
@@ -421,6 +376,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.warmup.stop();
     this.loop.stop();
     await this.deps.source.stop();
     this.sw?.close('agent stopping');

@@ -9,4 +9,3 @@ export { createCniHandler, serveCni, CNI_REQUEST_PATH, CNI_HEADERS, type CniHand
 export { listenCni, DEFAULT_AGENT_SOCKET, type CniServer } from './server';
 export { parseCniRequest, type CniEnv, type ParsedCniRequest } from './parse';
 export { formatResult, parseResult, SUPPORTED_CNI_VERSIONS, CURRENT_CNI_VERSION } from './version';
-export { VethBackend, type VethBackendOptions } from './veth-backend';

@@ -3,6 +3,7 @@
  * order, each feature iterating its objects sorted by id), so the same input always gives the
  * same list. Throws NetloomError when the input is inconsistent (see input.ts).
  */
+import type { Feature } from '../reconcile/cookie';
 import type { DesiredFlow } from '../reconcile/flow-key';
 import type { PipelineInput } from './input';
 import { pipelineView } from './input';
@@ -15,23 +16,34 @@ import { groupFlows } from './features/groups';
 import { conntrackFlows } from './features/conntrack';
 import { l3RoutingFlows } from './features/l3-routing';
 import { l2ForwardFlows } from './features/l2-forward';
+import { PIPELINE, TableName } from './tables';
 
 export type PipelineFeature = (input: PipelineInput) => DesiredFlow[];
 
-/** The features, in pipeline order. */
-export const FEATURE_FUNCTIONS: readonly { name: string; compute: PipelineFeature }[] = [
-  { name: 'table-miss', compute: tableMissFlows },
-  { name: 'classifier', compute: classifierFlows },
-  { name: 'spoofguard', compute: spoofguardFlows },
-  { name: 'arp', compute: arpFlows },
-  { name: 'gateway-icmp', compute: gatewayIcmpFlows },
-  { name: 'groups', compute: groupFlows },
-  { name: 'conntrack', compute: conntrackFlows },
-  { name: 'l3-routing', compute: l3RoutingFlows },
-  { name: 'l2-forward', compute: l2ForwardFlows },
+export interface FlowBuilder {
+  /** the function's name without `Flows`, and the cookie id it writes where it has one of its own */
+  name: string;
+  compute: PipelineFeature;
+  /** the tables it writes flows into */
+  tables: readonly TableName[];
+  /** the cookie features its flows carry (each table declares which it holds) */
+  cookies: readonly Feature[];
+}
+
+/** The flow builders, in pipeline order. */
+export const FLOW_BUILDERS: readonly FlowBuilder[] = [
+  { name: 'tableMiss', compute: tableMissFlows, tables: PIPELINE.map((t) => t.name), cookies: ['tableMiss'] },
+  { name: 'classifier', compute: classifierFlows, tables: ['classifier'], cookies: ['classifier', 'vlan', 'tunnel'] },
+  { name: 'spoofguard', compute: spoofguardFlows, tables: ['spoofguard'], cookies: ['spoofguard'] },
+  { name: 'arp', compute: arpFlows, tables: ['arp'], cookies: ['arp'] },
+  { name: 'gatewayIcmp', compute: gatewayIcmpFlows, tables: ['gateway'], cookies: ['routing'] },
+  { name: 'group', compute: groupFlows, tables: ['srcGroup', 'dstClassify'], cookies: ['policy'] },
+  { name: 'conntrack', compute: conntrackFlows, tables: ['conntrack', 'ctState', 'ctCommit'], cookies: ['conntrack'] },
+  { name: 'l3Routing', compute: l3RoutingFlows, tables: ['l3Forward'], cookies: ['routing'] },
+  { name: 'l2Forward', compute: l2ForwardFlows, tables: ['l2Forward'], cookies: ['l2Forward', 'tunnel', 'vlan'] },
 ];
 
 export function computePipeline(input: PipelineInput): DesiredFlow[] {
   pipelineView(input); // validate once, up front, before any feature runs
-  return FEATURE_FUNCTIONS.flatMap((f) => f.compute(input));
+  return FLOW_BUILDERS.flatMap((f) => f.compute(input));
 }

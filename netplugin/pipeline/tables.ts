@@ -1,9 +1,16 @@
 /**
  * The OVS pipeline of the integration bridge, declared as data: every table with its number, what
- * it does, and what happens to a packet that matches nothing in it. Features compute flows for
- * these tables; `docs/pipeline.md` is written from the same facts. Table numbers leave gaps so
- * stages can be added without renumbering.
+ * it does, what happens to a packet that matches nothing in it, and its contract (in the manner of
+ * a switch's table configuration): the fields its flows may match, the tables they may continue
+ * in, and the cookie features whose flows it holds. Features compute flows for these tables;
+ * `contract.ts` checks computed flows against the contract (in the tests), and `docs/pipeline.md`
+ * is generated from these declarations (`npm run docs:pipeline`). Table numbers leave gaps so
+ * stages can be added without renumbering; a new stage (the policy tables, say) declares its
+ * contract here and its flows are held to it like every other table's.
  */
+import type { OxmFieldName } from '../../ovs/openflow/messages';
+import type { Feature } from '../reconcile/cookie';
+
 export type MissAction = { kind: 'drop' } | { kind: 'goto'; table: TableName };
 
 export interface TableSpec {
@@ -13,6 +20,12 @@ export interface TableSpec {
   miss: MissAction;
   /** reserved: the stage exists (its miss flow is installed) but no feature fills it yet */
   reserved?: boolean;
+  /** the fields its flows may match on (a reserved table: none until its feature comes) */
+  match: readonly OxmFieldName[];
+  /** the tables its flows may continue in (goto_table, ct(table=), resubmit), the miss's included */
+  next: readonly TableName[];
+  /** the cookie features whose flows it holds, besides the table-miss flow every table has */
+  cookies: readonly Feature[];
 }
 
 export type TableName =
@@ -31,109 +44,6 @@ export type TableName =
   | 'l2Forward'
   | 'output';
 
-export const PIPELINE: readonly TableSpec[] = [
-  {
-    id: 0,
-    name: 'classifier',
-    purpose:
-      'where a packet came from: a local endpoint port (network, source group), the VLAN uplink (VLAN -> network, tag popped) or the VXLAN port (VNI -> network); anything else is dropped',
-    miss: { kind: 'drop' },
-  },
-  {
-    id: 10,
-    name: 'spoofguard',
-    purpose: 'a local endpoint may only send with its own MAC and IP (and ARP for its own IP)',
-    miss: { kind: 'drop' },
-  },
-  {
-    id: 20,
-    name: 'arp',
-    purpose:
-      'ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest; in flood mode requests are flooded in the network (the gateway is always answered by the switch)',
-    miss: { kind: 'goto', table: 'gateway' },
-  },
-  {
-    id: 25,
-    name: 'gateway',
-    purpose:
-      "ICMP echo requests from local endpoints to their network's gateway (routing mode: any gateway of their tenant) are answered by the switch",
-    miss: { kind: 'goto', table: 'srcGroup' },
-  },
-  {
-    id: 30,
-    name: 'srcGroup',
-    purpose:
-      'source endpoint group of packets from other hosts, from their source IP within the tenant (local ones were set by the classifier)',
-    miss: { kind: 'goto', table: 'dstClassify' },
-  },
-  {
-    id: 40,
-    name: 'dstClassify',
-    purpose:
-      'destination group, from the destination IP within the tenant (subnets do not overlap inside a tenant, so this also serves routed packets)',
-    miss: { kind: 'goto', table: 'conntrack' },
-  },
-  {
-    id: 50,
-    name: 'conntrack',
-    purpose: 'IP traffic enters conntrack in the tenant zone, then continues in ctState',
-    miss: { kind: 'goto', table: 'ctState' },
-  },
-  {
-    id: 51,
-    name: 'ctState',
-    purpose: 'established and related packets skip policy; invalid ones are dropped',
-    miss: { kind: 'goto', table: 'egressPolicy' },
-  },
-  {
-    id: 60,
-    name: 'egressPolicy',
-    purpose: "the source group's outgoing rules (reserved for the policy issue)",
-    miss: { kind: 'goto', table: 'ingressPolicy' },
-    reserved: true,
-  },
-  {
-    id: 70,
-    name: 'ingressPolicy',
-    purpose: "the destination group's incoming rules, enforced on the destination host too (reserved for the policy issue)",
-    miss: { kind: 'goto', table: 'ctCommit' },
-    reserved: true,
-  },
-  {
-    id: 80,
-    name: 'ctCommit',
-    purpose: 'new connections that passed policy are committed to conntrack',
-    miss: { kind: 'goto', table: 'l3Forward' },
-  },
-  {
-    id: 90,
-    name: 'l3Forward',
-    purpose:
-      "routing between a tenant's networks (fwdMode routing): rewrite MACs, decrement TTL, switch the network id, set the routed flag",
-    miss: { kind: 'goto', table: 'l2Forward' },
-  },
-  {
-    id: 100,
-    name: 'l2Forward',
-    purpose:
-      'by network and destination MAC: a local port, a remote host through the VXLAN port (tun_id, tun_dst), or the VLAN uplink (tag pushed); broadcast floods within the network (to the uplink / VTEPs only for packets from local ports); unknown unicast is dropped',
-    miss: { kind: 'drop' },
-  },
-  {
-    id: 110,
-    name: 'output',
-    purpose: 'QoS marking and output to the port chosen in reg4 (reserved for the QoS issue; until then l2Forward outputs directly)',
-    miss: { kind: 'drop' },
-    reserved: true,
-  },
-];
-
-export function table(name: TableName): number {
-  const t = PIPELINE.find((x) => x.name === name);
-  if (!t) throw new Error(`unknown pipeline table ${name}`);
-  return t.id;
-}
-
 /** Registers that carry classification between tables. */
 export const REGS = {
   /** the network (L2 domain) id of the packet */
@@ -150,4 +60,160 @@ export const REGS = {
   flags: 'reg5',
 } as const;
 
+/** What each register holds, for the documentation. */
+export const REG_MEANING: Record<keyof typeof REGS, string> = {
+  network: 'network (L2 domain) id',
+  srcGroup: 'source endpoint group id (0 unknown)',
+  dstGroup: 'destination endpoint group id (0 unknown)',
+  tenant: 'tenant id, also the conntrack zone',
+  outPort: 'output port',
+  flags: 'flags: 1 from tunnel, 2 from uplink, 4 from local endpoint, 8 routed',
+};
+
 export const FLAG = { fromTunnel: 1, fromUplink: 2, fromLocal: 4, routed: 8 } as const;
+
+export const PIPELINE: readonly TableSpec[] = [
+  {
+    id: 0,
+    name: 'classifier',
+    purpose:
+      'where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped) or the VXLAN port (VNI -> network); anything else is dropped',
+    miss: { kind: 'drop' },
+    match: ['in_port', 'vlan_vid', 'tunnel_id'],
+    next: ['spoofguard', 'arp'],
+    cookies: ['classifier', 'vlan', 'tunnel'],
+  },
+  {
+    id: 10,
+    name: 'spoofguard',
+    purpose: 'a local endpoint may only send with its own MAC and IP (and ARP for its own IP)',
+    miss: { kind: 'drop' },
+    match: ['in_port', 'eth_src', 'eth_type', 'ipv4_src', 'arp_spa', 'arp_sha'],
+    next: ['arp'],
+    cookies: ['spoofguard'],
+  },
+  {
+    id: 20,
+    name: 'arp',
+    purpose:
+      'ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway is always answered by the switch)',
+    miss: { kind: 'goto', table: 'gateway' },
+    match: [REGS.network, REGS.flags, 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
+    next: ['gateway'],
+    cookies: ['arp'],
+  },
+  {
+    id: 25,
+    name: 'gateway',
+    purpose:
+      "ICMP echo requests from local endpoints to their network's gateway (routing mode: any gateway of their tenant) are answered by the switch",
+    miss: { kind: 'goto', table: 'srcGroup' },
+    match: [REGS.network, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'ip_proto', 'ipv4_dst', 'icmpv4_type'],
+    next: ['srcGroup'],
+    cookies: ['routing'],
+  },
+  {
+    id: 30,
+    name: 'srcGroup',
+    purpose:
+      'source endpoint group of packets from other hosts, from their source IP within the tenant (local ones were set by the classifier)',
+    miss: { kind: 'goto', table: 'dstClassify' },
+    match: [REGS.tenant, 'eth_type', 'ipv4_src'],
+    next: ['dstClassify'],
+    cookies: ['policy'],
+  },
+  {
+    id: 40,
+    name: 'dstClassify',
+    purpose:
+      'destination group, from the destination IP within the tenant (subnets do not overlap inside a tenant, so this also serves routed packets)',
+    miss: { kind: 'goto', table: 'conntrack' },
+    match: [REGS.tenant, 'eth_type', 'ipv4_dst'],
+    next: ['conntrack'],
+    cookies: ['policy'],
+  },
+  {
+    id: 50,
+    name: 'conntrack',
+    purpose: 'IP traffic enters conntrack in the tenant zone, then continues in ctState',
+    miss: { kind: 'goto', table: 'ctState' },
+    match: [REGS.tenant, 'eth_type'],
+    next: ['ctState'],
+    cookies: ['conntrack'],
+  },
+  {
+    id: 51,
+    name: 'ctState',
+    purpose: 'established and related packets skip policy; invalid ones are dropped',
+    miss: { kind: 'goto', table: 'egressPolicy' },
+    match: ['ct_state'],
+    next: ['egressPolicy', 'ctCommit', 'l3Forward'],
+    cookies: ['conntrack'],
+  },
+  {
+    id: 60,
+    name: 'egressPolicy',
+    purpose: "the source group's outgoing rules (reserved for the policy issue)",
+    miss: { kind: 'goto', table: 'ingressPolicy' },
+    reserved: true,
+    match: [],
+    next: ['ingressPolicy'],
+    cookies: ['policy'],
+  },
+  {
+    id: 70,
+    name: 'ingressPolicy',
+    purpose: "the destination group's incoming rules, enforced on the destination host too (reserved for the policy issue)",
+    miss: { kind: 'goto', table: 'ctCommit' },
+    reserved: true,
+    match: [],
+    next: ['ctCommit'],
+    cookies: ['policy'],
+  },
+  {
+    id: 80,
+    name: 'ctCommit',
+    purpose: 'new connections that passed policy are committed to conntrack',
+    miss: { kind: 'goto', table: 'l3Forward' },
+    match: [REGS.tenant, 'eth_type', 'ct_state'],
+    next: ['l3Forward'],
+    cookies: ['conntrack'],
+  },
+  {
+    id: 90,
+    name: 'l3Forward',
+    purpose:
+      "routing between a tenant's networks (fwdMode routing): rewrite MACs, decrement TTL, switch the network id, set the routed flag",
+    miss: { kind: 'goto', table: 'l2Forward' },
+    match: [REGS.tenant, 'eth_dst', 'eth_type', 'ipv4_dst'],
+    next: ['l2Forward'],
+    cookies: ['routing'],
+  },
+  {
+    id: 100,
+    name: 'l2Forward',
+    purpose:
+      'by network and destination MAC: a local port, a remote host through the VXLAN port (tun_id, tun_dst), or the VLAN uplink (tag pushed); broadcast floods within the network (to the uplink / VTEPs only for packets from local ports); unknown unicast is dropped',
+    miss: { kind: 'drop' },
+    match: [REGS.network, REGS.flags, 'eth_dst'],
+    next: [],
+    cookies: ['l2Forward', 'tunnel', 'vlan'],
+  },
+  {
+    id: 110,
+    name: 'output',
+    purpose:
+      'QoS marking and output to the port chosen in reg4 (reserved for the QoS issue; until then l2Forward outputs directly and reg4 stays 0)',
+    miss: { kind: 'drop' },
+    reserved: true,
+    match: [],
+    next: [],
+    cookies: ['qos'],
+  },
+];
+
+export function table(name: TableName): number {
+  const t = PIPELINE.find((x) => x.name === name);
+  if (!t) throw new Error(`unknown pipeline table ${name}`);
+  return t.id;
+}

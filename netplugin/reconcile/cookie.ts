@@ -12,11 +12,18 @@
  */
 export const NETLOOM_MARK = 0xa7n;
 
+/**
+ * Feature ids, named like the flow builders and tables they serve (`tableMissFlows` writes
+ * `tableMiss`, `l2ForwardFlows` the l2Forward table's `l2Forward`...); `vlan` and `tunnel` mark
+ * the flows of either encapsulation wherever they are, `routing` the gateway's and l3Forward's,
+ * `policy` the group tables' and the policy tables'. Which tables hold which ids is declared in
+ * `pipeline/tables.ts`. The numbers are on the switch: never renumber one.
+ */
 export const FEATURES = {
   classifier: 1,
   spoofguard: 2,
   arp: 3,
-  l2: 4,
+  l2Forward: 4,
   tunnel: 5,
   vlan: 6,
   routing: 7,
@@ -25,7 +32,7 @@ export const FEATURES = {
   qos: 10,
   bgp: 11,
   service: 12,
-  default: 15,
+  tableMiss: 15,
 } as const;
 export type Feature = keyof typeof FEATURES;
 

@@ -33,7 +33,8 @@ function unicast(e: EndpointView, uplink: number | undefined, vxlan: number | un
   const nv = e.net;
   const m = [reg('network', nv.net.networkId), match.ethDst(e.mac)];
   const base = { table: 'l2Forward' as const, priority: UNICAST_PRIORITY, match: m, object: e.ep.id };
-  if (e.local) return e.ofport === undefined ? undefined : flow({ ...base, instructions: [apply(act.output(e.ofport))], feature: 'l2' });
+  if (e.local)
+    return e.ofport === undefined ? undefined : flow({ ...base, instructions: [apply(act.output(e.ofport))], feature: 'l2Forward' });
   if (nv.net.encap === 'vxlan')
     return vxlan === undefined ? undefined : flow({ ...base, instructions: [apply(...toVtep(nv, e.vtepIp, vxlan))], feature: 'tunnel' });
   return uplink === undefined ? undefined : flow({ ...base, instructions: [apply(...toUplink(nv, uplink))], feature: 'vlan' });
@@ -60,7 +61,7 @@ export function l2ForwardFlows(input: PipelineInput): DesiredFlow[] {
         priority: FLOOD_FROM_LOCAL_PRIORITY,
         match: [...bcast, match.flagSet(FLAG.fromLocal)],
         instructions: [apply(...locals, ...remote)],
-        feature: 'l2',
+        feature: 'l2Forward',
         object: `${nv.net.key}:flood-local`,
       }),
       flow({
@@ -68,7 +69,7 @@ export function l2ForwardFlows(input: PipelineInput): DesiredFlow[] {
         priority: FLOOD_FROM_REMOTE_PRIORITY,
         match: bcast,
         instructions: [apply(...locals)],
-        feature: 'l2',
+        feature: 'l2Forward',
         object: `${nv.net.key}:flood-remote`,
       }),
     );

@@ -17,7 +17,7 @@ export function tableMissFlows(_input: PipelineInput): DesiredFlow[] {
       priority: MISS_PRIORITY,
       match: [],
       instructions: t.miss.kind === 'drop' ? [] : [goto(t.miss.table)],
-      feature: 'default',
+      feature: 'tableMiss',
       object: `miss:${t.name}`,
     }),
   );

@@ -20,7 +20,7 @@ import {
   unmountUnder,
 } from '../../../deploy/lab/engines';
 import { listenCni, type CniServer } from '../../../netplugin/cni/server';
-import { VethBackend } from '../../../netplugin/cni/veth-backend';
+import { VethBackend } from '../../../tools/veth-cni-backend';
 import type { CniAddRequest } from '../../../netplugin/cni/types';
 
 const BIN_DIR = resolve(__dirname, '../../../../bin');

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { run } from '../../../lib/exec';
 import { addNetns, delNetns, linkExists } from '../../../deploy/lab/netns';
 import { listenCni, type CniServer } from '../../../netplugin/cni/server';
-import { VethBackend } from '../../../netplugin/cni/veth-backend';
+import { VethBackend } from '../../../tools/veth-cni-backend';
 import { FakeBackend } from '../../unit/cni/fake-backend';
 
 const SHIM = resolve(__dirname, '../../../../bin/netloom-cni');

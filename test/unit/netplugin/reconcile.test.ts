@@ -7,7 +7,7 @@ import { isNetloomError } from '../../../lib/errors';
 import { flowMod } from '../../../ovs/openflow/messages';
 import { FakeSwitch } from '../../support/fake-switch';
 
-function flow(table: number, priority: number, port: number, out: number, feature: DesiredFlow['feature'] = 'l2'): DesiredFlow {
+function flow(table: number, priority: number, port: number, out: number, feature: DesiredFlow['feature'] = 'l2Forward'): DesiredFlow {
   return {
     table,
     priority,
@@ -65,8 +65,8 @@ describe('flow identity', () => {
   });
   it('refuses two different flows with one key, naming both features', () => {
     assert.throws(
-      () => indexFlows([flow(0, 1, 1, 2, 'l2'), flow(0, 1, 1, 3, 'vlan')]),
-      (e: unknown) => isNetloomError(e, 'CONFLICT') && /l2 and vlan/.test(e.message),
+      () => indexFlows([flow(0, 1, 1, 2, 'l2Forward'), flow(0, 1, 1, 3, 'vlan')]),
+      (e: unknown) => isNetloomError(e, 'CONFLICT') && /l2Forward and vlan/.test(e.message),
     );
   });
   it('diffs desired against installed into upserts and deletes', () => {

@@ -5,7 +5,7 @@
  * registers, MTU helper).
  */
 import { strict as assert } from 'node:assert';
-import { computePipeline } from '../../../netplugin/pipeline/compute';
+import { checkedPipeline } from './checked-pipeline';
 import { indexFlows, addMessage } from '../../../netplugin/reconcile/flow-diff';
 import { flowKey } from '../../../netplugin/reconcile/flow-key';
 import { PIPELINE, table } from '../../../netplugin/pipeline/tables';
@@ -58,9 +58,9 @@ describe('computePipeline', () => {
       for (const host of Object.keys(HOSTS) as HostName[]) {
         it(`${host}: deterministic, order-independent, no duplicate keys, every flow encodable`, () => {
           const st = spanFor(host, clusterState(mode));
-          const flows = computePipeline(hostInput(host, st));
-          assert.deepEqual(computePipeline(hostInput(host, st)), flows, 'same input, same flows');
-          assert.deepEqual(computePipeline(hostInput(host, shuffledState(st, 7))), flows, 'input order does not matter');
+          const flows = checkedPipeline(hostInput(host, st));
+          assert.deepEqual(checkedPipeline(hostInput(host, st)), flows, 'same input, same flows');
+          assert.deepEqual(checkedPipeline(hostInput(host, shuffledState(st, 7))), flows, 'input order does not matter');
           const idx = indexFlows(flows);
           assert.equal(idx.size, flows.length, 'no two flows share a key');
           for (const f of flows) {
@@ -92,7 +92,7 @@ describe('computePipeline', () => {
   }
 
   it('reserved tables hold only their miss flow', () => {
-    const flows = computePipeline(hostInput('h1'));
+    const flows = checkedPipeline(hostInput('h1'));
     for (const t of PIPELINE.filter((x) => x.reserved)) {
       assert.deepEqual(
         flows.filter((f) => f.table === t.id).map((f) => f.priority),
@@ -135,11 +135,11 @@ describe('computePipeline', () => {
 
   describe('tunnels go only to hosts that share a network', () => {
     it('bridge mode: even given every VTEP and every endpoint, h1 never tunnels to h3 (which shares no network with it)', () => {
-      const flows = computePipeline(hostInput('h1', clusterState()));
+      const flows = checkedPipeline(hostInput('h1', clusterState()));
       assert.deepEqual(mentions(flows, HOSTS.h3), []);
       assert.ok(mentions(flows, HOSTS.h2).length > 0 && mentions(flows, HOSTS.h4).length > 0, 'but it does tunnel to h2 and h4');
       // and h4, which only shares blue:web, never tunnels blue:db or red traffic anywhere
-      const h4 = computePipeline(hostInput('h4', clusterState()));
+      const h4 = checkedPipeline(hostInput('h4', clusterState()));
       const toH1 = mentions(h4, HOSTS.h1);
       assert.ok(toH1.length > 0);
       assert.ok(
@@ -149,14 +149,14 @@ describe('computePipeline', () => {
     });
 
     it('routing mode: a tenant network without local endpoints is reached through routing only', () => {
-      const flows = computePipeline(hostInput('h1', clusterState({ fwdMode: 'routing' })));
+      const flows = checkedPipeline(hostInput('h1', clusterState({ fwdMode: 'routing' })));
       const toH3 = mentions(flows, HOSTS.h3);
       assert.deepEqual(
         toH3.map((f) => [f.table, f.object]),
         [[table('l2Forward'), 'x3']],
         'blue routes to x3 on h3: one unicast flow, no flooding to h3',
       );
-      const red = computePipeline(hostInput('h3', clusterState({ fwdMode: 'routing' })));
+      const red = checkedPipeline(hostInput('h3', clusterState({ fwdMode: 'routing' })));
       assert.deepEqual(
         mentions(red, '6001').filter((f) => f.table === table('l2Forward')),
         [],
@@ -169,7 +169,7 @@ describe('computePipeline', () => {
     const input = hostInput('h1');
     const ports = { ...input.local.ports };
     delete ports.a3;
-    const flows = computePipeline({ state: input.state, local: { ...input.local, ports } });
+    const flows = checkedPipeline({ state: input.state, local: { ...input.local, ports } });
     assert.deepEqual(
       flows.filter(
         (f) => f.object === 'a3' && f.table !== table('arp') && f.table !== table('dstClassify') && f.table !== table('l3Forward'),
@@ -181,7 +181,7 @@ describe('computePipeline', () => {
 
   it('with no VXLAN port, VXLAN networks stay local to the host', () => {
     const input = hostInput('h1');
-    const flows = computePipeline({ state: input.state, local: { ...input.local, bridge: { uplink: 1 } } });
+    const flows = checkedPipeline({ state: input.state, local: { ...input.local, bridge: { uplink: 1 } } });
     assert.deepEqual(mentions(flows, `"port":${VXLAN}`), []);
     assert.ok(
       flows.some((f) => f.object === 'a3' && f.table === table('l2Forward')),

@@ -8,7 +8,7 @@
 import type { Endpoint, Global, HostState, Network } from '../../../netplugin/state/host-state';
 import { parseHostState, parseLocalFacts } from '../../../netplugin/state/host-state';
 import type { PipelineInput } from '../../../netplugin/pipeline/input';
-import { computePipeline } from '../../../netplugin/pipeline/compute';
+import { checkedPipeline } from './checked-pipeline';
 import { PacketTracer, Packet, TraceOutput, TraceResult, receivedAs } from '../../support/packet-tracer';
 
 export const UPLINK = 1;
@@ -222,7 +222,7 @@ export class ClusterFabric {
   ) {
     const names = Object.keys(hosts);
     this.inputs = Object.fromEntries(names.map((h) => [h, inputFor(h, hosts[h]!, stateOf(h, full), full)]));
-    this.tracers = Object.fromEntries(names.map((h) => [h, new PacketTracer(computePipeline(this.inputs[h]!))]));
+    this.tracers = Object.fromEntries(names.map((h) => [h, new PacketTracer(checkedPipeline(this.inputs[h]!))]));
   }
 
   trace(host: string, p: Packet): TraceResult {

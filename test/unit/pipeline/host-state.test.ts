@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { parseHostState, parseLocalFacts } from '../../../netplugin/state/host-state';
 import type { HostState } from '../../../netplugin/state/host-state';
 import { pipelineView } from '../../../netplugin/pipeline/input';
-import { computePipeline } from '../../../netplugin/pipeline/compute';
+import { checkedPipeline } from './checked-pipeline';
 import { isNetloomError } from '../../../lib/errors';
 import { clusterState, hostInput, spanFor } from './fixture';
 import protobuf from 'protobufjs';
@@ -141,7 +141,7 @@ describe('host state: cross-object rules', () => {
   const view = (s: HostState) => () => pipelineView(hostInput('h1', s));
 
   it('the fixture itself is consistent for every host', () => {
-    for (const h of ['h1', 'h2', 'h3', 'h4'] as const) assert.ok(computePipeline(hostInput(h)).length > 14);
+    for (const h of ['h1', 'h2', 'h3', 'h4'] as const) assert.ok(checkedPipeline(hostInput(h)).length > 14);
   });
 
   it('rejects references to unknown objects', () => {

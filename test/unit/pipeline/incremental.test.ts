@@ -4,13 +4,13 @@
  * its network, and removing it again deletes exactly those.
  */
 import { strict as assert } from 'node:assert';
-import { computePipeline } from '../../../netplugin/pipeline/compute';
+import { checkedPipeline } from './checked-pipeline';
 import { diffFlows, indexFlows } from '../../../netplugin/reconcile/flow-diff';
 import { clusterState, ENDPOINTS, hostInput, spanFor } from './fixture';
 import type { HostState } from '../../../netplugin/state/host-state';
 
 function flowsOf(state: HostState) {
-  return indexFlows(computePipeline(hostInput('h1', spanFor('h1', state))));
+  return indexFlows(checkedPipeline(hostInput('h1', spanFor('h1', state))));
 }
 
 describe('pipeline changes', () => {
@@ -62,8 +62,8 @@ describe('pipeline changes', () => {
     const full = hostInput('h1', st);
     const ports = { ...full.local.ports };
     delete ports.a3;
-    const unplugged = indexFlows(computePipeline({ state: full.state, local: { ...full.local, ports } }));
-    const d = diffFlows(indexFlows(computePipeline(full)), unplugged);
+    const unplugged = indexFlows(checkedPipeline({ state: full.state, local: { ...full.local, ports } }));
+    const d = diffFlows(indexFlows(checkedPipeline(full)), unplugged);
     assert.deepEqual(d.deletes, []);
     assert.deepEqual(
       d.upserts.map((f) => `${f.table}:${f.object}`).sort(),

@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import type { Endpoint, HostState, Network } from '../../../netplugin/state/host-state';
-import { computePipeline } from '../../../netplugin/pipeline/compute';
+import { checkedPipeline } from './checked-pipeline';
 import { indexFlows } from '../../../netplugin/reconcile/flow-diff';
 import { ClusterFabric, portIn } from './fixture';
 import type { Packet } from '../../support/packet-tracer';
@@ -130,7 +130,7 @@ describe('pipeline properties over random clusters', () => {
       fc.property(planArb, (plan) => {
         const { state, hosts } = build(plan);
         const fabric = new ClusterFabric(state, hosts);
-        for (const h of Object.keys(hosts)) indexFlows(computePipeline(fabric.inputs[h]!));
+        for (const h of Object.keys(hosts)) indexFlows(checkedPipeline(fabric.inputs[h]!));
         const net = (e: Endpoint) => state.networks.find((n) => n.key === e.network)!;
         for (const src of state.endpoints) {
           const base = {

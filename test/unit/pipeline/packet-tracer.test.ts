@@ -9,7 +9,7 @@ import type { Action, Instruction, Match } from '../../../ovs/openflow/messages'
 import { PacketTracer, Packet } from '../../support/packet-tracer';
 
 function f(table: number, priority: number, match: Match, instructions: Instruction[], object = `${table}/${priority}`): DesiredFlow {
-  return { table, priority, match, instructions, feature: 'l2', object };
+  return { table, priority, match, instructions, feature: 'l2Forward', object };
 }
 const apply = (...actions: Action[]): Instruction => ({ type: 'apply_actions', actions });
 const out = (port: number): Action => ({ type: 'output', port, maxLen: 0 });

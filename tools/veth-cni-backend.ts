@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { NetloomError } from '../../lib/errors';
-import { run } from '../../lib/exec';
+import { NetloomError } from '../lib/errors';
+import { run } from '../lib/exec';
 import type {
   AttachmentKey,
   CniAddRequest,
@@ -22,7 +22,7 @@ import type {
   CniGcRequest,
   CniResult,
   CniStatus,
-} from './types';
+} from '../netplugin/cni/types';
 
 export interface VethBackendOptions {
   /** IPv4 subnet to allocate from, e.g. 10.77.0.0/24; .1 is the gateway */
