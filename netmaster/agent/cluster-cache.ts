@@ -11,7 +11,7 @@ import type { Logger } from '../../lib/logger';
 import type { EtcdKV } from '../store/kv';
 import { layout, ROOT } from '../store/layout';
 import type { Endpoint } from '../model/schemas';
-import { agentLayout } from './layout';
+import { agentLayout } from '../store/agent-layout';
 import { applyKey, readCluster, type ClusterState } from './cluster';
 import { reconcileTenantIds } from './tenant-ids';
 

@@ -7,7 +7,7 @@ import type { Endpoint, ObjectType } from '../model/schemas';
 import { decodeStored } from '../store/intent-store';
 import type { EtcdKV } from '../store/kv';
 import { layout, ROOT } from '../store/layout';
-import { agentLayout, type AgentRecord } from './layout';
+import { agentLayout, type AgentRecord } from '../store/agent-layout';
 
 export interface StoredIntent {
   config: Record<string, unknown>;

@@ -12,7 +12,7 @@ import { NetloomError } from '../../lib/errors';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { EtcdKV } from '../store/kv';
-import { agentLayout, type AgentRecord } from './layout';
+import { agentLayout, type AgentRecord } from '../store/agent-layout';
 
 export const DEFAULT_LEASE_TTL_SECONDS = 10;
 

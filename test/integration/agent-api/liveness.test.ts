@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { LeaderElector, runWhileLeader } from '../../../netmaster/ha/leader';
 import { createLivenessMetrics, runLiveness } from '../../../netmaster/agent/liveness';
-import { agentLayout } from '../../../netmaster/agent/layout';
+import { agentLayout } from '../../../netmaster/store/agent-layout';
 import type { RunningAgentServer } from '../../../netmaster/agent/server';
 import { NetmasterClient } from '../../../netplugin/netmaster-client/client';
 import { startAgentSide } from '../../../netmaster/agent/wiring';

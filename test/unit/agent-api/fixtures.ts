@@ -1,6 +1,6 @@
 /** Cluster states for the agent API unit tests, built through the same applyKey the server uses. */
 import { applyKey, emptyCluster, type ClusterState } from '../../../netmaster/agent/cluster';
-import { agentLayout } from '../../../netmaster/agent/layout';
+import { agentLayout } from '../../../netmaster/store/agent-layout';
 
 const cfg = (type: string, key: string, config: object, oper: object = {}) =>
   [`/netloom/v1/cfg/${type}/${key}`, JSON.stringify({ config, oper })] as const;
