@@ -62,6 +62,19 @@ function toKv(kv: RawKv): KeyValue {
   };
 }
 
+/** How to reach etcd: its client URLs and, for TLS, a CA and optionally a client certificate. */
+export function etcdOptions(endpoints: string[], tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer }): IOptions {
+  const o: IOptions = { hosts: endpoints, dialTimeout: 5000 };
+  if (tls && (tls.ca || tls.cert)) {
+    o.credentials = {
+      rootCertificate: tls.ca ?? Buffer.alloc(0),
+      ...(tls.key ? { privateKey: tls.key } : {}),
+      ...(tls.cert ? { certChain: tls.cert } : {}),
+    };
+  }
+  return o;
+}
+
 /** How long one lease keep-alive may take before it counts as failed. */
 const KEEPALIVE_TIMEOUT_MS = 5000;
 
