@@ -64,8 +64,8 @@ export class ClusterCache {
 
   private async load(): Promise<void> {
     const state = await readCluster(this.kv);
-    // the identity the callbacks check (no events arrive before this method's next statements:
-    // they come from network callbacks, after the awaits here settle)
+    // a stable identity for the callbacks to compare with this.watcher; they run from network
+    // callbacks, so never before the synchronous assignments below
     const watcher: Watch = { stop: async () => undefined };
     watcher.stop = await this.kv.watchBatches(
       ROOT,
