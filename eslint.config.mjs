@@ -34,6 +34,15 @@ export default tseslint.config(
     },
   },
   {
+    // one way to touch etcd: the store (netmaster/store/) owns the client, the key layout and the
+    // mapping of etcd errors; tests may use the client directly (compaction, lease inspection)
+    files: ['**/*.ts'],
+    ignores: ['netmaster/store/**', 'test/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'etcd3', message: 'Use netmaster/store (EtcdKV): it owns the etcd client.' }] }],
+    },
+  },
+  {
     files: ['**/*.ts'],
     plugins: { boundaries },
     settings: {

@@ -2,12 +2,11 @@
  * One netmaster: etcd client, service and REST server wired together, started and stopped as a
  * unit. Used by main.ts, the tests (several in one process) and the benchmark.
  */
-import type { IOptions } from 'etcd3';
 import { createLogger, type Logger } from '../lib/logger';
 import { createApp } from './rest/app';
 import { listen, type RunningServer } from './rest/server';
 import { NetmasterService } from './service/service';
-import { EtcdKV } from './store/kv';
+import { EtcdKV, etcdOptions } from './store/kv';
 import { IntentCache } from './store/intent-cache';
 import { startAgentSide, type AgentSideOptions, type RunningAgentSide } from './agent/wiring';
 
@@ -34,18 +33,6 @@ export interface RunningNetmaster {
   /** the agent API, when started */
   agent?: RunningAgentSide;
   stop(): Promise<void>;
-}
-
-export function etcdOptions(endpoints: string[], tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer }): IOptions {
-  const o: IOptions = { hosts: endpoints, dialTimeout: 5000 };
-  if (tls && (tls.ca || tls.cert)) {
-    o.credentials = {
-      rootCertificate: tls.ca ?? Buffer.alloc(0),
-      ...(tls.key ? { privateKey: tls.key } : {}),
-      ...(tls.cert ? { certChain: tls.cert } : {}),
-    };
-  }
-  return o;
 }
 
 export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNetmaster> {

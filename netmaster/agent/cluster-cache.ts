@@ -6,12 +6,11 @@
  * When the watch fails (e.g. its revision was compacted while disconnected) it reads everything
  * again; subscribers then simply diff to the new state.
  */
-import type { Watcher } from 'etcd3';
 import type { Logger } from '../../lib/logger';
-import type { EtcdKV } from '../store/kv';
+import type { EtcdKV, WatchEvent } from '../store/kv';
 import { layout, ROOT } from '../store/layout';
 import type { Endpoint } from '../model/schemas';
-import { agentLayout } from './layout';
+import { agentLayout } from '../store/agent-layout';
 import { applyKey, readCluster, type ClusterState } from './cluster';
 import { reconcileTenantIds } from './tenant-ids';
 
@@ -31,14 +30,14 @@ export type ClusterListener = (state: ClusterState, batch: BatchInfo) => void;
 
 const FULL: BatchInfo = { full: true, endpoints: [], agentHosts: [] };
 
-interface RawEvent {
-  type: string;
-  kv: { key: Buffer; value: Buffer; mod_revision: string };
+/** One etcd watch of this cache; events of a replaced (stale) watch are ignored. */
+interface Watch {
+  stop(): Promise<void>;
 }
 
 export class ClusterCache {
   private current: ClusterState | undefined;
-  private watcher: Watcher | undefined;
+  private watcher: Watch | undefined;
   private readonly listeners = new Set<ClusterListener>();
   private stopped = false;
   private tenantWork: Promise<void> = Promise.resolve();
@@ -65,34 +64,35 @@ export class ClusterCache {
 
   private async load(): Promise<void> {
     const state = await readCluster(this.kv);
-    const watcher = await this.kv.client
-      .watch()
-      .prefix(ROOT)
-      .startRevision(String(BigInt(state.revision) + 1n))
-      .create();
+    // a stable identity for the callbacks to compare with this.watcher; they run from network
+    // callbacks, so never before the synchronous assignments below
+    const watcher: Watch = { stop: async () => undefined };
+    watcher.stop = await this.kv.watchBatches(
+      ROOT,
+      state.revision,
+      (events) => this.onResponse(watcher, events),
+      (err) => void this.onWatchError(watcher, err),
+    );
     if (this.stopped) {
-      await watcher.cancel();
+      await watcher.stop();
       return;
     }
     this.current = state;
     this.watcher = watcher;
-    watcher.on('data', (res: { events: RawEvent[] }) => this.onResponse(watcher, res.events));
-    watcher.on('error', (err: Error) => void this.onWatchError(watcher, err));
     this.afterChange(FULL);
   }
 
-  private onResponse(watcher: Watcher, events: RawEvent[]): void {
+  private onResponse(watcher: Watch, events: WatchEvent[]): void {
     if (watcher !== this.watcher || !this.current || events.length === 0) return;
     const state = this.current;
     let rev = BigInt(state.revision);
     const batch: BatchInfo = { full: false, endpoints: [], agentHosts: [] };
     const epPrefix = layout.epPrefix();
     for (const ev of events) {
-      const key = ev.kv.key.toString();
-      const modRevision = String(ev.kv.mod_revision);
+      const { key, modRevision } = ev;
       const isEp = key.startsWith(epPrefix);
       const before = isEp ? state.endpoints.get(key.slice(epPrefix.length))?.ep : undefined;
-      const ours = applyKey(state, key, ev.type === 'Delete' ? undefined : ev.kv.value.toString(), modRevision);
+      const ours = applyKey(state, key, ev.type === 'delete' ? undefined : ev.value, modRevision);
       if (BigInt(modRevision) > rev) rev = BigInt(modRevision);
       if (!ours) continue;
       if (isEp) {
@@ -109,12 +109,12 @@ export class ClusterCache {
     this.afterChange(batch);
   }
 
-  private async onWatchError(watcher: Watcher, err: Error): Promise<void> {
+  private async onWatchError(watcher: Watch, err: Error): Promise<void> {
     if (watcher !== this.watcher || this.stopped || this.reloading) return;
     this.reloading = true;
     this.logger.warn({ err: err.message }, 'cluster watch failed: reading the cluster again');
     try {
-      await watcher.cancel().catch(() => undefined);
+      await watcher.stop().catch(() => undefined);
       for (let attempt = 0; attempt < 1000 && !this.stopped; attempt++) {
         try {
           await this.load();
@@ -170,7 +170,7 @@ export class ClusterCache {
     this.listeners.clear();
     const w = this.watcher;
     this.watcher = undefined;
-    if (w) await w.cancel().catch(() => undefined);
+    if (w) await w.stop().catch(() => undefined);
     await this.tenantWork.catch(() => undefined);
   }
 }

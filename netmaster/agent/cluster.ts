@@ -6,8 +6,8 @@
 import type { Endpoint, ObjectType } from '../model/schemas';
 import { decodeStored } from '../store/intent-store';
 import type { EtcdKV } from '../store/kv';
-import { layout, ROOT } from '../store/layout';
-import { agentLayout, type AgentRecord } from './layout';
+import { layout } from '../store/layout';
+import { agentLayout, type AgentRecord } from '../store/agent-layout';
 
 export interface StoredIntent {
   config: Record<string, unknown>;
@@ -28,7 +28,7 @@ export interface ClusterState {
 }
 
 /** The key prefixes the cluster state is made of. */
-export const CLUSTER_PREFIXES = [`${ROOT}cfg/`, layout.epPrefix(), agentLayout.hostPrefix, agentLayout.tenantIdOfPrefix] as const;
+export const CLUSTER_PREFIXES = [layout.cfgRoot(), layout.epPrefix(), agentLayout.hostPrefix, agentLayout.tenantIdOfPrefix] as const;
 
 export function emptyCluster(revision = '0'): ClusterState {
   return { revision, objects: new Map(), endpoints: new Map(), agents: new Map(), tenantIds: new Map() };
@@ -39,7 +39,7 @@ export function emptyCluster(revision = '0'): ClusterState {
  * returns whether the key was one of ours. Malformed values are skipped (never thrown).
  */
 export function applyKey(state: ClusterState, key: string, value: string | undefined, modRevision = '0'): boolean {
-  const cfgRoot = `${ROOT}cfg/`;
+  const cfgRoot = layout.cfgRoot();
   try {
     if (key.startsWith(cfgRoot)) {
       const rest = key.slice(cfgRoot.length);
@@ -95,14 +95,4 @@ export async function readCluster(kv: EtcdKV, revision?: string): Promise<Cluste
     for (const e of kvs) applyKey(state, e.key, e.value, e.modRevision);
   }
   return state;
-}
-
-/** Whether an etcd error says the revision asked for was compacted away. */
-export function isCompactedError(e: unknown): boolean {
-  return e instanceof Error && /compacted/i.test(e.message);
-}
-
-/** Whether an etcd error says the revision asked for is in the future. */
-export function isFutureRevisionError(e: unknown): boolean {
-  return e instanceof Error && /future revision/i.test(e.message);
 }

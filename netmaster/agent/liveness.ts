@@ -10,7 +10,7 @@ import { Counter, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { NetmasterService } from '../service/service';
-import { agentLayout } from './layout';
+import { agentLayout } from '../store/agent-layout';
 
 export const DEFAULT_DEAD_HOST_GRACE_MS = 60_000;
 

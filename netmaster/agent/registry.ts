@@ -12,7 +12,8 @@ import { NetloomError } from '../../lib/errors';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { EtcdKV } from '../store/kv';
-import { agentLayout, type AgentRecord } from './layout';
+import { agentLayout, type AgentRecord } from '../store/agent-layout';
+import { storeError } from '../store/errors';
 
 export const DEFAULT_LEASE_TTL_SECONDS = 10;
 
@@ -25,12 +26,6 @@ export interface RegisterInput {
   mgmtIp: string;
   capabilities: string[];
   agentVersion: string;
-}
-
-function unavailable(e: unknown): NetloomError {
-  return e instanceof NetloomError
-    ? e
-    : new NetloomError('UNAVAILABLE', `etcd: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 export function checkHost(host: string, field = 'host'): void {
@@ -55,12 +50,11 @@ export class AgentRegistry {
       throw new NetloomError('INVALID_ARGUMENT', `vtep_ip must be an IPv4 address, got '${req.vtepIp}'`, { field: 'vtep_ip' });
     if (req.mgmtIp !== '' && !IPV4_RE.test(req.mgmtIp))
       throw new NetloomError('INVALID_ARGUMENT', `mgmt_ip must be an IPv4 address, got '${req.mgmtIp}'`, { field: 'mgmt_ip' });
-    const lease = this.deps.kv.client.leaseClient;
+    const kv = this.deps.kv;
     const key = agentLayout.host(req.host);
     try {
-      const granted = await lease.leaseGrant({ TTL: this.ttlSeconds });
-      const leaseId = String(granted.ID);
-      const previous = await this.deps.kv.get(key);
+      const leaseId = await kv.grantLease(this.ttlSeconds);
+      const previous = await kv.get(key);
       const record: AgentRecord = {
         host: req.host,
         vtepIp: req.vtepIp,
@@ -70,19 +64,18 @@ export class AgentRegistry {
         registeredAt: new Date(this.deps.clock.now()).toISOString(),
         leaseId,
       };
-      await this.deps.kv.client.kv.txn({
-        compare: [],
-        success: [
-          { request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify(record)), lease: leaseId } },
-          { request_put: { key: Buffer.from(agentLayout.known(req.host)), value: Buffer.from(req.host) } },
+      await kv.commit(
+        [],
+        [
+          { kind: 'put', key, value: JSON.stringify(record), lease: leaseId },
+          { kind: 'put', key: agentLayout.known(req.host), value: req.host },
         ],
-        failure: [],
-      });
+      );
       if (previous) {
         const old = (JSON.parse(previous.value) as Partial<AgentRecord>).leaseId;
         if (old && old !== leaseId) {
           // the newer registration wins: the older agent's next heartbeat gets ttl 0
-          await lease.leaseRevoke({ ID: old }).catch(() => undefined);
+          await kv.revokeLease(old).catch(() => undefined);
           this.deps.logger.warn(
             { host: req.host, oldLease: old, newLease: leaseId },
             'host registered again while alive: the older registration was revoked',
@@ -92,7 +85,7 @@ export class AgentRegistry {
       this.deps.logger.info({ host: req.host, vtepIp: req.vtepIp, leaseId, ttl: this.ttlSeconds }, 'agent registered');
       return { leaseId, ttlSeconds: this.ttlSeconds };
     } catch (e) {
-      throw unavailable(e);
+      throw storeError(e);
     }
   }
 
@@ -104,32 +97,9 @@ export class AgentRegistry {
     try {
       const rec = await this.deps.kv.get(agentLayout.host(host));
       if (!rec || (JSON.parse(rec.value) as Partial<AgentRecord>).leaseId !== leaseId) return 0;
-      const stream = await this.deps.kv.client.leaseClient.leaseKeepAlive();
-      try {
-        const res = await new Promise<{ TTL: string }>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('lease keepalive timed out')), 5000);
-          stream.on('data', (d: { TTL: string }) => {
-            clearTimeout(timer);
-            resolve(d);
-          });
-          stream.on('error', (err: Error) => {
-            clearTimeout(timer);
-            reject(err);
-          });
-          stream.write({ ID: leaseId });
-        });
-        const ttl = Number(res.TTL);
-        return ttl > 0 ? ttl : 0;
-      } finally {
-        stream.end();
-      }
+      return await this.deps.kv.keepLeaseAlive(leaseId);
     } catch (e) {
-      throw unavailable(e);
+      throw storeError(e);
     }
-  }
-
-  /** Revoke a lease (tests, and an agent that leaves cleanly). */
-  async revoke(leaseId: string): Promise<void> {
-    await this.deps.kv.client.leaseClient.leaseRevoke({ ID: leaseId }).catch(() => undefined);
   }
 }

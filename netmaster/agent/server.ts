@@ -154,8 +154,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   let clusterId = opts.clusterId;
   if (clusterId === undefined) {
     try {
-      const st = await kv.client.maintenance.status();
-      clusterId = BigInt(st.header.cluster_id).toString(16);
+      clusterId = await kv.clusterId();
     } catch {
       clusterId = 'netloom';
     }

@@ -9,7 +9,7 @@ import type { Logger } from '../../lib/logger';
 import type { EtcdKV } from '../store/kv';
 import { layout } from '../store/layout';
 import type { ClusterState } from './cluster';
-import { agentLayout, TENANT_ID_RANGE } from './layout';
+import { agentLayout, TENANT_ID_RANGE } from '../store/agent-layout';
 
 /** What to claim and release so that every tenant has an id and no id outlives its tenant (pure). */
 export function tenantIdWork(cluster: ClusterState): { missing: string[]; stale: string[] } {

@@ -67,7 +67,7 @@ export async function startAgentSide(
     return undefined;
   }
   const elector = new LeaderElector({
-    client: service.kv.client,
+    store: service.kv,
     id: opts.replicaId ?? server.address,
     ttlSeconds: opts.leaderLeaseTtlSeconds,
     logger,

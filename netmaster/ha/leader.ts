@@ -5,12 +5,13 @@
  * lease TTL; when a replica loses its lease it stops its leader work at once.
  */
 import { EventEmitter } from 'node:events';
-import type { Campaign, Etcd3 } from 'etcd3';
 import type { Logger } from '../../lib/logger';
 import { Clock, systemClock } from '../../lib/clock';
+import type { Campaign, ElectionStore } from '../store/election';
 
 export interface LeaderElectorOptions {
-  client: Etcd3;
+  /** where the election is held (the netmaster's EtcdKV) */
+  store: ElectionStore;
   /** this replica's identity, stored as the leader value (e.g. host:port) */
   id: string;
   /** lease TTL in seconds: the longest a dead leader keeps the role */
@@ -51,7 +52,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
 
   private campaignOnce(): void {
     if (this.stopped) return;
-    const election = this.opts.client.election(this.opts.electionName, this.opts.ttlSeconds);
+    const election = this.opts.store.election(this.opts.electionName, this.opts.ttlSeconds);
     const campaign = election.campaign(this.opts.id);
     this.campaign = campaign;
     campaign.on('elected', () => {
@@ -77,7 +78,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
 
   /** The current leader's id, as etcd holds it. */
   async leader(): Promise<string | undefined> {
-    return this.opts.client.election(this.opts.electionName, this.opts.ttlSeconds).leader();
+    return this.opts.store.election(this.opts.electionName, this.opts.ttlSeconds).leader();
   }
 
   /** Resign (if leading) and stop campaigning. */

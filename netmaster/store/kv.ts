@@ -1,11 +1,13 @@
 /**
  * A thin layer over etcd v3 (the `etcd3` package's raw KV service): multi-key reads at one
  * revision (one read-only transaction), guarded commits (compare mod_revision of keys, or that a
- * whole key range has not changed since a revision) and watches from a revision. Everything
- * above it speaks plain keys, guards and write ops.
+ * whole key range has not changed since a revision), watches from a revision, leases and leader
+ * elections. Everything above it speaks plain keys, guards and write ops; it is the only module
+ * that talks to the etcd client, and every failure leaves it as a NetloomError (errors.ts).
  */
 import { Etcd3, type IOptions } from 'etcd3';
-import { NetloomError } from '../../lib/errors';
+import { etcdElection, type Election, type ElectionStore } from './election';
+import { storeError } from './errors';
 import { prefixEnd } from './layout';
 
 export interface KeyValue {
@@ -33,9 +35,8 @@ export type Guard =
   | { kind: 'rangeUnchangedSince'; prefix: string; revision: string };
 
 export type WriteOp =
-  | { kind: 'put'; key: string; value: string }
-  | { kind: 'delete'; key: string }
-  | { kind: 'deletePrefix'; prefix: string };
+  /** `lease`: the key is deleted when that lease expires or is revoked */
+  { kind: 'put'; key: string; value: string; lease?: string } | { kind: 'delete'; key: string } | { kind: 'deletePrefix'; prefix: string };
 
 export interface WatchEvent {
   type: 'put' | 'delete';
@@ -61,15 +62,28 @@ function toKv(kv: RawKv): KeyValue {
   };
 }
 
-function unavailable(e: unknown): NetloomError {
-  return new NetloomError('UNAVAILABLE', `etcd: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+/** How to reach etcd: its client URLs and, for TLS, a CA and optionally a client certificate. */
+export function etcdOptions(endpoints: string[], tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer }): IOptions {
+  const o: IOptions = { hosts: endpoints, dialTimeout: 5000 };
+  if (tls && (tls.ca || tls.cert)) {
+    o.credentials = {
+      rootCertificate: tls.ca ?? Buffer.alloc(0),
+      ...(tls.key ? { privateKey: tls.key } : {}),
+      ...(tls.cert ? { certChain: tls.cert } : {}),
+    };
+  }
+  return o;
 }
 
-export class EtcdKV {
-  readonly client: Etcd3;
+/** How long one lease keep-alive may take before it counts as failed. */
+const KEEPALIVE_TIMEOUT_MS = 5000;
 
-  constructor(options: IOptions) {
-    this.client = new Etcd3(options);
+export class EtcdKV implements ElectionStore {
+  private readonly client: Etcd3;
+
+  /** Connect with `options`, or run over a given client (unit tests hand in a fake one). */
+  constructor(connection: IOptions | { client: Etcd3 }) {
+    this.client = 'client' in connection ? connection.client : new Etcd3(connection);
   }
 
   /** Run every read at one revision; returns the revision and one result per op. */
@@ -91,7 +105,7 @@ export class EtcdKV {
     try {
       res = await this.client.kv.txn({ compare: [], success, failure: [] });
     } catch (e) {
-      throw unavailable(e);
+      throw storeError(e);
     }
     const results = (res.responses ?? []).map((r) => {
       const rr = r.response_range as unknown as { kvs: RawKv[]; count: string; more: boolean };
@@ -118,7 +132,8 @@ export class EtcdKV {
           },
     );
     const success = writes.map((w) => {
-      if (w.kind === 'put') return { request_put: { key: Buffer.from(w.key), value: Buffer.from(w.value) } };
+      if (w.kind === 'put')
+        return { request_put: { key: Buffer.from(w.key), value: Buffer.from(w.value), ...(w.lease ? { lease: w.lease } : {}) } };
       if (w.kind === 'delete') return { request_delete_range: { key: Buffer.from(w.key) } };
       return { request_delete_range: { key: Buffer.from(w.prefix), range_end: prefixEnd(w.prefix) } };
     });
@@ -126,7 +141,7 @@ export class EtcdKV {
       const res = await this.client.kv.txn({ compare, success, failure: [] });
       return { ok: Boolean(res.succeeded), revision: String(res.header.revision) };
     } catch (e) {
-      throw unavailable(e);
+      throw storeError(e);
     }
   }
 
@@ -151,7 +166,7 @@ export class EtcdKV {
       try {
         res = await this.client.kv.range(req);
       } catch (e) {
-        throw unavailable(e);
+        throw storeError(e);
       }
       revision ??= String(res.header.revision);
       const kvs = (res.kvs as unknown as RawKv[]).map(toKv);
@@ -172,26 +187,116 @@ export class EtcdKV {
     onEvent: (e: WatchEvent) => void,
     onError: (e: Error) => void,
   ): Promise<() => Promise<void>> {
-    let builder = this.client.watch().prefix(prefix).withPreviousKV();
+    return this.watchBatches(
+      prefix,
+      sinceRevision,
+      (events) => {
+        for (const e of events) onEvent(e);
+      },
+      onError,
+      { prevValues: true },
+    );
+  }
+
+  /**
+   * Like `watch`, but hands over each etcd watch response whole (the events of one or more
+   * revisions, in order), for a follower that acts once per response. `prevValues`: fill
+   * `prevValue` (etcd then sends each key's previous value too; off by default).
+   */
+  async watchBatches(
+    prefix: string,
+    sinceRevision: string,
+    onBatch: (events: WatchEvent[]) => void,
+    onError: (e: Error) => void,
+    opts: { prevValues?: boolean } = {},
+  ): Promise<() => Promise<void>> {
+    let builder = this.client.watch().prefix(prefix);
+    if (opts.prevValues) builder = builder.withPreviousKV();
     if (sinceRevision !== '0') builder = builder.startRevision(String(BigInt(sinceRevision) + 1n));
-    const watcher = await builder.create();
+    let watcher;
+    try {
+      watcher = await builder.create();
+    } catch (e) {
+      throw storeError(e);
+    }
     watcher.on('data', (res) => {
-      for (const ev of res.events) {
-        const kv = ev.kv as unknown as RawKv;
-        const prev = ev.prev_kv as unknown as RawKv | undefined;
-        onEvent({
-          type: ev.type === 'Delete' ? 'delete' : 'put',
-          key: kv.key.toString(),
-          value: kv.value ? kv.value.toString() : '',
-          prevValue: prev?.value ? prev.value.toString() : undefined,
-          modRevision: String(kv.mod_revision),
-        });
-      }
+      onBatch(
+        res.events.map((ev) => {
+          const kv = ev.kv as unknown as RawKv;
+          const prev = ev.prev_kv as unknown as RawKv | undefined;
+          return {
+            type: ev.type === 'Delete' ? 'delete' : 'put',
+            key: kv.key.toString(),
+            value: kv.value ? kv.value.toString() : '',
+            prevValue: prev?.value ? prev.value.toString() : undefined,
+            modRevision: String(kv.mod_revision),
+          };
+        }),
+      );
     });
-    watcher.on('error', onError);
+    watcher.on('error', (e: Error) => onError(storeError(e)));
     return async () => {
       await watcher.cancel();
     };
+  }
+
+  /** Grant a lease of `ttlSeconds`; returns its id. */
+  async grantLease(ttlSeconds: number): Promise<string> {
+    try {
+      return String((await this.client.leaseClient.leaseGrant({ TTL: ttlSeconds })).ID);
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  /** Keep a lease alive once; returns its TTL in seconds, 0 when the lease is gone. */
+  async keepLeaseAlive(leaseId: string): Promise<number> {
+    try {
+      const stream = await this.client.leaseClient.leaseKeepAlive();
+      try {
+        const res = await new Promise<{ TTL: string }>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('lease keepalive timed out')), KEEPALIVE_TIMEOUT_MS);
+          stream.on('data', (d: { TTL: string }) => {
+            clearTimeout(timer);
+            resolve(d);
+          });
+          stream.on('error', (err: Error) => {
+            clearTimeout(timer);
+            reject(err);
+          });
+          stream.write({ ID: leaseId });
+        });
+        const ttl = Number(res.TTL);
+        return ttl > 0 ? ttl : 0;
+      } finally {
+        stream.end();
+      }
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  /** Revoke a lease: every key attached to it is deleted. */
+  async revokeLease(leaseId: string): Promise<void> {
+    try {
+      await this.client.leaseClient.leaseRevoke({ ID: leaseId });
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  /** The etcd cluster's id, in hex. */
+  async clusterId(): Promise<string> {
+    try {
+      return BigInt((await this.client.maintenance.status()).header.cluster_id).toString(16);
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  /** The election `name` whose leaders hold a lease of `ttlSeconds` (ha/leader.ts campaigns in it). */
+  election(name: string, ttlSeconds: number): Election {
+    return etcdElection(this.client.election(name, ttlSeconds));
   }
 
   close(): void {

@@ -12,6 +12,8 @@ export const layout = {
   /** intent objects: value `{config, oper}` */
   cfgPrefix: (type: ObjectType) => `${ROOT}cfg/${type}/`,
   cfg: (type: ObjectType, key: string) => `${ROOT}cfg/${type}/${key}`,
+  /** the intent objects of every type (`cfgRoot() + type + '/' + key`) */
+  cfgRoot: () => `${ROOT}cfg/`,
   /** endpoints by id: value is the Endpoint JSON */
   epPrefix: () => `${ROOT}ep/`,
   ep: (id: string) => `${ROOT}ep/${id}`,

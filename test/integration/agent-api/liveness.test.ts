@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { LeaderElector, runWhileLeader } from '../../../netmaster/ha/leader';
 import { createLivenessMetrics, runLiveness } from '../../../netmaster/agent/liveness';
-import { agentLayout } from '../../../netmaster/agent/layout';
+import { agentLayout } from '../../../netmaster/store/agent-layout';
 import type { RunningAgentServer } from '../../../netmaster/agent/server';
 import { NetmasterClient } from '../../../netplugin/netmaster-client/client';
 import { startAgentSide } from '../../../netmaster/agent/wiring';
@@ -49,7 +49,7 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     const c = newClient('reg1');
     const { leaseId, ttlSeconds } = await c.register();
     assert.equal(ttlSeconds, 2);
-    const header = (await env!.kv.client.maintenance.status()).header;
+    const header = (await env!.raw.maintenance.status()).header;
     assert.equal(c.clusterId, BigInt(header.cluster_id).toString(16), "Register answers etcd's cluster id");
     const rec = await env!.kv.get(agentLayout.host('reg1'));
     assert.ok(rec, 'record written');
@@ -58,11 +58,11 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     assert.equal(parsed.vtepIp, '192.168.1.1');
     assert.deepEqual(parsed.capabilities, ['vxlan']);
     assert.ok(parsed.registeredAt !== '');
-    const ttl = await env!.kv.client.leaseClient.leaseTimeToLive({ ID: leaseId, keys: true });
+    const ttl = await env!.raw.leaseClient.leaseTimeToLive({ ID: leaseId, keys: true });
     assert.ok(Number(ttl.TTL) > 0);
     assert.equal(ttl.keys.map((k) => k.toString()).join(), agentLayout.host('reg1'), 'the record is attached to the lease');
     assert.equal(await c.heartbeat(), 2);
-    await server!.registry.revoke(leaseId);
+    await env!.kv.revokeLease(leaseId);
     assert.equal(await c.heartbeat(), 0);
     assert.equal(await env!.kv.get(agentLayout.host('reg1')), undefined, 'record gone with the lease');
   });
@@ -72,7 +72,7 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     c.start();
     await until('registered', () => c.stats.registrations === 1 && c.lease.id !== '');
     const first = c.lease.id;
-    await server!.registry.revoke(first);
+    await env!.kv.revokeLease(first);
     await until('registered again', () => c.stats.registrations === 2, 5000);
     assert.notEqual(c.lease.id, first);
     assert.ok(await env!.kv.get(agentLayout.host('reg2')));
@@ -92,7 +92,7 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
   it('the leader releases the endpoints of a dead host after the grace period, and only then; a host back in time keeps its endpoints', async () => {
     const registry = new Registry();
     const metrics = createLivenessMetrics(registry);
-    const elector = new LeaderElector({ client: env!.kv.client, id: 'nm-test', ttlSeconds: 2, electionName: 'agentapi-live' });
+    const elector = new LeaderElector({ store: env!.kv, id: 'nm-test', ttlSeconds: 2, electionName: 'agentapi-live' });
     const detach = runWhileLeader(elector, (signal) =>
       runLiveness({ service: env!.service, logger: env!.logger, graceMs: 1000, tickMs: 50, metrics }, signal),
     );
@@ -110,8 +110,8 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
       const e4 = await env!.service.createEndpoint({ networkName: 'net', containerID: 'z1', homingHost: 'never-registered' });
       await sleep(300); // the task has read its state
       const t0 = Date.now();
-      await server!.registry.revoke(deadLease);
-      await server!.registry.revoke(backLease);
+      await env!.kv.revokeLease(deadLease);
+      await env!.kv.revokeLease(backLease);
       await sleep(300);
       await back.register(); // back within the grace
       await sleep(300);

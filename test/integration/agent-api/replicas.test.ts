@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { stableJson } from '../../../netmaster/agent/view-diff';
 import { computeHostView } from '../../../netmaster/agent/host-view';
-import { agentLayout } from '../../../netmaster/agent/layout';
+import { agentLayout } from '../../../netmaster/store/agent-layout';
 import { EtcdKV } from '../../../netmaster/store/kv';
 import { NetmasterService } from '../../../netmaster/service/service';
 import type { RunningAgentServer } from '../../../netmaster/agent/server';

@@ -128,7 +128,7 @@ describe('agent API: desired-state stream (real etcd)', function () {
     const old = lastMarker;
     await ep('n1', 'b4', 'hostB');
     const rev = await svc().currentRevision();
-    await env!.kv.client.kv.compact({ revision: rev, physical: true });
+    await env!.raw.kv.compact({ revision: rev, physical: true });
     const r = new StreamRecorder(client!, 'hostA', old);
     recorders.push(r);
     const [u] = await r.nextGroup(0);

@@ -4,6 +4,7 @@
  * every DesiredStateUpdate.
  */
 import * as grpc from '@grpc/grpc-js';
+import { Etcd3 } from 'etcd3';
 import { createLogger, type Logger } from '../../../lib/logger';
 import { startTestEtcd, type EtcdFixture } from '../../support/etcd-fixture';
 import { NetmasterService } from '../../../netmaster/service/service';
@@ -16,6 +17,8 @@ import type { DesiredStateUpdate__Output } from '../../../proto/gen/netloom/v1/D
 export interface Env {
   etcd: EtcdFixture;
   kv: EtcdKV;
+  /** the etcd client itself, for what only tests do (compact the history, inspect a lease) */
+  raw: Etcd3;
   service: NetmasterService;
   logger: Logger;
 }
@@ -24,14 +27,16 @@ export async function startEnv(name: string, port: number): Promise<Env> {
   const etcd = await startTestEtcd(name, port);
   const logger = createLogger('agent-api-test', { level: process.env.NETLOOM_LOG_LEVEL ?? 'silent' });
   const kv = new EtcdKV({ hosts: [etcd.endpoint], dialTimeout: 5000 });
+  const raw = new Etcd3({ hosts: [etcd.endpoint], dialTimeout: 5000 });
   const service = new NetmasterService({ kv, logger });
   await service.init();
-  return { etcd, kv, service, logger };
+  return { etcd, kv, raw, service, logger };
 }
 
 export async function stopEnv(env: Env | undefined): Promise<void> {
   if (!env) return;
   env.kv.close();
+  env.raw.close();
   await env.etcd.stop();
 }
 

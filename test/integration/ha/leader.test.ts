@@ -2,19 +2,20 @@
 import { strict as assert } from 'node:assert';
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { Etcd3 } from 'etcd3';
 import { LeaderElector, runWhileLeader } from '../../../netmaster/ha/leader';
+import { EtcdKV } from '../../../netmaster/store/kv';
 import { waitFor } from '../../../lib/clock';
 import { EtcdFixture, startTestEtcd } from '../../support/etcd-fixture';
 
 const LEADER_JS = resolve(__dirname, '../../../netmaster/ha/leader.js');
+const KV_JS = resolve(__dirname, '../../../netmaster/store/kv.js');
 
 /** A replica in its own process, so that it can die without resigning. */
 function replicaProcess(endpoint: string, id: string, ttl: number): { child: ChildProcess; elected: Promise<void> } {
   const script = `
-    const { Etcd3 } = require('etcd3');
+    const { EtcdKV } = require(${JSON.stringify(KV_JS)});
     const { LeaderElector } = require(${JSON.stringify(LEADER_JS)});
-    const e = new LeaderElector({ client: new Etcd3({ hosts: ${JSON.stringify(endpoint)} }), id: ${JSON.stringify(id)}, ttlSeconds: ${ttl} });
+    const e = new LeaderElector({ store: new EtcdKV({ hosts: ${JSON.stringify(endpoint)} }), id: ${JSON.stringify(id)}, ttlSeconds: ${ttl} });
     e.on('elected', () => process.stdout.write('elected\\n'));
     e.start();`;
   const child = spawn(process.execPath, ['-e', script], { cwd: resolve(__dirname, '../../../..'), stdio: ['ignore', 'pipe', 'inherit'] });
@@ -28,7 +29,7 @@ function replicaProcess(endpoint: string, id: string, ttl: number): { child: Chi
 
 describe('netmaster leader election (real etcd)', function () {
   let etcd: EtcdFixture;
-  const clients: Etcd3[] = [];
+  const clients: EtcdKV[] = [];
   const electors: LeaderElector[] = [];
   const children: ChildProcess[] = [];
 
@@ -49,9 +50,9 @@ describe('netmaster leader election (real etcd)', function () {
     election++; // a fresh election per test
   });
   function elector(id: string, ttl = 2): LeaderElector {
-    const client = new Etcd3({ hosts: etcd.endpoint });
+    const client = new EtcdKV({ hosts: etcd.endpoint });
     clients.push(client);
-    const e = new LeaderElector({ client, id, ttlSeconds: ttl, electionName: `test-${election}` });
+    const e = new LeaderElector({ store: client, id, ttlSeconds: ttl, electionName: `test-${election}` });
     electors.push(e);
     return e;
   }
@@ -78,9 +79,9 @@ describe('netmaster leader election (real etcd)', function () {
     const script = replicaProcess(etcd.endpoint, 'doomed', ttl);
     children.push(script.child);
     await script.elected;
-    const client = new Etcd3({ hosts: etcd.endpoint });
+    const client = new EtcdKV({ hosts: etcd.endpoint });
     clients.push(client);
-    const survivor = new LeaderElector({ client, id: 'survivor', ttlSeconds: ttl });
+    const survivor = new LeaderElector({ store: client, id: 'survivor', ttlSeconds: ttl });
     electors.push(survivor);
     survivor.start();
     await new Promise((r) => setTimeout(r, 500));

@@ -1,6 +1,6 @@
 /** Cluster states for the agent API unit tests, built through the same applyKey the server uses. */
 import { applyKey, emptyCluster, type ClusterState } from '../../../netmaster/agent/cluster';
-import { agentLayout } from '../../../netmaster/agent/layout';
+import { agentLayout } from '../../../netmaster/store/agent-layout';
 import { DEFAULT_GLOBAL } from '../../../netmaster/service/service';
 import { allowTcp80Rule } from '../netmaster/world';
 

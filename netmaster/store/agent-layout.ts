@@ -7,7 +7,7 @@
  * - `agent/tenantid/<8-digit id>` -> tenant name and `agent/tenantid-of/<tenant>` -> id: the
  *   tenant's vrfId/ctZone (1..65535), claimed by compare-and-create, released when the tenant is gone.
  */
-import { ROOT, pad } from '../store/layout';
+import { ROOT, pad } from './layout';
 
 export const AGENT_ROOT = `${ROOT}agent/`;
 
