@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Campaign, Etcd3 } from 'etcd3';
 import type { Logger } from '../../lib/logger';
-import { Clock, systemClock } from '../../lib/clock';
+import { Clock, systemClock, type Timer } from '../../lib/clock';
 
 export interface LeaderElectorOptions {
   client: Etcd3;
@@ -31,6 +31,8 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   private campaign: Campaign | undefined;
   private leading = false;
   private stopped = true;
+  /** the next campaign after a failed one (cancelled by stop) */
+  private retryTimer: Timer | undefined;
   private readonly opts: Required<Omit<LeaderElectorOptions, 'logger'>> & { logger: Logger | undefined };
 
   constructor(opts: LeaderElectorOptions) {
@@ -64,7 +66,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
       if (this.campaign !== campaign) return;
       this.campaign = undefined;
       this.dropLeadership(`campaign failed: ${err.message}`);
-      if (!this.stopped) void this.opts.clock.sleep(this.opts.retryMs).then(() => this.campaignOnce());
+      if (!this.stopped) this.retryTimer = this.opts.clock.after(this.opts.retryMs, () => this.campaignOnce());
     });
   }
 
@@ -83,6 +85,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   /** Resign (if leading) and stop campaigning. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.retryTimer?.cancel();
     const c = this.campaign;
     this.campaign = undefined;
     this.dropLeadership('stopped');

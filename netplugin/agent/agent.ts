@@ -7,6 +7,8 @@
  * apply, which takes the switch over without flushing it). The CNI and CNM backends use
  * `attachEndpoint` / `detachEndpoint`.
  */
+import { Backoff } from '../../lib/backoff';
+import { systemClock, type Clock } from '../../lib/clock';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { run, type CommandRunner } from '../../lib/exec';
 import { ShellPool } from '../../lib/shell-pool';
@@ -39,6 +41,8 @@ export interface AgentDeps {
   allocator: EndpointAllocator;
   logger: Logger;
   metrics?: AgentMetrics;
+  /** paces retries, backoffs and timeouts (default the system clock) */
+  clock?: Clock;
 }
 
 /** The external_ids of a recorded endpoint's Port and Interface rows (pure). */
@@ -60,6 +64,7 @@ export class Agent {
   private bridgePorts: BridgePorts = {};
   private readonly vtepIp: string;
   private stopped = false;
+  private readonly clock: Clock;
   private readonly warmed = new Set<string>();
   /** flows in the last successful apply */
   flowCount = 0;
@@ -71,8 +76,10 @@ export class Agent {
     readonly config: AgentConfig,
     private readonly deps: AgentDeps,
   ) {
+    this.clock = deps.clock ?? systemClock;
     this.store = new EndpointStore(config.endpointStatePath);
     this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, {
+      clock: this.clock,
       logger: deps.logger,
       minBackoffMs: 50,
       maxBackoffMs: 1000,
@@ -94,6 +101,7 @@ export class Agent {
     }
     this.vtepIp = config.bridge.vtepCidr ? vtepAddress(config.bridge.vtepCidr) : '';
     this.loop = new ReconcileLoop(() => this.reconcile(), {
+      clock: this.clock,
       logger: deps.logger,
       minBackoffMs: 100,
       maxBackoffMs: 3000,
@@ -142,6 +150,7 @@ export class Agent {
     await this.refreshPorts(vs);
     const mgmt = `unix:${this.config.ovsRunDir}/${this.config.bridge.bridge}.mgmt`;
     const sw = new ReconnectingSwitch(mgmt, {
+      clock: this.clock,
       backoff: { initialMs: 50, maxMs: 400, factor: 1.5, jitter: 0.1 },
       onRetry: (r) => log.debug(r, 'OpenFlow connect retry'),
     });
@@ -231,8 +240,9 @@ export class Agent {
       }
     };
     // until the peer answers (it may still be coming up), at most ~20 s
-    const deadline = Date.now() + 20_000;
-    for (let attempt = 0; Date.now() < deadline; attempt++) {
+    const backoff = new Backoff({ initialMs: 50, maxMs: 1000 }, { clock: this.clock });
+    const deadline = this.clock.monotonic() + 20_000;
+    for (let attempt = 0; this.clock.monotonic() < deadline; attempt++) {
       if (this.stopped || !this.warmed.has(ip)) return;
       await packetOut();
       if (!this.config.bridge.uplink) return;
@@ -244,7 +254,7 @@ export class Agent {
         this.deps.logger.debug({ vtep: ip, attempt }, 'remote VTEP resolved');
         return;
       }
-      await new Promise((res) => setTimeout(res, Math.min(1000, 50 * 2 ** attempt)));
+      await backoff.wait();
     }
     this.deps.logger.warn({ vtep: ip }, 'remote VTEP does not answer; the first tunnelled packet towards it may be lost');
   }
@@ -256,15 +266,15 @@ export class Agent {
         const v = this.state ? pred(this.state) : undefined;
         if (v === undefined) return false;
         this.stateListeners.delete(listener);
-        clearTimeout(timer);
+        timer.cancel();
         resolve(v);
         return true;
       };
       const listener = (): void => void check();
-      const timer = setTimeout(() => {
+      const timer = this.clock.after(timeoutMs, () => {
         this.stateListeners.delete(listener);
         reject(new NetloomError('UNAVAILABLE', `timed out after ${timeoutMs} ms waiting for ${what} in the desired state`));
-      }, timeoutMs);
+      });
       this.stateListeners.add(listener);
       check();
     });
