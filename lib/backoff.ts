@@ -90,9 +90,9 @@ export class Backoff {
   }
 
   /** Wait the next delay; false when `signal` aborted (before or during the wait). */
-  async wait(signal?: AbortSignal): Promise<boolean> {
+  async wait(signal?: AbortSignal, opts?: { unref?: boolean }): Promise<boolean> {
     if (signal?.aborted) return false;
-    await this.clock.sleep(this.next(), signal);
+    await this.clock.sleep(this.next(), signal, opts);
     return !signal?.aborted;
   }
 }

@@ -14,8 +14,11 @@ export interface Clock {
   now(): number;
   /** ms from an arbitrary origin that never goes back: for elapsed times and deadlines */
   monotonic(): number;
-  /** resolves after `ms`, or as soon as `signal` aborts (it never rejects: check `signal.aborted`) */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves after `ms`, or as soon as `signal` aborts (it never rejects: check `signal.aborted`).
+   * `unref`: the sleep alone does not keep the process alive.
+   */
+  sleep(ms: number, signal?: AbortSignal, opts?: { unref?: boolean }): Promise<void>;
   /**
    * Runs `fn` once after `ms` unless cancelled first. `unref`: the timer alone does not keep the
    * process alive (for keepalives and timeouts of something else that does).
@@ -26,7 +29,7 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
-  sleep: (ms, signal) =>
+  sleep: (ms, signal, opts) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
       const done = (): void => {
@@ -35,6 +38,7 @@ export const systemClock: Clock = {
         resolve();
       };
       const t = setTimeout(done, ms);
+      if (opts?.unref) t.unref();
       signal?.addEventListener('abort', done, { once: true });
     }),
   after: (ms, fn, opts) => {

@@ -200,7 +200,8 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
         const attempt = this.backoff.attempt;
         const retryInMs = this.backoff.next();
         this.opts.onRetry?.({ attempt, retryInMs, error: errorMessage(e) });
-        await this.clock.sleep(retryInMs, this.closing.signal);
+        // like the connection's other timers, a backoff wait alone does not keep the process alive
+        await this.clock.sleep(retryInMs, this.closing.signal, { unref: true });
       }
       if (this.opts.reconnect === false) break;
     }
