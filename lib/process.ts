@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { systemClock } from './clock';
 
 /** The command line of a live process, or undefined when it is gone. */
 export function processCmdline(pid: number): string[] | undefined {
@@ -54,14 +55,14 @@ export function signalIfOurs(pid: number, expect: string, signal: NodeJS.Signals
 /** Stop a process we started: SIGTERM, wait up to `graceMs`, then SIGKILL. */
 export async function stopProcess(pid: number, expect: string, graceMs = 3000): Promise<void> {
   if (!signalIfOurs(pid, expect, 'SIGTERM')) return;
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
+  const deadline = systemClock.monotonic() + graceMs;
+  while (systemClock.monotonic() < deadline) {
     if (!isAlive(pid)) return;
-    await new Promise((r) => setTimeout(r, 25));
+    await systemClock.sleep(25);
   }
   signalIfOurs(pid, expect, 'SIGKILL');
-  const killDeadline = Date.now() + 2000;
-  while (Date.now() < killDeadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 25));
+  const killDeadline = systemClock.monotonic() + 2000;
+  while (systemClock.monotonic() < killDeadline && isAlive(pid)) await systemClock.sleep(25);
 }
 
 /** Every live process with its command line (for leak checks in tests). */

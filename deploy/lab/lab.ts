@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { run, spawnDaemon } from '../../lib/exec';
-import { waitFor } from '../../lib/clock';
+import { systemClock, waitFor } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
 import { agentPaths, containerNetns, containerVethName, HostPlan, LabPlan, planLab, validateContainerName, LAB_ROOT } from './plan';
@@ -97,7 +97,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     saveState(state);
 
     progress(`etcd: ${plan.etcd.length} member(s)`);
-    const token = `${plan.name}-${Date.now().toString(36)}`;
+    const token = `${plan.name}-${systemClock.now().toString(36)}`;
     for (const m of plan.etcd) {
       const pid = startEtcdMember(m, plan.etcd, token, `${plan.dir}/log`);
       state.pids.push({ role: m.name, pid, program: 'etcd' });
@@ -219,7 +219,7 @@ async function removeLabDir(dir: string): Promise<void> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 30) throw e;
       await unmountUnder(dir);
-      await new Promise((r) => setTimeout(r, 100));
+      await systemClock.sleep(100);
     }
   }
 }

@@ -4,6 +4,7 @@
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { systemClock } from '../../lib/clock';
 import { NetloomError } from '../../lib/errors';
 import type { LabPlan } from './plan';
 import { LAB_ROOT } from './plan';
@@ -107,7 +108,7 @@ export function listLabs(root: string = LAB_ROOT): string[] {
  */
 export async function withLabLock<T>(labDir: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   const lock = `${labDir}/lock`;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = systemClock.monotonic() + timeoutMs;
   for (;;) {
     // Create the lock with its content in one step (link of a written file): a waiter never sees
     // an empty lock file and mistakes it for a stale one.
@@ -125,8 +126,9 @@ export async function withLabLock<T>(labDir: string, fn: () => Promise<T>, timeo
         rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new NetloomError('TIMEOUT', `lab lock ${lock} held by pid ${holder} for more than ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
+      if (systemClock.monotonic() > deadline)
+        throw new NetloomError('TIMEOUT', `lab lock ${lock} held by pid ${holder} for more than ${timeoutMs} ms`);
+      await systemClock.sleep(20);
     } finally {
       rmSync(mine, { force: true });
     }

@@ -6,6 +6,8 @@
  * When the watch fails (e.g. its revision was compacted while disconnected) it reads everything
  * again; subscribers then simply diff to the new state.
  */
+import { Backoff } from '../../lib/backoff';
+import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { EtcdKV, WatchEvent } from '../store/kv';
 import { layout, ROOT } from '../store/layout';
@@ -48,7 +50,7 @@ export class ClusterCache {
   constructor(
     private readonly kv: EtcdKV,
     private readonly logger: Logger,
-    private readonly opts: { manageTenantIds?: boolean } = {},
+    private readonly opts: { manageTenantIds?: boolean; clock?: Clock } = {},
   ) {}
 
   /** The state as of the last applied revision (throws before start()). */
@@ -115,13 +117,15 @@ export class ClusterCache {
     this.logger.warn({ err: err.message }, 'cluster watch failed: reading the cluster again');
     try {
       await watcher.stop().catch(() => undefined);
+      // 100 ms doubling to 5 s between reloads
+      const backoff = new Backoff({ initialMs: 100, maxMs: 5000 }, { clock: this.opts.clock ?? systemClock });
       for (let attempt = 0; attempt < 1000 && !this.stopped; attempt++) {
         try {
           await this.load();
           return;
         } catch (e) {
           this.logger.warn({ err: e instanceof Error ? e.message : String(e), attempt }, 'cluster reload failed');
-          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+          await backoff.wait();
         }
       }
     } finally {

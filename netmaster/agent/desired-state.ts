@@ -17,6 +17,7 @@
  *   from the last sent view to the view at that time is sent (coalesced).
  */
 import type * as grpc from '@grpc/grpc-js';
+import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { WatchRequest__Output } from '../../proto/gen/netloom/v1/WatchRequest';
 import type { DesiredStateUpdate } from '../../proto/gen/netloom/v1/DesiredStateUpdate';
@@ -57,11 +58,17 @@ export function batchTouchesView(batch: BatchInfo, host: string, view: HostState
 }
 
 /** Wait (at most `waitMs`) until the cache has applied `revision`: another replica may be a little ahead. */
-async function cacheReaches(cache: Pick<ClusterCache, 'state'>, revision: bigint, stopped: () => boolean, waitMs = 1000): Promise<boolean> {
-  const deadline = Date.now() + waitMs;
+async function cacheReaches(
+  cache: Pick<ClusterCache, 'state'>,
+  revision: bigint,
+  stopped: () => boolean,
+  waitMs = 1000,
+  clock: Clock = systemClock,
+): Promise<boolean> {
+  const deadline = clock.monotonic() + waitMs;
   while (BigInt(cache.state.revision) < revision) {
-    if (stopped() || Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
+    if (stopped() || clock.monotonic() >= deadline) return false;
+    await clock.sleep(20);
   }
   return true;
 }

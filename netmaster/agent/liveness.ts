@@ -7,6 +7,7 @@
  * A newly elected leader gives every absent host a full grace period from its election.
  */
 import { Counter, type Registry } from 'prom-client';
+import { Backoff } from '../../lib/backoff';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { NetmasterService } from '../service/service';
@@ -53,6 +54,8 @@ export interface LivenessOptions {
 export async function runLiveness(opts: LivenessOptions, signal: AbortSignal): Promise<void> {
   const clock = opts.clock ?? systemClock;
   const metrics = opts.metrics ?? createLivenessMetrics();
+  // 200 ms doubling to 5 s between restarts of the task
+  const backoff = new Backoff({ initialMs: 200, maxMs: 5000 }, { clock });
   for (let attempt = 0; !signal.aborted && attempt < Number.MAX_SAFE_INTEGER; attempt++) {
     try {
       await livenessRound({ ...opts, metrics }, signal);
@@ -60,7 +63,7 @@ export async function runLiveness(opts: LivenessOptions, signal: AbortSignal): P
     } catch (e) {
       if (signal.aborted) return;
       opts.logger.warn({ err: e instanceof Error ? e.message : String(e), attempt }, 'agent liveness task failed: starting again');
-      await clock.sleep(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
+      await backoff.wait(signal);
     }
   }
 }
@@ -81,7 +84,7 @@ async function livenessRound(opts: LivenessOptions & { metrics: LivenessMetrics 
   ]);
   for (const e of results[0]?.kvs ?? []) present.add(e.key.slice(agentLayout.hostPrefix.length));
   for (const e of results[1]?.kvs ?? []) known.add(e.key.slice(agentLayout.knownPrefix.length));
-  const start = clock.now();
+  const start = clock.monotonic();
   for (const h of known) if (!present.has(h)) goneSince.set(h, start);
 
   let watchError: Error | undefined;
@@ -96,7 +99,7 @@ async function livenessRound(opts: LivenessOptions & { metrics: LivenessMetrics 
           if (goneSince.delete(h)) opts.logger.info({ host: h }, 'agent came back within the grace period');
         } else {
           present.delete(h);
-          if (known.has(h)) goneSince.set(h, clock.now());
+          if (known.has(h)) goneSince.set(h, clock.monotonic());
           opts.logger.warn({ host: h, graceMs: grace }, 'agent record gone (lease expired or revoked)');
         }
       } else if (e.key.startsWith(agentLayout.knownPrefix)) {
@@ -113,18 +116,17 @@ async function livenessRound(opts: LivenessOptions & { metrics: LivenessMetrics 
     },
   );
   opts.logger.info({ graceMs: grace, known: known.size, present: present.size }, 'agent liveness task started');
-  const aborted = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
   try {
     while (!signal.aborted) {
       if (watchError) throw watchError;
-      const now = clock.now();
+      const now = clock.monotonic();
       for (const [h, since] of [...goneSince]) {
         if (signal.aborted) break;
         if (now - since < grace) continue;
         await releaseHost(opts, h, now - since, metrics);
         goneSince.delete(h);
       }
-      await Promise.race([clock.sleep(tick), aborted]);
+      await clock.sleep(tick, signal);
     }
   } finally {
     await stopWatch();

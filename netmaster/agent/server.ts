@@ -149,7 +149,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     logger,
     ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}),
   });
-  const cache = new ClusterCache(kv, logger);
+  const cache = new ClusterCache(kv, logger, { clock });
   await cache.start();
   let clusterId = opts.clusterId;
   if (clusterId === undefined) {
@@ -211,8 +211,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       if (!isNetloomError(e, 'NOT_FOUND')) throw e;
     }
     const current = BigInt(await svc.currentRevision());
-    const deadline = clock.now() + 1000;
-    while (BigInt(cache.state.revision) < current && clock.now() < deadline) await clock.sleep(20);
+    const deadline = clock.monotonic() + 1000;
+    while (BigInt(cache.state.revision) < current && clock.monotonic() < deadline) await clock.sleep(20);
     return lookupNetwork(cache.state, q);
   };
 

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../lib/logger';
-import { Clock, systemClock } from '../../lib/clock';
+import { Clock, systemClock, type Timer } from '../../lib/clock';
 import type { Campaign, ElectionStore } from '../store/election';
 
 export interface LeaderElectorOptions {
@@ -32,6 +32,8 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   private campaign: Campaign | undefined;
   private leading = false;
   private stopped = true;
+  /** the next campaign after a failed one (cancelled by stop) */
+  private retryTimer: Timer | undefined;
   private readonly opts: Required<Omit<LeaderElectorOptions, 'logger'>> & { logger: Logger | undefined };
 
   constructor(opts: LeaderElectorOptions) {
@@ -65,7 +67,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
       if (this.campaign !== campaign) return;
       this.campaign = undefined;
       this.dropLeadership(`campaign failed: ${err.message}`);
-      if (!this.stopped) void this.opts.clock.sleep(this.opts.retryMs).then(() => this.campaignOnce());
+      if (!this.stopped) this.retryTimer = this.opts.clock.after(this.opts.retryMs, () => this.campaignOnce());
     });
   }
 
@@ -84,6 +86,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   /** Resign (if leading) and stop campaigning. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.retryTimer?.cancel();
     const c = this.campaign;
     this.campaign = undefined;
     this.dropLeadership('stopped');

@@ -5,6 +5,7 @@
  * only make the commit fail (then the caller takes the read path), never let a wrong write in.
  * It is an accelerator, never the source of truth.
  */
+import { systemClock, type Clock, type Timer } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { ObjectType } from '../model/schemas';
 import { IntentState, type Needs, type StateData, type Stored } from '../model/state';
@@ -25,11 +26,12 @@ export class IntentCache {
   private stopWatch: (() => Promise<void>) | undefined;
   private stopped = false;
   private waiters: Array<{ rev: bigint; resolve: () => void }> = [];
-  private restartTimer: NodeJS.Timeout | undefined;
+  private restartTimer: Timer | undefined;
 
   constructor(
     private readonly kv: EtcdKV,
     private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get isReady(): boolean {
@@ -68,25 +70,28 @@ export class IntentCache {
 
   private scheduleRestart(): void {
     if (this.stopped || this.restartTimer) return;
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      void (async () => {
-        try {
-          await this.stopWatch?.();
-        } catch {
-          // already gone
-        }
-        if (this.stopped) return;
-        await this.start().catch(() => this.scheduleRestart());
-      })();
-    }, 500);
-    this.restartTimer.unref();
+    this.restartTimer = this.clock.after(
+      500,
+      () => {
+        this.restartTimer = undefined;
+        void (async () => {
+          try {
+            await this.stopWatch?.();
+          } catch {
+            // already gone
+          }
+          if (this.stopped) return;
+          await this.start().catch(() => this.scheduleRestart());
+        })();
+      },
+      { unref: true },
+    );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.ready = false;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer?.cancel();
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
     await this.stopWatch?.().catch(() => undefined);
@@ -125,12 +130,11 @@ export class IntentCache {
     const r = BigInt(revision);
     if (r <= this.rev || !this.ready) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, timeoutMs);
-      t.unref();
+      const t = this.clock.after(timeoutMs, resolve, { unref: true });
       this.waiters.push({
         rev: r,
         resolve: () => {
-          clearTimeout(t);
+          t.cancel();
           resolve();
         },
       });

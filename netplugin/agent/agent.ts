@@ -7,6 +7,7 @@
  * apply, which takes the switch over without flushing it). The CNI and CNM backends use
  * `attachEndpoint` / `detachEndpoint`.
  */
+import { systemClock, type Clock } from '../../lib/clock';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { run, type CommandRunner } from '../../lib/exec';
 import { ShellPool } from '../../lib/shell-pool';
@@ -40,6 +41,8 @@ export interface AgentDeps {
   allocator: EndpointAllocator;
   logger: Logger;
   metrics?: AgentMetrics;
+  /** paces retries, backoffs and timeouts (default the system clock) */
+  clock?: Clock;
 }
 
 /** The external_ids of a recorded endpoint's Port and Interface rows (pure). */
@@ -62,6 +65,7 @@ export class Agent {
   private readonly vtepIp: string;
   private stopped = false;
   private readonly warmup: VtepWarmup;
+  private readonly clock: Clock;
   /** flows in the last successful apply */
   flowCount = 0;
   private readonly shells = new ShellPool({ size: 4 });
@@ -72,8 +76,10 @@ export class Agent {
     readonly config: AgentConfig,
     private readonly deps: AgentDeps,
   ) {
+    this.clock = deps.clock ?? systemClock;
     this.store = new EndpointStore(config.endpointStatePath);
     this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, {
+      clock: this.clock,
       logger: deps.logger,
       minBackoffMs: 50,
       maxBackoffMs: 1000,
@@ -106,6 +112,7 @@ export class Agent {
       logger: deps.logger,
     });
     this.loop = new ReconcileLoop(() => this.reconcile(), {
+      clock: this.clock,
       logger: deps.logger,
       minBackoffMs: 100,
       maxBackoffMs: 3000,
@@ -154,6 +161,7 @@ export class Agent {
     await this.refreshPorts(vs);
     const mgmt = `unix:${this.config.ovsRunDir}/${this.config.bridge.bridge}.mgmt`;
     const sw = new ReconnectingSwitch(mgmt, {
+      clock: this.clock,
       backoff: { initialMs: 50, maxMs: 400, factor: 1.5, jitter: 0.1 },
       onRetry: (r) => log.debug(r, 'OpenFlow connect retry'),
     });
@@ -211,15 +219,15 @@ export class Agent {
         const v = this.state ? pred(this.state) : undefined;
         if (v === undefined) return false;
         this.stateListeners.delete(listener);
-        clearTimeout(timer);
+        timer.cancel();
         resolve(v);
         return true;
       };
       const listener = (): void => void check();
-      const timer = setTimeout(() => {
+      const timer = this.clock.after(timeoutMs, () => {
         this.stateListeners.delete(listener);
         reject(new NetloomError('UNAVAILABLE', `timed out after ${timeoutMs} ms waiting for ${what} in the desired state`));
-      }, timeoutMs);
+      });
       this.stateListeners.add(listener);
       check();
     });

@@ -6,6 +6,7 @@
  * briefly for the stream to deliver it when the network is new to this host. `lookupNetwork`
  * asks netmaster (LookupNetwork) and checks the answer like a network of the desired state.
  */
+import { systemClock } from '../../lib/clock';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { NetmasterClient } from '../netmaster-client/client';
@@ -69,16 +70,16 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
         const n = this.state?.networks.find((x) => x.key === key);
         if (!n) return false;
         this.waiters.delete(check);
-        clearTimeout(timer);
+        timer.cancel();
         resolve({ prefixLength: n.subnet === '' ? 32 : Number(n.subnet.split('/')[1]), gateway: n.gateway });
         return true;
       };
-      const timer = setTimeout(() => {
+      const timer = systemClock.after(timeoutMs, () => {
         this.waiters.delete(check);
         reject(
           new NetloomError('UNAVAILABLE', `network ${key} did not arrive from netmaster within ${timeoutMs} ms`, { field: 'network' }),
         );
-      }, timeoutMs);
+      });
       this.waiters.add(check);
       check();
     });

@@ -2,20 +2,13 @@
  * Runs the agent's reconcile (compute the pipeline, apply it) whenever something changed, one run
  * at a time: bursts of triggers are coalesced into one run after a short quiet time, a failed run is
  * retried with exponential backoff, and callers can wait until a run that started after their
- * trigger has succeeded (`settled`, which skips the quiet time). Timers are injectable for tests.
+ * trigger has succeeded (`settled`, which skips the quiet time). Time goes through a Clock (a
+ * fake one in tests).
  */
+import { Backoff } from '../../lib/backoff';
+import { systemClock, type Clock, type Timer } from '../../lib/clock';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-
-export interface LoopTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realTimers: LoopTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface ReconcileLoopOptions {
   /** quiet time before a run, to coalesce bursts (default 10 ms) */
@@ -23,7 +16,7 @@ export interface ReconcileLoopOptions {
   /** first retry delay after a failure (default 100 ms), doubled up to maxBackoffMs */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  timers?: LoopTimers;
+  clock?: Clock;
   logger?: Logger;
   /** told about every run */
   onRun?: (r: { ok: boolean; ms: number; error?: string }) => void;
@@ -33,24 +26,30 @@ interface Waiter {
   target: number;
   resolve: () => void;
   reject: (e: Error) => void;
-  timer: unknown;
+  timer: Timer | undefined;
 }
 
 export class ReconcileLoop {
   private requested = 0;
   private completed = 0;
   private running = false;
-  private timer: unknown;
-  private failures = 0;
+  private timer: Timer | undefined;
   private stopped = false;
   private waiters: Waiter[] = [];
-  private readonly timers: LoopTimers;
+  private readonly clock: Clock;
+  /** the pause before retrying a failed run; its attempt is the count of failures in a row */
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly reconcile: () => Promise<void>,
     private readonly opts: ReconcileLoopOptions = {},
   ) {
-    this.timers = opts.timers ?? realTimers;
+    this.clock = opts.clock ?? systemClock;
+    this.backoff = new Backoff({ initialMs: opts.minBackoffMs ?? 100, maxMs: opts.maxBackoffMs ?? 5000 }, { clock: this.clock });
+  }
+
+  private get failures(): number {
+    return this.backoff.attempt;
   }
 
   /**
@@ -61,9 +60,9 @@ export class ReconcileLoop {
     if (this.stopped) return;
     this.requested++;
     if (opts.now && this.timer !== undefined && !this.running) {
-      this.timers.clearTimeout(this.timer);
+      this.timer.cancel();
       this.timer = undefined;
-      this.failures = 0;
+      this.backoff.reset();
     }
     if (!this.running && this.timer === undefined) this.schedule(this.opts.coalesceMs ?? 10);
   }
@@ -76,16 +75,16 @@ export class ReconcileLoop {
   settled(timeoutMs = 10_000): Promise<void> {
     this.trigger();
     if (this.timer !== undefined && !this.running && this.failures === 0) {
-      this.timers.clearTimeout(this.timer);
+      this.timer.cancel();
       this.schedule(0);
     }
     const target = this.requested;
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = { target, resolve, reject, timer: undefined };
-      w.timer = this.timers.setTimeout(() => {
+      w.timer = this.clock.after(timeoutMs, () => {
         this.waiters = this.waiters.filter((x) => x !== w);
         reject(new NetloomError('TIMEOUT', `reconcile did not succeed within ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       this.waiters.push(w);
     });
   }
@@ -96,37 +95,38 @@ export class ReconcileLoop {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     for (const w of this.waiters) {
-      this.timers.clearTimeout(w.timer);
+      w.timer?.cancel();
       w.reject(new NetloomError('UNAVAILABLE', 'agent is stopping'));
     }
     this.waiters = [];
   }
 
   private schedule(ms: number): void {
-    this.timer = this.timers.setTimeout(() => {
+    this.timer = this.clock.after(ms, () => {
       this.timer = undefined;
       void this.runOnce();
-    }, ms);
+    });
   }
 
   private async runOnce(): Promise<void> {
     if (this.stopped || this.running) return;
     this.running = true;
     const target = this.requested;
-    const started = Date.now();
+    const started = this.clock.monotonic();
     let ok = false;
+    let retryInMs = 0;
     try {
       await this.reconcile();
       ok = true;
-      this.failures = 0;
+      this.backoff.reset();
       this.completed = Math.max(this.completed, target);
-      this.opts.onRun?.({ ok: true, ms: Date.now() - started });
+      this.opts.onRun?.({ ok: true, ms: this.clock.monotonic() - started });
     } catch (e) {
-      this.failures++;
-      this.opts.onRun?.({ ok: false, ms: Date.now() - started, error: errorMessage(e) });
+      retryInMs = this.backoff.next();
+      this.opts.onRun?.({ ok: false, ms: this.clock.monotonic() - started, error: errorMessage(e) });
       this.opts.logger?.warn({ err: errorMessage(e), failures: this.failures }, 'reconcile failed; retrying');
     } finally {
       this.running = false;
@@ -136,14 +136,12 @@ export class ReconcileLoop {
       const done = this.waiters.filter((w) => w.target <= this.completed);
       this.waiters = this.waiters.filter((w) => w.target > this.completed);
       for (const w of done) {
-        this.timers.clearTimeout(w.timer);
+        w.timer?.cancel();
         w.resolve();
       }
       if (this.requested > this.completed) this.schedule(this.opts.coalesceMs ?? 10);
     } else {
-      const min = this.opts.minBackoffMs ?? 100;
-      const max = this.opts.maxBackoffMs ?? 5000;
-      this.schedule(Math.min(max, min * 2 ** Math.min(this.failures - 1, 20)));
+      this.schedule(retryInMs);
     }
   }
 }

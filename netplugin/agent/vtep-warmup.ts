@@ -5,6 +5,7 @@
  * (PACKET_OUT, tun_id 0: the other side drops it in its classifier), a few times while the other
  * host may still be coming up; OVS resolves the VTEP then, not on the first container packet.
  */
+import { Backoff } from '../../lib/backoff';
 import { systemClock, type Clock } from '../../lib/clock';
 import { errorMessage } from '../../lib/errors';
 import { run } from '../../lib/exec';
@@ -102,8 +103,9 @@ export class VtepWarmup {
         this.deps.logger.debug({ err: errorMessage(e), vtep: ip }, 'VTEP warm-up packet not sent');
       }
     };
-    const deadline = this.clock.now() + WARMUP_DEADLINE_MS;
-    for (let attempt = 0; this.clock.now() < deadline; attempt++) {
+    const backoff = new Backoff({ initialMs: FIRST_RETRY_DELAY_MS, maxMs: MAX_RETRY_DELAY_MS }, { clock: this.clock });
+    const deadline = this.clock.monotonic() + WARMUP_DEADLINE_MS;
+    for (let attempt = 0; this.clock.monotonic() < deadline; attempt++) {
       if (this.stopped || !this.warmed.has(ip)) return;
       await send();
       if (!this.deps.probe) return;
@@ -112,7 +114,7 @@ export class VtepWarmup {
         this.deps.logger.debug({ vtep: ip, attempt }, 'remote VTEP resolved');
         return;
       }
-      await this.clock.sleep(Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** attempt));
+      await backoff.wait();
     }
     this.deps.logger.warn({ vtep: ip }, 'remote VTEP does not answer; the first tunnelled packet towards it may be lost');
   }

@@ -20,6 +20,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
+import { backoffDelay, type BackoffPolicy } from '../../lib/backoff';
 import { systemClock, type Clock } from '../../lib/clock';
 import { NetloomError, errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
@@ -88,9 +89,10 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private current = 0;
   /** the replica the open stream follows ('' when none is open) */
   private following = '';
-  /** when the client left the first replica (clock ms; meaningful while current !== 0) */
+  /** when the client left the first replica (monotonic clock ms; meaningful while current !== 0) */
   private leftFirstAt = 0;
   private readonly clock: Clock;
+  private readonly backoff: BackoffPolicy;
   private store: StateStore = emptyStore();
   private pending: Change[] = [];
   private appliedRevision = '0';
@@ -99,7 +101,8 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private ttlSeconds = 0;
   private running = false;
   private stream: grpc.ClientReadableStream<DesiredStateUpdate__Output> | undefined;
-  private stopWaiters = new Set<() => void>();
+  /** aborted by stop(): ends the pause in progress */
+  private stopping = new AbortController();
   private loops: Promise<void>[] = [];
   /** counts for tests and metrics */
   readonly stats = {
@@ -116,6 +119,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   constructor(private readonly opts: NetmasterClientOptions) {
     super();
     this.clock = opts.clock ?? systemClock;
+    this.backoff = { initialMs: opts.backoff?.initialMs ?? 100, maxMs: opts.backoff?.maxMs ?? 5000 };
     this.addresses = parseNetmasterAddresses(opts.address);
     const Agent = loadAgentProto().netloom.v1.Agent;
     const creds = opts.tls
@@ -147,7 +151,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private failover(index: number, why: string): void {
     if (this.addresses.length <= 1 || index !== this.current) return;
     this.current = nextAddressIndex(index, this.addresses.length);
-    if (index === 0) this.leftFirstAt = this.clock.now();
+    if (index === 0) this.leftFirstAt = this.clock.monotonic();
     this.stats.failovers++;
     this.opts.logger?.warn(
       { failed: this.addresses[index], next: this.addresses[this.current], why },
@@ -177,6 +181,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   }
 
   private deadline(): grpc.CallOptions {
+    // a gRPC deadline is a point in real wall time, whatever clock paces our loops
     return { deadline: new Date(Date.now() + (this.opts.callTimeoutMs ?? 10_000)) };
   }
 
@@ -279,37 +284,29 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.loops = [this.leaseLoop(), this.watchLoop()];
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    for (const w of [...this.stopWaiters]) w();
+    this.stopping.abort();
     this.stream?.cancel();
     await Promise.all(this.loops);
     for (const c of this.grpcClients) c.close();
   }
 
   /** Sleep unless stopped first; resolves false when stopped. */
-  private pause(ms: number): Promise<boolean> {
-    if (!this.running) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        this.stopWaiters.delete(wake);
-        resolve(false);
-      };
-      this.stopWaiters.add(wake);
-      void this.clock.sleep(ms).then(() => {
-        if (!this.stopWaiters.delete(wake)) return;
-        resolve(this.running);
-      });
-    });
+  private async pause(ms: number): Promise<boolean> {
+    if (!this.running) return false;
+    const signal = this.stopping.signal;
+    await this.clock.sleep(ms, signal);
+    return !signal.aborted && this.running;
   }
 
+  /** The pause before retry `attempt` (0-based): doubling from the first pause up to the cap, no jitter. */
   private backoffMs(attempt: number): number {
-    const first = this.opts.backoff?.initialMs ?? 100;
-    const max = this.opts.backoff?.maxMs ?? 5000;
-    return Math.min(max, first * 2 ** Math.min(attempt, 20));
+    return backoffDelay(attempt, this.backoff);
   }
 
   private async leaseLoop(): Promise<void> {
@@ -347,14 +344,14 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private async maybeReturnToFirst(): Promise<void> {
     const after = this.opts.returnToFirstAfterMs ?? 60_000;
     if (after <= 0 || this.current === 0 || this.addresses.length <= 1 || !this.leaseId) return;
-    if (this.clock.now() - this.leftFirstAt < after) return;
+    if (this.clock.monotonic() - this.leftFirstAt < after) return;
     const req = { host: this.opts.host, leaseId: this.leaseId };
     try {
       const res = await this.callOn<HeartbeatResponse__Output>(0, (c, o, cb) => c.heartbeat(req, o, cb));
       if (Number(res.leaseTtlSeconds) === 0 || this.current === 0 || !this.running) return;
     } catch {
       // still down: try again after the next period
-      this.leftFirstAt = this.clock.now() - after + Math.min(after, 5000);
+      this.leftFirstAt = this.clock.monotonic() - after + Math.min(after, 5000);
       return;
     }
     const from = this.addresses[this.current];

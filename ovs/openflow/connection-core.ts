@@ -12,7 +12,7 @@ import { NetloomError, errorMessage } from '../../lib/errors';
 import { Logger } from '../../lib/logger';
 import { OfFramer, OfFramingError } from './framer';
 import { Transport, OutboundQueue, OutboundQueueOptions, DEFAULT_OUTBOUND } from './transport';
-import { Timers, TimerHandle, systemTimers } from './connection-timers';
+import { systemClock, type Clock, type Timer } from '../../lib/clock';
 import { PendingRequests, XidAllocator } from './connection-xids';
 import { OfSwitchError, nameOfError } from './connection-errors';
 import { BundleOptions, OfBundleError, ReceivedError, bundleFailure, bundleFlags, planBundle } from './connection-bundle';
@@ -38,7 +38,8 @@ import {
 } from './connection-wire';
 
 export interface ConnectionOptions {
-  timers?: Timers;
+  /** keepalive, handshake and request deadlines (a fake clock in tests) */
+  clock?: Clock;
   /** send an ECHO_REQUEST after this long without hearing from the peer */
   echoIntervalMs?: number;
   /** declare the peer dead when an echo stays unanswered (and nothing else arrives) this long */
@@ -102,7 +103,7 @@ export interface OfFrameChannel {
 const ASYNC_TYPES = new Set<number>([OFPT.PACKET_IN, OFPT.FLOW_REMOVED, OFPT.PORT_STATUS]);
 
 export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFrameChannel {
-  readonly timers: Timers;
+  readonly clock: Clock;
   protected readonly transport: Transport;
   private readonly framer = new OfFramer({ versions: [OFP13_VERSION] });
   private readonly out: OutboundQueue;
@@ -113,11 +114,11 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
   private errorsDropped = 0;
   private helloReceived = false;
   private helloWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  private echoTimer: TimerHandle | undefined;
+  private echoTimer: Timer | undefined;
   private echoOutstanding = false;
   private lastRx: number;
   private nextBundleId = 1;
-  private readonly opts: Required<Omit<ConnectionOptions, 'logger' | 'outbound' | 'timers'>>;
+  private readonly opts: Required<Omit<ConnectionOptions, 'logger' | 'outbound' | 'clock'>>;
   private readonly log: Logger | undefined;
   private _state: ConnectionState = 'new';
   private _features: SwitchFeatures | undefined;
@@ -129,7 +130,7 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
   constructor(transport: Transport, opts: ConnectionOptions = {}) {
     super();
     this.transport = transport;
-    this.timers = opts.timers ?? systemTimers;
+    this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
     this.opts = {
       echoIntervalMs: opts.echoIntervalMs ?? 5000,
@@ -144,8 +145,8 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
         throw new NetloomError('INVALID_ARGUMENT', `connection option ${k} must be a positive number, got ${v}`, { field: k });
     }
     this.out = new OutboundQueue(transport, { ...DEFAULT_OUTBOUND, ...opts.outbound });
-    this.pending = new PendingRequests(this.timers, { maxPending: this.opts.maxPendingRequests, maxReplyBytes: 256 * 1024 * 1024 });
-    this.lastRx = this.timers.now();
+    this.pending = new PendingRequests(this.clock, { maxPending: this.opts.maxPendingRequests, maxReplyBytes: 256 * 1024 * 1024 });
+    this.lastRx = this.clock.monotonic();
     transport.onData((chunk) => this.onData(chunk));
     transport.onClose((err) =>
       this.shutdown(
@@ -188,9 +189,11 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
     }
     if (this._state !== 'new') throw new NetloomError('CONFLICT', `connection already ${this._state}`, { field: 'state' });
     this._state = 'handshaking';
-    const deadline = this.timers.setTimeout(() => {
-      this.shutdown({ reason: `handshake did not complete within ${this.opts.handshakeTimeoutMs} ms` }, false);
-    }, this.opts.handshakeTimeoutMs);
+    const deadline = this.clock.after(
+      this.opts.handshakeTimeoutMs,
+      () => this.shutdown({ reason: `handshake did not complete within ${this.opts.handshakeTimeoutMs} ms` }, false),
+      { unref: true },
+    );
     try {
       const helloSeen = this.helloReceived
         ? Promise.resolve()
@@ -206,7 +209,7 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
       const features = readFeaturesReply(reply as Buffer);
       this._features = features;
       this._state = 'ready';
-      this.lastRx = this.timers.now();
+      this.lastRx = this.clock.monotonic();
       this.armEcho();
       this.log?.info({ peer: this.description, datapathId: features.datapathId }, 'OpenFlow connection ready');
       this.emit('connected', features);
@@ -219,7 +222,7 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
         cause: e,
       });
     } finally {
-      this.timers.clearTimeout(deadline);
+      deadline.cancel();
     }
   }
 
@@ -405,7 +408,7 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
 
   private onData(chunk: Buffer): void {
     if (this._state === 'closed') return;
-    this.lastRx = this.timers.now();
+    this.lastRx = this.clock.monotonic();
     let frames: Buffer[];
     try {
       frames = this.framer.push(chunk);
@@ -493,17 +496,17 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
   }
 
   private armEcho(): void {
-    this.timers.clearTimeout(this.echoTimer);
+    this.echoTimer?.cancel();
     if (this._state !== 'ready') return;
-    this.echoTimer = this.timers.setTimeout(() => this.echoTick(), this.opts.echoIntervalMs);
+    this.echoTimer = this.clock.after(this.opts.echoIntervalMs, () => this.echoTick(), { unref: true });
   }
 
   private echoTick(): void {
     if (this._state !== 'ready') return;
-    const idle = this.timers.now() - this.lastRx;
+    const idle = this.clock.monotonic() - this.lastRx;
     if (!this.echoOutstanding && idle >= this.opts.echoIntervalMs) {
       this.echoOutstanding = true;
-      const sentAt = this.timers.now();
+      const sentAt = this.clock.monotonic();
       this.requestFrame(ofFrame(OFPT.ECHO_REQUEST, 0), { timeoutMs: this.opts.echoTimeoutMs, context: 'ECHO_REQUEST' }).then(
         () => {
           this.echoOutstanding = false;
@@ -511,8 +514,8 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
         (e: unknown) => {
           this.echoOutstanding = false;
           if (this._state !== 'ready') return;
-          const silentFor = this.timers.now() - this.lastRx;
-          if (silentFor >= this.opts.echoTimeoutMs || this.timers.now() - sentAt >= 2 * this.opts.echoTimeoutMs) {
+          const silentFor = this.clock.monotonic() - this.lastRx;
+          if (silentFor >= this.opts.echoTimeoutMs || this.clock.monotonic() - sentAt >= 2 * this.opts.echoTimeoutMs) {
             this.shutdown({ reason: `peer dead: no echo reply and nothing received for ${silentFor} ms`, error: e as Error }, false);
           }
         },
@@ -526,7 +529,7 @@ export class OfConnectionCore extends EventEmitter<CoreEvents> implements OfFram
     const wasReady = this._state === 'ready';
     this._state = 'closed';
     this.closeInfo = info;
-    this.timers.clearTimeout(this.echoTimer);
+    this.echoTimer?.cancel();
     const err = new NetloomError('UNAVAILABLE', `OpenFlow connection to ${this.description} closed: ${info.reason}`, {
       field: 'connection',
       ...(info.error ? { cause: info.error } : {}),

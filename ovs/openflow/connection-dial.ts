@@ -5,8 +5,9 @@
  * once with UNAVAILABLE; events of every successive connection come out of this one object.
  */
 import { EventEmitter } from 'node:events';
+import { Backoff, type BackoffPolicy } from '../../lib/backoff';
+import { systemClock, type Clock } from '../../lib/clock';
 import { NetloomError, errorMessage } from '../../lib/errors';
-import { BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, validateBackoff } from './connection-backoff';
 import { BundleOptions } from './connection-bundle';
 import {
   BarrierResult,
@@ -17,13 +18,15 @@ import {
   OfConnectionCore,
   OfFrameChannel,
 } from './connection-core';
-import { TimerHandle, systemTimers } from './connection-timers';
 import { SwitchFeatures } from './connection-wire';
 import { OfAddress, connectTransport, formatOfAddress, parseOfAddress } from './transport-address';
 import { Transport } from './transport';
 
 /** A connection that lasted less than this is treated like a failed attempt (backoff grows). */
 const MIN_STABLE_MS = 2000;
+
+/** The reconnect schedule unless the caller gives one: 100 ms doubling to 8 s, up to 20% shorter at random. */
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 8000, factor: 2, jitter: 0.2 };
 
 export interface DialOptions extends ConnectionOptions {
   backoff?: BackoffPolicy;
@@ -41,9 +44,10 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
   readonly address: OfAddress;
   private conn: OfConnectionCore | undefined;
   private stopped = false;
-  private sleepTimer: TimerHandle | undefined;
-  private wake: (() => void) | undefined;
-  private readonly backoff: BackoffPolicy;
+  /** aborted by close(): ends a backoff wait in progress */
+  private readonly closing = new AbortController();
+  private readonly clock: Clock;
+  private readonly backoff: Backoff;
   private connectedWaiters: Array<{ done: (f: SwitchFeatures) => void; fail: (e: Error) => void }> = [];
   /** completed handshakes so far (1 after the first connect, 2 after one reconnect, ...) */
   connects = 0;
@@ -54,7 +58,8 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
   ) {
     super();
     this.address = typeof address === 'string' ? parseOfAddress(address) : address;
-    this.backoff = validateBackoff(opts.backoff ?? DEFAULT_BACKOFF);
+    this.clock = opts.clock ?? systemClock;
+    this.backoff = new Backoff(opts.backoff ?? DEFAULT_BACKOFF, { clock: this.clock, ...(opts.random ? { random: opts.random } : {}) });
   }
 
   /** Start connecting; resolves with the features of the first successful handshake. */
@@ -71,23 +76,26 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
       return Promise.reject(
         new NetloomError('UNAVAILABLE', `connection to ${formatOfAddress(this.address)} was closed`, { field: 'connection' }),
       );
-    const timers = this.opts.timers ?? systemTimers;
     return new Promise((resolve, reject) => {
-      const t = timers.setTimeout(() => {
-        this.connectedWaiters = this.connectedWaiters.filter((w) => w !== waiter);
-        reject(
-          new NetloomError('TIMEOUT', `no OpenFlow connection to ${formatOfAddress(this.address)} within ${timeoutMs} ms`, {
-            field: 'address',
-          }),
-        );
-      }, timeoutMs);
+      const t = this.clock.after(
+        timeoutMs,
+        () => {
+          this.connectedWaiters = this.connectedWaiters.filter((w) => w !== waiter);
+          reject(
+            new NetloomError('TIMEOUT', `no OpenFlow connection to ${formatOfAddress(this.address)} within ${timeoutMs} ms`, {
+              field: 'address',
+            }),
+          );
+        },
+        { unref: true },
+      );
       const waiter = {
         done: (f: SwitchFeatures): void => {
-          timers.clearTimeout(t);
+          t.cancel();
           resolve(f);
         },
         fail: (e: Error): void => {
-          timers.clearTimeout(t);
+          t.cancel();
           reject(e);
         },
       };
@@ -144,8 +152,7 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
   /** Stop: close the current connection and do not reconnect. */
   close(reason = 'closed by us'): void {
     this.stopped = true;
-    (this.opts.timers ?? systemTimers).clearTimeout(this.sleepTimer);
-    this.wake?.();
+    this.closing.abort();
     this.conn?.close(reason);
     const waiters = this.connectedWaiters;
     this.connectedWaiters = [];
@@ -156,9 +163,7 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
   }
 
   private async loop(): Promise<void> {
-    const timers = this.opts.timers ?? systemTimers;
     const connect = this.opts.connect ?? ((a, ms) => connectTransport(a, ms));
-    let attempt = 0;
     while (!this.stopped) {
       try {
         const transport = await connect(this.address, this.opts.connectTimeoutMs ?? 5000);
@@ -179,27 +184,24 @@ export class ReconnectingSwitch extends EventEmitter<CoreEvents> implements OfFr
         const waiters = this.connectedWaiters;
         this.connectedWaiters = [];
         for (const w of waiters) w.done(features);
-        const upSince = timers.now();
+        const upSince = this.clock.monotonic();
         const info = await lost;
         this.emit('disconnected', info);
         // reconnect at once after losing a connection that had been up a while; a switch that
         // accepts and then drops us again and again is retried with backoff instead
-        if (timers.now() - upSince >= MIN_STABLE_MS) {
-          attempt = 0;
+        if (this.clock.monotonic() - upSince >= MIN_STABLE_MS) {
+          this.backoff.reset();
           if (this.opts.reconnect === false) break;
           continue;
         }
-        throw new NetloomError('UNAVAILABLE', `connection lost after ${timers.now() - upSince} ms: ${info.reason}`);
+        throw new NetloomError('UNAVAILABLE', `connection lost after ${this.clock.monotonic() - upSince} ms: ${info.reason}`);
       } catch (e) {
         if (this.stopped) break;
-        const retryInMs = backoffDelay(attempt, this.backoff, this.opts.random);
+        const attempt = this.backoff.attempt;
+        const retryInMs = this.backoff.next();
         this.opts.onRetry?.({ attempt, retryInMs, error: errorMessage(e) });
-        attempt++;
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          this.sleepTimer = timers.setTimeout(resolve, retryInMs);
-        });
-        this.wake = undefined;
+        // like the connection's other timers, a backoff wait alone does not keep the process alive
+        await this.clock.sleep(retryInMs, this.closing.signal, { unref: true });
       }
       if (this.opts.reconnect === false) break;
     }

@@ -6,7 +6,7 @@
  */
 import { NetloomError } from '../../lib/errors';
 import { OfSwitchError } from './connection-errors';
-import { Timers, TimerHandle } from './connection-timers';
+import type { Clock, Timer } from '../../lib/clock';
 import { multipartHasMore, OFPT, readErrorFrame, readOfHeader } from './connection-wire';
 
 /** Hands out xids 1..2^32-1 in order, wrapping, skipping any the caller says are in use. */
@@ -40,7 +40,7 @@ interface Pending {
   multipart: boolean;
   parts: Buffer[];
   partBytes: number;
-  timer: TimerHandle;
+  timer: Timer;
   context: string;
 }
 
@@ -48,7 +48,7 @@ export class PendingRequests {
   private readonly table = new Map<number, Pending>();
 
   constructor(
-    private readonly timers: Timers,
+    private readonly clock: Clock,
     private readonly opts: { maxPending: number; maxReplyBytes: number } = { maxPending: 65536, maxReplyBytes: 256 * 1024 * 1024 },
   ) {}
 
@@ -72,13 +72,20 @@ export class PendingRequests {
       );
     }
     return new Promise<Buffer[]>((resolve, reject) => {
-      const timer = this.timers.setTimeout(() => {
-        if (this.table.get(xid) !== entry) return;
-        this.table.delete(xid);
-        reject(
-          new NetloomError('TIMEOUT', `no reply to ${o.context} (xid ${xid}) within ${o.timeoutMs} ms`, { field: 'xid', details: { xid } }),
-        );
-      }, o.timeoutMs);
+      const timer = this.clock.after(
+        o.timeoutMs,
+        () => {
+          if (this.table.get(xid) !== entry) return;
+          this.table.delete(xid);
+          reject(
+            new NetloomError('TIMEOUT', `no reply to ${o.context} (xid ${xid}) within ${o.timeoutMs} ms`, {
+              field: 'xid',
+              details: { xid },
+            }),
+          );
+        },
+        { unref: true },
+      );
       const entry: Pending = { resolve, reject, multipart: o.multipart, parts: [], partBytes: 0, timer, context: o.context };
       this.table.set(xid, entry);
     });
@@ -124,7 +131,7 @@ export class PendingRequests {
     const all = [...this.table.entries()];
     this.table.clear();
     for (const [, p] of all) {
-      this.timers.clearTimeout(p.timer);
+      p.timer.cancel();
       p.reject(err);
     }
   }
@@ -139,6 +146,6 @@ export class PendingRequests {
 
   private finish(xid: number, p: Pending): void {
     this.table.delete(xid);
-    this.timers.clearTimeout(p.timer);
+    p.timer.cancel();
   }
 }

@@ -5,6 +5,7 @@
  * flight when the connection dropped are NOT retried (a transaction may or may not have been
  * applied): they reject with UNAVAILABLE and the caller decides, typically by re-reading state.
  */
+import { Backoff } from '../../lib/backoff';
 import { Clock, systemClock } from '../../lib/clock';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { Logger } from '../../lib/logger';
@@ -37,6 +38,8 @@ export class ReconnectingOvsdb {
   private waiters: Array<{ resolve: (c: OvsdbClient) => void; reject: (e: Error) => void }> = [];
   private loop: Promise<void> | undefined;
   private connects = 0;
+  /** ends a backoff sleep in progress when stopped */
+  private readonly stopping = new AbortController();
 
   constructor(target: OvsdbTarget, opts: ReconnectOptions = {}) {
     this.target = target;
@@ -74,10 +77,11 @@ export class ReconnectingOvsdb {
     return () => this.listeners.delete(l);
   }
 
-  /** Stop reconnecting and close the current connection (a backoff sleep in progress just ends unused). */
+  /** Stop reconnecting and close the current connection (a backoff sleep in progress ends at once). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopping.abort();
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.reject(new NetloomError('UNAVAILABLE', 'OVSDB connection was stopped'));
@@ -97,8 +101,8 @@ export class ReconnectingOvsdb {
 
   private async run(): Promise<void> {
     const min = this.opts.minBackoffMs ?? 100;
-    const max = this.opts.maxBackoffMs ?? 5000;
-    let backoff = min;
+    const backoff = new Backoff({ initialMs: min, maxMs: this.opts.maxBackoffMs ?? 5000 }, { clock: this.clock });
+    const signal = this.stopping.signal;
     let attempt = 0;
     const connector = this.opts.connector ?? ((t: OvsdbTarget, o: ConnectOptions) => OvsdbClient.connect(t, o));
     while (!this.stopped) {
@@ -114,10 +118,10 @@ export class ReconnectingOvsdb {
         await this.opts.onConnect?.(client);
       } catch (e) {
         await client?.close();
-        this.opts.logger?.warn({ err: e, attempt, backoffMs: backoff }, 'OVSDB connection attempt failed');
+        const backoffMs = backoff.next();
+        this.opts.logger?.warn({ err: e, attempt, backoffMs }, 'OVSDB connection attempt failed');
         this.emit('disconnected', { attempt, error: errorMessage(e) });
-        await this.clock.sleep(backoff);
-        backoff = Math.min(max, backoff * 2);
+        await this.clock.sleep(backoffMs, signal);
         continue;
       }
       if (this.stopped) {
@@ -126,7 +130,7 @@ export class ReconnectingOvsdb {
       }
       this.client = client;
       this.connects++;
-      backoff = min;
+      backoff.reset();
       attempt = 0;
       this.emit('connected', { attempt: 0 });
       const waiters = this.waiters;
@@ -139,7 +143,7 @@ export class ReconnectingOvsdb {
       if (this.stopped) return;
       this.opts.logger?.warn({ err: reason }, 'OVSDB connection lost; reconnecting');
       this.emit('disconnected', { attempt: 0, ...(reason ? { error: reason.message } : {}) });
-      await this.clock.sleep(min);
+      await this.clock.sleep(min, signal);
     }
   }
 }

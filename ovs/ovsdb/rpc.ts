@@ -71,7 +71,7 @@ export class JsonRpcConnection {
     this.logger = opts.logger;
     this.clock = opts.keepalive?.clock ?? systemClock;
     this.splitter = new JsonStreamSplitter({ maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
-    this.lastReceived = this.clock.now();
+    this.lastReceived = this.clock.monotonic();
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     stream.on('data', (chunk: Buffer | string) => this.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
     stream.on('end', () => {
@@ -179,7 +179,7 @@ export class JsonRpcConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closedWith) return;
-    this.lastReceived = this.clock.now();
+    this.lastReceived = this.clock.monotonic();
     let messages: unknown[];
     try {
       messages = this.splitter.push(chunk);
@@ -246,7 +246,7 @@ export class JsonRpcConnection {
     while (!this.closedWith) {
       await this.clock.sleep(interval);
       if (this.closedWith) return;
-      const now = this.clock.now();
+      const now = this.clock.monotonic();
       if (probeSentAt !== undefined && this.lastReceived < probeSentAt && now - probeSentAt >= interval) {
         this.shutdown(
           new NetloomError('TIMEOUT', `OVSDB peer sent nothing for ${now - this.lastReceived} ms and did not answer an echo`, {

@@ -131,16 +131,22 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
     await flowsMatch('host1');
   });
 
-  it('ovs-vswitchd down for 4 s while the desired state changes: flows (old and new) back within 2 s of its return', async () => {
+  it('ovs-vswitchd down while the desired state changes, until the retries back off to their cap: flows (old and new) back within 2 s of its return', async () => {
     const h = lab.host('host1');
     const pid = ovsPids(h.ovsDir).vswitchd;
     assert.ok(pid !== undefined);
+    const failedRuns = (): Promise<number> => lab.metric('host1', 'netplugin_reconcile_runs_total{result="error"}').catch(() => 0);
+    const failedBefore = await failedRuns();
     await stopProcess(pid, 'ovs-vswitchd');
     // a new remote endpoint arrives while the switch is away: reconcile runs fail and back off
     const extra = { ...b2, name: 'rx2', ip: '10.50.1.33', mac: '02:00:00:00:01:33' };
     lab.writeFabric({ ...sc, containers: [...sc.containers, extra] });
-    // long enough for the retries to back off to their 3 s cap: the reconnect must cut that short
-    await new Promise((r) => setTimeout(r, 4000));
+    // until the retries have backed off to their 3 s cap (after 6 failures: pauses of 0.1, 0.2, 0.4,
+    // 0.8 and 1.6 s, then 3 s): the reconnect must cut that short
+    await waitFor('reconcile retries backed off to their cap', async () => (await failedRuns()) - failedBefore >= 6, {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
     await startOvs(h.ovsDir, h.netns); // starts ovs-vswitchd again
     const t0 = Date.now();
     let ok = false;

@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import { systemClock, waitFor, type Clock } from '../../../lib/clock';
 import { isNetloomError } from '../../../lib/errors';
 import { loadAgentProto } from '../../../proto/loader';
 import type { AgentHandlers } from '../../../proto/gen/netloom/v1/Agent';
@@ -297,20 +298,28 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
 
   it('with every replica down keeps retrying within the backoff cap, and follows the first one back', async () => {
     const [r1, r2] = replicas as [FakeReplica, FakeReplica];
-    const c = newClient({ backoff: { initialMs: 20, maxMs: 100 } });
+    // real time, with every pause the client takes written down
+    const pauses: number[] = [];
+    const clock: Clock = { ...systemClock, sleep: (ms, signal) => (pauses.push(ms), systemClock.sleep(ms, signal)) };
+    const c = newClient({ backoff: { initialMs: 20, maxMs: 100 }, clock });
     c.start();
     await until('snapshot', () => c.revision !== '0');
     const rev = c.revision;
     r1.stop();
     r2.stop();
     await until('disconnected', () => c.replica === '');
-    await new Promise((r) => setTimeout(r, 1500));
+    pauses.length = 0;
     const before = c.stats.reconnects;
-    await new Promise((r) => setTimeout(r, 600));
+    // pauses 20, 20, 40, 40, 80, 80 ms, then capped at 100 ms; doubling without the cap would go
+    // on to 160, 320, 640 ms and never pause 100 ms (200 ms is the heartbeat period, not a retry)
+    await waitFor('three retry pauses at the cap', () => pauses.filter((ms) => ms === 100).length >= 3, {
+      timeoutMs: 8000,
+      intervalMs: 10,
+    });
     const attempts = c.stats.reconnects - before;
-    // pauses 20, 20, 40, 40, 80, 80 ms, then capped at 100 ms: ~6 attempts in this 0.6 s window
-    // (doubling without the cap would be at 640 ms pauses by now: one attempt at most)
-    assert.ok(attempts >= 3, `retried ${attempts} times in 0.6 s after 1.5 s down`);
+    assert.ok(attempts >= 3, `retried ${attempts} times before reaching three capped pauses`);
+    const retryPauses = pauses.filter((ms) => ms !== 200);
+    assert.ok(Math.max(...retryPauses) <= 100, `no retry pause above the cap: ${retryPauses.join(', ')}`);
     cluster.addEndpoint('e9', '10.5.0.9');
     const back = await startReplica('r2b', PORTS[1]!, cluster);
     replicas.push(back);

@@ -11,6 +11,8 @@ function fakeClock(): Clock & { slept: number } {
   const c = {
     slept: 0,
     now: () => t,
+    monotonic: () => t,
+    after: () => ({ cancel: () => undefined }),
     sleep: async (ms: number) => {
       t += ms;
       c.slept += ms;

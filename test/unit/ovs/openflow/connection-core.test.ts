@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { OfConnectionCore, ConnectionOptions } from '../../../../ovs/openflow/connection-core';
-import { FakeTimers } from '../../../../ovs/openflow/connection-timers';
+import { FakeClock } from '../../../support/fake-clock';
 import { OfSwitchError } from '../../../../ovs/openflow/connection-errors';
 import { OfBundleError } from '../../../../ovs/openflow/connection-bundle';
 import {
@@ -20,12 +20,12 @@ import { FakeSwitch, FakeTransport, settle } from './connection-fakes';
 
 const sync = { schedule: (fn: () => void) => fn() };
 
-function setup(opts: ConnectionOptions = {}): { t: FakeTransport; sw: FakeSwitch; timers: FakeTimers; conn: OfConnectionCore } {
+function setup(opts: ConnectionOptions = {}): { t: FakeTransport; sw: FakeSwitch; clock: FakeClock; conn: OfConnectionCore } {
   const t = new FakeTransport();
   const sw = new FakeSwitch(t);
-  const timers = new FakeTimers();
-  const conn = new OfConnectionCore(t, { timers, outbound: sync, ...opts });
-  return { t, sw, timers, conn };
+  const clock = new FakeClock();
+  const conn = new OfConnectionCore(t, { clock, outbound: sync, ...opts });
+  return { t, sw, clock, conn };
 }
 
 function flowMod(tag: number): Buffer {
@@ -105,11 +105,11 @@ describe('OfConnectionCore', () => {
     });
 
     it('fails the handshake when the switch never answers FEATURES', async () => {
-      const { sw, timers, conn } = setup({ handshakeTimeoutMs: 500 });
+      const { sw, clock, conn } = setup({ handshakeTimeoutMs: 500 });
       sw.responders.push((f) => f[1] === OFPT.FEATURES_REQUEST);
       const p = conn.start();
       await settle();
-      timers.advance(500);
+      clock.advance(500);
       await assert.rejects(p, /handshake/);
       assert.equal(conn.state, 'closed');
     });
@@ -126,10 +126,10 @@ describe('OfConnectionCore', () => {
     });
 
     it('sends echoes when idle and stays up while they are answered', async () => {
-      const { sw, timers, conn } = setup({ echoIntervalMs: 1000, echoTimeoutMs: 3000 });
+      const { sw, clock, conn } = setup({ echoIntervalMs: 1000, echoTimeoutMs: 3000 });
       await conn.start();
       for (let i = 0; i < 10; i++) {
-        timers.advance(1000);
+        clock.advance(1000);
         await settle();
       }
       assert.ok(sw.ofType(OFPT.ECHO_REQUEST).length >= 5);
@@ -137,7 +137,7 @@ describe('OfConnectionCore', () => {
     });
 
     it('declares the peer dead when echoes go unanswered, and fails waiting requests', async () => {
-      const { t, sw, timers, conn } = setup({ echoIntervalMs: 1000, echoTimeoutMs: 3000, requestTimeoutMs: 60_000 });
+      const { t, sw, clock, conn } = setup({ echoIntervalMs: 1000, echoTimeoutMs: 3000, requestTimeoutMs: 60_000 });
       await conn.start();
       sw.answerEcho = false;
       sw.responders.push((f) => f[1] === OFPT.BARRIER_REQUEST); // swallow
@@ -148,7 +148,7 @@ describe('OfConnectionCore', () => {
         (e: unknown) => e,
       );
       for (let i = 0; i < 6 && conn.state === 'ready'; i++) {
-        timers.advance(1000);
+        clock.advance(1000);
         await settle();
       }
       assert.equal(conn.state, 'closed');
@@ -247,7 +247,7 @@ describe('OfConnectionCore', () => {
     it('coalesces messages sent in one tick into one write', async () => {
       const t = new FakeTransport();
       const sw = new FakeSwitch(t);
-      const conn = new OfConnectionCore(t, { timers: new FakeTimers() });
+      const conn = new OfConnectionCore(t, { clock: new FakeClock() });
       await conn.start();
       const before = t.written.length;
       for (let i = 0; i < 1000; i++) void conn.sendFrame(flowMod(i));

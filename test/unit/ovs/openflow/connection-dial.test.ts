@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
 import { ReconnectingSwitch } from '../../../../ovs/openflow/connection-dial';
-import { FakeTimers } from '../../../../ovs/openflow/connection-timers';
+import { FakeClock } from '../../../support/fake-clock';
 import { NetloomError, isNetloomError } from '../../../../lib/errors';
 import { FakeSwitch, FakeTransport, featuresReply, settle } from './connection-fakes';
 
 describe('ReconnectingSwitch', () => {
   it('retries with exponential backoff until the switch answers, then handshakes', async () => {
-    const timers = new FakeTimers();
+    const clock = new FakeClock();
     const attempts: number[] = [];
     const retries: number[] = [];
     let up = false;
     const transports: FakeTransport[] = [];
     const sw = new ReconnectingSwitch('unix:/nonexistent/br0.mgmt', {
-      timers,
+      clock,
       outbound: { schedule: (fn) => fn() },
       backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 },
       onRetry: (r) => retries.push(r.retryInMs),
       connect: async () => {
-        attempts.push(timers.now());
+        attempts.push(clock.now());
         if (!up) throw new NetloomError('UNAVAILABLE', 'connection refused');
         const t = new FakeTransport();
         new FakeSwitch(t);
@@ -30,11 +30,11 @@ describe('ReconnectingSwitch', () => {
     const first = sw.start({ timeoutMs: 60_000 });
     for (const ms of [100, 200, 400, 800, 1000]) {
       await settle();
-      timers.advance(ms);
+      clock.advance(ms);
     }
     up = true;
     await settle();
-    timers.advance(1000);
+    clock.advance(1000);
     await settle();
     await first;
     assert.deepEqual(retries, [100, 200, 400, 800, 1000]);
@@ -49,10 +49,10 @@ describe('ReconnectingSwitch', () => {
   });
 
   it('reconnects after the switch goes away, emits disconnected then connected, and serves requests again', async () => {
-    const timers = new FakeTimers();
+    const clock = new FakeClock();
     const transports: FakeTransport[] = [];
     const sw = new ReconnectingSwitch('tcp:127.0.0.1:1', {
-      timers,
+      clock,
       outbound: { schedule: (fn) => fn() },
       backoff: { initialMs: 50, maxMs: 50, factor: 1, jitter: 0 },
       connect: async () => {
@@ -67,7 +67,7 @@ describe('ReconnectingSwitch', () => {
     sw.on('disconnected', (d) => events.push(`disconnected: ${d.reason}`));
     await sw.start();
     await sw.barrier();
-    timers.advance(5000); // it was up a while: reconnect at once
+    clock.advance(5000); // it was up a while: reconnect at once
     (transports[0] as FakeTransport).peerCloses();
     await assert.rejects(sw.barrier(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
     const again = sw.waitConnected(10_000);
@@ -83,11 +83,11 @@ describe('ReconnectingSwitch', () => {
   });
 
   it('backs off from a switch that accepts and then drops the connection at once, again and again', async () => {
-    const timers = new FakeTimers();
+    const clock = new FakeClock();
     const retries: number[] = [];
     let connects = 0;
     const sw = new ReconnectingSwitch('tcp:127.0.0.1:1', {
-      timers,
+      clock,
       outbound: { schedule: (fn) => fn() },
       backoff: { initialMs: 100, maxMs: 800, factor: 2, jitter: 0 },
       onRetry: (r) => retries.push(r.retryInMs),
@@ -108,7 +108,7 @@ describe('ReconnectingSwitch', () => {
     void sw.start().catch(() => undefined);
     for (let i = 0; i < 6; i++) {
       await settle();
-      timers.advance(1000);
+      clock.advance(1000);
     }
     await settle();
     sw.close();
@@ -117,9 +117,9 @@ describe('ReconnectingSwitch', () => {
   });
 
   it('close() fails whoever waits for a connection, at once', async () => {
-    const timers = new FakeTimers();
+    const clock = new FakeClock();
     const sw = new ReconnectingSwitch('tcp:127.0.0.1:1', {
-      timers,
+      clock,
       connect: async () => {
         throw new NetloomError('UNAVAILABLE', 'refused');
       },

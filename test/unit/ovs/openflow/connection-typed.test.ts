@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { OfConnection, mergeMultipart } from '../../../../ovs/openflow/connection';
 import { OfConnectionCore } from '../../../../ovs/openflow/connection-core';
-import { FakeTimers } from '../../../../ovs/openflow/connection-timers';
+import { FakeClock } from '../../../support/fake-clock';
 import { OfBundleError } from '../../../../ovs/openflow/connection-bundle';
 import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
 import { flowMod, FlowStats, PacketIn } from '../../../../ovs/openflow/messages';
@@ -30,7 +30,7 @@ function stats(priority: number): FlowStats {
 async function setup(): Promise<{ t: FakeTransport; sw: FakeSwitch; conn: OfConnection }> {
   const t = new FakeTransport();
   const sw = new FakeSwitch(t);
-  const core = new OfConnectionCore(t, { timers: new FakeTimers(), outbound: { schedule: (fn) => fn() } });
+  const core = new OfConnectionCore(t, { clock: new FakeClock(), outbound: { schedule: (fn) => fn() } });
   await core.start();
   return { t, sw, conn: new OfConnection(core) };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { PendingRequests, XidAllocator } from '../../../../ovs/openflow/connection-xids';
-import { FakeTimers } from '../../../../ovs/openflow/connection-timers';
+import { FakeClock } from '../../../support/fake-clock';
 import { OfSwitchError } from '../../../../ovs/openflow/connection-errors';
 import { OFPT, errorFrame, ofFrame } from '../../../../ovs/openflow/connection-wire';
 import { isNetloomError } from '../../../../lib/errors';
@@ -29,7 +29,7 @@ describe('PendingRequests', () => {
   const opts = { multipart: false, timeoutMs: 1000, context: 'test' };
 
   it('resolves the request whose xid the reply carries, and only that one', async () => {
-    const p = new PendingRequests(new FakeTimers());
+    const p = new PendingRequests(new FakeClock());
     const a = p.expect(10, opts);
     const b = p.expect(11, opts);
     assert.equal(p.deliver(ofFrame(OFPT.BARRIER_REPLY, 11)), true);
@@ -42,7 +42,7 @@ describe('PendingRequests', () => {
   });
 
   it('rejects with the switch error, type and code named', async () => {
-    const p = new PendingRequests(new FakeTimers());
+    const p = new PendingRequests(new FakeClock());
     const r = p.expect(5, { ...opts, context: 'FLOW_MOD' });
     p.deliver(errorFrame(5, 5, 2, Buffer.alloc(8)));
     await assert.rejects(
@@ -57,7 +57,7 @@ describe('PendingRequests', () => {
   });
 
   it('collects multipart parts until the MORE flag clears', async () => {
-    const p = new PendingRequests(new FakeTimers());
+    const p = new PendingRequests(new FakeClock());
     const r = p.expect(7, { ...opts, multipart: true });
     p.deliver(mpReply(7, true, 1));
     p.deliver(mpReply(7, true, 2));
@@ -71,7 +71,7 @@ describe('PendingRequests', () => {
   });
 
   it('times out with TIMEOUT after the deadline, and a late reply is then unsolicited', async () => {
-    const t = new FakeTimers();
+    const t = new FakeClock();
     const p = new PendingRequests(t);
     const r = p.expect(3, opts);
     t.advance(999);
@@ -82,7 +82,7 @@ describe('PendingRequests', () => {
   });
 
   it('is bounded: refuses more than maxPending requests', async () => {
-    const p = new PendingRequests(new FakeTimers(), { maxPending: 2, maxReplyBytes: 1e6 });
+    const p = new PendingRequests(new FakeClock(), { maxPending: 2, maxReplyBytes: 1e6 });
     void p.expect(1, opts).catch(() => undefined);
     void p.expect(2, opts).catch(() => undefined);
     await assert.rejects(p.expect(3, opts), (e: unknown) => isNetloomError(e, 'EXHAUSTED'));
@@ -90,7 +90,7 @@ describe('PendingRequests', () => {
   });
 
   it('fails every waiting request when the connection closes', async () => {
-    const t = new FakeTimers();
+    const t = new FakeClock();
     const p = new PendingRequests(t);
     const rs = [p.expect(1, opts), p.expect(2, opts)];
     p.failAll(new Error('gone'));

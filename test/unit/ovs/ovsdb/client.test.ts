@@ -10,7 +10,8 @@ import { codeForOvsdbError, isOvsdbError, OvsdbError } from '../../../../ovs/ovs
 import { rowChanges } from '../../../../ovs/ovsdb/monitor';
 import { insert, select, update, wait, eq } from '../../../../ovs/ovsdb/operations';
 import { JsonRpcConnection } from '../../../../ovs/ovsdb/rpc';
-import { fakePeer, ManualClock, settle } from './fake-peer';
+import { fakePeer, settle } from './fake-peer';
+import { FakeClock } from '../../../support/fake-clock';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 
@@ -142,7 +143,7 @@ describe('ovsdb JSON-RPC connection', () => {
   describe('keepalive on an injected clock', () => {
     it('probes an idle peer with echo and declares it dead (TIMEOUT) when it stays silent', async () => {
       const peer = fakePeer();
-      const clock = new ManualClock();
+      const clock = new FakeClock(0, 0);
       const rpc = new JsonRpcConnection(peer.clientSide, { keepalive: { intervalMs: 1000, clock } });
       const pending = rpc.request('transact', ['Open_vSwitch']);
       const outcome = pending.then(
@@ -150,11 +151,11 @@ describe('ovsdb JSON-RPC connection', () => {
         (e: unknown) => e,
       );
       await peer.waitSent(1);
-      await clock.advance(1000);
+      await clock.tick(1000);
       await peer.waitSent(2);
       assert.equal(peer.sent[1]?.method, 'echo');
       assert.ok(!rpc.isClosed);
-      await clock.advance(1000);
+      await clock.tick(1000);
       assert.ok(rpc.isClosed, 'closed after a silent interval following the probe');
       const e = await outcome;
       assert.ok(isNetloomError(e, 'TIMEOUT') && /did not answer an echo/.test(e.message), String(e));
@@ -162,16 +163,16 @@ describe('ovsdb JSON-RPC connection', () => {
 
     it('stays up while the peer answers the probes', async () => {
       const peer = fakePeer();
-      const clock = new ManualClock();
+      const clock = new FakeClock(0, 0);
       const rpc = new JsonRpcConnection(peer.clientSide, { keepalive: { intervalMs: 1000, clock } });
       for (let i = 0; i < 5; i++) {
-        await clock.advance(1000);
+        await clock.tick(1000);
         const probe = peer.sent.at(-1);
         assert.equal(probe?.method, 'echo', `probe ${i}`);
         peer.send({ id: probe?.id, result: probe?.params, error: null });
         await settle();
       }
-      await clock.advance(1000);
+      await clock.tick(1000);
       assert.ok(!rpc.isClosed);
       assert.equal(peer.sent.length, 6);
       await rpc.close();
@@ -179,10 +180,10 @@ describe('ovsdb JSON-RPC connection', () => {
 
     it('sends no probe while traffic flows', async () => {
       const peer = fakePeer();
-      const clock = new ManualClock();
+      const clock = new FakeClock(0, 0);
       const rpc = new JsonRpcConnection(peer.clientSide, { keepalive: { intervalMs: 1000, clock } });
       for (let i = 0; i < 4; i++) {
-        await clock.advance(600);
+        await clock.tick(600);
         peer.send({ method: 'update', params: ['m', {}], id: null });
         await settle();
       }

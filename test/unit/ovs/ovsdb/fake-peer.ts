@@ -4,7 +4,6 @@
  * when the test advances it.
  */
 import { Duplex, PassThrough } from 'node:stream';
-import { Clock } from '../../../../lib/clock';
 import { JsonStreamSplitter } from '../../../../ovs/ovsdb/framing';
 
 export interface FakePeer {
@@ -57,30 +56,4 @@ export function fakePeer(): FakePeer {
 /** Let pending stream events and promise callbacks run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-}
-
-export class ManualClock implements Clock {
-  private t = 0;
-  private sleepers: Array<{ at: number; wake: () => void }> = [];
-
-  now(): number {
-    return this.t;
-  }
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.sleepers.push({ at: this.t + ms, wake: resolve }));
-  }
-
-  get sleeping(): number {
-    return this.sleepers.length;
-  }
-
-  /** Move time forward, waking every sleeper that is due, and let the woken code run. */
-  async advance(ms: number): Promise<void> {
-    this.t += ms;
-    const due = this.sleepers.filter((s) => s.at <= this.t);
-    this.sleepers = this.sleepers.filter((s) => s.at > this.t);
-    for (const s of due) s.wake();
-    await settle();
-  }
 }

@@ -1,13 +1,14 @@
-/** Unit tests of ReconnectingOvsdb with an injected connector (fake peers) and a manual clock. */
+/** Unit tests of ReconnectingOvsdb with an injected connector (fake peers) and a fake clock. */
 import { strict as assert } from 'node:assert';
 import { isNetloomError, NetloomError } from '../../../../lib/errors';
 import { OvsdbClient } from '../../../../ovs/ovsdb/client';
 import { ConnectionState, ReconnectingOvsdb } from '../../../../ovs/ovsdb/reconnect';
-import { FakePeer, fakePeer, ManualClock, settle } from './fake-peer';
+import { FakePeer, fakePeer, settle } from './fake-peer';
+import { FakeClock } from '../../../support/fake-clock';
 
 describe('ovsdb ReconnectingOvsdb', () => {
   it('retries with exponential backoff, runs onConnect, and reconnects after the connection drops', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(0, 0);
     const peers: FakePeer[] = [];
     let failuresLeft = 3;
     const attempts: number[] = [];
@@ -18,7 +19,7 @@ describe('ovsdb ReconnectingOvsdb', () => {
       minBackoffMs: 100,
       maxBackoffMs: 300,
       connector: async () => {
-        attempts.push(clock.now());
+        attempts.push(clock.monotonic());
         if (failuresLeft-- > 0) throw new NetloomError('UNAVAILABLE', 'refused');
         const p = fakePeer();
         peers.push(p);
@@ -32,9 +33,9 @@ describe('ovsdb ReconnectingOvsdb', () => {
     const ready = rc.ready();
     await settle();
     // failures at t=0, then backoff 100, 200, 300 (capped)
-    await clock.advance(100);
-    await clock.advance(200);
-    await clock.advance(300);
+    await clock.tick(100);
+    await clock.tick(200);
+    await clock.tick(300);
     const c1 = await ready;
     assert.deepEqual(attempts, [0, 100, 300, 600]);
     assert.equal(onConnectCalls.length, 1);
@@ -50,7 +51,7 @@ describe('ovsdb ReconnectingOvsdb', () => {
     await settle();
     assert.equal(rc.current, undefined);
     const next = rc.ready();
-    await clock.advance(100);
+    await clock.tick(100);
     const c2 = await next;
     assert.notEqual(c2, c1);
     assert.equal(onConnectCalls.length, 2);
@@ -65,7 +66,7 @@ describe('ovsdb ReconnectingOvsdb', () => {
   });
 
   it('a failing onConnect drops that connection and retries', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(0, 0);
     let n = 0;
     const clients: OvsdbClient[] = [];
     const rc = new ReconnectingOvsdb('/nowhere.sock', {
@@ -82,7 +83,7 @@ describe('ovsdb ReconnectingOvsdb', () => {
     });
     const ready = rc.ready();
     await settle();
-    await clock.advance(50);
+    await clock.tick(50);
     const c = await ready;
     assert.equal(clients.length, 2);
     assert.ok(clients[0]?.isClosed, 'the first connection was closed');
@@ -91,7 +92,7 @@ describe('ovsdb ReconnectingOvsdb', () => {
   });
 
   it('stop() rejects callers still waiting for a connection', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(0, 0);
     const rc = new ReconnectingOvsdb('/nowhere.sock', {
       clock,
       connector: async () => {
