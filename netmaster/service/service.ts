@@ -8,7 +8,7 @@
 import { NetloomError } from '../../lib/errors';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
-import { keyOf, parseObject } from '../model/keys';
+import { keyOf, kindOf, parseObject } from '../model/keys';
 import { checkDelete, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { parseTagRanges, parseV4 } from '../model/net';
@@ -68,7 +68,7 @@ export const DEFAULT_GLOBAL: Global = {
 };
 
 function scopeOf(type: ObjectType, key: string): string {
-  if (type === 'global' || type === 'Bgp' || type === 'aciGw') return `~${type}`;
+  if (kindOf(type).scope === 'global') return `~${type}`;
   return key.split(':')[0] ?? key;
 }
 
