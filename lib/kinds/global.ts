@@ -7,6 +7,7 @@ export const globalKind = defineKind({
   label: 'global',
   key: ['name'],
   scope: 'global',
+  permanent: true,
   schema: (z, f) =>
     z.object({
       ...f.placeholders,

@@ -35,6 +35,8 @@ export interface KindDescriptor<S extends z.ZodObject = z.ZodObject> {
    * it is deleted with its parent instead of keeping the parent (and the tenant) in use.
    */
   parent?: string;
+  /** always exists (created at start, changed by POST) and can never be deleted */
+  permanent?: boolean;
   /** the config's schema: Contiv's field names and defaults */
   schema: (z: Zod, f: Fields) => S;
   /** fields naming other objects (beyond the tenant), in the order their checks run */
