@@ -20,4 +20,9 @@ export const aciGwKind = defineKind({
     });
   },
   references: [],
+  netctl: {
+    nameField: 'name',
+    linkSets: false,
+    links: false,
+  },
 });

@@ -16,4 +16,14 @@ export const appProfileKind = defineKind({
     }),
   references: [{ field: 'endpointGroups', kind: 'endpointGroup', holds: true }],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  netctl: {
+    nameField: 'appProfileName',
+    linkSets: true,
+    links: true,
+    columns: [
+      { header: 'Tenant', underline: '------', field: 'tenantName' },
+      { header: 'AppProfile', underline: '----------', field: 'appProfileName' },
+      { header: 'Groups', underline: '------', field: 'endpointGroups', format: 'list' },
+    ],
+  },
 });

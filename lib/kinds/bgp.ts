@@ -17,4 +17,16 @@ export const bgpKind = defineKind({
       'neighbor-as': z.union([z.literal(''), z.string().regex(/^\d{1,10}$/, { error: 'neighbor-as must be an AS number' })]).default(''),
     }),
   references: [],
+  netctl: {
+    nameField: 'hostname',
+    linkSets: false,
+    links: false,
+    columns: [
+      { header: 'HostName', underline: '---------', field: 'hostname' },
+      { header: 'RouterIP', underline: '--------', field: 'routerip' },
+      { header: 'AS', underline: '-------', field: 'as' },
+      { header: 'Neighbor', underline: '--------', field: 'neighbor' },
+      { header: 'NeighborAS', underline: '-------', field: 'neighbor-as' },
+    ],
+  },
 });

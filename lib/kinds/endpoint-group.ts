@@ -31,4 +31,18 @@ export const endpointGroupKind = defineKind({
     Network: { kind: 'network', field: 'networkName' },
     Tenant: { kind: 'tenant', field: 'tenantName' },
   },
+  netctl: {
+    nameField: 'groupName',
+    linkSets: true,
+    links: true,
+    columns: [
+      { header: 'Tenant', underline: '------', field: 'tenantName' },
+      { header: 'Group', underline: '-----', field: 'groupName' },
+      { header: 'Network', underline: '-------', field: 'networkName' },
+      { header: 'IP Pool', underline: '-------', field: 'ipPool' },
+      { header: 'CfgdTag', underline: '-------', field: 'cfgdTag' },
+      { header: 'Policies', underline: '--------', field: 'policies', format: 'list' },
+      { header: 'Network profile', underline: '---------------', field: 'netProfile' },
+    ],
+  },
 });

@@ -17,4 +17,9 @@ export const extContractsGroupKind = defineKind({
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  netctl: {
+    nameField: 'contractsGroupName',
+    linkSets: true,
+    links: false,
+  },
 });

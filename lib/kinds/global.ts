@@ -22,4 +22,9 @@ export const globalKind = defineKind({
       pvtSubnet: z.string().default('172.19.0.0/16'),
     }),
   references: [],
+  netctl: {
+    nameField: 'name',
+    linkSets: false,
+    links: false,
+  },
 });

@@ -46,6 +46,34 @@ export interface KindDescriptor<S extends z.ZodObject = z.ZodObject> {
    * Contiv rendered them), `tenant` for the tenant, or null for a placeholder that is always empty.
    */
   links?: Readonly<Record<string, { kind: string; field: string } | null>>;
+  /** netctl's view of the kind */
+  netctl: NetctlShape;
+}
+
+/** A column of netctl's `ls` table, as Contiv's netctl printed it. */
+export interface Column {
+  header: string;
+  /** the dashes under the header (Contiv's were not always as long as the header) */
+  underline: string;
+  field: string;
+  /** `text` as is (the default), `int` a number (missing is 0), `list` names joined by commas */
+  format?: 'text' | 'int' | 'list';
+}
+
+/** How netctl shows and sends objects of a kind. */
+export interface NetctlShape {
+  /** the field `ls -q` prints, one per line */
+  nameField: string;
+  /**
+   * Contiv's placeholders in the request body: `link-sets: {}`, and `links` with an empty object
+   * per declared link (Contiv's generated structs had them for most kinds, not all)
+   */
+  linkSets: boolean;
+  links: boolean;
+  /** the `ls` table; absent where Contiv's table was irregular and netctl renders it itself */
+  columns?: readonly Column[];
+  /** every line of the table ends with a tab (Contiv's tenant table did: its one column is padded) */
+  trailingTab?: boolean;
 }
 
 /** Declare a kind; the identity function keeps the schema's precise type for netmaster's types. */

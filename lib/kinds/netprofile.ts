@@ -18,4 +18,9 @@ export const netprofileKind = defineKind({
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  netctl: {
+    nameField: 'profileName',
+    linkSets: true,
+    links: true,
+  },
 });

@@ -23,4 +23,21 @@ export const networkKind = defineKind({
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  netctl: {
+    nameField: 'networkName',
+    linkSets: true,
+    links: true,
+    columns: [
+      { header: 'Tenant', underline: '------', field: 'tenantName' },
+      { header: 'Network', underline: '-------', field: 'networkName' },
+      { header: 'Nw Type', underline: '-------', field: 'nwType' },
+      { header: 'Encap type', underline: '----------', field: 'encap' },
+      { header: 'Packet tag', underline: '----------', field: 'pktTag', format: 'int' },
+      { header: 'Subnet', underline: '-------', field: 'subnet' },
+      { header: 'Gateway', underline: '------', field: 'gateway' },
+      { header: 'IPv6Subnet', underline: '----------', field: 'ipv6Subnet' },
+      { header: 'IPv6Gateway', underline: '-----------', field: 'ipv6Gateway' },
+      { header: 'Cfgd Tag ', underline: '---------', field: 'cfgdTag' },
+    ],
+  },
 });

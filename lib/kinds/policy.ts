@@ -15,4 +15,13 @@ export const policyKind = defineKind({
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  netctl: {
+    nameField: 'policyName',
+    linkSets: true,
+    links: true,
+    columns: [
+      { header: 'Tenant', underline: '------', field: 'tenantName' },
+      { header: 'Policy', underline: '------', field: 'policyName' },
+    ],
+  },
 });

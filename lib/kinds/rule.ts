@@ -41,4 +41,9 @@ export const ruleKind = defineKind({
     { field: 'toNetwork', kind: 'network', holds: false },
   ],
   links: { MatchEndpointGroup: { kind: 'endpointGroup', field: 'fromEndpointGroup|toEndpointGroup' } },
+  netctl: {
+    nameField: 'ruleId',
+    linkSets: true,
+    links: true,
+  },
 });

@@ -19,4 +19,9 @@ export const serviceLBKind = defineKind({
     }),
   references: [{ field: 'networkName', kind: 'network', holds: true }],
   links: { Network: { kind: 'network', field: 'networkName' }, Tenant: { kind: 'tenant', field: 'tenantName' } },
+  netctl: {
+    nameField: 'serviceName',
+    linkSets: false,
+    links: true,
+  },
 });

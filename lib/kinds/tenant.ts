@@ -14,4 +14,11 @@ export const tenantKind = defineKind({
       defaultNetwork: f.optName('defaultNetwork'),
     }),
   references: [],
+  netctl: {
+    nameField: 'tenantName',
+    linkSets: true,
+    links: false,
+    columns: [{ header: 'Name', underline: '------', field: 'tenantName' }],
+    trailingTab: true,
+  },
 });

@@ -1,5 +1,6 @@
 /** `netctl external-contracts create|rm|ls` (REST collection `extContractsGroups`, key `tenant:name`). */
 import type { Command } from 'commander';
+import { KINDS } from '../../lib/kinds';
 import { str as field } from '../client';
 import { action, list, listOptions, repeatable, str, tenantOption, type Runtime } from '../context';
 import { goValue, render, tabwrite } from '../format';
@@ -7,6 +8,8 @@ import { extContractsBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, splitList } from '../validate';
 import { listTenantScoped, nameLines } from '../listing';
+
+const KIND = KINDS.extContractsGroup;
 
 export function registerExternalContracts(program: Command, rt: Runtime): void {
   const ec = program.command('external-contracts').description('External contracts');
@@ -18,7 +21,7 @@ export function registerExternalContracts(program: Command, rt: Runtime): void {
     quiet: true,
   }).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'extContractsGroups', str(opts, 'tenant'), opts['all'] === true);
+      const items = await listTenantScoped(client(), KIND.collection, str(opts, 'tenant'), opts['all'] === true);
       const table = (): string =>
         tabwrite(
           'Tenant\tName\t\tType\t\tContracts\n------\t------\t\t------\t\t-------\n' +
@@ -29,7 +32,7 @@ export function registerExternalContracts(program: Command, rt: Runtime): void {
               )
               .join(''),
         );
-      out(render(opts, items, table, () => nameLines(items, 'contractsGroupName')));
+      out(render(opts, items, table, () => nameLines(items, KIND.netctl.nameField)));
     }),
   );
 
@@ -39,7 +42,7 @@ export function registerExternalContracts(program: Command, rt: Runtime): void {
       const name = checkName(args[0], 'contracts group');
       const c = client();
       out(`Deleting external contracts group ${name} in tenant ${tenant}\n`);
-      await c.delete(`/api/v1/extContractsGroups/${tenant}:${name}/`);
+      await c.delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
@@ -58,7 +61,7 @@ export function registerExternalContracts(program: Command, rt: Runtime): void {
         if (contracts.length === 0) throw new UsageError('Contracts not provided', 'contract');
         const name = checkName(args[0], 'contracts group');
         await client().post(
-          `/api/v1/extContractsGroups/${tenant}:${name}/`,
+          `/api/v1/${KIND.collection}/${tenant}:${name}/`,
           extContractsBody(tenant, name, provided ? 'provided' : 'consumed', contracts),
         );
         out(`Creating ExternalContracts ${tenant}:${name}\n`);

@@ -1,16 +1,14 @@
 /** `netctl group create|rm|ls|inspect` (REST collection `endpointGroups`, key `tenant:group`). */
 import type { Command } from 'commander';
-import { str as field } from '../client';
+import { KINDS } from '../../lib/kinds';
 import { action, addFlagAlias, list, listOptions, outputOption, repeatable, str, tenantOption, type Runtime } from '../context';
-import { render, tabwrite, toJson, toYaml } from '../format';
+import { render, toJson, toYaml } from '../format';
 import { groupBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, isIPv4, splitList } from '../validate';
-import { listTenantScoped, nameLines } from '../listing';
+import { kindTable, listTenantScoped, nameLines } from '../listing';
 
-function joinList(v: unknown): string {
-  return Array.isArray(v) ? v.map(String).join(',') : '';
-}
+const KIND = KINDS.endpointGroup;
 
 export function registerGroup(program: Command, rt: Runtime): void {
   const group = program.command('group').description('Endpoint Group manipulation tools');
@@ -34,7 +32,7 @@ export function registerGroup(program: Command, rt: Runtime): void {
           throw new UsageError(`invalid --ip-pool '${ipPool}': expected IP_FROM-IP_TO, e.g. 10.36.0.1-10.36.0.10`, 'ip-pool');
       }
       await client().post(
-        `/api/v1/endpointGroups/${tenant}:${name}/`,
+        `/api/v1/${KIND.collection}/${tenant}:${name}/`,
         groupBody({
           tenantName: tenant,
           networkName: network,
@@ -54,7 +52,7 @@ export function registerGroup(program: Command, rt: Runtime): void {
     action(rt, { min: 1, max: 1, missing: 'EndpointGroup name required' }, async ({ args, opts, client, out }) => {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'group');
-      const v = await client().get(`/api/v1/inspect/endpointGroups/${tenant}:${name}/`);
+      const v = await client().get(`/api/v1/inspect/${KIND.collection}/${tenant}:${name}/`);
       out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
     }),
   );
@@ -63,7 +61,7 @@ export function registerGroup(program: Command, rt: Runtime): void {
     action(rt, { min: 1, max: 1, missing: 'EndpointGroup name required' }, async ({ args, opts, client }) => {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'group');
-      await client().delete(`/api/v1/endpointGroups/${tenant}:${name}/`);
+      await client().delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
@@ -74,27 +72,9 @@ export function registerGroup(program: Command, rt: Runtime): void {
     quiet: true,
   }).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'endpointGroups', str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string =>
-        tabwrite(
-          'Tenant\tGroup\tNetwork\tIP Pool\tCfgdTag\tPolicies\tNetwork profile\n' +
-            '------\t-----\t-------\t-------\t-------\t--------\t---------------\n' +
-            items
-              .map(
-                (g) =>
-                  [
-                    field(g, 'tenantName'),
-                    field(g, 'groupName'),
-                    field(g, 'networkName'),
-                    field(g, 'ipPool'),
-                    field(g, 'cfgdTag'),
-                    joinList(g['policies']),
-                    field(g, 'netProfile'),
-                  ].join('\t') + '\n',
-              )
-              .join(''),
-        );
-      out(render(opts, items, table, () => nameLines(items, 'groupName')));
+      const items = await listTenantScoped(client(), KIND.collection, str(opts, 'tenant'), opts['all'] === true);
+      const table = (): string => kindTable(KIND, items);
+      out(render(opts, items, table, () => nameLines(items, KIND.netctl.nameField)));
     }),
   );
 }

@@ -18,6 +18,7 @@ const widget: KindDescriptor = {
     { field: 'networkName', kind: 'network', holds: true },
     { field: 'peerGroup', kind: 'endpointGroup', holds: false },
   ],
+  netctl: { nameField: 'widgetName', linkSets: true, links: false },
 };
 const part: KindDescriptor = { ...widget, type: 'part', collection: 'parts', parent: 'widget', references: [] };
 const kinds = [...ALL_KINDS, widget, part];
