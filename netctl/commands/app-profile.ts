@@ -1,12 +1,12 @@
 /** `netctl app-profile create|update|rm|ls|group-ls` (REST collection `appProfiles`, key `tenant:app`). */
 import type { Command } from 'commander';
 import { KINDS } from '../../lib/kinds';
+import { addTenantLs } from '../kind-commands';
 import { asObject } from '../client';
 import { action, listOptions, str, tenantOption, type Runtime } from '../context';
 import { render } from '../format';
 import { appProfileBody } from '../bodies';
 import { checkName, splitList } from '../validate';
-import { kindTable, listTenantScoped, nameLines } from '../listing';
 
 const KIND = KINDS.appProfile;
 
@@ -45,18 +45,7 @@ export function registerAppProfile(program: Command, rt: Runtime): void {
     }),
   );
 
-  listOptions(ap.command('ls').alias('list').description('List Application Profiles'), {
-    tenant: true,
-    all: true,
-    json: true,
-    quiet: true,
-  }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), KIND.collection, str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string => kindTable(KIND, items);
-      out(render(opts, items, table, () => nameLines(items, KIND.netctl.nameField)));
-    }),
-  );
+  addTenantLs(ap, rt, KIND, { description: 'List Application Profiles' });
 
   listOptions(ap.command('group-ls').alias('group-list').description('List groups in an app-profile').argument('[app-profile]'), {
     tenant: true,

@@ -1,9 +1,10 @@
 /** `netctl bgp create|rm|ls|inspect` (REST collection `Bgps`, key = host name). */
 import type { Command } from 'commander';
 import { KINDS } from '../../lib/kinds';
+import { addInspect } from '../kind-commands';
 import { asList } from '../client';
-import { action, listOptions, outputOption, str, type Runtime } from '../context';
-import { render, toJson, toYaml } from '../format';
+import { action, listOptions, str, type Runtime } from '../context';
+import { render } from '../format';
 import { bgpBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, isIP, isIPv4Cidr, isIPv6Cidr } from '../validate';
@@ -67,11 +68,5 @@ export function registerBgp(program: Command, rt: Runtime): void {
       }),
     );
 
-  outputOption(bgp.command('inspect').description('Inspect Bgp').argument('[hostname]')).action(
-    action(rt, { min: 1, max: 1, missing: 'Host name required' }, async ({ args, opts, client, out }) => {
-      const host = checkName(args[0], 'hostname');
-      const v = await client().get(`/api/v1/inspect/${KIND.collection}/${host}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(bgp, rt, KIND, { description: 'Inspect Bgp', argument: '[hostname]', missing: 'Host name required', what: 'hostname' });
 }

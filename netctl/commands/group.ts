@@ -1,12 +1,11 @@
 /** `netctl group create|rm|ls|inspect` (REST collection `endpointGroups`, key `tenant:group`). */
 import type { Command } from 'commander';
 import { KINDS } from '../../lib/kinds';
-import { action, addFlagAlias, list, listOptions, outputOption, repeatable, str, tenantOption, type Runtime } from '../context';
-import { render, toJson, toYaml } from '../format';
+import { addInspect, addTenantLs } from '../kind-commands';
+import { action, addFlagAlias, list, repeatable, str, tenantOption, type Runtime } from '../context';
 import { groupBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, isIPv4, splitList } from '../validate';
-import { kindTable, listTenantScoped, nameLines } from '../listing';
 
 const KIND = KINDS.endpointGroup;
 
@@ -48,14 +47,12 @@ export function registerGroup(program: Command, rt: Runtime): void {
     }),
   );
 
-  outputOption(tenantOption(group.command('inspect').description('Inspect a EndpointGroup').argument('[group]'))).action(
-    action(rt, { min: 1, max: 1, missing: 'EndpointGroup name required' }, async ({ args, opts, client, out }) => {
-      const tenant = checkName(str(opts, 'tenant'), 'tenant');
-      const name = checkName(args[0], 'group');
-      const v = await client().get(`/api/v1/inspect/${KIND.collection}/${tenant}:${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(group, rt, KIND, {
+    description: 'Inspect a EndpointGroup',
+    argument: '[group]',
+    missing: 'EndpointGroup name required',
+    what: 'group',
+  });
 
   tenantOption(group.command('rm').alias('delete').description('Delete an endpoint group').argument('[group]')).action(
     action(rt, { min: 1, max: 1, missing: 'EndpointGroup name required' }, async ({ args, opts, client }) => {
@@ -65,16 +62,5 @@ export function registerGroup(program: Command, rt: Runtime): void {
     }),
   );
 
-  listOptions(group.command('ls').alias('list').description('List endpoint groups'), {
-    tenant: true,
-    all: true,
-    json: true,
-    quiet: true,
-  }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), KIND.collection, str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string => kindTable(KIND, items);
-      out(render(opts, items, table, () => nameLines(items, KIND.netctl.nameField)));
-    }),
-  );
+  addTenantLs(group, rt, KIND, { description: 'List endpoint groups' });
 }

@@ -1,34 +1,20 @@
 /** `netctl net|network create|rm|ls|inspect` (REST collection `networks`, key `tenant:network`). */
 import type { Command } from 'commander';
 import { KINDS } from '../../lib/kinds';
-import { action, addFlagAlias, listOptions, outputOption, str, tenantOption, type Runtime } from '../context';
-import { render, toJson, toYaml } from '../format';
+import { addInspect, addTenantLs } from '../kind-commands';
+import { action, addFlagAlias, str, tenantOption, type Runtime } from '../context';
 import { networkBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, intOption, isIP, isIPv4Subnet, isIPv6, isIPv6Cidr, oneOf } from '../validate';
-import { kindTable, listTenantScoped, nameLines } from '../listing';
 
 const KIND = KINDS.network;
 
 export function registerNetwork(program: Command, rt: Runtime): void {
   const net = program.command('network').alias('net').description('Network manipulation tools');
 
-  listOptions(net.command('ls').alias('list').description('List networks'), { tenant: true, all: true, json: true, quiet: true }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), KIND.collection, str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string => kindTable(KIND, items);
-      out(render(opts, items, table, () => nameLines(items, KIND.netctl.nameField)));
-    }),
-  );
+  addTenantLs(net, rt, KIND, { description: 'List networks' });
 
-  outputOption(tenantOption(net.command('inspect').description('Inspect a Network').argument('[network]'))).action(
-    action(rt, { min: 1, max: 1, missing: 'Network name required' }, async ({ args, opts, client, out }) => {
-      const tenant = checkName(str(opts, 'tenant'), 'tenant');
-      const name = checkName(args[0], 'network');
-      const v = await client().get(`/api/v1/inspect/${KIND.collection}/${tenant}:${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(net, rt, KIND, { description: 'Inspect a Network', argument: '[network]', missing: 'Network name required', what: 'network' });
 
   tenantOption(net.command('rm').alias('delete').description('Delete a network').argument('[network]')).action(
     action(rt, { min: 1, max: 1, missing: 'Network name required' }, async ({ args, opts, client, out }) => {

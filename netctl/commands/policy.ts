@@ -4,13 +4,14 @@
  */
 import type { Command } from 'commander';
 import { KINDS } from '../../lib/kinds';
+import { addInspect, addTenantLs } from '../kind-commands';
 import { asList, str as field, type JsonObject } from '../client';
-import { action, listOptions, outputOption, str, tenantOption, type Runtime } from '../context';
-import { goInt, render, tabwrite, toJson, toYaml } from '../format';
+import { action, listOptions, str, tenantOption, type Runtime } from '../context';
+import { goInt, render, tabwrite } from '../format';
 import { policyBody, ruleBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, intOption, isIPv4, isIPv4Cidr, oneOf } from '../validate';
-import { kindTable, listTenantScoped, nameLines } from '../listing';
+import { nameLines } from '../listing';
 
 const KIND = KINDS.policy;
 
@@ -109,22 +110,9 @@ export function registerPolicy(program: Command, rt: Runtime): void {
     }),
   );
 
-  listOptions(policy.command('ls').alias('list').description('List policies'), { tenant: true, all: true, json: true, quiet: true }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), KIND.collection, str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string => kindTable(KIND, items);
-      out(render(opts, items, table, () => nameLines(items, KIND.netctl.nameField)));
-    }),
-  );
+  addTenantLs(policy, rt, KIND, { description: 'List policies' });
 
-  outputOption(tenantOption(policy.command('inspect').description('Inspect a policy').argument('[policy]'))).action(
-    action(rt, { min: 1, max: 1, missing: 'Policy name required' }, async ({ args, opts, client, out }) => {
-      const tenant = checkName(str(opts, 'tenant'), 'tenant');
-      const name = checkName(args[0], 'policy');
-      const v = await client().get(`/api/v1/inspect/${KIND.collection}/${tenant}:${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(policy, rt, KIND, { description: 'Inspect a policy', argument: '[policy]', missing: 'Policy name required', what: 'policy' });
 
   listOptions(policy.command('rule-ls').description('List rules for a given tenant,policy').argument('[policy]'), {
     tenant: true,

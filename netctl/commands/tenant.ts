@@ -1,9 +1,10 @@
 /** `netctl tenant create|rm|ls|inspect` (REST collection `tenants`, key = tenant name). */
 import type { Command } from 'commander';
 import { KINDS } from '../../lib/kinds';
+import { addInspect } from '../kind-commands';
 import { asList } from '../client';
-import { action, listOptions, outputOption, type Runtime } from '../context';
-import { render, toJson, toYaml } from '../format';
+import { action, listOptions, type Runtime } from '../context';
+import { render } from '../format';
 import { tenantBody } from '../bodies';
 import { checkName } from '../validate';
 import { kindTable, nameLines } from '../listing';
@@ -53,11 +54,5 @@ export function registerTenant(program: Command, rt: Runtime): void {
     }),
   );
 
-  outputOption(tenant.command('inspect').description('Inspect a tenant').argument('[tenant]')).action(
-    action(rt, { min: 1, max: 1, missing: 'Tenant name required' }, async ({ args, opts, client, out }) => {
-      const name = checkName(args[0], 'tenant');
-      const v = await client().get(`/api/v1/inspect/${KIND.collection}/${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(tenant, rt, KIND, { description: 'Inspect a tenant', argument: '[tenant]', missing: 'Tenant name required', what: 'tenant' });
 }
