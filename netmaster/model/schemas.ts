@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { fieldsOf, NAME_RE } from '../../lib/kinds/fields';
-import { KINDS } from '../../lib/kinds';
+import { KINDS, KIND_NAMES, type KindName } from '../../lib/kinds';
 
 export { NAME_RE };
 
@@ -16,18 +16,12 @@ const f = fieldsOf(z);
 export const name = f.name;
 const optName = f.optName;
 
-export const tenantSchema = KINDS.tenant.schema(z, f);
-export const networkSchema = KINDS.network.schema(z, f);
-export const endpointGroupSchema = KINDS.endpointGroup.schema(z, f);
-export const policySchema = KINDS.policy.schema(z, f);
-export const ruleSchema = KINDS.rule.schema(z, f);
-export const netprofileSchema = KINDS.netprofile.schema(z, f);
-export const appProfileSchema = KINDS.appProfile.schema(z, f);
-export const globalSchema = KINDS.global.schema(z, f);
-export const bgpSchema = KINDS.Bgp.schema(z, f);
-export const aciGwSchema = KINDS.aciGw.schema(z, f);
-export const serviceLBSchema = KINDS.serviceLB.schema(z, f);
-export const extContractsGroupSchema = KINDS.extContractsGroup.schema(z, f);
+type KindSchema<N extends KindName> = ReturnType<(typeof KINDS)[N]['schema']>;
+
+/** Every kind's schema, by kind name (the order of lib/kinds/index.ts). */
+export const schemas = Object.fromEntries(KIND_NAMES.map((n) => [n, KINDS[n].schema(z, f)])) as {
+  readonly [N in KindName]: KindSchema<N>;
+};
 
 /** Read-only: written by the service when an agent (CNI/CNM) asks for an endpoint. */
 export const endpointSchema = z.object({
@@ -75,53 +69,25 @@ export const endpointRequestSchema = z.object({
     .transform((m) => m.toLowerCase()),
 });
 
-/** Every kind's schema, by kind name (the order of lib/kinds/index.ts). */
-export const schemas = {
-  tenant: tenantSchema,
-  network: networkSchema,
-  endpointGroup: endpointGroupSchema,
-  policy: policySchema,
-  rule: ruleSchema,
-  netprofile: netprofileSchema,
-  appProfile: appProfileSchema,
-  global: globalSchema,
-  Bgp: bgpSchema,
-  aciGw: aciGwSchema,
-  serviceLB: serviceLBSchema,
-  extContractsGroup: extContractsGroupSchema,
-} as const;
-
-export type ObjectType = keyof typeof schemas;
+export type ObjectType = KindName;
 export const OBJECT_TYPES = Object.keys(schemas) as ObjectType[];
 
 type Stripped<T> = Omit<T, 'key' | 'links' | 'link-sets'>;
-export type Tenant = Stripped<z.output<typeof tenantSchema>>;
-export type Network = Stripped<z.output<typeof networkSchema>>;
-export type EndpointGroup = Stripped<z.output<typeof endpointGroupSchema>>;
-export type Policy = Stripped<z.output<typeof policySchema>>;
-export type Rule = Stripped<z.output<typeof ruleSchema>>;
-export type Netprofile = Stripped<z.output<typeof netprofileSchema>>;
-export type AppProfile = Stripped<z.output<typeof appProfileSchema>>;
-export type Global = Stripped<z.output<typeof globalSchema>>;
-export type Bgp = Stripped<z.output<typeof bgpSchema>>;
-export type AciGw = Stripped<z.output<typeof aciGwSchema>>;
-export type ServiceLB = Stripped<z.output<typeof serviceLBSchema>>;
-export type ExtContractsGroup = Stripped<z.output<typeof extContractsGroupSchema>>;
+/** The stored config of each kind: its schema's output without Contiv's placeholders. */
+export type ObjectOf = { [N in KindName]: Stripped<z.output<KindSchema<N>>> };
+export type Tenant = ObjectOf['tenant'];
+export type Network = ObjectOf['network'];
+export type EndpointGroup = ObjectOf['endpointGroup'];
+export type Policy = ObjectOf['policy'];
+export type Rule = ObjectOf['rule'];
+export type Netprofile = ObjectOf['netprofile'];
+export type AppProfile = ObjectOf['appProfile'];
+export type Global = ObjectOf['global'];
+export type Bgp = ObjectOf['Bgp'];
+export type AciGw = ObjectOf['aciGw'];
+export type ServiceLB = ObjectOf['serviceLB'];
+export type ExtContractsGroup = ObjectOf['extContractsGroup'];
 export type Endpoint = z.output<typeof endpointSchema>;
 export type EndpointRequest = z.output<typeof endpointRequestSchema>;
 
-export interface ObjectOf {
-  tenant: Tenant;
-  network: Network;
-  endpointGroup: EndpointGroup;
-  policy: Policy;
-  rule: Rule;
-  netprofile: Netprofile;
-  appProfile: AppProfile;
-  global: Global;
-  Bgp: Bgp;
-  aciGw: AciGw;
-  serviceLB: ServiceLB;
-  extContractsGroup: ExtContractsGroup;
-}
 export type AnyObject = ObjectOf[ObjectType];
