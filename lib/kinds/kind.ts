@@ -13,7 +13,7 @@ export type Zod = typeof z;
 export interface Reference {
   /** the field holding the name (a string, or a list of names) */
   field: string;
-  /** the kind it names */
+  /** the kind it names (kinds without checks of their own are refused when it does not exist) */
   kind: string;
   /** true: the target cannot be deleted while this object names it (IN_USE) */
   holds: boolean;
@@ -42,8 +42,9 @@ export interface KindDescriptor<S extends z.ZodObject = z.ZodObject> {
   /** fields naming other objects (beyond the tenant), in the order their checks run */
   references: readonly Reference[];
   /**
-   * Contiv's `links` on output, by link name: the field naming the target (empty when unset, as
-   * Contiv rendered them), `tenant` for the tenant, or null for a placeholder that is always empty.
+   * Contiv's `links` on output, by link name: the kind linked and the field naming it (`a|b`: the
+   * first of them that is set). A link whose field is unset is `{}`, as Contiv rendered it; a
+   * tenant link's key is the tenant name, others `tenant:<value>`; null is an always-empty placeholder.
    */
   links?: Readonly<Record<string, { kind: string; field: string } | null>>;
   /** netctl's view of the kind */
