@@ -4,6 +4,7 @@
  * (`omitempty`), and the `link-sets` / `links` structs always present as empty placeholders.
  * Key order is kept here so the JSON text matches Contiv's byte for byte.
  */
+import { KINDS, type KindDescriptor } from '../lib/kinds';
 import type { JsonObject, Json } from './client';
 
 type Field = [key: string, value: string | number | string[] | undefined];
@@ -30,8 +31,21 @@ function placeholders(linkSets: boolean, links: string[] | undefined): JsonObjec
   return out;
 }
 
+/**
+ * The body of a create for `kind`: the given fields in Contiv's struct order (its generated
+ * structs sorted the fields by name, upper case first) without zero values, then the
+ * placeholders the kind declares.
+ */
+export function contivBody(kind: KindDescriptor, values: Record<string, Field[1]>): JsonObject {
+  const fields = Object.keys(values)
+    .sort()
+    .map((k): Field => [k, values[k]]);
+  const n = kind.netctl;
+  return { ...omitEmpty(fields), ...placeholders(n.linkSets, n.links ? Object.keys(kind.links ?? {}) : undefined) };
+}
+
 export function tenantBody(tenantName: string): JsonObject {
-  return { ...omitEmpty([['tenantName', tenantName]]), ...placeholders(true, undefined) };
+  return contivBody(KINDS.tenant, { tenantName });
 }
 
 export interface NetworkSpec {
@@ -48,21 +62,7 @@ export interface NetworkSpec {
 }
 
 export function networkBody(n: NetworkSpec): JsonObject {
-  return {
-    ...omitEmpty([
-      ['cfgdTag', n.cfgdTag],
-      ['encap', n.encap],
-      ['gateway', n.gateway],
-      ['ipv6Gateway', n.ipv6Gateway],
-      ['ipv6Subnet', n.ipv6Subnet],
-      ['networkName', n.networkName],
-      ['nwType', n.nwType],
-      ['pktTag', n.pktTag],
-      ['subnet', n.subnet],
-      ['tenantName', n.tenantName],
-    ]),
-    ...placeholders(true, ['Tenant']),
-  };
+  return contivBody(KINDS.network, { ...n });
 }
 
 export interface GroupSpec {
@@ -77,29 +77,11 @@ export interface GroupSpec {
 }
 
 export function groupBody(g: GroupSpec): JsonObject {
-  return {
-    ...omitEmpty([
-      ['cfgdTag', g.cfgdTag],
-      ['extContractsGrps', g.extContractsGrps],
-      ['groupName', g.groupName],
-      ['ipPool', g.ipPool],
-      ['netProfile', g.netProfile],
-      ['networkName', g.networkName],
-      ['policies', g.policies],
-      ['tenantName', g.tenantName],
-    ]),
-    ...placeholders(true, ['AppProfile', 'NetProfile', 'Network', 'Tenant']),
-  };
+  return contivBody(KINDS.endpointGroup, { ...g });
 }
 
 export function policyBody(tenantName: string, policyName: string): JsonObject {
-  return {
-    ...omitEmpty([
-      ['policyName', policyName],
-      ['tenantName', tenantName],
-    ]),
-    ...placeholders(true, ['Tenant']),
-  };
+  return contivBody(KINDS.policy, { tenantName, policyName });
 }
 
 export interface RuleSpec {
@@ -120,25 +102,7 @@ export interface RuleSpec {
 }
 
 export function ruleBody(r: RuleSpec): JsonObject {
-  return {
-    ...omitEmpty([
-      ['action', r.action],
-      ['direction', r.direction],
-      ['fromEndpointGroup', r.fromEndpointGroup],
-      ['fromIpAddress', r.fromIpAddress],
-      ['fromNetwork', r.fromNetwork],
-      ['policyName', r.policyName],
-      ['port', r.port],
-      ['priority', r.priority],
-      ['protocol', r.protocol],
-      ['ruleId', r.ruleId],
-      ['tenantName', r.tenantName],
-      ['toEndpointGroup', r.toEndpointGroup],
-      ['toIpAddress', r.toIpAddress],
-      ['toNetwork', r.toNetwork],
-    ]),
-    ...placeholders(true, ['MatchEndpointGroup']),
-  };
+  return contivBody(KINDS.rule, { ...r });
 }
 
 export interface NetprofileSpec {
@@ -150,16 +114,13 @@ export interface NetprofileSpec {
 }
 
 export function netprofileBody(p: NetprofileSpec): JsonObject {
-  return {
-    ...omitEmpty([
-      ['DSCP', p.dscp],
-      ['bandwidth', p.bandwidth],
-      ['burst', p.burst],
-      ['profileName', p.profileName],
-      ['tenantName', p.tenantName],
-    ]),
-    ...placeholders(true, ['Tenant']),
-  };
+  return contivBody(KINDS.netprofile, {
+    DSCP: p.dscp,
+    bandwidth: p.bandwidth,
+    burst: p.burst,
+    profileName: p.profileName,
+    tenantName: p.tenantName,
+  });
 }
 
 export interface BgpSpec {
@@ -171,36 +132,15 @@ export interface BgpSpec {
 }
 
 export function bgpBody(b: BgpSpec): JsonObject {
-  return omitEmpty([
-    ['as', b.as],
-    ['hostname', b.hostname],
-    ['neighbor', b.neighbor],
-    ['neighbor-as', b.neighborAs],
-    ['routerip', b.routerip],
-  ]);
+  return contivBody(KINDS.Bgp, { as: b.as, hostname: b.hostname, neighbor: b.neighbor, 'neighbor-as': b.neighborAs, routerip: b.routerip });
 }
 
 export function appProfileBody(tenantName: string, appProfileName: string, endpointGroups: string[]): JsonObject {
-  return {
-    ...omitEmpty([
-      ['appProfileName', appProfileName],
-      ['endpointGroups', endpointGroups],
-      ['tenantName', tenantName],
-    ]),
-    ...placeholders(true, ['Tenant']),
-  };
+  return contivBody(KINDS.appProfile, { tenantName, appProfileName, endpointGroups });
 }
 
 export function extContractsBody(tenantName: string, contractsGroupName: string, contractsType: string, contracts: string[]): JsonObject {
-  return {
-    ...omitEmpty([
-      ['contracts', contracts],
-      ['contractsGroupName', contractsGroupName],
-      ['contractsType', contractsType],
-      ['tenantName', tenantName],
-    ]),
-    ...placeholders(true, undefined),
-  };
+  return contivBody(KINDS.extContractsGroup, { tenantName, contractsGroupName, contractsType, contracts });
 }
 
 export interface ServiceSpec {
@@ -213,17 +153,7 @@ export interface ServiceSpec {
 }
 
 export function serviceBody(s: ServiceSpec): JsonObject {
-  return {
-    ...omitEmpty([
-      ['ipAddress', s.ipAddress],
-      ['networkName', s.networkName],
-      ['ports', s.ports],
-      ['selectors', s.selectors],
-      ['serviceName', s.serviceName],
-      ['tenantName', s.tenantName],
-    ]),
-    ...placeholders(false, ['Network', 'Tenant']),
-  };
+  return contivBody(KINDS.serviceLB, { ...s });
 }
 
 const GLOBAL_FIELDS = ['key', 'arpMode', 'fwdMode', 'name', 'networkInfraType', 'pvtSubnet', 'vlans', 'vxlans'] as const;

@@ -1,11 +1,14 @@
 /** `netctl app-profile create|update|rm|ls|group-ls` (REST collection `appProfiles`, key `tenant:app`). */
 import type { Command } from 'commander';
-import { asObject, str as field } from '../client';
+import { KINDS } from '../../lib/kinds';
+import { addTenantLs } from '../kind-commands';
+import { asObject } from '../client';
 import { action, listOptions, str, tenantOption, type Runtime } from '../context';
-import { render, tabwrite } from '../format';
+import { render } from '../format';
 import { appProfileBody } from '../bodies';
 import { checkName, splitList } from '../validate';
-import { listTenantScoped, nameLines } from '../listing';
+
+const KIND = KINDS.appProfile;
 
 function groupsOf(v: unknown): string[] {
   return Array.isArray(v) ? v.map(String) : [];
@@ -28,7 +31,7 @@ export function registerAppProfile(program: Command, rt: Runtime): void {
           const name = checkName(args[0], 'app-profile');
           const groups = splitList([str(opts, 'group')]);
           for (const g of groups) checkName(g, 'group');
-          await client().post(`/api/v1/appProfiles/${tenant}:${name}/`, appProfileBody(tenant, name, groups));
+          await client().post(`/api/v1/${KIND.collection}/${tenant}:${name}/`, appProfileBody(tenant, name, groups));
           if (verb === 'create') out(`Creating AppProfile ${tenant}:${name}\n`);
         }),
       );
@@ -38,28 +41,11 @@ export function registerAppProfile(program: Command, rt: Runtime): void {
     action(rt, { min: 1, max: 1, missing: 'Profile name required' }, async ({ args, opts, client }) => {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'app-profile');
-      await client().delete(`/api/v1/appProfiles/${tenant}:${name}/`);
+      await client().delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
-  listOptions(ap.command('ls').alias('list').description('List Application Profiles'), {
-    tenant: true,
-    all: true,
-    json: true,
-    quiet: true,
-  }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'appProfiles', str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string =>
-        tabwrite(
-          'Tenant\tAppProfile\tGroups\n------\t----------\t------\n' +
-            items
-              .map((p) => `${field(p, 'tenantName')}\t${field(p, 'appProfileName')}\t${groupsOf(p['endpointGroups']).join(',')}\n`)
-              .join(''),
-        );
-      out(render(opts, items, table, () => nameLines(items, 'appProfileName')));
-    }),
-  );
+  addTenantLs(ap, rt, KIND, { description: 'List Application Profiles' });
 
   listOptions(ap.command('group-ls').alias('group-list').description('List groups in an app-profile').argument('[app-profile]'), {
     tenant: true,
@@ -70,7 +56,7 @@ export function registerAppProfile(program: Command, rt: Runtime): void {
     action(rt, { min: 1, max: 1, missing: 'Profile name required' }, async ({ args, opts, client, out }) => {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'app-profile');
-      const p = asObject(await client().get(`/api/v1/appProfiles/${tenant}:${name}/`));
+      const p = asObject(await client().get(`/api/v1/${KIND.collection}/${tenant}:${name}/`));
       const groups = groupsOf(p['endpointGroups']);
       out(
         render(

@@ -1,12 +1,16 @@
 /** `netctl bgp create|rm|ls|inspect` (REST collection `Bgps`, key = host name). */
 import type { Command } from 'commander';
-import { asList, str as field } from '../client';
-import { action, listOptions, outputOption, str, type Runtime } from '../context';
-import { render, tabwrite, toJson, toYaml } from '../format';
+import { KINDS } from '../../lib/kinds';
+import { addInspect } from '../kind-commands';
+import { asList } from '../client';
+import { action, listOptions, str, type Runtime } from '../context';
+import { render } from '../format';
 import { bgpBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, isIP, isIPv4Cidr, isIPv6Cidr } from '../validate';
-import { nameLines } from '../listing';
+import { kindTable, nameLines } from '../listing';
+
+const KIND = KINDS.Bgp;
 
 function checkAsn(v: string, flag: string): string {
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4294967295)
@@ -19,19 +23,9 @@ export function registerBgp(program: Command, rt: Runtime): void {
 
   listOptions(bgp.command('ls').alias('list').description('List BGP configuration'), { json: true, quiet: true }).action(
     action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = asList(await client().get('/api/v1/Bgps/'));
-      const table = (): string =>
-        tabwrite(
-          'HostName\tRouterIP\tAS\tNeighbor\tNeighborAS\n---------\t--------\t-------\t--------\t-------\n' +
-            items
-              .map(
-                (b) =>
-                  [field(b, 'hostname'), field(b, 'routerip'), field(b, 'as'), field(b, 'neighbor'), field(b, 'neighbor-as')].join('\t') +
-                  '\n',
-              )
-              .join(''),
-        );
-      out(render(opts, items, table, () => nameLines(items, 'hostname')));
+      const items = asList(await client().get(`/api/v1/${KIND.collection}/`));
+      const table = (): string => kindTable(KIND, items);
+      out(render(opts, items, table, () => nameLines(items, KIND.netctl.nameField)));
     }),
   );
 
@@ -45,7 +39,7 @@ export function registerBgp(program: Command, rt: Runtime): void {
         const host = checkName(args[0], 'hostname');
         const c = client();
         out(`Deleting Bgp router config: ${host}\n`);
-        await c.delete(`/api/v1/Bgps/${host}/`);
+        await c.delete(`/api/v1/${KIND.collection}/${host}/`);
       }),
     );
 
@@ -70,15 +64,9 @@ export function registerBgp(program: Command, rt: Runtime): void {
         if (as === '' || neighborAs === '') throw new UsageError('Missing attributes', as === '' ? 'as' : 'neighbor-as');
         checkAsn(as, '--as');
         checkAsn(neighborAs, '--neighbor-as');
-        await client().post(`/api/v1/Bgps/${host}/`, bgpBody({ hostname: host, routerip, as, neighbor, neighborAs }));
+        await client().post(`/api/v1/${KIND.collection}/${host}/`, bgpBody({ hostname: host, routerip, as, neighbor, neighborAs }));
       }),
     );
 
-  outputOption(bgp.command('inspect').description('Inspect Bgp').argument('[hostname]')).action(
-    action(rt, { min: 1, max: 1, missing: 'Host name required' }, async ({ args, opts, client, out }) => {
-      const host = checkName(args[0], 'hostname');
-      const v = await client().get(`/api/v1/inspect/Bgps/${host}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(bgp, rt, KIND, { description: 'Inspect Bgp', argument: '[hostname]', missing: 'Host name required', what: 'hostname' });
 }

@@ -1,37 +1,32 @@
 /** `netctl external-contracts create|rm|ls` (REST collection `extContractsGroups`, key `tenant:name`). */
 import type { Command } from 'commander';
+import { KINDS } from '../../lib/kinds';
+import { addTenantLs } from '../kind-commands';
 import { str as field } from '../client';
-import { action, list, listOptions, repeatable, str, tenantOption, type Runtime } from '../context';
-import { goValue, render, tabwrite } from '../format';
+import { action, list, repeatable, str, tenantOption, type Runtime } from '../context';
+import { goValue, tabwrite } from '../format';
 import { extContractsBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, splitList } from '../validate';
-import { listTenantScoped, nameLines } from '../listing';
+
+const KIND = KINDS.extContractsGroup;
 
 export function registerExternalContracts(program: Command, rt: Runtime): void {
   const ec = program.command('external-contracts').description('External contracts');
 
-  listOptions(ec.command('ls').alias('list').description('List external contracts'), {
-    tenant: true,
-    all: true,
-    json: true,
-    quiet: true,
-  }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'extContractsGroups', str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string =>
-        tabwrite(
-          'Tenant\tName\t\tType\t\tContracts\n------\t------\t\t------\t\t-------\n' +
-            items
-              .map(
-                (g) =>
-                  `${field(g, 'tenantName')}\t${field(g, 'contractsGroupName')}\t\t${field(g, 'contractsType')}\t${goValue(g['contracts'] ?? [])}\n`,
-              )
-              .join(''),
-        );
-      out(render(opts, items, table, () => nameLines(items, 'contractsGroupName')));
-    }),
-  );
+  addTenantLs(ec, rt, KIND, {
+    description: 'List external contracts',
+    table: (items) =>
+      tabwrite(
+        'Tenant\tName\t\tType\t\tContracts\n------\t------\t\t------\t\t-------\n' +
+          items
+            .map(
+              (g) =>
+                `${field(g, 'tenantName')}\t${field(g, 'contractsGroupName')}\t\t${field(g, 'contractsType')}\t${goValue(g['contracts'] ?? [])}\n`,
+            )
+            .join(''),
+      ),
+  });
 
   tenantOption(ec.command('rm').alias('delete').description('Delete external contracts').argument('[contracts-group]')).action(
     action(rt, { min: 1, max: 1, missing: 'Contracts group name required' }, async ({ args, opts, client, out }) => {
@@ -39,7 +34,7 @@ export function registerExternalContracts(program: Command, rt: Runtime): void {
       const name = checkName(args[0], 'contracts group');
       const c = client();
       out(`Deleting external contracts group ${name} in tenant ${tenant}\n`);
-      await c.delete(`/api/v1/extContractsGroups/${tenant}:${name}/`);
+      await c.delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
@@ -58,7 +53,7 @@ export function registerExternalContracts(program: Command, rt: Runtime): void {
         if (contracts.length === 0) throw new UsageError('Contracts not provided', 'contract');
         const name = checkName(args[0], 'contracts group');
         await client().post(
-          `/api/v1/extContractsGroups/${tenant}:${name}/`,
+          `/api/v1/${KIND.collection}/${tenant}:${name}/`,
           extContractsBody(tenant, name, provided ? 'provided' : 'consumed', contracts),
         );
         out(`Creating ExternalContracts ${tenant}:${name}\n`);

@@ -1,16 +1,13 @@
 /** `netctl group create|rm|ls|inspect` (REST collection `endpointGroups`, key `tenant:group`). */
 import type { Command } from 'commander';
-import { str as field } from '../client';
-import { action, addFlagAlias, list, listOptions, outputOption, repeatable, str, tenantOption, type Runtime } from '../context';
-import { render, tabwrite, toJson, toYaml } from '../format';
+import { KINDS } from '../../lib/kinds';
+import { addInspect, addTenantLs } from '../kind-commands';
+import { action, addFlagAlias, list, repeatable, str, tenantOption, type Runtime } from '../context';
 import { groupBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, isIPv4, splitList } from '../validate';
-import { listTenantScoped, nameLines } from '../listing';
 
-function joinList(v: unknown): string {
-  return Array.isArray(v) ? v.map(String).join(',') : '';
-}
+const KIND = KINDS.endpointGroup;
 
 export function registerGroup(program: Command, rt: Runtime): void {
   const group = program.command('group').description('Endpoint Group manipulation tools');
@@ -34,7 +31,7 @@ export function registerGroup(program: Command, rt: Runtime): void {
           throw new UsageError(`invalid --ip-pool '${ipPool}': expected IP_FROM-IP_TO, e.g. 10.36.0.1-10.36.0.10`, 'ip-pool');
       }
       await client().post(
-        `/api/v1/endpointGroups/${tenant}:${name}/`,
+        `/api/v1/${KIND.collection}/${tenant}:${name}/`,
         groupBody({
           tenantName: tenant,
           networkName: network,
@@ -50,51 +47,20 @@ export function registerGroup(program: Command, rt: Runtime): void {
     }),
   );
 
-  outputOption(tenantOption(group.command('inspect').description('Inspect a EndpointGroup').argument('[group]'))).action(
-    action(rt, { min: 1, max: 1, missing: 'EndpointGroup name required' }, async ({ args, opts, client, out }) => {
-      const tenant = checkName(str(opts, 'tenant'), 'tenant');
-      const name = checkName(args[0], 'group');
-      const v = await client().get(`/api/v1/inspect/endpointGroups/${tenant}:${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(group, rt, KIND, {
+    description: 'Inspect a EndpointGroup',
+    argument: '[group]',
+    missing: 'EndpointGroup name required',
+    what: 'group',
+  });
 
   tenantOption(group.command('rm').alias('delete').description('Delete an endpoint group').argument('[group]')).action(
     action(rt, { min: 1, max: 1, missing: 'EndpointGroup name required' }, async ({ args, opts, client }) => {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'group');
-      await client().delete(`/api/v1/endpointGroups/${tenant}:${name}/`);
+      await client().delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
-  listOptions(group.command('ls').alias('list').description('List endpoint groups'), {
-    tenant: true,
-    all: true,
-    json: true,
-    quiet: true,
-  }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'endpointGroups', str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string =>
-        tabwrite(
-          'Tenant\tGroup\tNetwork\tIP Pool\tCfgdTag\tPolicies\tNetwork profile\n' +
-            '------\t-----\t-------\t-------\t-------\t--------\t---------------\n' +
-            items
-              .map(
-                (g) =>
-                  [
-                    field(g, 'tenantName'),
-                    field(g, 'groupName'),
-                    field(g, 'networkName'),
-                    field(g, 'ipPool'),
-                    field(g, 'cfgdTag'),
-                    joinList(g['policies']),
-                    field(g, 'netProfile'),
-                  ].join('\t') + '\n',
-              )
-              .join(''),
-        );
-      out(render(opts, items, table, () => nameLines(items, 'groupName')));
-    }),
-  );
+  addTenantLs(group, rt, KIND, { description: 'List endpoint groups' });
 }

@@ -1,12 +1,15 @@
 /** `netctl netprofile create|rm|ls|inspect` (REST collection `netprofiles`, key `tenant:profile`). */
 import type { Command } from 'commander';
+import { KINDS } from '../../lib/kinds';
+import { addInspect, addTenantLs } from '../kind-commands';
 import { str as field, type JsonObject } from '../client';
-import { action, listOptions, outputOption, str, tenantOption, type Runtime } from '../context';
-import { goInt, render, tabwrite, toJson, toYaml } from '../format';
+import { action, str, tenantOption, type Runtime } from '../context';
+import { goInt, tabwrite } from '../format';
 import { netprofileBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, intOption } from '../validate';
-import { listTenantScoped, nameLines } from '../listing';
+
+const KIND = KINDS.netprofile;
 
 /** Contiv's bandwidth column: the first number and a unit from the letters g/m/k (e.g. `10mbps` -> `10Mbps`). */
 export function bandwidthCell(bw: string): string {
@@ -43,7 +46,7 @@ export function registerNetprofile(program: Command, rt: Runtime): void {
         const dscp = intOption(opts['dscp'] as string | undefined, '--dscp', 0, 0, 63);
         const burst = intOption(opts['burst'] as string | undefined, '--burst', 0, 0, 2 ** 31 - 1);
         await client().post(
-          `/api/v1/netprofiles/${tenant}:${name}/`,
+          `/api/v1/${KIND.collection}/${tenant}:${name}/`,
           netprofileBody({ tenantName: tenant, profileName: name, bandwidth, dscp, burst }),
         );
         out(`Creating netprofile ${tenant}:${name}\n`);
@@ -54,32 +57,22 @@ export function registerNetprofile(program: Command, rt: Runtime): void {
     action(rt, { min: 1, max: 1, missing: 'Net profile name required' }, async ({ args, opts, client }) => {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'netprofile');
-      await client().delete(`/api/v1/netprofiles/${tenant}:${name}/`);
+      await client().delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
-  listOptions(np.command('ls').alias('list').description('List network profile'), {
-    tenant: true,
-    all: true,
-    json: true,
-    quiet: true,
-  }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'netprofiles', str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string =>
-        tabwrite(
-          'Name\tTenant\tBandwidth\tDSCP\tburst size\n------\t------\t---------\t--------\t----------\n' + items.map(profileRow).join(''),
-        );
-      out(render(opts, items, table, () => nameLines(items, 'profileName')));
-    }),
-  );
+  addTenantLs(np, rt, KIND, {
+    description: 'List network profile',
+    table: (items) =>
+      tabwrite(
+        'Name\tTenant\tBandwidth\tDSCP\tburst size\n------\t------\t---------\t--------\t----------\n' + items.map(profileRow).join(''),
+      ),
+  });
 
-  outputOption(tenantOption(np.command('inspect').description('inspect network profile').argument('[netprofile]'))).action(
-    action(rt, { min: 1, max: 1, missing: 'Net profile name required' }, async ({ args, opts, client, out }) => {
-      const tenant = checkName(str(opts, 'tenant'), 'tenant');
-      const name = checkName(args[0], 'netprofile');
-      const v = await client().get(`/api/v1/inspect/netprofiles/${tenant}:${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(np, rt, KIND, {
+    description: 'inspect network profile',
+    argument: '[netprofile]',
+    missing: 'Net profile name required',
+    what: 'netprofile',
+  });
 }

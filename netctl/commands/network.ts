@@ -1,56 +1,20 @@
 /** `netctl net|network create|rm|ls|inspect` (REST collection `networks`, key `tenant:network`). */
 import type { Command } from 'commander';
-import { str as field } from '../client';
-import { action, addFlagAlias, listOptions, outputOption, str, tenantOption, type Runtime } from '../context';
-import { goInt, render, tabwrite, toJson, toYaml } from '../format';
+import { KINDS } from '../../lib/kinds';
+import { addInspect, addTenantLs } from '../kind-commands';
+import { action, addFlagAlias, str, tenantOption, type Runtime } from '../context';
 import { networkBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, intOption, isIP, isIPv4Subnet, isIPv6, isIPv6Cidr, oneOf } from '../validate';
-import { listTenantScoped, nameLines } from '../listing';
 
-const NET_LS_HEADER =
-  'Tenant\tNetwork\tNw Type\tEncap type\tPacket tag\tSubnet\tGateway\tIPv6Subnet\tIPv6Gateway\tCfgd Tag \n' +
-  '------\t-------\t-------\t----------\t----------\t-------\t------\t----------\t-----------\t---------\n';
+const KIND = KINDS.network;
 
 export function registerNetwork(program: Command, rt: Runtime): void {
   const net = program.command('network').alias('net').description('Network manipulation tools');
 
-  listOptions(net.command('ls').alias('list').description('List networks'), { tenant: true, all: true, json: true, quiet: true }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'networks', str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string =>
-        tabwrite(
-          NET_LS_HEADER +
-            items
-              .map(
-                (n) =>
-                  [
-                    field(n, 'tenantName'),
-                    field(n, 'networkName'),
-                    field(n, 'nwType'),
-                    field(n, 'encap'),
-                    goInt(n['pktTag']),
-                    field(n, 'subnet'),
-                    field(n, 'gateway'),
-                    field(n, 'ipv6Subnet'),
-                    field(n, 'ipv6Gateway'),
-                    field(n, 'cfgdTag'),
-                  ].join('\t') + '\n',
-              )
-              .join(''),
-        );
-      out(render(opts, items, table, () => nameLines(items, 'networkName')));
-    }),
-  );
+  addTenantLs(net, rt, KIND, { description: 'List networks' });
 
-  outputOption(tenantOption(net.command('inspect').description('Inspect a Network').argument('[network]'))).action(
-    action(rt, { min: 1, max: 1, missing: 'Network name required' }, async ({ args, opts, client, out }) => {
-      const tenant = checkName(str(opts, 'tenant'), 'tenant');
-      const name = checkName(args[0], 'network');
-      const v = await client().get(`/api/v1/inspect/networks/${tenant}:${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(net, rt, KIND, { description: 'Inspect a Network', argument: '[network]', missing: 'Network name required', what: 'network' });
 
   tenantOption(net.command('rm').alias('delete').description('Delete a network').argument('[network]')).action(
     action(rt, { min: 1, max: 1, missing: 'Network name required' }, async ({ args, opts, client, out }) => {
@@ -58,7 +22,7 @@ export function registerNetwork(program: Command, rt: Runtime): void {
       const name = checkName(args[0], 'network');
       const c = client();
       out(`Deleting network ${tenant}:${name}\n`);
-      await c.delete(`/api/v1/networks/${tenant}:${name}/`);
+      await c.delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
@@ -91,7 +55,7 @@ export function registerNetwork(program: Command, rt: Runtime): void {
       const nwType = oneOf(str(opts, 'nwType'), '--nw-type', ['infra', 'data']) ?? '';
       const pktTag = intOption(opts['pktTag'] as string | undefined, '--pkt-tag', 0, 0, 16_777_215);
       await client().post(
-        `/api/v1/networks/${tenant}:${name}/`,
+        `/api/v1/${KIND.collection}/${tenant}:${name}/`,
         networkBody({
           tenantName: tenant,
           networkName: name,

@@ -3,13 +3,17 @@
  * `tenant:policy`, and `rules`, key `tenant:policy:ruleId`).
  */
 import type { Command } from 'commander';
+import { KINDS } from '../../lib/kinds';
+import { addInspect, addTenantLs } from '../kind-commands';
 import { asList, str as field, type JsonObject } from '../client';
-import { action, listOptions, outputOption, str, tenantOption, type Runtime } from '../context';
-import { goInt, render, tabwrite, toJson, toYaml } from '../format';
+import { action, listOptions, str, tenantOption, type Runtime } from '../context';
+import { goInt, render, tabwrite } from '../format';
 import { policyBody, ruleBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, intOption, isIPv4, isIPv4Cidr, oneOf } from '../validate';
-import { listTenantScoped, nameLines } from '../listing';
+import { nameLines } from '../listing';
+
+const KIND = KINDS.policy;
 
 /** Rules of one policy ordered as Contiv listed them: by priority ascending, stable within a priority. */
 export function orderRules(rules: JsonObject[], tenant: string, policy: string): JsonObject[] {
@@ -91,7 +95,7 @@ export function registerPolicy(program: Command, rt: Runtime): void {
     action(rt, { min: 1, max: 1, missing: 'Policy name required' }, async ({ args, opts, client, out }) => {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'policy');
-      await client().post(`/api/v1/policys/${tenant}:${name}/`, policyBody(tenant, name));
+      await client().post(`/api/v1/${KIND.collection}/${tenant}:${name}/`, policyBody(tenant, name));
       out(`Creating policy ${tenant}:${name}\n`);
     }),
   );
@@ -102,27 +106,13 @@ export function registerPolicy(program: Command, rt: Runtime): void {
       const name = checkName(args[0], 'policy');
       const c = client();
       out(`Deleting policy ${tenant}:${name}\n`);
-      await c.delete(`/api/v1/policys/${tenant}:${name}/`);
+      await c.delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
-  listOptions(policy.command('ls').alias('list').description('List policies'), { tenant: true, all: true, json: true, quiet: true }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'policys', str(opts, 'tenant'), opts['all'] === true);
-      const table = (): string =>
-        tabwrite('Tenant\tPolicy\n------\t------\n' + items.map((p) => `${field(p, 'tenantName')}\t${field(p, 'policyName')}\n`).join(''));
-      out(render(opts, items, table, () => nameLines(items, 'policyName')));
-    }),
-  );
+  addTenantLs(policy, rt, KIND, { description: 'List policies' });
 
-  outputOption(tenantOption(policy.command('inspect').description('Inspect a policy').argument('[policy]'))).action(
-    action(rt, { min: 1, max: 1, missing: 'Policy name required' }, async ({ args, opts, client, out }) => {
-      const tenant = checkName(str(opts, 'tenant'), 'tenant');
-      const name = checkName(args[0], 'policy');
-      const v = await client().get(`/api/v1/inspect/policys/${tenant}:${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(policy, rt, KIND, { description: 'Inspect a policy', argument: '[policy]', missing: 'Policy name required', what: 'policy' });
 
   listOptions(policy.command('rule-ls').description('List rules for a given tenant,policy').argument('[policy]'), {
     tenant: true,
@@ -134,14 +124,14 @@ export function registerPolicy(program: Command, rt: Runtime): void {
       const name = checkName(args[0], 'policy');
       const c = client();
       await c.get(`/api/v1/tenants/${tenant}/`);
-      await c.get(`/api/v1/policys/${tenant}:${name}/`);
-      const rules = orderRules(asList(await c.get('/api/v1/rules/')), tenant, name);
+      await c.get(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
+      const rules = orderRules(asList(await c.get(`/api/v1/${KINDS.rule.collection}/`)), tenant, name);
       out(
         render(
           opts,
           rules,
           () => rulesTable(rules),
-          () => nameLines(rules, 'ruleId'),
+          () => nameLines(rules, KINDS.rule.netctl.nameField),
         ),
       );
     }),
@@ -152,7 +142,7 @@ export function registerPolicy(program: Command, rt: Runtime): void {
       const tenant = checkName(str(opts, 'tenant'), 'tenant');
       const name = checkName(args[0], 'policy');
       const ruleId = checkName(args[1], 'rule id');
-      await client().delete(`/api/v1/rules/${tenant}:${name}:${ruleId}/`);
+      await client().delete(`/api/v1/${KINDS.rule.collection}/${tenant}:${name}:${ruleId}/`);
     }),
   );
 
@@ -193,7 +183,7 @@ export function registerPolicy(program: Command, rt: Runtime): void {
           throw new UsageError(`invalid value '${protocol}' for --protocol: protocol numbers are 0..255`, 'protocol');
         const act = oneOf(str(opts, 'action'), '--action', ['allow', 'deny']) ?? '';
         await client().post(
-          `/api/v1/rules/${tenant}:${name}:${ruleId}/`,
+          `/api/v1/${KINDS.rule.collection}/${tenant}:${name}:${ruleId}/`,
           ruleBody({
             tenantName: tenant,
             policyName: name,

@@ -1,46 +1,40 @@
 /** `netctl service create|rm|ls|inspect` (REST collection `serviceLBs`, key `tenant:service`). */
 import type { Command } from 'commander';
+import { KINDS } from '../../lib/kinds';
+import { addInspect, addTenantLs } from '../kind-commands';
 import { str as field } from '../client';
-import { action, addFlagAlias, list, listOptions, outputOption, repeatable, str, tenantOption, type Runtime } from '../context';
-import { goValue, render, tabwrite, toJson, toYaml } from '../format';
+import { action, addFlagAlias, list, repeatable, str, tenantOption, type Runtime } from '../context';
+import { goValue, tabwrite } from '../format';
 import { serviceBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, isIP } from '../validate';
-import { listTenantScoped, nameLines } from '../listing';
+
+const KIND = KINDS.serviceLB;
 
 export function registerService(program: Command, rt: Runtime): void {
   const svc = program.command('service').description('service object creation');
 
-  listOptions(svc.command('ls').alias('list').description('List service objects'), {
-    tenant: true,
-    all: true,
-    json: true,
-    quiet: true,
-  }).action(
-    action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client, out }) => {
-      const items = await listTenantScoped(client(), 'serviceLBs', str(opts, 'tenant') || 'default', opts['all'] === true);
-      const table = (): string =>
-        tabwrite(
-          'ServiceName\tTenant\tNetwork\tSelectors\n---------\t--------\t-------\t-------\n' +
-            items
-              .map(
-                (s) =>
-                  `${field(s, 'serviceName')}\t${field(s, 'tenantName')}\t${field(s, 'networkName')}\t${goValue(s['selectors'] ?? [])}\t\n`,
-              )
-              .join(''),
-        );
-      out(render(opts, items, table, () => nameLines(items, 'serviceName')));
-    }),
-  );
+  addTenantLs(svc, rt, KIND, {
+    description: 'List service objects',
+    tenantFallback: 'default',
+    table: (items) =>
+      tabwrite(
+        'ServiceName\tTenant\tNetwork\tSelectors\n---------\t--------\t-------\t-------\n' +
+          items
+            .map(
+              (s) =>
+                `${field(s, 'serviceName')}\t${field(s, 'tenantName')}\t${field(s, 'networkName')}\t${goValue(s['selectors'] ?? [])}\t\n`,
+            )
+            .join(''),
+      ),
+  });
 
-  outputOption(tenantOption(svc.command('inspect').description('Inspect a service').argument('[servicename]'))).action(
-    action(rt, { min: 1, max: 1, missing: 'Service group name required' }, async ({ args, opts, client, out }) => {
-      const tenant = checkName(str(opts, 'tenant'), 'tenant');
-      const name = checkName(args[0], 'service');
-      const v = await client().get(`/api/v1/inspect/serviceLBs/${tenant}:${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
-    }),
-  );
+  addInspect(svc, rt, KIND, {
+    description: 'Inspect a service',
+    argument: '[servicename]',
+    missing: 'Service group name required',
+    what: 'service',
+  });
 
   tenantOption(svc.command('rm').alias('delete').description('Delete service object').argument('[servicename]')).action(
     action(rt, { min: 1, max: 1, missing: 'Service name required' }, async ({ args, opts, client, out }) => {
@@ -48,7 +42,7 @@ export function registerService(program: Command, rt: Runtime): void {
       const name = checkName(args[0], 'service');
       const c = client();
       out(`Deleting Service  ${name},${tenant}\n`);
-      await c.delete(`/api/v1/serviceLBs/${tenant}:${name}/`);
+      await c.delete(`/api/v1/${KIND.collection}/${tenant}:${name}/`);
     }),
   );
 
@@ -79,7 +73,7 @@ export function registerService(program: Command, rt: Runtime): void {
       const ip = str(opts, 'preferredIp');
       if (ip !== '' && !isIP(ip)) throw new UsageError(`invalid value '${ip}' for --preferred-ip: not an IP address`, 'preferred-ip');
       await client().post(
-        `/api/v1/serviceLBs/${tenant}:${name}/`,
+        `/api/v1/${KIND.collection}/${tenant}:${name}/`,
         serviceBody({ tenantName: tenant, serviceName: name, networkName: str(opts, 'network'), ipAddress: ip, selectors, ports }),
       );
       out(`Creating ServiceLB ${tenant}:${name}\n`);

@@ -1,117 +1,108 @@
 /**
- * Delete checks as pure functions over current state: a delete is refused (IN_USE) while
- * something still uses the object (tenant with networks/groups/policies/profiles/app profiles/
- * services/contracts; network with groups, services or endpoints; group with endpoints, rules or
- * app profiles; profile, policy or contracts group used by a group). `needsForDelete` lists what
+ * Delete checks as pure functions over current state, derived from the kind descriptors
+ * (lib/kinds): a delete is refused (IN_USE) while something still uses the object. A tenant is
+ * used by every object that lives in it; any other object by the objects whose declared
+ * references hold it (a network by groups and services, a group by rules and app profiles, a
+ * policy, profile or contracts group by groups), and networks and groups by their endpoints.
+ * Kinds that live under a parent (rules under a policy) go with it. `needsForDelete` lists what
  * the check reads so the store can guard it.
  */
 import { NetloomError } from '../../lib/errors';
+import { ALL_KINDS, keyFromFields, type KindDescriptor } from '../../lib/kinds';
+import { kindOf } from './keys';
 import type { ObjectOf, ObjectType } from './schemas';
 import { emptyNeeds, type IntentState, type Needs } from './state';
 
 const inUse = (msg: string) => new NetloomError('IN_USE', msg);
 
-/** Split a key into [tenant, name, (rule id)]. */
-function parts(key: string): string[] {
-  return key.split(':');
+/**
+ * Which endpoint index keeps an object in use, and whether its endpoints are reported before the
+ * objects that reference it (endpoints are netmaster's own, not a declared kind).
+ */
+const ENDPOINT_HOLDERS: Partial<Record<ObjectType, { kind: 'net' | 'grp'; first: boolean }>> = {
+  network: { kind: 'net', first: false },
+  endpointGroup: { kind: 'grp', first: true },
+};
+
+/** A kind whose objects can keep objects of another kind in use, through these fields. */
+export interface Referrer {
+  kind: KindDescriptor;
+  fields: string[];
+}
+
+/** The kinds holding objects of `type` by a declared reference, in kind order. */
+export function referrersOf(type: string, kinds: readonly KindDescriptor[] = ALL_KINDS): Referrer[] {
+  return kinds
+    .map((k) => ({ kind: k, fields: k.references.filter((r) => r.kind === type && r.holds).map((r) => r.field) }))
+    .filter((r) => r.fields.length > 0);
+}
+
+/** The kinds that live directly in a tenant (and so keep it in use). */
+export function tenantChildren(kinds: readonly KindDescriptor[] = ALL_KINDS): KindDescriptor[] {
+  return kinds.filter((k) => k.scope === 'tenant' && k.type !== 'tenant' && k.parent === undefined);
+}
+
+/** The kinds deleted along with an object of `type` (rules with their policy). */
+export function childrenOf(type: string, kinds: readonly KindDescriptor[] = ALL_KINDS): KindDescriptor[] {
+  return kinds.filter((k) => k.parent === type);
+}
+
+function names(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' && value !== '' ? [value] : [];
 }
 
 export function needsForDelete(type: ObjectType, key: string): Needs {
   const n = emptyNeeds();
-  const [t = ''] = parts(key);
-  const range = (rt: ObjectType, prefix = `${t}:`) => n.ranges.push({ type: rt, prefix });
-  switch (type) {
-    case 'tenant':
-      n.keys.push({ type: 'tenant', key });
-      for (const rt of ['network', 'endpointGroup', 'policy', 'netprofile', 'appProfile', 'serviceLB', 'extContractsGroup'] as const)
-        range(rt);
-      break;
-    case 'network':
-      range('network');
-      range('endpointGroup');
-      range('serviceLB');
-      n.endpointCounts.push({ kind: 'net', key });
-      break;
-    case 'endpointGroup':
-      range('endpointGroup');
-      range('rule');
-      range('appProfile');
-      n.endpointCounts.push({ kind: 'grp', key });
-      break;
-    case 'policy':
-    case 'netprofile':
-    case 'extContractsGroup':
-      range(type);
-      range('endpointGroup');
-      break;
-    case 'rule':
-    case 'appProfile':
-    case 'serviceLB':
-      range(type);
-      break;
-    case 'global':
-    case 'Bgp':
-    case 'aciGw':
-      n.keys.push({ type, key });
-      break;
+  const [t = ''] = key.split(':');
+  const range = (rt: string) => n.ranges.push({ type: rt as ObjectType, prefix: `${t}:` });
+  const kind = kindOf(type);
+  if (kind.scope === 'global') {
+    n.keys.push({ type, key });
+  } else if (type === 'tenant') {
+    n.keys.push({ type, key });
+    for (const c of tenantChildren()) range(c.type);
+  } else {
+    range(type);
+    for (const r of referrersOf(type)) range(r.kind.type);
+    const eps = ENDPOINT_HOLDERS[type];
+    if (eps) n.endpointCounts.push({ kind: eps.kind, key });
   }
   return n;
 }
 
 /** Check that `type key` may be deleted; returns the object (NOT_FOUND when absent). */
 export function checkDelete<T extends ObjectType>(type: T, key: string, state: IntentState): ObjectOf[T] {
-  if (type === 'global') throw new NetloomError('CONFLICT', 'the global object cannot be deleted; change it with a POST instead');
+  const kind = kindOf(type);
+  if (kind.permanent) throw new NetloomError('CONFLICT', `the ${type} object cannot be deleted; change it with a POST instead`);
   const obj = state.get(type, key);
   if (!obj) throw new NetloomError('NOT_FOUND', `${type} ${key} does not exist`);
-  const [t = '', name = ''] = parts(key);
-  const groups = () => state.list('endpointGroup', `${t}:`);
-  switch (type) {
-    case 'tenant': {
-      const held: string[] = [];
-      for (const rt of ['network', 'endpointGroup', 'policy', 'netprofile', 'appProfile', 'serviceLB', 'extContractsGroup'] as const) {
-        const n = state.list(rt, `${t}:`).length;
-        if (n > 0) held.push(`${n} ${rt}(s)`);
-      }
-      if (held.length > 0) throw inUse(`tenant ${t} still holds ${held.join(', ')}: delete them first`);
-      break;
+  if (kind.scope === 'global') return obj;
+  const [t = '', name = ''] = key.split(':');
+  if (type === 'tenant') {
+    const held: string[] = [];
+    for (const c of tenantChildren()) {
+      const count = state.list(c.type as ObjectType, `${t}:`).length;
+      if (count > 0) held.push(`${count} ${c.type}(s)`);
     }
-    case 'network': {
-      const users = groups().filter((g) => g.networkName === name);
-      if (users.length > 0) throw inUse(`network ${key} is used by endpoint group(s) ${users.map((g) => g.groupName).join(', ')}`);
-      const svcs = state.list('serviceLB', `${t}:`).filter((s) => s.networkName === name);
-      if (svcs.length > 0) throw inUse(`network ${key} is used by service(s) ${svcs.map((s) => s.serviceName).join(', ')}`);
-      const eps = state.endpointCount('net', key);
-      if (eps > 0) throw inUse(`network ${key} has ${eps} endpoint(s)`);
-      break;
-    }
-    case 'endpointGroup': {
-      const eps = state.endpointCount('grp', key);
-      if (eps > 0) throw inUse(`endpoint group ${key} has ${eps} endpoint(s)`);
-      const rules = state.list('rule', `${t}:`).filter((r) => r.fromEndpointGroup === name || r.toEndpointGroup === name);
-      if (rules.length > 0)
-        throw inUse(`endpoint group ${key} is used by rule(s) ${rules.map((r) => `${r.policyName}:${r.ruleId}`).join(', ')}`);
-      const apps = state.list('appProfile', `${t}:`).filter((a) => a.endpointGroups.includes(name));
-      if (apps.length > 0) throw inUse(`endpoint group ${key} is used by app profile(s) ${apps.map((a) => a.appProfileName).join(', ')}`);
-      break;
-    }
-    case 'policy': {
-      const users = groups().filter((g) => g.policies.includes(name));
-      if (users.length > 0) throw inUse(`policy ${key} is used by endpoint group(s) ${users.map((g) => g.groupName).join(', ')}`);
-      break;
-    }
-    case 'netprofile': {
-      const users = groups().filter((g) => g.netProfile === name);
-      if (users.length > 0) throw inUse(`netprofile ${key} is used by endpoint group(s) ${users.map((g) => g.groupName).join(', ')}`);
-      break;
-    }
-    case 'extContractsGroup': {
-      const users = groups().filter((g) => g.extContractsGrps.includes(name));
-      if (users.length > 0)
-        throw inUse(`external contracts group ${key} is used by endpoint group(s) ${users.map((g) => g.groupName).join(', ')}`);
-      break;
-    }
-    default:
-      break;
+    if (held.length > 0) throw inUse(`tenant ${t} still holds ${held.join(', ')}: delete them first`);
+    return obj;
   }
+  const eps = ENDPOINT_HOLDERS[type];
+  const checkEndpoints = () => {
+    const count = eps ? state.endpointCount(eps.kind, key) : 0;
+    if (count > 0) throw inUse(`${kind.label} ${key} has ${count} endpoint(s)`);
+  };
+  if (eps?.first) checkEndpoints();
+  for (const r of referrersOf(type)) {
+    const users = state
+      .list(r.kind.type as ObjectType, `${t}:`)
+      .filter((o) => r.fields.some((f) => names((o as Record<string, unknown>)[f]).includes(name)));
+    if (users.length > 0) {
+      const userNames = users.map((u) => keyFromFields(r.kind, u).slice(t.length + 1));
+      throw inUse(`${kind.label} ${key} is used by ${r.kind.label}(s) ${userNames.join(', ')}`);
+    }
+  }
+  if (eps && !eps.first) checkEndpoints();
   return obj;
 }

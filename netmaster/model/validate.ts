@@ -6,7 +6,7 @@
  * `needsForUpsert` lists what the check reads, so the store can load and then guard exactly that.
  */
 import { NetloomError } from '../../lib/errors';
-import { keyOf } from './keys';
+import { keyOf, kindOf } from './keys';
 import {
   blocksOverlap,
   formatV4,
@@ -45,15 +45,6 @@ export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]):
   const own = () => key(type, keyOf(type, obj));
   const tenantKey = () => key('tenant', t);
   switch (type) {
-    case 'tenant':
-    case 'policy':
-    case 'netprofile':
-    case 'extContractsGroup':
-    case 'Bgp':
-    case 'aciGw':
-      own();
-      if (type !== 'tenant' && type !== 'Bgp' && type !== 'aciGw') tenantKey();
-      break;
     case 'network': {
       const nw = obj as ObjectOf['network'];
       tenantKey();
@@ -83,11 +74,6 @@ export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]):
       for (const nw of new Set([r.fromNetwork, r.toNetwork])) if (nw) key('network', `${t}:${nw}`);
       break;
     }
-    case 'appProfile':
-      own();
-      tenantKey();
-      for (const g of new Set((obj as ObjectOf['appProfile']).endpointGroups)) key('endpointGroup', `${t}:${g}`);
-      break;
     case 'global':
       own();
       n.ranges.push({ type: 'network', prefix: '' });
@@ -99,8 +85,34 @@ export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]):
       if (s.networkName) key('network', `${t}:${s.networkName}`);
       break;
     }
+    default: {
+      // a kind without its own checks: itself, its tenant and what its declared references name
+      own();
+      const kind = kindOf(type);
+      if (kind.scope === 'tenant' && type !== 'tenant') tenantKey();
+      for (const r of kind.references) for (const v of new Set(namesIn(o[r.field]))) key(r.kind as ObjectType, `${t}:${v}`);
+    }
   }
   return n;
+}
+
+function namesIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' && value !== '' ? [value] : [];
+}
+
+/** The checks of a kind without its own: its tenant and the objects its references name exist. */
+function checkDeclared(type: ObjectType, obj: object, state: IntentState): void {
+  const kind = kindOf(type);
+  const o = obj as Record<string, unknown>;
+  const t = String(o.tenantName ?? '');
+  if (kind.scope === 'tenant' && type !== 'tenant') requireTenant(state, t);
+  for (const r of kind.references) {
+    const target = kindOf(r.kind as ObjectType);
+    for (const v of namesIn(o[r.field])) {
+      if (!state.get(r.kind as ObjectType, `${t}:${v}`)) throw missing(r.field, `${target.label} ${t}:${v} does not exist`);
+    }
+  }
 }
 
 function requireTenant(state: IntentState, t: string): void {
@@ -119,15 +131,10 @@ export function checkUpsert<T extends ObjectType>(
   const key = keyOf(type, obj);
   const prev = state.get(type, key);
   switch (type) {
-    case 'tenant':
-      return { obj, prev };
     case 'network':
       return { obj: checkNetwork(obj as Network, prev as Network | undefined, state) as ObjectOf[T], prev };
     case 'endpointGroup':
       checkGroup(obj as EndpointGroup, prev as EndpointGroup | undefined, state);
-      return { obj, prev };
-    case 'policy':
-      requireTenant(state, (obj as ObjectOf['policy']).tenantName);
       return { obj, prev };
     case 'rule':
       checkRule(obj as Rule, state);
@@ -137,15 +144,6 @@ export function checkUpsert<T extends ObjectType>(
       requireTenant(state, p.tenantName);
       if (p.bandwidth !== '' && parseBandwidth(p.bandwidth) === undefined) {
         throw invalid('bandwidth', `bandwidth '${p.bandwidth}' must be a number with a unit: kbps, mbps or gbps (e.g. 10mbps)`);
-      }
-      return { obj, prev };
-    }
-    case 'appProfile': {
-      const a = obj as ObjectOf['appProfile'];
-      requireTenant(state, a.tenantName);
-      for (const g of a.endpointGroups) {
-        if (!state.get('endpointGroup', `${a.tenantName}:${g}`))
-          throw missing('endpointGroups', `endpoint group ${a.tenantName}:${g} does not exist`);
       }
       return { obj, prev };
     }
@@ -160,8 +158,6 @@ export function checkUpsert<T extends ObjectType>(
         throw invalid('neighbor', `neighbor '${b.neighbor}' must be an IPv4 address`);
       return { obj, prev };
     }
-    case 'aciGw':
-      return { obj, prev };
     case 'serviceLB': {
       const s = obj as ObjectOf['serviceLB'];
       requireTenant(state, s.tenantName);
@@ -179,11 +175,9 @@ export function checkUpsert<T extends ObjectType>(
       }
       return { obj, prev };
     }
-    case 'extContractsGroup':
-      requireTenant(state, (obj as ObjectOf['extContractsGroup']).tenantName);
-      return { obj, prev };
     default:
-      throw new NetloomError('INTERNAL', `no checks for ${String(type)}`);
+      checkDeclared(type, obj, state);
+      return { obj, prev };
   }
 }
 

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { COLLECTIONS, linksOf } from '../model/keys';
-import type { ObjectType } from '../model/schemas';
 import type { NetmasterService, ChangeEvent } from '../service/service';
 import { errorBody, httpStatusOf } from './errors';
+import { registerKindRoutes } from './kind-routes';
+import { jsonBody, param, type Handler } from './request';
 import { createMetrics, type RestMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 
@@ -35,39 +35,6 @@ export function netloomVersion(): string {
     return '0.0.0';
   }
 }
-
-/** The object as Contiv returned it: its fields plus `key` and filled `links`. */
-export function contivShape(type: ObjectType, key: string, config: unknown): Record<string, unknown> {
-  const c = config as Record<string, unknown>;
-  const links = linksOf(type, c);
-  return { key, ...c, ...(Object.keys(links).length > 0 ? { links } : {}) };
-}
-
-function typeOfCollection(coll: string): ObjectType {
-  const t = COLLECTIONS[coll];
-  if (!t) throw new NetloomError('NOT_FOUND', `unknown collection '${coll}' (known: ${Object.keys(COLLECTIONS).join(', ')}, endpoints)`);
-  return t;
-}
-
-function param(req: Request, name: string): string {
-  const v = (req.params as Record<string, string | string[] | undefined>)[name];
-  return Array.isArray(v) ? v.join('/') : (v ?? '');
-}
-
-/** JSON from the raw body text; an empty body is `{}`. */
-function jsonBody(req: Request): unknown {
-  const text = typeof req.body === 'string' ? req.body : '';
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new NetloomError('INVALID_ARGUMENT', `the request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, {
-      field: 'body',
-    });
-  }
-}
-
-type Handler = (req: Request, res: Response) => Promise<void>;
 
 export function createApp(opts: RestOptions): { app: express.Express; metrics: RestMetrics } {
   const svc = opts.service;
@@ -253,44 +220,8 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     }),
   );
 
-  // Contiv's collections
-  app.get(
-    '/api/v1/inspect/:coll/:key/',
-    wrap(async (req, res) => {
-      const type = typeOfCollection(param(req, 'coll'));
-      const r = await svc.inspect(type, param(req, 'key'));
-      res.json({ Config: contivShape(type, param(req, 'key'), r.Config), Oper: r.Oper });
-    }),
-  );
-  app.get(
-    '/api/v1/:coll/',
-    wrap(async (req, res) => {
-      const type = typeOfCollection(param(req, 'coll'));
-      res.json((await svc.list(type)).map((o) => contivShape(type, o.key, o.config)));
-    }),
-  );
-  app.get(
-    '/api/v1/:coll/:key/',
-    wrap(async (req, res) => {
-      const type = typeOfCollection(param(req, 'coll'));
-      const o = await svc.get(type, param(req, 'key'));
-      res.json(contivShape(type, o.key, o.config));
-    }),
-  );
-  const upsert = wrap(async (req, res) => {
-    const type = typeOfCollection(param(req, 'coll'));
-    const r = await svc.upsert(type, jsonBody(req), param(req, 'key'));
-    res.json(contivShape(type, r.key, r.config));
-  });
-  app.post('/api/v1/:coll/:key/', upsert);
-  app.put('/api/v1/:coll/:key/', upsert);
-  app.delete(
-    '/api/v1/:coll/:key/',
-    wrap(async (req, res) => {
-      const type = typeOfCollection(param(req, 'coll'));
-      res.json(await svc.delete(type, param(req, 'key')));
-    }),
-  );
+  // Contiv's collections, one route set for every kind
+  registerKindRoutes(app, svc, wrap);
 
   app.use((req, _res, next) => {
     next(new NetloomError('NOT_FOUND', `no such path: ${req.method} ${req.path}`));

@@ -1,9 +1,9 @@
 /**
- * The OpenAPI 3 description of the REST API, generated from the zod schemas: one component per
- * object type and the Contiv paths for each collection.
+ * The OpenAPI 3 description of the REST API, generated from the kind descriptors (lib/kinds) and
+ * their zod schemas: one component per object type and the Contiv paths for each collection.
  */
 import { z } from 'zod';
-import { COLLECTIONS } from '../model/keys';
+import { ALL_KINDS } from '../../lib/kinds';
 import { endpointRequestSchema, endpointSchema, schemas } from '../model/schemas';
 
 export function openApiDocument(version: string): Record<string, unknown> {
@@ -29,7 +29,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     '409': { description: 'conflict or in use', content: json(ref('error')) },
   };
   const paths: Record<string, unknown> = {};
-  for (const [coll, type] of Object.entries(COLLECTIONS)) {
+  for (const { collection: coll, type } of ALL_KINDS) {
     paths[`/api/v1/${coll}/`] = {
       get: {
         summary: `list ${type}`,

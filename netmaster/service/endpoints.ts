@@ -10,7 +10,8 @@ import { NetloomError } from '../../lib/errors';
 import { randomMac } from '../../lib/mac';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
-import { zodToError } from '../model/keys';
+import { BODY_ERRORS } from '../model/keys';
+import { parseWith } from '../../lib/validation';
 import { formatV4, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, v6AtOffset } from '../model/net';
 import { endpointRequestSchema, type Endpoint, type EndpointGroup, type EndpointRequest, type Network } from '../model/schemas';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
@@ -46,9 +47,7 @@ export class EndpointService {
    * same endpoint.
    */
   async create(body: unknown): Promise<Endpoint & { created: boolean }> {
-    const parsed = endpointRequestSchema.safeParse(body ?? {});
-    if (!parsed.success) throw zodToError(parsed.error);
-    const req = parsed.data;
+    const req = parseWith(endpointRequestSchema, body ?? {}, BODY_ERRORS);
     const netKey = `${req.tenantName}:${req.networkName}`;
     const grpKey = req.groupName ? `${req.tenantName}:${req.groupName}` : '';
     const idem = req.idempotencyKey || req.containerID;

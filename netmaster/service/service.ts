@@ -8,8 +8,8 @@
 import { NetloomError } from '../../lib/errors';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
-import { keyOf, parseObject } from '../model/keys';
-import { checkDelete, needsForDelete } from '../model/deletes';
+import { keyOf, kindOf, parseObject } from '../model/keys';
+import { checkDelete, childrenOf, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { parseTagRanges, parseV4 } from '../model/net';
 import { OBJECT_TYPES, type Endpoint, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
@@ -68,7 +68,7 @@ export const DEFAULT_GLOBAL: Global = {
 };
 
 function scopeOf(type: ObjectType, key: string): string {
-  if (type === 'global' || type === 'Bgp' || type === 'aciGw') return `~${type}`;
+  if (kindOf(type).scope === 'global') return `~${type}`;
   return key.split(':')[0] ?? key;
 }
 
@@ -322,7 +322,8 @@ export class NetmasterService implements ServiceReads {
           const id = Number(loaded.opers.get(cfgKey)?.groupId ?? 0);
           if (id > 0) writes.push({ kind: 'delete', key: layout.groupId(id) });
         }
-        if (type === 'policy') writes.push({ kind: 'deletePrefix', prefix: `${layout.cfgPrefix('rule')}${key}:` });
+        // objects living under this one (a policy's rules) go with it
+        for (const c of childrenOf(type)) writes.push({ kind: 'deletePrefix', prefix: `${layout.cfgPrefix(c.type as ObjectType)}${key}:` });
         const r = await this.kv.commit(loaded.guards(), writes);
         if (!r.ok) return RETRY;
         this.log.info({ type, key, revision: r.revision }, 'deleted');

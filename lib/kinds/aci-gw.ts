@@ -1,0 +1,28 @@
+/** The ACI gateway settings, one object (key `aciGw`). Stored; no APIC hookup yet. */
+import { defineKind } from './kind';
+
+export const aciGwKind = defineKind({
+  type: 'aciGw',
+  collection: 'aciGws',
+  label: 'aciGw',
+  key: ['name'],
+  scope: 'global',
+  schema: (z, f) => {
+    const yesNo = (what: string) => z.enum(['yes', 'no', ''], { error: `${what} must be 'yes' or 'no'` }).default('no');
+    return z.object({
+      ...f.placeholders,
+      name: z.literal('aciGw', { error: "name must be 'aciGw'" }).default('aciGw'),
+      pathBindings: z.string().default(''),
+      nodeBindings: z.string().default(''),
+      physicalDomain: z.string().default(''),
+      enforcePolicies: yesNo('enforcePolicies'),
+      includeCommonTenant: yesNo('includeCommonTenant'),
+    });
+  },
+  references: [],
+  netctl: {
+    nameField: 'name',
+    linkSets: false,
+    links: false,
+  },
+});

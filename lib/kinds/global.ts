@@ -1,0 +1,30 @@
+/** The global settings, one object (key `global`): tag ranges, forwarding and ARP modes. */
+import { defineKind } from './kind';
+
+export const globalKind = defineKind({
+  type: 'global',
+  collection: 'globals',
+  label: 'global',
+  key: ['name'],
+  scope: 'global',
+  permanent: true,
+  schema: (z, f) =>
+    z.object({
+      ...f.placeholders,
+      name: z.literal('global', { error: "name must be 'global'" }).default('global'),
+      networkInfraType: z
+        .enum(['default', 'aci', 'aci-opflex'], { error: "networkInfraType must be 'default', 'aci' or 'aci-opflex'" })
+        .default('default'),
+      vlans: z.string().default('1-4094'),
+      vxlans: z.string().default('1-10000'),
+      fwdMode: z.enum(['bridge', 'routing'], { error: "fwdMode must be 'bridge' or 'routing'" }).default('bridge'),
+      arpMode: z.enum(['proxy', 'flood'], { error: "arpMode must be 'proxy' or 'flood'" }).default('proxy'),
+      pvtSubnet: z.string().default('172.19.0.0/16'),
+    }),
+  references: [],
+  netctl: {
+    nameField: 'name',
+    linkSets: false,
+    links: false,
+  },
+});

@@ -1,0 +1,43 @@
+/** A network of a tenant: subnet, encapsulation and tag (key `tenant:network`). */
+import { defineKind } from './kind';
+
+export const networkKind = defineKind({
+  type: 'network',
+  collection: 'networks',
+  label: 'network',
+  key: ['tenantName', 'networkName'],
+  scope: 'tenant',
+  schema: (z, f) =>
+    z.object({
+      ...f.placeholders,
+      tenantName: f.name('tenantName'),
+      networkName: f.name('networkName'),
+      nwType: z.enum(['infra', 'data'], { error: "nwType must be 'infra' or 'data'" }).default('data'),
+      encap: z.enum(['vlan', 'vxlan'], { error: "encap must be 'vlan' or 'vxlan'" }).default('vxlan'),
+      pktTag: f.int('pktTag', 0, 16777215).default(0),
+      subnet: z.string({ error: 'subnet is required' }).min(1, { error: 'subnet is required' }),
+      gateway: z.string().default(''),
+      ipv6Subnet: z.string().default(''),
+      ipv6Gateway: z.string().default(''),
+      cfgdTag: z.string().default(''),
+    }),
+  references: [],
+  links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  netctl: {
+    nameField: 'networkName',
+    linkSets: true,
+    links: true,
+    columns: [
+      { header: 'Tenant', underline: '------', field: 'tenantName' },
+      { header: 'Network', underline: '-------', field: 'networkName' },
+      { header: 'Nw Type', underline: '-------', field: 'nwType' },
+      { header: 'Encap type', underline: '----------', field: 'encap' },
+      { header: 'Packet tag', underline: '----------', field: 'pktTag', format: 'int' },
+      { header: 'Subnet', underline: '-------', field: 'subnet' },
+      { header: 'Gateway', underline: '------', field: 'gateway' },
+      { header: 'IPv6Subnet', underline: '----------', field: 'ipv6Subnet' },
+      { header: 'IPv6Gateway', underline: '-----------', field: 'ipv6Gateway' },
+      { header: 'Cfgd Tag ', underline: '---------', field: 'cfgdTag' },
+    ],
+  },
+});

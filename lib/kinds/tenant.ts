@@ -1,0 +1,24 @@
+/** A tenant: the namespace every other tenant-scoped object lives in (key: its name). */
+import { defineKind } from './kind';
+
+export const tenantKind = defineKind({
+  type: 'tenant',
+  collection: 'tenants',
+  label: 'tenant',
+  key: ['tenantName'],
+  scope: 'tenant',
+  schema: (z, f) =>
+    z.object({
+      ...f.placeholders,
+      tenantName: f.name('tenantName'),
+      defaultNetwork: f.optName('defaultNetwork'),
+    }),
+  references: [],
+  netctl: {
+    nameField: 'tenantName',
+    linkSets: true,
+    links: false,
+    columns: [{ header: 'Name', underline: '------', field: 'tenantName' }],
+    trailingTab: true,
+  },
+});

@@ -1,0 +1,29 @@
+/** The global object's oper: networks and the VLANs/VXLANs they use and leave free. */
+import { parseTagRanges, toRuns } from '../../model/net';
+import { MAX_VLAN, MAX_VXLAN } from '../../model/validate';
+import type { KindOper } from './kind-oper';
+
+export const globalOper: KindOper<'global'> = async (svc, _key, g) => {
+  const nets = await svc.list('network');
+  const vlanTags = nets
+    .filter((n) => n.config.encap === 'vlan')
+    .map((n) => n.config.pktTag)
+    .sort((a, b) => a - b);
+  const vxlanTags = nets
+    .filter((n) => n.config.encap === 'vxlan')
+    .map((n) => n.config.pktTag)
+    .sort((a, b) => a - b);
+  const free = (ranges: Array<[number, number]> | undefined, used: number[]) =>
+    (ranges ?? []).reduce((acc, [a, b]) => acc + (b - a + 1) - used.filter((u) => u >= a && u <= b).length, 0);
+  return {
+    numNetworks: nets.length,
+    vlansInUse: toRuns(vlanTags)
+      .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
+      .join(','),
+    vxlansInUse: toRuns(vxlanTags)
+      .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
+      .join(','),
+    freeVLANs: free(parseTagRanges(g.vlans, MAX_VLAN), vlanTags),
+    freeVXLANs: free(parseTagRanges(g.vxlans, MAX_VXLAN), vxlanTags),
+  };
+};
