@@ -2,7 +2,10 @@
  * The field schemas kinds share (names, bounded integers, Contiv's link placeholders), built from
  * the zod a kind's schema factory is given. Messages name the field, as netmaster's errors do.
  */
-import type { Zod } from './kind';
+import type { z } from 'zod';
+
+/** The zod module as a kind's schema factory receives it (types only: lib/kinds loads without zod). */
+export type Zod = typeof z;
 
 /** Contiv's name rule: DNS-style labels, at most 64 characters. */
 export const NAME_RE = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$/;

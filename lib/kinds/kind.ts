@@ -5,9 +5,9 @@
  * loading zod at start-up.
  */
 import type { z } from 'zod';
-import type { Fields } from './fields';
+import type { Fields, Zod } from './fields';
 
-export type Zod = typeof z;
+export type { Zod };
 
 /** A field of this kind that names another object of the same tenant (`tenant:<value>`). */
 export interface Reference {
