@@ -118,7 +118,10 @@ export async function run(args: string[]): Promise<void> {
     await waitEtcdHealthy([ETCD.clientUrl]);
     const port = await freePort();
     const bin = join(__dirname, '..', '..', 'bin', 'netmaster');
-    const child = spawn(bin, ['--etcd', ETCD.clientUrl, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], { stdio: 'inherit' });
+    const child = spawn(bin, ['--etcd', ETCD.clientUrl, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+      // netmaster's log to our stderr: stdout ends with the one JSON line (its shutdown warning came after it)
+      stdio: ['ignore', 2, 2],
+    });
     nmPid = child.pid ?? 0;
     const base = `http://127.0.0.1:${port}`;
     const api = `${base}/api/v1`;
