@@ -57,6 +57,14 @@ else
 fi
 
 step "build (tsc)"
+# tsc never deletes: a source removed from the tree would leave its compiled twin in dist/ (a deleted
+# test would still run), so drop compiled files whose source is gone
+if [ -d dist ]; then
+  find dist -name '*.js' | while read -r js; do
+    src=${js#dist/}; src=${src%.js}
+    [ -f "$src.ts" ] || rm -f "$js" "$js.map"
+  done
+fi
 npx tsc -p tsconfig.json
 note "built into dist/"
 step "ready"
