@@ -44,12 +44,8 @@ import { OfDecodeError, Reader, Writer } from './wire';
 
 export { OfDecodeError } from './wire';
 
-export interface OfHeader {
-  version: number;
-  type: number;
-  length: number;
-  xid: number;
-}
+import type { OfHeader } from './messages';
+export type { OfHeader };
 
 export { ONFT_BUNDLE_ADD_MESSAGE, ONFT_BUNDLE_CONTROL } from './messages';
 

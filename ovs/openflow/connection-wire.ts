@@ -27,12 +27,8 @@ export const BUNDLE_CTRL = {
 export const BUNDLE_FLAG_ATOMIC = 0x0001;
 export const BUNDLE_FLAG_ORDERED = 0x0002;
 
-export interface OfHeader {
-  version: number;
-  type: number;
-  length: number;
-  xid: number;
-}
+import type { OfHeader } from './messages';
+export type { OfHeader };
 
 export function readOfHeader(frame: Buffer): OfHeader {
   if (frame.length < OFP_HEADER_LEN)

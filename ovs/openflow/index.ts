@@ -6,7 +6,6 @@
 // the message model: every message type, match, action and instruction, and the protocol constants
 export * from './messages';
 export { encodeMessage, decodeMessage, readHeader, errorNames, errorFor, OfDecodeError } from './codec';
-export type { OfHeader } from './codec';
 export { canonicalMatch } from './match-order';
 export { OfConnection, mergeMultipart } from './connection';
 export type { OfEvents, OfConnectionOptions, ReplyTo } from './connection';

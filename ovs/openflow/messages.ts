@@ -676,3 +676,11 @@ export function flowMod(fields: Partial<Omit<FlowMod, 'type'>> = {}): FlowMod {
     ...fields,
   };
 }
+
+/** The 8-byte header every OpenFlow message starts with. */
+export interface OfHeader {
+  version: number;
+  type: number;
+  length: number;
+  xid: number;
+}
