@@ -18,6 +18,7 @@ import type { LookupNetworkRequest as _netloom_v1_LookupNetworkRequest, LookupNe
 import type { NetProfile as _netloom_v1_NetProfile, NetProfile__Output as _netloom_v1_NetProfile__Output } from './netloom/v1/NetProfile';
 import type { Network as _netloom_v1_Network, Network__Output as _netloom_v1_Network__Output } from './netloom/v1/Network';
 import type { Policy as _netloom_v1_Policy, Policy__Output as _netloom_v1_Policy__Output } from './netloom/v1/Policy';
+import type { Progress as _netloom_v1_Progress, Progress__Output as _netloom_v1_Progress__Output } from './netloom/v1/Progress';
 import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from './netloom/v1/RegisterRequest';
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from './netloom/v1/RegisterResponse';
 import type { Rule as _netloom_v1_Rule, Rule__Output as _netloom_v1_Rule__Output } from './netloom/v1/Rule';
@@ -50,6 +51,7 @@ export interface ProtoGrpcType {
       NetProfile: MessageTypeDefinition<_netloom_v1_NetProfile, _netloom_v1_NetProfile__Output>
       Network: MessageTypeDefinition<_netloom_v1_Network, _netloom_v1_Network__Output>
       Policy: MessageTypeDefinition<_netloom_v1_Policy, _netloom_v1_Policy__Output>
+      Progress: MessageTypeDefinition<_netloom_v1_Progress, _netloom_v1_Progress__Output>
       RegisterRequest: MessageTypeDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_netloom_v1_RegisterResponse, _netloom_v1_RegisterResponse__Output>
       Rule: MessageTypeDefinition<_netloom_v1_Rule, _netloom_v1_Rule__Output>

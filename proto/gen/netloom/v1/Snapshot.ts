@@ -23,9 +23,11 @@ export type _netloom_v1_Snapshot_Reason__Output = typeof _netloom_v1_Snapshot_Re
 export interface Snapshot {
   'reason'?: (_netloom_v1_Snapshot_Reason);
   'state'?: (_netloom_v1_HostState | null);
+  'more'?: (boolean);
 }
 
 export interface Snapshot__Output {
   'reason': (_netloom_v1_Snapshot_Reason__Output);
   'state': (_netloom_v1_HostState__Output | null);
+  'more': (boolean);
 }
