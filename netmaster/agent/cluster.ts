@@ -8,6 +8,7 @@ import { decodeStored } from '../store/intent-store';
 import type { EtcdKV } from '../store/kv';
 import { layout } from '../store/layout';
 import { agentLayout, type AgentRecord } from '../store/agent-layout';
+import { addTo, emptyIndex, indexEndpoint, removeFrom, type ClusterIndex } from './cluster-index';
 
 export interface StoredIntent {
   config: Record<string, unknown>;
@@ -25,13 +26,15 @@ export interface ClusterState {
   agents: Map<string, AgentRecord>;
   /** tenant -> vrfId/ctZone */
   tenantIds: Map<string, number>;
+  /** kept up to date by applyKey */
+  index: ClusterIndex;
 }
 
 /** The key prefixes the cluster state is made of. */
 export const CLUSTER_PREFIXES = [layout.cfgRoot(), layout.epPrefix(), agentLayout.hostPrefix, agentLayout.tenantIdOfPrefix] as const;
 
 export function emptyCluster(revision = '0'): ClusterState {
-  return { revision, objects: new Map(), endpoints: new Map(), agents: new Map(), tenantIds: new Map() };
+  return { revision, objects: new Map(), endpoints: new Map(), agents: new Map(), tenantIds: new Map(), index: emptyIndex() };
 }
 
 /**
@@ -48,19 +51,36 @@ export function applyKey(state: ClusterState, key: string, value: string | undef
       const type = rest.slice(0, slash) as ObjectType;
       const k = rest.slice(slash + 1);
       let m = state.objects.get(type);
+      const before = m?.get(k);
+      if (before) unindexObject(state.index, type, k, before.config);
       if (value === undefined) {
         m?.delete(k);
         return true;
       }
-      const s = decodeStored<Record<string, unknown>>(value);
+      let s: { config?: Record<string, unknown>; oper: Record<string, unknown> };
+      try {
+        s = decodeStored<Record<string, unknown>>(value);
+      } catch {
+        m?.delete(k); // an unreadable value: treated as absent
+        return true;
+      }
       if (!m) state.objects.set(type, (m = new Map()));
-      m.set(k, { config: s.config ?? {}, oper: s.oper });
+      const config = s.config ?? {};
+      m.set(k, { config, oper: s.oper });
+      indexObject(state.index, type, k, config);
       return true;
     }
     if (key.startsWith(layout.epPrefix())) {
       const id = key.slice(layout.epPrefix().length);
-      if (value === undefined) state.endpoints.delete(id);
-      else state.endpoints.set(id, { ep: JSON.parse(value) as Endpoint, modRevision });
+      const before = state.endpoints.get(id);
+      if (before) {
+        indexEndpoint(state.index, id, before.ep, false);
+        state.endpoints.delete(id);
+      }
+      if (value === undefined) return true;
+      const ep = JSON.parse(value) as Endpoint; // an unreadable value: treated as absent (caught below)
+      state.endpoints.set(id, { ep, modRevision });
+      indexEndpoint(state.index, id, ep, true);
       return true;
     }
     if (key.startsWith(agentLayout.hostPrefix)) {
@@ -80,6 +100,17 @@ export function applyKey(state: ClusterState, key: string, value: string | undef
     return true; // an unreadable value: treated as absent
   }
   return false;
+}
+
+/** Rules by policy and networks by tenant (the objects the views look up by owner). */
+function indexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Record<string, unknown>): void {
+  if (type === 'rule') addTo(ix.rulesByPolicy, `${String(config.tenantName)}:${String(config.policyName)}`, key);
+  else if (type === 'network') addTo(ix.netsByTenant, String(config.tenantName), key);
+}
+
+function unindexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Record<string, unknown>): void {
+  if (type === 'rule') removeFrom(ix.rulesByPolicy, `${String(config.tenantName)}:${String(config.policyName)}`, key);
+  else if (type === 'network') removeFrom(ix.netsByTenant, String(config.tenantName), key);
 }
 
 /**

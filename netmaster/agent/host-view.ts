@@ -38,6 +38,7 @@ import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
 import type { Global__Output as Global } from '../../proto/gen/netloom/v1/Global';
 import type { BgpConfig__Output as BgpConfig } from '../../proto/gen/netloom/v1/BgpConfig';
 import type { ClusterState, StoredIntent } from './cluster';
+import { membersOf } from './cluster-index';
 import { networkIdOf, networkMessage, VLAN_NETWORK_ID_BASE } from './network-lookup';
 
 export type { HostState };
@@ -93,77 +94,137 @@ function bgpOf(cluster: ClusterState, host: string): BgpConfig | null {
   };
 }
 
-/** The desired state of `host`. */
-export function computeHostView(cluster: ClusterState, host: string): HostState {
+/** Records the keys a view computation read (`dep` keys, see view-engine.ts); absent keys too. */
+export interface ReadSet {
+  add(key: string): unknown;
+}
+
+const NO_READS: ReadSet = { add: () => undefined };
+
+/** The part of a host's view that does not come from remote endpoints, and where its endpoints come from. */
+export interface HostParts {
+  global: Global;
+  bgp: BgpConfig | null;
+  tenants: Tenant[];
+  networks: Network[];
+  /** the groups of its local endpoints and the groups their policies name */
+  groups: EndpointGroup[];
+  policies: Policy[];
+  profiles: NetProfile[];
+  /** endpoints of these networks and groups enter the view (when usable and reachable) */
+  sources: { nets: Set<string>; groups: Set<string> };
+}
+
+function typed<C>(cluster: ClusterState, type: Parameters<ClusterState['objects']['get']>[0]) {
+  return configs<C>(cluster, type);
+}
+
+export const groupKeyOf = (e: { tenantName: string; groupName?: string }): string => (e.groupName ? `${e.tenantName}:${e.groupName}` : '');
+
+/** Whether a network can be used in a pipeline (its tenant has an id, it has a tag). */
+function usableNet(cluster: ClusterState, netKey: string, r: ReadSet): boolean {
+  r.add(`network:${netKey}`);
+  const n = typed<StoredNetwork>(cluster, 'network').get(netKey)?.config;
+  if (!n) return false;
+  r.add(`tenantid:${n.tenantName}`);
+  return cluster.tenantIds.has(n.tenantName) && n.pktTag > 0;
+}
+
+function usableGroup(cluster: ClusterState, grpKey: string, r: ReadSet): boolean {
+  r.add(`group:${grpKey}`);
+  const g = typed<StoredGroup>(cluster, 'endpointGroup').get(grpKey);
+  return g !== undefined && Number(g.oper.groupId ?? 0) > 0 && usableNet(cluster, `${g.config.tenantName}:${g.config.networkName}`, r);
+}
+
+/** A remote host's VTEP: its agent's, else the one its endpoints recorded at creation (lowest endpoint id). */
+export function vtepOfHost(cluster: ClusterState, host: string): string {
+  const own = cluster.agents.get(host)?.vtepIp;
+  if (own) return own;
+  let best: string | undefined;
+  let ip = '';
+  for (const id of membersOf(cluster.index.epsByHost, host)) {
+    const v = cluster.endpoints.get(id)?.ep.vtepIP;
+    if (v && (best === undefined || id < best)) {
+      best = id;
+      ip = v;
+    }
+  }
+  return ip;
+}
+
+const vtepOfEndpoint = (cluster: ClusterState, e: StoredEndpoint): string => cluster.agents.get(e.homingHost)?.vtepIp || e.vtepIP || '';
+
+/**
+ * The host-specific part of `host`'s view (pure); every key it reads is added to `reads`:
+ * `global`, `bgp:<host>`, `network:<k>`, `group:<k>`, `policy:<k>`, `rules:<policy>`,
+ * `profile:<k>`, `tenantid:<tenant>`, `tenantnets:<tenant>` (routing mode).
+ */
+export function computeHostParts(cluster: ClusterState, host: string, reads: ReadSet = NO_READS): HostParts {
+  const r = reads;
+  r.add('global');
   const global = globalOf(cluster);
+  r.add(`bgp:${host}`);
   const bgp = bgpOf(cluster, host);
   const networks = configs<StoredNetwork>(cluster, 'network');
   const groups = configs<StoredGroup>(cluster, 'endpointGroup');
   const policies = configs<{ tenantName: string; policyName: string }>(cluster, 'policy');
   const rules = configs<StoredRule>(cluster, 'rule');
   const profiles = configs<Netprofile>(cluster, 'netprofile');
-  const usable = (netKey: string): boolean => {
-    const n = networks.get(netKey)?.config;
-    return n !== undefined && cluster.tenantIds.has(n.tenantName) && n.pktTag > 0;
-  };
-  const usableGroup = (grpKey: string): boolean => {
-    const g = groups.get(grpKey);
-    return g !== undefined && Number(g.oper.groupId ?? 0) > 0 && usable(`${g.config.tenantName}:${g.config.networkName}`);
-  };
-  const eps = [...cluster.endpoints.values()].map((e) => e.ep);
-  const vtepOf = (h: string, e?: StoredEndpoint): string => cluster.agents.get(h)?.vtepIp || e?.vtepIP || '';
-  const groupKeyOf = (e: StoredEndpoint): string => (e.groupName ? `${e.tenantName}:${e.groupName}` : '');
-  const local = eps.filter((e) => e.homingHost === host && usable(e.network));
+  const ix = cluster.index;
+  const usable = (k: string): boolean => usableNet(cluster, k, r);
+  const usableGrp = (k: string): boolean => usableGroup(cluster, k, r);
+  const local: StoredEndpoint[] = [];
+  for (const id of membersOf(ix.epsByHost, host)) {
+    const e = cluster.endpoints.get(id)?.ep;
+    if (e && usable(e.network)) local.push(e);
+  }
 
   // networks: those of local endpoints, plus (routing) every gateway network of their routed tenants
   const netKeys = new Set(local.map((e) => e.network));
   if (global.fwdMode === 'routing') {
-    const routedTenants = new Set(
-      [...netKeys].filter((k) => networks.get(k)?.config.gateway).map((k) => networks.get(k)?.config.tenantName),
-    );
-    for (const [k, n] of networks) if (n.config.gateway && routedTenants.has(n.config.tenantName) && usable(k)) netKeys.add(k);
+    const routedTenants = new Set<string>();
+    for (const k of netKeys) {
+      const n = networks.get(k)?.config;
+      if (n?.gateway) routedTenants.add(n.tenantName);
+    }
+    for (const t of routedTenants) {
+      r.add(`tenantnets:${t}`);
+      for (const k of membersOf(ix.netsByTenant, t)) if (networks.get(k)?.config.gateway && usable(k)) netKeys.add(k);
+    }
   }
   // groups of local endpoints, their policies and the groups those policies name
-  const localGroups = new Set(local.map(groupKeyOf).filter((g) => g !== '' && usableGroup(g)));
+  const localGroups = new Set(local.map(groupKeyOf).filter((g) => g !== '' && usableGrp(g)));
   const policyKeys = new Set<string>();
   for (const gk of localGroups) {
     const g = groups.get(gk)?.config;
-    for (const p of g?.policies ?? []) if (policies.has(`${g?.tenantName}:${p}`)) policyKeys.add(`${g?.tenantName}:${p}`);
+    for (const p of g?.policies ?? []) {
+      const pk = `${g?.tenantName}:${p}`;
+      r.add(`policy:${pk}`);
+      if (policies.has(pk)) policyKeys.add(pk);
+    }
   }
   const rulesOf = new Map<string, StoredRule[]>();
-  for (const r of rules.values()) {
-    const pk = `${r.config.tenantName}:${r.config.policyName}`;
-    if (!policyKeys.has(pk)) continue;
-    const list = rulesOf.get(pk) ?? [];
-    list.push(r.config);
-    rulesOf.set(pk, list);
+  for (const pk of policyKeys) {
+    r.add(`rules:${pk}`);
+    const list: StoredRule[] = [];
+    for (const rk of membersOf(ix.rulesByPolicy, pk)) {
+      const rule = rules.get(rk)?.config;
+      if (rule) list.push(rule);
+    }
+    if (list.length > 0) rulesOf.set(pk, list);
   }
   const referencedGroups = new Set<string>();
   for (const [pk, list] of rulesOf) {
     const tenant = pk.slice(0, pk.indexOf(':'));
-    for (const r of list)
-      for (const g of [r.fromEndpointGroup, r.toEndpointGroup])
-        if (g && usableGroup(`${tenant}:${g}`)) referencedGroups.add(`${tenant}:${g}`);
+    for (const rule of list)
+      for (const g of [rule.fromEndpointGroup, rule.toEndpointGroup])
+        if (g && usableGrp(`${tenant}:${g}`)) referencedGroups.add(`${tenant}:${g}`);
   }
-
-  // endpoints: all of the view's networks and of the referenced groups (which bring their network)
-  const inView = (e: StoredEndpoint): boolean => usable(e.network) && (netKeys.has(e.network) || referencedGroups.has(groupKeyOf(e)));
-  // a remote VXLAN endpoint is reachable only through its host's VTEP: without one (its agent
-  // never registered one), or with this host's own (two agents claiming one address), it is left
-  // out rather than making this host's whole pipeline inconsistent
-  const ownVtep = cluster.agents.get(host)?.vtepIp ?? '';
-  const reachable = (e: StoredEndpoint): boolean => {
-    if (e.homingHost === host || networks.get(e.network)?.config.encap !== 'vxlan') return true;
-    const v = vtepOf(e.homingHost, e);
-    return v !== '' && v !== ownVtep;
-  };
-  const viewEps = eps.filter(inView).filter((e) => (groupKeyOf(e) === '' || usableGroup(groupKeyOf(e))) && reachable(e));
-  for (const e of viewEps) netKeys.add(e.network);
+  const sources = { nets: new Set(netKeys), groups: new Set(referencedGroups) };
   for (const gk of referencedGroups) {
     const g = groups.get(gk)?.config;
     if (g) netKeys.add(`${g.tenantName}:${g.networkName}`);
   }
-  const groupKeys = new Set([...localGroups, ...referencedGroups, ...viewEps.map(groupKeyOf).filter((g) => g !== '')]);
 
   const tenantNames = new Set<string>();
   const outNetworks: Network[] = [];
@@ -175,25 +236,17 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
   }
   const outGroups: EndpointGroup[] = [];
   const profileKeys = new Set<string>();
-  for (const k of groupKeys) {
+  for (const k of new Set([...localGroups, ...referencedGroups])) {
     const g = groups.get(k);
     if (!g) continue;
     const c = g.config;
     tenantNames.add(c.tenantName);
     if (c.netProfile && localGroups.has(k)) profileKeys.add(`${c.tenantName}:${c.netProfile}`);
-    outGroups.push({
-      key: k,
-      tenant: c.tenantName,
-      name: c.groupName,
-      network: `${c.tenantName}:${c.networkName}`,
-      groupId: Number(g.oper.groupId ?? 0),
-      policies: localGroups.has(k) ? [...(c.policies ?? [])].filter((p) => policyKeys.has(`${c.tenantName}:${p}`)) : [],
-      netProfile: localGroups.has(k) ? (c.netProfile ?? '') : '',
-    });
+    outGroups.push(groupMessage(k, g, localGroups.has(k) ? policyKeys : undefined));
   }
   const outPolicies: Policy[] = [...policyKeys].map((pk) => {
     const p = policies.get(pk)?.config;
-    const list = [...(rulesOf.get(pk) ?? [])].sort(byKey((r) => r.ruleId));
+    const list = [...(rulesOf.get(pk) ?? [])].sort(byKey((x) => x.ruleId));
     const tenant = p?.tenantName ?? '';
     const grp = (name: string) => (name ? `${tenant}:${name}` : '');
     const net = (name: string) => (name ? `${tenant}:${name}` : '');
@@ -202,25 +255,26 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
       tenant,
       name: p?.policyName ?? '',
       rules: list.map(
-        (r): Rule => ({
-          ruleId: r.ruleId,
-          direction: r.direction,
-          priority: r.priority,
-          action: r.action,
-          protocol: r.protocol,
-          port: r.port,
-          fromGroup: grp(r.fromEndpointGroup),
-          toGroup: grp(r.toEndpointGroup),
-          fromNetwork: net(r.fromNetwork),
-          toNetwork: net(r.toNetwork),
-          fromIp: r.fromIpAddress,
-          toIp: r.toIpAddress,
+        (x): Rule => ({
+          ruleId: x.ruleId,
+          direction: x.direction,
+          priority: x.priority,
+          action: x.action,
+          protocol: x.protocol,
+          port: x.port,
+          fromGroup: grp(x.fromEndpointGroup),
+          toGroup: grp(x.toEndpointGroup),
+          fromNetwork: net(x.fromNetwork),
+          toNetwork: net(x.toNetwork),
+          fromIp: x.fromIpAddress,
+          toIp: x.toIpAddress,
         }),
       ),
     };
   });
   const outProfiles: NetProfile[] = [];
   for (const k of profileKeys) {
+    r.add(`profile:${k}`);
     const p = profiles.get(k)?.config;
     if (!p) continue;
     outProfiles.push({
@@ -232,7 +286,79 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
       dscp: p.DSCP ?? 0,
     });
   }
-  const outEndpoints: Endpoint[] = viewEps.map((e) => ({
+  const outTenants: Tenant[] = [...tenantNames].map((t) => {
+    const id = cluster.tenantIds.get(t) ?? 0;
+    return { name: t, ctZone: id, vrfId: id };
+  });
+  return {
+    global,
+    bgp,
+    tenants: outTenants.sort(byKey((t) => t.name)),
+    networks: outNetworks.sort(byKey((n) => n.key)),
+    groups: outGroups.sort(byKey((g) => g.key)),
+    policies: outPolicies.sort(byKey((p) => p.key)),
+    profiles: outProfiles.sort(byKey((p) => p.key)),
+    sources,
+  };
+}
+
+/**
+ * A group as the view carries it; `localPolicies` (the host's policy keys) only for a group of the
+ * host's own endpoints, which alone carries its policies and profile.
+ */
+function groupMessage(key: string, g: { config: StoredGroup }, localPolicies?: ReadonlySet<string>): EndpointGroup {
+  const c = g.config;
+  return {
+    key,
+    tenant: c.tenantName,
+    name: c.groupName,
+    network: `${c.tenantName}:${c.networkName}`,
+    groupId: Number((g as { oper?: Record<string, unknown> }).oper?.groupId ?? 0),
+    policies: localPolicies ? [...(c.policies ?? [])].filter((p) => localPolicies.has(`${c.tenantName}:${p}`)) : [],
+    netProfile: localPolicies ? (c.netProfile ?? '') : '',
+  };
+}
+
+/** Group messages of groups that enter a view only through its endpoints: the same for every host, built once per stored object. */
+const carriedGroups = new WeakMap<object, EndpointGroup>();
+
+/** The message of a group that a view carries because some of its endpoints are in it (undefined when gone). */
+export function carriedGroupMessage(cluster: ClusterState, key: string): EndpointGroup | undefined {
+  const g = configs<StoredGroup>(cluster, 'endpointGroup').get(key);
+  if (!g) return undefined;
+  let m = carriedGroups.get(g);
+  if (!m) carriedGroups.set(g, (m = groupMessage(key, g)));
+  return m;
+}
+
+/**
+ * Whether endpoint `e` is in the view of `host` whose parts name `sources`: usable, from one of
+ * the sources, its group usable, and reachable (a remote VXLAN endpoint only through its host's
+ * VTEP when that is known and is not this host's own: two agents claiming one address would
+ * make this host's whole pipeline inconsistent).
+ */
+export function endpointInView(cluster: ClusterState, host: string, sources: HostParts['sources'], e: StoredEndpoint): boolean {
+  const gk = groupKeyOf(e);
+  if (!sources.nets.has(e.network) && !(gk !== '' && sources.groups.has(gk))) return false;
+  if (!usableNet(cluster, e.network, NO_READS)) return false;
+  if (gk !== '' && !usableGroup(cluster, gk, NO_READS)) return false;
+  if (e.homingHost === host || configs<StoredNetwork>(cluster, 'network').get(e.network)?.config.encap !== 'vxlan') return true;
+  const v = vtepOfEndpoint(cluster, e);
+  return v !== '' && v !== (cluster.agents.get(host)?.vtepIp ?? '');
+}
+
+/** Endpoint messages: the same for every host, built once per stored endpoint and VTEP. */
+const endpointMessages = new WeakMap<object, { vtep: string; msg: Endpoint }>();
+
+/** The message of a stored endpoint (undefined when it is gone). */
+export function endpointMessage(cluster: ClusterState, id: string): Endpoint | undefined {
+  const entry = cluster.endpoints.get(id);
+  if (!entry) return undefined;
+  const e = entry.ep;
+  const vtep = vtepOfEndpoint(cluster, e);
+  const cached = endpointMessages.get(entry);
+  if (cached && cached.vtep === vtep) return cached.msg;
+  const msg: Endpoint = {
     id: e.endpointID,
     network: e.network,
     group: groupKeyOf(e),
@@ -241,33 +367,53 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     ipv6: e.ipv6Address ?? '',
     mac: e.macAddress,
     intfName: e.intfName ?? '',
-    vtepIp: vtepOf(e.homingHost, e),
+    vtepIp: vtep,
     containerId: e.containerID ?? '',
     containerName: e.containerName ?? '',
     labels: { ...(e.labels ?? {}) },
-    revision: cluster.endpoints.get(e.endpointID)?.modRevision ?? '0',
-  }));
+    revision: entry.modRevision,
+  };
+  endpointMessages.set(entry, { vtep, msg });
+  return msg;
+}
+
+/** The endpoint ids a host's sources bring (before the membership check). */
+export function sourceEndpointIds(cluster: ClusterState, sources: HostParts['sources']): Set<string> {
+  const ids = new Set<string>();
+  for (const n of sources.nets) for (const id of membersOf(cluster.index.epsByNet, n)) ids.add(id);
+  for (const g of sources.groups) for (const id of membersOf(cluster.index.epsByGroup, g)) ids.add(id);
+  return ids;
+}
+
+/** The desired state of `host` (the whole view at once; view-engine.ts keeps the same incrementally). */
+export function computeHostView(cluster: ClusterState, host: string): HostState {
+  const parts = computeHostParts(cluster, host);
+  const endpoints: Endpoint[] = [];
   const vteps = new Map<string, string>();
-  for (const e of viewEps) {
-    if (e.homingHost === host || e.homingHost === '') continue;
-    const ip = vtepOf(e.homingHost, e);
-    if (ip !== '') vteps.set(e.homingHost, ip);
+  const groups = new Map(parts.groups.map((g) => [g.key, g]));
+  for (const id of sourceEndpointIds(cluster, parts.sources)) {
+    const e = cluster.endpoints.get(id)?.ep;
+    if (!e || !endpointInView(cluster, host, parts.sources, e)) continue;
+    const msg = endpointMessage(cluster, id);
+    if (!msg) continue;
+    endpoints.push(msg);
+    if (e.homingHost !== host && e.homingHost !== '' && msg.vtepIp !== '') vteps.set(e.homingHost, vtepOfHost(cluster, e.homingHost));
+    const gk = groupKeyOf(e);
+    if (gk !== '' && !groups.has(gk)) {
+      const g = carriedGroupMessage(cluster, gk);
+      if (g) groups.set(gk, g);
+    }
   }
-  const outVteps: Vtep[] = [...vteps].map(([h, ip]) => ({ host: h, vtepIp: ip }));
-  const outTenants: Tenant[] = [...tenantNames].map((t) => {
-    const id = cluster.tenantIds.get(t) ?? 0;
-    return { name: t, ctZone: id, vrfId: id };
-  });
   return {
-    global,
-    tenants: outTenants.sort(byKey((t) => t.name)),
-    networks: outNetworks.sort(byKey((n) => n.key)),
-    groups: outGroups.sort(byKey((g) => g.key)),
-    policies: outPolicies.sort(byKey((p) => p.key)),
-    profiles: outProfiles.sort(byKey((p) => p.key)),
-    endpoints: outEndpoints.sort(byKey((e) => e.id)),
-    vteps: outVteps.sort(byKey((v) => v.host)),
-    bgp,
+    global: parts.global,
+    tenants: parts.tenants,
+    networks: parts.networks,
+    groups: [...groups.values()].sort(byKey((g) => g.key)),
+    policies: parts.policies,
+    profiles: parts.profiles,
+    endpoints: endpoints.sort(byKey((e) => e.id)),
+    vteps: [...vteps].map(([h, ip]): Vtep => ({ host: h, vtepIp: ip })).sort(byKey((v) => v.host)),
+    bgp: parts.bgp,
   };
 }
 

@@ -1,0 +1,56 @@
+/**
+ * Indexes over a ClusterState, kept up to date by `applyKey` (cluster.ts), so that a host's view
+ * reads only the endpoints of its own networks and groups and the rules of its own policies:
+ * the cost of a view follows its size, never the cluster's.
+ */
+export interface ClusterIndex {
+  /** network key (tenant:network) -> endpoint ids */
+  epsByNet: Map<string, Set<string>>;
+  /** group key (tenant:group) -> endpoint ids */
+  epsByGroup: Map<string, Set<string>>;
+  /** homing host -> endpoint ids */
+  epsByHost: Map<string, Set<string>>;
+  /** policy key (tenant:policy) -> rule object keys */
+  rulesByPolicy: Map<string, Set<string>>;
+  /** tenant -> network keys */
+  netsByTenant: Map<string, Set<string>>;
+}
+
+export function emptyIndex(): ClusterIndex {
+  return { epsByNet: new Map(), epsByGroup: new Map(), epsByHost: new Map(), rulesByPolicy: new Map(), netsByTenant: new Map() };
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** The members of `key` in `m` (an empty set when none). */
+export function membersOf(m: Map<string, Set<string>>, key: string): ReadonlySet<string> {
+  return m.get(key) ?? NONE;
+}
+
+export function addTo(m: Map<string, Set<string>>, key: string, member: string): void {
+  let s = m.get(key);
+  if (!s) m.set(key, (s = new Set()));
+  s.add(member);
+}
+
+export function removeFrom(m: Map<string, Set<string>>, key: string, member: string): void {
+  const s = m.get(key);
+  if (!s) return;
+  s.delete(member);
+  if (s.size === 0) m.delete(key);
+}
+
+/** What an endpoint contributes to the index. */
+export interface IndexedEndpoint {
+  network: string;
+  tenantName: string;
+  groupName?: string;
+  homingHost: string;
+}
+
+export function indexEndpoint(ix: ClusterIndex, id: string, e: IndexedEndpoint, add: boolean): void {
+  const op = add ? addTo : removeFrom;
+  op(ix.epsByNet, e.network, id);
+  if (e.groupName) op(ix.epsByGroup, `${e.tenantName}:${e.groupName}`, id);
+  op(ix.epsByHost, e.homingHost, id);
+}
