@@ -102,6 +102,45 @@ export function applyKey(state: ClusterState, key: string, value: string | undef
   return false;
 }
 
+/** One key of the cluster that changed, with its value before and after (what view-engine.ts reacts to). */
+export type KeyChange =
+  | { kind: 'endpoint'; id: string; before?: Endpoint; after?: Endpoint }
+  | { kind: 'object'; type: ObjectType; key: string; before?: StoredIntent; after?: StoredIntent }
+  | { kind: 'agent'; host: string; before?: AgentRecord; after?: AgentRecord }
+  | { kind: 'tenantId'; tenant: string };
+
+/** Like applyKey, and says what changed (undefined for keys outside the cluster prefixes). */
+export function applyKeyChange(state: ClusterState, key: string, value: string | undefined, modRevision = '0'): KeyChange | undefined {
+  const cfgRoot = layout.cfgRoot();
+  if (key.startsWith(cfgRoot)) {
+    const rest = key.slice(cfgRoot.length);
+    const slash = rest.indexOf('/');
+    if (slash < 0) return undefined;
+    const type = rest.slice(0, slash) as ObjectType;
+    const k = rest.slice(slash + 1);
+    const before = state.objects.get(type)?.get(k);
+    applyKey(state, key, value, modRevision);
+    return { kind: 'object', type, key: k, before, after: state.objects.get(type)?.get(k) };
+  }
+  if (key.startsWith(layout.epPrefix())) {
+    const id = key.slice(layout.epPrefix().length);
+    const before = state.endpoints.get(id)?.ep;
+    applyKey(state, key, value, modRevision);
+    return { kind: 'endpoint', id, before, after: state.endpoints.get(id)?.ep };
+  }
+  if (key.startsWith(agentLayout.hostPrefix)) {
+    const host = key.slice(agentLayout.hostPrefix.length);
+    const before = state.agents.get(host);
+    applyKey(state, key, value, modRevision);
+    return { kind: 'agent', host, before, after: state.agents.get(host) };
+  }
+  if (key.startsWith(agentLayout.tenantIdOfPrefix)) {
+    applyKey(state, key, value, modRevision);
+    return { kind: 'tenantId', tenant: key.slice(agentLayout.tenantIdOfPrefix.length) };
+  }
+  return undefined;
+}
+
 /** Rules by policy and networks by tenant (the objects the views look up by owner). */
 function indexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Record<string, unknown>): void {
   if (type === 'rule') addTo(ix.rulesByPolicy, `${String(config.tenantName)}:${String(config.policyName)}`, key);

@@ -50,7 +50,7 @@ export function stableJson(v: unknown): string {
 
 /** JSON of view objects, computed once per object (views are never mutated after they are built). */
 const jsonOf = new WeakMap<object, string>();
-function memoJson(o: object): string {
+export function memoJson(o: object): string {
   let j = jsonOf.get(o);
   if (j === undefined) {
     j = stableJson(o);

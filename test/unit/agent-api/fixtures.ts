@@ -1,5 +1,5 @@
 /** Cluster states for the agent API unit tests, built through the same applyKey the server uses. */
-import { applyKey, emptyCluster, type ClusterState } from '../../../netmaster/agent/cluster';
+import { applyKeyChange, emptyCluster, type ClusterState, type KeyChange } from '../../../netmaster/agent/cluster';
 import { agentLayout } from '../../../netmaster/store/agent-layout';
 import { DEFAULT_GLOBAL } from '../../../netmaster/service/service';
 import { allowTcp80Rule } from '../netmaster/world';
@@ -12,19 +12,29 @@ export class ClusterBuilder {
   private rev = 10;
   private nextTenantId = 1;
   private nextGroupId = 1;
+  /** what every put and delete changed, in order (the view engine's input) */
+  readonly changes: KeyChange[] = [];
 
-  private put(key: string, value: string): this {
+  /** Put (value) or delete (undefined) one key, as an etcd watch event would. */
+  raw(key: string, value: string | undefined): this {
     this.rev++;
-    applyKey(this.state, key, value, String(this.rev));
+    const ch = applyKeyChange(this.state, key, value, String(this.rev));
+    if (ch) this.changes.push(ch);
     this.state.revision = String(this.rev);
     return this;
   }
 
+  private put(key: string, value: string): this {
+    return this.raw(key, value);
+  }
+
   del(key: string): this {
-    this.rev++;
-    applyKey(this.state, key, undefined, String(this.rev));
-    this.state.revision = String(this.rev);
-    return this;
+    return this.raw(key, undefined);
+  }
+
+  /** The changes recorded since the last call. */
+  takeChanges(): KeyChange[] {
+    return this.changes.splice(0);
   }
 
   global(fwdMode: 'bridge' | 'routing'): this {
@@ -54,13 +64,13 @@ export class ClusterBuilder {
     );
   }
 
-  group(tenant: string, name: string, network: string, policies: string[] = [], netProfile = ''): this {
+  group(tenant: string, name: string, network: string, policies: string[] = [], netProfile = '', groupId = this.nextGroupId++): this {
     return this.put(
       ...cfg(
         'endpointGroup',
         `${tenant}:${name}`,
         { tenantName: tenant, groupName: name, networkName: network, policies, netProfile, ipPool: '', extContractsGrps: [], cfgdTag: '' },
-        { groupId: this.nextGroupId++ },
+        { groupId },
       ),
     );
   }
@@ -90,7 +100,7 @@ export class ClusterBuilder {
     );
   }
 
-  endpoint(id: string, tenant: string, network: string, host: string, ip: string, group = ''): this {
+  endpoint(id: string, tenant: string, network: string, host: string, ip: string, group = '', vtepIP = ''): this {
     const mac = `02:00:00:00:00:${(Number(ip.split('.')[3]) % 256).toString(16).padStart(2, '0')}`;
     return this.put(
       `/netloom/v1/ep/${id}`,
@@ -105,7 +115,7 @@ export class ClusterBuilder {
         macAddress: mac,
         homingHost: host,
         intfName: '',
-        vtepIP: '',
+        vtepIP,
         labels: {},
         containerID: id,
         containerName: '',

@@ -1,0 +1,477 @@
+/**
+ * The desired state of every host this server streams to, kept incrementally (the whole view at
+ * once is host-view.ts's computeHostView; a property test holds the two equal).
+ *
+ * A view is two layers: its host part (computeHostParts: global, bgp, tenants, networks, the
+ * groups of its endpoints and the groups their policies name, policies, profiles) and its
+ * endpoint layer (the endpoints its sources bring, with the VTEPs and groups they carry). Indexes
+ * go from what a view depends on to the hosts whose view depends on it:
+ * - `deps`: every key a host part read (`network:<k>`, `policy:<k>`, `rules:<policy>`, ...);
+ * - `srcNet` / `srcGrp`: the networks and groups whose endpoints enter a view;
+ * - `vtepViewers` / `carriedViewers`: hosts whose view holds a VTEP or a carried group.
+ * A change of the cluster (`apply`, one etcd batch) looks its keys up there and touches only the
+ * hosts concerned: a rule recomputes the host parts of the hosts whose groups use its policy; an
+ * endpoint is checked in the views of the hosts whose sources bring it and recomputes its own
+ * host's part; a network, group or tenant id recomputes the views that use it. Nothing scans the
+ * cluster and nothing is serialized unless it changed.
+ *
+ * Each subscriber of a host (one desired-state stream) gets the keys that changed in a set of its
+ * own; fan-out.ts sends their current values (coalesced: a key changed twice is sent once).
+ */
+import type { Endpoint as StoredEndpoint, Network as StoredNetwork, EndpointGroup as StoredGroup } from '../model/schemas';
+import type { ClusterState, KeyChange } from './cluster';
+import { addTo, membersOf, removeFrom } from './cluster-index';
+import {
+  carriedGroupMessage,
+  computeHostParts,
+  endpointInView,
+  endpointMessage,
+  groupKeyOf,
+  sourceEndpointIds,
+  vtepOfHost,
+  type HostParts,
+  type HostState,
+} from './host-view';
+import { memoJson } from './view-diff';
+import type { Change } from '../../proto/gen/netloom/v1/Change';
+import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/Endpoint';
+import type { EndpointGroup__Output as EndpointGroup } from '../../proto/gen/netloom/v1/EndpointGroup';
+import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
+
+export type ViewKind = 'global' | 'tenant' | 'network' | 'group' | 'policy' | 'profile' | 'vtep' | 'endpoint' | 'bgp';
+
+/** Dependency order: puts go in this order, deletes in the reverse one. */
+const KIND_ORDER: Record<ViewKind, number> = {
+  global: 0,
+  tenant: 1,
+  network: 2,
+  group: 3,
+  policy: 4,
+  profile: 5,
+  vtep: 6,
+  endpoint: 7,
+  bgp: 8,
+};
+
+export function kindOfKey(key: string): ViewKind {
+  if (key === 'global' || key === 'bgp') return key;
+  return key.slice(0, key.indexOf('/')) as ViewKind;
+}
+
+/** One stream's interest in a host's view: the keys changed since it last sent. */
+export interface ViewSubscriber {
+  readonly dirty: Set<string>;
+  /** called (synchronously, often) when `dirty` grew */
+  notify(): void;
+}
+
+interface InView {
+  msg: Endpoint;
+  /** the remote host whose VTEP this endpoint needs ('' when none) */
+  remote: string;
+  /** the group it carries ('' when none) */
+  group: string;
+}
+
+class HostView {
+  parts: HostParts | undefined;
+  /** the host part's objects by view key */
+  struct = new Map<string, object>();
+  eps = new Map<string, InView>();
+  vtepRefs = new Map<string, number>();
+  vteps = new Map<string, Vtep>();
+  groupRefs = new Map<string, number>();
+  carried = new Map<string, EndpointGroup>();
+  deps = new Set<string>();
+  readonly subs = new Set<ViewSubscriber>();
+  constructor(readonly host: string) {}
+}
+
+function structItems(p: HostParts): Map<string, object> {
+  const m = new Map<string, object>();
+  m.set('global', p.global);
+  for (const t of p.tenants) m.set(`tenant/${t.name}`, t);
+  for (const n of p.networks) m.set(`network/${n.key}`, n);
+  for (const g of p.groups) m.set(`group/${g.key}`, g);
+  for (const x of p.policies) m.set(`policy/${x.key}`, x);
+  for (const x of p.profiles) m.set(`profile/${x.key}`, x);
+  if (p.bgp) m.set('bgp', p.bgp);
+  return m;
+}
+
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
+const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byKeyOf =
+  <T>(k: (t: T) => string) =>
+  (a: T, b: T): number =>
+    k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0;
+
+export interface EngineStats {
+  /** host parts recomputed */
+  hostParts: number;
+  /** endpoint layers rebuilt from their sources */
+  endpointLayers: number;
+  /** single endpoints checked in a view */
+  endpointChecks: number;
+}
+
+export class ViewEngine {
+  private readonly views = new Map<string, HostView>();
+  private readonly depIndex = new Map<string, Set<string>>();
+  private readonly srcNet = new Map<string, Set<string>>();
+  private readonly srcGrp = new Map<string, Set<string>>();
+  private readonly vtepViewers = new Map<string, Set<string>>();
+  private readonly carriedViewers = new Map<string, Set<string>>();
+  readonly stats: EngineStats = { hostParts: 0, endpointLayers: 0, endpointChecks: 0 };
+
+  /** `cluster` returns the current state (it is replaced when the cache reloads). */
+  constructor(private readonly cluster: () => ClusterState) {}
+
+  /** Hosts whose view is kept. */
+  get hosts(): number {
+    return this.views.size;
+  }
+
+  /** Keep `host`'s view while `sub` follows it; returns the function that stops following. */
+  track(host: string, sub: ViewSubscriber): () => void {
+    let v = this.views.get(host);
+    if (!v) {
+      v = new HostView(host);
+      this.views.set(host, v);
+      this.recompute(v, true);
+    }
+    v.subs.add(sub);
+    const view = v;
+    return () => {
+      view.subs.delete(sub);
+      if (view.subs.size === 0 && this.views.get(host) === view) this.drop(view);
+    };
+  }
+
+  private drop(v: HostView): void {
+    this.views.delete(v.host);
+    for (const d of v.deps) removeFrom(this.depIndex, d, v.host);
+    for (const n of v.parts?.sources.nets ?? []) removeFrom(this.srcNet, n, v.host);
+    for (const g of v.parts?.sources.groups ?? []) removeFrom(this.srcGrp, g, v.host);
+    for (const x of v.vteps.keys()) removeFrom(this.vtepViewers, x, v.host);
+    for (const g of v.carried.keys()) removeFrom(this.carriedViewers, g, v.host);
+  }
+
+  /** The whole view of a tracked host (undefined when not tracked). */
+  stateOf(host: string): HostState | undefined {
+    const v = this.views.get(host);
+    const p = v?.parts;
+    if (!v || !p) return undefined;
+    const groups = new Map(p.groups.map((g) => [g.key, g]));
+    for (const [k, g] of v.carried) if (!groups.has(k)) groups.set(k, g);
+    return {
+      global: p.global,
+      tenants: p.tenants,
+      networks: p.networks,
+      groups: [...groups.values()].sort(byKeyOf((g) => g.key)),
+      policies: p.policies,
+      profiles: p.profiles,
+      endpoints: [...v.eps.values()].map((e) => e.msg).sort(byId),
+      vteps: [...v.vteps.values()].sort(byKeyOf((x) => x.host)),
+      bgp: p.bgp,
+    };
+  }
+
+  /** The current value of one key of a tracked host's view (undefined: not in it). */
+  valueOf(host: string, key: string): object | undefined {
+    const v = this.views.get(host);
+    if (!v) return undefined;
+    const s = v.struct.get(key);
+    if (s) return s;
+    const kind = kindOfKey(key);
+    const rest = key.slice(key.indexOf('/') + 1);
+    if (kind === 'endpoint') return v.eps.get(rest)?.msg;
+    if (kind === 'vtep') return v.vteps.get(rest);
+    if (kind === 'group') return v.carried.get(rest);
+    return undefined;
+  }
+
+  /** `keys` of `host`'s view as changes: puts in dependency order, then deletes in the reverse order. */
+  changesFor(host: string, keys: Iterable<string>): Change[] {
+    const puts: Array<[number, string, Change]> = [];
+    const deletes: Array<[number, string, Change]> = [];
+    for (const key of keys) {
+      const kind = kindOfKey(key);
+      const value = this.valueOf(host, key);
+      if (value) puts.push([KIND_ORDER[kind], key, { deleted: false, key, [kind]: value } as Change]);
+      else deletes.push([KIND_ORDER[kind], key, { deleted: true, key }]);
+    }
+    const order = (a: [number, string, Change], b: [number, string, Change]) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+    puts.sort(order);
+    deletes.sort((a, b) => order(b, a));
+    return [...puts.map((p) => p[2]), ...deletes.map((d) => d[2])];
+  }
+
+  /** Every tracked view again from scratch (the cache reloaded the whole cluster). */
+  reload(): void {
+    for (const v of this.views.values()) this.recompute(v, true);
+  }
+
+  /** React to one applied etcd batch. */
+  apply(changes: readonly KeyChange[]): void {
+    const full = new Set<string>();
+    const parts = new Set<string>();
+    const epChecks = new Map<string, Set<string>>();
+    const vtepRefresh = new Map<string, Set<string>>();
+    const carriedRefresh = new Map<string, Set<string>>();
+    const deps = (key: string) => membersOf(this.depIndex, key);
+    const addAll = (to: Set<string>, hosts: Iterable<string>) => {
+      for (const h of hosts) to.add(h);
+    };
+    const check = (hosts: Iterable<string>, id: string) => {
+      for (const h of hosts) addTo(epChecks, h, id);
+    };
+    const endpointTouches = (e: StoredEndpoint, id: string) => {
+      if (this.views.has(e.homingHost)) parts.add(e.homingHost);
+      check(membersOf(this.srcNet, e.network), id);
+      const g = groupKeyOf(e);
+      if (g !== '') check(membersOf(this.srcGrp, g), id);
+      // without an agent record a host's VTEP comes from its endpoints
+      if (!this.cluster().agents.get(e.homingHost)?.vtepIp)
+        for (const h of membersOf(this.vtepViewers, e.homingHost)) addTo(vtepRefresh, h, e.homingHost);
+    };
+    for (const ch of changes) {
+      switch (ch.kind) {
+        case 'endpoint':
+          if (ch.before) endpointTouches(ch.before, ch.id);
+          if (ch.after) endpointTouches(ch.after, ch.id);
+          break;
+        case 'tenantId':
+          addAll(full, deps(`tenantid:${ch.tenant}`));
+          break;
+        case 'agent': {
+          if ((ch.before?.vtepIp ?? '') === (ch.after?.vtepIp ?? '')) break;
+          if (this.views.has(ch.host)) full.add(ch.host);
+          const cluster = this.cluster();
+          for (const id of membersOf(cluster.index.epsByHost, ch.host)) {
+            const e = cluster.endpoints.get(id)?.ep;
+            if (e) endpointTouches(e, id);
+          }
+          for (const h of membersOf(this.vtepViewers, ch.host)) addTo(vtepRefresh, h, ch.host);
+          break;
+        }
+        case 'object':
+          this.objectTouches(ch, full, parts, carriedRefresh);
+          break;
+      }
+    }
+    for (const h of full) {
+      const v = this.views.get(h);
+      if (v) this.recompute(v, true);
+    }
+    for (const h of parts) {
+      const v = this.views.get(h);
+      if (v && !full.has(h)) this.recompute(v, false);
+    }
+    const cluster = this.cluster();
+    for (const [h, ids] of epChecks) {
+      const v = this.views.get(h);
+      if (!v || full.has(h)) continue;
+      for (const id of ids) this.checkEndpoint(cluster, v, id);
+    }
+    for (const [h, xs] of vtepRefresh) {
+      const v = this.views.get(h);
+      if (v && !full.has(h)) for (const x of xs) this.refreshVtep(cluster, v, x);
+    }
+    for (const [h, gs] of carriedRefresh) {
+      const v = this.views.get(h);
+      if (v && !full.has(h)) for (const g of gs) this.refreshCarried(cluster, v, g);
+    }
+  }
+
+  private objectTouches(
+    ch: Extract<KeyChange, { kind: 'object' }>,
+    full: Set<string>,
+    parts: Set<string>,
+    carriedRefresh: Map<string, Set<string>>,
+  ): void {
+    const deps = (key: string) => membersOf(this.depIndex, key);
+    const addAll = (to: Set<string>, hosts: Iterable<string>) => {
+      for (const h of hosts) to.add(h);
+    };
+    const configs = [ch.before?.config, ch.after?.config].filter((c): c is Record<string, unknown> => c !== undefined);
+    switch (ch.type) {
+      case 'global':
+        addAll(full, this.views.keys());
+        break;
+      case 'Bgp':
+        addAll(parts, deps(`bgp:${ch.key}`));
+        break;
+      case 'network':
+        // usable, encap (reachability) and gateway (routing) decide which endpoints enter
+        addAll(full, deps(`network:${ch.key}`));
+        addAll(full, membersOf(this.srcNet, ch.key));
+        for (const c of configs) addAll(full, deps(`tenantnets:${(c as unknown as StoredNetwork).tenantName}`));
+        break;
+      case 'endpointGroup':
+        // usable (its id) decides whether its endpoints enter the views of their network
+        addAll(full, deps(`group:${ch.key}`));
+        addAll(full, membersOf(this.srcGrp, ch.key));
+        for (const c of configs) {
+          const g = c as unknown as StoredGroup;
+          addAll(full, membersOf(this.srcNet, `${g.tenantName}:${g.networkName}`));
+        }
+        for (const h of membersOf(this.carriedViewers, ch.key)) addTo(carriedRefresh, h, ch.key);
+        break;
+      case 'policy':
+        addAll(parts, deps(`policy:${ch.key}`));
+        break;
+      case 'rule':
+        for (const c of configs) addAll(parts, deps(`rules:${String(c.tenantName)}:${String(c.policyName)}`));
+        break;
+      case 'netprofile':
+        addAll(parts, deps(`profile:${ch.key}`));
+        break;
+      default:
+        break;
+    }
+  }
+
+  private markDirty(v: HostView, key: string): void {
+    for (const s of v.subs) {
+      s.dirty.add(key);
+      s.notify();
+    }
+  }
+
+  /** The host part again; the endpoint layer too when `all` or when the part's sources changed. */
+  private recompute(v: HostView, all: boolean): void {
+    const cluster = this.cluster();
+    const reads = new Set<string>();
+    const p = computeHostParts(cluster, v.host, reads);
+    this.stats.hostParts++;
+    const next = structItems(p);
+    for (const [k, val] of next) {
+      const old = v.struct.get(k);
+      if (old === undefined) this.markDirty(v, k);
+      else if (old !== val && memoJson(old) !== memoJson(val)) this.markDirty(v, k);
+      else next.set(k, old);
+    }
+    for (const k of v.struct.keys()) if (!next.has(k)) this.markDirty(v, k);
+    v.struct = next;
+    for (const d of v.deps) if (!reads.has(d)) removeFrom(this.depIndex, d, v.host);
+    for (const d of reads) if (!v.deps.has(d)) addTo(this.depIndex, d, v.host);
+    v.deps = reads;
+    const prev = v.parts?.sources;
+    v.parts = p;
+    const changed = !prev || !sameSet(prev.nets, p.sources.nets) || !sameSet(prev.groups, p.sources.groups);
+    if (changed) {
+      for (const n of prev?.nets ?? []) if (!p.sources.nets.has(n)) removeFrom(this.srcNet, n, v.host);
+      for (const n of p.sources.nets) addTo(this.srcNet, n, v.host);
+      for (const g of prev?.groups ?? []) if (!p.sources.groups.has(g)) removeFrom(this.srcGrp, g, v.host);
+      for (const g of p.sources.groups) addTo(this.srcGrp, g, v.host);
+    }
+    if (all || changed) this.rebuildEndpoints(cluster, v, all);
+  }
+
+  private rebuildEndpoints(cluster: ClusterState, v: HostView, refreshCarried: boolean): void {
+    this.stats.endpointLayers++;
+    const sources = v.parts?.sources;
+    if (!sources) return;
+    const ids = sourceEndpointIds(cluster, sources);
+    for (const id of [...v.eps.keys()]) if (!ids.has(id)) this.setEndpoint(cluster, v, id, undefined);
+    for (const id of ids) this.checkEndpoint(cluster, v, id);
+    if (refreshCarried) {
+      for (const x of [...v.vteps.keys()]) this.refreshVtep(cluster, v, x);
+      for (const g of [...v.carried.keys()]) this.refreshCarried(cluster, v, g);
+    }
+  }
+
+  private checkEndpoint(cluster: ClusterState, v: HostView, id: string): void {
+    this.stats.endpointChecks++;
+    const e = cluster.endpoints.get(id)?.ep;
+    const sources = v.parts?.sources;
+    if (!e || !sources || !endpointInView(cluster, v.host, sources, e)) {
+      this.setEndpoint(cluster, v, id, undefined);
+      return;
+    }
+    const msg = endpointMessage(cluster, id);
+    if (!msg) return this.setEndpoint(cluster, v, id, undefined);
+    const remote = e.homingHost !== v.host && e.homingHost !== '' && msg.vtepIp !== '' ? e.homingHost : '';
+    this.setEndpoint(cluster, v, id, { msg, remote, group: groupKeyOf(e) });
+  }
+
+  private setEndpoint(cluster: ClusterState, v: HostView, id: string, next: InView | undefined): void {
+    const old = v.eps.get(id);
+    if (!old && !next) return;
+    if (old && next && old.msg === next.msg && old.remote === next.remote && old.group === next.group) return;
+    if (old) {
+      v.eps.delete(id);
+      this.unref(v, old);
+    }
+    if (next) {
+      v.eps.set(id, next);
+      this.ref(cluster, v, next);
+    }
+    this.markDirty(v, `endpoint/${id}`);
+  }
+
+  private ref(cluster: ClusterState, v: HostView, e: InView): void {
+    if (e.remote !== '') {
+      const n = (v.vtepRefs.get(e.remote) ?? 0) + 1;
+      v.vtepRefs.set(e.remote, n);
+      if (n === 1) {
+        v.vteps.set(e.remote, { host: e.remote, vtepIp: vtepOfHost(cluster, e.remote) });
+        addTo(this.vtepViewers, e.remote, v.host);
+        this.markDirty(v, `vtep/${e.remote}`);
+      }
+    }
+    if (e.group !== '') {
+      const n = (v.groupRefs.get(e.group) ?? 0) + 1;
+      v.groupRefs.set(e.group, n);
+      if (n === 1) {
+        const g = carriedGroupMessage(cluster, e.group);
+        if (g) v.carried.set(e.group, g);
+        addTo(this.carriedViewers, e.group, v.host);
+        this.markDirty(v, `group/${e.group}`);
+      }
+    }
+  }
+
+  private unref(v: HostView, e: InView): void {
+    if (e.remote !== '') {
+      const n = (v.vtepRefs.get(e.remote) ?? 1) - 1;
+      if (n > 0) v.vtepRefs.set(e.remote, n);
+      else {
+        v.vtepRefs.delete(e.remote);
+        v.vteps.delete(e.remote);
+        removeFrom(this.vtepViewers, e.remote, v.host);
+        this.markDirty(v, `vtep/${e.remote}`);
+      }
+    }
+    if (e.group !== '') {
+      const n = (v.groupRefs.get(e.group) ?? 1) - 1;
+      if (n > 0) v.groupRefs.set(e.group, n);
+      else {
+        v.groupRefs.delete(e.group);
+        v.carried.delete(e.group);
+        removeFrom(this.carriedViewers, e.group, v.host);
+        this.markDirty(v, `group/${e.group}`);
+      }
+    }
+  }
+
+  private refreshVtep(cluster: ClusterState, v: HostView, x: string): void {
+    const old = v.vteps.get(x);
+    if (!old) return;
+    const ip = vtepOfHost(cluster, x);
+    if (ip === old.vtepIp) return;
+    v.vteps.set(x, { host: x, vtepIp: ip });
+    this.markDirty(v, `vtep/${x}`);
+  }
+
+  private refreshCarried(cluster: ClusterState, v: HostView, g: string): void {
+    if (!v.groupRefs.has(g)) return;
+    const old = v.carried.get(g);
+    const next = carriedGroupMessage(cluster, g);
+    if (old === next) return;
+    if (next) v.carried.set(g, next);
+    else v.carried.delete(g);
+    if (!old || !next || memoJson(old) !== memoJson(next)) this.markDirty(v, `group/${g}`);
+  }
+}

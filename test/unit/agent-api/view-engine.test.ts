@@ -1,0 +1,246 @@
+/**
+ * The incremental view engine against the whole-view computation: after any sequence of cluster
+ * changes, every tracked host's view equals computeHostView, and a subscriber that applies the
+ * changes it was told about (as the agent does) holds the same state. A change touches only the
+ * hosts it concerns (counted), never every view.
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { computeHostView } from '../../../netmaster/agent/host-view';
+import { ViewEngine, type ViewSubscriber } from '../../../netmaster/agent/view-engine';
+import { stableJson } from '../../../netmaster/agent/view-diff';
+import { applyChange, emptyStore, stateOf, storeFromState, type StateStore } from '../../../netplugin/netmaster-client/apply';
+import type { Change__Output } from '../../../proto/gen/netloom/v1/Change';
+import type { Change } from '../../../proto/gen/netloom/v1/Change';
+import { agentLayout } from '../../../netmaster/store/agent-layout';
+import { ClusterBuilder } from './fixtures';
+
+const HOSTS = ['h1', 'h2', 'h3', 'h4'];
+const NETS = ['web', 'db', 'flat'];
+const GROUPS = ['g1', 'g2', 'g3'];
+
+/** A change as the client receives it (every field present, as proto-loader with defaults gives). */
+function asReceived(c: Change): Change__Output {
+  return JSON.parse(
+    JSON.stringify({
+      deleted: false,
+      key: '',
+      ...c,
+      ...(c.deleted ? {} : { object: Object.keys(c).find((k) => k !== 'deleted' && k !== 'key') }),
+    }),
+  ) as Change__Output;
+}
+
+class Follower implements ViewSubscriber {
+  readonly dirty = new Set<string>();
+  store: StateStore = emptyStore();
+  notify(): void {}
+  /** apply what changed, as a stream's group would */
+  sync(engine: ViewEngine, host: string): void {
+    for (const c of engine.changesFor(host, this.dirty)) applyChange(this.store, asReceived(c));
+    this.dirty.clear();
+  }
+}
+
+function base(): ClusterBuilder {
+  return new ClusterBuilder()
+    .global('bridge')
+    .tenant('t1')
+    .network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24', '10.1.0.1')
+    .network('t1', 'db', 'vxlan', 5002, '10.2.0.0/24', '10.2.0.1')
+    .network('t1', 'flat', 'vlan', 100, '10.3.0.0/24')
+    .group('t1', 'g1', 'web', ['p1'])
+    .group('t1', 'g2', 'db')
+    .policy('t1', 'p1', [{ id: 'r1', from: 'g2' }])
+    .agent('h1', '192.168.0.1')
+    .agent('h2', '192.168.0.2')
+    .agent('h3', '192.168.0.3')
+    .endpoint('e1', 't1', 'web', 'h1', '10.1.0.2', 'g1')
+    .endpoint('e2', 't1', 'web', 'h2', '10.1.0.3')
+    .endpoint('e3', 't1', 'db', 'h3', '10.2.0.2', 'g2');
+}
+
+type Op = (b: ClusterBuilder) => void;
+
+const host = fc.constantFrom(...HOSTS);
+const net = fc.constantFrom(...NETS);
+const grp = fc.constantFrom(...GROUPS);
+const epId = fc.constantFrom('e1', 'e2', 'e3', 'e4', 'e5', 'e6');
+const ip = fc.integer({ min: 2, max: 250 });
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  // endpoints: add/move (a group only in its own network), delete
+  fc.tuple(epId, net, host, ip, fc.option(grp, { nil: undefined }), fc.constantFrom('', '10.0.0.9')).map(
+    ([id, n, h, x, g, vtep]): Op =>
+      (b) => {
+        const group = g && GROUP_NET[g] === n ? g : '';
+        b.endpoint(id, 't1', n, h, `10.${NETS.indexOf(n) + 1}.0.${x}`, group, vtep);
+      },
+  ),
+  epId.map(
+    (id): Op =>
+      (b) =>
+        b.del(`/netloom/v1/ep/${id}`),
+  ),
+  // agents: register with a VTEP (maybe another host's: reachability), or gone
+  fc.tuple(host, fc.constantFrom('192.168.0.1', '192.168.0.2', '192.168.0.3', '192.168.0.4', '192.168.0.9')).map(
+    ([h, v]): Op =>
+      (b) =>
+        b.agent(h, v),
+  ),
+  host.map(
+    (h): Op =>
+      (b) =>
+        b.del(agentLayout.host(h)),
+  ),
+  // groups: policies, id allocated or not, gone
+  fc.tuple(grp, fc.subarray(['p1', 'p2']), fc.boolean(), fc.constantFrom('', 'prof1')).map(
+    ([g, pols, withId, prof]): Op =>
+      (b) =>
+        b.group('t1', g, GROUP_NET[g]!, pols, prof, withId ? GROUPS.indexOf(g) + 1 : 0),
+  ),
+  grp.map(
+    (g): Op =>
+      (b) =>
+        b.del(`/netloom/v1/cfg/endpointGroup/t1:${g}`),
+  ),
+  // policies and rules naming groups
+  fc
+    .tuple(fc.constantFrom('p1', 'p2'), fc.constantFrom('r1', 'r2'), fc.option(grp, { nil: undefined }), fc.option(grp, { nil: undefined }))
+    .map(
+      ([p, r, from, to]): Op =>
+        (b) =>
+          b.policy('t1', p, [{ id: r, ...(from ? { from } : {}), ...(to ? { to } : {}) }]),
+    ),
+  fc.tuple(fc.constantFrom('p1', 'p2'), fc.constantFrom('r1', 'r2')).map(
+    ([p, r]): Op =>
+      (b) =>
+        b.del(`/netloom/v1/cfg/rule/t1:${p}:${r}`),
+  ),
+  fc.constantFrom('p1', 'p2').map(
+    (p): Op =>
+      (b) =>
+        b.del(`/netloom/v1/cfg/policy/t1:${p}`),
+  ),
+  fc.constantFrom('10mbps', '1gbps').map(
+    (bw): Op =>
+      (b) =>
+        b.profile('t1', 'prof1', bw),
+  ),
+  // networks: re-tagged, gateway or not (routing), gone; a second tenant's network
+  fc.tuple(net, fc.boolean()).map(
+    ([n, gw]): Op =>
+      (b) =>
+        b.network(
+          't1',
+          n,
+          n === 'flat' ? 'vlan' : 'vxlan',
+          5000 + NETS.indexOf(n),
+          `10.${NETS.indexOf(n) + 1}.0.0/24`,
+          gw ? `10.${NETS.indexOf(n) + 1}.0.1` : '',
+        ),
+  ),
+  net.map(
+    (n): Op =>
+      (b) =>
+        b.del(`/netloom/v1/cfg/network/t1:${n}`),
+  ),
+  fc.constant<Op>((b) => b.network('t1', 'extra', 'vxlan', 5009, '10.9.0.0/24', '10.9.0.1')),
+  // tenant ids, global mode, bgp
+  fc.boolean().map(
+    (on): Op =>
+      (b) =>
+        on ? b.raw(agentLayout.tenantIdOf('t1'), '1') : b.del(agentLayout.tenantIdOf('t1')),
+  ),
+  fc.constantFrom<'bridge' | 'routing'>('bridge', 'routing').map(
+    (m): Op =>
+      (b) =>
+        b.global(m),
+  ),
+  host.map(
+    (h): Op =>
+      (b) =>
+        b.bgp(h),
+  ),
+);
+
+const GROUP_NET: Record<string, string> = { g1: 'web', g2: 'db', g3: 'web' };
+
+describe('agent API view engine', () => {
+  it('keeps every host view equal to the whole computation, and its subscribers in step (random changes)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(opArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 25 }), (batches) => {
+        const b = base();
+        b.takeChanges();
+        const engine = new ViewEngine(() => b.state);
+        const followers = new Map<string, Follower>();
+        for (const h of HOSTS) {
+          const f = new Follower();
+          engine.track(h, f);
+          f.store = storeFromState(JSON.parse(JSON.stringify(engine.stateOf(h))) as ReturnType<typeof stateOf>);
+          followers.set(h, f);
+        }
+        for (const batch of batches) {
+          for (const op of batch) op(b);
+          engine.apply(b.takeChanges());
+          for (const h of HOSTS) {
+            const expected = stableJson(computeHostView(b.state, h));
+            assert.equal(stableJson(engine.stateOf(h)), expected, `engine view of ${h}`);
+            const f = followers.get(h)!;
+            f.sync(engine, h);
+            assert.equal(stableJson(stateOf(f.store)), expected, `subscriber of ${h}`);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a rule change recomputes only the host parts of the hosts whose groups use the policy, and no endpoint layer', () => {
+    const b = new ClusterBuilder()
+      .global('bridge')
+      .tenant('t1')
+      .network('t1', 'web', 'vxlan', 5001, '10.1.0.0/16')
+      .network('t1', 'far', 'vxlan', 5002, '10.2.0.0/16');
+    b.group('t1', 'web', 'web', ['p']).policy('t1', 'p', [{ id: 'r1' }]);
+    for (let i = 0; i < 50; i++) b.agent(`w${i}`, `192.168.1.${i + 1}`).endpoint(`w${i}`, 't1', 'web', `w${i}`, `10.1.0.${i + 2}`, 'web');
+    for (let i = 0; i < 50; i++) b.agent(`f${i}`, `192.168.2.${i + 1}`).endpoint(`f${i}`, 't1', 'far', `f${i}`, `10.2.0.${i + 2}`);
+    b.takeChanges();
+    const engine = new ViewEngine(() => b.state);
+    const subs = new Map<string, Follower>();
+    for (let i = 0; i < 50; i++)
+      for (const h of [`w${i}`, `f${i}`]) {
+        const f = new Follower();
+        engine.track(h, f);
+        subs.set(h, f);
+      }
+    const before = { ...engine.stats };
+    b.policy('t1', 'p', [{ id: 'r2' }]);
+    engine.apply(b.takeChanges());
+    assert.equal(engine.stats.hostParts - before.hostParts, 50, 'the 50 hosts of group web, not the 50 of network far');
+    assert.equal(engine.stats.endpointLayers - before.endpointLayers, 0, 'no endpoint layer rebuilt');
+    assert.deepEqual([...subs.get('w3')!.dirty], ['policy/t1:p']);
+    assert.equal(subs.get('f3')!.dirty.size, 0);
+
+    const mid = { ...engine.stats };
+    b.endpoint('w-new', 't1', 'web', 'w7', '10.1.1.1', 'web');
+    engine.apply(b.takeChanges());
+    assert.equal(engine.stats.hostParts - mid.hostParts, 1, 'only the endpoint host part');
+    assert.equal(engine.stats.endpointChecks - mid.endpointChecks, 50, 'one check in each view of network web');
+    assert.deepEqual([...subs.get('w9')!.dirty].sort(), ['endpoint/w-new', 'policy/t1:p']);
+    assert.equal(subs.get('f9')!.dirty.size, 0);
+  });
+
+  it('drops a view and its index entries when its last subscriber leaves', () => {
+    const b = base();
+    const engine = new ViewEngine(() => b.state);
+    const f = new Follower();
+    const stop = engine.track('h1', f);
+    assert.equal(engine.hosts, 1);
+    stop();
+    assert.equal(engine.hosts, 0);
+    b.endpoint('e9', 't1', 'web', 'h2', '10.1.0.99');
+    engine.apply(b.takeChanges());
+    assert.equal(f.dirty.size, 0, 'no longer told');
+  });
+});
