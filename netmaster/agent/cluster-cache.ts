@@ -1,36 +1,28 @@
 /**
  * A watch-fed copy of the cluster state (cluster.ts) shared by every desired-state stream of one
  * server: one full read, then one etcd watch over `/netloom/v1/` from that revision. After each
- * watch response (one or more etcd revisions) it tells its subscribers the new revision; they
- * recompute their host's view from `state`. It also keeps tenant ids allocated (tenant-ids.ts).
- * When the watch fails (e.g. its revision was compacted while disconnected) it reads everything
- * again; subscribers then simply diff to the new state.
+ * watch response (one or more etcd revisions) it tells its subscribers which keys changed, with
+ * their values before and after (view-engine.ts reacts to exactly those). It also keeps tenant
+ * ids allocated (tenant-ids.ts). When the watch fails (e.g. its revision was compacted while
+ * disconnected) it reads everything again and tells its subscribers to start over (`reload`).
  */
 import { Backoff } from '../../lib/backoff';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { EtcdKV, WatchEvent } from '../store/kv';
-import { layout, ROOT } from '../store/layout';
-import type { Endpoint } from '../model/schemas';
-import { agentLayout } from '../store/agent-layout';
-import { applyKey, readCluster, type ClusterState } from './cluster';
+import { ROOT } from '../store/layout';
+import { applyKeyChange, readCluster, type ClusterState, type KeyChange } from './cluster';
 import { reconcileTenantIds } from './tenant-ids';
 
-/**
- * What one applied batch touched, so that a stream can skip recomputing a view the batch cannot
- * change: `full` for anything but endpoint and agent-record changes (intent objects, tenant ids,
- * a reload), else the endpoints before and after the change and the hosts whose record changed
- * (streams recompute on any agent record change: those are rare).
- */
-export interface BatchInfo {
-  full: boolean;
-  endpoints: Endpoint[];
-  agentHosts: string[];
+/** What one applied watch response changed; `reload`: the whole state was read again (start over). */
+export interface ClusterBatch {
+  reload: boolean;
+  changes: KeyChange[];
 }
 
-export type ClusterListener = (state: ClusterState, batch: BatchInfo) => void;
+export type ClusterListener = (state: ClusterState, batch: ClusterBatch) => void;
 
-const FULL: BatchInfo = { full: true, endpoints: [], agentHosts: [] };
+const RELOAD: ClusterBatch = { reload: true, changes: [] };
 
 /** One etcd watch of this cache; events of a replaced (stale) watch are ignored. */
 interface Watch {
@@ -81,31 +73,19 @@ export class ClusterCache {
     }
     this.current = state;
     this.watcher = watcher;
-    this.afterChange(FULL);
+    this.afterChange(RELOAD);
   }
 
   private onResponse(watcher: Watch, events: WatchEvent[]): void {
     if (watcher !== this.watcher || !this.current || events.length === 0) return;
     const state = this.current;
     let rev = BigInt(state.revision);
-    const batch: BatchInfo = { full: false, endpoints: [], agentHosts: [] };
-    const epPrefix = layout.epPrefix();
+    const batch: ClusterBatch = { reload: false, changes: [] };
     for (const ev of events) {
       const { key, modRevision } = ev;
-      const isEp = key.startsWith(epPrefix);
-      const before = isEp ? state.endpoints.get(key.slice(epPrefix.length))?.ep : undefined;
-      const ours = applyKey(state, key, ev.type === 'delete' ? undefined : ev.value, modRevision);
+      const change = applyKeyChange(state, key, ev.type === 'delete' ? undefined : ev.value, modRevision);
       if (BigInt(modRevision) > rev) rev = BigInt(modRevision);
-      if (!ours) continue;
-      if (isEp) {
-        if (before) batch.endpoints.push(before);
-        const after = state.endpoints.get(key.slice(epPrefix.length))?.ep;
-        if (after) batch.endpoints.push(after);
-      } else if (key.startsWith(agentLayout.hostPrefix)) {
-        batch.agentHosts.push(key.slice(agentLayout.hostPrefix.length));
-      } else {
-        batch.full = true;
-      }
+      if (change) batch.changes.push(change);
     }
     state.revision = String(rev);
     this.afterChange(batch);
@@ -133,7 +113,7 @@ export class ClusterCache {
     }
   }
 
-  private afterChange(batch: BatchInfo): void {
+  private afterChange(batch: ClusterBatch): void {
     const state = this.current;
     if (!state) return;
     for (const l of [...this.listeners]) {
@@ -143,7 +123,8 @@ export class ClusterCache {
         this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'cluster listener failed');
       }
     }
-    if (this.opts.manageTenantIds !== false && batch.full) this.scheduleTenantIds();
+    const tenantsMoved = batch.reload || batch.changes.some((c) => c.kind === 'tenantId' || (c.kind === 'object' && c.type === 'tenant'));
+    if (this.opts.manageTenantIds !== false && tenantsMoved) this.scheduleTenantIds();
   }
 
   private scheduleTenantIds(): void {

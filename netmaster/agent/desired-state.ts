@@ -1,60 +1,57 @@
 /**
- * `WatchDesiredState` for one agent: the host's view (host-view.ts) first as a snapshot or as the
- * changes since a revision the agent already has, then the changes after every etcd batch.
+ * `WatchDesiredState` for one agent: the host's view (kept by view-engine.ts) first as a snapshot
+ * or as the changes since a revision the agent already has, then the changes as they come.
  *
  * - resume_from_revision 0: Snapshot(INITIAL) at the cache's revision R, then changes after R.
- * - resume_from_revision N > 0: the cluster is read at N (etcd keeps history until compaction),
- *   the view at N is diffed against the current view and the difference is sent as changes tagged
- *   with the current revision. N compacted: Snapshot(COMPACTED); N not reached by this server's
- *   copy within a second (etcd restored from a backup, say): Snapshot(RESYNC).
- * - Every group of changes (one etcd batch, or a resume) ends with a commit marker: a Change with
- *   an empty key and no object, tagged with the same revision. A client applies a group when its
- *   marker arrives and resumes from the revision of the last marker (or snapshot) it applied, so a
- *   connection lost in the middle of a group never leaves it with half a batch.
- * - Nothing is sent when a batch does not change the host's view.
- * - Bounded memory: the stream keeps only the last view it sent. When the client reads slowly
- *   (the write buffer is full) later batches are not queued: once the buffer drains, one diff
- *   from the last sent view to the view at that time is sent (coalesced).
+ * - resume_from_revision N > 0: the cluster is read at N (etcd keeps history until compaction;
+ *   one read shared by every agent resuming from N), the view at N is diffed against the current
+ *   view and the difference is sent as changes tagged with the current revision. N compacted:
+ *   Snapshot(COMPACTED); N not reached by this server's copy within a second (etcd restored from
+ *   a backup, say): Snapshot(RESYNC).
+ * - A snapshot larger than `maxMessageBytes` goes in parts (Snapshot.more), each under it.
+ * - Every group of changes ends with a commit marker: a Change with an empty key and no object,
+ *   tagged with the same revision. A client applies a group when its marker arrives and resumes
+ *   from the revision of the last marker, snapshot or progress mark it applied, so a connection
+ *   lost in the middle of a group never leaves it with half a batch.
+ * - Nothing is sent when a change does not touch the host's view; an idle stream gets a progress
+ *   mark about once a second when etcd's revision moved on (fan-out.ts).
+ * - Bounded memory and no head-of-line blocking: the engine marks the keys that changed for this
+ *   stream; fan-out.ts sends their latest values when the stream's turn comes and its client
+ *   has read what was sent before (coalesced: a key changed ten times meanwhile is sent once).
  */
 import type * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { WatchRequest__Output } from '../../proto/gen/netloom/v1/WatchRequest';
 import type { DesiredStateUpdate } from '../../proto/gen/netloom/v1/DesiredStateUpdate';
-import type { EtcdKV } from '../store/kv';
 import { isCompactedError, isFutureRevisionError } from '../store/errors';
-import { readCluster, type ClusterState } from './cluster';
-import type { BatchInfo, ClusterCache } from './cluster-cache';
-import { computeHostView, type HostState } from './host-view';
+import type { ClusterState } from './cluster';
+import type { ClusterCache } from './cluster-cache';
+import type { FanOut, FanOutStream } from './fan-out';
+import { computeHostView } from './host-view';
 import { checkHost } from './registry';
+import { snapshotParts } from './snapshot-parts';
 import { diffViews } from './view-diff';
+import type { ViewEngine, ViewSubscriber } from './view-engine';
 import { toServiceError } from '../../proto/status';
 
 export type DesiredStateCall = grpc.ServerWritableStream<WatchRequest__Output, DesiredStateUpdate>;
 
+/** gRPC's default receive limit (4 MiB) less room for the message's own framing. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+
 export interface StreamDeps {
-  cache: Pick<ClusterCache, 'state' | 'subscribe'>;
-  kv: EtcdKV;
+  cache: Pick<ClusterCache, 'state'>;
+  views: ViewEngine;
+  fanOut: FanOut;
+  /** the cluster at a past revision (shared between streams resuming from the same one) */
+  pastCluster(revision: string): Promise<ClusterState>;
   logger: Logger;
   /** called with a function that ends the stream (server stop); returns the unregister function */
   track(end: () => void): () => void;
-  /** view computation, replaceable in tests */
-  computeView?: (cluster: ClusterState, host: string) => HostState;
-}
-
-/** Whether a batch can change the view `view` of `host` (false only when it certainly cannot). */
-export function batchTouchesView(batch: BatchInfo, host: string, view: HostState): boolean {
-  if (batch.full) return true;
-  if (batch.endpoints.length === 0 && batch.agentHosts.length === 0) return false;
-  const nets = new Set(view.networks.map((n) => n.key));
-  const groups = new Set(view.groups.map((g) => g.key));
-  for (const e of batch.endpoints) {
-    if (e.homingHost === host || nets.has(e.network)) return true;
-    if (e.groupName && groups.has(`${e.tenantName}:${e.groupName}`)) return true;
-  }
-  // agent records change rarely (registrations, expiries) and decide which remote endpoints are
-  // reachable at all (their VTEP): always recompute
-  return batch.agentHosts.length > 0;
+  /** the largest message sent (snapshots are cut into parts under it) */
+  maxMessageBytes?: number;
+  clock?: Clock;
 }
 
 /** Wait (at most `waitMs`) until the cache has applied `revision`: another replica may be a little ahead. */
@@ -78,8 +75,75 @@ export function commitMarker(revision: string): DesiredStateUpdate {
   return { revision, change: { deleted: false, key: '' } };
 }
 
+/** One open stream: what the engine marked dirty for it, sent when the fan-out gives it its turn. */
+class StreamSender implements ViewSubscriber, FanOutStream {
+  readonly dirty = new Set<string>();
+  closed = false;
+  /** the revision of the last snapshot, group or progress mark sent */
+  sentRevision = 0n;
+  private waitingDrain = false;
+
+  constructor(
+    private readonly call: DesiredStateCall,
+    private readonly host: string,
+    private readonly deps: StreamDeps,
+  ) {}
+
+  notify(): void {
+    if (!this.closed && !this.waitingDrain) this.deps.fanOut.enqueue(this);
+  }
+
+  private write(u: DesiredStateUpdate): void {
+    if (this.call.write(u) || this.waitingDrain) return;
+    this.waitingDrain = true;
+    this.call.once('drain', () => {
+      this.waitingDrain = false;
+      if (this.dirty.size > 0) this.notify();
+    });
+  }
+
+  flush(): void {
+    if (this.closed || this.waitingDrain || this.dirty.size === 0) return;
+    const revision = this.deps.cache.state.revision;
+    const changes = this.deps.views.changesFor(this.host, this.dirty);
+    this.dirty.clear();
+    for (const change of changes) this.write({ revision, change });
+    this.write(commitMarker(revision));
+    this.sentRevision = BigInt(revision);
+  }
+
+  progress(revision: string): boolean {
+    if (this.closed || this.waitingDrain || this.dirty.size > 0 || BigInt(revision) <= this.sentRevision) return false;
+    this.write({ revision, progress: {} });
+    this.sentRevision = BigInt(revision);
+    return true;
+  }
+
+  snapshot(reason: 'INITIAL' | 'COMPACTED' | 'RESYNC'): void {
+    const revision = this.deps.cache.state.revision;
+    const state = this.deps.views.stateOf(this.host);
+    if (!state) return;
+    this.dirty.clear();
+    const parts = snapshotParts(state, this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    parts.forEach((part, i) => this.write({ revision, snapshot: { reason, state: part, more: i < parts.length - 1 } }));
+    this.sentRevision = BigInt(revision);
+  }
+
+  /** The changes from the view at a past revision to the current one, as one group. */
+  resumeFrom(past: ClusterState): number {
+    const revision = this.deps.cache.state.revision;
+    const now = this.deps.views.stateOf(this.host);
+    if (!now) return 0;
+    this.dirty.clear();
+    const changes = diffViews(computeHostView(past, this.host), now);
+    for (const change of changes) this.write({ revision, change });
+    this.write(commitMarker(revision));
+    this.sentRevision = BigInt(revision);
+    return changes.length;
+  }
+}
+
 export async function serveDesiredState(call: DesiredStateCall, deps: StreamDeps): Promise<void> {
-  const compute = deps.computeView ?? computeHostView;
   const host = call.request.host;
   let resume: bigint;
   try {
@@ -89,89 +153,50 @@ export async function serveDesiredState(call: DesiredStateCall, deps: StreamDeps
     call.emit('error', toServiceError(e));
     return;
   }
-  let closed = false;
-  let unsubscribe: () => void = () => undefined;
+  const sender = new StreamSender(call, host, deps);
+  let untrackView: () => void = () => undefined;
   let untrack: () => void = () => undefined;
   const close = (): void => {
-    if (closed) return;
-    closed = true;
-    unsubscribe();
+    if (sender.closed) return;
+    sender.closed = true;
+    untrackView();
+    deps.fanOut.remove(sender);
     untrack();
   };
   call.on('cancelled', close);
   call.on('close', close);
   call.on('error', close);
   untrack = deps.track(() => {
-    if (closed) return;
+    if (sender.closed) return;
     close();
     call.end();
   });
-
-  let lastSent: HostState;
-  let waitingDrain = false;
-  let dirty = false;
-  const write = (u: DesiredStateUpdate): void => {
-    if (!call.write(u)) waitingDrain = true;
-  };
-  const sendSnapshot = (reason: 'INITIAL' | 'COMPACTED' | 'RESYNC'): void => {
-    const state = deps.cache.state;
-    lastSent = compute(state, host);
-    write({ revision: state.revision, snapshot: { reason, state: lastSent } });
-  };
-  const flush = (batch: BatchInfo = { full: true, endpoints: [], agentHosts: [] }): void => {
-    if (closed) return;
-    // the view may change only through a batch that touches it (lastSent is the view as sent)
-    if (!dirty && !batchTouchesView(batch, host, lastSent)) return;
-    if (waitingDrain) {
-      dirty = true;
-      return;
-    }
-    const state = deps.cache.state;
-    const view = compute(state, host);
-    const changes = diffViews(lastSent, view);
-    if (changes.length === 0) return;
-    for (const change of changes) write({ revision: state.revision, change });
-    write(commitMarker(state.revision));
-    lastSent = view;
-    if (waitingDrain) {
-      call.once('drain', () => {
-        waitingDrain = false;
-        if (dirty) {
-          dirty = false;
-          flush();
-        }
-      });
-    }
+  const follow = (): void => {
+    untrackView = deps.views.track(host, sender);
+    deps.fanOut.add(sender);
   };
 
   try {
     if (resume === 0n) {
-      sendSnapshot('INITIAL');
-    } else if (!(await cacheReaches(deps.cache, resume, () => closed))) {
+      follow();
+      sender.snapshot('INITIAL');
+    } else if (!(await cacheReaches(deps.cache, resume, () => sender.closed, 1000, deps.clock))) {
       // a revision this server has not seen (within a second): etcd was restored from a backup,
       // or the agent comes from a replica far ahead
-      if (closed) return;
-      sendSnapshot('RESYNC');
+      if (sender.closed) return;
+      follow();
+      sender.snapshot('RESYNC');
     } else {
       let past: ClusterState | undefined;
       try {
-        past = await readCluster(deps.kv, String(resume));
+        past = await deps.pastCluster(String(resume));
       } catch (e) {
-        if (isCompactedError(e)) past = undefined;
-        else if (isFutureRevisionError(e)) past = undefined;
-        else throw e;
+        if (!isCompactedError(e) && !isFutureRevisionError(e)) throw e;
       }
-      if (closed) return;
-      if (!past) {
-        sendSnapshot('COMPACTED');
-      } else {
-        lastSent = compute(past, host);
-        const state = deps.cache.state;
-        const view = compute(state, host);
-        for (const change of diffViews(lastSent, view)) write({ revision: state.revision, change });
-        write(commitMarker(state.revision));
-        lastSent = view;
-      }
+      if (sender.closed) return;
+      follow();
+      if (!past) sender.snapshot('COMPACTED');
+      else sender.resumeFrom(past);
     }
   } catch (e) {
     deps.logger.warn({ host, err: e instanceof Error ? e.message : String(e) }, 'desired-state stream failed to start');
@@ -179,13 +204,6 @@ export async function serveDesiredState(call: DesiredStateCall, deps: StreamDeps
     call.emit('error', toServiceError(e));
     return;
   }
-  if (closed) return;
-  if (waitingDrain) {
-    call.once('drain', () => {
-      waitingDrain = false;
-      flush();
-    });
-  }
-  unsubscribe = deps.cache.subscribe((_state, batch) => flush(batch));
+  if (sender.closed) return;
   deps.logger.info({ host, resume: String(resume), revision: deps.cache.state.revision }, 'desired-state stream opened');
 }

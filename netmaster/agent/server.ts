@@ -20,7 +20,10 @@ import type { Endpoint } from '../model/schemas';
 import type { NetmasterService } from '../service/service';
 import type { EtcdKV } from '../store/kv';
 import { ClusterCache } from './cluster-cache';
-import { serveDesiredState } from './desired-state';
+import { DEFAULT_MAX_MESSAGE_BYTES, serveDesiredState } from './desired-state';
+import { FanOut } from './fan-out';
+import { PastClusters } from './past-clusters';
+import { ViewEngine } from './view-engine';
 import { lookupNetwork } from './network-lookup';
 import { AgentRegistry, checkHost } from './registry';
 import { toServiceError } from '../../proto/status';
@@ -49,6 +52,10 @@ export interface AgentServerOptions {
   clusterId?: string;
   logger: Logger;
   clock?: Clock;
+  /** the largest desired-state message (snapshots go in parts under it; default just under 4 MiB) */
+  maxMessageBytes?: number;
+  /** how often idle streams get a progress mark (default 1000 ms) */
+  progressMs?: number;
 }
 
 export interface RunningAgentServer {
@@ -57,6 +64,8 @@ export interface RunningAgentServer {
   port: number;
   cache: ClusterCache;
   registry: AgentRegistry;
+  views: ViewEngine;
+  fanOut: FanOut;
   /** open desired-state streams */
   readonly streams: number;
   stop(): Promise<void>;
@@ -150,7 +159,12 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}),
   });
   const cache = new ClusterCache(kv, logger, { clock });
+  const views = new ViewEngine(() => cache.state);
+  // the engine only marks what changed, in proportion to the change; fan-out sends it later
+  cache.subscribe((_state, batch) => (batch.reload ? views.reload() : views.apply(batch.changes)));
   await cache.start();
+  const fanOut = new FanOut({ clock, revision: () => cache.state.revision, progressMs: opts.progressMs ?? 1000 });
+  const pastClusters = new PastClusters(kv, { clock });
   let clusterId = opts.clusterId;
   if (clusterId === undefined) {
     try {
@@ -241,7 +255,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       }
       void serveDesiredState(call, {
         cache,
-        kv,
+        views,
+        fanOut,
+        pastCluster: (rev) => pastClusters.get(rev),
+        maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        clock,
         logger,
         track: (end) => {
           enders.add(end);
@@ -287,6 +305,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   try {
     port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, creds, (err, p) => (err ? reject(err) : resolve(p))));
   } catch (e) {
+    fanOut.stop();
     await cache.stop();
     throw new NetloomError('UNAVAILABLE', `gRPC server cannot listen on ${listen}: ${e instanceof Error ? e.message : String(e)}`, {
       field: 'listen',
@@ -303,6 +322,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     port,
     cache,
     registry,
+    views,
+    fanOut,
     get streams() {
       return enders.size;
     },
@@ -318,6 +339,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
           resolve();
         });
       });
+      fanOut.stop();
       await cache.stop();
       logger.info({ address }, 'agent gRPC server stopped');
     },

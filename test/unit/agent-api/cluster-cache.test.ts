@@ -1,12 +1,12 @@
 /**
  * The cluster cache over a fake store: one full read, then one watch from the revision after it;
- * each watch response is applied as one batch (endpoints before and after, agent hosts, or full
- * for anything else), a failed watch makes it read everything again and ignore the old watch,
+ * each watch response is applied as one batch (every key that changed, with its value before and
+ * after), a failed watch makes it read everything again and ignore the old watch,
  * and stop() ends the watch.
  */
 import assert from 'node:assert/strict';
 import { createLogger } from '../../../lib/logger';
-import { ClusterCache, type BatchInfo } from '../../../netmaster/agent/cluster-cache';
+import { ClusterCache, type ClusterBatch } from '../../../netmaster/agent/cluster-cache';
 import type { EtcdKV, KeyValue, WatchEvent } from '../../../netmaster/store/kv';
 import { agentLayout } from '../../../netmaster/store/agent-layout';
 import { layout } from '../../../netmaster/store/layout';
@@ -49,12 +49,12 @@ describe('agent API: cluster cache', () => {
   it('loads at a revision and watches everything from the next one; each response is one batch', async () => {
     const { kv: store, watches } = fakeStore([kv(layout.ep('e1'), ep('e1', 'hostA'), '5')], '10');
     const cache = new ClusterCache(store, logger, { manageTenantIds: false });
-    const batches: BatchInfo[] = [];
+    const batches: ClusterBatch[] = [];
     cache.subscribe((_s, b) => batches.push(b));
     await cache.start();
     assert.equal(cache.state.revision, '10');
     assert.equal(cache.state.endpoints.get('e1')?.ep.homingHost, 'hostA');
-    assert.deepEqual(batches.slice(), [{ full: true, endpoints: [], agentHosts: [] }], 'the load: every view is new');
+    assert.deepEqual(batches.slice(), [{ reload: true, changes: [] }], 'the load: every view is new');
     assert.equal(watches.length, 1);
     assert.equal(watches[0]?.prefix, layout.root);
     assert.equal(watches[0]?.since, '10', 'the store watches from the revision after this one');
@@ -62,16 +62,20 @@ describe('agent API: cluster cache', () => {
     watches[0]?.onBatch([put(layout.ep('e1'), ep('e1', 'hostB'), '11'), put(agentLayout.host('hostB'), '{"host":"hostB"}', '12')]);
     assert.equal(cache.state.revision, '12');
     assert.equal(batches.length, 2, 'one response, one batch');
-    assert.deepEqual(
-      batches[1]?.endpoints.map((e) => e.homingHost),
-      ['hostA', 'hostB'],
-      'the endpoint before and after',
-    );
-    assert.deepEqual(batches[1]?.agentHosts, ['hostB']);
-    assert.equal(batches[1]?.full, false);
+    const [epChange, agentChange] = batches[1]?.changes ?? [];
+    assert.ok(epChange?.kind === 'endpoint');
+    assert.deepEqual([epChange.before?.homingHost, epChange.after?.homingHost], ['hostA', 'hostB'], 'the endpoint before and after');
+    assert.ok(agentChange?.kind === 'agent');
+    assert.equal(agentChange.host, 'hostB');
+    assert.equal(agentChange.before, undefined);
+    assert.equal(batches[1]?.reload, false);
 
     watches[0]?.onBatch([put(layout.cfg('tenant', 't1'), '{"config":{"tenantName":"t1"},"oper":{}}', '13'), del(layout.ep('e1'), '14')]);
-    assert.equal(batches[2]?.full, true, 'an intent object changes every view');
+    assert.deepEqual(
+      batches[2]?.changes.map((c) => c.kind),
+      ['object', 'endpoint'],
+      'an intent object and an endpoint delete',
+    );
     assert.equal(cache.state.endpoints.has('e1'), false);
     assert.ok(cache.state.objects.get('tenant')?.has('t1'));
     assert.equal(cache.state.revision, '14');

@@ -1,6 +1,7 @@
 /**
  * The desired-state stream's flow control with a fake call (a slow client gets one coalesced
- * group when its buffer drains, not every batch), server stop ending a stream, the NetloomError
+ * group when its buffer drains, not every batch, and delays no other stream; progress marks;
+ * snapshots in parts; resume from a past revision), server stop ending a stream, the NetloomError
  * to gRPC status mapping (and back), and the tenant id bookkeeping (pure parts).
  */
 import assert from 'node:assert/strict';
@@ -8,14 +9,13 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { NetloomError, type ErrorCode } from '../../../lib/errors';
 import { createLogger } from '../../../lib/logger';
-import { batchTouchesView, serveDesiredState, type DesiredStateCall } from '../../../netmaster/agent/desired-state';
-import type { BatchInfo } from '../../../netmaster/agent/cluster-cache';
+import { serveDesiredState, type DesiredStateCall, type StreamDeps } from '../../../netmaster/agent/desired-state';
+import { FanOut } from '../../../netmaster/agent/fan-out';
+import { ViewEngine } from '../../../netmaster/agent/view-engine';
 import { computeHostView } from '../../../netmaster/agent/host-view';
 import { fromServiceError, grpcStatusOf, toServiceError } from '../../../proto/status';
 import { lowestFree, tenantIdWork } from '../../../netmaster/agent/tenant-ids';
-import type { ClusterState } from '../../../netmaster/agent/cluster';
 import type { DesiredStateUpdate } from '../../../proto/gen/netloom/v1/DesiredStateUpdate';
-import type { EtcdKV } from '../../../netmaster/store/kv';
 import { ClusterBuilder } from './fixtures';
 
 class FakeCall extends EventEmitter {
@@ -35,25 +35,45 @@ class FakeCall extends EventEmitter {
 }
 
 function fakeCache(b: ClusterBuilder) {
-  const listeners = new Set<(s: ClusterState, batch: BatchInfo) => void>();
   return {
     get state() {
       return b.state;
-    },
-    subscribe(l: (s: ClusterState, batch: BatchInfo) => void) {
-      listeners.add(l);
-      return () => void listeners.delete(l);
-    },
-    notify(batch: BatchInfo = { full: true, endpoints: [], agentHosts: [] }) {
-      for (const l of listeners) l(b.state, batch);
-    },
-    get listeners() {
-      return listeners.size;
     },
   };
 }
 
 const logger = createLogger('t', { level: 'silent' });
+
+/** Let the fan-out's queued slices run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** A stream's dependencies over a builder: the real engine and fan-out (progress marks by hand). */
+function streamDeps(b: ClusterBuilder, extra: Partial<StreamDeps> = {}) {
+  const views = new ViewEngine(() => b.state);
+  const fanOut = new FanOut({ revision: () => b.state.revision, progressMs: 0 });
+  let end: (() => void) | undefined;
+  const deps: StreamDeps = {
+    cache: fakeCache(b),
+    views,
+    fanOut,
+    pastCluster: async () => {
+      throw new Error('no past');
+    },
+    logger,
+    track: (e) => ((end = e), () => undefined),
+    ...extra,
+  };
+  return {
+    deps,
+    views,
+    fanOut,
+    /** the changes since the last call, as the cache would hand them over */
+    apply: () => views.apply(b.takeChanges()),
+    end: () => end?.(),
+  };
+}
 
 describe('agent API desired-state stream (fake call)', () => {
   const world = () =>
@@ -66,97 +86,132 @@ describe('agent API desired-state stream (fake call)', () => {
 
   it('coalesces batches while the client is slow: one group with the latest revision after drain', async () => {
     const b = world();
-    const cache = fakeCache(b);
+    const s = streamDeps(b);
     const call = new FakeCall({ host: 'hostA', resumeFromRevision: '0' });
-    let end: (() => void) | undefined;
-    await serveDesiredState(call as unknown as DesiredStateCall, {
-      cache,
-      kv: {} as EtcdKV,
-      logger,
-      track: (e) => ((end = e), () => undefined),
-    });
+    await serveDesiredState(call as unknown as DesiredStateCall, s.deps);
     assert.equal(call.written.length, 1);
     assert.equal(call.written[0]?.snapshot?.reason, 'INITIAL');
     call.blocked = true;
     b.endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3');
-    cache.notify();
+    s.apply();
+    await settle();
     const afterFirst = call.written.length;
     assert.equal(afterFirst, 1 + 3, 'vtep, endpoint, marker');
     for (let i = 0; i < 50; i++) {
       b.endpoint(`x${i}`, 't1', 'web', 'hostB', `10.1.0.${i + 10}`);
-      cache.notify();
+      s.apply();
     }
     b.del('/netloom/v1/ep/x0');
-    cache.notify();
+    s.apply();
+    await settle();
     assert.equal(call.written.length, afterFirst, 'nothing queued while the buffer is full');
     call.blocked = false;
     call.emit('drain');
+    await settle();
     const group = call.written.slice(afterFirst);
-    assert.equal(group.length, 49 + 1, '49 endpoint puts (x0 came and went) and one marker');
+    assert.equal(group.length, 49 + 1 + 1, '49 endpoint puts, the delete of x0 (it came and went: harmless) and one marker');
     assert.ok(group.every((u) => u.revision === b.state.revision));
     assert.equal(group[group.length - 1]?.change?.key, '');
     // unrelated change: nothing
     b.tenant('t9').network('t9', 'z', 'vxlan', 9, '10.99.0.0/24').endpoint('z1', 't9', 'z', 'hostZ', '10.99.0.2');
-    cache.notify();
+    s.apply();
+    await settle();
     assert.equal(call.written.length, afterFirst + group.length);
-    // server stop ends the stream and unsubscribes
-    end?.();
+    // server stop ends the stream and drops the view
+    s.end();
     assert.ok(call.ended);
-    assert.equal(cache.listeners, 0);
+    assert.equal(s.views.hosts, 0);
+  });
+
+  it('a slow stream delays no other: the others get their group while it waits for drain', async () => {
+    const b = world().endpoint('b0', 't1', 'web', 'hostB', '10.1.0.9');
+    const s = streamDeps(b);
+    const slow = new FakeCall({ host: 'hostA', resumeFromRevision: '0' });
+    const fast = new FakeCall({ host: 'hostB', resumeFromRevision: '0' });
+    await serveDesiredState(slow as unknown as DesiredStateCall, s.deps);
+    await serveDesiredState(fast as unknown as DesiredStateCall, s.deps);
+    slow.blocked = true;
+    b.endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3');
+    s.apply();
+    await settle();
+    b.endpoint('b2', 't1', 'web', 'hostB', '10.1.0.4');
+    s.apply();
+    await settle();
+    assert.deepEqual(
+      fast.written.filter((u) => u.change?.key).map((u) => u.change?.key),
+      ['endpoint/b1', 'endpoint/b2'],
+    );
+    assert.equal(slow.written.filter((u) => u.change?.key === 'endpoint/b2').length, 0, 'the slow one waits for its drain');
+  });
+
+  it('progress marks go to idle streams that are behind, never in the middle of pending changes', async () => {
+    const b = world();
+    const s = streamDeps(b);
+    const call = new FakeCall({ host: 'hostA', resumeFromRevision: '0' });
+    await serveDesiredState(call as unknown as DesiredStateCall, s.deps);
+    const sender = [...(s.fanOut as unknown as { streams: Set<{ progress(r: string): boolean }> }).streams][0]!;
+    assert.equal(sender.progress(b.state.revision), false, 'not behind');
+    b.tenant('t9');
+    s.apply();
+    assert.equal(sender.progress(b.state.revision), true);
+    assert.deepEqual(call.written[call.written.length - 1], { revision: b.state.revision, progress: {} });
+    b.endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3');
+    s.apply();
+    b.tenant('t8');
+    assert.equal(sender.progress(b.state.revision), false, 'changes are pending: they go first');
+  });
+
+  it('a snapshot larger than the message limit comes in parts that add up to the view', async () => {
+    const b = world();
+    for (let i = 0; i < 300; i++) b.endpoint(`r${i}`, 't1', 'web', 'hostB', `10.1.${i >> 8}.${(i % 250) + 2}`);
+    const s = streamDeps(b, { maxMessageBytes: 8 * 1024 });
+    const call = new FakeCall({ host: 'hostA', resumeFromRevision: '0' });
+    await serveDesiredState(call as unknown as DesiredStateCall, s.deps);
+    const parts = call.written.map((u) => u.snapshot!);
+    assert.ok(parts.length > 5, `${parts.length} parts`);
+    assert.ok(parts.slice(0, -1).every((p) => p.more === true) && parts[parts.length - 1]?.more === false);
+    for (const p of parts) assert.ok(JSON.stringify(p.state).length <= 8 * 1024, 'each part under the limit');
+    const ids = parts.flatMap((p) => p.state!.endpoints!.map((e) => e.id));
+    assert.deepEqual(
+      ids,
+      computeHostView(b.state, 'hostA').endpoints.map((e) => e.id),
+    );
+  });
+
+  it('resumes from a past revision with the changes since, one etcd read shared by every stream', async () => {
+    const b = world();
+    const past = structuredClone(b.state);
+    let reads = 0;
+    b.endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3');
+    b.takeChanges();
+    const s = streamDeps(b, {
+      pastCluster: async () => {
+        reads++;
+        return past;
+      },
+    });
+    const call = new FakeCall({ host: 'hostA', resumeFromRevision: past.revision });
+    await serveDesiredState(call as unknown as DesiredStateCall, s.deps);
+    assert.deepEqual(
+      call.written.map((u) => u.change?.key),
+      ['vtep/hostB', 'endpoint/b1', ''],
+    );
+    assert.equal(reads, 1);
   });
 
   it('refuses a bad host name with INVALID_ARGUMENT', async () => {
     const call = new FakeCall({ host: 'no such host', resumeFromRevision: '0' });
     let err: grpc.ServiceError | undefined;
     call.on('error', (e: grpc.ServiceError) => (err = e));
-    await serveDesiredState(call as unknown as DesiredStateCall, {
-      cache: fakeCache(world()),
-      kv: {} as EtcdKV,
-      logger,
-      track: () => () => undefined,
-    });
+    await serveDesiredState(call as unknown as DesiredStateCall, streamDeps(world()).deps);
     assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
     assert.match(err?.details ?? '', /host/);
   });
 
   it('a resume revision ahead of the server gets a RESYNC snapshot', async () => {
     const call = new FakeCall({ host: 'hostA', resumeFromRevision: '999999' });
-    await serveDesiredState(call as unknown as DesiredStateCall, {
-      cache: fakeCache(world()),
-      kv: {} as EtcdKV,
-      logger,
-      track: () => () => undefined,
-    });
+    await serveDesiredState(call as unknown as DesiredStateCall, streamDeps(world()).deps);
     assert.equal(call.written[0]?.snapshot?.reason, 'RESYNC');
-  });
-});
-
-describe('agent API batch relevance', () => {
-  const b = new ClusterBuilder()
-    .global('bridge')
-    .tenant('t1')
-    .network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24')
-    .network('t1', 'db', 'vxlan', 5002, '10.2.0.0/24');
-  b.agent('hostB', '192.168.0.2')
-    .endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2')
-    .endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3')
-    .endpoint('c1', 't1', 'db', 'hostC', '10.2.0.2');
-  const view = computeHostView(b.state, 'hostA');
-  const ep = (id: string) => b.state.endpoints.get(id)!.ep;
-  const batch = (p: Partial<BatchInfo>): BatchInfo => ({ full: false, endpoints: [], agentHosts: [], ...p });
-  it('skips only batches that cannot change the view', () => {
-    assert.equal(batchTouchesView(batch({ endpoints: [ep('c1')] }), 'hostA', view), false, 'an endpoint of a network outside the view');
-    assert.equal(batchTouchesView(batch({ agentHosts: ['hostC'] }), 'hostA', view), true, 'an agent record may make endpoints reachable');
-    assert.equal(batchTouchesView(batch({}), 'hostA', view), false);
-    assert.equal(batchTouchesView(batch({ endpoints: [ep('b1')] }), 'hostA', view), true);
-    assert.equal(
-      batchTouchesView(batch({ endpoints: [{ ...ep('c1'), homingHost: 'hostA' }] }), 'hostA', view),
-      true,
-      'a new local endpoint',
-    );
-    assert.equal(batchTouchesView(batch({ agentHosts: ['hostB'] }), 'hostA', view), true);
-    assert.equal(batchTouchesView(batch({ agentHosts: ['hostA'] }), 'hostA', view), true);
-    assert.equal(batchTouchesView(batch({ full: true }), 'hostA', view), true);
   });
 });
 
