@@ -6,6 +6,7 @@
  * the leader only (see liveness.ts and netmaster/ha/leader.ts).
  */
 import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
 import { isNetloomError, NetloomError } from '../../lib/errors';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
@@ -23,6 +24,7 @@ import { ClusterCache } from './cluster-cache';
 import { DEFAULT_MAX_MESSAGE_BYTES, serveDesiredState } from './desired-state';
 import { FanOut } from './fan-out';
 import { PastClusters } from './past-clusters';
+import { registerStreamMetrics } from './stream-metrics';
 import { ViewEngine } from './view-engine';
 import { lookupNetwork } from './network-lookup';
 import { AgentRegistry, checkHost } from './registry';
@@ -56,6 +58,8 @@ export interface AgentServerOptions {
   maxMessageBytes?: number;
   /** how often idle streams get a progress mark (default 1000 ms) */
   progressMs?: number;
+  /** where the stream metrics are registered (stream-metrics.ts) */
+  registry?: Registry;
 }
 
 export interface RunningAgentServer {
@@ -174,6 +178,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     }
   }
   const enders = new Set<() => void>();
+  if (opts.registry) registerStreamMetrics(opts.registry, { streams: () => enders.size, views, fanOut });
   const svc = opts.service;
   const hostMatch = Boolean(opts.tls?.clientCa && opts.tls.requireHostMatch);
   /** With requireHostMatch: refuse a request for a host the client certificate does not name. */

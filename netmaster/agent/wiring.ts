@@ -56,6 +56,7 @@ export async function startAgentSide(
       listen: opts.grpcListen,
       leaseTtlSeconds: opts.agentLeaseTtlSeconds,
       logger,
+      ...(registry ? { registry } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
     });
   } catch (e) {
