@@ -71,27 +71,94 @@ function configs<C>(
   >;
 }
 
+/**
+ * Messages are built once per stored object (stored objects are replaced, never changed, on every
+ * write) and shared by every view that holds them: an unchanged object is the same object in the
+ * next computation, so views compare by identity and serialize nothing that did not change.
+ */
+const messages = new WeakMap<object, object>();
+
+function memo<M extends object>(stored: object, build: () => M): M {
+  let m = messages.get(stored) as M | undefined;
+  if (!m) messages.set(stored, (m = build()));
+  return m;
+}
+
+const DEFAULT_GLOBAL_MESSAGE: Global = { ...DEFAULT_GLOBAL };
+
 function globalOf(cluster: ClusterState): Global {
-  const g = configs<StoredGlobal>(cluster, 'global').get('global')?.config;
-  if (!g) return { ...DEFAULT_GLOBAL };
-  return {
-    fwdMode: g.fwdMode ?? 'bridge',
-    arpMode: g.arpMode ?? 'proxy',
-    pvtSubnet: g.pvtSubnet ?? '',
-    networkInfraType: g.networkInfraType ?? 'default',
-  };
+  const stored = configs<StoredGlobal>(cluster, 'global').get('global');
+  if (!stored) return DEFAULT_GLOBAL_MESSAGE;
+  return memo(stored, () => {
+    const g = stored.config;
+    return {
+      fwdMode: g.fwdMode ?? 'bridge',
+      arpMode: g.arpMode ?? 'proxy',
+      pvtSubnet: g.pvtSubnet ?? '',
+      networkInfraType: g.networkInfraType ?? 'default',
+    };
+  });
 }
 
 function bgpOf(cluster: ClusterState, host: string): BgpConfig | null {
-  const b = configs<Bgp>(cluster, 'Bgp').get(host)?.config;
-  if (!b) return null;
-  return {
-    hostname: b.hostname,
-    routerIp: b.routerip ?? '',
-    as: Number(b.as) || 0,
-    neighbor: b.neighbor ?? '',
-    neighborAs: Number(b['neighbor-as'] ?? '') || 0,
+  const stored = configs<Bgp>(cluster, 'Bgp').get(host);
+  if (!stored) return null;
+  return memo(stored, () => {
+    const b = stored.config;
+    return {
+      hostname: b.hostname,
+      routerIp: b.routerip ?? '',
+      as: Number(b.as) || 0,
+      neighbor: b.neighbor ?? '',
+      neighborAs: Number(b['neighbor-as'] ?? '') || 0,
+    };
+  });
+}
+
+/** Tenant messages by name and id (a handful; kept). */
+const tenantMessages = new Map<string, Tenant>();
+
+function tenantMessage(name: string, id: number): Tenant {
+  const k = `${id}:${name}`;
+  let m = tenantMessages.get(k);
+  if (!m) tenantMessages.set(k, (m = { name, ctZone: id, vrfId: id }));
+  return m;
+}
+
+/** A policy's message, rebuilt only when the policy or one of its rules was written. */
+const policyMessages = new WeakMap<object, { rules: StoredIntent[]; msg: Policy }>();
+
+function policyMessage(pk: string, stored: StoredIntent | undefined, rules: StoredIntent[]): Policy {
+  const hit = stored ? policyMessages.get(stored) : undefined;
+  if (hit && hit.rules.length === rules.length && hit.rules.every((r, i) => r === rules[i])) return hit.msg;
+  const p = stored?.config as { tenantName: string; policyName: string } | undefined;
+  const list = rules.map((r) => r.config as unknown as StoredRule).sort(byKey((x) => x.ruleId));
+  const tenant = p?.tenantName ?? '';
+  const grp = (name: string) => (name ? `${tenant}:${name}` : '');
+  const net = (name: string) => (name ? `${tenant}:${name}` : '');
+  const msg: Policy = {
+    key: pk,
+    tenant,
+    name: p?.policyName ?? '',
+    rules: list.map(
+      (x): Rule => ({
+        ruleId: x.ruleId,
+        direction: x.direction,
+        priority: x.priority,
+        action: x.action,
+        protocol: x.protocol,
+        port: x.port,
+        fromGroup: grp(x.fromEndpointGroup),
+        toGroup: grp(x.toEndpointGroup),
+        fromNetwork: net(x.fromNetwork),
+        toNetwork: net(x.toNetwork),
+        fromIp: x.fromIpAddress,
+        toIp: x.toIpAddress,
+      }),
+    ),
   };
+  if (stored) policyMessages.set(stored, { rules, msg });
+  return msg;
 }
 
 /** Records the keys a view computation read (`dep` keys, see view-engine.ts); absent keys too. */
@@ -152,6 +219,18 @@ export function vtepOfHost(cluster: ClusterState, host: string): string {
   return ip;
 }
 
+/** The VTEP message of each host (its latest address), shared by every view. */
+const vtepMessages = new Map<string, Vtep>();
+
+export function vtepMessage(host: string, vtepIp: string): Vtep {
+  let m = vtepMessages.get(host);
+  if (m?.vtepIp !== vtepIp) {
+    if (!m && vtepMessages.size >= 1_000_000) vtepMessages.clear(); // hosts come and go: stay bounded
+    vtepMessages.set(host, (m = { host, vtepIp }));
+  }
+  return m;
+}
+
 const vtepOfEndpoint = (cluster: ClusterState, e: StoredEndpoint): string => cluster.agents.get(e.homingHost)?.vtepIp || e.vtepIP || '';
 
 /**
@@ -203,22 +282,24 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
       if (policies.has(pk)) policyKeys.add(pk);
     }
   }
-  const rulesOf = new Map<string, StoredRule[]>();
+  const rulesOf = new Map<string, StoredIntent[]>();
   for (const pk of policyKeys) {
     r.add(`rules:${pk}`);
-    const list: StoredRule[] = [];
+    const list: StoredIntent[] = [];
     for (const rk of membersOf(ix.rulesByPolicy, pk)) {
-      const rule = rules.get(rk)?.config;
-      if (rule) list.push(rule);
+      const rule = rules.get(rk);
+      if (rule) list.push(rule as unknown as StoredIntent);
     }
     if (list.length > 0) rulesOf.set(pk, list);
   }
   const referencedGroups = new Set<string>();
   for (const [pk, list] of rulesOf) {
     const tenant = pk.slice(0, pk.indexOf(':'));
-    for (const rule of list)
+    for (const stored of list) {
+      const rule = stored.config as unknown as StoredRule;
       for (const g of [rule.fromEndpointGroup, rule.toEndpointGroup])
         if (g && usableGrp(`${tenant}:${g}`)) referencedGroups.add(`${tenant}:${g}`);
+    }
   }
   const sources = { nets: new Set(netKeys), groups: new Set(referencedGroups) };
   for (const gk of referencedGroups) {
@@ -229,10 +310,10 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
   const tenantNames = new Set<string>();
   const outNetworks: Network[] = [];
   for (const k of netKeys) {
-    const n = networks.get(k)?.config;
-    if (!n) continue;
-    tenantNames.add(n.tenantName);
-    outNetworks.push(networkMessage(k, n));
+    const stored = networks.get(k);
+    if (!stored) continue;
+    tenantNames.add(stored.config.tenantName);
+    outNetworks.push(memo(stored, () => networkMessage(k, stored.config)));
   }
   const outGroups: EndpointGroup[] = [];
   const profileKeys = new Set<string>();
@@ -242,54 +323,29 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     const c = g.config;
     tenantNames.add(c.tenantName);
     if (c.netProfile && localGroups.has(k)) profileKeys.add(`${c.tenantName}:${c.netProfile}`);
-    outGroups.push(groupMessage(k, g, localGroups.has(k) ? policyKeys : undefined));
+    outGroups.push(localGroups.has(k) ? localGroupMessage(k, g, policyKeys) : memo(g, () => groupMessage(k, g)));
   }
-  const outPolicies: Policy[] = [...policyKeys].map((pk) => {
-    const p = policies.get(pk)?.config;
-    const list = [...(rulesOf.get(pk) ?? [])].sort(byKey((x) => x.ruleId));
-    const tenant = p?.tenantName ?? '';
-    const grp = (name: string) => (name ? `${tenant}:${name}` : '');
-    const net = (name: string) => (name ? `${tenant}:${name}` : '');
-    return {
-      key: pk,
-      tenant,
-      name: p?.policyName ?? '',
-      rules: list.map(
-        (x): Rule => ({
-          ruleId: x.ruleId,
-          direction: x.direction,
-          priority: x.priority,
-          action: x.action,
-          protocol: x.protocol,
-          port: x.port,
-          fromGroup: grp(x.fromEndpointGroup),
-          toGroup: grp(x.toEndpointGroup),
-          fromNetwork: net(x.fromNetwork),
-          toNetwork: net(x.toNetwork),
-          fromIp: x.fromIpAddress,
-          toIp: x.toIpAddress,
-        }),
-      ),
-    };
-  });
+  const outPolicies: Policy[] = [...policyKeys].map((pk) =>
+    policyMessage(pk, policies.get(pk) as StoredIntent | undefined, rulesOf.get(pk) ?? []),
+  );
   const outProfiles: NetProfile[] = [];
   for (const k of profileKeys) {
     r.add(`profile:${k}`);
-    const p = profiles.get(k)?.config;
-    if (!p) continue;
-    outProfiles.push({
-      key: k,
-      tenant: p.tenantName,
-      name: p.profileName,
-      bandwidthKbps: String(bandwidthKbps(p.bandwidth ?? '')),
-      burstKb: String(p.burst ?? 0),
-      dscp: p.DSCP ?? 0,
-    });
+    const stored = profiles.get(k);
+    if (!stored) continue;
+    const p = stored.config;
+    outProfiles.push(
+      memo(stored, () => ({
+        key: k,
+        tenant: p.tenantName,
+        name: p.profileName,
+        bandwidthKbps: String(bandwidthKbps(p.bandwidth ?? '')),
+        burstKb: String(p.burst ?? 0),
+        dscp: p.DSCP ?? 0,
+      })),
+    );
   }
-  const outTenants: Tenant[] = [...tenantNames].map((t) => {
-    const id = cluster.tenantIds.get(t) ?? 0;
-    return { name: t, ctZone: id, vrfId: id };
-  });
+  const outTenants: Tenant[] = [...tenantNames].map((t) => tenantMessage(t, cluster.tenantIds.get(t) ?? 0));
   return {
     global,
     bgp,
@@ -319,32 +375,67 @@ function groupMessage(key: string, g: { config: StoredGroup }, localPolicies?: R
   };
 }
 
-/** Group messages of groups that enter a view only through its endpoints: the same for every host, built once per stored object. */
-const carriedGroups = new WeakMap<object, EndpointGroup>();
+/** Messages of groups of a host's own endpoints, by the policies the host has (usually the same for all). */
+const localGroupMessages = new WeakMap<object, Map<string, EndpointGroup>>();
+
+function localGroupMessage(key: string, g: { config: StoredGroup }, localPolicies: ReadonlySet<string>): EndpointGroup {
+  const c = g.config;
+  const policies = [...(c.policies ?? [])].filter((p) => localPolicies.has(`${c.tenantName}:${p}`));
+  const sig = policies.join('\n');
+  let byPolicies = localGroupMessages.get(g);
+  if (!byPolicies) localGroupMessages.set(g, (byPolicies = new Map()));
+  let m = byPolicies.get(sig);
+  if (!m) byPolicies.set(sig, (m = groupMessage(key, g, localPolicies)));
+  return m;
+}
 
 /** The message of a group that a view carries because some of its endpoints are in it (undefined when gone). */
 export function carriedGroupMessage(cluster: ClusterState, key: string): EndpointGroup | undefined {
   const g = configs<StoredGroup>(cluster, 'endpointGroup').get(key);
   if (!g) return undefined;
-  let m = carriedGroups.get(g);
-  if (!m) carriedGroups.set(g, (m = groupMessage(key, g)));
-  return m;
+  return memo(g, () => groupMessage(key, g));
 }
 
 /**
- * Whether endpoint `e` is in the view of `host` whose parts name `sources`: usable, from one of
- * the sources, its group usable, and reachable (a remote VXLAN endpoint only through its host's
- * VTEP when that is known and is not this host's own: two agents claiming one address would
- * make this host's whole pipeline inconsistent).
+ * Which endpoints are in the view of `host` whose parts name `sources` (one per computation: it
+ * remembers, per network and group, whether they are usable): from one of the sources, usable,
+ * its group usable, and reachable (a remote VXLAN endpoint only through its host's VTEP when that
+ * is known and is not this host's own: two agents claiming one address would make this host's
+ * whole pipeline inconsistent). Works on the endpoint's message, whose fields are derived once.
  */
-export function endpointInView(cluster: ClusterState, host: string, sources: HostParts['sources'], e: StoredEndpoint): boolean {
-  const gk = groupKeyOf(e);
-  if (!sources.nets.has(e.network) && !(gk !== '' && sources.groups.has(gk))) return false;
-  if (!usableNet(cluster, e.network, NO_READS)) return false;
-  if (gk !== '' && !usableGroup(cluster, gk, NO_READS)) return false;
-  if (e.homingHost === host || configs<StoredNetwork>(cluster, 'network').get(e.network)?.config.encap !== 'vxlan') return true;
-  const v = vtepOfEndpoint(cluster, e);
-  return v !== '' && v !== (cluster.agents.get(host)?.vtepIp ?? '');
+export class ViewMembership {
+  private readonly nets = new Map<string, boolean>();
+  private readonly groups = new Map<string, boolean>();
+  private readonly ownVtep: string;
+
+  constructor(
+    private readonly cluster: ClusterState,
+    private readonly host: string,
+    private readonly sources: HostParts['sources'],
+  ) {
+    this.ownVtep = cluster.agents.get(host)?.vtepIp ?? '';
+  }
+
+  /** usable, and (for VXLAN) whether reachability must be checked */
+  private net(key: string): boolean {
+    let u = this.nets.get(key);
+    if (u === undefined) this.nets.set(key, (u = usableNet(this.cluster, key, NO_READS)));
+    return u;
+  }
+
+  private group(key: string): boolean {
+    let u = this.groups.get(key);
+    if (u === undefined) this.groups.set(key, (u = usableGroup(this.cluster, key, NO_READS)));
+    return u;
+  }
+
+  has(e: Endpoint): boolean {
+    if (!this.sources.nets.has(e.network) && !(e.group !== '' && this.sources.groups.has(e.group))) return false;
+    if (!this.net(e.network)) return false;
+    if (e.group !== '' && !this.group(e.group)) return false;
+    if (e.host === this.host || configs<StoredNetwork>(this.cluster, 'network').get(e.network)?.config.encap !== 'vxlan') return true;
+    return e.vtepIp !== '' && e.vtepIp !== this.ownVtep;
+  }
 }
 
 /** Endpoint messages: the same for every host, built once per stored endpoint and VTEP. */
@@ -391,14 +482,13 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
   const endpoints: Endpoint[] = [];
   const vteps = new Map<string, string>();
   const groups = new Map(parts.groups.map((g) => [g.key, g]));
+  const member = new ViewMembership(cluster, host, parts.sources);
   for (const id of sourceEndpointIds(cluster, parts.sources)) {
-    const e = cluster.endpoints.get(id)?.ep;
-    if (!e || !endpointInView(cluster, host, parts.sources, e)) continue;
     const msg = endpointMessage(cluster, id);
-    if (!msg) continue;
+    if (!msg || !member.has(msg)) continue;
     endpoints.push(msg);
-    if (e.homingHost !== host && e.homingHost !== '' && msg.vtepIp !== '') vteps.set(e.homingHost, vtepOfHost(cluster, e.homingHost));
-    const gk = groupKeyOf(e);
+    if (msg.host !== host && msg.host !== '' && msg.vtepIp !== '') vteps.set(msg.host, vtepOfHost(cluster, msg.host));
+    const gk = msg.group;
     if (gk !== '' && !groups.has(gk)) {
       const g = carriedGroupMessage(cluster, gk);
       if (g) groups.set(gk, g);
@@ -412,7 +502,7 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     policies: parts.policies,
     profiles: parts.profiles,
     endpoints: endpoints.sort(byKey((e) => e.id)),
-    vteps: [...vteps].map(([h, ip]): Vtep => ({ host: h, vtepIp: ip })).sort(byKey((v) => v.host)),
+    vteps: [...vteps].map(([h, ip]) => vtepMessage(h, ip)).sort(byKey((v) => v.host)),
     bgp: parts.bgp,
   };
 }

@@ -8,7 +8,8 @@
  * go from what a view depends on to the hosts whose view depends on it:
  * - `deps`: every key a host part read (`network:<k>`, `policy:<k>`, `rules:<policy>`, ...);
  * - `srcNet` / `srcGrp`: the networks and groups whose endpoints enter a view;
- * - `vtepViewers` / `carriedViewers`: hosts whose view holds a VTEP or a carried group.
+ * - `carriedViewers`: hosts whose view holds a group only through its endpoints.
+ * (A VTEP is needed by the views that hold its host's endpoints: those come from the sources.)
  * A change of the cluster (`apply`, one etcd batch) looks its keys up there and touches only the
  * hosts concerned: a rule recomputes the host parts of the hosts whose groups use its policy; an
  * endpoint is checked in the views of the hosts whose sources bring it and recomputes its own
@@ -24,11 +25,12 @@ import { addTo, membersOf, removeFrom } from './cluster-index';
 import {
   carriedGroupMessage,
   computeHostParts,
-  endpointInView,
+  ViewMembership,
   endpointMessage,
   groupKeyOf,
   sourceEndpointIds,
   vtepOfHost,
+  vtepMessage,
   type HostParts,
   type HostState,
 } from './host-view';
@@ -65,19 +67,15 @@ export interface ViewSubscriber {
   notify(): void;
 }
 
-interface InView {
-  msg: Endpoint;
-  /** the remote host whose VTEP this endpoint needs ('' when none) */
-  remote: string;
-  /** the group it carries ('' when none) */
-  group: string;
-}
+/** The remote host whose VTEP an endpoint of `host`'s view needs ('' when none). */
+const remoteOf = (host: string, e: Endpoint): string => (e.host !== host && e.host !== '' && e.vtepIp !== '' ? e.host : '');
 
 class HostView {
   parts: HostParts | undefined;
   /** the host part's objects by view key */
   struct = new Map<string, object>();
-  eps = new Map<string, InView>();
+  /** endpoint id -> its (shared) message; everything else about it derives from the message */
+  eps = new Map<string, Endpoint>();
   vtepRefs = new Map<string, number>();
   vteps = new Map<string, Vtep>();
   groupRefs = new Map<string, number>();
@@ -120,7 +118,6 @@ export class ViewEngine {
   private readonly depIndex = new Map<string, Set<string>>();
   private readonly srcNet = new Map<string, Set<string>>();
   private readonly srcGrp = new Map<string, Set<string>>();
-  private readonly vtepViewers = new Map<string, Set<string>>();
   private readonly carriedViewers = new Map<string, Set<string>>();
   readonly stats: EngineStats = { hostParts: 0, endpointLayers: 0, endpointChecks: 0 };
 
@@ -153,7 +150,6 @@ export class ViewEngine {
     for (const d of v.deps) removeFrom(this.depIndex, d, v.host);
     for (const n of v.parts?.sources.nets ?? []) removeFrom(this.srcNet, n, v.host);
     for (const g of v.parts?.sources.groups ?? []) removeFrom(this.srcGrp, g, v.host);
-    for (const x of v.vteps.keys()) removeFrom(this.vtepViewers, x, v.host);
     for (const g of v.carried.keys()) removeFrom(this.carriedViewers, g, v.host);
   }
 
@@ -171,7 +167,7 @@ export class ViewEngine {
       groups: [...groups.values()].sort(byKeyOf((g) => g.key)),
       policies: p.policies,
       profiles: p.profiles,
-      endpoints: [...v.eps.values()].map((e) => e.msg).sort(byId),
+      endpoints: [...v.eps.values()].sort(byId),
       vteps: [...v.vteps.values()].sort(byKeyOf((x) => x.host)),
       bgp: p.bgp,
     };
@@ -185,7 +181,7 @@ export class ViewEngine {
     if (s) return s;
     const kind = kindOfKey(key);
     const rest = key.slice(key.indexOf('/') + 1);
-    if (kind === 'endpoint') return v.eps.get(rest)?.msg;
+    if (kind === 'endpoint') return v.eps.get(rest);
     if (kind === 'vtep') return v.vteps.get(rest);
     if (kind === 'group') return v.carried.get(rest);
     return undefined;
@@ -226,21 +222,29 @@ export class ViewEngine {
     const check = (hosts: Iterable<string>, id: string) => {
       for (const h of hosts) addTo(epChecks, h, id);
     };
-    const endpointTouches = (e: StoredEndpoint, id: string) => {
+    /**
+     * the views an endpoint may enter or leave: its host's (a local endpoint changes the host
+     * part) and those whose sources bring it; those also hold its host's VTEP, which may follow
+     * the endpoint (without an agent record a host's VTEP comes from its endpoints)
+     */
+    const endpointTouches = (e: StoredEndpoint, id: string, vtepToo: boolean) => {
       if (this.views.has(e.homingHost)) parts.add(e.homingHost);
-      check(membersOf(this.srcNet, e.network), id);
       const g = groupKeyOf(e);
-      if (g !== '') check(membersOf(this.srcGrp, g), id);
-      // without an agent record a host's VTEP comes from its endpoints
-      if (!this.cluster().agents.get(e.homingHost)?.vtepIp)
-        for (const h of membersOf(this.vtepViewers, e.homingHost)) addTo(vtepRefresh, h, e.homingHost);
+      for (const hosts of [membersOf(this.srcNet, e.network), g !== '' ? membersOf(this.srcGrp, g) : undefined]) {
+        if (!hosts) continue;
+        check(hosts, id);
+        if (vtepToo) for (const h of hosts) addTo(vtepRefresh, h, e.homingHost);
+      }
     };
     for (const ch of changes) {
       switch (ch.kind) {
-        case 'endpoint':
-          if (ch.before) endpointTouches(ch.before, ch.id);
-          if (ch.after) endpointTouches(ch.after, ch.id);
+        case 'endpoint': {
+          const host = ch.after?.homingHost ?? ch.before?.homingHost ?? '';
+          const vtepToo = !this.cluster().agents.get(host)?.vtepIp;
+          if (ch.before) endpointTouches(ch.before, ch.id, vtepToo);
+          if (ch.after) endpointTouches(ch.after, ch.id, vtepToo);
           break;
+        }
         case 'tenantId':
           addAll(full, deps(`tenantid:${ch.tenant}`));
           break;
@@ -250,9 +254,8 @@ export class ViewEngine {
           const cluster = this.cluster();
           for (const id of membersOf(cluster.index.epsByHost, ch.host)) {
             const e = cluster.endpoints.get(id)?.ep;
-            if (e) endpointTouches(e, id);
+            if (e) endpointTouches(e, id, true);
           }
-          for (const h of membersOf(this.vtepViewers, ch.host)) addTo(vtepRefresh, h, ch.host);
           break;
         }
         case 'object':
@@ -272,7 +275,8 @@ export class ViewEngine {
     for (const [h, ids] of epChecks) {
       const v = this.views.get(h);
       if (!v || full.has(h)) continue;
-      for (const id of ids) this.checkEndpoint(cluster, v, id);
+      const member = this.membership(cluster, v);
+      for (const id of ids) this.checkEndpoint(cluster, v, id, member);
     }
     for (const [h, xs] of vtepRefresh) {
       const v = this.views.get(h);
@@ -333,6 +337,7 @@ export class ViewEngine {
   }
 
   private markDirty(v: HostView, key: string): void {
+    if (v.subs.size === 0) return;
     for (const s of v.subs) {
       s.dirty.add(key);
       s.notify();
@@ -375,31 +380,29 @@ export class ViewEngine {
     if (!sources) return;
     const ids = sourceEndpointIds(cluster, sources);
     for (const id of [...v.eps.keys()]) if (!ids.has(id)) this.setEndpoint(cluster, v, id, undefined);
-    for (const id of ids) this.checkEndpoint(cluster, v, id);
+    const member = this.membership(cluster, v);
+    for (const id of ids) this.checkEndpoint(cluster, v, id, member);
     if (refreshCarried) {
       for (const x of [...v.vteps.keys()]) this.refreshVtep(cluster, v, x);
       for (const g of [...v.carried.keys()]) this.refreshCarried(cluster, v, g);
     }
   }
 
-  private checkEndpoint(cluster: ClusterState, v: HostView, id: string): void {
-    this.stats.endpointChecks++;
-    const e = cluster.endpoints.get(id)?.ep;
+  /** The membership test of `v` for the current state (one per batch and view: it caches usability). */
+  private membership(cluster: ClusterState, v: HostView): ViewMembership | undefined {
     const sources = v.parts?.sources;
-    if (!e || !sources || !endpointInView(cluster, v.host, sources, e)) {
-      this.setEndpoint(cluster, v, id, undefined);
-      return;
-    }
-    const msg = endpointMessage(cluster, id);
-    if (!msg) return this.setEndpoint(cluster, v, id, undefined);
-    const remote = e.homingHost !== v.host && e.homingHost !== '' && msg.vtepIp !== '' ? e.homingHost : '';
-    this.setEndpoint(cluster, v, id, { msg, remote, group: groupKeyOf(e) });
+    return sources ? new ViewMembership(cluster, v.host, sources) : undefined;
   }
 
-  private setEndpoint(cluster: ClusterState, v: HostView, id: string, next: InView | undefined): void {
+  private checkEndpoint(cluster: ClusterState, v: HostView, id: string, member: ViewMembership | undefined): void {
+    this.stats.endpointChecks++;
+    const msg = endpointMessage(cluster, id);
+    this.setEndpoint(cluster, v, id, msg && member?.has(msg) ? msg : undefined);
+  }
+
+  private setEndpoint(cluster: ClusterState, v: HostView, id: string, next: Endpoint | undefined): void {
     const old = v.eps.get(id);
-    if (!old && !next) return;
-    if (old && next && old.msg === next.msg && old.remote === next.remote && old.group === next.group) return;
+    if (old === next) return;
     if (old) {
       v.eps.delete(id);
       this.unref(v, old);
@@ -408,17 +411,17 @@ export class ViewEngine {
       v.eps.set(id, next);
       this.ref(cluster, v, next);
     }
-    this.markDirty(v, `endpoint/${id}`);
+    if (v.subs.size > 0) this.markDirty(v, `endpoint/${id}`);
   }
 
-  private ref(cluster: ClusterState, v: HostView, e: InView): void {
-    if (e.remote !== '') {
-      const n = (v.vtepRefs.get(e.remote) ?? 0) + 1;
-      v.vtepRefs.set(e.remote, n);
+  private ref(cluster: ClusterState, v: HostView, e: Endpoint): void {
+    const remote = remoteOf(v.host, e);
+    if (remote !== '') {
+      const n = (v.vtepRefs.get(remote) ?? 0) + 1;
+      v.vtepRefs.set(remote, n);
       if (n === 1) {
-        v.vteps.set(e.remote, { host: e.remote, vtepIp: vtepOfHost(cluster, e.remote) });
-        addTo(this.vtepViewers, e.remote, v.host);
-        this.markDirty(v, `vtep/${e.remote}`);
+        v.vteps.set(remote, vtepMessage(remote, vtepOfHost(cluster, remote)));
+        if (v.subs.size > 0) this.markDirty(v, `vtep/${remote}`);
       }
     }
     if (e.group !== '') {
@@ -433,15 +436,15 @@ export class ViewEngine {
     }
   }
 
-  private unref(v: HostView, e: InView): void {
-    if (e.remote !== '') {
-      const n = (v.vtepRefs.get(e.remote) ?? 1) - 1;
-      if (n > 0) v.vtepRefs.set(e.remote, n);
+  private unref(v: HostView, e: Endpoint): void {
+    const remote = remoteOf(v.host, e);
+    if (remote !== '') {
+      const n = (v.vtepRefs.get(remote) ?? 1) - 1;
+      if (n > 0) v.vtepRefs.set(remote, n);
       else {
-        v.vtepRefs.delete(e.remote);
-        v.vteps.delete(e.remote);
-        removeFrom(this.vtepViewers, e.remote, v.host);
-        this.markDirty(v, `vtep/${e.remote}`);
+        v.vtepRefs.delete(remote);
+        v.vteps.delete(remote);
+        if (v.subs.size > 0) this.markDirty(v, `vtep/${remote}`);
       }
     }
     if (e.group !== '') {
@@ -460,8 +463,11 @@ export class ViewEngine {
     const old = v.vteps.get(x);
     if (!old) return;
     const ip = vtepOfHost(cluster, x);
-    if (ip === old.vtepIp) return;
-    v.vteps.set(x, { host: x, vtepIp: ip });
+    if (ip === old.vtepIp) {
+      v.vteps.set(x, vtepMessage(x, ip));
+      return;
+    }
+    v.vteps.set(x, vtepMessage(x, ip));
     this.markDirty(v, `vtep/${x}`);
   }
 
