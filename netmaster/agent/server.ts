@@ -22,7 +22,7 @@ import type { EtcdKV } from '../store/kv';
 import { ClusterCache } from './cluster-cache';
 import { serveDesiredState } from './desired-state';
 import { lookupNetwork } from './network-lookup';
-import { AgentRegistry, checkHost } from './registry';
+import { AgentRegistry, checkHost, type AgentRegistryMetrics } from './registry';
 import { toServiceError } from '../../proto/status';
 
 export interface AgentServerTls {
@@ -45,6 +45,10 @@ export interface AgentServerOptions {
   listen?: string;
   tls?: AgentServerTls;
   leaseTtlSeconds?: number;
+  /** this replica's id in the agent records it writes (default: host name, pid, random suffix) */
+  replicaId?: string;
+  /** the agent registry's metrics (createAgentRegistryMetrics) */
+  registryMetrics?: AgentRegistryMetrics;
   /** answered by Register (default: etcd's cluster id, in hex) */
   clusterId?: string;
   logger: Logger;
@@ -148,9 +152,15 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     clock,
     logger,
     ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}),
+    ...(opts.replicaId !== undefined ? { replicaId: opts.replicaId } : {}),
+    ...(opts.registryMetrics ? { metrics: opts.registryMetrics } : {}),
   });
+  await registry.start();
   const cache = new ClusterCache(kv, logger, { clock });
-  await cache.start();
+  await cache.start().catch(async (e: unknown) => {
+    await registry.stop();
+    throw e;
+  });
   let clusterId = opts.clusterId;
   if (clusterId === undefined) {
     try {
@@ -230,7 +240,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     }),
     Heartbeat: unary('Heartbeat', logger, async (r, call) => {
       authorize(call, r.host);
-      return { leaseTtlSeconds: await registry.heartbeat(r.host, r.leaseId) };
+      // memory only: never waits for etcd (nor for anything else)
+      return { leaseTtlSeconds: registry.heartbeat(r.host, r.leaseId, r.appliedRevision), revision: registry.etcdRevision };
     }),
     WatchDesiredState: (call) => {
       try {
@@ -288,6 +299,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, creds, (err, p) => (err ? reject(err) : resolve(p))));
   } catch (e) {
     await cache.stop();
+    await registry.stop();
     throw new NetloomError('UNAVAILABLE', `gRPC server cannot listen on ${listen}: ${e instanceof Error ? e.message : String(e)}`, {
       field: 'listen',
     });
@@ -319,6 +331,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
         });
       });
       await cache.stop();
+      await registry.stop();
       logger.info({ address }, 'agent gRPC server stopped');
     },
   };
