@@ -168,6 +168,8 @@ export class AgentRegistry {
   private readonly missing = new Set<string>();
   /** hosts expired here whose record is still to be deleted (guarded by the record's revision) */
   private readonly toDelete = new Map<string, string>();
+  /** hosts of toDelete whose delete is in a commit now */
+  private readonly deleting = new Set<string>();
   private readonly session: ReplicaSession;
   private readonly batcher: WriteBatcher;
   private readonly metrics: AgentRegistryMetrics;
@@ -365,13 +367,19 @@ export class AgentRegistry {
       );
     }
     this.metrics.registered.set(this.table.size);
-    if (this.toDelete.size === 0) return;
-    const deletes = [...this.toDelete].map(async ([host, modRevision]) => {
+    const due = [...this.toDelete].filter(([host]) => !this.deleting.has(host));
+    if (due.length === 0) return;
+    const deletes = due.map(async ([host, modRevision]) => {
       const key = agentLayout.host(host);
-      const res = await this.batcher.submit({ keys: [key], guards: [{ key, modRevision }], writes: () => [{ kind: 'delete', key }] });
-      // deleted, or rewritten meanwhile (then it is not ours to delete): either way done
-      if (this.toDelete.get(host) === modRevision) this.toDelete.delete(host);
-      if (!res.ok) this.deps.logger.info({ host }, 'expired agent record left: it was written again meanwhile');
+      this.deleting.add(host);
+      try {
+        const res = await this.batcher.submit({ keys: [key], guards: [{ key, modRevision }], writes: () => [{ kind: 'delete', key }] });
+        // deleted, or written again (or deleted) meanwhile, then not ours to delete: done either way
+        if (this.toDelete.get(host) === modRevision) this.toDelete.delete(host);
+        if (!res.ok) this.deps.logger.info({ host }, 'expired agent record not deleted: it was written again (or deleted) meanwhile');
+      } finally {
+        this.deleting.delete(host);
+      }
     });
     const results = await Promise.allSettled(deletes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -510,6 +518,12 @@ export class AgentRegistry {
     }
     if (rec.leaseId === e.id && rec.replica === this.replicaId) {
       e.modRevision = maxRev(e.modRevision, modRevision);
+      return;
+    }
+    if (rec.replica === this.replicaId) {
+      // a newer registration here whose commit reply has not arrived yet: it replaces the entry
+      this.table.delete(e.host);
+      this.metrics.registered.set(this.table.size);
       return;
     }
     this.drop(e, `taken over by registration ${rec.leaseId ?? '?'} at replica ${rec.replica ?? '?'}`);
