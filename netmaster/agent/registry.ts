@@ -243,7 +243,7 @@ export class AgentRegistry {
     await this.writeMarker();
     const sweepMs = this.deps.sweepMs ?? Math.max(200, Math.floor((this.ttlSeconds * 1000) / 4));
     this.loops.push(this.every(sweepMs, () => this.sweep(), 'agent sweep failed'));
-    this.loops.push(this.every(this.deps.probeMs ?? 1000, () => this.probe(), 'etcd revision probe failed'));
+    this.loops.push(this.every(this.deps.probeMs ?? 1000, () => this.probe(), 'etcd revision probe failed', 'debug'));
     this.deps.logger.info({ replica: this.replicaId, lease: this.session.leaseId, ttl: this.ttlSeconds }, 'agent registry started');
   }
 
@@ -565,7 +565,7 @@ export class AgentRegistry {
     }
   }
 
-  private async every(ms: number, fn: () => Promise<void>, what: string): Promise<void> {
+  private async every(ms: number, fn: () => Promise<void>, what: string, level: 'warn' | 'debug' = 'warn'): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       await this.deps.clock.sleep(ms, signal, { unref: true });
@@ -573,7 +573,7 @@ export class AgentRegistry {
       try {
         await fn();
       } catch (e) {
-        this.deps.logger.warn({ err: errorMessage(e) }, what);
+        this.deps.logger[level]({ err: errorMessage(e) }, what);
       }
     }
   }
