@@ -27,7 +27,7 @@ import { PastClusters } from './past-clusters';
 import { registerStreamMetrics } from './stream-metrics';
 import { ViewEngine } from './view-engine';
 import { lookupNetwork } from './network-lookup';
-import { AgentRegistry, checkHost } from './registry';
+import { AgentRegistry, checkHost, type AgentRegistryMetrics } from './registry';
 import { toServiceError } from '../../proto/status';
 
 export interface AgentServerTls {
@@ -50,6 +50,10 @@ export interface AgentServerOptions {
   listen?: string;
   tls?: AgentServerTls;
   leaseTtlSeconds?: number;
+  /** this replica's id in the agent records it writes (default: host name, pid, random suffix) */
+  replicaId?: string;
+  /** the agent registry's metrics (createAgentRegistryMetrics) */
+  registryMetrics?: AgentRegistryMetrics;
   /** answered by Register (default: etcd's cluster id, in hex) */
   clusterId?: string;
   logger: Logger;
@@ -161,12 +165,18 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     clock,
     logger,
     ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}),
+    ...(opts.replicaId !== undefined ? { replicaId: opts.replicaId } : {}),
+    ...(opts.registryMetrics ? { metrics: opts.registryMetrics } : {}),
   });
+  await registry.start();
   const cache = new ClusterCache(kv, logger, { clock });
   const views = new ViewEngine(() => cache.state);
   // the engine only marks what changed, in proportion to the change; fan-out sends it later
   cache.subscribe((_state, batch) => (batch.reload ? views.reload() : views.apply(batch.changes)));
-  await cache.start();
+  await cache.start().catch(async (e: unknown) => {
+    await registry.stop();
+    throw e;
+  });
   const fanOut = new FanOut({ clock, revision: () => cache.state.revision, progressMs: opts.progressMs ?? 1000 });
   const pastClusters = new PastClusters(kv, { clock });
   let clusterId = opts.clusterId;
@@ -249,7 +259,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     }),
     Heartbeat: unary('Heartbeat', logger, async (r, call) => {
       authorize(call, r.host);
-      return { leaseTtlSeconds: await registry.heartbeat(r.host, r.leaseId) };
+      // memory only: never waits for etcd (nor for anything else)
+      return { leaseTtlSeconds: registry.heartbeat(r.host, r.leaseId, r.appliedRevision), revision: registry.etcdRevision };
     }),
     WatchDesiredState: (call) => {
       try {
@@ -312,6 +323,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   } catch (e) {
     fanOut.stop();
     await cache.stop();
+    await registry.stop();
     throw new NetloomError('UNAVAILABLE', `gRPC server cannot listen on ${listen}: ${e instanceof Error ? e.message : String(e)}`, {
       field: 'listen',
     });
@@ -346,6 +358,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       });
       fanOut.stop();
       await cache.stop();
+      await registry.stop();
       logger.info({ address }, 'agent gRPC server stopped');
     },
   };

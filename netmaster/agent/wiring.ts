@@ -11,7 +11,7 @@ import type { Logger } from '../../lib/logger';
 import { LeaderElector, runWhileLeader } from '../ha/leader';
 import type { NetmasterService } from '../service/service';
 import { createLivenessMetrics, DEFAULT_DEAD_HOST_GRACE_MS, runLiveness } from './liveness';
-import { DEFAULT_LEASE_TTL_SECONDS } from './registry';
+import { createAgentRegistryMetrics, DEFAULT_LEASE_TTL_SECONDS } from './registry';
 import { DEFAULT_GRPC_LISTEN, startAgentServer, type AgentServerTls, type RunningAgentServer } from './server';
 
 export interface AgentSideOptions {
@@ -55,6 +55,8 @@ export async function startAgentSide(
       service,
       listen: opts.grpcListen,
       leaseTtlSeconds: opts.agentLeaseTtlSeconds,
+      registryMetrics: createAgentRegistryMetrics(registry),
+      ...(opts.replicaId !== undefined ? { replicaId: opts.replicaId } : {}),
       logger,
       ...(registry ? { registry } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),

@@ -1,7 +1,11 @@
 /**
  * The etcd keys of the agent API, all under `/netloom/v1/agent/` (outside `alloc/` and `idx/`, so
  * the store's consistency check neither reads nor repairs them; they have their own owners):
- * - `agent/host/<host>`: the agent record, attached to the agent's lease (gone when it expires);
+ * - `agent/host/<host>`: the agent record, written by the netmaster replica the agent registered at
+ *   and attached to that replica's session lease (gone when the replica dies, or deleted by the
+ *   replica when the agent stops heartbeating);
+ * - `agent/replica/<replica id>`: one per running agent server, on its session lease (its writes
+ *   give the replica the etcd revisions its registration ids are made from);
  * - `agent/known/<host>`: no lease; says the host once registered, so that the liveness task only
  *   releases endpoints of hosts that were run by an agent (not of hosts only named in REST calls);
  * - `agent/tenantid/<8-digit id>` -> tenant name and `agent/tenantid-of/<tenant>` -> id: the
@@ -16,6 +20,8 @@ export const agentLayout = {
   hostPrefix: `${AGENT_ROOT}host/`,
   host: (host: string) => `${AGENT_ROOT}host/${host}`,
   knownPrefix: `${AGENT_ROOT}known/`,
+  replicaPrefix: `${AGENT_ROOT}replica/`,
+  replica: (id: string) => `${AGENT_ROOT}replica/${id}`,
   known: (host: string) => `${AGENT_ROOT}known/${host}`,
   tenantIdPrefix: `${AGENT_ROOT}tenantid/`,
   tenantId: (id: number) => `${AGENT_ROOT}tenantid/${pad(id, 8)}`,
@@ -34,5 +40,8 @@ export interface AgentRecord {
   capabilities: string[];
   agentVersion: string;
   registeredAt: string;
+  /** the registration id (named lease_id in the proto): unique cluster-wide, echoed by heartbeats */
   leaseId: string;
+  /** the id of the netmaster replica that holds the registration (absent in records of older versions) */
+  replica?: string;
 }

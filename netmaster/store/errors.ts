@@ -21,3 +21,8 @@ export function isCompactedError(e: unknown): boolean {
 export function isFutureRevisionError(e: unknown): boolean {
   return e instanceof Error && /future revision/i.test(e.message);
 }
+
+/** Whether an etcd error says a lease named in the request does not exist (expired or revoked). */
+export function isLeaseNotFoundError(e: unknown): boolean {
+  return e instanceof Error && /lease not found/i.test(e.message);
+}

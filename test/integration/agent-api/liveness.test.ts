@@ -1,8 +1,9 @@
 /**
- * Registration, heartbeats and dead-host cleanup against a real etcd: a lease per agent, ttl 0
- * once the lease is revoked (and the client registers again by itself), the newer of two
- * registrations of one host wins, and the leader's liveness task releases a dead host's endpoints
- * after the grace period (not before), while a host that comes back in time keeps them.
+ * Registration, heartbeats and dead-host cleanup against a real etcd: the record on the replica's
+ * session lease, ttl 0 once the record is gone (and the client registers again by itself), the
+ * newer of two registrations of one host wins, and the leader's liveness task releases a dead
+ * host's endpoints after the grace period (not before), while a host that comes back in time
+ * keeps them.
  */
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
@@ -45,7 +46,7 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     await stopEnv(env);
   });
 
-  it('Register writes the record on a lease; Heartbeat answers the TTL, then 0 once the lease is revoked', async () => {
+  it("Register writes the record on the replica's session lease; Heartbeat answers the TTL, then 0 once the record is deleted", async () => {
     const c = newClient('reg1');
     const { leaseId, ttlSeconds } = await c.register();
     assert.equal(ttlSeconds, 2);
@@ -53,18 +54,27 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     assert.equal(c.clusterId, BigInt(header.cluster_id).toString(16), "Register answers etcd's cluster id");
     const rec = await env!.kv.get(agentLayout.host('reg1'));
     assert.ok(rec, 'record written');
-    const parsed = JSON.parse(rec.value) as { leaseId: string; vtepIp: string; capabilities: string[]; registeredAt: string };
+    const parsed = JSON.parse(rec.value) as {
+      leaseId: string;
+      replica: string;
+      vtepIp: string;
+      capabilities: string[];
+      registeredAt: string;
+    };
     assert.equal(parsed.leaseId, leaseId);
+    assert.equal(parsed.replica, server!.registry.replicaId);
     assert.equal(parsed.vtepIp, '192.168.1.1');
     assert.deepEqual(parsed.capabilities, ['vxlan']);
     assert.ok(parsed.registeredAt !== '');
-    const ttl = await env!.raw.leaseClient.leaseTimeToLive({ ID: leaseId, keys: true });
+    const ttl = await env!.raw.leaseClient.leaseTimeToLive({ ID: server!.registry.sessionLease, keys: true });
     assert.ok(Number(ttl.TTL) > 0);
-    assert.equal(ttl.keys.map((k) => k.toString()).join(), agentLayout.host('reg1'), 'the record is attached to the lease');
+    assert.ok(
+      ttl.keys.map((k) => k.toString()).includes(agentLayout.host('reg1')),
+      "the record is attached to the replica's session lease",
+    );
     assert.equal(await c.heartbeat(), 2);
-    await env!.kv.revokeLease(leaseId);
-    assert.equal(await c.heartbeat(), 0);
-    assert.equal(await env!.kv.get(agentLayout.host('reg1')), undefined, 'record gone with the lease');
+    await env!.kv.commit([], [{ kind: 'delete', key: agentLayout.host('reg1') }]);
+    await until('heartbeat answers 0', async () => (await c.heartbeat()) === 0);
   });
 
   it('the client registers again by itself when the heartbeat answers 0', async () => {
@@ -72,13 +82,13 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     c.start();
     await until('registered', () => c.stats.registrations === 1 && c.lease.id !== '');
     const first = c.lease.id;
-    await env!.kv.revokeLease(first);
+    await env!.kv.commit([], [{ kind: 'delete', key: agentLayout.host('reg2') }]);
     await until('registered again', () => c.stats.registrations === 2, 5000);
     assert.notEqual(c.lease.id, first);
     assert.ok(await env!.kv.get(agentLayout.host('reg2')));
   });
 
-  it('a second registration of a live host wins: the first lease is revoked', async () => {
+  it('a second registration of a live host wins: the first one is answered 0', async () => {
     const a = newClient('dup');
     const b = newClient('dup', { vtepIp: '192.168.1.2' });
     await a.register();
@@ -101,8 +111,8 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
       await until('leader', () => elector.isLeader);
       const dead = newClient('dead1');
       const back = newClient('back1');
-      const { leaseId: deadLease } = await dead.register();
-      const { leaseId: backLease } = await back.register();
+      await dead.register();
+      await back.register();
       const e1 = await env!.service.createEndpoint({ networkName: 'net', containerID: 'x1', homingHost: 'dead1' });
       const e2 = await env!.service.createEndpoint({ networkName: 'net', containerID: 'x2', homingHost: 'dead1' });
       const e3 = await env!.service.createEndpoint({ networkName: 'net', containerID: 'y1', homingHost: 'back1' });
@@ -110,8 +120,14 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
       const e4 = await env!.service.createEndpoint({ networkName: 'net', containerID: 'z1', homingHost: 'never-registered' });
       await sleep(300); // the task has read its state
       const t0 = Date.now();
-      await env!.kv.revokeLease(deadLease);
-      await env!.kv.revokeLease(backLease);
+      // both records gone at once (as when their replica dies)
+      await env!.kv.commit(
+        [],
+        [
+          { kind: 'delete', key: agentLayout.host('dead1') },
+          { kind: 'delete', key: agentLayout.host('back1') },
+        ],
+      );
       await sleep(300);
       await back.register(); // back within the grace
       await sleep(300);
@@ -136,7 +152,7 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
       assert.match(text, /netmaster_agent_dead_hosts_total [1-9]/);
       assert.match(text, /netmaster_agent_dead_host_endpoints_released_total 2/);
       assert.equal(await env!.kv.get(agentLayout.known('dead1')), undefined, 'the dead host is forgotten');
-      process.stdout.write(`      dead host released ${took} ms after its lease was revoked (grace 1000 ms)\n`);
+      process.stdout.write(`      dead host released ${took} ms after its record was deleted (grace 1000 ms)\n`);
     } finally {
       detach();
       await elector.stop();
