@@ -114,6 +114,10 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     failovers: 0,
     unaryRetries: 0,
     returnsToFirst: 0,
+    /** register or heartbeat calls that failed (each one the lease loop retries) */
+    heartbeatFailures: 0,
+    /** streams given up because they stayed behind the revision the replica's heartbeats report */
+    stalls: 0,
   };
 
   constructor(private readonly opts: NetmasterClientOptions) {
@@ -330,6 +334,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
         if (!(await this.pause(period))) return;
       } catch (e) {
         failures++;
+        this.stats.heartbeatFailures++;
         this.opts.logger?.warn({ err: errorMessage(e), failures, replica: this.addresses[this.current] }, 'register/heartbeat failed');
         if (!(await this.pause(this.retryPauseMs(failures)))) return;
       }
