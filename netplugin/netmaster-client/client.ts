@@ -142,6 +142,12 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
    * timer that checks the stream has reached it stallTimeoutMs later
    */
   private behind: { revision: bigint; since: number; timer: Timer } | undefined;
+  /**
+   * stalls on the home replica since a stream there last caught up: a stalled replica still
+   * answers heartbeats, so going back to it is put off longer each time (returnHomeAfterMs
+   * doubled per stall, up to 16 times) instead of losing stallTimeoutMs of updates every round
+   */
+  private homeStalls = 0;
   /** since when no stream has been open (monotonic ms; undefined while one is) */
   private noStreamSince: number | undefined;
   private leaseId = '';
@@ -440,14 +446,15 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private async maybeReturnHome(): Promise<void> {
     const after = this.opts.returnHomeAfterMs ?? 60_000;
     if (after <= 0 || this.current === this.home || this.addresses.length <= 1 || !this.leaseId) return;
-    if (this.clock.monotonic() - this.leftHomeAt < after) return;
+    const wait = after * 2 ** Math.min(this.homeStalls, 4);
+    if (this.clock.monotonic() - this.leftHomeAt < wait) return;
     const req = this.heartbeatRequest();
     try {
       const res = await this.callOn<HeartbeatResponse__Output>(this.home, (c, o, cb) => c.heartbeat(req, o, cb));
       if (Number(res.leaseTtlSeconds) === 0 || this.current === this.home || !this.running) return;
     } catch {
       // still down: try again after the next period
-      this.leftHomeAt = this.clock.monotonic() - after + Math.min(after, 5000);
+      this.leftHomeAt = this.clock.monotonic() - wait + Math.min(wait, 5000);
       return;
     }
     const from = this.addresses[this.current];
@@ -500,6 +507,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private stalled(why: string, etcdRevision: string, forMs: number): void {
     const index = this.streamIndex ?? this.current;
     this.stats.stalls++;
+    if (index === this.home) this.homeStalls++;
     this.opts.logger?.warn(
       {
         replica: this.addresses[index],
@@ -595,7 +603,11 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
         if (!kind) return;
         applied = true;
         if (!this.opts.manualAck) this.acknowledge(this.appliedRevision);
-        if (this.behind && toRevision(this.appliedRevision) >= this.behind.revision) this.clearBehind();
+        if (this.behind && toRevision(this.appliedRevision) >= this.behind.revision) {
+          this.clearBehind();
+          // the home replica streams again: going back there needs no extra wait
+          if (index === this.home) this.homeStalls = 0;
+        }
         try {
           if (kind === 'progress') this.emit('progress', u.revision);
           else this.emit('state', this.state, u.revision, kind);

@@ -237,6 +237,31 @@ describe('NetmasterClient stream: progress, snapshots in parts, stalls, acknowle
       assert.equal(c.replica, r2.address);
     });
 
+    it('a stalled home replica is gone back to less and less often', async () => {
+      const c = stallClient({ returnHomeAfterMs: 2000 });
+      c.start();
+      await until('snapshot from r1', () => c.revision === '101' && c.replica === r1.address);
+      r1.frozen = true; // for good: every return home ends in another stall
+      cluster.addEndpoint('e2', '10.5.0.3');
+      const returns: number[] = [];
+      await runUntil(
+        'three returns home',
+        () => {
+          if (c.stats.returnsHome > returns.length) returns.push(clock.monotonic());
+          return returns.length >= 3;
+        },
+        120_000,
+      );
+      const [first, second, third] = returns as [number, number, number];
+      // a return and its stall take a stall timeout, then the wait doubles: 2 s x 2, x 4, ...
+      assert.ok(second - first >= STALL_MS + 2000 * 4, `second return ${second - first} ms after the first`);
+      assert.ok(third - second >= STALL_MS + 2000 * 8, `third return ${third - second} ms after the second`);
+      assert.ok(
+        c.state.endpoints.some((e) => e.id === 'e2'),
+        'the change arrived through r2',
+      );
+    });
+
     it('a quiet stream with progress marks is not stalled; without them it would be', async () => {
       const c = stallClient();
       c.start();
