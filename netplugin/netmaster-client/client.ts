@@ -17,9 +17,10 @@
  * realized a state), so that netmaster can tell what each host has realized.
  *
  * Replicas: `address` may list several netmasters (all on one etcd). The client uses one at a
- * time, starting with its home replica (a stable hash of the host name, so that agents spread
- * over the replicas; `homeReplica` forces it); when the stream, a registration or a heartbeat
- * fails on it, the next reconnect goes to the next one (round-robin). The revision it resumes
+ * time, starting with its home replica (a stable hash of the host name over the sorted
+ * addresses, so that agents spread over the replicas; `homeReplica` forces it); when the stream,
+ * a registration or a heartbeat fails on it, the next reconnect goes to the next one
+ * (round-robin). The revision it resumes
  * from is etcd's, so it is valid on every replica: the new one sends the changes since then, not a
  * new snapshot. A unary call that fails with UNAVAILABLE or DEADLINE_EXCEEDED is retried once on
  * the next replica (every unary call is idempotent). The backoff grows only after a whole round
@@ -83,7 +84,8 @@ export interface NetmasterClientOptions {
   callTimeoutMs?: number;
   /**
    * with several replicas: the index in `address` of the one to start on and return to (default:
-   * a hash of `host`, which spreads agents evenly and stays the same for a host)
+   * picked by a hash of `host` among the addresses sorted, which spreads agents evenly and stays
+   * the same for a host whatever the order of the list)
    */
   homeReplica?: number;
   /**
@@ -190,7 +192,10 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       throw new NetloomError('INVALID_ARGUMENT', `homeReplica must be an index in 0..${this.addresses.length - 1}, got ${forced}`, {
         field: 'homeReplica',
       });
-    this.home = forced ?? homeReplicaIndex(opts.host, this.addresses.length);
+    // hashed over the addresses in sorted order, so that a host picks the same replica however
+    // the list is ordered (deployments often list each host's own replica first)
+    const sorted = [...this.addresses].sort();
+    this.home = forced ?? this.addresses.indexOf(sorted[homeReplicaIndex(opts.host, sorted.length)]!);
     this.current = this.home;
     const Agent = loadAgentProto().netloom.v1.Agent;
     const creds = opts.tls

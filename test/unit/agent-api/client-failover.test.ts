@@ -96,6 +96,14 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
       void c.stop();
     }
     assert.equal(picks.size, 3, "every replica is somebody's home");
+    // the same replica however the list is ordered (a deployment may put each host's own first)
+    for (let i = 0; i < 30; i++) {
+      const a = new NetmasterClient({ address: three, host: `node-${i}.dc1` });
+      const b = new NetmasterClient({ address: [...three].reverse(), host: `node-${i}.dc1` });
+      assert.equal(a.homeReplica, b.homeReplica);
+      void a.stop();
+      void b.stop();
+    }
     const forced = new NetmasterClient({ address: three, host: 'node-1.dc1', homeReplica: 2 });
     assert.equal(forced.homeReplica, 'x:3');
     void forced.stop();
