@@ -27,6 +27,7 @@ import { startCnmPlugin } from './cnm';
 export interface NetpluginOptions {
   host: string;
   netmasterGrpc?: string;
+  netmasterStallTimeout: string;
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -53,7 +54,12 @@ export function buildCommand(): Command {
     .option('--host <name>', "this host's name as netmaster knows it", process.env.HOSTNAME ?? 'localhost')
     .option(
       '--netmaster-grpc <host:port>',
-      "netmaster's agent gRPC service; several replicas as host:port,host:port,... (tried in this order; on a failure the agent moves to the next)",
+      "netmaster's agent gRPC service; several replicas as host:port,host:port,... (the agent starts on one picked by a hash of --host, so that agents spread over them; on a failure it moves to the next)",
+    )
+    .option(
+      '--netmaster-stall-timeout <seconds>',
+      'move to another replica when the desired-state stream stays this long behind the etcd revision its heartbeats report, or no stream opens (0: never)',
+      '15',
     )
     .option('--tls-ca <file>', 'CA certificate to verify netmaster')
     .option('--tls-cert <file>', 'client certificate for netmaster')
@@ -100,6 +106,9 @@ function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource &
   if (o.fabricFile) return new FileFabric(o.fabricFile, { logger });
   if (!o.netmasterGrpc) throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc (or --fabric-file)', { field: 'netmaster-grpc' });
   const addresses = parseNetmasterAddresses(o.netmasterGrpc, 'netmaster-grpc');
+  const stallTimeout = Number(o.netmasterStallTimeout);
+  if (o.netmasterStallTimeout.trim() === '' || !Number.isFinite(stallTimeout) || stallTimeout < 0 || stallTimeout > 3600)
+    throw new NetloomError('INVALID_ARGUMENT', '--netmaster-stall-timeout must be 0..3600 seconds', { field: 'netmaster-stall-timeout' });
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
     throw new NetloomError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together', { field: 'tls-cert' });
   if (o.tlsCert && !o.tlsCa) throw new NetloomError('INVALID_ARGUMENT', '--tls-cert needs --tls-ca', { field: 'tls-ca' });
@@ -109,6 +118,9 @@ function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource &
     ...(o.vtepIp ? { vtepIp: vtepAddress(o.vtepIp) } : {}),
     capabilities: ['vlan', 'vxlan'],
     agentVersion: 'netplugin',
+    // heartbeats acknowledge what the agent realized (NetmasterFabric.realized), not what arrived
+    manualAck: true,
+    stallTimeoutMs: Math.round(stallTimeout * 1000),
     logger,
     ...(o.tlsCa
       ? {

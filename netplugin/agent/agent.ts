@@ -368,16 +368,19 @@ export class Agent {
   }
 
   private async reconcile(): Promise<void> {
-    if (!this.state || !this.reconciler || !this.sw) return;
+    const state = this.state;
+    if (!state || !this.reconciler || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
     const flows = computePipeline({
-      state: this.state,
+      state,
       local: { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts },
     });
     const r = await this.reconciler.apply(flows);
     this.flowCount = flows.length;
     this.deps.metrics?.flowsInstalled.set(flows.length);
     if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
+    // the state computed from, not this.state: a newer one may have arrived during the apply
+    this.deps.source.realized?.(state);
   }
 
   /** Stop following and close connections; flows stay on the switch (the datapath keeps forwarding). */

@@ -16,6 +16,12 @@ export interface DesiredStateSource {
    */
   start(onState: (state: HostState) => void): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * The agent has realized `state` (one `onState` was given: its reconcile with it succeeded), so
+   * that the control plane can tell what this host has applied. Optional: a file has nobody to
+   * tell.
+   */
+  realized?(state: HostState): void;
   /** whether the source is currently connected to its control plane */
   readonly connected: boolean;
 }

@@ -5,6 +5,8 @@
  * answer (prefix length, gateway) from the endpoint's network in the desired state, waiting
  * briefly for the stream to deliver it when the network is new to this host. `lookupNetwork`
  * asks netmaster (LookupNetwork) and checks the answer like a network of the desired state.
+ * `realized` acknowledges to netmaster the revision of the state the agent realized (the client
+ * runs with manualAck), and progress marks after it once the newest state is realized.
  */
 import { systemClock } from '../../lib/clock';
 import { NetloomError } from '../../lib/errors';
@@ -17,6 +19,14 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
   private isConnected = false;
   private state: HostState | undefined;
   private readonly waiters = new Set<() => void>();
+  /** the revision of each state handed on, for `realized` */
+  private readonly revisions = new WeakMap<HostState, string>();
+  /**
+   * the newest state handed on, with the newest revision that leaves it unchanged (progress
+   * marks move it on), and whether the agent realized it; undefined after a state the agent
+   * could not use (it keeps an older one, so nothing newer is realized)
+   */
+  private newest: { state: HostState; revision: string; realized: boolean } | undefined;
 
   constructor(
     private readonly client: NetmasterClient,
@@ -50,14 +60,34 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
           { err: (e as Error).message, revision },
           'netmaster sent a host state the agent cannot use; keeping the previous one',
         );
+        this.newest = undefined;
         return;
       }
       this.isConnected = true;
       this.state = s;
+      this.revisions.set(s, revision);
+      this.newest = { state: s, revision, realized: false };
       for (const w of [...this.waiters]) w();
       onState(s);
     });
+    this.client.on('progress', (revision) => {
+      if (!this.newest) return;
+      this.newest.revision = revision;
+      // nothing changed for this host since the state already realized
+      if (this.newest.realized) this.client.acknowledge(revision);
+    });
     this.client.start();
+  }
+
+  realized(state: HostState): void {
+    const revision = this.revisions.get(state);
+    if (revision === undefined) return;
+    if (this.newest?.state === state) {
+      this.newest.realized = true;
+      this.client.acknowledge(this.newest.revision);
+    } else {
+      this.client.acknowledge(revision);
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The netmaster replicas an agent may use, from `--netmaster-grpc host:port[,host:port...]` (Contiv
- * style, like `--etcd URL,URL`), and the order it tries them in: the given order, the next one
- * after a failure (pure).
+ * style, like `--etcd URL,URL`), the one an agent starts on (its home: a stable hash of its host
+ * name, so that agents spread over the replicas) and the next one after a failure (pure).
  */
 import { NetloomError } from '../../lib/errors';
 
@@ -30,4 +30,19 @@ export function parseNetmasterAddresses(input: string | readonly string[], field
 /** The index to try after `index` failed (round-robin over `count` addresses). */
 export function nextAddressIndex(index: number, count: number): number {
   return count <= 1 ? 0 : (index + 1) % count;
+}
+
+/**
+ * The replica a host starts on and returns to: FNV-1a (32 bit) of its name's UTF-8 bytes, modulo
+ * `count`. Stable across restarts and agents, so that a fleet spreads evenly over the replicas
+ * without any coordination, and a host keeps going to the same one.
+ */
+export function homeReplicaIndex(host: string, count: number): number {
+  if (count <= 1) return 0;
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(host, 'utf8')) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % count;
 }

@@ -58,9 +58,16 @@ export function emptyStore(): StateStore {
 }
 
 export function storeFromState(s: HostState): StateStore {
-  const store = emptyStore();
-  store.global = s.global ?? null;
-  store.bgp = s.bgp ?? null;
+  return addToStore(emptyStore(), s);
+}
+
+/**
+ * Add one part of a snapshot sent in parts to `store` (in place, returned): its list items join
+ * those of the earlier parts; global and bgp come from whichever part carries them.
+ */
+export function addToStore(store: StateStore, s: Partial<HostState>): StateStore {
+  if (s.global) store.global = s.global;
+  if (s.bgp) store.bgp = s.bgp;
   for (const kind of LISTS) {
     const keyOf = KEY_OF[kind] as (o: unknown) => string;
     const m = store.lists[kind] as Map<string, unknown>;

@@ -2,26 +2,41 @@
  * The agent's client of netmaster's gRPC agent service. `start()` registers (retrying with
  * backoff), keeps the lease alive (a heartbeat every ttl/3; registers again when netmaster
  * answers ttl 0) and follows WatchDesiredState, keeping the host's state: a snapshot replaces
- * it, a group of changes is applied when its commit marker (a change with an empty key) arrives,
- * and every applied update emits 'state' with the new HostState and its revision. When the
- * stream breaks it reconnects with exponential backoff and resumes from the last applied
- * revision. createEndpoint/deleteEndpoint/lookupNetwork for the CNI/CNM front ends; errors come
- * back as NetloomErrors with the server's code and field. TLS: pass the CA (and a client
- * certificate and key for netmaster's mutual TLS).
+ * it (one sent in parts, `more`, is applied when its last part arrives), a group of changes is
+ * applied when its commit marker (a change with an empty key) arrives, a progress mark between
+ * groups advances the revision, and every applied snapshot or group emits 'state' with the new
+ * HostState and its revision ('progress' for a progress mark). A change in the middle of a
+ * snapshot in parts, or a progress mark in the middle of a group, breaks the protocol: the client
+ * drops what it had not applied and reconnects. When the stream breaks it reconnects with
+ * exponential backoff and resumes from the last applied revision. createEndpoint/deleteEndpoint/
+ * lookupNetwork for the CNI/CNM front ends; errors come back as NetloomErrors with the server's
+ * code and field. TLS: pass the CA (and a client certificate and key for netmaster's mutual TLS).
+ *
+ * Acknowledgements: every heartbeat carries the acknowledged revision (`acknowledge()`; without
+ * `manualAck` the client acknowledges each revision it applies, with it the agent does once it has
+ * realized a state), so that netmaster can tell what each host has realized.
  *
  * Replicas: `address` may list several netmasters (all on one etcd). The client uses one at a
- * time, starting with the first; when the stream, a registration or a heartbeat fails on it, the
- * next reconnect goes to the next one (round-robin). The revision it resumes from is etcd's, so
- * it is valid on every replica: the new one sends the changes since then, not a new snapshot.
- * A unary call that fails with UNAVAILABLE or DEADLINE_EXCEEDED is retried once on the next
- * replica (every unary call is idempotent). The backoff grows only after a whole round of
- * failed replicas and stays capped. After a while on another replica the client goes back to the
- * first one (the agent's own, which spreads the load) once that one answers a heartbeat again.
+ * time, starting with its home replica (a stable hash of the host name over the sorted
+ * addresses, so that agents spread over the replicas; `homeReplica` forces it); when the stream,
+ * a registration or a heartbeat fails on it, the next reconnect goes to the next one
+ * (round-robin). The revision it resumes
+ * from is etcd's, so it is valid on every replica: the new one sends the changes since then, not a
+ * new snapshot. A unary call that fails with UNAVAILABLE or DEADLINE_EXCEEDED is retried once on
+ * the next replica (every unary call is idempotent). The backoff grows only after a whole round
+ * of failed replicas and stays capped. After a while on another replica the client goes back home
+ * once the home replica answers a heartbeat again.
+ *
+ * Stalled streams: a heartbeat answer carries the newest etcd revision the replica has seen. A
+ * stream that stays behind such a revision for `stallTimeoutMs` (or no stream open for that long
+ * while heartbeats answer) is stalled, although its replica looks alive: the client moves the
+ * stream to the next replica. A quiet stream is not behind: the server sends progress marks when
+ * etcd moves on without changes for this host.
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { backoffDelay, type BackoffPolicy } from '../../lib/backoff';
-import { systemClock, type Clock } from '../../lib/clock';
+import { systemClock, type Clock, type Timer } from '../../lib/clock';
 import { NetloomError, errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { loadAgentProto } from '../../proto/loader';
@@ -36,8 +51,8 @@ import type { DeleteEndpointResponse__Output } from '../../proto/gen/netloom/v1/
 import type { LookupNetworkRequest } from '../../proto/gen/netloom/v1/LookupNetworkRequest';
 import type { Network__Output } from '../../proto/gen/netloom/v1/Network';
 import { fromServiceError } from '../../proto/status';
-import { nextAddressIndex, parseNetmasterAddresses } from './addresses';
-import { applyChange, cloneStore, emptyStore, stateOf, storeFromState, type Change, type HostState, type StateStore } from './apply';
+import { homeReplicaIndex, nextAddressIndex, parseNetmasterAddresses } from './addresses';
+import { addToStore, applyChange, cloneStore, emptyStore, stateOf, type Change, type HostState, type StateStore } from './apply';
 
 export interface ClientTls {
   /** CA that signed netmaster's certificate */
@@ -49,8 +64,8 @@ export interface ClientTls {
 
 export interface NetmasterClientOptions {
   /**
-   * netmaster's gRPC address, host:port; several replicas as a list or comma-separated, in the
-   * order to try them
+   * netmaster's gRPC address, host:port; several replicas as a list or comma-separated (tried
+   * round-robin from the home replica)
    */
   address: string | readonly string[];
   host: string;
@@ -68,34 +83,75 @@ export interface NetmasterClientOptions {
   /** deadline of unary calls (default 10 s) */
   callTimeoutMs?: number;
   /**
-   * with several replicas: after this long on another one, go back to the first (the agent's
-   * own, so that load stays spread) once it answers a heartbeat again (default 60 s; 0: never)
+   * with several replicas: the index in `address` of the one to start on and return to (default:
+   * picked by a hash of `host` among the addresses sorted, which spreads agents evenly and stays
+   * the same for a host whatever the order of the list)
    */
-  returnToFirstAfterMs?: number;
+  homeReplica?: number;
+  /**
+   * with several replicas: after this long on another one, go back home (so that load stays
+   * spread) once the home replica answers a heartbeat again (default 60 s; 0: never)
+   */
+  returnHomeAfterMs?: number;
+  /**
+   * a stream still behind the etcd revision a heartbeat reported this long after (or no stream
+   * open this long while heartbeats answer) is stalled: move it to another replica (default 15 s;
+   * 0: never)
+   */
+  stallTimeoutMs?: number;
+  /**
+   * when true, the revision heartbeats acknowledge is only what `acknowledge()` was given (the
+   * agent calls it once a state is realized); by default every applied revision is acknowledged
+   */
+  manualAck?: boolean;
 }
 
 export interface ClientEvents {
   state: [state: HostState, revision: string, kind: 'snapshot' | 'changes'];
+  /** a progress mark: nothing for this host up to `revision` (the state is unchanged) */
+  progress: [revision: string];
   registered: [leaseId: string, ttlSeconds: number];
   connected: [];
   disconnected: [reason: string];
 }
 
 export class NetmasterClient extends EventEmitter<ClientEvents> {
-  /** the replicas' addresses, in the order they are tried */
+  /** the replicas' addresses, as given */
   readonly addresses: readonly string[];
+  /** the index of the replica this agent starts on and returns to */
+  readonly home: number;
   private readonly grpcClients: AgentClient[];
   /** the replica the next stream, registration or call goes to */
-  private current = 0;
+  private current: number;
   /** the replica the open stream follows ('' when none is open) */
   private following = '';
-  /** when the client left the first replica (monotonic clock ms; meaningful while current !== 0) */
-  private leftFirstAt = 0;
+  /** the replica the stream in progress (open or opening) was called on */
+  private streamIndex: number | undefined;
+  /** when the client left its home replica (monotonic clock ms; meaningful while current !== home) */
+  private leftHomeAt = 0;
   private readonly clock: Clock;
   private readonly backoff: BackoffPolicy;
+  private readonly stallTimeoutMs: number;
   private store: StateStore = emptyStore();
   private pending: Change[] = [];
+  /** the parts of a snapshot received so far (more = true), applied with the last one */
+  private partial: { revision: string; store: StateStore; parts: number } | undefined;
   private appliedRevision = '0';
+  /** what heartbeats report as applied (see acknowledge) */
+  private acked = 0n;
+  /**
+   * an etcd revision a heartbeat reported while the stream was behind it, since when, and the
+   * timer that checks the stream has reached it stallTimeoutMs later
+   */
+  private behind: { revision: bigint; since: number; timer: Timer } | undefined;
+  /**
+   * stalls on the home replica since a stream there last caught up: a stalled replica still
+   * answers heartbeats, so going back to it is put off longer each time (returnHomeAfterMs
+   * doubled per stall, up to 16 times) instead of losing stallTimeoutMs of updates every round
+   */
+  private homeStalls = 0;
+  /** since when no stream has been open (monotonic ms; undefined while one is) */
+  private noStreamSince: number | undefined;
   private leaseId = '';
   private cluster = '';
   private ttlSeconds = 0;
@@ -109,18 +165,38 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     registrations: 0,
     reconnects: 0,
     snapshots: 0,
+    /** snapshot parts received (a snapshot in one message is one part) */
+    snapshotParts: 0,
     changeGroups: 0,
     changes: 0,
+    progressMarks: 0,
+    /** updates that broke the protocol (the stream was dropped and resumed) */
+    protocolErrors: 0,
     failovers: 0,
     unaryRetries: 0,
-    returnsToFirst: 0,
+    returnsHome: 0,
+    /** register or heartbeat calls that failed (each one the lease loop retries) */
+    heartbeatFailures: 0,
+    /** streams given up because they stayed behind the revision the replica's heartbeats report */
+    stalls: 0,
   };
 
   constructor(private readonly opts: NetmasterClientOptions) {
     super();
     this.clock = opts.clock ?? systemClock;
     this.backoff = { initialMs: opts.backoff?.initialMs ?? 100, maxMs: opts.backoff?.maxMs ?? 5000 };
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? 15_000;
     this.addresses = parseNetmasterAddresses(opts.address);
+    const forced = opts.homeReplica;
+    if (forced !== undefined && !(Number.isInteger(forced) && forced >= 0 && forced < this.addresses.length))
+      throw new NetloomError('INVALID_ARGUMENT', `homeReplica must be an index in 0..${this.addresses.length - 1}, got ${forced}`, {
+        field: 'homeReplica',
+      });
+    // hashed over the addresses in sorted order, so that a host picks the same replica however
+    // the list is ordered (deployments often list each host's own replica first)
+    const sorted = [...this.addresses].sort();
+    this.home = forced ?? this.addresses.indexOf(sorted[homeReplicaIndex(opts.host, sorted.length)]!);
+    this.current = this.home;
     const Agent = loadAgentProto().netloom.v1.Agent;
     const creds = opts.tls
       ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null)
@@ -144,6 +220,11 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     return this.addresses[this.current] ?? '';
   }
 
+  /** The replica this agent starts on and returns to. */
+  get homeReplica(): string {
+    return this.addresses[this.home] ?? '';
+  }
+
   /**
    * The replica at `index` failed: the next attempt goes to the next one. Only when `index` is
    * still the current one, so that two loops noticing the same failure advance once.
@@ -151,20 +232,34 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private failover(index: number, why: string): void {
     if (this.addresses.length <= 1 || index !== this.current) return;
     this.current = nextAddressIndex(index, this.addresses.length);
-    if (index === 0) this.leftFirstAt = this.clock.monotonic();
+    if (index === this.home) this.leftHomeAt = this.clock.monotonic();
     this.stats.failovers++;
     this.opts.logger?.warn(
       { failed: this.addresses[index], next: this.addresses[this.current], why },
       'netmaster replica failed: switching to the next one',
     );
-    // a replica that stopped answering (heartbeat deadline) may keep its stream open but silent:
-    // stop following it, so that the watch loop resumes on the next one
-    if (this.stream && this.following === this.addresses[index]) this.stream.cancel();
+    // a replica that stopped answering (heartbeat deadline) may keep its stream open but silent,
+    // or never open it: stop following it, so that the watch loop resumes on the next one
+    if (this.stream && this.streamIndex === index) this.stream.cancel();
   }
 
   /** The last applied revision ('0' before the first snapshot). */
   get revision(): string {
     return this.appliedRevision;
+  }
+
+  /** The revision heartbeats acknowledge ('0' before any). */
+  get acknowledgedRevision(): string {
+    return String(this.acked);
+  }
+
+  /**
+   * The agent has realized the desired state up to `revision`: the next heartbeats report it.
+   * Never goes back (an older state realized late does not undo a newer acknowledgement).
+   */
+  acknowledge(revision: string | number | bigint): void {
+    const r = toRevision(revision);
+    if (r > this.acked) this.acked = r;
   }
 
   get state(): HostState {
@@ -256,10 +351,18 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     return { leaseId: this.leaseId, ttlSeconds: this.ttlSeconds };
   }
 
-  /** One heartbeat; returns the TTL netmaster answered (0: the lease is gone). */
+  private heartbeatRequest(): { host: string; leaseId: string; appliedRevision: string } {
+    return { host: this.opts.host, leaseId: this.leaseId || '0', appliedRevision: String(this.acked) };
+  }
+
+  /**
+   * One heartbeat; returns the TTL netmaster answered (0: the lease is gone). The etcd revision in
+   * the answer feeds the stall detection.
+   */
   async heartbeat(): Promise<number> {
-    const req = { host: this.opts.host, leaseId: this.leaseId || '0' };
+    const req = this.heartbeatRequest();
     const res = await this.unaryOnce<HeartbeatResponse__Output>((c, o, cb) => c.heartbeat(req, o, cb));
+    this.noteEtcdRevision(res.revision);
     return Number(res.leaseTtlSeconds);
   }
 
@@ -285,12 +388,14 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     if (this.running) return;
     this.running = true;
     this.stopping = new AbortController();
+    this.noStreamSince = this.clock.monotonic();
     this.loops = [this.leaseLoop(), this.watchLoop()];
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.stopping.abort();
+    this.clearBehind();
     this.stream?.cancel();
     await Promise.all(this.loops);
     for (const c of this.grpcClients) c.close();
@@ -323,13 +428,15 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
             this.leaseId = '';
             continue;
           }
+          this.checkNoStream();
         }
         failures = 0;
-        await this.maybeReturnToFirst();
+        await this.maybeReturnHome();
         const period = this.opts.heartbeatMs ?? Math.max(200, (this.ttlSeconds * 1000) / 3);
         if (!(await this.pause(period))) return;
       } catch (e) {
         failures++;
+        this.stats.heartbeatFailures++;
         this.opts.logger?.warn({ err: errorMessage(e), failures, replica: this.addresses[this.current] }, 'register/heartbeat failed');
         if (!(await this.pause(this.retryPauseMs(failures)))) return;
       }
@@ -337,28 +444,90 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * After `returnToFirstAfterMs` on another replica: when the first one answers a heartbeat (for
-   * the lease the agent holds), make it current again and end the stream on the other one, which
-   * the watch loop then resumes on the first (changes since its revision, no snapshot).
+   * After `returnHomeAfterMs` on another replica: when the home one answers a heartbeat (for the
+   * lease the agent holds), make it current again and end the stream on the other one, which the
+   * watch loop then resumes at home (changes since its revision, no snapshot).
    */
-  private async maybeReturnToFirst(): Promise<void> {
-    const after = this.opts.returnToFirstAfterMs ?? 60_000;
-    if (after <= 0 || this.current === 0 || this.addresses.length <= 1 || !this.leaseId) return;
-    if (this.clock.monotonic() - this.leftFirstAt < after) return;
-    const req = { host: this.opts.host, leaseId: this.leaseId };
+  private async maybeReturnHome(): Promise<void> {
+    const after = this.opts.returnHomeAfterMs ?? 60_000;
+    if (after <= 0 || this.current === this.home || this.addresses.length <= 1 || !this.leaseId) return;
+    const wait = after * 2 ** Math.min(this.homeStalls, 4);
+    if (this.clock.monotonic() - this.leftHomeAt < wait) return;
+    const req = this.heartbeatRequest();
     try {
-      const res = await this.callOn<HeartbeatResponse__Output>(0, (c, o, cb) => c.heartbeat(req, o, cb));
-      if (Number(res.leaseTtlSeconds) === 0 || this.current === 0 || !this.running) return;
+      const res = await this.callOn<HeartbeatResponse__Output>(this.home, (c, o, cb) => c.heartbeat(req, o, cb));
+      if (Number(res.leaseTtlSeconds) === 0 || this.current === this.home || !this.running) return;
     } catch {
       // still down: try again after the next period
-      this.leftFirstAt = this.clock.monotonic() - after + Math.min(after, 5000);
+      this.leftHomeAt = this.clock.monotonic() - wait + Math.min(wait, 5000);
       return;
     }
     const from = this.addresses[this.current];
-    this.current = 0;
-    this.stats.returnsToFirst++;
-    this.opts.logger?.info({ from, to: this.addresses[0] }, 'returning to the first netmaster replica');
-    if (this.stream && this.following !== '' && this.following !== this.addresses[0]) this.stream.cancel();
+    this.current = this.home;
+    this.stats.returnsHome++;
+    this.opts.logger?.info({ from, to: this.addresses[this.home] }, 'returning to the home netmaster replica');
+    if (this.stream && this.streamIndex !== this.home) this.stream.cancel();
+  }
+
+  /**
+   * A heartbeat answered etcd revision `reported` (0 from a server that does not say). When the
+   * stream is behind it, remember it and check stallTimeoutMs later that the stream got there. The
+   * first revision it is behind is kept: a newer one each heartbeat would push the check back
+   * forever under steady load.
+   */
+  private noteEtcdRevision(reported: string): void {
+    const etcd = toRevision(reported);
+    if (etcd === 0n || this.stallTimeoutMs <= 0 || !this.running) return;
+    const applied = toRevision(this.appliedRevision);
+    if (this.behind && applied >= this.behind.revision) this.clearBehind();
+    if (applied >= etcd || this.behind) return;
+    const timer = this.clock.after(this.stallTimeoutMs, () => this.checkStalled(), { unref: true });
+    this.behind = { revision: etcd, since: this.clock.monotonic(), timer };
+  }
+
+  private clearBehind(): void {
+    this.behind?.timer.cancel();
+    this.behind = undefined;
+  }
+
+  /** stallTimeoutMs after the stream was seen behind etcd: still behind that revision is a stall. */
+  private checkStalled(): void {
+    const b = this.behind;
+    this.behind = undefined;
+    if (!b || !this.running || toRevision(this.appliedRevision) >= b.revision) return;
+    this.stalled('stream behind etcd', String(b.revision), this.clock.monotonic() - b.since);
+  }
+
+  /** After a heartbeat answered: no stream open for stallTimeoutMs is a stall too. */
+  private checkNoStream(): void {
+    if (this.stallTimeoutMs <= 0 || this.following !== '' || this.noStreamSince === undefined) return;
+    const waited = this.clock.monotonic() - this.noStreamSince;
+    if (waited < this.stallTimeoutMs) return;
+    // the next replica gets its own stallTimeoutMs
+    this.noStreamSince = this.clock.monotonic();
+    this.stalled('no stream open', '', waited);
+  }
+
+  /** The stream is stalled although its replica answers heartbeats: move it to the next replica. */
+  private stalled(why: string, etcdRevision: string, forMs: number): void {
+    const index = this.streamIndex ?? this.current;
+    this.stats.stalls++;
+    if (index === this.home) this.homeStalls++;
+    this.opts.logger?.warn(
+      {
+        replica: this.addresses[index],
+        streamRevision: this.appliedRevision,
+        etcdRevision,
+        forMs: Math.round(forMs),
+        why,
+        next: this.addresses.length > 1 ? this.addresses[nextAddressIndex(index, this.addresses.length)] : this.addresses[index],
+      },
+      'netmaster stream stalled: moving it to another replica',
+    );
+    this.failover(index, why);
+    // failover leaves a stream on a replica that is no longer current (or the only one) alone:
+    // this one is stalled wherever it is, so the watch loop must start another
+    if (this.stream && this.streamIndex === index) this.stream.cancel();
   }
 
   /**
@@ -388,42 +557,65 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     return new Promise((resolve) => {
       let applied = false;
       this.pending = [];
+      this.partial = undefined;
       const address = this.addresses[index] ?? '';
       const client = this.grpcClients[index] ?? this.grpcClients[0]!;
       const stream = client.watchDesiredState({ host: this.opts.host, resumeFromRevision: this.appliedRevision });
       this.stream = stream;
+      this.streamIndex = index;
       let done = false;
-      const finish = (reason: string): void => {
-        if (done) return;
-        done = true;
-        this.pending = [];
-        this.stream = undefined;
-        if (this.following !== '') this.opts.logger?.info({ replica: address, reason }, 'netmaster stream ended');
-        this.following = '';
-        this.emit('disconnected', reason);
-        resolve({ applied, reason });
-      };
-      stream.on('metadata', () => {
+      const opened = (): void => {
+        if (this.following === address) return;
         this.following = address;
+        this.noStreamSince = undefined;
+        // a new stream gets the whole stallTimeoutMs to catch up
+        this.clearBehind();
         this.opts.logger?.info(
           { replica: address, resumeFrom: this.appliedRevision, replicas: this.addresses.length },
           'following netmaster replica',
         );
         this.emit('connected');
-      });
+      };
+      const finish = (reason: string): void => {
+        if (done) return;
+        done = true;
+        // a group without its commit marker, or a snapshot without its last part, is never applied
+        this.pending = [];
+        this.partial = undefined;
+        this.stream = undefined;
+        this.streamIndex = undefined;
+        if (this.following !== '') this.opts.logger?.info({ replica: address, reason }, 'netmaster stream ended');
+        this.following = '';
+        this.noStreamSince = this.clock.monotonic();
+        this.emit('disconnected', reason);
+        resolve({ applied, reason });
+      };
+      stream.on('metadata', opened);
       stream.on('data', (u: DesiredStateUpdate__Output) => {
-        let kind: 'snapshot' | 'changes' | undefined;
+        opened();
+        let kind: 'snapshot' | 'changes' | 'progress' | undefined;
         try {
           kind = this.onUpdate(u);
         } catch (e) {
-          this.opts.logger?.error({ err: errorMessage(e) }, 'bad update from netmaster: reconnecting');
+          this.stats.protocolErrors++;
+          this.opts.logger?.error(
+            { err: errorMessage(e), replica: address, resumeFrom: this.appliedRevision },
+            'bad update from netmaster: reconnecting',
+          );
           stream.cancel();
           return;
         }
         if (!kind) return;
         applied = true;
+        if (!this.opts.manualAck) this.acknowledge(this.appliedRevision);
+        if (this.behind && toRevision(this.appliedRevision) >= this.behind.revision) {
+          this.clearBehind();
+          // the home replica streams again: going back there needs no extra wait
+          if (index === this.home) this.homeStalls = 0;
+        }
         try {
-          this.emit('state', this.state, u.revision, kind);
+          if (kind === 'progress') this.emit('progress', u.revision);
+          else this.emit('state', this.state, u.revision, kind);
         } catch (e) {
           // a failing listener is the agent's problem, not the stream's
           this.opts.logger?.error({ err: errorMessage(e) }, 'state listener failed');
@@ -434,17 +626,43 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     });
   }
 
-  /** Apply one update; says what was applied (a snapshot, or a committed group), else undefined. */
-  private onUpdate(u: DesiredStateUpdate__Output): 'snapshot' | 'changes' | undefined {
-    if (u.snapshot) {
-      this.store = storeFromState(u.snapshot.state ?? stateOf(emptyStore()));
+  /**
+   * Apply one update; says what was applied (a snapshot, a committed group, a progress mark), else
+   * undefined. Throws for an update that breaks the protocol (the caller drops the stream).
+   */
+  private onUpdate(u: DesiredStateUpdate__Output): 'snapshot' | 'changes' | 'progress' | undefined {
+    const kind = u.kind ?? (u.snapshot ? 'snapshot' : u.change ? 'change' : u.progress ? 'progress' : undefined);
+    if (kind === 'snapshot' && u.snapshot) {
+      // a snapshot replaces everything, a group in progress included
       this.pending = [];
+      const p = this.partial ?? { revision: u.revision, store: emptyStore(), parts: 0 };
+      if (p.revision !== u.revision)
+        throw new NetloomError('DECODE_ERROR', `snapshot part at revision ${u.revision} continues a snapshot at ${p.revision}`);
+      addToStore(p.store, u.snapshot.state ?? {});
+      p.parts++;
+      this.stats.snapshotParts++;
+      if (u.snapshot.more) {
+        this.partial = p;
+        return undefined;
+      }
+      this.partial = undefined;
+      this.store = p.store;
       this.appliedRevision = u.revision;
       this.stats.snapshots++;
       return 'snapshot';
     }
+    if (kind === 'progress') {
+      if (this.partial) throw new NetloomError('DECODE_ERROR', `progress mark at revision ${u.revision} inside a snapshot in parts`);
+      if (this.pending.length > 0)
+        throw new NetloomError('DECODE_ERROR', `progress mark at revision ${u.revision} inside a group of ${this.pending.length} changes`);
+      // only forward: a mark older than a group already applied says nothing new
+      if (toRevision(u.revision) > toRevision(this.appliedRevision)) this.appliedRevision = u.revision;
+      this.stats.progressMarks++;
+      return 'progress';
+    }
     const c = u.change;
-    if (!c) return undefined;
+    if (kind !== 'change' || !c) return undefined;
+    if (this.partial) throw new NetloomError('DECODE_ERROR', `change '${c.key}' inside a snapshot in parts`);
     if (c.key !== '') {
       this.pending.push(c);
       return undefined;
@@ -461,6 +679,13 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     this.appliedRevision = u.revision;
     return 'changes';
   }
+}
+
+/** An etcd revision from the wire (int64 as a decimal string) or from the agent, comparable. */
+function toRevision(r: string | number | bigint): bigint {
+  if (typeof r === 'bigint') return r;
+  if (typeof r === 'number') return BigInt(Math.trunc(r));
+  return r === '' ? 0n : BigInt(r);
 }
 
 /** Whether a call failed because the replica is unreachable or too slow (worth trying another). */

@@ -1,9 +1,10 @@
 /**
  * NetmasterClient with two netmaster replicas, against two in-process gRPC servers (no etcd)
- * that share one fake cluster with etcd-like revisions: the client follows the first; when that
+ * that share one fake cluster with etcd-like revisions (fake-netmaster.ts): agents spread over
+ * the replicas by a hash of their host name; the client follows its home replica; when that
  * one stops, it resumes on the second from its last revision (changes, no new snapshot) and gets
  * changes made meanwhile; a replica whose heartbeat hangs is left although its stream stays
- * open; it goes back to the first replica once that one answers again; unary calls that find a
+ * open; it goes back home once the home replica answers again; unary calls that find a
  * replica down are retried once on the next;
  * with every replica down it keeps retrying with a bounded backoff and comes back when one
  * returns. Ports 27010-27013 (ours).
@@ -12,150 +13,11 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, waitFor, type Clock } from '../../../lib/clock';
 import { isNetloomError } from '../../../lib/errors';
-import { loadAgentProto } from '../../../proto/loader';
-import type { AgentHandlers } from '../../../proto/gen/netloom/v1/Agent';
-import type { DesiredStateUpdate } from '../../../proto/gen/netloom/v1/DesiredStateUpdate';
-import type { Endpoint } from '../../../proto/gen/netloom/v1/Endpoint';
 import { NetmasterClient, isReplicaFailure } from '../../../netplugin/netmaster-client/client';
-import { nextAddressIndex, parseNetmasterAddresses } from '../../../netplugin/netmaster-client/addresses';
+import { homeReplicaIndex, nextAddressIndex, parseNetmasterAddresses } from '../../../netplugin/netmaster-client/addresses';
+import { FakeCluster, startReplica, until, type FakeReplica } from './fake-netmaster';
 
 const PORTS = [27010, 27011];
-
-/** What etcd would hold: endpoints with the revision that created them. */
-class FakeCluster {
-  revision = 100;
-  readonly endpoints: Array<{ ep: Endpoint; rev: number }> = [];
-  private readonly listeners = new Set<() => void>();
-
-  addEndpoint(id: string, ip: string): void {
-    this.revision++;
-    this.endpoints.push({ rev: this.revision, ep: { id, network: 't:n', host: 'other', ip, mac: '02:00:00:00:00:09' } });
-    for (const l of [...this.listeners]) l();
-  }
-
-  subscribe(l: () => void): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-}
-
-interface FakeReplica {
-  name: string;
-  address: string;
-  /** while true, unary calls are never answered (a replica that hangs, its stream left open) */
-  hang: boolean;
-  /** calls served, by RPC name */
-  calls: string[];
-  /** resume revisions streams were opened with */
-  resumes: string[];
-  stop(): void;
-}
-
-const NETWORK = {
-  key: 't:n',
-  tenant: 't',
-  name: 'n',
-  encap: 'vxlan',
-  pktTag: 5000,
-  subnet: '10.5.0.0/24',
-  gateway: '10.5.0.1',
-  networkId: 5000,
-};
-
-async function startReplica(name: string, port: number, cluster: FakeCluster): Promise<FakeReplica> {
-  const calls: string[] = [];
-  const resumes: string[] = [];
-  const unsubs = new Set<() => void>();
-  const server = new grpc.Server();
-  const replica: FakeReplica = {
-    name,
-    address: `127.0.0.1:${port}`,
-    hang: false,
-    calls,
-    resumes,
-    stop() {
-      for (const u of unsubs) u();
-      server.forceShutdown();
-    },
-  };
-  const handlers: AgentHandlers = {
-    Register: (_call, cb) => {
-      calls.push('Register');
-      cb(null, { leaseId: '7', leaseTtlSeconds: 10, clusterId: 'fake' });
-    },
-    Heartbeat: (_call, cb) => {
-      calls.push('Heartbeat');
-      if (!replica.hang) cb(null, { leaseTtlSeconds: 10 });
-    },
-    WatchDesiredState: (call) => {
-      calls.push('WatchDesiredState');
-      const from = Number(call.request.resumeFromRevision || '0');
-      resumes.push(String(from));
-      let sent = from;
-      const send = (u: DesiredStateUpdate) => call.write(u);
-      if (from === 0) {
-        send({
-          revision: String(cluster.revision),
-          snapshot: { reason: 'INITIAL', state: { networks: [NETWORK], endpoints: cluster.endpoints.map((e) => e.ep) } },
-        });
-        sent = cluster.revision;
-      }
-      const flush = (): void => {
-        const fresh = cluster.endpoints.filter((e) => e.rev > sent);
-        for (const e of fresh) send({ revision: String(cluster.revision), change: { key: `endpoint/${e.ep.id}`, endpoint: e.ep } });
-        send({ revision: String(cluster.revision), change: { key: '' } });
-        sent = cluster.revision;
-      };
-      if (from !== 0) flush();
-      const unsub = cluster.subscribe(flush);
-      unsubs.add(unsub);
-      call.on('cancelled', () => unsub());
-    },
-    CreateEndpoint: (call, cb) => {
-      calls.push('CreateEndpoint');
-      cb(null, {
-        id: `ep-${call.request.idempotencyKey}`,
-        network: 't:n',
-        host: call.request.host,
-        ip: '10.5.0.9',
-        mac: '02:00:00:00:00:0a',
-        labels: { replica: name },
-      });
-    },
-    DeleteEndpoint: (_call, cb) => {
-      calls.push('DeleteEndpoint');
-      cb(null, { existed: true });
-    },
-    LookupNetwork: (call, cb) => {
-      calls.push('LookupNetwork');
-      if (call.request.network !== 'n') {
-        cb(
-          Object.assign(new Error('no such network'), {
-            code: grpc.status.NOT_FOUND,
-            details: `network '${call.request.network}' of tenant 't' does not exist`,
-          }),
-        );
-        return;
-      }
-      cb(null, { ...NETWORK, nwType: name });
-    },
-  };
-  server.addService(loadAgentProto().netloom.v1.Agent.service, handlers);
-  await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-  );
-  return replica;
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)', function () {
   this.timeout(20_000);
@@ -166,6 +28,7 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     const c = new NetmasterClient({
       address: PORTS.map((p) => `127.0.0.1:${p}`).join(','),
       host: 'h1',
+      homeReplica: 0,
       backoff: { initialMs: 20, maxMs: 200 },
       callTimeoutMs: 2000,
       heartbeatMs: 200,
@@ -204,6 +67,62 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     assert.equal(isReplicaFailure({ code: grpc.status.UNAVAILABLE }), true);
     assert.equal(isReplicaFailure({ code: grpc.status.DEADLINE_EXCEEDED }), true);
     assert.equal(isReplicaFailure({ code: grpc.status.NOT_FOUND }), false);
+  });
+
+  it('spreads hosts evenly over the replicas by a stable hash of their name', () => {
+    // 300 hosts named the ways fleets are: each of 3 replicas gets 100 +- 15
+    const fleets = [(i: number) => `node-${i}.dc1`, (i: number) => `worker-${String(i).padStart(3, '0')}`, (i: number) => `k8s-node-${i}`];
+    for (const name of fleets) {
+      for (const count of [2, 3]) {
+        const per = new Array<number>(count).fill(0);
+        for (let i = 0; i < 300; i++) per[homeReplicaIndex(name(i), count)]!++;
+        const even = 300 / count;
+        for (const n of per) assert.ok(Math.abs(n - even) <= even * 0.15, `${name(0)}.. on ${count} replicas: ${per.join(', ')}`);
+      }
+    }
+    // the same home on every run and every machine: FNV-1a('a') = 0xe40c292c, 3826002220 mod 3 = 1
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((h) => homeReplicaIndex(h, 3)),
+      [1, 1, 2, 1, 2, 2],
+    );
+    assert.equal(homeReplicaIndex('anything', 1), 0);
+    const three = ['x:1', 'x:2', 'x:3'];
+    const picks = new Set<number>();
+    for (let i = 0; i < 30; i++) {
+      const c = new NetmasterClient({ address: three, host: `node-${i}.dc1` });
+      assert.equal(c.home, homeReplicaIndex(`node-${i}.dc1`, 3));
+      assert.equal(c.preferredReplica, three[c.home], 'starts at home');
+      picks.add(c.home);
+      void c.stop();
+    }
+    assert.equal(picks.size, 3, "every replica is somebody's home");
+    // the same replica however the list is ordered (a deployment may put each host's own first)
+    for (let i = 0; i < 30; i++) {
+      const a = new NetmasterClient({ address: three, host: `node-${i}.dc1` });
+      const b = new NetmasterClient({ address: [...three].reverse(), host: `node-${i}.dc1` });
+      assert.equal(a.homeReplica, b.homeReplica);
+      void a.stop();
+      void b.stop();
+    }
+    const forced = new NetmasterClient({ address: three, host: 'node-1.dc1', homeReplica: 2 });
+    assert.equal(forced.homeReplica, 'x:3');
+    void forced.stop();
+    for (const bad of [-1, 3, 1.5])
+      assert.throws(
+        () => new NetmasterClient({ address: three, host: 'h', homeReplica: bad }),
+        (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT'),
+      );
+  });
+
+  it('starts on its home replica, not the first in the list', async () => {
+    const [r1, r2] = replicas as [FakeReplica, FakeReplica];
+    const host = ['h1', 'h2', 'h3', 'h4'].find((h) => homeReplicaIndex(h, 2) === 1)!;
+    const c = newClient({ host, homeReplica: undefined });
+    assert.equal(c.home, 1);
+    c.start();
+    await until('snapshot from r2', () => c.revision !== '0' && c.replica === r2.address);
+    await until('registered on r2', () => r2.calls.includes('Register'));
+    assert.deepEqual(r1.calls, [], 'nothing went to the first replica');
   });
 
   it('follows the first replica; when it stops, resumes on the second without a new snapshot and gets later changes', async () => {
@@ -250,20 +169,20 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     await until('a change through r2', () => c.state.endpoints.some((e) => e.id === 'e5'));
   });
 
-  it('goes back to the first replica once it answers again (after returnToFirstAfterMs), resuming without a snapshot', async () => {
+  it('goes back home once the home replica answers again (after returnHomeAfterMs), resuming without a snapshot', async () => {
     const [r1, r2] = replicas as [FakeReplica, FakeReplica];
-    const c = newClient({ returnToFirstAfterMs: 300 });
+    const c = newClient({ returnHomeAfterMs: 300 });
     c.start();
     await until('following r1', () => c.replica === r1.address && c.revision !== '0');
     r1.stop();
     await until('following r2', () => c.replica === r2.address);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(c.replica, r2.address, 'stays on r2 while r1 is down');
-    assert.equal(c.stats.returnsToFirst, 0);
+    assert.equal(c.stats.returnsHome, 0);
     const back = await startReplica('r1b', PORTS[0]!, cluster);
     replicas.push(back);
     await until('back on r1', () => c.replica === back.address, 8000);
-    assert.equal(c.stats.returnsToFirst, 1);
+    assert.equal(c.stats.returnsHome, 1);
     assert.equal(c.stats.snapshots, 1, 'resumed, no new snapshot');
     assert.ok(back.calls.indexOf('Heartbeat') < back.calls.indexOf('WatchDesiredState'), 'checked with a heartbeat first');
     cluster.addEndpoint('e7', '10.5.0.7');

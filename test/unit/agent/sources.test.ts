@@ -40,7 +40,11 @@ function recordingLogger(): { logger: Logger; lines: string[] } {
 class FakeClient extends EventEmitter {
   created: unknown[] = [];
   deleted: unknown[] = [];
+  acks: string[] = [];
   started = false;
+  acknowledge(revision: string): void {
+    this.acks.push(revision);
+  }
   start(): void {
     this.started = true;
   }
@@ -133,11 +137,39 @@ describe('agent control-plane adapters', () => {
     assert.equal(nf.connected, false);
   });
 
+  it('NetmasterFabric acknowledges the revision of the state the agent realized, and progress marks once the newest is realized', async () => {
+    const fake = new FakeClient();
+    const nf = new NetmasterFabric(fake as unknown as NetmasterClient);
+    const seen: HostState[] = [];
+    await nf.start((s) => seen.push(s));
+    fake.emit('state', raw(1), '10', 'snapshot');
+    fake.emit('progress', '11'); // not realized yet: nothing to acknowledge
+    assert.deepEqual(fake.acks, []);
+    fake.emit('state', raw(2), '12', 'changes');
+    // the reconcile that started with the first state finishes after the second arrived
+    nf.realized(seen[0]!);
+    assert.deepEqual(fake.acks, ['10'], 'the older state: its own revision');
+    fake.emit('progress', '13');
+    assert.deepEqual(fake.acks, ['10'], 'the newest state is not realized yet');
+    nf.realized(seen[1]!);
+    assert.deepEqual(fake.acks, ['10', '13'], 'the newest state, with the progress mark after it');
+    fake.emit('progress', '14');
+    assert.deepEqual(fake.acks, ['10', '13', '14'], 'a progress mark after a realized state is realized too');
+    // a state the agent cannot use: it keeps the old one, so nothing newer is acknowledged
+    fake.emit('state', { ...raw(0), networks: [{ ...net, encap: 'bogus' }] }, '15', 'changes');
+    fake.emit('progress', '16');
+    nf.realized(seen[1]!);
+    assert.deepEqual(fake.acks, ['10', '13', '14', '12'], 'its own revision only (the client never goes back)');
+    nf.realized({ ...seen[1]! }); // not a state it handed on
+    assert.equal(fake.acks.length, 4);
+  });
+
   it('netplugin --help lists every option', () => {
     const help = buildCommand().helpInformation();
     for (const o of [
       '--host',
       '--netmaster-grpc',
+      '--netmaster-stall-timeout',
       '--tls-ca',
       '--tls-cert',
       '--tls-key',
@@ -179,5 +211,8 @@ describe('bin/netplugin', () => {
     const badAddr = runBin(['--netmaster-grpc', 'nohostport', '--log-level', 'silent']);
     assert.equal(badAddr.status, 1);
     assert.match(badAddr.stderr, /--netmaster-grpc must be host:port/);
+    const badStall = runBin(['--netmaster-grpc', '127.0.0.1:1', '--netmaster-stall-timeout', 'soon', '--log-level', 'silent']);
+    assert.equal(badStall.status, 1);
+    assert.match(badStall.stderr, /--netmaster-stall-timeout must be 0\.\.3600 seconds/);
   });
 });
