@@ -28,6 +28,8 @@ export interface ControlPlaneOptions {
   logLevel?: string;
   /** netmaster logs: 'stderr', or a directory for one file per replica (default dataDir/logs) */
   netmasterLogs?: string;
+  /** more netmaster arguments (e.g. --dead-host-grace 3600) */
+  netmasterArgs?: string[];
   /** how long netmaster may take to answer /healthz (default 30 s) */
   readyTimeoutMs?: number;
 }
@@ -114,6 +116,7 @@ export class ControlPlane {
             String(o.agentLeaseTtl ?? 10),
             '--log-level',
             o.logLevel ?? 'warn',
+            ...(o.netmasterArgs ?? []),
           ],
           { stdio: ['ignore', fd, fd] },
         );

@@ -20,8 +20,8 @@ export type Condition =
   | { kind: 'endpointCount'; network: string; atLeast: number }
   /** policy `policy` (tenant:policy) holds every rule of `ruleIds` */
   | { kind: 'rules'; policy: string; ruleIds: string[] }
-  /** endpoint `id` is in the state */
-  | { kind: 'endpoint'; id: string };
+  /** an endpoint with this id, or of this container, is in the state */
+  | { kind: 'endpoint'; id?: string; containerId?: string };
 
 export type Predicate = (state: HostState, kind: 'snapshot' | 'changes') => boolean;
 
@@ -51,8 +51,10 @@ export function predicateOf(c: Condition): Predicate {
       };
     }
     case 'endpoint': {
-      const { id } = c;
-      return (s) => s.endpoints.some((e) => e.id === id);
+      const { id, containerId } = c;
+      if (id === undefined && containerId === undefined) throw new Error('endpoint condition without id or containerId');
+      return (s) =>
+        s.endpoints.some((e) => (id === undefined || e.id === id) && (containerId === undefined || e.containerId === containerId));
     }
   }
 }
@@ -67,6 +69,6 @@ export function describeCondition(c: Condition): string {
     case 'rules':
       return c.ruleIds.length === 1 ? `rule ${c.ruleIds[0]} of ${c.policy}` : `${c.ruleIds.length} rules of ${c.policy}`;
     case 'endpoint':
-      return `endpoint ${c.id}`;
+      return c.id !== undefined ? `endpoint ${c.id}` : `the endpoint of container ${c.containerId}`;
   }
 }

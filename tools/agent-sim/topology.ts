@@ -82,14 +82,19 @@ export function createEndpoint(
   group: string,
   host: string,
   containerID: string,
+  timeoutMs?: number,
 ): Promise<EndpointAnswer & { __ms: number }> {
-  return rest.mustPost<EndpointAnswer>('/api/v1/endpoints/', {
-    tenantName: tenant,
-    networkName: network,
-    ...(group ? { groupName: group } : {}),
-    homingHost: host,
-    containerID,
-  });
+  return rest.mustPost<EndpointAnswer>(
+    '/api/v1/endpoints/',
+    {
+      tenantName: tenant,
+      networkName: network,
+      ...(group ? { groupName: group } : {}),
+      homingHost: host,
+      containerID,
+    },
+    timeoutMs,
+  );
 }
 
 /**
