@@ -249,7 +249,7 @@ class Run {
       const sent = crossProcessNow();
       const r = await this.rest!.post(rulePath(T, id), ruleBody(T, id, 1000 + k), this.timeoutMs);
       if (r.status !== 200) throw new PhaseFailed(`rule change ${id}: REST ${r.status} ${r.text.slice(0, 200)}`);
-      lat.push((await this.must(w, `rule change ${id}`)) - sent);
+      lat.push((await this.must(w, `rule change ${id} (REST answered in ${Math.round(r.ms)} ms)`)) - sent);
     }
     const elapsed = performance.now() - start;
     const cpu = this.netmasterCpuMs() - cpu0;
@@ -289,7 +289,8 @@ class Run {
         if (r.status !== 200) throw new PhaseFailed(`burst rule ${ids[i]}: REST ${r.status} ${r.text.slice(0, 200)}`);
       });
       this.result.burstRestMs = performance.now() - p0;
-      this.result.burstConvergeMs = (await this.must(w, `burst of ${cfg.burst}`)) - t0;
+      this.result.burstConvergeMs =
+        (await this.must(w, `burst of ${cfg.burst} (REST done in ${Math.round(this.result.burstRestMs)} ms)`)) - t0;
     } finally {
       polling = false;
       await poller;
