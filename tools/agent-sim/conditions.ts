@@ -1,0 +1,74 @@
+/**
+ * What a simulated agent can be asked to wait for, as plain data (it crosses the IPC channel to
+ * the simulator's worker processes), and the predicate on a HostState each one stands for. Also
+ * the one clock the simulator records with: milliseconds comparable across processes on this
+ * machine (`performance.timeOrigin + performance.now()`), so that a time taken in the benchmark
+ * before a REST call and an arrival time recorded in a worker can be subtracted.
+ */
+import { performance } from 'node:perf_hooks';
+import type { HostState } from '../../netplugin/netmaster-client/apply';
+
+/** ms since the epoch, monotonic within a process and comparable between processes */
+export function crossProcessNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export type Condition =
+  /** a snapshot was applied (any state) */
+  | { kind: 'snapshot' }
+  /** at least `atLeast` endpoints of network `network` (tenant:network) */
+  | { kind: 'endpointCount'; network: string; atLeast: number }
+  /** policy `policy` (tenant:policy) holds every rule of `ruleIds` */
+  | { kind: 'rules'; policy: string; ruleIds: string[] }
+  /** an endpoint with this id, or of this container, is in the state */
+  | { kind: 'endpoint'; id?: string; containerId?: string };
+
+export type Predicate = (state: HostState, kind: 'snapshot' | 'changes') => boolean;
+
+/** The predicate a condition stands for. */
+export function predicateOf(c: Condition): Predicate {
+  switch (c.kind) {
+    case 'snapshot':
+      // every state an agent applies comes after its first snapshot
+      return () => true;
+    case 'endpointCount': {
+      const { network, atLeast } = c;
+      return (s) => {
+        if (s.endpoints.length < atLeast) return false;
+        let n = 0;
+        for (const e of s.endpoints) if (e.network === network && ++n >= atLeast) return true;
+        return false;
+      };
+    }
+    case 'rules': {
+      const { policy } = c;
+      const want = [...new Set(c.ruleIds)];
+      return (s) => {
+        const p = s.policies.find((x) => x.key === policy);
+        if (!p || p.rules.length < want.length) return false;
+        const have = new Set(p.rules.map((r) => r.ruleId));
+        return want.every((id) => have.has(id));
+      };
+    }
+    case 'endpoint': {
+      const { id, containerId } = c;
+      if (id === undefined && containerId === undefined) throw new Error('endpoint condition without id or containerId');
+      return (s) =>
+        s.endpoints.some((e) => (id === undefined || e.id === id) && (containerId === undefined || e.containerId === containerId));
+    }
+  }
+}
+
+/** A short description for progress and failure messages. */
+export function describeCondition(c: Condition): string {
+  switch (c.kind) {
+    case 'snapshot':
+      return 'a first snapshot';
+    case 'endpointCount':
+      return `${c.atLeast} endpoints of ${c.network}`;
+    case 'rules':
+      return c.ruleIds.length === 1 ? `rule ${c.ruleIds[0]} of ${c.policy}` : `${c.ruleIds.length} rules of ${c.policy}`;
+    case 'endpoint':
+      return c.id !== undefined ? `endpoint ${c.id}` : `the endpoint of container ${c.containerId}`;
+  }
+}
