@@ -431,7 +431,8 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
           this.checkNoStream();
         }
         failures = 0;
-        await this.maybeReturnHome();
+        // back home with a registration that lives on the replica left: register at home now
+        if (await this.maybeReturnHome()) continue;
         const period = this.opts.heartbeatMs ?? Math.max(200, (this.ttlSeconds * 1000) / 3);
         if (!(await this.pause(period))) return;
       } catch (e) {
@@ -448,25 +449,31 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
    * lease the agent holds), make it current again and end the stream on the other one, which the
    * watch loop then resumes at home (changes since its revision, no snapshot).
    */
-  private async maybeReturnHome(): Promise<void> {
+  private async maybeReturnHome(): Promise<boolean> {
     const after = this.opts.returnHomeAfterMs ?? 60_000;
-    if (after <= 0 || this.current === this.home || this.addresses.length <= 1 || !this.leaseId) return;
+    if (after <= 0 || this.current === this.home || this.addresses.length <= 1 || !this.leaseId) return false;
     const wait = after * 2 ** Math.min(this.homeStalls, 4);
-    if (this.clock.monotonic() - this.leftHomeAt < wait) return;
+    if (this.clock.monotonic() - this.leftHomeAt < wait) return false;
     const req = this.heartbeatRequest();
+    let registeredThere: boolean;
     try {
       const res = await this.callOn<HeartbeatResponse__Output>(this.home, (c, o, cb) => c.heartbeat(req, o, cb));
-      if (Number(res.leaseTtlSeconds) === 0 || this.current === this.home || !this.running) return;
+      if (this.current === this.home || !this.running) return false;
+      // a registration lives on the replica that took it: home answers 0 for one made elsewhere
+      registeredThere = Number(res.leaseTtlSeconds) > 0;
     } catch {
       // still down: try again after the next period
       this.leftHomeAt = this.clock.monotonic() - wait + Math.min(wait, 5000);
-      return;
+      return false;
     }
     const from = this.addresses[this.current];
     this.current = this.home;
     this.stats.returnsHome++;
     this.opts.logger?.info({ from, to: this.addresses[this.home] }, 'returning to the home netmaster replica');
     if (this.stream && this.streamIndex !== this.home) this.stream.cancel();
+    if (registeredThere) return false;
+    this.leaseId = '';
+    return true;
   }
 
   /**

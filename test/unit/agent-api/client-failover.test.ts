@@ -189,6 +189,24 @@ describe('NetmasterClient with two netmaster replicas (in-process gRPC servers)'
     await until('a change through r1 again', () => c.state.endpoints.some((e) => e.id === 'e7'));
   });
 
+  it('goes back home and registers there when its registration lives on the replica it leaves', async () => {
+    const [r1, r2] = replicas as [FakeReplica, FakeReplica];
+    r1.ownLeasesOnly = true;
+    r2.ownLeasesOnly = true;
+    const c = newClient({ returnHomeAfterMs: 300 });
+    c.start();
+    await until('following r1', () => c.replica === r1.address && c.revision !== '0');
+    r1.stop();
+    await until('registered on r2', () => c.replica === r2.address && c.lease.id === r2.address.split(':')[1], 8000);
+    const back = await startReplica('r1b', PORTS[0]!, cluster);
+    back.ownLeasesOnly = true;
+    replicas.push(back);
+    await until('back on r1 with a registration of its own', () => c.replica === back.address && c.lease.id === String(PORTS[0]), 8000);
+    assert.equal(c.stats.returnsHome, 1);
+    assert.equal(c.stats.snapshots, 1, 'resumed, no new snapshot');
+    assert.ok(back.calls.includes('Register'));
+  });
+
   it('retries a unary call once on the next replica when the current one is down, then fails clearly', async () => {
     const [r1, r2] = replicas as [FakeReplica, FakeReplica];
     const c = newClient(); // not started: only unary calls

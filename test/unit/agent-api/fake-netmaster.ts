@@ -57,6 +57,8 @@ export interface FakeReplica {
   progressMarks: boolean;
   /** > 0: snapshots in parts of this many endpoints */
   snapshotPartSize: number;
+  /** heartbeats answer 0 for a lease another replica granted (as netmaster's registrations live on one replica) */
+  ownLeasesOnly: boolean;
   /** when set, serves WatchDesiredState instead of the cluster */
   script: ((call: WatchCall, from: number) => void) | undefined;
   /** calls served, by RPC name */
@@ -91,6 +93,7 @@ export async function startReplica(name: string, port: number, cluster: FakeClus
     reportRevision: true,
     progressMarks: true,
     snapshotPartSize: 0,
+    ownLeasesOnly: false,
     script: undefined,
     calls: [],
     resumes: [],
@@ -103,12 +106,13 @@ export async function startReplica(name: string, port: number, cluster: FakeClus
   const handlers: AgentHandlers = {
     Register: (_call, cb) => {
       replica.calls.push('Register');
-      cb(null, { leaseId: '7', leaseTtlSeconds: 10, clusterId: 'fake' });
+      cb(null, { leaseId: replica.ownLeasesOnly ? String(port) : '7', leaseTtlSeconds: 10, clusterId: 'fake' });
     },
     Heartbeat: (call, cb) => {
       replica.calls.push('Heartbeat');
       replica.acks.push(call.request.appliedRevision);
-      if (!replica.hang) cb(null, { leaseTtlSeconds: 10, revision: replica.reportRevision ? cluster.revision : 0 });
+      const ttl = replica.ownLeasesOnly && call.request.leaseId !== String(port) ? 0 : 10;
+      if (!replica.hang) cb(null, { leaseTtlSeconds: ttl, revision: replica.reportRevision ? cluster.revision : 0 });
     },
     WatchDesiredState: (call) => {
       replica.calls.push('WatchDesiredState');
