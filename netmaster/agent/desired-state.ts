@@ -9,10 +9,11 @@
  *   Snapshot(COMPACTED); N not reached by this server's copy within a second (etcd restored from
  *   a backup, say): Snapshot(RESYNC).
  * - A snapshot larger than `maxMessageBytes` goes in parts (Snapshot.more), each under it.
- * - Every group of changes ends with a commit marker: a Change with an empty key and no object,
- *   tagged with the same revision. A client applies a group when its marker arrives and resumes
- *   from the revision of the last marker, snapshot or progress mark it applied, so a connection
- *   lost in the middle of a group never leaves it with half a batch.
+ * - Every group of changes goes as `Changes` messages (as many changes as fit under the message
+ *   size each), the last one with `commit`. A client applies a group when it is committed and
+ *   resumes from the revision of the last group, snapshot or progress mark it applied, so a
+ *   connection lost in the middle of a group never leaves it with half a batch. (Clients also
+ *   accept single `Change` messages closed by a commit marker, a Change with an empty key.)
  * - Nothing is sent when a change does not touch the host's view; an idle stream gets a progress
  *   mark about once a second when etcd's revision moved on (fan-out.ts).
  * - Bounded memory and no head-of-line blocking: the engine marks the keys that changed for this
@@ -24,13 +25,14 @@ import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { WatchRequest__Output } from '../../proto/gen/netloom/v1/WatchRequest';
 import type { DesiredStateUpdate } from '../../proto/gen/netloom/v1/DesiredStateUpdate';
+import type { Change } from '../../proto/gen/netloom/v1/Change';
 import { isCompactedError, isFutureRevisionError } from '../store/errors';
 import type { ClusterState } from './cluster';
 import type { ClusterCache } from './cluster-cache';
 import type { FanOut, FanOutStream } from './fan-out';
 import { computeHostView } from './host-view';
 import { checkHost } from './registry';
-import { snapshotParts } from './snapshot-parts';
+import { changeBatches, snapshotParts } from './message-parts';
 import { diffViews } from './view-diff';
 import type { ViewEngine, ViewSubscriber } from './view-engine';
 import { toServiceError } from '../../proto/status';
@@ -70,11 +72,6 @@ async function cacheReaches(
   return true;
 }
 
-/** The marker that closes a group of changes. */
-export function commitMarker(revision: string): DesiredStateUpdate {
-  return { revision, change: { deleted: false, key: '' } };
-}
-
 /** One open stream: what the engine marked dirty for it, sent when the fan-out gives it its turn. */
 class StreamSender implements ViewSubscriber, FanOutStream {
   readonly dirty = new Set<string>();
@@ -107,8 +104,13 @@ class StreamSender implements ViewSubscriber, FanOutStream {
     const revision = this.deps.cache.state.revision;
     const changes = this.deps.views.changesFor(this.host, this.dirty);
     this.dirty.clear();
-    for (const change of changes) this.write({ revision, change });
-    this.write(commitMarker(revision));
+    this.writeGroup(revision, changes);
+  }
+
+  /** One group as batches of changes under the message size, the last one committing it. */
+  private writeGroup(revision: string, changes: Change[]): void {
+    const batches = changeBatches(changes, this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    batches.forEach((batch, i) => this.write({ revision, changes: { changes: batch, commit: i === batches.length - 1 } }));
     this.sentRevision = BigInt(revision);
   }
 
@@ -136,9 +138,7 @@ class StreamSender implements ViewSubscriber, FanOutStream {
     if (!now) return 0;
     this.dirty.clear();
     const changes = diffViews(computeHostView(past, this.host), now);
-    for (const change of changes) this.write({ revision, change });
-    this.write(commitMarker(revision));
-    this.sentRevision = BigInt(revision);
+    this.writeGroup(revision, changes);
     return changes.length;
   }
 }

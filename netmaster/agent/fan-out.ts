@@ -5,7 +5,9 @@
  * loop runs (heartbeats, REST), so no amount of fan-out delays a heartbeat or an API answer.
  * A stream whose client reads slowly (its write buffer is full) is skipped until it drains and
  * then sends the latest value of each key that changed meanwhile (coalesced, memory bounded by
- * its view). Every `progressMs` the streams with nothing to send get a progress mark when etcd's
+ * its view). A stream sends at most one group per `minIntervalMs` (100 ms): an isolated change
+ * goes at once, a storm of changes (a thousand agents registering) reaches each stream as a few
+ * groups a second instead of one per change. Every `progressMs` the streams with nothing to send get a progress mark when etcd's
  * revision moved on, so that an agent can tell a quiet stream from a stalled one.
  */
 import { performance } from 'node:perf_hooks';
@@ -24,6 +26,8 @@ export interface FanOutOptions {
   sliceMs?: number;
   /** how often idle streams get a progress mark (default 1000 ms; 0: never) */
   progressMs?: number;
+  /** the shortest time between two groups of one stream (default 100 ms; 0: no limit) */
+  minIntervalMs?: number;
   clock?: Clock;
   /** the revision progress marks carry (the cluster cache's) */
   revision: () => string;
@@ -32,6 +36,10 @@ export interface FanOutOptions {
 export class FanOut {
   private readonly ready = new Set<FanOutStream>();
   private readonly streams = new Set<FanOutStream>();
+  /** streams that flushed less than minIntervalMs ago, waiting for their next turn */
+  private readonly deferred = new Set<FanOutStream>();
+  private readonly lastFlush = new WeakMap<FanOutStream, number>();
+  private deferTimer: Timer | undefined;
   private scheduled = false;
   private progressTimer: Timer | undefined;
   private stopped = false;
@@ -50,12 +58,37 @@ export class FanOut {
   remove(s: FanOutStream): void {
     this.streams.delete(s);
     this.ready.delete(s);
+    this.deferred.delete(s);
+  }
+
+  private get clock(): Clock {
+    return this.opts.clock ?? systemClock;
   }
 
   /** `s` has something to send: flush it soon (once, however often this is called). */
   enqueue(s: FanOutStream): void {
-    if (this.stopped) return;
+    if (this.stopped || this.ready.has(s) || this.deferred.has(s)) return;
+    const min = this.opts.minIntervalMs ?? 100;
+    const last = this.lastFlush.get(s);
+    if (min > 0 && last !== undefined && this.clock.monotonic() - last < min) {
+      this.deferred.add(s);
+      // one timer for every deferred stream: each waits at most one interval
+      this.deferTimer ??= this.clock.after(min, () => this.releaseDeferred());
+      return;
+    }
     this.ready.add(s);
+    this.schedule();
+  }
+
+  private releaseDeferred(): void {
+    this.deferTimer = undefined;
+    if (this.stopped) return;
+    for (const s of this.deferred) this.ready.add(s);
+    this.deferred.clear();
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.run());
@@ -63,7 +96,7 @@ export class FanOut {
 
   /** Streams waiting to be flushed. */
   get backlog(): number {
-    return this.ready.size;
+    return this.ready.size + this.deferred.size;
   }
 
   private run(): void {
@@ -74,13 +107,11 @@ export class FanOut {
     for (const s of this.ready) {
       this.ready.delete(s);
       this.stats.flushes++;
+      this.lastFlush.set(s, this.clock.monotonic());
       s.flush();
       if (performance.now() >= until) break;
     }
-    if (this.ready.size > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.run());
-    }
+    if (this.ready.size > 0) this.schedule();
   }
 
   private armProgress(): void {
@@ -101,6 +132,8 @@ export class FanOut {
   stop(): void {
     this.stopped = true;
     this.progressTimer?.cancel();
+    this.deferTimer?.cancel();
+    this.deferred.clear();
     this.ready.clear();
     this.streams.clear();
   }

@@ -76,11 +76,13 @@ export function addToStore(store: StateStore, s: Partial<HostState>): StateStore
   return store;
 }
 
-/** A copy that later changes to the original do not affect (objects are shared: they are never mutated). */
-export function cloneStore(s: StateStore): StateStore {
-  const lists = {} as StateStore['lists'];
-  for (const kind of LISTS) (lists as Record<ListKind, Map<string, unknown>>)[kind] = new Map(s.lists[kind] as Map<string, unknown>);
-  return { global: s.global, bgp: s.bgp, lists };
+/** Throws what applyChange would throw for `c` (a put without its object), changing nothing. */
+export function checkChange(c: Change): void {
+  if (c.deleted || c.key === 'global' || c.key === 'bgp') return;
+  const slash = c.key.indexOf('/');
+  if (slash <= 0 || !PREFIX_TO_LIST[c.key.slice(0, slash)]) return; // a kind this agent does not know: ignored
+  const obj = c.object ? (c as unknown as Record<string, unknown>)[c.object] : undefined;
+  if (obj === undefined || obj === null) throw new NetloomError('DECODE_ERROR', `put of '${c.key}' without an object`, { field: 'object' });
 }
 
 /**

@@ -52,7 +52,7 @@ import type { LookupNetworkRequest } from '../../proto/gen/netloom/v1/LookupNetw
 import type { Network__Output } from '../../proto/gen/netloom/v1/Network';
 import { fromServiceError } from '../../proto/status';
 import { homeReplicaIndex, nextAddressIndex, parseNetmasterAddresses } from './addresses';
-import { addToStore, applyChange, cloneStore, emptyStore, stateOf, type Change, type HostState, type StateStore } from './apply';
+import { addToStore, applyChange, checkChange, emptyStore, stateOf, type Change, type HostState, type StateStore } from './apply';
 
 export interface ClientTls {
   /** CA that signed netmaster's certificate */
@@ -638,7 +638,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
    * undefined. Throws for an update that breaks the protocol (the caller drops the stream).
    */
   private onUpdate(u: DesiredStateUpdate__Output): 'snapshot' | 'changes' | 'progress' | undefined {
-    const kind = u.kind ?? (u.snapshot ? 'snapshot' : u.change ? 'change' : u.progress ? 'progress' : undefined);
+    const kind = u.kind ?? (u.snapshot ? 'snapshot' : u.change ? 'change' : u.progress ? 'progress' : u.changes ? 'changes' : undefined);
     if (kind === 'snapshot' && u.snapshot) {
       // a snapshot replaces everything, a group in progress included
       this.pending = [];
@@ -667,6 +667,14 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       this.stats.progressMarks++;
       return 'progress';
     }
+    if (kind === 'changes' && u.changes) {
+      if (this.partial) throw new NetloomError('DECODE_ERROR', `changes at revision ${u.revision} inside a snapshot in parts`);
+      for (const c of u.changes.changes) {
+        if (c.key === '') throw new NetloomError('DECODE_ERROR', 'a change without a key inside a batch of changes');
+        this.pending.push(c);
+      }
+      return u.changes.commit ? this.commitGroup(u.revision) : undefined;
+    }
     const c = u.change;
     if (kind !== 'change' || !c) return undefined;
     if (this.partial) throw new NetloomError('DECODE_ERROR', `change '${c.key}' inside a snapshot in parts`);
@@ -675,15 +683,22 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       return undefined;
     }
     // commit marker: the group is complete
-    const next = cloneStore(this.store);
+    return this.commitGroup(u.revision);
+  }
+
+  /** Apply the pending group (complete now) at `revision`. */
+  private commitGroup(revision: string): 'changes' {
+    // checked whole before any is applied, so that a bad change leaves the state as it was; then
+    // applied in place (a copy of the whole state per group costs its size on every change)
+    for (const ch of this.pending) checkChange(ch);
+    const next = this.store;
     for (const ch of this.pending) {
       if (!applyChange(next, ch)) this.opts.logger?.warn({ key: ch.key }, 'change of an unknown kind ignored');
     }
     this.stats.changes += this.pending.length;
     this.stats.changeGroups++;
     this.pending = [];
-    this.store = next;
-    this.appliedRevision = u.revision;
+    this.appliedRevision = revision;
     return 'changes';
   }
 }

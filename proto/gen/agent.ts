@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AgentClient as _netloom_v1_AgentClient, AgentDefinition as _netloom_v1_AgentDefinition } from './netloom/v1/Agent';
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from './netloom/v1/BgpConfig';
 import type { Change as _netloom_v1_Change, Change__Output as _netloom_v1_Change__Output } from './netloom/v1/Change';
+import type { Changes as _netloom_v1_Changes, Changes__Output as _netloom_v1_Changes__Output } from './netloom/v1/Changes';
 import type { CreateEndpointRequest as _netloom_v1_CreateEndpointRequest, CreateEndpointRequest__Output as _netloom_v1_CreateEndpointRequest__Output } from './netloom/v1/CreateEndpointRequest';
 import type { DeleteEndpointRequest as _netloom_v1_DeleteEndpointRequest, DeleteEndpointRequest__Output as _netloom_v1_DeleteEndpointRequest__Output } from './netloom/v1/DeleteEndpointRequest';
 import type { DeleteEndpointResponse as _netloom_v1_DeleteEndpointResponse, DeleteEndpointResponse__Output as _netloom_v1_DeleteEndpointResponse__Output } from './netloom/v1/DeleteEndpointResponse';
@@ -37,6 +38,7 @@ export interface ProtoGrpcType {
       Agent: SubtypeConstructor<typeof grpc.Client, _netloom_v1_AgentClient> & { service: _netloom_v1_AgentDefinition }
       BgpConfig: MessageTypeDefinition<_netloom_v1_BgpConfig, _netloom_v1_BgpConfig__Output>
       Change: MessageTypeDefinition<_netloom_v1_Change, _netloom_v1_Change__Output>
+      Changes: MessageTypeDefinition<_netloom_v1_Changes, _netloom_v1_Changes__Output>
       CreateEndpointRequest: MessageTypeDefinition<_netloom_v1_CreateEndpointRequest, _netloom_v1_CreateEndpointRequest__Output>
       DeleteEndpointRequest: MessageTypeDefinition<_netloom_v1_DeleteEndpointRequest, _netloom_v1_DeleteEndpointRequest__Output>
       DeleteEndpointResponse: MessageTypeDefinition<_netloom_v1_DeleteEndpointResponse, _netloom_v1_DeleteEndpointResponse__Output>

@@ -107,6 +107,46 @@ describe('NetmasterClient stream: progress, snapshots in parts, stalls, acknowle
     });
   });
 
+  describe('batches of changes', () => {
+    it('a group in several batches is applied once, when the batch that commits it arrives; a bad put leaves the state as it was', async () => {
+      r1.script = (call: WatchCall) => {
+        call.write({ revision: '101', snapshot: { state: { networks: [NETWORK], endpoints: [ep('e1', '10.5.0.2')] } } });
+        call.write({ revision: '102', changes: { changes: [{ key: 'endpoint/a', endpoint: ep('a', '10.5.0.3') }], commit: false } });
+        call.write({
+          revision: '102',
+          changes: {
+            changes: [
+              { key: 'endpoint/b', endpoint: ep('b', '10.5.0.4') },
+              { key: 'endpoint/e1', deleted: true },
+            ],
+            commit: true,
+          },
+        });
+        // a put without its object: the whole group is refused, nothing of it applied
+        call.write({
+          revision: '103',
+          changes: { changes: [{ key: 'endpoint/c', endpoint: ep('c', '10.5.0.5') }, { key: 'endpoint/d' }], commit: true },
+        });
+      };
+      const c = newClient();
+      const states = statesOf(c);
+      c.start();
+      await until('the group', () => states.length === 2);
+      assert.deepEqual(
+        states[1]!.state.endpoints.map((e) => e.id),
+        ['a', 'b'],
+      );
+      assert.equal(states[1]!.revision, '102');
+      await until('the bad group refused', () => c.stats.protocolErrors === 1);
+      assert.equal(c.revision, '102');
+      assert.deepEqual(
+        c.state.endpoints.map((e) => e.id),
+        ['a', 'b'],
+        'nothing of the refused group',
+      );
+    });
+  });
+
   describe('snapshots in parts', () => {
     it('are assembled and applied once, with global and bgp from the parts that carry them', async () => {
       r1.script = (call: WatchCall) => {

@@ -10,7 +10,8 @@ import * as grpc from '@grpc/grpc-js';
 import { NetloomError, type ErrorCode } from '../../../lib/errors';
 import { createLogger } from '../../../lib/logger';
 import { serveDesiredState, type DesiredStateCall, type StreamDeps } from '../../../netmaster/agent/desired-state';
-import { FanOut } from '../../../netmaster/agent/fan-out';
+import { FanOut, type FanOutOptions } from '../../../netmaster/agent/fan-out';
+import { FakeClock } from '../../support/fake-clock';
 import { ViewEngine } from '../../../netmaster/agent/view-engine';
 import { computeHostView } from '../../../netmaster/agent/host-view';
 import { fromServiceError, grpcStatusOf, toServiceError } from '../../../proto/status';
@@ -44,15 +45,20 @@ function fakeCache(b: ClusterBuilder) {
 
 const logger = createLogger('t', { level: 'silent' });
 
+/** The keys of the changes a call received (batches flattened, commits as ''). */
+function keysOf(updates: DesiredStateUpdate[]): string[] {
+  return updates.flatMap((u) => [...(u.changes?.changes ?? []).map((c) => c.key ?? ''), ...(u.changes?.commit ? [''] : [])]);
+}
+
 /** Let the fan-out's queued slices run. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
 
 /** A stream's dependencies over a builder: the real engine and fan-out (progress marks by hand). */
-function streamDeps(b: ClusterBuilder, extra: Partial<StreamDeps> = {}) {
+function streamDeps(b: ClusterBuilder, extra: Partial<StreamDeps> = {}, fanOutOpts: Partial<FanOutOptions> = {}) {
   const views = new ViewEngine(() => b.state);
-  const fanOut = new FanOut({ revision: () => b.state.revision, progressMs: 0 });
+  const fanOut = new FanOut({ revision: () => b.state.revision, progressMs: 0, minIntervalMs: 0, ...fanOutOpts });
   let end: (() => void) | undefined;
   const deps: StreamDeps = {
     cache: fakeCache(b),
@@ -96,7 +102,8 @@ describe('agent API desired-state stream (fake call)', () => {
     s.apply();
     await settle();
     const afterFirst = call.written.length;
-    assert.equal(afterFirst, 1 + 3, 'vtep, endpoint, marker');
+    assert.deepEqual(keysOf(call.written.slice(1)), ['vtep/hostB', 'endpoint/b1', ''], 'one batch: vtep, endpoint, committed');
+    assert.equal(afterFirst, 2);
     for (let i = 0; i < 50; i++) {
       b.endpoint(`x${i}`, 't1', 'web', 'hostB', `10.1.0.${i + 10}`);
       s.apply();
@@ -109,9 +116,10 @@ describe('agent API desired-state stream (fake call)', () => {
     call.emit('drain');
     await settle();
     const group = call.written.slice(afterFirst);
-    assert.equal(group.length, 49 + 1 + 1, '49 endpoint puts, the delete of x0 (it came and went: harmless) and one marker');
+    assert.equal(group.length, 1, 'one message');
+    assert.equal(keysOf(group).length, 49 + 1 + 1, '49 endpoint puts, the delete of x0 (it came and went: harmless), committed');
     assert.ok(group.every((u) => u.revision === b.state.revision));
-    assert.equal(group[group.length - 1]?.change?.key, '');
+    assert.equal(group[0]?.changes?.commit, true);
     // unrelated change: nothing
     b.tenant('t9').network('t9', 'z', 'vxlan', 9, '10.99.0.0/24').endpoint('z1', 't9', 'z', 'hostZ', '10.99.0.2');
     s.apply();
@@ -138,10 +146,32 @@ describe('agent API desired-state stream (fake call)', () => {
     s.apply();
     await settle();
     assert.deepEqual(
-      fast.written.filter((u) => u.change?.key).map((u) => u.change?.key),
+      keysOf(fast.written).filter((k) => k !== ''),
       ['endpoint/b1', 'endpoint/b2'],
     );
-    assert.equal(slow.written.filter((u) => u.change?.key === 'endpoint/b2').length, 0, 'the slow one waits for its drain');
+    assert.ok(!keysOf(slow.written).includes('endpoint/b2'), 'the slow one waits for its drain');
+  });
+
+  it('a stream sends at most one group per interval: a storm of changes arrives as few groups, an isolated one at once', async () => {
+    const b = world();
+    const clock = new FakeClock();
+    const s = streamDeps(b, { clock }, { minIntervalMs: 100, clock });
+    const call = new FakeCall({ host: 'hostA', resumeFromRevision: '0' });
+    await serveDesiredState(call as unknown as DesiredStateCall, s.deps);
+    b.endpoint('b0', 't1', 'web', 'hostB', '10.1.0.9');
+    s.apply();
+    await settle();
+    assert.equal(call.written.length, 2, 'the first change goes at once');
+    for (let i = 0; i < 30; i++) {
+      b.endpoint(`s${i}`, 't1', 'web', 'hostB', `10.1.0.${i + 20}`);
+      s.apply();
+      await settle();
+    }
+    assert.equal(call.written.length, 2, 'the storm waits for the interval');
+    clock.advance(100);
+    await settle();
+    assert.equal(call.written.length, 3, 'then one group');
+    assert.equal(keysOf(call.written.slice(2)).length, 31);
   });
 
   it('progress marks go to idle streams that are behind, never in the middle of pending changes', async () => {
@@ -159,6 +189,21 @@ describe('agent API desired-state stream (fake call)', () => {
     s.apply();
     b.tenant('t8');
     assert.equal(sender.progress(b.state.revision), false, 'changes are pending: they go first');
+  });
+
+  it('a group larger than the message limit comes in several batches, the last one committing it', async () => {
+    const b = world();
+    const s = streamDeps(b, { maxMessageBytes: 4 * 1024 });
+    const call = new FakeCall({ host: 'hostA', resumeFromRevision: '0' });
+    await serveDesiredState(call as unknown as DesiredStateCall, s.deps);
+    for (let i = 0; i < 100; i++) b.endpoint(`g${i}`, 't1', 'web', 'hostB', `10.1.0.${i + 100}`);
+    s.apply();
+    await settle();
+    const batches = call.written.slice(1);
+    assert.ok(batches.length > 3, `${batches.length} batches`);
+    assert.ok(batches.slice(0, -1).every((u) => u.changes?.commit === false) && batches[batches.length - 1]?.changes?.commit === true);
+    for (const u of batches) assert.ok(JSON.stringify(u).length <= 4 * 1024 + 512, 'each about under the limit');
+    assert.equal(keysOf(batches).filter((k) => k.startsWith('endpoint/')).length, 100);
   });
 
   it('a snapshot larger than the message limit comes in parts that add up to the view', async () => {
@@ -192,10 +237,7 @@ describe('agent API desired-state stream (fake call)', () => {
     });
     const call = new FakeCall({ host: 'hostA', resumeFromRevision: past.revision });
     await serveDesiredState(call as unknown as DesiredStateCall, s.deps);
-    assert.deepEqual(
-      call.written.map((u) => u.change?.key),
-      ['vtep/hostB', 'endpoint/b1', ''],
-    );
+    assert.deepEqual(keysOf(call.written), ['vtep/hostB', 'endpoint/b1', '']);
     assert.equal(reads, 1);
   });
 

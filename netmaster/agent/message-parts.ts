@@ -1,0 +1,72 @@
+/**
+ * Views and groups of changes cut into messages that each stay under a size (pure), so that a
+ * view of tens of thousands of endpoints reaches an agent whose gRPC receive limit is 4 MiB, and
+ * a group of changes goes in as few messages as fit. Sizes are estimated from each object's JSON
+ * (memoized, and larger than its protobuf encoding). Snapshot parts: global and bgp go in the
+ * first, every list keeps its order across the parts. Change batches keep the changes' order.
+ */
+import type { Change } from '../../proto/gen/netloom/v1/Change';
+import type { HostState } from './host-view';
+import { memoJson } from './view-diff';
+
+type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'vteps' | 'endpoints';
+
+/** The lists in the order the agent can apply them one part at a time. */
+const LISTS: readonly ListKind[] = ['tenants', 'networks', 'groups', 'policies', 'profiles', 'vteps', 'endpoints'];
+
+/** Headroom for the update's own fields and the encoding of list entries. */
+const OVERHEAD = 64;
+
+function emptyPart(): HostState {
+  return { global: null, tenants: [], networks: [], groups: [], policies: [], profiles: [], endpoints: [], vteps: [], bgp: null };
+}
+
+/** `state` as one part, or as several whose estimated sizes are each at most `maxBytes`. */
+export function snapshotParts(state: HostState, maxBytes: number): HostState[] {
+  const parts: HostState[] = [];
+  let part = emptyPart();
+  part.global = state.global;
+  part.bgp = state.bgp;
+  let size = OVERHEAD + (state.global ? memoJson(state.global).length : 0) + (state.bgp ? memoJson(state.bgp).length : 0);
+  for (const kind of LISTS) {
+    for (const item of state[kind] as object[]) {
+      const n = memoJson(item).length + 8;
+      if (size + n > maxBytes && size > OVERHEAD) {
+        parts.push(part);
+        part = emptyPart();
+        size = OVERHEAD;
+      }
+      (part[kind] as object[]).push(item);
+      size += n;
+    }
+  }
+  parts.push(part);
+  return parts;
+}
+
+/** `changes` in order, cut into batches whose estimated sizes are each at most `maxBytes` (never empty: one batch at least). */
+export function changeBatches(changes: readonly Change[], maxBytes: number): Change[][] {
+  const batches: Change[][] = [];
+  let batch: Change[] = [];
+  let size = OVERHEAD;
+  for (const c of changes) {
+    const value = c.deleted || !c.key ? undefined : (c as Record<string, unknown>)[kindField(c)];
+    const n = (c.key?.length ?? 0) + 16 + (value && typeof value === 'object' ? memoJson(value).length : 0);
+    if (size + n > maxBytes && batch.length > 0) {
+      batches.push(batch);
+      batch = [];
+      size = OVERHEAD;
+    }
+    batch.push(c);
+    size += n;
+  }
+  batches.push(batch);
+  return batches;
+}
+
+/** The field of a put that holds its object (the key's kind: `endpoint/x` -> endpoint). */
+function kindField(c: Change): string {
+  const key = c.key ?? '';
+  const slash = key.indexOf('/');
+  return slash < 0 ? key : key.slice(0, slash);
+}
