@@ -35,6 +35,7 @@ import { checkHost } from './registry';
 import { changeBatches, snapshotParts } from './message-parts';
 import { diffViews } from './view-diff';
 import type { ViewEngine, ViewSubscriber } from './view-engine';
+import type { UpdateEncoder } from './update-encoder';
 import { toServiceError } from '../../proto/status';
 
 export type DesiredStateCall = grpc.ServerWritableStream<WatchRequest__Output, DesiredStateUpdate>;
@@ -53,6 +54,8 @@ export interface StreamDeps {
   track(end: () => void): () => void;
   /** the largest message sent (snapshots are cut into parts under it) */
   maxMessageBytes?: number;
+  /** encodes updates once per object (the server's serializer passes its bytes through); without it, plain objects */
+  encoder?: UpdateEncoder;
   clock?: Clock;
 }
 
@@ -90,8 +93,9 @@ class StreamSender implements ViewSubscriber, FanOutStream {
     if (!this.closed && !this.waitingDrain) this.deps.fanOut.enqueue(this);
   }
 
-  private write(u: DesiredStateUpdate): void {
-    if (this.call.write(u) || this.waitingDrain) return;
+  private write(u: DesiredStateUpdate | Buffer): void {
+    // a Buffer is an update already encoded (update-encoder.ts), passed through by the serializer
+    if (this.call.write(u as DesiredStateUpdate) || this.waitingDrain) return;
     this.waitingDrain = true;
     this.call.once('drain', () => {
       this.waitingDrain = false;
@@ -110,7 +114,11 @@ class StreamSender implements ViewSubscriber, FanOutStream {
   /** One group as batches of changes under the message size, the last one committing it. */
   private writeGroup(revision: string, changes: Change[]): void {
     const batches = changeBatches(changes, this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
-    batches.forEach((batch, i) => this.write({ revision, changes: { changes: batch, commit: i === batches.length - 1 } }));
+    const enc = this.deps.encoder;
+    batches.forEach((batch, i) => {
+      const commit = i === batches.length - 1;
+      this.write(enc ? enc.changes(revision, batch, commit) : { revision, changes: { changes: batch, commit } });
+    });
     this.sentRevision = BigInt(revision);
   }
 
@@ -127,7 +135,11 @@ class StreamSender implements ViewSubscriber, FanOutStream {
     if (!state) return;
     this.dirty.clear();
     const parts = snapshotParts(state, this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
-    parts.forEach((part, i) => this.write({ revision, snapshot: { reason, state: part, more: i < parts.length - 1 } }));
+    const enc = this.deps.encoder;
+    parts.forEach((part, i) => {
+      const more = i < parts.length - 1;
+      this.write(enc ? enc.snapshot(revision, reason, part, more) : { revision, snapshot: { reason, state: part, more } });
+    });
     this.sentRevision = BigInt(revision);
   }
 

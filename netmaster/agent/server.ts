@@ -26,6 +26,7 @@ import { FanOut } from './fan-out';
 import { PastClusters } from './past-clusters';
 import { registerStreamMetrics } from './stream-metrics';
 import { ViewEngine } from './view-engine';
+import { serializeUpdate, UpdateEncoder } from './update-encoder';
 import { lookupNetwork } from './network-lookup';
 import { AgentRegistry, checkHost, type AgentRegistryMetrics } from './registry';
 import { toServiceError } from '../../proto/status';
@@ -179,6 +180,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   });
   const fanOut = new FanOut({ clock, revision: () => cache.state.revision, progressMs: opts.progressMs ?? 1000 });
   const pastClusters = new PastClusters(kv, { clock });
+  const encoder = new UpdateEncoder();
   let clusterId = opts.clusterId;
   if (clusterId === undefined) {
     try {
@@ -275,6 +277,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
         fanOut,
         pastCluster: (rev) => pastClusters.get(rev),
         maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        encoder,
         clock,
         logger,
         track: (end) => {
@@ -304,7 +307,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   };
 
   const server = new grpc.Server();
-  server.addService(loadAgentProto().netloom.v1.Agent.service, handlers);
+  const definition = loadAgentProto().netloom.v1.Agent.service;
+  const watch = definition.WatchDesiredState;
+  // updates the encoder assembled go out as they are
+  const patched = { ...definition, WatchDesiredState: { ...watch, responseSerialize: serializeUpdate(watch.responseSerialize) } };
+  server.addService(patched, handlers);
   let creds: grpc.ServerCredentials;
   if (opts.tls) {
     if (!opts.tls.clientCa) logger.warn('gRPC TLS without a client CA: agents are not authenticated');

@@ -97,6 +97,21 @@ function structItems(p: HostParts): Map<string, object> {
   return m;
 }
 
+/**
+ * The put of each view object, built once per object and shared by every stream that sends it, so
+ * that its encoding is made once too (update-encoder.ts keeps encodings by object).
+ */
+const puts = new WeakMap<object, Change>();
+
+function putOf(kind: ViewKind, key: string, value: object): Change {
+  let c = puts.get(value);
+  if (!c || c.key !== key) {
+    c = { deleted: false, key, [kind]: value } as Change;
+    puts.set(value, c);
+  }
+  return c;
+}
+
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
 const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const byKeyOf =
@@ -189,18 +204,18 @@ export class ViewEngine {
 
   /** `keys` of `host`'s view as changes: puts in dependency order, then deletes in the reverse order. */
   changesFor(host: string, keys: Iterable<string>): Change[] {
-    const puts: Array<[number, string, Change]> = [];
+    const putList: Array<[number, string, Change]> = [];
     const deletes: Array<[number, string, Change]> = [];
     for (const key of keys) {
       const kind = kindOfKey(key);
       const value = this.valueOf(host, key);
-      if (value) puts.push([KIND_ORDER[kind], key, { deleted: false, key, [kind]: value } as Change]);
+      if (value) putList.push([KIND_ORDER[kind], key, putOf(kind, key, value)]);
       else deletes.push([KIND_ORDER[kind], key, { deleted: true, key }]);
     }
     const order = (a: [number, string, Change], b: [number, string, Change]) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
-    puts.sort(order);
+    putList.sort(order);
     deletes.sort((a, b) => order(b, a));
-    return [...puts.map((p) => p[2]), ...deletes.map((d) => d[2])];
+    return [...putList.map((p) => p[2]), ...deletes.map((d) => d[2])];
   }
 
   /** Every tracked view again from scratch (the cache reloaded the whole cluster). */

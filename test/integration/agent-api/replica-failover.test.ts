@@ -52,8 +52,14 @@ describe('agent API: replicas fail, agents move (real etcd)', function () {
       kv = new EtcdKV({ hosts: cp.etcdUrls, dialTimeout: 5000 });
       await createTopology(rest);
       for (const [i, h] of hosts.entries()) await createEndpoint(rest, T.tenant, T.network, T.group, h, `c-${i}`);
-      for (const h of hosts) {
-        const c = new NetmasterClient({ address: cp.grpcAddresses, host: h, heartbeatMs: 500, backoff: { initialMs: 50, maxMs: 500 } });
+      for (const [i, h] of hosts.entries()) {
+        const c = new NetmasterClient({
+          address: cp.grpcAddresses,
+          host: h,
+          vtepIp: `192.168.60.${i + 1}`,
+          heartbeatMs: 500,
+          backoff: { initialMs: 50, maxMs: 500 },
+        });
         clients.set(h, c);
         c.start();
       }
@@ -109,10 +115,11 @@ describe('agent API: replicas fail, agents move (real etcd)', function () {
       servers.push(await startServer({ ...env, kv: kv2, service: new NetmasterService({ kv: kv2, logger: env.logger }) }));
       await env.service.upsert('network', { tenantName: 'default', networkName: 'n', subnet: '10.44.0.0/16', encap: 'vxlan', pktTag: 44 });
       for (const h of hosts) await env.service.createEndpoint({ networkName: 'n', containerID: `c-${h}`, homingHost: h });
-      for (const h of hosts) {
+      for (const [i, h] of hosts.entries()) {
         const c = new NetmasterClient({
           address: servers.map((s) => s.address),
           host: h,
+          vtepIp: `192.168.61.${i + 1}`,
           heartbeatMs: 300,
           stallTimeoutMs: 2000,
           backoff: { initialMs: 50, maxMs: 500 },

@@ -48,16 +48,26 @@ export function rawClient(address: string, creds = grpc.credentials.createInsecu
   return new (loadAgentProto().netloom.v1.Agent)(address, creds);
 }
 
-/** A WatchDesiredState call whose updates are collected in `updates`. */
+/**
+ * A WatchDesiredState call whose updates are collected in `updates`. A batch of changes is
+ * recorded as its changes one by one, followed by a commit marker (a change with an empty key)
+ * when it commits a group: the form every test reads (the messages as received are in `raw`).
+ */
 export class StreamRecorder {
   readonly updates: DesiredStateUpdate__Output[] = [];
+  readonly raw: DesiredStateUpdate__Output[] = [];
   ended = false;
   error: grpc.ServiceError | undefined;
   private readonly call: grpc.ClientReadableStream<DesiredStateUpdate__Output>;
 
   constructor(client: AgentClient, host: string, resumeFromRevision = '0') {
     this.call = client.watchDesiredState({ host, resumeFromRevision });
-    this.call.on('data', (u: DesiredStateUpdate__Output) => this.updates.push(u));
+    this.call.on('data', (u: DesiredStateUpdate__Output) => {
+      this.raw.push(u);
+      if (!u.changes) return void this.updates.push(u);
+      for (const change of u.changes.changes) this.updates.push({ revision: u.revision, change, kind: 'change' });
+      if (u.changes.commit) this.updates.push({ revision: u.revision, change: { deleted: false, key: '' } as never, kind: 'change' });
+    });
     this.call.on('error', (e: grpc.ServiceError) => {
       this.error = e;
       this.ended = true;
