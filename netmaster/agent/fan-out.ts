@@ -5,7 +5,7 @@
  * loop runs (heartbeats, REST), so no amount of fan-out delays a heartbeat or an API answer.
  * A stream whose client reads slowly (its write buffer is full) is skipped until it drains and
  * then sends the latest value of each key that changed meanwhile (coalesced, memory bounded by
- * its view). A stream sends at most one group per `minIntervalMs` (100 ms): an isolated change
+ * its view). A stream sends at most one group per `minIntervalMs` (50 ms): an isolated change
  * goes at once, a storm of changes (a thousand agents registering) reaches each stream as a few
  * groups a second instead of one per change. Every `progressMs` the streams with nothing to send get a progress mark when etcd's
  * revision moved on, so that an agent can tell a quiet stream from a stalled one.
@@ -21,16 +21,21 @@ export interface FanOutStream {
   progress(revision: string): boolean;
 }
 
+/** The shortest time between two groups of one stream, by default. */
+export const DEFAULT_MIN_INTERVAL_MS = 50;
+
 export interface FanOutOptions {
   /** the longest run of flushes before yielding to the event loop (default 8 ms) */
   sliceMs?: number;
   /** how often idle streams get a progress mark (default 1000 ms; 0: never) */
   progressMs?: number;
-  /** the shortest time between two groups of one stream (default 100 ms; 0: no limit) */
+  /** the shortest time between two groups of one stream (default 50 ms; 0: no limit) */
   minIntervalMs?: number;
   clock?: Clock;
   /** the revision progress marks carry (the cluster cache's) */
   revision: () => string;
+  /** called before streams are flushed or marked (the view engine applies what it holds) */
+  settle?: () => void;
 }
 
 export class FanOut {
@@ -68,12 +73,12 @@ export class FanOut {
   /** `s` has something to send: flush it soon (once, however often this is called). */
   enqueue(s: FanOutStream): void {
     if (this.stopped || this.ready.has(s) || this.deferred.has(s)) return;
-    const min = this.opts.minIntervalMs ?? 100;
+    const min = this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
     const last = this.lastFlush.get(s);
     if (min > 0 && last !== undefined && this.clock.monotonic() - last < min) {
       this.deferred.add(s);
-      // one timer for every deferred stream: each waits at most one interval
-      this.deferTimer ??= this.clock.after(min, () => this.releaseDeferred());
+      // one timer for every deferred stream, due when the earliest of them may send again
+      this.deferTimer ??= this.clock.after(Math.max(1, last + min - this.clock.monotonic()), () => this.releaseDeferred());
       return;
     }
     this.ready.add(s);
@@ -83,9 +88,18 @@ export class FanOut {
   private releaseDeferred(): void {
     this.deferTimer = undefined;
     if (this.stopped) return;
-    for (const s of this.deferred) this.ready.add(s);
-    this.deferred.clear();
-    this.schedule();
+    const min = this.opts.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
+    const now = this.clock.monotonic();
+    let next = Infinity;
+    for (const s of this.deferred) {
+      const due = (this.lastFlush.get(s) ?? 0) + min;
+      if (due <= now) {
+        this.deferred.delete(s);
+        this.ready.add(s);
+      } else next = Math.min(next, due);
+    }
+    if (next !== Infinity) this.deferTimer = this.clock.after(Math.max(1, next - now), () => this.releaseDeferred());
+    if (this.ready.size > 0) this.schedule();
   }
 
   private schedule(): void {
@@ -103,6 +117,7 @@ export class FanOut {
     this.scheduled = false;
     if (this.stopped) return;
     this.stats.slices++;
+    this.opts.settle?.();
     const until = performance.now() + (this.opts.sliceMs ?? 8);
     for (const s of this.ready) {
       this.ready.delete(s);
@@ -121,6 +136,7 @@ export class FanOut {
     this.progressTimer = clock.after(
       every,
       () => {
+        this.opts.settle?.();
         const rev = this.opts.revision();
         for (const s of this.streams) if (s.progress(rev)) this.stats.progressMarks++;
         this.armProgress();

@@ -173,12 +173,17 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   const cache = new ClusterCache(kv, logger, { clock });
   const views = new ViewEngine(() => cache.state);
   // the engine only marks what changed, in proportion to the change; fan-out sends it later
-  cache.subscribe((_state, batch) => (batch.reload ? views.reload() : views.apply(batch.changes)));
+  cache.subscribe((_state, batch) => (batch.reload ? views.reload() : views.enqueue(batch.changes)));
   await cache.start().catch(async (e: unknown) => {
     await registry.stop();
     throw e;
   });
-  const fanOut = new FanOut({ clock, revision: () => cache.state.revision, progressMs: opts.progressMs ?? 1000 });
+  const fanOut = new FanOut({
+    clock,
+    revision: () => cache.state.revision,
+    progressMs: opts.progressMs ?? 1000,
+    settle: () => views.settle(),
+  });
   const pastClusters = new PastClusters(kv, { clock });
   const encoder = new UpdateEncoder();
   let clusterId = opts.clusterId;

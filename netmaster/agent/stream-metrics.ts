@@ -55,6 +55,11 @@ export function registerStreamMetrics(registry: Registry, src: { streams: () => 
     () => src.views.stats.endpointLayers,
   );
   mirror('netmaster_agent_view_endpoint_checks_total', 'Single endpoints checked in a view', () => src.views.stats.endpointChecks);
+  mirror(
+    'netmaster_agent_view_batches_merged_total',
+    'etcd batches applied together with an earlier one (coalesced under load)',
+    () => src.views.stats.merged,
+  );
   mirror('netmaster_agent_stream_flushes_total', 'Groups of changes sent (or found empty) by the fan-out', () => src.fanOut.stats.flushes);
   mirror('netmaster_agent_stream_progress_marks_total', 'Progress marks sent to idle streams', () => src.fanOut.stats.progressMarks);
 }

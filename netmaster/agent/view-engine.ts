@@ -126,6 +126,10 @@ export interface EngineStats {
   endpointLayers: number;
   /** single endpoints checked in a view */
   endpointChecks: number;
+  /** times changes were applied */
+  batches: number;
+  /** etcd batches that were applied together with an earlier one (coalesced under load) */
+  merged: number;
 }
 
 export class ViewEngine {
@@ -134,7 +138,10 @@ export class ViewEngine {
   private readonly srcNet = new Map<string, Set<string>>();
   private readonly srcGrp = new Map<string, Set<string>>();
   private readonly carriedViewers = new Map<string, Set<string>>();
-  readonly stats: EngineStats = { hostParts: 0, endpointLayers: 0, endpointChecks: 0 };
+  readonly stats: EngineStats = { hostParts: 0, endpointLayers: 0, endpointChecks: 0, batches: 0, merged: 0 };
+  /** changes handed over by `enqueue`, not applied yet */
+  private pending: KeyChange[] = [];
+  private settleScheduled = false;
 
   /** `cluster` returns the current state (it is replaced when the cache reloads). */
   constructor(private readonly cluster: () => ClusterState) {}
@@ -144,8 +151,33 @@ export class ViewEngine {
     return this.views.size;
   }
 
+  /**
+   * Apply `changes` soon (before the next read of any view): etcd batches that arrive while the
+   * engine is busy are applied together, so under a burst each host part is recomputed once for
+   * all of them instead of once per change.
+   */
+  enqueue(changes: readonly KeyChange[]): void {
+    if (this.pending.length > 0) this.stats.merged++;
+    for (const c of changes) this.pending.push(c);
+    if (this.settleScheduled) return;
+    this.settleScheduled = true;
+    setImmediate(() => {
+      this.settleScheduled = false;
+      this.settle();
+    });
+  }
+
+  /** Apply what `enqueue` holds (every read does this first). */
+  settle(): void {
+    if (this.pending.length === 0) return;
+    const changes = this.pending;
+    this.pending = [];
+    this.apply(changes);
+  }
+
   /** Keep `host`'s view while `sub` follows it; returns the function that stops following. */
   track(host: string, sub: ViewSubscriber): () => void {
+    this.settle();
     let v = this.views.get(host);
     if (!v) {
       v = new HostView(host);
@@ -170,6 +202,7 @@ export class ViewEngine {
 
   /** The whole view of a tracked host (undefined when not tracked). */
   stateOf(host: string): HostState | undefined {
+    this.settle();
     const v = this.views.get(host);
     const p = v?.parts;
     if (!v || !p) return undefined;
@@ -190,6 +223,7 @@ export class ViewEngine {
 
   /** The current value of one key of a tracked host's view (undefined: not in it). */
   valueOf(host: string, key: string): object | undefined {
+    this.settle();
     const v = this.views.get(host);
     if (!v) return undefined;
     const s = v.struct.get(key);
@@ -204,6 +238,7 @@ export class ViewEngine {
 
   /** `keys` of `host`'s view as changes: puts in dependency order, then deletes in the reverse order. */
   changesFor(host: string, keys: Iterable<string>): Change[] {
+    this.settle();
     const putList: Array<[number, string, Change]> = [];
     const deletes: Array<[number, string, Change]> = [];
     for (const key of keys) {
@@ -220,11 +255,13 @@ export class ViewEngine {
 
   /** Every tracked view again from scratch (the cache reloaded the whole cluster). */
   reload(): void {
+    this.pending = [];
     for (const v of this.views.values()) this.recompute(v, true);
   }
 
-  /** React to one applied etcd batch. */
+  /** React to applied etcd batches, now. */
   apply(changes: readonly KeyChange[]): void {
+    this.stats.batches++;
     const full = new Set<string>();
     const parts = new Set<string>();
     const epChecks = new Map<string, Set<string>>();

@@ -231,6 +231,31 @@ describe('agent API view engine', () => {
     assert.equal(subs.get('f9')!.dirty.size, 0);
   });
 
+  it('batches enqueued while it is busy are applied together: each host part once for all of them', async () => {
+    const b = base();
+    b.takeChanges();
+    const engine = new ViewEngine(() => b.state);
+    const f = new Follower();
+    engine.track('h1', f);
+    const before = { ...engine.stats };
+    for (const id of ['r5', 'r6', 'r7']) {
+      b.policy('t1', 'p1', [{ id }]);
+      engine.enqueue(b.takeChanges());
+    }
+    assert.equal(engine.stats.hostParts, before.hostParts, 'nothing applied yet');
+    assert.ok(
+      engine.stateOf('h1')!.policies[0]!.rules.some((r) => r.ruleId === 'r7'),
+      'a read applies what is pending first',
+    );
+    assert.equal(engine.stats.batches - before.batches, 1);
+    assert.equal(engine.stats.merged - before.merged, 2);
+    assert.equal(engine.stats.hostParts - before.hostParts, 1, 'h1 recomputed once for three rule changes');
+    b.policy('t1', 'p1', [{ id: 'r8' }]);
+    engine.enqueue(b.takeChanges());
+    await new Promise((r) => setImmediate(r));
+    assert.ok(f.dirty.has('policy/t1:p1'), 'applied soon without a read');
+  });
+
   it('drops a view and its index entries when its last subscriber leaves', () => {
     const b = base();
     const engine = new ViewEngine(() => b.state);
