@@ -71,6 +71,7 @@ export function addToStore(store: StateStore, s: Partial<HostState>): StateStore
   for (const kind of LISTS) {
     const keyOf = KEY_OF[kind] as (o: unknown) => string;
     const m = store.lists[kind] as Map<string, unknown>;
+    sortedLists.delete(m);
     for (const o of (s[kind] ?? []) as unknown[]) m.set(keyOf(o), o);
   }
   return store;
@@ -104,6 +105,7 @@ export function applyChange(store: StateStore, c: Change): boolean {
   const kind = slash > 0 ? PREFIX_TO_LIST[key.slice(0, slash)] : undefined;
   if (!kind) return false;
   const m = store.lists[kind] as Map<string, unknown>;
+  sortedLists.delete(m);
   if (c.deleted) {
     m.delete(key);
     return true;
@@ -114,8 +116,20 @@ export function applyChange(store: StateStore, c: Change): boolean {
   return true;
 }
 
+/**
+ * Each list's sorted array, kept until the list changes: a group that changes one policy does not
+ * sort fifty thousand endpoints again. The arrays are shared by successive states (frozen: plain
+ * data that nobody changes in place).
+ */
+const sortedLists = new WeakMap<Map<string, unknown>, readonly unknown[]>();
+
 function sorted<T>(m: Map<string, T>): T[] {
-  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  let a = sortedLists.get(m as Map<string, unknown>) as T[] | undefined;
+  if (!a) {
+    a = Object.freeze([...m.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, v]) => v)) as T[];
+    sortedLists.set(m as Map<string, unknown>, a);
+  }
+  return a;
 }
 
 /** The store as a HostState (lists sorted by key). */
