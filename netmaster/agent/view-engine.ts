@@ -151,6 +151,18 @@ export class ViewEngine {
     return this.views.size;
   }
 
+  /** Entries of the indexes (all zero once every stream closed: nothing outlives its views). */
+  indexSizes(): { deps: number; srcNet: number; srcGrp: number; carried: number; pending: number } {
+    const size = (m: Map<string, Set<string>>) => [...m.values()].reduce((n, s) => n + s.size, 0);
+    return {
+      deps: size(this.depIndex),
+      srcNet: size(this.srcNet),
+      srcGrp: size(this.srcGrp),
+      carried: size(this.carriedViewers),
+      pending: this.pending.length,
+    };
+  }
+
   /**
    * Apply `changes` soon (before the next read of any view): etcd batches that arrive while the
    * engine is busy are applied together, so under a burst each host part is recomputed once for

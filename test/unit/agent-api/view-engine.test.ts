@@ -257,13 +257,16 @@ describe('agent API view engine', () => {
   });
 
   it('drops a view and its index entries when its last subscriber leaves', () => {
-    const b = base();
+    const b = base().policy('t1', 'p1', [{ id: 'r1', from: 'g2' }]);
     const engine = new ViewEngine(() => b.state);
     const f = new Follower();
     const stop = engine.track('h1', f);
     assert.equal(engine.hosts, 1);
+    const held = engine.indexSizes();
+    assert.ok(held.deps > 0 && held.srcNet > 0 && held.srcGrp > 0, JSON.stringify(held));
     stop();
     assert.equal(engine.hosts, 0);
+    assert.deepEqual(engine.indexSizes(), { deps: 0, srcNet: 0, srcGrp: 0, carried: 0, pending: 0 }, 'no index entry outlives its view');
     b.endpoint('e9', 't1', 'web', 'h2', '10.1.0.99');
     engine.apply(b.takeChanges());
     assert.equal(f.dirty.size, 0, 'no longer told');
