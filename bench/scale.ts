@@ -4,7 +4,9 @@
  * this machine. Per run (N agents on R replicas; a fresh etcd, 1 member, 3 for R > 1, on
  * 127.0.0.1:28400-28405, data and logs under /tmp/nl-scale/):
  *  - topology: tenant `scale`, VXLAN network net-a, group web with policy p (2 rules); one endpoint
- *    per agent in net-a/web homed on its host (REST, 8 in flight, before the agents start);
+ *    per agent in net-a/web homed on its host (REST, 8 in flight, before the agents start),
+ *    recorded with its host's VTEP as the agent's CreateEndpoint records it (without it every
+ *    registration would change every other host's view: a storm real agents never cause);
  *  - connect: the agents start (200/s); time until all applied their first snapshot, and until
  *    all hold the N endpoints of net-a;
  *  - idle: netmaster CPU over --idle-s with every agent connected;
@@ -26,7 +28,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
-import { AgentSimulator, simHostName, type AgentWatch } from '../tools/agent-sim/simulator';
+import { AgentSimulator, simHostName, simVtepIp, type AgentWatch } from '../tools/agent-sim/simulator';
 import { ControlPlane, processCpuMs, processMemory, RestClient } from '../tools/agent-sim/cluster';
 import { crossProcessNow, type Condition } from '../tools/agent-sim/conditions';
 import {
@@ -176,7 +178,7 @@ class Run {
     await inFlight(
       n,
       8,
-      (i) => createEndpoint(rest, T.tenant, T.network, T.group, simHostName(i), `sim-${i}`, this.timeoutMs),
+      (i) => createEndpoint(rest, T.tenant, T.network, T.group, simHostName(i), `sim-${i}`, this.timeoutMs, simVtepIp(i)),
       (d) => progress(`${this.tag}: ${d}/${n} agent endpoints`),
     );
 
@@ -216,7 +218,7 @@ class Run {
       const containerId = `add-${k}`;
       const w = await this.sim.watchAll({ kind: 'endpoint', containerId });
       const sent = crossProcessNow();
-      await createEndpoint(rest, T.tenant, T.network, T.group, simHostName(0), containerId, this.timeoutMs);
+      await createEndpoint(rest, T.tenant, T.network, T.group, simHostName(0), containerId, this.timeoutMs, simVtepIp(0));
       adds.push((await this.must(w, `endpoint add ${k + 1}`)) - sent);
     }
     this.result.endpointAdd = summarize(adds);
@@ -315,7 +317,17 @@ class Run {
     await inFlight(
       cfg.held,
       8,
-      (i) => createEndpoint(rest, T.tenant, 'net-b', '', `held-${String(i % cfg.heldHosts).padStart(2, '0')}`, `held-${i}`, this.timeoutMs),
+      (i) =>
+        createEndpoint(
+          rest,
+          T.tenant,
+          'net-b',
+          '',
+          `held-${String(i % cfg.heldHosts).padStart(2, '0')}`,
+          `held-${i}`,
+          this.timeoutMs,
+          `172.21.0.${(i % cfg.heldHosts) + 1}`,
+        ),
       (d) => progress(`${this.tag}: ${d}/${cfg.held} held endpoints`),
     );
     this.result.heldCreateMs = performance.now() - c0;

@@ -74,7 +74,7 @@ export interface EndpointAnswer {
   homingHost: string;
 }
 
-/** One endpoint over REST, homed on `host`. */
+/** One endpoint over REST, homed on `host` (with `vtepIP`: recorded as its host's agent would record it). */
 export function createEndpoint(
   rest: RestClient,
   tenant: string,
@@ -83,6 +83,7 @@ export function createEndpoint(
   host: string,
   containerID: string,
   timeoutMs?: number,
+  vtepIP = '',
 ): Promise<EndpointAnswer & { __ms: number }> {
   return rest.mustPost<EndpointAnswer>(
     '/api/v1/endpoints/',
@@ -92,6 +93,8 @@ export function createEndpoint(
       ...(group ? { groupName: group } : {}),
       homingHost: host,
       containerID,
+      // as an agent's CreateEndpoint records it: the host's VTEP
+      ...(vtepIP ? { vtepIP } : {}),
     },
     timeoutMs,
   );
