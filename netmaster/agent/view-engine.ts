@@ -313,12 +313,17 @@ export class ViewEngine {
           addAll(full, deps(`tenantid:${ch.tenant}`));
           break;
         case 'agent': {
-          if ((ch.before?.vtepIp ?? '') === (ch.after?.vtepIp ?? '')) break;
+          const before = ch.before?.vtepIp ?? '';
+          const after = ch.after?.vtepIp ?? '';
+          if (before === after) break;
+          // its own view: which remote VTEPs count as its own
           if (this.views.has(ch.host)) full.add(ch.host);
+          // the others only see its endpoints' VTEP, the agent's or else the one each endpoint
+          // recorded: an agent that expires or registers again with the same address changes nothing
           const cluster = this.cluster();
           for (const id of membersOf(cluster.index.epsByHost, ch.host)) {
             const e = cluster.endpoints.get(id)?.ep;
-            if (e) endpointTouches(e, id, true);
+            if (e && (before || e.vtepIP) !== (after || e.vtepIP)) endpointTouches(e, id, true);
           }
           break;
         }
