@@ -21,6 +21,7 @@
  *   has read what was sent before (coalesced: a key changed ten times meanwhile is sent once).
  */
 import type * as grpc from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { WatchRequest__Output } from '../../proto/gen/netloom/v1/WatchRequest';
@@ -183,6 +184,9 @@ export async function serveDesiredState(call: DesiredStateCall, deps: StreamDeps
     close();
     call.end();
   });
+  // headers at once: the client counts the stream as open from them, however long a replica
+  // under load takes to send the first snapshot
+  call.sendMetadata?.(new Metadata());
   const follow = (): void => {
     untrackView = deps.views.track(host, sender);
     deps.fanOut.add(sender);

@@ -144,6 +144,8 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
    * timer that checks the stream has reached it stallTimeoutMs later
    */
   private behind: { revision: bigint; since: number; timer: Timer } | undefined;
+  /** monotonic time of the last message received on a stream (-Infinity: none yet) */
+  private lastStreamData = -Infinity;
   /**
    * stalls on the home replica since a stream there last caught up: a stalled replica still
    * answers heartbeats, so going back to it is put off longer each time (returnHomeAfterMs
@@ -502,6 +504,10 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     const b = this.behind;
     this.behind = undefined;
     if (!b || !this.running || toRevision(this.appliedRevision) >= b.revision) return;
+    // a stream that is behind but still delivering (a replica under load working through a
+    // backlog) is not stalled: moving every such agent would only carry the load elsewhere and
+    // make each start over; the next heartbeat looks again
+    if (this.lastStreamData > b.since) return;
     this.stalled('stream behind etcd', String(b.revision), this.clock.monotonic() - b.since);
   }
 
@@ -599,6 +605,7 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       };
       stream.on('metadata', opened);
       stream.on('data', (u: DesiredStateUpdate__Output) => {
+        this.lastStreamData = this.clock.monotonic();
         opened();
         let kind: 'snapshot' | 'changes' | 'progress' | undefined;
         try {

@@ -277,6 +277,27 @@ describe('NetmasterClient stream: progress, snapshots in parts, stalls, acknowle
       assert.equal(c.replica, r2.address);
     });
 
+    it('a stream that is behind but still delivering (a replica working through a backlog) is not stalled', async () => {
+      let next = 101;
+      let timer: NodeJS.Timeout | undefined;
+      r1.script = (call: WatchCall) => {
+        call.write({ revision: '101', snapshot: { state: { networks: [NETWORK], endpoints: [ep('e1', '10.5.0.2')] } } });
+        // a group every few ms, each at a revision far behind the one heartbeats report
+        timer = setInterval(() => call.write({ revision: String(++next), changes: { changes: [], commit: true } }), 5);
+      };
+      cluster.revision = 5000;
+      const c = stallClient();
+      c.start();
+      try {
+        await until('snapshot from r1', () => c.revision !== '0' && c.replica === r1.address);
+        await runFor(4 * STALL_MS);
+        assert.equal(c.stats.stalls, 0, 'behind, but moving');
+        assert.equal(c.replica, r1.address);
+      } finally {
+        clearInterval(timer);
+      }
+    });
+
     it('a stalled home replica is gone back to less and less often', async () => {
       const c = stallClient({ returnHomeAfterMs: 2000 });
       c.start();
