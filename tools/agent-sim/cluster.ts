@@ -43,6 +43,15 @@ export interface NetmasterProc {
   log: string;
 }
 
+/** Whether `port` on 127.0.0.1 can be listened on now. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -81,6 +90,11 @@ export class ControlPlane {
 
   private async startAll(): Promise<void> {
     const o = this.opts;
+    // an etcd left over on these ports (a run killed mid-way) would answer the health check and
+    // hand its old data to the new netmasters: refuse to start on it
+    for (let port = o.etcdBasePort; port < o.etcdBasePort + 2 * o.etcdMembers; port++)
+      if (!(await portFree(port)))
+        throw new Error(`port 127.0.0.1:${port} is taken (an etcd left over from an earlier run?): stop it first`);
     rmSync(o.dataDir, { recursive: true, force: true });
     const logDir = join(o.dataDir, 'logs');
     mkdirSync(logDir, { recursive: true });
