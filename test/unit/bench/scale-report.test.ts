@@ -8,7 +8,8 @@ import {
   summarize,
   type RunResult,
 } from '../../../bench/support/scale-report';
-import { parseProcStatCpuMs, parseProcStatusMemory } from '../../../tools/agent-sim/cluster';
+import { createServer } from 'node:net';
+import { freePort, parseProcStatCpuMs, parseProcStatusMemory, portFree } from '../../../tools/agent-sim/cluster';
 import { describeCondition, predicateOf } from '../../../tools/agent-sim/conditions';
 import type { HostState } from '../../../netplugin/netmaster-client/apply';
 
@@ -132,5 +133,19 @@ describe('scale benchmark pieces', () => {
     assert.equal(predicateOf({ kind: 'endpoint', containerId: 'c9' })(state, 'changes'), false);
     assert.throws(() => predicateOf({ kind: 'endpoint' }));
     assert.equal(describeCondition({ kind: 'rules', policy: 't:p', ruleIds: ['a'] }), 'rule a of t:p');
+  });
+});
+
+describe('agent-sim control plane ports', () => {
+  it('tells a taken port from a free one (a leftover etcd must not be mistaken for a new one)', async () => {
+    const port = await freePort();
+    assert.equal(await portFree(port), true);
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(port, '127.0.0.1', () => r()));
+    try {
+      assert.equal(await portFree(port), false);
+    } finally {
+      await new Promise<void>((r) => s.close(() => r()));
+    }
   });
 });
