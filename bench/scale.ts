@@ -39,6 +39,7 @@ import {
   inFlight,
   ruleBody,
   rulePath,
+  networkOf,
 } from '../tools/agent-sim/topology';
 import {
   assembleScaleResult,
@@ -109,6 +110,14 @@ class Run {
     return join(this.cfg.dir, `run-${this.n}-${this.replicas}`);
   }
 
+  /** Every agent holds every endpoint of its network (several networks: the smallest one's count). */
+  private allEndpoints(): Condition {
+    const K = this.cfg.networks;
+    return K === 1
+      ? { kind: 'endpointCount', network: T.networkKey, atLeast: this.n }
+      : { kind: 'endpointCount', network: '', atLeast: Math.floor(this.n / K) };
+  }
+
   private netmasterCpuMs(): number {
     let sum = 0;
     for (const nm of this.cp?.netmasters ?? []) {
@@ -174,18 +183,23 @@ class Run {
     this.rest = new RestClient(this.cp.netmasters[0]!.rest);
     const rest = this.rest;
     progress(`${this.tag}: netmaster logs in ${join(this.dir, 'logs')}`);
-    await createTopology(rest);
+    const K = cfg.networks;
+    await createTopology(rest, T, 2, K);
     await inFlight(
       n,
       8,
-      (i) => createEndpoint(rest, T.tenant, T.network, T.group, simHostName(i), `sim-${i}`, this.timeoutMs, simVtepIp(i)),
+      (i) => {
+        const net = networkOf(T, i % K, K);
+        return createEndpoint(rest, T.tenant, net.network, net.group, simHostName(i), `sim-${i}`, this.timeoutMs, simVtepIp(i));
+      },
       (d) => progress(`${this.tag}: ${d}/${n} agent endpoints`),
     );
 
     // connect
     this.sim = this.newSimulator();
     const snap = await this.sim.watchAll({ kind: 'snapshot' });
-    const all = await this.sim.watchAll({ kind: 'endpointCount', network: T.networkKey, atLeast: n });
+    // every agent holds every endpoint of its network (with several networks, at least the smallest's count)
+    const all = await this.sim.watchAll(this.allEndpoints());
     progress(`${this.tag}: starting ${n} agents (${cfg.rate}/s, ${this.result.workers} worker process(es))`);
     const t0 = crossProcessNow();
     await this.sim.start();
@@ -215,10 +229,14 @@ class Run {
     const adds: number[] = [];
     const addStart = performance.now();
     for (let k = 0; k < cfg.endpointAdds && !this.overBudget(addStart, adds.length); k++) {
-      const containerId = `add-${k}`;
-      const w = await this.sim.watchAll({ kind: 'endpoint', containerId });
+      // one endpoint in each network (on the first agent of each): every agent waits for its own
+      const ids = Array.from({ length: K }, (_, j) => `add-${k}-${j}`);
+      const w = await this.sim.watchAll(K === 1 ? { kind: 'endpoint', containerId: ids[0]! } : { kind: 'endpoint', containerIds: ids });
       const sent = crossProcessNow();
-      await createEndpoint(rest, T.tenant, T.network, T.group, simHostName(0), containerId, this.timeoutMs, simVtepIp(0));
+      for (let j = 0; j < K; j++) {
+        const net = networkOf(T, j, K);
+        await createEndpoint(rest, T.tenant, net.network, net.group, simHostName(j), ids[j]!, this.timeoutMs, simVtepIp(j));
+      }
       adds.push((await this.must(w, `endpoint add ${k + 1}`)) - sent);
     }
     this.result.endpointAdd = summarize(adds);
@@ -333,7 +351,7 @@ class Run {
     this.result.heldCreateMs = performance.now() - c0;
     if (!cfg.heldLive) {
       this.sim = this.newSimulator();
-      const snap = await this.sim.watchAll({ kind: 'endpointCount', network: T.networkKey, atLeast: this.n });
+      const snap = await this.sim.watchAll(this.allEndpoints());
       const t0 = crossProcessNow();
       await this.sim.start();
       this.result.heldSnapshotMs = (await this.must(snap, 'reconnect', this.timeoutMs + (this.n / cfg.rate) * 1000)) - t0;

@@ -16,6 +16,8 @@ export interface ScaleConfig {
   workers: number | undefined;
   /** agents started per second */
   rate: number;
+  /** networks the agents are spread over (each with a group using the policy; 1: all in net-a) */
+  networks: number;
   ruleChanges: number;
   endpointAdds: number;
   burst: number;
@@ -44,6 +46,7 @@ export const DEFAULT_SCALE_CONFIG: ScaleConfig = {
   quick: false,
   workers: undefined,
   rate: 200,
+  networks: 1,
   ruleChanges: 15,
   endpointAdds: 10,
   burst: 100,
@@ -77,6 +80,7 @@ const NUMBER_FLAGS: Record<string, keyof ScaleConfig> = {
   '--replicas': 'replicas',
   '--workers': 'workers',
   '--rate': 'rate',
+  '--networks': 'networks',
   '--rule-changes': 'ruleChanges',
   '--endpoint-adds': 'endpointAdds',
   '--burst': 'burst',
@@ -91,7 +95,7 @@ const NUMBER_FLAGS: Record<string, keyof ScaleConfig> = {
 };
 
 export const SCALE_USAGE = `usage: npm run bench -- scale [--quick] [--agents 200,1000] [--replica-agents 3000] [--replicas 3] [--no-replicas]
-  [--workers W] [--rate 200] [--rule-changes 15] [--endpoint-adds 10] [--burst 100] [--burst-width 8]
+  [--workers W] [--rate 200] [--networks 1] [--rule-changes 15] [--endpoint-adds 10] [--burst 100] [--burst-width 8]
   [--held 10000] [--held-hosts 20] [--held-live] [--idle-s 10] [--timeout-s 120] [--phase-budget-s 180]
   [--agent-lease-ttl 10] [--base-port 28400] [--dir /tmp/nl-scale]`;
 
@@ -120,6 +124,7 @@ export function parseScaleArgs(args: readonly string[]): ScaleConfig {
   }
   if (cfg.replicas < 1) throw new Error('--replicas must be at least 1');
   if (cfg.rate < 1) throw new Error('--rate must be at least 1');
+  if (cfg.networks < 1 || cfg.networks > 100) throw new Error('--networks must be 1..100');
   if (cfg.burstWidth < 1) throw new Error('--burst-width must be at least 1');
   if (cfg.held > 60_000) throw new Error('--held: at most 60,000 (one /16)');
   if (Math.max(...cfg.agents, cfg.replicaAgents) > 60_000) throw new Error('at most 60,000 agents (one /16 for their endpoints)');
@@ -278,6 +283,7 @@ export function assembleScaleResult(
   return {
     bench: 'scale',
     quick: cfg.quick,
+    networks: cfg.networks,
     ...required,
     ...flat,
     ...slopes,

@@ -16,12 +16,12 @@ export function crossProcessNow(): number {
 export type Condition =
   /** a snapshot was applied (any state) */
   | { kind: 'snapshot' }
-  /** at least `atLeast` endpoints of network `network` (tenant:network) */
+  /** at least `atLeast` endpoints of network `network` (tenant:network; '': of any network) */
   | { kind: 'endpointCount'; network: string; atLeast: number }
   /** policy `policy` (tenant:policy) holds every rule of `ruleIds` */
   | { kind: 'rules'; policy: string; ruleIds: string[] }
-  /** an endpoint with this id, or of this container, is in the state */
-  | { kind: 'endpoint'; id?: string; containerId?: string };
+  /** an endpoint with this id, or of this container (or of any of these containers), is in the state */
+  | { kind: 'endpoint'; id?: string; containerId?: string; containerIds?: string[] };
 
 export type Predicate = (state: HostState, kind: 'snapshot' | 'changes') => boolean;
 
@@ -36,7 +36,7 @@ export function predicateOf(c: Condition): Predicate {
       return (s) => {
         if (s.endpoints.length < atLeast) return false;
         let n = 0;
-        for (const e of s.endpoints) if (e.network === network && ++n >= atLeast) return true;
+        for (const e of s.endpoints) if ((network === '' || e.network === network) && ++n >= atLeast) return true;
         return false;
       };
     }
@@ -52,9 +52,15 @@ export function predicateOf(c: Condition): Predicate {
     }
     case 'endpoint': {
       const { id, containerId } = c;
-      if (id === undefined && containerId === undefined) throw new Error('endpoint condition without id or containerId');
+      const anyOf = c.containerIds ? new Set(c.containerIds) : undefined;
+      if (id === undefined && containerId === undefined && !anyOf) throw new Error('endpoint condition without id or containerId');
       return (s) =>
-        s.endpoints.some((e) => (id === undefined || e.id === id) && (containerId === undefined || e.containerId === containerId));
+        s.endpoints.some(
+          (e) =>
+            (id === undefined || e.id === id) &&
+            (containerId === undefined || e.containerId === containerId) &&
+            (anyOf === undefined || anyOf.has(e.containerId)),
+        );
     }
   }
 }
@@ -65,10 +71,14 @@ export function describeCondition(c: Condition): string {
     case 'snapshot':
       return 'a first snapshot';
     case 'endpointCount':
-      return `${c.atLeast} endpoints of ${c.network}`;
+      return `${c.atLeast} endpoints of ${c.network || 'its network'}`;
     case 'rules':
       return c.ruleIds.length === 1 ? `rule ${c.ruleIds[0]} of ${c.policy}` : `${c.ruleIds.length} rules of ${c.policy}`;
     case 'endpoint':
-      return c.id !== undefined ? `endpoint ${c.id}` : `the endpoint of container ${c.containerId}`;
+      return c.id !== undefined
+        ? `endpoint ${c.id}`
+        : c.containerIds
+          ? `an endpoint of ${c.containerIds.join(' / ')}`
+          : `the endpoint of container ${c.containerId}`;
   }
 }

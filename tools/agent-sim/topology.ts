@@ -41,18 +41,41 @@ export function rulePath(t: Topology, ruleId: string): string {
   return `/api/v1/rules/${t.tenant}:${t.policy}:${ruleId}/`;
 }
 
-/** Tenant, network (VXLAN, a /16), policy with `rules` rules, group in the network using the policy. */
-export async function createTopology(rest: RestClient, t: Topology = DEFAULT_TOPOLOGY, rules = 2): Promise<void> {
+/**
+ * Network k of `networks` and its group (the topology's own names when there is one network;
+ * `net-a-k` and `web-k` when the agents are spread over several, each a /16 of its own).
+ */
+export function networkOf(t: Topology, k: number, networks: number): { network: string; group: string; subnet: string; vni: number } {
+  const one = networks <= 1;
+  return {
+    network: one ? t.network : `${t.network}-${k}`,
+    group: one ? t.group : `${t.group}-${k}`,
+    subnet: `10.${one ? 64 : 66 + k}.0.0/16`,
+    vni: (one ? 6400 : 6600) + (one ? 0 : k),
+  };
+}
+
+/**
+ * Tenant, `networks` networks (VXLAN, a /16 each), policy with `rules` rules, and in each network
+ * a group using the policy: a rule change concerns every agent, whichever network it is in.
+ */
+export async function createTopology(rest: RestClient, t: Topology = DEFAULT_TOPOLOGY, rules = 2, networks = 1): Promise<void> {
   await rest.mustPost(`/api/v1/tenants/${t.tenant}/`, { tenantName: t.tenant });
-  await createNetwork(rest, t.tenant, t.network, '10.64.0.0/16', 6400);
+  for (let k = 0; k < Math.max(1, networks); k++) {
+    const n = networkOf(t, k, networks);
+    await createNetwork(rest, t.tenant, n.network, n.subnet, n.vni);
+  }
   await rest.mustPost(`/api/v1/policys/${t.tenant}:${t.policy}/`, { tenantName: t.tenant, policyName: t.policy });
   for (let i = 0; i < rules; i++) await rest.mustPost(rulePath(t, `base-${i}`), ruleBody(t, `base-${i}`, 80 + i));
-  await rest.mustPost(`/api/v1/endpointGroups/${t.tenant}:${t.group}/`, {
-    tenantName: t.tenant,
-    groupName: t.group,
-    networkName: t.network,
-    policies: [t.policy],
-  });
+  for (let k = 0; k < Math.max(1, networks); k++) {
+    const n = networkOf(t, k, networks);
+    await rest.mustPost(`/api/v1/endpointGroups/${t.tenant}:${n.group}/`, {
+      tenantName: t.tenant,
+      groupName: n.group,
+      networkName: n.network,
+      policies: [t.policy],
+    });
+  }
 }
 
 /** A VXLAN network `subnet` (a /16 or larger: x.y.0.0/16, gateway x.y.0.1). */

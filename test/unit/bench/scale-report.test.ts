@@ -132,6 +132,11 @@ describe('scale benchmark pieces', () => {
     assert.equal(predicateOf({ kind: 'endpoint', containerId: 'c2' })(state, 'changes'), true);
     assert.equal(predicateOf({ kind: 'endpoint', containerId: 'c9' })(state, 'changes'), false);
     assert.throws(() => predicateOf({ kind: 'endpoint' }));
+    // agents spread over several networks: endpoints of any network, and any of several containers
+    assert.equal(predicateOf({ kind: 'endpointCount', network: '', atLeast: 3 })(state, 'changes'), true);
+    assert.equal(predicateOf({ kind: 'endpointCount', network: '', atLeast: 4 })(state, 'changes'), false);
+    assert.equal(predicateOf({ kind: 'endpoint', containerIds: ['c9', 'c3'] })(state, 'changes'), true);
+    assert.equal(predicateOf({ kind: 'endpoint', containerIds: ['c8', 'c9'] })(state, 'changes'), false);
     assert.equal(describeCondition({ kind: 'rules', policy: 't:p', ruleIds: ['a'] }), 'rule a of t:p');
   });
 });
