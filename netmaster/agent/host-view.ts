@@ -306,6 +306,14 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     const g = groups.get(gk)?.config;
     if (g) netKeys.add(`${g.tenantName}:${g.networkName}`);
   }
+  // the networks rules name (their subnets resolve the rules), without their endpoints
+  for (const [pk, list] of rulesOf) {
+    const tenant = pk.slice(0, pk.indexOf(':'));
+    for (const stored of list) {
+      const rule = stored.config as unknown as StoredRule;
+      for (const n of [rule.fromNetwork, rule.toNetwork]) if (n && usable(`${tenant}:${n}`)) netKeys.add(`${tenant}:${n}`);
+    }
+  }
 
   const tenantNames = new Set<string>();
   const outNetworks: Network[] = [];

@@ -75,12 +75,18 @@ export class ClusterBuilder {
     );
   }
 
-  policy(tenant: string, name: string, rules: Array<{ id: string; from?: string; to?: string }> = []): this {
+  policy(tenant: string, name: string, rules: Array<{ id: string; from?: string; to?: string; fromNetwork?: string }> = []): this {
     this.put(...cfg('policy', `${tenant}:${name}`, { tenantName: tenant, policyName: name }));
     for (const r of rules) {
-      this.put(...cfg('rule', `${tenant}:${name}:${r.id}`, allowTcp80Rule(tenant, name, r.id, r.from, r.to)));
+      const rule = { ...allowTcp80Rule(tenant, name, r.id, r.from, r.to), ...(r.fromNetwork ? { fromNetwork: r.fromNetwork } : {}) };
+      this.put(...cfg('rule', `${tenant}:${name}:${r.id}`, rule));
     }
     return this;
+  }
+
+  /** One rule of policy `policy` (an allow tcp/80 'in' rule changed by `fields`). */
+  rule(tenant: string, policy: string, id: string, fields: Record<string, unknown>): this {
+    return this.put(...cfg('rule', `${tenant}:${policy}:${id}`, { ...allowTcp80Rule(tenant, policy, id), ...fields }));
   }
 
   profile(tenant: string, name: string, bandwidth: string): this {

@@ -104,13 +104,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       (b) =>
         b.del(`/netloom/v1/cfg/endpointGroup/t1:${g}`),
   ),
-  // policies and rules naming groups
+  // policies and rules naming groups or a network
   fc
-    .tuple(fc.constantFrom('p1', 'p2'), fc.constantFrom('r1', 'r2'), fc.option(grp, { nil: undefined }), fc.option(grp, { nil: undefined }))
+    .tuple(
+      fc.constantFrom('p1', 'p2'),
+      fc.constantFrom('r1', 'r2'),
+      fc.option(grp, { nil: undefined }),
+      fc.option(grp, { nil: undefined }),
+      fc.option(net, { nil: undefined }),
+    )
     .map(
-      ([p, r, from, to]): Op =>
+      ([p, r, from, to, fromNetwork]): Op =>
         (b) =>
-          b.policy('t1', p, [{ id: r, ...(from ? { from } : {}), ...(to ? { to } : {}) }]),
+          b.policy('t1', p, [{ id: r, ...(from ? { from } : fromNetwork ? { fromNetwork } : {}), ...(to ? { to } : {}) }]),
     ),
   fc.tuple(fc.constantFrom('p1', 'p2'), fc.constantFrom('r1', 'r2')).map(
     ([p, r]): Op =>

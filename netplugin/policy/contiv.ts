@@ -1,0 +1,79 @@
+/**
+ * Contiv's policy semantics compiled from a host's desired state (pure): for each local endpoint
+ * in a group, the rules of the group's policies. An `in` rule covers traffic to the group from
+ * its peer (fromEndpointGroup, fromNetwork or fromIpAddress: at most one; none is anyone), an
+ * `out` rule traffic from the group to its peer; protocol tcp/udp/icmp or a number, a port for
+ * tcp/udp; priority 1-100, the highest matching priority decides, deny wins at equal priority;
+ * traffic no rule matches is allowed. A group's members are the endpoints the state carries in
+ * it (their addresses), a network its subnet. docs/policy.md has the semantics with examples.
+ */
+import type { Endpoint, HostState, Rule } from '../state/host-state';
+import { ANY_ADDRESS, OPEN, type AddressSet, type EndpointPolicy, type PolicyRule, type Protocol, type Service } from './model';
+
+const NOTHING: AddressSet = { include: [], exclude: [] };
+
+/** The protocol of a rule ('' : any). */
+function protocolOf(p: string): Protocol | undefined {
+  if (p === '') return undefined;
+  if (p === 'tcp' || p === 'udp' || p === 'icmp') return p;
+  return Number(p);
+}
+
+function servicesOf(r: Rule): Service[] {
+  const protocol = protocolOf(r.protocol);
+  if (protocol === undefined) return [];
+  return [{ protocol, ...(r.port > 0 ? { ports: [{ from: r.port, to: r.port }] } : {}) }];
+}
+
+/** The addresses a rule's peer stands for, from the state. */
+function peersOf(r: Rule, state: HostState, members: Map<string, Endpoint[]>): AddressSet {
+  const inbound = r.direction === 'in';
+  const group = inbound ? r.fromGroup : r.toGroup;
+  const network = inbound ? r.fromNetwork : r.toNetwork;
+  const ip = inbound ? r.fromIp : r.toIp;
+  if (group) return { include: (members.get(group) ?? []).filter((e) => e.ip).map((e) => `${e.ip}/32`), exclude: [] };
+  if (network) {
+    const subnet = state.networks.find((n) => n.key === network)?.subnet;
+    // a network the state does not carry matches nothing (netmaster sends every network a rule names)
+    return subnet ? { include: [subnet], exclude: [] } : NOTHING;
+  }
+  if (ip) return { include: [ip.includes('/') ? ip : `${ip}/32`], exclude: [] };
+  return ANY_ADDRESS;
+}
+
+/** The policy of every local endpoint of `host` (endpoints without a group: open in both directions). */
+export function compileContiv(state: HostState, host: string): EndpointPolicy[] {
+  const members = new Map<string, Endpoint[]>();
+  for (const e of state.endpoints) if (e.group) members.set(e.group, [...(members.get(e.group) ?? []), e]);
+  const groups = new Map(state.groups.map((g) => [g.key, g]));
+  const policies = new Map(state.policies.map((p) => [p.key, p]));
+  const out: EndpointPolicy[] = [];
+  for (const e of state.endpoints) {
+    if (e.host !== host) continue;
+    const g = e.group ? groups.get(e.group) : undefined;
+    const ingress: PolicyRule[] = [];
+    const egress: PolicyRule[] = [];
+    for (const name of g?.policies ?? []) {
+      const p = policies.get(`${g!.tenant}:${name}`);
+      for (const r of p?.rules ?? []) {
+        const rule: PolicyRule = {
+          id: `${p!.key}/${r.ruleId}`,
+          peers: peersOf(r, state, members),
+          services: servicesOf(r),
+          action: r.action === 'deny' ? 'deny' : 'allow',
+          priority: r.priority,
+        };
+        (r.direction === 'in' ? ingress : egress).push(rule);
+      }
+    }
+    const tenant = e.network.slice(0, e.network.indexOf(':'));
+    out.push({
+      endpoint: e.id,
+      ip: e.ip,
+      tenant,
+      ingress: ingress.length > 0 ? { isolated: false, rules: ingress } : OPEN,
+      egress: egress.length > 0 ? { isolated: false, rules: egress } : OPEN,
+    });
+  }
+  return out;
+}
