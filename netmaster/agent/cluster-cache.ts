@@ -159,3 +159,19 @@ export class ClusterCache {
     await this.tenantWork.catch(() => undefined);
   }
 }
+
+/** Wait (at most `waitMs`) until the cache has applied `revision`: another replica may be a little ahead. */
+export async function cacheReaches(
+  cache: Pick<ClusterCache, 'state'>,
+  revision: bigint,
+  stopped: () => boolean,
+  waitMs = 1000,
+  clock: Clock = systemClock,
+): Promise<boolean> {
+  const deadline = clock.monotonic() + waitMs;
+  while (BigInt(cache.state.revision) < revision) {
+    if (stopped() || clock.monotonic() >= deadline) return false;
+    await clock.sleep(20);
+  }
+  return true;
+}

@@ -37,69 +37,88 @@ export function emptyCluster(revision = '0'): ClusterState {
   return { revision, objects: new Map(), endpoints: new Map(), agents: new Map(), tenantIds: new Map(), index: emptyIndex() };
 }
 
+/** A key of the cluster, by what it holds (undefined for keys outside the cluster prefixes). */
+type ClusterKey =
+  | { kind: 'object'; type: ObjectType; key: string }
+  | { kind: 'endpoint'; id: string }
+  | { kind: 'agent'; host: string }
+  | { kind: 'tenantId'; tenant: string };
+
+function parseClusterKey(key: string): ClusterKey | undefined {
+  const cfgRoot = layout.cfgRoot();
+  if (key.startsWith(cfgRoot)) {
+    const rest = key.slice(cfgRoot.length);
+    const slash = rest.indexOf('/');
+    return slash < 0 ? undefined : { kind: 'object', type: rest.slice(0, slash) as ObjectType, key: rest.slice(slash + 1) };
+  }
+  if (key.startsWith(layout.epPrefix())) return { kind: 'endpoint', id: key.slice(layout.epPrefix().length) };
+  if (key.startsWith(agentLayout.hostPrefix)) return { kind: 'agent', host: key.slice(agentLayout.hostPrefix.length) };
+  if (key.startsWith(agentLayout.tenantIdOfPrefix)) return { kind: 'tenantId', tenant: key.slice(agentLayout.tenantIdOfPrefix.length) };
+  return undefined;
+}
+
+/** Apply one parsed key's new value (undefined: deleted); a malformed value is skipped, never thrown. */
+function applyParsed(state: ClusterState, ck: ClusterKey, value: string | undefined, modRevision: string): void {
+  try {
+    switch (ck.kind) {
+      case 'object': {
+        const { type, key: k } = ck;
+        let m = state.objects.get(type);
+        const before = m?.get(k);
+        if (before) unindexObject(state.index, type, k, before.config);
+        if (value === undefined) {
+          m?.delete(k);
+          return;
+        }
+        let s: { config?: Record<string, unknown>; oper: Record<string, unknown> };
+        try {
+          s = decodeStored<Record<string, unknown>>(value);
+        } catch {
+          m?.delete(k); // an unreadable value: treated as absent
+          return;
+        }
+        if (!m) state.objects.set(type, (m = new Map()));
+        const config = s.config ?? {};
+        m.set(k, { config, oper: s.oper });
+        indexObject(state.index, type, k, config);
+        return;
+      }
+      case 'endpoint': {
+        const before = state.endpoints.get(ck.id);
+        if (before) {
+          indexEndpoint(state.index, ck.id, before.ep, false);
+          state.endpoints.delete(ck.id);
+        }
+        if (value === undefined) return;
+        const ep = JSON.parse(value) as Endpoint; // an unreadable value: treated as absent (caught below)
+        state.endpoints.set(ck.id, { ep, modRevision });
+        indexEndpoint(state.index, ck.id, ep, true);
+        return;
+      }
+      case 'agent':
+        if (value === undefined) state.agents.delete(ck.host);
+        else state.agents.set(ck.host, JSON.parse(value) as AgentRecord);
+        return;
+      case 'tenantId': {
+        const id = Number(value);
+        if (value === undefined || !Number.isInteger(id) || id <= 0) state.tenantIds.delete(ck.tenant);
+        else state.tenantIds.set(ck.tenant, id);
+        return;
+      }
+    }
+  } catch {
+    // an unreadable value: treated as absent
+  }
+}
+
 /**
  * Apply one key's new value (undefined: deleted). Keys outside the cluster prefixes are ignored;
  * returns whether the key was one of ours. Malformed values are skipped (never thrown).
  */
 export function applyKey(state: ClusterState, key: string, value: string | undefined, modRevision = '0'): boolean {
-  const cfgRoot = layout.cfgRoot();
-  try {
-    if (key.startsWith(cfgRoot)) {
-      const rest = key.slice(cfgRoot.length);
-      const slash = rest.indexOf('/');
-      if (slash < 0) return false;
-      const type = rest.slice(0, slash) as ObjectType;
-      const k = rest.slice(slash + 1);
-      let m = state.objects.get(type);
-      const before = m?.get(k);
-      if (before) unindexObject(state.index, type, k, before.config);
-      if (value === undefined) {
-        m?.delete(k);
-        return true;
-      }
-      let s: { config?: Record<string, unknown>; oper: Record<string, unknown> };
-      try {
-        s = decodeStored<Record<string, unknown>>(value);
-      } catch {
-        m?.delete(k); // an unreadable value: treated as absent
-        return true;
-      }
-      if (!m) state.objects.set(type, (m = new Map()));
-      const config = s.config ?? {};
-      m.set(k, { config, oper: s.oper });
-      indexObject(state.index, type, k, config);
-      return true;
-    }
-    if (key.startsWith(layout.epPrefix())) {
-      const id = key.slice(layout.epPrefix().length);
-      const before = state.endpoints.get(id);
-      if (before) {
-        indexEndpoint(state.index, id, before.ep, false);
-        state.endpoints.delete(id);
-      }
-      if (value === undefined) return true;
-      const ep = JSON.parse(value) as Endpoint; // an unreadable value: treated as absent (caught below)
-      state.endpoints.set(id, { ep, modRevision });
-      indexEndpoint(state.index, id, ep, true);
-      return true;
-    }
-    if (key.startsWith(agentLayout.hostPrefix)) {
-      const host = key.slice(agentLayout.hostPrefix.length);
-      if (value === undefined) state.agents.delete(host);
-      else state.agents.set(host, JSON.parse(value) as AgentRecord);
-      return true;
-    }
-    if (key.startsWith(agentLayout.tenantIdOfPrefix)) {
-      const tenant = key.slice(agentLayout.tenantIdOfPrefix.length);
-      const id = Number(value);
-      if (value === undefined || !Number.isInteger(id) || id <= 0) state.tenantIds.delete(tenant);
-      else state.tenantIds.set(tenant, id);
-      return true;
-    }
-  } catch {
-    return true; // an unreadable value: treated as absent
-  }
-  return false;
+  const ck = parseClusterKey(key);
+  if (ck) applyParsed(state, ck, value, modRevision);
+  return ck !== undefined;
 }
 
 /** One key of the cluster that changed, with its value before and after (what view-engine.ts reacts to). */
@@ -109,36 +128,28 @@ export type KeyChange =
   | { kind: 'agent'; host: string; before?: AgentRecord; after?: AgentRecord }
   | { kind: 'tenantId'; tenant: string };
 
+/** What a parsed key holds now (what a KeyChange carries as before/after). */
+function valueAt(state: ClusterState, ck: ClusterKey): StoredIntent | Endpoint | AgentRecord | undefined {
+  switch (ck.kind) {
+    case 'object':
+      return state.objects.get(ck.type)?.get(ck.key);
+    case 'endpoint':
+      return state.endpoints.get(ck.id)?.ep;
+    case 'agent':
+      return state.agents.get(ck.host);
+    case 'tenantId':
+      return undefined;
+  }
+}
+
 /** Like applyKey, and says what changed (undefined for keys outside the cluster prefixes). */
 export function applyKeyChange(state: ClusterState, key: string, value: string | undefined, modRevision = '0'): KeyChange | undefined {
-  const cfgRoot = layout.cfgRoot();
-  if (key.startsWith(cfgRoot)) {
-    const rest = key.slice(cfgRoot.length);
-    const slash = rest.indexOf('/');
-    if (slash < 0) return undefined;
-    const type = rest.slice(0, slash) as ObjectType;
-    const k = rest.slice(slash + 1);
-    const before = state.objects.get(type)?.get(k);
-    applyKey(state, key, value, modRevision);
-    return { kind: 'object', type, key: k, before, after: state.objects.get(type)?.get(k) };
-  }
-  if (key.startsWith(layout.epPrefix())) {
-    const id = key.slice(layout.epPrefix().length);
-    const before = state.endpoints.get(id)?.ep;
-    applyKey(state, key, value, modRevision);
-    return { kind: 'endpoint', id, before, after: state.endpoints.get(id)?.ep };
-  }
-  if (key.startsWith(agentLayout.hostPrefix)) {
-    const host = key.slice(agentLayout.hostPrefix.length);
-    const before = state.agents.get(host);
-    applyKey(state, key, value, modRevision);
-    return { kind: 'agent', host, before, after: state.agents.get(host) };
-  }
-  if (key.startsWith(agentLayout.tenantIdOfPrefix)) {
-    applyKey(state, key, value, modRevision);
-    return { kind: 'tenantId', tenant: key.slice(agentLayout.tenantIdOfPrefix.length) };
-  }
-  return undefined;
+  const ck = parseClusterKey(key);
+  if (!ck) return undefined;
+  const before = valueAt(state, ck);
+  applyParsed(state, ck, value, modRevision);
+  if (ck.kind === 'tenantId') return ck;
+  return { ...ck, before, after: valueAt(state, ck) } as KeyChange;
 }
 
 /** Rules by policy and networks by tenant (the objects the views look up by owner). */

@@ -22,14 +22,14 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
-import { systemClock, type Clock } from '../../lib/clock';
+import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { WatchRequest__Output } from '../../proto/gen/netloom/v1/WatchRequest';
 import type { DesiredStateUpdate } from '../../proto/gen/netloom/v1/DesiredStateUpdate';
 import type { Change } from '../../proto/gen/netloom/v1/Change';
 import { isCompactedError, isFutureRevisionError } from '../store/errors';
 import type { ClusterState } from './cluster';
-import type { ClusterCache } from './cluster-cache';
+import { cacheReaches, type ClusterCache } from './cluster-cache';
 import type { FanOut, FanOutStream } from './fan-out';
 import { computeHostView } from './host-view';
 import { checkHost } from './registry';
@@ -58,22 +58,6 @@ export interface StreamDeps {
   /** encodes updates once per object (the server's serializer passes its bytes through); without it, plain objects */
   encoder?: UpdateEncoder;
   clock?: Clock;
-}
-
-/** Wait (at most `waitMs`) until the cache has applied `revision`: another replica may be a little ahead. */
-async function cacheReaches(
-  cache: Pick<ClusterCache, 'state'>,
-  revision: bigint,
-  stopped: () => boolean,
-  waitMs = 1000,
-  clock: Clock = systemClock,
-): Promise<boolean> {
-  const deadline = clock.monotonic() + waitMs;
-  while (BigInt(cache.state.revision) < revision) {
-    if (stopped() || clock.monotonic() >= deadline) return false;
-    await clock.sleep(20);
-  }
-  return true;
 }
 
 /** One open stream: what the engine marked dirty for it, sent when the fan-out gives it its turn. */

@@ -182,16 +182,12 @@ export interface HostParts {
   sources: { nets: Set<string>; groups: Set<string> };
 }
 
-function typed<C>(cluster: ClusterState, type: Parameters<ClusterState['objects']['get']>[0]) {
-  return configs<C>(cluster, type);
-}
-
 export const groupKeyOf = (e: { tenantName: string; groupName?: string }): string => (e.groupName ? `${e.tenantName}:${e.groupName}` : '');
 
 /** Whether a network can be used in a pipeline (its tenant has an id, it has a tag). */
 function usableNet(cluster: ClusterState, netKey: string, r: ReadSet): boolean {
   r.add(`network:${netKey}`);
-  const n = typed<StoredNetwork>(cluster, 'network').get(netKey)?.config;
+  const n = configs<StoredNetwork>(cluster, 'network').get(netKey)?.config;
   if (!n) return false;
   r.add(`tenantid:${n.tenantName}`);
   return cluster.tenantIds.has(n.tenantName) && n.pktTag > 0;
@@ -199,7 +195,7 @@ function usableNet(cluster: ClusterState, netKey: string, r: ReadSet): boolean {
 
 function usableGroup(cluster: ClusterState, grpKey: string, r: ReadSet): boolean {
   r.add(`group:${grpKey}`);
-  const g = typed<StoredGroup>(cluster, 'endpointGroup').get(grpKey);
+  const g = configs<StoredGroup>(cluster, 'endpointGroup').get(grpKey);
   return g !== undefined && Number(g.oper.groupId ?? 0) > 0 && usableNet(cluster, `${g.config.tenantName}:${g.config.networkName}`, r);
 }
 
@@ -424,7 +420,7 @@ export class ViewMembership {
     this.ownVtep = cluster.agents.get(host)?.vtepIp ?? '';
   }
 
-  /** usable, and (for VXLAN) whether reachability must be checked */
+  /** whether the network is usable (remembered per network) */
   private net(key: string): boolean {
     let u = this.nets.get(key);
     if (u === undefined) this.nets.set(key, (u = usableNet(this.cluster, key, NO_READS)));

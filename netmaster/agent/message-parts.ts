@@ -8,6 +8,7 @@
 import type { Change } from '../../proto/gen/netloom/v1/Change';
 import type { HostState } from './host-view';
 import { memoJson } from './view-diff';
+import { kindOfKey } from './view-engine';
 
 type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'vteps' | 'endpoints';
 
@@ -50,7 +51,7 @@ export function changeBatches(changes: readonly Change[], maxBytes: number): Cha
   let batch: Change[] = [];
   let size = OVERHEAD;
   for (const c of changes) {
-    const value = c.deleted || !c.key ? undefined : (c as Record<string, unknown>)[kindField(c)];
+    const value = c.deleted || !c.key ? undefined : (c as Record<string, unknown>)[kindOfKey(c.key)];
     const n = (c.key?.length ?? 0) + 16 + (value && typeof value === 'object' ? memoJson(value).length : 0);
     if (size + n > maxBytes && batch.length > 0) {
       batches.push(batch);
@@ -62,11 +63,4 @@ export function changeBatches(changes: readonly Change[], maxBytes: number): Cha
   }
   batches.push(batch);
   return batches;
-}
-
-/** The field of a put that holds its object (the key's kind: `endpoint/x` -> endpoint). */
-function kindField(c: Change): string {
-  const key = c.key ?? '';
-  const slash = key.indexOf('/');
-  return slash < 0 ? key : key.slice(0, slash);
 }

@@ -20,7 +20,7 @@ import type { Network__Output as ProtoNetwork } from '../../proto/gen/netloom/v1
 import type { Endpoint } from '../model/schemas';
 import type { NetmasterService } from '../service/service';
 import type { EtcdKV } from '../store/kv';
-import { ClusterCache } from './cluster-cache';
+import { cacheReaches, ClusterCache } from './cluster-cache';
 import { DEFAULT_MAX_MESSAGE_BYTES, serveDesiredState } from './desired-state';
 import { FanOut } from './fan-out';
 import { PastClusters } from './past-clusters';
@@ -246,9 +246,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     } catch (e) {
       if (!isNetloomError(e, 'NOT_FOUND')) throw e;
     }
-    const current = BigInt(await svc.currentRevision());
-    const deadline = clock.monotonic() + 1000;
-    while (BigInt(cache.state.revision) < current && clock.monotonic() < deadline) await clock.sleep(20);
+    await cacheReaches(cache, BigInt(await svc.currentRevision()), () => false, 1000, clock);
     return lookupNetwork(cache.state, q);
   };
 

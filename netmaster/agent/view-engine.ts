@@ -112,6 +112,10 @@ function putOf(kind: ViewKind, key: string, value: object): Change {
   return c;
 }
 
+function addAll(to: Set<string>, hosts: Iterable<string>): void {
+  for (const h of hosts) to.add(h);
+}
+
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
 const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const byKeyOf =
@@ -279,10 +283,6 @@ export class ViewEngine {
     const epChecks = new Map<string, Set<string>>();
     const vtepRefresh = new Map<string, Set<string>>();
     const carriedRefresh = new Map<string, Set<string>>();
-    const deps = (key: string) => membersOf(this.depIndex, key);
-    const addAll = (to: Set<string>, hosts: Iterable<string>) => {
-      for (const h of hosts) to.add(h);
-    };
     const check = (hosts: Iterable<string>, id: string) => {
       for (const h of hosts) addTo(epChecks, h, id);
     };
@@ -310,7 +310,7 @@ export class ViewEngine {
           break;
         }
         case 'tenantId':
-          addAll(full, deps(`tenantid:${ch.tenant}`));
+          addAll(full, this.deps(`tenantid:${ch.tenant}`));
           break;
         case 'agent': {
           const before = ch.before?.vtepIp ?? '';
@@ -357,33 +357,34 @@ export class ViewEngine {
     }
   }
 
+  /** The hosts whose view read dependency `key`. */
+  private deps(key: string): ReadonlySet<string> {
+    return membersOf(this.depIndex, key);
+  }
+
   private objectTouches(
     ch: Extract<KeyChange, { kind: 'object' }>,
     full: Set<string>,
     parts: Set<string>,
     carriedRefresh: Map<string, Set<string>>,
   ): void {
-    const deps = (key: string) => membersOf(this.depIndex, key);
-    const addAll = (to: Set<string>, hosts: Iterable<string>) => {
-      for (const h of hosts) to.add(h);
-    };
     const configs = [ch.before?.config, ch.after?.config].filter((c): c is Record<string, unknown> => c !== undefined);
     switch (ch.type) {
       case 'global':
         addAll(full, this.views.keys());
         break;
       case 'Bgp':
-        addAll(parts, deps(`bgp:${ch.key}`));
+        addAll(parts, this.deps(`bgp:${ch.key}`));
         break;
       case 'network':
         // usable, encap (reachability) and gateway (routing) decide which endpoints enter
-        addAll(full, deps(`network:${ch.key}`));
+        addAll(full, this.deps(`network:${ch.key}`));
         addAll(full, membersOf(this.srcNet, ch.key));
-        for (const c of configs) addAll(full, deps(`tenantnets:${(c as unknown as StoredNetwork).tenantName}`));
+        for (const c of configs) addAll(full, this.deps(`tenantnets:${(c as unknown as StoredNetwork).tenantName}`));
         break;
       case 'endpointGroup':
         // usable (its id) decides whether its endpoints enter the views of their network
-        addAll(full, deps(`group:${ch.key}`));
+        addAll(full, this.deps(`group:${ch.key}`));
         addAll(full, membersOf(this.srcGrp, ch.key));
         for (const c of configs) {
           const g = c as unknown as StoredGroup;
@@ -392,13 +393,13 @@ export class ViewEngine {
         for (const h of membersOf(this.carriedViewers, ch.key)) addTo(carriedRefresh, h, ch.key);
         break;
       case 'policy':
-        addAll(parts, deps(`policy:${ch.key}`));
+        addAll(parts, this.deps(`policy:${ch.key}`));
         break;
       case 'rule':
-        for (const c of configs) addAll(parts, deps(`rules:${String(c.tenantName)}:${String(c.policyName)}`));
+        for (const c of configs) addAll(parts, this.deps(`rules:${String(c.tenantName)}:${String(c.policyName)}`));
         break;
       case 'netprofile':
-        addAll(parts, deps(`profile:${ch.key}`));
+        addAll(parts, this.deps(`profile:${ch.key}`));
         break;
       default:
         break;
