@@ -3,6 +3,19 @@ import { applyKeyChange, emptyCluster, type ClusterState, type KeyChange } from 
 import { agentLayout } from '../../../netmaster/store/agent-layout';
 import { DEFAULT_GLOBAL } from '../../../netmaster/service/service';
 import { allowTcp80Rule } from '../netmaster/world';
+import type { Change, Change__Output } from '../../../proto/gen/netloom/v1/Change';
+
+/** A change as the client receives it (every field present, as proto-loader with defaults gives). */
+export function asReceived(c: Change): Change__Output {
+  return JSON.parse(
+    JSON.stringify({
+      deleted: false,
+      key: '',
+      ...c,
+      ...(c.deleted ? {} : { object: Object.keys(c).find((k) => k !== 'deleted' && k !== 'key') }),
+    }),
+  ) as Change__Output;
+}
 
 const cfg = (type: string, key: string, config: object, oper: object = {}) =>
   [`/netloom/v1/cfg/${type}/${key}`, JSON.stringify({ config, oper })] as const;

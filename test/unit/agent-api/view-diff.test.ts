@@ -9,7 +9,7 @@ import { computeHostView } from '../../../netmaster/agent/host-view';
 import { diffViews, stableJson } from '../../../netmaster/agent/view-diff';
 import { applyChange, stateOf, storeFromState } from '../../../netplugin/netmaster-client/apply';
 import type { Change__Output } from '../../../proto/gen/netloom/v1/Change';
-import { ClusterBuilder } from './fixtures';
+import { asReceived, ClusterBuilder } from './fixtures';
 
 const base = () =>
   new ClusterBuilder()
@@ -20,18 +20,6 @@ const base = () =>
     .agent('hostB', '192.168.0.2')
     .agent('hostC', '192.168.0.3')
     .endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2');
-
-/** A diff as the client receives it (every field present, as proto-loader with defaults gives). */
-function asReceived(c: ReturnType<typeof diffViews>[number]): Change__Output {
-  return JSON.parse(
-    JSON.stringify({
-      deleted: false,
-      key: '',
-      ...c,
-      ...(c.deleted ? {} : { object: Object.keys(c).find((k) => k !== 'deleted' && k !== 'key') }),
-    }),
-  ) as Change__Output;
-}
 
 describe('agent API view diff', () => {
   it('equal views give no changes', () => {

@@ -10,26 +10,12 @@ import { computeHostView } from '../../../netmaster/agent/host-view';
 import { ViewEngine, type ViewSubscriber } from '../../../netmaster/agent/view-engine';
 import { stableJson } from '../../../netmaster/agent/view-diff';
 import { applyChange, emptyStore, stateOf, storeFromState, type StateStore } from '../../../netplugin/netmaster-client/apply';
-import type { Change__Output } from '../../../proto/gen/netloom/v1/Change';
-import type { Change } from '../../../proto/gen/netloom/v1/Change';
 import { agentLayout } from '../../../netmaster/store/agent-layout';
-import { ClusterBuilder } from './fixtures';
+import { asReceived, ClusterBuilder } from './fixtures';
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4'];
 const NETS = ['web', 'db', 'flat'];
 const GROUPS = ['g1', 'g2', 'g3'];
-
-/** A change as the client receives it (every field present, as proto-loader with defaults gives). */
-function asReceived(c: Change): Change__Output {
-  return JSON.parse(
-    JSON.stringify({
-      deleted: false,
-      key: '',
-      ...c,
-      ...(c.deleted ? {} : { object: Object.keys(c).find((k) => k !== 'deleted' && k !== 'key') }),
-    }),
-  ) as Change__Output;
-}
 
 class Follower implements ViewSubscriber {
   readonly dirty = new Set<string>();
