@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { waitFor } from '../lib/clock';
 import { isAlive, stopProcess } from '../lib/process';
 import { startEtcdMember, stopEtcdMember, waitEtcdHealthy } from '../deploy/lab/etcd-cluster';
+import { runIfMain } from './support/standalone';
 
 export const description = 'netmaster REST create rates (sequential and 8 clients), endpoint latency, RSS with 10k endpoints';
 
@@ -251,12 +252,4 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  run(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(module, run);

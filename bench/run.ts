@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { runIfMain } from './support/standalone';
 
 export interface BenchModule {
   /** one line saying what it measures (shown in the list) */
@@ -61,12 +62,4 @@ function describe(name: string): string {
   return d ? `  ${d}` : '';
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(module, main);

@@ -50,6 +50,7 @@ import {
   type RunResult,
   type ScaleConfig,
 } from './support/scale-report';
+import { runIfMain } from './support/standalone';
 
 export const description =
   'simulated agents (200, 1,000; 3,000 on 3 replicas): rule change and endpoint add to the last host, burst, CPU, RSS';
@@ -466,12 +467,4 @@ export async function run(args: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-if (require.main === module) {
-  run(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(module, run);

@@ -10,6 +10,7 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { systemClock } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { startEtcdMember, stopEtcdMember, waitEtcdHealthy } from '../../deploy/lab/etcd-cluster';
 
@@ -150,7 +151,7 @@ export class ControlPlane {
           const r = await rest.get('/healthz', 2000).catch(() => undefined);
           if (r?.status === 200) break;
           if (performance.now() > deadline) throw new Error(`netmaster ${nm.rest} not ready (log: ${nm.log})`);
-          await new Promise((res) => setTimeout(res, 100));
+          await systemClock.sleep(100);
         }
       } finally {
         rest.close();

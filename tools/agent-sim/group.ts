@@ -8,6 +8,7 @@
  * themselves) and, when `logFile` is set, appended to that file; otherwise dropped.
  */
 import { appendFileSync } from 'node:fs';
+import { systemClock } from '../../lib/clock';
 import { createLogger, type Logger } from '../../lib/logger';
 import { SimulatedAgent } from './agent';
 import { predicateOf, type Condition } from './conditions';
@@ -115,7 +116,7 @@ export class AgentGroup {
       if (this.stopped) return;
       const due = t0 + (i * 1000) / rate;
       const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 1) await systemClock.sleep(wait);
       this.agents[i]!.start();
     }
   }
