@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   const authToken = o.authToken ?? process.env.NETMASTER_AUTH_TOKEN;
   const agent = agentOptionsFrom(cmd.opts(), cmd.getOptionValueSource('grpcListen') === 'default');
-  const nm = await startNetmaster({
+  const starting = startNetmaster({
     etcdEndpoints: endpoints,
     etcdTls,
     host,
@@ -70,7 +70,10 @@ export async function main(argv: string[]): Promise<void> {
     logger,
     defaultMetrics: true,
   });
-  exitOnTerminationSignals(() => nm.stop(), { logger });
+  // handled from here on, not once the start is over: REST answers before the agent side has
+  // started (its etcd session, the cluster read), and a SIGTERM meanwhile must still stop cleanly
+  exitOnTerminationSignals(async () => (await starting).stop(), { logger });
+  await starting;
 }
 
 if (require.main === module) {

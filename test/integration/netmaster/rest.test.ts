@@ -600,4 +600,38 @@ describe('netmaster REST on a real etcd', function () {
       if (pid && isAlive(pid)) await stopProcess(pid, 'netmaster');
     }
   });
+  it('bin/netmaster stops cleanly on a SIGTERM that comes while its agent side is still starting', async () => {
+    assert.ok(etcd);
+    const free = () =>
+      new Promise<number>((resolve) => {
+        const s = createServer().listen(0, '127.0.0.1', () => {
+          const p = (s.address() as { port: number }).port;
+          s.close(() => resolve(p));
+        });
+      });
+    const [port, grpcPort] = [await free(), await free()];
+    const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
+    const child = spawn(
+      bin,
+      ['--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--grpc-listen', `127.0.0.1:${grpcPort}`, '--log-level', 'warn'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+    const pid = child.pid ?? 0;
+    try {
+      // REST answers before the agent API has started (etcd session, cluster read): signal at once
+      await waitFor(
+        'bin/netmaster to answer',
+        async () => (await call('GET', `http://127.0.0.1:${port}/version`).catch(() => undefined))?.status === 200,
+        { timeoutMs: 10_000, intervalMs: 2 },
+      );
+      process.kill(pid, 'SIGTERM');
+      const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 10_000))]);
+      assert.equal(code, 0, `exit after SIGTERM during start (stderr: ${stderr})`);
+    } finally {
+      if (pid && isAlive(pid)) await stopProcess(pid, 'netmaster');
+    }
+  });
 });
