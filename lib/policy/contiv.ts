@@ -6,9 +6,49 @@
  * tcp/udp; priority 1-100, the highest matching priority decides, deny wins at equal priority;
  * traffic no rule matches is allowed. A group's members are the endpoints the state carries in
  * it (their addresses), a network its subnet. docs/policy.md has the semantics with examples.
+ *
+ * One compiler for both ends: the agent compiles what it enforces (its checked HostState), and
+ * netmaster what an endpoint's inspect shows (the view it sends that host); both shapes fit the
+ * structural types below (the fields of proto/netloom/agent.proto's HostState the rules read).
  */
-import type { Endpoint, HostState, Rule } from '../state/host-state';
 import { ANY_ADDRESS, OPEN, type AddressSet, type EndpointPolicy, type PolicyRule, type Protocol, type Service } from './model';
+
+/** A Contiv rule as the desired state carries it (peers as `tenant:name` keys, '' when absent). */
+export interface ContivRule {
+  ruleId: string;
+  direction: string;
+  priority: number;
+  action: string;
+  protocol: string;
+  port: number;
+  fromGroup: string;
+  toGroup: string;
+  fromNetwork: string;
+  toNetwork: string;
+  fromIp: string;
+  toIp: string;
+}
+
+interface Endpoint {
+  id: string;
+  /** tenant:network */
+  network: string;
+  /** tenant:group, '' when none */
+  group: string;
+  host: string;
+  ip: string;
+}
+
+/** What the compiler reads of a host's desired state. */
+export interface PolicyState {
+  networks: ReadonlyArray<{ key: string; subnet: string }>;
+  groups: ReadonlyArray<{ key: string; tenant: string; policies: readonly string[] }>;
+  policies: ReadonlyArray<{ key: string; rules: readonly ContivRule[] }>;
+  endpoints: readonly Endpoint[];
+}
+
+/** The id a compiled rule carries (counters and explanations use it): `tenant:policy/ruleId`. */
+export const contivRuleId = (policyKey: string, ruleId: string): string => `${policyKey}/${ruleId}`;
 
 const NOTHING: AddressSet = { include: [], exclude: [] };
 
@@ -19,14 +59,14 @@ function protocolOf(p: string): Protocol | undefined {
   return Number(p);
 }
 
-function servicesOf(r: Rule): Service[] {
+function servicesOf(r: ContivRule): Service[] {
   const protocol = protocolOf(r.protocol);
   if (protocol === undefined) return [];
   return [{ protocol, ...(r.port > 0 ? { ports: [{ from: r.port, to: r.port }] } : {}) }];
 }
 
 /** The addresses a rule's peer stands for, from the state. */
-function peersOf(r: Rule, state: HostState, members: Map<string, Endpoint[]>): AddressSet {
+function peersOf(r: ContivRule, state: PolicyState, members: Map<string, Endpoint[]>): AddressSet {
   const inbound = r.direction === 'in';
   const group = inbound ? r.fromGroup : r.toGroup;
   const network = inbound ? r.fromNetwork : r.toNetwork;
@@ -42,7 +82,7 @@ function peersOf(r: Rule, state: HostState, members: Map<string, Endpoint[]>): A
 }
 
 /** The policy of every local endpoint of `host` (endpoints without a group: open in both directions). */
-export function compileContiv(state: HostState, host: string): EndpointPolicy[] {
+export function compileContiv(state: PolicyState, host: string): EndpointPolicy[] {
   const members = new Map<string, Endpoint[]>();
   for (const e of state.endpoints) if (e.group) members.set(e.group, [...(members.get(e.group) ?? []), e]);
   const groups = new Map(state.groups.map((g) => [g.key, g]));
@@ -57,7 +97,7 @@ export function compileContiv(state: HostState, host: string): EndpointPolicy[] 
       const p = policies.get(`${g!.tenant}:${name}`);
       for (const r of p?.rules ?? []) {
         const rule: PolicyRule = {
-          id: `${p!.key}/${r.ruleId}`,
+          id: contivRuleId(p!.key, r.ruleId),
           peers: peersOf(r, state, members),
           services: servicesOf(r),
           action: r.action === 'deny' ? 'deny' : 'allow',

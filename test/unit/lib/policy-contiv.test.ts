@@ -2,14 +2,15 @@
  * Contiv's policy semantics, table-driven: each case is a cluster (groups on several hosts, their
  * policies and rules) and the expected verdict of packets between endpoints, decided by the
  * compiled policy of the source (egress) and of the destination (ingress) as each one's own host
- * computes it from its desired state (netmaster's view, through the agent's own checks).
+ * computes it from its desired state (netmaster's view, through the agent's own checks; netmaster's
+ * own compilation of the view, for inspect, must agree).
  */
 import assert from 'node:assert/strict';
 import { computeHostView } from '../../../netmaster/agent/host-view';
 import { parseHostState } from '../../../netplugin/state/host-state';
-import { compileContiv } from '../../../netplugin/policy/contiv';
-import { passes, type Packet } from '../../../netplugin/policy/evaluate';
-import type { EndpointPolicy, Protocol } from '../../../netplugin/policy/model';
+import { compileContiv } from '../../../lib/policy/contiv';
+import { passes, type Packet } from '../../../lib/policy/evaluate';
+import type { EndpointPolicy, Protocol } from '../../../lib/policy/model';
 import { ClusterBuilder } from '../agent-api/fixtures';
 
 /** web (group web, on h1), db (group db, on h2), app (group app, on h3, network app), nog (no group, on h1). */
@@ -41,8 +42,15 @@ const HOST: Record<string, string> = { web: 'h1', db: 'h2', app: 'h3', nog: 'h1'
 function policyOf(b: ClusterBuilder, name: string): EndpointPolicy | undefined {
   const host = HOST[name];
   if (!host) return undefined;
-  const state = parseHostState(JSON.parse(JSON.stringify(computeHostView(b.state, host))));
-  return compileContiv(state, host).find((p) => p.endpoint === name);
+  const view = computeHostView(b.state, host);
+  const state = parseHostState(JSON.parse(JSON.stringify(view)));
+  const atAgent = compileContiv(state, host).find((p) => p.endpoint === name);
+  // netmaster compiles the view it sends (an endpoint's inspect): the same policy as the agent's
+  assert.deepEqual(
+    compileContiv(view, host).find((p) => p.endpoint === name),
+    atAgent,
+  );
+  return atAgent;
 }
 
 function verdict(b: ClusterBuilder, from: string, to: string, protocol: Protocol, port?: number): string {
