@@ -16,6 +16,7 @@ import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
 import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
 import { computePipeline } from '../pipeline/compute';
 import { FlowReconciler } from '../reconcile/reconciler';
+import { readRuleCounters, type RuleCounter } from '../reconcile/rule-counters';
 import type { BridgePorts, HostState, LocalPort, Network } from '../state/host-state';
 import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
@@ -34,7 +35,11 @@ export interface AgentConfig {
   txChecksumOff: boolean;
   /** endpoint records file; undefined keeps them in memory only */
   endpointStatePath: string | undefined;
+  /** how often the policy rules' counters are read from the switch for netmaster (default 5000 ms; 0: never) */
+  ruleCountersMs?: number;
 }
+
+export const DEFAULT_RULE_COUNTERS_MS = 5000;
 
 export interface AgentDeps {
   source: DesiredStateSource;
@@ -59,6 +64,10 @@ export class Agent {
   private reconciler: FlowReconciler | undefined;
   readonly loop: ReconcileLoop;
   private state: HostState | undefined;
+  /** the state of the last successful apply (the flows installed were computed from it) */
+  private appliedState: HostState | undefined;
+  private readonly countersStop = new AbortController();
+  private countersLoop: Promise<void> | undefined;
   private stateListeners = new Set<() => void>();
   private ports: Record<string, LocalPort> = {};
   private bridgePorts: BridgePorts = {};
@@ -184,6 +193,33 @@ export class Agent {
     await sw.start({ timeoutMs: 15_000 });
     await this.deps.source.start((s) => this.onState(s));
     this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
+    const countersMs = this.config.ruleCountersMs ?? DEFAULT_RULE_COUNTERS_MS;
+    if (countersMs > 0 && this.deps.source.ruleCounters) this.countersLoop = this.reportRuleCounters(countersMs);
+  }
+
+  /**
+   * The counters of the policy rules whose decision flows are installed, from one flow-stats
+   * request for the policy feature's cookie (undefined while the switch is not in sync).
+   */
+  async ruleCounters(): Promise<RuleCounter[] | undefined> {
+    const state = this.appliedState;
+    if (!state || !this.of || !this.reconciler || !this.sw?.connected) return undefined;
+    return readRuleCounters(this.of, this.reconciler.installedFlows(), state);
+  }
+
+  /** Every `ms`: read the rules' counters and hand them to the source (which sends them with heartbeats). */
+  private async reportRuleCounters(ms: number): Promise<void> {
+    const signal = this.countersStop.signal;
+    while (!signal.aborted) {
+      await this.clock.sleep(ms, signal, { unref: true });
+      if (signal.aborted) return;
+      try {
+        const counters = await this.ruleCounters();
+        if (counters) this.deps.source.ruleCounters?.(counters);
+      } catch (e) {
+        this.deps.logger.debug({ err: errorMessage(e) }, 'rule counters not read');
+      }
+    }
   }
 
   private async afterReconnect(): Promise<void> {
@@ -377,6 +413,7 @@ export class Agent {
     });
     const r = await this.reconciler.apply(flows);
     this.flowCount = flows.length;
+    this.appliedState = state;
     this.deps.metrics?.flowsInstalled.set(flows.length);
     if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
     // the state computed from, not this.state: a newer one may have arrived during the apply
@@ -389,6 +426,8 @@ export class Agent {
     this.stopped = true;
     this.warmup.stop();
     this.loop.stop();
+    this.countersStop.abort();
+    await this.countersLoop;
     await this.deps.source.stop();
     this.sw?.close('agent stopping');
     await this.ovsdb.stop();

@@ -6,6 +6,7 @@
  * host does not carry yet. The real netmaster client is adapted to these in
  * `netmaster-adapter.ts`; tests use `file-fabric.ts` or fakes.
  */
+import type { RuleCounter } from '../reconcile/rule-counters';
 import type { HostState, Network } from '../state/host-state';
 
 export interface DesiredStateSource {
@@ -22,6 +23,11 @@ export interface DesiredStateSource {
    * tell.
    */
   realized?(state: HostState): void;
+  /**
+   * The latest per-rule counters of this host's policy decision flows (every rule in place,
+   * zeros included), for the control plane to sum over hosts. Optional, like `realized`.
+   */
+  ruleCounters?(counters: readonly RuleCounter[]): void;
   /** whether the source is currently connected to its control plane */
   readonly connected: boolean;
 }

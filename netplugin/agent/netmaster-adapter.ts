@@ -6,12 +6,14 @@
  * briefly for the stream to deliver it when the network is new to this host. `lookupNetwork`
  * asks netmaster (LookupNetwork) and checks the answer like a network of the desired state.
  * `realized` acknowledges to netmaster the revision of the state the agent realized (the client
- * runs with manualAck), and progress marks after it once the newest state is realized.
+ * runs with manualAck), and progress marks after it once the newest state is realized;
+ * `ruleCounters` hands the policy rules' counters to the client, whose heartbeats carry them.
  */
 import { systemClock } from '../../lib/clock';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { NetmasterClient } from '../netmaster-client/client';
+import type { RuleCounter } from '../reconcile/rule-counters';
 import { HostState, Network, parseHostState } from '../state/host-state';
 import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
 
@@ -88,6 +90,10 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
     } else {
       this.client.acknowledge(revision);
     }
+  }
+
+  ruleCounters(counters: readonly RuleCounter[]): void {
+    this.client.setRuleCounters(counters);
   }
 
   async stop(): Promise<void> {

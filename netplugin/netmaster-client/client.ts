@@ -14,7 +14,8 @@
  *
  * Acknowledgements: every heartbeat carries the acknowledged revision (`acknowledge()`; without
  * `manualAck` the client acknowledges each revision it applies, with it the agent does once it has
- * realized a state), so that netmaster can tell what each host has realized.
+ * realized a state), so that netmaster can tell what each host has realized, and the policy rules'
+ * counters the agent last read (`setRuleCounters`).
  *
  * Replicas: `address` may list several netmasters (all on one etcd). The client uses one at a
  * time, starting with its home replica (a stable hash of the host name over the sorted
@@ -47,6 +48,9 @@ import type { DesiredStateUpdate__Output } from '../../proto/gen/netloom/v1/Desi
 import type { Endpoint__Output } from '../../proto/gen/netloom/v1/Endpoint';
 import type { RegisterResponse__Output } from '../../proto/gen/netloom/v1/RegisterResponse';
 import type { HeartbeatResponse__Output } from '../../proto/gen/netloom/v1/HeartbeatResponse';
+import type { HeartbeatRequest } from '../../proto/gen/netloom/v1/HeartbeatRequest';
+import type { RuleCounter } from '../../proto/gen/netloom/v1/RuleCounter';
+import { MAX_RULE_COUNTERS } from '../../proto/rule-counters';
 import type { DeleteEndpointResponse__Output } from '../../proto/gen/netloom/v1/DeleteEndpointResponse';
 import type { LookupNetworkRequest } from '../../proto/gen/netloom/v1/LookupNetworkRequest';
 import type { Network__Output } from '../../proto/gen/netloom/v1/Network';
@@ -139,6 +143,8 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private appliedRevision = '0';
   /** what heartbeats report as applied (see acknowledge) */
   private acked = 0n;
+  /** what heartbeats report as the policy rules' counters (see setRuleCounters) */
+  private ruleCounters: RuleCounter[] = [];
   /**
    * an etcd revision a heartbeat reported while the stream was behind it, since when, and the
    * timer that checks the stream has reached it stallTimeoutMs later
@@ -353,8 +359,21 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     return { leaseId: this.leaseId, ttlSeconds: this.ttlSeconds };
   }
 
-  private heartbeatRequest(): { host: string; leaseId: string; appliedRevision: string } {
-    return { host: this.opts.host, leaseId: this.leaseId || '0', appliedRevision: String(this.acked) };
+  /**
+   * The counters the next heartbeats carry (the latest replace the previous ones; the first
+   * MAX_RULE_COUNTERS by rule id when there are more).
+   */
+  setRuleCounters(counters: readonly { ruleId: string; packets: bigint; bytes: bigint }[]): void {
+    const sorted = [...counters].sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
+    if (sorted.length > MAX_RULE_COUNTERS)
+      this.opts.logger?.warn({ rules: sorted.length, sent: MAX_RULE_COUNTERS }, 'more rule counters than a heartbeat carries');
+    this.ruleCounters = sorted
+      .slice(0, MAX_RULE_COUNTERS)
+      .map((c) => ({ ruleId: c.ruleId, packets: String(c.packets), bytes: String(c.bytes) }));
+  }
+
+  private heartbeatRequest(): HeartbeatRequest {
+    return { host: this.opts.host, leaseId: this.leaseId || '0', appliedRevision: String(this.acked), ruleCounters: this.ruleCounters };
   }
 
   /**

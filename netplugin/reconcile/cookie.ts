@@ -80,6 +80,11 @@ export function generationSelector(generation: number): { cookie: bigint; mask: 
   return { cookie: (NETLOOM_MARK << 56n) | (BigInt(generation & 0xffff) << GEN_SHIFT), mask: MARK_MASK | (0xffffn << GEN_SHIFT) };
 }
 
+/** The cookie and mask that select every netloom flow of one feature, whatever its generation. */
+export function featureSelector(feature: Feature): { cookie: bigint; mask: bigint } {
+  return { cookie: (NETLOOM_MARK << 56n) | (BigInt(FEATURES[feature]) << FEATURE_SHIFT), mask: MARK_MASK | (0xffn << FEATURE_SHIFT) };
+}
+
 /** The next generation after those seen on the switch (so a restarted agent never reuses one). */
 export function nextGeneration(seen: Iterable<number>): number {
   let max = -1;

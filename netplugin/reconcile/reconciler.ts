@@ -39,6 +39,11 @@ export class FlowReconciler {
     return this.generation;
   }
 
+  /** The flows the switch holds as of the last successful apply (none before the first). */
+  installedFlows(): Iterable<DesiredFlow> {
+    return this.installed.values();
+  }
+
   /** Forget what the switch holds (after a reconnect): the next apply takes over again. */
   invalidate(): void {
     this.synced = false;

@@ -12,6 +12,7 @@ import { flowKey } from '../../netplugin/reconcile/flow-key';
 export interface FakeFlow extends InstalledFlow {
   instructions: FlowMod['instructions'];
   packetCount: number;
+  byteCount?: number;
 }
 
 export class FakeSwitch implements FlowSink {
@@ -21,6 +22,16 @@ export class FakeSwitch implements FlowSink {
 
   async dumpFlows(): Promise<InstalledFlow[]> {
     return [...this.flows.values()].map((f) => ({ ...f }));
+  }
+
+  /** Flow stats of the flows whose cookie matches under the mask (as OfConnection.dumpFlows with a filter). */
+  async flowStats(filter: {
+    cookie: bigint;
+    cookieMask: bigint;
+  }): Promise<Array<InstalledFlow & { packetCount: bigint; byteCount: bigint }>> {
+    return [...this.flows.values()]
+      .filter((f) => (f.cookie & filter.cookieMask) === (filter.cookie & filter.cookieMask))
+      .map((f) => ({ ...f, packetCount: BigInt(f.packetCount), byteCount: BigInt(f.byteCount ?? 0) }));
   }
 
   async bundle(msgs: FlowMod[]): Promise<void> {
@@ -44,6 +55,7 @@ export class FakeSwitch implements FlowSink {
           cookie: m.cookie,
           instructions: m.instructions,
           packetCount: prev?.packetCount ?? 0,
+          byteCount: prev?.byteCount ?? 0,
         });
         break;
       }

@@ -13,6 +13,7 @@ import { createLogger } from '../../../lib/logger';
 import { NetmasterClient } from '../../../netplugin/netmaster-client/client';
 import type { HostState } from '../../../netplugin/netmaster-client/apply';
 import { FakeClock } from '../../support/fake-clock';
+import { MAX_RULE_COUNTERS } from '../../../proto/rule-counters';
 import { FakeCluster, NETWORK, startReplica, until, type FakeReplica, type WatchCall } from './fake-netmaster';
 
 const PORTS = [27014, 27015];
@@ -399,6 +400,32 @@ describe('NetmasterClient stream: progress, snapshots in parts, stalls, acknowle
       const from = r1.acks.length;
       await until('two more heartbeats', () => r1.acks.length >= from + 2);
       assert.deepEqual(new Set(r1.acks.slice(from)), new Set(['101']));
+    });
+  });
+
+  describe('rule counters', () => {
+    it('heartbeats carry the latest counters the agent handed over, by rule id, at most MAX_RULE_COUNTERS', async () => {
+      const c = newClient();
+      c.start();
+      await until('a heartbeat', () => r1.counters.length > 0);
+      assert.deepEqual(r1.counters[0], [], 'none before the agent read any');
+      c.setRuleCounters([
+        { ruleId: 't:p/r2', packets: 0n, bytes: 0n },
+        { ruleId: 't:p/r1', packets: 2n ** 40n, bytes: 3n },
+      ]);
+      const want = [
+        { ruleId: 't:p/r1', packets: String(2n ** 40n), bytes: '3' },
+        { ruleId: 't:p/r2', packets: '0', bytes: '0' },
+      ];
+      await until('the counters in a heartbeat', () => JSON.stringify(r1.counters.at(-1)) === JSON.stringify(want));
+      const many = Array.from({ length: MAX_RULE_COUNTERS + 5 }, (_, i) => ({
+        ruleId: `t:p/r${String(i).padStart(5, '0')}`,
+        packets: 1n,
+        bytes: 1n,
+      }));
+      c.setRuleCounters(many.reverse());
+      await until('the capped counters', () => r1.counters.at(-1)?.length === MAX_RULE_COUNTERS);
+      assert.equal(r1.counters.at(-1)![0]!.ruleId, 't:p/r00000', 'the first by rule id');
     });
   });
 });

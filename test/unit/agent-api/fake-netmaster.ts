@@ -11,6 +11,7 @@ import type { AgentHandlers } from '../../../proto/gen/netloom/v1/Agent';
 import type { DesiredStateUpdate } from '../../../proto/gen/netloom/v1/DesiredStateUpdate';
 import type { Endpoint } from '../../../proto/gen/netloom/v1/Endpoint';
 import type { WatchRequest__Output } from '../../../proto/gen/netloom/v1/WatchRequest';
+import type { RuleCounter__Output } from '../../../proto/gen/netloom/v1/RuleCounter';
 
 /** What etcd would hold: endpoints with the revision that created them. */
 export class FakeCluster {
@@ -67,6 +68,8 @@ export interface FakeReplica {
   resumes: string[];
   /** applied revisions the heartbeats reported */
   acks: string[];
+  /** the rule counters each heartbeat carried */
+  counters: RuleCounter__Output[][];
   stop(): void;
 }
 
@@ -98,6 +101,7 @@ export async function startReplica(name: string, port: number, cluster: FakeClus
     calls: [],
     resumes: [],
     acks: [],
+    counters: [],
     stop() {
       for (const u of unsubs) u();
       server.forceShutdown();
@@ -111,6 +115,7 @@ export async function startReplica(name: string, port: number, cluster: FakeClus
     Heartbeat: (call, cb) => {
       replica.calls.push('Heartbeat');
       replica.acks.push(call.request.appliedRevision);
+      replica.counters.push(call.request.ruleCounters);
       const ttl = replica.ownLeasesOnly && call.request.leaseId !== String(port) ? 0 : 10;
       if (!replica.hang) cb(null, { leaseTtlSeconds: ttl, revision: replica.reportRevision ? cluster.revision : 0 });
     },
