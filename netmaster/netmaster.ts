@@ -64,6 +64,7 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     kv.close();
     throw e;
   }
+  if (agent) service.realization = agent.server.realization;
   logger.info({ url: server.url, etcd: opts.etcdEndpoints }, 'netmaster serving');
   return {
     service,
@@ -71,6 +72,7 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     url: server.url,
     ...(agent ? { agent } : {}),
     async stop() {
+      service.realization = undefined;
       await agent?.stop();
       await server.close();
       await cache?.stop();

@@ -38,12 +38,21 @@ export class ClusterCache {
   private tenantDirty = false;
   private tenantRunning = false;
   private reloading = false;
+  private lastChange = '0';
 
   constructor(
     private readonly kv: EtcdKV,
     private readonly logger: Logger,
     private readonly opts: { manageTenantIds?: boolean; clock?: Clock } = {},
   ) {}
+
+  /**
+   * The newest revision that changed the cluster state (keys outside the cluster prefixes, such
+   * as the replicas' realization reports, move etcd's revision but not this one).
+   */
+  get changedAt(): string {
+    return this.lastChange;
+  }
 
   /** The state as of the last applied revision (throws before start()). */
   get state(): ClusterState {
@@ -72,6 +81,7 @@ export class ClusterCache {
       return;
     }
     this.current = state;
+    this.lastChange = state.revision;
     this.watcher = watcher;
     this.afterChange(RELOAD);
   }
@@ -85,7 +95,10 @@ export class ClusterCache {
       const { key, modRevision } = ev;
       const change = applyKeyChange(state, key, ev.type === 'delete' ? undefined : ev.value, modRevision);
       if (BigInt(modRevision) > rev) rev = BigInt(modRevision);
-      if (change) batch.changes.push(change);
+      if (change) {
+        batch.changes.push(change);
+        if (BigInt(modRevision) > BigInt(this.lastChange)) this.lastChange = modRevision;
+      }
     }
     state.revision = String(rev);
     this.afterChange(batch);

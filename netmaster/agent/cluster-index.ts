@@ -14,10 +14,22 @@ export interface ClusterIndex {
   rulesByPolicy: Map<string, Set<string>>;
   /** tenant -> network keys */
   netsByTenant: Map<string, Set<string>>;
+  /**
+   * policy key -> the newest revision that put or deleted one of its rules (seen since the last
+   * full read: a rule deleted before it is not remembered); part of the policy's version
+   */
+  rulesChangedAt: Map<string, string>;
 }
 
 export function emptyIndex(): ClusterIndex {
-  return { epsByNet: new Map(), epsByGroup: new Map(), epsByHost: new Map(), rulesByPolicy: new Map(), netsByTenant: new Map() };
+  return {
+    epsByNet: new Map(),
+    epsByGroup: new Map(),
+    epsByHost: new Map(),
+    rulesByPolicy: new Map(),
+    netsByTenant: new Map(),
+    rulesChangedAt: new Map(),
+  };
 }
 
 const NONE: ReadonlySet<string> = new Set();

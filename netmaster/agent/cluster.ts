@@ -13,6 +13,8 @@ import { addTo, emptyIndex, indexEndpoint, removeFrom, type ClusterIndex } from 
 export interface StoredIntent {
   config: Record<string, unknown>;
   oper: Record<string, unknown>;
+  /** the etcd mod revision of its key (the object's current version; '0' when unknown) */
+  modRevision?: string;
 }
 
 export interface ClusterState {
@@ -66,8 +68,10 @@ function applyParsed(state: ClusterState, ck: ClusterKey, value: string | undefi
         let m = state.objects.get(type);
         const before = m?.get(k);
         if (before) unindexObject(state.index, type, k, before.config);
+        if (type === 'rule' && before) noteRuleChange(state.index, before.config, modRevision);
         if (value === undefined) {
           m?.delete(k);
+          if (type === 'policy') state.index.rulesChangedAt.delete(k); // stays bounded: gone with its policy
           return;
         }
         let s: { config?: Record<string, unknown>; oper: Record<string, unknown> };
@@ -79,8 +83,9 @@ function applyParsed(state: ClusterState, ck: ClusterKey, value: string | undefi
         }
         if (!m) state.objects.set(type, (m = new Map()));
         const config = s.config ?? {};
-        m.set(k, { config, oper: s.oper });
+        m.set(k, { config, oper: s.oper, modRevision });
         indexObject(state.index, type, k, config);
+        if (type === 'rule') noteRuleChange(state.index, config, modRevision);
         return;
       }
       case 'endpoint': {
@@ -150,6 +155,15 @@ export function applyKeyChange(state: ClusterState, key: string, value: string |
   applyParsed(state, ck, value, modRevision);
   if (ck.kind === 'tenantId') return ck;
   return { ...ck, before, after: valueAt(state, ck) } as KeyChange;
+}
+
+const policyOfRule = (config: Record<string, unknown>): string => `${String(config.tenantName)}:${String(config.policyName)}`;
+
+/** The newest revision that put or deleted a rule of the rule's policy (a deleted rule changes the policy too). */
+function noteRuleChange(ix: ClusterIndex, config: Record<string, unknown>, modRevision: string): void {
+  const pk = policyOfRule(config);
+  const cur = ix.rulesChangedAt.get(pk);
+  if (/^\d+$/.test(modRevision) && (cur === undefined || BigInt(modRevision) > BigInt(cur))) ix.rulesChangedAt.set(pk, modRevision);
 }
 
 /** Rules by policy and networks by tenant (the objects the views look up by owner). */

@@ -7,7 +7,8 @@
  *   (replica-session.ts), plus the lease-less `agent/known/<host>` marker the liveness task uses.
  *   Registrations that arrive together share one transaction (write-batcher.ts).
  * - `heartbeat` is memory only: the TTL when this replica holds the host under that registration
- *   id (its last-seen time and applied revision are refreshed), else 0 (register again).
+ *   id (its last-seen time, applied revision and rule counters are refreshed), else 0 (register
+ *   again). realization-publisher.ts shares the latter two with the other replicas.
  * - a sweeper deletes the records of hosts not heard from for a TTL (guarded: a record rewritten
  *   meanwhile, by a newer registration here or at another replica, stays) and forgets them.
  * - a watch on `agent/host/` drops the hosts whose record another registration took over (the
@@ -38,7 +39,8 @@ import type { KeyValue, WatchEvent } from '../store/kv';
 import { agentLayout, type AgentRecord } from '../store/agent-layout';
 import { storeError } from '../store/errors';
 import { ReplicaSession, type SessionKv } from './replica-session';
-import { WriteBatcher, type BatchKv } from './write-batcher';
+import { WriteBatcher, type BatchItem, type BatchKv, type BatchResult } from './write-batcher';
+import { MAX_RULE_COUNTERS, MAX_RULE_ID_LENGTH } from '../../proto/rule-counters';
 
 export const DEFAULT_LEASE_TTL_SECONDS = 10;
 
@@ -63,6 +65,21 @@ export function checkHost(host: string, field = 'host'): void {
       `${field} must be a host name (letters, digits, '.', '-', '_'; 1..128 characters), got '${host}'`,
       { field },
     );
+}
+
+const COUNT_RE = /^\d{1,20}$/;
+
+/** A heartbeat's rule counters: at most MAX_RULE_COUNTERS, each a rule id and two counts. */
+function checkRuleCounters(list: readonly HostRuleCounter[]): void {
+  const field = 'rule_counters';
+  if (list.length > MAX_RULE_COUNTERS)
+    throw new NetloomError('INVALID_ARGUMENT', `${field} carries ${list.length} rules, at most ${MAX_RULE_COUNTERS}`, { field });
+  for (const c of list) {
+    if (c.ruleId.length === 0 || c.ruleId.length > MAX_RULE_ID_LENGTH)
+      throw new NetloomError('INVALID_ARGUMENT', `${field}.rule_id must be 1..${MAX_RULE_ID_LENGTH} characters`, { field });
+    if (!COUNT_RE.test(c.packets) || !COUNT_RE.test(c.bytes))
+      throw new NetloomError('INVALID_ARGUMENT', `${field} of ${c.ruleId}: packets and bytes must be unsigned integers`, { field });
+  }
 }
 
 /** What the registry needs of EtcdKV (unit tests hand in a fake). */
@@ -112,6 +129,13 @@ export function createAgentRegistryMetrics(registry?: Registry): AgentRegistryMe
   };
 }
 
+/** One rule's counters on one host, as the agent reported them (decimal strings). */
+export interface HostRuleCounter {
+  ruleId: string;
+  packets: string;
+  bytes: string;
+}
+
 /** One registration as `agents()` lists it (for acknowledgements and status). */
 export interface AgentStatus {
   host: string;
@@ -124,6 +148,10 @@ export interface AgentStatus {
   lastSeenMs: number;
   /** the last revision of its desired state the agent said it applied ('0': none yet) */
   appliedRevision: string;
+  /** the policy rules' counters of its last heartbeat that carried any, by rule id */
+  ruleCounters: readonly HostRuleCounter[];
+  /** the mod revision of its agent record as this replica last wrote it */
+  recordRevision: string;
 }
 
 export interface AgentRegistryOptions {
@@ -151,6 +179,7 @@ interface Entry {
   /** clock.monotonic() of the registration or last heartbeat */
   lastSeen: number;
   appliedRevision: string;
+  ruleCounters: readonly HostRuleCounter[];
 }
 
 function defaultReplicaId(): string {
@@ -308,6 +337,7 @@ export class AgentRegistry {
       modRevision: revision,
       lastSeen: this.deps.clock.monotonic(),
       appliedRevision: '0',
+      ruleCounters: [],
     });
     this.metrics.registered.set(this.table.size);
     if (previous)
@@ -323,10 +353,11 @@ export class AgentRegistry {
    * Memory only: the TTL when this replica holds `host` under registration `id` (its last-seen
    * time and applied revision are refreshed), 0 otherwise (the agent registers again).
    */
-  heartbeat(host: string, id: string, appliedRevision = '0'): number {
+  heartbeat(host: string, id: string, appliedRevision = '0', ruleCounters: readonly HostRuleCounter[] = []): number {
     checkHost(host);
     if (!ID_RE.test(id))
       throw new NetloomError('INVALID_ARGUMENT', `lease_id must be a positive integer, got '${id}'`, { field: 'lease_id' });
+    checkRuleCounters(ruleCounters);
     const e = this.table.get(host);
     if (!e || e.id !== id) {
       this.metrics.heartbeatsRejected.inc();
@@ -334,7 +365,18 @@ export class AgentRegistry {
     }
     e.lastSeen = this.deps.clock.monotonic();
     if (/^\d+$/.test(appliedRevision) && BigInt(appliedRevision) >= BigInt(e.appliedRevision)) e.appliedRevision = appliedRevision;
+    e.ruleCounters = ruleCounters.map((c) => ({ ruleId: c.ruleId, packets: c.packets, bytes: c.bytes }));
     return this.ttlSeconds;
+  }
+
+  /** Write on the session lease, batched with the registry's own writes (realization-publisher.ts). */
+  writeOnSession(item: BatchItem): Promise<BatchResult> {
+    return this.batcher.submit(item);
+  }
+
+  /** How many times the session lease was lost and replaced (what was on it is gone). */
+  get sessionRenewals(): number {
+    return this.session.renewed;
   }
 
   /** The agents registered on this replica. */
@@ -348,6 +390,8 @@ export class AgentRegistry {
       registeredAt: e.record.registeredAt,
       lastSeenMs: Math.max(0, Math.round(now - e.lastSeen)),
       appliedRevision: e.appliedRevision,
+      ruleCounters: e.ruleCounters,
+      recordRevision: e.modRevision,
     }));
   }
 

@@ -29,6 +29,8 @@ import { ViewEngine } from './view-engine';
 import { serializeUpdate, UpdateEncoder } from './update-encoder';
 import { lookupNetwork } from './network-lookup';
 import { AgentRegistry, checkHost, type AgentRegistryMetrics } from './registry';
+import { InspectRealization } from './inspect-realization';
+import { RealizationPublisher } from './realization-publisher';
 import { toServiceError } from '../../proto/status';
 
 export interface AgentServerTls {
@@ -65,6 +67,8 @@ export interface AgentServerOptions {
   progressMs?: number;
   /** where the stream metrics are registered (stream-metrics.ts) */
   registry?: Registry;
+  /** how often the agents' applied revisions and rule counters are published for other replicas (default 2000 ms) */
+  realizationPublishMs?: number;
 }
 
 export interface RunningAgentServer {
@@ -75,6 +79,10 @@ export interface RunningAgentServer {
   registry: AgentRegistry;
   views: ViewEngine;
   fanOut: FanOut;
+  /** shares this replica's agents' applied revisions and rule counters with the other replicas */
+  publisher: RealizationPublisher;
+  /** inspect's realization, from this replica's cache, its agents and the other replicas' reports */
+  realization: InspectRealization;
   /** open desired-state streams */
   readonly streams: number;
   stop(): Promise<void>;
@@ -184,6 +192,14 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     progressMs: opts.progressMs ?? 1000,
     settle: () => views.settle(),
   });
+  const publisher = new RealizationPublisher({
+    registry,
+    changedAt: () => cache.changedAt,
+    clock,
+    logger,
+    ...(opts.realizationPublishMs !== undefined ? { periodMs: opts.realizationPublishMs } : {}),
+  });
+  const realization = new InspectRealization({ cache, registry, kv, currentRevision: () => opts.service.currentRevision(), clock });
   const pastClusters = new PastClusters(kv, { clock });
   const encoder = new UpdateEncoder();
   let clusterId = opts.clusterId;
@@ -265,7 +281,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     Heartbeat: unary('Heartbeat', logger, async (r, call) => {
       authorize(call, r.host);
       // memory only: never waits for etcd (nor for anything else)
-      return { leaseTtlSeconds: registry.heartbeat(r.host, r.leaseId, r.appliedRevision), revision: registry.etcdRevision };
+      return {
+        leaseTtlSeconds: registry.heartbeat(r.host, r.leaseId, r.appliedRevision, r.ruleCounters ?? []),
+        revision: registry.etcdRevision,
+      };
     }),
     WatchDesiredState: (call) => {
       try {
@@ -344,6 +363,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     { address, tls: Boolean(opts.tls), mutual: Boolean(opts.tls?.clientCa), leaseTtl: registry.ttlSeconds },
     'agent gRPC server listening',
   );
+  publisher.start();
   return {
     address,
     port,
@@ -351,6 +371,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     registry,
     views,
     fanOut,
+    publisher,
+    realization,
     get streams() {
       return enders.size;
     },
@@ -367,6 +389,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
         });
       });
       fanOut.stop();
+      await publisher.stop();
       await cache.stop();
       await registry.stop();
       logger.info({ address }, 'agent gRPC server stopped');

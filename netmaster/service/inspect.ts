@@ -2,6 +2,7 @@
  * Contiv's inspect output, `{Config, Oper}`: Oper computed by the kind's function registered in
  * oper/index.ts (a network's addresses, tags and endpoints; a group's id and endpoints; a
  * tenant's object counts; a policy's endpoints; the global tag usage), else the stored oper.
+ * An endpoint's inspect adds its effective rules when the agent side runs (service/realization.ts).
  */
 import { NetloomError } from '../../lib/errors';
 import type { Endpoint, ObjectType } from '../model/schemas';
@@ -50,5 +51,9 @@ export async function inspectEndpoint(
     ep = matches[0];
   }
   if (!ep) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`);
-  return { Config: { key: ep.endpointID, endpointID: ep.endpointID }, Oper: endpointOper(ep) };
+  const effectiveRules = await svc.realization?.effectiveRules(ep.endpointID);
+  return {
+    Config: { key: ep.endpointID, endpointID: ep.endpointID },
+    Oper: { ...endpointOper(ep), ...(effectiveRules ? { effectiveRules } : {}) },
+  };
 }

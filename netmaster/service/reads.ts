@@ -5,6 +5,7 @@
 import type { Endpoint, ObjectOf, ObjectType } from '../model/schemas';
 import type { EtcdKV } from '../store/kv';
 import type { StoredObject } from '../store/intent-store';
+import type { RealizationReads } from './realization';
 
 export interface ServiceReads {
   readonly kv: EtcdKV;
@@ -15,4 +16,6 @@ export interface ServiceReads {
   endpointsIn(kind: 'net' | 'grp', key: string): Promise<Endpoint[]>;
   deleteEndpoint(id: string): Promise<{ deleted: boolean }>;
   currentRevision(): Promise<string>;
+  /** realization on the hosts, when the agent side runs here */
+  readonly realization?: RealizationReads | undefined;
 }

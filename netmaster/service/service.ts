@@ -24,6 +24,7 @@ import { EndpointService } from './endpoints';
 import { RETRY, Retrier } from './retry';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
+import type { RealizationReads } from './realization';
 import type { ServiceReads } from './reads';
 
 export interface ServiceOptions {
@@ -85,6 +86,8 @@ export class NetmasterService implements ServiceReads {
   private readonly cache: IntentCache | undefined;
   /** endpoint create/delete/read (allocation of IP and MAC) */
   readonly endpoints: EndpointService;
+  /** what inspect shows of realization on the hosts; set once the agent side runs (service/realization.ts) */
+  realization: RealizationReads | undefined = undefined;
 
   constructor(opts: ServiceOptions) {
     this.kv = opts.kv;

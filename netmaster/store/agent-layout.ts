@@ -8,6 +8,10 @@
  *   give the replica the etcd revisions its registration ids are made from);
  * - `agent/known/<host>`: no lease; says the host once registered, so that the liveness task only
  *   releases endpoints of hosts that were run by an agent (not of hosts only named in REST calls);
+ * - `agent/applied/<replica id>`: on the replica's session lease, the applied revision of each
+ *   agent registered there (realization.ts; written at a low rate, only when it changed);
+ * - `agent/counters/<host>`: on the session lease of the host's replica, the policy rules'
+ *   counters its agent last reported (written when they changed, deleted when the host leaves);
  * - `agent/tenantid/<8-digit id>` -> tenant name and `agent/tenantid-of/<tenant>` -> id: the
  *   tenant's vrfId/ctZone (1..65535), claimed by compare-and-create, released when the tenant is gone.
  */
@@ -23,6 +27,10 @@ export const agentLayout = {
   replicaPrefix: `${AGENT_ROOT}replica/`,
   replica: (id: string) => `${AGENT_ROOT}replica/${id}`,
   known: (host: string) => `${AGENT_ROOT}known/${host}`,
+  appliedPrefix: `${AGENT_ROOT}applied/`,
+  applied: (replica: string) => `${AGENT_ROOT}applied/${replica}`,
+  countersPrefix: `${AGENT_ROOT}counters/`,
+  counters: (host: string) => `${AGENT_ROOT}counters/${host}`,
   tenantIdPrefix: `${AGENT_ROOT}tenantid/`,
   tenantId: (id: number) => `${AGENT_ROOT}tenantid/${pad(id, 8)}`,
   tenantIdOfPrefix: `${AGENT_ROOT}tenantid-of/`,

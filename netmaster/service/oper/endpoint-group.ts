@@ -1,4 +1,7 @@
-/** An endpoint group's oper: its id, its network's tags, the pool's free addresses and its endpoints. */
+/**
+ * An endpoint group's oper: its id, its network's tags, the pool's free addresses and its
+ * endpoints (Contiv's), and when the agent side runs, its realization on the hosts.
+ */
 import { freeRuns, parseV4Range, rangesText } from '../../model/net';
 import type { Network } from '../../model/schemas';
 import { layout, numberOfKey } from '../../store/layout';
@@ -28,5 +31,6 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
     ...(pool ? { availableIPAddresses: available } : {}),
     numEndpoints: eps.length,
     endpoints: eps.map((e) => endpointOper(e, groupId)),
+    ...(await svc.realization?.group(key)),
   };
 };

@@ -1,4 +1,7 @@
-/** A policy's oper: the groups applying it and their endpoints. */
+/**
+ * A policy's oper: the groups applying it and their endpoints (Contiv's), and when the agent side
+ * runs, its realization on the hosts and its rules' counters (service/realization.ts).
+ */
 import type { Endpoint } from '../../model/schemas';
 import { endpointOper } from './endpoint';
 import type { KindOper } from './kind-oper';
@@ -12,5 +15,6 @@ export const policyOper: KindOper<'policy'> = async (svc, key) => {
     endpointGroups: groups.map((g) => g.config.groupName),
     numEndpoints: eps.length,
     endpoints: eps.map((e) => endpointOper(e)),
+    ...(await svc.realization?.policy(key)),
   };
 };
