@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { KindDescriptor } from '../lib/kinds';
-import type { JsonObject } from './client';
+import type { Json, JsonObject } from './client';
 import { action, listOptions, outputOption, str, tenantOption, type Runtime } from './context';
 import { render, toJson, toYaml } from './format';
 import { kindTable, listTenantScoped, nameLines } from './listing';
@@ -20,6 +20,8 @@ export interface InspectWords {
   missing: string;
   /** what checkName calls the argument */
   what: string;
+  /** what `-o table` prints (default: the JSON, as without -o) */
+  table?: (inspect: Json) => string;
 }
 
 /** `<kind> inspect [-t tenant] NAME`. */
@@ -31,7 +33,8 @@ export function addInspect(parent: Command, rt: Runtime, kind: KindDescriptor, w
       const tenant = tenantScoped ? `${checkName(str(opts, 'tenant'), 'tenant')}:` : '';
       const name = checkName(args[0], w.what);
       const v = await client().get(`/api/v1/inspect/${kind.collection}/${tenant}${name}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
+      const output = opts['output'];
+      out(output === 'yaml' ? toYaml(v) : output === 'table' && w.table ? w.table(v) : toJson(v));
     }),
   );
 }

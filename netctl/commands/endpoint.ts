@@ -8,6 +8,7 @@ import { action, listOptions, outputOption, optional, type Runtime } from '../co
 import { render, tabwrite, toJson, toYaml } from '../format';
 import { checkName } from '../validate';
 import { nameLines } from '../listing';
+import { endpointRulesTable } from '../realization-tables';
 
 /** An endpoint's fields, whether the server sends Contiv's EndpointOper names or the short ones. */
 function ep(o: JsonObject): {
@@ -49,7 +50,8 @@ export function registerEndpoint(program: Command, rt: Runtime): void {
     action(rt, { min: 1, max: 1, missing: 'Endpoint name required' }, async ({ args, opts, client, out }) => {
       const id = checkName(args[0], 'endpoint');
       const v = await client().get(`/api/v1/inspect/endpoints/${id}/`);
-      out(opts['output'] === 'yaml' ? toYaml(v) : toJson(v));
+      const output = opts['output'];
+      out(output === 'yaml' ? toYaml(v) : output === 'table' ? endpointRulesTable(v) : toJson(v));
     }),
   );
 

@@ -6,6 +6,7 @@ import { action, addFlagAlias, list, repeatable, str, tenantOption, type Runtime
 import { groupBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, isIPv4, splitList } from '../validate';
+import { groupTable } from '../realization-tables';
 
 const KIND = KINDS.endpointGroup;
 
@@ -52,6 +53,7 @@ export function registerGroup(program: Command, rt: Runtime): void {
     argument: '[group]',
     missing: 'EndpointGroup name required',
     what: 'group',
+    table: groupTable,
   });
 
   tenantOption(group.command('rm').alias('delete').description('Delete an endpoint group').argument('[group]')).action(

@@ -12,6 +12,7 @@ import { policyBody, ruleBody } from '../bodies';
 import { UsageError } from '../errors';
 import { checkName, intOption, isIPv4, isIPv4Cidr, oneOf } from '../validate';
 import { nameLines } from '../listing';
+import { policyTable } from '../realization-tables';
 
 const KIND = KINDS.policy;
 
@@ -112,7 +113,13 @@ export function registerPolicy(program: Command, rt: Runtime): void {
 
   addTenantLs(policy, rt, KIND, { description: 'List policies' });
 
-  addInspect(policy, rt, KIND, { description: 'Inspect a policy', argument: '[policy]', missing: 'Policy name required', what: 'policy' });
+  addInspect(policy, rt, KIND, {
+    description: 'Inspect a policy',
+    argument: '[policy]',
+    missing: 'Policy name required',
+    what: 'policy',
+    table: policyTable,
+  });
 
   listOptions(policy.command('rule-ls').description('List rules for a given tenant,policy').argument('[policy]'), {
     tenant: true,
