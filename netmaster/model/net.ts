@@ -108,8 +108,12 @@ export function parseV4Range(text: string): { first: number; last: number } | un
   return { first, last };
 }
 
-/** An IPv4 address or CIDR as used in rules (`10.1.1.1`, `10.1.0.0/16`). */
+/**
+ * An IPv4 address or CIDR as used in rules (`10.1.1.1`, `10.1.0.0/16`), exactly: the text goes
+ * to the agents as it is, so surrounding blanks are refused rather than trimmed.
+ */
 export function isV4AddressOrCidr(text: string): boolean {
+  if (text !== text.trim()) return false;
   return text.includes('/') ? parseV4Cidr(text) !== undefined : parseV4(text) !== undefined;
 }
 

@@ -16,6 +16,7 @@ import {
   parseTagRanges,
 } from '../../../netmaster/model/net';
 import { OBJECT_TYPES } from '../../../netmaster/model/schemas';
+import { bandwidthKbps } from '../../../netmaster/agent/host-view';
 
 describe('netmaster model: Contiv request bodies', () => {
   it('tenant with link-sets placeholder', () => {
@@ -196,6 +197,13 @@ describe('netmaster model: address helpers', () => {
     assert.equal(parseBandwidth('500kbps'), 500e3);
     assert.equal(parseBandwidth('10mb'), undefined);
     assert.equal(parseBandwidth('0mbps'), undefined);
+  });
+
+  it('every bandwidth validation accepts reaches the agent as the same kbit/s', () => {
+    // host-view's conversion is more lenient than the check; on what the check lets in they agree
+    for (const text of ['1kbps', '500kbps', '10mbps', '10 Mbps', '1gbps', '4294gbps', '2000bps']) {
+      assert.equal(bandwidthKbps(text) * 1000, parseBandwidth(text), text);
+    }
   });
 
   it('tag ranges', () => {
