@@ -625,6 +625,9 @@ const cases: Case[] = [
       ['fromIpAddress', 'in', '10.1.1.0/'],
       ['fromIpAddress', 'in', '10.1.1.0/24/8'],
       ['fromIpAddress', 'in', ' 10.1.1.1'],
+      // the agent's parser reads a leading zero as octal (010 is 8)
+      ['fromIpAddress', 'in', '010.1.1.1'],
+      ['fromIpAddress', 'in', '10.1.1.0/08'],
       ['toIpAddress', 'out', '10.1.1.0/33'],
       ['toIpAddress', 'out', '2001:db8::1'],
       ['toIpAddress', 'out', '10.1.1.1-10'],
