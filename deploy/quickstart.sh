@@ -2,8 +2,9 @@
 # netloom quickstart: installs everything, brings up a lab of 2 simulated hosts (each a network
 # namespace with its own Open vSwitch and its own netplugin agent, joined by an underlay, with
 # etcd and netmaster), defines networks with netctl, starts containers through the real CNI
-# plugin, and shows with real traffic: VLAN and VXLAN across hosts, and two tenants with the same
-# subnet kept apart. Safe to run again. Remove it all with: bin/netloom-lab down
+# plugin, and shows with real traffic: VLAN and VXLAN across hosts, two tenants with the same
+# subnet kept apart, and a policy that lets one port into a group and denies the rest. Safe to
+# run again. Remove it all with: bin/netloom-lab down
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -51,21 +52,24 @@ blue-x1    host1  blue   db-vxlan   10.10.2.11
 blue-x2    host2  blue   db-vxlan   10.10.2.12
 red-v1     host1  red    web-vlan   10.10.1.12
 red-v2     host2  red    web-vlan   10.10.1.13
+blue-db    host2  blue   db-vxlan   10.10.2.20  db
 "
-while read -r name host tenant net ip; do
+while read -r name host tenant net ip group; do
   [ -n "$name" ] || continue
   "$LABCTL" rm "$name" >/dev/null 2>&1 || true
-  "$LABCTL" run "$host" "$name" --tenant "$tenant" --network "$net" --ip "$ip"
+  "$LABCTL" run "$host" "$name" --tenant "$tenant" --network "$net" --ip "$ip" ${group:+--group "$group"}
 done <<< "$CONTAINERS"
 
 ping_ok() { "$LABCTL" exec "$1" -- ping -c 2 -W 2 -i 0.2 -q "$2" >/dev/null 2>&1; }
-tcp_ok() { # client server-name server-ip: 1 MB over TCP, checked byte for byte
-  "$LABCTL" exec "$2" -- timeout 10 iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
+tcp_ok() { # client server-name server-ip [port]: 1 s of TCP with iperf3
+  local port=${4:-5201}
+  "$LABCTL" exec "$2" -- timeout 10 iperf3 -s -1 -B "$3" -p "$port" >/dev/null 2>&1 &
   local srv=$!
   sleep 0.4
   local rate
-  rate=$("$LABCTL" exec "$1" -- iperf3 -c "$3" -t 1 -J 2>/dev/null | jq -r '.end.sum_received.bits_per_second / 1e6 | floor') || rate=""
-  wait "$srv" || true
+  rate=$("$LABCTL" exec "$1" -- iperf3 -c "$3" -p "$port" -t 1 --connect-timeout 1500 -J 2>/dev/null | jq -r '.end.sum_received.bits_per_second / 1e6 | floor') || rate=""
+  kill "$srv" 2>/dev/null || true
+  wait "$srv" 2>/dev/null || true
   [ -n "$rate" ] && [ "$rate" != null ] && echo "$rate"
 }
 
@@ -77,6 +81,11 @@ if r=$(tcp_ok blue-x1 blue-x2 10.10.2.12); then ok "blue VXLAN: host1 -> host2 T
 if ping_ok red-v1 10.10.1.13; then ok "red VLAN (same subnet as blue): red-v1 (host1) -> red-v2 (host2) ping"; else bad "red ping own peer"; fi
 if ping_ok red-v1 10.10.1.11; then bad "red-v1 reached blue-v1 (10.10.1.11): tenants not isolated"; else ok "red-v1 cannot reach blue-v1 at 10.10.1.11 (tenant isolation)"; fi
 if ping_ok blue-v1 10.10.1.12 && ping_ok red-v2 10.10.1.12; then ok "10.10.1.12 answers in both tenants: blue-v2 (host2) for blue, red-v1 (host1) for red"; else bad "the same address in two tenants"; fi
+# group db has db-policy: in allow tcp/5432 at priority 10, in deny everything at priority 1
+if r=$(tcp_ok blue-x1 blue-db 10.10.2.20 5432); then ok "policy: blue-x1 -> blue-db (group db) TCP 5432 allowed by db-policy rule 1: ${r} Mbit/s"; else bad "policy: TCP 5432 to group db should pass"; fi
+if tcp_ok blue-x1 blue-db 10.10.2.20 5201 >/dev/null; then bad "policy: TCP 5201 to group db passed despite the deny rule"; else ok "policy: blue-x1 -> blue-db TCP 5201 denied by db-policy rule 2"; fi
+if ping_ok blue-x1 10.10.2.20; then bad "policy: ping to group db passed despite the deny rule"; else ok "policy: blue-x1 -> blue-db ping denied (rule 2)"; fi
+if ping_ok blue-db 10.10.2.11; then ok "policy: blue-db -> blue-x1 ping allowed (db-policy has no out rules)"; else bad "policy: ping from group db should pass"; fi
 if "$NETCTL" consistency >/dev/null; then ok "netmaster state consistent (allocations match objects)"; else bad "netctl consistency"; fi
 
 say "lab status"

@@ -54,9 +54,21 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
   conntrack: {
     file: 'conntrack.ts',
     what:
-      'conntrack: `reg3 + ip` -> `ct(zone=ctZone, table=ctState)`. ctState: `+trk+inv` drop (200), `+trk+est` goto ' +
-      'l3Forward (100, skips policy and commit), `+trk+rel` goto ctCommit (90, skips policy). ctCommit: ' +
-      '`reg3 + ip + ct_state=+trk+new` -> `ct(commit, zone)`, goto l3Forward. Non-IP never enters conntrack.',
+      'conntrack: `reg3 + ip` -> `ct(zone=ctZone, table=ctState)`. ctState: `+trk+inv` drop (200); `+trk+est, ct_mark=generation` ' +
+      'goto l3Forward (150: admitted under the current policy); `+trk+est+rpl, ct_mark=DENIED` drop (140); `+trk+est+rpl` goto ' +
+      'l3Forward (130); `+trk+rel` goto ctCommit (90); the rest (new, and original-direction packets of connections admitted ' +
+      'under an older policy) miss into egressPolicy. ctCommit: `reg3, denied flag, +trk+est` -> `ct(commit, ct_mark=DENIED)`, ' +
+      'drop (200); denied flag -> drop (150); `reg3 + ip + +trk` -> `ct(commit, zone, ct_mark=generation)`, goto l3Forward (100). ' +
+      'Non-IP never enters conntrack.',
+  },
+  policy: {
+    file: 'policy.ts',
+    what:
+      'compiled policy per local endpoint. Priority 1000 + 2 x rule priority (+1 for deny). A rule is `conjunction(id, k/n)` ' +
+      'over up to 3 clauses: self (egress `in_port`; ingress `reg3 + ipv4_dst`), peer prefixes (egress `ipv4_dst`, ingress ' +
+      '`ipv4_src`, masked), services (`ip_proto` + masked `tcp_dst`/`udp_dst`); the `conj_id` flow decides: allow -> goto ' +
+      'ingressPolicy / ctCommit, deny -> set denied flag, goto ctCommit. A rule whose cross product is no bigger is written ' +
+      'as plain flows. Isolation (prio 100): self -> deny. The deciding flow carries the rule id as cookie object.',
   },
   l3Routing: {
     file: 'l3-routing.ts',

@@ -18,7 +18,13 @@ export const ruleKind = defineKind({
         .max(64, { error: 'ruleId must be at most 64 characters' })
         .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, { error: 'ruleId must be letters, digits, - or _' }),
       direction: z.enum(['in', 'out'], { error: "direction must be 'in' or 'out'" }),
-      priority: f.int('priority', 1, 100).default(1),
+      // Contiv's model made 0 (Go's zero value, so also an omitted priority) its default 1
+      priority: z
+        .number({ error: 'priority must be a number' })
+        .int({ error: 'priority must be an integer' })
+        .refine((p) => p === 0 || (p >= 1 && p <= 100), { error: 'priority must be between 1 and 100 (0 means the default, 1)' })
+        .default(1)
+        .transform((p) => (p === 0 ? 1 : p)),
       fromEndpointGroup: f.optName('fromEndpointGroup'),
       toEndpointGroup: f.optName('toEndpointGroup'),
       fromNetwork: f.optName('fromNetwork'),

@@ -81,20 +81,45 @@ function peersOf(r: ContivRule, state: PolicyState, members: Map<string, Endpoin
   return ANY_ADDRESS;
 }
 
-/** The policy of every local endpoint of `host` (endpoints without a group: open in both directions). */
+/**
+ * The policy of every local endpoint of `host` (endpoints without a group: open in both
+ * directions). Each rule is compiled once and shared by every endpoint it applies to (the same
+ * PolicyRule object), so a backend can group endpoints by rule; results are memoised per state
+ * object (states are immutable: a change brings a new one).
+ */
 export function compileContiv(state: PolicyState, host: string): EndpointPolicy[] {
+  let byHost = compiled.get(state);
+  if (!byHost) {
+    byHost = new Map();
+    compiled.set(state, byHost);
+  }
+  let out = byHost.get(host);
+  if (!out) {
+    out = compile(state, host);
+    byHost.set(host, out);
+  }
+  return out;
+}
+
+const compiled = new WeakMap<PolicyState, Map<string, EndpointPolicy[]>>();
+
+function compile(state: PolicyState, host: string): EndpointPolicy[] {
   const members = new Map<string, Endpoint[]>();
-  for (const e of state.endpoints) if (e.group) members.set(e.group, [...(members.get(e.group) ?? []), e]);
+  for (const e of state.endpoints) {
+    if (!e.group) continue;
+    const list = members.get(e.group);
+    if (list) list.push(e);
+    else members.set(e.group, [e]);
+  }
   const groups = new Map(state.groups.map((g) => [g.key, g]));
   const policies = new Map(state.policies.map((p) => [p.key, p]));
-  const out: EndpointPolicy[] = [];
-  for (const e of state.endpoints) {
-    if (e.host !== host) continue;
-    const g = e.group ? groups.get(e.group) : undefined;
-    const ingress: PolicyRule[] = [];
-    const egress: PolicyRule[] = [];
-    for (const name of g?.policies ?? []) {
-      const p = policies.get(`${g!.tenant}:${name}`);
+  // per policy key: its rules compiled, split by direction (a policy attached to several groups is compiled once)
+  const byPolicy = new Map<string, { ingress: PolicyRule[]; egress: PolicyRule[] }>();
+  const rulesOf = (key: string): { ingress: PolicyRule[]; egress: PolicyRule[] } => {
+    let c = byPolicy.get(key);
+    if (!c) {
+      c = { ingress: [], egress: [] };
+      const p = policies.get(key);
       for (const r of p?.rules ?? []) {
         const rule: PolicyRule = {
           id: contivRuleId(p!.key, r.ruleId),
@@ -103,8 +128,22 @@ export function compileContiv(state: PolicyState, host: string): EndpointPolicy[
           action: r.action === 'deny' ? 'deny' : 'allow',
           priority: r.priority,
         };
-        (r.direction === 'in' ? ingress : egress).push(rule);
+        (r.direction === 'in' ? c.ingress : c.egress).push(rule);
       }
+      byPolicy.set(key, c);
+    }
+    return c;
+  };
+  const out: EndpointPolicy[] = [];
+  for (const e of state.endpoints) {
+    if (e.host !== host) continue;
+    const g = e.group ? groups.get(e.group) : undefined;
+    const ingress: PolicyRule[] = [];
+    const egress: PolicyRule[] = [];
+    for (const name of g?.policies ?? []) {
+      const c = rulesOf(`${g!.tenant}:${name}`);
+      ingress.push(...c.ingress);
+      egress.push(...c.egress);
     }
     const tenant = e.network.slice(0, e.network.indexOf(':'));
     out.push({

@@ -1,6 +1,7 @@
 /** `netctl netprofile create|rm|ls|inspect` (REST collection `netprofiles`, key `tenant:profile`). */
 import type { Command } from 'commander';
 import { KINDS } from '../../lib/kinds';
+import { MAX_BURST_KBYTES } from '../../lib/kinds/netprofile';
 import { addInspect, addTenantLs } from '../kind-commands';
 import { str as field, type JsonObject } from '../client';
 import { action, str, tenantOption, type Runtime } from '../context';
@@ -44,7 +45,7 @@ export function registerNetprofile(program: Command, rt: Runtime): void {
           throw new UsageError(`invalid value '${bandwidth}' for --bandwidth: expected e.g. 500kbps, 10mbps, 1gbps`, 'bandwidth');
         }
         const dscp = intOption(opts['dscp'] as string | undefined, '--dscp', 0, 0, 63);
-        const burst = intOption(opts['burst'] as string | undefined, '--burst', 0, 0, 2 ** 31 - 1);
+        const burst = intOption(opts['burst'] as string | undefined, '--burst', 0, 0, MAX_BURST_KBYTES);
         await client().post(
           `/api/v1/${KIND.collection}/${tenant}:${name}/`,
           netprofileBody({ tenantName: tenant, profileName: name, bandwidth, dscp, burst }),

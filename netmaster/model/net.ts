@@ -108,8 +108,16 @@ export function parseV4Range(text: string): { first: number; last: number } | un
   return { first, last };
 }
 
-/** An IPv4 address or CIDR as used in rules (`10.1.1.1`, `10.1.0.0/16`). */
+/** Decimal numbers without leading zeros: dotted quads, and an optional prefix length. */
+const STRICT_V4_RE = /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}(\/(0|[1-9]\d?))?$/;
+
+/**
+ * An IPv4 address or CIDR as used in rules (`10.1.1.1`, `10.1.0.0/16`), exactly: the text goes
+ * to the agents as it is, and their parser (ipaddr.js) reads `010` as octal 8 where parseV4 reads
+ * 10, so leading zeros are refused (as Contiv's pattern did), and blanks rather than trimmed.
+ */
 export function isV4AddressOrCidr(text: string): boolean {
+  if (!STRICT_V4_RE.test(text)) return false;
   return text.includes('/') ? parseV4Cidr(text) !== undefined : parseV4(text) !== undefined;
 }
 

@@ -6,6 +6,7 @@
  * `needsForUpsert` lists what the check reads, so the store can load and then guard exactly that.
  */
 import { NetloomError } from '../../lib/errors';
+import { MAX_BANDWIDTH_KBPS } from '../../lib/kinds/netprofile';
 import { keyOf, kindOf } from './keys';
 import {
   blocksOverlap,
@@ -142,9 +143,7 @@ export function checkUpsert<T extends ObjectType>(
     case 'netprofile': {
       const p = obj as ObjectOf['netprofile'];
       requireTenant(state, p.tenantName);
-      if (p.bandwidth !== '' && parseBandwidth(p.bandwidth) === undefined) {
-        throw invalid('bandwidth', `bandwidth '${p.bandwidth}' must be a number with a unit: kbps, mbps or gbps (e.g. 10mbps)`);
-      }
+      if (p.bandwidth !== '') checkBandwidth(p.bandwidth);
       return { obj, prev };
     }
     case 'global':
@@ -338,8 +337,25 @@ function checkRule(r: Rule, state: IntentState): void {
   const net = r[`${side}Network`];
   if (net !== '' && !state.get('network', `${t}:${net}`)) throw missing(`${side}Network`, `network ${t}:${net} does not exist`);
   if (r.port !== 0 && !['tcp', 'udp', '6', '17'].includes(r.protocol)) {
-    throw invalid('port', `port ${r.port} needs protocol tcp or udp (got '${r.protocol}')`);
+    const got = r.protocol === '' ? 'no protocol given' : `got '${r.protocol}'`;
+    throw invalid('port', `port ${r.port} needs protocol tcp or udp (${got})`);
   }
+}
+
+/** Bandwidth text the agent can use: it parses and comes to a whole 32-bit number of kbit/s. */
+function checkBandwidth(text: string): void {
+  const bps = parseBandwidth(text);
+  if (bps === undefined) {
+    throw invalid('bandwidth', `bandwidth '${text}' must be a number with a unit: kbps, mbps or gbps (e.g. 10mbps)`);
+  }
+  const kbps = bps / 1000;
+  if (kbps > MAX_BANDWIDTH_KBPS) {
+    throw invalid(
+      'bandwidth',
+      `bandwidth '${text}' is too large: the agent's rate is at most ${MAX_BANDWIDTH_KBPS}kbps (about 4.29 Tbit/s)`,
+    );
+  }
+  if (!Number.isInteger(kbps)) throw invalid('bandwidth', `bandwidth '${text}' must be a whole number of kbps, at least 1kbps`);
 }
 
 function checkGlobal(g: Global, prev: Global | undefined, state: IntentState): void {

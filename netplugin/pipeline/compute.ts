@@ -14,6 +14,7 @@ import { arpFlows } from './features/arp';
 import { gatewayIcmpFlows } from './features/gateway-icmp';
 import { groupFlows } from './features/groups';
 import { conntrackFlows } from './features/conntrack';
+import { policyFlows } from './features/policy';
 import { l3RoutingFlows } from './features/l3-routing';
 import { l2ForwardFlows } from './features/l2-forward';
 import { PIPELINE, TableName } from './tables';
@@ -39,6 +40,7 @@ export const FLOW_BUILDERS: readonly FlowBuilder[] = [
   { name: 'gatewayIcmp', compute: gatewayIcmpFlows, tables: ['gateway'], cookies: ['routing'] },
   { name: 'group', compute: groupFlows, tables: ['srcGroup', 'dstClassify'], cookies: ['policy'] },
   { name: 'conntrack', compute: conntrackFlows, tables: ['conntrack', 'ctState', 'ctCommit'], cookies: ['conntrack'] },
+  { name: 'policy', compute: policyFlows, tables: ['egressPolicy', 'ingressPolicy'], cookies: ['policy'] },
   { name: 'l3Routing', compute: l3RoutingFlows, tables: ['l3Forward'], cookies: ['routing'] },
   { name: 'l2Forward', compute: l2ForwardFlows, tables: ['l2Forward'], cookies: ['l2Forward', 'tunnel', 'vlan'] },
 ];

@@ -71,6 +71,7 @@ const WIDTH: Partial<Record<OxmFieldName, number>> = {
   ipv4_dst: 32,
   arp_op: 16,
   icmpv4_type: 8,
+  ct_mark: 32,
 };
 
 function width(f: OxmFieldName): number {
@@ -99,14 +100,14 @@ export const act = {
   popVlan: (): Action => ({ type: 'pop_vlan' }),
   decTtl: (): Action => ({ type: 'dec_nw_ttl' }),
   setTtl: (ttl: number): Action => ({ type: 'set_nw_ttl', ttl }),
-  /** send to conntrack in a zone; with `then` the tracked packet continues in that table */
-  ct: (zone: number, opts: { commit?: boolean; then?: TableName } = {}): Action => ({
+  /** send to conntrack in a zone; with `then` the tracked packet continues in that table; `mark` is stored with a commit */
+  ct: (zone: number, opts: { commit?: boolean; then?: TableName; mark?: number } = {}): Action => ({
     type: 'ct',
     flags: opts.commit ? 1 : 0,
     zoneImm: zone,
     recircTable: opts.then === undefined ? NO_TABLE : table(opts.then),
     alg: 0,
-    actions: [],
+    actions: opts.mark === undefined ? [] : [{ type: 'reg_load', dst: ref('ct_mark', 32), value: BigInt(opts.mark) }],
   }),
 };
 

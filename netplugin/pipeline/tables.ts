@@ -56,7 +56,7 @@ export const REGS = {
   tenant: 'reg3',
   /** output port chosen by forwarding */
   outPort: 'reg4',
-  /** flags: bit 0 from a tunnel, bit 1 from the uplink, bit 2 from a local endpoint, bit 3 routed */
+  /** flags: bit 0 from a tunnel, bit 1 from the uplink, bit 2 from a local endpoint, bit 3 routed, bit 4 denied by policy */
   flags: 'reg5',
 } as const;
 
@@ -67,10 +67,23 @@ export const REG_MEANING: Record<keyof typeof REGS, string> = {
   dstGroup: 'destination endpoint group id (0 unknown)',
   tenant: 'tenant id, also the conntrack zone',
   outPort: 'output port',
-  flags: 'flags: 1 from tunnel, 2 from uplink, 4 from local endpoint, 8 routed',
+  flags: 'flags: 1 from tunnel, 2 from uplink, 4 from local endpoint, 8 routed, 16 denied by policy',
 };
 
-export const FLAG = { fromTunnel: 1, fromUplink: 2, fromLocal: 4, routed: 8 } as const;
+export const FLAG = { fromTunnel: 1, fromUplink: 2, fromLocal: 4, routed: 8, denied: 16 } as const;
+
+/** The fields policy flows match: who (in_port, tenant and address of a local endpoint), the peer, the service, conjunctions. */
+const POLICY_MATCH: readonly OxmFieldName[] = [
+  'in_port',
+  REGS.tenant,
+  'eth_type',
+  'ipv4_src',
+  'ipv4_dst',
+  'ip_proto',
+  'tcp_dst',
+  'udp_dst',
+  'conj_id',
+];
 
 export const PIPELINE: readonly TableSpec[] = [
   {
@@ -144,38 +157,40 @@ export const PIPELINE: readonly TableSpec[] = [
   {
     id: 51,
     name: 'ctState',
-    purpose: 'established and related packets skip policy; invalid ones are dropped',
+    purpose:
+      'established packets of connections admitted under the current policy generation (ct_mark) skip policy; replies of older ones pass unless the connection was denied since; original-direction packets of older ones are evaluated again; related packets skip policy; invalid ones are dropped',
     miss: { kind: 'goto', table: 'egressPolicy' },
-    match: ['ct_state'],
+    match: ['ct_state', 'ct_mark'],
     next: ['egressPolicy', 'ctCommit', 'l3Forward'],
     cookies: ['conntrack'],
   },
   {
     id: 60,
     name: 'egressPolicy',
-    purpose: "the source group's outgoing rules (reserved for the policy issue)",
+    purpose:
+      "a local source endpoint's outgoing rules (enforced on its host): conjunctive matches of endpoint, peer addresses and services; the highest priority decides, deny wins at equal priority; a deny sets the denied flag and goes to ctCommit",
     miss: { kind: 'goto', table: 'ingressPolicy' },
-    reserved: true,
-    match: [],
-    next: ['ingressPolicy'],
+    match: POLICY_MATCH,
+    next: ['ingressPolicy', 'ctCommit'],
     cookies: ['policy'],
   },
   {
     id: 70,
     name: 'ingressPolicy',
-    purpose: "the destination group's incoming rules, enforced on the destination host too (reserved for the policy issue)",
+    purpose:
+      "a local destination endpoint's incoming rules (enforced on its host, whatever the packet came from), in the same form as egressPolicy",
     miss: { kind: 'goto', table: 'ctCommit' },
-    reserved: true,
-    match: [],
+    match: POLICY_MATCH,
     next: ['ctCommit'],
     cookies: ['policy'],
   },
   {
     id: 80,
     name: 'ctCommit',
-    purpose: 'new connections that passed policy are committed to conntrack',
+    purpose:
+      'connections that passed policy are committed with the policy generation in ct_mark; denied packets are dropped, and an established connection that policy now denies is marked denied so its replies stop too',
     miss: { kind: 'goto', table: 'l3Forward' },
-    match: [REGS.tenant, 'eth_type', 'ct_state'],
+    match: [REGS.tenant, REGS.flags, 'eth_type', 'ct_state'],
     next: ['l3Forward'],
     cookies: ['conntrack'],
   },

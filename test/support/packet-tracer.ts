@@ -3,17 +3,34 @@
  * them, or add FlowMods) the way Open vSwitch would for the fields and actions the netloom pipeline
  * uses, so pipeline scenarios can be tested without a switch. Given a packet as plain fields it
  * returns every output (port and the packet as it leaves, tunnel metadata included) and the trace
- * (each table visited, the flow hit).
+ * (each table visited, the flow hit with its feature/object, the conj_id and meter when there is one).
  *
  * Modelled: highest-priority match per table (two matching flows of equal priority is an error),
  * masked matches, OpenFlow prerequisites (a field the packet does not have never matches),
  * goto_table (forward only), apply_actions, write_actions/clear_actions (action set run at the end),
- * set_field, Nicira reg_load/reg_load2/reg_move, push/pop_vlan, output (the reserved IN_PORT
- * sends back out; an output to the input port by number is suppressed, as OVS does), resubmit,
- * dec_nw_ttl (packet dropped at zero), set_nw_ttl, and ct() with a tiny conntrack: connections keyed
- * by zone and 5-tuple (ICMP: addresses only), +new / +est / +rpl, +inv for a TCP packet without SYN
- * that starts a connection; ct(table=N) forks the packet into table N, ct(commit) records it.
- * Not modelled (throws): groups, conjunction, learn, NAT, controller, raw fields and actions.
+ * the meter instruction (recorded in the step, no rate), set_field, Nicira reg_load/reg_load2/
+ * reg_move, push/pop_vlan, output (the reserved IN_PORT sends back out; an output to the input port
+ * by number is suppressed, as OVS does), resubmit, dec_nw_ttl (packet dropped at zero), set_nw_ttl,
+ * note (no-op).
+ *
+ * Conjunctive matches as OVS's classifier does them (lib/classifier.c, ovs-fields(7) "Conjunctive
+ * match fields"): flows whose only actions are conjunction(id, k/n) (and notes) are "soft" matches;
+ * a plain flow of higher or equal priority wins over them; otherwise, from the highest soft priority
+ * down, conjunction `id` is met when the soft flows matching at that priority cover all its n
+ * clauses, and the table is searched again with conj_id=id ignoring soft flows (and plain flows
+ * hidden behind a soft flow of identical match, as in OVS's subtables); what that search finds
+ * decides (usually the conj_id flow, but any higher plain flow can), and when it finds nothing or no
+ * conjunction is met, lower priorities are tried, down to the best plain flow. Two conjunctions met
+ * at one priority (OVS picks either) is an error, as is a flow mixing conjunction with other actions
+ * or instructions, n < 2, k out of range, or one id with different n at one priority in a table.
+ *
+ * ct() with a tiny conntrack (a `Conntrack`, shareable between tracers): connections keyed by zone
+ * and 5-tuple (ICMP: addresses only), +new / +est / +rpl, +inv for a TCP packet without SYN that
+ * starts a connection; ct(commit) records the connection, ct(commit, exec(set_field/reg_load into
+ * ct_mark)) stores a 32-bit mark on it (a later commit updates it, masked writes keep the other
+ * bits); ct(table=N) forks the packet into table N with ct_state, ct_zone and the connection's
+ * ct_mark; the packet that continues after ct() has its conntrack fields cleared, as in OVS.
+ * Not modelled (throws): groups, learn, NAT, ct force, ct_label, controller, raw fields and actions.
  */
 import type { Action, FieldRef, FlowMod, Instruction, KnownOxm, Match, OxmFieldName, OxmValue } from '../../ovs/openflow/messages';
 import { NO_TABLE, OFPP } from '../../ovs/openflow/messages';
@@ -62,14 +79,28 @@ export interface TraceOutput {
   regs: number[];
 }
 
+/** A flow that took part in a conjunctive match: one clause (0-based) of the conjunction. */
+export interface ClauseHit {
+  clause: number;
+  priority: number;
+  feature: string | undefined;
+  object: string | undefined;
+}
+
 export interface TraceStep {
   table: number;
   tableName: string;
+  /** the flow that decided (for a conjunctive match: the flow the conj_id lookup found) */
   priority: number | undefined;
   feature: string | undefined;
   object: string | undefined;
   /** no flow matched (and OpenFlow 1.3 dropped the packet) */
   noMatch?: boolean;
+  /** the flow was found by a conjunctive match: the conjunction id, and the clause flows that met it */
+  conjId?: number;
+  conjClauses?: ClauseHit[];
+  /** the flow's meter instruction (the packet is not rate-limited here) */
+  meterId?: number;
 }
 
 export interface TraceResult {
@@ -79,6 +110,8 @@ export interface TraceResult {
   notes: string[];
 }
 
+type Conjunction = Extract<Action, { type: 'conjunction' }>;
+
 interface Entry {
   table: number;
   priority: number;
@@ -86,6 +119,19 @@ interface Entry {
   instructions: Instruction[];
   feature: string | undefined;
   object: string | undefined;
+  /** the flow's conjunction actions: it is a clause flow ("soft" match), never run */
+  conj: Conjunction[] | undefined;
+  /** the match in canonical form (fields sorted, values masked): OVS keeps identical matches in one subtable slot */
+  matchKey: string | undefined;
+  /** a plain flow behind a higher-priority clause flow of identical match: the conj_id lookup does not see it */
+  hiddenFromConjLookup: boolean;
+}
+
+/** What a table lookup found: the flow, and the conjunction that led to it if any. */
+interface Hit {
+  entry: Entry;
+  conjId?: number;
+  clauses?: Entry[];
 }
 
 type State = Map<OxmFieldName, bigint>;
@@ -98,6 +144,9 @@ const CT_EST = 0x02n;
 const CT_RPL = 0x08n;
 const CT_INV = 0x10n;
 const CT_TRK = 0x20n;
+const CT_COMMIT = 1;
+const CT_FORCE = 2;
+const CT_MARK_ALL = 0xffffffffn;
 
 class TraceStop extends Error {}
 
@@ -159,6 +208,7 @@ const ALWAYS: readonly OxmFieldName[] = [
   'ct_zone',
   'ct_mark',
   'pkt_mark',
+  'conj_id',
   'metadata',
   ...Array.from({ length: 16 }, (_, i) => `reg${i}` as OxmFieldName),
 ];
@@ -228,40 +278,145 @@ function entryMatches(e: Entry, s: State): boolean {
   return true;
 }
 
-/** The tiny conntrack: committed connections per zone. */
-export class Conntrack {
-  private readonly committed = new Set<string>();
+/** A committed connection, in its original direction (the packet that committed it first). */
+export interface ConntrackEntry {
+  zone: number;
+  proto: number;
+  src: string;
+  dst: string;
+  /** TCP/UDP ports; 0 for other protocols (ICMP connections are keyed by addresses only) */
+  srcPort: number;
+  dstPort: number;
+  mark: number;
+}
 
-  private static tuple(s: State, reverse: boolean): string {
+/** A masked write into a connection's ct_mark, from ct(commit, exec(...)). */
+interface MarkWrite {
+  value: bigint;
+  mask: bigint;
+}
+
+/**
+ * The tiny conntrack: committed connections per zone, each with its ct_mark. One instance can be
+ * shared by several tracers (e.g. before and after a policy change) and lives across traces.
+ */
+export class Conntrack {
+  private readonly conns = new Map<string, ConntrackEntry>();
+
+  private static tuple(s: State, reverse: boolean): { proto: bigint; src: bigint; dst: bigint; sp: bigint; dp: bigint } {
     const proto = s.get('ip_proto') ?? 0n;
     let src = s.get('ipv4_src') ?? 0n;
     let dst = s.get('ipv4_dst') ?? 0n;
-    let sp = proto === 6n ? s.get('tcp_src') : proto === 17n ? s.get('udp_src') : 0n;
-    let dp = proto === 6n ? s.get('tcp_dst') : proto === 17n ? s.get('udp_dst') : 0n;
+    let sp = (proto === 6n ? s.get('tcp_src') : proto === 17n ? s.get('udp_src') : 0n) ?? 0n;
+    let dp = (proto === 6n ? s.get('tcp_dst') : proto === 17n ? s.get('udp_dst') : 0n) ?? 0n;
     if (reverse) [src, dst, sp, dp] = [dst, src, dp, sp];
-    return `${proto}/${src}:${sp ?? 0n}>${dst}:${dp ?? 0n}`;
+    return { proto, src, dst, sp, dp };
   }
 
-  state(zone: number, s: State): bigint {
-    if (this.committed.has(`${zone}|${Conntrack.tuple(s, false)}`)) return CT_TRK | CT_EST;
-    if (this.committed.has(`${zone}|${Conntrack.tuple(s, true)}`)) return CT_TRK | CT_EST | CT_RPL;
+  private static key(zone: number, s: State, reverse: boolean): string {
+    const t = Conntrack.tuple(s, reverse);
+    return `${zone}|${t.proto}/${t.src}:${t.sp}>${t.dst}:${t.dp}`;
+  }
+
+  /** The packet's ct_state in `zone`, and its connection when it has one. */
+  lookup(zone: number, s: State): { state: bigint; conn: ConntrackEntry | undefined } {
+    const fwd = this.conns.get(Conntrack.key(zone, s, false));
+    if (fwd) return { state: CT_TRK | CT_EST, conn: fwd };
+    const rev = this.conns.get(Conntrack.key(zone, s, true));
+    if (rev) return { state: CT_TRK | CT_EST | CT_RPL, conn: rev };
     const flags = s.get('tcp_flags');
-    if (s.get('ip_proto') === 6n && flags !== undefined && (flags & 0x02n) === 0n) return CT_TRK | CT_INV;
-    return CT_TRK | CT_NEW;
+    if (s.get('ip_proto') === 6n && flags !== undefined && (flags & 0x02n) === 0n) return { state: CT_TRK | CT_INV, conn: undefined };
+    return { state: CT_TRK | CT_NEW, conn: undefined };
   }
 
-  commit(zone: number, s: State): void {
-    if (this.committed.has(`${zone}|${Conntrack.tuple(s, true)}`)) return;
-    this.committed.add(`${zone}|${Conntrack.tuple(s, false)}`);
+  /** Commit the packet's connection (new, or the existing one in either direction) and apply the mark writes. */
+  commit(zone: number, s: State, marks: readonly MarkWrite[]): ConntrackEntry {
+    let conn = this.lookup(zone, s).conn;
+    if (!conn) {
+      const t = Conntrack.tuple(s, false);
+      conn = {
+        zone,
+        proto: Number(t.proto),
+        src: String(fromBig('ipv4_src', t.src)),
+        dst: String(fromBig('ipv4_dst', t.dst)),
+        srcPort: Number(t.sp),
+        dstPort: Number(t.dp),
+        mark: 0,
+      };
+      this.conns.set(Conntrack.key(zone, s, false), conn);
+    }
+    let mark = BigInt(conn.mark);
+    for (const w of marks) mark = (mark & ~w.mask) | (w.value & w.mask);
+    conn.mark = Number(mark & CT_MARK_ALL);
+    return conn;
+  }
+
+  /** The committed connections (copies). */
+  entries(): ConntrackEntry[] {
+    return [...this.conns.values()].map((c) => ({ ...c }));
   }
 
   get size(): number {
-    return this.committed.size;
+    return this.conns.size;
   }
 
-  clear(): void {
-    this.committed.clear();
+  flush(): void {
+    this.conns.clear();
   }
+}
+
+/** The ct_mark writes of ct()'s nested actions; anything else is not modelled (ct_label, nat). */
+function ctMarkWrites(actions: readonly Action[]): MarkWrite[] {
+  return actions.map((a) => {
+    if ((a.type === 'set_field' || a.type === 'reg_load2') && a.field.field === 'ct_mark') {
+      const mask = a.field.mask === undefined ? CT_MARK_ALL : toBig('ct_mark', a.field.mask);
+      return { value: toBig('ct_mark', a.field.value), mask };
+    }
+    if (a.type === 'reg_load' && a.dst.field === 'ct_mark') {
+      if (a.dst.ofs + a.dst.nBits > 32) throw new Error('tracer: reg_load outside ct_mark');
+      return { value: a.value << BigInt(a.dst.ofs), mask: bits(a.dst.nBits) << BigInt(a.dst.ofs) };
+    }
+    throw new Error(`tracer: ${a.type} nested in ct() is not modelled (only writes into ct_mark are)`);
+  });
+}
+
+/** The flow's conjunction actions; OVS rejects a flow that mixes them with anything but notes. */
+function conjunctionsOf(e: Pick<Entry, 'instructions' | 'feature' | 'object'>): Conjunction[] | undefined {
+  const conj: Conjunction[] = [];
+  let other = false;
+  for (const ins of e.instructions) {
+    if (ins.type !== 'apply_actions') {
+      other = true;
+      continue;
+    }
+    for (const a of ins.actions) {
+      if (a.type === 'conjunction') conj.push(a);
+      else if (a.type !== 'note') other = true;
+    }
+  }
+  if (conj.length === 0) return undefined;
+  const name = `${e.feature}/${e.object}`;
+  if (other) throw new Error(`tracer: flow ${name} mixes conjunction with other actions or instructions (OVS rejects it)`);
+  for (const c of conj) {
+    if (!Number.isInteger(c.nClauses) || c.nClauses < 2 || c.nClauses > 64)
+      throw new Error(`tracer: flow ${name}: conjunction ${c.id} needs 2..64 clauses (got ${c.nClauses})`);
+    if (!Number.isInteger(c.clause) || c.clause < 0 || c.clause >= c.nClauses)
+      throw new Error(`tracer: flow ${name}: conjunction ${c.id} clause ${c.clause} is outside 0..${c.nClauses - 1}`);
+  }
+  return conj;
+}
+
+/** undefined for a match with raw fields (those throw when a packet meets them) */
+function matchKeyOf(match: Match): string | undefined {
+  if (match.some((m) => m.field === 'raw')) return undefined;
+  return match
+    .map((m) => {
+      if (m.field === 'raw') return '';
+      const mask = m.mask === undefined ? bits(widthOf(m.field)) : toBig(m.field, m.mask);
+      return `${m.field}=${(toBig(m.field, m.value) & mask).toString(16)}/${mask.toString(16)}`;
+    })
+    .sort()
+    .join(',');
 }
 
 const MAX_DEPTH = 64;
@@ -273,22 +428,50 @@ function isFlowMod(f: DesiredFlow | FlowMod): f is FlowMod {
 
 export class PacketTracer {
   private readonly tables = new Map<number, Entry[]>();
-  readonly conntrack = new Conntrack();
+  readonly conntrack: Conntrack;
 
-  constructor(flows: readonly (DesiredFlow | FlowMod)[]) {
+  /** `conntrack`: connections to start from (shared with another tracer); a fresh one by default. */
+  constructor(flows: readonly (DesiredFlow | FlowMod)[], opts: { conntrack?: Conntrack } = {}) {
+    this.conntrack = opts.conntrack ?? new Conntrack();
     for (const f of flows) {
-      let e: Entry;
+      let base: Omit<Entry, 'conj' | 'matchKey' | 'hiddenFromConjLookup'>;
       if (isFlowMod(f)) {
         if (f.command !== 'add') throw new Error(`tracer: only add flow_mods can be loaded (got ${f.command})`);
-        e = { table: f.tableId, priority: f.priority, match: f.match, instructions: f.instructions, feature: undefined, object: undefined };
+        base = {
+          table: f.tableId,
+          priority: f.priority,
+          match: f.match,
+          instructions: f.instructions,
+          feature: undefined,
+          object: undefined,
+        };
       } else {
-        e = { table: f.table, priority: f.priority, match: f.match, instructions: f.instructions, feature: f.feature, object: f.object };
+        base = { table: f.table, priority: f.priority, match: f.match, instructions: f.instructions, feature: f.feature, object: f.object };
       }
+      if (base.match.some((m) => m.field === 'conj_id' && m.mask !== undefined))
+        throw new Error(`tracer: flow ${base.feature}/${base.object} masks conj_id, which OVS cannot mask`);
+      const e: Entry = { ...base, conj: conjunctionsOf(base), matchKey: matchKeyOf(base.match), hiddenFromConjLookup: false };
       const list = this.tables.get(e.table) ?? [];
       list.push(e);
       this.tables.set(e.table, list);
     }
-    for (const list of this.tables.values()) list.sort((a, b) => b.priority - a.priority);
+    for (const [tableId, list] of this.tables) {
+      list.sort((a, b) => b.priority - a.priority);
+      const nClauses = new Map<string, number>();
+      for (const e of list) {
+        for (const c of e.conj ?? []) {
+          const k = `${e.priority}/${c.id}`;
+          const n = nClauses.get(k);
+          if (n !== undefined && n !== c.nClauses)
+            throw new Error(
+              `tracer: conjunction ${c.id} at priority ${e.priority} in table ${tableId} has both ${n} and ${c.nClauses} clauses`,
+            );
+          nClauses.set(k, c.nClauses);
+        }
+        if (!e.conj && e.matchKey !== undefined)
+          e.hiddenFromConjLookup = list.some((o) => o.conj && o.priority > e.priority && o.matchKey === e.matchKey);
+      }
+    }
   }
 
   /** Run one packet through the pipeline from table 0. */
@@ -310,23 +493,88 @@ export class PacketTracer {
     }
   }
 
-  private lookup(s: State, tableId: number, res: TraceResult): Entry | undefined {
-    if (res.steps.length >= MAX_STEPS) throw new Error('tracer: too many steps (loop?)');
-    const tableName = PIPELINE.find((t) => t.id === tableId)?.name ?? `table${tableId}`;
-    const list = this.tables.get(tableId) ?? [];
-    const hits = list.filter((e) => entryMatches(e, s));
-    const best = hits[0];
-    if (!best) {
-      res.steps.push({ table: tableId, tableName, priority: undefined, feature: undefined, object: undefined, noMatch: true });
-      return undefined;
-    }
-    const tie = hits.find((e) => e !== best && e.priority === best.priority);
-    if (tie)
+  /** The highest-priority plain flow among `hits` (sorted by priority); equal priorities are ambiguous. */
+  private static bestPlain(hits: readonly Entry[], tableId: number, forConjId: boolean): Entry | undefined {
+    const plain = hits.filter((e) => !e.conj && !(forConjId && e.hiddenFromConjLookup));
+    const best = plain[0];
+    const tie = plain.find((e) => e !== best && e.priority === best?.priority);
+    if (best && tie)
       throw new Error(
         `tracer: two flows of priority ${best.priority} in table ${tableId} match the packet (${best.feature}/${best.object} and ${tie.feature}/${tie.object})`,
       );
-    res.steps.push({ table: tableId, tableName, priority: best.priority, feature: best.feature, object: best.object });
     return best;
+  }
+
+  /** OVS's classifier lookup with conjunctive matches (classifier_lookup__ in lib/classifier.c). */
+  private classify(s: State, tableId: number, res: TraceResult): Hit | undefined {
+    const list = this.tables.get(tableId) ?? [];
+    const hits = list.filter((e) => entryMatches(e, s));
+    const plainPri = hits.find((e) => !e.conj)?.priority ?? -Infinity;
+    // clause flows only matter above the best plain flow (a plain flow wins a tie), highest first
+    const softPris = [...new Set(hits.filter((e) => e.conj && e.priority > plainPri).map((e) => e.priority))];
+    for (const pri of softPris) {
+      const level = hits.filter((e) => e.conj && e.priority === pri);
+      const byId = new Map<number, { n: number; clauses: Set<number>; flows: Entry[] }>();
+      for (const e of level) {
+        for (const c of e.conj!) {
+          const m = byId.get(c.id) ?? { n: c.nClauses, clauses: new Set<number>(), flows: [] };
+          m.clauses.add(c.clause);
+          if (!m.flows.includes(e)) m.flows.push(e);
+          byId.set(c.id, m);
+        }
+      }
+      // OVS also skips a conjunction needing more clauses than there are clause flows at this priority
+      const met = [...byId].filter(([, m]) => m.clauses.size === m.n && m.n <= level.length);
+      if (met.length > 1)
+        throw new Error(
+          `tracer: conjunctions ${met.map(([id]) => id).join(' and ')} both match the packet at priority ${pri} in table ${tableId} (OVS picks either)`,
+        );
+      for (const [id, m] of byId) {
+        if (!met.some(([metId]) => metId === id))
+          res.notes.push(
+            `table ${tableId}: conjunction ${id} at priority ${pri} not met (only clauses ${[...m.clauses].sort((a, b) => a - b).join(',')} of 0..${m.n - 1} match)`,
+          );
+      }
+      const first = met[0];
+      if (!first) continue;
+      const [id, m] = first;
+      // search the table again with conj_id set; clause flows are ignored then (no recursion)
+      const withId: State = new Map(s);
+      withId.set('conj_id', BigInt(id));
+      const found = PacketTracer.bestPlain(
+        list.filter((e) => entryMatches(e, withId)),
+        tableId,
+        true,
+      );
+      if (found) return { entry: found, conjId: id, clauses: m.flows };
+      res.notes.push(`table ${tableId}: conjunction ${id} met at priority ${pri} but no flow matches conj_id=${id}`);
+    }
+    const best = PacketTracer.bestPlain(hits, tableId, false);
+    return best && { entry: best };
+  }
+
+  private lookup(s: State, tableId: number, res: TraceResult): Entry | undefined {
+    if (res.steps.length >= MAX_STEPS) throw new Error('tracer: too many steps (loop?)');
+    const tableName = PIPELINE.find((t) => t.id === tableId)?.name ?? `table${tableId}`;
+    const hit = this.classify(s, tableId, res);
+    if (!hit) {
+      res.steps.push({ table: tableId, tableName, priority: undefined, feature: undefined, object: undefined, noMatch: true });
+      return undefined;
+    }
+    const { entry: e, conjId, clauses } = hit;
+    const step: TraceStep = { table: tableId, tableName, priority: e.priority, feature: e.feature, object: e.object };
+    if (conjId !== undefined && clauses) {
+      step.conjId = conjId;
+      step.conjClauses = clauses.flatMap((c) =>
+        c
+          .conj!.filter((x) => x.id === conjId)
+          .map((x) => ({ clause: x.clause, priority: c.priority, feature: c.feature, object: c.object })),
+      );
+    }
+    const meter = e.instructions.find((i) => i.type === 'meter');
+    if (meter) step.meterId = meter.meterId;
+    res.steps.push(step);
+    return e;
   }
 
   private runTable(s: State, tableId: number, res: TraceResult, inPort: number, actionSet: Action[], depth: number): void {
@@ -336,6 +584,9 @@ export class PacketTracer {
     let next: number | undefined;
     for (const ins of e.instructions) {
       switch (ins.type) {
+        case 'meter':
+          // recorded in the step by lookup; rates are not modelled
+          break;
         case 'apply_actions':
           this.runActions(ins.actions, s, res, inPort, depth, tableId);
           break;
@@ -447,20 +698,34 @@ export class PacketTracer {
           break;
         }
         case 'ct': {
-          if (a.actions.length > 0) throw new Error('tracer: actions nested in ct() are not modelled');
           if (s.get('eth_type') !== ETH_IPV4) throw new Error('tracer: ct() on a non-IPv4 packet');
+          if (a.flags & CT_FORCE) throw new Error('tracer: ct(force) is not modelled');
+          const commit = (a.flags & CT_COMMIT) !== 0;
+          const marks = ctMarkWrites(a.actions);
+          if (marks.length > 0 && !commit) throw new Error('tracer: ct() writing ct_mark without commit (OVS rejects it)');
           const zone = a.zoneSrc ? Number(this.readRef(s, a.zoneSrc)) : a.zoneImm;
-          const state = this.conntrack.state(zone, s);
-          if (a.flags & 1 && !(state & CT_INV)) this.conntrack.commit(zone, s);
+          const seen = this.conntrack.lookup(zone, s);
+          const state = seen.state;
+          let conn = seen.conn;
+          // the datapath commits before it recirculates: the fork sees the mark just written
+          if (commit && !(state & CT_INV)) conn = this.conntrack.commit(zone, s, marks);
           if (a.recircTable !== NO_TABLE) {
             const fork: State = new Map(s);
+            const mark = BigInt(conn?.mark ?? 0);
             fork.set('ct_state', state);
             fork.set('ct_zone', BigInt(zone));
-            res.notes.push(`ct(zone=${zone}) -> table ${a.recircTable} with ct_state 0x${state.toString(16)}`);
+            fork.set('ct_mark', mark);
+            res.notes.push(
+              `ct(zone=${zone}) -> table ${a.recircTable} with ct_state 0x${state.toString(16)} ct_mark 0x${mark.toString(16)}`,
+            );
             this.runPass(fork, a.recircTable, res, inPort);
           }
+          // the packet that goes on after ct() has no conntrack metadata (ovs-actions(7))
+          for (const f of ['ct_state', 'ct_zone', 'ct_mark'] as const) s.set(f, 0n);
           break;
         }
+        case 'note':
+          break;
         default:
           throw new Error(`tracer: action ${a.type} is not modelled`);
       }

@@ -1,21 +1,37 @@
 /**
- * Tables 50, 51 and 80: the stateful skeleton around the (reserved) policy tables. IPv4 traffic
- * enters conntrack in its tenant's zone and continues in ctState: established packets skip policy
- * and commit, related ones skip policy, invalid ones are dropped, new ones go through the policy
- * tables and are committed in ctCommit. Non-IP packets (ARP) are never tracked and pass by the
- * table-miss flows.
+ * Tables 50, 51 and 80: the stateful frame around the policy tables. IPv4 traffic enters
+ * conntrack in its tenant's zone. A connection is committed with the policy generation it was
+ * admitted under in ct_mark (features/policy.ts: a digest of this host's policy flows), so:
+ * - established packets of connections admitted under the current generation skip policy;
+ * - after a policy change, the next original-direction packet of every older connection goes
+ *   through policy again: allowed, it is committed with the new generation (not one packet of a
+ *   connection that stays allowed is lost); denied, the connection is marked DENIED and dropped;
+ * - replies pass while their connection is not marked DENIED (their own direction cannot be
+ *   judged by rules written for the other one), and are dropped once it is, so a newly denied
+ *   connection stops in both directions;
+ * - related packets skip policy, invalid ones are dropped; new ones go through policy and are
+ *   committed in ctCommit. Non-IP packets (ARP) are never tracked and pass by the miss flows.
  */
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import { pipelineView, PipelineInput } from '../input';
 import { act, apply, CT, ETH_TYPE, field, flow, goto, match, reg } from '../flow-builder';
+import { FLAG } from '../tables';
+import { policyGeneration } from './policy';
 
 export const CT_PRIORITY = 100;
 export const CT_INVALID_PRIORITY = 200;
-export const CT_ESTABLISHED_PRIORITY = 100;
+export const CT_CURRENT_PRIORITY = 150;
+export const CT_DENIED_REPLY_PRIORITY = 140;
+export const CT_REPLY_PRIORITY = 130;
 export const CT_RELATED_PRIORITY = 90;
+export const CT_DENIED_ESTABLISHED_PRIORITY = 200;
+export const CT_DENIED_PRIORITY = 150;
+/** ct_mark bit of a connection policy denied after it was established (generations never have it) */
+export const CT_MARK_DENIED = 0x8000_0000;
 
 export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
   const out: DesiredFlow[] = [];
+  const generation = policyGeneration(input);
   for (const t of pipelineView(input).tenants) {
     out.push(
       flow({
@@ -28,15 +44,36 @@ export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
       }),
       flow({
         table: 'ctCommit',
+        priority: CT_DENIED_ESTABLISHED_PRIORITY,
+        match: [
+          reg('tenant', t.vrfId),
+          match.flagSet(FLAG.denied),
+          match.ethType(ETH_TYPE.IPV4),
+          field('ct_state', CT.TRK | CT.EST, CT.TRK | CT.EST),
+        ],
+        instructions: [apply(act.ct(t.ctZone, { commit: true, mark: CT_MARK_DENIED }))],
+        feature: 'conntrack',
+        object: `${t.name}:denied`,
+      }),
+      flow({
+        table: 'ctCommit',
         priority: CT_PRIORITY,
-        match: [reg('tenant', t.vrfId), match.ethType(ETH_TYPE.IPV4), field('ct_state', CT.TRK | CT.NEW, CT.TRK | CT.NEW)],
-        instructions: [apply(act.ct(t.ctZone, { commit: true })), goto('l3Forward')],
+        match: [reg('tenant', t.vrfId), match.ethType(ETH_TYPE.IPV4), field('ct_state', CT.TRK, CT.TRK)],
+        instructions: [apply(act.ct(t.ctZone, { commit: true, mark: generation })), goto('l3Forward')],
         feature: 'conntrack',
         object: t.name,
       }),
     );
   }
   out.push(
+    flow({
+      table: 'ctCommit',
+      priority: CT_DENIED_PRIORITY,
+      match: [match.flagSet(FLAG.denied)],
+      instructions: [],
+      feature: 'conntrack',
+      object: 'denied',
+    }),
     flow({
       table: 'ctState',
       priority: CT_INVALID_PRIORITY,
@@ -47,11 +84,27 @@ export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
     }),
     flow({
       table: 'ctState',
-      priority: CT_ESTABLISHED_PRIORITY,
-      match: [field('ct_state', CT.TRK | CT.EST, CT.TRK | CT.EST)],
+      priority: CT_CURRENT_PRIORITY,
+      match: [field('ct_state', CT.TRK | CT.EST, CT.TRK | CT.EST), field('ct_mark', generation)],
       instructions: [goto('l3Forward')],
       feature: 'conntrack',
       object: 'established',
+    }),
+    flow({
+      table: 'ctState',
+      priority: CT_DENIED_REPLY_PRIORITY,
+      match: [field('ct_state', CT.TRK | CT.EST | CT.RPL, CT.TRK | CT.EST | CT.RPL), field('ct_mark', CT_MARK_DENIED, CT_MARK_DENIED)],
+      instructions: [],
+      feature: 'conntrack',
+      object: 'denied-reply',
+    }),
+    flow({
+      table: 'ctState',
+      priority: CT_REPLY_PRIORITY,
+      match: [field('ct_state', CT.TRK | CT.EST | CT.RPL, CT.TRK | CT.EST | CT.RPL)],
+      instructions: [goto('l3Forward')],
+      feature: 'conntrack',
+      object: 'reply',
     }),
     flow({
       table: 'ctState',

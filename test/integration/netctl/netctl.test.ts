@@ -94,6 +94,17 @@ describe('netctl against the real netmaster', function () {
     assert.doesNotMatch(await ok('policy', 'rule-ls', '-t', 't1', 'web-pol'), /deny/);
   });
 
+  it('prints a refused rule and a policy still in use on one line naming the field or the group, exit 1, writing nothing', async () => {
+    const rule = await netctl('policy', 'rule-add', '-t', 't1', '-d', 'in', '-g', 'nosuch', 'web-pol', '7');
+    assert.equal(rule.code, 1);
+    assert.equal(rule.stderr.trim(), 'netctl: endpoint group t1:nosuch does not exist (field: fromEndpointGroup, code: NOT_FOUND)');
+    assert.doesNotMatch(await ok('policy', 'rule-ls', '-t', 't1', 'web-pol'), /^7\s/m);
+    const busy = await netctl('policy', 'rm', '-t', 't1', 'web-pol');
+    assert.equal(busy.code, 1);
+    assert.equal(busy.stderr.trim(), 'netctl: policy t1:web-pol is used by endpoint group(s) web (code: IN_USE)');
+    assert.match(await ok('policy', 'ls', '-t', 't1'), /web-pol/);
+  });
+
   it('sets and shows global settings, BGP, app profiles, external contracts, aci-gw and services', async () => {
     await ok('global', 'set', '--arp-mode', 'flood');
     assert.match(await ok('global', 'info'), /ARP mode:\s*flood/);

@@ -391,7 +391,7 @@ describe('netmaster REST on a real etcd', function () {
       [
         'POST',
         '/rules/t2:p:1/',
-        { tenantName: 't2', policyName: 'p', ruleId: '1', direction: 'in', priority: 0 },
+        { tenantName: 't2', policyName: 'p', ruleId: '1', direction: 'in', priority: 101 },
         400,
         'INVALID_ARGUMENT',
         'priority',

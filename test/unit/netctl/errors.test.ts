@@ -147,6 +147,8 @@ describe('netctl errors', () => {
     [['netprofile', 'create', '-b', 'fast', 'np'], "netctl: invalid value 'fast' for --bandwidth: expected e.g. 500kbps, 10mbps, 1gbps"],
     [['netprofile', 'create', '-d', '64', 'np'], "netctl: invalid value '64' for --dscp: must be 0..63"],
     [['netprofile', 'create', '-s', 'big', 'np'], "netctl: invalid value 'big' for --burst: not a number"],
+    // the agent's meter burst is a 32-bit kbit count: kbytes * 8 must fit
+    [['netprofile', 'create', '-s', '536870912', 'np'], "netctl: invalid value '536870912' for --burst: must be 0..536870911"],
     [
       ['bgp', 'create', '--router-ip', '50.1.1.1', '--as', '1', '--neighbor-as', '2', '--neighbor', '50.1.1.2', 'h'],
       'netctl: Wrong CIDR format. Enter in x.x.x.x/len format',

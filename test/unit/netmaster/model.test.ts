@@ -14,8 +14,12 @@ import {
   parseV6Cidr,
   formatV4,
   parseTagRanges,
+  parseV4Cidr,
+  isV4AddressOrCidr,
 } from '../../../netmaster/model/net';
 import { OBJECT_TYPES } from '../../../netmaster/model/schemas';
+import { bandwidthKbps } from '../../../netmaster/agent/host-view';
+import { formatPrefix, setPrefixes } from '../../../lib/policy/ranges';
 
 describe('netmaster model: Contiv request bodies', () => {
   it('tenant with link-sets placeholder', () => {
@@ -196,6 +200,25 @@ describe('netmaster model: address helpers', () => {
     assert.equal(parseBandwidth('500kbps'), 500e3);
     assert.equal(parseBandwidth('10mb'), undefined);
     assert.equal(parseBandwidth('0mbps'), undefined);
+  });
+
+  it("every rule address validation accepts means the same prefix to the agent's policy compiler", () => {
+    for (const ip of ['10.1.1.1', '10.1.0.0/16', '10.1.1.5/24', '0.0.0.0/0', '255.255.255.255', '192.168.0.10/32']) {
+      assert.ok(isV4AddressOrCidr(ip), ip);
+      const cidr = ip.includes('/') ? ip : `${ip}/32`;
+      const c = parseV4Cidr(cidr);
+      assert.ok(c, ip);
+      assert.deepEqual(setPrefixes({ include: [cidr], exclude: [] }).map(formatPrefix), [`${formatV4(c.base)}/${c.prefix}`], ip);
+    }
+    // where the two parsers would disagree (ipaddr.js reads 010 as octal 8), validation refuses
+    for (const ip of ['010.1.1.1', '10.1.1.010', '10.1.1.0/08']) assert.equal(isV4AddressOrCidr(ip), false, ip);
+  });
+
+  it('every bandwidth validation accepts reaches the agent as the same kbit/s', () => {
+    // host-view's conversion is more lenient than the check; on what the check lets in they agree
+    for (const text of ['1kbps', '500kbps', '10mbps', '10 Mbps', '1gbps', '4294gbps', '2000bps']) {
+      assert.equal(bandwidthKbps(text) * 1000, parseBandwidth(text), text);
+    }
   });
 
   it('tag ranges', () => {

@@ -102,12 +102,20 @@ const cases: Case[] = [
     message: /must be a number/,
   },
   {
-    name: 'priority 0',
+    name: 'priority -1',
     type: 'rule',
-    body: rule({ priority: 0 }),
+    body: rule({ priority: -1 }),
     code: 'INVALID_ARGUMENT',
     field: 'priority',
     message: /between 1 and 100/,
+  },
+  {
+    name: 'priority 2.5',
+    type: 'rule',
+    body: rule({ priority: 2.5 }),
+    code: 'INVALID_ARGUMENT',
+    field: 'priority',
+    message: /integer/,
   },
   {
     name: 'priority 101',
@@ -576,6 +584,163 @@ const cases: Case[] = [
     message: /needs protocol tcp or udp/,
   },
 
+  // policy input (docs/policy.md, 'Refused input')
+  {
+    name: 'rule to missing group',
+    type: 'rule',
+    body: rule({ direction: 'out', toEndpointGroup: 'nosuch' }),
+    code: 'NOT_FOUND',
+    field: 'toEndpointGroup',
+    message: /endpoint group t1:nosuch does not exist/,
+  },
+  {
+    name: 'rule from missing network',
+    type: 'rule',
+    body: rule({ fromNetwork: 'nosuch' }),
+    code: 'NOT_FOUND',
+    field: 'fromNetwork',
+    message: /network t1:nosuch does not exist/,
+  },
+  {
+    name: 'port without protocol',
+    type: 'rule',
+    body: rule({ port: 80 }),
+    code: 'INVALID_ARGUMENT',
+    field: 'port',
+    message: /port 80 needs protocol tcp or udp \(no protocol given\)/,
+  },
+  {
+    name: 'port with icmp by number',
+    type: 'rule',
+    body: rule({ protocol: '1', port: 7 }),
+    code: 'INVALID_ARGUMENT',
+    field: 'port',
+    message: /needs protocol tcp or udp \(got '1'\)/,
+  },
+  ...(
+    [
+      ['fromIpAddress', 'in', '10.1.1.300'],
+      ['fromIpAddress', 'in', 'garbage'],
+      ['fromIpAddress', 'in', '10.1.1'],
+      ['fromIpAddress', 'in', '10.1.1.0/'],
+      ['fromIpAddress', 'in', '10.1.1.0/24/8'],
+      ['fromIpAddress', 'in', ' 10.1.1.1'],
+      // the agent's parser reads a leading zero as octal (010 is 8)
+      ['fromIpAddress', 'in', '010.1.1.1'],
+      ['fromIpAddress', 'in', '10.1.1.0/08'],
+      ['toIpAddress', 'out', '10.1.1.0/33'],
+      ['toIpAddress', 'out', '2001:db8::1'],
+      ['toIpAddress', 'out', '10.1.1.1-10'],
+    ] as const
+  ).map(
+    ([field, direction, ip]): Case => ({
+      name: `${field} '${ip}'`,
+      type: 'rule',
+      body: rule({ direction, [field]: ip }),
+      code: 'INVALID_ARGUMENT',
+      field,
+      message: /must be an IPv4 address or CIDR/,
+    }),
+  ),
+  ...['TCP', 'tcp6', '256', '-1', '1000', 'icmp6'].map(
+    (protocol): Case => ({
+      name: `protocol '${protocol}'`,
+      type: 'rule',
+      body: rule({ protocol }),
+      code: 'INVALID_ARGUMENT',
+      field: 'protocol',
+      message: /protocol (must be 'tcp', 'udp', 'icmp' or an IP protocol number|number must be between 0 and 255)/,
+    }),
+  ),
+  {
+    name: "'in' group and IP together",
+    type: 'rule',
+    body: rule({ fromEndpointGroup: 'g1', fromIpAddress: '10.1.1.5' }),
+    code: 'INVALID_ARGUMENT',
+    field: 'fromIpAddress',
+    message: /fromEndpointGroup, fromNetwork and fromIpAddress are mutually exclusive/,
+  },
+  {
+    name: "'out' group and network together",
+    type: 'rule',
+    body: rule({ direction: 'out', toEndpointGroup: 'g1', toNetwork: 'n1' }),
+    code: 'INVALID_ARGUMENT',
+    field: 'toNetwork',
+    message: /mutually exclusive/,
+  },
+  {
+    name: "'in' rule with toIpAddress (Contiv's Kubernetes-only form)",
+    type: 'rule',
+    body: rule({ fromEndpointGroup: 'g1', toIpAddress: '10.1.1.5' }),
+    code: 'INVALID_ARGUMENT',
+    field: 'toIpAddress',
+    message: /toIpAddress is not allowed/,
+  },
+  {
+    name: 'bandwidth that is not one',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', bandwidth: 'fast' },
+    code: 'INVALID_ARGUMENT',
+    field: 'bandwidth',
+    message: /kbps, mbps or gbps/,
+  },
+  {
+    name: 'bandwidth under 1 kbps',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', bandwidth: '500bps' },
+    code: 'INVALID_ARGUMENT',
+    field: 'bandwidth',
+    message: /whole number of kbps/,
+  },
+  {
+    name: 'bandwidth not a whole kbps',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', bandwidth: '1500bps' },
+    code: 'INVALID_ARGUMENT',
+    field: 'bandwidth',
+    message: /whole number of kbps/,
+  },
+  {
+    name: 'bandwidth over a 32-bit kbps',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', bandwidth: '4295gbps' },
+    code: 'INVALID_ARGUMENT',
+    field: 'bandwidth',
+    message: /at most 4294967295kbps/,
+  },
+  {
+    name: 'bandwidth with more digits than a number holds',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', bandwidth: `${'9'.repeat(400)}kbps` },
+    code: 'INVALID_ARGUMENT',
+    field: 'bandwidth',
+    message: /at most 4294967295kbps/,
+  },
+  {
+    name: 'burst over a 32-bit kbit meter burst',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', burst: 536870912 },
+    code: 'INVALID_ARGUMENT',
+    field: 'burst',
+    message: /burst must be between 0 and 536870911 \(kbytes\)/,
+  },
+  {
+    name: 'burst -1',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', burst: -1 },
+    code: 'INVALID_ARGUMENT',
+    field: 'burst',
+    message: /between 0 and 536870911/,
+  },
+  {
+    name: 'burst not a number',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', burst: '64k' },
+    code: 'INVALID_ARGUMENT',
+    field: 'burst',
+    message: /burst must be a number/,
+  },
+
   // profiles, global, bgp
   {
     name: 'bandwidth without unit',
@@ -739,6 +904,19 @@ describe('netmaster validation: what is allowed', () => {
     { name: '500kbps', type: 'netprofile', body: { tenantName: 't1', profileName: 'x', bandwidth: '500kbps' } },
     { name: 'rule added to a policy', type: 'rule', body: rule({ fromEndpointGroup: 'g1', protocol: 'udp', port: 53, priority: 100 }) },
     { name: 'out rule to an IP', type: 'rule', body: rule({ direction: 'out', toIpAddress: '10.0.0.0/8', protocol: '6', port: 22 }) },
+    { name: 'in rule from any address', type: 'rule', body: rule({ fromIpAddress: '0.0.0.0/0', protocol: '17', port: 53 }) },
+    { name: 'protocol number 0', type: 'rule', body: rule({ protocol: '0' }) },
+    { name: 'protocol number 255', type: 'rule', body: rule({ protocol: '255' }) },
+    {
+      name: 'largest bandwidth and burst',
+      type: 'netprofile',
+      body: { tenantName: 't1', profileName: 'x', bandwidth: '4294gbps', burst: 536870911 },
+    },
+    {
+      name: 'bandwidth in whole kbps written as bps',
+      type: 'netprofile',
+      body: { tenantName: 't1', profileName: 'x', bandwidth: '2000bps' },
+    },
     { name: 'global arpMode change with networks', type: 'global', body: { arpMode: 'flood' } },
     {
       name: 'bgp',
@@ -757,6 +935,13 @@ describe('netmaster validation: what is allowed', () => {
     const r = upsert('network', net({ networkName: 'n1', subnet: '10.1.1.0/24', gateway: '10.1.1.1', cfgdTag: 'x' }), baseWorld());
     assert.equal((r.obj as { pktTag: number }).pktTag, 100);
     assert.ok(r.prev);
+  });
+
+  it("a rule's priority 0 or none is Contiv's default, 1", () => {
+    for (const priority of [0, undefined]) {
+      const r = upsert('rule', rule({ fromEndpointGroup: 'g1', priority }), baseWorld());
+      assert.equal((r.obj as { priority: number }).priority, 1, `priority ${String(priority)}`);
+    }
   });
 
   it('global fwdMode may change while no network exists', () => {

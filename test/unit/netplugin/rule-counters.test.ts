@@ -9,6 +9,11 @@ import type { DesiredFlow } from '../../../netplugin/reconcile/flow-key';
 import { FlowReconciler } from '../../../netplugin/reconcile/reconciler';
 import { readRuleCounters, sumRuleCounters, type FlowStatsSource } from '../../../netplugin/reconcile/rule-counters';
 import { FakeSwitch } from '../../support/fake-switch';
+import { computeHostView } from '../../../netmaster/agent/host-view';
+import { computePipeline } from '../../../netplugin/pipeline/compute';
+import { parseHostState } from '../../../netplugin/state/host-state';
+import { parseCookie } from '../../../netplugin/reconcile/cookie';
+import { ClusterBuilder } from '../agent-api/fixtures';
 
 let port = 0;
 function flow(table: number, feature: DesiredFlow['feature'], object: string): DesiredFlow {
@@ -76,6 +81,61 @@ describe('rule counters', () => {
     // t1:p1/r3 has no decision flow here: not listed (it is not in place on this host)
     assert.ok(asked);
     assert.equal(asked.cookieMask, 0xffffn << 48n, 'one request filtered by netloom mark and the policy feature');
+  });
+
+  it("finds each rule's decision flow among the OVS backend's policy flows (the contract with features/policy.ts)", async () => {
+    const b = new ClusterBuilder()
+      .global('bridge')
+      .tenant('t1')
+      .network('t1', 'net', 'vxlan', 5001, '10.1.0.0/24', '10.1.0.1')
+      .agent('h1', '192.168.0.1')
+      .agent('h2', '192.168.0.2')
+      .group('t1', 'web', 'net', ['pw'])
+      .group('t1', 'db', 'net', ['pd'])
+      .policy('t1', 'pw')
+      .policy('t1', 'pd')
+      .rule('t1', 'pw', 'conj', {
+        direction: 'out',
+        toEndpointGroup: 'db',
+        fromEndpointGroup: '',
+        protocol: 'tcp',
+        port: 5432,
+        priority: 5,
+      })
+      .rule('t1', 'pw', 'any', { direction: 'in', fromEndpointGroup: '', action: 'deny', protocol: '', port: 0, priority: 1 })
+      .endpoint('w1', 't1', 'net', 'h1', '10.1.0.10', 'web')
+      .endpoint('w2', 't1', 'net', 'h1', '10.1.0.11', 'web')
+      .endpoint('d1', 't1', 'net', 'h2', '10.1.0.20', 'db');
+    const state = parseHostState(JSON.parse(JSON.stringify(computeHostView(b.state, 'h1'))));
+    const desired = computePipeline({
+      state,
+      local: {
+        hostName: 'h1',
+        vtepIp: '192.168.0.1',
+        ports: { w1: { ofport: 10, intfName: 'vw1' }, w2: { ofport: 11, intfName: 'vw2' } },
+        bridge: { uplink: 1, vxlan: 2 },
+      },
+    });
+    const sw = new FakeSwitch();
+    const rec = new FlowReconciler(sw);
+    await rec.apply(desired);
+    // every policy flow on the switch counts one packet of 100 bytes
+    for (const f of sw.flows.values()) {
+      if (parseCookie(f.cookie).feature !== 'policy') continue;
+      f.packetCount = 1;
+      f.byteCount = 100;
+    }
+    const decisions = desired.filter((f) => f.feature === 'policy' && (f.object === 't1:pw/conj' || f.object === 't1:pw/any'));
+    const counters = await readRuleCounters({ dumpFlows: (filter) => sw.flowStats(filter) }, rec.installedFlows(), state);
+    assert.deepEqual(
+      counters.map((c) => c.ruleId),
+      ['t1:pw/any', 't1:pw/conj'],
+    );
+    for (const c of counters) {
+      const n = BigInt(decisions.filter((f) => f.object === c.ruleId).length);
+      assert.ok(n >= 1n, `a decision flow for ${c.ruleId}`);
+      assert.deepEqual([c.packets, c.bytes], [n, 100n * n], `only the decision flows of ${c.ruleId} count`);
+    }
   });
 
   it('asks the switch nothing when the state has no rule', async () => {

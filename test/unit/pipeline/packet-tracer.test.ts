@@ -3,29 +3,10 @@
  * pipeline tests to mean anything.
  */
 import { strict as assert } from 'node:assert';
-import type { DesiredFlow } from '../../../netplugin/reconcile/flow-key';
 import { flowMod, NO_TABLE, OFPP } from '../../../ovs/openflow/messages';
-import type { Action, Instruction, Match } from '../../../ovs/openflow/messages';
-import { PacketTracer, Packet } from '../../support/packet-tracer';
-
-function f(table: number, priority: number, match: Match, instructions: Instruction[], object = `${table}/${priority}`): DesiredFlow {
-  return { table, priority, match, instructions, feature: 'l2Forward', object };
-}
-const apply = (...actions: Action[]): Instruction => ({ type: 'apply_actions', actions });
-const out = (port: number): Action => ({ type: 'output', port, maxLen: 0 });
-const goto = (tableId: number): Instruction => ({ type: 'goto_table', tableId });
-
-const base: Packet = {
-  in_port: 1,
-  eth_src: '02:00:00:00:00:01',
-  eth_dst: '02:00:00:00:00:02',
-  eth_type: 0x0800,
-  ipv4_src: '10.0.0.1',
-  ipv4_dst: '10.0.0.2',
-  ip_proto: 17,
-  udp_src: 1000,
-  udp_dst: 2000,
-};
+import type { Action } from '../../../ovs/openflow/messages';
+import { PacketTracer } from '../../support/packet-tracer';
+import { apply, base, f, goto, out } from './tracer-flows';
 
 describe('packet tracer', () => {
   it('takes the highest-priority matching flow and honours masks', () => {

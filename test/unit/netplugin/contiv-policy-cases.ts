@@ -1,9 +1,8 @@
 /**
- * Contiv's policy semantics, table-driven: each case is a cluster (groups on several hosts, their
- * policies and rules) and the expected verdict of packets between endpoints, decided by the
- * compiled policy of the source (egress) and of the destination (ingress) as each one's own host
- * computes it from its desired state (netmaster's view, through the agent's own checks; netmaster's
- * own compilation of the view, for inspect, must agree).
+ * Contiv's policy semantics as cases: a cluster (groups on three hosts, their policies), rules,
+ * and the expected verdict of packets between endpoints. The same cases run against the compiled
+ * policy's reference semantics (netplugin/policy-contiv.test.ts) and through the flows of every
+ * host (pipeline/policy-trace.test.ts), so the semantics and the OVS rendering cannot drift apart.
  */
 import assert from 'node:assert/strict';
 import { computeHostView } from '../../../netmaster/agent/host-view';
@@ -14,7 +13,7 @@ import type { EndpointPolicy, Protocol } from '../../../lib/policy/model';
 import { ClusterBuilder } from '../agent-api/fixtures';
 
 /** web (group web, on h1), db (group db, on h2), app (group app, on h3, network app), nog (no group, on h1). */
-function world(): ClusterBuilder {
+export function world(): ClusterBuilder {
   return new ClusterBuilder()
     .global('bridge')
     .tenant('t1')
@@ -35,11 +34,11 @@ function world(): ClusterBuilder {
     .endpoint('nog', 't1', 'net', 'h1', '10.1.0.40');
 }
 
-const IP: Record<string, string> = { web: '10.1.0.10', db: '10.1.0.20', app: '10.2.0.30', nog: '10.1.0.40', outside: '10.9.9.9' };
-const HOST: Record<string, string> = { web: 'h1', db: 'h2', app: 'h3', nog: 'h1' };
+export const IP: Record<string, string> = { web: '10.1.0.10', db: '10.1.0.20', app: '10.2.0.30', nog: '10.1.0.40' };
+export const HOST: Record<string, string> = { web: 'h1', db: 'h2', app: 'h3', nog: 'h1' };
 
 /** The compiled policy of endpoint `name`, as its own host computes it. */
-function policyOf(b: ClusterBuilder, name: string): EndpointPolicy | undefined {
+export function policyOf(b: ClusterBuilder, name: string): EndpointPolicy | undefined {
   const host = HOST[name];
   if (!host) return undefined;
   const view = computeHostView(b.state, host);
@@ -53,20 +52,21 @@ function policyOf(b: ClusterBuilder, name: string): EndpointPolicy | undefined {
   return atAgent;
 }
 
-function verdict(b: ClusterBuilder, from: string, to: string, protocol: Protocol, port?: number): string {
+/** The reference verdict (lib/policy/evaluate.ts) of a packet, with the rule that decided. */
+export function reference(b: ClusterBuilder, from: string, to: string, protocol: Protocol, port?: number): ReturnType<typeof passes> {
   const pkt: Packet = { src: IP[from]!, dst: IP[to]!, protocol, ...(port !== undefined ? { port } : {}) };
-  return passes(pkt, policyOf(b, from)?.egress, policyOf(b, to)?.ingress).verdict;
+  return passes(pkt, policyOf(b, from)?.egress, policyOf(b, to)?.ingress);
 }
 
-type Rule = Record<string, unknown> & { policy: string; id: string };
-interface Case {
+export type Rule = Record<string, unknown> & { policy: string; id: string };
+export interface Case {
   name: string;
   rules: Rule[];
   /** [from, to, protocol, port, expected] */
   expect: Array<[string, string, Protocol, number | undefined, 'allow' | 'deny']>;
 }
 
-const CASES: Case[] = [
+export const CASES: Case[] = [
   {
     name: 'no rule: everything passes (Contiv default)',
     rules: [],
@@ -156,37 +156,11 @@ const CASES: Case[] = [
   },
 ];
 
-describe('netplugin policy: Contiv semantics (compiled from the desired state)', () => {
-  for (const c of CASES) {
-    it(c.name, () => {
-      const b = world();
-      for (const r of c.rules) {
-        const { policy, id, ...fields } = r;
-        b.rule('t1', policy, id, { toEndpointGroup: '', fromEndpointGroup: '', ...fields });
-      }
-      for (const [from, to, proto, port, want] of c.expect)
-        assert.equal(verdict(b, from, to, proto, port), want, `${from} -> ${to} ${String(proto)}${port !== undefined ? `/${port}` : ''}`);
-    });
+/** Add a case's rules to the cluster. */
+export function withRules(b: ClusterBuilder, rules: readonly Rule[]): ClusterBuilder {
+  for (const r of rules) {
+    const { policy, id, ...fields } = r;
+    b.rule('t1', policy, id, { toEndpointGroup: '', fromEndpointGroup: '', ...fields });
   }
-
-  it('a host carries the networks its rules name, so a network rule resolves to its subnet', () => {
-    const b = world().rule('t1', 'pw', 'o', {
-      direction: 'out',
-      action: 'deny',
-      toNetwork: 'app',
-      protocol: '',
-      port: 0,
-      fromEndpointGroup: '',
-    });
-    const p = policyOf(b, 'web');
-    assert.deepEqual(
-      p?.egress.rules.map((r) => [r.id, r.peers.include]),
-      [['t1:pw/o', ['10.2.0.0/24']]],
-    );
-  });
-
-  it('an endpoint without a group has no policy in either direction', () => {
-    const p = policyOf(world().rule('t1', 'pw', 'x', { action: 'deny' }), 'nog');
-    assert.deepEqual([p?.ingress.rules.length, p?.egress.rules.length, p?.ingress.isolated], [0, 0, false]);
-  });
-});
+  return b;
+}

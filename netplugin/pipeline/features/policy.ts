@@ -1,0 +1,260 @@
+/**
+ * Tables 60 and 70: the compiled policy (lib/policy) rendered as OpenFlow, egress on the
+ * source's host (self: the endpoint's in_port), ingress on the destination's host (self: its
+ * address within its tenant, whatever port the packet came in by). A rule is the conjunction of
+ * up to three clauses (self endpoints, peer prefixes, services), so a rule between groups of
+ * |A| and |B| endpoints over P ports costs |A| + |B| + P + 1 flows, not |A| x |B| x P; a rule
+ * whose cross product is no bigger than that is written as plain flows. Precedence is the flow
+ * priority: POLICY_BASE + 2 x rule priority, plus one for deny, so the highest rule priority
+ * decides and deny wins at equal priority; flows of equal priority therefore always decide
+ * alike, which is what lets rules share clause flows (one flow, several conjunction actions).
+ * An allow continues; a deny sets the denied flag and goes to ctCommit, which drops it (and
+ * marks an established connection denied). Isolation (Kubernetes) is a deny per endpoint below
+ * every rule. The decision flow of a rule (its conj_id flow, or its plain flows) carries the
+ * rule id as cookie object: per-rule counters and traces name rules by it.
+ */
+import type { Action, KnownOxm } from '../../../ovs/openflow/messages';
+import { NetloomError } from '../../../lib/errors';
+import { objectHash } from '../../reconcile/cookie';
+import { flowKey, type DesiredFlow } from '../../reconcile/flow-key';
+import { compileContiv } from '../../../lib/policy/contiv';
+import type { DirectionPolicy, EndpointPolicy, PolicyRule, Service } from '../../../lib/policy/model';
+import { normalProtocol } from '../../../lib/policy/evaluate';
+import { formatPrefix, isEverything, portMasks, setPrefixes } from '../../../lib/policy/ranges';
+import { EndpointView, pipelineView, PipelineInput } from '../input';
+import { act, apply, ETH_TYPE, field, flow, goto, IP_PROTO, match, reg } from '../flow-builder';
+import { FLAG, TableName } from '../tables';
+
+export const POLICY_BASE_PRIORITY = 1000;
+export const ISOLATION_PRIORITY = 100;
+/** rule priorities a flow priority can carry (Contiv's are 1-100) */
+export const MAX_RULE_PRIORITY = 30_000;
+
+type Direction = 'egress' | 'ingress';
+const TABLE: Record<Direction, TableName> = { egress: 'egressPolicy', ingress: 'ingressPolicy' };
+const ALLOW_NEXT: Record<Direction, TableName> = { egress: 'ingressPolicy', ingress: 'ctCommit' };
+
+/** The flow priority of a rule. */
+export function rulePriority(r: Pick<PolicyRule, 'priority' | 'action'>): number {
+  if (!Number.isInteger(r.priority) || r.priority < 0 || r.priority > MAX_RULE_PRIORITY)
+    throw new NetloomError('INVALID_ARGUMENT', `policy rule priority ${r.priority} is outside 0..${MAX_RULE_PRIORITY}`, {
+      field: 'priority',
+    });
+  return POLICY_BASE_PRIORITY + r.priority * 2 + (r.action === 'deny' ? 1 : 0);
+}
+
+function decision(dir: Direction, action: 'allow' | 'deny') {
+  return action === 'allow' ? [goto(ALLOW_NEXT[dir])] : [apply(act.setFlag(FLAG.denied)), goto('ctCommit')];
+}
+
+function selfMatch(dir: Direction, e: EndpointView): KnownOxm[] {
+  return dir === 'egress'
+    ? [match.inPort(e.ofport!)]
+    : [reg('tenant', e.net.tenant.vrfId), match.ethType(ETH_TYPE.IPV4), field('ipv4_dst', e.ep.ip)];
+}
+
+function netmask(len: number): string {
+  const m = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  return [24, 16, 8, 0].map((s) => (m >>> s) & 0xff).join('.');
+}
+
+/** The peer clause's matches; undefined: any peer (no clause). */
+function peerMatches(dir: Direction, r: PolicyRule): KnownOxm[][] | undefined {
+  const prefixes = setPrefixes(r.peers);
+  if (isEverything(prefixes)) return undefined;
+  const f = dir === 'egress' ? 'ipv4_dst' : 'ipv4_src';
+  return prefixes.map((p) => {
+    const addr = formatPrefix(p).split('/')[0]!;
+    return [match.ethType(ETH_TYPE.IPV4), p.len === 32 ? field(f, addr) : field(f, addr, netmask(p.len))];
+  });
+}
+
+function protocolNumber(s: Service): number {
+  const p = normalProtocol(s.protocol!);
+  return p === 'tcp' ? IP_PROTO.TCP : p === 'udp' ? IP_PROTO.UDP : p === 'icmp' ? IP_PROTO.ICMP : p;
+}
+
+/** The service clause's matches; undefined: every service (no clause). */
+function serviceMatches(r: PolicyRule): KnownOxm[][] | undefined {
+  if (r.services.length === 0 || r.services.some((s) => s.protocol === undefined)) return undefined;
+  const out: KnownOxm[][] = [];
+  for (const s of r.services) {
+    const proto = protocolNumber(s);
+    const base = [match.ethType(ETH_TYPE.IPV4), field('ip_proto', proto)];
+    const portField = proto === IP_PROTO.TCP ? 'tcp_dst' : proto === IP_PROTO.UDP ? 'udp_dst' : undefined;
+    // ports only mean something for tcp and udp (netmaster refuses them with other protocols)
+    if (!portField || !s.ports || s.ports.length === 0) {
+      out.push(base);
+      continue;
+    }
+    for (const range of s.ports)
+      for (const pm of portMasks(range))
+        out.push([...base, pm.mask === 0xffff ? field(portField, pm.value) : field(portField, pm.value, pm.mask)]);
+  }
+  return out;
+}
+
+/** The conjunction of two matches (fields they share must agree). */
+function merge(a: KnownOxm[], b: KnownOxm[]): KnownOxm[] {
+  const out = [...a];
+  for (const m of b) {
+    const same = out.find((x) => x.field === m.field);
+    if (!same) out.push(m);
+    else if (JSON.stringify(same, bigintSafe) !== JSON.stringify(m, bigintSafe))
+      throw new Error(`policy: cannot combine two matches on ${m.field}`);
+  }
+  return out;
+}
+
+function bigintSafe(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? `${v}n` : v;
+}
+
+function crossProduct(clauses: KnownOxm[][][]): KnownOxm[][] {
+  return clauses.reduce<KnownOxm[][]>((acc, c) => acc.flatMap((a) => c.map((m) => merge(a, m))), [[]]);
+}
+
+interface Slot {
+  flow: DesiredFlow;
+  /** conjunction actions collected at this (table, priority, match); none for a plain flow */
+  conj: Action[];
+}
+
+/** The flows being built, by switch identity, so rules share clause flows and plain flows win over clauses. */
+class FlowSet {
+  readonly slots = new Map<string, Slot>();
+  private readonly conjIds = new Set<number>();
+
+  plain(f: DesiredFlow): void {
+    const k = flowKey(f);
+    const s = this.slots.get(k);
+    // equal priority decides alike: the first rule (by id) keeps the flow; a plain flow covers a clause's traffic
+    if (!s || s.conj.length > 0) this.slots.set(k, { flow: f, conj: [] });
+  }
+
+  clause(dir: Direction, priority: number, m: KnownOxm[], a: Action): void {
+    const f = flow({ table: TABLE[dir], priority, match: m, instructions: [], feature: 'policy', object: `clause:${dir}` });
+    const k = flowKey(f);
+    const s = this.slots.get(k);
+    if (!s) this.slots.set(k, { flow: f, conj: [a] });
+    else if (s.conj.length > 0) s.conj.push(a);
+  }
+
+  /** A conjunction id for `name`, stable across recomputations (a hash, probed past collisions). */
+  conjId(name: string): number {
+    let id = objectHash(name) || 1;
+    while (this.conjIds.has(id)) id = (id + 1) >>> 0 || 1;
+    this.conjIds.add(id);
+    return id;
+  }
+
+  flows(): DesiredFlow[] {
+    const out: DesiredFlow[] = [];
+    for (const s of this.slots.values()) {
+      if (s.conj.length === 0) out.push(s.flow);
+      else {
+        const conj = [...s.conj].sort((a, b) => (a.type === 'conjunction' && b.type === 'conjunction' ? a.id - b.id : 0));
+        out.push({ ...s.flow, instructions: [apply(...conj)] });
+      }
+    }
+    return out;
+  }
+}
+
+function addRule(set: FlowSet, dir: Direction, rule: PolicyRule, selves: EndpointView[], variant: number): void {
+  const peers = peerMatches(dir, rule);
+  if (peers && peers.length === 0) return; // a peer set with no address matches nothing
+  const services = serviceMatches(rule);
+  const priority = rulePriority(rule);
+  const clauses = [selves.map((e) => selfMatch(dir, e)), ...(peers ? [peers] : []), ...(services ? [services] : [])];
+  const sizes = clauses.map((c) => c.length);
+  const product = sizes.reduce((a, b) => a * b, 1);
+  const sum = sizes.reduce((a, b) => a + b, 0);
+  const instructions = decision(dir, rule.action);
+  if (clauses.length === 1 || product <= sum + 1) {
+    for (const m of crossProduct(clauses))
+      set.plain(flow({ table: TABLE[dir], priority, match: m, instructions, feature: 'policy', object: rule.id }));
+    return;
+  }
+  const id = set.conjId(`${dir}:${rule.id}#${variant}`);
+  clauses.forEach((c, i) => {
+    for (const m of c) set.clause(dir, priority, m, { type: 'conjunction', id, clause: i, nClauses: clauses.length });
+  });
+  set.plain(flow({ table: TABLE[dir], priority, match: [field('conj_id', id)], instructions, feature: 'policy', object: rule.id }));
+}
+
+interface PolicyRender {
+  flows: DesiredFlow[];
+  /** a 31-bit digest of the policy flows, never 0: connections are committed with it in ct_mark */
+  generation: number;
+}
+
+function fnv(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+function render(input: PipelineInput): PolicyRender {
+  const view = pipelineView(input);
+  const compiled = compileContiv(input.state, input.local.hostName);
+  const byId = new Map(view.endpoints.map((e) => [e.ep.id, e]));
+  const set = new FlowSet();
+  for (const dir of ['egress', 'ingress'] as const) {
+    // endpoints grouped by the (shared) compiled rule object
+    const selvesOf = new Map<PolicyRule, EndpointView[]>();
+    const isolated: EndpointView[] = [];
+    for (const p of compiled) {
+      const e = byId.get(p.endpoint);
+      if (!e || (dir === 'egress' && e.ofport === undefined)) continue;
+      const d: DirectionPolicy = (p as EndpointPolicy)[dir];
+      if (d.isolated) isolated.push(e);
+      for (const r of d.rules) {
+        const list = selvesOf.get(r);
+        if (list) list.push(e);
+        else selvesOf.set(r, [e]);
+      }
+    }
+    const rules = [...selvesOf.keys()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const variants = new Map<string, number>();
+    for (const r of rules) {
+      const v = variants.get(r.id) ?? 0;
+      variants.set(r.id, v + 1);
+      addRule(set, dir, r, selvesOf.get(r)!, v);
+    }
+    for (const e of isolated)
+      set.plain(
+        flow({
+          table: TABLE[dir],
+          priority: ISOLATION_PRIORITY,
+          match: selfMatch(dir, e),
+          instructions: decision(dir, 'deny'),
+          feature: 'policy',
+          object: `isolation:${e.ep.id}`,
+        }),
+      );
+  }
+  const flows = set.flows();
+  let h = 0x811c9dc5;
+  for (const f of flows) h = fnv(h, `${flowKey(f)} ${JSON.stringify(f.instructions, bigintSafe)}\n`);
+  return { flows, generation: h & 0x7fffffff || 1 };
+}
+
+const rendered = new WeakMap<PipelineInput, PolicyRender>();
+
+function renderOnce(input: PipelineInput): PolicyRender {
+  let r = rendered.get(input);
+  if (!r) {
+    r = render(input);
+    rendered.set(input, r);
+  }
+  return r;
+}
+
+export function policyFlows(input: PipelineInput): DesiredFlow[] {
+  return renderOnce(input).flows;
+}
+
+/** The policy generation connections are committed with (ctState lets the current one skip policy). */
+export function policyGeneration(input: PipelineInput): number {
+  return renderOnce(input).generation;
+}
