@@ -152,9 +152,9 @@ function buildView(input: PipelineInput): PipelineView {
     'profile',
   );
   state.profiles.forEach((p, i) => {
-    // meters carry kbit/s and kbit in 32 bits; DSCP is 6 bits
+    // meters carry kbit/s and kbit (the burst is in kbytes: 8 times it) in 32 bits; DSCP is 6 bits
     if (p.bandwidthKbps > 0xffffffff) bad(`profiles[${i}].bandwidthKbps`, `${p.bandwidthKbps} does not fit 32 bits`);
-    if (p.burstKb > 0xffffffff) bad(`profiles[${i}].burstKb`, `${p.burstKb} does not fit 32 bits`);
+    if (p.burstKb * 8 > 0xffffffff) bad(`profiles[${i}].burstKb`, `${p.burstKb} kbytes is more kbit than 32 bits hold`);
     if (p.dscp > 63) bad(`profiles[${i}].dscp`, `${p.dscp} is not a DSCP value (0..63)`);
   });
   unique(

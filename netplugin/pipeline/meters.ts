@@ -2,9 +2,9 @@
  * The OpenFlow meters a host's pipeline uses, as plain data from the same input as its flows: per
  * plugged local endpoint whose group's netprofile has a bandwidth, one meter for what it sends
  * (egress, named by the egressQos table's flows) and one for what it receives (ingress, named by
- * its unicast flow in l2Forward). Rate in kbit/s, burst in kbit (Contiv's netprofile burst is in
- * kbit, as OVS's ingress_policing_burst it used), one drop band: the userspace datapath has no
- * other band type. Meter ids come from the endpoint's ofport (egress 2p, ingress 2p+1): stable
+ * its unicast flow in l2Forward). Rate in kbit/s, burst in kbit: the profile's burst is Contiv's,
+ * in kbytes (netmaster sends it as burst_kb and checks that 8 times it fits 32 bits), so the meter
+ * gets 8 times it. One drop band: the userspace datapath has no other band type. Meter ids come from the endpoint's ofport (egress 2p, ingress 2p+1): stable
  * while it stays plugged, unique on the bridge, and a flow and its meter always agree.
  */
 import type { MeterConfig } from '../../ovs/openflow/messages';
@@ -15,7 +15,7 @@ import { EndpointView, pipelineView, PipelineInput } from './input';
 export interface DesiredMeter {
   meterId: number;
   kbps: number;
-  burstKb: number;
+  burstKbit: number;
   /** the endpoint it serves and which way, for logs: `<endpoint id>:egress|ingress` */
   object: string;
 }
@@ -37,11 +37,12 @@ export function meteredProfile(e: EndpointView): NetProfile | undefined {
 }
 
 /**
- * The burst of a profile: its own, or when it gives none one second of its rate (what OVS itself
- * would pick). Always explicit, so the meter read back from the switch equals the desired one.
+ * The meter burst of a profile in kbit: its own (kbytes, times 8), or when it gives none one
+ * second of its rate (what OVS itself would pick). Always explicit, so the meter read back from
+ * the switch equals the desired one.
  */
-export function burstOf(p: NetProfile): number {
-  return p.burstKb > 0 ? p.burstKb : p.bandwidthKbps;
+export function burstKbitOf(p: NetProfile): number {
+  return p.burstKb > 0 ? p.burstKb * 8 : p.bandwidthKbps;
 }
 
 /** Every meter the input's endpoints need, sorted by id. */
@@ -50,7 +51,7 @@ export function desiredMeters(input: PipelineInput): DesiredMeter[] {
   for (const e of pipelineView(input).endpoints) {
     const p = meteredProfile(e);
     if (!p || e.ofport === undefined) continue;
-    const m = { kbps: p.bandwidthKbps, burstKb: burstOf(p) };
+    const m = { kbps: p.bandwidthKbps, burstKbit: burstKbitOf(p) };
     out.push({ meterId: egressMeterId(e.ofport), ...m, object: `${e.ep.id}:egress` });
     out.push({ meterId: ingressMeterId(e.ofport), ...m, object: `${e.ep.id}:ingress` });
   }
@@ -59,5 +60,5 @@ export function desiredMeters(input: PipelineInput): DesiredMeter[] {
 
 /** The meter as the switch holds it (and reports it in a meter-config reply). */
 export function meterConfig(m: DesiredMeter): MeterConfig {
-  return { flags: METER_FLAGS, meterId: m.meterId, bands: [{ type: 'drop', rate: m.kbps, burstSize: m.burstKb }] };
+  return { flags: METER_FLAGS, meterId: m.meterId, bands: [{ type: 'drop', rate: m.kbps, burstSize: m.burstKbit }] };
 }

@@ -92,7 +92,7 @@ describe('QoS from netprofiles on OVS (real traffic)', function () {
   before(async function () {
     this.timeout(180_000);
     await lab.up(2);
-    lab.writeState(stateWith(lab, { bandwidthKbps: 20_000, burstKb: 5000, dscp: DSCP }));
+    lab.writeState(stateWith(lab, { bandwidthKbps: 20_000, burstKb: 625, dscp: DSCP })); // 625 kbytes: 5000 kbit, 250 ms
     await Promise.all([lab.startAgent('host1'), lab.startAgent('host2')]);
     for (const c of SC.containers) await lab.plug(c);
     assert.ok(await pingEventually(lab.ns(QA), QB.ip), 'qa reaches qb');
@@ -127,7 +127,7 @@ describe('QoS from netprofiles on OVS (real traffic)', function () {
 
   it('applies a profile change live: the meters are modified, the port is not re-plugged', async () => {
     const port = await qaPort();
-    lab.writeState(stateWith(lab, { bandwidthKbps: 40_000, burstKb: 10_000, dscp: DSCP }));
+    lab.writeState(stateWith(lab, { bandwidthKbps: 40_000, burstKb: 1250, dscp: DSCP }));
     await waitFor('the meters at 40 Mbit/s', async () => /rate=40000 burst_size=10000/.test(await meters()), {
       timeoutMs: 10_000,
       intervalMs: 50,

@@ -80,12 +80,12 @@ describe('meter reconciler', () => {
     const agent = new Agentish(sw);
     await agent.apply(clusterState());
     sw.log = [];
-    await agent.apply(gold(clusterState(), { bandwidthKbps: 40000, burstKb: 10000 }));
+    await agent.apply(gold(clusterState(), { bandwidthKbps: 40000, burstKb: 1250 }));
     const ids = desiredMeters(inputOf(clusterState()))
       .filter((m) => /^a[13]:/.test(m.object))
       .map((m) => `meter modify ${m.meterId}`);
     assert.deepEqual(sw.log, ids, 'four meters modified, no bundle, nothing deleted');
-    assert.deepEqual(sw.meters.get(A1_OUT)?.bands, [{ type: 'drop', rate: 40000, burstSize: 10000 }]);
+    assert.deepEqual(sw.meters.get(A1_OUT)?.bands, [{ type: 'drop', rate: 40000, burstSize: 10000 }], '1250 kbytes are 10000 kbit');
   });
 
   it('detaching the profile replaces the flows first and deletes the meters after', async () => {

@@ -71,11 +71,11 @@ function ep(id: string, network: string, host: HostName, ip: string, macSuffix: 
 }
 
 /**
- * Netprofiles: blue:front's meters and marks, blue:back's only marks, red:front's only meters
- * (no burst given: the switch's one second of rate).
+ * Netprofiles: blue:front's meters and marks (burst in kbytes, as Contiv's), blue:back's only
+ * marks, red:front's only meters (no burst given: the switch's one second of rate).
  */
 export const PROFILES: NetProfile[] = [
-  { key: 'blue:gold', tenant: 'blue', name: 'gold', bandwidthKbps: 20000, burstKb: 5000, dscp: 46 },
+  { key: 'blue:gold', tenant: 'blue', name: 'gold', bandwidthKbps: 20000, burstKb: 625, dscp: 46 },
   { key: 'blue:marked', tenant: 'blue', name: 'marked', bandwidthKbps: 0, burstKb: 0, dscp: 10 },
   { key: 'red:slow', tenant: 'red', name: 'slow', bandwidthKbps: 1000, burstKb: 0, dscp: 0 },
 ];

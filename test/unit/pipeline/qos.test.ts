@@ -36,13 +36,14 @@ describe('QoS from netprofiles', () => {
     const a3 = portOf('a3');
     const r1 = portOf('r1');
     assert.deepEqual(desiredMeters(h1()), [
-      { meterId: 2 * a1, kbps: 20000, burstKb: 5000, object: 'a1:egress' },
-      { meterId: 2 * a1 + 1, kbps: 20000, burstKb: 5000, object: 'a1:ingress' },
-      { meterId: 2 * a3, kbps: 20000, burstKb: 5000, object: 'a3:egress' },
-      { meterId: 2 * a3 + 1, kbps: 20000, burstKb: 5000, object: 'a3:ingress' },
+      // blue:gold's burst is 625 kbytes: 5000 kbit
+      { meterId: 2 * a1, kbps: 20000, burstKbit: 5000, object: 'a1:egress' },
+      { meterId: 2 * a1 + 1, kbps: 20000, burstKbit: 5000, object: 'a1:ingress' },
+      { meterId: 2 * a3, kbps: 20000, burstKbit: 5000, object: 'a3:egress' },
+      { meterId: 2 * a3 + 1, kbps: 20000, burstKbit: 5000, object: 'a3:ingress' },
       // red:slow gives no burst: one second of its rate
-      { meterId: 2 * r1, kbps: 1000, burstKb: 1000, object: 'r1:egress' },
-      { meterId: 2 * r1 + 1, kbps: 1000, burstKb: 1000, object: 'r1:ingress' },
+      { meterId: 2 * r1, kbps: 1000, burstKbit: 1000, object: 'r1:egress' },
+      { meterId: 2 * r1 + 1, kbps: 1000, burstKbit: 1000, object: 'r1:ingress' },
     ]);
     assert.deepEqual(meterConfig(desiredMeters(h1())[0]!), {
       flags: METER_FLAGS,
@@ -108,14 +109,14 @@ describe('QoS from netprofiles', () => {
 
   it('a profile change modifies the meters in place: same ids, no flow changes unless the DSCP changes', () => {
     const before = clusterState();
-    const faster = withProfile(before, 'blue:gold', { bandwidthKbps: 40000, burstKb: 10000 });
+    const faster = withProfile(before, 'blue:gold', { bandwidthKbps: 40000, burstKb: 1250 });
     const m0 = desiredMeters(h1(before));
     const m1 = desiredMeters(h1(faster));
     assert.deepEqual(
       m1.map((m) => m.meterId),
       m0.map((m) => m.meterId),
     );
-    assert.equal(m1.find((m) => m.object === 'a1:egress')!.kbps, 40000);
+    assert.deepEqual([m1.find((m) => m.object === 'a1:egress')!.kbps, m1.find((m) => m.object === 'a1:egress')!.burstKbit], [40000, 10000]);
     assert.deepEqual(diffFlows(indexFlows(checkedPipeline(h1(faster))), indexFlows(checkedPipeline(h1(before)))), {
       upserts: [],
       deletes: [],
@@ -154,7 +155,7 @@ describe('QoS from netprofiles', () => {
     assert.equal(r.outputs[0]!.packet.ip_dscp, undefined);
   });
 
-  it('refuses a profile whose DSCP or rate does not fit, naming the field', () => {
+  it('refuses a profile whose DSCP, rate or burst does not fit, naming the field', () => {
     const badDscp = withProfile(clusterState(), 'blue:gold', { dscp: 64 });
     assert.throws(
       () => desiredMeters(h1(badDscp)),
@@ -164,6 +165,12 @@ describe('QoS from netprofiles', () => {
     assert.throws(
       () => checkedPipeline(h1(badRate)),
       (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'profiles[0].bandwidthKbps',
+    );
+    // netmaster's largest burst (536870911 kbytes) still fits as kbit, one more does not
+    assert.doesNotThrow(() => desiredMeters(h1(withProfile(clusterState(), 'blue:gold', { burstKb: 536870911 }))));
+    assert.throws(
+      () => desiredMeters(h1(withProfile(clusterState(), 'blue:gold', { burstKb: 536870912 }))),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'profiles[0].burstKb',
     );
   });
 });
