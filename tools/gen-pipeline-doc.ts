@@ -27,7 +27,15 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
   },
   spoofguard: {
     file: 'spoofguard.ts',
-    what: 'per local port: IPv4 with own MAC and IP; ARP with own MAC, `arp_sha` and `arp_spa`; goto arp. IPv6 and other ethertypes are dropped (not supported yet).',
+    what: 'per local port: IPv4 with own MAC and IP; ARP with own MAC, `arp_sha` and `arp_spa`; goto egressQos. IPv6 and other ethertypes are dropped (not supported yet).',
+  },
+  qos: {
+    file: 'qos.ts',
+    what:
+      'per local port whose group has a netprofile: `in_port + ip` (prio 110, DSCP > 0) -> `meter:<2*ofport>` (bandwidth > 0), ' +
+      '`set_field:DSCP->ip_dscp`, goto arp; `in_port` (prio 100, bandwidth > 0) -> `meter:<2*ofport>`, goto arp. The ' +
+      "meters themselves (`netplugin/pipeline/meters.ts`: kbps, burst, one drop band; ingress `2*ofport+1` on l2Forward's " +
+      'unicast flow) are applied around the flow bundle by `netplugin/reconcile/meter-reconciler.ts`.',
   },
   arp: {
     file: 'arp.ts',
@@ -81,7 +89,8 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
   l2Forward: {
     file: 'l2-forward.ts',
     what:
-      '`reg0 + eth_dst` (prio 100): local port; remote VXLAN: `set_field tun_id=VNI, tun_dst=VTEP`, output VXLAN port; ' +
+      "`reg0 + eth_dst` (prio 100): local port (first `meter:<2*ofport+1>` when the endpoint's netprofile has a bandwidth); " +
+      'remote VXLAN: `set_field tun_id=VNI, tun_dst=VTEP`, output VXLAN port; ' +
       'remote VLAN: push_vlan, `vlan_vid=0x1000\\|tag`, output uplink. Broadcast/multicast ' +
       '(`eth_dst=01:00:00:00:00:00/01:00:00:00:00:00`): from a local port (prio 50) to every local port of the network, ' +
       'then to the uplink (tagged) or to each VTEP of the network; from elsewhere (prio 40) to local ports only (split ' +
@@ -126,9 +135,9 @@ always gives the same list, whatever order netmaster sent the objects in.
 agent knows: \`hostName\`, \`vtepIp\`, \`ports\` (endpoint id -> \`{ofport, intfName}\`; a local endpoint
 without an entry is not plugged yet and gets no port flows) and \`bridge\` (\`uplink\` ofport for VLAN
 networks, \`vxlan\` ofport of the ONE flow-based VXLAN port with \`options:key=flow
-options:remote_ip=flow\`). \`parseHostState\` / \`parseLocalFacts\` check the shape (zod);
+options:remote_ip=flow options:tos=inherit\`). \`parseHostState\` / \`parseLocalFacts\` check the shape (zod);
 \`pipelineView\` (\`netplugin/pipeline/input.ts\`) checks what needs several objects: references
-(tenant, network, group), unique tenant vrfId/ctZone, networkId, VLAN/VNI tag, groupId, endpoint
+(tenant, network, group), a netprofile's DSCP (0..63) and 32-bit rate and burst, unique tenant vrfId/ctZone, networkId, VLAN/VNI tag, groupId, endpoint
 id, a MAC once per network, an IPv4 address once per tenant, endpoint inside its subnet and not the
 gateway, a VTEP for every remote endpoint of a VXLAN network (from \`vteps\` by host, else the
 endpoint's \`vtepIp\`). Errors are \`NetloomError\` (\`INVALID_ARGUMENT\` or \`CONFLICT\`) with \`field\`
@@ -156,7 +165,7 @@ underlay - 50 (1450), VLAN the underlay MTU; a non-zero \`Network.mtu\` can only
 \`test/support/packet-tracer.ts\` interprets DesiredFlow[] (or add FlowMods) like OVS for the fields
 and actions above (priorities, masks, prerequisites, goto, apply/write actions, set_field,
 reg_load/move, VLAN push/pop, output incl. IN_PORT and hairpin suppression, resubmit, dec_ttl, ct
-with a tiny per-zone conntrack) and returns outputs with the final packet and the trace.
+with a tiny per-zone conntrack, meters recorded but never dropping) and returns outputs with the final packet and the trace.
 \`test/unit/pipeline/\` traces scenarios across four hosts through \`computePipeline\`, every flow
 checked against the table contracts (\`test/unit/pipeline/checked-pipeline.ts\`).
 
@@ -165,7 +174,9 @@ checked against the table contracts (\`test/unit/pipeline/checked-pipeline.ts\`)
 - IPv4 only: IPv6 from endpoints is dropped by spoofguard.
 - Unknown unicast is dropped, also on VLAN networks (no external devices learned on the uplink).
 - ARP is answered only for endpoints netmaster told us about; in flood mode ARP crosses VXLAN.
-- The output table and reg4 are unused until QoS; policy tables hold only their miss flows.
+- The output table and reg4 are unused; policy tables hold only their miss flows.
+- QoS meters only unicast to and all traffic from an endpoint: floods to a local port pass no
+  ingress meter.
 - Routing mode over VLAN: routed frames leave every host's uplink with the (shared) gateway MAC
   as source, so a physical switch on the trunk sees that MAC on many ports. A per-host router
   MAC for routed egress would fix it; not done.

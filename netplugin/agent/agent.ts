@@ -2,7 +2,7 @@
  * The netplugin agent core: sets up the bridges (OVSDB), follows the desired state, keeps the local
  * facts (which ofport each plugged endpoint has), and runs the reconcile loop that computes the
  * pipeline and applies it to br-int over OpenFlow. It survives an ovs-vswitchd restart (OpenFlow
- * reconnect -> bridges re-checked, ports re-read, reconciler invalidated, flows re-applied) and its
+ * reconnect -> bridges re-checked, ports re-read, reconcilers invalidated, meters and flows re-applied) and its
  * own restart (endpoint records from the state file, ofports re-read from OVSDB before the first
  * apply, which takes the switch over without flushing it). The CNI and CNM backends use
  * `attachEndpoint` / `detachEndpoint`.
@@ -15,8 +15,12 @@ import type { Logger } from '../../lib/logger';
 import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
 import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
 import { computePipeline } from '../pipeline/compute';
+import type { PipelineInput } from '../pipeline/input';
+import { desiredMeters, meterConfig } from '../pipeline/meters';
+import { MeterReconciler } from '../reconcile/meter-reconciler';
 import { FlowReconciler } from '../reconcile/reconciler';
 import { readRuleCounters, type RuleCounter } from '../reconcile/rule-counters';
+import { applyToSwitch } from '../reconcile/switch-apply';
 import type { BridgePorts, HostState, LocalPort, Network } from '../state/host-state';
 import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
@@ -62,6 +66,7 @@ export class Agent {
   private sw: ReconnectingSwitch | undefined;
   private of: OfConnection | undefined;
   private reconciler: FlowReconciler | undefined;
+  private meters: MeterReconciler | undefined;
   readonly loop: ReconcileLoop;
   private state: HostState | undefined;
   /** the state of the last successful apply (the flows installed were computed from it) */
@@ -177,12 +182,14 @@ export class Agent {
     this.sw = sw;
     this.of = new OfConnection(sw, { logger: log });
     this.reconciler = new FlowReconciler(this.of, log);
+    this.meters = new MeterReconciler(this.of, log);
     sw.on('connected', () => {
       this.deps.metrics?.connected.set({ peer: 'openflow' }, 1);
       if (sw.connects > 1) {
         this.deps.metrics?.ofReconnects.inc();
         log.info({ connects: sw.connects }, 'OpenFlow reconnected: re-checking bridges and re-applying flows');
         this.reconciler?.invalidate();
+        this.meters?.invalidate();
         void this.afterReconnect();
       }
     });
@@ -405,13 +412,14 @@ export class Agent {
 
   private async reconcile(): Promise<void> {
     const state = this.state;
-    if (!state || !this.reconciler || !this.sw) return;
+    if (!state || !this.reconciler || !this.meters || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
-    const flows = computePipeline({
+    const input: PipelineInput = {
       state,
       local: { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts },
-    });
-    const r = await this.reconciler.apply(flows);
+    };
+    const flows = computePipeline(input);
+    const r = await applyToSwitch({ flows: this.reconciler, meters: this.meters }, flows, desiredMeters(input).map(meterConfig));
     this.flowCount = flows.length;
     this.appliedState = state;
     this.deps.metrics?.flowsInstalled.set(flows.length);

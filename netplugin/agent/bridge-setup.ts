@@ -4,7 +4,8 @@
  * is configured the physical bridge `br-phy` that owns it (standalone = NORMAL switching) joined to
  * br-int by a patch pair (br-int's end is the VLAN trunk, ofport 4001), and, when a VTEP address is
  * configured, the VTEP address on br-phy's local interface (what userspace tunnelling needs) and
- * ONE flow-based VXLAN port on br-int (`key=flow remote_ip=flow`, ofport 4000). Every step checks
+ * ONE flow-based VXLAN port on br-int (`key=flow remote_ip=flow tos=inherit`, ofport 4000: the
+ * outer header carries the DSCP the pipeline marked on the inner one). Every step checks
  * what exists first, so running it again (agent restart, ovs-vswitchd restart) changes nothing
  * that is already right. See docs/netplugin.md for why br-phy carries both VLAN and VXLAN traffic.
  */
@@ -32,6 +33,14 @@ export interface BridgeConfig {
   uplink?: string;
   /** VTEP address with prefix (e.g. 10.0.1.1/24); absent: no VXLAN port */
   vtepCidr?: string;
+}
+
+/** The flow-based VXLAN port's options: VNI and peer per flow, the inner packet's DSCP outside too. */
+export const VXLAN_OPTIONS: Readonly<Record<string, string>> = { key: 'flow', remote_ip: 'flow', tos: 'inherit' };
+
+/** The options of `have` that differ from or lack in `want` (pure; keys only in `have` are left alone). */
+export function optionsToFix(have: Readonly<Record<string, string>>, want: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
 }
 
 /** What one bridge should look like, as OVSDB columns (pure). */
@@ -74,7 +83,16 @@ export class BridgeSetup {
 
   private async ensurePort(vs: VSwitch, bridge: string, spec: PortSpec): Promise<void> {
     const found = await vs.findPort(spec.name);
-    if (found && found.bridge.name === bridge) return;
+    if (found && found.bridge.name === bridge) {
+      // an older agent made it without an option added since (tos on the VXLAN port)
+      const iface = found.port.interfaces.find((i) => i.name === spec.name);
+      const fix = iface && spec.options ? optionsToFix(iface.options, spec.options) : {};
+      if (Object.keys(fix).length > 0) {
+        await vs.setMapKeys('Interface', spec.name, 'options', fix);
+        this.logger?.info({ port: spec.name, fix }, 'port options corrected');
+      }
+      return;
+    }
     if (found) {
       this.logger?.warn({ port: spec.name, from: found.bridge.name, to: bridge }, 'moving port to its bridge');
       await vs.deletePort(spec.name, { ifExists: true });
@@ -97,7 +115,7 @@ export class BridgeSetup {
       await this.ensurePort(vs, c.bridge, {
         name: VXLAN_PORT,
         type: 'vxlan',
-        options: { key: 'flow', remote_ip: 'flow' },
+        options: { ...VXLAN_OPTIONS },
         ofportRequest: VXLAN_OFPORT,
       });
     }

@@ -10,6 +10,7 @@ import { pipelineView } from './input';
 import { tableMissFlows } from './features/table-miss';
 import { classifierFlows } from './features/classifier';
 import { spoofguardFlows } from './features/spoofguard';
+import { qosFlows } from './features/qos';
 import { arpFlows } from './features/arp';
 import { gatewayIcmpFlows } from './features/gateway-icmp';
 import { groupFlows } from './features/groups';
@@ -36,6 +37,7 @@ export const FLOW_BUILDERS: readonly FlowBuilder[] = [
   { name: 'tableMiss', compute: tableMissFlows, tables: PIPELINE.map((t) => t.name), cookies: ['tableMiss'] },
   { name: 'classifier', compute: classifierFlows, tables: ['classifier'], cookies: ['classifier', 'vlan', 'tunnel'] },
   { name: 'spoofguard', compute: spoofguardFlows, tables: ['spoofguard'], cookies: ['spoofguard'] },
+  { name: 'qos', compute: qosFlows, tables: ['egressQos'], cookies: ['qos'] },
   { name: 'arp', compute: arpFlows, tables: ['arp'], cookies: ['arp'] },
   { name: 'gatewayIcmp', compute: gatewayIcmpFlows, tables: ['gateway'], cookies: ['routing'] },
   { name: 'group', compute: groupFlows, tables: ['srcGroup', 'dstClassify'], cookies: ['policy'] },

@@ -117,6 +117,11 @@ export function apply(...actions: Action[]): Instruction {
   return { type: 'apply_actions', actions };
 }
 
+/** The meter instruction: the packet passes the meter first (and is dropped by its band). */
+export function meter(meterId: number): Instruction {
+  return { type: 'meter', meterId };
+}
+
 export function goto(t: TableName): Instruction {
   return { type: 'goto_table', tableId: table(t) };
 }

@@ -8,7 +8,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { NetloomError } from '../../lib/errors';
-import type { Endpoint, EndpointGroup, HostState, LocalFacts, Network, Tenant } from '../state/host-state';
+import type { Endpoint, EndpointGroup, HostState, LocalFacts, NetProfile, Network, Tenant } from '../state/host-state';
 
 export interface PipelineInput {
   state: HostState;
@@ -24,6 +24,11 @@ export interface EndpointView {
   mac: string;
   net: NetworkView;
   group: EndpointGroup | undefined;
+  /**
+   * its group's netprofile (bandwidth, burst, DSCP); undefined without a group, when the group has
+   * none, or when the profile is not (yet) in the state: no QoS rather than no pipeline
+   */
+  profile: NetProfile | undefined;
   /** set for plugged local endpoints */
   ofport: number | undefined;
   /** set for remote endpoints: the VTEP of their host (VXLAN networks), or '' */
@@ -141,6 +146,18 @@ function buildView(input: PipelineInput): PipelineView {
     'endpoint',
   );
   unique(
+    state.profiles,
+    (p) => p.key,
+    (i) => `profiles[${i}].key`,
+    'profile',
+  );
+  state.profiles.forEach((p, i) => {
+    // meters carry kbit/s and kbit (the burst is in kbytes: 8 times it) in 32 bits; DSCP is 6 bits
+    if (p.bandwidthKbps > 0xffffffff) bad(`profiles[${i}].bandwidthKbps`, `${p.bandwidthKbps} does not fit 32 bits`);
+    if (p.burstKb * 8 > 0xffffffff) bad(`profiles[${i}].burstKb`, `${p.burstKb} kbytes is more kbit than 32 bits hold`);
+    if (p.dscp > 63) bad(`profiles[${i}].dscp`, `${p.dscp} is not a DSCP value (0..63)`);
+  });
+  unique(
     state.vteps,
     (v) => v.host,
     (i) => `vteps[${i}].host`,
@@ -175,6 +192,7 @@ function buildView(input: PipelineInput): PipelineView {
     if (!subnets.has(n.key)) subnets.set(n.key, n.subnet === '' ? undefined : ipaddr.IPv4.parseCIDR(n.subnet));
     return subnets.get(n.key);
   };
+  const profiles = new Map(state.profiles.map((p) => [p.key, p]));
   const vtepOfHost = new Map(state.vteps.map((v) => [v.host, v.vtepIp]));
   const endpoints: EndpointView[] = [];
   state.endpoints.forEach((e, i) => {
@@ -200,7 +218,8 @@ function buildView(input: PipelineInput): PipelineView {
       if (vtepIp === local.vtepIp) bad(`endpoints[${i}].vtepIp`, `remote endpoint ${e.id} has this host's own VTEP ${vtepIp}`, 'CONFLICT');
     }
     const port = isLocal ? local.ports[e.id] : undefined;
-    const ev: EndpointView = { ep: e, mac: e.mac.toLowerCase(), net: nv, group, ofport: port?.ofport, vtepIp, local: isLocal };
+    const profile = group && group.netProfile !== '' ? profiles.get(`${group.tenant}:${group.netProfile}`) : undefined;
+    const ev: EndpointView = { ep: e, mac: e.mac.toLowerCase(), net: nv, group, profile, ofport: port?.ofport, vtepIp, local: isLocal };
     endpoints.push(ev);
     nv.endpoints.push(ev);
   });

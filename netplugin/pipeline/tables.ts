@@ -31,6 +31,7 @@ export interface TableSpec {
 export type TableName =
   | 'classifier'
   | 'spoofguard'
+  | 'egressQos'
   | 'arp'
   | 'gateway'
   | 'srcGroup'
@@ -102,8 +103,18 @@ export const PIPELINE: readonly TableSpec[] = [
     purpose: 'a local endpoint may only send with its own MAC and IP (and ARP for its own IP)',
     miss: { kind: 'drop' },
     match: ['in_port', 'eth_src', 'eth_type', 'ipv4_src', 'arp_spa', 'arp_sha'],
-    next: ['arp'],
+    next: ['egressQos'],
     cookies: ['spoofguard'],
+  },
+  {
+    id: 15,
+    name: 'egressQos',
+    purpose:
+      "what a local endpoint sends, by its group's netprofile: its egress meter (bandwidth, burst) and, on IPv4, the profile's DSCP; endpoints without a profile go straight on",
+    miss: { kind: 'goto', table: 'arp' },
+    match: ['in_port', 'eth_type'],
+    next: ['arp'],
+    cookies: ['qos'],
   },
   {
     id: 20,
@@ -208,7 +219,7 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 100,
     name: 'l2Forward',
     purpose:
-      'by network and destination MAC: a local port, a remote host through the VXLAN port (tun_id, tun_dst), or the VLAN uplink (tag pushed); broadcast floods within the network (to the uplink / VTEPs only for packets from local ports); unknown unicast is dropped',
+      "by network and destination MAC: a local port (through the endpoint's ingress meter when its netprofile has a bandwidth), a remote host through the VXLAN port (tun_id, tun_dst), or the VLAN uplink (tag pushed); broadcast floods within the network (to the uplink / VTEPs only for packets from local ports); unknown unicast is dropped",
     miss: { kind: 'drop' },
     match: [REGS.network, REGS.flags, 'eth_dst'],
     next: [],
@@ -218,7 +229,7 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 110,
     name: 'output',
     purpose:
-      'QoS marking and output to the port chosen in reg4 (reserved for the QoS issue; until then l2Forward outputs directly and reg4 stays 0)',
+      'output to the port chosen in reg4 (reserved; l2Forward outputs directly and reg4 stays 0; QoS is in egressQos and on l2Forward)',
     miss: { kind: 'drop' },
     reserved: true,
     match: [],

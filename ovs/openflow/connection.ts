@@ -14,13 +14,15 @@ import type {
   FlowRemoved,
   FlowStats,
   FlowStatsRequestBody,
+  MeterConfig,
+  MeterMod,
   MultipartReply,
   MultipartReplyBody,
   OfMessage,
   PacketIn,
   PortStatus,
 } from './messages';
-import { OFPG_ANY, OFPP } from './messages';
+import { OFPG_ANY, OFPM, OFPP, OFPT } from './messages';
 import { BarrierResult, DisconnectInfo, OfFrameChannel } from './connection-core';
 import { BundleOptions } from './connection-bundle';
 import { OfSwitchError } from './connection-errors';
@@ -136,6 +138,27 @@ export class OfConnection extends EventEmitter<OfEvents> {
     if (reply.body.kind !== 'flow')
       throw new NetloomError('DECODE_ERROR', `flow-stats request answered with ${reply.body.kind}`, { field: 'body' });
     return reply.body.entries;
+  }
+
+  /** The configuration of every meter (meter-config multipart request for OFPM_ALL). */
+  async dumpMeters(o: { timeoutMs?: number } = {}): Promise<MeterConfig[]> {
+    const reply = await this.request({ type: 'multipart_request', xid: 0, flags: 0, body: { kind: 'meter_config', meterId: OFPM.ALL } }, o);
+    if (reply.body.kind !== 'meter_config')
+      throw new NetloomError('DECODE_ERROR', `meter-config request answered with ${reply.body.kind}`, { field: 'body' });
+    return reply.body.entries;
+  }
+
+  /**
+   * Apply meter mods (OVS refuses them inside bundles) in order, then a barrier; rejects with the
+   * switch's first error for a meter mod (its echoed header names the message type, so errors of
+   * other pipelined messages are not taken for ours). Not atomic: the ones before it stay applied.
+   */
+  async meterMods(msgs: readonly MeterMod[], o: { timeoutMs?: number } = {}): Promise<void> {
+    if (msgs.length === 0) return;
+    for (const m of msgs) await this.send(m);
+    const { errors } = await this.barrier(o);
+    const ours = errors.find((e) => e.data[1] === OFPT.METER_MOD);
+    if (ours) throw ours;
   }
 
   barrier(o: { timeoutMs?: number } = {}): Promise<BarrierResult> {

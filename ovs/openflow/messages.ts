@@ -22,6 +22,8 @@ export const OFPP = {
 } as const;
 
 export const OFPG_ANY = 0xffffffff;
+/** OFPM_*: the highest meter id a switch may hold, and "every meter" in meter requests. */
+export const OFPM = { MAX: 0xffff0000, ALL: 0xffffffff } as const;
 export const OFPG_ALL = 0xfffffffc;
 export const OFP_NO_BUFFER = 0xffffffff;
 export const OFPCML_NO_BUFFER = 0xffff;

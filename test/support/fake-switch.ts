@@ -2,10 +2,14 @@
  * An in-memory OpenFlow flow table with OVS's flow_mod semantics, enough for the reconciler: ADD
  * replaces a flow with the same table, priority and match; DELETE_STRICT removes that one flow;
  * DELETE removes every flow of a table (255 = all) whose cookie matches under the mask. A bundle
- * applies all messages or, when `failOn` rejects one, none.
+ * applies all messages or, when `failOn` rejects one, none; like OVS it refuses a flow that names
+ * a meter the switch does not hold. Meters as OVS keeps them: ADD of an existing id and MODIFY or
+ * DELETE of a missing one fail, deleting a meter deletes the flows that name it, meter mods are
+ * applied one by one (no bundle). `log` records what happened, in order.
  */
-import type { FlowMod } from '../../ovs/openflow/messages';
+import type { FlowMod, MeterConfig, MeterMod } from '../../ovs/openflow/messages';
 import type { FlowSink } from '../../netplugin/reconcile/reconciler';
+import type { MeterSink } from '../../netplugin/reconcile/meter-reconciler';
 import type { InstalledFlow } from '../../netplugin/reconcile/flow-diff';
 import { flowKey } from '../../netplugin/reconcile/flow-key';
 
@@ -15,10 +19,18 @@ export interface FakeFlow extends InstalledFlow {
   byteCount?: number;
 }
 
-export class FakeSwitch implements FlowSink {
+function meterIdsOf(instructions: FlowMod['instructions']): number[] {
+  return instructions.flatMap((i) => (i.type === 'meter' ? [i.meterId] : []));
+}
+
+export class FakeSwitch implements FlowSink, MeterSink {
   flows = new Map<string, FakeFlow>();
+  meters = new Map<number, MeterConfig>();
   bundles: FlowMod[][] = [];
   failOn: ((m: FlowMod) => boolean) | undefined;
+  failMeterOn: ((m: MeterMod) => boolean) | undefined;
+  /** `bundle <n>`, `meter <command> <id>`, `dump meters` in the order they happened */
+  log: string[] = [];
 
   async dumpFlows(): Promise<InstalledFlow[]> {
     return [...this.flows.values()].map((f) => ({ ...f }));
@@ -37,10 +49,39 @@ export class FakeSwitch implements FlowSink {
   async bundle(msgs: FlowMod[]): Promise<void> {
     const bad = msgs.findIndex((m) => this.failOn?.(m) ?? false);
     if (bad >= 0) throw new Error(`bundle message ${bad} rejected`);
+    const missing = msgs.findIndex((m) => m.command === 'add' && meterIdsOf(m.instructions).some((id) => !this.meters.has(id)));
+    if (missing >= 0) throw new Error(`bundle message ${missing} rejected: METER_MOD_FAILED/INVALID_METER`);
     this.bundles.push(msgs);
+    this.log.push(`bundle ${msgs.length}`);
     const next = new Map(this.flows);
     for (const m of msgs) this.applyTo(next, m);
     this.flows = next;
+  }
+
+  async dumpMeters(): Promise<MeterConfig[]> {
+    this.log.push('dump meters');
+    return [...this.meters.values()].map((m) => ({ ...m, bands: m.bands.map((b) => ({ ...b })) }));
+  }
+
+  async meterMods(msgs: MeterMod[]): Promise<void> {
+    for (const m of msgs) {
+      const exists = this.meters.has(m.meterId);
+      if ((this.failMeterOn?.(m) ?? false) || (m.command === 'add' ? exists : !exists))
+        throw new Error(`meter ${m.command} ${m.meterId} rejected: METER_MOD_FAILED`);
+      this.log.push(`meter ${m.command} ${m.meterId}`);
+      if (m.command === 'delete') {
+        this.meters.delete(m.meterId);
+        for (const [k, f] of this.flows) if (meterIdsOf(f.instructions).includes(m.meterId)) this.flows.delete(k);
+      } else {
+        this.meters.set(m.meterId, { flags: m.flags, meterId: m.meterId, bands: m.bands });
+      }
+    }
+  }
+
+  /** What a restarted ovs-vswitchd holds: no flows, no meters. */
+  restart(): void {
+    this.flows.clear();
+    this.meters.clear();
   }
 
   private applyTo(table: Map<string, FakeFlow>, m: FlowMod): void {

@@ -8,7 +8,7 @@
  * Modelled: highest-priority match per table (two matching flows of equal priority is an error),
  * masked matches, OpenFlow prerequisites (a field the packet does not have never matches),
  * goto_table (forward only), apply_actions, write_actions/clear_actions (action set run at the end),
- * the meter instruction (recorded in the step, no rate), set_field, Nicira reg_load/reg_load2/
+ * the meter instruction (recorded in the step, no rate), set_field (ip_dscp too), Nicira reg_load/reg_load2/
  * reg_move, push/pop_vlan, output (the reserved IN_PORT sends back out; an output to the input port
  * by number is suppressed, as OVS does), resubmit, dec_nw_ttl (packet dropped at zero), set_nw_ttl,
  * note (no-op).
@@ -52,6 +52,8 @@ export interface PacketFields {
   ipv4_src?: string;
   ipv4_dst?: string;
   ip_proto?: number;
+  /** the 6-bit DSCP; 0 (absent in outputs) for IPv4 */
+  ip_dscp?: number;
   /** defaults to 64 for IPv4 */
   ip_ttl?: number;
   tcp_src?: number;
@@ -178,7 +180,7 @@ function bits(n: number): bigint {
 }
 
 const ARP_FIELDS = ['arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha'] as const;
-const IPV4_FIELDS = ['ipv4_src', 'ipv4_dst', 'ip_proto', 'ip_ttl'] as const;
+const IPV4_FIELDS = ['ipv4_src', 'ipv4_dst', 'ip_proto', 'ip_dscp', 'ip_ttl'] as const;
 /** TCP, UDP and ICMP fields: present only for their IP protocol */
 const L4_FIELDS = ['tcp_src', 'tcp_dst', 'tcp_flags', 'udp_src', 'udp_dst', 'icmpv4_type', 'icmpv4_code'] as const;
 
@@ -230,7 +232,7 @@ function toState(p: Packet): State {
     for (const f of ARP_FIELDS) s.delete(f);
   }
   if (et === ETH_IPV4) {
-    for (const f of ['ipv4_src', 'ipv4_dst', 'ip_proto'] as const) if (!s.has(f)) s.set(f, 0n);
+    for (const f of ['ipv4_src', 'ipv4_dst', 'ip_proto', 'ip_dscp'] as const) if (!s.has(f)) s.set(f, 0n);
     if (!s.has('ip_ttl')) s.set('ip_ttl', 64n);
     const proto = s.get('ip_proto');
     const keep = new Set<OxmFieldName>(
@@ -258,7 +260,7 @@ function toFields(s: State): PacketFields {
   for (const f of PACKET_FIELDS) {
     const v = s.get(f);
     if (v === undefined) continue;
-    if ((f === 'tunnel_id' || f === 'tun_ipv4_src' || f === 'tun_ipv4_dst') && v === 0n) continue;
+    if ((f === 'tunnel_id' || f === 'tun_ipv4_src' || f === 'tun_ipv4_dst' || f === 'ip_dscp') && v === 0n) continue;
     out[f] = fromBig(f, v);
   }
   const vid = s.get('vlan_vid') ?? 0n;

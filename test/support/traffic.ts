@@ -22,14 +22,16 @@ export interface TcpResult {
 }
 
 /**
- * A bounded TCP transfer with iperf3 from `clientNs` to `serverIp` inside `serverNs`. `ok` when the
- * receiver got data. The server serves one test (-1) and exits; it is killed if the client fails.
+ * A bounded TCP transfer with iperf3 from `clientNs` to `serverIp` inside `serverNs` (`reverse`:
+ * the server sends, iperf3 -R), the first `omitSeconds` left out of the result (iperf3 -O); with
+ * `udpBitsPerSecond` UDP at that rate instead (1400-byte datagrams: they fit a VXLAN MTU), the
+ * result being what arrived. `ok` when the receiver got data. The server serves one test (-1) and exits; it is killed if the client fails.
  */
 export async function tcpTransfer(
   clientNs: string,
   serverNs: string,
   serverIp: string,
-  opts: { seconds?: number; port?: number } = {},
+  opts: { seconds?: number; port?: number; reverse?: boolean; omitSeconds?: number; udpBitsPerSecond?: number } = {},
 ): Promise<TcpResult> {
   const port = opts.port ?? 5201;
   const server = spawn('ip', ['netns', 'exec', serverNs, 'timeout', '30', 'iperf3', '-s', '-1', '-B', serverIp, '-p', String(port)], {
@@ -41,7 +43,12 @@ export async function tcpTransfer(
     for (let attempt = 0; attempt < 10; attempt++) {
       const r = await run(
         'iperf3',
-        ['-c', serverIp, '-p', String(port), '-t', String(opts.seconds ?? 1), '-J', '--connect-timeout', '2000'],
+        [
+          ...['-c', serverIp, '-p', String(port), '-t', String(opts.seconds ?? 1), '-J', '--connect-timeout', '2000'],
+          ...(opts.reverse ? ['-R'] : []),
+          ...(opts.omitSeconds ? ['-O', String(opts.omitSeconds)] : []),
+          ...(opts.udpBitsPerSecond ? ['-u', '-b', String(opts.udpBitsPerSecond), '-l', '1400'] : []),
+        ],
         {
           netns: clientNs,
           allowFailure: true,

@@ -1,6 +1,7 @@
 /**
  * Table 100: bridging by network (reg0) and destination MAC.
- * - a local endpoint's MAC: out of its port;
+ * - a local endpoint's MAC: out of its port, through its ingress meter when its netprofile has a
+ *   bandwidth (see meters.ts);
  * - a remote endpoint in a VXLAN network: VNI into tun_id, the peer's VTEP into tun_dst, out of
  *   the one flow-based VXLAN port;
  * - a remote endpoint in a VLAN network: tag pushed, out of the uplink;
@@ -14,7 +15,8 @@
 import type { Action } from '../../../ovs/openflow/messages';
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import { EndpointView, NetworkView, pipelineView, PipelineInput } from '../input';
-import { act, apply, flow, match, OFPVID_PRESENT, reg } from '../flow-builder';
+import { act, apply, flow, match, meter, OFPVID_PRESENT, reg } from '../flow-builder';
+import { ingressMeterId, meteredProfile } from '../meters';
 import { FLAG } from '../tables';
 
 export const UNICAST_PRIORITY = 100;
@@ -33,8 +35,11 @@ function unicast(e: EndpointView, uplink: number | undefined, vxlan: number | un
   const nv = e.net;
   const m = [reg('network', nv.net.networkId), match.ethDst(e.mac)];
   const base = { table: 'l2Forward' as const, priority: UNICAST_PRIORITY, match: m, object: e.ep.id };
-  if (e.local)
-    return e.ofport === undefined ? undefined : flow({ ...base, instructions: [apply(act.output(e.ofport))], feature: 'l2Forward' });
+  if (e.local) {
+    if (e.ofport === undefined) return undefined;
+    const metered = meteredProfile(e) ? [meter(ingressMeterId(e.ofport))] : [];
+    return flow({ ...base, instructions: [...metered, apply(act.output(e.ofport))], feature: 'l2Forward' });
+  }
   if (nv.net.encap === 'vxlan')
     return vxlan === undefined ? undefined : flow({ ...base, instructions: [apply(...toVtep(nv, e.vtepIp, vxlan))], feature: 'tunnel' });
   return uplink === undefined ? undefined : flow({ ...base, instructions: [apply(...toUplink(nv, uplink))], feature: 'vlan' });

@@ -2,6 +2,7 @@
  * Table 10: a local endpoint may send IPv4 only with its own MAC and IPv4 address, and ARP only
  * with its own MAC as sender hardware address and its own IPv4 as sender protocol address.
  * Everything else from a local port (other addresses, IPv6, other ethertypes) hits the drop miss.
+ * What passes continues in egressQos.
  */
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import { pipelineView, PipelineInput } from '../input';
@@ -19,7 +20,7 @@ export function spoofguardFlows(input: PipelineInput): DesiredFlow[] {
         table: 'spoofguard',
         priority: SPOOFGUARD_PRIORITY,
         match: [...base, match.ethType(ETH_TYPE.IPV4), field('ipv4_src', e.ep.ip)],
-        instructions: [goto('arp')],
+        instructions: [goto('egressQos')],
         feature: 'spoofguard',
         object: e.ep.id,
       }),
@@ -27,7 +28,7 @@ export function spoofguardFlows(input: PipelineInput): DesiredFlow[] {
         table: 'spoofguard',
         priority: SPOOFGUARD_PRIORITY,
         match: [...base, match.ethType(ETH_TYPE.ARP), field('arp_spa', e.ep.ip), field('arp_sha', e.mac)],
-        instructions: [goto('arp')],
+        instructions: [goto('egressQos')],
         feature: 'spoofguard',
         object: e.ep.id,
       }),

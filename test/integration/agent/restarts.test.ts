@@ -88,7 +88,7 @@ describe('netplugin agent and ovs-vswitchd restarts (VXLAN)', function () {
   it('restarting both agents during a 0.1 s ping loses no packet, and changes nothing in OVSDB', async () => {
     const rowsBefore = await Promise.all(['host1', 'host2'].map(ovsdbRows));
     assert.match(rowsBefore[0]!, /fail_mode\s+: secure/);
-    assert.match(rowsBefore[0]!, /options\s+: \{key=flow, remote_ip=flow\}/);
+    assert.match(rowsBefore[0]!, /options\s+: \{key=flow, remote_ip=flow, tos=inherit\}/);
     const ping = run('ping', ['-i', '0.1', '-c', '60', '-q', b2.ip], { netns: lab.ns(a1), allowFailure: true, timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 500));
     for (const host of ['host1', 'host2']) {

@@ -81,6 +81,9 @@ export class AgentLab {
   readonly pids = new Map<string, number>();
   readonly netns: string[] = [];
 
+  /** `labName`: a lab of its own for a test file that may run beside the others */
+  constructor(readonly labName: string = LAB) {}
+
   dir(h: HostPlan): string {
     return `${this.plan.dir}/agent-${h.name}`;
   }
@@ -96,13 +99,18 @@ export class AgentLab {
   }
 
   async up(hosts: number): Promise<void> {
-    const state = await labUp({ name: LAB, hosts, etcdMembers: 1 });
+    const state = await labUp({ name: this.labName, hosts, etcdMembers: 1 });
     this.plan = state.plan;
     for (const h of this.plan.hosts) mkdirSync(this.dir(h), { recursive: true });
   }
 
   writeFabric(sc: Scenario): void {
-    const text = JSON.stringify(hostState(this.plan, sc));
+    this.writeState(hostState(this.plan, sc));
+  }
+
+  /** Every agent's fabric file holds `state` (a HostState in proto camelCase). */
+  writeState(state: unknown): void {
+    const text = JSON.stringify(state);
     for (const h of this.plan.hosts) {
       writeFileSync(`${this.dir(h)}/fabric.json.tmp`, text);
       // rename: the agent never reads half a file
@@ -197,7 +205,7 @@ export class AgentLab {
   async teardown(): Promise<void> {
     for (const host of [...this.pids.keys()]) await this.stopAgent(host);
     for (const ns of this.netns) await delNetns(ns);
-    await labDown(LAB);
+    await labDown(this.labName);
   }
 }
 

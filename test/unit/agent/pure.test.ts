@@ -1,7 +1,7 @@
 /** Pure pieces of the agent: fabric-file endpoint lookup, bridge column fixes, VTEP and veth checks. */
 import { strict as assert } from 'node:assert';
 import { isNetloomError } from '../../../lib/errors';
-import { bridgeColumnsToFix, vtepAddress } from '../../../netplugin/agent/bridge-setup';
+import { bridgeColumnsToFix, optionsToFix, VXLAN_OPTIONS, vtepAddress } from '../../../netplugin/agent/bridge-setup';
 import { findListedEndpoint } from '../../../netplugin/agent/file-fabric';
 import { containerIfName } from '../../../netplugin/backends/cnm-backend';
 import { randomMac } from '../../../lib/mac';
@@ -64,6 +64,12 @@ describe('agent pure helpers', () => {
       datapath_type: 'system',
       fail_mode: 'standalone',
     });
+  });
+
+  it('optionsToFix gives the options a port made by an older agent lacks (tos=inherit on the VXLAN port), keeping others', () => {
+    assert.deepEqual(optionsToFix({ key: 'flow', remote_ip: 'flow' }, VXLAN_OPTIONS), { tos: 'inherit' });
+    assert.deepEqual(optionsToFix({ ...VXLAN_OPTIONS, dst_port: '4789' }, VXLAN_OPTIONS), {});
+    assert.deepEqual(optionsToFix({ key: '5', remote_ip: 'flow', tos: '0' }, VXLAN_OPTIONS), { key: 'flow', tos: 'inherit' });
   });
 
   it('vtepAddress accepts a CIDR and refuses anything else naming --vtep-ip', () => {

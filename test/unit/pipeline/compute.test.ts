@@ -111,6 +111,7 @@ describe('computePipeline', () => {
       [
         'classifier',
         'spoofguard',
+        'egressQos',
         'arp',
         'gateway',
         'srcGroup',

@@ -5,7 +5,7 @@
  * them) with its own ports, like a real agent; `Fabric` wires the hosts' tracers together through
  * the uplink (a VLAN trunk) and the underlay (VXLAN by tun_dst).
  */
-import type { Endpoint, Global, HostState, Network } from '../../../netplugin/state/host-state';
+import type { Endpoint, Global, HostState, NetProfile, Network } from '../../../netplugin/state/host-state';
 import { parseHostState, parseLocalFacts } from '../../../netplugin/state/host-state';
 import type { PipelineInput } from '../../../netplugin/pipeline/input';
 import { checkedPipeline } from './checked-pipeline';
@@ -70,6 +70,16 @@ function ep(id: string, network: string, host: HostName, ip: string, macSuffix: 
   };
 }
 
+/**
+ * Netprofiles: blue:front's meters and marks (burst in kbytes, as Contiv's), blue:back's only
+ * marks, red:front's only meters (no burst given: the switch's one second of rate).
+ */
+export const PROFILES: NetProfile[] = [
+  { key: 'blue:gold', tenant: 'blue', name: 'gold', bandwidthKbps: 20000, burstKb: 625, dscp: 46 },
+  { key: 'blue:marked', tenant: 'blue', name: 'marked', bandwidthKbps: 0, burstKb: 0, dscp: 10 },
+  { key: 'red:slow', tenant: 'red', name: 'slow', bandwidthKbps: 1000, burstKb: 0, dscp: 0 },
+];
+
 /** Every endpoint of the cluster. a* blue:web, b* blue:db, r* red:web (same IPs as a*), v* blue:vl, w* blue:vl2, x* blue:iso. */
 export const ENDPOINTS: Endpoint[] = [
   ep('a1', 'blue:web', 'h1', '10.1.1.10', '01:0a', 'blue:front'),
@@ -109,12 +119,12 @@ export function clusterState(global: Partial<Global> = {}): HostState {
     ],
     networks: NETWORKS,
     groups: [
-      { key: 'blue:front', tenant: 'blue', name: 'front', network: 'blue:web', groupId: 11, policies: [], netProfile: '' },
-      { key: 'blue:back', tenant: 'blue', name: 'back', network: 'blue:db', groupId: 12, policies: [], netProfile: '' },
-      { key: 'red:front', tenant: 'red', name: 'front', network: 'red:web', groupId: 21, policies: [], netProfile: '' },
+      { key: 'blue:front', tenant: 'blue', name: 'front', network: 'blue:web', groupId: 11, policies: [], netProfile: 'gold' },
+      { key: 'blue:back', tenant: 'blue', name: 'back', network: 'blue:db', groupId: 12, policies: [], netProfile: 'marked' },
+      { key: 'red:front', tenant: 'red', name: 'front', network: 'red:web', groupId: 21, policies: [], netProfile: 'slow' },
     ],
     policies: [],
-    profiles: [],
+    profiles: PROFILES,
     endpoints: ENDPOINTS,
     vteps: (Object.keys(HOSTS) as HostName[]).map((h) => ({ host: h, vtepIp: HOSTS[h] })),
   };

@@ -57,7 +57,7 @@ describe('pipeline changes', () => {
     );
   });
 
-  it('plugging a local endpoint adds its classifier, spoofguard and delivery flows and updates the floods', () => {
+  it('plugging a local endpoint adds its classifier, spoofguard, QoS and delivery flows and updates the floods', () => {
     const st = spanFor('h1', clusterState());
     const full = hostInput('h1', st);
     const ports = { ...full.local.ports };
@@ -67,7 +67,7 @@ describe('pipeline changes', () => {
     assert.deepEqual(d.deletes, []);
     assert.deepEqual(
       d.upserts.map((f) => `${f.table}:${f.object}`).sort(),
-      ['0:a3', '10:a3', '10:a3', '100:a3', '100:blue:web:flood-local', '100:blue:web:flood-remote'].sort(),
+      ['0:a3', '10:a3', '10:a3', '15:a3', '15:a3', '100:a3', '100:blue:web:flood-local', '100:blue:web:flood-remote'].sort(),
     );
   });
 });

@@ -4,11 +4,12 @@ import { OfConnectionCore } from '../../../../ovs/openflow/connection-core';
 import { FakeClock } from '../../../support/fake-clock';
 import { OfBundleError } from '../../../../ovs/openflow/connection-bundle';
 import { decodeMessage, encodeMessage } from '../../../../ovs/openflow/codec';
-import { flowMod, FlowStats, PacketIn } from '../../../../ovs/openflow/messages';
+import { flowMod, FlowStats, MeterMod, OFPM, PacketIn } from '../../../../ovs/openflow/messages';
 import { OFPT } from '../../../../ovs/openflow/connection-wire';
 import { FakeSwitch, FakeTransport, settle } from './connection-fakes';
 import { isNetloomError } from '../../../../lib/errors';
 import type { FlowSink } from '../../../../netplugin/reconcile/reconciler';
+import type { MeterSink } from '../../../../netplugin/reconcile/meter-reconciler';
 
 function stats(priority: number): FlowStats {
   return {
@@ -61,6 +62,46 @@ describe('OfConnection (typed)', () => {
     const before = sw.received.length;
     await sink.bundle([]);
     assert.equal(sw.received.length, before);
+  });
+
+  it('dumpMeters asks for every meter (OFPM_ALL) and returns their configurations', async () => {
+    const { sw, conn } = await setup();
+    const sink: MeterSink = conn; // compile-time check of the interface netplugin relies on
+    const entries = [{ flags: 13, meterId: 20, bands: [{ type: 'drop' as const, rate: 20000, burstSize: 5000 }] }];
+    sw.responders.push((f, send) => {
+      if (f[1] !== OFPT.MULTIPART_REQUEST) return false;
+      send(encodeMessage({ type: 'multipart_reply', xid: f.readUInt32BE(4), flags: 0, body: { kind: 'meter_config', entries } }));
+      return true;
+    });
+    assert.deepEqual(await sink.dumpMeters(), entries);
+    const req = decodeMessage(sw.ofType(OFPT.MULTIPART_REQUEST)[0] as Buffer);
+    assert.deepEqual(req.type === 'multipart_request' && req.body, { kind: 'meter_config', meterId: OFPM.ALL });
+  });
+
+  it('meterMods sends each meter mod then a barrier, and rejects with the error of a meter mod only', async () => {
+    const { sw, conn } = await setup();
+    const mm = (meterId: number): MeterMod => ({ type: 'meter_mod', xid: 0, command: 'add', flags: 13, meterId, bands: [] });
+    let fail = true;
+    sw.responders.push((f, send) => {
+      if (f[1] === OFPT.PACKET_OUT) {
+        // an unrelated pipelined message failing meanwhile is not the meter mods' error
+        send(encodeMessage({ type: 'error', xid: f.readUInt32BE(4), errType: 1, code: 1, data: f.subarray(0, 16) }));
+        return true;
+      }
+      if (f[1] !== OFPT.METER_MOD || !fail || f.readUInt32BE(12) !== 2) return false;
+      send(encodeMessage({ type: 'error', xid: f.readUInt32BE(4), errType: 12, code: 1, data: f.subarray(0, 16) }));
+      return true;
+    });
+    await conn.send({ type: 'packet_out', xid: 0, bufferId: 0xffffffff, inPort: 0xfffffffd, actions: [], data: Buffer.alloc(0) });
+    await conn.meterMods([mm(1), mm(3)]);
+    await assert.rejects(
+      conn.meterMods([mm(1), mm(2)]),
+      (e: unknown) => e instanceof Error && 'codeName' in e && e.codeName === 'METER_EXISTS',
+    );
+    assert.equal(sw.ofType(OFPT.METER_MOD).length, 4);
+    fail = false;
+    await conn.meterMods([]);
+    assert.equal(sw.ofType(OFPT.BARRIER_REQUEST).length, 2, 'an empty list sends nothing');
   });
 
   it('refuses request() for a message that has no reply', async () => {
