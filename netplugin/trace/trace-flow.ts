@@ -112,7 +112,8 @@ export function traceFlow(p: TracePacket, facts: TraceFacts): string {
   else {
     const dst = port(p.dstPort, 'dstPort', 0);
     if (dst === 0) throw bad('dstPort', `dstPort is required for ${p.protocol}`);
-    parts.push(`tp_src=${port(p.srcPort, 'srcPort', DEFAULT_SRC_PORT)}`, `tp_dst=${dst}`);
+    // ovs-ofctl's generic tp_src/tp_dst parse only after tcp: udp needs its own names
+    parts.push(`${p.protocol}_src=${port(p.srcPort, 'srcPort', DEFAULT_SRC_PORT)}`, `${p.protocol}_dst=${dst}`);
     if (p.protocol === 'tcp') parts.push('tcp_flags=syn');
   }
   return parts.join(',');
