@@ -58,11 +58,14 @@ export function formatTrace(r: JsonObject): string {
   lines.push(`  to ${endpointLine(asObject(r['to']))}`);
   const verdict = s(r, 'verdict');
   const by = r['decidedBy'] ? asObject(r['decidedBy']) : undefined;
-  if (verdict === 'allow') lines.push(`verdict: ALLOW${by ? ` by ${describeDecision(by)}` : ' (no policy rule decided: passed by the table-miss flows)'}`);
+  if (verdict === 'allow')
+    lines.push(`verdict: ALLOW${by ? ` by ${describeDecision(by)}` : ' (no policy rule decided: passed by the table-miss flows)'}`);
   else if (verdict === 'deny') lines.push(`verdict: DENY by ${by ? describeDecision(by) : '?'}`);
   else {
     const at = r['droppedAt'] ? asObject(r['droppedAt']) : undefined;
-    lines.push(`verdict: DROP${at ? ` in table ${s(at, 'table')} ${s(at, 'tableName')} on ${s(at, 'host')}${s(at, 'object') ? ` (${s(at, 'feature')} ${s(at, 'object')})` : ''}` : ''}`);
+    lines.push(
+      `verdict: DROP${at ? ` in table ${s(at, 'table')} ${s(at, 'tableName')} on ${s(at, 'host')}${s(at, 'object') ? ` (${s(at, 'feature')} ${s(at, 'object')})` : ''}` : ''}`,
+    );
   }
   const decisions = arr(r['decisions']);
   if (decisions.length > 1) for (const d of decisions) lines.push(`  ${s(d, 'action')}: ${describeDecision(d)}`);
@@ -91,7 +94,9 @@ export function registerTrace(program: Command, rt: Runtime): void {
     tenantOption(
       program
         .command('trace')
-        .description('Trace a packet between two endpoints through the hosts\' OVS pipelines: the verdict and the policy rule that decided it')
+        .description(
+          "Trace a packet between two endpoints through the hosts' OVS pipelines: the verdict and the policy rule that decided it",
+        )
         .option('--from <endpoint>', 'source endpoint: id, container name or IP')
         .option('--to <endpoint>', 'destination endpoint: id, container name or IP')
         .option('-l, --protocol <protocol>', 'tcp, udp or icmp')

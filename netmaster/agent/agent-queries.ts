@@ -98,7 +98,8 @@ export class AgentQueries {
 
   private ask(host: string, q: Omit<AgentQuery, 'id'>, timeoutMs: number): Promise<QueryAnswer__Output> {
     const call = this.streams.get(host);
-    if (!call) throw new NetloomError('UNAVAILABLE', `the agent of host ${host} has no query stream open on this replica`, { field: 'host' });
+    if (!call)
+      throw new NetloomError('UNAVAILABLE', `the agent of host ${host} has no query stream open on this replica`, { field: 'host' });
     const id = `${this.prefix}-${++this.seq}`;
     return new Promise((resolve, reject) => {
       const timer = this.clock.after(timeoutMs, () => {

@@ -386,11 +386,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     },
     queries,
     traceOnAgent: (host, trace) =>
-      traceOnAgent(
-        { queries, kv, replicaId: registry.replicaId, ...(opts.authToken ? { authToken: opts.authToken } : {}) },
-        host,
-        trace,
-      ),
+      traceOnAgent({ queries, kv, replicaId: registry.replicaId, ...(opts.authToken ? { authToken: opts.authToken } : {}) }, host, trace),
     async stop() {
       queries.stop();
       for (const end of [...enders]) end();

@@ -180,7 +180,15 @@ export function nameTrace(raw: RawTrace, facts: NamingFacts): Omit<HostTraceResu
   const last = raw.passes.at(-1);
   const f = flowFields(last ? last.finalFlow || last.flow : '');
   const ttl = Number(f.get('nw_ttl') ?? '0');
-  return { steps, decisions, outputs, dropped, dlSrc: f.get('dl_src') ?? '', dlDst: f.get('dl_dst') ?? '', ttl: Number.isInteger(ttl) ? ttl : 0 };
+  return {
+    steps,
+    decisions,
+    outputs,
+    dropped,
+    dlSrc: f.get('dl_src') ?? '',
+    dlDst: f.get('dl_dst') ?? '',
+    ttl: Number.isInteger(ttl) ? ttl : 0,
+  };
 }
 
 export interface HostTraceOptions {
@@ -210,9 +218,13 @@ export async function traceOnHost(p: TracePacket, facts: TraceFacts & NamingFact
   const args = ['--timeout=10', '-t', ctl, 'ofproto/trace', opts.bridge, flow, '--ct-next', 'trk,new', '--ct-next', 'trk,new'];
   const r = await opts.runner('ovs-appctl', args, { allowFailure: true, timeoutMs: 15_000 });
   if (r.code !== 0) {
-    throw new NetloomError('COMMAND_FAILED', `ofproto/trace on ${opts.host} failed: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`, {
-      details: { flow },
-    });
+    throw new NetloomError(
+      'COMMAND_FAILED',
+      `ofproto/trace on ${opts.host} failed: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`,
+      {
+        details: { flow },
+      },
+    );
   }
   const named = nameTrace(parseOfprotoTrace(r.stdout), facts);
   return { host: opts.host, flow, ...named, tunSrc: opts.vtepIp, raw: r.stdout };

@@ -80,7 +80,12 @@ export function traceFlow(p: TracePacket, facts: TraceFacts): string {
     }
     case 'tunnel':
       if (facts.vxlanPort === undefined) throw new NetloomError('NOT_FOUND', 'this host has no VXLAN port', { field: 'arrival' });
-      parts.push(`in_port=${facts.vxlanPort}`, `tun_id=${p.tunId}`, `tun_src=${ipv4(p.tunSrc, 'tunSrc')}`, `tun_dst=${ipv4(p.tunDst, 'tunDst')}`);
+      parts.push(
+        `in_port=${facts.vxlanPort}`,
+        `tun_id=${p.tunId}`,
+        `tun_src=${ipv4(p.tunSrc, 'tunSrc')}`,
+        `tun_dst=${ipv4(p.tunDst, 'tunDst')}`,
+      );
       break;
     case 'uplink':
       if (facts.uplinkPort === undefined) throw new NetloomError('NOT_FOUND', 'this host has no VLAN uplink', { field: 'arrival' });

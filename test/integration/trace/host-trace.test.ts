@@ -232,8 +232,14 @@ describe('agent trace on a real OVS (ofproto/trace through netloom pipeline and 
     assert.equal(r.dropped, false);
     // named steps, conntrack followed (a second pass after ct)
     assert.deepEqual([r.steps[0]!.tableName, r.steps[0]!.feature, r.steps[0]!.object], ['classifier', 'classifier', 'a']);
-    assert.ok(r.steps.some((s) => s.pass === 1 && s.tableName === 'ctCommit'), r.raw);
-    assert.match(r.flow, /^in_port=1,tcp,dl_src=02:00:0a:3d:00:02,dl_dst=02:00:0a:3d:00:03,nw_src=10.61.0.2,nw_dst=10.61.0.3,nw_ttl=64,tcp_src=40000,tcp_dst=80,tcp_flags=syn$/);
+    assert.ok(
+      r.steps.some((s) => s.pass === 1 && s.tableName === 'ctCommit'),
+      r.raw,
+    );
+    assert.match(
+      r.flow,
+      /^in_port=1,tcp,dl_src=02:00:0a:3d:00:02,dl_dst=02:00:0a:3d:00:03,nw_src=10.61.0.2,nw_dst=10.61.0.3,nw_ttl=64,tcp_src=40000,tcp_dst=80,tcp_flags=syn$/,
+    );
   });
 
   it('denied: the direct drop flow of t1:p1/r2 in egressPolicy', async () => {
@@ -266,7 +272,15 @@ describe('agent trace on a real OVS (ofproto/trace through netloom pipeline and 
   });
 
   it('arriving from the tunnel: starts at the VXLAN port, denied by the isolation of b (no group for r)', async () => {
-    const r = await trace({ arrival: 'tunnel', srcEndpoint: '', srcIp: IP.r, srcMac: MAC.r, tunId: 6100n, tunSrc: '10.213.61.2', tunDst: '10.213.61.1' });
+    const r = await trace({
+      arrival: 'tunnel',
+      srcEndpoint: '',
+      srcIp: IP.r,
+      srcMac: MAC.r,
+      tunId: 6100n,
+      tunSrc: '10.213.61.2',
+      tunDst: '10.213.61.1',
+    });
     assert.match(r.flow, /^in_port=10,tun_id=6100,tun_src=10.213.61.2,tun_dst=10.213.61.1,tcp,/);
     assert.deepEqual([r.steps[0]!.feature, r.steps[0]!.object], ['tunnel', 't1:n1'], r.raw);
     assert.deepEqual(summary(r), ['ingress deny isolation:b'], r.raw);

@@ -142,7 +142,9 @@ describe('ofproto/trace parser (real OVS 3.1 output)', () => {
   });
 
   it('reads "No match." steps (a table without a miss flow)', () => {
-    const t = parseOfprotoTrace('Flow: ip,in_port=9\n\nbridge("br-int")\n----------------\n 0. No match.\n    drop\n\nFinal flow: unchanged\nMegaflow: x\nDatapath actions: drop\n');
+    const t = parseOfprotoTrace(
+      'Flow: ip,in_port=9\n\nbridge("br-int")\n----------------\n 0. No match.\n    drop\n\nFinal flow: unchanged\nMegaflow: x\nDatapath actions: drop\n',
+    );
     assert.deepEqual([t.steps[0]!.table, t.steps[0]!.priority, t.steps[0]!.cookie], [0, undefined, '']);
     const n = nameTrace(t, facts);
     assert.equal(n.steps[0]!.match, '(no match)');

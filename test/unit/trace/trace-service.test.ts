@@ -42,7 +42,20 @@ const EPS = [
 ];
 
 function result(host: string, over: Partial<TraceResult__Output>): TraceResult__Output {
-  return { host, flow: 'f', steps: [], decisions: [], outputs: [], dropped: false, dlSrc: '', dlDst: '', ttl: 64, tunSrc: '', raw: 'RAW', ...over };
+  return {
+    host,
+    flow: 'f',
+    steps: [],
+    decisions: [],
+    outputs: [],
+    dropped: false,
+    dlSrc: '',
+    dlDst: '',
+    ttl: 64,
+    tunSrc: '',
+    raw: 'RAW',
+    ...over,
+  };
 }
 
 const decision = (direction: string, ruleId: string, action: string) => ({
@@ -182,7 +195,17 @@ describe('netctl trace in netmaster (validation, resolution, routing of hops, ve
   });
 
   it('dropped outside the policy tables: DROP naming the table; delivered elsewhere is no ALLOW', () => {
-    const step = { table: 100, tableName: 'l2Forward', priority: 0, match: '', cookie: '0x1', feature: 'tableMiss', object: '', actions: ['drop'], pass: 1 };
+    const step = {
+      table: 100,
+      tableName: 'l2Forward',
+      priority: 0,
+      match: '',
+      cookie: '0x1',
+      feature: 'tableMiss',
+      object: '',
+      actions: ['drop'],
+      pass: 1,
+    };
     const dropped = combineTrace([result('host1', { dropped: true, steps: [step] })], 'b');
     assert.equal(dropped.verdict, 'drop');
     assert.deepEqual(dropped.droppedAt, { host: 'host1', table: 100, tableName: 'l2Forward', feature: 'tableMiss', object: '' });
