@@ -6,13 +6,14 @@
  * the policy tables (a rule `tenant:policy/ruleId`, or an endpoint's isolation default deny), and
  * where the packet went: local endpoint, tunnel (VNI and remote VTEP), uplink (VLAN) or dropped.
  *
- * A decision allows when the packet went on after it (a later step), denies when its flow was the
- * last one the packet met and nothing was output. Conntrack is followed with `--ct-next trk,new`
+ * A decision denies when its flow sets the policy's denied flag (the packet then goes on to
+ * ctCommit, which drops it) or was the last one the packet met with nothing output; it allows
+ * when the packet went on without the flag. Conntrack is followed with `--ct-next trk,new`
  * for every recirculation: the packet is the first of a new connection.
  */
 import { NetloomError, errorMessage } from '../../lib/errors';
 import type { CommandRunner } from '../../lib/exec';
-import { PIPELINE } from '../pipeline/tables';
+import { FLAG, PIPELINE } from '../pipeline/tables';
 import { parseCookie, type Feature } from '../reconcile/cookie';
 import { flowFields, parseOfprotoTrace, type RawTrace } from './ofproto-trace';
 import { traceFlow, type TraceFacts, type TracePacket } from './trace-flow';
@@ -85,7 +86,23 @@ export function tableName(id: number): string {
   return TABLE_NAMES.get(id) ?? `table${id}`;
 }
 
-/** The decision a policy-table flow took, from its object and whether the packet went on. */
+/**
+ * Whether a flow's actions set the policy's denied flag (reg5 bit 4): a deny goes on to ctCommit,
+ * which drops the packet there (features/policy.ts). OVS prints the one-bit load as
+ * `load:0x1->NXM_NX_REG5[4]` (or as a masked set_field on reg5).
+ */
+export function setsDenied(actions: readonly string[]): boolean {
+  const bit = Math.log2(FLAG.denied);
+  const mask = `0x${FLAG.denied.toString(16)}`;
+  return actions.some(
+    (a) => a === `load:0x1->NXM_NX_REG5[${bit}]` || new RegExp(`^set_field:${mask}/${mask}->(reg5|NXM_NX_REG5)$`).test(a),
+  );
+}
+
+/**
+ * The decision a policy-table flow took: deny when it sets the denied flag, or when the packet
+ * went no further (a flow that just drops); allow when the packet went on.
+ */
 export function policyDecision(step: TraceStep, wentOn: boolean): PolicyDecision | undefined {
   const direction = POLICY_TABLES[step.tableName];
   if (!direction || step.feature !== 'policy') return undefined;
@@ -98,7 +115,7 @@ export function policyDecision(step: TraceStep, wentOn: boolean): PolicyDecision
     policy: '',
     ruleId: '',
     isolationEndpoint: '',
-    action: wentOn ? 'allow' : 'deny',
+    action: wentOn && !setsDenied(step.actions) ? 'allow' : 'deny',
   };
   if (step.object.startsWith(ISOLATION_PREFIX)) d.isolationEndpoint = step.object.slice(ISOLATION_PREFIX.length);
   else {

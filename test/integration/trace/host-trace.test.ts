@@ -1,22 +1,21 @@
 /**
- * The agent's side of netctl trace on a real Open vSwitch: netloom's own pipeline (computePipeline
- * for a host with two local endpoints and one remote, installed through the FlowReconciler) plus
- * policy flows as the policy backend writes them (egressPolicy: a two-clause conjunction for rule
- * t1:p1/r1, a direct drop for t1:p1/r2; ingressPolicy: an allow for t1:p2/in80 and endpoint b's
- * isolation default deny). traceOnHost runs the real ofproto/trace and must name the right rule
- * for allowed and denied packets, follow conntrack, and read tunnel outputs and arrivals.
+ * The agent's side of netctl trace on a real Open vSwitch: netloom's own pipeline with its policy
+ * backend (computePipeline for a host with two local endpoints and one remote, Contiv policies on
+ * their groups, installed through the FlowReconciler): group g1 (a) has p1 with out rules r1 allow
+ * tcp/80 to g2 and r2 deny tcp/22 to g2; group g2 (b) has p2 with in rules in80 allow tcp/80 from
+ * g1 and noudp deny udp from anyone. traceOnHost runs the real ofproto/trace and must name the
+ * right rule for allowed and denied packets (a deny goes on to ctCommit, which drops it), follow
+ * conntrack, and read tunnel outputs and arrivals.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { run } from '../../../lib/exec';
 import { OfConnection, connectSwitch } from '../../../ovs/openflow';
 import { computePipeline } from '../../../netplugin/pipeline/compute';
-import { apply, ETH_TYPE, field, flow, goto, IP_PROTO, reg } from '../../../netplugin/pipeline/flow-builder';
 import { FlowReconciler } from '../../../netplugin/reconcile/reconciler';
 import type { HostState } from '../../../netplugin/state/host-state';
 import { traceOnHost, type HostTraceResult } from '../../../netplugin/trace/host-trace';
 import type { TracePacket } from '../../../netplugin/trace/trace-flow';
-import type { DesiredFlow } from '../../../netplugin/reconcile/flow-key';
 import { OfxBridge, startBridge, stopBridge, vsctl } from '../ovs/openflow-lab';
 
 const VXLAN_PORT = 10;
@@ -41,6 +40,30 @@ function endpoint(id: 'a' | 'b' | 'r', host: string, group: string): HostState['
   };
 }
 
+function rule(
+  ruleId: string,
+  direction: 'in' | 'out',
+  action: string,
+  protocol: string,
+  port: number,
+  peer: string,
+): HostState['policies'][number]['rules'][number] {
+  return {
+    ruleId,
+    direction,
+    priority: 1,
+    action,
+    protocol,
+    port,
+    fromGroup: direction === 'in' ? peer : '',
+    toGroup: direction === 'out' ? peer : '',
+    fromNetwork: '',
+    toNetwork: '',
+    fromIp: '',
+    toIp: '',
+  };
+}
+
 const STATE: HostState = {
   global: { fwdMode: 'bridge', arpMode: 'proxy', pvtSubnet: '', networkInfraType: 'default' },
   tenants: [{ name: 't1', ctZone: 61, vrfId: 61 }],
@@ -62,68 +85,27 @@ const STATE: HostState = {
     },
   ],
   groups: [
-    { key: 't1:g1', tenant: 't1', name: 'g1', network: 't1:n1', groupId: 5, policies: [], netProfile: '' },
-    { key: 't1:g2', tenant: 't1', name: 'g2', network: 't1:n1', groupId: 6, policies: [], netProfile: '' },
+    { key: 't1:g1', tenant: 't1', name: 'g1', network: 't1:n1', groupId: 5, policies: ['p1'], netProfile: '' },
+    { key: 't1:g2', tenant: 't1', name: 'g2', network: 't1:n1', groupId: 6, policies: ['p2'], netProfile: '' },
   ],
-  policies: [],
+  policies: [
+    {
+      key: 't1:p1',
+      tenant: 't1',
+      name: 'p1',
+      rules: [rule('r1', 'out', 'allow', 'tcp', 80, 't1:g2'), rule('r2', 'out', 'deny', 'tcp', 22, 't1:g2')],
+    },
+    {
+      key: 't1:p2',
+      tenant: 't1',
+      name: 'p2',
+      rules: [rule('in80', 'in', 'allow', 'tcp', 80, 't1:g1'), rule('noudp', 'in', 'deny', 'udp', 0, '')],
+    },
+  ],
   profiles: [],
   endpoints: [endpoint('a', 'h1', 't1:g1'), endpoint('b', 'h1', 't1:g2'), endpoint('r', 'h2', '')],
   vteps: [{ host: 'h2', vtepIp: '10.213.61.2' }],
 };
-
-const tcpTo = (port: number) => [field('eth_type', ETH_TYPE.IPV4), field('ip_proto', IP_PROTO.TCP), field('tcp_dst', port)];
-
-/** The policy flows, with the objects the policy backend's contract gives them. */
-const POLICY: DesiredFlow[] = [
-  flow({
-    table: 'egressPolicy',
-    priority: 200,
-    match: [reg('srcGroup', 5)],
-    instructions: [apply({ type: 'conjunction', id: 7, clause: 0, nClauses: 2 })],
-    feature: 'policy',
-    object: 't1:p1/r1',
-  }),
-  flow({
-    table: 'egressPolicy',
-    priority: 200,
-    match: [reg('dstGroup', 6), ...tcpTo(80)],
-    instructions: [apply({ type: 'conjunction', id: 7, clause: 1, nClauses: 2 })],
-    feature: 'policy',
-    object: 't1:p1/r1',
-  }),
-  flow({
-    table: 'egressPolicy',
-    priority: 200,
-    match: [field('conj_id', 7), field('eth_type', ETH_TYPE.IPV4)],
-    instructions: [goto('ingressPolicy')],
-    feature: 'policy',
-    object: 't1:p1/r1',
-  }),
-  flow({
-    table: 'egressPolicy',
-    priority: 190,
-    match: [reg('srcGroup', 5), reg('dstGroup', 6), ...tcpTo(22)],
-    instructions: [],
-    feature: 'policy',
-    object: 't1:p1/r2',
-  }),
-  flow({
-    table: 'ingressPolicy',
-    priority: 200,
-    match: [reg('srcGroup', 5), reg('dstGroup', 6), ...tcpTo(80)],
-    instructions: [goto('ctCommit')],
-    feature: 'policy',
-    object: 't1:p2/in80',
-  }),
-  flow({
-    table: 'ingressPolicy',
-    priority: 10,
-    match: [reg('dstGroup', 6), field('eth_type', ETH_TYPE.IPV4)],
-    instructions: [],
-    feature: 'policy',
-    object: 'isolation:b',
-  }),
-];
 
 describe('agent trace on a real OVS (ofproto/trace through netloom pipeline and policy flows)', function () {
   this.timeout(60_000);
@@ -167,7 +149,7 @@ describe('agent trace on a real OVS (ofproto/trace through netloom pipeline and 
         bridge: { vxlan: VXLAN_PORT },
       },
     });
-    await reconciler.apply([...flows, ...POLICY]);
+    await reconciler.apply(flows);
   });
 
   after(async () => {
@@ -220,7 +202,7 @@ describe('agent trace on a real OVS (ofproto/trace through netloom pipeline and 
 
   const summary = (r: HostTraceResult) => r.decisions.map((d) => `${d.direction} ${d.action} ${d.object}`);
 
-  it('allowed: the conjunction of t1:p1/r1 in egressPolicy, t1:p2/in80 in ingressPolicy, delivered to b', async () => {
+  it('allowed: rule t1:p1/r1 in egressPolicy, t1:p2/in80 in ingressPolicy, delivered to b', async () => {
     const r = await trace({});
     assert.deepEqual(summary(r), ['egress allow t1:p1/r1', 'ingress allow t1:p2/in80'], r.raw);
     const egress = r.decisions[0]!;
@@ -242,23 +224,27 @@ describe('agent trace on a real OVS (ofproto/trace through netloom pipeline and 
     );
   });
 
-  it('denied: the direct drop flow of t1:p1/r2 in egressPolicy', async () => {
+  it('denied: rule t1:p1/r2 in egressPolicy (the packet is dropped in ctCommit)', async () => {
     const r = await trace({ dstPort: 22 });
     assert.deepEqual(summary(r), ['egress deny t1:p1/r2'], r.raw);
     assert.equal(r.dropped, true);
-    assert.equal(r.steps.at(-1)!.tableName, 'egressPolicy');
+    assert.equal(r.steps.at(-1)!.tableName, 'ctCommit', r.raw);
   });
 
-  it("denied: b's isolation default deny in ingressPolicy (udp matches no rule)", async () => {
+  it('denied on ingress: rule t1:p2/noudp (udp)', async () => {
     const r = await trace({ protocol: 'udp', dstPort: 53 });
-    assert.deepEqual(summary(r), ['ingress deny isolation:b'], r.raw);
-    assert.equal(r.decisions[0]!.isolationEndpoint, 'b');
+    assert.deepEqual(summary(r), ['ingress deny t1:p2/noudp'], r.raw);
+    assert.equal(r.dropped, true);
     assert.match(r.flow, /,udp_src=40000,udp_dst=53$/);
   });
 
-  it('icmp: denied by the isolation too', async () => {
+  it('icmp: no rule matches, it passes by the table-miss flows', async () => {
     const r = await trace({ protocol: 'icmp', dstPort: 0 });
-    assert.deepEqual(summary(r), ['ingress deny isolation:b'], r.raw);
+    assert.deepEqual(summary(r), [], r.raw);
+    assert.deepEqual(
+      r.outputs.map((o) => o.endpoint),
+      ['b'],
+    );
   });
 
   it('to a remote endpoint: output to the VXLAN port with the VNI and its VTEP, no policy decided', async () => {
@@ -271,19 +257,24 @@ describe('agent trace on a real OVS (ofproto/trace through netloom pipeline and 
     assert.deepEqual([r.dlDst, r.ttl, r.tunSrc], [MAC.r, 64, '10.213.61.1']);
   });
 
-  it('arriving from the tunnel: starts at the VXLAN port, denied by the isolation of b (no group for r)', async () => {
-    const r = await trace({
-      arrival: 'tunnel',
+  it('arriving from the tunnel: starts at the VXLAN port; the ingress rules of b decide there (udp denied, tcp/80 passes)', async () => {
+    const from = {
+      arrival: 'tunnel' as const,
       srcEndpoint: '',
       srcIp: IP.r,
       srcMac: MAC.r,
       tunId: 6100n,
       tunSrc: '10.213.61.2',
       tunDst: '10.213.61.1',
-    });
-    assert.match(r.flow, /^in_port=10,tun_id=6100,tun_src=10.213.61.2,tun_dst=10.213.61.1,tcp,/);
-    assert.deepEqual([r.steps[0]!.feature, r.steps[0]!.object], ['tunnel', 't1:n1'], r.raw);
-    assert.deepEqual(summary(r), ['ingress deny isolation:b'], r.raw);
+    };
+    const udp = await trace({ ...from, protocol: 'udp', dstPort: 53 });
+    assert.match(udp.flow, /^in_port=10,tun_id=6100,tun_src=10.213.61.2,tun_dst=10.213.61.1,udp,/);
+    assert.deepEqual([udp.steps[0]!.feature, udp.steps[0]!.object], ['tunnel', 't1:n1'], udp.raw);
+    assert.deepEqual(summary(udp), ['ingress deny t1:p2/noudp'], udp.raw);
+    // r is in no group: in80 (from g1) does not match, no rule does, the packet passes
+    const tcp = await trace(from);
+    assert.deepEqual(summary(tcp), [], tcp.raw);
+    assert.equal(tcp.outputs[0]?.endpoint, 'b', tcp.raw);
   });
 
   it('bad requests fail with a clear error before or from OVS', async () => {

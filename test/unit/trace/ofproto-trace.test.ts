@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseOfprotoTrace, flowFields } from '../../../netplugin/trace/ofproto-trace';
-import { nameTrace, type NamingFacts } from '../../../netplugin/trace/host-trace';
+import { nameTrace, policyDecision, setsDenied, type NamingFacts } from '../../../netplugin/trace/host-trace';
 import { objectHash, type Feature } from '../../../netplugin/reconcile/cookie';
 import { isNetloomError } from '../../../lib/errors';
 
@@ -155,6 +155,26 @@ describe('ofproto/trace parser (real OVS 3.1 output)', () => {
     const n = nameTrace(parseOfprotoTrace(fixture('unknown-port')), facts);
     assert.equal(n.dropped, true);
     assert.deepEqual([n.steps.length, n.steps[0]!.tableName, n.steps[0]!.feature], [1, 'classifier', 'tableMiss']);
+  });
+
+  it('a policy flow that sets the denied flag denies although the packet goes on (to ctCommit, which drops it)', () => {
+    assert.equal(setsDenied(['load:0x1->NXM_NX_REG5[4]', 'goto_table:80']), true);
+    assert.equal(setsDenied(['set_field:0x10/0x10->reg5', 'goto_table:80']), true);
+    assert.equal(setsDenied(['load:0x1->NXM_NX_REG5[2]', 'goto_table:80']), false);
+    const step = {
+      table: 60,
+      tableName: 'egressPolicy',
+      priority: 1003,
+      match: 'conj_id=9',
+      cookie: '0x1',
+      feature: 'policy',
+      object: 't1:p1/r2',
+      actions: ['load:0x1->NXM_NX_REG5[4]', 'goto_table:80'],
+      pass: 1,
+    };
+    assert.equal(policyDecision(step, true)?.action, 'deny');
+    assert.equal(policyDecision({ ...step, actions: ['goto_table:70'] }, true)?.action, 'allow');
+    assert.equal(policyDecision({ ...step, tableName: 'srcGroup', table: 30 }, true), undefined, 'only the policy tables decide');
   });
 
   it('flowFields splits a Flow: line', () => {
