@@ -4,8 +4,10 @@
  * recirculation (`--ct-next`), each headed by `Flow:` and ended by `Final flow:`/`Megaflow:`/
  * `Datapath actions:`. Inside a pass every hit flow is `<table>. <match>, priority P, cookie C`
  * followed by its actions indented below; a table with no flow prints `<table>. No match.`;
- * resubmits nest deeper but keep the same shape. Lines starting with `->` or `>>` are OVS's notes
- * about the action above them.
+ * resubmits nest deeper but keep the same shape; a flow with cookie 0 prints no cookie. Lines
+ * starting with `->` or `>>` are OVS's notes about the action above them. An output to a tunnel
+ * (or a patch port) continues in another bridge (`bridge("br-phy")` after the output): those
+ * steps are not the traced bridge's and are left out.
  *
  * Only the structure is read here (pure, no netloom meaning); host-trace.ts names the tables and
  * cookies. Text that is not a trace (an error message, an empty answer) throws DECODE_ERROR
@@ -41,7 +43,8 @@ export interface RawTrace {
   steps: RawStep[];
 }
 
-const STEP_RE = /^(\d+)\.\s(.*?),?\s*priority (\d+), cookie (0x[0-9a-fA-F]+)$/;
+const STEP_RE = /^(\d+)\.\s(.*?),?\s*priority (\d+)(?:, cookie (0x[0-9a-fA-F]+))?$/;
+const BRIDGE_RE = /^bridge\("([^"]+)"\)$/;
 const NO_MATCH_RE = /^(\d+)\.\s+No match\.?$/;
 
 function decodeError(text: string, why: string): NetloomError {
@@ -58,6 +61,9 @@ export function parseOfprotoTrace(text: string): RawTrace {
   const steps: RawStep[] = [];
   let pass: RawPass | undefined;
   let step: RawStep | undefined;
+  /** the bridge traced (the first one named), and whether the lines now are about it */
+  let traced: string | undefined;
+  let inTraced = true;
   for (const line of text.split('\n')) {
     const t = line.trim();
     if (t === '') continue;
@@ -65,6 +71,7 @@ export function parseOfprotoTrace(text: string): RawTrace {
       pass = { flow: t.slice('Flow: '.length), finalFlow: '', datapathActions: '' };
       passes.push(pass);
       step = undefined;
+      inTraced = true;
       continue;
     }
     if (!pass) continue;
@@ -78,14 +85,22 @@ export function parseOfprotoTrace(text: string): RawTrace {
       pass.datapathActions = t.slice('Datapath actions: '.length);
       continue;
     }
-    if (t.startsWith('Megaflow: ') || t.startsWith('bridge(') || /^-+$/.test(t) || /^=+$/.test(t) || t.startsWith('recirc(')) continue;
+    const br = BRIDGE_RE.exec(t);
+    if (br) {
+      traced ??= br[1];
+      inTraced = br[1] === traced;
+      step = undefined;
+      continue;
+    }
+    if (t.startsWith('Megaflow: ') || /^-+$/.test(t) || /^=+$/.test(t) || t.startsWith('recirc(')) continue;
+    if (!inTraced) continue;
     const m = STEP_RE.exec(t);
     if (m) {
       step = {
         table: Number(m[1]),
         match: (m[2] ?? '').replace(/,$/, ''),
         priority: Number(m[3]),
-        cookie: (m[4] ?? '').toLowerCase(),
+        cookie: (m[4] ?? '0x0').toLowerCase(),
         actions: [],
         notes: [],
         pass: passes.length - 1,

@@ -177,6 +177,39 @@ describe('ofproto/trace parser (real OVS 3.1 output)', () => {
     assert.equal(policyDecision({ ...step, tableName: 'srcGroup', table: 30 }, true), undefined, 'only the policy tables decide');
   });
 
+  it("lab output (netloom's pipeline with the policy backend): the tunnel's underlay bridge is left out", () => {
+    const t = parseOfprotoTrace(fixture('lab-tunnel-out'));
+    assert.ok(
+      t.steps.every((s) => s.cookie.startsWith('0xa7')),
+      "only br-int steps (br-phy's cookie-0 flow is not one)",
+    );
+    const last = t.steps.at(-1)!;
+    assert.deepEqual([last.table, last.actions], [100, ['set_field:0x1->tun_id', 'set_field:10.213.57.2->tun_dst', 'output:4000']]);
+    const n = nameTrace(t, { ...facts, vxlanPort: 4000 });
+    assert.deepEqual(n.outputs, [{ port: 4000, kind: 'tunnel', endpoint: '', tunId: 1n, tunDst: '10.213.57.2', vlan: 0 }]);
+  });
+
+  it('lab output: an ingress deny rule sets the denied flag and the packet is dropped in ctCommit', () => {
+    const n = nameTrace(parseOfprotoTrace(fixture('lab-deny-ingress')), {
+      ...facts,
+      objectOf: (f, h) => (f === 'policy' && h === objectHash('blue:db-policy/2') ? 'blue:db-policy/2' : undefined),
+    });
+    assert.equal(n.dropped, true);
+    assert.deepEqual(
+      n.decisions.map((d) => [d.direction, d.policy, d.ruleId, d.action]),
+      [['ingress', 'db-policy', '2', 'deny']],
+    );
+    assert.equal(n.steps.at(-1)!.tableName, 'ctCommit');
+  });
+
+  it('a flow with cookie 0 (printed without one) is read, as not ours', () => {
+    const t = parseOfprotoTrace(
+      'Flow: ip,in_port=9\n\nbridge("br-int")\n----------------\n 0. priority 0\n    NORMAL\n\nFinal flow: unchanged\nMegaflow: x\nDatapath actions: 1\n',
+    );
+    assert.deepEqual([t.steps[0]!.cookie, t.steps[0]!.actions], ['0x0', ['NORMAL']]);
+    assert.equal(nameTrace(t, facts).steps[0]!.feature, '');
+  });
+
   it('flowFields splits a Flow: line', () => {
     const f = flowFields('tcp,in_port=1,dl_src=02:00:0a:01:00:02,nw_ttl=64');
     assert.equal(f.get('tcp'), '');
