@@ -21,6 +21,7 @@ import { registerNetwork } from './commands/network';
 import { registerPolicy } from './commands/policy';
 import { registerService } from './commands/service';
 import { registerTenant } from './commands/tenant';
+import { registerTrace } from './commands/trace';
 import { clientVersion, registerVersion, versionText } from './commands/version';
 
 export type { CliIo } from './context';
@@ -56,6 +57,7 @@ export function buildProgram(rt: Runtime, sink: { out: (s: string) => void; err:
   registerTenant(program, rt);
   registerVersion(program, rt);
   registerConsistency(program, rt);
+  registerTrace(program, rt);
 
   program
     .command('completion')

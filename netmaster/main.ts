@@ -25,6 +25,10 @@ export function buildCommand(): Command {
       .option('--listen-url <host:port>', 'where the REST API listens (Contiv flag)', '127.0.0.1:9999')
       .option('--tls-cert <file>', 'serve HTTPS with this certificate (needs --tls-key)')
       .option('--tls-key <file>', 'key of --tls-cert')
+      .option(
+        '--advertise-url <url>',
+        'the REST URL other netmaster replicas reach this one at (they forward netctl trace queries for agents held here; default: the --listen-url address)',
+      )
       .option('--auth-token <token>', 'require Authorization: Bearer <token> on POST/PUT/DELETE (or env NETMASTER_AUTH_TOKEN)')
       .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info'),
   );
@@ -43,6 +47,7 @@ export async function main(argv: string[]): Promise<void> {
     tlsCert?: string;
     tlsKey?: string;
     authToken?: string;
+    advertiseUrl?: string;
     logLevel: string;
   }>();
   const logger = createLogger('netmaster', { level: o.logLevel });
@@ -66,6 +71,7 @@ export async function main(argv: string[]): Promise<void> {
     port,
     ...(o.tlsCert && o.tlsKey ? { tls: { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } } : {}),
     ...(authToken ? { authToken } : {}),
+    ...(o.advertiseUrl ? { advertiseUrl: o.advertiseUrl } : {}),
     agent,
     logger,
     defaultMetrics: true,

@@ -24,6 +24,11 @@ export interface NetmasterOptions {
   cache?: boolean;
   /** serve the gRPC agent API and run the leader-elected dead-host cleanup (docs/agent-api.md) */
   agent?: AgentSideOptions;
+  /**
+   * the REST URL other replicas reach this one at (forwarded agent queries: netctl trace);
+   * default the URL REST listens on
+   */
+  advertiseUrl?: string;
 }
 
 export interface RunningNetmaster {
@@ -48,16 +53,27 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     kv.close();
     throw e;
   }
+  let agent: RunningAgentSide | undefined;
   const { app, metrics } = createApp({
     service,
     logger,
+    agents: () => {
+      const s = agent?.server;
+      return s && { trace: (h, t) => s.traceOnAgent(h, t), traceHere: (h, t) => s.queries.trace(h, t) };
+    },
     ...(opts.authToken ? { authToken: opts.authToken } : {}),
     defaultMetrics: opts.defaultMetrics ?? false,
   });
   const server = await listen(app, opts.host ?? '127.0.0.1', opts.port ?? 0, opts.tls);
-  let agent: RunningAgentSide | undefined;
   try {
-    agent = opts.agent ? await startAgentSide(service, opts.agent, logger, metrics.registry) : undefined;
+    agent = opts.agent
+      ? await startAgentSide(
+          service,
+          { ...opts.agent, restUrl: opts.advertiseUrl ?? server.url, ...(opts.authToken ? { authToken: opts.authToken } : {}) },
+          logger,
+          metrics.registry,
+        )
+      : undefined;
   } catch (e) {
     await server.close();
     await cache?.stop();

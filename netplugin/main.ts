@@ -16,6 +16,7 @@ import type { DesiredStateSource, EndpointAllocator } from './agent/fabric';
 import { FileFabric } from './agent/file-fabric';
 import { createAgentMetrics } from './agent/metrics';
 import { NetmasterFabric } from './agent/netmaster-adapter';
+import { tracePacketOf, traceResultToProto } from './trace/trace-wire';
 import { NetmasterClient } from './netmaster-client/client';
 import { parseNetmasterAddresses } from './netmaster-client/addresses';
 import type { Logger } from '../lib/logger';
@@ -164,6 +165,13 @@ export async function main(argv: string[]): Promise<void> {
     { source: fabric, allocator: fabric, logger, metrics },
   );
   await agent.start();
+  const queries =
+    fabric instanceof NetmasterFabric
+      ? fabric.serveQueries(async (q) => {
+          if (!q.trace) throw new NetloomError('INVALID_ARGUMENT', 'the query asks for nothing this agent knows', { field: 'trace' });
+          return { trace: traceResultToProto(await agent.trace(tracePacketOf(q.trace))) };
+        })
+      : undefined;
   const cni = await listenCni(o.cniSocket, { backend: new AgentCniBackend(agent), logger });
   const cnm = o.cnmSocket
     ? await startCnmPlugin({ backend: new AgentCnmBackend(agent), socketPath: o.cnmSocket, statePath: o.cnmState, logger })
@@ -188,6 +196,7 @@ export async function main(argv: string[]): Promise<void> {
     async () => {
       await cni.close();
       await cnm?.stop();
+      await queries?.stop();
       metricsServer?.close();
       await agent.stop();
     },

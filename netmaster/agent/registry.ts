@@ -168,6 +168,8 @@ export interface AgentRegistryOptions {
   probeMs?: number;
   /** write ops per transaction (default 64) */
   maxOpsPerTxn?: number;
+  /** this replica's REST URL, recorded in its marker (other replicas forward agent queries there) */
+  restUrl?: string;
 }
 
 interface Entry {
@@ -454,7 +456,11 @@ export class AgentRegistry {
   /** This replica's marker (on the session lease): its revision is the first id base. */
   private async writeMarker(): Promise<void> {
     const key = agentLayout.replica(this.replicaId);
-    const value = JSON.stringify({ replica: this.replicaId, startedAt: new Date(this.deps.clock.now()).toISOString() });
+    const value = JSON.stringify({
+      replica: this.replicaId,
+      startedAt: new Date(this.deps.clock.now()).toISOString(),
+      ...(this.deps.restUrl ? { restUrl: this.deps.restUrl } : {}),
+    });
     await this.batcher.submit({ keys: [key], guards: [], writes: (lease) => [{ kind: 'put', key, value, lease }] });
   }
 

@@ -32,6 +32,11 @@ import { AgentRegistry, checkHost, type AgentRegistryMetrics } from './registry'
 import { InspectRealization } from './inspect-realization';
 import { RealizationPublisher } from './realization-publisher';
 import { toServiceError } from '../../proto/status';
+import type { QueryAnswer__Output } from '../../proto/gen/netloom/v1/QueryAnswer';
+import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
+import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
+import { AgentQueries } from './agent-queries';
+import { traceOnAgent } from './query-router';
 
 export interface AgentServerTls {
   cert: Buffer;
@@ -69,6 +74,10 @@ export interface AgentServerOptions {
   registry?: Registry;
   /** how often the agents' applied revisions and rule counters are published for other replicas (default 2000 ms) */
   realizationPublishMs?: number;
+  /** this replica's REST URL, where other replicas forward queries to agents held here */
+  restUrl?: string;
+  /** the REST bearer token, sent with queries forwarded to other replicas */
+  authToken?: string;
 }
 
 export interface RunningAgentServer {
@@ -85,6 +94,10 @@ export interface RunningAgentServer {
   realization: InspectRealization;
   /** open desired-state streams */
   readonly streams: number;
+  /** the agents' query streams open here */
+  queries: AgentQueries;
+  /** trace on the agent of `host`, here or through the replica that holds it (query-router.ts) */
+  traceOnAgent(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
   stop(): Promise<void>;
 }
 
@@ -176,8 +189,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     ...(opts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: opts.leaseTtlSeconds } : {}),
     ...(opts.replicaId !== undefined ? { replicaId: opts.replicaId } : {}),
     ...(opts.registryMetrics ? { metrics: opts.registryMetrics } : {}),
+    ...(opts.restUrl ? { restUrl: opts.restUrl } : {}),
   });
   await registry.start();
+  const queries = new AgentQueries(clock);
   const cache = new ClusterCache(kv, logger, { clock });
   const views = new ViewEngine(() => cache.state);
   // the engine only marks what changed, in proportion to the change; fan-out sends it later
@@ -326,6 +341,21 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       if (hostMatch) authorize(call, r.host);
       return findNetwork(r);
     }),
+    Queries: (call) => {
+      try {
+        checkHost(call.request.host);
+        authorize(call, call.request.host);
+      } catch (e) {
+        call.emit('error', toServiceError(e));
+        return;
+      }
+      queries.attach(call.request.host, call);
+    },
+    AnswerQuery: unary('AnswerQuery', logger, async (r: QueryAnswer__Output, call) => {
+      authorize(call, r.host);
+      if (!queries.answer(r)) logger.debug({ host: r.host, id: r.id }, 'query answer nobody waits for (timed out?)');
+      return {};
+    }),
   };
 
   const server = new grpc.Server();
@@ -376,7 +406,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     get streams() {
       return enders.size;
     },
+    queries,
+    traceOnAgent: (host, trace) =>
+      traceOnAgent({ queries, kv, replicaId: registry.replicaId, ...(opts.authToken ? { authToken: opts.authToken } : {}) }, host, trace),
     async stop() {
+      queries.stop();
       for (const end of [...enders]) end();
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {

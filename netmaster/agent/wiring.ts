@@ -29,6 +29,10 @@ export interface AgentSideOptions {
    * log an error and run without the agent API instead of failing the whole netmaster
    */
   bindOptional?: boolean;
+  /** this replica's REST URL (set by startNetmaster once REST listens) */
+  restUrl?: string;
+  /** the REST bearer token (forwarded agent queries carry it) */
+  authToken?: string;
 }
 
 export const DEFAULT_LEADER_LEASE_TTL_SECONDS = 10;
@@ -60,6 +64,8 @@ export async function startAgentSide(
       logger,
       ...(registry ? { registry } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
+      ...(opts.restUrl ? { restUrl: opts.restUrl } : {}),
+      ...(opts.authToken ? { authToken: opts.authToken } : {}),
     });
   } catch (e) {
     if (!opts.bindOptional || !(e instanceof NetloomError && e.field === 'listen')) throw e;

@@ -16,6 +16,10 @@ import { registerKindRoutes } from './kind-routes';
 import { jsonBody, param, type Handler } from './request';
 import { createMetrics, type RestMetrics } from './metrics';
 import { openApiDocument } from './openapi';
+import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
+import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
+import { runTrace } from '../trace/trace-service';
+import { checkHost } from '../agent/registry';
 
 export interface RestOptions {
   service: NetmasterService;
@@ -26,6 +30,16 @@ export interface RestOptions {
   defaultMetrics?: boolean;
   /** SSE heartbeat interval (ms) */
   heartbeatMs?: number;
+  /**
+   * the agent side once it runs (it starts after REST listens): `trace` asks an agent wherever
+   * it is held, `traceHere` only an agent whose query stream is open on this replica
+   */
+  agents?: () => AgentQueryApi | undefined;
+}
+
+export interface AgentQueryApi {
+  trace(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
+  traceHere(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
 }
 
 export function netloomVersion(): string {
@@ -217,6 +231,37 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     '/api/v1/inspect/endpoints/:id/',
     wrap(async (req, res) => {
       res.json(await svc.inspectEndpoint(param(req, 'id')));
+    }),
+  );
+
+  // netctl trace: ofproto/trace on the hosts of two endpoints (netmaster/trace/)
+  const agentsOrFail = (): AgentQueryApi => {
+    const a = opts.agents?.();
+    if (!a) throw new NetloomError('UNAVAILABLE', 'this netmaster runs no agent API (or it is still starting): no agent can be asked');
+    return a;
+  };
+  app.post(
+    '/api/v1/trace/',
+    wrap(async (req, res) => {
+      const agents = agentsOrFail();
+      res.json(
+        await runTrace(
+          { listEndpoints: () => svc.listEndpoints(), getTenant: (n) => svc.get('tenant', n), traceOnAgent: (h, t) => agents.trace(h, t) },
+          jsonBody(req),
+        ),
+      );
+    }),
+  );
+  // another replica forwards a query for an agent whose query stream is open here (query-router.ts)
+  app.post(
+    '/api/v1/internal/agent-query/',
+    wrap(async (req, res) => {
+      const body = jsonBody(req) as { host?: unknown; trace?: unknown };
+      if (typeof body.host !== 'string') throw new NetloomError('INVALID_ARGUMENT', 'host is required', { field: 'host' });
+      checkHost(body.host);
+      if (typeof body.trace !== 'object' || body.trace === null)
+        throw new NetloomError('INVALID_ARGUMENT', 'trace is required', { field: 'trace' });
+      res.json(await agentsOrFail().traceHere(body.host, body.trace as TraceRequest));
     }),
   );
 

@@ -14,6 +14,7 @@ import { ShellPool } from '../../lib/shell-pool';
 import type { Logger } from '../../lib/logger';
 import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
 import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
+import { readFileSync } from 'node:fs';
 import { computePipeline } from '../pipeline/compute';
 import type { PipelineInput } from '../pipeline/input';
 import { desiredMeters, meterConfig } from '../pipeline/meters';
@@ -28,6 +29,8 @@ import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
 import { ReconcileLoop } from './reconcile-loop';
 import { underlayProbe, VtepWarmup } from './vtep-warmup';
+import { traceOnHost, type HostTraceResult } from '../trace/host-trace';
+import type { TracePacket } from '../trace/trace-flow';
 
 export interface AgentConfig {
   hostName: string;
@@ -426,6 +429,34 @@ export class Agent {
     if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
     // the state computed from, not this.state: a newer one may have arrived during the apply
     this.deps.source.realized?.(state);
+  }
+
+  /**
+   * Trace a synthetic packet through br-int with ofproto/trace (netctl trace: see
+   * netplugin/trace/host-trace.ts), naming tables, flows and policy decisions.
+   */
+  async trace(p: TracePacket): Promise<HostTraceResult> {
+    const ports = this.ports;
+    const byPort = new Map(Object.entries(ports).map(([id, lp]) => [lp.ofport, id]));
+    const networks = this.state?.networks ?? [];
+    const reconciler = this.reconciler;
+    const facts = {
+      endpointPort: (id: string) => ports[id]?.ofport,
+      endpointOnPort: (ofport: number) => byPort.get(ofport),
+      vxlanPort: this.bridgePorts.vxlan,
+      uplinkPort: this.bridgePorts.uplink,
+      gatewayMac: (key: string) => networks.find((n) => n.key === key)?.gatewayMac,
+      objectOf: (feature: Parameters<FlowReconciler['objectOf']>[0], hash: number) => reconciler?.objectOf(feature, hash),
+    };
+    const runDir = this.config.ovsRunDir;
+    return traceOnHost(p, facts, {
+      host: this.config.hostName,
+      ovsRunDir: runDir,
+      bridge: this.config.bridge.bridge,
+      vtepIp: this.vtepIp,
+      runner: this.runner,
+      vswitchdPid: () => readFileSync(`${runDir}/ovs-vswitchd.pid`, 'utf8'),
+    });
   }
 
   /** Stop following and close connections; flows stay on the switch (the datapath keeps forwarding). */

@@ -14,6 +14,7 @@ import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { NetmasterClient } from '../netmaster-client/client';
 import type { RuleCounter } from '../reconcile/rule-counters';
+import { QueryFollower, type QueryHandler } from '../netmaster-client/queries';
 import { HostState, Network, parseHostState } from '../state/host-state';
 import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
 
@@ -40,6 +41,13 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
 
   get connected(): boolean {
     return this.isConnected;
+  }
+
+  /** Answer netmaster's queries (netctl trace) with `handler` until the follower is stopped. */
+  serveQueries(handler: QueryHandler): QueryFollower {
+    const f = new QueryFollower(this.client, handler, this.logger ? { logger: this.logger } : {});
+    f.start();
+    return f;
   }
 
   /** The netmaster replica the agent follows now ('' while disconnected). */

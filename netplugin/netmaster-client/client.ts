@@ -54,6 +54,9 @@ import { MAX_RULE_COUNTERS } from '../../proto/rule-counters';
 import type { DeleteEndpointResponse__Output } from '../../proto/gen/netloom/v1/DeleteEndpointResponse';
 import type { LookupNetworkRequest } from '../../proto/gen/netloom/v1/LookupNetworkRequest';
 import type { Network__Output } from '../../proto/gen/netloom/v1/Network';
+import type { AgentQuery__Output } from '../../proto/gen/netloom/v1/AgentQuery';
+import type { QueryAnswer } from '../../proto/gen/netloom/v1/QueryAnswer';
+import type { QueryAnswerAck__Output } from '../../proto/gen/netloom/v1/QueryAnswerAck';
 import { fromServiceError } from '../../proto/status';
 import { homeReplicaIndex, nextAddressIndex, parseNetmasterAddresses } from './addresses';
 import { addToStore, applyChange, checkChange, emptyStore, stateOf, type Change, type HostState, type StateStore } from './apply';
@@ -115,6 +118,8 @@ export interface ClientEvents {
   /** a progress mark: nothing for this host up to `revision` (the state is unchanged) */
   progress: [revision: string];
   registered: [leaseId: string, ttlSeconds: number];
+  /** the replica (index in `addresses`) that took the latest registration */
+  registeredAt: [index: number];
   connected: [];
   disconnected: [reason: string];
 }
@@ -161,6 +166,8 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   /** since when no stream has been open (monotonic ms; undefined while one is) */
   private noStreamSince: number | undefined;
   private leaseId = '';
+  /** the replica that took the registration the agent holds (undefined before one) */
+  private registeredIndex: number | undefined;
   private cluster = '';
   private ttlSeconds = 0;
   private running = false;
@@ -350,12 +357,15 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       capabilities: this.opts.capabilities ?? [],
       agentVersion: this.opts.agentVersion ?? '',
     };
+    const index = this.current;
     const res = await this.unaryOnce<RegisterResponse__Output>((c, o, cb) => c.register(req, o, cb));
     this.leaseId = res.leaseId;
+    this.registeredIndex = index;
     this.ttlSeconds = Number(res.leaseTtlSeconds);
     this.cluster = res.clusterId;
     this.stats.registrations++;
     this.emit('registered', this.leaseId, this.ttlSeconds);
+    this.emit('registeredAt', index);
     return { leaseId: this.leaseId, ttlSeconds: this.ttlSeconds };
   }
 
@@ -402,6 +412,26 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   lookupNetwork(req: Omit<LookupNetworkRequest, 'host'> & { host?: string }): Promise<Network__Output> {
     const full = { ...req, host: req.host ?? this.opts.host };
     return this.unary<Network__Output>('LookupNetwork', (c, o, cb) => c.lookupNetwork(full, o, cb));
+  }
+
+  /** The replica that took the registration the agent holds (undefined before one). */
+  get registeredReplica(): number | undefined {
+    return this.leaseId === '' ? undefined : this.registeredIndex;
+  }
+
+  /** Open the query stream (netmaster -> agent queries) on the replica at `index`. */
+  openQueries(index: number): grpc.ClientReadableStream<AgentQuery__Output> {
+    const client = this.grpcClients[index] ?? this.grpcClients[0]!;
+    return client.queries({ host: this.opts.host });
+  }
+
+  /** Answer a query on the replica at `index` (the one that asked). */
+  async answerQuery(index: number, answer: Omit<QueryAnswer, 'host'>): Promise<void> {
+    try {
+      await this.callOn<QueryAnswerAck__Output>(index, (c, o, cb) => c.answerQuery({ ...answer, host: this.opts.host }, o, cb));
+    } catch (e) {
+      throw e instanceof NetloomError ? e : fromServiceError(e);
+    }
   }
 
   /** Register, then keep the lease and follow the desired state until stop(). */

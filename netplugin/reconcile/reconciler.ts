@@ -5,7 +5,7 @@
  */
 import type { FlowMod } from '../../ovs/openflow/messages';
 import type { Logger } from '../../lib/logger';
-import { nextGeneration, parseCookie } from './cookie';
+import { nextGeneration, objectHash, parseCookie, type Feature } from './cookie';
 import { DesiredFlow } from './flow-key';
 import { diffFlows, diffMessages, indexFlows, InstalledFlow, takeoverMessages } from './flow-diff';
 
@@ -26,6 +26,8 @@ export interface ReconcileStats {
 
 export class FlowReconciler {
   private installed = new Map<string, DesiredFlow>();
+  /** `feature/hash` -> object of the installed flows, built when first asked after an apply */
+  private objects: Map<string, string> | undefined;
   private generation = 0;
   private synced = false;
   readonly stats: ReconcileStats = { adds: 0, deletes: 0, bundles: 0, takeovers: 0, failures: 0 };
@@ -42,6 +44,18 @@ export class FlowReconciler {
   /** The flows the switch holds as of the last successful apply (none before the first). */
   installedFlows(): Iterable<DesiredFlow> {
     return this.installed.values();
+  }
+
+  /**
+   * The object an installed flow of `feature` serves, from the hash its cookie carries (a trace
+   * sees cookies only). Undefined when no installed flow has it.
+   */
+  objectOf(feature: Feature, hash: number): string | undefined {
+    if (!this.objects) {
+      this.objects = new Map();
+      for (const f of this.installed.values()) if (f.object) this.objects.set(`${f.feature}/${objectHash(f.object)}`, f.object);
+    }
+    return this.objects.get(`${feature}/${hash}`);
   }
 
   /** Forget what the switch holds (after a reconnect): the next apply takes over again. */
@@ -68,6 +82,7 @@ export class FlowReconciler {
     this.stats.adds += diff.upserts.length;
     this.stats.deletes += diff.deletes.length;
     this.installed = want;
+    this.objects = undefined;
     return { messages: msgs.length };
   }
 
@@ -84,6 +99,7 @@ export class FlowReconciler {
     this.stats.bundles++;
     this.stats.adds += want.size;
     this.installed = want;
+    this.objects = undefined;
     this.synced = true;
     this.logger?.info({ generation: this.generation, flows: want.size, onSwitch: onSwitch.length }, 'took over the switch');
     return { messages: msgs.length };

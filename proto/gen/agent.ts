@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AgentClient as _netloom_v1_AgentClient, AgentDefinition as _netloom_v1_AgentDefinition } from './netloom/v1/Agent';
+import type { AgentQuery as _netloom_v1_AgentQuery, AgentQuery__Output as _netloom_v1_AgentQuery__Output } from './netloom/v1/AgentQuery';
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from './netloom/v1/BgpConfig';
 import type { Change as _netloom_v1_Change, Change__Output as _netloom_v1_Change__Output } from './netloom/v1/Change';
 import type { Changes as _netloom_v1_Changes, Changes__Output as _netloom_v1_Changes__Output } from './netloom/v1/Changes';
@@ -19,13 +20,21 @@ import type { LookupNetworkRequest as _netloom_v1_LookupNetworkRequest, LookupNe
 import type { NetProfile as _netloom_v1_NetProfile, NetProfile__Output as _netloom_v1_NetProfile__Output } from './netloom/v1/NetProfile';
 import type { Network as _netloom_v1_Network, Network__Output as _netloom_v1_Network__Output } from './netloom/v1/Network';
 import type { Policy as _netloom_v1_Policy, Policy__Output as _netloom_v1_Policy__Output } from './netloom/v1/Policy';
+import type { PolicyDecision as _netloom_v1_PolicyDecision, PolicyDecision__Output as _netloom_v1_PolicyDecision__Output } from './netloom/v1/PolicyDecision';
 import type { Progress as _netloom_v1_Progress, Progress__Output as _netloom_v1_Progress__Output } from './netloom/v1/Progress';
+import type { QueriesRequest as _netloom_v1_QueriesRequest, QueriesRequest__Output as _netloom_v1_QueriesRequest__Output } from './netloom/v1/QueriesRequest';
+import type { QueryAnswer as _netloom_v1_QueryAnswer, QueryAnswer__Output as _netloom_v1_QueryAnswer__Output } from './netloom/v1/QueryAnswer';
+import type { QueryAnswerAck as _netloom_v1_QueryAnswerAck, QueryAnswerAck__Output as _netloom_v1_QueryAnswerAck__Output } from './netloom/v1/QueryAnswerAck';
 import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from './netloom/v1/RegisterRequest';
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from './netloom/v1/RegisterResponse';
 import type { Rule as _netloom_v1_Rule, Rule__Output as _netloom_v1_Rule__Output } from './netloom/v1/Rule';
 import type { RuleCounter as _netloom_v1_RuleCounter, RuleCounter__Output as _netloom_v1_RuleCounter__Output } from './netloom/v1/RuleCounter';
 import type { Snapshot as _netloom_v1_Snapshot, Snapshot__Output as _netloom_v1_Snapshot__Output } from './netloom/v1/Snapshot';
 import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from './netloom/v1/Tenant';
+import type { TraceOutput as _netloom_v1_TraceOutput, TraceOutput__Output as _netloom_v1_TraceOutput__Output } from './netloom/v1/TraceOutput';
+import type { TraceRequest as _netloom_v1_TraceRequest, TraceRequest__Output as _netloom_v1_TraceRequest__Output } from './netloom/v1/TraceRequest';
+import type { TraceResult as _netloom_v1_TraceResult, TraceResult__Output as _netloom_v1_TraceResult__Output } from './netloom/v1/TraceResult';
+import type { TraceStep as _netloom_v1_TraceStep, TraceStep__Output as _netloom_v1_TraceStep__Output } from './netloom/v1/TraceStep';
 import type { Vtep as _netloom_v1_Vtep, Vtep__Output as _netloom_v1_Vtep__Output } from './netloom/v1/Vtep';
 import type { WatchRequest as _netloom_v1_WatchRequest, WatchRequest__Output as _netloom_v1_WatchRequest__Output } from './netloom/v1/WatchRequest';
 
@@ -37,6 +46,7 @@ export interface ProtoGrpcType {
   netloom: {
     v1: {
       Agent: SubtypeConstructor<typeof grpc.Client, _netloom_v1_AgentClient> & { service: _netloom_v1_AgentDefinition }
+      AgentQuery: MessageTypeDefinition<_netloom_v1_AgentQuery, _netloom_v1_AgentQuery__Output>
       BgpConfig: MessageTypeDefinition<_netloom_v1_BgpConfig, _netloom_v1_BgpConfig__Output>
       Change: MessageTypeDefinition<_netloom_v1_Change, _netloom_v1_Change__Output>
       Changes: MessageTypeDefinition<_netloom_v1_Changes, _netloom_v1_Changes__Output>
@@ -54,13 +64,21 @@ export interface ProtoGrpcType {
       NetProfile: MessageTypeDefinition<_netloom_v1_NetProfile, _netloom_v1_NetProfile__Output>
       Network: MessageTypeDefinition<_netloom_v1_Network, _netloom_v1_Network__Output>
       Policy: MessageTypeDefinition<_netloom_v1_Policy, _netloom_v1_Policy__Output>
+      PolicyDecision: MessageTypeDefinition<_netloom_v1_PolicyDecision, _netloom_v1_PolicyDecision__Output>
       Progress: MessageTypeDefinition<_netloom_v1_Progress, _netloom_v1_Progress__Output>
+      QueriesRequest: MessageTypeDefinition<_netloom_v1_QueriesRequest, _netloom_v1_QueriesRequest__Output>
+      QueryAnswer: MessageTypeDefinition<_netloom_v1_QueryAnswer, _netloom_v1_QueryAnswer__Output>
+      QueryAnswerAck: MessageTypeDefinition<_netloom_v1_QueryAnswerAck, _netloom_v1_QueryAnswerAck__Output>
       RegisterRequest: MessageTypeDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_netloom_v1_RegisterResponse, _netloom_v1_RegisterResponse__Output>
       Rule: MessageTypeDefinition<_netloom_v1_Rule, _netloom_v1_Rule__Output>
       RuleCounter: MessageTypeDefinition<_netloom_v1_RuleCounter, _netloom_v1_RuleCounter__Output>
       Snapshot: MessageTypeDefinition<_netloom_v1_Snapshot, _netloom_v1_Snapshot__Output>
       Tenant: MessageTypeDefinition<_netloom_v1_Tenant, _netloom_v1_Tenant__Output>
+      TraceOutput: MessageTypeDefinition<_netloom_v1_TraceOutput, _netloom_v1_TraceOutput__Output>
+      TraceRequest: MessageTypeDefinition<_netloom_v1_TraceRequest, _netloom_v1_TraceRequest__Output>
+      TraceResult: MessageTypeDefinition<_netloom_v1_TraceResult, _netloom_v1_TraceResult__Output>
+      TraceStep: MessageTypeDefinition<_netloom_v1_TraceStep, _netloom_v1_TraceStep__Output>
       Vtep: MessageTypeDefinition<_netloom_v1_Vtep, _netloom_v1_Vtep__Output>
       WatchRequest: MessageTypeDefinition<_netloom_v1_WatchRequest, _netloom_v1_WatchRequest__Output>
     }

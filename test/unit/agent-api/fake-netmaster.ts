@@ -108,6 +108,9 @@ export async function startReplica(name: string, port: number, cluster: FakeClus
     },
   };
   const handlers: AgentHandlers = {
+    // netmaster -> agent queries are not what this fake serves: the stream stays open and idle
+    Queries: () => replica.calls.push('Queries'),
+    AnswerQuery: (_call, cb) => cb(null, {}),
     Register: (_call, cb) => {
       replica.calls.push('Register');
       cb(null, { leaseId: replica.ownLeasesOnly ? String(port) : '7', leaseTtlSeconds: 10, clusterId: 'fake' });

@@ -18,14 +18,17 @@ describe('proto', () => {
   it('loads the agent service with every RPC', () => {
     const svc = loadAgentProto().netloom.v1.Agent.service;
     assert.deepEqual(Object.keys(svc).sort(), [
+      'AnswerQuery',
       'CreateEndpoint',
       'DeleteEndpoint',
       'Heartbeat',
       'LookupNetwork',
+      'Queries',
       'Register',
       'WatchDesiredState',
     ]);
     assert.equal(svc.WatchDesiredState.responseStream, true);
+    assert.equal(svc.Queries.responseStream, true);
   });
 
   it('has generated types that match agent.proto (run npm run proto:gen after editing it)', function () {

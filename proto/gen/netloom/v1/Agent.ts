@@ -2,6 +2,7 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AgentQuery as _netloom_v1_AgentQuery, AgentQuery__Output as _netloom_v1_AgentQuery__Output } from '../../netloom/v1/AgentQuery';
 import type { CreateEndpointRequest as _netloom_v1_CreateEndpointRequest, CreateEndpointRequest__Output as _netloom_v1_CreateEndpointRequest__Output } from '../../netloom/v1/CreateEndpointRequest';
 import type { DeleteEndpointRequest as _netloom_v1_DeleteEndpointRequest, DeleteEndpointRequest__Output as _netloom_v1_DeleteEndpointRequest__Output } from '../../netloom/v1/DeleteEndpointRequest';
 import type { DeleteEndpointResponse as _netloom_v1_DeleteEndpointResponse, DeleteEndpointResponse__Output as _netloom_v1_DeleteEndpointResponse__Output } from '../../netloom/v1/DeleteEndpointResponse';
@@ -11,11 +12,23 @@ import type { HeartbeatRequest as _netloom_v1_HeartbeatRequest, HeartbeatRequest
 import type { HeartbeatResponse as _netloom_v1_HeartbeatResponse, HeartbeatResponse__Output as _netloom_v1_HeartbeatResponse__Output } from '../../netloom/v1/HeartbeatResponse';
 import type { LookupNetworkRequest as _netloom_v1_LookupNetworkRequest, LookupNetworkRequest__Output as _netloom_v1_LookupNetworkRequest__Output } from '../../netloom/v1/LookupNetworkRequest';
 import type { Network as _netloom_v1_Network, Network__Output as _netloom_v1_Network__Output } from '../../netloom/v1/Network';
+import type { QueriesRequest as _netloom_v1_QueriesRequest, QueriesRequest__Output as _netloom_v1_QueriesRequest__Output } from '../../netloom/v1/QueriesRequest';
+import type { QueryAnswer as _netloom_v1_QueryAnswer, QueryAnswer__Output as _netloom_v1_QueryAnswer__Output } from '../../netloom/v1/QueryAnswer';
+import type { QueryAnswerAck as _netloom_v1_QueryAnswerAck, QueryAnswerAck__Output as _netloom_v1_QueryAnswerAck__Output } from '../../netloom/v1/QueryAnswerAck';
 import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from '../../netloom/v1/RegisterRequest';
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from '../../netloom/v1/RegisterResponse';
 import type { WatchRequest as _netloom_v1_WatchRequest, WatchRequest__Output as _netloom_v1_WatchRequest__Output } from '../../netloom/v1/WatchRequest';
 
 export interface AgentClient extends grpc.Client {
+  AnswerQuery(argument: _netloom_v1_QueryAnswer, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_QueryAnswerAck__Output>): grpc.ClientUnaryCall;
+  AnswerQuery(argument: _netloom_v1_QueryAnswer, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_QueryAnswerAck__Output>): grpc.ClientUnaryCall;
+  AnswerQuery(argument: _netloom_v1_QueryAnswer, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_QueryAnswerAck__Output>): grpc.ClientUnaryCall;
+  AnswerQuery(argument: _netloom_v1_QueryAnswer, callback: grpc.requestCallback<_netloom_v1_QueryAnswerAck__Output>): grpc.ClientUnaryCall;
+  answerQuery(argument: _netloom_v1_QueryAnswer, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_QueryAnswerAck__Output>): grpc.ClientUnaryCall;
+  answerQuery(argument: _netloom_v1_QueryAnswer, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_QueryAnswerAck__Output>): grpc.ClientUnaryCall;
+  answerQuery(argument: _netloom_v1_QueryAnswer, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_QueryAnswerAck__Output>): grpc.ClientUnaryCall;
+  answerQuery(argument: _netloom_v1_QueryAnswer, callback: grpc.requestCallback<_netloom_v1_QueryAnswerAck__Output>): grpc.ClientUnaryCall;
+  
   CreateEndpoint(argument: _netloom_v1_CreateEndpointRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
   CreateEndpoint(argument: _netloom_v1_CreateEndpointRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
   CreateEndpoint(argument: _netloom_v1_CreateEndpointRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
@@ -52,6 +65,11 @@ export interface AgentClient extends grpc.Client {
   lookupNetwork(argument: _netloom_v1_LookupNetworkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
   lookupNetwork(argument: _netloom_v1_LookupNetworkRequest, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
   
+  Queries(argument: _netloom_v1_QueriesRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_AgentQuery__Output>;
+  Queries(argument: _netloom_v1_QueriesRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_AgentQuery__Output>;
+  queries(argument: _netloom_v1_QueriesRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_AgentQuery__Output>;
+  queries(argument: _netloom_v1_QueriesRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_AgentQuery__Output>;
+  
   Register(argument: _netloom_v1_RegisterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   Register(argument: _netloom_v1_RegisterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   Register(argument: _netloom_v1_RegisterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
@@ -69,6 +87,8 @@ export interface AgentClient extends grpc.Client {
 }
 
 export interface AgentHandlers extends grpc.UntypedServiceImplementation {
+  AnswerQuery: grpc.handleUnaryCall<_netloom_v1_QueryAnswer__Output, _netloom_v1_QueryAnswerAck>;
+  
   CreateEndpoint: grpc.handleUnaryCall<_netloom_v1_CreateEndpointRequest__Output, _netloom_v1_Endpoint>;
   
   DeleteEndpoint: grpc.handleUnaryCall<_netloom_v1_DeleteEndpointRequest__Output, _netloom_v1_DeleteEndpointResponse>;
@@ -77,6 +97,8 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   
   LookupNetwork: grpc.handleUnaryCall<_netloom_v1_LookupNetworkRequest__Output, _netloom_v1_Network>;
   
+  Queries: grpc.handleServerStreamingCall<_netloom_v1_QueriesRequest__Output, _netloom_v1_AgentQuery>;
+  
   Register: grpc.handleUnaryCall<_netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse>;
   
   WatchDesiredState: grpc.handleServerStreamingCall<_netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate>;
@@ -84,10 +106,12 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface AgentDefinition extends grpc.ServiceDefinition {
+  AnswerQuery: MethodDefinition<_netloom_v1_QueryAnswer, _netloom_v1_QueryAnswerAck, _netloom_v1_QueryAnswer__Output, _netloom_v1_QueryAnswerAck__Output>
   CreateEndpoint: MethodDefinition<_netloom_v1_CreateEndpointRequest, _netloom_v1_Endpoint, _netloom_v1_CreateEndpointRequest__Output, _netloom_v1_Endpoint__Output>
   DeleteEndpoint: MethodDefinition<_netloom_v1_DeleteEndpointRequest, _netloom_v1_DeleteEndpointResponse, _netloom_v1_DeleteEndpointRequest__Output, _netloom_v1_DeleteEndpointResponse__Output>
   Heartbeat: MethodDefinition<_netloom_v1_HeartbeatRequest, _netloom_v1_HeartbeatResponse, _netloom_v1_HeartbeatRequest__Output, _netloom_v1_HeartbeatResponse__Output>
   LookupNetwork: MethodDefinition<_netloom_v1_LookupNetworkRequest, _netloom_v1_Network, _netloom_v1_LookupNetworkRequest__Output, _netloom_v1_Network__Output>
+  Queries: MethodDefinition<_netloom_v1_QueriesRequest, _netloom_v1_AgentQuery, _netloom_v1_QueriesRequest__Output, _netloom_v1_AgentQuery__Output>
   Register: MethodDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterResponse, _netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse__Output>
   WatchDesiredState: MethodDefinition<_netloom_v1_WatchRequest, _netloom_v1_DesiredStateUpdate, _netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate__Output>
 }
