@@ -8,6 +8,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { planLab } from '../../../deploy/lab/plan';
+import { run } from '../../../lib/exec';
+import { waitFor } from '../../../lib/clock';
 import { pingOk } from '../../support/traffic';
 import { labCli, netctlCli } from '../../support/lab-cli';
 
@@ -91,6 +93,31 @@ describe('netctl trace in the lab (policy backend, two replicas)', function () {
     const a = await trace(nm2.url, '--from', ctr('x1'), '--to', ctr('db2'), '-l', 'udp', '-P', '9');
     assert.deepEqual(decided(a), ['deny', 'host1', 'ingress', 'db-policy', '2'], JSON.stringify(a));
     assert.equal(a.hops.length, 1);
+  });
+
+  it("the rules' counters grow with real traffic, summed over both hosts, and the policy is realized on both", async () => {
+    interface Inspect {
+      Oper: {
+        realization: { hostsConcerned: number; hostsRealized: number };
+        ruleCounters: Array<{ ruleId: string; packets: number; hosts: number }>;
+      };
+    }
+    const inspect = async (url: string): Promise<Inspect> =>
+      JSON.parse((await netctlCli(url)(['policy', 'inspect', '-t', 'blue', 'db-policy'])).stdout) as Inspect;
+    const denied = async (): Promise<number> => (await inspect(nm1.url)).Oper.ruleCounters.find((c) => c.ruleId === '2')?.packets ?? 0;
+    const before = await denied();
+    // 5 denied pings into group db on each host: x1 -> db1 (host2), x1 -> db2 (host1)
+    for (const to of ['10.76.2.20', '10.76.2.21'])
+      await run('ping', ['-c', '5', '-i', '0.05', '-W', '1', '-q', to], { netns: ns('x1'), allowFailure: true, timeoutMs: 15_000 });
+    await waitFor('rule 2 counting the 10 denied pings', async () => (await denied()) >= before + 10, {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
+    for (const url of [nm1.url, nm2.url]) {
+      const o = (await inspect(url)).Oper;
+      assert.deepEqual([o.realization.hostsConcerned, o.realization.hostsRealized], [2, 2], JSON.stringify(o.realization));
+      assert.equal(o.ruleCounters.find((c) => c.ruleId === '2')?.hosts, 2, JSON.stringify(o.ruleCounters));
+    }
   });
 
   it('a VLAN network: the destination host traces the packet from the uplink, tagged', async () => {
