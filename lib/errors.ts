@@ -2,20 +2,29 @@
  * Typed errors with stable codes. Every error a user can see carries a code that scripts can
  * match on, a message a person can act on and, where input was at fault, the field that was wrong.
  */
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'CONFLICT'
-  | 'IN_USE'
-  | 'EXHAUSTED'
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'UNAUTHENTICATED'
-  | 'PERMISSION_DENIED'
-  | 'COMMAND_FAILED'
-  | 'DECODE_ERROR'
-  | 'INTERNAL';
+/** Every error code, in one list (the type follows from it). */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'CONFLICT',
+  'IN_USE',
+  'EXHAUSTED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'COMMAND_FAILED',
+  'DECODE_ERROR',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Whether a code read from elsewhere (a peer's answer, a server's JSON) is one of ours. */
+export function isErrorCode(s: string): s is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(s);
+}
 
 export class NetloomError extends Error {
   readonly code: ErrorCode;

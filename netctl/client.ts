@@ -6,7 +6,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { NetloomError, type ErrorCode } from '../lib/errors';
+import { isErrorCode, NetloomError, type ErrorCode } from '../lib/errors';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -19,22 +19,6 @@ export interface ClientOptions {
   /** sent as `Authorization: Bearer <token>` (netmaster --auth-token) */
   token?: string;
 }
-
-const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'INVALID_ARGUMENT',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'CONFLICT',
-  'IN_USE',
-  'EXHAUSTED',
-  'UNAVAILABLE',
-  'TIMEOUT',
-  'UNAUTHENTICATED',
-  'PERMISSION_DENIED',
-  'COMMAND_FAILED',
-  'DECODE_ERROR',
-  'INTERNAL',
-]);
 
 function codeForStatus(status: number): ErrorCode {
   if (status === 400 || status === 422) return 'INVALID_ARGUMENT';
@@ -60,7 +44,7 @@ export function httpError(method: string, path: string, status: number, statusTe
     const msg = typeof o['error'] === 'string' ? o['error'] : typeof o['message'] === 'string' ? o['message'] : undefined;
     if (msg !== undefined) {
       const serverCode = typeof o['code'] === 'string' ? o['code'] : '';
-      const code: ErrorCode = KNOWN_CODES.has(serverCode) ? (serverCode as ErrorCode) : codeForStatus(status);
+      const code: ErrorCode = isErrorCode(serverCode) ? serverCode : codeForStatus(status);
       const field = typeof o['field'] === 'string' && o['field'] !== '' ? o['field'] : undefined;
       return new NetloomError(code, msg, {
         ...(field === undefined ? {} : { field }),

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { NetloomError, type ErrorCode } from '../../lib/errors';
+import { isErrorCode, NetloomError, type ErrorCode } from '../../lib/errors';
 import type { Clock, Timer } from '../../lib/clock';
 import type { AgentQuery } from '../../proto/gen/netloom/v1/AgentQuery';
 import type { QueriesRequest__Output } from '../../proto/gen/netloom/v1/QueriesRequest';
@@ -26,22 +26,6 @@ interface Pending {
   reject(e: Error): void;
   timer: Timer;
 }
-
-const CODES: readonly ErrorCode[] = [
-  'INVALID_ARGUMENT',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'CONFLICT',
-  'IN_USE',
-  'EXHAUSTED',
-  'UNAVAILABLE',
-  'TIMEOUT',
-  'UNAUTHENTICATED',
-  'PERMISSION_DENIED',
-  'COMMAND_FAILED',
-  'DECODE_ERROR',
-  'INTERNAL',
-];
 
 export class AgentQueries {
   private readonly streams = new Map<string, QueryCall>();
@@ -89,7 +73,7 @@ export class AgentQueries {
   async trace(host: string, trace: TraceRequest, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<TraceResult__Output> {
     const a = await this.ask(host, { trace }, timeoutMs);
     if (a.errorCode !== '') {
-      const code = (CODES as readonly string[]).includes(a.errorCode) ? (a.errorCode as ErrorCode) : 'INTERNAL';
+      const code: ErrorCode = isErrorCode(a.errorCode) ? a.errorCode : 'INTERNAL';
       throw new NetloomError(code, `agent on ${host}: ${a.errorMessage}`, a.errorField ? { field: a.errorField } : {});
     }
     if (!a.trace) throw new NetloomError('INTERNAL', `agent on ${host} answered without a trace`);

@@ -11,6 +11,7 @@
  *   destination (outputs of the last hop say where).
  */
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
+import type { TraceStep__Output } from '../../proto/gen/netloom/v1/TraceStep';
 
 export type Verdict = 'allow' | 'deny' | 'drop';
 
@@ -31,17 +32,7 @@ export interface Decision {
 export interface Hop {
   host: string;
   flow: string;
-  steps: Array<{
-    table: number;
-    tableName: string;
-    priority: number;
-    match: string;
-    cookie: string;
-    feature: string;
-    object: string;
-    actions: string[];
-    pass: number;
-  }>;
+  steps: TraceStep__Output[];
   outputs: Array<{ port: number; kind: string; endpoint?: string; tunId?: string; tunDst?: string; vlan?: number }>;
   dropped: boolean;
   raw?: string;

@@ -17,18 +17,10 @@ import { FLAG, PIPELINE } from '../pipeline/tables';
 import { parseCookie, type Feature } from '../reconcile/cookie';
 import { flowFields, parseOfprotoTrace, type RawTrace } from './ofproto-trace';
 import { traceFlow, type TraceFacts, type TracePacket } from './trace-flow';
+import type { TraceStep__Output } from '../../proto/gen/netloom/v1/TraceStep';
 
-export interface TraceStep {
-  table: number;
-  tableName: string;
-  priority: number;
-  match: string;
-  cookie: string;
-  feature: string;
-  object: string;
-  actions: string[];
-  pass: number;
-}
+/** A step as the agent API carries it (TraceStep of proto/netloom/agent.proto). */
+export type TraceStep = TraceStep__Output;
 
 export interface PolicyDecision {
   direction: 'egress' | 'ingress';
