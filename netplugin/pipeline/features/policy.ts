@@ -176,6 +176,18 @@ class FlowSet {
     ingress: new WeakMap<AddressSet, KnownOxm[][] | undefined>(),
   };
   private readonly matches = new Map<string, KnownOxm[]>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+
+  /** A number for an object, the same every time it is asked (names shared clause lists in keys). */
+  idOf(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(o, id);
+    }
+    return id;
+  }
 
   /** The match made by `make` for `key`, the same object every time (so its canonical form is computed once). */
   memo(key: string, make: () => KnownOxm[]): KnownOxm[] {
@@ -263,22 +275,63 @@ class FlowSet {
   }
 }
 
-function addRule(set: FlowSet, dir: Direction, rule: PolicyRule, selves: EndpointView[], variant: number): void {
+/** A rule's clauses, worked out before any flow is written. */
+interface PlannedRule {
+  rule: PolicyRule;
+  variant: number;
+  clauses: KnownOxm[][][];
+  /** flows as plain flows: the product of the clause sizes */
+  product: number;
+  /** sizes of the endpoint and peer clauses (shared by the rules of `share`) and of the services clause (0: none) */
+  shared: number;
+  services: number;
+  /** rules that share their endpoint and peer clauses (same priority, action, endpoints and peer set) */
+  share: string;
+}
+
+function planRule(set: FlowSet, dir: Direction, rule: PolicyRule, selves: EndpointView[], variant: number): PlannedRule | undefined {
   const peers = set.peerMatches(dir, rule);
-  if (peers && peers.length === 0) return; // a peer set with no address matches nothing
+  if (peers && peers.length === 0) return undefined; // a peer set with no address matches nothing
   const services = serviceMatches(set, rule);
-  const priority = rulePriority(rule);
   const clauses = [selves.map((e) => set.selfMatch(dir, e)), ...(peers ? [peers] : []), ...(services ? [services] : [])];
-  const sizes = clauses.map((c) => c.length);
-  const product = sizes.reduce((a, b) => a * b, 1);
-  const sum = sizes.reduce((a, b) => a + b, 0);
+  const product = clauses.reduce((a, c) => a * c.length, 1);
+  const share = `${rulePriority(rule)} ${rule.action} ${peers ? set.idOf(peers) : 'any'} ${selves.map((e) => e.ep.id).join(',')}`;
+  return { rule, variant, clauses, product, share, shared: selves.length + (peers?.length ?? 0), services: services?.length ?? 0 };
+}
+
+/**
+ * Plain flows or a conjunction, per group of rules that share their endpoint and peer clauses
+ * (Contiv's rules name one port each, so a rule over P ports arrives as P such rules): plain when
+ * the group's plain flows are no more than its conjunctions would cost, the shared endpoint and
+ * peer flows counted once. Judged rule by rule, ten one-port rules of one endpoint and 50 peers
+ * were 500 plain flows (each rule's 50 <= 53) where the shared conjunction is 71.
+ */
+function plainGroups(planned: readonly PlannedRule[]): Set<string> {
+  const cost = new Map<string, { plain: number; conj: number }>();
+  for (const p of planned) {
+    if (p.clauses.length === 1) continue;
+    let c = cost.get(p.share);
+    if (!c) {
+      c = { plain: 0, conj: p.shared };
+      cost.set(p.share, c);
+    }
+    c.plain += p.product;
+    // its own services clause and its conj_id flow
+    c.conj += p.services + 1;
+  }
+  return new Set([...cost].filter(([, c]) => c.plain <= c.conj).map(([k]) => k));
+}
+
+function addRule(set: FlowSet, dir: Direction, p: PlannedRule, plain: boolean): void {
+  const { rule, clauses } = p;
+  const priority = rulePriority(rule);
   const instructions = decision(dir, rule.action);
-  if (clauses.length === 1 || product <= sum + 1) {
+  if (clauses.length === 1 || plain) {
     for (const m of crossProduct(clauses))
       set.plain(flow({ table: TABLE[dir], priority, match: m, instructions, feature: 'policy', object: rule.id }));
     return;
   }
-  const id = set.conjId(`${dir}:${rule.id}#${variant}`);
+  const id = set.conjId(`${dir}:${rule.id}#${p.variant}`);
   clauses.forEach((c, i) => {
     for (const m of c) set.clause(dir, priority, m, { type: 'conjunction', id, clause: i, nClauses: clauses.length });
   });
@@ -318,11 +371,15 @@ function render(input: PipelineInput): PolicyRender {
     }
     const rules = [...selvesOf.keys()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const variants = new Map<string, number>();
+    const planned: PlannedRule[] = [];
     for (const r of rules) {
       const v = variants.get(r.id) ?? 0;
       variants.set(r.id, v + 1);
-      addRule(set, dir, r, selvesOf.get(r)!, v);
+      const p = planRule(set, dir, r, selvesOf.get(r)!, v);
+      if (p) planned.push(p);
     }
+    const plain = plainGroups(planned);
+    for (const p of planned) addRule(set, dir, p, plain.has(p.share));
     for (const e of isolated)
       set.plain(
         flow({
