@@ -321,6 +321,7 @@ export class AgentSimulator {
       ...(this.opts.heartbeatMs !== undefined ? { heartbeatMs: this.opts.heartbeatMs } : {}),
       ...(this.opts.callTimeoutMs !== undefined ? { callTimeoutMs: this.opts.callTimeoutMs } : {}),
       ...(this.opts.maxRecords !== undefined ? { maxRecords: this.opts.maxRecords } : {}),
+      ...(this.opts.compile ? { compile: true } : {}),
       ratePerSec: (this.opts.ratePerSec ?? 200) / n,
     };
     for (const specs of this.specs(n)) {
@@ -378,6 +379,10 @@ export class AgentSimulator {
       updates: 0,
       cpuMs: 0,
       rssMb: 0,
+      compiles: 0,
+      compileMs: 0,
+      compileMaxMs: 0,
+      compileErrors: 0,
       workerErrors: [],
     };
     for (const [i, s] of all.entries()) {
@@ -402,8 +407,12 @@ export class AgentSimulator {
         'updates',
         'cpuMs',
         'rssMb',
+        'compiles',
+        'compileMs',
+        'compileErrors',
       ] as const)
         total[k] += s[k];
+      total.compileMaxMs = Math.max(total.compileMaxMs, s.compileMaxMs);
       if (s.heartbeatFailuresFrom === 'log') total.heartbeatFailuresFrom = 'log';
     }
     // in-process: one process, counted once per group; several local groups never happen
