@@ -37,19 +37,19 @@ export const DEFAULT_POLICY_CONFIG: PolicyBenchConfig = {
   lab: 'bpol',
   labChanges: 30,
   agents: 200,
-  agentChanges: 30,
+  agentChanges: 15,
   members: 1000,
-  membershipRounds: 3,
+  membershipRounds: 2,
   workers: 2,
   etcdPort: 28420,
-  timeoutSeconds: 120,
+  timeoutSeconds: 300,
   childRuns: 3,
   dir: '/tmp/nl-policy-bench',
 };
 
 export const POLICY_USAGE = `usage: npm run bench -- policy [--phases flows,memory,lab,agents] [--lab NAME] [--lab-changes 30]
-  [--agents 200] [--agent-changes 30] [--members 1000] [--membership-rounds 3] [--workers 2] [--etcd-port 28420]
-  [--timeout-s 120] [--child-runs 3] [--quick]
+  [--agents 200] [--agent-changes 15] [--members 1000] [--membership-rounds 2] [--workers 2] [--etcd-port 28420]
+  [--timeout-s 300] [--child-runs 3] [--quick]
   --quick: 3 lab changes, 20 agents, 5 agent changes, 100 members, 1 round, 1 child run (a smoke run)`;
 
 function intOpt(name: string, v: string | undefined, min: number, max: number): number {
@@ -161,8 +161,12 @@ export interface PolicyMeasurements {
   agents?: {
     agents: number;
     workers: number;
+    /** measured: the simulator's agents share its cores, so their compiles queue */
     realize: LatencySummary;
+    /** as if each agent had a core of its own: arrival of the state + that agent's compile CPU */
+    realizeOwn: LatencySummary;
     membership: LatencySummary;
+    membershipOwn: LatencySummary;
     membershipDetach: LatencySummary;
     members: number;
     /** the agents' compiles of one state: median and longest (ms, wall, in the simulator) */
@@ -225,7 +229,9 @@ export function assemblePolicyResult(
     realizeRestMsP50: r1(m.lab?.restMsP50),
     realizeP50MsAgents200: a && a.agents === 200 ? r1(a.realize.p50) : null,
     realizeP99MsAgents200: a && a.agents === 200 ? r1(a.realize.p99) : null,
+    realizeP99MsAgents200OwnCore: a && a.agents === 200 ? r1(a.realizeOwn.p99) : null,
     groupMembership1000Ms: a && a.members === 1000 ? r1(a.membership.p50) : null,
+    groupMembership1000MsOwnCore: a && a.members === 1000 ? r1(a.membershipOwn.p50) : null,
     agents: a
       ? {
           agents: a.agents,
@@ -233,9 +239,12 @@ export function assemblePolicyResult(
           realizeP50Ms: r1(a.realize.p50),
           realizeP99Ms: r1(a.realize.p99),
           realizeSamples: a.realize.samples,
+          realizeOwnCoreP50Ms: r1(a.realizeOwn.p50),
+          realizeOwnCoreP99Ms: r1(a.realizeOwn.p99),
           members: a.members,
           membershipAttachP50Ms: r1(a.membership.p50),
           membershipAttachMaxMs: r1(a.membership.max),
+          membershipAttachOwnCoreP50Ms: r1(a.membershipOwn.p50),
           membershipDetachP50Ms: r1(a.membershipDetach.p50),
           membershipRounds: a.membership.samples,
           simCompileMsMean: r1(a.compileMsMean),

@@ -43,7 +43,7 @@ export interface SimulatedAgentOptions {
 interface Watch {
   predicate: Predicate;
   heldAt: number | undefined;
-  onHeld: ((at: number) => void) | undefined;
+  onHeld: ((at: number, ownAt: number) => void) | undefined;
 }
 
 /** The client's counters, plus heartbeatFailures when the client keeps that count (else undefined). */
@@ -94,20 +94,23 @@ export class SimulatedAgent {
     if (this.compiler) {
       // a snapshot among coalesced states makes the compile a snapshot's
       this.compileKind = kind === 'snapshot' ? 'snapshot' : this.compileKind;
-      this.compiler.submit(state);
+      this.compiler.submit(state, at);
       return;
     }
-    this.judge(state, kind, at);
+    this.judge(state, kind, at, at);
   }
 
   private onCompiled(state: HostState): void {
     const kind = this.compileKind;
     this.compileKind = 'changes';
-    this.judge(state, kind, crossProcessNow());
+    this.judge(state, kind, crossProcessNow(), this.compiler!.ownDoneAt);
   }
 
-  /** Record, for every watch not held yet, whether it holds now. */
-  private judge(state: HostState, kind: 'snapshot' | 'changes', at: number): void {
+  /**
+   * Record, for every watch not held yet, whether it holds now (`at`); `ownAt`: when it would have
+   * with a core of its own (compiling agents: arrival + compile CPU; others: `at`).
+   */
+  private judge(state: HostState, kind: 'snapshot' | 'changes', at: number, ownAt: number): void {
     const compiled = this.compiler?.objects;
     for (const w of this.watches.values()) {
       if (w.heldAt !== undefined) continue;
@@ -119,7 +122,7 @@ export class SimulatedAgent {
       }
       if (held) {
         w.heldAt = at;
-        w.onHeld?.(at);
+        w.onHeld?.(at, ownAt);
       }
     }
   }
@@ -145,7 +148,7 @@ export class SimulatedAgent {
    * Call `onHeld(at)` once, when `predicate` first holds on an applied state (at: when that state
    * was applied). Returns the watch's id for unwatch().
    */
-  watch(predicate: Predicate, onHeld?: (at: number) => void, id = `w${this.nextWatch++}`): string {
+  watch(predicate: Predicate, onHeld?: (at: number, ownAt: number) => void, id = `w${this.nextWatch++}`): string {
     const w: Watch = { predicate, heldAt: undefined, onHeld };
     this.watches.set(id, w);
     const last = this.updates[this.updates.length - 1];
@@ -157,7 +160,7 @@ export class SimulatedAgent {
       predicate(this.latest, last.kind, this.compiler?.objects)
     ) {
       w.heldAt = last.at;
-      onHeld?.(last.at);
+      onHeld?.(last.at, last.at);
     }
     return id;
   }

@@ -36,9 +36,16 @@ export class SimulatedCompiler {
   flows: readonly DesiredFlow[] = [];
   /** the rule ids (cookie objects) of the latest compile's flows */
   objects: ReadonlySet<string> = new Set();
+  /**
+   * The latest compile as if this agent had a core of its own: when the compiled state arrived
+   * (crossProcessNow) plus the CPU time the compile took. The simulator's agents share two
+   * cores, so their compiles queue behind each other; real agents each run on their own host.
+   */
+  ownDoneAt = 0;
   readonly stats: CompileStats = { compiles: 0, compileMs: 0, compileMaxMs: 0, compileErrors: 0 };
   lastError: string | undefined;
   private pending: unknown;
+  private pendingAt = 0;
   private scheduled = false;
 
   constructor(
@@ -48,23 +55,25 @@ export class SimulatedCompiler {
     private readonly onCompiled: (state: unknown) => void,
   ) {}
 
-  /** Compile `raw` soon (after the states already queued in this turn: only the newest is compiled). */
-  submit(raw: unknown): void {
+  /** Compile `raw` (arrived at `at`) soon (after the states already queued in this turn: only the newest is compiled). */
+  submit(raw: unknown, at = performance.timeOrigin + performance.now()): void {
     this.pending = raw;
+    this.pendingAt = at;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
       const state = this.pending;
       this.pending = undefined;
-      this.compile(state);
+      this.compile(state, this.pendingAt);
       this.onCompiled(state);
     });
   }
 
-  /** Compile now (exposed for tests). */
-  compile(raw: unknown): void {
+  /** Compile now (exposed for tests); `arrivedAt`: when the state arrived (for ownDoneAt). */
+  compile(raw: unknown, arrivedAt = performance.timeOrigin + performance.now()): void {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     try {
       const state = parseHostState(raw);
       const flows = computePipeline({ state, local: localFactsFor(state, this.host, this.vtepIp) });
@@ -77,6 +86,9 @@ export class SimulatedCompiler {
       this.lastError = e instanceof Error ? e.message : String(e);
     }
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    // a worker's one thread: its CPU over the compile is the compile's (plus a little GC)
+    this.ownDoneAt = arrivedAt + (cpu.user + cpu.system) / 1000;
     this.stats.compiles++;
     this.stats.compileMs += ms;
     this.stats.compileMaxMs = Math.max(this.stats.compileMaxMs, ms);

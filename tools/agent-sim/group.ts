@@ -133,11 +133,11 @@ export class AgentGroup {
    * Watch every agent for `cond`; `onHeld(index, at)` once per agent (index: its spec's index) when
    * it first holds. Agents not started yet are watched too.
    */
-  watch(id: string, cond: Condition, onHeld: (index: number, at: number) => void): void {
+  watch(id: string, cond: Condition, onHeld: (index: number, at: number, ownAt: number) => void): void {
     const predicate = predicateOf(cond);
     this.agents.forEach((a, i) => {
       const index = this.specs[i]!.index;
-      a.watch(predicate, (at) => onHeld(index, at), id);
+      a.watch(predicate, (at, ownAt) => onHeld(index, at, ownAt), id);
     });
     this.watches.set(id, id);
   }

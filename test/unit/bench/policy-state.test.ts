@@ -112,7 +112,9 @@ describe('policy benchmark pieces', () => {
           agents: 200,
           workers: 2,
           realize: summarize([10, 20]),
+          realizeOwn: summarize([5, 6]),
           membership: summarize([500]),
+          membershipOwn: summarize([300]),
           membershipDetach: summarize([400]),
           members: 1000,
           compileMsMean: 3,
@@ -127,6 +129,8 @@ describe('policy benchmark pieces', () => {
     assert.equal(r.realizeP50Ms, 200);
     assert.equal(r.realizeP99MsAgents200, 20);
     assert.equal(r.groupMembership1000Ms, 500);
+    assert.equal(r.realizeP99MsAgents200OwnCore, 6);
+    assert.equal(r.groupMembership1000MsOwnCore, 300);
     assert.equal(r.flowsPerRule, null);
     assert.equal(r.flowsPerRuleGoal, 220);
     assert.deepEqual(r.loadAvg, { start: [1, 1, 1], end: [2, 2, 2] });
@@ -149,6 +153,9 @@ describe('policy benchmark pieces', () => {
     assert.equal(none(state, 'changes', c.objects), false);
     assert.equal(none(state, 'changes', new Set()), true);
     assert.equal(describeCondition({ kind: 'ruleFlows', ruleIds: ['x'], absent: true }), 'no flows of rule x');
+    // as if on a core of its own: arrival + the compile's CPU time
+    c.compile(wire, 1000);
+    assert.ok(c.ownDoneAt > 1000 && c.ownDoneAt < 1000 + 60_000, String(c.ownDoneAt));
     // a state that does not parse is counted, the flows of the last good one kept
     c.compile({ endpoints: [{ id: '' }] });
     assert.equal(c.stats.compileErrors, 1);
