@@ -24,7 +24,7 @@ import {
   type PathName,
   type Sample,
 } from './support/dataplane-report';
-import { cleanupStaleNetloom, NetloomBench, POLICY_RULES } from './support/netloom-paths';
+import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES } from './support/netloom-paths';
 import { runIperf3, runQperf, stopAllServers } from './support/perf-tools';
 import {
   cleanupStale,
@@ -82,7 +82,7 @@ export async function run(args: string[]): Promise<void> {
     if (wantNetloom) {
       const t = Date.now();
       await netloom.up();
-      say(`netloom lab tdp: 2 hosts, 2 agents, 4 containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
+      say(`netloom lab tdp: 2 hosts, 2 agents, ${CONTAINERS.length} containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
       paths.push(...netloom.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }
     for (const name of opts.paths) {

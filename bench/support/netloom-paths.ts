@@ -247,8 +247,11 @@ export class NetloomBench {
       });
       return r.stdout.split('\n');
     };
-    const servers = CONTAINERS.filter((c) => c.group && c.host === 'host2').map((c) => `nw_dst=${c.ip},`);
-    const ingress = (await dump('host2', 'ingressPolicy')).filter((l) => servers.some((s) => l.includes(s)));
+    // ovs-ofctl writes the match as ...,nw_dst=10.60.1.12 actions=... (or a comma after it)
+    const servers = CONTAINERS.filter((c) => c.group && c.host === 'host2').map(
+      (c) => new RegExp(`nw_dst=${c.ip.replace(/\./g, '\\.')}(?![0-9])`),
+    );
+    const ingress = (await dump('host2', 'ingressPolicy')).filter((l) => servers.some((re) => re.test(l)));
     const egress = (await dump('host1', 'egressPolicy')).filter((l) => l.includes('udp'));
     return {
       host2IngressAllowPackets: ingress.reduce((n, l) => n + Number(/n_packets=(\d+)/.exec(l)?.[1] ?? 0), 0),

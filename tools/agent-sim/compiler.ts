@@ -5,12 +5,26 @@
  * endpoints, a VXLAN port), and the whole pipeline computed with the real computePipeline; the
  * flows are kept in memory in place of a switch. Compiles are coalesced like the agent's
  * reconcile loop: states that arrive while one is pending only make it compile the newest.
+ * The agents of a process compile one at a time, one per turn of the event loop (a shared
+ * queue), so that the streams' data keeps being read between two compiles: a state's arrival
+ * time is then late by one compile at most, not by every compile queued before it.
  */
 import { computePipeline } from '../../netplugin/pipeline/compute';
 import type { DesiredFlow } from '../../netplugin/reconcile/flow-key';
 import { parseHostState, type HostState, type LocalFacts } from '../../netplugin/state/host-state';
 
 const VXLAN_PORT = 2;
+
+/** compilers with a state waiting, in the order they got it (one compile per event-loop turn) */
+const queue: SimulatedCompiler[] = [];
+let draining = false;
+
+function drainOne(): void {
+  const c = queue.shift();
+  if (c) c.compilePending();
+  if (queue.length > 0) setImmediate(drainOne);
+  else draining = false;
+}
 const FIRST_ENDPOINT_PORT = 10;
 
 /** An agent's own facts for `host`: an OpenFlow port for each of its endpoints (10, 11, ... in id order). */
@@ -61,13 +75,20 @@ export class SimulatedCompiler {
     this.pendingAt = at;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const state = this.pending;
-      this.pending = undefined;
-      this.compile(state, this.pendingAt);
-      this.onCompiled(state);
-    });
+    queue.push(this);
+    if (!draining) {
+      draining = true;
+      setImmediate(drainOne);
+    }
+  }
+
+  /** @internal: the queue's turn for this compiler */
+  compilePending(): void {
+    this.scheduled = false;
+    const state = this.pending;
+    this.pending = undefined;
+    this.compile(state, this.pendingAt);
+    this.onCompiled(state);
   }
 
   /** Compile now (exposed for tests); `arrivedAt`: when the state arrived (for ownDoneAt). */
