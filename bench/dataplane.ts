@@ -5,14 +5,26 @@
  * one NORMAL flow (the fair reference: the same userspace datapath), a direct veth pair, a Linux
  * bridge and kernel VXLAN, and (for the topology) plain OVS NORMAL across two OVS instances.
  * Every path is measured once per round, in alternating order; medians of rounds are reported
- * with ratios against the plain OVS bridge (and against the two-instance one). Everything is removed
+ * with ratios against the plain OVS bridge (and against the two-instance one). The `-policy` netloom
+ * paths are the same paths between containers whose group has a 100-rule policy (evaluated on
+ * both hosts, allowing their traffic), rated against the same path without it (issue 12: at least
+ * 0.9x bandwidth, at most 1.1x latency). Everything is removed
  * afterwards, also on failure. Needs root.
  * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...]
  */
 import { loadavg } from 'node:os';
 import { errorMessage } from '../lib/errors';
-import { ALL_PATHS, formatTable, parseDataplaneArgs, summarize, type PathName, type Sample } from './support/dataplane-report';
-import { cleanupStaleNetloom, NetloomBench } from './support/netloom-paths';
+import {
+  ALL_PATHS,
+  formatTable,
+  parseDataplaneArgs,
+  POLICY_GOAL,
+  POLICY_PATHS,
+  summarize,
+  type PathName,
+  type Sample,
+} from './support/dataplane-report';
+import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES } from './support/netloom-paths';
 import { runIperf3, runQperf, stopAllServers } from './support/perf-tools';
 import {
   cleanupStale,
@@ -50,6 +62,7 @@ export async function run(args: string[]): Promise<void> {
   const netloom = new NetloomBench();
   const samples = new Map<PathName, Sample[]>();
   const t0 = Date.now();
+  let policyEvidence: Awaited<ReturnType<NetloomBench['policyEvidence']>> | null = null;
   let cleaning: Promise<void> | undefined;
   const cleanupAll = (): Promise<void> =>
     (cleaning ??= (async () => {
@@ -69,7 +82,7 @@ export async function run(args: string[]): Promise<void> {
     if (wantNetloom) {
       const t = Date.now();
       await netloom.up();
-      say(`netloom lab tdp: 2 hosts, 2 agents, 4 containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
+      say(`netloom lab tdp: 2 hosts, 2 agents, ${CONTAINERS.length} containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
       paths.push(...netloom.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }
     for (const name of opts.paths) {
@@ -90,6 +103,12 @@ export async function run(args: string[]): Promise<void> {
         );
       }
     }
+    if (opts.paths.some((p) => p.endsWith('-policy'))) {
+      policyEvidence = await netloom.policyEvidence();
+      say(
+        `policy: ${policyEvidence.host2IngressAllowPackets} packets allowed by the group rule in host2's ingressPolicy; ${policyEvidence.host1EgressPolicyFlows} egress rule flows on host1`,
+      );
+    }
   } finally {
     await cleanupAll();
     process.off('SIGINT', onSignal);
@@ -109,6 +128,14 @@ export async function run(args: string[]): Promise<void> {
       rounds: opts.rounds,
       loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
       paths: figures,
+      policy: opts.paths.some((p) => p.endsWith('-policy'))
+        ? {
+            rules: POLICY_RULES,
+            goal: { bandwidthAtLeast: POLICY_GOAL.bandwidth, latencyAtMost: POLICY_GOAL.latency },
+            vsNoPolicy: Object.fromEntries(POLICY_PATHS.map(([n]) => [n, figures[n]?.vsNoPolicy ?? null])),
+            evidence: policyEvidence,
+          }
+        : null,
     }),
   );
 }

@@ -8,6 +8,8 @@ import { NetloomError } from '../../lib/errors';
 export const ALL_PATHS = [
   'netloom-vlan',
   'netloom-vxlan',
+  'netloom-vlan-policy',
+  'netloom-vxlan-policy',
   'ovs-normal',
   'ovs-normal-2host',
   'veth',
@@ -18,6 +20,13 @@ export type PathName = (typeof ALL_PATHS)[number];
 export const REFERENCE_PATH: PathName = 'ovs-normal';
 /** the same NORMAL switching over two OVS instances in a row: netloom's cross-host topology */
 export const TWO_HOST_PATH: PathName = 'ovs-normal-2host';
+/** a path with the 100-rule policy and the same path without it */
+export const POLICY_PATHS: ReadonlyArray<[PathName, PathName]> = [
+  ['netloom-vlan-policy', 'netloom-vlan'],
+  ['netloom-vxlan-policy', 'netloom-vxlan'],
+];
+/** the issue's goal for a path with policy against the same without: bandwidth at least, latency at most */
+export const POLICY_GOAL = { bandwidth: 0.9, latency: 1.1 } as const;
 
 export interface DataplaneOptions {
   /** qperf -t per test (1..5) */
@@ -81,6 +90,8 @@ export interface PathFigures {
   vsOvsNormal: Ratios | null;
   /** the same against `ovs-normal-2host` (null when it was not measured) */
   vsOvsNormal2Host: Ratios | null;
+  /** policy paths only: the same against the path without policy (null when it was not measured) */
+  vsNoPolicy?: Ratios | null;
 }
 
 export interface Ratios {
@@ -122,6 +133,11 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
     if (ref) f.vsOvsNormal = ratios(f, ref);
     if (ref2) f.vsOvsNormal2Host = ratios(f, ref2);
   }
+  for (const [withPolicy, without] of POLICY_PATHS) {
+    const f = out[withPolicy];
+    const base = out[without];
+    if (f) f.vsNoPolicy = base ? ratios(f, base) : null;
+  }
   return out;
 }
 
@@ -139,6 +155,18 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
     rows.push(
       `| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} |`,
     );
+  }
+  const pol = POLICY_PATHS.filter(([n]) => figs[n]?.vsNoPolicy);
+  if (pol.length > 0) {
+    rows.push(
+      '',
+      `| path | tcp_bw / without policy (goal >= ${POLICY_GOAL.bandwidth}x) | tcp_lat / without policy (goal <= ${POLICY_GOAL.latency}x) | iperf3 / without policy |`,
+      '|---|---|---|---|',
+    );
+    for (const [n] of pol) {
+      const r = figs[n]?.vsNoPolicy;
+      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
+    }
   }
   const two = ALL_PATHS.filter((n) => n.startsWith('netloom-') && figs[n]?.vsOvsNormal2Host);
   if (two.length > 0) {

@@ -17,6 +17,7 @@ import { NetloomError } from '../../lib/errors';
 import { run } from '../../lib/exec';
 import { stopProcess } from '../../lib/process';
 import type { Encap } from '../../netplugin/state/host-state';
+import { table, type TableName } from '../../netplugin/pipeline/tables';
 import type { BenchPath } from './reference-paths';
 
 export const LAB_NAME = 'tdp';
@@ -28,15 +29,48 @@ export interface BenchContainer {
   network: 'vl' | 'vx';
   ip: string;
   mac: string;
+  /** the group (of its network) whose 100-rule policy applies to it; none: no policy */
+  group?: string;
 }
 
-/** Client on host1, server on host2, in each network. */
+/**
+ * Client on host1, server on host2, in each network; the `p` pairs are the same paths with the
+ * 100-rule policy of their network's group on both ends (policyRules).
+ */
 export const CONTAINERS: readonly BenchContainer[] = [
   { name: 'vl1', host: 'host1', network: 'vl', ip: '10.60.1.1', mac: '02:00:00:60:01:01' },
   { name: 'vl2', host: 'host2', network: 'vl', ip: '10.60.1.2', mac: '02:00:00:60:01:02' },
   { name: 'vx1', host: 'host1', network: 'vx', ip: '10.60.2.1', mac: '02:00:00:60:02:01' },
   { name: 'vx2', host: 'host2', network: 'vx', ip: '10.60.2.2', mac: '02:00:00:60:02:02' },
+  { name: 'vlp1', host: 'host1', network: 'vl', ip: '10.60.1.11', mac: '02:00:00:60:01:11', group: 'polvl' },
+  { name: 'vlp2', host: 'host2', network: 'vl', ip: '10.60.1.12', mac: '02:00:00:60:01:12', group: 'polvl' },
+  { name: 'vxp1', host: 'host1', network: 'vx', ip: '10.60.2.11', mac: '02:00:00:60:02:11', group: 'polvx' },
+  { name: 'vxp2', host: 'host2', network: 'vx', ip: '10.60.2.12', mac: '02:00:00:60:02:12', group: 'polvx' },
 ];
+
+/** Rules in each policy group's policy. */
+export const POLICY_RULES = 100;
+
+/**
+ * The policy of group `group` (HostState rule shape): 100 rules that are all evaluated but let
+ * the group's own traffic through. On the server's host (ingress): deny everything at priority
+ * 1, allow from the group at 90, and denies of other tcp ports and other sources at priorities
+ * 2-99 (above and below the allow); on the client's host (egress): denies of udp ports. Pure.
+ */
+export function policyRules(group: string): Array<Record<string, unknown>> {
+  const rules: Array<Record<string, unknown>> = [
+    { ruleId: 'deny-all', direction: 'in', priority: 1, action: 'deny' },
+    { ruleId: 'allow-group', direction: 'in', priority: 90, action: 'allow', fromGroup: `${TENANT}:${group}` },
+  ];
+  for (let i = 0; rules.length < POLICY_RULES; i++) {
+    const priority = 2 + (i % 98);
+    if (i % 3 === 0) rules.push({ ruleId: `in-tcp-${i}`, direction: 'in', priority, action: 'deny', protocol: 'tcp', port: 2000 + i });
+    else if (i % 3 === 1)
+      rules.push({ ruleId: `out-udp-${i}`, direction: 'out', priority, action: 'deny', protocol: 'udp', port: 3000 + i });
+    else rules.push({ ruleId: `in-src-${i}`, direction: 'in', priority, action: 'deny', fromIp: `10.99.${i}.0/24` });
+  }
+  return rules;
+}
 
 export const containerNs = (c: Pick<BenchContainer, 'name'>): string => `dpc-${c.name}`;
 
@@ -49,9 +83,15 @@ export function fabricState(
     { name: 'vl', encap: 'vlan', tag: 301, octet: 1 },
     { name: 'vx', encap: 'vxlan', tag: 5301, octet: 2 },
   ];
+  const groups = [...new Set(containers.flatMap((c) => (c.group ? [`${c.network} ${c.group}`] : [])))].map((x, i) => {
+    const [network, group] = x.split(' ') as [string, string];
+    return { key: `${TENANT}:${group}`, tenant: TENANT, name: group, network, groupId: i + 1, policies: [`p-${group}`] };
+  });
   return {
     global: { fwdMode: 'bridge', arpMode: 'proxy' },
     tenants: [{ name: TENANT, vrfId: 1, ctZone: 1 }],
+    groups,
+    policies: groups.map((g) => ({ key: `${TENANT}:p-${g.name}`, tenant: TENANT, name: `p-${g.name}`, rules: policyRules(g.name) })),
     networks: nets.map((n, i) => ({
       key: `${TENANT}:${n.name}`,
       tenant: TENANT,
@@ -65,6 +105,7 @@ export function fabricState(
     endpoints: containers.map((c) => ({
       id: `ep-${c.name}`,
       network: `${TENANT}:${c.network}`,
+      group: c.group ? `${TENANT}:${c.group}` : '',
       host: c.host,
       ip: c.ip,
       mac: c.mac,
@@ -128,6 +169,8 @@ export class NetloomBench {
     for (const [from, to] of [
       ['vl1', 'vl2'],
       ['vx1', 'vx2'],
+      ['vlp1', 'vlp2'],
+      ['vxp1', 'vxp2'],
     ] as const) {
       const dst = CONTAINERS.find((c) => c.name === to);
       if (!dst) continue;
@@ -168,19 +211,52 @@ export class NetloomBench {
       netnsPath: `/run/netns/${ns}`,
       tenant: TENANT,
       network: c.network,
+      ...(c.group ? { group: c.group } : {}),
       name: 'netloom',
     });
     if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${r.output.trim().slice(0, 500)}`);
   }
 
-  /** The two measured paths: VLAN and VXLAN, host1 -> host2. */
+  /** The measured paths: VLAN and VXLAN, host1 -> host2, each without and with the 100-rule policy. */
   paths(): BenchPath[] {
     const mk = (name: string, a: string, b: string): BenchPath => {
       const dst = CONTAINERS.find((c) => c.name === b);
       if (!dst) throw new NetloomError('NOT_FOUND', `no container ${b}`);
       return { name, clientNs: containerNs({ name: a }), serverNs: containerNs(dst), serverIp: dst.ip, cleanup: async () => undefined };
     };
-    return [mk('netloom-vlan', 'vl1', 'vl2'), mk('netloom-vxlan', 'vx1', 'vx2')];
+    return [
+      mk('netloom-vlan', 'vl1', 'vl2'),
+      mk('netloom-vxlan', 'vx1', 'vx2'),
+      mk('netloom-vlan-policy', 'vlp1', 'vlp2'),
+      mk('netloom-vxlan-policy', 'vxp1', 'vxp2'),
+    ];
+  }
+
+  /**
+   * Evidence that the policy paths went through policy: on host2 (the servers'), packets decided
+   * by flows of ingressPolicy that name a policy server's address (the allow of its group), and
+   * on host1 (the clients') the flows the clients' egress rules put in egressPolicy (udp denies:
+   * the measured tcp is looked up there and goes on to ingressPolicy).
+   */
+  async policyEvidence(): Promise<{ host2IngressAllowPackets: number; host1EgressPolicyFlows: number }> {
+    const dump = async (host: string, t: TableName): Promise<string[]> => {
+      const h = this.host(host);
+      const r = await run('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', `unix:${h.ovsDir}/run/br-int.mgmt`, `table=${table(t)}`], {
+        netns: h.netns,
+        timeoutMs: 10_000,
+      });
+      return r.stdout.split('\n');
+    };
+    // ovs-ofctl writes the match as ...,nw_dst=10.60.1.12 actions=... (or a comma after it)
+    const servers = CONTAINERS.filter((c) => c.group && c.host === 'host2').map(
+      (c) => new RegExp(`nw_dst=${c.ip.replace(/\./g, '\\.')}(?![0-9])`),
+    );
+    const ingress = (await dump('host2', 'ingressPolicy')).filter((l) => servers.some((re) => re.test(l)));
+    const egress = (await dump('host1', 'egressPolicy')).filter((l) => l.includes('udp'));
+    return {
+      host2IngressAllowPackets: ingress.reduce((n, l) => n + Number(/n_packets=(\d+)/.exec(l)?.[1] ?? 0), 0),
+      host1EgressPolicyFlows: egress.length,
+    };
   }
 
   async teardown(): Promise<void> {

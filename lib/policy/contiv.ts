@@ -65,13 +65,23 @@ function servicesOf(r: ContivRule): Service[] {
   return [{ protocol, ...(r.port > 0 ? { ports: [{ from: r.port, to: r.port }] } : {}) }];
 }
 
-/** The addresses a rule's peer stands for, from the state. */
-function peersOf(r: ContivRule, state: PolicyState, members: Map<string, Endpoint[]>): AddressSet {
+/**
+ * The addresses a rule's peer stands for, from the state. A group's set is made once and shared
+ * by every rule naming it (`groupSets`), so a backend can work it out once per group.
+ */
+function peersOf(r: ContivRule, state: PolicyState, members: Map<string, Endpoint[]>, groupSets: Map<string, AddressSet>): AddressSet {
   const inbound = r.direction === 'in';
   const group = inbound ? r.fromGroup : r.toGroup;
   const network = inbound ? r.fromNetwork : r.toNetwork;
   const ip = inbound ? r.fromIp : r.toIp;
-  if (group) return { include: (members.get(group) ?? []).filter((e) => e.ip).map((e) => `${e.ip}/32`), exclude: [] };
+  if (group) {
+    let set = groupSets.get(group);
+    if (!set) {
+      set = { include: (members.get(group) ?? []).filter((e) => e.ip).map((e) => `${e.ip}/32`), exclude: [] };
+      groupSets.set(group, set);
+    }
+    return set;
+  }
   if (network) {
     const subnet = state.networks.find((n) => n.key === network)?.subnet;
     // a network the state does not carry matches nothing (netmaster sends every network a rule names)
@@ -113,6 +123,7 @@ function compile(state: PolicyState, host: string): EndpointPolicy[] {
   }
   const groups = new Map(state.groups.map((g) => [g.key, g]));
   const policies = new Map(state.policies.map((p) => [p.key, p]));
+  const groupSets = new Map<string, AddressSet>();
   // per policy key: its rules compiled, split by direction (a policy attached to several groups is compiled once)
   const byPolicy = new Map<string, { ingress: PolicyRule[]; egress: PolicyRule[] }>();
   const rulesOf = (key: string): { ingress: PolicyRule[]; egress: PolicyRule[] } => {
@@ -123,7 +134,7 @@ function compile(state: PolicyState, host: string): EndpointPolicy[] {
       for (const r of p?.rules ?? []) {
         const rule: PolicyRule = {
           id: contivRuleId(p!.key, r.ruleId),
-          peers: peersOf(r, state, members),
+          peers: peersOf(r, state, members, groupSets),
           services: servicesOf(r),
           action: r.action === 'deny' ? 'deny' : 'allow',
           priority: r.priority,

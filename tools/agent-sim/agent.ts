@@ -2,7 +2,10 @@
  * One simulated agent: a real NetmasterClient (its own gRPC channel, the same Register, Heartbeat
  * and WatchDesiredState as netplugin) for one host, with no data plane behind it. It records, for
  * every update the client applies, when it was applied (crossProcessNow), its revision and kind,
- * keeps the latest HostState, and tells when a predicate on that state first held.
+ * keeps the latest HostState, and tells when a predicate on that state first held. With
+ * `compile`, it also does what netplugin does with each state before OVS (compiler.ts: the real
+ * computePipeline, flows kept in memory), and watches are judged after each compile, on the
+ * compiled state and flows, with the time the compile ended.
  *
  * Watch before causing what you wait for: a watch added when its predicate already holds reports
  * the time of the latest applied update (an upper bound of when it first held).
@@ -10,6 +13,7 @@
 import type { Logger } from '../../lib/logger';
 import { NetmasterClient, type NetmasterClientOptions } from '../../netplugin/netmaster-client/client';
 import type { HostState } from '../../netplugin/netmaster-client/apply';
+import { SimulatedCompiler } from './compiler';
 import { crossProcessNow, type Predicate } from './conditions';
 
 export interface UpdateRecord {
@@ -32,12 +36,14 @@ export interface SimulatedAgentOptions {
   maxRecords?: number;
   /** extra client options */
   client?: Partial<NetmasterClientOptions>;
+  /** compile every state into flows (coalesced), as the agent does before OVS */
+  compile?: boolean;
 }
 
 interface Watch {
   predicate: Predicate;
   heldAt: number | undefined;
-  onHeld: ((at: number) => void) | undefined;
+  onHeld: ((at: number, ownAt: number) => void) | undefined;
 }
 
 /** The client's counters, plus heartbeatFailures when the client keeps that count (else undefined). */
@@ -56,9 +62,14 @@ export class SimulatedAgent {
   private readonly maxRecords: number;
   private readonly watches = new Map<string, Watch>();
   private nextWatch = 0;
+  /** set with `compile` */
+  readonly compiler: SimulatedCompiler | undefined;
+  /** kind of the newest state given to the compiler that is not compiled yet */
+  private compileKind: 'snapshot' | 'changes' = 'snapshot';
 
   constructor(opts: SimulatedAgentOptions) {
     this.host = opts.host;
+    if (opts.compile) this.compiler = new SimulatedCompiler(opts.host, opts.vtepIp ?? '', (state) => this.onCompiled(state as HostState));
     this.maxRecords = opts.maxRecords ?? 10_000;
     this.client = new NetmasterClient({
       address: opts.addresses,
@@ -80,17 +91,38 @@ export class SimulatedAgent {
     this.updateCount++;
     this.updates.push({ at, revision, kind });
     if (this.updates.length > this.maxRecords) this.updates.splice(0, this.updates.length - this.maxRecords);
+    if (this.compiler) {
+      // a snapshot among coalesced states makes the compile a snapshot's
+      this.compileKind = kind === 'snapshot' ? 'snapshot' : this.compileKind;
+      this.compiler.submit(state, at);
+      return;
+    }
+    this.judge(state, kind, at, at);
+  }
+
+  private onCompiled(state: HostState): void {
+    const kind = this.compileKind;
+    this.compileKind = 'changes';
+    this.judge(state, kind, crossProcessNow(), this.compiler!.ownDoneAt);
+  }
+
+  /**
+   * Record, for every watch not held yet, whether it holds now (`at`); `ownAt`: when it would have
+   * with a core of its own (compiling agents: arrival + compile CPU; others: `at`).
+   */
+  private judge(state: HostState, kind: 'snapshot' | 'changes', at: number, ownAt: number): void {
+    const compiled = this.compiler?.objects;
     for (const w of this.watches.values()) {
       if (w.heldAt !== undefined) continue;
       let held = false;
       try {
-        held = w.predicate(state, kind);
+        held = w.predicate(state, kind, compiled);
       } catch {
         held = false;
       }
       if (held) {
         w.heldAt = at;
-        w.onHeld?.(at);
+        w.onHeld?.(at, ownAt);
       }
     }
   }
@@ -116,13 +148,19 @@ export class SimulatedAgent {
    * Call `onHeld(at)` once, when `predicate` first holds on an applied state (at: when that state
    * was applied). Returns the watch's id for unwatch().
    */
-  watch(predicate: Predicate, onHeld?: (at: number) => void, id = `w${this.nextWatch++}`): string {
+  watch(predicate: Predicate, onHeld?: (at: number, ownAt: number) => void, id = `w${this.nextWatch++}`): string {
     const w: Watch = { predicate, heldAt: undefined, onHeld };
     this.watches.set(id, w);
     const last = this.updates[this.updates.length - 1];
-    if (this.latest && last && predicate(this.latest, last.kind)) {
+    // compiling: judged on the compiled flows (none yet before the first compile)
+    if (
+      this.latest &&
+      last &&
+      (!this.compiler || this.compiler.stats.compiles > 0) &&
+      predicate(this.latest, last.kind, this.compiler?.objects)
+    ) {
       w.heldAt = last.at;
-      onHeld?.(last.at);
+      onHeld?.(last.at, last.at);
     }
     return id;
   }

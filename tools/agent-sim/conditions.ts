@@ -21,9 +21,12 @@ export type Condition =
   /** policy `policy` (tenant:policy) holds every rule of `ruleIds` */
   | { kind: 'rules'; policy: string; ruleIds: string[] }
   /** an endpoint with this id, or of this container (or of any of these containers), is in the state */
-  | { kind: 'endpoint'; id?: string; containerId?: string; containerIds?: string[] };
+  | { kind: 'endpoint'; id?: string; containerId?: string; containerIds?: string[] }
+  /** the agent's compiled flows (agents that compile) hold a flow of each rule (cookie object `tenant:policy/ruleId`); absent: of none */
+  | { kind: 'ruleFlows'; ruleIds: string[]; absent?: boolean };
 
-export type Predicate = (state: HostState, kind: 'snapshot' | 'changes') => boolean;
+/** `compiled`: the cookie objects of the agent's compiled flows (undefined: the agent does not compile) */
+export type Predicate = (state: HostState, kind: 'snapshot' | 'changes', compiled?: ReadonlySet<string>) => boolean;
 
 /** The predicate a condition stands for. */
 export function predicateOf(c: Condition): Predicate {
@@ -50,6 +53,12 @@ export function predicateOf(c: Condition): Predicate {
         return want.every((id) => have.has(id));
       };
     }
+    case 'ruleFlows': {
+      const want = [...new Set(c.ruleIds)];
+      const absent = c.absent === true;
+      return (_s, _k, compiled) =>
+        compiled !== undefined && (absent ? want.every((id) => !compiled.has(id)) : want.every((id) => compiled.has(id)));
+    }
     case 'endpoint': {
       const { id, containerId } = c;
       const anyOf = c.containerIds ? new Set(c.containerIds) : undefined;
@@ -74,6 +83,8 @@ export function describeCondition(c: Condition): string {
       return `${c.atLeast} endpoints of ${c.network || 'its network'}`;
     case 'rules':
       return c.ruleIds.length === 1 ? `rule ${c.ruleIds[0]} of ${c.policy}` : `${c.ruleIds.length} rules of ${c.policy}`;
+    case 'ruleFlows':
+      return `${c.absent ? 'no ' : ''}${c.ruleIds.length === 1 ? `flows of rule ${c.ruleIds[0]}` : `flows of ${c.ruleIds.length} rules`}`;
     case 'endpoint':
       return c.id !== undefined
         ? `endpoint ${c.id}`

@@ -29,6 +29,8 @@ export interface GroupOptions {
   heartbeatMs?: number;
   callTimeoutMs?: number;
   maxRecords?: number;
+  /** every agent compiles its states into flows (compiler.ts) */
+  compile?: boolean;
 }
 
 export interface GroupStats {
@@ -52,6 +54,11 @@ export interface GroupStats {
   /** this process's CPU time and RSS */
   cpuMs: number;
   rssMb: number;
+  /** agents that compile: compiles, their wall time summed and the longest, failures */
+  compiles: number;
+  compileMs: number;
+  compileMaxMs: number;
+  compileErrors: number;
 }
 
 /** Counts the clients' warnings by message; a pino destination. */
@@ -99,6 +106,7 @@ export class AgentGroup {
           ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
           ...(opts.callTimeoutMs !== undefined ? { callTimeoutMs: opts.callTimeoutMs } : {}),
           ...(opts.maxRecords !== undefined ? { maxRecords: opts.maxRecords } : {}),
+          ...(opts.compile ? { compile: true } : {}),
         }),
     );
   }
@@ -125,11 +133,11 @@ export class AgentGroup {
    * Watch every agent for `cond`; `onHeld(index, at)` once per agent (index: its spec's index) when
    * it first holds. Agents not started yet are watched too.
    */
-  watch(id: string, cond: Condition, onHeld: (index: number, at: number) => void): void {
+  watch(id: string, cond: Condition, onHeld: (index: number, at: number, ownAt: number) => void): void {
     const predicate = predicateOf(cond);
     this.agents.forEach((a, i) => {
       const index = this.specs[i]!.index;
-      a.watch(predicate, (at) => onHeld(index, at), id);
+      a.watch(predicate, (at, ownAt) => onHeld(index, at, ownAt), id);
     });
     this.watches.set(id, id);
   }
@@ -144,7 +152,15 @@ export class AgentGroup {
     const sum: Record<string, number> = {};
     let withState = 0;
     let updates = 0;
+    const compile = { compiles: 0, compileMs: 0, compileMaxMs: 0, compileErrors: 0 };
     for (const a of this.agents) {
+      const cs = a.compiler?.stats;
+      if (cs) {
+        compile.compiles += cs.compiles;
+        compile.compileMs += cs.compileMs;
+        compile.compileMaxMs = Math.max(compile.compileMaxMs, cs.compileMaxMs);
+        compile.compileErrors += cs.compileErrors;
+      }
       const c = a.counters();
       if (c.heartbeatFailures === undefined) clientCounted = false;
       for (const [k, v] of Object.entries(c)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
@@ -169,6 +185,7 @@ export class AgentGroup {
       updates,
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       rssMb: Math.round(process.memoryUsage.rss() / 1048576),
+      ...compile,
     };
   }
 

@@ -13,8 +13,8 @@ export type FromWorker =
   | { t: 'ready' }
   | { t: 'started' }
   | { t: 'watching'; id: string }
-  /** agents whose watch `id` held: [agent index, crossProcessNow() when it held] */
-  | { t: 'held'; id: string; held: Array<[number, number]> }
+  /** agents whose watch `id` held: [agent index, crossProcessNow() when it held, when it would have on a core of its own] */
+  | { t: 'held'; id: string; held: Array<[number, number, number]> }
   | { t: 'stats'; req: number; stats: GroupStats }
   | { t: 'stopped'; req: number }
   | { t: 'error'; message: string };

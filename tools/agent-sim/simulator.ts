@@ -42,6 +42,8 @@ export interface WaitResult {
   times: number[];
   /** the latest of `times` (NaN when none held) */
   lastAt: number;
+  /** the same as if every agent had a core of its own (compiling agents: arrival + compile CPU; else lastAt) */
+  lastOwnAt: number;
   /** hosts that did not get there (at most 10) and how many */
   missing: string[];
   missingCount: number;
@@ -64,7 +66,7 @@ export function simVtepIp(index: number): string {
 /** One group of agents, in this process or in a worker. */
 interface GroupHandle {
   start(): Promise<void>;
-  watch(id: string, cond: Condition, onHeld: (index: number, at: number) => void): Promise<void>;
+  watch(id: string, cond: Condition, onHeld: (index: number, at: number, ownAt: number) => void): Promise<void>;
   unwatch(id: string): void;
   stats(): Promise<GroupStats | undefined>;
   stop(): Promise<void>;
@@ -80,7 +82,7 @@ class LocalGroup implements GroupHandle {
   start(): Promise<void> {
     return this.group.start();
   }
-  watch(id: string, cond: Condition, onHeld: (index: number, at: number) => void): Promise<void> {
+  watch(id: string, cond: Condition, onHeld: (index: number, at: number, ownAt: number) => void): Promise<void> {
     this.group.watch(id, cond, onHeld);
     return Promise.resolve();
   }
@@ -101,7 +103,7 @@ class WorkerGroup implements GroupHandle {
   private exited = false;
   private stopping = false;
   private readonly waiters = new Map<string, (m: FromWorker) => void>();
-  private readonly onHeld = new Map<string, (index: number, at: number) => void>();
+  private readonly onHeld = new Map<string, (index: number, at: number, ownAt: number) => void>();
   private req = 0;
   private readonly ready: Promise<void>;
 
@@ -125,7 +127,7 @@ class WorkerGroup implements GroupHandle {
     switch (m.t) {
       case 'held': {
         const f = this.onHeld.get(m.id);
-        if (f) for (const [index, at] of m.held) f(index, at);
+        if (f) for (const [index, at, ownAt] of m.held) f(index, at, ownAt);
         return;
       }
       case 'error':
@@ -178,7 +180,7 @@ class WorkerGroup implements GroupHandle {
     if (m?.t !== 'started') throw new Error(this.error ?? 'agent-sim worker did not start its agents');
   }
 
-  async watch(id: string, cond: Condition, onHeld: (index: number, at: number) => void): Promise<void> {
+  async watch(id: string, cond: Condition, onHeld: (index: number, at: number, ownAt: number) => void): Promise<void> {
     this.onHeld.set(id, onHeld);
     const ack = this.expect(`watching:${id}`, 30_000);
     this.send({ t: 'watch', id, cond });
@@ -215,6 +217,7 @@ class WorkerGroup implements GroupHandle {
 /** Agents watched for one condition; `wait` resolves when all held it or the deadline passed. */
 export class AgentWatch {
   readonly times: number[];
+  readonly ownTimes: number[];
   held = 0;
   private notify: (() => void) | undefined;
 
@@ -224,12 +227,14 @@ export class AgentWatch {
     private readonly sim: AgentSimulator,
   ) {
     this.times = new Array<number>(sim.count).fill(Number.NaN);
+    this.ownTimes = new Array<number>(sim.count).fill(Number.NaN);
   }
 
   /** @internal */
-  record(position: number, at: number): void {
+  record(position: number, at: number, ownAt = at): void {
     if (position < 0 || position >= this.times.length || !Number.isNaN(this.times[position])) return;
     this.times[position] = at;
+    this.ownTimes[position] = ownAt;
     this.held++;
     if (this.held === this.times.length) this.notify?.();
   }
@@ -259,6 +264,7 @@ export class AgentWatch {
         if (missing.length < 10) missing.push(this.sim.hosts[i]!);
       } else if (!(t <= lastAt)) lastAt = t;
     });
+    const lastOwnAt = this.ownTimes.reduce((m, t) => (Number.isNaN(t) || t <= m ? m : t), Number.NaN);
     return {
       what: describeCondition(this.cond),
       ok: missingCount === 0,
@@ -266,6 +272,7 @@ export class AgentWatch {
       held: this.held,
       times: [...this.times],
       lastAt,
+      lastOwnAt,
       missing,
       missingCount,
     };
@@ -321,6 +328,7 @@ export class AgentSimulator {
       ...(this.opts.heartbeatMs !== undefined ? { heartbeatMs: this.opts.heartbeatMs } : {}),
       ...(this.opts.callTimeoutMs !== undefined ? { callTimeoutMs: this.opts.callTimeoutMs } : {}),
       ...(this.opts.maxRecords !== undefined ? { maxRecords: this.opts.maxRecords } : {}),
+      ...(this.opts.compile ? { compile: true } : {}),
       ratePerSec: (this.opts.ratePerSec ?? 200) / n,
     };
     for (const specs of this.specs(n)) {
@@ -334,7 +342,7 @@ export class AgentSimulator {
   }
 
   private watchOn(g: GroupHandle, w: AgentWatch): Promise<void> {
-    return g.watch(w.id, w.cond, (index, at) => w.record(index - this.firstIndex, at));
+    return g.watch(w.id, w.cond, (index, at, ownAt) => w.record(index - this.firstIndex, at, ownAt));
   }
 
   /**
@@ -378,6 +386,10 @@ export class AgentSimulator {
       updates: 0,
       cpuMs: 0,
       rssMb: 0,
+      compiles: 0,
+      compileMs: 0,
+      compileMaxMs: 0,
+      compileErrors: 0,
       workerErrors: [],
     };
     for (const [i, s] of all.entries()) {
@@ -402,8 +414,12 @@ export class AgentSimulator {
         'updates',
         'cpuMs',
         'rssMb',
+        'compiles',
+        'compileMs',
+        'compileErrors',
       ] as const)
         total[k] += s[k];
+      total.compileMaxMs = Math.max(total.compileMaxMs, s.compileMaxMs);
       if (s.heartbeatFailuresFrom === 'log') total.heartbeatFailuresFrom = 'log';
     }
     // in-process: one process, counted once per group; several local groups never happen

@@ -10,7 +10,7 @@ import type { Condition } from './conditions';
 import type { FromWorker, ToWorker } from './messages';
 
 let group: AgentGroup | undefined;
-const pending = new Map<string, Array<[number, number]>>();
+const pending = new Map<string, Array<[number, number, number]>>();
 let flushTimer: NodeJS.Timeout | undefined;
 /** watches asked for before the agents exist (applied when they are created) */
 const early: Array<{ id: string; cond: Condition }> = [];
@@ -25,10 +25,10 @@ function flush(): void {
   pending.clear();
 }
 
-function onHeld(id: string, index: number, at: number): void {
+function onHeld(id: string, index: number, at: number, ownAt: number): void {
   let list = pending.get(id);
   if (!list) pending.set(id, (list = []));
-  list.push([index, at]);
+  list.push([index, at, ownAt]);
   flushTimer ??= setTimeout(flush, 10);
 }
 
@@ -47,14 +47,14 @@ function handle(m: ToWorker): void {
   switch (m.t) {
     case 'start':
       group = new AgentGroup(m.specs, m.opts);
-      for (const w of early.splice(0)) group.watch(w.id, w.cond, (index, at) => onHeld(w.id, index, at));
+      for (const w of early.splice(0)) group.watch(w.id, w.cond, (index, at, ownAt) => onHeld(w.id, index, at, ownAt));
       group.start().then(
         () => send({ t: 'started' }),
         (e: unknown) => send({ t: 'error', message: errorMessage(e) }),
       );
       return;
     case 'watch':
-      if (group) group.watch(m.id, m.cond, (index, at) => onHeld(m.id, index, at));
+      if (group) group.watch(m.id, m.cond, (index, at, ownAt) => onHeld(m.id, index, at, ownAt));
       else early.push({ id: m.id, cond: m.cond });
       flush();
       send({ t: 'watching', id: m.id });

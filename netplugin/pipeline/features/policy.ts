@@ -13,17 +13,17 @@
  * every rule. The decision flow of a rule (its conj_id flow, or its plain flows) carries the
  * rule id as cookie object: per-rule counters and traces name rules by it.
  */
-import type { Action, KnownOxm } from '../../../ovs/openflow/messages';
+import type { Action, Instruction, KnownOxm } from '../../../ovs/openflow/messages';
 import { NetloomError } from '../../../lib/errors';
 import { objectHash } from '../../reconcile/cookie';
-import { flowKey, type DesiredFlow } from '../../reconcile/flow-key';
+import { canonicalMatch, type DesiredFlow } from '../../reconcile/flow-key';
 import { compileContiv } from '../../../lib/policy/contiv';
-import type { DirectionPolicy, EndpointPolicy, PolicyRule, Service } from '../../../lib/policy/model';
+import type { AddressSet, DirectionPolicy, EndpointPolicy, PolicyRule, Service } from '../../../lib/policy/model';
 import { normalProtocol } from '../../../lib/policy/evaluate';
 import { formatPrefix, isEverything, portMasks, setPrefixes } from '../../../lib/policy/ranges';
 import { EndpointView, pipelineView, PipelineInput } from '../input';
 import { act, apply, ETH_TYPE, field, flow, goto, IP_PROTO, match, reg } from '../flow-builder';
-import { FLAG, TableName } from '../tables';
+import { FLAG, table, TableName } from '../tables';
 
 export const POLICY_BASE_PRIORITY = 1000;
 export const ISOLATION_PRIORITY = 100;
@@ -43,8 +43,33 @@ export function rulePriority(r: Pick<PolicyRule, 'priority' | 'action'>): number
   return POLICY_BASE_PRIORITY + r.priority * 2 + (r.action === 'deny' ? 1 : 0);
 }
 
-function decision(dir: Direction, action: 'allow' | 'deny') {
-  return action === 'allow' ? [goto(ALLOW_NEXT[dir])] : [apply(act.setFlag(FLAG.denied)), goto('ctCommit')];
+const DECISIONS: Record<Direction, Record<'allow' | 'deny', Instruction[]>> = {
+  egress: { allow: [goto(ALLOW_NEXT.egress)], deny: [apply(act.setFlag(FLAG.denied)), goto('ctCommit')] },
+  ingress: { allow: [goto(ALLOW_NEXT.ingress)], deny: [apply(act.setFlag(FLAG.denied)), goto('ctCommit')] },
+};
+
+/** A rule's decision (the same instruction objects for every rule, so their text for the generation is made once). */
+function decision(dir: Direction, action: 'allow' | 'deny'): Instruction[] {
+  return DECISIONS[dir][action];
+}
+
+const instructionTexts = new WeakMap<Instruction, string>();
+
+/** The instructions as text for the generation digest (conjunction lists written out directly: they are most flows). */
+function instructionsText(list: readonly Instruction[]): string {
+  return list
+    .map((i) => {
+      let t = instructionTexts.get(i);
+      if (t === undefined) {
+        t =
+          i.type === 'apply_actions' && i.actions.every((a) => a.type === 'conjunction')
+            ? `conj ${i.actions.map((a) => (a.type === 'conjunction' ? `${a.id}/${a.clause}/${a.nClauses}` : '')).join(',')}`
+            : JSON.stringify(i, bigintSafe);
+        instructionTexts.set(i, t);
+      }
+      return t;
+    })
+    .join(' ');
 }
 
 function selfMatch(dir: Direction, e: EndpointView): KnownOxm[] {
@@ -59,13 +84,16 @@ function netmask(len: number): string {
 }
 
 /** The peer clause's matches; undefined: any peer (no clause). */
-function peerMatches(dir: Direction, r: PolicyRule): KnownOxm[][] | undefined {
+function peerMatches(set: FlowSet, dir: Direction, r: PolicyRule): KnownOxm[][] | undefined {
   const prefixes = setPrefixes(r.peers);
   if (isEverything(prefixes)) return undefined;
   const f = dir === 'egress' ? 'ipv4_dst' : 'ipv4_src';
   return prefixes.map((p) => {
-    const addr = formatPrefix(p).split('/')[0]!;
-    return [match.ethType(ETH_TYPE.IPV4), p.len === 32 ? field(f, addr) : field(f, addr, netmask(p.len))];
+    const text = formatPrefix(p);
+    return set.memo(`${f} ${text}`, () => {
+      const addr = text.split('/')[0]!;
+      return [match.ethType(ETH_TYPE.IPV4), p.len === 32 ? field(f, addr) : field(f, addr, netmask(p.len))];
+    });
   });
 }
 
@@ -75,12 +103,12 @@ function protocolNumber(s: Service): number {
 }
 
 /** The service clause's matches; undefined: every service (no clause). */
-function serviceMatches(r: PolicyRule): KnownOxm[][] | undefined {
+function serviceMatches(set: FlowSet, r: PolicyRule): KnownOxm[][] | undefined {
   if (r.services.length === 0 || r.services.some((s) => s.protocol === undefined)) return undefined;
   const out: KnownOxm[][] = [];
   for (const s of r.services) {
     const proto = protocolNumber(s);
-    const base = [match.ethType(ETH_TYPE.IPV4), field('ip_proto', proto)];
+    const base = set.memo(`proto ${proto}`, () => [match.ethType(ETH_TYPE.IPV4), field('ip_proto', proto)]);
     const portField = proto === IP_PROTO.TCP ? 'tcp_dst' : proto === IP_PROTO.UDP ? 'udp_dst' : undefined;
     // ports only mean something for tcp and udp (netmaster refuses them with other protocols)
     if (!portField || !s.ports || s.ports.length === 0) {
@@ -89,7 +117,12 @@ function serviceMatches(r: PolicyRule): KnownOxm[][] | undefined {
     }
     for (const range of s.ports)
       for (const pm of portMasks(range))
-        out.push([...base, pm.mask === 0xffff ? field(portField, pm.value) : field(portField, pm.value, pm.mask)]);
+        out.push(
+          set.memo(`${portField} ${pm.value}/${pm.mask}`, () => [
+            ...base,
+            pm.mask === 0xffff ? field(portField, pm.value) : field(portField, pm.value, pm.mask),
+          ]),
+        );
   }
   return out;
 }
@@ -100,7 +133,8 @@ function merge(a: KnownOxm[], b: KnownOxm[]): KnownOxm[] {
   for (const m of b) {
     const same = out.find((x) => x.field === m.field);
     if (!same) out.push(m);
-    else if (JSON.stringify(same, bigintSafe) !== JSON.stringify(m, bigintSafe))
+    // plain values compare directly (the common case: eth_type in both clauses); JSON for Buffers and the like
+    else if (!(same.value === m.value && same.mask === m.mask) && JSON.stringify(same, bigintSafe) !== JSON.stringify(m, bigintSafe))
       throw new Error(`policy: cannot combine two matches on ${m.field}`);
   }
   return out;
@@ -116,28 +150,110 @@ function crossProduct(clauses: KnownOxm[][][]): KnownOxm[][] {
 
 interface Slot {
   flow: DesiredFlow;
+  /** canonicalMatch of the flow's match */
+  canon: string;
   /** conjunction actions collected at this (table, priority, match); none for a plain flow */
   conj: Action[];
 }
 
-/** The flows being built, by switch identity, so rules share clause flows and plain flows win over clauses. */
+/**
+ * The flows being built, by switch identity, so rules share clause flows and plain flows win over
+ * clauses. Identity is looked up by (table, priority) and then the match's canonical form, kept
+ * per match object; clause matches are built once per render (endpoints, peer sets and services
+ * memoised), so 1,000 rules over the same groups do not rebuild and re-key the same endpoint and
+ * peer matches (that was most of a large policy's compile time).
+ */
 class FlowSet {
-  readonly slots = new Map<string, Slot>();
+  /** table * 65536 + priority -> canonical match -> slot */
+  private readonly byPlace = new Map<number, Map<string, Slot>>();
+  /** slots in the order they were first made (the flows' order) */
+  private readonly order: Slot[] = [];
   private readonly conjIds = new Set<number>();
+  private readonly canon = new WeakMap<KnownOxm[], string>();
+  private readonly selves = { egress: new Map<EndpointView, KnownOxm[]>(), ingress: new Map<EndpointView, KnownOxm[]>() };
+  private readonly peers = {
+    egress: new WeakMap<AddressSet, KnownOxm[][] | undefined>(),
+    ingress: new WeakMap<AddressSet, KnownOxm[][] | undefined>(),
+  };
+  private readonly matches = new Map<string, KnownOxm[]>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+
+  /** A number for an object, the same every time it is asked (names shared clause lists in keys). */
+  idOf(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(o, id);
+    }
+    return id;
+  }
+
+  /** The match made by `make` for `key`, the same object every time (so its canonical form is computed once). */
+  memo(key: string, make: () => KnownOxm[]): KnownOxm[] {
+    let m = this.matches.get(key);
+    if (!m) {
+      m = make();
+      this.matches.set(key, m);
+    }
+    return m;
+  }
+
+  selfMatch(dir: Direction, e: EndpointView): KnownOxm[] {
+    let m = this.selves[dir].get(e);
+    if (!m) {
+      m = selfMatch(dir, e);
+      this.selves[dir].set(e, m);
+    }
+    return m;
+  }
+
+  /** peerMatches, once per address set object (the compiler shares one per peer group). */
+  peerMatches(dir: Direction, r: PolicyRule): KnownOxm[][] | undefined {
+    const cache = this.peers[dir];
+    if (cache.has(r.peers)) return cache.get(r.peers);
+    const m = peerMatches(this, dir, r);
+    cache.set(r.peers, m);
+    return m;
+  }
+
+  private slotAt(table: number, priority: number, m: KnownOxm[]): { place: Map<string, Slot>; canon: string; slot: Slot | undefined } {
+    let canon = this.canon.get(m);
+    if (canon === undefined) {
+      canon = canonicalMatch(m);
+      this.canon.set(m, canon);
+    }
+    const at = table * 65536 + priority;
+    let place = this.byPlace.get(at);
+    if (!place) {
+      place = new Map();
+      this.byPlace.set(at, place);
+    }
+    return { place, canon, slot: place.get(canon) };
+  }
 
   plain(f: DesiredFlow): void {
-    const k = flowKey(f);
-    const s = this.slots.get(k);
+    const { place, canon, slot } = this.slotAt(f.table, f.priority, f.match as KnownOxm[]);
     // equal priority decides alike: the first rule (by id) keeps the flow; a plain flow covers a clause's traffic
-    if (!s || s.conj.length > 0) this.slots.set(k, { flow: f, conj: [] });
+    if (!slot) {
+      const s: Slot = { flow: f, canon, conj: [] };
+      place.set(canon, s);
+      this.order.push(s);
+    } else if (slot.conj.length > 0) {
+      slot.flow = f;
+      slot.conj = [];
+    }
   }
 
   clause(dir: Direction, priority: number, m: KnownOxm[], a: Action): void {
-    const f = flow({ table: TABLE[dir], priority, match: m, instructions: [], feature: 'policy', object: `clause:${dir}` });
-    const k = flowKey(f);
-    const s = this.slots.get(k);
-    if (!s) this.slots.set(k, { flow: f, conj: [a] });
-    else if (s.conj.length > 0) s.conj.push(a);
+    const t = table(TABLE[dir]);
+    const { place, canon, slot } = this.slotAt(t, priority, m);
+    if (!slot) {
+      const f = flow({ table: TABLE[dir], priority, match: m, instructions: [], feature: 'policy', object: `clause:${dir}` });
+      const s: Slot = { flow: f, canon, conj: [a] };
+      place.set(canon, s);
+      this.order.push(s);
+    } else if (slot.conj.length > 0) slot.conj.push(a);
   }
 
   /** A conjunction id for `name`, stable across recomputations (a hash, probed past collisions). */
@@ -148,35 +264,74 @@ class FlowSet {
     return id;
   }
 
-  flows(): DesiredFlow[] {
-    const out: DesiredFlow[] = [];
-    for (const s of this.slots.values()) {
-      if (s.conj.length === 0) out.push(s.flow);
-      else {
-        const conj = [...s.conj].sort((a, b) => (a.type === 'conjunction' && b.type === 'conjunction' ? a.id - b.id : 0));
-        out.push({ ...s.flow, instructions: [apply(...conj)] });
-      }
-    }
-    return out;
+  /** The flows, each with its flowKey. */
+  flows(): Array<[string, DesiredFlow]> {
+    return this.order.map((s) => {
+      const k = `${s.flow.table}/${s.flow.priority}/${s.canon}`;
+      if (s.conj.length === 0) return [k, s.flow];
+      const conj = [...s.conj].sort((a, b) => (a.type === 'conjunction' && b.type === 'conjunction' ? a.id - b.id : 0));
+      return [k, { ...s.flow, instructions: [apply(...conj)] }];
+    });
   }
 }
 
-function addRule(set: FlowSet, dir: Direction, rule: PolicyRule, selves: EndpointView[], variant: number): void {
-  const peers = peerMatches(dir, rule);
-  if (peers && peers.length === 0) return; // a peer set with no address matches nothing
-  const services = serviceMatches(rule);
+/** A rule's clauses, worked out before any flow is written. */
+interface PlannedRule {
+  rule: PolicyRule;
+  variant: number;
+  clauses: KnownOxm[][][];
+  /** flows as plain flows: the product of the clause sizes */
+  product: number;
+  /** sizes of the endpoint and peer clauses (shared by the rules of `share`) and of the services clause (0: none) */
+  shared: number;
+  services: number;
+  /** rules that share their endpoint and peer clauses (same priority, action, endpoints and peer set) */
+  share: string;
+}
+
+function planRule(set: FlowSet, dir: Direction, rule: PolicyRule, selves: EndpointView[], variant: number): PlannedRule | undefined {
+  const peers = set.peerMatches(dir, rule);
+  if (peers && peers.length === 0) return undefined; // a peer set with no address matches nothing
+  const services = serviceMatches(set, rule);
+  const clauses = [selves.map((e) => set.selfMatch(dir, e)), ...(peers ? [peers] : []), ...(services ? [services] : [])];
+  const product = clauses.reduce((a, c) => a * c.length, 1);
+  const share = `${rulePriority(rule)} ${rule.action} ${peers ? set.idOf(peers) : 'any'} ${selves.map((e) => e.ep.id).join(',')}`;
+  return { rule, variant, clauses, product, share, shared: selves.length + (peers?.length ?? 0), services: services?.length ?? 0 };
+}
+
+/**
+ * Plain flows or a conjunction, per group of rules that share their endpoint and peer clauses
+ * (Contiv's rules name one port each, so a rule over P ports arrives as P such rules): plain when
+ * the group's plain flows are no more than its conjunctions would cost, the shared endpoint and
+ * peer flows counted once. Judged rule by rule, ten one-port rules of one endpoint and 50 peers
+ * were 500 plain flows (each rule's 50 <= 53) where the shared conjunction is 71.
+ */
+function plainGroups(planned: readonly PlannedRule[]): Set<string> {
+  const cost = new Map<string, { plain: number; conj: number }>();
+  for (const p of planned) {
+    if (p.clauses.length === 1) continue;
+    let c = cost.get(p.share);
+    if (!c) {
+      c = { plain: 0, conj: p.shared };
+      cost.set(p.share, c);
+    }
+    c.plain += p.product;
+    // its own services clause and its conj_id flow
+    c.conj += p.services + 1;
+  }
+  return new Set([...cost].filter(([, c]) => c.plain <= c.conj).map(([k]) => k));
+}
+
+function addRule(set: FlowSet, dir: Direction, p: PlannedRule, plain: boolean): void {
+  const { rule, clauses } = p;
   const priority = rulePriority(rule);
-  const clauses = [selves.map((e) => selfMatch(dir, e)), ...(peers ? [peers] : []), ...(services ? [services] : [])];
-  const sizes = clauses.map((c) => c.length);
-  const product = sizes.reduce((a, b) => a * b, 1);
-  const sum = sizes.reduce((a, b) => a + b, 0);
   const instructions = decision(dir, rule.action);
-  if (clauses.length === 1 || product <= sum + 1) {
+  if (clauses.length === 1 || plain) {
     for (const m of crossProduct(clauses))
       set.plain(flow({ table: TABLE[dir], priority, match: m, instructions, feature: 'policy', object: rule.id }));
     return;
   }
-  const id = set.conjId(`${dir}:${rule.id}#${variant}`);
+  const id = set.conjId(`${dir}:${rule.id}#${p.variant}`);
   clauses.forEach((c, i) => {
     for (const m of c) set.clause(dir, priority, m, { type: 'conjunction', id, clause: i, nClauses: clauses.length });
   });
@@ -216,11 +371,15 @@ function render(input: PipelineInput): PolicyRender {
     }
     const rules = [...selvesOf.keys()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const variants = new Map<string, number>();
+    const planned: PlannedRule[] = [];
     for (const r of rules) {
       const v = variants.get(r.id) ?? 0;
       variants.set(r.id, v + 1);
-      addRule(set, dir, r, selvesOf.get(r)!, v);
+      const p = planRule(set, dir, r, selvesOf.get(r)!, v);
+      if (p) planned.push(p);
     }
+    const plain = plainGroups(planned);
+    for (const p of planned) addRule(set, dir, p, plain.has(p.share));
     for (const e of isolated)
       set.plain(
         flow({
@@ -233,10 +392,10 @@ function render(input: PipelineInput): PolicyRender {
         }),
       );
   }
-  const flows = set.flows();
+  const keyed = set.flows();
   let h = 0x811c9dc5;
-  for (const f of flows) h = fnv(h, `${flowKey(f)} ${JSON.stringify(f.instructions, bigintSafe)}\n`);
-  return { flows, generation: h & 0x7fffffff || 1 };
+  for (const [k, f] of keyed) h = fnv(h, `${k} ${instructionsText(f.instructions)}\n`);
+  return { flows: keyed.map(([, f]) => f), generation: h & 0x7fffffff || 1 };
 }
 
 const rendered = new WeakMap<PipelineInput, PolicyRender>();

@@ -9,7 +9,7 @@ import {
   type Sample,
 } from '../../../bench/support/dataplane-report';
 import { parseIperf3Json, parseQperf } from '../../../bench/support/perf-tools';
-import { fabricState } from '../../../bench/support/netloom-paths';
+import { fabricState, policyRules } from '../../../bench/support/netloom-paths';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import { isNetloomError } from '../../../lib/errors';
 
@@ -82,6 +82,22 @@ describe('dataplane benchmark pieces', () => {
     const with2 = summarize(new Map([...samples, ['ovs-normal-2host', [s(0.5, 50, 0.6)]]]));
     assert.deepEqual(with2['netloom-vxlan']?.vsOvsNormal2Host, { tcpBw: 0.5, tcpLat: 2, iperf3: 0.5 });
     assert.match(formatTable(with2), /\| netloom-vxlan \| 0\.50x \| 2\.00x \| 0\.50x \|/);
+    assert.equal(f['netloom-vxlan']?.vsNoPolicy, undefined);
+  });
+
+  it('rates a policy path against the same path without policy', () => {
+    const s = (bw: number, lat: number, ip: number): Sample => ({ tcpBwBps: bw * 1e9, tcpLatUs: lat, iperf3Bps: ip * 1e9 });
+    const f = summarize(
+      new Map<PathName, Sample[]>([
+        ['netloom-vlan', [s(0.5, 100, 0.5)]],
+        ['netloom-vlan-policy', [s(0.45, 120, 0.5)]],
+        ['netloom-vxlan-policy', [s(0.4, 100, 0.4)]],
+      ]),
+    );
+    assert.deepEqual(f['netloom-vlan-policy']?.vsNoPolicy, { tcpBw: 0.9, tcpLat: 1.2, iperf3: 1 });
+    assert.equal(f['netloom-vxlan-policy']?.vsNoPolicy, null);
+    assert.match(formatTable(f), /\| netloom-vlan-policy \| 0\.90x \| 1\.20x \| 1\.00x \|/);
+    assert.doesNotMatch(formatTable(f), /netloom-vxlan-policy \| [0-9.]+x \|/);
   });
 
   it('writes a fabric the agent accepts: a VLAN and a VXLAN network, four endpoints, both VTEPs', () => {
@@ -98,7 +114,24 @@ describe('dataplane benchmark pieces', () => {
         ['dp:vx', 'vxlan'],
       ],
     );
-    assert.equal(st.endpoints.length, 4);
+    assert.equal(st.endpoints.length, 8);
+    // the policy containers: their group's 100-rule policy, evaluated on both hosts
+    assert.deepEqual(
+      st.groups.map((g) => [g.key, g.network, g.policies]),
+      [
+        ['dp:polvl', 'vl', ['p-polvl']],
+        ['dp:polvx', 'vx', ['p-polvx']],
+      ],
+    );
+    assert.deepEqual(
+      st.policies.map((p) => p.rules.length),
+      [100, 100],
+    );
+    assert.equal(st.endpoints.filter((e) => e.group !== '').length, 4);
+    assert.deepEqual(
+      policyRules('g').filter((r) => r.action === 'allow'),
+      [{ ruleId: 'allow-group', direction: 'in', priority: 90, action: 'allow', fromGroup: 'dp:g' }],
+    );
     assert.deepEqual(
       st.vteps.map((v) => v.vtepIp),
       ['10.213.3.1', '10.213.3.2'],
