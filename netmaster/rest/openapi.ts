@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ALL_KINDS } from '../../lib/kinds';
 import { endpointRequestSchema, endpointSchema, schemas } from '../model/schemas';
+import { traceRequestSchema } from '../trace/trace-request';
 
 export function openApiDocument(version: string): Record<string, unknown> {
   const components: Record<string, unknown> = {};
@@ -16,6 +17,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   for (const [type, s] of Object.entries(schemas)) components[type] = toSchema(s);
   components.endpoint = toSchema(endpointSchema);
   components.endpointRequest = toSchema(endpointRequestSchema);
+  components.traceRequest = toSchema(traceRequestSchema);
   components.error = {
     type: 'object',
     properties: { error: { type: 'string' }, field: { type: 'string' }, code: { type: 'string' } },
@@ -91,6 +93,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
       summary: 'server-sent events of changes after revision `since`',
       parameters: [{ name: 'since', in: 'query', schema: { type: 'string' } }],
       responses: { '200': { description: 'text/event-stream' } },
+    },
+  };
+  paths['/api/v1/trace/'] = {
+    post: {
+      summary: 'trace a packet between two endpoints on their hosts (ofproto/trace): verdict, deciding rule, hops',
+      requestBody: { required: true, content: json(ref('traceRequest')) },
+      responses: { '200': { description: '{verdict, decidedBy, droppedAt, decisions, hops}' }, ...errors },
     },
   };
   paths['/api/v1/consistency'] = {

@@ -14,7 +14,8 @@ const port = (field: string) =>
     .min(1, { error: `${field} must be 1..65535` })
     .max(65535, { error: `${field} must be 1..65535` });
 
-const schema = z.object({
+/** The request body's schema (also the OpenAPI description's). */
+export const traceRequestSchema = z.object({
   tenant: z.string({ error: 'tenant is required' }).min(1, { error: 'tenant is required' }),
   from: z.string({ error: 'from is required (an endpoint id, container name or IP)' }).min(1, { error: 'from is required' }),
   to: z.string({ error: 'to is required (an endpoint id, container name or IP)' }).min(1, { error: 'to is required' }),
@@ -28,10 +29,10 @@ const schema = z.object({
   raw: z.boolean({ error: 'raw must be true or false' }).default(false),
 });
 
-export type TraceQuery = z.output<typeof schema>;
+export type TraceQuery = z.output<typeof traceRequestSchema>;
 
 export function parseTraceQuery(body: unknown): TraceQuery {
-  const q = parseWith(schema, body, { what: 'trace', rootField: 'body' });
+  const q = parseWith(traceRequestSchema, body, { what: 'trace', rootField: 'body' });
   if (q.protocol === 'icmp' && q.port !== undefined)
     throw new NetloomError('INVALID_ARGUMENT', 'port is for tcp and udp, not icmp', { field: 'port' });
   if (q.protocol === 'icmp' && q.srcPort !== undefined)

@@ -501,6 +501,8 @@ describe('netmaster REST on a real etcd', function () {
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(doc.paths['/api/v1/networks/{key}/'].post);
     assert.deepEqual(doc.components.schemas.rule.properties.direction.enum, ['in', 'out']);
+    assert.ok(doc.paths['/api/v1/trace/'].post);
+    assert.deepEqual(doc.components.schemas.traceRequest.properties.protocol.enum, ['tcp', 'udp', 'icmp']);
     const m = (await call('GET', `${base}/metrics`)).text;
     assert.match(m, /netmaster_http_requests_total\{method="POST",route="\/api\/v1\/:coll\/:key\/",status="200"\} \d+/);
     assert.match(m, /netmaster_http_requests_total\{method="POST",route="\/api\/v1\/:coll\/:key\/",status="409"\} \d+/);
