@@ -1,6 +1,6 @@
 /**
  * Contiv policy cases as plain data, shared by the unit test that holds them to the reference
- * semantics (netplugin/policy/evaluate.ts) and the lab test that sends real traffic
+ * semantics (lib/policy/evaluate.ts) and the lab test that sends real traffic
  * (test/integration/lab/policy-wire.test.ts). One topology: a tenant with a VLAN and a VXLAN
  * network (routed between each other), groups spread over three hosts, endpoints without a group.
  * Per case: the rules (Contiv's REST fields) and the expected matrix, written by hand (it is the

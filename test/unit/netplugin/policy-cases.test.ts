@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { computeHostView } from '../../../netmaster/agent/host-view';
 import { parseHostState } from '../../../netplugin/state/host-state';
-import { compileContiv } from '../../../netplugin/policy/contiv';
-import { decide, passes, type Packet } from '../../../netplugin/policy/evaluate';
-import type { EndpointPolicy } from '../../../netplugin/policy/model';
+import { compileContiv } from '../../../lib/policy/contiv';
+import { decide, passes, type Packet } from '../../../lib/policy/evaluate';
+import type { EndpointPolicy } from '../../../lib/policy/model';
 import { CASES, cellName, expectedMatrix, TOPOLOGY, type Cell, type PolicyCase, type Probe } from '../../support/policy-cases';
 import { ClusterBuilder } from '../agent-api/fixtures';
 
