@@ -10,34 +10,9 @@ import { parseHostState } from '../../../netplugin/state/host-state';
 import { compileContiv } from '../../../lib/policy/contiv';
 import { decide, passes, type Packet } from '../../../lib/policy/evaluate';
 import type { EndpointPolicy } from '../../../lib/policy/model';
-import { CASES, cellName, expectedMatrix, TOPOLOGY, type Cell, type PolicyCase, type Probe } from '../../support/policy-cases';
-import { ClusterBuilder } from '../agent-api/fixtures';
-
-function cluster(c: PolicyCase): ClusterBuilder {
-  const t = TOPOLOGY.tenant;
-  const b = new ClusterBuilder().global('routing').tenant(t);
-  for (const n of TOPOLOGY.networks) b.network(t, n.name, n.encap, n.tag, n.subnet, n.gateway);
-  TOPOLOGY.hosts.forEach((h, i) => b.agent(h, `192.168.0.${i + 1}`));
-  for (const p of TOPOLOGY.policies) b.policy(t, p);
-  for (const g of TOPOLOGY.groups) b.group(t, g.name, g.network, g.policies);
-  for (const e of TOPOLOGY.endpoints) b.endpoint(e.name, t, e.network, e.host, e.ip, e.group ?? '');
-  for (const r of c.rules) {
-    const { policy, ruleId, ...fields } = r;
-    b.rule(t, policy, ruleId, {
-      priority: 1,
-      protocol: '',
-      port: 0,
-      fromEndpointGroup: '',
-      toEndpointGroup: '',
-      fromNetwork: '',
-      toNetwork: '',
-      fromIpAddress: '',
-      toIpAddress: '',
-      ...fields,
-    });
-  }
-  return b;
-}
+import { CASES, cellName, expectedMatrix, TOPOLOGY, type Cell, type Probe } from '../../support/policy-cases';
+import type { ClusterBuilder } from '../agent-api/fixtures';
+import { cluster } from './policy-case-cluster';
 
 /** Every endpoint's compiled policy, each computed by its own host. */
 function compiled(b: ClusterBuilder): Map<string, EndpointPolicy> {

@@ -1,5 +1,6 @@
 /**
- * Contiv's policy cases (netplugin/contiv-policy-cases.ts) through the flows themselves: each host
+ * Contiv's policy cases (netplugin/contiv-policy-cases.ts), and the lab's case table that the
+ * real-traffic test sends (test/support/policy-cases.ts), through the flows themselves: each host
  * computes its pipeline from netmaster's view of it, the hosts' pipelines are wired together
  * (VXLAN by tun_dst) and each packet is traced from the source's port to wherever it goes. A
  * packet allowed is delivered to the destination's port and its reply comes back (stateful), a
@@ -10,18 +11,21 @@ import assert from 'node:assert/strict';
 import { computeHostView } from '../../../netmaster/agent/host-view';
 import { DEFAULT_GATEWAY_MAC } from '../../../netplugin/pipeline/input';
 import { table } from '../../../netplugin/pipeline/tables';
-import { parseHostState, type Endpoint, type HostState } from '../../../netplugin/state/host-state';
+import { parseHostState, type Endpoint, type HostState, type Network } from '../../../netplugin/state/host-state';
 import type { Protocol } from '../../../lib/policy/model';
 import { Conntrack, PacketTracer, receivedAs, type Packet, type TraceResult } from '../../support/packet-tracer';
 import { checkedPipeline } from './checked-pipeline';
 import { CASES, reference, withRules, world } from '../netplugin/contiv-policy-cases';
 import { ClusterFabric, portIn, VXLAN } from './fixture';
+import type { ClusterBuilder } from '../agent-api/fixtures';
+import { CASES as LAB_CASES, cellName, expectedMatrix, TOPOLOGY } from '../../support/policy-cases';
+import { cluster } from '../netplugin/policy-case-cluster';
 
 const VTEPS = { h1: '192.168.0.1', h2: '192.168.0.2', h3: '192.168.0.3' };
 
-function fabricOf(b: ReturnType<typeof world>): { fabric: ClusterFabric; full: HostState } {
+function fabricOf(b: ClusterBuilder, vteps: Record<string, string> = VTEPS): { fabric: ClusterFabric; full: HostState } {
   const views = Object.fromEntries(
-    Object.keys(VTEPS).map((h) => {
+    Object.keys(vteps).map((h) => {
       const v = parseHostState(JSON.parse(JSON.stringify(computeHostView(b.state, h))));
       // the cluster fixture's endpoints have no interface name; a plugged port needs one
       return [h, { ...v, endpoints: v.endpoints.map((e) => ({ ...e, intfName: e.intfName || `v-${e.id}` })) }];
@@ -29,9 +33,17 @@ function fabricOf(b: ReturnType<typeof world>): { fabric: ClusterFabric; full: H
   );
   // every endpoint once, to number the ports the same way on every host
   const all = new Map<string, Endpoint>();
-  for (const v of Object.values(views)) for (const e of v.endpoints) all.set(e.id, e);
-  const full: HostState = { ...views.h1!, endpoints: [...all.values()].sort((x, y) => (x.id < y.id ? -1 : 1)) };
-  return { fabric: new ClusterFabric(full, VTEPS, (h) => views[h]!), full };
+  const nets = new Map<string, Network>();
+  for (const v of Object.values(views)) {
+    for (const e of v.endpoints) all.set(e.id, e);
+    for (const n of v.networks) nets.set(n.key, n);
+  }
+  const full: HostState = {
+    ...Object.values(views)[0]!,
+    endpoints: [...all.values()].sort((x, y) => (x.id < y.id ? -1 : 1)),
+    networks: [...nets.values()],
+  };
+  return { fabric: new ClusterFabric(full, vteps, (h) => views[h]!), full };
 }
 
 function packet(full: HostState, from: string, to: string, protocol: Protocol, port: number | undefined, reply = false): Packet {
@@ -128,4 +140,26 @@ describe('policy through the flows: established connections across policy change
     assert.ok(!delivered(deny.tracer.trace(data(packet(full, 'nog', 'web', 'tcp', 80, true))), web), 'and its replies too');
     assert.equal(marks()[0]! >>> 31, 1, 'marked denied');
   });
+});
+
+describe("policy through the flows: the lab's case table, every cell traced across the hosts", () => {
+  const vteps = Object.fromEntries(TOPOLOGY.hosts.map((h, i) => [h, `192.168.0.${i + 1}`]));
+  for (const c of LAB_CASES) {
+    it(c.name, () => {
+      const { fabric, full } = fabricOf(cluster(c), vteps);
+      const wrong: string[] = [];
+      for (const cell of expectedMatrix(TOPOLOGY, c)) {
+        // each probe is a connection of its own (the tracer keys ICMP by addresses only: an earlier ping the other way would be its reply)
+        for (const t of Object.values(fabric.tracers)) t.conntrack.flush();
+        const [proto, port] = cell.probe === 'ping' ? (['icmp', undefined] as const) : (cell.probe.split('/') as ['tcp' | 'udp', string]);
+        const sent = fabric.send(
+          cell.from.host,
+          packet(full, cell.from.name, cell.to.name, proto, port === undefined ? undefined : Number(port)),
+        );
+        const got = sent.deliveries.some((d) => d.host === cell.to.host && d.port === portIn(full, cell.to.name)) ? 'pass' : 'deny';
+        if (got !== cell.verdict) wrong.push(`${cellName(cell)}: expected ${cell.verdict}, the flows ${got}`);
+      }
+      assert.deepEqual(wrong, []);
+    });
+  }
 });
