@@ -302,17 +302,17 @@ describe('cnm plugin', () => {
     it('bad addresses and unsupported requests', async () => {
       const t = setup();
       assert.match(
-        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.55.0.0/33' }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '10.55.0.0/33' }),
         /Pool: "10.55.0.0\/33" is not a CIDR/,
       );
-      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: 'fd00::/64' }), /Pool: .* is not IPv4/);
-      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', V6: true }), /V6: IPv6 pools are not supported/);
+      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: 'fd00::/64' }), /Pool: .* is not IPv4/);
+      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', V6: true }), /V6: IPv6 pools are not supported/);
       assert.match(
-        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', SubPool: '10.0.0.0/25' }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', SubPool: '10.0.0.0/25' }),
         /SubPool: a sub-pool .* needs a pool/,
       );
       assert.match(
-        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.55.0.0/24', SubPool: '10.56.0.0/25' }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '10.55.0.0/24', SubPool: '10.56.0.0/25' }),
         /SubPool: 10.56.0.0\/25 is not inside 10.55.0.0\/24/,
       );
       const pool = await createNet(t);
@@ -423,7 +423,7 @@ describe('cnm plugin', () => {
         /generic.tenant: "a b" is not a valid name/,
       );
       assert.match(
-        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.1.0.0/24', Options: { colour: 'red' } }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '10.1.0.0/24', Options: { colour: 'red' } }),
         /Options.colour: unknown option "colour"/,
       );
       // Docker's own keys in the generic map are not the user's options
@@ -531,7 +531,7 @@ describe('cnm plugin', () => {
       await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: '10.55.0.2' });
       assert.equal(t.backend.ops().filter((o) => o === 'releaseAddress').length, 1, 'released in the backend once');
     });
-    it('network and pool removal clean up endpoints and addresses Docker never released (after a crash)', async () => {
+    it('network and pool removal are refused while endpoints use them, naming what is in use', async () => {
       const t = setup();
       const pool = await createNet(t);
       await createEp(t, pool);
@@ -540,23 +540,42 @@ describe('cnm plugin', () => {
       const n = t.backend.calls.length;
       // the order dockerd uses on network rm: gateway release, pool release, then DeleteNetwork
       await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: '10.55.0.1' });
+      assert.equal(
+        await t.err('IpamDriver.ReleasePool', { PoolID: pool }),
+        'netloom: ReleasePool: PoolID: pool 10.55.0.0/24 is in use: endpoint addresses 10.55.0.2, 10.55.0.3 still allocated ' +
+          '(remove the containers, or release the addresses, first)',
+      );
+      assert.equal(
+        await t.err('NetworkDriver.DeleteNetwork', { NetworkID: NET }),
+        'netloom: DeleteNetwork: NetworkID: network aaaaaaaaaaaa is in use: endpoints e1e1e1e1e1e1 (joined), e2e2e2e2e2e2 still exist ' +
+          '(disconnect the containers first)',
+      );
+      assert.deepEqual(t.backend.calls.slice(n), [], 'nothing was torn down');
+      const snap = t.plugin.snapshot();
+      assert.deepEqual(Object.keys(snap.endpoints).sort(), [EP, EP2]);
+      assert.deepEqual(snap.pools[pool]?.addresses, { '10.55.0.2': 'endpoint', '10.55.0.3': 'endpoint' });
+      // once Docker has taken the endpoints down, both succeed
+      await t.ok('NetworkDriver.Leave', { NetworkID: NET, EndpointID: EP });
+      for (const [ep, address] of [
+        [EP, '10.55.0.2'],
+        [EP2, '10.55.0.3'],
+      ] as const) {
+        await t.ok('NetworkDriver.DeleteEndpoint', { NetworkID: NET, EndpointID: ep });
+        await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: address });
+      }
       await t.ok('IpamDriver.ReleasePool', { PoolID: pool });
       await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: NET });
-      const after = t.backend.calls
-        .slice(n)
-        .map(
-          (c) =>
-            `${c.op} ${JSON.stringify(c.op === 'releaseAddress' ? (c.arg as { address: string }).address : ((c.arg as { endpointId?: string }).endpointId ?? '').slice(0, 4))}`,
-        );
-      assert.deepEqual(after, [
-        'releaseAddress "10.55.0.2"',
-        'releaseAddress "10.55.0.3"',
-        'leave "e1e1"',
-        'deleteEndpoint "e1e1"',
-        'deleteEndpoint "e2e2"',
-        'deleteNetwork ""',
-      ]);
       assert.deepEqual(t.plugin.snapshot(), { version: 1, pools: {}, networks: {}, endpoints: {} });
+    });
+    it('one endpoint left: the error names it in the singular', async () => {
+      const t = setup();
+      const pool = await createNet(t);
+      await createEp(t, pool);
+      assert.match(
+        await t.err('NetworkDriver.DeleteNetwork', { NetworkID: NET }),
+        /network aaaaaaaaaaaa is in use: endpoint e1e1e1e1e1e1 still exists/,
+      );
+      assert.match(await t.err('IpamDriver.ReleasePool', { PoolID: pool }), /endpoint address 10.55.0.2 still allocated/);
     });
     it('serialises concurrent calls: concurrent address requests get distinct addresses', async () => {
       const t = setup();
@@ -612,6 +631,7 @@ describe('cnm plugin', () => {
       await createEp(t, p1);
       const e2 = await createEp(t, p2, EP2, NET2);
       assert.equal(e2.address, '10.56.0.2/24');
+      await t.ok('NetworkDriver.DeleteEndpoint', { NetworkID: NET, EndpointID: EP });
       await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: NET });
       assert.deepEqual(Object.keys(t.plugin.snapshot().networks), [NET2]);
       assert.deepEqual(Object.keys(t.plugin.snapshot().endpoints), [EP2]);
