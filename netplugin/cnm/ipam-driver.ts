@@ -10,7 +10,16 @@
  */
 import { NetloomError } from '../../lib/errors';
 import type { CnmBackend, PoolScope } from './backend';
-import { bareAddress, firstHost, hostAddressProblem, Ipv4Subnet, parseSubnet, requireHostAddress, subnetContains, withPrefix } from './addresses';
+import {
+  bareAddress,
+  firstHost,
+  hostAddressProblem,
+  Ipv4Subnet,
+  parseSubnet,
+  requireHostAddress,
+  subnetContains,
+  withPrefix,
+} from './addresses';
 import { listed, shown } from './limits';
 import { DEFAULT_TENANT, poolHintFromIpamOptions, PoolHint } from './options';
 import {
@@ -135,7 +144,10 @@ export function releasePool(state: CnmState, poolId: string): Record<string, nev
 
 function knownPool(state: CnmState, poolId: string, method: string): PoolRecord {
   const pool = entry(state.pools, poolId);
-  if (!pool) throw new NetloomError('NOT_FOUND', `${method}: PoolID: unknown pool ${shown(poolId, 256)} (request a pool first)`, { field: 'PoolID' });
+  if (!pool)
+    throw new NetloomError('NOT_FOUND', `${method}: PoolID: unknown pool ${shown(poolId, 256)} (request a pool first)`, {
+      field: 'PoolID',
+    });
   return pool;
 }
 

@@ -234,13 +234,19 @@ function checkEndpointAddress(state: CnmState, net: NetworkRecord, address: stri
   if (net.subnet !== undefined) {
     const subnet = parseSubnet(net.subnet, 'subnet');
     if (cidr.prefix !== subnet.prefix) {
-      throw new NetloomError('INVALID_ARGUMENT', `CreateEndpoint: ${field}: ${shown(address)} does not have the prefix length of ${subnet.cidr}`, {
-        field,
-      });
+      throw new NetloomError(
+        'INVALID_ARGUMENT',
+        `CreateEndpoint: ${field}: ${shown(address)} does not have the prefix length of ${subnet.cidr}`,
+        {
+          field,
+        },
+      );
     }
     requireHostAddress('CreateEndpoint', field, bare, subnet);
   }
-  const other = Object.values(state.endpoints).find((ep) => ep.dockerNetworkId === net.dockerNetworkId && bareAddress(ep.address, 'address') === bare);
+  const other = Object.values(state.endpoints).find(
+    (ep) => ep.dockerNetworkId === net.dockerNetworkId && bareAddress(ep.address, 'address') === bare,
+  );
   if (other) {
     throw new NetloomError('IN_USE', `CreateEndpoint: ${field}: ${bare} is already used by endpoint ${other.endpointId.slice(0, 12)}`, {
       field,

@@ -10,15 +10,7 @@
 import { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
 import { parseWith } from '../../lib/validation';
-import {
-  ID_PATTERN,
-  MAX_ID_LENGTH,
-  MAX_MAP_ENTRIES,
-  MAX_POOL_ID_LENGTH,
-  MAX_SHORT_TEXT,
-  MAX_TEXT,
-  printable,
-} from './limits';
+import { ID_PATTERN, MAX_ID_LENGTH, MAX_MAP_ENTRIES, MAX_POOL_ID_LENGTH, MAX_SHORT_TEXT, MAX_TEXT, printable } from './limits';
 
 export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1.2+json';
 

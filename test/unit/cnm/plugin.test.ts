@@ -8,10 +8,11 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NetloomError } from '../../../lib/errors';
-import { CnmPlugin, PluginReply } from '../../../netplugin/cnm/plugin';
+import { CnmPlugin } from '../../../netplugin/cnm/plugin';
 import { MemoryStateStore } from '../../../netplugin/cnm/state-store';
 import { endpointLinkNames } from '../../../netplugin/cnm/backend';
 import { FakeBackend } from './fake-backend';
+import { createEp, createNet, EP, EP2, GW_OPT, NET, NET2, setup } from './harness';
 
 interface GoldenCall {
   method: string;
@@ -20,69 +21,6 @@ interface GoldenCall {
   reply: unknown;
 }
 const GOLDEN = resolve(__dirname, '../../../../test/unit/cnm/golden/docker-20.10-lifecycle.json');
-
-const NET = 'a'.repeat(64);
-const NET2 = 'b'.repeat(64);
-const EP = 'e1'.repeat(32);
-const EP2 = 'e2'.repeat(32);
-const GW_OPT = { RequestAddressType: 'com.docker.network.gateway' };
-
-function setup(store = new MemoryStateStore()) {
-  const backend = new FakeBackend();
-  const plugin = new CnmPlugin({ backend, store });
-  const call = (method: string, body?: unknown): Promise<PluginReply> =>
-    plugin.handle(`/${method}`, body === undefined ? '' : JSON.stringify(body));
-  const ok = async (method: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const r = await call(method, body);
-    assert.equal(r.status, 200, `${method}: ${JSON.stringify(r.body)}`);
-    assert.equal((r.body as { Err?: string }).Err, undefined, `${method} failed: ${JSON.stringify(r.body)}`);
-    return r.body as Record<string, unknown>;
-  };
-  const err = async (method: string, body: unknown, status = 200): Promise<string> => {
-    const r = await call(method, body);
-    assert.equal(r.status, status, `${method} status: ${JSON.stringify(r.body)}`);
-    const { Err: e, Error: ipamError } = r.body as { Err?: string; Error?: string };
-    assert.ok(typeof e === 'string' && e.length > 0, `${method} answers {"Err": ...}: ${JSON.stringify(r.body)}`);
-    // Docker reads IPAM failures from "Error" (a network driver's from "Err")
-    assert.equal(ipamError, method.startsWith('IpamDriver.') ? e : undefined, `${method}: ${JSON.stringify(r.body)}`);
-    return e;
-  };
-  return { backend, plugin, store, call, ok, err };
-}
-
-/** Pool + gateway + CreateNetwork as dockerd does it; returns the pool id. */
-async function createNet(
-  t: ReturnType<typeof setup>,
-  opts: { id?: string; generic?: Record<string, string>; ipamOpts?: Record<string, string>; subnet?: string } = {},
-) {
-  const subnet = opts.subnet ?? '10.55.0.0/24';
-  const pool = await t.ok('IpamDriver.RequestPool', {
-    AddressSpace: 'netloom',
-    Pool: subnet,
-    SubPool: '',
-    Options: opts.ipamOpts ?? {},
-    V6: false,
-  });
-  const gw = await t.ok('IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: GW_OPT });
-  await t.ok('NetworkDriver.CreateNetwork', {
-    NetworkID: opts.id ?? NET,
-    Options: { 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': opts.generic ?? { tenant: 't1', network: 'n1' } },
-    IPv4Data: [{ AddressSpace: 'netloom', Gateway: gw.Address, Pool: subnet }],
-    IPv6Data: [],
-  });
-  return pool.PoolID as string;
-}
-
-async function createEp(t: ReturnType<typeof setup>, poolId: string, ep = EP, net = NET) {
-  const a = await t.ok('IpamDriver.RequestAddress', { PoolID: poolId, Address: '', Options: null });
-  const reply = await t.ok('NetworkDriver.CreateEndpoint', {
-    NetworkID: net,
-    EndpointID: ep,
-    Interface: { Address: a.Address, AddressIPv6: '', MacAddress: '' },
-    Options: {},
-  });
-  return { address: a.Address as string, reply };
-}
 
 describe('cnm plugin', () => {
   describe('golden: the calls dockerd 20.10 made for network create, run, rm -f, network rm', () => {
