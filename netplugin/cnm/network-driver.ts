@@ -7,7 +7,7 @@
  */
 import { NetloomError } from '../../lib/errors';
 import type { CnmBackend, EndpointRef } from './backend';
-import { bareAddress, isMacAddress, parseSubnet, requireHostAddress } from './addresses';
+import { bareAddress, hostAddressProblem, Ipv4Subnet, isMacAddress, parseSubnet, requireHostAddress } from './addresses';
 import { listed, shown } from './limits';
 import { bindingFromDriverOptions, hintAgrees, NetworkBinding } from './options';
 import type {
@@ -195,7 +195,7 @@ export async function createEndpoint(state: CnmState, backend: CnmBackend, req: 
     return Object.keys(existing.reply).length > 0 ? { Interface: { ...existing.reply } } : {};
   }
   const given = req.Interface;
-  if (given.Address !== '') checkEndpointAddress(state, net, given.Address);
+  if (given.Address !== '') checkEndpointAddress(state, net, given.Address, false);
   if (given.MacAddress !== '' && !isMacAddress(given.MacAddress)) {
     throw new NetloomError('INVALID_ARGUMENT', `CreateEndpoint: Interface.MacAddress: ${shown(given.MacAddress)} is not a MAC address`, {
       field: 'Interface.MacAddress',
@@ -212,7 +212,7 @@ export async function createEndpoint(state: CnmState, backend: CnmBackend, req: 
       field: 'Interface.Address',
     });
   }
-  parseSubnet(address, 'Interface.Address');
+  if (given.Address === '') checkEndpointAddress(state, net, address, true);
   const mac = given.MacAddress !== '' ? given.MacAddress : res.macAddress;
   if (!isMacAddress(mac)) throw new NetloomError('INTERNAL', `CreateEndpoint: the backend returned "${mac}", not a MAC address`);
   // Docker refuses a reply that changes what it already set: answer only what it left empty.
@@ -224,34 +224,43 @@ export async function createEndpoint(state: CnmState, backend: CnmBackend, req: 
 }
 
 /**
- * An address Docker gives CreateEndpoint: with a prefix length, a host address of the network's
- * subnet (when it has one), and used by no other endpoint of the network.
+ * Why an endpoint address cannot be used ('' when it can): it must carry a prefix length, be a host
+ * address of the network's subnet (when it has one), and be used by no other endpoint of the network.
  */
-function checkEndpointAddress(state: CnmState, net: NetworkRecord, address: string): void {
-  const field = 'Interface.Address';
-  const cidr = parseSubnet(address, field); // must carry a prefix length
-  const bare = bareAddress(address, field);
+function endpointAddressProblem(
+  state: CnmState,
+  net: NetworkRecord,
+  address: string,
+): { code: 'INVALID_ARGUMENT' | 'IN_USE'; problem: string } | undefined {
+  let cidr: Ipv4Subnet;
+  let bare: string;
+  try {
+    cidr = parseSubnet(address, 'address');
+    bare = bareAddress(address, 'address');
+  } catch {
+    return { code: 'INVALID_ARGUMENT', problem: `${shown(address)} is not an IPv4 address with a prefix length, such as 10.1.0.2/24` };
+  }
   if (net.subnet !== undefined) {
     const subnet = parseSubnet(net.subnet, 'subnet');
     if (cidr.prefix !== subnet.prefix) {
-      throw new NetloomError(
-        'INVALID_ARGUMENT',
-        `CreateEndpoint: ${field}: ${shown(address)} does not have the prefix length of ${subnet.cidr}`,
-        {
-          field,
-        },
-      );
+      return { code: 'INVALID_ARGUMENT', problem: `${shown(address)} does not have the prefix length of ${subnet.cidr}` };
     }
-    requireHostAddress('CreateEndpoint', field, bare, subnet);
+    const problem = hostAddressProblem(subnet, bare);
+    if (problem !== '') return { code: 'INVALID_ARGUMENT', problem };
   }
   const other = Object.values(state.endpoints).find(
     (ep) => ep.dockerNetworkId === net.dockerNetworkId && bareAddress(ep.address, 'address') === bare,
   );
-  if (other) {
-    throw new NetloomError('IN_USE', `CreateEndpoint: ${field}: ${bare} is already used by endpoint ${other.endpointId.slice(0, 12)}`, {
-      field,
-    });
-  }
+  if (other) return { code: 'IN_USE', problem: `${bare} is already used by endpoint ${other.endpointId.slice(0, 12)}` };
+  return undefined;
+}
+
+/** Docker's address (Interface.Address) must be usable; one from the backend too, or the backend is at fault. */
+function checkEndpointAddress(state: CnmState, net: NetworkRecord, address: string, fromBackend: boolean): void {
+  const bad = endpointAddressProblem(state, net, address);
+  if (!bad) return;
+  if (fromBackend) throw new NetloomError('INTERNAL', `CreateEndpoint: the backend returned ${bad.problem}`);
+  throw new NetloomError(bad.code, `CreateEndpoint: Interface.Address: ${bad.problem}`, { field: 'Interface.Address' });
 }
 
 export async function deleteEndpoint(state: CnmState, backend: CnmBackend, req: EndpointRequest): Promise<Record<string, never>> {

@@ -12,7 +12,7 @@ import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { CnmPlugin } from './plugin';
 import { MAX_BODY_BYTES } from './limits';
-import { PLUGIN_CONTENT_TYPE } from './protocol';
+import { errorResponse, PLUGIN_CONTENT_TYPE } from './protocol';
 
 export const DEFAULT_SOCKET_PATH = '/run/docker/plugins/netloom.sock';
 /** A client that has not sent its whole request by then is cut off (Docker's calls take milliseconds to send). */
@@ -103,13 +103,15 @@ export class CnmServer {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const method = path.replace(/^\//, '');
     if (req.method !== 'POST') {
-      send(res, 405, { Err: `netloom: ${req.method ?? '?'} is not supported; plugin calls are POSTs` });
+      send(res, 405, errorResponse(method, `netloom: ${req.method ?? '?'} is not supported; plugin calls are POSTs`));
       return;
     }
     const tooLarge = (): void => {
       // closing: the rest of the body is not read
-      send(res, 413, { Err: `netloom: request body larger than ${MAX_BODY_BYTES} bytes` }, true);
+      send(res, 413, errorResponse(method, `netloom: request body larger than ${MAX_BODY_BYTES} bytes`), true);
       req.destroy();
     };
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
@@ -130,7 +132,6 @@ export class CnmServer {
     } catch {
       return; // client went away
     }
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const reply = await this.plugin.handle(path, Buffer.concat(chunks).toString('utf8'));
     send(res, reply.status, reply.body, this.closing);
   }
