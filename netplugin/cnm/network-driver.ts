@@ -259,7 +259,7 @@ function endpointAddressProblem(
 function checkEndpointAddress(state: CnmState, net: NetworkRecord, address: string, fromBackend: boolean): void {
   const bad = endpointAddressProblem(state, net, address);
   if (!bad) return;
-  if (fromBackend) throw new NetloomError('INTERNAL', `CreateEndpoint: the backend returned ${bad.problem}`);
+  if (fromBackend) throw new NetloomError('INTERNAL', `CreateEndpoint: the backend returned an unusable address: ${bad.problem}`);
   throw new NetloomError(bad.code, `CreateEndpoint: Interface.Address: ${bad.problem}`, { field: 'Interface.Address' });
 }
 

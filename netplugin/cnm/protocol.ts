@@ -66,6 +66,14 @@ const addressSpace = shortText
   .refine((s) => s === '' || s === DEFAULT_ADDRESS_SPACE, `unknown address space; this driver serves "${DEFAULT_ADDRESS_SPACE}"`)
   .nullish()
   .transform((s) => s ?? '');
+/**
+ * CreateNetwork's address space names the network's IPAM driver's space: ours, or another's (Docker's
+ * default IPAM says LocalDefault / GlobalDefault); only a bounded plain name is accepted.
+ */
+const anyAddressSpace = shortText
+  .regex(/^([A-Za-z0-9][A-Za-z0-9_.-]*)?$/, "must be an address space name (letters, digits, '_', '.', '-')")
+  .nullish()
+  .transform((s) => s ?? '');
 const sandboxKey = z
   .string()
   .min(1, NON_EMPTY)
@@ -87,7 +95,7 @@ const anyMap = z
   .transform((m) => m ?? {});
 
 const ipamData = z.object({
-  AddressSpace: addressSpace,
+  AddressSpace: anyAddressSpace,
   Pool: shortText.min(1, 'must be a CIDR such as 10.1.0.0/24'),
   Gateway: optionalAddress,
   AuxAddresses: stringMap,

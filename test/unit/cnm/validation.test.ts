@@ -108,6 +108,27 @@ describe('cnm plugin input validation', () => {
     });
   });
 
+  describe('CreateNetwork address spaces', () => {
+    it("accepts another IPAM driver's space (Docker's default IPAM: LocalDefault) without binding our pool", async () => {
+      const t = setup();
+      const pool = (await t.ok('IpamDriver.RequestPool', POOL_REQ)).PoolID as string;
+      await t.ok('NetworkDriver.CreateNetwork', {
+        NetworkID: NET,
+        IPv4Data: [{ AddressSpace: 'LocalDefault', Pool: '10.55.0.0/24', Gateway: '10.55.0.1/24' }],
+      });
+      assert.equal(t.plugin.snapshot().pools[pool]?.dockerNetworkId, undefined);
+      assert.equal(t.plugin.snapshot().networks[NET]?.poolId, undefined);
+      assert.match(
+        await t.err(
+          'NetworkDriver.CreateNetwork',
+          { NetworkID: NET, IPv4Data: [{ AddressSpace: '../../etc', Pool: '10.55.0.0/24' }] },
+          400,
+        ),
+        /CreateNetwork: IPv4Data.0.AddressSpace: must be an address space name/,
+      );
+    });
+  });
+
   describe('bounds and ids', () => {
     it('refuses ids that are not Docker ids, oversized fields and maps, naming the field', async () => {
       const t = setup();
@@ -162,6 +183,16 @@ describe('cnm plugin input validation', () => {
   });
 
   describe('CreateEndpoint', () => {
+    it('refuses an address from the backend that is not a host address of the network, or is taken (INTERNAL: the backend is at fault)', async () => {
+      const t = setup();
+      await createNet(t);
+      t.backend.createEndpoint = async () => ({ address: '10.55.0.255/24', macAddress: '02:00:00:00:00:01' });
+      assert.equal(
+        await t.err('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: null }),
+        'netloom: CreateEndpoint: the backend returned an unusable address: 10.55.0.255 is the broadcast address of 10.55.0.0/24, not a host address',
+      );
+      assert.deepEqual(t.plugin.snapshot().endpoints, {});
+    });
     it('refuses an address outside the network, with another prefix length, or used by another endpoint', async () => {
       const t = setup();
       const pool = await createNet(t);
