@@ -5,6 +5,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { NetloomError } from '../../lib/errors';
+import { shown } from './limits';
 
 export interface Ipv4Subnet {
   /** the network address, e.g. 10.55.0.0 */
@@ -20,11 +21,11 @@ export function parseSubnet(text: string, field: string): Ipv4Subnet {
   try {
     parsed = ipaddr.parseCIDR(text);
   } catch {
-    throw new NetloomError('INVALID_ARGUMENT', `${field}: "${text}" is not a CIDR such as 10.1.0.0/24`, { field });
+    throw new NetloomError('INVALID_ARGUMENT', `${field}: ${shown(text)} is not a CIDR such as 10.1.0.0/24`, { field });
   }
   const [addr, prefix] = parsed;
   if (addr.kind() !== 'ipv4')
-    throw new NetloomError('INVALID_ARGUMENT', `${field}: "${text}" is not IPv4 (only IPv4 is supported)`, { field });
+    throw new NetloomError('INVALID_ARGUMENT', `${field}: ${shown(text)} is not IPv4 (only IPv4 is supported)`, { field });
   const network = ipaddr.IPv4.networkAddressFromCIDR(text).toString();
   return { network, prefix, cidr: `${network}/${prefix}` };
 }
@@ -33,7 +34,7 @@ export function parseSubnet(text: string, field: string): Ipv4Subnet {
 export function bareAddress(text: string, field: string): string {
   const bare = text.includes('/') ? text.slice(0, text.indexOf('/')) : text;
   if (!ipaddr.IPv4.isValidFourPartDecimal(bare)) {
-    throw new NetloomError('INVALID_ARGUMENT', `${field}: "${text}" is not an IPv4 address`, { field });
+    throw new NetloomError('INVALID_ARGUMENT', `${field}: ${shown(text)} is not an IPv4 address`, { field });
   }
   return ipaddr.IPv4.parse(bare).toString();
 }
@@ -54,6 +55,30 @@ function toInt(address: string): number {
 
 function fromInt(n: number): string {
   return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** The last address of the subnet (its broadcast address below /31). */
+export function lastAddress(subnet: Ipv4Subnet): string {
+  return fromInt((toInt(subnet.network) + 2 ** (32 - subnet.prefix) - 1) >>> 0);
+}
+
+/**
+ * Why `address` cannot be given to a host of `subnet` ('' when it can): outside the subnet, or its
+ * network or broadcast address. /31 and /32 have neither (RFC 3021), as in netmaster's IPAM.
+ */
+export function hostAddressProblem(subnet: Ipv4Subnet, address: string): string {
+  if (!subnetContains(subnet, address)) return `${address} is not inside ${subnet.cidr}`;
+  if (subnet.prefix >= 31) return '';
+  if (address === subnet.network) return `${address} is the network address of ${subnet.cidr}, not a host address`;
+  if (address === lastAddress(subnet)) return `${address} is the broadcast address of ${subnet.cidr}, not a host address`;
+  return '';
+}
+
+/** `address` (bare) when it is a host address of `subnet`; else INVALID_ARGUMENT naming `field`. */
+export function requireHostAddress(method: string, field: string, address: string, subnet: Ipv4Subnet): string {
+  const problem = hostAddressProblem(subnet, address);
+  if (problem !== '') throw new NetloomError('INVALID_ARGUMENT', `${method}: ${field}: ${problem}`, { field });
+  return address;
 }
 
 /** The first usable host address (network + 1), the conventional gateway. */

@@ -10,10 +10,21 @@
  */
 import { NetloomError } from '../../lib/errors';
 import type { CnmBackend, PoolScope } from './backend';
-import { bareAddress, firstHost, parseSubnet, subnetContains, withPrefix } from './addresses';
+import {
+  bareAddress,
+  firstHost,
+  hostAddressProblem,
+  Ipv4Subnet,
+  parseSubnet,
+  requireHostAddress,
+  subnetContains,
+  withPrefix,
+} from './addresses';
+import { listed, shown } from './limits';
 import { DEFAULT_TENANT, poolHintFromIpamOptions, PoolHint } from './options';
 import {
   AddressSpacesResponse,
+  DEFAULT_ADDRESS_SPACE,
   GATEWAY_ADDRESS_TYPE,
   IpamCapabilitiesResponse,
   REQUEST_ADDRESS_TYPE,
@@ -23,9 +34,9 @@ import {
   RequestPoolRequest,
   RequestPoolResponse,
 } from './protocol';
-import type { CnmState, PoolRecord } from './state';
+import { entry, type CnmState, type PoolRecord } from './state';
 
-export const DEFAULT_ADDRESS_SPACE = 'netloom';
+export { DEFAULT_ADDRESS_SPACE };
 
 export function ipamCapabilities(): IpamCapabilitiesResponse {
   return { RequiresMACAddress: false, RequiresRequestReplay: false };
@@ -42,7 +53,7 @@ export function poolIdFor(addressSpace: string, subnet: string, subPool: string,
 
 /** The netloom tenant/network of a pool: from the network bound to it, else from the IPAM options. */
 export function poolScope(state: CnmState, pool: PoolRecord): PoolScope {
-  const bound = pool.dockerNetworkId !== undefined ? state.networks[pool.dockerNetworkId] : undefined;
+  const bound = pool.dockerNetworkId !== undefined ? entry(state.networks, pool.dockerNetworkId) : undefined;
   const tenant = bound?.binding.tenant ?? pool.hint.tenant ?? DEFAULT_TENANT;
   const network = bound?.binding.network ?? pool.hint.network;
   return network === undefined ? { tenant, subnet: pool.subnet } : { tenant, network, subnet: pool.subnet };
@@ -71,7 +82,11 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
         field: 'Pool',
       });
     }
-    if (resolved.gateway !== undefined) backendGateway = bareAddress(resolved.gateway, 'gateway');
+    if (resolved.gateway !== undefined) {
+      backendGateway = bareAddress(resolved.gateway, 'gateway');
+      const problem = hostAddressProblem(subnet, backendGateway);
+      if (problem !== '') throw new NetloomError('CONFLICT', `RequestPool: the netloom network's gateway: ${problem}`, { field: 'Pool' });
+    }
   }
   if (subnet === undefined) throw new NetloomError('INTERNAL', 'RequestPool: no subnet');
   let subPool = '';
@@ -83,13 +98,13 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
     subPool = sp.cidr;
   }
   const poolId = poolIdFor(req.AddressSpace, subnet.cidr, subPool, hint);
-  const existing = state.pools[poolId];
+  const existing = entry(state.pools, poolId);
   if (existing) {
     existing.refs++;
   } else {
     state.pools[poolId] = {
       poolId,
-      addressSpace: req.AddressSpace,
+      addressSpace: req.AddressSpace || DEFAULT_ADDRESS_SPACE,
       subnet: subnet.cidr,
       subPool,
       hint,
@@ -102,27 +117,37 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
 }
 
 /**
- * Forget a pool reference; the last one removes the pool, first giving back to the backend any
- * endpoint address still held in it (left by endpoints Docker never released, e.g. after a crash),
- * so that netloom's IPAM does not leak. Unknown pools are not an error.
+ * Forget a pool reference; the last one removes the pool. A pool whose endpoint addresses are still
+ * allocated is in use (containers hold them) and is refused: Docker releases them (DeleteEndpoint,
+ * ReleaseAddress) before the pool. Gateway and aux addresses are the plugin's own and go with the
+ * pool. Unknown pools are not an error.
  */
-export async function releasePool(state: CnmState, backend: CnmBackend, poolId: string): Promise<Record<string, never>> {
-  const pool = state.pools[poolId];
+export function releasePool(state: CnmState, poolId: string): Record<string, never> {
+  const pool = entry(state.pools, poolId);
   if (!pool) return {};
   if (pool.refs > 1) {
     pool.refs--;
     return {};
   }
-  for (const [address, holder] of Object.entries(pool.addresses)) {
-    if (holder === 'endpoint') await backend.releaseAddress(poolScope(state, pool), address);
+  const held = Object.keys(pool.addresses).filter((a) => pool.addresses[a] === 'endpoint');
+  if (held.length > 0) {
+    throw new NetloomError(
+      'IN_USE',
+      `ReleasePool: PoolID: pool ${pool.subnet} is in use: endpoint address${held.length > 1 ? 'es' : ''} ${listed(held)} ` +
+        'still allocated (remove the containers, or release the addresses, first)',
+      { field: 'PoolID', details: { addresses: held.slice(0, 16) } },
+    );
   }
   delete state.pools[poolId];
   return {};
 }
 
 function knownPool(state: CnmState, poolId: string, method: string): PoolRecord {
-  const pool = state.pools[poolId];
-  if (!pool) throw new NetloomError('NOT_FOUND', `${method}: PoolID: unknown pool "${poolId}" (request a pool first)`, { field: 'PoolID' });
+  const pool = entry(state.pools, poolId);
+  if (!pool)
+    throw new NetloomError('NOT_FOUND', `${method}: PoolID: unknown pool ${shown(poolId, 256)} (request a pool first)`, {
+      field: 'PoolID',
+    });
   return pool;
 }
 
@@ -135,6 +160,7 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
       field: 'Address',
     });
   }
+  if (preferred !== undefined) requireHostAddress('RequestAddress', 'Address', preferred, subnet);
   const isGateway = req.Options[REQUEST_ADDRESS_TYPE] === GATEWAY_ADDRESS_TYPE;
   // Before CreateNetwork has bound the pool, a plain request is an --aux-address.
   const holder = isGateway ? 'gateway' : pool.dockerNetworkId === undefined ? 'aux' : 'endpoint';
@@ -143,15 +169,7 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
     if (preferred !== undefined && pool.addresses[preferred] !== undefined) {
       throw new NetloomError('IN_USE', `RequestAddress: Address: ${preferred} is already in use in ${pool.subnet}`, { field: 'Address' });
     }
-    const got = await backend.allocateAddress({
-      pool: poolScope(state, pool),
-      ...(preferred !== undefined ? { preferred } : {}),
-      ...(pool.subPool !== '' ? { range: pool.subPool } : {}),
-    });
-    address = bareAddress(got, 'Address');
-    if (!subnetContains(subnet, address)) {
-      throw new NetloomError('INTERNAL', `RequestAddress: the backend returned ${address}, outside the pool ${pool.subnet}`);
-    }
+    address = await allocateHostAddress(state, backend, pool, subnet, preferred);
     if (pool.addresses[address] !== undefined) {
       throw new NetloomError(
         'CONFLICT',
@@ -173,9 +191,51 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
   return { Address: withPrefix(address, subnet), Data: {} };
 }
 
+/** Tries of the backend before giving up on getting a host address from it. */
+const HOST_ADDRESS_TRIES = 3;
+
+/**
+ * An endpoint address from the backend that a host may use: a network or broadcast address the
+ * backend hands out is held while asking again (so that it is skipped), then given back.
+ */
+async function allocateHostAddress(
+  state: CnmState,
+  backend: CnmBackend,
+  pool: PoolRecord,
+  subnet: Ipv4Subnet,
+  preferred: string | undefined,
+): Promise<string> {
+  const scope = poolScope(state, pool);
+  const skipped: string[] = [];
+  try {
+    for (let i = 0; i < HOST_ADDRESS_TRIES; i++) {
+      const got = await backend.allocateAddress({
+        pool: scope,
+        ...(preferred !== undefined ? { preferred } : {}),
+        ...(pool.subPool !== '' ? { range: pool.subPool } : {}),
+      });
+      const address = bareAddress(got, 'Address');
+      if (!subnetContains(subnet, address)) {
+        skipped.push(address);
+        throw new NetloomError('INTERNAL', `RequestAddress: the backend returned ${address}, outside the pool ${pool.subnet}`);
+      }
+      if (hostAddressProblem(subnet, address) === '') return address;
+      skipped.push(address);
+      if (preferred !== undefined) break;
+    }
+  } finally {
+    for (const a of skipped) await backend.releaseAddress(scope, a);
+  }
+  throw new NetloomError(
+    'EXHAUSTED',
+    `RequestAddress: the backend gave only non-host addresses (${listed(skipped)}) in the pool ${pool.subnet}; they were given back`,
+    { field: 'PoolID' },
+  );
+}
+
 /** Give an address back; unknown pools and addresses are not an error (Docker repeats releases). */
 export async function releaseAddress(state: CnmState, backend: CnmBackend, req: ReleaseAddressRequest): Promise<Record<string, never>> {
-  const pool = state.pools[req.PoolID];
+  const pool = entry(state.pools, req.PoolID);
   if (!pool) return {};
   const address = bareAddress(req.Address, 'Address');
   const holder = pool.addresses[address];

@@ -7,7 +7,8 @@
  */
 import { NetloomError } from '../../lib/errors';
 import type { CnmBackend, EndpointRef } from './backend';
-import { bareAddress, isMacAddress, parseSubnet } from './addresses';
+import { bareAddress, hostAddressProblem, Ipv4Subnet, isMacAddress, parseSubnet, requireHostAddress } from './addresses';
+import { listed, shown } from './limits';
 import { bindingFromDriverOptions, hintAgrees, NetworkBinding } from './options';
 import type {
   AllocateNetworkRequest,
@@ -21,7 +22,8 @@ import type {
   NetworkCapabilitiesResponse,
   StaticRoute,
 } from './protocol';
-import type { CnmState, EndpointRecord, NetworkRecord, PoolRecord } from './state';
+import { DEFAULT_ADDRESS_SPACE } from './protocol';
+import { entry, type CnmState, type EndpointRecord, type NetworkRecord, type PoolRecord } from './state';
 
 export interface NetworkDriverConfig {
   /**
@@ -46,9 +48,9 @@ function sameBinding(a: NetworkBinding, b: NetworkBinding): boolean {
 
 /** The IPAM pool (ours) that serves this network's subnet, if the netloom IPAM driver serves it. */
 function poolForNetwork(state: CnmState, dockerNetworkId: string, addressSpace: string, subnet: string): PoolRecord | undefined {
-  const candidates = Object.values(state.pools).filter(
-    (p) => p.subnet === subnet && (addressSpace === '' || p.addressSpace === addressSpace),
-  );
+  // pools of older state files may carry '' for the default space
+  const space = (s: string): string => s || DEFAULT_ADDRESS_SPACE;
+  const candidates = Object.values(state.pools).filter((p) => p.subnet === subnet && space(p.addressSpace) === space(addressSpace));
   return (
     candidates.find((p) => p.dockerNetworkId === dockerNetworkId) ??
     candidates.find((p) => p.dockerNetworkId === undefined) ??
@@ -66,7 +68,8 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
     });
   }
   const v4 = req.IPv4Data[0];
-  const subnet = v4 ? parseSubnet(v4.Pool, 'IPv4Data.0.Pool').cidr : undefined;
+  const parsed = v4 ? parseSubnet(v4.Pool, 'IPv4Data.0.Pool') : undefined;
+  const subnet = parsed?.cidr;
   const pool = v4 && subnet ? poolForNetwork(state, req.NetworkID, v4.AddressSpace, subnet) : undefined;
   if (pool?.dockerNetworkId !== undefined && pool.dockerNetworkId !== req.NetworkID) {
     throw new NetloomError(
@@ -86,7 +89,10 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
       { field: 'Options' },
     );
   }
-  const gateway = v4 && v4.Gateway !== '' ? bareAddress(v4.Gateway, 'IPv4Data.0.Gateway') : undefined;
+  const gateway =
+    v4 && parsed && v4.Gateway !== ''
+      ? requireHostAddress('CreateNetwork', 'IPv4Data.0.Gateway', bareAddress(v4.Gateway, 'IPv4Data.0.Gateway'), parsed)
+      : undefined;
   const record: NetworkRecord = {
     dockerNetworkId: req.NetworkID,
     binding,
@@ -94,7 +100,7 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
     ...(gateway !== undefined ? { gateway } : {}),
     ...(pool ? { poolId: pool.poolId } : {}),
   };
-  const existing = state.networks[req.NetworkID];
+  const existing = entry(state.networks, req.NetworkID);
   if (existing) {
     if (sameBinding(existing.binding, binding) && existing.subnet === subnet) return {};
     throw new NetloomError(
@@ -106,8 +112,11 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
     );
   }
   const auxAddresses: Record<string, string> = {};
-  for (const [name, addr] of Object.entries(v4?.AuxAddresses ?? {}))
-    auxAddresses[name] = bareAddress(addr, `IPv4Data.0.AuxAddresses.${name}`);
+  for (const [name, addr] of Object.entries(v4?.AuxAddresses ?? {})) {
+    const field = `IPv4Data.0.AuxAddresses.${name}`;
+    // parsed is set whenever v4 is
+    if (parsed) auxAddresses[name] = requireHostAddress('CreateNetwork', field, bareAddress(addr, field), parsed);
+  }
   await backend.createNetwork({
     dockerNetworkId: req.NetworkID,
     binding,
@@ -120,15 +129,23 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
   return {};
 }
 
+/**
+ * Unbind a Docker network. One that still has endpoints is in use and is refused (Docker deletes
+ * its endpoints first and would report "has active endpoints" itself); unknown networks are not an
+ * error (Docker repeats deletes).
+ */
 export async function deleteNetwork(state: CnmState, backend: CnmBackend, networkId: string): Promise<Record<string, never>> {
-  const net = state.networks[networkId];
+  const net = entry(state.networks, networkId);
   if (!net) return {};
-  // Endpoints Docker did not delete (e.g. it crashed) are taken down first, so that nothing leaks.
-  for (const ep of Object.values(state.endpoints)) {
-    if (ep.dockerNetworkId !== networkId) continue;
-    if (ep.joined) await backend.leave(endpointRef(net, ep.endpointId));
-    await backend.deleteEndpoint(endpointRef(net, ep.endpointId));
-    delete state.endpoints[ep.endpointId];
+  const eps = Object.values(state.endpoints).filter((ep) => ep.dockerNetworkId === networkId);
+  if (eps.length > 0) {
+    const names = eps.map((ep) => `${ep.endpointId.slice(0, 12)}${ep.joined ? ' (joined)' : ''}`);
+    throw new NetloomError(
+      'IN_USE',
+      `DeleteNetwork: NetworkID: network ${networkId.slice(0, 12)} is in use: endpoint${eps.length > 1 ? 's' : ''} ${listed(names)} ` +
+        `still exist${eps.length > 1 ? '' : 's'} (disconnect the containers first)`,
+      { field: 'NetworkID', details: { endpoints: eps.slice(0, 16).map((ep) => ep.endpointId) } },
+    );
   }
   await backend.deleteNetwork(networkId, net.binding);
   for (const pool of Object.values(state.pools)) if (pool.dockerNetworkId === networkId) delete pool.dockerNetworkId;
@@ -137,7 +154,7 @@ export async function deleteNetwork(state: CnmState, backend: CnmBackend, networ
 }
 
 function knownNetwork(state: CnmState, networkId: string, method: string): NetworkRecord {
-  const net = state.networks[networkId];
+  const net = entry(state.networks, networkId);
   if (!net) {
     throw new NetloomError(
       'NOT_FOUND',
@@ -151,7 +168,7 @@ function knownNetwork(state: CnmState, networkId: string, method: string): Netwo
 }
 
 function knownEndpoint(state: CnmState, req: EndpointRequest, method: string): EndpointRecord {
-  const ep = state.endpoints[req.EndpointID];
+  const ep = entry(state.endpoints, req.EndpointID);
   if (!ep)
     throw new NetloomError('NOT_FOUND', `${method}: EndpointID: unknown endpoint ${req.EndpointID.slice(0, 12)}`, { field: 'EndpointID' });
   if (ep.dockerNetworkId !== req.NetworkID) {
@@ -172,15 +189,15 @@ function endpointRef(net: NetworkRecord, endpointId: string): EndpointRef {
 
 export async function createEndpoint(state: CnmState, backend: CnmBackend, req: CreateEndpointRequest): Promise<CreateEndpointResponse> {
   const net = knownNetwork(state, req.NetworkID, 'CreateEndpoint');
-  const existing = state.endpoints[req.EndpointID];
+  const existing = entry(state.endpoints, req.EndpointID);
   if (existing) {
     if (existing.dockerNetworkId !== req.NetworkID) knownEndpoint(state, req, 'CreateEndpoint');
     return Object.keys(existing.reply).length > 0 ? { Interface: { ...existing.reply } } : {};
   }
   const given = req.Interface;
-  if (given.Address !== '') parseSubnet(given.Address, 'Interface.Address'); // must carry a prefix length
+  if (given.Address !== '') checkEndpointAddress(state, net, given.Address, false);
   if (given.MacAddress !== '' && !isMacAddress(given.MacAddress)) {
-    throw new NetloomError('INVALID_ARGUMENT', `CreateEndpoint: Interface.MacAddress: "${given.MacAddress}" is not a MAC address`, {
+    throw new NetloomError('INVALID_ARGUMENT', `CreateEndpoint: Interface.MacAddress: ${shown(given.MacAddress)} is not a MAC address`, {
       field: 'Interface.MacAddress',
     });
   }
@@ -195,7 +212,7 @@ export async function createEndpoint(state: CnmState, backend: CnmBackend, req: 
       field: 'Interface.Address',
     });
   }
-  parseSubnet(address, 'Interface.Address');
+  if (given.Address === '') checkEndpointAddress(state, net, address, true);
   const mac = given.MacAddress !== '' ? given.MacAddress : res.macAddress;
   if (!isMacAddress(mac)) throw new NetloomError('INTERNAL', `CreateEndpoint: the backend returned "${mac}", not a MAC address`);
   // Docker refuses a reply that changes what it already set: answer only what it left empty.
@@ -206,9 +223,49 @@ export async function createEndpoint(state: CnmState, backend: CnmBackend, req: 
   return Object.keys(reply).length > 0 ? { Interface: { ...reply } } : {};
 }
 
+/**
+ * Why an endpoint address cannot be used ('' when it can): it must carry a prefix length, be a host
+ * address of the network's subnet (when it has one), and be used by no other endpoint of the network.
+ */
+function endpointAddressProblem(
+  state: CnmState,
+  net: NetworkRecord,
+  address: string,
+): { code: 'INVALID_ARGUMENT' | 'IN_USE'; problem: string } | undefined {
+  let cidr: Ipv4Subnet;
+  let bare: string;
+  try {
+    cidr = parseSubnet(address, 'address');
+    bare = bareAddress(address, 'address');
+  } catch {
+    return { code: 'INVALID_ARGUMENT', problem: `${shown(address)} is not an IPv4 address with a prefix length, such as 10.1.0.2/24` };
+  }
+  if (net.subnet !== undefined) {
+    const subnet = parseSubnet(net.subnet, 'subnet');
+    if (cidr.prefix !== subnet.prefix) {
+      return { code: 'INVALID_ARGUMENT', problem: `${shown(address)} does not have the prefix length of ${subnet.cidr}` };
+    }
+    const problem = hostAddressProblem(subnet, bare);
+    if (problem !== '') return { code: 'INVALID_ARGUMENT', problem };
+  }
+  const other = Object.values(state.endpoints).find(
+    (ep) => ep.dockerNetworkId === net.dockerNetworkId && bareAddress(ep.address, 'address') === bare,
+  );
+  if (other) return { code: 'IN_USE', problem: `${bare} is already used by endpoint ${other.endpointId.slice(0, 12)}` };
+  return undefined;
+}
+
+/** Docker's address (Interface.Address) must be usable; one from the backend too, or the backend is at fault. */
+function checkEndpointAddress(state: CnmState, net: NetworkRecord, address: string, fromBackend: boolean): void {
+  const bad = endpointAddressProblem(state, net, address);
+  if (!bad) return;
+  if (fromBackend) throw new NetloomError('INTERNAL', `CreateEndpoint: the backend returned an unusable address: ${bad.problem}`);
+  throw new NetloomError(bad.code, `CreateEndpoint: Interface.Address: ${bad.problem}`, { field: 'Interface.Address' });
+}
+
 export async function deleteEndpoint(state: CnmState, backend: CnmBackend, req: EndpointRequest): Promise<Record<string, never>> {
-  const net = state.networks[req.NetworkID];
-  const ep = state.endpoints[req.EndpointID];
+  const net = entry(state.networks, req.NetworkID);
+  const ep = entry(state.endpoints, req.EndpointID);
   if (!net) {
     if (ep) delete state.endpoints[req.EndpointID];
     return {};
@@ -268,8 +325,8 @@ export async function join(state: CnmState, backend: CnmBackend, config: Network
 }
 
 export async function leave(state: CnmState, backend: CnmBackend, req: EndpointRequest): Promise<Record<string, never>> {
-  const ep = state.endpoints[req.EndpointID];
-  const net = state.networks[req.NetworkID];
+  const ep = entry(state.endpoints, req.EndpointID);
+  const net = entry(state.networks, req.NetworkID);
   if (!ep || !net) return {};
   await backend.leave(endpointRef(net, req.EndpointID));
   delete ep.joined;

@@ -12,6 +12,7 @@
  * Pure functions.
  */
 import { NetloomError } from '../../lib/errors';
+import { shown } from './limits';
 import { GENERIC_OPTIONS_KEY } from './protocol';
 
 export const DEFAULT_TENANT = 'default';
@@ -37,7 +38,7 @@ function checkName(value: unknown, field: string): string {
   if (typeof value !== 'string' || !NAME.test(value)) {
     throw new NetloomError(
       'INVALID_ARGUMENT',
-      `${field}: ${JSON.stringify(value)} is not a valid name (letters, digits, '_', '.', '-'; up to 64; starting with a letter or digit)`,
+      `${field}: ${shown(value)} is not a valid name (letters, digits, '_', '.', '-'; up to 64; starting with a letter or digit)`,
       { field },
     );
   }
@@ -48,8 +49,9 @@ function rejectUnknown(opts: Record<string, unknown>, known: readonly string[], 
   for (const k of Object.keys(opts)) {
     if (k.startsWith('com.docker.')) continue; // Docker's own keys, not the user's
     if (!known.includes(k)) {
-      throw new NetloomError('INVALID_ARGUMENT', `${where}.${k}: unknown option "${k}" (known: ${known.join(', ')})`, {
-        field: `${where}.${k}`,
+      const key = shown(k);
+      throw new NetloomError('INVALID_ARGUMENT', `${where}.${k.slice(0, 64)}: unknown option ${key} (known: ${known.join(', ')})`, {
+        field: `${where}.${k.slice(0, 64)}`,
       });
     }
   }

@@ -85,7 +85,7 @@ export class CnmPlugin {
     h.set(id('GetCapabilities'), () => ipam.ipamCapabilities());
     h.set(id('GetDefaultAddressSpaces'), () => ipam.defaultAddressSpaces());
     h.set(id('RequestPool'), (s, body) => ipam.requestPool(s, b, p.parseRequest('RequestPool', p.requestPoolRequest, body)));
-    h.set(id('ReleasePool'), (s, body) => ipam.releasePool(s, b, p.parseRequest('ReleasePool', p.releasePoolRequest, body).PoolID));
+    h.set(id('ReleasePool'), (s, body) => ipam.releasePool(s, p.parseRequest('ReleasePool', p.releasePoolRequest, body).PoolID));
     h.set(id('RequestAddress'), (s, body) => ipam.requestAddress(s, b, p.parseRequest('RequestAddress', p.requestAddressRequest, body)));
     h.set(id('ReleaseAddress'), (s, body) => ipam.releaseAddress(s, b, p.parseRequest('ReleaseAddress', p.releaseAddressRequest, body)));
     return h;
@@ -114,7 +114,7 @@ export class CnmPlugin {
         this.store.save(working);
         this.state = working;
       }
-      this.log?.debug({ method, request: body, reply }, 'plugin call');
+      this.log?.debug({ method, request: rawBody.slice(0, 4096), reply }, 'plugin call');
       return { status: 200, body: reply };
     } catch (e) {
       const malformed = p.isMalformedRequestError(e);

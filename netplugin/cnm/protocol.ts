@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
 import { parseWith } from '../../lib/validation';
+import { ID_PATTERN, MAX_ID_LENGTH, MAX_MAP_ENTRIES, MAX_POOL_ID_LENGTH, MAX_SHORT_TEXT, MAX_TEXT, printable } from './limits';
 
 export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1.2+json';
 
@@ -47,31 +48,61 @@ export const IPAM_DRIVER_METHODS = [
 export type NetworkDriverMethod = (typeof NETWORK_DRIVER_METHODS)[number];
 export type IpamDriverMethod = (typeof IPAM_DRIVER_METHODS)[number];
 
-const id = z.string().min(1, 'must be a non-empty string');
+/** The address space this IPAM driver serves (GetDefaultAddressSpaces); '' means the default. */
+export const DEFAULT_ADDRESS_SPACE = 'netloom';
+
+const NON_EMPTY = 'must be a non-empty string';
+/** A Docker network or endpoint id: it becomes a key of the state file and part of the agent's records. */
+const id = z
+  .string()
+  .min(1, NON_EMPTY)
+  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+  .regex(ID_PATTERN, "must be a Docker id (letters, digits, '_', '.', '-'; starting with a letter or digit)");
+const poolId = z.string().min(1, NON_EMPTY).max(MAX_POOL_ID_LENGTH, `must be at most ${MAX_POOL_ID_LENGTH} characters`);
+const shortText = z.string().max(MAX_SHORT_TEXT, `must be at most ${MAX_SHORT_TEXT} characters`);
+/** An address or CIDR; '' (or null, absent) when not given. */
+const optionalAddress = shortText.nullish().transform((s) => s ?? '');
+const addressSpace = shortText
+  .refine((s) => s === '' || s === DEFAULT_ADDRESS_SPACE, `unknown address space; this driver serves "${DEFAULT_ADDRESS_SPACE}"`)
+  .nullish()
+  .transform((s) => s ?? '');
+/**
+ * CreateNetwork's address space names the network's IPAM driver's space: ours, or another's (Docker's
+ * default IPAM says LocalDefault / GlobalDefault); only a bounded plain name is accepted.
+ */
+const anyAddressSpace = shortText
+  .regex(/^([A-Za-z0-9][A-Za-z0-9_.-]*)?$/, "must be an address space name (letters, digits, '_', '.', '-')")
+  .nullish()
+  .transform((s) => s ?? '');
+const sandboxKey = z
+  .string()
+  .min(1, NON_EMPTY)
+  .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+  .refine(printable, 'must not contain control characters');
+const mapKey = z.string().max(MAX_SHORT_TEXT, `option names are at most ${MAX_SHORT_TEXT} characters`);
+const fewEntries = (m: Record<string, unknown>): boolean => Object.keys(m).length <= MAX_MAP_ENTRIES;
+const TOO_MANY = `at most ${MAX_MAP_ENTRIES} entries`;
 /** Docker sends `null` for empty maps and lists in some calls; treat null like absent. */
 const stringMap = z
-  .record(z.string(), z.string())
+  .record(mapKey, z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`))
+  .refine(fewEntries, TOO_MANY)
   .nullish()
   .transform((m) => m ?? {});
 const anyMap = z
-  .record(z.string(), z.unknown())
+  .record(mapKey, z.unknown())
+  .refine(fewEntries, TOO_MANY)
   .nullish()
   .transform((m) => m ?? {});
 
 const ipamData = z.object({
-  AddressSpace: z
-    .string()
-    .nullish()
-    .transform((s) => s ?? ''),
-  Pool: z.string().min(1, 'must be a CIDR such as 10.1.0.0/24'),
-  Gateway: z
-    .string()
-    .nullish()
-    .transform((s) => s ?? ''),
+  AddressSpace: anyAddressSpace,
+  Pool: shortText.min(1, 'must be a CIDR such as 10.1.0.0/24'),
+  Gateway: optionalAddress,
   AuxAddresses: stringMap,
 });
 const ipamDataList = z
   .array(ipamData)
+  .max(MAX_MAP_ENTRIES, TOO_MANY)
   .nullish()
   .transform((l) => l ?? []);
 
@@ -87,25 +118,12 @@ export const createEndpointRequest = z.object({
   EndpointID: id,
   Options: anyMap,
   Interface: z
-    .object({
-      Address: z
-        .string()
-        .nullish()
-        .transform((s) => s ?? ''),
-      AddressIPv6: z
-        .string()
-        .nullish()
-        .transform((s) => s ?? ''),
-      MacAddress: z
-        .string()
-        .nullish()
-        .transform((s) => s ?? ''),
-    })
+    .object({ Address: optionalAddress, AddressIPv6: optionalAddress, MacAddress: optionalAddress })
     .nullish()
     .transform((i) => i ?? { Address: '', AddressIPv6: '', MacAddress: '' }),
 });
 export const endpointRequest = z.object({ NetworkID: id, EndpointID: id });
-export const joinRequest = z.object({ NetworkID: id, EndpointID: id, SandboxKey: id, Options: anyMap });
+export const joinRequest = z.object({ NetworkID: id, EndpointID: id, SandboxKey: sandboxKey, Options: anyMap });
 export const externalConnectivityRequest = z.object({ NetworkID: id, EndpointID: id, Options: anyMap });
 export const discoverRequest = z.object({ DiscoveryType: z.number().int(), DiscoveryData: z.unknown() });
 export const allocateNetworkRequest = z.object({
@@ -116,34 +134,18 @@ export const allocateNetworkRequest = z.object({
 });
 
 export const requestPoolRequest = z.object({
-  AddressSpace: z
-    .string()
-    .nullish()
-    .transform((s) => s ?? ''),
-  Pool: z
-    .string()
-    .nullish()
-    .transform((s) => s ?? ''),
-  SubPool: z
-    .string()
-    .nullish()
-    .transform((s) => s ?? ''),
+  AddressSpace: addressSpace,
+  Pool: optionalAddress,
+  SubPool: optionalAddress,
   Options: stringMap,
   V6: z
     .boolean()
     .nullish()
     .transform((b) => b ?? false),
 });
-export const releasePoolRequest = z.object({ PoolID: id });
-export const requestAddressRequest = z.object({
-  PoolID: id,
-  Address: z
-    .string()
-    .nullish()
-    .transform((s) => s ?? ''),
-  Options: stringMap,
-});
-export const releaseAddressRequest = z.object({ PoolID: id, Address: id });
+export const releasePoolRequest = z.object({ PoolID: poolId });
+export const requestAddressRequest = z.object({ PoolID: poolId, Address: optionalAddress, Options: stringMap });
+export const releaseAddressRequest = z.object({ PoolID: poolId, Address: shortText.min(1, NON_EMPTY) });
 
 export type CreateNetworkRequest = z.output<typeof createNetworkRequest>;
 export type CreateEndpointRequest = z.output<typeof createEndpointRequest>;

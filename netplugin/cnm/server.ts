@@ -8,14 +8,15 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { connect } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { NetloomError } from '../../lib/errors';
+import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { CnmPlugin } from './plugin';
-import { PLUGIN_CONTENT_TYPE } from './protocol';
+import { MAX_BODY_BYTES } from './limits';
+import { errorResponse, PLUGIN_CONTENT_TYPE } from './protocol';
 
 export const DEFAULT_SOCKET_PATH = '/run/docker/plugins/netloom.sock';
-/** Docker's requests are small; anything larger is not a plugin call. */
-const MAX_BODY_BYTES = 1024 * 1024;
+/** A client that has not sent its whole request by then is cut off (Docker's calls take milliseconds to send). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -59,7 +60,15 @@ export class CnmServer {
       }
       unlinkSync(this.socketPath);
     }
-    const server = createServer((req, res) => void this.onRequest(req, res));
+    const server = createServer((req, res) => {
+      this.onRequest(req, res).catch((e: unknown) => {
+        // plugin.handle never throws; this is the HTTP side failing (e.g. the client went away mid-reply)
+        this.log?.warn({ err: errorMessage(e) }, 'CNM request failed');
+        if (!res.headersSent) send(res, 500, { Err: `netloom: ${errorMessage(e)}` }, true);
+      });
+    });
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    server.headersTimeout = REQUEST_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.socketPath, () => {
@@ -94,8 +103,19 @@ export class CnmServer {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const method = path.replace(/^\//, '');
     if (req.method !== 'POST') {
-      send(res, 405, { Err: `netloom: ${req.method ?? '?'} is not supported; plugin calls are POSTs` });
+      send(res, 405, errorResponse(method, `netloom: ${req.method ?? '?'} is not supported; plugin calls are POSTs`));
+      return;
+    }
+    const tooLarge = (): void => {
+      // closing: the rest of the body is not read
+      send(res, 413, errorResponse(method, `netloom: request body larger than ${MAX_BODY_BYTES} bytes`), true);
+      req.destroy();
+    };
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+      tooLarge();
       return;
     }
     const chunks: Buffer[] = [];
@@ -104,7 +124,7 @@ export class CnmServer {
       for await (const chunk of req) {
         size += (chunk as Buffer).length;
         if (size > MAX_BODY_BYTES) {
-          send(res, 413, { Err: `netloom: request body larger than ${MAX_BODY_BYTES} bytes` });
+          tooLarge();
           return;
         }
         chunks.push(chunk as Buffer);
@@ -112,7 +132,6 @@ export class CnmServer {
     } catch {
       return; // client went away
     }
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const reply = await this.plugin.handle(path, Buffer.concat(chunks).toString('utf8'));
     send(res, reply.status, reply.body, this.closing);
   }

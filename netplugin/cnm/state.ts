@@ -83,3 +83,11 @@ export function validateState(data: unknown, source: string): CnmState {
     message: ({ path, reason }) => `${source}: not a valid CNM state file at "${path}": ${reason}`,
   });
 }
+
+/**
+ * `m[key]` when `key` is an own entry. Keys come from requests: `constructor` or `toString` must
+ * not find Object's members.
+ */
+export function entry<T>(m: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(m, key) ? m[key] : undefined;
+}

@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { RunningCnmPlugin, startCnmPlugin } from '../../../netplugin/cnm/index';
 import type { CnmPlugin } from '../../../netplugin/cnm/plugin';
@@ -164,6 +165,34 @@ describe('CNM plugin with the real Docker engine', function () {
     assert.equal(ip2, '10.55.0.3');
     assert.ok(await ping('c1', ip2), 'c1 -> c2');
     assert.ok(await ping('c2', '10.55.0.2'), 'c2 -> c1');
+  });
+
+  it('refuses DeleteNetwork and ReleasePool sent to its socket while containers are attached; they keep talking', async () => {
+    const call = (method: string, body: unknown): Promise<{ status: number; body: { Err?: string } }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ socketPath: dockerd.pluginSocket('netloom'), path: `/${method}`, method: 'POST', agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { Err?: string } }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    const pool = Object.values(savedState().pools).find((p) => p.dockerNetworkId === networkId);
+    assert.ok(pool, 'the network has its pool');
+    const del = await call('NetworkDriver.DeleteNetwork', { NetworkID: networkId });
+    assert.match(
+      del.body.Err ?? '',
+      new RegExp(`DeleteNetwork: NetworkID: network ${networkId.slice(0, 12)} is in use: endpoints .*\\(joined\\)`),
+    );
+    const rel = await call('IpamDriver.ReleasePool', { PoolID: pool.poolId });
+    assert.match(
+      rel.body.Err ?? '',
+      /ReleasePool: PoolID: pool 10.55.0.0\/24 is in use: endpoint addresses 10.55.0.2, 10.55.0.3 still allocated/,
+    );
+    assert.ok(!backend.calls.some((c) => c.op === 'deleteNetwork'), 'nothing was torn down');
+    assert.ok(await ping('c1', '10.55.0.3'), 'c1 -> c2 still');
   });
 
   it('honours docker run --ip through the backend', async () => {

@@ -17,7 +17,8 @@ import type {
   ResolvePoolResult,
 } from '../../../netplugin/cnm/backend';
 import { endpointLinkNames } from '../../../netplugin/cnm/backend';
-import { bareAddress, macForAddress } from '../../../netplugin/cnm/addresses';
+import ipaddr from 'ipaddr.js';
+import { bareAddress, macForAddress, parseSubnet } from '../../../netplugin/cnm/addresses';
 import type { NetworkBinding } from '../../../netplugin/cnm/options';
 
 export class FakeBackend implements CnmBackend {
@@ -28,6 +29,8 @@ export class FakeBackend implements CnmBackend {
   failNext: { op: string; error: Error } | undefined;
   joinGateway: string | undefined;
   joinRoutes: Array<{ destination: string; nextHop?: string }> | undefined;
+  /** offer the subnet's network and broadcast addresses first, as a faulty IPAM would (the plugin must skip them) */
+  offerNonHost = false;
 
   private record(op: string, arg: unknown): void {
     this.calls.push({ op, arg });
@@ -59,9 +62,19 @@ export class FakeBackend implements CnmBackend {
       used.add(req.preferred);
       return req.preferred;
     }
-    const base = req.pool.subnet.split('/')[0]!.split('.').map(Number);
-    for (let i = 2; i < 255; i++) {
-      const a = `${base[0]}.${base[1]}.${base[2]}.${i}`;
+    const subnet = parseSubnet(req.pool.subnet, 'subnet');
+    const size = 2 ** (32 - subnet.prefix);
+    const base = ipaddr.IPv4.parse(subnet.network)
+      .toByteArray()
+      .reduce((n, b) => n * 256 + b, 0);
+    // .0 is the network address and .1 the gateway: endpoints from .2 on (at most 1024 tried)
+    const offsets = [
+      ...(this.offerNonHost ? [0, size - 1] : []),
+      ...Array.from({ length: Math.max(0, Math.min(size - 3, 1024)) }, (_, i) => i + 2),
+    ];
+    for (const off of offsets) {
+      const n = base + off;
+      const a = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
       if (!used.has(a)) {
         used.add(a);
         return a;

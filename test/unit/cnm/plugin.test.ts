@@ -8,10 +8,11 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NetloomError } from '../../../lib/errors';
-import { CnmPlugin, PluginReply } from '../../../netplugin/cnm/plugin';
+import { CnmPlugin } from '../../../netplugin/cnm/plugin';
 import { MemoryStateStore } from '../../../netplugin/cnm/state-store';
 import { endpointLinkNames } from '../../../netplugin/cnm/backend';
 import { FakeBackend } from './fake-backend';
+import { createEp, createNet, EP, EP2, GW_OPT, NET, NET2, setup } from './harness';
 
 interface GoldenCall {
   method: string;
@@ -20,69 +21,6 @@ interface GoldenCall {
   reply: unknown;
 }
 const GOLDEN = resolve(__dirname, '../../../../test/unit/cnm/golden/docker-20.10-lifecycle.json');
-
-const NET = 'a'.repeat(64);
-const NET2 = 'b'.repeat(64);
-const EP = 'e1'.repeat(32);
-const EP2 = 'e2'.repeat(32);
-const GW_OPT = { RequestAddressType: 'com.docker.network.gateway' };
-
-function setup(store = new MemoryStateStore()) {
-  const backend = new FakeBackend();
-  const plugin = new CnmPlugin({ backend, store });
-  const call = (method: string, body?: unknown): Promise<PluginReply> =>
-    plugin.handle(`/${method}`, body === undefined ? '' : JSON.stringify(body));
-  const ok = async (method: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const r = await call(method, body);
-    assert.equal(r.status, 200, `${method}: ${JSON.stringify(r.body)}`);
-    assert.equal((r.body as { Err?: string }).Err, undefined, `${method} failed: ${JSON.stringify(r.body)}`);
-    return r.body as Record<string, unknown>;
-  };
-  const err = async (method: string, body: unknown, status = 200): Promise<string> => {
-    const r = await call(method, body);
-    assert.equal(r.status, status, `${method} status: ${JSON.stringify(r.body)}`);
-    const { Err: e, Error: ipamError } = r.body as { Err?: string; Error?: string };
-    assert.ok(typeof e === 'string' && e.length > 0, `${method} answers {"Err": ...}: ${JSON.stringify(r.body)}`);
-    // Docker reads IPAM failures from "Error" (a network driver's from "Err")
-    assert.equal(ipamError, method.startsWith('IpamDriver.') ? e : undefined, `${method}: ${JSON.stringify(r.body)}`);
-    return e;
-  };
-  return { backend, plugin, store, call, ok, err };
-}
-
-/** Pool + gateway + CreateNetwork as dockerd does it; returns the pool id. */
-async function createNet(
-  t: ReturnType<typeof setup>,
-  opts: { id?: string; generic?: Record<string, string>; ipamOpts?: Record<string, string>; subnet?: string } = {},
-) {
-  const subnet = opts.subnet ?? '10.55.0.0/24';
-  const pool = await t.ok('IpamDriver.RequestPool', {
-    AddressSpace: 'netloom',
-    Pool: subnet,
-    SubPool: '',
-    Options: opts.ipamOpts ?? {},
-    V6: false,
-  });
-  const gw = await t.ok('IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: GW_OPT });
-  await t.ok('NetworkDriver.CreateNetwork', {
-    NetworkID: opts.id ?? NET,
-    Options: { 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': opts.generic ?? { tenant: 't1', network: 'n1' } },
-    IPv4Data: [{ AddressSpace: 'netloom', Gateway: gw.Address, Pool: subnet }],
-    IPv6Data: [],
-  });
-  return pool.PoolID as string;
-}
-
-async function createEp(t: ReturnType<typeof setup>, poolId: string, ep = EP, net = NET) {
-  const a = await t.ok('IpamDriver.RequestAddress', { PoolID: poolId, Address: '', Options: null });
-  const reply = await t.ok('NetworkDriver.CreateEndpoint', {
-    NetworkID: net,
-    EndpointID: ep,
-    Interface: { Address: a.Address, AddressIPv6: '', MacAddress: '' },
-    Options: {},
-  });
-  return { address: a.Address as string, reply };
-}
 
 describe('cnm plugin', () => {
   describe('golden: the calls dockerd 20.10 made for network create, run, rm -f, network rm', () => {
@@ -302,17 +240,17 @@ describe('cnm plugin', () => {
     it('bad addresses and unsupported requests', async () => {
       const t = setup();
       assert.match(
-        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.55.0.0/33' }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '10.55.0.0/33' }),
         /Pool: "10.55.0.0\/33" is not a CIDR/,
       );
-      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: 'fd00::/64' }), /Pool: .* is not IPv4/);
-      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', V6: true }), /V6: IPv6 pools are not supported/);
+      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: 'fd00::/64' }), /Pool: .* is not IPv4/);
+      assert.match(await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', V6: true }), /V6: IPv6 pools are not supported/);
       assert.match(
-        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', SubPool: '10.0.0.0/25' }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', SubPool: '10.0.0.0/25' }),
         /SubPool: a sub-pool .* needs a pool/,
       );
       assert.match(
-        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.55.0.0/24', SubPool: '10.56.0.0/25' }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '10.55.0.0/24', SubPool: '10.56.0.0/25' }),
         /SubPool: 10.56.0.0\/25 is not inside 10.55.0.0\/24/,
       );
       const pool = await createNet(t);
@@ -423,7 +361,7 @@ describe('cnm plugin', () => {
         /generic.tenant: "a b" is not a valid name/,
       );
       assert.match(
-        await t.err('IpamDriver.RequestPool', { AddressSpace: 'x', Pool: '10.1.0.0/24', Options: { colour: 'red' } }),
+        await t.err('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '10.1.0.0/24', Options: { colour: 'red' } }),
         /Options.colour: unknown option "colour"/,
       );
       // Docker's own keys in the generic map are not the user's options
@@ -531,7 +469,7 @@ describe('cnm plugin', () => {
       await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: '10.55.0.2' });
       assert.equal(t.backend.ops().filter((o) => o === 'releaseAddress').length, 1, 'released in the backend once');
     });
-    it('network and pool removal clean up endpoints and addresses Docker never released (after a crash)', async () => {
+    it('network and pool removal are refused while endpoints use them, naming what is in use', async () => {
       const t = setup();
       const pool = await createNet(t);
       await createEp(t, pool);
@@ -540,23 +478,42 @@ describe('cnm plugin', () => {
       const n = t.backend.calls.length;
       // the order dockerd uses on network rm: gateway release, pool release, then DeleteNetwork
       await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: '10.55.0.1' });
+      assert.equal(
+        await t.err('IpamDriver.ReleasePool', { PoolID: pool }),
+        'netloom: ReleasePool: PoolID: pool 10.55.0.0/24 is in use: endpoint addresses 10.55.0.2, 10.55.0.3 still allocated ' +
+          '(remove the containers, or release the addresses, first)',
+      );
+      assert.equal(
+        await t.err('NetworkDriver.DeleteNetwork', { NetworkID: NET }),
+        'netloom: DeleteNetwork: NetworkID: network aaaaaaaaaaaa is in use: endpoints e1e1e1e1e1e1 (joined), e2e2e2e2e2e2 still exist ' +
+          '(disconnect the containers first)',
+      );
+      assert.deepEqual(t.backend.calls.slice(n), [], 'nothing was torn down');
+      const snap = t.plugin.snapshot();
+      assert.deepEqual(Object.keys(snap.endpoints).sort(), [EP, EP2]);
+      assert.deepEqual(snap.pools[pool]?.addresses, { '10.55.0.2': 'endpoint', '10.55.0.3': 'endpoint' });
+      // once Docker has taken the endpoints down, both succeed
+      await t.ok('NetworkDriver.Leave', { NetworkID: NET, EndpointID: EP });
+      for (const [ep, address] of [
+        [EP, '10.55.0.2'],
+        [EP2, '10.55.0.3'],
+      ] as const) {
+        await t.ok('NetworkDriver.DeleteEndpoint', { NetworkID: NET, EndpointID: ep });
+        await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: address });
+      }
       await t.ok('IpamDriver.ReleasePool', { PoolID: pool });
       await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: NET });
-      const after = t.backend.calls
-        .slice(n)
-        .map(
-          (c) =>
-            `${c.op} ${JSON.stringify(c.op === 'releaseAddress' ? (c.arg as { address: string }).address : ((c.arg as { endpointId?: string }).endpointId ?? '').slice(0, 4))}`,
-        );
-      assert.deepEqual(after, [
-        'releaseAddress "10.55.0.2"',
-        'releaseAddress "10.55.0.3"',
-        'leave "e1e1"',
-        'deleteEndpoint "e1e1"',
-        'deleteEndpoint "e2e2"',
-        'deleteNetwork ""',
-      ]);
       assert.deepEqual(t.plugin.snapshot(), { version: 1, pools: {}, networks: {}, endpoints: {} });
+    });
+    it('one endpoint left: the error names it in the singular', async () => {
+      const t = setup();
+      const pool = await createNet(t);
+      await createEp(t, pool);
+      assert.match(
+        await t.err('NetworkDriver.DeleteNetwork', { NetworkID: NET }),
+        /network aaaaaaaaaaaa is in use: endpoint e1e1e1e1e1e1 still exists/,
+      );
+      assert.match(await t.err('IpamDriver.ReleasePool', { PoolID: pool }), /endpoint address 10.55.0.2 still allocated/);
     });
     it('serialises concurrent calls: concurrent address requests get distinct addresses', async () => {
       const t = setup();
@@ -612,6 +569,7 @@ describe('cnm plugin', () => {
       await createEp(t, p1);
       const e2 = await createEp(t, p2, EP2, NET2);
       assert.equal(e2.address, '10.56.0.2/24');
+      await t.ok('NetworkDriver.DeleteEndpoint', { NetworkID: NET, EndpointID: EP });
       await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: NET });
       assert.deepEqual(Object.keys(t.plugin.snapshot().networks), [NET2]);
       assert.deepEqual(Object.keys(t.plugin.snapshot().endpoints), [EP2]);

@@ -16,6 +16,7 @@ import { CnmServer } from '../../../netplugin/cnm/server';
 import { FileStateStore, MemoryStateStore } from '../../../netplugin/cnm/state-store';
 import { emptyState } from '../../../netplugin/cnm/state';
 import { PLUGIN_CONTENT_TYPE } from '../../../netplugin/cnm/protocol';
+import { MAX_BODY_BYTES } from '../../../netplugin/cnm/limits';
 import { bareAddress, firstHost, macForAddress, parseSubnet, subnetContains } from '../../../netplugin/cnm/addresses';
 import { endpointLinkNames } from '../../../netplugin/cnm/backend';
 import { bindingFromDriverOptions, poolHintFromIpamOptions } from '../../../netplugin/cnm/options';
@@ -67,6 +68,37 @@ describe('cnm server and state file', () => {
       const g = await post(sock, '/Plugin.Activate', '', 'GET');
       assert.equal(g.status, 405);
       assert.match((g.body as { Err: string }).Err, /POST/);
+    });
+    it('413 for a body over the limit, declared or streamed, without reading it all; the server keeps serving', async () => {
+      // declared: refused on the header alone
+      const big = 'x'.repeat(MAX_BODY_BYTES + 1);
+      const declared = await post(sock, '/IpamDriver.RequestPool', big);
+      assert.equal(declared.status, 413);
+      assert.match((declared.body as { Err: string }).Err, /request body larger than 262144 bytes/);
+      // streamed (chunked, no length): refused once the limit is passed, while the client would go on sending
+      const streamed = await new Promise<{ status: number; sent: number }>((resolve, reject) => {
+        let sent = 0;
+        const req = request({ socketPath: sock, path: '/IpamDriver.RequestPool', method: 'POST' }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, sent });
+          req.destroy();
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = (): void => {
+          while (sent < 64 * MAX_BODY_BYTES && !req.destroyed) {
+            sent += chunk.length;
+            if (!req.write(chunk)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+        };
+        pump();
+      });
+      assert.equal(streamed.status, 413);
+      assert.ok(streamed.sent < 16 * MAX_BODY_BYTES, `answered after ${streamed.sent} bytes`);
+      assert.equal((await post(sock, '/Plugin.Activate', '')).status, 200);
     });
     it('stop lets a call in progress finish and reply', async () => {
       // the call stays in progress until the test lets it go, after stop() has begun
