@@ -29,7 +29,10 @@ export function readRefHeader(r: Reader): OxmFieldName | number {
   const header = r.u32('field header');
   if (header >>> 16 === OXM_CLASS.EXPERIMENTER) {
     const exp = r.u32('field experimenter');
-    return specByHeader(header, exp)?.name ?? header;
+    const spec = specByHeader(header, exp);
+    // an unknown field keeps only its 4-byte header here: with the experimenter id lost it could not be written back
+    if (!spec) bad('field reference', `unknown experimenter field 0x${header.toString(16)} of experimenter 0x${exp.toString(16)}`);
+    return spec.name;
   }
   return specByHeader(header)?.name ?? header;
 }
