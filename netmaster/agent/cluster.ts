@@ -65,7 +65,14 @@ function parseClusterKey(key: string): ClusterKey | undefined {
  * fails the schema, too big: store/stored-values.ts) is treated as absent and reported to `bad`,
  * never thrown.
  */
-function applyParsed(state: ClusterState, ck: ClusterKey, key: string, value: string | undefined, modRevision: string, bad?: BadValues): void {
+function applyParsed(
+  state: ClusterState,
+  ck: ClusterKey,
+  key: string,
+  value: string | undefined,
+  modRevision: string,
+  bad?: BadValues,
+): void {
   try {
     switch (ck.kind) {
       case 'object': {

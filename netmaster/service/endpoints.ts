@@ -269,7 +269,10 @@ export class EndpointService {
       if (!ep) {
         // a stored value that cannot be read: only its key goes (the consistency check finds
         // what it held, as allocations no endpoint owns)
-        const r = await this.deps.kv.commit([{ kind: 'modEquals', key: kv.key, modRevision: kv.modRevision }], [{ kind: 'delete', key: kv.key }]);
+        const r = await this.deps.kv.commit(
+          [{ kind: 'modEquals', key: kv.key, modRevision: kv.modRevision }],
+          [{ kind: 'delete', key: kv.key }],
+        );
         if (!r.ok) return RETRY;
         this.deps.kv.badValues.clear(kv.key);
         return { deleted: true };

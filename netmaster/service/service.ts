@@ -15,7 +15,15 @@ import { parseTagRanges, parseV4 } from '../model/net';
 import { OBJECT_TYPES, type Endpoint, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
 import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
 import { loadNeeds, type Loaded, type StoredObject } from '../store/intent-store';
-import { BadStoredValue, checkEndpoint, checkEndpointKv, checkIntent, checkIntentKv, intentKey, type StoredKind } from '../store/stored-values';
+import {
+  BadStoredValue,
+  checkEndpoint,
+  checkEndpointKv,
+  checkIntent,
+  checkIntentKv,
+  intentKey,
+  type StoredKind,
+} from '../store/stored-values';
 import type { IntentCache } from '../store/intent-cache';
 import { layout, GROUP_ID_RANGE } from '../store/layout';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
@@ -488,7 +496,9 @@ export class NetmasterService implements ServiceReads {
       const s = ik && bad.take(kv.key, () => checkIntentKv(kv));
       return ik && s ? [{ type: ik.type, key: ik.objKey, config: s.config, oper: s.oper }] : [];
     });
-    const endpoints = (await this.kv.list(layout.epPrefix(), { revision })).kvs.flatMap((kv) => bad.take(kv.key, () => checkEndpointKv(kv)) ?? []);
+    const endpoints = (await this.kv.list(layout.epPrefix(), { revision })).kvs.flatMap(
+      (kv) => bad.take(kv.key, () => checkEndpointKv(kv)) ?? [],
+    );
     return { revision, objects, endpoints };
   }
 

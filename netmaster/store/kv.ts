@@ -111,7 +111,6 @@ export function withClientLimits(o: IOptions): IOptions {
 /** How long one lease keep-alive may take before it counts as failed. */
 const KEEPALIVE_TIMEOUT_MS = 5000;
 
-
 export class EtcdKV implements ElectionStore {
   private readonly client: Etcd3;
   /** stored values skipped because they cannot be served (every reader of this client reports here) */

@@ -42,7 +42,9 @@ export async function scanStoredValues(kv: EtcdKV, revision: string): Promise<Ba
  */
 export function belongsToBad(finding: { key: string; value: string }, bad: readonly BadValue[]): boolean {
   for (const b of bad) {
-    const owner = b.key.startsWith(layout.epPrefix()) ? b.key.slice(layout.epPrefix().length) : b.key.slice(b.key.indexOf('/', layout.cfgRoot().length) + 1);
+    const owner = b.key.startsWith(layout.epPrefix())
+      ? b.key.slice(layout.epPrefix().length)
+      : b.key.slice(b.key.indexOf('/', layout.cfgRoot().length) + 1);
     if (owner === '') continue;
     if (finding.value === owner || finding.key.includes(`/${owner}/`) || finding.key.endsWith(`/${owner}`)) return true;
   }
