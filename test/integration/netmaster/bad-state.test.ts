@@ -132,7 +132,10 @@ describe('netmaster: bad state in etcd (real etcd)', function () {
     await first.stop();
     for (const [key, value] of RAW) await raw.put(key).value(value).exec();
     // and one more good change after them
-    await raw.put(layout.cfg('network', `${TENANT}:good2`)).value(stored(net('good2', { pktTag: 3020, subnet: '10.91.2.0/24' }))).exec();
+    await raw
+      .put(layout.cfg('network', `${TENANT}:good2`))
+      .value(stored(net('good2', { pktTag: 3020, subnet: '10.91.2.0/24' })))
+      .exec();
     nm = await start();
   });
 
@@ -189,7 +192,9 @@ describe('netmaster: bad state in etcd (real etcd)', function () {
     assert.equal(ep.status, 200, ep.text);
     const rec = new StreamRecorder(rawClient(nm!.agent!.server.address), 'bad-h1');
     try {
-      await waitFor('the whole snapshot', () => rec.updates.some((u) => u.snapshot && !u.snapshot.more) || rec.ended, { timeoutMs: 20_000 });
+      await waitFor('the whole snapshot', () => rec.updates.some((u) => u.snapshot && !u.snapshot.more) || rec.ended, {
+        timeoutMs: 20_000,
+      });
       assert.equal(rec.error, undefined, 'no message over the 4 MiB receive limit, no stream error');
       const networks = rec.updates.flatMap((u) => u.snapshot?.state?.networks ?? []).map((n) => n.name);
       assert.ok(networks.includes('good1'), `the host's network is in its view (${networks.join(',')})`);
@@ -252,7 +257,7 @@ describe('netmaster: bad state in etcd (real etcd)', function () {
     assert.deepEqual((c.json.invalid as Array<{ key: string }>).map((f) => f.key).sort(), [...SKIPPED].sort());
   });
 
-  it('a valid object written over a bad key replaces it, and it is reported no more', async () => {
+  it('a valid object written over a bad key replaces it, a bad endpoint can be deleted, and neither is reported any more', async () => {
     const r = await call('POST', `${nm!.url}/api/v1/networks/${TENANT}:nojson/`, net('nojson', { subnet: '10.91.9.0/24' }));
     assert.equal(r.status, 200, r.text);
     assert.equal((await call('GET', `${nm!.url}/api/v1/networks/${TENANT}:nojson/`)).status, 200);
@@ -260,8 +265,13 @@ describe('netmaster: bad state in etcd (real etcd)', function () {
     await waitFor('the metric to drop', async () =>
       new RegExp(`netmaster_invalid_stored_objects\\{type="network"\\} ${nets}\\n`).test((await call('GET', `${nm!.url}/metrics`)).text),
     );
+    const d = await call('DELETE', `${nm!.url}/api/v1/endpoints/bad-ep/`);
+    assert.equal(d.status, 200, d.text);
+    assert.equal((await raw!.get(layout.ep('bad-ep')).string()) ?? undefined, undefined, 'its key is gone');
     const c = await call('GET', `${nm!.url}/api/v1/consistency`);
-    assert.ok(!(c.json.invalid as Array<{ key: string }>).some((f) => f.key === layout.cfg('network', `${TENANT}:nojson`)));
+    const invalid = (c.json.invalid as Array<{ key: string }>).map((f) => f.key);
+    assert.ok(!invalid.includes(layout.cfg('network', `${TENANT}:nojson`)) && !invalid.includes(layout.ep('bad-ep')));
+    assert.doesNotMatch((await call('GET', `${nm!.url}/metrics`)).text, /netmaster_invalid_stored_objects\{type="endpoint"\}/);
   });
 
   it('a restarted netmaster starts again on the same state', async () => {

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Etcd3 } from 'etcd3';
+import fc from 'fast-check';
 import { EtcdKV, type WatchEvent } from '../../../netmaster/store/kv';
 import { afterTooLarge, FragmentJoiner, isTooLargeError, nextPageSize } from '../../../netmaster/store/paging';
 import { layout } from '../../../netmaster/store/layout';
@@ -187,6 +188,47 @@ describe('netmaster store: no etcd response over the receive limit', () => {
       assert.equal(results[0]?.more, true);
       assert.equal(results[0]?.count, 10);
     });
+  });
+
+  it('property: whatever is stored, a list returns every key whose value fits alone and skips the rest, in order, with no answer over the limit', async () => {
+    // NETLOOM_FUZZ_RUNS sets the number of runs (default 60, about a second)
+    const LIMIT = 64 * 1024;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 2000, max: 40_000 }), fc.integer({ min: 60_000, max: 100_000 })),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.integer({ min: 1, max: 3000 }),
+        async (sizes, maxPage) => {
+          const { fake, kv } = store(LIMIT);
+          sizes.forEach((n, i) => fake.data.set(net(i), 'v'.repeat(n)));
+          const { kvs, skipped } = await kv.list(layout.cfgPrefix('network'), { pageSize: maxPage });
+          const fits = (i: number) => net(i).length + (sizes[i] ?? 0) + 16 <= LIMIT;
+          assert.deepEqual(
+            kvs.map((k) => k.key),
+            sizes
+              .map((_n, i) => i)
+              .filter(fits)
+              .map(net),
+          );
+          assert.deepEqual(
+            skipped,
+            sizes
+              .map((_n, i) => i)
+              .filter((i) => !fits(i))
+              .map(net),
+          );
+          assert.ok(
+            fake.ranges.every((r) => r.limit <= maxPage || r.keysOnly),
+            'no page over pageSize',
+          );
+        },
+      ),
+      { numRuns: Number(process.env.NETLOOM_FUZZ_RUNS ?? 60) },
+    );
   });
 
   describe('read', () => {
