@@ -8,6 +8,7 @@ import { listen, type RunningServer } from './rest/server';
 import { NetmasterService } from './service/service';
 import { EtcdKV, etcdOptions } from './store/kv';
 import { IntentCache } from './store/intent-cache';
+import { registerBadValuesMetric } from './store/bad-values';
 import { startAgentSide, type AgentSideOptions, type RunningAgentSide } from './agent/wiring';
 
 export interface NetmasterOptions {
@@ -42,7 +43,8 @@ export interface RunningNetmaster {
 
 export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNetmaster> {
   const logger = opts.logger ?? createLogger('netmaster');
-  const kv = new EtcdKV(etcdOptions(opts.etcdEndpoints, opts.etcdTls));
+  // stored values it cannot serve are skipped and logged (once each) by every reader of this client
+  const kv = new EtcdKV(etcdOptions(opts.etcdEndpoints, opts.etcdTls), { logger });
   const cache = opts.cache === false ? undefined : new IntentCache(kv, logger);
   const service = new NetmasterService({ kv, logger, ...(cache ? { cache } : {}) });
   try {
@@ -64,6 +66,7 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     ...(opts.authToken ? { authToken: opts.authToken } : {}),
     defaultMetrics: opts.defaultMetrics ?? false,
   });
+  registerBadValuesMetric(metrics.registry, kv.badValues);
   const server = await listen(app, opts.host ?? '127.0.0.1', opts.port ?? 0, opts.tls);
   try {
     agent = opts.agent

@@ -93,7 +93,7 @@ export class ClusterCache {
     const batch: ClusterBatch = { reload: false, changes: [] };
     for (const ev of events) {
       const { key, modRevision } = ev;
-      const change = applyKeyChange(state, key, ev.type === 'delete' ? undefined : ev.value, modRevision);
+      const change = applyKeyChange(state, key, ev.type === 'delete' ? undefined : ev.value, modRevision, this.kv.badValues);
       if (BigInt(modRevision) > rev) rev = BigInt(modRevision);
       if (change) {
         batch.changes.push(change);

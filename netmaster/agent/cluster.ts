@@ -4,8 +4,9 @@
  * past) and updated by applying watch events; `host-view.ts` computes a host's state from it.
  */
 import type { Endpoint, ObjectType } from '../model/schemas';
-import { decodeStored } from '../store/intent-store';
+import type { BadValues } from '../store/bad-values';
 import type { EtcdKV } from '../store/kv';
+import { checkEndpoint, checkIntent } from '../store/stored-values';
 import { layout } from '../store/layout';
 import { agentLayout, type AgentRecord } from '../store/agent-layout';
 import { addTo, emptyIndex, indexEndpoint, removeFrom, type ClusterIndex } from './cluster-index';
@@ -59,8 +60,19 @@ function parseClusterKey(key: string): ClusterKey | undefined {
   return undefined;
 }
 
-/** Apply one parsed key's new value (undefined: deleted); a malformed value is skipped, never thrown. */
-function applyParsed(state: ClusterState, ck: ClusterKey, value: string | undefined, modRevision: string): void {
+/**
+ * Apply one parsed key's new value (undefined: deleted); a value that cannot be served (not JSON,
+ * fails the schema, too big: store/stored-values.ts) is treated as absent and reported to `bad`,
+ * never thrown.
+ */
+function applyParsed(
+  state: ClusterState,
+  ck: ClusterKey,
+  key: string,
+  value: string | undefined,
+  modRevision: string,
+  bad?: BadValues,
+): void {
   try {
     switch (ck.kind) {
       case 'object': {
@@ -71,18 +83,17 @@ function applyParsed(state: ClusterState, ck: ClusterKey, value: string | undefi
         if (type === 'rule' && before) noteRuleChange(state.index, before.config, modRevision);
         if (value === undefined) {
           m?.delete(k);
+          bad?.clear(key);
           if (type === 'policy') state.index.rulesChangedAt.delete(k); // stays bounded: gone with its policy
           return;
         }
-        let s: { config?: Record<string, unknown>; oper: Record<string, unknown> };
-        try {
-          s = decodeStored<Record<string, unknown>>(value);
-        } catch {
-          m?.delete(k); // an unreadable value: treated as absent
+        const s = take(bad, key, () => checkIntent<Record<string, unknown>>(type, k, value));
+        if (!s) {
+          m?.delete(k);
           return;
         }
         if (!m) state.objects.set(type, (m = new Map()));
-        const config = s.config ?? {};
+        const config = s.config;
         m.set(k, { config, oper: s.oper, modRevision });
         indexObject(state.index, type, k, config);
         if (type === 'rule') noteRuleChange(state.index, config, modRevision);
@@ -94,8 +105,12 @@ function applyParsed(state: ClusterState, ck: ClusterKey, value: string | undefi
           indexEndpoint(state.index, ck.id, before.ep, false);
           state.endpoints.delete(ck.id);
         }
-        if (value === undefined) return;
-        const ep = JSON.parse(value) as Endpoint; // an unreadable value: treated as absent (caught below)
+        if (value === undefined) {
+          bad?.clear(key);
+          return;
+        }
+        const ep = take(bad, key, () => checkEndpoint(ck.id, value));
+        if (!ep) return;
         state.endpoints.set(ck.id, { ep, modRevision });
         indexEndpoint(state.index, ck.id, ep, true);
         return;
@@ -116,13 +131,24 @@ function applyParsed(state: ClusterState, ck: ClusterKey, value: string | undefi
   }
 }
 
+/** `read()`, reported to `bad` when it throws BadStoredValue (without `bad`: a past state, nothing reported). */
+function take<T>(bad: BadValues | undefined, key: string, read: () => T): T | undefined {
+  if (bad) return bad.take(key, read);
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Apply one key's new value (undefined: deleted). Keys outside the cluster prefixes are ignored;
- * returns whether the key was one of ours. Malformed values are skipped (never thrown).
+ * returns whether the key was one of ours. Values that cannot be served are skipped (never
+ * thrown) and reported to `bad`.
  */
-export function applyKey(state: ClusterState, key: string, value: string | undefined, modRevision = '0'): boolean {
+export function applyKey(state: ClusterState, key: string, value: string | undefined, modRevision = '0', bad?: BadValues): boolean {
   const ck = parseClusterKey(key);
-  if (ck) applyParsed(state, ck, value, modRevision);
+  if (ck) applyParsed(state, ck, key, value, modRevision, bad);
   return ck !== undefined;
 }
 
@@ -148,11 +174,17 @@ function valueAt(state: ClusterState, ck: ClusterKey): StoredIntent | Endpoint |
 }
 
 /** Like applyKey, and says what changed (undefined for keys outside the cluster prefixes). */
-export function applyKeyChange(state: ClusterState, key: string, value: string | undefined, modRevision = '0'): KeyChange | undefined {
+export function applyKeyChange(
+  state: ClusterState,
+  key: string,
+  value: string | undefined,
+  modRevision = '0',
+  bad?: BadValues,
+): KeyChange | undefined {
   const ck = parseClusterKey(key);
   if (!ck) return undefined;
   const before = valueAt(state, ck);
-  applyParsed(state, ck, value, modRevision);
+  applyParsed(state, ck, key, value, modRevision, bad);
   if (ck.kind === 'tenantId') return ck;
   return { ...ck, before, after: valueAt(state, ck) } as KeyChange;
 }
@@ -180,14 +212,17 @@ function unindexObject(ix: ClusterIndex, type: ObjectType, key: string, config: 
 /**
  * Read the whole cluster state at `revision` (undefined: now). A compacted revision makes etcd
  * fail the read; the error (a NetloomError UNAVAILABLE whose message says 'compacted') is thrown.
+ * Values that cannot be served are left out; those of the current state are reported
+ * (kv.badValues), a past state's are not (they may have been put right since).
  */
 export async function readCluster(kv: EtcdKV, revision?: string): Promise<ClusterState> {
   let rev = revision;
   if (rev === undefined) rev = (await kv.read([])).revision;
+  const bad = revision === undefined ? kv.badValues : undefined;
   const state = emptyCluster(rev);
   for (const prefix of CLUSTER_PREFIXES) {
     const { kvs } = await kv.list(prefix, { revision: rev });
-    for (const e of kvs) applyKey(state, e.key, e.value, e.modRevision);
+    for (const e of kvs) applyKey(state, e.key, e.value, e.modRevision, bad);
   }
   return state;
 }

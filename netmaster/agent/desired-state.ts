@@ -33,7 +33,7 @@ import { cacheReaches, type ClusterCache } from './cluster-cache';
 import type { FanOut, FanOutStream } from './fan-out';
 import { computeHostView } from './host-view';
 import { checkHost } from './registry';
-import { changeBatches, snapshotParts } from './message-parts';
+import { changeBatches, snapshotParts, type Oversized } from './message-parts';
 import { diffViews } from './view-diff';
 import type { ViewEngine, ViewSubscriber } from './view-engine';
 import type { UpdateEncoder } from './update-encoder';
@@ -74,6 +74,14 @@ class StreamSender implements ViewSubscriber, FanOutStream {
     private readonly deps: StreamDeps,
   ) {}
 
+  /** An item too large for any message: left out of the stream (it would fail it), and logged. */
+  private readonly oversized = (o: Oversized): void => {
+    this.deps.logger.warn(
+      { host: this.host, kind: o.kind, id: o.id, bytes: o.bytes, maxMessageBytes: this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
+      'left an item too large for one message out of a desired-state stream',
+    );
+  };
+
   notify(): void {
     if (!this.closed && !this.waitingDrain) this.deps.fanOut.enqueue(this);
   }
@@ -98,7 +106,7 @@ class StreamSender implements ViewSubscriber, FanOutStream {
 
   /** One group as batches of changes under the message size, the last one committing it. */
   private writeGroup(revision: string, changes: Change[]): void {
-    const batches = changeBatches(changes, this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    const batches = changeBatches(changes, this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, this.oversized);
     const enc = this.deps.encoder;
     batches.forEach((batch, i) => {
       const commit = i === batches.length - 1;
@@ -119,7 +127,7 @@ class StreamSender implements ViewSubscriber, FanOutStream {
     const state = this.deps.views.stateOf(this.host);
     if (!state) return;
     this.dirty.clear();
-    const parts = snapshotParts(state, this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    const parts = snapshotParts(state, this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, this.oversized);
     const enc = this.deps.encoder;
     parts.forEach((part, i) => {
       const more = i < parts.length - 1;

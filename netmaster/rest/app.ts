@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import type { NetmasterService, ChangeEvent } from '../service/service';
+import type { NetmasterService, ChangeEvent, SkippedChange } from '../service/service';
 import { errorBody, httpStatusOf } from './errors';
 import { registerKindRoutes } from './kind-routes';
 import { jsonBody, param, type Handler } from './request';
@@ -170,6 +170,12 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
       if (closed) return;
       res.write(`id: ${e.revision}\nevent: change\ndata: ${JSON.stringify(e)}\n\n`);
     };
+    // a change whose stored value cannot be served: named (key, why) instead of sent; its id
+    // moves a reconnecting client past it like any change
+    const skipped = (s: SkippedChange) => {
+      if (closed) return;
+      res.write(`id: ${s.revision}\nevent: skipped\ndata: ${JSON.stringify(s)}\n\n`);
+    };
     const heartbeat = setInterval(() => res.write(': keepalive\n\n'), opts.heartbeatMs ?? 15_000);
     const end = () => {
       closed = true;
@@ -178,11 +184,16 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     };
     req.on('close', end);
     svc
-      .watch(since, send, (err) => {
-        if (!closed) res.write(`event: error\ndata: ${JSON.stringify({ error: err.message, code: 'UNAVAILABLE' })}\n\n`);
-        res.end();
-        end();
-      })
+      .watch(
+        since,
+        send,
+        (err) => {
+          if (!closed) res.write(`event: error\ndata: ${JSON.stringify({ error: err.message, code: 'UNAVAILABLE' })}\n\n`);
+          res.end();
+          end();
+        },
+        skipped,
+      )
       .then((s) => {
         stop = s;
         if (closed) void s().catch(() => undefined);

@@ -90,7 +90,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
   };
   paths['/api/v1/watch'] = {
     get: {
-      summary: 'server-sent events of changes after revision `since`',
+      summary:
+        'server-sent events of changes after revision `since`: `change` events, and `skipped` ones ({revision, op, key, kind, reason}) for a change whose stored value cannot be served',
       parameters: [{ name: 'since', in: 'query', schema: { type: 'string' } }],
       responses: { '200': { description: 'text/event-stream' } },
     },

@@ -8,8 +8,9 @@
 import { parseV4 } from '../model/net';
 import type { Endpoint, EndpointGroup, Network } from '../model/schemas';
 import type { KeyValue } from '../store/kv';
-import { decodeStored } from '../store/intent-store';
 import { layout } from '../store/layout';
+import { belongsToBad, scanStoredValues } from '../store/scan-stored';
+import { checkEndpointKv, checkIntentKv } from '../store/stored-values';
 import type { ServiceReads } from './reads';
 
 export interface Finding {
@@ -24,6 +25,8 @@ export interface ConsistencyReport {
   clean: boolean;
   leaked: Finding[];
   missing: Finding[];
+  /** stored values netmaster cannot serve and skips (store/scan-stored.ts); never repaired */
+  invalid: Finding[];
   counts: { networks: number; groups: number; endpoints: number; allocations: number };
   repaired: number;
 }
@@ -82,15 +85,19 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
   const list = async (prefix: string): Promise<KeyValue[]> => (await svc.kv.list(prefix, { revision })).kvs;
   const netPrefix = layout.cfgPrefix('network');
   const grpPrefix = layout.cfgPrefix('endpointGroup');
-  const networks = (await list(netPrefix)).map((kv) => ({
-    key: kv.key.slice(netPrefix.length),
-    config: decodeStored<Network>(kv.value).config,
-  }));
-  const groups = (await list(grpPrefix)).map((kv) => {
-    const s = decodeStored<EndpointGroup>(kv.value);
-    return { key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0) };
+  // values that cannot be served are left out here and listed in `invalid`
+  const bad = svc.kv.badValues;
+  const networks = (await list(netPrefix)).flatMap((kv) => {
+    const s = bad.take(kv.key, () => checkIntentKv<Network>(kv));
+    return s ? [{ key: kv.key.slice(netPrefix.length), config: s.config }] : [];
   });
-  const endpoints = (await list(layout.epPrefix())).map((kv) => JSON.parse(kv.value) as Endpoint);
+  const groups = (await list(grpPrefix)).flatMap((kv) => {
+    const s = bad.take(kv.key, () => checkIntentKv<EndpointGroup>(kv));
+    return s ? [{ key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0) }] : [];
+  });
+  const endpoints: Endpoint[] = (await list(layout.epPrefix())).flatMap((kv) => bad.take(kv.key, () => checkEndpointKv(kv)) ?? []);
+  const badValues = await scanStoredValues(svc.kv, revision);
+  const invalid = badValues.map((b) => ({ key: b.key, value: b.kind, reason: b.reason }));
   const actual = new Map<string, string>();
   const actualRev = new Map<string, string>();
   for (const prefix of [`${layout.root}alloc/`, `${layout.root}idx/`]) {
@@ -103,6 +110,7 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
   let repaired = 0;
   if (opts.repair) {
     for (const f of leaked) {
+      if (belongsToBad(f, badValues)) continue; // kept until its owner's stored value is put right
       // an orphan endpoint: drop it with its keys; a leaked key: drop it if unchanged
       const rev = actualRev.get(f.key);
       if (f.key.startsWith(layout.epPrefix())) {
@@ -121,9 +129,10 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
   }
   return {
     revision,
-    clean: leaked.length === 0 && missing.length === 0,
+    clean: leaked.length === 0 && missing.length === 0 && invalid.length === 0,
     leaked,
     missing,
+    invalid,
     counts: { networks: networks.length, groups: groups.length, endpoints: endpoints.length, allocations: actual.size },
     repaired,
   };

@@ -16,7 +16,7 @@ import { formatV4, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, v6AtOffset
 import { endpointRequestSchema, type Endpoint, type EndpointGroup, type EndpointRequest, type Network } from '../model/schemas';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import type { IntentCache } from '../store/intent-cache';
-import { decodeStored } from '../store/intent-store';
+import { checkEndpointKv, checkIntentKv } from '../store/stored-values';
 import type { EtcdKV, Guard, ReadOp, WriteOp } from '../store/kv';
 import { layout } from '../store/layout';
 import type { Claims } from './claims';
@@ -71,15 +71,16 @@ export class EndpointService {
       const existing = results[1]?.kvs[0];
       const hint = results[2]?.kvs[0];
       const grpKv = grpKey ? results[3]?.kvs[0] : undefined;
-      if (existing) return { ...(JSON.parse(existing.value) as Endpoint), created: false };
+      const bad = this.deps.kv.badValues;
+      if (existing) return { ...bad.need(existing.key, () => checkEndpointKv(existing)), created: false };
       if (!nwKv) throw new NetloomError('NOT_FOUND', `network ${netKey} does not exist`, { field: 'networkName' });
       if (grpKey && !grpKv) throw new NetloomError('NOT_FOUND', `endpoint group ${grpKey} does not exist`, { field: 'groupName' });
       const target = this.endpointTarget(
         req,
         netKey,
         grpKey,
-        decodeStored<Network>(nwKv.value).config,
-        grpKv ? decodeStored<EndpointGroup>(grpKv.value).config : undefined,
+        bad.need(nwKv.key, () => checkIntentKv<Network>(nwKv)).config,
+        grpKv ? bad.need(grpKv.key, () => checkIntentKv<EndpointGroup>(grpKv)).config : undefined,
       );
       const { first, last } = target;
       let ip: number;
@@ -264,7 +265,18 @@ export class EndpointService {
     return this.deps.retrier.run(`delete endpoint ${id}`, async () => {
       const kv = await this.deps.kv.get(layout.ep(id));
       if (!kv) return { deleted: false };
-      const ep = JSON.parse(kv.value) as Endpoint;
+      const ep = this.deps.kv.badValues.take(kv.key, () => checkEndpointKv(kv));
+      if (!ep) {
+        // a stored value that cannot be read: only its key goes (the consistency check finds
+        // what it held, as allocations no endpoint owns)
+        const r = await this.deps.kv.commit(
+          [{ kind: 'modEquals', key: kv.key, modRevision: kv.modRevision }],
+          [{ kind: 'delete', key: kv.key }],
+        );
+        if (!r.ok) return RETRY;
+        this.deps.kv.badValues.clear(kv.key);
+        return { deleted: true };
+      }
       const ip = parseV4(ep.ipAddress);
       const grpKey = ep.groupName ? `${ep.tenantName}:${ep.groupName}` : '';
       const writes: WriteOp[] = [
@@ -292,13 +304,14 @@ export class EndpointService {
   async get(id: string): Promise<Endpoint> {
     const kv = await this.deps.kv.get(layout.ep(id));
     if (!kv) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`);
-    return JSON.parse(kv.value) as Endpoint;
+    return this.deps.kv.badValues.need(kv.key, () => checkEndpointKv(kv));
   }
 
   async list(filter: { network?: string; host?: string } = {}): Promise<Endpoint[]> {
     const { kvs } = await this.deps.kv.list(layout.epPrefix());
+    const bad = this.deps.kv.badValues;
     return kvs
-      .map((kv) => JSON.parse(kv.value) as Endpoint)
+      .flatMap((kv) => bad.take(kv.key, () => checkEndpointKv(kv)) ?? [])
       .filter(
         (e) =>
           (filter.network === undefined || e.network === filter.network) && (filter.host === undefined || e.homingHost === filter.host),
@@ -314,7 +327,11 @@ export class EndpointService {
     for (let i = 0; i < ids.length; i += 100) {
       // etcd allows at most 128 operations in one transaction (--max-txn-ops)
       const { results } = await this.deps.kv.read(ids.slice(i, i + 100).map((id) => ({ kind: 'get' as const, key: layout.ep(id) })));
-      for (const r of results) if (r.kvs[0]) out.push(JSON.parse(r.kvs[0].value) as Endpoint);
+      for (const r of results) {
+        const kv = r.kvs[0];
+        const ep = kv && this.deps.kv.badValues.take(kv.key, () => checkEndpointKv(kv));
+        if (ep) out.push(ep);
+      }
     }
     return out;
   }

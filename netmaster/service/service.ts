@@ -14,7 +14,16 @@ import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/valid
 import { parseTagRanges, parseV4 } from '../model/net';
 import { OBJECT_TYPES, type Endpoint, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
 import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
-import { loadNeeds, decodeStored, type Loaded, type StoredObject } from '../store/intent-store';
+import { loadNeeds, type Loaded, type StoredObject } from '../store/intent-store';
+import {
+  BadStoredValue,
+  checkEndpoint,
+  checkEndpointKv,
+  checkIntent,
+  checkIntentKv,
+  intentKey,
+  type StoredKind,
+} from '../store/stored-values';
 import type { IntentCache } from '../store/intent-cache';
 import { layout, GROUP_ID_RANGE } from '../store/layout';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
@@ -44,6 +53,16 @@ export interface ObjectResult<T extends ObjectType = ObjectType> {
   oper: Record<string, unknown>;
   created: boolean;
   revision: string;
+}
+
+/** A change the watch could not send: its value cannot be served (store/stored-values.ts). */
+export interface SkippedChange {
+  revision: string;
+  op: 'put' | 'delete';
+  /** the etcd key */
+  key: string;
+  kind: StoredKind;
+  reason: string;
 }
 
 /** A change as the watch reports it. */
@@ -341,13 +360,17 @@ export class NetmasterService implements ServiceReads {
   async get<T extends ObjectType>(type: T, key: string): Promise<StoredObject<ObjectOf[T]> & { key: string }> {
     const kv = await this.kv.get(layout.cfg(type, key));
     if (!kv) throw new NetloomError('NOT_FOUND', `${type} ${key} does not exist`);
-    return { key, ...decodeStored<ObjectOf[T]>(kv.value) };
+    return { key, ...this.kv.badValues.need(kv.key, () => checkIntentKv<ObjectOf[T]>(kv)) };
   }
 
   async list<T extends ObjectType>(type: T): Promise<Array<StoredObject<ObjectOf[T]> & { key: string }>> {
     const prefix = layout.cfgPrefix(type);
     const { kvs } = await this.kv.list(prefix);
-    return kvs.map((kv) => ({ key: kv.key.slice(prefix.length), ...decodeStored<ObjectOf[T]>(kv.value) }));
+    // values that cannot be served are left out (reported: log, metric, consistency check)
+    return kvs.flatMap((kv) => {
+      const s = this.kv.badValues.take(kv.key, () => checkIntentKv<ObjectOf[T]>(kv));
+      return s ? [{ key: kv.key.slice(prefix.length), ...s }] : [];
+    });
   }
 
   // ---------------------------------------------------------------- endpoints (service/endpoints.ts)
@@ -405,42 +428,52 @@ export class NetmasterService implements ServiceReads {
 
   /**
    * Changes to intent objects and endpoints after `sinceRevision` ('0': from now on), in order.
-   * Returns a stop function.
+   * A change whose value cannot be served (not JSON, fails the schema, too big) is not sent as a
+   * change: `onSkipped` hears of it (and it is reported like any bad value). Returns a stop function.
    */
-  async watch(sinceRevision: string, onChange: (e: ChangeEvent) => void, onError: (e: Error) => void): Promise<() => Promise<void>> {
-    const cfgRoot = `${layout.root}cfg/`;
+  async watch(
+    sinceRevision: string,
+    onChange: (e: ChangeEvent) => void,
+    onError: (e: Error) => void,
+    onSkipped: (s: SkippedChange) => void = () => undefined,
+  ): Promise<() => Promise<void>> {
     const epRoot = layout.epPrefix();
+    const bad = this.kv.badValues;
     return this.kv.watch(
       layout.root,
       sinceRevision,
       (e: WatchEvent) => {
-        let ev: ChangeEvent | undefined;
-        const value = e.type === 'put' ? e.value : e.prevValue;
-        if (e.key.startsWith(cfgRoot)) {
-          const rest = e.key.slice(cfgRoot.length);
-          const slash = rest.indexOf('/');
-          const stored = value ? decodeStored(value) : undefined;
-          ev = {
-            revision: e.modRevision,
-            op: e.type,
-            kind: 'config',
-            type: rest.slice(0, slash) as ObjectType,
-            key: rest.slice(slash + 1),
-            config: stored?.config,
-            oper: stored?.oper,
-          };
-        } else if (e.key.startsWith(epRoot)) {
-          ev = {
-            revision: e.modRevision,
-            op: e.type,
-            kind: 'endpoint',
-            type: 'endpoint',
-            key: e.key.slice(epRoot.length),
-            config: value ? JSON.parse(value) : undefined,
-            oper: undefined,
-          };
+        const ik = intentKey(e.key);
+        if (!ik && !e.key.startsWith(epRoot)) return;
+        const base = { revision: e.modRevision, op: e.type };
+        const ep = ik ? undefined : e.key.slice(epRoot.length);
+        // a delete carries the value it removed (etcd's previous value): sent without it when bad
+        const read = <T>(check: (v: string) => T): T | undefined => {
+          if (e.type === 'put') return check(e.value);
+          bad.clear(e.key);
+          try {
+            return e.prevValue ? check(e.prevValue) : undefined;
+          } catch {
+            return undefined;
+          }
+        };
+        let ev: ChangeEvent;
+        try {
+          if (ik) {
+            const s = read((v) => checkIntent(ik.type, ik.objKey, v));
+            ev = { ...base, kind: 'config', type: ik.type, key: ik.objKey, config: s?.config, oper: s?.oper };
+          } else {
+            const config = read((v) => checkEndpoint(ep ?? '', v));
+            ev = { ...base, kind: 'endpoint', type: 'endpoint', key: ep ?? '', config, oper: undefined };
+          }
+        } catch (err) {
+          if (!(err instanceof BadStoredValue)) throw err;
+          bad.report(err.key, err.kind, err.reason);
+          onSkipped({ ...base, key: e.key, kind: err.kind, reason: err.reason });
+          return;
         }
-        if (ev) onChange(ev);
+        if (e.type === 'put') bad.clear(e.key);
+        onChange(ev);
       },
       onError,
     );
@@ -457,13 +490,15 @@ export class NetmasterService implements ServiceReads {
   }> {
     const revision = await this.currentRevision();
     const cfgRoot = `${layout.root}cfg/`;
-    const objects = (await this.kv.list(cfgRoot, { revision })).kvs.map((kv) => {
-      const rest = kv.key.slice(cfgRoot.length);
-      const slash = rest.indexOf('/');
-      const s = decodeStored(kv.value);
-      return { type: rest.slice(0, slash) as ObjectType, key: rest.slice(slash + 1), config: s.config, oper: s.oper };
+    const bad = this.kv.badValues;
+    const objects = (await this.kv.list(cfgRoot, { revision })).kvs.flatMap((kv) => {
+      const ik = intentKey(kv.key);
+      const s = ik && bad.take(kv.key, () => checkIntentKv(kv));
+      return ik && s ? [{ type: ik.type, key: ik.objKey, config: s.config, oper: s.oper }] : [];
     });
-    const endpoints = (await this.kv.list(layout.epPrefix(), { revision })).kvs.map((kv) => JSON.parse(kv.value) as Endpoint);
+    const endpoints = (await this.kv.list(layout.epPrefix(), { revision })).kvs.flatMap(
+      (kv) => bad.take(kv.key, () => checkEndpointKv(kv)) ?? [],
+    );
     return { revision, objects, endpoints };
   }
 

@@ -10,7 +10,8 @@ import type { Logger } from '../../lib/logger';
 import type { ObjectType } from '../model/schemas';
 import { IntentState, type Needs, type StateData, type Stored } from '../model/state';
 import type { EtcdKV, Guard } from './kv';
-import { decodeStored, type Loaded } from './intent-store';
+import type { Loaded } from './intent-store';
+import { checkIntent } from './stored-values';
 import { layout } from './layout';
 
 interface Entry {
@@ -105,15 +106,15 @@ export class IntentCache {
     const objKey = rest.slice(slash + 1);
     let m = this.byType.get(type);
     if (!m) this.byType.set(type, (m = new Map()));
-    if (deleted) m.delete(objKey);
-    else {
-      try {
-        const s = decodeStored(value);
-        m.set(objKey, { config: s.config, oper: s.oper, modRevision });
-      } catch {
-        m.delete(objKey);
-      }
+    if (deleted) {
+      m.delete(objKey);
+      this.kv.badValues.clear(key);
+      return;
     }
+    // a value that cannot be served is absent here (and reported): checks see no such object
+    const s = this.kv.badValues.take(key, () => checkIntent(type as ObjectType, objKey, value));
+    if (s) m.set(objKey, { config: s.config, oper: s.oper, modRevision });
+    else m.delete(objKey);
   }
 
   private wake(): void {

@@ -5,8 +5,10 @@
  * those guards a commit either sees exactly the world its check saw, or writes nothing.
  */
 import { IntentState, type Needs, type StateData, type Stored } from '../model/state';
-import type { EtcdKV, Guard, ReadOp } from './kv';
+import type { ObjectType } from '../model/schemas';
+import type { EtcdKV, Guard, KeyValue, ReadOp } from './kv';
 import { layout } from './layout';
+import { checkIntent } from './stored-values';
 
 /** The stored form of an intent object. */
 export interface StoredObject<C = unknown> {
@@ -47,15 +49,23 @@ export async function loadNeeds(
   const keyRevisions = new Map<string, string>();
   let i = 0;
   const data: StateData = { ranges: [], keys: [], endpointCounts: new Map(), tagOwners: new Map() };
-  const decode = (kvKey: string, value: string, modRevision: string): Stored<unknown> => {
-    const s = decodeStored(value);
-    opers.set(kvKey, s.oper);
-    return { obj: s.config, modRevision };
+  // a value that cannot be served is left out (reported): the check sees no such object, and
+  // the guards still carry its key's revision, so a write over it replaces it
+  const decode = (type: ObjectType, objKey: string, found: KeyValue): Stored<unknown> | undefined => {
+    if (found.tooLarge) return undefined; // reported by the read
+    const s = kv.badValues.take(found.key, () => checkIntent(type, objKey, found.value));
+    if (!s) return undefined;
+    opers.set(found.key, s.oper);
+    return { obj: s.config, modRevision: found.modRevision };
   };
   for (const r of needs.ranges) {
     const items = new Map<string, Stored<unknown>>();
     const base = layout.cfgPrefix(r.type);
-    for (const kv of results[i++]?.kvs ?? []) items.set(kv.key.slice(base.length), decode(kv.key, kv.value, kv.modRevision));
+    for (const found of results[i++]?.kvs ?? []) {
+      const objKey = found.key.slice(base.length);
+      const item = decode(r.type, objKey, found);
+      if (item) items.set(objKey, item);
+    }
     data.ranges.push({ type: r.type, prefix: r.prefix, items });
   }
   for (const k of needs.keys) {
@@ -63,7 +73,7 @@ export async function loadNeeds(
     const kvKey = layout.cfg(k.type, k.key);
     const found = kvs[0];
     keyRevisions.set(kvKey, found?.modRevision ?? '0');
-    data.keys.push({ type: k.type, key: k.key, item: found ? decode(kvKey, found.value, found.modRevision) : undefined });
+    data.keys.push({ type: k.type, key: k.key, item: found ? decode(k.type, k.key, found) : undefined });
   }
   for (const c of needs.endpointCounts) data.endpointCounts.set(`${c.kind}:${c.key}`, results[i++]?.count ?? 0);
   for (const t of needs.tags) {

@@ -10,6 +10,7 @@ import { ClusterCache, type ClusterBatch } from '../../../netmaster/agent/cluste
 import type { EtcdKV, KeyValue, WatchEvent } from '../../../netmaster/store/kv';
 import { agentLayout } from '../../../netmaster/store/agent-layout';
 import { layout } from '../../../netmaster/store/layout';
+import { BadValues } from '../../../netmaster/store/bad-values';
 
 const logger = createLogger('cluster-cache-test', { level: 'silent' });
 
@@ -26,6 +27,7 @@ function fakeStore(kvs: KeyValue[], revision: string) {
   const watches: FakeWatch[] = [];
   const state = { revision, kvs };
   const kv = {
+    badValues: new BadValues(),
     read: async () => ({ revision: state.revision, results: [] }),
     list: async (prefix: string) => ({ revision: state.revision, kvs: state.kvs.filter((e) => e.key.startsWith(prefix)) }),
     watchBatches: async (prefix: string, since: string, onBatch: FakeWatch['onBatch'], onError: FakeWatch['onError']) => {
@@ -41,7 +43,15 @@ function fakeStore(kvs: KeyValue[], revision: string) {
 
 const kv = (key: string, value: string, rev: string): KeyValue => ({ key, value, modRevision: rev, createRevision: rev });
 const ep = (id: string, host: string) =>
-  JSON.stringify({ endpointID: id, tenantName: 't1', networkName: 'n1', network: 't1:n1', homingHost: host, ipAddress: '10.0.0.2' });
+  JSON.stringify({
+    endpointID: id,
+    tenantName: 't1',
+    networkName: 'n1',
+    network: 't1:n1',
+    homingHost: host,
+    ipAddress: '10.0.0.2',
+    macAddress: '02:00:00:00:00:02',
+  });
 const put = (key: string, value: string, rev: string): WatchEvent => ({ type: 'put', key, value, prevValue: undefined, modRevision: rev });
 const del = (key: string, rev: string): WatchEvent => ({ type: 'delete', key, value: '', prevValue: undefined, modRevision: rev });
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createLogger } from '../../../lib/logger';
+import { BadValues } from '../../../netmaster/store/bad-values';
 import { IntentCache } from '../../../netmaster/store/intent-cache';
 import type { EtcdKV, KeyValue, WatchEvent } from '../../../netmaster/store/kv';
 import { layout } from '../../../netmaster/store/layout';
@@ -18,6 +19,7 @@ function fakeKv(initial: KeyValue[], revision: string) {
   let push: ((e: WatchEvent) => void) | undefined;
   let watchedFrom = '';
   const kv = {
+    badValues: new BadValues(),
     list: async () => ({ revision, kvs: initial }),
     watch: async (_prefix: string, since: string, onEvent: (e: WatchEvent) => void) => {
       watchedFrom = since;
