@@ -1,9 +1,11 @@
 /**
  * The consistency check: every allocation (VLAN/VNI, IP, MAC, group id) and index key must belong
- * to an object that exists and says so, and every object must hold its allocations. Reads all of
+ * to an object that exists and says so, and every object must hold its allocations; every stored
+ * object and endpoint must pass the current schemas and limits (stored-values.ts). Reads all of
  * it at one etcd revision, computes the difference as plain data (`diffAllocations`, pure), and
- * optionally repairs it with guarded commits (delete a leaked key only if unchanged, create a
- * missing one only if still absent).
+ * optionally repairs allocations with guarded commits (delete a leaked key only if unchanged,
+ * create a missing one only if still absent). Invalid values are reported, never repaired: what
+ * they should be is for a person to decide.
  */
 import { parseV4 } from '../model/net';
 import type { Endpoint, EndpointGroup, Network } from '../model/schemas';
@@ -11,6 +13,7 @@ import type { KeyValue } from '../store/kv';
 import { decodeStored } from '../store/intent-store';
 import { layout } from '../store/layout';
 import type { ServiceReads } from './reads';
+import { checkStoredValue, type InvalidValue } from './stored-values';
 
 export interface Finding {
   key: string;
@@ -24,6 +27,8 @@ export interface ConsistencyReport {
   clean: boolean;
   leaked: Finding[];
   missing: Finding[];
+  /** stored objects and endpoints that fail the current schemas or limits */
+  invalid: InvalidValue[];
   counts: { networks: number; groups: number; endpoints: number; allocations: number };
   repaired: number;
 }
@@ -82,15 +87,26 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
   const list = async (prefix: string): Promise<KeyValue[]> => (await svc.kv.list(prefix, { revision })).kvs;
   const netPrefix = layout.cfgPrefix('network');
   const grpPrefix = layout.cfgPrefix('endpointGroup');
-  const networks = (await list(netPrefix)).map((kv) => ({
-    key: kv.key.slice(netPrefix.length),
-    config: decodeStored<Network>(kv.value).config,
-  }));
-  const groups = (await list(grpPrefix)).map((kv) => {
-    const s = decodeStored<EndpointGroup>(kv.value);
-    return { key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0) };
+  const invalid: InvalidValue[] = [];
+  const cfgs = await list(layout.cfgRoot());
+  const eps = await list(layout.epPrefix());
+  for (const kv of [...cfgs, ...eps]) {
+    const bad = checkStoredValue(kv.key, kv.value);
+    if (bad) invalid.push(bad);
+  }
+  // an invalid value still holds its allocations: the diff uses every value that decodes at all
+  const networks = cfgs.flatMap((kv) => {
+    const s = kv.key.startsWith(netPrefix) ? decodable<Network>(kv.value) : undefined;
+    return s && strings(s.config, ['encap', 'gateway']) && typeof s.config.pktTag === 'number' ? [{ key: kv.key.slice(netPrefix.length), config: s.config }] : [];
   });
-  const endpoints = (await list(layout.epPrefix())).map((kv) => JSON.parse(kv.value) as Endpoint);
+  const groups = cfgs.flatMap((kv) => {
+    const s = kv.key.startsWith(grpPrefix) ? decodable<EndpointGroup>(kv.value) : undefined;
+    return s ? [{ key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0) }] : [];
+  });
+  const endpoints = eps.flatMap((kv) => {
+    const e = parseJson(kv.value);
+    return strings(e, ['endpointID', 'network', 'ipAddress', 'macAddress', 'tenantName', 'groupName']) ? [e as Endpoint] : [];
+  });
   const actual = new Map<string, string>();
   const actualRev = new Map<string, string>();
   for (const prefix of [`${layout.root}alloc/`, `${layout.root}idx/`]) {
@@ -121,10 +137,31 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
   }
   return {
     revision,
-    clean: leaked.length === 0 && missing.length === 0,
+    clean: leaked.length === 0 && missing.length === 0 && invalid.length === 0,
     leaked,
     missing,
+    invalid,
     counts: { networks: networks.length, groups: groups.length, endpoints: endpoints.length, allocations: actual.size },
     repaired,
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `{config, oper}` when the value decodes to an object config, else undefined. */
+function decodable<C>(value: string): { config: C; oper: Record<string, unknown> } | undefined {
+  if (parseJson(value) === undefined) return undefined;
+  const s = decodeStored<C>(value);
+  return s.config !== null && typeof s.config === 'object' ? s : undefined;
+}
+
+/** Whether `v` is an object whose `fields` are all strings (what the allocation diff reads). */
+function strings(v: unknown, fields: readonly string[]): boolean {
+  return v !== null && typeof v === 'object' && fields.every((f) => typeof (v as Record<string, unknown>)[f] === 'string');
 }

@@ -711,10 +711,18 @@ const cases: Case[] = [
   {
     name: 'bandwidth with more digits than a number holds',
     type: 'netprofile',
-    body: { tenantName: 't1', profileName: 'x', bandwidth: `${'9'.repeat(400)}kbps` },
+    body: { tenantName: 't1', profileName: 'x', bandwidth: `${'9'.repeat(28)}kbps` },
     code: 'INVALID_ARGUMENT',
     field: 'bandwidth',
     message: /at most 4294967295kbps/,
+  },
+  {
+    name: 'bandwidth longer than its limit',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', bandwidth: `${'9'.repeat(400)}kbps` },
+    code: 'INVALID_ARGUMENT',
+    field: 'bandwidth',
+    message: /at most 32 characters/,
   },
   {
     name: 'burst over a 32-bit kbit meter burst',
