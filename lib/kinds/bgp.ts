@@ -13,11 +13,9 @@ export const bgpKind = defineKind({
   schema: (z, f) => {
     // a 4-byte AS number as decimal text (RFC 6793); 0 is reserved (RFC 7607)
     const asNumber = (what: string, orEmpty: boolean) =>
-      f
-        .text(what, 10)
-        .refine((s) => (orEmpty && s === '') || (/^\d{1,10}$/.test(s) && Number(s) >= 1 && Number(s) <= MAX_AS), {
-          error: `${what} must be an AS number (1-${MAX_AS})`,
-        });
+      f.text(what, 10).refine((s) => (orEmpty && s === '') || (/^\d{1,10}$/.test(s) && Number(s) >= 1 && Number(s) <= MAX_AS), {
+        error: `${what} must be an AS number (1-${MAX_AS})`,
+      });
     return z.object({
       ...f.placeholders,
       hostname: f.name('hostname'),

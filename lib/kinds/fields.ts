@@ -12,6 +12,8 @@ export type Zod = typeof z;
 /** Contiv's name rule: DNS-style labels, at most 64 characters. */
 export const NAME_RE = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$/;
 
+const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export function fieldsOf(z: Zod) {
   /** a string of at most `max` characters, no control characters; the length check runs first and stops the rest */
   const text = (what: string, max: number = LIMITS.string) =>
@@ -44,8 +46,9 @@ export function fieldsOf(z: Zod) {
     /** Contiv's `key`, `links` and `link-sets`: accepted on input, dropped, filled on output */
     placeholders: {
       key: z.string().max(LIMITS.string).optional(),
-      links: z.record(z.string(), z.unknown()).optional(),
-      'link-sets': z.record(z.string(), z.unknown()).optional(),
+      // dropped unread: checked for being an object only (a record schema would check each of many keys)
+      links: z.custom<Record<string, unknown>>(isPlainObject, { error: 'links must be an object' }).optional(),
+      'link-sets': z.custom<Record<string, unknown>>(isPlainObject, { error: 'link-sets must be an object' }).optional(),
     },
   };
 }

@@ -17,8 +17,10 @@ export const LIMITS = {
   labelValue: 253,
   /** one object as stored: its JSON, in bytes */
   objectBytes: 64 * 1024,
-  /** a REST request body, in bytes (express answers 413 above it) */
-  bodyBytes: 1024 * 1024,
+  /** fields of a request body (known or not; unknown ones are dropped): far more than any kind has */
+  bodyFields: 64,
+  /** a REST request body, in bytes (express answers 413 above it): room for the largest object and its placeholders */
+  bodyBytes: 256 * 1024,
 } as const;
 
 /** C0 control characters (NUL, newlines, tabs, escape...) and DEL: never part of a field's value. */

@@ -14,7 +14,9 @@ export const serviceLBKind = defineKind({
       serviceName: f.name('serviceName'),
       networkName: f.optName('networkName'),
       ipAddress: f.text('ipAddress', 64).default(''),
-      selectors: f.list('selectors', f.text('selectors[]').regex(/^[^=\s]+=[^=\s]*$/, { error: "selectors must be 'key=value'" })).default([]),
+      selectors: f
+        .list('selectors', f.text('selectors[]').regex(/^[^=\s]+=[^=\s]*$/, { error: "selectors must be 'key=value'" }))
+        .default([]),
       ports: f
         .list(
           'ports',

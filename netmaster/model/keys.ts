@@ -64,6 +64,12 @@ export function parseObject<T extends ObjectType>(type: T, body: unknown): Objec
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new NetloomError('INVALID_ARGUMENT', `the body must be a JSON object describing a ${type}`, { field: 'body' });
   }
+  const fields = Object.keys(body).length;
+  if (fields > LIMITS.bodyFields) {
+    throw new NetloomError('INVALID_ARGUMENT', `the body has ${fields} fields, more than the limit of ${LIMITS.bodyFields}`, {
+      field: 'body',
+    });
+  }
   // Go clients send null for empty slices and strings: treat null as "not given" (the default)
   const withoutNulls = Object.fromEntries(Object.entries(body as Record<string, unknown>).filter(([, v]) => v !== null));
   const out = { ...(parseWith(schemas[type], withoutNulls, BODY_ERRORS) as Record<string, unknown>) };
@@ -80,9 +86,13 @@ function checkObjectSize(type: ObjectType, obj: Record<string, unknown>): void {
   if (size <= LIMITS.objectBytes) return;
   const sizes = Object.entries(obj).map(([f, v]) => [f, Buffer.byteLength(JSON.stringify(v) ?? '')] as const);
   const [field = 'body'] = sizes.reduce((a, b) => (b[1] > a[1] ? b : a), ['body', 0] as const);
-  throw new NetloomError('INVALID_ARGUMENT', `the ${type} is ${size} bytes as JSON, more than the limit of ${LIMITS.objectBytes}; ${field} is the largest field`, {
-    field,
-  });
+  throw new NetloomError(
+    'INVALID_ARGUMENT',
+    `the ${type} is ${size} bytes as JSON, more than the limit of ${LIMITS.objectBytes}; ${field} is the largest field`,
+    {
+      field,
+    },
+  );
 }
 
 /**

@@ -97,7 +97,9 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
   // an invalid value still holds its allocations: the diff uses every value that decodes at all
   const networks = cfgs.flatMap((kv) => {
     const s = kv.key.startsWith(netPrefix) ? decodable<Network>(kv.value) : undefined;
-    return s && strings(s.config, ['encap', 'gateway']) && typeof s.config.pktTag === 'number' ? [{ key: kv.key.slice(netPrefix.length), config: s.config }] : [];
+    return s && strings(s.config, ['encap', 'gateway']) && typeof s.config.pktTag === 'number'
+      ? [{ key: kv.key.slice(netPrefix.length), config: s.config }]
+      : [];
   });
   const groups = cfgs.flatMap((kv) => {
     const s = kv.key.startsWith(grpPrefix) ? decodable<EndpointGroup>(kv.value) : undefined;
