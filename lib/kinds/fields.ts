@@ -33,7 +33,14 @@ export function fieldsOf(z: Zod) {
     pathSafe: (what: string, max: number = LIMITS.string) =>
       text(what, max).refine((s) => !DOT_DOT_RE.test(s), { error: `${what} must not contain a '..' path part` }),
     /** a name that may be empty (unset) */
-    optName: (what: string) => z.union([z.literal(''), name(what)]).default(''),
+    optName: (what: string) =>
+      z
+        .string({ error: `${what} must be a string` })
+        .max(LIMITS.name, { error: `${what} must be at most ${LIMITS.name} characters`, abort: true })
+        .refine((s) => s === '' || NAME_RE.test(s), {
+          error: `${what} must be empty or a DNS label (letters, digits, '-', '.'), at most ${LIMITS.name} characters`,
+        })
+        .default(''),
     /** a list of at most `max` entries */
     list: <T extends z.ZodType>(what: string, item: T, max: number = LIMITS.list) =>
       z.array(item, { error: `${what} must be a list` }).max(max, { error: `${what} must have at most ${max} entries` }),

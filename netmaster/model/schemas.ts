@@ -65,7 +65,7 @@ const endpointFields = {
 
 /** Read-only: written by the service when an agent (CNI/CNM) asks for an endpoint. */
 export const endpointSchema = z.object({
-  endpointID: f.text('endpointID', 64).regex(/^[0-9a-f]{1,64}$/, { error: 'endpointID must be hex' }),
+  endpointID: f.pathSafe('endpointID', 64).min(1, { error: 'endpointID is required' }),
   tenantName: name('tenantName'),
   networkName: name('networkName'),
   /** `tenant:network` */
