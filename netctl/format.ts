@@ -7,10 +7,27 @@
 export interface TabwriterOptions {
   minwidth: number;
   padding: number;
+  /** cells of a table line longer than this are cut, ending in '…' (0: never) */
+  maxCell?: number;
 }
 
-/** Contiv's netctl used tabwriter.NewWriter(out, 0, 2, 2, ' ', 0): min width 0, padding 2. */
-export const CONTIV_TABS: TabwriterOptions = { minwidth: 0, padding: 2 };
+/**
+ * Contiv's netctl used tabwriter.NewWriter(out, 0, 2, 2, ' ', 0): min width 0, padding 2. Cells
+ * are cut at 60 characters: one 1 MB value would otherwise pad every row to its width.
+ */
+export const CONTIV_TABS: TabwriterOptions = { minwidth: 0, padding: 2, maxCell: 60 };
+
+/** A cell cut to `max` characters (code points), its last one '…'. */
+export function truncateCell(cell: string, max: number): string {
+  if (max <= 0 || cell.length <= max) return cell;
+  const chars = [...cell];
+  return chars.length <= max ? cell : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** A value as one table cell: control characters (tabs and newlines would break the layout) shown as '?'. */
+export function cellText(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]/g, '?'); // eslint-disable-line no-control-regex -- replacing them is the point
+}
 
 function textWidth(s: string): number {
   return [...s].length;
@@ -25,7 +42,9 @@ export function tabwrite(text: string, opts: TabwriterOptions = CONTIV_TABS): st
   const raw = text.split('\n');
   const endsWithNewline = raw[raw.length - 1] === '';
   if (endsWithNewline) raw.pop();
-  const lines = raw.map((l) => l.split('\t'));
+  const max = opts.maxCell ?? 0;
+  // a line without a tab is free text, not a table row: only rows' cells are cut
+  const lines = raw.map((l) => (l.includes('\t') ? l.split('\t').map((c) => truncateCell(c, max)) : [l]));
   const out: string[] = [];
   const widths: number[] = [];
 

@@ -6,7 +6,7 @@
  */
 import type { KindDescriptor } from '../lib/kinds';
 import { asList, str, type JsonObject, type NetmasterClient } from './client';
-import { goInt, tabwrite } from './format';
+import { cellText, goInt, tabwrite } from './format';
 import { checkName } from './validate';
 
 export async function listTenantScoped(client: NetmasterClient, collection: string, tenant: string, all: boolean): Promise<JsonObject[]> {
@@ -30,8 +30,8 @@ export function kindTable(kind: KindDescriptor, items: JsonObject[]): string {
   const cell = (o: JsonObject, c: (typeof columns)[number]): string => {
     const v = o[c.field];
     if (c.format === 'int') return goInt(v);
-    if (c.format === 'list') return Array.isArray(v) ? v.map(String).join(',') : '';
-    return str(o, c.field);
+    if (c.format === 'list') return Array.isArray(v) ? cellText(v.map(String).join(',')) : '';
+    return cellText(str(o, c.field));
   };
   const lines = [columns.map((c) => c.header), columns.map((c) => c.underline), ...items.map((o) => columns.map((c) => cell(o, c)))];
   return tabwrite(lines.map((l) => l.join('\t') + end).join(''));

@@ -12,9 +12,9 @@ export const aciGwKind = defineKind({
     return z.object({
       ...f.placeholders,
       name: z.literal('aciGw', { error: "name must be 'aciGw'" }).default('aciGw'),
-      pathBindings: z.string().default(''),
-      nodeBindings: z.string().default(''),
-      physicalDomain: z.string().default(''),
+      pathBindings: f.text('pathBindings', 1024).default(''),
+      nodeBindings: f.text('nodeBindings', 1024).default(''),
+      physicalDomain: f.text('physicalDomain').default(''),
       enforcePolicies: yesNo('enforcePolicies'),
       includeCommonTenant: yesNo('includeCommonTenant'),
     });

@@ -12,7 +12,7 @@ export const appProfileKind = defineKind({
       ...f.placeholders,
       tenantName: f.name('tenantName'),
       appProfileName: f.name('appProfileName'),
-      endpointGroups: z.array(f.name('endpointGroups[]')).default([]),
+      endpointGroups: f.list('endpointGroups', f.name('endpointGroups[]')).default([]),
     }),
   references: [{ field: 'endpointGroups', kind: 'endpointGroup', holds: true }],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },

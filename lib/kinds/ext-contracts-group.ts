@@ -13,7 +13,7 @@ export const extContractsGroupKind = defineKind({
       tenantName: f.name('tenantName'),
       contractsGroupName: f.name('contractsGroupName'),
       contractsType: z.enum(['provided', 'consumed'], { error: "contractsType must be 'provided' or 'consumed'" }),
-      contracts: z.array(z.string().min(1)).default([]),
+      contracts: f.list('contracts', f.text('contracts[]').min(1, { error: 'contracts[] must not be empty' })).default([]),
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },

@@ -15,11 +15,11 @@ export const globalKind = defineKind({
       networkInfraType: z
         .enum(['default', 'aci', 'aci-opflex'], { error: "networkInfraType must be 'default', 'aci' or 'aci-opflex'" })
         .default('default'),
-      vlans: z.string().default('1-4094'),
-      vxlans: z.string().default('1-10000'),
+      vlans: f.text('vlans').default('1-4094'),
+      vxlans: f.text('vxlans').default('1-10000'),
       fwdMode: z.enum(['bridge', 'routing'], { error: "fwdMode must be 'bridge' or 'routing'" }).default('bridge'),
       arpMode: z.enum(['proxy', 'flood'], { error: "arpMode must be 'proxy' or 'flood'" }).default('proxy'),
-      pvtSubnet: z.string().default('172.19.0.0/16'),
+      pvtSubnet: f.text('pvtSubnet', 64).default('172.19.0.0/16'),
     }),
   references: [],
   netctl: {

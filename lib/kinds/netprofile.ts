@@ -20,7 +20,7 @@ export const netprofileKind = defineKind({
       ...f.placeholders,
       tenantName: f.name('tenantName'),
       profileName: f.name('profileName'),
-      bandwidth: z.string().default(''),
+      bandwidth: f.text('bandwidth', 32).default(''),
       burst: z
         .number({ error: 'burst must be a number (kbytes)' })
         .int({ error: 'burst must be an integer (kbytes)' })

@@ -29,10 +29,10 @@ export const ruleKind = defineKind({
       toEndpointGroup: f.optName('toEndpointGroup'),
       fromNetwork: f.optName('fromNetwork'),
       toNetwork: f.optName('toNetwork'),
-      fromIpAddress: z.string().default(''),
-      toIpAddress: z.string().default(''),
-      protocol: z
-        .string()
+      fromIpAddress: f.text('fromIpAddress', 64).default(''),
+      toIpAddress: f.text('toIpAddress', 64).default(''),
+      protocol: f
+        .text('protocol', 8)
         .regex(/^(tcp|udp|icmp|\d{1,3})?$/, { error: "protocol must be 'tcp', 'udp', 'icmp' or an IP protocol number" })
         .refine((p) => !/^\d+$/.test(p) || Number(p) <= 255, { error: 'protocol number must be between 0 and 255' })
         .default(''),

@@ -13,9 +13,21 @@ export const serviceLBKind = defineKind({
       tenantName: f.name('tenantName'),
       serviceName: f.name('serviceName'),
       networkName: f.optName('networkName'),
-      ipAddress: z.string().default(''),
-      selectors: z.array(z.string().regex(/^[^=\s]+=[^=\s]*$/, { error: "selectors must be 'key=value'" })).default([]),
-      ports: z.array(z.string().regex(/^\d{1,5}:\d{1,5}:(TCP|UDP)$/, { error: "ports must be 'svcPort:provPort:TCP|UDP'" })).default([]),
+      ipAddress: f.text('ipAddress', 64).default(''),
+      selectors: f
+        .list('selectors', f.text('selectors[]').regex(/^[^=\s]+=[^=\s]*$/, { error: "selectors must be 'key=value'" }))
+        .default([]),
+      ports: f
+        .list(
+          'ports',
+          f
+            .text('ports[]', 32)
+            .regex(/^\d{1,5}:\d{1,5}:(TCP|UDP)$/, { error: "ports must be 'svcPort:provPort:TCP|UDP'" })
+            .refine((p) => p.split(':', 2).every((n) => Number(n) >= 1 && Number(n) <= 65535), {
+              error: 'ports: svcPort and provPort must be between 1 and 65535',
+            }),
+        )
+        .default([]),
     }),
   references: [{ field: 'networkName', kind: 'network', holds: true }],
   links: { Network: { kind: 'network', field: 'networkName' }, Tenant: { kind: 'tenant', field: 'tenantName' } },

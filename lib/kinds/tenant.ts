@@ -13,7 +13,8 @@ export const tenantKind = defineKind({
       tenantName: f.name('tenantName'),
       defaultNetwork: f.optName('defaultNetwork'),
     }),
-  references: [],
+  // the default network must exist in the tenant, and stays while the tenant names it
+  references: [{ field: 'defaultNetwork', kind: 'network', holds: true }],
   netctl: {
     nameField: 'tenantName',
     linkSets: true,

@@ -13,7 +13,7 @@ import { toJson, toYaml } from '../format';
 /** Problems listed by a report, under whichever common name the server uses. */
 export function reportProblems(report: Record<string, unknown>): unknown[] {
   const out: unknown[] = [];
-  for (const k of ['leaked', 'missing', 'problems', 'issues']) {
+  for (const k of ['leaked', 'missing', 'invalid', 'problems', 'issues']) {
     const v = report[k];
     if (Array.isArray(v)) out.push(...(v as unknown[]));
   }

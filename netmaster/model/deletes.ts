@@ -9,7 +9,7 @@
  */
 import { NetloomError } from '../../lib/errors';
 import { ALL_KINDS, keyFromFields, type KindDescriptor } from '../../lib/kinds';
-import { kindOf } from './keys';
+import { checkKeyShape, kindOf } from './keys';
 import type { ObjectOf, ObjectType } from './schemas';
 import { emptyNeeds, type IntentState, type Needs } from './state';
 
@@ -47,6 +47,11 @@ export function childrenOf(type: string, kinds: readonly KindDescriptor[] = ALL_
   return kinds.filter((k) => k.parent === type);
 }
 
+/** A kind whose objects are the tenant itself (key: the tenant name), not objects inside it. */
+function isTenantItself(k: KindDescriptor): boolean {
+  return k.scope === 'tenant' && k.key.length === 1;
+}
+
 function names(value: unknown): string[] {
   if (Array.isArray(value)) return value.map(String);
   return typeof value === 'string' && value !== '' ? [value] : [];
@@ -64,7 +69,10 @@ export function needsForDelete(type: ObjectType, key: string): Needs {
     for (const c of tenantChildren()) range(c.type);
   } else {
     range(type);
-    for (const r of referrersOf(type)) range(r.kind.type);
+    for (const r of referrersOf(type)) {
+      if (isTenantItself(r.kind)) n.keys.push({ type: r.kind.type as ObjectType, key: t });
+      else range(r.kind.type);
+    }
     const eps = ENDPOINT_HOLDERS[type];
     if (eps) n.endpointCounts.push({ kind: eps.kind, key });
   }
@@ -74,9 +82,10 @@ export function needsForDelete(type: ObjectType, key: string): Needs {
 /** Check that `type key` may be deleted; returns the object (NOT_FOUND when absent). */
 export function checkDelete<T extends ObjectType>(type: T, key: string, state: IntentState): ObjectOf[T] {
   const kind = kindOf(type);
-  if (kind.permanent) throw new NetloomError('CONFLICT', `the ${type} object cannot be deleted; change it with a POST instead`);
+  checkKeyShape(type, key);
   const obj = state.get(type, key);
-  if (!obj) throw new NetloomError('NOT_FOUND', `${type} ${key} does not exist`);
+  if (!obj) throw new NetloomError('NOT_FOUND', `${type} ${key} does not exist`, { field: 'key' });
+  if (kind.permanent) throw new NetloomError('CONFLICT', `the ${type} object cannot be deleted; change it with a POST instead`);
   if (kind.scope === 'global') return obj;
   const [t = '', name = ''] = key.split(':');
   if (type === 'tenant') {
@@ -95,11 +104,12 @@ export function checkDelete<T extends ObjectType>(type: T, key: string, state: I
   };
   if (eps?.first) checkEndpoints();
   for (const r of referrersOf(type)) {
-    const users = state
-      .list(r.kind.type as ObjectType, `${t}:`)
-      .filter((o) => r.fields.some((f) => names((o as Record<string, unknown>)[f]).includes(name)));
+    const candidates = isTenantItself(r.kind)
+      ? [state.get(r.kind.type as ObjectType, t)].filter((o) => o !== undefined)
+      : state.list(r.kind.type as ObjectType, `${t}:`);
+    const users = candidates.filter((o) => r.fields.some((f) => names((o as Record<string, unknown>)[f]).includes(name)));
     if (users.length > 0) {
-      const userNames = users.map((u) => keyFromFields(r.kind, u).slice(t.length + 1));
+      const userNames = users.map((u) => (isTenantItself(r.kind) ? t : keyFromFields(r.kind, u).slice(t.length + 1)));
       throw inUse(`${kind.label} ${key} is used by ${r.kind.label}(s) ${userNames.join(', ')}`);
     }
   }

@@ -5,6 +5,7 @@
 import { NetloomError } from '../../lib/errors';
 import { parseWith, type ValidationErrorOptions } from '../../lib/validation';
 import { ALL_KINDS, keyFromFields, type KindDescriptor } from '../../lib/kinds';
+import { LIMITS } from '../../lib/kinds/limits';
 import { schemas, type ObjectOf, type ObjectType } from './schemas';
 
 /** The descriptor of a kind (lib/kinds): its key fields, collection, references and links. */
@@ -25,10 +26,28 @@ export function tenantOf(type: ObjectType, obj: object): string | undefined {
   return (obj as { tenantName?: string }).tenantName;
 }
 
-/** REST collection name (Contiv's own plurals) to object type. */
-export const COLLECTIONS: Readonly<Record<string, ObjectType>> = Object.fromEntries(
-  ALL_KINDS.map((k) => [k.collection, k.type as ObjectType]),
+/** REST collection name (Contiv's own plurals) to object type; no prototype, so `constructor` is no collection. */
+export const COLLECTIONS: Readonly<Record<string, ObjectType>> = Object.assign(
+  Object.create(null) as Record<string, ObjectType>,
+  Object.fromEntries(ALL_KINDS.map((k) => [k.collection, k.type as ObjectType])),
 );
+
+/** At most `max` characters of a caller's text, for messages. */
+export function shown(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
+/**
+ * Refuse a key no object of `type` can have (another number of `:` parts than its key fields,
+ * or an empty or over-long part): NOT_FOUND naming `key`, before any read.
+ */
+export function checkKeyShape(type: ObjectType, key: string): void {
+  const k = kindOf(type);
+  const parts = key.split(':');
+  if (parts.length !== k.key.length || parts.some((p) => p === '' || p.length > LIMITS.name)) {
+    throw new NetloomError('NOT_FOUND', `${type} ${shown(key)} does not exist (a ${k.label} key is ${k.key.join(':')})`, { field: 'key' });
+  }
+}
 
 export function collectionOf(type: ObjectType): string {
   return kindOf(type).collection;
@@ -38,12 +57,18 @@ export function collectionOf(type: ObjectType): string {
  * How a request body's validation error reads (REST and agent API): zod's reason alone as the
  * message, the bad field in `field`, as REST clients have always seen it.
  */
-export const BODY_ERRORS: ValidationErrorOptions = { what: 'request body', rootField: null, message: (first) => first.reason };
+export const BODY_ERRORS: ValidationErrorOptions = { what: 'request body', rootField: 'body', message: (first) => first.reason };
 
 /** Parse and default a request body as an object of `type`; throws INVALID_ARGUMENT. */
 export function parseObject<T extends ObjectType>(type: T, body: unknown): ObjectOf[T] {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new NetloomError('INVALID_ARGUMENT', `the body must be a JSON object describing a ${type}`);
+    throw new NetloomError('INVALID_ARGUMENT', `the body must be a JSON object describing a ${type}`, { field: 'body' });
+  }
+  const fields = Object.keys(body).length;
+  if (fields > LIMITS.bodyFields) {
+    throw new NetloomError('INVALID_ARGUMENT', `the body has ${fields} fields, more than the limit of ${LIMITS.bodyFields}`, {
+      field: 'body',
+    });
   }
   // Go clients send null for empty slices and strings: treat null as "not given" (the default)
   const withoutNulls = Object.fromEntries(Object.entries(body as Record<string, unknown>).filter(([, v]) => v !== null));
@@ -51,7 +76,23 @@ export function parseObject<T extends ObjectType>(type: T, body: unknown): Objec
   delete out.key;
   delete out.links;
   delete out['link-sets'];
+  checkObjectSize(type, out);
   return out as unknown as ObjectOf[T];
+}
+
+/** Every field is bounded; this caps the whole object as stored, naming its largest field. */
+function checkObjectSize(type: ObjectType, obj: Record<string, unknown>): void {
+  const size = Buffer.byteLength(JSON.stringify(obj));
+  if (size <= LIMITS.objectBytes) return;
+  const sizes = Object.entries(obj).map(([f, v]) => [f, Buffer.byteLength(JSON.stringify(v) ?? '')] as const);
+  const [field = 'body'] = sizes.reduce((a, b) => (b[1] > a[1] ? b : a), ['body', 0] as const);
+  throw new NetloomError(
+    'INVALID_ARGUMENT',
+    `the ${type} is ${size} bytes as JSON, more than the limit of ${LIMITS.objectBytes}; ${field} is the largest field`,
+    {
+      field,
+    },
+  );
 }
 
 /**

@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { fieldsOf, NAME_RE } from '../../lib/kinds/fields';
+import { LIMITS } from '../../lib/kinds/limits';
+import { parseV4 } from './net';
 import { KINDS, KIND_NAMES, type KindName } from '../../lib/kinds';
 
 export { NAME_RE };
@@ -23,25 +25,58 @@ export const schemas = Object.fromEntries(KIND_NAMES.map((n) => [n, KINDS[n].sch
   readonly [N in KindName]: KindSchema<N>;
 };
 
+/** A host name as the agent API accepts it (letters, digits, '.', '-', '_'; 1..128 characters). */
+const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$/;
+/** A unicast MAC in colon form; the all-zero address is no station's. */
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const isUsableMac = (m: string) => MAC_RE.test(m) && (parseInt(m.slice(0, 2), 16) & 1) === 0 && !/^(00:){5}00$/.test(m);
+
+/** Endpoint fields an agent sends; bounded, and the ones used as names free of `..` path parts. */
+const endpointFields = {
+  homingHost: f
+    .text('homingHost', 128)
+    .refine((h) => h === '' || HOST_RE.test(h), { error: "homingHost must be a host name (letters, digits, '.', '-', '_')" })
+    .default(''),
+  intfName: f.pathSafe('intfName', 64).default(''),
+  vtepIP: f
+    .text('vtepIP', 64)
+    .refine((v) => v === '' || parseV4(v) !== undefined, { error: 'vtepIP must be an IPv4 address' })
+    .default(''),
+  // counted before each entry is checked: a body of 100,000 labels costs no more than one of 65
+  labels: z
+    .unknown()
+    .refine((l) => typeof l !== 'object' || l === null || Object.keys(l).length <= LIMITS.labels, {
+      error: `labels must have at most ${LIMITS.labels} entries`,
+      abort: true,
+    })
+    .pipe(
+      z.record(
+        f.text('labels key', LIMITS.labelKey).min(1, { error: 'labels key must not be empty' }),
+        f.text('labels value', LIMITS.labelValue),
+        {
+          error: 'labels must be an object of strings',
+        },
+      ),
+    )
+    .default({}),
+  containerID: f.pathSafe('containerID').default(''),
+  containerName: f.pathSafe('containerName').default(''),
+};
+
 /** Read-only: written by the service when an agent (CNI/CNM) asks for an endpoint. */
 export const endpointSchema = z.object({
-  endpointID: z.string(),
-  tenantName: z.string(),
-  networkName: z.string(),
+  endpointID: f.pathSafe('endpointID', 64).min(1, { error: 'endpointID is required' }),
+  tenantName: name('tenantName'),
+  networkName: name('networkName'),
   /** `tenant:network` */
-  network: z.string(),
-  groupName: z.string().default(''),
-  ipAddress: z.string(),
-  ipv6Address: z.string().default(''),
-  macAddress: z.string(),
-  homingHost: z.string().default(''),
-  intfName: z.string().default(''),
-  vtepIP: z.string().default(''),
-  labels: z.record(z.string(), z.string()).default({}),
-  containerID: z.string().default(''),
-  containerName: z.string().default(''),
-  idempotencyKey: z.string().default(''),
-  createdAt: z.string().default(''),
+  network: f.text('network', 2 * LIMITS.name + 1),
+  groupName: optName('groupName'),
+  ipAddress: f.text('ipAddress', 64),
+  ipv6Address: f.text('ipv6Address', 64).default(''),
+  macAddress: f.text('macAddress', 17).refine(isUsableMac, { error: 'macAddress must be a unicast MAC' }),
+  ...endpointFields,
+  idempotencyKey: f.text('idempotencyKey', 256).default(''),
+  createdAt: f.text('createdAt', 64).default(''),
 });
 
 /** The body of an endpoint create (the agent's request). */
@@ -49,23 +84,16 @@ export const endpointRequestSchema = z.object({
   tenantName: name('tenantName').default('default'),
   networkName: name('networkName'),
   groupName: optName('groupName'),
-  homingHost: z.string().default(''),
-  intfName: z.string().default(''),
-  vtepIP: z.string().default(''),
-  labels: z.record(z.string(), z.string()).default({}),
-  containerID: z.string().default(''),
-  containerName: z.string().default(''),
+  ...endpointFields,
   /** a retry with the same key returns the same allocation; defaults to the container id */
-  idempotencyKey: z.string().max(256).default(''),
+  idempotencyKey: f.text('idempotencyKey', 256).default(''),
   /** ask for this address (must be free and inside the network or pool) */
-  ipAddress: z.string().default(''),
-  /** ask for this MAC (unicast, lowercase or uppercase hex; must be free); '' lets netmaster choose */
-  macAddress: z
-    .string()
+  ipAddress: f.text('ipAddress', 64).default(''),
+  /** ask for this MAC (unicast, not all-zero, lowercase or uppercase hex; must be free); '' lets netmaster choose */
+  macAddress: f
+    .text('macAddress', 17)
     .default('')
-    .refine((m) => m === '' || (/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(m) && (parseInt(m.slice(0, 2), 16) & 1) === 0), {
-      message: 'macAddress must be a unicast MAC like 02:00:00:00:00:01',
-    })
+    .refine((m) => m === '' || isUsableMac(m), { message: 'macAddress must be a unicast MAC like 02:00:00:00:00:01 (not all zero)' })
     .transform((m) => m.toLowerCase()),
 });
 

@@ -11,7 +11,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { NetmasterService, ChangeEvent, SkippedChange } from '../service/service';
-import { errorBody, httpStatusOf } from './errors';
+import { errorBody, httpStatusOf, toNetloomError } from './errors';
+import { LIMITS } from '../../lib/kinds/limits';
 import { registerKindRoutes } from './kind-routes';
 import { jsonBody, param, type Handler } from './request';
 import { createMetrics, type RestMetrics } from './metrics';
@@ -76,8 +77,8 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     next();
   });
 
-  // bodies are JSON whatever the Content-Type says (netctl sends none)
-  app.use(express.text({ type: () => true, limit: '2mb' }));
+  // bodies are JSON whatever the Content-Type says (netctl sends none), at most LIMITS.bodyBytes (413 above)
+  app.use(express.text({ type: () => true, limit: LIMITS.bodyBytes }));
 
   // bearer token on mutating calls
   app.use((req, _res, next) => {
@@ -280,7 +281,7 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
   registerKindRoutes(app, svc, wrap);
 
   app.use((req, _res, next) => {
-    next(new NetloomError('NOT_FOUND', `no such path: ${req.method} ${req.path}`));
+    next(new NetloomError('NOT_FOUND', `no such path: ${req.method} ${req.path}`, { field: 'path' }));
   });
 
   // error handler: 4xx JSON for the caller's mistakes, 5xx for ours
@@ -289,10 +290,7 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
       next(err);
       return;
     }
-    let e = err;
-    const status0 = (err as { status?: number; type?: string }).status;
-    if (!(err instanceof NetloomError) && status0 === 413)
-      e = new NetloomError('INVALID_ARGUMENT', 'request body too large', { field: 'body' });
+    const e = toNetloomError(err);
     const status = httpStatusOf(e);
     if (status >= 500) log.error({ err: e }, 'request failed');
     res.status(status).json(errorBody(e));

@@ -8,7 +8,7 @@
 import type { Express } from 'express';
 import { NetloomError } from '../../lib/errors';
 import { ALL_KINDS, kindOfCollection } from '../../lib/kinds';
-import { linksOf } from '../model/keys';
+import { checkKeyShape, linksOf, shown } from '../model/keys';
 import type { ObjectType } from '../model/schemas';
 import { jsonBody, param, type Wrap } from './request';
 
@@ -32,9 +32,15 @@ function typeOfCollection(coll: string): ObjectType {
   const k = kindOfCollection(coll);
   if (!k) {
     const known = ALL_KINDS.map((d) => d.collection).join(', ');
-    throw new NetloomError('NOT_FOUND', `unknown collection '${coll}' (known: ${known}, endpoints)`);
+    throw new NetloomError('NOT_FOUND', `unknown collection '${shown(coll)}' (known: ${known}, endpoints)`, { field: 'collection' });
   }
   return k.type as ObjectType;
+}
+
+/** The path's key of an existing object's route: one no object of the kind can have is NOT_FOUND. */
+function keyOfPath(type: ObjectType, key: string): string {
+  checkKeyShape(type, key);
+  return key;
 }
 
 /** Register the kind routes; `wrap` passes a handler's errors on to the error handler. */
@@ -43,7 +49,7 @@ export function registerKindRoutes(app: Express, store: KindStore, wrap: Wrap): 
     '/api/v1/inspect/:coll/:key/',
     wrap(async (req, res) => {
       const type = typeOfCollection(param(req, 'coll'));
-      const r = await store.inspect(type, param(req, 'key'));
+      const r = await store.inspect(type, keyOfPath(type, param(req, 'key')));
       res.json({ Config: contivShape(type, param(req, 'key'), r.Config), Oper: r.Oper });
     }),
   );
@@ -58,7 +64,7 @@ export function registerKindRoutes(app: Express, store: KindStore, wrap: Wrap): 
     '/api/v1/:coll/:key/',
     wrap(async (req, res) => {
       const type = typeOfCollection(param(req, 'coll'));
-      const o = await store.get(type, param(req, 'key'));
+      const o = await store.get(type, keyOfPath(type, param(req, 'key')));
       res.json(contivShape(type, o.key, o.config));
     }),
   );
@@ -73,7 +79,7 @@ export function registerKindRoutes(app: Express, store: KindStore, wrap: Wrap): 
     '/api/v1/:coll/:key/',
     wrap(async (req, res) => {
       const type = typeOfCollection(param(req, 'coll'));
-      res.json(await store.delete(type, param(req, 'key')));
+      res.json(await store.delete(type, keyOfPath(type, param(req, 'key'))));
     }),
   );
 }

@@ -1,9 +1,11 @@
 /**
  * The consistency check: every allocation (VLAN/VNI, IP, MAC, group id) and index key must belong
- * to an object that exists and says so, and every object must hold its allocations. Reads all of
+ * to an object that exists and says so, and every object must hold its allocations; every stored
+ * object and endpoint must pass the current schemas and limits (stored-values.ts). Reads all of
  * it at one etcd revision, computes the difference as plain data (`diffAllocations`, pure), and
- * optionally repairs it with guarded commits (delete a leaked key only if unchanged, create a
- * missing one only if still absent).
+ * optionally repairs allocations with guarded commits (delete a leaked key only if unchanged,
+ * create a missing one only if still absent). Invalid values are reported, never repaired: what
+ * they should be is for a person to decide.
  */
 import { parseV4 } from '../model/net';
 import type { Endpoint, EndpointGroup, Network } from '../model/schemas';

@@ -211,10 +211,12 @@ describe('agent API: desired-state stream (real etcd)', function () {
     await slow.nextGroup(0);
     const snapshot = slow.updates[0]!.snapshot!.state!;
     slow.pause();
-    const big = 'x'.repeat(1024);
+    // 1 KB of labels per endpoint (a label value is at most 253 characters)
+    const big = 'x'.repeat(250);
+    const labels = { big1: big, big2: big, big3: big, big4: big };
     const N = 300;
     for (let i = 0; i < N; i++)
-      await svc().createEndpoint({ tenantName: 't1', networkName: 'wide', containerID: `slow${i}`, homingHost: 'hostB', labels: { big } });
+      await svc().createEndpoint({ tenantName: 't1', networkName: 'wide', containerID: `slow${i}`, homingHost: 'hostB', labels });
     const now = await svc().currentRevision();
     // resume once the server has taken in every change: what it still owes the paused client is then coalesced
     await until('the server at the last change', () => BigInt(server!.cache.state.revision) >= BigInt(now));

@@ -325,6 +325,11 @@ describe('netmaster REST on a real etcd', function () {
     assert.equal((await call('DELETE', `${api}/endpoints/${ep.endpointID}/`)).status, 200);
     assert.equal((await call('DELETE', `${api}/endpoints/${ep.endpointID}/`)).status, 200, 'endpoint delete is idempotent');
     await ok('DELETE', `/endpoints/${ep6.endpointID}/`);
+    // the tenant's default network stays while the tenant names it
+    const held = await call('DELETE', `${api}/networks/t1:net1/`);
+    assert.equal(held.status, 409, held.text);
+    assert.match(held.json.error, /used by tenant\(s\) t1/);
+    await ok('POST', '/tenants/t1/', { tenantName: 't1', defaultNetwork: '' });
     for (const p of [
       '/appProfiles/t1:app/',
       '/rules/t1:web-pol:1/',

@@ -21,13 +21,13 @@ export interface TestEtcd {
   stop(): Promise<void>;
 }
 
-/** A fresh single-member etcd (its data dir wiped first). */
-export async function startTestEtcd(): Promise<TestEtcd> {
-  rmSync(ETCD_PLAN.dataDir, { recursive: true, force: true });
-  const pid = startEtcdMember(ETCD_PLAN, [ETCD_PLAN], 'nl-netmaster-test', '/tmp/nl-netmaster/logs');
-  const etcd = { pid, url: ETCD_PLAN.clientUrl, stop: () => stopEtcdMember(pid) };
+/** A fresh single-member etcd (its data dir wiped first); `plan` for a test file with ports of its own. */
+export async function startTestEtcd(plan: EtcdMemberPlan = ETCD_PLAN, logDir = '/tmp/nl-netmaster/logs'): Promise<TestEtcd> {
+  rmSync(plan.dataDir, { recursive: true, force: true });
+  const pid = startEtcdMember(plan, [plan], 'nl-netmaster-test', logDir);
+  const etcd = { pid, url: plan.clientUrl, stop: () => stopEtcdMember(pid) };
   try {
-    await waitEtcdHealthy([ETCD_PLAN.clientUrl], 20_000);
+    await waitEtcdHealthy([plan.clientUrl], 20_000);
   } catch (e) {
     await etcd.stop();
     throw e;
@@ -44,9 +44,9 @@ export interface HttpResult {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** One HTTP call; a body is sent as JSON text with no Content-Type header. */
+/** One HTTP call; a body is sent as JSON text with no Content-Type header (a string or Buffer as it is). */
 export function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
-  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,

@@ -23,6 +23,12 @@ describe('netctl pure pieces', () => {
     it('empty cells are padded, so rows may end in spaces', () => {
       assert.equal(tabwrite('Name\t\n------\t\nt1\t\n'), 'Name    \n------  \nt1      \n');
     });
+    it('cuts a cell of a table line at maxCell characters (60 by default), ending it in …; free text lines stay whole', () => {
+      assert.equal(tabwrite(`${'a'.repeat(70)}\tb\nc\td\n`), `${'a'.repeat(59)}…  b\n${'c'.padEnd(62)}d\n`);
+      assert.equal(tabwrite('abcdef\tx\n', { minwidth: 0, padding: 2, maxCell: 4 }), 'abc…  x\n');
+      assert.equal(tabwrite('é'.repeat(61) + '\tx\n'), 'é'.repeat(59) + '…  x\n');
+      assert.equal(tabwrite('z'.repeat(100)), 'z'.repeat(100));
+    });
     it('counts characters, not bytes', () => {
       assert.equal(tabwrite('é\tx\nab\ty\n'), 'é   x\nab  y\n');
     });

@@ -175,6 +175,21 @@ describe('netctl read commands (fake netmaster)', () => {
     assert.equal((await ok('group', 'ls', '-q')).stdout, 'g3\n');
   });
 
+  it('group ls -a: wide cells are cut at 60 characters with an ellipsis, control characters shown as ?; -o json keeps them', async () => {
+    const huge = 'x'.repeat(1_000_000);
+    fake.put('endpointGroups', 't1:g1', { tenantName: 't1', groupName: 'g1', networkName: 'net1', cfgdTag: huge, policies: ['p1'] });
+    fake.put('endpointGroups', 't1:g2', { tenantName: 't1', groupName: 'g2', networkName: 'net1', cfgdTag: 'a\tb\nc' });
+    const out = (await ok('group', 'ls', '-a')).stdout;
+    assert.ok(out.length < 1000, `table of ${out.length} characters`);
+    const lines = out.split('\n');
+    assert.equal(lines.length, 5);
+    assert.ok(lines.every((l) => l.length <= 200));
+    assert.ok(lines[2]?.includes(`${'x'.repeat(59)}…  p1`), lines[2]);
+    assert.ok(lines[3]?.includes('a?b?c'), lines[3]);
+    const json = JSON.parse((await ok('group', 'ls', '-a', '-o', 'json')).stdout) as Array<{ cfgdTag: string }>;
+    assert.equal(json.find((g) => g.cfgdTag.length > 60)?.cfgdTag, huge);
+  });
+
   it('policy ls and rule-ls (sorted by priority, split in/out)', async () => {
     fake.put('policys', 't1:p1', { tenantName: 't1', policyName: 'p1' });
     fake.put('rules', 't1:p1:1', {

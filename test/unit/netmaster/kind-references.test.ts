@@ -29,6 +29,7 @@ describe('netmaster deletes from declared references', () => {
     assert.deepEqual(
       r.map((x) => [x.kind.type, x.fields]),
       [
+        ['tenant', ['defaultNetwork']],
         ['endpointGroup', ['networkName']],
         ['serviceLB', ['networkName']],
         ['widget', ['networkName']],

@@ -46,28 +46,73 @@ describe('netmaster REST: one route set for every kind', () => {
     it(`serves ${kind.type} on /api/v1/${kind.collection}/`, async () => {
       calls.length = 0;
       const type = kind.type as ObjectType;
+      // a key of the kind's shape (`k1`, `k1:k2`, `k1:k2:k3`): others are NOT_FOUND before the store is asked
+      const key = kind.key.map((_, i) => `k${i + 1}`).join(':');
       const list = (await (await fetch(`${base}/${kind.collection}/`)).json()) as Array<Record<string, unknown>>;
       assert.equal(list[0]?.key, 'k1');
       // links are filled as the kind declares them (a tenant link for tenant-scoped kinds that have one)
       assert.equal('links' in list[0]!, kind.links !== undefined);
       for (const method of ['POST', 'PUT']) {
-        const r = await fetch(`${base}/${kind.collection}/k1/`, { method, body: '{}' });
+        const r = await fetch(`${base}/${kind.collection}/${key}/`, { method, body: '{}' });
         assert.equal(r.status, 200, `${method} ${kind.collection}`);
       }
-      assert.equal((await fetch(`${base}/${kind.collection}/k1/`)).status, 200);
-      assert.equal(await (await fetch(`${base}/${kind.collection}/k1/`, { method: 'DELETE' })).json(), 'k1');
-      const i = (await (await fetch(`${base}/inspect/${kind.collection}/k1/`)).json()) as { Oper: unknown };
+      assert.equal((await fetch(`${base}/${kind.collection}/${key}/`)).status, 200);
+      assert.equal(await (await fetch(`${base}/${kind.collection}/${key}/`, { method: 'DELETE' })).json(), key);
+      const i = (await (await fetch(`${base}/inspect/${kind.collection}/${key}/`)).json()) as { Oper: unknown };
       assert.deepEqual(i.Oper, { n: 1 });
       assert.deepEqual(calls, [
         `list ${type}`,
-        `upsert ${type} k1`,
-        `upsert ${type} k1`,
-        `get ${type} k1`,
-        `delete ${type} k1`,
-        `inspect ${type} k1`,
+        `upsert ${type} ${key}`,
+        `upsert ${type} ${key}`,
+        `get ${type} ${key}`,
+        `delete ${type} ${key}`,
+        `inspect ${type} ${key}`,
       ]);
     });
   }
+
+  it('answers 404 naming the key for a key no object of the kind can have, without asking the store', async () => {
+    calls.length = 0;
+    for (const [coll, key] of [
+      ['networks', 'nosuch'],
+      ['rules', 't1:p1'],
+      ['tenants', 't1:x'],
+      ['endpointGroups', 't1:'],
+      ['policys', `t1:${'x'.repeat(65)}`],
+    ] as const) {
+      for (const [method, path] of [
+        ['GET', `${coll}/${key}/`],
+        ['DELETE', `${coll}/${key}/`],
+        ['GET', `inspect/${coll}/${key}/`],
+      ] as const) {
+        const r = await fetch(`${base}/${path}`, { method });
+        assert.equal(r.status, 404, `${method} ${path}`);
+        const body = (await r.json()) as { code: string; field?: string };
+        assert.equal(body.code, 'NOT_FOUND');
+        assert.equal(body.field, 'key');
+      }
+    }
+    assert.deepEqual(calls, []);
+  });
+
+  it('collection names are matched as own names only: constructor, __proto__, toString are no collections', async () => {
+    for (const coll of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      for (const [method, path] of [
+        ['GET', `${coll}/`],
+        ['GET', `${coll}/x/`],
+        ['POST', `${coll}/x/`],
+        ['PUT', `${coll}/x/`],
+        ['DELETE', `${coll}/x/`],
+        ['GET', `inspect/${coll}/x/`],
+      ] as const) {
+        const r = await fetch(`${base}/${path}`, { method, ...(method === 'POST' || method === 'PUT' ? { body: '{}' } : {}) });
+        assert.equal(r.status, 404, `${method} ${path}`);
+        const body = (await r.json()) as { code: string; field?: string };
+        assert.equal(body.code, 'NOT_FOUND');
+        assert.equal(body.field, 'collection');
+      }
+    }
+  });
 
   it('refuses a collection no kind declares, naming the known ones', async () => {
     const r = await fetch(`${base}/nosuchthings/`);

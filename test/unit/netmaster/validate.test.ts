@@ -8,7 +8,7 @@ import { NetloomError } from '../../../lib/errors';
 import { parseObject } from '../../../netmaster/model/keys';
 import { checkUpsert, needsForUpsert } from '../../../netmaster/model/validate';
 import { checkDelete, needsForDelete } from '../../../netmaster/model/deletes';
-import type { ObjectType } from '../../../netmaster/model/schemas';
+import { OBJECT_TYPES, type ObjectType } from '../../../netmaster/model/schemas';
 import { baseWorld, loadFromWorld, type World } from './world';
 
 interface Case {
@@ -711,10 +711,18 @@ const cases: Case[] = [
   {
     name: 'bandwidth with more digits than a number holds',
     type: 'netprofile',
-    body: { tenantName: 't1', profileName: 'x', bandwidth: `${'9'.repeat(400)}kbps` },
+    body: { tenantName: 't1', profileName: 'x', bandwidth: `${'9'.repeat(28)}kbps` },
     code: 'INVALID_ARGUMENT',
     field: 'bandwidth',
     message: /at most 4294967295kbps/,
+  },
+  {
+    name: 'bandwidth longer than its limit',
+    type: 'netprofile',
+    body: { tenantName: 't1', profileName: 'x', bandwidth: `${'9'.repeat(400)}kbps` },
+    code: 'INVALID_ARGUMENT',
+    field: 'bandwidth',
+    message: /at most 32 characters/,
   },
   {
     name: 'burst over a 32-bit kbit meter burst',
@@ -860,6 +868,139 @@ const cases: Case[] = [
   },
 ];
 
+// what the REST fuzz of issue 13 stored although invalid: each is refused, naming the field
+const big = 'x'.repeat(1_000_000);
+cases.push(
+  {
+    name: 'AS 0',
+    type: 'Bgp',
+    body: { hostname: 'h1', routerip: '50.1.1.1/24', as: '0' },
+    code: 'INVALID_ARGUMENT',
+    field: 'as',
+    message: /AS number \(1-4294967295\)/,
+  },
+  {
+    name: 'AS 4294967296',
+    type: 'Bgp',
+    body: { hostname: 'h1', routerip: '50.1.1.1/24', as: '4294967296' },
+    code: 'INVALID_ARGUMENT',
+    field: 'as',
+    message: /AS number/,
+  },
+  {
+    name: 'neighbor-as 0',
+    type: 'Bgp',
+    body: { hostname: 'h1', routerip: '50.1.1.1/24', as: '65001', 'neighbor-as': '0' },
+    code: 'INVALID_ARGUMENT',
+    field: 'neighbor-as',
+    message: /AS number/,
+  },
+  {
+    name: 'serviceLB port 99999',
+    type: 'serviceLB',
+    body: { tenantName: 't1', serviceName: 's', ports: ['80:99999:TCP'] },
+    code: 'INVALID_ARGUMENT',
+    field: 'ports.0',
+    message: /between 1 and 65535/,
+  },
+  {
+    name: 'serviceLB port 0',
+    type: 'serviceLB',
+    body: { tenantName: 't1', serviceName: 's', ports: ['0:80:UDP'] },
+    code: 'INVALID_ARGUMENT',
+    field: 'ports.0',
+    message: /between 1 and 65535/,
+  },
+  {
+    name: 'tenant defaultNetwork naming no network',
+    type: 'tenant',
+    body: { tenantName: 't1', defaultNetwork: 'nosuch' },
+    code: 'NOT_FOUND',
+    field: 'defaultNetwork',
+    message: /network t1:nosuch does not exist/,
+  },
+  {
+    name: "tenant defaultNetwork naming another tenant's network",
+    type: 'tenant',
+    body: { tenantName: 't2', defaultNetwork: 'n1' },
+    code: 'NOT_FOUND',
+    field: 'defaultNetwork',
+    message: /network t2:n1 does not exist/,
+  },
+  {
+    name: '1 MB cfgdTag',
+    type: 'network',
+    body: net({ cfgdTag: big }),
+    code: 'INVALID_ARGUMENT',
+    field: 'cfgdTag',
+    message: /at most 256 characters/,
+  },
+  {
+    name: 'cfgdTag with NUL',
+    type: 'endpointGroup',
+    body: grp({ cfgdTag: 'a\u0000b' }),
+    code: 'INVALID_ARGUMENT',
+    field: 'cfgdTag',
+    message: /control characters/,
+  },
+  {
+    name: 'cfgdTag with a newline',
+    type: 'network',
+    body: net({ cfgdTag: 'a\nb' }),
+    code: 'INVALID_ARGUMENT',
+    field: 'cfgdTag',
+    message: /control characters/,
+  },
+  {
+    name: '1 MB name',
+    type: 'tenant',
+    body: { tenantName: big },
+    code: 'INVALID_ARGUMENT',
+    field: 'tenantName',
+    message: /at most 64 characters/,
+  },
+  {
+    name: '1 MB aciGw binding',
+    type: 'aciGw',
+    body: { name: 'aciGw', pathBindings: big },
+    code: 'INVALID_ARGUMENT',
+    field: 'pathBindings',
+    message: /at most 1024 characters/,
+  },
+  {
+    name: 'a list of 10,000 policies',
+    type: 'endpointGroup',
+    body: grp({ policies: Array.from({ length: 10_000 }, (_, i) => `p${i}`) }),
+    code: 'INVALID_ARGUMENT',
+    field: 'policies',
+    message: /at most 256 entries/,
+  },
+  {
+    name: 'a number where text belongs',
+    type: 'network',
+    body: net({ cfgdTag: 7 }),
+    code: 'INVALID_ARGUMENT',
+    field: 'cfgdTag',
+    message: /must be a string/,
+  },
+  {
+    name: 'deep nesting where text belongs',
+    type: 'rule',
+    body: rule({ fromIpAddress: JSON.parse('['.repeat(5000) + ']'.repeat(5000)) as unknown }),
+    code: 'INVALID_ARGUMENT',
+    field: 'fromIpAddress',
+    message: /must be a string/,
+  },
+  {
+    name: 'a body that is no object',
+    type: 'policy',
+    body: ['tenantName'] as unknown as Record<string, unknown>,
+    code: 'INVALID_ARGUMENT',
+    field: 'body',
+    message: /JSON object/,
+  },
+);
+
 describe('netmaster validation: every rule has a failing case', () => {
   for (const c of cases) {
     it(`${c.type}: ${c.name}`, () => {
@@ -985,6 +1126,19 @@ describe('netmaster delete checks', () => {
       expectError(() => del(c.type, c.key, w), c);
     });
   }
+  it("keeps a tenant's default network while the tenant names it", () => {
+    const w = baseWorld();
+    w.tenant = w.tenant?.map((t) => (t.tenantName === 't1' ? { ...t, defaultNetwork: 'empty-net' } : t));
+    expectError(() => del('network', 't1:empty-net', w), { code: 'IN_USE', message: /network t1:empty-net is used by tenant\(s\) t1/ });
+    assert.ok(upsert('tenant', { tenantName: 't1', defaultNetwork: 'empty-net' }, baseWorld()).obj);
+  });
+  it('a missing object of any kind, under any key, is NOT_FOUND naming the key (never an undeclared read)', () => {
+    for (const type of OBJECT_TYPES) {
+      for (const key of ['nosuch', 't1:nosuch', 't1:p1:nosuch', 't1:', ':x', '']) {
+        expectError(() => del(type, key), { code: 'NOT_FOUND', field: 'key', message: /does not exist/ });
+      }
+    }
+  });
   it('allows deleting unused objects', () => {
     assert.ok(del('tenant', 'empty'));
     assert.ok(del('network', 't1:empty-net'));
