@@ -28,13 +28,19 @@ export function runShim(env: Record<string, string | undefined>, stdin: string |
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
   const t0 = performance.now();
   return new Promise((done) => {
-    const child = spawn('bash', ['-c', 'TIMEFORMAT="@cpu %3U %3S"; time dash "$0"', SHIM], { env: clean, stdio: 'pipe' });
+    // --norc: stdio pipes are sockets, and bash sources ~/.bashrc when stdin is one (rsh/ssh
+    // detection); detached: a hung shim's whole process group can be killed
+    const child = spawn('bash', ['--norc', '--noprofile', '-c', 'TIMEFORMAT="@cpu %3U %3S"; time dash "$0"', SHIM], {
+      env: clean,
+      stdio: 'pipe',
+      detached: true,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let hung = false;
     const timer = setTimeout(() => {
       hung = true;
-      child.kill('SIGKILL');
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     }, timeoutMs);
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));

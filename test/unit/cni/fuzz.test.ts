@@ -64,7 +64,7 @@ describe('cni handler properties', () => {
         assert.ok(KNOWN_CODES.has(err.code as number), `unexpected code ${String(err.code)}: ${out.body}`);
         assert.deepEqual(be.calls, [], 'a refused request reached the backend');
       }),
-      { numRuns: 3000 },
+      { numRuns: Number(process.env.NETLOOM_FUZZ_RUNS ?? 3000) },
     );
   });
 });
