@@ -27,7 +27,7 @@ import {
 import type { IntentCache } from '../store/intent-cache';
 import { layout, GROUP_ID_RANGE } from '../store/layout';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
-import { KeyedMutex } from './keyed-mutex';
+import { KeyedMutex } from '../../lib/keyed-mutex';
 import { Claims } from './claims';
 import { EndpointService } from './endpoints';
 import { RETRY, Retrier } from './retry';

@@ -8,7 +8,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger';
 import { isNetloomError } from '../../lib/errors';
+import { KeyedMutex } from '../../lib/keyed-mutex';
 import { CniError, CNI_CODE, httpStatusFor, toCniError } from './errors';
+import { MAX_NETCONF_BYTES } from './limits';
+import { probeNetns as realProbeNetns, type NetnsProbe } from './netns-probe';
 import { netconfDns, parseCniRequest, peekCniVersion, type CniEnv, type ParsedCniRequest } from './parse';
 import { formatResult, mergeWithPrevResult, versionResult } from './version';
 import type { CniBackend } from './types';
@@ -26,9 +29,17 @@ export const CNI_HEADERS = {
   path: 'cni-path',
 } as const satisfies Record<keyof CniEnv, string>;
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** The netconf limit plus the newline the shim's nc transport puts after the body. */
+export const DEFAULT_MAX_BODY_BYTES = MAX_NETCONF_BYTES + 1;
 
-export interface CniHandlerOptions {
+export interface CniServeOptions {
+  /** checks CNI_NETNS before a backend sees it (default: the real one, netns-probe.ts) */
+  probeNetns?: NetnsProbe;
+  /** serializes ADD/DEL/CHECK per container ID (default: none, for a one-off call) */
+  lock?: KeyedMutex;
+}
+
+export interface CniHandlerOptions extends Omit<CniServeOptions, 'lock'> {
   backend: CniBackend;
   logger?: Logger;
   maxBodyBytes?: number;
@@ -43,7 +54,8 @@ export interface CniOutcome {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   const s = Array.isArray(v) ? v[0] : v;
-  return s === undefined || s === '' ? undefined : s;
+  // node:http reads header bytes as latin1; the shim sent the variable's bytes (UTF-8) verbatim
+  return s === undefined || s === '' ? undefined : Buffer.from(s, 'latin1').toString('utf8');
 }
 
 /** The CNI environment carried in the request headers. */
@@ -109,12 +121,36 @@ async function execute(parsed: ParsedCniRequest, backend: CniBackend): Promise<C
  * Serve one CNI request given its environment and body (transport-free, so tests can call it
  * directly). Never throws: failures come back as a CNI error result.
  */
-export async function serveCni(env: CniEnv, body: string, backend: CniBackend): Promise<CniOutcome> {
+export async function serveCni(env: CniEnv, body: string, backend: CniBackend, opts: CniServeOptions = {}): Promise<CniOutcome> {
   try {
-    return await execute(parseCniRequest(env, body), backend);
+    const parsed = parseCniRequest(env, body);
+    if (parsed.command !== 'ADD' && parsed.command !== 'DEL' && parsed.command !== 'CHECK') return await execute(parsed, backend);
+    const probe = opts.probeNetns ?? realProbeNetns;
+    const work = async (): Promise<CniOutcome> => {
+      await checkNetns(parsed, probe);
+      return execute(parsed, backend);
+    };
+    return await (opts.lock ? opts.lock.run(parsed.req.containerId, work) : work());
   } catch (e) {
     const err = toCniError(e);
     return { status: httpStatusFor(err.code), body: JSON.stringify(err.toResult(peekCniVersion(body))) };
+  }
+}
+
+/**
+ * CNI_NETNS must be a network namespace (else 3 when missing, 4 when something else). DEL goes on
+ * without one that is unusable: it releases what the host holds, as the spec asks of a DEL whose
+ * namespace is gone.
+ */
+async function checkNetns(parsed: Extract<ParsedCniRequest, { command: 'ADD' | 'DEL' | 'CHECK' }>, probe: NetnsProbe): Promise<void> {
+  const path = parsed.req.netnsPath;
+  if (path === undefined) return;
+  if (parsed.command !== 'DEL') return probe(path);
+  try {
+    await probe(path);
+  } catch (e) {
+    if (!(e instanceof CniError)) throw e;
+    delete parsed.req.netnsPath;
   }
 }
 
@@ -140,7 +176,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | CniErro
       done = true;
       resolve(
         tooBig
-          ? new CniError(CNI_CODE.IO_FAILURE, `network configuration larger than ${limit} bytes (${size} bytes)`)
+          ? new CniError(CNI_CODE.INVALID_CONFIG, `invalid network configuration: larger than ${limit} bytes (${size} bytes)`)
           : Buffer.concat(chunks).toString('utf8'),
       );
     });
@@ -165,6 +201,7 @@ function send(res: ServerResponse, o: CniOutcome): void {
 /** The node:http handler to mount on the agent's unix socket. */
 export function createCniHandler(opts: CniHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const serveOpts: CniServeOptions = { lock: new KeyedMutex(), ...(opts.probeNetns ? { probeNetns: opts.probeNetns } : {}) };
   return (req, res) => {
     const started = process.hrtime.bigint();
     void (async () => {
@@ -182,7 +219,7 @@ export function createCniHandler(opts: CniHandlerOptions): (req: IncomingMessage
       const body = await readBody(req, limit);
       const outcome =
         typeof body === 'string'
-          ? await serveCni(env, body, opts.backend)
+          ? await serveCni(env, body, opts.backend, serveOpts)
           : { status: httpStatusFor(body.code), body: JSON.stringify(body.toResult('1.1.0')) };
       send(res, outcome);
       opts.logger?.info(

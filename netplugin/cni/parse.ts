@@ -8,6 +8,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { CniError, CNI_CODE } from './errors';
+import { MAX_ENV_BYTES, type CniEnvVariable } from './limits';
 import { compareVersions, CURRENT_CNI_VERSION, isSupportedVersion, parseResult, SUPPORTED_CNI_VERSIONS } from './version';
 import type {
   AttachmentKey,
@@ -63,6 +64,23 @@ function configError(field: string, why: string): CniError {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const ENV_VARIABLES: ReadonlyArray<[keyof CniEnv, CniEnvVariable]> = [
+  ['command', 'CNI_COMMAND'],
+  ['containerId', 'CNI_CONTAINERID'],
+  ['netns', 'CNI_NETNS'],
+  ['ifName', 'CNI_IFNAME'],
+  ['args', 'CNI_ARGS'],
+  ['path', 'CNI_PATH'],
+];
+
+/** Every CNI variable within its byte limit (code 4 naming the first that is not). */
+export function checkEnvSizes(env: CniEnv): void {
+  for (const [key, variable] of ENV_VARIABLES) {
+    const bytes = Buffer.byteLength(env[key] ?? '');
+    if (bytes > MAX_ENV_BYTES[variable]) throw envError(variable, `is ${bytes} bytes long, more than ${MAX_ENV_BYTES[variable]}`);
+  }
 }
 
 /** The command, validated (code 4 when missing or unknown). */
@@ -130,18 +148,27 @@ export function parseRequestedIp(s: string): RequestedIp | undefined {
   return { ip, prefixLength };
 }
 
+/** Ranges no interface can be given as its address. */
+const NOT_AN_INTERFACE_ADDRESS = new Set(['unspecified', 'broadcast', 'multicast', 'loopback']);
+
 function requestedIpList(v: unknown, field: string, mkErr: (f: string, why: string) => CniError): RequestedIp[] {
   if (!Array.isArray(v)) throw mkErr(field, 'must be a list of IP addresses');
   return v.map((x, i) => {
     const r = typeof x === 'string' ? parseRequestedIp(x) : undefined;
     if (!r) throw mkErr(`${field}[${i}]`, `${JSON.stringify(x)} is not an IP address (optionally with /prefix)`);
+    const range = ipaddr.parse(r.ip).range();
+    if (NOT_AN_INTERFACE_ADDRESS.has(range)) throw mkErr(`${field}[${i}]`, `${r.ip} is a ${range} address, not one an interface can have`);
     return r;
   });
 }
 
 function macValue(v: unknown, field: string, mkErr: (f: string, why: string) => CniError): string {
   if (typeof v !== 'string' || !MAC_RE.test(v)) throw mkErr(field, `${JSON.stringify(v)} is not a MAC address like 02:00:00:00:00:01`);
-  return v.toLowerCase();
+  const mac = v.toLowerCase();
+  // an interface's own address: the kernel refuses multicast ones (group bit) and all zeros
+  if (mac === '00:00:00:00:00:00') throw mkErr(field, `${mac} is not a usable MAC address (all zeros)`);
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw mkErr(field, `${mac} is a multicast MAC address (an interface needs a unicast one)`);
+  return mac;
 }
 
 function portMappings(v: unknown): PortMapping[] {
@@ -370,6 +397,7 @@ function requireVersionAtLeast(cniVersion: string, min: string, command: string)
 
 /** The whole request, validated: env first (4), then the configuration (6, 1, 7, 2). */
 export function parseCniRequest(env: CniEnv, body: string): ParsedCniRequest {
+  checkEnvSizes(env);
   const command = parseCommand(env.command);
   if (command === 'VERSION') return { command, cniVersion: peekCniVersion(body) };
 

@@ -9,6 +9,7 @@ import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NetloomError } from '../../lib/errors';
 import { createCniHandler, type CniHandlerOptions } from './handler';
+import { MAX_HEADER_BYTES } from './limits';
 
 export const DEFAULT_AGENT_SOCKET = '/run/netloom/netplugin.sock';
 
@@ -48,7 +49,8 @@ async function removeStaleSocket(path: string): Promise<void> {
 export async function listenCni(socketPath: string, opts: CniHandlerOptions): Promise<CniServer> {
   mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
   await removeStaleSocket(socketPath);
-  const server = createServer(createCniHandler(opts));
+  // headers carry the CNI variables: room for all of them at their limits (limits.ts)
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, createCniHandler(opts));
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -9,7 +9,11 @@ import { request } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetloomError } from '../../../lib/errors';
-import { serveCni, CNI_REQUEST_PATH } from '../../../netplugin/cni/handler';
+import { connect } from 'node:net';
+import { KeyedMutex } from '../../../lib/keyed-mutex';
+import { CniError, CNI_CODE } from '../../../netplugin/cni/errors';
+import { serveCni, CNI_REQUEST_PATH, type CniServeOptions } from '../../../netplugin/cni/handler';
+import type { CniAddRequest, CniDelRequest, CniResult } from '../../../netplugin/cni/types';
 import { listenCni, type CniServer } from '../../../netplugin/cni/server';
 import type { CniEnv } from '../../../netplugin/cni/parse';
 import { FakeBackend, FAKE_RESULT } from './fake-backend';
@@ -17,6 +21,10 @@ import { FakeBackend, FAKE_RESULT } from './fake-backend';
 const ENV: CniEnv = { command: 'ADD', containerId: 'ctr1', netns: '/run/netns/cnix', ifName: 'eth0' };
 const CONF = { cniVersion: '1.1.0', name: 'nlnet', type: 'netloom-cni', tenant: 'acme' };
 const body = (extra: Record<string, unknown> = {}): string => JSON.stringify({ ...CONF, ...extra });
+/** every CNI_NETNS counts as a network namespace (the real probe has its own test) */
+const anyNetns = async (): Promise<void> => {};
+const serve = (env: CniEnv, b: string, backend: FakeBackend, opts: CniServeOptions = {}) =>
+  serveCni(env, b, backend, { probeNetns: anyNetns, ...opts });
 
 /** A fresh directory under /tmp/nl-cni/ (this area's directory). */
 function tempDir(): string {
@@ -53,7 +61,7 @@ describe('cni handler', () => {
     ];
     for (const [what, env, b, code] of cases) {
       it(`${what} -> code ${code}, backend not called`, async () => {
-        const out = await serveCni(env, b, be);
+        const out = await serve(env, b, be);
         assert.notEqual(out.status, 200);
         assert.equal(parseBody(out.body).code, code);
         assert.equal(typeof parseBody(out.body).msg, 'string');
@@ -63,7 +71,7 @@ describe('cni handler', () => {
   });
 
   it('ADD passes the typed request and returns a 1.1.0 result', async () => {
-    const out = await serveCni(
+    const out = await serve(
       { ...ENV, args: 'K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0' },
       body({ runtimeConfig: { ips: ['10.1.0.5/24'] } }),
       be,
@@ -81,7 +89,7 @@ describe('cni handler', () => {
   });
 
   it('ADD converts the result to the requested 0.4.0 and uses the netconf DNS', async () => {
-    const out = await serveCni(ENV, body({ cniVersion: '0.4.0', dns: { nameservers: ['10.1.0.53'] } }), be);
+    const out = await serve(ENV, body({ cniVersion: '0.4.0', dns: { nameservers: ['10.1.0.53'] } }), be);
     const r = parseBody(out.body);
     assert.equal(r.cniVersion, '0.4.0');
     assert.deepEqual(r.ips, [{ version: '4', address: '10.1.0.5/24', gateway: '10.1.0.1', interface: 1 }]);
@@ -89,7 +97,7 @@ describe('cni handler', () => {
   });
 
   it('ADD with a prevResult appends our interfaces after the chain', async () => {
-    const out = await serveCni(ENV, body({ prevResult: { cniVersion: '1.1.0', interfaces: [{ name: 'dummy0' }], ips: [] } }), be);
+    const out = await serve(ENV, body({ prevResult: { cniVersion: '1.1.0', interfaces: [{ name: 'dummy0' }], ips: [] } }), be);
     const r = parseBody(out.body) as { interfaces: Array<{ name: string }>; ips: Array<{ interface: number }> };
     assert.deepEqual(
       r.interfaces.map((i) => i.name),
@@ -100,9 +108,9 @@ describe('cni handler', () => {
 
   it('DEL succeeds with an empty body, twice, also when the backend says NOT_FOUND and without netns', async () => {
     const del = { ...ENV, command: 'DEL' };
-    assert.deepEqual(await serveCni(del, body(), be), { status: 200, body: '' });
+    assert.deepEqual(await serve(del, body(), be), { status: 200, body: '' });
     be.nextError = new NetloomError('NOT_FOUND', 'no such attachment');
-    assert.deepEqual(await serveCni({ ...del, netns: undefined }, body(), be), { status: 200, body: '' });
+    assert.deepEqual(await serve({ ...del, netns: undefined }, body(), be), { status: 200, body: '' });
     assert.deepEqual(be.ops(), ['del', 'del']);
     const second = be.calls[1];
     assert.ok(second?.op === 'del' && second.req.netnsPath === undefined);
@@ -110,7 +118,7 @@ describe('cni handler', () => {
 
   it('DEL reports other backend failures', async () => {
     be.nextError = new NetloomError('UNAVAILABLE', 'ovsdb down');
-    const out = await serveCni({ ...ENV, command: 'DEL' }, body(), be);
+    const out = await serve({ ...ENV, command: 'DEL' }, body(), be);
     assert.equal(out.status, 503);
     assert.equal(parseBody(out.body).code, 11);
   });
@@ -121,27 +129,27 @@ describe('cni handler', () => {
       interfaces: [{ name: 'eth0', sandbox: '/run/netns/cnix' }],
       ips: [{ address: '10.1.0.5/24', interface: 0 }],
     };
-    const ok = await serveCni({ ...ENV, command: 'CHECK' }, body({ prevResult }), be);
+    const ok = await serve({ ...ENV, command: 'CHECK' }, body({ prevResult }), be);
     assert.deepEqual(ok, { status: 200, body: '' });
     const c = be.calls[0];
     assert.ok(c?.op === 'check' && c.req.prevResult.ips[0]?.address === '10.1.0.5/24');
     be.checkProblems = ['interface eth0 is missing'];
-    const bad = await serveCni({ ...ENV, command: 'CHECK' }, body({ prevResult }), be);
+    const bad = await serve({ ...ENV, command: 'CHECK' }, body({ prevResult }), be);
     assert.equal(parseBody(bad.body).code, 102);
     assert.match(String(parseBody(bad.body).details), /eth0 is missing/);
   });
 
   it('STATUS: empty success when ready, 50 when not', async () => {
-    assert.deepEqual(await serveCni({ command: 'STATUS' }, body(), be), { status: 200, body: '' });
+    assert.deepEqual(await serve({ command: 'STATUS' }, body(), be), { status: 200, body: '' });
     be.statusAnswer = { ready: false, code: 50, message: 'agent starting' };
-    const out = await serveCni({ command: 'STATUS' }, body(), be);
+    const out = await serve({ command: 'STATUS' }, body(), be);
     assert.equal(out.status, 503);
     assert.deepEqual(parseBody(out.body), { cniVersion: '1.1.0', code: 50, msg: 'agent starting' });
   });
 
   it('GC releases every attachment not listed', async () => {
-    for (const id of ['a', 'b', 'c']) await serveCni({ ...ENV, containerId: id }, body(), be);
-    const out = await serveCni({ command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'b', ifname: 'eth0' }] }), be);
+    for (const id of ['a', 'b', 'c']) await serve({ ...ENV, containerId: id }, body(), be);
+    const out = await serve({ command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'b', ifname: 'eth0' }] }), be);
     assert.deepEqual(out, { status: 200, body: '' });
     assert.deepEqual([...be.live], ['nlnet/b/eth0']);
   });
@@ -155,13 +163,104 @@ describe('cni handler', () => {
     ];
     for (const [err, code] of table) {
       be.nextError = err;
-      const out = await serveCni(ENV, body(), be);
+      const out = await serve(ENV, body(), be);
       assert.equal(parseBody(out.body).code, code, String(err));
     }
   });
 
+  describe('CNI_NETNS is probed before the backend sees it', () => {
+    const refuse = (code: 3 | 4) => async (path: string) => {
+      throw new CniError(code, `probe says no to ${path}`);
+    };
+    for (const command of ['ADD', 'CHECK']) {
+      it(`${command}: the probe's code, backend not called`, async () => {
+        const prevResult = { cniVersion: '1.1.0', interfaces: [], ips: [] };
+        for (const code of [3, 4] as const) {
+          const out = await serve({ ...ENV, command }, body({ prevResult }), be, { probeNetns: refuse(code) });
+          assert.equal(parseBody(out.body).code, code);
+        }
+        assert.deepEqual(be.calls, []);
+      });
+    }
+
+    it('DEL goes on without a namespace that is not one (releases what the host holds)', async () => {
+      const out = await serve({ ...ENV, command: 'DEL' }, body(), be, { probeNetns: refuse(4) });
+      assert.deepEqual(out, { status: 200, body: '' });
+      const call = be.calls[0];
+      assert.ok(call?.op === 'del' && call.req.netnsPath === undefined);
+    });
+
+    it('the probe is not asked for STATUS, GC or a DEL without CNI_NETNS', async () => {
+      const asked: string[] = [];
+      const probeNetns = async (p: string) => void asked.push(p);
+      await serve({ command: 'STATUS' }, body(), be, { probeNetns });
+      await serve({ command: 'GC' }, body({ 'cni.dev/valid-attachments': [] }), be, { probeNetns });
+      await serve({ ...ENV, command: 'DEL', netns: undefined }, body(), be, { probeNetns });
+      assert.deepEqual(asked, []);
+    });
+  });
+
+  describe('operations on one container run one at a time', () => {
+    /** A backend whose ADD and DEL wait for the test to let them finish, logging start and end. */
+    class GatedBackend extends FakeBackend {
+      log: string[] = [];
+      gates = new Map<string, () => void>();
+      private gated(tag: string): Promise<void> {
+        this.log.push(`${tag}+`);
+        return new Promise<void>((resolve) =>
+          this.gates.set(tag, () => {
+            this.log.push(`${tag}-`);
+            resolve();
+          }),
+        );
+      }
+      override async add(req: CniAddRequest): Promise<CniResult> {
+        await this.gated(`add ${req.containerId}`);
+        return super.add(req);
+      }
+      override async del(req: CniDelRequest): Promise<void> {
+        await this.gated(`del ${req.containerId}`);
+        return super.del(req);
+      }
+    }
+    const settle = () => new Promise((r) => setImmediate(r));
+
+    it('ADD and DEL of one container ID wait for each other; another container does not wait', async () => {
+      const gb = new GatedBackend();
+      const lock = new KeyedMutex();
+      const opts = { probeNetns: anyNetns, lock };
+      const add = serveCni({ ...ENV, containerId: 'c1' }, body(), gb, opts);
+      const del = serveCni({ ...ENV, command: 'DEL', containerId: 'c1' }, body(), gb, opts);
+      const other = serveCni({ ...ENV, containerId: 'c2' }, body(), gb, opts);
+      await settle();
+      assert.deepEqual(gb.log, ['add c1+', 'add c2+'], 'the DEL of c1 waits; c2 runs');
+      gb.gates.get('add c1')?.();
+      await settle();
+      assert.deepEqual(gb.log, ['add c1+', 'add c2+', 'add c1-', 'del c1+']);
+      gb.gates.get('del c1')?.();
+      gb.gates.get('add c2')?.();
+      const outs = await Promise.all([add, del, other]);
+      assert.deepEqual(
+        outs.map((o) => o.status),
+        [200, 200, 200],
+      );
+      assert.equal(lock.size, 0);
+    });
+
+    it('a refused request holds no lock (refusals do not wait behind work)', async () => {
+      const gb = new GatedBackend();
+      const lock = new KeyedMutex();
+      const add = serveCni({ ...ENV, containerId: 'c1' }, body(), gb, { probeNetns: anyNetns, lock });
+      await settle();
+      const bad = await serveCni({ ...ENV, containerId: 'c1', ifName: 'a/b' }, body(), gb, { probeNetns: anyNetns, lock });
+      assert.equal(parseBody(bad.body).code, CNI_CODE.INVALID_ENV);
+      gb.gates.get('add c1')?.();
+      assert.equal((await add).status, 200);
+    });
+  });
+
   it('VERSION is answered without the backend', async () => {
-    const out = await serveCni({ command: 'VERSION' }, '{"cniVersion":"1.0.0"}', be);
+    const out = await serve({ command: 'VERSION' }, '{"cniVersion":"1.0.0"}', be);
     assert.deepEqual(parseBody(out.body), { cniVersion: '1.0.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
     assert.deepEqual(be.calls, []);
   });
@@ -172,7 +271,7 @@ describe('cni handler', () => {
     const httpBe = new FakeBackend();
     before(async () => {
       dir = tempDir();
-      srv = await listenCni(join(dir, 'agent.sock'), { backend: httpBe });
+      srv = await listenCni(join(dir, 'agent.sock'), { backend: httpBe, probeNetns: anyNetns });
     });
     after(async () => {
       await srv.close();
@@ -220,9 +319,55 @@ describe('cni handler', () => {
       assert.equal(parseBody(out.body).code, 4);
     });
 
-    it('refuses an oversized body with code 5', async () => {
+    it('refuses an oversized body with code 7 (invalid configuration)', async () => {
       const out = await post(CNI_REQUEST_PATH, { 'CNI-Command': 'ADD' }, 'x'.repeat(1024 * 1024 + 10));
-      assert.equal(parseBody(out.body).code, 5);
+      assert.equal(parseBody(out.body).code, 7);
+      assert.match(String(parseBody(out.body).msg), /larger than 1048577 bytes/);
+    });
+
+    it('takes a 1 MiB netconf plus the nc transport newline', async () => {
+      const conf = body({ pad: '' });
+      const padded = body({ pad: 'x'.repeat(1024 * 1024 - conf.length) });
+      const out = await post(
+        CNI_REQUEST_PATH,
+        { 'CNI-Command': 'ADD', 'CNI-ContainerID': 'big', 'CNI-Netns': '/n', 'CNI-IfName': 'eth0' },
+        `${padded}\n`,
+      );
+      assert.equal(out.status, 200, out.body.slice(0, 200));
+    });
+
+    it("an oversized CNI_ARGS is code 4 naming it, not the HTTP server's 431", async () => {
+      const out = await post(CNI_REQUEST_PATH, { 'CNI-Command': 'ADD', 'CNI-Args': `A=${'x'.repeat(20_000)}` }, body());
+      assert.equal(out.status, 400);
+      assert.equal(parseBody(out.body).code, 4);
+      assert.match(String(parseBody(out.body).msg), /CNI_ARGS/);
+    });
+
+    it('decodes header values as the UTF-8 the shim sent', async () => {
+      const netns = '/run/netns/zürich';
+      const data = body();
+      const head = [
+        `POST ${CNI_REQUEST_PATH} HTTP/1.0`,
+        'CNI-Command: ADD',
+        'CNI-ContainerID: utf1',
+        `CNI-Netns: ${netns}`,
+        'CNI-IfName: eth0',
+        `Content-Length: ${Buffer.byteLength(data)}`,
+        '',
+        '',
+      ].join('\r\n');
+      const answer = await new Promise<string>((resolve, reject) => {
+        const c = connect(srv.socketPath);
+        let got = '';
+        c.on('data', (d) => (got += d.toString('utf8')));
+        c.on('end', () => resolve(got));
+        c.on('error', reject);
+        c.end(Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from(data, 'utf8')]));
+      });
+      assert.match(answer, /^HTTP\/1\.1 200/);
+      const last = httpBe.calls.at(-1);
+      assert.ok(last?.op === 'add');
+      assert.equal(last.req.netnsPath, netns);
     });
   });
 });

@@ -97,6 +97,23 @@ describe('cni parse', () => {
       ['GC with a bad valid-attachment', { command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a' }] }), 7],
       ['GC ok', { command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a', ifname: 'eth0' }] }), 'ok'],
       ['VERSION ignores a bad body', { command: 'VERSION' }, 'garbage', 'ok'],
+      ['CNI_ARGS all-zero MAC', { args: 'MAC=00:00:00:00:00:00' }, body(), 4],
+      ['CNI_ARGS multicast MAC', { args: 'MAC=01:00:5e:00:00:01' }, body(), 4],
+      ['CNI_ARGS broadcast MAC', { args: 'MAC=ff:ff:ff:ff:ff:ff' }, body(), 4],
+      ['CNI_ARGS unicast MAC', { args: 'MAC=02:00:5e:00:00:01' }, body(), 'ok'],
+      ['runtimeConfig.mac all zeros', {}, body({ runtimeConfig: { mac: '00:00:00:00:00:00' } }), 7],
+      ['args.cni.mac multicast', {}, body({ args: { cni: { mac: '33:33:00:00:00:01' } } }), 7],
+      ['CNI_ARGS IP 0.0.0.0', { args: 'IP=0.0.0.0' }, body(), 4],
+      ['CNI_ARGS IP broadcast', { args: 'IP=255.255.255.255' }, body(), 4],
+      ['runtimeConfig.ips multicast', {}, body({ runtimeConfig: { ips: ['224.0.0.1/24'] } }), 7],
+      ['runtimeConfig.ips loopback', {}, body({ runtimeConfig: { ips: ['127.0.0.2'] } }), 7],
+      ['runtimeConfig.ips IPv6 unspecified', {}, body({ runtimeConfig: { ips: ['::/64'] } }), 7],
+      ['CNI_ARGS at its limit', { args: `A=${'x'.repeat(16 * 1024 - 2)}` }, body(), 'ok'],
+      ['CNI_ARGS over its limit', { args: `A=${'x'.repeat(16 * 1024 - 1)}` }, body(), 4],
+      ['CNI_PATH over its limit', { path: '/x'.repeat(8 * 1024 + 1) }, body(), 4],
+      ['CNI_NETNS over its limit', { netns: `/${'n'.repeat(4096)}` }, body(), 4],
+      ['CNI_CONTAINERID over its limit', { containerId: 'c'.repeat(1025) }, body(), 4],
+      ['CNI_COMMAND over its limit', { command: 'ADD'.repeat(6) }, body(), 4],
     ];
     for (const [what, env, b, want] of cases) {
       it(`${what} -> ${want}`, () => {
@@ -105,6 +122,32 @@ describe('cni parse', () => {
           want,
         );
       });
+    }
+  });
+
+  it('names the variable and the limit when a variable is too long (multi-byte counted in bytes)', () => {
+    const e = (() => {
+      try {
+        parseCniRequest({ ...ENV, args: `K=${'é'.repeat(8192)}` }, body());
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    assert.ok(e instanceof CniError);
+    assert.equal(e.code, 4);
+    assert.match(e.message, /CNI_ARGS: is 16386 bytes long, more than 16384/);
+  });
+
+  it('names CNI_ARGS and the key for an unusable MAC or IP from it', () => {
+    for (const args of ['MAC=00:00:00:00:00:00', 'IP=224.0.0.9']) {
+      try {
+        parseCniRequest({ ...ENV, args }, body());
+        assert.fail(`expected ${args} to be refused`);
+      } catch (e) {
+        assert.ok(e instanceof CniError);
+        assert.match(e.message, new RegExp(`CNI_ARGS: ${args.split('=')[0]}`));
+      }
     }
   });
 

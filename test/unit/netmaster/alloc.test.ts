@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { freeInPage } from '../../../netmaster/store/alloc';
 import { layout } from '../../../netmaster/store/layout';
 import { diffAllocations, type AllocationWorld } from '../../../netmaster/service/consistency';
-import { KeyedMutex } from '../../../netmaster/service/keyed-mutex';
 import { Claims } from '../../../netmaster/service/claims';
 import type { Endpoint, Network } from '../../../netmaster/model/schemas';
 
@@ -107,20 +106,6 @@ describe('netmaster consistency: allocations against objects', () => {
     const d = diffAllocations(w);
     assert.ok(d.leaked.some((f) => f.key === layout.ip('t:n', 0x0a000005) && /belongs to address of endpoint e1/.test(f.reason)));
     assert.ok(d.leaked.some((f) => f.key === layout.ep('e9')));
-  });
-});
-
-describe('netmaster keyed mutex', () => {
-  it('runs work of one key one at a time, other keys in parallel', async () => {
-    const m = new KeyedMutex();
-    const order: string[] = [];
-    const slow = (tag: string, ms: number) => async () => {
-      order.push(`${tag}+`);
-      await new Promise((r) => setTimeout(r, ms));
-      order.push(`${tag}-`);
-    };
-    await Promise.all([m.run('a', slow('a1', 20)), m.run('a', slow('a2', 1)), m.run('b', slow('b1', 5))]);
-    assert.deepEqual(order, ['a1+', 'b1+', 'b1-', 'a1-', 'a2+', 'a2-']);
   });
 });
 
