@@ -37,7 +37,8 @@ describe('agent API: a 50,000-endpoint view (real etcd)', function () {
         macAddress: `02:42:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
         homingHost: `far-${i % FAR_HOSTS}`,
         intfName: '',
-        vtepIP: `192.168.${i % FAR_HOSTS >> 8}.${(i % FAR_HOSTS & 255) + 1}`,
+        // a valid address per far host (192.168.0.256 would be refused as stored state)
+        vtepIP: `192.${168 + (i % FAR_HOSTS >> 8)}.${i % FAR_HOSTS & 255}.1`,
         labels: {},
         containerID: `c-far-${i}`,
         containerName: '',

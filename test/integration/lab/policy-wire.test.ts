@@ -665,7 +665,8 @@ describe('policy on the wire (lab: 3 hosts, real OVS, netmaster, netplugin, CNI)
         log(
           `denied probes during the restarts: ping ${m?.[2] ?? '?'}/${m?.[1] ?? '?'} passed, tcp ${counts.map((c) => `${c.passed}/${c.sent}`).join(', ')}`,
         );
-        assert.ok(m && Number(m[1]) > 100, `the denied ping ran (${out.trim()})`);
+        // a ping every 50 ms through four restarts: at least a few seconds of probes (fewer on a quiet machine, where restarts are quick)
+        assert.ok(m && Number(m[1]) > 40, `the denied ping ran (${out.trim()})`);
         assert.equal(Number(m[2]), 0, 'a denied ping passed during a restart');
         for (const c of counts) {
           assert.ok(c.sent > 100, `the denied tcp loop ran (${c.sent})`);

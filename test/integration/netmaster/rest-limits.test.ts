@@ -229,15 +229,17 @@ describe('netmaster REST refuses what issue 13 found, naming the field', functio
       const r = await call('GET', `${api}/consistency`);
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.clean, false);
-      const found = r.json.invalid as Array<{ key: string; field: string; reason: string }>;
+      // each finding names the key, what it was meant to be, and why (the field at fault first)
+      const found = r.json.invalid as Array<{ key: string; value: string; reason: string }>;
       assert.deepEqual(
-        found.map((f) => [f.key, f.field]),
+        found.map((f) => [f.key, f.value]),
         [
-          [key, 'cfgdTag'],
-          [epKey, ''],
+          [key, 'network'],
+          [epKey, 'endpoint'],
         ],
       );
-      assert.match(found[0]?.reason ?? '', /control characters/);
+      assert.match(found[0]?.reason ?? '', /cfgdTag: .*control characters/);
+      assert.match(found[1]?.reason ?? '', /not JSON/);
     } finally {
       await nm.service.kv.commit(
         [],
