@@ -36,8 +36,11 @@ export function buildCommand(): Command {
         '--advertise-url <url>',
         'the REST URL other netmaster replicas reach this one at (they forward netctl trace queries for agents held here; default: the --listen-url address)',
       )
-      .option('--auth-token <token>', 'the admin role\'s bearer token: every REST call but GET /healthz needs a credential (or env NETMASTER_AUTH_TOKEN)')
-      .option('--read-only-token <token>', 'the read-only role\'s bearer token (or env NETMASTER_READ_ONLY_TOKEN)')
+      .option(
+        '--auth-token <token>',
+        "the admin role's bearer token: every REST call but GET /healthz needs a credential (or env NETMASTER_AUTH_TOKEN)",
+      )
+      .option('--read-only-token <token>', "the read-only role's bearer token (or env NETMASTER_READ_ONLY_TOKEN)")
       .option('--insecure', 'development only: start even with REST, the agent API or etcd unauthenticated (each gap is logged)')
       .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info'),
   );
@@ -74,7 +77,16 @@ export async function main(argv: string[]): Promise<void> {
   const authToken = o.authToken ?? process.env.NETMASTER_AUTH_TOKEN;
   const readOnlyToken = o.readOnlyToken ?? process.env.NETMASTER_READ_ONLY_TOKEN;
   const gaps = requireSecure(
-    { etcdEndpoints: endpoints, etcdCert: o.etcdCert, tlsCert: o.tlsCert, tlsClientCa: o.tlsClientCa, authToken, readOnlyToken, grpcTlsCert: o.grpcTlsCert, grpcClientCa: o.grpcClientCa },
+    {
+      etcdEndpoints: endpoints,
+      etcdCert: o.etcdCert,
+      tlsCert: o.tlsCert,
+      tlsClientCa: o.tlsClientCa,
+      authToken,
+      readOnlyToken,
+      grpcTlsCert: o.grpcTlsCert,
+      grpcClientCa: o.grpcClientCa,
+    },
     o.insecure === true,
   );
   for (const gap of gaps) logger.warn({ insecure: true }, `INSECURE: ${gap}`);

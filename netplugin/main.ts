@@ -66,10 +66,7 @@ export function buildCommand(): Command {
     .option('--tls-ca <file>', 'CA certificate to verify netmaster')
     .option('--tls-cert <file>', 'client certificate for netmaster')
     .option('--tls-key <file>', 'key of --tls-cert')
-    .option(
-      '--insecure',
-      'development only: talk to netmaster without TLS or without a client certificate (netplugin refuses otherwise)',
-    )
+    .option('--insecure', 'development only: talk to netmaster without TLS or without a client certificate (netplugin refuses otherwise)')
     .option(
       '--fabric-file <file>',
       "instead of netmaster: read this host's desired state (HostState JSON) from a file (tests, development)",

@@ -224,7 +224,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   if (opts.registry) registerStreamMetrics(opts.registry, { streams: () => enders.size, views, fanOut });
   const svc = opts.service;
   const hostMatch = Boolean(opts.tls?.clientCa);
-  const own = new Set([...(opts.tls ? fingerprintsOf(opts.tls.cert) : []), ...(opts.ownCertificates ?? []).flatMap((c) => fingerprintsOf(c))]);
+  const own = new Set([
+    ...(opts.tls ? fingerprintsOf(opts.tls.cert) : []),
+    ...(opts.ownCertificates ?? []).flatMap((c) => fingerprintsOf(c)),
+  ]);
   /** With mutual TLS: refuse a call for a host other than the one the client certificate acts for. */
   const authorize = (call: AuthCall, host: string): void => {
     if (!hostMatch) return;

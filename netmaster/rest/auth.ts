@@ -93,14 +93,17 @@ export function restAuth(o: RestAuthOptions): (req: Request, res: Response, next
     const header = req.headers.authorization;
     const role = header !== undefined ? tokenRole(header) : certRole(req);
     if (role === undefined) {
-      o.logger?.warn({ method: req.method, path: req.path, from: req.socket.remoteAddress, token: header !== undefined }, 'REST refused: unauthenticated');
+      o.logger?.warn(
+        { method: req.method, path: req.path, from: req.socket.remoteAddress, token: header !== undefined },
+        'REST refused: unauthenticated',
+      );
       res.setHeader('WWW-Authenticate', 'Bearer');
       return next(
         new NetloomError(
           'UNAUTHENTICATED',
           header !== undefined
             ? 'the bearer token is not valid'
-            : 'authentication required: Authorization: Bearer <token>, or a client certificate of netmaster\'s client CA',
+            : "authentication required: Authorization: Bearer <token>, or a client certificate of netmaster's client CA",
         ),
       );
     }

@@ -623,7 +623,17 @@ describe('netmaster REST on a real etcd', function () {
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
     const child = spawn(
       bin,
-      ['--insecure', '--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--grpc-listen', `127.0.0.1:${grpcPort}`, '--log-level', 'warn'],
+      [
+        '--insecure',
+        '--etcd',
+        etcd.url,
+        '--listen-url',
+        `127.0.0.1:${port}`,
+        '--grpc-listen',
+        `127.0.0.1:${grpcPort}`,
+        '--log-level',
+        'warn',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';

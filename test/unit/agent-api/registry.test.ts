@@ -208,7 +208,10 @@ describe('agent registry (fake etcd, fake clock)', () => {
     assert.equal(record(etcd, 'v1')?.vtepIp, '192.168.0.1');
     assert.equal(record(etcd, 'v1')?.leaseId, live.leaseId);
     assert.equal(a.heartbeat('v1', live.leaseId), 10, 'the live agent keeps its registration');
-    assert.ok(lines.some((l) => /another VTEP/.test(l) && /192\.168\.0\.66/.test(l)), 'logged');
+    assert.ok(
+      lines.some((l) => /another VTEP/.test(l) && /192\.168\.0\.66/.test(l)),
+      'logged',
+    );
     assert.match(await prom.metrics(), /netmaster_agent_registrations_refused_total\{reason="vtep-conflict"\} 1/);
     // once the live registration expired (and its record is gone) another VTEP is taken
     clock.advance(11_000);
@@ -236,11 +239,18 @@ describe('agent registry (fake etcd, fake clock)', () => {
     assert.ok(await r.register(reg('in1', '10.213.1.5')));
     assert.ok(await r.register(reg('in2', '192.168.7.9')));
     assert.ok(await r.register(reg('novtep', '')), 'an agent without a VTEP (VLAN only)');
-    await assert.rejects(r.register(reg('out', '10.213.0.5')), (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED') && e.field === 'vtep_ip');
+    await assert.rejects(
+      r.register(reg('out', '10.213.0.5')),
+      (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED') && e.field === 'vtep_ip',
+    );
     assert.equal(record(etcd, 'out'), undefined);
     const any = await start();
     for (const bad of ['127.0.0.1', '224.0.0.5', '255.255.255.255', '0.0.0.0', '169.254.1.1'])
-      await assert.rejects(any.register(reg('bad', bad)), (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'vtep_ip', bad);
+      await assert.rejects(
+        any.register(reg('bad', bad)),
+        (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'vtep_ip',
+        bad,
+      );
     assert.throws(() => new AgentRegistry({ kv: etcd.client(), clock, logger, vtepSubnets: ['10.0.0.0/33'] }), /--vtep-subnets/);
   });
 

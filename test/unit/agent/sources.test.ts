@@ -220,7 +220,10 @@ describe('bin/netplugin', () => {
   it('refuses to follow netmaster without mutual TLS unless given --insecure', () => {
     const plain = runBin(['--netmaster-grpc', '127.0.0.1:1', '--log-level', 'silent']);
     assert.equal(plain.status, 1);
-    assert.match(plain.stderr, /refusing to talk to netmaster without mutual TLS: give --tls-ca, --tls-cert and --tls-key .* or --insecure/);
+    assert.match(
+      plain.stderr,
+      /refusing to talk to netmaster without mutual TLS: give --tls-ca, --tls-cert and --tls-key .* or --insecure/,
+    );
     const caOnly = runBin(['--netmaster-grpc', '127.0.0.1:1', '--tls-ca', '/ca.crt', '--log-level', 'silent']);
     assert.match(caOnly.stderr, /without mutual TLS/, 'TLS without a client certificate is not enough');
   });
