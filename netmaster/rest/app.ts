@@ -1,7 +1,8 @@
 /**
  * The REST API on Contiv's paths (express 5): `/api/v1/<coll>/` and `/api/v1/<coll>/<key>/`,
  * inspect, endpoints, watch (server-sent events), consistency, OpenAPI, /version, /info and
- * /metrics. Bodies are JSON whatever the Content-Type (netctl sends none). Errors are 4xx JSON
+ * /metrics. Every route but /healthz needs a credential once one is configured (auth.ts). Bodies
+ * are JSON whatever the Content-Type (netctl sends none). Errors are 4xx JSON
  * `{error, field, code}`; a rejected request writes nothing (the service commits atomically).
  */
 import { readFileSync } from 'node:fs';

@@ -111,7 +111,6 @@ export function restAuth(o: RestAuthOptions): (req: Request, res: Response, next
       o.logger?.warn({ method: req.method, path: req.path, from: req.socket.remoteAddress, role }, 'REST refused: role');
       return next(new NetloomError('PERMISSION_DENIED', `role ${role} may not ${req.method} ${req.path}`));
     }
-    res.locals['role'] = role;
     next();
   };
 }
