@@ -119,7 +119,7 @@ export async function run(args: string[]): Promise<void> {
     await waitEtcdHealthy([ETCD.clientUrl]);
     const port = await freePort();
     const bin = join(__dirname, '..', '..', 'bin', 'netmaster');
-    const child = spawn(bin, ['--etcd', ETCD.clientUrl, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+    const child = spawn(bin, ['--insecure', '--etcd', ETCD.clientUrl, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], {
       // netmaster's log to our stderr: stdout ends with the one JSON line (its shutdown warning came after it)
       stdio: ['ignore', 2, 2],
     });

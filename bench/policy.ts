@@ -35,6 +35,8 @@ import { run as exec } from '../lib/exec';
 import { computePipeline } from '../netplugin/pipeline/compute';
 import { table } from '../netplugin/pipeline/tables';
 import { ControlPlane, RestClient } from '../tools/agent-sim/cluster';
+import { labRestCredentials } from '../deploy/lab/pki';
+import { planLab } from '../deploy/lab/plan';
 import { crossProcessNow, type Condition } from '../tools/agent-sim/conditions';
 import { AgentSimulator, simHostName, simVtepIp, type AgentWatch } from '../tools/agent-sim/simulator';
 import { createEndpoint, createNetwork, inFlight } from '../tools/agent-sim/topology';
@@ -211,7 +213,8 @@ async function labPhase(cfg: PolicyBenchConfig): Promise<NonNullable<PolicyMeasu
       netmasters: Array<{ url: string }>;
     };
     const hosts = status.hosts.map((h) => ({ name: h.name, netns: h.netns, ovsRunDir: h.ovsRunDir }));
-    const rest = new RestClient(status.netmasters[0]!.url);
+    // the lab's REST API wants its admin certificate (deploy/lab/pki.ts)
+    const rest = new RestClient(status.netmasters[0]!.url, labRestCredentials(planLab({ name, hosts: 3, etcdMembers: 1 })));
     try {
       await rest.mustPost(`/api/v1/tenants/${LAB_TENANT}/`, { tenantName: LAB_TENANT });
       await rest.mustPost(`/api/v1/networks/${LAB_TENANT}:net/`, {

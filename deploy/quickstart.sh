@@ -22,7 +22,7 @@ deploy/install.sh
 
 say "lab: 2 hosts, etcd, netmaster (REST + agent API), one netplugin per host"
 "$LABCTL" up --hosts 2 --etcd-members 1 --netmasters 1
-NETCTL="$ROOT/bin/netctl"   # finds the lab's netmaster by itself
+NETCTL="$ROOT/bin/netctl"   # finds the lab's netmaster and its credentials by itself
 
 say "intent through netctl (Contiv's commands)"
 demo_intent() {
@@ -96,5 +96,7 @@ echo
 echo "Try:  bin/netloom-lab exec blue-x1 -- ping 10.10.2.12     bin/netctl endpoint ls"
 echo "      bin/netloom-lab run host2 web3 --tenant blue --network web-vlan"
 echo "      bin/netloom-lab podman host1 -- run --rm --network blue/db-vxlan netloom/busybox ip -4 addr"
+echo "Security: every interface uses the lab's certificates in /run/netloom-lab/netloom/pki (docs/security.md);"
+echo "          netctl finds its credentials in /run/netloom-lab/netloom/netctl.json"
 echo "Remove everything:  bin/netloom-lab down"
 exit $FAILED

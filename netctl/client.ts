@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { isErrorCode, NetloomError, type ErrorCode } from '../lib/errors';
+import type { RestCredentials } from '../lib/rest-credentials';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -16,8 +17,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** skip TLS certificate checks (Contiv's --insecure) */
   insecure?: boolean;
-  /** sent as `Authorization: Bearer <token>` (netmaster --auth-token) */
-  token?: string;
+  /** a CA, a client certificate and key, a bearer token (credentials.ts) */
+  credentials?: RestCredentials;
 }
 
 function codeForStatus(status: number): ErrorCode {
@@ -67,10 +68,10 @@ export class NetmasterClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly insecure: boolean;
-  private readonly token: string | undefined;
+  private readonly credentials: RestCredentials;
 
   constructor(opts: ClientOptions) {
-    this.token = opts.token;
+    this.credentials = opts.credentials ?? {};
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.insecure = opts.insecure ?? false;
@@ -95,7 +96,8 @@ export class NetmasterClient {
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'netctl (netloom)' };
     if (payload !== undefined) headers['Content-Length'] = String(payload.length);
-    if (this.token !== undefined) headers['Authorization'] = `Bearer ${this.token}`;
+    const c = this.credentials;
+    if (c.token !== undefined) headers['Authorization'] = `Bearer ${c.token}`;
     return new Promise<Json>((resolve, reject) => {
       let settled = false;
       const fail = (e: NetloomError): void => {
@@ -110,7 +112,13 @@ export class NetmasterClient {
           method,
           headers,
           agent: false,
-          ...(url.protocol === 'https:' && this.insecure ? { rejectUnauthorized: false } : {}),
+          ...(url.protocol === 'https:'
+            ? {
+                ...(this.insecure ? { rejectUnauthorized: false } : {}),
+                ...(c.ca ? { ca: c.ca } : {}),
+                ...(c.cert && c.key ? { cert: c.cert, key: c.key } : {}),
+              }
+            : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -1,12 +1,13 @@
 /**
  * What every netctl command module shares: the injectable I/O of one run, the client factory
- * (netmaster URL from flag, env or lab file), the common Contiv flags (-t, -a, -q, -j) plus `-o`,
+ * (netmaster URL from flag, env, config or lab file; credentials found the same way), the common Contiv flags (-t, -a, -q, -j) plus `-o`,
  * Go-style flag aliases (`-s6`, `--nw-tag`) and the wrapper that checks positional arguments.
  */
 import { Command, Option } from 'commander';
 import { NetmasterClient } from './client';
 import { UsageError } from './errors';
 import { resolveNetmasterUrl, LAB_NETMASTER_URL_FILE } from './netmaster-url';
+import { findClientConfig, resolveCredentials } from './credentials';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -14,6 +15,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** where the lab writes its netmaster URL; default /run/netloom-lab/netloom/netmaster.url */
   netmasterUrlFile?: string;
+  /** where labs keep their netctl.json (credentials.ts); default env NETLOOM_LAB_ROOT, else /run/netloom-lab */
+  labRoot?: string;
 }
 
 export type Opts = Record<string, unknown>;
@@ -47,17 +50,34 @@ export function flagAliasesOf(cmd: Command): Record<string, string> {
 
 export function clientFor(io: CliIo, cmd: Command): NetmasterClient {
   const g = cmd.optsWithGlobals();
+  const s = (k: string): string | undefined => (typeof g[k] === 'string' ? g[k] : undefined);
+  const flagUrl = s('netmaster');
+  const given = flagUrl || io.env['NETMASTER'] || undefined;
+  const sources = {
+    flags: {
+      ...(s('config') ? { config: s('config') } : {}),
+      ...(s('cacert') ? { cacert: s('cacert') } : {}),
+      ...(s('cert') ? { cert: s('cert') } : {}),
+      ...(s('key') ? { key: s('key') } : {}),
+      ...(s('token') ? { token: s('token') } : {}),
+    },
+    env: io.env,
+    ...(io.labRoot ? { labRoot: io.labRoot } : {}),
+  };
+  // credentials are found like the URL: for a URL given, the config that names it
+  const config = findClientConfig(sources, given);
   const baseUrl = resolveNetmasterUrl({
-    flag: typeof g['netmaster'] === 'string' ? g['netmaster'] : undefined,
+    flag: flagUrl,
     env: io.env['NETMASTER'],
+    config: config?.netmaster,
     urlFile: io.netmasterUrlFile ?? LAB_NETMASTER_URL_FILE,
   });
+  const credentials = resolveCredentials(sources, config);
   const timeoutSec = typeof g['timeout'] === 'string' ? Number(g['timeout']) : 30;
   if (!Number.isFinite(timeoutSec) || timeoutSec <= 0)
     throw new UsageError(`invalid --timeout '${String(g['timeout'])}': seconds > 0`, 'timeout');
   const insecure = g['insecure'] === true || /^(1|true|yes)$/i.test(io.env['INSECURE'] ?? '');
-  const token = typeof g['token'] === 'string' ? g['token'] : io.env['NETMASTER_AUTH_TOKEN'];
-  return new NetmasterClient({ baseUrl, timeoutMs: timeoutSec * 1000, insecure, ...(token ? { token } : {}) });
+  return new NetmasterClient({ baseUrl, timeoutMs: timeoutSec * 1000, insecure, credentials });
 }
 
 /**

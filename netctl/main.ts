@@ -32,10 +32,20 @@ export function buildProgram(rt: Runtime, sink: { out: (s: string) => void; err:
   program
     .description('A command line client for netloom netmaster (compatible with Contiv netplugin netctl)')
     .usage('[global options] command [command options] [arguments...]')
-    .option('--netmaster <url>', 'The URL of the netmaster (env NETMASTER; default: the lab URL file, else http://netmaster:9999)')
+    .option(
+      '--netmaster <url>',
+      "The URL of the netmaster (env NETMASTER; default: the config's, else the lab's, else http://netmaster:9999)",
+    )
     .option('--insecure', 'if true, strict certificate checking will be disabled (env INSECURE)')
     .option('--timeout <seconds>', 'How long to wait for netmaster', '30')
-    .option('--token <token>', 'Bearer token for a netmaster started with --auth-token (env NETMASTER_AUTH_TOKEN)')
+    .option('--token <token>', "Bearer token of netmaster's --auth-token or --read-only-token (env NETMASTER_AUTH_TOKEN)")
+    .option('--cacert <file>', "CA that signs netmaster's certificate (env NETMASTER_CACERT)")
+    .option('--cert <file>', 'client certificate (env NETMASTER_CERT; needs --key)')
+    .option('--key <file>', 'key of --cert (env NETMASTER_KEY)')
+    .option(
+      '--config <file>',
+      'client config: URL and credentials as JSON (env NETCTL_CONFIG; default: the netctl.json of the lab whose netmaster is used)',
+    )
     .version(versionText(clientVersion(rt.io.env)).trimEnd(), '--version', 'print the version')
     .exitOverride()
     .allowExcessArguments(true)

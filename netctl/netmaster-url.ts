@@ -1,6 +1,7 @@
 /**
- * Which netmaster netctl talks to: `--netmaster URL`, else env NETMASTER, else the URL the lab
- * wrote into /run/netloom-lab/netloom/netmaster.url, else Contiv's default http://netmaster:9999.
+ * Which netmaster netctl talks to: `--netmaster URL`, else env NETMASTER, else the client config's
+ * (credentials.ts: --config, NETCTL_CONFIG or the lab's netctl.json), else the URL the lab wrote
+ * into /run/netloom-lab/netloom/netmaster.url, else Contiv's default http://netmaster:9999.
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors';
@@ -11,6 +12,8 @@ export const LAB_NETMASTER_URL_FILE = '/run/netloom-lab/netloom/netmaster.url';
 export interface NetmasterUrlSources {
   flag?: string | undefined;
   env?: string | undefined;
+  /** the client config file's `netmaster` */
+  config?: string | undefined;
   /** file holding the URL (first line); ignored when absent or empty */
   urlFile?: string | undefined;
 }
@@ -27,7 +30,7 @@ function readUrlFile(path: string | undefined): string | undefined {
 
 /** The base URL (no trailing slash); a URL that is not http(s) is a usage error, as in Contiv. */
 export function resolveNetmasterUrl(src: NetmasterUrlSources): string {
-  const url = src.flag || src.env || readUrlFile(src.urlFile) || DEFAULT_NETMASTER;
+  const url = src.flag || src.env || src.config || readUrlFile(src.urlFile) || DEFAULT_NETMASTER;
   if (!/^https?:\/\/[^/\s]+/.test(url)) {
     throw new UsageError(`invalid netmaster URL '${url}': must begin with http:// or https://`, 'netmaster');
   }

@@ -9,6 +9,8 @@ import { NetmasterService } from './service/service';
 import { EtcdKV, etcdOptions } from './store/kv';
 import { IntentCache } from './store/intent-cache';
 import { registerBadValuesMetric } from './store/bad-values';
+import { fingerprintsOf } from './auth/identity';
+import type { RestCredentials } from '../lib/rest-credentials';
 import { startAgentSide, type AgentSideOptions, type RunningAgentSide } from './agent/wiring';
 
 export interface NetmasterOptions {
@@ -17,8 +19,12 @@ export interface NetmasterOptions {
   host?: string;
   /** 0: an ephemeral port */
   port?: number;
-  tls?: { cert: Buffer; key: Buffer };
+  /** HTTPS; with `clientCa` REST clients may authenticate with a certificate of that CA */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /** the admin role's bearer token */
   authToken?: string;
+  /** the read-only role's bearer token */
+  readOnlyToken?: string;
   logger?: Logger;
   defaultMetrics?: boolean;
   /** keep a watch-fed copy of the intent so creates skip a read round trip (default true) */
@@ -39,6 +45,17 @@ export interface RunningNetmaster {
   /** the agent API, when started */
   agent?: RunningAgentSide;
   stop(): Promise<void>;
+}
+
+/**
+ * How this replica authenticates to the others' REST APIs (forwarded agent queries): its own
+ * certificate (a replica's role), trusting the client CA (replicas share it), and the admin token.
+ */
+function peerCredentials(opts: NetmasterOptions): RestCredentials {
+  return {
+    ...(opts.tls?.clientCa ? { ca: opts.tls.clientCa, cert: opts.tls.cert, key: opts.tls.key } : {}),
+    ...(opts.authToken ? { token: opts.authToken } : {}),
+  };
 }
 
 export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNetmaster> {
@@ -63,7 +80,12 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
       const s = agent?.server;
       return s && { trace: (h, t) => s.traceOnAgent(h, t), traceHere: (h, t) => s.queries.trace(h, t) };
     },
-    ...(opts.authToken ? { authToken: opts.authToken } : {}),
+    auth: {
+      ...(opts.authToken ? { adminTokens: [opts.authToken] } : {}),
+      ...(opts.readOnlyToken ? { readOnlyTokens: [opts.readOnlyToken] } : {}),
+      clientCertificates: opts.tls?.clientCa !== undefined,
+      own: new Set(opts.tls ? fingerprintsOf(opts.tls.cert) : []),
+    },
     defaultMetrics: opts.defaultMetrics ?? false,
   });
   registerBadValuesMetric(metrics.registry, kv.badValues);
@@ -72,7 +94,12 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     agent = opts.agent
       ? await startAgentSide(
           service,
-          { ...opts.agent, restUrl: opts.advertiseUrl ?? server.url, ...(opts.authToken ? { authToken: opts.authToken } : {}) },
+          {
+            ...opts.agent,
+            restUrl: opts.advertiseUrl ?? server.url,
+            restCredentials: peerCredentials(opts),
+            ...(opts.tls ? { ownCertificates: [opts.tls.cert] } : {}),
+          },
           logger,
           metrics.registry,
         )

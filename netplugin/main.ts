@@ -32,6 +32,7 @@ export interface NetpluginOptions {
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
+  insecure?: boolean;
   fabricFile?: string;
   ovsRundir: string;
   bridge: string;
@@ -65,6 +66,7 @@ export function buildCommand(): Command {
     .option('--tls-ca <file>', 'CA certificate to verify netmaster')
     .option('--tls-cert <file>', 'client certificate for netmaster')
     .option('--tls-key <file>', 'key of --tls-cert')
+    .option('--insecure', 'development only: talk to netmaster without TLS or without a client certificate (netplugin refuses otherwise)')
     .option(
       '--fabric-file <file>',
       "instead of netmaster: read this host's desired state (HostState JSON) from a file (tests, development)",
@@ -113,6 +115,14 @@ function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource &
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
     throw new NetloomError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together', { field: 'tls-cert' });
   if (o.tlsCert && !o.tlsCa) throw new NetloomError('INVALID_ARGUMENT', '--tls-cert needs --tls-ca', { field: 'tls-ca' });
+  // secure by default: the agent proves its host identity with its certificate (docs/security.md)
+  if (!o.tlsCert && !o.insecure)
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      "refusing to talk to netmaster without mutual TLS: give --tls-ca, --tls-cert and --tls-key (this host's certificate), or --insecure (development only)",
+      { field: 'tls-cert' },
+    );
+  if (!o.tlsCert) logger.warn({ insecure: true }, 'INSECURE: netmaster is reached without TLS or without a client certificate');
   const client = new NetmasterClient({
     address: addresses,
     host: o.host,

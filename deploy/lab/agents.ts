@@ -13,6 +13,7 @@ import { NetloomError } from '../../lib/errors';
 import { agentPaths, HostPlan, LabPlan } from './plan';
 import { LabState, saveState } from './state';
 import { cniCall } from './cni-call';
+import { pkiPaths } from './pki';
 
 /** The compiled agent entry point. */
 const NETPLUGIN_JS = resolve(__dirname, '../../netplugin/main.js');
@@ -65,13 +66,19 @@ export function hostAgentArgs(plan: Pick<LabPlan, 'prefixLen'>, h: HostPlan): st
   ];
 }
 
-/** The lab agent's options (pure): its host, every netmaster replica, its sockets, state and metrics. */
+/**
+ * The lab agent's options (pure): its host, every netmaster replica (mutual TLS with the host's
+ * own certificate: it acts for this host only), its sockets, state and metrics.
+ */
 export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
   const p = agentPaths(plan, h.name);
+  const pki = pkiPaths(plan);
+  const own = pki.hosts[h.name]!;
   return [
     ...hostAgentArgs(plan, h),
     '--netmaster-grpc',
     agentNetmasters(plan, h.name).join(','),
+    ...['--tls-ca', pki.ca.cert, '--tls-cert', own.cert, '--tls-key', own.key],
     '--cni-socket',
     p.cniSocket,
     '--cnm-socket',

@@ -1,4 +1,7 @@
-/** A local etcd cluster of 1 or 3 members, each a daemon we start and stop by recorded PID. */
+/**
+ * A local etcd cluster of 1 or 3 members, each a daemon we start and stop by recorded PID. With
+ * `tls` (the lab's, pki.ts) clients and peers speak TLS and must present a certificate of its CA.
+ */
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { run, spawnDaemon } from '../../lib/exec';
 import { waitFor } from '../../lib/clock';
@@ -9,11 +12,44 @@ export function etcdClusterString(members: readonly EtcdMemberPlan[]): string {
   return members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
 }
 
+/** A member's TLS material: its server+peer certificate, and the CA clients and peers must have. */
+export interface EtcdMemberTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** What etcdctl needs to reach a TLS cluster. */
+export interface EtcdClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+function memberTlsArgs(tls: EtcdMemberTls | undefined): string[] {
+  if (!tls) return [];
+  return [
+    ...['--cert-file', tls.cert, '--key-file', tls.key, '--trusted-ca-file', tls.ca, '--client-cert-auth'],
+    ...['--peer-cert-file', tls.cert, '--peer-key-file', tls.key, '--peer-trusted-ca-file', tls.ca, '--peer-client-cert-auth'],
+  ];
+}
+
+function etcdctlTlsArgs(tls: EtcdClientTls | undefined): string[] {
+  return tls ? ['--cacert', tls.ca, '--cert', tls.cert, '--key', tls.key] : [];
+}
+
 /** Start one member; returns its PID. `token` keeps separate clusters from joining each other. */
-export function startEtcdMember(member: EtcdMemberPlan, all: readonly EtcdMemberPlan[], token: string, logDir: string): number {
+export function startEtcdMember(
+  member: EtcdMemberPlan,
+  all: readonly EtcdMemberPlan[],
+  token: string,
+  logDir: string,
+  tls?: EtcdMemberTls,
+): number {
   mkdirSync(member.dataDir, { recursive: true });
   mkdirSync(logDir, { recursive: true });
-  const clientPort = new URL(member.clientUrl).port;
+  const client = new URL(member.clientUrl);
+  const clientPort = client.port;
   const fd = openSync(`${logDir}/${member.name}.log`, 'a');
   try {
     return spawnDaemon(
@@ -24,7 +60,7 @@ export function startEtcdMember(member: EtcdMemberPlan, all: readonly EtcdMember
         '--data-dir',
         member.dataDir,
         '--listen-client-urls',
-        `${member.clientUrl},http://127.0.0.1:${clientPort}`,
+        `${member.clientUrl},${client.protocol}//127.0.0.1:${clientPort}`,
         '--advertise-client-urls',
         member.clientUrl,
         '--listen-peer-urls',
@@ -45,6 +81,7 @@ export function startEtcdMember(member: EtcdMemberPlan, all: readonly EtcdMember
         'zap',
         '--log-level',
         'warn',
+        ...memberTlsArgs(tls),
       ],
       { logFd: fd },
     );
@@ -54,8 +91,12 @@ export function startEtcdMember(member: EtcdMemberPlan, all: readonly EtcdMember
 }
 
 /** etcdctl's view of each endpoint's health. */
-export async function etcdHealth(endpoints: readonly string[]): Promise<Array<{ endpoint: string; healthy: boolean }>> {
-  const r = await run('etcdctl', ['--endpoints', endpoints.join(','), 'endpoint', 'health', '-w', 'json', '--command-timeout=3s'], {
+export async function etcdHealth(
+  endpoints: readonly string[],
+  tls?: EtcdClientTls,
+): Promise<Array<{ endpoint: string; healthy: boolean }>> {
+  const args = ['--endpoints', endpoints.join(','), ...etcdctlTlsArgs(tls), 'endpoint', 'health', '-w', 'json', '--command-timeout=3s'];
+  const r = await run('etcdctl', args, {
     env: { ...process.env, ETCDCTL_API: '3' },
     allowFailure: true,
     timeoutMs: 15_000,
@@ -68,16 +109,16 @@ export async function etcdHealth(endpoints: readonly string[]): Promise<Array<{ 
   }
 }
 
-export async function etcdMemberCount(endpoints: readonly string[]): Promise<number> {
-  const r = await run('etcdctl', ['--endpoints', endpoints.join(','), 'member', 'list', '-w', 'json'], {
+export async function etcdMemberCount(endpoints: readonly string[], tls?: EtcdClientTls): Promise<number> {
+  const r = await run('etcdctl', ['--endpoints', endpoints.join(','), ...etcdctlTlsArgs(tls), 'member', 'list', '-w', 'json'], {
     env: { ...process.env, ETCDCTL_API: '3' },
     timeoutMs: 15_000,
   });
   return ((JSON.parse(r.stdout) as { members?: unknown[] }).members ?? []).length;
 }
 
-export async function waitEtcdHealthy(endpoints: readonly string[], timeoutMs = 20_000): Promise<void> {
-  await waitFor(`etcd at ${endpoints.join(',')} to be healthy`, async () => (await etcdHealth(endpoints)).every((h) => h.healthy), {
+export async function waitEtcdHealthy(endpoints: readonly string[], timeoutMs = 20_000, tls?: EtcdClientTls): Promise<void> {
+  await waitFor(`etcd at ${endpoints.join(',')} to be healthy`, async () => (await etcdHealth(endpoints, tls)).every((h) => h.healthy), {
     timeoutMs,
     intervalMs: 200,
   });

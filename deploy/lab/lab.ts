@@ -15,6 +15,8 @@ import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from 
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
 import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, stopAgent, waitAgentReady } from './agents';
 import { cleanupEngines, unmountUnder } from './engines';
+import { etcdClientTls, labRestCredentials, makeLabPki, pkiPaths, writeClientConfig } from './pki';
+import { restRequest } from '../../lib/rest-request';
 
 export type Progress = (msg: string) => void;
 const quiet: Progress = () => undefined;
@@ -44,8 +46,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const plan = planLab({ name: opts.name, hosts: opts.hosts, etcdMembers: opts.etcdMembers, netmasters: opts.netmasters ?? 1 }, root);
   const existing = loadState(opts.name, root);
   if (existing) {
+    const urls = (p: LabPlan) => JSON.stringify([p.etcd.map((m) => m.clientUrl), (p.netmasters ?? []).map((n) => n.url)]);
     const same =
       existing.complete &&
+      urls(existing.plan) === urls(plan) &&
       existing.plan.hosts.length === plan.hosts.length &&
       existing.plan.etcd.length === plan.etcd.length &&
       (existing.agents ?? false) === (opts.agents ?? false) &&
@@ -96,14 +100,18 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     );
     saveState(state);
 
-    progress(`etcd: ${plan.etcd.length} member(s)`);
+    progress(`certificates: ${pkiPaths(plan).dir} (a CA for netloom, one for etcd)`);
+    const pki = await makeLabPki(plan);
+
+    progress(`etcd: ${plan.etcd.length} member(s), TLS with client certificates`);
     const token = `${plan.name}-${systemClock.now().toString(36)}`;
     for (const m of plan.etcd) {
-      const pid = startEtcdMember(m, plan.etcd, token, `${plan.dir}/log`);
+      const own = pki.etcdMembers[m.name]!;
+      const pid = startEtcdMember(m, plan.etcd, token, `${plan.dir}/log`, { ca: pki.etcdCa.cert, cert: own.cert, key: own.key });
       state.pids.push({ role: m.name, pid, program: 'etcd' });
       saveState(state);
     }
-    await waitEtcdHealthy(etcdEndpoints(plan), 30_000);
+    await waitEtcdHealthy(etcdEndpoints(plan), 30_000, etcdClientTls(plan));
 
     for (const nm of plan.netmasters) {
       const pid = startNetmaster(plan, nm);
@@ -111,10 +119,18 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       saveState(state);
     }
     for (const nm of plan.netmasters) {
-      await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(nm.url), { timeoutMs: 30_000, intervalMs: 100 });
+      await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
       progress(`${nm.name}: REST ${nm.url}`);
     }
-    if (plan.netmasters[0]) writeFileSync(plan.netmasterUrlFile, `${plan.netmasters[0].url}\n`);
+    if (plan.netmasters[0]) {
+      writeFileSync(plan.netmasterUrlFile, `${plan.netmasters[0].url}\n`);
+      // netctl finds the credentials the way it finds the URL (netctl/credentials.ts)
+      writeClientConfig(
+        plan.clientConfigFile,
+        plan.netmasters.map((n) => n.url),
+        pki,
+      );
+    }
     if (opts.agents) {
       agentNetmaster(plan, plan.hosts[0]?.name);
       state.agents = true;
@@ -134,25 +150,36 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   }
 }
 
+/**
+ * A replica's command line (pure): etcd over TLS with netmaster's etcd client certificate, REST
+ * over HTTPS taking the lab CA's client certificates, the agent API over mutual TLS (host
+ * identity enforced), and VTEPs confined to the lab's data subnet. No --insecure.
+ */
+export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number]): string[] {
+  const p = pkiPaths(plan);
+  return [
+    ...['--etcd', etcdEndpoints(plan).join(','), '--etcd-cacert', p.etcdCa.cert, '--etcd-cert', p.etcdNetmaster.cert],
+    ...['--etcd-key', p.etcdNetmaster.key],
+    ...['--listen-url', nm.listen, '--tls-cert', p.netmaster.cert, '--tls-key', p.netmaster.key, '--tls-client-ca', p.ca.cert],
+    ...['--grpc-listen', nm.grpcListen, '--grpc-tls-cert', p.netmaster.cert, '--grpc-tls-key', p.netmaster.key],
+    ...['--grpc-client-ca', p.ca.cert, '--vtep-subnets', plan.dataSubnet],
+  ];
+}
+
 function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number]): number {
   mkdirSync(`${plan.dir}/log`, { recursive: true });
   const fd = openSync(`${plan.dir}/log/${nm.name}.log`, 'a');
   try {
-    return spawnDaemon(
-      process.execPath,
-      [NETMASTER_JS, '--etcd', etcdEndpoints(plan).join(','), '--listen-url', nm.listen, '--grpc-listen', nm.grpcListen],
-      { logFd: fd },
-    );
+    return spawnDaemon(process.execPath, [NETMASTER_JS, ...netmasterArgs(plan, nm)], { logFd: fd });
   } finally {
     closeSync(fd);
   }
 }
 
-/** True when the netmaster at `url` answers GET /version. */
-export async function netmasterHealthy(url: string): Promise<boolean> {
+/** True when the netmaster at `url` answers GET /version to the lab's admin. */
+export async function netmasterHealthy(plan: LabPlan, url: string): Promise<boolean> {
   try {
-    const r = await fetch(`${url}/version`, { signal: AbortSignal.timeout(2000) });
-    return r.ok;
+    return (await restRequest(`${url}/version`, { credentials: labRestCredentials(plan), timeoutMs: 2000 })).ok;
   } catch {
     return false;
   }
@@ -267,7 +294,7 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
       };
     }),
   );
-  const health = await etcdHealth(etcdEndpoints(plan));
+  const health = await etcdHealth(etcdEndpoints(plan), etcdClientTls(plan));
   return {
     name: plan.name,
     complete: state.complete,
@@ -290,7 +317,7 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
     netmasters: await Promise.all(
       (plan.netmasters ?? []).map(async (nm) => {
         const rec = state.pids.find((p) => p.role === nm.name);
-        return { name: nm.name, pid: rec && isAlive(rec.pid) ? rec.pid : null, url: nm.url, healthy: await netmasterHealthy(nm.url) };
+        return { name: nm.name, pid: rec && isAlive(rec.pid) ? rec.pid : null, url: nm.url, healthy: await netmasterHealthy(plan, nm.url) };
       }),
     ),
   };
@@ -478,7 +505,7 @@ export async function labStartNetmaster(labName: string, which: string, root?: s
   if (rec && isAlive(rec.pid)) return rec.pid;
   const pid = startNetmaster(state.plan, nm);
   replacePid(state, nm.name, pid, 'netmaster');
-  await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(nm.url), { timeoutMs: 30_000, intervalMs: 100 });
+  await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(state.plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
   return pid;
 }
 
@@ -499,7 +526,7 @@ export async function labRestartNetmaster(labName: string, which?: string, root?
     if (rec) await stopProcess(rec.pid, 'netmaster');
     const pid = startNetmaster(state.plan, nm);
     replacePid(state, nm.name, pid, 'netmaster');
-    await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(nm.url), { timeoutMs: 30_000, intervalMs: 100 });
+    await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(state.plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
     out.push(pid);
   }
   return out;

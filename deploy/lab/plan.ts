@@ -73,6 +73,8 @@ export interface LabPlan {
   netmasters: NetmasterPlan[];
   /** where `netctl` finds the lab's netmaster (first line: its URL) */
   netmasterUrlFile: string;
+  /** netctl's client config: the netmasters' URLs and the admin's credentials (lib/rest-credentials.ts) */
+  clientConfigFile: string;
 }
 
 const NAME_RE = /^[a-z][a-z0-9]{0,5}$/;
@@ -132,8 +134,9 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
   for (let i = 1; i <= input.etcdMembers; i++) {
     etcd.push({
       name: `etcd${i}`,
-      clientUrl: `http://${rootMgmtIp}:${portBase + i * 10}`,
-      peerUrl: `http://127.0.0.1:${portBase + i * 10 + 1}`,
+      // TLS with client certificates, clients and peers alike (pki.ts)
+      clientUrl: `https://${rootMgmtIp}:${portBase + i * 10}`,
+      peerUrl: `https://127.0.0.1:${portBase + i * 10 + 1}`,
       dataDir: `${dir}/etcd/etcd${i}`,
     });
   }
@@ -143,7 +146,7 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
     netmasters.push({
       name: `netmaster${i}`,
       listen: `${rootMgmtIp}:${port}`,
-      url: `http://${rootMgmtIp}:${port}`,
+      url: `https://${rootMgmtIp}:${port}`,
       grpcListen: `${rootMgmtIp}:${portBase + 60 + i}`,
     });
   }
@@ -166,6 +169,7 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
     etcd,
     netmasters,
     netmasterUrlFile: `${dir}/netmaster.url`,
+    clientConfigFile: `${dir}/netctl.json`,
   };
 }
 

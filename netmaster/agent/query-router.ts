@@ -12,6 +12,8 @@ import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult
 import { agentLayout, type AgentRecord } from '../store/agent-layout';
 import type { KeyValue } from '../store/kv';
 import type { AgentQueries } from './agent-queries';
+import { restRequest, type RestAnswer } from '../../lib/rest-request';
+import type { RestCredentials } from '../../lib/rest-credentials';
 
 /** The header that marks a query forwarded by another replica. */
 export const FORWARDED_HEADER = 'x-netloom-forwarded';
@@ -21,10 +23,10 @@ export interface QueryRouterDeps {
   queries: AgentQueries;
   kv: { get(key: string): Promise<KeyValue | undefined> };
   replicaId: string;
-  /** the bearer token the replicas' REST APIs share, if any */
-  authToken?: string;
-  /** fetch (tests hand in their own) */
-  fetch?: typeof fetch;
+  /** how this replica authenticates to the others' REST APIs (its certificate, a token) */
+  credentials?: RestCredentials;
+  /** the HTTP(S) request (tests hand in their own) */
+  request?: typeof restRequest;
 }
 
 /** The marker a replica writes under agent/replica/<id>. */
@@ -60,23 +62,26 @@ export async function traceOnAgent(deps: QueryRouterDeps, host: string, trace: T
 }
 
 async function forwardTrace(deps: QueryRouterDeps, restUrl: string, host: string, trace: TraceRequest): Promise<TraceResult__Output> {
-  const f = deps.fetch ?? fetch;
-  let res: Response;
+  const send = deps.request ?? restRequest;
+  let res: RestAnswer;
   try {
-    res = await f(`${restUrl.replace(/\/$/, '')}${AGENT_QUERY_PATH}`, {
+    res = await send(`${restUrl.replace(/\/$/, '')}${AGENT_QUERY_PATH}`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [FORWARDED_HEADER]: deps.replicaId,
-        ...(deps.authToken ? { authorization: `Bearer ${deps.authToken}` } : {}),
-      },
+      headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: deps.replicaId },
       body: JSON.stringify({ host, trace }),
-      signal: AbortSignal.timeout(20_000),
+      ...(deps.credentials ? { credentials: deps.credentials } : {}),
+      timeoutMs: 20_000,
     });
   } catch (e) {
     throw new NetloomError('UNAVAILABLE', `replica at ${restUrl} (holding host ${host}) cannot be reached: ${errorMessage(e)}`);
   }
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(res.text);
+    if (parsed !== null && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+  } catch {
+    // not JSON: the status says what happened
+  }
   if (!res.ok) {
     const code = typeof body.code === 'string' ? (body.code as ErrorCode) : 'INTERNAL';
     const msg = typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;

@@ -24,9 +24,14 @@
  * belongs to exactly one transaction, hence to one replica, so ids are unique cluster-wide
  * (and positive int64 while revisions stay below 2^47).
  *
- * Duplicate hosts: the newer registration wins. On this replica the table entry is replaced,
- * on another the watch sees the record name another registration; either way the older agent's
- * next heartbeat answers 0 (and that agent, if it registers again, becomes the newer one).
+ * Duplicate hosts: the newer registration wins when it gives the same VTEP (an agent restarted,
+ * or moved to another replica). On this replica the table entry is replaced, on another the watch
+ * sees the record name another registration; either way the older agent's next heartbeat answers
+ * 0 (and that agent, if it registers again, becomes the newer one). A registration with ANOTHER
+ * VTEP while the host's record lives (its agent heartbeats somewhere) is refused and logged: the
+ * live agent keeps its VTEP, and a changed VTEP is taken once the old record expired (a TTL). The
+ * record's revision guards the write, so two registrations racing cannot both pass the check.
+ * VTEPs must also lie in the configured underlay subnets (vtep-policy.ts).
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -35,12 +40,13 @@ import { Backoff } from '../../lib/backoff';
 import { NetloomError, errorMessage } from '../../lib/errors';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
-import type { KeyValue, WatchEvent } from '../store/kv';
+import type { KeyValue, ReadOp, WatchEvent } from '../store/kv';
 import { agentLayout, type AgentRecord } from '../store/agent-layout';
 import { storeError } from '../store/errors';
 import { ReplicaSession, type SessionKv } from './replica-session';
 import { WriteBatcher, type BatchItem, type BatchKv, type BatchResult } from './write-batcher';
 import { MAX_RULE_COUNTERS, MAX_RULE_ID_LENGTH } from '../../proto/rule-counters';
+import { checkVtep, parseVtepSubnets, type VtepSubnet } from './vtep-policy';
 
 export const DEFAULT_LEASE_TTL_SECONDS = 10;
 
@@ -84,6 +90,7 @@ function checkRuleCounters(list: readonly HostRuleCounter[]): void {
 
 /** What the registry needs of EtcdKV (unit tests hand in a fake). */
 export interface RegistryKv extends SessionKv, BatchKv {
+  read(ops: readonly ReadOp[]): Promise<{ revision: string; results: { kvs: KeyValue[] }[] }>;
   list(prefix: string): Promise<{ revision: string; kvs: KeyValue[] }>;
   watchBatches(
     prefix: string,
@@ -99,6 +106,7 @@ export interface AgentRegistryMetrics {
   heartbeatsRejected: Counter;
   expiries: Counter;
   takeovers: Counter;
+  refused: Counter;
 }
 
 /** The registry's metrics, registered in `registry` when given (see liveness.ts). */
@@ -124,6 +132,12 @@ export function createAgentRegistryMetrics(registry?: Registry): AgentRegistryMe
     takeovers: new Counter({
       name: 'netmaster_agent_takeovers_total',
       help: 'Agents dropped by this replica because their record was taken over (or deleted) elsewhere',
+      registers,
+    }),
+    refused: new Counter({
+      name: 'netmaster_agent_registrations_refused_total',
+      help: 'Registrations refused: another VTEP than the live registration of the host, or a VTEP outside the underlay',
+      labelNames: ['reason'],
       registers,
     }),
   };
@@ -170,6 +184,8 @@ export interface AgentRegistryOptions {
   maxOpsPerTxn?: number;
   /** this replica's REST URL, recorded in its marker (other replicas forward agent queries there) */
   restUrl?: string;
+  /** IPv4 CIDRs every VTEP must lie in (`--vtep-subnets`; empty or absent: any unicast address) */
+  vtepSubnets?: readonly string[];
 }
 
 interface Entry {
@@ -190,11 +206,24 @@ function defaultReplicaId(): string {
 
 const maxRev = (a: string, b: string): string => (BigInt(a) >= BigInt(b) ? a : b);
 
+/** The VTEP of a stored agent record ('' when it names none or cannot be read). */
+function vtepOf(value: string): string {
+  try {
+    const v = (JSON.parse(value) as Partial<AgentRecord>).vtepIp;
+    return typeof v === 'string' ? v : '';
+  } catch {
+    return '';
+  }
+}
+
 export class AgentRegistry {
   readonly replicaId: string;
   private readonly table = new Map<string, Entry>();
   /** newest revision of each host's record seen by the watch (any replica), and whether it was a delete */
   private readonly latest = new Map<string, { modRevision: string; deleted: boolean }>();
+  /** each host's record as etcd last showed it (any replica): its VTEP and revision */
+  private readonly records = new Map<string, { vtepIp: string; modRevision: string }>();
+  private readonly vtepSubnets: VtepSubnet[];
   /** hosts held here whose record someone deleted: dropped unless the session lease was lost */
   private readonly missing = new Set<string>();
   /** hosts expired here whose record is still to be deleted (guarded by the record's revision) */
@@ -215,6 +244,7 @@ export class AgentRegistry {
 
   constructor(private readonly deps: AgentRegistryOptions) {
     this.replicaId = deps.replicaId ?? defaultReplicaId();
+    this.vtepSubnets = parseVtepSubnets(deps.vtepSubnets ?? []);
     this.metrics = deps.metrics ?? createAgentRegistryMetrics();
     this.session = new ReplicaSession({
       kv: deps.kv,
@@ -294,6 +324,13 @@ export class AgentRegistry {
       throw new NetloomError('INVALID_ARGUMENT', `vtep_ip must be an IPv4 address, got '${req.vtepIp}'`, { field: 'vtep_ip' });
     if (req.mgmtIp !== '' && !IPV4_RE.test(req.mgmtIp))
       throw new NetloomError('INVALID_ARGUMENT', `mgmt_ip must be an IPv4 address, got '${req.mgmtIp}'`, { field: 'mgmt_ip' });
+    try {
+      checkVtep(req.vtepIp, this.vtepSubnets);
+    } catch (e) {
+      this.metrics.refused.inc({ reason: 'vtep-outside-underlay' });
+      this.deps.logger.warn({ host: req.host, vtepIp: req.vtepIp, err: errorMessage(e) }, 'agent registration refused: VTEP');
+      throw e;
+    }
     if (!this.started || this.stopping.signal.aborted) throw new NetloomError('UNAVAILABLE', 'agent registry not running');
     const id = this.nextId();
     const record: AgentRecord = {
@@ -308,19 +345,50 @@ export class AgentRegistry {
     };
     const key = agentLayout.host(req.host);
     const value = JSON.stringify(record);
-    let revision: string;
-    try {
-      ({ revision } = await this.batcher.submit({
-        keys: [key, agentLayout.known(req.host)],
-        guards: [],
-        writes: (lease) => [
-          { kind: 'put', key, value, lease },
-          { kind: 'put', key: agentLayout.known(req.host), value: req.host },
-        ],
-      }));
-    } catch (e) {
-      throw storeError(e);
+    let revision = '';
+    // the live record (as the watch showed it, or as read after a lost race) decides
+    let seen = this.records.get(req.host);
+    for (let attempt = 0; ; attempt++) {
+      if (seen && seen.vtepIp !== req.vtepIp) {
+        this.metrics.refused.inc({ reason: 'vtep-conflict' });
+        this.deps.logger.warn(
+          { host: req.host, vtepIp: req.vtepIp, liveVtepIp: seen.vtepIp },
+          'agent registration refused: the host is registered and alive with another VTEP',
+        );
+        throw new NetloomError(
+          'CONFLICT',
+          `host ${req.host} is registered and alive with VTEP ${seen.vtepIp || '(none)'}: a registration with ${req.vtepIp || 'no VTEP'} is refused until that registration expires`,
+          { field: 'vtep_ip' },
+        );
+      }
+      let res: BatchResult;
+      try {
+        res = await this.batcher.submit({
+          keys: [key, agentLayout.known(req.host)],
+          guards: [{ key, modRevision: seen?.modRevision ?? '0' }],
+          writes: (lease) => [
+            { kind: 'put', key, value, lease },
+            { kind: 'put', key: agentLayout.known(req.host), value: req.host },
+          ],
+        });
+      } catch (e) {
+        throw storeError(e);
+      }
+      if (res.ok) {
+        revision = res.revision;
+        break;
+      }
+      if (attempt >= 4) throw new NetloomError('UNAVAILABLE', `host ${req.host} is being registered concurrently: try again`);
+      // written meanwhile (by another registration): look at it again
+      let kvs: KeyValue[];
+      try {
+        kvs = (await this.deps.kv.read([{ kind: 'get', key }])).results[0]?.kvs ?? [];
+      } catch (e) {
+        throw storeError(e);
+      }
+      seen = kvs[0] ? { vtepIp: vtepOf(kvs[0].value), modRevision: kvs[0].modRevision } : undefined;
     }
+    this.noteRecord(req.host, req.vtepIp, revision);
     this.metrics.registrations.inc();
     const newer = this.latest.get(req.host);
     if (newer && BigInt(newer.modRevision) > BigInt(revision)) {
@@ -503,10 +571,12 @@ export class AgentRegistry {
     const { revision, kvs } = await this.deps.kv.list(agentLayout.hostPrefix);
     this.observe(revision);
     const present = new Map<string, KeyValue>();
+    this.records.clear();
     for (const kv of kvs) {
       const host = kv.key.slice(agentLayout.hostPrefix.length);
       present.set(host, kv);
       this.noteLatest(host, kv.modRevision, false);
+      this.noteRecord(host, vtepOf(kv.value), kv.modRevision);
     }
     // after a watch failure: settle the hosts held here against what etcd has now
     for (const e of [...this.table.values()]) {
@@ -546,11 +616,20 @@ export class AgentRegistry {
     if (!cur || BigInt(modRevision) >= BigInt(cur.modRevision)) this.latest.set(host, { modRevision, deleted });
   }
 
+  /** Remember a host's record (newest revision wins); `undefined` vtep: it was deleted. */
+  private noteRecord(host: string, vtepIp: string | undefined, modRevision: string): void {
+    const cur = this.records.get(host);
+    if (cur && BigInt(cur.modRevision) > BigInt(modRevision)) return;
+    if (vtepIp === undefined) this.records.delete(host);
+    else this.records.set(host, { vtepIp, modRevision });
+  }
+
   private onWatch(events: WatchEvent[]): void {
     for (const ev of events) {
       if (!ev.key.startsWith(agentLayout.hostPrefix)) continue;
       const host = ev.key.slice(agentLayout.hostPrefix.length);
       this.noteLatest(host, ev.modRevision, ev.type === 'delete');
+      this.noteRecord(host, ev.type === 'delete' ? undefined : vtepOf(ev.value), ev.modRevision);
       const e = this.table.get(host);
       if (!e || BigInt(ev.modRevision) <= BigInt(e.modRevision)) continue;
       if (ev.type === 'put') this.recordWritten(e, ev.value, ev.modRevision);

@@ -1,9 +1,11 @@
 /**
  * netmaster's gRPC agent service (proto/netloom/agent.proto): Register/Heartbeat (registry.ts),
  * WatchDesiredState (desired-state.ts over a shared cluster-cache.ts), CreateEndpoint and
- * DeleteEndpoint through the NetmasterService, LookupNetwork from the cache (network-lookup.ts). With `tls` it serves mutual TLS: an agent must
- * present a certificate signed by `clientCa`. The liveness task is not started here: it runs on
- * the leader only (see liveness.ts and netmaster/ha/leader.ts).
+ * DeleteEndpoint through the NetmasterService, LookupNetwork from the cache (network-lookup.ts).
+ * With `tls.clientCa` it serves mutual TLS and enforces host identity: an agent must present a
+ * certificate signed by `clientCa`, and every call acts for the one host that certificate names
+ * (../auth/identity.ts; netmaster's own certificate acts for none). The liveness task is not
+ * started here: it runs on the leader only (see liveness.ts and netmaster/ha/leader.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
@@ -37,17 +39,17 @@ import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
 import { AgentQueries } from './agent-queries';
 import { traceOnAgent } from './query-router';
+import type { RestCredentials } from '../../lib/rest-credentials';
+import { fingerprintsOf, hostOfCertificate, namesOf, type PeerCert } from '../auth/identity';
 
 export interface AgentServerTls {
   cert: Buffer;
   key: Buffer;
-  /** CA that signs agent certificates; when set, clients without a valid certificate are refused */
-  clientCa?: Buffer;
   /**
-   * with clientCa: an agent may only act for the host named by its certificate (subject CN or a
-   * DNS subjectAltName); any other `host` in a request is refused with PERMISSION_DENIED
+   * CA that signs agent certificates; when set, clients without a valid certificate are refused
+   * and each call may only act for the host its certificate names (PERMISSION_DENIED otherwise)
    */
-  requireHostMatch?: boolean;
+  clientCa?: Buffer;
 }
 
 export interface AgentServerOptions {
@@ -76,8 +78,12 @@ export interface AgentServerOptions {
   realizationPublishMs?: number;
   /** this replica's REST URL, where other replicas forward queries to agents held here */
   restUrl?: string;
-  /** the REST bearer token, sent with queries forwarded to other replicas */
-  authToken?: string;
+  /** how queries forwarded to other replicas' REST APIs authenticate (query-router.ts) */
+  restCredentials?: RestCredentials;
+  /** netmaster's other certificates (REST's): like tls.cert, they act for no host */
+  ownCertificates?: Buffer[];
+  /** the underlay subnets VTEP addresses must lie in (registry.ts; empty: any unicast address) */
+  vtepSubnets?: string[];
 }
 
 export interface RunningAgentServer {
@@ -148,22 +154,10 @@ export function endpointBodyOf(r: CreateEndpointRequest__Output, vtepIp: string)
   };
 }
 
-/** The host names a client certificate speaks for: its subject CN and its DNS subjectAltNames. */
-export function certificateHosts(call: {
-  getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string | string[] }; subjectaltname?: string } };
-}): string[] {
-  const cert = call.getAuthContext().sslPeerCertificate;
-  if (!cert) return [];
-  const cn = cert.subject?.CN;
-  const names = Array.isArray(cn) ? [...cn] : cn ? [cn] : [];
-  for (const part of (cert.subjectaltname ?? '').split(',')) {
-    const t = part.trim();
-    if (t.startsWith('DNS:')) names.push(t.slice(4));
-  }
-  return names;
+/** The peer certificate of a call (undefined without TLS or without a client certificate). */
+interface AuthCall {
+  getAuthContext(): { sslPeerCertificate?: PeerCert };
 }
-
-type AuthCall = Parameters<typeof certificateHosts>[0];
 
 function unary<Req, Res>(what: string, logger: Logger, fn: (req: Req, call: AuthCall) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
@@ -190,6 +184,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     ...(opts.replicaId !== undefined ? { replicaId: opts.replicaId } : {}),
     ...(opts.registryMetrics ? { metrics: opts.registryMetrics } : {}),
     ...(opts.restUrl ? { restUrl: opts.restUrl } : {}),
+    ...(opts.vtepSubnets ? { vtepSubnets: opts.vtepSubnets } : {}),
   });
   await registry.start();
   const queries = new AgentQueries(clock);
@@ -228,18 +223,21 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   const enders = new Set<() => void>();
   if (opts.registry) registerStreamMetrics(opts.registry, { streams: () => enders.size, views, fanOut });
   const svc = opts.service;
-  const hostMatch = Boolean(opts.tls?.clientCa && opts.tls.requireHostMatch);
-  /** With requireHostMatch: refuse a request for a host the client certificate does not name. */
+  const hostMatch = Boolean(opts.tls?.clientCa);
+  const own = new Set([
+    ...(opts.tls ? fingerprintsOf(opts.tls.cert) : []),
+    ...(opts.ownCertificates ?? []).flatMap((c) => fingerprintsOf(c)),
+  ]);
+  /** With mutual TLS: refuse a call for a host other than the one the client certificate acts for. */
   const authorize = (call: AuthCall, host: string): void => {
     if (!hostMatch) return;
-    const names = certificateHosts(call);
-    if (!names.includes(host)) {
-      throw new NetloomError(
-        'PERMISSION_DENIED',
-        `host '${host}' is not named by the client certificate (${names.join(', ') || 'no names'})`,
-        { field: 'host' },
-      );
-    }
+    const cert = call.getAuthContext().sslPeerCertificate;
+    const id = hostOfCertificate(cert, own);
+    const acting = 'host' in id ? id.host : undefined;
+    if (acting !== undefined && acting === host) return;
+    const why = 'refused' in id ? id.refused : `the client certificate acts for host '${acting ?? ''}'`;
+    logger.warn({ host, certificate: cert ? namesOf(cert) : [], why }, 'agent call refused: host identity');
+    throw new NetloomError('PERMISSION_DENIED', `${why}: it may not act for host '${host}'`, { field: 'host' });
   };
 
   const deleteEndpoint = async (r: DeleteEndpointRequest__Output): Promise<{ existed: boolean }> => {
@@ -330,15 +328,13 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       return toProtoEndpoint(ep, vtep);
     }),
     DeleteEndpoint: unary('DeleteEndpoint', logger, async (r: DeleteEndpointRequest__Output, call) => {
-      if (hostMatch) {
-        // the host is required then, and only that host's endpoints can be deleted
-        authorize(call, r.host);
-      }
+      // with mutual TLS the host is required, and only that host's endpoints can be deleted
+      authorize(call, r.host);
       return deleteEndpoint(r);
     }),
     LookupNetwork: unary('LookupNetwork', logger, async (r: LookupNetworkRequest__Output, call) => {
-      // with host matching the host is required (only registered agents look networks up)
-      if (hostMatch) authorize(call, r.host);
+      // with mutual TLS the host is required (only hosts' agents look networks up)
+      authorize(call, r.host);
       return findNetwork(r);
     }),
     Queries: (call) => {
@@ -408,7 +404,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     },
     queries,
     traceOnAgent: (host, trace) =>
-      traceOnAgent({ queries, kv, replicaId: registry.replicaId, ...(opts.authToken ? { authToken: opts.authToken } : {}) }, host, trace),
+      traceOnAgent(
+        { queries, kv, replicaId: registry.replicaId, ...(opts.restCredentials ? { credentials: opts.restCredentials } : {}) },
+        host,
+        trace,
+      ),
     async stop() {
       queries.stop();
       for (const end of [...enders]) end();

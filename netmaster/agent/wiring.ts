@@ -12,6 +12,8 @@ import { LeaderElector, runWhileLeader } from '../ha/leader';
 import type { NetmasterService } from '../service/service';
 import { createLivenessMetrics, DEFAULT_DEAD_HOST_GRACE_MS, runLiveness } from './liveness';
 import { createAgentRegistryMetrics, DEFAULT_LEASE_TTL_SECONDS } from './registry';
+import { parseVtepSubnets } from './vtep-policy';
+import type { RestCredentials } from '../../lib/rest-credentials';
 import { DEFAULT_GRPC_LISTEN, startAgentServer, type AgentServerTls, type RunningAgentServer } from './server';
 
 export interface AgentSideOptions {
@@ -31,8 +33,12 @@ export interface AgentSideOptions {
   bindOptional?: boolean;
   /** this replica's REST URL (set by startNetmaster once REST listens) */
   restUrl?: string;
-  /** the REST bearer token (forwarded agent queries carry it) */
-  authToken?: string;
+  /** how forwarded agent queries authenticate to the other replicas' REST APIs (set by startNetmaster) */
+  restCredentials?: RestCredentials;
+  /** netmaster's REST certificate (set by startNetmaster): it acts for no host either */
+  ownCertificates?: Buffer[];
+  /** IPv4 CIDRs VTEPs must lie in (`--vtep-subnets`) */
+  vtepSubnets?: string[];
 }
 
 export const DEFAULT_LEADER_LEASE_TTL_SECONDS = 10;
@@ -65,7 +71,9 @@ export async function startAgentSide(
       ...(registry ? { registry } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.restUrl ? { restUrl: opts.restUrl } : {}),
-      ...(opts.authToken ? { authToken: opts.authToken } : {}),
+      ...(opts.restCredentials ? { restCredentials: opts.restCredentials } : {}),
+      ...(opts.ownCertificates ? { ownCertificates: opts.ownCertificates } : {}),
+      ...(opts.vtepSubnets ? { vtepSubnets: opts.vtepSubnets } : {}),
     });
   } catch (e) {
     if (!opts.bindOptional || !(e instanceof NetloomError && e.field === 'listen')) throw e;
@@ -105,10 +113,14 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--grpc-listen <host:port>', 'where the gRPC agent API listens (Contiv had none)', DEFAULT_GRPC_LISTEN)
     .option('--grpc-tls-cert <file>', 'serve the agent API over TLS with this certificate (needs --grpc-tls-key)')
     .option('--grpc-tls-key <file>', 'key of --grpc-tls-cert')
-    .option('--grpc-client-ca <file>', 'require agent certificates signed by this CA (mutual TLS)')
     .option(
-      '--grpc-require-host-match',
-      'with --grpc-client-ca: an agent may only act for the host its certificate names (CN or DNS subjectAltName)',
+      '--grpc-client-ca <file>',
+      'require agent certificates signed by this CA (mutual TLS); each agent then acts only for the one host its certificate names',
+    )
+    .option('--grpc-require-host-match', 'no longer needed: with --grpc-client-ca host identity is always enforced (kept for old scripts)')
+    .option(
+      '--vtep-subnets <cidrs>',
+      'underlay subnets (IPv4 CIDRs, comma-separated) every VTEP an agent registers must lie in (default: any unicast address)',
     )
     .option('--agent-lease-ttl <seconds>', 'lease TTL of an agent registration', String(DEFAULT_LEASE_TTL_SECONDS))
     .option(
@@ -141,6 +153,7 @@ export function agentOptionsFrom(
     grpcTlsKey?: string;
     grpcClientCa?: string;
     grpcRequireHostMatch?: boolean;
+    vtepSubnets?: string;
     agentLeaseTtl: string;
     deadHostGrace: string;
     leaderLeaseTtl: string;
@@ -156,6 +169,11 @@ export function agentOptionsFrom(
   if (!/^.+:\d+$/.test(o.grpcListen))
     throw new NetloomError('INVALID_ARGUMENT', `--grpc-listen must be host:port, got '${o.grpcListen}'`, { field: '--grpc-listen' });
   const ttl = positive(o.agentLeaseTtl, '--agent-lease-ttl');
+  const vtepSubnets = (o.vtepSubnets ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  parseVtepSubnets(vtepSubnets);
   return {
     grpcListen: o.grpcListen,
     ...(o.grpcTlsCert && o.grpcTlsKey
@@ -164,10 +182,10 @@ export function agentOptionsFrom(
             cert: readFileSync(o.grpcTlsCert),
             key: readFileSync(o.grpcTlsKey),
             ...(o.grpcClientCa ? { clientCa: readFileSync(o.grpcClientCa) } : {}),
-            ...(o.grpcRequireHostMatch ? { requireHostMatch: true } : {}),
           },
         }
       : {}),
+    ...(vtepSubnets.length > 0 ? { vtepSubnets } : {}),
     agentLeaseTtlSeconds: Math.max(1, Math.round(ttl)),
     deadHostGraceMs: Math.round(positive(o.deadHostGrace, '--dead-host-grace') * 1000),
     leaderLeaseTtlSeconds: Math.max(1, Math.round(positive(o.leaderLeaseTtl, '--leader-lease-ttl'))),

@@ -1,10 +1,10 @@
 /**
  * The REST API on Contiv's paths (express 5): `/api/v1/<coll>/` and `/api/v1/<coll>/<key>/`,
  * inspect, endpoints, watch (server-sent events), consistency, OpenAPI, /version, /info and
- * /metrics. Bodies are JSON whatever the Content-Type (netctl sends none). Errors are 4xx JSON
+ * /metrics. Every route but /healthz needs a credential once one is configured (auth.ts). Bodies
+ * are JSON whatever the Content-Type (netctl sends none). Errors are 4xx JSON
  * `{error, field, code}`; a rejected request writes nothing (the service commits atomically).
  */
-import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -21,12 +21,16 @@ import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
 import { runTrace } from '../trace/trace-service';
 import { checkHost } from '../agent/registry';
+import { restAuth, type RestAuthOptions } from './auth';
 
 export interface RestOptions {
   service: NetmasterService;
   logger: Logger;
-  /** when set, POST/PUT/DELETE need `Authorization: Bearer <token>` */
-  authToken?: string;
+  /**
+   * who may call (auth.ts): tokens and client certificates, roles admin and read-only; with none
+   * configured the API is open (netmaster --insecure)
+   */
+  auth?: RestAuthOptions;
   /** collect process metrics too (one netmaster per process) */
   defaultMetrics?: boolean;
   /** SSE heartbeat interval (ms) */
@@ -77,21 +81,11 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     next();
   });
 
+  // every route but /healthz needs credentials (when configured), checked before the body is read
+  app.use(restAuth({ ...opts.auth, logger: log }));
+
   // bodies are JSON whatever the Content-Type says (netctl sends none), at most LIMITS.bodyBytes (413 above)
   app.use(express.text({ type: () => true, limit: LIMITS.bodyBytes }));
-
-  // bearer token on mutating calls
-  app.use((req, _res, next) => {
-    if (opts.authToken && ['POST', 'PUT', 'DELETE', 'PATCH'].includes(req.method)) {
-      const given = Buffer.from(req.headers.authorization ?? '');
-      const want = Buffer.from(`Bearer ${opts.authToken}`);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) {
-        next(new NetloomError('UNAUTHENTICATED', 'this call changes state and needs Authorization: Bearer <token>'));
-        return;
-      }
-    }
-    next();
-  });
 
   const wrap =
     (h: Handler) =>

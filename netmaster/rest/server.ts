@@ -1,6 +1,7 @@
 /**
- * Serving the REST app over HTTP, or HTTPS when a certificate and key are given, with a clean
- * close (stop accepting, end idle and streaming connections).
+ * Serving the REST app over HTTP, or HTTPS when a certificate and key are given (asking clients
+ * for a certificate of the client CA when one is given), with a clean close (stop accepting, end
+ * idle and streaming connections).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -18,9 +19,16 @@ export async function listen(
   app: express.Express,
   host: string,
   port: number,
-  tls?: { cert: Buffer; key: Buffer },
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer },
 ): Promise<RunningServer> {
-  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, app) : http.createServer(app);
+  // with a client CA the certificate is asked for but not required: token clients connect too,
+  // and the auth middleware decides (it trusts only certificates the CA verified)
+  const server = tls
+    ? https.createServer(
+        { cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) },
+        app,
+      )
+    : http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,11 +1,14 @@
 /**
  * Throw-away certificates for TLS tests, made with openssl in a directory of the test's: a
  * self-signed one (a CA) is `<dir>/<name>.crt` + `<name>.key`, a leaf the same plus its CSR, signed
- * by one of those CAs.
+ * by one of those CAs. ECDSA P-256 keys (a few ms each, where RSA took ~100 ms).
  * Valid for one day.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { run } from '../../lib/exec';
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 async function openssl(args: string[]): Promise<void> {
   await run('openssl', args, { timeoutMs: 30_000 });
@@ -16,9 +19,7 @@ export async function makeSelfSigned(dir: string, name: string, cn = name, san?:
   await openssl([
     'req',
     '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
+    ...EC_KEY,
     '-days',
     '1',
     '-subj',
@@ -32,14 +33,12 @@ export async function makeSelfSigned(dir: string, name: string, cn = name, san?:
 }
 
 /** A leaf certificate `name` signed by the CA `ca`; `ext`: openssl extension lines (SAN, key usage). */
-export async function makeLeaf(dir: string, ca: string, name: string, o: { cn?: string; ext?: string } = {}): Promise<void> {
+export async function makeLeaf(dir: string, ca: string, name: string, o: { cn?: string; org?: string; ext?: string } = {}): Promise<void> {
   await openssl([
     'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
+    ...EC_KEY,
     '-subj',
-    `/CN=${o.cn ?? name}`,
+    `${o.org ? `/O=${o.org}` : ''}/CN=${o.cn ?? name}`,
     '-keyout',
     `${dir}/${name}.key`,
     '-out',
@@ -59,7 +58,8 @@ export async function makeLeaf(dir: string, ca: string, name: string, o: { cn?: 
     `${dir}/${ca}.crt`,
     '-CAkey',
     `${dir}/${ca}.key`,
-    '-CAcreateserial',
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex')}`,
     '-days',
     '1',
     ...extArgs,

@@ -7,12 +7,14 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { startEtcdMember, stopEtcdMember, waitEtcdHealthy } from '../../deploy/lab/etcd-cluster';
+import type { RestCredentials } from '../../lib/rest-credentials';
 
 export interface ControlPlaneOptions {
   /** names the etcd cluster token and the log files */
@@ -121,6 +123,8 @@ export class ControlPlane {
         const child = spawn(
           netmasterBin(),
           [
+            // simulated agents and the benchmark's REST client speak plaintext
+            '--insecure',
             '--etcd',
             this.etcdUrls.join(','),
             '--listen-url',
@@ -216,16 +220,34 @@ export interface RestAnswer {
   ms: number;
 }
 
-/** netmaster's REST API over keep-alive connections. Never throws for an HTTP status; throws on network errors and timeouts. */
+/**
+ * netmaster's REST API over keep-alive connections, HTTPS with `credentials` (a lab's: its CA and
+ * admin certificate, deploy/lab/pki.ts). Never throws for an HTTP status; throws on network errors
+ * and timeouts.
+ */
 export class RestClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  constructor(readonly base: string) {}
+  private readonly tls: boolean;
+  private readonly agent: http.Agent;
+  constructor(
+    readonly base: string,
+    credentials: RestCredentials = {},
+  ) {
+    this.tls = base.startsWith('https:');
+    this.agent = this.tls
+      ? new https.Agent({
+          keepAlive: true,
+          maxSockets: 32,
+          ...(credentials.ca ? { ca: credentials.ca } : {}),
+          ...(credentials.cert && credentials.key ? { cert: credentials.cert, key: credentials.key } : {}),
+        })
+      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
 
   request(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<RestAnswer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const t0 = performance.now();
     return new Promise((resolve, reject) => {
-      const req = http.request(
+      const req = (this.tls ? https : http).request(
         `${this.base}${path}`,
         {
           method,

@@ -32,6 +32,7 @@ describe('agent API: bin/netmaster --grpc-listen (real etcd, real process)', fun
   it('serves agents with the configured lease and grace, and stops cleanly on SIGTERM', async () => {
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
     const args = [
+      '--insecure',
       '--etcd',
       etcd!.endpoint,
       '--listen-url',

@@ -2,7 +2,8 @@
  * CreateEndpoint/DeleteEndpoint through the gRPC service on a real etcd (idempotent retries,
  * idempotent deletes, gRPC status codes naming the field), and mutual TLS: an agent with a
  * certificate signed by the configured CA is served, one without a certificate or with a
- * certificate of another CA is refused. Certificates are made with openssl in /tmp/nl-grpc/.
+ * certificate of another CA is refused, and a certificate acts for its one host only (host
+ * identity, netmaster/auth/identity.ts). Certificates are made with openssl in /tmp/nl-grpc/.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -116,9 +117,16 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
     mkdirSync(DIR, { recursive: true });
     await makeSelfSigned(DIR, 'ca');
     await makeSelfSigned(DIR, 'otherca');
-    await makeLeaf(DIR, 'ca', 'server', { ext: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' });
-    await makeLeaf(DIR, 'ca', 'agent', { ext: 'extendedKeyUsage=clientAuth\n' });
-    await makeLeaf(DIR, 'otherca', 'rogue', { ext: 'extendedKeyUsage=clientAuth\n' });
+    const leaves: Array<[string, string, Parameters<typeof makeLeaf>[3]]> = [
+      // netmaster's own certificate is usable as a client one too (replicas call each other)
+      ['ca', 'server', { ext: 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' }],
+      ['ca', 'agent', { cn: 'tls1', ext: 'subjectAltName=DNS:tls1\nextendedKeyUsage=clientAuth\n' }],
+      ['otherca', 'rogue', { cn: 'tls1', ext: 'extendedKeyUsage=clientAuth\n' }],
+      ['ca', 'twohosts', { cn: 'tls1', ext: 'subjectAltName=DNS:tls1,DNS:tls2\nextendedKeyUsage=clientAuth\n' }],
+      ['ca', 'replica', { cn: 'tls1', org: 'netloom:netmaster', ext: 'extendedKeyUsage=clientAuth\n' }],
+      ['ca', 'admin', { cn: 'tls1', org: 'netloom:admin', ext: 'extendedKeyUsage=clientAuth\n' }],
+    ];
+    await Promise.all(leaves.map(([ca, name, o]) => makeLeaf(DIR, ca, name, o)));
     tlsServer = await startServer(env!, { tls: { cert: read('server.crt'), key: read('server.key'), clientCa: read('ca.crt') } });
     const mk = (tls: ConstructorParameters<typeof NetmasterClient>[0]['tls']) => {
       const c = new NetmasterClient({ address: tlsServer!.address, host: 'tls1', callTimeoutMs: 3000, ...(tls ? { tls } : {}) });
@@ -136,30 +144,32 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
     await assert.rejects(insecure.register(), (e: unknown) => isNetloomError(e, 'UNAVAILABLE'));
   });
 
-  it('requireHostMatch: an agent acts only for the host its certificate names', async () => {
-    const strict = await startServer(env!, {
-      tls: { cert: read('server.crt'), key: read('server.key'), clientCa: read('ca.crt'), requireHostMatch: true },
-    });
-    try {
-      const tls = { ca: read('ca.crt'), cert: read('agent.crt'), key: read('agent.key') };
-      const own = new NetmasterClient({ address: strict.address, host: 'agent', tls, callTimeoutMs: 3000 });
-      const other = new NetmasterClient({ address: strict.address, host: 'someone-else', tls, callTimeoutMs: 3000 });
-      clients.push(own, other);
-      assert.ok(Number((await own.register()).leaseId) > 0, 'CN agent may register as agent');
-      await assert.rejects(other.register(), (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED') && e.field === 'host');
-      await assert.rejects(other.createEndpoint({ idempotencyKey: 'x', network: 'net' }), (e: unknown) =>
-        isNetloomError(e, 'PERMISSION_DENIED'),
-      );
-      await assert.rejects(
-        own.deleteEndpoint({ idempotencyKey: 'x', host: '' }),
-        (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED'),
-        'no host: refused',
-      );
-      const e = await own.createEndpoint({ idempotencyKey: 'mine', network: 'net' });
-      assert.equal(e.host, 'agent');
-      assert.deepEqual(await own.deleteEndpoint({ id: e.id }), { existed: true });
-    } finally {
-      await strict.stop();
+  it('host identity: a certificate acts for exactly its one host; several hosts, a replica, a role or netmaster itself: none', async () => {
+    const tlsOf = (name: string) => ({ ca: read('ca.crt'), cert: read(`${name}.crt`), key: read(`${name}.key`) });
+    const as = (name: string, host: string) => {
+      const c = new NetmasterClient({ address: tlsServer!.address, host, tls: tlsOf(name), callTimeoutMs: 3000 });
+      clients.push(c);
+      return c;
+    };
+    const denied = (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED') && e.field === 'host';
+    const own = as('agent', 'tls1');
+    const other = as('agent', 'someone-else');
+    assert.ok(Number((await own.register()).leaseId) > 0, 'CN/SAN tls1 may register as tls1');
+    await assert.rejects(other.register(), denied);
+    await assert.rejects(other.createEndpoint({ idempotencyKey: 'x', network: 'net' }), denied);
+    await assert.rejects(own.deleteEndpoint({ idempotencyKey: 'x', host: '' }), denied, 'no host: refused');
+    for (const [cert, host] of [
+      ['twohosts', 'tls1'],
+      ['twohosts', 'tls2'],
+      ['replica', 'tls1'],
+      ['admin', 'tls1'],
+      ['server', 'localhost'],
+      ['server', '127.0.0.1'],
+    ] as const) {
+      await assert.rejects(as(cert, host).register(), denied, `${cert} as ${host}`);
     }
+    const e = await own.createEndpoint({ idempotencyKey: 'mine', network: 'net' });
+    assert.equal(e.host, 'tls1');
+    assert.deepEqual(await own.deleteEndpoint({ id: e.id }), { existed: true });
   });
 });

@@ -58,7 +58,7 @@ describe('netplugin with a real netmaster (gRPC agent service, etcd from the lab
     this.timeout(60_000);
     await lab.up(2);
     const logger = createLogger('netmaster-e2e', { level: 'silent' });
-    kv = new EtcdKV({ hosts: [lab.plan.etcd[0]!.clientUrl], dialTimeout: 5000 });
+    kv = new EtcdKV(lab.etcdOptions());
     service = new NetmasterService({ kv, logger });
     await service.init();
     await service.upsert('tenant', { tenantName: 'acme' });
@@ -70,7 +70,7 @@ describe('netplugin with a real netmaster (gRPC agent service, etcd from the lab
       encap: 'vxlan',
       pktTag: 6001,
     });
-    server = await startAgentServer({ service, logger, listen: `${lab.plan.rootMgmtIp}:0` });
+    server = await startAgentServer({ service, logger, listen: `${lab.plan.rootMgmtIp}:0`, tls: lab.agentServerTls() });
     const cnm = ['--cnm-socket', cnmSock(), '--cnm-state', `${lab.dir(lab.host('host2'))}/cnm-state.json`];
     await Promise.all([lab.startAgent('host1', [], server.address), lab.startAgent('host2', cnm, server.address)]);
   });

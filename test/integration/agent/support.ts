@@ -4,12 +4,14 @@
  * containers plugged in through the real `bin/netloom-cni` shim. Everything is stopped by PID or
  * deleted by name in `teardown`.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { labDown, labUp } from '../../../deploy/lab/lab';
 import { hostAgentArgs, spawnAgent, waitForAgentSocket } from '../../../deploy/lab/agents';
 import { cniCall, type CniCommand } from '../../../deploy/lab/cni-call';
 import { addNetns, delNetns } from '../../../deploy/lab/netns';
 import { containerNetns, HostPlan, LabPlan } from '../../../deploy/lab/plan';
+import { etcdClientTls, pkiPaths } from '../../../deploy/lab/pki';
+import { etcdOptions } from '../../../netmaster/store/kv';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
 import { stopProcess } from '../../../lib/process';
@@ -136,7 +138,8 @@ export class AgentLab {
       h,
       [
         ...hostAgentArgs(this.plan, h),
-        ...(netmaster ? ['--netmaster-grpc', netmaster] : ['--fabric-file', `${d}/fabric.json`]),
+        // the test's netmaster serves mutual TLS with the lab's certificates: the host's own certificate
+        ...(netmaster ? ['--netmaster-grpc', netmaster, ...this.agentTlsArgs(host)] : ['--fabric-file', `${d}/fabric.json`]),
         ...['--cni-socket', this.sock(h), '--state-dir', `${d}/state`, '--metrics-listen', '127.0.0.1:9731', '--log-level', 'info'],
         ...extra,
       ],
@@ -145,6 +148,24 @@ export class AgentLab {
     this.pids.set(host, pid);
     await waitForAgentSocket(host, pid, this.sock(h), `${d}/netplugin.log`);
     return pid;
+  }
+
+  /** netplugin's TLS options with `host`'s certificate of the lab's PKI. */
+  agentTlsArgs(host: string): string[] {
+    const p = pkiPaths(this.plan);
+    return ['--tls-ca', p.ca.cert, '--tls-cert', p.hosts[host]!.cert, '--tls-key', p.hosts[host]!.key];
+  }
+
+  /** What an in-process agent server needs to serve this lab's agents: netmaster's certificate and the CA. */
+  agentServerTls(): { cert: Buffer; key: Buffer; clientCa: Buffer } {
+    const p = pkiPaths(this.plan);
+    return { cert: readFileSync(p.netmaster.cert), key: readFileSync(p.netmaster.key), clientCa: readFileSync(p.ca.cert) };
+  }
+
+  /** etcd client options for this lab's etcd (TLS with the lab tools' certificate). */
+  etcdOptions(): ReturnType<typeof etcdOptions> {
+    const t = etcdClientTls(this.plan);
+    return etcdOptions([this.plan.etcd[0]!.clientUrl], { ca: readFileSync(t.ca), cert: readFileSync(t.cert), key: readFileSync(t.key) });
   }
 
   async stopAgent(host: string): Promise<void> {

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { run } from '../../../lib/exec';
 import { waitFor } from '../../../lib/clock';
 import { planLab } from '../../../deploy/lab/plan';
+import { etcdClientTls, pkiPaths } from '../../../deploy/lab/pki';
 import type { LabStatus } from '../../../deploy/lab/lab';
 import type { LabState } from '../../../deploy/lab/state';
 import { startCapture } from '../../support/capture';
@@ -72,7 +73,12 @@ describe('netloom-lab', function () {
       await run(netctl, ['--netmaster', plan.netmasters[0]?.url ?? '', 'tenant', 'create', 'labt']);
       const ls = await run(netctl, ['--netmaster', plan.netmasters[1]?.url ?? '', 'tenant', 'ls', '-q']);
       assert.match(ls.stdout, /^labt$/m, 'the second replica sees what the first wrote');
-      const fromHost = await run('curl', ['-sf', `${plan.netmasters[1]?.url ?? ''}/api/v1/tenants/labt/`], { netns: plan.hosts[2]?.netns });
+      // with the lab's admin certificate (credentials: docs/security.md)
+      const p = pkiPaths(plan);
+      const tls = ['--cacert', p.ca.cert, '--cert', p.admin.cert, '--key', p.admin.key];
+      const fromHost = await run('curl', ['-sf', ...tls, `${plan.netmasters[1]?.url ?? ''}/api/v1/tenants/labt/`], {
+        netns: plan.hosts[2]?.netns,
+      });
       assert.equal((JSON.parse(fromHost.stdout) as { tenantName: string }).tenantName, 'labt');
     });
 
@@ -104,13 +110,15 @@ describe('netloom-lab', function () {
 
     it('serves a 3-member etcd cluster healthy from inside a host', async () => {
       const env = { ...process.env, ETCDCTL_API: '3' };
-      const eps = plan.etcd.map((m) => m.clientUrl).join(',');
-      const list = await run('etcdctl', ['--endpoints', eps, 'member', 'list', '-w', 'json'], { netns: plan.hosts[0]?.netns, env });
+      const t = etcdClientTls(plan);
+      // etcd speaks TLS and wants a client certificate of its CA (the lab tools' own)
+      const eps = [plan.etcd.map((m) => m.clientUrl).join(','), '--cacert', t.ca, '--cert', t.cert, '--key', t.key];
+      const list = await run('etcdctl', ['--endpoints', ...eps, 'member', 'list', '-w', 'json'], { netns: plan.hosts[0]?.netns, env });
       assert.equal((JSON.parse(list.stdout) as { members: unknown[] }).members.length, 3);
-      const health = await run('etcdctl', ['--endpoints', eps, 'endpoint', 'health'], { netns: plan.hosts[1]?.netns, env });
+      const health = await run('etcdctl', ['--endpoints', ...eps, 'endpoint', 'health'], { netns: plan.hosts[1]?.netns, env });
       assert.equal((health.stdout + health.stderr).match(/is healthy/g)?.length, 3);
-      await run('etcdctl', ['--endpoints', eps, 'put', '/lab-test', 'v'], { netns: plan.hosts[2]?.netns, env });
-      const got = await run('etcdctl', ['--endpoints', eps, 'get', '--print-value-only', '/lab-test'], { env });
+      await run('etcdctl', ['--endpoints', ...eps, 'put', '/lab-test', 'v'], { netns: plan.hosts[2]?.netns, env });
+      const got = await run('etcdctl', ['--endpoints', ...eps, 'get', '--print-value-only', '/lab-test'], { env });
       assert.equal(got.stdout.trim(), 'v');
     });
 

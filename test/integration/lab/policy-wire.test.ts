@@ -18,6 +18,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { planLab } from '../../../deploy/lab/plan';
+import { labRestCredentials } from '../../../deploy/lab/pki';
+import { restRequest } from '../../../lib/rest-request';
 import type { LabStatus } from '../../../deploy/lab/lab';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
@@ -258,12 +260,14 @@ describe('policy on the wire (lab: 3 hosts, real OVS, netmaster, netplugin, CNI)
 
   /** One REST call to netmaster (the fast path for bulk changes; netctl is a process per call). */
   async function rest(method: 'POST' | 'DELETE', path: string, body?: object): Promise<void> {
-    const r = await fetch(`${nm}/api/v1/${path}/`, {
+    // HTTPS with the lab's admin certificate (docs/security.md)
+    const r = await restRequest(`${nm}/api/v1/${path}/`, {
       method,
       headers: { 'content-type': 'application/json' },
+      credentials: labRestCredentials(plan),
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
-    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
   }
 
   /** Until something listens on TCP `port` in container `name`. */

@@ -33,7 +33,7 @@ describe('netctl against the real netmaster', function () {
     const fd = openSync('/tmp/nl-etcd-netctl/netmaster.log', 'a');
     pid = spawnDaemon(
       process.execPath,
-      [`${ROOT}/dist/netmaster/main.js`, '--etcd', etcd.endpoint, '--listen-url', `127.0.0.1:${PORT}`, '--log-level', 'warn'],
+      [`${ROOT}/dist/netmaster/main.js`, '--insecure', '--etcd', etcd.endpoint, '--listen-url', `127.0.0.1:${PORT}`, '--log-level', 'warn'],
       { logFd: fd },
     );
     closeSync(fd);

@@ -43,7 +43,9 @@ describe('netmaster killed mid-write', function () {
     assert.ok(etcd);
     const port = await freePort();
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
-    const child = spawn(bin, ['--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'error'], { stdio: 'ignore' });
+    const child = spawn(bin, ['--insecure', '--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'error'], {
+      stdio: 'ignore',
+    });
     pid = child.pid ?? 0;
     const api = `http://127.0.0.1:${port}/api/v1`;
     await waitFor('netmaster', async () => (await call('GET', `${api}/tenants/`).catch(() => undefined))?.status === 200, {

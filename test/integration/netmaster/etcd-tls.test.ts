@@ -81,6 +81,8 @@ describe('netmaster with etcd over mutual TLS', function () {
     });
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
     const args = [
+      // REST and the agent API stay plaintext here: only etcd's TLS is under test
+      '--insecure',
       '--etcd',
       'https://127.0.0.1:24012',
       '--etcd-cacert',

@@ -2,7 +2,7 @@
  * netmaster's REST API against a real etcd: every Contiv collection through create, get, list,
  * update, inspect and delete over HTTP (bodies without Content-Type, as netctl sends them);
  * endpoints; 4xx errors that write nothing (etcd revision and key count unchanged); watch (SSE),
- * consistency, OpenAPI, metrics, bearer token; and bin/netmaster as a real process with SIGTERM.
+ * consistency, OpenAPI, metrics, bearer token on every route; and bin/netmaster as a real process with SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -531,12 +531,15 @@ describe('netmaster REST on a real etcd', function () {
     assert.equal((await call('GET', `${api}/consistency`)).json.clean, true);
   });
 
-  it('asks for the bearer token on mutating calls when configured', async () => {
+  it('asks for the bearer token on every call when configured, reads included (/healthz stays open)', async () => {
     assert.ok(etcd);
     const secured = await startNetmaster({ etcdEndpoints: [etcd.url], logger: silent(), authToken: 's3cret' });
     try {
       const a = `${secured.url}/api/v1`;
-      assert.equal((await call('GET', `${a}/tenants/`)).status, 200, 'reads need no token');
+      assert.equal((await call('GET', `${a}/tenants/`)).status, 401, 'reads need the token too');
+      assert.equal((await call('GET', `${secured.url}/metrics`)).status, 401);
+      assert.equal((await call('GET', `${a}/tenants/`, undefined, { Authorization: 'Bearer s3cret' })).status, 200);
+      assert.equal((await call('GET', `${secured.url}/healthz`)).status, 200, 'the probe needs none');
       const denied = await call('POST', `${a}/tenants/sec/`, { tenantName: 'sec' });
       assert.equal(denied.status, 401);
       assert.equal(denied.json.code, 'UNAUTHENTICATED');
@@ -585,7 +588,7 @@ describe('netmaster REST on a real etcd', function () {
       });
     });
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
-    const child = spawn(bin, ['--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+    const child = spawn(bin, ['--insecure', '--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--log-level', 'warn'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -620,7 +623,17 @@ describe('netmaster REST on a real etcd', function () {
     const bin = join(__dirname, '..', '..', '..', '..', 'bin', 'netmaster');
     const child = spawn(
       bin,
-      ['--etcd', etcd.url, '--listen-url', `127.0.0.1:${port}`, '--grpc-listen', `127.0.0.1:${grpcPort}`, '--log-level', 'warn'],
+      [
+        '--insecure',
+        '--etcd',
+        etcd.url,
+        '--listen-url',
+        `127.0.0.1:${port}`,
+        '--grpc-listen',
+        `127.0.0.1:${grpcPort}`,
+        '--log-level',
+        'warn',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';

@@ -3,8 +3,8 @@
  * etcd call), registrations that arrive together share transactions, ids are unique across
  * replicas, the sweeper deletes only the records of silent agents (in batches, and never one
  * written again meanwhile), a takeover by another replica makes the old one answer 0, a lost
- * session lease is replaced and the records written again, and HeartbeatResponse.revision comes
- * from etcd's replies.
+ * session lease is replaced and the records written again, HeartbeatResponse.revision comes
+ * from etcd's replies, and a live host's VTEP cannot be taken over (nor lie outside the underlay).
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -14,6 +14,7 @@ import { AgentRegistry, createAgentRegistryMetrics, type AgentRegistryOptions } 
 import { agentLayout, type AgentRecord } from '../../../netmaster/store/agent-layout';
 import { FakeClock, flushAsync } from '../../support/fake-clock';
 import { FakeEtcd } from './fake-etcd';
+import { isNetloomError } from '../../../lib/errors';
 
 const logger = createLogger('registry-test', { level: 'silent' });
 
@@ -141,7 +142,7 @@ describe('agent registry (fake etcd, fake clock)', () => {
     await a.register(reg('y'));
     clock.advance(11_000);
     const sweep = a.sweep(); // x and y are found silent; their deletes are queued
-    const fromB = await b.register(reg('x', '192.168.0.9')); // x registers at b in the same turn
+    const fromB = await b.register(reg('x')); // x registers at b in the same turn
     await sweep;
     await flushAsync();
     assert.equal(record(etcd, 'x')?.leaseId, fromB.leaseId, "b's record of x is not deleted");
@@ -155,7 +156,7 @@ describe('agent registry (fake etcd, fake clock)', () => {
     const first = await a.register(reg('t1'));
     await a.register(reg('t2'));
     assert.equal(a.heartbeat('t1', first.leaseId), 10);
-    const second = await b.register(reg('t1', '192.168.0.2'));
+    const second = await b.register(reg('t1'));
     await flushAsync();
     assert.equal(a.heartbeat('t1', first.leaseId), 0, 'the old replica dropped the host');
     assert.equal(b.heartbeat('t1', second.leaseId), 10);
@@ -176,11 +177,81 @@ describe('agent registry (fake etcd, fake clock)', () => {
   it('the newer registration of a host on the same replica wins', async () => {
     const r = await start();
     const a = await r.register(reg('dup'));
-    const b = await r.register(reg('dup', '192.168.0.2'));
+    const b = await r.register(reg('dup'));
     assert.notEqual(a.leaseId, b.leaseId);
     assert.equal(r.heartbeat('dup', a.leaseId), 0);
     assert.equal(r.heartbeat('dup', b.leaseId), 10);
-    assert.equal(record(etcd, 'dup')?.vtepIp, '192.168.0.2');
+    assert.equal(record(etcd, 'dup')?.leaseId, b.leaseId);
+  });
+
+  it('a second registration of a live host with another VTEP is refused and logged, here or at another replica; the live agent keeps it', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const prom = new Registry();
+    const a = await start({
+      replicaId: 'a',
+      logger: createLogger('t', { level: 'warn', destination: sink }),
+      metrics: createAgentRegistryMetrics(prom),
+    });
+    const b = await start({ replicaId: 'b' });
+    const live = await a.register(reg('v1', '192.168.0.1'));
+    const conflict = (e: unknown) => isNetloomError(e, 'CONFLICT') && e.field === 'vtep_ip';
+    await assert.rejects(a.register(reg('v1', '192.168.0.66')), conflict);
+    await flushAsync();
+    await assert.rejects(b.register(reg('v1', '192.168.0.66')), conflict, 'at another replica too');
+    await assert.rejects(b.register(reg('v1', '')), conflict, 'no VTEP is another VTEP');
+    assert.equal(record(etcd, 'v1')?.vtepIp, '192.168.0.1');
+    assert.equal(record(etcd, 'v1')?.leaseId, live.leaseId);
+    assert.equal(a.heartbeat('v1', live.leaseId), 10, 'the live agent keeps its registration');
+    assert.ok(
+      lines.some((l) => /another VTEP/.test(l) && /192\.168\.0\.66/.test(l)),
+      'logged',
+    );
+    assert.match(await prom.metrics(), /netmaster_agent_registrations_refused_total\{reason="vtep-conflict"\} 1/);
+    // once the live registration expired (and its record is gone) another VTEP is taken
+    clock.advance(11_000);
+    await a.sweep();
+    await flushAsync();
+    const moved = await b.register(reg('v1', '192.168.0.66'));
+    assert.equal(record(etcd, 'v1')?.leaseId, moved.leaseId);
+  });
+
+  it('two registrations of one host with different VTEPs racing at two replicas: exactly one is taken', async () => {
+    const a = await start({ replicaId: 'a' });
+    const b = await start({ replicaId: 'b' });
+    const results = await Promise.allSettled([a.register(reg('race', '192.168.0.1')), b.register(reg('race', '192.168.0.2'))]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.equal(won.length, 1, 'one registration is taken');
+    assert.equal(lost.length, 1);
+    assert.ok(isNetloomError(lost[0]!.reason, 'CONFLICT'), String(lost[0]!.reason));
+    const winner = results[0]!.status === 'fulfilled' ? '192.168.0.1' : '192.168.0.2';
+    assert.equal(record(etcd, 'race')?.vtepIp, winner);
+  });
+
+  it('VTEPs must be unicast and lie in the configured underlay subnets', async () => {
+    const r = await start({ vtepSubnets: ['10.213.1.0/24', '192.168.7.0/24'] });
+    assert.ok(await r.register(reg('in1', '10.213.1.5')));
+    assert.ok(await r.register(reg('in2', '192.168.7.9')));
+    assert.ok(await r.register(reg('novtep', '')), 'an agent without a VTEP (VLAN only)');
+    await assert.rejects(
+      r.register(reg('out', '10.213.0.5')),
+      (e: unknown) => isNetloomError(e, 'PERMISSION_DENIED') && e.field === 'vtep_ip',
+    );
+    assert.equal(record(etcd, 'out'), undefined);
+    const any = await start();
+    for (const bad of ['127.0.0.1', '224.0.0.5', '255.255.255.255', '0.0.0.0', '169.254.1.1'])
+      await assert.rejects(
+        any.register(reg('bad', bad)),
+        (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'vtep_ip',
+        bad,
+      );
+    assert.throws(() => new AgentRegistry({ kv: etcd.client(), clock, logger, vtepSubnets: ['10.0.0.0/33'] }), /--vtep-subnets/);
   });
 
   it('a lost session lease is replaced and every record written again on the new one (heartbeats never fail)', async () => {

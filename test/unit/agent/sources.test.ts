@@ -173,6 +173,7 @@ describe('agent control-plane adapters', () => {
       '--tls-ca',
       '--tls-cert',
       '--tls-key',
+      '--insecure',
       '--ovs-rundir',
       '--datapath',
       '--uplink',
@@ -214,5 +215,16 @@ describe('bin/netplugin', () => {
     const badStall = runBin(['--netmaster-grpc', '127.0.0.1:1', '--netmaster-stall-timeout', 'soon', '--log-level', 'silent']);
     assert.equal(badStall.status, 1);
     assert.match(badStall.stderr, /--netmaster-stall-timeout must be 0\.\.3600 seconds/);
+  });
+
+  it('refuses to follow netmaster without mutual TLS unless given --insecure', () => {
+    const plain = runBin(['--netmaster-grpc', '127.0.0.1:1', '--log-level', 'silent']);
+    assert.equal(plain.status, 1);
+    assert.match(
+      plain.stderr,
+      /refusing to talk to netmaster without mutual TLS: give --tls-ca, --tls-cert and --tls-key .* or --insecure/,
+    );
+    const caOnly = runBin(['--netmaster-grpc', '127.0.0.1:1', '--tls-ca', '/ca.crt', '--log-level', 'silent']);
+    assert.match(caOnly.stderr, /without mutual TLS/, 'TLS without a client certificate is not enough');
   });
 });

@@ -6,6 +6,9 @@ import { firstIp, labNetconf } from '../../../deploy/lab/cni-call';
 import { labContainerId } from '../../../deploy/lab/containers';
 import { dockerdScript, podmanConflist, podmanNetworkName, rewritePodmanNetworks } from '../../../deploy/lab/engines';
 import { isNetloomError } from '../../../lib/errors';
+import { pkiPaths } from '../../../deploy/lab/pki';
+import { netmasterArgs } from '../../../deploy/lab/lab';
+import { securityGaps } from '../../../netmaster/auth/secure-config';
 
 describe('lab fabric plan', () => {
   const plan = planLab({ name: 'tfx', hosts: 3, etcdMembers: 1, netmasters: 2 }, '/r');
@@ -87,6 +90,43 @@ describe('lab fabric plan', () => {
       '--vtep-ip': `${h.dataIp}/24`,
     });
     assert.deepEqual(agentArgs(plan, h).slice(0, shared.length), shared);
+  });
+
+  it('runs secure: each agent with its own host certificate, netmaster with TLS everywhere and VTEPs in the data subnet, never --insecure', () => {
+    const pki = pkiPaths(plan);
+    const flag = (args: string[], f: string) => args[args.indexOf(f) + 1];
+    for (const h of plan.hosts) {
+      const a = agentArgs(plan, h);
+      assert.equal(flag(a, '--tls-cert'), `/r/tfx/pki/hosts/${h.name}.crt`);
+      assert.equal(flag(a, '--tls-key'), `/r/tfx/pki/hosts/${h.name}.key`);
+      assert.equal(flag(a, '--tls-ca'), pki.ca.cert);
+      assert.ok(!a.includes('--insecure'));
+    }
+    const n = netmasterArgs(plan, plan.netmasters[0]!);
+    assert.ok(!n.includes('--insecure'));
+    assert.equal(flag(n, '--grpc-client-ca'), pki.ca.cert);
+    assert.equal(flag(n, '--tls-client-ca'), pki.ca.cert);
+    assert.equal(flag(n, '--tls-cert'), pki.netmaster.cert);
+    assert.equal(flag(n, '--etcd-cert'), pki.etcdNetmaster.cert);
+    assert.equal(flag(n, '--vtep-subnets'), plan.dataSubnet);
+    assert.ok(
+      flag(n, '--etcd')
+        ?.split(',')
+        .every((u) => u.startsWith('https://')),
+    );
+    assert.deepEqual(
+      securityGaps({
+        etcdEndpoints: flag(n, '--etcd')!.split(','),
+        etcdCert: flag(n, '--etcd-cert'),
+        tlsCert: flag(n, '--tls-cert'),
+        tlsClientCa: flag(n, '--tls-client-ca'),
+        grpcTlsCert: flag(n, '--grpc-tls-cert'),
+        grpcClientCa: flag(n, '--grpc-client-ca'),
+      }),
+      [],
+      'netmaster starts without --insecure',
+    );
+    assert.ok(plan.netmasters.every((m) => m.url.startsWith('https://')));
   });
 
   it('rewrites --network TENANT/NETWORK for podman and leaves other arguments alone', () => {

@@ -19,7 +19,7 @@ describe('lab plan', () => {
     assert.equal(p.stateFile, '/x/netloom/state.json');
     assert.deepEqual(
       p.etcd.map((m) => m.clientUrl),
-      ['http://10.213.0.254:13010'],
+      ['https://10.213.0.254:13010'],
     );
   });
 
@@ -47,7 +47,7 @@ describe('lab plan', () => {
     const p = planLab({ name: DEFAULT_LAB, hosts: 1, etcdMembers: 1, netmasters: 3 }, '/x');
     assert.deepEqual(
       p.netmasters.map((n) => n.url),
-      ['http://10.213.0.254:13051', 'http://10.213.0.254:13052', 'http://10.213.0.254:13053'],
+      ['https://10.213.0.254:13051', 'https://10.213.0.254:13052', 'https://10.213.0.254:13053'],
     );
     assert.equal(new Set(p.netmasters.map((n) => n.grpcListen)).size, 3);
     assert.equal(p.netmasterUrlFile, '/x/netloom/netmaster.url');

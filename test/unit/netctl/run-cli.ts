@@ -9,7 +9,7 @@ export interface CliResult {
 
 export async function runCli(
   argv: string[],
-  opts: { env?: Record<string, string | undefined>; urlFile?: string } = {},
+  opts: { env?: Record<string, string | undefined>; urlFile?: string; labRoot?: string } = {},
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
@@ -18,6 +18,7 @@ export async function runCli(
     stderr: (s) => (stderr += s),
     env: opts.env ?? {},
     netmasterUrlFile: opts.urlFile ?? '/nonexistent/netctl-test/netmaster.url',
+    labRoot: opts.labRoot ?? '/nonexistent/netctl-test/labs',
   });
   return { code, stdout, stderr };
 }
