@@ -88,8 +88,9 @@ describe('agent API: registration, heartbeats and dead hosts (real etcd)', funct
     assert.ok(await env!.kv.get(agentLayout.host('reg2')));
   });
 
-  it('a second registration of a live host wins: the first one is answered 0', async () => {
-    const a = newClient('dup');
+  it('a second registration of a live host with its VTEP wins (a restarted agent): the first one is answered 0', async () => {
+    // another VTEP for a live host is refused (host takeover; test/unit/agent-api and the lab's attack test)
+    const a = newClient('dup', { vtepIp: '192.168.1.2' });
     const b = newClient('dup', { vtepIp: '192.168.1.2' });
     await a.register();
     await b.register();
