@@ -76,8 +76,8 @@ const subjectOf = (s: Record<string, string>): string =>
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-/** A self-signed CA certificate and its key. */
-export async function makeCa(paths: CertPaths, spec: CertSpec): Promise<void> {
+/** One `openssl req -x509` making a P-256 key and certificate for `spec` at `paths`; `extra` adds the signing and extensions. */
+async function request(paths: CertPaths, spec: CertSpec, extra: string[]): Promise<void> {
   await run(
     'openssl',
     [
@@ -92,49 +92,35 @@ export async function makeCa(paths: CertPaths, spec: CertSpec): Promise<void> {
       paths.key,
       '-out',
       paths.cert,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
+      ...extra,
     ],
     { timeoutMs: 30_000 },
   );
   chmodSync(paths.key, 0o600);
 }
 
+/** A self-signed CA certificate and its key. */
+export async function makeCa(paths: CertPaths, spec: CertSpec): Promise<void> {
+  await request(paths, spec, ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+}
+
 /** A leaf certificate signed by `ca`, in one openssl call (OpenSSL 3's `req -x509 -CA`). */
 export async function makeCert(paths: CertPaths, ca: CertPaths, spec: CertSpec): Promise<void> {
-  await run(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      ...EC,
-      '-days',
-      String(spec.days ?? 365),
-      '-subj',
-      subjectOf(spec.subject),
-      '-CA',
-      ca.cert,
-      '-CAkey',
-      ca.key,
-      // a random serial: certificates made in parallel never share one (no serial file)
-      '-set_serial',
-      `0x${randomBytes(16).toString('hex')}`,
-      '-keyout',
-      paths.key,
-      '-out',
-      paths.cert,
-      '-addext',
-      'basicConstraints=critical,CA:FALSE',
-      '-addext',
-      'keyUsage=critical,digitalSignature',
-      ...(spec.eku ? ['-addext', `extendedKeyUsage=${spec.eku}`] : []),
-      ...(spec.san ? ['-addext', `subjectAltName=${spec.san}`] : []),
-    ],
-    { timeoutMs: 30_000 },
-  );
-  chmodSync(paths.key, 0o600);
+  await request(paths, spec, [
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    // a random serial: certificates made in parallel never share one (no serial file)
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex')}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'keyUsage=critical,digitalSignature',
+    ...(spec.eku ? ['-addext', `extendedKeyUsage=${spec.eku}`] : []),
+    ...(spec.san ? ['-addext', `subjectAltName=${spec.san}`] : []),
+  ]);
 }
 
 /** Make every certificate of the lab (replacing any there). */

@@ -9,6 +9,7 @@
  * arrive as decimal strings or numbers), enums:String, defaults:true (missing fields may also
  * be absent: they default to '' / 0 / [] here).
  */
+import type { ContivRule } from '../../lib/policy/contiv';
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { parseWith } from '../../lib/validation';
@@ -61,20 +62,8 @@ export interface EndpointGroup {
   netProfile: string;
 }
 
-export interface Rule {
-  ruleId: string;
-  direction: string;
-  priority: number;
-  action: string;
-  protocol: string;
-  port: number;
-  fromGroup: string;
-  toGroup: string;
-  fromNetwork: string;
-  toNetwork: string;
-  fromIp: string;
-  toIp: string;
-}
+/** A rule as the desired state carries it: the shape the one policy compiler (lib/policy) reads. */
+export type Rule = ContivRule;
 
 export interface Policy {
   key: string;
