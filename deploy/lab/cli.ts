@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { errorMessage, NetloomError } from '../../lib/errors';
+import { parseLabelPairs } from '../../lib/labels';
 import { formatTable } from '../../lib/table';
 import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
@@ -35,6 +36,11 @@ function intArg(name: string, min: number, max: number) {
 const progress = (msg: string): void => {
   process.stderr.write(`[netloom-lab] ${msg}\n`);
 };
+
+/** commander's reducer for a repeatable option */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 function labName(cmd: Command): string {
   return (cmd.optsWithGlobals() as { lab: string }).lab;
@@ -200,18 +206,28 @@ export function buildCli(): Command {
     .requiredOption('--network <name>', "the tenant's network")
     .option('--group <name>', 'endpoint group')
     .option('--ip <addr>', 'ask for this address (default: netmaster allocates)')
-    .action(async (host: string, container: string, o: { tenant: string; network: string; group?: string; ip?: string }, cmd: Command) => {
-      const c = await labRun({
-        labName: labName(cmd),
-        host,
-        container,
-        tenant: o.tenant,
-        network: o.network,
-        ...(o.group ? { group: o.group } : {}),
-        ...(o.ip ? { ip: o.ip } : {}),
-      });
-      process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
-    });
+    .option('--label <key=value>', 'an endpoint label (repeat for more); service selectors match labels', collect, [])
+    .action(
+      async (
+        host: string,
+        container: string,
+        o: { tenant: string; network: string; group?: string; ip?: string; label: string[] },
+        cmd: Command,
+      ) => {
+        const labels = parseLabelPairs(o.label, '--label');
+        const c = await labRun({
+          labName: labName(cmd),
+          host,
+          container,
+          tenant: o.tenant,
+          network: o.network,
+          ...(o.group ? { group: o.group } : {}),
+          ...(o.ip ? { ip: o.ip } : {}),
+          ...(Object.keys(labels).length > 0 ? { labels } : {}),
+        });
+        process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
+      },
+    );
 
   program
     .command('rm')
