@@ -69,6 +69,12 @@ export interface NetworkLookup {
   subnet?: string;
 }
 
+/** Every network of the control plane (for --docker-networks: any host may use any network). */
+export interface NetworkCatalog {
+  /** sorted by key */
+  listNetworks(): Promise<Network[]>;
+}
+
 export interface EndpointAllocator {
   /** Create (or return the existing) endpoint for `req.idempotencyKey`. */
   create(req: EndpointRequest): Promise<AllocatedEndpoint>;

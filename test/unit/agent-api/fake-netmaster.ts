@@ -186,6 +186,10 @@ export async function startReplica(name: string, port: number, cluster: FakeClus
       }
       cb(null, { ...NETWORK, nwType: name });
     },
+    ListNetworks: (_call, cb) => {
+      replica.calls.push('ListNetworks');
+      cb(null, { networks: [NETWORK] });
+    },
   };
   server.addService(loadAgentProto().netloom.v1.Agent.service, handlers);
   await new Promise<number>((resolve, reject) =>
