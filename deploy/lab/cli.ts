@@ -130,16 +130,23 @@ export function buildCli(): Command {
     .addOption(new Option('--etcd-members <n>', 'etcd cluster size').choices(['1', '3']).default('1'))
     .option('--netmasters <n>', 'netmaster replicas (0 for none; agents need 1 or more)', intArg('--netmasters', 0, 3), 1)
     .option('--no-agents', 'bare hosts: no netplugin (OVS only; plug containers in by hand with attach)')
-    .action(async (o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean }, cmd: Command) => {
-      await labUp({
-        name: labName(cmd),
-        hosts: o.hosts,
-        etcdMembers: o.etcdMembers === '3' ? 3 : 1,
-        netmasters: o.netmasters,
-        agents: o.agents,
-        progress,
-      });
-    });
+    .option(
+      '--docker-networks',
+      "agents keep a Docker network NETWORK/TENANT per netloom network in their host's dockerd (netplugin --docker-networks)",
+    )
+    .action(
+      async (o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean; dockerNetworks?: boolean }, cmd: Command) => {
+        await labUp({
+          name: labName(cmd),
+          hosts: o.hosts,
+          etcdMembers: o.etcdMembers === '3' ? 3 : 1,
+          netmasters: o.netmasters,
+          agents: o.agents,
+          ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
+          progress,
+        });
+      },
+    );
 
   program
     .command('down')
