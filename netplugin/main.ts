@@ -48,7 +48,7 @@ export interface NetpluginOptions {
   cnmSocket?: string;
   cnmState: string;
   dockerNetworks?: boolean;
-  dockerSocket: string;
+  dockerSocket?: string;
   dockerNetworksInterval: string;
   stateDir: string;
   metricsListen?: string;
@@ -99,7 +99,10 @@ export function buildCommand(): Command {
       '--docker-networks',
       "keep a Docker network NETWORK/TENANT for every netloom network in this host's dockerd (needs --cnm-socket), removing the ones whose netloom network is gone",
     )
-    .option('--docker-socket <path>', "this host's dockerd API socket (for --docker-networks)", DEFAULT_DOCKER_SOCKET)
+    .option(
+      '--docker-socket <path>',
+      `this host's dockerd API socket: for --docker-networks (default ${DEFAULT_DOCKER_SOCKET}), and when given, short-form networks (-d netloom without --ipam-driver) are remade with netloom's IPAM`,
+    )
     .option('--docker-networks-interval <seconds>', 'how often --docker-networks compares netloom and dockerd', '5')
     .option('--state-dir <dir>', 'agent state (endpoint records)', '/var/lib/netloom/netplugin')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
@@ -203,17 +206,25 @@ export async function main(argv: string[]): Promise<void> {
         })
       : undefined;
   const cni = await listenCni(o.cniSocket, { backend: new AgentCniBackend(agent), logger });
+  const docker =
+    o.dockerSocket !== undefined || o.dockerNetworks ? new DockerEngineClient(o.dockerSocket ?? DEFAULT_DOCKER_SOCKET) : undefined;
   const cnm = o.cnmSocket
-    ? await startCnmPlugin({ backend: new AgentCnmBackend(agent), socketPath: o.cnmSocket, statePath: o.cnmState, logger })
-    : undefined;
-  const dockerNetworks = o.dockerNetworks
-    ? new DockerNetworkReconciler({
-        catalog: fabric,
-        docker: new DockerEngineClient(o.dockerSocket),
-        intervalMs: Math.round(dockerInterval * 1000),
+    ? await startCnmPlugin({
+        backend: new AgentCnmBackend(agent, docker ? { docker } : {}),
+        socketPath: o.cnmSocket,
+        statePath: o.cnmState,
         logger,
       })
     : undefined;
+  const dockerNetworks =
+    o.dockerNetworks && docker
+      ? new DockerNetworkReconciler({
+          catalog: fabric,
+          docker,
+          intervalMs: Math.round(dockerInterval * 1000),
+          logger,
+        })
+      : undefined;
   dockerNetworks?.start();
   let metricsServer: Server | undefined;
   if (o.metricsListen) {
@@ -235,7 +246,8 @@ export async function main(argv: string[]): Promise<void> {
       host: o.host,
       cniSocket: o.cniSocket,
       cnmSocket: o.cnmSocket,
-      dockerNetworks: o.dockerNetworks ? o.dockerSocket : undefined,
+      docker: docker?.socketPath,
+      dockerNetworks: o.dockerNetworks === true,
       metrics: o.metricsListen,
     },
     'netplugin ready',

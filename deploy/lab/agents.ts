@@ -97,9 +97,10 @@ export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: b
     p.metricsListen,
     '--log-level',
     'info',
-    ...(opts.dockerNetworks
-      ? ['--docker-networks', '--docker-socket', dockerSocket(plan, h.name), '--docker-networks-interval', LAB_DOCKER_NETWORKS_INTERVAL]
-      : []),
+    // the host's private dockerd (started on demand by `docker HOST`): short-form networks are remade with netloom's IPAM
+    '--docker-socket',
+    dockerSocket(plan, h.name),
+    ...(opts.dockerNetworks ? ['--docker-networks', '--docker-networks-interval', LAB_DOCKER_NETWORKS_INTERVAL] : []),
   ];
 }
 

@@ -18,6 +18,9 @@ export interface DockerNetwork {
   Name: string;
   Driver: string;
   Labels: Record<string, string> | null;
+  Options?: Record<string, string> | null;
+  Internal?: boolean;
+  Attachable?: boolean;
   IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: Array<{ Subnet?: string; Gateway?: string }> | null };
 }
 
@@ -29,6 +32,8 @@ export interface DockerNetworkCreate {
   Options: Record<string, string>;
   IPAM: { Driver: string; Options: Record<string, string>; Config: Array<{ Subnet: string; Gateway?: string }> };
   Labels: Record<string, string>;
+  Internal?: boolean;
+  Attachable?: boolean;
 }
 
 /** The fields of `GET /containers/json` the agent reads. */
@@ -104,6 +109,10 @@ export class DockerEngineClient {
   listNetworks(label?: string): Promise<DockerNetwork[]> {
     const q = label === undefined ? '' : `?filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`;
     return this.call<DockerNetwork[]>('GET', `/networks${q}`);
+  }
+
+  inspectNetwork(id: string): Promise<DockerNetwork> {
+    return this.call<DockerNetwork>('GET', `/networks/${encodeURIComponent(id)}`);
   }
 
   async createNetwork(spec: DockerNetworkCreate): Promise<string> {

@@ -146,6 +146,51 @@ describe('docker networks by themselves, endpoint labels, netctl --lab, podman r
     );
   });
 
+  it('the short form docker network create -d netloom -o tenant=blue -o network=db works (remade with netloom IPAM)', async () => {
+    const created = await lab([
+      'docker',
+      'host2',
+      '--',
+      'network',
+      'create',
+      '-d',
+      'netloom',
+      '-o',
+      'tenant=blue',
+      '-o',
+      'network=db',
+      'shop',
+    ]);
+    const firstId = created.stdout.trim();
+    const ipam = await waitFor(
+      'shop to be remade with the netloom IPAM',
+      async () => {
+        const r = await lab(
+          ['docker', 'host2', '--', 'network', 'inspect', 'shop', '--format', '{{.Id}} {{.IPAM.Driver}} {{json .IPAM.Config}}'],
+          true,
+        );
+        return r.code === 0 && r.stdout.includes(' netloom ') ? r.stdout : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    assert.ok(!ipam.startsWith(firstId), 'a new network under the same name');
+    assert.match(ipam, /"Subnet":"10\.75\.2\.0\/24"/);
+    await lab(['docker', 'host2', '--', 'run', '-d', '--name', 'dk2', '--network', 'shop', 'netloom/busybox', 'sleep', '600']);
+    const addr = await lab(['docker', 'host2', '--', 'exec', 'dk2', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+    const ip = /inet (10\.75\.2\.\d+)\/24/.exec(addr.stdout)?.[1];
+    assert.ok(ip, addr.stdout);
+    assert.ok(await endpointIdOf(ip), 'netmaster allocated it');
+    await waitFor(
+      'dk2 (host2) to reach dk1 (host1)',
+      async () => {
+        const dk1 = (await lab(['docker', 'host1', '--', 'exec', 'dk1', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout;
+        const to = /inet (10\.75\.2\.\d+)/.exec(dk1)?.[1] ?? '';
+        return (await lab(['docker', 'host2', '--', 'exec', 'dk2', 'ping', '-c', '1', '-W', '1', to], true)).code === 0;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+  });
+
   it('the Docker network goes when its netloom network is deleted; a user network is left alone', async () => {
     // a user's own network (no managed label) on the same dockerd
     await lab(['docker', 'host1', '--', 'network', 'create', '-d', 'bridge', '--subnet', '10.76.0.0/24', 'mine']);
