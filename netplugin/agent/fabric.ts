@@ -87,6 +87,8 @@ export interface EndpointAllocator {
    * do not match.
    */
   lookupNetwork(ref: NetworkLookup): Promise<Network>;
+  /** Replace an endpoint's labels (absent: this control plane cannot; the labels stay as created). */
+  setLabels?(endpointId: string, labels: Record<string, string>): Promise<void>;
   /** whether the allocator can currently reach its control plane */
   readonly connected: boolean;
 }

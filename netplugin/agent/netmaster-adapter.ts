@@ -162,6 +162,10 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator, N
     await this.client.deleteEndpoint({ id: ref.endpointId ?? '', idempotencyKey: ref.idempotencyKey });
   }
 
+  async setLabels(endpointId: string, labels: Record<string, string>): Promise<void> {
+    await this.client.setEndpointLabels(endpointId, labels);
+  }
+
   async listNetworks(): Promise<Network[]> {
     return parseHostState({ networks: await this.client.listNetworks() }).networks;
   }

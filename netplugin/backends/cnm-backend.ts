@@ -26,6 +26,7 @@ import type {
   ResolvePoolResult,
 } from '../cnm/backend';
 import type { NetworkBinding } from '../cnm/options';
+import { endpointLabelsOf, findEndpointContainer, type ContainerListApi } from '../docker/container-labels';
 import { moveToNetloomIpam, type IpamMoveApi } from '../docker/ipam-move';
 import { endpointMtu } from '../pipeline/mtu';
 import { hostIfName, plumbPair, removeHostIf } from '../plumbing/veth';
@@ -42,8 +43,11 @@ export function containerIfName(hostIf: string): string {
 }
 
 export interface AgentCnmBackendOptions {
-  /** this host's dockerd: short-form networks are remade with netloom's IPAM (docker/ipam-move.ts) */
-  docker?: IpamMoveApi;
+  /**
+   * this host's dockerd: short-form networks are remade with netloom's IPAM (docker/ipam-move.ts)
+   * and containers' labels become their endpoints' labels (docker/container-labels.ts)
+   */
+  docker?: IpamMoveApi & ContainerListApi;
 }
 
 export class AgentCnmBackend implements CnmBackend {
@@ -217,7 +221,26 @@ export class AgentCnmBackend implements CnmBackend {
       this.agent.runner,
     );
     await this.agent.attachEndpoint(rec);
+    this.syncDockerLabels(req, rec);
     return { srcName: rec.ifName, ...(rec.gateway ? { gateway: rec.gateway } : {}), mtu: rec.mtu, hostIfName: rec.hostIf };
+  }
+
+  /**
+   * After Join (dockerd cannot be asked during it): the joining container's labels onto the
+   * netloom endpoint, in the background; failures are logged, the container runs regardless.
+   */
+  private syncDockerLabels(ref: EndpointRef, rec: EndpointRecord): void {
+    const docker = this.opts.docker;
+    const setLabels = this.agent.allocator.setLabels?.bind(this.agent.allocator);
+    if (!docker || !setLabels) return;
+    const log = this.agent.logger;
+    void (async () => {
+      const c = await findEndpointContainer(docker, ref.dockerNetworkId, ref.endpointId);
+      const { labels, dropped } = endpointLabelsOf(c.Labels);
+      for (const d of dropped)
+        log.warn({ container: c.Id.slice(0, 12), field: d.field }, `Docker label not used as an endpoint label: ${d.why}`);
+      if (Object.keys(labels).length > 0) await setLabels(rec.endpointId, labels);
+    })().catch((e: unknown) => log.warn({ endpoint: rec.endpointId, err: errorMessage(e) }, 'Docker labels not set on the endpoint'));
   }
 
   async leave(ref: EndpointRef): Promise<void> {

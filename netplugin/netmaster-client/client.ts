@@ -415,6 +415,12 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     return this.unary<Network__Output>('LookupNetwork', (c, o, cb) => c.lookupNetwork(full, o, cb));
   }
 
+  /** Replace the labels of one of this host's endpoints. */
+  setEndpointLabels(id: string, labels: Record<string, string>): Promise<Endpoint__Output> {
+    const full = { host: this.opts.host, id, labels };
+    return this.unary<Endpoint__Output>('SetEndpointLabels', (c, o, cb) => c.setEndpointLabels(full, o, cb));
+  }
+
   /** Every network of the cluster, sorted by key (for --docker-networks). */
   async listNetworks(): Promise<Network__Output[]> {
     const full = { host: this.opts.host };

@@ -31,6 +31,7 @@ import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__O
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from './netloom/v1/RegisterResponse';
 import type { Rule as _netloom_v1_Rule, Rule__Output as _netloom_v1_Rule__Output } from './netloom/v1/Rule';
 import type { RuleCounter as _netloom_v1_RuleCounter, RuleCounter__Output as _netloom_v1_RuleCounter__Output } from './netloom/v1/RuleCounter';
+import type { SetEndpointLabelsRequest as _netloom_v1_SetEndpointLabelsRequest, SetEndpointLabelsRequest__Output as _netloom_v1_SetEndpointLabelsRequest__Output } from './netloom/v1/SetEndpointLabelsRequest';
 import type { Snapshot as _netloom_v1_Snapshot, Snapshot__Output as _netloom_v1_Snapshot__Output } from './netloom/v1/Snapshot';
 import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from './netloom/v1/Tenant';
 import type { TraceOutput as _netloom_v1_TraceOutput, TraceOutput__Output as _netloom_v1_TraceOutput__Output } from './netloom/v1/TraceOutput';
@@ -77,6 +78,7 @@ export interface ProtoGrpcType {
       RegisterResponse: MessageTypeDefinition<_netloom_v1_RegisterResponse, _netloom_v1_RegisterResponse__Output>
       Rule: MessageTypeDefinition<_netloom_v1_Rule, _netloom_v1_Rule__Output>
       RuleCounter: MessageTypeDefinition<_netloom_v1_RuleCounter, _netloom_v1_RuleCounter__Output>
+      SetEndpointLabelsRequest: MessageTypeDefinition<_netloom_v1_SetEndpointLabelsRequest, _netloom_v1_SetEndpointLabelsRequest__Output>
       Snapshot: MessageTypeDefinition<_netloom_v1_Snapshot, _netloom_v1_Snapshot__Output>
       Tenant: MessageTypeDefinition<_netloom_v1_Tenant, _netloom_v1_Tenant__Output>
       TraceOutput: MessageTypeDefinition<_netloom_v1_TraceOutput, _netloom_v1_TraceOutput__Output>

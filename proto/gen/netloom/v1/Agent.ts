@@ -19,6 +19,7 @@ import type { QueryAnswer as _netloom_v1_QueryAnswer, QueryAnswer__Output as _ne
 import type { QueryAnswerAck as _netloom_v1_QueryAnswerAck, QueryAnswerAck__Output as _netloom_v1_QueryAnswerAck__Output } from '../../netloom/v1/QueryAnswerAck';
 import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from '../../netloom/v1/RegisterRequest';
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from '../../netloom/v1/RegisterResponse';
+import type { SetEndpointLabelsRequest as _netloom_v1_SetEndpointLabelsRequest, SetEndpointLabelsRequest__Output as _netloom_v1_SetEndpointLabelsRequest__Output } from '../../netloom/v1/SetEndpointLabelsRequest';
 import type { WatchRequest as _netloom_v1_WatchRequest, WatchRequest__Output as _netloom_v1_WatchRequest__Output } from '../../netloom/v1/WatchRequest';
 
 export interface AgentClient extends grpc.Client {
@@ -90,6 +91,15 @@ export interface AgentClient extends grpc.Client {
   register(argument: _netloom_v1_RegisterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   register(argument: _netloom_v1_RegisterRequest, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   
+  SetEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  SetEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  SetEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  SetEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  setEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  setEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  setEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  setEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  
   WatchDesiredState(argument: _netloom_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
   WatchDesiredState(argument: _netloom_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
   watchDesiredState(argument: _netloom_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
@@ -114,6 +124,8 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   
   Register: grpc.handleUnaryCall<_netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse>;
   
+  SetEndpointLabels: grpc.handleUnaryCall<_netloom_v1_SetEndpointLabelsRequest__Output, _netloom_v1_Endpoint>;
+  
   WatchDesiredState: grpc.handleServerStreamingCall<_netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate>;
   
 }
@@ -127,5 +139,6 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   LookupNetwork: MethodDefinition<_netloom_v1_LookupNetworkRequest, _netloom_v1_Network, _netloom_v1_LookupNetworkRequest__Output, _netloom_v1_Network__Output>
   Queries: MethodDefinition<_netloom_v1_QueriesRequest, _netloom_v1_AgentQuery, _netloom_v1_QueriesRequest__Output, _netloom_v1_AgentQuery__Output>
   Register: MethodDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterResponse, _netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse__Output>
+  SetEndpointLabels: MethodDefinition<_netloom_v1_SetEndpointLabelsRequest, _netloom_v1_Endpoint, _netloom_v1_SetEndpointLabelsRequest__Output, _netloom_v1_Endpoint__Output>
   WatchDesiredState: MethodDefinition<_netloom_v1_WatchRequest, _netloom_v1_DesiredStateUpdate, _netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate__Output>
 }
