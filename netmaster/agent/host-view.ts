@@ -508,10 +508,11 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     endpoints: endpoints.sort(byKey((e) => e.id)),
     vteps: [...vteps].map(([h, ip]) => vtepMessage(h, ip)).sort(byKey((v) => v.host)),
     bgp: parts.bgp,
+    services: [],
   };
 }
 
 /** The empty state (before anything was received). */
 export function emptyHostView(): HostState {
-  return { global: null, tenants: [], networks: [], groups: [], policies: [], profiles: [], endpoints: [], vteps: [], bgp: null };
+  return { global: null, tenants: [], networks: [], groups: [], policies: [], profiles: [], endpoints: [], vteps: [], bgp: null, services: [] };
 }

@@ -40,7 +40,7 @@ import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/En
 import type { EndpointGroup__Output as EndpointGroup } from '../../proto/gen/netloom/v1/EndpointGroup';
 import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
 
-export type ViewKind = 'global' | 'tenant' | 'network' | 'group' | 'policy' | 'profile' | 'vtep' | 'endpoint' | 'bgp';
+export type ViewKind = 'global' | 'tenant' | 'network' | 'group' | 'policy' | 'profile' | 'vtep' | 'endpoint' | 'service' | 'bgp';
 
 /** Dependency order: puts go in this order, deletes in the reverse one. */
 const KIND_ORDER: Record<ViewKind, number> = {
@@ -52,7 +52,8 @@ const KIND_ORDER: Record<ViewKind, number> = {
   profile: 5,
   vtep: 6,
   endpoint: 7,
-  bgp: 8,
+  service: 8,
+  bgp: 9,
 };
 
 export function kindOfKey(key: string): ViewKind {
@@ -234,6 +235,7 @@ export class ViewEngine {
       endpoints: [...v.eps.values()].sort(byId),
       vteps: [...v.vteps.values()].sort(byKeyOf((x) => x.host)),
       bgp: p.bgp,
+      services: [],
     };
   }
 
