@@ -514,5 +514,16 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
 
 /** The empty state (before anything was received). */
 export function emptyHostView(): HostState {
-  return { global: null, tenants: [], networks: [], groups: [], policies: [], profiles: [], endpoints: [], vteps: [], bgp: null, services: [] };
+  return {
+    global: null,
+    tenants: [],
+    networks: [],
+    groups: [],
+    policies: [],
+    profiles: [],
+    endpoints: [],
+    vteps: [],
+    bgp: null,
+    services: [],
+  };
 }

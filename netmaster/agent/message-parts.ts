@@ -22,7 +22,18 @@ const LISTS: readonly ListKind[] = ['tenants', 'networks', 'groups', 'policies',
 const OVERHEAD = 64;
 
 function emptyPart(): HostState {
-  return { global: null, tenants: [], networks: [], groups: [], policies: [], profiles: [], endpoints: [], vteps: [], bgp: null, services: [] };
+  return {
+    global: null,
+    tenants: [],
+    networks: [],
+    groups: [],
+    policies: [],
+    profiles: [],
+    endpoints: [],
+    vteps: [],
+    bgp: null,
+    services: [],
+  };
 }
 
 /** What was left out of a message because it alone is over the size: the list (or 'change') and its key or name. */
