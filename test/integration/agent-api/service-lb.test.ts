@@ -186,4 +186,31 @@ describe('agent API: serviceLB control plane (real etcd)', function () {
     const report = (await rest('GET', 'consistency')).json;
     assert.equal(report.clean, true, JSON.stringify(report));
   });
+  it('concurrent service and endpoint creates never share an address; deletes release every one', async () => {
+    const svc = nm!.service;
+    await svc.upsert('tenant', { tenantName: 'sc' });
+    await svc.upsert('network', { tenantName: 'sc', networkName: 'n', subnet: '10.73.0.0/24', gateway: '10.73.0.1', encap: 'vxlan' });
+    const n = 20;
+    const results = await Promise.all([
+      ...Array.from({ length: n }, (_, i) =>
+        svc
+          .upsert('serviceLB', { tenantName: 'sc', serviceName: `s${i}`, networkName: 'n', selectors: ['app=x'], ports: ['80:80:TCP'] })
+          .then((r) => ['service', r.config.ipAddress] as const),
+      ),
+      ...Array.from({ length: n }, (_, i) =>
+        svc
+          .createEndpoint({ tenantName: 'sc', networkName: 'n', containerID: `sc${i}`, homingHost: 'sc-h1' })
+          .then((e) => ['endpoint', e.ipAddress] as const),
+      ),
+    ]);
+    const ips = results.map(([, ip]) => ip);
+    assert.equal(new Set(ips).size, 2 * n, `no address twice: ${ips.join(' ')}`);
+    assert.ok(!ips.includes('10.73.0.1'), 'never the gateway');
+    const report = (await rest('GET', 'consistency')).json;
+    assert.equal(report.clean, true, JSON.stringify(report));
+    await Promise.all(Array.from({ length: n }, (_, i) => svc.delete('serviceLB', `sc:s${i}`)));
+    const { kvs } = await svc.kv.list(layout.ipPrefix('sc:n'));
+    assert.equal(kvs.filter((kv) => kv.value.startsWith('service:')).length, 0, 'every service address released');
+    assert.equal(kvs.length, n + 1, "the endpoints' addresses and the gateway stay");
+  });
 });
