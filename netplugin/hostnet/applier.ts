@@ -2,7 +2,7 @@
  * Makes the host's kernel hold the desired host-network state (netloom's part of it, nothing
  * else): the gateway ports' kernel side up (no reverse-path filter: their sources are tenant
  * addresses the main table does not route back; no IPv6; on the userspace datapath transmit
- * checksums computed by the kernel), IPv4 forwarding on, the nftables table loaded atomically, and
+ * checksums computed by the kernel), IPv4 forwarding and mark reflection on, the nftables table loaded atomically, and
  * the ip rules and routes reconciled with what the kernel lists (kernel-plan.ts). Nothing is
  * remembered between runs except the last table text loaded (a restarted agent loads it again),
  * so a crash leaves nothing the next start does not correct. Commands go through a CommandRunner
@@ -14,6 +14,9 @@ import type { HostNetState } from './desired-state';
 import { parseRoutes, parseRules, planKernel } from './kernel-plan';
 import { renderNftTable, nftScript } from './nft-render';
 import { ROUTE_PROTO } from './numbering';
+
+/** Host-wide settings a gateway needs: IPv4 forwarding, TCP accepts and kernel replies (ICMP, RST) marked like their request. */
+export const HOST_SYSCTLS = ['net.ipv4.ip_forward=1', 'net.ipv4.tcp_fwmark_accept=1', 'net.ipv4.fwmark_reflect=1'];
 
 export interface HostNetApplierOptions {
   runner: CommandRunner;
@@ -57,7 +60,8 @@ export class HostNetApplier {
       await this.preparePort(g.port);
       this.prepared.add(g.port);
     }
-    if (desired.gateways.length > 0) await run('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+    // forwarding; the host's answers to a tenant take the mark of what the tenant sent (nft-render.ts)
+    if (desired.gateways.length > 0) await run('sysctl', ['-q', '-w', ...HOST_SYSCTLS]);
     const table = renderNftTable(desired);
     let nft = false;
     if (table !== this.loadedTable) {

@@ -14,6 +14,11 @@
  *   original-direction packets of a published port's connections, which carry the DNAT bit too)
  *   get it as fwmark, which `ip rule` sends to the tenant's table (`default dev nlgw<vrfId>`).
  *   The output chain is a route chain, so the host's own replies are routed again with the mark.
+ * - mangle-input: what a tenant sends to the host itself carries the tenant mark once delivered
+ *   locally (after the routing decision, so forwarded packets never have it): with the
+ *   tcp_fwmark_accept and fwmark_reflect sysctls (applier.ts) the host's SYN-ACKs, accepted
+ *   sockets, echo replies and resets take the tenant's table even when its subnet overlaps
+ *   another tenant's (no main-table route then).
  * - nat-prerouting / nat-output: published ports, DNAT to the endpoint with the tenant mark and the
  *   DNAT bit (prerouting: from other hosts and the world; output: from the host itself).
  * (nft 1.0 knows the dstnat/srcnat priority names only on prerouting/postrouting: -100 and 100 elsewhere.)
@@ -69,6 +74,11 @@ export function renderNftTable(s: HostNetState): string {
       ...MARK_BACK,
     ]),
     ...chain('mangle-output', 'type route hook output priority mangle; policy accept;', MARK_BACK),
+    ...chain(
+      'mangle-input',
+      'type filter hook input priority mangle; policy accept;',
+      s.gateways.map((g) => `iifname "${g.port}" meta mark set ${hex32(g.mark)}`),
+    ),
     ...chain('nat-prerouting', 'type nat hook prerouting priority dstnat; policy accept;', dnat),
     ...chain('nat-output', 'type nat hook output priority -100; policy accept;', dnat),
     ...chain('nat-input', 'type nat hook input priority 100; policy accept;', []),

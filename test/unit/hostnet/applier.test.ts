@@ -41,7 +41,7 @@ describe('hostnet: the applier (fake runner)', () => {
       'ip link set dev nlgw2 up',
       'sysctl -q -w net.ipv4.conf.nlgw2.rp_filter=0 net.ipv6.conf.nlgw2.disable_ipv6=1',
       'ethtool -K nlgw2 tx off',
-      'sysctl -q -w net.ipv4.ip_forward=1',
+      'sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.tcp_fwmark_accept=1 net.ipv4.fwmark_reflect=1',
     ]);
     assert.equal(k.calls[7], 'nft -f -');
     assert.ok(k.inputs[0]!.startsWith('table inet netloom\ndelete table inet netloom\ntable inet netloom {'));
@@ -59,7 +59,11 @@ describe('hostnet: the applier (fake runner)', () => {
     await a.apply(state);
     const n = k.calls.length;
     assert.deepEqual(await a.apply(state), { nft: false, commands: 0 });
-    assert.deepEqual(k.calls.slice(n), ['sysctl -q -w net.ipv4.ip_forward=1', 'ip -j rule show', 'ip -j route show table all proto 77']);
+    assert.deepEqual(k.calls.slice(n), [
+      'sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.tcp_fwmark_accept=1 net.ipv4.fwmark_reflect=1',
+      'ip -j rule show',
+      'ip -j route show table all proto 77',
+    ]);
     const restarted = new HostNetApplier({ runner: k.runner, txChecksumOff: false });
     assert.deepEqual(await restarted.apply(state), { nft: true, commands: 0 });
   });

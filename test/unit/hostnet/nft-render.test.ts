@@ -48,6 +48,14 @@ describe('hostnet: nftables table inet netloom', () => {
     assert.deepEqual(chainOf('mangle-output'), ['type route hook output priority mangle; policy accept;', ...back]);
   });
 
+  it('marks what a tenant sends to the host itself after the routing decision (input), so the host answers into its table', () => {
+    assert.deepEqual(chainOf('mangle-input'), [
+      'type filter hook input priority mangle; policy accept;',
+      'iifname "nlgw1" meta mark set 0x00010001',
+      'iifname "nlgw2" meta mark set 0x00010002',
+    ]);
+  });
+
   it('masquerades only subnets with nat on, leaving by an interface that is not a gateway port', () => {
     assert.deepEqual(chainOf('nat-postrouting'), [
       'type nat hook postrouting priority srcnat; policy accept;',
