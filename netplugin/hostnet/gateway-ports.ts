@@ -1,13 +1,14 @@
 /**
  * The tenants' gateway ports on the integration bridge, through OVSDB: an internal port
  * `nlgw<vrfId>` with its fixed MAC (Interface column `mac`) and external_ids
- * `netloom-gateway=<tenant>`, one per tenant that has a gateway on this host. `ensure` adds the
- * missing ones and returns every desired port's ofport (what the pipeline needs); `removeStale`
+ * `netloom-gateway=<tenant>` and its MTU (`mtu_request`, set again on ports that exist), one per
+ * tenant that has a gateway on this host. `ensure` adds the missing ones and returns every
+ * desired port's ofport (what the pipeline needs); `removeStale`
  * deletes the bridge's other nlgw ports (a tenant gone from the host, or left by a crashed agent).
  * A port whose MAC is not the fixed one (made by hand, say) is made again.
  */
 import type { Logger } from '../../lib/logger';
-import type { VSwitch } from '../../ovs/ovsdb';
+import { eq, update, type VSwitch } from '../../ovs/ovsdb';
 import type { TenantGateway } from './desired-state';
 import { vrfOfGatewayPort } from './numbering';
 
@@ -38,7 +39,10 @@ export class GatewayPorts {
     let added = false;
     for (const g of gateways) {
       const h = have.get(g.port);
-      if (h && (h.mac === '' || h.mac === g.mac)) continue;
+      if (h && (h.mac === '' || h.mac === g.mac)) {
+        await vs.run({ ops: [update('Interface', [eq('name', g.port)], { mtu_request: g.mtu })], guards: [] });
+        continue;
+      }
       if (h) {
         this.logger?.warn({ port: g.port, mac: h.mac, want: g.mac }, 'gateway port has another MAC: making it again');
         await vs.deletePort(g.port, { ifExists: true });
@@ -47,6 +51,7 @@ export class GatewayPorts {
         name: g.port,
         type: 'internal',
         mac: g.mac,
+        mtuRequest: g.mtu,
         externalIds: { [GATEWAY_EXTERNAL_ID]: g.tenant },
       });
       added = true;
