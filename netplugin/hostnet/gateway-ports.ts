@@ -14,6 +14,9 @@ import { vrfOfGatewayPort } from './numbering';
 
 export const GATEWAY_EXTERNAL_ID = 'netloom-gateway';
 
+/** The part of VSwitch the gateway ports need (a fake one in unit tests). */
+export type GatewaySwitch = Pick<VSwitch, 'readState' | 'addPort' | 'deletePort' | 'syncWithVswitchd' | 'waitForOfport' | 'run'>;
+
 export class GatewayPorts {
   constructor(
     private readonly bridge: string,
@@ -21,7 +24,7 @@ export class GatewayPorts {
   ) {}
 
   /** The nlgw ports the bridge has, with their MAC in use (lower case; '' when not known yet). */
-  async list(vs: VSwitch): Promise<Map<string, { mac: string; ofport: number | undefined }>> {
+  async list(vs: GatewaySwitch): Promise<Map<string, { mac: string; ofport: number | undefined }>> {
     const st = await vs.readState();
     const br = st.bridges.find((b) => b.name === this.bridge);
     const out = new Map<string, { mac: string; ofport: number | undefined }>();
@@ -34,7 +37,7 @@ export class GatewayPorts {
   }
 
   /** Add the missing gateway ports; returns port name -> ofport for every desired one. */
-  async ensure(vs: VSwitch, gateways: readonly TenantGateway[]): Promise<Record<string, number>> {
+  async ensure(vs: GatewaySwitch, gateways: readonly TenantGateway[]): Promise<Record<string, number>> {
     const have = await this.list(vs);
     let added = false;
     for (const g of gateways) {
@@ -64,7 +67,7 @@ export class GatewayPorts {
   }
 
   /** Delete the bridge's gateway ports that are not desired; returns their names. */
-  async removeStale(vs: VSwitch, gateways: readonly TenantGateway[]): Promise<string[]> {
+  async removeStale(vs: GatewaySwitch, gateways: readonly TenantGateway[]): Promise<string[]> {
     const want = new Set(gateways.map((g) => g.port));
     const stale = [...(await this.list(vs)).keys()].filter((p) => !want.has(p)).sort();
     for (const p of stale) {
