@@ -229,6 +229,20 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
     }
   });
 
+  it("a gateway port deleted behind the agent's back is made again and egress works again", async function () {
+    this.timeout(60_000);
+    const port = (await kernelState('host1')).routes.match(/default dev (nlgw\d+) table/)![1]!;
+    await lab(['exec', 'host1', '--', 'ovs-vsctl', 'del-port', 'br-int', port]);
+    await waitFor('the port is back', async () => (await gatewayPorts('host1')).includes(port), { timeoutMs: 20_000, intervalMs: 200 });
+    for (const c of ['a1', 'b1', 'c1', 'd1'])
+      assert.ok(
+        await waitFor(`${c} reaches the tor`, async () => (await tcpAsk(ctrNs(c), plan.torDataIp, PORT.tor)) || undefined, {
+          timeoutMs: 20_000,
+          intervalMs: 300,
+        }),
+      );
+  });
+
   it("after a tenant's last endpoint on a host goes, its gateway port, rule, table and routes are gone", async function () {
     this.timeout(60_000);
     assert.equal((await gatewayPorts('host1')).length, 4);
