@@ -1,6 +1,8 @@
 /**
  * Tables 50, 51 and 80: the stateful frame around the policy tables. IPv4 traffic enters
- * conntrack in its tenant's zone. A connection is committed with the policy generation it was
+ * conntrack in its tenant's zone, with `nat`: packets of a connection that serviceDnat translated
+ * (features/service-lb.ts) keep their provider, and its replies get the service address back
+ * (on the client's host, also when the reply came over a tunnel). A connection is committed with the policy generation it was
  * admitted under in ct_mark (features/policy.ts: a digest of this host's policy flows), so:
  * - established packets of connections admitted under the current generation skip policy;
  * - after a policy change, the next original-direction packet of every older connection goes
@@ -38,7 +40,7 @@ export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
         table: 'conntrack',
         priority: CT_PRIORITY,
         match: [reg('tenant', t.vrfId), match.ethType(ETH_TYPE.IPV4)],
-        instructions: [apply(act.ct(t.ctZone, { then: 'ctState' }))],
+        instructions: [apply(act.ct(t.ctZone, { then: 'ctState', nat: true }))],
         feature: 'conntrack',
         object: t.name,
       }),
