@@ -12,7 +12,7 @@ import { keyOf, kindOf, parseObject } from '../model/keys';
 import { checkDelete, childrenOf, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { parseTagRanges, parseV4 } from '../model/net';
-import { OBJECT_TYPES, type Endpoint, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
+import { OBJECT_TYPES, type Endpoint, type Global, type Network, type ObjectOf, type ObjectType, type ServiceLB } from '../model/schemas';
 import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
 import { loadNeeds, type Loaded, type StoredObject } from '../store/intent-store';
 import {
@@ -31,6 +31,7 @@ import { KeyedMutex } from '../../lib/keyed-mutex';
 import { Claims } from './claims';
 import { EndpointService } from './endpoints';
 import { RETRY, Retrier } from './retry';
+import { planServiceIp, releaseServiceIp, type PickIp } from './service-ip';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
 import type { RealizationReads } from './realization';
@@ -221,8 +222,8 @@ export class NetmasterService implements ServiceReads {
         const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj), scan ? [scan.op] : []);
         const page = scan ? { cursor: scan.cursor, result: loaded.extra[0] } : undefined;
         const checked = checkUpsert(type, obj, loaded.state);
-        const r = await this.commitUpsert(type, key, checked, loaded, (prefix, keyOfN, ranges, field, what) =>
-          this.pickNumber(prefix, keyOfN, ranges, false, field, what, page),
+        const r = await this.commitUpsert(type, key, checked, loaded, (prefix, keyOfN, ranges, field, what, hex = false) =>
+          this.pickNumber(prefix, keyOfN, ranges, hex, field, what, hex ? undefined : page),
         );
         return r ?? RETRY;
       });
@@ -263,13 +264,7 @@ export class NetmasterService implements ServiceReads {
     key: string,
     checked: { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined },
     loaded: Loaded,
-    pick: (
-      prefix: string,
-      keyOfN: (n: number) => string,
-      ranges: ReadonlyArray<[number, number]>,
-      field: string,
-      what: string,
-    ) => Promise<number | undefined>,
+    pick: PickIp,
   ): Promise<ObjectResult<T> | undefined> {
     let config = checked.obj;
     const cfgKey = layout.cfg(type, key);
@@ -313,6 +308,17 @@ export class NetmasterService implements ServiceReads {
         writes.push({ kind: 'put', key: layout.groupId(id), value: key });
         oper = { groupId: id };
       }
+      if (type === 'serviceLB') {
+        const s = config as ServiceLB;
+        const nw = loaded.state.get('network', `${s.tenantName}:${s.networkName}`);
+        if (!nw) return undefined; // checked present: gone since, the retry reports it
+        const plan = await planServiceIp(this.kv, key, s, checked.prev as ServiceLB | undefined, nw, pick);
+        if (!plan) return undefined;
+        claimed = plan.claimed;
+        guards.push(...plan.guards);
+        writes.push(...plan.writes);
+        config = plan.config as ObjectOf[T];
+      }
       writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
       const r = await this.kv.commit(guards, writes);
       if (!r.ok) return undefined;
@@ -344,9 +350,15 @@ export class NetmasterService implements ServiceReads {
           const id = Number(loaded.opers.get(cfgKey)?.groupId ?? 0);
           if (id > 0) writes.push({ kind: 'delete', key: layout.groupId(id) });
         }
+        const guards = loaded.guards();
+        if (type === 'serviceLB') {
+          const released = await releaseServiceIp(this.kv, key, obj as ServiceLB);
+          guards.push(...released.guards);
+          writes.push(...released.writes);
+        }
         // objects living under this one (a policy's rules) go with it
         for (const c of childrenOf(type)) writes.push({ kind: 'deletePrefix', prefix: `${layout.cfgPrefix(c.type as ObjectType)}${key}:` });
-        const r = await this.kv.commit(loaded.guards(), writes);
+        const r = await this.kv.commit(guards, writes);
         if (!r.ok) return RETRY;
         this.log.info({ type, key, revision: r.revision }, 'deleted');
         // a network re-created under this name starts its address search afresh

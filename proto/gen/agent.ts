@@ -29,6 +29,10 @@ import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__O
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from './netloom/v1/RegisterResponse';
 import type { Rule as _netloom_v1_Rule, Rule__Output as _netloom_v1_Rule__Output } from './netloom/v1/Rule';
 import type { RuleCounter as _netloom_v1_RuleCounter, RuleCounter__Output as _netloom_v1_RuleCounter__Output } from './netloom/v1/RuleCounter';
+import type { ServiceCounter as _netloom_v1_ServiceCounter, ServiceCounter__Output as _netloom_v1_ServiceCounter__Output } from './netloom/v1/ServiceCounter';
+import type { ServiceLB as _netloom_v1_ServiceLB, ServiceLB__Output as _netloom_v1_ServiceLB__Output } from './netloom/v1/ServiceLB';
+import type { ServicePort as _netloom_v1_ServicePort, ServicePort__Output as _netloom_v1_ServicePort__Output } from './netloom/v1/ServicePort';
+import type { ServiceProvider as _netloom_v1_ServiceProvider, ServiceProvider__Output as _netloom_v1_ServiceProvider__Output } from './netloom/v1/ServiceProvider';
 import type { Snapshot as _netloom_v1_Snapshot, Snapshot__Output as _netloom_v1_Snapshot__Output } from './netloom/v1/Snapshot';
 import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from './netloom/v1/Tenant';
 import type { TraceOutput as _netloom_v1_TraceOutput, TraceOutput__Output as _netloom_v1_TraceOutput__Output } from './netloom/v1/TraceOutput';
@@ -73,6 +77,10 @@ export interface ProtoGrpcType {
       RegisterResponse: MessageTypeDefinition<_netloom_v1_RegisterResponse, _netloom_v1_RegisterResponse__Output>
       Rule: MessageTypeDefinition<_netloom_v1_Rule, _netloom_v1_Rule__Output>
       RuleCounter: MessageTypeDefinition<_netloom_v1_RuleCounter, _netloom_v1_RuleCounter__Output>
+      ServiceCounter: MessageTypeDefinition<_netloom_v1_ServiceCounter, _netloom_v1_ServiceCounter__Output>
+      ServiceLB: MessageTypeDefinition<_netloom_v1_ServiceLB, _netloom_v1_ServiceLB__Output>
+      ServicePort: MessageTypeDefinition<_netloom_v1_ServicePort, _netloom_v1_ServicePort__Output>
+      ServiceProvider: MessageTypeDefinition<_netloom_v1_ServiceProvider, _netloom_v1_ServiceProvider__Output>
       Snapshot: MessageTypeDefinition<_netloom_v1_Snapshot, _netloom_v1_Snapshot__Output>
       Tenant: MessageTypeDefinition<_netloom_v1_Tenant, _netloom_v1_Tenant__Output>
       TraceOutput: MessageTypeDefinition<_netloom_v1_TraceOutput, _netloom_v1_TraceOutput__Output>
