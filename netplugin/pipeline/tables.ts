@@ -181,7 +181,7 @@ export const PIPELINE: readonly TableSpec[] = [
     purpose:
       'the provider in reg6/reg7: ct(commit, zone=tenant, nat(dst=provider:port)), continuing in dstClassify with the provider as destination (one flow per service port and provider, counting its new connections)',
     miss: { kind: 'drop' },
-    match: [REGS.svcIp, REGS.svcPort],
+    match: [REGS.svcIp, REGS.svcPort, 'eth_type', 'ip_proto'],
     next: ['dstClassify'],
     cookies: ['service'],
   },

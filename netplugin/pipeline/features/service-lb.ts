@@ -106,7 +106,13 @@ export function serviceLbFlows(input: PipelineInput): DesiredFlow[] {
         flow({
           table: 'serviceDnat',
           priority: SERVICE_PRIORITY,
-          match: [reg('svcIp', ipv4ToNumber(p.ip)), reg('svcPort', svcPortReg(sp.index, port.targetPort))],
+          // nat with a port needs the L4 protocol in the match (OVS: MATCH_INCONSISTENT otherwise)
+          match: [
+            reg('svcIp', ipv4ToNumber(p.ip)),
+            reg('svcPort', svcPortReg(sp.index, port.targetPort)),
+            match.ethType(ETH_TYPE.IPV4),
+            field('ip_proto', tcp ? IP_PROTO.TCP : IP_PROTO.UDP),
+          ],
           instructions: [apply(act.ct(tenant.ctZone, { commit: true, nat: { ip: p.ip, port: port.targetPort }, then: 'dstClassify' }))],
           feature: 'service',
           object,
