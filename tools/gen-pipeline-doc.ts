@@ -66,7 +66,7 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
       'tcp_dst/udp_dst=port` -> load reg7=index<<16, `ct(zone, nat, table=serviceEndpoint)`. serviceEndpoint: `reg7 index, +trk+new` ' +
       '-> `group:<index>` (select, one bucket per provider: set_field reg6=provider IP, reg7=index<<16|target port, ' +
       'resubmit(,serviceDnat)), or with no provider `meter:1` + `controller(max_len=256)` (the agent answers RST / ICMP port ' +
-      'unreachable); `reg7 index, +trk+est, ipv4_dst=provider` (90) goto dstClassify (counts). serviceDnat: `reg6, reg7, ip_proto` -> ' +
+      'unreachable); hairpin (110): `reg7 index, +trk+new, ipv4_src=local provider` -> `group:<ofport<<16|index>` (the other providers) or the reject; `reg7 index, +trk+est, ipv4_dst=provider` (90) goto dstClassify (counts). serviceDnat: `reg6, reg7, ip_proto` -> ' +
       '`ct(commit, zone, nat(dst=provider:port), table=dstClassify)`. l3Forward: `reg3, eth_dst=service MAC, ipv4_dst=endpoint` -> ' +
       'load eth_dst, reg0, goto l2Forward. Groups (`netplugin/pipeline/services.ts`) are applied around the flow bundle by ' +
       '`netplugin/reconcile/group-reconciler.ts`.',

@@ -40,6 +40,20 @@ export interface ProviderView {
   ep: EndpointView;
 }
 
+/**
+ * Hairpin: a local provider calling its own service. Were it given itself, the packet would have
+ * to leave by the port it came in on with its own address as source, which neither OVS (no output
+ * to the input port) nor the provider's kernel (a martian source) lets through. So its new
+ * connections go to a group of the other providers instead (with none, they are refused).
+ */
+export interface HairpinView {
+  provider: ProviderView;
+  /** (ofport << 16) + index: above every service port's own group id, unique on the bridge */
+  groupId: number;
+  /** the other providers, sorted by endpoint id */
+  others: ProviderView[];
+}
+
 export interface ServicePortView {
   service: ServiceLB;
   tenant: Tenant;
@@ -52,6 +66,8 @@ export interface ServicePortView {
   name: string;
   /** the providers this host can deliver to, sorted by endpoint id */
   providers: ProviderView[];
+  /** the plugged local providers' own groups, sorted by endpoint id */
+  hairpins: HairpinView[];
 }
 
 function bad(field: string, msg: string, code: 'INVALID_ARGUMENT' | 'CONFLICT' = 'INVALID_ARGUMENT'): never {
@@ -105,7 +121,7 @@ function build(input: PipelineInput): ServicePortView[] {
       const other = addrs.get(addr);
       if (other !== undefined) bad(`services[${i}].ports[${j}]`, `${addr} is also a port of service ${other}`, 'CONFLICT');
       addrs.set(addr, s.key);
-      out.push({ service: s, tenant, net, port, index: 0, name: `${s.key}:${port.protocol}/${port.port}`, providers });
+      out.push({ service: s, tenant, net, port, index: 0, name: `${s.key}:${port.protocol}/${port.port}`, providers, hairpins: [] });
     });
   });
   // indexes in name order, so that the same set of service ports always gets the same indexes
@@ -117,6 +133,11 @@ function build(input: PipelineInput): ServicePortView[] {
     while (used.has(idx)) idx = (idx % 0xffff) + 1;
     used.add(idx);
     sp.index = idx;
+    sp.hairpins = sp.providers.flatMap((p) =>
+      p.ep.local && p.ep.ofport !== undefined
+        ? [{ provider: p, groupId: p.ep.ofport * 0x10000 + idx, others: sp.providers.filter((o) => o !== p) }]
+        : [],
+    );
   }
   return out;
 }
@@ -134,7 +155,7 @@ export function servicePorts(input: PipelineInput): ServicePortView[] {
 }
 
 /** A bucket: the provider into reg6/reg7, then the DNAT step. set_field loads, which OVS reports back as sent. */
-function bucket(sp: ServicePortView, p: ProviderView): Bucket {
+function bucket(sp: Pick<ServicePortView, 'index' | 'port'>, p: ProviderView): Bucket {
   return {
     weight: 1,
     watchPort: OFPP.ANY,
@@ -147,17 +168,25 @@ function bucket(sp: ServicePortView, p: ProviderView): Bucket {
   };
 }
 
-/** The select groups of the input's service ports that have providers (equal weights), sorted by id. */
+/**
+ * The select groups of the input's service ports that have providers (equal weights), and of
+ * their local providers' hairpin connections when there are other providers; sorted by id.
+ */
 export function desiredGroups(input: PipelineInput): GroupDesc[] {
-  return servicePorts(input)
-    .filter((sp) => sp.providers.length > 0)
-    .map((sp): GroupDesc => ({ groupType: 'select', groupId: sp.index, buckets: sp.providers.map((p) => bucket(sp, p)) }))
-    .sort((a, b) => a.groupId - b.groupId);
+  const out: GroupDesc[] = [];
+  for (const sp of servicePorts(input)) {
+    if (sp.providers.length === 0) continue;
+    out.push({ groupType: 'select', groupId: sp.index, buckets: sp.providers.map((p) => bucket(sp, p)) });
+    for (const h of sp.hairpins)
+      if (h.others.length > 0) out.push({ groupType: 'select', groupId: h.groupId, buckets: h.others.map((p) => bucket(sp, p)) });
+  }
+  return out.sort((a, b) => a.groupId - b.groupId);
 }
 
 /** The meter that limits rejects sent to the agent, when a service port has no provider. */
 export function serviceMeters(input: PipelineInput): MeterConfig[] {
-  if (!servicePorts(input).some((sp) => sp.providers.length === 0)) return [];
+  const rejects = (sp: ServicePortView) => sp.providers.length === 0 || sp.hairpins.some((h) => h.others.length === 0);
+  if (!servicePorts(input).some(rejects)) return [];
   return [
     {
       flags: OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS,

@@ -169,9 +169,9 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 36,
     name: 'serviceEndpoint',
     purpose:
-      "by service port (reg7) and ct_state: a new connection goes to the service port's select group (equal weights), whose bucket loads a provider into reg6/reg7 and resubmits to serviceDnat; with no provider it goes to the agent (metered), which answers TCP RST / ICMP port unreachable; an established one (already translated) is counted per provider and goes on",
+      "by service port (reg7) and ct_state: a new connection goes to the service port's select group (equal weights), whose bucket loads a provider into reg6/reg7 and resubmits to serviceDnat; with no provider it goes to the agent (metered), which answers TCP RST / ICMP port unreachable; a local provider's own connection (hairpin) goes to a group of the other providers; an established one (already translated) is counted per provider and goes on",
     miss: { kind: 'goto', table: 'dstClassify' },
-    match: [REGS.svcPort, 'ct_state', 'eth_type', 'ipv4_dst'],
+    match: [REGS.svcPort, 'ct_state', 'eth_type', 'ipv4_src', 'ipv4_dst'],
     next: ['serviceDnat', 'dstClassify'],
     cookies: ['service'],
   },

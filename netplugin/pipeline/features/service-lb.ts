@@ -14,6 +14,8 @@
  *   sends new connections to the agent through a packets-per-second meter: the agent answers TCP
  *   RST / ICMP port unreachable (agent/service-reject.ts), so the client is refused at once
  *   instead of waiting for a timeout. Established (translated) packets are counted per provider.
+ *   Hairpin: a local provider's own new connections (by source IP) go to a group of the other
+ *   providers (services.ts, HairpinView), refused when there is none.
  * - serviceDnat (37): ct(commit, zone, nat(dst=provider:port)); the packet continues in
  *   dstClassify with the provider as destination, so the destination group and policy see it.
  * - conntrack (50) has `nat` (features/conntrack.ts): replies get the service address back.
@@ -22,6 +24,7 @@
  *   services, not only current providers: a connection outlives its provider's removal from the
  *   service), then l2Forward delivers it as any packet of that network.
  */
+import type { KnownOxm } from '../../../ovs/openflow/messages';
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import { pipelineView, PipelineInput } from '../input';
 import { act, apply, CT, ETH_TYPE, field, flow, goto, IP_PROTO, match, meter, reg } from '../flow-builder';
@@ -39,6 +42,8 @@ import {
 import { responder } from './arp';
 
 export const SERVICE_PRIORITY = 100;
+/** a local provider's own new connections to its service (see HairpinView) */
+export const SERVICE_HAIRPIN_PRIORITY = 110;
 export const SERVICE_ESTABLISHED_PRIORITY = 90;
 export const SERVICE_MAC_PRIORITY = 100;
 
@@ -73,25 +78,29 @@ export function serviceLbFlows(input: PipelineInput): DesiredFlow[] {
     );
     const ofPort = reg('svcPort', svcPortReg(sp.index), SVC_INDEX_MASK);
     const isNew = field('ct_state', CT.TRK | CT.NEW, CT.TRK | CT.NEW);
-    out.push(
-      sp.providers.length > 0
-        ? flow({
-            table: 'serviceEndpoint',
-            priority: SERVICE_PRIORITY,
-            match: [ofPort, isNew],
-            instructions: [apply(act.group(sp.index))],
-            feature: 'service',
-            object: sp.name,
-          })
-        : flow({
-            table: 'serviceEndpoint',
-            priority: SERVICE_PRIORITY,
-            match: [ofPort, isNew],
-            instructions: [meter(SERVICE_REJECT_METER_ID), apply(act.controller(SERVICE_REJECT_MAX_LEN))],
-            feature: 'service',
-            object: `${sp.name}:reject`,
-          }),
-    );
+    /** new connections of `extra` to the group `groupId`, or to the agent for a reject when it has no provider */
+    const select = (priority: number, extra: KnownOxm[], groupId: number | undefined, object: string): DesiredFlow =>
+      flow({
+        table: 'serviceEndpoint',
+        priority,
+        match: [ofPort, isNew, ...extra],
+        instructions:
+          groupId !== undefined
+            ? [apply(act.group(groupId))]
+            : [meter(SERVICE_REJECT_METER_ID), apply(act.controller(SERVICE_REJECT_MAX_LEN))],
+        feature: 'service',
+        object: groupId !== undefined ? object : `${object}:reject`,
+      });
+    out.push(select(SERVICE_PRIORITY, [], sp.providers.length > 0 ? sp.index : undefined, sp.name));
+    for (const h of sp.hairpins)
+      out.push(
+        select(
+          SERVICE_HAIRPIN_PRIORITY,
+          [match.ethType(ETH_TYPE.IPV4), field('ipv4_src', h.provider.ip)],
+          h.others.length > 0 ? h.groupId : undefined,
+          `${sp.name}:hairpin:${h.provider.endpointId}`,
+        ),
+      );
     for (const p of sp.providers) {
       const object = providerObject(sp, p.endpointId);
       out.push(

@@ -6,6 +6,8 @@
  * - 300 new connections from c1 spread over all three, none below 20%;
  * - a long-lived connection (an echo every 20 ms) stays with its provider while another provider
  *   leaves the service, and new connections avoid the one that left;
+ * - a provider calling its own service (hairpin) is answered by the other providers;
+ * - an agent restart cuts no running connection and leaves the groups as they were;
  * - a service without provider refuses a connection at once (the agent's RST), measured;
  * - the select group and the DNAT flows are on the switch, counting.
  */
@@ -72,12 +74,12 @@ function spread(results: ProbeResult[]): Record<string, number> {
   return out;
 }
 
-/** The buckets of host1's groups, as ovs-ofctl prints them. */
+/** The buckets of host1's service port groups (not its hairpin ones, ids above 0xffff), as ovs-ofctl prints them. */
 async function buckets(lab: AgentLab): Promise<number[]> {
   const text = await lab.ofctl('host1', ['dump-groups', 'br-int']);
   return text
     .split('\n')
-    .filter((l) => l.includes('group_id='))
+    .filter((l) => Number(/group_id=(\d+)/.exec(l)?.[1] ?? Infinity) <= 0xffff)
     .map((l) => (l.match(/bucket=/g) ?? []).length)
     .sort();
 }
@@ -121,7 +123,6 @@ describe('service load balancing on the wire (3 hosts, VXLAN)', function () {
     this.timeout(60_000);
     for (const s of streams) await s.stop();
     for (const a of agents) await a.stop();
-    if (process.env.SVC_KEEP) return;
     await lab.teardown();
   });
 
@@ -185,6 +186,40 @@ describe('service load balancing on the wire (3 hosts, VXLAN)', function () {
     await stream.stop();
     lab.writeState(stateWith(lab, PROVIDERS));
     await waitFor('all providers back', async () => (await buckets(lab)).join(',') === '3,3', { timeoutMs: 15_000, intervalMs: 100 });
+  });
+
+  it('hairpin: a provider calling its own service reaches the other providers', async () => {
+    const p1 = agents.find((a) => a.name === 'p1')!;
+    const results = await p1.probe(
+      Array.from({ length: 30 }, () => ({ ip: SVC_IP, probe: 'tcp/80' })),
+      5000,
+    );
+    const s = spread(results);
+    log(`p1 calling its own service 30 times: ${JSON.stringify(s)}`);
+    assert.equal(s.failed ?? 0, 0);
+    assert.equal(s.p1, undefined, 'never itself');
+  });
+
+  it("an agent restart disturbs neither a running connection nor the service's groups", async () => {
+    const stream = EchoStream.start(lab.ns(C1), ['client', SVC_IP, String(ECHO), '20']);
+    streams.push(stream);
+    await waitFor('stream established', () => stream.echoes >= 5, { timeoutMs: 10_000, intervalMs: 20 });
+    const groups = await lab.ofctl('host1', ['dump-groups', 'br-int']);
+    await lab.stopAgent('host1');
+    await lab.startAgent('host1');
+    const n = stream.echoes;
+    await waitFor('the stream goes on', () => stream.echoes >= n + 25, { timeoutMs: 5000, intervalMs: 20 });
+    assert.equal(stream.closed, undefined);
+    assert.equal(await lab.ofctl('host1', ['dump-groups', 'br-int']), groups, 'the same groups');
+    const s = spread(
+      await client.probe(
+        Array.from({ length: 30 }, () => ({ ip: SVC_IP, probe: 'tcp/80' })),
+        5000,
+      ),
+    );
+    log(`after the agent restart, 30 connections: ${JSON.stringify(s)}`);
+    assert.equal(s.failed ?? 0, 0);
+    await stream.stop();
   });
 
   it('refuses a connection to a service without provider at once', async () => {

@@ -62,21 +62,23 @@ describe('group reconciler', () => {
   it('adds the groups before the flow bundle that names them (OVS refuses the flows otherwise)', async () => {
     const sw = new FakeSwitch();
     await new Agentish(sw).apply([WEB]);
-    const [id] = [...sw.groups.keys()];
-    assert.deepEqual(groupLog(sw).slice(0, 3), ['dump groups', `group add ${id}`, groupLog(sw)[2]]);
-    assert.match(groupLog(sw)[2]!, /^bundle /);
-    assert.equal(sw.groups.get(id!)?.buckets.length, 2);
+    const ids = [...sw.groups.keys()].sort((a, b) => a - b);
+    assert.equal(ids.length, 2, "the service port's group and a3's hairpin group");
+    assert.deepEqual(groupLog(sw).slice(0, 3), ['dump groups', ...ids.map((id) => `group add ${id}`)]);
+    assert.match(groupLog(sw)[3]!, /^bundle /);
+    assert.equal(sw.groups.get(ids[0]!)?.buckets.length, 2);
   });
 
   it('a provider leaving modifies the group in place; the service removed deletes it after the flows', async () => {
     const sw = new FakeSwitch();
     const a = new Agentish(sw);
     await a.apply([WEB]);
-    const id = [...sw.groups.keys()][0]!;
+    const [id, hairpin] = [...sw.groups.keys()].sort((x, y) => x - y) as [number, number];
     sw.log = [];
-    await a.apply([{ ...WEB, providers: [WEB.providers[0]!] }]);
+    await a.apply([{ ...WEB, providers: [WEB.providers[0]!] }]); // a3 leaves
     assert.equal(groupLog(sw)[0], `group modify ${id}`);
     assert.match(groupLog(sw)[1]!, /^bundle /, "then the bundle deleting a3's flows");
+    assert.equal(groupLog(sw)[2], `group delete ${hairpin}`, "then a3's hairpin group, which no flow names any more");
     assert.equal(sw.groups.get(id)?.buckets.length, 1);
     sw.log = [];
     await a.apply([]);
@@ -101,7 +103,7 @@ describe('group reconciler', () => {
     sw.restart();
     const a = new Agentish(sw);
     await a.apply([WEB]);
-    assert.equal(sw.groups.size, 1);
+    assert.equal(sw.groups.size, 2);
     assert.ok(sw.flows.size > 0);
   });
 

@@ -211,6 +211,31 @@ describe('service load balancing in the pipeline', () => {
     assert.deepEqual(serviceMeters(hostInput('h1', spanFor('h1', withServices([WEB])))), [], 'no meter while every service has providers');
   });
 
+  it('hairpin: a local provider calling its own service reaches the other providers; alone, it is refused', () => {
+    const fromA3 = (sp: number, ip = SVC_IP) =>
+      pkt.ip('a3', ip, SERVICE_MAC, { ip_proto: 6, tcp_src: sp, tcp_dst: 80, tcp_flags: SYN, udp_src: undefined, udp_dst: undefined });
+    const t = h1Tracer(withServices([WEB]), new Conntrack());
+    for (let sp = 46000; sp < 46020; sp++) {
+      const r = t.trace(fromA3(sp));
+      assert.deepEqual(
+        r.outputs.map((o) => [o.port, o.packet.ipv4_dst]),
+        [[VXLAN, endpoint('a2').ip]],
+        `source port ${sp}: to a2, never back to a3 itself`,
+      );
+    }
+    const alone = h1Tracer(withServices([{ ...WEB, providers: [{ endpointId: 'a3', ip: endpoint('a3').ip }] }]), new Conntrack());
+    assert.deepEqual(
+      alone.trace(fromA3(46100)).outputs.map((o) => o.port),
+      [OFPP.CONTROLLER],
+      'the only provider calling itself is refused',
+    );
+    assert.deepEqual(
+      alone.trace(toService(46101)).outputs.map((o) => o.port),
+      [portOf('a3')],
+      'while another client still reaches it',
+    );
+  });
+
   it('other traffic is untouched: a packet to the service IP on another port, and packets from other hosts', () => {
     const t = h1Tracer(withServices([WEB]), new Conntrack());
     const r = t.trace(toService(45000, SYN, SVC_IP, 81));
@@ -222,8 +247,8 @@ describe('service load balancing in the pipeline', () => {
     const input = hostInput('h1', spanFor('h1', withServices([WEB, EMPTY])));
     const ports = servicePorts(input);
     const groups = desiredGroups(input);
-    assert.equal(groups.length, 2, 'tcp/80 and udp/53 of websvc; none for the empty service');
-    for (const g of groups) {
+    assert.equal(groups.length, 4, 'tcp/80 and udp/53 of websvc, each with its hairpin group for a3; none for the empty service');
+    for (const g of groups.filter((x) => x.groupId <= 0xffff)) {
       const sp = ports.find((p) => p.index === g.groupId)!;
       assert.equal(g.groupType, 'select');
       assert.deepEqual(
@@ -237,6 +262,15 @@ describe('service load balancing in the pipeline', () => {
         assert.deepEqual(reg7, { type: 'set_field', field: { field: 'reg7', value: svcPortReg(sp.index, sp.port.targetPort) } });
       }
     }
+    const hairpins = groups.filter((x) => x.groupId > 0xffff);
+    assert.deepEqual(
+      hairpins.map((g) => [g.groupId >>> 16, g.buckets.length]),
+      [
+        [portOf('a3'), 1],
+        [portOf('a3'), 1],
+      ],
+      "a3's hairpin groups (its ofport in the high half) hold only a2",
+    );
   });
 
   it('a service port keeps its index (and group id) when other services come and go', () => {
