@@ -295,7 +295,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       authorize(call, r.host);
       // memory only: never waits for etcd (nor for anything else)
       return {
-        leaseTtlSeconds: registry.heartbeat(r.host, r.leaseId, r.appliedRevision, r.ruleCounters ?? []),
+        leaseTtlSeconds: registry.heartbeat(r.host, r.leaseId, r.appliedRevision, r.ruleCounters ?? [], r.serviceCounters ?? []),
         revision: registry.etcdRevision,
       };
     }),

@@ -11,44 +11,13 @@
  * shares one object while its providers stay the same (views compare by identity first).
  */
 import type { Endpoint as StoredEndpoint, ServiceLB as StoredService } from '../model/schemas';
+import { isProvider, portsOf, selectorsOf, serviceNetKey } from '../model/service-match';
 import type { ServiceLB__Output as ServiceLB } from '../../proto/gen/netloom/v1/ServiceLB';
-import type { ServicePort__Output as ServicePort } from '../../proto/gen/netloom/v1/ServicePort';
 import type { ServiceProvider__Output as ServiceProvider } from '../../proto/gen/netloom/v1/ServiceProvider';
 import type { ClusterState } from './cluster';
 import { membersOf } from './cluster-index';
 
 export type { ServiceLB };
-
-/** A service's selectors as [label, value] pairs (`k=v`; the kind's schema guarantees the form). */
-export function selectorsOf(s: Pick<StoredService, 'selectors'>): Array<[string, string]> {
-  return (s.selectors ?? []).map((x) => {
-    const i = x.indexOf('=');
-    return [x.slice(0, i), x.slice(i + 1)];
-  });
-}
-
-/** Whether labels hold every selector; no selector selects nothing. */
-export function labelsMatch(labels: Readonly<Record<string, string>> | undefined, selectors: ReadonlyArray<[string, string]>): boolean {
-  if (selectors.length === 0 || !labels) return false;
-  return selectors.every(([k, v]) => Object.hasOwn(labels, k) && labels[k] === v);
-}
-
-/** Contiv's `svcPort:provPort:TCP|UDP` ports as messages (protocol in lower case). */
-export function portsOf(s: Pick<StoredService, 'ports'>): ServicePort[] {
-  return (s.ports ?? []).map((p) => {
-    const [port, target, proto] = p.split(':');
-    return { port: Number(port), targetPort: Number(target), protocol: (proto ?? '').toLowerCase() };
-  });
-}
-
-/** The network key (tenant:network) a service's address and providers come from ('' when it names none). */
-export const serviceNetKey = (s: Pick<StoredService, 'tenantName' | 'networkName'>): string =>
-  s.networkName ? `${s.tenantName}:${s.networkName}` : '';
-
-/** Whether a stored endpoint is a provider of a service with these selectors in network `netKey`. */
-export function isProvider(e: StoredEndpoint | undefined, netKey: string, selectors: ReadonlyArray<[string, string]>): boolean {
-  return e !== undefined && e.network === netKey && e.ipAddress !== '' && labelsMatch(e.labels, selectors);
-}
 
 /** The providers of a service, sorted by endpoint id. */
 export function providersOf(cluster: ClusterState, s: StoredService): ServiceProvider[] {

@@ -112,6 +112,8 @@ export class EndpointService {
             this.deps.claims.pendingOf(ipPrefix),
           );
           chosen = this.deps.claims.choose(ipPrefix, free);
+          // every candidate was claimed here while the scan ran (a burst of creates): scan again
+          if (chosen === undefined && free.length > 0) return RETRY;
         }
         if (chosen === undefined) {
           throw new NetloomError('EXHAUSTED', `no free address left in ${target.where}`, {

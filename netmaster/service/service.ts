@@ -160,7 +160,10 @@ export class NetmasterService implements ServiceReads {
     return this.retrier.run(what, fn);
   }
 
-  /** A free number under `prefix`, claimed in this process until `unclaim`. */
+  /**
+   * A free number under `prefix`, claimed in this process until `unclaim`; undefined when every
+   * candidate found was claimed here meanwhile (the caller retries).
+   */
   private async pickNumber(
     prefix: string,
     keyOfN: (n: number) => string,
@@ -169,7 +172,7 @@ export class NetmasterService implements ServiceReads {
     field: string,
     what: string,
     page?: { cursor: number; result: ReadResult | undefined },
-  ): Promise<number> {
+  ): Promise<number | undefined> {
     const first = ranges[0]?.[0] ?? 1;
     // a page scanned along with the state read usually has a free number: no extra round trip
     let n = page
@@ -185,6 +188,7 @@ export class NetmasterService implements ServiceReads {
         this.claims.pendingOf(prefix),
       );
       n = this.claims.choose(prefix, free);
+      if (n === undefined && free.length > 0) return undefined;
     }
     if (n === undefined) throw new NetloomError('EXHAUSTED', `no free ${what} left`, { field });
     this.claims.claim(prefix, n);

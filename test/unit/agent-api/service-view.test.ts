@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { computeHostView } from '../../../netmaster/agent/host-view';
 import { hostsConcerned } from '../../../netmaster/agent/concerned';
-import { labelsMatch, portsOf, selectorsOf } from '../../../netmaster/agent/service-view';
+import { labelsMatch, portsOf, selectorsOf } from '../../../netmaster/model/service-match';
 import { ViewEngine, type ViewSubscriber } from '../../../netmaster/agent/view-engine';
 import { diffViews } from '../../../netmaster/agent/view-diff';
 import { ClusterBuilder } from './fixtures';
