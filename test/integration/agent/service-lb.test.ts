@@ -9,9 +9,11 @@
  * - a provider calling its own service (hairpin) is answered by the other providers;
  * - an agent restart cuts no running connection and leaves the groups as they were;
  * - a service without provider refuses a connection at once (the agent's RST), measured;
- * - the select group and the DNAT flows are on the switch, counting.
+ * - the select group and the DNAT flows are on the switch, counting;
+ * - the rate of new connections through the service against direct to the providers (logged).
  */
 import { strict as assert } from 'node:assert';
+import { performance } from 'node:perf_hooks';
 import { waitFor } from '../../../lib/clock';
 import { EchoStream } from '../../support/echo-stream';
 import { ProbeAgent, type ProbeResult } from '../../support/policy-probe';
@@ -20,6 +22,8 @@ import { AgentLab, Ctr, hostState, Scenario } from './support';
 const LAB = 'tsvc';
 const NET = { tenant: 'ts', network: 'snet' };
 const C1: Ctr = { name: 'c1', host: 'host1', ...NET, ip: '10.71.1.10', mac: '02:00:00:71:01:0a' };
+/** a second client on host1, for the direct connections of the rate comparison (see the test) */
+const C2: Ctr = { name: 'c2', host: 'host1', ...NET, ip: '10.71.1.20', mac: '02:00:00:71:01:14' };
 const P1: Ctr = { name: 'p1', host: 'host1', ...NET, ip: '10.71.1.11', mac: '02:00:00:71:01:0b' };
 const P2: Ctr = { name: 'p2', host: 'host2', ...NET, ip: '10.71.1.12', mac: '02:00:00:71:01:0c' };
 const P3: Ctr = { name: 'p3', host: 'host3', ...NET, ip: '10.71.1.13', mac: '02:00:00:71:01:0d' };
@@ -28,7 +32,7 @@ const SC: Scenario = {
   encap: 'vxlan',
   tenants: [{ name: 'ts', vrfId: 7, ctZone: 71 }],
   networks: [{ tenant: 'ts', name: 'snet', tag: 7101, subnet: '10.71.1.0/24', gateway: '10.71.1.254', networkId: 1 }],
-  containers: [C1, ...PROVIDERS],
+  containers: [C1, C2, ...PROVIDERS],
 };
 const SVC_IP = '10.71.1.100';
 const EMPTY_IP = '10.71.1.101';
@@ -98,7 +102,7 @@ describe('service load balancing on the wire (3 hosts, VXLAN)', function () {
     await Promise.all(['host1', 'host2', 'host3'].map((h) => lab.startAgent(h)));
     for (const c of SC.containers) await lab.plug(c);
     client = await ProbeAgent.start(lab.ns(C1), 'c1', [], []);
-    agents.push(client);
+    agents.push(client, await ProbeAgent.start(lab.ns(C2), 'c2', [], []));
     for (const p of PROVIDERS) {
       agents.push(await ProbeAgent.start(lab.ns(p), p.name, [TARGET], []));
       const s = EchoStream.start(lab.ns(p), ['serve', p.name, String(ECHO)]);
@@ -152,6 +156,34 @@ describe('service load balancing on the wire (3 hosts, VXLAN)', function () {
     }).catch((e: unknown) => {
       throw new Error(`${String(e)}:\n${dnat}`);
     });
+  });
+
+  it('measures the new-connection rate through the service against direct to the providers (logged)', async () => {
+    // 100 connections at once, alternating service and direct 4 times each; the median rate of each.
+    // The direct ones come from c2: from c1 they could reuse a source port whose translated tuple
+    // (c1:port -> provider) an earlier service connection still holds in conntrack (docs/services.md, Limits).
+    const c2 = agents.find((a) => a.name === 'c2')!;
+    const rate = async (from: ProbeAgent, targets: Array<{ ip: string; probe: string }>): Promise<number> => {
+      const t0 = performance.now();
+      const r = await from.probe(targets, 5000);
+      assert.ok(
+        r.every((x) => x.ok),
+        'every connection answered',
+      );
+      return targets.length / ((performance.now() - t0) / 1000);
+    };
+    const viaService = Array.from({ length: 100 }, () => ({ ip: SVC_IP, probe: 'tcp/80' }));
+    const direct = Array.from({ length: 100 }, (_, i) => ({ ip: PROVIDERS[i % 3]!.ip, probe: `tcp/${TARGET}` }));
+    const svc: number[] = [];
+    const dir: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      svc.push(await rate(client, viaService));
+      dir.push(await rate(c2, direct));
+    }
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+    log(
+      `new TCP connections/s (100 at once, median of 4): service ${median(svc).toFixed(0)}, direct ${median(dir).toFixed(0)}, ratio ${(median(svc) / median(dir)).toFixed(2)}`,
+    );
   });
 
   it('keeps a long-lived connection on its provider when another provider leaves; new connections avoid the one that left', async () => {
