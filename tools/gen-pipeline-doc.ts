@@ -74,7 +74,7 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
   conntrack: {
     file: 'conntrack.ts',
     what:
-      'conntrack: `reg3 + ip` -> `ct(zone=ctZone, nat, table=ctState)` (`nat`: service connections keep their provider, replies get the service address back). ctState: `+trk+inv` drop (200); `+trk+est, ct_mark=generation` ' +
+      'conntrack: `reg3 + ip` -> `ct(zone=ctZone, nat, table=ctState)` (`nat`: service connections keep their provider, replies get the service address back); for tenants with services, `reg3 + ip + +trk, ct_zone=ctZone` (110, tracked by the service tables) goto ctState. ctState: `+trk+inv` drop (200); `+trk+est, ct_mark=generation` ' +
       'goto l3Forward (150: admitted under the current policy); `+trk+est+rpl, ct_mark=DENIED` drop (140); `+trk+est+rpl` goto ' +
       'l3Forward (130); `+trk+rel` goto ctCommit (90); the rest (new, and original-direction packets of connections admitted ' +
       'under an older policy) miss into egressPolicy. ctCommit: `reg3, denied flag, +trk+est` -> `ct(commit, ct_mark=DENIED)`, ' +

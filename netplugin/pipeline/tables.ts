@@ -198,9 +198,10 @@ export const PIPELINE: readonly TableSpec[] = [
   {
     id: 50,
     name: 'conntrack',
-    purpose: 'IP traffic enters conntrack in the tenant zone, then continues in ctState',
+    purpose:
+      'IP traffic enters conntrack in the tenant zone (with nat), then continues in ctState; a packet the service tables already tracked in that zone goes straight to ctState',
     miss: { kind: 'goto', table: 'ctState' },
-    match: [REGS.tenant, 'eth_type'],
+    match: [REGS.tenant, 'eth_type', 'ct_state', 'ct_zone'],
     next: ['ctState'],
     cookies: ['conntrack'],
   },

@@ -179,6 +179,11 @@ describe('service load balancing in the pipeline', () => {
     const dst = r.steps.find((s) => s.tableName === 'dstClassify');
     assert.equal(dst?.object, 'a3', 'dstClassify found a3 (group blue:front)');
     assert.equal(r.outputs[0]!.regs[2], 11, 'reg2 holds the provider group');
+    assert.equal(
+      r.steps.find((s) => s.tableName === 'conntrack')?.object,
+      'blue:tracked',
+      'already tracked in the tenant zone by the service tables: no second ct()',
+    );
     assert.deepEqual(
       r.steps.filter((s) => s.tableName.startsWith('service')).map((s) => `${s.tableName}:${s.object}`),
       ['serviceLB:blue:websvc:tcp/80', 'serviceEndpoint:blue:websvc:tcp/80', 'serviceDnat:blue:websvc:tcp/80>a3'],
