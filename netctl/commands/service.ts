@@ -33,11 +33,20 @@ export function registerService(program: Command, rt: Runtime): void {
       // the provider count is the service's inspect's (one request per service)
       const withProviders = await Promise.all(
         items.map(async (s): Promise<JsonObject> => {
-          const oper = obj(obj(await c.get(`/api/v1/inspect/${KIND.collection}/${field(s, 'tenantName')}:${field(s, 'serviceName')}/`))['Oper']);
+          const oper = obj(
+            obj(await c.get(`/api/v1/inspect/${KIND.collection}/${field(s, 'tenantName')}:${field(s, 'serviceName')}/`))['Oper'],
+          );
           return { ...s, numProviders: typeof oper['numProviders'] === 'number' ? oper['numProviders'] : 0 };
         }),
       );
-      out(render(opts, withProviders, () => serviceTable(withProviders), () => nameLines(items, 'serviceName')));
+      out(
+        render(
+          opts,
+          withProviders,
+          () => serviceTable(withProviders),
+          () => nameLines(items, 'serviceName'),
+        ),
+      );
     }),
   );
 
@@ -131,9 +140,14 @@ export function providersTable(inspect: Json): string {
     .map(obj)
     .map(
       (p) =>
-        [field(p, 'endpointID'), field(p, 'homingHost'), field(p, 'ipAddress'), num(p, 'connections'), num(p, 'packets'), num(p, 'bytes')].join(
-          '\t',
-        ) + '\n',
+        [
+          field(p, 'endpointID'),
+          field(p, 'homingHost'),
+          field(p, 'ipAddress'),
+          num(p, 'connections'),
+          num(p, 'packets'),
+          num(p, 'bytes'),
+        ].join('\t') + '\n',
     );
   return (
     `Service ${field(obj(v['Config']), 'key')}: ${field(oper, 'serviceIP')} ${ports} in ${field(oper, 'network')}, ${num(oper, 'numProviders')} providers\n` +

@@ -33,7 +33,10 @@ type ServiceCounterList = ReadonlyArray<{ service: string; endpointId: string; p
 
 function servicesOf(list: ServiceCounterList): HostRealization['services'] {
   return new Map(
-    list.map((c) => [serviceCounterKey(c.service, c.endpointId), { packets: big(c.packets), bytes: big(c.bytes), connections: big(c.connections) }]),
+    list.map((c) => [
+      serviceCounterKey(c.service, c.endpointId),
+      { packets: big(c.packets), bytes: big(c.bytes), connections: big(c.connections) },
+    ]),
   );
 }
 

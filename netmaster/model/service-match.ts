@@ -36,4 +36,3 @@ export const serviceNetKey = (s: Pick<ServiceLB, 'tenantName' | 'networkName'>):
 export function isProvider(e: Endpoint | undefined, netKey: string, selectors: ReadonlyArray<[string, string]>): boolean {
   return e !== undefined && e.network === netKey && e.ipAddress !== '' && labelsMatch(e.labels, selectors);
 }
-

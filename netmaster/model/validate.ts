@@ -169,8 +169,7 @@ export function checkUpsert<T extends ObjectType>(
         const ip = parseV4(s.ipAddress);
         if (ip === undefined) throw invalid('ipAddress', `ipAddress '${s.ipAddress}' must be an IPv4 address`);
         const sub = parseV4Subnet(nw.subnet);
-        if (sub && (ip < sub.first || ip > sub.last))
-          throw invalid('ipAddress', `ipAddress ${s.ipAddress} is outside subnet ${nw.subnet}`);
+        if (sub && (ip < sub.first || ip > sub.last)) throw invalid('ipAddress', `ipAddress ${s.ipAddress} is outside subnet ${nw.subnet}`);
         if (nw.gateway !== '' && parseV4(nw.gateway) === ip)
           throw invalid('ipAddress', `ipAddress ${s.ipAddress} is the gateway of network ${s.tenantName}:${s.networkName}`);
       }

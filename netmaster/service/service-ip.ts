@@ -35,7 +35,11 @@ export interface ServiceIpPlan {
 }
 
 /** The writes that release a service's address (nothing when the key is no longer its own). */
-export async function releaseServiceIp(kv: Pick<EtcdKV, 'get'>, key: string, s: ServiceLB): Promise<{ guards: Guard[]; writes: WriteOp[] }> {
+export async function releaseServiceIp(
+  kv: Pick<EtcdKV, 'get'>,
+  key: string,
+  s: ServiceLB,
+): Promise<{ guards: Guard[]; writes: WriteOp[] }> {
   const ip = s.ipAddress ? parseV4(s.ipAddress) : undefined;
   if (ip === undefined || !s.networkName) return { guards: [], writes: [] };
   const ipKey = layout.ip(`${s.tenantName}:${s.networkName}`, ip);
@@ -81,7 +85,14 @@ export async function planServiceIp(
     const sub = parseV4Subnet(nw.subnet);
     if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
     const prefix = layout.ipPrefix(netKey);
-    n = await pick(prefix, (x) => layout.ip(netKey, x), [[sub.first, sub.last]], 'networkName', `address in network ${netKey} (subnet ${nw.subnet})`, true);
+    n = await pick(
+      prefix,
+      (x) => layout.ip(netKey, x),
+      [[sub.first, sub.last]],
+      'networkName',
+      `address in network ${netKey} (subnet ${nw.subnet})`,
+      true,
+    );
     if (n === undefined) return undefined;
     plan.claimed = { prefix, n };
     plan.guards.push({ kind: 'modEquals', key: layout.ip(netKey, n), modRevision: '0' });

@@ -24,6 +24,7 @@ describe('agent API: serviceLB control plane (real etcd)', function () {
   let etcd: EtcdFixture | undefined;
   let nm: RunningNetmaster | undefined;
   let agent: NetmasterClient | undefined;
+  let late: NetmasterClient | undefined;
   let raw: AgentClient | undefined;
   const logger = createLogger('service-lb-test', { level: process.env.NETLOOM_LOG_LEVEL ?? 'silent' });
 
@@ -45,6 +46,7 @@ describe('agent API: serviceLB control plane (real etcd)', function () {
   after(async () => {
     raw?.close();
     await agent?.stop().catch(() => undefined);
+    await late?.stop().catch(() => undefined);
     await nm?.stop().catch(() => undefined);
     await etcd?.stop();
   });
@@ -125,6 +127,16 @@ describe('agent API: serviceLB control plane (real etcd)', function () {
       seen.providers.map((p) => p.ip),
       both.map((id) => (id === p1.endpointID ? p1.ipAddress : p2.ipAddress)),
     );
+
+    // a host that connects now (sv-h3: c0 and c9 are its) gets the service in its first snapshot
+    late = new NetmasterClient({ address: [address], host: 'sv-h3', vtepIp: '192.168.71.3', heartbeatMs: 200 });
+    late.start();
+    const inSnapshot = await until(
+      'the service in the snapshot of sv-h3',
+      () => late!.state.services.find((x) => x.key === 'sv:websvc'),
+      15_000,
+    );
+    assert.deepEqual(inSnapshot, seen);
 
     // sv-h2 reports its counters in a heartbeat (as its agent's group stats read would)
     raw = rawClient(address);

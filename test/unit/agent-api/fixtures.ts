@@ -122,7 +122,14 @@ export class ClusterBuilder {
   /** A serviceLB (its address as the store would have allocated it). */
   service(tenant: string, name: string, network: string, ip: string, selectors: string[], ports: string[] = ['80:8080:TCP']): this {
     return this.put(
-      ...cfg('serviceLB', `${tenant}:${name}`, { tenantName: tenant, serviceName: name, networkName: network, ipAddress: ip, selectors, ports }),
+      ...cfg('serviceLB', `${tenant}:${name}`, {
+        tenantName: tenant,
+        serviceName: name,
+        networkName: network,
+        ipAddress: ip,
+        selectors,
+        ports,
+      }),
     );
   }
 

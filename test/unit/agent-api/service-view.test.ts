@@ -45,7 +45,14 @@ describe('services in host views', () => {
       ['empty', ''],
     ]);
     assert.equal(labelsMatch({ app: 'web', tier: 'x' }, [['app', 'web']]), true, 'more labels than selectors: a match');
-    assert.equal(labelsMatch({ app: 'web' }, [['app', 'web'], ['tier', 'x']]), false, 'every selector must hold');
+    assert.equal(
+      labelsMatch({ app: 'web' }, [
+        ['app', 'web'],
+        ['tier', 'x'],
+      ]),
+      false,
+      'every selector must hold',
+    );
     assert.equal(labelsMatch({ app: 'web' }, []), false, 'no selector selects nothing');
     assert.equal(labelsMatch({ empty: '' }, [['empty', '']]), true);
     assert.equal(labelsMatch({}, [['toString', '']]), false, 'only own labels');
@@ -88,7 +95,11 @@ describe('services in host views', () => {
       ['t1:websvc'],
     );
     assert.ok(v3.networks.some((n) => n.key === 't1:web'));
-    for (const id of ['p1', 'p2']) assert.ok(v3.endpoints.some((e) => e.id === id), `provider ${id} in h3's view`);
+    for (const id of ['p1', 'p2'])
+      assert.ok(
+        v3.endpoints.some((e) => e.id === id),
+        `provider ${id} in h3's view`,
+      );
     assert.deepEqual(computeHostView(b.state, 'h4').services, [], 'h4 has endpoints of t2 only');
     assert.deepEqual(computeHostView(b.state, 'h5').services, [], 'h5 has no endpoint');
     assert.deepEqual(hostsConcerned(b.state, { service: 't1:websvc' }), ['h1', 'h2', 'h3']);

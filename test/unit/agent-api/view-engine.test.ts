@@ -67,11 +67,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       },
   ),
   // services: on a network, with or without an address, selecting some labels; gone; another tenant's
-  fc.tuple(fc.constantFrom('s1', 's2'), net, fc.boolean(), fc.constantFrom<string[]>(['app=web'], ['app=web', 'tier=x'], ['app=db'], [])).map(
-    ([s, n, withIp, selectors]): Op =>
-      (b) =>
-        b.service('t1', s, n, withIp ? `10.${NETS.indexOf(n) + 1}.0.251` : '', selectors),
-  ),
+  fc
+    .tuple(fc.constantFrom('s1', 's2'), net, fc.boolean(), fc.constantFrom<string[]>(['app=web'], ['app=web', 'tier=x'], ['app=db'], []))
+    .map(
+      ([s, n, withIp, selectors]): Op =>
+        (b) =>
+          b.service('t1', s, n, withIp ? `10.${NETS.indexOf(n) + 1}.0.251` : '', selectors),
+    ),
   fc.constantFrom('s1', 's2').map(
     (s): Op =>
       (b) =>
@@ -273,7 +275,11 @@ describe('agent API view engine', () => {
     assert.ok(held.deps > 0 && held.srcNet > 0 && held.srcGrp > 0 && held.services > 0, JSON.stringify(held));
     stop();
     assert.equal(engine.hosts, 0);
-    assert.deepEqual(engine.indexSizes(), { deps: 0, srcNet: 0, srcGrp: 0, carried: 0, services: 0, pending: 0 }, 'no index entry outlives its view');
+    assert.deepEqual(
+      engine.indexSizes(),
+      { deps: 0, srcNet: 0, srcGrp: 0, carried: 0, services: 0, pending: 0 },
+      'no index entry outlives its view',
+    );
     b.endpoint('e9', 't1', 'web', 'h2', '10.1.0.99');
     engine.apply(b.takeChanges());
     assert.equal(f.dirty.size, 0, 'no longer told');

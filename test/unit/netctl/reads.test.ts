@@ -322,7 +322,16 @@ describe('netctl read commands (fake netmaster)', () => {
       ],
       numProviders: 2,
       providers: [
-        { endpointID: 'ep1', homingHost: 'h1', ipAddress: '10.1.1.5', containerName: 'a', packets: 10, bytes: 900, connections: 3, hosts: 2 },
+        {
+          endpointID: 'ep1',
+          homingHost: 'h1',
+          ipAddress: '10.1.1.5',
+          containerName: 'a',
+          packets: 10,
+          bytes: 900,
+          connections: 3,
+          hosts: 2,
+        },
         { endpointID: 'ep2', homingHost: 'h2', ipAddress: '10.1.1.6', containerName: 'b', packets: 0, bytes: 0, connections: 0, hosts: 0 },
       ],
     };
@@ -337,7 +346,10 @@ describe('netctl read commands (fake netmaster)', () => {
         'svc1         t1        net1     [app=web tier=fe]  10.1.1.2  80:8080:TCP,53:53:UDP  2\n',
     );
     assert.equal((await ok('service', 'ls', '-a', '-q')).stdout, 'svc1\n');
-    assert.equal((JSON.parse((await ok('service', 'ls', '-t', 't1', '-o', 'json')).stdout) as Array<{ numProviders: number }>)[0]?.numProviders, 2);
+    assert.equal(
+      (JSON.parse((await ok('service', 'ls', '-t', 't1', '-o', 'json')).stdout) as Array<{ numProviders: number }>)[0]?.numProviders,
+      2,
+    );
     assert.equal(
       (await ok('service', 'inspect', '-t', 't1', '-o', 'table', 'svc1')).stdout,
       'Service t1:svc1: 10.1.1.2 80->8080/tcp,53->53/udp in t1:net1, 2 providers\n' +
