@@ -286,9 +286,13 @@ describe('service load balancing in the pipeline', () => {
     for (const [name, i] of Object.entries(alone)) assert.equal(both[name], i, name);
   });
 
-  it('providers this host cannot deliver to are left out of the buckets', () => {
+  it('providers this host cannot deliver to, or does not know yet, are left out of the buckets', () => {
     // x3 is in blue:iso, a network h1 has no endpoint in (bridge mode: not reachable)
-    const svc: ServiceLB = { ...WEB, providers: [...WEB.providers, { endpointId: 'x3', ip: endpoint('x3').ip }] };
+    // and zz is not in the state at all (a provider whose endpoint has not reached this host's view yet)
+    const svc: ServiceLB = {
+      ...WEB,
+      providers: [...WEB.providers, { endpointId: 'x3', ip: endpoint('x3').ip }, { endpointId: 'zz', ip: '10.1.1.99' }],
+    };
     const state = withServices([svc]);
     const input = inputFor('h1', HOSTS.h1, state, state);
     const tcp = servicePorts(input).find((p) => p.port.protocol === 'tcp')!;
