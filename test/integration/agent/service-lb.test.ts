@@ -15,6 +15,7 @@
 import { strict as assert } from 'node:assert';
 import { performance } from 'node:perf_hooks';
 import { waitFor } from '../../../lib/clock';
+import { connectSwitch } from '../../../ovs/openflow';
 import { EchoStream } from '../../support/echo-stream';
 import { ProbeAgent, type ProbeResult } from '../../support/policy-probe';
 import { AgentLab, Ctr, hostState, Scenario } from './support';
@@ -259,6 +260,21 @@ describe('service load balancing on the wire (3 hosts, VXLAN)', function () {
     streams.push(stream);
     await waitFor('stream established', () => stream.echoes >= 5, { timeoutMs: 10_000, intervalMs: 20 });
     const groups = await lab.ofctl('host1', ['dump-groups', 'br-int']);
+    // OVS reports the buckets' actions as the agent sent them (set_field, set_field, resubmit), so
+    // the restarted agent's group reconciler finds them equal and sends nothing
+    const of = await connectSwitch(`unix:${lab.host('host1').ovsDir}/run/br-int.mgmt`, { timeoutMs: 5000 });
+    try {
+      const desc = await of.dumpGroups();
+      assert.ok(desc.length >= 3);
+      for (const g of desc)
+        for (const b of g.buckets)
+          assert.deepEqual(
+            b.actions.map((a) => (a.type === 'set_field' && a.field.field !== 'raw' ? `set_field:${a.field.field}` : a.type)),
+            ['set_field:reg6', 'set_field:reg7', 'resubmit'],
+          );
+    } finally {
+      of.close();
+    }
     await lab.stopAgent('host1');
     await lab.startAgent('host1');
     const n = stream.echoes;
