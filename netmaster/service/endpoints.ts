@@ -303,6 +303,29 @@ export class EndpointService {
     });
   }
 
+  /**
+   * Replace an endpoint's labels (checked as on create); `host`, when given, must be the host the
+   * endpoint is homed on. NOT_FOUND for an unknown endpoint.
+   */
+  async setLabels(id: string, labels: unknown, host?: string): Promise<Endpoint> {
+    const checked = parseWith(endpointRequestSchema.pick({ labels: true }), { labels }, BODY_ERRORS).labels;
+    return this.deps.retrier.run(`labels of endpoint ${id}`, async () => {
+      const kv = await this.deps.kv.get(layout.ep(id));
+      if (!kv) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`, { field: 'id' });
+      const ep = this.deps.kv.badValues.need(kv.key, () => checkEndpointKv(kv));
+      if (host !== undefined && ep.homingHost !== host) {
+        throw new NetloomError('PERMISSION_DENIED', `endpoint ${id} belongs to host ${ep.homingHost}, not ${host}`, { field: 'host' });
+      }
+      const next: Endpoint = { ...ep, labels: checked };
+      const r = await this.deps.kv.commit(
+        [{ kind: 'modEquals', key: kv.key, modRevision: kv.modRevision }],
+        [{ kind: 'put', key: kv.key, value: JSON.stringify(next) }],
+      );
+      if (!r.ok) return RETRY;
+      return next;
+    });
+  }
+
   async get(id: string): Promise<Endpoint> {
     const kv = await this.deps.kv.get(layout.ep(id));
     if (!kv) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`);

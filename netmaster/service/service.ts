@@ -408,6 +408,10 @@ export class NetmasterService implements ServiceReads {
     return this.endpoints.get(id);
   }
 
+  setEndpointLabels(id: string, labels: unknown, host?: string): Promise<Endpoint> {
+    return this.endpoints.setLabels(id, labels, host);
+  }
+
   listEndpoints(filter: { network?: string; host?: string } = {}): Promise<Endpoint[]> {
     return this.endpoints.list(filter);
   }
