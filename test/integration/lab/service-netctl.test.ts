@@ -1,16 +1,14 @@
 /**
  * A serviceLB end to end, as a user makes it (lab `tsvc`: 3 hosts, etcd, netmaster and the
  * agents started by `netloom-lab up`): a VXLAN network made with netctl, a client and three
- * providers labelled app=web plugged through the real CNI plugin (labels in the netconf's
- * args.cni.labels), `netctl service create ... -l app=web -p 80:8080:TCP` (address allocated by
+ * providers labelled app=web started with `netloom-lab run --label app=web` (the real CNI plugin,
+ * labels in the netconf's args.cni.labels), `netctl service create ... -l app=web -p 80:8080:TCP` (address allocated by
  * netmaster). Then real traffic: connections to the service's address reach all three providers,
  * `netctl service inspect` shows the providers with the agents' connection counters, and a
  * service whose selector matches nobody refuses at once.
  */
 import { strict as assert } from 'node:assert';
-import { cniCall } from '../../../deploy/lab/cni-call';
-import { addNetns, delNetns } from '../../../deploy/lab/netns';
-import { agentPaths, planLab } from '../../../deploy/lab/plan';
+import { planLab } from '../../../deploy/lab/plan';
 import { waitFor } from '../../../lib/clock';
 import { labCli, netctlCli } from '../../support/lab-cli';
 import { ProbeAgent, type ProbeResult } from '../../support/policy-probe';
@@ -41,25 +39,15 @@ describe('serviceLB end to end: netctl, netmaster, agents, real traffic (lab: 3 
   this.timeout(120_000);
   const plan = planLab({ name: LAB, hosts: 3, etcdMembers: 1 });
   const netctl = netctlCli(plan.netmasters[0]!.url);
-  const ns = (c: Ctr) => `${plan.prefix}c-e2e-${c.name}`;
-  const made: string[] = [];
+  const ns = (c: Ctr) => `${plan.prefix}c-${c.name}`;
   const agents: ProbeAgent[] = [];
   let client: ProbeAgent;
 
+  /** `netloom-lab run` with the container's labels (`--label k=v`: the netconf's args.cni.labels). */
   async function plug(c: Ctr): Promise<void> {
-    await addNetns(ns(c));
-    made.push(ns(c));
-    const r = await cniCall({
-      command: 'ADD',
-      socket: agentPaths(plan, c.host).cniSocket,
-      containerId: `e2e-${c.name}`,
-      netnsPath: `/run/netns/${ns(c)}`,
-      tenant: 'ts',
-      network: 'snet',
-      name: 'ts-snet',
-      extra: { args: { cni: { ips: [c.ip], labels: Object.entries(c.labels).map(([key, value]) => ({ key, value })) } } },
-    });
-    assert.equal(r.code, 0, `CNI ADD ${c.name}: ${r.output}`);
+    const labels = Object.entries(c.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    const r = await lab(['run', c.host, c.name, '--tenant', 'ts', '--network', 'snet', '--ip', c.ip, ...labels]);
+    assert.equal(r.stdout.trim().split('\t')[2], c.ip, `${c.name} got its address`);
   }
 
   async function inspect(name: string): Promise<Inspect> {
@@ -83,7 +71,6 @@ describe('serviceLB end to end: netctl, netmaster, agents, real traffic (lab: 3 
   after(async function () {
     this.timeout(120_000);
     for (const a of agents) await a.stop();
-    for (const n of made) await delNetns(n);
     await lab(['down'], true, 120_000);
   });
 
