@@ -59,10 +59,22 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
       'srcGroup: remote endpoints, `reg3 + ipv4_src` -> reg1. dstClassify: every endpoint with a group, `reg3 + ipv4_dst` ' +
       '-> reg2. Both by tenant, not network, so they hold for routed packets too (subnets do not overlap inside a tenant).',
   },
+  serviceLb: {
+    file: 'service-lb.ts',
+    what:
+      'arp: `reg0, local, arp_tpa=service IP` -> reply with the service MAC. serviceLB: `reg3, local, ip_proto, ipv4_dst=service IP, ' +
+      'tcp_dst/udp_dst=port` -> load reg7=index<<16, `ct(zone, nat, table=serviceEndpoint)`. serviceEndpoint: `reg7 index, +trk+new` ' +
+      '-> `group:<index>` (select, one bucket per provider: set_field reg6=provider IP, reg7=index<<16|target port, ' +
+      'resubmit(,serviceDnat)), or with no provider `meter:1` + `controller(max_len=256)` (the agent answers RST / ICMP port ' +
+      'unreachable); hairpin (110): `reg7 index, +trk+new, ipv4_src=local provider` -> `group:<ofport<<16|index>` (the other providers) or the reject; `reg7 index, +trk+est, ipv4_dst=provider` (90) goto dstClassify (counts). serviceDnat: `reg6, reg7, ip_proto` -> ' +
+      '`ct(commit, zone, nat(dst=provider:port), table=dstClassify)`. l3Forward: `reg3, eth_dst=service MAC, ipv4_dst=endpoint` -> ' +
+      'load eth_dst, reg0, goto l2Forward. Groups (`netplugin/pipeline/services.ts`) are applied around the flow bundle by ' +
+      '`netplugin/reconcile/group-reconciler.ts`.',
+  },
   conntrack: {
     file: 'conntrack.ts',
     what:
-      'conntrack: `reg3 + ip` -> `ct(zone=ctZone, table=ctState)`. ctState: `+trk+inv` drop (200); `+trk+est, ct_mark=generation` ' +
+      'conntrack: `reg3 + ip` -> `ct(zone=ctZone, nat, table=ctState)` (`nat`: service connections keep their provider, replies get the service address back); for tenants with services, `reg3 + ip + +trk, ct_zone=ctZone` (110, tracked by the service tables) goto ctState. ctState: `+trk+inv` drop (200); `+trk+est, ct_mark=generation` ' +
       'goto l3Forward (150: admitted under the current policy); `+trk+est+rpl, ct_mark=DENIED` drop (140); `+trk+est+rpl` goto ' +
       'l3Forward (130); `+trk+rel` goto ctCommit (90); the rest (new, and original-direction packets of connections admitted ' +
       'under an older policy) miss into egressPolicy. ctCommit: `reg3, denied flag, +trk+est` -> `ct(commit, ct_mark=DENIED)`, ' +

@@ -18,7 +18,10 @@ import { readFileSync } from 'node:fs';
 import { computePipeline } from '../pipeline/compute';
 import type { PipelineInput } from '../pipeline/input';
 import { desiredMeters, meterConfig } from '../pipeline/meters';
+import { desiredGroups, serviceMeters } from '../pipeline/services';
+import { GroupReconciler } from '../reconcile/group-reconciler';
 import { MeterReconciler } from '../reconcile/meter-reconciler';
+import { readServiceCounters, type ServiceCounter } from '../reconcile/service-counters';
 import { FlowReconciler } from '../reconcile/reconciler';
 import { readRuleCounters, type RuleCounter } from '../reconcile/rule-counters';
 import { applyToSwitch } from '../reconcile/switch-apply';
@@ -28,6 +31,7 @@ import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
 import { ReconcileLoop } from './reconcile-loop';
+import { answerServiceRejects } from './service-reject';
 import { underlayProbe, VtepWarmup } from './vtep-warmup';
 import { traceOnHost, type HostTraceResult } from '../trace/host-trace';
 import { HostNetApplier } from '../hostnet/applier';
@@ -81,6 +85,9 @@ export class Agent {
   private of: OfConnection | undefined;
   private reconciler: FlowReconciler | undefined;
   private meters: MeterReconciler | undefined;
+  private groups: GroupReconciler | undefined;
+  /** packet-ins answered with a TCP RST / ICMP unreachable (services without provider), and those that could not be */
+  readonly rejects = { sent: 0, failed: 0 };
   readonly loop: ReconcileLoop;
   private state: HostState | undefined;
   /** the state of the last successful apply (the flows installed were computed from it) */
@@ -206,13 +213,21 @@ export class Agent {
     this.of = new OfConnection(sw, { logger: log });
     this.reconciler = new FlowReconciler(this.of, log);
     this.meters = new MeterReconciler(this.of, log);
+    this.groups = new GroupReconciler(this.of, log);
+    const of = this.of;
+    answerServiceRejects(of, (ok) => void (ok ? this.rejects.sent++ : this.rejects.failed++));
     sw.on('connected', () => {
       this.deps.metrics?.connected.set({ peer: 'openflow' }, 1);
+      // OVS sends packet-ins on a service connection (our br-int.mgmt) only after a non-zero miss_send_len
+      of.send({ type: 'set_config', xid: 0, flags: 0, missSendLen: 128 }).catch((e: unknown) =>
+        log.warn({ err: errorMessage(e) }, 'set_config not sent: services without provider will not be rejected'),
+      );
       if (sw.connects > 1) {
         this.deps.metrics?.ofReconnects.inc();
         log.info({ connects: sw.connects }, 'OpenFlow reconnected: re-checking bridges and re-applying flows');
         this.reconciler?.invalidate();
         this.meters?.invalidate();
+        this.groups?.invalidate();
         void this.afterReconnect();
       }
     });
@@ -224,7 +239,8 @@ export class Agent {
     await this.deps.source.start((s) => this.onState(s));
     this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
     const countersMs = this.config.ruleCountersMs ?? DEFAULT_RULE_COUNTERS_MS;
-    if (countersMs > 0 && this.deps.source.ruleCounters) this.countersLoop = this.reportRuleCounters(countersMs);
+    if (countersMs > 0 && (this.deps.source.ruleCounters || this.deps.source.serviceCounters))
+      this.countersLoop = this.reportRuleCounters(countersMs);
   }
 
   /**
@@ -237,7 +253,13 @@ export class Agent {
     return readRuleCounters(this.of, this.reconciler.installedFlows(), state);
   }
 
-  /** Every `ms`: read the rules' counters and hand them to the source (which sends them with heartbeats). */
+  /** The counters of the services' providers whose flows are installed (undefined while the switch is not in sync). */
+  async serviceCounters(): Promise<ServiceCounter[] | undefined> {
+    if (!this.appliedState || !this.of || !this.reconciler || !this.sw?.connected) return undefined;
+    return readServiceCounters(this.of, this.reconciler.installedFlows());
+  }
+
+  /** Every `ms`: read the rules' and services' counters and hand them to the source (which sends them with heartbeats). */
   private async reportRuleCounters(ms: number): Promise<void> {
     const signal = this.countersStop.signal;
     while (!signal.aborted) {
@@ -246,6 +268,8 @@ export class Agent {
       try {
         const counters = await this.ruleCounters();
         if (counters) this.deps.source.ruleCounters?.(counters);
+        const services = this.deps.source.serviceCounters ? await this.serviceCounters() : undefined;
+        if (services) this.deps.source.serviceCounters?.(services);
       } catch (e) {
         this.deps.logger.debug({ err: errorMessage(e) }, 'rule counters not read');
       }
@@ -450,7 +474,7 @@ export class Agent {
 
   private async reconcile(): Promise<void> {
     const state = this.state;
-    if (!state || !this.reconciler || !this.meters || !this.sw) return;
+    if (!state || !this.reconciler || !this.meters || !this.groups || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
     const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
     let input: PipelineInput = { state, local };
@@ -461,7 +485,12 @@ export class Agent {
       input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
     }
     const flows = computePipeline(input);
-    const r = await applyToSwitch({ flows: this.reconciler, meters: this.meters }, flows, desiredMeters(input).map(meterConfig));
+    const r = await applyToSwitch(
+      { flows: this.reconciler, meters: this.meters, groups: this.groups },
+      flows,
+      [...desiredMeters(input).map(meterConfig), ...serviceMeters(input)],
+      desiredGroups(input),
+    );
     if (hostNet) {
       // after the flows: no flow sends to a port that is gone, and the kernel side exists before routes name it
       const key = this.gatewayOfports?.key;

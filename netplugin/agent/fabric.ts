@@ -7,6 +7,7 @@
  * `netmaster-adapter.ts`; tests use `file-fabric.ts` or fakes.
  */
 import type { RuleCounter } from '../reconcile/rule-counters';
+import type { ServiceCounter } from '../reconcile/service-counters';
 import type { HostState, Network } from '../state/host-state';
 
 export interface DesiredStateSource {
@@ -28,6 +29,8 @@ export interface DesiredStateSource {
    * zeros included), for the control plane to sum over hosts. Optional, like `realized`.
    */
   ruleCounters?(counters: readonly RuleCounter[]): void;
+  /** The latest per-provider counters of the services' flows on this host. Optional, like `ruleCounters`. */
+  serviceCounters?(counters: readonly ServiceCounter[]): void;
   /** whether the source is currently connected to its control plane */
   readonly connected: boolean;
 }

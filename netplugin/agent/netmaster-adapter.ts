@@ -14,6 +14,7 @@ import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { NetmasterClient } from '../netmaster-client/client';
 import type { RuleCounter } from '../reconcile/rule-counters';
+import type { ServiceCounter } from '../reconcile/service-counters';
 import { QueryFollower, type QueryHandler } from '../netmaster-client/queries';
 import { HostState, Network, parseHostState } from '../state/host-state';
 import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkCatalog, NetworkLookup } from './fabric';
@@ -102,6 +103,10 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator, N
 
   ruleCounters(counters: readonly RuleCounter[]): void {
     this.client.setRuleCounters(counters);
+  }
+
+  serviceCounters(counters: readonly ServiceCounter[]): void {
+    this.client.setServiceCounters(counters);
   }
 
   async stop(): Promise<void> {

@@ -50,6 +50,7 @@ import type { RegisterResponse__Output } from '../../proto/gen/netloom/v1/Regist
 import type { HeartbeatResponse__Output } from '../../proto/gen/netloom/v1/HeartbeatResponse';
 import type { HeartbeatRequest } from '../../proto/gen/netloom/v1/HeartbeatRequest';
 import type { RuleCounter } from '../../proto/gen/netloom/v1/RuleCounter';
+import type { ServiceCounter } from '../../proto/gen/netloom/v1/ServiceCounter';
 import { MAX_RULE_COUNTERS } from '../../proto/rule-counters';
 import type { DeleteEndpointResponse__Output } from '../../proto/gen/netloom/v1/DeleteEndpointResponse';
 import type { ListNetworksResponse__Output } from '../../proto/gen/netloom/v1/ListNetworksResponse';
@@ -61,6 +62,9 @@ import type { QueryAnswerAck__Output } from '../../proto/gen/netloom/v1/QueryAns
 import { fromServiceError } from '../../proto/status';
 import { homeReplicaIndex, nextAddressIndex, parseNetmasterAddresses } from './addresses';
 import { addToStore, applyChange, checkChange, emptyStore, stateOf, type Change, type HostState, type StateStore } from './apply';
+
+/** The most per-provider service counters one heartbeat carries (sorted by service and endpoint: the rest are left out). */
+export const MAX_SERVICE_COUNTERS = 4096;
 
 export interface ClientTls {
   /** CA that signed netmaster's certificate */
@@ -151,6 +155,8 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   private acked = 0n;
   /** what heartbeats report as the policy rules' counters (see setRuleCounters) */
   private ruleCounters: RuleCounter[] = [];
+  /** what heartbeats report as the services' per-provider counters (see setServiceCounters) */
+  private serviceCounters: ServiceCounter[] = [];
   /**
    * an etcd revision a heartbeat reported while the stream was behind it, since when, and the
    * timer that checks the stream has reached it stallTimeoutMs later
@@ -383,8 +389,32 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
       .map((c) => ({ ruleId: c.ruleId, packets: String(c.packets), bytes: String(c.bytes) }));
   }
 
+  /**
+   * The services' per-provider counters the next heartbeats carry (the latest replace the previous
+   * ones; the first MAX_SERVICE_COUNTERS by service and endpoint when there are more).
+   */
+  setServiceCounters(
+    counters: readonly { service: string; endpointId: string; packets: bigint; bytes: bigint; connections: bigint }[],
+  ): void {
+    if (counters.length > MAX_SERVICE_COUNTERS)
+      this.opts.logger?.warn({ providers: counters.length, sent: MAX_SERVICE_COUNTERS }, 'more service counters than a heartbeat carries');
+    this.serviceCounters = counters.slice(0, MAX_SERVICE_COUNTERS).map((c) => ({
+      service: c.service,
+      endpointId: c.endpointId,
+      packets: String(c.packets),
+      bytes: String(c.bytes),
+      connections: String(c.connections),
+    }));
+  }
+
   private heartbeatRequest(): HeartbeatRequest {
-    return { host: this.opts.host, leaseId: this.leaseId || '0', appliedRevision: String(this.acked), ruleCounters: this.ruleCounters };
+    return {
+      host: this.opts.host,
+      leaseId: this.leaseId || '0',
+      appliedRevision: String(this.acked),
+      ruleCounters: this.ruleCounters,
+      serviceCounters: this.serviceCounters,
+    };
   }
 
   /**

@@ -14,6 +14,7 @@ import { qosFlows } from './features/qos';
 import { arpFlows } from './features/arp';
 import { gatewayIcmpFlows } from './features/gateway-icmp';
 import { groupFlows } from './features/groups';
+import { serviceLbFlows } from './features/service-lb';
 import { conntrackFlows } from './features/conntrack';
 import { policyFlows } from './features/policy';
 import { l3RoutingFlows } from './features/l3-routing';
@@ -42,6 +43,12 @@ export const FLOW_BUILDERS: readonly FlowBuilder[] = [
   { name: 'arp', compute: arpFlows, tables: ['arp'], cookies: ['arp'] },
   { name: 'gatewayIcmp', compute: gatewayIcmpFlows, tables: ['gateway'], cookies: ['routing'] },
   { name: 'group', compute: groupFlows, tables: ['srcGroup', 'dstClassify'], cookies: ['policy'] },
+  {
+    name: 'serviceLb',
+    compute: serviceLbFlows,
+    tables: ['arp', 'serviceLB', 'serviceEndpoint', 'serviceDnat', 'l3Forward'],
+    cookies: ['service'],
+  },
   { name: 'conntrack', compute: conntrackFlows, tables: ['conntrack', 'ctState', 'ctCommit'], cookies: ['conntrack'] },
   { name: 'policy', compute: policyFlows, tables: ['egressPolicy', 'ingressPolicy'], cookies: ['policy'] },
   { name: 'l3Routing', compute: l3RoutingFlows, tables: ['l3Forward'], cookies: ['routing'] },

@@ -4,7 +4,7 @@
  * compare equal in the reconciler whichever feature built them).
  */
 import type { Action, FieldRef, Instruction, KnownOxm, OxmFieldName, OxmValue } from '../../ovs/openflow/messages';
-import { NO_TABLE, OFPP } from '../../ovs/openflow/messages';
+import { NO_TABLE, NX_NAT_F, OFPP } from '../../ovs/openflow/messages';
 import type { DesiredFlow } from '../reconcile/flow-key';
 import type { Feature } from '../reconcile/cookie';
 import { REGS, table, TableName } from './tables';
@@ -100,15 +100,35 @@ export const act = {
   popVlan: (): Action => ({ type: 'pop_vlan' }),
   decTtl: (): Action => ({ type: 'dec_nw_ttl' }),
   setTtl: (ttl: number): Action => ({ type: 'set_nw_ttl', ttl }),
-  /** send to conntrack in a zone; with `then` the tracked packet continues in that table; `mark` is stored with a commit */
-  ct: (zone: number, opts: { commit?: boolean; then?: TableName; mark?: number } = {}): Action => ({
-    type: 'ct',
-    flags: opts.commit ? 1 : 0,
-    zoneImm: zone,
-    recircTable: opts.then === undefined ? NO_TABLE : table(opts.then),
-    alg: 0,
-    actions: opts.mark === undefined ? [] : [{ type: 'reg_load', dst: ref('ct_mark', 32), value: BigInt(opts.mark) }],
-  }),
+  /**
+   * send to conntrack in a zone; with `then` the tracked packet continues in that table; `mark` is
+   * stored with a commit; `nat` applies the connection's translation (true: whatever NAT an
+   * existing connection has; `{ ip, port }`: destination NAT of a new one, with commit)
+   */
+  ct: (
+    zone: number,
+    opts: { commit?: boolean; then?: TableName; mark?: number; nat?: true | { ip: string; port: number } } = {},
+  ): Action => {
+    const actions: Action[] = [];
+    if (opts.nat === true) actions.push({ type: 'nat', flags: 0 });
+    else if (opts.nat !== undefined) actions.push({ type: 'nat', flags: NX_NAT_F.DST, ipMin: opts.nat.ip, portMin: opts.nat.port });
+    if (opts.mark !== undefined) actions.push({ type: 'reg_load', dst: ref('ct_mark', 32), value: BigInt(opts.mark) });
+    return {
+      type: 'ct',
+      flags: opts.commit ? 1 : 0,
+      zoneImm: zone,
+      recircTable: opts.then === undefined ? NO_TABLE : table(opts.then),
+      alg: 0,
+      actions,
+    };
+  },
+  /** OpenFlow set_field of a whole register (a group bucket's loads: OVS reports them back as sent) */
+  setReg: (name: RegName, value: number): Action => ({ type: 'set_field', field: { field: REGS[name], value } }),
+  group: (groupId: number): Action => ({ type: 'group', groupId }),
+  /** Nicira resubmit to a table (the packet's own in_port) */
+  resubmit: (t: TableName): Action => ({ type: 'resubmit', inPort: OFPP.IN_PORT, table: table(t) }),
+  /** the packet (its first `maxLen` bytes) to the controller, reason OFPR_ACTION */
+  controller: (maxLen: number): Action => ({ type: 'controller', maxLen, controllerId: 0, reason: 1 }),
 };
 
 // ---------- instructions and flows ----------

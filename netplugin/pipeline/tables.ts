@@ -35,6 +35,9 @@ export type TableName =
   | 'arp'
   | 'gateway'
   | 'srcGroup'
+  | 'serviceLB'
+  | 'serviceEndpoint'
+  | 'serviceDnat'
   | 'dstClassify'
   | 'conntrack'
   | 'ctState'
@@ -59,6 +62,10 @@ export const REGS = {
   outPort: 'reg4',
   /** flags: bit 0 from a tunnel, bit 1 from the uplink, bit 2 from a local endpoint, bit 3 routed, bit 4 denied by policy, bit 5 from the host (a gateway port) */
   flags: 'reg5',
+  /** service load balancing: the chosen provider's IPv4 address (loaded by a select-group bucket) */
+  svcIp: 'reg6',
+  /** service load balancing: bits 16..31 the service port's index on the host, bits 0..15 the provider's port */
+  svcPort: 'reg7',
 } as const;
 
 /** What each register holds, for the documentation. */
@@ -70,6 +77,8 @@ export const REG_MEANING: Record<keyof typeof REGS, string> = {
   outPort: 'output port',
   flags:
     'flags: 1 from tunnel, 2 from uplink, 4 from local endpoint, 8 routed, 16 denied by policy, 32 from the host (a tenant gateway port)',
+  svcIp: 'service LB: IPv4 address of the provider chosen for a new connection',
+  svcPort: 'service LB: service port index (bits 16..31) and the provider port (bits 0..15)',
 };
 
 export const FLAG = { fromTunnel: 1, fromUplink: 2, fromLocal: 4, routed: 8, denied: 16, fromHost: 32 } as const;
@@ -121,11 +130,11 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 20,
     name: 'arp',
     purpose:
-      "ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway is always answered by the switch); the host kernel's requests on a tenant's gateway port for the tenant's local endpoints are answered with the host-side router MAC",
+      "ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway and service IPs are always answered by the switch, a service IP with the service MAC); the host kernel's requests on a tenant's gateway port for the tenant's local endpoints are answered with the host-side router MAC",
     miss: { kind: 'goto', table: 'gateway' },
     match: [REGS.network, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
     next: ['gateway'],
-    cookies: ['arp', 'hostgw'],
+    cookies: ['arp', 'hostgw', 'service'],
   },
   {
     id: 25,
@@ -142,10 +151,40 @@ export const PIPELINE: readonly TableSpec[] = [
     name: 'srcGroup',
     purpose:
       'source endpoint group of packets from other hosts, from their source IP within the tenant (local ones were set by the classifier)',
-    miss: { kind: 'goto', table: 'dstClassify' },
+    miss: { kind: 'goto', table: 'serviceLB' },
     match: [REGS.tenant, 'eth_type', 'ipv4_src'],
-    next: ['dstClassify'],
+    next: ['serviceLB', 'dstClassify'],
     cookies: ['policy'],
+  },
+  {
+    id: 35,
+    name: 'serviceLB',
+    purpose:
+      "a local endpoint's TCP/UDP packet to a service IP and port of its tenant: the service port's index into reg7, then conntrack in the tenant zone with nat (an established connection gets its provider back), continuing in serviceEndpoint",
+    miss: { kind: 'goto', table: 'dstClassify' },
+    match: [REGS.tenant, REGS.flags, 'eth_type', 'ip_proto', 'ipv4_dst', 'tcp_dst', 'udp_dst'],
+    next: ['serviceEndpoint', 'dstClassify'],
+    cookies: ['service'],
+  },
+  {
+    id: 36,
+    name: 'serviceEndpoint',
+    purpose:
+      "by service port (reg7) and ct_state: a new connection goes to the service port's select group (equal weights), whose bucket loads a provider into reg6/reg7 and resubmits to serviceDnat; with no provider it goes to the agent (metered), which answers TCP RST / ICMP port unreachable; a local provider's own connection (hairpin) goes to a group of the other providers; an established one (already translated) is counted per provider and goes on",
+    miss: { kind: 'goto', table: 'dstClassify' },
+    match: [REGS.svcPort, 'ct_state', 'eth_type', 'ipv4_src', 'ipv4_dst'],
+    next: ['serviceDnat', 'dstClassify'],
+    cookies: ['service'],
+  },
+  {
+    id: 37,
+    name: 'serviceDnat',
+    purpose:
+      'the provider in reg6/reg7: ct(commit, zone=tenant, nat(dst=provider:port)), continuing in dstClassify with the provider as destination (one flow per service port and provider, counting its new connections)',
+    miss: { kind: 'drop' },
+    match: [REGS.svcIp, REGS.svcPort, 'eth_type', 'ip_proto'],
+    next: ['dstClassify'],
+    cookies: ['service'],
   },
   {
     id: 40,
@@ -160,9 +199,10 @@ export const PIPELINE: readonly TableSpec[] = [
   {
     id: 50,
     name: 'conntrack',
-    purpose: 'IP traffic enters conntrack in the tenant zone, then continues in ctState',
+    purpose:
+      'IP traffic enters conntrack in the tenant zone (with nat), then continues in ctState; a packet the service tables already tracked in that zone goes straight to ctState',
     miss: { kind: 'goto', table: 'ctState' },
-    match: [REGS.tenant, 'eth_type'],
+    match: [REGS.tenant, 'eth_type', 'ct_state', 'ct_zone'],
     next: ['ctState'],
     cookies: ['conntrack'],
   },
@@ -210,11 +250,11 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 90,
     name: 'l3Forward',
     purpose:
-      "routing between a tenant's networks (fwdMode routing): rewrite MACs, decrement TTL, switch the network id, set the routed flag; packets from the host's kernel (gateway port) to a local endpoint: MACs rewritten, its network id set; packets of local endpoints to their gateway MAC for an address outside every subnet of their tenant: out of the tenant's gateway port to the host's kernel (both fwdModes, below the routes; the tenant's own subnets are dropped, never sent to the kernel)",
+      "routing between a tenant's networks (fwdMode routing): rewrite MACs, decrement TTL, switch the network id, set the routed flag; a packet sent to the service MAC whose destination is now a provider (after DNAT) gets the provider's MAC and network; packets from the host's kernel (gateway port) to a local endpoint: MACs rewritten, its network id set; packets of local endpoints to their gateway MAC for an address outside every subnet of their tenant: out of the tenant's gateway port to the host's kernel (both fwdModes, below the routes; the tenant's own subnets are dropped, never sent to the kernel)",
     miss: { kind: 'goto', table: 'l2Forward' },
     match: [REGS.network, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'ipv4_dst'],
     next: ['l2Forward'],
-    cookies: ['routing', 'hostgw'],
+    cookies: ['routing', 'hostgw', 'service'],
   },
   {
     id: 100,

@@ -114,6 +114,31 @@ export interface BgpConfig {
   neighborAs: number;
 }
 
+/** One port of a service: connections to the service IP on `port` go to a provider's `targetPort`. */
+export interface ServicePort {
+  port: number;
+  targetPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+/** An endpoint behind a service (providers arrive sorted by endpoint id). */
+export interface ServiceProvider {
+  endpointId: string;
+  ip: string;
+}
+
+/** A load-balanced service (Contiv's serviceLB) of a tenant: its IP in a network, ports, providers. */
+export interface ServiceLB {
+  /** tenant:service */
+  key: string;
+  tenant: string;
+  /** the network the service IP belongs to (tenant:network, or the bare network name) */
+  network: string;
+  ip: string;
+  ports: ServicePort[];
+  providers: ServiceProvider[];
+}
+
 export interface HostState {
   global: Global;
   tenants: Tenant[];
@@ -126,6 +151,8 @@ export interface HostState {
   /** other hosts that share a network with this one */
   vteps: Vtep[];
   bgp?: BgpConfig;
+  /** load-balanced services of the tenants this host has endpoints in */
+  services: ServiceLB[];
 }
 
 /** Where a local endpoint is plugged into the integration bridge. */
@@ -301,6 +328,49 @@ const endpointSchema = z.object({
   revision: u64('revision'),
 });
 
+const l4Port = (what: string) =>
+  u32(what).pipe(
+    z
+      .number()
+      .min(1, { error: `${what} must be 1..65535` })
+      .max(65535, { error: `${what} must be 1..65535` }),
+  );
+
+const servicePortSchema = z.object({
+  port: l4Port('port'),
+  targetPort: l4Port('targetPort'),
+  protocol: z.enum(['tcp', 'udp'], { error: "protocol must be 'tcp' or 'udp'" }),
+});
+
+const serviceProviderSchema = z.object({
+  endpointId: z.string().min(1, { error: 'provider endpointId is required' }),
+  ip: ipv4('provider ip'),
+});
+
+const serviceSchema = z
+  .object({
+    key: z.string().min(1, { error: 'service key is required' }),
+    tenant: z.string().min(1, { error: 'service tenant is required' }),
+    network: z.string().min(1, { error: 'service network is required' }),
+    ip: ipv4('service ip'),
+    ports: z.array(servicePortSchema).default([]),
+    providers: z.array(serviceProviderSchema).default([]),
+  })
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.ports.forEach((p, i) => {
+      const k = `${p.protocol}/${p.port}`;
+      if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['ports', i, 'port'], message: `port ${k} is listed twice` });
+      seen.add(k);
+    });
+    const ids = new Set<string>();
+    s.providers.forEach((p, i) => {
+      if (ids.has(p.endpointId))
+        ctx.addIssue({ code: 'custom', path: ['providers', i, 'endpointId'], message: `provider ${p.endpointId} is listed twice` });
+      ids.add(p.endpointId);
+    });
+  });
+
 const vtepSchema = z.object({ host: z.string().min(1, { error: 'vtep host is required' }), vtepIp: ipv4('vtepIp') });
 const bgpSchema = z.object({ hostname: str, routerIp: str, as: u32('as'), neighbor: str, neighborAs: u32('neighborAs') });
 
@@ -317,6 +387,7 @@ export const hostStateSchema = z.object({
     .optional()
     .nullable()
     .transform((v) => v ?? undefined),
+  services: z.array(serviceSchema).default([]),
 });
 
 const portNo = (what: string) =>

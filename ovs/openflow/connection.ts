@@ -14,6 +14,8 @@ import type {
   FlowRemoved,
   FlowStats,
   FlowStatsRequestBody,
+  GroupDesc,
+  GroupMod,
   MeterConfig,
   MeterMod,
   MultipartReply,
@@ -146,6 +148,26 @@ export class OfConnection extends EventEmitter<OfEvents> {
     if (reply.body.kind !== 'meter_config')
       throw new NetloomError('DECODE_ERROR', `meter-config request answered with ${reply.body.kind}`, { field: 'body' });
     return reply.body.entries;
+  }
+
+  /** The description of every group (group-desc multipart request). */
+  async dumpGroups(o: { timeoutMs?: number } = {}): Promise<GroupDesc[]> {
+    const reply = await this.request({ type: 'multipart_request', xid: 0, flags: 0, body: { kind: 'group_desc' } }, o);
+    if (reply.body.kind !== 'group_desc')
+      throw new NetloomError('DECODE_ERROR', `group-desc request answered with ${reply.body.kind}`, { field: 'body' });
+    return reply.body.entries;
+  }
+
+  /**
+   * Apply group mods in order, then a barrier; rejects with the switch's first error for a group
+   * mod (as meterMods does). Not atomic: the ones before it stay applied.
+   */
+  async groupMods(msgs: readonly GroupMod[], o: { timeoutMs?: number } = {}): Promise<void> {
+    if (msgs.length === 0) return;
+    for (const m of msgs) await this.send(m);
+    const { errors } = await this.barrier(o);
+    const ours = errors.find((e) => e.data[1] === OFPT.GROUP_MOD);
+    if (ours) throw ours;
   }
 
   /**

@@ -5,9 +5,11 @@
  * applies all messages or, when `failOn` rejects one, none; like OVS it refuses a flow that names
  * a meter the switch does not hold. Meters as OVS keeps them: ADD of an existing id and MODIFY or
  * DELETE of a missing one fail, deleting a meter deletes the flows that name it, meter mods are
- * applied one by one (no bundle). `log` records what happened, in order.
+ * applied one by one (no bundle). Groups likewise (a flow naming a missing group is refused,
+ * deleting a group deletes the flows that name it). `log` records what happened, in order.
  */
-import type { FlowMod, MeterConfig, MeterMod } from '../../ovs/openflow/messages';
+import type { Action, FlowMod, GroupDesc, GroupMod, MeterConfig, MeterMod } from '../../ovs/openflow/messages';
+import type { GroupSink } from '../../netplugin/reconcile/group-reconciler';
 import type { FlowSink } from '../../netplugin/reconcile/reconciler';
 import type { MeterSink } from '../../netplugin/reconcile/meter-reconciler';
 import type { InstalledFlow } from '../../netplugin/reconcile/flow-diff';
@@ -19,13 +21,19 @@ export interface FakeFlow extends InstalledFlow {
   byteCount?: number;
 }
 
+function groupIdsOf(instructions: FlowMod['instructions']): number[] {
+  const ids = (actions: readonly Action[]): number[] => actions.flatMap((a) => (a.type === 'group' ? [a.groupId] : []));
+  return instructions.flatMap((i) => (i.type === 'apply_actions' || i.type === 'write_actions' ? ids(i.actions) : []));
+}
+
 function meterIdsOf(instructions: FlowMod['instructions']): number[] {
   return instructions.flatMap((i) => (i.type === 'meter' ? [i.meterId] : []));
 }
 
-export class FakeSwitch implements FlowSink, MeterSink {
+export class FakeSwitch implements FlowSink, MeterSink, GroupSink {
   flows = new Map<string, FakeFlow>();
   meters = new Map<number, MeterConfig>();
+  groups = new Map<number, GroupDesc>();
   bundles: FlowMod[][] = [];
   failOn: ((m: FlowMod) => boolean) | undefined;
   failMeterOn: ((m: MeterMod) => boolean) | undefined;
@@ -51,6 +59,8 @@ export class FakeSwitch implements FlowSink, MeterSink {
     if (bad >= 0) throw new Error(`bundle message ${bad} rejected`);
     const missing = msgs.findIndex((m) => m.command === 'add' && meterIdsOf(m.instructions).some((id) => !this.meters.has(id)));
     if (missing >= 0) throw new Error(`bundle message ${missing} rejected: METER_MOD_FAILED/INVALID_METER`);
+    const noGroup = msgs.findIndex((m) => m.command === 'add' && groupIdsOf(m.instructions).some((id) => !this.groups.has(id)));
+    if (noGroup >= 0) throw new Error(`bundle message ${noGroup} rejected: BAD_ACTION/BAD_OUT_GROUP`);
     this.bundles.push(msgs);
     this.log.push(`bundle ${msgs.length}`);
     const next = new Map(this.flows);
@@ -78,10 +88,30 @@ export class FakeSwitch implements FlowSink, MeterSink {
     }
   }
 
-  /** What a restarted ovs-vswitchd holds: no flows, no meters. */
+  async dumpGroups(): Promise<GroupDesc[]> {
+    this.log.push('dump groups');
+    return [...this.groups.values()].map((g) => ({ ...g, buckets: g.buckets.map((b) => ({ ...b, actions: [...b.actions] })) }));
+  }
+
+  async groupMods(msgs: GroupMod[]): Promise<void> {
+    for (const m of msgs) {
+      const exists = this.groups.has(m.groupId);
+      if (m.command === 'add' ? exists : !exists) throw new Error(`group ${m.command} ${m.groupId} rejected: GROUP_MOD_FAILED`);
+      this.log.push(`group ${m.command} ${m.groupId}`);
+      if (m.command === 'delete') {
+        this.groups.delete(m.groupId);
+        for (const [k, f] of this.flows) if (groupIdsOf(f.instructions).includes(m.groupId)) this.flows.delete(k);
+      } else {
+        this.groups.set(m.groupId, { groupType: m.groupType, groupId: m.groupId, buckets: m.buckets });
+      }
+    }
+  }
+
+  /** What a restarted ovs-vswitchd holds: no flows, no meters, no groups. */
   restart(): void {
     this.flows.clear();
     this.meters.clear();
+    this.groups.clear();
   }
 
   private applyTo(table: Map<string, FakeFlow>, m: FlowMod): void {

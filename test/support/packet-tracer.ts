@@ -30,9 +30,28 @@
  * ct_mark)) stores a 32-bit mark on it (a later commit updates it, masked writes keep the other
  * bits); ct(table=N) forks the packet into table N with ct_state, ct_zone and the connection's
  * ct_mark; the packet that continues after ct() has its conntrack fields cleared, as in OVS.
- * Not modelled (throws): groups, learn, NAT, ct force, ct_label, controller, raw fields and actions.
+ * ct(nat): destination NAT only. ct(commit, nat(dst=IP[:port])) of a new connection records the
+ * translation and applies it; any ct(nat) on a packet of a translated connection applies it (the
+ * original direction gets the provider as destination, the reply the original destination as
+ * source). One difference from OVS, harmless for the pipeline: a committed connection is +est for
+ * its next packets even before a reply was seen (OVS says +new until then).
+ * Groups (`opts.groups`, as group_desc reports them): `select` runs one bucket, chosen by
+ * `opts.selectBucket` (default: a hash of the 5-tuple, so one connection always gets the same
+ * bucket), `all` every bucket; each bucket on a copy of the packet (OVS clones it), an empty
+ * select group drops. `controller` outputs to OFPP_CONTROLLER (the agent's packet-in).
+ * Not modelled (throws): learn, SNAT, ct force, ct_label, raw fields and actions.
  */
-import type { Action, FieldRef, FlowMod, Instruction, KnownOxm, Match, OxmFieldName, OxmValue } from '../../ovs/openflow/messages';
+import type {
+  Action,
+  FieldRef,
+  FlowMod,
+  GroupDesc,
+  Instruction,
+  KnownOxm,
+  Match,
+  OxmFieldName,
+  OxmValue,
+} from '../../ovs/openflow/messages';
 import { NO_TABLE, OFPP } from '../../ovs/openflow/messages';
 import { FIELD_BY_NAME } from '../../ovs/openflow/oxm';
 import type { DesiredFlow } from '../../netplugin/reconcile/flow-key';
@@ -290,6 +309,8 @@ export interface ConntrackEntry {
   srcPort: number;
   dstPort: number;
   mark: number;
+  /** destination NAT of the connection: where its original direction goes */
+  nat?: { ip: string; port: number };
 }
 
 /** A masked write into a connection's ct_mark, from ct(commit, exec(...)). */
@@ -304,6 +325,8 @@ interface MarkWrite {
  */
 export class Conntrack {
   private readonly conns = new Map<string, ConntrackEntry>();
+  /** NATed connections by their translated tuple */
+  private readonly xlat = new Map<string, ConntrackEntry>();
 
   private static tuple(s: State, reverse: boolean): { proto: bigint; src: bigint; dst: bigint; sp: bigint; dp: bigint } {
     const proto = s.get('ip_proto') ?? 0n;
@@ -320,19 +343,29 @@ export class Conntrack {
     return `${zone}|${t.proto}/${t.src}:${t.sp}>${t.dst}:${t.dp}`;
   }
 
+  /** The translated tuple of a NATed connection (original direction, after DNAT). */
+  private static xlatKey(c: ConntrackEntry & { nat: { ip: string; port: number } }): string {
+    return `${c.zone}|${c.proto}/${toBig('ipv4_src', c.src)}:${c.srcPort}>${toBig('ipv4_dst', c.nat.ip)}:${c.nat.port}`;
+  }
+
   /** The packet's ct_state in `zone`, and its connection when it has one. */
   lookup(zone: number, s: State): { state: bigint; conn: ConntrackEntry | undefined } {
-    const fwd = this.conns.get(Conntrack.key(zone, s, false));
+    const k = Conntrack.key(zone, s, false);
+    const fwd = this.conns.get(k) ?? this.xlat.get(k);
     if (fwd) return { state: CT_TRK | CT_EST, conn: fwd };
-    const rev = this.conns.get(Conntrack.key(zone, s, true));
+    const kr = Conntrack.key(zone, s, true);
+    const rev = this.conns.get(kr) ?? this.xlat.get(kr);
     if (rev) return { state: CT_TRK | CT_EST | CT_RPL, conn: rev };
     const flags = s.get('tcp_flags');
     if (s.get('ip_proto') === 6n && flags !== undefined && (flags & 0x02n) === 0n) return { state: CT_TRK | CT_INV, conn: undefined };
     return { state: CT_TRK | CT_NEW, conn: undefined };
   }
 
-  /** Commit the packet's connection (new, or the existing one in either direction) and apply the mark writes. */
-  commit(zone: number, s: State, marks: readonly MarkWrite[]): ConntrackEntry {
+  /**
+   * Commit the packet's connection (new, or the existing one in either direction) and apply the
+   * mark writes; `nat` is the destination NAT of a new connection (an existing one keeps its own).
+   */
+  commit(zone: number, s: State, marks: readonly MarkWrite[], nat?: { ip: string; port: number }): ConntrackEntry {
     let conn = this.lookup(zone, s).conn;
     if (!conn) {
       const t = Conntrack.tuple(s, false);
@@ -346,6 +379,12 @@ export class Conntrack {
         mark: 0,
       };
       this.conns.set(Conntrack.key(zone, s, false), conn);
+      if (nat) {
+        const natted = { ...conn, nat: { ip: nat.ip, port: nat.port || conn.dstPort } };
+        conn = natted;
+        this.conns.set(Conntrack.key(zone, s, false), natted);
+        this.xlat.set(Conntrack.xlatKey(natted), natted);
+      }
     }
     let mark = BigInt(conn.mark);
     for (const w of marks) mark = (mark & ~w.mask) | (w.value & w.mask);
@@ -364,22 +403,51 @@ export class Conntrack {
 
   flush(): void {
     this.conns.clear();
+    this.xlat.clear();
   }
 }
 
-/** The ct_mark writes of ct()'s nested actions; anything else is not modelled (ct_label, nat). */
+type NatAction = Extract<Action, { type: 'nat' }>;
+
+/** The nat action nested in ct(), if any (only destination NAT to one address and port is modelled). */
+function ctNat(actions: readonly Action[]): NatAction | undefined {
+  const nat = actions.find((a): a is NatAction => a.type === 'nat');
+  if (!nat) return undefined;
+  if (nat.flags & ~0x2) throw new Error(`tracer: nat flags 0x${nat.flags.toString(16)} are not modelled (only dst)`);
+  if (nat.ipMax !== undefined || nat.portMax !== undefined) throw new Error('tracer: nat ranges are not modelled');
+  if ((nat.flags & 0x2) === 0 && nat.ipMin !== undefined) throw new Error('tracer: nat with an address needs dst');
+  return nat;
+}
+
+/** Apply `conn`'s destination NAT to the packet (`reply`: the reverse translation of its source). */
+function applyNat(s: State, conn: ConntrackEntry, reply: boolean): void {
+  if (!conn.nat) return;
+  const proto = s.get('ip_proto');
+  const l4 = proto === 6n ? 'tcp' : proto === 17n ? 'udp' : undefined;
+  if (!reply) {
+    s.set('ipv4_dst', toBig('ipv4_dst', conn.nat.ip));
+    if (l4) s.set(`${l4}_dst`, BigInt(conn.nat.port));
+  } else {
+    s.set('ipv4_src', toBig('ipv4_src', conn.dst));
+    if (l4) s.set(`${l4}_src`, BigInt(conn.dstPort));
+  }
+}
+
+/** The ct_mark writes of ct()'s nested actions (a nat action is read by ctNat); anything else is not modelled (ct_label). */
 function ctMarkWrites(actions: readonly Action[]): MarkWrite[] {
-  return actions.map((a) => {
-    if ((a.type === 'set_field' || a.type === 'reg_load2') && a.field.field === 'ct_mark') {
-      const mask = a.field.mask === undefined ? CT_MARK_ALL : toBig('ct_mark', a.field.mask);
-      return { value: toBig('ct_mark', a.field.value), mask };
-    }
-    if (a.type === 'reg_load' && a.dst.field === 'ct_mark') {
-      if (a.dst.ofs + a.dst.nBits > 32) throw new Error('tracer: reg_load outside ct_mark');
-      return { value: a.value << BigInt(a.dst.ofs), mask: bits(a.dst.nBits) << BigInt(a.dst.ofs) };
-    }
-    throw new Error(`tracer: ${a.type} nested in ct() is not modelled (only writes into ct_mark are)`);
-  });
+  return actions
+    .filter((a) => a.type !== 'nat')
+    .map((a) => {
+      if ((a.type === 'set_field' || a.type === 'reg_load2') && a.field.field === 'ct_mark') {
+        const mask = a.field.mask === undefined ? CT_MARK_ALL : toBig('ct_mark', a.field.mask);
+        return { value: toBig('ct_mark', a.field.value), mask };
+      }
+      if (a.type === 'reg_load' && a.dst.field === 'ct_mark') {
+        if (a.dst.ofs + a.dst.nBits > 32) throw new Error('tracer: reg_load outside ct_mark');
+        return { value: a.value << BigInt(a.dst.ofs), mask: bits(a.dst.nBits) << BigInt(a.dst.ofs) };
+      }
+      throw new Error(`tracer: ${a.type} nested in ct() is not modelled (only writes into ct_mark are)`);
+    });
 }
 
 /** The flow's conjunction actions; OVS rejects a flow that mixes them with anything but notes. */
@@ -433,8 +501,24 @@ export class PacketTracer {
   readonly conntrack: Conntrack;
 
   /** `conntrack`: connections to start from (shared with another tracer); a fresh one by default. */
-  constructor(flows: readonly (DesiredFlow | FlowMod)[], opts: { conntrack?: Conntrack } = {}) {
+  private readonly groups: Map<number, GroupDesc>;
+  private readonly selectBucket: (groupId: number, buckets: number, packet: PacketFields) => number;
+
+  /**
+   * `conntrack`: connections to start from (shared with another tracer); a fresh one by default.
+   * `groups`: the switch's groups; `selectBucket`: which bucket of a select group a packet takes.
+   */
+  constructor(
+    flows: readonly (DesiredFlow | FlowMod)[],
+    opts: {
+      conntrack?: Conntrack;
+      groups?: readonly GroupDesc[];
+      selectBucket?: (groupId: number, buckets: number, packet: PacketFields) => number;
+    } = {},
+  ) {
     this.conntrack = opts.conntrack ?? new Conntrack();
+    this.groups = new Map((opts.groups ?? []).map((g) => [g.groupId, g]));
+    this.selectBucket = opts.selectBucket ?? tupleHashBucket;
     for (const f of flows) {
       let base: Omit<Entry, 'conj' | 'matchKey' | 'hiddenFromConjLookup'>;
       if (isFlowMod(f)) {
@@ -704,13 +788,24 @@ export class PacketTracer {
           if (a.flags & CT_FORCE) throw new Error('tracer: ct(force) is not modelled');
           const commit = (a.flags & CT_COMMIT) !== 0;
           const marks = ctMarkWrites(a.actions);
+          const nat = ctNat(a.actions);
           if (marks.length > 0 && !commit) throw new Error('tracer: ct() writing ct_mark without commit (OVS rejects it)');
+          if (nat?.ipMin !== undefined && !commit) throw new Error('tracer: ct(nat(dst=...)) without commit (OVS rejects it)');
           const zone = a.zoneSrc ? Number(this.readRef(s, a.zoneSrc)) : a.zoneImm;
           const seen = this.conntrack.lookup(zone, s);
           const state = seen.state;
           let conn = seen.conn;
           // the datapath commits before it recirculates: the fork sees the mark just written
-          if (commit && !(state & CT_INV)) conn = this.conntrack.commit(zone, s, marks);
+          if (commit && !(state & CT_INV)) {
+            const dnat = nat?.ipMin === undefined ? undefined : { ip: nat.ipMin, port: nat.portMin ?? 0 };
+            conn = this.conntrack.commit(zone, s, marks, dnat);
+          }
+          if (nat && conn?.nat) {
+            applyNat(s, conn, (state & CT_RPL) !== 0n);
+            res.notes.push(
+              `ct(zone=${zone}, nat): ${conn.src} -> ${conn.dst}:${conn.dstPort} translated to ${conn.nat.ip}:${conn.nat.port}`,
+            );
+          }
           if (a.recircTable !== NO_TABLE) {
             const fork: State = new Map(s);
             const mark = BigInt(conn?.mark ?? 0);
@@ -728,11 +823,42 @@ export class PacketTracer {
         }
         case 'note':
           break;
+        case 'controller': {
+          const regs = Array.from({ length: 8 }, (_, i) => Number(s.get(`reg${i}` as OxmFieldName) ?? 0n));
+          res.outputs.push({ port: OFPP.CONTROLLER, packet: toFields(s), regs });
+          break;
+        }
+        case 'group': {
+          const g = this.groups.get(a.groupId);
+          if (!g) throw new Error(`tracer: group ${a.groupId} does not exist (OVS refuses the flow)`);
+          if (g.groupType !== 'select' && g.groupType !== 'all') throw new Error(`tracer: ${g.groupType} groups are not modelled`);
+          if (g.buckets.length === 0) {
+            res.notes.push(`group ${g.groupId} has no bucket: dropped`);
+            break;
+          }
+          let chosen = g.buckets;
+          if (g.groupType === 'select') {
+            const i = this.selectBucket(g.groupId, g.buckets.length, toFields(s));
+            res.notes.push(`group ${g.groupId}: bucket ${i} of ${g.buckets.length}`);
+            chosen = [g.buckets[i]!];
+          }
+          // each bucket acts on a copy of the packet, as OVS's group translation does
+          for (const b of chosen) this.runActions(b.actions, new Map(s), res, inPort, depth + 1, tableId);
+          break;
+        }
         default:
           throw new Error(`tracer: action ${a.type} is not modelled`);
       }
     }
   }
+}
+
+/** The default select-group choice: a hash of the packet's 5-tuple (one connection, one bucket). */
+export function tupleHashBucket(_groupId: number, buckets: number, p: PacketFields): number {
+  const t = `${p.ip_proto}/${p.ipv4_src}:${p.tcp_src ?? p.udp_src ?? 0}>${p.ipv4_dst}:${p.tcp_dst ?? p.udp_dst ?? 0}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193) >>> 0;
+  return h % buckets;
 }
 
 /** The packet as the next hop receives an output: on `inPort`, tunnel source set when it crossed a tunnel. */

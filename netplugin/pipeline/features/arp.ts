@@ -13,6 +13,7 @@
  * The network register (reg0) is part of every match, so tenants with overlapping subnets and a
  * tenant's different networks never see each other's answers.
  */
+import type { Feature } from '../../reconcile/cookie';
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import { NetworkView, pipelineView, PipelineInput } from '../input';
 import { act, apply, ARP_OP, ETH_TYPE, field, flow, match, MULTICAST_MAC, OFPVID_PRESENT, reg } from '../flow-builder';
@@ -27,7 +28,15 @@ export const ARP_DROP_BROADCAST_PRIORITY = 9;
  * A flow answering `who-has ip` in network `nv` with `mac`, for requests matching `extra`;
  * `retag` puts the network's VLAN tag back on a reply going out of the uplink.
  */
-function responder(nv: NetworkView, ip: string, mac: string, extra: KnownOxm[], object: string, retag = false): DesiredFlow {
+export function responder(
+  nv: NetworkView,
+  ip: string,
+  mac: string,
+  extra: KnownOxm[],
+  object: string,
+  retag = false,
+  feature: Feature = 'arp',
+): DesiredFlow {
   return flow({
     table: 'arp',
     priority: ARP_RESPONDER_PRIORITY,
@@ -45,7 +54,7 @@ function responder(nv: NetworkView, ip: string, mac: string, extra: KnownOxm[], 
         act.inPort(),
       ),
     ],
-    feature: 'arp',
+    feature,
     object,
   });
 }

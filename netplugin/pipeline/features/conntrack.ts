@@ -1,6 +1,11 @@
 /**
  * Tables 50, 51 and 80: the stateful frame around the policy tables. IPv4 traffic enters
- * conntrack in its tenant's zone. A connection is committed with the policy generation it was
+ * conntrack in its tenant's zone, with `nat`: packets of a connection that serviceDnat translated
+ * (features/service-lb.ts) keep their provider, and its replies get the service address back
+ * (on the client's host, also when the reply came over a tunnel). A packet the service tables
+ * already tracked in the tenant's zone (its state, zone and mark are those of its connection)
+ * goes straight on to ctState: a second ct() would find the same connection, at the cost of a
+ * recirculation. A connection is committed with the policy generation it was
  * admitted under in ct_mark (features/policy.ts: a digest of this host's policy flows), so:
  * - established packets of connections admitted under the current generation skip policy;
  * - after a policy change, the next original-direction packet of every older connection goes
@@ -16,9 +21,12 @@ import type { DesiredFlow } from '../../reconcile/flow-key';
 import { pipelineView, PipelineInput } from '../input';
 import { act, apply, CT, ETH_TYPE, field, flow, goto, match, reg } from '../flow-builder';
 import { FLAG } from '../tables';
+import { servicePorts } from '../services';
 import { policyGeneration } from './policy';
 
 export const CT_PRIORITY = 100;
+/** a packet the service tables already tracked in the tenant zone skips the second ct() (one recirculation less) */
+export const CT_TRACKED_PRIORITY = 110;
 export const CT_INVALID_PRIORITY = 200;
 export const CT_CURRENT_PRIORITY = 150;
 export const CT_DENIED_REPLY_PRIORITY = 140;
@@ -32,13 +40,25 @@ export const CT_MARK_DENIED = 0x8000_0000;
 export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
   const out: DesiredFlow[] = [];
   const generation = policyGeneration(input);
+  const withServices = new Set(servicePorts(input).map((sp) => sp.tenant.name));
   for (const t of pipelineView(input).tenants) {
+    if (withServices.has(t.name))
+      out.push(
+        flow({
+          table: 'conntrack',
+          priority: CT_TRACKED_PRIORITY,
+          match: [reg('tenant', t.vrfId), match.ethType(ETH_TYPE.IPV4), field('ct_state', CT.TRK, CT.TRK), field('ct_zone', t.ctZone)],
+          instructions: [goto('ctState')],
+          feature: 'conntrack',
+          object: `${t.name}:tracked`,
+        }),
+      );
     out.push(
       flow({
         table: 'conntrack',
         priority: CT_PRIORITY,
         match: [reg('tenant', t.vrfId), match.ethType(ETH_TYPE.IPV4)],
-        instructions: [apply(act.ct(t.ctZone, { then: 'ctState' }))],
+        instructions: [apply(act.ct(t.ctZone, { then: 'ctState', nat: true }))],
         feature: 'conntrack',
         object: t.name,
       }),

@@ -105,6 +105,7 @@ const STATE: HostState = {
   profiles: [],
   endpoints: [endpoint('a', 'h1', 't1:g1'), endpoint('b', 'h1', 't1:g2'), endpoint('r', 'h2', '')],
   vteps: [{ host: 'h2', vtepIp: '10.213.61.2' }],
+  services: [],
 };
 
 describe('agent trace on a real OVS (ofproto/trace through netloom pipeline and policy flows)', function () {

@@ -115,6 +115,7 @@ describe('computePipeline', () => {
         'arp',
         'gateway',
         'srcGroup',
+        'serviceLB',
         'dstClassify',
         'conntrack',
         'ctState',

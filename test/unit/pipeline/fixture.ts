@@ -8,6 +8,7 @@
 import type { Endpoint, Global, HostState, NetProfile, Network } from '../../../netplugin/state/host-state';
 import { parseHostState, parseLocalFacts } from '../../../netplugin/state/host-state';
 import type { PipelineInput } from '../../../netplugin/pipeline/input';
+import { desiredGroups } from '../../../netplugin/pipeline/services';
 import { checkedPipeline } from './checked-pipeline';
 import { PacketTracer, Packet, TraceOutput, TraceResult, receivedAs } from '../../support/packet-tracer';
 
@@ -128,6 +129,7 @@ export function clusterState(global: Partial<Global> = {}): HostState {
     profiles: PROFILES,
     endpoints: ENDPOINTS,
     vteps: (Object.keys(HOSTS) as HostName[]).map((h) => ({ host: h, vtepIp: HOSTS[h] })),
+    services: [],
   };
 }
 
@@ -150,6 +152,7 @@ export function spanFor(host: string, full: HostState): HostState {
     groups: full.groups.filter((g) => netKeys.has(g.network)),
     endpoints,
     vteps: full.vteps.filter((v) => peers.has(v.host)),
+    services: full.services.filter((s) => ownTenants.has(s.tenant)),
   };
 }
 
@@ -233,7 +236,9 @@ export class ClusterFabric {
   ) {
     const names = Object.keys(hosts);
     this.inputs = Object.fromEntries(names.map((h) => [h, inputFor(h, hosts[h]!, stateOf(h, full), full)]));
-    this.tracers = Object.fromEntries(names.map((h) => [h, new PacketTracer(checkedPipeline(this.inputs[h]!))]));
+    this.tracers = Object.fromEntries(
+      names.map((h) => [h, new PacketTracer(checkedPipeline(this.inputs[h]!), { groups: desiredGroups(this.inputs[h]!) })]),
+    );
   }
 
   trace(host: string, p: Packet): TraceResult {

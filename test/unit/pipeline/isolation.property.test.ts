@@ -111,6 +111,7 @@ function build(plan: ClusterPlan): { state: HostState; hosts: Record<string, str
       profiles: [],
       endpoints,
       vteps: Object.entries(hosts).map(([host, vtepIp]) => ({ host, vtepIp })),
+      services: [],
     },
   };
 }

@@ -172,6 +172,7 @@ describe('packet tracer', () => {
       [2],
     );
     assert.throws(() => new PacketTracer([flowMod({ command: 'delete' })]), /only add/);
-    assert.throws(() => new PacketTracer([f(0, 1, [], [apply({ type: 'group', groupId: 1 })])]).trace(base), /not modelled/);
+    assert.throws(() => new PacketTracer([f(0, 1, [], [apply({ type: 'group', groupId: 1 })])]).trace(base), /group 1 does not exist/);
+    assert.throws(() => new PacketTracer([f(0, 1, [], [apply({ type: 'exit' })])]).trace(base), /not modelled/);
   });
 });
