@@ -12,7 +12,15 @@ import { keyOf, kindOf, parseObject } from '../model/keys';
 import { checkDelete, childrenOf, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { parseTagRanges, parseV4 } from '../model/net';
-import { OBJECT_TYPES, type Endpoint, type Global, type Network, type ObjectOf, type ObjectType } from '../model/schemas';
+import {
+  OBJECT_TYPES,
+  type Endpoint,
+  type ExternalEndpoint,
+  type Global,
+  type Network,
+  type ObjectOf,
+  type ObjectType,
+} from '../model/schemas';
 import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
 import { loadNeeds, type Loaded, type StoredObject } from '../store/intent-store';
 import {
@@ -30,6 +38,7 @@ import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import { KeyedMutex } from '../../lib/keyed-mutex';
 import { Claims } from './claims';
 import { EndpointService } from './endpoints';
+import { externalEndpointRecord, registerExternal, releaseExternal } from './external-endpoints';
 import { RETRY, Retrier } from './retry';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
@@ -313,6 +322,15 @@ export class NetmasterService implements ServiceReads {
         writes.push({ kind: 'put', key: layout.groupId(id), value: key });
         oper = { groupId: id };
       }
+      if (type === 'externalEndpoint' && !checked.prev) {
+        const x = config as ExternalEndpoint;
+        const nw = loaded.state.get('network', `${x.tenantName}:${x.networkName}`);
+        const ep = externalEndpointRecord(x, nw, new Date(this.clock.now()).toISOString());
+        const reg = await registerExternal(this.kv, ep);
+        guards.push(...reg.guards);
+        writes.push(...reg.writes);
+        oper = { endpointID: ep.endpointID };
+      }
       writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
       const r = await this.kv.commit(guards, writes);
       if (!r.ok) return undefined;
@@ -344,9 +362,15 @@ export class NetmasterService implements ServiceReads {
           const id = Number(loaded.opers.get(cfgKey)?.groupId ?? 0);
           if (id > 0) writes.push({ kind: 'delete', key: layout.groupId(id) });
         }
+        const guards = loaded.guards();
+        if (type === 'externalEndpoint') {
+          const rel = await releaseExternal(this.kv, obj as ExternalEndpoint);
+          guards.push(...rel.guards);
+          writes.push(...rel.writes);
+        }
         // objects living under this one (a policy's rules) go with it
         for (const c of childrenOf(type)) writes.push({ kind: 'deletePrefix', prefix: `${layout.cfgPrefix(c.type as ObjectType)}${key}:` });
-        const r = await this.kv.commit(loaded.guards(), writes);
+        const r = await this.kv.commit(guards, writes);
         if (!r.ok) return RETRY;
         this.log.info({ type, key, revision: r.revision }, 'deleted');
         // a network re-created under this name starts its address search afresh

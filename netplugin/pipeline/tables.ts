@@ -91,11 +91,11 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 0,
     name: 'classifier',
     purpose:
-      'where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped) or the VXLAN port (VNI -> network); anything else is dropped',
+      "where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped; an external endpoint's address only with its registered MAC) or the VXLAN port (VNI -> network); anything else is dropped",
     miss: { kind: 'drop' },
-    match: ['in_port', 'vlan_vid', 'tunnel_id'],
+    match: ['in_port', 'vlan_vid', 'tunnel_id', 'eth_src', 'eth_type', 'ipv4_src', 'arp_spa', 'arp_sha'],
     next: ['spoofguard', 'arp'],
-    cookies: ['classifier', 'vlan', 'tunnel'],
+    cookies: ['classifier', 'vlan', 'tunnel', 'spoofguard'],
   },
   {
     id: 10,
@@ -120,7 +120,7 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 20,
     name: 'arp',
     purpose:
-      'ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway is always answered by the switch)',
+      'ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway is always answered by the switch; for external endpoints on the VLAN, by one host)',
     miss: { kind: 'goto', table: 'gateway' },
     match: [REGS.network, REGS.flags, 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
     next: ['gateway'],
@@ -130,7 +130,7 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 25,
     name: 'gateway',
     purpose:
-      "ICMP echo requests from local endpoints to their network's gateway (routing mode: any gateway of their tenant) are answered by the switch",
+      "ICMP echo requests from local endpoints to their network's gateway (routing mode: any gateway of their tenant), and from the uplink to a VLAN network's gateway that has external endpoints, are answered by the switch",
     miss: { kind: 'goto', table: 'srcGroup' },
     match: [REGS.network, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'ip_proto', 'ipv4_dst', 'icmpv4_type'],
     next: ['srcGroup'],
