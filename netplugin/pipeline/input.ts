@@ -211,6 +211,12 @@ function buildView(input: PipelineInput): PipelineView {
   state.endpoints.forEach((e, i) => {
     const nv = netViews.get(e.network);
     if (!nv) bad(`endpoints[${i}].network`, `unknown network '${e.network}'`);
+    const external = e.external === true;
+    if (external && nv.net.encap !== 'vlan')
+      bad(
+        `endpoints[${i}].external`,
+        `external endpoint ${e.id} is in ${nv.net.encap} network ${nv.net.key}: only a VLAN network reaches it`,
+      );
     let group: EndpointGroup | undefined;
     if (e.group !== '') {
       group = groups.get(e.group);
@@ -222,9 +228,6 @@ function buildView(input: PipelineInput): PipelineView {
     const range = subnetOf(n);
     if (range && !ipaddr.IPv4.parse(e.ip).match(range)) bad(`endpoints[${i}].ip`, `${e.ip} is not inside ${n.key}'s subnet ${n.subnet}`);
     if (n.gateway !== '' && e.ip === n.gateway) bad(`endpoints[${i}].ip`, `${e.ip} is the gateway of ${n.key}`, 'CONFLICT');
-    const external = e.external === true;
-    if (external && n.encap !== 'vlan')
-      bad(`endpoints[${i}].external`, `external endpoint ${e.id} is in ${n.encap} network ${n.key}: only a VLAN network reaches it`);
     const isLocal = !external && e.host === local.hostName;
     let vtepIp = '';
     if (!isLocal && n.encap === 'vxlan') {
