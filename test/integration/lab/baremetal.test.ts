@@ -11,7 +11,9 @@
  * - ARP in proxy and flood mode: the server's request for the gateway and for a container is
  *   answered exactly once, the containers resolve the server;
  * - a rule denying the server by its group, then by its IP, holds (ping and TCP to both hosts'
- *   containers); removing it lets it through.
+ *   containers); removing it lets it through;
+ * - routing mode: the server and a container of a VXLAN network of the tenant on another host
+ *   reach each other through the gateway (ping, TCP both ways).
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
@@ -34,6 +36,7 @@ const SPARE = { ip: '10.77.0.60', mac: '02:00:00:77:00:60' };
 const C1 = '10.77.0.11';
 const C2 = '10.77.0.12';
 const PROBE_PORT = 8080;
+const X1 = '10.78.0.11';
 
 /**
  * ARP replies the station's interface receives while `trigger` runs: tcpdump is started (and
@@ -198,4 +201,37 @@ describe('bare metal on a VLAN network (lab: 2 hosts, real OVS, netmaster, netpl
       });
     });
   }
+
+  it('routing mode: the server reaches a container of a VXLAN network through its gateway, both ways (ping, TCP)', async function () {
+    this.timeout(180_000);
+    // fwdMode changes only without networks: take the bridge-mode setup down, keep the station
+    for (const c of ['c1', 'c2']) await probes.get(c)?.stop();
+    probes.delete('c1');
+    probes.delete('c2');
+    await lab(['rm', 'c1', 'c2']);
+    await netctl(['endpoint', 'unregister', '-t', T, 'server1']);
+    for (const g of ['app', 'metal']) await netctl(['group', 'rm', '-t', T, g]);
+    await netctl(['policy', 'rm', '-t', T, 'pol']);
+    await netctl(['net', 'rm', '-t', T, 'vl']);
+    await netctl(['global', 'set', '-b', 'routing']);
+    await netctl(['net', 'create', '-t', T, '-e', 'vlan', '-p', String(VLAN), '-s', '10.77.0.0/24', '-g', GW, 'vl']);
+    await netctl(['net', 'create', '-t', T, '-e', 'vxlan', '-s', '10.78.0.0/24', '-g', '10.78.0.1', 'vx']);
+    await netctl(['endpoint', 'register', '-t', T, '-n', 'vl', '--ip', SERVER.ip, '--mac', SERVER.mac, 'server1']);
+    await lab(['run', 'host2', 'c2', '--tenant', T, '--network', 'vl', '--ip', C2]);
+    await lab(['run', 'host1', 'x1', '--tenant', T, '--network', 'vx', '--ip', X1]);
+    // c2 came back with another MAC: the server forgets the old one (as a gratuitous ARP would make it)
+    await run('ip', ['-n', stationSpec.netns, 'neigh', 'flush', 'dev', TaggedStation.IFACE]);
+    assert.ok(await pingEventually(stationSpec.netns, C2), 'server -> c2 (same network, host2)');
+    assert.ok(await pingEventually(stationSpec.netns, X1, 10), 'server -> x1 (VXLAN network on host1, routed)');
+    assert.ok(await pingOk(ns('x1'), SERVER.ip), 'x1 -> server (routed on host1, out of its uplink)');
+    assert.ok(await pingOk(stationSpec.netns, X1), 'server -> x1 again (the VLAN now knows the gateway MAC at host1)');
+    assert.ok(await pingEventually(stationSpec.netns, GW), 'server -> gateway');
+    for (const [client, server, ip] of [
+      [stationSpec.netns, ns('x1'), X1],
+      [ns('x1'), stationSpec.netns, SERVER.ip],
+    ] as const) {
+      const r = await tcpTransfer(client, server, ip, { seconds: 1, port: 5303 });
+      assert.ok(r.ok, `${client} -> ${ip}: ${r.error ?? ''}`);
+    }
+  });
 });
