@@ -119,6 +119,12 @@ export class ClusterBuilder {
     );
   }
 
+  /** An external endpoint's record (a registered server: no host), as netmaster writes it (after a put without the mark). */
+  external(id: string, tenant: string, network: string, ip: string, group = ''): this {
+    this.endpoint(id, tenant, network, '', ip, group);
+    return this.put(`/netloom/v1/ep/${id}`, JSON.stringify({ ...this.state.endpoints.get(id)?.ep, external: true }));
+  }
+
   endpoint(id: string, tenant: string, network: string, host: string, ip: string, group = '', vtepIP = ''): this {
     const mac = `02:00:00:00:00:${(Number(ip.split('.')[3]) % 256).toString(16).padStart(2, '0')}`;
     return this.put(
