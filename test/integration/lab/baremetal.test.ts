@@ -10,8 +10,9 @@
  *   the gateway;
  * - ARP in proxy and flood mode: the server's request for the gateway and for a container is
  *   answered exactly once, the containers resolve the server;
+ * - `netctl trace` to and from the server gives the verdict;
  * - a rule denying the server by its group, then by its IP, holds (ping and TCP to both hosts'
- *   containers); removing it lets it through;
+ *   containers; netctl trace names the deny); removing it lets it through;
  * - routing mode: the server and a container of a VXLAN network of the tenant on another host
  *   reach each other through the gateway (ping, TCP both ways).
  */
@@ -81,6 +82,12 @@ describe('bare metal on a VLAN network (lab: 2 hosts, real OVS, netmaster, netpl
     gateway: GW,
   };
 
+  /** `netctl trace` (ICMP) between two endpoints of the tenant: its verdict. */
+  async function traceVerdict(from: string, to: string): Promise<string> {
+    const r = await netctl(['trace', '-t', T, '--from', from, '--to', to, '-l', 'icmp', '-o', 'json']);
+    return (JSON.parse(r.stdout) as { verdict: string }).verdict;
+  }
+
   before(async function () {
     this.timeout(300_000);
     await lab(['down'], true, 120_000);
@@ -139,6 +146,9 @@ describe('bare metal on a VLAN network (lab: 2 hosts, real OVS, netmaster, netpl
     assert.ok(await pingOk(ns('c1'), SERVER.ip), 'c1 -> server');
     assert.ok(await pingOk(ns('c2'), SERVER.ip), 'c2 -> server');
     assert.ok(await pingEventually(stationSpec.netns, GW), 'server -> gateway');
+    // netctl trace names it: to it (delivered out of the uplink) and from it (arriving tagged)
+    assert.equal(await traceVerdict(C2, 'server1'), 'allow');
+    assert.equal(await traceVerdict(SERVER.ip, C1), 'allow');
   });
 
   it('TCP both ways between the server and containers on both hosts', async () => {
@@ -189,6 +199,7 @@ describe('bare metal on a VLAN network (lab: 2 hosts, real OVS, netmaster, netpl
       await netctl(['policy', 'rule-add', '-t', T, '-d', 'in', '-p', '10', '-j', 'deny', ...args, 'pol', '1']);
       try {
         await waitFor('the deny to hold', async () => (await passed()).every((ok) => !ok), { timeoutMs: 20_000, intervalMs: 200 });
+        assert.equal(await traceVerdict('server1', C2), 'deny', 'netctl trace names the deny');
         // containers of the group still reach each other
         const [peer] = await probes.get('c1')!.probe([{ ip: C2, probe: `tcp/${PROBE_PORT}` }]);
         assert.ok(peer?.ok, 'c1 -> c2 still allowed');
