@@ -31,7 +31,7 @@ function ep(o: JsonObject): {
     group: field(o, 'endpointGroupKey') || field(o, 'groupName'),
     ip,
     mac: field(o, 'macAddress') || field(o, 'mac'),
-    host: field(o, 'homingHost'),
+    host: field(o, 'homingHost') || (o['external'] === true ? '(external)' : ''),
     intf: field(o, 'intfName'),
     container: field(o, 'containerName') || field(o, 'containerID'),
   };

@@ -219,7 +219,7 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 100,
     name: 'l2Forward',
     purpose:
-      "by network and destination MAC: a local port (through the endpoint's ingress meter when its netprofile has a bandwidth), a remote host through the VXLAN port (tun_id, tun_dst), or the VLAN uplink (tag pushed); broadcast floods within the network (to the uplink / VTEPs only for packets from local ports); unknown unicast is dropped",
+      "by network and destination MAC: a local port (through the endpoint's ingress meter when its netprofile has a bandwidth), a remote host through the VXLAN port (tun_id, tun_dst), or the VLAN uplink (tag pushed); broadcast floods within the network (to the uplink / VTEPs only for packets from local ports); an external endpoint's packet routed here from the uplink to a remote VLAN endpoint goes back out of it (IN_PORT); unknown unicast is dropped",
     miss: { kind: 'drop' },
     match: [REGS.network, REGS.flags, 'eth_dst'],
     next: [],

@@ -71,6 +71,22 @@ describe('netctl endpoint register / unregister / registered (fake netmaster)', 
     assert.equal(q.stdout, 'db1\n');
   });
 
+  it("endpoint ls shows an external endpoint's host as (external)", async () => {
+    fake.endpoints.push({
+      endpointID: 'e1',
+      tenantName: 't1',
+      network: 't1:vl',
+      ipAddress: '10.30.0.50',
+      macAddress: '02:00:00:00:ee:01',
+      homingHost: '',
+      containerName: 'db1',
+      external: true,
+    });
+    const r = await cli('endpoint', 'ls');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /e1\s+t1:vl\s+10\.30\.0\.50\s+02:00:00:00:ee:01\s+\(external\)\s+db1/);
+  });
+
   it('refuses a missing or bad --ip, --mac or --network before sending anything', async () => {
     for (const [argv, flag] of [
       [['-n', 'vl', '--mac', '02:00:00:00:00:01', 'x'], /--ip/],
