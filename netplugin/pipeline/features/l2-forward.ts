@@ -52,14 +52,21 @@ function unicast(e: EndpointView, uplink: number | undefined, vxlan: number | un
 /**
  * Routing for an external endpoint: a packet it sent to the gateway MAC may arrive here from the
  * uplink and be routed to another VLAN network's remote endpoint, i.e. back out of the uplink it
- * came in by (OVS drops an output to the input port unless it is IN_PORT).
+ * came in by (OVS drops an output to the input port unless it is IN_PORT). Only routed packets:
+ * an unrouted one from the uplink to a remote endpoint was flooded here by the VLAN, and sending
+ * it back would loop between hosts.
  */
 function hairpin(e: EndpointView): DesiredFlow {
   const nv = e.net;
   return flow({
     table: 'l2Forward',
     priority: HAIRPIN_PRIORITY,
-    match: [reg('network', nv.net.networkId), match.flagSet(FLAG.fromUplink), match.ethDst(e.mac)],
+    // routed only: a frame the VLAN flooded here (unknown unicast) must never go back to it
+    match: [
+      reg('network', nv.net.networkId),
+      reg('flags', FLAG.fromUplink | FLAG.routed, FLAG.fromUplink | FLAG.routed),
+      match.ethDst(e.mac),
+    ],
     instructions: [apply(act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | nv.net.pktTag), act.inPort())],
     feature: 'vlan',
     object: `${e.ep.id}:hairpin`,

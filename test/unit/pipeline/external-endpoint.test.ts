@@ -295,6 +295,14 @@ describe('external endpoints: traffic through the uplink', () => {
       [[UPLINK, TAG, M1.mac]],
     );
     assert.ok(!back.outputs.some((o) => o.port === VXLAN));
+    // a frame of the server to c2 that the VLAN flooded to h3 (unknown unicast) is not sent back to it
+    const c2 = ep(full, 'c2');
+    const flooded = fromServer({ eth_dst: c2.mac, ipv4_dst: c2.ip, ip_proto: 1, icmpv4_type: 8, icmpv4_code: 0 });
+    assert.deepEqual(fabric.trace('h3', flooded).outputs, [], 'h3 takes the VLAN but sends nothing back to it');
+    assert.deepEqual(
+      fabric.trace('h2', flooded).outputs.map((o) => o.port),
+      [portIn(full, 'c2')],
+    );
   });
 });
 
