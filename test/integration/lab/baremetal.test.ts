@@ -14,7 +14,8 @@
  * - a rule denying the server by its group, then by its IP, holds (ping and TCP to both hosts'
  *   containers; netctl trace names the deny); removing it lets it through;
  * - routing mode: the server and a container of a VXLAN network of the tenant on another host
- *   reach each other through the gateway (ping, TCP both ways).
+ *   reach each other through the gateway (ping, TCP both ways), and a container of another VLAN
+ *   network through a host that routes it back out of the uplink (ping both ways).
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
@@ -38,6 +39,7 @@ const C1 = '10.77.0.11';
 const C2 = '10.77.0.12';
 const PROBE_PORT = 8080;
 const X1 = '10.78.0.11';
+const Y2 = '10.79.0.12';
 
 /**
  * ARP replies the station's interface receives while `trigger` runs: tcpdump is started (and
@@ -213,7 +215,7 @@ describe('bare metal on a VLAN network (lab: 2 hosts, real OVS, netmaster, netpl
     });
   }
 
-  it('routing mode: the server reaches a container of a VXLAN network through its gateway, both ways (ping, TCP)', async function () {
+  it('routing mode: the server reaches containers of other networks (VXLAN, another VLAN) through its gateway, both ways', async function () {
     this.timeout(180_000);
     // fwdMode changes only without networks: take the bridge-mode setup down, keep the station
     for (const c of ['c1', 'c2']) await probes.get(c)?.stop();
@@ -227,9 +229,11 @@ describe('bare metal on a VLAN network (lab: 2 hosts, real OVS, netmaster, netpl
     await netctl(['global', 'set', '-b', 'routing']);
     await netctl(['net', 'create', '-t', T, '-e', 'vlan', '-p', String(VLAN), '-s', '10.77.0.0/24', '-g', GW, 'vl']);
     await netctl(['net', 'create', '-t', T, '-e', 'vxlan', '-s', '10.78.0.0/24', '-g', '10.78.0.1', 'vx']);
+    await netctl(['net', 'create', '-t', T, '-e', 'vlan', '-p', String(VLAN + 1), '-s', '10.79.0.0/24', '-g', '10.79.0.1', 'vl2']);
     await netctl(['endpoint', 'register', '-t', T, '-n', 'vl', '--ip', SERVER.ip, '--mac', SERVER.mac, 'server1']);
     await lab(['run', 'host2', 'c2', '--tenant', T, '--network', 'vl', '--ip', C2]);
     await lab(['run', 'host1', 'x1', '--tenant', T, '--network', 'vx', '--ip', X1]);
+    await lab(['run', 'host2', 'y2', '--tenant', T, '--network', 'vl2', '--ip', Y2]);
     // c2 came back with another MAC: the server forgets the old one (as a gratuitous ARP would make it)
     await run('ip', ['-n', stationSpec.netns, 'neigh', 'flush', 'dev', TaggedStation.IFACE]);
     assert.ok(await pingEventually(stationSpec.netns, C2), 'server -> c2 (same network, host2)');
@@ -237,6 +241,12 @@ describe('bare metal on a VLAN network (lab: 2 hosts, real OVS, netmaster, netpl
     assert.ok(await pingOk(ns('x1'), SERVER.ip), 'x1 -> server (routed on host1, out of its uplink)');
     assert.ok(await pingOk(stationSpec.netns, X1), 'server -> x1 again (the VLAN now knows the gateway MAC at host1)');
     assert.ok(await pingEventually(stationSpec.netns, GW), 'server -> gateway');
+    // x1's packet to the server leaves host1 from the gateway MAC, so the VLAN learns it there;
+    // then the server's packet to y2 (another VLAN network, on host2) is routed on host1 and
+    // goes back out of the uplink it came in by (the hairpin): y2 answers only if it does
+    assert.ok(await pingOk(ns('x1'), SERVER.ip, 1));
+    assert.ok(await pingOk(stationSpec.netns, Y2, 1), 'server -> y2 (VLAN 301 on host2, routed on host1)');
+    assert.ok(await pingOk(ns('y2'), SERVER.ip), 'y2 -> server');
     for (const [client, server, ip] of [
       [stationSpec.netns, ns('x1'), X1],
       [ns('x1'), stationSpec.netns, SERVER.ip],
