@@ -7,7 +7,8 @@ import { Command, Option } from 'commander';
 import { NetmasterClient } from './client';
 import { UsageError } from './errors';
 import { resolveNetmasterUrl, LAB_NETMASTER_URL_FILE } from './netmaster-url';
-import { findClientConfig, resolveCredentials } from './credentials';
+import { findClientConfig, labRootOf, namedLab, resolveCredentials } from './credentials';
+import { labNetmasterUrlFile } from '../lib/lab-paths';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -60,17 +61,19 @@ export function clientFor(io: CliIo, cmd: Command): NetmasterClient {
       ...(s('cert') ? { cert: s('cert') } : {}),
       ...(s('key') ? { key: s('key') } : {}),
       ...(s('token') ? { token: s('token') } : {}),
+      ...(s('lab') ? { lab: s('lab') } : {}),
     },
     env: io.env,
     ...(io.labRoot ? { labRoot: io.labRoot } : {}),
   };
   // credentials are found like the URL: for a URL given, the config that names it
   const config = findClientConfig(sources, given);
+  const lab = namedLab(sources);
   const baseUrl = resolveNetmasterUrl({
     flag: flagUrl,
     env: io.env['NETMASTER'],
     config: config?.netmaster,
-    urlFile: io.netmasterUrlFile ?? LAB_NETMASTER_URL_FILE,
+    urlFile: lab !== undefined ? labNetmasterUrlFile(labRootOf(sources), lab) : (io.netmasterUrlFile ?? LAB_NETMASTER_URL_FILE),
   });
   const credentials = resolveCredentials(sources, config);
   const timeoutSec = typeof g['timeout'] === 'string' ? Number(g['timeout']) : 30;

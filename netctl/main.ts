@@ -46,6 +46,7 @@ export function buildProgram(rt: Runtime, sink: { out: (s: string) => void; err:
       '--config <file>',
       'client config: URL and credentials as JSON (env NETCTL_CONFIG; default: the netctl.json of the lab whose netmaster is used)',
     )
+    .option('--lab <name>', "talk to this bin/netloom-lab lab's netmaster with its credentials (env NETLOOM_LAB; default: netloom)")
     .version(versionText(clientVersion(rt.io.env)).trimEnd(), '--version', 'print the version')
     .exitOverride()
     .allowExcessArguments(true)

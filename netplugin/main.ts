@@ -12,7 +12,7 @@ import { errorMessage, NetloomError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
 import { Agent } from './agent/agent';
 import { vtepAddress } from './agent/bridge-setup';
-import type { DesiredStateSource, EndpointAllocator } from './agent/fabric';
+import type { DesiredStateSource, EndpointAllocator, NetworkCatalog } from './agent/fabric';
 import { FileFabric } from './agent/file-fabric';
 import { createAgentMetrics } from './agent/metrics';
 import { NetmasterFabric } from './agent/netmaster-adapter';
@@ -24,6 +24,8 @@ import { AgentCniBackend } from './backends/cni-backend';
 import { AgentCnmBackend } from './backends/cnm-backend';
 import { DEFAULT_AGENT_SOCKET, listenCni } from './cni';
 import { startCnmPlugin } from './cnm';
+import { DockerNetworkReconciler } from './docker/docker-networks';
+import { DEFAULT_DOCKER_SOCKET, DockerEngineClient } from './docker/engine-client';
 
 export interface NetpluginOptions {
   host: string;
@@ -45,6 +47,9 @@ export interface NetpluginOptions {
   cniSocket: string;
   cnmSocket?: string;
   cnmState: string;
+  dockerNetworks?: boolean;
+  dockerSocket?: string;
+  dockerNetworksInterval: string;
   stateDir: string;
   metricsListen?: string;
   logLevel: string;
@@ -90,6 +95,15 @@ export function buildCommand(): Command {
     .option('--cni-socket <path>', 'where the CNI shim (bin/netloom-cni) connects', DEFAULT_AGENT_SOCKET)
     .option('--cnm-socket <path>', 'serve the Docker CNM remote driver here (e.g. /run/docker/plugins/netloom.sock); off when not given')
     .option('--cnm-state <file>', 'CNM plugin state file', '/var/lib/netloom/cnm-state.json')
+    .option(
+      '--docker-networks',
+      "keep a Docker network NETWORK/TENANT for every netloom network in this host's dockerd (needs --cnm-socket), removing the ones whose netloom network is gone",
+    )
+    .option(
+      '--docker-socket <path>',
+      `this host's dockerd API socket: for --docker-networks (default ${DEFAULT_DOCKER_SOCKET}), and when given, short-form networks (-d netloom without --ipam-driver) are remade with netloom's IPAM`,
+    )
+    .option('--docker-networks-interval <seconds>', 'how often --docker-networks compares netloom and dockerd', '5')
     .option('--state-dir <dir>', 'agent state (endpoint records)', '/var/lib/netloom/netplugin')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
@@ -103,7 +117,7 @@ function hostPort(s: string, field: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
-function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource & EndpointAllocator {
+function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource & EndpointAllocator & NetworkCatalog {
   if (o.fabricFile && o.netmasterGrpc)
     throw new NetloomError('INVALID_ARGUMENT', 'give --netmaster-grpc or --fabric-file, not both', { field: 'fabric-file' });
   if (o.fabricFile) return new FileFabric(o.fabricFile, { logger });
@@ -154,6 +168,15 @@ export async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(underlayMtu) || underlayMtu < 576 || underlayMtu > 65535)
     throw new NetloomError('INVALID_ARGUMENT', '--underlay-mtu must be 576..65535', { field: 'underlay-mtu' });
   if (o.vtepIp) vtepAddress(o.vtepIp);
+  const dockerInterval = Number(o.dockerNetworksInterval);
+  if (o.dockerNetworksInterval.trim() === '' || !Number.isFinite(dockerInterval) || dockerInterval < 0.1 || dockerInterval > 3600)
+    throw new NetloomError('INVALID_ARGUMENT', '--docker-networks-interval must be 0.1..3600 seconds', {
+      field: 'docker-networks-interval',
+    });
+  if (o.dockerNetworks && !o.cnmSocket)
+    throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs --cnm-socket (dockerd reaches the netloom driver there)', {
+      field: 'docker-networks',
+    });
   const fabric = controlPlane(o, logger);
   const metrics = createAgentMetrics({ defaultMetrics: true });
   if (fabric instanceof NetmasterFabric) metrics.replicaProbe = () => ({ replica: fabric.replica, failovers: fabric.failovers });
@@ -183,9 +206,26 @@ export async function main(argv: string[]): Promise<void> {
         })
       : undefined;
   const cni = await listenCni(o.cniSocket, { backend: new AgentCniBackend(agent), logger });
+  const docker =
+    o.dockerSocket !== undefined || o.dockerNetworks ? new DockerEngineClient(o.dockerSocket ?? DEFAULT_DOCKER_SOCKET) : undefined;
   const cnm = o.cnmSocket
-    ? await startCnmPlugin({ backend: new AgentCnmBackend(agent), socketPath: o.cnmSocket, statePath: o.cnmState, logger })
+    ? await startCnmPlugin({
+        backend: new AgentCnmBackend(agent, docker ? { docker } : {}),
+        socketPath: o.cnmSocket,
+        statePath: o.cnmState,
+        logger,
+      })
     : undefined;
+  const dockerNetworks =
+    o.dockerNetworks && docker
+      ? new DockerNetworkReconciler({
+          catalog: fabric,
+          docker,
+          intervalMs: Math.round(dockerInterval * 1000),
+          logger,
+        })
+      : undefined;
+  dockerNetworks?.start();
   let metricsServer: Server | undefined;
   if (o.metricsListen) {
     const { host, port } = hostPort(o.metricsListen, 'metrics-listen');
@@ -201,9 +241,20 @@ export async function main(argv: string[]): Promise<void> {
     });
     await new Promise<void>((resolve) => metricsServer!.listen(port, host, resolve));
   }
-  logger.info({ host: o.host, cniSocket: o.cniSocket, cnmSocket: o.cnmSocket, metrics: o.metricsListen }, 'netplugin ready');
+  logger.info(
+    {
+      host: o.host,
+      cniSocket: o.cniSocket,
+      cnmSocket: o.cnmSocket,
+      docker: docker?.socketPath,
+      dockerNetworks: o.dockerNetworks === true,
+      metrics: o.metricsListen,
+    },
+    'netplugin ready',
+  );
   exitOnTerminationSignals(
     async () => {
+      await dockerNetworks?.stop();
       await cni.close();
       await cnm?.stop();
       await queries?.stop();

@@ -13,6 +13,7 @@ import { NetloomError } from '../../lib/errors';
 import { agentPaths, HostPlan, LabPlan } from './plan';
 import { LabState, saveState } from './state';
 import { cniCall } from './cni-call';
+import { dockerSocket } from './engines';
 import { pkiPaths } from './pki';
 
 /** The compiled agent entry point. */
@@ -66,11 +67,16 @@ export function hostAgentArgs(plan: Pick<LabPlan, 'prefixLen'>, h: HostPlan): st
   ];
 }
 
+/** How often a lab agent with --docker-networks compares netloom's networks with its dockerd's. */
+export const LAB_DOCKER_NETWORKS_INTERVAL = '1';
+
 /**
  * The lab agent's options (pure): its host, every netmaster replica (mutual TLS with the host's
- * own certificate: it acts for this host only), its sockets, state and metrics.
+ * own certificate: it acts for this host only), its sockets, state and metrics; with
+ * `dockerNetworks`, --docker-networks against the host's private dockerd (started on demand by
+ * `docker HOST`: until then the agent retries).
  */
-export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
+export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: boolean } = {}): string[] {
   const p = agentPaths(plan, h.name);
   const pki = pkiPaths(plan);
   const own = pki.hosts[h.name]!;
@@ -91,6 +97,10 @@ export function agentArgs(plan: LabPlan, h: HostPlan): string[] {
     p.metricsListen,
     '--log-level',
     'info',
+    // the host's private dockerd (started on demand by `docker HOST`): short-form networks are remade with netloom's IPAM
+    '--docker-socket',
+    dockerSocket(plan, h.name),
+    ...(opts.dockerNetworks ? ['--docker-networks', '--docker-networks-interval', LAB_DOCKER_NETWORKS_INTERVAL] : []),
   ];
 }
 
@@ -100,7 +110,7 @@ export function startAgent(state: LabState, h: HostPlan): number {
   mkdirSync(p.dir, { recursive: true });
   mkdirSync(resolve(p.cnmSocket, '..'), { recursive: true });
   for (const s of [p.cniSocket, p.cnmSocket]) if (existsSync(s)) rmSync(s, { force: true });
-  const pid = spawnAgent(h, agentArgs(state.plan, h), p.log);
+  const pid = spawnAgent(h, agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true }), p.log);
   state.pids = [...state.pids.filter((x) => x.role !== agentRole(h.name)), { role: agentRole(h.name), pid, program: NETPLUGIN_PROGRAM }];
   saveState(state);
   return pid;

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { errorMessage, NetloomError } from '../../lib/errors';
+import { parseLabelPairs } from '../../lib/labels';
 import { formatTable } from '../../lib/table';
 import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
@@ -35,6 +36,11 @@ function intArg(name: string, min: number, max: number) {
 const progress = (msg: string): void => {
   process.stderr.write(`[netloom-lab] ${msg}\n`);
 };
+
+/** commander's reducer for a repeatable option */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 function labName(cmd: Command): string {
   return (cmd.optsWithGlobals() as { lab: string }).lab;
@@ -124,16 +130,23 @@ export function buildCli(): Command {
     .addOption(new Option('--etcd-members <n>', 'etcd cluster size').choices(['1', '3']).default('1'))
     .option('--netmasters <n>', 'netmaster replicas (0 for none; agents need 1 or more)', intArg('--netmasters', 0, 3), 1)
     .option('--no-agents', 'bare hosts: no netplugin (OVS only; plug containers in by hand with attach)')
-    .action(async (o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean }, cmd: Command) => {
-      await labUp({
-        name: labName(cmd),
-        hosts: o.hosts,
-        etcdMembers: o.etcdMembers === '3' ? 3 : 1,
-        netmasters: o.netmasters,
-        agents: o.agents,
-        progress,
-      });
-    });
+    .option(
+      '--docker-networks',
+      "agents keep a Docker network NETWORK/TENANT per netloom network in their host's dockerd (netplugin --docker-networks)",
+    )
+    .action(
+      async (o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean; dockerNetworks?: boolean }, cmd: Command) => {
+        await labUp({
+          name: labName(cmd),
+          hosts: o.hosts,
+          etcdMembers: o.etcdMembers === '3' ? 3 : 1,
+          netmasters: o.netmasters,
+          agents: o.agents,
+          ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
+          progress,
+        });
+      },
+    );
 
   program
     .command('down')
@@ -200,18 +213,28 @@ export function buildCli(): Command {
     .requiredOption('--network <name>', "the tenant's network")
     .option('--group <name>', 'endpoint group')
     .option('--ip <addr>', 'ask for this address (default: netmaster allocates)')
-    .action(async (host: string, container: string, o: { tenant: string; network: string; group?: string; ip?: string }, cmd: Command) => {
-      const c = await labRun({
-        labName: labName(cmd),
-        host,
-        container,
-        tenant: o.tenant,
-        network: o.network,
-        ...(o.group ? { group: o.group } : {}),
-        ...(o.ip ? { ip: o.ip } : {}),
-      });
-      process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
-    });
+    .option('--label <key=value>', 'an endpoint label (repeat for more); service selectors match labels', collect, [])
+    .action(
+      async (
+        host: string,
+        container: string,
+        o: { tenant: string; network: string; group?: string; ip?: string; label: string[] },
+        cmd: Command,
+      ) => {
+        const labels = parseLabelPairs(o.label, '--label');
+        const c = await labRun({
+          labName: labName(cmd),
+          host,
+          container,
+          tenant: o.tenant,
+          network: o.network,
+          ...(o.group ? { group: o.group } : {}),
+          ...(o.ip ? { ip: o.ip } : {}),
+          ...(Object.keys(labels).length > 0 ? { labels } : {}),
+        });
+        process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
+      },
+    );
 
   program
     .command('rm')

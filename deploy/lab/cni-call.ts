@@ -21,6 +21,10 @@ export interface CniCallInput {
   network: string;
   group?: string;
   ip?: string;
+  /** endpoint labels, passed as the netconf's `args.cni.labels` (the CNI CONVENTIONS) */
+  labels?: Record<string, string>;
+  /** CNI_ARGS as a runtime passes it (`K=V;K2=V2`) */
+  cniArgs?: string;
   /** the netconf's network name; the lab's is `TENANT-NETWORK` */
   name?: string;
   /** more netconf keys (they win over the ones above), e.g. a CHECK's prevResult */
@@ -35,8 +39,10 @@ export interface CniCallResult {
 
 /** The netconf the lab hands the shim (pure). */
 export function labNetconf(
-  i: Pick<CniCallInput, 'socket' | 'tenant' | 'network' | 'group' | 'ip' | 'name' | 'extra'>,
+  i: Pick<CniCallInput, 'socket' | 'tenant' | 'network' | 'group' | 'ip' | 'labels' | 'name' | 'extra'>,
 ): Record<string, unknown> {
+  const labels = Object.entries(i.labels ?? {}).map(([key, value]) => ({ key, value }));
+  const cni = { ...(i.ip ? { ips: [i.ip] } : {}), ...(labels.length > 0 ? { labels } : {}) };
   return {
     cniVersion: '1.1.0',
     name: i.name ?? `${i.tenant}-${i.network}`,
@@ -45,7 +51,7 @@ export function labNetconf(
     tenant: i.tenant,
     network: i.network,
     ...(i.group ? { group: i.group } : {}),
-    ...(i.ip ? { args: { cni: { ips: [i.ip] } } } : {}),
+    ...(Object.keys(cni).length > 0 ? { args: { cni } } : {}),
     ...i.extra,
   };
 }
@@ -58,6 +64,7 @@ export async function cniCall(i: CniCallInput, timeoutMs = 30_000): Promise<CniC
     CNI_IFNAME: 'eth0',
     CNI_PATH: '/usr/lib/cni',
     ...(i.netnsPath ? { CNI_NETNS: i.netnsPath } : {}),
+    ...(i.cniArgs !== undefined ? { CNI_ARGS: i.cniArgs } : {}),
   };
   const r = await run('dash', [CNI_SHIM], { env, input: JSON.stringify(labNetconf(i)), allowFailure: true, timeoutMs });
   let json: Record<string, unknown> | undefined;

@@ -4,6 +4,7 @@
  * the namespace. Each container is recorded in the state file before it is made.
  */
 import { NetloomError } from '../../lib/errors';
+import { checkLabels } from '../../lib/labels';
 import { agentPaths, containerNetns, LabPlan, validateContainerName, LAB_ROOT } from './plan';
 import { ContainerState, requireState, saveState, withLabLock } from './state';
 import { addNetns, delNetns } from './netns';
@@ -19,6 +20,8 @@ export interface RunOptions {
   group?: string;
   /** a requested address (no prefix), e.g. 10.1.1.20 */
   ip?: string;
+  /** endpoint labels (service selectors match them); checked with lib/labels */
+  labels?: Record<string, string>;
   root?: string;
 }
 
@@ -39,6 +42,7 @@ function validateRun(o: RunOptions): void {
     if (v !== undefined && !NAME_RE.test(v))
       throw new NetloomError('INVALID_ARGUMENT', `--${field} "${v}" must be 1-64 letters, digits, _ . -`, { field });
   }
+  if (o.labels) checkLabels(o.labels, '--label');
   if (o.ip !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(o.ip)) {
     throw new NetloomError('INVALID_ARGUMENT', `--ip must be an IPv4 address without prefix, like 10.1.1.20; got "${o.ip}"`, {
       field: 'ip',
@@ -86,6 +90,7 @@ async function runLocked(o: RunOptions): Promise<ContainerState> {
       network: o.network,
       ...(o.group ? { group: o.group } : {}),
       ...(o.ip ? { ip: o.ip } : {}),
+      ...(o.labels ? { labels: o.labels } : {}),
     });
     const ip = firstIp(r.json);
     if (r.code !== 0 || !ip)

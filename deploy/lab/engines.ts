@@ -167,11 +167,29 @@ export interface PodmanPaths {
   dir: string;
   conf: string;
   cniDir: string;
+  /** podman's --runroot; default `<dir>/runroot` */
+  runroot?: string;
+}
+
+/** Where the lab's podman run roots live: podman 4.3 refuses a runroot longer than 50 characters. */
+export const PODMAN_RUNROOT_BASE = '/run/nlpm';
+/** podman's limit on the runroot's length (conmon's socket paths live below it). */
+export const PODMAN_RUNROOT_MAX = 50;
+
+/**
+ * A host's podman runroot: short whatever the lab's directory (the default lab's
+ * `<dir>/hosts/host1/podman/runroot` is 51 characters), and distinct per lab directory and host
+ * (FNV-1a of both), so labs side by side never share one. Pure.
+ */
+export function podmanRunroot(plan: Pick<LabPlan, 'dir'>, host: string): string {
+  let h = 2166136261;
+  for (const ch of `${plan.dir}/${host}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return `${PODMAN_RUNROOT_BASE}/${h.toString(16).padStart(8, '0')}`;
 }
 
 export function podmanPaths(plan: Pick<LabPlan, 'dir'>, host: string): PodmanPaths {
   const dir = agentPaths(plan, host).podmanDir;
-  return { dir, conf: `${dir}/containers.conf`, cniDir: `${dir}/cni.d` };
+  return { dir, conf: `${dir}/containers.conf`, cniDir: `${dir}/cni.d`, runroot: podmanRunroot(plan, host) };
 }
 
 /** podman's CNI network name for a netloom network (pure). */
@@ -235,7 +253,7 @@ export function podmanDirArgs(p: PodmanPaths): string[] {
     '--root',
     `${p.dir}/root`,
     '--runroot',
-    `${p.dir}/runroot`,
+    p.runroot ?? `${p.dir}/runroot`,
     '--tmpdir',
     `${p.dir}/tmp`,
     '--storage-driver=overlay',
@@ -264,7 +282,8 @@ async function preparePodman(state: LabState, h: HostPlan, networks: Array<{ ten
     state.podmanMade = PODMAN_OUTSIDE.filter((d) => !existsSync(d));
     saveState(state);
   }
-  for (const d of ['root', 'runroot', 'tmp', 'cni.d']) mkdirSync(join(p.dir, d), { recursive: true });
+  for (const d of ['root', 'tmp', 'cni.d']) mkdirSync(join(p.dir, d), { recursive: true });
+  mkdirSync(p.runroot ?? join(p.dir, 'runroot'), { recursive: true });
   if (!existsSync(p.conf)) {
     writeFileSync(p.conf, podmanContainersConf(BIN_DIR));
   }
@@ -335,10 +354,19 @@ export async function cleanupEngines(state: LabState): Promise<void> {
     });
     const p = podmanPaths(state.plan, host);
     await unmountUnder(p.dir);
+    if (p.runroot !== undefined) {
+      await unmountUnder(p.runroot);
+      rmSync(p.runroot, { recursive: true, force: true });
+    }
     const results = '/var/lib/cni/results';
     if (existsSync(results)) for (const f of readdirSync(results)) if (f.startsWith('nl.')) rmSync(join(results, f), { force: true });
   }
   removePodmanOutside(state.podmanMade ?? []);
+  try {
+    if ((state.podmanHosts ?? []).length > 0 && existsSync(PODMAN_RUNROOT_BASE)) rmdirSync(PODMAN_RUNROOT_BASE);
+  } catch {
+    // another lab's podman run roots are still there
+  }
   for (const rec of state.pids.filter((p) => p.program === 'dockerd')) {
     const host = rec.role.split('/')[0] ?? '';
     if (isAlive(rec.pid))

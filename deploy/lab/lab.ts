@@ -30,6 +30,8 @@ export interface UpOptions {
   progress?: Progress;
   /** start one netplugin per host (the CLI's default; the API's default is a bare lab) */
   agents?: boolean;
+  /** agents keep a Docker network NETWORK/TENANT per netloom network (netplugin --docker-networks) */
+  dockerNetworks?: boolean;
 }
 
 /** bin/netmaster's entry point (REST + gRPC agent API + leader-elected liveness), in dist/. */
@@ -53,6 +55,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       existing.plan.hosts.length === plan.hosts.length &&
       existing.plan.etcd.length === plan.etcd.length &&
       (existing.agents ?? false) === (opts.agents ?? false) &&
+      (existing.dockerNetworks ?? false) === (opts.dockerNetworks ?? false) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
@@ -61,6 +64,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     progress(`replacing the existing lab "${opts.name}"`);
     await labDown(opts.name, { root, progress });
   }
+  if (opts.dockerNetworks && !opts.agents)
+    throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs agents (not with --no-agents)', { field: 'docker-networks' });
   const state = newState(plan);
   saveState(state);
   try {
@@ -134,6 +139,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     if (opts.agents) {
       agentNetmaster(plan, plan.hosts[0]?.name);
       state.agents = true;
+      if (opts.dockerNetworks) state.dockerNetworks = true;
       saveState(state);
       for (const h of plan.hosts) startAgent(state, h);
       await Promise.all(plan.hosts.map((h) => waitAgentReady(state, h.name)));

@@ -10,9 +10,10 @@
  *   tor netns:   eth0 ──────────┘  (on br-data; the BGP peer of later issues)
  */
 import { NetloomError } from '../../lib/errors';
+import { DEFAULT_LAB, DEFAULT_LAB_ROOT, isLabName, labClientConfigFile, labDir, labNetmasterUrlFile } from '../../lib/lab-paths';
 
-export const DEFAULT_LAB = 'netloom';
-export const LAB_ROOT = process.env.NETLOOM_LAB_ROOT ?? '/run/netloom-lab';
+export { DEFAULT_LAB };
+export const LAB_ROOT = process.env.NETLOOM_LAB_ROOT ?? DEFAULT_LAB_ROOT;
 export const MAX_HOSTS = 50;
 
 export interface LabPlanInput {
@@ -77,8 +78,6 @@ export interface LabPlan {
   clientConfigFile: string;
 }
 
-const NAME_RE = /^[a-z][a-z0-9]{0,5}$/;
-
 /** A stable small number for a lab name: the default lab is 0, others 1..99. */
 export function labIndex(name: string): number {
   if (name === DEFAULT_LAB) return 0;
@@ -88,7 +87,7 @@ export function labIndex(name: string): number {
 }
 
 export function validateLabName(name: string): void {
-  if (name !== DEFAULT_LAB && !NAME_RE.test(name)) {
+  if (!isLabName(name)) {
     throw new NetloomError('INVALID_ARGUMENT', `lab name "${name}" must be 1-6 lowercase letters or digits, starting with a letter`, {
       field: 'name',
     });
@@ -111,7 +110,7 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
   }
   const index = labIndex(input.name);
   const prefix = index === 0 ? '' : `${input.name}-`;
-  const dir = `${root}/${input.name}`;
+  const dir = labDir(root, input.name);
   const mgmtNet = `10.213.${index * 2}`;
   const dataNet = `10.213.${index * 2 + 1}`;
   const rootMgmtIp = `${mgmtNet}.254`;
@@ -168,8 +167,8 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
     hosts,
     etcd,
     netmasters,
-    netmasterUrlFile: `${dir}/netmaster.url`,
-    clientConfigFile: `${dir}/netctl.json`,
+    netmasterUrlFile: labNetmasterUrlFile(root, input.name),
+    clientConfigFile: labClientConfigFile(root, input.name),
   };
 }
 

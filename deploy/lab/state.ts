@@ -39,6 +39,8 @@ export interface LabState {
   complete: boolean;
   /** true when `up` started one netplugin per host (absent in labs made with --no-agents) */
   agents?: boolean;
+  /** true when the agents run with --docker-networks (up --docker-networks) */
+  dockerNetworks?: boolean;
   /** hosts where `podman` ran (their containers are removed on down) */
   podmanHosts?: string[];
   /** podman/libcni directories outside the lab dir that did not exist before the lab's first podman */

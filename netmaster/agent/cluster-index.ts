@@ -14,6 +14,10 @@ export interface ClusterIndex {
   rulesByPolicy: Map<string, Set<string>>;
   /** tenant -> network keys */
   netsByTenant: Map<string, Set<string>>;
+  /** tenant -> serviceLB keys */
+  servicesByTenant: Map<string, Set<string>>;
+  /** network key (tenant:network) -> serviceLB keys (the services whose providers are its endpoints) */
+  servicesByNet: Map<string, Set<string>>;
   /**
    * policy key -> the newest revision that put or deleted one of its rules (seen since the last
    * full read: a rule deleted before it is not remembered); part of the policy's version
@@ -28,6 +32,8 @@ export function emptyIndex(): ClusterIndex {
     epsByHost: new Map(),
     rulesByPolicy: new Map(),
     netsByTenant: new Map(),
+    servicesByTenant: new Map(),
+    servicesByNet: new Map(),
     rulesChangedAt: new Map(),
   };
 }

@@ -198,15 +198,20 @@ function noteRuleChange(ix: ClusterIndex, config: Record<string, unknown>, modRe
   if (/^\d+$/.test(modRevision) && (cur === undefined || BigInt(modRevision) > BigInt(cur))) ix.rulesChangedAt.set(pk, modRevision);
 }
 
-/** Rules by policy and networks by tenant (the objects the views look up by owner). */
-function indexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Record<string, unknown>): void {
-  if (type === 'rule') addTo(ix.rulesByPolicy, `${String(config.tenantName)}:${String(config.policyName)}`, key);
-  else if (type === 'network') addTo(ix.netsByTenant, String(config.tenantName), key);
+/** Rules by policy, networks by tenant, services by tenant and network (the objects the views look up by owner). */
+function indexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Record<string, unknown>, add = true): void {
+  const op = add ? addTo : removeFrom;
+  const tenant = String(config.tenantName);
+  if (type === 'rule') op(ix.rulesByPolicy, `${tenant}:${String(config.policyName)}`, key);
+  else if (type === 'network') op(ix.netsByTenant, tenant, key);
+  else if (type === 'serviceLB') {
+    op(ix.servicesByTenant, tenant, key);
+    if (config.networkName) op(ix.servicesByNet, `${tenant}:${String(config.networkName)}`, key);
+  }
 }
 
 function unindexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Record<string, unknown>): void {
-  if (type === 'rule') removeFrom(ix.rulesByPolicy, `${String(config.tenantName)}:${String(config.policyName)}`, key);
-  else if (type === 'network') removeFrom(ix.netsByTenant, String(config.tenantName), key);
+  indexObject(ix, type, key, config, false);
 }
 
 /**

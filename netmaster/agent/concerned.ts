@@ -9,15 +9,19 @@ import type { ClusterState } from './cluster';
 import { membersOf } from './cluster-index';
 import { computeHostParts, endpointMessage, ViewMembership } from './host-view';
 
-export type Concerning = { policy: string } | { group: string };
+export type Concerning = { policy: string } | { group: string } | { service: string };
 
-/** The hosts whose view carries the policy or group, sorted. */
+/** The hosts whose view carries the policy, group or service, sorted. */
 export function hostsConcerned(cluster: ClusterState, what: Concerning): string[] {
   const out: string[] = [];
   for (const host of cluster.index.epsByHost.keys()) {
     const parts = computeHostParts(cluster, host);
     if ('policy' in what) {
       if (parts.policies.some((p) => p.key === what.policy)) out.push(host);
+      continue;
+    }
+    if ('service' in what) {
+      if (parts.services.includes(what.service)) out.push(host);
       continue;
     }
     if (parts.groups.some((g) => g.key === what.group)) {

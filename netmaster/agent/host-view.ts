@@ -9,7 +9,9 @@
  *   (a remote VXLAN endpoint only when its host's VTEP is known and is not this host's own);
  * - the tenants of all of that, with their vrfId/ctZone;
  * - the VTEPs of the other hosts that have an endpoint in the view (never its own);
- * - its own Bgp object and the global settings.
+ * - its own Bgp object and the global settings;
+ * - the services (serviceLB) of every tenant it has an endpoint in, each with its network as a
+ *   source (so the providers' endpoints are in the view: service-view.ts).
  * A host with no endpoint gets the global settings (and its Bgp object) only.
  *
  * Ids: networkId is the VNI for VXLAN and 0x1000000|VLAN for VLAN (tags are unique per encap, so
@@ -25,6 +27,7 @@ import type {
   Netprofile,
   Network as StoredNetwork,
   Rule as StoredRule,
+  ServiceLB as StoredService,
 } from '../model/schemas';
 import type { HostState__Output as HostState } from '../../proto/gen/netloom/v1/HostState';
 import type { Network__Output as Network } from '../../proto/gen/netloom/v1/Network';
@@ -40,6 +43,7 @@ import type { BgpConfig__Output as BgpConfig } from '../../proto/gen/netloom/v1/
 import type { ClusterState, StoredIntent } from './cluster';
 import { membersOf } from './cluster-index';
 import { networkIdOf, networkMessage, VLAN_NETWORK_ID_BASE } from './network-lookup';
+import { serviceMessage } from './service-view';
 
 export type { HostState };
 
@@ -180,6 +184,8 @@ export interface HostParts {
   profiles: NetProfile[];
   /** endpoints of these networks and groups enter the view (when usable and reachable) */
   sources: { nets: Set<string>; groups: Set<string> };
+  /** the keys of the services in the view, sorted (their messages follow their providers: service-view.ts) */
+  services: string[];
 }
 
 export const groupKeyOf = (e: { tenantName: string; groupName?: string }): string => (e.groupName ? `${e.tenantName}:${e.groupName}` : '');
@@ -232,7 +238,8 @@ const vtepOfEndpoint = (cluster: ClusterState, e: StoredEndpoint): string => clu
 /**
  * The host-specific part of `host`'s view (pure); every key it reads is added to `reads`:
  * `global`, `bgp:<host>`, `network:<k>`, `group:<k>`, `policy:<k>`, `rules:<policy>`,
- * `profile:<k>`, `tenantid:<tenant>`, `tenantnets:<tenant>` (routing mode).
+ * `profile:<k>`, `tenantid:<tenant>`, `tenantnets:<tenant>` (routing mode), `services:<tenant>`,
+ * `service:<k>`.
  */
 export function computeHostParts(cluster: ClusterState, host: string, reads: ReadSet = NO_READS): HostParts {
   const r = reads;
@@ -265,6 +272,19 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     for (const t of routedTenants) {
       r.add(`tenantnets:${t}`);
       for (const k of membersOf(ix.netsByTenant, t)) if (networks.get(k)?.config.gateway && usable(k)) netKeys.add(k);
+    }
+  }
+  // the services of the tenants of local endpoints, with their networks (where their providers are)
+  const services = configs<StoredService>(cluster, 'serviceLB');
+  const serviceKeys: string[] = [];
+  for (const t of new Set(local.map((e) => e.tenantName))) {
+    r.add(`services:${t}`);
+    for (const k of membersOf(ix.servicesByTenant, t)) {
+      r.add(`service:${k}`);
+      const s = services.get(k)?.config;
+      if (!s?.ipAddress || !s.networkName || !usable(`${t}:${s.networkName}`)) continue;
+      serviceKeys.push(k);
+      netKeys.add(`${t}:${s.networkName}`);
     }
   }
   // groups of local endpoints, their policies and the groups those policies name
@@ -359,6 +379,7 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     policies: outPolicies.sort(byKey((p) => p.key)),
     profiles: outProfiles.sort(byKey((p) => p.key)),
     sources,
+    services: serviceKeys.sort(),
   };
 }
 
@@ -509,10 +530,22 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     endpoints: endpoints.sort(byKey((e) => e.id)),
     vteps: [...vteps].map(([h, ip]) => vtepMessage(h, ip)).sort(byKey((v) => v.host)),
     bgp: parts.bgp,
+    services: parts.services.flatMap((k) => serviceMessage(cluster, k) ?? []),
   };
 }
 
 /** The empty state (before anything was received). */
 export function emptyHostView(): HostState {
-  return { global: null, tenants: [], networks: [], groups: [], policies: [], profiles: [], endpoints: [], vteps: [], bgp: null };
+  return {
+    global: null,
+    tenants: [],
+    networks: [],
+    groups: [],
+    policies: [],
+    profiles: [],
+    endpoints: [],
+    vteps: [],
+    bgp: null,
+    services: [],
+  };
 }

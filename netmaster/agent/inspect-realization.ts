@@ -18,7 +18,7 @@ import { cacheReaches, type ClusterCache } from './cluster-cache';
 import { membersOf } from './cluster-index';
 import { hostsConcerned } from './concerned';
 import { computeHostView } from './host-view';
-import { combineRealization, realizationOf, ruleCountersOf, type HostRealization } from './realization';
+import { combineRealization, realizationOf, ruleCountersOf, serviceCountersOf, type HostRealization } from './realization';
 import type { AgentRegistry } from './registry';
 
 export interface InspectRealizationDeps {
@@ -71,6 +71,23 @@ export class InspectRealization implements RealizationReads {
     if (!stored) return undefined;
     const hosts = await this.hosts(cluster);
     return { realization: realizationOf(maxRev(stored.modRevision, '0'), hostsConcerned(cluster, { group: key }), hosts) };
+  }
+
+  async service(key: string, providers: readonly string[]): ReturnType<RealizationReads['service']> {
+    const cluster = await this.current();
+    const stored = cluster.objects.get('serviceLB')?.get(key);
+    if (!stored) return undefined;
+    // its version: the service's or a provider's newest write (a provider that left is not seen)
+    let revision = maxRev(stored.modRevision, '0');
+    for (const id of providers) {
+      const r = maxRev(cluster.endpoints.get(id)?.modRevision, '0');
+      if (r > revision) revision = r;
+    }
+    const hosts = await this.hosts(cluster);
+    return {
+      realization: realizationOf(revision, hostsConcerned(cluster, { service: key }), hosts),
+      counters: serviceCountersOf(key, providers, hosts),
+    };
   }
 
   async effectiveRules(endpointId: string): Promise<EffectiveRules | undefined> {

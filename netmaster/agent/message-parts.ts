@@ -13,16 +13,27 @@ import type { HostState } from './host-view';
 import { memoJson } from './view-diff';
 import { kindOfKey } from './view-engine';
 
-type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'vteps' | 'endpoints';
+type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'vteps' | 'endpoints' | 'services';
 
 /** The lists in the order the agent can apply them one part at a time. */
-const LISTS: readonly ListKind[] = ['tenants', 'networks', 'groups', 'policies', 'profiles', 'vteps', 'endpoints'];
+const LISTS: readonly ListKind[] = ['tenants', 'networks', 'groups', 'policies', 'profiles', 'vteps', 'endpoints', 'services'];
 
 /** Headroom for the update's own fields and the encoding of list entries. */
 const OVERHEAD = 64;
 
 function emptyPart(): HostState {
-  return { global: null, tenants: [], networks: [], groups: [], policies: [], profiles: [], endpoints: [], vteps: [], bgp: null };
+  return {
+    global: null,
+    tenants: [],
+    networks: [],
+    groups: [],
+    policies: [],
+    profiles: [],
+    endpoints: [],
+    vteps: [],
+    bgp: null,
+    services: [],
+  };
 }
 
 /** What was left out of a message because it alone is over the size: the list (or 'change') and its key or name. */

@@ -100,3 +100,10 @@ export function lookupNetwork(cluster: ClusterState, q: NetworkQuery): Network {
   const [key, n] = matches[0]!;
   return networkMessage(key, n);
 }
+
+/** Every network of the cluster as `Network` messages, sorted by key (ListNetworks). */
+export function listNetworks(cluster: ClusterState): Network[] {
+  return [...storedNetworks(cluster)]
+    .map(([key, s]) => networkMessage(key, s.config as StoredNetwork))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

@@ -8,7 +8,7 @@
  *   the cluster (ClusterCache.changedAt): revisions in between changed nothing an agent realizes,
  *   and without it these very writes would move every agent's revision on (progress marks) and
  *   be written again every period, forever.
- * - `agent/counters/<host>`: the host's rule counters, when they changed; guarded by the agent
+ * - `agent/counters/<host>`: the host's rule and service counters, when they changed; guarded by the agent
  *   record this replica wrote (a host taken over by another replica is not written over), and
  *   deleted (guarded by its own last write) when the host left this replica.
  *
@@ -36,6 +36,8 @@ export interface CountersReport {
   id: string;
   /** [rule id, packets, bytes] */
   rules: Array<[string, string, string]>;
+  /** [service key, provider endpoint id, packets, bytes, connections] (absent when none) */
+  services?: Array<[string, string, string, string, string]>;
 }
 
 export interface RealizationPublisherOptions {
@@ -98,11 +100,14 @@ export class RealizationPublisher {
     for (const a of agents) {
       present.add(a.host);
       const prev = this.counters.get(a.host);
-      if (a.ruleCounters.length === 0 && !prev) continue;
+      if (a.ruleCounters.length === 0 && a.serviceCounters.length === 0 && !prev) continue;
       const value = JSON.stringify({
         replica: reg.replicaId,
         id: a.id,
         rules: a.ruleCounters.map((c) => [c.ruleId, c.packets, c.bytes]),
+        ...(a.serviceCounters.length > 0
+          ? { services: a.serviceCounters.map((c) => [c.service, c.endpointId, c.packets, c.bytes, c.connections]) }
+          : {}),
       } satisfies CountersReport);
       if (prev?.value === value) continue;
       const key = agentLayout.counters(a.host);

@@ -17,6 +17,27 @@ export interface HostRealization {
   applied: bigint;
   /** rule id (tenant:policy/ruleId) -> counters */
   rules: Map<string, { packets: bigint; bytes: bigint }>;
+  /** `service key \0 provider endpoint id` -> counters */
+  services: Map<string, ServiceCounts>;
+}
+
+export interface ServiceCounts {
+  packets: bigint;
+  bytes: bigint;
+  connections: bigint;
+}
+
+export const serviceCounterKey = (service: string, endpointId: string): string => `${service}\0${endpointId}`;
+
+type ServiceCounterList = ReadonlyArray<{ service: string; endpointId: string; packets: string; bytes: string; connections: string }>;
+
+function servicesOf(list: ServiceCounterList): HostRealization['services'] {
+  return new Map(
+    list.map((c) => [
+      serviceCounterKey(c.service, c.endpointId),
+      { packets: big(c.packets), bytes: big(c.bytes), connections: big(c.connections) },
+    ]),
+  );
 }
 
 const parse = <T>(value: string): T | undefined => {
@@ -46,7 +67,8 @@ export function combineRealization(
   counters: readonly KeyValue[],
 ): Map<string, HostRealization> {
   const out = new Map<string, HostRealization>();
-  for (const a of local.agents) out.set(a.host, { applied: big(a.appliedRevision), rules: rulesOf(a.ruleCounters) });
+  for (const a of local.agents)
+    out.set(a.host, { applied: big(a.appliedRevision), rules: rulesOf(a.ruleCounters), services: servicesOf(a.serviceCounters) });
   const reports = new Map<string, AppliedReport>();
   for (const kv of applied) {
     const r = parse<AppliedReport>(kv.value);
@@ -62,11 +84,19 @@ export function combineRealization(
     const entry = reports.get(rec.replica)?.hosts[host];
     if (!Array.isArray(entry) || entry[0] !== rec.leaseId) continue;
     const c = countersOf.get(host);
-    const rules =
-      c && c.replica === rec.replica && c.id === rec.leaseId
-        ? rulesOf(c.rules.filter((x) => Array.isArray(x)).map(([ruleId, packets, bytes]) => ({ ruleId, packets, bytes })))
-        : new Map();
-    out.set(host, { applied: big(entry[1]), rules });
+    const own = c !== undefined && c.replica === rec.replica && c.id === rec.leaseId;
+    const rules = own
+      ? rulesOf(c.rules.filter((x) => Array.isArray(x)).map(([ruleId, packets, bytes]) => ({ ruleId, packets, bytes })))
+      : new Map<string, { packets: bigint; bytes: bigint }>();
+    const services =
+      own && Array.isArray(c.services)
+        ? servicesOf(
+            c.services
+              .filter((x) => Array.isArray(x))
+              .map(([service, endpointId, packets, bytes, connections]) => ({ service, endpointId, packets, bytes, connections })),
+          )
+        : new Map<string, ServiceCounts>();
+    out.set(host, { applied: big(entry[1]), rules, services });
   }
   return out;
 }
@@ -85,6 +115,31 @@ export function realizationOf(
     hostsRealized: concerned.length - pending.length,
     pendingHosts: pending.slice(0, MAX_PENDING_LISTED),
   };
+}
+
+/** The counters of each provider of `service`, summed over `hosts` (providers no host reported: zeros). */
+export function serviceCountersOf(
+  service: string,
+  providers: readonly string[],
+  hosts: ReadonlyMap<string, HostRealization>,
+): Map<string, { packets: number; bytes: number; connections: number; hosts: number }> {
+  const out = new Map<string, { packets: number; bytes: number; connections: number; hosts: number }>();
+  for (const id of providers) {
+    let packets = 0n;
+    let bytes = 0n;
+    let connections = 0n;
+    let n = 0;
+    for (const h of hosts.values()) {
+      const c = h.services.get(serviceCounterKey(service, id));
+      if (!c) continue;
+      n++;
+      packets += c.packets;
+      bytes += c.bytes;
+      connections += c.connections;
+    }
+    out.set(id, { packets: Number(packets), bytes: Number(bytes), connections: Number(connections), hosts: n });
+  }
+  return out;
 }
 
 /** The counters of `rules` ([Contiv rule id, full rule id]) summed over `hosts`. */

@@ -46,6 +46,7 @@ import { storeError } from '../store/errors';
 import { ReplicaSession, type SessionKv } from './replica-session';
 import { WriteBatcher, type BatchItem, type BatchKv, type BatchResult } from './write-batcher';
 import { MAX_RULE_COUNTERS, MAX_RULE_ID_LENGTH } from '../../proto/rule-counters';
+import { MAX_SERVICE_COUNTERS, MAX_SERVICE_ENDPOINT_ID_LENGTH, MAX_SERVICE_KEY_LENGTH } from '../../proto/service-counters';
 import { checkVtep, parseVtepSubnets, type VtepSubnet } from './vtep-policy';
 
 export const DEFAULT_LEASE_TTL_SECONDS = 10;
@@ -85,6 +86,27 @@ function checkRuleCounters(list: readonly HostRuleCounter[]): void {
       throw new NetloomError('INVALID_ARGUMENT', `${field}.rule_id must be 1..${MAX_RULE_ID_LENGTH} characters`, { field });
     if (!COUNT_RE.test(c.packets) || !COUNT_RE.test(c.bytes))
       throw new NetloomError('INVALID_ARGUMENT', `${field} of ${c.ruleId}: packets and bytes must be unsigned integers`, { field });
+  }
+}
+
+/** A heartbeat's service counters: at most MAX_SERVICE_COUNTERS, each a service, a provider and three counts. */
+function checkServiceCounters(list: readonly HostServiceCounter[]): void {
+  const field = 'service_counters';
+  if (list.length > MAX_SERVICE_COUNTERS)
+    throw new NetloomError('INVALID_ARGUMENT', `${field} carries ${list.length} providers, at most ${MAX_SERVICE_COUNTERS}`, { field });
+  for (const c of list) {
+    if (c.service.length === 0 || c.service.length > MAX_SERVICE_KEY_LENGTH)
+      throw new NetloomError('INVALID_ARGUMENT', `${field}.service must be 1..${MAX_SERVICE_KEY_LENGTH} characters`, { field });
+    if (c.endpointId.length === 0 || c.endpointId.length > MAX_SERVICE_ENDPOINT_ID_LENGTH)
+      throw new NetloomError('INVALID_ARGUMENT', `${field}.endpoint_id must be 1..${MAX_SERVICE_ENDPOINT_ID_LENGTH} characters`, {
+        field,
+      });
+    if (!COUNT_RE.test(c.packets) || !COUNT_RE.test(c.bytes) || !COUNT_RE.test(c.connections))
+      throw new NetloomError(
+        'INVALID_ARGUMENT',
+        `${field} of ${c.service}/${c.endpointId}: packets, bytes and connections must be unsigned integers`,
+        { field },
+      );
   }
 }
 
@@ -150,6 +172,16 @@ export interface HostRuleCounter {
   bytes: string;
 }
 
+/** One service provider's counters on one host, as the agent reported them (decimal strings). */
+export interface HostServiceCounter {
+  /** the service's key, tenant:service */
+  service: string;
+  endpointId: string;
+  packets: string;
+  bytes: string;
+  connections: string;
+}
+
 /** One registration as `agents()` lists it (for acknowledgements and status). */
 export interface AgentStatus {
   host: string;
@@ -164,6 +196,7 @@ export interface AgentStatus {
   appliedRevision: string;
   /** the policy rules' counters of its last heartbeat that carried any, by rule id */
   ruleCounters: readonly HostRuleCounter[];
+  serviceCounters: readonly HostServiceCounter[];
   /** the mod revision of its agent record as this replica last wrote it */
   recordRevision: string;
 }
@@ -198,6 +231,7 @@ interface Entry {
   lastSeen: number;
   appliedRevision: string;
   ruleCounters: readonly HostRuleCounter[];
+  serviceCounters: readonly HostServiceCounter[];
 }
 
 function defaultReplicaId(): string {
@@ -408,6 +442,7 @@ export class AgentRegistry {
       lastSeen: this.deps.clock.monotonic(),
       appliedRevision: '0',
       ruleCounters: [],
+      serviceCounters: [],
     });
     this.metrics.registered.set(this.table.size);
     if (previous)
@@ -423,11 +458,18 @@ export class AgentRegistry {
    * Memory only: the TTL when this replica holds `host` under registration `id` (its last-seen
    * time and applied revision are refreshed), 0 otherwise (the agent registers again).
    */
-  heartbeat(host: string, id: string, appliedRevision = '0', ruleCounters: readonly HostRuleCounter[] = []): number {
+  heartbeat(
+    host: string,
+    id: string,
+    appliedRevision = '0',
+    ruleCounters: readonly HostRuleCounter[] = [],
+    serviceCounters: readonly HostServiceCounter[] = [],
+  ): number {
     checkHost(host);
     if (!ID_RE.test(id))
       throw new NetloomError('INVALID_ARGUMENT', `lease_id must be a positive integer, got '${id}'`, { field: 'lease_id' });
     checkRuleCounters(ruleCounters);
+    checkServiceCounters(serviceCounters);
     const e = this.table.get(host);
     if (!e || e.id !== id) {
       this.metrics.heartbeatsRejected.inc();
@@ -436,6 +478,13 @@ export class AgentRegistry {
     e.lastSeen = this.deps.clock.monotonic();
     if (/^\d+$/.test(appliedRevision) && BigInt(appliedRevision) >= BigInt(e.appliedRevision)) e.appliedRevision = appliedRevision;
     e.ruleCounters = ruleCounters.map((c) => ({ ruleId: c.ruleId, packets: c.packets, bytes: c.bytes }));
+    e.serviceCounters = serviceCounters.map((c) => ({
+      service: c.service,
+      endpointId: c.endpointId,
+      packets: c.packets,
+      bytes: c.bytes,
+      connections: c.connections,
+    }));
     return this.ttlSeconds;
   }
 
@@ -461,6 +510,7 @@ export class AgentRegistry {
       lastSeenMs: Math.max(0, Math.round(now - e.lastSeen)),
       appliedRevision: e.appliedRevision,
       ruleCounters: e.ruleCounters,
+      serviceCounters: e.serviceCounters,
       recordRevision: e.modRevision,
     }));
   }

@@ -17,6 +17,8 @@ import type { AgentHandlers } from '../../proto/gen/netloom/v1/Agent';
 import type { Endpoint as ProtoEndpoint } from '../../proto/gen/netloom/v1/Endpoint';
 import type { CreateEndpointRequest__Output } from '../../proto/gen/netloom/v1/CreateEndpointRequest';
 import type { DeleteEndpointRequest__Output } from '../../proto/gen/netloom/v1/DeleteEndpointRequest';
+import type { ListNetworksRequest__Output } from '../../proto/gen/netloom/v1/ListNetworksRequest';
+import type { SetEndpointLabelsRequest__Output } from '../../proto/gen/netloom/v1/SetEndpointLabelsRequest';
 import type { LookupNetworkRequest__Output } from '../../proto/gen/netloom/v1/LookupNetworkRequest';
 import type { Network__Output as ProtoNetwork } from '../../proto/gen/netloom/v1/Network';
 import type { Endpoint } from '../model/schemas';
@@ -29,7 +31,7 @@ import { PastClusters } from './past-clusters';
 import { registerStreamMetrics } from './stream-metrics';
 import { ViewEngine } from './view-engine';
 import { serializeUpdate, UpdateEncoder } from './update-encoder';
-import { lookupNetwork } from './network-lookup';
+import { listNetworks, lookupNetwork } from './network-lookup';
 import { AgentRegistry, checkHost, type AgentRegistryMetrics } from './registry';
 import { InspectRealization } from './inspect-realization';
 import { RealizationPublisher } from './realization-publisher';
@@ -296,7 +298,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       authorize(call, r.host);
       // memory only: never waits for etcd (nor for anything else)
       return {
-        leaseTtlSeconds: registry.heartbeat(r.host, r.leaseId, r.appliedRevision, r.ruleCounters ?? []),
+        leaseTtlSeconds: registry.heartbeat(r.host, r.leaseId, r.appliedRevision, r.ruleCounters ?? [], r.serviceCounters ?? []),
         revision: registry.etcdRevision,
       };
     }),
@@ -337,6 +339,18 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       // with mutual TLS the host is required (only hosts' agents look networks up)
       authorize(call, r.host);
       return findNetwork(r);
+    }),
+    SetEndpointLabels: unary('SetEndpointLabels', logger, async (r: SetEndpointLabelsRequest__Output, call) => {
+      // with mutual TLS the host is required, and only that host's endpoints can be changed
+      authorize(call, r.host);
+      if (!r.id) throw new NetloomError('INVALID_ARGUMENT', 'id is required', { field: 'id' });
+      const ep = await svc.setEndpointLabels(r.id, r.labels ?? {}, r.host || undefined);
+      return toProtoEndpoint(ep, cache.state.agents.get(ep.homingHost)?.vtepIp ?? '');
+    }),
+    ListNetworks: unary('ListNetworks', logger, async (r: ListNetworksRequest__Output, call) => {
+      // with mutual TLS the host is required (only hosts' agents list networks)
+      authorize(call, r.host);
+      return { networks: listNetworks(cache.state) };
     }),
     Queries: (call) => {
       try {

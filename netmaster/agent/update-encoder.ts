@@ -26,6 +26,7 @@ const STATE_LISTS = [
   ['profiles', 6, 'NetProfile'],
   ['endpoints', 7, 'Endpoint'],
   ['vteps', 8, 'Vtep'],
+  ['services', 10, 'ServiceLB'],
 ] as const;
 
 const SNAPSHOT_REASONS: Record<string, number> = { INITIAL: 0, COMPACTED: 1, RESYNC: 2 };

@@ -8,7 +8,9 @@
  * go from what a view depends on to the hosts whose view depends on it:
  * - `deps`: every key a host part read (`network:<k>`, `policy:<k>`, `rules:<policy>`, ...);
  * - `srcNet` / `srcGrp`: the networks and groups whose endpoints enter a view;
- * - `carriedViewers`: hosts whose view holds a group only through its endpoints.
+ * - `carriedViewers`: hosts whose view holds a group only through its endpoints;
+ * - `svcViewers`: the hosts whose view holds a service (its providers follow endpoints: an
+ *   endpoint that is or was a provider refreshes the service in exactly those views).
  * (A VTEP is needed by the views that hold its host's endpoints: those come from the sources.)
  * A change of the cluster (`apply`, one etcd batch) looks its keys up there and touches only the
  * hosts concerned: a rule recomputes the host parts of the hosts whose groups use its policy; an
@@ -35,12 +37,13 @@ import {
   type HostState,
 } from './host-view';
 import { memoJson } from './view-diff';
+import { serviceMessage, servicesTouchedBy, type ServiceLB } from './service-view';
 import type { Change } from '../../proto/gen/netloom/v1/Change';
 import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/Endpoint';
 import type { EndpointGroup__Output as EndpointGroup } from '../../proto/gen/netloom/v1/EndpointGroup';
 import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
 
-export type ViewKind = 'global' | 'tenant' | 'network' | 'group' | 'policy' | 'profile' | 'vtep' | 'endpoint' | 'bgp';
+export type ViewKind = 'global' | 'tenant' | 'network' | 'group' | 'policy' | 'profile' | 'vtep' | 'endpoint' | 'service' | 'bgp';
 
 /** Dependency order: puts go in this order, deletes in the reverse one. */
 const KIND_ORDER: Record<ViewKind, number> = {
@@ -52,7 +55,8 @@ const KIND_ORDER: Record<ViewKind, number> = {
   profile: 5,
   vtep: 6,
   endpoint: 7,
-  bgp: 8,
+  service: 8,
+  bgp: 9,
 };
 
 export function kindOfKey(key: string): ViewKind {
@@ -80,6 +84,8 @@ class HostView {
   vteps = new Map<string, Vtep>();
   groupRefs = new Map<string, number>();
   carried = new Map<string, EndpointGroup>();
+  /** the services of the view by key */
+  services = new Map<string, ServiceLB>();
   deps = new Set<string>();
   readonly subs = new Set<ViewSubscriber>();
   constructor(readonly host: string) {}
@@ -142,6 +148,7 @@ export class ViewEngine {
   private readonly srcNet = new Map<string, Set<string>>();
   private readonly srcGrp = new Map<string, Set<string>>();
   private readonly carriedViewers = new Map<string, Set<string>>();
+  private readonly svcViewers = new Map<string, Set<string>>();
   readonly stats: EngineStats = { hostParts: 0, endpointLayers: 0, endpointChecks: 0, batches: 0, merged: 0 };
   /** changes handed over by `enqueue`, not applied yet */
   private pending: KeyChange[] = [];
@@ -156,13 +163,14 @@ export class ViewEngine {
   }
 
   /** Entries of the indexes (all zero once every stream closed: nothing outlives its views). */
-  indexSizes(): { deps: number; srcNet: number; srcGrp: number; carried: number; pending: number } {
+  indexSizes(): { deps: number; srcNet: number; srcGrp: number; carried: number; services: number; pending: number } {
     const size = (m: Map<string, Set<string>>) => [...m.values()].reduce((n, s) => n + s.size, 0);
     return {
       deps: size(this.depIndex),
       srcNet: size(this.srcNet),
       srcGrp: size(this.srcGrp),
       carried: size(this.carriedViewers),
+      services: size(this.svcViewers),
       pending: this.pending.length,
     };
   }
@@ -214,6 +222,7 @@ export class ViewEngine {
     for (const n of v.parts?.sources.nets ?? []) removeFrom(this.srcNet, n, v.host);
     for (const g of v.parts?.sources.groups ?? []) removeFrom(this.srcGrp, g, v.host);
     for (const g of v.carried.keys()) removeFrom(this.carriedViewers, g, v.host);
+    for (const k of v.services.keys()) removeFrom(this.svcViewers, k, v.host);
   }
 
   /** The whole view of a tracked host (undefined when not tracked). */
@@ -234,6 +243,7 @@ export class ViewEngine {
       endpoints: [...v.eps.values()].sort(byId),
       vteps: [...v.vteps.values()].sort(byKeyOf((x) => x.host)),
       bgp: p.bgp,
+      services: [...v.services.values()].sort(byKeyOf((s) => s.key)),
     };
   }
 
@@ -249,6 +259,7 @@ export class ViewEngine {
     if (kind === 'endpoint') return v.eps.get(rest);
     if (kind === 'vtep') return v.vteps.get(rest);
     if (kind === 'group') return v.carried.get(rest);
+    if (kind === 'service') return v.services.get(rest);
     return undefined;
   }
 
@@ -283,6 +294,7 @@ export class ViewEngine {
     const epChecks = new Map<string, Set<string>>();
     const vtepRefresh = new Map<string, Set<string>>();
     const carriedRefresh = new Map<string, Set<string>>();
+    const svcRefresh = new Set<string>();
     const check = (hosts: Iterable<string>, id: string) => {
       for (const h of hosts) addTo(epChecks, h, id);
     };
@@ -307,6 +319,7 @@ export class ViewEngine {
           const vtepToo = !this.cluster().agents.get(host)?.vtepIp;
           if (ch.before) endpointTouches(ch.before, ch.id, vtepToo);
           if (ch.after) endpointTouches(ch.after, ch.id, vtepToo);
+          for (const k of servicesTouchedBy(this.cluster(), ch.before, ch.after)) svcRefresh.add(k);
           break;
         }
         case 'tenantId':
@@ -355,6 +368,13 @@ export class ViewEngine {
       const v = this.views.get(h);
       if (v && !full.has(h)) for (const g of gs) this.refreshCarried(cluster, v, g);
     }
+    // providers that came or went: the views holding the service (recomputed ones are current)
+    for (const k of svcRefresh) {
+      for (const h of membersOf(this.svcViewers, k)) {
+        const v = this.views.get(h);
+        if (v && !full.has(h) && !parts.has(h)) this.setService(v, k, serviceMessage(cluster, k));
+      }
+    }
   }
 
   /** The hosts whose view read dependency `key`. */
@@ -401,6 +421,11 @@ export class ViewEngine {
       case 'netprofile':
         addAll(parts, this.deps(`profile:${ch.key}`));
         break;
+      case 'serviceLB':
+        // whether a view holds it (tenant, address, network) is the host part's; its message too
+        addAll(parts, this.deps(`service:${ch.key}`));
+        for (const c of configs) addAll(parts, this.deps(`services:${String(c.tenantName)}`));
+        break;
       default:
         break;
     }
@@ -442,6 +467,27 @@ export class ViewEngine {
       for (const g of p.sources.groups) addTo(this.srcGrp, g, v.host);
     }
     if (all || changed) this.rebuildEndpoints(cluster, v, all);
+    this.syncServices(cluster, v, p.services);
+  }
+
+  /** The view's services as its host part names them, each with its current message. */
+  private syncServices(cluster: ClusterState, v: HostView, keys: readonly string[]): void {
+    const next = new Set(keys);
+    for (const k of [...v.services.keys()]) if (!next.has(k)) this.setService(v, k, undefined);
+    for (const k of keys) this.setService(v, k, serviceMessage(cluster, k));
+  }
+
+  private setService(v: HostView, key: string, next: ServiceLB | undefined): void {
+    const old = v.services.get(key);
+    if (old === next) return;
+    if (next) {
+      if (!old) addTo(this.svcViewers, key, v.host);
+      v.services.set(key, next);
+    } else {
+      v.services.delete(key);
+      removeFrom(this.svcViewers, key, v.host);
+    }
+    if (!old || !next || memoJson(old) !== memoJson(next)) this.markDirty(v, `service/${key}`);
   }
 
   private rebuildEndpoints(cluster: ClusterState, v: HostView, refreshCarried: boolean): void {

@@ -160,17 +160,18 @@ export function checkUpsert<T extends ObjectType>(
     case 'serviceLB': {
       const s = obj as ObjectOf['serviceLB'];
       requireTenant(state, s.tenantName);
-      let nw: Network | undefined;
-      if (s.networkName !== '') {
-        nw = state.get('network', `${s.tenantName}:${s.networkName}`);
-        if (!nw) throw missing('networkName', `network ${s.tenantName}:${s.networkName} does not exist`);
-      }
+      checkServiceFields(s);
+      // the service's address comes from its network
+      if (s.networkName === '') throw invalid('networkName', `service ${s.tenantName}:${s.serviceName} needs a network (networkName)`);
+      const nw = state.get('network', `${s.tenantName}:${s.networkName}`);
+      if (!nw) throw missing('networkName', `network ${s.tenantName}:${s.networkName} does not exist`);
       if (s.ipAddress !== '') {
         const ip = parseV4(s.ipAddress);
         if (ip === undefined) throw invalid('ipAddress', `ipAddress '${s.ipAddress}' must be an IPv4 address`);
-        const sub = nw ? parseV4Subnet(nw.subnet) : undefined;
-        if (sub && (ip < sub.first || ip > sub.last))
-          throw invalid('ipAddress', `ipAddress ${s.ipAddress} is outside subnet ${nw?.subnet}`);
+        const sub = parseV4Subnet(nw.subnet);
+        if (sub && (ip < sub.first || ip > sub.last)) throw invalid('ipAddress', `ipAddress ${s.ipAddress} is outside subnet ${nw.subnet}`);
+        if (nw.gateway !== '' && parseV4(nw.gateway) === ip)
+          throw invalid('ipAddress', `ipAddress ${s.ipAddress} is the gateway of network ${s.tenantName}:${s.networkName}`);
       }
       return { obj, prev };
     }
@@ -217,6 +218,23 @@ function checkExternalEndpoint(x: ExternalEndpoint, prev: ExternalEndpoint | und
           `cannot change ${f} of external endpoint ${t}:${x.endpointName} from '${prev[f]}' to '${x[f]}': delete and register it again`,
         );
     }
+  }
+}
+
+/** One value per selector label and one mapping per service port and protocol (else which applies is unclear). */
+function checkServiceFields(s: ObjectOf['serviceLB']): void {
+  const labels = new Set<string>();
+  for (const sel of s.selectors) {
+    const k = sel.slice(0, sel.indexOf('='));
+    if (labels.has(k)) throw invalid('selectors', `selectors name label '${k}' twice`);
+    labels.add(k);
+  }
+  const ports = new Set<string>();
+  for (const p of s.ports) {
+    const [port, , proto] = p.split(':');
+    const k = `${Number(port)}/${proto}`;
+    if (ports.has(k)) throw invalid('ports', `ports map ${k} twice`);
+    ports.add(k);
   }
 }
 

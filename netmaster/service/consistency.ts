@@ -8,12 +8,13 @@
  * they should be is for a person to decide.
  */
 import { parseV4 } from '../model/net';
-import type { Endpoint, EndpointGroup, Network } from '../model/schemas';
+import type { Endpoint, EndpointGroup, Network, ServiceLB } from '../model/schemas';
 import type { KeyValue } from '../store/kv';
 import { layout } from '../store/layout';
 import { belongsToBad, scanStoredValues } from '../store/scan-stored';
 import { checkEndpointKv, checkIntentKv } from '../store/stored-values';
 import type { ServiceReads } from './reads';
+import { serviceIpOwner } from './service-ip';
 
 export interface Finding {
   key: string;
@@ -37,6 +38,8 @@ export interface AllocationWorld {
   networks: Array<{ key: string; config: Network }>;
   groups: Array<{ key: string; config: EndpointGroup; groupId: number }>;
   endpoints: Endpoint[];
+  /** services, whose addresses are allocated in their networks */
+  services?: Array<{ key: string; config: ServiceLB }>;
   /** every key under alloc/ and idx/, with its value */
   actual: Map<string, string>;
 }
@@ -53,6 +56,12 @@ export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missin
   }
   for (const g of w.groups) {
     if (g.groupId > 0) expected.set(layout.groupId(g.groupId), { value: g.key, reason: `id of endpoint group ${g.key}` });
+  }
+  for (const s of w.services ?? []) {
+    const netKey = `${s.config.tenantName}:${s.config.networkName}`;
+    const ip = s.config.ipAddress ? parseV4(s.config.ipAddress) : undefined;
+    if (ip !== undefined && s.config.networkName && nets.has(netKey))
+      expected.set(layout.ip(netKey, ip), { value: serviceIpOwner(s.key), reason: `address of service ${s.key}` });
   }
   const orphans: Finding[] = [];
   for (const e of w.endpoints) {
@@ -97,6 +106,11 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
     const s = bad.take(kv.key, () => checkIntentKv<EndpointGroup>(kv));
     return s ? [{ key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0) }] : [];
   });
+  const svcPrefix = layout.cfgPrefix('serviceLB');
+  const services = (await list(svcPrefix)).flatMap((kv) => {
+    const s = bad.take(kv.key, () => checkIntentKv<ServiceLB>(kv));
+    return s ? [{ key: kv.key.slice(svcPrefix.length), config: s.config }] : [];
+  });
   const endpoints: Endpoint[] = (await list(layout.epPrefix())).flatMap((kv) => bad.take(kv.key, () => checkEndpointKv(kv)) ?? []);
   const badValues = await scanStoredValues(svc.kv, revision);
   const invalid = badValues.map((b) => ({ key: b.key, value: b.kind, reason: b.reason }));
@@ -108,7 +122,7 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
       actualRev.set(kv.key, kv.modRevision);
     }
   }
-  const { leaked, missing } = diffAllocations({ networks, groups, endpoints, actual });
+  const { leaked, missing } = diffAllocations({ networks, groups, endpoints, services, actual });
   let repaired = 0;
   if (opts.repair) {
     for (const f of leaked) {

@@ -112,6 +112,8 @@ export class EndpointService {
             this.deps.claims.pendingOf(ipPrefix),
           );
           chosen = this.deps.claims.choose(ipPrefix, free);
+          // every candidate was claimed here while the scan ran (a burst of creates): scan again
+          if (chosen === undefined && free.length > 0) return RETRY;
         }
         if (chosen === undefined) {
           throw new NetloomError('EXHAUSTED', `no free address left in ${target.where}`, {
@@ -304,6 +306,29 @@ export class EndpointService {
       if (!r.ok) return RETRY;
       this.deps.log.debug({ id, network: ep.network }, 'endpoint deleted');
       return { deleted: true };
+    });
+  }
+
+  /**
+   * Replace an endpoint's labels (checked as on create); `host`, when given, must be the host the
+   * endpoint is homed on. NOT_FOUND for an unknown endpoint.
+   */
+  async setLabels(id: string, labels: unknown, host?: string): Promise<Endpoint> {
+    const checked = parseWith(endpointRequestSchema.pick({ labels: true }), { labels }, BODY_ERRORS).labels;
+    return this.deps.retrier.run(`labels of endpoint ${id}`, async () => {
+      const kv = await this.deps.kv.get(layout.ep(id));
+      if (!kv) throw new NetloomError('NOT_FOUND', `endpoint ${id} does not exist`, { field: 'id' });
+      const ep = this.deps.kv.badValues.need(kv.key, () => checkEndpointKv(kv));
+      if (host !== undefined && ep.homingHost !== host) {
+        throw new NetloomError('PERMISSION_DENIED', `endpoint ${id} belongs to host ${ep.homingHost}, not ${host}`, { field: 'host' });
+      }
+      const next: Endpoint = { ...ep, labels: checked };
+      const r = await this.deps.kv.commit(
+        [{ kind: 'modEquals', key: kv.key, modRevision: kv.modRevision }],
+        [{ kind: 'put', key: kv.key, value: JSON.stringify(next) }],
+      );
+      if (!r.ok) return RETRY;
+      return next;
     });
   }
 

@@ -1,8 +1,8 @@
 /**
  * What inspect shows of realization on the hosts, beyond Contiv's oper: a policy's and a group's
  * `realization` (on how many of the hosts concerned their current version is applied) and a
- * policy's `ruleCounters` (packets and bytes per rule, summed over hosts), and an endpoint's
- * `effectiveRules`. The agent side computes them (netmaster/agent/inspect-realization.ts) and is
+ * policy's `ruleCounters` (packets and bytes per rule, summed over hosts), a service's realization
+ * and its providers' counters, and an endpoint's `effectiveRules`. The agent side computes them (netmaster/agent/inspect-realization.ts) and is
  * handed to the service when it runs; without it inspect shows Contiv's oper only.
  */
 import type { DirectionPolicy } from '../../lib/policy/model';
@@ -28,6 +28,16 @@ export interface RuleCountersOper {
   hosts: number;
 }
 
+/** One service provider's counters summed over the hosts that balance to it. */
+export interface ServiceCountersOper {
+  packets: number;
+  bytes: number;
+  /** connections the hosts sent to this provider */
+  connections: number;
+  /** hosts whose agent reports the provider in place */
+  hosts: number;
+}
+
 /** The rules in force for one endpoint, per direction, as its host compiles them (lib/policy). */
 export interface EffectiveRules {
   host: string;
@@ -41,5 +51,10 @@ export interface RealizationReads {
   /** undefined when the policy is unknown to the agent side (yet) */
   policy(key: string): Promise<{ realization: RealizationOper; ruleCounters: RuleCountersOper[] } | undefined>;
   group(key: string): Promise<{ realization: RealizationOper } | undefined>;
+  /** the service's realization and the counters of `providers` (endpoint ids), by endpoint id */
+  service(
+    key: string,
+    providers: readonly string[],
+  ): Promise<{ realization: RealizationOper; counters: Map<string, ServiceCountersOper> } | undefined>;
   effectiveRules(endpointId: string): Promise<EffectiveRules | undefined>;
 }

@@ -20,6 +20,7 @@ import {
   type Network,
   type ObjectOf,
   type ObjectType,
+  type ServiceLB,
 } from '../model/schemas';
 import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
 import { loadNeeds, type Loaded, type StoredObject } from '../store/intent-store';
@@ -40,6 +41,7 @@ import { Claims } from './claims';
 import { EndpointService } from './endpoints';
 import { externalEndpointRecord, registerExternal, releaseExternal } from './external-endpoints';
 import { RETRY, Retrier } from './retry';
+import { planServiceIp, releaseServiceIp, type PickIp } from './service-ip';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
 import type { RealizationReads } from './realization';
@@ -168,7 +170,10 @@ export class NetmasterService implements ServiceReads {
     return this.retrier.run(what, fn);
   }
 
-  /** A free number under `prefix`, claimed in this process until `unclaim`. */
+  /**
+   * A free number under `prefix`, claimed in this process until `unclaim`; undefined when every
+   * candidate found was claimed here meanwhile (the caller retries).
+   */
   private async pickNumber(
     prefix: string,
     keyOfN: (n: number) => string,
@@ -177,7 +182,7 @@ export class NetmasterService implements ServiceReads {
     field: string,
     what: string,
     page?: { cursor: number; result: ReadResult | undefined },
-  ): Promise<number> {
+  ): Promise<number | undefined> {
     const first = ranges[0]?.[0] ?? 1;
     // a page scanned along with the state read usually has a free number: no extra round trip
     let n = page
@@ -193,6 +198,7 @@ export class NetmasterService implements ServiceReads {
         this.claims.pendingOf(prefix),
       );
       n = this.claims.choose(prefix, free);
+      if (n === undefined && free.length > 0) return undefined;
     }
     if (n === undefined) throw new NetloomError('EXHAUSTED', `no free ${what} left`, { field });
     this.claims.claim(prefix, n);
@@ -230,8 +236,8 @@ export class NetmasterService implements ServiceReads {
         const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj), scan ? [scan.op] : []);
         const page = scan ? { cursor: scan.cursor, result: loaded.extra[0] } : undefined;
         const checked = checkUpsert(type, obj, loaded.state);
-        const r = await this.commitUpsert(type, key, checked, loaded, (prefix, keyOfN, ranges, field, what) =>
-          this.pickNumber(prefix, keyOfN, ranges, false, field, what, page),
+        const r = await this.commitUpsert(type, key, checked, loaded, (prefix, keyOfN, ranges, field, what, hex = false) =>
+          this.pickNumber(prefix, keyOfN, ranges, hex, field, what, hex ? undefined : page),
         );
         return r ?? RETRY;
       });
@@ -272,13 +278,7 @@ export class NetmasterService implements ServiceReads {
     key: string,
     checked: { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined },
     loaded: Loaded,
-    pick: (
-      prefix: string,
-      keyOfN: (n: number) => string,
-      ranges: ReadonlyArray<[number, number]>,
-      field: string,
-      what: string,
-    ) => Promise<number | undefined>,
+    pick: PickIp,
   ): Promise<ObjectResult<T> | undefined> {
     let config = checked.obj;
     const cfgKey = layout.cfg(type, key);
@@ -331,6 +331,17 @@ export class NetmasterService implements ServiceReads {
         writes.push(...reg.writes);
         oper = { endpointID: ep.endpointID };
       }
+      if (type === 'serviceLB') {
+        const s = config as ServiceLB;
+        const nw = loaded.state.get('network', `${s.tenantName}:${s.networkName}`);
+        if (!nw) return undefined; // checked present: gone since, the retry reports it
+        const plan = await planServiceIp(this.kv, key, s, checked.prev as ServiceLB | undefined, nw, pick);
+        if (!plan) return undefined;
+        claimed = plan.claimed;
+        guards.push(...plan.guards);
+        writes.push(...plan.writes);
+        config = plan.config as ObjectOf[T];
+      }
       writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
       const r = await this.kv.commit(guards, writes);
       if (!r.ok) return undefined;
@@ -367,6 +378,11 @@ export class NetmasterService implements ServiceReads {
           const rel = await releaseExternal(this.kv, obj as ExternalEndpoint);
           guards.push(...rel.guards);
           writes.push(...rel.writes);
+        }
+        if (type === 'serviceLB') {
+          const released = await releaseServiceIp(this.kv, key, obj as ServiceLB);
+          guards.push(...released.guards);
+          writes.push(...released.writes);
         }
         // objects living under this one (a policy's rules) go with it
         for (const c of childrenOf(type)) writes.push({ kind: 'deletePrefix', prefix: `${layout.cfgPrefix(c.type as ObjectType)}${key}:` });
@@ -414,6 +430,10 @@ export class NetmasterService implements ServiceReads {
 
   getEndpoint(id: string): Promise<Endpoint> {
     return this.endpoints.get(id);
+  }
+
+  setEndpointLabels(id: string, labels: unknown, host?: string): Promise<Endpoint> {
+    return this.endpoints.setLabels(id, labels, host);
   }
 
   listEndpoints(filter: { network?: string; host?: string } = {}): Promise<Endpoint[]> {

@@ -10,7 +10,7 @@
  *   releases endpoints of hosts that were run by an agent (not of hosts only named in REST calls);
  * - `agent/applied/<replica id>`: on the replica's session lease, the applied revision of each
  *   agent registered there (realization.ts; written at a low rate, only when it changed);
- * - `agent/counters/<host>`: on the session lease of the host's replica, the policy rules'
+ * - `agent/counters/<host>`: on the session lease of the host's replica, the policy rules' and services'
  *   counters its agent last reported (written when they changed, deleted when the host leaves);
  * - `agent/tenantid/<8-digit id>` -> tenant name and `agent/tenantid-of/<tenant>` -> id: the
  *   tenant's vrfId/ctZone (1..65535), claimed by compare-and-create, released when the tenant is gone.

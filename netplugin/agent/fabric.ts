@@ -69,6 +69,12 @@ export interface NetworkLookup {
   subnet?: string;
 }
 
+/** Every network of the control plane (for --docker-networks: any host may use any network). */
+export interface NetworkCatalog {
+  /** sorted by key */
+  listNetworks(): Promise<Network[]>;
+}
+
 export interface EndpointAllocator {
   /** Create (or return the existing) endpoint for `req.idempotencyKey`. */
   create(req: EndpointRequest): Promise<AllocatedEndpoint>;
@@ -81,6 +87,8 @@ export interface EndpointAllocator {
    * do not match.
    */
   lookupNetwork(ref: NetworkLookup): Promise<Network>;
+  /** Replace an endpoint's labels (absent: this control plane cannot; the labels stay as created). */
+  setLabels?(endpointId: string, labels: Record<string, string>): Promise<void>;
   /** whether the allocator can currently reach its control plane */
   readonly connected: boolean;
 }

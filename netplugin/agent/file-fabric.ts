@@ -10,7 +10,7 @@ import ipaddr from 'ipaddr.js';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { HostState, Network, parseHostState } from '../state/host-state';
-import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
+import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkCatalog, NetworkLookup } from './fabric';
 
 /** A network of the file's HostState by tenant and name or subnet (pure); NOT_FOUND when absent. */
 export function findListedNetwork(state: HostState, ref: NetworkLookup): Network {
@@ -54,7 +54,7 @@ export function findListedEndpoint(state: HostState, req: EndpointRequest): Allo
   };
 }
 
-export class FileFabric implements DesiredStateSource, EndpointAllocator {
+export class FileFabric implements DesiredStateSource, EndpointAllocator, NetworkCatalog {
   private timer: NodeJS.Timeout | undefined;
   private lastText = '';
   private state: HostState | undefined;
@@ -108,6 +108,11 @@ export class FileFabric implements DesiredStateSource, EndpointAllocator {
   async lookupNetwork(ref: NetworkLookup): Promise<Network> {
     if (!this.state) throw new NetloomError('UNAVAILABLE', `fabric file ${this.path} not read yet`);
     return findListedNetwork(this.state, ref);
+  }
+
+  async listNetworks(): Promise<Network[]> {
+    if (!this.state) throw new NetloomError('UNAVAILABLE', `fabric file ${this.path} not read yet`);
+    return [...this.state.networks].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** The file lists the endpoints: deleting one is the test's job (it rewrites the file). */

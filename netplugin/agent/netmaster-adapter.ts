@@ -16,9 +16,9 @@ import type { NetmasterClient } from '../netmaster-client/client';
 import type { RuleCounter } from '../reconcile/rule-counters';
 import { QueryFollower, type QueryHandler } from '../netmaster-client/queries';
 import { HostState, Network, parseHostState } from '../state/host-state';
-import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
+import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkCatalog, NetworkLookup } from './fabric';
 
-export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
+export class NetmasterFabric implements DesiredStateSource, EndpointAllocator, NetworkCatalog {
   private isConnected = false;
   private state: HostState | undefined;
   private readonly waiters = new Set<() => void>();
@@ -160,6 +160,14 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator {
 
   async delete(ref: { endpointId?: string; idempotencyKey: string }): Promise<void> {
     await this.client.deleteEndpoint({ id: ref.endpointId ?? '', idempotencyKey: ref.idempotencyKey });
+  }
+
+  async setLabels(endpointId: string, labels: Record<string, string>): Promise<void> {
+    await this.client.setEndpointLabels(endpointId, labels);
+  }
+
+  async listNetworks(): Promise<Network[]> {
+    return parseHostState({ networks: await this.client.listNetworks() }).networks;
   }
 
   async lookupNetwork(ref: NetworkLookup): Promise<Network> {

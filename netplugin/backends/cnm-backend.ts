@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { NetloomError } from '../../lib/errors';
+import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Agent } from '../agent/agent';
 import type { EndpointRecord } from '../agent/endpoint-store';
 import type { AllocatedEndpoint } from '../agent/fabric';
@@ -26,6 +26,8 @@ import type {
   ResolvePoolResult,
 } from '../cnm/backend';
 import type { NetworkBinding } from '../cnm/options';
+import { endpointLabelsOf, findEndpointContainer, type ContainerListApi } from '../docker/container-labels';
+import { moveToNetloomIpam, type IpamMoveApi } from '../docker/ipam-move';
 import { endpointMtu } from '../pipeline/mtu';
 import { hostIfName, plumbPair, removeHostIf } from '../plumbing/veth';
 import type { Network } from '../state/host-state';
@@ -40,11 +42,24 @@ export function containerIfName(hostIf: string): string {
   return `nc${hostIf.slice(2)}`;
 }
 
+export interface AgentCnmBackendOptions {
+  /**
+   * this host's dockerd: short-form networks are remade with netloom's IPAM (docker/ipam-move.ts)
+   * and containers' labels become their endpoints' labels (docker/container-labels.ts)
+   */
+  docker?: IpamMoveApi & ContainerListApi;
+}
+
 export class AgentCnmBackend implements CnmBackend {
   /** allocated addresses not yet claimed by an endpoint, by `tenant:network/ip` */
   private readonly pending = new Map<string, Pending>();
+  /** Docker networks being remade with netloom's IPAM (they take no endpoints meanwhile) */
+  private readonly moving = new Set<string>();
 
-  constructor(private readonly agent: Agent) {}
+  constructor(
+    private readonly agent: Agent,
+    private readonly opts: AgentCnmBackendOptions = {},
+  ) {}
 
   /**
    * The netloom network a pool or Docker network names: from the desired state when this host
@@ -101,8 +116,34 @@ export class AgentCnmBackend implements CnmBackend {
 
   async createNetwork(req: CreateNetworkRequest): Promise<void> {
     const net = await this.findNetwork(req.binding.tenant, req.binding.network, undefined);
+    const docker = this.opts.docker;
+    if (req.foreignIpamSpace !== undefined && docker) {
+      // the short form: Docker's own IPAM serves it; remake it with ours once dockerd stored it
+      const id = req.dockerNetworkId;
+      this.moving.add(id);
+      void moveToNetloomIpam(docker, id, req.binding, net)
+        .then(
+          (newId) =>
+            this.agent.logger.info(
+              { from: id.slice(0, 12), to: newId.slice(0, 12), network: net.key },
+              "Docker network remade with netloom's IPAM",
+            ),
+          (e: unknown) =>
+            this.agent.logger.warn(
+              { network: id.slice(0, 12), err: errorMessage(e) },
+              "could not remake a Docker network with netloom's IPAM",
+            ),
+        )
+        .finally(() => this.moving.delete(id));
+      return;
+    }
     if (req.subnet !== undefined && net.subnet !== req.subnet) {
-      throw new NetloomError('CONFLICT', `network ${net.key} has subnet ${net.subnet}, not ${req.subnet}`, { field: 'subnet' });
+      throw new NetloomError(
+        'CONFLICT',
+        `network ${net.key} has subnet ${net.subnet}, not ${req.subnet}` +
+          (req.foreignIpamSpace !== undefined ? ' (give --ipam-driver netloom, or run the agent with --docker-socket)' : ''),
+        { field: 'subnet' },
+      );
     }
   }
 
@@ -115,6 +156,14 @@ export class AgentCnmBackend implements CnmBackend {
   }
 
   async createEndpoint(req: CreateEndpointRequest): Promise<CreateEndpointResult> {
+    if (this.moving.has(req.dockerNetworkId)) {
+      throw new NetloomError(
+        'UNAVAILABLE',
+        `Docker network ${req.dockerNetworkId.slice(0, 12)} was made with Docker's default IPAM: netloom is remaking it with its own ` +
+          'under the same name; run the command again in a moment',
+        { field: 'NetworkID' },
+      );
+    }
     const existing = this.agent.store.get(this.recordKey(req));
     if (existing) return { address: `${existing.ip}/${existing.prefixLength}`, macAddress: existing.mac };
     const key = `${req.binding.tenant}:${req.binding.network}`;
@@ -172,7 +221,26 @@ export class AgentCnmBackend implements CnmBackend {
       this.agent.runner,
     );
     await this.agent.attachEndpoint(rec);
+    this.syncDockerLabels(req, rec);
     return { srcName: rec.ifName, ...(rec.gateway ? { gateway: rec.gateway } : {}), mtu: rec.mtu, hostIfName: rec.hostIf };
+  }
+
+  /**
+   * After Join (dockerd cannot be asked during it): the joining container's labels onto the
+   * netloom endpoint, in the background; failures are logged, the container runs regardless.
+   */
+  private syncDockerLabels(ref: EndpointRef, rec: EndpointRecord): void {
+    const docker = this.opts.docker;
+    const setLabels = this.agent.allocator.setLabels?.bind(this.agent.allocator);
+    if (!docker || !setLabels) return;
+    const log = this.agent.logger;
+    void (async () => {
+      const c = await findEndpointContainer(docker, ref.dockerNetworkId, ref.endpointId);
+      const { labels, dropped } = endpointLabelsOf(c.Labels);
+      for (const d of dropped)
+        log.warn({ container: c.Id.slice(0, 12), field: d.field }, `Docker label not used as an endpoint label: ${d.why}`);
+      if (Object.keys(labels).length > 0) await setLabels(rec.endpointId, labels);
+    })().catch((e: unknown) => log.warn({ endpoint: rec.endpointId, err: errorMessage(e) }, 'Docker labels not set on the endpoint'));
   }
 
   async leave(ref: EndpointRef): Promise<void> {

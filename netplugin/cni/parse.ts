@@ -7,6 +7,7 @@
  * never reached with bad input. Precedence of values is documented in docs/cni.md.
  */
 import ipaddr from 'ipaddr.js';
+import { labelsProblem, parseLabelPairs } from '../../lib/labels';
 import { CniError, CNI_CODE } from './errors';
 import { MAX_ENV_BYTES, type CniEnvVariable } from './limits';
 import { compareVersions, CURRENT_CNI_VERSION, isSupportedVersion, parseResult, SUPPORTED_CNI_VERSIONS } from './version';
@@ -316,7 +317,50 @@ interface AttachmentExtras {
   labels: Record<string, string>;
 }
 
-/** runtimeConfig > args.cni > CNI_ARGS for IPs and MAC; labels from args.cni.labels. */
+/** A `[{key, value}]` list (args.cni.labels, Mesos' NetworkInfo labels) into `into`. */
+function keyValueList(list: unknown, field: string, into: Record<string, string>): void {
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) throw configError(field, 'must be a list of {key, value}');
+  list.forEach((l: unknown, i) => {
+    if (!isObject(l) || typeof l.key !== 'string' || l.key === '' || typeof l.value !== 'string')
+      throw configError(`${field}[${i}]`, 'must be {"key": string, "value": string}');
+    into[l.key] = l.value;
+  });
+}
+
+/**
+ * An endpoint's labels, later sources winning per key: the netconf's `args.cni.labels` (the CNI
+ * CONVENTIONS), Mesos' `args["org.apache.mesos"].network_info.labels.labels` (what Contiv read
+ * for Mesos), then CNI_ARGS `NETLOOM_LABELS=k=v,k2=v2` (CNI_ARGS keys are `[A-Za-z0-9_]` only, so
+ * labels ride in one value; other CNI_ARGS keys are never labels). Each label is checked
+ * (lib/labels.ts); an error names the source and key.
+ */
+export function endpointLabels(a: Record<string, unknown>, ac: Record<string, unknown>, args: Map<string, string>): Record<string, string> {
+  const fromConf: Record<string, string> = {};
+  keyValueList(ac.labels, 'args.cni.labels', fromConf);
+  const mesos = a['org.apache.mesos'];
+  const mesosLabels = isObject(mesos) && isObject(mesos.network_info) ? mesos.network_info.labels : undefined;
+  if (mesosLabels !== undefined && !isObject(mesosLabels))
+    throw configError('args.org.apache.mesos.network_info.labels', 'must be an object');
+  keyValueList(mesosLabels?.labels, 'args.org.apache.mesos.network_info.labels.labels', fromConf);
+  const confProblem = labelsProblem(fromConf, 'args.labels');
+  if (confProblem) throw configError(confProblem.field, confProblem.why);
+  const raw = args.get('NETLOOM_LABELS');
+  let fromArgs: Record<string, string> = {};
+  if (raw !== undefined) {
+    try {
+      fromArgs = parseLabelPairs(raw.split(','), 'NETLOOM_LABELS');
+    } catch (e) {
+      throw envError('CNI_ARGS', e instanceof Error ? e.message : String(e));
+    }
+  }
+  const labels = { ...fromConf, ...fromArgs };
+  const total = labelsProblem(labels, 'labels');
+  if (total) throw configError(total.field, total.why);
+  return labels;
+}
+
+/** runtimeConfig > args.cni > CNI_ARGS for IPs and MAC; labels: endpointLabels. */
 export function attachmentExtras(conf: Record<string, unknown>, args: Map<string, string>): AttachmentExtras {
   const rc = conf.runtimeConfig;
   if (rc !== undefined && !isObject(rc)) throw configError('runtimeConfig', 'must be an object');
@@ -352,15 +396,7 @@ export function attachmentExtras(conf: Record<string, unknown>, args: Map<string
 
   const pm = rcObj.portMappings === undefined || rcObj.portMappings === null ? [] : portMappings(rcObj.portMappings);
 
-  const labels: Record<string, string> = {};
-  if (ac.labels !== undefined && ac.labels !== null) {
-    if (!Array.isArray(ac.labels)) throw configError('args.cni.labels', 'must be a list of {key, value}');
-    ac.labels.forEach((l: unknown, i) => {
-      if (!isObject(l) || typeof l.key !== 'string' || l.key === '' || typeof l.value !== 'string')
-        throw configError(`args.cni.labels[${i}]`, 'must be {"key": string, "value": string}');
-      labels[l.key] = l.value;
-    });
-  }
+  const labels = endpointLabels(a ?? {}, ac, args);
   return { requestedIps, ...(requestedMac ? { requestedMac } : {}), portMappings: pm, labels };
 }
 

@@ -46,6 +46,12 @@ export interface CreateNetworkRequest {
   gateway?: string;
   /** auxiliary addresses (`--aux-address`), bare */
   auxAddresses: Record<string, string>;
+  /**
+   * The address space of Docker's IPv4 pool when another IPAM driver than netloom's serves the
+   * network (Docker's default IPAM: `docker network create -d netloom` without --ipam-driver);
+   * absent when netloom's IPAM serves it or there is no pool.
+   */
+  foreignIpamSpace?: string;
 }
 
 export interface EndpointRef {

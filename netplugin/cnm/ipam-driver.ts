@@ -97,7 +97,11 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
     }
     subPool = sp.cidr;
   }
-  const poolId = poolIdFor(req.AddressSpace, subnet.cidr, subPool, hint);
+  const baseId = poolIdFor(req.AddressSpace, subnet.cidr, subPool, hint);
+  // a pool already bound to a Docker network is not shared with the next network on the same
+  // netloom network (e.g. `db/blue` made by --docker-networks and a user's own): it gets one of its own
+  let poolId = baseId;
+  for (let n = 2; entry(state.pools, poolId)?.dockerNetworkId !== undefined; n++) poolId = `${baseId}|${n}`;
   const existing = entry(state.pools, poolId);
   if (existing) {
     existing.refs++;

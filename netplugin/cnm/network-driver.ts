@@ -117,12 +117,14 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
     // parsed is set whenever v4 is
     if (parsed) auxAddresses[name] = requireHostAddress('CreateNetwork', field, bareAddress(addr, field), parsed);
   }
+  const space = v4 ? v4.AddressSpace || DEFAULT_ADDRESS_SPACE : undefined;
   await backend.createNetwork({
     dockerNetworkId: req.NetworkID,
     binding,
     ...(subnet !== undefined ? { subnet } : {}),
     ...(gateway !== undefined ? { gateway } : {}),
     auxAddresses,
+    ...(v4 && !pool && space !== DEFAULT_ADDRESS_SPACE ? { foreignIpamSpace: space } : {}),
   });
   state.networks[req.NetworkID] = record;
   if (pool) pool.dockerNetworkId = req.NetworkID;

@@ -10,7 +10,7 @@ import type { Change__Output as Change } from '../../proto/gen/netloom/v1/Change
 
 export type { HostState, Change };
 
-type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'endpoints' | 'vteps';
+type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'endpoints' | 'vteps' | 'services';
 
 /** The state as maps by key, cheap to update one object at a time. */
 export interface StateStore {
@@ -27,6 +27,7 @@ const PREFIX_TO_LIST: Record<string, ListKind> = {
   profile: 'profiles',
   endpoint: 'endpoints',
   vtep: 'vteps',
+  service: 'services',
 };
 
 const KEY_OF: { [K in ListKind]: (o: HostState[K][number]) => string } = {
@@ -37,6 +38,7 @@ const KEY_OF: { [K in ListKind]: (o: HostState[K][number]) => string } = {
   profiles: (p) => `profile/${p.key}`,
   endpoints: (e) => `endpoint/${e.id}`,
   vteps: (v) => `vtep/${v.host}`,
+  services: (s) => `service/${s.key}`,
 };
 
 const LISTS = Object.keys(KEY_OF) as ListKind[];
@@ -53,6 +55,7 @@ export function emptyStore(): StateStore {
       profiles: new Map(),
       endpoints: new Map(),
       vteps: new Map(),
+      services: new Map(),
     },
   };
 }
@@ -144,5 +147,6 @@ export function stateOf(store: StateStore): HostState {
     endpoints: sorted(store.lists.endpoints),
     vteps: sorted(store.lists.vteps),
     bgp: store.bgp,
+    services: sorted(store.lists.services),
   };
 }

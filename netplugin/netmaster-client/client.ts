@@ -52,6 +52,7 @@ import type { HeartbeatRequest } from '../../proto/gen/netloom/v1/HeartbeatReque
 import type { RuleCounter } from '../../proto/gen/netloom/v1/RuleCounter';
 import { MAX_RULE_COUNTERS } from '../../proto/rule-counters';
 import type { DeleteEndpointResponse__Output } from '../../proto/gen/netloom/v1/DeleteEndpointResponse';
+import type { ListNetworksResponse__Output } from '../../proto/gen/netloom/v1/ListNetworksResponse';
 import type { LookupNetworkRequest } from '../../proto/gen/netloom/v1/LookupNetworkRequest';
 import type { Network__Output } from '../../proto/gen/netloom/v1/Network';
 import type { AgentQuery__Output } from '../../proto/gen/netloom/v1/AgentQuery';
@@ -412,6 +413,19 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
   lookupNetwork(req: Omit<LookupNetworkRequest, 'host'> & { host?: string }): Promise<Network__Output> {
     const full = { ...req, host: req.host ?? this.opts.host };
     return this.unary<Network__Output>('LookupNetwork', (c, o, cb) => c.lookupNetwork(full, o, cb));
+  }
+
+  /** Replace the labels of one of this host's endpoints. */
+  setEndpointLabels(id: string, labels: Record<string, string>): Promise<Endpoint__Output> {
+    const full = { host: this.opts.host, id, labels };
+    return this.unary<Endpoint__Output>('SetEndpointLabels', (c, o, cb) => c.setEndpointLabels(full, o, cb));
+  }
+
+  /** Every network of the cluster, sorted by key (for --docker-networks). */
+  async listNetworks(): Promise<Network__Output[]> {
+    const full = { host: this.opts.host };
+    const res = await this.unary<ListNetworksResponse__Output>('ListNetworks', (c, o, cb) => c.listNetworks(full, o, cb));
+    return res.networks;
   }
 
   /** The replica that took the registration the agent holds (undefined before one). */

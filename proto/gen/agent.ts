@@ -16,6 +16,8 @@ import type { Global as _netloom_v1_Global, Global__Output as _netloom_v1_Global
 import type { HeartbeatRequest as _netloom_v1_HeartbeatRequest, HeartbeatRequest__Output as _netloom_v1_HeartbeatRequest__Output } from './netloom/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _netloom_v1_HeartbeatResponse, HeartbeatResponse__Output as _netloom_v1_HeartbeatResponse__Output } from './netloom/v1/HeartbeatResponse';
 import type { HostState as _netloom_v1_HostState, HostState__Output as _netloom_v1_HostState__Output } from './netloom/v1/HostState';
+import type { ListNetworksRequest as _netloom_v1_ListNetworksRequest, ListNetworksRequest__Output as _netloom_v1_ListNetworksRequest__Output } from './netloom/v1/ListNetworksRequest';
+import type { ListNetworksResponse as _netloom_v1_ListNetworksResponse, ListNetworksResponse__Output as _netloom_v1_ListNetworksResponse__Output } from './netloom/v1/ListNetworksResponse';
 import type { LookupNetworkRequest as _netloom_v1_LookupNetworkRequest, LookupNetworkRequest__Output as _netloom_v1_LookupNetworkRequest__Output } from './netloom/v1/LookupNetworkRequest';
 import type { NetProfile as _netloom_v1_NetProfile, NetProfile__Output as _netloom_v1_NetProfile__Output } from './netloom/v1/NetProfile';
 import type { Network as _netloom_v1_Network, Network__Output as _netloom_v1_Network__Output } from './netloom/v1/Network';
@@ -29,6 +31,11 @@ import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__O
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from './netloom/v1/RegisterResponse';
 import type { Rule as _netloom_v1_Rule, Rule__Output as _netloom_v1_Rule__Output } from './netloom/v1/Rule';
 import type { RuleCounter as _netloom_v1_RuleCounter, RuleCounter__Output as _netloom_v1_RuleCounter__Output } from './netloom/v1/RuleCounter';
+import type { ServiceCounter as _netloom_v1_ServiceCounter, ServiceCounter__Output as _netloom_v1_ServiceCounter__Output } from './netloom/v1/ServiceCounter';
+import type { ServiceLB as _netloom_v1_ServiceLB, ServiceLB__Output as _netloom_v1_ServiceLB__Output } from './netloom/v1/ServiceLB';
+import type { ServicePort as _netloom_v1_ServicePort, ServicePort__Output as _netloom_v1_ServicePort__Output } from './netloom/v1/ServicePort';
+import type { ServiceProvider as _netloom_v1_ServiceProvider, ServiceProvider__Output as _netloom_v1_ServiceProvider__Output } from './netloom/v1/ServiceProvider';
+import type { SetEndpointLabelsRequest as _netloom_v1_SetEndpointLabelsRequest, SetEndpointLabelsRequest__Output as _netloom_v1_SetEndpointLabelsRequest__Output } from './netloom/v1/SetEndpointLabelsRequest';
 import type { Snapshot as _netloom_v1_Snapshot, Snapshot__Output as _netloom_v1_Snapshot__Output } from './netloom/v1/Snapshot';
 import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from './netloom/v1/Tenant';
 import type { TraceOutput as _netloom_v1_TraceOutput, TraceOutput__Output as _netloom_v1_TraceOutput__Output } from './netloom/v1/TraceOutput';
@@ -60,6 +67,8 @@ export interface ProtoGrpcType {
       HeartbeatRequest: MessageTypeDefinition<_netloom_v1_HeartbeatRequest, _netloom_v1_HeartbeatRequest__Output>
       HeartbeatResponse: MessageTypeDefinition<_netloom_v1_HeartbeatResponse, _netloom_v1_HeartbeatResponse__Output>
       HostState: MessageTypeDefinition<_netloom_v1_HostState, _netloom_v1_HostState__Output>
+      ListNetworksRequest: MessageTypeDefinition<_netloom_v1_ListNetworksRequest, _netloom_v1_ListNetworksRequest__Output>
+      ListNetworksResponse: MessageTypeDefinition<_netloom_v1_ListNetworksResponse, _netloom_v1_ListNetworksResponse__Output>
       LookupNetworkRequest: MessageTypeDefinition<_netloom_v1_LookupNetworkRequest, _netloom_v1_LookupNetworkRequest__Output>
       NetProfile: MessageTypeDefinition<_netloom_v1_NetProfile, _netloom_v1_NetProfile__Output>
       Network: MessageTypeDefinition<_netloom_v1_Network, _netloom_v1_Network__Output>
@@ -73,6 +82,11 @@ export interface ProtoGrpcType {
       RegisterResponse: MessageTypeDefinition<_netloom_v1_RegisterResponse, _netloom_v1_RegisterResponse__Output>
       Rule: MessageTypeDefinition<_netloom_v1_Rule, _netloom_v1_Rule__Output>
       RuleCounter: MessageTypeDefinition<_netloom_v1_RuleCounter, _netloom_v1_RuleCounter__Output>
+      ServiceCounter: MessageTypeDefinition<_netloom_v1_ServiceCounter, _netloom_v1_ServiceCounter__Output>
+      ServiceLB: MessageTypeDefinition<_netloom_v1_ServiceLB, _netloom_v1_ServiceLB__Output>
+      ServicePort: MessageTypeDefinition<_netloom_v1_ServicePort, _netloom_v1_ServicePort__Output>
+      ServiceProvider: MessageTypeDefinition<_netloom_v1_ServiceProvider, _netloom_v1_ServiceProvider__Output>
+      SetEndpointLabelsRequest: MessageTypeDefinition<_netloom_v1_SetEndpointLabelsRequest, _netloom_v1_SetEndpointLabelsRequest__Output>
       Snapshot: MessageTypeDefinition<_netloom_v1_Snapshot, _netloom_v1_Snapshot__Output>
       Tenant: MessageTypeDefinition<_netloom_v1_Tenant, _netloom_v1_Tenant__Output>
       TraceOutput: MessageTypeDefinition<_netloom_v1_TraceOutput, _netloom_v1_TraceOutput__Output>

@@ -8,6 +8,7 @@ import { globalOper } from './global';
 import type { KindOper } from './kind-oper';
 import { networkOper } from './network';
 import { policyOper } from './policy';
+import { serviceLBOper } from './service-lb';
 import { tenantOper } from './tenant';
 
 export const KIND_OPERS: { readonly [T in ObjectType]?: KindOper<T> } = {
@@ -16,6 +17,7 @@ export const KIND_OPERS: { readonly [T in ObjectType]?: KindOper<T> } = {
   endpointGroup: endpointGroupOper,
   policy: policyOper,
   global: globalOper,
+  serviceLB: serviceLBOper,
 };
 
 export type { KindOper } from './kind-oper';

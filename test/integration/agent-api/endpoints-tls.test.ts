@@ -62,6 +62,23 @@ describe('agent API: endpoint RPCs and mutual TLS (real etcd)', function () {
     assert.equal((await env!.service.listEndpoints({ host: 'h1' })).length, 1);
   });
 
+  it("SetEndpointLabels replaces an endpoint's labels; another host's, a bad label or an unknown id are refused", async () => {
+    const c = clients[0]!;
+    const e = await c.createEndpoint({ idempotencyKey: 'ctr1/eth0', network: 'net', containerId: 'ctr1', labels: { app: 'web' } });
+    const set = await c.setEndpointLabels(e.id, { app: 'api', tier: 'back' });
+    assert.deepEqual(set.labels, { app: 'api', tier: 'back' });
+    assert.deepEqual((await env!.service.getEndpoint(e.id)).labels, { app: 'api', tier: 'back' });
+    const other = new NetmasterClient({ address: plain!.address, host: 'h2' });
+    clients.push(other);
+    await assert.rejects(other.setEndpointLabels(e.id, { app: 'x' }), (err: unknown) => isNetloomError(err, 'PERMISSION_DENIED'));
+    await assert.rejects(
+      c.setEndpointLabels(e.id, { '': 'x' }),
+      (err: unknown) => isNetloomError(err, 'INVALID_ARGUMENT') && /labels/.test(String(err)),
+    );
+    await assert.rejects(c.setEndpointLabels('0'.repeat(24), { a: 'b' }), (err: unknown) => isNetloomError(err, 'NOT_FOUND'));
+    assert.deepEqual((await env!.service.getEndpoint(e.id)).labels, { app: 'api', tier: 'back' });
+  });
+
   it('DeleteEndpoint twice succeeds (existed true, then false), by idempotency key or id', async () => {
     const c = clients[0]!;
     assert.deepEqual(await c.deleteEndpoint({ idempotencyKey: 'ctr1/eth0' }), { existed: true });

@@ -288,9 +288,10 @@ describe('netmaster REST on a real etcd', function () {
     await ok('DELETE', `/endpoints/${em.endpointID}/`);
     const ni = await ok('GET', '/inspect/networks/t1:net1/');
     assert.equal(ni.Config.subnet, '10.2.1.0/24');
-    assert.equal(ni.Oper.allocatedAddressesCount, 1);
-    assert.equal(ni.Oper.allocatedIPAddresses, '10.2.1.10');
-    assert.equal(ni.Oper.availableIPAddresses, '10.2.1.2-10.2.1.9, 10.2.1.11-10.2.1.254');
+    // the endpoint's address and the service's (10.2.1.200)
+    assert.equal(ni.Oper.allocatedAddressesCount, 2);
+    assert.equal(ni.Oper.allocatedIPAddresses, '10.2.1.10, 10.2.1.200');
+    assert.equal(ni.Oper.availableIPAddresses, '10.2.1.2-10.2.1.9, 10.2.1.11-10.2.1.199, 10.2.1.201-10.2.1.254');
     assert.equal(ni.Oper.pktTag, 100);
     assert.equal(ni.Oper.externalPktTag, 100);
     assert.equal(ni.Oper.numEndpoints, 1);

@@ -186,6 +186,14 @@ export async function startReplica(name: string, port: number, cluster: FakeClus
       }
       cb(null, { ...NETWORK, nwType: name });
     },
+    SetEndpointLabels: (call, cb) => {
+      replica.calls.push('SetEndpointLabels');
+      cb(null, { id: call.request.id, network: 't:n', host: call.request.host, labels: call.request.labels });
+    },
+    ListNetworks: (_call, cb) => {
+      replica.calls.push('ListNetworks');
+      cb(null, { networks: [NETWORK] });
+    },
   };
   server.addService(loadAgentProto().netloom.v1.Agent.service, handlers);
   await new Promise<number>((resolve, reject) =>

@@ -125,7 +125,30 @@ export class ClusterBuilder {
     return this.put(`/netloom/v1/ep/${id}`, JSON.stringify({ ...this.state.endpoints.get(id)?.ep, external: true }));
   }
 
-  endpoint(id: string, tenant: string, network: string, host: string, ip: string, group = '', vtepIP = ''): this {
+  /** A serviceLB (its address as the store would have allocated it). */
+  service(tenant: string, name: string, network: string, ip: string, selectors: string[], ports: string[] = ['80:8080:TCP']): this {
+    return this.put(
+      ...cfg('serviceLB', `${tenant}:${name}`, {
+        tenantName: tenant,
+        serviceName: name,
+        networkName: network,
+        ipAddress: ip,
+        selectors,
+        ports,
+      }),
+    );
+  }
+
+  endpoint(
+    id: string,
+    tenant: string,
+    network: string,
+    host: string,
+    ip: string,
+    group = '',
+    vtepIP = '',
+    labels: Record<string, string> = {},
+  ): this {
     const mac = `02:00:00:00:00:${(Number(ip.split('.')[3]) % 256).toString(16).padStart(2, '0')}`;
     return this.put(
       `/netloom/v1/ep/${id}`,
@@ -141,7 +164,7 @@ export class ClusterBuilder {
         homingHost: host,
         intfName: '',
         vtepIP,
-        labels: {},
+        labels,
         containerID: id,
         containerName: '',
         idempotencyKey: '',

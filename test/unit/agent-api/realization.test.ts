@@ -47,6 +47,7 @@ function world(): ClusterBuilder {
 const host = (applied: bigint, rules: Record<string, [bigint, bigint]> = {}): HostRealization => ({
   applied,
   rules: new Map(Object.entries(rules).map(([k, [packets, bytes]]) => [k, { packets, bytes }])),
+  services: new Map(),
 });
 
 describe('realization: hosts concerned', () => {
@@ -134,6 +135,7 @@ describe('realization: counting', () => {
           lastSeenMs: 0,
           appliedRevision: '80',
           ruleCounters: [{ ruleId: 't1:p/r1', packets: '1', bytes: '10' }],
+          serviceCounters: [],
           recordRevision: '3',
         },
       ],

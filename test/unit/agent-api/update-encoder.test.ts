@@ -28,8 +28,9 @@ function world(): ClusterBuilder {
     .bgp('hostA')
     .agent('hostB', '192.168.0.2')
     .endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2', 'g1')
-    .endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3', 'g2')
-    .endpoint('a2', 't1', 'flat', 'hostA', '10.3.0.2');
+    .endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3', 'g2', '', { app: 'web' })
+    .endpoint('a2', 't1', 'flat', 'hostA', '10.3.0.2')
+    .service('t1', 'svc', 'web', '10.1.0.200', ['app=web'], ['80:8080:TCP', '53:53:UDP']);
 }
 
 describe('agent API update encoder', () => {
@@ -37,7 +38,10 @@ describe('agent API update encoder', () => {
 
   it('a snapshot (and its parts) decodes exactly as the standard encoding of the same update', () => {
     const state = computeHostView(world().state, 'hostA');
-    assert.ok(state.bgp && state.policies.length === 1 && state.profiles.length === 1, 'a view with every kind');
+    assert.ok(
+      state.bgp && state.policies.length === 1 && state.profiles.length === 1 && state.services[0]?.providers.length === 1,
+      'a view with every kind',
+    );
     for (const reason of ['INITIAL', 'COMPACTED', 'RESYNC'] as const)
       for (const more of [false, true])
         assert.deepEqual(
@@ -67,6 +71,7 @@ describe('agent API update encoder', () => {
       'profile/t1:prof1',
       'vtep/hostB',
       'endpoint/b1',
+      'service/t1:svc',
       'endpoint/gone',
     ]);
     assert.ok(all.some((c) => c.deleted));

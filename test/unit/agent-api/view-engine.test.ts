@@ -42,11 +42,14 @@ function base(): ClusterBuilder {
     .agent('h2', '192.168.0.2')
     .agent('h3', '192.168.0.3')
     .endpoint('e1', 't1', 'web', 'h1', '10.1.0.2', 'g1')
-    .endpoint('e2', 't1', 'web', 'h2', '10.1.0.3')
-    .endpoint('e3', 't1', 'db', 'h3', '10.2.0.2', 'g2');
+    .endpoint('e2', 't1', 'web', 'h2', '10.1.0.3', '', '', { app: 'web' })
+    .endpoint('e3', 't1', 'db', 'h3', '10.2.0.2', 'g2')
+    .service('t1', 's1', 'web', '10.1.0.250', ['app=web']);
 }
 
 type Op = (b: ClusterBuilder) => void;
+
+const LABELS: Array<Record<string, string>> = [{}, { app: 'web' }, { app: 'web', tier: 'x' }, { app: 'db' }];
 
 const host = fc.constantFrom(...HOSTS);
 const net = fc.constantFrom(...NETS);
@@ -55,14 +58,28 @@ const epId = fc.constantFrom('e1', 'e2', 'e3', 'e4', 'e5', 'e6');
 const ip = fc.integer({ min: 2, max: 250 });
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  // endpoints: add/move (a group only in its own network), delete
-  fc.tuple(epId, net, host, ip, fc.option(grp, { nil: undefined }), fc.constantFrom('', '10.0.0.9')).map(
-    ([id, n, h, x, g, vtep]): Op =>
+  // endpoints: add/move (a group only in its own network), labels that make them providers or not, delete
+  fc.tuple(epId, net, host, ip, fc.option(grp, { nil: undefined }), fc.constantFrom('', '10.0.0.9'), fc.constantFrom(...LABELS)).map(
+    ([id, n, h, x, g, vtep, labels]): Op =>
       (b) => {
         const group = g && GROUP_NET[g] === n ? g : '';
-        b.endpoint(id, 't1', n, h, `10.${NETS.indexOf(n) + 1}.0.${x}`, group, vtep);
+        b.endpoint(id, 't1', n, h, `10.${NETS.indexOf(n) + 1}.0.${x}`, group, vtep, labels);
       },
   ),
+  // services: on a network, with or without an address, selecting some labels; gone; another tenant's
+  fc
+    .tuple(fc.constantFrom('s1', 's2'), net, fc.boolean(), fc.constantFrom<string[]>(['app=web'], ['app=web', 'tier=x'], ['app=db'], []))
+    .map(
+      ([s, n, withIp, selectors]): Op =>
+        (b) =>
+          b.service('t1', s, n, withIp ? `10.${NETS.indexOf(n) + 1}.0.251` : '', selectors),
+    ),
+  fc.constantFrom('s1', 's2').map(
+    (s): Op =>
+      (b) =>
+        b.del(`/netloom/v1/cfg/serviceLB/t1:${s}`),
+  ),
+  fc.constant<Op>((b) => b.service('t2', 's1', 'web', '10.1.0.251', ['app=web'])),
   epId.map(
     (id): Op =>
       (b) =>
@@ -261,10 +278,14 @@ describe('agent API view engine', () => {
     const stop = engine.track('h1', f);
     assert.equal(engine.hosts, 1);
     const held = engine.indexSizes();
-    assert.ok(held.deps > 0 && held.srcNet > 0 && held.srcGrp > 0, JSON.stringify(held));
+    assert.ok(held.deps > 0 && held.srcNet > 0 && held.srcGrp > 0 && held.services > 0, JSON.stringify(held));
     stop();
     assert.equal(engine.hosts, 0);
-    assert.deepEqual(engine.indexSizes(), { deps: 0, srcNet: 0, srcGrp: 0, carried: 0, pending: 0 }, 'no index entry outlives its view');
+    assert.deepEqual(
+      engine.indexSizes(),
+      { deps: 0, srcNet: 0, srcGrp: 0, carried: 0, services: 0, pending: 0 },
+      'no index entry outlives its view',
+    );
     b.endpoint('e9', 't1', 'web', 'h2', '10.1.0.99');
     engine.apply(b.takeChanges());
     assert.equal(f.dirty.size, 0, 'no longer told');

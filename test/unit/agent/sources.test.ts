@@ -215,6 +215,12 @@ describe('bin/netplugin', () => {
     const badStall = runBin(['--netmaster-grpc', '127.0.0.1:1', '--netmaster-stall-timeout', 'soon', '--log-level', 'silent']);
     assert.equal(badStall.status, 1);
     assert.match(badStall.stderr, /--netmaster-stall-timeout must be 0\.\.3600 seconds/);
+    const dockerNoCnm = runBin(['--fabric-file', '/nonexistent.json', '--docker-networks', '--log-level', 'silent']);
+    assert.equal(dockerNoCnm.status, 1);
+    assert.match(dockerNoCnm.stderr, /--docker-networks needs --cnm-socket/);
+    const badInterval = runBin(['--fabric-file', '/nonexistent.json', '--docker-networks-interval', '0', '--log-level', 'silent']);
+    assert.equal(badInterval.status, 1);
+    assert.match(badInterval.stderr, /--docker-networks-interval must be 0\.1\.\.3600 seconds/);
   });
 
   it('refuses to follow netmaster without mutual TLS unless given --insecure', () => {

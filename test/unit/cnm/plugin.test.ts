@@ -422,23 +422,26 @@ describe('cnm plugin', () => {
       assert.equal(ops.filter((o) => o === 'createNetwork').length, 1);
       assert.equal(ops.filter((o) => o === 'createEndpoint').length, 1);
     });
-    it("a second network on the same pool is refused, and its rollback keeps the first one's gateway", async () => {
+    it('a second network on the same subnet gets a pool of its own; releasing it keeps the first one', async () => {
       const t = setup();
       const pool = await createNet(t);
+      // e.g. db/blue made by --docker-networks, then a user's own network on the same netloom network
       const again = await t.ok('IpamDriver.RequestPool', { AddressSpace: 'netloom', Pool: '10.55.0.0/24', Options: {} });
-      assert.equal(again.PoolID, pool);
-      await t.ok('IpamDriver.RequestAddress', { PoolID: pool, Address: '', Options: GW_OPT });
-      const e = await t.err('NetworkDriver.CreateNetwork', {
+      assert.notEqual(again.PoolID, pool);
+      await t.ok('IpamDriver.RequestAddress', { PoolID: again.PoolID, Address: '', Options: GW_OPT });
+      await t.ok('NetworkDriver.CreateNetwork', {
         NetworkID: NET2,
         Options: { 'com.docker.network.generic': { tenant: 't2' } },
         IPv4Data: [{ AddressSpace: 'netloom', Pool: '10.55.0.0/24', Gateway: '10.55.0.1/24' }],
       });
-      assert.match(e, /IPv4Data.0.Pool: the pool 10.55.0.0\/24 already serves Docker network aaaaaaaaaaaa/);
-      // Docker's rollback
-      await t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: '10.55.0.1' });
-      await t.ok('IpamDriver.ReleasePool', { PoolID: pool });
+      assert.equal(t.plugin.snapshot().pools[again.PoolID as string]?.dockerNetworkId, NET2);
+      assert.equal(t.plugin.snapshot().pools[pool]?.dockerNetworkId, NET);
+      await t.ok('IpamDriver.ReleaseAddress', { PoolID: again.PoolID, Address: '10.55.0.1' });
+      await t.ok('IpamDriver.ReleasePool', { PoolID: again.PoolID });
+      await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: NET2 });
       assert.deepEqual(t.plugin.snapshot().pools[pool]?.addresses, { '10.55.0.1': 'gateway' });
       assert.equal(t.plugin.snapshot().pools[pool]?.refs, 1);
+      assert.equal(t.plugin.snapshot().pools[again.PoolID as string], undefined);
     });
     it('a CreateNetwork that contradicts the recorded one is refused', async () => {
       const t = setup();

@@ -537,6 +537,19 @@ describe('netctl write commands (fake netmaster)', () => {
       'Creating ServiceLB t1:svc1\n',
     );
     fake.requests.length = 0;
+    // -n names the network too; without -ip the address is netmaster's to allocate
+    await expectSends(
+      ['service', 'create', '-t', 't1', '-n', 'net1', '-l', 'app=db', '-p', '5432:5432:TCP', 'db'],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/serviceLBs/t1:db/',
+          body: '{"networkName":"net1","ports":["5432:5432:TCP"],"selectors":["app=db"],"serviceName":"db","tenantName":"t1","links":{"Network":{},"Tenant":{}}}',
+        },
+      ],
+      'Creating ServiceLB t1:db\n',
+    );
+    fake.requests.length = 0;
     await expectSends(
       ['service', 'rm', '-t', 't1', 'svc1'],
       [{ method: 'DELETE', path: '/api/v1/serviceLBs/t1:svc1/' }],

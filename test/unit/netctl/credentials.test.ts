@@ -49,6 +49,26 @@ describe('netctl credentials', () => {
     assert.deepEqual(tokens(), ['Bearer tfootok', 'Bearer tfootok', undefined]);
   });
 
+  it("--lab NAME and env NETLOOM_LAB: that lab's config gives URL and credentials, not the default lab's", async () => {
+    lab('netloom', { netmaster: other, token: 'default-lab' });
+    lab('tdkr', { netmaster: fake.url, netmasters: [fake.url], token: 'tdkrtok' });
+    const r1 = await runCli(['--lab', 'tdkr', 'tenant', 'ls', '-q'], { labRoot: root });
+    assert.equal(r1.code, 0, r1.stderr);
+    const r2 = await runCli(['tenant', 'ls', '-q'], { labRoot: root, env: { NETLOOM_LAB: 'tdkr' } });
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(tokens(), ['Bearer tdkrtok', 'Bearer tdkrtok']);
+  });
+
+  it('--lab of a lab that is not up, or a bad lab name, is a usage error naming lab; nothing is sent', async () => {
+    const r1 = await runCli(['--lab', 'nolab', 'tenant', 'ls'], { labRoot: root });
+    assert.equal(r1.code, 2);
+    assert.match(r1.stderr, /lab 'nolab' has no netctl config .*nolab\/netctl\.json/);
+    const r2 = await runCli(['tenant', 'ls'], { labRoot: root, env: { NETLOOM_LAB: '../etc' } });
+    assert.equal(r2.code, 2);
+    assert.match(r2.stderr, /invalid lab name/);
+    assert.equal(fake.requests.length, 0);
+  });
+
   it('--config and NETCTL_CONFIG name the file; flags and env win over it field by field', async () => {
     const file = path.join(root, 'mine.json');
     writeFileSync(file, JSON.stringify({ netmaster: fake.url, token: 'filetok' }));

@@ -304,12 +304,65 @@ describe('netctl read commands (fake netmaster)', () => {
       'Tenant  Name      Type        Contracts\n------  ------    ------      -------\nt1      ec1       consumed  [uni/a uni/b]\n',
     );
     assert.equal((await ok('external-contracts', 'ls', '-a', '-q')).stdout, 'ec1\n');
-    fake.put('serviceLBs', 't1:svc1', { tenantName: 't1', serviceName: 'svc1', networkName: 'net1', selectors: ['app=web', 'tier=fe'] });
+    fake.put('serviceLBs', 't1:svc1', {
+      key: 't1:svc1',
+      tenantName: 't1',
+      serviceName: 'svc1',
+      networkName: 'net1',
+      ipAddress: '10.1.1.2',
+      selectors: ['app=web', 'tier=fe'],
+      ports: ['80:8080:TCP', '53:53:UDP'],
+    });
+    const oper = {
+      serviceIP: '10.1.1.2',
+      network: 't1:net1',
+      ports: [
+        { port: 80, targetPort: 8080, protocol: 'tcp' },
+        { port: 53, targetPort: 53, protocol: 'udp' },
+      ],
+      numProviders: 2,
+      providers: [
+        {
+          endpointID: 'ep1',
+          homingHost: 'h1',
+          ipAddress: '10.1.1.5',
+          containerName: 'a',
+          packets: 10,
+          bytes: 900,
+          connections: 3,
+          hosts: 2,
+        },
+        { endpointID: 'ep2', homingHost: 'h2', ipAddress: '10.1.1.6', containerName: 'b', packets: 0, bytes: 0, connections: 0, hosts: 0 },
+      ],
+    };
+    fake.canned.set('GET /api/v1/inspect/serviceLBs/t1:svc1/', {
+      status: 200,
+      body: JSON.stringify({ Config: fake.get('serviceLBs', 't1:svc1'), Oper: oper }),
+    });
     assert.equal(
       (await ok('service', 'ls', '-t', 't1')).stdout,
-      'ServiceName  Tenant    Network  Selectors\n---------    --------  -------  -------\nsvc1         t1        net1     [app=web tier=fe]  \n',
+      'ServiceName  Tenant    Network  Selectors          IP        Ports                  Providers\n' +
+        '---------    --------  -------  -------            --        -----                  ---------\n' +
+        'svc1         t1        net1     [app=web tier=fe]  10.1.1.2  80:8080:TCP,53:53:UDP  2\n',
     );
     assert.equal((await ok('service', 'ls', '-a', '-q')).stdout, 'svc1\n');
+    assert.equal(
+      (JSON.parse((await ok('service', 'ls', '-t', 't1', '-o', 'json')).stdout) as Array<{ numProviders: number }>)[0]?.numProviders,
+      2,
+    );
+    assert.equal(
+      (await ok('service', 'inspect', '-t', 't1', '-o', 'table', 'svc1')).stdout,
+      'Service t1:svc1: 10.1.1.2 80->8080/tcp,53->53/udp in t1:net1, 2 providers\n' +
+        'Endpoint  Host  IP        Connections  Packets  Bytes\n' +
+        '--------  ----  --        -----------  -------  -----\n' +
+        'ep1       h1    10.1.1.5  3            10       900\n' +
+        'ep2       h2    10.1.1.6  0            0        0\n',
+    );
+    assert.deepEqual(
+      (JSON.parse((await ok('service', 'inspect', '-t', 't1', 'svc1')).stdout) as { Oper: unknown }).Oper,
+      oper,
+      'the default output is the JSON, providers and counters included',
+    );
   });
 
   it('global info prints the Contiv lines; -j and -o yaml print the list', async () => {

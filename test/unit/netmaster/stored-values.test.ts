@@ -206,6 +206,7 @@ describe('netmaster stored values', () => {
       endpoints: [],
       vteps: [],
       bgp: null,
+      services: [],
     });
 
     it('a snapshot leaves out an item too large for any part, and names it', () => {

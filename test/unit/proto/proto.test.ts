@@ -22,9 +22,11 @@ describe('proto', () => {
       'CreateEndpoint',
       'DeleteEndpoint',
       'Heartbeat',
+      'ListNetworks',
       'LookupNetwork',
       'Queries',
       'Register',
+      'SetEndpointLabels',
       'WatchDesiredState',
     ]);
     assert.equal(svc.WatchDesiredState.responseStream, true);

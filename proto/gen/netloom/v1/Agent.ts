@@ -10,6 +10,8 @@ import type { DesiredStateUpdate as _netloom_v1_DesiredStateUpdate, DesiredState
 import type { Endpoint as _netloom_v1_Endpoint, Endpoint__Output as _netloom_v1_Endpoint__Output } from '../../netloom/v1/Endpoint';
 import type { HeartbeatRequest as _netloom_v1_HeartbeatRequest, HeartbeatRequest__Output as _netloom_v1_HeartbeatRequest__Output } from '../../netloom/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _netloom_v1_HeartbeatResponse, HeartbeatResponse__Output as _netloom_v1_HeartbeatResponse__Output } from '../../netloom/v1/HeartbeatResponse';
+import type { ListNetworksRequest as _netloom_v1_ListNetworksRequest, ListNetworksRequest__Output as _netloom_v1_ListNetworksRequest__Output } from '../../netloom/v1/ListNetworksRequest';
+import type { ListNetworksResponse as _netloom_v1_ListNetworksResponse, ListNetworksResponse__Output as _netloom_v1_ListNetworksResponse__Output } from '../../netloom/v1/ListNetworksResponse';
 import type { LookupNetworkRequest as _netloom_v1_LookupNetworkRequest, LookupNetworkRequest__Output as _netloom_v1_LookupNetworkRequest__Output } from '../../netloom/v1/LookupNetworkRequest';
 import type { Network as _netloom_v1_Network, Network__Output as _netloom_v1_Network__Output } from '../../netloom/v1/Network';
 import type { QueriesRequest as _netloom_v1_QueriesRequest, QueriesRequest__Output as _netloom_v1_QueriesRequest__Output } from '../../netloom/v1/QueriesRequest';
@@ -17,6 +19,7 @@ import type { QueryAnswer as _netloom_v1_QueryAnswer, QueryAnswer__Output as _ne
 import type { QueryAnswerAck as _netloom_v1_QueryAnswerAck, QueryAnswerAck__Output as _netloom_v1_QueryAnswerAck__Output } from '../../netloom/v1/QueryAnswerAck';
 import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from '../../netloom/v1/RegisterRequest';
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from '../../netloom/v1/RegisterResponse';
+import type { SetEndpointLabelsRequest as _netloom_v1_SetEndpointLabelsRequest, SetEndpointLabelsRequest__Output as _netloom_v1_SetEndpointLabelsRequest__Output } from '../../netloom/v1/SetEndpointLabelsRequest';
 import type { WatchRequest as _netloom_v1_WatchRequest, WatchRequest__Output as _netloom_v1_WatchRequest__Output } from '../../netloom/v1/WatchRequest';
 
 export interface AgentClient extends grpc.Client {
@@ -56,6 +59,15 @@ export interface AgentClient extends grpc.Client {
   heartbeat(argument: _netloom_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   heartbeat(argument: _netloom_v1_HeartbeatRequest, callback: grpc.requestCallback<_netloom_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   
+  ListNetworks(argument: _netloom_v1_ListNetworksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_ListNetworksResponse__Output>): grpc.ClientUnaryCall;
+  ListNetworks(argument: _netloom_v1_ListNetworksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_ListNetworksResponse__Output>): grpc.ClientUnaryCall;
+  ListNetworks(argument: _netloom_v1_ListNetworksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_ListNetworksResponse__Output>): grpc.ClientUnaryCall;
+  ListNetworks(argument: _netloom_v1_ListNetworksRequest, callback: grpc.requestCallback<_netloom_v1_ListNetworksResponse__Output>): grpc.ClientUnaryCall;
+  listNetworks(argument: _netloom_v1_ListNetworksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_ListNetworksResponse__Output>): grpc.ClientUnaryCall;
+  listNetworks(argument: _netloom_v1_ListNetworksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_ListNetworksResponse__Output>): grpc.ClientUnaryCall;
+  listNetworks(argument: _netloom_v1_ListNetworksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_ListNetworksResponse__Output>): grpc.ClientUnaryCall;
+  listNetworks(argument: _netloom_v1_ListNetworksRequest, callback: grpc.requestCallback<_netloom_v1_ListNetworksResponse__Output>): grpc.ClientUnaryCall;
+  
   LookupNetwork(argument: _netloom_v1_LookupNetworkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
   LookupNetwork(argument: _netloom_v1_LookupNetworkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
   LookupNetwork(argument: _netloom_v1_LookupNetworkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Network__Output>): grpc.ClientUnaryCall;
@@ -79,6 +91,15 @@ export interface AgentClient extends grpc.Client {
   register(argument: _netloom_v1_RegisterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   register(argument: _netloom_v1_RegisterRequest, callback: grpc.requestCallback<_netloom_v1_RegisterResponse__Output>): grpc.ClientUnaryCall;
   
+  SetEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  SetEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  SetEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  SetEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  setEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  setEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  setEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  setEndpointLabels(argument: _netloom_v1_SetEndpointLabelsRequest, callback: grpc.requestCallback<_netloom_v1_Endpoint__Output>): grpc.ClientUnaryCall;
+  
   WatchDesiredState(argument: _netloom_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
   WatchDesiredState(argument: _netloom_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
   watchDesiredState(argument: _netloom_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_netloom_v1_DesiredStateUpdate__Output>;
@@ -95,11 +116,15 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   
   Heartbeat: grpc.handleUnaryCall<_netloom_v1_HeartbeatRequest__Output, _netloom_v1_HeartbeatResponse>;
   
+  ListNetworks: grpc.handleUnaryCall<_netloom_v1_ListNetworksRequest__Output, _netloom_v1_ListNetworksResponse>;
+  
   LookupNetwork: grpc.handleUnaryCall<_netloom_v1_LookupNetworkRequest__Output, _netloom_v1_Network>;
   
   Queries: grpc.handleServerStreamingCall<_netloom_v1_QueriesRequest__Output, _netloom_v1_AgentQuery>;
   
   Register: grpc.handleUnaryCall<_netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse>;
+  
+  SetEndpointLabels: grpc.handleUnaryCall<_netloom_v1_SetEndpointLabelsRequest__Output, _netloom_v1_Endpoint>;
   
   WatchDesiredState: grpc.handleServerStreamingCall<_netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate>;
   
@@ -110,8 +135,10 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   CreateEndpoint: MethodDefinition<_netloom_v1_CreateEndpointRequest, _netloom_v1_Endpoint, _netloom_v1_CreateEndpointRequest__Output, _netloom_v1_Endpoint__Output>
   DeleteEndpoint: MethodDefinition<_netloom_v1_DeleteEndpointRequest, _netloom_v1_DeleteEndpointResponse, _netloom_v1_DeleteEndpointRequest__Output, _netloom_v1_DeleteEndpointResponse__Output>
   Heartbeat: MethodDefinition<_netloom_v1_HeartbeatRequest, _netloom_v1_HeartbeatResponse, _netloom_v1_HeartbeatRequest__Output, _netloom_v1_HeartbeatResponse__Output>
+  ListNetworks: MethodDefinition<_netloom_v1_ListNetworksRequest, _netloom_v1_ListNetworksResponse, _netloom_v1_ListNetworksRequest__Output, _netloom_v1_ListNetworksResponse__Output>
   LookupNetwork: MethodDefinition<_netloom_v1_LookupNetworkRequest, _netloom_v1_Network, _netloom_v1_LookupNetworkRequest__Output, _netloom_v1_Network__Output>
   Queries: MethodDefinition<_netloom_v1_QueriesRequest, _netloom_v1_AgentQuery, _netloom_v1_QueriesRequest__Output, _netloom_v1_AgentQuery__Output>
   Register: MethodDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterResponse, _netloom_v1_RegisterRequest__Output, _netloom_v1_RegisterResponse__Output>
+  SetEndpointLabels: MethodDefinition<_netloom_v1_SetEndpointLabelsRequest, _netloom_v1_Endpoint, _netloom_v1_SetEndpointLabelsRequest__Output, _netloom_v1_Endpoint__Output>
   WatchDesiredState: MethodDefinition<_netloom_v1_WatchRequest, _netloom_v1_DesiredStateUpdate, _netloom_v1_WatchRequest__Output, _netloom_v1_DesiredStateUpdate__Output>
 }

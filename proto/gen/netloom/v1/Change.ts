@@ -9,6 +9,7 @@ import type { Endpoint as _netloom_v1_Endpoint, Endpoint__Output as _netloom_v1_
 import type { Vtep as _netloom_v1_Vtep, Vtep__Output as _netloom_v1_Vtep__Output } from '../../netloom/v1/Vtep';
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from '../../netloom/v1/BgpConfig';
 import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from '../../netloom/v1/Tenant';
+import type { ServiceLB as _netloom_v1_ServiceLB, ServiceLB__Output as _netloom_v1_ServiceLB__Output } from '../../netloom/v1/ServiceLB';
 
 export interface Change {
   'deleted'?: (boolean);
@@ -22,7 +23,8 @@ export interface Change {
   'bgp'?: (_netloom_v1_BgpConfig | null);
   'tenant'?: (_netloom_v1_Tenant | null);
   'key'?: (string);
-  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant";
+  'service'?: (_netloom_v1_ServiceLB | null);
+  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service";
 }
 
 export interface Change__Output {
@@ -37,5 +39,6 @@ export interface Change__Output {
   'bgp'?: (_netloom_v1_BgpConfig__Output | null);
   'tenant'?: (_netloom_v1_Tenant__Output | null);
   'key': (string);
-  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant";
+  'service'?: (_netloom_v1_ServiceLB__Output | null);
+  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service";
 }

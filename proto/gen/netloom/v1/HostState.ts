@@ -9,6 +9,7 @@ import type { NetProfile as _netloom_v1_NetProfile, NetProfile__Output as _netlo
 import type { Endpoint as _netloom_v1_Endpoint, Endpoint__Output as _netloom_v1_Endpoint__Output } from '../../netloom/v1/Endpoint';
 import type { Vtep as _netloom_v1_Vtep, Vtep__Output as _netloom_v1_Vtep__Output } from '../../netloom/v1/Vtep';
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from '../../netloom/v1/BgpConfig';
+import type { ServiceLB as _netloom_v1_ServiceLB, ServiceLB__Output as _netloom_v1_ServiceLB__Output } from '../../netloom/v1/ServiceLB';
 
 export interface HostState {
   'global'?: (_netloom_v1_Global | null);
@@ -20,6 +21,7 @@ export interface HostState {
   'endpoints'?: (_netloom_v1_Endpoint)[];
   'vteps'?: (_netloom_v1_Vtep)[];
   'bgp'?: (_netloom_v1_BgpConfig | null);
+  'services'?: (_netloom_v1_ServiceLB)[];
 }
 
 export interface HostState__Output {
@@ -32,4 +34,5 @@ export interface HostState__Output {
   'endpoints': (_netloom_v1_Endpoint__Output)[];
   'vteps': (_netloom_v1_Vtep__Output)[];
   'bgp': (_netloom_v1_BgpConfig__Output | null);
+  'services': (_netloom_v1_ServiceLB__Output)[];
 }

@@ -1,0 +1,35 @@
+/**
+ * A serviceLB's oper: its address, ports and providers (the endpoints of its network whose
+ * labels hold every selector: model/service-match.ts), each with its host and address, and when
+ * the agent side runs, the service's realization on the hosts and each provider's counters
+ * summed over the hosts' heartbeats (service/realization.ts).
+ */
+import { isProvider, portsOf, selectorsOf, serviceNetKey } from '../../model/service-match';
+import type { KindOper } from './kind-oper';
+
+export const serviceLBOper: KindOper<'serviceLB'> = async (svc, key, s) => {
+  const netKey = serviceNetKey(s);
+  const selectors = selectorsOf(s);
+  const eps = netKey !== '' && selectors.length > 0 ? await svc.endpointsIn('net', netKey) : [];
+  const providers = eps
+    .filter((e) => isProvider(e, netKey, selectors))
+    .sort((a, b) => (a.endpointID < b.endpointID ? -1 : a.endpointID > b.endpointID ? 1 : 0));
+  const r = await svc.realization?.service(
+    key,
+    providers.map((e) => e.endpointID),
+  );
+  return {
+    serviceIP: s.ipAddress,
+    network: netKey,
+    ports: portsOf(s),
+    numProviders: providers.length,
+    providers: providers.map((e) => ({
+      endpointID: e.endpointID,
+      homingHost: e.homingHost,
+      ipAddress: e.ipAddress,
+      containerName: e.containerName,
+      ...(r ? (r.counters.get(e.endpointID) ?? { packets: 0, bytes: 0, connections: 0, hosts: 0 }) : {}),
+    })),
+    ...(r ? { realization: r.realization } : {}),
+  };
+};

@@ -1,0 +1,14 @@
+// Original file: proto/netloom/agent.proto
+
+
+export interface ServicePort {
+  'port'?: (number);
+  'targetPort'?: (number);
+  'protocol'?: (string);
+}
+
+export interface ServicePort__Output {
+  'port': (number);
+  'targetPort': (number);
+  'protocol': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/netloom/agent.proto
+
+
+export interface ServiceProvider {
+  'endpointId'?: (string);
+  'ip'?: (string);
+}
+
+export interface ServiceProvider__Output {
+  'endpointId': (string);
+  'ip': (string);
+}
