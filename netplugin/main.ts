@@ -53,6 +53,7 @@ export interface NetpluginOptions {
   stateDir: string;
   metricsListen?: string;
   logLevel: string;
+  hostNetwork: boolean;
 }
 
 export function buildCommand(): Command {
@@ -106,6 +107,10 @@ export function buildCommand(): Command {
     .option('--docker-networks-interval <seconds>', 'how often --docker-networks compares netloom and dockerd', '5')
     .option('--state-dir <dir>', 'agent state (endpoint records)', '/var/lib/netloom/netplugin')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
+    .option(
+      '--no-host-network',
+      "leave the host's kernel alone: no tenant gateway ports, no nftables table, rules or routes (no egress, host access or published ports)",
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
 
@@ -194,6 +199,7 @@ export async function main(argv: string[]): Promise<void> {
       underlayMtu,
       txChecksumOff: o.txChecksumOff === 'on' || (o.txChecksumOff === 'auto' && o.datapath === 'netdev'),
       endpointStatePath: `${o.stateDir}/endpoints.json`,
+      hostNetwork: o.hostNetwork,
     },
     { source: fabric, allocator: fabric, logger, metrics },
   );
