@@ -7,6 +7,7 @@ import { appProfileKind } from './app-profile';
 import { bgpKind } from './bgp';
 import { endpointGroupKind } from './endpoint-group';
 import { extContractsGroupKind } from './ext-contracts-group';
+import { externalEndpointKind } from './external-endpoint';
 import { globalKind } from './global';
 import { networkKind } from './network';
 import { netprofileKind } from './netprofile';
@@ -29,6 +30,7 @@ export const KINDS = {
   aciGw: aciGwKind,
   serviceLB: serviceLBKind,
   extContractsGroup: extContractsGroupKind,
+  externalEndpoint: externalEndpointKind,
 } as const;
 
 export type KindName = keyof typeof KINDS;

@@ -1,6 +1,7 @@
 /**
  * `netctl endpoint inspect ID` (Contiv) and `netctl endpoint ls` (netloom): endpoints are read
  * only; `GET /api/v1/endpoints/` lists them, `GET /api/v1/inspect/endpoints/<id>/` returns one.
+ * External endpoints (not containers) are registered here too (external-endpoint.ts).
  */
 import type { Command } from 'commander';
 import { asList, str as field, type JsonObject } from '../client';
@@ -9,6 +10,7 @@ import { render, tabwrite, toJson, toYaml } from '../format';
 import { checkName } from '../validate';
 import { nameLines } from '../listing';
 import { endpointRulesTable } from '../realization-tables';
+import { addExternalEndpointCommands } from './external-endpoint';
 
 /** An endpoint's fields, whether the server sends Contiv's EndpointOper names or the short ones. */
 function ep(o: JsonObject): {
@@ -29,7 +31,7 @@ function ep(o: JsonObject): {
     group: field(o, 'endpointGroupKey') || field(o, 'groupName'),
     ip,
     mac: field(o, 'macAddress') || field(o, 'mac'),
-    host: field(o, 'homingHost'),
+    host: field(o, 'homingHost') || (o['external'] === true ? '(external)' : ''),
     intf: field(o, 'intfName'),
     container: field(o, 'containerName') || field(o, 'containerID'),
   };
@@ -45,6 +47,7 @@ function tenantOf(o: JsonObject): string | undefined {
 
 export function registerEndpoint(program: Command, rt: Runtime): void {
   const endpoint = program.command('endpoint').alias('ep').description('Endpoint Inspection');
+  addExternalEndpointCommands(endpoint, rt);
 
   outputOption(endpoint.command('inspect').description('Inspect an Endpoint').argument('[epid]')).action(
     action(rt, { min: 1, max: 1, missing: 'Endpoint name required' }, async ({ args, opts, client, out }) => {

@@ -488,6 +488,7 @@ export function endpointMessage(cluster: ClusterState, id: string): Endpoint | u
     containerName: e.containerName ?? '',
     labels: { ...(e.labels ?? {}) },
     revision: entry.modRevision,
+    external: e.external === true,
   };
   endpointMessages.set(entry, { vtep, msg });
   return msg;

@@ -127,6 +127,7 @@ export function toProtoEndpoint(e: Endpoint, vtepIp = ''): ProtoEndpoint {
     containerName: e.containerName,
     labels: { ...e.labels },
     revision: '0',
+    external: e.external === true,
   };
 }
 

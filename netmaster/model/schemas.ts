@@ -77,6 +77,8 @@ export const endpointSchema = z.object({
   ...endpointFields,
   idempotencyKey: f.text('idempotencyKey', 256).default(''),
   createdAt: f.text('createdAt', 64).default(''),
+  /** not a container: a registered external endpoint (kind externalEndpoint), on no host */
+  external: z.boolean({ error: 'external must be a boolean' }).optional(),
 });
 
 /** The body of an endpoint create (the agent's request). */
@@ -115,6 +117,7 @@ export type Bgp = ObjectOf['Bgp'];
 export type AciGw = ObjectOf['aciGw'];
 export type ServiceLB = ObjectOf['serviceLB'];
 export type ExtContractsGroup = ObjectOf['extContractsGroup'];
+export type ExternalEndpoint = ObjectOf['externalEndpoint'];
 export type Endpoint = z.output<typeof endpointSchema>;
 export type EndpointRequest = z.output<typeof endpointRequestSchema>;
 

@@ -23,7 +23,7 @@ import {
   parseV6Cidr,
   v6Offset,
 } from './net';
-import type { ObjectOf, ObjectType, Network, EndpointGroup, Rule, Global } from './schemas';
+import type { ObjectOf, ObjectType, Network, EndpointGroup, ExternalEndpoint, Rule, Global } from './schemas';
 import { emptyNeeds, type IntentState, type Needs } from './state';
 
 const invalid = (field: string, msg: string) => new NetloomError('INVALID_ARGUMENT', msg, { field });
@@ -175,9 +175,49 @@ export function checkUpsert<T extends ObjectType>(
       }
       return { obj, prev };
     }
+    case 'externalEndpoint':
+      checkDeclared(type, obj, state);
+      checkExternalEndpoint(obj as ExternalEndpoint, prev as ExternalEndpoint | undefined, state);
+      return { obj, prev };
     default:
       checkDeclared(type, obj, state);
       return { obj, prev };
+  }
+}
+
+/**
+ * An external endpoint (its tenant, network and group exist: checkDeclared): a VLAN network (the
+ * hosts reach it through their uplink; a VXLAN network has no wire it could be on), an address
+ * inside the subnet that is not the gateway, a unicast MAC, a group of that network. Its
+ * addresses, network and group are fixed while it exists (they are its endpoint's allocation).
+ */
+function checkExternalEndpoint(x: ExternalEndpoint, prev: ExternalEndpoint | undefined, state: IntentState): void {
+  const t = x.tenantName;
+  const nw = state.get('network', `${t}:${x.networkName}`)!;
+  if (nw.encap !== 'vlan')
+    throw invalid('networkName', `network ${t}:${x.networkName} is a ${nw.encap} network: external endpoints need a VLAN network`);
+  const ip = parseV4(x.ipAddress);
+  if (ip === undefined) throw invalid('ipAddress', `ipAddress '${x.ipAddress}' must be an IPv4 address`);
+  const sub = parseV4Subnet(nw.subnet);
+  if (sub && (ip < sub.first || ip > sub.last))
+    throw invalid('ipAddress', `ipAddress ${x.ipAddress} is not an address of network ${t}:${x.networkName} (subnet ${nw.subnet})`);
+  if (nw.gateway !== '' && parseV4(nw.gateway) === ip)
+    throw conflict('ipAddress', `ipAddress ${x.ipAddress} is the gateway of network ${t}:${x.networkName}`);
+  if ((parseInt(x.macAddress.slice(0, 2), 16) & 1) !== 0 || /^(00:){5}00$/.test(x.macAddress))
+    throw invalid('macAddress', `macAddress ${x.macAddress} must be a unicast MAC (not multicast, not all zero)`);
+  if (x.groupName !== '') {
+    const g = state.get('endpointGroup', `${t}:${x.groupName}`)!;
+    if (g.networkName !== x.networkName)
+      throw invalid('groupName', `endpoint group ${t}:${x.groupName} belongs to network ${g.networkName}, not ${x.networkName}`);
+  }
+  if (prev) {
+    for (const f of ['networkName', 'groupName', 'ipAddress', 'macAddress'] as const) {
+      if (x[f] !== prev[f])
+        throw conflict(
+          f,
+          `cannot change ${f} of external endpoint ${t}:${x.endpointName} from '${prev[f]}' to '${x[f]}': delete and register it again`,
+        );
+    }
   }
 }
 

@@ -252,7 +252,12 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
       const agents = agentsOrFail();
       res.json(
         await runTrace(
-          { listEndpoints: () => svc.listEndpoints(), getTenant: (n) => svc.get('tenant', n), traceOnAgent: (h, t) => agents.trace(h, t) },
+          {
+            listEndpoints: () => svc.listEndpoints(),
+            getTenant: (n) => svc.get('tenant', n),
+            traceOnAgent: (h, t) => agents.trace(h, t),
+            networkTag: async (k) => (await svc.get('network', k)).config.pktTag,
+          },
           jsonBody(req),
         ),
       );

@@ -279,6 +279,12 @@ export class EndpointService {
         this.deps.kv.badValues.clear(kv.key);
         return { deleted: true };
       }
+      if (ep.external)
+        throw new NetloomError(
+          'CONFLICT',
+          `endpoint ${id} is the external endpoint ${ep.tenantName}:${ep.containerName}: unregister it (DELETE /api/v1/externalEndpoints/${ep.tenantName}:${ep.containerName}/)`,
+          { field: 'id' },
+        );
       const ip = parseV4(ep.ipAddress);
       const grpKey = ep.groupName ? `${ep.tenantName}:${ep.groupName}` : '';
       const writes: WriteOp[] = [

@@ -12,7 +12,16 @@ import { keyOf, kindOf, parseObject } from '../model/keys';
 import { checkDelete, childrenOf, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
 import { parseTagRanges, parseV4 } from '../model/net';
-import { OBJECT_TYPES, type Endpoint, type Global, type Network, type ObjectOf, type ObjectType, type ServiceLB } from '../model/schemas';
+import {
+  OBJECT_TYPES,
+  type Endpoint,
+  type ExternalEndpoint,
+  type Global,
+  type Network,
+  type ObjectOf,
+  type ObjectType,
+  type ServiceLB,
+} from '../model/schemas';
 import type { EtcdKV, Guard, ReadOp, ReadResult, WatchEvent, WriteOp } from '../store/kv';
 import { loadNeeds, type Loaded, type StoredObject } from '../store/intent-store';
 import {
@@ -30,6 +39,7 @@ import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import { KeyedMutex } from '../../lib/keyed-mutex';
 import { Claims } from './claims';
 import { EndpointService } from './endpoints';
+import { externalEndpointRecord, registerExternal, releaseExternal } from './external-endpoints';
 import { RETRY, Retrier } from './retry';
 import { planServiceIp, releaseServiceIp, type PickIp } from './service-ip';
 import { checkConsistency, type ConsistencyReport } from './consistency';
@@ -312,6 +322,15 @@ export class NetmasterService implements ServiceReads {
         writes.push({ kind: 'put', key: layout.groupId(id), value: key });
         oper = { groupId: id };
       }
+      if (type === 'externalEndpoint' && !checked.prev) {
+        const x = config as ExternalEndpoint;
+        const nw = loaded.state.get('network', `${x.tenantName}:${x.networkName}`);
+        const ep = externalEndpointRecord(x, nw, new Date(this.clock.now()).toISOString());
+        const reg = await registerExternal(this.kv, ep);
+        guards.push(...reg.guards);
+        writes.push(...reg.writes);
+        oper = { endpointID: ep.endpointID };
+      }
       if (type === 'serviceLB') {
         const s = config as ServiceLB;
         const nw = loaded.state.get('network', `${s.tenantName}:${s.networkName}`);
@@ -355,6 +374,11 @@ export class NetmasterService implements ServiceReads {
           if (id > 0) writes.push({ kind: 'delete', key: layout.groupId(id) });
         }
         const guards = loaded.guards();
+        if (type === 'externalEndpoint') {
+          const rel = await releaseExternal(this.kv, obj as ExternalEndpoint);
+          guards.push(...rel.guards);
+          writes.push(...rel.writes);
+        }
         if (type === 'serviceLB') {
           const released = await releaseServiceIp(this.kv, key, obj as ServiceLB);
           guards.push(...released.guards);

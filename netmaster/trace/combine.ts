@@ -2,7 +2,8 @@
  * One answer from the hosts' traces (pure): the verdict, the policy decision that made it (which
  * policy and rule, on which host, egress or ingress), and the hops as each host saw them.
  *
- * - allow: the last hop output the packet to the destination endpoint's port; decidedBy is the
+ * - allow: the last hop output the packet to the destination endpoint's port (an external
+ *   endpoint's: out of the uplink); decidedBy is the
  *   last policy flow that allowed it (the ingress rule when there is one), absent when no policy
  *   flow decided (the packet passed the policy tables by their table-miss flows);
  * - deny: the packet was dropped by a policy flow of egressPolicy/ingressPolicy (a rule, or an
@@ -77,12 +78,21 @@ export function hopOf(r: TraceResult__Output, raw: boolean): Hop {
   };
 }
 
+/** The destination of an external endpoint (bare metal on the VLAN): delivered when the packet leaves by the uplink. */
+export const UPLINK_DELIVERY = Symbol('uplink');
+
 /** The answer from the hosts' results in the order the packet met them. */
-export function combineTrace(results: readonly TraceResult__Output[], dstEndpoint: string, raw = false): TraceAnswer {
+export function combineTrace(
+  results: readonly TraceResult__Output[],
+  dstEndpoint: string | typeof UPLINK_DELIVERY,
+  raw = false,
+): TraceAnswer {
   const decisions = results.flatMap(decisionsOf);
   const hops = results.map((r) => hopOf(r, raw));
   const last = results.at(-1);
-  if (last && !last.dropped && last.outputs.some((o) => o.kind === 'endpoint' && o.endpoint === dstEndpoint)) {
+  const delivered = (o: TraceResult__Output['outputs'][number]) =>
+    dstEndpoint === UPLINK_DELIVERY ? o.kind === 'uplink' : o.kind === 'endpoint' && o.endpoint === dstEndpoint;
+  if (last && !last.dropped && last.outputs.some(delivered)) {
     const allows = decisions.filter((d) => d.action === 'allow');
     const decidedBy = allows.at(-1);
     return { verdict: 'allow', ...(decidedBy ? { decidedBy } : {}), decisions, hops };

@@ -4,13 +4,15 @@
  * that host (VXLAN tunnel or VLAN uplink) ask the destination host's agent to trace it as it
  * arrives there (on the VXLAN port with the VNI and outer addresses the source host set, or on
  * the uplink with its tag; MACs and TTL as the source host left them). Endpoints on one host take
- * one trace. The hosts' results are combined by combine.ts.
+ * one trace. An external endpoint (no host) takes part on one side: to it, the source host's
+ * trace (delivered when it leaves by the uplink); from it (same network), the destination host's
+ * trace of the packet arriving tagged on the uplink. The hosts' results are combined by combine.ts.
  */
 import { NetloomError, isNetloomError } from '../../lib/errors';
 import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
 import type { Endpoint } from '../model/schemas';
-import { combineTrace, type TraceAnswer } from './combine';
+import { combineTrace, UPLINK_DELIVERY, type TraceAnswer } from './combine';
 import { parseTraceQuery } from './trace-request';
 
 export interface TraceDeps {
@@ -18,6 +20,8 @@ export interface TraceDeps {
   /** throws NOT_FOUND when the tenant does not exist */
   getTenant(name: string): Promise<unknown>;
   traceOnAgent(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
+  /** the VLAN (pktTag) of a network (tenant:network), for packets of an external endpoint */
+  networkTag(netKey: string): Promise<number>;
 }
 
 export interface TracedEndpoint {
@@ -53,7 +57,8 @@ export function resolveEndpoint(all: readonly Endpoint[], tenant: string, ref: s
       { field },
     );
   const ep = found[0]!;
-  if (!ep.homingHost) throw new NetloomError('UNAVAILABLE', `${field}: endpoint ${ep.endpointID} is on no host`, { field });
+  // an external endpoint (bare metal, a VM) is on no host: the trace runs on its peer's host only
+  if (!ep.homingHost && !ep.external) throw new NetloomError('UNAVAILABLE', `${field}: endpoint ${ep.endpointID} is on no host`, { field });
   if (!ep.ipAddress) throw new NetloomError('INVALID_ARGUMENT', `${field}: endpoint ${ep.endpointID} has no IPv4 address`, { field });
   return ep;
 }
@@ -85,9 +90,31 @@ export async function runTrace(deps: TraceDeps, body: unknown): Promise<TraceRes
     dstPort: q.port ?? 0,
   };
   const results: TraceResult__Output[] = [];
+  if (src.external) {
+    // from the VLAN: the packet arrives tagged on the destination host's uplink
+    if (dst.external)
+      throw new NetloomError('INVALID_ARGUMENT', 'to: both endpoints are external: no netloom host sees the packet', { field: 'to' });
+    if (dst.network !== src.network)
+      throw new NetloomError(
+        'INVALID_ARGUMENT',
+        `from: an external endpoint's packet to another network goes to the gateway on whichever host the VLAN learnt its MAC: trace it the other way (from ${q.to})`,
+        { field: 'from' },
+      );
+    const vlan = await deps.networkTag(src.network);
+    results.push(await deps.traceOnAgent(dst.homingHost, { ...packet, arrival: 'uplink', vlan }));
+    return {
+      tenant: q.tenant,
+      protocol: q.protocol,
+      ...(q.port !== undefined ? { port: q.port } : {}),
+      from: traced(src),
+      to: traced(dst),
+      ...combineTrace(results, dst.endpointID, q.raw),
+    };
+  }
   const first = await deps.traceOnAgent(src.homingHost, { ...packet, arrival: 'endpoint', srcEndpoint: src.endpointID });
   results.push(first);
-  if (dst.homingHost !== src.homingHost && !first.dropped) {
+  // to an external endpoint: the source host's trace alone (delivered: out of the uplink)
+  if (dst.homingHost !== src.homingHost && !first.dropped && !dst.external) {
     // the packet as it left the source host, arriving at the destination host
     const leaving = { ...packet, srcMac: first.dlSrc || packet.srcMac, dstMac: first.dlDst || packet.dstMac, ttl: first.ttl };
     const tunnel = first.outputs.find((o) => o.kind === 'tunnel');
@@ -110,6 +137,6 @@ export async function runTrace(deps: TraceDeps, body: unknown): Promise<TraceRes
     ...(q.port !== undefined ? { port: q.port } : {}),
     from: traced(src),
     to: traced(dst),
-    ...combineTrace(results, dst.endpointID, q.raw),
+    ...combineTrace(results, dst.external ? UPLINK_DELIVERY : dst.endpointID, q.raw),
   };
 }

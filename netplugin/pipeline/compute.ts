@@ -37,7 +37,7 @@ export interface FlowBuilder {
 /** The flow builders, in pipeline order. */
 export const FLOW_BUILDERS: readonly FlowBuilder[] = [
   { name: 'tableMiss', compute: tableMissFlows, tables: PIPELINE.map((t) => t.name), cookies: ['tableMiss'] },
-  { name: 'classifier', compute: classifierFlows, tables: ['classifier'], cookies: ['classifier', 'vlan', 'tunnel'] },
+  { name: 'classifier', compute: classifierFlows, tables: ['classifier'], cookies: ['classifier', 'vlan', 'tunnel', 'spoofguard'] },
   { name: 'spoofguard', compute: spoofguardFlows, tables: ['spoofguard'], cookies: ['spoofguard'] },
   { name: 'qos', compute: qosFlows, tables: ['egressQos'], cookies: ['qos'] },
   { name: 'arp', compute: arpFlows, tables: ['arp'], cookies: ['arp'] },

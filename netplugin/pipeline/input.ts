@@ -34,6 +34,8 @@ export interface EndpointView {
   /** set for remote endpoints: the VTEP of their host (VXLAN networks), or '' */
   vtepIp: string;
   local: boolean;
+  /** a registered workload that is not a container (bare metal, a VM): on the VLAN, behind the uplink */
+  external: boolean;
 }
 
 export interface NetworkView {
@@ -56,6 +58,15 @@ export interface NetworkView {
    * hosts that share a network (or, routing, a tenant) with this one.
    */
   reachable: boolean;
+  /** its external endpoints (VLAN networks only), sorted by id */
+  externals: EndpointView[];
+  /**
+   * this host answers the network's gateway (ARP) for stations on the VLAN that are not
+   * netloom's: exactly one host does, the first by name of those with an endpoint in the network
+   * (every host that has the network knows all its endpoints, so all pick the same one). Only
+   * for VLAN networks with a gateway and an external endpoint.
+   */
+  uplinkGateway: boolean;
 }
 
 export interface PipelineView {
@@ -178,6 +189,8 @@ function buildView(input: PipelineInput): PipelineView {
       vteps: [],
       hasLocal: false,
       reachable: false,
+      externals: [],
+      uplinkGateway: false,
     });
   });
   const groups = new Map<string, EndpointGroup>();
@@ -198,6 +211,12 @@ function buildView(input: PipelineInput): PipelineView {
   state.endpoints.forEach((e, i) => {
     const nv = netViews.get(e.network);
     if (!nv) bad(`endpoints[${i}].network`, `unknown network '${e.network}'`);
+    const external = e.external === true;
+    if (external && nv.net.encap !== 'vlan')
+      bad(
+        `endpoints[${i}].external`,
+        `external endpoint ${e.id} is in ${nv.net.encap} network ${nv.net.key}: only a VLAN network reaches it`,
+      );
     let group: EndpointGroup | undefined;
     if (e.group !== '') {
       group = groups.get(e.group);
@@ -209,7 +228,7 @@ function buildView(input: PipelineInput): PipelineView {
     const range = subnetOf(n);
     if (range && !ipaddr.IPv4.parse(e.ip).match(range)) bad(`endpoints[${i}].ip`, `${e.ip} is not inside ${n.key}'s subnet ${n.subnet}`);
     if (n.gateway !== '' && e.ip === n.gateway) bad(`endpoints[${i}].ip`, `${e.ip} is the gateway of ${n.key}`, 'CONFLICT');
-    const isLocal = e.host === local.hostName;
+    const isLocal = !external && e.host === local.hostName;
     let vtepIp = '';
     if (!isLocal && n.encap === 'vxlan') {
       vtepIp = vtepOfHost.get(e.host) ?? e.vtepIp;
@@ -219,7 +238,17 @@ function buildView(input: PipelineInput): PipelineView {
     }
     const port = isLocal ? local.ports[e.id] : undefined;
     const profile = group && group.netProfile !== '' ? profiles.get(`${group.tenant}:${group.netProfile}`) : undefined;
-    const ev: EndpointView = { ep: e, mac: e.mac.toLowerCase(), net: nv, group, profile, ofport: port?.ofport, vtepIp, local: isLocal };
+    const ev: EndpointView = {
+      ep: e,
+      mac: e.mac.toLowerCase(),
+      net: nv,
+      group,
+      profile,
+      ofport: port?.ofport,
+      vtepIp,
+      local: isLocal,
+      external,
+    };
     endpoints.push(ev);
     nv.endpoints.push(ev);
   });
@@ -241,6 +270,11 @@ function buildView(input: PipelineInput): PipelineView {
     nv.endpoints.sort((a, b) => (a.ep.id < b.ep.id ? -1 : a.ep.id > b.ep.id ? 1 : 0));
     nv.localPorts = nv.endpoints.flatMap((e) => (e.ofport === undefined ? [] : [e.ofport])).sort((a, b) => a - b);
     nv.hasLocal = nv.endpoints.some((e) => e.local);
+    nv.externals = nv.endpoints.filter((e) => e.external);
+    if (nv.externals.length > 0 && nv.gatewayMac !== undefined) {
+      const hosts = nv.endpoints.filter((e) => !e.external).map((e) => e.ep.host);
+      nv.uplinkGateway = nv.hasLocal && hosts.every((h) => h >= local.hostName);
+    }
     nv.vteps = [...new Set(nv.endpoints.filter((e) => !e.local && e.vtepIp !== '').map((e) => e.vtepIp))].sort((a, b) =>
       ipSortKey(a) < ipSortKey(b) ? -1 : 1,
     );
@@ -257,6 +291,15 @@ function buildView(input: PipelineInput): PipelineView {
     networks: [...netViews.values()].sort((a, b) => a.net.networkId - b.net.networkId),
     endpoints: [...endpoints].sort((a, b) => (a.ep.id < b.ep.id ? -1 : a.ep.id > b.ep.id ? 1 : 0)),
   };
+}
+
+/**
+ * Whether this host takes a VLAN network's packets from the uplink: it has an endpoint there, or
+ * (routing) it routes for the network and a station that is not netloom's lives on it (which
+ * may send to the gateway MAC wherever the VLAN learnt it, i.e. on any host that routes there).
+ */
+export function takesUplink(nv: NetworkView): boolean {
+  return nv.net.encap === 'vlan' && (nv.hasLocal || (nv.reachable && nv.externals.length > 0));
 }
 
 const views = new WeakMap<PipelineInput, PipelineView>();

@@ -99,6 +99,8 @@ export interface Endpoint {
   containerName: string;
   labels: Record<string, string>;
   revision: number;
+  /** a registered workload that is not a container (host ''), reached through the VLAN uplink */
+  external?: boolean;
 }
 
 export interface Vtep {
@@ -312,21 +314,25 @@ const profileSchema = z.object({
   dscp: u32('dscp'),
 });
 
-const endpointSchema = z.object({
-  id: z.string().min(1, { error: 'endpoint id is required' }),
-  network: z.string().min(1, { error: 'endpoint network is required' }),
-  group: str,
-  host: z.string().min(1, { error: 'endpoint host is required' }),
-  ip: ipv4('endpoint ip'),
-  ipv6: str,
-  mac: mac('endpoint mac').refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, { error: 'endpoint mac must be unicast' }),
-  intfName: str,
-  vtepIp: optIpv4('vtepIp'),
-  containerId: str,
-  containerName: str,
-  labels: z.record(z.string(), z.string()).default({}),
-  revision: u64('revision'),
-});
+const endpointSchema = z
+  .object({
+    id: z.string().min(1, { error: 'endpoint id is required' }),
+    network: z.string().min(1, { error: 'endpoint network is required' }),
+    group: str,
+    host: str,
+    ip: ipv4('endpoint ip'),
+    ipv6: str,
+    mac: mac('endpoint mac').refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, { error: 'endpoint mac must be unicast' }),
+    intfName: str,
+    vtepIp: optIpv4('vtepIp'),
+    containerId: str,
+    containerName: str,
+    labels: z.record(z.string(), z.string()).default({}),
+    revision: u64('revision'),
+    external: z.boolean({ error: 'endpoint external must be a boolean' }).default(false),
+  })
+  // only an external endpoint is on no host
+  .refine((e) => e.external || e.host !== '', { error: 'endpoint host is required', path: ['host'] });
 
 const l4Port = (what: string) =>
   u32(what).pipe(

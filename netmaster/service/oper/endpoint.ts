@@ -15,5 +15,6 @@ export function endpointOper(e: Endpoint, groupId?: number): Record<string, unkn
     labels: e.labels,
     containerID: e.containerID,
     containerName: e.containerName,
+    ...(e.external ? { external: true } : {}),
   };
 }

@@ -10,6 +10,9 @@
  *   and any broadcast or multicast ARP, is dropped: no ARP broadcast ever leaves the host.
  * - flood mode: requests for endpoints are not answered here; they miss this table and flood in
  *   the network like any broadcast.
+ * - external endpoints (bare metal, VMs on a VLAN network; both modes): one host (NetworkView.
+ *   uplinkGateway) answers their requests for the gateway from the uplink, so they get exactly one
+ *   reply; in proxy mode local endpoints' requests for them are answered like any endpoint's.
  * The network register (reg0) is part of every match, so tenants with overlapping subnets and a
  * tenant's different networks never see each other's answers.
  */
@@ -66,6 +69,8 @@ export function arpFlows(input: PipelineInput): DesiredFlow[] {
   for (const nv of view.networks) {
     if (nv.gatewayMac !== undefined)
       out.push(responder(nv, nv.net.gateway, nv.gatewayMac, [match.flagSet(FLAG.fromLocal)], `${nv.net.key}:gateway`));
+    if (nv.uplinkGateway && nv.gatewayMac !== undefined)
+      out.push(responder(nv, nv.net.gateway, nv.gatewayMac, [match.flagSet(FLAG.fromUplink)], `${nv.net.key}:gateway:uplink`, true));
     if (!proxy) continue;
     for (const e of nv.endpoints) {
       out.push(responder(nv, e.ep.ip, e.mac, [match.flagSet(FLAG.fromLocal)], e.ep.id));

@@ -2,15 +2,43 @@
  * Table 0: where a packet came from. A local endpoint's port loads the endpoint's network, tenant
  * and group into registers and flags it local, then spoofguard checks it. The VLAN uplink maps a
  * tag to its network and pops it; the flow-based VXLAN port maps the VNI (tun_id) to its network.
- * Both then skip spoofguard (they carry other hosts' endpoints). Anything else is dropped by the
- * table-miss flow.
+ * Both then skip spoofguard (they carry other hosts' endpoints), except that an external endpoint's
+ * address from the uplink must come with its registered MAC. A host takes a VLAN network from the
+ * uplink when it has an endpoint there or, routing, when the network has an external endpoint
+ * (see takesUplink). Anything else is dropped by the table-miss flow.
  */
 import type { DesiredFlow } from '../../reconcile/flow-key';
-import { pipelineView, PipelineInput } from '../input';
-import { act, apply, field, flow, goto, match, OFPVID_PRESENT } from '../flow-builder';
+import type { Instruction, KnownOxm } from '../../../ovs/openflow/messages';
+import { EndpointView, pipelineView, PipelineInput, takesUplink } from '../input';
+import { act, apply, ETH_TYPE, field, flow, goto, match, OFPVID_PRESENT } from '../flow-builder';
 import { FLAG } from '../tables';
 
 export const CLASSIFIER_PRIORITY = 100;
+/** an external endpoint's address from the uplink: with its MAC it passes (above the network's flow), else it is dropped */
+export const EXTERNAL_ACCEPT_PRIORITY = 120;
+export const EXTERNAL_DROP_PRIORITY = 110;
+
+/**
+ * The spoofguard of an external endpoint, for packets from the uplink: its address (IPv4 source,
+ * ARP sender) comes in only with its registered MAC (as Ethernet source and ARP sender hardware
+ * address); anything else claiming it is dropped.
+ */
+function externalGuard(tagged: KnownOxm[], accept: Instruction[], x: EndpointView): DesiredFlow[] {
+  const base = { table: 'classifier' as const, feature: 'spoofguard' as const, object: x.ep.id };
+  const ip = [match.ethType(ETH_TYPE.IPV4), field('ipv4_src', x.ep.ip)];
+  const arp = [match.ethType(ETH_TYPE.ARP), field('arp_spa', x.ep.ip)];
+  return [
+    flow({ ...base, priority: EXTERNAL_ACCEPT_PRIORITY, match: [...tagged, match.ethSrc(x.mac), ...ip], instructions: accept }),
+    flow({
+      ...base,
+      priority: EXTERNAL_ACCEPT_PRIORITY,
+      match: [...tagged, match.ethSrc(x.mac), ...arp, field('arp_sha', x.mac)],
+      instructions: accept,
+    }),
+    flow({ ...base, priority: EXTERNAL_DROP_PRIORITY, match: [...tagged, ...ip], instructions: [] }),
+    flow({ ...base, priority: EXTERNAL_DROP_PRIORITY, match: [...tagged, ...arp], instructions: [] }),
+  ];
+}
 
 export function classifierFlows(input: PipelineInput): DesiredFlow[] {
   const view = pipelineView(input);
@@ -33,21 +61,15 @@ export function classifierFlows(input: PipelineInput): DesiredFlow[] {
     );
   }
   for (const nv of view.networks) {
-    if (!nv.hasLocal) continue; // nothing here to deliver to
     const n = nv.net;
     const regs = [act.loadReg('network', n.networkId), act.loadReg('tenant', nv.tenant.vrfId)];
-    if (n.encap === 'vlan' && uplink !== undefined) {
-      out.push(
-        flow({
-          table: 'classifier',
-          priority: CLASSIFIER_PRIORITY,
-          match: [match.inPort(uplink), field('vlan_vid', OFPVID_PRESENT | n.pktTag)],
-          instructions: [apply(act.popVlan(), ...regs, act.loadReg('flags', FLAG.fromUplink)), goto('arp')],
-          feature: 'vlan',
-          object: n.key,
-        }),
-      );
+    if (takesUplink(nv) && uplink !== undefined) {
+      const tagged = [match.inPort(uplink), field('vlan_vid', OFPVID_PRESENT | n.pktTag)];
+      const instructions = [apply(act.popVlan(), ...regs, act.loadReg('flags', FLAG.fromUplink)), goto('arp')];
+      out.push(flow({ table: 'classifier', priority: CLASSIFIER_PRIORITY, match: tagged, instructions, feature: 'vlan', object: n.key }));
+      for (const x of nv.externals) out.push(...externalGuard(tagged, instructions, x));
     }
+    if (!nv.hasLocal) continue; // nothing here to deliver to
     if (n.encap === 'vxlan' && vxlan !== undefined) {
       out.push(
         flow({

@@ -4,25 +4,28 @@
  * ICMP type 0, TTL reset to 64, out of the port it came in on. OVS updates the IP and ICMP
  * checksums when these fields are rewritten. Works in both forwarding modes; when fwdMode is
  * routing, the gateways of the tenant's other networks answer too (as a router's other
- * interfaces would), through the gateway MAC the endpoint sent to.
+ * interfaces would), through the gateway MAC the endpoint sent to. External endpoints (stations
+ * on a VLAN network's VLAN) ping the gateway through the uplink: whichever host the VLAN delivers
+ * the request to answers it, tagged again.
  */
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import type { KnownOxm } from '../../../ovs/openflow/messages';
-import { pipelineView, PipelineInput } from '../input';
-import { act, apply, ETH_TYPE, field, flow, ICMP_TYPE, IP_PROTO, match, reg } from '../flow-builder';
+import { pipelineView, PipelineInput, takesUplink } from '../input';
+import { act, apply, ETH_TYPE, field, flow, ICMP_TYPE, IP_PROTO, match, OFPVID_PRESENT, reg } from '../flow-builder';
 import { FLAG } from '../tables';
 
 export const GATEWAY_PRIORITY = 100;
 export const OTHER_GATEWAY_PRIORITY = 90;
 export const ECHO_REPLY_TTL = 64;
 
-function echoReply(scope: KnownOxm, priority: number, gwMac: string, gwIp: string, object: string): DesiredFlow {
+/** `retag`: the request came from the uplink; the reply goes back there with the network's tag. */
+function echoReply(scope: KnownOxm, priority: number, gwMac: string, gwIp: string, object: string, retag?: number): DesiredFlow {
   return flow({
     table: 'gateway',
     priority,
     match: [
       scope,
-      match.flagSet(FLAG.fromLocal),
+      match.flagSet(retag === undefined ? FLAG.fromLocal : FLAG.fromUplink),
       match.ethDst(gwMac),
       match.ethType(ETH_TYPE.IPV4),
       field('ip_proto', IP_PROTO.ICMP),
@@ -37,6 +40,7 @@ function echoReply(scope: KnownOxm, priority: number, gwMac: string, gwIp: strin
         act.load('ipv4_src', gwIp),
         act.load('icmpv4_type', ICMP_TYPE.ECHO_REPLY),
         act.setTtl(ECHO_REPLY_TTL),
+        ...(retag === undefined ? [] : [act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | retag)]),
         act.inPort(),
       ),
     ],
@@ -51,6 +55,18 @@ export function gatewayIcmpFlows(input: PipelineInput): DesiredFlow[] {
   for (const nv of view.networks) {
     if (nv.gatewayMac === undefined) continue;
     out.push(echoReply(reg('network', nv.net.networkId), GATEWAY_PRIORITY, nv.gatewayMac, nv.net.gateway, `${nv.net.key}:gateway`));
+    // external endpoints ping their gateway too: answered by the host the VLAN delivers it to
+    if (nv.externals.length > 0 && takesUplink(nv))
+      out.push(
+        echoReply(
+          reg('network', nv.net.networkId),
+          GATEWAY_PRIORITY,
+          nv.gatewayMac,
+          nv.net.gateway,
+          `${nv.net.key}:gateway:uplink`,
+          nv.net.pktTag,
+        ),
+      );
   }
   if (input.state.global.fwdMode !== 'routing') return out;
   for (const t of view.tenants) {

@@ -8,6 +8,8 @@
  * - broadcast and multicast: to every local port of the network and, only for packets from a
  *   local port (split horizon), also to the uplink (tagged) or to each VTEP that shares the
  *   network. OVS never sends a packet back out of its input port, so the sender is left out.
+ * Routing with external endpoints: a packet routed here from the uplink to a remote VLAN endpoint
+ * leaves by the uplink again (IN_PORT).
  * Unknown unicast hits the drop miss. Flows towards other hosts exist only for networks this
  * host's traffic can reach (see NetworkView.reachable), so tunnels go only to hosts that share a
  * network with this one (or, when routing, a tenant).
@@ -20,6 +22,8 @@ import { ingressMeterId, meteredProfile } from '../meters';
 import { FLAG } from '../tables';
 
 export const UNICAST_PRIORITY = 100;
+/** a routed packet from the uplink to a remote VLAN endpoint goes back out of the uplink */
+export const HAIRPIN_PRIORITY = 110;
 export const FLOOD_FROM_LOCAL_PRIORITY = 50;
 export const FLOOD_FROM_REMOTE_PRIORITY = 40;
 
@@ -45,14 +49,44 @@ function unicast(e: EndpointView, uplink: number | undefined, vxlan: number | un
   return uplink === undefined ? undefined : flow({ ...base, instructions: [apply(...toUplink(nv, uplink))], feature: 'vlan' });
 }
 
+/**
+ * Routing for an external endpoint: a packet it sent to the gateway MAC may arrive here from the
+ * uplink and be routed to another VLAN network's remote endpoint, i.e. back out of the uplink it
+ * came in by (OVS drops an output to the input port unless it is IN_PORT). Only routed packets:
+ * an unrouted one from the uplink to a remote endpoint was flooded here by the VLAN, and sending
+ * it back would loop between hosts.
+ */
+function hairpin(e: EndpointView): DesiredFlow {
+  const nv = e.net;
+  return flow({
+    table: 'l2Forward',
+    priority: HAIRPIN_PRIORITY,
+    // routed only: a frame the VLAN flooded here (unknown unicast) must never go back to it
+    match: [
+      reg('network', nv.net.networkId),
+      reg('flags', FLAG.fromUplink | FLAG.routed, FLAG.fromUplink | FLAG.routed),
+      match.ethDst(e.mac),
+    ],
+    instructions: [apply(act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | nv.net.pktTag), act.inPort())],
+    feature: 'vlan',
+    object: `${e.ep.id}:hairpin`,
+  });
+}
+
 export function l2ForwardFlows(input: PipelineInput): DesiredFlow[] {
   const { uplink, vxlan } = input.local.bridge;
   const out: DesiredFlow[] = [];
-  for (const nv of pipelineView(input).networks) {
+  const view = pipelineView(input);
+  // tenants whose routed traffic may come in by the uplink (from an external endpoint)
+  const routedFromUplink = new Set(
+    input.state.global.fwdMode === 'routing' ? view.networks.filter((n) => n.externals.length > 0).map((n) => n.tenant.name) : [],
+  );
+  for (const nv of view.networks) {
     for (const e of nv.endpoints) {
       if (!e.local && !nv.reachable) continue;
       const f = unicast(e, uplink, vxlan);
       if (f) out.push(f);
+      if (!e.local && nv.net.encap === 'vlan' && uplink !== undefined && routedFromUplink.has(nv.tenant.name)) out.push(hairpin(e));
     }
     if (nv.localPorts.length === 0) continue;
     const locals = nv.localPorts.map((p) => act.output(p));

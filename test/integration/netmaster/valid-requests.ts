@@ -62,6 +62,22 @@ export function validRequests(t: string, n = 1): ValidRequest[] {
         ports: ['80:8080:TCP'],
       },
     },
+    {
+      collection: 'networks',
+      key: `${t}:vnet`,
+      body: { tenantName: t, networkName: 'vnet', encap: 'vlan', subnet: `10.76.${n}.0/24`, gateway: `10.76.${n}.1` },
+    },
+    {
+      collection: 'externalEndpoints',
+      key: `${t}:srv`,
+      body: {
+        tenantName: t,
+        endpointName: 'srv',
+        networkName: 'vnet',
+        ipAddress: `10.76.${n}.50`,
+        macAddress: `02:00:00:76:${(n % 256).toString(16).padStart(2, '0')}:50`,
+      },
+    },
     { collection: 'tenants', key: t, body: { tenantName: t, defaultNetwork: 'net1' } },
     {
       collection: 'Bgps',

@@ -119,6 +119,12 @@ export class ClusterBuilder {
     );
   }
 
+  /** An external endpoint's record (a registered server: no host), as netmaster writes it (after a put without the mark). */
+  external(id: string, tenant: string, network: string, ip: string, group = ''): this {
+    this.endpoint(id, tenant, network, '', ip, group);
+    return this.put(`/netloom/v1/ep/${id}`, JSON.stringify({ ...this.state.endpoints.get(id)?.ep, external: true }));
+  }
+
   /** A serviceLB (its address as the store would have allocated it). */
   service(tenant: string, name: string, network: string, ip: string, selectors: string[], ports: string[] = ['80:8080:TCP']): this {
     return this.put(

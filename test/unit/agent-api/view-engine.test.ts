@@ -85,6 +85,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       (b) =>
         b.del(`/netloom/v1/ep/${id}`),
   ),
+  // an external endpoint (a registered server: no host), in the VLAN network or in a group
+  fc.tuple(epId, ip, fc.boolean()).map(
+    ([id, x, grouped]): Op =>
+      (b) =>
+        b.external(id, 't1', grouped ? 'web' : 'flat', `10.${grouped ? 1 : 3}.0.${x}`, grouped ? 'g1' : ''),
+  ),
   // agents: register with a VTEP (maybe another host's: reachability), or gone
   fc.tuple(host, fc.constantFrom('192.168.0.1', '192.168.0.2', '192.168.0.3', '192.168.0.4', '192.168.0.9')).map(
     ([h, v]): Op =>

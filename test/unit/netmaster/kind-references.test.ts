@@ -32,6 +32,7 @@ describe('netmaster deletes from declared references', () => {
         ['tenant', ['defaultNetwork']],
         ['endpointGroup', ['networkName']],
         ['serviceLB', ['networkName']],
+        ['externalEndpoint', ['networkName']],
         ['widget', ['networkName']],
       ],
     );
@@ -45,6 +46,7 @@ describe('netmaster deletes from declared references', () => {
       [
         ['rule', ['fromEndpointGroup', 'toEndpointGroup']],
         ['appProfile', ['endpointGroups']],
+        ['externalEndpoint', ['groupName']],
       ],
     );
   });

@@ -69,6 +69,7 @@ function ep(id: string, network: string, host: HostName, ip: string, macSuffix: 
     containerName: id,
     labels: {},
     revision: 1,
+    external: false,
   };
 }
 

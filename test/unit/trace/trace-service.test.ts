@@ -39,6 +39,9 @@ const EPS = [
   ep('b', 'host2', '10.1.0.3', '02:00:0a:01:00:03'),
   ep('c', 'host1', '10.1.0.4', '02:00:0a:01:00:04'),
   ep('x', 'host1', '10.1.0.2', '02:00:0a:01:00:09', { tenantName: 't2', network: 't2:n1' }),
+  // a registered bare-metal server (no host) in n1, and another network's container
+  ep('m', '', '10.1.0.50', '02:00:0a:01:00:32', { external: true }),
+  ep('d', 'host2', '10.2.0.3', '02:00:0a:02:00:03', { networkName: 'n2', network: 't1:n2' }),
 ];
 
 function result(host: string, over: Partial<TraceResult__Output>): TraceResult__Output {
@@ -92,6 +95,7 @@ function deps(answers: Record<string, TraceResult__Output>, asked: Array<[string
       if (!a) throw new Error(`no answer for ${host}`);
       return a;
     },
+    networkTag: async (k) => (k === 't1:n1' ? 300 : 301),
   };
 }
 
@@ -181,6 +185,55 @@ describe('netctl trace in netmaster (validation, resolution, routing of hops, ve
     assert.equal(r.verdict, 'deny');
     assert.deepEqual([r.decidedBy?.host, r.decidedBy?.direction, r.decidedBy?.rule], ['host1', 'egress', 'r2']);
     assert.equal(r.hops[0]!.raw, 'RAW');
+  });
+
+  it('to an external endpoint: the source host alone; ALLOW when it leaves by the uplink, DENY by its egress rule', async () => {
+    const asked: Array<[string, TraceRequest]> = [];
+    const r = await runTrace(deps({ host2: result('host2', { outputs: [out('uplink', { vlan: 300 })] }) }, asked), {
+      ...ok,
+      from: 'b',
+      to: '10.1.0.50',
+    });
+    assert.deepEqual(
+      asked.map(([h, t]) => [h, t.arrival, t.dstMac]),
+      [['host2', 'endpoint', '02:00:0a:01:00:32']],
+    );
+    assert.equal(r.verdict, 'allow');
+    assert.equal(r.to.host, '');
+    const denied = await runTrace(deps({ host2: result('host2', { decisions: [decision('egress', 'r3', 'deny')], dropped: true }) }, []), {
+      ...ok,
+      from: 'b',
+      to: 'm',
+    });
+    assert.deepEqual([denied.verdict, denied.decidedBy?.rule], ['deny', 'r3']);
+    const elsewhere = await runTrace(deps({ host2: result('host2', { outputs: [out('endpoint', { endpoint: 'b' })] }) }, []), {
+      ...ok,
+      from: 'b',
+      to: 'm',
+    });
+    assert.equal(elsewhere.verdict, 'drop', 'delivered to a local port is not to the server');
+  });
+
+  it('from an external endpoint: the destination host traces it arriving tagged with its network VLAN; other networks refused', async () => {
+    const asked: Array<[string, TraceRequest]> = [];
+    const r = await runTrace(
+      deps(
+        { host2: result('host2', { decisions: [decision('ingress', 'r1', 'allow')], outputs: [out('endpoint', { endpoint: 'b' })] }) },
+        asked,
+      ),
+      {
+        ...ok,
+        from: 'm',
+        to: 'b',
+      },
+    );
+    assert.deepEqual(
+      asked.map(([h, t]) => [h, t.arrival, t.vlan, t.srcMac, t.srcEndpoint ?? '']),
+      [['host2', 'uplink', 300, '02:00:0a:01:00:32', '']],
+    );
+    assert.deepEqual([r.verdict, r.decidedBy?.rule], ['allow', 'r1']);
+    await rejects({ ...ok, from: 'm', to: 'd' }, 'INVALID_ARGUMENT', 'from', 400);
+    await rejects({ ...ok, from: 'm', to: 'm' }, 'INVALID_ARGUMENT', 'to', 400);
   });
 
   it('endpoints on one host: one trace; ICMP carries no port', async () => {

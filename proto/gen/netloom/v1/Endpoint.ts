@@ -16,6 +16,7 @@ export interface Endpoint {
   'containerName'?: (string);
   'labels'?: ({[key: string]: string});
   'revision'?: (number | string | Long);
+  'external'?: (boolean);
 }
 
 export interface Endpoint__Output {
@@ -32,4 +33,5 @@ export interface Endpoint__Output {
   'containerName': (string);
   'labels': ({[key: string]: string});
   'revision': (string);
+  'external': (boolean);
 }
