@@ -27,6 +27,8 @@ import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
+import { checkClaim, currentClaims, portMappingsOf, type PortMapping } from './published-ports';
+import type { PublishedPort } from '../state/published-port';
 import { ReconcileLoop } from './reconcile-loop';
 import { underlayProbe, VtepWarmup } from './vtep-warmup';
 import { traceOnHost, type HostTraceResult } from '../trace/host-trace';
@@ -77,6 +79,10 @@ export class Agent {
   private readonly countersStop = new AbortController();
   private countersLoop: Promise<void> | undefined;
   private stateListeners = new Set<() => void>();
+  /** published ports of CNI ADDs in flight (claimed before their record exists) */
+  private readonly portsInFlight = new Map<string, PublishedPort[]>();
+  private readonly portMappingListeners = new Set<(m: PortMapping[]) => void>();
+  private lastPortMappings = '[]';
   private ports: Record<string, LocalPort> = {};
   private bridgePorts: BridgePorts = {};
   private readonly vtepIp: string;
@@ -255,6 +261,7 @@ export class Agent {
     this.warmVteps(s);
     this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
     for (const l of [...this.stateListeners]) l();
+    this.portMappingsMaybeChanged();
     this.loop.trigger();
   }
 
@@ -341,6 +348,7 @@ export class Agent {
     }
     this.ports = ports;
     this.deps.metrics?.endpoints.set(Object.keys(ports).length);
+    this.portMappingsMaybeChanged();
   }
 
   /**
@@ -366,6 +374,7 @@ export class Agent {
     this.store.put(rec);
     this.ports = { ...this.ports, [rec.endpointId]: { ofport, intfName: rec.hostIf } };
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
+    this.portMappingsMaybeChanged();
     const flows = (async () => {
       try {
         await this.waitForState(
@@ -409,7 +418,60 @@ export class Agent {
     this.ports = rest;
     this.store.remove(rec.idempotencyKey);
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
+    this.portMappingsMaybeChanged();
     this.loop.trigger();
+    await this.store.flush();
+  }
+
+  /**
+   * The ports this host publishes now: those of the endpoints plugged in here that the desired
+   * state lists (see published-ports.ts), for the host network's NAT rules.
+   */
+  portMappings(): PortMapping[] {
+    return portMappingsOf(this.store.list(), this.ports, this.state);
+  }
+
+  /** Call `listener` with the new list whenever `portMappings()` changes; returns the unsubscribe. */
+  onPortMappingsChange(listener: (m: PortMapping[]) => void): () => void {
+    this.portMappingListeners.add(listener);
+    return () => this.portMappingListeners.delete(listener);
+  }
+
+  private portMappingsMaybeChanged(): void {
+    const now = this.portMappings();
+    const text = JSON.stringify(now);
+    if (text === this.lastPortMappings) return;
+    this.lastPortMappings = text;
+    this.loop.trigger();
+    for (const l of [...this.portMappingListeners]) l(now);
+  }
+
+  /**
+   * Reserve host ports for an attachment being added (before its record exists), or throw
+   * CONFLICT naming `field(i)` when a live endpoint or another ADD in flight has one of them.
+   * Synchronous, so two ADDs cannot both win. `releasePortClaim` ends the reservation.
+   */
+  claimPorts(key: string, ports: readonly PublishedPort[], field: (i: number) => string): void {
+    if (ports.length === 0) return;
+    checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight), field);
+    this.portsInFlight.set(key, [...ports]);
+  }
+
+  releasePortClaim(key: string): void {
+    this.portsInFlight.delete(key);
+  }
+
+  /**
+   * Publish exactly `ports` for a recorded endpoint (Docker's ProgramExternalConnectivity; []
+   * publishes none), persisted with its record; CONFLICT when another endpoint has one of them.
+   */
+  async publishPorts(key: string, ports: readonly PublishedPort[], field: (i: number) => string): Promise<void> {
+    const rec = this.store.get(key);
+    if (!rec) throw new NetloomError('NOT_FOUND', `no endpoint record ${key} on this host`, { field: 'EndpointID' });
+    checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight), field);
+    const { portMappings: _old, ...rest } = rec;
+    this.store.put(ports.length > 0 ? { ...rest, portMappings: [...ports] } : rest);
+    this.portMappingsMaybeChanged();
     await this.store.flush();
   }
 

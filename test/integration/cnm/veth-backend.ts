@@ -25,6 +25,7 @@ import type {
 import { endpointLinkNames } from '../../../netplugin/cnm/backend';
 import { bareAddress, macForAddress, parseSubnet, subnetContains } from '../../../netplugin/cnm/addresses';
 import type { NetworkBinding } from '../../../netplugin/cnm/options';
+import type { PublishedPort } from '../../../netplugin/state/published-port';
 
 export const LINK_PREFIX = 'nlc';
 
@@ -178,6 +179,14 @@ export class VethTestBackend implements CnmBackend {
   async deleteEndpoint(ref: EndpointRef): Promise<void> {
     this.calls.push({ op: 'deleteEndpoint', arg: ref });
     await this.removeVeth(ref.endpointId);
+  }
+
+  async programExternalConnectivity(ref: EndpointRef, ports: PublishedPort[]): Promise<void> {
+    this.calls.push({ op: 'programExternalConnectivity', arg: { ...ref, ports } });
+  }
+
+  async revokeExternalConnectivity(ref: EndpointRef): Promise<void> {
+    this.calls.push({ op: 'revokeExternalConnectivity', arg: ref });
   }
 
   /** Remove every link this backend may have made (test teardown). */

@@ -81,6 +81,8 @@ function fakeAgent(o: FakeOptions = {}) {
       calls.push(`detach ${r.endpointId}`);
       store.remove(r.idempotencyKey);
     },
+    claimPorts: (key: string, ports: unknown[]) => void (ports.length > 0 && calls.push(`claim ${key} ${JSON.stringify(ports)}`)),
+    releasePortClaim: (key: string) => void calls.push(`release ${key}`),
   };
   // a structural fake: only what the backend uses
   return { agent: agent as unknown as Agent, calls, store, ready };

@@ -1,0 +1,92 @@
+/**
+ * The ports this host publishes, as the host network's renderer (netplugin/hostnet) takes them:
+ * one PortMapping per published port of a local endpoint, from the endpoint records (CNI
+ * portMappings and Docker -p alike). Only endpoints that are plugged in now (an OVS port) and
+ * that the desired state lists are published: a record left behind by a container removed while
+ * the agent was down has no port after a restart, so no rule points at it. Also the claims
+ * check: no two endpoints of a host may publish the same host socket, counting ADDs in flight.
+ */
+import { NetloomError } from '../../lib/errors';
+import { describePort, findClash, type PublishedPort } from '../state/published-port';
+import type { HostState, LocalPort } from '../state/host-state';
+import type { EndpointRecord } from './endpoint-store';
+
+/** One published port of one local endpoint, with what a DNAT rule needs (issue 14's contract). */
+export interface PortMapping {
+  endpointId: string;
+  /** the endpoint's tenant's routing domain (its gateway port is nlgw<vrfId>) */
+  tenantVrfId: number;
+  endpointIp: string;
+  /** '' = any local address */
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+/** The published ports of the endpoints that are live on this host (pure; sorted, so equal inputs give equal lists). */
+export function portMappingsOf(
+  records: readonly EndpointRecord[],
+  ports: Readonly<Record<string, LocalPort>>,
+  state: HostState | undefined,
+): PortMapping[] {
+  if (!state) return [];
+  const listed = new Set(state.endpoints.map((e) => e.id));
+  const out: PortMapping[] = [];
+  for (const rec of records) {
+    if (!rec.portMappings?.length || ports[rec.endpointId] === undefined || !listed.has(rec.endpointId)) continue;
+    const tenant = state.networks.find((n) => n.key === rec.networkKey)?.tenant;
+    const vrfId = state.tenants.find((t) => t.name === tenant)?.vrfId;
+    if (vrfId === undefined) continue;
+    for (const p of rec.portMappings) out.push({ endpointId: rec.endpointId, tenantVrfId: vrfId, endpointIp: rec.ip, ...p });
+  }
+  return out.sort(
+    (a, b) =>
+      a.hostPort - b.hostPort ||
+      a.protocol.localeCompare(b.protocol) ||
+      a.hostIp.localeCompare(b.hostIp) ||
+      a.endpointId.localeCompare(b.endpointId),
+  );
+}
+
+/** Who holds a host socket: an endpoint record (live) or an attachment being added. */
+export interface PortClaim {
+  /** the record's or the attachment's idempotency key */
+  key: string;
+  /** how an error names the holder */
+  who: string;
+  ports: readonly PublishedPort[];
+}
+
+/** The claims of the live records (plugged in now) plus those in flight (pure). */
+export function currentClaims(
+  records: readonly EndpointRecord[],
+  ports: Readonly<Record<string, LocalPort>>,
+  inFlight: ReadonlyMap<string, readonly PublishedPort[]>,
+): PortClaim[] {
+  const claims: PortClaim[] = [];
+  for (const rec of records) {
+    if (rec.portMappings?.length && ports[rec.endpointId] !== undefined) {
+      const who = `endpoint ${rec.endpointId} (${rec.kind === 'cni' ? `container ${rec.containerId}` : `Docker endpoint ${rec.containerId.slice(0, 12)}`})`;
+      claims.push({ key: rec.idempotencyKey, who, ports: rec.portMappings });
+    }
+  }
+  for (const [key, ps] of inFlight) claims.push({ key, who: `attachment ${key} (being added)`, ports: ps });
+  return claims;
+}
+
+/**
+ * Throw CONFLICT when one of `ports` wants a host socket that another claim (not `key`'s own) has
+ * or that an earlier port of the list has; `field(i)` names port i the way the front end calls it.
+ */
+export function checkClaim(key: string, ports: readonly PublishedPort[], claims: readonly PortClaim[], field: (i: number) => string): void {
+  const others = claims.filter((c) => c.key !== key).map((c) => ({ owner: c.who, ports: c.ports }));
+  const clash = findClash(ports, others, (i) => `${field(i)} of the same request`);
+  if (!clash) return;
+  const mine = ports[clash.index] ?? clash.theirs;
+  throw new NetloomError(
+    'CONFLICT',
+    `${field(clash.index)}: host port ${describePort(mine)} is already published on this host by ${clash.owner} (${describePort(clash.theirs)})`,
+    { field: field(clash.index) },
+  );
+}
