@@ -8,6 +8,7 @@ import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
 import { labRm, labRun } from './containers';
 import { labDocker, labPodman } from './engines';
+import { parsePublish, type LabPortMapping } from './publish';
 import {
   findHost,
   labAttach,
@@ -200,18 +201,31 @@ export function buildCli(): Command {
     .requiredOption('--network <name>', "the tenant's network")
     .option('--group <name>', 'endpoint group')
     .option('--ip <addr>', 'ask for this address (default: netmaster allocates)')
-    .action(async (host: string, container: string, o: { tenant: string; network: string; group?: string; ip?: string }, cmd: Command) => {
-      const c = await labRun({
-        labName: labName(cmd),
-        host,
-        container,
-        tenant: o.tenant,
-        network: o.network,
-        ...(o.group ? { group: o.group } : {}),
-        ...(o.ip ? { ip: o.ip } : {}),
-      });
-      process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
-    });
+    .option(
+      '-p, --publish <spec>',
+      'publish a port on the host: [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp] (CNI portMappings; repeatable)',
+      (v: string, prev: LabPortMapping[] = []) => [...prev, parsePublish(v)],
+    )
+    .action(
+      async (
+        host: string,
+        container: string,
+        o: { tenant: string; network: string; group?: string; ip?: string; publish?: LabPortMapping[] },
+        cmd: Command,
+      ) => {
+        const c = await labRun({
+          labName: labName(cmd),
+          host,
+          container,
+          tenant: o.tenant,
+          network: o.network,
+          ...(o.group ? { group: o.group } : {}),
+          ...(o.ip ? { ip: o.ip } : {}),
+          ...(o.publish ? { publish: o.publish } : {}),
+        });
+        process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
+      },
+    );
 
   program
     .command('rm')

@@ -9,6 +9,7 @@ import { ContainerState, requireState, saveState, withLabLock } from './state';
 import { addNetns, delNetns } from './netns';
 import { cniCall, firstIp } from './cni-call';
 import { findHost } from './lab';
+import type { LabPortMapping } from './publish';
 
 export interface RunOptions {
   labName: string;
@@ -19,6 +20,8 @@ export interface RunOptions {
   group?: string;
   /** a requested address (no prefix), e.g. 10.1.1.20 */
   ip?: string;
+  /** ports to publish on the host (CNI portMappings) */
+  publish?: LabPortMapping[];
   root?: string;
 }
 
@@ -86,6 +89,7 @@ async function runLocked(o: RunOptions): Promise<ContainerState> {
       network: o.network,
       ...(o.group ? { group: o.group } : {}),
       ...(o.ip ? { ip: o.ip } : {}),
+      ...(o.publish?.length ? { extra: { runtimeConfig: { portMappings: o.publish } } } : {}),
     });
     const ip = firstIp(r.json);
     if (r.code !== 0 || !ip)
