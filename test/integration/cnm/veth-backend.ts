@@ -45,6 +45,8 @@ export class VethTestBackend implements CnmBackend {
   /** tenant|subnet -> addresses in use */
   private readonly used = new Map<string, Set<string>>();
   private readonly bridges = new Map<string, string>();
+  /** Join answers with this gateway when set (Docker programs external connectivity only on an endpoint with one) */
+  joinGateway: string | undefined;
 
   /**
    * `netns`: the network namespace dockerd runs in (undefined: the root namespace); `ovs`: plug
@@ -162,7 +164,7 @@ export class VethTestBackend implements CnmBackend {
     } else {
       await this.ip(['link', 'set', names.host, 'master', bridgeName(req.dockerNetworkId), 'up']);
     }
-    return { srcName: names.container, hostIfName: names.host, mtu: this.mtu };
+    return { srcName: names.container, hostIfName: names.host, mtu: this.mtu, ...(this.joinGateway ? { gateway: this.joinGateway } : {}) };
   }
 
   private async removeVeth(endpointId: string): Promise<void> {
