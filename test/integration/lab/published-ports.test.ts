@@ -1,0 +1,113 @@
+/**
+ * Published ports on real components (issue 14 item 3): a lab of 2 hosts (OVS, netplugin,
+ * netmaster), podman 4.3 through the CNI portMappings capability and dockerd 20.10 through the
+ * CNM plugin's ProgramExternalConnectivity, each container running a small TCP server.
+ * - `podman run -p` and `docker run -p` on host1: the agent records the ports with the endpoint.
+ * - A second container asking for a host port that is taken is refused, naming the port.
+ * - `rm` takes the ports away.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { agentPaths, planLab } from '../../../deploy/lab/plan';
+import { waitFor } from '../../../lib/clock';
+import type { EndpointRecord } from '../../../netplugin/agent/endpoint-store';
+import { labCli, netctlCli, netloomNetworkCreate } from '../../support/lab-cli';
+
+const LAB = 'tpub';
+const lab = labCli(LAB);
+const SUBNET = '10.74.2.0/24';
+const NET = { tenant: 'blue', network: 'vx' };
+
+describe('published ports in the lab (2 hosts; podman -p, docker -p)', function () {
+  this.timeout(90_000);
+  const plan = planLab({ name: LAB, hosts: 2, etcdMembers: 1 });
+  const netctl = netctlCli(plan.netmasters[0]!.url);
+
+  /** host1's endpoint records as its agent persisted them */
+  function records(host = 'host1'): EndpointRecord[] {
+    try {
+      return (JSON.parse(readFileSync(`${agentPaths(plan, host).stateDir}/endpoints.json`, 'utf8')) as { endpoints: EndpointRecord[] })
+        .endpoints;
+    } catch {
+      return [];
+    }
+  }
+  /** the host ports host1's records publish, sorted */
+  const recordedPorts = (host = 'host1') =>
+    records(host)
+      .flatMap((r) => (r.portMappings ?? []).map((p) => p.hostPort))
+      .sort();
+
+  /** a container of `engine` on host1 serving `pub-NAME` on TCP 8080, published as `spec` */
+  async function serve(engine: 'podman' | 'docker', name: string, spec: string, allowFailure = false) {
+    const network = engine === 'podman' ? `${NET.tenant}/${NET.network}` : 'nlvx';
+    return lab(
+      [
+        engine,
+        'host1',
+        '--',
+        'run',
+        '-d',
+        '--name',
+        name,
+        '-p',
+        spec,
+        '--network',
+        network,
+        'netloom/busybox',
+        'nc',
+        '-ll',
+        '-p',
+        '8080',
+        '-e',
+        'echo',
+        `pub-${name}`,
+      ],
+      allowFailure,
+    );
+  }
+
+  before(async function () {
+    this.timeout(180_000);
+    await lab(['down'], true, 120_000);
+    await lab(['up', '--hosts', '2']);
+    await netctl(['tenant', 'create', NET.tenant]);
+    await netctl(['net', 'create', '-t', NET.tenant, '-e', 'vxlan', '-s', SUBNET, '-g', '10.74.2.254', NET.network]);
+    await lab(['docker', 'host1', '--', ...netloomNetworkCreate('nlvx', { opts: NET, ipam: NET, subnet: SUBNET })]);
+  });
+  after(async function () {
+    this.timeout(120_000);
+    await lab(['down'], true, 120_000);
+  });
+
+  it('podman run -p on host1: the agent records the published port with the endpoint', async () => {
+    await serve('podman', 'pm1', '18080:8080');
+    assert.deepEqual(recordedPorts(), [18080]);
+    const rec = records().find((r) => r.portMappings?.length);
+    assert.deepEqual(rec?.portMappings, [{ hostIp: '', hostPort: 18080, containerPort: 8080, protocol: 'tcp' }]);
+  });
+
+  it('a second container asking for a host port that is taken is refused, naming the port', async () => {
+    const r = await serve('podman', 'pm2', '18080:8080', true);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /runtimeConfig\.portMappings\[0\]: host port \*:18080\/tcp is already published on this host by endpoint/);
+    const d = await serve('docker', 'dk2', '18080:8080', true);
+    assert.notEqual(d.code, 0);
+    assert.match(d.stderr, /Options\.com\.docker\.network\.portmap\.0\.HostPort: host port \*:18080\/tcp is already published/);
+    await lab(['podman', 'host1', '--', 'rm', '-f', 'pm2'], true);
+    await lab(['docker', 'host1', '--', 'rm', '-f', 'dk2'], true);
+    assert.deepEqual(recordedPorts(), [18080], 'the refused containers left nothing');
+  });
+
+  it('docker run -p on host1: ProgramExternalConnectivity publishes the port with the endpoint', async () => {
+    await serve('docker', 'dk1', '18081:8080');
+    await waitFor('dk1 published', () => recordedPorts().includes(18081), { timeoutMs: 10_000 });
+    assert.deepEqual(recordedPorts(), [18080, 18081]);
+  });
+
+  it('rm takes the ports away (podman: CNI DEL; docker: Revoke, Leave, DeleteEndpoint)', async () => {
+    await lab(['podman', 'host1', '--', 'rm', '-f', '-t', '0', 'pm1']);
+    await lab(['docker', 'host1', '--', 'rm', '-f', 'dk1']);
+    await waitFor('no published port left', () => recordedPorts().length === 0, { timeoutMs: 10_000 });
+  });
+});
