@@ -4,6 +4,7 @@
  * CNM plugin's ProgramExternalConnectivity, each container running a small TCP server.
  * - `podman run -p` and `docker run -p` on host1: the agent records the ports with the endpoint.
  * - A second container asking for a host port that is taken is refused, naming the port.
+ * - `netloom-lab run -p` passes portMappings through the real shim.
  * - `rm` takes the ports away.
  */
 import { strict as assert } from 'node:assert';
@@ -105,9 +106,16 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     assert.deepEqual(recordedPorts(), [18080, 18081]);
   });
 
-  it('rm takes the ports away (podman: CNI DEL; docker: Revoke, Leave, DeleteEndpoint)', async () => {
+  it('netloom-lab run -p hands CNI portMappings to the shim', async () => {
+    await lab(['run', 'host1', 'r1', '--tenant', NET.tenant, '--network', NET.network, '-p', '18084:8080/udp']);
+    const rec = records().find((r) => r.containerId.endsWith('-r1'));
+    assert.deepEqual(rec?.portMappings, [{ hostIp: '', hostPort: 18084, containerPort: 8080, protocol: 'udp' }]);
+  });
+
+  it('rm takes the ports away (podman: CNI DEL; docker: Revoke, Leave, DeleteEndpoint; lab rm: CNI DEL)', async () => {
     await lab(['podman', 'host1', '--', 'rm', '-f', '-t', '0', 'pm1']);
     await lab(['docker', 'host1', '--', 'rm', '-f', 'dk1']);
+    await lab(['rm', 'r1']);
     await waitFor('no published port left', () => recordedPorts().length === 0, { timeoutMs: 10_000 });
   });
 });
