@@ -27,6 +27,7 @@ import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
+import { unoccupiedNetns } from './netns-occupancy';
 import { checkClaim, currentClaims, portMappingsOf, type PortMapping } from './published-ports';
 import type { PublishedPort } from '../state/published-port';
 import { ReconcileLoop } from './reconcile-loop';
@@ -82,6 +83,8 @@ export class Agent {
   /** published ports of CNI ADDs in flight (claimed before their record exists) */
   private readonly portsInFlight = new Map<string, PublishedPort[]>();
   private readonly portMappingListeners = new Set<(m: PortMapping[]) => void>();
+  /** records (idempotency keys) whose ports are withheld: their container was found gone at start */
+  private portsWithheld: ReadonlySet<string> = new Set();
   private lastPortMappings = '[]';
   private ports: Record<string, LocalPort> = {};
   private bridgePorts: BridgePorts = {};
@@ -177,6 +180,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const log = this.deps.logger;
+    await this.withholdOrphanPorts();
     this.ovsdb.start();
     const vs = await this.vswitch();
     this.bridgePorts = await this.setup.apply(vs);
@@ -417,6 +421,8 @@ export class Agent {
     const { [rec.endpointId]: _gone, ...rest } = this.ports;
     this.ports = rest;
     this.store.remove(rec.idempotencyKey);
+    if (this.portsWithheld.has(rec.idempotencyKey))
+      this.portsWithheld = new Set([...this.portsWithheld].filter((k) => k !== rec.idempotencyKey));
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
     this.portMappingsMaybeChanged();
     this.loop.trigger();
@@ -428,7 +434,28 @@ export class Agent {
    * state lists (see published-ports.ts), for the host network's NAT rules.
    */
   portMappings(): PortMapping[] {
-    return portMappingsOf(this.store.list(), this.ports, this.state);
+    return portMappingsOf(this.store.list(), this.ports, this.state, this.portsWithheld);
+  }
+
+  /**
+   * At start, before anything is published: the ports of CNI endpoints whose container's network
+   * namespace holds no process are withheld (not published, holding no host port). Such a
+   * container was removed while the agent was down: its DEL never arrived, and podman leaves the
+   * namespace (with the veth) behind, so the endpoint still looks plugged in. Its DEL, if it ever
+   * comes, removes the record as usual.
+   */
+  async withholdOrphanPorts(findUnoccupied: (paths: readonly string[]) => Promise<Set<string>> = unoccupiedNetns): Promise<void> {
+    const recs = this.store.list().filter((r) => r.kind === 'cni' && r.netnsPath !== '' && (r.portMappings?.length ?? 0) > 0);
+    const empty = await findUnoccupied(recs.map((r) => r.netnsPath));
+    const orphans = recs.filter((r) => empty.has(r.netnsPath));
+    for (const r of orphans) {
+      this.deps.logger.warn(
+        { endpoint: r.endpointId, container: r.containerId, netns: r.netnsPath },
+        "no process is in the endpoint's network namespace (its container was removed while the agent was down?): its published ports are withheld",
+      );
+    }
+    this.portsWithheld = new Set(orphans.map((r) => r.idempotencyKey));
+    this.portMappingsMaybeChanged();
   }
 
   /** Call `listener` with the new list whenever `portMappings()` changes; returns the unsubscribe. */
@@ -453,7 +480,7 @@ export class Agent {
    */
   claimPorts(key: string, ports: readonly PublishedPort[], field: (i: number) => string): void {
     if (ports.length === 0) return;
-    checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight), field);
+    checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight, this.portsWithheld), field);
     this.portsInFlight.set(key, [...ports]);
   }
 
@@ -468,7 +495,7 @@ export class Agent {
   async publishPorts(key: string, ports: readonly PublishedPort[], field: (i: number) => string): Promise<void> {
     const rec = this.store.get(key);
     if (!rec) throw new NetloomError('NOT_FOUND', `no endpoint record ${key} on this host`, { field: 'EndpointID' });
-    checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight), field);
+    checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight, this.portsWithheld), field);
     const { portMappings: _old, ...rest } = rec;
     this.store.put(ports.length > 0 ? { ...rest, portMappings: [...ports] } : rest);
     this.portMappingsMaybeChanged();

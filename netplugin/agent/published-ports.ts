@@ -24,21 +24,30 @@ export interface PortMapping {
   protocol: 'tcp' | 'udp';
 }
 
-/** The published ports of the endpoints that are live on this host (pure; sorted, so equal inputs give equal lists). */
+/** Whether a record's ports count: it publishes some, is plugged in, and is not withheld (see Agent.start). */
+function publishing(rec: EndpointRecord, ports: Readonly<Record<string, LocalPort>>, withheld: ReadonlySet<string>): boolean {
+  return (rec.portMappings?.length ?? 0) > 0 && ports[rec.endpointId] !== undefined && !withheld.has(rec.idempotencyKey);
+}
+
+/**
+ * The published ports of the endpoints that are live on this host (pure; sorted, so equal inputs
+ * give equal lists). `withheld`: idempotency keys of records whose ports are not published.
+ */
 export function portMappingsOf(
   records: readonly EndpointRecord[],
   ports: Readonly<Record<string, LocalPort>>,
   state: HostState | undefined,
+  withheld: ReadonlySet<string> = new Set(),
 ): PortMapping[] {
   if (!state) return [];
   const listed = new Set(state.endpoints.map((e) => e.id));
   const out: PortMapping[] = [];
   for (const rec of records) {
-    if (!rec.portMappings?.length || ports[rec.endpointId] === undefined || !listed.has(rec.endpointId)) continue;
+    if (!publishing(rec, ports, withheld) || !listed.has(rec.endpointId)) continue;
     const tenant = state.networks.find((n) => n.key === rec.networkKey)?.tenant;
     const vrfId = state.tenants.find((t) => t.name === tenant)?.vrfId;
     if (vrfId === undefined) continue;
-    for (const p of rec.portMappings) out.push({ endpointId: rec.endpointId, tenantVrfId: vrfId, endpointIp: rec.ip, ...p });
+    for (const p of rec.portMappings ?? []) out.push({ endpointId: rec.endpointId, tenantVrfId: vrfId, endpointIp: rec.ip, ...p });
   }
   return out.sort(
     (a, b) =>
@@ -58,15 +67,16 @@ export interface PortClaim {
   ports: readonly PublishedPort[];
 }
 
-/** The claims of the live records (plugged in now) plus those in flight (pure). */
+/** The claims of the live records (plugged in now, not withheld) plus those in flight (pure). */
 export function currentClaims(
   records: readonly EndpointRecord[],
   ports: Readonly<Record<string, LocalPort>>,
   inFlight: ReadonlyMap<string, readonly PublishedPort[]>,
+  withheld: ReadonlySet<string> = new Set(),
 ): PortClaim[] {
   const claims: PortClaim[] = [];
   for (const rec of records) {
-    if (rec.portMappings?.length && ports[rec.endpointId] !== undefined) {
+    if (publishing(rec, ports, withheld) && rec.portMappings) {
       const who = `endpoint ${rec.endpointId} (${rec.kind === 'cni' ? `container ${rec.containerId}` : `Docker endpoint ${rec.containerId.slice(0, 12)}`})`;
       claims.push({ key: rec.idempotencyKey, who, ports: rec.portMappings });
     }

@@ -9,7 +9,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
+import type { LabStatus } from '../../../deploy/lab/lab';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
+import { isAlive } from '../../../lib/process';
 import { waitFor } from '../../../lib/clock';
 import type { EndpointRecord } from '../../../netplugin/agent/endpoint-store';
 import { labCli, netctlCli, netloomNetworkCreate } from '../../support/lab-cli';
@@ -18,6 +20,7 @@ const LAB = 'tpub';
 const lab = labCli(LAB);
 const SUBNET = '10.74.2.0/24';
 const NET = { tenant: 'blue', network: 'vx' };
+const log = (msg: string) => console.log(`      [published-ports] ${msg}`);
 
 describe('published ports in the lab (2 hosts; podman -p, docker -p)', function () {
   this.timeout(90_000);
@@ -117,5 +120,31 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     await lab(['docker', 'host1', '--', 'rm', '-f', 'dk1']);
     await lab(['rm', 'r1']);
     await waitFor('no published port left', () => recordedPorts().length === 0, { timeoutMs: 10_000 });
+  });
+
+  it('agent killed (-9), a container removed meanwhile, agent restarted: its port is not held any more', async function () {
+    this.timeout(180_000);
+    await serve('podman', 'pm3', '18082:8080');
+    await serve('docker', 'dk3', '18083:8080');
+    await waitFor('both published', () => recordedPorts().length === 2, { timeoutMs: 10_000 });
+    const status = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+    const pid = status.hosts.find((h) => h.name === 'host1')?.agent?.pid;
+    assert.ok(pid, 'host1 runs its agent');
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the agent gone', () => !isAlive(pid), { timeoutMs: 10_000 });
+    // the CNI DEL cannot reach the agent: podman removes the container anyway, the record stays
+    const rm = await lab(['podman', 'host1', '--', 'rm', '-f', '-t', '0', 'pm3'], true);
+    log(`podman rm with the agent down: exit ${rm.code}; ${rm.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+    assert.equal((await lab(['podman', 'host1', '--', 'container', 'exists', 'pm3'], true)).code, 1, 'pm3 is gone');
+    await lab(['restart', 'host1', 'netplugin']);
+    assert.ok(
+      records().some((r) => r.portMappings?.some((p) => p.hostPort === 18082)),
+      "the removed container's record is still there (its DEL never arrived)",
+    );
+    // ... yet it holds nothing: a new container gets the port
+    await serve('podman', 'pm4', '18082:8080');
+    await waitFor('pm4 recorded', () => records().filter((r) => r.portMappings?.some((p) => p.hostPort === 18082)).length === 2, {
+      timeoutMs: 10_000,
+    });
   });
 });

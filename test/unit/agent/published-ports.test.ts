@@ -229,6 +229,29 @@ describe('published ports (agent)', () => {
       assert.equal(a.store.get('nl/c1/eth0')?.portMappings, undefined);
     });
 
+    it('withholds at start the ports of CNI endpoints whose namespace holds no process (not published, holding nothing) until DEL', async () => {
+      const a = agent();
+      a.store.put(rec(1, [tcp(8080)], { netnsPath: '/run/netns/gone' }));
+      a.store.put(rec(3, [tcp(8081)], { netnsPath: '/run/netns/alive' }));
+      a.store.put(rec(5, [], { netnsPath: '/run/netns/gone' }));
+      const asked: string[][] = [];
+      await a.withholdOrphanPorts(async (paths) => {
+        asked.push([...paths]);
+        return new Set(['/run/netns/gone']);
+      });
+      assert.deepEqual(asked, [['/run/netns/gone', '/run/netns/alive']], 'only CNI records that publish something are looked at');
+      give(a, state(['ep1', 'ep3']), plugged(1, 3));
+      assert.deepEqual(
+        a.portMappings().map((m) => m.endpointId),
+        ['ep3'],
+      );
+      assert.doesNotThrow(() => a.claimPorts('nl/c7/eth0', [tcp(8080)], (i) => `f${i}`), "the withheld record's port is free");
+      a.releasePortClaim('nl/c7/eth0');
+      a['ports'] = plugged(3); // detachEndpoint needs OVS: its bookkeeping by hand, as it does it
+      a.store.remove('nl/c1/eth0');
+      assert.throws(() => a.claimPorts('nl/c7/eth0', [tcp(8081)], (i) => `f${i}`), /endpoint ep3/);
+    });
+
     it('claimPorts reserves until released: a second claim of the socket is CONFLICT, then allowed', () => {
       const a = agent();
       a.claimPorts('k1', [tcp(8080)], (i) => `f${i}`);
