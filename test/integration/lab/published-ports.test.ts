@@ -6,6 +6,8 @@
  * - A second container asking for a host port that is taken is refused, naming the port.
  * - `netloom-lab run -p` passes portMappings through the real shim.
  * - `rm` takes the ports away.
+ * - The agent killed (-9), a podman container removed meanwhile (its DEL fails; podman leaves its
+ *   namespace and veth behind), the agent restarted: the container's host port is free again.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
