@@ -15,7 +15,7 @@ trap cleanup EXIT
 
 PKGS=(openvswitch-switch openvswitch-common etcd-server etcd-client gobgpd bird2 docker.io podman
       containernetworking-plugins iproute2 iputils-ping ethtool tcpdump iperf3 qperf busybox-static
-      hyperfine netcat-openbsd curl bc procps psmisc bridge-utils jq util-linux)
+      hyperfine netcat-openbsd curl bc procps psmisc bridge-utils jq util-linux nftables)
 
 step "Debian packages (${#PKGS[@]})"
 missing=()

@@ -48,6 +48,7 @@ export interface NetpluginOptions {
   stateDir: string;
   metricsListen?: string;
   logLevel: string;
+  hostNetwork: boolean;
 }
 
 export function buildCommand(): Command {
@@ -92,6 +93,10 @@ export function buildCommand(): Command {
     .option('--cnm-state <file>', 'CNM plugin state file', '/var/lib/netloom/cnm-state.json')
     .option('--state-dir <dir>', 'agent state (endpoint records)', '/var/lib/netloom/netplugin')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics on http://host:port/metrics')
+    .option(
+      '--no-host-network',
+      "leave the host's kernel alone: no tenant gateway ports, no nftables table, rules or routes (no egress, host access or published ports)",
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
 
@@ -171,6 +176,7 @@ export async function main(argv: string[]): Promise<void> {
       underlayMtu,
       txChecksumOff: o.txChecksumOff === 'on' || (o.txChecksumOff === 'auto' && o.datapath === 'netdev'),
       endpointStatePath: `${o.stateDir}/endpoints.json`,
+      hostNetwork: o.hostNetwork,
     },
     { source: fabric, allocator: fabric, logger, metrics },
   );

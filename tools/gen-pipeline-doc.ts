@@ -86,6 +86,17 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
       'MAC, dec_ttl, reg0 = destination network, routed flag, goto l2Forward. Routing happens on the sending host; the ' +
       'receiving host bridges.',
   },
+  hostGateway: {
+    file: 'host-gateway.ts',
+    what:
+      'per tenant whose gateway port `nlgw<vrfId>` has an ofport (`LocalFacts.bridge.gateways`; docs/hostnet.md): classifier ' +
+      '`in_port=gw port` (prio 100) -> load reg3, reg5=from host (32), goto arp. arp: `reg3, from-host flag, arp_op=1, ' +
+      'arp_tpa=local endpoint` (prio 100) -> reply with the host-side router MAC out of IN_PORT. l3Forward: `reg3, from-host ' +
+      'flag, ipv4_dst=local endpoint` (prio 105) -> load eth_src = its gateway MAC, eth_dst = its MAC, reg0 = its network, ' +
+      'goto l2Forward; `reg0, local flag, eth_dst=gw MAC, ip` + `ipv4_dst=a subnet of the tenant` (prio 20) -> drop; ' +
+      "`reg0, local flag, eth_dst=gw MAC, ip` (prio 10) -> load eth_src = gw MAC, eth_dst = the port's MAC, dec_ttl, output " +
+      'the gateway port.',
+  },
   l2Forward: {
     file: 'l2-forward.ts',
     what:

@@ -101,6 +101,9 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     progress(`tor ${plan.torNetns}: ${plan.torDataIp}`);
     await makeNetns(state, plan.torNetns);
     await plugIntoUnderlay(plan, plan.torNetns, 'eth0', plan.torPeer, 'br-data', `${plan.torDataIp}/${plan.prefixLen}`);
+    // TCP between the tor and containers crosses the hosts' userspace datapath (NAT, published
+    // ports), which drops segments whose checksum a veth left to offload (as for containers)
+    await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: plan.torNetns });
 
     for (const h of plan.hosts) await makeNetns(state, h.netns);
     await Promise.all(

@@ -20,6 +20,8 @@ export const networkKind = defineKind({
       ipv6Subnet: f.text('ipv6Subnet', 64).default(''),
       ipv6Gateway: f.text('ipv6Gateway', 64).default(''),
       cfgdTag: f.text('cfgdTag').default(''),
+      /** traffic leaving the host from this network is masqueraded to the host's address (off: the fabric routes the subnet) */
+      nat: z.boolean({ error: 'nat must be true or false' }).default(true),
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },

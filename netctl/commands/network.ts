@@ -34,7 +34,8 @@ export function registerNetwork(program: Command, rt: Runtime): void {
     .option('-g, --gateway <ip>', 'Gateway')
     .option('--subnetv6 <cidr>', 'IPv6 Subnet CIDR (also -s6)')
     .option('--gatewayv6 <ip>', 'IPv6 Gateway (also -g6)')
-    .option('--tag <tag>', 'Configured Network Tag (also --nw-tag)');
+    .option('--tag <tag>', 'Configured Network Tag (also --nw-tag)')
+    .option('--no-nat', "do not masquerade the network's traffic leaving the host (the fabric routes its subnet)");
   addFlagAlias(create, 's6', 'subnetv6');
   addFlagAlias(create, 'g6', 'gatewayv6');
   addFlagAlias(create, 'nw-tag', 'tag');
@@ -54,9 +55,10 @@ export function registerNetwork(program: Command, rt: Runtime): void {
       const encap = oneOf(str(opts, 'encap'), '--encap', ['vlan', 'vxlan']) ?? '';
       const nwType = oneOf(str(opts, 'nwType'), '--nw-type', ['infra', 'data']) ?? '';
       const pktTag = intOption(opts['pktTag'] as string | undefined, '--pkt-tag', 0, 0, 16_777_215);
-      await client().post(
-        `/api/v1/${KIND.collection}/${tenant}:${name}/`,
-        networkBody({
+      // Contiv's body as it was; `nat` only when turned off (netloom's default is on)
+      const noNat = opts['nat'] === false ? { nat: false } : {};
+      await client().post(`/api/v1/${KIND.collection}/${tenant}:${name}/`, {
+        ...networkBody({
           tenantName: tenant,
           networkName: name,
           encap,
@@ -68,7 +70,8 @@ export function registerNetwork(program: Command, rt: Runtime): void {
           nwType,
           cfgdTag: str(opts, 'tag'),
         }),
-      );
+        ...noNat,
+      });
       out(`Creating network ${tenant}:${name}\n`);
     }),
   );

@@ -33,6 +33,7 @@ export function networkMessage(key: string, n: StoredNetwork): Network {
     networkId: networkIdOf(n.encap, n.pktTag),
     gatewayMac: '',
     mtu: 0,
+    nat: n.nat ?? true,
   };
 }
 

@@ -33,6 +33,11 @@ import type { PublishedPort } from '../state/published-port';
 import { ReconcileLoop } from './reconcile-loop';
 import { underlayProbe, VtepWarmup } from './vtep-warmup';
 import { traceOnHost, type HostTraceResult } from '../trace/host-trace';
+import { HostNetApplier } from '../hostnet/applier';
+import { desiredHostNet, type HostNetState } from '../hostnet/desired-state';
+import { GatewayPorts } from '../hostnet/gateway-ports';
+import { readHostAddresses } from '../hostnet/host-addresses';
+import type { PortMapping } from '../hostnet/port-mapping';
 import type { TracePacket } from '../trace/trace-flow';
 
 export interface AgentConfig {
@@ -47,6 +52,11 @@ export interface AgentConfig {
   endpointStatePath: string | undefined;
   /** how often the policy rules' counters are read from the switch for netmaster (default 5000 ms; 0: never) */
   ruleCountersMs?: number;
+  /**
+   * the tenants' gateway ports and the host's kernel state for them (egress with NAT, host access,
+   * published ports: netplugin/hostnet); default true
+   */
+  hostNetwork?: boolean;
 }
 
 export const DEFAULT_RULE_COUNTERS_MS = 5000;
@@ -95,6 +105,13 @@ export class Agent {
   /** flows in the last successful apply */
   flowCount = 0;
   private readonly shells = new ShellPool({ size: 4 });
+  private readonly gatewayPorts: GatewayPorts;
+  private readonly hostNet: HostNetApplier;
+  /** the gateway ports last made sure of (their key) and their ofports; cleared when OVS reconnects */
+  private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
+  private portMappings: PortMapping[] = [];
+  /** the gateway set (key) for which br-int's other gateway ports were last removed */
+  private staleGatewaysChecked: string | undefined;
   /** runs the plumbing commands of endpoints (long-lived shells: no fork of this process each) */
   readonly runner: CommandRunner = (cmd, args, opts) => this.shells.run(cmd, args, opts);
 
@@ -118,6 +135,8 @@ export class Agent {
     });
     this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
     this.setup = new BridgeSetup(config.bridge, deps.logger);
+    this.gatewayPorts = new GatewayPorts(config.bridge.bridge, deps.logger);
+    this.hostNet = new HostNetApplier({ runner: this.runner, txChecksumOff: config.txChecksumOff, logger: deps.logger });
     if (deps.metrics) {
       deps.metrics.probe = () => ({
         ovsdb: this.ovsdb.current !== undefined,
@@ -247,6 +266,10 @@ export class Agent {
       const vs = await this.vswitch();
       this.bridgePorts = await this.setup.apply(vs);
       await this.refreshPorts(vs);
+      // a restarted ovs-vswitchd has made the gateway ports' kernel devices again (down, defaults)
+      this.gatewayOfports = undefined;
+      this.staleGatewaysChecked = undefined;
+      this.hostNet.invalidate();
       // a restarted ovs-vswitchd has forgotten the VTEPs' MACs
       this.warmup.reset();
       if (this.state) this.warmVteps(this.state);
@@ -506,18 +529,45 @@ export class Agent {
     const state = this.state;
     if (!state || !this.reconciler || !this.meters || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
-    const input: PipelineInput = {
-      state,
-      local: { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts },
-    };
+    const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
+    let input: PipelineInput = { state, local };
+    let hostNet: HostNetState | undefined;
+    if (this.config.hostNetwork !== false) {
+      hostNet = desiredHostNet(input, { addresses: await readHostAddresses(this.runner) }, this.portMappings);
+      input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
+    }
     const flows = computePipeline(input);
     const r = await applyToSwitch({ flows: this.reconciler, meters: this.meters }, flows, desiredMeters(input).map(meterConfig));
+    if (hostNet) {
+      // after the flows: no flow sends to a port that is gone, and the kernel side exists before routes name it
+      const key = this.gatewayOfports?.key;
+      if (this.staleGatewaysChecked !== key) {
+        await this.gatewayPorts.removeStale(await this.vswitch(), hostNet.gateways);
+        this.staleGatewaysChecked = key;
+      }
+      await this.hostNet.apply(hostNet);
+    }
     this.flowCount = flows.length;
     this.appliedState = state;
     this.deps.metrics?.flowsInstalled.set(flows.length);
     if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
     // the state computed from, not this.state: a newer one may have arrived during the apply
     this.deps.source.realized?.(state);
+  }
+
+  /** The tenants' gateway ports on br-int (added when missing) and their ofports, re-read only when the set changes. */
+  private async ensureGatewayPorts(hostNet: HostNetState): Promise<Record<string, number>> {
+    const key = hostNet.gateways.map((g) => `${g.port}=${g.mac}`).join(',');
+    if (this.gatewayOfports?.key !== key) {
+      this.gatewayOfports = { key, ofports: await this.gatewayPorts.ensure(await this.vswitch(), hostNet.gateways) };
+    }
+    return this.gatewayOfports.ofports;
+  }
+
+  /** The published ports this host's endpoints have (CNI portMappings, Docker -p): rendered as DNAT, reconciled. */
+  setPortMappings(mappings: readonly PortMapping[]): void {
+    this.portMappings = [...mappings];
+    this.loop.trigger();
   }
 
   /**

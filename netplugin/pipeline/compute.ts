@@ -18,6 +18,7 @@ import { conntrackFlows } from './features/conntrack';
 import { policyFlows } from './features/policy';
 import { l3RoutingFlows } from './features/l3-routing';
 import { l2ForwardFlows } from './features/l2-forward';
+import { hostGatewayFlows } from './features/host-gateway';
 import { PIPELINE, TableName } from './tables';
 
 export type PipelineFeature = (input: PipelineInput) => DesiredFlow[];
@@ -44,6 +45,7 @@ export const FLOW_BUILDERS: readonly FlowBuilder[] = [
   { name: 'conntrack', compute: conntrackFlows, tables: ['conntrack', 'ctState', 'ctCommit'], cookies: ['conntrack'] },
   { name: 'policy', compute: policyFlows, tables: ['egressPolicy', 'ingressPolicy'], cookies: ['policy'] },
   { name: 'l3Routing', compute: l3RoutingFlows, tables: ['l3Forward'], cookies: ['routing'] },
+  { name: 'hostGateway', compute: hostGatewayFlows, tables: ['classifier', 'arp', 'l3Forward'], cookies: ['hostgw'] },
   { name: 'l2Forward', compute: l2ForwardFlows, tables: ['l2Forward'], cookies: ['l2Forward', 'tunnel', 'vlan'] },
 ];
 

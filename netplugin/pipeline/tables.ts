@@ -57,7 +57,7 @@ export const REGS = {
   tenant: 'reg3',
   /** output port chosen by forwarding */
   outPort: 'reg4',
-  /** flags: bit 0 from a tunnel, bit 1 from the uplink, bit 2 from a local endpoint, bit 3 routed, bit 4 denied by policy */
+  /** flags: bit 0 from a tunnel, bit 1 from the uplink, bit 2 from a local endpoint, bit 3 routed, bit 4 denied by policy, bit 5 from the host (a gateway port) */
   flags: 'reg5',
 } as const;
 
@@ -68,10 +68,11 @@ export const REG_MEANING: Record<keyof typeof REGS, string> = {
   dstGroup: 'destination endpoint group id (0 unknown)',
   tenant: 'tenant id, also the conntrack zone',
   outPort: 'output port',
-  flags: 'flags: 1 from tunnel, 2 from uplink, 4 from local endpoint, 8 routed, 16 denied by policy',
+  flags:
+    'flags: 1 from tunnel, 2 from uplink, 4 from local endpoint, 8 routed, 16 denied by policy, 32 from the host (a tenant gateway port)',
 };
 
-export const FLAG = { fromTunnel: 1, fromUplink: 2, fromLocal: 4, routed: 8, denied: 16 } as const;
+export const FLAG = { fromTunnel: 1, fromUplink: 2, fromLocal: 4, routed: 8, denied: 16, fromHost: 32 } as const;
 
 /** The fields policy flows match: who (in_port, tenant and address of a local endpoint), the peer, the service, conjunctions. */
 const POLICY_MATCH: readonly OxmFieldName[] = [
@@ -91,11 +92,11 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 0,
     name: 'classifier',
     purpose:
-      'where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped) or the VXLAN port (VNI -> network); anything else is dropped',
+      "where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped), the VXLAN port (VNI -> network) or a tenant's gateway port from the host's kernel (tenant, from-host flag); anything else is dropped",
     miss: { kind: 'drop' },
     match: ['in_port', 'vlan_vid', 'tunnel_id'],
     next: ['spoofguard', 'arp'],
-    cookies: ['classifier', 'vlan', 'tunnel'],
+    cookies: ['classifier', 'vlan', 'tunnel', 'hostgw'],
   },
   {
     id: 10,
@@ -120,11 +121,11 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 20,
     name: 'arp',
     purpose:
-      'ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway is always answered by the switch)',
+      "ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway is always answered by the switch); the host kernel's requests on a tenant's gateway port for the tenant's local endpoints are answered with the host-side router MAC",
     miss: { kind: 'goto', table: 'gateway' },
-    match: [REGS.network, REGS.flags, 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
+    match: [REGS.network, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
     next: ['gateway'],
-    cookies: ['arp'],
+    cookies: ['arp', 'hostgw'],
   },
   {
     id: 25,
@@ -209,11 +210,11 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 90,
     name: 'l3Forward',
     purpose:
-      "routing between a tenant's networks (fwdMode routing): rewrite MACs, decrement TTL, switch the network id, set the routed flag",
+      "routing between a tenant's networks (fwdMode routing): rewrite MACs, decrement TTL, switch the network id, set the routed flag; packets from the host's kernel (gateway port) to a local endpoint: MACs rewritten, its network id set; packets of local endpoints to their gateway MAC for an address outside every subnet of their tenant: out of the tenant's gateway port to the host's kernel (both fwdModes, below the routes; the tenant's own subnets are dropped, never sent to the kernel)",
     miss: { kind: 'goto', table: 'l2Forward' },
-    match: [REGS.tenant, 'eth_dst', 'eth_type', 'ipv4_dst'],
+    match: [REGS.network, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'ipv4_dst'],
     next: ['l2Forward'],
-    cookies: ['routing'],
+    cookies: ['routing', 'hostgw'],
   },
   {
     id: 100,

@@ -32,6 +32,8 @@ export const FEATURES = {
   qos: 10,
   bgp: 11,
   service: 12,
+  /** the tenants' gateway ports to the host's kernel (egress, host access) */
+  hostgw: 13,
   tableMiss: 15,
 } as const;
 export type Feature = keyof typeof FEATURES;

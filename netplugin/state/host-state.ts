@@ -50,6 +50,8 @@ export interface Network {
   networkId: number;
   gatewayMac: string;
   mtu: number;
+  /** masquerade what leaves the host from this network to the host's address (absent: true) */
+  nat?: boolean;
 }
 
 export interface EndpointGroup {
@@ -141,6 +143,8 @@ export interface BridgePorts {
   uplink?: number;
   /** the ONE flow-based VXLAN port (options:key=flow, remote_ip=flow) */
   vxlan?: number;
+  /** the tenants' gateway ports to the host's kernel: port name (`nlgw<vrfId>`) -> ofport */
+  gateways?: Readonly<Record<string, number>>;
 }
 
 /** What only the agent knows about its host. */
@@ -233,6 +237,7 @@ const networkSchema = z
     networkId: u32('networkId').pipe(z.number().min(1, { error: 'networkId must be non-zero' })),
     gatewayMac: optMac('gatewayMac'),
     mtu: u32('mtu'),
+    nat: z.boolean({ error: 'nat must be true or false' }).default(true),
   })
   .superRefine((n, ctx) => {
     const max = n.encap === 'vlan' ? 4094 : 0xffffff;
@@ -328,7 +333,15 @@ export const localFactsSchema = z
     ports: z
       .record(z.string(), z.object({ ofport: portNo('ofport'), intfName: z.string().min(1, { error: 'intfName is required' }) }))
       .default({}),
-    bridge: z.object({ uplink: portNo('uplink').optional(), vxlan: portNo('vxlan').optional() }).default({}),
+    bridge: z
+      .object({
+        uplink: portNo('uplink').optional(),
+        vxlan: portNo('vxlan').optional(),
+        gateways: z
+          .record(z.string().regex(/^nlgw\d+$/, { error: 'gateway port names are nlgw<vrfId>' }), portNo('gateway ofport'))
+          .optional(),
+      })
+      .default({}),
   })
   .superRefine((f, ctx) => {
     const owner = new Map<number, string>();
@@ -340,6 +353,8 @@ export const localFactsSchema = z
     };
     claim(f.bridge.uplink, 'the uplink', ['bridge', 'uplink']);
     claim(f.bridge.vxlan, 'the VXLAN port', ['bridge', 'vxlan']);
+    for (const name of Object.keys(f.bridge.gateways ?? {}).sort())
+      claim(f.bridge.gateways![name], `gateway port ${name}`, ['bridge', 'gateways', name]);
     for (const id of Object.keys(f.ports).sort()) claim(f.ports[id]!.ofport, `endpoint ${id}`, ['ports', id, 'ofport']);
   });
 

@@ -36,6 +36,8 @@ export interface PortSpec {
   trunks?: readonly number[];
   vlanMode?: VlanMode;
   mtuRequest?: number;
+  /** the MAC an internal interface takes (Interface column `mac`) */
+  mac?: string;
   /** external_ids of the Port row */
   externalIds?: StringMap;
   /** external_ids of the Interface row (e.g. attached-mac, iface-id) */
@@ -136,6 +138,8 @@ export function validatePort(spec: PortSpec): void {
   if (spec.vlanMode !== undefined)
     checkOneOf('port.vlanMode', spec.vlanMode, ['trunk', 'access', 'native-tagged', 'native-untagged', 'dot1q-tunnel']);
   if (spec.mtuRequest !== undefined) checkInt('port.mtuRequest', spec.mtuRequest, 1, 65535);
+  if (spec.mac !== undefined && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(spec.mac))
+    throw bad('port.mac', `port.mac ${JSON.stringify(spec.mac)} must be a lower-case MAC like 02:00:00:00:00:01`);
   checkMap('port.externalIds', spec.externalIds);
   checkMap('port.interfaceExternalIds', spec.interfaceExternalIds);
   checkMap('port.otherConfig', spec.otherConfig);

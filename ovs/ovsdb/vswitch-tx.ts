@@ -147,6 +147,7 @@ function interfaceRow(spec: PortSpec): Record<string, PlainValue> {
   withOptional(row, 'options', spec.options);
   withOptional(row, 'ofport_request', spec.ofportRequest);
   withOptional(row, 'mtu_request', spec.mtuRequest);
+  withOptional(row, 'mac', spec.mac);
   withOptional(row, 'external_ids', spec.interfaceExternalIds);
   return row;
 }

@@ -66,6 +66,20 @@ describe('netctl write commands (fake netmaster)', () => {
     );
   });
 
+  it('net create --no-nat adds nat:false after the reference body (nat is on when not given)', async () => {
+    await expectSends(
+      ['net', 'create', '-t', 't1', '-e', 'vlan', '-p', '100', '-s', '10.2.1.0/24', '-g', '10.2.1.1', '--no-nat', 'net-vlan'],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/networks/t1:net-vlan/',
+          body: `{"encap":"vlan","gateway":"10.2.1.1","networkName":"net-vlan","nwType":"data","pktTag":100,"subnet":"10.2.1.0/24","tenantName":"t1",${NET_LINKS},"nat":false}`,
+        },
+      ],
+      'Creating network t1:net-vlan\n',
+    );
+  });
+
   it('net create with -s6 -g6 --tag -n and the defaults (vxlan, tenant default)', async () => {
     await expectSends(
       [

@@ -60,6 +60,7 @@ describe('netmaster consistency: allocations against objects', () => {
     ipv6Subnet: '',
     ipv6Gateway: '',
     cfgdTag: '',
+    nat: true,
   };
   const ep = {
     endpointID: 'e1',

@@ -3,6 +3,7 @@
  * key building, links on output, and the address helpers the checks rely on.
  */
 import assert from 'node:assert/strict';
+import { NetloomError } from '../../../lib/errors';
 import { keyOf, linksOf, parseObject, COLLECTIONS } from '../../../netmaster/model/keys';
 import {
   freeRuns,
@@ -51,8 +52,19 @@ describe('netmaster model: Contiv request bodies', () => {
       ipv6Subnet: '',
       ipv6Gateway: '',
       cfgdTag: '',
+      nat: true,
     });
     assert.equal(keyOf('network', n), 't1:n');
+  });
+
+  it('network nat: on by default, off when sent false, anything else refused naming the field', () => {
+    const base = { tenantName: 't1', networkName: 'n', subnet: '10.0.0.0/24' };
+    assert.equal(parseObject('network', base).nat, true);
+    assert.equal(parseObject('network', { ...base, nat: false }).nat, false);
+    assert.throws(
+      () => parseObject('network', { ...base, nat: 'no' }),
+      (e: unknown) => e instanceof NetloomError && e.field === 'nat',
+    );
   });
 
   it('network defaults: data, vxlan, tag 0 (allocate)', () => {

@@ -60,6 +60,7 @@ export function baseWorld(): World {
         ipv6Subnet: '',
         ipv6Gateway: '',
         cfgdTag: '',
+        nat: true,
       },
       {
         tenantName: 't1',
@@ -72,6 +73,7 @@ export function baseWorld(): World {
         ipv6Subnet: '2001:db8:1::/64',
         ipv6Gateway: '',
         cfgdTag: '',
+        nat: true,
       },
       {
         tenantName: 't1',
@@ -84,6 +86,7 @@ export function baseWorld(): World {
         ipv6Subnet: '',
         ipv6Gateway: '',
         cfgdTag: '',
+        nat: true,
       },
     ],
     endpointGroup: [

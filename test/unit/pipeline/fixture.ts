@@ -40,6 +40,7 @@ function net(tenant: string, name: string, encap: 'vlan' | 'vxlan', pktTag: numb
     networkId,
     gatewayMac: GW_MAC,
     mtu: 0,
+    nat: true,
   };
 }
 

@@ -15,6 +15,7 @@ export interface Network {
   'networkId'?: (number);
   'gatewayMac'?: (string);
   'mtu'?: (number);
+  'nat'?: (boolean);
 }
 
 export interface Network__Output {
@@ -31,4 +32,5 @@ export interface Network__Output {
   'networkId': (number);
   'gatewayMac': (string);
   'mtu': (number);
+  'nat': (boolean);
 }
