@@ -28,7 +28,7 @@ import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
 import { unoccupiedNetns } from './netns-occupancy';
-import { checkClaim, currentClaims, portMappingsOf, type PortMapping } from './published-ports';
+import { checkClaim, currentClaims, portMappingsOf } from './published-ports';
 import type { PublishedPort } from '../state/published-port';
 import { ReconcileLoop } from './reconcile-loop';
 import { underlayProbe, VtepWarmup } from './vtep-warmup';
@@ -109,7 +109,6 @@ export class Agent {
   private readonly hostNet: HostNetApplier;
   /** the gateway ports last made sure of (their key) and their ofports; cleared when OVS reconnects */
   private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
-  private portMappings: PortMapping[] = [];
   /** the gateway set (key) for which br-int's other gateway ports were last removed */
   private staleGatewaysChecked: string | undefined;
   /** runs the plumbing commands of endpoints (long-lived shells: no fork of this process each) */
@@ -533,7 +532,8 @@ export class Agent {
     let input: PipelineInput = { state, local };
     let hostNet: HostNetState | undefined;
     if (this.config.hostNetwork !== false) {
-      hostNet = desiredHostNet(input, { addresses: await readHostAddresses(this.runner) }, this.portMappings);
+      // the published ports of the endpoints live here now (CNI portMappings, Docker -p): DNAT rules
+      hostNet = desiredHostNet(input, { addresses: await readHostAddresses(this.runner) }, this.portMappings());
       input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
     }
     const flows = computePipeline(input);
@@ -562,12 +562,6 @@ export class Agent {
       this.gatewayOfports = { key, ofports: await this.gatewayPorts.ensure(await this.vswitch(), hostNet.gateways) };
     }
     return this.gatewayOfports.ofports;
-  }
-
-  /** The published ports this host's endpoints have (CNI portMappings, Docker -p): rendered as DNAT, reconciled. */
-  setPortMappings(mappings: readonly PortMapping[]): void {
-    this.portMappings = [...mappings];
-    this.loop.trigger();
   }
 
   /**

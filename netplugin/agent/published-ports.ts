@@ -1,28 +1,18 @@
 /**
  * The ports this host publishes, as the host network's renderer (netplugin/hostnet) takes them:
- * one PortMapping per published port of a local endpoint, from the endpoint records (CNI
- * portMappings and Docker -p alike). Only endpoints that are plugged in now (an OVS port) and
- * that the desired state lists are published: a record left behind by a container removed while
- * the agent was down has no port after a restart, so no rule points at it. Also the claims
- * check: no two endpoints of a host may publish the same host socket, counting ADDs in flight.
+ * one PortMapping (hostnet/port-mapping.ts) per published port of a local endpoint, from the
+ * endpoint records (CNI portMappings and Docker -p alike). Only endpoints that are plugged in now
+ * (an OVS port), that the desired state lists and whose ports are not withheld are published: a
+ * record left behind by a container removed while the agent was down has no port after a restart
+ * (Docker: its namespace and veth are gone) or is withheld (podman: its namespace is left with no
+ * process in it), so no rule points at it. Also the claims check: no two endpoints of a host may
+ * publish the same host socket, counting ADDs in flight.
  */
 import { NetloomError } from '../../lib/errors';
 import { describePort, findClash, type PublishedPort } from '../state/published-port';
 import type { HostState, LocalPort } from '../state/host-state';
+import { comparePortMappings, type PortMapping } from '../hostnet/port-mapping';
 import type { EndpointRecord } from './endpoint-store';
-
-/** One published port of one local endpoint, with what a DNAT rule needs (issue 14's contract). */
-export interface PortMapping {
-  endpointId: string;
-  /** the endpoint's tenant's routing domain (its gateway port is nlgw<vrfId>) */
-  tenantVrfId: number;
-  endpointIp: string;
-  /** '' = any local address */
-  hostIp: string;
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-}
 
 /** Whether a record's ports count: it publishes some, is plugged in, and is not withheld (see Agent.start). */
 function publishing(rec: EndpointRecord, ports: Readonly<Record<string, LocalPort>>, withheld: ReadonlySet<string>): boolean {
@@ -49,13 +39,7 @@ export function portMappingsOf(
     if (vrfId === undefined) continue;
     for (const p of rec.portMappings ?? []) out.push({ endpointId: rec.endpointId, tenantVrfId: vrfId, endpointIp: rec.ip, ...p });
   }
-  return out.sort(
-    (a, b) =>
-      a.hostPort - b.hostPort ||
-      a.protocol.localeCompare(b.protocol) ||
-      a.hostIp.localeCompare(b.hostIp) ||
-      a.endpointId.localeCompare(b.endpointId),
-  );
+  return out.sort(comparePortMappings);
 }
 
 /** Who holds a host socket: an endpoint record (live) or an attachment being added. */

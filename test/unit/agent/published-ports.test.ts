@@ -14,7 +14,8 @@ import { createLogger } from '../../../lib/logger';
 import { Agent } from '../../../netplugin/agent/agent';
 import type { EndpointRecord } from '../../../netplugin/agent/endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from '../../../netplugin/agent/fabric';
-import { checkClaim, currentClaims, portMappingsOf, type PortMapping } from '../../../netplugin/agent/published-ports';
+import { checkClaim, currentClaims, portMappingsOf } from '../../../netplugin/agent/published-ports';
+import type { PortMapping } from '../../../netplugin/hostnet/port-mapping';
 import { parseHostState, type HostState } from '../../../netplugin/state/host-state';
 import { findClash, portsClash, type PublishedPort } from '../../../netplugin/state/published-port';
 
@@ -98,7 +99,7 @@ describe('published ports (agent)', () => {
   });
 
   describe('portMappingsOf', () => {
-    it("gives each published port of a live, listed endpoint with its tenant's VRF id, sorted", () => {
+    it("gives each published port of a live, listed endpoint with its tenant's VRF id, in the renderer's order", () => {
       const m = portMappingsOf(
         [rec(1, [tcp(8080), udp(5353)]), rec(2, [tcp(80, 8000, '10.213.1.1')]), rec(3)],
         plugged(1, 2, 3),
@@ -114,8 +115,8 @@ describe('published ports (agent)', () => {
           containerPort: 8000,
           protocol: 'tcp',
         },
-        { endpointId: 'ep1', tenantVrfId: 7, endpointIp: '10.1.1.1', hostIp: '', hostPort: 5353, containerPort: 53, protocol: 'udp' },
         { endpointId: 'ep1', tenantVrfId: 7, endpointIp: '10.1.1.1', hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+        { endpointId: 'ep1', tenantVrfId: 7, endpointIp: '10.1.1.1', hostIp: '', hostPort: 5353, containerPort: 53, protocol: 'udp' },
       ] satisfies PortMapping[]);
     });
     it('leaves out an endpoint that is not plugged in (a record left by a container removed while the agent was down)', () => {
