@@ -2,12 +2,15 @@
  * Published ports on real components (issue 14 item 3): a lab of 2 hosts (OVS, netplugin,
  * netmaster), podman 4.3 through the CNI portMappings capability and dockerd 20.10 through the
  * CNM plugin's ProgramExternalConnectivity, each container running a small TCP server.
- * - `podman run -p` and `docker run -p` on host1: the agent records the ports with the endpoint.
+ * - `podman run -p` and `docker run -p` on host1: the agent records the ports with the endpoint,
+ *   renders them as DNAT rules (nft table inet netloom), and the container's server answers on
+ *   host1's address and host port from host2 and from the tor.
  * - A second container asking for a host port that is taken is refused, naming the port.
  * - `netloom-lab run -p` passes portMappings through the real shim.
- * - `rm` takes the ports away.
+ * - `rm` takes the ports away: no rule, nothing answers.
  * - The agent killed (-9), a podman container removed meanwhile (its DEL fails; podman leaves its
- *   namespace and veth behind), the agent restarted: the container's host port is free again.
+ *   namespace and veth behind), the agent restarted: its DNAT rule is gone (the live container's
+ *   stays and answers), and its host port is free again.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -15,6 +18,7 @@ import type { LabStatus } from '../../../deploy/lab/lab';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
 import { isAlive } from '../../../lib/process';
 import { waitFor } from '../../../lib/clock';
+import { run } from '../../../lib/exec';
 import type { EndpointRecord } from '../../../netplugin/agent/endpoint-store';
 import { labCli, netctlCli, netloomNetworkCreate } from '../../support/lab-cli';
 
@@ -43,6 +47,48 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     records(host)
       .flatMap((r) => (r.portMappings ?? []).map((p) => p.hostPort))
       .sort();
+
+  const host1Ip = plan.hosts[0]!.dataIp;
+  /** where published ports are tried from: the other host and the tor */
+  const clients = () => [
+    { name: 'host2', netns: plan.hosts[1]!.netns },
+    { name: 'tor', netns: plan.torNetns },
+  ];
+
+  /** What a TCP connection from `netns` to ip:port reads ('' when it fails). */
+  async function tcpAsk(netns: string, ip: string, port: number): Promise<string> {
+    const r = await run('nc', ['-w', '3', ip, String(port)], { netns, input: '', allowFailure: true, timeoutMs: 10_000 });
+    return r.code === 0 ? r.stdout.trim() : '';
+  }
+
+  /** host1's nftables table inet netloom ('' when there is none) */
+  async function nft(): Promise<string> {
+    const r = await run('nft', ['list', 'table', 'inet', 'netloom'], { netns: plan.hosts[0]!.netns, allowFailure: true });
+    return r.code === 0 ? r.stdout : '';
+  }
+  /** the DNAT rule of host port `port` in host1's table (undefined: none) */
+  const dnatOf = (table: string, port: number, protocol = 'tcp'): string | undefined =>
+    table.split('\n').find((l) => new RegExp(`\\b${protocol} dport ${port} .*dnat ip to 10\\.74\\.2\\.\\d+:8080`).test(l));
+
+  /** every client reads `pub-NAME` from host1's address on `port` (waiting for the rule to be applied) */
+  async function reachable(port: number, name: string): Promise<void> {
+    for (const c of clients()) {
+      const got = await waitFor(
+        `${name} on ${host1Ip}:${port} from ${c.name}`,
+        async () => (await tcpAsk(c.netns, host1Ip, port)) || undefined,
+        {
+          timeoutMs: 20_000,
+          intervalMs: 200,
+        },
+      );
+      assert.equal(got, `pub-${name}`, `${c.name} reaches ${name} on host1's port ${port}`);
+    }
+  }
+
+  /** no client gets an answer on host1's `port` */
+  async function unreachable(port: number): Promise<void> {
+    for (const c of clients()) assert.equal(await tcpAsk(c.netns, host1Ip, port), '', `${c.name}: nothing answers on host1's port ${port}`);
+  }
 
   /** a container of `engine` on host1 serving `pub-NAME` on TCP 8080, published as `spec` */
   async function serve(engine: 'podman' | 'docker', name: string, spec: string, allowFailure = false) {
@@ -86,11 +132,13 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     await lab(['down'], true, 120_000);
   });
 
-  it('podman run -p on host1: the agent records the published port with the endpoint', async () => {
+  it("podman run -p on host1 (CNI portMappings): recorded, a DNAT rule, reachable from host2 and the tor on host1's address", async () => {
     await serve('podman', 'pm1', '18080:8080');
     assert.deepEqual(recordedPorts(), [18080]);
     const rec = records().find((r) => r.portMappings?.length);
     assert.deepEqual(rec?.portMappings, [{ hostIp: '', hostPort: 18080, containerPort: 8080, protocol: 'tcp' }]);
+    await reachable(18080, 'pm1');
+    assert.match(dnatOf(await nft(), 18080) ?? '', new RegExp(`dnat ip to ${rec?.ip.replace(/\./g, '\\.')}:8080`));
   });
 
   it('a second container asking for a host port that is taken is refused, naming the port', async () => {
@@ -105,16 +153,19 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     assert.deepEqual(recordedPorts(), [18080], 'the refused containers left nothing');
   });
 
-  it('docker run -p on host1: ProgramExternalConnectivity publishes the port with the endpoint', async () => {
+  it("docker run -p on host1 (ProgramExternalConnectivity): recorded, reachable from host2 and the tor on host1's address", async () => {
     await serve('docker', 'dk1', '18081:8080');
     await waitFor('dk1 published', () => recordedPorts().includes(18081), { timeoutMs: 10_000 });
     assert.deepEqual(recordedPorts(), [18080, 18081]);
+    await reachable(18081, 'dk1');
+    await reachable(18080, 'pm1');
   });
 
-  it('netloom-lab run -p hands CNI portMappings to the shim', async () => {
+  it('netloom-lab run -p hands CNI portMappings to the shim (a UDP DNAT rule)', async () => {
     await lab(['run', 'host1', 'r1', '--tenant', NET.tenant, '--network', NET.network, '-p', '18084:8080/udp']);
     const rec = records().find((r) => r.containerId.endsWith('-r1'));
     assert.deepEqual(rec?.portMappings, [{ hostIp: '', hostPort: 18084, containerPort: 8080, protocol: 'udp' }]);
+    await waitFor('the UDP rule', async () => dnatOf(await nft(), 18084, 'udp'), { timeoutMs: 10_000 });
   });
 
   it('rm takes the ports away (podman: CNI DEL; docker: Revoke, Leave, DeleteEndpoint; lab rm: CNI DEL)', async () => {
@@ -122,13 +173,18 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     await lab(['docker', 'host1', '--', 'rm', '-f', 'dk1']);
     await lab(['rm', 'r1']);
     await waitFor('no published port left', () => recordedPorts().length === 0, { timeoutMs: 10_000 });
+    await waitFor('no DNAT rule left', async () => !/dnat ip to/.test(await nft()), { timeoutMs: 10_000 });
+    await unreachable(18080);
+    await unreachable(18081);
   });
 
-  it('agent killed (-9), a container removed meanwhile, agent restarted: its port is not held any more', async function () {
+  it('agent killed (-9), a container removed meanwhile, agent restarted: no stale DNAT rule, its port free, the other kept', async function () {
     this.timeout(180_000);
     await serve('podman', 'pm3', '18082:8080');
     await serve('docker', 'dk3', '18083:8080');
     await waitFor('both published', () => recordedPorts().length === 2, { timeoutMs: 10_000 });
+    await reachable(18082, 'pm3');
+    await reachable(18083, 'dk3');
     const status = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
     const pid = status.hosts.find((h) => h.name === 'host1')?.agent?.pid;
     assert.ok(pid, 'host1 runs its agent');
@@ -138,7 +194,14 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     const rm = await lab(['podman', 'host1', '--', 'rm', '-f', '-t', '0', 'pm3'], true);
     log(`podman rm with the agent down: exit ${rm.code}; ${rm.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
     assert.equal((await lab(['podman', 'host1', '--', 'container', 'exists', 'pm3'], true)).code, 1, 'pm3 is gone');
+    assert.ok(dnatOf(await nft(), 18082), 'the kernel keeps the rules while the agent is down');
     await lab(['restart', 'host1', 'netplugin']);
+    await waitFor('the stale rule gone', async () => (dnatOf(await nft(), 18082) ? undefined : true), { timeoutMs: 20_000 });
+    const table = await nft();
+    assert.ok(dnatOf(table, 18083), `the live container's rule stays:\n${table}`);
+    assert.equal(table.match(/dnat ip to/g)?.length, 2, 'one DNAT rule (prerouting and output) per live port, nothing else');
+    await reachable(18083, 'dk3');
+    await unreachable(18082);
     assert.ok(
       records().some((r) => r.portMappings?.some((p) => p.hostPort === 18082)),
       "the removed container's record is still there (its DEL never arrived)",
@@ -148,5 +211,6 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     await waitFor('pm4 recorded', () => records().filter((r) => r.portMappings?.some((p) => p.hostPort === 18082)).length === 2, {
       timeoutMs: 10_000,
     });
+    await reachable(18082, 'pm4');
   });
 });
