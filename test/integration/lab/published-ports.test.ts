@@ -213,4 +213,30 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     });
     await reachable(18082, 'pm4');
   });
+
+  it('a port published on one host address (-p HOSTIP:...) answers there only', async () => {
+    const mgmtIp = plan.hosts[0]!.mgmtIp;
+    await serve('podman', 'pm5', `${host1Ip}:18085:8080`);
+    await reachable(18085, 'pm5');
+    assert.match(dnatOf(await nft(), 18085) ?? '', new RegExp(`ip daddr ${host1Ip.replace(/\./g, '\\.')} `));
+    assert.equal(await tcpAsk(plan.hosts[1]!.netns, mgmtIp, 18085), '', "not on host1's management address");
+    await lab(['podman', 'host1', '--', 'rm', '-f', '-t', '0', 'pm5']);
+  });
+
+  it('agent killed (-9), a Docker container removed meanwhile, agent restarted: no stale DNAT rule', async function () {
+    this.timeout(180_000);
+    await reachable(18083, 'dk3');
+    const status = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
+    const pid = status.hosts.find((h) => h.name === 'host1')?.agent?.pid;
+    assert.ok(pid, 'host1 runs its agent');
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the agent gone', () => !isAlive(pid), { timeoutMs: 10_000 });
+    const rm = await lab(['docker', 'host1', '--', 'rm', '-f', 'dk3'], true, 120_000);
+    log(`docker rm with the agent down: exit ${rm.code}; ${rm.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+    assert.ok(dnatOf(await nft(), 18083), 'the kernel keeps the rule while the agent is down');
+    await lab(['restart', 'host1', 'netplugin']);
+    await waitFor('the stale rule gone', async () => (dnatOf(await nft(), 18083) ? undefined : true), { timeoutMs: 20_000 });
+    await unreachable(18083);
+    await reachable(18082, 'pm4');
+  });
 });
