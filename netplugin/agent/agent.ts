@@ -27,7 +27,7 @@ import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
-import { unoccupiedNetns } from './netns-occupancy';
+import { orphanedPublishers, realOrphanProbe, type OrphanProbe } from './orphan-ports';
 import { checkClaim, currentClaims, portMappingsOf } from './published-ports';
 import type { PublishedPort } from '../state/published-port';
 import { ReconcileLoop } from './reconcile-loop';
@@ -460,23 +460,20 @@ export class Agent {
   }
 
   /**
-   * At start, before anything is published: the ports of CNI endpoints whose container's network
-   * namespace holds no process are withheld (not published, holding no host port). Such a
-   * container was removed while the agent was down: its DEL never arrived, and podman leaves the
-   * namespace (with the veth) behind, so the endpoint still looks plugged in. Its DEL, if it ever
-   * comes, removes the record as usual.
+   * At start, before anything is published: the ports of endpoints whose container is gone are
+   * withheld (not published, holding no host port). Such a container was removed while the agent
+   * was down and its runtime left the veth behind (see orphan-ports.ts), so the endpoint still
+   * looks plugged in. A DEL or DeleteEndpoint, if it ever comes, removes the record as usual.
    */
-  async withholdOrphanPorts(findUnoccupied: (paths: readonly string[]) => Promise<Set<string>> = unoccupiedNetns): Promise<void> {
-    const recs = this.store.list().filter((r) => r.kind === 'cni' && r.netnsPath !== '' && (r.portMappings?.length ?? 0) > 0);
-    const empty = await findUnoccupied(recs.map((r) => r.netnsPath));
-    const orphans = recs.filter((r) => empty.has(r.netnsPath));
-    for (const r of orphans) {
+  async withholdOrphanPorts(probe: OrphanProbe = realOrphanProbe): Promise<void> {
+    const orphans = await orphanedPublishers(this.store.list(), probe);
+    for (const { rec, why } of orphans) {
       this.deps.logger.warn(
-        { endpoint: r.endpointId, container: r.containerId, netns: r.netnsPath },
-        "no process is in the endpoint's network namespace (its container was removed while the agent was down?): its published ports are withheld",
+        { endpoint: rec.endpointId, container: rec.containerId },
+        `the endpoint's container is gone (${why}; removed while the agent was down?): its published ports are withheld`,
       );
     }
-    this.portsWithheld = new Set(orphans.map((r) => r.idempotencyKey));
+    this.portsWithheld = new Set(orphans.map((o) => o.rec.idempotencyKey));
     this.portMappingsMaybeChanged();
   }
 

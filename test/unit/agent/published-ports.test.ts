@@ -236,9 +236,12 @@ describe('published ports (agent)', () => {
       a.store.put(rec(3, [tcp(8081)], { netnsPath: '/run/netns/alive' }));
       a.store.put(rec(5, [], { netnsPath: '/run/netns/gone' }));
       const asked: string[][] = [];
-      await a.withholdOrphanPorts(async (paths) => {
-        asked.push([...paths]);
-        return new Set(['/run/netns/gone']);
+      await a.withholdOrphanPorts({
+        unoccupiedNetns: async (paths) => {
+          asked.push([...paths]);
+          return new Set(['/run/netns/gone']);
+        },
+        linkHere: async () => assert.fail('no Docker endpoint here'),
       });
       assert.deepEqual(asked, [['/run/netns/gone', '/run/netns/alive']], 'only CNI records that publish something are looked at');
       give(a, state(['ep1', 'ep3']), plugged(1, 3));
