@@ -8,7 +8,9 @@
  * with ratios against the plain OVS bridge (and against the two-instance one). The `-policy` netloom
  * paths are the same paths between containers whose group has a 100-rule policy (evaluated on
  * both hosts, allowing their traffic), rated against the same path without it (issue 12: at least
- * 0.9x bandwidth, at most 1.1x latency). Everything is removed
+ * 0.9x bandwidth, at most 1.1x latency). `netloom-egress-nat` is a container to a server in the lab's
+ * `tor` through its host's tenant gateway port with masquerade (docs/hostnet.md), rated against
+ * `netloom-egress`, the same path routed without NAT (issue 14: the same goals). Everything is removed
  * afterwards, also on failure. Needs root.
  * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...]
  */
@@ -20,6 +22,7 @@ import {
   parseDataplaneArgs,
   POLICY_GOAL,
   POLICY_PATHS,
+  NAT_PATHS,
   summarize,
   type PathName,
   type Sample,
@@ -134,6 +137,12 @@ export async function run(args: string[]): Promise<void> {
             goal: { bandwidthAtLeast: POLICY_GOAL.bandwidth, latencyAtMost: POLICY_GOAL.latency },
             vsNoPolicy: Object.fromEntries(POLICY_PATHS.map(([n]) => [n, figures[n]?.vsNoPolicy ?? null])),
             evidence: policyEvidence,
+          }
+        : null,
+      nat: opts.paths.includes('netloom-egress-nat')
+        ? {
+            goal: { bandwidthAtLeast: POLICY_GOAL.bandwidth, latencyAtMost: POLICY_GOAL.latency },
+            vsNoNat: Object.fromEntries(NAT_PATHS.map(([n]) => [n, figures[n]?.vsNoNat ?? null])),
           }
         : null,
     }),

@@ -10,6 +10,8 @@ export const ALL_PATHS = [
   'netloom-vxlan',
   'netloom-vlan-policy',
   'netloom-vxlan-policy',
+  'netloom-egress',
+  'netloom-egress-nat',
   'ovs-normal',
   'ovs-normal-2host',
   'veth',
@@ -25,7 +27,9 @@ export const POLICY_PATHS: ReadonlyArray<[PathName, PathName]> = [
   ['netloom-vlan-policy', 'netloom-vlan'],
   ['netloom-vxlan-policy', 'netloom-vxlan'],
 ];
-/** the issue's goal for a path with policy against the same without: bandwidth at least, latency at most */
+/** a container to the tor through its host's gateway port with masquerade, and the same path routed without NAT */
+export const NAT_PATHS: ReadonlyArray<[PathName, PathName]> = [['netloom-egress-nat', 'netloom-egress']];
+/** the issue's goal for a path with policy (or NAT) against the same without: bandwidth at least, latency at most */
 export const POLICY_GOAL = { bandwidth: 0.9, latency: 1.1 } as const;
 
 export interface DataplaneOptions {
@@ -92,6 +96,8 @@ export interface PathFigures {
   vsOvsNormal2Host: Ratios | null;
   /** policy paths only: the same against the path without policy (null when it was not measured) */
   vsNoPolicy?: Ratios | null;
+  /** NAT paths only: the same against the path without NAT (null when it was not measured) */
+  vsNoNat?: Ratios | null;
 }
 
 export interface Ratios {
@@ -138,6 +144,11 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
     const base = out[without];
     if (f) f.vsNoPolicy = base ? ratios(f, base) : null;
   }
+  for (const [withNat, without] of NAT_PATHS) {
+    const f = out[withNat];
+    const base = out[without];
+    if (f) f.vsNoNat = base ? ratios(f, base) : null;
+  }
   return out;
 }
 
@@ -165,6 +176,18 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
     );
     for (const [n] of pol) {
       const r = figs[n]?.vsNoPolicy;
+      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
+    }
+  }
+  const nat = NAT_PATHS.filter(([n]) => figs[n]?.vsNoNat);
+  if (nat.length > 0) {
+    rows.push(
+      '',
+      `| path | tcp_bw / without NAT (goal >= ${POLICY_GOAL.bandwidth}x) | tcp_lat / without NAT (goal <= ${POLICY_GOAL.latency}x) | iperf3 / without NAT |`,
+      '|---|---|---|---|',
+    );
+    for (const [n] of nat) {
+      const r = figs[n]?.vsNoNat;
       if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
     }
   }

@@ -26,7 +26,7 @@ const TENANT = 'dp';
 export interface BenchContainer {
   name: string;
   host: 'host1' | 'host2';
-  network: 'vl' | 'vx';
+  network: 'vl' | 'vx' | 'eg' | 'en';
   ip: string;
   mac: string;
   /** the group (of its network) whose 100-rule policy applies to it; none: no policy */
@@ -46,7 +46,13 @@ export const CONTAINERS: readonly BenchContainer[] = [
   { name: 'vlp2', host: 'host2', network: 'vl', ip: '10.60.1.12', mac: '02:00:00:60:01:12', group: 'polvl' },
   { name: 'vxp1', host: 'host1', network: 'vx', ip: '10.60.2.11', mac: '02:00:00:60:02:11', group: 'polvx' },
   { name: 'vxp2', host: 'host2', network: 'vx', ip: '10.60.2.12', mac: '02:00:00:60:02:12', group: 'polvx' },
+  // to the tor through host1's gateway port: masqueraded (eg), and routed without NAT (en; the tor routes 10.60.4.0/24 to host1)
+  { name: 'eg1', host: 'host1', network: 'eg', ip: '10.60.3.1', mac: '02:00:00:60:03:01' },
+  { name: 'en1', host: 'host1', network: 'en', ip: '10.60.4.1', mac: '02:00:00:60:04:01' },
 ];
+
+/** The subnet of the network without NAT, which the tor routes back to host1. */
+export const NO_NAT_SUBNET = '10.60.4.0/24';
 
 /** Rules in each policy group's policy. */
 export const POLICY_RULES = 100;
@@ -79,9 +85,11 @@ export function fabricState(
   hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'dataIp'>>,
   containers: readonly BenchContainer[] = CONTAINERS,
 ): unknown {
-  const nets: Array<{ name: BenchContainer['network']; encap: Encap; tag: number; octet: number }> = [
+  const nets: Array<{ name: BenchContainer['network']; encap: Encap; tag: number; octet: number; nat?: false }> = [
     { name: 'vl', encap: 'vlan', tag: 301, octet: 1 },
     { name: 'vx', encap: 'vxlan', tag: 5301, octet: 2 },
+    { name: 'eg', encap: 'vxlan', tag: 5303, octet: 3 },
+    { name: 'en', encap: 'vxlan', tag: 5304, octet: 4, nat: false },
   ];
   const groups = [...new Set(containers.flatMap((c) => (c.group ? [`${c.network} ${c.group}`] : [])))].map((x, i) => {
     const [network, group] = x.split(' ') as [string, string];
@@ -101,6 +109,7 @@ export function fabricState(
       subnet: `10.60.${n.octet}.0/24`,
       gateway: `10.60.${n.octet}.254`,
       networkId: i + 1,
+      ...(n.nat === false ? { nat: false } : {}),
     })),
     endpoints: containers.map((c) => ({
       id: `ep-${c.name}`,
@@ -165,14 +174,18 @@ export class NetloomBench {
     const plan = this.plan;
     await Promise.all(plan.hosts.map((h) => this.startAgent(plan, h)));
     for (const c of CONTAINERS) await this.plug(c);
+    const host1 = this.host('host1');
+    await run('ip', ['route', 'replace', NO_NAT_SUBNET, 'via', host1.dataIp], { netns: plan.torNetns });
     // first packets across hosts may be lost while VTEPs and MACs are learnt: wait for answers
     for (const [from, to] of [
       ['vl1', 'vl2'],
       ['vx1', 'vx2'],
       ['vlp1', 'vlp2'],
       ['vxp1', 'vxp2'],
+      ['eg1', 'tor'],
+      ['en1', 'tor'],
     ] as const) {
-      const dst = CONTAINERS.find((c) => c.name === to);
+      const dst = to === 'tor' ? { ip: plan.torDataIp } : CONTAINERS.find((c) => c.name === to);
       if (!dst) continue;
       await waitFor(
         `${from} -> ${to} ping`,
@@ -217,8 +230,20 @@ export class NetloomBench {
     if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${r.output.trim().slice(0, 500)}`);
   }
 
-  /** The measured paths: VLAN and VXLAN, host1 -> host2, each without and with the 100-rule policy. */
+  /**
+   * The measured paths: VLAN and VXLAN, host1 -> host2, each without and with the 100-rule policy;
+   * a VXLAN container on host1 to the tor through host1's gateway port, with and without NAT.
+   */
   paths(): BenchPath[] {
+    const plan = this.plan;
+    if (!plan) throw new NetloomError('UNAVAILABLE', 'lab not up');
+    const toTor = (name: string, a: string): BenchPath => ({
+      name,
+      clientNs: containerNs({ name: a }),
+      serverNs: plan.torNetns,
+      serverIp: plan.torDataIp,
+      cleanup: async () => undefined,
+    });
     const mk = (name: string, a: string, b: string): BenchPath => {
       const dst = CONTAINERS.find((c) => c.name === b);
       if (!dst) throw new NetloomError('NOT_FOUND', `no container ${b}`);
@@ -229,6 +254,8 @@ export class NetloomBench {
       mk('netloom-vxlan', 'vx1', 'vx2'),
       mk('netloom-vlan-policy', 'vlp1', 'vlp2'),
       mk('netloom-vxlan-policy', 'vxp1', 'vxp2'),
+      toTor('netloom-egress', 'en1'),
+      toTor('netloom-egress-nat', 'eg1'),
     ];
   }
 

@@ -529,8 +529,9 @@ export class Agent {
     let input: PipelineInput = { state, local };
     let hostNet: HostNetState | undefined;
     if (this.config.hostNetwork !== false) {
+      const facts = { addresses: await readHostAddresses(this.runner), underlayMtu: this.config.underlayMtu };
       // the published ports of the endpoints live here now (CNI portMappings, Docker -p): DNAT rules
-      hostNet = desiredHostNet(input, { addresses: await readHostAddresses(this.runner) }, this.portMappings());
+      hostNet = desiredHostNet(input, facts, this.portMappings());
       input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
     }
     const flows = computePipeline(input);
@@ -554,7 +555,7 @@ export class Agent {
 
   /** The tenants' gateway ports on br-int (added when missing) and their ofports, re-read only when the set changes. */
   private async ensureGatewayPorts(hostNet: HostNetState): Promise<Record<string, number>> {
-    const key = hostNet.gateways.map((g) => `${g.port}=${g.mac}`).join(',');
+    const key = hostNet.gateways.map((g) => `${g.port}=${g.mac}/${g.mtu}`).join(',');
     if (this.gatewayOfports?.key !== key) {
       this.gatewayOfports = { key, ofports: await this.gatewayPorts.ensure(await this.vswitch(), hostNet.gateways) };
     }

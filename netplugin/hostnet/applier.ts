@@ -3,9 +3,10 @@
  * else): the gateway ports' kernel side up (no reverse-path filter: their sources are tenant
  * addresses the main table does not route back; no IPv6; on the userspace datapath transmit
  * checksums computed by the kernel), IPv4 forwarding and mark reflection on, the nftables table loaded atomically, and
- * the ip rules and routes reconciled with what the kernel lists (kernel-plan.ts). Nothing is
- * remembered between runs except the last table text loaded (a restarted agent loads it again),
- * so a crash leaves nothing the next start does not correct. Commands go through a CommandRunner
+ * the ip rules and routes reconciled with what the kernel lists (kernel-plan.ts). Like the flow
+ * reconciler it trusts what it applied last: the same desired state again costs no command until
+ * `invalidate()` (OVS reconnected). Nothing is remembered across restarts, so a crash leaves
+ * nothing the next start does not correct. Commands go through a CommandRunner
  * (a fake one in unit tests).
  */
 import type { CommandRunner } from '../../lib/exec';
@@ -34,6 +35,8 @@ export interface ApplyReport {
 
 export class HostNetApplier {
   private loadedTable: string | undefined;
+  /** the desired state of the last successful apply */
+  private applied: string | undefined;
   private readonly prepared = new Set<string>();
 
   constructor(private readonly opts: HostNetApplierOptions) {}
@@ -41,6 +44,7 @@ export class HostNetApplier {
   /** Forget what was loaded (the next apply loads the table and prepares the ports again). */
   invalidate(): void {
     this.loadedTable = undefined;
+    this.applied = undefined;
     this.prepared.clear();
   }
 
@@ -52,6 +56,9 @@ export class HostNetApplier {
   }
 
   async apply(desired: HostNetState): Promise<ApplyReport> {
+    const key = JSON.stringify(desired);
+    if (key === this.applied) return { nft: false, commands: 0 };
+    this.applied = undefined;
     const run = this.opts.runner;
     const ports = new Set(desired.gateways.map((g) => g.port));
     for (const p of [...this.prepared]) if (!ports.has(p)) this.prepared.delete(p);
@@ -73,6 +80,7 @@ export class HostNetApplier {
     const routes = parseRoutes((await run('ip', ['-j', 'route', 'show', 'table', 'all', 'proto', String(ROUTE_PROTO)])).stdout);
     const plan = planKernel(desired, { rules, routes });
     for (const [cmd, args] of plan) await run(cmd, args);
+    this.applied = key;
     if (nft || plan.length > 0) this.opts.logger?.info({ nft, commands: plan.length, gateways: [...ports] }, 'host network applied');
     return { nft, commands: plan.length };
   }

@@ -11,6 +11,7 @@
 import ipaddr from 'ipaddr.js';
 import { NetloomError } from '../../lib/errors';
 import { NetworkView, pipelineView, PipelineInput, PipelineView } from '../pipeline/input';
+import { DEFAULT_UNDERLAY_MTU, endpointMtu } from '../pipeline/mtu';
 import type { Tenant } from '../state/host-state';
 import { gatewayPortMac, gatewayPortName, MAX_GATEWAY_VRF, routeTable, tenantMark } from './numbering';
 import { checkPortMapping, comparePortMappings, type PortMapping } from './port-mapping';
@@ -19,6 +20,8 @@ import { checkPortMapping, comparePortMappings, type PortMapping } from './port-
 export interface HostFacts {
   /** the host's own IPv4 addresses with their prefix (10.213.1.1/24), loopback and gateway ports left out */
   addresses: readonly string[];
+  /** the underlay's MTU (default 1500): the gateway port takes its tenant's smallest endpoint MTU */
+  underlayMtu?: number;
 }
 
 export interface GatewaySubnet {
@@ -43,6 +46,11 @@ export interface TenantGateway {
   mark: number;
   /** routing table the mark selects (10000+vrfId) */
   table: number;
+  /**
+   * the smallest MTU of the tenant's local endpoints: what the kernel sends them (from the world,
+   * from the host) is fragmented or gets PMTU errors in the kernel, not dropped by the switch
+   */
+  mtu: number;
   /** sorted by subnet */
   subnets: GatewaySubnet[];
 }
@@ -107,7 +115,9 @@ export function desiredHostNet(input: PipelineInput, facts: HostFacts, portMappi
   const all = tenants.flatMap((t) =>
     gatewayNetworks(view, t).map((nv) => ({ t, nv, cidr: parseCidr(nv.net.subnet, `${nv.net.key}.subnet`) })),
   );
+  const underlay = facts.underlayMtu ?? DEFAULT_UNDERLAY_MTU;
   const gateways = tenants.map((t): TenantGateway => {
+    const mtu = Math.min(...gatewayNetworks(view, t).map((nv) => endpointMtu(nv.net, underlay)));
     const subnets = all
       .filter((x) => x.t === t)
       .map(({ nv, cidr }): GatewaySubnet => {
@@ -123,6 +133,7 @@ export function desiredHostNet(input: PipelineInput, facts: HostFacts, portMappi
       mac: gatewayPortMac(t.vrfId),
       mark: tenantMark(t.vrfId),
       table: routeTable(t.vrfId),
+      mtu,
       subnets,
     };
   });

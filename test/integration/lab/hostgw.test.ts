@@ -188,6 +188,30 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
     assert.equal(await tcpAsk(ctrNs('a1'), plan.torDataIp, PORT.tor), `tor ${hostIp('host1')}`, 'egress still works');
   });
 
+  it('after an ovs-vswitchd restart the gateway ports are back (up, fixed MAC, MTU) and egress works again', async function () {
+    this.timeout(90_000);
+    await lab(['restart', 'host1', 'ovs'], false, 60_000);
+    const got = await waitFor(
+      'a1 reaches the tor after the OVS restart',
+      async () => (await tcpAsk(ctrNs('a1'), plan.torDataIp, PORT.tor)) || undefined,
+      { timeoutMs: 30_000, intervalMs: 300 },
+    );
+    assert.equal(got, `tor ${hostIp('host1')}`);
+    const links = (await run('ip', ['-o', 'link', 'show'], { netns: hostNs('host1') })).stdout
+      .split('\n')
+      .filter((l) => /nlgw\d+:/.test(l));
+    assert.equal(links.length, 3);
+    for (const l of links) {
+      const vrf = Number(/nlgw(\d+):/.exec(l)![1]);
+      assert.match(l, /[<,]UP[,>]/, `${l}: up`);
+      assert.match(l, / mtu 1450 /, `${l}: the VXLAN endpoints' MTU`);
+      assert.ok(
+        l.includes(`02:6e:6c:fe:${((vrf >> 8) & 0xff).toString(16).padStart(2, '0')}:${(vrf & 0xff).toString(16).padStart(2, '0')}`),
+        `${l}: fixed MAC`,
+      );
+    }
+  });
+
   it("after a tenant's last endpoint on a host goes, its gateway port, rule, table and routes are gone", async function () {
     this.timeout(60_000);
     assert.equal((await gatewayPorts('host1')).length, 3);

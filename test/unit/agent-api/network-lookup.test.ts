@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { isNetloomError, type ErrorCode } from '../../../lib/errors';
 import { computeHostView } from '../../../netmaster/agent/host-view';
-import { lookupNetwork, normalCidr } from '../../../netmaster/agent/network-lookup';
+import { lookupNetwork, networkMessage, normalCidr } from '../../../netmaster/agent/network-lookup';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import { ClusterBuilder } from './fixtures';
 
@@ -40,6 +40,23 @@ describe('agent API LookupNetwork', () => {
     const vlan = lookupNetwork(c, { tenant: 't1', network: 'flat', subnet: '' });
     assert.equal(vlan.encap, 'vlan');
     assert.equal(vlan.networkId, 0x1000000 | 100);
+  });
+
+  it("carries the network's nat setting: on when stored without one (networks stored before it existed), off when stored off", () => {
+    const c = world().state;
+    assert.equal(lookupNetwork(c, { tenant: 't1', network: 'web', subnet: '' }).nat, true);
+    assert.equal(computeHostView(c, 'hostB').networks.find((n) => n.key === 't1:web')?.nat, true);
+    const stored = {
+      tenantName: 't1',
+      networkName: 'x',
+      nwType: 'data' as const,
+      encap: 'vxlan' as const,
+      pktTag: 9,
+      subnet: '10.9.0.0/24',
+    };
+    const off = networkMessage('t1:x', { ...stored, gateway: '', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '', nat: false });
+    assert.equal(off.nat, false);
+    assert.equal(parseHostState({ networks: [off] }).networks[0]?.nat, false, 'the agent reads it');
   });
 
   it('finds by subnet within the tenant (two tenants may share a subnet), in any CIDR spelling', () => {

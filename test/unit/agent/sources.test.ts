@@ -184,9 +184,19 @@ describe('agent control-plane adapters', () => {
       '--state-dir',
       '--metrics-listen',
       '--log-level',
+      '--no-host-network',
     ]) {
       assert.ok(help.includes(o), o);
     }
+  });
+
+  it('the host network (gateway ports, nftables, rules, routes) is on unless --no-host-network', () => {
+    const opts = (args: string[]) =>
+      buildCommand()
+        .parse(['node', 'netplugin', ...args])
+        .opts<{ hostNetwork: boolean }>();
+    assert.equal(opts([]).hostNetwork, true);
+    assert.equal(opts(['--no-host-network']).hostNetwork, false);
   });
 });
 

@@ -100,7 +100,21 @@ describe('dataplane benchmark pieces', () => {
     assert.doesNotMatch(formatTable(f), /netloom-vxlan-policy \| [0-9.]+x \|/);
   });
 
-  it('writes a fabric the agent accepts: a VLAN and a VXLAN network, four endpoints, both VTEPs', () => {
+  it('rates the egress path through NAT against the same path routed without NAT', () => {
+    const s = (bw: number, lat: number, ip: number): Sample => ({ tcpBwBps: bw * 1e9, tcpLatUs: lat, iperf3Bps: ip * 1e9 });
+    const f = summarize(
+      new Map<PathName, Sample[]>([
+        ['netloom-egress', [s(0.5, 100, 0.5)]],
+        ['netloom-egress-nat', [s(0.48, 105, 0.45)]],
+      ]),
+    );
+    assert.deepEqual(f['netloom-egress-nat']?.vsNoNat, { tcpBw: 0.96, tcpLat: 1.05, iperf3: 0.9 });
+    assert.equal(f['netloom-egress']?.vsNoNat, undefined);
+    assert.match(formatTable(f), /\| netloom-egress-nat \| 0\.96x \| 1\.05x \| 0\.90x \|/);
+    assert.equal(summarize(new Map<PathName, Sample[]>([['netloom-egress-nat', [s(1, 1, 1)]]]))['netloom-egress-nat']?.vsNoNat, null);
+  });
+
+  it('writes a fabric the agent accepts: a VLAN and a VXLAN network, the egress networks with and without NAT, both VTEPs', () => {
     const st = parseHostState(
       fabricState([
         { name: 'host1', dataIp: '10.213.3.1' },
@@ -108,13 +122,15 @@ describe('dataplane benchmark pieces', () => {
       ]),
     );
     assert.deepEqual(
-      st.networks.map((n) => [n.key, n.encap]),
+      st.networks.map((n) => [n.key, n.encap, n.nat]),
       [
-        ['dp:vl', 'vlan'],
-        ['dp:vx', 'vxlan'],
+        ['dp:vl', 'vlan', true],
+        ['dp:vx', 'vxlan', true],
+        ['dp:eg', 'vxlan', true],
+        ['dp:en', 'vxlan', false],
       ],
     );
-    assert.equal(st.endpoints.length, 8);
+    assert.equal(st.endpoints.length, 10);
     // the policy containers: their group's 100-rule policy, evaluated on both hosts
     assert.deepEqual(
       st.groups.map((g) => [g.key, g.network, g.policies]),

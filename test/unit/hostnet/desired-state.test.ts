@@ -9,10 +9,10 @@ describe('hostnet: desired host-network state', () => {
   it('one gateway per tenant with a local endpoint: port, fixed MAC, mark, table, subnets with nat', () => {
     const s = desiredHostNet(input(), { addresses: ['192.168.0.1/24'] });
     assert.deepEqual(
-      s.gateways.map((g) => [g.tenant, g.vrfId, g.ctZone, g.port, g.mac, g.mark, g.table]),
+      s.gateways.map((g) => [g.tenant, g.vrfId, g.ctZone, g.port, g.mac, g.mark, g.table, g.mtu]),
       [
-        ['blue', 1, 101, 'nlgw1', '02:6e:6c:fe:00:01', 0x10001, 10001],
-        ['red', 2, 102, 'nlgw2', '02:6e:6c:fe:00:02', 0x10002, 10002],
+        ['blue', 1, 101, 'nlgw1', '02:6e:6c:fe:00:01', 0x10001, 10001, 1450],
+        ['red', 2, 102, 'nlgw2', '02:6e:6c:fe:00:02', 0x10002, 10002, 1450],
       ],
       'green has no endpoint on h1: no gateway',
     );
@@ -68,6 +68,20 @@ describe('hostnet: desired host-network state', () => {
       () => desiredHostNet(input(), { addresses: [] }, [{ ...m(1), protocol: 'sctp' as 'tcp' }]),
       (e: unknown) => e instanceof NetloomError && e.field === 'portMappings[0].protocol',
     );
+  });
+
+  it("the port's MTU is the smallest endpoint MTU of the tenant's local networks (VXLAN: underlay - 50, a network's own MTU lowers it)", () => {
+    const i = input({
+      networks: [network('blue', 'web', '10.1.1.0/24', 5001), network('blue', 'vl', '10.1.2.0/24', 5002, { encap: 'vlan', pktTag: 12 })],
+      endpoints: [ep('v1', 'blue:vl', 'h1', '10.1.2.10', 2)],
+    });
+    assert.equal(desiredHostNet(i, { addresses: [] }).gateways[0]!.mtu, 1500, 'only a VLAN network local: 1500');
+    assert.equal(desiredHostNet(input(), { addresses: [], underlayMtu: 9000 }).gateways[0]!.mtu, 8950);
+    const low = input({
+      networks: [network('blue', 'web', '10.1.1.0/24', 5001, { mtu: 1300 })],
+      endpoints: [ep('a1', 'blue:web', 'h1', '10.1.1.10', 1)],
+    });
+    assert.equal(desiredHostNet(low, { addresses: [] }).gateways[0]!.mtu, 1300);
   });
 
   it('refuses a vrfId the mark cannot carry and a host address that is not a CIDR, naming the field', () => {
