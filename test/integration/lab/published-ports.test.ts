@@ -4,7 +4,8 @@
  * CNM plugin's ProgramExternalConnectivity, each container running a small TCP server.
  * - `podman run -p` and `docker run -p` on host1: the agent records the ports with the endpoint,
  *   renders them as DNAT rules (nft table inet netloom), and the container's server answers on
- *   host1's address and host port from host2 and from the tor.
+ *   host1's address and host port from host2 and from the tor; on a VXLAN and a VLAN network.
+ * - A port published on one host address answers there only.
  * - A second container asking for a host port that is taken is refused, naming the port.
  * - `netloom-lab run -p` passes portMappings through the real shim.
  * - `rm` takes the ports away: no rule, nothing answers.
@@ -25,6 +26,7 @@ import { labCli, netctlCli, netloomNetworkCreate } from '../../support/lab-cli';
 const LAB = 'tpub';
 const lab = labCli(LAB);
 const SUBNET = '10.74.2.0/24';
+const VLAN_SUBNET = '10.74.3.0/24';
 const NET = { tenant: 'blue', network: 'vx' };
 const log = (msg: string) => console.log(`      [published-ports] ${msg}`);
 
@@ -68,7 +70,7 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
   }
   /** the DNAT rule of host port `port` in host1's table (undefined: none) */
   const dnatOf = (table: string, port: number, protocol = 'tcp'): string | undefined =>
-    table.split('\n').find((l) => new RegExp(`\\b${protocol} dport ${port} .*dnat ip to 10\\.74\\.2\\.\\d+:8080`).test(l));
+    table.split('\n').find((l) => new RegExp(`\\b${protocol} dport ${port} .*dnat ip to 10\\.74\\.\\d+\\.\\d+:8080`).test(l));
 
   /** every client reads `pub-NAME` from host1's address on `port` (waiting for the rule to be applied) */
   async function reachable(port: number, name: string): Promise<void> {
@@ -88,6 +90,31 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
   /** no client gets an answer on host1's `port` */
   async function unreachable(port: number): Promise<void> {
     for (const c of clients()) assert.equal(await tcpAsk(c.netns, host1Ip, port), '', `${c.name}: nothing answers on host1's port ${port}`);
+  }
+
+  /** a podman container on host1 serving `pub-NAME` on TCP 8080, on `network` (TENANT/NETWORK), published as `spec` */
+  async function servePodmanOn(network: string, name: string, spec: string) {
+    return lab([
+      'podman',
+      'host1',
+      '--',
+      'run',
+      '-d',
+      '--name',
+      name,
+      '-p',
+      spec,
+      '--network',
+      network,
+      'netloom/busybox',
+      'nc',
+      '-ll',
+      '-p',
+      '8080',
+      '-e',
+      'echo',
+      `pub-${name}`,
+    ]);
   }
 
   /** a container of `engine` on host1 serving `pub-NAME` on TCP 8080, published as `spec` */
@@ -125,6 +152,7 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     await lab(['up', '--hosts', '2']);
     await netctl(['tenant', 'create', NET.tenant]);
     await netctl(['net', 'create', '-t', NET.tenant, '-e', 'vxlan', '-s', SUBNET, '-g', '10.74.2.254', NET.network]);
+    await netctl(['net', 'create', '-t', NET.tenant, '-e', 'vlan', '-p', '274', '-s', VLAN_SUBNET, '-g', '10.74.3.254', 'vl']);
     await lab(['docker', 'host1', '--', ...netloomNetworkCreate('nlvx', { opts: NET, ipam: NET, subnet: SUBNET })]);
   });
   after(async function () {
@@ -139,6 +167,14 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     assert.deepEqual(rec?.portMappings, [{ hostIp: '', hostPort: 18080, containerPort: 8080, protocol: 'tcp' }]);
     await reachable(18080, 'pm1');
     assert.match(dnatOf(await nft(), 18080) ?? '', new RegExp(`dnat ip to ${rec?.ip.replace(/\./g, '\\.')}:8080`));
+  });
+
+  it('the same on a VLAN network (podman -p), reachable from host2 and the tor', async () => {
+    await servePodmanOn(`${NET.tenant}/vl`, 'pmv', '18086:8080');
+    await reachable(18086, 'pmv');
+    assert.match(dnatOf(await nft(), 18086) ?? '', /dnat ip to 10\.74\.3\.\d+:8080/);
+    await lab(['podman', 'host1', '--', 'rm', '-f', '-t', '0', 'pmv']);
+    await waitFor('its rule gone', async () => (/dport 18086 /.test(await nft()) ? undefined : true), { timeoutMs: 10_000 });
   });
 
   it('a second container asking for a host port that is taken is refused, naming the port', async () => {
