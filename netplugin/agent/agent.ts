@@ -499,8 +499,17 @@ export class Agent {
    */
   claimPorts(key: string, ports: readonly PublishedPort[], field: (i: number) => string): void {
     if (ports.length === 0) return;
+    this.requireHostNetwork(field);
     checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight, this.portsWithheld), field);
     this.portsInFlight.set(key, [...ports]);
+  }
+
+  /** Published ports are DNAT rules of the host network: refused, naming the first port, when it is off. */
+  private requireHostNetwork(field: (i: number) => string): void {
+    if (this.config.hostNetwork !== false) return;
+    throw new NetloomError('INVALID_ARGUMENT', `${field(0)}: this host's netplugin runs with --no-host-network, so it publishes no ports`, {
+      field: field(0),
+    });
   }
 
   releasePortClaim(key: string): void {
@@ -514,6 +523,7 @@ export class Agent {
   async publishPorts(key: string, ports: readonly PublishedPort[], field: (i: number) => string): Promise<void> {
     const rec = this.store.get(key);
     if (!rec) throw new NetloomError('NOT_FOUND', `no endpoint record ${key} on this host`, { field: 'EndpointID' });
+    if (ports.length > 0) this.requireHostNetwork(field);
     checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight, this.portsWithheld), field);
     const { portMappings: _old, ...rest } = rec;
     this.store.put(ports.length > 0 ? { ...rest, portMappings: [...ports] } : rest);

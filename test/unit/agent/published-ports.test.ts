@@ -161,9 +161,10 @@ describe('published ports (agent)', () => {
     });
     const source: DesiredStateSource = { start: async () => undefined, stop: async () => undefined, connected: true };
     const allocator = { connected: true } as unknown as EndpointAllocator; // never called here
-    function agent(): Agent {
+    function agent(over: { hostNetwork?: boolean } = {}): Agent {
       const a = new Agent(
         {
+          ...over,
           hostName: 'h1',
           ovsRunDir: join(dir, 'ovs'),
           bridge: { bridge: 'br-int', phyBridge: 'br-phy', datapathType: 'netdev' },
@@ -254,6 +255,22 @@ describe('published ports (agent)', () => {
       a['ports'] = plugged(3); // detachEndpoint needs OVS: its bookkeeping by hand, as it does it
       a.store.remove('nl/c1/eth0');
       assert.throws(() => a.claimPorts('nl/c7/eth0', [tcp(8081)], (i) => `f${i}`), /endpoint ep3/);
+    });
+
+    it('with the host network off (--no-host-network), publishing is refused naming the port; publishing none is fine', async () => {
+      const a = agent({ hostNetwork: false });
+      a.store.put(rec(1));
+      assert.throws(
+        () => a.claimPorts('k1', [tcp(8080)], (i) => `runtimeConfig.portMappings[${i}]`),
+        (e: unknown) =>
+          isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'runtimeConfig.portMappings[0]' && /--no-host-network/.test(e.message),
+      );
+      await assert.rejects(
+        a.publishPorts('nl/c1/eth0', [tcp(8080)], (i) => `p${i}`),
+        /p0: this host's netplugin runs with --no-host-network/,
+      );
+      a.claimPorts('k1', [], (i) => `f${i}`);
+      await a.publishPorts('nl/c1/eth0', [], (i) => `p${i}`);
     });
 
     it('claimPorts reserves until released: a second claim of the socket is CONFLICT, then allowed', () => {
