@@ -37,6 +37,7 @@ import { HostNetApplier } from '../hostnet/applier';
 import { desiredHostNet, type HostNetState } from '../hostnet/desired-state';
 import { GatewayPorts } from '../hostnet/gateway-ports';
 import { readHostAddresses } from '../hostnet/host-addresses';
+import { vrfOfGatewayPort } from '../hostnet/numbering';
 import type { PortMapping } from '../hostnet/port-mapping';
 import type { TracePacket } from '../trace/trace-flow';
 
@@ -316,8 +317,19 @@ export class Agent {
     return this.waitForState(`network ${key}`, (s) => s.networks.find((n) => n.key === key), timeoutMs);
   }
 
-  /** An OVSDB event about one of our endpoints' interfaces that changes what we know of it. */
+  /**
+   * An OVSDB event about one of our endpoints' interfaces that changes what we know of it, or about
+   * a gateway port we made (deleted or given another ofport behind our back: made sure of again).
+   */
   private portEventMatters(e: InterfaceEvent): boolean {
+    const gw = this.gatewayOfports;
+    if (gw && vrfOfGatewayPort(e.name) !== undefined && e.name in gw.ofports) {
+      if (e.kind !== 'delete' && (e.ofport === undefined || gw.ofports[e.name] === e.ofport)) return false;
+      this.gatewayOfports = undefined;
+      this.staleGatewaysChecked = undefined;
+      this.hostNet.invalidate();
+      return true;
+    }
     const rec = this.store.list().find((r) => r.hostIf === e.name);
     if (!rec) return false;
     return e.kind === 'delete' || this.ports[rec.endpointId]?.ofport !== e.ofport;

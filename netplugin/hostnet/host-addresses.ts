@@ -3,11 +3,17 @@
  * pure): loopback and netloom's gateway ports are left out. desired-state.ts keeps host-access
  * routes off subnets the host is itself connected to.
  */
+import { NetloomError } from '../../lib/errors';
 import type { CommandRunner } from '../../lib/exec';
 import { GATEWAY_PORT_PREFIX } from './numbering';
 
 export function parseHostAddresses(text: string): string[] {
-  const raw: unknown = JSON.parse(text.trim() === '' ? '[]' : text);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.trim() === '' ? '[]' : text);
+  } catch (e) {
+    throw new NetloomError('INTERNAL', `ip -j addr show: output is not JSON: ${(e as Error).message}`);
+  }
   if (!Array.isArray(raw)) return [];
   const out: string[] = [];
   for (const link of raw as Array<{ ifname?: unknown; addr_info?: unknown }>) {

@@ -81,11 +81,14 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
     await lab(['down'], true, 120_000);
     await lab(['up', '--hosts', '2']);
     status = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
-    for (const t of ['ta', 'tb', 'tc']) await netctl(['tenant', 'create', t]);
+    for (const t of ['ta', 'tb', 'tc', 'td']) await netctl(['tenant', 'create', t]);
     await netctl(['net', 'create', '-t', 'ta', '-e', 'vxlan', '-s', '10.50.1.0/24', '-g', '10.50.1.1', 'web']);
     await netctl(['net', 'create', '-t', 'tb', '-e', 'vxlan', '-s', '10.50.1.0/24', '-g', '10.50.1.1', 'web']);
     await netctl(['net', 'create', '-t', 'ta', '-e', 'vlan', '-p', '210', '-s', '10.50.2.0/24', '-g', '10.50.2.1', 'vl']);
     await netctl(['net', 'create', '-t', 'tc', '-e', 'vxlan', '-s', '10.60.1.0/24', '-g', '10.60.1.1', 'web']);
+    // routed by the fabric: no masquerade (the tor routes it back to host1)
+    await netctl(['net', 'create', '-t', 'td', '--no-nat', '-e', 'vxlan', '-s', '10.70.1.0/24', '-g', '10.70.1.1', 'routed']);
+    await run('ip', ['route', 'replace', '10.70.1.0/24', 'via', hostIp('host1')], { netns: plan.torNetns });
     await netctl(['policy', 'create', '-t', 'ta', 'noext']);
     await netctl(['policy', 'rule-add', '-t', 'ta', '-d', 'out', '-p', '1', '-j', 'deny', '-s', `${plan.torDataIp}/32`, 'noext', '1']);
     await netctl(['group', 'create', '-t', 'ta', '-p', 'noext', 'web', 'locked']);
@@ -97,6 +100,7 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
       runCtr('host2', 'v2', 'ta', 'vl', '10.50.2.10'),
       runCtr('host1', 'ad', 'ta', 'web', '10.50.1.20', 'locked'),
       runCtr('host1', 'c1', 'tc', 'web', '10.60.1.10'),
+      runCtr('host1', 'd1', 'td', 'routed', '10.70.1.10'),
     ]);
     servers.push(tcpServer(plan.torNetns, plan.torDataIp, PORT.tor, 'tor'));
     for (const h of ['host1', 'host2']) servers.push(tcpServer(hostNs(h), hostIp(h), PORT.host, h));
@@ -125,6 +129,19 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
       assert.equal(got, `tor ${hostIp(h)}`, `${c}: the tor sees ${h}'s data address`);
     }
     assert.ok(await ping(ctrNs('b1'), plan.torDataIp), 'ping too');
+  });
+
+  it('a network created with --no-nat leaves the host with its own addresses (REST, store, host view, agent, nftables)', async () => {
+    const got = await waitFor('d1 reaches the tor', async () => (await tcpAsk(ctrNs('d1'), plan.torDataIp, PORT.tor)) || undefined, {
+      timeoutMs: 15_000,
+      intervalMs: 300,
+    });
+    assert.equal(got, 'tor 10.70.1.10');
+    const nft = (await kernelState('host1')).nft;
+    assert.match(nft, /ip saddr 10\.50\.1\.0\/24 oifname != "nlgw\*" masquerade/);
+    assert.doesNotMatch(nft, /10\.70\.1\.0\/24/);
+    const shown = JSON.parse((await netctl(['net', 'inspect', '-t', 'td', 'routed', '-o', 'json'])).stdout) as unknown;
+    assert.match(JSON.stringify(shown), /"nat":false/);
   });
 
   it('the tenants stay apart: same addresses answer within their tenant, another tenant is not reached through the host', async () => {
@@ -166,7 +183,7 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
     this.timeout(120_000);
     const before = await kernelState('host1');
     assert.match(before.nft, /masquerade/);
-    assert.equal(before.rules.split('\n').length, 3, 'ta, tb, tc');
+    assert.equal(before.rules.split('\n').length, 4, 'ta, tb, tc, td');
     const pid = status.hosts.find((h) => h.name === 'host1')!.agent!.pid!;
     process.kill(pid, 'SIGKILL');
     // what a crashed agent could have left: a tenant's rule, table and host route
@@ -200,7 +217,7 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
     const links = (await run('ip', ['-o', 'link', 'show'], { netns: hostNs('host1') })).stdout
       .split('\n')
       .filter((l) => /nlgw\d+:/.test(l));
-    assert.equal(links.length, 3);
+    assert.equal(links.length, 4);
     for (const l of links) {
       const vrf = Number(/nlgw(\d+):/.exec(l)![1]);
       assert.match(l, /[<,]UP[,>]/, `${l}: up`);
@@ -212,16 +229,30 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
     }
   });
 
+  it("a gateway port deleted behind the agent's back is made again and egress works again", async function () {
+    this.timeout(60_000);
+    const port = (await kernelState('host1')).routes.match(/default dev (nlgw\d+) table/)![1]!;
+    await lab(['exec', 'host1', '--', 'ovs-vsctl', 'del-port', 'br-int', port]);
+    await waitFor('the port is back', async () => (await gatewayPorts('host1')).includes(port), { timeoutMs: 20_000, intervalMs: 200 });
+    for (const c of ['a1', 'b1', 'c1', 'd1'])
+      assert.ok(
+        await waitFor(`${c} reaches the tor`, async () => (await tcpAsk(ctrNs(c), plan.torDataIp, PORT.tor)) || undefined, {
+          timeoutMs: 20_000,
+          intervalMs: 300,
+        }),
+      );
+  });
+
   it("after a tenant's last endpoint on a host goes, its gateway port, rule, table and routes are gone", async function () {
     this.timeout(60_000);
-    assert.equal((await gatewayPorts('host1')).length, 3);
+    assert.equal((await gatewayPorts('host1')).length, 4);
     assert.match((await kernelState('host1')).routes, /10\.60\.1\.0\/24 dev nlgw\d+/);
     await lab(['rm', 'c1']);
     const s = await waitFor(
       'tc gone from host1',
       async () => {
         const k = await kernelState('host1');
-        return (await gatewayPorts('host1')).length === 2 && k.rules.split('\n').length === 2 && !/10\.60\.1\.0/.test(k.routes)
+        return (await gatewayPorts('host1')).length === 3 && k.rules.split('\n').length === 3 && !/10\.60\.1\.0/.test(k.routes)
           ? k
           : undefined;
       },
@@ -229,6 +260,6 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
     );
     assert.doesNotMatch(s.nft, /10\.60\.1\.0/);
     const links = await run('ip', ['-o', 'link', 'show'], { netns: hostNs('host1') });
-    assert.equal(links.stdout.match(/nlgw\d+/g)?.length, 2, 'its kernel device is gone too');
+    assert.equal(links.stdout.match(/nlgw\d+/g)?.length, 3, 'its kernel device is gone too');
   });
 });

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { NetloomError } from '../../../lib/errors';
 import type { CommandRunner, RunResult } from '../../../lib/exec';
 import { HostNetApplier } from '../../../netplugin/hostnet/applier';
 import { desiredHostNet } from '../../../netplugin/hostnet/desired-state';
@@ -95,5 +96,9 @@ describe('hostnet: host addresses', () => {
       { ifname: 'br-phy', addr_info: [{ family: 'inet', local: '10.213.1.1', prefixlen: 24 }] },
     ]);
     assert.deepEqual(parseHostAddresses(text), ['10.213.0.1/24', '10.213.1.1/24']);
+    assert.throws(
+      () => parseHostAddresses('Error: nope'),
+      (e: unknown) => e instanceof NetloomError && e.code === 'INTERNAL',
+    );
   });
 });
