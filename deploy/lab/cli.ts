@@ -9,6 +9,7 @@ import { DEFAULT_LAB } from './plan';
 import { requireState } from './state';
 import { labRm, labRun } from './containers';
 import { labDocker, labPodman } from './engines';
+import { parsePublish, type LabPortMapping } from './publish';
 import {
   findHost,
   labAttach,
@@ -214,11 +215,16 @@ export function buildCli(): Command {
     .option('--group <name>', 'endpoint group')
     .option('--ip <addr>', 'ask for this address (default: netmaster allocates)')
     .option('--label <key=value>', 'an endpoint label (repeat for more); service selectors match labels', collect, [])
+    .option(
+      '-p, --publish <spec>',
+      'publish a port on the host: [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp] (CNI portMappings; repeatable)',
+      (v: string, prev: LabPortMapping[] = []) => [...prev, parsePublish(v)],
+    )
     .action(
       async (
         host: string,
         container: string,
-        o: { tenant: string; network: string; group?: string; ip?: string; label: string[] },
+        o: { tenant: string; network: string; group?: string; ip?: string; label: string[]; publish?: LabPortMapping[] },
         cmd: Command,
       ) => {
         const labels = parseLabelPairs(o.label, '--label');
@@ -231,6 +237,7 @@ export function buildCli(): Command {
           ...(o.group ? { group: o.group } : {}),
           ...(o.ip ? { ip: o.ip } : {}),
           ...(Object.keys(labels).length > 0 ? { labels } : {}),
+          ...(o.publish ? { publish: o.publish } : {}),
         });
         process.stdout.write(`${c.name}\t${c.host}\t${c.ip.split('/')[0] ?? c.ip}\n`);
       },

@@ -10,6 +10,7 @@ import { ContainerState, requireState, saveState, withLabLock } from './state';
 import { addNetns, delNetns } from './netns';
 import { cniCall, firstIp } from './cni-call';
 import { findHost } from './lab';
+import type { LabPortMapping } from './publish';
 
 export interface RunOptions {
   labName: string;
@@ -22,6 +23,8 @@ export interface RunOptions {
   ip?: string;
   /** endpoint labels (service selectors match them); checked with lib/labels */
   labels?: Record<string, string>;
+  /** ports to publish on the host (CNI portMappings) */
+  publish?: LabPortMapping[];
   root?: string;
 }
 
@@ -91,6 +94,7 @@ async function runLocked(o: RunOptions): Promise<ContainerState> {
       ...(o.group ? { group: o.group } : {}),
       ...(o.ip ? { ip: o.ip } : {}),
       ...(o.labels ? { labels: o.labels } : {}),
+      ...(o.publish?.length ? { extra: { runtimeConfig: { portMappings: o.publish } } } : {}),
     });
     const ip = firstIp(r.json);
     if (r.code !== 0 || !ip)

@@ -8,8 +8,18 @@ import { run, spawnDaemon } from '../../lib/exec';
 import { systemClock, waitFor } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
-import { agentPaths, containerNetns, containerVethName, HostPlan, LabPlan, planLab, validateContainerName, LAB_ROOT } from './plan';
-import { ContainerState, LabState, loadState, newState, requireState, saveState, withLabLock } from './state';
+import {
+  agentPaths,
+  containerNetns,
+  containerVethName,
+  HostPlan,
+  labIndex,
+  LabPlan,
+  planLab,
+  validateContainerName,
+  LAB_ROOT,
+} from './plan';
+import { ContainerState, LabState, listLabs, loadState, newState, requireState, saveState, withLabLock } from './state';
 import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
 import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from './ovs-instance';
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
@@ -46,6 +56,17 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const progress = opts.progress ?? quiet;
   const root = opts.root ?? LAB_ROOT;
   const plan = planLab({ name: opts.name, hosts: opts.hosts, etcdMembers: opts.etcdMembers, netmasters: opts.netmasters ?? 1 }, root);
+  // two names can share an address slot (labIndex hashes into 1..99): the second lab would take the
+  // first one's addresses and ports, and break it
+  const sharing = listLabs(root).find((other) => other !== opts.name && labIndex(other) === labIndex(opts.name));
+  if (sharing) {
+    throw new NetloomError(
+      'CONFLICT',
+      `lab "${opts.name}" would use the addresses and ports of lab "${sharing}", which is up (both names map to slot ${labIndex(opts.name)}); ` +
+        `take "${sharing}" down first, or use another name`,
+      { field: 'lab' },
+    );
+  }
   const existing = loadState(opts.name, root);
   if (existing) {
     const urls = (p: LabPlan) => JSON.stringify([p.etcd.map((m) => m.clientUrl), (p.netmasters ?? []).map((n) => n.url)]);

@@ -30,6 +30,9 @@ import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
+import { orphanedPublishers, realOrphanProbe, type OrphanProbe } from './orphan-ports';
+import { checkClaim, currentClaims, portMappingsOf } from './published-ports';
+import type { PublishedPort } from '../state/published-port';
 import { ReconcileLoop } from './reconcile-loop';
 import { answerServiceRejects } from './service-reject';
 import { underlayProbe, VtepWarmup } from './vtep-warmup';
@@ -95,6 +98,12 @@ export class Agent {
   private readonly countersStop = new AbortController();
   private countersLoop: Promise<void> | undefined;
   private stateListeners = new Set<() => void>();
+  /** published ports of CNI ADDs in flight (claimed before their record exists) */
+  private readonly portsInFlight = new Map<string, PublishedPort[]>();
+  private readonly portMappingListeners = new Set<(m: PortMapping[]) => void>();
+  /** records (idempotency keys) whose ports are withheld: their container was found gone at start */
+  private portsWithheld: ReadonlySet<string> = new Set();
+  private lastPortMappings = '[]';
   private ports: Record<string, LocalPort> = {};
   private bridgePorts: BridgePorts = {};
   private readonly vtepIp: string;
@@ -108,7 +117,6 @@ export class Agent {
   private readonly hostNet: HostNetApplier;
   /** the gateway ports last made sure of (their key) and their ofports; cleared when OVS reconnects */
   private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
-  private portMappings: PortMapping[] = [];
   /** the gateway set (key) for which br-int's other gateway ports were last removed */
   private staleGatewaysChecked: string | undefined;
   /** runs the plumbing commands of endpoints (long-lived shells: no fork of this process each) */
@@ -198,6 +206,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const log = this.deps.logger;
+    await this.withholdOrphanPorts();
     this.ovsdb.start();
     const vs = await this.vswitch();
     this.bridgePorts = await this.setup.apply(vs);
@@ -303,6 +312,7 @@ export class Agent {
     this.warmVteps(s);
     this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
     for (const l of [...this.stateListeners]) l();
+    this.portMappingsMaybeChanged();
     this.loop.trigger();
   }
 
@@ -400,6 +410,7 @@ export class Agent {
     }
     this.ports = ports;
     this.deps.metrics?.endpoints.set(Object.keys(ports).length);
+    this.portMappingsMaybeChanged();
   }
 
   /**
@@ -425,6 +436,7 @@ export class Agent {
     this.store.put(rec);
     this.ports = { ...this.ports, [rec.endpointId]: { ofport, intfName: rec.hostIf } };
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
+    this.portMappingsMaybeChanged();
     const flows = (async () => {
       try {
         await this.waitForState(
@@ -467,8 +479,91 @@ export class Agent {
     const { [rec.endpointId]: _gone, ...rest } = this.ports;
     this.ports = rest;
     this.store.remove(rec.idempotencyKey);
+    if (this.portsWithheld.has(rec.idempotencyKey))
+      this.portsWithheld = new Set([...this.portsWithheld].filter((k) => k !== rec.idempotencyKey));
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
+    this.portMappingsMaybeChanged();
     this.loop.trigger();
+    await this.store.flush();
+  }
+
+  /**
+   * The ports this host publishes now: those of the endpoints plugged in here that the desired
+   * state lists (see published-ports.ts), for the host network's NAT rules.
+   */
+  portMappings(): PortMapping[] {
+    return portMappingsOf(this.store.list(), this.ports, this.state, this.portsWithheld);
+  }
+
+  /**
+   * At start, before anything is published: the ports of endpoints whose container is gone are
+   * withheld (not published, holding no host port). Such a container was removed while the agent
+   * was down and its runtime left the veth behind (see orphan-ports.ts), so the endpoint still
+   * looks plugged in. A DEL or DeleteEndpoint, if it ever comes, removes the record as usual.
+   */
+  async withholdOrphanPorts(probe: OrphanProbe = realOrphanProbe): Promise<void> {
+    const orphans = await orphanedPublishers(this.store.list(), probe);
+    for (const { rec, why } of orphans) {
+      this.deps.logger.warn(
+        { endpoint: rec.endpointId, container: rec.containerId },
+        `the endpoint's container is gone (${why}; removed while the agent was down?): its published ports are withheld`,
+      );
+    }
+    this.portsWithheld = new Set(orphans.map((o) => o.rec.idempotencyKey));
+    this.portMappingsMaybeChanged();
+  }
+
+  /** Call `listener` with the new list whenever `portMappings()` changes; returns the unsubscribe. */
+  onPortMappingsChange(listener: (m: PortMapping[]) => void): () => void {
+    this.portMappingListeners.add(listener);
+    return () => this.portMappingListeners.delete(listener);
+  }
+
+  private portMappingsMaybeChanged(): void {
+    const now = this.portMappings();
+    const text = JSON.stringify(now);
+    if (text === this.lastPortMappings) return;
+    this.lastPortMappings = text;
+    this.loop.trigger();
+    for (const l of [...this.portMappingListeners]) l(now);
+  }
+
+  /**
+   * Reserve host ports for an attachment being added (before its record exists), or throw
+   * CONFLICT naming `field(i)` when a live endpoint or another ADD in flight has one of them.
+   * Synchronous, so two ADDs cannot both win. `releasePortClaim` ends the reservation.
+   */
+  claimPorts(key: string, ports: readonly PublishedPort[], field: (i: number) => string): void {
+    if (ports.length === 0) return;
+    this.requireHostNetwork(field);
+    checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight, this.portsWithheld), field);
+    this.portsInFlight.set(key, [...ports]);
+  }
+
+  /** Published ports are DNAT rules of the host network: refused, naming the first port, when it is off. */
+  private requireHostNetwork(field: (i: number) => string): void {
+    if (this.config.hostNetwork !== false) return;
+    throw new NetloomError('INVALID_ARGUMENT', `${field(0)}: this host's netplugin runs with --no-host-network, so it publishes no ports`, {
+      field: field(0),
+    });
+  }
+
+  releasePortClaim(key: string): void {
+    this.portsInFlight.delete(key);
+  }
+
+  /**
+   * Publish exactly `ports` for a recorded endpoint (Docker's ProgramExternalConnectivity; []
+   * publishes none), persisted with its record; CONFLICT when another endpoint has one of them.
+   */
+  async publishPorts(key: string, ports: readonly PublishedPort[], field: (i: number) => string): Promise<void> {
+    const rec = this.store.get(key);
+    if (!rec) throw new NetloomError('NOT_FOUND', `no endpoint record ${key} on this host`, { field: 'EndpointID' });
+    if (ports.length > 0) this.requireHostNetwork(field);
+    checkClaim(key, ports, currentClaims(this.store.list(), this.ports, this.portsInFlight, this.portsWithheld), field);
+    const { portMappings: _old, ...rest } = rec;
+    this.store.put(ports.length > 0 ? { ...rest, portMappings: [...ports] } : rest);
+    this.portMappingsMaybeChanged();
     await this.store.flush();
   }
 
@@ -481,7 +576,8 @@ export class Agent {
     let hostNet: HostNetState | undefined;
     if (this.config.hostNetwork !== false) {
       const facts = { addresses: await readHostAddresses(this.runner), underlayMtu: this.config.underlayMtu };
-      hostNet = desiredHostNet(input, facts, this.portMappings);
+      // the published ports of the endpoints live here now (CNI portMappings, Docker -p): DNAT rules
+      hostNet = desiredHostNet(input, facts, this.portMappings());
       input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
     }
     const flows = computePipeline(input);
@@ -515,12 +611,6 @@ export class Agent {
       this.gatewayOfports = { key, ofports: await this.gatewayPorts.ensure(await this.vswitch(), hostNet.gateways) };
     }
     return this.gatewayOfports.ofports;
-  }
-
-  /** The published ports this host's endpoints have (CNI portMappings, Docker -p): rendered as DNAT, reconciled. */
-  setPortMappings(mappings: readonly PortMapping[]): void {
-    this.portMappings = [...mappings];
-    this.loop.trigger();
   }
 
   /**

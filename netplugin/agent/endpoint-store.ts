@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
 import { parseWith } from '../../lib/validation';
+import { publishedPortSchema } from '../state/published-port';
 
 const recordSchema = z.object({
   endpointId: z.string().min(1),
@@ -29,6 +30,8 @@ const recordSchema = z.object({
   mac: z.string(),
   gateway: z.string(),
   mtu: z.number().int(),
+  /** ports the host publishes for the endpoint (CNI portMappings, Docker -p); absent: none */
+  portMappings: z.array(publishedPortSchema).optional(),
 });
 
 export type EndpointRecord = z.infer<typeof recordSchema>;

@@ -4,7 +4,9 @@
  * after the attachment, so known before netmaster answers) and puts its host end on br-int; with
  * the allocation it then configures the container end (MAC, MTU from the network, address, default
  * route) while the agent installs the endpoint's flows, and answers when both are done. A failure
- * anywhere undoes every part. DEL undoes an attachment (the three parts at once) and is idempotent,
+ * anywhere undoes every part. Published ports (portMappings) are reserved on the host before
+ * anything is made (a host port another endpoint has fails the ADD) and kept with the endpoint's
+ * record, so they live and die with it. DEL undoes an attachment (the three parts at once) and is idempotent,
  * also for an ADD that died half-way; CHECK looks at the interface and address inside the namespace; GC
  * releases what is not listed; STATUS is ready when OVS and the control plane are connected.
  */
@@ -24,6 +26,8 @@ import type {
   CniResult,
   CniStatus,
 } from '../cni/types';
+import { publishedPort } from '../cni/parse';
+import type { PublishedPort } from '../state/published-port';
 import { endpointMtu, VXLAN_OVERHEAD } from '../pipeline/mtu';
 import {
   configureContainer,
@@ -69,15 +73,28 @@ export class AgentCniBackend implements CniBackend {
 
   async add(req: CniAddRequest): Promise<CniResult> {
     const existing = this.agent.store.get(req.idempotencyKey);
-    if (existing) {
-      const addrs = await containerAddresses(existing.netnsPath, existing.ifName, this.agent.runner);
-      if (addrs?.includes(`${existing.ip}/${existing.prefixLength}`)) return resultOf(existing);
-      throw new NetloomError(
-        'ALREADY_EXISTS',
-        `attachment ${req.containerId}/${req.ifName} exists but its interface is gone; DEL it first`,
-        { field: 'CNI_CONTAINERID' },
-      );
+    if (existing) return this.again(req, existing);
+    // host ports are reserved first: a clash fails the ADD before anything is made
+    const ports = req.portMappings.map(publishedPort);
+    this.agent.claimPorts(req.idempotencyKey, ports, (i) => `runtimeConfig.portMappings[${i}]`);
+    try {
+      return await this.addNew(req, ports);
+    } finally {
+      // the record (live once added) holds the ports from now on, or the ADD failed
+      this.agent.releasePortClaim(req.idempotencyKey);
     }
+  }
+
+  /** A repeated ADD: the recorded attachment when its interface is still there. */
+  private async again(req: CniAddRequest, existing: EndpointRecord): Promise<CniResult> {
+    const addrs = await containerAddresses(existing.netnsPath, existing.ifName, this.agent.runner);
+    if (addrs?.includes(`${existing.ip}/${existing.prefixLength}`)) return resultOf(existing);
+    throw new NetloomError('ALREADY_EXISTS', `attachment ${req.containerId}/${req.ifName} exists but its interface is gone; DEL it first`, {
+      field: 'CNI_CONTAINERID',
+    });
+  }
+
+  private async addNew(req: CniAddRequest, ports: PublishedPort[]): Promise<CniResult> {
     const hostIf = hostIfName(req.idempotencyKey);
     // the MTU of the network when this host knows it already, else the smallest it can be (VXLAN);
     // stage 2 raises the container end's MTU (and the host end's) when the network allows more
@@ -135,6 +152,7 @@ export class AgentCniBackend implements CniBackend {
       mac: a.mac,
       gateway: a.gateway,
       mtu: firstMtu,
+      ...(ports.length > 0 ? { portMappings: ports } : {}),
     };
     try {
       rec.mtu = capped(endpointMtu(await this.agent.network(a.networkKey), underlay));

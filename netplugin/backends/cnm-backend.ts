@@ -3,8 +3,9 @@
  * control plane for an endpoint (address and MAC) and keeps it pending by address until Docker's
  * CreateEndpoint claims it; Join creates the veth pair in the agent's namespace (the container end
  * with the endpoint's MAC and the network's MTU, tx checksum off when configured), puts the host end
- * on br-int and returns the container end's name for Docker to move; Leave unplugs; DeleteEndpoint
- * and ReleaseAddress give the endpoint back. Every call is idempotent.
+ * on br-int and returns the container end's name for Docker to move; Program/RevokeExternalConnectivity
+ * publish the endpoint's ports (`-p`) or stop; Leave unplugs; DeleteEndpoint and ReleaseAddress give
+ * the endpoint back. Every call is idempotent.
  */
 import { randomUUID } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
@@ -28,6 +29,8 @@ import type {
 import type { NetworkBinding } from '../cnm/options';
 import { endpointLabelsOf, findEndpointContainer, type ContainerListApi } from '../docker/container-labels';
 import { moveToNetloomIpam, type IpamMoveApi } from '../docker/ipam-move';
+import { PORT_MAP_OPTION } from '../cnm/port-map';
+import type { PublishedPort } from '../state/published-port';
 import { endpointMtu } from '../pipeline/mtu';
 import { hostIfName, plumbPair, removeHostIf } from '../plumbing/veth';
 import type { Network } from '../state/host-state';
@@ -248,7 +251,19 @@ export class AgentCnmBackend implements CnmBackend {
     if (!rec) return;
     await this.agent.detachEndpoint(rec);
     await removeHostIf(rec.hostIf, this.agent.runner);
-    this.agent.store.put(rec); // still an endpoint until DeleteEndpoint
+    // still an endpoint until DeleteEndpoint; its ports are published again only by a new ProgramExternalConnectivity
+    const { portMappings: _gone, ...kept } = rec;
+    this.agent.store.put(kept);
+  }
+
+  async programExternalConnectivity(ref: EndpointRef, ports: PublishedPort[]): Promise<void> {
+    const rec = this.record(ref);
+    await this.agent.publishPorts(rec.idempotencyKey, ports, (i) => `Options.${PORT_MAP_OPTION}.${i}.HostPort`);
+  }
+
+  async revokeExternalConnectivity(ref: EndpointRef): Promise<void> {
+    const rec = this.agent.store.get(this.recordKey(ref));
+    if (rec?.portMappings) await this.agent.publishPorts(rec.idempotencyKey, [], () => '');
   }
 
   async deleteEndpoint(ref: EndpointRef): Promise<void> {

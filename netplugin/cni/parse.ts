@@ -8,6 +8,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { labelsProblem, parseLabelPairs } from '../../lib/labels';
+import { describePort, findClash, type PublishedPort } from '../state/published-port';
 import { CniError, CNI_CODE } from './errors';
 import { MAX_ENV_BYTES, type CniEnvVariable } from './limits';
 import { compareVersions, CURRENT_CNI_VERSION, isSupportedVersion, parseResult, SUPPORTED_CNI_VERSIONS } from './version';
@@ -172,27 +173,49 @@ function macValue(v: unknown, field: string, mkErr: (f: string, why: string) => 
   return mac;
 }
 
+/** The published port of a parsed mapping (hostIP absent = any address). */
+export function publishedPort(m: PortMapping): PublishedPort {
+  return { hostIp: m.hostIP ?? '', hostPort: m.hostPort, containerPort: m.containerPort, protocol: m.protocol };
+}
+
+function portMapping(m: unknown, f: string): PortMapping {
+  if (!isObject(m)) throw configError(f, 'must be an object {"hostPort", "containerPort", "protocol", "hostIP"}');
+  const port = (k: string): number => {
+    const p = m[k];
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535)
+      throw configError(`${f}.${k}`, `${JSON.stringify(p)} is not a port number 1..65535`);
+    return p;
+  };
+  const raw = m.protocol === undefined || m.protocol === '' ? 'tcp' : m.protocol;
+  const protocol = typeof raw === 'string' ? raw.toLowerCase() : raw;
+  if (protocol !== 'tcp' && protocol !== 'udp')
+    throw configError(`${f}.protocol`, `${JSON.stringify(raw)} is not tcp or udp (netloom publishes TCP and UDP ports)`);
+  const out: PortMapping = { hostPort: port('hostPort'), containerPort: port('containerPort'), protocol };
+  if (m.hostIP !== undefined && m.hostIP !== null && m.hostIP !== '') {
+    const h = typeof m.hostIP === 'string' ? parseRequestedIp(m.hostIP) : undefined;
+    if (!h || h.prefixLength !== undefined) throw configError(`${f}.hostIP`, `${JSON.stringify(m.hostIP)} is not an IP address`);
+    if (h.ip.includes(':')) throw configError(`${f}.hostIP`, `${h.ip} is IPv6; netloom publishes ports on IPv4 addresses only`);
+    const range = ipaddr.parse(h.ip).range();
+    if (range === 'multicast' || range === 'broadcast') throw configError(`${f}.hostIP`, `${h.ip} is a ${range} address, not a host's`);
+    if (range !== 'unspecified') out.hostIP = h.ip; // 0.0.0.0: any address, as if absent
+  }
+  return out;
+}
+
+/** runtimeConfig.portMappings: each valid, and no two wanting the same host socket (code 7 naming the second). */
 function portMappings(v: unknown): PortMapping[] {
   if (!Array.isArray(v)) throw configError('runtimeConfig.portMappings', 'must be a list');
-  return v.map((m, i) => {
-    const f = `runtimeConfig.portMappings[${i}]`;
-    if (!isObject(m)) throw configError(f, 'must be an object');
-    const port = (k: string): number => {
-      const p = m[k];
-      if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535)
-        throw configError(`${f}.${k}`, 'must be a port number 1..65535');
-      return p;
-    };
-    const protocol = m.protocol === undefined ? 'tcp' : m.protocol;
-    if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw configError(`${f}.protocol`, 'must be tcp, udp or sctp');
-    const out: PortMapping = { hostPort: port('hostPort'), containerPort: port('containerPort'), protocol };
-    if (m.hostIP !== undefined && m.hostIP !== '') {
-      const h = typeof m.hostIP === 'string' ? parseRequestedIp(m.hostIP) : undefined;
-      if (!h || h.prefixLength !== undefined) throw configError(`${f}.hostIP`, 'must be an IP address');
-      out.hostIP = h.ip;
-    }
-    return out;
-  });
+  const out = v.map((m, i) => portMapping(m, `runtimeConfig.portMappings[${i}]`));
+  const ports = out.map(publishedPort);
+  const clash = findClash(ports, [], (i) => i);
+  if (clash) {
+    throw configError(
+      `runtimeConfig.portMappings[${clash.index}]`,
+      `wants host port ${describePort(ports[clash.index] ?? clash.theirs)}, which runtimeConfig.portMappings[${clash.owner}] ` +
+        `(${describePort(clash.theirs)}) has already`,
+    );
+  }
+  return out;
 }
 
 function optName(conf: Record<string, unknown>, key: string): string | undefined {

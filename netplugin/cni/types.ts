@@ -31,11 +31,14 @@ export interface RequestedIp {
   prefixLength?: number;
 }
 
-/** runtimeConfig `portMappings` capability argument. */
+/**
+ * runtimeConfig `portMappings` capability argument (CNI conventions), validated: protocol lower
+ * case (tcp by default), hostIP an IPv4 address when given (absent, '' and 0.0.0.0 mean any).
+ */
 export interface PortMapping {
   hostPort: number;
   containerPort: number;
-  protocol: 'tcp' | 'udp' | 'sctp';
+  protocol: 'tcp' | 'udp';
   hostIP?: string;
 }
 

@@ -6,6 +6,7 @@
  * (of itself, the agent or dockerd) with the same arguments, and must get the same result.
  * Throw NetloomError (code + field) to make Docker show a clear error.
  */
+import type { PublishedPort } from '../state/published-port';
 import type { NetworkBinding } from './options';
 
 /** The netloom side of an IPAM pool. `network` is absent when the pool is only known by subnet. */
@@ -106,6 +107,13 @@ export interface CnmBackend {
   join(req: JoinRequest): Promise<JoinResult>;
   leave(ref: EndpointRef): Promise<void>;
   deleteEndpoint(ref: EndpointRef): Promise<void>;
+  /**
+   * Publish exactly these ports for a joined endpoint (Docker's `-p`), replacing what it published
+   * before; throw CONFLICT when another endpoint of the host has one of the host ports.
+   */
+  programExternalConnectivity(ref: EndpointRef, ports: PublishedPort[]): Promise<void>;
+  /** Publish nothing for the endpoint any more (unknown endpoints are not an error). */
+  revokeExternalConnectivity(ref: EndpointRef): Promise<void>;
 }
 
 /**

@@ -9,6 +9,7 @@ import { NetloomError } from '../../lib/errors';
 import type { CnmBackend, EndpointRef } from './backend';
 import { bareAddress, hostAddressProblem, Ipv4Subnet, isMacAddress, parseSubnet, requireHostAddress } from './addresses';
 import { listed, shown } from './limits';
+import { parsePortMap } from './port-map';
 import { bindingFromDriverOptions, hintAgrees, NetworkBinding } from './options';
 import type {
   AllocateNetworkRequest,
@@ -17,6 +18,7 @@ import type {
   CreateNetworkRequest,
   EndpointOperInfoResponse,
   EndpointRequest,
+  ExternalConnectivityRequest,
   JoinRequest,
   JoinResponse,
   NetworkCapabilitiesResponse,
@@ -332,6 +334,39 @@ export async function leave(state: CnmState, backend: CnmBackend, req: EndpointR
   if (!ep || !net) return {};
   await backend.leave(endpointRef(net, req.EndpointID));
   delete ep.joined;
+  return {};
+}
+
+/**
+ * Docker publishes a joined endpoint's ports (`-p`): parse the port map of the sandbox's labels,
+ * have the backend publish them, record them (a repeated call replaces them).
+ */
+export async function programExternalConnectivity(
+  state: CnmState,
+  backend: CnmBackend,
+  req: ExternalConnectivityRequest,
+): Promise<Record<string, never>> {
+  const method = 'ProgramExternalConnectivity';
+  const ep = knownEndpoint(state, req, method);
+  const net = knownNetwork(state, req.NetworkID, method);
+  const ports = parsePortMap(method, req);
+  await backend.programExternalConnectivity(endpointRef(net, req.EndpointID), ports);
+  if (ports.length > 0) ep.ports = ports;
+  else delete ep.ports;
+  return {};
+}
+
+/** Docker stops publishing an endpoint's ports (container stop, or another endpoint takes over the gateway). */
+export async function revokeExternalConnectivity(
+  state: CnmState,
+  backend: CnmBackend,
+  req: EndpointRequest,
+): Promise<Record<string, never>> {
+  const ep = entry(state.endpoints, req.EndpointID);
+  const net = entry(state.networks, req.NetworkID);
+  if (!net) return {};
+  await backend.revokeExternalConnectivity(endpointRef(net, req.EndpointID));
+  if (ep) delete ep.ports;
   return {};
 }
 

@@ -75,11 +75,12 @@ export class CnmPlugin {
     h.set(nd('Leave'), (s, body) => net.leave(s, b, p.parseRequest('Leave', p.endpointRequest, body)));
     h.set(nd('DiscoverNew'), (_s, body) => (p.parseRequest('DiscoverNew', p.discoverRequest, body), {}));
     h.set(nd('DiscoverDelete'), (_s, body) => (p.parseRequest('DiscoverDelete', p.discoverRequest, body), {}));
-    h.set(
-      nd('ProgramExternalConnectivity'),
-      (_s, body) => (p.parseRequest('ProgramExternalConnectivity', p.externalConnectivityRequest, body), {}),
+    h.set(nd('ProgramExternalConnectivity'), (s, body) =>
+      net.programExternalConnectivity(s, b, p.parseRequest('ProgramExternalConnectivity', p.externalConnectivityRequest, body)),
     );
-    h.set(nd('RevokeExternalConnectivity'), (_s, body) => (p.parseRequest('RevokeExternalConnectivity', p.endpointRequest, body), {}));
+    h.set(nd('RevokeExternalConnectivity'), (s, body) =>
+      net.revokeExternalConnectivity(s, b, p.parseRequest('RevokeExternalConnectivity', p.endpointRequest, body)),
+    );
     h.set(nd('AllocateNetwork'), (_s, body) => net.allocateNetwork(p.parseRequest('AllocateNetwork', p.allocateNetworkRequest, body)));
     h.set(nd('FreeNetwork'), (_s, body) => (p.parseRequest('FreeNetwork', p.networkIdRequest, body), {}));
     h.set(id('GetCapabilities'), () => ipam.ipamCapabilities());

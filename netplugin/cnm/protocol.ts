@@ -151,6 +151,7 @@ export type CreateNetworkRequest = z.output<typeof createNetworkRequest>;
 export type CreateEndpointRequest = z.output<typeof createEndpointRequest>;
 export type EndpointRequest = z.output<typeof endpointRequest>;
 export type JoinRequest = z.output<typeof joinRequest>;
+export type ExternalConnectivityRequest = z.output<typeof externalConnectivityRequest>;
 export type AllocateNetworkRequest = z.output<typeof allocateNetworkRequest>;
 export type RequestPoolRequest = z.output<typeof requestPoolRequest>;
 export type RequestAddressRequest = z.output<typeof requestAddressRequest>;

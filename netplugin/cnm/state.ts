@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseWith } from '../../lib/validation';
+import { publishedPortSchema } from '../state/published-port';
 
 export const STATE_VERSION = 1;
 
@@ -55,6 +56,8 @@ const endpointSchema = z.object({
       staticRoutes: z.array(z.object({ destination: z.string(), nextHop: z.string().optional() })).optional(),
     })
     .optional(),
+  /** the ports ProgramExternalConnectivity published (until RevokeExternalConnectivity) */
+  ports: z.array(publishedPortSchema).optional(),
 });
 
 export const stateSchema = z.object({

@@ -208,6 +208,48 @@ describe('CNM plugin with the real Docker engine', function () {
     );
   });
 
+  it('hands docker run -p to ProgramExternalConnectivity (kept in the state file); rm revokes; refuses what netloom cannot publish', async () => {
+    backend.joinGateway = '10.55.0.1';
+    try {
+      await runContainer('cpub', { extra: ['-p', '18080:80', '-p', '127.0.0.1:15353:53/udp'] });
+      const programs = backend.calls.filter((c) => c.op === 'programExternalConnectivity');
+      assert.equal(programs.length, 1, JSON.stringify(programs));
+      const arg = programs[0]?.arg as { endpointId: string; ports: unknown };
+      const want = [
+        { hostIp: '', hostPort: 18080, containerPort: 80, protocol: 'tcp' },
+        { hostIp: '127.0.0.1', hostPort: 15353, containerPort: 53, protocol: 'udp' },
+      ];
+      assert.deepEqual(
+        [...(arg.ports as Array<{ hostPort: number }>)].sort((a, b) => a.hostPort - b.hostPort),
+        [...want].sort((a, b) => a.hostPort - b.hostPort),
+      );
+      assert.deepEqual(savedState().endpoints[arg.endpointId]?.ports, arg.ports, 'recorded in the state file');
+      await dockerd.docker(['rm', '-f', 'cpub']);
+      const revoke = backend.calls.find((c) => c.op === 'revokeExternalConnectivity');
+      assert.equal((revoke?.arg as { endpointId?: string } | undefined)?.endpointId, arg.endpointId, 'rm revokes the ports');
+      assert.equal(savedState().endpoints[arg.endpointId], undefined);
+
+      const range = await dockerd.docker(
+        ['run', '-d', '--name', 'crange', '--network', 'nl1', '-p', '18000-18010:80', TEST_IMAGE, 'sleep', '60'],
+        true,
+      );
+      assert.notEqual(range.code, 0);
+      assert.match(
+        range.stderr,
+        /ProgramExternalConnectivity: Options\.com\.docker\.network\.portmap\.0\.HostPortEnd: a range of host ports/,
+      );
+      const sctp = await dockerd.docker(
+        ['run', '-d', '--name', 'csctp', '--network', 'nl1', '-p', '18001:80/sctp', TEST_IMAGE, 'sleep', '60'],
+        true,
+      );
+      assert.notEqual(sctp.code, 0);
+      assert.match(sctp.stderr, /portmap\.0\.Proto: sctp cannot be published by netloom/);
+    } finally {
+      backend.joinGateway = undefined;
+      await dockerd.docker(['rm', '-f', 'cpub', 'crange', 'csctp'], true);
+    }
+  });
+
   it('keeps working across a plugin restart (state reloaded from the file)', async () => {
     await server!.stop();
     const plugin = await startPlugin();

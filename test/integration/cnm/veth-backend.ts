@@ -25,6 +25,7 @@ import type {
 import { endpointLinkNames } from '../../../netplugin/cnm/backend';
 import { bareAddress, macForAddress, parseSubnet, subnetContains } from '../../../netplugin/cnm/addresses';
 import type { NetworkBinding } from '../../../netplugin/cnm/options';
+import type { PublishedPort } from '../../../netplugin/state/published-port';
 
 export const LINK_PREFIX = 'nlc';
 
@@ -44,6 +45,8 @@ export class VethTestBackend implements CnmBackend {
   /** tenant|subnet -> addresses in use */
   private readonly used = new Map<string, Set<string>>();
   private readonly bridges = new Map<string, string>();
+  /** Join answers with this gateway when set (Docker programs external connectivity only on an endpoint with one) */
+  joinGateway: string | undefined;
 
   /**
    * `netns`: the network namespace dockerd runs in (undefined: the root namespace); `ovs`: plug
@@ -161,7 +164,7 @@ export class VethTestBackend implements CnmBackend {
     } else {
       await this.ip(['link', 'set', names.host, 'master', bridgeName(req.dockerNetworkId), 'up']);
     }
-    return { srcName: names.container, hostIfName: names.host, mtu: this.mtu };
+    return { srcName: names.container, hostIfName: names.host, mtu: this.mtu, ...(this.joinGateway ? { gateway: this.joinGateway } : {}) };
   }
 
   private async removeVeth(endpointId: string): Promise<void> {
@@ -178,6 +181,14 @@ export class VethTestBackend implements CnmBackend {
   async deleteEndpoint(ref: EndpointRef): Promise<void> {
     this.calls.push({ op: 'deleteEndpoint', arg: ref });
     await this.removeVeth(ref.endpointId);
+  }
+
+  async programExternalConnectivity(ref: EndpointRef, ports: PublishedPort[]): Promise<void> {
+    this.calls.push({ op: 'programExternalConnectivity', arg: { ...ref, ports } });
+  }
+
+  async revokeExternalConnectivity(ref: EndpointRef): Promise<void> {
+    this.calls.push({ op: 'revokeExternalConnectivity', arg: ref });
   }
 
   /** Remove every link this backend may have made (test teardown). */

@@ -25,6 +25,8 @@ interface FakeOptions {
   /** a command whose text contains this fails */
   failCommand?: string;
   failCreate?: boolean;
+  /** claimPorts refuses (another endpoint has the host port) */
+  portsTaken?: boolean;
 }
 
 function fakeAgent(o: FakeOptions = {}) {
@@ -81,6 +83,12 @@ function fakeAgent(o: FakeOptions = {}) {
       calls.push(`detach ${r.endpointId}`);
       store.remove(r.idempotencyKey);
     },
+    claimPorts: (key: string, ports: unknown[], field: (i: number) => string) => {
+      if (ports.length === 0) return;
+      calls.push(`claim ${key} ${JSON.stringify(ports)}`);
+      if (o.portsTaken) throw new NetloomError('CONFLICT', `${field(0)}: host port *:8080/tcp is already published`, { field: field(0) });
+    },
+    releasePortClaim: (key: string) => void calls.push(`release ${key}`),
   };
   // a structural fake: only what the backend uses
   return { agent: agent as unknown as Agent, calls, store, ready };
@@ -249,5 +257,47 @@ describe('agent CNI backend (fake agent)', () => {
     assert.deepEqual(await b.status(), { ready: false, code: 50, message: 'netloom agent is not connected to netmaster' });
     ready.ovs = false;
     assert.equal((await b.status()).ready, false);
+  });
+
+  describe('published ports (portMappings)', () => {
+    const withPorts = () =>
+      addReq({
+        portMappings: [
+          { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+          { hostPort: 5353, containerPort: 53, protocol: 'udp', hostIP: '10.213.1.1' },
+        ],
+      });
+
+    it('claims the host ports before anything is made, keeps them in the record, then ends the claim', async () => {
+      const { agent, calls, store } = fakeAgent();
+      await new AgentCniBackend(agent).add(withPorts());
+      const claim = calls.findIndex((c) => c.startsWith('claim nl/c1/eth0'));
+      assert.ok(claim >= 0 && claim < calls.findIndex((c) => c.startsWith('create')), calls.join('\n'));
+      assert.equal(calls.at(-1), 'release nl/c1/eth0');
+      assert.deepEqual(store.get('nl/c1/eth0')?.portMappings, [
+        { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+        { hostIp: '10.213.1.1', hostPort: 5353, containerPort: 53, protocol: 'udp' },
+      ]);
+    });
+
+    it('a host port another endpoint has fails the ADD (CONFLICT naming the mapping) before anything is made', async () => {
+      const { agent, calls, store } = fakeAgent({ portsTaken: true });
+      await assert.rejects(
+        new AgentCniBackend(agent).add(withPorts()),
+        (e: unknown) => isNetloomError(e, 'CONFLICT') && e.field === 'runtimeConfig.portMappings[0]',
+      );
+      assert.ok(!calls.some((c) => c.startsWith('create') || c.startsWith('run') || c.startsWith('plug')), calls.join('\n'));
+      assert.deepEqual(store.list(), []);
+    });
+
+    it('a failed ADD ends its claim too; an ADD without ports keeps no portMappings', async () => {
+      const failed = fakeAgent({ failCreate: true });
+      await assert.rejects(new AgentCniBackend(failed.agent).add(withPorts()));
+      assert.ok(failed.calls.includes('release nl/c1/eth0'));
+      const plain = fakeAgent();
+      await new AgentCniBackend(plain.agent).add(addReq());
+      assert.ok(!plain.calls.some((c) => c.startsWith('claim')));
+      assert.equal(plain.store.get('nl/c1/eth0')?.portMappings, undefined);
+    });
   });
 });

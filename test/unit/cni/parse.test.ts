@@ -318,3 +318,93 @@ describe('deploy/cni/netloom.conflist', () => {
     assert.deepEqual(p.req.requestedIps, [{ ip: '10.1.0.9', prefixLength: 24 }]);
   });
 });
+
+describe('cni parse: runtimeConfig.portMappings (the portMappings capability)', () => {
+  const pm = (portMappings: unknown) => body({ runtimeConfig: { portMappings } });
+  /** the CniError of an ADD with these mappings */
+  function refusal(portMappings: unknown): CniError {
+    try {
+      parseCniRequest(ENV, pm(portMappings));
+    } catch (e) {
+      if (e instanceof CniError) return e;
+      throw e;
+    }
+    assert.fail(`accepted ${JSON.stringify(portMappings)}`);
+  }
+  const parsed = (portMappings: unknown) => {
+    const p = parseCniRequest(ENV, pm(portMappings));
+    if (p.command !== 'ADD') throw new Error('expected ADD');
+    return p.req.portMappings;
+  };
+
+  it('protocol defaults to tcp, any case is accepted and given lower case; 0.0.0.0 and "" mean any address', () => {
+    assert.deepEqual(
+      parsed([
+        { hostPort: 8080, containerPort: 80, protocol: 'TCP', hostIP: '' },
+        { hostPort: 5353, containerPort: 53, protocol: 'Udp', hostIP: '0.0.0.0' },
+        { hostPort: 9000, containerPort: 9000, hostIP: '10.213.1.1' },
+      ]),
+      [
+        { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+        { hostPort: 5353, containerPort: 53, protocol: 'udp' },
+        { hostPort: 9000, containerPort: 9000, protocol: 'tcp', hostIP: '10.213.1.1' },
+      ],
+    );
+  });
+
+  it('the same host port on two protocols, or on two distinct host addresses, is fine', () => {
+    assert.equal(
+      parsed([
+        { hostPort: 53, containerPort: 53, protocol: 'tcp' },
+        { hostPort: 53, containerPort: 53, protocol: 'udp' },
+        { hostPort: 80, containerPort: 80, hostIP: '10.0.0.1' },
+        { hostPort: 80, containerPort: 8080, hostIP: '10.0.0.2' },
+      ]).length,
+      4,
+    );
+  });
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['not a list', { hostPort: 1, containerPort: 1 }, /runtimeConfig\.portMappings must be a list/],
+    ['an entry not an object', [8080], /runtimeConfig\.portMappings\[0\] must be an object/],
+    ['hostPort missing', [{ containerPort: 80 }], /runtimeConfig\.portMappings\[0\]\.hostPort undefined is not a port number 1\.\.65535/],
+    ['hostPort 65536', [{ hostPort: 65536, containerPort: 80 }], /portMappings\[0\]\.hostPort 65536 is not a port number/],
+    ['hostPort as text', [{ hostPort: '8080', containerPort: 80 }], /portMappings\[0\]\.hostPort "8080" is not a port number/],
+    ['containerPort 0', [{ hostPort: 8080, containerPort: 0 }], /portMappings\[0\]\.containerPort 0 is not a port number/],
+    ['containerPort fractional', [{ hostPort: 8080, containerPort: 80.5 }], /portMappings\[0\]\.containerPort 80\.5/],
+    ['sctp', [{ hostPort: 1, containerPort: 1, protocol: 'sctp' }], /portMappings\[0\]\.protocol "sctp" is not tcp or udp/],
+    ['protocol a number', [{ hostPort: 1, containerPort: 1, protocol: 6 }], /portMappings\[0\]\.protocol 6 is not tcp or udp/],
+    [
+      'hostIP not an address',
+      [{ hostPort: 1, containerPort: 1, hostIP: 'localhost' }],
+      /portMappings\[0\]\.hostIP "localhost" is not an IP/,
+    ],
+    ['hostIP with a prefix', [{ hostPort: 1, containerPort: 1, hostIP: '10.0.0.1/24' }], /portMappings\[0\]\.hostIP/],
+    ['hostIP IPv6', [{ hostPort: 1, containerPort: 1, hostIP: '::1' }], /portMappings\[0\]\.hostIP ::1 is IPv6/],
+    ['hostIP multicast', [{ hostPort: 1, containerPort: 1, hostIP: '239.1.1.1' }], /portMappings\[0\]\.hostIP 239\.1\.1\.1 is a multicast/],
+    [
+      'the same host socket twice',
+      [
+        { hostPort: 1, containerPort: 1 },
+        { hostPort: 8080, containerPort: 80 },
+        { hostPort: 8080, containerPort: 81, protocol: 'tcp' },
+      ],
+      /runtimeConfig\.portMappings\[2\] wants host port \*:8080\/tcp, which runtimeConfig\.portMappings\[1\] \(\*:8080\/tcp\) has already/,
+    ],
+    [
+      'any address and one address on the same port',
+      [
+        { hostPort: 8080, containerPort: 80, hostIP: '10.0.0.1' },
+        { hostPort: 8080, containerPort: 80 },
+      ],
+      /portMappings\[1\] wants host port \*:8080\/tcp, which runtimeConfig\.portMappings\[0\] \(10\.0\.0\.1:8080\/tcp\)/,
+    ],
+  ];
+  for (const [what, v, msg] of bad) {
+    it(`code 7 naming the field: ${what}`, () => {
+      const e = refusal(v);
+      assert.equal(e.code, 7);
+      assert.match(e.message, msg);
+    });
+  }
+});

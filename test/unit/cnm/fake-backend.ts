@@ -20,6 +20,7 @@ import { endpointLinkNames } from '../../../netplugin/cnm/backend';
 import ipaddr from 'ipaddr.js';
 import { bareAddress, macForAddress, parseSubnet } from '../../../netplugin/cnm/addresses';
 import type { NetworkBinding } from '../../../netplugin/cnm/options';
+import type { PublishedPort } from '../../../netplugin/state/published-port';
 
 export class FakeBackend implements CnmBackend {
   readonly calls: Array<{ op: string; arg: unknown }> = [];
@@ -120,5 +121,13 @@ export class FakeBackend implements CnmBackend {
 
   async deleteEndpoint(ref: EndpointRef): Promise<void> {
     this.record('deleteEndpoint', ref);
+  }
+
+  async programExternalConnectivity(ref: EndpointRef, ports: PublishedPort[]): Promise<void> {
+    this.record('programExternalConnectivity', { ...ref, ports });
+  }
+
+  async revokeExternalConnectivity(ref: EndpointRef): Promise<void> {
+    this.record('revokeExternalConnectivity', ref);
   }
 }

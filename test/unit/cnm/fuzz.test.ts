@@ -1,5 +1,5 @@
 /**
- * Fuzz test of the CNM plugin as dockerd reaches it: the real server on a unix socket with a file
+ * Fuzz test of the CNM plugin as dockerd reaches it (port maps of ProgramExternalConnectivity included): the real server on a unix socket with a file
  * state store (and a fake agent backend that also offers network and broadcast addresses, as a
  * faulty IPAM would). Random sequences of plugin calls, built from a few ids, pools and addresses
  * so that they reach deep into the state, with mutated bodies (fields dropped or replaced by any
@@ -44,6 +44,19 @@ function addressesOf(cidr: string): string[] {
   };
   return [at(0), at(1), at(2), at(size - 2), at(size - 1), at(size)];
 }
+
+/** A libnetwork PortBinding as dockerd sends it in the port map, valid or not in each field. */
+const portBinding = fc.record(
+  {
+    Proto: fc.constantFrom(6, 17, 132, 1),
+    IP: fc.constantFrom('', '10.55.0.2'),
+    Port: fc.constantFrom(0, 80, 65535, 70000),
+    HostIP: fc.constantFrom('', '0.0.0.0', '127.0.0.1', '::', '224.0.0.1', 'x'),
+    HostPort: fc.constantFrom(0, 8080, 8081, 65535),
+    HostPortEnd: fc.constantFrom(0, 8080, 8081, 8090),
+  },
+  { requiredKeys: [] },
+);
 
 interface Call {
   method: string;
@@ -123,9 +136,9 @@ const requestBody: fc.Arbitrary<{ method: string; body: (ctx: Ctx) => unknown }>
     method: 'NetworkDriver.Join',
     body: () => ({ NetworkID, EndpointID, SandboxKey: '/var/run/docker/netns/x', Options: {} }),
   })),
-  fc.tuple(net, ep).map(([NetworkID, EndpointID]) => ({
+  fc.tuple(net, ep, fc.option(fc.array(fc.oneof(portBinding, fc.jsonValue()), { maxLength: 3 }))).map(([NetworkID, EndpointID, pm]) => ({
     method: 'NetworkDriver.ProgramExternalConnectivity',
-    body: () => ({ NetworkID, EndpointID, Options: {} }),
+    body: () => ({ NetworkID, EndpointID, Options: pm === null ? {} : { 'com.docker.network.portmap': pm } }),
   })),
   pick(['DiscoverNew', 'DiscoverDelete']).map((m) => ({
     method: `NetworkDriver.${m}`,
