@@ -9,7 +9,7 @@
  * as sending it would fail the agent's stream for good.
  */
 import type { Change } from '../../proto/gen/netloom/v1/Change';
-import type { HostState } from './host-view';
+import { emptyHostView, type HostState } from './host-view';
 import { memoJson } from './view-diff';
 import { kindOfKey } from './view-engine';
 
@@ -20,21 +20,6 @@ const LISTS: readonly ListKind[] = ['tenants', 'networks', 'groups', 'policies',
 
 /** Headroom for the update's own fields and the encoding of list entries. */
 const OVERHEAD = 64;
-
-function emptyPart(): HostState {
-  return {
-    global: null,
-    tenants: [],
-    networks: [],
-    groups: [],
-    policies: [],
-    profiles: [],
-    endpoints: [],
-    vteps: [],
-    bgp: null,
-    services: [],
-  };
-}
 
 /** What was left out of a message because it alone is over the size: the list (or 'change') and its key or name. */
 export interface Oversized {
@@ -51,7 +36,7 @@ const idOf = (item: object): string => {
 /** `state` as one part, or as several whose estimated sizes are each at most `maxBytes`. */
 export function snapshotParts(state: HostState, maxBytes: number, onOversized: (o: Oversized) => void = () => undefined): HostState[] {
   const parts: HostState[] = [];
-  let part = emptyPart();
+  let part = emptyHostView();
   part.global = state.global;
   part.bgp = state.bgp;
   let size = OVERHEAD + (state.global ? memoJson(state.global).length : 0) + (state.bgp ? memoJson(state.bgp).length : 0);
@@ -64,7 +49,7 @@ export function snapshotParts(state: HostState, maxBytes: number, onOversized: (
       }
       if (size + n > maxBytes && size > OVERHEAD) {
         parts.push(part);
-        part = emptyPart();
+        part = emptyHostView();
         size = OVERHEAD;
       }
       (part[kind] as object[]).push(item);

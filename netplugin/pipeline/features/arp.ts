@@ -21,11 +21,24 @@ import type { DesiredFlow } from '../../reconcile/flow-key';
 import { NetworkView, pipelineView, PipelineInput } from '../input';
 import { act, apply, ARP_OP, ETH_TYPE, field, flow, match, MULTICAST_MAC, OFPVID_PRESENT, reg } from '../flow-builder';
 import { FLAG } from '../tables';
-import type { KnownOxm } from '../../../ovs/openflow/messages';
+import type { Action, KnownOxm } from '../../../ovs/openflow/messages';
 
 export const ARP_RESPONDER_PRIORITY = 100;
 export const ARP_DROP_REQUEST_PRIORITY = 10;
 export const ARP_DROP_BROADCAST_PRIORITY = 9;
+
+/** The request turned into the reply `ip is-at mac`, in place (the caller sends it back out of in_port). */
+export function arpReplyActions(ip: string, mac: string): Action[] {
+  return [
+    act.move('eth_src', 'eth_dst'),
+    act.load('eth_src', mac),
+    act.load('arp_op', ARP_OP.REPLY),
+    act.move('arp_sha', 'arp_tha'),
+    act.move('arp_spa', 'arp_tpa'),
+    act.load('arp_sha', mac),
+    act.load('arp_spa', ip),
+  ];
+}
 
 /**
  * A flow answering `who-has ip` in network `nv` with `mac`, for requests matching `extra`;
@@ -46,13 +59,7 @@ export function responder(
     match: [reg('network', nv.net.networkId), ...extra, match.ethType(ETH_TYPE.ARP), field('arp_op', ARP_OP.REQUEST), field('arp_tpa', ip)],
     instructions: [
       apply(
-        act.move('eth_src', 'eth_dst'),
-        act.load('eth_src', mac),
-        act.load('arp_op', ARP_OP.REPLY),
-        act.move('arp_sha', 'arp_tha'),
-        act.move('arp_spa', 'arp_tpa'),
-        act.load('arp_sha', mac),
-        act.load('arp_spa', ip),
+        ...arpReplyActions(ip, mac),
         ...(retag ? [act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | nv.net.pktTag)] : []),
         act.inPort(),
       ),

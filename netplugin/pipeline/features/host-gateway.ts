@@ -23,6 +23,7 @@ import { gatewayPortMac, gatewayPortName, HOST_SIDE_ROUTER_MAC } from '../../hos
 import { pipelineView, PipelineInput } from '../input';
 import { act, apply, ARP_OP, ETH_TYPE, field, flow, goto, match, reg } from '../flow-builder';
 import { FLAG } from '../tables';
+import { arpReplyActions } from './arp';
 
 export const HOSTGW_CLASSIFIER_PRIORITY = 100;
 export const HOSTGW_ARP_PRIORITY = 100;
@@ -70,18 +71,7 @@ export function hostGatewayFlows(input: PipelineInput): DesiredFlow[] {
             table: 'arp',
             priority: HOSTGW_ARP_PRIORITY,
             match: [...fromHost, match.ethType(ETH_TYPE.ARP), field('arp_op', ARP_OP.REQUEST), field('arp_tpa', e.ep.ip)],
-            instructions: [
-              apply(
-                act.move('eth_src', 'eth_dst'),
-                act.load('eth_src', HOST_SIDE_ROUTER_MAC),
-                act.load('arp_op', ARP_OP.REPLY),
-                act.move('arp_sha', 'arp_tha'),
-                act.move('arp_spa', 'arp_tpa'),
-                act.load('arp_sha', HOST_SIDE_ROUTER_MAC),
-                act.load('arp_spa', e.ep.ip),
-                act.inPort(),
-              ),
-            ],
+            instructions: [apply(...arpReplyActions(e.ep.ip, HOST_SIDE_ROUTER_MAC), act.inPort())],
             feature: 'hostgw',
             object: e.ep.id,
           }),
