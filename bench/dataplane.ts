@@ -50,7 +50,7 @@ import {
 } from './support/reference-paths';
 
 export const description =
-  'container-to-container qperf/iperf3: netloom VLAN and VXLAN vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
+  'container-to-container qperf/iperf3: netloom VLAN and VXLAN (with policy, egress NAT, a service) vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
 
 const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
   'ovs-normal': ovsNormalPath,
