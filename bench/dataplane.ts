@@ -10,8 +10,12 @@
  * both hosts, allowing their traffic), rated against the same path without it (issue 12: at least
  * 0.9x bandwidth, at most 1.1x latency). `netloom-egress-nat` is a container to a server in the lab's
  * `tor` through its host's tenant gateway port with masquerade (docs/hostnet.md), rated against
- * `netloom-egress`, the same path routed without NAT (issue 14: the same goals). Everything is removed
- * afterwards, also on failure. Needs root.
+ * `netloom-egress`, the same path routed without NAT (issue 14: the same goals). `netloom-service` is a
+ * client on host1 to a service address with 3 providers on host2 (OVS select group + conntrack DNAT,
+ * docs/services.md), rated against `netloom-service-direct`, the same path to a provider directly
+ * (the same goals); with it, each round also measures the rate of new TCP connections through the
+ * service and directly (a bounded connect loop, support/connect-loop.ts; goal at least 0.8x).
+ * Everything is removed afterwards, also on failure. Needs root.
  * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...]
  */
 import { loadavg } from 'node:os';
@@ -23,11 +27,17 @@ import {
   POLICY_GOAL,
   POLICY_PATHS,
   NAT_PATHS,
+  SERVICE_PATHS,
+  CONNECTION_RATE_GOAL,
+  formatRates,
   summarize,
+  summarizeRates,
   type PathName,
+  type RateSample,
   type Sample,
 } from './support/dataplane-report';
-import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES } from './support/netloom-paths';
+import { CONNECT_LOOP } from './support/connect-loop';
+import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES, SERVICE } from './support/netloom-paths';
 import { runIperf3, runQperf, stopAllServers } from './support/perf-tools';
 import {
   cleanupStale,
@@ -40,7 +50,7 @@ import {
 } from './support/reference-paths';
 
 export const description =
-  'container-to-container qperf/iperf3: netloom VLAN and VXLAN vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
+  'container-to-container qperf/iperf3: netloom VLAN and VXLAN (with policy, egress NAT, a service) vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
 
 const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
   'ovs-normal': ovsNormalPath,
@@ -66,6 +76,9 @@ export async function run(args: string[]): Promise<void> {
   const samples = new Map<PathName, Sample[]>();
   const t0 = Date.now();
   let policyEvidence: Awaited<ReturnType<NetloomBench['policyEvidence']>> | null = null;
+  const wantService = opts.paths.includes('netloom-service');
+  const rates: RateSample[] = [];
+  let serviceEvidence: Record<string, number> | null = null;
   let cleaning: Promise<void> | undefined;
   const cleanupAll = (): Promise<void> =>
     (cleaning ??= (async () => {
@@ -96,8 +109,8 @@ export async function run(args: string[]): Promise<void> {
     for (let r = 0; r < opts.rounds; r++) {
       const order = r % 2 === 0 ? paths : [...paths].reverse();
       for (const p of order) {
-        const q = await runQperf(p.clientNs, p.serverNs, p.serverIp, opts.seconds);
-        const bps = await runIperf3(p.clientNs, p.serverNs, p.serverIp, opts.iperfSeconds);
+        const q = await runQperf(p.clientNs, p.serverNs, p.serverIp, opts.seconds, p.qperfDataPort);
+        const bps = await runIperf3(p.clientNs, p.serverNs, p.serverIp, opts.iperfSeconds, p.listenAny);
         const list = samples.get(p.name as PathName) ?? [];
         list.push({ tcpBwBps: q.tcpBwBps, tcpLatUs: q.tcpLatUs, iperf3Bps: bps });
         samples.set(p.name as PathName, list);
@@ -105,6 +118,20 @@ export async function run(args: string[]): Promise<void> {
           `  round ${r + 1} ${p.name}: tcp_bw ${(q.tcpBwBps / 1e9).toFixed(3)} Gbit/s, tcp_lat ${q.tcpLatUs.toFixed(1)} us, iperf3 ${(bps / 1e9).toFixed(3)} Gbit/s`,
         );
       }
+      if (wantService) {
+        // service and direct back to back, alternating which goes first
+        const x = await netloom.connectionRates(r % 2 === 0);
+        const pick = (y: typeof x.service) => ({ perSecond: y.perSecond, ok: y.ok, failed: y.failed });
+        rates.push({ service: pick(x.service), direct: pick(x.direct) });
+        const err = x.service.firstError ?? x.direct.firstError;
+        say(
+          `  round ${r + 1} connections: service ${x.service.perSecond.toFixed(0)}/s (${x.service.ok} ok, ${x.service.failed} failed), direct ${x.direct.perSecond.toFixed(0)}/s (${x.direct.ok} ok, ${x.direct.failed} failed)${err ? `; first failure: ${err}` : ''}`,
+        );
+      }
+    }
+    if (wantService) {
+      serviceEvidence = await netloom.serviceEvidence();
+      say(`service: new connections per provider in host1's serviceDnat flows: ${JSON.stringify(serviceEvidence)}`);
     }
     if (opts.paths.some((p) => p.endsWith('-policy'))) {
       policyEvidence = await netloom.policyEvidence();
@@ -122,6 +149,8 @@ export async function run(args: string[]): Promise<void> {
   say('');
   say(`medians of ${opts.rounds} round(s); ratios against ovs-normal (bandwidth: higher is better, latency: lower is better)`);
   say(formatTable(figures));
+  const rateFigures = summarizeRates(rates);
+  if (rateFigures) say(`\n${formatRates(rateFigures)}`);
   say(`load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   say(
     JSON.stringify({
@@ -143,6 +172,21 @@ export async function run(args: string[]): Promise<void> {
         ? {
             goal: { bandwidthAtLeast: POLICY_GOAL.bandwidth, latencyAtMost: POLICY_GOAL.latency },
             vsNoNat: Object.fromEntries(NAT_PATHS.map(([n]) => [n, figures[n]?.vsNoNat ?? null])),
+          }
+        : null,
+      service: wantService
+        ? {
+            ip: SERVICE.ip,
+            providers: CONTAINERS.filter((c) => c.provider).length,
+            goal: {
+              bandwidthAtLeast: POLICY_GOAL.bandwidth,
+              latencyAtMost: POLICY_GOAL.latency,
+              connectionRateAtLeast: CONNECTION_RATE_GOAL,
+            },
+            vsDirect: Object.fromEntries(SERVICE_PATHS.map(([n]) => [n, figures[n]?.vsDirect ?? null])),
+            connectLoop: CONNECT_LOOP,
+            connectionRate: rateFigures,
+            evidence: serviceEvidence,
           }
         : null,
     }),

@@ -12,6 +12,8 @@ export const ALL_PATHS = [
   'netloom-vxlan-policy',
   'netloom-egress',
   'netloom-egress-nat',
+  'netloom-service',
+  'netloom-service-direct',
   'ovs-normal',
   'ovs-normal-2host',
   'veth',
@@ -29,6 +31,10 @@ export const POLICY_PATHS: ReadonlyArray<[PathName, PathName]> = [
 ];
 /** a container to the tor through its host's gateway port with masquerade, and the same path routed without NAT */
 export const NAT_PATHS: ReadonlyArray<[PathName, PathName]> = [['netloom-egress-nat', 'netloom-egress']];
+/** a client to a service address with 3 providers, and the same path directly to a provider */
+export const SERVICE_PATHS: ReadonlyArray<[PathName, PathName]> = [['netloom-service', 'netloom-service-direct']];
+/** issue 14: new TCP connections per second through a service against directly to its providers, at least */
+export const CONNECTION_RATE_GOAL = 0.8;
 /** the issue's goal for a path with policy (or NAT) against the same without: bandwidth at least, latency at most */
 export const POLICY_GOAL = { bandwidth: 0.9, latency: 1.1 } as const;
 
@@ -98,6 +104,8 @@ export interface PathFigures {
   vsNoPolicy?: Ratios | null;
   /** NAT paths only: the same against the path without NAT (null when it was not measured) */
   vsNoNat?: Ratios | null;
+  /** service paths only: the same against the path directly to a provider (null when it was not measured) */
+  vsDirect?: Ratios | null;
 }
 
 export interface Ratios {
@@ -149,7 +157,59 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
     const base = out[without];
     if (f) f.vsNoNat = base ? ratios(f, base) : null;
   }
+  for (const [viaService, direct] of SERVICE_PATHS) {
+    const f = out[viaService];
+    const base = out[direct];
+    if (f) f.vsDirect = base ? ratios(f, base) : null;
+  }
   return out;
+}
+
+/** One round of the connection-rate measurement: answered connections per second, and counts. */
+export interface RateSample {
+  service: { perSecond: number; ok: number; failed: number };
+  direct: { perSecond: number; ok: number; failed: number };
+}
+
+export interface ConnectionRateFigures {
+  /** medians over rounds, connections per second */
+  servicePerSecond: number;
+  directPerSecond: number;
+  /** service / direct of the medians (goal: at least CONNECTION_RATE_GOAL) */
+  ratio: number;
+  /** ratio of each round (service and direct measured back to back) */
+  roundRatios: number[];
+  /** connections that failed, over all rounds */
+  failed: { service: number; direct: number };
+  rounds: number;
+}
+
+/** Medians of the rounds' rates and their ratio; null without rounds. */
+export function summarizeRates(samples: readonly RateSample[]): ConnectionRateFigures | null {
+  if (samples.length === 0) return null;
+  const svc = median(samples.map((x) => x.service.perSecond));
+  const dir = median(samples.map((x) => x.direct.perSecond));
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return {
+    servicePerSecond: round(svc, 0),
+    directPerSecond: round(dir, 0),
+    ratio: dir > 0 ? round(svc / dir, 2) : 0,
+    roundRatios: samples.map((x) => (x.direct.perSecond > 0 ? round(x.service.perSecond / x.direct.perSecond, 2) : 0)),
+    failed: { service: sum(samples.map((x) => x.service.failed)), direct: sum(samples.map((x) => x.direct.failed)) },
+    rounds: samples.length,
+  };
+}
+
+/** The connection-rate line of the printed report. */
+export function formatRates(r: ConnectionRateFigures): string {
+  return [
+    `| new TCP connections/s | through the service | directly to the providers | service / direct (goal >= ${CONNECTION_RATE_GOAL}x) | per round |`,
+    '|---|---|---|---|---|',
+    `| median of ${r.rounds} | ${r.servicePerSecond} | ${r.directPerSecond} | ${r.ratio.toFixed(2)}x | ${r.roundRatios.map((x) => `${x.toFixed(2)}x`).join(', ')} |`,
+    ...(r.failed.service + r.failed.direct > 0
+      ? [`failed connections: ${r.failed.service} through the service, ${r.failed.direct} direct`]
+      : []),
+  ].join('\n');
 }
 
 /** The human-readable table (markdown), one row per path in ALL_PATHS order. */
@@ -188,6 +248,18 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
     );
     for (const [n] of nat) {
       const r = figs[n]?.vsNoNat;
+      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
+    }
+  }
+  const svc = SERVICE_PATHS.filter(([n]) => figs[n]?.vsDirect);
+  if (svc.length > 0) {
+    rows.push(
+      '',
+      `| path | tcp_bw / direct (goal >= ${POLICY_GOAL.bandwidth}x) | tcp_lat / direct (goal <= ${POLICY_GOAL.latency}x) | iperf3 / direct (goal >= ${POLICY_GOAL.bandwidth}x) |`,
+      '|---|---|---|---|',
+    );
+    for (const [n] of svc) {
+      const r = figs[n]?.vsDirect;
       if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
     }
   }

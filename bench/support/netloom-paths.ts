@@ -18,6 +18,7 @@ import { run } from '../../lib/exec';
 import { stopProcess } from '../../lib/process';
 import type { Encap } from '../../netplugin/state/host-state';
 import { table, type TableName } from '../../netplugin/pipeline/tables';
+import { runConnectLoop, type ConnectLoopResult } from './connect-loop';
 import type { BenchPath } from './reference-paths';
 
 export const LAB_NAME = 'tdp';
@@ -26,11 +27,13 @@ const TENANT = 'dp';
 export interface BenchContainer {
   name: string;
   host: 'host1' | 'host2';
-  network: 'vl' | 'vx' | 'eg' | 'en';
+  network: 'vl' | 'vx' | 'eg' | 'en' | 'sv';
   ip: string;
   mac: string;
   /** the group (of its network) whose 100-rule policy applies to it; none: no policy */
   group?: string;
+  /** a provider of the service (SERVICE) */
+  provider?: true;
 }
 
 /**
@@ -49,7 +52,70 @@ export const CONTAINERS: readonly BenchContainer[] = [
   // to the tor through host1's gateway port: masqueraded (eg), and routed without NAT (en; the tor routes 10.60.4.0/24 to host1)
   { name: 'eg1', host: 'host1', network: 'eg', ip: '10.60.3.1', mac: '02:00:00:60:03:01' },
   { name: 'en1', host: 'host1', network: 'en', ip: '10.60.4.1', mac: '02:00:00:60:04:01' },
+  // the service: clients on host1 (sv1 through the service, sv2 directly: see servicePaths), three providers on host2
+  { name: 'sv1', host: 'host1', network: 'sv', ip: '10.60.5.1', mac: '02:00:00:60:05:01' },
+  { name: 'sv2', host: 'host1', network: 'sv', ip: '10.60.5.2', mac: '02:00:00:60:05:02' },
+  { name: 'sp1', host: 'host2', network: 'sv', ip: '10.60.5.11', mac: '02:00:00:60:05:11', provider: true },
+  { name: 'sp2', host: 'host2', network: 'sv', ip: '10.60.5.12', mac: '02:00:00:60:05:12', provider: true },
+  { name: 'sp3', host: 'host2', network: 'sv', ip: '10.60.5.13', mac: '02:00:00:60:05:13', provider: true },
 ];
+
+/**
+ * The service of the `sv` network: qperf's control and test ports (the test port fixed with `-ip`),
+ * iperf3's, and the connect loop's (80 to 8080, so the port is translated too).
+ */
+export const SERVICE = {
+  key: `${TENANT}:svc`,
+  ip: '10.60.5.100',
+  qperfDataPort: 19766,
+  connectPort: 80,
+  connectTargetPort: 8080,
+  ports: [
+    { port: 19765, targetPort: 19765, protocol: 'tcp' },
+    { port: 19766, targetPort: 19766, protocol: 'tcp' },
+    { port: 5201, targetPort: 5201, protocol: 'tcp' },
+    { port: 80, targetPort: 8080, protocol: 'tcp' },
+  ],
+} as const;
+
+/**
+ * The namespace whose servers answer for every provider. qperf and iperf3 open a control and a
+ * test connection, which the service balances independently (each new connection is hashed to a
+ * provider): with a server per provider they would land on different servers. So the providers'
+ * interfaces are gathered in the first provider's namespace, each still its own endpoint (OVS
+ * port, address, MAC), and one server there answers whichever provider a connection was given.
+ */
+export const PROVIDER_NS = 'dpc-sp1';
+
+/**
+ * The `ip` commands (namespace, argv) that move the other providers' interfaces into PROVIDER_NS,
+ * with their addresses, and route each address's answers out of its own interface (the switch
+ * drops a packet whose source is not the port's endpoint). Pure.
+ */
+export function gatherProviders(providers: ReadonlyArray<Pick<BenchContainer, 'name' | 'ip'>>): Array<[string | undefined, string[]]> {
+  const cmds: Array<[string | undefined, string[]]> = [[PROVIDER_NS, ['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0']]];
+  providers.forEach((p, i) => {
+    const ns = containerNs(p);
+    const dev = i === 0 ? 'eth0' : `eth${i}`;
+    if (i > 0) {
+      cmds.push(
+        [undefined, ['ip', '-n', ns, 'link', 'set', 'eth0', 'down']],
+        [undefined, ['ip', '-n', ns, 'link', 'set', 'eth0', 'name', dev]],
+        [undefined, ['ip', '-n', ns, 'link', 'set', dev, 'netns', PROVIDER_NS]],
+        [undefined, ['ip', '-n', PROVIDER_NS, 'link', 'set', dev, 'up']],
+        [undefined, ['ip', '-n', PROVIDER_NS, 'addr', 'add', `${p.ip}/24`, 'dev', dev]],
+      );
+    }
+    const t = String(100 + i);
+    cmds.push(
+      [undefined, ['ip', '-n', PROVIDER_NS, 'route', 'replace', SERVICE_SUBNET, 'dev', dev, 'src', p.ip, 'table', t]],
+      [undefined, ['ip', '-n', PROVIDER_NS, 'rule', 'add', 'from', p.ip, 'table', t]],
+    );
+  });
+  return cmds;
+}
+
+const SERVICE_SUBNET = '10.60.5.0/24';
 
 /** The subnet of the network without NAT, which the tor routes back to host1. */
 export const NO_NAT_SUBNET = '10.60.4.0/24';
@@ -90,6 +156,7 @@ export function fabricState(
     { name: 'vx', encap: 'vxlan', tag: 5301, octet: 2 },
     { name: 'eg', encap: 'vxlan', tag: 5303, octet: 3 },
     { name: 'en', encap: 'vxlan', tag: 5304, octet: 4, nat: false },
+    { name: 'sv', encap: 'vxlan', tag: 5305, octet: 5 },
   ];
   const groups = [...new Set(containers.flatMap((c) => (c.group ? [`${c.network} ${c.group}`] : [])))].map((x, i) => {
     const [network, group] = x.split(' ') as [string, string];
@@ -121,6 +188,16 @@ export function fabricState(
       containerId: `ctr-${c.name}`,
     })),
     vteps: hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp })),
+    services: [
+      {
+        key: SERVICE.key,
+        tenant: TENANT,
+        network: `${TENANT}:sv`,
+        ip: SERVICE.ip,
+        ports: SERVICE.ports,
+        providers: containers.filter((c) => c.provider).map((c) => ({ endpointId: `ep-${c.name}`, ip: c.ip })),
+      },
+    ],
   };
 }
 
@@ -174,6 +251,8 @@ export class NetloomBench {
     const plan = this.plan;
     await Promise.all(plan.hosts.map((h) => this.startAgent(plan, h)));
     for (const c of CONTAINERS) await this.plug(c);
+    for (const [netns, [cmd, ...args]] of gatherProviders(CONTAINERS.filter((c) => c.provider)))
+      await run(cmd as string, args, { ...(netns ? { netns } : {}), timeoutMs: 10_000 });
     const host1 = this.host('host1');
     await run('ip', ['route', 'replace', NO_NAT_SUBNET, 'via', host1.dataIp], { netns: plan.torNetns });
     // first packets across hosts may be lost while VTEPs and MACs are learnt: wait for answers
@@ -184,6 +263,11 @@ export class NetloomBench {
       ['vxp1', 'vxp2'],
       ['eg1', 'tor'],
       ['en1', 'tor'],
+      // ping is not answered by a service address: its providers directly, each through its own interface
+      ['sv1', 'sp1'],
+      ['sv2', 'sp1'],
+      ['sv2', 'sp2'],
+      ['sv2', 'sp3'],
     ] as const) {
       const dst = to === 'tor' ? { ip: plan.torDataIp } : CONTAINERS.find((c) => c.name === to);
       if (!dst) continue;
@@ -200,6 +284,30 @@ export class NetloomBench {
         { timeoutMs: 20_000, intervalMs: 100 },
       );
     }
+    // host1 (the client's) has the service's select groups, one per port, a bucket per provider
+    const providers = CONTAINERS.filter((c) => c.provider).length;
+    await waitFor(
+      'the service groups on host1',
+      async () => {
+        const text = await this.ofctl('host1', ['dump-groups']);
+        const buckets = text
+          .split('\n')
+          .filter((l) => Number(/group_id=(\d+)/.exec(l)?.[1] ?? Infinity) <= 0xffff)
+          .map((l) => (l.match(/bucket=/g) ?? []).length);
+        return buckets.length === SERVICE.ports.length && buckets.every((b) => b === providers);
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+  }
+
+  private async ofctl(host: string, args: string[]): Promise<string> {
+    const h = this.host(host);
+    const [cmd, ...rest] = args;
+    const r = await run('ovs-ofctl', ['-O', 'OpenFlow13', cmd as string, `unix:${h.ovsDir}/run/br-int.mgmt`, ...rest], {
+      netns: h.netns,
+      timeoutMs: 10_000,
+    });
+    return r.stdout;
   }
 
   private async startAgent(plan: LabPlan, h: HostPlan): Promise<void> {
@@ -256,7 +364,61 @@ export class NetloomBench {
       mk('netloom-vxlan-policy', 'vxp1', 'vxp2'),
       toTor('netloom-egress', 'en1'),
       toTor('netloom-egress-nat', 'eg1'),
+      ...this.servicePaths(),
     ];
+  }
+
+  /**
+   * sv1 to the service's address, and sv2 (beside it on host1, same network) directly to the first
+   * provider: the same path without the service. Two clients, because one client talking to a
+   * provider both ways can meet its own translated tuple in conntrack (docs/services.md, Limits).
+   * The servers listen on every address of PROVIDER_NS; qperf's test port is the service's.
+   */
+  private servicePaths(): BenchPath[] {
+    const first = CONTAINERS.find((c) => c.provider);
+    if (!first) throw new NetloomError('NOT_FOUND', 'no service provider');
+    const common = { serverNs: PROVIDER_NS, qperfDataPort: SERVICE.qperfDataPort, listenAny: true, cleanup: async () => undefined };
+    return [
+      { name: 'netloom-service', clientNs: containerNs({ name: 'sv1' }), serverIp: SERVICE.ip, ...common },
+      { name: 'netloom-service-direct', clientNs: containerNs({ name: 'sv2' }), serverIp: first.ip, ...common },
+    ];
+  }
+
+  /**
+   * The connect loop through the service (sv1 to its address and port) and directly (sv2 to the
+   * providers' addresses in turn, at the target port), in the given order; the server runs in
+   * PROVIDER_NS for each.
+   */
+  async connectionRates(serviceFirst: boolean): Promise<{ service: ConnectLoopResult; direct: ConnectLoopResult }> {
+    const providers = CONTAINERS.filter((c) => c.provider).map((c) => c.ip);
+    const viaService = () =>
+      runConnectLoop(containerNs({ name: 'sv1' }), PROVIDER_NS, [SERVICE.ip], SERVICE.connectPort, SERVICE.connectTargetPort);
+    const direct = () => runConnectLoop(containerNs({ name: 'sv2' }), PROVIDER_NS, providers, SERVICE.connectTargetPort);
+    if (serviceFirst) {
+      const service = await viaService();
+      return { service, direct: await direct() };
+    }
+    const d = await direct();
+    return { service: await viaService(), direct: d };
+  }
+
+  /**
+   * Evidence that the service path was balanced: on host1 (the client's), the packets of the
+   * serviceDnat flows per provider (a new connection's first packet each, docs/services.md).
+   */
+  async serviceEvidence(): Promise<Record<string, number>> {
+    const lines = (await this.ofctl('host1', ['dump-flows', `table=${table('serviceDnat')}`])).split('\n');
+    const out: Record<string, number> = {};
+    for (const c of CONTAINERS.filter((x) => x.provider)) {
+      // ovs-ofctl prints the register without leading zeros: 10.60.5.11 is reg6=0xa3c050b
+      const hex = `0x${c.ip
+        .split('.')
+        .reduce((n, o) => n * 256 + Number(o), 0)
+        .toString(16)}`;
+      const re = new RegExp(`reg6=${hex}(?![0-9a-f])`);
+      out[c.name] = lines.filter((l) => re.test(l)).reduce((n, l) => n + Number(/n_packets=(\d+)/.exec(l)?.[1] ?? 0), 0);
+    }
+    return out;
   }
 
   /**
@@ -266,14 +428,8 @@ export class NetloomBench {
    * the measured tcp is looked up there and goes on to ingressPolicy).
    */
   async policyEvidence(): Promise<{ host2IngressAllowPackets: number; host1EgressPolicyFlows: number }> {
-    const dump = async (host: string, t: TableName): Promise<string[]> => {
-      const h = this.host(host);
-      const r = await run('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', `unix:${h.ovsDir}/run/br-int.mgmt`, `table=${table(t)}`], {
-        netns: h.netns,
-        timeoutMs: 10_000,
-      });
-      return r.stdout.split('\n');
-    };
+    const dump = async (host: string, t: TableName): Promise<string[]> =>
+      (await this.ofctl(host, ['dump-flows', `table=${table(t)}`])).split('\n');
     // ovs-ofctl writes the match as ...,nw_dst=10.60.1.12 actions=... (or a comma after it)
     const servers = CONTAINERS.filter((c) => c.group && c.host === 'host2').map(
       (c) => new RegExp(`nw_dst=${c.ip.replace(/\./g, '\\.')}(?![0-9])`),

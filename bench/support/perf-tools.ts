@@ -51,7 +51,7 @@ export function parseIperf3Json(text: string): number {
   return rx.bits_per_second;
 }
 
-interface Server {
+export interface Server {
   child: ChildProcess;
   exited: Promise<void>;
 }
@@ -64,10 +64,16 @@ export async function stopAllServers(): Promise<void> {
   await Promise.all([...live].map((s) => stopServer(s)));
 }
 
-/** A server process started in a namespace, bounded by `timeout`, stopped by its own handle. */
-function startServer(netns: string, maxSeconds: number, argv: string[]): Server {
+/**
+ * A server process started in a namespace, bounded by `timeout`, stopped by its own handle (or by
+ * stopAllServers). `onStdout` receives its output when given (otherwise it is ignored).
+ */
+export function startServer(netns: string, maxSeconds: number, argv: string[], onStdout?: (chunk: string) => void): Server {
   // `ip netns exec` execs `timeout`, which forwards SIGTERM to the server; `timeout` bounds it anyway.
-  const child = spawn('ip', ['netns', 'exec', netns, 'timeout', '-k', '2', String(maxSeconds), ...argv], { stdio: 'ignore' });
+  const child = spawn('ip', ['netns', 'exec', netns, 'timeout', '-k', '2', String(maxSeconds), ...argv], {
+    stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'ignore'],
+  });
+  if (onStdout) child.stdout?.on('data', (d: Buffer) => onStdout(d.toString()));
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     child.once('exit', () => resolve());
@@ -79,7 +85,7 @@ function startServer(netns: string, maxSeconds: number, argv: string[]): Server 
   return server;
 }
 
-async function stopServer(s: Server): Promise<void> {
+export async function stopServer(s: Server): Promise<void> {
   if (s.child.exitCode === null && s.child.signalCode === null) {
     s.child.kill('SIGTERM');
     const timer = setTimeout(() => s.child.kill('SIGKILL'), 3000);
@@ -90,14 +96,25 @@ async function stopServer(s: Server): Promise<void> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** qperf tcp_bw + tcp_lat from `clientNs` to `serverIp` (in `serverNs`), `seconds` per test. */
-export async function runQperf(clientNs: string, serverNs: string, serverIp: string, seconds: number): Promise<QperfFigures> {
+/**
+ * qperf tcp_bw + tcp_lat from `clientNs` to `serverIp` (in `serverNs`), `seconds` per test. qperf
+ * opens its test connections to an ephemeral port unless `dataPort` fixes it (`-ip`): a service
+ * forwards only the ports it has.
+ */
+export async function runQperf(
+  clientNs: string,
+  serverNs: string,
+  serverIp: string,
+  seconds: number,
+  dataPort?: number,
+): Promise<QperfFigures> {
   const server = startServer(serverNs, seconds * 2 + 30, ['qperf']);
   try {
     let last = '';
     for (let attempt = 0; attempt < 30; attempt++) {
       await sleep(attempt === 0 ? 150 : 100);
-      const r = await run('qperf', ['-t', String(seconds), serverIp, 'tcp_bw', 'tcp_lat'], {
+      const port = dataPort === undefined ? [] : ['-ip', String(dataPort)];
+      const r = await run('qperf', ['-t', String(seconds), ...port, serverIp, 'tcp_bw', 'tcp_lat'], {
         netns: clientNs,
         allowFailure: true,
         timeoutMs: (seconds * 2 + 20) * 1000,
@@ -112,9 +129,13 @@ export async function runQperf(clientNs: string, serverNs: string, serverIp: str
   }
 }
 
-/** iperf3, one stream, `seconds` long, from `clientNs` to `serverIp` (in `serverNs`); bits/s received. */
-export async function runIperf3(clientNs: string, serverNs: string, serverIp: string, seconds: number): Promise<number> {
-  const server = startServer(serverNs, seconds + 30, ['iperf3', '-s', '-1', '-B', serverIp]);
+/**
+ * iperf3, one stream, `seconds` long, from `clientNs` to `serverIp` (in `serverNs`); bits/s
+ * received. The server binds to `serverIp` unless `listenAny` (a service's address is not the
+ * server's own: its provider's is).
+ */
+export async function runIperf3(clientNs: string, serverNs: string, serverIp: string, seconds: number, listenAny = false): Promise<number> {
+  const server = startServer(serverNs, seconds + 30, ['iperf3', '-s', '-1', ...(listenAny ? [] : ['-B', serverIp])]);
   try {
     let last = '';
     for (let attempt = 0; attempt < 30; attempt++) {

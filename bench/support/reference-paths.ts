@@ -16,6 +16,10 @@ export interface BenchPath {
   clientNs: string;
   serverNs: string;
   serverIp: string;
+  /** qperf's test port (`-ip`) when it must be fixed (a service forwards only its ports) */
+  qperfDataPort?: number;
+  /** the servers listen on every address rather than serverIp (a service's address is not theirs) */
+  listenAny?: boolean;
   /** remove everything the path made; safe to call twice or after a failed setup */
   cleanup(): Promise<void>;
 }

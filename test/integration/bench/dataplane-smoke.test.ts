@@ -2,7 +2,8 @@
  * Smoke test of the dataplane benchmark: runs `npm run bench -- dataplane` (as `node
  * dist/bench/run.js`) with the shortest settings on the reference path and netloom's VXLAN mode,
  * checks that the last line is JSON with positive figures and ratios, and that the benchmark left
- * no namespace or lab behind.
+ * no namespace or lab behind; then the service path and its direct reference, with the connection
+ * rate of both and every provider given connections.
  */
 import { strict as assert } from 'node:assert';
 import { resolve } from 'node:path';
@@ -56,5 +57,40 @@ describe('dataplane benchmark (smoke)', function () {
     const left = (await listNetns()).filter((n) => /^(dp|tdp-)/.test(n));
     assert.deepEqual(left, []);
     assert.equal(loadState(LAB_NAME), undefined, 'lab tdp still recorded');
+  });
+
+  it('measures the service path against direct, and the connection rate of both, every provider used', async function () {
+    this.timeout(90_000);
+    const r = await run(
+      process.execPath,
+      [RUNNER, 'dataplane', '--seconds', '1', '--rounds', '1', '--paths', 'netloom-service,netloom-service-direct'],
+      { timeoutMs: 85_000, allowFailure: true },
+    );
+    assert.equal(r.code, 0, `benchmark failed: ${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`);
+    const lines = r.stdout.trim().split('\n');
+    const last = JSON.parse(lines[lines.length - 1] ?? '') as {
+      paths: Record<string, Figures & { vsDirect?: { tcpBw: number; tcpLat: number; iperf3: number } | null }>;
+      service: {
+        providers: number;
+        connectionRate: { servicePerSecond: number; directPerSecond: number; ratio: number; failed: { service: number; direct: number } };
+        evidence: Record<string, number>;
+      } | null;
+    };
+    assert.deepEqual(Object.keys(last.paths).sort(), ['netloom-service', 'netloom-service-direct']);
+    const v = last.paths['netloom-service']?.vsDirect;
+    assert.ok(v && v.tcpBw > 0 && v.tcpLat > 0 && v.iperf3 > 0, `ratios against direct: ${JSON.stringify(v)}`);
+    const svc = last.service;
+    assert.ok(svc, 'a service section');
+    assert.equal(svc.providers, 3);
+    assert.ok(svc.connectionRate.servicePerSecond > 0 && svc.connectionRate.directPerSecond > 0 && svc.connectionRate.ratio > 0);
+    assert.deepEqual(svc.connectionRate.failed, { service: 0, direct: 0 });
+    // 300 connect-loop connections plus qperf's and iperf3's through the service: each provider got some
+    assert.deepEqual(Object.keys(svc.evidence).sort(), ['sp1', 'sp2', 'sp3']);
+    for (const [p, n] of Object.entries(svc.evidence)) assert.ok(n > 0, `${p} got no connection: ${JSON.stringify(svc.evidence)}`);
+    assert.match(r.stdout, /\| netloom-service \| [\d.]+x \| [\d.]+x \| [\d.]+x \|/);
+    assert.deepEqual(
+      (await listNetns()).filter((n) => /^(dp|tdp-)/.test(n)),
+      [],
+    );
   });
 });

@@ -1,15 +1,17 @@
 import { strict as assert } from 'node:assert';
 import {
   ALL_PATHS,
+  formatRates,
   formatTable,
   median,
   parseDataplaneArgs,
   summarize,
+  summarizeRates,
   type PathName,
   type Sample,
 } from '../../../bench/support/dataplane-report';
 import { parseIperf3Json, parseQperf } from '../../../bench/support/perf-tools';
-import { fabricState, policyRules } from '../../../bench/support/netloom-paths';
+import { fabricState, gatherProviders, policyRules, PROVIDER_NS, SERVICE } from '../../../bench/support/netloom-paths';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import { isNetloomError } from '../../../lib/errors';
 
@@ -114,6 +116,101 @@ describe('dataplane benchmark pieces', () => {
     assert.equal(summarize(new Map<PathName, Sample[]>([['netloom-egress-nat', [s(1, 1, 1)]]]))['netloom-egress-nat']?.vsNoNat, null);
   });
 
+  it('rates the service path against the same path directly to a provider', () => {
+    const s = (bw: number, lat: number, ip: number): Sample => ({ tcpBwBps: bw * 1e9, tcpLatUs: lat, iperf3Bps: ip * 1e9 });
+    const f = summarize(
+      new Map<PathName, Sample[]>([
+        ['netloom-service-direct', [s(0.5, 200, 0.4), s(0.3, 100, 0.6), s(0.4, 300, 0.5)]],
+        ['netloom-service', [s(0.38, 210, 0.5)]],
+      ]),
+    );
+    assert.deepEqual(f['netloom-service']?.vsDirect, { tcpBw: 0.95, tcpLat: 1.05, iperf3: 1 });
+    assert.equal(f['netloom-service-direct']?.vsDirect, undefined);
+    assert.match(formatTable(f), /\| tcp_bw \/ direct \(goal >= 0\.9x\) \| tcp_lat \/ direct \(goal <= 1\.1x\) \|/);
+    assert.match(formatTable(f), /\| netloom-service \| 0\.95x \| 1\.05x \| 1\.00x \|/);
+    assert.equal(summarize(new Map<PathName, Sample[]>([['netloom-service', [s(1, 1, 1)]]]))['netloom-service']?.vsDirect, null);
+    assert.deepEqual(parseDataplaneArgs(['--paths', 'netloom-service-direct,netloom-service']).paths, [
+      'netloom-service',
+      'netloom-service-direct',
+    ]);
+  });
+
+  it('takes the medians of the connection-rate rounds, their ratio and the failures', () => {
+    const r = (svc: number, dir: number, failed = 0) => ({
+      service: { perSecond: svc, ok: 300 - failed, failed },
+      direct: { perSecond: dir, ok: 300, failed: 0 },
+    });
+    assert.equal(summarizeRates([]), null);
+    const f = summarizeRates([r(800, 1000), r(600, 1200, 2), r(900.4, 900)]);
+    assert.deepEqual(f, {
+      servicePerSecond: 800,
+      directPerSecond: 1000,
+      ratio: 0.8,
+      roundRatios: [0.8, 0.5, 1],
+      failed: { service: 2, direct: 0 },
+      rounds: 3,
+    });
+    const text = formatRates(f!);
+    assert.match(text, /service \/ direct \(goal >= 0\.8x\)/);
+    assert.match(text, /\| median of 3 \| 800 \| 1000 \| 0\.80x \| 0\.80x, 0\.50x, 1\.00x \|/);
+    assert.match(text, /failed connections: 2 through the service, 0 direct/);
+    assert.doesNotMatch(formatRates(summarizeRates([r(1, 1)])!), /failed/);
+    assert.equal(summarizeRates([r(5, 0)])?.ratio, 0);
+  });
+
+  it('puts the service with its 3 providers and ports in the fabric; the providers answer from one namespace', () => {
+    const st = parseHostState(
+      fabricState([
+        { name: 'host1', dataIp: '10.213.3.1' },
+        { name: 'host2', dataIp: '10.213.3.2' },
+      ]),
+    );
+    assert.equal(st.services.length, 1);
+    const svc = st.services[0]!;
+    assert.equal(svc.ip, SERVICE.ip);
+    assert.equal(svc.network, 'dp:sv');
+    assert.deepEqual(
+      svc.providers.map((p) => [p.endpointId, p.ip]),
+      [
+        ['ep-sp1', '10.60.5.11'],
+        ['ep-sp2', '10.60.5.12'],
+        ['ep-sp3', '10.60.5.13'],
+      ],
+    );
+    // every provider is an endpoint of the service's network on host2 (the clients are on host1)
+    for (const p of svc.providers)
+      assert.deepEqual(
+        st.endpoints.filter((e) => e.id === p.endpointId).map((e) => [e.network, e.host]),
+        [['dp:sv', 'host2']],
+      );
+    // qperf's control and fixed test port, iperf3's, and the connect loop's translated port
+    assert.deepEqual(
+      svc.ports.map((p) => `${p.port}:${p.targetPort}`),
+      [
+        '19765:19765',
+        `${SERVICE.qperfDataPort}:${SERVICE.qperfDataPort}`,
+        '5201:5201',
+        `${SERVICE.connectPort}:${SERVICE.connectTargetPort}`,
+      ],
+    );
+    const cmds = gatherProviders([
+      { name: 'sp1', ip: '10.60.5.11' },
+      { name: 'sp2', ip: '10.60.5.12' },
+    ]).map(([ns, argv]) => `${ns ?? '-'} ${argv.join(' ')}`);
+    assert.deepEqual(cmds, [
+      `${PROVIDER_NS} sysctl -qw net.ipv4.conf.all.rp_filter=0`,
+      `- ip -n ${PROVIDER_NS} route replace 10.60.5.0/24 dev eth0 src 10.60.5.11 table 100`,
+      `- ip -n ${PROVIDER_NS} rule add from 10.60.5.11 table 100`,
+      '- ip -n dpc-sp2 link set eth0 down',
+      '- ip -n dpc-sp2 link set eth0 name eth1',
+      `- ip -n dpc-sp2 link set eth1 netns ${PROVIDER_NS}`,
+      `- ip -n ${PROVIDER_NS} link set eth1 up`,
+      `- ip -n ${PROVIDER_NS} addr add 10.60.5.12/24 dev eth1`,
+      `- ip -n ${PROVIDER_NS} route replace 10.60.5.0/24 dev eth1 src 10.60.5.12 table 101`,
+      `- ip -n ${PROVIDER_NS} rule add from 10.60.5.12 table 101`,
+    ]);
+  });
+
   it('writes a fabric the agent accepts: a VLAN and a VXLAN network, the egress networks with and without NAT, both VTEPs', () => {
     const st = parseHostState(
       fabricState([
@@ -128,9 +225,10 @@ describe('dataplane benchmark pieces', () => {
         ['dp:vx', 'vxlan', true],
         ['dp:eg', 'vxlan', true],
         ['dp:en', 'vxlan', false],
+        ['dp:sv', 'vxlan', true],
       ],
     );
-    assert.equal(st.endpoints.length, 10);
+    assert.equal(st.endpoints.length, 15);
     // the policy containers: their group's 100-rule policy, evaluated on both hosts
     assert.deepEqual(
       st.groups.map((g) => [g.key, g.network, g.policies]),
