@@ -202,7 +202,7 @@ export const PIPELINE: readonly TableSpec[] = [
     purpose:
       'IP traffic enters conntrack in the tenant zone (with nat), then continues in ctState; a packet the service tables already tracked in that zone goes straight to ctState',
     miss: { kind: 'goto', table: 'ctState' },
-    match: [REGS.tenant, 'eth_type', 'ct_state', 'ct_zone'],
+    match: [REGS.tenant, 'eth_type', 'ct_state', 'ct_zone', 'ip_proto', 'ipv4_src', 'tcp_src', 'udp_src'],
     next: ['ctState'],
     cookies: ['conntrack'],
   },

@@ -1,11 +1,13 @@
 /**
  * Tables 50, 51 and 80: the stateful frame around the policy tables. IPv4 traffic enters
- * conntrack in its tenant's zone, with `nat`: packets of a connection that serviceDnat translated
+ * conntrack in its tenant's zone. Replies from a service provider's target port are looked up with `nat`: packets of a connection that serviceDnat translated
  * (features/service-lb.ts) keep their provider, and its replies get the service address back
  * (on the client's host, also when the reply came over a tunnel). A packet the service tables
  * already tracked in the tenant's zone (its state, zone and mark are those of its connection)
  * goes straight on to ctState: a second ct() would find the same connection, at the cost of a
- * recirculation. A connection is committed with the policy generation it was
+ * recirculation. Other packets are looked up without `nat`: with it on every lookup, the userspace
+ * datapath let an established UDP connection through after a policy change denied it (the lab's case
+ * table, udp/53 n3 -> a3), so the translation is asked for only where a service needs it. A connection is committed with the policy generation it was
  * admitted under in ct_mark (features/policy.ts: a digest of this host's policy flows), so:
  * - established packets of connections admitted under the current generation skip policy;
  * - after a policy change, the next original-direction packet of every older connection goes
@@ -19,12 +21,14 @@
  */
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import { pipelineView, PipelineInput } from '../input';
-import { act, apply, CT, ETH_TYPE, field, flow, goto, match, reg } from '../flow-builder';
+import { act, apply, CT, ETH_TYPE, field, flow, goto, IP_PROTO, match, reg } from '../flow-builder';
 import { FLAG } from '../tables';
 import { servicePorts } from '../services';
 import { policyGeneration } from './policy';
 
 export const CT_PRIORITY = 100;
+/** replies from a service provider's target port: looked up with nat */
+export const CT_SERVICE_REPLY_PRIORITY = 105;
 /** a packet the service tables already tracked in the tenant zone skips the second ct() (one recirculation less) */
 export const CT_TRACKED_PRIORITY = 110;
 export const CT_INVALID_PRIORITY = 200;
@@ -41,6 +45,34 @@ export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
   const out: DesiredFlow[] = [];
   const generation = policyGeneration(input);
   const withServices = new Set(servicePorts(input).map((sp) => sp.tenant.name));
+  // replies from a provider's target port are looked up with `nat` (the service address back on
+  // the client's host, also after a tunnel); everything else without
+  const replySources = new Map<string, DesiredFlow>();
+  for (const sp of servicePorts(input)) {
+    const tcp = sp.port.protocol === 'tcp';
+    for (const p of sp.providers) {
+      const object = `${sp.tenant.name}:reply:${p.ip}:${sp.port.protocol}/${sp.port.targetPort}`;
+      if (replySources.has(object)) continue;
+      replySources.set(
+        object,
+        flow({
+          table: 'conntrack',
+          priority: CT_SERVICE_REPLY_PRIORITY,
+          match: [
+            reg('tenant', sp.tenant.vrfId),
+            match.ethType(ETH_TYPE.IPV4),
+            field('ip_proto', tcp ? IP_PROTO.TCP : IP_PROTO.UDP),
+            field('ipv4_src', p.ip),
+            field(tcp ? 'tcp_src' : 'udp_src', sp.port.targetPort),
+          ],
+          instructions: [apply(act.ct(sp.tenant.ctZone, { then: 'ctState', nat: true }))],
+          feature: 'conntrack',
+          object,
+        }),
+      );
+    }
+  }
+  out.push(...[...replySources.keys()].sort().map((k) => replySources.get(k)!));
   for (const t of pipelineView(input).tenants) {
     if (withServices.has(t.name))
       out.push(
@@ -58,7 +90,7 @@ export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
         table: 'conntrack',
         priority: CT_PRIORITY,
         match: [reg('tenant', t.vrfId), match.ethType(ETH_TYPE.IPV4)],
-        instructions: [apply(act.ct(t.ctZone, { then: 'ctState', nat: true }))],
+        instructions: [apply(act.ct(t.ctZone, { then: 'ctState' }))],
         feature: 'conntrack',
         object: t.name,
       }),

@@ -338,4 +338,27 @@ describe('service load balancing in the pipeline', () => {
     );
     assert.throws(() => raw({ providers: [WEB.providers[0], WEB.providers[0]] }), /provider a2 is listed twice/);
   });
+
+  it("conntrack looks up with nat only replies from a provider's target port (nat on every lookup let a denied UDP flow through)", () => {
+    const natLookups = (state: HostState) =>
+      computePipeline(hostInput('h1', spanFor('h1', state)))
+        .filter((f) => f.table === table('conntrack'))
+        .filter((f) =>
+          f.instructions.some(
+            (i) => i.type === 'apply_actions' && i.actions.some((a) => a.type === 'ct' && a.actions.some((n) => n.type === 'nat')),
+          ),
+        )
+        .map((f) => f.object);
+    assert.deepEqual(natLookups(withServices([])), [], 'no service: no lookup translates');
+    assert.deepEqual(
+      natLookups(withServices([WEB])).sort(),
+      [
+        `blue:reply:${endpoint('a2').ip}:tcp/8080`,
+        `blue:reply:${endpoint('a2').ip}:udp/5353`,
+        `blue:reply:${endpoint('a3').ip}:tcp/8080`,
+        `blue:reply:${endpoint('a3').ip}:udp/5353`,
+      ].sort(),
+      'one lookup with nat per provider and target port, nothing else',
+    );
+  });
 });
