@@ -9,10 +9,10 @@
  * connection's packets before the provider answers: one per TCP connection unless the SYN was
  * retransmitted, every datagram of a UDP exchange that got no answer yet).
  */
-import type { Match } from '../../ovs/openflow/messages';
 import { table } from '../pipeline/tables';
 import { featureSelector } from './cookie';
 import { flowKey, type DesiredFlow } from './flow-key';
+import type { FlowCountSample, FlowStatsSource } from './rule-counters';
 
 export interface ServiceCounter {
   /** the service's key (tenant:service) */
@@ -21,15 +21,6 @@ export interface ServiceCounter {
   packets: bigint;
   bytes: bigint;
   connections: bigint;
-}
-
-export interface FlowCountSample {
-  tableId: number;
-  priority: number;
-  match: Match;
-  cookie: bigint;
-  packetCount: bigint;
-  byteCount: bigint;
 }
 
 const PORT_SUFFIX = /:(tcp|udp)\/\d+$/;
@@ -70,11 +61,6 @@ export function sumServiceCounters(installed: Iterable<DesiredFlow>, samples: re
   return [...totals.values()].sort((a, b) =>
     a.service !== b.service ? (a.service < b.service ? -1 : 1) : a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0,
   );
-}
-
-/** Where flow stats come from (OfConnection.dumpFlows; a fake switch in tests). */
-export interface FlowStatsSource {
-  dumpFlows(filter: { cookie: bigint; cookieMask: bigint }): Promise<FlowCountSample[]>;
 }
 
 /** The providers' counters, from one flow-stats request for the service feature's cookie (none asked without provider flows). */

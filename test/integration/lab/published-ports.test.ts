@@ -92,34 +92,14 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
     for (const c of clients()) assert.equal(await tcpAsk(c.netns, host1Ip, port), '', `${c.name}: nothing answers on host1's port ${port}`);
   }
 
-  /** a podman container on host1 serving `pub-NAME` on TCP 8080, on `network` (TENANT/NETWORK), published as `spec` */
-  async function servePodmanOn(network: string, name: string, spec: string) {
-    return lab([
-      'podman',
-      'host1',
-      '--',
-      'run',
-      '-d',
-      '--name',
-      name,
-      '-p',
-      spec,
-      '--network',
-      network,
-      'netloom/busybox',
-      'nc',
-      '-ll',
-      '-p',
-      '8080',
-      '-e',
-      'echo',
-      `pub-${name}`,
-    ]);
-  }
-
-  /** a container of `engine` on host1 serving `pub-NAME` on TCP 8080, published as `spec` */
-  async function serve(engine: 'podman' | 'docker', name: string, spec: string, allowFailure = false) {
-    const network = engine === 'podman' ? `${NET.tenant}/${NET.network}` : 'nlvx';
+  /** a container of `engine` on host1 serving `pub-NAME` on TCP 8080, published as `spec`, on `network` (the VXLAN one by default) */
+  async function serve(
+    engine: 'podman' | 'docker',
+    name: string,
+    spec: string,
+    allowFailure = false,
+    network = engine === 'podman' ? `${NET.tenant}/${NET.network}` : 'nlvx',
+  ) {
     return lab(
       [
         engine,
@@ -170,7 +150,7 @@ describe('published ports in the lab (2 hosts; podman -p, docker -p)', function 
   });
 
   it('the same on a VLAN network (podman -p), reachable from host2 and the tor', async () => {
-    await servePodmanOn(`${NET.tenant}/vl`, 'pmv', '18086:8080');
+    await serve('podman', 'pmv', '18086:8080', false, `${NET.tenant}/vl`);
     await reachable(18086, 'pmv');
     assert.match(dnatOf(await nft(), 18086) ?? '', /dnat ip to 10\.74\.3\.\d+:8080/);
     await lab(['podman', 'host1', '--', 'rm', '-f', '-t', '0', 'pmv']);
