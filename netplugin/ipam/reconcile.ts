@@ -14,15 +14,20 @@
  *    cleanup) -> forget (release locally);
  *  - netmaster has an endpoint in one of our blocks that we do not hold: a DEL released it and
  *    crashed before deregistering -> deregister;
+ *  - local 'local' at another address than netmaster's (one of ours): that DEL was followed by a
+ *    new ADD of the same endpoint -> deregister the stale record, register the new one;
  *  - netmaster endpoints outside our blocks, or at a block's reserved addresses (gateway, static
  *    addresses, networks smaller than a block), are netmaster's own allocations: left alone.
- * Anything else (same endpoint with another address or network; our address held at netmaster by
- * another endpoint while ours is 'registered') is a conflict: reported, and nothing of it is freed
- * on either side, since freeing could give an address twice.
+ * Anything else (a 'registered' endpoint at another address at netmaster, or at an address that is
+ * not ours; our address held at netmaster by an endpoint that is not deregistered) is a conflict:
+ * reported, and nothing of it is freed or registered on either side, since that could give an
+ * address twice.
  *
- * Invariants (property-tested): no endpoint is in two lists; after the plan is applied (locally and
- * at netmaster) every address in our blocks is held by the same endpoint on both sides or is in a
- * conflict; no address held locally before is freed except by `forget`.
+ * Invariants (property-tested in reconcile-property.test.ts): no endpoint is in two lists (but a
+ * moved one, in deregister and register) nor in a list and a conflict; once the plan is applied
+ * (locally and at netmaster) every usable address of our blocks has the same holder on both sides
+ * unless a conflict names it; no address held locally is freed except by `forget`; netmaster never
+ * gets one address under two endpoints.
  */
 import type { Allocation, LocalAllocator } from './local-allocator';
 
@@ -33,6 +38,7 @@ export interface NetmasterEndpoint {
   address: string;
 }
 
+/** One endpoint whose records disagree; `address` is where the disagreement is. */
 export interface Conflict {
   endpointId: string;
   networkKey: string;
@@ -55,43 +61,71 @@ export interface ReconcilePlan {
 export function planReconcile(local: LocalAllocator, netmaster: readonly NetmasterEndpoint[]): ReconcilePlan {
   const plan: ReconcilePlan = { confirm: [], register: [], forget: [], deregister: [], conflicts: [] };
   const remote = new Map(netmaster.map((e) => [e.endpointId, e]));
+  const at = (e: { networkKey: string; address: string }): string => `${e.networkKey}\u0000${e.address}`;
+  const remoteHolder = new Map(netmaster.map((e) => [at(e), e.endpointId]));
   const conflicted = new Set<string>();
-  // netmaster's holder of each address in our blocks, to spot one address under two endpoints
-  const remoteHolder = new Map<string, string>();
-  for (const e of netmaster) {
-    if (local.ownsAddress(e.networkKey, e.address)) remoteHolder.set(`${e.networkKey}\u0000${e.address}`, e.endpointId);
-  }
+  /** `other`: the endpoint netmaster has at `al`'s address, reported too (each endpoint once) */
+  const conflict = (al: Allocation, reason: string, other?: string): void => {
+    const add = (c: Conflict): void => {
+      if (!conflicted.has(c.endpointId)) plan.conflicts.push(c);
+      conflicted.add(c.endpointId);
+    };
+    add({ endpointId: al.endpointId, networkKey: al.networkKey, address: al.address, reason });
+    if (other !== undefined) {
+      add({ endpointId: other, networkKey: al.networkKey, address: al.address, reason: `netmaster has it where ${al.endpointId} is here` });
+    }
+  };
+  /** endpoints netmaster knows at an address this host has since given them anew */
+  const moved = new Set<string>();
+  const toRegister: Allocation[] = [];
 
   for (const al of local.allocations()) {
     const r = remote.get(al.endpointId);
-    if (r) {
-      if (r.networkKey !== al.networkKey || r.address !== al.address) {
-        conflicted.add(al.endpointId);
-        plan.conflicts.push({ ...al, reason: `netmaster has ${al.endpointId} at ${r.address} in ${r.networkKey}` });
-      } else if (al.state === 'local') {
-        plan.confirm.push(al.endpointId);
-      }
-      continue;
-    }
-    const other = remoteHolder.get(`${al.networkKey}\u0000${al.address}`);
-    if (al.state === 'registered') {
-      if (other !== undefined) {
-        // netmaster dropped ours yet gives the address to another: keep both, tell a person
-        conflicted.add(al.endpointId);
-        conflicted.add(other);
-        plan.conflicts.push({ ...al, reason: `registered here, but netmaster has ${other} at this address` });
+    if (r && r.networkKey === al.networkKey && r.address === al.address) {
+      if (al.state === 'local') plan.confirm.push(al.endpointId);
+    } else if (r) {
+      if (al.state === 'local' && local.ownsAddress(r.networkKey, r.address)) {
+        // DELed (its deregistration lost in a crash) and ADDed again: netmaster's record is stale
+        moved.add(al.endpointId);
+        toRegister.push(al);
       } else {
-        plan.forget.push(al.endpointId);
+        conflict(al, `netmaster has ${al.endpointId} at ${r.address} in ${r.networkKey}`);
       }
+    } else if (al.state === 'local') {
+      toRegister.push(al);
     } else {
-      plan.register.push(al);
+      const other = remoteHolder.get(at(al));
+      // netmaster dropped ours; if it gives the address to another, keep both and tell a person
+      if (other !== undefined) conflict(al, `registered here, but netmaster has ${other} at this address`, other);
+      else plan.forget.push(al.endpointId);
     }
   }
 
   for (const e of netmaster) {
-    if (conflicted.has(e.endpointId) || local.get(e.endpointId)) continue;
-    if (local.ownsAddress(e.networkKey, e.address)) plan.deregister.push(e);
+    if (conflicted.has(e.endpointId) || !local.ownsAddress(e.networkKey, e.address)) continue;
+    if (local.get(e.endpointId) === undefined || moved.has(e.endpointId)) plan.deregister.push(e);
   }
+
+  // never register onto an address netmaster keeps under another endpoint; a registration that
+  // turns into a conflict keeps its stale record at netmaster too, which may block another: repeat
+  let pending = toRegister;
+  for (let changed = true; changed; ) {
+    changed = false;
+    plan.deregister = plan.deregister.filter((d) => !conflicted.has(d.endpointId));
+    const dropped = new Set(plan.deregister.map((d) => d.endpointId));
+    const next: Allocation[] = [];
+    for (const al of pending) {
+      const other = remoteHolder.get(at(al));
+      if (other !== undefined && other !== al.endpointId && !dropped.has(other)) {
+        conflict(al, `netmaster has ${other} at this address`, other);
+        changed = true;
+      } else {
+        next.push(al);
+      }
+    }
+    pending = next;
+  }
+  plan.register = pending.filter((al) => !conflicted.has(al.endpointId));
   return plan;
 }
 

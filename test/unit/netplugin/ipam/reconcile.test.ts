@@ -77,6 +77,36 @@ describe('ipam reconcile after a restart', () => {
     assert.deepEqual(plan.conflicts, []);
   });
 
+  it('an endpoint DELed (deregistration lost) and ADDed again at another address: moved at netmaster', async () => {
+    const a = store.load();
+    a.allocate('e0', NET);
+    a.allocate('e1', NET);
+    a.markRegistered('e1');
+    a.release('e0');
+    a.release('e1'); // the crash loses the deregistration of e1 at 10.1.0.3
+    a.allocate('e1', NET); // the runtime ADDs e1 again: it gets 10.1.0.2
+    await store.save(a);
+    const plan = planReconcile(store.load(), [{ endpointId: 'e1', networkKey: NET, address: '10.1.0.3' }]);
+    assert.deepEqual(plan.deregister, [{ endpointId: 'e1', networkKey: NET, address: '10.1.0.3' }]);
+    assert.deepEqual(
+      plan.register.map((r) => [r.endpointId, r.address]),
+      [['e1', '10.1.0.2']],
+    );
+    assert.deepEqual(plan.conflicts, []);
+  });
+
+  it('does not register onto an address netmaster keeps under a conflicted endpoint', () => {
+    const a = store.load();
+    a.allocate('e1', NET); // 10.1.0.2
+    a.markRegistered('e1');
+    a.allocate('e2', NET); // 10.1.0.3, not registered yet
+    // netmaster has e1 at e2's address: e1 is a conflict, so its record stays, and e2 must wait
+    const plan = planReconcile(a, [{ endpointId: 'e1', networkKey: NET, address: '10.1.0.3' }]);
+    assert.deepEqual(plan.register, []);
+    assert.deepEqual(plan.deregister, []);
+    assert.deepEqual(plan.conflicts.map((c) => c.endpointId).sort(), ['e1', 'e2']);
+  });
+
   it('a registered endpoint netmaster no longer has is forgotten here', () => {
     const a = store.load();
     a.allocate('e1', NET);
@@ -111,7 +141,7 @@ describe('ipam reconcile after a restart', () => {
     ]);
     assert.deepEqual(
       plan.conflicts.map((c) => c.endpointId),
-      ['e1', 'e2'],
+      ['e1', 'e2', 'x'],
     );
     assert.deepEqual([plan.forget, plan.deregister, plan.register, plan.confirm], [[], [], [], []]);
   });
