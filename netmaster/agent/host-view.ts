@@ -531,6 +531,7 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     vteps: [...vteps].map(([h, ip]) => vtepMessage(h, ip)).sort(byKey((v) => v.host)),
     bgp: parts.bgp,
     services: parts.services.flatMap((k) => serviceMessage(cluster, k) ?? []),
+    blocks: [],
   };
 }
 
@@ -547,5 +548,6 @@ export function emptyHostView(): HostState {
     vteps: [],
     bgp: null,
     services: [],
+    blocks: [],
   };
 }

@@ -34,6 +34,7 @@ export function networkMessage(key: string, n: StoredNetwork): Network {
     gatewayMac: '',
     mtu: 0,
     nat: n.nat ?? true,
+    blockPrefix: 0,
   };
 }
 

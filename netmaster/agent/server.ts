@@ -367,6 +367,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       if (!queries.answer(r)) logger.debug({ host: r.host, id: r.id }, 'query answer nobody waits for (timed out?)');
       return {};
     }),
+    // address blocks (issue 15): the contract is in agent.proto, the service comes next
+    ClaimBlock: unary('ClaimBlock', logger, () => Promise.reject(new NetloomError('UNAVAILABLE', 'ClaimBlock is not served yet'))),
+    ReleaseBlock: unary('ReleaseBlock', logger, () => Promise.reject(new NetloomError('UNAVAILABLE', 'ReleaseBlock is not served yet'))),
+    SyncEndpoints: unary('SyncEndpoints', logger, () => Promise.reject(new NetloomError('UNAVAILABLE', 'SyncEndpoints is not served yet'))),
   };
 
   const server = new grpc.Server();

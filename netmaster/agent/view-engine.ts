@@ -244,6 +244,7 @@ export class ViewEngine {
       vteps: [...v.vteps.values()].sort(byKeyOf((x) => x.host)),
       bgp: p.bgp,
       services: [...v.services.values()].sort(byKeyOf((s) => s.key)),
+      blocks: [],
     };
   }
 

@@ -148,5 +148,6 @@ export function stateOf(store: StateStore): HostState {
     vteps: sorted(store.lists.vteps),
     bgp: store.bgp,
     services: sorted(store.lists.services),
+    blocks: [],
   };
 }

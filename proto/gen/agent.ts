@@ -1,17 +1,20 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AddressBlock as _netloom_v1_AddressBlock, AddressBlock__Output as _netloom_v1_AddressBlock__Output } from './netloom/v1/AddressBlock';
 import type { AgentClient as _netloom_v1_AgentClient, AgentDefinition as _netloom_v1_AgentDefinition } from './netloom/v1/Agent';
 import type { AgentQuery as _netloom_v1_AgentQuery, AgentQuery__Output as _netloom_v1_AgentQuery__Output } from './netloom/v1/AgentQuery';
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from './netloom/v1/BgpConfig';
 import type { Change as _netloom_v1_Change, Change__Output as _netloom_v1_Change__Output } from './netloom/v1/Change';
 import type { Changes as _netloom_v1_Changes, Changes__Output as _netloom_v1_Changes__Output } from './netloom/v1/Changes';
+import type { ClaimBlockRequest as _netloom_v1_ClaimBlockRequest, ClaimBlockRequest__Output as _netloom_v1_ClaimBlockRequest__Output } from './netloom/v1/ClaimBlockRequest';
 import type { CreateEndpointRequest as _netloom_v1_CreateEndpointRequest, CreateEndpointRequest__Output as _netloom_v1_CreateEndpointRequest__Output } from './netloom/v1/CreateEndpointRequest';
 import type { DeleteEndpointRequest as _netloom_v1_DeleteEndpointRequest, DeleteEndpointRequest__Output as _netloom_v1_DeleteEndpointRequest__Output } from './netloom/v1/DeleteEndpointRequest';
 import type { DeleteEndpointResponse as _netloom_v1_DeleteEndpointResponse, DeleteEndpointResponse__Output as _netloom_v1_DeleteEndpointResponse__Output } from './netloom/v1/DeleteEndpointResponse';
 import type { DesiredStateUpdate as _netloom_v1_DesiredStateUpdate, DesiredStateUpdate__Output as _netloom_v1_DesiredStateUpdate__Output } from './netloom/v1/DesiredStateUpdate';
 import type { Endpoint as _netloom_v1_Endpoint, Endpoint__Output as _netloom_v1_Endpoint__Output } from './netloom/v1/Endpoint';
 import type { EndpointGroup as _netloom_v1_EndpointGroup, EndpointGroup__Output as _netloom_v1_EndpointGroup__Output } from './netloom/v1/EndpointGroup';
+import type { EndpointRegistration as _netloom_v1_EndpointRegistration, EndpointRegistration__Output as _netloom_v1_EndpointRegistration__Output } from './netloom/v1/EndpointRegistration';
 import type { Global as _netloom_v1_Global, Global__Output as _netloom_v1_Global__Output } from './netloom/v1/Global';
 import type { HeartbeatRequest as _netloom_v1_HeartbeatRequest, HeartbeatRequest__Output as _netloom_v1_HeartbeatRequest__Output } from './netloom/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _netloom_v1_HeartbeatResponse, HeartbeatResponse__Output as _netloom_v1_HeartbeatResponse__Output } from './netloom/v1/HeartbeatResponse';
@@ -29,6 +32,8 @@ import type { QueryAnswer as _netloom_v1_QueryAnswer, QueryAnswer__Output as _ne
 import type { QueryAnswerAck as _netloom_v1_QueryAnswerAck, QueryAnswerAck__Output as _netloom_v1_QueryAnswerAck__Output } from './netloom/v1/QueryAnswerAck';
 import type { RegisterRequest as _netloom_v1_RegisterRequest, RegisterRequest__Output as _netloom_v1_RegisterRequest__Output } from './netloom/v1/RegisterRequest';
 import type { RegisterResponse as _netloom_v1_RegisterResponse, RegisterResponse__Output as _netloom_v1_RegisterResponse__Output } from './netloom/v1/RegisterResponse';
+import type { ReleaseBlockRequest as _netloom_v1_ReleaseBlockRequest, ReleaseBlockRequest__Output as _netloom_v1_ReleaseBlockRequest__Output } from './netloom/v1/ReleaseBlockRequest';
+import type { ReleaseBlockResponse as _netloom_v1_ReleaseBlockResponse, ReleaseBlockResponse__Output as _netloom_v1_ReleaseBlockResponse__Output } from './netloom/v1/ReleaseBlockResponse';
 import type { Rule as _netloom_v1_Rule, Rule__Output as _netloom_v1_Rule__Output } from './netloom/v1/Rule';
 import type { RuleCounter as _netloom_v1_RuleCounter, RuleCounter__Output as _netloom_v1_RuleCounter__Output } from './netloom/v1/RuleCounter';
 import type { ServiceCounter as _netloom_v1_ServiceCounter, ServiceCounter__Output as _netloom_v1_ServiceCounter__Output } from './netloom/v1/ServiceCounter';
@@ -37,6 +42,9 @@ import type { ServicePort as _netloom_v1_ServicePort, ServicePort__Output as _ne
 import type { ServiceProvider as _netloom_v1_ServiceProvider, ServiceProvider__Output as _netloom_v1_ServiceProvider__Output } from './netloom/v1/ServiceProvider';
 import type { SetEndpointLabelsRequest as _netloom_v1_SetEndpointLabelsRequest, SetEndpointLabelsRequest__Output as _netloom_v1_SetEndpointLabelsRequest__Output } from './netloom/v1/SetEndpointLabelsRequest';
 import type { Snapshot as _netloom_v1_Snapshot, Snapshot__Output as _netloom_v1_Snapshot__Output } from './netloom/v1/Snapshot';
+import type { SyncEndpointsRequest as _netloom_v1_SyncEndpointsRequest, SyncEndpointsRequest__Output as _netloom_v1_SyncEndpointsRequest__Output } from './netloom/v1/SyncEndpointsRequest';
+import type { SyncEndpointsResponse as _netloom_v1_SyncEndpointsResponse, SyncEndpointsResponse__Output as _netloom_v1_SyncEndpointsResponse__Output } from './netloom/v1/SyncEndpointsResponse';
+import type { SyncResult as _netloom_v1_SyncResult, SyncResult__Output as _netloom_v1_SyncResult__Output } from './netloom/v1/SyncResult';
 import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from './netloom/v1/Tenant';
 import type { TraceOutput as _netloom_v1_TraceOutput, TraceOutput__Output as _netloom_v1_TraceOutput__Output } from './netloom/v1/TraceOutput';
 import type { TraceRequest as _netloom_v1_TraceRequest, TraceRequest__Output as _netloom_v1_TraceRequest__Output } from './netloom/v1/TraceRequest';
@@ -52,17 +60,20 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   netloom: {
     v1: {
+      AddressBlock: MessageTypeDefinition<_netloom_v1_AddressBlock, _netloom_v1_AddressBlock__Output>
       Agent: SubtypeConstructor<typeof grpc.Client, _netloom_v1_AgentClient> & { service: _netloom_v1_AgentDefinition }
       AgentQuery: MessageTypeDefinition<_netloom_v1_AgentQuery, _netloom_v1_AgentQuery__Output>
       BgpConfig: MessageTypeDefinition<_netloom_v1_BgpConfig, _netloom_v1_BgpConfig__Output>
       Change: MessageTypeDefinition<_netloom_v1_Change, _netloom_v1_Change__Output>
       Changes: MessageTypeDefinition<_netloom_v1_Changes, _netloom_v1_Changes__Output>
+      ClaimBlockRequest: MessageTypeDefinition<_netloom_v1_ClaimBlockRequest, _netloom_v1_ClaimBlockRequest__Output>
       CreateEndpointRequest: MessageTypeDefinition<_netloom_v1_CreateEndpointRequest, _netloom_v1_CreateEndpointRequest__Output>
       DeleteEndpointRequest: MessageTypeDefinition<_netloom_v1_DeleteEndpointRequest, _netloom_v1_DeleteEndpointRequest__Output>
       DeleteEndpointResponse: MessageTypeDefinition<_netloom_v1_DeleteEndpointResponse, _netloom_v1_DeleteEndpointResponse__Output>
       DesiredStateUpdate: MessageTypeDefinition<_netloom_v1_DesiredStateUpdate, _netloom_v1_DesiredStateUpdate__Output>
       Endpoint: MessageTypeDefinition<_netloom_v1_Endpoint, _netloom_v1_Endpoint__Output>
       EndpointGroup: MessageTypeDefinition<_netloom_v1_EndpointGroup, _netloom_v1_EndpointGroup__Output>
+      EndpointRegistration: MessageTypeDefinition<_netloom_v1_EndpointRegistration, _netloom_v1_EndpointRegistration__Output>
       Global: MessageTypeDefinition<_netloom_v1_Global, _netloom_v1_Global__Output>
       HeartbeatRequest: MessageTypeDefinition<_netloom_v1_HeartbeatRequest, _netloom_v1_HeartbeatRequest__Output>
       HeartbeatResponse: MessageTypeDefinition<_netloom_v1_HeartbeatResponse, _netloom_v1_HeartbeatResponse__Output>
@@ -80,6 +91,8 @@ export interface ProtoGrpcType {
       QueryAnswerAck: MessageTypeDefinition<_netloom_v1_QueryAnswerAck, _netloom_v1_QueryAnswerAck__Output>
       RegisterRequest: MessageTypeDefinition<_netloom_v1_RegisterRequest, _netloom_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_netloom_v1_RegisterResponse, _netloom_v1_RegisterResponse__Output>
+      ReleaseBlockRequest: MessageTypeDefinition<_netloom_v1_ReleaseBlockRequest, _netloom_v1_ReleaseBlockRequest__Output>
+      ReleaseBlockResponse: MessageTypeDefinition<_netloom_v1_ReleaseBlockResponse, _netloom_v1_ReleaseBlockResponse__Output>
       Rule: MessageTypeDefinition<_netloom_v1_Rule, _netloom_v1_Rule__Output>
       RuleCounter: MessageTypeDefinition<_netloom_v1_RuleCounter, _netloom_v1_RuleCounter__Output>
       ServiceCounter: MessageTypeDefinition<_netloom_v1_ServiceCounter, _netloom_v1_ServiceCounter__Output>
@@ -88,6 +101,9 @@ export interface ProtoGrpcType {
       ServiceProvider: MessageTypeDefinition<_netloom_v1_ServiceProvider, _netloom_v1_ServiceProvider__Output>
       SetEndpointLabelsRequest: MessageTypeDefinition<_netloom_v1_SetEndpointLabelsRequest, _netloom_v1_SetEndpointLabelsRequest__Output>
       Snapshot: MessageTypeDefinition<_netloom_v1_Snapshot, _netloom_v1_Snapshot__Output>
+      SyncEndpointsRequest: MessageTypeDefinition<_netloom_v1_SyncEndpointsRequest, _netloom_v1_SyncEndpointsRequest__Output>
+      SyncEndpointsResponse: MessageTypeDefinition<_netloom_v1_SyncEndpointsResponse, _netloom_v1_SyncEndpointsResponse__Output>
+      SyncResult: MessageTypeDefinition<_netloom_v1_SyncResult, _netloom_v1_SyncResult__Output>
       Tenant: MessageTypeDefinition<_netloom_v1_Tenant, _netloom_v1_Tenant__Output>
       TraceOutput: MessageTypeDefinition<_netloom_v1_TraceOutput, _netloom_v1_TraceOutput__Output>
       TraceRequest: MessageTypeDefinition<_netloom_v1_TraceRequest, _netloom_v1_TraceRequest__Output>

@@ -194,6 +194,9 @@ export async function startReplica(name: string, port: number, cluster: FakeClus
       replica.calls.push('ListNetworks');
       cb(null, { networks: [NETWORK] });
     },
+    ClaimBlock: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'not in this fake' }),
+    ReleaseBlock: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'not in this fake' }),
+    SyncEndpoints: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'not in this fake' }),
   };
   server.addService(loadAgentProto().netloom.v1.Agent.service, handlers);
   await new Promise<number>((resolve, reject) =>

@@ -207,6 +207,7 @@ describe('netmaster stored values', () => {
       vteps: [],
       bgp: null,
       services: [],
+      blocks: [],
     });
 
     it('a snapshot leaves out an item too large for any part, and names it', () => {

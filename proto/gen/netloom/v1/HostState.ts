@@ -10,6 +10,7 @@ import type { Endpoint as _netloom_v1_Endpoint, Endpoint__Output as _netloom_v1_
 import type { Vtep as _netloom_v1_Vtep, Vtep__Output as _netloom_v1_Vtep__Output } from '../../netloom/v1/Vtep';
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from '../../netloom/v1/BgpConfig';
 import type { ServiceLB as _netloom_v1_ServiceLB, ServiceLB__Output as _netloom_v1_ServiceLB__Output } from '../../netloom/v1/ServiceLB';
+import type { AddressBlock as _netloom_v1_AddressBlock, AddressBlock__Output as _netloom_v1_AddressBlock__Output } from '../../netloom/v1/AddressBlock';
 
 export interface HostState {
   'global'?: (_netloom_v1_Global | null);
@@ -22,6 +23,7 @@ export interface HostState {
   'vteps'?: (_netloom_v1_Vtep)[];
   'bgp'?: (_netloom_v1_BgpConfig | null);
   'services'?: (_netloom_v1_ServiceLB)[];
+  'blocks'?: (_netloom_v1_AddressBlock)[];
 }
 
 export interface HostState__Output {
@@ -35,4 +37,5 @@ export interface HostState__Output {
   'vteps': (_netloom_v1_Vtep__Output)[];
   'bgp': (_netloom_v1_BgpConfig__Output | null);
   'services': (_netloom_v1_ServiceLB__Output)[];
+  'blocks': (_netloom_v1_AddressBlock__Output)[];
 }

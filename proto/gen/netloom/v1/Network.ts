@@ -16,6 +16,7 @@ export interface Network {
   'gatewayMac'?: (string);
   'mtu'?: (number);
   'nat'?: (boolean);
+  'blockPrefix'?: (number);
 }
 
 export interface Network__Output {
@@ -33,4 +34,5 @@ export interface Network__Output {
   'gatewayMac': (string);
   'mtu': (number);
   'nat': (boolean);
+  'blockPrefix': (number);
 }

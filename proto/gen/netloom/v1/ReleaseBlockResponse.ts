@@ -1,0 +1,10 @@
+// Original file: proto/netloom/agent.proto
+
+
+export interface ReleaseBlockResponse {
+  'released'?: (boolean);
+}
+
+export interface ReleaseBlockResponse__Output {
+  'released': (boolean);
+}
