@@ -559,7 +559,7 @@ export class NetmasterService implements ServiceReads {
   }
 
   /** Compare allocations with objects; report leaked and missing keys; repair when asked. */
-  checkConsistency(opts: { repair?: boolean } = {}): Promise<ConsistencyReport> {
+  checkConsistency(opts: { repair?: boolean; graceMs?: number; nowMs?: number } = {}): Promise<ConsistencyReport> {
     return checkConsistency(this, opts);
   }
 
