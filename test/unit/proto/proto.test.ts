@@ -19,6 +19,7 @@ describe('proto', () => {
     const svc = loadAgentProto().netloom.v1.Agent.service;
     assert.deepEqual(Object.keys(svc).sort(), [
       'AnswerQuery',
+      'ClaimBlock',
       'CreateEndpoint',
       'DeleteEndpoint',
       'Heartbeat',
@@ -26,7 +27,9 @@ describe('proto', () => {
       'LookupNetwork',
       'Queries',
       'Register',
+      'ReleaseBlock',
       'SetEndpointLabels',
+      'SyncEndpoints',
       'WatchDesiredState',
     ]);
     assert.equal(svc.WatchDesiredState.responseStream, true);
