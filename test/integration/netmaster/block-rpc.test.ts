@@ -148,13 +148,11 @@ describe('netmaster address-block RPCs on a real etcd', function () {
       const base = parseV4(cidr.split('/')[0] ?? '')!;
       return Array.from({ length: 64 }, (_, i) => base + i).filter((a) => a !== parseV4('10.70.0.1') && a !== parseV4('10.70.0.0'));
     });
-    const batch = addrs
-      .slice(0, 300)
-      .map((a, i) =>
-        reg(`batch-${i}`, formatV4(a), {
-          mac: `02:00:0c:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
-        }),
-      );
+    const batch = addrs.slice(0, 300).map((a, i) =>
+      reg(`batch-${i}`, formatV4(a), {
+        mac: `02:00:0c:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
+      }),
+    );
     const res = await sync('hostA', batch);
     assert.equal(res.registered.length, 300);
     assert.deepEqual(
@@ -173,6 +171,17 @@ describe('netmaster address-block RPCs on a real etcd', function () {
     );
     const report = await env!.service.checkConsistency();
     assert.ok(report.clean, JSON.stringify(report.leaked.slice(0, 3)));
+    // REST/netctl inspect: each block with its host and use
+    const oper = (await env!.service.inspect('network', NET)).Oper as {
+      blocks: Array<{ cidr: string; host: string; used: number; size: number }>;
+    };
+    const first = oper.blocks.find((b) => b.cidr === blockA.cidr);
+    assert.deepEqual(first, { cidr: '10.70.0.0/26', host: 'hostA', used: 62, size: 62 }, 'network address and gateway are not usable');
+    assert.equal(
+      oper.blocks.filter((b) => b.host === 'hostA').reduce((n, b) => n + b.used, 0),
+      300,
+    );
+    assert.ok(oper.blocks.some((b) => b.host === 'hostB' && b.used === 0));
   });
 
   it('CreateEndpoint: a requested address inside a block is a CONFLICT naming block and host; the search skips blocks', async () => {
