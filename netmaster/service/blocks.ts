@@ -1,6 +1,6 @@
 /**
- * Per-host address blocks, netmaster side (issue 15, groundwork: not wired to REST, the agent or
- * the gRPC stream yet).
+ * Per-host address blocks, netmaster side (issue 15; docs/ipam.md). Served to agents by
+ * ClaimBlock/ReleaseBlock (agent/server.ts), released with a dead host (agent/liveness.ts).
  *
  * Why: today every endpoint address costs the agent a round trip to netmaster and an etcd commit
  * on the ADD's critical path. With blocks, a host claims a whole aligned slice of a network's
