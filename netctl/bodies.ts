@@ -159,6 +159,8 @@ export function serviceBody(s: ServiceSpec): JsonObject {
 const GLOBAL_FIELDS = ['key', 'arpMode', 'fwdMode', 'name', 'networkInfraType', 'pvtSubnet', 'vlans', 'vxlans'] as const;
 
 export interface GlobalChanges {
+  /** the default prefix length of address blocks (issue 15) */
+  blockPrefix?: number | undefined;
   networkInfraType?: string;
   vlans?: string;
   vxlans?: string;

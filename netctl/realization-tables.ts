@@ -89,3 +89,19 @@ export function endpointRulesTable(inspect: Json): string {
     tabwrite('Direction\tPriority\tAction\tPeers\tServices\tRule\n---------\t--------\t------\t-----\t--------\t----\n' + rows.join(''))
   );
 }
+
+/** A network: its address blocks per host with their use (issue 15), or a note when it has none. */
+export function networkTable(inspect: Json): string {
+  const { key, oper } = header(inspect);
+  const blocks = arr(oper['blocks']).map(obj);
+  if (blocks.length === 0) return `Network ${key}: no address blocks\n`;
+  const rows = [...blocks]
+    .sort((a, b) => (str(a, 'host') < str(b, 'host') ? -1 : str(a, 'host') > str(b, 'host') ? 1 : 0))
+    .map((b) => [str(b, 'host'), str(b, 'cidr'), `${num(b, 'used')}/${num(b, 'size')}`].join('\t') + '\n');
+  const used = blocks.reduce((n, b) => n + Number(num(b, 'used')), 0);
+  const size = blocks.reduce((n, b) => n + Number(num(b, 'size')), 0);
+  return (
+    `Network ${key}: ${blocks.length} address blocks, ${used}/${size} addresses used\n` +
+    tabwrite('Host\tBlock\tUsed\n----\t-----\t----\n' + rows.join(''))
+  );
+}

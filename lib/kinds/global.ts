@@ -20,6 +20,8 @@ export const globalKind = defineKind({
       fwdMode: z.enum(['bridge', 'routing'], { error: "fwdMode must be 'bridge' or 'routing'" }).default('bridge'),
       arpMode: z.enum(['proxy', 'flood'], { error: "arpMode must be 'proxy' or 'flood'" }).default('proxy'),
       pvtSubnet: f.text('pvtSubnet', 64).default('172.19.0.0/16'),
+      /** prefix length of the address blocks hosts claim in networks that name none (issue 15); absent: 26 */
+      blockPrefix: f.int('blockPrefix', 16, 30).optional(),
     }),
   references: [],
   netctl: {

@@ -22,6 +22,11 @@ export const networkKind = defineKind({
       cfgdTag: f.text('cfgdTag').default(''),
       /** traffic leaving the host from this network is masqueraded to the host's address (off: the fabric routes the subnet) */
       nat: z.boolean({ error: 'nat must be true or false' }).default(true),
+      /** prefix length of the address blocks hosts claim here (issue 15); absent or 0: the global setting */
+      blockPrefix: f
+        .int('blockPrefix', 0, 30)
+        .refine((p) => p === 0 || p >= 16, { error: 'blockPrefix must be 0 (the global setting) or between 16 and 30' })
+        .optional(),
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },

@@ -5,7 +5,7 @@ import { action, listOptions, optional, outputOption, type Runtime } from '../co
 import { render, toJson, toYaml } from '../format';
 import { globalBody } from '../bodies';
 import { UsageError } from '../errors';
-import { isIPv4Cidr, isRange, oneOf } from '../validate';
+import { intOption, isIPv4Cidr, isRange, oneOf } from '../validate';
 
 export function registerGlobal(program: Command, rt: Runtime): void {
   const global = program.command('global').description('Global information');
@@ -45,6 +45,7 @@ export function registerGlobal(program: Command, rt: Runtime): void {
     .option('-b, --fwd-mode <mode>', 'forwarding mode (bridge,routing)')
     .option('-a, --arp-mode <mode>', 'arp mode (proxy,flood)')
     .option('-s, --private-subnet <cidr>', 'Select a /16 private subnet for host access')
+    .option('--block-prefix <len>', 'prefix length of the address blocks hosts claim in networks that set none (16..30, default 26)')
     .action(
       action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client }) => {
         const networkInfraType = oneOf(optional(opts, 'fabricMode'), '--fabric-mode', ['default', 'aci', 'aci-opflex']);
@@ -53,6 +54,8 @@ export function registerGlobal(program: Command, rt: Runtime): void {
         const vlans = optional(opts, 'vlanRange');
         const vxlans = optional(opts, 'vxlanRange');
         const pvtSubnet = optional(opts, 'privateSubnet');
+        const bp = optional(opts, 'blockPrefix');
+        const blockPrefix = bp === undefined ? undefined : intOption(bp, '--block-prefix', 26, 16, 30);
         if (vlans !== undefined && !isRange(vlans, 1, 4094))
           throw new UsageError(`invalid value '${vlans}' for --vlan-range: expected N-M inside 1-4094`, 'vlan-range');
         if (vxlans !== undefined && !isRange(vxlans, 1, 16_777_215))
@@ -61,7 +64,10 @@ export function registerGlobal(program: Command, rt: Runtime): void {
           throw new UsageError(`invalid value '${pvtSubnet}' for --private-subnet: expected an IPv4 CIDR`, 'private-subnet');
         const c = client();
         const current = asObject(await c.get('/api/v1/globals/global/'));
-        await c.post('/api/v1/globals/global/', globalBody(current, { networkInfraType, vlans, vxlans, fwdMode, arpMode, pvtSubnet }));
+        await c.post(
+          '/api/v1/globals/global/',
+          globalBody(current, { networkInfraType, vlans, vxlans, fwdMode, arpMode, pvtSubnet, blockPrefix }),
+        );
       }),
     );
 }

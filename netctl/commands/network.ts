@@ -4,6 +4,7 @@ import { KINDS } from '../../lib/kinds';
 import { addInspect, addTenantLs } from '../kind-commands';
 import { action, addFlagAlias, str, tenantOption, type Runtime } from '../context';
 import { networkBody } from '../bodies';
+import { networkTable } from '../realization-tables';
 import { UsageError } from '../errors';
 import { checkName, intOption, isIP, isIPv4Subnet, isIPv6, isIPv6Cidr, oneOf } from '../validate';
 
@@ -14,7 +15,13 @@ export function registerNetwork(program: Command, rt: Runtime): void {
 
   addTenantLs(net, rt, KIND, { description: 'List networks' });
 
-  addInspect(net, rt, KIND, { description: 'Inspect a Network', argument: '[network]', missing: 'Network name required', what: 'network' });
+  addInspect(net, rt, KIND, {
+    description: 'Inspect a Network (-o table: its address blocks per host and their use)',
+    argument: '[network]',
+    missing: 'Network name required',
+    what: 'network',
+    table: networkTable,
+  });
 
   tenantOption(net.command('rm').alias('delete').description('Delete a network').argument('[network]')).action(
     action(rt, { min: 1, max: 1, missing: 'Network name required' }, async ({ args, opts, client, out }) => {
@@ -35,7 +42,8 @@ export function registerNetwork(program: Command, rt: Runtime): void {
     .option('--subnetv6 <cidr>', 'IPv6 Subnet CIDR (also -s6)')
     .option('--gatewayv6 <ip>', 'IPv6 Gateway (also -g6)')
     .option('--tag <tag>', 'Configured Network Tag (also --nw-tag)')
-    .option('--no-nat', "do not masquerade the network's traffic leaving the host (the fabric routes its subnet)");
+    .option('--no-nat', "do not masquerade the network's traffic leaving the host (the fabric routes its subnet)")
+    .option('--block-prefix <len>', 'prefix length of the address blocks hosts claim (16..30; default: the global setting, 26)');
   addFlagAlias(create, 's6', 'subnetv6');
   addFlagAlias(create, 'g6', 'gatewayv6');
   addFlagAlias(create, 'nw-tag', 'tag');
@@ -57,6 +65,8 @@ export function registerNetwork(program: Command, rt: Runtime): void {
       const pktTag = intOption(opts['pktTag'] as string | undefined, '--pkt-tag', 0, 0, 16_777_215);
       // Contiv's body as it was; `nat` only when turned off (netloom's default is on)
       const noNat = opts['nat'] === false ? { nat: false } : {};
+      const bp = opts['blockPrefix'] as string | undefined;
+      const blockPrefix = bp === undefined ? {} : { blockPrefix: intOption(bp, '--block-prefix', 0, 16, 30) };
       await client().post(`/api/v1/${KIND.collection}/${tenant}:${name}/`, {
         ...networkBody({
           tenantName: tenant,
@@ -71,6 +81,7 @@ export function registerNetwork(program: Command, rt: Runtime): void {
           cfgdTag: str(opts, 'tag'),
         }),
         ...noNat,
+        ...blockPrefix,
       });
       out(`Creating network ${tenant}:${name}\n`);
     }),

@@ -10,6 +10,8 @@ export interface ClusterIndex {
   epsByGroup: Map<string, Set<string>>;
   /** homing host -> endpoint ids */
   epsByHost: Map<string, Set<string>>;
+  /** owning host -> block ids (`<tenant:network>/<cidr>`, cluster.ts blockIdOf) */
+  blocksByHost: Map<string, Set<string>>;
   /** policy key (tenant:policy) -> rule object keys */
   rulesByPolicy: Map<string, Set<string>>;
   /** tenant -> network keys */
@@ -30,6 +32,7 @@ export function emptyIndex(): ClusterIndex {
     epsByNet: new Map(),
     epsByGroup: new Map(),
     epsByHost: new Map(),
+    blocksByHost: new Map(),
     rulesByPolicy: new Map(),
     netsByTenant: new Map(),
     servicesByTenant: new Map(),

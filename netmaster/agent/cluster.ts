@@ -10,6 +10,9 @@ import { checkEndpoint, checkIntent } from '../store/stored-values';
 import { layout } from '../store/layout';
 import { agentLayout, type AgentRecord } from '../store/agent-layout';
 import { addTo, emptyIndex, indexEndpoint, removeFrom, type ClusterIndex } from './cluster-index';
+import { blockKeys, parseBlockKey } from '../service/block-keys';
+import { blockCidr } from '../service/block-plan';
+import { readBlockValue } from '../service/blocks';
 
 export interface StoredIntent {
   config: Record<string, unknown>;
@@ -17,6 +20,17 @@ export interface StoredIntent {
   /** the etcd mod revision of its key (the object's current version; '0' when unknown) */
   modRevision?: string;
 }
+
+/** An address block of a network as the cluster holds it. */
+export interface ClusterBlock {
+  network: string;
+  cidr: string;
+  host: string;
+  modRevision: string;
+}
+
+/** A block's id in indexes and view keys: `<tenant:network>/<cidr>` (a network key has no '/'). */
+export const blockIdOf = (b: { network: string; cidr: string }): string => `${b.network}/${b.cidr}`;
 
 export interface ClusterState {
   /** etcd revision this state reflects */
@@ -29,15 +43,31 @@ export interface ClusterState {
   agents: Map<string, AgentRecord>;
   /** tenant -> vrfId/ctZone */
   tenantIds: Map<string, number>;
+  /** network key -> block CIDR -> the block (issue 15: `alloc/block/`) */
+  blocks: Map<string, Map<string, ClusterBlock>>;
   /** kept up to date by applyKey */
   index: ClusterIndex;
 }
 
 /** The key prefixes the cluster state is made of. */
-export const CLUSTER_PREFIXES = [layout.cfgRoot(), layout.epPrefix(), agentLayout.hostPrefix, agentLayout.tenantIdOfPrefix] as const;
+export const CLUSTER_PREFIXES = [
+  layout.cfgRoot(),
+  layout.epPrefix(),
+  agentLayout.hostPrefix,
+  agentLayout.tenantIdOfPrefix,
+  blockKeys.root,
+] as const;
 
 export function emptyCluster(revision = '0'): ClusterState {
-  return { revision, objects: new Map(), endpoints: new Map(), agents: new Map(), tenantIds: new Map(), index: emptyIndex() };
+  return {
+    revision,
+    objects: new Map(),
+    endpoints: new Map(),
+    agents: new Map(),
+    tenantIds: new Map(),
+    blocks: new Map(),
+    index: emptyIndex(),
+  };
 }
 
 /** A key of the cluster, by what it holds (undefined for keys outside the cluster prefixes). */
@@ -45,7 +75,8 @@ type ClusterKey =
   | { kind: 'object'; type: ObjectType; key: string }
   | { kind: 'endpoint'; id: string }
   | { kind: 'agent'; host: string }
-  | { kind: 'tenantId'; tenant: string };
+  | { kind: 'tenantId'; tenant: string }
+  | { kind: 'block'; network: string; cidr: string };
 
 function parseClusterKey(key: string): ClusterKey | undefined {
   const cfgRoot = layout.cfgRoot();
@@ -57,6 +88,10 @@ function parseClusterKey(key: string): ClusterKey | undefined {
   if (key.startsWith(layout.epPrefix())) return { kind: 'endpoint', id: key.slice(layout.epPrefix().length) };
   if (key.startsWith(agentLayout.hostPrefix)) return { kind: 'agent', host: key.slice(agentLayout.hostPrefix.length) };
   if (key.startsWith(agentLayout.tenantIdOfPrefix)) return { kind: 'tenantId', tenant: key.slice(agentLayout.tenantIdOfPrefix.length) };
+  if (key.startsWith(blockKeys.root)) {
+    const b = parseBlockKey(key);
+    return b ? { kind: 'block', network: b.netKey, cidr: blockCidr(b.block) } : undefined;
+  }
   return undefined;
 }
 
@@ -119,6 +154,22 @@ function applyParsed(
         if (value === undefined) state.agents.delete(ck.host);
         else state.agents.set(ck.host, JSON.parse(value) as AgentRecord);
         return;
+      case 'block': {
+        const before = state.blocks.get(ck.network)?.get(ck.cidr);
+        if (before) removeFrom(state.index.blocksByHost, before.host, blockIdOf(before));
+        const v = value === undefined ? undefined : readBlockValue(key, value);
+        let m = state.blocks.get(ck.network);
+        if (!v) {
+          m?.delete(ck.cidr);
+          if (m?.size === 0) state.blocks.delete(ck.network);
+          return;
+        }
+        if (!m) state.blocks.set(ck.network, (m = new Map()));
+        const b: ClusterBlock = { network: ck.network, cidr: ck.cidr, host: v.host, modRevision };
+        m.set(ck.cidr, b);
+        addTo(state.index.blocksByHost, b.host, blockIdOf(b));
+        return;
+      }
       case 'tenantId': {
         const id = Number(value);
         if (value === undefined || !Number.isInteger(id) || id <= 0) state.tenantIds.delete(ck.tenant);
@@ -157,10 +208,11 @@ export type KeyChange =
   | { kind: 'endpoint'; id: string; before?: Endpoint; after?: Endpoint }
   | { kind: 'object'; type: ObjectType; key: string; before?: StoredIntent; after?: StoredIntent }
   | { kind: 'agent'; host: string; before?: AgentRecord; after?: AgentRecord }
-  | { kind: 'tenantId'; tenant: string };
+  | { kind: 'tenantId'; tenant: string }
+  | { kind: 'block'; network: string; cidr: string; before?: ClusterBlock; after?: ClusterBlock };
 
 /** What a parsed key holds now (what a KeyChange carries as before/after). */
-function valueAt(state: ClusterState, ck: ClusterKey): StoredIntent | Endpoint | AgentRecord | undefined {
+function valueAt(state: ClusterState, ck: ClusterKey): StoredIntent | Endpoint | AgentRecord | ClusterBlock | undefined {
   switch (ck.kind) {
     case 'object':
       return state.objects.get(ck.type)?.get(ck.key);
@@ -170,6 +222,8 @@ function valueAt(state: ClusterState, ck: ClusterKey): StoredIntent | Endpoint |
       return state.agents.get(ck.host);
     case 'tenantId':
       return undefined;
+    case 'block':
+      return state.blocks.get(ck.network)?.get(ck.cidr);
   }
 }
 

@@ -12,7 +12,11 @@
  * - its own Bgp object and the global settings;
  * - the services (serviceLB) of every tenant it has an endpoint in, each with its network as a
  *   source (so the providers' endpoints are in the view: service-view.ts).
- * A host with no endpoint gets the global settings (and its Bgp object) only.
+ * - address blocks (issue 15): its own blocks (every network) and every block of the networks it
+ *   carries, each with its owner's VTEP; a host owning a block of a network carries that network
+ *   (and its endpoints, as if it had one there), so its agent can allocate there alone. A network
+ *   carries its effective block prefix (service/block-prefix.ts).
+ * A host with no endpoint and no block gets the global settings (and its Bgp object) only.
  *
  * Ids: networkId is the VNI for VXLAN and 0x1000000|VLAN for VLAN (tags are unique per encap, so
  * ids are unique and stable); groupId is the store's allocation (oper.groupId); a tenant's vrfId
@@ -40,7 +44,9 @@ import type { Tenant__Output as Tenant } from '../../proto/gen/netloom/v1/Tenant
 import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
 import type { Global__Output as Global } from '../../proto/gen/netloom/v1/Global';
 import type { BgpConfig__Output as BgpConfig } from '../../proto/gen/netloom/v1/BgpConfig';
-import type { ClusterState, StoredIntent } from './cluster';
+import type { AddressBlock__Output as AddressBlock } from '../../proto/gen/netloom/v1/AddressBlock';
+import { blockIdOf, type ClusterBlock, type ClusterState, type StoredIntent } from './cluster';
+import { effectiveBlockPrefix } from '../service/block-prefix';
 import { membersOf } from './cluster-index';
 import { networkIdOf, networkMessage, VLAN_NETWORK_ID_BASE } from './network-lookup';
 import { serviceMessage } from './service-view';
@@ -186,6 +192,8 @@ export interface HostParts {
   sources: { nets: Set<string>; groups: Set<string> };
   /** the keys of the services in the view, sorted (their messages follow their providers: service-view.ts) */
   services: string[];
+  /** address blocks: its own and those of the networks it carries, by network then cidr */
+  blocks: AddressBlock[];
 }
 
 export const groupKeyOf = (e: { tenantName: string; groupName?: string }): string => (e.groupName ? `${e.tenantName}:${e.groupName}` : '');
@@ -261,8 +269,15 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     if (e && usable(e.network)) local.push(e);
   }
 
-  // networks: those of local endpoints, plus (routing) every gateway network of their routed tenants
+  // networks: those of local endpoints and of its own address blocks, plus (routing) every gateway
+  // network of their routed tenants
   const netKeys = new Set(local.map((e) => e.network));
+  r.add(`ownblocks:${host}`);
+  const own = membersOf(ix.blocksByHost, host);
+  for (const id of own) {
+    const k = id.slice(0, id.indexOf('/'));
+    if (usable(k)) netKeys.add(k);
+  }
   if (global.fwdMode === 'routing') {
     const routedTenants = new Set<string>();
     for (const k of netKeys) {
@@ -337,7 +352,21 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     const stored = networks.get(k);
     if (!stored) continue;
     tenantNames.add(stored.config.tenantName);
-    outNetworks.push(memo(stored, () => networkMessage(k, stored.config)));
+    outNetworks.push(networkMessageOf(k, stored, effectiveBlockPrefix(stored.config, storedGlobal(cluster))));
+  }
+  const outBlocks = new Map<string, AddressBlock>();
+  const addBlock = (b: ClusterBlock) => {
+    r.add(`blockvtep:${b.host}`);
+    outBlocks.set(blockIdOf(b), blockMessage(cluster, b));
+  };
+  for (const n of outNetworks) {
+    r.add(`blocks:${n.key}`);
+    for (const b of cluster.blocks.get(n.key)?.values() ?? []) addBlock(b);
+  }
+  for (const id of own) {
+    const slash = id.indexOf('/');
+    const b = cluster.blocks.get(id.slice(0, slash))?.get(id.slice(slash + 1));
+    if (b) addBlock(b);
   }
   const outGroups: EndpointGroup[] = [];
   const profileKeys = new Set<string>();
@@ -380,7 +409,35 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     profiles: outProfiles.sort(byKey((p) => p.key)),
     sources,
     services: serviceKeys.sort(),
+    blocks: [...outBlocks.values()].sort((a, b) =>
+      a.network !== b.network ? (a.network < b.network ? -1 : 1) : a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0,
+    ),
   };
+}
+
+function storedGlobal(cluster: ClusterState): { blockPrefix?: number | undefined } | undefined {
+  return configs<StoredGlobal>(cluster, 'global').get('global')?.config;
+}
+
+/** Network messages by stored network and effective block prefix (the global default may change). */
+const networkMessages = new WeakMap<object, { blockPrefix: number; msg: Network }>();
+
+function networkMessageOf(key: string, stored: { config: StoredNetwork }, blockPrefix: number): Network {
+  const hit = networkMessages.get(stored);
+  if (hit?.blockPrefix === blockPrefix) return hit.msg;
+  const msg = networkMessage(key, stored.config, blockPrefix);
+  networkMessages.set(stored, { blockPrefix, msg });
+  return msg;
+}
+
+/** A block's message, once per stored block and owner VTEP (shared by every view). */
+const blockMessages = new WeakMap<ClusterBlock, AddressBlock>();
+
+function blockMessage(cluster: ClusterState, b: ClusterBlock): AddressBlock {
+  const vtepIp = cluster.agents.get(b.host)?.vtepIp ?? '';
+  let m = blockMessages.get(b);
+  if (m?.vtepIp !== vtepIp) blockMessages.set(b, (m = { network: b.network, cidr: b.cidr, host: b.host, vtepIp }));
+  return m;
 }
 
 /**
@@ -531,7 +588,7 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     vteps: [...vteps].map(([h, ip]) => vtepMessage(h, ip)).sort(byKey((v) => v.host)),
     bgp: parts.bgp,
     services: parts.services.flatMap((k) => serviceMessage(cluster, k) ?? []),
-    blocks: [],
+    blocks: parts.blocks,
   };
 }
 

@@ -2,7 +2,8 @@
  * Dead-host cleanup, run by the leader only (`runWhileLeader`). A host counts once it has
  * registered (`agent/known/<host>`); when its agent record (`agent/host/<host>`, on the agent's
  * lease) has been gone for longer than the grace period (default 60 s), its endpoints are
- * released through the service (idempotent deletes), the release is logged and counted, and the
+ * released through the service (idempotent deletes), then its address blocks (issue 15: no
+ * endpoint of it holds an address in them any more), the release is logged and counted, and the
  * known marker is removed. A host whose agent registers again within the grace loses nothing.
  * A newly elected leader gives every absent host a full grace period from its election.
  */
@@ -18,6 +19,7 @@ export const DEFAULT_DEAD_HOST_GRACE_MS = 60_000;
 export interface LivenessMetrics {
   deadHosts: Counter;
   releasedEndpoints: Counter;
+  releasedBlocks: Counter;
 }
 
 export function createLivenessMetrics(registry?: Registry): LivenessMetrics {
@@ -31,6 +33,11 @@ export function createLivenessMetrics(registry?: Registry): LivenessMetrics {
     releasedEndpoints: new Counter({
       name: 'netmaster_agent_dead_host_endpoints_released_total',
       help: 'Endpoints released because their host was dead',
+      registers,
+    }),
+    releasedBlocks: new Counter({
+      name: 'netmaster_agent_dead_host_blocks_released_total',
+      help: 'Address blocks released because their host was dead',
       registers,
     }),
   };
@@ -143,6 +150,7 @@ async function releaseHost(opts: LivenessOptions, host: string, goneMs: number, 
     const r = await opts.service.deleteEndpoint(ep.endpointID);
     if (r.deleted) released++;
   }
+  const blocks = await opts.service.blocks.releaseHost(host);
   // forget the host unless it registered meanwhile
   await kv.commit(
     [{ kind: 'modEquals', key: agentLayout.host(host), modRevision: '0' }],
@@ -150,5 +158,9 @@ async function releaseHost(opts: LivenessOptions, host: string, goneMs: number, 
   );
   metrics.deadHosts.inc();
   metrics.releasedEndpoints.inc(released);
-  opts.logger.warn({ host, goneMs, released, endpoints: eps.map((e) => e.endpointID) }, 'dead host: endpoints released');
+  metrics.releasedBlocks.inc(blocks.length);
+  opts.logger.warn(
+    { host, goneMs, released, endpoints: eps.map((e) => e.endpointID), blocks: blocks.map((b) => `${b.network} ${b.cidr}`) },
+    'dead host: endpoints and address blocks released',
+  );
 }

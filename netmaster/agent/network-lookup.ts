@@ -9,6 +9,7 @@ import { NetloomError } from '../../lib/errors';
 import type { Network as StoredNetwork } from '../model/schemas';
 import type { Network__Output as Network } from '../../proto/gen/netloom/v1/Network';
 import type { ClusterState, StoredIntent } from './cluster';
+import { effectiveBlockPrefix } from '../service/block-prefix';
 
 export const VLAN_NETWORK_ID_BASE = 0x1000000;
 
@@ -17,8 +18,8 @@ export function networkIdOf(encap: string, pktTag: number): number {
   return encap === 'vlan' ? (VLAN_NETWORK_ID_BASE | pktTag) >>> 0 : pktTag;
 }
 
-/** The proto message of a stored network (key `tenant:network`). */
-export function networkMessage(key: string, n: StoredNetwork): Network {
+/** The proto message of a stored network (key `tenant:network`); `blockPrefix`: its effective one (block-prefix.ts). */
+export function networkMessage(key: string, n: StoredNetwork, blockPrefix = 0): Network {
   return {
     key,
     tenant: n.tenantName,
@@ -34,7 +35,7 @@ export function networkMessage(key: string, n: StoredNetwork): Network {
     gatewayMac: '',
     mtu: 0,
     nat: n.nat ?? true,
-    blockPrefix: 0,
+    blockPrefix,
   };
 }
 
@@ -56,6 +57,11 @@ export function normalCidr(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The stored global settings (their block prefix is the networks' default). */
+export function globalOf(cluster: ClusterState): { blockPrefix?: number | undefined } | undefined {
+  return cluster.objects.get('global')?.get('global')?.config as { blockPrefix?: number } | undefined;
 }
 
 function storedNetworks(cluster: ClusterState): Map<string, StoredIntent> {
@@ -84,7 +90,7 @@ export function lookupNetwork(cluster: ClusterState, q: NetworkQuery): Network {
         field: 'subnet',
       });
     }
-    return networkMessage(key, n);
+    return networkMessage(key, n, effectiveBlockPrefix(n, globalOf(cluster)));
   }
   const matches: Array<[string, StoredNetwork]> = [];
   for (const [key, s] of nets) {
@@ -100,12 +106,12 @@ export function lookupNetwork(cluster: ClusterState, q: NetworkQuery): Network {
     });
   }
   const [key, n] = matches[0]!;
-  return networkMessage(key, n);
+  return networkMessage(key, n, effectiveBlockPrefix(n, globalOf(cluster)));
 }
 
 /** Every network of the cluster as `Network` messages, sorted by key (ListNetworks). */
 export function listNetworks(cluster: ClusterState): Network[] {
   return [...storedNetworks(cluster)]
-    .map(([key, s]) => networkMessage(key, s.config as StoredNetwork))
+    .map(([key, s]) => networkMessage(key, s.config as StoredNetwork, effectiveBlockPrefix(s.config as StoredNetwork, globalOf(cluster))))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

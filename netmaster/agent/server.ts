@@ -43,6 +43,11 @@ import { AgentQueries } from './agent-queries';
 import { traceOnAgent } from './query-router';
 import type { RestCredentials } from '../../lib/rest-credentials';
 import { fingerprintsOf, hostOfCertificate, namesOf, type PeerCert } from '../auth/identity';
+import type { ClaimBlockRequest__Output } from '../../proto/gen/netloom/v1/ClaimBlockRequest';
+import type { ReleaseBlockRequest__Output } from '../../proto/gen/netloom/v1/ReleaseBlockRequest';
+import type { SyncEndpointsRequest__Output } from '../../proto/gen/netloom/v1/SyncEndpointsRequest';
+import { blockOfCidr, checkNetworkKey, claimBlock } from './block-rpc';
+import { createBlockMetrics, type BlockMetrics } from './block-metrics';
 
 export interface AgentServerTls {
   cert: Buffer;
@@ -86,6 +91,8 @@ export interface AgentServerOptions {
   ownCertificates?: Buffer[];
   /** the underlay subnets VTEP addresses must lie in (registry.ts; empty: any unicast address) */
   vtepSubnets?: string[];
+  /** the address-block metrics (block-metrics.ts; default: made here, in `registry` when given) */
+  blockMetrics?: BlockMetrics;
 }
 
 export interface RunningAgentServer {
@@ -225,6 +232,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
   }
   const enders = new Set<() => void>();
   if (opts.registry) registerStreamMetrics(opts.registry, { streams: () => enders.size, views, fanOut });
+  const blockMetrics = opts.blockMetrics ?? createBlockMetrics(opts.registry, () => cache.state);
   const svc = opts.service;
   const hostMatch = Boolean(opts.tls?.clientCa);
   const own = new Set([
@@ -367,10 +375,32 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       if (!queries.answer(r)) logger.debug({ host: r.host, id: r.id }, 'query answer nobody waits for (timed out?)');
       return {};
     }),
-    // address blocks (issue 15): the contract is in agent.proto, the service comes next
-    ClaimBlock: unary('ClaimBlock', logger, () => Promise.reject(new NetloomError('UNAVAILABLE', 'ClaimBlock is not served yet'))),
-    ReleaseBlock: unary('ReleaseBlock', logger, () => Promise.reject(new NetloomError('UNAVAILABLE', 'ReleaseBlock is not served yet'))),
-    SyncEndpoints: unary('SyncEndpoints', logger, () => Promise.reject(new NetloomError('UNAVAILABLE', 'SyncEndpoints is not served yet'))),
+    // address blocks (issue 15): service/blocks.ts, service/endpoint-sync.ts
+    ClaimBlock: unary('ClaimBlock', logger, async (r: ClaimBlockRequest__Output, call) => {
+      authorize(call, r.host);
+      try {
+        const res = await claimBlock(svc, r);
+        blockMetrics.claims.inc({ outcome: res.existing ? 'existing' : 'claimed' });
+        return { network: r.network, cidr: res.block.cidr, host: r.host, vtepIp: cache.state.agents.get(r.host)?.vtepIp ?? '' };
+      } catch (e) {
+        blockMetrics.claims.inc({ outcome: isNetloomError(e) ? e.code.toLowerCase() : 'error' });
+        throw e;
+      }
+    }),
+    ReleaseBlock: unary('ReleaseBlock', logger, async (r: ReleaseBlockRequest__Output, call) => {
+      authorize(call, r.host);
+      checkNetworkKey(r.network);
+      const released = await svc.blocks.release(r.network, blockOfCidr(r.cidr), r.host);
+      return { released: released.released };
+    }),
+    SyncEndpoints: unary('SyncEndpoints', logger, async (r: SyncEndpointsRequest__Output, call) => {
+      authorize(call, r.host);
+      checkHost(r.host);
+      const res = await svc.endpointSync.sync(r.host, r.deregister, r.register, cache.state.agents.get(r.host)?.vtepIp ?? '');
+      for (const x of res.registered) blockMetrics.registrations.inc({ outcome: x.outcome });
+      for (const x of res.deregistered) blockMetrics.deregistrations.inc({ outcome: x.outcome });
+      return res;
+    }),
   };
 
   const server = new grpc.Server();

@@ -27,6 +27,7 @@ const STATE_LISTS = [
   ['endpoints', 7, 'Endpoint'],
   ['vteps', 8, 'Vtep'],
   ['services', 10, 'ServiceLB'],
+  ['blocks', 11, 'AddressBlock'],
 ] as const;
 
 const SNAPSHOT_REASONS: Record<string, number> = { INITIAL: 0, COMPACTED: 1, RESYNC: 2 };

@@ -2,7 +2,7 @@
  * The difference between two host views as `Change` messages (pure). Every object of a view has a
  * key (`objectKeys`): `global`, `bgp`, `tenant/<name>`, `network/<tenant:net>`,
  * `group/<tenant:group>`, `policy/<tenant:policy>`, `profile/<tenant:profile>`, `endpoint/<id>`,
- * `vtep/<host>`, `service/<tenant:service>`. An object that is new or differs in any field is sent whole (put); one that is
+ * `vtep/<host>`, `block/<tenant:network>/<cidr>`, `service/<tenant:service>`. An object that is new or differs in any field is sent whole (put); one that is
  * gone is sent as a delete carrying only its key. Puts come in dependency order (global, tenants,
  * networks, groups, policies, profiles, vteps, endpoints, services, bgp) and deletes in the reverse order,
  * after the puts, so a consumer applying them one by one never holds a dangling reference.
@@ -28,6 +28,7 @@ export function objectKeys(state: HostState): Item[] {
   for (const p of state.policies) out.push({ key: `policy/${p.key}`, kind: 'policy', value: p });
   for (const p of state.profiles) out.push({ key: `profile/${p.key}`, kind: 'profile', value: p });
   for (const v of state.vteps) out.push({ key: `vtep/${v.host}`, kind: 'vtep', value: v });
+  for (const b of state.blocks) out.push({ key: `block/${b.network}/${b.cidr}`, kind: 'block', value: b });
   for (const e of state.endpoints) out.push({ key: `endpoint/${e.id}`, kind: 'endpoint', value: e });
   for (const s of state.services) out.push({ key: `service/${s.key}`, kind: 'service', value: s });
   if (state.bgp) out.push({ key: 'bgp', kind: 'bgp', value: state.bgp });

@@ -43,7 +43,7 @@ import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/En
 import type { EndpointGroup__Output as EndpointGroup } from '../../proto/gen/netloom/v1/EndpointGroup';
 import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
 
-export type ViewKind = 'global' | 'tenant' | 'network' | 'group' | 'policy' | 'profile' | 'vtep' | 'endpoint' | 'service' | 'bgp';
+export type ViewKind = 'global' | 'tenant' | 'network' | 'group' | 'policy' | 'profile' | 'vtep' | 'block' | 'endpoint' | 'service' | 'bgp';
 
 /** Dependency order: puts go in this order, deletes in the reverse one. */
 const KIND_ORDER: Record<ViewKind, number> = {
@@ -54,9 +54,10 @@ const KIND_ORDER: Record<ViewKind, number> = {
   policy: 4,
   profile: 5,
   vtep: 6,
-  endpoint: 7,
-  service: 8,
-  bgp: 9,
+  block: 7,
+  endpoint: 8,
+  service: 9,
+  bgp: 10,
 };
 
 export function kindOfKey(key: string): ViewKind {
@@ -99,6 +100,7 @@ function structItems(p: HostParts): Map<string, object> {
   for (const g of p.groups) m.set(`group/${g.key}`, g);
   for (const x of p.policies) m.set(`policy/${x.key}`, x);
   for (const x of p.profiles) m.set(`profile/${x.key}`, x);
+  for (const b of p.blocks) m.set(`block/${b.network}/${b.cidr}`, b);
   if (p.bgp) m.set('bgp', p.bgp);
   return m;
 }
@@ -244,7 +246,7 @@ export class ViewEngine {
       vteps: [...v.vteps.values()].sort(byKeyOf((x) => x.host)),
       bgp: p.bgp,
       services: [...v.services.values()].sort(byKeyOf((s) => s.key)),
-      blocks: [],
+      blocks: p.blocks,
     };
   }
 
@@ -326,10 +328,18 @@ export class ViewEngine {
         case 'tenantId':
           addAll(full, this.deps(`tenantid:${ch.tenant}`));
           break;
+        case 'block':
+          // the views of its network's carriers and of its owners (before and after): a block
+          // of a network a host does not carry yet makes it carry it
+          addAll(parts, this.deps(`blocks:${ch.network}`));
+          for (const b of [ch.before, ch.after]) if (b) addAll(parts, this.deps(`ownblocks:${b.host}`));
+          break;
         case 'agent': {
           const before = ch.before?.vtepIp ?? '';
           const after = ch.after?.vtepIp ?? '';
           if (before === after) break;
+          // the blocks it owns carry its VTEP
+          addAll(parts, this.deps(`blockvtep:${ch.host}`));
           // its own view: which remote VTEPs count as its own
           if (this.views.has(ch.host)) full.add(ch.host);
           // the others only see its endpoints' VTEP, the agent's or else the one each endpoint

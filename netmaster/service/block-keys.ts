@@ -1,7 +1,8 @@
 /**
  * The etcd keys of address blocks (issue 15): `/netloom/v1/alloc/block/<tenant:network>/<base>-<len>`
  * with the base as 8 hex digits (as `alloc/ip` keys are, so key order is address order) and the
- * prefix length as 2 digits, valued `{"host", "claimedAt", "cidr"}`. Also the key prefixes that
+ * prefix length as 2 digits, valued `{"host", "claimedAt", "cidr", "claimId"}` (claimId: the agent's id of
+ * the claim, so that a retried claim finds the block its first attempt made). Also the key prefixes that
  * cover an aligned address span exactly, which is how a claim guards "nothing appeared inside
  * this block" without guarding (and so conflicting with) the rest of the network.
  */
@@ -16,11 +17,15 @@ export interface BlockValue {
   claimedAt: string;
   /** `a.b.c.d/len`, for people reading etcd */
   cidr: string;
+  /** the claim id the agent gave (absent on blocks claimed without one) */
+  claimId?: string;
 }
 
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 
 export const blockKeys = {
+  /** every block of every network */
+  root: `${ROOT}alloc/block/`,
   prefix: (netKey: string) => `${ROOT}alloc/block/${netKey}/`,
   key: (netKey: string, b: BlockRef) => `${ROOT}alloc/block/${netKey}/${hex8(b.base)}-${String(b.prefix).padStart(2, '0')}`,
 };
@@ -40,8 +45,8 @@ export function blockOfKey(netKey: string, key: string): BlockRef | undefined {
   return { base, prefix: len };
 }
 
-export function encodeBlockValue(host: string, b: BlockRef, at: Date): string {
-  const v: BlockValue = { host, claimedAt: at.toISOString(), cidr: blockCidr(b) };
+export function encodeBlockValue(host: string, b: BlockRef, at: Date, claimId = ''): string {
+  const v: BlockValue = { host, claimedAt: at.toISOString(), cidr: blockCidr(b), ...(claimId ? { claimId } : {}) };
   return JSON.stringify(v);
 }
 
@@ -57,7 +62,8 @@ export function decodeBlockValue(key: string, text: string): BlockValue {
   if (!o || typeof o !== 'object' || typeof o.host !== 'string' || typeof o.claimedAt !== 'string' || typeof o.cidr !== 'string') {
     throw new NetloomError('INTERNAL', `stored block ${key} is not a block record`, { field: 'key' });
   }
-  return { host: o.host, claimedAt: o.claimedAt, cidr: o.cidr };
+  const claimId = typeof o.claimId === 'string' && o.claimId !== '' ? { claimId: o.claimId } : {};
+  return { host: o.host, claimedAt: o.claimedAt, cidr: o.cidr, ...claimId };
 }
 
 /**
@@ -72,4 +78,15 @@ export function spanKeyPrefixes(dir: string, b: BlockRef): string[] {
   const end = b.base + 2 ** hostBits;
   for (let v = b.base; v < end; v += step) out.push(dir + hex8(v).slice(0, digits));
   return out;
+}
+
+/** The network key and block a key under `blockKeys.root` names (undefined when it is not a block key). */
+export function parseBlockKey(key: string): { netKey: string; block: BlockRef } | undefined {
+  if (!key.startsWith(blockKeys.root)) return undefined;
+  const rest = key.slice(blockKeys.root.length);
+  const slash = rest.lastIndexOf('/');
+  if (slash <= 0) return undefined;
+  const netKey = rest.slice(0, slash);
+  const block = blockOfKey(netKey, key);
+  return block ? { netKey, block } : undefined;
 }

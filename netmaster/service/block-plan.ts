@@ -120,7 +120,7 @@ export function planBlocks(input: BlockPlanInput, want = 1, where = 'the network
 }
 
 /** The block at `blockBase` with its usable addresses, or undefined when it has none. */
-function usableBlock(blockBase: number, prefix: number, subnet: V4Subnet, gateway: number | undefined): PlannedBlock | undefined {
+export function usableBlock(blockBase: number, prefix: number, subnet: V4Subnet, gateway: number | undefined): PlannedBlock | undefined {
   const [lo, hi] = blockSpan({ base: blockBase, prefix });
   const a = Math.max(lo, subnet.first);
   const b = Math.min(hi, subnet.last);

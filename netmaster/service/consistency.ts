@@ -6,6 +6,13 @@
  * optionally repairs allocations with guarded commits (delete a leaked key only if unchanged,
  * create a missing one only if still absent). Invalid values are reported, never repaired: what
  * they should be is for a person to decide.
+ *
+ * Address blocks (`alloc/block/`, issue 15) are owned by a host, not an object: a block is leaked
+ * when its network is gone, its value is not a block record, or its host is unknown (neither
+ * registered now nor known to the dead-host cleanup, `agent/known/`) and the block was claimed
+ * longer ago than the grace period (a host that dies is cleaned up with its blocks; one that
+ * never registered cannot have claimed through the agent API). Addresses inside a block are
+ * endpoints' `alloc/ip` keys as any other: one whose endpoint is missing is leaked as always.
  */
 import { parseV4 } from '../model/net';
 import type { Endpoint, EndpointGroup, Network, ServiceLB } from '../model/schemas';
@@ -15,6 +22,9 @@ import { belongsToBad, scanStoredValues } from '../store/scan-stored';
 import { checkEndpointKv, checkIntentKv } from '../store/stored-values';
 import type { ServiceReads } from './reads';
 import { serviceIpOwner } from './service-ip';
+import { agentLayout } from '../store/agent-layout';
+import { blockKeys, parseBlockKey } from './block-keys';
+import { readBlockValue } from './blocks';
 
 export interface Finding {
   key: string;
@@ -42,7 +52,28 @@ export interface AllocationWorld {
   services?: Array<{ key: string; config: ServiceLB }>;
   /** every key under alloc/ and idx/, with its value */
   actual: Map<string, string>;
+  /** hosts registered now or known to the dead-host cleanup (blocks of other hosts may be leaked) */
+  hosts?: ReadonlySet<string>;
+  /** now, and how long a block of an unknown host is given (ms) */
+  nowMs?: number;
+  graceMs?: number;
 }
+
+/** Why a block key is leaked, or undefined when it is a live block. Pure. */
+export function blockLeak(w: AllocationWorld, nets: ReadonlySet<string>, key: string, value: string): string | undefined {
+  const parsed = parseBlockKey(key);
+  if (!parsed) return 'not a block key';
+  if (!nets.has(parsed.netKey)) return `address block of missing network ${parsed.netKey}`;
+  const v = readBlockValue(key, value);
+  if (!v) return 'not a block record';
+  if (w.hosts === undefined || w.hosts.has(v.host)) return undefined;
+  const age = (w.nowMs ?? Date.now()) - Date.parse(v.claimedAt);
+  if (!(age <= (w.graceMs ?? DEFAULT_BLOCK_GRACE_MS))) return `address block of host ${v.host}, unknown for longer than the grace period`;
+  return undefined;
+}
+
+/** How long a block of a host nobody knows is kept (the dead-host cleanup's default grace). */
+export const DEFAULT_BLOCK_GRACE_MS = 60_000;
 
 /** What allocation and index keys the objects imply, compared with what is there. Pure. */
 export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missing: Finding[] } {
@@ -80,6 +111,11 @@ export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missin
   const leaked: Finding[] = [...orphans];
   const missing: Finding[] = [];
   for (const [key, value] of w.actual) {
+    if (key.startsWith(blockKeys.root)) {
+      const why = blockLeak(w, nets, key, value);
+      if (why) leaked.push({ key, value, reason: why });
+      continue;
+    }
     const want = expected.get(key);
     if (!want) leaked.push({ key, value, reason: 'no object owns this allocation' });
     else if (want.value !== value) leaked.push({ key, value, reason: `held by '${value}' but belongs to ${want.reason}` });
@@ -91,7 +127,10 @@ export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missin
 }
 
 /** Read the world at one revision, diff it, and repair when asked. */
-export async function checkConsistency(svc: ServiceReads, opts: { repair?: boolean } = {}): Promise<ConsistencyReport> {
+export async function checkConsistency(
+  svc: ServiceReads,
+  opts: { repair?: boolean; graceMs?: number; nowMs?: number } = {},
+): Promise<ConsistencyReport> {
   const revision = await svc.currentRevision();
   const list = async (prefix: string): Promise<KeyValue[]> => (await svc.kv.list(prefix, { revision })).kvs;
   const netPrefix = layout.cfgPrefix('network');
@@ -122,7 +161,19 @@ export async function checkConsistency(svc: ServiceReads, opts: { repair?: boole
       actualRev.set(kv.key, kv.modRevision);
     }
   }
-  const { leaked, missing } = diffAllocations({ networks, groups, endpoints, services, actual });
+  const hosts = new Set<string>();
+  for (const prefix of [agentLayout.hostPrefix, agentLayout.knownPrefix])
+    for (const kv of (await svc.kv.list(prefix, { revision, keysOnly: true })).kvs) hosts.add(kv.key.slice(prefix.length));
+  const { leaked, missing } = diffAllocations({
+    networks,
+    groups,
+    endpoints,
+    services,
+    actual,
+    hosts,
+    nowMs: opts.nowMs ?? Date.now(),
+    ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+  });
   let repaired = 0;
   if (opts.repair) {
     for (const f of leaked) {

@@ -5,7 +5,7 @@
  * round trip first (network and group from the intent copy, the address at the cursor) and fall
  * back to the read path.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { endpointId } from '../../lib/endpoint-id';
 import { NetloomError } from '../../lib/errors';
 import { randomMac } from '../../lib/mac';
 import type { Clock } from '../../lib/clock';
@@ -20,6 +20,8 @@ import { checkEndpointKv, checkIntentKv } from '../store/stored-values';
 import type { EtcdKV, Guard, ReadOp, WriteOp } from '../store/kv';
 import { layout } from '../store/layout';
 import type { Claims } from './claims';
+import { heldBlocks, noBlockAround, withoutSpans } from './block-guards';
+import { blockKeys } from './block-keys';
 import { RETRY, type Retrier } from './retry';
 
 export interface EndpointDeps {
@@ -33,12 +35,14 @@ export interface EndpointDeps {
 }
 
 export class EndpointService {
+  /** the spans of the blocks of each network as the last read saw them (the fast path skips them; guards decide) */
+  private readonly blockSpans = new Map<string, Array<[number, number]>>();
+
   constructor(private readonly deps: EndpointDeps) {}
 
   /** The endpoint id for a (network, idempotency key) pair: the same request always maps to the same id. */
   static endpointId(netKey: string, idempotencyKey: string): string {
-    if (idempotencyKey === '') return randomBytes(12).toString('hex');
-    return createHash('sha256').update(`${netKey}\0${idempotencyKey}`).digest('hex').slice(0, 24);
+    return endpointId(netKey, idempotencyKey);
   }
 
   /**
@@ -60,6 +64,7 @@ export class EndpointService {
         { kind: 'get', key: layout.cfg('network', netKey) },
         { kind: 'get', key: layout.ep(id) },
         { kind: 'get', key: layout.ipHint(netKey) },
+        { kind: 'prefix', prefix: blockKeys.prefix(netKey) },
         ...(grpKey ? [{ kind: 'get' as const, key: layout.cfg('endpointGroup', grpKey) }] : []),
       ];
       // scan the next addresses in the same read when this process knows where to look
@@ -70,7 +75,12 @@ export class EndpointService {
       const nwKv = results[0]?.kvs[0];
       const existing = results[1]?.kvs[0];
       const hint = results[2]?.kvs[0];
-      const grpKv = grpKey ? results[3]?.kvs[0] : undefined;
+      const blocks = heldBlocks(netKey, results[3]?.kvs ?? []);
+      this.blockSpans.set(
+        netKey,
+        blocks.map((b) => b.span),
+      );
+      const grpKv = grpKey ? results[4]?.kvs[0] : undefined;
       const bad = this.deps.kv.badValues;
       if (existing) return { ...bad.need(existing.key, () => checkEndpointKv(existing)), created: false };
       if (!nwKv) throw new NetloomError('NOT_FOUND', `network ${netKey} does not exist`, { field: 'networkName' });
@@ -83,6 +93,11 @@ export class EndpointService {
         grpKv ? bad.need(grpKv.key, () => checkIntentKv<EndpointGroup>(grpKv)).config : undefined,
       );
       const { first, last } = target;
+      // addresses inside hosts' blocks are those hosts' agents' to give (issue 15)
+      const ranges = withoutSpans(
+        [[first, last]],
+        blocks.map((b) => b.span),
+      );
       let ip: number;
       let claimed = false;
       if (req.ipAddress) {
@@ -92,13 +107,21 @@ export class EndpointService {
             field: 'ipAddress',
           });
         }
+        const inBlock = blocks.find((b) => want >= b.span[0] && want <= b.span[1]);
+        if (inBlock) {
+          throw new NetloomError(
+            'CONFLICT',
+            `ipAddress ${req.ipAddress} is inside address block ${inBlock.cidr} of host ${inBlock.host} in network ${netKey}: only that host's agent gives it`,
+            { field: 'ipAddress' },
+          );
+        }
         ip = want;
       } else {
         let chosen =
           knownCursor !== undefined
             ? this.deps.claims.choose(
                 ipPrefix,
-                freeInPage(results[scanAt], { hex: true, ranges: [[first, last]] }, knownCursor, this.deps.claims.window(ipPrefix)),
+                freeInPage(results[scanAt], { hex: true, ranges }, knownCursor, this.deps.claims.window(ipPrefix)),
               )
             : undefined;
         if (chosen === undefined) {
@@ -106,7 +129,7 @@ export class EndpointService {
           const cursor = Math.min(Math.max(knownCursor ?? hinted, first), last);
           const free = await findFree(
             this.deps.kv,
-            { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges: [[first, last]], hex: true },
+            { prefix: ipPrefix, keyOf: (n) => layout.ip(netKey, n), ranges, hex: true },
             cursor,
             this.deps.claims.window(ipPrefix),
             this.deps.claims.pendingOf(ipPrefix),
@@ -211,6 +234,8 @@ export class EndpointService {
     ];
     if (grpKey && groupRevision !== undefined)
       guards.push({ kind: 'modEquals', key: layout.cfg('endpointGroup', grpKey), modRevision: groupRevision });
+    // no host claimed a block around the address meanwhile (a claim guards the other way round)
+    guards.push(...noBlockAround(netKey, ip, sub.prefix));
     const next = ip + 1 > last ? first : ip + 1;
     const writes: WriteOp[] = [
       { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
@@ -250,7 +275,7 @@ export class EndpointService {
     } catch {
       return undefined;
     }
-    const ip = this.deps.claims.nextAtCursor(ipPrefix, [[target.first, target.last]]);
+    const ip = this.deps.claims.nextAtCursor(ipPrefix, withoutSpans([[target.first, target.last]], this.blockSpans.get(netKey) ?? []));
     if (ip === undefined) return undefined;
     this.deps.claims.claim(ipPrefix, ip);
     try {

@@ -11,6 +11,8 @@ import { NetloomError } from '../../lib/errors';
 import { formatV4, parseV4, parseV4Subnet } from '../model/net';
 import type { Network, ServiceLB } from '../model/schemas';
 import type { EtcdKV, Guard, WriteOp } from '../store/kv';
+import { heldBlocks, noBlockAround, withoutSpans } from './block-guards';
+import { blockKeys } from './block-keys';
 import { layout } from '../store/layout';
 
 /** The value of a service's address key. */
@@ -53,7 +55,7 @@ export async function releaseServiceIp(
  * caller retries). `nw` is the service's network as the check loaded it (its revision is guarded).
  */
 export async function planServiceIp(
-  kv: Pick<EtcdKV, 'get'>,
+  kv: Pick<EtcdKV, 'get' | 'list'>,
   key: string,
   s: ServiceLB,
   prev: ServiceLB | undefined,
@@ -71,6 +73,10 @@ export async function planServiceIp(
     plan.writes.push(...r.writes);
   }
   const owner = serviceIpOwner(key);
+  const sub = parseV4Subnet(nw.subnet);
+  if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
+  // addresses inside hosts' address blocks are those hosts' agents' to give (issue 15)
+  const blocks = heldBlocks(netKey, (await kv.list(blockKeys.prefix(netKey))).kvs);
   let n: number | undefined;
   if (want !== '') {
     n = parseV4(want);
@@ -80,15 +86,27 @@ export async function planServiceIp(
       const by = held.value === 'gateway' ? 'the gateway' : held.value.startsWith('service:') ? held.value : `endpoint ${held.value}`;
       throw new NetloomError('CONFLICT', `ipAddress ${want} is already in use in network ${netKey} (by ${by})`, { field: 'ipAddress' });
     }
+    const at = n;
+    const inBlock = blocks.find((b) => at >= b.span[0] && at <= b.span[1]);
+    if (inBlock) {
+      throw new NetloomError(
+        'CONFLICT',
+        `ipAddress ${want} is inside address block ${inBlock.cidr} of host ${inBlock.host} in network ${netKey}`,
+        {
+          field: 'ipAddress',
+        },
+      );
+    }
     plan.guards.push({ kind: 'modEquals', key: layout.ip(netKey, n), modRevision: held?.modRevision ?? '0' });
   } else {
-    const sub = parseV4Subnet(nw.subnet);
-    if (!sub) throw new NetloomError('INTERNAL', `network ${netKey} has a bad subnet ${nw.subnet}`);
     const prefix = layout.ipPrefix(netKey);
     n = await pick(
       prefix,
       (x) => layout.ip(netKey, x),
-      [[sub.first, sub.last]],
+      withoutSpans(
+        [[sub.first, sub.last]],
+        blocks.map((b) => b.span),
+      ),
       'networkName',
       `address in network ${netKey} (subnet ${nw.subnet})`,
       true,
@@ -97,6 +115,7 @@ export async function planServiceIp(
     plan.claimed = { prefix, n };
     plan.guards.push({ kind: 'modEquals', key: layout.ip(netKey, n), modRevision: '0' });
   }
+  plan.guards.push(...noBlockAround(netKey, n, sub.prefix));
   plan.writes.push({ kind: 'put', key: layout.ip(netKey, n), value: owner });
   plan.config = { ...s, ipAddress: formatV4(n) };
   return plan;

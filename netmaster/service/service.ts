@@ -39,8 +39,11 @@ import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import { KeyedMutex } from '../../lib/keyed-mutex';
 import { Claims } from './claims';
 import { EndpointService } from './endpoints';
+import { BlockService } from './blocks';
+import { EndpointSync } from './endpoint-sync';
 import { externalEndpointRecord, registerExternal, releaseExternal } from './external-endpoints';
 import { RETRY, Retrier } from './retry';
+import { blockKeys } from './block-keys';
 import { planServiceIp, releaseServiceIp, type PickIp } from './service-ip';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
@@ -116,6 +119,10 @@ export class NetmasterService implements ServiceReads {
   private readonly cache: IntentCache | undefined;
   /** endpoint create/delete/read (allocation of IP and MAC) */
   readonly endpoints: EndpointService;
+  /** per-host address blocks: claim, release (issue 15) */
+  readonly blocks: BlockService;
+  /** endpoints agents allocated from their blocks: SyncEndpoints (issue 15) */
+  readonly endpointSync: EndpointSync;
   /** what inspect shows of realization on the hosts; set once the agent side runs (service/realization.ts) */
   realization: RealizationReads | undefined = undefined;
 
@@ -135,6 +142,9 @@ export class NetmasterService implements ServiceReads {
       retrier: this.retrier,
       stats: this.stats,
     });
+    const deps = { kv: this.kv, clock: this.clock, log: this.log, retrier: this.retrier };
+    this.blocks = new BlockService(deps);
+    this.endpointSync = new EndpointSync(deps);
   }
 
   /** commits retried because a concurrent change invalidated what they read (since start) */
@@ -367,6 +377,8 @@ export class NetmasterService implements ServiceReads {
           const nw = obj as Network;
           writes.push({ kind: 'delete', key: layout.tag(nw.encap, nw.pktTag) });
           writes.push({ kind: 'deletePrefix', prefix: layout.ipPrefix(key) });
+          // its address blocks go with it (issue 15): no endpoint is left to hold an address in them
+          writes.push({ kind: 'deletePrefix', prefix: blockKeys.prefix(key) });
           writes.push({ kind: 'delete', key: layout.ipHint(key) });
         }
         if (type === 'endpointGroup') {
@@ -547,7 +559,7 @@ export class NetmasterService implements ServiceReads {
   }
 
   /** Compare allocations with objects; report leaked and missing keys; repair when asked. */
-  checkConsistency(opts: { repair?: boolean } = {}): Promise<ConsistencyReport> {
+  checkConsistency(opts: { repair?: boolean; graceMs?: number; nowMs?: number } = {}): Promise<ConsistencyReport> {
     return checkConsistency(this, opts);
   }
 

@@ -80,6 +80,23 @@ describe('netctl write commands (fake netmaster)', () => {
     );
   });
 
+  it('net create --block-prefix adds blockPrefix after the reference body; out of 16..30 is refused naming the flag', async () => {
+    await expectSends(
+      ['net', 'create', '-t', 't1', '-s', '10.2.0.0/16', '--block-prefix', '24', 'big'],
+      [
+        {
+          method: 'POST',
+          path: '/api/v1/networks/t1:big/',
+          body: `{"encap":"vxlan","networkName":"big","nwType":"data","subnet":"10.2.0.0/16","tenantName":"t1",${NET_LINKS},"blockPrefix":24}`,
+        },
+      ],
+      'Creating network t1:big\n',
+    );
+    const r = await runCli(['--netmaster', fake.url, 'net', 'create', '-t', 't1', '-s', '10.2.0.0/16', '--block-prefix', '31', 'big']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--block-prefix/);
+  });
+
   it('net create with -s6 -g6 --tag -n and the defaults (vxlan, tenant default)', async () => {
     await expectSends(
       [

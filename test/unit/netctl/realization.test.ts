@@ -106,6 +106,29 @@ describe('netctl: realization in inspect (fake netmaster)', () => {
     );
   });
 
+  it('net inspect -o table: address blocks per host with their use; JSON carries them as netmaster sent them', async () => {
+    const NET = {
+      Config: { key: 't1:web', networkName: 'web', tenantName: 't1' },
+      Oper: {
+        numEndpoints: 3,
+        blocks: [
+          { cidr: '10.1.0.64/26', host: 'h2', used: 1, size: 64 },
+          { cidr: '10.1.0.0/26', host: 'h1', used: 2, size: 62 },
+        ],
+      },
+    };
+    can('/api/v1/inspect/networks/t1:web/', NET);
+    assert.deepEqual(JSON.parse((await ok('net', 'inspect', '-t', 't1', 'web')).stdout), NET);
+    assert.equal(
+      (await ok('net', 'inspect', '-t', 't1', 'web', '-o', 'table')).stdout,
+      'Network t1:web: 2 address blocks, 3/126 addresses used\n' +
+        'Host  Block         Used\n' +
+        '----  -----         ----\n' +
+        'h1    10.1.0.0/26   2/62\n' +
+        'h2    10.1.0.64/26  1/64\n',
+    );
+  });
+
   it('endpoint inspect -o table: the effective rules of both directions in evaluation order, and the defaults', async () => {
     can('/api/v1/inspect/endpoints/w1/', ENDPOINT);
     assert.deepEqual(JSON.parse((await ok('endpoint', 'inspect', 'w1')).stdout), ENDPOINT);

@@ -9,7 +9,8 @@ import { NetloomError } from '../../../lib/errors';
 import { parseV4 } from '../../../netmaster/model/net';
 import type { Network, ServiceLB } from '../../../netmaster/model/schemas';
 import { planServiceIp, releaseServiceIp, serviceIpOwner, type PickIp } from '../../../netmaster/service/service-ip';
-import type { KeyValue } from '../../../netmaster/store/kv';
+import type { Guard, KeyValue } from '../../../netmaster/store/kv';
+import { blockKeys, encodeBlockValue } from '../../../netmaster/service/block-keys';
 import { layout } from '../../../netmaster/store/layout';
 import { checkUpsert } from '../../../netmaster/model/validate';
 import { parseObject } from '../../../netmaster/model/keys';
@@ -35,11 +36,18 @@ function keys(entries: Record<string, string> = {}) {
     kv: {
       get: (key: string): Promise<KeyValue | undefined> =>
         Promise.resolve(m.has(key) ? ({ key, value: m.get(key) ?? '', modRevision: '7' } as KeyValue) : undefined),
+      list: (prefix: string) =>
+        Promise.resolve({
+          revision: '7',
+          kvs: [...m].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value, modRevision: '7', createRevision: '7' })),
+        }),
     },
   };
 }
 
 const ipKey = (ip: string, net = 't1:web') => layout.ip(net, parseV4(ip)!);
+/** the guards on address keys (the others say no address block appeared around the address) */
+const ipGuards = (gs: readonly Guard[]) => gs.filter((g) => g.kind === 'modEquals' && !g.key.startsWith(blockKeys.root));
 
 /** the first number in the ranges not in `used`, as the allocator would (hex keys) */
 function picker(used: Set<number>, seen: Array<{ ranges: ReadonlyArray<[number, number]>; hex: boolean | undefined }>): PickIp {
@@ -58,7 +66,7 @@ describe('service addresses', () => {
     assert.ok(plan);
     assert.equal(plan.config.ipAddress, '10.1.0.2');
     assert.deepEqual(seen, [{ ranges: [[parseV4('10.1.0.1')!, parseV4('10.1.0.254')!]], hex: true }]);
-    assert.deepEqual(plan.guards, [{ kind: 'modEquals', key: ipKey('10.1.0.2'), modRevision: '0' }]);
+    assert.deepEqual(ipGuards(plan.guards), [{ kind: 'modEquals', key: ipKey('10.1.0.2'), modRevision: '0' }]);
     assert.deepEqual(plan.writes, [{ kind: 'put', key: ipKey('10.1.0.2'), value: serviceIpOwner('t1:s') }]);
     assert.equal(serviceIpOwner('t1:s'), 'service:t1:s');
     assert.deepEqual(plan.claimed, { prefix: layout.ipPrefix('t1:web'), n: parseV4('10.1.0.2') });
@@ -77,7 +85,24 @@ describe('service addresses', () => {
     }
     const plan = await planServiceIp(kv, 't1:s', svc({ ipAddress: '10.1.0.50' }), undefined, NET, picker(new Set(), []));
     assert.equal(plan?.config.ipAddress, '10.1.0.50');
-    assert.deepEqual(plan?.guards, [{ kind: 'modEquals', key: ipKey('10.1.0.50'), modRevision: '0' }]);
+    assert.deepEqual(ipGuards(plan?.guards ?? []), [{ kind: 'modEquals', key: ipKey('10.1.0.50'), modRevision: '0' }]);
+  });
+
+  it('address blocks (issue 15): the search skips them, a given address inside one is a CONFLICT naming block and host', async () => {
+    const block = { base: parseV4('10.1.0.0')!, prefix: 26 };
+    const { kv } = keys({ [blockKeys.key('t1:web', block)]: encodeBlockValue('hostA', block, new Date(0)) });
+    const seen: Array<{ ranges: ReadonlyArray<[number, number]>; hex: boolean | undefined }> = [];
+    const plan = await planServiceIp(kv, 't1:s', svc(), undefined, NET, picker(new Set(), seen));
+    assert.equal(plan?.config.ipAddress, '10.1.0.64');
+    assert.deepEqual(seen[0]?.ranges, [[parseV4('10.1.0.64')!, parseV4('10.1.0.254')!]]);
+    // the commit also guards that no block around the address appeared meanwhile
+    const around = blockKeys.key('t1:web', { base: parseV4('10.1.0.64')!, prefix: 26 });
+    assert.ok(plan?.guards.some((g) => g.kind === 'modEquals' && g.key === around && g.modRevision === '0'));
+    await assert.rejects(
+      planServiceIp(kv, 't1:s', svc({ ipAddress: '10.1.0.10' }), undefined, NET, picker(new Set(), [])),
+      (e: unknown) =>
+        e instanceof NetloomError && e.code === 'CONFLICT' && e.field === 'ipAddress' && /10\.1\.0\.0\/26 of host hostA/.test(e.message),
+    );
   });
 
   it('an update keeps the address (with or without it in the body); a new address or network moves it', async () => {

@@ -10,6 +10,7 @@ import type { Vtep as _netloom_v1_Vtep, Vtep__Output as _netloom_v1_Vtep__Output
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from '../../netloom/v1/BgpConfig';
 import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from '../../netloom/v1/Tenant';
 import type { ServiceLB as _netloom_v1_ServiceLB, ServiceLB__Output as _netloom_v1_ServiceLB__Output } from '../../netloom/v1/ServiceLB';
+import type { AddressBlock as _netloom_v1_AddressBlock, AddressBlock__Output as _netloom_v1_AddressBlock__Output } from '../../netloom/v1/AddressBlock';
 
 export interface Change {
   'deleted'?: (boolean);
@@ -24,7 +25,8 @@ export interface Change {
   'tenant'?: (_netloom_v1_Tenant | null);
   'key'?: (string);
   'service'?: (_netloom_v1_ServiceLB | null);
-  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service";
+  'block'?: (_netloom_v1_AddressBlock | null);
+  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service"|"block";
 }
 
 export interface Change__Output {
@@ -40,5 +42,6 @@ export interface Change__Output {
   'tenant'?: (_netloom_v1_Tenant__Output | null);
   'key': (string);
   'service'?: (_netloom_v1_ServiceLB__Output | null);
-  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service";
+  'block'?: (_netloom_v1_AddressBlock__Output | null);
+  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service"|"block";
 }
