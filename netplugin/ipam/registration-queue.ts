@@ -109,11 +109,14 @@ export class RegistrationQueue {
 
   private schedule(): void {
     if (this.running || this.stopped) return;
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-      // something arrived while the loop was ending
-      if (!this.stopped && this.registers.size + this.deregisters.size > 0) this.schedule();
-    });
+    // started on the next microtask: what one synchronous burst queues goes in one call
+    this.running = Promise.resolve()
+      .then(() => this.loop())
+      .finally(() => {
+        this.running = undefined;
+        // something arrived while the loop was ending
+        if (!this.stopped && this.registers.size + this.deregisters.size > 0) this.schedule();
+      });
   }
 
   private async loop(): Promise<void> {

@@ -461,6 +461,9 @@ export const localFactsSchema = z
 export function parseHostState(raw: unknown): HostState {
   const out = parseWith(hostStateSchema, raw, { what: 'host state' }) as HostState;
   if (out.bgp === undefined) delete out.bgp;
+  // without blocks (a network served whole, a netmaster from before issue 15) the state looks as before
+  if (out.blocks?.length === 0) delete out.blocks;
+  for (const n of out.networks) if (n.blockPrefix === 0) delete n.blockPrefix;
   return out;
 }
 
