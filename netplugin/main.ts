@@ -117,10 +117,7 @@ export function buildCommand(): Command {
       '--no-host-network',
       "leave the host's kernel alone: no tenant gateway ports, no nftables table, rules or routes (no egress, host access or published ports)",
     )
-    .option(
-      '--no-ipam-blocks',
-      'allocate every address with netmaster (CreateEndpoint) instead of from address blocks this host claims',
-    )
+    .option('--no-ipam-blocks', 'allocate every address with netmaster (CreateEndpoint) instead of from address blocks this host claims')
     .option('--ipam-low-water <n>', 'claim another address block of a network when fewer addresses than this are free here', '8')
     .option(
       '--ipam-idle-release <seconds>',

@@ -29,8 +29,8 @@ export interface RegistrationQueueOptions {
   sync: (req: SyncRequest) => Promise<SyncResponse>;
   onRegistered: (endpointId: string) => void | Promise<void>;
   onRejected: (result: SyncResult, what: 'register' | 'deregister') => void;
-  /** awaited before each call (the crash-point hook 'answered' of the lab test) */
-  beforeSend?: (req: SyncRequest) => Promise<void>;
+  /** awaited before each call is put together (start reconcile; the crash-point hook 'answered') */
+  beforeSend?: () => Promise<void>;
   /** items per call (deregistrations and registrations together) */
   maxBatch?: number;
   backoff?: BackoffPolicy;
@@ -121,9 +121,12 @@ export class RegistrationQueue {
 
   private async loop(): Promise<void> {
     while (!this.stopped && this.registers.size + this.deregisters.size > 0) {
+      // items are taken only once the call can go: until then a DEL still just cancels
+      await this.opts.beforeSend?.();
+      if (this.stopped) return;
       const req = this.takeBatch();
+      if (req.deregister.length + req.register.length === 0) return;
       try {
-        await this.opts.beforeSend?.(req);
         this.stats.calls++;
         const res = await this.opts.sync(req);
         this.backoff.reset();
