@@ -16,6 +16,9 @@ import type { DesiredStateSource, EndpointAllocator, NetworkCatalog } from './ag
 import { FileFabric } from './agent/file-fabric';
 import { createAgentMetrics } from './agent/metrics';
 import { NetmasterFabric } from './agent/netmaster-adapter';
+import { BlockAllocator } from './agent/block-allocator';
+import { OverlaySource } from './agent/overlay-source';
+import { IpamStore } from './ipam/ipam-store';
 import { tracePacketOf, traceResultToProto } from './trace/trace-wire';
 import { NetmasterClient } from './netmaster-client/client';
 import { parseNetmasterAddresses } from './netmaster-client/addresses';
@@ -54,6 +57,9 @@ export interface NetpluginOptions {
   metricsListen?: string;
   logLevel: string;
   hostNetwork: boolean;
+  ipamBlocks: boolean;
+  ipamLowWater: string;
+  ipamIdleRelease: string;
 }
 
 export function buildCommand(): Command {
@@ -110,6 +116,13 @@ export function buildCommand(): Command {
     .option(
       '--no-host-network',
       "leave the host's kernel alone: no tenant gateway ports, no nftables table, rules or routes (no egress, host access or published ports)",
+    )
+    .option('--no-ipam-blocks', 'allocate every address with netmaster (CreateEndpoint) instead of from address blocks this host claims')
+    .option('--ipam-low-water <n>', 'claim another address block of a network when fewer addresses than this are free here', '8')
+    .option(
+      '--ipam-idle-release <seconds>',
+      'give back an address block empty for this long (one kept per network this host has endpoints in; 0: never)',
+      '600',
     )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
@@ -182,9 +195,31 @@ export async function main(argv: string[]): Promise<void> {
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs --cnm-socket (dockerd reaches the netloom driver there)', {
       field: 'docker-networks',
     });
+  const lowWater = Number(o.ipamLowWater);
+  if (!/^\d+$/.test(o.ipamLowWater.trim()) || lowWater > 65536)
+    throw new NetloomError('INVALID_ARGUMENT', '--ipam-low-water must be an integer 0..65536', { field: 'ipam-low-water' });
+  const idleRelease = Number(o.ipamIdleRelease);
+  if (o.ipamIdleRelease.trim() === '' || !Number.isFinite(idleRelease) || idleRelease < 0 || idleRelease > 7 * 86400)
+    throw new NetloomError('INVALID_ARGUMENT', '--ipam-idle-release must be 0..604800 seconds', { field: 'ipam-idle-release' });
   const fabric = controlPlane(o, logger);
   const metrics = createAgentMetrics({ defaultMetrics: true });
   if (fabric instanceof NetmasterFabric) metrics.replicaProbe = () => ({ replica: fabric.replica, failovers: fabric.failovers });
+  // address blocks (issue 15): only with netmaster (a fabric file has no blocks to claim)
+  const blocks =
+    fabric instanceof NetmasterFabric && o.ipamBlocks
+      ? new BlockAllocator({
+          hostName: o.host,
+          vtepIp: o.vtepIp ? vtepAddress(o.vtepIp) : '',
+          remote: fabric,
+          blocks: fabric,
+          store: new IpamStore(`${o.stateDir}/ipam.json`),
+          lowWater,
+          idleReleaseMs: Math.round(idleRelease * 1000),
+          pause: BlockAllocator.pauseFromEnv(o.stateDir),
+          logger,
+        })
+      : undefined;
+  if (blocks) metrics.ipamProbe = () => blocks.stats();
   const agent = new Agent(
     {
       hostName: o.host,
@@ -201,8 +236,10 @@ export async function main(argv: string[]): Promise<void> {
       endpointStatePath: `${o.stateDir}/endpoints.json`,
       hostNetwork: o.hostNetwork,
     },
-    { source: fabric, allocator: fabric, logger, metrics },
+    { source: blocks ? new OverlaySource(fabric, blocks) : fabric, allocator: blocks ?? fabric, logger, metrics },
   );
+  // before the first state: allocations no endpoint record names are dropped
+  await blocks?.start(new Set(agent.store.list().map((r) => r.endpointId)));
   await agent.start();
   const queries =
     fabric instanceof NetmasterFabric
@@ -266,6 +303,7 @@ export async function main(argv: string[]): Promise<void> {
       await queries?.stop();
       metricsServer?.close();
       await agent.stop();
+      await blocks?.stop();
     },
     { logger, message: 'shutting down; flows stay on the switch' },
   );

@@ -8,7 +8,8 @@
  */
 import type { RuleCounter } from '../reconcile/rule-counters';
 import type { ServiceCounter } from '../reconcile/service-counters';
-import type { HostState, Network } from '../state/host-state';
+import type { SyncRequest, SyncResponse } from '../ipam/registration';
+import type { AddressBlock, HostState, Network } from '../state/host-state';
 
 export interface DesiredStateSource {
   /**
@@ -94,4 +95,18 @@ export interface EndpointAllocator {
   setLabels?(endpointId: string, labels: Record<string, string>): Promise<void>;
   /** whether the allocator can currently reach its control plane */
   readonly connected: boolean;
+}
+
+/**
+ * The control plane's address-block calls (issue 15; agent.proto ClaimBlock, ReleaseBlock,
+ * SyncEndpoints), for the agent's block allocator.
+ */
+export interface BlockRpc {
+  /** One more block of `networkKey` for this host; the same `claimId` after a lost answer gets the same block. */
+  claimBlock(networkKey: string, claimId: string): Promise<AddressBlock>;
+  /** false: there was no such block of this host */
+  releaseBlock(networkKey: string, cidr: string): Promise<boolean>;
+  syncEndpoints(req: SyncRequest): Promise<SyncResponse>;
+  /** `listener` runs each time the connection to the control plane is (re)established; returns the unsubscribe */
+  onConnected(listener: () => void): () => void;
 }

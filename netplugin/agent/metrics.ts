@@ -1,7 +1,9 @@
 /**
  * Prometheus metrics of one agent (its own registry): flows installed, reconcile runs and their
  * duration, endpoints plugged here, whether OVSDB, OpenFlow and the control plane are connected,
- * and which netmaster replica the agent follows (with how often it moved to another).
+ * and which netmaster replica the agent follows (with how often it moved to another); with address
+ * blocks (issue 15): blocks held and free addresses per network, registrations pending, and
+ * registrations netmaster refused by outcome.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -19,6 +21,17 @@ export interface AgentMetrics {
   probe?: () => Record<'ovsdb' | 'openflow' | 'netmaster', boolean>;
   /** when set (netmaster control plane), read at every scrape for the replica metrics */
   replicaProbe?: () => { replica: string; failovers: number };
+  ipamBlocks: Gauge<'network'>;
+  ipamFree: Gauge<'network'>;
+  ipamPending: Gauge;
+  ipamRejected: Gauge<'outcome'>;
+  /** when set (address blocks in use), read at every scrape for the ipam metrics */
+  ipamProbe?: () => {
+    blocks: Record<string, number>;
+    free: Record<string, number>;
+    pending: number;
+    rejected: Record<string, number>;
+  };
 }
 
 export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
@@ -79,6 +92,50 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
       collect() {
         const r = m.replicaProbe?.();
         if (r) this.set(r.failovers);
+      },
+    }),
+    ipamBlocks: new Gauge({
+      name: 'netplugin_ipam_blocks',
+      help: 'Address blocks this host holds, per network',
+      labelNames: ['network'] as const,
+      registers: [registry],
+      collect() {
+        const p = m.ipamProbe?.();
+        if (!p) return;
+        this.reset();
+        for (const [network, n] of Object.entries(p.blocks)) this.set({ network }, n);
+      },
+    }),
+    ipamFree: new Gauge({
+      name: 'netplugin_ipam_free_addresses',
+      help: "Free addresses in this host's blocks, per network",
+      labelNames: ['network'] as const,
+      registers: [registry],
+      collect() {
+        const p = m.ipamProbe?.();
+        if (!p) return;
+        this.reset();
+        for (const [network, n] of Object.entries(p.free)) this.set({ network }, n);
+      },
+    }),
+    ipamPending: new Gauge({
+      name: 'netplugin_ipam_registrations_pending',
+      help: 'Endpoint registrations and deregistrations not yet confirmed by netmaster',
+      registers: [registry],
+      collect() {
+        const p = m.ipamProbe?.();
+        if (p) this.set(p.pending);
+      },
+    }),
+    ipamRejected: new Gauge({
+      name: 'netplugin_ipam_registrations_refused',
+      help: 'Registrations netmaster refused since start (the address stays held here), by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+      collect() {
+        const p = m.ipamProbe?.();
+        if (!p) return;
+        for (const [outcome, n] of Object.entries(p.rejected)) this.set({ outcome }, n);
       },
     }),
   };

@@ -17,9 +17,19 @@ import type { RuleCounter } from '../reconcile/rule-counters';
 import type { ServiceCounter } from '../reconcile/service-counters';
 import { QueryFollower, type QueryHandler } from '../netmaster-client/queries';
 import { HostState, Network, parseHostState } from '../state/host-state';
-import type { AllocatedEndpoint, DesiredStateSource, EndpointAllocator, EndpointRequest, NetworkCatalog, NetworkLookup } from './fabric';
+import type { SyncRequest, SyncResponse } from '../ipam/registration';
+import type { AddressBlock } from '../state/host-state';
+import type {
+  AllocatedEndpoint,
+  BlockRpc,
+  DesiredStateSource,
+  EndpointAllocator,
+  EndpointRequest,
+  NetworkCatalog,
+  NetworkLookup,
+} from './fabric';
 
-export class NetmasterFabric implements DesiredStateSource, EndpointAllocator, NetworkCatalog {
+export class NetmasterFabric implements DesiredStateSource, EndpointAllocator, NetworkCatalog, BlockRpc {
   private isConnected = false;
   private state: HostState | undefined;
   private readonly waiters = new Set<() => void>();
@@ -169,6 +179,27 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator, N
 
   async setLabels(endpointId: string, labels: Record<string, string>): Promise<void> {
     await this.client.setEndpointLabels(endpointId, labels);
+  }
+
+  async claimBlock(networkKey: string, claimId: string): Promise<AddressBlock> {
+    const b = await this.client.claimBlock(networkKey, claimId);
+    return { network: b.network, cidr: b.cidr, host: b.host, vtepIp: b.vtepIp };
+  }
+
+  async releaseBlock(networkKey: string, cidr: string): Promise<boolean> {
+    return (await this.client.releaseBlock(networkKey, cidr)).released;
+  }
+
+  async syncEndpoints(req: SyncRequest): Promise<SyncResponse> {
+    const res = await this.client.syncEndpoints(req);
+    const results = (rs: typeof res.registered): SyncResponse['registered'] =>
+      rs.map((r) => ({ endpointId: r.endpointId, outcome: r.outcome, message: r.message, conflictingEndpoint: r.conflictingEndpoint }));
+    return { deregistered: results(res.deregistered), registered: results(res.registered) };
+  }
+
+  onConnected(listener: () => void): () => void {
+    this.client.on('connected', listener);
+    return () => void this.client.off('connected', listener);
   }
 
   async listNetworks(): Promise<Network[]> {

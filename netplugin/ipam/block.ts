@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
-import { parseIpv4, parseIpv4Cidr, type Ipv4Cidr } from './ipv4';
+import { formatIpv4, parseIpv4, parseIpv4Cidr, type Ipv4Cidr } from './ipv4';
 
 export const hostBlockSchema = z.object({
   /** e.g. '10.1.0.64/26' */
@@ -51,4 +51,32 @@ export function* usableAddresses(b: ParsedBlock): Generator<number> {
 
 export function blocksOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
   return a.base < b.base + b.size && b.base < a.base + a.size;
+}
+
+/**
+ * The addresses of block `cidr` that are not the host's to give, from its network: the subnet's
+ * own network and broadcast addresses and the gateway, when they fall inside the block (netmaster
+ * claims only blocks where it holds no other address: netmaster/service/block-plan.ts).
+ */
+export function reservedInBlock(cidr: string, subnet: string, gateway: string): string[] {
+  const b = parseIpv4Cidr(cidr, 'block.cidr');
+  const s = parseIpv4Cidr(subnetBase(subnet), 'subnet');
+  const out = new Set<number>();
+  if (s.size > 2) {
+    out.add(s.base);
+    out.add(s.base + s.size - 1);
+  }
+  if (gateway !== '') out.add(parseIpv4(gateway, 'gateway'));
+  return [...out]
+    .filter((n) => n >= b.base && n < b.base + b.size)
+    .sort((x, y) => x - y)
+    .map(formatIpv4);
+}
+
+/** 'a.b.c.d/n' with the host bits cleared (a subnet may be written with its gateway, 10.1.0.1/24). */
+function subnetBase(subnet: string): string {
+  const [addr = '', len = ''] = subnet.split('/');
+  const size = 2 ** (32 - Number(len));
+  const n = parseIpv4(addr, 'subnet');
+  return `${formatIpv4(n - (n % size))}/${len}`;
 }

@@ -147,6 +147,28 @@ export class LocalAllocator {
     );
   }
 
+  /**
+   * Give `endpointId` exactly `address` (a requested address inside one of this host's blocks):
+   * the one it holds already when it is that address; CONFLICT naming the holder when another
+   * endpoint holds it, or when the endpoint holds another address; INVALID_ARGUMENT when the
+   * address is not usable in this host's blocks (outside them, or reserved: netmaster's to give).
+   */
+  allocateAt(endpointId: string, networkKey: string, address: string): Allocation {
+    const n = parseIpv4(address, 'address');
+    const had = this.byEndpoint.get(endpointId);
+    if (had) {
+      if (had.networkKey === networkKey && had.n === n) return this.view(had);
+      throw new NetloomError(
+        'CONFLICT',
+        `endpoint ${endpointId} already holds ${had.address} in network ${had.networkKey}, not ${address}`,
+        {
+          field: 'address',
+        },
+      );
+    }
+    return this.hold({ endpointId, networkKey, address: formatIpv4(n), state: 'local' });
+  }
+
   /** Netmaster confirmed the endpoint: 'local' -> 'registered'. NOT_FOUND when nothing is held. */
   markRegistered(endpointId: string): Allocation {
     const h = this.byEndpoint.get(endpointId);

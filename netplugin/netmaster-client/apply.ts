@@ -10,7 +10,7 @@ import type { Change__Output as Change } from '../../proto/gen/netloom/v1/Change
 
 export type { HostState, Change };
 
-type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'endpoints' | 'vteps' | 'services';
+type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'endpoints' | 'vteps' | 'services' | 'blocks';
 
 /** The state as maps by key, cheap to update one object at a time. */
 export interface StateStore {
@@ -28,6 +28,7 @@ const PREFIX_TO_LIST: Record<string, ListKind> = {
   endpoint: 'endpoints',
   vtep: 'vteps',
   service: 'services',
+  block: 'blocks',
 };
 
 const KEY_OF: { [K in ListKind]: (o: HostState[K][number]) => string } = {
@@ -39,6 +40,9 @@ const KEY_OF: { [K in ListKind]: (o: HostState[K][number]) => string } = {
   endpoints: (e) => `endpoint/${e.id}`,
   vteps: (v) => `vtep/${v.host}`,
   services: (s) => `service/${s.key}`,
+  // a block is named by its network and cidr (issue 15); a change of key `block/<network>/<cidr>`
+  // carries it in a `block` field when netmaster sends blocks as changes
+  blocks: (b) => `block/${b.network}/${b.cidr}`,
 };
 
 const LISTS = Object.keys(KEY_OF) as ListKind[];
@@ -56,6 +60,7 @@ export function emptyStore(): StateStore {
       endpoints: new Map(),
       vteps: new Map(),
       services: new Map(),
+      blocks: new Map(),
     },
   };
 }
@@ -148,6 +153,19 @@ export function stateOf(store: StateStore): HostState {
     vteps: sorted(store.lists.vteps),
     bgp: store.bgp,
     services: sorted(store.lists.services),
-    blocks: [],
+    blocks: sortedBlocks(store.lists.blocks),
   };
+}
+
+/** Blocks sorted by network then by address (not by the key's text: 10.1.0.128 sorts after 10.1.0.64). */
+function sortedBlocks(m: Map<string, HostState['blocks'][number]>): HostState['blocks'] {
+  let a = sortedLists.get(m as Map<string, unknown>) as HostState['blocks'] | undefined;
+  if (!a) {
+    const num = (cidr: string): number => (cidr.split('/')[0] ?? '').split('.').reduce((n, p) => n * 256 + Number(p), 0);
+    a = Object.freeze(
+      [...m.values()].sort((x, y) => (x.network < y.network ? -1 : x.network > y.network ? 1 : num(x.cidr) - num(y.cidr))),
+    ) as HostState['blocks'];
+    sortedLists.set(m as Map<string, unknown>, a);
+  }
+  return a;
 }

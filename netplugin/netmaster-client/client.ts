@@ -59,6 +59,10 @@ import type { Network__Output } from '../../proto/gen/netloom/v1/Network';
 import type { AgentQuery__Output } from '../../proto/gen/netloom/v1/AgentQuery';
 import type { QueryAnswer } from '../../proto/gen/netloom/v1/QueryAnswer';
 import type { QueryAnswerAck__Output } from '../../proto/gen/netloom/v1/QueryAnswerAck';
+import type { AddressBlock__Output } from '../../proto/gen/netloom/v1/AddressBlock';
+import type { ReleaseBlockResponse__Output } from '../../proto/gen/netloom/v1/ReleaseBlockResponse';
+import type { SyncEndpointsRequest } from '../../proto/gen/netloom/v1/SyncEndpointsRequest';
+import type { SyncEndpointsResponse__Output } from '../../proto/gen/netloom/v1/SyncEndpointsResponse';
 import { fromServiceError } from '../../proto/status';
 import { homeReplicaIndex, nextAddressIndex, parseNetmasterAddresses } from './addresses';
 import { addToStore, applyChange, checkChange, emptyStore, stateOf, type Change, type HostState, type StateStore } from './apply';
@@ -456,6 +460,25 @@ export class NetmasterClient extends EventEmitter<ClientEvents> {
     const full = { host: this.opts.host };
     const res = await this.unary<ListNetworksResponse__Output>('ListNetworks', (c, o, cb) => c.listNetworks(full, o, cb));
     return res.networks;
+  }
+
+  /** Claim one more address block of `network` (tenant:network) for this host; idempotent by `claimId`. */
+  claimBlock(network: string, claimId: string): Promise<AddressBlock__Output> {
+    const full = { host: this.opts.host, network, claimId };
+    return this.unary<AddressBlock__Output>('ClaimBlock', (c, o, cb) => c.claimBlock(full, o, cb));
+  }
+
+  /** Give back one of this host's blocks (only when no endpoint holds an address in it). */
+  async releaseBlock(network: string, cidr: string): Promise<{ released: boolean }> {
+    const full = { host: this.opts.host, network, cidr };
+    const res = await this.unary<ReleaseBlockResponse__Output>('ReleaseBlock', (c, o, cb) => c.releaseBlock(full, o, cb));
+    return { released: res.released };
+  }
+
+  /** Register and deregister endpoints this host allocated from its blocks (one result per item). */
+  syncEndpoints(req: Omit<SyncEndpointsRequest, 'host'>): Promise<SyncEndpointsResponse__Output> {
+    const full = { ...req, host: this.opts.host };
+    return this.unary<SyncEndpointsResponse__Output>('SyncEndpoints', (c, o, cb) => c.syncEndpoints(full, o, cb));
   }
 
   /** The replica that took the registration the agent holds (undefined before one). */

@@ -52,6 +52,17 @@ export interface Network {
   mtu: number;
   /** masquerade what leaves the host from this network to the host's address (absent: true) */
   nat?: boolean;
+  /** prefix length of the address blocks hosts claim here (issue 15); 0 or absent: netmaster allocates every address */
+  blockPrefix?: number;
+}
+
+/** A block of a network's subnet that belongs to one host (issue 15): that host's agent gives its addresses. */
+export interface AddressBlock {
+  /** tenant:network */
+  network: string;
+  cidr: string;
+  host: string;
+  vtepIp: string;
 }
 
 export interface EndpointGroup {
@@ -155,6 +166,8 @@ export interface HostState {
   bgp?: BgpConfig;
   /** load-balanced services of the tenants this host has endpoints in */
   services: ServiceLB[];
+  /** the address blocks of the networks this host carries, every host's, sorted by network then cidr */
+  blocks?: AddressBlock[];
 }
 
 /** Where a local endpoint is plugged into the integration bridge. */
@@ -267,6 +280,7 @@ const networkSchema = z
     gatewayMac: optMac('gatewayMac'),
     mtu: u32('mtu'),
     nat: z.boolean({ error: 'nat must be true or false' }).default(true),
+    blockPrefix: u32('blockPrefix').pipe(z.number().max(32, { error: 'blockPrefix must be 0..32' })),
   })
   .superRefine((n, ctx) => {
     const max = n.encap === 'vlan' ? 4094 : 0xffffff;
@@ -377,6 +391,13 @@ const serviceSchema = z
     });
   });
 
+const blockSchema = z.object({
+  network: z.string().min(1, { error: 'block network is required' }),
+  cidr: cidr4('block cidr').pipe(z.string().min(1, { error: 'block cidr is required' })),
+  host: z.string().min(1, { error: 'block host is required' }),
+  vtepIp: optIpv4('block vtepIp'),
+});
+
 const vtepSchema = z.object({ host: z.string().min(1, { error: 'vtep host is required' }), vtepIp: ipv4('vtepIp') });
 const bgpSchema = z.object({ hostname: str, routerIp: str, as: u32('as'), neighbor: str, neighborAs: u32('neighborAs') });
 
@@ -394,6 +415,7 @@ export const hostStateSchema = z.object({
     .nullable()
     .transform((v) => v ?? undefined),
   services: z.array(serviceSchema).default([]),
+  blocks: z.array(blockSchema).default([]),
 });
 
 const portNo = (what: string) =>
@@ -439,6 +461,9 @@ export const localFactsSchema = z
 export function parseHostState(raw: unknown): HostState {
   const out = parseWith(hostStateSchema, raw, { what: 'host state' }) as HostState;
   if (out.bgp === undefined) delete out.bgp;
+  // without blocks (a network served whole, a netmaster from before issue 15) the state looks as before
+  if (out.blocks?.length === 0) delete out.blocks;
+  for (const n of out.networks) if (n.blockPrefix === 0) delete n.blockPrefix;
   return out;
 }
 

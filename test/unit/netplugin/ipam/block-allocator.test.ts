@@ -1,0 +1,262 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { endpointId } from '../../../../lib/endpoint-id';
+import { waitFor } from '../../../../lib/clock';
+import { isNetloomError, NetloomError } from '../../../../lib/errors';
+import { BlockAllocator } from '../../../../netplugin/agent/block-allocator';
+import type { AllocatedEndpoint, BlockRpc, EndpointAllocator, EndpointRequest } from '../../../../netplugin/agent/fabric';
+import { OverlaySource } from '../../../../netplugin/agent/overlay-source';
+import { IpamStore } from '../../../../netplugin/ipam/ipam-store';
+import type { SyncRequest, SyncResponse } from '../../../../netplugin/ipam/registration';
+import { parseHostState, type AddressBlock, type HostState } from '../../../../netplugin/state/host-state';
+import { FakeClock, flushAsync } from '../../../support/fake-clock';
+
+const HOST = 'h1';
+const NET = 't:n';
+
+/** netmaster's block side, in memory, following agent.proto's contract */
+class FakeBlocks implements BlockRpc {
+  down = false;
+  exhausted = false;
+  next = 0;
+  readonly claims = new Map<string, AddressBlock>();
+  readonly registered = new Map<string, string>();
+  readonly syncs: SyncRequest[] = [];
+  private readonly listeners = new Set<() => void>();
+  async claimBlock(network: string, claimId: string): Promise<AddressBlock> {
+    if (this.down) throw new NetloomError('UNAVAILABLE', 'netmaster down');
+    const had = this.claims.get(claimId);
+    if (had) return had;
+    if (this.exhausted) throw new NetloomError('EXHAUSTED', `network ${network}: no free block`);
+    const b = { network, cidr: `10.1.0.${this.next++ * 16}/28`, host: HOST, vtepIp: '' };
+    this.claims.set(claimId, b);
+    return b;
+  }
+  async releaseBlock(): Promise<boolean> {
+    if (this.down) throw new NetloomError('UNAVAILABLE', 'netmaster down');
+    return true;
+  }
+  async syncEndpoints(req: SyncRequest): Promise<SyncResponse> {
+    if (this.down) throw new NetloomError('UNAVAILABLE', 'netmaster down');
+    this.syncs.push(req);
+    for (const id of req.deregister) this.registered.delete(id);
+    for (const r of req.register) this.registered.set(r.id, r.ip);
+    const ok = (endpointId: string) => ({ endpointId, outcome: 'OK' as const, message: '', conflictingEndpoint: '' });
+    return { deregistered: req.deregister.map(ok), registered: req.register.map((r) => ok(r.id)) };
+  }
+  onConnected(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  reconnect(): void {
+    this.down = false;
+    for (const l of this.listeners) l();
+  }
+}
+
+class FakeRemote implements EndpointAllocator {
+  connected = true;
+  readonly created: EndpointRequest[] = [];
+  async create(req: EndpointRequest): Promise<AllocatedEndpoint> {
+    if (!this.connected) throw new NetloomError('UNAVAILABLE', 'down');
+    this.created.push(req);
+    const key = `${req.tenant}:${req.network}`;
+    return {
+      id: endpointId(key, req.idempotencyKey),
+      networkKey: key,
+      tenant: req.tenant,
+      network: req.network,
+      ip: req.requestedIp ?? '10.1.1.200',
+      prefixLength: 16,
+      mac: '02:00:00:00:00:99',
+      gateway: '10.1.0.1',
+    };
+  }
+  async delete(): Promise<void> {}
+  async lookupNetwork(): Promise<never> {
+    throw new NetloomError('NOT_FOUND', 'no');
+  }
+}
+
+function state(blockPrefix: number, extra: Partial<HostState> = {}): HostState {
+  return parseHostState({
+    networks: [
+      {
+        key: NET,
+        tenant: 't',
+        name: 'n',
+        encap: 'vxlan',
+        pktTag: 7,
+        subnet: '10.1.0.0/16',
+        gateway: '10.1.0.1',
+        networkId: 3,
+        blockPrefix,
+      },
+    ],
+    groups: [{ key: 't:web', tenant: 't', name: 'web', network: 'n', groupId: 9 }],
+    ...extra,
+  });
+}
+
+const req = (k: string, more: Partial<EndpointRequest> = {}): EndpointRequest => ({
+  idempotencyKey: k,
+  host: HOST,
+  tenant: 't',
+  network: 'n',
+  containerId: `c-${k}`,
+  ifName: 'eth0',
+  labels: {},
+  ...more,
+});
+
+describe('agent block allocator', () => {
+  let dir: string;
+  let clock: FakeClock;
+  let blocks: FakeBlocks;
+  let remote: FakeRemote;
+  const made: BlockAllocator[] = [];
+  const make = (opts: { lowWater?: number } = {}) => {
+    const a = new BlockAllocator({
+      hostName: HOST,
+      vtepIp: '192.168.9.1',
+      remote,
+      blocks,
+      store: new IpamStore(join(dir, 'ipam.json')),
+      clock,
+      lowWater: opts.lowWater ?? 0,
+      idleReleaseMs: 60_000,
+      queueBackoff: { initialMs: 100, maxMs: 100 },
+    });
+    made.push(a);
+    return a;
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'netloom-block-alloc-'));
+    clock = new FakeClock();
+    blocks = new FakeBlocks();
+    remote = new FakeRemote();
+  });
+  afterEach(async () => {
+    for (const a of made.splice(0)) await a.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('allocates locally from a block claimed at the first ADD, durably before answering, and shows it at once', async () => {
+    const a = make();
+    await a.start(new Set());
+    const src: HostState[] = [];
+    const inner = { connected: true, start: async (cb: (s: HostState) => void) => cb(state(28)), stop: async () => undefined };
+    await new OverlaySource(inner, a).start((s) => src.push(s));
+    const ep = await a.create(req('k1', { group: 'web', requestedMac: '02:AA:00:00:00:01' }));
+    assert.equal(ep.ip, '10.1.0.2', 'the network address and the gateway are reserved');
+    assert.equal(ep.mac, '02:aa:00:00:00:01');
+    assert.equal(ep.id, endpointId(NET, 'k1'));
+    assert.equal(remote.created.length, 0);
+    assert.deepEqual(new IpamStore(join(dir, 'ipam.json')).load().get(ep.id)?.address, '10.1.0.2', 'durable before create returned');
+    const shown = src.at(-1)!.endpoints.find((e) => e.id === ep.id);
+    assert.equal(shown?.group, 't:web');
+    assert.equal(shown?.host, HOST);
+    assert.equal((await a.create(req('k1'))).ip, '10.1.0.2', 'a retried ADD gets the same endpoint');
+    await a.queue.drained();
+    assert.equal(blocks.registered.get(ep.id), '10.1.0.2');
+    assert.equal(a.allocation(ep.id)?.state, 'registered');
+  });
+
+  it('goes to netmaster when the network is served whole, the group is not carried, or a requested address is outside its blocks', async () => {
+    const a = make();
+    await a.start(new Set());
+    a.onNetmasterState(state(0));
+    await a.create(req('whole'));
+    a.onNetmasterState(state(28));
+    await a.create(req('nogroup', { group: 'db' }));
+    const local = await a.create(req('local'));
+    await a.create(req('outside', { requestedIp: '10.1.5.5' }));
+    const inside = await a.create(req('inside', { requestedIp: '10.1.0.9' }));
+    assert.deepEqual(
+      remote.created.map((r) => r.idempotencyKey),
+      ['whole', 'nogroup', 'outside'],
+    );
+    assert.equal(local.ip, '10.1.0.2');
+    assert.equal(inside.ip, '10.1.0.9', 'a requested address inside its own block is taken here');
+    remote.connected = false;
+    await assert.rejects(
+      a.create(req('x', { group: 'db' })),
+      (e: unknown) => isNetloomError(e, 'UNAVAILABLE') && /group t:db/.test((e as Error).message),
+    );
+  });
+
+  it('ADDs succeed while netmaster refuses everything, and register when it returns', async () => {
+    const a = make();
+    await a.start(new Set());
+    blocks.claims.set('seed', { network: NET, cidr: '10.1.0.0/28', host: HOST, vtepIp: '' });
+    a.onNetmasterState(state(28, { blocks: [{ network: NET, cidr: '10.1.0.0/28', host: HOST, vtepIp: '' }] } as Partial<HostState>));
+    blocks.down = true;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await a.create(req(`k${i}`))).id);
+    await flushAsync();
+    assert.equal(blocks.registered.size, 0);
+    assert.equal(a.stats().pending, 5);
+    blocks.reconnect();
+    await flushAsync(20);
+    await a.queue.drained();
+    assert.deepEqual([...blocks.registered.keys()].sort(), [...ids].sort());
+    assert.equal(a.stats().pending, 0);
+  });
+
+  it('with no free address: claims once, then EXHAUSTED naming the network', async () => {
+    const a = make();
+    await a.start(new Set());
+    a.onNetmasterState(state(28));
+    blocks.exhausted = true;
+    await assert.rejects(
+      a.create(req('k')),
+      (e: unknown) => isNetloomError(e, 'EXHAUSTED') && e.message.includes(NET) && e.field === 'network',
+    );
+  });
+
+  it('claims ahead below the low-water mark, in the background', async () => {
+    const a = make({ lowWater: 13 });
+    await a.start(new Set());
+    a.onNetmasterState(state(28));
+    await a.create(req('k0')); // first block (14 usable: network and gateway reserved) -> 13 free
+    await a.create(req('k1')); // 12 free: below the mark
+    await flushAsync(20);
+    assert.deepEqual(a.blocksOf(NET), ['10.1.0.0/28', '10.1.0.16/28']);
+  });
+
+  it('a restart drops allocations no endpoint record names and registers the rest', async () => {
+    const a = make();
+    await a.start(new Set());
+    a.onNetmasterState(state(28, { blocks: [{ network: NET, cidr: '10.1.0.0/28', host: HOST, vtepIp: '' }] } as Partial<HostState>));
+    blocks.down = true;
+    const kept = await a.create(req('kept'));
+    const lost = await a.create(req('lost'));
+    await a.stop();
+    blocks.down = false;
+    const b = make();
+    await b.start(new Set([kept.id]));
+    assert.equal(b.allocation(lost.id), undefined);
+    b.onNetmasterState(state(28, { blocks: [{ network: NET, cidr: '10.1.0.0/28', host: HOST, vtepIp: '' }] } as Partial<HostState>));
+    await waitFor('the kept endpoint registered', () => blocks.registered.has(kept.id), { intervalMs: 5 });
+    assert.deepEqual([...blocks.registered.keys()], [kept.id]);
+    assert.equal((await b.create(req('again'))).ip, lost.ip, 'the dropped address is free again');
+  });
+
+  it('DEL of a never-registered endpoint frees it durably and never registers it', async () => {
+    const a = make();
+    await a.start(new Set());
+    blocks.down = true;
+    a.onNetmasterState(state(28, { blocks: [{ network: NET, cidr: '10.1.0.0/28', host: HOST, vtepIp: '' }] } as Partial<HostState>));
+    const ep = await a.create(req('k'));
+    await a.delete({ idempotencyKey: 'k' });
+    assert.equal(new IpamStore(join(dir, 'ipam.json')).load().get(ep.id), undefined);
+    blocks.reconnect();
+    await flushAsync(20);
+    await a.queue.drained();
+    // a deregistration may follow a call that failed (it might have been applied): never a registration
+    assert.ok(blocks.syncs.every((x) => x.register.length === 0));
+    assert.equal(blocks.registered.size, 0);
+  });
+});
