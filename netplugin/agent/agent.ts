@@ -44,6 +44,8 @@ import { readHostAddresses } from '../hostnet/host-addresses';
 import { vrfOfGatewayPort } from '../hostnet/numbering';
 import type { PortMapping } from '../hostnet/port-mapping';
 import type { TracePacket } from '../trace/trace-flow';
+import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
+import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 
 export interface AgentConfig {
   hostName: string;
@@ -89,6 +91,9 @@ export class Agent {
   private reconciler: FlowReconciler | undefined;
   private meters: MeterReconciler | undefined;
   private groups: GroupReconciler | undefined;
+  private readonly vswitchd: UnixctlClient;
+  /** set when this host's Open vSwitch needs its datapath flows purged after a change (reconcile/datapath-purge.ts) */
+  private purge: PurgeAfterChange | undefined;
   /** packet-ins answered with a TCP RST / ICMP unreachable (services without provider), and those that could not be */
   readonly rejects = { sent: 0, failed: 0 };
   readonly loop: ReconcileLoop;
@@ -128,6 +133,7 @@ export class Agent {
   ) {
     this.clock = deps.clock ?? systemClock;
     this.store = new EndpointStore(config.endpointStatePath);
+    this.vswitchd = new UnixctlClient(() => vswitchdControlPath(config.ovsRunDir));
     this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, {
       clock: this.clock,
       logger: deps.logger,
@@ -245,6 +251,7 @@ export class Agent {
       log.warn({ reason: d.reason }, 'OpenFlow connection lost');
     });
     await sw.start({ timeoutMs: 15_000 });
+    this.purge = await purgeIfAffected(this.vswitchd, this.config.bridge.datapathType, log);
     await this.deps.source.start((s) => this.onState(s));
     this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
     const countersMs = this.config.ruleCountersMs ?? DEFAULT_RULE_COUNTERS_MS;
@@ -587,6 +594,16 @@ export class Agent {
       [...desiredMeters(input).map(meterConfig), ...serviceMeters(input)],
       desiredGroups(input),
     );
+    if (this.purge) {
+      const m = this.deps.metrics?.datapathPurges;
+      await this.purge.settle(r.messages > 0).then(
+        (purged) => purged && m?.inc({ result: 'ok' }),
+        (e: unknown) => {
+          m?.inc({ result: 'failed' });
+          throw e;
+        },
+      );
+    }
     if (hostNet) {
       // after the flows: no flow sends to a port that is gone, and the kernel side exists before routes name it
       const key = this.gatewayOfports?.key;
@@ -653,6 +670,7 @@ export class Agent {
     this.sw?.close('agent stopping');
     await this.ovsdb.stop();
     this.shells.close();
+    await this.vswitchd.close();
     await this.store.flush().catch((e: unknown) => this.deps.logger.error({ err: errorMessage(e) }, 'endpoint records not saved'));
   }
 }

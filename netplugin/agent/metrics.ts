@@ -15,6 +15,8 @@ export interface AgentMetrics {
   endpoints: Gauge;
   connected: Gauge<'peer'>;
   ofReconnects: Counter;
+  /** revalidator/purge after flow changes (an Open vSwitch with the overlapping-megaflow bug: reconcile/datapath-purge.ts) */
+  datapathPurges: Counter<'result'>;
   netmasterReplica: Gauge<'address'>;
   netmasterFailovers: Gauge;
   /** when set, read at every scrape for `netplugin_connected` */
@@ -71,6 +73,12 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
     ofReconnects: new Counter({
       name: 'netplugin_openflow_reconnects_total',
       help: 'OpenFlow reconnects to br-int (e.g. after ovs-vswitchd restarts)',
+      registers: [registry],
+    }),
+    datapathPurges: new Counter({
+      name: 'netplugin_datapath_flow_purges_total',
+      help: 'Datapath flow cache purges after flow changes (only with an Open vSwitch that can keep a stale megaflow), by result',
+      labelNames: ['result'] as const,
       registers: [registry],
     }),
     netmasterReplica: new Gauge({

@@ -5,9 +5,9 @@
  * (on the client's host, also when the reply came over a tunnel). A packet the service tables
  * already tracked in the tenant's zone (its state, zone and mark are those of its connection)
  * goes straight on to ctState: a second ct() would find the same connection, at the cost of a
- * recirculation. Other packets are looked up without `nat`: with it on every lookup, the userspace
- * datapath let an established UDP connection through after a policy change denied it (the lab's case
- * table, udp/53 n3 -> a3), so the translation is asked for only where a service needs it. A connection is committed with the policy generation it was
+ * recirculation. Other packets are looked up without `nat`: no translation applies to them. (An
+ * established UDP flow once passed after a policy change denied it; the cause was Open vSwitch's
+ * overlapping-megaflow bug, see reconcile/datapath-purge.ts, not these lookups.) A connection is committed with the policy generation it was
  * admitted under in ct_mark (features/policy.ts: a digest of this host's policy flows), so:
  * - established packets of connections admitted under the current generation skip policy;
  * - after a policy change, the next original-direction packet of every older connection goes

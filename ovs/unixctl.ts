@@ -1,0 +1,75 @@
+/**
+ * ovs-vswitchd's control socket (what `ovs-appctl` talks to): JSON-RPC 1.0 over a unix socket,
+ * the same framing as OVSDB, one request per command whose reply `result` is the command's text.
+ * The socket is `<rundir>/ovs-vswitchd.<pid>.ctl`, so it moves when the daemon restarts: the
+ * client resolves it from the pid file for every new connection and keeps one connection open
+ * between calls (a process per call, as ovs-appctl costs, is milliseconds an agent does not spend).
+ */
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { errorMessage, NetloomError } from '../lib/errors';
+import { JsonRpcConnection } from './ovsdb/rpc';
+
+/** The control socket of the ovs-vswitchd whose pid file is in `runDir`. */
+export async function vswitchdControlPath(runDir: string): Promise<string> {
+  let pid: string;
+  try {
+    pid = (await readFile(`${runDir}/ovs-vswitchd.pid`, 'utf8')).trim();
+  } catch (e) {
+    throw new NetloomError('UNAVAILABLE', `ovs-vswitchd's pid file in ${runDir} cannot be read: ${errorMessage(e)}`);
+  }
+  if (!/^\d+$/.test(pid)) throw new NetloomError('UNAVAILABLE', `ovs-vswitchd's pid file in ${runDir} holds no pid`);
+  return `${runDir}/ovs-vswitchd.${pid}.ctl`;
+}
+
+export class UnixctlClient {
+  private conn: Promise<JsonRpcConnection> | undefined;
+
+  /** `socketPath`: the control socket, or a function that finds it (read again after a lost connection). */
+  constructor(private readonly socketPath: string | (() => Promise<string>)) {}
+
+  /** Run one command (e.g. `revalidator/purge`) and return its output. */
+  async call(command: string, args: readonly string[] = [], timeoutMs = 10_000): Promise<string> {
+    const rpc = await this.connection();
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const result = await rpc.request(command, [...args], { signal });
+      return typeof result === 'string' ? result : JSON.stringify(result);
+    } catch (e) {
+      // the daemon answers a failed command with an error string: name the command
+      if (rpc.isClosed) this.conn = undefined;
+      throw new NetloomError('COMMAND_FAILED', `ovs-vswitchd ${command}: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.conn;
+    this.conn = undefined;
+    if (c) await (await c.catch(() => undefined))?.close();
+  }
+
+  private connection(): Promise<JsonRpcConnection> {
+    const open = this.conn;
+    if (open) return open;
+    const made = (async () => {
+      const path = typeof this.socketPath === 'string' ? this.socketPath : await this.socketPath();
+      const sock = connect(path);
+      await new Promise<void>((resolve, reject) => {
+        sock.once('connect', resolve);
+        sock.once('error', (e) =>
+          reject(new NetloomError('UNAVAILABLE', `ovs-vswitchd control socket ${path}: ${e.message}`, { cause: e })),
+        );
+      });
+      const rpc = new JsonRpcConnection(sock);
+      rpc.onClose(() => {
+        if (this.conn === made) this.conn = undefined;
+      });
+      return rpc;
+    })();
+    this.conn = made;
+    made.catch(() => {
+      if (this.conn === made) this.conn = undefined;
+    });
+    return made;
+  }
+}
