@@ -11,7 +11,8 @@
  * Blocks: learned from HostState.blocks (this host's) and from ClaimBlock answers, kept in the IPAM
  * store for restarts. Below the low-water mark of free addresses a block is claimed in the
  * background (one claim per network at a time, its claim id kept across retries); with no free
- * address at all an ADD claims once itself, then fails EXHAUSTED naming the network. Empty blocks
+ * address at all an ADD claims once itself, and with no block left asks netmaster for an address
+ * outside every block (its EXHAUSTED names the network), so a network with blocks fills up exactly. Empty blocks
  * are given back after the idle time, keeping one per network while this host has an endpoint there.
  *
  * Start: allocations without an endpoint record (an ADD that crashed before it answered) are
@@ -243,7 +244,9 @@ export class BlockAllocator implements EndpointAllocator {
       al = this.allocator.allocateAt(id, netKey, req.requestedIp);
     } else {
       const got = await this.allocateFree(id, netKey);
-      if (got === 'served-whole') return this.viaNetmaster(req, netKey);
+      // served whole now, or no block left to claim: netmaster gives the addresses outside every
+      // block (so a network with blocks still fills up exactly), or says it has none
+      if (got === 'served-whole' || got === 'no-block') return this.viaNetmaster(req, netKey);
       al = got;
     }
     const reg: Registration = {
@@ -348,7 +351,7 @@ export class BlockAllocator implements EndpointAllocator {
   }
 
   /** The lowest free address, claiming a block once when there is none; 'served-whole': netmaster allocates this network. */
-  private async allocateFree(id: string, netKey: string): Promise<Allocation | 'served-whole'> {
+  private async allocateFree(id: string, netKey: string): Promise<Allocation | 'served-whole' | 'no-block'> {
     try {
       return this.allocator.allocate(id, netKey);
     } catch (e) {
@@ -360,7 +363,7 @@ export class BlockAllocator implements EndpointAllocator {
         await this.claimOnce(netKey, this.claims.get(netKey)?.claimId ?? randomUUID());
       } catch (e) {
         if (isNetloomError(e, 'CONFLICT')) return 'served-whole'; // FAILED_PRECONDITION: block_prefix 0 now
-        if (isNetloomError(e, 'EXHAUSTED')) throw this.exhausted(netKey, errorMessage(e));
+        if (isNetloomError(e, 'EXHAUSTED')) return 'no-block';
         throw new NetloomError(
           'UNAVAILABLE',
           `network ${netKey}: no free address in this host's blocks, and netmaster could not give another block: ${errorMessage(e)}`,
@@ -371,16 +374,9 @@ export class BlockAllocator implements EndpointAllocator {
     try {
       return this.allocator.allocate(id, netKey);
     } catch (e) {
-      if (isNetloomError(e, 'EXHAUSTED')) throw this.exhausted(netKey, 'no block left to claim');
+      if (isNetloomError(e, 'EXHAUSTED')) return 'no-block';
       throw e;
     }
-  }
-
-  private exhausted(netKey: string, why: string): NetloomError {
-    return new NetloomError('EXHAUSTED', `network ${netKey} has no free address: this host's blocks are full and ${why}`, {
-      field: 'network',
-      details: { network: netKey, blocks: this.blocksOf(netKey) },
-    });
   }
 
   /** One ClaimBlock; the block joins the allocator and the store. */

@@ -58,9 +58,12 @@ class FakeBlocks implements BlockRpc {
 
 class FakeRemote implements EndpointAllocator {
   connected = true;
+  exhausted = false;
   readonly created: EndpointRequest[] = [];
   async create(req: EndpointRequest): Promise<AllocatedEndpoint> {
     if (!this.connected) throw new NetloomError('UNAVAILABLE', 'down');
+    if (this.exhausted)
+      throw new NetloomError('EXHAUSTED', `network ${req.tenant}:${req.network} has no free address`, { field: 'network' });
     this.created.push(req);
     const key = `${req.tenant}:${req.network}`;
     return {
@@ -205,13 +208,16 @@ describe('agent block allocator', () => {
     assert.equal(a.stats().pending, 0);
   });
 
-  it('with no free address: claims once, then EXHAUSTED naming the network', async () => {
+  it('with no free address and no block left: asks netmaster for an address outside the blocks, and passes on its EXHAUSTED', async () => {
     const a = make();
     await a.start(new Set());
     a.onNetmasterState(state(28));
     blocks.exhausted = true;
+    const got = await a.create(req('k'));
+    assert.deepEqual([got.ip, remote.created.map((r) => r.idempotencyKey)], ['10.1.1.200', ['k']], 'the address netmaster gave');
+    remote.exhausted = true;
     await assert.rejects(
-      a.create(req('k')),
+      a.create(req('k2')),
       (e: unknown) => isNetloomError(e, 'EXHAUSTED') && e.message.includes(NET) && e.field === 'network',
     );
   });
