@@ -10,14 +10,16 @@
  * Both plugins run in the same host namespace through the same `nsenter` wrapper (whose own cost
  * is reported), with a clean environment (no NODE_EXTRA_CA_CERTS); container namespaces are
  * `cnibench-c*`. Goal: our ADD and DEL p50 at most 1.5x the reference's. Needs root.
- * Usage: npm run bench -- cni [--target agent|veth] [--iterations N] [--burst K]
+ * `--netmaster-stopped` (agent target): netmaster is stopped after the host has an address block
+ * (issue 15), so every measured ADD and DEL is the agent's alone; registrations wait for netmaster.
+ * Usage: npm run bench -- cni [--target agent|veth] [--iterations N] [--burst K] [--netmaster-stopped]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { labDown, labUp } from '../deploy/lab/lab';
+import { labDown, labStopNetmaster, labUp } from '../deploy/lab/lab';
 import { addNetns, delNetns } from '../deploy/lab/netns';
 import { agentPaths } from '../deploy/lab/plan';
 import { run as runCommand } from '../lib/exec';
@@ -99,21 +101,34 @@ interface PluginFigures {
 
 type Target = 'agent' | 'veth';
 
-function parseArgs(args: string[]): { iterations: number; burst: number; target: Target } {
-  const out: { iterations: number; burst: number; target: Target } = { iterations: 200, burst: 30, target: 'agent' };
+interface BenchArgs {
+  iterations: number;
+  burst: number;
+  target: Target;
+  netmasterStopped: boolean;
+}
+
+function parseArgs(args: string[]): BenchArgs {
+  const out: BenchArgs = { iterations: 200, burst: 30, target: 'agent', netmasterStopped: false };
   for (let i = 0; i < args.length; i++) {
     const v = Number(args[i + 1]);
+    if (args[i] === '--netmaster-stopped') {
+      out.netmasterStopped = true;
+      continue;
+    }
     if (args[i] === '--iterations' && Number.isInteger(v) && v > 0) out.iterations = v;
     else if (args[i] === '--burst' && Number.isInteger(v) && v > 0) out.burst = v;
     else if (args[i] === '--target' && (args[i + 1] === 'agent' || args[i + 1] === 'veth')) out.target = args[i + 1] as Target;
     else
       throw new NetloomError(
         'INVALID_ARGUMENT',
-        `unknown or bad argument ${args[i] ?? ''} (usage: cni [--target agent|veth] [--iterations N] [--burst K])`,
+        `unknown or bad argument ${args[i] ?? ''} (usage: cni [--target agent|veth] [--iterations N] [--burst K] [--netmaster-stopped])`,
         { field: args[i] ?? '' },
       );
     i++;
   }
+  if (out.netmasterStopped && out.target !== 'agent')
+    throw new NetloomError('INVALID_ARGUMENT', '--netmaster-stopped needs --target agent', { field: '--netmaster-stopped' });
   return out;
 }
 
@@ -126,6 +141,8 @@ interface OurSide {
   network: Record<string, string>;
   /** a container kept plugged in the network during the measurement (a host in service) */
   resident?: string;
+  /** stop the control plane (the agent keeps serving from its address blocks) */
+  stopNetmaster?: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -149,6 +166,7 @@ async function agentSide(): Promise<OurSide> {
     label: 'netloom-cni (agent, OVS, netmaster)',
     network: { tenant: 'bench', network: 'nlbench' },
     resident: `${CTR_NS}res`,
+    stopNetmaster: () => labStopNetmaster(LAB, state.plan.netmasters[0]?.name ?? 'netmaster1'),
     close: async () => {
       await labDown(LAB);
     },
@@ -181,7 +199,7 @@ async function vethSide(): Promise<OurSide> {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { iterations, burst, target } = parseArgs(args);
+  const { iterations, burst, target, netmasterStopped } = parseArgs(args);
   if (process.getuid?.() !== 0) throw new NetloomError('PERMISSION_DENIED', 'the CNI benchmark needs root (network namespaces)');
   mkdirSync(DIR, { recursive: true });
   const nsNames = Array.from({ length: burst }, (_, i) => `${CTR_NS}${i}`);
@@ -216,6 +234,14 @@ export async function run(args: string[]): Promise<void> {
       made.push(n);
     }
     if (side.resident) await mustRun(hostNs, us, 'ADD', 'resident', side.resident);
+    if (netmasterStopped) {
+      // the resident's ADD made the host carry the network; these claim its first block
+      for (let i = 0; i < 3; i++) {
+        await mustRun(hostNs, us, 'ADD', 'preblock', nsNames[0] ?? `${CTR_NS}0`);
+        await mustRun(hostNs, us, 'DEL', 'preblock', nsNames[0] ?? `${CTR_NS}0`);
+      }
+      await side.stopNetmaster?.();
+    }
 
     // baseline: the nsenter wrapper itself, and the shim's own round trip (STATUS: no backend work)
     const wrapper: number[] = [];
@@ -265,7 +291,7 @@ export async function run(args: string[]): Promise<void> {
     const delRatio = Math.round((o.delP50 / b.delP50) * 100) / 100;
     const goalMet = ratio <= 1.5 && delRatio <= 1.5;
     const lines = [
-      `CNI ADD/DEL, ${iterations} iterations each (after 10 warm-up), ADDs/s over ${burst} sequential ADDs; ms, wall time of the plugin process`,
+      `CNI ADD/DEL, ${iterations} iterations each (after 10 warm-up), ADDs/s over ${burst} sequential ADDs; ms, wall time of the plugin process${netmasterStopped ? '; netmaster STOPPED' : ''}`,
       `${'plugin'.padEnd(38)}${'ADD p50'.padStart(9)}${'ADD p99'.padStart(9)}${'DEL p50'.padStart(9)}${'DEL p99'.padStart(9)}${'ADDs/s'.padStart(9)}`,
       ...plugins.map((p) => {
         const f = figures[p.label] as PluginFigures;
@@ -280,6 +306,7 @@ export async function run(args: string[]): Promise<void> {
       `${JSON.stringify({
         benchmark: 'cni',
         target,
+        netmasterStopped,
         iterations,
         burst,
         netloomCni: o,
