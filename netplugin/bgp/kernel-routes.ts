@@ -103,3 +103,11 @@ export function planKernelRoutes(want: RouteTable, kernel: KernelTable, opts: { 
   }
   return plan;
 }
+
+/** The table after every line of `plan` succeeded on `before`. */
+export function kernelAfter(before: KernelTable, plan: RoutePlan, want: RouteTable): KernelTable {
+  const ours = new Map(before.ours);
+  for (const dst of plan.deleted) ours.delete(dst);
+  for (const dst of plan.replaced) ours.set(dst, [...(want.get(dst) ?? [])]);
+  return { ours, others: new Set(before.others) };
+}

@@ -1,7 +1,9 @@
 /**
  * The one applier of BGP routes to the host's kernel: every change GoBGP reports (RIB watch) runs
- * one sync, which reads the RIB (ListPath) and the main table, computes the difference
- * (rib-routes.ts, kernel-routes.ts) and applies it with one `ip -batch`. Syncs never overlap;
+ * one sync, which reads the RIB (ListPath), computes the difference to the main table
+ * (rib-routes.ts, kernel-routes.ts) and applies it with one `ip -batch`. The table is read at the
+ * first sync, after a failure and every `resyncMs`; in between what was applied is trusted (one
+ * process fewer on the convergence path). Syncs never overlap;
  * changes arriving during one run one more after it. Nothing is flushed at start: routes learned
  * before an agent or gobgpd restart stay, unwanted ones are deleted only once the RIB has
  * converged (every configured peer established for `settleMs`, or `graceMs` after gobgpd
@@ -14,7 +16,7 @@ import { errorMessage } from '../../lib/errors';
 import { run, type CommandRunner } from '../../lib/exec';
 import type { Logger } from '../../lib/logger';
 import type { GobgpClient, Watch } from './gobgp-client';
-import { parseKernelRoutes, planKernelRoutes, type RoutePlan } from './kernel-routes';
+import { kernelAfter, parseKernelRoutes, planKernelRoutes, type KernelTable, type RoutePlan } from './kernel-routes';
 import { ribRoutes } from './rib-routes';
 import type { GobgpSupervisor } from './supervisor';
 
@@ -31,6 +33,8 @@ export interface RouteSyncOptions {
   settleMs?: number;
   /** after a gobgpd (re)start, deletes are allowed after this long whatever the peers (default 30 s) */
   graceMs?: number;
+  /** the kernel's table is read again at least this often (default 60 s); in between, what was applied is trusted */
+  resyncMs?: number;
   /** delays between retries of a failed sync (default 200 ms doubling to 5 s) */
   retryBackoff?: BackoffPolicy;
   clock?: Clock;
@@ -56,6 +60,9 @@ export class RouteSync extends EventEmitter<SyncEvents> {
   private stopped = true;
   private idle: Promise<void> = Promise.resolve();
   private timers = new Set<Timer>();
+  /** what the kernel holds, as read or as left by the last successful apply */
+  private kernel: KernelTable | undefined;
+  private kernelReadAt = 0;
   private readonly onStarted = (c: GobgpClient): void => this.attach(c);
 
   constructor(private readonly opts: RouteSyncOptions) {
@@ -152,6 +159,17 @@ export class RouteSync extends EventEmitter<SyncEvents> {
     return false;
   }
 
+  /** `ip` in the host's namespace: `ip -n NS` enters only the network namespace (`ip netns exec` also remounts /sys). */
+  private ip(args: string[], input?: string): ReturnType<CommandRunner> {
+    const ns = this.opts.netns ? ['-n', this.opts.netns] : [];
+    return this.runner('ip', [...ns, ...args], input === undefined ? {} : { input, allowFailure: true });
+  }
+
+  /** Forget what the kernel holds: the next sync reads it again (also done every `resyncMs`). */
+  invalidate(): void {
+    this.kernel = undefined;
+  }
+
   private async syncOnce(): Promise<void> {
     const c = this.client;
     if (!c || c !== this.opts.supervisor.client) return;
@@ -159,21 +177,26 @@ export class RouteSync extends EventEmitter<SyncEvents> {
       const rib = await c.listPaths();
       const deletes = await this.checkConverged(c);
       const want = ribRoutes(rib, { selfAddresses: this.opts.selfAddresses, maxPaths: this.opts.maxPaths });
-      const show = await this.runner('ip', ['-N', '-j', 'route', 'show', 'table', 'main'], { netns: this.opts.netns });
-      const plan = planKernelRoutes(want, parseKernelRoutes(show.stdout), { deletes });
+      if (this.clock.monotonic() - this.kernelReadAt >= (this.opts.resyncMs ?? 60_000)) this.kernel = undefined;
+      if (!this.kernel) {
+        this.kernel = parseKernelRoutes((await this.ip(['-N', '-j', 'route', 'show', 'table', 'main'])).stdout);
+        this.kernelReadAt = this.clock.monotonic();
+      }
+      const before = this.kernel;
+      const plan = planKernelRoutes(want, before, { deletes });
       if (plan.lines.length === 0) return;
+      // unknown until read again, unless every line succeeds
+      this.kernel = undefined;
       // -force: one bad line (an unreachable next hop) does not stop the others; the next sync retries it
-      const r = await this.runner('ip', ['-force', '-batch', '-'], {
-        netns: this.opts.netns,
-        input: plan.lines.join('\n') + '\n',
-        allowFailure: true,
-      });
+      const r = await this.ip(['-force', '-batch', '-'], plan.lines.join('\n') + '\n');
+      if (r.code === 0) this.kernel = kernelAfter(before, plan, want);
       this.opts.logger?.info({ replaced: plan.replaced, deleted: plan.deleted }, 'BGP routes applied');
       this.emit('applied', plan);
       if (r.code !== 0) throw new Error(`ip -batch: ${r.stderr.trim().slice(0, 500)}`);
       this.retry.reset();
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
+      this.kernel = undefined;
       this.opts.logger?.warn({ err: errorMessage(err) }, 'BGP route sync failed');
       this.emit('syncFailed', err);
       if (!this.stopped) this.later(this.retry.next());
