@@ -66,6 +66,16 @@ describe('BGP speaker: gobgpd supervised, routes to the kernel, BIRD as the tor'
     assert.equal(peers[0]?.advertised, 1);
     await waitFor('host2 counts 1 prefix received', async () => (await fabric.host(2).supervisor.client?.listPeers())?.[0]?.received === 1);
 
+    // a new next hop replaces our path in place (no second path, no withdrawal in between)
+    const h1 = fabric.host(1);
+    await h1.supervisor.setDesired(fabric.config(1, { paths: [{ prefix: P1, nextHop: '10.216.16.11' }] }));
+    const own = ((await h1.supervisor.client?.listPaths()) ?? []).flatMap((d) => d.paths.filter((p) => p.local && p.prefix === P1));
+    assert.deepEqual(
+      own.map((p) => p.nextHop),
+      ['10.216.16.11'],
+    );
+    await waitFor(`${P1} via the new next hop on host2`, async () => (await routeOf(2, P1))?.join() === '10.216.16.11');
+
     await announce(1, []);
     for (const n of [2, 3]) await waitFor(`${P1} gone from host${n}`, async () => (await routeOf(n, P1)) === undefined);
     await waitFor(`${P1} gone from the tor`, async () => (await fabric.birdRoutes(P1)) === '');
