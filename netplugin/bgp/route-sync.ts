@@ -63,6 +63,8 @@ export class RouteSync extends EventEmitter<SyncEvents> {
   /** what the kernel holds, as read or as left by the last successful apply */
   private kernel: KernelTable | undefined;
   private kernelReadAt = 0;
+  /** peer address -> when the watch saw its session come up (monotonic ms) */
+  private readonly establishedAt = new Map<string, number>();
   private readonly onStarted = (c: GobgpClient): void => this.attach(c);
 
   constructor(private readonly opts: RouteSyncOptions) {
@@ -100,8 +102,15 @@ export class RouteSync extends EventEmitter<SyncEvents> {
     this.client = c;
     this.startedAt = this.clock.monotonic();
     this.converged = false;
+    this.establishedAt.clear();
     this.watch = c.watch(
-      () => this.kick(),
+      (e) => {
+        if (e.kind === 'peer') {
+          if (e.state !== 'ESTABLISHED') this.establishedAt.delete(e.address);
+          else if (!this.establishedAt.has(e.address)) this.establishedAt.set(e.address, this.clock.monotonic());
+        }
+        this.kick();
+      },
       (err) => {
         // gobgpd went away: the supervisor restarts it and we attach again on 'started'
         if (err) this.opts.logger?.debug({ err: err.message }, 'RIB watch ended');
@@ -145,6 +154,11 @@ export class RouteSync extends EventEmitter<SyncEvents> {
     await this.idle;
   }
 
+  /**
+   * Whether the RIB is complete enough to delete by: every peer established for `settleMs`. The
+   * time a session came up is when the watch reported it (GoBGP's uptime has whole seconds only);
+   * for sessions already up when we attached (an adopted gobgpd), GoBGP's uptime.
+   */
   private async checkConverged(c: GobgpClient): Promise<boolean> {
     if (this.converged) return true;
     const now = this.clock.monotonic();
@@ -152,7 +166,12 @@ export class RouteSync extends EventEmitter<SyncEvents> {
     const settle = this.opts.settleMs ?? 1000;
     const peers = await c.listPeers();
     const wall = this.clock.now();
-    const upFor = peers.map((p) => (p.state === 'ESTABLISHED' && p.uptimeSince !== undefined ? wall - p.uptimeSince : -1));
+    const upFor = peers.map((p) => {
+      if (p.state !== 'ESTABLISHED') return -1;
+      const seen = this.establishedAt.get(p.address);
+      if (seen !== undefined) return now - seen;
+      return p.uptimeSince !== undefined ? wall - p.uptimeSince : -1;
+    });
     if (peers.length > 0 && upFor.every((u) => u >= settle)) return (this.converged = true);
     // not yet: look again once the last peer up has been up long enough
     if (upFor.every((u) => u >= 0)) this.later(Math.max(50, settle - Math.min(...upFor)));
@@ -174,8 +193,9 @@ export class RouteSync extends EventEmitter<SyncEvents> {
     const c = this.client;
     if (!c || c !== this.opts.supervisor.client) return;
     try {
-      const rib = await c.listPaths();
+      // convergence first: a RIB read before it may still be filling
       const deletes = await this.checkConverged(c);
+      const rib = await c.listPaths();
       const want = ribRoutes(rib, { selfAddresses: this.opts.selfAddresses, maxPaths: this.opts.maxPaths });
       if (this.clock.monotonic() - this.kernelReadAt >= (this.opts.resyncMs ?? 60_000)) this.kernel = undefined;
       if (!this.kernel) {

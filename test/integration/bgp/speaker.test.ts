@@ -121,6 +121,8 @@ describe('BGP speaker: gobgpd supervised, routes to the kernel, BIRD as the tor'
     await h2.supervisor.stop({ keepDaemon: true });
     assert.ok(pid !== undefined && isAlive(pid), 'gobgpd outlives the agent');
 
+    // a route an earlier agent installed that no peer announces any more: goes once the RIB is complete
+    await run('ip', ['-n', 'bgsp-h2', 'route', 'add', '10.97.0.0/24', 'via', '10.216.16.1', 'proto', '80']);
     // what the next agent starts with; the route learned before must survive its first syncs
     const next = fabric.makeHost(2);
     fabric.hosts[1] = next;
@@ -138,7 +140,39 @@ describe('BGP speaker: gobgpd supervised, routes to the kernel, BIRD as the tor'
       await next.sync.sync();
       return next.sync.isConverged;
     });
-    assert.deepEqual(deleted, []);
+    await waitFor('the leftover route deleted', async () => (await routeOf(2, '10.97.0.0/24')) === undefined);
+    assert.deepEqual(deleted, ['10.97.0.0/24']);
+    assert.deepEqual(await routeOf(2, SHARED), ['10.216.16.1']);
+  });
+
+  it("a restarted gobgpd does not flap the host's kernel routes: they stay until its RIB is back", async () => {
+    const h2 = fabric.host(2);
+    const pid = h2.supervisor.pid;
+    const runs = h2.supervisor.runCount;
+    assert.ok(pid !== undefined);
+    const deleted: string[] = [];
+    const on = (p: RoutePlan): void => void deleted.push(...p.deleted);
+    h2.sync.on('applied', on);
+    let missing = 0;
+    try {
+      process.kill(pid, 'SIGKILL');
+      await waitFor(
+        'host2 restarted, established and converged again',
+        async () => {
+          if ((await routeOf(2, SHARED))?.join() !== '10.216.16.1') missing++;
+          if (h2.supervisor.runCount !== runs + 1 || !h2.supervisor.client) return false;
+          if ((await h2.supervisor.client.listPeers(TOR_IP))[0]?.state !== 'ESTABLISHED') return false;
+          await h2.sync.sync();
+          return h2.sync.isConverged;
+        },
+        { timeoutMs: 30_000, intervalMs: 50 },
+      );
+      assert.equal(missing, 0, 'the route is there all along');
+      assert.deepEqual(await routeOf(2, SHARED), ['10.216.16.1']);
+      assert.deepEqual(deleted, []);
+    } finally {
+      h2.sync.off('applied', on);
+    }
   });
 
   it('a neighbor that never answers shows Active/Connect in ListPeer, without a hang', async () => {
