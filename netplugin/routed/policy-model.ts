@@ -89,8 +89,11 @@ const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 function parseV4(text: string, field: string, cidr: boolean): Prefix {
   const [addr = '', len, extra] = text.split('/');
   const ok =
-    ipaddr.IPv4.isValidFourPartDecimal(addr) && extra === undefined && (len === undefined || (cidr && /^(?:[0-9]|[12][0-9]|3[0-2])$/.test(len)));
-  if (!ok) throw new NetloomError('INVALID_ARGUMENT', `routed policy: ${field} "${text}" is not an IPv4 ${cidr ? 'CIDR' : 'address'}`, { field });
+    ipaddr.IPv4.isValidFourPartDecimal(addr) &&
+    extra === undefined &&
+    (len === undefined || (cidr && /^(?:[0-9]|[12][0-9]|3[0-2])$/.test(len)));
+  if (!ok)
+    throw new NetloomError('INVALID_ARGUMENT', `routed policy: ${field} "${text}" is not an IPv4 ${cidr ? 'CIDR' : 'address'}`, { field });
   return setPrefixes({ include: [text], exclude: [] })[0]!;
 }
 
@@ -109,7 +112,8 @@ function checkEndpoints(eps: readonly RoutedEndpoint[]): void {
       throw new NetloomError('INVALID_ARGUMENT', `routed policy: hostIf "${e.hostIf}" is given to two endpoints`, { field: 'hostIf' });
     seen.add(e.hostIf);
     parseV4(e.policy.ip, 'ip', false);
-    if (e.policy.tenant === '') throw new NetloomError('INVALID_ARGUMENT', `routed policy: endpoint ${e.policy.endpoint} has no tenant`, { field: 'tenant' });
+    if (e.policy.tenant === '')
+      throw new NetloomError('INVALID_ARGUMENT', `routed policy: endpoint ${e.policy.endpoint} has no tenant`, { field: 'tenant' });
     for (const d of [e.policy.ingress, e.policy.egress])
       for (const r of d.rules)
         if (!Number.isInteger(r.priority) || r.priority < 0)

@@ -112,7 +112,12 @@ function chainText(c: PolicyChain): string[] {
 }
 
 function verdictMap(name: string, entries: ReadonlyArray<[string, string]>): string[] {
-  return [`\tmap ${name} {`, '\t\ttype ifname : verdict', `\t\telements = ${elements(entries.map(([i, c]) => `"${i}" : jump ${c}`))}`, '\t}'];
+  return [
+    `\tmap ${name} {`,
+    '\t\ttype ifname : verdict',
+    `\t\telements = ${elements(entries.map(([i, c]) => `"${i}" : jump ${c}`))}`,
+    '\t}',
+  ];
 }
 
 /** The table's text, or '' when the host has no routed endpoint (the applier then removes the table). */
@@ -136,7 +141,10 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
       false,
     ),
     ...set('routed', 'ipv4_addr', routed, true),
-    ...m.tenants.flatMap((t: NamedSet & { tenant: string }) => [`\t# tenant ${t.tenant.replace(/\n/g, ' ')}`, ...set(t.name, 'ipv4_addr', t.prefixes, true)]),
+    ...m.tenants.flatMap((t: NamedSet & { tenant: string }) => [
+      `\t# tenant ${t.tenant.replace(/\n/g, ' ')}`,
+      ...set(t.name, 'ipv4_addr', t.prefixes, true),
+    ]),
     ...m.peerSets.flatMap((p) => set(p.name, 'ipv4_addr', p.prefixes, true)),
     ...verdictMap('egress', m.egress),
     ...verdictMap('ingress', m.ingress),

@@ -33,7 +33,9 @@ const num = (ip: string) => ip.split('.').reduce((a, o) => a * 256 + Number(o), 
 
 function inPrefixes(ip: string, prefixes: readonly string[]): boolean {
   const n = num(ip);
-  return setPrefixes({ include: [...prefixes], exclude: [] }).some((p) => Math.floor(n / 2 ** (32 - p.len)) === Math.floor(p.base / 2 ** (32 - p.len)));
+  return setPrefixes({ include: [...prefixes], exclude: [] }).some(
+    (p) => Math.floor(n / 2 ** (32 - p.len)) === Math.floor(p.base / 2 ** (32 - p.len)),
+  );
 }
 
 function chainVerdict(m: RoutedPolicyModel, c: PolicyChain, pkt: RoutedPacket): 'allow' | 'deny' {
@@ -56,7 +58,12 @@ function chainVerdict(m: RoutedPolicyModel, c: PolicyChain, pkt: RoutedPacket): 
 }
 
 /** The forward hook's verdict on one packet and the connection's ct mark after it. */
-export function interpret(m: RoutedPolicyModel, g: Generation, pkt: RoutedPacket, ct: CtView): { verdict: 'accept' | 'drop'; mark: number } {
+export function interpret(
+  m: RoutedPolicyModel,
+  g: Generation,
+  pkt: RoutedPacket,
+  ct: CtView,
+): { verdict: 'accept' | 'drop'; mark: number } {
   const accept = (mark = ct.mark) => ({ verdict: 'accept' as const, mark });
   const drop = (mark = ct.mark) => ({ verdict: 'drop' as const, mark });
   const src = m.endpoints.find((e) => e.hostIf === pkt.iif);
@@ -65,7 +72,7 @@ export function interpret(m: RoutedPolicyModel, g: Generation, pkt: RoutedPacket
   if (src && src.ip !== pkt.src) return drop();
   if (ct.state === 'invalid') return drop();
   const gen = g.generation << GENERATION_SHIFT;
-  if (ct.state === 'established' && ((ct.mark & GENERATION_MASK) >>> 0) === gen >>> 0) return accept();
+  if (ct.state === 'established' && (ct.mark & GENERATION_MASK) >>> 0 === gen >>> 0) return accept();
   if (ct.reply && (ct.mark & MARK_DENIED) !== 0) return drop();
   if (ct.state === 'established' && ct.reply) return accept();
   if (ct.state === 'related') return accept();

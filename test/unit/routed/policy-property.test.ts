@@ -37,7 +37,10 @@ const cidr = fc.oneof(
 const addressSet: fc.Arbitrary<AddressSet> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<AddressSet>({ include: ['0.0.0.0/0'], exclude: [] }) },
   { weight: 1, arbitrary: fc.constant<AddressSet>({ include: [], exclude: [] }) },
-  { weight: 5, arbitrary: fc.record({ include: fc.array(cidr, { minLength: 1, maxLength: 4 }), exclude: fc.array(cidr, { maxLength: 2 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ include: fc.array(cidr, { minLength: 1, maxLength: 4 }), exclude: fc.array(cidr, { maxLength: 2 }) }),
+  },
 );
 const protocol: fc.Arbitrary<Protocol> = fc.constantFrom<Protocol>('tcp', 'udp', 'icmp', 6, 17, 1, 47);
 const range = fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 4 })).map(([from, n]) => ({ from, to: from + n }));
@@ -68,7 +71,10 @@ const scenario = fc
   .chain(([pool, ips]) => {
     const direction: fc.Arbitrary<DirectionPolicy> = fc.record({
       isolated: fc.boolean(),
-      rules: pool.length === 0 ? fc.constant([]) : fc.uniqueArray(fc.nat(pool.length - 1), { maxLength: 5 }).map((ix) => ix.map((i) => pool[i]!)),
+      rules:
+        pool.length === 0
+          ? fc.constant([])
+          : fc.uniqueArray(fc.nat(pool.length - 1), { maxLength: 5 }).map((ix) => ix.map((i) => pool[i]!)),
     });
     const endpoints: fc.Arbitrary<RoutedEndpoint[]> = fc.tuple(...ips.map(() => fc.tuple(direction, direction))).map((dirs) =>
       ips.map((ip, i) => {
@@ -110,7 +116,13 @@ describe('routed policy: the rendered model agrees with the reference semantics 
             (s && tenantOf(p.dst) !== undefined && tenantOf(p.dst) !== s.policy.tenant) ||
             (d && tenantOf(p.src) !== undefined && tenantOf(p.src) !== d.policy.tenant);
           const want =
-            !s && !d ? 'accept' : crosses ? 'drop' : passes(pkt, s?.policy.egress, d?.policy.ingress).verdict === 'allow' ? 'accept' : 'drop';
+            !s && !d
+              ? 'accept'
+              : crosses
+                ? 'drop'
+                : passes(pkt, s?.policy.egress, d?.policy.ingress).verdict === 'allow'
+                  ? 'accept'
+                  : 'drop';
           const got = interpret(model, g, pkt, NEW).verdict;
           assert.equal(got, want, `${JSON.stringify(pkt)}`);
           assert.equal(interpret(model, g, pkt, old).verdict, want, `older generation: ${JSON.stringify(pkt)}`);
