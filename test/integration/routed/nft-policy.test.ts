@@ -21,19 +21,11 @@ import { compileContiv } from '../../../lib/policy/contiv';
 import { passes, type Packet } from '../../../lib/policy/evaluate';
 import { OPEN, type EndpointPolicy } from '../../../lib/policy/model';
 import { RoutedPolicyApplier } from '../../../netplugin/routed/policy-applier';
-import type { RoutedEndpoint } from '../../../netplugin/routed/policy-model';
+import type { RoutedEndpoint, RoutedPolicyInput } from '../../../netplugin/routed/policy-model';
+import { loadNftTable } from '../../../netplugin/hostnet/nft-table';
 import { GENERATION_MASK, GENERATION_SHIFT, MARK_DENIED } from '../../../netplugin/routed/policy-nft';
 import { DuplexStream } from '../../support/duplex-stream';
-import {
-  CASES,
-  cellName,
-  expectedMatrix,
-  TOPOLOGY,
-  type Cell,
-  type PolicyCase,
-  type Probe,
-  type RuleSpec,
-} from '../../support/policy-cases';
+import { CASES, cellName, expectedMatrix, TOPOLOGY, type Cell, type Probe, type RuleSpec } from '../../support/policy-cases';
 import { caseState } from '../../support/policy-case-state';
 import { ProbeAgent } from '../../support/policy-probe';
 
@@ -126,18 +118,26 @@ describe('routed policy on nftables (3 host namespaces, real kernel)', function 
     }
   }
 
-  /** Compile the rules on every host and load each host's table. */
-  async function applyRules(rules: RuleSpec[]): Promise<number[]> {
-    const c: PolicyCase = { name: 'now', rules, expect: [] };
-    const state = caseState(TOPOLOGY, c);
-    policies = new Map();
-    const generations: number[] = [];
+  /** Each host's input for the rules: the policy lib/policy compiles for its endpoints (tq's open). */
+  function hostInputs(rules: RuleSpec[]): Map<string, RoutedPolicyInput> {
+    const state = caseState(TOPOLOGY, { name: 'now', rules, expect: [] });
+    const out = new Map<string, RoutedPolicyInput>();
     for (const h of TOPOLOGY.hosts) {
       const eps: RoutedEndpoint[] = compileContiv(state, h).map((p) => ({ hostIf: hostIf(p.endpoint), policy: p }));
       for (const q of OTHER.endpoints.filter((x) => x.host === h))
         eps.push({ hostIf: hostIf(q.name), policy: { endpoint: q.name, ip: q.ip, tenant: OTHER.tenant, ingress: OPEN, egress: OPEN } });
-      for (const e of eps) policies.set(e.policy.endpoint, e.policy);
-      generations.push((await appliers.get(h)!.apply({ endpoints: eps, tenantSubnets: TENANT_SUBNETS })).generation);
+      out.set(h, { endpoints: eps, tenantSubnets: TENANT_SUBNETS });
+    }
+    return out;
+  }
+
+  /** Load every host's table for the rules; the generation of each host. */
+  async function applyRules(rules: RuleSpec[]): Promise<number[]> {
+    policies = new Map();
+    const generations: number[] = [];
+    for (const [h, input] of hostInputs(rules)) {
+      for (const e of input.endpoints) policies.set(e.policy.endpoint, e.policy);
+      generations.push((await appliers.get(h)!.apply(input)).generation);
     }
     return generations;
   }
@@ -314,5 +314,31 @@ describe('routed policy on nftables (3 host namespaces, real kernel)', function 
     );
     assert.equal(client.closed, undefined);
     assert.equal(server.closed, undefined);
+  });
+
+  it('the applier on the kernel: a refused load keeps the old table; a restarted applier keeps the generation; unchanged input loads nothing; no endpoint removes the table', async () => {
+    const rules: RuleSpec[] = [
+      { policy: 'pdb', ruleId: 'r1', direction: 'in', action: 'deny', protocol: 'tcp', port: 5432, fromEndpointGroup: 'web' },
+    ];
+    const [g] = await applyRules(rules);
+    const ns = hostNs('host1');
+    const runner: CommandRunner = (cmd, args, opts) => run(cmd, args, { ...opts, netns: ns });
+    const listed = async () =>
+      (await run('nft', ['-t', 'list', 'table', 'inet', 'netloom_policy'], { netns: ns, allowFailure: true })).stdout;
+    const before = await listed();
+    await assert.rejects(
+      loadNftTable(runner, 'inet', 'netloom_policy', 'table inet netloom_policy {\n\tchain x {\n\t\tno such rule\n\t}\n}\n'),
+    );
+    assert.equal(await listed(), before, 'nft refused the whole transaction: the old table stays');
+    // a restarted agent: a new applier, the same policy
+    const restarted = new RoutedPolicyApplier({ runner });
+    appliers.set('host1', restarted);
+    const input = hostInputs(rules).get('host1')!;
+    assert.deepEqual(await restarted.apply(input), { loaded: true, generation: g }, 'the same policy keeps the generation');
+    assert.deepEqual(await restarted.apply(input), { loaded: false, generation: g }, 'nothing to load');
+    assert.equal(await listed(), before);
+    const r = await appliers.get('host1')!.apply({ endpoints: [], tenantSubnets: TENANT_SUBNETS });
+    assert.deepEqual(r, { loaded: true, generation: 0 });
+    assert.equal(await listed(), '', 'no table');
   });
 });
