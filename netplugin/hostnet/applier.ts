@@ -13,8 +13,9 @@ import type { CommandRunner } from '../../lib/exec';
 import type { Logger } from '../../lib/logger';
 import type { HostNetState } from './desired-state';
 import { parseRoutes, parseRules, planKernel } from './kernel-plan';
-import { renderNftTable, nftScript } from './nft-render';
-import { ROUTE_PROTO } from './numbering';
+import { renderNftTable } from './nft-render';
+import { loadNftTable } from './nft-table';
+import { NFT_FAMILY, NFT_TABLE, ROUTE_PROTO } from './numbering';
 
 /** Host-wide settings a gateway needs: IPv4 forwarding, TCP accepts and kernel replies (ICMP, RST) marked like their request. */
 export const HOST_SYSCTLS = ['net.ipv4.ip_forward=1', 'net.ipv4.tcp_fwmark_accept=1', 'net.ipv4.fwmark_reflect=1'];
@@ -72,7 +73,7 @@ export class HostNetApplier {
     const table = renderNftTable(desired);
     let nft = false;
     if (table !== this.loadedTable) {
-      await run('nft', ['-f', '-'], { input: nftScript(table) });
+      await loadNftTable(run, NFT_FAMILY, NFT_TABLE, table);
       this.loadedTable = table;
       nft = true;
     }

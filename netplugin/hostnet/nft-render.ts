@@ -32,6 +32,7 @@
 import type { HostNetState, TenantGateway } from './desired-state';
 import { GATEWAY_PORT_PREFIX, hex32, MARK_DNAT, MARK_TENANT, NFT_FAMILY, NFT_TABLE } from './numbering';
 import type { PortMapping } from './port-mapping';
+import { replaceTableScript } from './nft-table';
 
 const ANY_GATEWAY = `"${GATEWAY_PORT_PREFIX}*"`;
 const KIND_BITS = hex32(MARK_TENANT | MARK_DNAT);
@@ -94,6 +95,5 @@ export function renderNftTable(s: HostNetState): string {
 
 /** The `nft -f` script that makes the kernel hold exactly `table` (or no netloom table when ''), atomically. */
 export function nftScript(table: string): string {
-  // `table X` first creates the table when missing, so the delete never fails
-  return `table ${NFT_FAMILY} ${NFT_TABLE}\ndelete table ${NFT_FAMILY} ${NFT_TABLE}\n${table}`;
+  return replaceTableScript(NFT_FAMILY, NFT_TABLE, table);
 }

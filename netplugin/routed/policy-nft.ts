@@ -1,0 +1,184 @@
+/**
+ * The routed endpoints' policy model (policy-model.ts) as the nftables table `inet netloom_policy`
+ * (pure: the same model and generation always give the same text). The applier loads it whole in
+ * one transaction. The forward hook sends only traffic from or to a routed endpoint's host
+ * interface to `routed`, the same stateful frame as the OVS backend (features/conntrack.ts):
+ * - IPv6 is dropped (policy covers IPv4; it would bypass it), and so is what an endpoint sends from
+ *   an address that is not its own (spoofing another endpoint or tenant), before conntrack is read;
+ * - invalid packets are dropped;
+ * - established packets of connections admitted under the current generation (in ct mark) pass;
+ * - replies of a connection marked DENIED are dropped, other replies pass (a reply cannot be judged
+ *   by rules written for the other direction), related packets pass;
+ * - everything else (new connections, and the original direction of connections admitted under an
+ *   older generation) goes through the source endpoint's egress chain, then the destination's
+ *   ingress chain; allowed, the connection is committed with the current generation (so not one
+ *   packet of a connection that stays allowed is lost); denied, an established connection is
+ *   marked DENIED (its replies are dropped from then on: it stops in both directions) and the
+ *   packet dropped.
+ * ct mark layout: bits 0-17 belong to the host-network table (hostnet/numbering.ts: tenant and
+ * DNAT bits, vrfId) and are kept; bits 18-30 hold the generation (1..8191), bit 31 DENIED. The
+ * generation is a counter, bumped whenever the model's digest changes (both are in the table's
+ * comment, so a restarted agent continues from the kernel's); an unchanged model keeps it, so
+ * established connections are not re-evaluated.
+ */
+import type { ChainLine, LineService, NamedSet, PolicyChain, RoutedPolicyModel } from './policy-model';
+
+export const NFT_POLICY_FAMILY = 'inet';
+export const NFT_POLICY_TABLE = 'netloom_policy';
+export const GENERATION_SHIFT = 18;
+export const MAX_GENERATION = 0x1fff;
+export const GENERATION_MASK = MAX_GENERATION << GENERATION_SHIFT;
+/** the ct mark bits other tables own (hostnet), kept when a connection is committed */
+export const FOREIGN_MARK_BITS = (1 << GENERATION_SHIFT) - 1;
+/** ct mark bit of a connection policy denied after it was established */
+export const MARK_DENIED = 0x8000_0000;
+
+export interface Generation {
+  generation: number;
+  /** digest of the model (8 hex digits) */
+  digest: string;
+}
+
+const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+/** A digest of the model: when it changes, connections must be judged again. */
+export function modelDigest(m: RoutedPolicyModel): string {
+  const s = JSON.stringify(m);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** The generation the model is loaded with: the previous one when the model is the same, else the next (1..MAX). */
+export function nextGeneration(m: RoutedPolicyModel, previous: Generation | undefined): Generation {
+  const digest = modelDigest(m);
+  if (previous && previous.digest === digest) return previous;
+  return { generation: ((previous?.generation ?? 0) % MAX_GENERATION) + 1, digest };
+}
+
+/** The table's comment, and reading it back from `nft -t list table` (undefined: none of ours). */
+export function generationComment(g: Generation): string {
+  return `netloom routed policy: generation ${g.generation} digest ${g.digest}`;
+}
+
+export function parseGenerationComment(listing: string): Generation | undefined {
+  const m = /comment "netloom routed policy: generation (\d+) digest ([0-9a-f]{8})"/.exec(listing);
+  if (!m) return undefined;
+  const generation = Number(m[1]);
+  return generation >= 1 && generation <= MAX_GENERATION ? { generation, digest: m[2]! } : undefined;
+}
+
+function elements(list: readonly string[]): string {
+  return `{ ${list.join(', ')} }`;
+}
+
+function set(name: string, type: string, list: readonly string[], interval: boolean): string[] {
+  return [`\tset ${name} {`, `\t\ttype ${type}`, ...(interval ? ['\t\tflags interval'] : []), `\t\telements = ${elements(list)}`, '\t}'];
+}
+
+function ports(list: LineService['ports']): string {
+  const items = list.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`));
+  return items.length === 1 ? items[0]! : elements(items);
+}
+
+function serviceText(s: LineService): string {
+  if (s.protocol === 'tcp+udp') return `meta l4proto { tcp, udp } th dport ${ports(s.ports)}`;
+  if ((s.protocol === 'tcp' || s.protocol === 'udp') && s.ports.length > 0) return `${s.protocol} dport ${ports(s.ports)}`;
+  return `meta l4proto ${s.protocol}`;
+}
+
+const VERDICT = { allow: 'return', deny: 'goto deny' } as const;
+
+function comment(ids: readonly string[]): string {
+  const text = ids.join(' ').replace(/["\\]/g, '');
+  return ` comment "${text.length > 120 ? `${text.slice(0, 117)}...` : text}"`;
+}
+
+function lineText(c: PolicyChain, l: ChainLine): string {
+  const addr = c.direction === 'egress' ? 'ip daddr' : 'ip saddr';
+  const parts = [...(l.peers ? [`${addr} @${l.peers}`] : []), ...(l.service ? [serviceText(l.service)] : []), VERDICT[l.action]];
+  return `\t\t${parts.join(' ')}${comment(l.rules)}`;
+}
+
+function chainText(c: PolicyChain): string[] {
+  const addr = c.direction === 'egress' ? 'ip daddr' : 'ip saddr';
+  return [
+    `\tchain ${c.name} {`,
+    `\t\t${addr} @routed ${addr} != @${c.tenantSet} goto deny comment "another tenant"`,
+    ...c.lines.map((l) => lineText(c, l)),
+    ...(c.isolated ? ['\t\tgoto deny comment "isolated"'] : []),
+    '\t}',
+  ];
+}
+
+function verdictMap(name: string, entries: ReadonlyArray<[string, string]>): string[] {
+  return [
+    `\tmap ${name} {`,
+    '\t\ttype ifname : verdict',
+    `\t\telements = ${elements(entries.map(([i, c]) => `"${i}" : jump ${c}`))}`,
+    '\t}',
+  ];
+}
+
+/** The table's text, or '' when the host has no routed endpoint (the applier then removes the table). */
+export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string {
+  if (m.endpoints.length === 0) return '';
+  const gen = hex32(g.generation << GENERATION_SHIFT);
+  const routed = m.tenants.flatMap((t) => t.prefixes).sort((a, b) => cmpPrefix(a, b));
+  const lines = [
+    `table ${NFT_POLICY_FAMILY} ${NFT_POLICY_TABLE} {`,
+    `\tcomment "${generationComment(g)}"`,
+    ...set(
+      'endpoints',
+      'ifname',
+      m.endpoints.map((e) => `"${e.hostIf}"`),
+      false,
+    ),
+    ...set(
+      'sources',
+      'ifname . ipv4_addr',
+      m.endpoints.map((e) => `"${e.hostIf}" . ${e.ip}`),
+      false,
+    ),
+    ...set('routed', 'ipv4_addr', routed, true),
+    ...m.tenants.flatMap((t: NamedSet & { tenant: string }) => [
+      `\t# tenant ${t.tenant.replace(/\n/g, ' ')}`,
+      ...set(t.name, 'ipv4_addr', t.prefixes, true),
+    ]),
+    ...m.peerSets.flatMap((p) => set(p.name, 'ipv4_addr', p.prefixes, true)),
+    ...verdictMap('egress', m.egress),
+    ...verdictMap('ingress', m.ingress),
+    '\tchain forward {',
+    '\t\ttype filter hook forward priority filter; policy accept;',
+    '\t\tiifname @endpoints goto routed',
+    '\t\toifname @endpoints goto routed',
+    '\t}',
+    '\tchain routed {',
+    '\t\tmeta nfproto ipv6 drop',
+    '\t\tiifname @endpoints iifname . ip saddr != @sources drop',
+    '\t\tct state invalid drop',
+    `\t\tct state established ct mark and ${hex32(GENERATION_MASK)} == ${gen} accept`,
+    `\t\tct direction reply ct mark and ${hex32(MARK_DENIED)} == ${hex32(MARK_DENIED)} drop`,
+    '\t\tct state established ct direction reply accept',
+    '\t\tct state related accept',
+    '\t\tiifname vmap @egress',
+    '\t\toifname vmap @ingress',
+    `\t\tct mark set ct mark and ${hex32(FOREIGN_MARK_BITS)} or ${gen} accept`,
+    '\t}',
+    '\tchain deny {',
+    `\t\tct state established ct mark set ct mark or ${hex32(MARK_DENIED)} drop`,
+    '\t\tdrop',
+    '\t}',
+    ...m.chains.flatMap(chainText),
+    '}',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function cmpPrefix(a: string, b: string): number {
+  const n = (p: string) => p.split(/[./]/).map(Number);
+  const x = n(a);
+  const y = n(b);
+  for (let i = 0; i < 5; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}

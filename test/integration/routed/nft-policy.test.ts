@@ -1,0 +1,344 @@
+/**
+ * The routed endpoints' nftables policy on a real kernel. Three "host" namespaces, each with its
+ * containers routed as the BGP design has it (veth host side in the host, a /32 route `proto 81`
+ * to it, proxy ARP answering the containers' link-local gateway 169.254.1.1), the hosts joined
+ * pairwise with /32 routes `proto 80` to each other's endpoints (what BGP would install). Each host
+ * loads its own table through the applier (RoutedPolicyApplier, `nft -f` in its namespace) from
+ * the policy lib/policy compiles for its endpoints.
+ * - Every case of test/support/policy-cases.ts (the OVS backend's table: same topology, endpoints
+ *   on the same three hosts): its whole matrix with real probes (ping, TCP connect, UDP
+ *   request/reply), each cell expected as lib/policy/evaluate.ts decides it (and as the table says).
+ * - A second tenant's endpoints never reach the first's, nor the other way, whatever the rules.
+ * - An established TCP connection newly denied stops in both directions (its conntrack entry is
+ *   marked DENIED on the destination's host); an allowed one keeps flowing across rule changes
+ *   (a 10 ms ping stream loses nothing, the TCP connection is judged again and committed with the
+ *   new generation).
+ */
+import { strict as assert } from 'node:assert';
+import { waitFor } from '../../../lib/clock';
+import { run, type CommandRunner } from '../../../lib/exec';
+import { compileContiv } from '../../../lib/policy/contiv';
+import { passes, type Packet } from '../../../lib/policy/evaluate';
+import { OPEN, type EndpointPolicy } from '../../../lib/policy/model';
+import { RoutedPolicyApplier } from '../../../netplugin/routed/policy-applier';
+import type { RoutedEndpoint, RoutedPolicyInput } from '../../../netplugin/routed/policy-model';
+import { loadNftTable } from '../../../netplugin/hostnet/nft-table';
+import { GENERATION_MASK, GENERATION_SHIFT, MARK_DENIED } from '../../../netplugin/routed/policy-nft';
+import { DuplexStream } from '../../support/duplex-stream';
+import { CASES, cellName, expectedMatrix, TOPOLOGY, type Cell, type Probe, type RuleSpec } from '../../support/policy-cases';
+import { caseState } from '../../support/policy-case-state';
+import { ProbeAgent } from '../../support/policy-probe';
+
+const PREFIX = 'nftp';
+const TCP_PORTS = [80, 5432];
+const UDP_PORTS = [53, 5432];
+const hostNs = (h: string) => `${PREFIX}-${h}`;
+const ctrNs = (c: string) => `${PREFIX}-c-${c}`;
+const hostIf = (c: string) => `nr-${c}`;
+
+/** A second tenant, apart from the table's: one endpoint on host1, one on host2. */
+const OTHER = {
+  tenant: 'tq',
+  subnet: '10.81.1.0/24',
+  endpoints: [
+    { name: 'q1', host: 'host1', ip: '10.81.1.11' },
+    { name: 'q2', host: 'host2', ip: '10.81.1.12' },
+  ],
+};
+
+interface Ctr {
+  name: string;
+  host: string;
+  ip: string;
+}
+const CONTAINERS: Ctr[] = [...TOPOLOGY.endpoints, ...OTHER.endpoints];
+const TENANT_SUBNETS = [
+  ...TOPOLOGY.networks.map((n) => ({ tenant: TOPOLOGY.tenant, subnet: n.subnet })),
+  { tenant: OTHER.tenant, subnet: OTHER.subnet },
+];
+
+const sh = (netns: string, cmd: string, args: string[]) => run(cmd, args, { netns });
+
+function packetOf(from: Ctr, to: Ctr, probe: Probe): Packet {
+  if (probe === 'ping') return { src: from.ip, dst: to.ip, protocol: 'icmp' };
+  const [proto, port] = probe.split('/') as ['tcp' | 'udp', string];
+  return { src: from.ip, dst: to.ip, protocol: proto, port: Number(port) };
+}
+
+describe('routed policy on nftables (3 host namespaces, real kernel)', function () {
+  this.timeout(120_000);
+  const appliers = new Map<string, RoutedPolicyApplier>();
+  const agents = new Map<string, ProbeAgent>();
+  const streams: DuplexStream[] = [];
+  /** every endpoint's compiled policy, as its host compiled it for the case in force */
+  let policies = new Map<string, EndpointPolicy>();
+
+  async function setUp(): Promise<void> {
+    for (const h of TOPOLOGY.hosts) {
+      const ns = hostNs(h);
+      await run('ip', ['netns', 'add', ns]);
+      await sh(ns, 'ip', ['link', 'set', 'lo', 'up']);
+      await sh(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+      // proxy ARP answers for 169.254.1.1 only when the host routes it elsewhere than the asking port
+      // (this kernel has no dummy devices: a veth pair whose ends both stay in the host)
+      await sh(ns, 'ip', ['link', 'add', 'nfd0', 'type', 'veth', 'peer', 'name', 'nfd1']);
+      await sh(ns, 'ip', ['link', 'set', 'nfd0', 'up']);
+      await sh(ns, 'ip', ['link', 'set', 'nfd1', 'up']);
+      await sh(ns, 'ip', ['route', 'add', 'default', 'dev', 'nfd0']);
+      appliers.set(h, new RoutedPolicyApplier({ runner: ((cmd, args, opts) => run(cmd, args, { ...opts, netns: ns })) as CommandRunner }));
+    }
+    // the fabric: host i and host j joined by a veth, 169.254.<10i+j>.1/.2
+    const hosts = TOPOLOGY.hosts;
+    for (let i = 0; i < hosts.length; i++)
+      for (let j = i + 1; j < hosts.length; j++) {
+        const [a, b] = [hostNs(hosts[i]!), hostNs(hosts[j]!)];
+        const net = `169.254.${10 * (i + 1) + (j + 1)}`;
+        await sh(a, 'ip', ['link', 'add', `f${i + 1}${j + 1}`, 'type', 'veth', 'peer', 'name', `f${j + 1}${i + 1}`, 'netns', b]);
+        await sh(a, 'ip', ['addr', 'add', `${net}.1/30`, 'dev', `f${i + 1}${j + 1}`]);
+        await sh(b, 'ip', ['addr', 'add', `${net}.2/30`, 'dev', `f${j + 1}${i + 1}`]);
+        await sh(a, 'ip', ['link', 'set', `f${i + 1}${j + 1}`, 'up']);
+        await sh(b, 'ip', ['link', 'set', `f${j + 1}${i + 1}`, 'up']);
+        for (const c of CONTAINERS) {
+          if (c.host === hosts[j]) await sh(a, 'ip', ['route', 'add', `${c.ip}/32`, 'via', `${net}.2`, 'proto', '80']);
+          if (c.host === hosts[i]) await sh(b, 'ip', ['route', 'add', `${c.ip}/32`, 'via', `${net}.1`, 'proto', '80']);
+        }
+      }
+    for (const c of CONTAINERS) {
+      const [h, ns, hi] = [hostNs(c.host), ctrNs(c.name), hostIf(c.name)];
+      await run('ip', ['netns', 'add', ns]);
+      await sh(h, 'ip', ['link', 'add', hi, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      await sh(h, 'sysctl', ['-q', '-w', `net.ipv4.conf.${hi}.proxy_arp=1`, `net.ipv4.neigh.${hi}.proxy_delay=0`]);
+      await sh(h, 'ip', ['link', 'set', hi, 'up']);
+      await sh(h, 'ip', ['route', 'add', `${c.ip}/32`, 'dev', hi, 'proto', '81', 'scope', 'link']);
+      await sh(ns, 'ip', ['link', 'set', 'lo', 'up']);
+      await sh(ns, 'ip', ['addr', 'add', `${c.ip}/32`, 'dev', 'eth0']);
+      await sh(ns, 'ip', ['link', 'set', 'eth0', 'up']);
+      await sh(ns, 'ip', ['route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
+      await sh(ns, 'ip', ['route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0', 'onlink']);
+    }
+  }
+
+  /** Each host's input for the rules: the policy lib/policy compiles for its endpoints (tq's open). */
+  function hostInputs(rules: RuleSpec[]): Map<string, RoutedPolicyInput> {
+    const state = caseState(TOPOLOGY, { name: 'now', rules, expect: [] });
+    const out = new Map<string, RoutedPolicyInput>();
+    for (const h of TOPOLOGY.hosts) {
+      const eps: RoutedEndpoint[] = compileContiv(state, h).map((p) => ({ hostIf: hostIf(p.endpoint), policy: p }));
+      for (const q of OTHER.endpoints.filter((x) => x.host === h))
+        eps.push({ hostIf: hostIf(q.name), policy: { endpoint: q.name, ip: q.ip, tenant: OTHER.tenant, ingress: OPEN, egress: OPEN } });
+      out.set(h, { endpoints: eps, tenantSubnets: TENANT_SUBNETS });
+    }
+    return out;
+  }
+
+  /** Load every host's table for the rules; the generation of each host. */
+  async function applyRules(rules: RuleSpec[]): Promise<number[]> {
+    policies = new Map();
+    const generations: number[] = [];
+    for (const [h, input] of hostInputs(rules)) {
+      for (const e of input.endpoints) policies.set(e.policy.endpoint, e.policy);
+      generations.push((await appliers.get(h)!.apply(input)).generation);
+    }
+    return generations;
+  }
+
+  /** Probe every cell; a cell expected to pass that failed is probed once more (a first ARP, a slow start). */
+  async function probeCells(cells: Array<{ from: Ctr; to: Ctr; probe: Probe; want: boolean }>): Promise<string[]> {
+    const byFrom = new Map<string, typeof cells>();
+    for (const x of cells) byFrom.set(x.from.name, [...(byFrom.get(x.from.name) ?? []), x]);
+    const wrong: string[] = [];
+    await Promise.all(
+      [...byFrom].map(async ([from, list]) => {
+        const agent = agents.get(from)!;
+        let results = await agent.probe(
+          list.map((x) => ({ ip: x.to.ip, probe: x.probe })),
+          800,
+        );
+        const retry = list.map((x, i) => (x.want && !results[i]!.ok ? i : -1)).filter((i) => i >= 0);
+        if (retry.length > 0) {
+          const again = await agent.probe(
+            retry.map((i) => ({ ip: list[i]!.to.ip, probe: list[i]!.probe })),
+            1500,
+          );
+          results = results.map((r, i) => (retry.includes(i) ? again[retry.indexOf(i)]! : r));
+        }
+        list.forEach((x, i) => {
+          const r = results[i]!;
+          if (r.ok !== x.want)
+            wrong.push(`${x.from.name} -> ${x.to.name} ${x.probe}: want ${x.want ? 'pass' : 'deny'}, got ${r.ok ? 'pass' : 'deny'}`);
+          else if (r.ok && x.probe !== 'ping' && r.who !== x.to.name)
+            wrong.push(`${x.from.name} -> ${x.to.name} ${x.probe}: answered by ${r.who}`);
+        });
+      }),
+    );
+    return wrong.sort();
+  }
+
+  /** The conntrack entries (text lines) of a host that go to `port`. */
+  async function conntrack(host: string, port: number): Promise<string[]> {
+    const text = (await sh(hostNs(host), 'cat', ['/proc/net/nf_conntrack'])).stdout;
+    return text.split('\n').filter((l) => l.includes(` dport=${port} `) && l.includes('tcp'));
+  }
+  const markOf = (line: string) => Number(/ mark=(\d+)/.exec(line)?.[1] ?? NaN);
+
+  before(async function () {
+    this.timeout(120_000);
+    await cleanUp();
+    await setUp();
+    await applyRules([]);
+    for (const c of CONTAINERS) agents.set(c.name, await ProbeAgent.start(ctrNs(c.name), c.name, TCP_PORTS, UDP_PORTS));
+    // routed end to end: the first container reaches the last across hosts
+    await waitFor('routing across hosts', async () => (await agents.get('w1')!.probe([{ ip: '10.80.2.33', probe: 'ping' }], 500))[0]!.ok, {
+      timeoutMs: 15_000,
+    });
+  });
+
+  async function cleanUp(): Promise<void> {
+    for (const s of streams.splice(0)) await s.stop();
+    for (const a of agents.values()) await a.stop();
+    agents.clear();
+    for (const c of CONTAINERS) await run('ip', ['netns', 'del', ctrNs(c.name)], { allowFailure: true });
+    for (const h of TOPOLOGY.hosts) await run('ip', ['netns', 'del', hostNs(h)], { allowFailure: true });
+  }
+
+  after(async function () {
+    this.timeout(60_000);
+    await cleanUp();
+  });
+
+  for (const c of CASES) {
+    it(`case: ${c.name}`, async () => {
+      await applyRules(c.rules);
+      const table = new Map(expectedMatrix(TOPOLOGY, c).map((x: Cell) => [cellName(x), x.verdict]));
+      const cells = [];
+      for (const from of TOPOLOGY.endpoints)
+        for (const to of TOPOLOGY.endpoints) {
+          if (from === to) continue;
+          for (const probe of TOPOLOGY.probes) {
+            const want =
+              passes(packetOf(from, to, probe), policies.get(from.name)!.egress, policies.get(to.name)!.ingress).verdict === 'allow';
+            assert.equal(
+              want,
+              table.get(cellName({ from, to, probe })) === 'pass',
+              `lib/policy and the table agree on ${cellName({ from, to, probe })}`,
+            );
+            cells.push({ from, to, probe, want });
+          }
+        }
+      assert.deepEqual(await probeCells(cells), []);
+    });
+  }
+
+  it('two tenants apart: tq and tp never reach each other (with rules that would allow it), tq reaches tq across hosts', async () => {
+    // an allow of everything at the highest priority on every tp group: the tenant guard comes first
+    await applyRules(
+      TOPOLOGY.policies.flatMap((p) => [
+        { policy: p, ruleId: 'in', direction: 'in' as const, action: 'allow' as const, priority: 100 },
+        { policy: p, ruleId: 'out', direction: 'out' as const, action: 'allow' as const, priority: 100 },
+      ]),
+    );
+    const cells = [];
+    for (const from of CONTAINERS)
+      for (const to of CONTAINERS) {
+        if (from === to) continue;
+        const tq = (x: Ctr) => OTHER.endpoints.some((q) => q.name === x.name);
+        if (!tq(from) && !tq(to)) continue;
+        for (const probe of ['ping', 'tcp/80', 'udp/53'] as Probe[]) cells.push({ from, to, probe, want: tq(from) === tq(to) });
+      }
+    assert.deepEqual(await probeCells(cells), []);
+  });
+
+  it('an established TCP connection newly denied stops in both directions; its conntrack entry is marked DENIED', async () => {
+    await applyRules([]);
+    const server = DuplexStream.serve(ctrNs('d2'), 7000, 20);
+    streams.push(server);
+    await waitFor('server listening', () => server.ready);
+    const client = DuplexStream.client(ctrNs('w1'), '10.80.1.22', 7000, 20);
+    streams.push(client);
+    await waitFor('both ends hear each other', () => client.received >= 10 && server.received >= 10);
+    // d2 denies tcp/7000 from anyone: the client's next line is judged and dropped, the connection marked
+    await applyRules([{ policy: 'pdb', ruleId: 'cut', direction: 'in', action: 'deny', protocol: 'tcp', port: 7000 }]);
+    const denied = await waitFor(
+      'the connection marked DENIED on d2 host',
+      async () => (await conntrack('host2', 7000)).find((l) => (markOf(l) & MARK_DENIED) !== 0),
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
+    assert.ok(denied);
+    const [toServer, toClient] = [server.received, client.received];
+    // a window in which each end writes 50 more lines: none may arrive (the server's are replies, dropped by the DENIED mark)
+    const [s0, c0] = [server.sent, client.sent];
+    await waitFor('50 more lines written by each end', () => server.sent >= s0 + 50 && client.sent >= c0 + 50);
+    assert.equal(server.received, toServer, 'client -> server cut');
+    assert.equal(client.received, toClient, 'server -> client (reply direction) cut');
+    // removing the deny lets a new connection through
+    await applyRules([]);
+    const again = DuplexStream.client(ctrNs('w1'), '10.80.1.22', 7000, 20);
+    streams.push(again);
+    await waitFor('a new connection flows', () => again.received >= 3);
+  });
+
+  it('an allowed connection is untouched across rule changes: a 10 ms ping stream loses nothing, TCP keeps flowing under the new generation', async () => {
+    const [g0] = await applyRules([]);
+    const server = DuplexStream.serve(ctrNs('a3'), 7001, 10);
+    streams.push(server);
+    await waitFor('server listening', () => server.ready);
+    const client = DuplexStream.client(ctrNs('w1'), '10.80.2.33', 7001, 10);
+    streams.push(client);
+    await waitFor('flowing', () => client.received >= 10 && server.received >= 10);
+    const ping = run('ping', ['-n', '-q', '-i', '0.01', '-c', '300', '10.80.2.33'], { netns: ctrNs('w1'), allowFailure: true });
+    // rule changes that concern other traffic of w1 (each bumps host1's generation)
+    const generations: number[] = [];
+    for (const port of [5432, 5433, 5434]) {
+      // spread over the ping stream: 40 lines (~400 ms) between changes
+      const before = client.received;
+      await waitFor('the stream flows before the change', () => client.received >= before + 40, { timeoutMs: 3000, intervalMs: 10 });
+      generations.push(
+        (
+          await applyRules([
+            { policy: 'pweb', ruleId: 'x', direction: 'out', action: 'deny', protocol: 'tcp', port, toEndpointGroup: 'db' },
+          ])
+        )[0]!,
+      );
+      const mid = client.received;
+      await waitFor('the stream still flows', () => client.received >= mid + 5 && !client.closed, { timeoutMs: 3000, intervalMs: 10 });
+    }
+    const out = (await ping).stdout;
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+    assert.ok(m, out);
+    assert.equal(m[2], m[1], `no ping lost: ${out.trim()}`);
+    assert.equal(new Set([g0, ...generations]).size, 4, 'each change is a new generation');
+    // the connection was judged again and committed with host1's current generation
+    const gen = generations[generations.length - 1]!;
+    await waitFor('committed with the new generation', async () =>
+      (await conntrack('host1', 7001)).some((l) => (markOf(l) & GENERATION_MASK) >>> GENERATION_SHIFT === gen),
+    );
+    assert.equal(client.closed, undefined);
+    assert.equal(server.closed, undefined);
+  });
+
+  it('the applier on the kernel: a refused load keeps the old table; a restarted applier keeps the generation; unchanged input loads nothing; no endpoint removes the table', async () => {
+    const rules: RuleSpec[] = [
+      { policy: 'pdb', ruleId: 'r1', direction: 'in', action: 'deny', protocol: 'tcp', port: 5432, fromEndpointGroup: 'web' },
+    ];
+    const [g] = await applyRules(rules);
+    const ns = hostNs('host1');
+    const runner: CommandRunner = (cmd, args, opts) => run(cmd, args, { ...opts, netns: ns });
+    const listed = async () =>
+      (await run('nft', ['-t', 'list', 'table', 'inet', 'netloom_policy'], { netns: ns, allowFailure: true })).stdout;
+    const before = await listed();
+    await assert.rejects(
+      loadNftTable(runner, 'inet', 'netloom_policy', 'table inet netloom_policy {\n\tchain x {\n\t\tno such rule\n\t}\n}\n'),
+    );
+    assert.equal(await listed(), before, 'nft refused the whole transaction: the old table stays');
+    // a restarted agent: a new applier, the same policy
+    const restarted = new RoutedPolicyApplier({ runner });
+    appliers.set('host1', restarted);
+    const input = hostInputs(rules).get('host1')!;
+    assert.deepEqual(await restarted.apply(input), { loaded: true, generation: g }, 'the same policy keeps the generation');
+    assert.deepEqual(await restarted.apply(input), { loaded: false, generation: g }, 'nothing to load');
+    assert.equal(await listed(), before);
+    const r = await appliers.get('host1')!.apply({ endpoints: [], tenantSubnets: TENANT_SUBNETS });
+    assert.deepEqual(r, { loaded: true, generation: 0 });
+    assert.equal(await listed(), '', 'no table');
+  });
+});
