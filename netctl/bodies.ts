@@ -129,10 +129,24 @@ export interface BgpSpec {
   as: string;
   neighbor: string;
   neighborAs: string;
+  /** netloom's additions, sent only when given (Contiv's body otherwise) */
+  neighbors?: string[] | undefined;
+  holdTime?: number | undefined;
+  keepaliveTime?: number | undefined;
 }
 
 export function bgpBody(b: BgpSpec): JsonObject {
-  return contivBody(KINDS.Bgp, { as: b.as, hostname: b.hostname, neighbor: b.neighbor, 'neighbor-as': b.neighborAs, routerip: b.routerip });
+  const body = contivBody(KINDS.Bgp, {
+    as: b.as,
+    hostname: b.hostname,
+    neighbor: b.neighbor,
+    'neighbor-as': b.neighborAs,
+    routerip: b.routerip,
+  });
+  if (b.neighbors !== undefined && b.neighbors.length > 0) body['neighbors'] = b.neighbors;
+  if (b.holdTime !== undefined) body['holdTime'] = b.holdTime;
+  if (b.keepaliveTime !== undefined) body['keepaliveTime'] = b.keepaliveTime;
+  return body;
 }
 
 export function appProfileBody(tenantName: string, appProfileName: string, endpointGroups: string[]): JsonObject {
@@ -167,6 +181,11 @@ export interface GlobalChanges {
   fwdMode?: string;
   arpMode?: string;
   pvtSubnet?: string;
+  /** the cluster-wide BGP default (docs/bgp.md) */
+  bgpAs?: string | undefined;
+  bgpNeighbors?: string[] | undefined;
+  bgpHoldTime?: number | undefined;
+  bgpKeepaliveTime?: number | undefined;
 }
 
 /**

@@ -69,6 +69,17 @@ function printStatus(s: LabStatus): void {
       ]),
     ),
   );
+  const bird = s.tor.bird;
+  if (bird) {
+    out.push('');
+    out.push(`tor BIRD ${bird.pid ?? '-'} ${bird.healthy ? 'ok' : 'DOWN'}: route reflector, AS ${bird.as}, ${bird.config}`);
+    out.push(
+      formatTable(
+        ['BGP SESSION', 'HOST', 'NEIGHBOR', 'AS', 'STATE', 'INFO'],
+        bird.sessions.map((x) => [x.protocol, x.host, x.address, x.as, x.state || '-', x.info || '-']),
+      ),
+    );
+  }
   const agents = s.hosts.filter((h) => h.agent);
   if (agents.length > 0) {
     out.push('');
@@ -135,8 +146,12 @@ export function buildCli(): Command {
       '--docker-networks',
       "agents keep a Docker network NETWORK/TENANT per netloom network in their host's dockerd (netplugin --docker-networks)",
     )
+    .option('--bgp', "BIRD on the tor as the hosts' BGP route reflector (AS 65000), and netmaster's matching BGP default (docs/bgp.md)")
     .action(
-      async (o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean; dockerNetworks?: boolean }, cmd: Command) => {
+      async (
+        o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean; dockerNetworks?: boolean; bgp?: boolean },
+        cmd: Command,
+      ) => {
         await labUp({
           name: labName(cmd),
           hosts: o.hosts,
@@ -144,6 +159,7 @@ export function buildCli(): Command {
           netmasters: o.netmasters,
           agents: o.agents,
           ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
+          ...(o.bgp ? { bgp: true } : {}),
           progress,
         });
       },

@@ -27,6 +27,18 @@ import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, s
 import { cleanupEngines, unmountUnder } from './engines';
 import { etcdClientTls, labRestCredentials, makeLabPki, pkiPaths, writeClientConfig } from './pki';
 import { restRequest } from '../../lib/rest-request';
+import {
+  BIRD_PROGRAM,
+  BIRD_ROLE,
+  birdNeighbors,
+  birdPaths,
+  birdProtocols,
+  birdUp,
+  LAB_AS,
+  labBgpDefault,
+  startBird,
+  waitBird,
+} from './bird';
 
 export type Progress = (msg: string) => void;
 const quiet: Progress = () => undefined;
@@ -42,6 +54,8 @@ export interface UpOptions {
   agents?: boolean;
   /** agents keep a Docker network NETWORK/TENANT per netloom network (netplugin --docker-networks) */
   dockerNetworks?: boolean;
+  /** BIRD on the tor as the hosts' route reflector, and netmaster's matching BGP default (bird.ts) */
+  bgp?: boolean;
 }
 
 /** bin/netmaster's entry point (REST + gRPC agent API + leader-elected liveness), in dist/. */
@@ -77,6 +91,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       existing.plan.etcd.length === plan.etcd.length &&
       (existing.agents ?? false) === (opts.agents ?? false) &&
       (existing.dockerNetworks ?? false) === (opts.dockerNetworks ?? false) &&
+      (existing.bgp ?? false) === (opts.bgp ?? false) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
@@ -109,6 +124,14 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     // TCP between the tor and containers crosses the hosts' userspace datapath (NAT, published
     // ports), which drops segments whose checksum a veth left to offload (as for containers)
     await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: plan.torNetns });
+    if (opts.bgp) {
+      state.bgp = true;
+      const pid = startBird(plan);
+      state.pids.push({ role: BIRD_ROLE, pid, program: BIRD_PROGRAM });
+      saveState(state);
+      await waitBird(plan, pid);
+      progress(`tor: BIRD ${pid}, route reflector for ${plan.hosts.length} host(s), AS ${LAB_AS}`);
+    }
 
     for (const h of plan.hosts) await makeNetns(state, h.netns);
     await Promise.all(
@@ -150,6 +173,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     for (const nm of plan.netmasters) {
       await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
       progress(`${nm.name}: REST ${nm.url}`);
+    }
+    if (opts.bgp && plan.netmasters[0]) {
+      await setLabBgpDefault(plan, plan.netmasters[0].url);
+      progress(`netmaster: BGP default AS ${LAB_AS}, neighbor ${plan.torDataIp} (hosts need no Bgp object)`);
     }
     if (plan.netmasters[0]) {
       writeFileSync(plan.netmasterUrlFile, `${plan.netmasters[0].url}\n`);
@@ -213,6 +240,16 @@ export async function netmasterHealthy(plan: LabPlan, url: string): Promise<bool
   } catch {
     return false;
   }
+}
+
+/** The cluster-wide BGP default matching the tor, set on the global object (kept: everything else on it). */
+async function setLabBgpDefault(plan: LabPlan, url: string): Promise<void> {
+  const credentials = labRestCredentials(plan);
+  const got = await restRequest(`${url}/api/v1/globals/global/`, { credentials });
+  if (!got.ok) throw new NetloomError('UNAVAILABLE', `reading the global settings: ${got.status} ${got.text}`);
+  const body = JSON.stringify({ ...(JSON.parse(got.text) as Record<string, unknown>), ...labBgpDefault(plan) });
+  const put = await restRequest(`${url}/api/v1/globals/global/`, { method: 'POST', body, credentials });
+  if (!put.ok) throw new NetloomError('UNAVAILABLE', `setting the BGP default: ${put.status} ${put.text}`);
 }
 
 async function makeNetns(state: LabState, name: string): Promise<void> {
@@ -297,11 +334,41 @@ export interface LabStatus {
   name: string;
   complete: boolean;
   underlay: { netns: string; mgmtSubnet: string; dataSubnet: string; rootIp: string };
-  tor: { netns: string; dataIp: string };
+  tor: { netns: string; dataIp: string; bird?: BirdStatus };
   hosts: HostStatus[];
   containers: ContainerState[];
   etcd: { endpoints: string[]; members: Array<{ name: string; pid: number | null; endpoint: string; healthy: boolean }> };
   netmasters: Array<{ name: string; pid: number | null; url: string; healthy: boolean }>;
+}
+
+/** The tor's BIRD (labs made with --bgp): its sessions, one per host. */
+export interface BirdStatus {
+  pid: number | null;
+  healthy: boolean;
+  as: number;
+  config: string;
+  socket: string;
+  sessions: Array<{ host: string; address: string; as: number; protocol: string; state: string; info: string }>;
+}
+
+async function birdStatus(state: LabState): Promise<BirdStatus> {
+  const plan = state.plan;
+  const rec = state.pids.find((p) => p.role === BIRD_ROLE);
+  const pid = rec && isAlive(rec.pid) ? rec.pid : null;
+  const healthy = pid !== null && (await birdUp(plan));
+  const rows = healthy ? await birdProtocols(plan).catch(() => []) : [];
+  const paths = birdPaths(plan);
+  return {
+    pid,
+    healthy,
+    as: LAB_AS,
+    config: paths.config,
+    socket: paths.socket,
+    sessions: birdNeighbors(plan).map((n) => {
+      const row = rows.find((r) => r.name === n.protocol);
+      return { host: n.host, address: n.address, as: n.as, protocol: n.protocol, state: row?.state ?? '', info: row?.info ?? '' };
+    }),
+  };
 }
 
 export async function labStatus(name: string, root: string = LAB_ROOT): Promise<LabStatus> {
@@ -329,7 +396,7 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
     name: plan.name,
     complete: state.complete,
     underlay: { netns: plan.underlayNetns, mgmtSubnet: plan.mgmtSubnet, dataSubnet: plan.dataSubnet, rootIp: plan.rootMgmtIp },
-    tor: { netns: plan.torNetns, dataIp: plan.torDataIp },
+    tor: { netns: plan.torNetns, dataIp: plan.torDataIp, ...(state.bgp ? { bird: await birdStatus(state) } : {}) },
     hosts,
     containers: state.containers,
     etcd: {
@@ -359,7 +426,8 @@ export async function labHealthy(state: LabState): Promise<boolean> {
     return (
       s.hosts.every((h) => h.healthy && (h.agent?.ready ?? true)) &&
       s.etcd.members.every((m) => m.healthy) &&
-      s.netmasters.every((m) => m.healthy)
+      s.netmasters.every((m) => m.healthy) &&
+      (s.tor.bird?.healthy ?? true)
     );
   } catch {
     return false;

@@ -41,6 +41,8 @@ export interface LabState {
   agents?: boolean;
   /** true when the agents run with --docker-networks (up --docker-networks) */
   dockerNetworks?: boolean;
+  /** true when the tor runs BIRD as the hosts' route reflector (up --bgp) */
+  bgp?: boolean;
   /** hosts where `podman` ran (their containers are removed on down) */
   podmanHosts?: string[];
   /** podman/libcni directories outside the lab dir that did not exist before the lab's first podman */

@@ -1,4 +1,6 @@
-/** The global settings, one object (key `global`): tag ranges, forwarding and ARP modes. */
+/** The global settings, one object (key `global`): tag ranges, forwarding and ARP modes, the BGP default. */
+import { MAX_AS, MAX_HOLD_TIME, MIN_HOLD_TIME, parseAs } from '../bgp/settings';
+import { neighborList } from './bgp';
 import { defineKind } from './kind';
 
 export const globalKind = defineKind({
@@ -22,6 +24,19 @@ export const globalKind = defineKind({
       pvtSubnet: f.text('pvtSubnet', 64).default('172.19.0.0/16'),
       /** prefix length of the address blocks hosts claim in networks that name none (issue 15); absent: 26 */
       blockPrefix: f.int('blockPrefix', 16, 30).optional(),
+      /**
+       * The cluster-wide BGP default (docs/bgp.md): a host without a Bgp object speaks BGP with this
+       * AS to these neighbors (`IP:AS` each); absent: no default, hosts need their own object.
+       */
+      bgpAs: f
+        .text('bgpAs', 10)
+        .refine((s) => parseAs(s) !== undefined, { error: `bgpAs must be an AS number (1-${MAX_AS})` })
+        .optional(),
+      bgpNeighbors: neighborList(f, 'bgpNeighbors'),
+      /** seconds; absent: 9 (a dead host's routes go within it) */
+      bgpHoldTime: f.int('bgpHoldTime', MIN_HOLD_TIME, MAX_HOLD_TIME).optional(),
+      /** seconds; absent: 3 */
+      bgpKeepaliveTime: f.int('bgpKeepaliveTime', 1, Math.floor(MAX_HOLD_TIME / 3)).optional(),
     }),
   references: [],
   netctl: {

@@ -13,7 +13,8 @@ export const networkKind = defineKind({
       tenantName: f.name('tenantName'),
       networkName: f.name('networkName'),
       nwType: z.enum(['infra', 'data'], { error: "nwType must be 'infra' or 'data'" }).default('data'),
-      encap: z.enum(['vlan', 'vxlan'], { error: "encap must be 'vlan' or 'vxlan'" }).default('vxlan'),
+      /** `bgp`: routed, announced by BGP (docs/bgp.md); its pktTag is netmaster's network id, never given */
+      encap: z.enum(['vlan', 'vxlan', 'bgp'], { error: "encap must be 'vlan', 'vxlan' or 'bgp'" }).default('vxlan'),
       pktTag: f.int('pktTag', 0, 16777215).default(0),
       subnet: f.text('subnet', 64).min(1, { error: 'subnet is required' }),
       gateway: f.text('gateway', 64).default(''),

@@ -7,15 +7,26 @@ import { action, listOptions, str, type Runtime } from '../context';
 import { render } from '../format';
 import { bgpBody } from '../bodies';
 import { UsageError } from '../errors';
-import { checkName, isIP, isIPv4Cidr, isIPv6Cidr } from '../validate';
+import { checkName, intOption, isIP, isIPv4Cidr, isIPv6Cidr } from '../validate';
+import { MAX_AS, MAX_HOLD_TIME, MIN_HOLD_TIME, parseAs, parseNeighbor } from '../../lib/bgp/settings';
 import { kindTable, nameLines } from '../listing';
 
 const KIND = KINDS.Bgp;
 
 function checkAsn(v: string, flag: string): string {
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4294967295)
-    throw new UsageError(`invalid value '${v}' for ${flag}: an AS number 1..4294967295`, flag);
+  if (parseAs(v) === undefined) throw new UsageError(`invalid value '${v}' for ${flag}: an AS number 1..${MAX_AS}`, flag);
   return v;
+}
+
+/** `IP:AS[,IP:AS...]` (netloom's further neighbors, the default's neighbors), each checked. */
+export function neighborsOption(v: string | undefined, flag: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = v.split(',').filter((n) => n !== '');
+  for (const n of list) {
+    if (parseNeighbor(n) === undefined)
+      throw new UsageError(`invalid value '${n}' for ${flag}: expected IP:AS (e.g. 10.213.1.254:65000)`, flag);
+  }
+  return list;
 }
 
 export function registerBgp(program: Command, rt: Runtime): void {
@@ -51,6 +62,9 @@ export function registerBgp(program: Command, rt: Runtime): void {
     .option('--as <asn>', 'Self AS id')
     .option('--neighbor-as <asn>', 'BGP neighbor AS id')
     .option('--neighbor <ip>', 'BGP neighbor to be added')
+    .option('--neighbors <list>', 'further neighbors, IP:AS[,IP:AS...]')
+    .option('--hold-time <s>', `BGP hold time in seconds (${MIN_HOLD_TIME}..${MAX_HOLD_TIME}; default: the cluster default's, else 9)`)
+    .option('--keepalive <s>', "BGP keepalive in seconds (below the hold time; default: the cluster default's, else 3)")
     .action(
       action(rt, { min: 1, max: 1, missing: 'Host name required' }, async ({ args, opts, client }) => {
         const host = checkName(args[0], 'hostname');
@@ -64,7 +78,15 @@ export function registerBgp(program: Command, rt: Runtime): void {
         if (as === '' || neighborAs === '') throw new UsageError('Missing attributes', as === '' ? 'as' : 'neighbor-as');
         checkAsn(as, '--as');
         checkAsn(neighborAs, '--neighbor-as');
-        await client().post(`/api/v1/${KIND.collection}/${host}/`, bgpBody({ hostname: host, routerip, as, neighbor, neighborAs }));
+        const neighbors = neighborsOption(opts['neighbors'] as string | undefined, '--neighbors');
+        const hold = opts['holdTime'] as string | undefined;
+        const keepalive = opts['keepalive'] as string | undefined;
+        const holdTime = hold === undefined ? undefined : intOption(hold, '--hold-time', 0, MIN_HOLD_TIME, MAX_HOLD_TIME);
+        const keepaliveTime = keepalive === undefined ? undefined : intOption(keepalive, '--keepalive', 0, 1, MAX_HOLD_TIME);
+        await client().post(
+          `/api/v1/${KIND.collection}/${host}/`,
+          bgpBody({ hostname: host, routerip, as, neighbor, neighborAs, neighbors, holdTime, keepaliveTime }),
+        );
       }),
     );
 

@@ -6,6 +6,17 @@ import { render, toJson, toYaml } from '../format';
 import { globalBody } from '../bodies';
 import { UsageError } from '../errors';
 import { intOption, isIPv4Cidr, isRange, oneOf } from '../validate';
+import { DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE_TIME, MAX_AS, MAX_HOLD_TIME, MIN_HOLD_TIME, parseAs } from '../../lib/bgp/settings';
+import { neighborsOption } from './bgp';
+import type { JsonObject } from '../client';
+
+/** `global info`'s BGP default lines, only when a default is set (Contiv's output otherwise). */
+function bgpDefaultLines(g: JsonObject): string {
+  if (g['bgpAs'] === undefined) return '';
+  const n = Array.isArray(g['bgpNeighbors']) ? g['bgpNeighbors'].join(',') : '';
+  const t = (k: string, d: number) => (typeof g[k] === 'number' ? String(g[k]) : `${d} (default)`);
+  return `BGP default AS: ${field(g, 'bgpAs')}\nBGP default neighbors: ${n}\nBGP hold time: ${t('bgpHoldTime', DEFAULT_HOLD_TIME)}\nBGP keepalive: ${t('bgpKeepaliveTime', DEFAULT_KEEPALIVE_TIME)}\n`;
+}
 
 export function registerGlobal(program: Command, rt: Runtime): void {
   const global = program.command('global').description('Global information');
@@ -22,7 +33,8 @@ export function registerGlobal(program: Command, rt: Runtime): void {
               `ARP mode: ${field(g, 'arpMode')}\n` +
               `Vlan Range: ${field(g, 'vlans')}\n` +
               `Vxlan range: ${field(g, 'vxlans')}\n` +
-              `Private subnet: ${field(g, 'pvtSubnet')}\n`,
+              `Private subnet: ${field(g, 'pvtSubnet')}\n` +
+              bgpDefaultLines(g),
           )
           .join('');
       out(render(opts, items, text));
@@ -45,6 +57,10 @@ export function registerGlobal(program: Command, rt: Runtime): void {
     .option('-b, --fwd-mode <mode>', 'forwarding mode (bridge,routing)')
     .option('-a, --arp-mode <mode>', 'arp mode (proxy,flood)')
     .option('-s, --private-subnet <cidr>', 'Select a /16 private subnet for host access')
+    .option('--bgp-as <asn>', 'cluster-wide BGP default: the AS of hosts without a Bgp object (docs/bgp.md)')
+    .option('--bgp-neighbors <list>', 'cluster-wide BGP default: neighbors, IP:AS[,IP:AS...]')
+    .option('--bgp-hold-time <s>', `cluster-wide BGP default: hold time in seconds (${MIN_HOLD_TIME}..${MAX_HOLD_TIME}, default 9)`)
+    .option('--bgp-keepalive <s>', 'cluster-wide BGP default: keepalive in seconds (below the hold time, default 3)')
     .option('--block-prefix <len>', 'prefix length of the address blocks hosts claim in networks that set none (16..30, default 26)')
     .action(
       action(rt, { min: 0, max: 0, missing: '' }, async ({ opts, client }) => {
@@ -62,11 +78,31 @@ export function registerGlobal(program: Command, rt: Runtime): void {
           throw new UsageError(`invalid value '${vxlans}' for --vxlan-range: expected N-M inside 1-16777215`, 'vxlan-range');
         if (pvtSubnet !== undefined && !isIPv4Cidr(pvtSubnet))
           throw new UsageError(`invalid value '${pvtSubnet}' for --private-subnet: expected an IPv4 CIDR`, 'private-subnet');
+        const bgpAs = optional(opts, 'bgpAs');
+        if (bgpAs !== undefined && parseAs(bgpAs) === undefined)
+          throw new UsageError(`invalid value '${bgpAs}' for --bgp-as: an AS number 1..${MAX_AS}`, 'bgp-as');
+        const bgpNeighbors = neighborsOption(optional(opts, 'bgpNeighbors'), '--bgp-neighbors');
+        const hold = optional(opts, 'bgpHoldTime');
+        const bgpHoldTime = hold === undefined ? undefined : intOption(hold, '--bgp-hold-time', 0, MIN_HOLD_TIME, MAX_HOLD_TIME);
+        const ka = optional(opts, 'bgpKeepalive');
+        const bgpKeepaliveTime = ka === undefined ? undefined : intOption(ka, '--bgp-keepalive', 0, 1, MAX_HOLD_TIME);
         const c = client();
         const current = asObject(await c.get('/api/v1/globals/global/'));
         await c.post(
           '/api/v1/globals/global/',
-          globalBody(current, { networkInfraType, vlans, vxlans, fwdMode, arpMode, pvtSubnet, blockPrefix }),
+          globalBody(current, {
+            networkInfraType,
+            vlans,
+            vxlans,
+            fwdMode,
+            arpMode,
+            pvtSubnet,
+            blockPrefix,
+            bgpAs,
+            bgpNeighbors,
+            bgpHoldTime,
+            bgpKeepaliveTime,
+          }),
         );
       }),
     );

@@ -35,8 +35,8 @@ export function registerNetwork(program: Command, rt: Runtime): void {
 
   const create = tenantOption(net.command('create').description('Create a network').argument('[network]'))
     .option('-n, --nw-type <type>', 'Network Type (infra or data)', 'data')
-    .option('-e, --encap <encap>', 'Encap type (vlan or vxlan)', 'vxlan')
-    .option('-p, --pkt-tag <tag>', 'Packet tag (Vlan ID/VNI)')
+    .option('-e, --encap <encap>', 'Encap type (vlan, vxlan, or bgp: routed and announced by BGP, docs/bgp.md)', 'vxlan')
+    .option('-p, --pkt-tag <tag>', 'Packet tag (Vlan ID/VNI; none for bgp)')
     .option('-s, --subnet <cidr>', 'Subnet CIDR - REQUIRED')
     .option('-g, --gateway <ip>', 'Gateway')
     .option('--subnetv6 <cidr>', 'IPv6 Subnet CIDR (also -s6)')
@@ -60,7 +60,7 @@ export function registerNetwork(program: Command, rt: Runtime): void {
       if (gateway !== '' && !isIP(gateway)) throw new UsageError('Invalid gateway - Enter in A.B.C.D format', 'gateway');
       if (subnetv6 !== '' && !isIPv6Cidr(subnetv6)) throw new UsageError(`Invalid IPv6 subnet '${subnetv6}'`, 'subnetv6');
       if (gatewayv6 !== '' && !isIPv6(gatewayv6)) throw new UsageError('Invalid IPv6 gateway ', 'gatewayv6');
-      const encap = oneOf(str(opts, 'encap'), '--encap', ['vlan', 'vxlan']) ?? '';
+      const encap = oneOf(str(opts, 'encap'), '--encap', ['vlan', 'vxlan', 'bgp']) ?? '';
       const nwType = oneOf(str(opts, 'nwType'), '--nw-type', ['infra', 'data']) ?? '';
       const pktTag = intOption(opts['pktTag'] as string | undefined, '--pkt-tag', 0, 0, 16_777_215);
       // Contiv's body as it was; `nat` only when turned off (netloom's default is on)

@@ -9,7 +9,7 @@
  *   (a remote VXLAN endpoint only when its host's VTEP is known and is not this host's own);
  * - the tenants of all of that, with their vrfId/ctZone;
  * - the VTEPs of the other hosts that have an endpoint in the view (never its own);
- * - its own Bgp object and the global settings;
+ * - its effective BGP settings (its Bgp object, else the default on the global object: bgp-view.ts) and the global settings;
  * - the services (serviceLB) of every tenant it has an endpoint in, each with its network as a
  *   source (so the providers' endpoints are in the view: service-view.ts).
  * - address blocks (issue 15): its own blocks (every network) and every block of the networks it
@@ -50,6 +50,7 @@ import { effectiveBlockPrefix } from '../service/block-prefix';
 import { membersOf } from './cluster-index';
 import { networkIdOf, networkMessage, VLAN_NETWORK_ID_BASE } from './network-lookup';
 import { serviceMessage } from './service-view';
+import { effectiveBgp } from './bgp-view';
 
 export type { HostState };
 
@@ -110,19 +111,23 @@ function globalOf(cluster: ClusterState): Global {
   });
 }
 
+/** Effective BGP messages, memoized by the stored Bgp object (or NO_BGP) and the stored global (or NO_GLOBAL), then host. */
+const bgpMessages = new WeakMap<object, WeakMap<object, Map<string, BgpConfig | null>>>();
+const NO_BGP = {};
+const NO_GLOBAL = {};
+
 function bgpOf(cluster: ClusterState, host: string): BgpConfig | null {
   const stored = configs<Bgp>(cluster, 'Bgp').get(host);
-  if (!stored) return null;
-  return memo(stored, () => {
-    const b = stored.config;
-    return {
-      hostname: b.hostname,
-      routerIp: b.routerip ?? '',
-      as: Number(b.as) || 0,
-      neighbor: b.neighbor ?? '',
-      neighborAs: Number(b['neighbor-as'] ?? '') || 0,
-    };
-  });
+  const g = configs<StoredGlobal>(cluster, 'global').get('global');
+  // the default matters only without an object, its timers with one: key by both
+  const outer = stored ?? NO_BGP;
+  let byGlobal = bgpMessages.get(outer);
+  if (!byGlobal) bgpMessages.set(outer, (byGlobal = new WeakMap()));
+  let byHost = byGlobal.get(g ?? NO_GLOBAL);
+  if (!byHost) byGlobal.set(g ?? NO_GLOBAL, (byHost = new Map()));
+  let m = byHost.get(host);
+  if (m === undefined) byHost.set(host, (m = effectiveBgp(host, stored?.config, g?.config)));
+  return m;
 }
 
 /** Tenant messages by name and id (a handful; kept). */
@@ -198,13 +203,17 @@ export interface HostParts {
 
 export const groupKeyOf = (e: { tenantName: string; groupName?: string }): string => (e.groupName ? `${e.tenantName}:${e.groupName}` : '');
 
-/** Whether a network can be used in a pipeline (its tenant has an id, it has a tag). */
+/**
+ * Whether a network can be used in a pipeline (its tenant has an id, it has a tag). Routed (`bgp`)
+ * networks stay out of host views until the agent routes them (issue 16): today's agents refuse a
+ * view with an encap they do not know.
+ */
 function usableNet(cluster: ClusterState, netKey: string, r: ReadSet): boolean {
   r.add(`network:${netKey}`);
   const n = configs<StoredNetwork>(cluster, 'network').get(netKey)?.config;
   if (!n) return false;
   r.add(`tenantid:${n.tenantName}`);
-  return cluster.tenantIds.has(n.tenantName) && n.pktTag > 0;
+  return cluster.tenantIds.has(n.tenantName) && n.pktTag > 0 && n.encap !== 'bgp';
 }
 
 function usableGroup(cluster: ClusterState, grpKey: string, r: ReadSet): boolean {

@@ -12,9 +12,12 @@ import type { ClusterState, StoredIntent } from './cluster';
 import { effectiveBlockPrefix } from '../service/block-prefix';
 
 export const VLAN_NETWORK_ID_BASE = 0x1000000;
+/** Routed (`bgp`) networks' ids: 0x2000000|netmaster's id, apart from VNIs and VLANs. */
+export const BGP_NETWORK_ID_BASE = 0x2000000;
 
-/** A network's id in the pipeline: the VNI for VXLAN, 0x1000000|tag for VLAN. */
+/** A network's id in the pipeline: the VNI for VXLAN, 0x1000000|tag for VLAN, 0x2000000|id for bgp. */
 export function networkIdOf(encap: string, pktTag: number): number {
+  if (encap === 'bgp') return (BGP_NETWORK_ID_BASE | pktTag) >>> 0;
   return encap === 'vlan' ? (VLAN_NETWORK_ID_BASE | pktTag) >>> 0 : pktTag;
 }
 

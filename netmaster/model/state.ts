@@ -15,7 +15,7 @@ export interface Needs {
   /** endpoint counts of networks (`net`) or groups (`grp`) by object key */
   endpointCounts: Array<{ kind: 'net' | 'grp'; key: string }>;
   /** owner of a VLAN/VNI tag */
-  tags: Array<{ encap: 'vlan' | 'vxlan'; tag: number }>;
+  tags: Array<{ encap: 'vlan' | 'vxlan' | 'bgp'; tag: number }>;
 }
 
 export function emptyNeeds(): Needs {
@@ -76,7 +76,7 @@ export class IntentState {
     return n;
   }
 
-  tagOwner(encap: 'vlan' | 'vxlan', tag: number): string | undefined {
+  tagOwner(encap: 'vlan' | 'vxlan' | 'bgp', tag: number): string | undefined {
     const k = `${encap}:${tag}`;
     if (!this.data.tagOwners.has(k) && this.data.complete) return undefined;
     if (!this.data.tagOwners.has(k)) throw new NetloomError('INTERNAL', `validation read tag ${k}, which was not loaded`);

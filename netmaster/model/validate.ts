@@ -25,6 +25,8 @@ import {
 } from './net';
 import type { ObjectOf, ObjectType, Network, EndpointGroup, ExternalEndpoint, Rule, Global } from './schemas';
 import { emptyNeeds, type IntentState, type Needs } from './state';
+import { isRoutedNetwork } from '../../lib/bgp/settings';
+import { bgpConfigured, checkBgpDefault, checkBgpObject, checkRoutedOverlap, checkRoutedOverlaps, mayBeRouted } from './bgp-checks';
 
 const invalid = (field: string, msg: string) => new NetloomError('INVALID_ARGUMENT', msg, { field });
 const missing = (field: string, msg: string) => new NetloomError('NOT_FOUND', msg, { field });
@@ -32,6 +34,17 @@ const conflict = (field: string, msg: string) => new NetloomError('CONFLICT', ms
 
 export const MAX_VLAN = 4094;
 export const MAX_VXLAN = 16777215;
+
+/**
+ * The tags a new network of `encap` may take: the global VLAN or VXLAN ranges; a routed (`bgp`)
+ * network's tag is netmaster's own id for it (1..MAX_VXLAN, never given: see checkNetwork), so
+ * that every network has a unique non-zero id in the host views.
+ */
+export function tagSpace(encap: 'vlan' | 'vxlan' | 'bgp', g: Global): { ranges: Array<[number, number]>; text: string } {
+  if (encap === 'bgp') return { ranges: [[1, MAX_VXLAN]], text: `1-${MAX_VXLAN}` };
+  const text = encap === 'vlan' ? g.vlans : g.vxlans;
+  return { ranges: parseTagRanges(text, encap === 'vlan' ? MAX_VLAN : MAX_VXLAN) ?? [], text };
+}
 
 /**
  * What checking an upsert of `obj` reads. References and name clashes are single keys (their
@@ -50,7 +63,11 @@ export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]):
       const nw = obj as ObjectOf['network'];
       tenantKey();
       key('global', 'global');
-      n.ranges.push({ type: 'network', prefix: `${t}:` });
+      if (mayBeRouted(nw.encap)) {
+        // a routed network may not overlap another tenant's routed one: read them all (and whether
+        // BGP is configured, which makes a routing-mode VLAN network routed)
+        n.ranges.push({ type: 'network', prefix: '' }, { type: 'Bgp', prefix: '' });
+      } else n.ranges.push({ type: 'network', prefix: `${t}:` });
       key('endpointGroup', `${t}:${nw.networkName}`);
       if (nw.pktTag > 0) n.tags.push({ encap: nw.encap, tag: nw.pktTag });
       break;
@@ -77,7 +94,13 @@ export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]):
     }
     case 'global':
       own();
-      n.ranges.push({ type: 'network', prefix: '' });
+      n.ranges.push({ type: 'network', prefix: '' }, { type: 'Bgp', prefix: '' });
+      break;
+    case 'Bgp':
+      // the first BGP settings can make routing-mode VLAN networks routed: the overlap rule reads them all
+      own();
+      key('global', 'global');
+      n.ranges.push({ type: 'network', prefix: '' }, { type: 'Bgp', prefix: '' });
       break;
     case 'serviceLB': {
       own();
@@ -151,10 +174,12 @@ export function checkUpsert<T extends ObjectType>(
       return { obj, prev };
     case 'Bgp': {
       const b = obj as ObjectOf['Bgp'];
-      if (parseV4Cidr(b.routerip) === undefined)
-        throw invalid('routerip', `routerip '${b.routerip}' must be an IPv4 address with prefix length (e.g. 50.1.1.1/24)`);
-      if (b.neighbor !== '' && parseV4(b.neighbor) === undefined)
-        throw invalid('neighbor', `neighbor '${b.neighbor}' must be an IPv4 address`);
+      checkBgpObject(b);
+      const g = state.global();
+      // the first BGP settings can make routing-mode VLAN networks routed (Contiv's L3 mode)
+      const before = g.bgpAs !== undefined || state.list('Bgp', '').some((o) => o.hostname !== b.hostname);
+      if (!before)
+        checkRoutedOverlaps(state.list('network', ''), g.fwdMode, true, 'hostname', `the first BGP settings (Bgp ${b.hostname})`);
       return { obj, prev };
     }
     case 'serviceLB': {
@@ -240,6 +265,9 @@ function checkServiceFields(s: ObjectOf['serviceLB']): void {
 
 function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState): Network {
   requireTenant(state, nw.tenantName);
+  if (nw.encap === 'bgp' && nw.pktTag > 0 && !prev) {
+    throw invalid('pktTag', `a bgp network is routed, it has no VLAN or VNI: leave pktTag out (got ${nw.pktTag})`);
+  }
   const sub = parseV4Subnet(nw.subnet);
   if (!sub) throw invalid('subnet', `subnet '${nw.subnet}' must be an IPv4 CIDR (10.1.1.0/24) or range (10.1.1.10-10.1.1.20/24)`);
   if (sub.prefix > 30 && !nw.subnet.includes('-')) throw invalid('subnet', `subnet ${nw.subnet} is too small: use /30 or larger`);
@@ -294,14 +322,17 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
     }
     out = { ...nw, pktTag: tag };
   } else if (nw.pktTag > 0) {
-    const g = state.global();
-    const ranges = nw.encap === 'vlan' ? parseTagRanges(g.vlans, MAX_VLAN) : parseTagRanges(g.vxlans, MAX_VXLAN);
-    const rangeText = nw.encap === 'vlan' ? g.vlans : g.vxlans;
-    if (!ranges || !inRanges(nw.pktTag, ranges)) {
-      throw invalid('pktTag', `pktTag ${nw.pktTag} is outside the global ${nw.encap} range ${rangeText}`);
+    const space = tagSpace(nw.encap, state.global());
+    if (!inRanges(nw.pktTag, space.ranges)) {
+      throw invalid('pktTag', `pktTag ${nw.pktTag} is outside the global ${nw.encap} range ${space.text}`);
     }
     const owner = state.tagOwner(nw.encap, nw.pktTag);
     if (owner !== undefined) throw conflict('pktTag', `${nw.encap} ${nw.pktTag} is already used by network ${owner}`);
+  }
+  if (mayBeRouted(nw.encap)) {
+    const g = state.global();
+    const configured = bgpConfigured(g, state);
+    if (isRoutedNetwork(nw.encap, g.fwdMode, configured)) checkRoutedOverlap(nw, state.list('network', ''), g.fwdMode, configured);
   }
   const others = state.list('network', `${nw.tenantName}:`).filter((o) => o.networkName !== nw.networkName);
   for (const o of others) {
@@ -422,7 +453,11 @@ function checkGlobal(g: Global, prev: Global | undefined, state: IntentState): v
   const vxlans = parseTagRanges(g.vxlans, MAX_VXLAN);
   if (!vxlans) throw invalid('vxlans', `vxlans '${g.vxlans}' must be a range N-M inside 1-${MAX_VXLAN}`);
   if (parseV4Cidr(g.pvtSubnet) === undefined) throw invalid('pvtSubnet', `pvtSubnet '${g.pvtSubnet}' must be an IPv4 CIDR`);
+  checkBgpDefault(g);
   const networks = state.list('network', '');
+  // a first BGP default can make routing-mode VLAN networks routed (the fwdMode cannot change under networks)
+  if (g.bgpAs !== undefined && prev?.bgpAs === undefined && state.list('Bgp', '').length === 0)
+    checkRoutedOverlaps(networks, g.fwdMode, true, 'bgpAs', 'the first BGP settings (the BGP default)');
   if (prev && networks.length > 0) {
     for (const f of ['fwdMode', 'pvtSubnet'] as const) {
       if (g[f] !== prev[f])
@@ -430,7 +465,7 @@ function checkGlobal(g: Global, prev: Global | undefined, state: IntentState): v
     }
   }
   for (const nw of networks) {
-    if (nw.pktTag === 0) continue;
+    if (nw.pktTag === 0 || nw.encap === 'bgp') continue;
     const ranges = nw.encap === 'vlan' ? vlans : vxlans;
     if (!inRanges(nw.pktTag, ranges)) {
       const f = nw.encap === 'vlan' ? 'vlans' : 'vxlans';

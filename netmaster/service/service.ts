@@ -10,8 +10,8 @@ import { systemClock, type Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import { keyOf, kindOf, parseObject } from '../model/keys';
 import { checkDelete, childrenOf, needsForDelete } from '../model/deletes';
-import { checkUpsert, needsForUpsert, MAX_VLAN, MAX_VXLAN } from '../model/validate';
-import { parseTagRanges, parseV4 } from '../model/net';
+import { checkUpsert, needsForUpsert, tagSpace } from '../model/validate';
+import { parseV4 } from '../model/net';
 import {
   OBJECT_TYPES,
   type Endpoint,
@@ -301,16 +301,9 @@ export class NetmasterService implements ServiceReads {
         const nw = config as Network;
         let tag = nw.pktTag;
         if (tag === 0) {
-          const g = loaded.state.global();
-          const ranges = (nw.encap === 'vlan' ? parseTagRanges(g.vlans, MAX_VLAN) : parseTagRanges(g.vxlans, MAX_VXLAN)) ?? [];
+          const space = tagSpace(nw.encap, loaded.state.global());
           const prefix = layout.tagPrefix(nw.encap);
-          const picked = await pick(
-            prefix,
-            (n) => layout.tag(nw.encap, n),
-            ranges,
-            'pktTag',
-            `${nw.encap} tag in ${nw.encap === 'vlan' ? g.vlans : g.vxlans}`,
-          );
+          const picked = await pick(prefix, (n) => layout.tag(nw.encap, n), space.ranges, 'pktTag', `${nw.encap} tag in ${space.text}`);
           if (picked === undefined) return undefined;
           tag = picked;
           claimed = { prefix, n: tag };

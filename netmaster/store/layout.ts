@@ -7,6 +7,9 @@ import type { ObjectType } from '../model/schemas';
 
 export const ROOT = '/netloom/v1/';
 
+/** A network's encapsulation: each has its own tag space. */
+export type Encap = 'vlan' | 'vxlan' | 'bgp';
+
 export const layout = {
   root: ROOT,
   /** intent objects: value `{config, oper}` */
@@ -22,9 +25,9 @@ export const layout = {
   epByNet: (netKey: string, id: string) => `${ROOT}idx/ep-net/${netKey}/${id}`,
   epByGrpPrefix: (grpKey: string) => `${ROOT}idx/ep-grp/${grpKey}/`,
   epByGrp: (grpKey: string, id: string) => `${ROOT}idx/ep-grp/${grpKey}/${id}`,
-  /** VLAN ids and VNIs: value is the owning network key */
-  tagPrefix: (encap: 'vlan' | 'vxlan') => `${ROOT}alloc/${encap}/`,
-  tag: (encap: 'vlan' | 'vxlan', tag: number) => `${ROOT}alloc/${encap}/${pad(tag, 8)}`,
+  /** VLAN ids, VNIs and routed (`bgp`) networks' ids: value is the owning network key */
+  tagPrefix: (encap: Encap) => `${ROOT}alloc/${encap}/`,
+  tag: (encap: Encap, tag: number) => `${ROOT}alloc/${encap}/${pad(tag, 8)}`,
   /** IPv4 addresses per network: value is the endpoint id or `gateway` */
   ipPrefix: (netKey: string) => `${ROOT}alloc/ip/${netKey}/`,
   ip: (netKey: string, addr: number) => `${ROOT}alloc/ip/${netKey}/${addr.toString(16).padStart(8, '0')}`,

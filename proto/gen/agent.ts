@@ -5,6 +5,7 @@ import type { AddressBlock as _netloom_v1_AddressBlock, AddressBlock__Output as 
 import type { AgentClient as _netloom_v1_AgentClient, AgentDefinition as _netloom_v1_AgentDefinition } from './netloom/v1/Agent';
 import type { AgentQuery as _netloom_v1_AgentQuery, AgentQuery__Output as _netloom_v1_AgentQuery__Output } from './netloom/v1/AgentQuery';
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from './netloom/v1/BgpConfig';
+import type { BgpNeighbor as _netloom_v1_BgpNeighbor, BgpNeighbor__Output as _netloom_v1_BgpNeighbor__Output } from './netloom/v1/BgpNeighbor';
 import type { Change as _netloom_v1_Change, Change__Output as _netloom_v1_Change__Output } from './netloom/v1/Change';
 import type { Changes as _netloom_v1_Changes, Changes__Output as _netloom_v1_Changes__Output } from './netloom/v1/Changes';
 import type { ClaimBlockRequest as _netloom_v1_ClaimBlockRequest, ClaimBlockRequest__Output as _netloom_v1_ClaimBlockRequest__Output } from './netloom/v1/ClaimBlockRequest';
@@ -64,6 +65,7 @@ export interface ProtoGrpcType {
       Agent: SubtypeConstructor<typeof grpc.Client, _netloom_v1_AgentClient> & { service: _netloom_v1_AgentDefinition }
       AgentQuery: MessageTypeDefinition<_netloom_v1_AgentQuery, _netloom_v1_AgentQuery__Output>
       BgpConfig: MessageTypeDefinition<_netloom_v1_BgpConfig, _netloom_v1_BgpConfig__Output>
+      BgpNeighbor: MessageTypeDefinition<_netloom_v1_BgpNeighbor, _netloom_v1_BgpNeighbor__Output>
       Change: MessageTypeDefinition<_netloom_v1_Change, _netloom_v1_Change__Output>
       Changes: MessageTypeDefinition<_netloom_v1_Changes, _netloom_v1_Changes__Output>
       ClaimBlockRequest: MessageTypeDefinition<_netloom_v1_ClaimBlockRequest, _netloom_v1_ClaimBlockRequest__Output>

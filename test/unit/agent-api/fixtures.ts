@@ -50,8 +50,8 @@ export class ClusterBuilder {
     return this.changes.splice(0);
   }
 
-  global(fwdMode: 'bridge' | 'routing'): this {
-    return this.put(...cfg('global', 'global', { ...DEFAULT_GLOBAL, fwdMode }));
+  global(fwdMode: 'bridge' | 'routing', extra: Record<string, unknown> = {}): this {
+    return this.put(...cfg('global', 'global', { ...DEFAULT_GLOBAL, fwdMode, ...extra }));
   }
 
   tenant(name: string, withId = true): this {
@@ -60,7 +60,7 @@ export class ClusterBuilder {
     return this;
   }
 
-  network(tenant: string, name: string, encap: 'vlan' | 'vxlan', tag: number, subnet: string, gateway = ''): this {
+  network(tenant: string, name: string, encap: 'vlan' | 'vxlan' | 'bgp', tag: number, subnet: string, gateway = ''): this {
     return this.put(
       ...cfg('network', `${tenant}:${name}`, {
         tenantName: tenant,
@@ -110,6 +110,11 @@ export class ClusterBuilder {
     return this.put(
       ...cfg('Bgp', host, { hostname: host, routerip: '10.0.0.1/24', as: '65001', neighbor: '10.0.0.254', 'neighbor-as': '65000' }),
     );
+  }
+
+  /** A Bgp object with exactly these fields. */
+  bgpObject(host: string, config: Record<string, unknown>): this {
+    return this.put(...cfg('Bgp', host, { hostname: host, ...config }));
   }
 
   agent(host: string, vtepIp: string): this {

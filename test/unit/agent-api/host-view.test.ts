@@ -60,7 +60,17 @@ describe('agent API host view', () => {
     const v = computeHostView(world().bgp('hostE').state, 'hostE');
     assert.equal(v.global?.fwdMode, 'bridge');
     assert.deepEqual([v.tenants, v.networks, v.groups, v.policies, v.profiles, v.endpoints, v.vteps], [[], [], [], [], [], [], []]);
-    assert.deepEqual(v.bgp, { hostname: 'hostE', routerIp: '10.0.0.1/24', as: 65001, neighbor: '10.0.0.254', neighborAs: 65000 });
+    assert.deepEqual(v.bgp, {
+      hostname: 'hostE',
+      routerIp: '10.0.0.1/24',
+      as: 65001,
+      neighbor: '10.0.0.254',
+      neighborAs: 65000,
+      neighbors: [{ address: '10.0.0.254', as: 65000 }],
+      holdTime: 9,
+      keepaliveTime: 3,
+      fromDefault: false,
+    });
     assert.equal(computeHostView(world().bgp('hostE').state, 'hostA').bgp, null, 'only its own Bgp object');
   });
 

@@ -107,7 +107,7 @@ describe('netctl errors', () => {
     [['net', 'create', '-s', '10.1.1.0/24', '-g6', '10.1.1.1', 'n1'], 'netctl: Invalid IPv6 gateway'],
     [['net', 'create', '-s', '10.1.1.0/24', '-s6', '2001:db8::/129', 'n1'], "netctl: Invalid IPv6 subnet '2001:db8::/129'"],
     [['net', 'create', '-s', '10.1.1.0/24', '-p', 'ten', 'n1'], "netctl: invalid value 'ten' for --pkt-tag: not a number"],
-    [['net', 'create', '-s', '10.1.1.0/24', '-e', 'gre', 'n1'], "netctl: invalid value 'gre' for --encap: must be one of vlan, vxlan"],
+    [['net', 'create', '-s', '10.1.1.0/24', '-e', 'gre', 'n1'], "netctl: invalid value 'gre' for --encap: must be one of vlan, vxlan, bgp"],
     [
       ['net', 'create', '-s', '10.1.1.0/24', '-n', 'other', 'n1'],
       "netctl: invalid value 'other' for --nw-type: must be one of infra, data",

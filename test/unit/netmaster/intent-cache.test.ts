@@ -77,11 +77,12 @@ describe('netmaster intent cache', () => {
 
   it('answers a network create from memory with the guards of a read at its revision', async () => {
     const { cache } = await started();
-    const obj = parseObject('network', { tenantName: 't1', networkName: 'n2', subnet: '10.1.2.0/24', encap: 'vlan', pktTag: 20 });
+    // a VXLAN network: only its tenant's networks are read (a VLAN or bgp one may be routed: all of them)
+    const obj = parseObject('network', { tenantName: 't1', networkName: 'n2', subnet: '10.1.2.0/24', encap: 'vxlan', pktTag: 20 });
     const loaded = cache.load(needsForUpsert('network', obj));
     assert.ok(loaded);
     assert.equal(loaded.state.list('network', 't1:').length, 1);
-    assert.equal(loaded.state.tagOwner('vlan', 20), undefined, 'tags are taken as free');
+    assert.equal(loaded.state.tagOwner('vxlan', 20), undefined, 'tags are taken as free');
     const guards = loaded.guards();
     assert.deepEqual(
       guards.find((g) => g.kind === 'rangeUnchangedSince'),
@@ -89,7 +90,7 @@ describe('netmaster intent cache', () => {
     );
     assert.ok(guards.some((g) => g.kind === 'modEquals' && g.key === layout.cfg('tenant', 't1') && g.modRevision === '5'));
     assert.ok(
-      guards.some((g) => g.kind === 'modEquals' && g.key === layout.tag('vlan', 20) && g.modRevision === '0'),
+      guards.some((g) => g.kind === 'modEquals' && g.key === layout.tag('vxlan', 20) && g.modRevision === '0'),
       'the tag must still be absent',
     );
     assert.ok(

@@ -76,7 +76,14 @@ const cases: Case[] = [
     field: 'subnet',
     message: /subnet is required/,
   },
-  { name: 'bad encap', type: 'network', body: net({ encap: 'gre' }), code: 'INVALID_ARGUMENT', field: 'encap', message: /vlan' or 'vxlan/ },
+  {
+    name: 'bad encap',
+    type: 'network',
+    body: net({ encap: 'gre' }),
+    code: 'INVALID_ARGUMENT',
+    field: 'encap',
+    message: /'vlan', 'vxlan' or 'bgp'/,
+  },
   {
     name: 'bad nwType',
     type: 'network',

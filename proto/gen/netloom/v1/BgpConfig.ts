@@ -1,5 +1,6 @@
 // Original file: proto/netloom/agent.proto
 
+import type { BgpNeighbor as _netloom_v1_BgpNeighbor, BgpNeighbor__Output as _netloom_v1_BgpNeighbor__Output } from '../../netloom/v1/BgpNeighbor';
 
 export interface BgpConfig {
   'hostname'?: (string);
@@ -7,6 +8,10 @@ export interface BgpConfig {
   'as'?: (number);
   'neighbor'?: (string);
   'neighborAs'?: (number);
+  'neighbors'?: (_netloom_v1_BgpNeighbor)[];
+  'holdTime'?: (number);
+  'keepaliveTime'?: (number);
+  'fromDefault'?: (boolean);
 }
 
 export interface BgpConfig__Output {
@@ -15,4 +20,8 @@ export interface BgpConfig__Output {
   'as': (number);
   'neighbor': (string);
   'neighborAs': (number);
+  'neighbors': (_netloom_v1_BgpNeighbor__Output)[];
+  'holdTime': (number);
+  'keepaliveTime': (number);
+  'fromDefault': (boolean);
 }
