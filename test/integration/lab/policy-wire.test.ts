@@ -163,8 +163,8 @@ describe('policy on the wire (lab: 3 hosts, real OVS, netmaster, netplugin, CNI)
    * `invalid` ctState's drops of packets conntrack finds invalid (a TCP segment outside the
    * window, which a loaded userspace datapath sees now and then whatever policy does).
    */
-  async function policyDrops(): Promise<{ denied: number; invalid: number }> {
-    const sum = { denied: 0, invalid: 0 };
+  async function policyDrops(): Promise<{ denied: number; invalid: number; flows: string[] }> {
+    const sum = { denied: 0, invalid: 0, flows: [] as string[] };
     for (const name of ['host1', 'host2']) {
       const h = status.hosts.find((x) => x.name === name)!;
       for (const table of [51, 80]) {
@@ -176,6 +176,7 @@ describe('policy on the wire (lab: 3 hosts, real OVS, netmaster, netplugin, CNI)
           const n = Number(/n_packets=(\d+)/.exec(line)?.[1] ?? 0);
           if (/ct_state=[^ ,]*\+inv/.test(line)) sum.invalid += n;
           else sum.denied += n;
+          if (n > 0) sum.flows.push(`${name} ${line.trim()}`);
         }
       }
     }
@@ -603,6 +604,8 @@ describe('policy on the wire (lab: 3 hosts, real OVS, netmaster, netplugin, CNI)
             `stream KiB per second: ${intervals.map((i) => Math.round(i.sum.bytes / 1024)).join(' ')}`,
         );
         assert.ok(gens.size > 10, `the changes rewrote the pair's hosts' policy flows (${gens.size} generations)`);
+        // which drop flows counted them (a later look tells a real drop from an accounting one)
+        if (dropped > 0) log(`drop flows before: ${drops0.flows.join(' | ')}\n      after: ${drops1.flows.join(' | ')}`);
         assert.equal(dropped, 0, "packets dropped by policy on the pair's hosts during the changes");
         // conntrack's window checks drop a stray segment under load; a change that broke connection
         // tracking would drop a stream's worth (the stream's rate is checked below too)
