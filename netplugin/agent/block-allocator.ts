@@ -263,6 +263,7 @@ export class BlockAllocator implements EndpointAllocator {
       labels: { ...req.labels },
     };
     this.regs.set(id, reg);
+    this.touchBlockOf(netKey, al.address);
     await this.pause('allocated');
     try {
       await this.save();
@@ -525,6 +526,13 @@ export class BlockAllocator implements EndpointAllocator {
       },
       { unref: true },
     );
+  }
+
+  /** An address was given from a block: its idle time starts again (the idle check may not have seen it used). */
+  private touchBlockOf(netKey: string, address: string): void {
+    const n = parseIpv4(address, 'address');
+    for (const b of this.allocator.snapshot().blocks)
+      if (b.networkKey === netKey && blockContains(parseBlock(b), n)) this.emptySince.delete(`${b.networkKey} ${b.cidr}`);
   }
 
   /** One pass of the idle release (exposed for tests). */

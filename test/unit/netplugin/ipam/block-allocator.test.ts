@@ -250,6 +250,38 @@ describe('agent block allocator', () => {
     assert.equal((await b.create(req('again'))).ip, lost.ip, 'the dropped address is free again');
   });
 
+  it('gives back a block empty for the idle time, and keeps the last one while this host has an endpoint in the network', async () => {
+    const a = make();
+    await a.start(new Set());
+    a.onNetmasterState(state(28));
+    // 14 usable addresses in the first /28 (network and gateway reserved): the 15th ADD claims a second block
+    const eps = [];
+    for (let i = 0; i < 15; i++) eps.push(await a.create(req(`k${i}`)));
+    assert.deepEqual(a.blocksOf(NET), ['10.1.0.0/28', '10.1.0.16/28']);
+    await a.delete({ endpointId: eps[14]!.id, idempotencyKey: 'k14' });
+    assert.deepEqual(await a.releaseIdle(), [], 'empty from now on');
+    clock.advance(30_000);
+    assert.deepEqual(await a.releaseIdle(), [], 'not idle long enough');
+    await a.create(req('again'));
+    await a.delete({ idempotencyKey: 'again' });
+    clock.advance(59_000);
+    assert.deepEqual(await a.releaseIdle(), [], 'used in between: its idle time starts again');
+    clock.advance(61_000);
+    assert.deepEqual(await a.releaseIdle(), [`${NET} 10.1.0.16/28`]);
+    assert.deepEqual(a.blocksOf(NET), ['10.1.0.0/28']);
+
+    // the last block: kept while an endpoint of this host is in the network (here one netmaster gave)
+    for (let i = 0; i < 14; i++) await a.delete({ idempotencyKey: `k${i}` });
+    const nmEndpoint = { id: 'nm1', network: NET, host: HOST, ip: '10.1.200.5', mac: '02:00:00:00:00:05' };
+    a.onNetmasterState(state(28, { endpoints: [nmEndpoint] } as unknown as Partial<HostState>));
+    await a.releaseIdle();
+    clock.advance(61_000);
+    assert.deepEqual(await a.releaseIdle(), [], 'the last block stays while the host has an endpoint in the network');
+    a.onNetmasterState(state(28));
+    assert.deepEqual(await a.releaseIdle(), [`${NET} 10.1.0.0/28`], 'then it goes');
+    assert.deepEqual(a.blocksOf(NET), []);
+  });
+
   it('DEL of a never-registered endpoint frees it durably and never registers it', async () => {
     const a = make();
     await a.start(new Set());
