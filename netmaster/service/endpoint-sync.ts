@@ -26,7 +26,7 @@ import { parseWith } from '../../lib/validation';
 import type { EndpointRegistration__Output as Registration } from '../../proto/gen/netloom/v1/EndpointRegistration';
 import type { SyncResult__Output as SyncResult } from '../../proto/gen/netloom/v1/SyncResult';
 import { BODY_ERRORS } from '../model/keys';
-import { formatV4, parseV4, parseV4Subnet, parseV6Cidr, v6AtOffset } from '../model/net';
+import { parseV4, parseV4Subnet } from '../model/net';
 import { endpointRequestSchema, type Endpoint, type EndpointGroup, type EndpointRequest, type Network } from '../model/schemas';
 import type { EtcdKV, Guard, KeyValue, ReadOp, WriteOp } from '../store/kv';
 import { layout } from '../store/layout';
@@ -35,6 +35,7 @@ import { blockKeys, blockOfKey } from './block-keys';
 import { blockSpan } from './block-plan';
 import { readBlockValue } from './blocks';
 import { RETRY, type Retrier } from './retry';
+import { endpointRecord, endpointWrites } from './endpoint-record';
 
 export type Outcome = SyncResult['outcome'];
 
@@ -240,22 +241,17 @@ export class EndpointSync {
         if (macHolder !== undefined) return result(id, 'CONFLICT', `mac ${req.macAddress} is held by ${macHolder}`, macHolder);
         takenIp.set(reg.ip, id);
         takenMac.set(req.macAddress, id);
-        const s6 = net.nw.ipv6Subnet ? parseV6Cidr(net.nw.ipv6Subnet) : undefined;
-        const ep: Endpoint = {
-          endpointID: id,
-          tenantName: req.tenantName,
-          networkName: req.networkName,
-          network: netKey,
-          groupName: req.groupName,
-          ipAddress: formatV4(ip),
-          ipv6Address: s6 ? v6AtOffset(s6, ip - sub.base) : '',
-          macAddress: req.macAddress,
-          homingHost: host,
-          intfName: req.intfName,
-          vtepIP: vtepIp,
-          labels: req.labels,
-          containerID: req.containerID,
-          containerName: req.containerName,
+        const e = {
+          id,
+          req,
+          netKey,
+          grpKey,
+          ip,
+          subnetBase: sub.base,
+          ipv6Subnet: net.nw.ipv6Subnet,
+          mac: req.macAddress,
+          host,
+          vtepIp,
           idempotencyKey: req.idempotencyKey,
           createdAt: at,
         };
@@ -265,13 +261,7 @@ export class EndpointSync {
         guard(blockKv.key, blockKv.modRevision);
         guard(net.kv.key, net.kv.modRevision);
         if (grp) guard(grp.kv.key, grp.kv.modRevision);
-        writes.push(
-          { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
-          { kind: 'put', key: layout.ip(netKey, ip), value: id },
-          { kind: 'put', key: layout.mac(req.macAddress), value: id },
-          { kind: 'put', key: layout.epByNet(netKey, id), value: '' },
-        );
-        if (grpKey) writes.push({ kind: 'put', key: layout.epByGrp(grpKey, id), value: '' });
+        writes.push(...endpointWrites(endpointRecord(e), e));
         return result(id, 'OK');
       });
       if (writes.length === 0) return out;

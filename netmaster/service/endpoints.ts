@@ -12,7 +12,7 @@ import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import { BODY_ERRORS } from '../model/keys';
 import { parseWith } from '../../lib/validation';
-import { formatV4, parseV4, parseV4Range, parseV4Subnet, parseV6Cidr, v6AtOffset } from '../model/net';
+import { parseV4, parseV4Range, parseV4Subnet } from '../model/net';
 import { endpointRequestSchema, type Endpoint, type EndpointGroup, type EndpointRequest, type Network } from '../model/schemas';
 import { findFree, freeInPage, scanPageOp } from '../store/alloc';
 import type { IntentCache } from '../store/intent-cache';
@@ -23,6 +23,7 @@ import type { Claims } from './claims';
 import { heldBlocks, noBlockAround, withoutSpans } from './block-guards';
 import { blockKeys } from './block-keys';
 import { RETRY, type Retrier } from './retry';
+import { endpointRecord, endpointWrites } from './endpoint-record';
 
 export interface EndpointDeps {
   kv: EtcdKV;
@@ -207,25 +208,21 @@ export class EndpointService {
   ): Promise<(Endpoint & { created: boolean }) | undefined> {
     const { netKey, grpKey, nw, sub, first, last } = target;
     const mac = req.macAddress || randomMac();
-    const s6 = nw.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
-    const ep: Endpoint = {
-      endpointID: id,
-      tenantName: req.tenantName,
-      networkName: req.networkName,
-      network: netKey,
-      groupName: req.groupName,
-      ipAddress: formatV4(ip),
-      ipv6Address: s6 ? v6AtOffset(s6, ip - sub.base) : '',
-      macAddress: mac,
-      homingHost: req.homingHost,
-      intfName: req.intfName,
-      vtepIP: req.vtepIP,
-      labels: req.labels,
-      containerID: req.containerID,
-      containerName: req.containerName,
+    const record = {
+      id,
+      req,
+      netKey,
+      grpKey,
+      ip,
+      subnetBase: sub.base,
+      ipv6Subnet: nw.ipv6Subnet,
+      mac,
+      host: req.homingHost,
+      vtepIp: req.vtepIP,
       idempotencyKey: idem,
       createdAt: new Date(this.deps.clock.now()).toISOString(),
     };
+    const ep = endpointRecord(record);
     const guards: Guard[] = [
       { kind: 'modEquals', key: layout.cfg('network', netKey), modRevision: networkRevision },
       { kind: 'modEquals', key: layout.ep(id), modRevision: '0' },
@@ -237,13 +234,7 @@ export class EndpointService {
     // no host claimed a block around the address meanwhile (a claim guards the other way round)
     guards.push(...noBlockAround(netKey, ip, sub.prefix));
     const next = ip + 1 > last ? first : ip + 1;
-    const writes: WriteOp[] = [
-      { kind: 'put', key: layout.ep(id), value: JSON.stringify(ep) },
-      { kind: 'put', key: layout.ip(netKey, ip), value: id },
-      { kind: 'put', key: layout.mac(mac), value: id },
-      { kind: 'put', key: layout.epByNet(netKey, id), value: '' },
-      ...(grpKey ? [{ kind: 'put' as const, key: layout.epByGrp(grpKey, id), value: '' }] : []),
-    ];
+    const writes: WriteOp[] = endpointWrites(ep, record);
     if (!req.ipAddress) writes.push({ kind: 'put', key: layout.ipHint(netKey), value: String(next) });
     const r = await this.deps.kv.commit(guards, writes);
     if (!r.ok) return undefined;

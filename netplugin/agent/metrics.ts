@@ -28,17 +28,34 @@ export interface AgentMetrics {
   ipamPending: Gauge;
   ipamRejected: Gauge<'outcome'>;
   /** when set (address blocks in use), read at every scrape for the ipam metrics */
-  ipamProbe?: () => {
-    blocks: Record<string, number>;
-    free: Record<string, number>;
-    pending: number;
-    rejected: Record<string, number>;
-  };
+  ipamProbe?: () => IpamProbe;
+}
+
+/** What the IPAM metrics read (netplugin/agent/block-allocator.ts stats). */
+export interface IpamProbe {
+  blocks: Record<string, number>;
+  free: Record<string, number>;
+  pending: number;
+  rejected: Record<string, number>;
 }
 
 export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  /** A gauge read from the IPAM probe at each scrape: one series per key of `pick`'s record. */
+  const ipamGauge = <L extends string>(name: string, help: string, label: L, pick: (p: IpamProbe) => Record<string, number>) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        const p = m.ipamProbe?.();
+        if (!p) return;
+        this.reset();
+        for (const [k, n] of Object.entries(pick(p))) this.set({ [label]: k } as Record<L, string>, n);
+      },
+    });
   const m: AgentMetrics = {
     registry,
     flowsInstalled: new Gauge({
@@ -102,30 +119,8 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
         if (r) this.set(r.failovers);
       },
     }),
-    ipamBlocks: new Gauge({
-      name: 'netplugin_ipam_blocks',
-      help: 'Address blocks this host holds, per network',
-      labelNames: ['network'] as const,
-      registers: [registry],
-      collect() {
-        const p = m.ipamProbe?.();
-        if (!p) return;
-        this.reset();
-        for (const [network, n] of Object.entries(p.blocks)) this.set({ network }, n);
-      },
-    }),
-    ipamFree: new Gauge({
-      name: 'netplugin_ipam_free_addresses',
-      help: "Free addresses in this host's blocks, per network",
-      labelNames: ['network'] as const,
-      registers: [registry],
-      collect() {
-        const p = m.ipamProbe?.();
-        if (!p) return;
-        this.reset();
-        for (const [network, n] of Object.entries(p.free)) this.set({ network }, n);
-      },
-    }),
+    ipamBlocks: ipamGauge('netplugin_ipam_blocks', 'Address blocks this host holds, per network', 'network', (p) => p.blocks),
+    ipamFree: ipamGauge('netplugin_ipam_free_addresses', "Free addresses in this host's blocks, per network", 'network', (p) => p.free),
     ipamPending: new Gauge({
       name: 'netplugin_ipam_registrations_pending',
       help: 'Endpoint registrations and deregistrations not yet confirmed by netmaster',
@@ -135,17 +130,12 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
         if (p) this.set(p.pending);
       },
     }),
-    ipamRejected: new Gauge({
-      name: 'netplugin_ipam_registrations_refused',
-      help: 'Registrations netmaster refused since start (the address stays held here), by outcome',
-      labelNames: ['outcome'] as const,
-      registers: [registry],
-      collect() {
-        const p = m.ipamProbe?.();
-        if (!p) return;
-        for (const [outcome, n] of Object.entries(p.rejected)) this.set({ outcome }, n);
-      },
-    }),
+    ipamRejected: ipamGauge(
+      'netplugin_ipam_registrations_refused',
+      'Registrations netmaster refused since start (the address stays held here), by outcome',
+      'outcome',
+      (p) => p.rejected,
+    ),
   };
   return m;
 }
