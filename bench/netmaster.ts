@@ -2,8 +2,9 @@
  * netmaster benchmark: creates per second of networks, groups, policies, rules and endpoints over
  * the REST API, with one client and with 8 concurrent clients, against one local etcd; endpoint
  * create latency p50/p99; netmaster's RSS once it holds 10,000 endpoints. netmaster runs as its
- * own process (bin/netmaster) so its RSS is its own. Uses etcd on 127.0.0.1:24030 (data in
- * /tmp/nl-netmaster/bench). The last line printed is JSON.
+ * own process (bin/netmaster) so its RSS is its own. Uses etcd on 127.0.0.1:24030 and 24031 (data in
+ * /tmp/nl-netmaster/bench; --etcd-port P: P and P + 1, data in /tmp/nl-netmaster/bench-P, so that
+ * the smoke test and a run by hand never share an etcd). The last line printed is JSON.
  * Each phase runs --rounds times (default 3, a fresh tenant each time) and reports medians: the
  * machine is shared and single runs vary a lot.
  * Last, the "agent registrations" phase (issue 15, support/registrations.ts): 3 simulated agents
@@ -12,7 +13,7 @@
  * run; `--only registrations` runs that phase alone.
  * Usage: npm run bench -- netmaster [--objects N] [--endpoints N] [--rounds R] [--total-endpoints N] [--concurrency C]
  *          [--registrations N] [--registration-batch B] [--registration-in-flight K] [--create-in-flight K]
- *          [--registration-rounds R] [--only registrations]
+ *          [--registration-rounds R] [--only registrations] [--etcd-port P]
  *   (also runnable alone: node dist/bench/netmaster.js ...)
  */
 import { spawn } from 'node:child_process';
@@ -24,6 +25,8 @@ import { performance } from 'node:perf_hooks';
 import { waitFor } from '../lib/clock';
 import { isAlive, stopProcess } from '../lib/process';
 import { startEtcdMember, stopEtcdMember, waitEtcdHealthy } from '../deploy/lab/etcd-cluster';
+import type { EtcdMemberPlan } from '../deploy/lab/plan';
+import { portFree } from '../tools/agent-sim/cluster';
 import { NetloomError } from '../lib/errors';
 import { runRegistrations } from './support/registrations';
 import { parseRegistrationsArgs } from './support/registrations-report';
@@ -32,12 +35,16 @@ import { runIfMain } from './support/standalone';
 export const description =
   'netmaster REST create rates (sequential and 8 clients), endpoint latency, RSS with 10k endpoints, agent registrations vs CreateEndpoint';
 
-const ETCD = {
-  name: 'nmb',
-  clientUrl: 'http://127.0.0.1:24030',
-  peerUrl: 'http://127.0.0.1:24031',
-  dataDir: '/tmp/nl-netmaster/bench/etcd',
-};
+const DEFAULT_ETCD_PORT = 24030;
+
+/** The benchmark's etcd member on client port `port` (peer port + 1), and the directory of the run. */
+function etcdAt(port: number): { member: EtcdMemberPlan; dir: string } {
+  const dir = port === DEFAULT_ETCD_PORT ? '/tmp/nl-netmaster/bench' : `/tmp/nl-netmaster/bench-${port}`;
+  return {
+    member: { name: 'nmb', clientUrl: `http://127.0.0.1:${port}`, peerUrl: `http://127.0.0.1:${port + 1}`, dataDir: join(dir, 'etcd') },
+    dir,
+  };
+}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -128,8 +135,16 @@ export async function run(args: string[]): Promise<void> {
     throw new NetloomError('INVALID_ARGUMENT', `--only takes 'registrations', not '${only}'`, { field: '--only' });
   if (only === 'registrations' && registrations.count === 0)
     throw new NetloomError('INVALID_ARGUMENT', '--only registrations needs --registrations above 0', { field: '--registrations' });
-  rmSync('/tmp/nl-netmaster/bench', { recursive: true, force: true });
-  const etcdPid = startEtcdMember(ETCD, [ETCD], 'nl-netmaster-bench', '/tmp/nl-netmaster/bench/logs');
+  const etcdPort = arg(args, '--etcd-port', DEFAULT_ETCD_PORT);
+  if (!Number.isInteger(etcdPort) || etcdPort < 1024 || etcdPort > 65534)
+    throw new NetloomError('INVALID_ARGUMENT', `--etcd-port must be an integer from 1024 to 65534`, { field: '--etcd-port' });
+  const { member: ETCD, dir } = etcdAt(etcdPort);
+  // another run's etcd on these ports: its data directory must not be removed under it
+  for (const p of [etcdPort, etcdPort + 1])
+    if (!(await portFree(p)))
+      throw new Error(`port 127.0.0.1:${p} is taken (another netmaster benchmark running?): --etcd-port picks others`);
+  rmSync(dir, { recursive: true, force: true });
+  const etcdPid = startEtcdMember(ETCD, [ETCD], 'nl-netmaster-bench', join(dir, 'logs'));
   let nmPid = 0;
   try {
     await waitEtcdHealthy([ETCD.clientUrl]);
@@ -152,11 +167,7 @@ export async function run(args: string[]): Promise<void> {
     );
 
     const results: Record<string, unknown> = {
-      ...(only ? { only } : {}),
-      objects,
-      endpoints,
-      rounds,
-      concurrency: conc,
+      ...(only ? { only } : { objects, endpoints, rounds, concurrency: conc }),
       rssIdleMiB: rssMiB(nmPid),
       loadAvg1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
     };

@@ -196,13 +196,19 @@ export async function runRegistrations(
     const figures = summarizeRegistrations(cfg, rounds);
     const lat = figures.batchLatencyMs as { p50: number; p99: number };
     const clat = figures.createLatencyMs as { p50: number; p99: number };
+    const lines: Array<[string, string]> = [
+      [`registrations, ${cfg.batch} per batch, ${cfg.inFlight} in flight per agent`, `${String(figures.registrationsPerSec)} /s`],
+      ['registration batch latency p50 / p99', `${lat.p50} / ${lat.p99} ms`],
+      [`reference: CreateEndpoint, ${cfg.createInFlight} in flight per agent`, `${String(figures.createsPerSec)} /s`],
+      ['CreateEndpoint latency p50 / p99', `${clat.p50} / ${clat.p99} ms`],
+      [
+        'registrationsVsCreate',
+        `${String(figures.registrationsVsCreate)} (by round: ${(figures.registrationsVsCreateByRound as number[]).join(', ')})`,
+      ],
+    ];
+    for (const [what, v] of lines) say(`${what.padEnd(56)} ${v}`);
     say(
-      `${`agent registrations, ${REGISTRATION_AGENTS} agents, batches of ${cfg.batch} x ${cfg.inFlight} in flight each (median of ${cfg.rounds})`.padEnd(48)} ${String(figures.registrationsPerSec).padStart(6)} /s\n` +
-        `${'registration batch latency p50 / p99'.padEnd(48)} ${lat.p50} / ${lat.p99} ms\n` +
-        `${`reference: CreateEndpoint, ${cfg.createInFlight} in flight per agent (median of ${cfg.rounds})`.padEnd(48)} ${String(figures.createsPerSec).padStart(6)} /s\n` +
-        `${'CreateEndpoint latency p50 / p99'.padEnd(48)} ${clat.p50} / ${clat.p99} ms\n` +
-        `${'registrationsVsCreate'.padEnd(48)} ${String(figures.registrationsVsCreate)} (by round: ${(figures.registrationsVsCreateByRound as number[]).join(', ')})\n` +
-        `consistency check clean with ${counts.endpoints} endpoints; endpoint ls counts ${cfg.count} in each network`,
+      `consistency check clean with ${counts.endpoints} endpoints; endpoint ls counts ${cfg.count} in each network (medians of ${cfg.rounds} round(s))`,
     );
     return { ...figures, consistencyClean: true, endpointsCounted: cfg.count };
   } finally {
