@@ -57,6 +57,7 @@ export interface NetpluginOptions {
   metricsListen?: string;
   logLevel: string;
   hostNetwork: boolean;
+  datapathPurge: string;
   ipamBlocks: boolean;
   ipamLowWater: string;
   ipamIdleRelease: string;
@@ -123,6 +124,14 @@ export function buildCommand(): Command {
       '--ipam-idle-release <seconds>',
       'give back an address block empty for this long (one kept per network this host has endpoints in; 0: never)',
       '600',
+    )
+    .addOption(
+      new Option(
+        '--datapath-purge <when>',
+        "empty OVS's datapath flow cache after each flow change (auto: only on an Open vSwitch whose userspace datapath can keep a stale megaflow, before 3.1.3: docs/policy.md)",
+      )
+        .choices(['auto', 'always', 'never'])
+        .default('auto'),
     )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
@@ -235,6 +244,7 @@ export async function main(argv: string[]): Promise<void> {
       txChecksumOff: o.txChecksumOff === 'on' || (o.txChecksumOff === 'auto' && o.datapath === 'netdev'),
       endpointStatePath: `${o.stateDir}/endpoints.json`,
       hostNetwork: o.hostNetwork,
+      datapathPurge: o.datapathPurge as 'auto' | 'always' | 'never',
     },
     { source: blocks ? new OverlaySource(fabric, blocks) : fabric, allocator: blocks ?? fabric, logger, metrics },
   );

@@ -64,6 +64,8 @@ export interface AgentConfig {
    * published ports: netplugin/hostnet); default true
    */
   hostNetwork?: boolean;
+  /** the datapath flow cache purge after flow changes (reconcile/datapath-purge.ts); default auto */
+  datapathPurge?: 'auto' | 'always' | 'never';
 }
 
 export const DEFAULT_RULE_COUNTERS_MS = 5000;
@@ -251,7 +253,7 @@ export class Agent {
       log.warn({ reason: d.reason }, 'OpenFlow connection lost');
     });
     await sw.start({ timeoutMs: 15_000 });
-    this.purge = await purgeIfAffected(this.vswitchd, this.config.bridge.datapathType, log);
+    this.purge = await purgeIfAffected(this.vswitchd, this.config.bridge.datapathType, log, this.config.datapathPurge);
     await this.deps.source.start((s) => this.onState(s));
     this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
     const countersMs = this.config.ruleCountersMs ?? DEFAULT_RULE_COUNTERS_MS;

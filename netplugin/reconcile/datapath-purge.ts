@@ -91,7 +91,15 @@ export interface VswitchdControl {
  * The purge for this host's Open vSwitch, or undefined when it does not need one. The version is
  * asked of the running daemon (`version`: the Open_vSwitch row's ovs_version is only set by ovs-ctl).
  */
-export async function purgeIfAffected(ctl: VswitchdControl, datapathType: string, logger?: Logger): Promise<PurgeAfterChange | undefined> {
+export async function purgeIfAffected(
+  ctl: VswitchdControl,
+  datapathType: string,
+  logger?: Logger,
+  when: 'auto' | 'always' | 'never' = 'auto',
+): Promise<PurgeAfterChange | undefined> {
+  const purge = () => new PurgeAfterChange({ purge: async () => void (await ctl.call('revalidator/purge')) }, logger);
+  if (when === 'never') return undefined;
+  if (when === 'always') return purge();
   if (datapathType !== 'netdev') return undefined;
   let version: string | undefined;
   try {
@@ -105,5 +113,5 @@ export async function purgeIfAffected(ctl: VswitchdControl, datapathType: string
     { ovsVersion: version ?? 'unknown' },
     'this Open vSwitch can leave a stale megaflow after a flow change (fixed in 2.17.8, 3.0.5, 3.1.3): the datapath flow cache is emptied after each change',
   );
-  return new PurgeAfterChange({ purge: async () => void (await ctl.call('revalidator/purge')) }, logger);
+  return purge();
 }

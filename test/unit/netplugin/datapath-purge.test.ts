@@ -71,5 +71,10 @@ describe('datapath purge after flow changes (the overlapping-megaflow bug of Ope
     assert.equal(await purgeIfAffected(kernel, 'system'), undefined);
     assert.deepEqual(kernel.calls, [], 'the kernel datapath is not asked at all');
     assert.ok(await purgeIfAffected(ctl(new Error('connection refused')), 'netdev'), 'an unknown version counts as affected');
+    // --datapath-purge: always and never override the version check
+    const fixed = ctl('ovs-vswitchd (Open vSwitch) 3.2.1\n');
+    assert.ok(await purgeIfAffected(fixed, 'system', undefined, 'always'));
+    assert.equal(await purgeIfAffected(old, 'netdev', undefined, 'never'), undefined);
+    assert.deepEqual(fixed.calls, [], 'no version asked when told');
   });
 });
