@@ -46,6 +46,7 @@ import type { PortMapping } from '../hostnet/port-mapping';
 import type { TracePacket } from '../trace/trace-flow';
 import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
+import { onlyUnpluggedAdditions } from './unplugged-change';
 
 export interface AgentConfig {
   hostName: string;
@@ -317,11 +318,14 @@ export class Agent {
   }
 
   private onState(s: HostState): void {
+    const prev = this.state;
     this.state = s;
     this.warmVteps(s);
     this.deps.metrics?.connected.set({ peer: 'netmaster' }, this.deps.source.connected ? 1 : 0);
     for (const l of [...this.stateListeners]) l();
     this.portMappingsMaybeChanged();
+    // a locally allocated endpoint shown before its port is plugged: attachPlugged reconciles
+    if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports)) return;
     this.loop.trigger();
   }
 
