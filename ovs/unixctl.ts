@@ -12,9 +12,14 @@ import { JsonRpcConnection } from './ovsdb/rpc';
 
 /** The control socket of the ovs-vswitchd whose pid file is in `runDir`. */
 export async function vswitchdControlPath(runDir: string): Promise<string> {
+  return controlPathOfPidFile(runDir, () => readFile(`${runDir}/ovs-vswitchd.pid`, 'utf8'));
+}
+
+/** The control socket named by a pid file's text (`readPid` reads it; tests hand in their own). */
+export async function controlPathOfPidFile(runDir: string, readPid: () => string | Promise<string>): Promise<string> {
   let pid: string;
   try {
-    pid = (await readFile(`${runDir}/ovs-vswitchd.pid`, 'utf8')).trim();
+    pid = (await readPid()).trim();
   } catch (e) {
     throw new NetloomError('UNAVAILABLE', `ovs-vswitchd's pid file in ${runDir} cannot be read: ${errorMessage(e)}`);
   }

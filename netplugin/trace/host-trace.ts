@@ -11,7 +11,8 @@
  * when the packet went on without the flag. Conntrack is followed with `--ct-next trk,new`
  * for every recirculation: the packet is the first of a new connection.
  */
-import { NetloomError, errorMessage } from '../../lib/errors';
+import { NetloomError } from '../../lib/errors';
+import { controlPathOfPidFile } from '../../ovs/unixctl';
 import type { CommandRunner } from '../../lib/exec';
 import { FLAG, PIPELINE } from '../pipeline/tables';
 import { parseCookie, type Feature } from '../reconcile/cookie';
@@ -215,14 +216,7 @@ export interface HostTraceOptions {
 /** Run ofproto/trace for the packet on this host and name the result. */
 export async function traceOnHost(p: TracePacket, facts: TraceFacts & NamingFacts, opts: HostTraceOptions): Promise<HostTraceResult> {
   const flow = traceFlow(p, facts);
-  let pid: string;
-  try {
-    pid = opts.vswitchdPid().trim();
-  } catch (e) {
-    throw new NetloomError('UNAVAILABLE', `ovs-vswitchd's pid file in ${opts.ovsRunDir} cannot be read: ${errorMessage(e)}`);
-  }
-  if (!/^\d+$/.test(pid)) throw new NetloomError('UNAVAILABLE', `ovs-vswitchd's pid file in ${opts.ovsRunDir} holds no pid`);
-  const ctl = `${opts.ovsRunDir}/ovs-vswitchd.${pid}.ctl`;
+  const ctl = await controlPathOfPidFile(opts.ovsRunDir, opts.vswitchdPid);
   // one trk,new per recirculation the pipeline can take (conntrack once; ct(commit) does not recirculate)
   const args = ['--timeout=10', '-t', ctl, 'ofproto/trace', opts.bridge, flow, '--ct-next', 'trk,new', '--ct-next', 'trk,new'];
   const r = await opts.runner('ovs-appctl', args, { allowFailure: true, timeoutMs: 15_000 });
