@@ -40,7 +40,7 @@ import { traceOnHost, type HostTraceResult } from '../trace/host-trace';
 import { HostNetApplier } from '../hostnet/applier';
 import { desiredHostNet, type HostNetState } from '../hostnet/desired-state';
 import { GatewayPorts } from '../hostnet/gateway-ports';
-import { readHostAddresses } from '../hostnet/host-addresses';
+import { HostAddressWatch } from '../hostnet/address-watch';
 import { vrfOfGatewayPort } from '../hostnet/numbering';
 import type { PortMapping } from '../hostnet/port-mapping';
 import type { TracePacket } from '../trace/trace-flow';
@@ -123,6 +123,8 @@ export class Agent {
   private readonly shells = new ShellPool({ size: 4 });
   private readonly gatewayPorts: GatewayPorts;
   private readonly hostNet: HostNetApplier;
+  /** the host's addresses for the host network, read again only after the kernel reports a change */
+  private readonly hostAddresses: HostAddressWatch;
   /** the gateway ports last made sure of (their key) and their ofports; cleared when OVS reconnects */
   private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
   /** the gateway set (key) for which br-int's other gateway ports were last removed */
@@ -153,6 +155,12 @@ export class Agent {
     this.setup = new BridgeSetup(config.bridge, deps.logger);
     this.gatewayPorts = new GatewayPorts(config.bridge.bridge, deps.logger);
     this.hostNet = new HostNetApplier({ runner: this.runner, txChecksumOff: config.txChecksumOff, logger: deps.logger });
+    this.hostAddresses = new HostAddressWatch({
+      runner: this.runner,
+      onChange: () => this.kick('host-addresses'),
+      clock: this.clock,
+      logger: deps.logger,
+    });
     if (deps.metrics) {
       deps.metrics.probe = () => ({
         ovsdb: this.ovsdb.current !== undefined,
@@ -216,6 +224,7 @@ export class Agent {
   async start(): Promise<void> {
     const log = this.deps.logger;
     await this.withholdOrphanPorts();
+    if (this.config.hostNetwork !== false) this.hostAddresses.start();
     this.ovsdb.start();
     const vs = await this.vswitch();
     this.bridgePorts = await this.setup.apply(vs);
@@ -310,7 +319,13 @@ export class Agent {
     } catch (e) {
       this.deps.logger.warn({ err: errorMessage(e) }, 'bridge check after reconnect failed');
     }
-    this.loop.trigger({ now: true });
+    this.kick('reconnect', { now: true });
+  }
+
+  /** Ask for a reconcile, counted by why (netplugin_reconcile_triggers_total). */
+  private kick(reason: string, opts: { now?: boolean } = {}): void {
+    this.deps.metrics?.reconcileTriggers.inc({ reason });
+    this.loop.trigger(opts);
   }
 
   private warmVteps(s: HostState): void {
@@ -326,7 +341,7 @@ export class Agent {
     this.portMappingsMaybeChanged();
     // a locally allocated endpoint shown before its port is plugged: attachPlugged reconciles
     if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports)) return;
-    this.loop.trigger();
+    this.kick('state');
   }
 
   /** Resolve when the desired state satisfies `pred` (or reject after timeoutMs). */
@@ -385,7 +400,7 @@ export class Agent {
         while (this.portsDirty && !this.stopped) {
           this.portsDirty = false;
           await this.refreshPorts(await this.vswitch(), false);
-          this.loop.trigger();
+          this.kick('ports');
         }
       } catch (e) {
         this.deps.logger.warn({ err: errorMessage(e) }, 'reading ports after an interface change failed');
@@ -457,6 +472,7 @@ export class Agent {
           (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined),
           5000,
         );
+        this.deps.metrics?.reconcileTriggers.inc({ reason: 'attach' });
         await this.loop.settled(10_000);
       } catch (e) {
         this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'endpoint plugged; its flows are not installed yet');
@@ -496,7 +512,7 @@ export class Agent {
       this.portsWithheld = new Set([...this.portsWithheld].filter((k) => k !== rec.idempotencyKey));
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
     this.portMappingsMaybeChanged();
-    this.loop.trigger();
+    this.kick('detach');
     await this.store.flush();
   }
 
@@ -537,7 +553,7 @@ export class Agent {
     const text = JSON.stringify(now);
     if (text === this.lastPortMappings) return;
     this.lastPortMappings = text;
-    this.loop.trigger();
+    this.kick('port-mappings');
     for (const l of [...this.portMappingListeners]) l(now);
   }
 
@@ -584,22 +600,23 @@ export class Agent {
     const state = this.state;
     if (!state || !this.reconciler || !this.meters || !this.groups || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
+    const phase = this.phaseTimer();
     const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
     let input: PipelineInput = { state, local };
     let hostNet: HostNetState | undefined;
     if (this.config.hostNetwork !== false) {
-      const facts = { addresses: await readHostAddresses(this.runner), underlayMtu: this.config.underlayMtu };
+      const facts = { addresses: await this.hostAddresses.addresses(), underlayMtu: this.config.underlayMtu };
+      phase('host-addresses');
       // the published ports of the endpoints live here now (CNI portMappings, Docker -p): DNAT rules
       hostNet = desiredHostNet(input, facts, this.portMappings());
       input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
     }
     const flows = computePipeline(input);
-    const r = await applyToSwitch(
-      { flows: this.reconciler, meters: this.meters, groups: this.groups },
-      flows,
-      [...desiredMeters(input).map(meterConfig), ...serviceMeters(input)],
-      desiredGroups(input),
-    );
+    const meters = [...desiredMeters(input).map(meterConfig), ...serviceMeters(input)];
+    const groups = desiredGroups(input);
+    phase('compute');
+    const r = await applyToSwitch({ flows: this.reconciler, meters: this.meters, groups: this.groups }, flows, meters, groups);
+    phase('apply');
     if (this.purge) {
       const m = this.deps.metrics?.datapathPurges;
       await this.purge.settle(r.messages > 0).then(
@@ -609,6 +626,7 @@ export class Agent {
           throw e;
         },
       );
+      phase('purge');
     }
     if (hostNet) {
       // after the flows: no flow sends to a port that is gone, and the kernel side exists before routes name it
@@ -618,6 +636,7 @@ export class Agent {
         this.staleGatewaysChecked = key;
       }
       await this.hostNet.apply(hostNet);
+      phase('hostnet');
     }
     this.flowCount = flows.length;
     this.appliedState = state;
@@ -625,6 +644,16 @@ export class Agent {
     if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
     // the state computed from, not this.state: a newer one may have arrived during the apply
     this.deps.source.realized?.(state);
+  }
+
+  /** Returns a function that records the time since its previous call (or since now) as the named reconcile phase. */
+  private phaseTimer(): (name: string) => void {
+    let last = this.clock.monotonic();
+    return (name) => {
+      const now = this.clock.monotonic();
+      this.deps.metrics?.reconcilePhase.observe({ phase: name }, (now - last) / 1000);
+      last = now;
+    };
   }
 
   /** The tenants' gateway ports on br-int (added when missing) and their ofports, re-read only when the set changes. */
@@ -669,6 +698,7 @@ export class Agent {
     if (this.stopped) return;
     this.stopped = true;
     this.warmup.stop();
+    this.hostAddresses.stop();
     this.loop.stop();
     this.countersStop.abort();
     await this.countersLoop;
