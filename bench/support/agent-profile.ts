@@ -36,6 +36,8 @@ export interface ReconcileProfile {
   meanRunMs: number;
   /** mean ms per run of each phase */
   phaseMeanMs: Record<string, number>;
+  /** mean ms from a CNI ADD's start until each step finished */
+  addStepMeanMs: Record<string, number>;
 }
 
 const r2 = (x: number): number => Math.round(x * 100) / 100;
@@ -49,22 +51,28 @@ function delta(before: MetricSample, after: MetricSample, re: RegExp): Map<strin
   return out;
 }
 
+/** Mean ms per observation of a histogram, by one label, between two scrapes. */
+function meansMs(before: MetricSample, after: MetricSample, name: string, label: string): Record<string, number> {
+  const sums = delta(before, after, new RegExp(`^${name}_sum\\{${label}="([^"]+)"\\}$`));
+  const counts = delta(before, after, new RegExp(`^${name}_count\\{${label}="([^"]+)"\\}$`));
+  const out: Record<string, number> = {};
+  for (const [k, s] of sums) {
+    const n = counts.get(k) ?? 0;
+    if (n > 0) out[k] = r2((s / n) * 1000);
+  }
+  return out;
+}
+
 /** The reconciles between two scrapes, per cycle (`cycles` > 0). */
 export function reconcileProfile(before: MetricSample, after: MetricSample, cycles: number): ReconcileProfile {
   const runs = delta(before, after, /^netplugin_reconcile_duration_seconds_count\{result="(ok)"\}$/).get('ok') ?? 0;
   const runSeconds = delta(before, after, /^netplugin_reconcile_duration_seconds_sum\{result="(ok)"\}$/).get('ok') ?? 0;
   const triggers = delta(before, after, /^netplugin_reconcile_triggers_total\{reason="([^"]+)"\}$/);
-  const phaseSum = delta(before, after, /^netplugin_reconcile_phase_seconds_sum\{phase="([^"]+)"\}$/);
-  const phaseCount = delta(before, after, /^netplugin_reconcile_phase_seconds_count\{phase="([^"]+)"\}$/);
-  const phaseMeanMs: Record<string, number> = {};
-  for (const [p, s] of phaseSum) {
-    const n = phaseCount.get(p) ?? 0;
-    if (n > 0) phaseMeanMs[p] = r2((s / n) * 1000);
-  }
   return {
     runsPerCycle: r2(runs / cycles),
     triggersPerCycle: Object.fromEntries([...triggers].map(([k, v]) => [k, r2(v / cycles)])),
     meanRunMs: runs > 0 ? r2((runSeconds / runs) * 1000) : 0,
-    phaseMeanMs,
+    phaseMeanMs: meansMs(before, after, 'netplugin_reconcile_phase_seconds', 'phase'),
+    addStepMeanMs: meansMs(before, after, 'netplugin_cni_add_step_done_seconds', 'step'),
   };
 }

@@ -204,6 +204,13 @@ export class Agent {
     return this.deps.logger;
   }
 
+  /** Returns a function that records, for the named step of a CNI ADD, the time since this call. */
+  addStepTimer(): (step: string) => void {
+    const t0 = this.clock.monotonic();
+    const h = this.deps.metrics?.cniAddSteps;
+    return (step) => h?.observe({ step }, (this.clock.monotonic() - t0) / 1000);
+  }
+
   /** OVS reachable (OVSDB and OpenFlow) and the control plane connected. */
   get ready(): { ovs: boolean; controlPlane: boolean } {
     return { ovs: this.sw?.connected === true, controlPlane: this.deps.source.connected && this.deps.allocator.connected };

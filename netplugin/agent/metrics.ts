@@ -16,6 +16,8 @@ export interface AgentMetrics {
   reconcilePhase: Histogram<'phase'>;
   /** what asked for reconciles (several asks before a run make one run) */
   reconcileTriggers: Counter<'reason'>;
+  /** a CNI ADD's steps: time from the ADD's start until each finished (its critical path) */
+  cniAddSteps: Histogram<'step'>;
   endpoints: Gauge;
   connected: Gauge<'peer'>;
   ofReconnects: Counter;
@@ -91,6 +93,13 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
       name: 'netplugin_reconcile_triggers_total',
       help: 'Requests for a reconcile by reason (desired state, port change, attach, detach, reconnect, port mappings)',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    cniAddSteps: new Histogram({
+      name: 'netplugin_cni_add_step_done_seconds',
+      help: "Time from a CNI ADD's start until each of its steps finished: address allocated, veth made, OVS port with its ofport, flows installed (recorded), container addressed, done",
+      labelNames: ['step'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
     endpoints: new Gauge({ name: 'netplugin_endpoints', help: 'Endpoints plugged on this host', registers: [registry] }),

@@ -36,8 +36,10 @@ import {
   disableTxChecksum,
   hostIfName,
   removeHostIf,
+  setContainerMtu,
   setHostIfMtu,
 } from '../plumbing/veth';
+import type { EarlyAllocation, EndpointRequest } from '../agent/fabric';
 
 function resultOf(rec: EndpointRecord): CniResult {
   return {
@@ -62,6 +64,12 @@ function unwrap<T>(r: PromiseSettledResult<T>): T {
 }
 
 /** Wait for every promise; then throw the first failure, if any (nothing is left running). */
+/** For a step's timing: its failure is handled where the step is awaited. */
+const noop = (): void => undefined;
+
+/** Resolves (with nothing) after the promise callbacks already queued and one turn of the event loop. */
+const nextTurn = (): Promise<undefined> => new Promise((r) => setImmediate(() => r(undefined)));
+
 async function settleAll(ps: readonly Promise<unknown>[]): Promise<void> {
   const rs = await Promise.allSettled(ps);
   const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -96,6 +104,7 @@ export class AgentCniBackend implements CniBackend {
 
   private async addNew(req: CniAddRequest, ports: PublishedPort[]): Promise<CniResult> {
     const hostIf = hostIfName(req.idempotencyKey);
+    const step = this.agent.addStepTimer();
     // the MTU of the network when this host knows it already, else the smallest it can be (VXLAN);
     // stage 2 raises the container end's MTU (and the host end's) when the network allows more
     const known = this.agent.currentState?.networks.find((n) => n.tenant === req.network.tenant && n.name === req.network.network);
@@ -109,7 +118,8 @@ export class AgentCniBackend implements CniBackend {
     // netmaster allocates while the kernel makes the veth; then, at the same time: the checksum fix
     // and the OVS port (after the veth), the container's addressing (after both), the flows (after
     // the port and the allocation)
-    const allocating = this.agent.allocator.create({
+    const allocator = this.agent.allocator;
+    const endpointRequest: EndpointRequest = {
       idempotencyKey: req.idempotencyKey,
       host: this.agent.hostName,
       tenant: req.network.tenant,
@@ -121,12 +131,37 @@ export class AgentCniBackend implements CniBackend {
       ...(req.requestedIps[0] ? { requestedIp: req.requestedIps[0].ip } : {}),
       requestedMac: mac,
       labels: req.labels,
-    });
-    const veth = createVeth({ hostIf, ifName: req.ifName, netnsPath: req.netnsPath, mac, mtu: firstMtu }, runner);
+    };
+    const allocating: Promise<EarlyAllocation> = allocator.createEarly
+      ? allocator.createEarly(endpointRequest)
+      : allocator.create(endpointRequest).then((a) => ({ ...a, durable: Promise.resolve() }));
+    void allocating.then(() => step('allocated'), noop);
+    // an address chosen from this host's blocks is there within a turn of the event loop: the veth
+    // is then made with its addressing in one run (netmaster's answer takes longer: two stages)
+    const early = await Promise.race([allocating.then((a) => a, noop), nextTurn()]);
+    const oneShot = early !== undefined && known !== undefined && early.mac === mac ? early : undefined;
+    const veth = createVeth(
+      {
+        hostIf,
+        ifName: req.ifName,
+        netnsPath: req.netnsPath,
+        mac,
+        mtu: firstMtu,
+        ...(oneShot ? { address: { ip: oneShot.ip, prefixLength: oneShot.prefixLength, gateway: oneShot.gateway } } : {}),
+      },
+      runner,
+    );
+    void veth.then(() => step('veth'), noop);
     const checksum = settled(
       this.agent.config.txChecksumOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth,
     );
-    const port = settled(veth.then(() => this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey })));
+    const port = settled(
+      veth.then(async () => {
+        const ofport = await this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey });
+        step('port');
+        return ofport;
+      }),
+    );
     const [alloc, made] = await Promise.allSettled([allocating, veth]);
     if (alloc.status === 'rejected' || made.status === 'rejected') {
       await Promise.all([checksum, port]);
@@ -156,25 +191,36 @@ export class AgentCniBackend implements CniBackend {
     };
     try {
       rec.mtu = capped(endpointMtu(await this.agent.network(a.networkKey), underlay));
+      const container = oneShot
+        ? rec.mtu !== firstMtu
+          ? setContainerMtu(req.netnsPath, req.ifName, rec.mtu, runner)
+          : Promise.resolve()
+        : configureContainer(
+            {
+              ...rec,
+              // an ADD retried after a crash gets the endpoint of the first try, with its MAC
+              ...(a.mac !== mac ? { mac: a.mac } : { mac: undefined }),
+              ...(rec.mtu !== firstMtu ? { mtu: rec.mtu } : { mtu: undefined }),
+            },
+            runner,
+          );
       await settleAll([
-        configureContainer(
-          {
-            ...rec,
-            // an ADD retried after a crash gets the endpoint of the first try, with its MAC
-            ...(a.mac !== mac ? { mac: a.mac } : { mac: undefined }),
-            ...(rec.mtu !== firstMtu ? { mtu: rec.mtu } : { mtu: undefined }),
-          },
-          runner,
-        ),
+        container.then(() => step('container')),
+        // the record on disk before the runtime hears of the address (a local allocation)
+        a.durable,
         rec.mtu !== firstMtu ? setHostIfMtu(hostIf, rec.mtu, runner) : Promise.resolve(),
         checksum.then(unwrap),
-        port.then(unwrap).then((ofport) => this.agent.attachPlugged(rec, ofport)),
+        port
+          .then(unwrap)
+          .then((ofport) => this.agent.attachPlugged(rec, ofport))
+          .then(() => step('flows')),
         port.then(unwrap).then(() => this.agent.labelPort(hostIf, { 'iface-id': a.id, 'attached-mac': a.mac })),
       ]);
     } catch (e) {
       await this.undo(rec).catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'));
       throw e;
     }
+    step('done');
     return resultOf(rec);
   }
 
