@@ -15,7 +15,7 @@ import type { Logger } from '../../lib/logger';
 import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
 import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
 import { readFileSync } from 'node:fs';
-import { computePipeline } from '../pipeline/compute';
+import { computePipeline, ovsInput } from '../pipeline/compute';
 import type { PipelineInput } from '../pipeline/input';
 import { desiredMeters, meterConfig } from '../pipeline/meters';
 import { desiredGroups, serviceMeters } from '../pipeline/services';
@@ -585,13 +585,17 @@ export class Agent {
     if (!state || !this.reconciler || !this.meters || !this.groups || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
     const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
-    let input: PipelineInput = { state, local };
+    // routed networks (BGP mode) have no part in OVS: neither flows nor meters, groups or gateway ports
+    let input: PipelineInput = ovsInput({ state, local });
     let hostNet: HostNetState | undefined;
     if (this.config.hostNetwork !== false) {
       const facts = { addresses: await readHostAddresses(this.runner), underlayMtu: this.config.underlayMtu };
       // the published ports of the endpoints live here now (CNI portMappings, Docker -p): DNAT rules
       hostNet = desiredHostNet(input, facts, this.portMappings());
-      input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
+      input = {
+        state: input.state,
+        local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } },
+      };
     }
     const flows = computePipeline(input);
     const r = await applyToSwitch(
