@@ -47,6 +47,7 @@ import type { TracePacket } from '../trace/trace-flow';
 import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
+import { RoutedHost } from '../routed/routed-host';
 
 export interface AgentConfig {
   hostName: string;
@@ -123,6 +124,8 @@ export class Agent {
   private readonly shells = new ShellPool({ size: 4 });
   private readonly gatewayPorts: GatewayPorts;
   private readonly hostNet: HostNetApplier;
+  /** the routed endpoints' kernel state (BGP mode): routes, nftables policy, tc/DSCP QoS */
+  readonly routed: RoutedHost;
   /** the gateway ports last made sure of (their key) and their ofports; cleared when OVS reconnects */
   private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
   /** the gateway set (key) for which br-int's other gateway ports were last removed */
@@ -153,6 +156,7 @@ export class Agent {
     this.setup = new BridgeSetup(config.bridge, deps.logger);
     this.gatewayPorts = new GatewayPorts(config.bridge.bridge, deps.logger);
     this.hostNet = new HostNetApplier({ runner: this.runner, txChecksumOff: config.txChecksumOff, logger: deps.logger });
+    this.routed = new RoutedHost({ runner: this.runner, hostName: config.hostName, logger: deps.logger });
     if (deps.metrics) {
       deps.metrics.probe = () => ({
         ovsdb: this.ovsdb.current !== undefined,
@@ -216,6 +220,11 @@ export class Agent {
   async start(): Promise<void> {
     const log = this.deps.logger;
     await this.withholdOrphanPorts();
+    // routed endpoints' host routes first, from the records (not OVS, not netmaster): a route that
+    // is right is not touched, so traffic across the restart is not disturbed
+    await this.routed
+      .syncRoutes(this.store.list())
+      .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'routed endpoints: host routes not re-checked at start'));
     this.ovsdb.start();
     const vs = await this.vswitch();
     this.bridgePorts = await this.setup.apply(vs);
@@ -325,7 +334,8 @@ export class Agent {
     for (const l of [...this.stateListeners]) l();
     this.portMappingsMaybeChanged();
     // a locally allocated endpoint shown before its port is plugged: attachPlugged reconciles
-    if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports)) return;
+    const routed = new Set(this.store.list().flatMap((r) => (r.routed ? [r.endpointId] : [])));
+    if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports || routed.has(id))) return;
     this.loop.trigger();
   }
 
@@ -406,6 +416,7 @@ export class Agent {
     for (const p of br?.ports ?? []) for (const i of p.interfaces) ofportOf.set(i.name, i.ofport);
     const ports: Record<string, LocalPort> = {};
     for (const rec of this.store.list()) {
+      if (rec.routed) continue; // not on OVS
       let ofport = ofportOf.get(rec.hostIf);
       if (!ofportOf.has(rec.hostIf)) {
         if (!readd) continue;
@@ -463,6 +474,24 @@ export class Agent {
       }
     })();
     await Promise.all([this.store.flush(), flows]);
+  }
+
+  /**
+   * Record a routed endpoint (its host end routed to, not on br-int) and wait until its policy and
+   * QoS are in the kernel (when the desired state lists the endpoint).
+   */
+  async attachRouted(rec: EndpointRecord): Promise<void> {
+    this.store.put({ ...rec, routed: true });
+    this.loop.trigger();
+    const applied = (async () => {
+      try {
+        await this.waitForState(`endpoint ${rec.endpointId}`, (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined));
+        await this.loop.settled(10_000);
+      } catch (e) {
+        this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'routed endpoint plumbed; its policy is not applied yet');
+      }
+    })();
+    await Promise.all([this.store.flush(), applied]);
   }
 
   /**
@@ -580,9 +609,16 @@ export class Agent {
     await this.store.flush();
   }
 
+  /** The OVS side and the routed side (the kernel) side by side: neither waits for the other, nor for its failure. */
   private async reconcile(): Promise<void> {
     const state = this.state;
-    if (!state || !this.reconciler || !this.meters || !this.groups || !this.sw) return;
+    if (!state) return;
+    const [ovs, kernel] = await Promise.allSettled([this.reconcileOvs(state), this.routed.apply(state, this.store.list())]);
+    for (const r of [ovs, kernel]) if (r.status === 'rejected') throw r.reason;
+  }
+
+  private async reconcileOvs(state: HostState): Promise<void> {
+    if (!this.reconciler || !this.meters || !this.groups || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
     const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
     // routed networks (BGP mode) have no part in OVS: neither flows nor meters, groups or gateway ports
