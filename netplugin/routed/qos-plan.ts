@@ -97,7 +97,7 @@ export function renderDscpTable(qs: readonly RoutedQosEndpoint[]): string {
   const lines = marked.map((q) => `\t\tiifname "${q.hostIf}" ip dscp set ${q.dscp}`);
   return [
     `table ${NFT_QOS_FAMILY} ${NFT_QOS_TABLE} {`,
-    '\tchain mark {',
+    '\tchain endpoint_dscp {',
     '\t\ttype filter hook prerouting priority mangle; policy accept;',
     ...lines,
     '\t}',
