@@ -15,7 +15,7 @@ import type { Logger } from '../../lib/logger';
 import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
 import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
 import { readFileSync } from 'node:fs';
-import { computePipeline } from '../pipeline/compute';
+import { computePipeline, ovsInput } from '../pipeline/compute';
 import type { PipelineInput } from '../pipeline/input';
 import { desiredMeters, meterConfig } from '../pipeline/meters';
 import { desiredGroups, serviceMeters } from '../pipeline/services';
@@ -47,6 +47,7 @@ import type { TracePacket } from '../trace/trace-flow';
 import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
+import { RoutedHost } from '../routed/routed-host';
 
 export interface AgentConfig {
   hostName: string;
@@ -125,6 +126,8 @@ export class Agent {
   private readonly hostNet: HostNetApplier;
   /** the host's addresses for the host network, read again only after the kernel reports a change */
   private readonly hostAddresses: HostAddressWatch;
+  /** the routed endpoints' kernel state (BGP mode): routes, nftables policy, tc/DSCP QoS */
+  readonly routed: RoutedHost;
   /** the gateway ports last made sure of (their key) and their ofports; cleared when OVS reconnects */
   private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
   /** the gateway set (key) for which br-int's other gateway ports were last removed */
@@ -161,6 +164,7 @@ export class Agent {
       clock: this.clock,
       logger: deps.logger,
     });
+    this.routed = new RoutedHost({ runner: this.runner, hostName: config.hostName, logger: deps.logger });
     if (deps.metrics) {
       deps.metrics.probe = () => ({
         ovsdb: this.ovsdb.current !== undefined,
@@ -232,6 +236,11 @@ export class Agent {
     const log = this.deps.logger;
     await this.withholdOrphanPorts();
     if (this.config.hostNetwork !== false) this.hostAddresses.start();
+    // routed endpoints' host routes first, from the records (not OVS, not netmaster): a route that
+    // is right is not touched, so traffic across the restart is not disturbed
+    await this.routed
+      .syncRoutes(this.store.list())
+      .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'routed endpoints: host routes not re-checked at start'));
     this.ovsdb.start();
     const vs = await this.vswitch();
     this.bridgePorts = await this.setup.apply(vs);
@@ -347,7 +356,8 @@ export class Agent {
     for (const l of [...this.stateListeners]) l();
     this.portMappingsMaybeChanged();
     // a locally allocated endpoint shown before its port is plugged: attachPlugged reconciles
-    if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports)) return;
+    const routed = new Set(this.store.list().flatMap((r) => (r.routed ? [r.endpointId] : [])));
+    if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports || routed.has(id))) return;
     this.kick('state');
   }
 
@@ -428,6 +438,7 @@ export class Agent {
     for (const p of br?.ports ?? []) for (const i of p.interfaces) ofportOf.set(i.name, i.ofport);
     const ports: Record<string, LocalPort> = {};
     for (const rec of this.store.list()) {
+      if (rec.routed) continue; // not on OVS
       let ofport = ofportOf.get(rec.hostIf);
       if (!ofportOf.has(rec.hostIf)) {
         if (!readd) continue;
@@ -486,6 +497,24 @@ export class Agent {
       }
     })();
     await Promise.all([this.store.flush(), flows]);
+  }
+
+  /**
+   * Record a routed endpoint (its host end routed to, not on br-int) and wait until its policy and
+   * QoS are in the kernel (when the desired state lists the endpoint).
+   */
+  async attachRouted(rec: EndpointRecord): Promise<void> {
+    this.store.put({ ...rec, routed: true });
+    this.kick('attach-routed');
+    const applied = (async () => {
+      try {
+        await this.waitForState(`endpoint ${rec.endpointId}`, (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined));
+        await this.loop.settled(10_000);
+      } catch (e) {
+        this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'routed endpoint plumbed; its policy is not applied yet');
+      }
+    })();
+    await Promise.all([this.store.flush(), applied]);
   }
 
   /**
@@ -603,20 +632,31 @@ export class Agent {
     await this.store.flush();
   }
 
+  /** The OVS side and the routed side (the kernel) side by side: neither waits for the other, nor for its failure. */
   private async reconcile(): Promise<void> {
     const state = this.state;
-    if (!state || !this.reconciler || !this.meters || !this.groups || !this.sw) return;
+    if (!state) return;
+    const [ovs, kernel] = await Promise.allSettled([this.reconcileOvs(state), this.routed.apply(state, this.store.list())]);
+    for (const r of [ovs, kernel]) if (r.status === 'rejected') throw r.reason;
+  }
+
+  private async reconcileOvs(state: HostState): Promise<void> {
+    if (!this.reconciler || !this.meters || !this.groups || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
     const phase = this.phaseTimer();
     const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
-    let input: PipelineInput = { state, local };
+    // routed networks (BGP mode) have no part in OVS: neither flows nor meters, groups or gateway ports
+    let input: PipelineInput = ovsInput({ state, local });
     let hostNet: HostNetState | undefined;
     if (this.config.hostNetwork !== false) {
       const facts = { addresses: await this.hostAddresses.addresses(), underlayMtu: this.config.underlayMtu };
       phase('host-addresses');
       // the published ports of the endpoints live here now (CNI portMappings, Docker -p): DNAT rules
       hostNet = desiredHostNet(input, facts, this.portMappings());
-      input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
+      input = {
+        state: input.state,
+        local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } },
+      };
     }
     const flows = computePipeline(input);
     const meters = [...desiredMeters(input).map(meterConfig), ...serviceMeters(input)];

@@ -9,6 +9,8 @@
  * record, so they live and die with it. DEL undoes an attachment (the three parts at once) and is idempotent,
  * also for an ADD that died half-way; CHECK looks at the interface and address inside the namespace; GC
  * releases what is not listed; STATUS is ready when OVS and the control plane are connected.
+ * In a routed network (BGP mode) the host end is routed to instead of plugged into br-int
+ * (`finishRouted`, plumbing/routed-veth.ts); DEL removes its route with the veth.
  */
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { randomMac } from '../../lib/mac';
@@ -40,6 +42,9 @@ import {
   setHostIfMtu,
 } from '../plumbing/veth';
 import type { EarlyAllocation, EndpointRequest } from '../agent/fabric';
+import { configureRoutedContainer, plumbRoutedHost, removeRoutedEndpoint, ROUTED_GATEWAY } from '../plumbing/routed-veth';
+import { isRouted } from '../routed/routed-networks';
+import type { Network } from '../state/host-state';
 
 function resultOf(rec: EndpointRecord): CniResult {
   return {
@@ -139,7 +144,11 @@ export class AgentCniBackend implements CniBackend {
     // an address chosen from this host's blocks is there within a turn of the event loop: the veth
     // is then made with its addressing in one run (netmaster's answer takes longer: two stages)
     const early = await Promise.race([allocating.then((a) => a, noop), nextTurn()]);
-    const oneShot = early !== undefined && known !== undefined && early.mac === mac ? early : undefined;
+    // a routed network (BGP mode) known here already: its host end never goes on br-int, the kernel
+    // forwards (no checksum fix), its addressing is another (finishRouted); a network not known
+    // yet is taken for an OVS one until it is
+    const routedHint = known !== undefined && this.isRoutedNet(known);
+    const oneShot = early !== undefined && known !== undefined && !routedHint && early.mac === mac ? early : undefined;
     const veth = createVeth(
       {
         hostIf,
@@ -153,14 +162,16 @@ export class AgentCniBackend implements CniBackend {
     );
     void veth.then(() => step('veth'), noop);
     const checksum = settled(
-      this.agent.config.txChecksumOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth,
+      this.agent.config.txChecksumOff && !routedHint ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth,
     );
     const port = settled(
-      veth.then(async () => {
-        const ofport = await this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey });
-        step('port');
-        return ofport;
-      }),
+      routedHint
+        ? veth.then(() => 0)
+        : veth.then(async () => {
+            const ofport = await this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey });
+            step('port');
+            return ofport;
+          }),
     );
     const [alloc, made] = await Promise.allSettled([allocating, veth]);
     if (alloc.status === 'rejected' || made.status === 'rejected') {
@@ -190,7 +201,15 @@ export class AgentCniBackend implements CniBackend {
       ...(ports.length > 0 ? { portMappings: ports } : {}),
     };
     try {
-      rec.mtu = capped(endpointMtu(await this.agent.network(a.networkKey), underlay));
+      const net = await this.agent.network(a.networkKey);
+      if (this.isRoutedNet(net)) {
+        await Promise.all([checksum, port]);
+        if (!routedHint) await this.agent.unplugPort(hostIf);
+        // the record on disk before the runtime hears of the address (a local allocation)
+        const [result] = await Promise.all([this.finishRouted(rec, net, { mac, firstMtu, allocatedMac: a.mac, capped }), a.durable]);
+        return result;
+      }
+      rec.mtu = capped(endpointMtu(net, underlay));
       const container = oneShot
         ? rec.mtu !== firstMtu
           ? setContainerMtu(req.netnsPath, req.ifName, rec.mtu, runner)
@@ -224,6 +243,39 @@ export class AgentCniBackend implements CniBackend {
     return resultOf(rec);
   }
 
+  private isRoutedNet(n: Network): boolean {
+    const s = this.agent.currentState;
+    return s !== undefined && isRouted(s, n);
+  }
+
+  /**
+   * Stage 2 of a routed endpoint (BGP mode): the container's /32 and its link-local gateway, the
+   * host end's route `proto 81` and proxy ARP, both before the ADD answers (the first packet
+   * goes); then the agent records it and applies its policy and QoS. The result carries the
+   * address as a /32 and the gateway 169.254.1.1, as Calico's does (docs/bgp.md).
+   */
+  private async finishRouted(
+    rec: EndpointRecord,
+    net: Network,
+    o: { mac: string; firstMtu: number; allocatedMac: string; capped: (m: number) => number },
+  ): Promise<CniResult> {
+    const runner = this.agent.runner;
+    rec.routed = true;
+    rec.prefixLength = 32;
+    rec.gateway = ROUTED_GATEWAY;
+    rec.mtu = o.capped(endpointMtu(net, this.agent.config.underlayMtu));
+    const mtu = rec.mtu !== o.firstMtu ? { mtu: rec.mtu } : {};
+    await settleAll([
+      configureRoutedContainer(
+        { netnsPath: rec.netnsPath, ifName: rec.ifName, ip: rec.ip, ...(o.allocatedMac !== o.mac ? { mac: o.allocatedMac } : {}), ...mtu },
+        runner,
+      ),
+      plumbRoutedHost({ hostIf: rec.hostIf, ip: rec.ip, ...mtu }, runner),
+    ]);
+    await this.agent.attachRouted(rec);
+    return resultOf(rec);
+  }
+
   /** Take a host end off br-int and delete it (idempotent). */
   private async unplug(hostIf: string): Promise<void> {
     await settleAll([this.agent.unplugPort(hostIf), removeHostIf(hostIf, this.agent.runner)]);
@@ -236,10 +288,12 @@ export class AgentCniBackend implements CniBackend {
   }
 
   /** Unplug and release an attachment: the three parts at once (each is idempotent). */
-  private async undo(rec: Pick<EndpointRecord, 'endpointId' | 'hostIf' | 'idempotencyKey'>): Promise<void> {
+  private async undo(rec: Pick<EndpointRecord, 'endpointId' | 'hostIf' | 'idempotencyKey' | 'ip' | 'routed'>): Promise<void> {
     await settleAll([
       this.agent.detachEndpoint(rec),
-      removeHostIf(rec.hostIf, this.agent.runner),
+      rec.routed
+        ? removeRoutedEndpoint(rec, this.agent.runner).then(() => this.agent.routed.forget(rec.hostIf))
+        : removeHostIf(rec.hostIf, this.agent.runner),
       this.agent.allocator.delete({ endpointId: rec.endpointId, idempotencyKey: rec.idempotencyKey }),
     ]);
   }
@@ -261,7 +315,10 @@ export class AgentCniBackend implements CniBackend {
     if (addrs === undefined) return { problems: [`interface ${req.ifName} is missing in ${req.netnsPath}`] };
     const want = `${rec.ip}/${rec.prefixLength}`;
     if (!addrs.includes(want)) problems.push(`address ${want} is missing on ${req.ifName}`);
-    if (this.agent.localPorts[rec.endpointId] === undefined) problems.push(`host interface ${rec.hostIf} is not on the bridge`);
+    if (rec.routed) {
+      const r = await this.agent.runner('ip', ['-j', 'route', 'show', `${rec.ip}/32`, 'proto', '81'], { allowFailure: true });
+      if (!r.stdout.includes(`"dev":"${rec.hostIf}"`)) problems.push(`host route ${rec.ip}/32 dev ${rec.hostIf} proto 81 is missing`);
+    } else if (this.agent.localPorts[rec.endpointId] === undefined) problems.push(`host interface ${rec.hostIf} is not on the bridge`);
     return { problems };
   }
 

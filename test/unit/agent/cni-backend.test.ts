@@ -49,7 +49,9 @@ function fakeAgent(o: FakeOptions = {}) {
     hostName: 'h1',
     store,
     runner,
-    currentState: o.early ? { networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: 'vlan', mtu: 0 }] } : undefined,
+    currentState: o.early
+      ? { global: { fwdMode: 'bridging' }, networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: 'vlan', mtu: 0 }] }
+      : undefined,
     addStepTimer: () => (step: string) => void calls.push(`step ${step}`),
     config: { underlayMtu: 1500, txChecksumOff: true },
     logger: createLogger('test', { level: 'silent' }),
