@@ -163,12 +163,3 @@ export async function removeHostIf(hostIf: string, runner: CommandRunner = run):
     throw new NetloomError('COMMAND_FAILED', `deleting ${hostIf}: ${r.stderr.trim()}`);
   }
 }
-
-/** Addresses on `ifName` inside `netnsPath` (`ip/prefix`), or undefined when it is missing. */
-export async function containerAddresses(netnsPath: string, ifName: string, runner: CommandRunner = run): Promise<string[] | undefined> {
-  if (!existsSync(netnsPath)) return undefined;
-  const r = await runner('nsenter', [`--net=${netnsPath}`, 'ip', '-j', 'addr', 'show', 'dev', ifName], { allowFailure: true });
-  if (r.code !== 0) return undefined;
-  const links = JSON.parse(r.stdout) as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>;
-  return (links[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
-}
