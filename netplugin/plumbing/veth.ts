@@ -133,7 +133,18 @@ export async function configureContainer(p: ContainerAddressing, runner: Command
     allowFailure: true,
     timeoutMs: 10_000,
   });
-  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `configuring ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
+  if (r.code !== 0) {
+    // the container has that address or a default route already (another attachment's): a conflict, not a failure of ours
+    const code = r.stderr.includes('File exists') ? 'ALREADY_EXISTS' : 'COMMAND_FAILED';
+    const what = p.gateway !== '' ? 'its address or default route exists already' : 'its address exists already';
+    throw new NetloomError(
+      code,
+      `configuring ${p.ifName} in ${p.netnsPath}: ${code === 'ALREADY_EXISTS' ? `${what}: ` : ''}${r.stderr.trim()}`,
+      {
+        field: 'ifName',
+      },
+    );
+  }
 }
 
 /** Set the MTU of a host end (in the agent's namespace). */

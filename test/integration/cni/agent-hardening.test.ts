@@ -113,7 +113,8 @@ describe('CNI shim against the real agent (lab)', function () {
     );
     // serialized, every ADD finds nothing (success) or the complete attachment of an earlier ADD
     // (the spec's duplicate: code 100 naming it), every DEL is idempotent
-    const duplicate = (c: string | undefined, r: ShimOutcome) => c === 'ADD' && r.json?.code === 100 && /exists already/.test(String(r.json.msg));
+    const duplicate = (c: string | undefined, r: ShimOutcome) =>
+      c === 'ADD' && r.json?.code === 100 && /exists already/.test(String(r.json.msg));
     const bad = rs.map((r, i) => [commands[i], r] as const).filter(([c, r]) => r.code !== 0 && !duplicate(c, r));
     assert.deepEqual(
       bad.map(([c, r]) => `${c}: ${explain(r)}`),

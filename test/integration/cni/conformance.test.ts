@@ -157,7 +157,11 @@ describe('CNI conformance against the real agent (issue 18)', function () {
       const check0 = await shim('CHECK', 'two1', { prevResult: eth0.json });
       const check1 = await shim('CHECK', 'two1', { name: 'conf-vy', network: 'vy', prevResult: eth1.json }, { CNI_IFNAME: 'eth1' });
       assert.deepEqual([check0.code, check1.code], [0, 0], `${explain(check0)} / ${explain(check1)}`);
-      // a conflist may say which one installs it instead
+      // a conflist may say which one installs it instead: true where the container has one is a conflict
+      const eth3 = await shim('ADD', 'two1', { name: 'conf-vy3', network: 'vy', defaultRoute: true }, { CNI_IFNAME: 'eth3' });
+      assertCode(eth3, 100);
+      assert.match(String(eth3.json?.msg), /default route exists already/);
+      assert.equal((await ipJson<unknown[]>(NS_A, ['link', 'show'])).length, 3, 'the refused eth3 was undone (lo, eth0, eth1)');
       const eth2 = await shim('ADD', 'two1', { name: 'conf-vy2', network: 'vy', defaultRoute: false }, { CNI_IFNAME: 'eth2' });
       assert.equal(eth2.code, 0, explain(eth2));
       assert.equal((await shim('DEL', 'two1', { name: 'conf-vy2', network: 'vy' }, { CNI_IFNAME: 'eth2' })).code, 0);

@@ -26,6 +26,8 @@ const network: NetworkRef = { cniNetwork: 'nl', tenant: 't1', network: 'n' };
 interface FakeOptions {
   /** a command whose text contains this fails */
   failCommand?: string;
+  /** stderr of the failing command (default: Operation not permitted) */
+  failStderr?: string;
   failCreate?: boolean;
   /** claimPorts refuses (another endpoint has the host port) */
   portsTaken?: boolean;
@@ -42,7 +44,11 @@ function fakeAgent(o: FakeOptions = {}) {
     calls.push(`run ${text}`);
     const fails = o.failCommand !== undefined && text.includes(o.failCommand);
     const stdout = Object.entries(o.stdout ?? {}).find(([k]) => text.includes(k))?.[1] ?? '';
-    const r: RunResult = { code: fails ? 2 : 0, stdout, stderr: fails ? 'RTNETLINK answers: Operation not permitted' : '' };
+    const r: RunResult = {
+      code: fails ? 2 : 0,
+      stdout,
+      stderr: fails ? (o.failStderr ?? 'RTNETLINK answers: Operation not permitted') : '',
+    };
     return r;
   };
   const agent = {
@@ -305,6 +311,17 @@ describe('agent CNI backend (fake agent)', () => {
   it('a failed container configuration undoes all three parts', async () => {
     const { agent, calls, store } = fakeAgent({ failCommand: 'addr add' });
     await assert.rejects(new AgentCniBackend(agent).add(addReq()), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED'));
+    for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0'])
+      assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
+    assert.deepEqual(store.list(), []);
+  });
+
+  it('a default route the container has already (defaultRoute true) is ALREADY_EXISTS, and undoes all three parts', async () => {
+    const { agent, calls, store } = fakeAgent({ failCommand: 'route add default', failStderr: 'RTNETLINK answers: File exists' });
+    await assert.rejects(
+      new AgentCniBackend(agent).add(addReq({ defaultRoute: true })),
+      (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && /default route exists already/.test(e.message),
+    );
     for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0'])
       assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
     assert.deepEqual(store.list(), []);
