@@ -22,10 +22,16 @@ export function linkSetKinds(type: ObjectType): ObjectType[] {
   return [...new Set(sets.map((s) => s.kind as ObjectType))];
 }
 
-const namesIn = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' && v !== '' ? [v] : []);
+const namesIn = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' && v !== '' ? [v] : [];
 
 /** The link-sets of one object (undefined for kinds without any); `related` lists the kinds linkSetKinds named. */
-export function linkSetsOf(type: ObjectType, key: string, config: unknown, related: Related): Record<string, Record<string, LinkRef>> | undefined {
+export function linkSetsOf(
+  type: ObjectType,
+  key: string,
+  config: unknown,
+  related: Related,
+): Record<string, Record<string, LinkRef>> | undefined {
   const sets = kindOf(type).linkSets;
   if (!sets) return undefined;
   const o = config as Record<string, unknown>;

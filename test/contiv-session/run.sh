@@ -61,10 +61,12 @@ step 3 'vlans' global set --vlan-range 5000-6000
 step 0 '' tenant create t1
 step 0 '^t1' tenant ls -q
 step 3 'tenant nosuch' tenant inspect nosuch
-step 3 'tenant' tenant rm nosuch
+# deletes of missing objects fail visibly (Contiv's client takes a 404 on DELETE for success)
+step 3 'tenant nosuch does not exist' tenant rm nosuch
 # networks
 step 0 '' net create -t t1 -e vlan -p 100 -s 10.20.1.0/24 -g 10.20.1.1 net-vlan
 step 0 '' net create -t t1 -e vxlan -s 10.20.2.0/24 -g 10.20.2.1 -s6 2001:db8:2::/64 -g6 2001:db8:2::1 net-vx
+# Contiv's dual-stack form with the IPv6 gateway at ::1 and the IPv4 one at .254 (refused before issue 18)
 step 0 '' net create -t t1 -s 10.20.3.0/24 -g 10.20.3.254 -s6 2001:db8:3::/64 -g6 2001:db8:3::1 net-v6gw
 step 3 'overlap' net create -t t1 -e vxlan -s 10.20.1.128/25 net-overlap
 step 3 '' net create -t nosuch -s 10.30.0.0/24 net-x
@@ -92,10 +94,14 @@ step 0 '' policy rule-add -t t1 -d in -p 10 -g db -l tcp -P 5432 -j allow pol-we
 step 0 '' policy rule-add -t t1 -d out -e db -l tcp -P 5432 -j allow pol-web 2
 step 0 '' policy rule-add -t t1 -d in -i 10.9.0.0/16 -l udp -P 53 -j deny pol-web 3
 step 0 '' policy rule-add -t t1 -d in -n net-vx -l icmp -j allow pol-db 1
-step 3 '' policy rule-add -t t1 -d in -n net-vx -g web -j allow pol-db 2
-step 3 'ruleId|direction' policy rule-add -t t1 -d sideways pol-db 3
+# refused by Contiv's netctl itself, before any request (exit 1, as against Contiv)
+step 1 'both from-group' policy rule-add -t t1 -d in -n net-vx -g web -j allow pol-db 2
+step 1 'Unknown direction' policy rule-add -t t1 -d sideways pol-db 3
+# a group with an address: the group's members inside it (refused before issue 18)
 step 0 '' policy rule-add -t t1 -d in -g web -i 10.20.1.0/24 -l tcp -P 80 pol-db 4
-step 0 '' policy rule-add -t t1 -d in -g web -P 8080 pol-db 5
+# a port without protocol: Contiv took it and ignored the port (the rule matched every protocol); netloom refuses it, and says why
+step 3 'needs protocol tcp or udp.*Contiv ignored' policy rule-add -t t1 -d in -g web -P 8080 pol-db 5
+step 3 'is used by rule' group rm -t t1 db
 step 0 '5432' policy rule-ls -t t1 pol-web
 step 0 '' policy rule-rm -t t1 pol-web 3
 step 3 'rule' policy rule-rm -t t1 pol-web 99
@@ -107,7 +113,7 @@ step 0 'web' app-profile group-ls -t t1 app1
 step 0 '' app-profile update -t t1 -g web app1
 step 0 '' external-contracts create -t t1 -c -a uni/tn-x/brc-y ec1
 step 0 'ec1' external-contracts ls -t t1
-step 0 '' service create -t t1 -s app=web -p 80:8080:TCP -n net-vlan svc1
+step 0 'Creating ServiceLB t1:svc1' service create -t t1 -s net-vlan -l app=web -p 80:8080:TCP svc1
 step 0 'svc1' service ls -t t1
 step 0 '"serviceName": "svc1"' service inspect -t t1 svc1
 # aci-gw, bgp
@@ -125,6 +131,10 @@ step 0 '' bgp rm host1
 step 0 '' service rm -t t1 svc1
 step 0 '' app-profile rm -t t1 app1
 step 3 'nosuch-too' group rm -t t1 nosuch-too
+step 0 '' policy rule-rm -t t1 pol-web 1
+step 0 '' policy rule-rm -t t1 pol-web 2
+step 0 '' policy rule-rm -t t1 pol-db 1
+step 0 '' policy rule-rm -t t1 pol-db 4
 step 0 '' group rm -t t1 web
 step 0 '' group rm -t t1 db
 step 0 '' external-contracts rm -t t1 ec1

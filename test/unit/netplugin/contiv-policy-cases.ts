@@ -138,8 +138,26 @@ export const CASES: Case[] = [
   {
     name: "'in' deny from group web with an address (Contiv's form): the group's members inside it, not others there",
     rules: [
-      { policy: 'pd', id: 'in', direction: 'in', action: 'deny', fromEndpointGroup: 'web', fromIpAddress: '10.1.0.0/26', protocol: 'tcp', port: 80 },
-      { policy: 'pa', id: 'out', direction: 'in', action: 'deny', fromEndpointGroup: 'web', fromIpAddress: '10.1.0.16/28', protocol: '', port: 0 },
+      {
+        policy: 'pd',
+        id: 'in',
+        direction: 'in',
+        action: 'deny',
+        fromEndpointGroup: 'web',
+        fromIpAddress: '10.1.0.0/26',
+        protocol: 'tcp',
+        port: 80,
+      },
+      {
+        policy: 'pa',
+        id: 'out',
+        direction: 'in',
+        action: 'deny',
+        fromEndpointGroup: 'web',
+        fromIpAddress: '10.1.0.16/28',
+        protocol: '',
+        port: 0,
+      },
     ],
     expect: [
       ['web', 'db', 'tcp', 80, 'deny'],
