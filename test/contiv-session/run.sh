@@ -114,8 +114,15 @@ step 0 '' app-profile update -t t1 -g web app1
 step 0 '' external-contracts create -t t1 -c -a uni/tn-x/brc-y ec1
 step 0 'ec1' external-contracts ls -t t1
 step 0 'Creating ServiceLB t1:svc1' service create -t t1 -s net-vlan -l app=web -p 80:8080:TCP svc1
+# an endpoint (a container plugged by an agent; Contiv's netctl cannot make one), labelled app=web: a provider of svc1
+EP=$(curl -fs -X POST "$URL/api/v1/endpoints/" -d '{"tenantName":"t1","networkName":"net-vlan","groupName":"web","containerID":"ctr-web-1","homingHost":"host1","labels":{"app":"web"}}' |
+  sed -n 's/.*"endpointID":"\([^"]*\)".*/\1/p')
+[ -n "$EP" ] || { echo "contiv-session: could not create the endpoint"; exit 1; }
 step 0 'svc1' service ls -t t1
-step 0 '"serviceName": "svc1"' service inspect -t t1 svc1
+step 0 '"numProviders": 1' service inspect -t t1 svc1
+step 0 '"labels": "map\[app:web\]"' endpoint inspect ctr-web-1
+step 0 '"numEndpoints": 1' group inspect -t t1 web
+step 0 '"totalEndpoints": 1' tenant inspect t1
 # aci-gw, bgp
 step 0 '' aci-gw set -e yes -i no -d dom1
 step 0 'Enforce policies: yes' aci-gw info
@@ -135,6 +142,7 @@ step 0 '' policy rule-rm -t t1 pol-web 1
 step 0 '' policy rule-rm -t t1 pol-web 2
 step 0 '' policy rule-rm -t t1 pol-db 1
 step 0 '' policy rule-rm -t t1 pol-db 4
+curl -fs -X DELETE "$URL/api/v1/endpoints/$EP/" >/dev/null
 step 0 '' group rm -t t1 web
 step 0 '' group rm -t t1 db
 step 0 '' external-contracts rm -t t1 ec1
