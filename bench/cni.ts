@@ -316,7 +316,7 @@ export async function run(args: string[]): Promise<void> {
       ...(profile
         ? [
             `agent reconciles per ADD or DEL: ${profile.runsPerCycle} runs of ${profile.meanRunMs} ms mean; asked by ${JSON.stringify(profile.triggersPerCycle)}; phase means (ms) ${JSON.stringify(profile.phaseMeanMs)}`,
-            `agent-side ADD, mean ms from its start until each step finished: ${JSON.stringify(profile.addStepMeanMs)}`,
+            `agent-side ADD, mean ms from its start until each step finished: ${JSON.stringify(profile.addStepMeanMs)}; requests in the agent, mean ms: ${JSON.stringify(profile.requestMeanMs)}`,
           ]
         : []),
     ];

@@ -258,7 +258,11 @@ export async function main(argv: string[]): Promise<void> {
           return { trace: traceResultToProto(await agent.trace(tracePacketOf(q.trace))) };
         })
       : undefined;
-  const cni = await listenCni(o.cniSocket, { backend: new AgentCniBackend(agent), logger });
+  const cni = await listenCni(o.cniSocket, {
+    backend: new AgentCniBackend(agent),
+    logger,
+    onServed: (r) => metrics.cniRequests.observe({ command: r.command || 'none', result: r.ok ? 'ok' : 'error' }, r.ms / 1000),
+  });
   const docker =
     o.dockerSocket !== undefined || o.dockerNetworks ? new DockerEngineClient(o.dockerSocket ?? DEFAULT_DOCKER_SOCKET) : undefined;
   const cnm = o.cnmSocket

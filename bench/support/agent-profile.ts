@@ -38,6 +38,8 @@ export interface ReconcileProfile {
   phaseMeanMs: Record<string, number>;
   /** mean ms from a CNI ADD's start until each step finished */
   addStepMeanMs: Record<string, number>;
+  /** mean ms of the agent's CNI requests that succeeded, by command (arrival to answer) */
+  requestMeanMs: Record<string, number>;
 }
 
 const r2 = (x: number): number => Math.round(x * 100) / 100;
@@ -52,9 +54,9 @@ function delta(before: MetricSample, after: MetricSample, re: RegExp): Map<strin
 }
 
 /** Mean ms per observation of a histogram, by one label, between two scrapes. */
-function meansMs(before: MetricSample, after: MetricSample, name: string, label: string): Record<string, number> {
-  const sums = delta(before, after, new RegExp(`^${name}_sum\\{${label}="([^"]+)"\\}$`));
-  const counts = delta(before, after, new RegExp(`^${name}_count\\{${label}="([^"]+)"\\}$`));
+function meansMs(before: MetricSample, after: MetricSample, name: string, label: string, moreLabels = ''): Record<string, number> {
+  const sums = delta(before, after, new RegExp(`^${name}_sum\\{${label}="([^"]+)"${moreLabels}\\}$`));
+  const counts = delta(before, after, new RegExp(`^${name}_count\\{${label}="([^"]+)"${moreLabels}\\}$`));
   const out: Record<string, number> = {};
   for (const [k, s] of sums) {
     const n = counts.get(k) ?? 0;
@@ -74,5 +76,6 @@ export function reconcileProfile(before: MetricSample, after: MetricSample, cycl
     meanRunMs: runs > 0 ? r2((runSeconds / runs) * 1000) : 0,
     phaseMeanMs: meansMs(before, after, 'netplugin_reconcile_phase_seconds', 'phase'),
     addStepMeanMs: meansMs(before, after, 'netplugin_cni_add_step_done_seconds', 'step'),
+    requestMeanMs: meansMs(before, after, 'netplugin_cni_request_duration_seconds', 'command', ',result="ok"'),
   };
 }

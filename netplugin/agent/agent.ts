@@ -399,11 +399,14 @@ export class Agent {
       this.hostNet.invalidate();
       return true;
     }
+    if (this.detaching.has(e.name)) return false;
     const rec = this.store.list().find((r) => r.hostIf === e.name);
     if (!rec) return false;
     return e.kind === 'delete' || this.ports[rec.endpointId]?.ofport !== e.ofport;
   }
 
+  /** host ends whose port detachEndpoint is deleting (their OVSDB events are its own doing) */
+  private readonly detaching = new Set<string>();
   private portsDirty = false;
   private portsRefreshing = false;
 
@@ -540,7 +543,13 @@ export class Agent {
   /** Take the endpoint off br-int and forget it (idempotent). */
   async detachEndpoint(rec: Pick<EndpointRecord, 'endpointId' | 'hostIf' | 'idempotencyKey'>): Promise<void> {
     const vs = await this.vswitch();
-    await vs.deletePort(rec.hostIf, { ifExists: true });
+    // OVSDB's report of this very deletion would re-read every port and reconcile once more
+    this.detaching.add(rec.hostIf);
+    try {
+      await vs.deletePort(rec.hostIf, { ifExists: true });
+    } finally {
+      this.detaching.delete(rec.hostIf);
+    }
     const { [rec.endpointId]: _gone, ...rest } = this.ports;
     this.ports = rest;
     this.store.remove(rec.idempotencyKey);

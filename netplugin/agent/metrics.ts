@@ -18,6 +18,8 @@ export interface AgentMetrics {
   reconcileTriggers: Counter<'reason'>;
   /** a CNI ADD's steps: time from the ADD's start until each finished (its critical path) */
   cniAddSteps: Histogram<'step'>;
+  /** CNI requests served, by command and result, from the request's arrival to its answer */
+  cniRequests: Histogram<'command' | 'result'>;
   endpoints: Gauge;
   connected: Gauge<'peer'>;
   ofReconnects: Counter;
@@ -100,6 +102,13 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
       help: "Time from a CNI ADD's start until each of its steps finished: address allocated, veth made, OVS port with its ofport, flows installed (recorded), container addressed, done",
       labelNames: ['step'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    cniRequests: new Histogram({
+      name: 'netplugin_cni_request_duration_seconds',
+      help: 'CNI requests served by the agent, by command and result (ok, error), from arrival to answer',
+      labelNames: ['command', 'result'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 1, 5],
       registers: [registry],
     }),
     endpoints: new Gauge({ name: 'netplugin_endpoints', help: 'Endpoints plugged on this host', registers: [registry] }),

@@ -43,6 +43,8 @@ export interface CniHandlerOptions extends Omit<CniServeOptions, 'lock'> {
   backend: CniBackend;
   logger?: Logger;
   maxBodyBytes?: number;
+  /** told about every request served (metrics): its command, whether it succeeded, its time in the agent */
+  onServed?: (r: { command: string; ok: boolean; ms: number }) => void;
 }
 
 export interface CniOutcome {
@@ -234,13 +236,15 @@ export function createCniHandler(opts: CniHandlerOptions): (req: IncomingMessage
           ? await serveCni(env, body, opts.backend, serveOpts)
           : { status: httpStatusFor(body.code), body: JSON.stringify(body.toResult('1.1.0')) };
       send(res, outcome);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      opts.onServed?.({ command: env.command ?? '', ok: outcome.status === 200, ms });
       opts.logger?.info(
         {
           command: env.command,
           containerId: env.containerId,
           ifName: env.ifName,
           status: outcome.status,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ms,
         },
         outcome.status === 200 ? 'cni request served' : `cni request failed: ${outcome.body.slice(0, 300)}`,
       );

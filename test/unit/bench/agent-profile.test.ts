@@ -25,6 +25,7 @@ describe('bench: the agent reconcile profile', () => {
     assert.deepEqual(p.triggersPerCycle, { state: 1.5, attach: 0.5 });
     assert.deepEqual(p.phaseMeanMs, { apply: 5, purge: 1 });
     assert.deepEqual(p.addStepMeanMs, {});
+    assert.deepEqual(p.requestMeanMs, {});
   });
 
   it('skips comments, blank lines and values that are not numbers', () => {

@@ -282,9 +282,10 @@ describe('cni handler', () => {
     let dir: string;
     let srv: CniServer;
     const httpBe = new FakeBackend();
+    const served: Array<{ command: string; ok: boolean; ms: number }> = [];
     before(async () => {
       dir = tempDir();
-      srv = await listenCni(join(dir, 'agent.sock'), { backend: httpBe, probeNetns: anyNetns });
+      srv = await listenCni(join(dir, 'agent.sock'), { backend: httpBe, probeNetns: anyNetns, onServed: (r) => served.push(r) });
     });
     after(async () => {
       await srv.close();
@@ -324,6 +325,8 @@ describe('cni handler', () => {
       assert.equal(last.req.netnsPath, '/run/netns/cniweb');
       assert.equal(last.req.ifName, 'net1');
       assert.equal(last.req.network.group, 'fe');
+      const told = served.at(-1);
+      assert.ok(told?.command === 'ADD' && told.ok && told.ms >= 0, 'each request served is told (metrics)');
     });
 
     it('answers 404 with a CNI error for another path', async () => {
