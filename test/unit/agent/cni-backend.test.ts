@@ -40,6 +40,18 @@ interface FakeOptions {
   stdout?: Record<string, string>;
 }
 
+/** what the fake allocator gives (another MAC than the one asked for, as a retried ADD would get) */
+const allocated = {
+  id: 'ep1',
+  networkKey: 't1:n',
+  tenant: 't1',
+  network: 'n',
+  ip: '10.0.0.5',
+  prefixLength: 24,
+  mac: '02:00:00:00:00:05',
+  gateway: '10.0.0.1',
+};
+
 function fakeAgent(o: FakeOptions = {}) {
   const calls: string[] = [];
   const store = new EndpointStore(undefined);
@@ -73,33 +85,14 @@ function fakeAgent(o: FakeOptions = {}) {
       create: async (r: EndpointRequest) => {
         calls.push(`create ${r.idempotencyKey} mac ${r.requestedMac ?? '-'}`);
         if (o.failCreate) throw new NetloomError('NOT_FOUND', 'network t1:n does not exist', { field: 'network' });
-        return {
-          id: 'ep1',
-          networkKey: 't1:n',
-          tenant: 't1',
-          network: 'n',
-          ip: '10.0.0.5',
-          prefixLength: 24,
-          mac: '02:00:00:00:00:05',
-          gateway: '10.0.0.1',
-        };
+        return allocated;
       },
       ...(o.early
         ? {
             createEarly: async (r: EndpointRequest) => {
               calls.push(`createEarly ${r.idempotencyKey}`);
               const durable = (o.early?.durable ?? (async () => void calls.push('saved')))();
-              return {
-                id: 'ep1',
-                networkKey: 't1:n',
-                tenant: 't1',
-                network: 'n',
-                ip: '10.0.0.5',
-                prefixLength: 24,
-                mac: r.requestedMac ?? '',
-                gateway: '10.0.0.1',
-                durable,
-              };
+              return { ...allocated, mac: r.requestedMac ?? '', durable };
             },
           }
         : {}),
