@@ -57,7 +57,10 @@ export class BgpSpeaker {
   private sync: RouteSync | undefined;
   private desired: SpeakerConfig | undefined;
   private desiredText = '';
-  private lastError = '';
+  /** why the last desired state's BGP settings could not be used ('' when they could) */
+  private settingsError = '';
+  /** the last failure to bring gobgpd to the desired state ('' after a success) */
+  private applyError = '';
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly runner: CommandRunner;
@@ -87,10 +90,11 @@ export class BgpSpeaker {
       next = input === undefined ? undefined : parseSpeakerConfig(input);
     } catch (e) {
       // bad settings: keep what runs (a withdrawal for a typo would cut the host off)
-      this.lastError = errorMessage(e);
-      this.opts.logger.error({ err: this.lastError }, 'BGP settings not applied');
+      this.settingsError = errorMessage(e);
+      this.opts.logger.error({ err: this.settingsError }, 'BGP settings not applied');
       return this.chain;
     }
+    this.settingsError = '';
     const text = next === undefined ? '' : JSON.stringify(next);
     if (text === this.desiredText) return this.chain;
     this.desiredText = text;
@@ -115,11 +119,11 @@ export class BgpSpeaker {
       );
       if (!this.supervisor) await this.enable(next);
       else await this.supervisor.setDesired(next);
-      this.lastError = '';
+      this.applyError = '';
     } catch (e) {
       // the supervisor retries a failed reconcile itself; this is for inspect and the logs
-      this.lastError = errorMessage(e);
-      log.warn({ err: this.lastError }, 'BGP speaker not at its desired state yet');
+      this.applyError = errorMessage(e);
+      log.warn({ err: this.applyError }, 'BGP speaker not at its desired state yet');
     }
   }
 
@@ -155,7 +159,7 @@ export class BgpSpeaker {
     const c = this.supervisor?.client;
     const out: SpeakerStatus = {
       running: false,
-      error: this.lastError,
+      error: this.settingsError || this.applyError,
       pid: this.supervisor?.pid,
       asn: cfg?.global.asn ?? 0,
       routerId: cfg?.global.routerId ?? '',

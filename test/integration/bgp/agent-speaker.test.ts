@@ -164,6 +164,22 @@ describe('agent BGP speaker: host states -> gobgpd, BIRD and the kernels', funct
     assert.ok(!(await torPrefixes()).includes(block));
   });
 
+  it('bad BGP settings keep what runs (no withdrawal for a typo) and say why in the status', async () => {
+    const sp = speakers.get(1)!;
+    const before = sp.current;
+    const bad = state(1);
+    await sp.update({ ...bad, bgp: { ...bad.bgp!, routerIp: 'not-an-ip/24' } });
+    assert.equal(sp.current, before);
+    const st = await sp.status();
+    assert.match(st.error, /router IP/);
+    assert.deepEqual(
+      st.announced.map((p) => p.prefix),
+      [blockOf(1), `${STRAY}/32`],
+    );
+    await sp.update(state(1));
+    assert.equal((await sp.status()).error, '');
+  });
+
   it('an agent restart (new speaker adopting gobgpd) changes nothing the tor sees', async () => {
     const route = async (): Promise<string> => fabric.birdRoutes(blockOf(1));
     const before = await route();
