@@ -139,7 +139,20 @@ export class BgpSpeaker {
     });
     this.sync.start();
     supervisor.on('exited', (x) => this.opts.logger.warn(x, 'gobgpd exited; restarting it'));
-    await supervisor.start(cfg);
+    try {
+      await supervisor.start(cfg);
+    } catch (e) {
+      // gobgpd could not be started at all (no such program): the next changed state tries again
+      if (!this.stopped) {
+        await this.sync.stop();
+        await supervisor.stop();
+        this.sync = undefined;
+        this.supervisor = undefined;
+        this.desired = undefined;
+        this.desiredText = '';
+      }
+      throw e;
+    }
   }
 
   /** BGP settings gone: stop gobgpd (its sessions close, its paths go) and remove the routes it installed. */
@@ -189,9 +202,10 @@ export class BgpSpeaker {
   /** Stop following; gobgpd keeps running (sessions and routes stay) for the next agent to adopt. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.chain;
+    // the supervisor first: a start waiting for a gobgpd that does not answer ends with it
     await this.sync?.stop();
     await this.supervisor?.stop({ keepDaemon: true });
+    await this.chain;
   }
 }
 

@@ -7,7 +7,9 @@ import { strict as assert } from 'node:assert';
 import { Registry } from 'prom-client';
 import { registerBgpMetrics } from '../../../netplugin/agent/bgp-metrics';
 import { bgpStatusToProto } from '../../../netplugin/agent/bgp-inspect-wire';
-import { parseInstalled, type SpeakerStatus } from '../../../netplugin/agent/bgp-speaker';
+import { BgpSpeaker, parseInstalled, type SpeakerStatus } from '../../../netplugin/agent/bgp-speaker';
+import { createLogger } from '../../../lib/logger';
+import { parseHostState } from '../../../netplugin/state/host-state';
 import type { PeerStatus } from '../../../netplugin/bgp/gobgp-client';
 
 function peer(address: string, over: Partial<PeerStatus> = {}): PeerStatus {
@@ -90,5 +92,29 @@ describe('agent BGP speaker: metrics, wire form, installed routes', () => {
     ]);
     assert.deepEqual(parseInstalled(''), []);
     assert.deepEqual(parseInstalled('not json'), []);
+  });
+
+  it('a gobgpd that cannot be started: the error is shown, nothing is left half running, the next state tries again', async () => {
+    const calls: string[][] = [];
+    const sp = new BgpSpeaker({
+      hostName: 'h1',
+      vtepIp: '10.0.0.1',
+      supervisor: { api: 'unix:///tmp/nl-no-gobgpd-test.sock', binary: '/nonexistent/gobgpd' },
+      runner: async (cmd, args) => {
+        calls.push([cmd, ...args]);
+        return { code: 0, stdout: '[]', stderr: '' };
+      },
+      logger: createLogger('t', { level: 'silent' }),
+    });
+    const state = (as: number) => parseHostState({ bgp: { hostname: 'h1', routerIp: '', as, neighbor: '10.0.0.254', neighborAs: 65000 } });
+    await sp.update(state(65001));
+    assert.equal(sp.gobgpd, undefined);
+    const st = await sp.status();
+    assert.equal(st.running, false);
+    assert.match(st.error, /could not start \/nonexistent\/gobgpd/);
+    assert.equal(sp.current, undefined, 'forgotten, so that the next state starts it again');
+    await sp.update(state(65001));
+    assert.match((await sp.status()).error, /could not start/);
+    await sp.stop();
   });
 });
