@@ -30,6 +30,8 @@ const recordSchema = z.object({
   mac: z.string(),
   gateway: z.string(),
   mtu: z.number().int(),
+  /** a routed endpoint (BGP mode): its host end is not on OVS but routed to (netplugin/routed/); absent: false */
+  routed: z.boolean().optional(),
   /** ports the host publishes for the endpoint (CNI portMappings, Docker -p); absent: none */
   portMappings: z.array(publishedPortSchema).optional(),
 });

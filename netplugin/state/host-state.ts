@@ -16,7 +16,8 @@ import { parseWith } from '../../lib/validation';
 
 export type FwdMode = 'bridge' | 'routing';
 export type ArpMode = 'proxy' | 'flood';
-export type Encap = 'vlan' | 'vxlan';
+/** `bgp`: a routed network (issue 16), served by the kernel, not by OVS (netplugin/routed/). */
+export type Encap = 'vlan' | 'vxlan' | 'bgp';
 
 export interface Global {
   fwdMode: FwdMode;
@@ -39,7 +40,7 @@ export interface Network {
   tenant: string;
   name: string;
   encap: Encap;
-  /** VLAN id (1..4094) or VNI (1..16777215) */
+  /** VLAN id (1..4094), VNI (1..16777215), or a routed network's id (1..16777215) */
   pktTag: number;
   subnet: string;
   gateway: string;
@@ -280,7 +281,7 @@ const networkSchema = z
     key: z.string().min(1, { error: 'network key is required' }),
     tenant: z.string().min(1, { error: 'network tenant is required' }),
     name: z.string().min(1, { error: 'network name is required' }),
-    encap: z.enum(['vlan', 'vxlan'], { error: "encap must be 'vlan' or 'vxlan'" }),
+    encap: z.enum(['vlan', 'vxlan', 'bgp'], { error: "encap must be 'vlan', 'vxlan' or 'bgp'" }),
     pktTag: u32('pktTag'),
     subnet: cidr4('subnet'),
     gateway: optIpv4('gateway'),

@@ -25,6 +25,11 @@ interface FakeOptions {
   /** a command whose text contains this fails */
   failCommand?: string;
   failCreate?: boolean;
+  /**
+   * the allocator answers early (address blocks) with the MAC asked for; `durable` is what the
+   * record's save does (default: it succeeds); the network is in the desired state
+   */
+  early?: { durable?: () => Promise<void> };
   /** claimPorts refuses (another endpoint has the host port) */
   portsTaken?: boolean;
 }
@@ -44,7 +49,10 @@ function fakeAgent(o: FakeOptions = {}) {
     hostName: 'h1',
     store,
     runner,
-    currentState: undefined,
+    currentState: o.early
+      ? { global: { fwdMode: 'bridging' }, networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: 'vlan', mtu: 0 }] }
+      : undefined,
+    addStepTimer: () => (step: string) => void calls.push(`step ${step}`),
     config: { underlayMtu: 1500, txChecksumOff: true },
     logger: createLogger('test', { level: 'silent' }),
     localPorts: {},
@@ -65,6 +73,25 @@ function fakeAgent(o: FakeOptions = {}) {
           gateway: '10.0.0.1',
         };
       },
+      ...(o.early
+        ? {
+            createEarly: async (r: EndpointRequest) => {
+              calls.push(`createEarly ${r.idempotencyKey}`);
+              const durable = (o.early?.durable ?? (async () => void calls.push('saved')))();
+              return {
+                id: 'ep1',
+                networkKey: 't1:n',
+                tenant: 't1',
+                network: 'n',
+                ip: '10.0.0.5',
+                prefixLength: 24,
+                mac: r.requestedMac ?? '',
+                gateway: '10.0.0.1',
+                durable,
+              };
+            },
+          }
+        : {}),
       delete: async (r: { endpointId?: string; idempotencyKey: string }) =>
         void calls.push(`delete ${r.endpointId ?? '-'} ${r.idempotencyKey}`),
     },
@@ -170,6 +197,42 @@ describe('agent CNI backend (fake agent)', () => {
       store.list().map((x) => [x.endpointId, x.hostIf, x.mtu]),
       [['ep1', hostIf, 1500]],
     );
+  });
+
+  it('ADD with an address chosen early (blocks): one ip run makes the veth with its addressing; the answer waits for the save', async () => {
+    let saved: () => void = () => undefined;
+    const { agent, calls, store } = fakeAgent({ early: { durable: () => new Promise<void>((r) => (saved = r)) } });
+    let answered = false;
+    const adding = new AgentCniBackend(agent).add(addReq()).then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(answered, false, 'no answer before the record is on disk');
+    saved();
+    const r = await adding;
+    assert.deepEqual(r.ips, [{ address: '10.0.0.5/24', gateway: '10.0.0.1', interface: 1 }]);
+    const ipRuns = calls.filter((c) => c.includes(' ip -b - <<'));
+    assert.equal(ipRuns.length, 1, calls.join('\n'));
+    assert.match(
+      ipRuns[0] ?? '',
+      /mtu 1500 type veth peer name eth0 address 02(:[0-9a-f]{2}){5} mtu 1500; link set eth0 up; link set lo up; addr add 10\.0\.0\.5\/24 dev eth0; route add default via 10\.0\.0\.1 dev eth0$/,
+    );
+    assert.ok(!calls.some((c) => c.startsWith('run ip link set') && c.includes('mtu')), 'the MTU was right from the start');
+    assert.deepEqual(
+      store.list().map((x) => x.endpointId),
+      ['ep1'],
+    );
+  });
+
+  it('ADD with an address chosen early whose save fails: the ADD fails and everything is undone', async () => {
+    const { agent, calls, store } = fakeAgent({
+      early: { durable: async () => Promise.reject(new NetloomError('INTERNAL', 'disk full')) },
+    });
+    await assert.rejects(new AgentCniBackend(agent).add(addReq()), /disk full/);
+    for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0'])
+      assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
+    assert.deepEqual(store.list(), []);
   });
 
   it('a failed allocation removes the veth and the port, and keeps no record', async () => {
