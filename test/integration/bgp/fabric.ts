@@ -11,6 +11,7 @@
  * both when two hosts announce the same prefix (ECMP). gobgpd's API is a unix socket: the test
  * runs in the root namespace, where a 127.0.0.1 port inside a host namespace cannot be reached.
  */
+import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,4 +207,14 @@ export class Fabric {
     rmSync(this.dir, { recursive: true, force: true });
     steps.throwIfFailed();
   }
+}
+
+/** Two `birdc show route ... all` outputs of one route: equal but for at most 50 ms on its time. */
+export function assertSameRoute(after: string, before: string): void {
+  const time = /unicast \[\S+ (\d\d):(\d\d):(\d\d\.\d+)\]/;
+  const ms = (t: RegExpExecArray | null): number => (t ? (Number(t[1]) * 60 + Number(t[2])) * 60_000 + Number(t[3]) * 1000 : NaN);
+  const a = time.exec(after);
+  const b = time.exec(before);
+  assert.ok(Math.abs(ms(a) - ms(b)) <= 50, `the route changed: ${b?.[0]} -> ${a?.[0]}`);
+  assert.equal(after.replace(time, ''), before.replace(time, ''));
 }
