@@ -6,9 +6,12 @@
  * route) while the agent installs the endpoint's flows, and answers when both are done. A failure
  * anywhere undoes every part. Published ports (portMappings) are reserved on the host before
  * anything is made (a host port another endpoint has fails the ADD) and kept with the endpoint's
- * record, so they live and die with it. DEL undoes an attachment (the three parts at once) and is idempotent,
- * also for an ADD that died half-way; CHECK looks at the interface and address inside the namespace; GC
- * releases what is not listed; STATUS is ready when OVS and the control plane are connected.
+ * record, so they live and die with it. A second ADD of a recorded attachment is an error (the spec's
+ * duplicate attachment). Only a container's first attachment installs the default route, unless the
+ * netconf's `defaultRoute` says otherwise. DEL undoes an attachment (the three parts at once) and is
+ * idempotent, also for an ADD that died half-way; CHECK compares the interface, addresses and routes
+ * inside the namespace with the record and the prevResult (cni-check.ts); GC releases what is not
+ * listed; STATUS is ready when OVS and the control plane are connected.
  * In a routed network (BGP mode) the host end is routed to instead of plugged into br-int
  * (`finishRouted`, plumbing/routed-veth.ts); DEL removes its route with the veth.
  */
@@ -29,11 +32,12 @@ import type {
   CniStatus,
 } from '../cni/types';
 import { publishedPort } from '../cni/parse';
+import { readNetnsView } from '../plumbing/netns-view';
+import { attachmentProblems, expectedFromResult, type ExpectedAttachment } from './cni-check';
 import type { PublishedPort } from '../state/published-port';
 import { endpointMtu, VXLAN_OVERHEAD } from '../pipeline/mtu';
 import {
   configureContainer,
-  containerAddresses,
   createVeth,
   disableTxChecksum,
   hostIfName,
@@ -46,13 +50,23 @@ import { configureRoutedContainer, plumbRoutedHost, removeRoutedEndpoint, ROUTED
 import { isRouted } from '../routed/routed-networks';
 import type { Network } from '../state/host-state';
 
+/** The default route an attachment installed: via its gateway, unless its record says it installed none. */
+function defaultRouteOf(rec: EndpointRecord): { dst: string; gw: string }[] {
+  return rec.gateway && rec.defaultRoute !== false ? [{ dst: '0.0.0.0/0', gw: rec.gateway }] : [];
+}
+
 function resultOf(rec: EndpointRecord): CniResult {
   return {
     interfaces: [{ name: rec.hostIf }, { name: rec.ifName, mac: rec.mac, mtu: rec.mtu, sandbox: rec.netnsPath }],
     ips: [{ address: `${rec.ip}/${rec.prefixLength}`, ...(rec.gateway ? { gateway: rec.gateway } : {}), interface: 1 }],
-    routes: rec.gateway ? [{ dst: '0.0.0.0/0', gw: rec.gateway }] : [],
+    routes: defaultRouteOf(rec),
     dns: {},
   };
+}
+
+/** The record's own view of its container interface, for CHECK. */
+function expectedFromRecord(rec: EndpointRecord): ExpectedAttachment {
+  return { ifName: rec.ifName, mac: rec.mac, mtu: rec.mtu, addresses: [`${rec.ip}/${rec.prefixLength}`], routes: defaultRouteOf(rec) };
 }
 
 /** A promise that never rejects: its outcome, for steps that are awaited later (no unhandled rejection meanwhile). */
@@ -86,7 +100,14 @@ export class AgentCniBackend implements CniBackend {
 
   async add(req: CniAddRequest): Promise<CniResult> {
     const existing = this.agent.store.get(req.idempotencyKey);
-    if (existing) return this.again(req, existing);
+    if (existing) {
+      // the spec: no second ADD of one (network, container, interface) without a DEL between
+      throw new NetloomError(
+        'ALREADY_EXISTS',
+        `attachment ${req.containerId}/${req.ifName} on network ${req.network.cniNetwork} exists already (in ${existing.netnsPath}); DEL it first`,
+        { field: 'CNI_CONTAINERID' },
+      );
+    }
     // host ports are reserved first: a clash fails the ADD before anything is made
     const ports = req.portMappings.map(publishedPort);
     this.agent.claimPorts(req.idempotencyKey, ports, (i) => `runtimeConfig.portMappings[${i}]`);
@@ -96,15 +117,6 @@ export class AgentCniBackend implements CniBackend {
       // the record (live once added) holds the ports from now on, or the ADD failed
       this.agent.releasePortClaim(req.idempotencyKey);
     }
-  }
-
-  /** A repeated ADD: the recorded attachment when its interface is still there. */
-  private async again(req: CniAddRequest, existing: EndpointRecord): Promise<CniResult> {
-    const addrs = await containerAddresses(existing.netnsPath, existing.ifName, this.agent.runner);
-    if (addrs?.includes(`${existing.ip}/${existing.prefixLength}`)) return resultOf(existing);
-    throw new NetloomError('ALREADY_EXISTS', `attachment ${req.containerId}/${req.ifName} exists but its interface is gone; DEL it first`, {
-      field: 'CNI_CONTAINERID',
-    });
   }
 
   private async addNew(req: CniAddRequest, ports: PublishedPort[]): Promise<CniResult> {
@@ -120,6 +132,8 @@ export class AgentCniBackend implements CniBackend {
     // the MAC is chosen here (or by the runtime) so that stage 1 can set it; netmaster records it
     // (CONFLICT in the ~2^-40 case of a clash: the runtime retries the ADD)
     const mac = req.requestedMac ?? randomMac();
+    // a second interface of a container would clash with the first's default route (RTNETLINK: File exists)
+    const defaultRoute = req.defaultRoute ?? !this.agent.store.list().some((r) => r.kind === 'cni' && r.containerId === req.containerId);
     // netmaster allocates while the kernel makes the veth; then, at the same time: the checksum fix
     // and the OVS port (after the veth), the container's addressing (after both), the flows (after
     // the port and the allocation)
@@ -156,7 +170,9 @@ export class AgentCniBackend implements CniBackend {
         netnsPath: req.netnsPath,
         mac,
         mtu: firstMtu,
-        ...(oneShot ? { address: { ip: oneShot.ip, prefixLength: oneShot.prefixLength, gateway: oneShot.gateway } } : {}),
+        ...(oneShot
+          ? { address: { ip: oneShot.ip, prefixLength: oneShot.prefixLength, gateway: defaultRoute ? oneShot.gateway : '' } }
+          : {}),
       },
       runner,
     );
@@ -197,6 +213,7 @@ export class AgentCniBackend implements CniBackend {
       prefixLength: a.prefixLength,
       mac: a.mac,
       gateway: a.gateway,
+      defaultRoute,
       mtu: firstMtu,
       ...(ports.length > 0 ? { portMappings: ports } : {}),
     };
@@ -217,6 +234,7 @@ export class AgentCniBackend implements CniBackend {
         : configureContainer(
             {
               ...rec,
+              gateway: defaultRoute ? rec.gateway : '',
               // an ADD retried after a crash gets the endpoint of the first try, with its MAC
               ...(a.mac !== mac ? { mac: a.mac } : { mac: undefined }),
               ...(rec.mtu !== firstMtu ? { mtu: rec.mtu } : { mtu: undefined }),
@@ -308,18 +326,18 @@ export class AgentCniBackend implements CniBackend {
   }
 
   async check(req: CniCheckRequest): Promise<CniCheckReport> {
-    const problems: string[] = [];
     const rec = this.agent.store.get(req.idempotencyKey);
     if (!rec) return { problems: [`no attachment ${req.containerId}/${req.ifName} on network ${req.network.cniNetwork}`] };
-    const addrs = await containerAddresses(req.netnsPath, req.ifName, this.agent.runner);
-    if (addrs === undefined) return { problems: [`interface ${req.ifName} is missing in ${req.netnsPath}`] };
-    const want = `${rec.ip}/${rec.prefixLength}`;
-    if (!addrs.includes(want)) problems.push(`address ${want} is missing on ${req.ifName}`);
+    const view = await readNetnsView(req.netnsPath, req.ifName, this.agent.runner);
+    const problems = new Set([
+      ...attachmentProblems(expectedFromRecord(rec), view, req.netnsPath),
+      ...attachmentProblems(expectedFromResult(req.prevResult, req.ifName), view, req.netnsPath),
+    ]);
     if (rec.routed) {
       const r = await this.agent.runner('ip', ['-j', 'route', 'show', `${rec.ip}/32`, 'proto', '81'], { allowFailure: true });
-      if (!r.stdout.includes(`"dev":"${rec.hostIf}"`)) problems.push(`host route ${rec.ip}/32 dev ${rec.hostIf} proto 81 is missing`);
-    } else if (this.agent.localPorts[rec.endpointId] === undefined) problems.push(`host interface ${rec.hostIf} is not on the bridge`);
-    return { problems };
+      if (!r.stdout.includes(`"dev":"${rec.hostIf}"`)) problems.add(`host route ${rec.ip}/32 dev ${rec.hostIf} proto 81 is missing`);
+    } else if (this.agent.localPorts[rec.endpointId] === undefined) problems.add(`host interface ${rec.hostIf} is not on the bridge`);
+    return { problems: [...problems] };
   }
 
   async status(): Promise<CniStatus> {

@@ -68,6 +68,16 @@ export function envFromHeaders(req: IncomingMessage): CniEnv {
   return env;
 }
 
+/**
+ * NOT_FOUND from an ADD names what the configuration refers to (tenant, network, group): the
+ * spec's 7 (invalid network configuration), not 3 (unknown container), which the namespace probe
+ * answers before the backend runs. A namespace that vanished meanwhile (field netns) stays 3.
+ */
+function unknownNetworkAsConfigError(e: unknown): unknown {
+  if (!isNetloomError(e, 'NOT_FOUND') || e.field === 'netns') return e;
+  return new CniError(CNI_CODE.INVALID_CONFIG, `invalid network configuration: ${e.message}`, e.field ? `field: ${e.field}` : '');
+}
+
 /** Run one parsed request against the backend. */
 async function execute(parsed: ParsedCniRequest, backend: CniBackend): Promise<CniOutcome> {
   switch (parsed.command) {
@@ -75,7 +85,9 @@ async function execute(parsed: ParsedCniRequest, backend: CniBackend): Promise<C
       return { status: 200, body: JSON.stringify(versionResult(parsed.cniVersion)) };
     case 'ADD': {
       const req = parsed.req;
-      const ours = await backend.add(req);
+      const ours = await backend.add(req).catch((e: unknown) => {
+        throw unknownNetworkAsConfigError(e);
+      });
       const withDns = Object.keys(ours.dns).length > 0 ? ours : { ...ours, dns: netconfDns(req.netconf) };
       const merged = mergeWithPrevResult(req.prevResult, withDns);
       return { status: 200, body: JSON.stringify(formatResult(merged, req.cniVersion)) };

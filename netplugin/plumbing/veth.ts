@@ -112,7 +112,16 @@ export async function createVeth(p: VethPlumbing, runner: CommandRunner = run, h
     const line = Number(/Command failed -:(\d+)/.exec(r.stderr)?.[1] ?? 0);
     if (p.address && line > 3) {
       await removeHostIf(p.hostIf, runner);
-      throw new NetloomError('COMMAND_FAILED', `configuring ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
+      // as in stage 2: an address or default route the container has already is a conflict
+      const code = r.stderr.includes('File exists') ? 'ALREADY_EXISTS' : 'COMMAND_FAILED';
+      const what = p.address.gateway !== '' ? 'its address or default route exists already: ' : 'its address exists already: ';
+      throw new NetloomError(
+        code,
+        `configuring ${p.ifName} in ${p.netnsPath}: ${code === 'ALREADY_EXISTS' ? what : ''}${r.stderr.trim()}`,
+        {
+          field: 'ifName',
+        },
+      );
     }
     if (r.stderr.includes('File exists')) {
       // not ours to remove: an interface of that name is in one of the namespaces already
@@ -147,7 +156,18 @@ export async function configureContainer(p: ContainerAddressing, runner: Command
     allowFailure: true,
     timeoutMs: 10_000,
   });
-  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `configuring ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
+  if (r.code !== 0) {
+    // the container has that address or a default route already (another attachment's): a conflict, not a failure of ours
+    const code = r.stderr.includes('File exists') ? 'ALREADY_EXISTS' : 'COMMAND_FAILED';
+    const what = p.gateway !== '' ? 'its address or default route exists already' : 'its address exists already';
+    throw new NetloomError(
+      code,
+      `configuring ${p.ifName} in ${p.netnsPath}: ${code === 'ALREADY_EXISTS' ? `${what}: ` : ''}${r.stderr.trim()}`,
+      {
+        field: 'ifName',
+      },
+    );
+  }
 }
 
 /** Set the MTU of the container end (when the network's differs from the one stage 1 used). */
@@ -183,13 +203,4 @@ export async function removeHostIf(hostIf: string, runner: CommandRunner = run):
   if (r.code !== 0 && !/Cannot find device|does not exist/.test(r.stderr)) {
     throw new NetloomError('COMMAND_FAILED', `deleting ${hostIf}: ${r.stderr.trim()}`);
   }
-}
-
-/** Addresses on `ifName` inside `netnsPath` (`ip/prefix`), or undefined when it is missing. */
-export async function containerAddresses(netnsPath: string, ifName: string, runner: CommandRunner = run): Promise<string[] | undefined> {
-  if (!existsSync(netnsPath)) return undefined;
-  const r = await runner('nsenter', [`--net=${netnsPath}`, 'ip', '-j', 'addr', 'show', 'dev', ifName], { allowFailure: true });
-  if (r.code !== 0) return undefined;
-  const links = JSON.parse(r.stdout) as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>;
-  return (links[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
 }

@@ -140,6 +140,12 @@ describe('agent pure helpers', () => {
     const address = { ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.1' };
     await assert.rejects(
       createVeth({ ...p, address }, failing('RTNETLINK answers: File exists\nCommand failed -:5\n')),
+      (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && /configuring eth0.*default route exists already/.test((e as Error).message),
+    );
+    assert.ok(calls.includes('ip link del nl1'), calls.join('\n'));
+    calls.length = 0;
+    await assert.rejects(
+      createVeth({ ...p, address }, failing('Error: Nexthop has invalid gateway.\nCommand failed -:5\n')),
       (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /configuring eth0/.test((e as Error).message),
     );
     assert.ok(calls.includes('ip link del nl1'), calls.join('\n'));
