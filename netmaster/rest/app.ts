@@ -20,6 +20,7 @@ import { createMetrics, type RestMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
+import type { BgpInspectResult__Output } from '../../proto/gen/netloom/v1/BgpInspectResult';
 import { runTrace } from '../trace/trace-service';
 import { checkHost } from '../agent/registry';
 import { restAuth, type RestAuthOptions } from './auth';
@@ -47,6 +48,9 @@ export interface RestOptions {
 export interface AgentQueryApi {
   trace(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
   traceHere(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
+  /** netctl bgp inspect: the host's BGP sessions and routes from its agent (issue 16) */
+  bgp(host: string): Promise<BgpInspectResult__Output>;
+  bgpHere(host: string): Promise<BgpInspectResult__Output>;
 }
 
 export function netloomVersion(): string {
@@ -276,13 +280,26 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
       );
     }),
   );
+  // netctl bgp inspect HOST: the host's BGP sessions and routes, from its agent (issue 16)
+  app.get(
+    '/api/v1/bgp-status/:host/',
+    wrap(async (req, res) => {
+      const host = String(req.params.host);
+      checkHost(host);
+      res.json(await agentsOrFail().bgp(host));
+    }),
+  );
   // another replica forwards a query for an agent whose query stream is open here (query-router.ts)
   app.post(
     '/api/v1/internal/agent-query/',
     wrap(async (req, res) => {
-      const body = jsonBody(req) as { host?: unknown; trace?: unknown };
+      const body = jsonBody(req) as { host?: unknown; trace?: unknown; bgp?: unknown };
       if (typeof body.host !== 'string') throw new NetloomError('INVALID_ARGUMENT', 'host is required', { field: 'host' });
       checkHost(body.host);
+      if (typeof body.bgp === 'object' && body.bgp !== null) {
+        res.json(await agentsOrFail().bgpHere(body.host));
+        return;
+      }
       if (typeof body.trace !== 'object' || body.trace === null)
         throw new NetloomError('INVALID_ARGUMENT', 'trace is required', { field: 'trace' });
       res.json(await agentsOrFail().traceHere(body.host, body.trace as TraceRequest));

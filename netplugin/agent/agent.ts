@@ -361,6 +361,14 @@ export class Agent {
     this.kick('state');
   }
 
+  /** Call `listener` with the current and every new desired state (the BGP speaker follows it); returns the unsubscribe. */
+  followState(listener: (s: HostState) => void): () => void {
+    const l = (): void => void (this.state && listener(this.state));
+    this.stateListeners.add(l);
+    l();
+    return () => this.stateListeners.delete(l);
+  }
+
   /** Resolve when the desired state satisfies `pred` (or reject after timeoutMs). */
   waitForState<T>(what: string, pred: (s: HostState) => T | undefined, timeoutMs = 5000): Promise<T> {
     return new Promise<T>((resolve, reject) => {

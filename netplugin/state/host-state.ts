@@ -120,12 +120,23 @@ export interface Vtep {
   vtepIp: string;
 }
 
+export interface BgpNeighbor {
+  address: string;
+  as: number;
+}
+
 export interface BgpConfig {
   hostname: string;
+  /** Contiv's router IP (CIDR); '' from the default: the agent uses its VTEP address */
   routerIp: string;
   as: number;
   neighbor: string;
   neighborAs: number;
+  /** every neighbor, Contiv's one first (issue 16; absent from an older netmaster: `neighbor` alone) */
+  neighbors?: BgpNeighbor[];
+  /** session timers in seconds (0 or absent: the agent's defaults, 9 and 3) */
+  holdTime?: number;
+  keepaliveTime?: number;
 }
 
 /** One port of a service: connections to the service IP on `port` go to a provider's `targetPort`. */
@@ -400,7 +411,16 @@ const blockSchema = z.object({
 });
 
 const vtepSchema = z.object({ host: z.string().min(1, { error: 'vtep host is required' }), vtepIp: ipv4('vtepIp') });
-const bgpSchema = z.object({ hostname: str, routerIp: str, as: u32('as'), neighbor: str, neighborAs: u32('neighborAs') });
+const bgpSchema = z.object({
+  hostname: str,
+  routerIp: str,
+  as: u32('as'),
+  neighbor: str,
+  neighborAs: u32('neighborAs'),
+  neighbors: z.array(z.object({ address: str, as: u32('as') })).optional(),
+  holdTime: u32('holdTime').optional(),
+  keepaliveTime: u32('keepaliveTime').optional(),
+});
 
 export const hostStateSchema = z.object({
   global: z.preprocess((v) => v ?? {}, globalSchema),
