@@ -6,9 +6,9 @@ import { errorMessage, NetloomError } from '../../lib/errors';
 import { parseLabelPairs } from '../../lib/labels';
 import { formatTable } from '../../lib/table';
 import { DEFAULT_LAB } from './plan';
-import { requireState } from './state';
+import { requireState, withLabLock } from './state';
 import { labRm, labRun } from './containers';
-import { labDocker, labPodman } from './engines';
+import { labDocker, labPodman, restartDockerd } from './engines';
 import { parsePublish, type LabPortMapping } from './publish';
 import {
   findHost,
@@ -316,10 +316,11 @@ export function buildCli(): Command {
   program
     .command('restart')
     .description(
-      'restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, or `restart netmaster [NAME]`',
+      'restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, `restart HOST dockerd` ' +
+        '(live restore: containers keep running), or `restart netmaster [NAME]`',
     )
     .argument('<target>', 'a host name, or netmaster')
-    .argument('[what]', 'with a host: ovs or netplugin; with netmaster: a replica name such as netmaster2 (default: all)')
+    .argument('[what]', 'with a host: ovs, netplugin or dockerd; with netmaster: a replica name such as netmaster2 (default: all)')
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
       if (target === 'netmaster') {
         const pids = await labRestartNetmaster(labName(cmd), what);
@@ -331,10 +332,21 @@ export function buildCli(): Command {
         progress(`${target}: netplugin restarted and ready (pid ${pid})`);
         return;
       }
+      if (what === 'dockerd') {
+        const state = requireState(labName(cmd));
+        const h = findHost(state.plan, target);
+        const pid = await withLabLock(state.plan.dir, () => restartDockerd(requireState(labName(cmd)), h));
+        progress(`${target}: dockerd restarted (pid ${pid})`);
+        return;
+      }
       if (what !== 'ovs')
-        throw new NetloomError('INVALID_ARGUMENT', `restart ${target} needs what to restart: ovs or netplugin (got ${what ?? 'nothing'})`, {
-          field: 'what',
-        });
+        throw new NetloomError(
+          'INVALID_ARGUMENT',
+          `restart ${target} needs what to restart: ovs, netplugin or dockerd (got ${what ?? 'nothing'})`,
+          {
+            field: 'what',
+          },
+        );
       const pid = await labRestartOvs(labName(cmd), target);
       progress(`${target}: ovs-vswitchd restarted (pid ${pid})`);
     });

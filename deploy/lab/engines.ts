@@ -74,14 +74,54 @@ export function dockerEnv(plan: Pick<LabPlan, 'dir'>, host: string): NodeJS.Proc
   return { ...process.env, DOCKER_HOST: `unix://${dockerSocket(plan, host)}`, DOCKER_API_VERSION: '1.41' };
 }
 
-/** The shell line run inside the new mount namespace (pure); every path inside is under /mnt. */
-export function dockerdScript(plan: Pick<LabPlan, 'dir' | 'name'>, host: string): string {
-  const d = agentPaths(plan, host).dockerDir;
+/**
+ * The file that pins a host's dockerd mount namespace (`unshare --mount=FILE`), in a directory made a
+ * private bind mount of itself (the kernel refuses to pin a namespace on a shared mount). Docker's
+ * container network namespaces are bind mounts in that namespace (`/run/docker/netns/...`): a
+ * dockerd restarted with live restore must find them, so it is started again inside the same one.
+ */
+export function dockerMountNsFile(plan: Pick<LabPlan, 'dir'>, host: string): string {
+  return `${agentPaths(plan, host).dockerDir}/ns/mnt`;
+}
+
+/** The dockerd command line; every path is under /mnt, the host's docker dir in its mount namespace (pure). */
+export function dockerdExec(plan: Pick<LabPlan, 'name'>, host: string): string {
   return (
-    `mount --bind ${d} /mnt && mount --bind /mnt/run /run && exec dockerd --config-file /mnt/daemon.json --data-root /mnt/data --exec-root /mnt/exec ` +
+    `exec dockerd --config-file /mnt/daemon.json --data-root /mnt/data --exec-root /mnt/exec ` +
     `--pidfile /mnt/dockerd.pid -H unix:///mnt/docker.sock --iptables=false --ip-masq=false --bridge=none --storage-driver=overlay2 ` +
     `--cgroup-parent /${dockerCgroupParent(plan, host)}`
   );
+}
+
+/** The shell line run inside a new mount namespace (pure): the host's docker dir over /mnt, its run dir over /run, then dockerd. */
+export function dockerdScript(plan: Pick<LabPlan, 'dir' | 'name'>, host: string): string {
+  const d = agentPaths(plan, host).dockerDir;
+  return `mount --bind ${d} /mnt && mount --bind /mnt/run /run && ${dockerdExec(plan, host)}`;
+}
+
+/** Whether something is mounted at `path` (per /proc/mounts). */
+function mountedAt(path: string): boolean {
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[1] === path);
+}
+
+/**
+ * nsenter's arguments that start the host's dockerd: in the pinned mount namespace when it is still
+ * there (a restart), else in a new one pinned at dockerMountNsFile (first start).
+ */
+async function dockerdArgv(plan: LabPlan, h: HostPlan): Promise<string[]> {
+  const nsFile = dockerMountNsFile(plan, h.name);
+  const net = `--net=/run/netns/${h.netns}`;
+  if (mountedAt(nsFile)) return [net, `--mount=${nsFile}`, 'sh', '-c', dockerdExec(plan, h.name)];
+  const nsDir = dirname(nsFile);
+  mkdirSync(nsDir, { recursive: true });
+  if (!mountedAt(nsDir)) {
+    await run('mount', ['--bind', nsDir, nsDir]);
+    await run('mount', ['--make-private', nsDir]);
+  }
+  writeFileSync(nsFile, '');
+  return [net, 'unshare', `--mount=${nsFile}`, '--propagation', 'private', 'sh', '-c', dockerdScript(plan, h.name)];
 }
 
 /** `<dir>/rootfs`: the machine's static busybox with the applets containers here use (made once). */
@@ -114,17 +154,15 @@ export async function ensureDockerd(state: LabState, h: HostPlan): Promise<void>
   if (rec) await stopProcess(rec.pid, 'dockerd', 20_000);
   const p = agentPaths(state.plan, h.name);
   for (const sub of ['data', 'exec', 'run/docker/plugins']) mkdirSync(join(p.dockerDir, sub), { recursive: true });
-  // the host's /etc/docker/daemon.json is not read; dockerd 20.10's trust key stays here too
-  writeFileSync(join(p.dockerDir, 'daemon.json'), `${JSON.stringify({ 'deprecated-key-path': '/mnt/key.json' })}\n`);
+  // the host's /etc/docker/daemon.json is not read; dockerd 20.10's trust key stays here too; live
+  // restore keeps containers (and their netloom endpoints) running across a restart of this dockerd
+  writeFileSync(join(p.dockerDir, 'daemon.json'), `${JSON.stringify({ 'deprecated-key-path': '/mnt/key.json', 'live-restore': true })}\n`);
+  const argv = await dockerdArgv(state.plan, h);
   const fd = openSync(join(p.dockerDir, 'dockerd.log'), 'a');
   let pid: number;
   try {
     // nsenter, unshare and sh exec into dockerd: this PID is dockerd's
-    pid = spawnDaemon(
-      'nsenter',
-      [`--net=/run/netns/${h.netns}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', dockerdScript(state.plan, h.name)],
-      { logFd: fd },
-    );
+    pid = spawnDaemon('nsenter', argv, { logFd: fd });
   } finally {
     closeSync(fd);
   }
@@ -146,6 +184,23 @@ export async function ensureDockerd(state: LabState, h: HostPlan): Promise<void>
       timeoutMs: 60_000,
     });
   }
+}
+
+/**
+ * Stop the host's dockerd (by its recorded PID) and start it again; with live restore (the lab's
+ * daemon.json) its containers keep running and keep their networks. Returns the new PID.
+ */
+export async function restartDockerd(state: LabState, h: HostPlan): Promise<number> {
+  const rec = state.pids.find((p) => p.role === dockerRole(h.name));
+  if (!rec || !isAlive(rec.pid))
+    throw new NetloomError('NOT_FOUND', `no dockerd runs on ${h.name} (start it with \`netloom-lab docker ${h.name} -- ...\`)`, {
+      field: 'host',
+    });
+  await stopProcess(rec.pid, 'dockerd', 20_000);
+  await ensureDockerd(state, h);
+  const now = state.pids.find((p) => p.role === dockerRole(h.name));
+  if (!now) throw new NetloomError('INTERNAL', `dockerd on ${h.name} has no recorded PID after its start`);
+  return now.pid;
 }
 
 /** Run the docker client against the host's dockerd with the terminal attached; returns its exit code. */
