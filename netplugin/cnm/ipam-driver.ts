@@ -173,7 +173,9 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
     if (preferred !== undefined && pool.addresses[preferred] !== undefined) {
       throw new NetloomError('IN_USE', `RequestAddress: Address: ${preferred} is already in use in ${pool.subnet}`, { field: 'Address' });
     }
-    address = await allocateHostAddress(state, backend, pool, subnet, preferred);
+    address =
+      (preferred === undefined ? await reuseReleased(state, backend, pool, subnet) : undefined) ??
+      (await allocateHostAddress(state, backend, pool, subnet, preferred));
     if (pool.addresses[address] !== undefined) {
       throw new NetloomError(
         'CONFLICT',
@@ -193,6 +195,32 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
   }
   pool.addresses[address] = holder;
   return { Address: withPrefix(address, subnet), Data: {} };
+}
+
+/** How many released endpoint addresses a pool remembers for reuse. */
+export const RELEASED_KEPT = 16;
+
+/**
+ * The pool's most recently released endpoint address, when the backend still has it free; else
+ * undefined (and it is forgotten). Docker gives a container's address back when it stops and asks
+ * for one, with no preference and nothing naming the container, when it starts again (`docker
+ * restart`, a restart of dockerd without live restore): asking for the newest released one first
+ * gives the container its own address back, unless something else took it meanwhile. `--ip` is
+ * the guarantee.
+ */
+async function reuseReleased(state: CnmState, backend: CnmBackend, pool: PoolRecord, subnet: Ipv4Subnet): Promise<string | undefined> {
+  const released = pool.released ?? [];
+  while (released.length > 0) {
+    const candidate = released.pop() ?? '';
+    if (pool.addresses[candidate] !== undefined) continue;
+    try {
+      return await allocateHostAddress(state, backend, pool, subnet, candidate);
+    } catch {
+      // taken elsewhere (another host, CNI, netctl) or refused: allocate as usual
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Tries of the backend before giving up on getting a host address from it. */
@@ -246,6 +274,7 @@ export async function releaseAddress(state: CnmState, backend: CnmBackend, req: 
   if (holder === undefined) return {};
   if (holder === 'endpoint') {
     await backend.releaseAddress(poolScope(state, pool), address);
+    pool.released = [...(pool.released ?? []).filter((a) => a !== address), address].slice(-RELEASED_KEPT);
   } else if (pool.refs > 1) {
     // A pool shared by several requests (same subnet and options) keeps its gateway and aux
     // addresses until the last reference goes: Docker releases them once per network.

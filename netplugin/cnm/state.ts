@@ -28,6 +28,8 @@ const poolSchema = z.object({
   dockerNetworkId: z.string().optional(),
   /** address -> who holds it */
   addresses: z.record(z.string(), z.enum(['gateway', 'aux', 'endpoint'])),
+  /** endpoint addresses given back, the most recent last (ipam-driver.ts: a restarted container gets its own back) */
+  released: z.array(z.string()).optional(),
 });
 
 const networkSchema = z.object({

@@ -1,0 +1,69 @@
+/**
+ * A restarted Docker container gets its address back: Docker releases it on stop and asks for one,
+ * with no preference, on start; the IPAM driver offers the pool's most recently released address
+ * first (ipam-driver.ts reuseReleased).
+ */
+import { strict as assert } from 'node:assert';
+import { NetloomError } from '../../../lib/errors';
+import { RELEASED_KEPT } from '../../../netplugin/cnm/ipam-driver';
+import { MemoryStateStore } from '../../../netplugin/cnm/state-store';
+import { createNet, setup } from './harness';
+
+async function addresses(t: ReturnType<typeof setup>, pool: string, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++)
+    out.push((await t.ok('IpamDriver.RequestAddress', { PoolID: pool, Address: '', Options: null })).Address as string);
+  return out;
+}
+
+const release = (t: ReturnType<typeof setup>, pool: string, a: string) => t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: a });
+
+describe('cnm IPAM: a released endpoint address is offered again first (container restart)', () => {
+  it('the newest released address comes back, not the lowest free one', async () => {
+    const t = setup();
+    const pool = await createNet(t);
+    const [a, , c] = await addresses(t, pool, 3);
+    assert.deepEqual([a, c], ['10.55.0.2/24', '10.55.0.4/24']);
+    await release(t, pool, a ?? '');
+    await release(t, pool, c ?? ''); // the container with .4 stops ...
+    assert.deepEqual(await addresses(t, pool, 1), ['10.55.0.4/24'], '... and gets .4 back when it starts');
+    assert.deepEqual(await addresses(t, pool, 1), ['10.55.0.2/24'], 'then the one released before it');
+    const asked = t.backend.calls.filter((x) => x.op === 'allocateAddress').slice(-2);
+    assert.deepEqual(
+      asked.map((x) => (x.arg as { preferred?: string }).preferred),
+      ['10.55.0.4', '10.55.0.2'],
+    );
+  });
+
+  it('a released address taken meanwhile (the backend refuses it) is forgotten and a fresh one given', async () => {
+    const t = setup();
+    const pool = await createNet(t);
+    const [a] = await addresses(t, pool, 1);
+    await release(t, pool, a ?? '');
+    t.backend.failNext = { op: 'allocateAddress', error: new NetloomError('IN_USE', '10.55.0.2 is in use') };
+    t.backend.used.get('t1|10.55.0.0/24')?.add('10.55.0.2'); // another runtime holds it now
+    assert.deepEqual(await addresses(t, pool, 1), ['10.55.0.3/24']);
+    assert.deepEqual(await addresses(t, pool, 1), ['10.55.0.4/24'], 'not asked for again');
+  });
+
+  it('an address Docker asks for by name is given as asked (the released list does not interfere)', async () => {
+    const t = setup();
+    const pool = await createNet(t);
+    const [a] = await addresses(t, pool, 1);
+    await release(t, pool, a ?? '');
+    const r = await t.ok('IpamDriver.RequestAddress', { PoolID: pool, Address: '10.55.0.9', Options: null });
+    assert.equal(r.Address, '10.55.0.9/24');
+  });
+
+  it('is remembered across a restart of the plugin, and only the newest RELEASED_KEPT', async () => {
+    const store = new MemoryStateStore();
+    const t = setup(store);
+    const pool = await createNet(t);
+    const got = await addresses(t, pool, RELEASED_KEPT + 2);
+    for (const a of got) await release(t, pool, a);
+    const again = setup(store);
+    const pools = Object.values(store.load().pools);
+    assert.equal(pools[0]?.released?.length, RELEASED_KEPT);
+    assert.deepEqual(await addresses(again, pool, 1), [got[got.length - 1]]);
+  });
+});
