@@ -49,6 +49,7 @@ import type { EarlyAllocation, EndpointRequest } from '../agent/fabric';
 import { configureRoutedContainer, plumbRoutedHost, removeRoutedEndpoint, ROUTED_GATEWAY } from '../plumbing/routed-veth';
 import { isRouted } from '../routed/routed-networks';
 import type { Network } from '../state/host-state';
+import { RecentAddresses } from './recent-addresses';
 
 /** The default route an attachment installed: via its gateway, unless its record says it installed none. */
 function defaultRouteOf(rec: EndpointRecord): { dst: string; gw: string }[] {
@@ -96,6 +97,9 @@ async function settleAll(ps: readonly Promise<unknown>[]): Promise<void> {
 }
 
 export class AgentCniBackend implements CniBackend {
+  /** addresses of deleted attachments, asked for again by an ADD of the same attachment (a restart) */
+  private readonly recent = new RecentAddresses();
+
   constructor(private readonly agent: Agent) {}
 
   async add(req: CniAddRequest): Promise<CniResult> {
@@ -131,14 +135,18 @@ export class AgentCniBackend implements CniBackend {
     const runner = this.agent.runner;
     // the MAC is chosen here (or by the runtime) so that stage 1 can set it; netmaster records it
     // (CONFLICT in the ~2^-40 case of a clash: the runtime retries the ADD)
-    const mac = req.requestedMac ?? randomMac();
+    const asked = req.requestedIps[0]?.ip;
+    // a restarted container (same attachment) asks for its last address first unless the runtime
+    // asks for one (taken meanwhile: any), and keeps its MAC unless the runtime gives one
+    const again = this.recent.take(req.idempotencyKey);
+    const mac = req.requestedMac ?? again?.mac ?? randomMac();
     // a second interface of a container would clash with the first's default route (RTNETLINK: File exists)
     const defaultRoute = req.defaultRoute ?? !this.agent.store.list().some((r) => r.kind === 'cni' && r.containerId === req.containerId);
     // netmaster allocates while the kernel makes the veth; then, at the same time: the checksum fix
     // and the OVS port (after the veth), the container's addressing (after both), the flows (after
     // the port and the allocation)
     const allocator = this.agent.allocator;
-    const endpointRequest: EndpointRequest = {
+    const endpointRequest = (requestedIp: string | undefined): EndpointRequest => ({
       idempotencyKey: req.idempotencyKey,
       host: this.agent.hostName,
       tenant: req.network.tenant,
@@ -147,13 +155,15 @@ export class AgentCniBackend implements CniBackend {
       containerId: req.containerId,
       ...(req.pod ? { containerName: req.pod.name } : {}),
       ifName: req.ifName,
-      ...(req.requestedIps[0] ? { requestedIp: req.requestedIps[0].ip } : {}),
+      ...(requestedIp !== undefined ? { requestedIp } : {}),
       requestedMac: mac,
       labels: req.labels,
-    };
-    const allocating: Promise<EarlyAllocation> = allocator.createEarly
-      ? allocator.createEarly(endpointRequest)
-      : allocator.create(endpointRequest).then((a) => ({ ...a, durable: Promise.resolve() }));
+    });
+    const allocate = (requestedIp: string | undefined): Promise<EarlyAllocation> =>
+      allocator.createEarly
+        ? allocator.createEarly(endpointRequest(requestedIp))
+        : allocator.create(endpointRequest(requestedIp)).then((a) => ({ ...a, durable: Promise.resolve() }));
+    const allocating = asked !== undefined || again === undefined ? allocate(asked) : allocate(again.ip).catch(() => allocate(undefined));
     void allocating.then(() => step('allocated'), noop);
     // an address chosen from this host's blocks is there within a turn of the event loop: the veth
     // is then made with its addressing in one run (netmaster's answer takes longer: two stages)
@@ -318,8 +328,10 @@ export class AgentCniBackend implements CniBackend {
 
   async del(req: CniDelRequest): Promise<void> {
     const rec = this.agent.store.get(req.idempotencyKey);
-    if (rec) await this.undo(rec);
-    else {
+    if (rec) {
+      await this.undo(rec);
+      this.recent.remember(rec.idempotencyKey, { ip: rec.ip, mac: rec.mac });
+    } else {
       // no record: nothing, or an ADD that died half-way (its host end is named after the attachment)
       await settleAll([this.unplug(hostIfName(req.idempotencyKey)), this.agent.allocator.delete({ idempotencyKey: req.idempotencyKey })]);
     }
