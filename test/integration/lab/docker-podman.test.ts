@@ -72,16 +72,21 @@ async function hostLinks(): Promise<string[]> {
     .filter((n) => n !== '');
 }
 
-/** `docker network create` of a netloom network with netloom's IPAM; a subnet lets containers use `--ip`. */
-function netloomNet(name: string, network: string, subnet?: string): string[] {
+/**
+ * `docker network create` of a netloom network with netloom's IPAM; a subnet lets containers use
+ * `--ip` (Docker's rule), and then inspect shows the gateway only when given with it (Docker's too).
+ */
+function netloomNet(name: string, network: string, subnet?: { subnet: string; gateway: string }): string[] {
   return [
-    ...['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom', ...(subnet ? ['--subnet', subnet] : [])],
+    ...['network', 'create', '-d', 'netloom', '--ipam-driver', 'netloom'],
+    ...(subnet ? ['--subnet', subnet.subnet, '--gateway', subnet.gateway] : []),
     ...['--ipam-opt', `tenant=${T}`, '--ipam-opt', `network=${network}`, '-o', `tenant=${T}`, '-o', `network=${network}`, name],
   ];
 }
 
 describe('Docker remote API and podman (lab tdpm, real dockerd with live restore and podman)', function () {
-  this.timeout(120_000);
+  // each step is a separate docker/podman command through the lab CLI: about a minute on a busy 2-CPU machine
+  this.timeout(240_000);
   const plan = planLab({ name: LAB, hosts: 1, etcdMembers: 1, netmasters: 1 });
   const cnmState = (): { endpoints: Record<string, unknown>; pools: Record<string, unknown> } =>
     JSON.parse(readFileSync(agentPaths(plan, 'host1').cnmState, 'utf8')) as {
@@ -100,7 +105,7 @@ describe('Docker remote API and podman (lab tdpm, real dockerd with live restore
       ['spare', '10.93.3'],
     ] as const)
       await netctl(['net', 'create', '-t', T, '-e', 'vxlan', '-s', `${s}.0/24`, '-g', `${s}.1`, n]);
-    await docker(netloomNet('dfront', 'front', '10.93.1.0/24'));
+    await docker(netloomNet('dfront', 'front', { subnet: '10.93.1.0/24', gateway: '10.93.1.1' }));
     await docker(netloomNet('dback', 'back'));
     await docker(['run', '-d', '--name', 'd1', '--network', 'dfront', 'netloom/busybox', 'sleep', '3600']);
     await docker(['run', '-d', '--name', 'd2', '--network', 'dfront', 'netloom/busybox', 'sleep', '3600']);
