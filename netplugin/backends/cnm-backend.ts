@@ -104,6 +104,7 @@ export class AgentCnmBackend implements CnmBackend {
       containerId: key,
       ifName: 'eth0',
       ...(req.preferred ? { requestedIp: req.preferred } : {}),
+      ...(req.mac ? { requestedMac: req.mac } : {}),
       labels: {},
     });
     if (req.range && !ipaddr.IPv4.parse(alloc.ip).match(ipaddr.IPv4.parseCIDR(req.range))) {

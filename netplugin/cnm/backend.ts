@@ -36,6 +36,8 @@ export interface AllocateAddressRequest {
   preferred?: string;
   /** restrict to this CIDR inside the pool (`--ip-range`) */
   range?: string;
+  /** the MAC the endpoint should get (a restarted container's own, with its address) */
+  mac?: string;
 }
 
 export interface CreateNetworkRequest {

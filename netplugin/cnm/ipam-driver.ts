@@ -201,26 +201,34 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
 export const RELEASED_KEPT = 16;
 
 /**
- * The pool's most recently released endpoint address, when the backend still has it free; else
- * undefined (and it is forgotten). Docker gives a container's address back when it stops and asks
- * for one, with no preference and nothing naming the container, when it starts again (`docker
- * restart`, a restart of dockerd without live restore): asking for the newest released one first
- * gives the container its own address back, unless something else took it meanwhile. `--ip` is
- * the guarantee.
+ * The pool's most recently released endpoint address, when the backend still has it free, with
+ * the MAC its endpoint had; else undefined (and it is forgotten). Docker gives a container's
+ * address back when it stops and asks for one, with no preference and nothing naming the
+ * container, when it starts again (`docker restart`, a restart of dockerd without live restore):
+ * asking for the newest released one first gives the container its own address back, unless
+ * something else took it meanwhile, and its MAC (peers' ARP entries stay right). `--ip` is the
+ * guarantee for the address.
  */
 async function reuseReleased(state: CnmState, backend: CnmBackend, pool: PoolRecord, subnet: Ipv4Subnet): Promise<string | undefined> {
   const released = pool.released ?? [];
   while (released.length > 0) {
-    const candidate = released.pop() ?? '';
-    if (pool.addresses[candidate] !== undefined) continue;
+    const candidate = released.pop();
+    if (!candidate || pool.addresses[candidate.address] !== undefined) continue;
     try {
-      return await allocateHostAddress(state, backend, pool, subnet, candidate);
+      return await allocateHostAddress(state, backend, pool, subnet, candidate.address, candidate.mac);
     } catch {
       // taken elsewhere (another host, CNI, netctl) or refused: allocate as usual
       return undefined;
     }
   }
   return undefined;
+}
+
+/** Remember `address` (and its endpoint's MAC, when known) as the pool's most recently released one. */
+export function noteReleased(pool: PoolRecord, address: string, mac?: string): void {
+  const rest = (pool.released ?? []).filter((r) => r.address !== address);
+  const known = mac ?? pool.released?.find((r) => r.address === address)?.mac;
+  pool.released = [...rest, { address, ...(known !== undefined ? { mac: known } : {}) }].slice(-RELEASED_KEPT);
 }
 
 /** Tries of the backend before giving up on getting a host address from it. */
@@ -236,6 +244,7 @@ async function allocateHostAddress(
   pool: PoolRecord,
   subnet: Ipv4Subnet,
   preferred: string | undefined,
+  mac?: string,
 ): Promise<string> {
   const scope = poolScope(state, pool);
   const skipped: string[] = [];
@@ -245,6 +254,7 @@ async function allocateHostAddress(
         pool: scope,
         ...(preferred !== undefined ? { preferred } : {}),
         ...(pool.subPool !== '' ? { range: pool.subPool } : {}),
+        ...(mac !== undefined ? { mac } : {}),
       });
       const address = bareAddress(got, 'Address');
       if (!subnetContains(subnet, address)) {
@@ -274,7 +284,7 @@ export async function releaseAddress(state: CnmState, backend: CnmBackend, req: 
   if (holder === undefined) return {};
   if (holder === 'endpoint') {
     await backend.releaseAddress(poolScope(state, pool), address);
-    pool.released = [...(pool.released ?? []).filter((a) => a !== address), address].slice(-RELEASED_KEPT);
+    noteReleased(pool, address);
   } else if (pool.refs > 1) {
     // A pool shared by several requests (same subnet and options) keeps its gateway and aux
     // addresses until the last reference goes: Docker releases them once per network.

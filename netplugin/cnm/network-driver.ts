@@ -9,6 +9,7 @@ import { NetloomError } from '../../lib/errors';
 import type { CnmBackend, EndpointRef } from './backend';
 import { bareAddress, hostAddressProblem, Ipv4Subnet, isMacAddress, parseSubnet, requireHostAddress } from './addresses';
 import { listed, shown } from './limits';
+import { noteReleased } from './ipam-driver';
 import { parsePortMap } from './port-map';
 import { bindingFromDriverOptions, hintAgrees, NetworkBinding } from './options';
 import type {
@@ -276,6 +277,9 @@ export async function deleteEndpoint(state: CnmState, backend: CnmBackend, req: 
   }
   // The backend is asked even for endpoints we do not know, so that leftovers are cleaned up.
   await backend.deleteEndpoint(endpointRef(net, req.EndpointID));
+  // its MAC goes with its address when that comes back to our pool (Docker's ReleaseAddress follows)
+  const pool = net.poolId !== undefined ? entry(state.pools, net.poolId) : undefined;
+  if (ep && pool) noteReleased(pool, bareAddress(ep.address, 'address'), ep.macAddress);
   delete state.endpoints[req.EndpointID];
   return {};
 }

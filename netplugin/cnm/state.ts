@@ -28,8 +28,11 @@ const poolSchema = z.object({
   dockerNetworkId: z.string().optional(),
   /** address -> who holds it */
   addresses: z.record(z.string(), z.enum(['gateway', 'aux', 'endpoint'])),
-  /** endpoint addresses given back, the most recent last (ipam-driver.ts: a restarted container gets its own back) */
-  released: z.array(z.string()).optional(),
+  /**
+   * endpoint addresses given back, the most recent last, with the MAC their endpoint had
+   * (ipam-driver.ts: a restarted container gets its own back)
+   */
+  released: z.array(z.object({ address: z.string(), mac: z.string().optional() })).optional(),
 });
 
 const networkSchema = z.object({

@@ -7,7 +7,8 @@ import { strict as assert } from 'node:assert';
 import { NetloomError } from '../../../lib/errors';
 import { RELEASED_KEPT } from '../../../netplugin/cnm/ipam-driver';
 import { MemoryStateStore } from '../../../netplugin/cnm/state-store';
-import { createNet, setup } from './harness';
+import { bareAddress } from '../../../netplugin/cnm/addresses';
+import { createEp, createNet, EP, NET, setup } from './harness';
 
 async function addresses(t: ReturnType<typeof setup>, pool: string, n: number): Promise<string[]> {
   const out: string[] = [];
@@ -33,6 +34,19 @@ describe('cnm IPAM: a released endpoint address is offered again first (containe
       asked.map((x) => (x.arg as { preferred?: string }).preferred),
       ['10.55.0.4', '10.55.0.2'],
     );
+  });
+
+  it("a container's endpoint goes (DeleteEndpoint, ReleaseAddress): its address is asked for again with its MAC", async () => {
+    const t = setup();
+    const pool = await createNet(t);
+    const { address, reply } = await createEp(t, pool);
+    const mac = (reply.Interface as { MacAddress: string }).MacAddress;
+    assert.match(mac, /^02(:[0-9a-f]{2}){5}$/);
+    await t.ok('NetworkDriver.DeleteEndpoint', { NetworkID: NET, EndpointID: EP });
+    await release(t, pool, address);
+    await addresses(t, pool, 1);
+    const asked = t.backend.calls.filter((x) => x.op === 'allocateAddress').at(-1)?.arg as { preferred?: string; mac?: string };
+    assert.deepEqual([asked.preferred, asked.mac], [bareAddress(address, 'a'), mac]);
   });
 
   it('a released address taken meanwhile (the backend refuses it) is forgotten and a fresh one given', async () => {
@@ -64,6 +78,7 @@ describe('cnm IPAM: a released endpoint address is offered again first (containe
     const again = setup(store);
     const pools = Object.values(store.load().pools);
     assert.equal(pools[0]?.released?.length, RELEASED_KEPT);
+    assert.equal(pools[0]?.released?.[0]?.mac, undefined, 'no endpoint, no MAC');
     assert.deepEqual(await addresses(again, pool, 1), [got[got.length - 1]]);
   });
 });
