@@ -178,7 +178,14 @@ export class AgentCnmBackend implements CnmBackend {
     const key = `${req.binding.tenant}:${req.binding.network}`;
     const bare = req.address?.split('/')[0];
     let alloc: AllocatedEndpoint;
-    const pend = bare ? this.pending.get(`${key}/${bare}`) : undefined;
+    let pend = bare ? this.pending.get(`${key}/${bare}`) : undefined;
+    if (pend && req.macAddress && pend.alloc.mac !== req.macAddress) {
+      // `docker run --mac-address`: Docker sets that MAC in the container itself, so the endpoint
+      // (flows, netmaster) must have it: the address reserved by IPAM is allocated again with it
+      this.pending.delete(`${key}/${bare}`);
+      await this.agent.allocator.delete({ endpointId: pend.alloc.id, idempotencyKey: pend.key });
+      pend = undefined;
+    }
     if (pend) {
       alloc = pend.alloc;
       this.pending.delete(`${key}/${bare}`);
