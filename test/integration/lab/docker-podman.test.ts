@@ -227,16 +227,40 @@ describe('Docker remote API and podman (lab tdpm, real dockerd with live restore
     await reaches(docker, 'd1', '10.93.1.200');
   });
 
-  it('docker restart keeps the address (also with a lower one free) and the container works', async () => {
-    const d2 = await ipOf(docker, 'd2');
-    const d1 = await ipOf(docker, 'd1');
+  it('docker run --mac-address: the container and its netloom endpoint have that MAC, and it is reachable', async () => {
+    await docker([
+      'run',
+      '-d',
+      '--name',
+      'dmac',
+      '--network',
+      'dfront',
+      '--mac-address',
+      '02:42:93:00:00:07',
+      'netloom/busybox',
+      'sleep',
+      '3600',
+    ]);
+    const i = await iface(docker, 'dmac', 'eth0');
+    assert.equal(i?.mac, '02:42:93:00:00:07');
+    const ep = (await endpoints()).find((e) => e.ipAddress === bare(i?.cidr ?? ''));
+    assert.equal(ep?.macAddress, '02:42:93:00:00:07');
+    await reaches(docker, 'd2', bare(i?.cidr ?? ''));
+    await docker(['rm', '-f', 'dmac']);
+  });
+
+  it('docker restart keeps the address (also with a lower one free) and the MAC, and the container works', async () => {
+    const d2i = await iface(docker, 'd2', 'eth0');
+    const d1i = await iface(docker, 'd1', 'eth0');
+    const d2 = d2i?.cidr ?? '';
+    const d1 = d1i?.cidr ?? '';
     // d1 holds a lower address than d2: with it free, a lowest-free allocation would move d2
     assert.ok(Number(bare(d1).split('.')[3]) < Number(bare(d2).split('.')[3]), `${d1} < ${d2}`);
     await docker(['stop', '-t', '0', 'd1']);
     await docker(['restart', '-t', '0', 'd2']);
-    assert.equal(await ipOf(docker, 'd2'), d2);
+    assert.deepEqual(await iface(docker, 'd2', 'eth0'), d2i, 'same address and MAC (peers keep a right ARP entry)');
     await docker(['start', 'd1']);
-    assert.equal(await ipOf(docker, 'd1'), d1);
+    assert.deepEqual(await iface(docker, 'd1', 'eth0'), d1i);
     await reaches(docker, 'd2', bare(d1));
     await reaches(docker, 'd1', bare(d2));
     // and with --ip, which Docker asks for again at each start
@@ -247,7 +271,7 @@ describe('Docker remote API and podman (lab tdpm, real dockerd with live restore
     await docker(['rm', '-f', 'dip']);
   });
 
-  it('podman restart keeps the address (also with a lower one free) and the container works', async () => {
+  it('podman restart keeps the address (also with a lower one free) and the MAC, and the container works', async () => {
     const a = await podman([
       'run',
       '-d',
@@ -276,15 +300,22 @@ describe('Docker remote API and podman (lab tdpm, real dockerd with live restore
       '3600',
     ]);
     assert.equal(b.code, 0, b.stderr);
-    const p2 = await ipOf(podman, 'p2');
-    const p3 = await ipOf(podman, 'p3');
+    const p2i = await iface(podman, 'p2', 'eth0');
+    const p3i = await iface(podman, 'p3', 'eth0');
+    const p2 = p2i?.cidr ?? '';
+    const p3 = p3i?.cidr ?? '';
+    assert.ok(Number(bare(p2).split('.')[3]) < Number(bare(p3).split('.')[3]), `${p2} < ${p3}`);
     await podman(['stop', '-t', '0', 'p2']);
     await podman(['restart', '-t', '0', 'p3']);
-    assert.equal(await ipOf(podman, 'p3'), p3);
+    assert.deepEqual(await iface(podman, 'p3', 'eth0'), p3i, 'same address and MAC');
     await podman(['start', 'p2']);
-    assert.equal(await ipOf(podman, 'p2'), p2);
+    assert.deepEqual(await iface(podman, 'p2', 'eth0'), p2i);
     await podman(['restart', '-t', '0', 'p1']);
-    assert.equal(await ipOf(podman, 'p1'), '10.93.1.200/24', '--ip is kept');
+    assert.deepEqual(
+      await iface(podman, 'p1', 'eth0'),
+      { cidr: '10.93.1.200/24', mac: '02:93:00:00:00:c8' },
+      '--ip and --mac-address are kept',
+    );
     await reaches(podman, 'p3', bare(p2));
     await reaches(podman, 'p1', bare(p3));
     await reaches(docker, 'd1', bare(p3));
