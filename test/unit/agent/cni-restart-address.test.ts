@@ -17,12 +17,24 @@ import { AgentCniBackend } from '../../../netplugin/backends/cni-backend';
 import { RecentAddresses } from '../../../netplugin/backends/recent-addresses';
 import type { CniAddRequest } from '../../../netplugin/cni/types';
 
-/** A fake agent whose allocator hands out .2, .3, ... (lowest free) and refuses a requested address in use. */
+/**
+ * A fake agent whose allocator (the one with address blocks: it answers early, the record's save
+ * is `durable`) hands out .2, .3, ... (lowest free) and refuses a requested address in use.
+ */
 function fakeAgent() {
   const store = new EndpointStore(undefined);
   const used = new Set<string>();
   const asked: Array<string | undefined> = [];
   const runner: CommandRunner = async () => ({ code: 0, stdout: '', stderr: '' });
+  const allocate = (r: EndpointRequest) => {
+    asked.push(r.requestedIp);
+    let ip = r.requestedIp;
+    if (ip !== undefined && used.has(ip)) throw new NetloomError('IN_USE', `${ip} is in use`, { field: 'ip' });
+    for (let n = 2; ip === undefined; n++) if (!used.has(`10.0.0.${n}`)) ip = `10.0.0.${n}`;
+    used.add(ip);
+    const mac = r.requestedMac ?? '02:00:00:00:00:05';
+    return { id: `ep-${ip}`, networkKey: 't1:n', tenant: 't1', network: 'n', ip, prefixLength: 24, mac, gateway: '10.0.0.1' };
+  };
   const agent = {
     hostName: 'h1',
     store,
@@ -30,25 +42,11 @@ function fakeAgent() {
     currentState: undefined,
     config: { underlayMtu: 1500, txChecksumOff: false },
     logger: createLogger('test', { level: 'silent' }),
+    addStepTimer: () => () => undefined,
     allocator: {
       connected: true,
-      create: async (r: EndpointRequest) => {
-        asked.push(r.requestedIp);
-        let ip = r.requestedIp;
-        if (ip !== undefined && used.has(ip)) throw new NetloomError('IN_USE', `${ip} is in use`, { field: 'ip' });
-        for (let n = 2; ip === undefined; n++) if (!used.has(`10.0.0.${n}`)) ip = `10.0.0.${n}`;
-        used.add(ip);
-        return {
-          id: `ep-${ip}`,
-          networkKey: 't1:n',
-          tenant: 't1',
-          network: 'n',
-          ip,
-          prefixLength: 24,
-          mac: r.requestedMac ?? '02:00:00:00:00:05',
-          gateway: '10.0.0.1',
-        };
-      },
+      create: async (r: EndpointRequest) => allocate(r),
+      createEarly: async (r: EndpointRequest) => ({ ...allocate(r), durable: Promise.resolve() }),
       delete: async (r: { endpointId?: string }) => void used.delete((r.endpointId ?? '').replace(/^ep-/, '')),
     },
     network: async () => ({ key: 't1:n', encap: 'vlan', mtu: 0 }),
