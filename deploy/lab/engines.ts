@@ -107,13 +107,21 @@ function mountedAt(path: string): boolean {
 }
 
 /**
- * nsenter's arguments that start the host's dockerd: in the pinned mount namespace when it is still
- * there (a restart), else in a new one pinned at dockerMountNsFile (first start).
+ * nsenter's arguments that start the host's dockerd (pure): inside its pinned mount namespace,
+ * whose /mnt and /run mounts are still there, when `pinned` (a restart); else in a new mount
+ * namespace pinned at dockerMountNsFile, with those mounts made first (first start).
  */
-async function dockerdArgv(plan: LabPlan, h: HostPlan): Promise<string[]> {
+export function dockerdNsenterArgs(plan: Pick<LabPlan, 'dir' | 'name'>, h: Pick<HostPlan, 'name' | 'netns'>, pinned: boolean): string[] {
   const nsFile = dockerMountNsFile(plan, h.name);
   const net = `--net=/run/netns/${h.netns}`;
-  if (mountedAt(nsFile)) return [net, `--mount=${nsFile}`, 'sh', '-c', dockerdExec(plan, h.name)];
+  if (pinned) return [net, `--mount=${nsFile}`, 'sh', '-c', dockerdExec(plan, h.name)];
+  return [net, 'unshare', `--mount=${nsFile}`, '--propagation', 'private', 'sh', '-c', dockerdScript(plan, h.name)];
+}
+
+/** dockerdNsenterArgs for the namespace as it is; on a first start, the private directory for the pin made. */
+async function dockerdArgv(plan: LabPlan, h: HostPlan): Promise<string[]> {
+  const nsFile = dockerMountNsFile(plan, h.name);
+  if (mountedAt(nsFile)) return dockerdNsenterArgs(plan, h, true);
   const nsDir = dirname(nsFile);
   mkdirSync(nsDir, { recursive: true });
   if (!mountedAt(nsDir)) {
@@ -121,7 +129,7 @@ async function dockerdArgv(plan: LabPlan, h: HostPlan): Promise<string[]> {
     await run('mount', ['--make-private', nsDir]);
   }
   writeFileSync(nsFile, '');
-  return [net, 'unshare', `--mount=${nsFile}`, '--propagation', 'private', 'sh', '-c', dockerdScript(plan, h.name)];
+  return dockerdNsenterArgs(plan, h, false);
 }
 
 /** `<dir>/rootfs`: the machine's static busybox with the applets containers here use (made once). */

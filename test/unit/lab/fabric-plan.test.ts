@@ -4,7 +4,14 @@ import { agentPaths, planLab } from '../../../deploy/lab/plan';
 import { agentArgs, agentNetmaster, hostAgentArgs } from '../../../deploy/lab/agents';
 import { firstIp, labNetconf } from '../../../deploy/lab/cni-call';
 import { labContainerId } from '../../../deploy/lab/containers';
-import { dockerdScript, podmanConflist, podmanNetworkName, rewritePodmanNetworks } from '../../../deploy/lab/engines';
+import {
+  dockerdNsenterArgs,
+  dockerdScript,
+  dockerMountNsFile,
+  podmanConflist,
+  podmanNetworkName,
+  rewritePodmanNetworks,
+} from '../../../deploy/lab/engines';
 import { isNetloomError } from '../../../lib/errors';
 import { pkiPaths } from '../../../deploy/lab/pki';
 import { netmasterArgs } from '../../../deploy/lab/lab';
@@ -181,5 +188,17 @@ describe('lab fabric plan', () => {
       '--bridge=none',
     ])
       assert.ok(s.includes(f), f);
+  });
+
+  it('starts dockerd in a mount namespace pinned under its docker dir, and a restart inside that same one (live restore)', () => {
+    const h = { name: 'host1', netns: 'nl-host1' };
+    const nsFile = dockerMountNsFile(plan, 'host1');
+    assert.equal(nsFile, `${agentPaths(plan, 'host1').dockerDir}/ns/mnt`);
+    const first = dockerdNsenterArgs(plan, h, false);
+    assert.deepEqual(first.slice(0, 5), ['--net=/run/netns/nl-host1', 'unshare', `--mount=${nsFile}`, '--propagation', 'private']);
+    assert.equal(first.at(-1), dockerdScript(plan, 'host1'));
+    const again = dockerdNsenterArgs(plan, h, true);
+    assert.deepEqual(again.slice(0, 4), ['--net=/run/netns/nl-host1', `--mount=${nsFile}`, 'sh', '-c']);
+    assert.match(again.at(-1) ?? '', /^exec dockerd /, 'its /mnt and /run mounts are there already');
   });
 });
