@@ -277,9 +277,10 @@ export async function deleteEndpoint(state: CnmState, backend: CnmBackend, req: 
   }
   // The backend is asked even for endpoints we do not know, so that leftovers are cleaned up.
   await backend.deleteEndpoint(endpointRef(net, req.EndpointID));
-  // its MAC goes with its address when that comes back to our pool (Docker's ReleaseAddress follows)
+  // its MAC goes with its address when that comes back to our pool (Docker's ReleaseAddress
+  // follows), unless Docker gave the MAC (--mac-address: the user's, not for another container)
   const pool = net.poolId !== undefined ? entry(state.pools, net.poolId) : undefined;
-  if (ep && pool) noteReleased(pool, bareAddress(ep.address, 'address'), ep.macAddress);
+  if (ep && pool) noteReleased(pool, bareAddress(ep.address, 'address'), ep.reply.MacAddress);
   delete state.endpoints[req.EndpointID];
   return {};
 }

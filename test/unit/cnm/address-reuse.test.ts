@@ -49,6 +49,23 @@ describe('cnm IPAM: a released endpoint address is offered again first (containe
     assert.deepEqual([asked.preferred, asked.mac], [bareAddress(address, 'a'), mac]);
   });
 
+  it('a MAC Docker gave (--mac-address) is not handed to the next holder of the address', async () => {
+    const t = setup();
+    const pool = await createNet(t);
+    const a = await t.ok('IpamDriver.RequestAddress', { PoolID: pool, Address: '', Options: null });
+    await t.ok('NetworkDriver.CreateEndpoint', {
+      NetworkID: NET,
+      EndpointID: EP,
+      Interface: { Address: a.Address, AddressIPv6: '', MacAddress: '02:42:00:00:00:09' },
+      Options: {},
+    });
+    await t.ok('NetworkDriver.DeleteEndpoint', { NetworkID: NET, EndpointID: EP });
+    await release(t, pool, a.Address as string);
+    await addresses(t, pool, 1);
+    const asked = t.backend.calls.filter((x) => x.op === 'allocateAddress').at(-1)?.arg as { preferred?: string; mac?: string };
+    assert.deepEqual([asked.preferred, asked.mac], [bareAddress(a.Address as string, 'a'), undefined]);
+  });
+
   it('a released address taken meanwhile (the backend refuses it) is forgotten and a fresh one given', async () => {
     const t = setup();
     const pool = await createNet(t);
