@@ -25,7 +25,7 @@ import { readServiceCounters, type ServiceCounter } from '../reconcile/service-c
 import { FlowReconciler } from '../reconcile/reconciler';
 import { readRuleCounters, type RuleCounter } from '../reconcile/rule-counters';
 import { applyToSwitch } from '../reconcile/switch-apply';
-import type { BridgePorts, HostState, LocalPort, Network } from '../state/host-state';
+import type { BridgePorts, Encap, HostState, LocalPort, Network } from '../state/host-state';
 import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
@@ -47,6 +47,7 @@ import type { TracePacket } from '../trace/trace-flow';
 import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
+import { TSO_KEY, txChecksumOffFor, userspaceTsoActive } from './userspace-tso';
 
 export interface AgentConfig {
   hostName: string;
@@ -56,6 +57,14 @@ export interface AgentConfig {
   underlayMtu: number;
   /** `ethtool -K <if> tx off` in containers (needed on the netdev datapath) */
   txChecksumOff: boolean;
+  /** tx off in every container, also where userspace TSO would let it stay on (`--tx-checksum-off on`) */
+  txChecksumOffForced?: boolean;
+  /**
+   * netdev: write `other_config:userspace-tso-enable=true` (it takes effect at the next
+   * ovs-vswitchd start) and, while the running switch has it, leave VLAN networks' containers
+   * their tx checksum offload (agent/userspace-tso.ts)
+   */
+  userspaceTso?: boolean;
   /** endpoint records file; undefined keeps them in memory only */
   endpointStatePath: string | undefined;
   /** how often the policy rules' counters are read from the switch for netmaster (default 5000 ms; 0: never) */
@@ -114,6 +123,8 @@ export class Agent {
   private lastPortMappings = '[]';
   private ports: Record<string, LocalPort> = {};
   private bridgePorts: BridgePorts = {};
+  /** the running ovs-vswitchd has userspace TSO (probed after every bridge setup) */
+  private tsoActive = false;
   private readonly vtepIp: string;
   private stopped = false;
   private readonly warmup: VtepWarmup;
@@ -150,7 +161,7 @@ export class Agent {
       },
     });
     this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
-    this.setup = new BridgeSetup(config.bridge, deps.logger);
+    this.setup = new BridgeSetup({ ...config.bridge, ...(config.userspaceTso ? { userspaceTso: true } : {}) }, deps.logger);
     this.gatewayPorts = new GatewayPorts(config.bridge.bridge, deps.logger);
     this.hostNet = new HostNetApplier({ runner: this.runner, txChecksumOff: config.txChecksumOff, logger: deps.logger });
     if (deps.metrics) {
@@ -213,13 +224,33 @@ export class Agent {
     return new VSwitch(await this.ovsdb.ready());
   }
 
+  private async probeTso(): Promise<void> {
+    const was = this.tsoActive;
+    this.tsoActive = this.config.userspaceTso === true && (await userspaceTsoActive(this.config.bridge.bridge, this.runner));
+    if (this.config.userspaceTso && !this.tsoActive)
+      this.deps.logger.warn(
+        { setting: TSO_KEY },
+        'userspace TSO is set but the running ovs-vswitchd started without it: every container keeps tx checksum off until ovs-vswitchd restarts',
+      );
+    else if (was !== this.tsoActive) this.deps.logger.info({ userspaceTso: this.tsoActive }, 'userspace TSO of the running switch');
+  }
+
+  /** Whether a container of a network with `encap` gets its tx checksum offload turned off (agent/userspace-tso.ts). */
+  txChecksumOffFor(encap: Encap | undefined): boolean {
+    return txChecksumOffFor(
+      { txChecksumOff: this.config.txChecksumOff, forced: this.config.txChecksumOffForced === true, tsoActive: this.tsoActive },
+      encap,
+    );
+  }
+
   async start(): Promise<void> {
     const log = this.deps.logger;
     await this.withholdOrphanPorts();
     this.ovsdb.start();
     const vs = await this.vswitch();
     this.bridgePorts = await this.setup.apply(vs);
-    log.info({ bridge: this.config.bridge.bridge, ports: this.bridgePorts }, 'bridges ready');
+    await this.probeTso();
+    log.info({ bridge: this.config.bridge.bridge, ports: this.bridgePorts, userspaceTso: this.tsoActive }, 'bridges ready');
     await this.refreshPorts(vs);
     const mgmt = `unix:${this.config.ovsRunDir}/${this.config.bridge.bridge}.mgmt`;
     const sw = new ReconnectingSwitch(mgmt, {
@@ -299,6 +330,8 @@ export class Agent {
     try {
       const vs = await this.vswitch();
       this.bridgePorts = await this.setup.apply(vs);
+      // a restarted ovs-vswitchd reads the TSO setting afresh
+      await this.probeTso();
       await this.refreshPorts(vs);
       // a restarted ovs-vswitchd has made the gateway ports' kernel devices again (down, defaults)
       this.gatewayOfports = undefined;

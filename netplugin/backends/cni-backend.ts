@@ -124,7 +124,7 @@ export class AgentCniBackend implements CniBackend {
     });
     const veth = createVeth({ hostIf, ifName: req.ifName, netnsPath: req.netnsPath, mac, mtu: firstMtu }, runner);
     const checksum = settled(
-      this.agent.config.txChecksumOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth,
+      this.agent.txChecksumOffFor(known?.encap) ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth,
     );
     const port = settled(veth.then(() => this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey })));
     const [alloc, made] = await Promise.allSettled([allocating, veth]);

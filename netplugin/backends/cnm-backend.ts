@@ -219,8 +219,9 @@ export class AgentCnmBackend implements CnmBackend {
 
   async join(req: JoinRequest): Promise<JoinResult> {
     const rec = this.record(req);
+    const encap = this.agent.currentState?.networks.find((n) => n.key === rec.networkKey)?.encap;
     await plumbPair(
-      { hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.config.txChecksumOff },
+      { hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.txChecksumOffFor(encap) },
       this.agent.runner,
     );
     await this.agent.attachEndpoint(rec);

@@ -18,6 +18,8 @@ import type { EndpointRequest } from '../../../netplugin/agent/fabric';
 import { AgentCniBackend } from '../../../netplugin/backends/cni-backend';
 import type { CniAddRequest, NetworkRef } from '../../../netplugin/cni/types';
 import { hostIfName } from '../../../netplugin/plumbing/veth';
+import type { Encap } from '../../../netplugin/state/host-state';
+import { txChecksumOffFor } from '../../../netplugin/agent/userspace-tso';
 
 const network: NetworkRef = { cniNetwork: 'nl', tenant: 't1', network: 'n' };
 
@@ -27,6 +29,10 @@ interface FakeOptions {
   failCreate?: boolean;
   /** claimPorts refuses (another endpoint has the host port) */
   portsTaken?: boolean;
+  /** the switch has userspace TSO */
+  tsoActive?: boolean;
+  /** the network's encap as the agent's current state knows it (none: not known yet) */
+  knownEncap?: Encap;
 }
 
 function fakeAgent(o: FakeOptions = {}) {
@@ -44,8 +50,10 @@ function fakeAgent(o: FakeOptions = {}) {
     hostName: 'h1',
     store,
     runner,
-    currentState: undefined,
+    currentState: o.knownEncap ? { networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: o.knownEncap, mtu: 0 }] } : undefined,
     config: { underlayMtu: 1500, txChecksumOff: true },
+    txChecksumOffFor: (encap: Encap | undefined) =>
+      txChecksumOffFor({ txChecksumOff: true, forced: false, tsoActive: o.tsoActive === true }, encap),
     logger: createLogger('test', { level: 'silent' }),
     localPorts: {},
     ready,
@@ -170,6 +178,23 @@ describe('agent CNI backend (fake agent)', () => {
       store.list().map((x) => [x.endpointId, x.hostIf, x.mtu]),
       [['ep1', hostIf, 1500]],
     );
+  });
+
+  it('userspace TSO: a VLAN network keeps tx checksum, a VXLAN or unknown network does not', async () => {
+    const cases: Array<[Encap | undefined, boolean]> = [
+      ['vlan', false],
+      ['vxlan', true],
+      [undefined, true],
+    ];
+    for (const [knownEncap, txOff] of cases) {
+      const { agent, calls } = fakeAgent({ tsoActive: true, ...(knownEncap ? { knownEncap } : {}) });
+      await new AgentCniBackend(agent).add(addReq());
+      assert.equal(
+        calls.includes(`run nsenter --net=${netns} ethtool -K eth0 tx off`),
+        txOff,
+        `${knownEncap ?? 'unknown'}: ${calls.join('\n')}`,
+      );
+    }
   });
 
   it('a failed allocation removes the veth and the port, and keeps no record', async () => {
