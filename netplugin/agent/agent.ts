@@ -25,7 +25,7 @@ import { readServiceCounters, type ServiceCounter } from '../reconcile/service-c
 import { FlowReconciler } from '../reconcile/reconciler';
 import { readRuleCounters, type RuleCounter } from '../reconcile/rule-counters';
 import { applyToSwitch } from '../reconcile/switch-apply';
-import type { BridgePorts, Encap, HostState, LocalPort, Network } from '../state/host-state';
+import type { BridgePorts, HostState, LocalPort, Network } from '../state/host-state';
 import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
@@ -47,7 +47,8 @@ import type { TracePacket } from '../trace/trace-flow';
 import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
-import { TSO_KEY, txChecksumOffFor, userspaceTsoActive } from './userspace-tso';
+import { disableTxChecksum } from '../plumbing/veth';
+import { mayTunnel, TSO_KEY, txChecksumOffFor, userspaceTsoActive } from './userspace-tso';
 
 export interface AgentConfig {
   hostName: string;
@@ -235,12 +236,37 @@ export class Agent {
     else if (was !== this.tsoActive) this.deps.logger.info({ userspaceTso: this.tsoActive }, 'userspace TSO of the running switch');
   }
 
-  /** Whether a container of a network with `encap` gets its tx checksum offload turned off (agent/userspace-tso.ts). */
-  txChecksumOffFor(encap: Encap | undefined): boolean {
+  /** Whether a container of network `net` gets its tx checksum offload turned off (agent/userspace-tso.ts). */
+  txChecksumOffFor(net: Pick<Network, 'tenant' | 'encap'> | undefined, state: HostState | undefined = this.state): boolean {
     return txChecksumOffFor(
       { txChecksumOff: this.config.txChecksumOff, forced: this.config.txChecksumOffForced === true, tsoActive: this.tsoActive },
-      encap,
+      mayTunnel(state, net),
     );
+  }
+
+  /**
+   * Containers plugged with their tx checksum offload whose packets may now reach a tunnel (or
+   * whose switch lost TSO) get it turned off; a failure is retried at the next reconcile.
+   */
+  private async fixTxChecksum(state: HostState): Promise<void> {
+    for (const rec of this.store.list()) {
+      if (!rec.txChecksumOn || !rec.netnsPath) continue;
+      if (
+        !this.txChecksumOffFor(
+          state.networks.find((n) => n.key === rec.networkKey),
+          state,
+        )
+      )
+        continue;
+      try {
+        await disableTxChecksum(rec.netnsPath, rec.ifName, this.runner);
+        const { txChecksumOn: _on, ...rest } = rec;
+        this.store.put(rest);
+        this.deps.logger.info({ endpoint: rec.endpointId }, 'tx checksum offload turned off: its packets may reach a tunnel now');
+      } catch (e) {
+        this.deps.logger.warn({ endpoint: rec.endpointId, err: errorMessage(e) }, 'turning tx checksum offload off failed');
+      }
+    }
   }
 
   async start(): Promise<void> {
@@ -617,6 +643,8 @@ export class Agent {
     const state = this.state;
     if (!state || !this.reconciler || !this.meters || !this.groups || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
+    // before the flows that may send its packets into a tunnel
+    await this.fixTxChecksum(state);
     const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
     let input: PipelineInput = { state, local };
     let hostNet: HostNetState | undefined;

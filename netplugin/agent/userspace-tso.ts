@@ -8,11 +8,14 @@
  * virtio-net header, veths through AF_PACKET with one), so it takes effect for the whole switch
  * only at the next ovs-vswitchd start. A TCP segment with offload flags (TSO or just a partial
  * checksum) is DROPPED at a tunnel port ("Tunneling packets with HW offload flags is not
- * supported"): a VXLAN network's containers must keep tx checksum off; VLAN (and host-local)
- * traffic, patch ports, conntrack and meters carry offloaded segments.
+ * supported"): a container whose packets can reach a tunnel keeps tx checksum off; VLAN (and
+ * host-local) traffic, patch ports, conntrack and meters carry offloaded segments. The decision
+ * is made at the ADD and revisited at every state change (agent.ts fixTxChecksum): a container
+ * left its offload loses it when its packets may reach a tunnel (a VXLAN network added to its
+ * routed tenant) or the switch restarted without TSO.
  */
 import type { CommandRunner } from '../../lib/exec';
-import type { Encap } from '../state/host-state';
+import type { HostState, Network } from '../state/host-state';
 
 export const TSO_KEY = 'userspace-tso-enable';
 
@@ -38,12 +41,25 @@ export async function userspaceTsoActive(bridge: string, runner: CommandRunner):
 }
 
 /**
- * Whether a container of a network with `encap` gets `ethtool -K tx off` (pure): when the host
- * wants the workaround (netdev datapath), except for a VLAN network while the switch has userspace
- * TSO, unless the operator forced it everywhere. A VXLAN network keeps it (its offloaded segments
- * would be dropped at the tunnel port), and so does a network not known yet (it might tunnel).
+ * Whether a container's packets can reach a tunnel port (pure): a VXLAN network's do, and so do a
+ * VLAN network's when the fabric routes (fwdMode routing) and its tenant has a VXLAN network: a
+ * routed packet is delivered like one of the destination network, over its tunnel, and a reply
+ * to a VXLAN container goes back that way. An unknown network might.
  */
-export function txChecksumOffFor(p: { txChecksumOff: boolean; forced: boolean; tsoActive: boolean }, encap: Encap | undefined): boolean {
+export function mayTunnel(
+  state: Pick<HostState, 'global' | 'networks'> | undefined,
+  net: Pick<Network, 'tenant' | 'encap'> | undefined,
+): boolean {
+  if (!state || !net || net.encap !== 'vlan') return true;
+  return state.global.fwdMode === 'routing' && state.networks.some((n) => n.tenant === net.tenant && n.encap === 'vxlan');
+}
+
+/**
+ * Whether a container gets `ethtool -K tx off` (pure): when the host wants the workaround (netdev
+ * datapath), except while the switch has userspace TSO and the container's packets cannot reach a
+ * tunnel port (mayTunnel: OVS 3.1 drops offloaded segments there), unless the operator forced it.
+ */
+export function txChecksumOffFor(p: { txChecksumOff: boolean; forced: boolean; tsoActive: boolean }, tunnels: boolean): boolean {
   if (!p.txChecksumOff) return false;
-  return p.forced || !(p.tsoActive && encap === 'vlan');
+  return p.forced || !p.tsoActive || tunnels;
 }

@@ -123,9 +123,8 @@ export class AgentCniBackend implements CniBackend {
       labels: req.labels,
     });
     const veth = createVeth({ hostIf, ifName: req.ifName, netnsPath: req.netnsPath, mac, mtu: firstMtu }, runner);
-    const checksum = settled(
-      this.agent.txChecksumOffFor(known?.encap) ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth,
-    );
+    const txOff = this.agent.txChecksumOffFor(known);
+    const checksum = settled(txOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
     const port = settled(veth.then(() => this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey })));
     const [alloc, made] = await Promise.allSettled([allocating, veth]);
     if (alloc.status === 'rejected' || made.status === 'rejected') {
@@ -153,6 +152,8 @@ export class AgentCniBackend implements CniBackend {
       gateway: a.gateway,
       mtu: firstMtu,
       ...(ports.length > 0 ? { portMappings: ports } : {}),
+      // kept on where the workaround applies: the agent turns it off if its packets may later reach a tunnel
+      ...(this.agent.config.txChecksumOff && !txOff ? { txChecksumOn: true as const } : {}),
     };
     try {
       rec.mtu = capped(endpointMtu(await this.agent.network(a.networkKey), underlay));

@@ -219,9 +219,10 @@ export class AgentCnmBackend implements CnmBackend {
 
   async join(req: JoinRequest): Promise<JoinResult> {
     const rec = this.record(req);
-    const encap = this.agent.currentState?.networks.find((n) => n.key === rec.networkKey)?.encap;
+    // Docker moves the container end into a namespace the agent never learns: it could not turn
+    // the offload off later (agent.ts fixTxChecksum), so a CNM container keeps the workaround
     await plumbPair(
-      { hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.txChecksumOffFor(encap) },
+      { hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.txChecksumOffFor(undefined) },
       this.agent.runner,
     );
     await this.agent.attachEndpoint(rec);

@@ -18,8 +18,8 @@ import type { EndpointRequest } from '../../../netplugin/agent/fabric';
 import { AgentCniBackend } from '../../../netplugin/backends/cni-backend';
 import type { CniAddRequest, NetworkRef } from '../../../netplugin/cni/types';
 import { hostIfName } from '../../../netplugin/plumbing/veth';
-import type { Encap } from '../../../netplugin/state/host-state';
-import { txChecksumOffFor } from '../../../netplugin/agent/userspace-tso';
+import type { Encap, HostState, Network } from '../../../netplugin/state/host-state';
+import { mayTunnel, txChecksumOffFor } from '../../../netplugin/agent/userspace-tso';
 
 const network: NetworkRef = { cniNetwork: 'nl', tenant: 't1', network: 'n' };
 
@@ -52,8 +52,11 @@ function fakeAgent(o: FakeOptions = {}) {
     runner,
     currentState: o.knownEncap ? { networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: o.knownEncap, mtu: 0 }] } : undefined,
     config: { underlayMtu: 1500, txChecksumOff: true },
-    txChecksumOffFor: (encap: Encap | undefined) =>
-      txChecksumOffFor({ txChecksumOff: true, forced: false, tsoActive: o.tsoActive === true }, encap),
+    txChecksumOffFor: (net: Pick<Network, 'tenant' | 'encap'> | undefined) =>
+      txChecksumOffFor(
+        { txChecksumOff: true, forced: false, tsoActive: o.tsoActive === true },
+        mayTunnel({ global: { fwdMode: 'bridge' } as HostState['global'], networks: [] }, net),
+      ),
     logger: createLogger('test', { level: 'silent' }),
     localPorts: {},
     ready,
@@ -187,8 +190,10 @@ describe('agent CNI backend (fake agent)', () => {
       [undefined, true],
     ];
     for (const [knownEncap, txOff] of cases) {
-      const { agent, calls } = fakeAgent({ tsoActive: true, ...(knownEncap ? { knownEncap } : {}) });
+      const { agent, calls, store } = fakeAgent({ tsoActive: true, ...(knownEncap ? { knownEncap } : {}) });
       await new AgentCniBackend(agent).add(addReq());
+      // the record says so: the agent turns it off later if a tunnel comes into reach
+      assert.equal(store.list()[0]?.txChecksumOn, txOff ? undefined : true);
       assert.equal(
         calls.includes(`run nsenter --net=${netns} ethtool -K eth0 tx off`),
         txOff,

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { parseTapVnetHdr, tsoSettingToFix, txChecksumOffFor, userspaceTsoActive } from '../../../netplugin/agent/userspace-tso';
+import { mayTunnel, parseTapVnetHdr, tsoSettingToFix, txChecksumOffFor, userspaceTsoActive } from '../../../netplugin/agent/userspace-tso';
+import type { HostState, Network } from '../../../netplugin/state/host-state';
 import type { CommandRunner } from '../../../lib/exec';
 
 // `ip -d link show dev br-int` of a netdev bridge's local port, as OVS 3.1 opens it
@@ -36,13 +37,38 @@ describe('userspace TSO (agent/userspace-tso)', () => {
     assert.equal(await userspaceTsoActive('br-int', runner('', 1)), false);
   });
 
-  it('txChecksumOffFor: only a VLAN network on a switch with TSO keeps tx checksum, unless forced', () => {
+  it('mayTunnel: VXLAN and unknown networks may, VLAN ones only when routed in a tenant with a VXLAN network', () => {
+    const vl = { tenant: 't1', encap: 'vlan' as const };
+    const nets = (encaps: Array<[string, 'vlan' | 'vxlan']>) => encaps.map(([tenant, encap]) => ({ tenant, encap }) as Network);
+    const st = (fwdMode: 'bridge' | 'routing', networks: Network[]) => ({ global: { fwdMode } as HostState['global'], networks });
+    assert.equal(mayTunnel(st('bridge', []), { tenant: 't1', encap: 'vxlan' }), true);
+    assert.equal(mayTunnel(st('bridge', []), undefined), true, 'a network not known yet');
+    assert.equal(mayTunnel(undefined, vl), true, 'no state yet');
+    assert.equal(mayTunnel(st('bridge', nets([['t1', 'vxlan']])), vl), false, 'bridge mode: networks never meet');
+    assert.equal(mayTunnel(st('routing', nets([['t1', 'vlan']])), vl), false);
+    assert.equal(mayTunnel(st('routing', nets([['t2', 'vxlan']])), vl), false, "another tenant's VXLAN is never routed to");
+    assert.equal(
+      mayTunnel(
+        st(
+          'routing',
+          nets([
+            ['t1', 'vlan'],
+            ['t1', 'vxlan'],
+          ]),
+        ),
+        vl,
+      ),
+      true,
+      'routed to or answered from a VXLAN network',
+    );
+  });
+
+  it('txChecksumOffFor: kept on only where the switch has TSO and no tunnel is in reach, unless forced', () => {
     const p = { txChecksumOff: true, forced: false, tsoActive: true };
-    assert.equal(txChecksumOffFor(p, 'vlan'), false);
-    assert.equal(txChecksumOffFor(p, 'vxlan'), true, 'offloaded segments are dropped at the tunnel port');
-    assert.equal(txChecksumOffFor(p, undefined), true, 'a network not known yet might tunnel');
-    assert.equal(txChecksumOffFor({ ...p, tsoActive: false }, 'vlan'), true, 'the running switch has no TSO');
-    assert.equal(txChecksumOffFor({ ...p, forced: true }, 'vlan'), true, '--tx-checksum-off on');
-    assert.equal(txChecksumOffFor({ ...p, txChecksumOff: false }, 'vxlan'), false, 'the kernel datapath needs no workaround');
+    assert.equal(txChecksumOffFor(p, false), false);
+    assert.equal(txChecksumOffFor(p, true), true, 'offloaded segments are dropped at the tunnel port');
+    assert.equal(txChecksumOffFor({ ...p, tsoActive: false }, false), true, 'the running switch has no TSO');
+    assert.equal(txChecksumOffFor({ ...p, forced: true }, false), true, '--tx-checksum-off on');
+    assert.equal(txChecksumOffFor({ ...p, txChecksumOff: false }, true), false, 'the kernel datapath needs no workaround');
   });
 });
