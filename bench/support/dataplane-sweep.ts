@@ -33,7 +33,7 @@ export function summarizeSweep(
   return out;
 }
 
-/** The bandwidth chart (log y: 1 byte to 64 KiB spans four decades) and the latency chart. */
+/** The bandwidth chart and the latency chart, both log-log (1 byte to 64 KiB spans four decades of bandwidth). */
 export function sweepCharts(figs: Partial<Record<PathName, SweepFigure[]>>, subtitle: string): { bandwidth: string; latency: string } {
   const entries = Object.entries(figs) as Array<[PathName, SweepFigure[]]>;
   return {
@@ -47,7 +47,9 @@ export function sweepCharts(figs: Partial<Record<PathName, SweepFigure[]>>, subt
     latency: lineChartSvg({
       title: `qperf tcp_lat by message size (${subtitle})`,
       xLabel: 'message size (bytes, log)',
-      yLabel: 'one-way latency (µs)',
+      yLabel: 'one-way latency (µs, log)',
+      // kernel paths (~20 µs) and loaded userspace ones (ms) share the chart
+      logY: true,
       series: entries.map(([name, f]) => ({ name, points: f.map((p) => [p.msgSize, p.tcpLatUs] as const) })),
     }),
   };
