@@ -15,7 +15,9 @@ trap cleanup EXIT
 
 PKGS=(openvswitch-switch openvswitch-common etcd-server etcd-client gobgpd bird2 docker.io podman
       containernetworking-plugins iproute2 iputils-ping ethtool tcpdump iperf3 qperf busybox-static
-      hyperfine netcat-openbsd curl bc procps psmisc bridge-utils jq util-linux nftables)
+      hyperfine netcat-openbsd curl bc procps psmisc bridge-utils jq util-linux nftables
+      # the Go driver of the CNI conformance test, on the real libcni: test/cni-driver
+      golang-go golang-github-appc-cni-dev)
 
 step "Debian packages (${#PKGS[@]})"
 missing=()

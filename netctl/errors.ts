@@ -3,6 +3,7 @@
  * caught before any request) exit 2; everything the server or the network did wrong exits 1.
  */
 import { NetloomError, errorMessage } from '../lib/errors';
+import { errorText } from '../lib/error-text';
 
 export const EXIT_OK = 0;
 export const EXIT_SERVER = 1;
@@ -25,15 +26,9 @@ export function isUsageError(e: unknown): e is UsageError {
  * server's error code when the server gave them: `netctl: subnet overlaps t1:n1 (field: subnet, code: CONFLICT)`.
  */
 export function errorLine(e: unknown): string {
-  const msg = errorMessage(e)
-    .replace(/\s*\n\s*/g, ' ')
-    .trim();
   if (e instanceof NetloomError && !(e instanceof UsageError)) {
-    const extra: string[] = [];
-    if (e.field) extra.push(`field: ${e.field}`);
     const serverCode = e.details?.['serverCode'];
-    if (typeof serverCode === 'string' && serverCode !== '') extra.push(`code: ${serverCode}`);
-    if (extra.length > 0) return `netctl: ${msg} (${extra.join(', ')})`;
+    return `netctl: ${errorText(e.message, e.field, typeof serverCode === 'string' ? serverCode : undefined)}`;
   }
-  return `netctl: ${msg}`;
+  return `netctl: ${errorText(errorMessage(e))}`;
 }

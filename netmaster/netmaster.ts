@@ -78,7 +78,14 @@ export async function startNetmaster(opts: NetmasterOptions): Promise<RunningNet
     logger,
     agents: () => {
       const s = agent?.server;
-      return s && { trace: (h, t) => s.traceOnAgent(h, t), traceHere: (h, t) => s.queries.trace(h, t) };
+      return (
+        s && {
+          trace: (h, t) => s.traceOnAgent(h, t),
+          traceHere: (h, t) => s.queries.trace(h, t),
+          bgp: (h) => s.bgpOnAgent(h),
+          bgpHere: (h) => s.queries.bgp(h),
+        }
+      );
     },
     auth: {
       ...(opts.authToken ? { adminTokens: [opts.authToken] } : {}),

@@ -29,6 +29,9 @@ import { DEFAULT_AGENT_SOCKET, listenCni } from './cni';
 import { startCnmPlugin } from './cnm';
 import { DockerNetworkReconciler } from './docker/docker-networks';
 import { DEFAULT_DOCKER_SOCKET, DockerEngineClient } from './docker/engine-client';
+import { BgpSpeaker } from './agent/bgp-speaker';
+import { registerBgpMetrics } from './agent/bgp-metrics';
+import { bgpStatusToProto } from './agent/bgp-inspect-wire';
 
 export interface NetpluginOptions {
   host: string;
@@ -62,6 +65,10 @@ export interface NetpluginOptions {
   ipamBlocks: boolean;
   ipamLowWater: string;
   ipamIdleRelease: string;
+  bgp: boolean;
+  gobgpd: string;
+  bgpApi?: string;
+  bgpListenPort: string;
 }
 
 export function buildCommand(): Command {
@@ -142,6 +149,10 @@ export function buildCommand(): Command {
         .choices(['auto', 'always', 'never'])
         .default('auto'),
     )
+    .option('--no-bgp', 'run no BGP speaker even when netmaster gives this host BGP settings (routed networks are then not announced)')
+    .option('--gobgpd <path>', 'the gobgpd program the agent starts for BGP', 'gobgpd')
+    .option('--bgp-api <addr>', "gobgpd's gRPC API: unix:///PATH or 127.0.0.1:PORT (default unix://<state-dir>/gobgpd.sock)")
+    .option('--bgp-listen-port <n>', "BGP's TCP port (-1: listen on none, outbound sessions only)", '179')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
 
@@ -219,6 +230,9 @@ export async function main(argv: string[]): Promise<void> {
   const idleRelease = Number(o.ipamIdleRelease);
   if (o.ipamIdleRelease.trim() === '' || !Number.isFinite(idleRelease) || idleRelease < 0 || idleRelease > 7 * 86400)
     throw new NetloomError('INVALID_ARGUMENT', '--ipam-idle-release must be 0..604800 seconds', { field: 'ipam-idle-release' });
+  const bgpListenPort = Number(o.bgpListenPort);
+  if (!/^-?\d+$/.test(o.bgpListenPort.trim()) || bgpListenPort < -1 || bgpListenPort > 65535)
+    throw new NetloomError('INVALID_ARGUMENT', '--bgp-listen-port must be -1..65535', { field: 'bgp-listen-port' });
   const fabric = controlPlane(o, logger);
   const metrics = createAgentMetrics({ defaultMetrics: true });
   if (fabric instanceof NetmasterFabric) metrics.replicaProbe = () => ({ replica: fabric.replica, failovers: fabric.failovers });
@@ -263,14 +277,41 @@ export async function main(argv: string[]): Promise<void> {
   // before the first state: allocations no endpoint record names are dropped
   await blocks?.start(new Set(agent.store.list().map((r) => r.endpointId)));
   await agent.start();
+  // issue 16: gobgpd follows the desired state's BGP settings (docs/bgp.md)
+  const speaker = o.bgp
+    ? new BgpSpeaker({
+        hostName: o.host,
+        vtepIp: o.vtepIp ? vtepAddress(o.vtepIp) : '',
+        listenPort: bgpListenPort,
+        supervisor: {
+          api: o.bgpApi ?? `unix://${o.stateDir}/gobgpd.sock`,
+          binary: o.gobgpd,
+          pidFile: `${o.stateDir}/gobgpd.pid`,
+          logFile: `${o.stateDir}/gobgpd.log`,
+        },
+        logger: logger.child({ part: 'bgp' }),
+      })
+    : undefined;
+  if (speaker) {
+    agent.followState((s) => void speaker.update(s));
+    registerBgpMetrics(metrics.registry, () => speaker.status());
+  }
   const queries =
     fabric instanceof NetmasterFabric
       ? fabric.serveQueries(async (q) => {
+          if (q.bgp) {
+            if (!speaker) throw new NetloomError('UNAVAILABLE', 'this host runs netplugin --no-bgp', { field: 'host' });
+            return { bgp: bgpStatusToProto(o.host, await speaker.status(), Date.now()) };
+          }
           if (!q.trace) throw new NetloomError('INVALID_ARGUMENT', 'the query asks for nothing this agent knows', { field: 'trace' });
           return { trace: traceResultToProto(await agent.trace(tracePacketOf(q.trace))) };
         })
       : undefined;
-  const cni = await listenCni(o.cniSocket, { backend: new AgentCniBackend(agent), logger });
+  const cni = await listenCni(o.cniSocket, {
+    backend: new AgentCniBackend(agent),
+    logger,
+    onServed: (r) => metrics.cniRequests.observe({ command: r.command || 'none', result: r.ok ? 'ok' : 'error' }, r.ms / 1000),
+  });
   const docker =
     o.dockerSocket !== undefined || o.dockerNetworks ? new DockerEngineClient(o.dockerSocket ?? DEFAULT_DOCKER_SOCKET) : undefined;
   const cnm = o.cnmSocket
@@ -324,6 +365,8 @@ export async function main(argv: string[]): Promise<void> {
       await cnm?.stop();
       await queries?.stop();
       metricsServer?.close();
+      // gobgpd keeps running: sessions and announced routes survive an agent restart (docs/bgp.md)
+      await speaker?.stop();
       await agent.stop();
       await blocks?.stop();
     },

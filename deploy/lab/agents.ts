@@ -4,7 +4,7 @@
  * in the state file at once; ready when its CNI STATUS (through the real shim) answers 0; stopped
  * by PID.
  */
-import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawnDaemon } from '../../lib/exec';
 import { waitFor } from '../../lib/clock';
@@ -162,6 +162,20 @@ export async function waitAgentReady(state: LabState, host: string, timeoutMs = 
     },
     { timeoutMs, intervalMs: 100 },
   );
+}
+
+/**
+ * Stop the gobgpd an agent started for BGP (issue 16): it runs detached so that it outlives agent
+ * restarts, so the lab stops it itself (the agent's PID file names it) when the lab goes down.
+ */
+export async function stopAgentGobgpd(plan: LabPlan, host: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(`${agentPaths(plan, host).stateDir}/gobgpd.pid`, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (pid > 0) await stopProcess(pid, 'gobgpd');
 }
 
 export async function stopAgent(state: LabState, host: string): Promise<void> {

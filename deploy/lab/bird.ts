@@ -73,6 +73,10 @@ export function birdConfig(plan: Pick<LabPlan, 'torDataIp' | 'dataSubnet' | 'hos
     `  hold time ${DEFAULT_HOLD_TIME};`,
     `  keepalive time ${DEFAULT_KEEPALIVE_TIME};`,
     '  connect retry time 2;',
+    // a host whose gobgpd was restarted (or killed and restarted by its agent) is taken back at
+    // once: BIRD's defaults wait 60-300 s after a session error before accepting it again
+    '  connect delay time 1;',
+    '  error wait time 1, 3;',
     // hosts' next hops are on the shared data network: used as they are
     '  ipv4 { import all; export all; next hop keep; gateway direct; };',
     '}',

@@ -23,7 +23,7 @@ import { ContainerState, LabState, listLabs, loadState, newState, requireState, 
 import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
 import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from './ovs-instance';
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
-import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, stopAgent, waitAgentReady } from './agents';
+import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, stopAgent, stopAgentGobgpd, waitAgentReady } from './agents';
 import { cleanupEngines, unmountUnder } from './engines';
 import { etcdClientTls, labRestCredentials, makeLabPki, pkiPaths, writeClientConfig } from './pki';
 import { restRequest } from '../../lib/rest-request';
@@ -290,6 +290,8 @@ export async function labDown(name: string, opts: { root?: string; progress?: Pr
   // the agents, then the rest in reverse order of start
   await cleanupEngines(state);
   for (const p of state.pids.filter((x) => x.program === NETPLUGIN_PROGRAM)) await stopProcess(p.pid, p.program);
+  // the agents' gobgpd outlive them on purpose (BGP sessions survive an agent restart)
+  for (const h of state.plan.hosts) await stopAgentGobgpd(state.plan, h.name);
   for (const p of [...state.pids].reverse()) {
     if (p.program === 'ovs-vswitchd' || p.program === 'ovsdb-server') continue; // stopped with their instance below
     await stopProcess(p.pid, p.program);

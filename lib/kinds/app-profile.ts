@@ -16,6 +16,7 @@ export const appProfileKind = defineKind({
     }),
   references: [{ field: 'endpointGroups', kind: 'endpointGroup', holds: true }],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  linkSets: { EndpointGroups: { kind: 'endpointGroup', names: 'endpointGroups' } },
   netctl: {
     nameField: 'appProfileName',
     linkSets: true,

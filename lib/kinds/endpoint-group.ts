@@ -31,6 +31,12 @@ export const endpointGroupKind = defineKind({
     Network: { kind: 'network', field: 'networkName' },
     Tenant: { kind: 'tenant', field: 'tenantName' },
   },
+  linkSets: {
+    ExtContractsGrps: { kind: 'extContractsGroup', names: 'extContractsGrps' },
+    MatchRules: { kind: 'rule', namedBy: 'fromEndpointGroup|toEndpointGroup' },
+    Policies: { kind: 'policy', names: 'policies' },
+    Services: null,
+  },
   netctl: {
     nameField: 'groupName',
     linkSets: true,

@@ -17,6 +17,7 @@ export const extContractsGroupKind = defineKind({
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  linkSets: { EndpointGroups: { kind: 'endpointGroup', namedBy: 'extContractsGrps' } },
   netctl: {
     nameField: 'contractsGroupName',
     linkSets: true,

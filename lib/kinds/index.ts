@@ -44,5 +44,5 @@ export function kindOfCollection(collection: string): KindDescriptor | undefined
   return ALL_KINDS.find((k) => k.collection === collection);
 }
 
-export type { KindDescriptor, Reference } from './kind';
+export type { KindDescriptor, LinkSet, Reference } from './kind';
 export { keyFromFields } from './kind';

@@ -47,9 +47,19 @@ export interface KindDescriptor<S extends z.ZodObject = z.ZodObject> {
    * tenant link's key is the tenant name, others `tenant:<value>`; null is an always-empty placeholder.
    */
   links?: Readonly<Record<string, { kind: string; field: string } | null>>;
+  /**
+   * Contiv's `link-sets` on output, by set name (present, even empty, when declared): the
+   * objects of the same tenant related to this one, each as `key: {type, key}`. `names`: this
+   * object's field naming them (a name or a list); `namedBy`: their field naming this object
+   * (`a|b`: either); null: a set of a kind netloom does not have (Contiv's volumes), always empty.
+   */
+  linkSets?: Readonly<Record<string, LinkSet | null>>;
   /** netctl's view of the kind */
   netctl: NetctlShape;
 }
+
+/** One of Contiv's link-sets: objects of `kind` named by this object's field, or naming it in theirs. */
+export type LinkSet = { kind: string; names: string } | { kind: string; namedBy: string };
 
 /** A column of netctl's `ls` table, as Contiv's netctl printed it. */
 export interface Column {

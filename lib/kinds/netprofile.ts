@@ -31,6 +31,7 @@ export const netprofileKind = defineKind({
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  linkSets: { EndpointGroups: { kind: 'endpointGroup', namedBy: 'netProfile' } },
   netctl: {
     nameField: 'profileName',
     linkSets: true,

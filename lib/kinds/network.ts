@@ -31,6 +31,11 @@ export const networkKind = defineKind({
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  linkSets: {
+    EndpointGroups: { kind: 'endpointGroup', namedBy: 'networkName' },
+    Servicelbs: { kind: 'serviceLB', namedBy: 'networkName' },
+    Services: null,
+  },
   netctl: {
     nameField: 'networkName',
     linkSets: true,

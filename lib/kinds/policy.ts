@@ -15,6 +15,10 @@ export const policyKind = defineKind({
     }),
   references: [],
   links: { Tenant: { kind: 'tenant', field: 'tenantName' } },
+  linkSets: {
+    EndpointGroups: { kind: 'endpointGroup', namedBy: 'policies' },
+    Rules: { kind: 'rule', namedBy: 'policyName' },
+  },
   netctl: {
     nameField: 'policyName',
     linkSets: true,

@@ -47,6 +47,7 @@ export const ruleKind = defineKind({
     { field: 'toNetwork', kind: 'network', holds: false },
   ],
   links: { MatchEndpointGroup: { kind: 'endpointGroup', field: 'fromEndpointGroup|toEndpointGroup' } },
+  linkSets: { Policies: { kind: 'policy', names: 'policyName' } },
   netctl: {
     nameField: 'ruleId',
     linkSets: true,

@@ -15,6 +15,16 @@ export const tenantKind = defineKind({
     }),
   // the default network must exist in the tenant, and stays while the tenant names it
   references: [{ field: 'defaultNetwork', kind: 'network', holds: true }],
+  linkSets: {
+    AppProfiles: { kind: 'appProfile', namedBy: 'tenantName' },
+    EndpointGroups: { kind: 'endpointGroup', namedBy: 'tenantName' },
+    NetProfiles: { kind: 'netprofile', namedBy: 'tenantName' },
+    Networks: { kind: 'network', namedBy: 'tenantName' },
+    Policies: { kind: 'policy', namedBy: 'tenantName' },
+    Servicelbs: { kind: 'serviceLB', namedBy: 'tenantName' },
+    VolumeProfiles: null,
+    Volumes: null,
+  },
   netctl: {
     nameField: 'tenantName',
     linkSets: true,

@@ -1,7 +1,8 @@
 /**
  * Contiv's policy semantics compiled from a host's desired state (pure): for each local endpoint
  * in a group, the rules of the group's policies. An `in` rule covers traffic to the group from
- * its peer (fromEndpointGroup, fromNetwork or fromIpAddress: at most one; none is anyone), an
+ * its peer (fromEndpointGroup, fromNetwork or fromIpAddress; a group with an address is its members
+ * inside the address; none is anyone), an
  * `out` rule traffic from the group to its peer; protocol tcp/udp/icmp or a number, a port for
  * tcp/udp; priority 1-100, the highest matching priority decides, deny wins at equal priority;
  * traffic no rule matches is allowed. A group's members are the endpoints the state carries in
@@ -12,6 +13,7 @@
  * structural types below (the fields of proto/netloom/agent.proto's HostState the rules read).
  */
 import { ANY_ADDRESS, OPEN, type AddressSet, type EndpointPolicy, type PolicyRule, type Protocol, type Service } from './model';
+import { inPrefix } from './ranges';
 
 /** A Contiv rule as the desired state carries it (peers as `tenant:name` keys, '' when absent). */
 export interface ContivRule {
@@ -75,10 +77,13 @@ function peersOf(r: ContivRule, state: PolicyState, members: Map<string, Endpoin
   const network = inbound ? r.fromNetwork : r.toNetwork;
   const ip = inbound ? r.fromIp : r.toIp;
   if (group) {
-    let set = groupSets.get(group);
+    // a group and an address together (Contiv accepted both): the group's members inside it
+    const memo = ip ? `${group} ${ip}` : group;
+    let set = groupSets.get(memo);
     if (!set) {
-      set = { include: (members.get(group) ?? []).filter((e) => e.ip).map((e) => `${e.ip}/32`), exclude: [] };
-      groupSets.set(group, set);
+      const inside = (e: Endpoint) => e.ip !== '' && (!ip || inPrefix(ip, e.ip));
+      set = { include: (members.get(group) ?? []).filter(inside).map((e) => `${e.ip}/32`), exclude: [] };
+      groupSets.set(memo, set);
     }
     return set;
   }

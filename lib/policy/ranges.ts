@@ -31,6 +31,11 @@ function contains(outer: Prefix, inner: Prefix): boolean {
   return outer.len <= inner.len && Math.floor(inner.base / 2 ** (32 - outer.len)) === Math.floor(outer.base / 2 ** (32 - outer.len));
 }
 
+/** Whether address `ip` lies in `cidr` (IPv4; an address alone is a /32). */
+export function inPrefix(cidr: string, ip: string): boolean {
+  return contains(parsePrefix(cidr), parsePrefix(ip));
+}
+
 /** `p` without `hole`: p itself when they are apart, nothing when hole covers p, else the halves that avoid it. */
 function subtract(p: Prefix, hole: Prefix): Prefix[] {
   if (contains(hole, p)) return [];

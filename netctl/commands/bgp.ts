@@ -1,7 +1,7 @@
 /** `netctl bgp create|rm|ls|inspect` (REST collection `Bgps`, key = host name). */
 import type { Command } from 'commander';
 import { KINDS } from '../../lib/kinds';
-import { addInspect } from '../kind-commands';
+import { registerBgpInspect } from './bgp-inspect';
 import { asList } from '../client';
 import { action, listOptions, str, type Runtime } from '../context';
 import { render } from '../format';
@@ -90,5 +90,5 @@ export function registerBgp(program: Command, rt: Runtime): void {
       }),
     );
 
-  addInspect(bgp, rt, KIND, { description: 'Inspect Bgp', argument: '[hostname]', missing: 'Host name required', what: 'hostname' });
+  registerBgpInspect(bgp, rt);
 }

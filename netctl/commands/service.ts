@@ -143,7 +143,8 @@ export function providersTable(inspect: Json): string {
         [
           field(p, 'endpointID'),
           field(p, 'homingHost'),
-          field(p, 'ipAddress'),
+          // a list (Contiv's EndpointOper), a string from netmasters before it
+          Array.isArray(p['ipAddress']) ? p['ipAddress'].map(String).join(',') : field(p, 'ipAddress'),
           num(p, 'connections'),
           num(p, 'packets'),
           num(p, 'bytes'),

@@ -15,6 +15,7 @@ import type { QueriesRequest__Output } from '../../proto/gen/netloom/v1/QueriesR
 import type { QueryAnswer__Output } from '../../proto/gen/netloom/v1/QueryAnswer';
 import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
+import type { BgpInspectResult__Output } from '../../proto/gen/netloom/v1/BgpInspectResult';
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
 
@@ -71,13 +72,18 @@ export class AgentQueries {
 
   /** Ask the agent of `host` (its stream must be open here) to trace; its error answers throw. */
   async trace(host: string, trace: TraceRequest, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<TraceResult__Output> {
-    const a = await this.ask(host, { trace }, timeoutMs);
-    if (a.errorCode !== '') {
-      const code: ErrorCode = isErrorCode(a.errorCode) ? a.errorCode : 'INTERNAL';
-      throw new NetloomError(code, `agent on ${host}: ${a.errorMessage}`, a.errorField ? { field: a.errorField } : {});
-    }
+    const a = answered(host, await this.ask(host, { trace }, timeoutMs));
     if (!a.trace) throw new NetloomError('INTERNAL', `agent on ${host} answered without a trace`);
     return a.trace;
+  }
+
+  /** Ask the agent of `host` (its stream must be open here) for its BGP sessions and routes (netctl bgp inspect). */
+  async bgp(host: string, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<BgpInspectResult__Output> {
+    const a = answered(host, await this.ask(host, { bgp: {} }, timeoutMs));
+    // an agent from before issue 16 does not know the query and answers with neither
+    if (!a.bgp)
+      throw new NetloomError('UNAVAILABLE', `the agent of host ${host} does not report BGP (an agent too old?)`, { field: 'host' });
+    return a.bgp;
   }
 
   private ask(host: string, q: Omit<AgentQuery, 'id'>, timeoutMs: number): Promise<QueryAnswer__Output> {
@@ -105,4 +111,11 @@ export class AgentQueries {
       this.pending.delete(id);
     }
   }
+}
+
+/** An agent's error answer as the error it names. */
+function answered(host: string, a: QueryAnswer__Output): QueryAnswer__Output {
+  if (a.errorCode === '') return a;
+  const code: ErrorCode = isErrorCode(a.errorCode) ? a.errorCode : 'INTERNAL';
+  throw new NetloomError(code, `agent on ${host}: ${a.errorMessage}`, a.errorField ? { field: a.errorField } : {});
 }

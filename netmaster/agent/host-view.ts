@@ -51,6 +51,7 @@ import { membersOf } from './cluster-index';
 import { networkIdOf, networkMessage, VLAN_NETWORK_ID_BASE } from './network-lookup';
 import { serviceMessage } from './service-view';
 import { effectiveBgp } from './bgp-view';
+import { isRoutedNetwork } from '../../lib/bgp/settings';
 
 export type { HostState };
 
@@ -204,16 +205,16 @@ export interface HostParts {
 export const groupKeyOf = (e: { tenantName: string; groupName?: string }): string => (e.groupName ? `${e.tenantName}:${e.groupName}` : '');
 
 /**
- * Whether a network can be used in a pipeline (its tenant has an id, it has a tag). Routed (`bgp`)
- * networks stay out of host views until the agent routes them (issue 16): today's agents refuse a
- * view with an encap they do not know.
+ * Whether a network can be used on a host (its tenant has an id, it has a tag). Routed (`bgp`)
+ * networks are in host views like the others (issue 16): the agent routes them in its kernel and
+ * leaves them out of its OVS pipeline.
  */
 function usableNet(cluster: ClusterState, netKey: string, r: ReadSet): boolean {
   r.add(`network:${netKey}`);
   const n = configs<StoredNetwork>(cluster, 'network').get(netKey)?.config;
   if (!n) return false;
   r.add(`tenantid:${n.tenantName}`);
-  return cluster.tenantIds.has(n.tenantName) && n.pktTag > 0 && n.encap !== 'bgp';
+  return cluster.tenantIds.has(n.tenantName) && n.pktTag > 0;
 }
 
 function usableGroup(cluster: ClusterState, grpKey: string, r: ReadSet): boolean {
@@ -256,7 +257,7 @@ const vtepOfEndpoint = (cluster: ClusterState, e: StoredEndpoint): string => clu
  * The host-specific part of `host`'s view (pure); every key it reads is added to `reads`:
  * `global`, `bgp:<host>`, `network:<k>`, `group:<k>`, `policy:<k>`, `rules:<policy>`,
  * `profile:<k>`, `tenantid:<tenant>`, `tenantnets:<tenant>` (routing mode), `services:<tenant>`,
- * `service:<k>`.
+ * `service:<k>`, `routednets` (a host with a routed network: any network's change).
  */
 export function computeHostParts(cluster: ClusterState, host: string, reads: ReadSet = NO_READS): HostParts {
   const r = reads;
@@ -342,6 +343,16 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     }
   }
   const sources = { nets: new Set(netKeys), groups: new Set(referencedGroups) };
+  // routed networks (BGP mode): every tenant's routed subnets, without their endpoints, so that the
+  // agent's nftables keeps tenants apart (traffic from another tenant's routed subnet is dropped)
+  const routed = (k: string): boolean => {
+    const n = networks.get(k)?.config;
+    return n !== undefined && isRoutedNetwork(n.encap, global.fwdMode, bgp !== null);
+  };
+  if ([...netKeys].some(routed)) {
+    r.add('routednets');
+    for (const k of networks.keys()) if (!netKeys.has(k) && routed(k) && usable(k)) netKeys.add(k);
+  }
   for (const gk of referencedGroups) {
     const g = groups.get(gk)?.config;
     if (g) netKeys.add(`${g.tenantName}:${g.networkName}`);

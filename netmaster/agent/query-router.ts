@@ -9,6 +9,7 @@
 import { NetloomError, errorMessage, type ErrorCode } from '../../lib/errors';
 import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
+import type { BgpInspectResult__Output } from '../../proto/gen/netloom/v1/BgpInspectResult';
 import { agentLayout, type AgentRecord } from '../store/agent-layout';
 import type { KeyValue } from '../store/kv';
 import type { AgentQueries } from './agent-queries';
@@ -47,8 +48,18 @@ function parse<T>(kv: KeyValue | undefined): Partial<T> | undefined {
 }
 
 /** Trace on the agent of `host`, wherever its query stream is. */
-export async function traceOnAgent(deps: QueryRouterDeps, host: string, trace: TraceRequest): Promise<TraceResult__Output> {
-  if (deps.queries.has(host)) return deps.queries.trace(host, trace);
+export function traceOnAgent(deps: QueryRouterDeps, host: string, trace: TraceRequest): Promise<TraceResult__Output> {
+  return routeQuery(deps, host, () => deps.queries.trace(host, trace), { trace }) as Promise<TraceResult__Output>;
+}
+
+/** The BGP sessions and routes of the agent of `host` (netctl bgp inspect), wherever its query stream is. */
+export function bgpOnAgent(deps: QueryRouterDeps, host: string): Promise<BgpInspectResult__Output> {
+  return routeQuery(deps, host, () => deps.queries.bgp(host), { bgp: {} }) as Promise<BgpInspectResult__Output>;
+}
+
+/** Ask here when the agent's stream is open here, else forward `query` to the replica holding it. */
+async function routeQuery(deps: QueryRouterDeps, host: string, here: () => Promise<unknown>, query: object): Promise<unknown> {
+  if (deps.queries.has(host)) return here();
   const rec = parse<AgentRecord>(await deps.kv.get(agentLayout.host(host)));
   if (!rec) throw new NetloomError('UNAVAILABLE', `host ${host} has no agent registered`, { field: 'host' });
   if (!rec.replica || rec.replica === deps.replicaId)
@@ -58,17 +69,17 @@ export async function traceOnAgent(deps: QueryRouterDeps, host: string, trace: T
   const marker = parse<ReplicaMarker>(await deps.kv.get(agentLayout.replica(rec.replica)));
   if (!marker?.restUrl)
     throw new NetloomError('UNAVAILABLE', `replica ${rec.replica}, which holds host ${host}, has no REST URL recorded`, { field: 'host' });
-  return forwardTrace(deps, marker.restUrl, host, trace);
+  return forward(deps, marker.restUrl, host, query);
 }
 
-async function forwardTrace(deps: QueryRouterDeps, restUrl: string, host: string, trace: TraceRequest): Promise<TraceResult__Output> {
+async function forward(deps: QueryRouterDeps, restUrl: string, host: string, query: object): Promise<unknown> {
   const send = deps.request ?? restRequest;
   let res: RestAnswer;
   try {
     res = await send(`${restUrl.replace(/\/$/, '')}${AGENT_QUERY_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: deps.replicaId },
-      body: JSON.stringify({ host, trace }),
+      body: JSON.stringify({ host, ...query }),
       ...(deps.credentials ? { credentials: deps.credentials } : {}),
       timeoutMs: 20_000,
     });
@@ -87,5 +98,5 @@ async function forwardTrace(deps: QueryRouterDeps, restUrl: string, host: string
     const msg = typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
     throw new NetloomError(code, msg, typeof body.field === 'string' ? { field: body.field } : {});
   }
-  return body as unknown as TraceResult__Output;
+  return body;
 }

@@ -39,8 +39,9 @@ import { toServiceError } from '../../proto/status';
 import type { QueryAnswer__Output } from '../../proto/gen/netloom/v1/QueryAnswer';
 import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
+import type { BgpInspectResult__Output } from '../../proto/gen/netloom/v1/BgpInspectResult';
 import { AgentQueries } from './agent-queries';
-import { traceOnAgent } from './query-router';
+import { bgpOnAgent, traceOnAgent } from './query-router';
 import type { RestCredentials } from '../../lib/rest-credentials';
 import { fingerprintsOf, hostOfCertificate, namesOf, type PeerCert } from '../auth/identity';
 import type { ClaimBlockRequest__Output } from '../../proto/gen/netloom/v1/ClaimBlockRequest';
@@ -113,6 +114,8 @@ export interface RunningAgentServer {
   queries: AgentQueries;
   /** trace on the agent of `host`, here or through the replica that holds it (query-router.ts) */
   traceOnAgent(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
+  /** the BGP sessions and routes of the agent of `host`, here or through the replica that holds it */
+  bgpOnAgent(host: string): Promise<BgpInspectResult__Output>;
   stop(): Promise<void>;
 }
 
@@ -439,6 +442,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
     'agent gRPC server listening',
   );
   publisher.start();
+  const routerDeps = { queries, kv, replicaId: registry.replicaId, ...(opts.restCredentials ? { credentials: opts.restCredentials } : {}) };
   return {
     address,
     port,
@@ -452,12 +456,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<Runnin
       return enders.size;
     },
     queries,
-    traceOnAgent: (host, trace) =>
-      traceOnAgent(
-        { queries, kv, replicaId: registry.replicaId, ...(opts.restCredentials ? { credentials: opts.restCredentials } : {}) },
-        host,
-        trace,
-      ),
+    traceOnAgent: (host, trace) => traceOnAgent(routerDeps, host, trace),
+    bgpOnAgent: (host) => bgpOnAgent(routerDeps, host),
     async stop() {
       queries.stop();
       for (const end of [...enders]) end();

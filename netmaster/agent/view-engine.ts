@@ -412,6 +412,8 @@ export class ViewEngine {
         addAll(full, this.deps(`network:${ch.key}`));
         addAll(full, membersOf(this.srcNet, ch.key));
         for (const c of configs) addAll(full, this.deps(`tenantnets:${(c as unknown as StoredNetwork).tenantName}`));
+        // hosts with routed networks carry every routed network (tenants apart: host-view.ts)
+        addAll(full, this.deps('routednets'));
         break;
       case 'endpointGroup':
         // usable (its id) decides whether its endpoints enter the views of their network

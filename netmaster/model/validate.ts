@@ -21,7 +21,6 @@ import {
   parseV4Subnet,
   parseV6,
   parseV6Cidr,
-  v6Offset,
 } from './net';
 import type { ObjectOf, ObjectType, Network, EndpointGroup, ExternalEndpoint, Rule, Global } from './schemas';
 import { emptyNeeds, type IntentState, type Needs } from './state';
@@ -288,17 +287,7 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
       if (!g6) throw invalid('ipv6Gateway', `ipv6Gateway '${nw.ipv6Gateway}' must be an IPv6 address`);
       if (!g6.match(s6.addr, s6.prefix))
         throw invalid('ipv6Gateway', `ipv6Gateway ${nw.ipv6Gateway} is outside ipv6Subnet ${nw.ipv6Subnet}`);
-      // endpoints get the IPv6 address at their IPv4 host offset: the IPv6 gateway must sit at the
-      // IPv4 gateway's offset (reserved) or beyond the IPv4 host range
-      const off6 = v6Offset(s6, g6);
-      const gw4 = nw.gateway !== '' ? parseV4(nw.gateway) : undefined;
-      const size4 = BigInt(2 ** (32 - sub.prefix));
-      if (off6 < size4 && (gw4 === undefined || off6 !== BigInt(gw4 - sub.base))) {
-        throw invalid(
-          'ipv6Gateway',
-          `ipv6Gateway ${nw.ipv6Gateway} would be the IPv6 address of an endpoint (host offset ${off6}); put it at the IPv4 gateway's host offset${gw4 !== undefined ? ` (${gw4 - sub.base})` : ''} or beyond the IPv4 host range`,
-        );
-      }
+      // an endpoint whose IPv6 address would be the gateway's gets another (model/endpoint-v6.ts)
     }
   } else if (nw.ipv6Gateway !== '') {
     throw invalid('ipv6Gateway', 'ipv6Gateway needs ipv6Subnet');
@@ -411,12 +400,15 @@ function checkRule(r: Rule, state: IntentState): void {
       );
     }
   }
-  const set = (['EndpointGroup', 'Network', 'IpAddress'] as const).filter((f) => r[`${side}${f}`] !== '');
-  if (set.length > 1) {
-    throw invalid(
-      `${side}${set[1]}`,
-      `${side}EndpointGroup, ${side}Network and ${side}IpAddress are mutually exclusive (got ${set.map((f) => side + f).join(' and ')})`,
-    );
+  // a network goes alone; a group with an address is the group's members inside it (as Contiv took it)
+  if (r[`${side}Network`] !== '') {
+    const with_ = (['EndpointGroup', 'IpAddress'] as const).find((f) => r[`${side}${f}`] !== '');
+    if (with_) {
+      throw invalid(
+        with_ === 'EndpointGroup' ? `${side}Network` : `${side}IpAddress`,
+        `${side}Network and ${side}${with_} are mutually exclusive (a group with an address is allowed: the group's members inside it)`,
+      );
+    }
   }
   const ip = r[`${side}IpAddress`];
   if (ip !== '' && !isV4AddressOrCidr(ip)) throw invalid(`${side}IpAddress`, `${side}IpAddress '${ip}' must be an IPv4 address or CIDR`);
@@ -426,7 +418,8 @@ function checkRule(r: Rule, state: IntentState): void {
   const net = r[`${side}Network`];
   if (net !== '' && !state.get('network', `${t}:${net}`)) throw missing(`${side}Network`, `network ${t}:${net} does not exist`);
   if (r.port !== 0 && !['tcp', 'udp', '6', '17'].includes(r.protocol)) {
-    const got = r.protocol === '' ? 'no protocol given' : `got '${r.protocol}'`;
+    // Contiv took a port without protocol and ignored the port, widening the rule to every protocol
+    const got = r.protocol === '' ? 'no protocol given; Contiv ignored such a port and matched every protocol' : `got '${r.protocol}'`;
     throw invalid('port', `port ${r.port} needs protocol tcp or udp (${got})`);
   }
 }

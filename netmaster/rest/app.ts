@@ -3,7 +3,8 @@
  * inspect, endpoints, watch (server-sent events), consistency, OpenAPI, /version, /info and
  * /metrics. Every route but /healthz needs a credential once one is configured (auth.ts). Bodies
  * are JSON whatever the Content-Type (netctl sends none). Errors are 4xx JSON
- * `{error, field, code}`; a rejected request writes nothing (the service commits atomically).
+ * `{error, field, code}`, or 500 text for Contiv's own client (contiv-client.ts); a rejected
+ * request writes nothing (the service commits atomically).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,9 +20,11 @@ import { createMetrics, type RestMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
+import type { BgpInspectResult__Output } from '../../proto/gen/netloom/v1/BgpInspectResult';
 import { runTrace } from '../trace/trace-service';
 import { checkHost } from '../agent/registry';
 import { restAuth, type RestAuthOptions } from './auth';
+import { contivEndpointLabels, contivErrorText, isContivClient } from './contiv-client';
 
 export interface RestOptions {
   service: NetmasterService;
@@ -45,6 +48,9 @@ export interface RestOptions {
 export interface AgentQueryApi {
   trace(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
   traceHere(host: string, trace: TraceRequest): Promise<TraceResult__Output>;
+  /** netctl bgp inspect: the host's BGP sessions and routes from its agent (issue 16) */
+  bgp(host: string): Promise<BgpInspectResult__Output>;
+  bgpHere(host: string): Promise<BgpInspectResult__Output>;
 }
 
 export function netloomVersion(): string {
@@ -74,10 +80,21 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
       metrics.requests.inc({ method: req.method, route, status });
       metrics.latency.observe({ method: req.method, route, status }, secs);
       const line = { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(secs * 1e4) / 10 };
-      if (res.statusCode >= 500) log.error(line, 'request');
+      // a caller's mistake sent to Contiv's client as 500 is logged as the 4xx it is
+      const meant = typeof res.locals['meantStatus'] === 'number' ? (res.locals['meantStatus'] as number) : res.statusCode;
+      if (meant >= 500) log.error(line, 'request');
       else if (req.method === 'GET') log.debug(line, 'request');
       else log.info(line, 'request');
     });
+    next();
+  });
+
+  // Contiv's own client (contiv-client.ts): endpoint labels as its model types them
+  app.use((req, res, next) => {
+    if (isContivClient(req)) {
+      const json = res.json.bind(res);
+      res.json = (body: unknown) => json(contivEndpointLabels(body));
+    }
     next();
   });
 
@@ -263,13 +280,26 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
       );
     }),
   );
+  // netctl bgp inspect HOST: the host's BGP sessions and routes, from its agent (issue 16)
+  app.get(
+    '/api/v1/bgp-status/:host/',
+    wrap(async (req, res) => {
+      const host = String(req.params.host);
+      checkHost(host);
+      res.json(await agentsOrFail().bgp(host));
+    }),
+  );
   // another replica forwards a query for an agent whose query stream is open here (query-router.ts)
   app.post(
     '/api/v1/internal/agent-query/',
     wrap(async (req, res) => {
-      const body = jsonBody(req) as { host?: unknown; trace?: unknown };
+      const body = jsonBody(req) as { host?: unknown; trace?: unknown; bgp?: unknown };
       if (typeof body.host !== 'string') throw new NetloomError('INVALID_ARGUMENT', 'host is required', { field: 'host' });
       checkHost(body.host);
+      if (typeof body.bgp === 'object' && body.bgp !== null) {
+        res.json(await agentsOrFail().bgpHere(body.host));
+        return;
+      }
       if (typeof body.trace !== 'object' || body.trace === null)
         throw new NetloomError('INVALID_ARGUMENT', 'trace is required', { field: 'trace' });
       res.json(await agentsOrFail().traceHere(body.host, body.trace as TraceRequest));
@@ -284,7 +314,7 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
   });
 
   // error handler: 4xx JSON for the caller's mistakes, 5xx for ours
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(err);
       return;
@@ -292,7 +322,10 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
     const e = toNetloomError(err);
     const status = httpStatusOf(e);
     if (status >= 500) log.error({ err: e }, 'request failed');
-    res.status(status).json(errorBody(e));
+    // Contiv's client shows a message only with 500 (and takes a 404 on DELETE for success)
+    res.locals['meantStatus'] = status;
+    if (isContivClient(req)) res.status(500).type('text/plain').send(contivErrorText(e));
+    else res.status(status).json(errorBody(e));
   });
 
   return { app, metrics };

@@ -3,12 +3,14 @@
  * (lib/kinds): `/api/v1/<collection>/` (list), `/api/v1/<collection>/<key>/` (get, POST/PUT
  * create or update, delete) and `/api/v1/inspect/<collection>/<key>/`. The routes stay
  * parametric (`:coll`) so that metrics label them as one route whatever the kind; a collection
- * no kind declares is NOT_FOUND naming the known ones.
+ * no kind declares is NOT_FOUND naming the known ones. Objects carry Contiv's `links` and
+ * `link-sets` (model/link-sets.ts).
  */
 import type { Express } from 'express';
 import { NetloomError } from '../../lib/errors';
 import { ALL_KINDS, kindOfCollection } from '../../lib/kinds';
 import { checkKeyShape, linksOf, shown } from '../model/keys';
+import { linkSetKinds, linkSetsOf, type Related } from '../model/link-sets';
 import type { ObjectType } from '../model/schemas';
 import { jsonBody, param, type Wrap } from './request';
 
@@ -21,11 +23,19 @@ export interface KindStore {
   inspect(type: ObjectType, key: string): Promise<{ Config: Record<string, unknown>; Oper: Record<string, unknown> }>;
 }
 
-/** The object as Contiv returned it: its fields plus `key` and filled `links`. */
-export function contivShape(type: ObjectType, key: string, config: unknown): Record<string, unknown> {
+/** The object as Contiv returned it: its fields plus `key`, filled `links` and its `link-sets`. */
+export function contivShape(type: ObjectType, key: string, config: unknown, related?: Related): Record<string, unknown> {
   const c = config as Record<string, unknown>;
   const links = linksOf(type, c);
-  return { key, ...c, ...(Object.keys(links).length > 0 ? { links } : {}) };
+  const sets = related ? linkSetsOf(type, key, c, related) : undefined;
+  return { key, ...c, ...(Object.keys(links).length > 0 ? { links } : {}), ...(sets ? { 'link-sets': sets } : {}) };
+}
+
+/** The objects the link-sets of `type` read, listed once for a whole response. */
+async function relatedFor(store: KindStore, type: ObjectType): Promise<Related> {
+  const lists = new Map<ObjectType, ReadonlyArray<{ key: string; config: unknown }>>();
+  for (const k of linkSetKinds(type)) lists.set(k, await store.list(k));
+  return (k) => lists.get(k) ?? [];
 }
 
 function typeOfCollection(coll: string): ObjectType {
@@ -50,14 +60,16 @@ export function registerKindRoutes(app: Express, store: KindStore, wrap: Wrap): 
     wrap(async (req, res) => {
       const type = typeOfCollection(param(req, 'coll'));
       const r = await store.inspect(type, keyOfPath(type, param(req, 'key')));
-      res.json({ Config: contivShape(type, param(req, 'key'), r.Config), Oper: r.Oper });
+      res.json({ Config: contivShape(type, param(req, 'key'), r.Config, await relatedFor(store, type)), Oper: r.Oper });
     }),
   );
   app.get(
     '/api/v1/:coll/',
     wrap(async (req, res) => {
       const type = typeOfCollection(param(req, 'coll'));
-      res.json((await store.list(type)).map((o) => contivShape(type, o.key, o.config)));
+      const list = await store.list(type);
+      const related = await relatedFor(store, type);
+      res.json(list.map((o) => contivShape(type, o.key, o.config, related)));
     }),
   );
   app.get(
@@ -65,13 +77,13 @@ export function registerKindRoutes(app: Express, store: KindStore, wrap: Wrap): 
     wrap(async (req, res) => {
       const type = typeOfCollection(param(req, 'coll'));
       const o = await store.get(type, keyOfPath(type, param(req, 'key')));
-      res.json(contivShape(type, o.key, o.config));
+      res.json(contivShape(type, o.key, o.config, await relatedFor(store, type)));
     }),
   );
   const upsert = wrap(async (req, res) => {
     const type = typeOfCollection(param(req, 'coll'));
     const r = await store.upsert(type, jsonBody(req), param(req, 'key'));
-    res.json(contivShape(type, r.key, r.config));
+    res.json(contivShape(type, r.key, r.config, await relatedFor(store, type)));
   });
   app.post('/api/v1/:coll/:key/', upsert);
   app.put('/api/v1/:coll/:key/', upsert);

@@ -3,7 +3,8 @@
  * registration of an endpoint it allocated from its own block (endpoint-sync.ts) write exactly the
  * same, so that `endpoint ls`, the consistency check and the host views cannot tell them apart.
  */
-import { formatV4, parseV6Cidr, v6AtOffset } from '../model/net';
+import { formatV4 } from '../model/net';
+import { endpointV6Address, type DualStack } from '../model/endpoint-v6';
 import type { Endpoint, EndpointRequest } from '../model/schemas';
 import type { WriteOp } from '../store/kv';
 import { layout } from '../store/layout';
@@ -14,10 +15,11 @@ export interface NewEndpoint {
   netKey: string;
   /** tenant:group, '' without one */
   grpKey: string;
-  /** the IPv4 address as a number, and its subnet's base (the IPv6 address is at the same offset) */
+  /** the IPv4 address as a number, and its subnet's base */
   ip: number;
   subnetBase: number;
-  ipv6Subnet: string | undefined;
+  /** the network's subnets and gateways (the IPv6 address: model/endpoint-v6.ts) */
+  nw: DualStack;
   mac: string;
   host: string;
   vtepIp: string;
@@ -26,7 +28,6 @@ export interface NewEndpoint {
 }
 
 export function endpointRecord(e: NewEndpoint): Endpoint {
-  const s6 = e.ipv6Subnet ? parseV6Cidr(e.ipv6Subnet) : undefined;
   return {
     endpointID: e.id,
     tenantName: e.req.tenantName,
@@ -34,7 +35,7 @@ export function endpointRecord(e: NewEndpoint): Endpoint {
     network: e.netKey,
     groupName: e.req.groupName,
     ipAddress: formatV4(e.ip),
-    ipv6Address: s6 ? v6AtOffset(s6, e.ip - e.subnetBase) : '',
+    ipv6Address: endpointV6Address(e.nw, e.ip),
     macAddress: e.mac,
     homingHost: e.host,
     intfName: e.req.intfName,

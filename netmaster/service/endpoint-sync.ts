@@ -248,7 +248,7 @@ export class EndpointSync {
           grpKey,
           ip,
           subnetBase: sub.base,
-          ipv6Subnet: net.nw.ipv6Subnet,
+          nw: net.nw,
           mac: req.macAddress,
           host,
           vtepIp,

@@ -215,7 +215,7 @@ export class EndpointService {
       grpKey,
       ip,
       subnetBase: sub.base,
-      ipv6Subnet: nw.ipv6Subnet,
+      nw,
       mac,
       host: req.homingHost,
       vtepIp: req.vtepIP,

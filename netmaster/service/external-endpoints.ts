@@ -6,7 +6,8 @@
  * A registration whose address or MAC is already allocated is refused, naming the field.
  */
 import { NetloomError } from '../../lib/errors';
-import { parseV4, parseV4Subnet, parseV6Cidr, v6AtOffset } from '../model/net';
+import { parseV4 } from '../model/net';
+import { endpointV6Address } from '../model/endpoint-v6';
 import type { Endpoint, ExternalEndpoint, Network } from '../model/schemas';
 import type { EtcdKV, Guard, WriteOp } from '../store/kv';
 import { layout } from '../store/layout';
@@ -21,8 +22,6 @@ export function externalEndpointId(x: Pick<ExternalEndpoint, 'tenantName' | 'net
 export function externalEndpointRecord(x: ExternalEndpoint, nw: Network | undefined, createdAt: string): Endpoint {
   const netKey = `${x.tenantName}:${x.networkName}`;
   const ip = parseV4(x.ipAddress);
-  const sub = nw ? parseV4Subnet(nw.subnet) : undefined;
-  const s6 = nw?.ipv6Subnet ? parseV6Cidr(nw.ipv6Subnet) : undefined;
   return {
     endpointID: externalEndpointId(x),
     tenantName: x.tenantName,
@@ -30,7 +29,7 @@ export function externalEndpointRecord(x: ExternalEndpoint, nw: Network | undefi
     network: netKey,
     groupName: x.groupName,
     ipAddress: x.ipAddress,
-    ipv6Address: s6 && sub && ip !== undefined ? v6AtOffset(s6, ip - sub.base) : '',
+    ipv6Address: nw && ip !== undefined ? endpointV6Address(nw, ip) : '',
     macAddress: x.macAddress,
     homingHost: '',
     intfName: '',

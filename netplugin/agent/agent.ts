@@ -15,7 +15,7 @@ import type { Logger } from '../../lib/logger';
 import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
 import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
 import { readFileSync } from 'node:fs';
-import { computePipeline } from '../pipeline/compute';
+import { computePipeline, ovsInput } from '../pipeline/compute';
 import type { PipelineInput } from '../pipeline/input';
 import { desiredMeters, meterConfig } from '../pipeline/meters';
 import { desiredGroups, serviceMeters } from '../pipeline/services';
@@ -40,7 +40,7 @@ import { traceOnHost, type HostTraceResult } from '../trace/host-trace';
 import { HostNetApplier } from '../hostnet/applier';
 import { desiredHostNet, type HostNetState } from '../hostnet/desired-state';
 import { GatewayPorts } from '../hostnet/gateway-ports';
-import { readHostAddresses } from '../hostnet/host-addresses';
+import { HostAddressWatch } from '../hostnet/address-watch';
 import { vrfOfGatewayPort } from '../hostnet/numbering';
 import type { PortMapping } from '../hostnet/port-mapping';
 import type { TracePacket } from '../trace/trace-flow';
@@ -49,6 +49,7 @@ import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
 import { disableTxChecksum } from '../plumbing/veth';
 import { mayTunnel, TSO_KEY, txChecksumOffFor, userspaceTsoActive } from './userspace-tso';
+import { RoutedHost } from '../routed/routed-host';
 
 export interface AgentConfig {
   hostName: string;
@@ -135,6 +136,10 @@ export class Agent {
   private readonly shells = new ShellPool({ size: 4 });
   private readonly gatewayPorts: GatewayPorts;
   private readonly hostNet: HostNetApplier;
+  /** the host's addresses for the host network, read again only after the kernel reports a change */
+  private readonly hostAddresses: HostAddressWatch;
+  /** the routed endpoints' kernel state (BGP mode): routes, nftables policy, tc/DSCP QoS */
+  readonly routed: RoutedHost;
   /** the gateway ports last made sure of (their key) and their ofports; cleared when OVS reconnects */
   private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
   /** the gateway set (key) for which br-int's other gateway ports were last removed */
@@ -165,6 +170,13 @@ export class Agent {
     this.setup = new BridgeSetup({ ...config.bridge, ...(config.userspaceTso ? { userspaceTso: true } : {}) }, deps.logger);
     this.gatewayPorts = new GatewayPorts(config.bridge.bridge, deps.logger);
     this.hostNet = new HostNetApplier({ runner: this.runner, txChecksumOff: config.txChecksumOff, logger: deps.logger });
+    this.hostAddresses = new HostAddressWatch({
+      runner: this.runner,
+      onChange: () => this.kick('host-addresses'),
+      clock: this.clock,
+      logger: deps.logger,
+    });
+    this.routed = new RoutedHost({ runner: this.runner, hostName: config.hostName, logger: deps.logger });
     if (deps.metrics) {
       deps.metrics.probe = () => ({
         ovsdb: this.ovsdb.current !== undefined,
@@ -206,6 +218,13 @@ export class Agent {
 
   get logger(): Logger {
     return this.deps.logger;
+  }
+
+  /** Returns a function that records, for the named step of a CNI ADD, the time since this call. */
+  addStepTimer(): (step: string) => void {
+    const t0 = this.clock.monotonic();
+    const h = this.deps.metrics?.cniAddSteps;
+    return (step) => h?.observe({ step }, (this.clock.monotonic() - t0) / 1000);
   }
 
   /** OVS reachable (OVSDB and OpenFlow) and the control plane connected. */
@@ -272,6 +291,12 @@ export class Agent {
   async start(): Promise<void> {
     const log = this.deps.logger;
     await this.withholdOrphanPorts();
+    if (this.config.hostNetwork !== false) this.hostAddresses.start();
+    // routed endpoints' host routes first, from the records (not OVS, not netmaster): a route that
+    // is right is not touched, so traffic across the restart is not disturbed
+    await this.routed
+      .syncRoutes(this.store.list())
+      .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'routed endpoints: host routes not re-checked at start'));
     this.ovsdb.start();
     const vs = await this.vswitch();
     this.bridgePorts = await this.setup.apply(vs);
@@ -369,7 +394,13 @@ export class Agent {
     } catch (e) {
       this.deps.logger.warn({ err: errorMessage(e) }, 'bridge check after reconnect failed');
     }
-    this.loop.trigger({ now: true });
+    this.kick('reconnect', { now: true });
+  }
+
+  /** Ask for a reconcile, counted by why (netplugin_reconcile_triggers_total). */
+  private kick(reason: string, opts: { now?: boolean } = {}): void {
+    this.deps.metrics?.reconcileTriggers.inc({ reason });
+    this.loop.trigger(opts);
   }
 
   private warmVteps(s: HostState): void {
@@ -384,8 +415,17 @@ export class Agent {
     for (const l of [...this.stateListeners]) l();
     this.portMappingsMaybeChanged();
     // a locally allocated endpoint shown before its port is plugged: attachPlugged reconciles
-    if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports)) return;
-    this.loop.trigger();
+    const routed = new Set(this.store.list().flatMap((r) => (r.routed ? [r.endpointId] : [])));
+    if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports || routed.has(id))) return;
+    this.kick('state');
+  }
+
+  /** Call `listener` with the current and every new desired state (the BGP speaker follows it); returns the unsubscribe. */
+  followState(listener: (s: HostState) => void): () => void {
+    const l = (): void => void (this.state && listener(this.state));
+    this.stateListeners.add(l);
+    l();
+    return () => this.stateListeners.delete(l);
   }
 
   /** Resolve when the desired state satisfies `pred` (or reject after timeoutMs). */
@@ -426,11 +466,14 @@ export class Agent {
       this.hostNet.invalidate();
       return true;
     }
+    if (this.detaching.has(e.name)) return false;
     const rec = this.store.list().find((r) => r.hostIf === e.name);
     if (!rec) return false;
     return e.kind === 'delete' || this.ports[rec.endpointId]?.ofport !== e.ofport;
   }
 
+  /** host ends whose port detachEndpoint is deleting (their OVSDB events are its own doing) */
+  private readonly detaching = new Set<string>();
   private portsDirty = false;
   private portsRefreshing = false;
 
@@ -444,7 +487,7 @@ export class Agent {
         while (this.portsDirty && !this.stopped) {
           this.portsDirty = false;
           await this.refreshPorts(await this.vswitch(), false);
-          this.loop.trigger();
+          this.kick('ports');
         }
       } catch (e) {
         this.deps.logger.warn({ err: errorMessage(e) }, 'reading ports after an interface change failed');
@@ -465,6 +508,7 @@ export class Agent {
     for (const p of br?.ports ?? []) for (const i of p.interfaces) ofportOf.set(i.name, i.ofport);
     const ports: Record<string, LocalPort> = {};
     for (const rec of this.store.list()) {
+      if (rec.routed) continue; // not on OVS
       let ofport = ofportOf.get(rec.hostIf);
       if (!ofportOf.has(rec.hostIf)) {
         if (!readd) continue;
@@ -516,12 +560,31 @@ export class Agent {
           (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined),
           5000,
         );
+        this.deps.metrics?.reconcileTriggers.inc({ reason: 'attach' });
         await this.loop.settled(10_000);
       } catch (e) {
         this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'endpoint plugged; its flows are not installed yet');
       }
     })();
     await Promise.all([this.store.flush(), flows]);
+  }
+
+  /**
+   * Record a routed endpoint (its host end routed to, not on br-int) and wait until its policy and
+   * QoS are in the kernel (when the desired state lists the endpoint).
+   */
+  async attachRouted(rec: EndpointRecord): Promise<void> {
+    this.store.put({ ...rec, routed: true });
+    this.kick('attach-routed');
+    const applied = (async () => {
+      try {
+        await this.waitForState(`endpoint ${rec.endpointId}`, (s) => (s.endpoints.some((e) => e.id === rec.endpointId) ? true : undefined));
+        await this.loop.settled(10_000);
+      } catch (e) {
+        this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'routed endpoint plumbed; its policy is not applied yet');
+      }
+    })();
+    await Promise.all([this.store.flush(), applied]);
   }
 
   /**
@@ -547,7 +610,13 @@ export class Agent {
   /** Take the endpoint off br-int and forget it (idempotent). */
   async detachEndpoint(rec: Pick<EndpointRecord, 'endpointId' | 'hostIf' | 'idempotencyKey'>): Promise<void> {
     const vs = await this.vswitch();
-    await vs.deletePort(rec.hostIf, { ifExists: true });
+    // OVSDB's report of this very deletion would re-read every port and reconcile once more
+    this.detaching.add(rec.hostIf);
+    try {
+      await vs.deletePort(rec.hostIf, { ifExists: true });
+    } finally {
+      this.detaching.delete(rec.hostIf);
+    }
     const { [rec.endpointId]: _gone, ...rest } = this.ports;
     this.ports = rest;
     this.store.remove(rec.idempotencyKey);
@@ -555,7 +624,7 @@ export class Agent {
       this.portsWithheld = new Set([...this.portsWithheld].filter((k) => k !== rec.idempotencyKey));
     this.deps.metrics?.endpoints.set(Object.keys(this.ports).length);
     this.portMappingsMaybeChanged();
-    this.loop.trigger();
+    this.kick('detach');
     await this.store.flush();
   }
 
@@ -596,7 +665,7 @@ export class Agent {
     const text = JSON.stringify(now);
     if (text === this.lastPortMappings) return;
     this.lastPortMappings = text;
-    this.loop.trigger();
+    this.kick('port-mappings');
     for (const l of [...this.portMappingListeners]) l(now);
   }
 
@@ -639,28 +708,40 @@ export class Agent {
     await this.store.flush();
   }
 
+  /** The OVS side and the routed side (the kernel) side by side: neither waits for the other, nor for its failure. */
   private async reconcile(): Promise<void> {
     const state = this.state;
-    if (!state || !this.reconciler || !this.meters || !this.groups || !this.sw) return;
+    if (!state) return;
+    const [ovs, kernel] = await Promise.allSettled([this.reconcileOvs(state), this.routed.apply(state, this.store.list())]);
+    for (const r of [ovs, kernel]) if (r.status === 'rejected') throw r.reason;
+  }
+
+  private async reconcileOvs(state: HostState): Promise<void> {
+    if (!this.reconciler || !this.meters || !this.groups || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
+    const phase = this.phaseTimer();
     // before the flows that may send its packets into a tunnel
     await this.fixTxChecksum(state);
     const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
-    let input: PipelineInput = { state, local };
+    // routed networks (BGP mode) have no part in OVS: neither flows nor meters, groups or gateway ports
+    let input: PipelineInput = ovsInput({ state, local });
     let hostNet: HostNetState | undefined;
     if (this.config.hostNetwork !== false) {
-      const facts = { addresses: await readHostAddresses(this.runner), underlayMtu: this.config.underlayMtu };
+      const facts = { addresses: await this.hostAddresses.addresses(), underlayMtu: this.config.underlayMtu };
+      phase('host-addresses');
       // the published ports of the endpoints live here now (CNI portMappings, Docker -p): DNAT rules
       hostNet = desiredHostNet(input, facts, this.portMappings());
-      input = { state, local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } } };
+      input = {
+        state: input.state,
+        local: { ...local, bridge: { ...this.bridgePorts, gateways: await this.ensureGatewayPorts(hostNet) } },
+      };
     }
     const flows = computePipeline(input);
-    const r = await applyToSwitch(
-      { flows: this.reconciler, meters: this.meters, groups: this.groups },
-      flows,
-      [...desiredMeters(input).map(meterConfig), ...serviceMeters(input)],
-      desiredGroups(input),
-    );
+    const meters = [...desiredMeters(input).map(meterConfig), ...serviceMeters(input)];
+    const groups = desiredGroups(input);
+    phase('compute');
+    const r = await applyToSwitch({ flows: this.reconciler, meters: this.meters, groups: this.groups }, flows, meters, groups);
+    phase('apply');
     if (this.purge) {
       const m = this.deps.metrics?.datapathPurges;
       await this.purge.settle(r.messages > 0).then(
@@ -670,6 +751,7 @@ export class Agent {
           throw e;
         },
       );
+      phase('purge');
     }
     if (hostNet) {
       // after the flows: no flow sends to a port that is gone, and the kernel side exists before routes name it
@@ -679,6 +761,7 @@ export class Agent {
         this.staleGatewaysChecked = key;
       }
       await this.hostNet.apply(hostNet);
+      phase('hostnet');
     }
     this.flowCount = flows.length;
     this.appliedState = state;
@@ -686,6 +769,16 @@ export class Agent {
     if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
     // the state computed from, not this.state: a newer one may have arrived during the apply
     this.deps.source.realized?.(state);
+  }
+
+  /** Returns a function that records the time since its previous call (or since now) as the named reconcile phase. */
+  private phaseTimer(): (name: string) => void {
+    let last = this.clock.monotonic();
+    return (name) => {
+      const now = this.clock.monotonic();
+      this.deps.metrics?.reconcilePhase.observe({ phase: name }, (now - last) / 1000);
+      last = now;
+    };
   }
 
   /** The tenants' gateway ports on br-int (added when missing) and their ofports, re-read only when the set changes. */
@@ -730,6 +823,7 @@ export class Agent {
     if (this.stopped) return;
     this.stopped = true;
     this.warmup.stop();
+    this.hostAddresses.stop();
     this.loop.stop();
     this.countersStop.abort();
     await this.countersLoop;

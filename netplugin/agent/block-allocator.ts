@@ -36,7 +36,10 @@ import { applyPlan, planReconcile } from '../ipam/reconcile';
 import type { Registration, SyncResult } from '../ipam/registration';
 import { RegistrationQueue } from '../ipam/registration-queue';
 import type { AddressBlock, Endpoint, HostState, Network } from '../state/host-state';
-import type { AllocatedEndpoint, BlockRpc, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
+import type { AllocatedEndpoint, BlockRpc, EarlyAllocation, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
+
+/** `durable` of an endpoint that is on disk already (or kept by netmaster) */
+const done: Promise<void> = Promise.resolve();
 
 export const DEFAULT_IDLE_RELEASE_MS = 10 * 60_000;
 const CLAIM_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 30_000, jitter: 0.2 };
@@ -75,6 +78,8 @@ export class BlockAllocator implements EndpointAllocator {
   private readonly allocator: LocalAllocator;
   /** the registration of every local allocation, by endpoint id (kept in the store with it) */
   private readonly regs = new Map<string, Registration>();
+  /** local allocations whose record is being saved (a retried ADD waits for the same save) */
+  private readonly saving = new Map<string, Promise<void>>();
   private readonly clock: Clock;
   private readonly lowWater: number;
   private readonly idleReleaseMs: number;
@@ -163,6 +168,7 @@ export class BlockAllocator implements EndpointAllocator {
     this.unsubscribe?.();
     await this.queue.stop();
     await Promise.allSettled([...this.claims.values()].map((c) => c.run));
+    await this.opts.store.close();
   }
 
   /** Runs after every local change of the endpoints shown (an allocation, a release); returns the unsubscribe. */
@@ -223,12 +229,23 @@ export class BlockAllocator implements EndpointAllocator {
   // ---------- EndpointAllocator ----------
 
   async create(req: EndpointRequest): Promise<AllocatedEndpoint> {
+    const { durable, ...a } = await this.createEarly(req);
+    await durable;
+    return a;
+  }
+
+  /**
+   * The endpoint, answered once its address is chosen; `durable` resolves once its record is on
+   * disk (rejects, the address released, when the save failed). Registration with netmaster and
+   * the overlay's showing of the endpoint follow the save.
+   */
+  async createEarly(req: EndpointRequest): Promise<EarlyAllocation> {
     const netKey = `${req.tenant}:${req.network}`;
     const id = endpointId(netKey, req.idempotencyKey);
     const had = this.allocator.get(id);
     const hadReg = this.regs.get(id);
-    // an ADD retried after a lost answer: the same endpoint
-    if (had && hadReg) return this.answer(had, hadReg, this.networkOrThrow(netKey));
+    // an ADD retried after a lost answer (or while the first is being saved): the same endpoint
+    if (had && hadReg) return { ...this.answer(had, hadReg, this.networkOrThrow(netKey)), durable: this.saving.get(id) ?? done };
     const net = this.state?.networks.find((n) => n.key === netKey);
     const groupCarried = !req.group || this.state?.groups.some((g) => g.key === `${req.tenant}:${req.group}`) === true;
     const known = this.state?.endpoints.some((e) => e.id === id) === true;
@@ -238,7 +255,7 @@ export class BlockAllocator implements EndpointAllocator {
       groupCarried &&
       !known &&
       (req.requestedIp === undefined || this.allocator.ownsAddress(netKey, req.requestedIp));
-    if (!local) return this.viaNetmaster(req, netKey);
+    if (!local) return { ...(await this.viaNetmaster(req, netKey)), durable: done };
     let al: Allocation;
     if (req.requestedIp !== undefined) {
       al = this.allocator.allocateAt(id, netKey, req.requestedIp);
@@ -246,7 +263,7 @@ export class BlockAllocator implements EndpointAllocator {
       const got = await this.allocateFree(id, netKey);
       // served whole now, or no block left to claim: netmaster gives the addresses outside every
       // block (so a network with blocks still fills up exactly), or says it has none
-      if (got === 'served-whole' || got === 'no-block') return this.viaNetmaster(req, netKey);
+      if (got === 'served-whole' || got === 'no-block') return { ...(await this.viaNetmaster(req, netKey)), durable: done };
       al = got;
     }
     const reg: Registration = {
@@ -264,6 +281,16 @@ export class BlockAllocator implements EndpointAllocator {
     };
     this.regs.set(id, reg);
     this.touchBlockOf(netKey, al.address);
+    const durable = this.record(id, netKey, reg);
+    this.saving.set(id, durable);
+    const forget = (): void => void (this.saving.get(id) === durable && this.saving.delete(id));
+    // handled here too: the caller awaits it later (a failure reaches it then)
+    durable.then(forget, forget);
+    return { ...this.answer(al, reg, net), durable };
+  }
+
+  /** The second half of a local allocation: on disk, then registered and shown. */
+  private async record(id: string, netKey: string, reg: Registration): Promise<void> {
     await this.pause('allocated');
     try {
       await this.save();
@@ -276,7 +303,6 @@ export class BlockAllocator implements EndpointAllocator {
     this.queue.register(reg);
     this.changed();
     this.claimAheadIfLow(netKey);
-    return this.answer(al, reg, net);
   }
 
   async delete(ref: { endpointId?: string; idempotencyKey: string }): Promise<void> {

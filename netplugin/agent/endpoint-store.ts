@@ -29,7 +29,11 @@ const recordSchema = z.object({
   prefixLength: z.number().int().min(0).max(32),
   mac: z.string(),
   gateway: z.string(),
+  /** whether the attachment installed the container's default route (via `gateway`); absent: it did */
+  defaultRoute: z.boolean().optional(),
   mtu: z.number().int(),
+  /** a routed endpoint (BGP mode): its host end is not on OVS but routed to (netplugin/routed/); absent: false */
+  routed: z.boolean().optional(),
   /** ports the host publishes for the endpoint (CNI portMappings, Docker -p); absent: none */
   portMappings: z.array(publishedPortSchema).optional(),
   /** the container kept its tx checksum offload (userspace TSO; agent/userspace-tso.ts); absent: off or never touched */

@@ -66,6 +66,16 @@ export interface AllocatedEndpoint {
   gateway: string;
 }
 
+/**
+ * An endpoint whose address is chosen but whose record may not be on disk yet (address blocks:
+ * the address is picked in memory, then saved): the plumbing can use the address at once, and
+ * the ADD must not answer before `durable` resolves (it rejects when the record could not be
+ * saved; the allocation is then undone).
+ */
+export interface EarlyAllocation extends AllocatedEndpoint {
+  durable: Promise<void>;
+}
+
 /** Which network to look up: by tenant and name, or by tenant and subnet (IPv4 CIDR). */
 export interface NetworkLookup {
   tenant: string;
@@ -82,6 +92,8 @@ export interface NetworkCatalog {
 export interface EndpointAllocator {
   /** Create (or return the existing) endpoint for `req.idempotencyKey`. */
   create(req: EndpointRequest): Promise<AllocatedEndpoint>;
+  /** `create`, answered as soon as the address is chosen (absent: only `create`). */
+  createEarly?(req: EndpointRequest): Promise<EarlyAllocation>;
   /** Delete an endpoint; an unknown endpoint is not an error. */
   delete(ref: { endpointId?: string; idempotencyKey: string }): Promise<void>;
   /**

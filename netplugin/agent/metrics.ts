@@ -12,6 +12,14 @@ export interface AgentMetrics {
   flowsInstalled: Gauge;
   reconcileDuration: Histogram<'result'>;
   reconcileRuns: Counter<'result'>;
+  /** time of each part of a reconcile (where an ADD's wait for its flows goes) */
+  reconcilePhase: Histogram<'phase'>;
+  /** what asked for reconciles (several asks before a run make one run) */
+  reconcileTriggers: Counter<'reason'>;
+  /** a CNI ADD's steps: time from the ADD's start until each finished (its critical path) */
+  cniAddSteps: Histogram<'step'>;
+  /** CNI requests served, by command and result, from the request's arrival to its answer */
+  cniRequests: Histogram<'command' | 'result'>;
   endpoints: Gauge;
   connected: Gauge<'peer'>;
   ofReconnects: Counter;
@@ -74,6 +82,33 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
       name: 'netplugin_reconcile_runs_total',
       help: 'Reconcile runs by result',
       labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    reconcilePhase: new Histogram({
+      name: 'netplugin_reconcile_phase_seconds',
+      help: 'Duration of each part of a successful reconcile: host addresses read, pipeline computed, switch applied, datapath purged, host network applied',
+      labelNames: ['phase'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
+    reconcileTriggers: new Counter({
+      name: 'netplugin_reconcile_triggers_total',
+      help: 'Requests for a reconcile by reason (desired state, port change, attach, detach, reconnect, port mappings)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    cniAddSteps: new Histogram({
+      name: 'netplugin_cni_add_step_done_seconds',
+      help: "Time from a CNI ADD's start until each of its steps finished: address allocated, veth made, OVS port with its ofport, flows installed (recorded), container addressed, done",
+      labelNames: ['step'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    cniRequests: new Histogram({
+      name: 'netplugin_cni_request_duration_seconds',
+      help: 'CNI requests served by the agent, by command and result (ok, error), from arrival to answer',
+      labelNames: ['command', 'result'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 1, 5],
       registers: [registry],
     }),
     endpoints: new Gauge({ name: 'netplugin_endpoints', help: 'Endpoints plugged on this host', registers: [registry] }),

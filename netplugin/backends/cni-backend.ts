@@ -6,9 +6,14 @@
  * route) while the agent installs the endpoint's flows, and answers when both are done. A failure
  * anywhere undoes every part. Published ports (portMappings) are reserved on the host before
  * anything is made (a host port another endpoint has fails the ADD) and kept with the endpoint's
- * record, so they live and die with it. DEL undoes an attachment (the three parts at once) and is idempotent,
- * also for an ADD that died half-way; CHECK looks at the interface and address inside the namespace; GC
- * releases what is not listed; STATUS is ready when OVS and the control plane are connected.
+ * record, so they live and die with it. A second ADD of a recorded attachment is an error (the spec's
+ * duplicate attachment). Only a container's first attachment installs the default route, unless the
+ * netconf's `defaultRoute` says otherwise. DEL undoes an attachment (the three parts at once) and is
+ * idempotent, also for an ADD that died half-way; CHECK compares the interface, addresses and routes
+ * inside the namespace with the record and the prevResult (cni-check.ts); GC releases what is not
+ * listed; STATUS is ready when OVS and the control plane are connected.
+ * In a routed network (BGP mode) the host end is routed to instead of plugged into br-int
+ * (`finishRouted`, plumbing/routed-veth.ts); DEL removes its route with the veth.
  */
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { randomMac } from '../../lib/mac';
@@ -27,25 +32,41 @@ import type {
   CniStatus,
 } from '../cni/types';
 import { publishedPort } from '../cni/parse';
+import { readNetnsView } from '../plumbing/netns-view';
+import { attachmentProblems, expectedFromResult, type ExpectedAttachment } from './cni-check';
 import type { PublishedPort } from '../state/published-port';
 import { endpointMtu, VXLAN_OVERHEAD } from '../pipeline/mtu';
 import {
   configureContainer,
-  containerAddresses,
   createVeth,
   disableTxChecksum,
   hostIfName,
   removeHostIf,
+  setContainerMtu,
   setHostIfMtu,
 } from '../plumbing/veth';
+import type { EarlyAllocation, EndpointRequest } from '../agent/fabric';
+import { configureRoutedContainer, plumbRoutedHost, removeRoutedEndpoint, ROUTED_GATEWAY } from '../plumbing/routed-veth';
+import { isRouted } from '../routed/routed-networks';
+import type { Network } from '../state/host-state';
+
+/** The default route an attachment installed: via its gateway, unless its record says it installed none. */
+function defaultRouteOf(rec: EndpointRecord): { dst: string; gw: string }[] {
+  return rec.gateway && rec.defaultRoute !== false ? [{ dst: '0.0.0.0/0', gw: rec.gateway }] : [];
+}
 
 function resultOf(rec: EndpointRecord): CniResult {
   return {
     interfaces: [{ name: rec.hostIf }, { name: rec.ifName, mac: rec.mac, mtu: rec.mtu, sandbox: rec.netnsPath }],
     ips: [{ address: `${rec.ip}/${rec.prefixLength}`, ...(rec.gateway ? { gateway: rec.gateway } : {}), interface: 1 }],
-    routes: rec.gateway ? [{ dst: '0.0.0.0/0', gw: rec.gateway }] : [],
+    routes: defaultRouteOf(rec),
     dns: {},
   };
+}
+
+/** The record's own view of its container interface, for CHECK. */
+function expectedFromRecord(rec: EndpointRecord): ExpectedAttachment {
+  return { ifName: rec.ifName, mac: rec.mac, mtu: rec.mtu, addresses: [`${rec.ip}/${rec.prefixLength}`], routes: defaultRouteOf(rec) };
 }
 
 /** A promise that never rejects: its outcome, for steps that are awaited later (no unhandled rejection meanwhile). */
@@ -62,6 +83,12 @@ function unwrap<T>(r: PromiseSettledResult<T>): T {
 }
 
 /** Wait for every promise; then throw the first failure, if any (nothing is left running). */
+/** For a step's timing: its failure is handled where the step is awaited. */
+const noop = (): void => undefined;
+
+/** Resolves (with nothing) after the promise callbacks already queued and one turn of the event loop. */
+const nextTurn = (): Promise<undefined> => new Promise((r) => setImmediate(() => r(undefined)));
+
 async function settleAll(ps: readonly Promise<unknown>[]): Promise<void> {
   const rs = await Promise.allSettled(ps);
   const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -73,7 +100,14 @@ export class AgentCniBackend implements CniBackend {
 
   async add(req: CniAddRequest): Promise<CniResult> {
     const existing = this.agent.store.get(req.idempotencyKey);
-    if (existing) return this.again(req, existing);
+    if (existing) {
+      // the spec: no second ADD of one (network, container, interface) without a DEL between
+      throw new NetloomError(
+        'ALREADY_EXISTS',
+        `attachment ${req.containerId}/${req.ifName} on network ${req.network.cniNetwork} exists already (in ${existing.netnsPath}); DEL it first`,
+        { field: 'CNI_CONTAINERID' },
+      );
+    }
     // host ports are reserved first: a clash fails the ADD before anything is made
     const ports = req.portMappings.map(publishedPort);
     this.agent.claimPorts(req.idempotencyKey, ports, (i) => `runtimeConfig.portMappings[${i}]`);
@@ -85,17 +119,9 @@ export class AgentCniBackend implements CniBackend {
     }
   }
 
-  /** A repeated ADD: the recorded attachment when its interface is still there. */
-  private async again(req: CniAddRequest, existing: EndpointRecord): Promise<CniResult> {
-    const addrs = await containerAddresses(existing.netnsPath, existing.ifName, this.agent.runner);
-    if (addrs?.includes(`${existing.ip}/${existing.prefixLength}`)) return resultOf(existing);
-    throw new NetloomError('ALREADY_EXISTS', `attachment ${req.containerId}/${req.ifName} exists but its interface is gone; DEL it first`, {
-      field: 'CNI_CONTAINERID',
-    });
-  }
-
   private async addNew(req: CniAddRequest, ports: PublishedPort[]): Promise<CniResult> {
     const hostIf = hostIfName(req.idempotencyKey);
+    const step = this.agent.addStepTimer();
     // the MTU of the network when this host knows it already, else the smallest it can be (VXLAN);
     // stage 2 raises the container end's MTU (and the host end's) when the network allows more
     const known = this.agent.currentState?.networks.find((n) => n.tenant === req.network.tenant && n.name === req.network.network);
@@ -106,10 +132,13 @@ export class AgentCniBackend implements CniBackend {
     // the MAC is chosen here (or by the runtime) so that stage 1 can set it; netmaster records it
     // (CONFLICT in the ~2^-40 case of a clash: the runtime retries the ADD)
     const mac = req.requestedMac ?? randomMac();
+    // a second interface of a container would clash with the first's default route (RTNETLINK: File exists)
+    const defaultRoute = req.defaultRoute ?? !this.agent.store.list().some((r) => r.kind === 'cni' && r.containerId === req.containerId);
     // netmaster allocates while the kernel makes the veth; then, at the same time: the checksum fix
     // and the OVS port (after the veth), the container's addressing (after both), the flows (after
     // the port and the allocation)
-    const allocating = this.agent.allocator.create({
+    const allocator = this.agent.allocator;
+    const endpointRequest: EndpointRequest = {
       idempotencyKey: req.idempotencyKey,
       host: this.agent.hostName,
       tenant: req.network.tenant,
@@ -121,11 +150,45 @@ export class AgentCniBackend implements CniBackend {
       ...(req.requestedIps[0] ? { requestedIp: req.requestedIps[0].ip } : {}),
       requestedMac: mac,
       labels: req.labels,
-    });
-    const veth = createVeth({ hostIf, ifName: req.ifName, netnsPath: req.netnsPath, mac, mtu: firstMtu }, runner);
-    const txOff = this.agent.txChecksumOffFor(known);
+    };
+    const allocating: Promise<EarlyAllocation> = allocator.createEarly
+      ? allocator.createEarly(endpointRequest)
+      : allocator.create(endpointRequest).then((a) => ({ ...a, durable: Promise.resolve() }));
+    void allocating.then(() => step('allocated'), noop);
+    // an address chosen from this host's blocks is there within a turn of the event loop: the veth
+    // is then made with its addressing in one run (netmaster's answer takes longer: two stages)
+    const early = await Promise.race([allocating.then((a) => a, noop), nextTurn()]);
+    // a routed network (BGP mode) known here already: its host end never goes on br-int, the kernel
+    // forwards (no checksum fix), its addressing is another (finishRouted); a network not known
+    // yet is taken for an OVS one until it is
+    const routedHint = known !== undefined && this.isRoutedNet(known);
+    const oneShot = early !== undefined && known !== undefined && !routedHint && early.mac === mac ? early : undefined;
+    const veth = createVeth(
+      {
+        hostIf,
+        ifName: req.ifName,
+        netnsPath: req.netnsPath,
+        mac,
+        mtu: firstMtu,
+        ...(oneShot
+          ? { address: { ip: oneShot.ip, prefixLength: oneShot.prefixLength, gateway: defaultRoute ? oneShot.gateway : '' } }
+          : {}),
+      },
+      runner,
+    );
+    void veth.then(() => step('veth'), noop);
+    // userspace TSO: kept on where the container's packets cannot reach a tunnel (agent/userspace-tso.ts)
+    const txOff = !routedHint && this.agent.txChecksumOffFor(known);
     const checksum = settled(txOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
-    const port = settled(veth.then(() => this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey })));
+    const port = settled(
+      routedHint
+        ? veth.then(() => 0)
+        : veth.then(async () => {
+            const ofport = await this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey });
+            step('port');
+            return ofport;
+          }),
+    );
     const [alloc, made] = await Promise.allSettled([allocating, veth]);
     if (alloc.status === 'rejected' || made.status === 'rejected') {
       await Promise.all([checksum, port]);
@@ -150,32 +213,86 @@ export class AgentCniBackend implements CniBackend {
       prefixLength: a.prefixLength,
       mac: a.mac,
       gateway: a.gateway,
+      defaultRoute,
       mtu: firstMtu,
       ...(ports.length > 0 ? { portMappings: ports } : {}),
       // kept on where the workaround applies: the agent turns it off if its packets may later reach a tunnel
-      ...(this.agent.config.txChecksumOff && !txOff ? { txChecksumOn: true as const } : {}),
+      ...(this.agent.config.txChecksumOff && !routedHint && !txOff ? { txChecksumOn: true as const } : {}),
     };
     try {
-      rec.mtu = capped(endpointMtu(await this.agent.network(a.networkKey), underlay));
+      const net = await this.agent.network(a.networkKey);
+      if (this.isRoutedNet(net)) {
+        await Promise.all([checksum, port]);
+        if (!routedHint) await this.agent.unplugPort(hostIf);
+        // the record on disk before the runtime hears of the address (a local allocation)
+        const [result] = await Promise.all([this.finishRouted(rec, net, { mac, firstMtu, allocatedMac: a.mac, capped }), a.durable]);
+        return result;
+      }
+      rec.mtu = capped(endpointMtu(net, underlay));
+      const container = oneShot
+        ? rec.mtu !== firstMtu
+          ? setContainerMtu(req.netnsPath, req.ifName, rec.mtu, runner)
+          : Promise.resolve()
+        : configureContainer(
+            {
+              ...rec,
+              gateway: defaultRoute ? rec.gateway : '',
+              // an ADD retried after a crash gets the endpoint of the first try, with its MAC
+              ...(a.mac !== mac ? { mac: a.mac } : { mac: undefined }),
+              ...(rec.mtu !== firstMtu ? { mtu: rec.mtu } : { mtu: undefined }),
+            },
+            runner,
+          );
       await settleAll([
-        configureContainer(
-          {
-            ...rec,
-            // an ADD retried after a crash gets the endpoint of the first try, with its MAC
-            ...(a.mac !== mac ? { mac: a.mac } : { mac: undefined }),
-            ...(rec.mtu !== firstMtu ? { mtu: rec.mtu } : { mtu: undefined }),
-          },
-          runner,
-        ),
+        container.then(() => step('container')),
+        // the record on disk before the runtime hears of the address (a local allocation)
+        a.durable,
         rec.mtu !== firstMtu ? setHostIfMtu(hostIf, rec.mtu, runner) : Promise.resolve(),
         checksum.then(unwrap),
-        port.then(unwrap).then((ofport) => this.agent.attachPlugged(rec, ofport)),
+        port
+          .then(unwrap)
+          .then((ofport) => this.agent.attachPlugged(rec, ofport))
+          .then(() => step('flows')),
         port.then(unwrap).then(() => this.agent.labelPort(hostIf, { 'iface-id': a.id, 'attached-mac': a.mac })),
       ]);
     } catch (e) {
       await this.undo(rec).catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'));
       throw e;
     }
+    step('done');
+    return resultOf(rec);
+  }
+
+  private isRoutedNet(n: Network): boolean {
+    const s = this.agent.currentState;
+    return s !== undefined && isRouted(s, n);
+  }
+
+  /**
+   * Stage 2 of a routed endpoint (BGP mode): the container's /32 and its link-local gateway, the
+   * host end's route `proto 81` and proxy ARP, both before the ADD answers (the first packet
+   * goes); then the agent records it and applies its policy and QoS. The result carries the
+   * address as a /32 and the gateway 169.254.1.1, as Calico's does (docs/bgp.md).
+   */
+  private async finishRouted(
+    rec: EndpointRecord,
+    net: Network,
+    o: { mac: string; firstMtu: number; allocatedMac: string; capped: (m: number) => number },
+  ): Promise<CniResult> {
+    const runner = this.agent.runner;
+    rec.routed = true;
+    rec.prefixLength = 32;
+    rec.gateway = ROUTED_GATEWAY;
+    rec.mtu = o.capped(endpointMtu(net, this.agent.config.underlayMtu));
+    const mtu = rec.mtu !== o.firstMtu ? { mtu: rec.mtu } : {};
+    await settleAll([
+      configureRoutedContainer(
+        { netnsPath: rec.netnsPath, ifName: rec.ifName, ip: rec.ip, ...(o.allocatedMac !== o.mac ? { mac: o.allocatedMac } : {}), ...mtu },
+        runner,
+      ),
+      plumbRoutedHost({ hostIf: rec.hostIf, ip: rec.ip, ...mtu }, runner),
+    ]);
+    await this.agent.attachRouted(rec);
     return resultOf(rec);
   }
 
@@ -191,10 +308,12 @@ export class AgentCniBackend implements CniBackend {
   }
 
   /** Unplug and release an attachment: the three parts at once (each is idempotent). */
-  private async undo(rec: Pick<EndpointRecord, 'endpointId' | 'hostIf' | 'idempotencyKey'>): Promise<void> {
+  private async undo(rec: Pick<EndpointRecord, 'endpointId' | 'hostIf' | 'idempotencyKey' | 'ip' | 'routed'>): Promise<void> {
     await settleAll([
       this.agent.detachEndpoint(rec),
-      removeHostIf(rec.hostIf, this.agent.runner),
+      rec.routed
+        ? removeRoutedEndpoint(rec, this.agent.runner).then(() => this.agent.routed.forget(rec.hostIf))
+        : removeHostIf(rec.hostIf, this.agent.runner),
       this.agent.allocator.delete({ endpointId: rec.endpointId, idempotencyKey: rec.idempotencyKey }),
     ]);
   }
@@ -209,15 +328,18 @@ export class AgentCniBackend implements CniBackend {
   }
 
   async check(req: CniCheckRequest): Promise<CniCheckReport> {
-    const problems: string[] = [];
     const rec = this.agent.store.get(req.idempotencyKey);
     if (!rec) return { problems: [`no attachment ${req.containerId}/${req.ifName} on network ${req.network.cniNetwork}`] };
-    const addrs = await containerAddresses(req.netnsPath, req.ifName, this.agent.runner);
-    if (addrs === undefined) return { problems: [`interface ${req.ifName} is missing in ${req.netnsPath}`] };
-    const want = `${rec.ip}/${rec.prefixLength}`;
-    if (!addrs.includes(want)) problems.push(`address ${want} is missing on ${req.ifName}`);
-    if (this.agent.localPorts[rec.endpointId] === undefined) problems.push(`host interface ${rec.hostIf} is not on the bridge`);
-    return { problems };
+    const view = await readNetnsView(req.netnsPath, req.ifName, this.agent.runner);
+    const problems = new Set([
+      ...attachmentProblems(expectedFromRecord(rec), view, req.netnsPath),
+      ...attachmentProblems(expectedFromResult(req.prevResult, req.ifName), view, req.netnsPath),
+    ]);
+    if (rec.routed) {
+      const r = await this.agent.runner('ip', ['-j', 'route', 'show', `${rec.ip}/32`, 'proto', '81'], { allowFailure: true });
+      if (!r.stdout.includes(`"dev":"${rec.hostIf}"`)) problems.add(`host route ${rec.ip}/32 dev ${rec.hostIf} proto 81 is missing`);
+    } else if (this.agent.localPorts[rec.endpointId] === undefined) problems.add(`host interface ${rec.hostIf} is not on the bridge`);
+    return { problems: [...problems] };
   }
 
   async status(): Promise<CniStatus> {

@@ -5,7 +5,10 @@
  * with the endpoint's MAC and the network's MTU, tx checksum off when configured), puts the host end
  * on br-int and returns the container end's name for Docker to move; Program/RevokeExternalConnectivity
  * publish the endpoint's ports (`-p`) or stop; Leave unplugs; DeleteEndpoint and ReleaseAddress give
- * the endpoint back. Every call is idempotent.
+ * the endpoint back. Every call is idempotent. In a routed network (BGP mode) Join routes the host end
+ * instead (no br-int: route `proto 81`, proxy ARP, see plumbing/routed-veth.ts) and gives the
+ * container the link-local gateway 169.254.1.1 with an on-link route to it; the container keeps the
+ * address with the pool's prefix that Docker gave it (the host's proxy ARP answers its neighbours).
  */
 import { randomUUID } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
@@ -33,6 +36,8 @@ import { PORT_MAP_OPTION } from '../cnm/port-map';
 import type { PublishedPort } from '../state/published-port';
 import { endpointMtu } from '../pipeline/mtu';
 import { hostIfName, plumbPair, removeHostIf } from '../plumbing/veth';
+import { plumbRoutedHost, removeRoutedEndpoint, ROUTED_GATEWAY } from '../plumbing/routed-veth';
+import { isRouted } from '../routed/routed-networks';
 import type { Network } from '../state/host-state';
 
 interface Pending {
@@ -219,6 +224,9 @@ export class AgentCnmBackend implements CnmBackend {
 
   async join(req: JoinRequest): Promise<JoinResult> {
     const rec = this.record(req);
+    const state = this.agent.currentState;
+    const net = state?.networks.find((n) => n.key === rec.networkKey);
+    if (state && net && isRouted(state, net)) return this.joinRouted(req, rec);
     // Docker moves the container end into a namespace the agent never learns: it could not turn
     // the offload off later (agent.ts fixTxChecksum), so a CNM container keeps the workaround
     await plumbPair(
@@ -228,6 +236,31 @@ export class AgentCnmBackend implements CnmBackend {
     await this.agent.attachEndpoint(rec);
     this.syncDockerLabels(req, rec);
     return { srcName: rec.ifName, ...(rec.gateway ? { gateway: rec.gateway } : {}), mtu: rec.mtu, hostIfName: rec.hostIf };
+  }
+
+  /** Join a routed network: the veth, the host end routed to (before the answer), policy and QoS applied. */
+  private async joinRouted(req: JoinRequest, rec: EndpointRecord): Promise<JoinResult> {
+    await plumbPair({ hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: false }, this.agent.runner);
+    await plumbRoutedHost({ hostIf: rec.hostIf, ip: rec.ip }, this.agent.runner);
+    const routed = { ...rec, routed: true };
+    await this.agent.attachRouted(routed);
+    this.syncDockerLabels(req, routed);
+    return {
+      srcName: rec.ifName,
+      gateway: ROUTED_GATEWAY,
+      staticRoutes: [{ destination: `${ROUTED_GATEWAY}/32` }],
+      mtu: rec.mtu,
+      hostIfName: rec.hostIf,
+    };
+  }
+
+  /** Unplug an endpoint's host end: off br-int, or its route (routed), then the veth. */
+  private async unplugHost(rec: EndpointRecord): Promise<void> {
+    await this.agent.detachEndpoint(rec);
+    if (rec.routed) {
+      await removeRoutedEndpoint(rec, this.agent.runner);
+      await this.agent.routed.forget(rec.hostIf);
+    } else await removeHostIf(rec.hostIf, this.agent.runner);
   }
 
   /**
@@ -251,10 +284,9 @@ export class AgentCnmBackend implements CnmBackend {
   async leave(ref: EndpointRef): Promise<void> {
     const rec = this.agent.store.get(this.recordKey(ref));
     if (!rec) return;
-    await this.agent.detachEndpoint(rec);
-    await removeHostIf(rec.hostIf, this.agent.runner);
+    await this.unplugHost(rec);
     // still an endpoint until DeleteEndpoint; its ports are published again only by a new ProgramExternalConnectivity
-    const { portMappings: _gone, ...kept } = rec;
+    const { portMappings: _gone, routed: _r, ...kept } = rec;
     this.agent.store.put(kept);
   }
 
@@ -271,8 +303,7 @@ export class AgentCnmBackend implements CnmBackend {
   async deleteEndpoint(ref: EndpointRef): Promise<void> {
     const rec = this.agent.store.get(this.recordKey(ref));
     if (!rec) return;
-    await this.agent.detachEndpoint(rec);
-    await removeHostIf(rec.hostIf, this.agent.runner);
+    await this.unplugHost(rec);
     await this.agent.allocator.delete({ endpointId: rec.endpointId, idempotencyKey: rec.idempotencyKey });
   }
 }

@@ -189,7 +189,11 @@ export class GobgpSupervisor extends EventEmitter<SupervisorEvents> {
       if (fd !== undefined) closeSync(fd);
     }
     const pid = child.pid;
-    if (pid === undefined) throw new NetloomError('COMMAND_FAILED', `could not start ${file} ${argv.join(' ')}`);
+    // a program that cannot be run reports it as an 'error' event too: without a listener it would end the agent
+    if (pid === undefined) {
+      child.once('error', () => undefined);
+      throw new NetloomError('COMMAND_FAILED', `could not start ${file} ${argv.join(' ')}`);
+    }
     child.unref();
     const run = ++this.runs;
     this.running = { pid, child, startedAt: this.clock.monotonic(), run };

@@ -43,6 +43,8 @@ export interface CniHandlerOptions extends Omit<CniServeOptions, 'lock'> {
   backend: CniBackend;
   logger?: Logger;
   maxBodyBytes?: number;
+  /** told about every request served (metrics): its command, whether it succeeded, its time in the agent */
+  onServed?: (r: { command: string; ok: boolean; ms: number }) => void;
 }
 
 export interface CniOutcome {
@@ -68,6 +70,16 @@ export function envFromHeaders(req: IncomingMessage): CniEnv {
   return env;
 }
 
+/**
+ * NOT_FOUND from an ADD names what the configuration refers to (tenant, network, group): the
+ * spec's 7 (invalid network configuration), not 3 (unknown container), which the namespace probe
+ * answers before the backend runs. A namespace that vanished meanwhile (field netns) stays 3.
+ */
+function unknownNetworkAsConfigError(e: unknown): unknown {
+  if (!isNetloomError(e, 'NOT_FOUND') || e.field === 'netns') return e;
+  return new CniError(CNI_CODE.INVALID_CONFIG, `invalid network configuration: ${e.message}`, e.field ? `field: ${e.field}` : '');
+}
+
 /** Run one parsed request against the backend. */
 async function execute(parsed: ParsedCniRequest, backend: CniBackend): Promise<CniOutcome> {
   switch (parsed.command) {
@@ -75,7 +87,9 @@ async function execute(parsed: ParsedCniRequest, backend: CniBackend): Promise<C
       return { status: 200, body: JSON.stringify(versionResult(parsed.cniVersion)) };
     case 'ADD': {
       const req = parsed.req;
-      const ours = await backend.add(req);
+      const ours = await backend.add(req).catch((e: unknown) => {
+        throw unknownNetworkAsConfigError(e);
+      });
       const withDns = Object.keys(ours.dns).length > 0 ? ours : { ...ours, dns: netconfDns(req.netconf) };
       const merged = mergeWithPrevResult(req.prevResult, withDns);
       return { status: 200, body: JSON.stringify(formatResult(merged, req.cniVersion)) };
@@ -222,13 +236,15 @@ export function createCniHandler(opts: CniHandlerOptions): (req: IncomingMessage
           ? await serveCni(env, body, opts.backend, serveOpts)
           : { status: httpStatusFor(body.code), body: JSON.stringify(body.toResult('1.1.0')) };
       send(res, outcome);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      opts.onServed?.({ command: env.command ?? '', ok: outcome.status === 200, ms });
       opts.logger?.info(
         {
           command: env.command,
           containerId: env.containerId,
           ifName: env.ifName,
           status: outcome.status,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ms,
         },
         outcome.status === 200 ? 'cni request served' : `cni request failed: ${outcome.body.slice(0, 300)}`,
       );

@@ -430,21 +430,39 @@ function optMtu(conf: Record<string, unknown>): number | undefined {
   return m;
 }
 
+/** The plugin-specific `defaultRoute` key: true/false, or absent (the backend decides; docs/cni.md). */
+function optDefaultRoute(conf: Record<string, unknown>): boolean | undefined {
+  const v = conf.defaultRoute;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw configError('defaultRoute', 'must be true or false');
+  return v;
+}
+
 function prevResultOf(conf: Record<string, unknown>): CniResult | undefined {
   if (conf.prevResult === undefined || conf.prevResult === null) return undefined;
   return parseResult(conf.prevResult);
 }
 
+/**
+ * GC's list of attachments to keep. The 1.1.0 spec names it `cni.dev/valid-attachments` in the GC
+ * section and `cni.dev/attachments` in another passage, and runtimes on libcni send both: either
+ * is accepted with the same meaning, and when both are there the attachments of both are kept.
+ */
+export const GC_ATTACHMENT_KEYS = ['cni.dev/valid-attachments', 'cni.dev/attachments'] as const;
+
 function validAttachments(conf: Record<string, unknown>): AttachmentKey[] {
-  const v = conf['cni.dev/valid-attachments'];
-  if (v === undefined) throw configError('cni.dev/valid-attachments', 'is required for GC');
-  if (!Array.isArray(v)) throw configError('cni.dev/valid-attachments', 'must be a list of {containerID, ifname}');
-  return v.map((x: unknown, i) => {
-    const f = `cni.dev/valid-attachments[${i}]`;
-    if (!isObject(x) || typeof x.containerID !== 'string' || typeof x.ifname !== 'string' || x.containerID === '' || x.ifname === '') {
-      throw configError(f, 'must be {"containerID": string, "ifname": string}');
-    }
-    return { containerId: x.containerID, ifName: x.ifname };
+  const present = GC_ATTACHMENT_KEYS.filter((k) => conf[k] !== undefined && conf[k] !== null);
+  if (present.length === 0) throw configError(GC_ATTACHMENT_KEYS.join(' or '), 'is required for GC');
+  return present.flatMap((key) => {
+    const v = conf[key];
+    if (!Array.isArray(v)) throw configError(key, 'must be a list of {containerID, ifname}');
+    return v.map((x: unknown, i) => {
+      const f = `${key}[${i}]`;
+      if (!isObject(x) || typeof x.containerID !== 'string' || typeof x.ifname !== 'string' || x.containerID === '' || x.ifname === '') {
+        throw configError(f, 'must be {"containerID": string, "ifname": string}');
+      }
+      return { containerId: x.containerID, ifName: x.ifname };
+    });
   });
 }
 
@@ -490,6 +508,7 @@ export function parseCniRequest(env: CniEnv, body: string): ParsedCniRequest {
   };
   if (command === 'ADD') {
     const mtu = optMtu(conf);
+    const defaultRoute = optDefaultRoute(conf);
     parseDns(conf.dns);
     return {
       command,
@@ -500,6 +519,7 @@ export function parseCniRequest(env: CniEnv, body: string): ParsedCniRequest {
         ...(extras.requestedMac ? { requestedMac: extras.requestedMac } : {}),
         portMappings: extras.portMappings,
         ...(mtu !== undefined ? { mtu } : {}),
+        ...(defaultRoute !== undefined ? { defaultRoute } : {}),
         ...(prevResult ? { prevResult } : {}),
       },
     };

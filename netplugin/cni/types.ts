@@ -68,6 +68,11 @@ export interface CniAddRequest extends AttachmentRequestBase {
   portMappings: PortMapping[];
   /** MTU from the network configuration (`mtu`), when set */
   mtu?: number;
+  /**
+   * netconf `defaultRoute`: whether this attachment installs the container's default route; absent:
+   * only a container's first attachment does (a second one would clash with the first's)
+   */
+  defaultRoute?: boolean;
   /** result of earlier plugins in a chain, already in the 1.1.0 shape */
   prevResult?: CniResult;
 }

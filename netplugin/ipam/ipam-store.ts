@@ -1,9 +1,9 @@
 /**
  * The local allocator's file: what makes an ADD's address durable before the ADD answers (issue 15
  * item 2). Unlike the endpoint store, which writes in the background, `save` resolves only once the
- * data is on disk: the snapshot goes to a temporary file that is fsynced, renamed over the file, and
- * the directory is fsynced so the rename itself survives a power cut. A crash therefore leaves
- * either the old or the new file, never a mix.
+ * data is on disk: each snapshot is appended to a log of checksummed snapshots and fdatasynced
+ * (snapshot-log.ts, which also says why not a renamed temporary file each time). A crash therefore
+ * leaves the last snapshot whose save resolved, or a newer one, never a mix.
  *
  * A file that does not parse or breaks an allocator invariant is refused with a DECODE_ERROR naming
  * it: starting empty instead would give the same addresses a second time.
@@ -13,14 +13,12 @@
  * those saves were asked for). Under concurrent ADDs that is one fsync per burst, not per ADD.
  * The file also carries each allocation's registration (what netmaster needs to record it).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { parseWith } from '../../lib/validation';
 import { allocatorSnapshotSchema, LocalAllocator } from './local-allocator';
 import { registrationSchema, type Registration } from './registration';
+import { lastSnapshot, SnapshotLog } from './snapshot-log';
 
 const fileSchema = z.object({ version: z.literal(1), registrations: z.array(registrationSchema).default([]) }).and(allocatorSnapshotSchema);
 
@@ -33,10 +31,16 @@ export class IpamStore {
   /** the write asked for while another is in flight: its snapshot is taken when it starts */
   private queued: { text: () => string; waiters: Waiter[] } | undefined;
   private writing = false;
-  /** writes (fsyncs) done, for tests and measurements */
+  /** writes (fdatasyncs) done, for tests and measurements */
   writes = 0;
+  private readonly log: SnapshotLog;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    opts: { maxBytes?: number } = {},
+  ) {
+    this.log = new SnapshotLog(path, opts.maxBytes);
+  }
 
   /** The allocator as last saved; empty when there is no file yet. */
   load(): LocalAllocator {
@@ -45,16 +49,13 @@ export class IpamStore {
 
   /** The allocator and the registrations of its allocations, as last saved. */
   loadAll(): { allocator: LocalAllocator; registrations: Registration[] } {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { allocator: new LocalAllocator(), registrations: [] };
-      throw e;
-    }
+    const text = this.log.readText();
+    if (text === undefined) return { allocator: new LocalAllocator(), registrations: [] };
+    const snapshot = lastSnapshot(text);
+    if (snapshot === undefined) throw this.damaged('no intact snapshot in it', undefined);
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(snapshot);
     } catch (e) {
       throw this.damaged(`not JSON (${errorMessage(e)})`, e);
     }
@@ -79,7 +80,7 @@ export class IpamStore {
    * are read when the write starts, so callers pass the live objects.
    */
   save(allocator: LocalAllocator, registrations?: () => Registration[]): Promise<void> {
-    const text = (): string => JSON.stringify({ version: 1, ...allocator.snapshot(), registrations: registrations?.() ?? [] }, null, 1);
+    const text = (): string => JSON.stringify({ version: 1, ...allocator.snapshot(), registrations: registrations?.() ?? [] });
     return new Promise<void>((resolve, reject) => {
       if (this.queued) this.queued.text = text;
       else this.queued = { text, waiters: [] };
@@ -107,24 +108,15 @@ export class IpamStore {
     }
   }
 
+  /** Let go of the open file (the agent stops); a later save opens it again. */
+  async close(): Promise<void> {
+    while (this.writing) await new Promise((r) => setImmediate(r));
+    await this.log.close();
+  }
+
   private async write(text: string): Promise<void> {
-    const tmp = `${this.path}.tmp`;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      const f = await open(tmp, 'w', 0o600);
-      try {
-        await f.writeFile(text);
-        await f.sync();
-      } finally {
-        await f.close();
-      }
-      await rename(tmp, this.path);
-      const dir = await open(dirname(this.path), 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
+      await this.log.write(text);
     } catch (e) {
       throw new NetloomError('INTERNAL', `writing the ipam state file ${this.path} failed: ${errorMessage(e)}`, {
         field: 'state-dir',

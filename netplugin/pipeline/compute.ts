@@ -1,7 +1,9 @@
 /**
  * The whole pipeline of a host: every feature's flows, in a fixed order (features in pipeline
  * order, each feature iterating its objects sorted by id), so the same input always gives the
- * same list. Throws NetloomError when the input is inconsistent (see input.ts).
+ * same list. Throws NetloomError when the input is inconsistent (see input.ts). Routed networks
+ * (BGP mode) and their endpoints get no flow at all: the pipeline is computed from the rest of the
+ * state (`ovsInput`, netplugin/routed/routed-networks.ts).
  */
 import type { Feature } from '../reconcile/cookie';
 import type { DesiredFlow } from '../reconcile/flow-key';
@@ -21,6 +23,7 @@ import { l3RoutingFlows } from './features/l3-routing';
 import { l2ForwardFlows } from './features/l2-forward';
 import { hostGatewayFlows } from './features/host-gateway';
 import { PIPELINE, TableName } from './tables';
+import { ovsState } from '../routed/routed-networks';
 
 export type PipelineFeature = (input: PipelineInput) => DesiredFlow[];
 
@@ -56,7 +59,25 @@ export const FLOW_BUILDERS: readonly FlowBuilder[] = [
   { name: 'l2Forward', compute: l2ForwardFlows, tables: ['l2Forward'], cookies: ['l2Forward', 'tunnel', 'vlan'] },
 ];
 
+const ovsInputs = new WeakMap<PipelineInput, PipelineInput>();
+
+/**
+ * The input without routed networks and what lives in them (the same object when nothing is
+ * routed; memoised, so that the features' shared view is built once). Meters, groups and the
+ * host network are computed from it too.
+ */
+export function ovsInput(input: PipelineInput): PipelineInput {
+  let out = ovsInputs.get(input);
+  if (!out) {
+    const state = ovsState(input.state);
+    out = state === input.state ? input : { state, local: input.local };
+    ovsInputs.set(input, out);
+  }
+  return out;
+}
+
 export function computePipeline(input: PipelineInput): DesiredFlow[] {
-  pipelineView(input); // validate once, up front, before any feature runs
-  return FLOW_BUILDERS.flatMap((f) => f.compute(input));
+  const ovs = ovsInput(input);
+  pipelineView(ovs); // validate once, up front, before any feature runs
+  return FLOW_BUILDERS.flatMap((f) => f.compute(ovs));
 }

@@ -5,7 +5,9 @@
  * the agent's namespace and up, the container end with the MAC the agent asks netmaster for, and
  * up; lo up. `ethtool -K <if> tx off` there when asked (the userspace datapath's checksum fix) runs
  * beside stage 2. Stage 2 (`configureContainer`, with what netmaster allocated) sets address and
- * default route, and MAC or MTU where they differ from stage 1's, in one more `ip -b`. For CNM both
+ * default route, and MAC or MTU where they differ from stage 1's, in one more `ip -b`. When the
+ * address is known before the veth is made (chosen from this host's address blocks), stage 1 sets
+ * it in its own run and there is no stage 2. For CNM both
  * ends stay in the agent's namespace and Docker moves the container end. Removal is idempotent.
  * The commands go through a `CommandRunner` (the agent's shell pool).
  */
@@ -32,6 +34,11 @@ export interface VethPlumbing {
   mac: string;
   /** MTU of both ends for now (stage 2 changes the container end's when the network needs another) */
   mtu: number;
+  /**
+   * the container's address and gateway when they are known already (chosen from this host's
+   * address blocks): stage 1 then does stage 2's work in the same run
+   */
+  address?: { ip: string; prefixLength: number; gateway: string };
 }
 
 /** Stage 2: the container's addressing once netmaster allocated it, and corrections of stage 1. */
@@ -65,12 +72,13 @@ function check(p: { hostIf?: string; ifName: string; mac?: string; mtu?: number 
  */
 export function vethScript(p: Omit<VethPlumbing, 'netnsPath'>, hostNsPath: string): string {
   check(p);
-  return [
+  const lines = [
     `link add ${p.hostIf} up netns ${hostNsPath} mtu ${p.mtu} type veth peer name ${p.ifName} address ${p.mac} mtu ${p.mtu}`,
     `link set ${p.ifName} up`,
     'link set lo up',
-    '',
-  ].join('\n');
+  ];
+  const addressing = p.address ? addressScript({ ifName: p.ifName, ...p.address }) : '';
+  return `${lines.join('\n')}\n${addressing}`;
 }
 
 /** The `ip -b` script of stage 2, run inside the container's namespace (pure). */
@@ -100,6 +108,21 @@ export async function createVeth(p: VethPlumbing, runner: CommandRunner = run, h
     timeoutMs: 10_000,
   });
   if (r.code !== 0) {
+    // `ip -b` names the line that failed; past the first three the pair exists and its addressing failed
+    const line = Number(/Command failed -:(\d+)/.exec(r.stderr)?.[1] ?? 0);
+    if (p.address && line > 3) {
+      await removeHostIf(p.hostIf, runner);
+      // as in stage 2: an address or default route the container has already is a conflict
+      const code = r.stderr.includes('File exists') ? 'ALREADY_EXISTS' : 'COMMAND_FAILED';
+      const what = p.address.gateway !== '' ? 'its address or default route exists already: ' : 'its address exists already: ';
+      throw new NetloomError(
+        code,
+        `configuring ${p.ifName} in ${p.netnsPath}: ${code === 'ALREADY_EXISTS' ? what : ''}${r.stderr.trim()}`,
+        {
+          field: 'ifName',
+        },
+      );
+    }
     if (r.stderr.includes('File exists')) {
       // not ours to remove: an interface of that name is in one of the namespaces already
       throw new NetloomError('ALREADY_EXISTS', `interface ${p.ifName} (in ${p.netnsPath}) or ${p.hostIf} exists already`, {
@@ -133,7 +156,25 @@ export async function configureContainer(p: ContainerAddressing, runner: Command
     allowFailure: true,
     timeoutMs: 10_000,
   });
-  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `configuring ${p.ifName} in ${p.netnsPath}: ${r.stderr.trim()}`);
+  if (r.code !== 0) {
+    // the container has that address or a default route already (another attachment's): a conflict, not a failure of ours
+    const code = r.stderr.includes('File exists') ? 'ALREADY_EXISTS' : 'COMMAND_FAILED';
+    const what = p.gateway !== '' ? 'its address or default route exists already' : 'its address exists already';
+    throw new NetloomError(
+      code,
+      `configuring ${p.ifName} in ${p.netnsPath}: ${code === 'ALREADY_EXISTS' ? `${what}: ` : ''}${r.stderr.trim()}`,
+      {
+        field: 'ifName',
+      },
+    );
+  }
+}
+
+/** Set the MTU of the container end (when the network's differs from the one stage 1 used). */
+export async function setContainerMtu(netnsPath: string, ifName: string, mtu: number, runner: CommandRunner = run): Promise<void> {
+  check({ ifName, mtu });
+  const r = await runner('nsenter', [`--net=${netnsPath}`, 'ip', 'link', 'set', ifName, 'mtu', String(mtu)], { allowFailure: true });
+  if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `setting the MTU of ${ifName} in ${netnsPath}: ${r.stderr.trim()}`);
 }
 
 /** Set the MTU of a host end (in the agent's namespace). */
@@ -162,13 +203,4 @@ export async function removeHostIf(hostIf: string, runner: CommandRunner = run):
   if (r.code !== 0 && !/Cannot find device|does not exist/.test(r.stderr)) {
     throw new NetloomError('COMMAND_FAILED', `deleting ${hostIf}: ${r.stderr.trim()}`);
   }
-}
-
-/** Addresses on `ifName` inside `netnsPath` (`ip/prefix`), or undefined when it is missing. */
-export async function containerAddresses(netnsPath: string, ifName: string, runner: CommandRunner = run): Promise<string[] | undefined> {
-  if (!existsSync(netnsPath)) return undefined;
-  const r = await runner('nsenter', [`--net=${netnsPath}`, 'ip', '-j', 'addr', 'show', 'dev', ifName], { allowFailure: true });
-  if (r.code !== 0) return undefined;
-  const links = JSON.parse(r.stdout) as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>;
-  return (links[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
 }

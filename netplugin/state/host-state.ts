@@ -16,7 +16,8 @@ import { parseWith } from '../../lib/validation';
 
 export type FwdMode = 'bridge' | 'routing';
 export type ArpMode = 'proxy' | 'flood';
-export type Encap = 'vlan' | 'vxlan';
+/** `bgp`: a routed network (issue 16), served by the kernel, not by OVS (netplugin/routed/). */
+export type Encap = 'vlan' | 'vxlan' | 'bgp';
 
 export interface Global {
   fwdMode: FwdMode;
@@ -39,7 +40,7 @@ export interface Network {
   tenant: string;
   name: string;
   encap: Encap;
-  /** VLAN id (1..4094) or VNI (1..16777215) */
+  /** VLAN id (1..4094), VNI (1..16777215), or a routed network's id (1..16777215) */
   pktTag: number;
   subnet: string;
   gateway: string;
@@ -119,12 +120,23 @@ export interface Vtep {
   vtepIp: string;
 }
 
+export interface BgpNeighbor {
+  address: string;
+  as: number;
+}
+
 export interface BgpConfig {
   hostname: string;
+  /** Contiv's router IP (CIDR); '' from the default: the agent uses its VTEP address */
   routerIp: string;
   as: number;
   neighbor: string;
   neighborAs: number;
+  /** every neighbor, Contiv's one first (issue 16; absent from an older netmaster: `neighbor` alone) */
+  neighbors?: BgpNeighbor[];
+  /** session timers in seconds (0 or absent: the agent's defaults, 9 and 3) */
+  holdTime?: number;
+  keepaliveTime?: number;
 }
 
 /** One port of a service: connections to the service IP on `port` go to a provider's `targetPort`. */
@@ -269,7 +281,7 @@ const networkSchema = z
     key: z.string().min(1, { error: 'network key is required' }),
     tenant: z.string().min(1, { error: 'network tenant is required' }),
     name: z.string().min(1, { error: 'network name is required' }),
-    encap: z.enum(['vlan', 'vxlan'], { error: "encap must be 'vlan' or 'vxlan'" }),
+    encap: z.enum(['vlan', 'vxlan', 'bgp'], { error: "encap must be 'vlan', 'vxlan' or 'bgp'" }),
     pktTag: u32('pktTag'),
     subnet: cidr4('subnet'),
     gateway: optIpv4('gateway'),
@@ -399,7 +411,16 @@ const blockSchema = z.object({
 });
 
 const vtepSchema = z.object({ host: z.string().min(1, { error: 'vtep host is required' }), vtepIp: ipv4('vtepIp') });
-const bgpSchema = z.object({ hostname: str, routerIp: str, as: u32('as'), neighbor: str, neighborAs: u32('neighborAs') });
+const bgpSchema = z.object({
+  hostname: str,
+  routerIp: str,
+  as: u32('as'),
+  neighbor: str,
+  neighborAs: u32('neighborAs'),
+  neighbors: z.array(z.object({ address: str, as: u32('as') })).optional(),
+  holdTime: u32('holdTime').optional(),
+  keepaliveTime: u32('keepaliveTime').optional(),
+});
 
 export const hostStateSchema = z.object({
   global: z.preprocess((v) => v ?? {}, globalSchema),

@@ -5,7 +5,11 @@ import type { AddressBlock as _netloom_v1_AddressBlock, AddressBlock__Output as 
 import type { AgentClient as _netloom_v1_AgentClient, AgentDefinition as _netloom_v1_AgentDefinition } from './netloom/v1/Agent';
 import type { AgentQuery as _netloom_v1_AgentQuery, AgentQuery__Output as _netloom_v1_AgentQuery__Output } from './netloom/v1/AgentQuery';
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from './netloom/v1/BgpConfig';
+import type { BgpInspectRequest as _netloom_v1_BgpInspectRequest, BgpInspectRequest__Output as _netloom_v1_BgpInspectRequest__Output } from './netloom/v1/BgpInspectRequest';
+import type { BgpInspectResult as _netloom_v1_BgpInspectResult, BgpInspectResult__Output as _netloom_v1_BgpInspectResult__Output } from './netloom/v1/BgpInspectResult';
 import type { BgpNeighbor as _netloom_v1_BgpNeighbor, BgpNeighbor__Output as _netloom_v1_BgpNeighbor__Output } from './netloom/v1/BgpNeighbor';
+import type { BgpNeighborStatus as _netloom_v1_BgpNeighborStatus, BgpNeighborStatus__Output as _netloom_v1_BgpNeighborStatus__Output } from './netloom/v1/BgpNeighborStatus';
+import type { BgpRoute as _netloom_v1_BgpRoute, BgpRoute__Output as _netloom_v1_BgpRoute__Output } from './netloom/v1/BgpRoute';
 import type { Change as _netloom_v1_Change, Change__Output as _netloom_v1_Change__Output } from './netloom/v1/Change';
 import type { Changes as _netloom_v1_Changes, Changes__Output as _netloom_v1_Changes__Output } from './netloom/v1/Changes';
 import type { ClaimBlockRequest as _netloom_v1_ClaimBlockRequest, ClaimBlockRequest__Output as _netloom_v1_ClaimBlockRequest__Output } from './netloom/v1/ClaimBlockRequest';
@@ -65,7 +69,11 @@ export interface ProtoGrpcType {
       Agent: SubtypeConstructor<typeof grpc.Client, _netloom_v1_AgentClient> & { service: _netloom_v1_AgentDefinition }
       AgentQuery: MessageTypeDefinition<_netloom_v1_AgentQuery, _netloom_v1_AgentQuery__Output>
       BgpConfig: MessageTypeDefinition<_netloom_v1_BgpConfig, _netloom_v1_BgpConfig__Output>
+      BgpInspectRequest: MessageTypeDefinition<_netloom_v1_BgpInspectRequest, _netloom_v1_BgpInspectRequest__Output>
+      BgpInspectResult: MessageTypeDefinition<_netloom_v1_BgpInspectResult, _netloom_v1_BgpInspectResult__Output>
       BgpNeighbor: MessageTypeDefinition<_netloom_v1_BgpNeighbor, _netloom_v1_BgpNeighbor__Output>
+      BgpNeighborStatus: MessageTypeDefinition<_netloom_v1_BgpNeighborStatus, _netloom_v1_BgpNeighborStatus__Output>
+      BgpRoute: MessageTypeDefinition<_netloom_v1_BgpRoute, _netloom_v1_BgpRoute__Output>
       Change: MessageTypeDefinition<_netloom_v1_Change, _netloom_v1_Change__Output>
       Changes: MessageTypeDefinition<_netloom_v1_Changes, _netloom_v1_Changes__Output>
       ClaimBlockRequest: MessageTypeDefinition<_netloom_v1_ClaimBlockRequest, _netloom_v1_ClaimBlockRequest__Output>

@@ -1,8 +1,8 @@
 /**
- * An endpoint group's oper: its id, its network's tags, the pool's free addresses and its
+ * An endpoint group's oper: its tag (Contiv's string) and id, its network's tags, the pool's free addresses and its
  * endpoints (Contiv's), and when the agent side runs, its realization on the hosts.
  */
-import { freeRuns, parseV4Range, rangesText } from '../../model/net';
+import { freeRuns, parseV4Range, rangesText, toRuns } from '../../model/net';
 import type { Network } from '../../model/schemas';
 import { layout, numberOfKey } from '../../store/layout';
 import { endpointOper } from './endpoint';
@@ -18,17 +18,20 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
   }
   const pool = g.ipPool ? parseV4Range(g.ipPool) : undefined;
   let available = '';
+  let allocated = '';
   if (pool) {
     const { kvs } = await svc.kv.list(layout.ipPrefix(`${g.tenantName}:${g.networkName}`), { keysOnly: true });
     const used = kvs.map((k) => numberOfKey(k.key, true)).sort((a, b) => a - b);
     available = rangesText(freeRuns(pool.first, pool.last, used));
+    allocated = rangesText(toRuns(used.filter((n) => n >= pool.first && n <= pool.last)));
   }
   const groupId = Number(oper.groupId ?? 0);
   return {
-    groupTag: groupId,
+    // Contiv's derived tag: the configured tag, else `group.tenant` (a string; the number is endpointGroupId)
+    groupTag: g.cfgdTag !== '' ? g.cfgdTag : `${g.groupName}.${g.tenantName}`,
     endpointGroupId: groupId,
     ...(nw ? { pktTag: nw.pktTag, ...(nw.encap === 'vxlan' ? { externalPktTag: nw.pktTag } : {}) } : {}),
-    ...(pool ? { availableIPAddresses: available } : {}),
+    ...(pool ? { availableIPAddresses: available, allocatedIPAddresses: allocated } : {}),
     numEndpoints: eps.length,
     endpoints: eps.map((e) => endpointOper(e, groupId)),
     ...(await svc.realization?.group(key)),

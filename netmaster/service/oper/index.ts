@@ -3,6 +3,7 @@
  * store keeps for it (empty for most). A new kind with computed oper is one file here plus its line.
  */
 import type { ObjectType } from '../../model/schemas';
+import { aciGwOper } from './aci-gw';
 import { endpointGroupOper } from './endpoint-group';
 import { globalOper } from './global';
 import type { KindOper } from './kind-oper';
@@ -18,6 +19,7 @@ export const KIND_OPERS: { readonly [T in ObjectType]?: KindOper<T> } = {
   policy: policyOper,
   global: globalOper,
   serviceLB: serviceLBOper,
+  aciGw: aciGwOper,
 };
 
 export type { KindOper } from './kind-oper';

@@ -15,6 +15,8 @@ export const policyOper: KindOper<'policy'> = async (svc, key) => {
     endpointGroups: groups.map((g) => g.config.groupName),
     numEndpoints: eps.length,
     endpoints: eps.map((e) => endpointOper(e)),
+    // Contiv counted packets its flows dropped here; netloom's are in ruleCounters
+    policyViolations: 0,
     ...(await svc.realization?.policy(key)),
   };
 };

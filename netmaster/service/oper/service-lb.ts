@@ -20,13 +20,16 @@ export const serviceLBOper: KindOper<'serviceLB'> = async (svc, key, s) => {
   );
   return {
     serviceIP: s.ipAddress,
+    // Contiv's name for it
+    serviceVip: s.ipAddress,
     network: netKey,
     ports: portsOf(s),
     numProviders: providers.length,
     providers: providers.map((e) => ({
       endpointID: e.endpointID,
       homingHost: e.homingHost,
-      ipAddress: e.ipAddress,
+      // a list, as in Contiv's EndpointOper
+      ipAddress: [e.ipAddress, ...(e.ipv6Address ? [e.ipv6Address] : [])],
       containerName: e.containerName,
       ...(r ? (r.counters.get(e.endpointID) ?? { packets: 0, bytes: 0, connections: 0, hosts: 0 }) : {}),
     })),

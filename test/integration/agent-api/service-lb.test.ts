@@ -156,7 +156,7 @@ describe('agent API: serviceLB control plane (real etcd)', function () {
       15_000,
     );
 
-    type Provider = { endpointID: string; homingHost: string; ipAddress: string; packets: number; connections: number; hosts: number };
+    type Provider = { endpointID: string; homingHost: string; ipAddress: string[]; packets: number; connections: number; hosts: number };
     const oper = await until(
       'inspect shows both providers with counters',
       async () => {
@@ -171,8 +171,8 @@ describe('agent API: serviceLB control plane (real etcd)', function () {
     assert.deepEqual(
       (oper.providers as Provider[]).map((p) => [p.endpointID, p.homingHost, p.ipAddress, p.packets, p.connections, p.hosts]),
       [
-        [p1.endpointID, 'sv-h1', p1.ipAddress, 7, 2, 1],
-        [p2.endpointID, 'sv-h2', p2.ipAddress, 3, 1, 1],
+        [p1.endpointID, 'sv-h1', [p1.ipAddress], 7, 2, 1],
+        [p2.endpointID, 'sv-h2', [p2.ipAddress], 3, 1, 1],
       ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
 

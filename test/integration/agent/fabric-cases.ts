@@ -112,10 +112,11 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
     assert.ok(await pingOnce(ns('a1'), '10.50.1.2', 2));
   });
 
-  it('ADD again returns the same result; STATUS is ready; GC releases what is not listed; DEL is idempotent', async () => {
+  it('ADD again is the duplicate-attachment error (100); STATUS is ready; GC releases what is not listed; DEL is idempotent', async () => {
     const again = await lab.cni('ADD', ctr(sc, 'a1'));
-    assert.equal(again.code, 0, again.stdout);
-    assert.deepEqual(again.json?.ips, results.get('a1')?.ips);
+    assert.equal(again.code, 1, again.stdout);
+    assert.equal(again.json?.code, 100, again.stdout);
+    assert.ok(await pingOnce(ns('a1'), '10.50.1.2', 2), 'the refused ADD left a1 as it was');
     const status = await lab.cni('STATUS', ctr(sc, 'a1'));
     assert.equal(status.code, 0, status.stdout);
     assert.ok(await pingOnce(ns('a1'), '10.50.1.9', 2), 'g1 is plugged before GC');

@@ -11,6 +11,7 @@
  * both when two hosts announce the same prefix (ECMP). gobgpd's API is a unix socket: the test
  * runs in the root namespace, where a 127.0.0.1 port inside a host namespace cannot be reached.
  */
+import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,12 +40,39 @@ export interface Host {
   sync: RouteSync;
 }
 
+/** Names and addresses of one fabric, so that two test files can run theirs at once. */
+export interface FabricNames {
+  /** namespaces are <prefix>-tor and <prefix>-h<n> */
+  prefix: string;
+  /** the link is 10.216.<octet>.0/24 */
+  octet: number;
+}
+
 export class Fabric {
-  readonly dir = mkdtempSync(join(tmpdir(), 'bgsp-'));
+  readonly dir: string;
   readonly hosts: Host[] = [];
   private birdPid: number | undefined;
+  readonly torNs: string;
+  readonly torIp: string;
 
-  constructor(readonly count: number) {}
+  constructor(
+    readonly count: number,
+    readonly names: FabricNames = { prefix: 'bgsp', octet: 16 },
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), `${names.prefix}-`));
+    this.torNs = `${names.prefix}-tor`;
+    this.torIp = this.ip(254);
+  }
+
+  /** 10.216.<octet>.<last> */
+  ip(last: number): string {
+    return `10.216.${this.names.octet}.${last}`;
+  }
+
+  /** host n's namespace */
+  ns(n: number): string {
+    return `${this.names.prefix}-h${n}`;
+  }
 
   get birdSock(): string {
     return join(this.dir, 'bird.ctl');
@@ -58,19 +86,20 @@ export class Fabric {
 
   async up(): Promise<void> {
     const ns = (name: string, ...args: string[]) => run('ip', ['-n', name, ...args]);
-    await run('ip', ['netns', 'add', TOR_NS]);
-    await ns(TOR_NS, 'link', 'set', 'lo', 'up');
-    await ns(TOR_NS, 'link', 'add', 'br0', 'type', 'bridge');
-    await ns(TOR_NS, 'link', 'set', 'br0', 'up');
-    await ns(TOR_NS, 'addr', 'add', `${TOR_IP}/24`, 'dev', 'br0');
+    const tor = this.torNs;
+    await run('ip', ['netns', 'add', tor]);
+    await ns(tor, 'link', 'set', 'lo', 'up');
+    await ns(tor, 'link', 'add', 'br0', 'type', 'bridge');
+    await ns(tor, 'link', 'set', 'br0', 'up');
+    await ns(tor, 'addr', 'add', `${this.torIp}/24`, 'dev', 'br0');
     for (let n = 1; n <= this.count; n++) {
-      const h = `bgsp-h${n}`;
+      const h = this.ns(n);
       await run('ip', ['netns', 'add', h]);
       await ns(h, 'link', 'set', 'lo', 'up');
-      await ns(TOR_NS, 'link', 'add', `h${n}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h);
-      await ns(TOR_NS, 'link', 'set', `h${n}`, 'master', 'br0', 'up');
+      await ns(tor, 'link', 'add', `h${n}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h);
+      await ns(tor, 'link', 'set', `h${n}`, 'master', 'br0', 'up');
       await ns(h, 'link', 'set', 'eth0', 'up');
-      await ns(h, 'addr', 'add', `10.216.16.${n}/24`, 'dev', 'eth0');
+      await ns(h, 'addr', 'add', `${this.ip(n)}/24`, 'dev', 'eth0');
     }
     await this.startBird();
   }
@@ -78,13 +107,13 @@ export class Fabric {
   birdConf(): string {
     const peers = Array.from(
       { length: this.count },
-      (_, i) => `protocol bgp h${i + 1} from hosts { neighbor 10.216.16.${i + 1} as ${TOR_AS + i + 1}; }`,
+      (_, i) => `protocol bgp h${i + 1} from hosts { neighbor ${this.ip(i + 1)} as ${TOR_AS + i + 1}; }`,
     );
     return [
-      `router id ${TOR_IP};`,
+      `router id ${this.torIp};`,
       'protocol device {}',
       'template bgp hosts {',
-      `  local ${TOR_IP} as ${TOR_AS};`,
+      `  local ${this.torIp} as ${TOR_AS};`,
       '  ipv4 { import all; export all; add paths tx; };',
       // a killed host's session is back as soon as its gobgpd is (BIRD's defaults wait 60 s after an error)
       '  hold time 9; connect delay time 1; connect retry time 2; error wait time 1, 3;',
@@ -98,7 +127,7 @@ export class Fabric {
     const conf = join(this.dir, 'bird.conf');
     const pidFile = join(this.dir, 'bird.pid');
     writeFileSync(conf, this.birdConf());
-    await run('ip', ['netns', 'exec', TOR_NS, 'bird', '-c', conf, '-s', this.birdSock, '-P', pidFile]);
+    await run('ip', ['netns', 'exec', this.torNs, 'bird', '-c', conf, '-s', this.birdSock, '-P', pidFile]);
     this.birdPid = await waitFor('bird pid file', () => Number(readFileSync(pidFile, 'utf8').trim()) || undefined);
   }
 
@@ -111,8 +140,8 @@ export class Fabric {
   /** The speaker of host n: what it starts with. */
   config(n: number, extra: Partial<SpeakerConfigInput> = {}): SpeakerConfigInput {
     return {
-      global: { asn: TOR_AS + n, routerId: `10.216.16.${n}`, listenPort: 179 },
-      peers: [{ address: TOR_IP, peerAsn: TOR_AS, holdTimeS: 9, connectRetryS: 1 }],
+      global: { asn: TOR_AS + n, routerId: this.ip(n), listenPort: 179 },
+      peers: [{ address: this.torIp, peerAsn: TOR_AS, holdTimeS: 9, connectRetryS: 1 }],
       paths: [],
       ...extra,
     };
@@ -122,7 +151,7 @@ export class Fabric {
   makeHost(n: number): Host {
     const api = `unix://${join(this.dir, `h${n}.gobgp.sock`)}`;
     const pidFile = join(this.dir, `h${n}.gobgpd.pid`);
-    const ns = `bgsp-h${n}`;
+    const ns = this.ns(n);
     const supervisor = new GobgpSupervisor({
       api,
       netns: ns,
@@ -130,8 +159,8 @@ export class Fabric {
       logFile: join(this.dir, `h${n}.gobgpd.log`),
       restartBackoff: { initialMs: 100, maxMs: 2000 },
     });
-    const sync = new RouteSync({ supervisor, netns: ns, selfAddresses: [`10.216.16.${n}`], settleMs: 500, graceMs: 15_000 });
-    return { n, ns, ip: `10.216.16.${n}`, asn: TOR_AS + n, api, pidFile, supervisor, sync };
+    const sync = new RouteSync({ supervisor, netns: ns, selfAddresses: [this.ip(n)], settleMs: 500, graceMs: 15_000 });
+    return { n, ns, ip: this.ip(n), asn: TOR_AS + n, api, pidFile, supervisor, sync };
   }
 
   async startHosts(): Promise<void> {
@@ -145,7 +174,7 @@ export class Fabric {
 
   /** Host n's BGP routes in its kernel: prefix -> next hops. */
   async kernelRoutes(n: number): Promise<Map<string, string[]>> {
-    const out = (await run('ip', ['-n', `bgsp-h${n}`, '-j', 'route', 'show', 'proto', '80'])).stdout;
+    const out = (await run('ip', ['-n', this.ns(n), '-j', 'route', 'show', 'proto', '80'])).stdout;
     const rows = JSON.parse(out.trim() === '' ? '[]' : out) as Array<{
       dst: string;
       gateway?: string;
@@ -173,9 +202,19 @@ export class Fabric {
     }
     if (this.birdPid !== undefined) await steps.attempt('bird', () => stopProcess(this.birdPid as number, 'bird'));
     for (let n = 1; n <= this.count; n++)
-      await steps.attempt(`netns h${n}`, () => run('ip', ['netns', 'del', `bgsp-h${n}`], { allowFailure: true }));
-    await steps.attempt('netns tor', () => run('ip', ['netns', 'del', TOR_NS], { allowFailure: true }));
+      await steps.attempt(`netns h${n}`, () => run('ip', ['netns', 'del', this.ns(n)], { allowFailure: true }));
+    await steps.attempt('netns tor', () => run('ip', ['netns', 'del', this.torNs], { allowFailure: true }));
     rmSync(this.dir, { recursive: true, force: true });
     steps.throwIfFailed();
   }
+}
+
+/** Two `birdc show route ... all` outputs of one route: equal but for at most 50 ms on its time. */
+export function assertSameRoute(after: string, before: string): void {
+  const time = /unicast \[\S+ (\d\d):(\d\d):(\d\d\.\d+)\]/;
+  const ms = (t: RegExpExecArray | null): number => (t ? (Number(t[1]) * 60 + Number(t[2])) * 60_000 + Number(t[3]) * 1000 : NaN);
+  const a = time.exec(after);
+  const b = time.exec(before);
+  assert.ok(Math.abs(ms(a) - ms(b)) <= 50, `the route changed: ${b?.[0]} -> ${a?.[0]}`);
+  assert.equal(after.replace(time, ''), before.replace(time, ''));
 }

@@ -10,8 +10,9 @@
  *   on one host makes room on another; a /27 of /29 blocks fills up exactly (blocks, then netmaster);
  * - Docker CNM: `docker run` on a netloom network gets an address in its host's block.
  */
+import { IpamStore } from '../../../netplugin/ipam/ipam-store';
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { waitFor } from '../../../lib/clock';
 import { run, type RunResult } from '../../../lib/exec';
@@ -154,8 +155,9 @@ async function agentPid(host: string): Promise<number> {
 function storeAddresses(host: string, network: string): string[] {
   const f = `${agentPaths(plan, host).stateDir}/ipam.json`;
   if (!existsSync(f)) return [];
-  const s = JSON.parse(readFileSync(f, 'utf8')) as { allocations: Array<{ networkKey: string; address: string }> };
-  return s.allocations
+  return new IpamStore(f)
+    .load()
+    .allocations()
     .filter((a) => a.networkKey === `${TENANT}:${network}`)
     .map((a) => a.address)
     .sort();

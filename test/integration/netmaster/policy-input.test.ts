@@ -87,7 +87,7 @@ describe('netmaster refuses bad policy input over REST and writes nothing', func
       [{ direction: 'out', toEndpointGroup: 'nosuch' }, 404, 'NOT_FOUND', 'toEndpointGroup', /pin:nosuch/],
       [{ fromNetwork: 'nosuch' }, 404, 'NOT_FOUND', 'fromNetwork', /network pin:nosuch does not exist/],
       [{ direction: 'out', toNetwork: 'nosuch' }, 404, 'NOT_FOUND', 'toNetwork', /network pin:nosuch/],
-      [{ port: 80 }, bad, 'INVALID_ARGUMENT', 'port', /needs protocol tcp or udp \(no protocol given\)/],
+      [{ port: 80 }, bad, 'INVALID_ARGUMENT', 'port', /needs protocol tcp or udp \(no protocol given; Contiv ignored/],
       [{ protocol: 'icmp', port: 80 }, bad, 'INVALID_ARGUMENT', 'port', /got 'icmp'/],
       [{ priority: 101 }, bad, 'INVALID_ARGUMENT', 'priority', /between 1 and 100/],
       [{ priority: -1 }, bad, 'INVALID_ARGUMENT', 'priority', /between 1 and 100/],
@@ -97,7 +97,6 @@ describe('netmaster refuses bad policy input over REST and writes nothing', func
       [{ protocol: 'sctp' }, bad, 'INVALID_ARGUMENT', 'protocol', /tcp', 'udp', 'icmp'/],
       [{ protocol: '256' }, bad, 'INVALID_ARGUMENT', 'protocol', /between 0 and 255/],
       [{ fromEndpointGroup: 'web', fromNetwork: 'net' }, bad, 'INVALID_ARGUMENT', 'fromNetwork', /mutually exclusive/],
-      [{ fromEndpointGroup: 'web', fromIpAddress: '10.46.0.5' }, bad, 'INVALID_ARGUMENT', 'fromIpAddress', /mutually exclusive/],
       [{ fromEndpointGroup: 'web', toIpAddress: '10.46.0.5' }, bad, 'INVALID_ARGUMENT', 'toIpAddress', /not allowed/],
       [{ direction: 'out', fromNetwork: 'net' }, bad, 'INVALID_ARGUMENT', 'fromNetwork', /not allowed/],
     ];

@@ -300,7 +300,10 @@ describe('netmaster REST on a real etcd', function () {
     assert.ok(gi.Oper.endpointGroupId > 0);
     assert.equal(gi.Oper.numEndpoints, 1);
     const ti = await ok('GET', '/inspect/tenants/t1/');
-    assert.equal(ti.Oper.networks, 2);
+    // Contiv's TenantOper: each network's oper in an array, and totals
+    assert.equal(ti.Oper.networks.length, 2);
+    assert.equal(ti.Oper.totalNetworks, 2);
+    assert.equal(ti.Oper.totalEndpoints, 2);
     assert.equal(ti.Oper.numEndpoints, 2);
     const pi = await ok('GET', '/inspect/policys/t1:web-pol/');
     assert.equal(pi.Oper.numEndpoints, 1);

@@ -73,24 +73,68 @@ describe('agent API host view: effective BGP settings', () => {
     assert.equal(parseHostState(v).bgp?.as, 65000);
   });
 
-  it('a routed (bgp) network stays out of the views of hosts with endpoints in it', () => {
+  it('a routed (bgp) network is in the views of hosts with endpoints in it, and the agent accepts the view', () => {
     const b = new ClusterBuilder()
       .global('bridge', DEFAULT)
       .tenant('t1')
       .network('t1', 'routed', 'bgp', 7, '10.60.0.0/24')
       .network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24')
       .agent('host1', '192.168.0.1')
+      .agent('host2', '192.168.0.2')
       .endpoint('r1', 't1', 'routed', 'host1', '10.60.0.2')
+      .endpoint('r2', 't1', 'routed', 'host2', '10.60.0.3')
       .endpoint('w1', 't1', 'web', 'host1', '10.1.0.2');
     const v = computeHostView(b.state, 'host1');
     assert.deepEqual(
-      v.networks.map((n) => n.key),
-      ['t1:web'],
+      v.networks.map((n) => [n.key, n.encap, n.networkId]),
+      [
+        ['t1:routed', 'bgp', 0x2000007],
+        ['t1:web', 'vxlan', 5001],
+      ],
     );
     assert.deepEqual(
       v.endpoints.map((e) => e.id),
-      ['w1'],
+      ['r1', 'r2', 'w1'],
     );
-    parseHostState(v);
+    assert.deepEqual(
+      parseHostState(JSON.parse(JSON.stringify(v))).networks.map((n) => n.encap),
+      ['bgp', 'vxlan'],
+    );
+  });
+
+  it("a host with a routed network carries every tenant's routed network (the tenant guard), without their endpoints", () => {
+    const b = new ClusterBuilder()
+      .global('bridge', DEFAULT)
+      .tenant('t1')
+      .tenant('t2')
+      .network('t1', 'routed', 'bgp', 7, '10.60.0.0/24')
+      .network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24')
+      .network('t2', 'routed', 'bgp', 8, '10.70.0.0/24')
+      .network('t2', 'web', 'vxlan', 5002, '10.2.0.0/24')
+      .agent('host1', '192.168.0.1')
+      .agent('host2', '192.168.0.2')
+      .endpoint('r1', 't1', 'routed', 'host1', '10.60.0.2')
+      .endpoint('q1', 't2', 'routed', 'host2', '10.70.0.2')
+      .endpoint('w1', 't1', 'web', 'host2', '10.1.0.2');
+    const v = computeHostView(b.state, 'host1');
+    assert.deepEqual(
+      v.networks.map((n) => n.key),
+      ['t1:routed', 't2:routed'],
+      "not another tenant's VXLAN network",
+    );
+    assert.deepEqual(
+      v.endpoints.map((e) => e.id),
+      ['r1'],
+    );
+    assert.deepEqual(
+      computeHostView(b.state, 'host2').networks.map((n) => n.key),
+      ['t1:routed', 't1:web', 't2:routed'],
+    );
+    // a host without routed networks carries none
+    b.del('/netloom/v1/ep/q1');
+    assert.deepEqual(
+      computeHostView(b.state, 'host2').networks.map((n) => n.key),
+      ['t1:web'],
+    );
   });
 });

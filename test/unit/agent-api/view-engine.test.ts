@@ -47,6 +47,7 @@ function base(): ClusterBuilder {
   return new ClusterBuilder()
     .global('bridge')
     .tenant('t1')
+    .tenant('t2')
     .network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24', '10.1.0.1')
     .network('t1', 'db', 'vxlan', 5002, '10.2.0.0/24', '10.2.0.1')
     .network('t1', 'flat', 'vlan', 100, '10.3.0.0/24')
@@ -157,14 +158,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       (b) =>
         b.profile('t1', 'prof1', bw),
   ),
-  // networks: re-tagged, gateway or not (routing), gone; a second tenant's network
-  fc.tuple(net, fc.boolean()).map(
-    ([n, gw]): Op =>
+  // networks: re-tagged, gateway or not (routing), routed (bgp) or not, gone; a second tenant's network
+  fc.tuple(net, fc.boolean(), fc.boolean()).map(
+    ([n, gw, routed]): Op =>
       (b) =>
         b.network(
           't1',
           n,
-          n === 'flat' ? 'vlan' : 'vxlan',
+          n === 'flat' ? 'vlan' : routed ? 'bgp' : 'vxlan',
           5000 + NETS.indexOf(n),
           `10.${NETS.indexOf(n) + 1}.0.0/24`,
           gw ? `10.${NETS.indexOf(n) + 1}.0.1` : '',
@@ -176,6 +177,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
         b.del(`/netloom/v1/cfg/network/t1:${n}`),
   ),
   fc.constant<Op>((b) => b.network('t1', 'extra', 'vxlan', 5009, '10.9.0.0/24', '10.9.0.1')),
+  // another tenant's routed network: carried (without endpoints) by hosts with routed networks
+  fc.boolean().map(
+    (on): Op =>
+      (b) =>
+        on ? b.network('t2', 'routed', 'bgp', 7, '10.70.0.0/16') : b.del('/netloom/v1/cfg/network/t2:routed'),
+  ),
   // address blocks (issue 15): claimed by a host in a network (also one it has no endpoint in), released
   fc.tuple(host, net, fc.integer({ min: 0, max: 3 })).map(
     ([h, n, k]): Op =>

@@ -3,7 +3,9 @@
  * allocates while it makes the veth, then configures the container and installs flows; a failure
  * of any part undoes every part (nothing allocated, plugged or recorded stays); DEL without a
  * record still releases by key and removes a half-made host end; GC releases exactly the CNI
- * attachments of that network not listed; STATUS follows the connections.
+ * attachments of that network not listed; STATUS follows the connections. A repeated ADD is an
+ * error; only a container's first attachment installs the default route (netconf defaultRoute
+ * overrides); CHECK compares link, addresses and routes with the record and the prevResult.
  */
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,14 +28,35 @@ const network: NetworkRef = { cniNetwork: 'nl', tenant: 't1', network: 'n' };
 interface FakeOptions {
   /** a command whose text contains this fails */
   failCommand?: string;
+  /** stderr of the failing command (default: Operation not permitted) */
+  failStderr?: string;
   failCreate?: boolean;
+  /**
+   * the allocator answers early (address blocks) with the MAC asked for; `durable` is what the
+   * record's save does (default: it succeeds); the network is in the desired state
+   */
+  early?: { durable?: () => Promise<void> };
   /** claimPorts refuses (another endpoint has the host port) */
   portsTaken?: boolean;
+  /** stdout for a command whose text contains the key (e.g. the `ip -j` reads of CHECK) */
+  stdout?: Record<string, string>;
   /** the switch has userspace TSO */
   tsoActive?: boolean;
   /** the network's encap as the agent's current state knows it (none: not known yet) */
   knownEncap?: Encap;
 }
+
+/** what the fake allocator gives (another MAC than the one asked for, as a retried ADD would get) */
+const allocated = {
+  id: 'ep1',
+  networkKey: 't1:n',
+  tenant: 't1',
+  network: 'n',
+  ip: '10.0.0.5',
+  prefixLength: 24,
+  mac: '02:00:00:00:00:05',
+  gateway: '10.0.0.1',
+};
 
 function fakeAgent(o: FakeOptions = {}) {
   const calls: string[] = [];
@@ -43,14 +66,23 @@ function fakeAgent(o: FakeOptions = {}) {
     const text = [cmd, ...args].join(' ') + (opts?.input ? ` <<${opts.input.trim().split('\n').join('; ')}` : '');
     calls.push(`run ${text}`);
     const fails = o.failCommand !== undefined && text.includes(o.failCommand);
-    const r: RunResult = { code: fails ? 2 : 0, stdout: '', stderr: fails ? 'RTNETLINK answers: Operation not permitted' : '' };
+    const stdout = Object.entries(o.stdout ?? {}).find(([k]) => text.includes(k))?.[1] ?? '';
+    const r: RunResult = {
+      code: fails ? 2 : 0,
+      stdout,
+      stderr: fails ? (o.failStderr ?? 'RTNETLINK answers: Operation not permitted') : '',
+    };
     return r;
   };
   const agent = {
     hostName: 'h1',
     store,
     runner,
-    currentState: o.knownEncap ? { networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: o.knownEncap, mtu: 0 }] } : undefined,
+    currentState:
+      o.early || o.knownEncap
+        ? { global: { fwdMode: 'bridging' }, networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: o.knownEncap ?? 'vlan', mtu: 0 }] }
+        : undefined,
+    addStepTimer: () => (step: string) => void calls.push(`step ${step}`),
     config: { underlayMtu: 1500, txChecksumOff: true },
     txChecksumOffFor: (net: Pick<Network, 'tenant' | 'encap'> | undefined) =>
       txChecksumOffFor(
@@ -65,17 +97,17 @@ function fakeAgent(o: FakeOptions = {}) {
       create: async (r: EndpointRequest) => {
         calls.push(`create ${r.idempotencyKey} mac ${r.requestedMac ?? '-'}`);
         if (o.failCreate) throw new NetloomError('NOT_FOUND', 'network t1:n does not exist', { field: 'network' });
-        return {
-          id: 'ep1',
-          networkKey: 't1:n',
-          tenant: 't1',
-          network: 'n',
-          ip: '10.0.0.5',
-          prefixLength: 24,
-          mac: '02:00:00:00:00:05',
-          gateway: '10.0.0.1',
-        };
+        return allocated;
       },
+      ...(o.early
+        ? {
+            createEarly: async (r: EndpointRequest) => {
+              calls.push(`createEarly ${r.idempotencyKey}`);
+              const durable = (o.early?.durable ?? (async () => void calls.push('saved')))();
+              return { ...allocated, mac: r.requestedMac ?? '', durable };
+            },
+          }
+        : {}),
       delete: async (r: { endpointId?: string; idempotencyKey: string }) =>
         void calls.push(`delete ${r.endpointId ?? '-'} ${r.idempotencyKey}`),
     },
@@ -202,6 +234,148 @@ describe('agent CNI backend (fake agent)', () => {
     }
   });
 
+  it('ADD with an address chosen early (blocks): one ip run makes the veth with its addressing; the answer waits for the save', async () => {
+    let saved: () => void = () => undefined;
+    const { agent, calls, store } = fakeAgent({ early: { durable: () => new Promise<void>((r) => (saved = r)) } });
+    let answered = false;
+    const adding = new AgentCniBackend(agent).add(addReq()).then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(answered, false, 'no answer before the record is on disk');
+    saved();
+    const r = await adding;
+    assert.deepEqual(r.ips, [{ address: '10.0.0.5/24', gateway: '10.0.0.1', interface: 1 }]);
+    const ipRuns = calls.filter((c) => c.includes(' ip -b - <<'));
+    assert.equal(ipRuns.length, 1, calls.join('\n'));
+    assert.match(
+      ipRuns[0] ?? '',
+      /mtu 1500 type veth peer name eth0 address 02(:[0-9a-f]{2}){5} mtu 1500; link set eth0 up; link set lo up; addr add 10\.0\.0\.5\/24 dev eth0; route add default via 10\.0\.0\.1 dev eth0$/,
+    );
+    assert.ok(!calls.some((c) => c.startsWith('run ip link set') && c.includes('mtu')), 'the MTU was right from the start');
+    assert.deepEqual(
+      store.list().map((x) => x.endpointId),
+      ['ep1'],
+    );
+  });
+
+  it('ADD with an address chosen early whose save fails: the ADD fails and everything is undone', async () => {
+    const { agent, calls, store } = fakeAgent({
+      early: { durable: async () => Promise.reject(new NetloomError('INTERNAL', 'disk full')) },
+    });
+    await assert.rejects(new AgentCniBackend(agent).add(addReq()), /disk full/);
+    for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0'])
+      assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
+    assert.deepEqual(store.list(), []);
+  });
+
+  it('a repeated ADD of a recorded attachment fails (ALREADY_EXISTS) and makes nothing, also with another netns', async () => {
+    const { agent, calls, store } = fakeAgent();
+    const be = new AgentCniBackend(agent);
+    await be.add(addReq());
+    calls.length = 0;
+    for (const netnsPath of [netns, join(dir, 'other')]) {
+      await assert.rejects(
+        be.add(addReq({ netnsPath })),
+        (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && /exists already/.test(e.message),
+      );
+    }
+    assert.deepEqual(calls, []);
+    assert.equal(store.list().length, 1);
+  });
+
+  describe('the default route (a second interface would clash with the first)', () => {
+    const routeLine = 'route add default via 10.0.0.1 dev';
+    const addressing = (calls: string[], ifName: string) => calls.find((c) => c.includes(`addr add 10.0.0.5/24 dev ${ifName}`)) ?? '';
+
+    it("only the container's first attachment installs it; the second's result and record say it has none", async () => {
+      const { agent, calls, store } = fakeAgent();
+      const be = new AgentCniBackend(agent);
+      const first = await be.add(addReq());
+      assert.ok(addressing(calls, 'eth0').includes(routeLine));
+      assert.deepEqual(first.routes, [{ dst: '0.0.0.0/0', gw: '10.0.0.1' }]);
+      calls.length = 0;
+      const second = await be.add(addReq({ ifName: 'eth1', idempotencyKey: 'nl2/c1/eth1', network: { ...network, cniNetwork: 'nl2' } }));
+      assert.ok(!addressing(calls, 'eth1').includes('route'), addressing(calls, 'eth1'));
+      assert.deepEqual(second.routes, []);
+      assert.deepEqual(second.ips, [{ address: '10.0.0.5/24', gateway: '10.0.0.1', interface: 1 }], 'the gateway is still reported');
+      assert.deepEqual(
+        store.list().map((r) => [r.ifName, r.defaultRoute]),
+        [
+          ['eth0', true],
+          ['eth1', false],
+        ],
+      );
+    });
+
+    it('netconf defaultRoute overrides: true on a second attachment installs it, false on a first does not', async () => {
+      const { agent, calls } = fakeAgent();
+      const be = new AgentCniBackend(agent);
+      await be.add(addReq({ defaultRoute: false }));
+      assert.ok(!addressing(calls, 'eth0').includes('route'));
+      calls.length = 0;
+      const r = await be.add(addReq({ ifName: 'eth1', idempotencyKey: 'nl/c1/eth1', defaultRoute: true }));
+      assert.ok(addressing(calls, 'eth1').includes(`${routeLine} eth1`));
+      assert.deepEqual(r.routes, [{ dst: '0.0.0.0/0', gw: '10.0.0.1' }]);
+    });
+  });
+
+  describe('CHECK compares the namespace with the record and the prevResult', () => {
+    const addr = (o: { up?: boolean; mac?: string; addrs?: string[] } = {}) =>
+      JSON.stringify([
+        {
+          ifname: 'eth0',
+          flags: o.up === false ? ['BROADCAST'] : ['BROADCAST', 'UP', 'LOWER_UP'],
+          mtu: 1450,
+          address: o.mac ?? '02:00:00:00:00:01',
+          addr_info: (o.addrs ?? ['10.0.0.1/24']).map((a) => ({ local: a.split('/')[0], prefixlen: Number(a.split('/')[1]) })),
+        },
+      ]);
+    const routes = (withDefault: boolean) =>
+      JSON.stringify([
+        ...(withDefault ? [{ dst: 'default', gateway: '10.0.0.1', dev: 'eth0' }] : []),
+        { dst: '10.0.0.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link' },
+      ]);
+    const prevResult = {
+      interfaces: [{ name: 'nlunittest1' }, { name: 'eth0', mac: '02:00:00:00:00:01', sandbox: '/run/netns/none' }],
+      ips: [{ address: '10.0.0.1/24', gateway: '10.0.0.1', interface: 1 }],
+      routes: [{ dst: '0.0.0.0/0', gw: '10.0.0.1' }],
+      dns: {},
+    };
+    const check = async (stdout: Record<string, string>, prev = prevResult) => {
+      const { agent, store } = fakeAgent({ stdout });
+      store.put(rec(1, { netnsPath: netns }));
+      (agent.localPorts as unknown as Record<string, unknown>).ep1 = { ofport: 7 }; // plugged
+      const req = { ...addReq({ containerId: 'c1', idempotencyKey: 'nl/c1/eth0' }), prevResult: prev };
+      return (await new AgentCniBackend(agent).check(req)).problems;
+    };
+    const state = (o: Parameters<typeof addr>[0] = {}, withDefault = true) => ({
+      'addr show dev eth0': addr(o),
+      '-4 route show': routes(withDefault),
+      '-6 route show': '[]',
+    });
+
+    it('passes when link, address and default route are there', async () => {
+      assert.deepEqual(await check(state()), []);
+    });
+    it('fails when the link is down, its MAC changed, its address or the default route is gone', async () => {
+      assert.deepEqual(await check(state({ up: false })), ['interface eth0 is down']);
+      assert.deepEqual(await check(state({ mac: '02:00:00:00:00:09' })), [
+        'interface eth0 has MAC 02:00:00:00:00:09, expected 02:00:00:00:00:01',
+      ]);
+      assert.deepEqual(await check(state({ addrs: [] })), ['address 10.0.0.1/24 is missing on eth0']);
+      assert.deepEqual(await check(state({}, false)), [`route 0.0.0.0/0 via 10.0.0.1 is missing in ${netns}`]);
+    });
+    it('fails for a route of the prevResult the namespace lacks', async () => {
+      const prev = { ...prevResult, routes: [...prevResult.routes, { dst: '192.168.7.0/24', gw: '10.0.0.254' }] };
+      assert.deepEqual(await check(state(), prev), [`route 192.168.7.0/24 via 10.0.0.254 is missing in ${netns}`]);
+    });
+    it('fails when the interface is missing', async () => {
+      assert.deepEqual(await check({ ...state(), 'addr show dev eth0': '' }), [`interface eth0 is missing in ${netns}`]);
+    });
+  });
+
   it('a failed allocation removes the veth and the port, and keeps no record', async () => {
     const { agent, calls, store } = fakeAgent({ failCreate: true });
     await assert.rejects(new AgentCniBackend(agent).add(addReq()), (e: unknown) => isNetloomError(e, 'NOT_FOUND') && e.field === 'network');
@@ -224,6 +398,17 @@ describe('agent CNI backend (fake agent)', () => {
   it('a failed container configuration undoes all three parts', async () => {
     const { agent, calls, store } = fakeAgent({ failCommand: 'addr add' });
     await assert.rejects(new AgentCniBackend(agent).add(addReq()), (e: unknown) => isNetloomError(e, 'COMMAND_FAILED'));
+    for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0'])
+      assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
+    assert.deepEqual(store.list(), []);
+  });
+
+  it('a default route the container has already (defaultRoute true) is ALREADY_EXISTS, and undoes all three parts', async () => {
+    const { agent, calls, store } = fakeAgent({ failCommand: 'route add default', failStderr: 'RTNETLINK answers: File exists' });
+    await assert.rejects(
+      new AgentCniBackend(agent).add(addReq({ defaultRoute: true })),
+      (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && /default route exists already/.test(e.message),
+    );
     for (const c of ['detach ep1', `run ip link del ${hostIf}`, 'delete ep1 nl/c1/eth0'])
       assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
     assert.deepEqual(store.list(), []);

@@ -5,7 +5,8 @@ import { bridgeColumnsToFix, optionsToFix, VXLAN_OPTIONS, vtepAddress } from '..
 import { findListedEndpoint } from '../../../netplugin/agent/file-fabric';
 import { containerIfName } from '../../../netplugin/backends/cnm-backend';
 import { randomMac } from '../../../lib/mac';
-import { addressScript, hostIfName, vethScript } from '../../../netplugin/plumbing/veth';
+import { addressScript, createVeth, hostIfName, vethScript } from '../../../netplugin/plumbing/veth';
+import type { CommandRunner } from '../../../lib/exec';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import type { BridgeState } from '../../../ovs/ovsdb/vswitch';
 
@@ -115,6 +116,44 @@ describe('agent pure helpers', () => {
     );
     assert.match(randomMac(), /^02(:[0-9a-f]{2}){5}$/);
     assert.notEqual(randomMac(), randomMac());
+  });
+
+  it('vethScript with the address known (address blocks): stage 2 in the same run', () => {
+    const base = { hostIf: 'nl1', ifName: 'eth0', mac: '02:00:00:00:00:01', mtu: 1450 };
+    const withAddress = vethScript({ ...base, address: { ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.1' } }, '/p');
+    assert.equal(withAddress.split('\n').slice(3).join('\n'), 'addr add 10.1.0.5/24 dev eth0\nroute add default via 10.1.0.1 dev eth0\n');
+    assert.throws(
+      () => vethScript({ ...base, address: { ip: '10.1.0.5; reboot', prefixLength: 24, gateway: '' } }, '/p'),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ip',
+    );
+  });
+
+  it('createVeth: a failed addressing in the same run removes the pair and says so; a clash of names keeps it', async () => {
+    const calls: string[] = [];
+    const failing =
+      (stderr: string): CommandRunner =>
+      async (cmd, args) => {
+        calls.push([cmd, ...args].join(' '));
+        return cmd === 'nsenter' ? { code: 1, stdout: '', stderr } : { code: 0, stdout: '', stderr: '' };
+      };
+    const p = { hostIf: 'nl1', ifName: 'eth0', netnsPath: '/proc/self/ns/net', mac: '02:00:00:00:00:01', mtu: 1450 };
+    const address = { ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.1' };
+    await assert.rejects(
+      createVeth({ ...p, address }, failing('RTNETLINK answers: File exists\nCommand failed -:5\n')),
+      (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && /configuring eth0.*default route exists already/.test((e as Error).message),
+    );
+    assert.ok(calls.includes('ip link del nl1'), calls.join('\n'));
+    calls.length = 0;
+    await assert.rejects(
+      createVeth({ ...p, address }, failing('Error: Nexthop has invalid gateway.\nCommand failed -:5\n')),
+      (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /configuring eth0/.test((e as Error).message),
+    );
+    assert.ok(calls.includes('ip link del nl1'), calls.join('\n'));
+    calls.length = 0;
+    await assert.rejects(createVeth({ ...p, address }, failing('RTNETLINK answers: File exists\nCommand failed -:1\n')), (e: unknown) =>
+      isNetloomError(e, 'ALREADY_EXISTS'),
+    );
+    assert.ok(!calls.includes('ip link del nl1'), 'an interface of that name is not ours to remove');
   });
 
   it('addressScript (stage 2): address and route; MAC and MTU only when they change', () => {

@@ -154,10 +154,23 @@ describe('cni handler', () => {
     assert.deepEqual([...be.live], ['nlnet/b/eth0']);
   });
 
+  for (const keys of [['cni.dev/attachments'], ['cni.dev/valid-attachments', 'cni.dev/attachments']]) {
+    it(`GC takes the attachments to keep from ${keys.join(' and ')} (the spec names it both ways)`, async () => {
+      for (const id of ['a', 'b', 'c']) await serve({ ...ENV, containerId: id }, body(), be);
+      const lists = keys.map((k, i) => [k, [{ containerID: i === 0 ? 'b' : 'c', ifname: 'eth0' }]]);
+      const out = await serve({ command: 'GC' }, body(Object.fromEntries(lists) as Record<string, unknown>), be);
+      assert.deepEqual(out, { status: 200, body: '' });
+      assert.deepEqual([...be.live].sort(), keys.length === 1 ? ['nlnet/b/eth0'] : ['nlnet/b/eth0', 'nlnet/c/eth0']);
+    });
+  }
+
   it('maps backend errors to CNI codes', async () => {
     const table: Array<[unknown, number]> = [
       [new NetloomError('EXHAUSTED', 'no addresses'), 101],
-      [new NetloomError('NOT_FOUND', 'netns gone'), 3],
+      [new NetloomError('NOT_FOUND', 'netns gone', { field: 'netns' }), 3],
+      // ADD: what is not found is what the configuration names (7, invalid network configuration)
+      [new NetloomError('NOT_FOUND', "network 'nope' of tenant 'acme' does not exist", { field: 'network' }), 7],
+      [new NetloomError('NOT_FOUND', 'group g does not exist'), 7],
       [new NetloomError('ALREADY_EXISTS', 'eth0 exists'), 100],
       [new Error('bug'), 999],
     ];
@@ -269,9 +282,10 @@ describe('cni handler', () => {
     let dir: string;
     let srv: CniServer;
     const httpBe = new FakeBackend();
+    const served: Array<{ command: string; ok: boolean; ms: number }> = [];
     before(async () => {
       dir = tempDir();
-      srv = await listenCni(join(dir, 'agent.sock'), { backend: httpBe, probeNetns: anyNetns });
+      srv = await listenCni(join(dir, 'agent.sock'), { backend: httpBe, probeNetns: anyNetns, onServed: (r) => served.push(r) });
     });
     after(async () => {
       await srv.close();
@@ -311,6 +325,8 @@ describe('cni handler', () => {
       assert.equal(last.req.netnsPath, '/run/netns/cniweb');
       assert.equal(last.req.ifName, 'net1');
       assert.equal(last.req.network.group, 'fe');
+      const told = served.at(-1);
+      assert.ok(told?.command === 'ADD' && told.ok && told.ms >= 0, 'each request served is told (metrics)');
     });
 
     it('answers 404 with a CNI error for another path', async () => {

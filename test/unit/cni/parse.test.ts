@@ -96,6 +96,10 @@ describe('cni parse', () => {
       ['GC without valid-attachments', { command: 'GC' }, body(), 7],
       ['GC with a bad valid-attachment', { command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a' }] }), 7],
       ['GC ok', { command: 'GC' }, body({ 'cni.dev/valid-attachments': [{ containerID: 'a', ifname: 'eth0' }] }), 'ok'],
+      ['GC with cni.dev/attachments', { command: 'GC' }, body({ 'cni.dev/attachments': [{ containerID: 'a', ifname: 'eth0' }] }), 'ok'],
+      ['GC with a bad cni.dev/attachments', { command: 'GC' }, body({ 'cni.dev/attachments': {} }), 7],
+      ['defaultRoute not a boolean', {}, body({ defaultRoute: 'yes' }), 7],
+      ['defaultRoute false', {}, body({ defaultRoute: false }), 'ok'],
       ['VERSION ignores a bad body', { command: 'VERSION' }, 'garbage', 'ok'],
       ['CNI_ARGS all-zero MAC', { args: 'MAC=00:00:00:00:00:00' }, body(), 4],
       ['CNI_ARGS multicast MAC', { args: 'MAC=01:00:5e:00:00:01' }, body(), 4],
@@ -277,6 +281,8 @@ describe('cni parse', () => {
     assert.equal(r.ifName, 'eth0');
     assert.equal(r.idempotencyKey, 'nlnet/ctr1/eth0');
     assert.equal(r.mtu, 1450);
+    assert.equal(r.defaultRoute, undefined, 'absent: the backend decides');
+    assert.equal(addReq({}, { defaultRoute: true }).defaultRoute, true);
     assert.deepEqual(r.network, { cniNetwork: 'nlnet', tenant: 'acme', network: 'web' });
     assert.deepEqual(r.prevResult, { interfaces: [{ name: 'lo0' }], ips: [{ address: '10.9.0.1/32', interface: 0 }], routes: [], dns: {} });
   });

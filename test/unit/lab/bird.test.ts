@@ -15,6 +15,8 @@ describe('lab: the tor as BGP route reflector (bird.ts)', () => {
     assert.match(conf, new RegExp(`local ${plan.torDataIp} as 65000;`));
     assert.match(conf, /hold time 9;\n\s+keepalive time 3;/);
     assert.match(conf, /next hop keep; gateway direct;/);
+    // a restarted gobgpd is taken back within the hold time, not after BIRD's 60 s error wait
+    assert.match(conf, /error wait time 1, 3;/);
     for (const h of plan.hosts)
       assert.match(conf, new RegExp(`protocol bgp nl_${h.name} from nl_host \\{ neighbor ${h.dataIp} as 65000; \\}`));
     assert.equal(conf.match(/^protocol bgp /gm)?.length, 3);

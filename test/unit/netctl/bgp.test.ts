@@ -104,4 +104,66 @@ describe('netctl: BGP mode', () => {
       /BGP default AS: 65000\nBGP default neighbors: 10\.213\.1\.254:65000\nBGP hold time: 6\nBGP keepalive: 3 \(default\)\n$/,
     );
   });
+
+  describe("bgp inspect HOST: the agent's sessions and routes", () => {
+    const status = {
+      host: 'host1',
+      running: true,
+      error: '',
+      pid: 4242,
+      as: 65000,
+      routerId: '10.213.1.1',
+      neighbors: [
+        {
+          address: '10.213.1.254',
+          peerAs: 65000,
+          localAs: 65000,
+          state: 'ESTABLISHED',
+          adminDown: false,
+          uptimeSeconds: 3725,
+          holdTime: 9,
+          negotiatedHoldTime: 9,
+          received: 4,
+          accepted: 4,
+          advertised: 2,
+        },
+        { address: '10.213.1.77', peerAs: 65000, localAs: 65000, state: 'ACTIVE', uptimeSeconds: 0, holdTime: 9, negotiatedHoldTime: 0 },
+      ],
+      announced: [{ prefix: '10.60.0.0/26', nextHops: ['10.213.1.1'] }],
+      installed: [{ prefix: '10.60.0.64/26', nextHops: ['10.213.1.2', '10.213.1.3'] }],
+    };
+    const canStatus = (host = 'host1', body: unknown = status, code = 200): void => {
+      fake.canned.set(`GET /api/v1/bgp-status/${host}/`, { status: code, body: JSON.stringify(body) });
+    };
+
+    it('shows neighbors with state, uptime and prefix counts, announced paths and installed routes', async () => {
+      canStatus();
+      const r = await cli('bgp', 'inspect', 'host1');
+      assert.equal(r.stderr, '');
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /^Host host1: AS 65000, router id 10\.213\.1\.1, gobgpd pid 4242\n {2}settings: the cluster-wide default/);
+      assert.match(r.stdout, /Neighbor +AS +State +Uptime +Hold +Received +Accepted +Sent/);
+      assert.match(r.stdout, /10\.213\.1\.254 +65000 +Established +1h2m5s +9 +4 +4 +2/);
+      assert.match(r.stdout, /10\.213\.1\.77 +65000 +Active +- +9 +0 +0 +0/);
+      assert.match(r.stdout, /Announced paths:\n {2}10\.60\.0\.0\/26 via 10\.213\.1\.1\n/);
+      assert.match(r.stdout, /Installed routes \(proto 80\):\n {2}10\.60\.0\.64\/26 via 10\.213\.1\.2, 10\.213\.1\.3\n/);
+    });
+
+    it("-o json carries the agent's answer and the stored Bgp object", async () => {
+      canStatus();
+      fake.put('Bgps', 'host1', { hostname: 'host1', as: '65001' });
+      const r = await cli('bgp', 'inspect', 'host1', '-o', 'json');
+      const v = JSON.parse(r.stdout) as Record<string, unknown>;
+      assert.deepEqual(v['neighbors'], status.neighbors);
+      assert.deepEqual((v['config'] as { Config: unknown }).Config, { hostname: 'host1', as: '65001' });
+    });
+
+    it('a host without an agent is an error naming the host, exit 1', async () => {
+      canStatus('ghost', { error: 'host ghost has no agent registered', code: 'UNAVAILABLE', field: 'host' }, 503);
+      const r = await cli('bgp', 'inspect', 'ghost');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /host ghost has no agent registered/);
+      assert.equal(r.stdout, '');
+    });
+  });
 });

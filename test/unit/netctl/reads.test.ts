@@ -132,7 +132,6 @@ describe('netctl read commands (fake netmaster)', () => {
       [['group', 'inspect', '-t', 't1', 'g1'], '/api/v1/inspect/endpointGroups/t1:g1/'],
       [['policy', 'inspect', '-t', 't1', 'p1'], '/api/v1/inspect/policys/t1:p1/'],
       [['netprofile', 'inspect', '-t', 't1', 'np1'], '/api/v1/inspect/netprofiles/t1:np1/'],
-      [['bgp', 'inspect', 'host1'], '/api/v1/inspect/Bgps/host1/'],
       [['service', 'inspect', '-t', 't1', 's1'], '/api/v1/inspect/serviceLBs/t1:s1/'],
       [['global', 'inspect'], '/api/v1/inspect/globals/global/'],
       [['aci-gw', 'inspect'], '/api/v1/inspect/aciGws/aciGw/'],
@@ -496,6 +495,8 @@ describe('netctl read commands (fake netmaster)', () => {
     fake.put('appProfiles', 't1:app1', { tenantName: 't1', appProfileName: 'app1', endpointGroups: ['g1'] });
     fake.put('policys', 't1:p1', { tenantName: 't1', policyName: 'p1' });
     fake.put('Bgps', 'h1', { hostname: 'h1' });
+    // bgp inspect asks the host's agent (through netmaster) too
+    fake.canned.set('GET /api/v1/bgp-status/h1/', { status: 200, body: JSON.stringify({ host: 'h1', running: true, neighbors: [] }) });
     fake.endpoints = [{ endpointID: 'e1', network: 't1:net-vlan', tenantName: 't1' }];
     const reads: string[][] = [
       ['version'],

@@ -11,7 +11,8 @@ import type { ServiceReads } from '../../../netmaster/service/reads';
 function reads(objects: Record<string, { config: unknown; oper: Record<string, unknown> }>): ServiceReads {
   const none = () => Promise.reject(new Error('not used'));
   return {
-    kv: undefined as never,
+    // no allocations: every address range list is empty
+    kv: { list: async () => ({ kvs: [] }) } as never,
     get: async (type, key) => {
       const o = objects[`${type}/${key}`];
       if (!o) throw new Error(`no ${type} ${key}`);
@@ -39,21 +40,29 @@ describe('netmaster inspect: oper registered per kind', () => {
     assert.deepEqual(await inspect(svc, 'Bgp', 'h1'), { Config: { key: 'h1', hostname: 'h1' }, Oper: { peers: 2 } });
   });
 
-  it('computes the oper of a kind with one (tenant counts)', async () => {
+  it("computes the oper of a kind with one (tenant: its objects' opers and totals)", async () => {
     const svc = reads({
       'tenant/t1': { config: { tenantName: 't1' }, oper: { ignored: true } },
-      'network/t1:n1': { config: { tenantName: 't1', networkName: 'n1' }, oper: {} },
+      'network/t1:n1': { config: { tenantName: 't1', networkName: 'n1', subnet: '10.1.1.0/24', gateway: '', cfgdTag: '' }, oper: {} },
       'policy/t1:p1': { config: {}, oper: {} },
       'policy/t2:p1': { config: {}, oper: {} },
     });
     const r = await inspect(svc, 'tenant', 't1');
-    assert.deepEqual(r.Oper, {
-      networks: 1,
-      endpointGroups: 0,
-      policys: 1,
-      netprofiles: 0,
-      appProfiles: 0,
-      serviceLBs: 0,
+    // Contiv's TenantOper: each kind's oper in an array, and totals
+    const o = r.Oper as Record<string, unknown[] | number>;
+    assert.deepEqual(Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.isArray(v) ? `${v.length} items` : v])), {
+      networks: '1 items',
+      endpointGroups: '0 items',
+      policies: '1 items',
+      servicelbs: '0 items',
+      endpoints: '0 items',
+      totalNetworks: 1,
+      totalEPGs: 0,
+      totalPolicies: 1,
+      totalNetprofiles: 0,
+      totalAppProfiles: 0,
+      totalServicelbs: 0,
+      totalEndpoints: 0,
       numEndpoints: 0,
     });
   });

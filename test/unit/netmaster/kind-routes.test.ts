@@ -52,6 +52,8 @@ describe('netmaster REST: one route set for every kind', () => {
       assert.equal(list[0]?.key, 'k1');
       // links are filled as the kind declares them (a tenant link for tenant-scoped kinds that have one)
       assert.equal('links' in list[0]!, kind.links !== undefined);
+      // Contiv's link-sets where its model has them
+      assert.equal('link-sets' in list[0]!, kind.linkSets !== undefined);
       for (const method of ['POST', 'PUT']) {
         const r = await fetch(`${base}/${kind.collection}/${key}/`, { method, body: '{}' });
         assert.equal(r.status, 200, `${method} ${kind.collection}`);
@@ -60,14 +62,18 @@ describe('netmaster REST: one route set for every kind', () => {
       assert.equal(await (await fetch(`${base}/${kind.collection}/${key}/`, { method: 'DELETE' })).json(), key);
       const i = (await (await fetch(`${base}/inspect/${kind.collection}/${key}/`)).json()) as { Oper: unknown };
       assert.deepEqual(i.Oper, { n: 1 });
-      assert.deepEqual(calls, [
-        `list ${type}`,
-        `upsert ${type} ${key}`,
-        `upsert ${type} ${key}`,
-        `get ${type} ${key}`,
-        `delete ${type} ${key}`,
-        `inspect ${type} ${key}`,
-      ]);
+      // the link-sets list the kinds they read (model/link-sets.ts); the routes' own calls are these
+      assert.deepEqual(
+        calls.filter((c) => c.split(' ')[1] === type),
+        [
+          `list ${type}`,
+          `upsert ${type} ${key}`,
+          `upsert ${type} ${key}`,
+          `get ${type} ${key}`,
+          `delete ${type} ${key}`,
+          `inspect ${type} ${key}`,
+        ],
+      );
     });
   }
 

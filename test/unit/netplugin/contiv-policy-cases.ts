@@ -136,6 +136,36 @@ export const CASES: Case[] = [
     ],
   },
   {
+    name: "'in' deny from group web with an address (Contiv's form): the group's members inside it, not others there",
+    rules: [
+      {
+        policy: 'pd',
+        id: 'in',
+        direction: 'in',
+        action: 'deny',
+        fromEndpointGroup: 'web',
+        fromIpAddress: '10.1.0.0/26',
+        protocol: 'tcp',
+        port: 80,
+      },
+      {
+        policy: 'pa',
+        id: 'out',
+        direction: 'in',
+        action: 'deny',
+        fromEndpointGroup: 'web',
+        fromIpAddress: '10.1.0.16/28',
+        protocol: '',
+        port: 0,
+      },
+    ],
+    expect: [
+      ['web', 'db', 'tcp', 80, 'deny'],
+      ['nog', 'db', 'tcp', 80, 'allow'],
+      ['web', 'app', 'tcp', 80, 'allow'],
+    ],
+  },
+  {
     name: 'both ends: an egress deny at the source stops what the destination allows',
     rules: [
       { policy: 'pw', id: 'no-db', direction: 'out', action: 'deny', toEndpointGroup: 'db', protocol: 'tcp', port: 5432 },

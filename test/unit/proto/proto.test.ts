@@ -36,6 +36,33 @@ describe('proto', () => {
     assert.equal(svc.Queries.responseStream, true);
   });
 
+  it('carries the BGP inspect query and answer (issue 16: netctl bgp inspect)', () => {
+    const v1 = loadAgentProto().netloom.v1 as unknown as Record<string, { type: { field: Array<{ name: string; number: number }> } }>;
+    const field = (msg: string, name: string) => v1[msg]?.type.field.find((f) => f.name === name)?.number;
+    assert.equal(field('AgentQuery', 'bgp'), 3);
+    assert.equal(field('QueryAnswer', 'bgp'), 7);
+    assert.deepEqual(
+      v1['BgpNeighborStatus']?.type.field.map((f) => f.name),
+      [
+        'address',
+        'peerAs',
+        'localAs',
+        'state',
+        'adminDown',
+        'uptimeSeconds',
+        'holdTime',
+        'negotiatedHoldTime',
+        'received',
+        'accepted',
+        'advertised',
+      ],
+    );
+    assert.deepEqual(
+      v1['BgpInspectResult']?.type.field.map((f) => f.name),
+      ['host', 'running', 'error', 'pid', 'as', 'routerId', 'neighbors', 'announced', 'installed'],
+    );
+  });
+
   it('has generated types that match agent.proto (run npm run proto:gen after editing it)', function () {
     this.timeout(30_000);
     const out = mkdtempSync(join(tmpdir(), 'nl-protogen-'));

@@ -10,6 +10,7 @@ import type { AllocatedEndpoint, BlockRpc, EndpointAllocator, EndpointRequest } 
 import { OverlaySource } from '../../../../netplugin/agent/overlay-source';
 import { IpamStore } from '../../../../netplugin/ipam/ipam-store';
 import type { SyncRequest, SyncResponse } from '../../../../netplugin/ipam/registration';
+import type { PausePoint } from '../../../../netplugin/ipam/pause-points';
 import { parseHostState, type AddressBlock, type HostState } from '../../../../netplugin/state/host-state';
 import { FakeClock, flushAsync } from '../../../support/fake-clock';
 
@@ -120,7 +121,7 @@ describe('agent block allocator', () => {
   let blocks: FakeBlocks;
   let remote: FakeRemote;
   const made: BlockAllocator[] = [];
-  const make = (opts: { lowWater?: number } = {}) => {
+  const make = (opts: { lowWater?: number; pause?: PausePoint } = {}) => {
     const a = new BlockAllocator({
       hostName: HOST,
       vtepIp: '192.168.9.1',
@@ -131,6 +132,7 @@ describe('agent block allocator', () => {
       lowWater: opts.lowWater ?? 0,
       idleReleaseMs: 60_000,
       queueBackoff: { initialMs: 100, maxMs: 100 },
+      ...(opts.pause ? { pause: opts.pause } : {}),
     });
     made.push(a);
     return a;
@@ -165,6 +167,39 @@ describe('agent block allocator', () => {
     await a.queue.drained();
     assert.equal(blocks.registered.get(ep.id), '10.1.0.2');
     assert.equal(a.allocation(ep.id)?.state, 'registered');
+  });
+
+  it('createEarly answers with the address before its save; durable, the overlay and the registration follow the save', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let hold = false;
+    const a = make({ pause: (at) => (hold && at === 'allocated' ? gate : Promise.resolve()) });
+    await a.start(new Set());
+    const src: HostState[] = [];
+    const inner = { connected: true, start: async (cb: (s: HostState) => void) => cb(state(28)), stop: async () => undefined };
+    await new OverlaySource(inner, a).start((s) => src.push(s));
+    const first = await a.create(req('warm')); // claims the block
+    hold = true;
+    const early = await a.createEarly(req('k1'));
+    assert.equal(early.ip, '10.1.0.3');
+    let durable = false;
+    void early.durable.then(() => (durable = true));
+    const retried = a.create(req('k1'));
+    await flushAsync(10);
+    assert.equal(durable, false, 'not on disk while the save waits');
+    assert.equal(
+      src.at(-1)!.endpoints.some((e) => e.id === early.id),
+      false,
+      'not shown before it is on disk',
+    );
+    assert.equal((await a.createEarly(req('k1'))).ip, '10.1.0.3', 'a retried ADD meanwhile: the same address');
+    release();
+    await early.durable;
+    assert.equal((await retried).ip, '10.1.0.3', 'create() answers once the same save is done');
+    assert.equal(new IpamStore(join(dir, 'ipam.json')).load().get(early.id)?.address, '10.1.0.3');
+    assert.ok(src.at(-1)!.endpoints.some((e) => e.id === early.id));
+    await a.queue.drained();
+    assert.deepEqual([...blocks.registered.keys()].sort(), [first.id, early.id].sort());
   });
 
   it('goes to netmaster when the network is served whole, the group is not carried, or a requested address is outside its blocks', async () => {

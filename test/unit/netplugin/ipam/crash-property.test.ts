@@ -234,8 +234,8 @@ describe('ipam under crashes (property)', function () {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
         const dir = mkdtempSync(join(tmpdir(), 'netloom-ipam-prop-'));
+        const store = new IpamStore(join(dir, 'ipam.json'));
         try {
-          const store = new IpamStore(join(dir, 'ipam.json'));
           const first = store.load();
           first.addBlock(BLOCKS[0]!);
           await store.save(first);
@@ -246,6 +246,7 @@ describe('ipam under crashes (property)', function () {
           }
           await w.finish();
         } finally {
+          await store.close();
           rmSync(dir, { recursive: true, force: true });
         }
       }),

@@ -18,7 +18,10 @@ describe('ipam reconcile after a restart', () => {
     a.addBlock(BLOCK);
     await store.save(a);
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const empty = { confirm: [], register: [], forget: [], deregister: [], conflicts: [] };
 
