@@ -22,7 +22,8 @@
  * tcp_bw + tcp_lat sweep over message sizes 1 B..64 KiB, medians per size, written with two SVG
  * charts to `--out` (support/dataplane-sweep.ts).
  * Everything is removed afterwards, also on failure. Needs root.
- * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]]
+ * `--no-tso`: the netloom lab's OVS without userspace TSO (the earlier setting, for comparison).
+ * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -108,7 +109,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     if (wantNetloom) {
       const t = Date.now();
-      await netloom.up();
+      await netloom.up({ userspaceTso: !opts.noTso });
       say(`netloom lab tdp: 2 hosts, 2 agents, ${CONTAINERS.length} containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
       paths.push(...netloom.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }
@@ -182,6 +183,7 @@ export async function run(args: string[]): Promise<void> {
       benchmark: 'dataplane',
       seconds: opts.seconds,
       iperfSeconds: opts.iperfSeconds,
+      netloomUserspaceTso: !opts.noTso,
       rounds: opts.rounds,
       loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
       paths: figures,

@@ -61,6 +61,8 @@ export interface DataplaneOptions {
   sweep: boolean;
   /** where --sweep writes its JSON and SVG charts */
   out: string;
+  /** the netloom lab's OVS without userspace TSO (every container then keeps tx checksum off): the earlier setting */
+  noTso: boolean;
 }
 
 export const DEFAULT_SWEEP_OUT = 'docs/dataplane-sweep';
@@ -75,18 +77,20 @@ function intOpt(name: string, v: string | undefined, min: number, max: number): 
   return n;
 }
 
-/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]]` */
+/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso]` */
 export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
   let seconds = 5;
   let rounds = 3;
   let paths: PathName[] = [...ALL_PATHS];
   let sweep = false;
+  let noTso = false;
   let out = DEFAULT_SWEEP_OUT;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const v = args[i + 1];
-    if (a === '--sweep') {
-      sweep = true;
+    if (a === '--sweep' || a === '--no-tso') {
+      if (a === '--sweep') sweep = true;
+      else noTso = true;
       continue;
     }
     if (a === '--out') {
@@ -106,12 +110,16 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
       }
       paths = ALL_PATHS.filter((p) => list.includes(p));
     } else
-      throw new NetloomError('INVALID_ARGUMENT', `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out)`, {
-        field: 'args',
-      });
+      throw new NetloomError(
+        'INVALID_ARGUMENT',
+        `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out, --no-tso)`,
+        {
+          field: 'args',
+        },
+      );
     i++;
   }
-  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out };
+  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out, noTso };
 }
 
 export interface Sample {

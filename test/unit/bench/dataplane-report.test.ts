@@ -39,7 +39,7 @@ describe('dataplane benchmark pieces', () => {
   });
 
   it('parses options with defaults and names the bad one', () => {
-    const defaults = { sweep: false, out: 'docs/dataplane-sweep' };
+    const defaults = { sweep: false, out: 'docs/dataplane-sweep', noTso: false };
     assert.deepEqual(parseDataplaneArgs([]), { seconds: 5, iperfSeconds: 3, rounds: 3, paths: [...ALL_PATHS], ...defaults });
     assert.deepEqual(parseDataplaneArgs(['--seconds', '1', '--paths', 'ovs-normal,netloom-vxlan', '--rounds', '1']), {
       seconds: 1,
@@ -55,7 +55,9 @@ describe('dataplane benchmark pieces', () => {
       paths: [...ALL_PATHS],
       sweep: true,
       out: '/tmp/x',
+      noTso: false,
     });
+    assert.equal(parseDataplaneArgs(['--no-tso']).noTso, true);
     assert.throws(
       () => parseDataplaneArgs(['--out']),
       (e) => isNetloomError(e) && e.field === 'out',
