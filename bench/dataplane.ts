@@ -15,9 +15,17 @@
  * docs/services.md), rated against `netloom-service-direct`, the same path to a provider directly
  * (the same goals); with it, each round also measures the rate of new TCP connections through the
  * service and directly (a bounded connect loop, support/connect-loop.ts; goal at least 0.8x).
+ * The OVS references run with userspace TSO as netloom's lab hosts do (`ovs-normal`,
+ * `ovs-normal-2host`), and without it, tx checksum off in the namespaces (`-txoff`); each netloom
+ * path is rated against the two-switch reference with its own offload settings (twoHostReference)
+ * and against the veth pair. `--sweep`: instead of the rounds above, per path and round one qperf
+ * tcp_bw + tcp_lat sweep over message sizes 1 B..64 KiB, medians per size, written with two SVG
+ * charts to `--out` (support/dataplane-sweep.ts).
  * Everything is removed afterwards, also on failure. Needs root.
- * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...]
+ * `--no-tso`: the netloom lab's OVS without userspace TSO (the earlier setting, for comparison).
+ * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso]
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { errorMessage } from '../lib/errors';
 import {
@@ -38,7 +46,8 @@ import {
 } from './support/dataplane-report';
 import { CONNECT_LOOP } from './support/connect-loop';
 import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES, SERVICE } from './support/netloom-paths';
-import { runIperf3, runQperf, stopAllServers } from './support/perf-tools';
+import { runIperf3, runQperf, runQperfSweep, stopAllServers, SWEEP_SIZES, type SweepPoint } from './support/perf-tools';
+import { summarizeSweep, sweepCharts } from './support/dataplane-sweep';
 import {
   cleanupStale,
   kernelVxlanPath,
@@ -53,8 +62,10 @@ export const description =
   'container-to-container qperf/iperf3: netloom VLAN and VXLAN (with policy, egress NAT, a service) vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
 
 const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
-  'ovs-normal': ovsNormalPath,
-  'ovs-normal-2host': ovsNormal2HostPath,
+  'ovs-normal': () => ovsNormalPath(),
+  'ovs-normal-2host': () => ovsNormal2HostPath(),
+  'ovs-normal-txoff': () => ovsNormalPath(true),
+  'ovs-normal-2host-txoff': () => ovsNormal2HostPath(true),
   veth: vethPath,
   'linux-bridge': linuxBridgePath,
   'kernel-vxlan': kernelVxlanPath,
@@ -74,6 +85,7 @@ export async function run(args: string[]): Promise<void> {
   const paths: BenchPath[] = [];
   const netloom = new NetloomBench();
   const samples = new Map<PathName, Sample[]>();
+  const sweeps = new Map<PathName, SweepPoint[][]>();
   const t0 = Date.now();
   let policyEvidence: Awaited<ReturnType<NetloomBench['policyEvidence']>> | null = null;
   const wantService = opts.paths.includes('netloom-service');
@@ -97,7 +109,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     if (wantNetloom) {
       const t = Date.now();
-      await netloom.up();
+      await netloom.up({ userspaceTso: !opts.noTso });
       say(`netloom lab tdp: 2 hosts, 2 agents, ${CONTAINERS.length} containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
       paths.push(...netloom.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }
@@ -109,6 +121,16 @@ export async function run(args: string[]): Promise<void> {
     for (let r = 0; r < opts.rounds; r++) {
       const order = r % 2 === 0 ? paths : [...paths].reverse();
       for (const p of order) {
+        if (opts.sweep) {
+          const t = Date.now();
+          const points = await runQperfSweep(p.clientNs, p.serverNs, p.serverIp, opts.seconds, p.qperfDataPort);
+          sweeps.set(p.name as PathName, [...(sweeps.get(p.name as PathName) ?? []), points]);
+          const at = (n: number) => points.find((x) => x.msgSize === n);
+          say(
+            `  round ${r + 1} ${p.name}: sweep of ${points.length} sizes in ${((Date.now() - t) / 1000).toFixed(0)} s; 64 KiB tcp_bw ${((at(65536)?.tcpBwBps ?? 0) / 1e9).toFixed(3)} Gbit/s, 1 B tcp_lat ${(at(1)?.tcpLatUs ?? 0).toFixed(1)} us`,
+          );
+          continue;
+        }
         const q = await runQperf(p.clientNs, p.serverNs, p.serverIp, opts.seconds, p.qperfDataPort);
         const bps = await runIperf3(p.clientNs, p.serverNs, p.serverIp, opts.iperfSeconds, p.listenAny);
         const list = samples.get(p.name as PathName) ?? [];
@@ -118,7 +140,7 @@ export async function run(args: string[]): Promise<void> {
           `  round ${r + 1} ${p.name}: tcp_bw ${(q.tcpBwBps / 1e9).toFixed(3)} Gbit/s, tcp_lat ${q.tcpLatUs.toFixed(1)} us, iperf3 ${(bps / 1e9).toFixed(3)} Gbit/s`,
         );
       }
-      if (wantService) {
+      if (wantService && !opts.sweep) {
         // service and direct back to back, alternating which goes first
         const x = await netloom.connectionRates(r % 2 === 0);
         const pick = (y: typeof x.service) => ({ perSecond: y.perSecond, ok: y.ok, failed: y.failed });
@@ -144,8 +166,12 @@ export async function run(args: string[]): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const figures = summarize(samples);
   const load1 = loadavg()[0] ?? 0;
+  if (opts.sweep) {
+    writeSweep(opts, summarizeSweep(sweeps), { start: load0, end: load1 }, Date.now() - t0);
+    return;
+  }
+  const figures = summarize(samples);
   say('');
   say(`medians of ${opts.rounds} round(s); ratios against ovs-normal (bandwidth: higher is better, latency: lower is better)`);
   say(formatTable(figures));
@@ -157,6 +183,7 @@ export async function run(args: string[]): Promise<void> {
       benchmark: 'dataplane',
       seconds: opts.seconds,
       iperfSeconds: opts.iperfSeconds,
+      netloomUserspaceTso: !opts.noTso,
       rounds: opts.rounds,
       loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
       paths: figures,
@@ -191,4 +218,31 @@ export async function run(args: string[]): Promise<void> {
         : null,
     }),
   );
+}
+
+/** The sweep's JSON and its two charts in `opts.out`, and the JSON line on stdout. */
+function writeSweep(
+  opts: ReturnType<typeof parseDataplaneArgs>,
+  figs: ReturnType<typeof summarizeSweep>,
+  load: { start: number; end: number },
+  ms: number,
+): void {
+  const when = new Date().toISOString().slice(0, 10);
+  const json = {
+    benchmark: 'dataplane-sweep',
+    date: when,
+    secondsPerSize: opts.seconds,
+    rounds: opts.rounds,
+    msgSizes: SWEEP_SIZES,
+    loadAverage1m: { start: Number(load.start.toFixed(2)), end: Number(load.end.toFixed(2)) },
+    paths: figs,
+  };
+  const charts = sweepCharts(figs, `${when}, ${opts.rounds} round(s), qperf -t ${opts.seconds}, load ${load.start.toFixed(1)}`);
+  mkdirSync(opts.out, { recursive: true });
+  writeFileSync(`${opts.out}/dataplane-sweep.json`, `${JSON.stringify(json, null, 1)}\n`);
+  writeFileSync(`${opts.out}/dataplane-sweep-bandwidth.svg`, charts.bandwidth);
+  writeFileSync(`${opts.out}/dataplane-sweep-latency.svg`, charts.latency);
+  say(`sweep: ${opts.out}/dataplane-sweep.json, dataplane-sweep-bandwidth.svg, dataplane-sweep-latency.svg; ${(ms / 1000).toFixed(1)} s`);
+  say(`load average ${load.start.toFixed(2)} at start, ${load.end.toFixed(2)} at end`);
+  say(JSON.stringify(json));
 }

@@ -50,6 +50,7 @@ export interface NetpluginOptions {
   vtepIp?: string;
   underlayMtu: string;
   txChecksumOff: 'auto' | 'on' | 'off';
+  userspaceTso: 'auto' | 'off';
   cniSocket: string;
   cnmSocket?: string;
   cnmState: string;
@@ -105,6 +106,14 @@ export function buildCommand(): Command {
     .addOption(
       new Option('--tx-checksum-off <mode>', 'ethtool -K <if> tx off in containers (auto: on the netdev datapath)')
         .choices(['auto', 'on', 'off'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--userspace-tso <mode>',
+        "netdev datapath: set OVS's other_config:userspace-tso-enable (read at ovs-vswitchd's start) and, while the switch has it, leave VLAN networks' containers their tx checksum (auto: with --datapath netdev; the kernel datapath needs none of it)",
+      )
+        .choices(['auto', 'off'])
         .default('auto'),
     )
     .option('--cni-socket <path>', 'where the CNI shim (bin/netloom-cni) connects', DEFAULT_AGENT_SOCKET)
@@ -256,6 +265,9 @@ export async function main(argv: string[]): Promise<void> {
       },
       underlayMtu,
       txChecksumOff: o.txChecksumOff === 'on' || (o.txChecksumOff === 'auto' && o.datapath === 'netdev'),
+      txChecksumOffForced: o.txChecksumOff === 'on',
+      // TSO exists only on the userspace datapath; the kernel datapath needs none of this
+      userspaceTso: o.datapath === 'netdev' && o.userspaceTso !== 'off',
       endpointStatePath: `${o.stateDir}/endpoints.json`,
       hostNetwork: o.hostNetwork,
       datapathPurge: o.datapathPurge as 'auto' | 'always' | 'never',

@@ -16,6 +16,8 @@ export const ALL_PATHS = [
   'netloom-service-direct',
   'ovs-normal',
   'ovs-normal-2host',
+  'ovs-normal-txoff',
+  'ovs-normal-2host-txoff',
   'veth',
   'linux-bridge',
   'kernel-vxlan',
@@ -24,6 +26,16 @@ export type PathName = (typeof ALL_PATHS)[number];
 export const REFERENCE_PATH: PathName = 'ovs-normal';
 /** the same NORMAL switching over two OVS instances in a row: netloom's cross-host topology */
 export const TWO_HOST_PATH: PathName = 'ovs-normal-2host';
+/** the physical limit of the machine: a veth pair */
+export const VETH_PATH: PathName = 'veth';
+/**
+ * The two-switch reference with a path's own offload settings (vsOvsNormal2Host): netloom's VXLAN
+ * containers keep tx checksum off (OVS 3.1 drops offloaded segments at tunnel ports), so theirs is
+ * the reference without TSO and with tx off; every other path's has TSO like netloom's VLAN ones.
+ */
+export function twoHostReference(name: PathName): PathName {
+  return /^netloom-(vxlan|egress|service)/.test(name) ? 'ovs-normal-2host-txoff' : TWO_HOST_PATH;
+}
 /** a path with the 100-rule policy and the same path without it */
 export const POLICY_PATHS: ReadonlyArray<[PathName, PathName]> = [
   ['netloom-vlan-policy', 'netloom-vlan'],
@@ -45,7 +57,15 @@ export interface DataplaneOptions {
   iperfSeconds: number;
   rounds: number;
   paths: PathName[];
+  /** qperf -oo msg_size:1:64K:*2 per path instead of the single-size rounds, charts written to `out` */
+  sweep: boolean;
+  /** where --sweep writes its JSON and SVG charts */
+  out: string;
+  /** the netloom lab's OVS without userspace TSO (every container then keeps tx checksum off): the earlier setting */
+  noTso: boolean;
 }
+
+export const DEFAULT_SWEEP_OUT = 'docs/dataplane-sweep';
 
 function intOpt(name: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -57,15 +77,26 @@ function intOpt(name: string, v: string | undefined, min: number, max: number): 
   return n;
 }
 
-/** `[--seconds N] [--rounds N] [--paths a,b,...]` */
+/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso]` */
 export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
   let seconds = 5;
   let rounds = 3;
   let paths: PathName[] = [...ALL_PATHS];
+  let sweep = false;
+  let noTso = false;
+  let out = DEFAULT_SWEEP_OUT;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const v = args[i + 1];
-    if (a === '--seconds') seconds = intOpt('seconds', v, 1, 5);
+    if (a === '--sweep' || a === '--no-tso') {
+      if (a === '--sweep') sweep = true;
+      else noTso = true;
+      continue;
+    }
+    if (a === '--out') {
+      if (!v || v.startsWith('--')) throw new NetloomError('INVALID_ARGUMENT', '--out needs a directory', { field: 'out' });
+      out = v;
+    } else if (a === '--seconds') seconds = intOpt('seconds', v, 1, 5);
     else if (a === '--rounds') rounds = intOpt('rounds', v, 1, 20);
     else if (a === '--paths') {
       const list = (v ?? '').split(',').filter((s) => s !== '');
@@ -78,10 +109,17 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
         );
       }
       paths = ALL_PATHS.filter((p) => list.includes(p));
-    } else throw new NetloomError('INVALID_ARGUMENT', `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths)`, { field: 'args' });
+    } else
+      throw new NetloomError(
+        'INVALID_ARGUMENT',
+        `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out, --no-tso)`,
+        {
+          field: 'args',
+        },
+      );
     i++;
   }
-  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths };
+  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out, noTso };
 }
 
 export interface Sample {
@@ -98,8 +136,12 @@ export interface PathFigures {
   rounds: number;
   /** ratios to the reference path: bandwidths path/reference (higher is better), latency path/reference (lower is better) */
   vsOvsNormal: Ratios | null;
-  /** the same against `ovs-normal-2host` (null when it was not measured) */
+  /** the same against the two-switch reference with this path's offload settings (twoHostReference; null when not measured) */
   vsOvsNormal2Host: Ratios | null;
+  /** that reference's name */
+  ovs2HostReference: PathName;
+  /** the same against the veth pair, the machine's physical limit (null when not measured) */
+  vsVeth: Ratios | null;
   /** policy paths only: the same against the path without policy (null when it was not measured) */
   vsNoPolicy?: Ratios | null;
   /** NAT paths only: the same against the path without NAT (null when it was not measured) */
@@ -134,6 +176,8 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
       rounds: xs.length,
       vsOvsNormal: null,
       vsOvsNormal2Host: null,
+      ovs2HostReference: twoHostReference(name),
+      vsVeth: null,
     };
   }
   const ratios = (f: PathFigures, ref: PathFigures): Ratios => ({
@@ -142,10 +186,12 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
     iperf3: round(f.iperf3Gbps / ref.iperf3Gbps, 2),
   });
   const ref = out[REFERENCE_PATH];
-  const ref2 = out[TWO_HOST_PATH];
+  const veth = out[VETH_PATH];
   for (const f of Object.values(out)) {
+    const ref2 = out[f.ovs2HostReference];
     if (ref) f.vsOvsNormal = ratios(f, ref);
     if (ref2) f.vsOvsNormal2Host = ratios(f, ref2);
+    if (veth) f.vsVeth = ratios(f, veth);
   }
   for (const [withPolicy, without] of POLICY_PATHS) {
     const f = out[withPolicy];
@@ -263,12 +309,22 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
       if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
     }
   }
-  const two = ALL_PATHS.filter((n) => n.startsWith('netloom-') && figs[n]?.vsOvsNormal2Host);
+  const two = ALL_PATHS.filter((n) => n.startsWith('netloom-') && (figs[n]?.vsOvsNormal2Host || figs[n]?.vsVeth));
   if (two.length > 0) {
-    rows.push('', '| path | tcp_bw / OVS 2-host | tcp_lat / OVS 2-host | iperf3 / OVS 2-host |', '|---|---|---|---|');
+    rows.push(
+      '',
+      '| path | OVS 2-host reference (same offload) | tcp_bw / it | tcp_lat / it | iperf3 / it | tcp_bw / veth | iperf3 / veth |',
+      '|---|---|---|---|---|---|---|',
+    );
+    const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}x`);
     for (const n of two) {
-      const r = figs[n]?.vsOvsNormal2Host;
-      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
+      const f = figs[n];
+      if (!f) continue;
+      const r = f.vsOvsNormal2Host ?? undefined;
+      const v = f.vsVeth ?? undefined;
+      rows.push(
+        `| ${n} | ${f.ovs2HostReference} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} | ${x(v?.tcpBw)} | ${x(v?.iperf3)} |`,
+      );
     }
   }
   return rows.join('\n');

@@ -225,6 +225,7 @@ export async function cleanupStaleNetloom(): Promise<void> {
 export class NetloomBench {
   private plan: LabPlan | undefined;
   private readonly agents = new Map<string, number>();
+  private agentExtra: string[] = [];
 
   private dir(h: HostPlan): string {
     if (!this.plan) throw new NetloomError('UNAVAILABLE', 'lab not up');
@@ -237,9 +238,12 @@ export class NetloomBench {
     return h;
   }
 
-  /** Lab up, fabric file written, both agents started, every container plugged and answering. */
-  async up(): Promise<void> {
-    const state = await labUp({ name: LAB_NAME, hosts: 2, etcdMembers: 1, netmasters: 0 });
+  /** Lab up (its OVS with userspace TSO unless told), fabric file written, both agents started, every container plugged and answering. */
+  async up(opts: { userspaceTso?: boolean } = {}): Promise<void> {
+    // without TSO the agents must not write the setting either: on a fresh switch it would take
+    // effect for every port they then make (netplugin/agent/userspace-tso.ts)
+    this.agentExtra = opts.userspaceTso === false ? ['--userspace-tso', 'off'] : [];
+    const state = await labUp({ name: LAB_NAME, hosts: 2, etcdMembers: 1, netmasters: 0, userspaceTso: opts.userspaceTso !== false });
     this.plan = state.plan;
     const text = JSON.stringify(fabricState(this.plan.hosts));
     for (const h of this.plan.hosts) {
@@ -315,7 +319,7 @@ export class NetloomBench {
     const sock = `${d}/netplugin.sock`;
     rmSync(sock, { force: true });
     const args = [...hostAgentArgs(plan, h), '--fabric-file', `${d}/fabric.json`, '--cni-socket', sock, '--state-dir', `${d}/state`];
-    const pid = spawnAgent(h, [...args, '--log-level', 'warn'], `${d}/netplugin.log`);
+    const pid = spawnAgent(h, [...args, ...this.agentExtra, '--log-level', 'warn'], `${d}/netplugin.log`);
     this.agents.set(h.name, pid);
     recordAgentPids([...this.agents.values()]);
     await waitForAgentSocket(h.name, pid, sock, `${d}/netplugin.log`);

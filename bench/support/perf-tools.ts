@@ -23,17 +23,31 @@ const LAT_UNITS: Record<string, number> = { ns: 1e-3, us: 1, ms: 1e3, sec: 1e6 }
  * qperf's units are decimal (1 GB = 1e9 bytes).
  */
 export function parseQperf(text: string): QperfFigures {
-  const bw = /tcp_bw:\s*\n\s*bw\s*=\s*([\d.]+)\s*(\S+)/.exec(text);
-  const lat = /tcp_lat:\s*\n\s*latency\s*=\s*([\d.]+)\s*(\S+)/.exec(text);
+  const bw = /tcp_bw:\s*\n\s*bw\s*=\s*[\d.]+\s*\S+/.exec(text);
+  const lat = /tcp_lat:\s*\n\s*latency\s*=\s*[\d.]+\s*\S+/.exec(text);
   if (!bw || !lat)
     throw new NetloomError('INVALID_ARGUMENT', `qperf output has no tcp_bw/tcp_lat figures: ${text.trim().slice(0, 300)}`, {
       field: 'qperf',
     });
-  const bwUnit = BW_UNITS[bw[2] ?? ''];
-  const latUnit = LAT_UNITS[lat[2] ?? ''];
-  if (bwUnit === undefined) throw new NetloomError('INVALID_ARGUMENT', `unknown qperf bandwidth unit "${bw[2] ?? ''}"`, { field: 'qperf' });
-  if (latUnit === undefined) throw new NetloomError('INVALID_ARGUMENT', `unknown qperf latency unit "${lat[2] ?? ''}"`, { field: 'qperf' });
-  return { tcpBwBps: Number(bw[1]) * bwUnit * 8, tcpLatUs: Number(lat[1]) * latUnit };
+  return { tcpBwBps: parseBw(bw[0]), tcpLatUs: parseLat(lat[0]) };
+}
+
+/** `bw = 1.2 GB/sec` in bits per second (qperf's units are decimal). */
+function parseBw(s: string): number {
+  const m = /=\s*([\d.]+)\s*(\S+)/.exec(s);
+  const unit = BW_UNITS[m?.[2] ?? ''];
+  if (!m || unit === undefined)
+    throw new NetloomError('INVALID_ARGUMENT', `unknown qperf bandwidth unit "${m?.[2] ?? s}"`, { field: 'qperf' });
+  return Number(m[1]) * unit * 8;
+}
+
+/** `latency = 60.5 us` in microseconds. */
+function parseLat(s: string): number {
+  const m = /=\s*([\d.]+)\s*(\S+)/.exec(s);
+  const unit = LAT_UNITS[m?.[2] ?? ''];
+  if (!m || unit === undefined)
+    throw new NetloomError('INVALID_ARGUMENT', `unknown qperf latency unit "${m?.[2] ?? s}"`, { field: 'qperf' });
+  return Number(m[1]) * unit;
 }
 
 /** Parse `iperf3 -c ... -J`: the receiver's bits per second. */
@@ -97,10 +111,39 @@ export async function stopServer(s: Server): Promise<void> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * qperf tcp_bw + tcp_lat from `clientNs` to `serverIp` (in `serverNs`), `seconds` per test. qperf
- * opens its test connections to an ephemeral port unless `dataPort` fixes it (`-ip`): a service
- * forwards only the ports it has.
+ * qperf with `tests` (and options before the host) from `clientNs` to `serverIp` (in `serverNs`),
+ * `seconds` per test and message size; its stdout once it printed a tcp_lat figure. qperf opens
+ * its test connections to an ephemeral port unless `dataPort` fixes it (`-ip`): a service forwards
+ * only the ports it has. `runs`: how many tests the command makes (bounds its time).
  */
+async function qperfOutput(
+  p: { clientNs: string; serverNs: string; serverIp: string; seconds: number; dataPort?: number | undefined },
+  options: string[],
+  runs: number,
+): Promise<string> {
+  const budget = p.seconds * runs + 20 + runs;
+  const server = startServer(p.serverNs, budget + 10, ['qperf']);
+  try {
+    let last = '';
+    for (let attempt = 0; attempt < 30; attempt++) {
+      await sleep(attempt === 0 ? 150 : 100);
+      const port = p.dataPort === undefined ? [] : ['-ip', String(p.dataPort)];
+      const r = await run('qperf', ['-t', String(p.seconds), ...port, ...options, p.serverIp, 'tcp_bw', 'tcp_lat'], {
+        netns: p.clientNs,
+        allowFailure: true,
+        timeoutMs: budget * 1000,
+      });
+      last = r.stdout + r.stderr;
+      if (r.code === 0 && /tcp_lat:/.test(r.stdout)) return r.stdout;
+      if (!/failed to connect|refused/i.test(last)) break;
+    }
+    throw new NetloomError('COMMAND_FAILED', `qperf ${p.clientNs} -> ${p.serverIp}: ${last.trim().slice(0, 300)}`);
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/** qperf tcp_bw + tcp_lat from `clientNs` to `serverIp` (in `serverNs`), `seconds` per test. */
 export async function runQperf(
   clientNs: string,
   serverNs: string,
@@ -108,25 +151,42 @@ export async function runQperf(
   seconds: number,
   dataPort?: number,
 ): Promise<QperfFigures> {
-  const server = startServer(serverNs, seconds * 2 + 30, ['qperf']);
-  try {
-    let last = '';
-    for (let attempt = 0; attempt < 30; attempt++) {
-      await sleep(attempt === 0 ? 150 : 100);
-      const port = dataPort === undefined ? [] : ['-ip', String(dataPort)];
-      const r = await run('qperf', ['-t', String(seconds), ...port, serverIp, 'tcp_bw', 'tcp_lat'], {
-        netns: clientNs,
-        allowFailure: true,
-        timeoutMs: (seconds * 2 + 20) * 1000,
-      });
-      last = r.stdout + r.stderr;
-      if (r.code === 0 && /tcp_lat:/.test(r.stdout)) return parseQperf(r.stdout);
-      if (!/failed to connect|refused/i.test(last)) break;
-    }
-    throw new NetloomError('COMMAND_FAILED', `qperf ${clientNs} -> ${serverIp}: ${last.trim().slice(0, 300)}`);
-  } finally {
-    await stopServer(server);
-  }
+  return parseQperf(await qperfOutput({ clientNs, serverNs, serverIp, seconds, dataPort }, [], 2));
+}
+
+/** The message sizes of `qperf -oo msg_size:1:64K:*2`: 1, 2, 4 ... 65536 bytes. */
+export const SWEEP_SIZES: readonly number[] = Array.from({ length: 17 }, (_, i) => 2 ** i);
+
+export interface SweepPoint extends QperfFigures {
+  msgSize: number;
+}
+
+/**
+ * Parse `qperf -oo msg_size:...` output of tcp_bw and tcp_lat: one figure per size, bandwidths
+ * first, in the order of `sizes` (qperf prints no size without -v). Pure.
+ */
+export function parseQperfSweep(text: string, sizes: readonly number[]): SweepPoint[] {
+  const bws = [...text.matchAll(/tcp_bw:\s*\n\s*bw\s*=\s*[\d.]+\s*\S+/g)].map((m) => parseBw(m[0]));
+  const lats = [...text.matchAll(/tcp_lat:\s*\n\s*latency\s*=\s*[\d.]+\s*\S+/g)].map((m) => parseLat(m[0]));
+  if (bws.length !== sizes.length || lats.length !== sizes.length)
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      `qperf sweep printed ${bws.length} tcp_bw and ${lats.length} tcp_lat figures for ${sizes.length} message sizes`,
+      { field: 'qperf' },
+    );
+  return sizes.map((msgSize, i) => ({ msgSize, tcpBwBps: bws[i] as number, tcpLatUs: lats[i] as number }));
+}
+
+/** `qperf -oo msg_size:1:64K:*2 tcp_bw tcp_lat` (SWEEP_SIZES), `seconds` per test and size. */
+export async function runQperfSweep(
+  clientNs: string,
+  serverNs: string,
+  serverIp: string,
+  seconds: number,
+  dataPort?: number,
+): Promise<SweepPoint[]> {
+  const text = await qperfOutput({ clientNs, serverNs, serverIp, seconds, dataPort }, ['-oo', 'msg_size:1:64K:*2'], SWEEP_SIZES.length * 2);
+  return parseQperfSweep(text, SWEEP_SIZES);
 }
 
 /**

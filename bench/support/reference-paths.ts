@@ -1,8 +1,9 @@
 /**
  * The reference paths of the dataplane benchmark, each two namespaces (`dp…`) that can reach each
  * other: a direct veth pair, a Linux bridge, kernel VXLAN, a plain Open vSwitch netdev bridge
- * with a single NORMAL flow (its own private OVS in namespace `dpovs`, tx checksum off in the
- * namespaces, as the userspace datapath needs), and the same across two OVS instances. Every path has a `cleanup` that is safe to call
+ * with a single NORMAL flow (its own private OVS in namespace `dpovs`), and the same across two
+ * OVS instances; each OVS path twice: with userspace TSO (as netloom's lab hosts run) and in a
+ * `-txoff` variant without it (tx checksum off in the namespaces, the older workaround). Every path has a `cleanup` that is safe to call
  * after a partial setup; `cleanupStale` removes what an earlier, killed run left behind.
  */
 import { rmSync } from 'node:fs';
@@ -24,10 +25,35 @@ export interface BenchPath {
   cleanup(): Promise<void>;
 }
 
-export const OVS_DIR = '/tmp/nl-dataplane/ovs';
-const OVS_2HOST_DIRS = ['/tmp/nl-dataplane/ovs-h1', '/tmp/nl-dataplane/ovs-h2'];
-const OVS_NS = 'dpovs';
-const ALL_NETNS = ['dpve1', 'dpve2', 'dplbh', 'dplb1', 'dplb2', 'dpkv1', 'dpkv2', 'dpo1', 'dpo2', OVS_NS, 'dpo3', 'dpo4', 'dpoh1', 'dpoh2'];
+/** The namespaces, OVS directories and subnet of one OVS reference path (pure). */
+export function ovsLayout(txOff: boolean): {
+  ovsNs: string;
+  hostNs: [string, string];
+  ctrNs: [string, string, string, string];
+  dirs: [string, string, string];
+  octet: number;
+} {
+  const x = txOff ? 't' : '';
+  return {
+    ovsNs: `dpovs${x}`,
+    hostNs: [`dpoh1${x}`, `dpoh2${x}`],
+    ctrNs: [`dpo1${x}`, `dpo2${x}`, `dpo3${x}`, `dpo4${x}`],
+    dirs: [`/tmp/nl-dataplane/ovs${x}`, `/tmp/nl-dataplane/ovs-h1${x}`, `/tmp/nl-dataplane/ovs-h2${x}`],
+    octet: txOff ? 6 : 4,
+  };
+}
+
+const OVS_LAYOUTS = [ovsLayout(false), ovsLayout(true)];
+const ALL_NETNS = [
+  'dpve1',
+  'dpve2',
+  'dplbh',
+  'dplb1',
+  'dplb2',
+  'dpkv1',
+  'dpkv2',
+  ...OVS_LAYOUTS.flatMap((l) => [l.ovsNs, ...l.hostNs, ...l.ctrNs]),
+];
 
 async function delAll(names: string[]): Promise<void> {
   for (const n of names) await delNetns(n);
@@ -35,7 +61,10 @@ async function delAll(names: string[]): Promise<void> {
 
 /** Remove namespaces and the private OVS a previous run may have left. */
 export async function cleanupStale(): Promise<void> {
-  await dropOvs([OVS_DIR, ...OVS_2HOST_DIRS], ALL_NETNS);
+  await dropOvs(
+    OVS_LAYOUTS.flatMap((l) => l.dirs),
+    ALL_NETNS,
+  );
 }
 
 /** Build path `p` with `setup`; when setup fails, undo what it made (`p.cleanup`) and rethrow. */
@@ -131,10 +160,10 @@ export async function kernelVxlanPath(): Promise<BenchPath> {
   });
 }
 
-/** A private OVS in namespace `ns` with a netdev bridge `br-dp` (standalone, OpenFlow13). */
-async function ovsHost(ns: string, dir: string): Promise<{ netns: string; env: NodeJS.ProcessEnv }> {
+/** A private OVS in namespace `ns` with a netdev bridge `br-dp` (standalone, OpenFlow13), with or without userspace TSO. */
+async function ovsHost(ns: string, dir: string, tso: boolean): Promise<{ netns: string; env: NodeJS.ProcessEnv }> {
   await addNetns(ns);
-  await startOvs(dir, ns);
+  await startOvs(dir, ns, { userspaceTso: tso });
   const opts = { netns: ns, env: ovsEnv(dir) };
   await run('ovs-vsctl', ['add-br', 'br-dp', '--', 'set', 'bridge', 'br-dp', 'datapath_type=netdev', 'protocols=OpenFlow13'], opts);
   return opts;
@@ -146,15 +175,21 @@ async function onlyNormalFlow(opts: { netns: string; env: NodeJS.ProcessEnv }): 
   await run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flow', 'br-dp', 'priority=0,actions=NORMAL'], opts);
 }
 
-/** A namespace `ctrNs` whose eth0 (tx checksum off) is plugged into br-dp as `port`. */
-async function plugIntoOvs(opts: { netns: string; env: NodeJS.ProcessEnv }, ctrNs: string, port: string, cidr: string): Promise<void> {
+/** A namespace `ctrNs` whose eth0 (tx checksum off when `txOff`) is plugged into br-dp as `port`. */
+async function plugIntoOvs(
+  opts: { netns: string; env: NodeJS.ProcessEnv },
+  ctrNs: string,
+  port: string,
+  cidr: string,
+  txOff: boolean,
+): Promise<void> {
   await addNetns(ctrNs);
   await addVeth(port, opts.netns, 'eth0', ctrNs);
   await linkUp(port, opts.netns);
   await run('ovs-vsctl', ['add-port', 'br-dp', port], opts);
   await addAddr('eth0', cidr, ctrNs);
   await linkUp('eth0', ctrNs);
-  await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: ctrNs });
+  if (txOff) await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: ctrNs });
 }
 
 async function dropOvs(dirs: string[], netns: string[]): Promise<void> {
@@ -165,19 +200,23 @@ async function dropOvs(dirs: string[], netns: string[]): Promise<void> {
 
 /**
  * A plain OVS netdev bridge `br-dp` (one flow: priority=0 actions=NORMAL) in its own OVS instance
- * in namespace `dpovs`, with two namespaces plugged by veth, tx checksum off inside.
+ * in namespace `dpovs`, with two namespaces plugged by veth: with userspace TSO (tx checksum
+ * offload on inside), or `txOff`: without TSO, tx checksum off inside (`ovs-normal-txoff`).
  */
-export async function ovsNormalPath(): Promise<BenchPath> {
+export async function ovsNormalPath(txOff = false): Promise<BenchPath> {
+  const l = ovsLayout(txOff);
+  const [c1, c2] = l.ctrNs;
   const p: BenchPath = {
-    name: 'ovs-normal',
-    clientNs: 'dpo1',
-    serverNs: 'dpo2',
-    serverIp: '10.4.0.2',
-    cleanup: () => dropOvs([OVS_DIR], ['dpo1', 'dpo2', OVS_NS]),
+    name: txOff ? 'ovs-normal-txoff' : 'ovs-normal',
+    clientNs: c1,
+    serverNs: c2,
+    serverIp: `10.${l.octet}.0.2`,
+    cleanup: () => dropOvs([l.dirs[0]], [c1, c2, l.ovsNs]),
   };
   return built(p, async () => {
-    const opts = await ovsHost(OVS_NS, OVS_DIR);
-    for (const i of [1, 2]) await plugIntoOvs(opts, `dpo${i}`, `dpov${i}`, `10.4.0.${i}/24`);
+    const opts = await ovsHost(l.ovsNs, l.dirs[0], !txOff);
+    await plugIntoOvs(opts, c1, 'dpov1', `10.${l.octet}.0.1/24`, txOff);
+    await plugIntoOvs(opts, c2, 'dpov2', `10.${l.octet}.0.2/24`, txOff);
     await onlyNormalFlow(opts);
   });
 }
@@ -187,18 +226,21 @@ export async function ovsNormalPath(): Promise<BenchPath> {
  * NORMAL flow each) joined by a veth pair that is a port of both bridges: the topology of
  * netloom's cross-host paths (two userspace switches in a row) without netloom's pipeline.
  */
-export async function ovsNormal2HostPath(): Promise<BenchPath> {
+export async function ovsNormal2HostPath(txOff = false): Promise<BenchPath> {
+  const l = ovsLayout(txOff);
+  const [, , c3, c4] = l.ctrNs;
+  const [h1ns, h2ns] = l.hostNs;
   const p: BenchPath = {
-    name: 'ovs-normal-2host',
-    clientNs: 'dpo3',
-    serverNs: 'dpo4',
-    serverIp: '10.5.0.4',
-    cleanup: () => dropOvs(OVS_2HOST_DIRS, ['dpo3', 'dpo4', 'dpoh1', 'dpoh2']),
+    name: txOff ? 'ovs-normal-2host-txoff' : 'ovs-normal-2host',
+    clientNs: c3,
+    serverNs: c4,
+    serverIp: `10.${l.octet + 1}.0.4`,
+    cleanup: () => dropOvs([l.dirs[1], l.dirs[2]], [c3, c4, h1ns, h2ns]),
   };
   return built(p, async () => {
-    const h1 = await ovsHost('dpoh1', OVS_2HOST_DIRS[0] as string);
-    const h2 = await ovsHost('dpoh2', OVS_2HOST_DIRS[1] as string);
-    await addVeth('up1', 'dpoh1', 'up2', 'dpoh2');
+    const h1 = await ovsHost(h1ns, l.dirs[1], !txOff);
+    const h2 = await ovsHost(h2ns, l.dirs[2], !txOff);
+    await addVeth('up1', h1ns, 'up2', h2ns);
     for (const [opts, port] of [
       [h1, 'up1'],
       [h2, 'up2'],
@@ -206,8 +248,8 @@ export async function ovsNormal2HostPath(): Promise<BenchPath> {
       await linkUp(port, opts.netns);
       await run('ovs-vsctl', ['add-port', 'br-dp', port], opts);
     }
-    await plugIntoOvs(h1, 'dpo3', 'dpov3', '10.5.0.3/24');
-    await plugIntoOvs(h2, 'dpo4', 'dpov4', '10.5.0.4/24');
+    await plugIntoOvs(h1, c3, 'dpov3', `10.${l.octet + 1}.0.3/24`, txOff);
+    await plugIntoOvs(h2, c4, 'dpov4', `10.${l.octet + 1}.0.4/24`, txOff);
     await onlyNormalFlow(h1);
     await onlyNormalFlow(h2);
   });

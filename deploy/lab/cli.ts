@@ -147,9 +147,18 @@ export function buildCli(): Command {
       "agents keep a Docker network NETWORK/TENANT per netloom network in their host's dockerd (netplugin --docker-networks)",
     )
     .option('--bgp', "BIRD on the tor as the hosts' BGP route reflector (AS 65000), and netmaster's matching BGP default (docs/bgp.md)")
+    .option('--no-userspace-tso', "the hosts' ovs-vswitchd start without userspace TSO (every container then keeps tx checksum off)")
     .action(
       async (
-        o: { hosts: number; etcdMembers: string; netmasters: number; agents: boolean; dockerNetworks?: boolean; bgp?: boolean },
+        o: {
+          hosts: number;
+          etcdMembers: string;
+          netmasters: number;
+          agents: boolean;
+          dockerNetworks?: boolean;
+          bgp?: boolean;
+          userspaceTso: boolean;
+        },
         cmd: Command,
       ) => {
         await labUp({
@@ -160,6 +169,7 @@ export function buildCli(): Command {
           agents: o.agents,
           ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
           ...(o.bgp ? { bgp: true } : {}),
+          userspaceTso: o.userspaceTso,
           progress,
         });
       },

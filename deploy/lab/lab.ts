@@ -56,6 +56,11 @@ export interface UpOptions {
   dockerNetworks?: boolean;
   /** BIRD on the tor as the hosts' route reflector, and netmaster's matching BGP default (bird.ts) */
   bgp?: boolean;
+  /**
+   * every host's ovs-vswitchd starts with other_config:userspace-tso-enable=true (default true:
+   * the lab owns its switches, and OVS reads the setting at start only; netplugin/agent/userspace-tso.ts)
+   */
+  userspaceTso?: boolean;
 }
 
 /** bin/netmaster's entry point (REST + gRPC agent API + leader-elected liveness), in dist/. */
@@ -144,7 +149,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     saveState(state);
     await Promise.all(
       plan.hosts.map(async (h) => {
-        const inst = await startOvs(h.ovsDir, h.netns);
+        const inst = await startOvs(h.ovsDir, h.netns, { userspaceTso: opts.userspaceTso !== false });
         state.pids.push({ role: `${h.name}/ovsdb-server`, pid: inst.ovsdbPid, program: 'ovsdb-server' });
         state.pids.push({ role: `${h.name}/ovs-vswitchd`, pid: inst.vswitchdPid, program: 'ovs-vswitchd' });
         progress(`${h.name}: netns ${h.netns}, mgmt ${h.mgmtIp}, data ${h.dataIp}, OVS ${inst.vswitchdPid}`);

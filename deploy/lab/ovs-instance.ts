@@ -57,8 +57,16 @@ async function startVswitchd(dir: string, netns: string | undefined, env: NodeJS
   return pid;
 }
 
+export interface StartOvsOptions {
+  /**
+   * other_config:userspace-tso-enable=true before ovs-vswitchd starts (OVS reads it at start:
+   * set later, only ports opened afterwards get offloads)
+   */
+  userspaceTso?: boolean;
+}
+
 /** Start (or adopt, when already running) the instance in `dir`. */
-export async function startOvs(dir: string, netns?: string): Promise<OvsInstance> {
+export async function startOvs(dir: string, netns?: string, o: StartOvsOptions = {}): Promise<OvsInstance> {
   for (const sub of ['run', 'db', 'log', 'etc/openvswitch']) mkdirSync(`${dir}/${sub}`, { recursive: true });
   const env = ovsEnv(dir);
   const opts: RunOptions = { netns, env };
@@ -87,7 +95,10 @@ export async function startOvs(dir: string, netns?: string): Promise<OvsInstance
     );
   }
   let vswitchdPid = pids.vswitchd;
-  if (vswitchdPid === undefined || !isAlive(vswitchdPid)) vswitchdPid = await startVswitchd(dir, netns, env);
+  if (vswitchdPid === undefined || !isAlive(vswitchdPid)) {
+    if (o.userspaceTso) await run('ovs-vsctl', ['--no-wait', 'set', 'Open_vSwitch', '.', 'other_config:userspace-tso-enable=true'], opts);
+    vswitchdPid = await startVswitchd(dir, netns, env);
+  }
   const ovsdbPid = ovsPids(dir).ovsdb;
   if (ovsdbPid === undefined) throw new NetloomError('COMMAND_FAILED', `ovsdb-server in ${dir} wrote no pidfile`);
   return { dir, netns, runDir: `${dir}/run`, dbSock: `${dir}/run/db.sock`, env, ovsdbPid, vswitchdPid };

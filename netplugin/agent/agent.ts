@@ -47,6 +47,8 @@ import type { TracePacket } from '../trace/trace-flow';
 import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
+import { disableTxChecksum } from '../plumbing/veth';
+import { mayTunnel, TSO_KEY, txChecksumOffFor, userspaceTsoActive } from './userspace-tso';
 import { RoutedHost } from '../routed/routed-host';
 
 export interface AgentConfig {
@@ -57,6 +59,14 @@ export interface AgentConfig {
   underlayMtu: number;
   /** `ethtool -K <if> tx off` in containers (needed on the netdev datapath) */
   txChecksumOff: boolean;
+  /** tx off in every container, also where userspace TSO would let it stay on (`--tx-checksum-off on`) */
+  txChecksumOffForced?: boolean;
+  /**
+   * netdev: write `other_config:userspace-tso-enable=true` (it takes effect at the next
+   * ovs-vswitchd start) and, while the running switch has it, leave VLAN networks' containers
+   * their tx checksum offload (agent/userspace-tso.ts)
+   */
+  userspaceTso?: boolean;
   /** endpoint records file; undefined keeps them in memory only */
   endpointStatePath: string | undefined;
   /** how often the policy rules' counters are read from the switch for netmaster (default 5000 ms; 0: never) */
@@ -115,6 +125,8 @@ export class Agent {
   private lastPortMappings = '[]';
   private ports: Record<string, LocalPort> = {};
   private bridgePorts: BridgePorts = {};
+  /** the running ovs-vswitchd has userspace TSO (probed after every bridge setup) */
+  private tsoActive = false;
   private readonly vtepIp: string;
   private stopped = false;
   private readonly warmup: VtepWarmup;
@@ -155,7 +167,7 @@ export class Agent {
       },
     });
     this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
-    this.setup = new BridgeSetup(config.bridge, deps.logger);
+    this.setup = new BridgeSetup({ ...config.bridge, ...(config.userspaceTso ? { userspaceTso: true } : {}) }, deps.logger);
     this.gatewayPorts = new GatewayPorts(config.bridge.bridge, deps.logger);
     this.hostNet = new HostNetApplier({ runner: this.runner, txChecksumOff: config.txChecksumOff, logger: deps.logger });
     this.hostAddresses = new HostAddressWatch({
@@ -232,6 +244,50 @@ export class Agent {
     return new VSwitch(await this.ovsdb.ready());
   }
 
+  private async probeTso(): Promise<void> {
+    const was = this.tsoActive;
+    this.tsoActive = this.config.userspaceTso === true && (await userspaceTsoActive(this.config.bridge.bridge, this.runner));
+    if (this.config.userspaceTso && !this.tsoActive)
+      this.deps.logger.warn(
+        { setting: TSO_KEY },
+        'userspace TSO is set but the running ovs-vswitchd started without it: every container keeps tx checksum off until ovs-vswitchd restarts',
+      );
+    else if (was !== this.tsoActive) this.deps.logger.info({ userspaceTso: this.tsoActive }, 'userspace TSO of the running switch');
+  }
+
+  /** Whether a container of network `net` gets its tx checksum offload turned off (agent/userspace-tso.ts). */
+  txChecksumOffFor(net: Pick<Network, 'tenant' | 'encap'> | undefined, state: HostState | undefined = this.state): boolean {
+    return txChecksumOffFor(
+      { txChecksumOff: this.config.txChecksumOff, forced: this.config.txChecksumOffForced === true, tsoActive: this.tsoActive },
+      mayTunnel(state, net),
+    );
+  }
+
+  /**
+   * Containers plugged with their tx checksum offload whose packets may now reach a tunnel (or
+   * whose switch lost TSO) get it turned off; a failure is retried at the next reconcile.
+   */
+  private async fixTxChecksum(state: HostState): Promise<void> {
+    for (const rec of this.store.list()) {
+      if (!rec.txChecksumOn || !rec.netnsPath) continue;
+      if (
+        !this.txChecksumOffFor(
+          state.networks.find((n) => n.key === rec.networkKey),
+          state,
+        )
+      )
+        continue;
+      try {
+        await disableTxChecksum(rec.netnsPath, rec.ifName, this.runner);
+        const { txChecksumOn: _on, ...rest } = rec;
+        this.store.put(rest);
+        this.deps.logger.info({ endpoint: rec.endpointId }, 'tx checksum offload turned off: its packets may reach a tunnel now');
+      } catch (e) {
+        this.deps.logger.warn({ endpoint: rec.endpointId, err: errorMessage(e) }, 'turning tx checksum offload off failed');
+      }
+    }
+  }
+
   async start(): Promise<void> {
     const log = this.deps.logger;
     await this.withholdOrphanPorts();
@@ -244,7 +300,8 @@ export class Agent {
     this.ovsdb.start();
     const vs = await this.vswitch();
     this.bridgePorts = await this.setup.apply(vs);
-    log.info({ bridge: this.config.bridge.bridge, ports: this.bridgePorts }, 'bridges ready');
+    await this.probeTso();
+    log.info({ bridge: this.config.bridge.bridge, ports: this.bridgePorts, userspaceTso: this.tsoActive }, 'bridges ready');
     await this.refreshPorts(vs);
     const mgmt = `unix:${this.config.ovsRunDir}/${this.config.bridge.bridge}.mgmt`;
     const sw = new ReconnectingSwitch(mgmt, {
@@ -324,6 +381,8 @@ export class Agent {
     try {
       const vs = await this.vswitch();
       this.bridgePorts = await this.setup.apply(vs);
+      // a restarted ovs-vswitchd reads the TSO setting afresh
+      await this.probeTso();
       await this.refreshPorts(vs);
       // a restarted ovs-vswitchd has made the gateway ports' kernel devices again (down, defaults)
       this.gatewayOfports = undefined;
@@ -661,6 +720,8 @@ export class Agent {
     if (!this.reconciler || !this.meters || !this.groups || !this.sw) return;
     if (!this.sw.connected) throw new NetloomError('UNAVAILABLE', 'OpenFlow connection to br-int is down');
     const phase = this.phaseTimer();
+    // before the flows that may send its packets into a tunnel
+    await this.fixTxChecksum(state);
     const local = { hostName: this.config.hostName, vtepIp: this.vtepIp, ports: this.ports, bridge: this.bridgePorts };
     // routed networks (BGP mode) have no part in OVS: neither flows nor meters, groups or gateway ports
     let input: PipelineInput = ovsInput({ state, local });

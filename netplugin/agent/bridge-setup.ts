@@ -16,6 +16,7 @@ import { eq, update, VSwitch } from '../../ovs/ovsdb';
 import type { BridgeState } from '../../ovs/ovsdb/vswitch';
 import type { PortSpec } from '../../ovs/ovsdb/vswitch-specs';
 import type { BridgePorts } from '../state/host-state';
+import { tsoSettingToFix } from './userspace-tso';
 
 export const VXLAN_PORT = 'nl-vxlan';
 export const VXLAN_OFPORT = 4000;
@@ -33,6 +34,8 @@ export interface BridgeConfig {
   uplink?: string;
   /** VTEP address with prefix (e.g. 10.0.1.1/24); absent: no VXLAN port */
   vtepCidr?: string;
+  /** write other_config:userspace-tso-enable=true (netdev; read by ovs-vswitchd at its next start) */
+  userspaceTso?: boolean;
 }
 
 /** The flow-based VXLAN port's options: VNI and peer per flow, the inner packet's DSCP outside too. */
@@ -103,6 +106,13 @@ export class BridgeSetup {
   /** Make OVS look as configured; returns the ofports of the uplink and the VXLAN port. */
   async apply(vs: VSwitch): Promise<BridgePorts> {
     const c = this.cfg;
+    if (c.userspaceTso) {
+      const fix = tsoSettingToFix((await vs.readRoot()).otherConfig);
+      if (Object.keys(fix).length > 0) {
+        await vs.setMapKeys('Open_vSwitch', undefined, 'other_config', fix);
+        this.logger?.warn({ otherConfig: fix }, 'userspace TSO set: it takes effect when ovs-vswitchd restarts');
+      }
+    }
     await this.ensureBridge(vs, c.bridge, 'secure', ['OpenFlow13']);
     const ports: BridgePorts = {};
     if (c.uplink) {

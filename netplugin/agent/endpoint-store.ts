@@ -36,6 +36,8 @@ const recordSchema = z.object({
   routed: z.boolean().optional(),
   /** ports the host publishes for the endpoint (CNI portMappings, Docker -p); absent: none */
   portMappings: z.array(publishedPortSchema).optional(),
+  /** the container kept its tx checksum offload (userspace TSO; agent/userspace-tso.ts); absent: off or never touched */
+  txChecksumOn: z.literal(true).optional(),
 });
 
 export type EndpointRecord = z.infer<typeof recordSchema>;

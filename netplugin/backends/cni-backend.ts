@@ -187,9 +187,9 @@ export class AgentCniBackend implements CniBackend {
       runner,
     );
     void veth.then(() => step('veth'), noop);
-    const checksum = settled(
-      this.agent.config.txChecksumOff && !routedHint ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth,
-    );
+    // userspace TSO: kept on where the container's packets cannot reach a tunnel (agent/userspace-tso.ts)
+    const txOff = !routedHint && this.agent.txChecksumOffFor(known);
+    const checksum = settled(txOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
     const port = settled(
       routedHint
         ? veth.then(() => 0)
@@ -226,6 +226,8 @@ export class AgentCniBackend implements CniBackend {
       defaultRoute,
       mtu: firstMtu,
       ...(ports.length > 0 ? { portMappings: ports } : {}),
+      // kept on where the workaround applies: the agent turns it off if its packets may later reach a tunnel
+      ...(this.agent.config.txChecksumOff && !routedHint && !txOff ? { txChecksumOn: true as const } : {}),
     };
     try {
       const net = await this.agent.network(a.networkKey);

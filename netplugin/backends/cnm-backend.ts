@@ -235,8 +235,10 @@ export class AgentCnmBackend implements CnmBackend {
     const state = this.agent.currentState;
     const net = state?.networks.find((n) => n.key === rec.networkKey);
     if (state && net && isRouted(state, net)) return this.joinRouted(req, rec);
+    // Docker moves the container end into a namespace the agent never learns: it could not turn
+    // the offload off later (agent.ts fixTxChecksum), so a CNM container keeps the workaround
     await plumbPair(
-      { hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.config.txChecksumOff },
+      { hostIf: rec.hostIf, ctrIf: rec.ifName, mac: rec.mac, mtu: rec.mtu, txChecksumOff: this.agent.txChecksumOffFor(undefined) },
       this.agent.runner,
     );
     await this.agent.attachEndpoint(rec);

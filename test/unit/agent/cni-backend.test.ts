@@ -20,6 +20,8 @@ import type { EndpointRequest } from '../../../netplugin/agent/fabric';
 import { AgentCniBackend } from '../../../netplugin/backends/cni-backend';
 import type { CniAddRequest, NetworkRef } from '../../../netplugin/cni/types';
 import { hostIfName } from '../../../netplugin/plumbing/veth';
+import type { Encap, HostState, Network } from '../../../netplugin/state/host-state';
+import { mayTunnel, txChecksumOffFor } from '../../../netplugin/agent/userspace-tso';
 
 const network: NetworkRef = { cniNetwork: 'nl', tenant: 't1', network: 'n' };
 
@@ -38,6 +40,10 @@ interface FakeOptions {
   portsTaken?: boolean;
   /** stdout for a command whose text contains the key (e.g. the `ip -j` reads of CHECK) */
   stdout?: Record<string, string>;
+  /** the switch has userspace TSO */
+  tsoActive?: boolean;
+  /** the network's encap as the agent's current state knows it (none: not known yet) */
+  knownEncap?: Encap;
 }
 
 /** what the fake allocator gives (another MAC than the one asked for, as a retried ADD would get) */
@@ -72,11 +78,17 @@ function fakeAgent(o: FakeOptions = {}) {
     hostName: 'h1',
     store,
     runner,
-    currentState: o.early
-      ? { global: { fwdMode: 'bridging' }, networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: 'vlan', mtu: 0 }] }
-      : undefined,
+    currentState:
+      o.early || o.knownEncap
+        ? { global: { fwdMode: 'bridging' }, networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: o.knownEncap ?? 'vlan', mtu: 0 }] }
+        : undefined,
     addStepTimer: () => (step: string) => void calls.push(`step ${step}`),
     config: { underlayMtu: 1500, txChecksumOff: true },
+    txChecksumOffFor: (net: Pick<Network, 'tenant' | 'encap'> | undefined) =>
+      txChecksumOffFor(
+        { txChecksumOff: true, forced: false, tsoActive: o.tsoActive === true },
+        mayTunnel({ global: { fwdMode: 'bridge' } as HostState['global'], networks: [] }, net),
+      ),
     logger: createLogger('test', { level: 'silent' }),
     localPorts: {},
     ready,
@@ -201,6 +213,25 @@ describe('agent CNI backend (fake agent)', () => {
       store.list().map((x) => [x.endpointId, x.hostIf, x.mtu]),
       [['ep1', hostIf, 1500]],
     );
+  });
+
+  it('userspace TSO: a VLAN network keeps tx checksum, a VXLAN or unknown network does not', async () => {
+    const cases: Array<[Encap | undefined, boolean]> = [
+      ['vlan', false],
+      ['vxlan', true],
+      [undefined, true],
+    ];
+    for (const [knownEncap, txOff] of cases) {
+      const { agent, calls, store } = fakeAgent({ tsoActive: true, ...(knownEncap ? { knownEncap } : {}) });
+      await new AgentCniBackend(agent).add(addReq());
+      // the record says so: the agent turns it off later if a tunnel comes into reach
+      assert.equal(store.list()[0]?.txChecksumOn, txOff ? undefined : true);
+      assert.equal(
+        calls.includes(`run nsenter --net=${netns} ethtool -K eth0 tx off`),
+        txOff,
+        `${knownEncap ?? 'unknown'}: ${calls.join('\n')}`,
+      );
+    }
   });
 
   it('ADD with an address chosen early (blocks): one ip run makes the veth with its addressing; the answer waits for the save', async () => {
