@@ -43,6 +43,8 @@ function fakeAgent() {
     config: { underlayMtu: 1500, txChecksumOff: false },
     logger: createLogger('test', { level: 'silent' }),
     addStepTimer: () => () => undefined,
+    // the fake's config has tx checksum offload on: no container needs it turned off
+    txChecksumOffFor: () => false,
     allocator: {
       connected: true,
       create: async (r: EndpointRequest) => allocate(r),
