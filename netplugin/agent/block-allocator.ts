@@ -200,13 +200,19 @@ export class BlockAllocator implements EndpointAllocator {
   overlay(s: HostState): HostState {
     const have = new Set(s.endpoints.map((e) => e.id));
     const extra: Endpoint[] = [];
+    // this host's blocks are its own: an address given here to one endpoint is no other's, so an
+    // endpoint netmaster still lists with it (released here, its deregistration not seen yet) is
+    // left out; two endpoints with one address would stop the whole pipeline
+    const holder = new Map<string, string>();
     for (const al of this.allocator.allocations()) {
+      holder.set(`${al.networkKey} ${al.address}`, al.endpointId);
       const reg = this.regs.get(al.endpointId);
       if (!reg || have.has(al.endpointId) || (al.state === 'registered' && this.seen.has(al.endpointId))) continue;
       extra.push(this.endpointOf(al, reg));
     }
-    if (extra.length === 0) return s;
-    return { ...s, endpoints: [...s.endpoints, ...extra].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
+    const kept = s.endpoints.filter((e) => (holder.get(`${e.network} ${e.ip}`) ?? e.id) === e.id);
+    if (extra.length === 0 && kept.length === s.endpoints.length) return s;
+    return { ...s, endpoints: [...kept, ...extra].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
   }
 
   stats(): IpamStats {

@@ -202,6 +202,30 @@ describe('agent block allocator', () => {
     assert.deepEqual([...blocks.registered.keys()].sort(), [first.id, early.id].sort());
   });
 
+  it('the overlay leaves out an endpoint netmaster still lists with an address this host gave to another since', async () => {
+    const a = make();
+    await a.start(new Set());
+    blocks.down = true; // deregistrations wait: netmaster keeps showing the released endpoint
+    a.onNetmasterState(state(28, { blocks: [{ network: NET, cidr: '10.1.0.0/28', host: HOST, vtepIp: '' }] } as Partial<HostState>));
+    const old = await a.create(req('old'));
+    await a.delete({ idempotencyKey: 'old' });
+    const next = await a.create(req('next'));
+    assert.equal(next.ip, old.ip, 'the released address is given again');
+    const stale = { ...a.overlay(state(28)).endpoints.find((e) => e.id === next.id)!, id: old.id, mac: '02:00:00:00:00:77' };
+    const seen = a.overlay(state(28, { endpoints: [stale] } as unknown as Partial<HostState>));
+    assert.deepEqual(
+      seen.endpoints.map((e) => e.id),
+      [next.id],
+      'one endpoint per address: the one this host holds',
+    );
+    const other = { ...stale, id: 'elsewhere', ip: '10.1.9.9' };
+    const kept = a.overlay(state(28, { endpoints: [other] } as unknown as Partial<HostState>));
+    assert.ok(
+      kept.endpoints.some((e) => e.id === 'elsewhere'),
+      'an address outside what this host holds is left alone',
+    );
+  });
+
   it('goes to netmaster when the network is served whole, the group is not carried, or a requested address is outside its blocks', async () => {
     const a = make();
     await a.start(new Set());
