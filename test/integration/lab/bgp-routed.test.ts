@@ -163,7 +163,7 @@ describe('lab: routed endpoints (BGP mode) end to end', function () {
       const b = { ...good, ...change };
       const r = await rest('POST', `${KINDS.Bgp.collection}/hostbad`, bgpBody(b));
       assert.equal(r.status, 400, `${JSON.stringify(change)}: ${r.status} ${r.text}`);
-      assert.ok(r.text.includes(`"${field}"`) || r.text.includes(field), `${JSON.stringify(change)} names ${field}: ${r.text}`);
+      assert.equal((JSON.parse(r.text) as { field?: string }).field, field, `${JSON.stringify(change)}: ${r.text}`);
       const c = await netctl(
         [
           ...['bgp', 'create', 'hostbad', '--router-ip', b.routerip, '--as', b.as],
@@ -172,7 +172,7 @@ describe('lab: routed endpoints (BGP mode) end to end', function () {
         true,
       );
       assert.notEqual(c.code, 0, `netctl accepted ${JSON.stringify(change)}`);
-      assert.ok(c.stderr.includes(flag.slice(2)), `netctl names ${flag}: ${c.stderr}`);
+      assert.ok(c.stderr.includes(flag), `netctl names ${flag}: ${c.stderr}`);
     }
     assert.equal((await rest('GET', `${KINDS.Bgp.collection}/hostbad`)).status, 404, 'nothing stored');
   });
@@ -244,7 +244,7 @@ describe('lab: routed endpoints (BGP mode) end to end', function () {
       });
       const r = await rest('POST', 'networks/tb:ov', body);
       assert.equal(r.status, 409, r.text);
-      assert.match(r.text, /subnet/);
+      assert.equal((JSON.parse(r.text) as { field?: string }).field, 'subnet', r.text);
       assert.equal((await rest('GET', 'networks/tb:ov')).status, 404, 'nothing stored');
       // the same subnet as a VXLAN network of the other tenant stays inside its overlay: allowed
       await netctl(['net', 'create', '-t', 'tb', '-e', 'vxlan', '-s', '10.64.1.128/25', 'ovx']);
