@@ -98,6 +98,7 @@ describe('lab: routed endpoints (BGP mode) end to end', function () {
         ...['bgp', 'create', host(n).name, '--router-ip', `${host(n).dataIp}/${plan.prefixLen}`],
         ...['--as', AS, '--neighbor-as', AS, '--neighbor', plan.torDataIp],
       ]);
+    await netctl(['net', 'create', '-t', 'default', '-e', 'vlan', '-s', CONTIV_SUBNET, '--block-prefix', '26', 'contiv']);
   });
 
   after(async function () {
@@ -109,7 +110,6 @@ describe('lab: routed endpoints (BGP mode) end to end', function () {
 
   it("Contiv's form (routing mode, Bgp objects, a -e vlan network): containers on 3 hosts ping, the tor has one route per block", async function () {
     this.timeout(240_000);
-    await netctl(['net', 'create', '-t', 'default', '-e', 'vlan', '-s', CONTIV_SUBNET, '--block-prefix', '26', 'contiv']);
     const blocks = new Map<number, string>();
     const addrs = new Map<number, string>();
     for (let n = 1; n <= HOSTS; n++) {
@@ -247,6 +247,10 @@ describe('lab: routed endpoints (BGP mode) end to end', function () {
       assert.equal(r.status, 409, r.text);
       assert.equal((JSON.parse(r.text) as { field?: string }).field, 'subnet', r.text);
       assert.equal((await rest('GET', 'networks/tb:ov')).status, 404, 'nothing stored');
+      // Contiv's form is routed too: a routing-mode VLAN network overlapping the default tenant's
+      const v = await netctl(['net', 'create', '-t', 'tb', '-e', 'vlan', '-s', '10.63.5.0/24', 'ovl'], true);
+      assert.notEqual(v.code, 0, 'netctl accepted an overlapping routing-mode VLAN subnet');
+      assert.match(v.stderr, /subnet 10\.63\.5\.0\/24 overlaps subnet 10\.63\.0\.0\/16 of network default:contiv/);
       // the same subnet as a VXLAN network of the other tenant stays inside its overlay: allowed
       await netctl(['net', 'create', '-t', 'tb', '-e', 'vxlan', '-s', '10.64.1.128/25', 'ovx']);
     });
