@@ -321,6 +321,15 @@ describe('lab: routed endpoints (BGP mode) end to end', function () {
         TOPOLOGY.endpoints.map((e) => runCtr(e.host, e.name, T, e.network, { ip: e.ip, ...(e.group ? { group: e.group } : {}) })),
       );
       await Promise.all(TOPOLOGY.endpoints.map((e) => startAgent(e.name)));
+      // routed in the kernel: each endpoint has its host route (proto 81) on its host,
+      // its host has the nftables policy table
+      for (const h of TOPOLOGY.hosts) {
+        const netns = plan.hosts.find((x) => x.name === h)!.netns;
+        const routes = (await run('ip', ['-n', netns, 'route', 'show', 'proto', '81'])).stdout;
+        for (const e of TOPOLOGY.endpoints.filter((x) => x.host === h))
+          assert.match(routes, new RegExp(`^${e.ip} dev `, 'm'), `${e.name}'s host route`);
+        await run('nft', ['list', 'table', 'inet', 'netloom_policy'], { netns });
+      }
     });
 
     after(() => {
