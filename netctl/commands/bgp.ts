@@ -72,10 +72,14 @@ export function registerBgp(program: Command, rt: Runtime): void {
         const as = str(opts, 'as');
         const neighborAs = str(opts, 'neighborAs');
         const neighbor = str(opts, 'neighbor');
+        // Contiv's messages first (scripts match them), then the flag and value they are about
         if (!isIPv4Cidr(routerip) && !isIPv6Cidr(routerip))
-          throw new UsageError('Wrong CIDR format. Enter in x.x.x.x/len format', 'router-ip');
-        if (!isIP(neighbor)) throw new UsageError('Wrong IP format. Enter in x.x.x.x format', 'neighbor');
-        if (as === '' || neighborAs === '') throw new UsageError('Missing attributes', as === '' ? 'as' : 'neighbor-as');
+          throw new UsageError(`Wrong CIDR format. Enter in x.x.x.x/len format (--router-ip '${routerip}')`, 'router-ip');
+        if (!isIP(neighbor)) throw new UsageError(`Wrong IP format. Enter in x.x.x.x format (--neighbor '${neighbor}')`, 'neighbor');
+        if (as === '' || neighborAs === '') {
+          const flag = as === '' ? 'as' : 'neighbor-as';
+          throw new UsageError(`Missing attributes (--${flag})`, flag);
+        }
         checkAsn(as, '--as');
         checkAsn(neighborAs, '--neighbor-as');
         const neighbors = neighborsOption(opts['neighbors'] as string | undefined, '--neighbors');

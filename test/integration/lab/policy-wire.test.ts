@@ -35,6 +35,7 @@ import {
   type RuleSpec,
 } from '../../support/policy-cases';
 import { ProbeAgent } from '../../support/policy-probe';
+import { ruleAddArgs } from '../../support/policy-matrix';
 import { tcpTransfer } from '../../support/traffic';
 
 const LAB = 'tpol';
@@ -45,33 +46,6 @@ const UDP_PORTS = [53, 5432];
 
 const log = (msg: string) => console.log(`      [policy-wire] ${msg}`);
 const since = (t0: number) => Math.round(performance.now() - t0);
-
-/** netctl arguments that add `r`. */
-function ruleAddArgs(tenant: string, r: RuleSpec): string[] {
-  const opt = (flag: string, v: string | number | undefined) => (v === undefined || v === '' || v === 0 ? [] : [flag, String(v)]);
-  return [
-    'policy',
-    'rule-add',
-    '-t',
-    tenant,
-    '-d',
-    r.direction,
-    '-p',
-    String(r.priority ?? 1),
-    '-j',
-    r.action,
-    ...opt('-l', r.protocol),
-    ...opt('-P', r.port),
-    ...opt('-g', r.fromEndpointGroup),
-    ...opt('-e', r.toEndpointGroup),
-    ...opt('-n', r.fromNetwork),
-    ...opt('-o', r.toNetwork),
-    ...opt('-i', r.fromIpAddress),
-    ...opt('-s', r.toIpAddress),
-    r.policy,
-    r.ruleId,
-  ];
-}
 
 /** An iperf3 receiver (one test) whose per-interval byte counts arrive as they happen (text mode, flushed). */
 class StreamReceiver {

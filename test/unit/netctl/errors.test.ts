@@ -151,13 +151,13 @@ describe('netctl errors', () => {
     [['netprofile', 'create', '-s', '536870912', 'np'], "netctl: invalid value '536870912' for --burst: must be 0..536870911"],
     [
       ['bgp', 'create', '--router-ip', '50.1.1.1', '--as', '1', '--neighbor-as', '2', '--neighbor', '50.1.1.2', 'h'],
-      'netctl: Wrong CIDR format. Enter in x.x.x.x/len format',
+      "netctl: Wrong CIDR format. Enter in x.x.x.x/len format (--router-ip '50.1.1.1')",
     ],
     [
       ['bgp', 'create', '--router-ip', '50.1.1.1/24', '--as', '1', '--neighbor-as', '2', '--neighbor', 'x', 'h'],
-      'netctl: Wrong IP format. Enter in x.x.x.x format',
+      "netctl: Wrong IP format. Enter in x.x.x.x format (--neighbor 'x')",
     ],
-    [['bgp', 'create', '--router-ip', '50.1.1.1/24', '--neighbor', '50.1.1.2', 'h'], 'netctl: Missing attributes'],
+    [['bgp', 'create', '--router-ip', '50.1.1.1/24', '--neighbor', '50.1.1.2', 'h'], 'netctl: Missing attributes (--as)'],
     [
       ['bgp', 'create', '--router-ip', '50.1.1.1/24', '--as', 'AS1', '--neighbor-as', '2', '--neighbor', '50.1.1.2', 'h'],
       "netctl: invalid value 'AS1' for --as: an AS number 1..4294967295",
