@@ -531,14 +531,15 @@ function decodeHello(r: Reader, xid: number, version: number): HelloMessage {
     const e = r.sub(len - 4, 'hello element');
     r.skip(Math.min(r.remaining, (8 - (len % 8)) % 8), 'hello element padding');
     if (type === OFPHET_VERSIONBITMAP) {
-      const versions = out.versions ?? [];
+      // several bitmap elements (the spec expects one) offer the union of theirs, each version once
+      const versions = new Set(out.versions ?? []);
       let word = 0;
       while (e.remaining >= 4) {
         const bits = e.u32();
-        for (let b = 0; b < 32; b++) if (bits & (1 << b)) versions.push(word * 32 + b);
+        for (let b = 0; b < 32; b++) if (bits & (1 << b)) versions.add(word * 32 + b);
         word++;
       }
-      out.versions = versions;
+      out.versions = [...versions].sort((x, y) => x - y);
     }
   }
   return out;

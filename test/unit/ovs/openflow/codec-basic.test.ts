@@ -22,6 +22,13 @@ describe('openflow codec: connection messages', () => {
     assert.deepEqual(decodeMessage(hex('01 00 0008 00000002')), { type: 'hello', xid: 2, version: 1 });
   });
 
+  it('decodes several version-bitmap elements as the union of their versions, each once (re-encodes the same)', () => {
+    // found by the decoder fuzz (seed -1142645696): a duplicated element listed 1 and 4 twice
+    const m = decodeMessage(hex('04 00 0018 00000001 0001 0008 00000012 0001 0008 00000050'));
+    assert.deepEqual(m, { type: 'hello', xid: 1, version: 4, versions: [1, 4, 6] });
+    assert.deepEqual(decodeMessage(encodeMessage(m)), m);
+  });
+
   it('round-trips echo, features, barrier', () => {
     const msgs: OfMessage[] = [
       { type: 'echo_request', xid: 1, data: Buffer.from('ping') },
