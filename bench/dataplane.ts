@@ -37,6 +37,8 @@ import {
   type Sample,
 } from './support/dataplane-report';
 import { CONNECT_LOOP } from './support/connect-loop';
+import { addKernelRoutedRatios, formatKernelRouted, isBgpPath } from './support/bgp-dataplane-report';
+import { BgpBench, cleanupStaleBgp } from './support/bgp-paths';
 import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES, SERVICE } from './support/netloom-paths';
 import { runIperf3, runQperf, stopAllServers } from './support/perf-tools';
 import {
@@ -68,9 +70,15 @@ export async function run(args: string[]): Promise<void> {
   say(
     `dataplane: paths ${opts.paths.join(', ')}; qperf -t ${opts.seconds} per test, iperf3 -t ${opts.iperfSeconds}, ${opts.rounds} round(s); load average ${load0.toFixed(2)}`,
   );
-  await cleanupStale();
-  const wantNetloom = opts.paths.some((p) => p.startsWith('netloom-'));
+  // only what this run builds: a BGP-only run leaves the other paths' namespaces alone
+  const wantReference = opts.paths.some((p) => REFERENCE_BUILDERS[p]);
+  if (wantReference) await cleanupStale();
+  const wantNetloom = opts.paths.some((p) => p.startsWith('netloom-') && !isBgpPath(p));
   if (wantNetloom) await cleanupStaleNetloom();
+  const wantBgp = opts.paths.some(isBgpPath);
+  const wantOvsPolicy = opts.paths.some((p) => p.endsWith('-policy') && !isBgpPath(p));
+  if (wantBgp) await cleanupStaleBgp();
+  const bgp = new BgpBench();
   const paths: BenchPath[] = [];
   const netloom = new NetloomBench();
   const samples = new Map<PathName, Sample[]>();
@@ -79,12 +87,14 @@ export async function run(args: string[]): Promise<void> {
   const wantService = opts.paths.includes('netloom-service');
   const rates: RateSample[] = [];
   let serviceEvidence: Record<string, number> | null = null;
+  let bgpPolicyEvidence: Awaited<ReturnType<BgpBench['policyEvidence']>> | null = null;
   let cleaning: Promise<void> | undefined;
   const cleanupAll = (): Promise<void> =>
     (cleaning ??= (async () => {
       await stopAllServers();
       for (const p of paths) await p.cleanup().catch((e: unknown) => say(`cleanup of ${p.name}: ${errorMessage(e)}`));
-      await cleanupStale().catch((e: unknown) => say(`cleanup: ${errorMessage(e)}`));
+      if (wantReference) await cleanupStale().catch((e: unknown) => say(`cleanup: ${errorMessage(e)}`));
+      if (wantBgp) await bgp.teardown().catch((e: unknown) => say(`bgp teardown: ${errorMessage(e)}`));
       if (wantNetloom) await netloom.teardown().catch((e: unknown) => say(`netloom teardown: ${errorMessage(e)}`));
     })());
   // interrupted (Ctrl-C, a test's timeout): clean up before exiting, as on failure
@@ -100,6 +110,12 @@ export async function run(args: string[]): Promise<void> {
       await netloom.up();
       say(`netloom lab tdp: 2 hosts, 2 agents, ${CONTAINERS.length} containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
       paths.push(...netloom.paths().filter((p) => opts.paths.includes(p.name as PathName)));
+    }
+    if (wantBgp) {
+      const t = Date.now();
+      await bgp.up({ netloom: opts.paths.some((p) => p.startsWith('netloom-bgp')), kernel: opts.paths.includes('kernel-routed') });
+      say(`bgp lab tdbgp: 2 hosts, BIRD on the tor, routes learned by BGP, ready in ${Date.now() - t} ms`);
+      paths.push(...bgp.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }
     for (const name of opts.paths) {
       const build = REFERENCE_BUILDERS[name];
@@ -133,10 +149,16 @@ export async function run(args: string[]): Promise<void> {
       serviceEvidence = await netloom.serviceEvidence();
       say(`service: new connections per provider in host1's serviceDnat flows: ${JSON.stringify(serviceEvidence)}`);
     }
-    if (opts.paths.some((p) => p.endsWith('-policy'))) {
+    if (wantOvsPolicy) {
       policyEvidence = await netloom.policyEvidence();
       say(
         `policy: ${policyEvidence.host2IngressAllowPackets} packets allowed by the group rule in host2's ingressPolicy; ${policyEvidence.host1EgressPolicyFlows} egress rule flows on host1`,
+      );
+    }
+    if (opts.paths.includes('netloom-bgp-policy')) {
+      bgpPolicyEvidence = await bgp.policyEvidence();
+      say(
+        `bgp policy: host2's inet netloom_policy has ${bgpPolicyEvidence.host2PolicyRules} rule lines, ${bgpPolicyEvidence.host2LinesNamingServer} naming the server`,
       );
     }
   } finally {
@@ -149,6 +171,9 @@ export async function run(args: string[]): Promise<void> {
   say('');
   say(`medians of ${opts.rounds} round(s); ratios against ovs-normal (bandwidth: higher is better, latency: lower is better)`);
   say(formatTable(figures));
+  const bgpCheck = addKernelRoutedRatios(figures);
+  const bgpTable = formatKernelRouted(bgpCheck);
+  if (bgpTable) say(`\n${bgpTable}`);
   const rateFigures = summarizeRates(rates);
   if (rateFigures) say(`\n${formatRates(rateFigures)}`);
   say(`load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -160,7 +185,7 @@ export async function run(args: string[]): Promise<void> {
       rounds: opts.rounds,
       loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
       paths: figures,
-      policy: opts.paths.some((p) => p.endsWith('-policy'))
+      policy: wantOvsPolicy
         ? {
             rules: POLICY_RULES,
             goal: { bandwidthAtLeast: POLICY_GOAL.bandwidth, latencyAtMost: POLICY_GOAL.latency },
@@ -174,6 +199,7 @@ export async function run(args: string[]): Promise<void> {
             vsNoNat: Object.fromEntries(NAT_PATHS.map(([n]) => [n, figures[n]?.vsNoNat ?? null])),
           }
         : null,
+      bgp: wantBgp ? { vsKernelRouted: bgpCheck, policyEvidence: bgpPolicyEvidence } : null,
       service: wantService
         ? {
             ip: SERVICE.ip,
