@@ -1,10 +1,10 @@
 /**
- * BGP mode's paths for the dataplane benchmark (issue 16), in their own lab `tdbgp` (two hosts,
- * BIRD on the tor as route reflector, no netmaster): one real `netplugin` agent per host fed by a
- * fabric file of its own (a `bgp` network with one address block per host, the host's BGP settings
+ * BGP mode's paths for the dataplane benchmark (issue 16), in their own lab `tdbgp` (four hosts,
+ * BIRD on the tor as route reflector, no netmaster): on host1 and host2 one real `netplugin` agent
+ * each, fed by a fabric file of its own (a `bgp` network with one address block per host, the host's BGP settings
  * towards the tor), containers (`dpb-…`) plugged through the real `bin/netloom-cni` shim, and the
  * routes between hosts learned by BGP (each agent's gobgpd, installed as proto 80). Beside them
- * `kernel-routed`: two namespaces on the same two hosts laid out as netloom's routed endpoints are
+ * `kernel-routed`: two namespaces on host3 and host4 laid out as netloom's routed endpoints are
  * (a /32 behind a link-local gateway, proxy ARP on the host end) but routed by plain static kernel
  * routes, no netloom.
  *
@@ -59,11 +59,17 @@ export function hostBlock(hostIndex: number): string {
   return `10.61.0.${(hostIndex - 1) * 64}/${BLOCK_PREFIX}`;
 }
 
-/** The kernel-routed reference: a namespace per host, its host end, its /32. */
+/**
+ * The kernel-routed reference: a namespace per host, its host end, its /32. On hosts of their own
+ * (same lab, same underlay bridge), so that netloom's nftables tables and conntrack on host1 and
+ * host2 do not touch the reference's packets.
+ */
 export const KERNEL_ROUTED = [
-  { ns: 'dpkr1', host: 'host1', hostIf: 'krh1', ip: '10.64.0.1' },
-  { ns: 'dpkr2', host: 'host2', hostIf: 'krh2', ip: '10.64.0.2' },
+  { ns: 'dpkr1', host: 'host3', hostIf: 'krh1', ip: '10.64.0.1' },
+  { ns: 'dpkr2', host: 'host4', hostIf: 'krh2', ip: '10.64.0.2' },
 ] as const;
+/** the lab's hosts: host1 and host2 run netloom, host3 and host4 only the kernel-routed pair */
+const LAB_HOSTS = 4;
 const LINK_LOCAL_GW = '169.254.1.1';
 /** the host end's MAC, which the namespace's permanent neighbour entry for the gateway names (as netloom's routed endpoints) */
 const HOST_END_MAC = 'ee:ee:ee:ee:ee:ee';
@@ -218,7 +224,7 @@ export class BgpBench {
   }
 
   private recorded(): Recorded {
-    return { agents: [...this.agents.values()], gobgpdPidFiles: this.lab.hosts.map((h) => `${this.dir(h)}/state/gobgpd.pid`) };
+    return { agents: [...this.agents.values()], gobgpdPidFiles: this.lab.hosts.slice(0, 2).map((h) => `${this.dir(h)}/state/gobgpd.pid`) };
   }
 
   /**
@@ -226,7 +232,7 @@ export class BgpBench {
    * container plugged and the other host's block learned; with `kernel`, the kernel-routed pair.
    */
   async up(want: { netloom: boolean; kernel: boolean }): Promise<void> {
-    const state = await labUp({ name: BGP_LAB, hosts: 2, etcdMembers: 1, netmasters: 0, bgp: true });
+    const state = await labUp({ name: BGP_LAB, hosts: LAB_HOSTS, etcdMembers: 1, netmasters: 0, bgp: true });
     this.plan = state.plan;
     const plan = this.plan;
     for (const h of plan.hosts) {
@@ -235,18 +241,19 @@ export class BgpBench {
     }
     if (want.kernel) await this.kernelRouted();
     if (!want.netloom) return;
-    for (const h of plan.hosts) {
+    const netloomHosts = plan.hosts.slice(0, 2);
+    for (const h of netloomHosts) {
       const d = this.dir(h);
       mkdirSync(`${d}/state`, { recursive: true });
-      writeFileSync(`${d}/fabric.json.tmp`, JSON.stringify(bgpFabricState(plan.hosts, h.name, plan.torDataIp)));
+      writeFileSync(`${d}/fabric.json.tmp`, JSON.stringify(bgpFabricState(netloomHosts, h.name, plan.torDataIp)));
       renameSync(`${d}/fabric.json.tmp`, `${d}/fabric.json`);
     }
     record(this.recorded());
-    await Promise.all(plan.hosts.map((h) => this.startAgent(h)));
+    await Promise.all(netloomHosts.map((h) => this.startAgent(h)));
     for (const c of BGP_CONTAINERS) await this.plug(c);
     // each host's kernel has the other's block from BGP (proto 80), via the other's data address
-    for (const [n, h] of plan.hosts.entries()) {
-      const other = plan.hosts[1 - n] as HostPlan;
+    for (const [n, h] of netloomHosts.entries()) {
+      const other = netloomHosts[1 - n] as HostPlan;
       const block = hostBlock(2 - n);
       await waitFor(
         `${h.name} learns ${block} via ${other.dataIp}`,
