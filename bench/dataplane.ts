@@ -15,6 +15,8 @@
  * docs/services.md), rated against `netloom-service-direct`, the same path to a provider directly
  * (the same goals); with it, each round also measures the rate of new TCP connections through the
  * service and directly (a bounded connect loop, support/connect-loop.ts; goal at least 0.8x).
+ * BGP mode (issue 16, support/bgp-paths.ts): `netloom-bgp` and `netloom-bgp-policy` (routed
+ * containers, routes learned over BGP) rated against `kernel-routed` (vsKernelRouted).
  * Everything is removed afterwards, also on failure. Needs root.
  * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...]
  */
@@ -52,7 +54,7 @@ import {
 } from './support/reference-paths';
 
 export const description =
-  'container-to-container qperf/iperf3: netloom VLAN and VXLAN (with policy, egress NAT, a service) vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
+  'container-to-container qperf/iperf3: netloom VLAN and VXLAN (with policy, egress NAT, a service) vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN; BGP mode vs kernel routing';
 
 const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
   'ovs-normal': ovsNormalPath,
@@ -114,7 +116,9 @@ export async function run(args: string[]): Promise<void> {
     if (wantBgp) {
       const t = Date.now();
       await bgp.up({ netloom: opts.paths.some((p) => p.startsWith('netloom-bgp')), kernel: opts.paths.includes('kernel-routed') });
-      say(`bgp lab tdbgp: 2 hosts, BIRD on the tor, routes learned by BGP, ready in ${Date.now() - t} ms`);
+      say(
+        `bgp lab tdbgp: 4 hosts (netloom on host1, host2; kernel-routed on host3, host4), BIRD on the tor, ready in ${Date.now() - t} ms`,
+      );
       paths.push(...bgp.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }
     for (const name of opts.paths) {
