@@ -21,6 +21,8 @@
  * and against the veth pair. `--sweep`: instead of the rounds above, per path and round one qperf
  * tcp_bw + tcp_lat sweep over message sizes 1 B..64 KiB, medians per size, written with two SVG
  * charts to `--out` (support/dataplane-sweep.ts).
+ * BGP mode (issue 16, support/bgp-paths.ts): `netloom-bgp` and `netloom-bgp-policy` (routed
+ * containers, routes learned over BGP) rated against `kernel-routed` (vsKernelRouted).
  * Everything is removed afterwards, also on failure. Needs root.
  * `--no-tso`: the netloom lab's OVS without userspace TSO (the earlier setting, for comparison).
  * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso]
@@ -45,6 +47,8 @@ import {
   type Sample,
 } from './support/dataplane-report';
 import { CONNECT_LOOP } from './support/connect-loop';
+import { addKernelRoutedRatios, formatKernelRouted, isBgpPath } from './support/bgp-dataplane-report';
+import { BgpBench, cleanupStaleBgp } from './support/bgp-paths';
 import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES, SERVICE } from './support/netloom-paths';
 import { runIperf3, runQperf, runQperfSweep, stopAllServers, SWEEP_SIZES, type SweepPoint } from './support/perf-tools';
 import { summarizeSweep, sweepCharts } from './support/dataplane-sweep';
@@ -59,7 +63,7 @@ import {
 } from './support/reference-paths';
 
 export const description =
-  'container-to-container qperf/iperf3: netloom VLAN and VXLAN (with policy, egress NAT, a service) vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN';
+  'container-to-container qperf/iperf3: netloom VLAN and VXLAN (with policy, egress NAT, a service) vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN; BGP mode vs kernel routing';
 
 const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
   'ovs-normal': () => ovsNormalPath(),
@@ -79,9 +83,15 @@ export async function run(args: string[]): Promise<void> {
   say(
     `dataplane: paths ${opts.paths.join(', ')}; qperf -t ${opts.seconds} per test, iperf3 -t ${opts.iperfSeconds}, ${opts.rounds} round(s); load average ${load0.toFixed(2)}`,
   );
-  await cleanupStale();
-  const wantNetloom = opts.paths.some((p) => p.startsWith('netloom-'));
+  // only what this run builds: a BGP-only run leaves the other paths' namespaces alone
+  const wantReference = opts.paths.some((p) => REFERENCE_BUILDERS[p]);
+  if (wantReference) await cleanupStale();
+  const wantNetloom = opts.paths.some((p) => p.startsWith('netloom-') && !isBgpPath(p));
   if (wantNetloom) await cleanupStaleNetloom();
+  const wantBgp = opts.paths.some(isBgpPath);
+  const wantOvsPolicy = opts.paths.some((p) => p.endsWith('-policy') && !isBgpPath(p));
+  if (wantBgp) await cleanupStaleBgp();
+  const bgp = new BgpBench();
   const paths: BenchPath[] = [];
   const netloom = new NetloomBench();
   const samples = new Map<PathName, Sample[]>();
@@ -91,12 +101,14 @@ export async function run(args: string[]): Promise<void> {
   const wantService = opts.paths.includes('netloom-service');
   const rates: RateSample[] = [];
   let serviceEvidence: Record<string, number> | null = null;
+  let bgpPolicyEvidence: Awaited<ReturnType<BgpBench['policyEvidence']>> | null = null;
   let cleaning: Promise<void> | undefined;
   const cleanupAll = (): Promise<void> =>
     (cleaning ??= (async () => {
       await stopAllServers();
       for (const p of paths) await p.cleanup().catch((e: unknown) => say(`cleanup of ${p.name}: ${errorMessage(e)}`));
-      await cleanupStale().catch((e: unknown) => say(`cleanup: ${errorMessage(e)}`));
+      if (wantReference) await cleanupStale().catch((e: unknown) => say(`cleanup: ${errorMessage(e)}`));
+      if (wantBgp) await bgp.teardown().catch((e: unknown) => say(`bgp teardown: ${errorMessage(e)}`));
       if (wantNetloom) await netloom.teardown().catch((e: unknown) => say(`netloom teardown: ${errorMessage(e)}`));
     })());
   // interrupted (Ctrl-C, a test's timeout): clean up before exiting, as on failure
@@ -112,6 +124,14 @@ export async function run(args: string[]): Promise<void> {
       await netloom.up({ userspaceTso: !opts.noTso });
       say(`netloom lab tdp: 2 hosts, 2 agents, ${CONTAINERS.length} containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
       paths.push(...netloom.paths().filter((p) => opts.paths.includes(p.name as PathName)));
+    }
+    if (wantBgp) {
+      const t = Date.now();
+      await bgp.up({ netloom: opts.paths.some((p) => p.startsWith('netloom-bgp')), kernel: opts.paths.includes('kernel-routed') });
+      say(
+        `bgp lab tdbgp: 4 hosts (netloom on host1, host2; kernel-routed on host3, host4), BIRD on the tor, ready in ${Date.now() - t} ms`,
+      );
+      paths.push(...bgp.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }
     for (const name of opts.paths) {
       const build = REFERENCE_BUILDERS[name];
@@ -155,10 +175,16 @@ export async function run(args: string[]): Promise<void> {
       serviceEvidence = await netloom.serviceEvidence();
       say(`service: new connections per provider in host1's serviceDnat flows: ${JSON.stringify(serviceEvidence)}`);
     }
-    if (opts.paths.some((p) => p.endsWith('-policy'))) {
+    if (wantOvsPolicy) {
       policyEvidence = await netloom.policyEvidence();
       say(
         `policy: ${policyEvidence.host2IngressAllowPackets} packets allowed by the group rule in host2's ingressPolicy; ${policyEvidence.host1EgressPolicyFlows} egress rule flows on host1`,
+      );
+    }
+    if (opts.paths.includes('netloom-bgp-policy')) {
+      bgpPolicyEvidence = await bgp.policyEvidence();
+      say(
+        `bgp policy: host2's inet netloom_policy has ${bgpPolicyEvidence.host2PolicyRules} rule lines, ${bgpPolicyEvidence.host2LinesNamingServer} naming the server`,
       );
     }
   } finally {
@@ -175,6 +201,9 @@ export async function run(args: string[]): Promise<void> {
   say('');
   say(`medians of ${opts.rounds} round(s); ratios against ovs-normal (bandwidth: higher is better, latency: lower is better)`);
   say(formatTable(figures));
+  const bgpCheck = addKernelRoutedRatios(figures);
+  const bgpTable = formatKernelRouted(bgpCheck);
+  if (bgpTable) say(`\n${bgpTable}`);
   const rateFigures = summarizeRates(rates);
   if (rateFigures) say(`\n${formatRates(rateFigures)}`);
   say(`load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -187,7 +216,7 @@ export async function run(args: string[]): Promise<void> {
       rounds: opts.rounds,
       loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
       paths: figures,
-      policy: opts.paths.some((p) => p.endsWith('-policy'))
+      policy: wantOvsPolicy
         ? {
             rules: POLICY_RULES,
             goal: { bandwidthAtLeast: POLICY_GOAL.bandwidth, latencyAtMost: POLICY_GOAL.latency },
@@ -201,6 +230,7 @@ export async function run(args: string[]): Promise<void> {
             vsNoNat: Object.fromEntries(NAT_PATHS.map(([n]) => [n, figures[n]?.vsNoNat ?? null])),
           }
         : null,
+      bgp: wantBgp ? { vsKernelRouted: bgpCheck, policyEvidence: bgpPolicyEvidence } : null,
       service: wantService
         ? {
             ip: SERVICE.ip,

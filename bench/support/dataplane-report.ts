@@ -4,6 +4,7 @@
  * printed table. No I/O.
  */
 import { NetloomError } from '../../lib/errors';
+import { BGP_PATHS } from './bgp-dataplane-report';
 
 export const ALL_PATHS = [
   'netloom-vlan',
@@ -21,6 +22,7 @@ export const ALL_PATHS = [
   'veth',
   'linux-bridge',
   'kernel-vxlan',
+  ...BGP_PATHS,
 ] as const;
 export type PathName = (typeof ALL_PATHS)[number];
 export const REFERENCE_PATH: PathName = 'ovs-normal';

@@ -1,0 +1,372 @@
+/**
+ * BGP mode's paths for the dataplane benchmark (issue 16), in their own lab `tdbgp` (four hosts,
+ * BIRD on the tor as route reflector, no netmaster): on host1 and host2 one real `netplugin` agent
+ * each, fed by a fabric file of its own (a `bgp` network with one address block per host, the host's BGP settings
+ * towards the tor), containers (`dpb-…`) plugged through the real `bin/netloom-cni` shim, and the
+ * routes between hosts learned by BGP (each agent's gobgpd, installed as proto 80). Beside them
+ * `kernel-routed`: two namespaces on host3 and host4 laid out as netloom's routed endpoints are
+ * (a /32 behind a link-local gateway, proxy ARP on the host end) but routed by plain static kernel
+ * routes, no netloom.
+ *
+ * The hosts' data address is on eth1, in the kernel: the agents run without `--uplink`, so eth1
+ * is not a port of the userspace `br-phy` as in the lab's VLAN/VXLAN hosts. A routed host forwards
+ * in the kernel and has no use for an OVS uplink; through br-phy every packet between hosts would
+ * cross the userspace datapath twice (docs/benchmarks.md, "BGP mode", measures that too).
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { labDown, labUp } from '../../deploy/lab/lab';
+import { LAB_AS } from '../../deploy/lab/bird';
+import { spawnAgent, waitForAgentSocket } from '../../deploy/lab/agents';
+import { cniCall } from '../../deploy/lab/cni-call';
+import { addNetns, addVeth, delNetns } from '../../deploy/lab/netns';
+import type { HostPlan, LabPlan } from '../../deploy/lab/plan';
+import { waitFor } from '../../lib/clock';
+import { NetloomError } from '../../lib/errors';
+import { run } from '../../lib/exec';
+import { stopProcess } from '../../lib/process';
+import { policyRules } from './netloom-paths';
+import type { BenchPath } from './reference-paths';
+
+export const BGP_LAB = 'tdbgp';
+/** the tenant of the existing policy paths: policyRules names its groups `dp:GROUP` */
+const TENANT = 'dp';
+const NETWORK = 'rt';
+const NET_KEY = `${TENANT}:${NETWORK}`;
+const SUBNET = '10.61.0.0/16';
+const BLOCK_PREFIX = 26;
+/** a `bgp` network's id space (docs/bgp.md: networkId = 0x2000000 | id) */
+const NETWORK_ID = 0x2000000 | 1;
+export const BGP_POLICY_GROUP = 'polbg';
+
+export interface BgpBenchContainer {
+  name: string;
+  host: 'host1' | 'host2';
+  ip: string;
+  mac: string;
+  group?: string;
+}
+
+/** Client on host1, server on host2; the `p` pair has the 100-rule policy of its group. */
+export const BGP_CONTAINERS: readonly BgpBenchContainer[] = [
+  { name: 'bg1', host: 'host1', ip: '10.61.0.1', mac: '02:00:00:61:00:01' },
+  { name: 'bg2', host: 'host2', ip: '10.61.0.65', mac: '02:00:00:61:00:41' },
+  { name: 'bgp1', host: 'host1', ip: '10.61.0.2', mac: '02:00:00:61:00:02', group: BGP_POLICY_GROUP },
+  { name: 'bgp2', host: 'host2', ip: '10.61.0.66', mac: '02:00:00:61:00:42', group: BGP_POLICY_GROUP },
+];
+
+/** host n's block: host1 10.61.0.0/26, host2 10.61.0.64/26 (the containers' addresses are in them) */
+export function hostBlock(hostIndex: number): string {
+  return `10.61.0.${(hostIndex - 1) * 64}/${BLOCK_PREFIX}`;
+}
+
+/**
+ * The kernel-routed reference: a namespace per host, its host end, its /32. On hosts of their own
+ * (same lab, same underlay bridge), so that netloom's nftables tables and conntrack on host1 and
+ * host2 do not touch the reference's packets.
+ */
+export const KERNEL_ROUTED = [
+  { ns: 'dpkr1', host: 'host3', hostIf: 'krh1', ip: '10.64.0.1' },
+  { ns: 'dpkr2', host: 'host4', hostIf: 'krh2', ip: '10.64.0.2' },
+] as const;
+/** the lab's hosts: host1 and host2 run netloom, host3 and host4 only the kernel-routed pair */
+const LAB_HOSTS = 4;
+const LINK_LOCAL_GW = '169.254.1.1';
+/** the host end's MAC, which the namespace's permanent neighbour entry for the gateway names (as netloom's routed endpoints) */
+const HOST_END_MAC = 'ee:ee:ee:ee:ee:ee';
+
+export const bgpContainerNs = (c: Pick<BgpBenchContainer, 'name'>): string => `dpb-${c.name}`;
+
+/**
+ * The HostState host `self` reads (pure): the `bgp` network, its group with the 100-rule policy,
+ * every endpoint (with its host), one block per host (next hop: the host's data address), and
+ * self's BGP settings: iBGP with the tor, AS 65000, as the lab's cluster-wide default gives them.
+ */
+export function bgpFabricState(
+  hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'dataIp'>>,
+  self: string,
+  torDataIp: string,
+  containers: readonly BgpBenchContainer[] = BGP_CONTAINERS,
+): unknown {
+  const groups = [...new Set(containers.flatMap((c) => (c.group ? [c.group] : [])))].map((g, i) => ({
+    key: `${TENANT}:${g}`,
+    tenant: TENANT,
+    name: g,
+    network: NETWORK,
+    groupId: i + 1,
+    policies: [`p-${g}`],
+  }));
+  return {
+    global: { fwdMode: 'bridge', arpMode: 'proxy' },
+    tenants: [{ name: TENANT, vrfId: 1, ctZone: 1 }],
+    groups,
+    policies: groups.map((g) => ({ key: `${TENANT}:p-${g.name}`, tenant: TENANT, name: `p-${g.name}`, rules: policyRules(g.name) })),
+    networks: [
+      {
+        key: NET_KEY,
+        tenant: TENANT,
+        name: NETWORK,
+        encap: 'bgp',
+        pktTag: NETWORK_ID & 0xffffff,
+        subnet: SUBNET,
+        networkId: NETWORK_ID,
+        blockPrefix: BLOCK_PREFIX,
+      },
+    ],
+    endpoints: containers.map((c) => ({
+      id: `ep-${c.name}`,
+      network: NET_KEY,
+      group: c.group ? `${TENANT}:${c.group}` : '',
+      host: c.host,
+      ip: c.ip,
+      mac: c.mac,
+      containerId: `ctr-${c.name}`,
+    })),
+    vteps: hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp })),
+    blocks: hosts.map((h, i) => ({ network: NET_KEY, cidr: hostBlock(i + 1), host: h.name, vtepIp: h.dataIp })),
+    bgp: {
+      hostname: self,
+      routerIp: '',
+      as: LAB_AS,
+      neighbor: torDataIp,
+      neighborAs: LAB_AS,
+      holdTime: 9,
+      keepaliveTime: 3,
+    },
+  };
+}
+
+/**
+ * The commands (namespace, argv) of the kernel-routed reference (pure): in each namespace a /32
+ * on eth0 and a default route through a link-local gateway whose neighbour entry is permanent
+ * (the host end's MAC; the lab hosts have no default route, so proxy ARP alone would not answer
+ * for the gateway), as netloom's routed endpoints have it; on its host proxy ARP and forwarding
+ * on the host end, a /32 route to its namespace, and a /32 route to the other namespace via the
+ * other host's data address. The veth pairs are made before these.
+ */
+export function kernelRoutedCommands(hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'netns' | 'dataIp'>>): Array<[string, string[]]> {
+  const cmds: Array<[string, string[]]> = [];
+  for (const k of KERNEL_ROUTED) {
+    const h = hosts.find((x) => x.name === k.host);
+    const other = KERNEL_ROUTED.find((o) => o !== k);
+    const otherHost = hosts.find((x) => x.name === other?.host);
+    if (!h || !other || !otherHost) throw new NetloomError('NOT_FOUND', `no lab host for ${k.ns}`, { field: 'host' });
+    cmds.push(
+      [k.ns, ['ip', 'addr', 'add', `${k.ip}/32`, 'dev', 'eth0']],
+      [k.ns, ['ip', 'link', 'set', 'eth0', 'up']],
+      [k.ns, ['ip', 'neigh', 'replace', LINK_LOCAL_GW, 'lladdr', HOST_END_MAC, 'dev', 'eth0', 'nud', 'permanent']],
+      [k.ns, ['ip', 'route', 'add', LINK_LOCAL_GW, 'dev', 'eth0', 'scope', 'link']],
+      [k.ns, ['ip', 'route', 'add', 'default', 'via', LINK_LOCAL_GW, 'dev', 'eth0']],
+      [h.netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', `net.ipv4.conf.${k.hostIf}.proxy_arp=1`]],
+      [h.netns, ['ip', 'link', 'set', k.hostIf, 'address', HOST_END_MAC, 'up']],
+      [h.netns, ['ip', 'route', 'replace', `${k.ip}/32`, 'dev', k.hostIf, 'scope', 'link']],
+      [h.netns, ['ip', 'route', 'replace', `${other.ip}/32`, 'via', otherHost.dataIp, 'dev', 'eth1']],
+    );
+  }
+  return cmds;
+}
+
+const PID_FILE = '/tmp/nl-dataplane/bgp-pids.json';
+
+interface Recorded {
+  agents: number[];
+  gobgpdPidFiles: string[];
+}
+
+function record(r: Recorded): void {
+  mkdirSync('/tmp/nl-dataplane', { recursive: true });
+  writeFileSync(PID_FILE, JSON.stringify(r));
+}
+
+async function stopGobgpd(pidFile: string): Promise<void> {
+  let pid = 0;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (pid > 0) await stopProcess(pid, 'gobgpd');
+}
+
+const ALL_NS = [...BGP_CONTAINERS.map(bgpContainerNs), ...KERNEL_ROUTED.map((k) => k.ns)];
+
+/** Stop what a killed earlier run recorded (agents and their gobgpd, only if the PIDs still run them), drop its lab. */
+export async function cleanupStaleBgp(): Promise<void> {
+  let r: Partial<Recorded> = {};
+  try {
+    r = JSON.parse(readFileSync(PID_FILE, 'utf8')) as Partial<Recorded>;
+  } catch {
+    r = {};
+  }
+  for (const pid of r.agents ?? []) if (typeof pid === 'number') await stopProcess(pid, 'netplugin/main.js');
+  for (const f of r.gobgpdPidFiles ?? []) if (typeof f === 'string') await stopGobgpd(f);
+  rmSync(PID_FILE, { force: true });
+  for (const ns of ALL_NS) await delNetns(ns);
+  await labDown(BGP_LAB);
+}
+
+export class BgpBench {
+  private plan: LabPlan | undefined;
+  private readonly agents = new Map<string, number>();
+
+  private get lab(): LabPlan {
+    if (!this.plan) throw new NetloomError('UNAVAILABLE', 'lab not up');
+    return this.plan;
+  }
+
+  private dir(h: HostPlan): string {
+    return `${this.lab.dir}/dp-agent-${h.name}`;
+  }
+
+  private host(name: string): HostPlan {
+    const h = this.lab.hosts.find((x) => x.name === name);
+    if (!h) throw new NetloomError('NOT_FOUND', `no lab host ${name}`, { field: 'host' });
+    return h;
+  }
+
+  private recorded(): Recorded {
+    return { agents: [...this.agents.values()], gobgpdPidFiles: this.lab.hosts.slice(0, 2).map((h) => `${this.dir(h)}/state/gobgpd.pid`) };
+  }
+
+  /**
+   * Lab up (BIRD on the tor), data addresses on eth1; with `netloom`, an agent per host, every
+   * container plugged and the other host's block learned; with `kernel`, the kernel-routed pair.
+   */
+  async up(want: { netloom: boolean; kernel: boolean }): Promise<void> {
+    const state = await labUp({ name: BGP_LAB, hosts: LAB_HOSTS, etcdMembers: 1, netmasters: 0, bgp: true });
+    this.plan = state.plan;
+    const plan = this.plan;
+    for (const h of plan.hosts) {
+      await run('ip', ['addr', 'replace', `${h.dataIp}/${plan.prefixLen}`, 'dev', 'eth1'], { netns: h.netns });
+      await run('ip', ['link', 'set', 'eth1', 'up'], { netns: h.netns });
+    }
+    if (want.kernel) await this.kernelRouted();
+    if (!want.netloom) return;
+    const netloomHosts = plan.hosts.slice(0, 2);
+    for (const h of netloomHosts) {
+      const d = this.dir(h);
+      mkdirSync(`${d}/state`, { recursive: true });
+      writeFileSync(`${d}/fabric.json.tmp`, JSON.stringify(bgpFabricState(netloomHosts, h.name, plan.torDataIp)));
+      renameSync(`${d}/fabric.json.tmp`, `${d}/fabric.json`);
+    }
+    record(this.recorded());
+    await Promise.all(netloomHosts.map((h) => this.startAgent(h)));
+    for (const c of BGP_CONTAINERS) await this.plug(c);
+    // each host's kernel has the other's block from BGP (proto 80), via the other's data address
+    for (const [n, h] of netloomHosts.entries()) {
+      const other = netloomHosts[1 - n] as HostPlan;
+      const block = hostBlock(2 - n);
+      await waitFor(
+        `${h.name} learns ${block} via ${other.dataIp}`,
+        async () => (await run('ip', ['route', 'show', block, 'proto', '80'], { netns: h.netns })).stdout.includes(`via ${other.dataIp}`),
+        { timeoutMs: 40_000, intervalMs: 200 },
+      );
+    }
+    for (const [from, to] of [
+      ['bg1', 'bg2'],
+      ['bgp1', 'bgp2'],
+    ] as const) {
+      const dst = BGP_CONTAINERS.find((c) => c.name === to) as BgpBenchContainer;
+      await waitFor(
+        `${from} -> ${to} ping`,
+        async () =>
+          (
+            await run('ping', ['-c', '1', '-W', '1', '-q', dst.ip], {
+              netns: bgpContainerNs({ name: from }),
+              allowFailure: true,
+              timeoutMs: 5000,
+            })
+          ).code === 0,
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+    }
+  }
+
+  private async kernelRouted(): Promise<void> {
+    for (const k of KERNEL_ROUTED) {
+      await addNetns(k.ns);
+      await addVeth(k.hostIf, this.host(k.host).netns, 'eth0', k.ns);
+    }
+    for (const [netns, [cmd, ...args]] of kernelRoutedCommands(this.lab.hosts)) await run(cmd as string, args, { netns });
+    const [a, b] = KERNEL_ROUTED;
+    await waitFor(
+      'kernel-routed ping',
+      async () => (await run('ping', ['-c', '1', '-W', '1', '-q', b.ip], { netns: a.ns, allowFailure: true, timeoutMs: 5000 })).code === 0,
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+  }
+
+  private async startAgent(h: HostPlan): Promise<void> {
+    const d = this.dir(h);
+    const sock = `${d}/netplugin.sock`;
+    rmSync(sock, { force: true });
+    // no --uplink: eth1 and the data address stay with the kernel (see the file's comment)
+    const args = [
+      ...['--host', h.name, '--ovs-rundir', `${h.ovsDir}/run`, '--datapath', 'netdev'],
+      ...['--vtep-ip', `${h.dataIp}/${this.lab.prefixLen}`, '--fabric-file', `${d}/fabric.json`],
+      ...['--cni-socket', sock, '--state-dir', `${d}/state`, '--log-level', 'warn'],
+    ];
+    const pid = spawnAgent(h, args, `${d}/netplugin.log`);
+    this.agents.set(h.name, pid);
+    record(this.recorded());
+    await waitForAgentSocket(h.name, pid, sock, `${d}/netplugin.log`);
+  }
+
+  /** `ip netns add` + CNI ADD through the real shim, as a runtime does it. */
+  private async plug(c: BgpBenchContainer): Promise<void> {
+    const ns = bgpContainerNs(c);
+    await addNetns(ns);
+    const r = await cniCall({
+      command: 'ADD',
+      socket: `${this.dir(this.host(c.host))}/netplugin.sock`,
+      containerId: `ctr-${c.name}`,
+      netnsPath: `/run/netns/${ns}`,
+      tenant: TENANT,
+      network: NETWORK,
+      ...(c.group ? { group: c.group } : {}),
+      name: 'netloom',
+    });
+    if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${r.output.trim().slice(0, 500)}`);
+  }
+
+  /** The measured paths, host1 -> host2, of those built. */
+  paths(): BenchPath[] {
+    const none = async (): Promise<void> => undefined;
+    const ctr = (name: string, a: string, b: string): BenchPath => {
+      const dst = BGP_CONTAINERS.find((c) => c.name === b) as BgpBenchContainer;
+      return { name, clientNs: bgpContainerNs({ name: a }), serverNs: bgpContainerNs(dst), serverIp: dst.ip, cleanup: none };
+    };
+    const [a, b] = KERNEL_ROUTED;
+    return [
+      ...(this.agents.size > 0 ? [ctr('netloom-bgp', 'bg1', 'bg2'), ctr('netloom-bgp-policy', 'bgp1', 'bgp2')] : []),
+      { name: 'kernel-routed', clientNs: a.ns, serverNs: b.ns, serverIp: b.ip, cleanup: none },
+    ];
+  }
+
+  /**
+   * Evidence that the policy path went through policy: the rules of host2's `inet netloom_policy`
+   * table (nftables, the routed endpoints' backend) and the lines that name the policy server.
+   */
+  async policyEvidence(): Promise<{ host2PolicyRules: number; host2LinesNamingServer: number }> {
+    const server = BGP_CONTAINERS.find((c) => c.group && c.host === 'host2') as BgpBenchContainer;
+    const text = (await run('nft', ['list', 'table', 'inet', 'netloom_policy'], { netns: this.host('host2').netns, allowFailure: true }))
+      .stdout;
+    const lines = text.split('\n').map((l) => l.trim());
+    return {
+      host2PolicyRules: lines.filter((l) => /\b(accept|drop|reject|jump|goto|return)\b/.test(l)).length,
+      host2LinesNamingServer: lines.filter((l) => l.includes(server.ip)).length,
+    };
+  }
+
+  async teardown(): Promise<void> {
+    const gobgpd = this.plan ? this.recorded().gobgpdPidFiles : [];
+    for (const [host, pid] of [...this.agents]) {
+      await stopProcess(pid, 'netplugin/main.js');
+      this.agents.delete(host);
+    }
+    // agents leave their gobgpd running on purpose (sessions survive an agent restart)
+    for (const f of gobgpd) await stopGobgpd(f);
+    rmSync(PID_FILE, { force: true });
+    for (const ns of ALL_NS) await delNetns(ns);
+    await labDown(BGP_LAB);
+  }
+}
