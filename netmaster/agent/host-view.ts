@@ -52,6 +52,7 @@ import { networkIdOf, networkMessage, VLAN_NETWORK_ID_BASE } from './network-loo
 import { serviceMessage } from './service-view';
 import { effectiveBgp } from './bgp-view';
 import { isRoutedNetwork } from '../../lib/bgp/settings';
+import { tagInUse } from '../model/network-tag';
 
 export type { HostState };
 
@@ -211,10 +212,10 @@ export const groupKeyOf = (e: { tenantName: string; groupName?: string }): strin
  */
 function usableNet(cluster: ClusterState, netKey: string, r: ReadSet): boolean {
   r.add(`network:${netKey}`);
-  const n = configs<StoredNetwork>(cluster, 'network').get(netKey)?.config;
-  if (!n) return false;
-  r.add(`tenantid:${n.tenantName}`);
-  return cluster.tenantIds.has(n.tenantName) && n.pktTag > 0;
+  const s = configs<StoredNetwork>(cluster, 'network').get(netKey);
+  if (!s) return false;
+  r.add(`tenantid:${s.config.tenantName}`);
+  return cluster.tenantIds.has(s.config.tenantName) && tagInUse(s.config, s.oper) > 0;
 }
 
 function usableGroup(cluster: ClusterState, grpKey: string, r: ReadSet): boolean {
@@ -442,10 +443,10 @@ function storedGlobal(cluster: ClusterState): { blockPrefix?: number | undefined
 /** Network messages by stored network and effective block prefix (the global default may change). */
 const networkMessages = new WeakMap<object, { blockPrefix: number; msg: Network }>();
 
-function networkMessageOf(key: string, stored: { config: StoredNetwork }, blockPrefix: number): Network {
+function networkMessageOf(key: string, stored: { config: StoredNetwork; oper: Record<string, unknown> }, blockPrefix: number): Network {
   const hit = networkMessages.get(stored);
   if (hit?.blockPrefix === blockPrefix) return hit.msg;
-  const msg = networkMessage(key, stored.config, blockPrefix);
+  const msg = networkMessage(key, stored, blockPrefix);
   networkMessages.set(stored, { blockPrefix, msg });
   return msg;
 }

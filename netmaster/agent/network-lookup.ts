@@ -10,6 +10,7 @@ import type { Network as StoredNetwork } from '../model/schemas';
 import type { Network__Output as Network } from '../../proto/gen/netloom/v1/Network';
 import type { ClusterState, StoredIntent } from './cluster';
 import { effectiveBlockPrefix } from '../service/block-prefix';
+import { tagInUse } from '../model/network-tag';
 
 export const VLAN_NETWORK_ID_BASE = 0x1000000;
 /** Routed (`bgp`) networks' ids: 0x2000000|netmaster's id, apart from VNIs and VLANs. */
@@ -21,20 +22,26 @@ export function networkIdOf(encap: string, pktTag: number): number {
   return encap === 'vlan' ? (VLAN_NETWORK_ID_BASE | pktTag) >>> 0 : pktTag;
 }
 
-/** The proto message of a stored network (key `tenant:network`); `blockPrefix`: its effective one (block-prefix.ts). */
-export function networkMessage(key: string, n: StoredNetwork, blockPrefix = 0): Network {
+/**
+ * The proto message of a stored network (key `tenant:network`) with its stored oper, which holds
+ * the tag in use when it was allocated (model/network-tag.ts); `blockPrefix`: its effective one
+ * (block-prefix.ts).
+ */
+export function networkMessage(key: string, stored: { config: StoredNetwork; oper?: Record<string, unknown> }, blockPrefix = 0): Network {
+  const n = stored.config;
+  const tag = tagInUse(n, stored.oper);
   return {
     key,
     tenant: n.tenantName,
     name: n.networkName,
     encap: n.encap,
-    pktTag: n.pktTag,
+    pktTag: tag,
     subnet: n.subnet,
     gateway: n.gateway ?? '',
     ipv6Subnet: n.ipv6Subnet ?? '',
     ipv6Gateway: n.ipv6Gateway ?? '',
     nwType: n.nwType ?? 'data',
-    networkId: networkIdOf(n.encap, n.pktTag),
+    networkId: networkIdOf(n.encap, tag),
     gatewayMac: '',
     mtu: 0,
     nat: n.nat ?? true,
@@ -86,35 +93,40 @@ export function lookupNetwork(cluster: ClusterState, q: NetworkQuery): Network {
   const nets = storedNetworks(cluster);
   if (q.network !== '') {
     const key = `${tenant}:${q.network}`;
-    const n = nets.get(key)?.config as StoredNetwork | undefined;
-    if (!n) throw new NetloomError('NOT_FOUND', `network '${q.network}' of tenant '${tenant}' does not exist`, { field: 'network' });
+    const s = nets.get(key);
+    const n = s?.config as StoredNetwork | undefined;
+    if (!s || !n) throw new NetloomError('NOT_FOUND', `network '${q.network}' of tenant '${tenant}' does not exist`, { field: 'network' });
     if (wanted !== undefined && normalCidr(n.subnet) !== wanted) {
       throw new NetloomError('CONFLICT', `network '${q.network}' of tenant '${tenant}' has subnet ${n.subnet}, not ${q.subnet}`, {
         field: 'subnet',
       });
     }
-    return networkMessage(key, n, effectiveBlockPrefix(n, globalOf(cluster)));
+    return networkMessage(key, { config: n, oper: s.oper }, effectiveBlockPrefix(n, globalOf(cluster)));
   }
-  const matches: Array<[string, StoredNetwork]> = [];
+  const matches: Array<[string, StoredIntent]> = [];
   for (const [key, s] of nets) {
     const n = s.config as StoredNetwork;
-    if (n.tenantName === tenant && normalCidr(n.subnet) === wanted) matches.push([key, n]);
+    if (n.tenantName === tenant && normalCidr(n.subnet) === wanted) matches.push([key, s]);
   }
   if (matches.length === 0)
     throw new NetloomError('NOT_FOUND', `tenant '${tenant}' has no network with subnet ${q.subnet}`, { field: 'subnet' });
   if (matches.length > 1) {
-    const names = matches.map(([, n]) => n.networkName).sort();
+    const names = matches.map(([, s]) => (s.config as StoredNetwork).networkName).sort();
     throw new NetloomError('CONFLICT', `tenant '${tenant}' has several networks with subnet ${q.subnet} (${names.join(', ')}): name one`, {
       field: 'subnet',
     });
   }
-  const [key, n] = matches[0]!;
-  return networkMessage(key, n, effectiveBlockPrefix(n, globalOf(cluster)));
+  const [key, s] = matches[0]!;
+  const n = s.config as StoredNetwork;
+  return networkMessage(key, { config: n, oper: s.oper }, effectiveBlockPrefix(n, globalOf(cluster)));
 }
 
 /** Every network of the cluster as `Network` messages, sorted by key (ListNetworks). */
 export function listNetworks(cluster: ClusterState): Network[] {
   return [...storedNetworks(cluster)]
-    .map(([key, s]) => networkMessage(key, s.config as StoredNetwork, effectiveBlockPrefix(s.config as StoredNetwork, globalOf(cluster))))
+    .map(([key, s]) => {
+      const n = s.config as StoredNetwork;
+      return networkMessage(key, { config: n, oper: s.oper }, effectiveBlockPrefix(n, globalOf(cluster)));
+    })
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

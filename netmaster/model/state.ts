@@ -25,6 +25,8 @@ export function emptyNeeds(): Needs {
 export interface Stored<T> {
   obj: T;
   modRevision: string;
+  /** its stored oper (a network's tag in use: network-tag.ts); absent: {} */
+  oper?: Record<string, unknown>;
 }
 
 export interface StateData {
@@ -44,6 +46,15 @@ export class IntentState {
 
   /** An object by key, or undefined. Throws INTERNAL when neither its key nor a covering range was loaded. */
   get<T extends ObjectType>(type: T, key: string): ObjectOf[T] | undefined {
+    return this.item(type, key)?.obj as ObjectOf[T] | undefined;
+  }
+
+  /** The stored oper of an object by key ({} when absent or it has none); loaded as for get. */
+  operOf(type: ObjectType, key: string): Record<string, unknown> {
+    return this.item(type, key)?.oper ?? {};
+  }
+
+  private item(type: ObjectType, key: string): Stored<unknown> | undefined {
     const single = this.data.keys.find((k) => k.type === type && k.key === key);
     let item: Stored<unknown> | undefined;
     if (single) item = single.item;
@@ -53,7 +64,7 @@ export class IntentState {
       item = range.items.get(key);
     }
     if (item) this.touched.set(`${type}/${key}`, { type, key, modRevision: item.modRevision });
-    return item?.obj as ObjectOf[T] | undefined;
+    return item;
   }
 
   /** Every loaded object of `type` whose key starts with `prefix` (must lie inside a loaded range). */
@@ -88,12 +99,21 @@ export class IntentState {
 export function stateFromObjects(
   objects: Partial<{ [T in ObjectType]: Array<ObjectOf[T]> }>,
   keyOf: (type: ObjectType, obj: object) => string,
-  extra: { endpointCounts?: Record<string, number>; tagOwners?: Record<string, string | undefined> } = {},
+  extra: {
+    endpointCounts?: Record<string, number>;
+    tagOwners?: Record<string, string | undefined>;
+    /** stored opers by `type/key` (a network's tag in use) */
+    opers?: Record<string, Record<string, unknown>>;
+  } = {},
 ): IntentState {
   const ranges: StateData['ranges'] = [];
   for (const [type, list] of Object.entries(objects) as Array<[ObjectType, object[]]>) {
     const items = new Map<string, Stored<unknown>>();
-    for (const o of list) items.set(keyOf(type, o), { obj: o, modRevision: '1' });
+    for (const o of list) {
+      const key = keyOf(type, o);
+      const oper = extra.opers?.[`${type}/${key}`];
+      items.set(key, { obj: o, modRevision: '1', ...(oper ? { oper } : {}) });
+    }
     ranges.push({ type, prefix: '', items });
   }
   return new IntentState({

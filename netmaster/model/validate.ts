@@ -24,6 +24,7 @@ import {
 } from './net';
 import type { ObjectOf, ObjectType, Network, EndpointGroup, ExternalEndpoint, Rule, Global } from './schemas';
 import { emptyNeeds, type IntentState, type Needs } from './state';
+import { tagInUse } from './network-tag';
 import { isRoutedNetwork } from '../../lib/bgp/settings';
 import { bgpConfigured, checkBgpDefault, checkBgpObject, checkRoutedOverlap, checkRoutedOverlaps, mayBeRouted } from './bgp-checks';
 
@@ -138,13 +139,19 @@ function checkDeclared(type: ObjectType, obj: object, state: IntentState): void 
   }
 }
 
+/** The tag a loaded network uses (its config's, or the allocated one in its oper). */
+function tagOf(state: IntentState, nw: Network): number {
+  return tagInUse(nw, state.operOf('network', `${nw.tenantName}:${nw.networkName}`));
+}
+
 function requireTenant(state: IntentState, t: string): void {
   if (!state.get('tenant', t)) throw missing('tenantName', `tenant ${t} does not exist`);
 }
 
 /**
- * Check an upsert of `obj` against `state`. Returns the object to store (an update that leaves
- * pktTag 0 keeps the allocated tag) and the previous version, if any.
+ * Check an upsert of `obj` against `state`. Returns the object to store (a network update that
+ * leaves pktTag 0 keeps the pktTag its config had: the tag in use stays in its oper) and the
+ * previous version, if any.
  */
 export function checkUpsert<T extends ObjectType>(
   type: T,
@@ -294,7 +301,9 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
   }
   let out = nw;
   if (prev) {
-    const tag = nw.pktTag === 0 ? prev.pktTag : nw.pktTag;
+    // the tag in use (network-tag.ts): 0 keeps it, naming another is refused
+    const inUse = tagOf(state, prev);
+    const tag = nw.pktTag === 0 ? inUse : nw.pktTag;
     for (const f of ['subnet', 'encap', 'gateway', 'ipv6Subnet', 'ipv6Gateway', 'nwType'] as const) {
       if (nw[f] !== prev[f]) {
         throw conflict(
@@ -303,13 +312,14 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
         );
       }
     }
-    if (tag !== prev.pktTag) {
+    if (tag !== inUse) {
       throw conflict(
         'pktTag',
-        `cannot change pktTag of network ${nw.tenantName}:${nw.networkName} from ${prev.pktTag} to ${tag} while it exists: delete and re-create it`,
+        `cannot change pktTag of network ${nw.tenantName}:${nw.networkName} from ${inUse} to ${tag} while it exists: delete and re-create it`,
       );
     }
-    out = { ...nw, pktTag: tag };
+    // the config keeps what its user gave: 0 (allocated) stays 0, a tag named here is kept
+    out = { ...nw, pktTag: nw.pktTag === 0 ? prev.pktTag : nw.pktTag };
   } else if (nw.pktTag > 0) {
     const space = tagSpace(nw.encap, state.global());
     if (!inRanges(nw.pktTag, space.ranges)) {
@@ -458,11 +468,12 @@ function checkGlobal(g: Global, prev: Global | undefined, state: IntentState): v
     }
   }
   for (const nw of networks) {
-    if (nw.pktTag === 0 || nw.encap === 'bgp') continue;
+    const tag = tagOf(state, nw);
+    if (tag === 0 || nw.encap === 'bgp') continue;
     const ranges = nw.encap === 'vlan' ? vlans : vxlans;
-    if (!inRanges(nw.pktTag, ranges)) {
+    if (!inRanges(tag, ranges)) {
       const f = nw.encap === 'vlan' ? 'vlans' : 'vxlans';
-      throw conflict(f, `${f} '${g[f]}' leaves out ${nw.encap} ${nw.pktTag} used by network ${nw.tenantName}:${nw.networkName}`);
+      throw conflict(f, `${f} '${g[f]}' leaves out ${nw.encap} ${tag} used by network ${nw.tenantName}:${nw.networkName}`);
     }
   }
 }

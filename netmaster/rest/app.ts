@@ -22,6 +22,7 @@ import type { TraceRequest } from '../../proto/gen/netloom/v1/TraceRequest';
 import type { TraceResult__Output } from '../../proto/gen/netloom/v1/TraceResult';
 import type { BgpInspectResult__Output } from '../../proto/gen/netloom/v1/BgpInspectResult';
 import { runTrace } from '../trace/trace-service';
+import { tagInUse } from '../model/network-tag';
 import { checkHost } from '../agent/registry';
 import { restAuth, type RestAuthOptions } from './auth';
 import { contivEndpointLabels, contivErrorText, isContivClient } from './contiv-client';
@@ -273,7 +274,10 @@ export function createApp(opts: RestOptions): { app: express.Express; metrics: R
             listEndpoints: () => svc.listEndpoints(),
             getTenant: (n) => svc.get('tenant', n),
             traceOnAgent: (h, t) => agents.trace(h, t),
-            networkTag: async (k) => (await svc.get('network', k)).config.pktTag,
+            networkTag: async (k) => {
+              const n = await svc.get('network', k);
+              return tagInUse(n.config, n.oper);
+            },
           },
           jsonBody(req),
         ),

@@ -15,6 +15,7 @@
  * endpoints' `alloc/ip` keys as any other: one whose endpoint is missing is leaked as always.
  */
 import { parseV4 } from '../model/net';
+import { tagInUse } from '../model/network-tag';
 import type { Endpoint, EndpointGroup, Network, ServiceLB } from '../model/schemas';
 import type { KeyValue } from '../store/kv';
 import { layout } from '../store/layout';
@@ -45,7 +46,8 @@ export interface ConsistencyReport {
 }
 
 export interface AllocationWorld {
-  networks: Array<{ key: string; config: Network }>;
+  /** networks with their stored oper (the tag in use when allocated: model/network-tag.ts) */
+  networks: Array<{ key: string; config: Network; oper?: Record<string, unknown> }>;
   groups: Array<{ key: string; config: EndpointGroup; groupId: number }>;
   endpoints: Endpoint[];
   /** services, whose addresses are allocated in their networks */
@@ -81,7 +83,8 @@ export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missin
   const nets = new Set(w.networks.map((n) => n.key));
   const groups = new Set(w.groups.map((g) => g.key));
   for (const n of w.networks) {
-    expected.set(layout.tag(n.config.encap, n.config.pktTag), { value: n.key, reason: `${n.config.encap} tag of network ${n.key}` });
+    const tag = tagInUse(n.config, n.oper);
+    expected.set(layout.tag(n.config.encap, tag), { value: n.key, reason: `${n.config.encap} tag of network ${n.key}` });
     const gw = n.config.gateway ? parseV4(n.config.gateway) : undefined;
     if (gw !== undefined) expected.set(layout.ip(n.key, gw), { value: 'gateway', reason: `gateway of network ${n.key}` });
   }
@@ -139,7 +142,7 @@ export async function checkConsistency(
   const bad = svc.kv.badValues;
   const networks = (await list(netPrefix)).flatMap((kv) => {
     const s = bad.take(kv.key, () => checkIntentKv<Network>(kv));
-    return s ? [{ key: kv.key.slice(netPrefix.length), config: s.config }] : [];
+    return s ? [{ key: kv.key.slice(netPrefix.length), config: s.config, oper: s.oper }] : [];
   });
   const groups = (await list(grpPrefix)).flatMap((kv) => {
     const s = bad.take(kv.key, () => checkIntentKv<EndpointGroup>(kv));

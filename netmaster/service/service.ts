@@ -12,6 +12,7 @@ import { keyOf, kindOf, parseObject } from '../model/keys';
 import { checkDelete, childrenOf, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, tagSpace } from '../model/validate';
 import { parseV4 } from '../model/net';
+import { tagInUse } from '../model/network-tag';
 import {
   OBJECT_TYPES,
   type Endpoint,
@@ -280,7 +281,7 @@ export class NetmasterService implements ServiceReads {
 
   /**
    * Build and commit the writes of a checked upsert: the object, and for a new network its tag
-   * and reserved gateway, for a new group its id. `pick` chooses (and claims) a free number, or
+   * (allocation key and oper.pktTag) and reserved gateway, for a new group its id. `pick` chooses (and claims) a free number, or
    * gives up with undefined. Returns undefined when nothing was written.
    */
   private async commitUpsert<T extends ObjectType>(
@@ -310,11 +311,12 @@ export class NetmasterService implements ServiceReads {
           guards.push({ kind: 'modEquals', key: layout.tag(nw.encap, tag), modRevision: '0' });
         }
         writes.push({ kind: 'put', key: layout.tag(nw.encap, tag), value: key });
-        config = { ...nw, pktTag: tag } as ObjectOf[T];
         // the gateway is reserved from the start
         const gw = nw.gateway ? parseV4(nw.gateway) : undefined;
         if (gw !== undefined) writes.push({ kind: 'put', key: layout.ip(key, gw), value: 'gateway' });
-        oper = {};
+        // the config keeps the user's pktTag (0: allocated, as Contiv shows it); the tag in use is
+        // the oper's, written in this transaction (model/network-tag.ts says why there)
+        oper = { pktTag: tag };
       }
       if (type === 'endpointGroup' && !checked.prev) {
         const prefix = layout.groupIdPrefix();
@@ -368,7 +370,7 @@ export class NetmasterService implements ServiceReads {
         const writes: WriteOp[] = [{ kind: 'delete', key: cfgKey }];
         if (type === 'network') {
           const nw = obj as Network;
-          writes.push({ kind: 'delete', key: layout.tag(nw.encap, nw.pktTag) });
+          writes.push({ kind: 'delete', key: layout.tag(nw.encap, tagInUse(nw, loaded.opers.get(cfgKey))) });
           writes.push({ kind: 'deletePrefix', prefix: layout.ipPrefix(key) });
           // its address blocks go with it (issue 15): no endpoint is left to hold an address in them
           writes.push({ kind: 'deletePrefix', prefix: blockKeys.prefix(key) });

@@ -159,7 +159,7 @@ export class IntentCache {
     const keyRevisions = new Map<string, string>();
     const stored = (type: ObjectType, key: string, e: Entry): Stored<unknown> => {
       opers.set(layout.cfg(type, key), e.oper);
-      return { obj: e.config, modRevision: e.modRevision };
+      return { obj: e.config, modRevision: e.modRevision, oper: e.oper };
     };
     const data: StateData = { ranges: [], keys: [], endpointCounts: new Map(), tagOwners: new Map() };
     for (const r of needs.ranges) {

@@ -56,7 +56,7 @@ export async function loadNeeds(
     const s = kv.badValues.take(found.key, () => checkIntent(type, objKey, found.value));
     if (!s) return undefined;
     opers.set(found.key, s.oper);
-    return { obj: s.config, modRevision: found.modRevision };
+    return { obj: s.config, modRevision: found.modRevision, oper: s.oper };
   };
   for (const r of needs.ranges) {
     const items = new Map<string, Stored<unknown>>();

@@ -7,6 +7,7 @@
  * (bad-values.ts), so one bad key never stops a list, a stream or a start.
  */
 import { keyOf } from '../model/keys';
+import { tagRecordProblem } from '../model/network-tag';
 import { LIMITS } from '../../lib/kinds/limits';
 import { endpointSchema, schemas, OBJECT_TYPES, type Endpoint, type ObjectType } from '../model/schemas';
 import { dottedPath } from '../../lib/validation';
@@ -76,11 +77,15 @@ export function checkIntent<C = unknown>(type: ObjectType, objKey: string, value
     throw new BadStoredValue(key, type, `no key can be made of its fields (${e instanceof Error ? e.message : String(e)})`);
   }
   if (made !== objKey) throw new BadStoredValue(key, type, `its fields make the key '${made}', not '${objKey}'`);
+  const oper = (v.oper as Record<string, unknown> | undefined) ?? {};
+  // a network must say which tag it uses (its config's, or the allocated one in its oper)
+  const tagProblem = type === 'network' ? tagRecordProblem(r.data as { pktTag: number }, oper) : undefined;
+  if (tagProblem) throw new BadStoredValue(key, type, tagProblem);
   const size = Buffer.byteLength(JSON.stringify(v.config));
   if (size > LIMITS.objectBytes)
     throw new BadStoredValue(key, type, `config: ${size} bytes as JSON, more than the limit of ${LIMITS.objectBytes}`);
   // served as stored (the schema's output would only add defaults the stored value already has)
-  return { config: v.config as C, oper: (v.oper as Record<string, unknown> | undefined) ?? {} };
+  return { config: v.config as C, oper };
 }
 
 /** The endpoint stored under `ep/<id>`, checked; throws BadStoredValue. */

@@ -71,6 +71,9 @@ step 0 '' net create -t t1 -s 10.20.3.0/24 -g 10.20.3.254 -s6 2001:db8:3::/64 -g
 step 3 'overlap' net create -t t1 -e vxlan -s 10.20.1.128/25 net-overlap
 step 3 '' net create -t nosuch -s 10.30.0.0/24 net-x
 step 0 'net-vx' net ls -t t1
+# created without -p: packet tag 0 in its config (net ls), the allocated VNI in its Oper, as against Contiv
+step 0 'net-vx +data +vxlan +0 +10\.20\.2\.0/24' net ls -t t1
+step 0 '"pktTag": [1-9]' net inspect -t t1 net-vx
 step 0 '"allocatedIPAddresses"|"availableIPAddresses"' net inspect -t t1 net-vx
 step 0 '"Networks"' tenant inspect t1
 step 3 'network' net rm -t t1 nosuch

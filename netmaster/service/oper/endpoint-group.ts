@@ -4,15 +4,17 @@
  */
 import { freeRuns, parseV4Range, rangesText, toRuns } from '../../model/net';
 import type { Network } from '../../model/schemas';
+import { tagInUse } from '../../model/network-tag';
 import { layout, numberOfKey } from '../../store/layout';
 import { endpointOper } from './endpoint';
 import type { KindOper } from './kind-oper';
 
 export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, oper) => {
   const eps = await svc.endpointsIn('grp', key);
-  let nw: Network | undefined;
+  let nw: { encap: Network['encap']; tag: number } | undefined;
   try {
-    nw = (await svc.get('network', `${g.tenantName}:${g.networkName}`)).config;
+    const stored = await svc.get('network', `${g.tenantName}:${g.networkName}`);
+    nw = { encap: stored.config.encap, tag: tagInUse(stored.config, stored.oper) };
   } catch {
     nw = undefined;
   }
@@ -30,7 +32,7 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
     // Contiv's derived tag: the configured tag, else `group.tenant` (a string; the number is endpointGroupId)
     groupTag: g.cfgdTag !== '' ? g.cfgdTag : `${g.groupName}.${g.tenantName}`,
     endpointGroupId: groupId,
-    ...(nw ? { pktTag: nw.pktTag, ...(nw.encap === 'vxlan' ? { externalPktTag: nw.pktTag } : {}) } : {}),
+    ...(nw ? { pktTag: nw.tag, ...(nw.encap === 'vxlan' ? { externalPktTag: nw.tag } : {}) } : {}),
     ...(pool ? { availableIPAddresses: available, allocatedIPAddresses: allocated } : {}),
     numEndpoints: eps.length,
     endpoints: eps.map((e) => endpointOper(e, groupId)),

@@ -2,17 +2,18 @@
 import { parseTagRanges, toRuns } from '../../model/net';
 import { MAX_VLAN, MAX_VXLAN } from '../../model/validate';
 import type { KindOper } from './kind-oper';
+import { tagInUse } from '../../model/network-tag';
 
 export const globalOper: KindOper<'global'> = async (svc, _key, g) => {
   const nets = await svc.list('network');
-  const vlanTags = nets
-    .filter((n) => n.config.encap === 'vlan')
-    .map((n) => n.config.pktTag)
-    .sort((a, b) => a - b);
-  const vxlanTags = nets
-    .filter((n) => n.config.encap === 'vxlan')
-    .map((n) => n.config.pktTag)
-    .sort((a, b) => a - b);
+  // the tags in use: the configs' or, for allocated ones, their opers' (model/network-tag.ts)
+  const tagsOf = (encap: string) =>
+    nets
+      .filter((n) => n.config.encap === encap)
+      .map((n) => tagInUse(n.config, n.oper))
+      .sort((a, b) => a - b);
+  const vlanTags = tagsOf('vlan');
+  const vxlanTags = tagsOf('vxlan');
   const free = (ranges: Array<[number, number]> | undefined, used: number[]) =>
     (ranges ?? []).reduce((acc, [a, b]) => acc + (b - a + 1) - used.filter((u) => u >= a && u <= b).length, 0);
   const vxlanRanges = parseTagRanges(g.vxlans, MAX_VXLAN) ?? [];

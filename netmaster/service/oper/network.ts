@@ -4,6 +4,7 @@
  */
 import { freeRuns, parseV4, parseV4Subnet, rangesText, toRuns } from '../../model/net';
 import { layout, numberOfKey } from '../../store/layout';
+import { tagInUse } from '../../model/network-tag';
 import { endpointOper } from './endpoint';
 import type { KindOper } from './kind-oper';
 import type { ServiceReads } from '../reads';
@@ -27,7 +28,9 @@ async function blocksOper(svc: ServiceReads, key: string, sub: V4Subnet, gateway
   });
 }
 
-export const networkOper: KindOper<'network'> = async (svc, key, nw) => {
+export const networkOper: KindOper<'network'> = async (svc, key, nw, stored) => {
+  // Contiv's oper pktTag is the tag in use: the config's, or the allocated one (model/network-tag.ts)
+  const tag = tagInUse(nw, stored);
   const prefix = layout.ipPrefix(key);
   const { kvs } = await svc.kv.list(prefix, { keysOnly: true });
   const used = kvs.map((k) => numberOfKey(k.key, true)).sort((a, b) => a - b);
@@ -42,8 +45,8 @@ export const networkOper: KindOper<'network'> = async (svc, key, nw) => {
     availableIPAddresses: sub ? rangesText(freeRuns(sub.first, sub.last, used)) : '',
     ...(nw.gateway ? { gateway: nw.gateway } : {}),
     networkTag: nw.cfgdTag,
-    pktTag: nw.pktTag,
-    ...(nw.encap === 'vxlan' ? { externalPktTag: nw.pktTag } : {}),
+    pktTag: tag,
+    ...(nw.encap === 'vxlan' ? { externalPktTag: tag } : {}),
     numEndpoints: eps.length,
     ...(blocks.length > 0 ? { blocks } : {}),
     endpoints: eps.map((e) => endpointOper(e)),

@@ -239,4 +239,27 @@ describe('agent API: desired-state stream (real etcd)', function () {
     assert.ok(markers.length < N / 2, `${markers.length} groups for ${N} batches: coalesced`);
     process.stdout.write(`      slow client: ${N} endpoint batches arrived as ${markers.length} groups\n`);
   });
+
+  it('a network created without a tag reaches its hosts with the allocated tag (its config keeps 0)', async () => {
+    await svc().upsert('network', { tenantName: 't1', networkName: 'auto', subnet: '10.51.0.0/24', encap: 'vlan' });
+    const stored = await svc().get('network', 't1:auto');
+    assert.equal(stored.config.pktTag, 0);
+    const tag = Number(stored.oper.pktTag);
+    assert.ok(tag >= 1 && tag <= 4094, `allocated VLAN ${tag}`);
+    await ep('auto', 'e-auto', 'hostE');
+    const r = new StreamRecorder(client!, 'hostE');
+    recorders.push(r);
+    const [first] = await r.nextGroup(0);
+    assert.deepEqual(
+      first?.snapshot?.state?.networks.map((n) => [n.key, n.pktTag, n.networkId]),
+      [['t1:auto', tag, 0x1000000 | tag]],
+    );
+    // an update without a tag (here: NAT off) keeps the tag the host sees
+    const from = r.updates.length;
+    await svc().upsert('network', { tenantName: 't1', networkName: 'auto', subnet: '10.51.0.0/24', encap: 'vlan', nat: false });
+    await until('the update streamed', () => r.updates.slice(from).some((u) => u.change?.key === 'network/t1:auto'));
+    const change = r.updates.slice(from).find((u) => u.change?.key === 'network/t1:auto')?.change;
+    assert.equal(change?.network?.nat, false);
+    assert.equal(change?.network?.pktTag, tag);
+  });
 });

@@ -57,7 +57,11 @@ describe('netctl against the real netmaster', function () {
       /^Tenant\s+Network\s+Nw Type\s+Encap type\s+Packet tag\s+Subnet\s+Gateway\s+IPv6Subnet\s+IPv6Gateway\s+Cfgd Tag/,
     );
     assert.match(ls, /t1\s+net-vlan\s+data\s+vlan\s+100\s+10\.1\.1\.0\/24\s+10\.1\.1\.1/);
-    assert.match(ls, /t1\s+net-vx\s+data\s+vxlan\s+\d+\s+10\.1\.2\.0\/24/);
+    // created without -p: packet tag 0 in its config, as Contiv's netctl showed it; the allocated VNI in its Oper
+    assert.match(ls, /t1\s+net-vx\s+data\s+vxlan\s+0\s+10\.1\.2\.0\/24/);
+    const vx = JSON.parse(await ok('net', 'inspect', '-t', 't1', 'net-vx')) as { Config: { pktTag: number }; Oper: { pktTag: number } };
+    assert.equal(vx.Config.pktTag, 0);
+    assert.ok(Number.isInteger(vx.Oper.pktTag) && vx.Oper.pktTag >= 1, `Oper pktTag ${vx.Oper.pktTag}`);
     const inspect = JSON.parse(await ok('net', 'inspect', '-t', 't1', 'net-vlan')) as {
       Config: { pktTag: number };
       Oper: Record<string, unknown>;

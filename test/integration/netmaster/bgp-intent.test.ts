@@ -58,7 +58,9 @@ describe('BGP intent: netmaster REST on a real etcd', function () {
   it('a bgp network gets an id of its own (no VLAN or VNI taken); a given pktTag is refused', async () => {
     const n = await ok('/networks/red:routed/', { tenantName: 'red', networkName: 'routed', encap: 'bgp', subnet: '10.60.0.0/16' });
     assert.equal(n['encap'], 'bgp');
-    const id = Number(n['pktTag']);
+    assert.equal(n['pktTag'], 0, 'the config keeps what was given (Contiv shows 0)');
+    // the id is the tag in use, in the network's Oper (model/network-tag.ts)
+    const id = Number((await call('GET', `${api}/inspect/networks/red:routed/`)).json.Oper.pktTag);
     assert.ok(id > 0, 'allocated');
     assert.equal((await nm!.service.kv.get(layout.tag('bgp', id)))?.value, 'red:routed');
     assert.equal(await nm!.service.kv.get(layout.tag('vxlan', id)), undefined);

@@ -146,7 +146,12 @@ for (const cache of [true, false])
         nets.every((r) => r.status === 200),
         nets.map((r) => r.text).join('\n'),
       );
-      assert.equal(new Set(nets.map((r) => r.json.pktTag)).size, CLIENTS, 'distinct VLANs');
+      // each config keeps pktTag 0; the allocated VLAN is the Oper's
+      assert.ok(nets.every((r) => r.json.pktTag === 0));
+      const vlans = await Promise.all(
+        tenants.map(async (t, i) => (await call('GET', `${api(i)}/inspect/networks/${t}:n/`)).json.Oper.pktTag as number),
+      );
+      assert.equal(new Set(vlans).size, CLIENTS, `distinct VLANs: ${vlans.join(',')}`);
       const groups = await race(CLIENTS * 2, (i) => [
         'POST',
         `/endpointGroups/ct${i % CLIENTS}:g${i}/`,

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { createLogger } from '../../../lib/logger';
 import { startNetmaster, type RunningNetmaster } from '../../../netmaster/netmaster';
+import { layout } from '../../../netmaster/store/layout';
 import { call, startTestEtcd, type HttpResult, type TestEtcd } from './support';
 
 /** JSON types as Go's encoding/json decodes Contiv's structs: a wrong type fails the whole decode. */
@@ -443,6 +444,61 @@ describe("netmaster: the REST contract of Contiv's own client (issue 18)", funct
     assert.equal(svc.Oper.serviceVip, svc.Config.ipAddress);
     assert.equal(svc.Oper.numProviders, 1);
     assert.ok(Array.isArray(svc.Oper.providers[0].ipAddress));
+  });
+
+  it("shows a network's packet tag as Contiv did: config pktTag as given (0 when allocated), Oper pktTag the tag in use", async () => {
+    // ct:nx was created without pktTag: its VNI was allocated
+    const configs = async (key: string) => [
+      ((await ok('GET', '/networks/')).json as Array<{ key: string; pktTag: number }>).find((n) => n.key === key)?.pktTag,
+      (await ok('GET', `/networks/${key}/`)).json.pktTag,
+      (await ok('GET', `/inspect/networks/${key}/`)).json.Config.pktTag,
+    ];
+    assert.deepEqual(await configs('ct:nx'), [0, 0, 0], 'list, GET and inspect Config show 0, as Contiv');
+    const tag = (await ok('GET', '/inspect/networks/ct:nx/')).json.Oper.pktTag as number;
+    assert.ok(Number.isInteger(tag) && tag >= 1, `Oper pktTag ${tag}`);
+    assert.equal((await ok('GET', '/inspect/networks/ct:nx/')).json.Oper.externalPktTag, tag);
+    // it is the allocated tag: the allocator's key names this network, and the global oper counts it
+    assert.equal((await nm!.service.kv.get(layout.tag('vxlan', tag)))?.value, 'ct:nx');
+    assert.ok(
+      String((await ok('GET', '/inspect/globals/global/')).json.Oper.vxlansInUse)
+        .split(',')
+        .includes(String(tag)),
+    );
+    // a given tag is shown in both
+    assert.deepEqual(await configs('ct:nv'), [161, 161, 161]);
+    assert.equal((await ok('GET', '/inspect/networks/ct:nv/')).json.Oper.pktTag, 161);
+    // an update without a tag keeps the allocated one (config 0); naming another is refused, with the tag in use
+    const body = {
+      encap: 'vxlan',
+      gateway: '10.61.2.254',
+      ipv6Gateway: '2001:db8:61::1',
+      ipv6Subnet: '2001:db8:61::/64',
+      networkName: 'nx',
+      subnet: '10.61.2.0/24',
+      tenantName: 'ct',
+    };
+    await ok('POST', '/networks/ct:nx/', { ...body, cfgdTag: 'blue' });
+    assert.deepEqual(await configs('ct:nx'), [0, 0, 0]);
+    assert.equal((await ok('GET', '/inspect/networks/ct:nx/')).json.Oper.pktTag, tag);
+    const other = tag === 10000 ? 9999 : tag + 1;
+    const refused = await contiv('POST', '/networks/ct:nx/', { ...body, pktTag: other });
+    assert.equal(refused.status, 500);
+    assert.match(refused.text, new RegExp(`cannot change pktTag of network ct:nx from ${tag} to ${other}`));
+    assert.equal((await call('POST', `${api}/networks/ct:nx/`, { ...body, pktTag: other })).status, 409);
+    // the books agree: every allocation has its owner
+    assert.equal((await call('GET', `${api}/consistency`)).json.clean, true);
+  });
+
+  it("frees an allocated network's tag on delete", async () => {
+    await ok('POST', '/networks/ct:tmp/', { encap: 'vlan', networkName: 'tmp', subnet: '10.61.9.0/24', tenantName: 'ct' });
+    const tag = (await ok('GET', '/inspect/networks/ct:tmp/')).json.Oper.pktTag as number;
+    assert.equal((await ok('GET', '/networks/ct:tmp/')).json.pktTag, 0);
+    assert.equal((await nm!.service.kv.get(layout.tag('vlan', tag)))?.value, 'ct:tmp');
+    await ok('DELETE', '/networks/ct:tmp/');
+    assert.equal(await nm!.service.kv.get(layout.tag('vlan', tag)), undefined, 'its allocation key is gone');
+    // and the tag can be given to another network
+    await ok('POST', '/networks/ct:tmp2/', { encap: 'vlan', networkName: 'tmp2', pktTag: tag, subnet: '10.61.9.0/24', tenantName: 'ct' });
+    await ok('DELETE', '/networks/ct:tmp2/');
   });
 
   it('fills link-sets from the objects as they are', async () => {

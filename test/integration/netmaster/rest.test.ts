@@ -100,7 +100,10 @@ describe('netmaster REST on a real etcd', function () {
       ipv6Subnet: '2001:db8:3::/64',
       tenantName: 't1',
     });
-    assert.ok(v.pktTag >= 1 && v.pktTag <= 4094, 'vlan allocated when pktTag is 0');
+    // pktTag 0: a VLAN is allocated; the config keeps 0 (as Contiv's), the tag in use is the Oper's
+    assert.equal(v.pktTag, 0);
+    const vTag = (await ok('GET', '/inspect/networks/t1:vlan1/')).Oper.pktTag;
+    assert.ok(vTag >= 1 && vTag <= 4094, 'vlan allocated when pktTag is 0');
     // netprofile, policy, rule, contracts, group, app profile, service
     await ok('POST', '/netprofiles/t1:gold/', { tenantName: 't1', profileName: 'gold', bandwidth: '10mbps', DSCP: 10, burst: 100 });
     await ok('POST', '/policys/t1:web-pol/', { tenantName: 't1', policyName: 'web-pol' });

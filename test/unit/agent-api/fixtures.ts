@@ -60,20 +60,35 @@ export class ClusterBuilder {
     return this;
   }
 
+  /** A network created with its tag given (stored as before the tag in use was kept in its oper). */
   network(tenant: string, name: string, encap: 'vlan' | 'vxlan' | 'bgp', tag: number, subnet: string, gateway = ''): this {
+    return this.putNetwork(tenant, name, encap, tag, {}, subnet, gateway);
+  }
+
+  /** A network created without a tag: config pktTag 0, the allocated `tag` in its oper (model/network-tag.ts). */
+  allocatedNetwork(tenant: string, name: string, encap: 'vlan' | 'vxlan' | 'bgp', tag: number, subnet: string, gateway = ''): this {
+    return this.putNetwork(tenant, name, encap, 0, { pktTag: tag }, subnet, gateway);
+  }
+
+  private putNetwork(tenant: string, name: string, encap: string, pktTag: number, oper: object, subnet: string, gateway: string): this {
     return this.put(
-      ...cfg('network', `${tenant}:${name}`, {
-        tenantName: tenant,
-        networkName: name,
-        encap,
-        pktTag: tag,
-        subnet,
-        gateway,
-        nwType: 'data',
-        ipv6Subnet: '',
-        ipv6Gateway: '',
-        cfgdTag: '',
-      }),
+      ...cfg(
+        'network',
+        `${tenant}:${name}`,
+        {
+          tenantName: tenant,
+          networkName: name,
+          encap,
+          pktTag,
+          subnet,
+          gateway,
+          nwType: 'data',
+          ipv6Subnet: '',
+          ipv6Gateway: '',
+          cfgdTag: '',
+        },
+        oper,
+      ),
     );
   }
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { isNetloomError, type ErrorCode } from '../../../lib/errors';
 import { computeHostView } from '../../../netmaster/agent/host-view';
-import { lookupNetwork, networkMessage, normalCidr } from '../../../netmaster/agent/network-lookup';
+import { listNetworks, lookupNetwork, networkMessage, normalCidr } from '../../../netmaster/agent/network-lookup';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import { ClusterBuilder } from './fixtures';
 
@@ -54,9 +54,30 @@ describe('agent API LookupNetwork', () => {
       pktTag: 9,
       subnet: '10.9.0.0/24',
     };
-    const off = networkMessage('t1:x', { ...stored, gateway: '', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '', nat: false });
+    const off = networkMessage('t1:x', { config: { ...stored, gateway: '', ipv6Subnet: '', ipv6Gateway: '', cfgdTag: '', nat: false } });
     assert.equal(off.nat, false);
     assert.equal(parseHostState({ networks: [off] }).networks[0]?.nat, false, 'the agent reads it');
+  });
+
+  it('carries the tag in use of a network created without one (config pktTag 0, the allocated tag in its oper)', () => {
+    const c = world()
+      .allocatedNetwork('t1', 'auto', 'vxlan', 5005, '10.5.0.0/24')
+      .allocatedNetwork('t1', 'autovlan', 'vlan', 205, '10.6.0.0/24')
+      .allocatedNetwork('t1', 'routed', 'bgp', 42, '10.8.0.0/24')
+      .endpoint('b-auto', 't1', 'auto', 'hostB', '10.5.0.3').state;
+    const got = lookupNetwork(c, { tenant: 't1', network: 'auto', subnet: '' });
+    assert.equal(got.pktTag, 5005);
+    assert.equal(got.networkId, 5005);
+    assert.deepEqual(lookupNetwork(c, { tenant: 't1', network: '', subnet: '10.5.0.0/24' }), got, 'by subnet too');
+    assert.deepEqual(
+      computeHostView(c, 'hostB').networks.find((n) => n.key === 't1:auto'),
+      got,
+      'the host view carries the network (usable: it has a tag) with that tag',
+    );
+    assert.equal(lookupNetwork(c, { tenant: 't1', network: 'autovlan', subnet: '' }).networkId, 0x1000000 | 205);
+    // a bgp network's pktTag is netmaster's id for it (docs/bgp.md): its network id is built from it
+    assert.equal(lookupNetwork(c, { tenant: 't1', network: 'routed', subnet: '' }).networkId, 0x2000000 | 42);
+    assert.equal(listNetworks(c).find((n) => n.key === 't1:auto')?.pktTag, 5005);
   });
 
   it('finds by subnet within the tenant (two tenants may share a subnet), in any CIDR spelling', () => {

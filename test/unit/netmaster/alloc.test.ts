@@ -100,6 +100,16 @@ describe('netmaster consistency: allocations against objects', () => {
       [layout.mac('02:00:00:00:00:01')],
     );
   });
+  it('expects the allocated tag of a network created without one (config pktTag 0, the tag in its oper)', () => {
+    const w = world();
+    w.networks = [{ key: 't:n', config: { ...nw, pktTag: 0 }, oper: { pktTag: 7 } }];
+    assert.deepEqual(diffAllocations(w), { leaked: [], missing: [] });
+    w.actual.delete(layout.tag('vlan', 7));
+    assert.deepEqual(
+      diffAllocations(w).missing.map((f) => [f.key, f.value]),
+      [[layout.tag('vlan', 7), 't:n']],
+    );
+  });
   it('reports an address held by the wrong endpoint and an endpoint of a missing network', () => {
     const w = world();
     w.actual.set(layout.ip('t:n', 0x0a000005), 'e2');

@@ -40,6 +40,39 @@ describe('netmaster inspect: oper registered per kind', () => {
     assert.deepEqual(await inspect(svc, 'Bgp', 'h1'), { Config: { key: 'h1', hostname: 'h1' }, Oper: { peers: 2 } });
   });
 
+  it("a network created without a tag: Config keeps pktTag 0, Oper's pktTag is the allocated tag, in its group's and the global oper too", async () => {
+    const nw = (name: string, encap: string, pktTag: number, subnet: string) => ({
+      tenantName: 't1',
+      networkName: name,
+      encap,
+      pktTag,
+      subnet,
+      gateway: '',
+      cfgdTag: '',
+    });
+    const svc = reads({
+      'network/t1:auto': { config: nw('auto', 'vxlan', 0, '10.1.1.0/24'), oper: { pktTag: 4001 } },
+      'network/t1:given': { config: nw('given', 'vlan', 12, '10.1.2.0/24'), oper: { pktTag: 12 } },
+      'network/t1:old': { config: nw('old', 'vlan', 13, '10.1.3.0/24'), oper: {} },
+      'endpointGroup/t1:web': { config: { tenantName: 't1', groupName: 'web', networkName: 'auto', cfgdTag: '', ipPool: '' }, oper: {} },
+      'global/global': { config: { vlans: '1-4094', vxlans: '1-10000' }, oper: {} },
+    });
+    const auto = await inspect(svc, 'network', 't1:auto');
+    assert.equal(auto.Config.pktTag, 0, "the config is the user's");
+    assert.equal(auto.Oper.pktTag, 4001);
+    assert.equal(auto.Oper.externalPktTag, 4001);
+    assert.equal(auto.Oper.networkTag, '', "Contiv's networkTag is the configured tag name");
+    assert.equal((await inspect(svc, 'network', 't1:given')).Oper.pktTag, 12);
+    assert.equal((await inspect(svc, 'network', 't1:old')).Oper.pktTag, 13, 'stored before the oper record: the config tag');
+    const web = await inspect(svc, 'endpointGroup', 't1:web');
+    assert.equal(web.Oper.pktTag, 4001);
+    assert.equal(web.Oper.externalPktTag, 4001);
+    const g = await inspect(svc, 'global', 'global');
+    assert.equal(g.Oper.vxlansInUse, '4001');
+    assert.equal(g.Oper.vlansInUse, '12-13');
+    assert.equal(g.Oper.freeVXLANsStart, 1);
+  });
+
   it("computes the oper of a kind with one (tenant: its objects' opers and totals)", async () => {
     const svc = reads({
       'tenant/t1': { config: { tenantName: 't1' }, oper: { ignored: true } },

@@ -99,6 +99,26 @@ describe('netmaster stored values', () => {
       );
     });
 
+    it("a network's tag record: the allocated tag in oper.pktTag, the given one in config (either or both alike), never neither", () => {
+      const auto = { ...network, pktTag: 0 };
+      assert.deepEqual(checkIntent('network', 't1:n1', stored(auto, { pktTag: 300 })).oper, { pktTag: 300 });
+      assert.ok(checkIntent('network', 't1:n1', stored(network, { pktTag: 10 })), 'given: both say 10');
+      assert.ok(checkIntent('network', 't1:n1', stored(network)), 'stored before the oper record: the config tag is the one in use');
+      assert.match(
+        reasonOf(() => checkIntent('network', 't1:n1', stored(auto))),
+        /no packet tag/,
+      );
+      assert.match(
+        reasonOf(() => checkIntent('network', 't1:n1', stored(network, { pktTag: 11 }))),
+        /config.pktTag 10 differs .* oper.pktTag 11/,
+      );
+      for (const bad of [0, -1, 1.5, '10', 16777216])
+        assert.match(
+          reasonOf(() => checkIntent('network', 't1:n1', stored(auto, { pktTag: bad }))),
+          /oper.pktTag: must be a tag/,
+        );
+    });
+
     it('a value too large to receive is bad whatever it is', () => {
       assert.match(
         reasonOf(() => checkIntentKv({ key: layout.cfg('network', 't1:n1'), value: '', tooLarge: true })),

@@ -8,7 +8,7 @@ import { NetloomError } from '../../../lib/errors';
 import { parseObject } from '../../../netmaster/model/keys';
 import { checkUpsert, needsForUpsert } from '../../../netmaster/model/validate';
 import { checkDelete, needsForDelete } from '../../../netmaster/model/deletes';
-import { OBJECT_TYPES, type ObjectType } from '../../../netmaster/model/schemas';
+import { OBJECT_TYPES, type ObjectOf, type ObjectType } from '../../../netmaster/model/schemas';
 import { baseWorld, loadFromWorld, type World } from './world';
 
 interface Case {
@@ -1075,6 +1075,47 @@ describe('netmaster validation: what is allowed', () => {
     const r = upsert('network', net({ networkName: 'n1', subnet: '10.1.1.0/24', gateway: '10.1.1.1', cfgdTag: 'x' }), baseWorld());
     assert.equal((r.obj as { pktTag: number }).pktTag, 100);
     assert.ok(r.prev);
+  });
+
+  describe('a network created without a tag (config pktTag 0, the allocated tag in its oper)', () => {
+    const withAuto = (): World => {
+      const w = baseWorld();
+      w.network = [
+        ...(w.network ?? []),
+        { ...(w.network?.[0] as ObjectOf['network']), networkName: 'auto', pktTag: 0, subnet: '10.1.5.0/24', gateway: '' },
+      ];
+      w.opers = { 'network/t1:auto': { pktTag: 200 } };
+      w.tagOwners = { ...w.tagOwners, 'vxlan:200': 't1:auto' };
+      return w;
+    };
+    const auto = (over: Record<string, unknown> = {}) => net({ networkName: 'auto', subnet: '10.1.5.0/24', cfgdTag: 'x', ...over });
+
+    it('an update with pktTag 0 keeps the allocated tag and its config keeps 0', () => {
+      const r = upsert('network', auto(), withAuto());
+      assert.equal((r.obj as { pktTag: number }).pktTag, 0);
+      assert.ok(r.prev);
+    });
+
+    it('an update naming the allocated tag is accepted, and its config keeps what was given', () => {
+      assert.equal((upsert('network', auto({ pktTag: 200 }), withAuto()).obj as { pktTag: number }).pktTag, 200);
+    });
+
+    it('an update naming another tag is refused with the tag in use', () => {
+      expectError(() => upsert('network', auto({ pktTag: 201 }), withAuto()), {
+        code: 'CONFLICT',
+        field: 'pktTag',
+        message: /cannot change pktTag of network t1:auto from 200 to 201/,
+      });
+    });
+
+    it('global ranges must keep the allocated tag', () => {
+      expectError(() => upsert('global', { vxlans: '1-150' }, withAuto()), {
+        code: 'CONFLICT',
+        field: 'vxlans',
+        message: /vxlans '1-150' leaves out vxlan 200 used by network t1:auto/,
+      });
+      assert.ok(upsert('global', { vxlans: '1-200' }, withAuto()).obj);
+    });
   });
 
   it("a rule's priority 0 or none is Contiv's default, 1", () => {

@@ -11,6 +11,8 @@ import { DEFAULT_GLOBAL } from '../../../netmaster/service/service';
 export type World = { [T in ObjectType]?: Array<ObjectOf[T]> } & {
   endpointCounts?: Record<string, number>;
   tagOwners?: Record<string, string>;
+  /** stored opers by `type/key` (a network's allocated tag: model/network-tag.ts) */
+  opers?: Record<string, Record<string, unknown>>;
 };
 
 /** An inbound rule of priority 1 that allows TCP port 80 from one group to another ('' = any). */
@@ -127,7 +129,10 @@ export function baseWorld(): World {
 /** The state the store would load for `needs` from `world`. */
 export function loadFromWorld(world: World, needs: Needs): IntentState {
   const items = (type: ObjectType) => ((world[type] ?? []) as object[]).map((o) => [keyOf(type, o as never), o] as const);
-  const stored = (o: object): Stored<unknown> => ({ obj: o, modRevision: '7' });
+  const stored = (type: ObjectType, key: string, o: object): Stored<unknown> => {
+    const oper = world.opers?.[`${type}/${key}`];
+    return { obj: o, modRevision: '7', ...(oper ? { oper } : {}) };
+  };
   const data: StateData = {
     ranges: needs.ranges.map((r) => ({
       type: r.type,
@@ -135,12 +140,12 @@ export function loadFromWorld(world: World, needs: Needs): IntentState {
       items: new Map(
         items(r.type)
           .filter(([k]) => k.startsWith(r.prefix))
-          .map(([k, o]) => [k, stored(o)]),
+          .map(([k, o]) => [k, stored(r.type, k, o)]),
       ),
     })),
     keys: needs.keys.map((k) => {
       const found = items(k.type).find(([key]) => key === k.key);
-      return { type: k.type, key: k.key, item: found ? stored(found[1]) : undefined };
+      return { type: k.type, key: k.key, item: found ? stored(k.type, k.key, found[1]) : undefined };
     }),
     endpointCounts: new Map(needs.endpointCounts.map((c) => [`${c.kind}:${c.key}`, world.endpointCounts?.[`${c.kind}:${c.key}`] ?? 0])),
     tagOwners: new Map(needs.tags.map((t) => [`${t.encap}:${t.tag}`, world.tagOwners?.[`${t.encap}:${t.tag}`]])),
