@@ -95,6 +95,20 @@ export function addressScript(p: Omit<ContainerAddressing, 'netnsPath'>): string
   return lines.join('\n') + '\n';
 }
 
+const NAMED_NETNS_RE = /^(?:\/var)?\/run\/netns\/([A-Za-z0-9_.-]{1,255})$/;
+
+/**
+ * The command that runs an `ip -b -` batch inside the namespace at `netnsPath` (pure): `ip -n NAME`
+ * for a named namespace (/run/netns/NAME, as podman, containerd and `ip netns` make them): one
+ * program started instead of two (nsenter, then ip), and a start costs ~4 ms on this machine
+ * kind; `nsenter --net=PATH ip` for any other path (/proc/PID/ns/net, Docker's).
+ */
+export function ipBatchIn(netnsPath: string): [string, string[]] {
+  const name = NAMED_NETNS_RE.exec(netnsPath)?.[1];
+  if (name !== undefined && name !== '.' && name !== '..') return ['ip', ['-n', name, '-b', '-']];
+  return ['nsenter', [`--net=${netnsPath}`, 'ip', '-b', '-']];
+}
+
 function needNetns(netnsPath: string): void {
   if (!existsSync(netnsPath)) throw new NetloomError('NOT_FOUND', `network namespace ${netnsPath} does not exist`, { field: 'netns' });
 }
@@ -102,7 +116,7 @@ function needNetns(netnsPath: string): void {
 /** Stage 1: create the veth pair (one `ip -b` inside the container's namespace). */
 export async function createVeth(p: VethPlumbing, runner: CommandRunner = run, hostNsPath = `/proc/${process.pid}/ns/net`): Promise<void> {
   needNetns(p.netnsPath);
-  const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], {
+  const r = await runner(...ipBatchIn(p.netnsPath), {
     input: vethScript(p, hostNsPath),
     allowFailure: true,
     timeoutMs: 10_000,
@@ -151,7 +165,7 @@ export async function disableTxChecksum(netnsPath: string, ifName: string, runne
 /** Stage 2: address and default route inside the container, and MAC or MTU when they change (one `ip -b`). */
 export async function configureContainer(p: ContainerAddressing, runner: CommandRunner = run): Promise<void> {
   needNetns(p.netnsPath);
-  const r = await runner('nsenter', [`--net=${p.netnsPath}`, 'ip', '-b', '-'], {
+  const r = await runner(...ipBatchIn(p.netnsPath), {
     input: addressScript(p),
     allowFailure: true,
     timeoutMs: 10_000,

@@ -5,7 +5,7 @@ import { bridgeColumnsToFix, optionsToFix, VXLAN_OPTIONS, vtepAddress } from '..
 import { findListedEndpoint } from '../../../netplugin/agent/file-fabric';
 import { containerIfName } from '../../../netplugin/backends/cnm-backend';
 import { randomMac } from '../../../lib/mac';
-import { addressScript, createVeth, hostIfName, vethScript } from '../../../netplugin/plumbing/veth';
+import { addressScript, createVeth, hostIfName, ipBatchIn, vethScript } from '../../../netplugin/plumbing/veth';
 import type { CommandRunner } from '../../../lib/exec';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import type { BridgeState } from '../../../ovs/ovsdb/vswitch';
@@ -116,6 +116,14 @@ describe('agent pure helpers', () => {
     );
     assert.match(randomMac(), /^02(:[0-9a-f]{2}){5}$/);
     assert.notEqual(randomMac(), randomMac());
+  });
+
+  it('ipBatchIn: ip -n for a named namespace (one program started), nsenter for any other path', () => {
+    assert.deepEqual(ipBatchIn('/run/netns/cni-1234'), ['ip', ['-n', 'cni-1234', '-b', '-']]);
+    assert.deepEqual(ipBatchIn('/var/run/netns/ctr_a.b'), ['ip', ['-n', 'ctr_a.b', '-b', '-']]);
+    assert.deepEqual(ipBatchIn('/proc/42/ns/net'), ['nsenter', ['--net=/proc/42/ns/net', 'ip', '-b', '-']]);
+    assert.deepEqual(ipBatchIn('/run/netns/..'), ['nsenter', ['--net=/run/netns/..', 'ip', '-b', '-']]);
+    assert.deepEqual(ipBatchIn('/run/netns/a/b'), ['nsenter', ['--net=/run/netns/a/b', 'ip', '-b', '-']]);
   });
 
   it('vethScript with the address known (address blocks): stage 2 in the same run', () => {
