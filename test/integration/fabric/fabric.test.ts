@@ -226,7 +226,8 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
     // TCP: a listener in the Docker container, a client in the podman container
     const server = spawn(
       `${BIN}/netloom-lab`,
-      ['--lab', LAB, 'docker', 'host2', '--', 'exec', 'dk2', 'timeout', '10', 'nc', '-l', '-p', '5000'],
+      // each `lab podman exec` below starts the lab CLI: seconds on a busy machine, so the listener waits long enough
+      ['--lab', LAB, 'docker', 'host2', '--', 'exec', 'dk2', 'timeout', '40', 'nc', '-l', '-p', '5000'],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     let got = '';
