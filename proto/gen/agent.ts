@@ -24,6 +24,16 @@ import type { Global as _netloom_v1_Global, Global__Output as _netloom_v1_Global
 import type { HeartbeatRequest as _netloom_v1_HeartbeatRequest, HeartbeatRequest__Output as _netloom_v1_HeartbeatRequest__Output } from './netloom/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _netloom_v1_HeartbeatResponse, HeartbeatResponse__Output as _netloom_v1_HeartbeatResponse__Output } from './netloom/v1/HeartbeatResponse';
 import type { HostState as _netloom_v1_HostState, HostState__Output as _netloom_v1_HostState__Output } from './netloom/v1/HostState';
+import type { KubeIpBlock as _netloom_v1_KubeIpBlock, KubeIpBlock__Output as _netloom_v1_KubeIpBlock__Output } from './netloom/v1/KubeIpBlock';
+import type { KubeLabelSelector as _netloom_v1_KubeLabelSelector, KubeLabelSelector__Output as _netloom_v1_KubeLabelSelector__Output } from './netloom/v1/KubeLabelSelector';
+import type { KubeNamedPort as _netloom_v1_KubeNamedPort, KubeNamedPort__Output as _netloom_v1_KubeNamedPort__Output } from './netloom/v1/KubeNamedPort';
+import type { KubeNamespace as _netloom_v1_KubeNamespace, KubeNamespace__Output as _netloom_v1_KubeNamespace__Output } from './netloom/v1/KubeNamespace';
+import type { KubeNetworkPolicy as _netloom_v1_KubeNetworkPolicy, KubeNetworkPolicy__Output as _netloom_v1_KubeNetworkPolicy__Output } from './netloom/v1/KubeNetworkPolicy';
+import type { KubePod as _netloom_v1_KubePod, KubePod__Output as _netloom_v1_KubePod__Output } from './netloom/v1/KubePod';
+import type { KubePolicyPeer as _netloom_v1_KubePolicyPeer, KubePolicyPeer__Output as _netloom_v1_KubePolicyPeer__Output } from './netloom/v1/KubePolicyPeer';
+import type { KubePolicyPort as _netloom_v1_KubePolicyPort, KubePolicyPort__Output as _netloom_v1_KubePolicyPort__Output } from './netloom/v1/KubePolicyPort';
+import type { KubePolicyRule as _netloom_v1_KubePolicyRule, KubePolicyRule__Output as _netloom_v1_KubePolicyRule__Output } from './netloom/v1/KubePolicyRule';
+import type { KubeSelectorRequirement as _netloom_v1_KubeSelectorRequirement, KubeSelectorRequirement__Output as _netloom_v1_KubeSelectorRequirement__Output } from './netloom/v1/KubeSelectorRequirement';
 import type { ListNetworksRequest as _netloom_v1_ListNetworksRequest, ListNetworksRequest__Output as _netloom_v1_ListNetworksRequest__Output } from './netloom/v1/ListNetworksRequest';
 import type { ListNetworksResponse as _netloom_v1_ListNetworksResponse, ListNetworksResponse__Output as _netloom_v1_ListNetworksResponse__Output } from './netloom/v1/ListNetworksResponse';
 import type { LookupNetworkRequest as _netloom_v1_LookupNetworkRequest, LookupNetworkRequest__Output as _netloom_v1_LookupNetworkRequest__Output } from './netloom/v1/LookupNetworkRequest';
@@ -88,6 +98,16 @@ export interface ProtoGrpcType {
       HeartbeatRequest: MessageTypeDefinition<_netloom_v1_HeartbeatRequest, _netloom_v1_HeartbeatRequest__Output>
       HeartbeatResponse: MessageTypeDefinition<_netloom_v1_HeartbeatResponse, _netloom_v1_HeartbeatResponse__Output>
       HostState: MessageTypeDefinition<_netloom_v1_HostState, _netloom_v1_HostState__Output>
+      KubeIpBlock: MessageTypeDefinition<_netloom_v1_KubeIpBlock, _netloom_v1_KubeIpBlock__Output>
+      KubeLabelSelector: MessageTypeDefinition<_netloom_v1_KubeLabelSelector, _netloom_v1_KubeLabelSelector__Output>
+      KubeNamedPort: MessageTypeDefinition<_netloom_v1_KubeNamedPort, _netloom_v1_KubeNamedPort__Output>
+      KubeNamespace: MessageTypeDefinition<_netloom_v1_KubeNamespace, _netloom_v1_KubeNamespace__Output>
+      KubeNetworkPolicy: MessageTypeDefinition<_netloom_v1_KubeNetworkPolicy, _netloom_v1_KubeNetworkPolicy__Output>
+      KubePod: MessageTypeDefinition<_netloom_v1_KubePod, _netloom_v1_KubePod__Output>
+      KubePolicyPeer: MessageTypeDefinition<_netloom_v1_KubePolicyPeer, _netloom_v1_KubePolicyPeer__Output>
+      KubePolicyPort: MessageTypeDefinition<_netloom_v1_KubePolicyPort, _netloom_v1_KubePolicyPort__Output>
+      KubePolicyRule: MessageTypeDefinition<_netloom_v1_KubePolicyRule, _netloom_v1_KubePolicyRule__Output>
+      KubeSelectorRequirement: MessageTypeDefinition<_netloom_v1_KubeSelectorRequirement, _netloom_v1_KubeSelectorRequirement__Output>
       ListNetworksRequest: MessageTypeDefinition<_netloom_v1_ListNetworksRequest, _netloom_v1_ListNetworksRequest__Output>
       ListNetworksResponse: MessageTypeDefinition<_netloom_v1_ListNetworksResponse, _netloom_v1_ListNetworksResponse__Output>
       LookupNetworkRequest: MessageTypeDefinition<_netloom_v1_LookupNetworkRequest, _netloom_v1_LookupNetworkRequest__Output>

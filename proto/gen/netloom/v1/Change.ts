@@ -11,6 +11,8 @@ import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_
 import type { Tenant as _netloom_v1_Tenant, Tenant__Output as _netloom_v1_Tenant__Output } from '../../netloom/v1/Tenant';
 import type { ServiceLB as _netloom_v1_ServiceLB, ServiceLB__Output as _netloom_v1_ServiceLB__Output } from '../../netloom/v1/ServiceLB';
 import type { AddressBlock as _netloom_v1_AddressBlock, AddressBlock__Output as _netloom_v1_AddressBlock__Output } from '../../netloom/v1/AddressBlock';
+import type { KubeNetworkPolicy as _netloom_v1_KubeNetworkPolicy, KubeNetworkPolicy__Output as _netloom_v1_KubeNetworkPolicy__Output } from '../../netloom/v1/KubeNetworkPolicy';
+import type { KubeNamespace as _netloom_v1_KubeNamespace, KubeNamespace__Output as _netloom_v1_KubeNamespace__Output } from '../../netloom/v1/KubeNamespace';
 
 export interface Change {
   'deleted'?: (boolean);
@@ -26,7 +28,9 @@ export interface Change {
   'key'?: (string);
   'service'?: (_netloom_v1_ServiceLB | null);
   'block'?: (_netloom_v1_AddressBlock | null);
-  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service"|"block";
+  'kubePolicy'?: (_netloom_v1_KubeNetworkPolicy | null);
+  'kubeNamespace'?: (_netloom_v1_KubeNamespace | null);
+  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service"|"block"|"kubePolicy"|"kubeNamespace";
 }
 
 export interface Change__Output {
@@ -43,5 +47,7 @@ export interface Change__Output {
   'key': (string);
   'service'?: (_netloom_v1_ServiceLB__Output | null);
   'block'?: (_netloom_v1_AddressBlock__Output | null);
-  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service"|"block";
+  'kubePolicy'?: (_netloom_v1_KubeNetworkPolicy__Output | null);
+  'kubeNamespace'?: (_netloom_v1_KubeNamespace__Output | null);
+  'object'?: "global"|"network"|"group"|"policy"|"profile"|"endpoint"|"vtep"|"bgp"|"tenant"|"service"|"block"|"kubePolicy"|"kubeNamespace";
 }

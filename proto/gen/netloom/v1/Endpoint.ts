@@ -1,5 +1,6 @@
 // Original file: proto/netloom/agent.proto
 
+import type { KubePod as _netloom_v1_KubePod, KubePod__Output as _netloom_v1_KubePod__Output } from '../../netloom/v1/KubePod';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Endpoint {
@@ -17,6 +18,7 @@ export interface Endpoint {
   'labels'?: ({[key: string]: string});
   'revision'?: (number | string | Long);
   'external'?: (boolean);
+  'pod'?: (_netloom_v1_KubePod | null);
 }
 
 export interface Endpoint__Output {
@@ -34,4 +36,5 @@ export interface Endpoint__Output {
   'labels': ({[key: string]: string});
   'revision': (string);
   'external': (boolean);
+  'pod': (_netloom_v1_KubePod__Output | null);
 }

@@ -1,5 +1,6 @@
 // Original file: proto/netloom/agent.proto
 
+import type { KubePod as _netloom_v1_KubePod, KubePod__Output as _netloom_v1_KubePod__Output } from '../../netloom/v1/KubePod';
 
 export interface EndpointRegistration {
   'id'?: (string);
@@ -13,6 +14,7 @@ export interface EndpointRegistration {
   'ip'?: (string);
   'mac'?: (string);
   'labels'?: ({[key: string]: string});
+  'pod'?: (_netloom_v1_KubePod | null);
 }
 
 export interface EndpointRegistration__Output {
@@ -27,4 +29,5 @@ export interface EndpointRegistration__Output {
   'ip': (string);
   'mac': (string);
   'labels': ({[key: string]: string});
+  'pod': (_netloom_v1_KubePod__Output | null);
 }

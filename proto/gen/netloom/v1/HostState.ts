@@ -11,6 +11,8 @@ import type { Vtep as _netloom_v1_Vtep, Vtep__Output as _netloom_v1_Vtep__Output
 import type { BgpConfig as _netloom_v1_BgpConfig, BgpConfig__Output as _netloom_v1_BgpConfig__Output } from '../../netloom/v1/BgpConfig';
 import type { ServiceLB as _netloom_v1_ServiceLB, ServiceLB__Output as _netloom_v1_ServiceLB__Output } from '../../netloom/v1/ServiceLB';
 import type { AddressBlock as _netloom_v1_AddressBlock, AddressBlock__Output as _netloom_v1_AddressBlock__Output } from '../../netloom/v1/AddressBlock';
+import type { KubeNetworkPolicy as _netloom_v1_KubeNetworkPolicy, KubeNetworkPolicy__Output as _netloom_v1_KubeNetworkPolicy__Output } from '../../netloom/v1/KubeNetworkPolicy';
+import type { KubeNamespace as _netloom_v1_KubeNamespace, KubeNamespace__Output as _netloom_v1_KubeNamespace__Output } from '../../netloom/v1/KubeNamespace';
 
 export interface HostState {
   'global'?: (_netloom_v1_Global | null);
@@ -24,6 +26,8 @@ export interface HostState {
   'bgp'?: (_netloom_v1_BgpConfig | null);
   'services'?: (_netloom_v1_ServiceLB)[];
   'blocks'?: (_netloom_v1_AddressBlock)[];
+  'kubePolicies'?: (_netloom_v1_KubeNetworkPolicy)[];
+  'kubeNamespaces'?: (_netloom_v1_KubeNamespace)[];
 }
 
 export interface HostState__Output {
@@ -38,4 +42,6 @@ export interface HostState__Output {
   'bgp': (_netloom_v1_BgpConfig__Output | null);
   'services': (_netloom_v1_ServiceLB__Output)[];
   'blocks': (_netloom_v1_AddressBlock__Output)[];
+  'kubePolicies': (_netloom_v1_KubeNetworkPolicy__Output)[];
+  'kubeNamespaces': (_netloom_v1_KubeNamespace__Output)[];
 }
