@@ -567,6 +567,7 @@ export function endpointMessage(cluster: ClusterState, id: string): Endpoint | u
     labels: { ...(e.labels ?? {}) },
     revision: entry.modRevision,
     external: e.external === true,
+    pod: null,
   };
   endpointMessages.set(entry, { vtep, msg });
   return msg;
@@ -610,6 +611,9 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     bgp: parts.bgp,
     services: parts.services.flatMap((k) => serviceMessage(cluster, k) ?? []),
     blocks: parts.blocks,
+    // issue 19: Kubernetes NetworkPolicies and namespaces are not in netmaster's views yet
+    kubePolicies: [],
+    kubeNamespaces: [],
   };
 }
 
@@ -627,5 +631,7 @@ export function emptyHostView(): HostState {
     bgp: null,
     services: [],
     blocks: [],
+    kubePolicies: [],
+    kubeNamespaces: [],
   };
 }

@@ -247,6 +247,8 @@ export class ViewEngine {
       bgp: p.bgp,
       services: [...v.services.values()].sort(byKeyOf((s) => s.key)),
       blocks: p.blocks,
+      kubePolicies: [],
+      kubeNamespaces: [],
     };
   }
 

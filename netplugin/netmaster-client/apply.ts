@@ -154,6 +154,9 @@ export function stateOf(store: StateStore): HostState {
     bgp: store.bgp,
     services: sorted(store.lists.services),
     blocks: sortedBlocks(store.lists.blocks),
+    // issue 19: not carried by the stream yet
+    kubePolicies: [],
+    kubeNamespaces: [],
   };
 }
 

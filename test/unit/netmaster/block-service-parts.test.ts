@@ -78,6 +78,7 @@ describe('netmaster address blocks: pure parts', () => {
       ip: '10.1.0.5',
       mac: '02:00:00:00:00:05',
       labels: {},
+      pod: null,
     };
     const ok = checkRegistration(good, 'h');
     assert.ok(!('outcome' in ok) && ok.netKey === 't:n' && ok.ip === ip('10.1.0.5'));

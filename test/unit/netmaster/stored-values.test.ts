@@ -228,6 +228,8 @@ describe('netmaster stored values', () => {
       bgp: null,
       services: [],
       blocks: [],
+      kubePolicies: [],
+      kubeNamespaces: [],
     });
 
     it('a snapshot leaves out an item too large for any part, and names it', () => {
