@@ -3,7 +3,7 @@
  * writes it as text): the compiled policy (lib/policy, the same form the OVS backend renders) of
  * each endpoint whose veth's host side is `hostIf`, and every tenant's routed subnets.
  *
- * - Endpoints with the same policy in one direction and one tenant share one chain (compileContiv
+ * - Endpoints with the same policy in one direction and one tenant share one chain (compilePolicy
  *   shares a rule object among the endpoints it applies to), so a group of |A| endpoints costs |A|
  *   verdict-map elements, not |A| copies of its rules.
  * - A chain's lines come in precedence order (priority high to low, deny before allow at equal

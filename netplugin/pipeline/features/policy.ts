@@ -17,7 +17,7 @@ import type { Action, Instruction, KnownOxm } from '../../../ovs/openflow/messag
 import { NetloomError } from '../../../lib/errors';
 import { objectHash } from '../../reconcile/cookie';
 import { canonicalMatch, type DesiredFlow } from '../../reconcile/flow-key';
-import { compileContiv } from '../../../lib/policy/contiv';
+import { compilePolicy } from '../../../lib/policy/compile';
 import type { AddressSet, DirectionPolicy, EndpointPolicy, PolicyRule, Service } from '../../../lib/policy/model';
 import { normalProtocol } from '../../../lib/policy/evaluate';
 import { formatPrefix, isEverything, portMasks, setPrefixes } from '../../../lib/policy/ranges';
@@ -351,7 +351,7 @@ function fnv(h: number, s: string): number {
 
 function render(input: PipelineInput): PolicyRender {
   const view = pipelineView(input);
-  const compiled = compileContiv(input.state, input.local.hostName);
+  const compiled = compilePolicy(input.state, input.local.hostName);
   const byId = new Map(view.endpoints.map((e) => [e.ep.id, e]));
   const set = new FlowSet();
   for (const dir of ['egress', 'ingress'] as const) {
