@@ -38,6 +38,9 @@ export interface RoutedPolicyInput {
 
 export type Direction = 'egress' | 'ingress';
 
+/** SCTP's IP protocol number: its rules name ports as tcp's and udp's do (Kubernetes). */
+export const SCTP = 132;
+
 /** What a line matches besides its peers: a protocol and, for tcp/udp, destination ports (empty: any). */
 export interface LineService {
   /** tcp, udp, icmp or another protocol number; 'tcp+udp' for ports with no protocol named */
@@ -168,11 +171,11 @@ function mergeServices(rules: readonly PolicyRule[]): Array<LineService | undefi
     if (r.services.length === 0) return [undefined];
     for (const s of r.services) {
       const ports = s.ports ?? [];
-      // ports mean something for tcp and udp only (as in the OVS backend); ports with no protocol: tcp or udp
+      // ports mean something for tcp, udp and sctp only (as in the OVS backend); ports with no protocol: tcp or udp
       const proto: LineService['protocol'] | 'any' =
         s.protocol === undefined ? (ports.length > 0 ? 'tcp+udp' : 'any') : (normalProtocol(s.protocol) as LineService['protocol']);
       if (proto === 'any') return [undefined];
-      const portful = proto === 'tcp' || proto === 'udp' || proto === 'tcp+udp';
+      const portful = proto === 'tcp' || proto === 'udp' || proto === 'tcp+udp' || proto === SCTP;
       const had = byProto.get(proto);
       if (!portful || ports.length === 0 || had === 'all') byProto.set(proto, 'all');
       else byProto.set(proto, [...(had ?? []), ...ports]);

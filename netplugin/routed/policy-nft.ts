@@ -21,7 +21,7 @@
  * comment, so a restarted agent continues from the kernel's); an unchanged model keeps it, so
  * established connections are not re-evaluated.
  */
-import type { ChainLine, LineService, NamedSet, PolicyChain, RoutedPolicyModel } from './policy-model';
+import { SCTP, type ChainLine, type LineService, type NamedSet, type PolicyChain, type RoutedPolicyModel } from './policy-model';
 
 export const NFT_POLICY_FAMILY = 'inet';
 export const NFT_POLICY_TABLE = 'netloom_policy';
@@ -84,6 +84,8 @@ function ports(list: LineService['ports']): string {
 function serviceText(s: LineService): string {
   if (s.protocol === 'tcp+udp') return `meta l4proto { tcp, udp } th dport ${ports(s.ports)}`;
   if ((s.protocol === 'tcp' || s.protocol === 'udp') && s.ports.length > 0) return `${s.protocol} dport ${ports(s.ports)}`;
+  // SCTP (Kubernetes) by number: `th dport` reads its destination port without the sctp module's syntax
+  if (s.protocol === SCTP && s.ports.length > 0) return `meta l4proto ${SCTP} th dport ${ports(s.ports)}`;
   return `meta l4proto ${s.protocol}`;
 }
 

@@ -102,6 +102,13 @@ function protocolNumber(s: Service): number {
   return p === 'tcp' ? IP_PROTO.TCP : p === 'udp' ? IP_PROTO.UDP : p === 'icmp' ? IP_PROTO.ICMP : p;
 }
 
+/** The destination port field of the protocols whose rules name ports (SCTP: Kubernetes). */
+const PORT_FIELD: Record<number, 'tcp_dst' | 'udp_dst' | 'sctp_dst' | undefined> = {
+  [IP_PROTO.TCP]: 'tcp_dst',
+  [IP_PROTO.UDP]: 'udp_dst',
+  [IP_PROTO.SCTP]: 'sctp_dst',
+};
+
 /** The service clause's matches; undefined: every service (no clause). */
 function serviceMatches(set: FlowSet, r: PolicyRule): KnownOxm[][] | undefined {
   if (r.services.length === 0 || r.services.some((s) => s.protocol === undefined)) return undefined;
@@ -109,8 +116,8 @@ function serviceMatches(set: FlowSet, r: PolicyRule): KnownOxm[][] | undefined {
   for (const s of r.services) {
     const proto = protocolNumber(s);
     const base = set.memo(`proto ${proto}`, () => [match.ethType(ETH_TYPE.IPV4), field('ip_proto', proto)]);
-    const portField = proto === IP_PROTO.TCP ? 'tcp_dst' : proto === IP_PROTO.UDP ? 'udp_dst' : undefined;
-    // ports only mean something for tcp and udp (netmaster refuses them with other protocols)
+    const portField = PORT_FIELD[proto];
+    // ports only mean something for tcp, udp and sctp (netmaster refuses them with other protocols)
     if (!portField || !s.ports || s.ports.length === 0) {
       out.push(base);
       continue;

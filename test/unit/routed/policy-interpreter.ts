@@ -7,7 +7,7 @@
 import { normalProtocol } from '../../../lib/policy/evaluate';
 import type { Protocol } from '../../../lib/policy/model';
 import { setPrefixes } from '../../../lib/policy/ranges';
-import type { PolicyChain, RoutedPolicyModel } from '../../../netplugin/routed/policy-model';
+import { SCTP, type PolicyChain, type RoutedPolicyModel } from '../../../netplugin/routed/policy-model';
 import { FOREIGN_MARK_BITS, GENERATION_MASK, GENERATION_SHIFT, MARK_DENIED, type Generation } from '../../../netplugin/routed/policy-nft';
 
 export interface RoutedPacket {
@@ -48,7 +48,7 @@ function chainVerdict(m: RoutedPolicyModel, c: PolicyChain, pkt: RoutedPacket): 
     if (l.peers && !inPrefixes(peer, m.peerSets.find((s) => s.name === l.peers)!.prefixes)) continue;
     if (l.service) {
       const s = l.service;
-      const portful = s.protocol === 'tcp+udp' || ((s.protocol === 'tcp' || s.protocol === 'udp') && s.ports.length > 0);
+      const portful = s.protocol === 'tcp+udp' || ((s.protocol === 'tcp' || s.protocol === 'udp' || s.protocol === SCTP) && s.ports.length > 0);
       if (s.protocol === 'tcp+udp' ? proto !== 'tcp' && proto !== 'udp' : proto !== s.protocol) continue;
       if (portful && (pkt.port === undefined || !s.ports.some((r) => pkt.port! >= r.from && pkt.port! <= r.to))) continue;
     }
