@@ -44,7 +44,9 @@ export function compilePolicy(state: CompileState, host: string): EndpointPolicy
     out = compileContiv(state, host).map((p) => {
       const k = kube.get(p.endpoint);
       if (!k) return p;
-      return { ...p, ingress: mergeDirection(p.ingress, k.ingress), egress: mergeDirection(p.egress, k.egress) };
+      const ingress = mergeDirection(p.ingress, k.ingress);
+      const egress = mergeDirection(p.egress, k.egress);
+      return ingress === p.ingress && egress === p.egress ? p : { ...p, ingress, egress };
     });
     byHost.set(host, out);
   }

@@ -26,7 +26,7 @@
  * (the same object) and results memoised per state object, as in contiv.ts. docs/policy.md has the
  * semantics with examples.
  */
-import { selects, type LabelSelector } from './label-selector';
+import { selectorKey, selects, type LabelSelector } from './label-selector';
 import { ANY_ADDRESS, OPEN, type AddressSet, type DirectionPolicy, type EndpointPolicy, type PolicyRule, type Service } from './model';
 
 /** The priority of every Kubernetes allow: below Contiv's 1..100, so a Contiv rule (deny or allow) decides first. */
@@ -195,9 +195,10 @@ class KubeCompiler {
     return s;
   }
 
-  /** The pods of `tenant` a selector peer names, for a policy of namespace `ns` (memoised per peer text). */
+  /** The pods of `tenant` a selector peer names, for a policy of namespace `ns` (memoised per selector text). */
   private peerPods(peer: KubePeerLike, ns: string, tenant: string): KubeEndpoint[] {
-    const key = `${tenant}\0${ns}\0${JSON.stringify([peer.podSelector ?? null, peer.namespaceSelector ?? null])}`;
+    const text = (sel: LabelSelector | null | undefined) => (sel ? selectorKey(sel) : '-');
+    const key = `${tenant}\0${ns}\0${text(peer.podSelector)}\0${text(peer.namespaceSelector)}`;
     let out = this.podSets.get(key);
     if (!out) {
       const pods = this.podsByTenant.get(tenant) ?? [];
@@ -229,7 +230,13 @@ class KubeCompiler {
 
   private build(p: KubePolicyLike, dir: Direction, index: number, rule: KubeRuleLike, tenant: string, selfNamed: Service[]): PolicyRule[] {
     const id = kubeRuleId(p.key, dir, index);
-    const make = (peers: AddressSet, services: Service[]): PolicyRule => ({ id, peers, services, action: 'allow', priority: KUBE_RULE_PRIORITY });
+    const make = (peers: AddressSet, services: Service[]): PolicyRule => ({
+      id,
+      peers,
+      services,
+      action: 'allow',
+      priority: KUBE_RULE_PRIORITY,
+    });
     const anyPeer = rule.peers.length === 0;
     const pods = new Map<string, KubeEndpoint>();
     const blocks: KubeIpBlockLike[] = [];
@@ -237,8 +244,7 @@ class KubeCompiler {
       if (peer.ipBlock) {
         // policy covers IPv4: an IPv6 block names no address here
         if (!peer.ipBlock.cidr.includes(':')) blocks.push(peer.ipBlock);
-      }
-      else if (peer.podSelector || peer.namespaceSelector) for (const e of this.peerPods(peer, p.namespace, tenant)) pods.set(e.id, e);
+      } else if (peer.podSelector || peer.namespaceSelector) for (const e of this.peerPods(peer, p.namespace, tenant)) pods.set(e.id, e);
       // a peer with nothing set names nothing (the API refuses one)
     }
     /** Every peer address of the rule as address sets: pods and plain CIDRs in one, each ipBlock with an except apart. */

@@ -13,7 +13,14 @@ import type { ContivRule } from '../../lib/policy/contiv';
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { parseWith } from '../../lib/validation';
-import { kubeNamespaceSchema, kubePodSchema, kubePolicySchema, type KubeNamespace, type KubeNetworkPolicy, type KubePod } from './kube-state';
+import {
+  kubeNamespaceSchema,
+  kubePodSchema,
+  kubePolicySchema,
+  type KubeNamespace,
+  type KubeNetworkPolicy,
+  type KubePod,
+} from './kube-state';
 
 export type * from './kube-state';
 

@@ -127,7 +127,8 @@ const requirementSchema = z
     const needs = r.operator === 'In' || r.operator === 'NotIn';
     if (needs && r.values.length === 0)
       ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${r.operator} needs at least one value` });
-    if (!needs && r.values.length > 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${r.operator} takes no values` });
+    if (!needs && r.values.length > 0)
+      ctx.addIssue({ code: 'custom', path: ['values'], message: `operator ${r.operator} takes no values` });
   });
 
 const selectorSchema = z.object({
@@ -149,21 +150,18 @@ function parseCidr(s: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
   }
 }
 
-const cidr = (what: string) =>
-  z.string().refine((s) => parseCidr(s) !== undefined, { error: `${what} must be a CIDR like 10.1.0.0/16` });
+const cidr = (what: string) => z.string().refine((s) => parseCidr(s) !== undefined, { error: `${what} must be a CIDR like 10.1.0.0/16` });
 
-const ipBlockSchema = z
-  .object({ cidr: cidr('cidr'), except: z.array(cidr('except')).default([]) })
-  .superRefine((b, ctx) => {
-    const outer = parseCidr(b.cidr);
-    if (!outer) return;
-    b.except.forEach((e, i) => {
-      const inner = parseCidr(e);
-      if (!inner) return;
-      const inside = inner[0].kind() === outer[0].kind() && inner[1] >= outer[1] && inner[0].match(outer);
-      if (!inside) ctx.addIssue({ code: 'custom', path: ['except', i], message: `except ${e} is not inside cidr ${b.cidr}` });
-    });
+const ipBlockSchema = z.object({ cidr: cidr('cidr'), except: z.array(cidr('except')).default([]) }).superRefine((b, ctx) => {
+  const outer = parseCidr(b.cidr);
+  if (!outer) return;
+  b.except.forEach((e, i) => {
+    const inner = parseCidr(e);
+    if (!inner) return;
+    const inside = inner[0].kind() === outer[0].kind() && inner[1] >= outer[1] && inner[0].match(outer);
+    if (!inside) ctx.addIssue({ code: 'custom', path: ['except', i], message: `except ${e} is not inside cidr ${b.cidr}` });
   });
+});
 
 const peerSchema = z
   .object({
@@ -191,7 +189,8 @@ const policyPortSchema = z
     }
     if (p.endPort !== 0) {
       if (p.port === 0) ctx.addIssue({ code: 'custom', path: ['endPort'], message: 'endPort needs a numeric port' });
-      else if (p.endPort < p.port) ctx.addIssue({ code: 'custom', path: ['endPort'], message: `endPort ${p.endPort} is below port ${p.port}` });
+      else if (p.endPort < p.port)
+        ctx.addIssue({ code: 'custom', path: ['endPort'], message: `endPort ${p.endPort} is below port ${p.port}` });
     }
   });
 
@@ -223,7 +222,13 @@ export const kubePodSchema = z.object({
   name: z.string().min(1, { error: 'pod name is required' }),
   uid: str,
   namedPorts: z
-    .array(z.object({ name: portName('named port name'), protocol, port: port('named port', 1).pipe(z.number().min(1, { error: 'named port must be 1..65535' })) }))
+    .array(
+      z.object({
+        name: portName('named port name'),
+        protocol,
+        port: port('named port', 1).pipe(z.number().min(1, { error: 'named port must be 1..65535' })),
+      }),
+    )
     .default([]),
 });
 

@@ -48,7 +48,8 @@ function chainVerdict(m: RoutedPolicyModel, c: PolicyChain, pkt: RoutedPacket): 
     if (l.peers && !inPrefixes(peer, m.peerSets.find((s) => s.name === l.peers)!.prefixes)) continue;
     if (l.service) {
       const s = l.service;
-      const portful = s.protocol === 'tcp+udp' || ((s.protocol === 'tcp' || s.protocol === 'udp' || s.protocol === SCTP) && s.ports.length > 0);
+      const portful =
+        s.protocol === 'tcp+udp' || ((s.protocol === 'tcp' || s.protocol === 'udp' || s.protocol === SCTP) && s.ports.length > 0);
       if (s.protocol === 'tcp+udp' ? proto !== 'tcp' && proto !== 'udp' : proto !== s.protocol) continue;
       if (portful && (pkt.port === undefined || !s.ports.some((r) => pkt.port! >= r.from && pkt.port! <= r.to))) continue;
     }
