@@ -28,7 +28,16 @@ function stepState(step: NetpolStep): HostState {
     global: { fwdMode: 'bridge', arpMode: 'proxy' },
     tenants: [{ name: P.tenant, ctZone: 96, vrfId: 96 }],
     networks: [
-      { key: `${P.tenant}:${P.network}`, tenant: P.tenant, name: P.network, encap: 'vxlan', pktTag: 9600, subnet: '10.96.0.0/24', gateway: '10.96.0.1', networkId: 1 },
+      {
+        key: `${P.tenant}:${P.network}`,
+        tenant: P.tenant,
+        name: P.network,
+        encap: 'vxlan',
+        pktTag: 9600,
+        subnet: '10.96.0.0/24',
+        gateway: '10.96.0.1',
+        networkId: 1,
+      },
     ],
     endpoints: netpolPodEndpoints(step, P).map((e, i) => ({
       ...e,
@@ -43,20 +52,43 @@ function stepState(step: NetpolStep): HostState {
 }
 
 function packet(full: HostState, from: string, to: string, protocol: Proto, port: number, reply = false): Packet {
-  const [s, d] = [from, to].map((p) => full.endpoints.find((e) => e.id === podEndpointId(p))!) as [HostState['endpoints'][number], HostState['endpoints'][number]];
+  const [s, d] = [from, to].map((p) => full.endpoints.find((e) => e.id === podEndpointId(p))!) as [
+    HostState['endpoints'][number],
+    HostState['endpoints'][number],
+  ];
   const [a, b] = reply ? [d, s] : [s, d];
-  const base = { in_port: portIn(full, a.id), eth_src: a.mac, eth_dst: b.mac, eth_type: 0x0800, ipv4_src: a.ip, ipv4_dst: b.ip, ip_ttl: 64 };
+  const base = {
+    in_port: portIn(full, a.id),
+    eth_src: a.mac,
+    eth_dst: b.mac,
+    eth_type: 0x0800,
+    ipv4_src: a.ip,
+    ipv4_dst: b.ip,
+    ip_ttl: 64,
+  };
   const sport = 40000;
   if (protocol === 'TCP')
-    return reply ? { ...base, ip_proto: 6, tcp_src: port, tcp_dst: sport, tcp_flags: 0x12 } : { ...base, ip_proto: 6, tcp_src: sport, tcp_dst: port, tcp_flags: 0x02 };
+    return reply
+      ? { ...base, ip_proto: 6, tcp_src: port, tcp_dst: sport, tcp_flags: 0x12 }
+      : { ...base, ip_proto: 6, tcp_src: sport, tcp_dst: port, tcp_flags: 0x02 };
   return reply ? { ...base, ip_proto: 17, udp_src: port, udp_dst: sport } : { ...base, ip_proto: 17, udp_src: sport, udp_dst: port };
 }
 
-function delivered(fabric: ClusterFabric, full: HostState, from: string, to: string, protocol: Proto, port: number, reply = false): boolean {
+function delivered(
+  fabric: ClusterFabric,
+  full: HostState,
+  from: string,
+  to: string,
+  protocol: Proto,
+  port: number,
+  reply = false,
+): boolean {
   const [src, dst] = reply ? [to, from] : [from, to];
   const s = full.endpoints.find((e) => e.id === podEndpointId(src))!;
   const d = full.endpoints.find((e) => e.id === podEndpointId(dst))!;
-  return fabric.send(s.host, packet(full, from, to, protocol, port, reply)).deliveries.some((x) => x.host === d.host && x.port === portIn(full, d.id));
+  return fabric
+    .send(s.host, packet(full, from, to, protocol, port, reply))
+    .deliveries.some((x) => x.host === d.host && x.port === portIn(full, d.id));
 }
 
 describe('Kubernetes NetworkPolicy through the OVS flows: the upstream scenarios traced across three hosts', () => {
@@ -66,17 +98,25 @@ describe('Kubernetes NetworkPolicy through the OVS flows: the upstream scenarios
       for (const [i, step] of sc.steps.entries()) {
         const full = stepState(step);
         const fabric = new ClusterFabric(full, VTEPS, (_h, s) => s);
-        const compiled = new Map<string, EndpointPolicy>(Object.keys(VTEPS).flatMap((h) => compilePolicy(full, h)).map((p) => [p.endpoint, p]));
+        const compiled = new Map<string, EndpointPolicy>(
+          Object.keys(VTEPS)
+            .flatMap((h) => compilePolicy(full, h))
+            .map((p) => [p.endpoint, p]),
+        );
         // the scenario's own matrix where it has one, the reference semantics for the other probes
         const listed = new Map<string, boolean>();
         for (const check of step.expect)
-          for (const c of expectedReachability(check).entries()) listed.set(cellText({ ...c, port: check.port, protocol: check.protocol }), c.allowed);
+          for (const c of expectedReachability(check).entries())
+            listed.set(cellText({ ...c, port: check.port, protocol: check.protocol }), c.allowed);
         for (const cell of expectedCells((id) => compiled.get(id)!, P.ipOf)) {
           const want = listed.get(cellText(cell)) ?? cell.allowed;
           // each probe is a connection of its own
           for (const t of Object.values(fabric.tracers)) t.conntrack.flush();
           const got = delivered(fabric, full, cell.from, cell.to, cell.protocol, cell.port);
-          if (got !== want) wrong.push(`step ${i + 1} (${step.does}): ${cellText(cell)}: expected ${want ? 'pass' : 'deny'}, the flows ${got ? 'pass' : 'deny'}`);
+          if (got !== want)
+            wrong.push(
+              `step ${i + 1} (${step.does}): ${cellText(cell)}: expected ${want ? 'pass' : 'deny'}, the flows ${got ? 'pass' : 'deny'}`,
+            );
           else if (got && !delivered(fabric, full, cell.from, cell.to, cell.protocol, cell.port, true))
             wrong.push(`step ${i + 1}: ${cellText(cell)}: the reply does not come back`);
         }
@@ -87,7 +127,12 @@ describe('Kubernetes NetworkPolicy through the OVS flows: the upstream scenarios
 });
 
 describe('Kubernetes NetworkPolicy: the flows', () => {
-  const step = (policies: NetpolStep['policies'], extra: Partial<NetpolStep> = {}): NetpolStep => ({ does: 't', policies, expect: [], ...extra });
+  const step = (policies: NetpolStep['policies'], extra: Partial<NetpolStep> = {}): NetpolStep => ({
+    does: 't',
+    policies,
+    expect: [],
+    ...extra,
+  });
   function flowsOn(host: string, s: NetpolStep): { flows: DesiredFlow[]; full: HostState } {
     const full = stepState(s);
     const fabric = new ClusterFabric(full, VTEPS, (_h, st) => st);
@@ -102,7 +147,12 @@ describe('Kubernetes NetworkPolicy: the flows', () => {
         {
           namespace: 'x',
           name: 'p',
-          spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'b' } } }] }], egress: [{}] },
+          spec: {
+            podSelector: {},
+            policyTypes: ['Ingress', 'Egress'],
+            ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'b' } } }] }],
+            egress: [{}],
+          },
         },
       ]),
     );
@@ -115,7 +165,10 @@ describe('Kubernetes NetworkPolicy: the flows', () => {
     const rules = flows.filter((f) => f.object?.startsWith('k8s:'));
     assert.ok(rules.length > 0);
     for (const f of rules) assert.equal(f.priority, POLICY_BASE_PRIORITY, `${f.object}: rule priority 0`);
-    assert.ok(POLICY_BASE_PRIORITY > ISOLATION_PRIORITY && POLICY_BASE_PRIORITY < POLICY_BASE_PRIORITY + 2 * 1, 'Contiv priority 1 is above');
+    assert.ok(
+      POLICY_BASE_PRIORITY > ISOLATION_PRIORITY && POLICY_BASE_PRIORITY < POLICY_BASE_PRIORITY + 2 * 1,
+      'Contiv priority 1 is above',
+    );
     assert.ok(
       rules.some((f) => f.table === table('ingressPolicy') && fieldOf(f, 'ipv4_src')?.value === P.ipOf('x/b')),
       'the ingress allow names x/b as the source',
@@ -129,7 +182,11 @@ describe('Kubernetes NetworkPolicy: the flows', () => {
         {
           namespace: 'x',
           name: 'cidr',
-          spec: { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.96.0.0/24', except: [`${ip('x/b')}/32`] } }] }] },
+          spec: {
+            podSelector: { matchLabels: { pod: 'a' } },
+            policyTypes: ['Egress'],
+            egress: [{ to: [{ ipBlock: { cidr: '10.96.0.0/24', except: [`${ip('x/b')}/32`] } }] }],
+          },
         },
       ]),
     );
@@ -160,11 +217,18 @@ describe('Kubernetes NetworkPolicy: the flows', () => {
             spec: {
               podSelector: { matchLabels: { pod: 'a' } },
               policyTypes: ['Egress'],
-              egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }], ports: [{ port: 'web' }, { protocol: 'SCTP', port: 3868 }] }],
+              egress: [
+                { to: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }], ports: [{ port: 'web' }, { protocol: 'SCTP', port: 3868 }] },
+              ],
             },
           },
         ],
-        { extraNamedPorts: { 'y/a': [{ name: 'web', protocol: 'TCP', containerPort: 8080 }], 'y/b': [{ name: 'web', protocol: 'TCP', containerPort: 9090 }] } },
+        {
+          extraNamedPorts: {
+            'y/a': [{ name: 'web', protocol: 'TCP', containerPort: 8080 }],
+            'y/b': [{ name: 'web', protocol: 'TCP', containerPort: 9090 }],
+          },
+        },
       ),
     );
     const egress = flows.filter((f) => f.table === table('egressPolicy') && f.object?.startsWith('k8s:x/web/egress/0'));
@@ -175,7 +239,10 @@ describe('Kubernetes NetworkPolicy: the flows', () => {
       .sort();
     assert.deepEqual(pairs, [`${P.ipOf('y/a')}:8080`, `${P.ipOf('y/b')}:9090`]);
     const sctp = flows.filter((f) => f.table === table('egressPolicy') && fieldOf(f, 'sctp_dst'));
-    assert.ok(sctp.length > 0 && sctp.every((f) => fieldOf(f, 'sctp_dst')!.value === 3868 && fieldOf(f, 'ip_proto')!.value === 132), 'SCTP port 3868');
+    assert.ok(
+      sctp.length > 0 && sctp.every((f) => fieldOf(f, 'sctp_dst')!.value === 3868 && fieldOf(f, 'ip_proto')!.value === 132),
+      'SCTP port 3868',
+    );
   });
 
   it('every scenario pod has its policy flows only on its own host', () => {
