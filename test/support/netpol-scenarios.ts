@@ -893,3 +893,19 @@ function exceptXb(ip: IpOf): NetpolObject {
     egress: [{ to: [{ ipBlock: { cidr: slash4(ip('x/b')), except: [`${ip('x/b')}/32`] } }] }],
   });
 }
+
+/**
+ * The handful the real-traffic tests run on each backend (every pod pair, TCP and UDP): isolation
+ * both ways, selectors ANDed, namespace label changes, ipBlock except, port ranges, UDP, named
+ * ports resolved per pod, a delete.
+ */
+export const WIRE_SCENARIOS: readonly string[] = [
+  "should support a 'default-deny-all' policy",
+  'should enforce policy based on PodSelector and NamespaceSelector',
+  'should allow ingress access from updated namespace',
+  'should enforce except clause while egress access to server in CIDR block',
+  'endPort: a port range allows every port in it, and only those',
+  'deny all but egress to a DNS-like port (UDP 81), as upstream GetDenyAllWithEgressDNS',
+  'named ports resolve on the pod that receives: egress per peer pod, ingress on the selected pod itself',
+  'should stop enforcing policies after they are deleted',
+];

@@ -6,13 +6,16 @@
  * rest of a HostState (networks, tenants, MACs) in their own form; `expectedCells` gives what the
  * compiled policy decides for each probe, by lib/policy/evaluate.ts.
  */
+import { compilePolicy, type CompileState } from '../../lib/policy/compile';
 import { passes } from '../../lib/policy/evaluate';
 import type { EndpointPolicy } from '../../lib/policy/model';
 import type { KubeNetworkPolicy } from '../../proto/gen/netloom/v1/KubeNetworkPolicy';
 import type { KubeLabelSelector } from '../../proto/gen/netloom/v1/KubeLabelSelector';
 import type { KubePolicyPeer } from '../../proto/gen/netloom/v1/KubePolicyPeer';
 import type { KubePolicyPort } from '../../proto/gen/netloom/v1/KubePolicyPort';
+import type { Cell, EndpointSpec } from './policy-cases';
 import {
+  expectedReachability,
   NAMESPACES,
   namedPorts,
   namespaceLabels,
@@ -161,4 +164,25 @@ export function expectedCells(policyOf: (endpointId: string) => EndpointPolicy, 
         }
     }
   return out;
+}
+
+/**
+ * The probes of a step for the real-traffic tests (policy-matrix.ts's MatrixChecker): every ordered
+ * pod pair over TCP and UDP on ports 80 and 81, each expected as the scenario's matrix says where
+ * it has one and as the compiled policy (of `state`, each pod on its host) decides elsewhere.
+ * `spec` names a pod's probe agent and address.
+ */
+export function wireCells(state: CompileState, step: NetpolStep, place: NetpolPlacement, spec: (pod: string) => EndpointSpec): Cell[] {
+  const hosts = [...new Set(PODS.map(place.hostOf))];
+  const compiled = new Map<string, EndpointPolicy>(hosts.flatMap((h) => compilePolicy(state, h)).map((p) => [p.endpoint, p]));
+  const listed = new Map<string, boolean>();
+  for (const check of step.expect)
+    for (const c of expectedReachability(check).entries())
+      listed.set(cellText({ ...c, port: check.port, protocol: check.protocol }), c.allowed);
+  return expectedCells((id) => compiled.get(id)!, place.ipOf).map((c) => ({
+    from: spec(c.from),
+    to: spec(c.to),
+    probe: `${c.protocol === 'TCP' ? 'tcp' : 'udp'}/${c.port}` as const,
+    verdict: (listed.get(cellText(c)) ?? c.allowed) ? 'pass' : 'deny',
+  }));
 }
