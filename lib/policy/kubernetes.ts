@@ -319,7 +319,8 @@ const compiled = new WeakMap<KubePolicyState, Map<string, EndpointPolicy[]>>();
 
 /**
  * The Kubernetes policy of every local pod endpoint of `host` that has an address (endpoints that
- * are not pods get nothing here); memoised per state object.
+ * are not pods get nothing here; with no NetworkPolicy at all, nobody does); memoised per state
+ * object.
  */
 export function compileKubernetes(state: KubePolicyState, host: string): EndpointPolicy[] {
   let byHost = compiled.get(state);
@@ -329,7 +330,8 @@ export function compileKubernetes(state: KubePolicyState, host: string): Endpoin
   }
   let out = byHost.get(host);
   if (!out) {
-    out = new KubeCompiler(state).compile(host);
+    // no policy: every pod is open both ways, which is no Kubernetes policy at all (and no index to build)
+    out = (state.kubePolicies?.length ?? 0) === 0 ? [] : new KubeCompiler(state).compile(host);
     byHost.set(host, out);
   }
   return out;

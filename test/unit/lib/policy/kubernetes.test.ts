@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { compilePolicy } from '../../../../lib/policy/compile';
 import { passes, type Packet } from '../../../../lib/policy/evaluate';
 import { compileKubernetes, KUBE_RULE_PRIORITY, type KubePolicyLike, type KubePolicyState } from '../../../../lib/policy/kubernetes';
-import type { EndpointPolicy } from '../../../../lib/policy/model';
+import { OPEN, type EndpointPolicy } from '../../../../lib/policy/model';
 import { compileContiv, type ContivRule, type PolicyState } from '../../../../lib/policy/contiv';
 
 type State = KubePolicyState & PolicyState;
@@ -91,12 +91,15 @@ const NS = { x: { team: 'red' }, y: { team: 'blue' } };
 
 describe('policy: Kubernetes NetworkPolicy compiler', () => {
   it('no policy: pods are open both ways; a policy isolates only the pods it selects, only in its directions', () => {
+    assert.deepEqual(compileKubernetes(state(PODS, []), 'h1'), [], 'no NetworkPolicy: nothing to add to any endpoint');
+    const other = state(PODS, [policy('y', 'elsewhere', {})], NS);
     assert.deepEqual(
-      [...compiled(state(PODS, [])).values()].map((p) => [p.endpoint, p.ingress.isolated, p.egress.isolated]),
+      [...compiled(other).values()].map((p) => [p.endpoint, p.ingress, p.egress]),
       [
-        ['xa', false, false],
-        ['xb', false, false],
+        ['xa', OPEN, OPEN],
+        ['xb', OPEN, OPEN],
       ],
+      "a policy of another namespace: x's pods are open",
     );
     const s = state(PODS, [policy('x', 'deny-a', { podSelector: { matchLabels: { app: 'a' } } })], NS);
     const c = compiled(s);
