@@ -186,3 +186,70 @@ export function wireCells(state: CompileState, step: NetpolStep, place: NetpolPl
     verdict: (listed.get(cellText(c)) ?? c.allowed) ? 'pass' : 'deny',
   }));
 }
+
+/**
+ * Contiv's rules and Kubernetes' on one pod (lib/policy/compile.ts): x/a is selected by a
+ * NetworkPolicy allowing ingress from namespace y only, and is in a Contiv group whose policy
+ * denies y/a at priority 1 and allows x/b at priority 5 (ingress). `MERGED_STEP` is the Kubernetes
+ * side, `withContivOnXa` adds the Contiv side to a step's desired state, and `MERGED_EXPECT` is TCP
+ * 80 into x/a: a Contiv deny wins over a Kubernetes allow, a Contiv allow passes a Kubernetes
+ * isolation, the rest is Kubernetes'.
+ */
+export const MERGED_STEP: NetpolStep = {
+  does: 'x/a: NetworkPolicy from ns y, Contiv deny y/a and allow x/b',
+  policies: () => [
+    {
+      namespace: 'x',
+      name: 'from-y',
+      spec: {
+        podSelector: { matchLabels: { pod: 'a' } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }] }],
+      },
+    },
+  ],
+  expect: [],
+};
+
+export const MERGED_EXPECT: ReadonlyArray<[from: string, allowed: boolean]> = [
+  ['y/a', false],
+  ['y/b', true],
+  ['y/c', true],
+  ['x/b', true],
+  ['x/c', false],
+  ['z/a', false],
+];
+
+export function withContivOnXa<S extends { groups: unknown[]; policies: unknown[]; endpoints: Array<{ id: string; group: string }> }>(
+  state: S,
+  place: NetpolPlacement,
+): S {
+  const t = place.tenant;
+  const rule = (ruleId: string, action: string, priority: number, fromIp: string) => ({
+    ruleId,
+    direction: 'in',
+    priority,
+    action,
+    protocol: '',
+    port: 0,
+    fromGroup: '',
+    toGroup: '',
+    fromNetwork: '',
+    toNetwork: '',
+    fromIp,
+    toIp: '',
+  });
+  return {
+    ...state,
+    groups: [{ key: `${t}:xa`, tenant: t, name: 'xa', network: `${t}:${place.network}`, groupId: 7, policies: ['p'], netProfile: '' }],
+    policies: [
+      {
+        key: `${t}:p`,
+        tenant: t,
+        name: 'p',
+        rules: [rule('no-ya', 'deny', 1, place.ipOf('y/a')), rule('xb', 'allow', 5, place.ipOf('x/b'))],
+      },
+    ],
+    endpoints: state.endpoints.map((e) => (e.id === podEndpointId('x/a') ? { ...e, group: `${t}:xa` } : e)),
+  };
+}

@@ -17,7 +17,17 @@ import type { DesiredFlow } from '../../../netplugin/reconcile/flow-key';
 import { parseHostState, type HostState } from '../../../netplugin/state/host-state';
 import type { Packet } from '../../support/packet-tracer';
 import { expectedReachability, NETPOL_SCENARIOS, PODS, type NetpolStep, type Proto } from '../../support/netpol-scenarios';
-import { cellText, expectedCells, netpolKubeLists, netpolPodEndpoints, podEndpointId, PURE_PLACEMENT } from '../../support/netpol-state';
+import {
+  cellText,
+  expectedCells,
+  MERGED_EXPECT,
+  MERGED_STEP,
+  netpolKubeLists,
+  netpolPodEndpoints,
+  podEndpointId,
+  PURE_PLACEMENT,
+  withContivOnXa,
+} from '../../support/netpol-state';
 import { ClusterFabric, portIn } from './fixture';
 
 const P = PURE_PLACEMENT;
@@ -124,6 +134,18 @@ describe('Kubernetes NetworkPolicy through the OVS flows: the upstream scenarios
       assert.deepEqual(wrong, []);
     });
   }
+});
+
+describe("Kubernetes NetworkPolicy and Contiv's rules on one pod, through the OVS flows", () => {
+  it("a Contiv deny wins over a Kubernetes allow, a Contiv allow passes a Kubernetes isolation, the rest is Kubernetes'", () => {
+    const full = parseHostState(withContivOnXa(stepState(MERGED_STEP), P));
+    const fabric = new ClusterFabric(full, VTEPS, (_h, s) => s);
+    const got = MERGED_EXPECT.map(([from]) => {
+      for (const t of Object.values(fabric.tracers)) t.conntrack.flush();
+      return [from, delivered(fabric, full, from, 'x/a', 'TCP', 80)];
+    });
+    assert.deepEqual(got, MERGED_EXPECT);
+  });
 });
 
 describe('Kubernetes NetworkPolicy: the flows', () => {

@@ -14,7 +14,17 @@ import { routedPolicyModel, type RoutedPolicyModel } from '../../../netplugin/ro
 import { routedDesired } from '../../../netplugin/routed/routed-desired';
 import { parseHostState, type HostState } from '../../../netplugin/state/host-state';
 import { expectedReachability, NETPOL_SCENARIOS, type NetpolStep } from '../../support/netpol-scenarios';
-import { cellText, expectedCells, netpolKubeLists, netpolPodEndpoints, podEndpointId, PURE_PLACEMENT } from '../../support/netpol-state';
+import {
+  cellText,
+  expectedCells,
+  MERGED_EXPECT,
+  MERGED_STEP,
+  netpolKubeLists,
+  netpolPodEndpoints,
+  podEndpointId,
+  PURE_PLACEMENT,
+  withContivOnXa,
+} from '../../support/netpol-state';
 import { interpret, NEW } from './policy-interpreter';
 
 const P = PURE_PLACEMENT;
@@ -96,4 +106,39 @@ describe('Kubernetes NetworkPolicy on the nftables model: the upstream scenarios
       assert.deepEqual(wrong, []);
     });
   }
+});
+
+describe("Kubernetes NetworkPolicy and Contiv's rules on one routed pod, through the nftables model", () => {
+  it("a Contiv deny wins over a Kubernetes allow, a Contiv allow passes a Kubernetes isolation, the rest is Kubernetes'", () => {
+    const state = parseHostState(withContivOnXa(stepState(MERGED_STEP), P));
+    const byHost = models(state);
+    const to = 'x/a';
+    const got = MERGED_EXPECT.map(([from]) => {
+      const [hs, hd] = [P.hostOf(from), P.hostOf(to)];
+      const pkt = { src: P.ipOf(from), dst: P.ipOf(to), protocol: 'tcp' as const, port: 80 };
+      const g = { generation: 1, digest: '00000000' };
+      const [s, d] = [hostIf(podEndpointId(from)), hostIf(podEndpointId(to))];
+      const hops =
+        hs === hd
+          ? [interpret(byHost.get(hs)!, g, { ...pkt, iif: s, oif: d }, NEW)]
+          : [
+              interpret(byHost.get(hs)!, g, { ...pkt, iif: s, oif: 'eth1' }, NEW),
+              interpret(byHost.get(hd)!, g, { ...pkt, iif: 'eth1', oif: d }, NEW),
+            ];
+      return [from, hops.every((h) => h.verdict === 'accept')];
+    });
+    assert.deepEqual(got, MERGED_EXPECT);
+    // the chain of x/a: Contiv's lines (priority 5, then 1), then Kubernetes' (0), then isolation
+    const m = byHost.get(P.hostOf(to))!;
+    const chain = m.chains.find((c) => c.name === m.ingress.find(([i]) => i === hostIf(podEndpointId(to)))![1])!;
+    assert.deepEqual(
+      chain.lines.map((l) => [l.action, l.rules]),
+      [
+        ['allow', [`${P.tenant}:p/xb`]],
+        ['deny', [`${P.tenant}:p/no-ya`]],
+        ['allow', ['k8s:x/from-y/ingress/0']],
+      ],
+    );
+    assert.equal(chain.isolated, true);
+  });
 });
