@@ -23,6 +23,7 @@ import { tracePacketOf, traceResultToProto } from './trace/trace-wire';
 import { NetmasterClient } from './netmaster-client/client';
 import { parseNetmasterAddresses } from './netmaster-client/addresses';
 import type { Logger } from '../lib/logger';
+import { IN_CLUSTER } from '../lib/kube/in-cluster';
 import { AgentCniBackend } from './backends/cni-backend';
 import { AgentCnmBackend } from './backends/cnm-backend';
 import { DEFAULT_AGENT_SOCKET, listenCni } from './cni';
@@ -159,7 +160,7 @@ export function buildCommand(): Command {
     .option('--bgp-listen-port <n>', "BGP's TCP port (-1: listen on none, outbound sessions only)", '179')
     .option(
       '--kubeconfig <file>',
-      "Kubernetes: read this node's pods from the API server, so that a pod's CNI ADD takes its tenant, network, group and labels from the pod (docs/kubernetes.md)",
+      `Kubernetes: read this node's pods from the API server, so that a pod's CNI ADD takes its tenant, network, group and labels from the pod; '${IN_CLUSTER}': the pod's service account (docs/kubernetes.md)`,
     )
     .option('--kube-node-name <name>', "this node's name in the Kubernetes API (default: --host)")
     .option(
@@ -237,7 +238,7 @@ export async function main(argv: string[]): Promise<void> {
   const kubePodWait = Number(o.kubePodWait);
   if (o.kubePodWait.trim() === '' || !Number.isFinite(kubePodWait) || kubePodWait < 0 || kubePodWait > 600)
     throw new NetloomError('INVALID_ARGUMENT', '--kube-pod-wait must be 0..600 seconds', { field: 'kube-pod-wait' });
-  if (o.kubeconfig && !existsSync(o.kubeconfig))
+  if (o.kubeconfig && o.kubeconfig !== IN_CLUSTER && !existsSync(o.kubeconfig))
     throw new NetloomError('INVALID_ARGUMENT', `--kubeconfig ${o.kubeconfig}: no such file`, { field: 'kubeconfig' });
   if (o.dockerNetworks && !o.cnmSocket)
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs --cnm-socket (dockerd reaches the netloom driver there)', {

@@ -3,7 +3,7 @@
  * @kubernetes/client-node, ~0.85 s): the node's pod cache, the resolver the CNI backend asks for
  * a pod's identity, and the pods' label changes pushed to their endpoints.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { EndpointAllocator } from '../agent/fabric';
@@ -30,8 +30,7 @@ export interface KubeAgent {
 
 /** Starts following the node's pods; does not wait for the API server (an ADD does, up to its bound). */
 export function startKubeAgent(opts: KubeAgentOptions): KubeAgent {
-  const kubeconfig = new KubeConfig();
-  kubeconfig.loadFromFile(opts.kubeconfigPath);
+  const kubeconfig = loadKubeconfig(opts.kubeconfigPath);
   const logger = opts.logger.child({ part: 'kube' });
   const setLabels = opts.allocator.setLabels?.bind(opts.allocator);
   const stopping = new AbortController();
