@@ -36,6 +36,7 @@ import { applyPlan, planReconcile } from '../ipam/reconcile';
 import type { Registration, SyncResult } from '../ipam/registration';
 import { RegistrationQueue } from '../ipam/registration-queue';
 import type { AddressBlock, Endpoint, HostState, Network } from '../state/host-state';
+import { kubePodOf } from '../state/kube-state';
 import type { AllocatedEndpoint, BlockRpc, EarlyAllocation, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
 
 /** `durable` of an endpoint that is on disk already (or kept by netmaster) */
@@ -640,6 +641,8 @@ export class BlockAllocator implements EndpointAllocator {
       labels: { ...reg.labels },
       revision: 0,
       external: false,
+      // a pod is selected by NetworkPolicy from its first flows, not once netmaster's view lists it
+      ...(reg.pod ? { pod: kubePodOf(reg.pod) } : {}),
     };
   }
 

@@ -232,6 +232,17 @@ export const kubePodSchema = z.object({
     .default([]),
 });
 
+/**
+ * A pod as the agent itself recorded it (an endpoint it allocated before netmaster's view lists
+ * it): checked like the wire's; named ports that fail the check are dropped (they then resolve to
+ * nothing, never to every port) rather than the pod, so that policy still selects it.
+ */
+export function kubePodOf(raw: { namespace: string; name: string; uid?: string; namedPorts?: unknown[] }): KubePod {
+  const whole = kubePodSchema.safeParse(raw);
+  if (whole.success) return whole.data;
+  return { namespace: raw.namespace, name: raw.name, uid: raw.uid ?? '', namedPorts: [] };
+}
+
 // compile-time checks that the schemas produce the declared types
 type Assignable<T, U extends T> = U;
 export type _KubePolicyCheck = Assignable<KubeNetworkPolicy, z.output<typeof kubePolicySchema>>;
