@@ -211,7 +211,8 @@ export class Fabric {
 
 /** Two `birdc show route ... all` outputs of one route: equal but for at most 50 ms on its time. */
 export function assertSameRoute(after: string, before: string): void {
-  const time = /unicast \[\S+ (\d\d):(\d\d):(\d\d\.\d+)\]/;
+  // BIRD adds "from ADDR" when the next hop is not the neighbor (a host's routed uplink)
+  const time = /unicast \[\S+ (\d\d):(\d\d):(\d\d\.\d+)(?: from \S+)?\]/;
   const ms = (t: RegExpExecArray | null): number => (t ? (Number(t[1]) * 60 + Number(t[2])) * 60_000 + Number(t[3]) * 1000 : NaN);
   const a = time.exec(after);
   const b = time.exec(before);
