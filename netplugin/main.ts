@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { exitOnTerminationSignals } from '../lib/shutdown';
 import { errorMessage, NetloomError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
+import { run } from '../lib/exec';
 import { Agent } from './agent/agent';
 import { vtepAddress } from './agent/bridge-setup';
 import type { DesiredStateSource, EndpointAllocator, NetworkCatalog } from './agent/fabric';
@@ -31,6 +32,7 @@ import { startCnmPlugin } from './cnm';
 import { DockerNetworkReconciler } from './docker/docker-networks';
 import { DEFAULT_DOCKER_SOCKET, DockerEngineClient } from './docker/engine-client';
 import { BgpSpeaker } from './agent/bgp-speaker';
+import { prepareRoutedUplink } from './routed/routed-uplink';
 import { registerBgpMetrics } from './agent/bgp-metrics';
 import { bgpStatusToProto } from './agent/bgp-inspect-wire';
 
@@ -48,6 +50,7 @@ export interface NetpluginOptions {
   phyBridge: string;
   datapath: 'netdev' | 'system';
   uplink?: string;
+  routedUplink?: string;
   vtepIp?: string;
   underlayMtu: string;
   txChecksumOff: 'auto' | 'on' | 'off';
@@ -106,6 +109,10 @@ export function buildCommand(): Command {
     .option('--phy-bridge <name>', 'bridge that owns the uplink NIC and the VTEP address', 'br-phy')
     .addOption(new Option('--datapath <type>', 'OVS datapath type').choices(['netdev', 'system']).default('system'))
     .option('--uplink <if>', 'data NIC carrying VLAN networks and VXLAN (put on --phy-bridge)')
+    .option(
+      '--routed-uplink <if>',
+      'kernel interface on the underlay for routed (BGP) traffic, beside an --uplink in a userspace bridge: its address is the next hop this host announces, learned routes leave through it (docs/bgp.md)',
+    )
     .option('--vtep-ip <cidr>', 'VTEP address with prefix (enables the VXLAN port); put on --phy-bridge when --uplink is given')
     .option('--underlay-mtu <n>', 'MTU of the underlay (VXLAN endpoints get 50 less)', '1500')
     .addOption(
@@ -297,11 +304,14 @@ export async function main(argv: string[]): Promise<void> {
   // before the first state: allocations no endpoint record names are dropped
   await blocks?.start(new Set(agent.store.list().map((r) => r.endpointId)));
   await agent.start();
+  // after agent.start(): the phy bridge (whose ARP settings it also sets) exists now
+  const routedUplink = o.routedUplink ? await prepareRoutedUplink(o.routedUplink, o.uplink ? o.phyBridge : undefined, run) : undefined;
   // issue 16: gobgpd follows the desired state's BGP settings (docs/bgp.md)
   const speaker = o.bgp
     ? new BgpSpeaker({
         hostName: o.host,
         vtepIp: o.vtepIp ? vtepAddress(o.vtepIp) : '',
+        ...(routedUplink ? { routedIp: routedUplink.ip, routedDev: routedUplink.dev } : {}),
         listenPort: bgpListenPort,
         supervisor: {
           api: o.bgpApi ?? `unix://${o.stateDir}/gobgpd.sock`,

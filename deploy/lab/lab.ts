@@ -18,6 +18,7 @@ import {
   planLab,
   validateContainerName,
   LAB_ROOT,
+  ROUTED_UPLINK,
 } from './plan';
 import { ContainerState, LabState, listLabs, loadState, newState, requireState, saveState, withLabLock } from './state';
 import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
@@ -143,6 +144,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       plan.hosts.map(async (h) => {
         await plugIntoUnderlay(plan, h.netns, 'eth0', h.mgmtPeer, 'br-mgmt', `${h.mgmtIp}/${plan.prefixLen}`);
         await plugIntoUnderlay(plan, h.netns, 'eth1', h.dataPeer, 'br-data', undefined);
+        // the routed uplink: routed traffic stays in the kernel, eth1 belongs to the userspace br-phy (docs/bgp.md)
+        if (opts.bgp) await plugIntoUnderlay(plan, h.netns, ROUTED_UPLINK, h.routedPeer, 'br-data', `${h.routedIp}/32`);
       }),
     );
     for (const h of plan.hosts) state.ovsDirs.push(h.ovsDir);

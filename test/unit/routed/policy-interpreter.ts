@@ -1,6 +1,6 @@
 /**
  * A small interpreter of the routed policy model (netplugin/routed/policy-model.ts) with the
- * meaning policy-nft.ts gives it in nftables: the forward hook's `routed` chain, the verdict maps,
+ * meaning policy-nft.ts gives it in nftables: the forward hook's fast path and `routed` chain, the verdict maps,
  * each chain's guard and lines in order, `return` for allow and `goto deny` for deny. Tests hold
  * it to lib/policy/evaluate.ts; the real-kernel test holds the text to the same cases.
  */
@@ -69,11 +69,14 @@ export function interpret(
   const drop = (mark = ct.mark) => ({ verdict: 'drop' as const, mark });
   const src = m.endpoints.find((e) => e.hostIf === pkt.iif);
   const dst = m.endpoints.find((e) => e.hostIf === pkt.oif);
+  const gen = g.generation << GENERATION_SHIFT;
+  // forward: the fast path (admitted under the current generation), from an endpoint with its own address or from elsewhere
+  const admitted = (ct.state === 'established' || ct.state === 'related') && (ct.mark & GENERATION_MASK) >>> 0 === gen >>> 0;
+  if (admitted && (src ? src.ip === pkt.src : true)) return accept();
   if (!src && !dst) return accept();
+  // routed
   if (src && src.ip !== pkt.src) return drop();
   if (ct.state === 'invalid') return drop();
-  const gen = g.generation << GENERATION_SHIFT;
-  if (ct.state === 'established' && (ct.mark & GENERATION_MASK) >>> 0 === gen >>> 0) return accept();
   if (ct.reply && (ct.mark & MARK_DENIED) !== 0) return drop();
   if (ct.state === 'established' && ct.reply) return accept();
   if (ct.state === 'related') return accept();
