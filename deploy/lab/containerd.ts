@@ -22,6 +22,8 @@ import { isAlive, listProcesses, signalIfOurs, stopProcess } from '../../lib/pro
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { restRequest } from '../../lib/rest-request';
 import { agentPaths, HostPlan, LabPlan } from './plan';
+import { containerdPaths, ContainerdPaths, podCgroupRoot, shareContainerdDir } from './containerd-paths';
+import { agentRole, startAgent, stopAgent, waitAgentReady } from './agents';
 import { LabState, saveState } from './state';
 import { cgroupDirs, unmountUnder } from './engines';
 import { labRestCredentials } from './pki';
@@ -47,45 +49,6 @@ export const SHIM_SOCKET_DIR = '/run/containerd/s';
 
 export function containerdRole(host: string): string {
   return `${host}/containerd`;
-}
-
-export interface ContainerdPaths {
-  dir: string;
-  config: string;
-  root: string;
-  state: string;
-  socket: string;
-  ttrpcSocket: string;
-  runcRoot: string;
-  log: string;
-  cniBin: string;
-  cniConf: string;
-  conflist: string;
-  /** the kubelet's --pod-logs-dir (sandboxes' log directories) */
-  podLogs: string;
-}
-
-export function containerdPaths(plan: Pick<LabPlan, 'dir'>, host: string): ContainerdPaths {
-  const dir = `${plan.dir}/hosts/${host}/containerd`;
-  return {
-    dir,
-    config: `${dir}/config.toml`,
-    root: `${dir}/root`,
-    state: `${dir}/state`,
-    socket: `${dir}/containerd.sock`,
-    ttrpcSocket: `${dir}/containerd.sock.ttrpc`,
-    runcRoot: `${dir}/runc`,
-    log: `${dir}/containerd.log`,
-    cniBin: `${dir}/cni/bin`,
-    cniConf: `${dir}/cni/net.d`,
-    conflist: `${dir}/cni/net.d/10-netloom.conflist`,
-    podLogs: `${dir}/pods`,
-  };
-}
-
-/** The cgroup the host's pods live below (the kubelet's /kubepods), one per lab host. */
-export function podCgroupRoot(plan: Pick<LabPlan, 'name'>, host: string): string {
-  return `/nl-lab-${plan.name}-${host}-pods`;
 }
 
 /** containerd's config (pure): everything under the host's containerd dir; the CRI plugin on the lab's CNI and pause image. */
@@ -195,6 +158,15 @@ export async function ensurePodNetwork(plan: LabPlan): Promise<void> {
     throw new NetloomError('UNAVAILABLE', `creating the pod network ${POD_TENANT}/${POD_NETWORK}: ${made.status} ${made.text}`);
 }
 
+/** Restart the host's agent (when it runs) so that its mount namespace has the shared containerd dir. */
+async function restartAgentForPods(state: LabState, h: HostPlan): Promise<void> {
+  const rec = state.pids.find((x) => x.role === agentRole(h.name));
+  if (!rec || !isAlive(rec.pid)) return;
+  await stopAgent(state, h.name);
+  startAgent(state, h);
+  await waitAgentReady(state, h.name);
+}
+
 /** Import the lab images the CRI does not have yet. */
 async function importImages(p: ContainerdPaths): Promise<void> {
   const files = await ensureLabImages();
@@ -218,6 +190,8 @@ export async function ensureContainerd(state: LabState, h: HostPlan): Promise<vo
       field: 'lab',
     });
   if (rec) await stopProcess(rec.pid, CONTAINERD_PROGRAM, 20_000);
+  // an agent started before its host's containerd dir was shared cannot see the pods' namespaces
+  if (shareContainerdDir(state.plan, h.name)) await restartAgentForPods(state, h);
   await ensurePodNetwork(state.plan);
   if (state.containerdMadeRun === undefined) state.containerdMadeRun = !existsSync('/run/containerd');
   if (!state.containerdHosts?.includes(h.name)) state.containerdHosts = [...(state.containerdHosts ?? []), h.name];
@@ -340,6 +314,7 @@ export async function cleanupContainerd(state: LabState, host: string): Promise<
   const tasks = join(p.state, 'io.containerd.runtime.v2.task', CRI_NAMESPACE);
   if (existsSync(tasks)) for (const id of readdirSync(tasks)) rmSync(shimSocketPath(p.socket, id), { force: true });
   await unmountUnder(p.dir);
+  await run('umount', ['-l', p.dir], { allowFailure: true });
   removeCgroupTree(cgRoot);
   // overlay mounts can linger a moment after their shim exits
   for (let i = 0; i < 20; i++) {
@@ -348,14 +323,20 @@ export async function cleanupContainerd(state: LabState, host: string): Promise<
       break;
     } catch {
       await unmountUnder(p.dir);
+      await run('umount', ['-l', p.dir], { allowFailure: true });
       await systemClock.sleep(100);
     }
   }
 }
 
-/** Every host's containerd and pods (down calls it while the agents still answer DEL). */
+/** Every host's containerd and pods (down calls it while the agents still answer DEL), and the shared dirs. */
 export async function cleanupAllContainerd(state: LabState): Promise<void> {
   for (const host of state.containerdHosts ?? []) await cleanupContainerd(state, host);
+  // every agent's start shared its host's containerd dir, also where no containerd ran
+  for (const h of state.plan.hosts) {
+    const dir = containerdPaths(state.plan, h.name).dir;
+    if (existsSync(dir)) await run('umount', ['-l', dir], { allowFailure: true });
+  }
   if (state.containerdMadeRun) {
     for (const d of [SHIM_SOCKET_DIR, '/run/containerd']) {
       try {

@@ -13,7 +13,10 @@ function collect(value: string, previous: string[]): string[] {
 
 /** The `kube HOST` sub-commands, for `lab` (a function: the global --lab is read when they run). */
 export function kubeCommands(host: string, lab: () => string): Command {
-  const kube = new Command(`netloom-lab kube ${host}`).description(`pods on ${host} through its containerd's CRI`).showHelpAfterError();
+  const kube = new Command(`netloom-lab kube ${host}`)
+    .description(`pods on ${host} through its containerd's CRI`)
+    .enablePositionalOptions()
+    .showHelpAfterError();
   kube.exitOverride();
 
   kube
@@ -103,10 +106,15 @@ export function kubeCommands(host: string, lab: () => string): Command {
 
   kube
     .command('gc')
-    .description("CNI GC of the pod network with containerd's sandboxes as the valid attachments (what containerd 1.6 never sends)")
+    .description(
+      "the node's clean-up after a crash: not-ready sandboxes stopped and removed (the kubelet's sync), then CNI GC of the pod network " +
+        "with containerd's sandboxes as the valid attachments (containerd 1.6 never sends GC)",
+    )
     .action(async () => {
       const r = await labKubeGc(lab(), host);
-      for (const x of r.outcomes) process.stdout.write(`${x.plugin}\tGC ${x.code === 0 ? 'ok' : `failed (${x.code}): ${x.output}`}\tkept ${r.kept} sandbox(es)\n`);
+      for (const id of r.removed) process.stdout.write(`removed not-ready sandbox ${id}\n`);
+      for (const x of r.outcomes)
+        process.stdout.write(`${x.plugin}\tGC ${x.code === 0 ? 'ok' : `failed (${x.code}): ${x.output}`}\tkept ${r.kept} sandbox(es)\n`);
       if (r.outcomes.some((x) => x.code !== 0)) process.exitCode = 1;
     });
 

@@ -9,10 +9,21 @@ import { checkLabels } from '../../lib/labels';
 import { LAB_ROOT, type LabPlan } from './plan';
 import { requireState, withLabLock } from './state';
 import { findHost } from './lab';
-import { containerdPaths, criClient, ensureContainerd, podCgroupRoot } from './containerd';
+import { criClient, ensureContainerd } from './containerd';
+import { containerdPaths, podCgroupRoot } from './containerd-paths';
 import { LAB_IMAGES, type LabImageName } from './cri/images';
 import type { ContainerPort, NodeConfig, PodSpec } from './cri/kubelet';
-import { deletePod, execInPod, findPod, listPods, runPod, type ExecResult, type PodView, type RunPodResult } from './cri/pods';
+import {
+  deletePod,
+  execInPod,
+  findPod,
+  listPods,
+  removeNotReadySandboxes,
+  runPod,
+  type ExecResult,
+  type PodView,
+  type RunPodResult,
+} from './cri/pods';
 import { runCniGc, validAttachments, type GcOutcome } from './cri/cni-gc';
 import type { CriClient } from './cri/client';
 import type { Protocol } from './cri/types';
@@ -155,12 +166,24 @@ export async function labKubeExec(
   return withCri(labName, host, opts.root, async (cri) => execInPod(cri, await findPod(cri, namespace, name), cmd, opts));
 }
 
-/** CNI GC of the host's pod network with the sandboxes containerd lists as the valid attachments. */
-export async function labKubeGc(labName: string, host: string, root?: string): Promise<{ kept: number; outcomes: GcOutcome[] }> {
+export interface LabGcResult {
+  /** not-ready sandboxes stopped and removed first, as the kubelet's sync and garbage collector do */
+  removed: string[];
+  /** sandboxes kept: the valid attachments of the CNI GC */
+  kept: number;
+  outcomes: GcOutcome[];
+}
+
+/**
+ * The node's clean-up after a crash: not-ready sandboxes stopped (CNI DEL) and removed, then CNI GC
+ * of the pod network with the sandboxes containerd still lists as the valid attachments.
+ */
+export async function labKubeGc(labName: string, host: string, root?: string): Promise<LabGcResult> {
   return withCri(labName, host, root, async (cri, plan) => {
+    const removed = await removeNotReadySandboxes(cri);
     const sandboxes = await cri.listPodSandbox();
     const p = containerdPaths(plan, host);
-    return { kept: sandboxes.length, outcomes: await runCniGc(p.conflist, p.cniBin, validAttachments(sandboxes)) };
+    return { removed, kept: sandboxes.length, outcomes: await runCniGc(p.conflist, p.cniBin, validAttachments(sandboxes)) };
   });
 }
 

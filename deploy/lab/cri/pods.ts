@@ -46,7 +46,13 @@ export interface RunPodResult {
 /** The sandboxes of a pod (by its UID label, as the kubelet looks them up), newest first. */
 export async function podSandboxes(cri: CriClient, uid: string): Promise<PodSandbox[]> {
   const items = await cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } });
-  return items.sort((a, b) => (BigInt(b.createdAt) > BigInt(a.createdAt) ? 1 : BigInt(b.createdAt) < BigInt(a.createdAt) ? -1 : 0));
+  return items.sort(newestFirst);
+}
+
+/** Sandboxes by creation time (nanoseconds as a decimal string), newest first. */
+function newestFirst(a: PodSandbox, b: PodSandbox): number {
+  const d = BigInt(b.createdAt) - BigInt(a.createdAt);
+  return d > 0n ? 1 : d < 0n ? -1 : 0;
 }
 
 /**
@@ -54,7 +60,7 @@ export async function podSandboxes(cri: CriClient, uid: string): Promise<PodSand
  * the runtime does not have is an error (no registry to pull from). On failure what was made is
  * removed again, as the kubelet's next sync would.
  */
-export async function runPod(cri: CriClient, pod: PodSpec, node: NodeConfig): Promise<RunPodResult> {
+export async function runPod(cri: CriClient, pod: PodSpec, node: NodeConfig, opts: { cleanUpFailed?: boolean } = {}): Promise<RunPodResult> {
   const attempt = (await podSandboxes(cri, pod.uid)).length;
   const config = podSandboxConfig(pod, node, attempt);
   for (const c of pod.containers)
@@ -65,7 +71,15 @@ export async function runPod(cri: CriClient, pod: PodSpec, node: NodeConfig): Pr
   // the kubelet makes the pod's log directory before RunPodSandbox
   mkdirSync(config.logDirectory ?? node.logRoot, { recursive: true });
   const t0 = systemClock.monotonic();
-  const sandboxId = await cri.runPodSandbox(config);
+  let sandboxId: string;
+  try {
+    sandboxId = await cri.runPodSandbox(config);
+  } catch (e) {
+    // containerd keeps a failed sandbox (not ready) until someone stops and removes it: the
+    // kubelet's next sync does, and so does this, at once (StopPodSandbox retries the CNI DEL)
+    if (opts.cleanUpFailed !== false) await removeFailedSandboxes(cri, pod.uid, attempt).catch(() => undefined);
+    throw e;
+  }
   try {
     const status = (await cri.podSandboxStatus(sandboxId)).status;
     const sandboxReadyMs = systemClock.monotonic() - t0;
@@ -83,6 +97,31 @@ export async function runPod(cri: CriClient, pod: PodSpec, node: NodeConfig): Pr
     await removeSandbox(cri, sandboxId).catch(() => undefined);
     throw e;
   }
+}
+
+/** Stop and remove the pod's not-ready sandboxes of `attempt` (what a failed RunPodSandbox left). */
+async function removeFailedSandboxes(cri: CriClient, uid: string, attempt: number): Promise<void> {
+  for (const s of await podSandboxes(cri, uid)) {
+    if (s.state === 'SANDBOX_READY' || (s.metadata?.attempt ?? 0) !== attempt) continue;
+    await killSandbox(cri, s.id, 0).catch(() => undefined);
+    await removeSandbox(cri, s.id).catch(() => undefined);
+  }
+}
+
+/**
+ * What the kubelet does with sandboxes that are not ready (a failed RunPodSandbox, a pause process
+ * that died, a sandbox found after a runtime crash): its sync stops them (StopPodSandbox: the CNI
+ * DEL again) and its garbage collector removes them. Returns the sandboxes removed.
+ */
+export async function removeNotReadySandboxes(cri: CriClient, graceSeconds = 0): Promise<string[]> {
+  const removed: string[] = [];
+  for (const s of await cri.listPodSandbox()) {
+    if (s.state === 'SANDBOX_READY') continue;
+    await killSandbox(cri, s.id, graceSeconds);
+    await removeSandbox(cri, s.id);
+    removed.push(s.id);
+  }
+  return removed;
 }
 
 /** Stop a sandbox's containers (grace period in seconds), then the sandbox: the runtime tears its network down (CNI DEL). */
@@ -108,7 +147,7 @@ export async function listPods(cri: CriClient): Promise<PodView[]> {
   const containers = await cri.listContainers();
   const out: PodView[] = [];
   for (const [uid, sandboxes] of byUid) {
-    const s = sandboxes.sort((a, b) => Number(BigInt(b.createdAt) - BigInt(a.createdAt)))[0];
+    const s = sandboxes.sort(newestFirst)[0];
     if (!s) continue;
     const status = (await cri.podSandboxStatus(s.id)).status;
     out.push({
