@@ -356,7 +356,10 @@ export function buildCli(): Command {
         '(live restore: containers keep running), `restart HOST containerd` (pods keep running), or `restart netmaster [NAME]`',
     )
     .argument('<target>', 'a host name, or netmaster')
-    .argument('[what]', 'with a host: ovs, netplugin, dockerd or containerd; with netmaster: a replica name such as netmaster2 (default: all)')
+    .argument(
+      '[what]',
+      'with a host: ovs, netplugin, dockerd or containerd; with netmaster: a replica name such as netmaster2 (default: all)',
+    )
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
       if (target === 'netmaster') {
         const pids = await labRestartNetmaster(labName(cmd), what);

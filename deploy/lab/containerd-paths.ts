@@ -71,4 +71,3 @@ export function shareContainerdDir(plan: Pick<LabPlan, 'dir'>, host: string): bo
   execFileSync('mount', ['--make-shared', dir]);
   return true;
 }
-

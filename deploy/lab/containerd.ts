@@ -14,7 +14,18 @@
  * (containerd 1.6 hard-codes the directory); shims and their pods outlive a killed containerd.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { run, spawnDaemon } from '../../lib/exec';
 import { systemClock, waitFor } from '../../lib/clock';
@@ -151,7 +162,13 @@ export async function ensurePodNetwork(plan: LabPlan): Promise<void> {
   const url = `${nm.url}/api/v1/networks/${POD_TENANT}:${POD_NETWORK}/`;
   const got = await restRequest(url, { credentials });
   if (got.ok) return;
-  const body = JSON.stringify({ tenantName: POD_TENANT, networkName: POD_NETWORK, encap: 'vxlan', subnet: POD_SUBNET, gateway: POD_GATEWAY });
+  const body = JSON.stringify({
+    tenantName: POD_TENANT,
+    networkName: POD_NETWORK,
+    encap: 'vxlan',
+    subnet: POD_SUBNET,
+    gateway: POD_GATEWAY,
+  });
   const made = await restRequest(url, { method: 'POST', body, credentials });
   // another command may have made it meanwhile
   if (!made.ok && !(await restRequest(url, { credentials })).ok)
@@ -205,7 +222,10 @@ export async function ensureContainerd(state: LabState, h: HostPlan): Promise<vo
   } finally {
     closeSync(fd);
   }
-  state.pids = [...state.pids.filter((x) => x.role !== containerdRole(h.name)), { role: containerdRole(h.name), pid, program: CONTAINERD_PROGRAM }];
+  state.pids = [
+    ...state.pids.filter((x) => x.role !== containerdRole(h.name)),
+    { role: containerdRole(h.name), pid, program: CONTAINERD_PROGRAM },
+  ];
   saveState(state);
   await waitFor(
     `containerd on ${h.name} (log ${p.log})`,
@@ -221,7 +241,10 @@ export async function ensureContainerd(state: LabState, h: HostPlan): Promise<vo
 /** Stop the host's containerd by its PID (its shims and pods keep running) and start it again; the new PID. */
 export async function restartContainerd(state: LabState, h: HostPlan): Promise<number> {
   const rec = state.pids.find((p) => p.role === containerdRole(h.name));
-  if (!rec) throw new NetloomError('NOT_FOUND', `no containerd was started on ${h.name} (start it with \`kube ${h.name} pods\`)`, { field: 'host' });
+  if (!rec)
+    throw new NetloomError('NOT_FOUND', `no containerd was started on ${h.name} (start it with \`kube ${h.name} pods\`)`, {
+      field: 'host',
+    });
   await stopProcess(rec.pid, CONTAINERD_PROGRAM, 20_000);
   await ensureContainerd(state, h);
   const now = state.pids.find((p) => p.role === containerdRole(h.name));

@@ -21,7 +21,9 @@ export function kubeCommands(host: string, lab: () => string): Command {
 
   kube
     .command('run-pod')
-    .description("run a pod the way the kubelet does (RunPodSandbox: netloom-cni gives it its network; then its container); prints NAMESPACE/NAME HOST IP SANDBOX")
+    .description(
+      'run a pod the way the kubelet does (RunPodSandbox: netloom-cni gives it its network; then its container); prints NAMESPACE/NAME HOST IP SANDBOX',
+    )
     .argument('<name>', 'pod name (DNS-1123)')
     .option('-n, --namespace <ns>', 'Kubernetes namespace', 'default')
     .option('--label <key=value>', 'a pod label (repeatable)', collect, [])
@@ -32,19 +34,24 @@ export function kubeCommands(host: string, lab: () => string): Command {
       (v: string, prev: ContainerPort[] = []) => [...prev, parsePortSpec(v)],
     )
     .addOption(new Option('--image <image>', 'the container image').choices(Object.keys(LAB_IMAGES)).default('agnhost'))
-    .action(async (name: string, o: { namespace: string; label: string[]; annotation: string[]; port?: ContainerPort[]; image: LabImageName }) => {
-      const p = await labKubeRunPod({
-        labName: lab(),
-        host,
-        name,
-        namespace: o.namespace,
-        labels: parseLabelPairs(o.label, '--label'),
-        annotations: parseKeyValues(o.annotation, '--annotation'),
-        ports: o.port ?? [],
-        image: o.image,
-      });
-      process.stdout.write(`${p.namespace}/${p.name}\t${p.host}\t${p.ip}\t${p.sandboxId}\n`);
-    });
+    .action(
+      async (
+        name: string,
+        o: { namespace: string; label: string[]; annotation: string[]; port?: ContainerPort[]; image: LabImageName },
+      ) => {
+        const p = await labKubeRunPod({
+          labName: lab(),
+          host,
+          name,
+          namespace: o.namespace,
+          labels: parseLabelPairs(o.label, '--label'),
+          annotations: parseKeyValues(o.annotation, '--annotation'),
+          ports: o.port ?? [],
+          image: o.image,
+        });
+        process.stdout.write(`${p.namespace}/${p.name}\t${p.host}\t${p.ip}\t${p.sandboxId}\n`);
+      },
+    );
 
   kube
     .command('rm-pod')

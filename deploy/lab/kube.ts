@@ -36,7 +36,7 @@ export function labNodeConfig(plan: Pick<LabPlan, 'dir' | 'name'>, host: string)
   return { logRoot: containerdPaths(plan, host).podLogs, cgroupRoot: podCgroupRoot(plan, host), clusterDns: [LAB_CLUSTER_DNS] };
 }
 
-const PORT_RE = /^(?:([a-z0-9-]{1,15}):)?(\d{1,5})(?:\/(tcp|udp|sctp))?(?::(\d{1,5}))?$/i;
+const PORT_RE = /^(?:([a-z0-9-]*[a-z][a-z0-9-]*):)?(\d{1,5})(?:\/(tcp|udp|sctp))?(?::(\d{1,5}))?$/i;
 
 /** `[NAME:]PORT[/TCP|UDP|SCTP][:HOSTPORT]` (`--port`) as a container port (pure); errors name `--port`. */
 export function parsePortSpec(spec: string): ContainerPort {
@@ -50,8 +50,8 @@ export function parsePortSpec(spec: string): ContainerPort {
   if (port < 1 || port > 65535) bad('PORT must be 1..65535');
   if (hostPort !== undefined && (hostPort < 1 || hostPort > 65535)) bad('HOSTPORT must be 1..65535');
   const name = m[1];
-  if (name !== undefined && (!/[a-z]/i.test(name) || name.startsWith('-') || name.endsWith('-') || name.includes('--')))
-    bad('NAME must be an IANA service name (letters, digits and single inner dashes, at least one letter)');
+  if (name !== undefined && (name.length > 15 || name.startsWith('-') || name.endsWith('-') || name.includes('--')))
+    bad('NAME must be an IANA service name (at most 15 letters, digits and single inner dashes, at least one letter)');
   return {
     ...(name !== undefined ? { name: name.toLowerCase() } : {}),
     containerPort: port,
@@ -118,7 +118,12 @@ export async function labCri(labName: string, host: string, root: string = LAB_R
   return { cri: criClient(state.plan, h.name), plan: state.plan };
 }
 
-async function withCri<T>(labName: string, host: string, root: string | undefined, fn: (cri: CriClient, plan: LabPlan) => Promise<T>): Promise<T> {
+async function withCri<T>(
+  labName: string,
+  host: string,
+  root: string | undefined,
+  fn: (cri: CriClient, plan: LabPlan) => Promise<T>,
+): Promise<T> {
   const { cri, plan } = await labCri(labName, host, root);
   try {
     return await fn(cri, plan);
@@ -146,7 +151,14 @@ export async function labKubeRunPod(o: KubeRunPodOptions): Promise<LabPod> {
 }
 
 /** Stop and remove a pod (StopPodSandbox: CNI DEL; RemovePodSandbox). */
-export async function labKubeRmPod(labName: string, host: string, namespace: string, name: string, graceSeconds = 2, root?: string): Promise<void> {
+export async function labKubeRmPod(
+  labName: string,
+  host: string,
+  namespace: string,
+  name: string,
+  graceSeconds = 2,
+  root?: string,
+): Promise<void> {
   await withCri(labName, host, root, (cri) => deletePod(cri, namespace, name, graceSeconds));
 }
 

@@ -63,7 +63,12 @@ export function criError(rpc: string, e: unknown): NetloomError {
   return new NetloomError(code, `CRI ${rpc}: ${detail}`, { details: { rpc, grpcCode: se.code }, cause: e });
 }
 
-type UnaryFn = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+type UnaryFn = (
+  req: unknown,
+  meta: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res: unknown) => void,
+) => void;
 
 export interface CriClientOptions {
   /** deadline of each call, ms (default 120 s: RunPodSandbox waits on the CNI ADD) */

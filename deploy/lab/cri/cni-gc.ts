@@ -41,9 +41,13 @@ interface Conflist {
 export function gcNetconfs(conflist: Conflist, valid: ValidAttachment[]): Array<Record<string, unknown>> {
   const versions = [conflist.cniVersion, ...(Array.isArray(conflist.cniVersions) ? conflist.cniVersions : [])];
   if (!versions.includes(GC_CNI_VERSION))
-    throw new NetloomError('INVALID_ARGUMENT', `the conflist does not support CNI ${GC_CNI_VERSION}, which GC needs (cniVersion, cniVersions)`, {
-      field: 'cniVersions',
-    });
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      `the conflist does not support CNI ${GC_CNI_VERSION}, which GC needs (cniVersion, cniVersions)`,
+      {
+        field: 'cniVersions',
+      },
+    );
   if (typeof conflist.name !== 'string' || conflist.name === '')
     throw new NetloomError('INVALID_ARGUMENT', 'the conflist has no name', { field: 'name' });
   if (!Array.isArray(conflist.plugins) || conflist.plugins.length === 0)

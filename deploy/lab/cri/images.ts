@@ -83,10 +83,14 @@ export async function ensureLabImages(cache: string = IMAGE_CACHE): Promise<LabI
     });
     rmSync(join(tmp, 'gocache'), { recursive: true, force: true });
     const nlpod = readFileSync(built.nlpod);
-    writeFileSync(built.archives.pause, (await ociArchive({ name: PAUSE_IMAGE, entries: pauseEntries(nlpod), entrypoint: ['/pause'] })).archive);
+    writeFileSync(
+      built.archives.pause,
+      (await ociArchive({ name: PAUSE_IMAGE, entries: pauseEntries(nlpod), entrypoint: ['/pause'] })).archive,
+    );
     writeFileSync(
       built.archives.agnhost,
-      (await ociArchive({ name: AGNHOST_IMAGE, entries: agnhostEntries(nlpod, busybox), entrypoint: ['/agnhost'], cmd: ['serve'] })).archive,
+      (await ociArchive({ name: AGNHOST_IMAGE, entries: agnhostEntries(nlpod, busybox), entrypoint: ['/agnhost'], cmd: ['serve'] }))
+        .archive,
     );
     writeFileSync(join(tmp, 'done'), `${new Date().toISOString()}\n`);
     try {

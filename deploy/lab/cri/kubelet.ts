@@ -84,7 +84,8 @@ export function checkPod(pod: PodSpec): void {
     names.add(c.name);
     (c.ports ?? []).forEach((p, j) => {
       const f = `spec.containers[${i}].ports[${j}]`;
-      if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) bad(`${f}.containerPort`, 'must be 1..65535');
+      if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535)
+        bad(`${f}.containerPort`, 'must be 1..65535');
       if (p.hostPort !== undefined && (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535))
         bad(`${f}.hostPort`, 'must be 0..65535');
     });
@@ -118,7 +119,10 @@ export function podPortMappings(pod: PodSpec): PortMapping[] {
 }
 
 /** ClusterFirst DNS as the kubelet configures it: cluster servers, the namespace's search path, ndots:5. */
-export function podDnsConfig(pod: Pick<PodSpec, 'namespace'>, node: Pick<NodeConfig, 'clusterDns' | 'clusterDomain'>): PodSandboxConfig['dnsConfig'] {
+export function podDnsConfig(
+  pod: Pick<PodSpec, 'namespace'>,
+  node: Pick<NodeConfig, 'clusterDns' | 'clusterDomain'>,
+): PodSandboxConfig['dnsConfig'] {
   const domain = node.clusterDomain ?? 'cluster.local';
   return {
     servers: node.clusterDns ?? [],

@@ -99,7 +99,8 @@ export async function layerTar(entries: readonly ImageEntry[]): Promise<Buffer> 
   const owner = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: EPOCH };
   return tarOf(
     sorted.map((e) => {
-      if (e.kind === 'file') return { header: { ...owner, name: e.path, type: 'file', mode: e.mode, size: e.content.length }, data: e.content };
+      if (e.kind === 'file')
+        return { header: { ...owner, name: e.path, type: 'file', mode: e.mode, size: e.content.length }, data: e.content };
       if (e.kind === 'dir') return { header: { ...owner, name: `${e.path}/`, type: 'directory', mode: e.mode } };
       return { header: { ...owner, name: e.path, type: 'symlink', linkname: e.target, mode: 0o777 } };
     }),

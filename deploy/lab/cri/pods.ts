@@ -60,7 +60,12 @@ function newestFirst(a: PodSandbox, b: PodSandbox): number {
  * the runtime does not have is an error (no registry to pull from). On failure what was made is
  * removed again, as the kubelet's next sync would.
  */
-export async function runPod(cri: CriClient, pod: PodSpec, node: NodeConfig, opts: { cleanUpFailed?: boolean } = {}): Promise<RunPodResult> {
+export async function runPod(
+  cri: CriClient,
+  pod: PodSpec,
+  node: NodeConfig,
+  opts: { cleanUpFailed?: boolean } = {},
+): Promise<RunPodResult> {
   const attempt = (await podSandboxes(cri, pod.uid)).length;
   const config = podSandboxConfig(pod, node, attempt);
   for (const c of pod.containers)
@@ -126,7 +131,8 @@ export async function removeNotReadySandboxes(cri: CriClient, graceSeconds = 0):
 
 /** Stop a sandbox's containers (grace period in seconds), then the sandbox: the runtime tears its network down (CNI DEL). */
 export async function killSandbox(cri: CriClient, sandboxId: string, graceSeconds: number): Promise<void> {
-  for (const c of await cri.listContainers({ podSandboxId: sandboxId })) if (c.state !== 'CONTAINER_EXITED') await cri.stopContainer(c.id, graceSeconds);
+  for (const c of await cri.listContainers({ podSandboxId: sandboxId }))
+    if (c.state !== 'CONTAINER_EXITED') await cri.stopContainer(c.id, graceSeconds);
   await cri.stopPodSandbox(sandboxId);
 }
 
