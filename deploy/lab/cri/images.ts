@@ -78,10 +78,17 @@ export async function ensureLabImages(cache: string = IMAGE_CACHE): Promise<LabI
     // GO111MODULE=off: one file of the standard library, no module proxy; -trimpath and an empty
     // build id keep the binary the same for the same source and compiler
     await run('go', ['build', '-trimpath', '-ldflags=-s -w -buildid=', '-o', built.nlpod, NLPOD_SOURCE], {
-      env: { ...process.env, CGO_ENABLED: '0', GO111MODULE: 'off', GOFLAGS: '', GOCACHE: join(tmp, 'gocache') },
+      env: {
+        ...process.env,
+        CGO_ENABLED: '0',
+        GO111MODULE: 'off',
+        GOFLAGS: '',
+        GOCACHE: join(tmp, 'gocache'),
+        GOPATH: join(tmp, 'gopath'),
+      },
       timeoutMs: 300_000,
     });
-    rmSync(join(tmp, 'gocache'), { recursive: true, force: true });
+    for (const d of ['gocache', 'gopath']) rmSync(join(tmp, d), { recursive: true, force: true });
     const nlpod = readFileSync(built.nlpod);
     writeFileSync(
       built.archives.pause,
