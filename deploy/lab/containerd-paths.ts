@@ -19,6 +19,11 @@ export interface ContainerdPaths {
   cniBin: string;
   cniConf: string;
   conflist: string;
+  /** the reference bridge plugin's conf dir (the `bridge` runtime handler's) and conflist */
+  bridgeConf: string;
+  bridgeConflist: string;
+  /** host-local's data dir for the bridge network */
+  bridgeIpam: string;
   /** the kubelet's --pod-logs-dir (sandboxes' log directories) */
   podLogs: string;
 }
@@ -37,6 +42,9 @@ export function containerdPaths(plan: Pick<LabPlan, 'dir'>, host: string): Conta
     cniBin: `${dir}/cni/bin`,
     cniConf: `${dir}/cni/net.d`,
     conflist: `${dir}/cni/net.d/10-netloom.conflist`,
+    bridgeConf: `${dir}/cni/bridge.d`,
+    bridgeConflist: `${dir}/cni/bridge.d/10-bridge.conflist`,
+    bridgeIpam: `${dir}/cni/bridge-ipam`,
     podLogs: `${dir}/pods`,
   };
 }

@@ -51,6 +51,9 @@ export const POD_TENANT = 'default';
 export const POD_NETWORK = 'pods';
 export const POD_SUBNET = '10.244.0.0/16';
 export const POD_GATEWAY = '10.244.0.1';
+/** the runtime handler whose pods get the reference bridge plugin (its own CNI conf dir) */
+export const BRIDGE_RUNTIME = 'bridge';
+export const BRIDGE_SUBNET = '10.245.0.0/16';
 /** the reference plugins linked into each host's CNI bin dir (loopback: containerd's CRI adds `lo` itself) */
 export const REFERENCE_PLUGINS = ['loopback', 'bridge', 'host-local', 'portmap'];
 const REFERENCE_DIR = '/usr/lib/cni';
@@ -95,6 +98,13 @@ export function containerdConfig(p: ContainerdPaths, sandboxImage: string = PAUS
     '  runtime_type = "io.containerd.runc.v2"',
     `[${cri}.containerd.runtimes.runc.options]`,
     `  Root = "${p.runcRoot}"`,
+    // RunPodSandbox with runtime_handler "bridge": the same runc, pods on the reference bridge plugin
+    `[${cri}.containerd.runtimes.${BRIDGE_RUNTIME}]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    `  cni_conf_dir = "${p.bridgeConf}"`,
+    '  cni_max_conf_num = 1',
+    `[${cri}.containerd.runtimes.${BRIDGE_RUNTIME}.options]`,
+    `  Root = "${p.runcRoot}"`,
     '',
   ].join('\n');
 }
@@ -111,6 +121,26 @@ export function podConflist(agentSocket: string, tenant = POD_TENANT, network = 
     cniVersions: ['1.0.0', '1.1.0'],
     name: POD_CNI_NETWORK,
     plugins: [{ type: 'netloom-cni', agentSocket, tenant, network, capabilities: { portMappings: true } }],
+  };
+}
+
+/**
+ * The conflist of the `bridge` runtime handler (pure): the CNI reference bridge plugin with
+ * host-local IPAM, for comparisons with netloom on the same containerd (bench cri).
+ */
+export function bridgeConflist(p: Pick<ContainerdPaths, 'bridgeIpam'>): Record<string, unknown> {
+  return {
+    cniVersion: '1.0.0',
+    name: 'reference-bridge',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: 'cni-ref0',
+        isGateway: true,
+        ipMasq: false,
+        ipam: { type: 'host-local', ranges: [[{ subnet: BRIDGE_SUBNET }]], dataDir: p.bridgeIpam, routes: [{ dst: '0.0.0.0/0' }] },
+      },
+    ],
   };
 }
 
@@ -140,7 +170,7 @@ export async function containerdReady(plan: Pick<LabPlan, 'dir'>, host: string):
 
 function prepareDirs(plan: LabPlan, h: HostPlan): ContainerdPaths {
   const p = containerdPaths(plan, h.name);
-  for (const d of [p.root, p.state, p.runcRoot, p.cniBin, p.cniConf, p.podLogs]) mkdirSync(d, { recursive: true });
+  for (const d of [p.root, p.state, p.runcRoot, p.cniBin, p.cniConf, p.bridgeConf, p.podLogs]) mkdirSync(d, { recursive: true });
   writeFileSync(p.config, containerdConfig(p));
   const links: Array<[string, string]> = [
     ['netloom-cni', NETLOOM_CNI],
@@ -151,6 +181,7 @@ function prepareDirs(plan: LabPlan, h: HostPlan): ContainerdPaths {
     symlinkSync(target, join(p.cniBin, name));
   }
   writeFileSync(p.conflist, `${JSON.stringify(podConflist(agentPaths(plan, h.name).cniSocket), null, 2)}\n`);
+  writeFileSync(p.bridgeConflist, `${JSON.stringify(bridgeConflist(p), null, 2)}\n`);
   return p;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Issue 19 item 1, on lab `kcri` (2 hosts: OVS, netplugin, netmaster; containerd 1.6 with its CRI
+ * Issue 19 item 1, on lab `kcrt` (2 hosts: OVS, netplugin, netmaster; containerd 1.6 with its CRI
  * plugin on each host, the lab's local pause and agnhost images; pods made through the CRI the way
  * the kubelet makes them, over containerd's socket):
  * - containerd answers CRI v1 with its CNI config loaded and the lab images, sandbox_image the pause image;
@@ -37,7 +37,7 @@ import { IpamStore } from '../../../netplugin/ipam/ipam-store';
 import { hostIfName } from '../../../netplugin/plumbing/veth';
 import { BIN, labCli, netctlCli } from '../../support/lab-cli';
 
-const LAB = 'kcri';
+const LAB = 'kcrt';
 const lab = labCli(LAB);
 const plan = planLab({ name: LAB, hosts: 2, etcdMembers: 1, netmasters: 1 });
 const netctl = netctlCli(plan.netmasters[0]!.url);
@@ -558,7 +558,7 @@ describe('pods through containerd CRI on lab hosts (2 hosts; kubelet-like calls,
     });
 
     it("CNI GC releases an attachment whose sandbox containerd does not know, and keeps every listed sandbox's", async () => {
-      const netns = `${plan.prefix}kcri-lost`;
+      const netns = `${plan.prefix}lost`;
       await run('ip', ['netns', 'add', netns]);
       try {
         const add = await cniCall({
