@@ -339,7 +339,7 @@ function removeCgroupTree(root: string): void {
  * sandbox: CNI DEL reaches the agent), then everything containerd left: its process, shims and the
  * pods' processes (after a crash), mounts, cgroups, its shim sockets, the directory.
  */
-export async function cleanupContainerd(state: LabState, host: string): Promise<void> {
+export async function cleanupContainerd(state: LabState, host: string, progress: (msg: string) => void = () => undefined): Promise<void> {
   const p = containerdPaths(state.plan, host);
   const rec = state.pids.find((x) => x.role === containerdRole(host));
   if (rec && isAlive(rec.pid) && existsSync(p.socket)) {
@@ -351,7 +351,7 @@ export async function cleanupContainerd(state: LabState, host: string): Promise<
         await cri.removePodSandbox(s.id).catch(() => undefined);
       }
     } catch (e) {
-      process.stderr.write(`[netloom-lab] ${host}: removing pods through the CRI: ${errorMessage(e)}\n`);
+      progress(`${host}: removing pods through the CRI: ${errorMessage(e)} (killing what is left)`);
     } finally {
       cri.close();
     }
@@ -384,8 +384,8 @@ export async function cleanupContainerd(state: LabState, host: string): Promise<
 }
 
 /** Every host's containerd and pods (down calls it while the agents still answer DEL), and the shared dirs. */
-export async function cleanupAllContainerd(state: LabState): Promise<void> {
-  for (const host of state.containerdHosts ?? []) await cleanupContainerd(state, host);
+export async function cleanupAllContainerd(state: LabState, progress: (msg: string) => void = () => undefined): Promise<void> {
+  for (const host of state.containerdHosts ?? []) await cleanupContainerd(state, host, progress);
   // every agent's start shared its host's containerd dir, also where no containerd ran
   for (const h of state.plan.hosts) {
     const dir = containerdPaths(state.plan, h.name).dir;

@@ -299,7 +299,7 @@ export async function labDown(name: string, opts: { root?: string; progress?: Pr
   }
   // container engines first (their containers are DELeted while the agents still answer), then
   // the agents, then the rest in reverse order of start
-  await cleanupAllContainerd(state);
+  await cleanupAllContainerd(state, progress);
   await cleanupEngines(state);
   for (const p of state.pids.filter((x) => x.program === NETPLUGIN_PROGRAM)) await stopProcess(p.pid, p.program);
   // the agents' gobgpd outlive them on purpose (BGP sessions survive an agent restart)
