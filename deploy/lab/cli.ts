@@ -312,10 +312,8 @@ export function buildCli(): Command {
     )
     .argument('<host>', 'host name, e.g. host1')
     .argument('[args...]', 'the kube sub-command and its arguments')
-    .helpOption(false)
     .passThroughOptions()
     .action(async (host: string, args: string[], _o: unknown, cmd: Command) => {
-      findHost(requireState(labName(cmd)).plan, host);
       try {
         await kubeCommands(host, () => labName(cmd)).parseAsync(args, { from: 'user' });
       } catch (e) {
