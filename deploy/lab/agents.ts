@@ -15,6 +15,7 @@ import { LabState, saveState } from './state';
 import { cniCall } from './cni-call';
 import { dockerSocket } from './engines';
 import { pkiPaths } from './pki';
+import { shareContainerdDir } from './containerd-paths';
 
 /** The compiled agent entry point. */
 const NETPLUGIN_JS = resolve(__dirname, '../../netplugin/main.js');
@@ -112,6 +113,8 @@ export function startAgent(state: LabState, h: HostPlan): number {
   mkdirSync(p.dir, { recursive: true });
   mkdirSync(resolve(p.cnmSocket, '..'), { recursive: true });
   for (const s of [p.cniSocket, p.cnmSocket]) if (existsSync(s)) rmSync(s, { force: true });
+  // before the agent's mount namespace is made: the pods' network namespaces of containerd must reach it
+  shareContainerdDir(state.plan, h.name);
   const pid = spawnAgent(h, agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true, bgp: state.bgp === true }), p.log);
   state.pids = [...state.pids.filter((x) => x.role !== agentRole(h.name)), { role: agentRole(h.name), pid, program: NETPLUGIN_PROGRAM }];
   saveState(state);

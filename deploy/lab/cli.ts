@@ -1,6 +1,6 @@
 /** `netloom-lab`: a lab of simulated hosts on one machine, each a network namespace with its own OVS. */
 import { spawnSync } from 'node:child_process';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { parseLabelPairs } from '../../lib/labels';
@@ -9,6 +9,8 @@ import { DEFAULT_LAB } from './plan';
 import { requireState, withLabLock } from './state';
 import { labRm, labRun } from './containers';
 import { labDocker, labPodman, restartDockerd } from './engines';
+import { restartContainerd } from './containerd';
+import { kubeCommands } from './kube-cli';
 import { parsePublish, type LabPortMapping } from './publish';
 import {
   findHost,
@@ -85,13 +87,14 @@ function printStatus(s: LabStatus): void {
     out.push('');
     out.push(
       formatTable(
-        ['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'DOCKERD', 'CNI SOCKET', 'LOG'],
+        ['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'DOCKERD', 'CONTAINERD', 'CNI SOCKET', 'LOG'],
         agents.map((h) => [
           `${h.name}/netplugin`,
           h.agent?.pid ?? '-',
           h.agent?.ready ? 'ready' : 'NOT READY',
           h.agent?.netmasterGrpc ?? '',
           h.agent?.dockerd ?? '-',
+          h.agent?.containerd ?? '-',
           h.agent?.cniSocket ?? '',
           h.agent?.log ?? '',
         ]),
@@ -147,6 +150,7 @@ export function buildCli(): Command {
       "agents keep a Docker network NETWORK/TENANT per netloom network in their host's dockerd (netplugin --docker-networks)",
     )
     .option('--bgp', "BIRD on the tor as the hosts' BGP route reflector (AS 65000), and netmaster's matching BGP default (docs/bgp.md)")
+    .option('--containerd', "start containerd with its CRI plugin on every host (else `kube HOST ...` starts a host's on demand)")
     .option('--no-userspace-tso', "the hosts' ovs-vswitchd start without userspace TSO (every container then keeps tx checksum off)")
     .action(
       async (
@@ -157,6 +161,7 @@ export function buildCli(): Command {
           agents: boolean;
           dockerNetworks?: boolean;
           bgp?: boolean;
+          containerd?: boolean;
           userspaceTso: boolean;
         },
         cmd: Command,
@@ -169,6 +174,7 @@ export function buildCli(): Command {
           agents: o.agents,
           ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
           ...(o.bgp ? { bgp: true } : {}),
+          ...(o.containerd ? { containerd: true } : {}),
           userspaceTso: o.userspaceTso,
           progress,
         });
@@ -300,6 +306,24 @@ export function buildCli(): Command {
   );
 
   program
+    .command('kube')
+    .description(
+      "pods on HOST through its containerd's CRI, as the kubelet makes them: `kube HOST run-pod|rm-pod|pods|exec|gc ...` (`kube HOST --help`)",
+    )
+    .argument('<host>', 'host name, e.g. host1')
+    .argument('[args...]', 'the kube sub-command and its arguments')
+    .passThroughOptions()
+    .action(async (host: string, args: string[], _o: unknown, cmd: Command) => {
+      try {
+        await kubeCommands(host, () => labName(cmd)).parseAsync(args, { from: 'user' });
+      } catch (e) {
+        // commander already printed its usage error or the help
+        if (e instanceof CommanderError) process.exitCode = e.exitCode;
+        else throw e;
+      }
+    });
+
+  program
     .command('detach')
     .description('remove a container made by attach')
     .argument('<container>', 'container name')
@@ -327,10 +351,13 @@ export function buildCli(): Command {
     .command('restart')
     .description(
       'restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, `restart HOST dockerd` ' +
-        '(live restore: containers keep running), or `restart netmaster [NAME]`',
+        '(live restore: containers keep running), `restart HOST containerd` (pods keep running), or `restart netmaster [NAME]`',
     )
     .argument('<target>', 'a host name, or netmaster')
-    .argument('[what]', 'with a host: ovs, netplugin or dockerd; with netmaster: a replica name such as netmaster2 (default: all)')
+    .argument(
+      '[what]',
+      'with a host: ovs, netplugin, dockerd or containerd; with netmaster: a replica name such as netmaster2 (default: all)',
+    )
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
       if (target === 'netmaster') {
         const pids = await labRestartNetmaster(labName(cmd), what);
@@ -340,6 +367,13 @@ export function buildCli(): Command {
       if (what === 'netplugin') {
         const pid = await labRestartNetplugin(labName(cmd), target);
         progress(`${target}: netplugin restarted and ready (pid ${pid})`);
+        return;
+      }
+      if (what === 'containerd') {
+        const state = requireState(labName(cmd));
+        const h = findHost(state.plan, target);
+        const pid = await withLabLock(state.plan.dir, () => restartContainerd(requireState(labName(cmd)), h));
+        progress(`${target}: containerd restarted (pid ${pid}); its pods kept running`);
         return;
       }
       if (what === 'dockerd') {
@@ -352,7 +386,7 @@ export function buildCli(): Command {
       if (what !== 'ovs')
         throw new NetloomError(
           'INVALID_ARGUMENT',
-          `restart ${target} needs what to restart: ovs, netplugin or dockerd (got ${what ?? 'nothing'})`,
+          `restart ${target} needs what to restart: ovs, netplugin, dockerd or containerd (got ${what ?? 'nothing'})`,
           {
             field: 'what',
           },

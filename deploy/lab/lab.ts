@@ -26,6 +26,7 @@ import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from 
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
 import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, stopAgent, stopAgentGobgpd, waitAgentReady } from './agents';
 import { cleanupEngines, unmountUnder } from './engines';
+import { cleanupAllContainerd, containerdRole, ensureContainerd } from './containerd';
 import { etcdClientTls, labRestCredentials, makeLabPki, pkiPaths, writeClientConfig } from './pki';
 import { restRequest } from '../../lib/rest-request';
 import {
@@ -57,6 +58,8 @@ export interface UpOptions {
   dockerNetworks?: boolean;
   /** BIRD on the tor as the hosts' route reflector, and netmaster's matching BGP default (bird.ts) */
   bgp?: boolean;
+  /** containerd with its CRI plugin on every host (containerd.ts; else started on demand by `kube HOST`) */
+  containerd?: boolean;
   /**
    * every host's ovs-vswitchd starts with other_config:userspace-tso-enable=true (default true:
    * the lab owns its switches, and OVS reads the setting at start only; netplugin/agent/userspace-tso.ts)
@@ -101,6 +104,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
+      if (opts.containerd) await withLabLock(existing.plan.dir, () => startContainerds(requireState(opts.name, root), progress));
       return existing;
     }
     progress(`replacing the existing lab "${opts.name}"`);
@@ -204,6 +208,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       await Promise.all(plan.hosts.map((h) => waitAgentReady(state, h.name)));
       for (const h of plan.hosts) progress(`${h.name}: netplugin ready (CNI ${agentPaths(plan, h.name).cniSocket})`);
     }
+    if (opts.containerd) await startContainerds(state, progress);
     state.complete = true;
     saveState(state);
     progress(`lab "${plan.name}" is up`);
@@ -213,6 +218,12 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     await labDown(opts.name, { root, progress: quiet });
     throw e;
   }
+}
+
+/** containerd with its CRI plugin on every host of the lab (each started unless it answers). */
+async function startContainerds(state: LabState, progress: Progress): Promise<void> {
+  for (const h of state.plan.hosts) await ensureContainerd(state, h);
+  progress(`containerd with its CRI plugin on ${state.plan.hosts.length} host(s)`);
 }
 
 /**
@@ -291,6 +302,7 @@ export async function labDown(name: string, opts: { root?: string; progress?: Pr
   }
   // container engines first (their containers are DELeted while the agents still answer), then
   // the agents, then the rest in reverse order of start
+  await cleanupAllContainerd(state, progress);
   await cleanupEngines(state);
   for (const p of state.pids.filter((x) => x.program === NETPLUGIN_PROGRAM)) await stopProcess(p.pid, p.program);
   // the agents' gobgpd outlive them on purpose (BGP sessions survive an agent restart)
@@ -337,7 +349,15 @@ export interface HostStatus {
   pids: { ovsdbServer: number | null; ovsVswitchd: number | null };
   healthy: boolean;
   /** the host's netplugin (absent in a lab without agents) */
-  agent?: { pid: number | null; ready: boolean; netmasterGrpc: string; cniSocket: string; log: string; dockerd: number | null };
+  agent?: {
+    pid: number | null;
+    ready: boolean;
+    netmasterGrpc: string;
+    cniSocket: string;
+    log: string;
+    dockerd: number | null;
+    containerd: number | null;
+  };
 }
 
 export interface LabStatus {
@@ -645,6 +665,7 @@ async function agentStatus(state: LabState, h: HostPlan): Promise<NonNullable<Ho
   const alive = rec !== undefined && isAlive(rec.pid);
   const p = agentPaths(state.plan, h.name);
   const dockerd = state.pids.find((x) => x.role === `${h.name}/dockerd`);
+  const containerd = state.pids.find((x) => x.role === containerdRole(h.name));
   return {
     pid: alive ? rec.pid : null,
     ready: alive && (await agentReady(state.plan, h.name)),
@@ -652,6 +673,7 @@ async function agentStatus(state: LabState, h: HostPlan): Promise<NonNullable<Ho
     cniSocket: p.cniSocket,
     log: p.log,
     dockerd: dockerd && isAlive(dockerd.pid) ? dockerd.pid : null,
+    containerd: containerd && isAlive(containerd.pid) ? containerd.pid : null,
   };
 }
 

@@ -47,6 +47,10 @@ export interface LabState {
   podmanHosts?: string[];
   /** podman/libcni directories outside the lab dir that did not exist before the lab's first podman */
   podmanMade?: string[];
+  /** hosts where `kube` (or up --containerd) started containerd (their pods are removed on down) */
+  containerdHosts?: string[];
+  /** whether /run/containerd (where containerd 1.6 puts its shims' sockets) did not exist before the lab's first containerd */
+  containerdMadeRun?: boolean;
   /** the test run that made this lab (NETLOOM_TEST_RUN), so its cleanup touches no other lab */
   testRun?: string;
 }
