@@ -79,8 +79,10 @@ export function checkKubeObject<K extends KubeKind>(kind: K, body: unknown): Che
   let input = body;
   if (kind === 'kubeNamespace' && typeof body === 'object' && body !== null && !Array.isArray(body)) {
     const ns = body as Record<string, unknown>;
-    const labels = typeof ns.labels === 'object' && ns.labels !== null && !Array.isArray(ns.labels) ? ns.labels : {};
-    if (typeof ns.name === 'string') input = { ...ns, labels: { ...labels, [NAMESPACE_NAME_LABEL]: ns.name } };
+    const labels = ns.labels ?? {};
+    // labels that are no object are left for the schema to refuse
+    if (typeof ns.name === 'string' && typeof labels === 'object' && labels !== null && !Array.isArray(labels))
+      input = { ...ns, labels: { ...labels, [NAMESPACE_NAME_LABEL]: ns.name } };
   }
   try {
     const config = parseObject(kind, input);

@@ -11,6 +11,8 @@ import { ViewEngine, type ViewSubscriber } from '../../../netmaster/agent/view-e
 import { diffViews, stableJson } from '../../../netmaster/agent/view-diff';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import { pipelineView } from '../../../netplugin/pipeline/input';
+import { snapshotParts } from '../../../netmaster/agent/message-parts';
+import { memoJson } from '../../../netmaster/agent/view-diff';
 import { ClusterBuilder } from './fixtures';
 
 function world(): ClusterBuilder {
@@ -246,6 +248,25 @@ describe('agent API: Kubernetes objects and pods in host views', () => {
         ['kubePolicy/default/extra', false],
         ['kubeNamespace/prod', true],
       ],
+    );
+  });
+
+  it('a snapshot in parts carries every policy and namespace once, in order, each part under the size', () => {
+    const b = world();
+    for (let i = 0; i < 40; i++)
+      b.kubePolicy('default', `p${String(i).padStart(2, '0')}`, { podSelector: { matchLabels: { app: `a${i}` }, matchExpressions: [] } });
+    const v = computeHostView(b.state, 'hostP');
+    const max = 2000;
+    const parts = snapshotParts(v, max);
+    assert.ok(parts.length > 2, `${parts.length} parts`);
+    for (const p of parts) assert.ok(memoJson(p).length < max * 1.5, 'each part about under the size');
+    assert.deepEqual(
+      parts.flatMap((p) => p.kubePolicies.map((x) => x.key)),
+      v.kubePolicies.map((x) => x.key),
+    );
+    assert.deepEqual(
+      parts.flatMap((p) => p.kubeNamespaces.map((x) => x.key)),
+      ['default', 'prod'],
     );
   });
 });
