@@ -101,7 +101,7 @@ export class KubeIntent {
   constructor(private readonly deps: KubeIntentDeps) {}
 
   /** Store a NetworkPolicy (created or replaced). */
-  putPolicy(policy: unknown): Promise<KubeWrite> {
+  async putPolicy(policy: unknown): Promise<KubeWrite> {
     return this.put('kubeNetworkPolicy', checkKubeObject('kubeNetworkPolicy', policy));
   }
 
@@ -110,7 +110,7 @@ export class KubeIntent {
   }
 
   /** Store a namespace's labels (created or replaced). */
-  putNamespace(namespace: unknown): Promise<KubeWrite> {
+  async putNamespace(namespace: unknown): Promise<KubeWrite> {
     return this.put('kubeNamespace', checkKubeObject('kubeNamespace', namespace));
   }
 
