@@ -285,6 +285,11 @@ describe('netmaster: Kubernetes intent (real etcd, netmaster, agent streams)', f
       assert.match(String(r.json.error), /read-only here: their source is the Kubernetes API/);
     }
     assert.equal((await rest('GET', 'kubeNetworkPolicies/ki-prod:web/')).status, 200, 'still there');
+    // the OpenAPI document offers no write, the objects gauge counts them
+    const doc = (await rest('GET', 'openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
+    assert.deepEqual(Object.keys(doc.paths['/api/v1/kubeNetworkPolicies/{key}/']!).sort(), ['get', 'parameters']);
+    const metrics = await (await fetch(`${nm!.url}/metrics`)).text();
+    assert.match(metrics, /netmaster_objects\{type="kubeNetworkPolicy"\} 1\n/);
     const ls = await runCli(['--netmaster', nm!.url, 'kube', 'policy', 'ls']);
     assert.equal(ls.code, 0, ls.stderr);
     assert.match(ls.stdout, /^Namespace +Name +Ingress +Egress\n-+ +-+ +-+ +-+\nki-prod +web +true +false\n$/);
