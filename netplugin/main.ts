@@ -4,7 +4,7 @@
  * file for tests and development), programs br-int over OpenFlow, and serves CNI (and CNM when
  * asked). SIGTERM/SIGINT stop serving and leave the flows on the switch.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { Command, Option } from 'commander';
 import { exitOnTerminationSignals } from '../lib/shutdown';
@@ -23,6 +23,7 @@ import { tracePacketOf, traceResultToProto } from './trace/trace-wire';
 import { NetmasterClient } from './netmaster-client/client';
 import { parseNetmasterAddresses } from './netmaster-client/addresses';
 import type { Logger } from '../lib/logger';
+import { IN_CLUSTER } from '../lib/kube/in-cluster';
 import { AgentCniBackend } from './backends/cni-backend';
 import { AgentCnmBackend } from './backends/cnm-backend';
 import { DEFAULT_AGENT_SOCKET, listenCni } from './cni';
@@ -53,6 +54,10 @@ export interface NetpluginOptions {
   userspaceTso: 'auto' | 'off';
   cniSocket: string;
   cnmSocket?: string;
+  kubeconfig?: string;
+  kubeNodeName?: string;
+  kubeTenantPerNamespace?: boolean;
+  kubePodWait: string;
   cnmState: string;
   dockerNetworks?: boolean;
   dockerSocket?: string;
@@ -153,6 +158,16 @@ export function buildCommand(): Command {
     .option('--gobgpd <path>', 'the gobgpd program the agent starts for BGP', 'gobgpd')
     .option('--bgp-api <addr>', "gobgpd's gRPC API: unix:///PATH or 127.0.0.1:PORT (default unix://<state-dir>/gobgpd.sock)")
     .option('--bgp-listen-port <n>', "BGP's TCP port (-1: listen on none, outbound sessions only)", '179')
+    .option(
+      '--kubeconfig <file>',
+      `Kubernetes: read this node's pods from the API server, so that a pod's CNI ADD takes its tenant, network, group and labels from the pod; '${IN_CLUSTER}': the pod's service account (docs/kubernetes.md)`,
+    )
+    .option('--kube-node-name <name>', "this node's name in the Kubernetes API (default: --host)")
+    .option(
+      '--kube-tenant-per-namespace',
+      "each pod's namespace is its tenant (default: the CNI configuration's tenant, one for the cluster)",
+    )
+    .option('--kube-pod-wait <seconds>', 'how long a CNI ADD waits for its pod to reach the agent from the API server', '10')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
 
@@ -220,6 +235,11 @@ export async function main(argv: string[]): Promise<void> {
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks-interval must be 0.1..3600 seconds', {
       field: 'docker-networks-interval',
     });
+  const kubePodWait = Number(o.kubePodWait);
+  if (o.kubePodWait.trim() === '' || !Number.isFinite(kubePodWait) || kubePodWait < 0 || kubePodWait > 600)
+    throw new NetloomError('INVALID_ARGUMENT', '--kube-pod-wait must be 0..600 seconds', { field: 'kube-pod-wait' });
+  if (o.kubeconfig && o.kubeconfig !== IN_CLUSTER && !existsSync(o.kubeconfig))
+    throw new NetloomError('INVALID_ARGUMENT', `--kubeconfig ${o.kubeconfig}: no such file`, { field: 'kubeconfig' });
   if (o.dockerNetworks && !o.cnmSocket)
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs --cnm-socket (dockerd reaches the netloom driver there)', {
       field: 'docker-networks',
@@ -307,8 +327,19 @@ export async function main(argv: string[]): Promise<void> {
           return { trace: traceResultToProto(await agent.trace(tracePacketOf(q.trace))) };
         })
       : undefined;
+  const kube = o.kubeconfig
+    ? (await import('./kube/kube-agent')).startKubeAgent({
+        kubeconfigPath: o.kubeconfig,
+        nodeName: o.kubeNodeName ?? o.host,
+        tenantPerNamespace: o.kubeTenantPerNamespace === true,
+        podWaitMs: Math.round(kubePodWait * 1000),
+        store: agent.store,
+        allocator: agent.allocator,
+        logger,
+      })
+    : undefined;
   const cni = await listenCni(o.cniSocket, {
-    backend: new AgentCniBackend(agent),
+    backend: new AgentCniBackend(agent, kube?.resolver),
     logger,
     onServed: (r) => metrics.cniRequests.observe({ command: r.command || 'none', result: r.ok ? 'ok' : 'error' }, r.ms / 1000),
   });
@@ -362,6 +393,7 @@ export async function main(argv: string[]): Promise<void> {
     async () => {
       await dockerNetworks?.stop();
       await cni.close();
+      await kube?.stop();
       await cnm?.stop();
       await queries?.stop();
       metricsServer?.close();

@@ -284,6 +284,7 @@ export class BlockAllocator implements EndpointAllocator {
       ip: al.address,
       mac: (req.requestedMac ?? randomMac()).toLowerCase(),
       labels: { ...req.labels },
+      ...(req.pod ? { pod: req.pod } : {}),
     };
     this.regs.set(id, reg);
     this.touchBlockOf(netKey, al.address);
