@@ -1,15 +1,18 @@
 /**
- * Kubernetes intent (issue 19): the API netmaster's Kubernetes controller stores NetworkPolicies
- * and namespaces with. Objects are checked with their kind's schema (lib/kinds/kube-*.ts: a bad
- * one is refused naming the object and the field, nothing is written), then stored under the
- * intent prefix like every kind (`cfg/kubeNetworkPolicy/<namespace>:<name>`,
- * `cfg/kubeNamespace/<name>`), where the agent views pick them up (agent/kube-view.ts).
+ * Kubernetes intent (issue 19): where netmaster's Kubernetes controller (controller.ts) stores
+ * NetworkPolicies and namespaces: this is its KubeIntentSink. Objects come as the agent
+ * contract's messages (from-api.ts makes them), are checked with their kind's schema
+ * (lib/kinds/kube-*.ts, through intent-form.ts: a bad one is refused naming the object and the
+ * field, nothing is written) and stored under the intent prefix like every kind
+ * (`cfg/kubeNetworkPolicy/<namespace>:<name>`, `cfg/kubeNamespace/<name>`), where the agent views
+ * pick them up (agent/kube-view.ts).
  *
  * Every write is a guarded etcd transaction (the key's revision as read: a concurrent writer makes
- * it retry), idempotent (an object stored exactly so is not written again), and writes whole
- * objects only. `replaceAll` (a relist) puts what differs and deletes what is no longer there, in
- * transactions of at most RELIST_CHUNK objects: a relist cut short leaves every object whole,
- * old or new, and running it again finishes it.
+ * it read again), idempotent (an object stored exactly so is not written again), and writes whole
+ * objects only. `replaceAll` (a relist) puts what differs and deletes what is no longer listed,
+ * in transactions of at most RELIST_CHUNK objects: a relist cut short leaves every object whole,
+ * old or new, and running it again finishes it; a listed object that fails its checks is refused
+ * (the controller posts an Event) and its stored version stays.
  */
 import { NetloomError, isNetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
@@ -22,8 +25,14 @@ import { layout } from '../store/layout';
 import { checkIntentKv } from '../store/stored-values';
 import { stableJson } from '../agent/view-diff';
 import { RETRY, type Retrier } from '../service/retry';
+import type { KubeNamespace } from '../../proto/gen/netloom/v1/KubeNamespace';
+import type { KubeNetworkPolicy } from '../../proto/gen/netloom/v1/KubeNetworkPolicy';
+// types only: the controller's module loads the Kubernetes client, which netmaster loads only with --kubeconfig
+import type { KubeIntentSink, Refusal } from './controller';
+import { namespaceBody, namespaceMessageKey, policyBody, policyMessageKey } from './intent-form';
 
 export type KubeKind = 'kubeNetworkPolicy' | 'kubeNamespace';
+export type { Refusal };
 export const KUBE_KINDS: readonly KubeKind[] = ['kubeNetworkPolicy', 'kubeNamespace'];
 
 /** At most this many objects per relist transaction (a put or delete and a guard each: under etcd's 128 operations). */
@@ -39,7 +48,7 @@ export interface KubeIntentDeps {
 }
 
 /** The outcome of one put or delete. */
-export interface KubeWrite {
+interface KubeWrite {
   /** the store key (`namespace:name`, or the namespace's name) */
   key: string;
   /** false: it was stored exactly so already (put), or absent (delete): nothing written */
@@ -55,6 +64,8 @@ export interface RelistResult {
   deleted: number;
   /** objects stored exactly so already */
   unchanged: number;
+  /** objects that failed their checks: not written (a stored version stays) */
+  refused: Refusal[];
   revision: string;
 }
 
@@ -97,25 +108,66 @@ export function checkKubeObject<K extends KubeKind>(kind: K, body: unknown): Che
   }
 }
 
-export class KubeIntent {
+/** Check a NetworkPolicy as the controller hands it over (the agent contract's message); throws like checkKubeObject. */
+export function checkPolicy(p: KubeNetworkPolicy): CheckedKubeObject<'kubeNetworkPolicy'> {
+  return checkKubeObject(
+    'kubeNetworkPolicy',
+    withIdentity(policyMessageKey(p), () => policyBody(p)),
+  );
+}
+
+/** Check a namespace as the controller hands it over (its key is its name). */
+export function checkNamespace(n: KubeNamespace): CheckedKubeObject<'kubeNamespace'> {
+  return checkKubeObject('kubeNamespace', namespaceBody(n));
+}
+
+/** `body()`, its error naming the object as checkKubeObject's do. */
+function withIdentity(key: string, body: () => Record<string, unknown>): Record<string, unknown> {
+  try {
+    return body();
+  } catch (e) {
+    if (!isNetloomError(e)) throw e;
+    throw new NetloomError(e.code, `${kindOf('kubeNetworkPolicy').label} ${key.slice(0, 128)}: ${e.message}`, {
+      ...(e.field ? { field: e.field } : {}),
+    });
+  }
+}
+
+export class KubeIntent implements KubeIntentSink {
   constructor(private readonly deps: KubeIntentDeps) {}
 
   /** Store a NetworkPolicy (created or replaced). */
-  async putPolicy(policy: unknown): Promise<KubeWrite> {
-    return this.put('kubeNetworkPolicy', checkKubeObject('kubeNetworkPolicy', policy));
+  async putPolicy(policy: KubeNetworkPolicy): Promise<void> {
+    await this.put('kubeNetworkPolicy', checkPolicy(policy));
   }
 
-  deletePolicy(namespace: string, name: string): Promise<KubeWrite> {
-    return this.remove('kubeNetworkPolicy', `${namespace}:${name}`);
+  /** Delete the NetworkPolicy `namespace/name` (no error when it is not stored). */
+  async deletePolicy(key: string): Promise<void> {
+    const slash = key.indexOf('/');
+    if (slash <= 0 || slash !== key.lastIndexOf('/') || slash === key.length - 1)
+      throw new NetloomError('INVALID_ARGUMENT', `a NetworkPolicy's key is namespace/name, not ${key.slice(0, 128)}`, { field: 'key' });
+    await this.remove('kubeNetworkPolicy', `${key.slice(0, slash)}:${key.slice(slash + 1)}`);
   }
 
   /** Store a namespace's labels (created or replaced). */
-  async putNamespace(namespace: unknown): Promise<KubeWrite> {
-    return this.put('kubeNamespace', checkKubeObject('kubeNamespace', namespace));
+  async putNamespace(namespace: KubeNamespace): Promise<void> {
+    await this.put('kubeNamespace', checkNamespace(namespace));
   }
 
-  deleteNamespace(name: string): Promise<KubeWrite> {
-    return this.remove('kubeNamespace', name);
+  /** Delete namespace `name` (no error when it is not stored). */
+  async deleteNamespace(name: string): Promise<void> {
+    if (name === '' || name.includes('/') || name.includes(':'))
+      throw new NetloomError('INVALID_ARGUMENT', `a namespace's key is its name, not ${name.slice(0, 128)}`, { field: 'key' });
+    await this.remove('kubeNamespace', name);
+  }
+
+  /** The controller's relist of NetworkPolicies: the objects it refused (the others are stored). */
+  async replacePolicies(all: KubeNetworkPolicy[]): Promise<Refusal[]> {
+    return (await this.replaceAll('kubeNetworkPolicy', all)).refused;
+  }
+
+  async replaceNamespaces(all: KubeNamespace[]): Promise<Refusal[]> {
+    return (await this.replaceAll('kubeNamespace', all)).refused;
   }
 
   private put(kind: KubeKind, o: CheckedKubeObject): Promise<KubeWrite> {
@@ -153,34 +205,38 @@ export class KubeIntent {
   }
 
   /**
-   * Make the stored objects of `kind` exactly `objects` (a relist): put the new and changed ones,
-   * delete the ones not listed. Every object is checked first: one bad object refuses the whole
-   * call (INVALID_ARGUMENT naming `objects.<i>.<field>`), with nothing written.
+   * Make the stored objects of `kind` those of `objects` (a relist): put the new and changed ones,
+   * delete the stored ones not listed. An object that fails its checks is refused (in `refused`,
+   * with its key and a NetloomError naming the field) and its stored version, if any, stays.
    */
-  async replaceAll(kind: KubeKind, objects: readonly unknown[]): Promise<RelistResult> {
+  async replaceAll(kind: 'kubeNetworkPolicy', objects: readonly KubeNetworkPolicy[]): Promise<RelistResult>;
+  async replaceAll(kind: 'kubeNamespace', objects: readonly KubeNamespace[]): Promise<RelistResult>;
+  async replaceAll(kind: KubeKind, objects: readonly (KubeNetworkPolicy | KubeNamespace)[]): Promise<RelistResult> {
     const desired = new Map<string, { json: string; value: string }>();
-    const at = new Map<string, number>();
-    objects.forEach((body, i) => {
-      let o: CheckedKubeObject;
+    /** store keys listed (refused ones too: what is listed is not deleted) */
+    const listed = new Set<string>();
+    const refused: Refusal[] = [];
+    for (const o of objects) {
+      const key = kind === 'kubeNetworkPolicy' ? policyMessageKey(o as KubeNetworkPolicy) : namespaceMessageKey(o as KubeNamespace);
+      const storeKey = key.replace('/', ':');
+      if (listed.has(storeKey)) {
+        refused.push({
+          key,
+          error: new NetloomError('INVALID_ARGUMENT', `${kindOf(kind).label} ${key} is listed twice`, { field: 'key' }),
+        });
+        continue;
+      }
+      listed.add(storeKey);
+      let checked: CheckedKubeObject;
       try {
-        o = checkKubeObject(kind, body);
+        checked = kind === 'kubeNetworkPolicy' ? checkPolicy(o as KubeNetworkPolicy) : checkNamespace(o as KubeNamespace);
       } catch (e) {
         if (!isNetloomError(e)) throw e;
-        const field = `objects.${i}${e.field ? `.${e.field}` : ''}`;
-        throw new NetloomError(e.code, `objects[${i}]: ${e.message}`, { field, ...(e.details ? { details: { ...e.details } } : {}) });
+        refused.push({ key, error: e });
+        continue;
       }
-      const first = at.get(o.key);
-      if (first !== undefined)
-        throw new NetloomError(
-          'INVALID_ARGUMENT',
-          `objects[${i}]: ${kindOf(kind).label} ${o.key} is listed twice (also objects[${first}])`,
-          {
-            field: `objects.${i}.name`,
-          },
-        );
-      at.set(o.key, i);
-      desired.set(o.key, { json: stableJson(o.config), value: JSON.stringify({ config: o.config, oper: {} }) });
-    });
+      desired.set(checked.key, { json: stableJson(checked.config), value: JSON.stringify({ config: checked.config, oper: {} }) });
+    }
     // what earlier attempts committed (a retry finds it stored already: counted once, as written)
     const written = new Set<string>();
     let deleted = 0;
@@ -206,7 +262,7 @@ export class KubeIntent {
         });
       }
       for (const [key, cur] of stored) {
-        if (desired.has(key)) continue;
+        if (listed.has(key)) continue;
         work.push({
           key,
           guard: { kind: 'modEquals', key: cur.key, modRevision: cur.modRevision },
@@ -231,9 +287,9 @@ export class KubeIntent {
           }
         }
       }
-      const result = { put: written.size, deleted, unchanged, revision: last };
+      const result = { put: written.size, deleted, unchanged, refused, revision: last };
       if (work.length > 0) {
-        this.deps.log.info({ type: kind, ...result }, 'relisted');
+        this.deps.log.info({ type: kind, put: result.put, deleted, unchanged, refused: refused.length, revision: last }, 'relisted');
         await this.deps.cache?.waitFor(last);
       }
       return result;

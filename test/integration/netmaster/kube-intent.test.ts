@@ -15,6 +15,7 @@ import { NetloomError } from '../../../lib/errors';
 import { startNetmaster, type RunningNetmaster } from '../../../netmaster/netmaster';
 import { startTestEtcd, type EtcdFixture } from '../../support/etcd-fixture';
 import { runCli } from '../../unit/netctl/run-cli';
+import { namespaceFromApi, policyFromApi } from '../../../netmaster/kube/from-api';
 import { rawClient, StreamRecorder, until } from '../agent-api/support';
 import type { AgentClient } from '../../../proto/gen/netloom/v1/Agent';
 import type { Change__Output } from '../../../proto/gen/netloom/v1/Change';
@@ -58,16 +59,16 @@ const kubeKeys = (rec: StreamRecorder): string[] => [...held(rec).keys()].filter
 /** every change key a stream received (puts and deletes) */
 const changeKeys = (rec: StreamRecorder): string[] => rec.updates.flatMap((u) => (u.change?.key ? [u.change.key] : []));
 
-const sel = (matchLabels: Record<string, string> = {}) => ({ matchLabels, matchExpressions: [] });
-const webPolicy = (port = 8080) => ({
-  namespace: 'ki-prod',
-  name: 'web',
-  podSelector: sel({ app: 'web' }),
-  ingressIsolation: true,
-  egressIsolation: false,
-  ingress: [{ peers: [{ namespaceSelector: sel({ env: 'prod' }) }], ports: [{ protocol: 'TCP', port }] }],
-  egress: [],
-});
+/** A NetworkPolicy as the API serves it, as the controller hands it over (from-api.ts). */
+const webPolicy = (port: number | string = 8080, name = 'web', endPort?: number) =>
+  policyFromApi({
+    metadata: { namespace: 'ki-prod', name },
+    spec: {
+      podSelector: { matchLabels: { app: 'web' } },
+      ingress: [{ _from: [{ namespaceSelector: { matchLabels: { env: 'prod' } } }], ports: [{ port, ...(endPort ? { endPort } : {}) }] }],
+    },
+  });
+const namespace = (name: string, labels: Record<string, string> = {}) => namespaceFromApi({ metadata: { name, labels } });
 
 describe('netmaster: Kubernetes intent (real etcd, netmaster, agent streams)', function () {
   this.timeout(90_000);
@@ -194,10 +195,10 @@ describe('netmaster: Kubernetes intent (real etcd, netmaster, agent streams)', f
     const plain = stream('ki-plain');
     await plain.nextGroup(0);
     assert.deepEqual(kubeKeys(pod), [], 'nothing stored yet');
-    const written = await kube.putPolicy(webPolicy());
-    assert.deepEqual([written.key, written.changed], ['ki-prod:web', true]);
-    await kube.putNamespace({ name: 'ki-prod', labels: { env: 'prod' } });
-    await kube.putPolicy({ ...webPolicy(), name: 'old' });
+    await kube.putPolicy(webPolicy());
+    assert.equal((await nm!.service.get('kubeNetworkPolicy', 'ki-prod:web')).config.name, 'web');
+    await kube.putNamespace(namespace('ki-prod', { env: 'prod' }));
+    await kube.putPolicy(webPolicy(8080, 'old'));
     await until('ki-pod holds them', () => kubeKeys(pod).length === 3, 10_000);
     assert.deepEqual(kubeKeys(pod), ['kubeNamespace/ki-prod', 'kubePolicy/ki-prod/old', 'kubePolicy/ki-prod/web']);
     const ns = held(pod).get('kubeNamespace/ki-prod')?.kubeNamespace;
@@ -209,10 +210,11 @@ describe('netmaster: Kubernetes intent (real etcd, netmaster, agent streams)', f
 
     // idempotent: the same object again writes nothing
     const rev = await nm!.service.currentRevision();
-    assert.equal((await kube.putPolicy(webPolicy())).changed, false);
+    await kube.putPolicy(webPolicy());
+    await kube.putNamespace(namespace('ki-prod', { env: 'prod' }));
     assert.equal(await nm!.service.currentRevision(), rev);
     // a bad object is refused naming the field, nothing written
-    await assert.rejects(kube.putPolicy({ ...webPolicy(), ingress: [{ ports: [{ port: 80, endPort: 70 }] }] }), (e: unknown) => {
+    await assert.rejects(kube.putPolicy(webPolicy(80, 'web', 70)), (e: unknown) => {
       assert.ok(e instanceof NetloomError);
       assert.equal(e.field, 'ingress.0.ports.0.endPort');
       assert.match(e.message, /^Kubernetes NetworkPolicy ki-prod\/web: ingress\.0\.ports\.0\.endPort: endPort must be greater/);
@@ -229,8 +231,11 @@ describe('netmaster: Kubernetes intent (real etcd, netmaster, agent streams)', f
       [['kubePolicy/ki-prod/web', 9090]],
     );
     const del = pod.updates.length;
-    assert.equal((await kube.deletePolicy('ki-prod', 'old')).changed, true);
-    assert.equal((await kube.deletePolicy('ki-prod', 'old')).changed, false, 'deleting what is gone is no error');
+    await kube.deletePolicy('ki-prod/old');
+    const afterDelete = await nm!.service.currentRevision();
+    await kube.deletePolicy('ki-prod/old');
+    assert.equal(await nm!.service.currentRevision(), afterDelete, 'deleting what is gone is no error and no write');
+    await assert.rejects(kube.deletePolicy('ki-prod:old'), /namespace\/name/);
     const gone = (await pod.nextGroup(del)).filter((u) => u.change?.key);
     assert.deepEqual(
       gone.map((u) => [u.change!.key, u.change!.deleted]),
@@ -300,24 +305,35 @@ describe('netmaster: Kubernetes intent (real etcd, netmaster, agent streams)', f
     assert.equal((JSON.parse(insp.stdout) as { Config: Json }).Config.namespace, 'ki-prod');
   });
 
-  it('a relist (replaceAll) puts what differs and deletes what is no longer there; a bad object refuses it all', async () => {
+  it('a relist (replaceAll) puts what differs, deletes what is no longer listed, refuses bad objects (their stored version stays)', async () => {
     const kube = nm!.service.kube;
     const pod = recorders[0]!;
-    await kube.putPolicy({ ...webPolicy(), name: 'stale' });
+    await kube.putPolicy(webPolicy(8080, 'stale'));
+    await kube.putPolicy(webPolicy(8080, 'keep'));
     await until('stale reached ki-pod', () => kubeKeys(pod).includes('kubePolicy/ki-prod/stale'), 10_000);
-    const rev = await nm!.service.currentRevision();
-    await assert.rejects(
-      kube.replaceAll('kubeNetworkPolicy', [webPolicy(9090), { ...webPolicy(), name: 'new', podSelector: 'x' }]),
-      (e: unknown) => {
-        assert.ok(e instanceof NetloomError);
-        assert.equal(e.field, 'objects.1.podSelector');
-        return true;
-      },
+    const broken = {
+      ...webPolicy(8080, 'keep'),
+      podSelector: { matchLabels: {}, matchExpressions: [{ key: 'a', operator: 'Equals', values: [] }] },
+    };
+    const r = await kube.replaceAll('kubeNetworkPolicy', [webPolicy(9090), webPolicy(8080, 'new'), broken, webPolicy(8080, 'new')]);
+    assert.deepEqual([r.put, r.deleted, r.unchanged], [1, 1, 1], 'new written, stale deleted, web unchanged');
+    assert.deepEqual(
+      r.refused.map((x) => [x.key, (x.error as NetloomError).field]),
+      [
+        ['ki-prod/keep', 'podSelector.matchExpressions.0.operator'],
+        ['ki-prod/new', 'key'],
+      ],
+      'the bad object, and the second of a key listed twice',
     );
-    await assert.rejects(kube.replaceAll('kubeNetworkPolicy', [webPolicy(), webPolicy()]), /listed twice/);
-    assert.equal(await nm!.service.currentRevision(), rev, 'nothing written');
-    const r = await kube.replaceAll('kubeNetworkPolicy', [webPolicy(9090), { ...webPolicy(), name: 'new' }]);
-    assert.deepEqual([r.put, r.deleted, r.unchanged], [1, 1, 1]);
+    assert.match((r.refused[0]!.error as Error).message, /^Kubernetes NetworkPolicy ki-prod\/keep: podSelector/);
+    const refused = await kube.replacePolicies([webPolicy(9090), webPolicy(8080, 'new'), broken]);
+    assert.deepEqual(
+      refused.map((x) => x.key),
+      ['ki-prod/keep'],
+    );
+    const kept = await nm!.service.get('kubeNetworkPolicy', 'ki-prod:keep');
+    assert.deepEqual(kept.config.podSelector.matchExpressions, [], 'the stored version stays');
+    await kube.deletePolicy('ki-prod/keep');
     await until(
       'ki-pod holds the relisted set',
       () =>
@@ -327,16 +343,16 @@ describe('netmaster: Kubernetes intent (real etcd, netmaster, agent streams)', f
       10_000,
     );
     assert.ok(changeKeys(pod).includes('kubePolicy/ki-prod/stale'), 'its delete came as a Change');
-    const again = await kube.replaceAll('kubeNetworkPolicy', [webPolicy(9090), { ...webPolicy(), name: 'new' }]);
-    assert.deepEqual([again.put, again.deleted, again.unchanged], [0, 0, 2], 'a relist of the same is no write');
+    const again = await kube.replaceAll('kubeNetworkPolicy', [webPolicy(9090), webPolicy(8080, 'new')]);
+    assert.deepEqual([again.put, again.deleted, again.unchanged, again.refused], [0, 0, 2, []], 'a relist of the same is no write');
     // namespaces too, more than one transaction's worth, with a concurrent writer: the transaction
     // it races fails whole, the relist reads again and finishes (each object counted once)
-    const many = Array.from({ length: 150 }, (_, i) => ({ name: `ki-ns${i}`, labels: { i: String(i) } }));
+    const many = Array.from({ length: 150 }, (_, i) => namespace(`ki-ns${i}`, { i: String(i) }));
     const kv = nm!.service.kv;
     const commit = kv.commit.bind(kv);
     let commits = 0;
     kv.commit = async (guards, writes) => {
-      if (++commits === 2) await kube.putNamespace({ name: 'ki-ns140', labels: { racing: 'yes' } });
+      if (++commits === 2) await kube.putNamespace(namespace('ki-ns140', { racing: 'yes' }));
       return commit(guards, writes);
     };
     let nsr: Awaited<ReturnType<typeof kube.replaceAll>>;
@@ -346,7 +362,7 @@ describe('netmaster: Kubernetes intent (real etcd, netmaster, agent streams)', f
       kv.commit = commit;
     }
     assert.ok(commits > 3, `retried after the race (${commits} commits)`);
-    assert.deepEqual([nsr.put, nsr.deleted, nsr.unchanged], [150, 1, 0], 'ki-prod is gone');
+    assert.deepEqual([nsr.put, nsr.deleted, nsr.unchanged, nsr.refused], [150, 1, 0, []], 'ki-prod is gone');
     assert.deepEqual((await nm!.service.get('kubeNamespace', 'ki-ns140')).config.labels, {
       i: '140',
       'kubernetes.io/metadata.name': 'ki-ns140',

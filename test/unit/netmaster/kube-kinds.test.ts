@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { NetloomError } from '../../../lib/errors';
 import { exceptProblem, kubeLabelKeyProblem, kubeLabelValueProblem, portNameProblem } from '../../../lib/kube-syntax';
-import { checkKubeObject } from '../../../netmaster/kube/intent';
+import { checkKubeObject, checkNamespace, checkPolicy } from '../../../netmaster/kube/intent';
+import { namespaceFromApi, policyFromApi } from '../../../netmaster/kube/from-api';
+import { namespaceMessageOf, policyMessageOf } from '../../../netmaster/agent/kube-view';
 import { endpointRequestSchema, endpointSchema } from '../../../netmaster/model/schemas';
 import { checkKeyShape } from '../../../netmaster/model/keys';
 import { parseWith } from '../../../lib/validation';
@@ -199,5 +201,59 @@ describe('netmaster: the Kubernetes kinds', () => {
     assert.match(portNameProblem('42') ?? '', /at least one letter/);
     assert.equal(exceptProblem('10.0.0.0/8', '10.255.0.0/16'), undefined);
     assert.match(exceptProblem('10.0.0.0/16', '10.1.0.0/24') ?? '', /strictly within/);
+  });
+
+  it("the controller's messages (from-api.ts) are stored and come back to the agents exactly as they were", () => {
+    const np = policyFromApi({
+      metadata: { namespace: 'x', name: 'p' },
+      spec: {
+        podSelector: { matchLabels: { pod: 'a' } },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          {
+            _from: [
+              { namespaceSelector: {} },
+              {
+                podSelector: { matchExpressions: [{ key: 'pod', operator: 'In', values: ['b'] }] },
+                namespaceSelector: { matchLabels: { ns: 'y' } },
+              },
+              { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } },
+            ],
+            ports: [{ port: 80 }, { port: 'serve-81-udp', protocol: 'UDP' }, { port: 8000, endPort: 8080 }, { protocol: 'SCTP' }],
+          },
+          {},
+        ],
+        egress: [{ to: [{ podSelector: {} }] }],
+      },
+    });
+    const stored = checkPolicy(np);
+    assert.equal(stored.key, 'x:p');
+    assert.deepEqual(policyMessageOf({ config: stored.config }), np);
+    const ns = namespaceFromApi({ metadata: { name: 'y', labels: { team: 'a' } } });
+    assert.deepEqual(namespaceMessageOf({ config: checkNamespace(ns).config }), ns);
+  });
+
+  it("a message's problems name the field as in the message; its key must be namespace/name", () => {
+    const np = policyFromApi({
+      metadata: { namespace: 'x', name: 'p' },
+      spec: { podSelector: {}, ingress: [{ ports: [{ port: 90, endPort: 80 }] }] },
+    });
+    assert.throws(
+      () => checkPolicy(np),
+      (e: unknown) =>
+        e instanceof NetloomError && e.field === 'ingress.0.ports.0.endPort' && /^Kubernetes NetworkPolicy x\/p: /.test(e.message),
+    );
+    const ok = policyFromApi({ metadata: { namespace: 'x', name: 'p' }, spec: { podSelector: {} } });
+    assert.throws(
+      () => checkPolicy({ ...ok, key: 'x/q' }),
+      (e: unknown) =>
+        e instanceof NetloomError &&
+        e.field === 'key' &&
+        /Kubernetes NetworkPolicy x\/q: key x\/q is not namespace\/name \(x\/p\)/.test(e.message),
+    );
+    assert.throws(
+      () => checkNamespace({ key: 'Bad', labels: {} }),
+      (e: unknown) => e instanceof NetloomError && e.field === 'name',
+    );
   });
 });
