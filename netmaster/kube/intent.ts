@@ -33,7 +33,6 @@ import { namespaceBody, namespaceMessageKey, policyBody, policyMessageKey } from
 
 export type KubeKind = 'kubeNetworkPolicy' | 'kubeNamespace';
 export type { Refusal };
-export const KUBE_KINDS: readonly KubeKind[] = ['kubeNetworkPolicy', 'kubeNamespace'];
 
 /** At most this many objects per relist transaction (a put or delete and a guard each: under etcd's 128 operations). */
 export const RELIST_CHUNK = 64;
@@ -82,9 +81,9 @@ function identity(body: unknown): string {
 }
 
 /**
- * Check one object of `kind` as the controller hands it over; throws INVALID_ARGUMENT naming the
- * object and the field (`ingress.0.ports.0.endPort`). A namespace gets the API server's automatic
- * `kubernetes.io/metadata.name` label.
+ * Check one object of `kind` in its stored form (as REST shows it); throws INVALID_ARGUMENT naming
+ * the object and the field (`ingress.0.ports.0.endPort`). A namespace gets the API server's
+ * automatic `kubernetes.io/metadata.name` label.
  */
 export function checkKubeObject<K extends KubeKind>(kind: K, body: unknown): CheckedKubeObject<K> {
   let input = body;
