@@ -26,6 +26,7 @@
  * (the same object) and results memoised per state object, as in contiv.ts. docs/policy.md has the
  * semantics with examples.
  */
+import { NAMESPACE_NAME_LABEL } from '../kube-syntax';
 import { selectorKey, selects, type LabelSelector } from './label-selector';
 import { ANY_ADDRESS, OPEN, type AddressSet, type DirectionPolicy, type EndpointPolicy, type PolicyRule, type Service } from './model';
 
@@ -33,7 +34,6 @@ import { ANY_ADDRESS, OPEN, type AddressSet, type DirectionPolicy, type Endpoint
 export const KUBE_RULE_PRIORITY = 0;
 
 /** The label the API server gives every namespace: its name. */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export interface KubeNamedPortLike {
   name: string;

@@ -3,7 +3,8 @@
  * server and, under leader election, the dead-host liveness task. Also the command-line options
  * that configure them (`addAgentOptions` on a commander Command, `agentOptionsFrom` to read them).
  */
-import { readFileSync } from 'node:fs';
+import { IN_CLUSTER } from '../../lib/kube/in-cluster';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Registry } from 'prom-client';
 import { NetloomError } from '../../lib/errors';
@@ -39,6 +40,8 @@ export interface AgentSideOptions {
   ownCertificates?: Buffer[];
   /** IPv4 CIDRs VTEPs must lie in (`--vtep-subnets`) */
   vtepSubnets?: string[];
+  /** run the Kubernetes controller (leader only) with this kubeconfig, or `in-cluster` (docs/kubernetes.md) */
+  kubeconfig?: string;
 }
 
 export const DEFAULT_LEADER_LEASE_TTL_SECONDS = 10;
@@ -95,11 +98,24 @@ export async function startAgentSide(
     (signal) => runLiveness({ service, logger, graceMs: opts.deadHostGraceMs, metrics }, signal),
     logger,
   );
+  const kubeconfig = opts.kubeconfig;
+  const detachKube = kubeconfig
+    ? runWhileLeader(
+        elector,
+        async (signal) => {
+          // loaded only here: @kubernetes/client-node takes ~0.85 s to load
+          const { runKubeController } = await import('../kube/run');
+          await runKubeController({ kubeconfig, sink: service.kube, logger, ...(registry ? { registry } : {}) }, signal);
+        },
+        logger,
+      )
+    : undefined;
   elector.start();
   return {
     server,
     elector,
     async stop() {
+      detachKube?.();
       detach();
       await elector.stop();
       await server.stop();
@@ -132,6 +148,10 @@ export function addAgentOptions(cmd: Command): Command {
       '--leader-lease-ttl <seconds>',
       'lease TTL of the leader election (the leader runs the dead-host cleanup)',
       String(DEFAULT_LEADER_LEASE_TTL_SECONDS),
+    )
+    .option(
+      '--kubeconfig <file>',
+      `Kubernetes: the leader keeps Namespaces and NetworkPolicies from this API server as netloom intent; '${IN_CLUSTER}': the pod's service account (docs/kubernetes.md)`,
     );
 }
 
@@ -157,6 +177,7 @@ export function agentOptionsFrom(
     agentLeaseTtl: string;
     deadHostGrace: string;
     leaderLeaseTtl: string;
+    kubeconfig?: string;
   },
   listenIsDefault = false,
 ): AgentSideOptions {
@@ -190,5 +211,12 @@ export function agentOptionsFrom(
     deadHostGraceMs: Math.round(positive(o.deadHostGrace, '--dead-host-grace') * 1000),
     leaderLeaseTtlSeconds: Math.max(1, Math.round(positive(o.leaderLeaseTtl, '--leader-lease-ttl'))),
     ...(listenIsDefault ? { bindOptional: true } : {}),
+    ...(o.kubeconfig ? { kubeconfig: kubeconfigArg(o.kubeconfig) } : {}),
   };
+}
+
+function kubeconfigArg(v: string): string {
+  if (v !== IN_CLUSTER && !existsSync(v))
+    throw new NetloomError('INVALID_ARGUMENT', `--kubeconfig ${v}: no such file`, { field: '--kubeconfig' });
+  return v;
 }

@@ -49,7 +49,8 @@ export interface KubeControllerOptions {
   sink: KubeIntentSink;
   events: EventPoster;
   logger: Logger;
-  registry?: Registry;
+  /** made once per registry (kubeControllerMetrics): a new leader term makes a new controller */
+  metrics?: KubeControllerMetrics;
   /** the component named in Events (default netloom-netmaster) */
   component?: string;
 }
@@ -60,7 +61,7 @@ export interface KubeControllerMetrics {
   refused: Counter<'resource'>;
 }
 
-function metrics(registry?: Registry): KubeControllerMetrics {
+export function kubeControllerMetrics(registry?: Registry): KubeControllerMetrics {
   const registers = registry ? [registry] : [];
   return {
     events: new Counter({
@@ -105,7 +106,7 @@ export class KubeController {
   private watches: Array<ResourceWatch<KubernetesObject>> = [];
 
   constructor(private readonly opts: KubeControllerOptions) {
-    this.m = metrics(opts.registry);
+    this.m = opts.metrics ?? kubeControllerMetrics();
   }
 
   /** Watch until `signal` aborts; resolves once both kinds are listed and applied. */

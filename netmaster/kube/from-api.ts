@@ -6,6 +6,7 @@
  * listed or when egress rules exist), protocol TCP, the namespace's kubernetes.io/metadata.name
  * label. Validation is the intent store's (netmaster/kube/intent.ts); this only reshapes.
  */
+import { NAMESPACE_NAME_LABEL } from '../../lib/kube-syntax';
 import type { V1LabelSelector, V1Namespace, V1NetworkPolicy, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
 import type { KubeLabelSelector__Output as KubeLabelSelector } from '../../proto/gen/netloom/v1/KubeLabelSelector';
 import type { KubeNamespace__Output as KubeNamespace } from '../../proto/gen/netloom/v1/KubeNamespace';
@@ -13,9 +14,6 @@ import type { KubeNetworkPolicy__Output as KubeNetworkPolicy } from '../../proto
 import type { KubePolicyPeer__Output as KubePolicyPeer } from '../../proto/gen/netloom/v1/KubePolicyPeer';
 import type { KubePolicyPort__Output as KubePolicyPort } from '../../proto/gen/netloom/v1/KubePolicyPort';
 import type { KubePolicyRule__Output as KubePolicyRule } from '../../proto/gen/netloom/v1/KubePolicyRule';
-
-/** The label every namespace carries, set by the API server (Kubernetes 1.21+; added here for older servers). */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export function selectorFromApi(s: V1LabelSelector): KubeLabelSelector {
   return {
