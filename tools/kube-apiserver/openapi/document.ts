@@ -6,7 +6,7 @@
  * strategic merge patch from them). Definitions are named after the models.
  */
 import { patchMeta } from '../patch/patch-meta';
-import { RESOURCES } from '../resources';
+import { apiVersionOf, RESOURCES } from '../resources';
 import { modelFields, reachableModels, type FieldType } from '../schema/models';
 
 export interface SchemaJson {
@@ -20,10 +20,27 @@ export interface SchemaJson {
   [extension: `x-${string}`]: unknown;
 }
 
+/** A query parameter of an operation (only `dryRun` is published: kubectl 1.20 asks whether PATCH has it before a server dry run). */
+export interface QueryParameter {
+  name: string;
+  in: 'query';
+  type: 'string';
+  description: string;
+  uniqueItems: boolean;
+}
+
+export interface PatchOperation {
+  description: string;
+  parameters: QueryParameter[];
+  'x-kubernetes-action': 'patch';
+  'x-kubernetes-group-version-kind': { group: string; kind: string; version: string };
+}
+
 export interface OpenApiDocument {
   swagger: string;
   info: { title: string; version: string };
-  paths: Record<string, never>;
+  /** one path per served kind: the object's own path, with its PATCH operation */
+  paths: Record<string, { patch: PatchOperation }>;
   definitions: Record<string, SchemaJson>;
 }
 
@@ -62,5 +79,25 @@ export function buildOpenApi(version: string): OpenApiDocument {
     if (kinds) def['x-kubernetes-group-version-kind'] = kinds;
     definitions[name] = def;
   }
-  return { swagger: '2.0', info: { title: 'Kubernetes', version }, paths: {}, definitions };
+  const paths: OpenApiDocument['paths'] = {};
+  for (const r of RESOURCES) {
+    const base = r.group ? `/apis/${apiVersionOf(r)}` : `/api/${r.version}`;
+    paths[`${base}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}/{name}`] = {
+      patch: {
+        description: `partially update the specified ${r.kind}`,
+        parameters: [
+          {
+            name: 'dryRun',
+            in: 'query',
+            type: 'string',
+            description: 'When present, indicates that modifications should not be persisted. Valid value: All',
+            uniqueItems: true,
+          },
+        ],
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': { group: r.group, kind: r.kind, version: r.version },
+      },
+    };
+  }
+  return { swagger: '2.0', info: { title: 'Kubernetes', version }, paths, definitions };
 }

@@ -6,7 +6,7 @@
  */
 import protobuf from 'protobufjs';
 import YAML from 'yaml';
-import type { OpenApiDocument, SchemaJson } from './document';
+import type { OpenApiDocument, PatchOperation, SchemaJson } from './document';
 
 const root = protobuf.Root.fromJSON({
   nested: {
@@ -23,7 +23,28 @@ const root = protobuf.Root.fromJSON({
               },
             },
             Info: { fields: { title: { type: 'string', id: 1 }, version: { type: 'string', id: 2 } } },
-            Paths: { fields: {} },
+            Paths: { fields: { path: { rule: 'repeated', type: 'NamedPathItem', id: 2 } } },
+            NamedPathItem: { fields: { name: { type: 'string', id: 1 }, value: { type: 'PathItem', id: 2 } } },
+            PathItem: { fields: { patch: { type: 'Operation', id: 8 } } },
+            Operation: {
+              fields: {
+                description: { type: 'string', id: 3 },
+                parameters: { rule: 'repeated', type: 'ParametersItem', id: 8 },
+                vendorExtension: { rule: 'repeated', type: 'NamedAny', id: 13 },
+              },
+            },
+            ParametersItem: { fields: { parameter: { type: 'Parameter', id: 1 } } },
+            Parameter: { fields: { nonBodyParameter: { type: 'NonBodyParameter', id: 2 } } },
+            NonBodyParameter: { fields: { queryParameterSubSchema: { type: 'QueryParameterSubSchema', id: 3 } } },
+            QueryParameterSubSchema: {
+              fields: {
+                in: { type: 'string', id: 2 },
+                description: { type: 'string', id: 3 },
+                name: { type: 'string', id: 4 },
+                type: { type: 'string', id: 6 },
+                uniqueItems: { type: 'bool', id: 20 },
+              },
+            },
             Definitions: { fields: { additionalProperties: { rule: 'repeated', type: 'NamedSchema', id: 1 } } },
             NamedSchema: { fields: { name: { type: 'string', id: 1 }, value: { type: 'Schema', id: 2 } } },
             Schema: {
@@ -74,16 +95,35 @@ function toMessage(s: SchemaJson): SchemaMessage {
   if (s.additionalProperties) m.additionalProperties = { schema: toMessage(s.additionalProperties) };
   if (s.properties)
     m.properties = { additionalProperties: Object.entries(s.properties).map(([name, v]) => ({ name, value: toMessage(v) })) };
-  const ext = Object.entries(s).filter(([k]) => k.startsWith('x-'));
-  if (ext.length > 0) m.vendorExtension = ext.map(([name, v]) => ({ name, value: { yaml: YAML.stringify(v) } }));
+  const ext = extensions(s);
+  if (ext.length > 0) m.vendorExtension = ext;
   return m;
+}
+
+const extensions = (o: object): Array<{ name: string; value: { yaml: string } }> =>
+  Object.entries(o)
+    .filter(([k]) => k.startsWith('x-'))
+    .map(([name, v]) => ({ name, value: { yaml: YAML.stringify(v) } }));
+
+function operationMessage(op: PatchOperation): object {
+  return {
+    description: op.description,
+    parameters: op.parameters.map((p) => ({
+      parameter: {
+        nonBodyParameter: {
+          queryParameterSubSchema: { in: p.in, description: p.description, name: p.name, type: p.type, uniqueItems: p.uniqueItems },
+        },
+      },
+    })),
+    vendorExtension: extensions(op),
+  };
 }
 
 export function encodeOpenApi(doc: OpenApiDocument): Buffer {
   const msg = DocumentType.fromObject({
     swagger: doc.swagger,
     info: doc.info,
-    paths: {},
+    paths: { path: Object.entries(doc.paths).map(([name, item]) => ({ name, value: { patch: operationMessage(item.patch) } })) },
     definitions: { additionalProperties: Object.entries(doc.definitions).map(([name, s]) => ({ name, value: toMessage(s) })) },
   });
   return Buffer.from(DocumentType.encode(msg).finish());
