@@ -4,7 +4,7 @@
  * has one. See docs/kubernetes.md, "The API server stand-in for tests".
  */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { errorMessage } from '../../lib/errors';
 import { createLogger } from '../../lib/logger';
 import { exitOnTerminationSignals } from '../../lib/shutdown';
@@ -35,6 +35,12 @@ function seconds(v: string): number {
   return n;
 }
 
+function delaySeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('want a number of seconds >= 0');
+  return n;
+}
+
 export function buildCommand(): Command {
   return new Command('kube-apiserver')
     .description(
@@ -55,13 +61,23 @@ export function buildCommand(): Command {
     )
     .option('--advertise-address <ip>', "the address the default/kubernetes Service's EndpointSlice names (default: --bind-address)")
     .option('--service-cluster-ip-range <cidr>', 'where Service ClusterIPs come from (IPv4)', cidr, DEFAULT_RANGES.cidr)
-    .option('--service-node-port-range <range>', 'where NodePorts come from', portRange, {
-      min: DEFAULT_RANGES.nodePortMin,
-      max: DEFAULT_RANGES.nodePortMax,
-    })
+    .addOption(
+      new Option('--service-node-port-range <range>', 'where NodePorts come from')
+        .argParser(portRange)
+        .default(
+          { min: DEFAULT_RANGES.nodePortMin, max: DEFAULT_RANGES.nodePortMax },
+          `${DEFAULT_RANGES.nodePortMin}-${DEFAULT_RANGES.nodePortMax}`,
+        ),
+    )
     .option('--watch-bookmark-interval <seconds>', 'how often a watch that asked for bookmarks gets one', seconds, 60)
     .option('--min-request-timeout <seconds>', 'a watch without timeoutSeconds ends after between this and twice this', seconds, 1800)
-    .option('--no-controllers', 'do not run the EndpointSlice controller')
+    .option('--no-endpointslice-controller', 'do not run the EndpointSlice controller (a test writes the slices itself)')
+    .option(
+      '--namespace-deletion-delay <seconds>',
+      'how long a deleted namespace stays Terminating before it goes with its objects',
+      delaySeconds,
+      1,
+    )
     .option('--insecure', 'development only: plain HTTP and/or no tokens (anonymous requests allowed)')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
@@ -85,7 +101,8 @@ export async function main(argv: string[]): Promise<void> {
     serviceNodePortRange: { min: number; max: number };
     watchBookmarkInterval: number;
     minRequestTimeout: number;
-    controllers: boolean;
+    endpointsliceController: boolean;
+    namespaceDeletionDelay: number;
     insecure?: boolean;
     logLevel: string;
   }>();
@@ -115,7 +132,8 @@ export async function main(argv: string[]): Promise<void> {
     ...(o.advertiseAddress ? { advertiseAddress: o.advertiseAddress } : {}),
     bookmarkIntervalMs: o.watchBookmarkInterval * 1000,
     minRequestTimeoutMs: o.minRequestTimeout * 1000,
-    controllers: o.controllers,
+    endpointSliceController: o.endpointsliceController,
+    namespaceDeletionDelayMs: o.namespaceDeletionDelay * 1000,
     logger,
   });
   exitOnTerminationSignals(() => server.stop(), { logger });

@@ -3,7 +3,8 @@
  * generateName, uid, creationTimestamp, generation, defaults, validation, the namespace must
  * exist), get, list (selectors, limit/continue at one revision, exact reads of old revisions),
  * update and patch (optimistic concurrency on resourceVersion, no-op writes skipped, the status
- * subresource), delete (preconditions; a namespace takes its objects with it), deletecollection,
+ * subresource), delete (preconditions; a namespace turns Terminating, then goes with its objects:
+ * purgeNamespace), deletecollection,
  * and dryRun=All for every write. Services get their ClusterIP and NodePorts here.
  */
 import { randomUUID } from 'node:crypto';
@@ -29,6 +30,7 @@ import {
   invalid,
   notFound,
   OBJECT_MODIFIED,
+  qualifiedResource,
   success,
   timeout,
   tooOldResourceVersion,
@@ -118,9 +120,22 @@ export class Registry {
     return decoded;
   }
 
-  private async requireNamespace(r: ResourceDef, ns: string | undefined): Promise<void> {
+  /** A namespaced object can only be made in a namespace that exists and is not terminating (NamespaceLifecycle). */
+  private async requireNamespace(r: ResourceDef, ns: string | undefined, name: string): Promise<void> {
     if (!r.namespaced || ns === undefined) return;
-    if (!(await this.store.get(this.namespaces, undefined, ns))) throw notFound(this.namespaces, ns);
+    const cur = await this.store.get(this.namespaces, undefined, ns);
+    if (!cur) throw notFound(this.namespaces, ns);
+    if (meta(cur.object).deletionTimestamp !== undefined)
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${qualifiedResource(r)} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        {
+          name,
+          ...(r.group ? { group: r.group } : {}),
+          kind: r.plural,
+        },
+      );
   }
 
   private validate(r: ResourceDef, o: JsonObject, old?: JsonObject): void {
@@ -161,7 +176,7 @@ export class Registry {
       'managedFields',
     ])
       delete m[k];
-    await this.requireNamespace(r, ns);
+    await this.requireNamespace(r, ns, nameOf(o));
     applyDefaults(r.kind, o);
     strategyOf(r.kind).prepareCreate?.(o);
     m.uid = randomUUID();
@@ -328,12 +343,21 @@ export class Registry {
           name,
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.modRevision}`,
         );
-      const deletes: WriteOp[] = [{ kind: 'delete', key: this.store.keyOf(r, ns, name) }];
-      if (r === this.namespaces)
-        for (const nr of RESOURCES) if (nr.namespaced) deletes.push({ kind: 'deletePrefix', prefix: this.store.prefixOf(nr, name) });
-      const rev = opts.dryRun
-        ? cur.modRevision
-        : await this.store.commit([{ kind: 'modEquals', key: this.store.keyOf(r, ns, name), modRevision: cur.modRevision }], [], deletes);
+      const guard: Guard = { kind: 'modEquals', key: this.store.keyOf(r, ns, name), modRevision: cur.modRevision };
+      if (r === this.namespaces) {
+        // a namespace is Terminating until the namespace controller has emptied it and removes it
+        if (m.deletionTimestamp !== undefined || opts.dryRun) return cur.object;
+        const terminating = clone(cur.object);
+        meta(terminating).deletionTimestamp = this.now();
+        terminating.status = { ...(isObject(terminating.status) ? terminating.status : {}), phase: 'Terminating' };
+        const rev = await this.store.commit([guard], [{ key: guard.key, object: terminating }]);
+        if (rev) {
+          meta(terminating).resourceVersion = rev;
+          return terminating;
+        }
+        continue;
+      }
+      const rev = opts.dryRun ? cur.modRevision : await this.store.commit([guard], [], [{ kind: 'delete', key: guard.key }]);
       if (rev) {
         if (RETURNS_DELETED_OBJECT.has(r.plural)) return cur.object;
         return success({ name, ...(r.group ? { group: r.group } : {}), kind: r.plural, uid: String(m.uid ?? '') });
@@ -341,6 +365,23 @@ export class Registry {
       if (pre?.resourceVersion) throw conflict(r, name, OBJECT_MODIFIED);
     }
     throw conflict(r, name, OBJECT_MODIFIED);
+  }
+
+  /**
+   * Remove a Terminating namespace and every object in it, in one transaction (the namespace
+   * controller calls this). False when the namespace changed meanwhile or is not terminating.
+   */
+  async purgeNamespace(name: string): Promise<boolean> {
+    const cur = await this.store.get(this.namespaces, undefined, name);
+    if (!cur || meta(cur.object).deletionTimestamp === undefined) return false;
+    const deletes: WriteOp[] = [{ kind: 'delete', key: this.store.keyOf(this.namespaces, undefined, name) }];
+    for (const nr of RESOURCES) if (nr.namespaced) deletes.push({ kind: 'deletePrefix', prefix: this.store.prefixOf(nr, name) });
+    const rev = await this.store.commit(
+      [{ kind: 'modEquals', key: this.store.keyOf(this.namespaces, undefined, name), modRevision: cur.modRevision }],
+      [],
+      deletes,
+    );
+    return rev !== undefined;
   }
 
   async list(r: ResourceDef, ns: string | undefined, q: ListQuery): Promise<JsonObject> {

@@ -1,7 +1,8 @@
 /**
  * The Kubernetes API server stand-in: HTTPS with bearer tokens in front of the registry
  * (registry.ts) and watch streams (watch.ts) over etcd, discovery, /openapi/v2 and server-side
- * Tables for kubectl, and the EndpointSlice controller kube-controller-manager would run. Errors
+ * Tables for kubectl, and the namespace and EndpointSlice controllers kube-controller-manager
+ * would run. Errors
  * leave as Status objects. One request per line in the structured log (debug; writes at info).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +14,7 @@ import { EtcdKV, etcdOptions } from '../../netmaster/store/kv';
 import { authenticate, type User } from './auth';
 import { bootstrap } from './bootstrap';
 import { startEndpointSliceController, type Controller } from './controllers/endpointslices';
+import { startNamespaceController } from './controllers/namespaces';
 import { apiGroupList, apiGroupOf, apiResourceList, apiVersions, SERVED_VERSION, versionInfo } from './discovery';
 import { isObject, type Json, type JsonObject } from './json';
 import { parseListQuery } from './list-query';
@@ -47,7 +49,9 @@ export interface KubeApiServerOptions {
   bookmarkIntervalMs?: number;
   minRequestTimeoutMs?: number;
   /** run the EndpointSlice controller (default true) */
-  controllers?: boolean;
+  endpointSliceController?: boolean;
+  /** how long a deleted namespace stays Terminating before it goes with its objects (default 1 s) */
+  namespaceDeletionDelayMs?: number;
   logger: Logger;
 }
 
@@ -315,11 +319,16 @@ export async function startKubeApiServer(o: KubeApiServerOptions): Promise<KubeA
   const port = (server.address() as AddressInfo).port;
   const advertiseAddress = o.advertiseAddress ?? (o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host);
   address = `${advertiseAddress}:${port}`;
-  let controller: Controller | undefined;
+  const controllers: Controller[] = [];
+  const stopControllers = async (): Promise<void> => {
+    await Promise.all(controllers.map((c) => c.stop()));
+  };
   try {
     await bootstrap(registry, { ranges, advertiseAddress, port, logger });
-    if (o.controllers !== false) controller = await startEndpointSliceController({ store, registry, logger });
+    controllers.push(await startNamespaceController({ store, registry, logger, delayMs: o.namespaceDeletionDelayMs ?? 1000 }));
+    if (o.endpointSliceController !== false) controllers.push(await startEndpointSliceController({ store, registry, logger }));
   } catch (e) {
+    await stopControllers();
     server.closeAllConnections();
     server.close();
     kv.close();
@@ -336,7 +345,7 @@ export async function startKubeApiServer(o: KubeApiServerOptions): Promise<KubeA
     registry,
     store,
     async stop() {
-      await controller?.stop();
+      await stopControllers();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       kv.close();

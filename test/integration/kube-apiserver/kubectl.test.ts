@@ -271,14 +271,35 @@ describe('kube-apiserver stand-in with kubectl', function () {
     assert.equal(wrong.status, 401);
   });
 
-  it('deletes what the manifests made (kubectl delete -f), objects first and the namespace with what is left in it', async function () {
-    await api.kubectl(['delete', '-f', `${MANIFESTS}/50-rbac.yaml`, '-f', `${MANIFESTS}/40-deployment.yaml`]);
-    const crb = await api.kubectl(['get', 'clusterrolebinding', 'ka-netloom'], { allowFailure: true });
-    assert.match(crb.stderr, /clusterrolebindings.rbac.authorization.k8s.io "ka-netloom" not found/);
-    await api.kubectl(['delete', 'namespace', 'ka-x']);
-    const pods = await api.kubectl(['get', 'pods', '-n', 'ka-x', '-o', 'name']);
+  it('deletes what the manifests made (kubectl delete -f): the namespace first, Terminating until the objects in it are gone', async function () {
+    await api.kubectl(['apply', '-f', `${MANIFESTS}/50-rbac.yaml`]);
+    await api.kubectl(['delete', 'namespace', 'ka-y', '--wait=false']);
+    const ns = (await getJson('namespace', 'ka-y')) as Obj & { status: { phase: string } };
+    assert.equal(ns.status.phase, 'Terminating');
+    const refused = await api.request('POST', '/api/v1/namespaces/ka-y/configmaps', { body: { metadata: { name: 'late' } } });
+    assert.equal(refused.status, 403);
+    assert.match(
+      (refused.json as { message: string }).message,
+      /unable to create new content in namespace ka-y because it is being terminated/,
+    );
+    const out = await api.kubectl(['delete', '-f', MANIFESTS]);
+    for (const line of [
+      'namespace "ka-x" deleted',
+      'pod "a" deleted',
+      'service "web" deleted',
+      'deployment.apps "server" deleted',
+      'clusterrolebinding.rbac.authorization.k8s.io "ka-netloom" deleted',
+    ])
+      assert.ok(out.stdout.includes(line), `${line} in:\n${out.stdout}`);
+    for (const [kind, name] of [
+      ['namespace', 'ka-x'],
+      ['namespace', 'ka-y'],
+      ['clusterrole', 'ka-netloom'],
+    ]) {
+      const gone = await api.kubectl(['get', kind as string, name as string], { allowFailure: true });
+      assert.match(gone.stderr, /not found/);
+    }
+    const pods = await api.kubectl(['get', 'pods', '-A', '-o', 'name']);
     assert.equal(pods.stdout.trim(), '');
-    const ns = await api.kubectl(['get', 'namespace', 'ka-x'], { allowFailure: true });
-    assert.match(ns.stderr, /namespaces "ka-x" not found/);
   });
 });
