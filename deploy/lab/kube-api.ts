@@ -106,7 +106,7 @@ export async function startKubeApi(plan: LabPlan, etcdEndpoints: readonly string
       if (!isAlive(pid)) throw new NetloomError('COMMAND_FAILED', `kube-apiserver exited: ${readFileSync(p.log, 'utf8').slice(-1500)}`);
       return kubeApiHealthy(plan);
     },
-    { timeoutMs: 30_000, intervalMs: 100 },
+    { timeoutMs: 90_000, intervalMs: 100 },
   );
   return pid;
 }

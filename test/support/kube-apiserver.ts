@@ -133,7 +133,7 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiFixture> {
           (await run('curl', ['-sf', '--cacert', `${dir}/ca.crt`, `${url}/readyz`], { allowFailure: true, timeoutMs: 5000 })).code === 0
         );
       },
-      { timeoutMs: 30_000, intervalMs: 100 },
+      { timeoutMs: 90_000, intervalMs: 100 },
     );
   };
   const stopServer = async (): Promise<void> => {

@@ -155,6 +155,86 @@ describe('kube-apiserver stand-in with kubectl', function () {
     assert.equal(pod.metadata.annotations?.note, undefined);
   });
 
+  it('updates with optimistic concurrency: a stale resourceVersion gets 409 Conflict, a write that changes nothing keeps the version', async function () {
+    const path = '/api/v1/namespaces/ka-x/pods/b';
+    const cur = (await api.request('GET', path)).json as Obj;
+    const changed = { ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, v: '1' } } };
+    const first = await api.request('PUT', path, { body: changed });
+    assert.equal(first.status, 200);
+    assert.notEqual((first.json as Obj).metadata.resourceVersion, cur.metadata.resourceVersion);
+    const stale = await api.request('PUT', path, { body: { ...changed, metadata: { ...changed.metadata, labels: { v: '2' } } } });
+    assert.equal(stale.status, 409);
+    assert.deepEqual(stale.json, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message:
+        'Operation cannot be fulfilled on pods "b": the object has been modified; please apply your changes to the latest version and try again',
+      reason: 'Conflict',
+      details: { name: 'b', kind: 'pods' },
+      code: 409,
+    });
+    const again = await api.request('PUT', path, { body: first.json });
+    assert.equal(
+      (again.json as Obj).metadata.resourceVersion,
+      (first.json as Obj).metadata.resourceVersion,
+      'nothing changed, nothing written',
+    );
+    const dup = await api.request('POST', '/api/v1/namespaces/ka-x/pods', { body: { ...cur, metadata: { name: 'b' } } });
+    assert.equal(dup.status, 409);
+    assert.equal((dup.json as { reason: string }).reason, 'AlreadyExists');
+  });
+
+  it("prints the server's Tables for kubectl get (columns per resource, -o wide, watches)", async function () {
+    const pods = await api.kubectl(['get', 'pods', '-n', 'ka-x']);
+    assert.match(pods.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+    assert.match(pods.stdout, /\na\s+0\/2\s+Pending\s+0\s+\d+s\n/);
+    const svc = await api.kubectl(['get', 'services', '-n', 'ka-x', '-o', 'wide']);
+    assert.match(svc.stdout, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\s+SELECTOR\n/);
+    assert.match(svc.stdout, /\nweb-np\s+NodePort\s+10\.96\.\d+\.\d+\s+<none>\s+81:30081\/TCP\s+\S+\s+pod=a\n/);
+    const table = await api.request('GET', '/apis/networking.k8s.io/v1/namespaces/ka-x/networkpolicies', {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
+    });
+    const t = table.json as {
+      kind: string;
+      columnDefinitions: Array<{ name: string }>;
+      rows: Array<{ cells: unknown[]; object: { kind: string } }>;
+    };
+    assert.equal(t.kind, 'Table');
+    assert.deepEqual(
+      t.columnDefinitions.map((c) => c.name),
+      ['Name', 'Pod-Selector', 'Age'],
+    );
+    assert.deepEqual(t.rows[0]?.cells.slice(0, 2), ['allow-from-y', 'pod=a']);
+    assert.equal(t.rows[0]?.object.kind, 'PartialObjectMetadata');
+    const watch = await api.request('GET', '/api/v1/namespaces/ka-x/pods?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Da', {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    });
+    const event = JSON.parse(watch.text.split('\n')[0] ?? '') as {
+      type: string;
+      object: { kind: string; rows: Array<{ cells: unknown[] }> };
+    };
+    assert.equal(event.type, 'ADDED');
+    assert.equal(event.object.kind, 'Table');
+    assert.equal(event.object.rows[0]?.cells[0], 'a');
+  });
+
+  it('deletes a collection by selector (deletecollection)', async function () {
+    for (const n of ['dc-1', 'dc-2', 'dc-keep'])
+      await api.request('POST', '/api/v1/namespaces/ka-x/configmaps', {
+        body: { metadata: { name: n, labels: { dc: n === 'dc-keep' ? 'no' : 'yes' } } },
+      });
+    const res = await api.request('DELETE', '/api/v1/namespaces/ka-x/configmaps?labelSelector=dc%3Dyes');
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      (res.json as Obj).items?.map((i) => i.metadata.name),
+      ['dc-1', 'dc-2'],
+    );
+    const left = await api.kubectl(['get', 'configmaps', '-n', 'ka-x', '-l', 'dc', '-o', 'name']);
+    assert.equal(left.stdout.trim(), 'configmap/dc-keep');
+  });
+
   it('refuses an invalid NetworkPolicy with 422 Invalid naming the field, as the real server does', async function () {
     const out = await api.kubectl(['apply', '-f', `${SRC}/bad/bad-cidr.yaml`], { allowFailure: true });
     assert.notEqual(out.code, 0);
