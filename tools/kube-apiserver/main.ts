@@ -76,7 +76,7 @@ export function buildCommand(): Command {
       '--namespace-deletion-delay <seconds>',
       'how long a deleted namespace stays Terminating before it goes with its objects',
       delaySeconds,
-      1,
+      2,
     )
     .option('--insecure', 'development only: plain HTTP and/or no tokens (anonymous requests allowed)')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');

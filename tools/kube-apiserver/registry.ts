@@ -212,7 +212,7 @@ export class Registry {
       next = wanted;
       const m = meta(next);
       const om = meta(old);
-      for (const k of ['name', 'namespace', 'uid', 'creationTimestamp', 'generation']) {
+      for (const k of ['name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp', 'generation']) {
         if (om[k] === undefined) delete m[k];
         else m[k] = om[k] as Json;
       }
@@ -296,8 +296,7 @@ export class Registry {
       name,
       (cur) => {
         const base = clone(cur);
-        // the version read is the precondition only if the patch sets one itself
-        delete meta(base).resourceVersion;
+        const read = meta(base).resourceVersion;
         let patched: Json;
         try {
           if (contentType === 'application/json-patch+json') patched = jsonPatch(base, patchBody);
@@ -310,6 +309,8 @@ export class Registry {
           throw e;
         }
         const o = this.fromBody(r, ns, patched);
+        // the version read is a precondition only when the patch sets another (a JSON patch can `test` it)
+        if (meta(o).resourceVersion === read) delete meta(o).resourceVersion;
         if (meta(o).name !== name)
           throw badRequest(`the name of the object (${String(meta(o).name ?? '')}) does not match the name on the URL (${name})`);
         return o;

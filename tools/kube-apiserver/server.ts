@@ -22,11 +22,11 @@ import { createApiMetrics, type ApiMetrics } from './metrics';
 import { MAX_BODY_BYTES, parseBody, representation, type Representation } from './negotiate';
 import { buildOpenApi } from './openapi/document';
 import { encodeOpenApi } from './openapi/protobuf';
-import { Registry, type Subresource } from './registry';
+import { PATCH_TYPES, Registry, type Subresource } from './registry';
 import type { ResourceDef } from './resources';
 import { parseRoute } from './routes';
 import { DEFAULT_RANGES, type ServiceRanges } from './service-ips';
-import { ApiError, badRequest, internalError, methodNotSupported, unauthorized } from './status';
+import { ApiError, badRequest, internalError, methodNotSupported, unauthorized, unsupportedMediaType } from './status';
 import { ObjectStore } from './store';
 import { toTable, type IncludeObject } from './table';
 import { serveWatch } from './watch';
@@ -50,7 +50,7 @@ export interface KubeApiServerOptions {
   minRequestTimeoutMs?: number;
   /** run the EndpointSlice controller (default true) */
   endpointSliceController?: boolean;
-  /** how long a deleted namespace stays Terminating before it goes with its objects (default 1 s) */
+  /** how long a deleted namespace stays Terminating before it goes with its objects (default 2 s) */
   namespaceDeletionDelayMs?: number;
   logger: Logger;
 }
@@ -200,6 +200,8 @@ export async function startKubeApiServer(o: KubeApiServerOptions): Promise<KubeA
       if (name === undefined || needsNamespace) throw methodNotSupported(r, 'patch');
       verbOut.verb = 'patch';
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      // server-side apply (application/apply-patch+yaml) and anything else: 415 before reading the body
+      if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType(PATCH_TYPES.join(', '));
       const body = parseBody(raw, 'application/json');
       sendJson(res, 200, await registry.patch(r, ns, name, type, body, { dryRun: dryRunOf(params) }, sub));
     } else if (method === 'DELETE') {
@@ -325,7 +327,7 @@ export async function startKubeApiServer(o: KubeApiServerOptions): Promise<KubeA
   };
   try {
     await bootstrap(registry, { ranges, advertiseAddress, port, logger });
-    controllers.push(await startNamespaceController({ store, registry, logger, delayMs: o.namespaceDeletionDelayMs ?? 1000 }));
+    controllers.push(await startNamespaceController({ store, registry, logger, delayMs: o.namespaceDeletionDelayMs ?? 2000 }));
     if (o.endpointSliceController !== false) controllers.push(await startEndpointSliceController({ store, registry, logger }));
   } catch (e) {
     await stopControllers();

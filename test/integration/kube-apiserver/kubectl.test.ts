@@ -37,7 +37,13 @@ describe('kube-apiserver stand-in with kubectl', function () {
 
   before(async function () {
     etcd = await startTestEtcd('ka-kubectl', 27410);
-    api = await startKubeApi({ name: 'ka-kubectl', etcdEndpoint: etcd.endpoint, port: 27413 });
+    // namespaces stay Terminating 5 s: kubectl delete -f must reach their objects first even on a loaded machine
+    api = await startKubeApi({
+      name: 'ka-kubectl',
+      etcdEndpoint: etcd.endpoint,
+      port: 27413,
+      extraArgs: ['--namespace-deletion-delay', '5'],
+    });
   });
   after(async function () {
     await api?.stop();
@@ -181,6 +187,25 @@ describe('kube-apiserver stand-in with kubectl', function () {
       (first.json as Obj).metadata.resourceVersion,
       'nothing changed, nothing written',
     );
+    // patches: one naming a stale version conflicts, a JSON patch can test the version, one without applies to the latest
+    const oldRv = cur.metadata.resourceVersion;
+    const merge = { contentType: 'application/merge-patch+json' };
+    const staleMerge = await api.request('PATCH', path, { ...merge, body: { metadata: { resourceVersion: oldRv, labels: { v: '3' } } } });
+    assert.equal(staleMerge.status, 409);
+    const tested = await api.request('PATCH', path, {
+      contentType: 'application/json-patch+json',
+      body: [
+        { op: 'test', path: '/metadata/resourceVersion', value: oldRv },
+        { op: 'add', path: '/metadata/labels/v', value: '4' },
+      ],
+    });
+    assert.equal(tested.status, 422);
+    assert.match((tested.json as { message: string }).message, /test failed/);
+    const latest = await api.request('PATCH', path, { ...merge, body: { metadata: { labels: { v: '5' } } } });
+    assert.equal(latest.status, 200);
+    assert.equal((latest.json as Obj).metadata.labels?.v, '5');
+    const ssa = await api.request('PATCH', path, { contentType: 'application/apply-patch+yaml', body: 'metadata: {}' });
+    assert.equal(ssa.status, 415);
     const dup = await api.request('POST', '/api/v1/namespaces/ka-x/pods', { body: { ...cur, metadata: { name: 'b' } } });
     assert.equal(dup.status, 409);
     assert.equal((dup.json as { reason: string }).reason, 'AlreadyExists');
@@ -362,7 +387,8 @@ describe('kube-apiserver stand-in with kubectl', function () {
       (refused.json as { message: string }).message,
       /unable to create new content in namespace ka-y because it is being terminated/,
     );
-    const out = await api.kubectl(['delete', '-f', MANIFESTS]);
+    // ka-y, deleted above, may be gone already
+    const out = await api.kubectl(['delete', '-f', MANIFESTS, '--ignore-not-found']);
     for (const line of [
       'namespace "ka-x" deleted',
       'pod "a" deleted',
