@@ -1,8 +1,8 @@
 /**
  * The defaults kube-apiserver fills in on write (k8s.io/api's SetDefaults_*), for the fields a
  * reader of these objects relies on: protocols TCP, a Service's type and targetPort, a
- * NetworkPolicy's policyTypes, a Pod's restart/DNS policies and container pull policy, the
- * workloads' strategies and history limits.
+ * NetworkPolicy's policyTypes, a Pod's restart/DNS policies, container pull policy and volume
+ * modes, the workloads' strategies and history limits.
  */
 import { isObject, type Json, type JsonObject } from './json';
 
@@ -25,6 +25,19 @@ function defaultContainer(c: JsonObject): void {
   }
   c.resources ??= {};
   for (const p of objects(c.ports)) p.protocol ??= 'TCP';
+  for (const e of objects(c.env)) {
+    const ref = isObject(e.valueFrom) && isObject(e.valueFrom.fieldRef) ? e.valueFrom.fieldRef : undefined;
+    if (ref) ref.apiVersion ??= 'v1';
+  }
+}
+
+/** Volume sources' file modes (0644) and a hostPath's type (''). */
+function defaultVolume(v: JsonObject): void {
+  for (const source of ['configMap', 'secret', 'projected', 'downwardAPI']) {
+    const s = v[source];
+    if (isObject(s)) s.defaultMode ??= 420;
+  }
+  if (isObject(v.hostPath)) v.hostPath.type ??= '';
 }
 
 export function defaultPodSpec(spec: JsonObject): void {
@@ -38,6 +51,7 @@ export function defaultPodSpec(spec: JsonObject): void {
   spec.serviceAccount ??= spec.serviceAccountName;
   spec.priority ??= 0;
   for (const c of [...objects(spec.containers), ...objects(spec.initContainers)]) defaultContainer(c);
+  for (const v of objects(spec.volumes)) defaultVolume(v);
 }
 
 function defaultPodTemplate(spec: JsonObject): void {
