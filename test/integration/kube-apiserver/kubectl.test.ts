@@ -211,6 +211,31 @@ describe('kube-apiserver stand-in with kubectl', function () {
     assert.equal((dup.json as { reason: string }).reason, 'AlreadyExists');
   });
 
+  it('writes status only through the status subresource, and only status there', async function () {
+    const path = '/api/v1/namespaces/ka-x/pods/a';
+    const cur = (await api.request('GET', path)).json as Obj;
+    const main = await api.request('PUT', path, { body: { ...cur, status: { phase: 'Running', podIP: '10.9.9.9' } } });
+    assert.equal((main.json as Obj).status?.phase, 'Pending', 'the main resource keeps the stored status');
+    const viaStatus = await api.request('PUT', `${path}/status`, {
+      body: {
+        ...(main.json as Obj),
+        metadata: { ...(main.json as Obj).metadata, labels: { changed: 'no' } },
+        status: { phase: 'Running', podIP: '10.9.9.9' },
+      },
+    });
+    assert.equal(viaStatus.status, 200);
+    const after = (await api.request('GET', path)).json as Obj;
+    assert.deepEqual(after.status, { phase: 'Running', podIP: '10.9.9.9' });
+    assert.equal(after.metadata.labels?.changed, undefined, 'the status subresource changes only the status');
+    const patched = await api.request('PATCH', `${path}/status`, {
+      contentType: 'application/merge-patch+json',
+      body: { status: { phase: 'Pending' } },
+    });
+    assert.equal((patched.json as Obj).status?.phase, 'Pending');
+    const noStatus = await api.request('GET', '/api/v1/namespaces/ka-x/configmaps/x/status');
+    assert.equal(noStatus.status, 404);
+  });
+
   it("prints the server's Tables for kubectl get (columns per resource, -o wide, watches)", async function () {
     const pods = await api.kubectl(['get', 'pods', '-n', 'ka-x']);
     assert.match(pods.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);

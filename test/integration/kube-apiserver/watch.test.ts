@@ -121,6 +121,16 @@ describe('kube-apiserver stand-in: list and watch with client-node', function ()
       w.events.map((e) => [e.type, e.name]),
       [['ADDED', 'before']],
     );
+    const legacy = await api.request('GET', `/api/v1/watch/namespaces/${NS}/configmaps?timeoutSeconds=1`);
+    assert.deepEqual(
+      legacy.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } })
+        .map((e) => [e.type, e.object.metadata.name]),
+      [['ADDED', 'before']],
+      'the old /watch/ path is a watch too',
+    );
   });
 
   it('filters a watch by labels and fields: an object that stops matching is DELETED, one that starts is ADDED', async function () {
