@@ -51,6 +51,21 @@ else
   note "present"
 fi
 
+step "kubectl 1.20 (Debian's kubernetes-client, extracted)"
+# The Kubernetes tests drive Debian's kubectl against the API server stand-in. Extracted rather
+# than installed: another package (e.g. Google Cloud SDK's kubectl) may own /usr/bin/kubectl.
+KUBECTL_DIR=/usr/local/lib/netloom/kubectl-1.20
+if [ ! -x "$KUBECTL_DIR/kubectl" ]; then
+  tmp=$(mktemp -d); CLEANUP+=("rm -rf '$tmp'")
+  (cd "$tmp" && apt-get download kubernetes-client >/dev/null 2>&1 || { apt-get update -qq && apt-get download kubernetes-client >/dev/null; })
+  dpkg-deb -x "$tmp"/kubernetes-client_*.deb "$tmp/x"
+  mkdir -p "$KUBECTL_DIR"
+  cp "$tmp/x/usr/bin/kubectl" "$KUBECTL_DIR/kubectl"
+  note "$("$KUBECTL_DIR/kubectl" version --client --short 2>/dev/null || echo extracted) in $KUBECTL_DIR"
+else
+  note "present"
+fi
+
 step "npm dependencies"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error

@@ -12,6 +12,7 @@ import { labDocker, labPodman, restartDockerd } from './engines';
 import { restartContainerd } from './containerd';
 import { kubeCommands } from './kube-cli';
 import { parsePublish, type LabPortMapping } from './publish';
+import { labKubeconfig } from './kube-api';
 import {
   findHost,
   labAttach,
@@ -126,6 +127,15 @@ function printStatus(s: LabStatus): void {
       ),
     );
   }
+  if (s.kube) {
+    out.push('');
+    out.push(
+      formatTable(
+        ['KUBERNETES API', 'PID', 'URL', 'HEALTH', 'KUBECONFIG'],
+        [['kube-apiserver', s.kube.pid ?? '-', s.kube.url, s.kube.healthy ? 'ok' : 'DOWN', s.kube.kubeconfig]],
+      ),
+    );
+  }
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -152,6 +162,10 @@ export function buildCli(): Command {
     .option('--bgp', "BIRD on the tor as the hosts' BGP route reflector (AS 65000), and netmaster's matching BGP default (docs/bgp.md)")
     .option('--containerd', "start containerd with its CRI plugin on every host (else `kube HOST ...` starts a host's on demand)")
     .option('--no-userspace-tso', "the hosts' ovs-vswitchd start without userspace TSO (every container then keeps tx checksum off)")
+    .option(
+      '--kube',
+      'a Kubernetes API (the stand-in of docs/kubernetes.md) on the lab etcd; `netloom-lab kubeconfig` prints its kubeconfig',
+    )
     .action(
       async (
         o: {
@@ -163,6 +177,7 @@ export function buildCli(): Command {
           bgp?: boolean;
           containerd?: boolean;
           userspaceTso: boolean;
+          kube?: boolean;
         },
         cmd: Command,
       ) => {
@@ -175,11 +190,21 @@ export function buildCli(): Command {
           ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
           ...(o.bgp ? { bgp: true } : {}),
           ...(o.containerd ? { containerd: true } : {}),
+          ...(o.kube ? { kube: true } : {}),
           userspaceTso: o.userspaceTso,
           progress,
         });
       },
     );
+
+  program
+    .command('kubeconfig')
+    .description(
+      'print the path of the kubeconfig of the lab\'s Kubernetes API (labs made with up --kube): kubectl --kubeconfig "$(netloom-lab kubeconfig)" get ns',
+    )
+    .action((_o: unknown, cmd: Command) => {
+      process.stdout.write(`${labKubeconfig(requireState(labName(cmd)).plan)}\n`);
+    });
 
   program
     .command('down')

@@ -29,6 +29,7 @@ import { cleanupEngines, unmountUnder } from './engines';
 import { cleanupAllContainerd, containerdRole, ensureContainerd } from './containerd';
 import { etcdClientTls, labRestCredentials, makeLabPki, pkiPaths, writeClientConfig } from './pki';
 import { restRequest } from '../../lib/rest-request';
+import { KUBE_APISERVER_PROGRAM, KUBE_APISERVER_ROLE, kubeApiHealthy, kubeApiPaths, startKubeApi } from './kube-api';
 import {
   BIRD_PROGRAM,
   BIRD_ROLE,
@@ -60,6 +61,8 @@ export interface UpOptions {
   bgp?: boolean;
   /** containerd with its CRI plugin on every host (containerd.ts; else started on demand by `kube HOST`) */
   containerd?: boolean;
+  /** the Kubernetes API server stand-in on the lab's etcd, and a kubeconfig for it (kube-api.ts) */
+  kube?: boolean;
   /**
    * every host's ovs-vswitchd starts with other_config:userspace-tso-enable=true (default true:
    * the lab owns its switches, and OVS reads the setting at start only; netplugin/agent/userspace-tso.ts)
@@ -101,6 +104,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       (existing.agents ?? false) === (opts.agents ?? false) &&
       (existing.dockerNetworks ?? false) === (opts.dockerNetworks ?? false) &&
       (existing.bgp ?? false) === (opts.bgp ?? false) &&
+      (existing.kube ?? false) === (opts.kube ?? false) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
@@ -185,6 +189,14 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     for (const nm of plan.netmasters) {
       await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
       progress(`${nm.name}: REST ${nm.url}`);
+    }
+    if (opts.kube) {
+      state.kube = true;
+      saveState(state);
+      const pid = await startKubeApi(plan, etcdEndpoints(plan));
+      state.pids.push({ role: KUBE_APISERVER_ROLE, pid, program: KUBE_APISERVER_PROGRAM });
+      saveState(state);
+      progress(`kubernetes API: ${kubeApiPaths(plan).url} (kubeconfig ${kubeApiPaths(plan).kubeconfig})`);
     }
     if (opts.bgp && plan.netmasters[0]) {
       await setLabBgpDefault(plan, plan.netmasters[0].url);
@@ -369,6 +381,8 @@ export interface LabStatus {
   containers: ContainerState[];
   etcd: { endpoints: string[]; members: Array<{ name: string; pid: number | null; endpoint: string; healthy: boolean }> };
   netmasters: Array<{ name: string; pid: number | null; url: string; healthy: boolean }>;
+  /** the Kubernetes API (labs made with --kube) */
+  kube?: { url: string; kubeconfig: string; pid: number | null; healthy: boolean };
 }
 
 /** The tor's BIRD (labs made with --bgp): its sessions, one per host. */
@@ -447,6 +461,18 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
         return { name: nm.name, pid: rec && isAlive(rec.pid) ? rec.pid : null, url: nm.url, healthy: await netmasterHealthy(plan, nm.url) };
       }),
     ),
+    ...(state.kube ? { kube: await kubeStatus(state) } : {}),
+  };
+}
+
+async function kubeStatus(state: LabState): Promise<NonNullable<LabStatus['kube']>> {
+  const rec = state.pids.find((p) => p.role === KUBE_APISERVER_ROLE);
+  const paths = kubeApiPaths(state.plan);
+  return {
+    url: paths.url,
+    kubeconfig: paths.kubeconfig,
+    pid: rec && isAlive(rec.pid) ? rec.pid : null,
+    healthy: await kubeApiHealthy(state.plan),
   };
 }
 
@@ -457,7 +483,8 @@ export async function labHealthy(state: LabState): Promise<boolean> {
       s.hosts.every((h) => h.healthy && (h.agent?.ready ?? true)) &&
       s.etcd.members.every((m) => m.healthy) &&
       s.netmasters.every((m) => m.healthy) &&
-      (s.tor.bird?.healthy ?? true)
+      (s.tor.bird?.healthy ?? true) &&
+      (s.kube?.healthy ?? true)
     );
   } catch {
     return false;

@@ -251,6 +251,24 @@ export class EtcdKV implements ElectionStore {
     return { revision, kvs, skipped };
   }
 
+  /**
+   * At most `limit` keys under `prefix`, from `from` (default: the prefix itself), at `revision`
+   * (default: now); `more`: keys are left after them. One page of a list a caller continues later
+   * at the same revision (the Kubernetes API stand-in's limit/continue).
+   */
+  async listPage(
+    prefix: string,
+    opts: { limit: number; from?: string; revision?: string; keysOnly?: boolean },
+  ): Promise<{ kvs: KeyValue[]; more: boolean; revision: string }> {
+    const { kvs, more, revision } = await this.listPaged(prefix, {
+      from: opts.from ?? prefix,
+      limit: opts.limit,
+      ...(opts.revision ? { revision: opts.revision } : {}),
+      ...(opts.keysOnly ? { keysOnly: true } : {}),
+    });
+    return { kvs, more, revision };
+  }
+
   /** The keys under `prefix` from `from`, at `revision`, in byte-sized pages; at most `limit` of them (`more`: some left). */
   private async listPaged(
     prefix: string,
