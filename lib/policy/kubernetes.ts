@@ -138,9 +138,23 @@ function resolveNamed(p: KubePortLike, pod: KubePodLike): Service | undefined {
   return np && np.port > 0 ? { protocol, ports: [{ from: np.port, to: np.port }] } : undefined;
 }
 
-/** The services of `ports` whose named ones are resolved on `pod`: the resolved ones and their text. */
+/** The services of `ports`' named ports resolved on `pod` (the numeric ones are not here). */
 function namedServices(ports: readonly KubePortLike[], pod: KubePodLike): Service[] {
   return ports.flatMap((p) => (p.namedPort !== '' ? (resolveNamed(p, pod) ?? []) : []));
+}
+
+/** A pod's named ports as one text (pods with equal texts resolve every named port alike), with the pod. */
+interface NamedKey {
+  key: string;
+  pod: KubePodLike;
+}
+
+function namedKey(pod: KubePodLike): NamedKey {
+  const key = pod.namedPorts
+    .map((n) => `${n.name}/${protocolOf(n.protocol)}/${n.port}`)
+    .sort()
+    .join(',');
+  return { key, pod };
 }
 
 const serviceText = (s: Service): string => `${String(s.protocol)}:${(s.ports ?? []).map((r) => `${r.from}-${r.to}`).join(',')}`;
@@ -148,16 +162,25 @@ const serviceText = (s: Service): string => `${String(s.protocol)}:${(s.ports ??
 /** One compile: the state's indexes and the memo of rules and address sets shared by the pods. */
 class KubeCompiler {
   private readonly nsLabels = new Map<string, Readonly<Record<string, string>>>();
-  /** tenant -> its pod endpoints with an address, sorted by id */
+  /** tenant -> its pod endpoints with an address, sorted by address */
   private readonly podsByTenant = new Map<string, KubeEndpoint[]>();
   private readonly policiesByNs = new Map<string, KubePolicyLike[]>();
   private readonly rules = new Map<string, PolicyRule[]>();
+  private readonly peerSets = new Map<string, { pods: KubeEndpoint[]; sets: AddressSet[] }>();
+  private readonly directions = new Map<string, DirectionPolicy>();
+  private readonly groups = new WeakMap<KubeEndpoint[], Map<string, Array<{ peers: AddressSet; services: Service[] }>>>();
   private readonly sets = new Map<string, AddressSet>();
   private readonly podSets = new Map<string, KubeEndpoint[]>();
+  private readonly unions = new Map<string, KubeEndpoint[]>();
 
   constructor(private readonly state: KubePolicyState) {
     for (const n of state.kubeNamespaces ?? []) this.nsLabels.set(n.key, { ...n.labels, [NAMESPACE_NAME_LABEL]: n.key });
-    for (const e of [...state.endpoints].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    // in address order (as address sets list them), so that sets made from them need no sort
+    const byAddress = (a: KubeEndpoint, b: KubeEndpoint) => {
+      const [x, y] = [`${a.ip}/32`, `${b.ip}/32`];
+      return x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    };
+    for (const e of [...state.endpoints].sort(byAddress)) {
       if (!e.pod || e.ip === '') continue;
       const t = tenantOf(e);
       const list = this.podsByTenant.get(t);
@@ -184,8 +207,8 @@ class KubeCompiler {
 
   /** The one AddressSet object for these prefixes (shared, so backends work a set out once). */
   private set(include: string[], exclude: readonly string[]): AddressSet {
-    const inc = [...new Set(include)].sort();
-    const exc = [...new Set(exclude)].sort();
+    const inc = sortedUnique(include);
+    const exc = sortedUnique(exclude);
     const key = `${inc.join(',')}|${exc.join(',')}`;
     let s = this.sets.get(key);
     if (!s) {
@@ -195,80 +218,121 @@ class KubeCompiler {
     return s;
   }
 
-  /** The pods of `tenant` a selector peer names, for a policy of namespace `ns` (memoised per selector text). */
+  /**
+   * The pods of `tenant` a selector peer names, for a policy of namespace `ns`, in address order
+   * (memoised per selector text: a namespaceSelector makes the policy's namespace irrelevant).
+   */
   private peerPods(peer: KubePeerLike, ns: string, tenant: string): KubeEndpoint[] {
-    const text = (sel: LabelSelector | null | undefined) => (sel ? selectorKey(sel) : '-');
-    const key = `${tenant}\0${ns}\0${text(peer.podSelector)}\0${text(peer.namespaceSelector)}`;
-    let out = this.podSets.get(key);
-    if (!out) {
+    const nsText = peer.namespaceSelector ? `*${selectorKey(peer.namespaceSelector)}` : `=${ns}`;
+    const key = `${tenant}\0${nsText}\0${peer.podSelector ? selectorKey(peer.podSelector) : '-'}`;
+    return this.memo(this.podSets, key, () => {
       const pods = this.podsByTenant.get(tenant) ?? [];
-      out = pods.filter((e) => {
-        const podNs = e.pod!.namespace;
-        const nsOk = peer.namespaceSelector ? selects(peer.namespaceSelector, this.labelsOfNamespace(podNs)) : podNs === ns;
-        return nsOk && (!peer.podSelector || selects(peer.podSelector, e.labels));
-      });
-      this.podSets.set(key, out);
-    }
-    return out;
-  }
-
-  /** The compiled rules of rule `index` of `p` in `dir`, for local pod `self` (memoised per what they depend on). */
-  private ruleOf(p: KubePolicyLike, dir: Direction, index: number, self: KubeEndpoint): PolicyRule[] {
-    const rule = (dir === 'ingress' ? p.ingress : p.egress)[index]!;
-    const tenant = tenantOf(self);
-    const hasNamed = rule.ports.some((x) => x.namedPort !== '');
-    // ingress named ports are resolved on the local pod: pods that resolve them alike share the rules
-    const selfNamed = dir === 'ingress' && hasNamed ? namedServices(rule.ports, self.pod!) : [];
-    const key = `${p.key}\0${dir}\0${index}\0${tenant}\0${selfNamed.map(serviceText).join(' ')}`;
-    let out = this.rules.get(key);
-    if (!out) {
-      out = this.build(p, dir, index, rule, tenant, selfNamed);
-      this.rules.set(key, out);
-    }
-    return out;
-  }
-
-  private build(p: KubePolicyLike, dir: Direction, index: number, rule: KubeRuleLike, tenant: string, selfNamed: Service[]): PolicyRule[] {
-    const id = kubeRuleId(p.key, dir, index);
-    const make = (peers: AddressSet, services: Service[]): PolicyRule => ({
-      id,
-      peers,
-      services,
-      action: 'allow',
-      priority: KUBE_RULE_PRIORITY,
+      const inNs = new Map<string, boolean>();
+      const nsOk = (podNs: string): boolean => {
+        let ok = inNs.get(podNs);
+        if (ok === undefined) {
+          ok = peer.namespaceSelector ? selects(peer.namespaceSelector, this.labelsOfNamespace(podNs)) : podNs === ns;
+          inNs.set(podNs, ok);
+        }
+        return ok;
+      };
+      return pods.filter((e) => nsOk(e.pod!.namespace) && (!peer.podSelector || selects(peer.podSelector, e.labels)));
     });
-    const anyPeer = rule.peers.length === 0;
-    const pods = new Map<string, KubeEndpoint>();
-    const blocks: KubeIpBlockLike[] = [];
-    for (const peer of rule.peers) {
-      if (peer.ipBlock) {
-        // policy covers IPv4: an IPv6 block names no address here
-        if (!peer.ipBlock.cidr.includes(':')) blocks.push(peer.ipBlock);
-      } else if (peer.podSelector || peer.namespaceSelector) for (const e of this.peerPods(peer, p.namespace, tenant)) pods.set(e.id, e);
-      // a peer with nothing set names nothing (the API refuses one)
-    }
-    /** Every peer address of the rule as address sets: pods and plain CIDRs in one, each ipBlock with an except apart. */
-    const peerSets = (): AddressSet[] => {
-      if (anyPeer) return [ANY_ADDRESS];
-      const plain = [...[...pods.values()].map((e) => `${e.ip}/32`), ...blocks.filter((b) => b.except.length === 0).map((b) => b.cidr)];
-      const out = plain.length > 0 ? [this.set(plain, [])] : [];
-      for (const b of blocks.filter((x) => x.except.length > 0)) out.push(this.set([b.cidr], b.except));
-      return out;
-    };
-    if (rule.ports.length === 0) return peerSets().map((s) => make(s, []));
-    const numeric = rule.ports.filter((x) => x.namedPort === '').map(numericService);
-    if (dir === 'ingress') {
-      const services = [...numeric, ...selfNamed];
+  }
+
+  /**
+   * The compiled rules of rule `index` of `p` in `dir` for a local pod of `tenant` whose named
+   * ports are `named` (memoised per what they depend on: ingress named ports are resolved on the
+   * local pod, so pods that resolve them alike share the rules).
+   */
+  private ruleOf(p: KubePolicyLike, dir: Direction, index: number, tenant: string, named: NamedKey): PolicyRule[] {
+    const rule = (dir === 'ingress' ? p.ingress : p.egress)[index]!;
+    const at = `${p.key}\0${dir}\0${index}\0${tenant}`;
+    if (dir === 'egress') return this.memo(this.rules, at, () => this.egressRules(p, index, rule, tenant));
+    const hasNamed = rule.ports.some((x) => x.namedPort !== '');
+    return this.memo(this.rules, hasNamed ? `${at}\0${named.key}` : at, () => {
+      const id = kubeRuleId(p.key, dir, index);
+      if (rule.ports.length === 0) return this.peersOf(at, p, rule, tenant).sets.map((set) => allow(id, set, []));
+      const services = [...rule.ports.filter((x) => x.namedPort === '').map(numericService), ...namedServices(rule.ports, named.pod)];
       // ports listed but none resolved: the rule selects nothing (not every port)
-      return services.length === 0 ? [] : peerSets().map((s) => make(s, services));
+      return services.length === 0 ? [] : this.peersOf(at, p, rule, tenant).sets.map((set) => allow(id, set, services));
+    });
+  }
+
+  private memo<T>(m: Map<string, T>, key: string, make: () => T): T {
+    let v = m.get(key);
+    if (v === undefined) {
+      v = make();
+      m.set(key, v);
     }
-    const out = numeric.length > 0 ? peerSets().map((s) => make(s, numeric)) : [];
+    return v;
+  }
+
+  /**
+   * A rule's peers (memoised per rule and tenant): the pods its selector peers name, and every peer
+   * address as address sets, pods and plain CIDRs in one, each ipBlock with an except apart.
+   */
+  private peersOf(at: string, p: KubePolicyLike, rule: KubeRuleLike, tenant: string): { pods: KubeEndpoint[]; sets: AddressSet[] } {
+    return this.memo(this.peerSets, at, () => {
+      if (rule.peers.length === 0) return { pods: this.podsByTenant.get(tenant) ?? [], sets: [ANY_ADDRESS] };
+      const lists: KubeEndpoint[][] = [];
+      const blocks: KubeIpBlockLike[] = [];
+      for (const peer of rule.peers) {
+        if (peer.ipBlock) {
+          // policy covers IPv4: an IPv6 block names no address here
+          if (!peer.ipBlock.cidr.includes(':')) blocks.push(peer.ipBlock);
+        } else if (peer.podSelector || peer.namespaceSelector) lists.push(this.peerPods(peer, p.namespace, tenant));
+        // a peer with nothing set names nothing (the API refuses one)
+      }
+      const pods = this.union(lists);
+      const plain = [...pods.map((e) => `${e.ip}/32`), ...blocks.filter((b) => b.except.length === 0).map((b) => b.cidr)];
+      const sets = plain.length > 0 ? [this.set(plain, [])] : [];
+      for (const b of blocks.filter((x) => x.except.length > 0)) sets.push(this.set([b.cidr], b.except));
+      return { pods, sets };
+    });
+  }
+
+  /** An egress rule: numeric ports towards every peer; named ports resolved on each peer pod (never on an ipBlock), peers grouped by what they resolve to. */
+  private egressRules(p: KubePolicyLike, index: number, rule: KubeRuleLike, tenant: string): PolicyRule[] {
+    const id = kubeRuleId(p.key, 'egress', index);
+    const at = `${p.key}\0egress\0${index}\0${tenant}`;
+    if (rule.ports.length === 0) return this.peersOf(at, p, rule, tenant).sets.map((set) => allow(id, set, []));
+    const numeric = rule.ports.filter((x) => x.namedPort === '').map(numericService);
+    const out = numeric.length > 0 ? this.peersOf(at, p, rule, tenant).sets.map((set) => allow(id, set, numeric)) : [];
     const named = rule.ports.filter((x) => x.namedPort !== '');
-    if (named.length > 0) {
-      // egress named ports are resolved on each peer pod (never on an ipBlock): peers grouped by what they resolve to
-      const candidates = anyPeer ? (this.podsByTenant.get(tenant) ?? []) : [...pods.values()];
+    if (named.length === 0) return out;
+    for (const g of this.namedGroups(this.peersOf(at, p, rule, tenant).pods, named)) out.push(allow(id, g.peers, g.services));
+    return out;
+  }
+
+  /** Pod lists (each in address order) as one, in address order: one list is itself (the same array, so what is memoised per list is shared). */
+  private union(lists: KubeEndpoint[][]): KubeEndpoint[] {
+    if (lists.length === 1) return lists[0]!;
+    const ids = new Set(lists.flat().map((e) => e.id));
+    return this.memo(this.unions, [...ids].sort().join(','), () => {
+      const byAddress = new Map(lists.flat().map((e) => [e.id, e]));
+      return [...byAddress.values()].sort((a, b) => {
+        const [x, y] = [`${a.ip}/32`, `${b.ip}/32`];
+        return x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+      });
+    });
+  }
+
+  /**
+   * `pods` grouped by what `named` resolves to on each (pods without any resolution left out), in
+   * the order of the services' text; memoised per pod list and named ports, since many egress
+   * rules name the same peers and ports (every pod, `http`, say).
+   */
+  private namedGroups(pods: KubeEndpoint[], named: readonly KubePortLike[]): Array<{ peers: AddressSet; services: Service[] }> {
+    let byNamed = this.groups.get(pods);
+    if (!byNamed) {
+      byNamed = new Map();
+      this.groups.set(pods, byNamed);
+    }
+    const key = named.map((x) => `${x.namedPort}/${protocolOf(x.protocol)}`).join(',');
+    return this.memo(byNamed, key, () => {
       const byServices = new Map<string, { services: Service[]; addresses: string[] }>();
-      for (const e of candidates) {
+      for (const e of pods) {
         const services = namedServices(named, e.pod!);
         if (services.length === 0) continue;
         const k = services.map(serviceText).join(' ');
@@ -276,26 +340,33 @@ class KubeCompiler {
         if (g) g.addresses.push(`${e.ip}/32`);
         else byServices.set(k, { services, addresses: [`${e.ip}/32`] });
       }
-      for (const k of [...byServices.keys()].sort()) {
+      return [...byServices.keys()].sort().map((k) => {
         const g = byServices.get(k)!;
-        out.push(make(this.set(g.addresses, []), g.services));
-      }
-    }
-    return out;
+        return { peers: this.set(g.addresses, []), services: g.services };
+      });
+    });
   }
 
-  /** The Kubernetes side of a local pod endpoint's policy. */
+  /**
+   * The Kubernetes side of a local pod endpoint's policy. Pods of one tenant selected by the same
+   * policies, whose named ports are alike, share their DirectionPolicy objects.
+   */
   endpointPolicy(e: KubeEndpoint): { ingress: DirectionPolicy; egress: DirectionPolicy } {
     const selected = (this.policiesByNs.get(e.pod!.namespace) ?? []).filter((p) => selects(p.podSelector ?? {}, e.labels));
+    const tenant = tenantOf(e);
+    const named = namedKey(e.pod!);
     const direction = (dir: Direction): DirectionPolicy => {
       const isolating = selected.filter((p) => (dir === 'ingress' ? p.ingressIsolation : p.egressIsolation));
       if (isolating.length === 0) return OPEN;
-      const rules: PolicyRule[] = [];
-      for (const p of isolating) {
-        const list = dir === 'ingress' ? p.ingress : p.egress;
-        for (let i = 0; i < list.length; i++) rules.push(...this.ruleOf(p, dir, i, e));
-      }
-      return { isolated: true, rules };
+      const key = `${dir}\0${tenant}\0${named.key}\0${isolating.map((p) => p.key).join('\0')}`;
+      return this.memo(this.directions, key, () => {
+        const rules: PolicyRule[] = [];
+        for (const p of isolating) {
+          const list = dir === 'ingress' ? p.ingress : p.egress;
+          for (let i = 0; i < list.length; i++) rules.push(...this.ruleOf(p, dir, i, tenant, named));
+        }
+        return { isolated: true, rules };
+      });
     };
     return { ingress: direction('ingress'), egress: direction('egress') };
   }
@@ -308,6 +379,18 @@ class KubeCompiler {
     }
     return out;
   }
+}
+
+/** The texts sorted, each once (most lists arrive sorted already: checked in one pass). */
+function sortedUnique(list: readonly string[]): string[] {
+  let sorted = true;
+  for (let i = 1; i < list.length && sorted; i++) sorted = list[i - 1]! < list[i]!;
+  return sorted ? [...list] : [...new Set(list)].sort();
+}
+
+/** A Kubernetes allow (every one is at KUBE_RULE_PRIORITY: their union, in no order). */
+function allow(id: string, peers: AddressSet, services: Service[]): PolicyRule {
+  return { id, peers, services, action: 'allow', priority: KUBE_RULE_PRIORITY };
 }
 
 function tenantOf(e: { network: string }): string {
