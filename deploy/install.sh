@@ -13,7 +13,7 @@ CLEANUP=()
 cleanup() { for c in "${CLEANUP[@]}"; do eval "$c"; done; }
 trap cleanup EXIT
 
-PKGS=(openvswitch-switch openvswitch-common etcd-server etcd-client gobgpd bird2 docker.io podman
+PKGS=(openvswitch-switch openvswitch-common etcd-server etcd-client gobgpd bird2 docker.io podman containerd runc
       containernetworking-plugins iproute2 iputils-ping ethtool tcpdump iperf3 qperf busybox-static
       hyperfine netcat-openbsd curl bc procps psmisc bridge-utils jq util-linux nftables
       # the Go driver of the CNI conformance test, on the real libcni: test/cni-driver
@@ -84,4 +84,9 @@ if [ -d dist ]; then
 fi
 npx tsc -p tsconfig.json
 note "built into dist/"
+
+step "lab images (pause, agnhost) for containerd"
+# a static Go program in two local OCI images (no registry here), built once per content into
+# /var/cache/netloom/lab-images/<key>/; the lab imports them into each host's containerd
+note "$(node dist/deploy/lab/cri/images.js)"
 step "ready"

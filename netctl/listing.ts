@@ -31,6 +31,15 @@ export function kindTable(kind: KindDescriptor, items: JsonObject[]): string {
     const v = o[c.field];
     if (c.format === 'int') return goInt(v);
     if (c.format === 'list') return Array.isArray(v) ? cellText(v.map(String).join(',')) : '';
+    if (c.format === 'bool') return v === true ? 'true' : 'false';
+    if (c.format === 'labels')
+      return typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? cellText(
+            Object.entries(v)
+              .map(([k, x]) => `${k}=${String(x)}`)
+              .join(','),
+          )
+        : '';
     return cellText(str(o, c.field));
   };
   const lines = [columns.map((c) => c.header), columns.map((c) => c.underline), ...items.map((o) => columns.map((c) => cell(o, c)))];

@@ -16,6 +16,7 @@ import { registerEndpoint } from './commands/endpoint';
 import { registerExternalContracts } from './commands/external-contracts';
 import { registerGlobal } from './commands/global';
 import { registerGroup } from './commands/group';
+import { registerKube } from './commands/kube';
 import { registerNetprofile } from './commands/netprofile';
 import { registerNetwork } from './commands/network';
 import { registerPolicy } from './commands/policy';
@@ -61,6 +62,7 @@ export function buildProgram(rt: Runtime, sink: { out: (s: string) => void; err:
   registerExternalContracts(program, rt);
   registerGlobal(program, rt);
   registerGroup(program, rt);
+  registerKube(program, rt);
   registerNetwork(program, rt);
   registerNetprofile(program, rt);
   registerPolicy(program, rt);

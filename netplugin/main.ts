@@ -4,12 +4,13 @@
  * file for tests and development), programs br-int over OpenFlow, and serves CNI (and CNM when
  * asked). SIGTERM/SIGINT stop serving and leave the flows on the switch.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { Command, Option } from 'commander';
 import { exitOnTerminationSignals } from '../lib/shutdown';
 import { errorMessage, NetloomError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
+import { run } from '../lib/exec';
 import { Agent } from './agent/agent';
 import { vtepAddress } from './agent/bridge-setup';
 import type { DesiredStateSource, EndpointAllocator, NetworkCatalog } from './agent/fabric';
@@ -23,6 +24,7 @@ import { tracePacketOf, traceResultToProto } from './trace/trace-wire';
 import { NetmasterClient } from './netmaster-client/client';
 import { parseNetmasterAddresses } from './netmaster-client/addresses';
 import type { Logger } from '../lib/logger';
+import { IN_CLUSTER } from '../lib/kube/in-cluster';
 import { AgentCniBackend } from './backends/cni-backend';
 import { AgentCnmBackend } from './backends/cnm-backend';
 import { DEFAULT_AGENT_SOCKET, listenCni } from './cni';
@@ -30,6 +32,7 @@ import { startCnmPlugin } from './cnm';
 import { DockerNetworkReconciler } from './docker/docker-networks';
 import { DEFAULT_DOCKER_SOCKET, DockerEngineClient } from './docker/engine-client';
 import { BgpSpeaker } from './agent/bgp-speaker';
+import { prepareRoutedUplink } from './routed/routed-uplink';
 import { registerBgpMetrics } from './agent/bgp-metrics';
 import { bgpStatusToProto } from './agent/bgp-inspect-wire';
 
@@ -47,12 +50,17 @@ export interface NetpluginOptions {
   phyBridge: string;
   datapath: 'netdev' | 'system';
   uplink?: string;
+  routedUplink?: string;
   vtepIp?: string;
   underlayMtu: string;
   txChecksumOff: 'auto' | 'on' | 'off';
   userspaceTso: 'auto' | 'off';
   cniSocket: string;
   cnmSocket?: string;
+  kubeconfig?: string;
+  kubeNodeName?: string;
+  kubeTenantPerNamespace?: boolean;
+  kubePodWait: string;
   cnmState: string;
   dockerNetworks?: boolean;
   dockerSocket?: string;
@@ -101,6 +109,10 @@ export function buildCommand(): Command {
     .option('--phy-bridge <name>', 'bridge that owns the uplink NIC and the VTEP address', 'br-phy')
     .addOption(new Option('--datapath <type>', 'OVS datapath type').choices(['netdev', 'system']).default('system'))
     .option('--uplink <if>', 'data NIC carrying VLAN networks and VXLAN (put on --phy-bridge)')
+    .option(
+      '--routed-uplink <if>',
+      'kernel interface on the underlay for routed (BGP) traffic, beside an --uplink in a userspace bridge: its address is the next hop this host announces, learned routes leave through it (docs/bgp.md)',
+    )
     .option('--vtep-ip <cidr>', 'VTEP address with prefix (enables the VXLAN port); put on --phy-bridge when --uplink is given')
     .option('--underlay-mtu <n>', 'MTU of the underlay (VXLAN endpoints get 50 less)', '1500')
     .addOption(
@@ -153,6 +165,16 @@ export function buildCommand(): Command {
     .option('--gobgpd <path>', 'the gobgpd program the agent starts for BGP', 'gobgpd')
     .option('--bgp-api <addr>', "gobgpd's gRPC API: unix:///PATH or 127.0.0.1:PORT (default unix://<state-dir>/gobgpd.sock)")
     .option('--bgp-listen-port <n>', "BGP's TCP port (-1: listen on none, outbound sessions only)", '179')
+    .option(
+      '--kubeconfig <file>',
+      `Kubernetes: read this node's pods from the API server, so that a pod's CNI ADD takes its tenant, network, group and labels from the pod; '${IN_CLUSTER}': the pod's service account (docs/kubernetes.md)`,
+    )
+    .option('--kube-node-name <name>', "this node's name in the Kubernetes API (default: --host)")
+    .option(
+      '--kube-tenant-per-namespace',
+      "each pod's namespace is its tenant (default: the CNI configuration's tenant, one for the cluster)",
+    )
+    .option('--kube-pod-wait <seconds>', 'how long a CNI ADD waits for its pod to reach the agent from the API server', '10')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
 
@@ -220,6 +242,11 @@ export async function main(argv: string[]): Promise<void> {
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks-interval must be 0.1..3600 seconds', {
       field: 'docker-networks-interval',
     });
+  const kubePodWait = Number(o.kubePodWait);
+  if (o.kubePodWait.trim() === '' || !Number.isFinite(kubePodWait) || kubePodWait < 0 || kubePodWait > 600)
+    throw new NetloomError('INVALID_ARGUMENT', '--kube-pod-wait must be 0..600 seconds', { field: 'kube-pod-wait' });
+  if (o.kubeconfig && o.kubeconfig !== IN_CLUSTER && !existsSync(o.kubeconfig))
+    throw new NetloomError('INVALID_ARGUMENT', `--kubeconfig ${o.kubeconfig}: no such file`, { field: 'kubeconfig' });
   if (o.dockerNetworks && !o.cnmSocket)
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs --cnm-socket (dockerd reaches the netloom driver there)', {
       field: 'docker-networks',
@@ -277,11 +304,14 @@ export async function main(argv: string[]): Promise<void> {
   // before the first state: allocations no endpoint record names are dropped
   await blocks?.start(new Set(agent.store.list().map((r) => r.endpointId)));
   await agent.start();
+  // after agent.start(): the phy bridge (whose ARP settings it also sets) exists now
+  const routedUplink = o.routedUplink ? await prepareRoutedUplink(o.routedUplink, o.uplink ? o.phyBridge : undefined, run) : undefined;
   // issue 16: gobgpd follows the desired state's BGP settings (docs/bgp.md)
   const speaker = o.bgp
     ? new BgpSpeaker({
         hostName: o.host,
         vtepIp: o.vtepIp ? vtepAddress(o.vtepIp) : '',
+        ...(routedUplink ? { routedIp: routedUplink.ip, routedDev: routedUplink.dev } : {}),
         listenPort: bgpListenPort,
         supervisor: {
           api: o.bgpApi ?? `unix://${o.stateDir}/gobgpd.sock`,
@@ -307,8 +337,19 @@ export async function main(argv: string[]): Promise<void> {
           return { trace: traceResultToProto(await agent.trace(tracePacketOf(q.trace))) };
         })
       : undefined;
+  const kube = o.kubeconfig
+    ? (await import('./kube/kube-agent')).startKubeAgent({
+        kubeconfigPath: o.kubeconfig,
+        nodeName: o.kubeNodeName ?? o.host,
+        tenantPerNamespace: o.kubeTenantPerNamespace === true,
+        podWaitMs: Math.round(kubePodWait * 1000),
+        store: agent.store,
+        allocator: agent.allocator,
+        logger,
+      })
+    : undefined;
   const cni = await listenCni(o.cniSocket, {
-    backend: new AgentCniBackend(agent),
+    backend: new AgentCniBackend(agent, kube?.resolver),
     logger,
     onServed: (r) => metrics.cniRequests.observe({ command: r.command || 'none', result: r.ok ? 'ok' : 'error' }, r.ms / 1000),
   });
@@ -362,6 +403,7 @@ export async function main(argv: string[]): Promise<void> {
     async () => {
       await dockerNetworks?.stop();
       await cni.close();
+      await kube?.stop();
       await cnm?.stop();
       await queries?.stop();
       metricsServer?.close();

@@ -1,14 +1,13 @@
 /**
- * The BGP benchmark's fabric: host namespaces <prefix>-h1..hN on one link (a Linux bridge in
- * <prefix>-tor, 10.216.<octet>.0/24, hosts .1-.N, tor .254), BIRD 2 in the tor as an eBGP top of
- * rack (AS 65000, host n AS 65000+n), and per host the agent's BgpSpeaker (gobgpd under its
- * supervisor, route sync to the host's kernel) fed host states as netmaster would send them: one
- * routed network (Contiv's form: vlan, routing mode, a Bgp object per host) with its blocks.
+ * The BGP benchmark's fabric: the shared tor link (tools/bgp-tor-link.ts: host namespaces
+ * <prefix>-h1..hN on a bridge in <prefix>-tor, 10.216.<octet>.0/24, BIRD 2 as an eBGP top of rack,
+ * AS 65000, host n AS 65000+n) and per host the agent's BgpSpeaker (gobgpd under its supervisor,
+ * route sync to the host's kernel) fed host states as netmaster would send them: one routed
+ * network (Contiv's form: vlan, routing mode, a Bgp object per host) with its blocks.
  * `routeEvents` follows a host's kernel routes with `ip monitor` (no polling on the timed path).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from '../../lib/clock';
@@ -18,73 +17,20 @@ import { createLogger } from '../../lib/logger';
 import { stopProcess } from '../../lib/process';
 import { BgpSpeaker } from '../../netplugin/agent/bgp-speaker';
 import { parseHostState, type HostState } from '../../netplugin/state/host-state';
+import { TOR_AS, TorLink } from '../../tools/bgp-tor-link';
 
-export const TOR_AS = 65000;
+export { TOR_AS };
 const NET = 't1:routed';
 
-export class BgpBenchFabric {
-  readonly dir = mkdtempSync(join(tmpdir(), 'bgbn-'));
+export class BgpBenchFabric extends TorLink {
   readonly speakers = new Map<number, BgpSpeaker>();
   /** host -> its blocks */
   readonly blocks = new Map<number, string[]>();
-  private birdPid: number | undefined;
   private readonly logger = createLogger('bench-bgp', { level: 'silent' });
 
-  constructor(
-    readonly count: number,
-    readonly holdTimeS: number,
-    readonly prefix = 'bgbn',
-    readonly octet = 18,
-  ) {
+  constructor(count: number, holdTimeS: number, prefix = 'bgbn', octet = 18) {
+    super(count, { prefix, octet }, holdTimeS);
     for (let n = 1; n <= count; n++) this.blocks.set(n, [`10.63.${n}.0/26`]);
-  }
-
-  ip(last: number): string {
-    return `10.216.${this.octet}.${last}`;
-  }
-  ns(n: number): string {
-    return `${this.prefix}-h${n}`;
-  }
-  get torNs(): string {
-    return `${this.prefix}-tor`;
-  }
-
-  async up(): Promise<void> {
-    const ns = (name: string, ...args: string[]) => run('ip', ['-n', name, ...args]);
-    await run('ip', ['netns', 'add', this.torNs]);
-    await ns(this.torNs, 'link', 'set', 'lo', 'up');
-    await ns(this.torNs, 'link', 'add', 'br0', 'type', 'bridge');
-    await ns(this.torNs, 'link', 'set', 'br0', 'up');
-    await ns(this.torNs, 'addr', 'add', `${this.ip(254)}/24`, 'dev', 'br0');
-    for (let n = 1; n <= this.count; n++) {
-      await run('ip', ['netns', 'add', this.ns(n)]);
-      await ns(this.ns(n), 'link', 'set', 'lo', 'up');
-      await ns(this.torNs, 'link', 'add', `h${n}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.ns(n));
-      await ns(this.torNs, 'link', 'set', `h${n}`, 'master', 'br0', 'up');
-      await ns(this.ns(n), 'link', 'set', 'eth0', 'up');
-      await ns(this.ns(n), 'addr', 'add', `${this.ip(n)}/24`, 'dev', 'eth0');
-    }
-    const conf = join(this.dir, 'bird.conf');
-    writeFileSync(
-      conf,
-      [
-        `router id ${this.ip(254)};`,
-        'protocol device {}',
-        'template bgp hosts {',
-        `  local ${this.ip(254)} as ${TOR_AS};`,
-        '  ipv4 { import all; export all; add paths tx; };',
-        `  hold time ${this.holdTimeS}; connect delay time 1; connect retry time 2; error wait time 1, 3;`,
-        '}',
-        ...Array.from(
-          { length: this.count },
-          (_, i) => `protocol bgp h${i + 1} from hosts { neighbor ${this.ip(i + 1)} as ${TOR_AS + i + 1}; }`,
-        ),
-        '',
-      ].join('\n'),
-    );
-    const pidFile = join(this.dir, 'bird.pid');
-    await run('ip', ['netns', 'exec', this.torNs, 'bird', '-c', conf, '-s', join(this.dir, 'bird.ctl'), '-P', pidFile]);
-    this.birdPid = await waitFor('bird pid file', () => Number(readFileSync(pidFile, 'utf8').trim()) || undefined);
   }
 
   state(n: number): HostState {
@@ -112,7 +58,7 @@ export class BgpBenchFabric {
         hostname: `h${n}`,
         routerIp: '',
         as: TOR_AS + n,
-        neighbor: this.ip(254),
+        neighbor: this.torIp,
         neighborAs: TOR_AS,
         holdTime: this.holdTimeS,
         keepaliveTime: Math.max(1, Math.floor(this.holdTimeS / 3)),
@@ -191,7 +137,7 @@ export class BgpBenchFabric {
     };
   }
 
-  async down(): Promise<void> {
+  override async down(): Promise<void> {
     const failures: string[] = [];
     const attempt = async (what: string, f: () => Promise<unknown>) => {
       try {
@@ -207,11 +153,7 @@ export class BgpBenchFabric {
         if (pid > 0) await stopProcess(pid, 'gobgpd');
       });
     }
-    if (this.birdPid !== undefined) await attempt('bird', () => stopProcess(this.birdPid as number, 'bird'));
-    for (let n = 1; n <= this.count; n++)
-      await attempt(`netns h${n}`, () => run('ip', ['netns', 'del', this.ns(n)], { allowFailure: true }));
-    await attempt('netns tor', () => run('ip', ['netns', 'del', this.torNs], { allowFailure: true }));
-    rmSync(this.dir, { recursive: true, force: true });
+    await attempt('the tor link', () => super.down());
     if (failures.length > 0) throw new Error(`cleanup: ${failures.join('; ')}`);
   }
 }

@@ -8,22 +8,21 @@
  * (a /32 behind a link-local gateway, proxy ARP on the host end) but routed by plain static kernel
  * routes, no netloom.
  *
- * The hosts' data address is on eth1, in the kernel: the agents run without `--uplink`, so eth1
- * is not a port of the userspace `br-phy` as in the lab's VLAN/VXLAN hosts. A routed host forwards
- * in the kernel and has no use for an OVS uplink; through br-phy every packet between hosts would
- * cross the userspace datapath twice (docs/benchmarks.md, "BGP mode", measures that too).
+ * The hosts are wired as the lab's `up --bgp` hosts are: eth1 is the OVS uplink (a port of the
+ * userspace `br-phy`, which holds the data address for VLAN and VXLAN), and routed traffic leaves
+ * and arrives on eth2, the routed uplink in the kernel (`netplugin --routed-uplink eth2`, its /32
+ * the next hop each host announces; docs/bgp.md). The kernel-routed pair uses the same eth2s.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { labDown, labUp } from '../../deploy/lab/lab';
 import { LAB_AS } from '../../deploy/lab/bird';
-import { spawnAgent, waitForAgentSocket } from '../../deploy/lab/agents';
-import { cniCall } from '../../deploy/lab/cni-call';
 import { addNetns, addVeth, delNetns } from '../../deploy/lab/netns';
-import type { HostPlan, LabPlan } from '../../deploy/lab/plan';
+import { ROUTED_UPLINK, type HostPlan, type LabPlan } from '../../deploy/lab/plan';
 import { waitFor } from '../../lib/clock';
 import { NetloomError } from '../../lib/errors';
 import { run } from '../../lib/exec';
 import { stopProcess } from '../../lib/process';
+import { benchAgentDir, benchAgentSocket, plugBenchContainer, startBenchAgent, writeBenchFabric } from './bench-agents';
 import { policyRules } from './netloom-paths';
 import type { BenchPath } from './reference-paths';
 
@@ -141,9 +140,10 @@ export function bgpFabricState(
  * (the host end's MAC; the lab hosts have no default route, so proxy ARP alone would not answer
  * for the gateway), as netloom's routed endpoints have it; on its host proxy ARP and forwarding
  * on the host end, a /32 route to its namespace, and a /32 route to the other namespace via the
- * other host's data address. The veth pairs are made before these.
+ * other host's routed uplink (eth2, onlink: as netloom's learned routes). The veth pairs are made
+ * before these.
  */
-export function kernelRoutedCommands(hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'netns' | 'dataIp'>>): Array<[string, string[]]> {
+export function kernelRoutedCommands(hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'netns' | 'routedIp'>>): Array<[string, string[]]> {
   const cmds: Array<[string, string[]]> = [];
   for (const k of KERNEL_ROUTED) {
     const h = hosts.find((x) => x.name === k.host);
@@ -159,7 +159,7 @@ export function kernelRoutedCommands(hosts: ReadonlyArray<Pick<HostPlan, 'name' 
       [h.netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', `net.ipv4.conf.${k.hostIf}.proxy_arp=1`]],
       [h.netns, ['ip', 'link', 'set', k.hostIf, 'address', HOST_END_MAC, 'up']],
       [h.netns, ['ip', 'route', 'replace', `${k.ip}/32`, 'dev', k.hostIf, 'scope', 'link']],
-      [h.netns, ['ip', 'route', 'replace', `${other.ip}/32`, 'via', otherHost.dataIp, 'dev', 'eth1']],
+      [h.netns, ['ip', 'route', 'replace', `${other.ip}/32`, 'via', otherHost.routedIp, 'dev', ROUTED_UPLINK, 'onlink']],
     );
   }
   return cmds;
@@ -213,10 +213,6 @@ export class BgpBench {
     return this.plan;
   }
 
-  private dir(h: HostPlan): string {
-    return `${this.lab.dir}/dp-agent-${h.name}`;
-  }
-
   private host(name: string): HostPlan {
     const h = this.lab.hosts.find((x) => x.name === name);
     if (!h) throw new NetloomError('NOT_FOUND', `no lab host ${name}`, { field: 'host' });
@@ -224,40 +220,55 @@ export class BgpBench {
   }
 
   private recorded(): Recorded {
-    return { agents: [...this.agents.values()], gobgpdPidFiles: this.lab.hosts.slice(0, 2).map((h) => `${this.dir(h)}/state/gobgpd.pid`) };
+    return {
+      agents: [...this.agents.values()],
+      gobgpdPidFiles: this.lab.hosts.slice(0, 2).map((h) => `${benchAgentDir(this.lab, h)}/state/gobgpd.pid`),
+    };
   }
 
   /**
-   * Lab up (BIRD on the tor), data addresses on eth1; with `netloom`, an agent per host, every
-   * container plugged and the other host's block learned; with `kernel`, the kernel-routed pair.
+   * Lab up (BIRD on the tor, each host's eth2 the routed uplink); with `netloom`, an agent per
+   * host, every container plugged and the other host's block learned; with `kernel`, the
+   * kernel-routed pair.
    */
   async up(want: { netloom: boolean; kernel: boolean }): Promise<void> {
     const state = await labUp({ name: BGP_LAB, hosts: LAB_HOSTS, etcdMembers: 1, netmasters: 0, bgp: true });
     this.plan = state.plan;
     const plan = this.plan;
-    for (const h of plan.hosts) {
-      await run('ip', ['addr', 'replace', `${h.dataIp}/${plan.prefixLen}`, 'dev', 'eth1'], { netns: h.netns });
-      await run('ip', ['link', 'set', 'eth1', 'up'], { netns: h.netns });
-    }
     if (want.kernel) await this.kernelRouted();
     if (!want.netloom) return;
     const netloomHosts = plan.hosts.slice(0, 2);
-    for (const h of netloomHosts) {
-      const d = this.dir(h);
-      mkdirSync(`${d}/state`, { recursive: true });
-      writeFileSync(`${d}/fabric.json.tmp`, JSON.stringify(bgpFabricState(netloomHosts, h.name, plan.torDataIp)));
-      renameSync(`${d}/fabric.json.tmp`, `${d}/fabric.json`);
-    }
+    for (const h of netloomHosts) writeBenchFabric(plan, h, bgpFabricState(netloomHosts, h.name, plan.torDataIp));
     record(this.recorded());
-    await Promise.all(netloomHosts.map((h) => this.startAgent(h)));
-    for (const c of BGP_CONTAINERS) await this.plug(c);
-    // each host's kernel has the other's block from BGP (proto 80), via the other's data address
+    // the lab's agent wiring: eth1 in br-phy (userspace), routed traffic through eth2 (kernel)
+    await Promise.all(
+      netloomHosts.map((h) =>
+        startBenchAgent(plan, h, ['--routed-uplink', ROUTED_UPLINK], (pid) => {
+          this.agents.set(h.name, pid);
+          record(this.recorded());
+        }),
+      ),
+    );
+    for (const c of BGP_CONTAINERS) {
+      const plug = {
+        netns: bgpContainerNs(c),
+        containerId: `ctr-${c.name}`,
+        tenant: TENANT,
+        network: NETWORK,
+        ...(c.group ? { group: c.group } : {}),
+      };
+      await plugBenchContainer(benchAgentSocket(plan, this.host(c.host)), plug);
+    }
+    // each host's kernel has the other's block from BGP (proto 80), via the other's routed uplink
     for (const [n, h] of netloomHosts.entries()) {
       const other = netloomHosts[1 - n] as HostPlan;
       const block = hostBlock(2 - n);
       await waitFor(
-        `${h.name} learns ${block} via ${other.dataIp}`,
-        async () => (await run('ip', ['route', 'show', block, 'proto', '80'], { netns: h.netns })).stdout.includes(`via ${other.dataIp}`),
+        `${h.name} learns ${block} via ${other.routedIp} dev ${ROUTED_UPLINK}`,
+        async () =>
+          (await run('ip', ['route', 'show', block, 'proto', '80'], { netns: h.netns })).stdout.includes(
+            `via ${other.routedIp} dev ${ROUTED_UPLINK}`,
+          ),
         { timeoutMs: 40_000, intervalMs: 200 },
       );
     }
@@ -293,39 +304,6 @@ export class BgpBench {
       async () => (await run('ping', ['-c', '1', '-W', '1', '-q', b.ip], { netns: a.ns, allowFailure: true, timeoutMs: 5000 })).code === 0,
       { timeoutMs: 10_000, intervalMs: 100 },
     );
-  }
-
-  private async startAgent(h: HostPlan): Promise<void> {
-    const d = this.dir(h);
-    const sock = `${d}/netplugin.sock`;
-    rmSync(sock, { force: true });
-    // no --uplink: eth1 and the data address stay with the kernel (see the file's comment)
-    const args = [
-      ...['--host', h.name, '--ovs-rundir', `${h.ovsDir}/run`, '--datapath', 'netdev'],
-      ...['--vtep-ip', `${h.dataIp}/${this.lab.prefixLen}`, '--fabric-file', `${d}/fabric.json`],
-      ...['--cni-socket', sock, '--state-dir', `${d}/state`, '--log-level', 'warn'],
-    ];
-    const pid = spawnAgent(h, args, `${d}/netplugin.log`);
-    this.agents.set(h.name, pid);
-    record(this.recorded());
-    await waitForAgentSocket(h.name, pid, sock, `${d}/netplugin.log`);
-  }
-
-  /** `ip netns add` + CNI ADD through the real shim, as a runtime does it. */
-  private async plug(c: BgpBenchContainer): Promise<void> {
-    const ns = bgpContainerNs(c);
-    await addNetns(ns);
-    const r = await cniCall({
-      command: 'ADD',
-      socket: `${this.dir(this.host(c.host))}/netplugin.sock`,
-      containerId: `ctr-${c.name}`,
-      netnsPath: `/run/netns/${ns}`,
-      tenant: TENANT,
-      network: NETWORK,
-      ...(c.group ? { group: c.group } : {}),
-      name: 'netloom',
-    });
-    if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${r.output.trim().slice(0, 500)}`);
   }
 
   /** The measured paths, host1 -> host2, of those built. */

@@ -6,11 +6,9 @@
  * lab. `fabricState` is pure; `NetloomBench.teardown` stops every agent by PID, deletes the
  * container namespaces and takes the lab down, also after a partial setup.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { labDown, labUp } from '../../deploy/lab/lab';
-import { hostAgentArgs, spawnAgent, waitForAgentSocket } from '../../deploy/lab/agents';
-import { cniCall } from '../../deploy/lab/cni-call';
-import { addNetns, delNetns } from '../../deploy/lab/netns';
+import { delNetns } from '../../deploy/lab/netns';
 import type { HostPlan, LabPlan } from '../../deploy/lab/plan';
 import { waitFor } from '../../lib/clock';
 import { NetloomError } from '../../lib/errors';
@@ -18,6 +16,7 @@ import { run } from '../../lib/exec';
 import { stopProcess } from '../../lib/process';
 import type { Encap } from '../../netplugin/state/host-state';
 import { table, type TableName } from '../../netplugin/pipeline/tables';
+import { benchAgentSocket, plugBenchContainer, startBenchAgent, writeBenchFabric } from './bench-agents';
 import { runConnectLoop, type ConnectLoopResult } from './connect-loop';
 import type { BenchPath } from './reference-paths';
 
@@ -227,11 +226,6 @@ export class NetloomBench {
   private readonly agents = new Map<string, number>();
   private agentExtra: string[] = [];
 
-  private dir(h: HostPlan): string {
-    if (!this.plan) throw new NetloomError('UNAVAILABLE', 'lab not up');
-    return `${this.plan.dir}/dp-agent-${h.name}`;
-  }
-
   private host(name: string): HostPlan {
     const h = this.plan?.hosts.find((x) => x.name === name);
     if (!h) throw new NetloomError('NOT_FOUND', `no lab host ${name}`, { field: 'host' });
@@ -245,16 +239,22 @@ export class NetloomBench {
     this.agentExtra = opts.userspaceTso === false ? ['--userspace-tso', 'off'] : [];
     const state = await labUp({ name: LAB_NAME, hosts: 2, etcdMembers: 1, netmasters: 0, userspaceTso: opts.userspaceTso !== false });
     this.plan = state.plan;
-    const text = JSON.stringify(fabricState(this.plan.hosts));
-    for (const h of this.plan.hosts) {
-      const d = this.dir(h);
-      mkdirSync(d, { recursive: true });
-      writeFileSync(`${d}/fabric.json.tmp`, text);
-      renameSync(`${d}/fabric.json.tmp`, `${d}/fabric.json`);
-    }
     const plan = this.plan;
-    await Promise.all(plan.hosts.map((h) => this.startAgent(plan, h)));
-    for (const c of CONTAINERS) await this.plug(c);
+    const fabric = fabricState(plan.hosts);
+    for (const h of plan.hosts) writeBenchFabric(plan, h, fabric);
+    await Promise.all(
+      plan.hosts.map((h) =>
+        startBenchAgent(plan, h, this.agentExtra, (pid) => {
+          this.agents.set(h.name, pid);
+          recordAgentPids([...this.agents.values()]);
+        }),
+      ),
+    );
+    for (const c of CONTAINERS) {
+      const group = c.group ? { group: c.group } : {};
+      const plug = { netns: containerNs(c), containerId: `ctr-${c.name}`, tenant: TENANT, network: c.network, ...group };
+      await plugBenchContainer(benchAgentSocket(plan, this.host(c.host)), plug);
+    }
     for (const [netns, [cmd, ...args]] of gatherProviders(CONTAINERS.filter((c) => c.provider)))
       await run(cmd as string, args, { ...(netns ? { netns } : {}), timeoutMs: 10_000 });
     const host1 = this.host('host1');
@@ -312,34 +312,6 @@ export class NetloomBench {
       timeoutMs: 10_000,
     });
     return r.stdout;
-  }
-
-  private async startAgent(plan: LabPlan, h: HostPlan): Promise<void> {
-    const d = this.dir(h);
-    const sock = `${d}/netplugin.sock`;
-    rmSync(sock, { force: true });
-    const args = [...hostAgentArgs(plan, h), '--fabric-file', `${d}/fabric.json`, '--cni-socket', sock, '--state-dir', `${d}/state`];
-    const pid = spawnAgent(h, [...args, ...this.agentExtra, '--log-level', 'warn'], `${d}/netplugin.log`);
-    this.agents.set(h.name, pid);
-    recordAgentPids([...this.agents.values()]);
-    await waitForAgentSocket(h.name, pid, sock, `${d}/netplugin.log`);
-  }
-
-  /** `ip netns add` + CNI ADD through the real shim, as a runtime does it. */
-  private async plug(c: BenchContainer): Promise<void> {
-    const ns = containerNs(c);
-    await addNetns(ns);
-    const r = await cniCall({
-      command: 'ADD',
-      socket: `${this.dir(this.host(c.host))}/netplugin.sock`,
-      containerId: `ctr-${c.name}`,
-      netnsPath: `/run/netns/${ns}`,
-      tenant: TENANT,
-      network: c.network,
-      ...(c.group ? { group: c.group } : {}),
-      name: 'netloom',
-    });
-    if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD ${c.name} failed (${r.code}): ${r.output.trim().slice(0, 500)}`);
   }
 
   /**

@@ -10,11 +10,12 @@ import { spawnDaemon } from '../../lib/exec';
 import { waitFor } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
-import { agentPaths, HostPlan, LabPlan } from './plan';
+import { agentPaths, HostPlan, LabPlan, ROUTED_UPLINK } from './plan';
 import { LabState, saveState } from './state';
 import { cniCall } from './cni-call';
 import { dockerSocket } from './engines';
 import { pkiPaths } from './pki';
+import { shareContainerdDir } from './containerd-paths';
 
 /** The compiled agent entry point. */
 const NETPLUGIN_JS = resolve(__dirname, '../../netplugin/main.js');
@@ -76,12 +77,14 @@ export const LAB_DOCKER_NETWORKS_INTERVAL = '1';
  * `dockerNetworks`, --docker-networks against the host's private dockerd (started on demand by
  * `docker HOST`: until then the agent retries).
  */
-export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: boolean } = {}): string[] {
+export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: boolean; bgp?: boolean } = {}): string[] {
   const p = agentPaths(plan, h.name);
   const pki = pkiPaths(plan);
   const own = pki.hosts[h.name]!;
   return [
     ...hostAgentArgs(plan, h),
+    // up --bgp: routed traffic leaves through eth2, in the kernel (docs/bgp.md)
+    ...(opts.bgp ? ['--routed-uplink', ROUTED_UPLINK] : []),
     '--netmaster-grpc',
     agentNetmasters(plan, h.name).join(','),
     ...['--tls-ca', pki.ca.cert, '--tls-cert', own.cert, '--tls-key', own.key],
@@ -110,7 +113,9 @@ export function startAgent(state: LabState, h: HostPlan): number {
   mkdirSync(p.dir, { recursive: true });
   mkdirSync(resolve(p.cnmSocket, '..'), { recursive: true });
   for (const s of [p.cniSocket, p.cnmSocket]) if (existsSync(s)) rmSync(s, { force: true });
-  const pid = spawnAgent(h, agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true }), p.log);
+  // before the agent's mount namespace is made: the pods' network namespaces of containerd must reach it
+  shareContainerdDir(state.plan, h.name);
+  const pid = spawnAgent(h, agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true, bgp: state.bgp === true }), p.log);
   state.pids = [...state.pids.filter((x) => x.role !== agentRole(h.name)), { role: agentRole(h.name), pid, program: NETPLUGIN_PROGRAM }];
   saveState(state);
   return pid;

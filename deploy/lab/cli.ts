@@ -1,6 +1,6 @@
 /** `netloom-lab`: a lab of simulated hosts on one machine, each a network namespace with its own OVS. */
 import { spawnSync } from 'node:child_process';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { parseLabelPairs } from '../../lib/labels';
@@ -9,6 +9,8 @@ import { DEFAULT_LAB } from './plan';
 import { requireState, withLabLock } from './state';
 import { labRm, labRun } from './containers';
 import { labDocker, labPodman, restartDockerd } from './engines';
+import { restartContainerd } from './containerd';
+import { kubeCommands } from './kube-cli';
 import { parsePublish, type LabPortMapping } from './publish';
 import { labKubeconfig } from './kube-api';
 import {
@@ -86,13 +88,14 @@ function printStatus(s: LabStatus): void {
     out.push('');
     out.push(
       formatTable(
-        ['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'DOCKERD', 'CNI SOCKET', 'LOG'],
+        ['AGENT', 'PID', 'HEALTH', 'NETMASTER', 'DOCKERD', 'CONTAINERD', 'CNI SOCKET', 'LOG'],
         agents.map((h) => [
           `${h.name}/netplugin`,
           h.agent?.pid ?? '-',
           h.agent?.ready ? 'ready' : 'NOT READY',
           h.agent?.netmasterGrpc ?? '',
           h.agent?.dockerd ?? '-',
+          h.agent?.containerd ?? '-',
           h.agent?.cniSocket ?? '',
           h.agent?.log ?? '',
         ]),
@@ -124,12 +127,12 @@ function printStatus(s: LabStatus): void {
       ),
     );
   }
-  if (s.kube) {
+  if (s.kubeApi) {
     out.push('');
     out.push(
       formatTable(
         ['KUBERNETES API', 'PID', 'URL', 'HEALTH', 'KUBECONFIG'],
-        [['kube-apiserver', s.kube.pid ?? '-', s.kube.url, s.kube.healthy ? 'ok' : 'DOWN', s.kube.kubeconfig]],
+        [['kube-apiserver', s.kubeApi.pid ?? '-', s.kubeApi.url, s.kubeApi.healthy ? 'ok' : 'DOWN', s.kubeApi.kubeconfig]],
       ),
     );
   }
@@ -157,9 +160,10 @@ export function buildCli(): Command {
       "agents keep a Docker network NETWORK/TENANT per netloom network in their host's dockerd (netplugin --docker-networks)",
     )
     .option('--bgp', "BIRD on the tor as the hosts' BGP route reflector (AS 65000), and netmaster's matching BGP default (docs/bgp.md)")
+    .option('--containerd', "start containerd with its CRI plugin on every host (else `kube HOST ...` starts a host's on demand)")
     .option('--no-userspace-tso', "the hosts' ovs-vswitchd start without userspace TSO (every container then keeps tx checksum off)")
     .option(
-      '--kube',
+      '--kube-api',
       'a Kubernetes API (the stand-in of docs/kubernetes.md) on the lab etcd; `netloom-lab kubeconfig` prints its kubeconfig',
     )
     .action(
@@ -171,8 +175,9 @@ export function buildCli(): Command {
           agents: boolean;
           dockerNetworks?: boolean;
           bgp?: boolean;
+          containerd?: boolean;
           userspaceTso: boolean;
-          kube?: boolean;
+          kubeApi?: boolean;
         },
         cmd: Command,
       ) => {
@@ -184,7 +189,8 @@ export function buildCli(): Command {
           agents: o.agents,
           ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
           ...(o.bgp ? { bgp: true } : {}),
-          ...(o.kube ? { kube: true } : {}),
+          ...(o.containerd ? { containerd: true } : {}),
+          ...(o.kubeApi ? { kubeApi: true } : {}),
           userspaceTso: o.userspaceTso,
           progress,
         });
@@ -194,7 +200,7 @@ export function buildCli(): Command {
   program
     .command('kubeconfig')
     .description(
-      'print the path of the kubeconfig of the lab\'s Kubernetes API (labs made with up --kube): kubectl --kubeconfig "$(netloom-lab kubeconfig)" get ns',
+      'print the path of the kubeconfig of the lab\'s Kubernetes API (labs made with up --kube-api): kubectl --kubeconfig "$(netloom-lab kubeconfig)" get ns',
     )
     .action((_o: unknown, cmd: Command) => {
       process.stdout.write(`${labKubeconfig(requireState(labName(cmd)).plan)}\n`);
@@ -325,6 +331,24 @@ export function buildCli(): Command {
   );
 
   program
+    .command('kube')
+    .description(
+      "pods on HOST through its containerd's CRI, as the kubelet makes them: `kube HOST run-pod|rm-pod|pods|exec|gc ...` (`kube HOST --help`)",
+    )
+    .argument('<host>', 'host name, e.g. host1')
+    .argument('[args...]', 'the kube sub-command and its arguments')
+    .passThroughOptions()
+    .action(async (host: string, args: string[], _o: unknown, cmd: Command) => {
+      try {
+        await kubeCommands(host, () => labName(cmd)).parseAsync(args, { from: 'user' });
+      } catch (e) {
+        // commander already printed its usage error or the help
+        if (e instanceof CommanderError) process.exitCode = e.exitCode;
+        else throw e;
+      }
+    });
+
+  program
     .command('detach')
     .description('remove a container made by attach')
     .argument('<container>', 'container name')
@@ -352,10 +376,13 @@ export function buildCli(): Command {
     .command('restart')
     .description(
       'restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, `restart HOST dockerd` ' +
-        '(live restore: containers keep running), or `restart netmaster [NAME]`',
+        '(live restore: containers keep running), `restart HOST containerd` (pods keep running), or `restart netmaster [NAME]`',
     )
     .argument('<target>', 'a host name, or netmaster')
-    .argument('[what]', 'with a host: ovs, netplugin or dockerd; with netmaster: a replica name such as netmaster2 (default: all)')
+    .argument(
+      '[what]',
+      'with a host: ovs, netplugin, dockerd or containerd; with netmaster: a replica name such as netmaster2 (default: all)',
+    )
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
       if (target === 'netmaster') {
         const pids = await labRestartNetmaster(labName(cmd), what);
@@ -365,6 +392,13 @@ export function buildCli(): Command {
       if (what === 'netplugin') {
         const pid = await labRestartNetplugin(labName(cmd), target);
         progress(`${target}: netplugin restarted and ready (pid ${pid})`);
+        return;
+      }
+      if (what === 'containerd') {
+        const state = requireState(labName(cmd));
+        const h = findHost(state.plan, target);
+        const pid = await withLabLock(state.plan.dir, () => restartContainerd(requireState(labName(cmd)), h));
+        progress(`${target}: containerd restarted (pid ${pid}); its pods kept running`);
         return;
       }
       if (what === 'dockerd') {
@@ -377,7 +411,7 @@ export function buildCli(): Command {
       if (what !== 'ovs')
         throw new NetloomError(
           'INVALID_ARGUMENT',
-          `restart ${target} needs what to restart: ovs, netplugin or dockerd (got ${what ?? 'nothing'})`,
+          `restart ${target} needs what to restart: ovs, netplugin, dockerd or containerd (got ${what ?? 'nothing'})`,
           {
             field: 'what',
           },

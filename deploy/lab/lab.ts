@@ -18,6 +18,7 @@ import {
   planLab,
   validateContainerName,
   LAB_ROOT,
+  ROUTED_UPLINK,
 } from './plan';
 import { ContainerState, LabState, listLabs, loadState, newState, requireState, saveState, withLabLock } from './state';
 import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
@@ -25,6 +26,7 @@ import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from 
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
 import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, stopAgent, stopAgentGobgpd, waitAgentReady } from './agents';
 import { cleanupEngines, unmountUnder } from './engines';
+import { cleanupAllContainerd, containerdRole, ensureContainerd } from './containerd';
 import { etcdClientTls, labRestCredentials, makeLabPki, pkiPaths, writeClientConfig } from './pki';
 import { restRequest } from '../../lib/rest-request';
 import { KUBE_APISERVER_PROGRAM, KUBE_APISERVER_ROLE, kubeApiHealthy, kubeApiPaths, startKubeApi } from './kube-api';
@@ -57,8 +59,10 @@ export interface UpOptions {
   dockerNetworks?: boolean;
   /** BIRD on the tor as the hosts' route reflector, and netmaster's matching BGP default (bird.ts) */
   bgp?: boolean;
+  /** containerd with its CRI plugin on every host (containerd.ts; else started on demand by `kube HOST`) */
+  containerd?: boolean;
   /** the Kubernetes API server stand-in on the lab's etcd, and a kubeconfig for it (kube-api.ts) */
-  kube?: boolean;
+  kubeApi?: boolean;
   /**
    * every host's ovs-vswitchd starts with other_config:userspace-tso-enable=true (default true:
    * the lab owns its switches, and OVS reads the setting at start only; netplugin/agent/userspace-tso.ts)
@@ -100,10 +104,11 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       (existing.agents ?? false) === (opts.agents ?? false) &&
       (existing.dockerNetworks ?? false) === (opts.dockerNetworks ?? false) &&
       (existing.bgp ?? false) === (opts.bgp ?? false) &&
-      (existing.kube ?? false) === (opts.kube ?? false) &&
+      (existing.kubeApi ?? false) === (opts.kubeApi ?? false) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
+      if (opts.containerd) await withLabLock(existing.plan.dir, () => startContainerds(requireState(opts.name, root), progress));
       return existing;
     }
     progress(`replacing the existing lab "${opts.name}"`);
@@ -147,6 +152,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       plan.hosts.map(async (h) => {
         await plugIntoUnderlay(plan, h.netns, 'eth0', h.mgmtPeer, 'br-mgmt', `${h.mgmtIp}/${plan.prefixLen}`);
         await plugIntoUnderlay(plan, h.netns, 'eth1', h.dataPeer, 'br-data', undefined);
+        // the routed uplink: routed traffic stays in the kernel, eth1 belongs to the userspace br-phy (docs/bgp.md)
+        if (opts.bgp) await plugIntoUnderlay(plan, h.netns, ROUTED_UPLINK, h.routedPeer, 'br-data', `${h.routedIp}/32`);
       }),
     );
     for (const h of plan.hosts) state.ovsDirs.push(h.ovsDir);
@@ -183,8 +190,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
       progress(`${nm.name}: REST ${nm.url}`);
     }
-    if (opts.kube) {
-      state.kube = true;
+    if (opts.kubeApi) {
+      state.kubeApi = true;
       saveState(state);
       const pid = await startKubeApi(plan, etcdEndpoints(plan));
       state.pids.push({ role: KUBE_APISERVER_ROLE, pid, program: KUBE_APISERVER_PROGRAM });
@@ -213,6 +220,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       await Promise.all(plan.hosts.map((h) => waitAgentReady(state, h.name)));
       for (const h of plan.hosts) progress(`${h.name}: netplugin ready (CNI ${agentPaths(plan, h.name).cniSocket})`);
     }
+    if (opts.containerd) await startContainerds(state, progress);
     state.complete = true;
     saveState(state);
     progress(`lab "${plan.name}" is up`);
@@ -222,6 +230,12 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     await labDown(opts.name, { root, progress: quiet });
     throw e;
   }
+}
+
+/** containerd with its CRI plugin on every host of the lab (each started unless it answers). */
+async function startContainerds(state: LabState, progress: Progress): Promise<void> {
+  for (const h of state.plan.hosts) await ensureContainerd(state, h);
+  progress(`containerd with its CRI plugin on ${state.plan.hosts.length} host(s)`);
 }
 
 /**
@@ -300,6 +314,7 @@ export async function labDown(name: string, opts: { root?: string; progress?: Pr
   }
   // container engines first (their containers are DELeted while the agents still answer), then
   // the agents, then the rest in reverse order of start
+  await cleanupAllContainerd(state, progress);
   await cleanupEngines(state);
   for (const p of state.pids.filter((x) => x.program === NETPLUGIN_PROGRAM)) await stopProcess(p.pid, p.program);
   // the agents' gobgpd outlive them on purpose (BGP sessions survive an agent restart)
@@ -346,7 +361,15 @@ export interface HostStatus {
   pids: { ovsdbServer: number | null; ovsVswitchd: number | null };
   healthy: boolean;
   /** the host's netplugin (absent in a lab without agents) */
-  agent?: { pid: number | null; ready: boolean; netmasterGrpc: string; cniSocket: string; log: string; dockerd: number | null };
+  agent?: {
+    pid: number | null;
+    ready: boolean;
+    netmasterGrpc: string;
+    cniSocket: string;
+    log: string;
+    dockerd: number | null;
+    containerd: number | null;
+  };
 }
 
 export interface LabStatus {
@@ -358,8 +381,8 @@ export interface LabStatus {
   containers: ContainerState[];
   etcd: { endpoints: string[]; members: Array<{ name: string; pid: number | null; endpoint: string; healthy: boolean }> };
   netmasters: Array<{ name: string; pid: number | null; url: string; healthy: boolean }>;
-  /** the Kubernetes API (labs made with --kube) */
-  kube?: { url: string; kubeconfig: string; pid: number | null; healthy: boolean };
+  /** the Kubernetes API (labs made with --kube-api) */
+  kubeApi?: { url: string; kubeconfig: string; pid: number | null; healthy: boolean };
 }
 
 /** The tor's BIRD (labs made with --bgp): its sessions, one per host. */
@@ -438,11 +461,11 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
         return { name: nm.name, pid: rec && isAlive(rec.pid) ? rec.pid : null, url: nm.url, healthy: await netmasterHealthy(plan, nm.url) };
       }),
     ),
-    ...(state.kube ? { kube: await kubeStatus(state) } : {}),
+    ...(state.kubeApi ? { kubeApi: await kubeApiStatus(state) } : {}),
   };
 }
 
-async function kubeStatus(state: LabState): Promise<NonNullable<LabStatus['kube']>> {
+async function kubeApiStatus(state: LabState): Promise<NonNullable<LabStatus['kubeApi']>> {
   const rec = state.pids.find((p) => p.role === KUBE_APISERVER_ROLE);
   const paths = kubeApiPaths(state.plan);
   return {
@@ -461,7 +484,7 @@ export async function labHealthy(state: LabState): Promise<boolean> {
       s.etcd.members.every((m) => m.healthy) &&
       s.netmasters.every((m) => m.healthy) &&
       (s.tor.bird?.healthy ?? true) &&
-      (s.kube?.healthy ?? true)
+      (s.kubeApi?.healthy ?? true)
     );
   } catch {
     return false;
@@ -669,6 +692,7 @@ async function agentStatus(state: LabState, h: HostPlan): Promise<NonNullable<Ho
   const alive = rec !== undefined && isAlive(rec.pid);
   const p = agentPaths(state.plan, h.name);
   const dockerd = state.pids.find((x) => x.role === `${h.name}/dockerd`);
+  const containerd = state.pids.find((x) => x.role === containerdRole(h.name));
   return {
     pid: alive ? rec.pid : null,
     ready: alive && (await agentReady(state.plan, h.name)),
@@ -676,6 +700,7 @@ async function agentStatus(state: LabState, h: HostPlan): Promise<NonNullable<Ho
     cniSocket: p.cniSocket,
     log: p.log,
     dockerd: dockerd && isAlive(dockerd.pid) ? dockerd.pid : null,
+    containerd: containerd && isAlive(containerd.pid) ? containerd.pid : null,
   };
 }
 

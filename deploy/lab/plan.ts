@@ -7,7 +7,8 @@
  *                               │  underlay netns: Linux bridges br-mgmt and br-data
  *   hostN netns: eth0 ──────────┤  (br-mgmt carries control traffic: etcd, netmaster, agents)
  *                eth1 ──────────┤  (br-data carries the fabric: VLAN-tagged frames, VXLAN, BGP)
- *   tor netns:   eth0 ──────────┘  (on br-data; the BGP peer of later issues)
+ *                eth2 ──────────┤  (up --bgp only: on br-data too, the kernel's routed uplink)
+ *   tor netns:   eth0 ──────────┘  (on br-data; BIRD, the hosts' BGP peer, with up --bgp)
  */
 import { NetloomError } from '../../lib/errors';
 import { DEFAULT_LAB, DEFAULT_LAB_ROOT, isLabName, labClientConfigFile, labDir, labNetmasterUrlFile } from '../../lib/lab-paths';
@@ -15,6 +16,10 @@ import { DEFAULT_LAB, DEFAULT_LAB_ROOT, isLabName, labClientConfigFile, labDir, 
 export { DEFAULT_LAB };
 export const LAB_ROOT = process.env.NETLOOM_LAB_ROOT ?? DEFAULT_LAB_ROOT;
 export const MAX_HOSTS = 50;
+/** host i's routed uplink address is .(100 + i) of the data subnet (hosts take .1-.50, the tor .254) */
+const ROUTED_IP_BASE = 100;
+/** the routed uplink's name in a lab host (up --bgp) */
+export const ROUTED_UPLINK = 'eth2';
 
 export interface LabPlanInput {
   name: string;
@@ -40,9 +45,15 @@ export interface HostPlan {
   netns: string;
   mgmtIp: string;
   dataIp: string;
-  /** underlay-side veth names for eth0 (mgmt) and eth1 (data) */
+  /**
+   * up --bgp: the address of eth2, the routed uplink (netplugin --routed-uplink): a /32 in the data
+   * subnet, so that the data subnet's connected route stays on br-phy (docs/bgp.md)
+   */
+  routedIp: string;
+  /** underlay-side veth names for eth0 (mgmt), eth1 (data) and eth2 (routed uplink) */
   mgmtPeer: string;
   dataPeer: string;
+  routedPeer: string;
   ovsDir: string;
 }
 
@@ -122,8 +133,10 @@ export function planLab(input: LabPlanInput, root: string = LAB_ROOT): LabPlan {
       netns: `${prefix}${name}`,
       mgmtIp: `${mgmtNet}.${i}`,
       dataIp: `${dataNet}.${i}`,
+      routedIp: `${dataNet}.${ROUTED_IP_BASE + i}`,
       mgmtPeer: `${prefix}${name}-m`,
       dataPeer: `${prefix}${name}-d`,
+      routedPeer: `${prefix}${name}-r`,
       ovsDir: `${dir}/hosts/${name}/ovs`,
     });
   }

@@ -43,12 +43,16 @@ export interface LabState {
   dockerNetworks?: boolean;
   /** true when the tor runs BIRD as the hosts' route reflector (up --bgp) */
   bgp?: boolean;
-  /** true when the lab runs the Kubernetes API server stand-in (up --kube) */
-  kube?: boolean;
+  /** true when the lab runs the Kubernetes API server stand-in (up --kube-api) */
+  kubeApi?: boolean;
   /** hosts where `podman` ran (their containers are removed on down) */
   podmanHosts?: string[];
   /** podman/libcni directories outside the lab dir that did not exist before the lab's first podman */
   podmanMade?: string[];
+  /** hosts where `kube` (or up --containerd) started containerd (their pods are removed on down) */
+  containerdHosts?: string[];
+  /** whether /run/containerd (where containerd 1.6 puts its shims' sockets) did not exist before the lab's first containerd */
+  containerdMadeRun?: boolean;
   /** the test run that made this lab (NETLOOM_TEST_RUN), so its cleanup touches no other lab */
   testRun?: string;
 }

@@ -9,6 +9,8 @@ import { endpointGroupKind } from './endpoint-group';
 import { extContractsGroupKind } from './ext-contracts-group';
 import { externalEndpointKind } from './external-endpoint';
 import { globalKind } from './global';
+import { kubeNamespaceKind } from './kube-namespace';
+import { kubeNetworkPolicyKind } from './kube-network-policy';
 import { networkKind } from './network';
 import { netprofileKind } from './netprofile';
 import { policyKind } from './policy';
@@ -31,6 +33,8 @@ export const KINDS = {
   serviceLB: serviceLBKind,
   extContractsGroup: extContractsGroupKind,
   externalEndpoint: externalEndpointKind,
+  kubeNetworkPolicy: kubeNetworkPolicyKind,
+  kubeNamespace: kubeNamespaceKind,
 } as const;
 
 export type KindName = keyof typeof KINDS;

@@ -28,6 +28,8 @@ export interface KindDescriptor<S extends z.ZodObject = z.ZodObject> {
   label: string;
   /** the fields whose values, joined by ':', make the key (`t1:net1`); a singleton's is its fixed `name` */
   key: readonly string[];
+  /** the longest a key part may be (default LIMITS.name: Contiv's names; Kubernetes names are longer) */
+  keyMax?: number;
   /** `tenant`: lives in a tenant (the key starts with the tenant name); `global`: outside tenants */
   scope: 'tenant' | 'global';
   /**
@@ -37,6 +39,11 @@ export interface KindDescriptor<S extends z.ZodObject = z.ZodObject> {
   parent?: string;
   /** always exists (created at start, changed by POST) and can never be deleted */
   permanent?: boolean;
+  /**
+   * Objects another system is the source of (written by netmaster itself, never over REST): REST
+   * lists and inspects them and answers a write with 405 naming this source.
+   */
+  readOnlySource?: string;
   /** the config's schema: Contiv's field names and defaults */
   schema: (z: Zod, f: Fields) => S;
   /** fields naming other objects (beyond the tenant), in the order their checks run */
@@ -67,8 +74,11 @@ export interface Column {
   /** the dashes under the header (Contiv's were not always as long as the header) */
   underline: string;
   field: string;
-  /** `text` as is (the default), `int` a number (missing is 0), `list` names joined by commas */
-  format?: 'text' | 'int' | 'list';
+  /**
+   * `text` as is (the default), `int` a number (missing is 0), `list` names joined by commas,
+   * `bool` true or false, `labels` an object's `key=value` pairs joined by commas
+   */
+  format?: 'text' | 'int' | 'list' | 'bool' | 'labels';
 }
 
 /** How netctl shows and sends objects of a kind. */

@@ -10,6 +10,12 @@ export interface ClusterIndex {
   epsByGroup: Map<string, Set<string>>;
   /** homing host -> endpoint ids */
   epsByHost: Map<string, Set<string>>;
+  /** tenant -> the ids of its pod endpoints (issue 19: the views of its pods' hosts hold them all) */
+  podsByTenant: Map<string, Set<string>>;
+  /** network key -> the ids of its pod endpoints */
+  podsByNet: Map<string, Set<string>>;
+  /** tenant -> the networks that have a pod endpoint (those views carry these networks) */
+  podNetsByTenant: Map<string, Set<string>>;
   /** owning host -> block ids (`<tenant:network>/<cidr>`, cluster.ts blockIdOf) */
   blocksByHost: Map<string, Set<string>>;
   /** policy key (tenant:policy) -> rule object keys */
@@ -32,6 +38,9 @@ export function emptyIndex(): ClusterIndex {
     epsByNet: new Map(),
     epsByGroup: new Map(),
     epsByHost: new Map(),
+    podsByTenant: new Map(),
+    podsByNet: new Map(),
+    podNetsByTenant: new Map(),
     blocksByHost: new Map(),
     rulesByPolicy: new Map(),
     netsByTenant: new Map(),
@@ -67,6 +76,8 @@ export interface IndexedEndpoint {
   tenantName: string;
   groupName?: string;
   homingHost: string;
+  /** set on the endpoint of a Kubernetes pod */
+  pod?: object | undefined;
 }
 
 export function indexEndpoint(ix: ClusterIndex, id: string, e: IndexedEndpoint, add: boolean): void {
@@ -74,4 +85,17 @@ export function indexEndpoint(ix: ClusterIndex, id: string, e: IndexedEndpoint, 
   op(ix.epsByNet, e.network, id);
   if (e.groupName) op(ix.epsByGroup, `${e.tenantName}:${e.groupName}`, id);
   op(ix.epsByHost, e.homingHost, id);
+  if (e.pod) {
+    op(ix.podsByTenant, e.tenantName, id);
+    op(ix.podsByNet, e.network, id);
+    // a network is a pod network while it has a pod endpoint
+    const has = ix.podsByNet.has(e.network);
+    if (has) addTo(ix.podNetsByTenant, e.tenantName, e.network);
+    else removeFrom(ix.podNetsByTenant, e.tenantName, e.network);
+  }
+}
+
+/** The networks of `tenant` that have a pod endpoint, as one comparable text. */
+export function podNetsText(ix: ClusterIndex, tenant: string): string {
+  return [...membersOf(ix.podNetsByTenant, tenant)].sort().join(' ');
 }

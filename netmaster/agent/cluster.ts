@@ -9,7 +9,7 @@ import type { EtcdKV } from '../store/kv';
 import { checkEndpoint, checkIntent } from '../store/stored-values';
 import { layout } from '../store/layout';
 import { agentLayout, type AgentRecord } from '../store/agent-layout';
-import { addTo, emptyIndex, indexEndpoint, removeFrom, type ClusterIndex } from './cluster-index';
+import { addTo, emptyIndex, indexEndpoint, membersOf, podNetsText, removeFrom, type ClusterIndex } from './cluster-index';
 import { blockKeys, parseBlockKey } from '../service/block-keys';
 import { blockCidr } from '../service/block-plan';
 import { readBlockValue } from '../service/blocks';
@@ -205,7 +205,8 @@ export function applyKey(state: ClusterState, key: string, value: string | undef
 
 /** One key of the cluster that changed, with its value before and after (what view-engine.ts reacts to). */
 export type KeyChange =
-  | { kind: 'endpoint'; id: string; before?: Endpoint; after?: Endpoint }
+  /** `podNets`: the set of networks of a tenant that have a pod endpoint changed (index podNetsByTenant) */
+  | { kind: 'endpoint'; id: string; before?: Endpoint; after?: Endpoint; podNets?: true }
   | { kind: 'object'; type: ObjectType; key: string; before?: StoredIntent; after?: StoredIntent }
   | { kind: 'agent'; host: string; before?: AgentRecord; after?: AgentRecord }
   | { kind: 'tenantId'; tenant: string }
@@ -238,9 +239,23 @@ export function applyKeyChange(
   const ck = parseClusterKey(key);
   if (!ck) return undefined;
   const before = valueAt(state, ck);
+  // the pod networks of the tenants of a pod endpoint before (the views of their pods carry them)
+  const podTenants = ck.kind === 'endpoint' && (before as Endpoint | undefined)?.pod ? [(before as Endpoint).tenantName] : [];
+  const podNetsBefore = podTenants.map((t) => podNetsText(state.index, t));
   applyParsed(state, ck, key, value, modRevision, bad);
   if (ck.kind === 'tenantId') return ck;
-  return { ...ck, before, after: valueAt(state, ck) } as KeyChange;
+  const after = valueAt(state, ck);
+  const change = { ...ck, before, after } as KeyChange;
+  if (ck.kind === 'endpoint') {
+    const e = after as Endpoint | undefined;
+    // the tenant it was a pod of: compared; another tenant (or none before): its networks changed
+    // when this pod is now the only one of its network
+    const podNetsChanged =
+      podTenants.some((t, i) => podNetsText(state.index, t) !== podNetsBefore[i]) ||
+      (e?.pod !== undefined && e.tenantName !== podTenants[0] && membersOf(state.index.podsByNet, e.network).size === 1);
+    if (podNetsChanged) (change as { podNets?: true }).podNets = true;
+  }
+  return change;
 }
 
 const policyOfRule = (config: Record<string, unknown>): string => `${String(config.tenantName)}:${String(config.policyName)}`;

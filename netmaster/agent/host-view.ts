@@ -16,6 +16,9 @@
  *   carries, each with its owner's VTEP; a host owning a block of a network carries that network
  *   (and its endpoints, as if it had one there), so its agent can allocate there alone. A network
  *   carries its effective block prefix (service/block-prefix.ts).
+ * - Kubernetes (issue 19): a host with a local pod endpoint gets every NetworkPolicy and namespace
+ *   (kube-view.ts) and every pod endpoint of the tenants of its pods, with their networks (a
+ *   policy's peers may name pods of any network of the tenant).
  * A host with no endpoint and no block gets the global settings (and its Bgp object) only.
  *
  * Ids: networkId is the VNI for VXLAN and 0x1000000|VLAN for VLAN (tags are unique per encap, so
@@ -52,6 +55,8 @@ import { networkIdOf, networkMessage, VLAN_NETWORK_ID_BASE } from './network-loo
 import { serviceMessage } from './service-view';
 import { effectiveBgp } from './bgp-view';
 import { isRoutedNetwork } from '../../lib/bgp/settings';
+import { podMessage } from '../kube/pod';
+import { kubeLists } from './kube-view';
 import { tagInUse } from '../model/network-tag';
 
 export type { HostState };
@@ -195,8 +200,13 @@ export interface HostParts {
   groups: EndpointGroup[];
   policies: Policy[];
   profiles: NetProfile[];
-  /** endpoints of these networks and groups enter the view (when usable and reachable) */
-  sources: { nets: Set<string>; groups: Set<string> };
+  /**
+   * endpoints of these networks and groups, and the pod endpoints of these tenants, enter the view
+   * (when usable and reachable)
+   */
+  sources: { nets: Set<string>; groups: Set<string>; podTenants: Set<string> };
+  /** it has a local pod endpoint: the view holds every Kubernetes NetworkPolicy and namespace */
+  kube: boolean;
   /** the keys of the services in the view, sorted (their messages follow their providers: service-view.ts) */
   services: string[];
   /** address blocks: its own and those of the networks it carries, by network then cidr */
@@ -343,7 +353,9 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
         if (g && usableGrp(`${tenant}:${g}`)) referencedGroups.add(`${tenant}:${g}`);
     }
   }
-  const sources = { nets: new Set(netKeys), groups: new Set(referencedGroups) };
+  // pods (issue 19): every pod endpoint of the tenants of its local pods enters, with its network
+  const podTenants = new Set(local.filter((e) => e.pod !== undefined).map((e) => e.tenantName));
+  const sources = { nets: new Set(netKeys), groups: new Set(referencedGroups), podTenants };
   // routed networks (BGP mode): every tenant's routed subnets, without their endpoints, so that the
   // agent's nftables keeps tenants apart (traffic from another tenant's routed subnet is dropped)
   const routed = (k: string): boolean => {
@@ -357,6 +369,10 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
   for (const gk of referencedGroups) {
     const g = groups.get(gk)?.config;
     if (g) netKeys.add(`${g.tenantName}:${g.networkName}`);
+  }
+  for (const t of podTenants) {
+    r.add(`podnets:${t}`);
+    for (const k of membersOf(ix.podNetsByTenant, t)) if (usable(k)) netKeys.add(k);
   }
   // the networks rules name (their subnets resolve the rules), without their endpoints
   for (const [pk, list] of rulesOf) {
@@ -429,6 +445,7 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     policies: outPolicies.sort(byKey((p) => p.key)),
     profiles: outProfiles.sort(byKey((p) => p.key)),
     sources,
+    kube: podTenants.size > 0,
     services: serviceKeys.sort(),
     blocks: [...outBlocks.values()].sort((a, b) =>
       a.network !== b.network ? (a.network < b.network ? -1 : 1) : a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0,
@@ -533,13 +550,21 @@ export class ViewMembership {
   }
 
   has(e: Endpoint): boolean {
-    if (!this.sources.nets.has(e.network) && !(e.group !== '' && this.sources.groups.has(e.group))) return false;
+    if (
+      !this.sources.nets.has(e.network) &&
+      !(e.group !== '' && this.sources.groups.has(e.group)) &&
+      !(e.pod !== null && this.sources.podTenants.has(tenantOfNetwork(e.network)))
+    )
+      return false;
     if (!this.net(e.network)) return false;
     if (e.group !== '' && !this.group(e.group)) return false;
     if (e.host === this.host || configs<StoredNetwork>(this.cluster, 'network').get(e.network)?.config.encap !== 'vxlan') return true;
     return e.vtepIp !== '' && e.vtepIp !== this.ownVtep;
   }
 }
+
+/** The tenant of a network key (`tenant:network`). */
+const tenantOfNetwork = (netKey: string): string => netKey.slice(0, netKey.indexOf(':'));
 
 /** Endpoint messages: the same for every host, built once per stored endpoint and VTEP. */
 const endpointMessages = new WeakMap<object, { vtep: string; msg: Endpoint }>();
@@ -567,7 +592,7 @@ export function endpointMessage(cluster: ClusterState, id: string): Endpoint | u
     labels: { ...(e.labels ?? {}) },
     revision: entry.modRevision,
     external: e.external === true,
-    pod: null,
+    pod: e.pod ? podMessage(e.pod) : null,
   };
   endpointMessages.set(entry, { vtep, msg });
   return msg;
@@ -578,6 +603,7 @@ export function sourceEndpointIds(cluster: ClusterState, sources: HostParts['sou
   const ids = new Set<string>();
   for (const n of sources.nets) for (const id of membersOf(cluster.index.epsByNet, n)) ids.add(id);
   for (const g of sources.groups) for (const id of membersOf(cluster.index.epsByGroup, g)) ids.add(id);
+  for (const t of sources.podTenants) for (const id of membersOf(cluster.index.podsByTenant, t)) ids.add(id);
   return ids;
 }
 
@@ -611,10 +637,13 @@ export function computeHostView(cluster: ClusterState, host: string): HostState 
     bgp: parts.bgp,
     services: parts.services.flatMap((k) => serviceMessage(cluster, k) ?? []),
     blocks: parts.blocks,
-    // issue 19: Kubernetes NetworkPolicies and namespaces are not in netmaster's views yet
-    kubePolicies: [],
-    kubeNamespaces: [],
+    ...(parts.kube ? kubeListsOf(cluster) : { kubePolicies: [], kubeNamespaces: [] }),
   };
+}
+
+function kubeListsOf(cluster: ClusterState): Pick<HostState, 'kubePolicies' | 'kubeNamespaces'> {
+  const l = kubeLists(cluster);
+  return { kubePolicies: l.policies, kubeNamespaces: l.namespaces };
 }
 
 /** The empty state (before anything was received). */

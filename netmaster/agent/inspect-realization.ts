@@ -7,7 +7,8 @@
  * compiled from the view its host is sent, with the agent's own compiler (lib/policy).
  */
 import { systemClock, type Clock } from '../../lib/clock';
-import { compileContiv, contivRuleId } from '../../lib/policy/contiv';
+import { compilePolicy } from '../../lib/policy/compile';
+import { contivRuleId } from '../../lib/policy/contiv';
 import type { DirectionPolicy, PolicyRule } from '../../lib/policy/model';
 import type { Rule as StoredRule } from '../model/schemas';
 import type { EffectiveRules, RealizationReads } from '../service/realization';
@@ -94,7 +95,7 @@ export class InspectRealization implements RealizationReads {
     const cluster = await this.current();
     const host = cluster.endpoints.get(endpointId)?.ep.homingHost;
     if (!host) return undefined;
-    const compiled = compileContiv(computeHostView(cluster, host), host).find((p) => p.endpoint === endpointId);
+    const compiled = compilePolicy(computeHostView(cluster, host), host).find((p) => p.endpoint === endpointId);
     if (!compiled) return undefined;
     return { host, ingress: ordered(compiled.ingress), egress: ordered(compiled.egress) };
   }

@@ -13,10 +13,33 @@ import { emptyHostView, type HostState } from './host-view';
 import { memoJson } from './view-diff';
 import { kindOfKey } from './view-engine';
 
-type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'vteps' | 'blocks' | 'endpoints' | 'services';
+type ListKind =
+  | 'tenants'
+  | 'networks'
+  | 'groups'
+  | 'policies'
+  | 'profiles'
+  | 'vteps'
+  | 'blocks'
+  | 'endpoints'
+  | 'services'
+  | 'kubeNamespaces'
+  | 'kubePolicies';
 
 /** The lists in the order the agent can apply them one part at a time. */
-const LISTS: readonly ListKind[] = ['tenants', 'networks', 'groups', 'policies', 'profiles', 'vteps', 'blocks', 'endpoints', 'services'];
+const LISTS: readonly ListKind[] = [
+  'tenants',
+  'networks',
+  'groups',
+  'policies',
+  'profiles',
+  'vteps',
+  'blocks',
+  'endpoints',
+  'services',
+  'kubeNamespaces',
+  'kubePolicies',
+];
 
 /** Headroom for the update's own fields and the encoding of list entries. */
 const OVERHEAD = 64;

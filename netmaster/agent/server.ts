@@ -16,6 +16,7 @@ import { loadAgentProto } from '../../proto/loader';
 import type { AgentHandlers } from '../../proto/gen/netloom/v1/Agent';
 import type { Endpoint as ProtoEndpoint } from '../../proto/gen/netloom/v1/Endpoint';
 import type { CreateEndpointRequest__Output } from '../../proto/gen/netloom/v1/CreateEndpointRequest';
+import { podBodyOf, podMessage } from '../kube/pod';
 import type { DeleteEndpointRequest__Output } from '../../proto/gen/netloom/v1/DeleteEndpointRequest';
 import type { ListNetworksRequest__Output } from '../../proto/gen/netloom/v1/ListNetworksRequest';
 import type { SetEndpointLabelsRequest__Output } from '../../proto/gen/netloom/v1/SetEndpointLabelsRequest';
@@ -138,6 +139,7 @@ export function toProtoEndpoint(e: Endpoint, vtepIp = ''): ProtoEndpoint {
     labels: { ...e.labels },
     revision: '0',
     external: e.external === true,
+    pod: e.pod ? podMessage(e.pod) : null,
   };
 }
 
@@ -164,6 +166,7 @@ export function endpointBodyOf(r: CreateEndpointRequest__Output, vtepIp: string)
     containerName: r.containerName,
     idempotencyKey: r.idempotencyKey,
     ipAddress: r.requestedIp,
+    ...(r.pod ? { pod: podBodyOf(r.pod) } : {}),
   };
 }
 

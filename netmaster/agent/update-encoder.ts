@@ -28,6 +28,8 @@ const STATE_LISTS = [
   ['vteps', 8, 'Vtep'],
   ['services', 10, 'ServiceLB'],
   ['blocks', 11, 'AddressBlock'],
+  ['kubePolicies', 12, 'KubeNetworkPolicy'],
+  ['kubeNamespaces', 13, 'KubeNamespace'],
 ] as const;
 
 const SNAPSHOT_REASONS: Record<string, number> = { INITIAL: 0, COMPACTED: 1, RESYNC: 2 };

@@ -2,9 +2,11 @@
  * The difference between two host views as `Change` messages (pure). Every object of a view has a
  * key (`objectKeys`): `global`, `bgp`, `tenant/<name>`, `network/<tenant:net>`,
  * `group/<tenant:group>`, `policy/<tenant:policy>`, `profile/<tenant:profile>`, `endpoint/<id>`,
- * `vtep/<host>`, `block/<tenant:network>/<cidr>`, `service/<tenant:service>`. An object that is new or differs in any field is sent whole (put); one that is
+ * `vtep/<host>`, `block/<tenant:network>/<cidr>`, `service/<tenant:service>`,
+ * `kubeNamespace/<name>`, `kubePolicy/<namespace>/<name>`. An object that is new or differs in any field is sent whole (put); one that is
  * gone is sent as a delete carrying only its key. Puts come in dependency order (global, tenants,
- * networks, groups, policies, profiles, vteps, endpoints, services, bgp) and deletes in the reverse order,
+ * networks, groups, policies, profiles, vteps, endpoints, services, bgp, Kubernetes namespaces and
+ * NetworkPolicies) and deletes in the reverse order,
  * after the puts, so a consumer applying them one by one never holds a dangling reference.
  */
 import type { Change } from '../../proto/gen/netloom/v1/Change';
@@ -32,6 +34,8 @@ export function objectKeys(state: HostState): Item[] {
   for (const e of state.endpoints) out.push({ key: `endpoint/${e.id}`, kind: 'endpoint', value: e });
   for (const s of state.services) out.push({ key: `service/${s.key}`, kind: 'service', value: s });
   if (state.bgp) out.push({ key: 'bgp', kind: 'bgp', value: state.bgp });
+  for (const n of state.kubeNamespaces) out.push({ key: `kubeNamespace/${n.key}`, kind: 'kubeNamespace', value: n });
+  for (const p of state.kubePolicies) out.push({ key: `kubePolicy/${p.key}`, kind: 'kubePolicy', value: p });
   return out;
 }
 

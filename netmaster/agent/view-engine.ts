@@ -10,7 +10,11 @@
  * - `srcNet` / `srcGrp`: the networks and groups whose endpoints enter a view;
  * - `carriedViewers`: hosts whose view holds a group only through its endpoints;
  * - `svcViewers`: the hosts whose view holds a service (its providers follow endpoints: an
- *   endpoint that is or was a provider refreshes the service in exactly those views).
+ *   endpoint that is or was a provider refreshes the service in exactly those views);
+ * - `srcPod`: the tenants whose pod endpoints enter a view (issue 19: its host has a pod there);
+ * - `kubeViewers`: the hosts with a local pod, whose views hold every Kubernetes NetworkPolicy and
+ *   namespace (kube-view.ts): a changed one is one key marked in each of those views, no host
+ *   part is recomputed.
  * (A VTEP is needed by the views that hold its host's endpoints: those come from the sources.)
  * A change of the cluster (`apply`, one etcd batch) looks its keys up there and touches only the
  * hosts concerned: a rule recomputes the host parts of the hosts whose groups use its policy; an
@@ -38,12 +42,26 @@ import {
 } from './host-view';
 import { memoJson } from './view-diff';
 import { serviceMessage, servicesTouchedBy, type ServiceLB } from './service-view';
+import { kubeLists, kubeNamespaceViewKey, kubePolicyViewKey, kubeValueOf, kubeViewKeys } from './kube-view';
 import type { Change } from '../../proto/gen/netloom/v1/Change';
 import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/Endpoint';
 import type { EndpointGroup__Output as EndpointGroup } from '../../proto/gen/netloom/v1/EndpointGroup';
 import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
 
-export type ViewKind = 'global' | 'tenant' | 'network' | 'group' | 'policy' | 'profile' | 'vtep' | 'block' | 'endpoint' | 'service' | 'bgp';
+export type ViewKind =
+  | 'global'
+  | 'tenant'
+  | 'network'
+  | 'group'
+  | 'policy'
+  | 'profile'
+  | 'vtep'
+  | 'block'
+  | 'endpoint'
+  | 'service'
+  | 'bgp'
+  | 'kubeNamespace'
+  | 'kubePolicy';
 
 /** Dependency order: puts go in this order, deletes in the reverse one. */
 const KIND_ORDER: Record<ViewKind, number> = {
@@ -58,6 +76,8 @@ const KIND_ORDER: Record<ViewKind, number> = {
   endpoint: 8,
   service: 9,
   bgp: 10,
+  kubeNamespace: 11,
+  kubePolicy: 12,
 };
 
 export function kindOfKey(key: string): ViewKind {
@@ -87,6 +107,8 @@ class HostView {
   carried = new Map<string, EndpointGroup>();
   /** the services of the view by key */
   services = new Map<string, ServiceLB>();
+  /** it has a local pod: it holds every Kubernetes NetworkPolicy and namespace */
+  kube = false;
   deps = new Set<string>();
   readonly subs = new Set<ViewSubscriber>();
   constructor(readonly host: string) {}
@@ -151,6 +173,10 @@ export class ViewEngine {
   private readonly srcGrp = new Map<string, Set<string>>();
   private readonly carriedViewers = new Map<string, Set<string>>();
   private readonly svcViewers = new Map<string, Set<string>>();
+  private readonly srcPod = new Map<string, Set<string>>();
+  private readonly kubeViewers = new Set<string>();
+  /** the Kubernetes lists every view with pods shares, until a policy or namespace changes */
+  private kubeCache: ReturnType<typeof kubeLists> | undefined;
   readonly stats: EngineStats = { hostParts: 0, endpointLayers: 0, endpointChecks: 0, batches: 0, merged: 0 };
   /** changes handed over by `enqueue`, not applied yet */
   private pending: KeyChange[] = [];
@@ -165,14 +191,25 @@ export class ViewEngine {
   }
 
   /** Entries of the indexes (all zero once every stream closed: nothing outlives its views). */
-  indexSizes(): { deps: number; srcNet: number; srcGrp: number; carried: number; services: number; pending: number } {
+  indexSizes(): {
+    deps: number;
+    srcNet: number;
+    srcGrp: number;
+    srcPod: number;
+    carried: number;
+    services: number;
+    kube: number;
+    pending: number;
+  } {
     const size = (m: Map<string, Set<string>>) => [...m.values()].reduce((n, s) => n + s.size, 0);
     return {
       deps: size(this.depIndex),
       srcNet: size(this.srcNet),
       srcGrp: size(this.srcGrp),
+      srcPod: size(this.srcPod),
       carried: size(this.carriedViewers),
       services: size(this.svcViewers),
+      kube: this.kubeViewers.size,
       pending: this.pending.length,
     };
   }
@@ -223,6 +260,8 @@ export class ViewEngine {
     for (const d of v.deps) removeFrom(this.depIndex, d, v.host);
     for (const n of v.parts?.sources.nets ?? []) removeFrom(this.srcNet, n, v.host);
     for (const g of v.parts?.sources.groups ?? []) removeFrom(this.srcGrp, g, v.host);
+    for (const t of v.parts?.sources.podTenants ?? []) removeFrom(this.srcPod, t, v.host);
+    this.kubeViewers.delete(v.host);
     for (const g of v.carried.keys()) removeFrom(this.carriedViewers, g, v.host);
     for (const k of v.services.keys()) removeFrom(this.svcViewers, k, v.host);
   }
@@ -247,9 +286,14 @@ export class ViewEngine {
       bgp: p.bgp,
       services: [...v.services.values()].sort(byKeyOf((s) => s.key)),
       blocks: p.blocks,
-      kubePolicies: [],
-      kubeNamespaces: [],
+      ...(v.kube ? this.kubeState() : { kubePolicies: [], kubeNamespaces: [] }),
     };
+  }
+
+  /** Every Kubernetes NetworkPolicy and namespace, sorted (shared until one changes). */
+  private kubeState(): Pick<HostState, 'kubePolicies' | 'kubeNamespaces'> {
+    if (!this.kubeCache) this.kubeCache = kubeLists(this.cluster());
+    return { kubePolicies: this.kubeCache.policies, kubeNamespaces: this.kubeCache.namespaces };
   }
 
   /** The current value of one key of a tracked host's view (undefined: not in it). */
@@ -265,6 +309,7 @@ export class ViewEngine {
     if (kind === 'vtep') return v.vteps.get(rest);
     if (kind === 'group') return v.carried.get(rest);
     if (kind === 'service') return v.services.get(rest);
+    if (kind === 'kubePolicy' || kind === 'kubeNamespace') return v.kube ? kubeValueOf(this.cluster(), key) : undefined;
     return undefined;
   }
 
@@ -288,6 +333,7 @@ export class ViewEngine {
   /** Every tracked view again from scratch (the cache reloaded the whole cluster). */
   reload(): void {
     this.pending = [];
+    this.kubeCache = undefined;
     for (const v of this.views.values()) this.recompute(v, true);
   }
 
@@ -311,7 +357,11 @@ export class ViewEngine {
     const endpointTouches = (e: StoredEndpoint, id: string, vtepToo: boolean) => {
       if (this.views.has(e.homingHost)) parts.add(e.homingHost);
       const g = groupKeyOf(e);
-      for (const hosts of [membersOf(this.srcNet, e.network), g !== '' ? membersOf(this.srcGrp, g) : undefined]) {
+      for (const hosts of [
+        membersOf(this.srcNet, e.network),
+        g !== '' ? membersOf(this.srcGrp, g) : undefined,
+        e.pod !== undefined ? membersOf(this.srcPod, e.tenantName) : undefined,
+      ]) {
         if (!hosts) continue;
         check(hosts, id);
         if (vtepToo) for (const h of hosts) addTo(vtepRefresh, h, e.homingHost);
@@ -325,6 +375,8 @@ export class ViewEngine {
           if (ch.before) endpointTouches(ch.before, ch.id, vtepToo);
           if (ch.after) endpointTouches(ch.after, ch.id, vtepToo);
           for (const k of servicesTouchedBy(this.cluster(), ch.before, ch.after)) svcRefresh.add(k);
+          // a tenant's first pod in a network, or its last one gone: the views of its pods carry the network
+          if (ch.podNets) for (const e of [ch.before, ch.after]) if (e?.pod) addAll(parts, this.deps(`podnets:${e.tenantName}`));
           break;
         }
         case 'tenantId':
@@ -424,6 +476,8 @@ export class ViewEngine {
         for (const c of configs) {
           const g = c as unknown as StoredGroup;
           addAll(full, membersOf(this.srcNet, `${g.tenantName}:${g.networkName}`));
+          // pods of the group enter the views of the tenant's pods only while it is usable
+          addAll(full, membersOf(this.srcPod, g.tenantName));
         }
         for (const h of membersOf(this.carriedViewers, ch.key)) addTo(carriedRefresh, h, ch.key);
         break;
@@ -441,6 +495,17 @@ export class ViewEngine {
         addAll(parts, this.deps(`service:${ch.key}`));
         for (const c of configs) addAll(parts, this.deps(`services:${String(c.tenantName)}`));
         break;
+      case 'kubeNetworkPolicy':
+      case 'kubeNamespace': {
+        // every view with pods holds it: one key each, nothing recomputed
+        this.kubeCache = undefined;
+        const key = ch.type === 'kubeNetworkPolicy' ? kubePolicyViewKey(ch.key) : kubeNamespaceViewKey(ch.key);
+        for (const h of this.kubeViewers) {
+          const v = this.views.get(h);
+          if (v) this.markDirty(v, key);
+        }
+        break;
+      }
       default:
         break;
     }
@@ -474,15 +539,31 @@ export class ViewEngine {
     v.deps = reads;
     const prev = v.parts?.sources;
     v.parts = p;
-    const changed = !prev || !sameSet(prev.nets, p.sources.nets) || !sameSet(prev.groups, p.sources.groups);
+    const changed =
+      !prev ||
+      !sameSet(prev.nets, p.sources.nets) ||
+      !sameSet(prev.groups, p.sources.groups) ||
+      !sameSet(prev.podTenants, p.sources.podTenants);
     if (changed) {
       for (const n of prev?.nets ?? []) if (!p.sources.nets.has(n)) removeFrom(this.srcNet, n, v.host);
       for (const n of p.sources.nets) addTo(this.srcNet, n, v.host);
       for (const g of prev?.groups ?? []) if (!p.sources.groups.has(g)) removeFrom(this.srcGrp, g, v.host);
       for (const g of p.sources.groups) addTo(this.srcGrp, g, v.host);
+      for (const t of prev?.podTenants ?? []) if (!p.sources.podTenants.has(t)) removeFrom(this.srcPod, t, v.host);
+      for (const t of p.sources.podTenants) addTo(this.srcPod, t, v.host);
     }
     if (all || changed) this.rebuildEndpoints(cluster, v, all);
     this.syncServices(cluster, v, p.services);
+    this.setKube(cluster, v, p.kube);
+  }
+
+  /** Whether the view holds the Kubernetes objects: a change puts (or deletes) every one of them. */
+  private setKube(cluster: ClusterState, v: HostView, kube: boolean): void {
+    if (v.kube === kube) return;
+    v.kube = kube;
+    if (kube) this.kubeViewers.add(v.host);
+    else this.kubeViewers.delete(v.host);
+    for (const k of kubeViewKeys(cluster)) this.markDirty(v, k);
   }
 
   /** The view's services as its host part names them, each with its current message. */

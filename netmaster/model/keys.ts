@@ -44,7 +44,8 @@ export function shown(text: string, max = 80): string {
 export function checkKeyShape(type: ObjectType, key: string): void {
   const k = kindOf(type);
   const parts = key.split(':');
-  if (parts.length !== k.key.length || parts.some((p) => p === '' || p.length > LIMITS.name)) {
+  const max = k.keyMax ?? LIMITS.name;
+  if (parts.length !== k.key.length || parts.some((p) => p === '' || p.length > max)) {
     throw new NetloomError('NOT_FOUND', `${type} ${shown(key)} does not exist (a ${k.label} key is ${k.key.join(':')})`, { field: 'key' });
   }
 }

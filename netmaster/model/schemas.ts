@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { fieldsOf, NAME_RE } from '../../lib/kinds/fields';
+import { kubeFieldsOf } from '../../lib/kinds/kube-fields';
 import { LIMITS } from '../../lib/kinds/limits';
 import { parseV4 } from './net';
 import { KINDS, KIND_NAMES, type KindName } from '../../lib/kinds';
@@ -17,6 +18,7 @@ const f = fieldsOf(z);
 /** Contiv's name rule, as a schema with messages naming `what`. */
 export const name = f.name;
 const optName = f.optName;
+const kube = kubeFieldsOf(z, f);
 
 type KindSchema<N extends KindName> = ReturnType<(typeof KINDS)[N]['schema']>;
 
@@ -61,6 +63,8 @@ const endpointFields = {
     .default({}),
   containerID: f.pathSafe('containerID').default(''),
   containerName: f.pathSafe('containerName').default(''),
+  /** the Kubernetes pod this endpoint is (issue 19): NetworkPolicy selects it by namespace and labels */
+  pod: kube.pod.optional(),
 };
 
 /** Read-only: written by the service when an agent (CNI/CNM) asks for an endpoint. */
@@ -118,7 +122,10 @@ export type AciGw = ObjectOf['aciGw'];
 export type ServiceLB = ObjectOf['serviceLB'];
 export type ExtContractsGroup = ObjectOf['extContractsGroup'];
 export type ExternalEndpoint = ObjectOf['externalEndpoint'];
+export type KubeNetworkPolicy = ObjectOf['kubeNetworkPolicy'];
+export type KubeNamespace = ObjectOf['kubeNamespace'];
 export type Endpoint = z.output<typeof endpointSchema>;
 export type EndpointRequest = z.output<typeof endpointRequestSchema>;
+export type StoredPod = NonNullable<Endpoint['pod']>;
 
 export type AnyObject = ObjectOf[ObjectType];

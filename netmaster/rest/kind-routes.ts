@@ -4,14 +4,15 @@
  * create or update, delete) and `/api/v1/inspect/<collection>/<key>/`. The routes stay
  * parametric (`:coll`) so that metrics label them as one route whatever the kind; a collection
  * no kind declares is NOT_FOUND naming the known ones. Objects carry Contiv's `links` and
- * `link-sets` (model/link-sets.ts).
+ * `link-sets` (model/link-sets.ts). Kinds another system is the source of are read-only (405).
  */
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
 import { NetloomError } from '../../lib/errors';
 import { ALL_KINDS, kindOfCollection } from '../../lib/kinds';
-import { checkKeyShape, linksOf, shown } from '../model/keys';
+import { checkKeyShape, kindOf as kindOfType, linksOf, shown } from '../model/keys';
 import { linkSetKinds, linkSetsOf, type Related } from '../model/link-sets';
 import type { ObjectType } from '../model/schemas';
+import { HttpInputError } from './errors';
 import { jsonBody, param, type Wrap } from './request';
 
 /** What the kind routes need of the service. */
@@ -45,6 +46,17 @@ function typeOfCollection(coll: string): ObjectType {
     throw new NetloomError('NOT_FOUND', `unknown collection '${shown(coll)}' (known: ${known}, endpoints)`, { field: 'collection' });
   }
   return k.type as ObjectType;
+}
+
+/**
+ * A write to a kind another system is the source of (Kubernetes objects): 405 naming that source,
+ * before the body is looked at. The answer's `Allow` header lists what the route serves.
+ */
+function refuseReadOnly(type: ObjectType, res: Response): void {
+  const source = kindOfType(type).readOnlySource;
+  if (source === undefined) return;
+  res.set('Allow', 'GET');
+  throw new HttpInputError(405, `${kindOfType(type).label} objects are read-only here: their source is ${source}`, 'method');
 }
 
 /** The path's key of an existing object's route: one no object of the kind can have is NOT_FOUND. */
@@ -82,6 +94,7 @@ export function registerKindRoutes(app: Express, store: KindStore, wrap: Wrap): 
   );
   const upsert = wrap(async (req, res) => {
     const type = typeOfCollection(param(req, 'coll'));
+    refuseReadOnly(type, res);
     const r = await store.upsert(type, jsonBody(req), param(req, 'key'));
     res.json(contivShape(type, r.key, r.config, await relatedFor(store, type)));
   });
@@ -91,6 +104,7 @@ export function registerKindRoutes(app: Express, store: KindStore, wrap: Wrap): 
     '/api/v1/:coll/:key/',
     wrap(async (req, res) => {
       const type = typeOfCollection(param(req, 'coll'));
+      refuseReadOnly(type, res);
       res.json(await store.delete(type, keyOfPath(type, param(req, 'key'))));
     }),
   );

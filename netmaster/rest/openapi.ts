@@ -31,7 +31,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     '409': { description: 'conflict or in use', content: json(ref('error')) },
   };
   const paths: Record<string, unknown> = {};
-  for (const { collection: coll, type } of ALL_KINDS) {
+  for (const { collection: coll, type, readOnlySource } of ALL_KINDS) {
     paths[`/api/v1/${coll}/`] = {
       get: {
         summary: `list ${type}`,
@@ -40,24 +40,27 @@ export function openApiDocument(version: string): Record<string, unknown> {
     };
     const keyParam = [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }];
     const body = { required: true, content: json(ref(type)) };
-    paths[`/api/v1/${coll}/{key}/`] = {
-      parameters: keyParam,
-      get: { summary: `read ${type}`, responses: { '200': { description: 'object', content: json(ref(type)) }, ...errors } },
-      post: {
-        summary: `create or update ${type}`,
-        requestBody: body,
-        responses: { '200': { description: 'stored object', content: json(ref(type)) }, ...errors },
-      },
-      put: {
-        summary: `create or update ${type}`,
-        requestBody: body,
-        responses: { '200': { description: 'stored object', content: json(ref(type)) }, ...errors },
-      },
-      delete: {
-        summary: `delete ${type}`,
-        responses: { '200': { description: 'the deleted key', content: json({ type: 'string' }) }, ...errors },
-      },
-    };
+    const read = { summary: `read ${type}`, responses: { '200': { description: 'object', content: json(ref(type)) }, ...errors } };
+    paths[`/api/v1/${coll}/{key}/`] = readOnlySource
+      ? { parameters: keyParam, get: { ...read, description: `read-only: the source is ${readOnlySource}` } }
+      : {
+          parameters: keyParam,
+          get: read,
+          post: {
+            summary: `create or update ${type}`,
+            requestBody: body,
+            responses: { '200': { description: 'stored object', content: json(ref(type)) }, ...errors },
+          },
+          put: {
+            summary: `create or update ${type}`,
+            requestBody: body,
+            responses: { '200': { description: 'stored object', content: json(ref(type)) }, ...errors },
+          },
+          delete: {
+            summary: `delete ${type}`,
+            responses: { '200': { description: 'the deleted key', content: json({ type: 'string' }) }, ...errors },
+          },
+        };
     paths[`/api/v1/inspect/${coll}/{key}/`] = {
       parameters: keyParam,
       get: {

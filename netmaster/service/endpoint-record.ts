@@ -11,7 +11,7 @@ import { layout } from '../store/layout';
 
 export interface NewEndpoint {
   id: string;
-  req: Pick<EndpointRequest, 'tenantName' | 'networkName' | 'groupName' | 'intfName' | 'labels' | 'containerID' | 'containerName'>;
+  req: Pick<EndpointRequest, 'tenantName' | 'networkName' | 'groupName' | 'intfName' | 'labels' | 'containerID' | 'containerName' | 'pod'>;
   netKey: string;
   /** tenant:group, '' without one */
   grpKey: string;
@@ -45,6 +45,7 @@ export function endpointRecord(e: NewEndpoint): Endpoint {
     containerName: e.req.containerName,
     idempotencyKey: e.idempotencyKey,
     createdAt: e.createdAt,
+    ...(e.req.pod ? { pod: e.req.pod } : {}),
   };
 }
 

@@ -36,6 +36,7 @@ import { blockSpan } from './block-plan';
 import { readBlockValue } from './blocks';
 import { RETRY, type Retrier } from './retry';
 import { endpointRecord, endpointWrites } from './endpoint-record';
+import { podBodyOf } from '../kube/pod';
 
 export type Outcome = SyncResult['outcome'];
 
@@ -292,6 +293,7 @@ export function checkRegistration(reg: Registration, host: string): Omit<Checked
         idempotencyKey: reg.idempotencyKey,
         ipAddress: reg.ip,
         macAddress: reg.mac,
+        ...(reg.pod ? { pod: podBodyOf(reg.pod) } : {}),
       },
       BODY_ERRORS,
     );

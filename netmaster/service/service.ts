@@ -42,6 +42,7 @@ import { Claims } from './claims';
 import { EndpointService } from './endpoints';
 import { BlockService } from './blocks';
 import { EndpointSync } from './endpoint-sync';
+import { KubeIntent } from '../kube/intent';
 import { externalEndpointRecord, registerExternal, releaseExternal } from './external-endpoints';
 import { RETRY, Retrier } from './retry';
 import { blockKeys } from './block-keys';
@@ -102,6 +103,15 @@ export const DEFAULT_GLOBAL: Global = {
   pvtSubnet: '172.19.0.0/16',
 };
 
+/** Kinds another system is the source of (Kubernetes objects: `kube`) are not written as intent. */
+function refuseReadOnly(type: ObjectType): void {
+  const k = kindOf(type);
+  if (k.readOnlySource !== undefined)
+    throw new NetloomError('INVALID_ARGUMENT', `${k.label} objects are read-only here: their source is ${k.readOnlySource}`, {
+      field: 'type',
+    });
+}
+
 function scopeOf(type: ObjectType, key: string): string {
   if (kindOf(type).scope === 'global') return `~${type}`;
   return key.split(':')[0] ?? key;
@@ -124,6 +134,8 @@ export class NetmasterService implements ServiceReads {
   readonly blocks: BlockService;
   /** endpoints agents allocated from their blocks: SyncEndpoints (issue 15) */
   readonly endpointSync: EndpointSync;
+  /** Kubernetes NetworkPolicies and namespaces, as the Kubernetes controller stores them (issue 19) */
+  readonly kube: KubeIntent;
   /** what inspect shows of realization on the hosts; set once the agent side runs (service/realization.ts) */
   realization: RealizationReads | undefined = undefined;
 
@@ -146,6 +158,7 @@ export class NetmasterService implements ServiceReads {
     const deps = { kv: this.kv, clock: this.clock, log: this.log, retrier: this.retrier };
     this.blocks = new BlockService(deps);
     this.endpointSync = new EndpointSync(deps);
+    this.kube = new KubeIntent({ ...deps, cache: this.cache });
   }
 
   /** commits retried because a concurrent change invalidated what they read (since start) */
@@ -220,6 +233,7 @@ export class NetmasterService implements ServiceReads {
 
   /** Create or update (Contiv's POST/PUT). `pathKey`, when given, must equal the key built from the body. */
   async upsert<T extends ObjectType>(type: T, body: unknown, pathKey?: string): Promise<ObjectResult<T>> {
+    refuseReadOnly(type);
     const obj = parseObject(type, body);
     const key = keyOf(type, obj);
     if (pathKey !== undefined && pathKey !== key) {
@@ -362,6 +376,7 @@ export class NetmasterService implements ServiceReads {
 
   /** Delete one object; refused (IN_USE) while something uses it. Returns the key. */
   async delete(type: ObjectType, key: string): Promise<string> {
+    refuseReadOnly(type);
     return this.mutex.run(scopeOf(type, key), () =>
       this.withRetries(`delete ${type} ${key}`, async () => {
         const loaded = await loadNeeds(this.kv, needsForDelete(type, key));

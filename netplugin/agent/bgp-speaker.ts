@@ -21,6 +21,8 @@ import { GobgpSupervisor, type GobgpSupervisorOptions } from '../bgp/supervisor'
 import type { HostState } from '../state/host-state';
 
 export interface BgpSpeakerOptions extends SpeakerFacts {
+  /** the routed uplink's name: learned routes leave through it (with routedIp, its address) */
+  routedDev?: string;
   /** how gobgpd is run (API address, PID file, binary, log file...) */
   supervisor: Omit<GobgpSupervisorOptions, 'logger' | 'clock'>;
   /** route sync tuning (tests shorten the grace and settle times) */
@@ -133,7 +135,8 @@ export class BgpSpeaker {
     this.sync = new RouteSync({
       supervisor,
       ...(this.opts.supervisor.netns ? { netns: this.opts.supervisor.netns } : {}),
-      selfAddresses: [...new Set([cfg.global.routerId, this.opts.vtepIp].filter((a) => a !== ''))],
+      selfAddresses: [...new Set([cfg.global.routerId, this.opts.vtepIp, this.opts.routedIp ?? ''].filter((a) => a !== ''))],
+      ...(this.opts.routedDev ? { dev: this.opts.routedDev } : {}),
       ...this.opts.routeSync,
       logger: this.opts.logger,
     });

@@ -36,6 +36,7 @@ import { applyPlan, planReconcile } from '../ipam/reconcile';
 import type { Registration, SyncResult } from '../ipam/registration';
 import { RegistrationQueue } from '../ipam/registration-queue';
 import type { AddressBlock, Endpoint, HostState, Network } from '../state/host-state';
+import { kubePodOf } from '../state/kube-state';
 import type { AllocatedEndpoint, BlockRpc, EarlyAllocation, EndpointAllocator, EndpointRequest, NetworkLookup } from './fabric';
 
 /** `durable` of an endpoint that is on disk already (or kept by netmaster) */
@@ -284,6 +285,7 @@ export class BlockAllocator implements EndpointAllocator {
       ip: al.address,
       mac: (req.requestedMac ?? randomMac()).toLowerCase(),
       labels: { ...req.labels },
+      ...(req.pod ? { pod: req.pod } : {}),
     };
     this.regs.set(id, reg);
     this.touchBlockOf(netKey, al.address);
@@ -639,6 +641,8 @@ export class BlockAllocator implements EndpointAllocator {
       labels: { ...reg.labels },
       revision: 0,
       external: false,
+      // a pod is selected by NetworkPolicy from its first flows, not once netmaster's view lists it
+      ...(reg.pod ? { pod: kubePodOf(reg.pod) } : {}),
     };
   }
 

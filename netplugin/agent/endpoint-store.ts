@@ -38,6 +38,8 @@ const recordSchema = z.object({
   portMappings: z.array(publishedPortSchema).optional(),
   /** the container kept its tx checksum offload (userspace TSO; agent/userspace-tso.ts); absent: off or never touched */
   txChecksumOn: z.literal(true).optional(),
+  /** the Kubernetes pod the endpoint is (its labels follow the pod's); absent: not a pod */
+  pod: z.object({ namespace: z.string(), name: z.string() }).optional(),
 });
 
 export type EndpointRecord = z.infer<typeof recordSchema>;

@@ -10,6 +10,7 @@ import type { RuleCounter } from '../reconcile/rule-counters';
 import type { ServiceCounter } from '../reconcile/service-counters';
 import type { SyncRequest, SyncResponse } from '../ipam/registration';
 import type { AddressBlock, HostState, Network } from '../state/host-state';
+import type { KubePodInfo } from '../kube/pod-attachments';
 
 export interface DesiredStateSource {
   /**
@@ -49,6 +50,8 @@ export interface EndpointRequest {
   requestedIp?: string;
   requestedMac?: string;
   labels: Record<string, string>;
+  /** the Kubernetes pod this attachment is (netplugin/kube/pod-attachments.ts) */
+  pod?: KubePodInfo;
 }
 
 /** What the control plane allocated for an attachment. */

@@ -157,6 +157,7 @@ export class NetmasterFabric implements DesiredStateSource, EndpointAllocator, N
       requestedIp: req.requestedIp ?? '',
       requestedMac: req.requestedMac ?? '',
       labels: req.labels,
+      ...(req.pod ? { pod: req.pod } : {}),
     });
     const key = ep.network.includes(':') ? ep.network : `${req.tenant}:${ep.network}`;
     const net = await this.networkOf(key, 5000);

@@ -15,6 +15,7 @@
  * In a routed network (BGP mode) the host end is routed to instead of plugged into br-int
  * (`finishRouted`, plumbing/routed-veth.ts); DEL removes its route with the veth.
  */
+import type { KubePodInfo, PodResolver } from '../kube/pod-attachments';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { randomMac } from '../../lib/mac';
 import type { Agent } from '../agent/agent';
@@ -100,9 +101,17 @@ export class AgentCniBackend implements CniBackend {
   /** addresses of deleted attachments, asked for again by an ADD of the same attachment (a restart) */
   private readonly recent = new RecentAddresses();
 
-  constructor(private readonly agent: Agent) {}
+  constructor(
+    private readonly agent: Agent,
+    /** Kubernetes: a request naming a pod takes its identity from the pod (absent: no Kubernetes here) */
+    private readonly pods?: PodResolver,
+  ) {}
 
-  async add(req: CniAddRequest): Promise<CniResult> {
+  async add(asked: CniAddRequest): Promise<CniResult> {
+    const kube = this.pods ? await this.pods.resolve(asked.pod, asked.network) : undefined;
+    const req: CniAddRequest & { kubePod?: KubePodInfo } = kube
+      ? { ...asked, network: kube.network, labels: kube.labels, kubePod: kube.pod }
+      : asked;
     const existing = this.agent.store.get(req.idempotencyKey);
     if (existing) {
       // the spec: no second ADD of one (network, container, interface) without a DEL between
@@ -123,7 +132,7 @@ export class AgentCniBackend implements CniBackend {
     }
   }
 
-  private async addNew(req: CniAddRequest, ports: PublishedPort[]): Promise<CniResult> {
+  private async addNew(req: CniAddRequest & { kubePod?: KubePodInfo }, ports: PublishedPort[]): Promise<CniResult> {
     const hostIf = hostIfName(req.idempotencyKey);
     const step = this.agent.addStepTimer();
     // the MTU of the network when this host knows it already, else the smallest it can be (VXLAN);
@@ -158,6 +167,7 @@ export class AgentCniBackend implements CniBackend {
       ...(requestedIp !== undefined ? { requestedIp } : {}),
       requestedMac: mac,
       labels: req.labels,
+      ...(req.kubePod ? { pod: req.kubePod } : {}),
     });
     const allocate = (requestedIp: string | undefined): Promise<EarlyAllocation> =>
       allocator.createEarly
@@ -226,6 +236,7 @@ export class AgentCniBackend implements CniBackend {
       defaultRoute,
       mtu: firstMtu,
       ...(ports.length > 0 ? { portMappings: ports } : {}),
+      ...(req.kubePod ? { pod: { namespace: req.kubePod.namespace, name: req.kubePod.name } } : {}),
       // kept on where the workaround applies: the agent turns it off if its packets may later reach a tunnel
       ...(this.agent.config.txChecksumOff && !routedHint && !txOff ? { txChecksumOn: true as const } : {}),
     };

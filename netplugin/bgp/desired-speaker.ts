@@ -3,8 +3,10 @@
  * peers of HostState.bgp, and the paths it announces. One path per address block of a routed
  * network that lives on this host (HostState.blocks), plus a /32 for a local endpoint of a routed
  * network whose address is outside this host's blocks of that network (a static --ip, an address
- * netmaster gave when no block could). The next hop is the router IP of the host's Bgp object, else
- * its VTEP (data network) address. No BGP settings: undefined (no speaker runs).
+ * netmaster gave when no block could). The next hop is the address of the host's routed uplink
+ * (the kernel interface routed traffic arrives on, netplugin --routed-uplink) when it has one, else
+ * the router IP of its Bgp object, else its VTEP (data network) address; the router id is the Bgp
+ * object's router IP, else the same address. No BGP settings: undefined (no speaker runs).
  */
 import ipaddr from 'ipaddr.js';
 import { DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE_TIME, isRoutedNetwork } from '../../lib/bgp/settings';
@@ -14,19 +16,23 @@ import type { AnnouncedPath, SpeakerConfigInput } from './speaker-config';
 
 export interface SpeakerFacts {
   hostName: string;
-  /** this host's VTEP (data network) address, the next hop when the Bgp object names no router IP */
+  /** this host's VTEP (data network) address, the next hop when neither a routed uplink nor the Bgp object names one */
   vtepIp: string;
+  /** the address of the routed uplink (netplugin --routed-uplink): the next hop of every path */
+  routedIp?: string;
   /** BGP's TCP port (default 179; -1: no listener, outbound sessions only) */
   listenPort?: number;
 }
 
-/** The address this host announces as next hop and uses as router id. */
-export function speakerAddress(bgp: BgpConfig, vtepIp: string): string {
-  const ip = bgp.routerIp !== '' ? (bgp.routerIp.split('/')[0] ?? '') : vtepIp;
+/** The address this host uses as router id: the Bgp object's router IP, else the routed uplink's, else the VTEP address. */
+export function speakerAddress(bgp: BgpConfig, vtepIp: string, routedIp = ''): string {
+  const ip = bgp.routerIp !== '' ? (bgp.routerIp.split('/')[0] ?? '') : routedIp || vtepIp;
   if (!ipaddr.IPv4.isValidFourPartDecimal(ip))
-    throw new NetloomError('INVALID_ARGUMENT', 'BGP needs an IPv4 router IP (Bgp object routerip) or a VTEP address (--vtep-ip)', {
-      field: bgp.routerIp !== '' ? 'routerIp' : 'vtep-ip',
-    });
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      'BGP needs an IPv4 router IP (Bgp object routerip), a routed uplink address (--routed-uplink) or a VTEP address (--vtep-ip)',
+      { field: bgp.routerIp !== '' ? 'routerIp' : 'vtep-ip' },
+    );
   return ip;
 }
 
@@ -63,7 +69,9 @@ export function desiredPaths(state: HostState, hostName: string, nextHop: string
 export function desiredSpeaker(state: HostState, facts: SpeakerFacts): SpeakerConfigInput | undefined {
   const bgp = state.bgp;
   if (!bgp || bgp.as === 0) return undefined;
-  const address = speakerAddress(bgp, facts.vtepIp);
+  const address = speakerAddress(bgp, facts.vtepIp, facts.routedIp);
+  // routed traffic arrives on the routed uplink whatever the router id says (docs/bgp.md)
+  const nextHop = facts.routedIp || address;
   const hold = bgp.holdTime || DEFAULT_HOLD_TIME;
   const keepalive = bgp.keepaliveTime || (bgp.holdTime ? Math.floor(hold / 3) : DEFAULT_KEEPALIVE_TIME);
   const neighbors =
@@ -75,6 +83,6 @@ export function desiredSpeaker(state: HostState, facts: SpeakerFacts): SpeakerCo
   return {
     global: { asn: bgp.as, routerId: address, listenPort: facts.listenPort ?? 179 },
     peers,
-    paths: desiredPaths(state, facts.hostName, address),
+    paths: desiredPaths(state, facts.hostName, nextHop),
   };
 }

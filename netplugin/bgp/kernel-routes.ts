@@ -6,7 +6,11 @@
  * routes no longer wanted are deleted only when `deletes` is allowed (not before the RIB has
  * converged after a start, so that what an earlier agent installed survives the restart). A prefix
  * the table already routes by another protocol (connected subnet, a local endpoint's proto 81
- * route, an operator's static route) is left alone: `replace` would overwrite it.
+ * route, an operator's static route) is left alone: `replace` would overwrite it. With a device
+ * (the host's routed uplink, docs/bgp.md) every next hop is `via A dev DEV onlink`: the kernel
+ * sends routed traffic out of that interface whatever its table says of A (on a lab host the data
+ * subnet's connected route points into the userspace OVS bridge); a route through another device
+ * is replaced.
  */
 import ipaddr from 'ipaddr.js';
 import { NetloomError } from '../../lib/errors';
@@ -28,6 +32,8 @@ function canonicalDst(dst: string): string {
 export interface KernelTable {
   /** our routes (protocol 80) */
   ours: RouteTable;
+  /** the devices of our routes' next hops (sorted, distinct) */
+  devices: Map<string, string[]>;
   /** destinations routed by anything else */
   others: Set<string>;
 }
@@ -41,7 +47,7 @@ export function parseKernelRoutes(text: string): KernelTable {
     fail(`output is not JSON: ${(e as Error).message}`);
   }
   if (!Array.isArray(raw)) fail('output is not a list');
-  const out: KernelTable = { ours: new Map(), others: new Set() };
+  const out: KernelTable = { ours: new Map(), devices: new Map(), others: new Set() };
   raw.forEach((r: unknown, i) => {
     if (typeof r !== 'object' || r === null) fail(`[${i}] is not an object`);
     const o = r as Record<string, unknown>;
@@ -52,13 +58,15 @@ export function parseKernelRoutes(text: string): KernelTable {
       return;
     }
     const hops: string[] = [];
-    if (typeof o.gateway === 'string') hops.push(o.gateway);
-    if (Array.isArray(o.nexthops))
-      for (const h of o.nexthops as unknown[]) {
-        const gw = (h as Record<string, unknown> | null)?.gateway;
-        if (typeof gw === 'string') hops.push(gw);
-      }
-    out.ours.set(canonicalDst(o.dst), [...new Set(hops)].filter((h) => ipaddr.IPv4.isValidFourPartDecimal(h)).sort(compareIpv4));
+    const devs: string[] = [];
+    for (const h of [o, ...(Array.isArray(o.nexthops) ? (o.nexthops as unknown[]) : [])]) {
+      const r = (h ?? {}) as Record<string, unknown>;
+      if (typeof r.gateway === 'string') hops.push(r.gateway);
+      if (typeof r.dev === 'string') devs.push(r.dev);
+    }
+    const dst = canonicalDst(o.dst);
+    out.ours.set(dst, [...new Set(hops)].filter((h) => ipaddr.IPv4.isValidFourPartDecimal(h)).sort(compareIpv4));
+    out.devices.set(dst, [...new Set(devs)].sort());
   });
   return out;
 }
@@ -72,14 +80,17 @@ export interface RoutePlan {
   kept: string[];
   /** wanted routes not installed: the prefix is routed by another protocol */
   shadowed: string[];
+  /** the device of the replaced routes (undefined: the kernel's choice) */
+  dev?: string;
 }
 
-function via(hops: readonly string[]): string {
-  return hops.length === 1 ? `via ${hops[0]}` : hops.map((h) => `nexthop via ${h}`).join(' ');
+function via(hops: readonly string[], dev: string | undefined): string {
+  const one = (h: string) => (dev ? `via ${h} dev ${dev} onlink` : `via ${h}`);
+  return hops.length === 1 ? one(hops[0]!) : hops.map((h) => `nexthop ${one(h)}`).join(' ');
 }
 
-export function planKernelRoutes(want: RouteTable, kernel: KernelTable, opts: { deletes: boolean }): RoutePlan {
-  const plan: RoutePlan = { lines: [], replaced: [], deleted: [], kept: [], shadowed: [] };
+export function planKernelRoutes(want: RouteTable, kernel: KernelTable, opts: { deletes: boolean; dev?: string }): RoutePlan {
+  const plan: RoutePlan = { lines: [], replaced: [], deleted: [], kept: [], shadowed: [], ...(opts.dev ? { dev: opts.dev } : {}) };
   const have = kernel.ours;
   for (const dst of have.keys()) {
     if (want.has(dst) && !kernel.others.has(dst)) continue;
@@ -97,8 +108,9 @@ export function planKernelRoutes(want: RouteTable, kernel: KernelTable, opts: { 
       continue;
     }
     const h = have.get(dst);
-    if (h && h.join() === hops.join()) continue;
-    plan.lines.push(`route replace ${dst} proto ${BGP_ROUTE_PROTO} ${via(hops)}`);
+    const onDev = !opts.dev || (kernel.devices.get(dst) ?? []).join() === opts.dev;
+    if (h && h.join() === hops.join() && onDev) continue;
+    plan.lines.push(`route replace ${dst} proto ${BGP_ROUTE_PROTO} ${via(hops, opts.dev)}`);
     plan.replaced.push(dst);
   }
   return plan;
@@ -107,7 +119,14 @@ export function planKernelRoutes(want: RouteTable, kernel: KernelTable, opts: { 
 /** The table after every line of `plan` succeeded on `before`. */
 export function kernelAfter(before: KernelTable, plan: RoutePlan, want: RouteTable): KernelTable {
   const ours = new Map(before.ours);
-  for (const dst of plan.deleted) ours.delete(dst);
-  for (const dst of plan.replaced) ours.set(dst, [...(want.get(dst) ?? [])]);
-  return { ours, others: new Set(before.others) };
+  const devices = new Map(before.devices);
+  for (const dst of plan.deleted) {
+    ours.delete(dst);
+    devices.delete(dst);
+  }
+  for (const dst of plan.replaced) {
+    ours.set(dst, [...(want.get(dst) ?? [])]);
+    devices.set(dst, plan.dev ? [plan.dev] : []);
+  }
+  return { ours, devices, others: new Set(before.others) };
 }

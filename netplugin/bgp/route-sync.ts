@@ -28,6 +28,8 @@ export interface RouteSyncOptions {
   runner?: CommandRunner;
   /** this host's addresses, never used as next hops */
   selfAddresses?: readonly string[];
+  /** the routed uplink: every route goes `via NH dev DEV onlink` (undefined: the kernel picks the device) */
+  dev?: string;
   maxPaths?: number;
   /** peers established this long count as converged (default 1000 ms) */
   settleMs?: number;
@@ -203,7 +205,7 @@ export class RouteSync extends EventEmitter<SyncEvents> {
         this.kernelReadAt = this.clock.monotonic();
       }
       const before = this.kernel;
-      const plan = planKernelRoutes(want, before, { deletes });
+      const plan = planKernelRoutes(want, before, { deletes, ...(this.opts.dev ? { dev: this.opts.dev } : {}) });
       if (plan.lines.length === 0) return;
       // unknown until read again, unless every line succeeds
       this.kernel = undefined;

@@ -178,22 +178,37 @@ export function publishedPort(m: PortMapping): PublishedPort {
   return { hostIp: m.hostIP ?? '', hostPort: m.hostPort, containerPort: m.containerPort, protocol: m.protocol };
 }
 
+/**
+ * A key of a JSON object read as Go's encoding/json reads it into a struct field: the exact name,
+ * else any case of it. The reference portmap plugin reads portMappings so, and containerd 1.6 sends
+ * them with Go's own field names (`{"HostPort":8080,"ContainerPort":80,"Protocol":"tcp","HostIP":""}`:
+ * its go-cni PortMapping has no JSON tags).
+ */
+function goField(m: Record<string, unknown>, key: string): unknown {
+  if (Object.hasOwn(m, key)) return m[key];
+  const lower = key.toLowerCase();
+  const k = Object.keys(m).find((x) => x.toLowerCase() === lower);
+  return k === undefined ? undefined : m[k];
+}
+
 function portMapping(m: unknown, f: string): PortMapping {
   if (!isObject(m)) throw configError(f, 'must be an object {"hostPort", "containerPort", "protocol", "hostIP"}');
   const port = (k: string): number => {
-    const p = m[k];
+    const p = goField(m, k);
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535)
       throw configError(`${f}.${k}`, `${JSON.stringify(p)} is not a port number 1..65535`);
     return p;
   };
-  const raw = m.protocol === undefined || m.protocol === '' ? 'tcp' : m.protocol;
+  const given = goField(m, 'protocol');
+  const raw = given === undefined || given === '' ? 'tcp' : given;
   const protocol = typeof raw === 'string' ? raw.toLowerCase() : raw;
   if (protocol !== 'tcp' && protocol !== 'udp')
     throw configError(`${f}.protocol`, `${JSON.stringify(raw)} is not tcp or udp (netloom publishes TCP and UDP ports)`);
   const out: PortMapping = { hostPort: port('hostPort'), containerPort: port('containerPort'), protocol };
-  if (m.hostIP !== undefined && m.hostIP !== null && m.hostIP !== '') {
-    const h = typeof m.hostIP === 'string' ? parseRequestedIp(m.hostIP) : undefined;
-    if (!h || h.prefixLength !== undefined) throw configError(`${f}.hostIP`, `${JSON.stringify(m.hostIP)} is not an IP address`);
+  const hostIP = goField(m, 'hostIP');
+  if (hostIP !== undefined && hostIP !== null && hostIP !== '') {
+    const h = typeof hostIP === 'string' ? parseRequestedIp(hostIP) : undefined;
+    if (!h || h.prefixLength !== undefined) throw configError(`${f}.hostIP`, `${JSON.stringify(hostIP)} is not an IP address`);
     if (h.ip.includes(':')) throw configError(`${f}.hostIP`, `${h.ip} is IPv6; netloom publishes ports on IPv4 addresses only`);
     const range = ipaddr.parse(h.ip).range();
     if (range === 'multicast' || range === 'broadcast') throw configError(`${f}.hostIP`, `${h.ip} is a ${range} address, not a host's`);

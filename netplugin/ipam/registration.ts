@@ -19,6 +19,15 @@ export const registrationSchema = z.object({
   ip: z.string().min(1),
   mac: z.string().min(1),
   labels: z.record(z.string(), z.string()),
+  /** the Kubernetes pod the endpoint is (issue 19); absent: not a pod */
+  pod: z
+    .object({
+      namespace: z.string(),
+      name: z.string(),
+      uid: z.string(),
+      namedPorts: z.array(z.object({ name: z.string(), protocol: z.string(), port: z.number().int() })),
+    })
+    .optional(),
 });
 
 export type Registration = z.infer<typeof registrationSchema>;

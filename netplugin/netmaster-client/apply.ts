@@ -2,7 +2,9 @@
  * The agent's copy of its desired state, kept from netmaster's stream: a snapshot replaces it,
  * changes put or delete one object by key (the keys of netmaster/agent/view-diff.ts:
  * `global`, `bgp`, `tenant/<name>`, `network/<key>`, `group/<key>`, `policy/<key>`,
- * `profile/<key>`, `endpoint/<id>`, `vtep/<host>`). Plain data, pure functions.
+ * `profile/<key>`, `endpoint/<id>`, `vtep/<host>`, `service/<key>`, `block/<network>/<cidr>`,
+ * `kubePolicy/<namespace/name>`, `kubeNamespace/<name>`: a kind's prefix is its Change field's
+ * name). Plain data, pure functions.
  */
 import { NetloomError } from '../../lib/errors';
 import type { HostState__Output as HostState } from '../../proto/gen/netloom/v1/HostState';
@@ -10,7 +12,18 @@ import type { Change__Output as Change } from '../../proto/gen/netloom/v1/Change
 
 export type { HostState, Change };
 
-type ListKind = 'tenants' | 'networks' | 'groups' | 'policies' | 'profiles' | 'endpoints' | 'vteps' | 'services' | 'blocks';
+type ListKind =
+  | 'tenants'
+  | 'networks'
+  | 'groups'
+  | 'policies'
+  | 'profiles'
+  | 'endpoints'
+  | 'vteps'
+  | 'services'
+  | 'blocks'
+  | 'kubePolicies'
+  | 'kubeNamespaces';
 
 /** The state as maps by key, cheap to update one object at a time. */
 export interface StateStore {
@@ -29,6 +42,8 @@ const PREFIX_TO_LIST: Record<string, ListKind> = {
   vtep: 'vteps',
   service: 'services',
   block: 'blocks',
+  kubePolicy: 'kubePolicies',
+  kubeNamespace: 'kubeNamespaces',
 };
 
 const KEY_OF: { [K in ListKind]: (o: HostState[K][number]) => string } = {
@@ -43,6 +58,9 @@ const KEY_OF: { [K in ListKind]: (o: HostState[K][number]) => string } = {
   // a block is named by its network and cidr (issue 15); a change of key `block/<network>/<cidr>`
   // carries it in a `block` field when netmaster sends blocks as changes
   blocks: (b) => `block/${b.network}/${b.cidr}`,
+  // issue 19: a NetworkPolicy by its key (namespace/name), a namespace by its name
+  kubePolicies: (p) => `kubePolicy/${p.key}`,
+  kubeNamespaces: (n) => `kubeNamespace/${n.key}`,
 };
 
 const LISTS = Object.keys(KEY_OF) as ListKind[];
@@ -61,6 +79,8 @@ export function emptyStore(): StateStore {
       vteps: new Map(),
       services: new Map(),
       blocks: new Map(),
+      kubePolicies: new Map(),
+      kubeNamespaces: new Map(),
     },
   };
 }
@@ -154,9 +174,8 @@ export function stateOf(store: StateStore): HostState {
     bgp: store.bgp,
     services: sorted(store.lists.services),
     blocks: sortedBlocks(store.lists.blocks),
-    // issue 19: not carried by the stream yet
-    kubePolicies: [],
-    kubeNamespaces: [],
+    kubePolicies: sorted(store.lists.kubePolicies),
+    kubeNamespaces: sorted(store.lists.kubeNamespaces),
   };
 }
 

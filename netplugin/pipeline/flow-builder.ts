@@ -10,7 +10,7 @@ import type { Feature } from '../reconcile/cookie';
 import { REGS, table, TableName } from './tables';
 
 export const ETH_TYPE = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100 } as const;
-export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17 } as const;
+export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, SCTP: 132 } as const;
 export const ARP_OP = { REQUEST: 1, REPLY: 2 } as const;
 export const ICMP_TYPE = { ECHO_REPLY: 0, ECHO_REQUEST: 8 } as const;
 /** OpenFlow 1.3 vlan_vid carries this bit when a tag is present */

@@ -93,6 +93,7 @@ const POLICY_MATCH: readonly OxmFieldName[] = [
   'ip_proto',
   'tcp_dst',
   'udp_dst',
+  'sctp_dst',
   'conj_id',
 ];
 

@@ -3,14 +3,18 @@
  * writes it as text): the compiled policy (lib/policy, the same form the OVS backend renders) of
  * each endpoint whose veth's host side is `hostIf`, and every tenant's routed subnets.
  *
- * - Endpoints with the same policy in one direction and one tenant share one chain (compileContiv
+ * - Endpoints with the same policy in one direction and one tenant share one chain (compilePolicy
  *   shares a rule object among the endpoints it applies to), so a group of |A| endpoints costs |A|
  *   verdict-map elements, not |A| copies of its rules.
  * - A chain's lines come in precedence order (priority high to low, deny before allow at equal
  *   priority), so the first line that matches decides exactly as lib/policy/evaluate.ts does.
- *   Rules of one precedence, action and peer set are merged into one line per protocol, their
- *   ports in one set: Contiv's one-port rules between groups of |A| and |B| endpoints over P ports
- *   cost |A| + |B| + P elements and one line, not |A| x |B| x P rules.
+ *   Consecutive rules with the same action decide alike whichever of them matches first, so such
+ *   a run (across priorities) is merged: its rules of one peer set become one line per protocol,
+ *   their ports in one set, and its rules for every service with different peers one line whose
+ *   set is the union of their peers; a run with a rule that matches everything is that one line,
+ *   and the lines after it are dropped (never reached). Contiv's one-port rules between groups of
+ *   |A| and |B| endpoints over P ports cost |A| + |B| + P elements and one line, not |A| x |B| x P
+ *   rules, and a new connection meets a few lines, not one per rule.
  * - A rule's peers are a named interval set (shared by every rule naming the same addresses).
  * - Tenants apart: traffic between an endpoint and an address of another tenant's routed subnets is
  *   denied before any rule (a chain's guard), whatever the rules say.
@@ -37,6 +41,9 @@ export interface RoutedPolicyInput {
 }
 
 export type Direction = 'egress' | 'ingress';
+
+/** SCTP's IP protocol number: its rules name ports as tcp's and udp's do (Kubernetes). */
+export const SCTP = 132;
 
 /** What a line matches besides its peers: a protocol and, for tcp/udp, destination ports (empty: any). */
 export interface LineService {
@@ -161,27 +168,29 @@ export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
   return out;
 }
 
-/** The services of rules merged into one line each: undefined in the result is every service. */
-function mergeServices(rules: readonly PolicyRule[]): Array<LineService | undefined> {
-  const byProto = new Map<LineService['protocol'], PortRange[] | 'all'>();
+/** The services of rules merged into one line each, with the rules behind each: no service is every service. */
+function mergeServices(rules: readonly PolicyRule[]): Array<{ service?: LineService; rules: string[] }> {
+  const byProto = new Map<LineService['protocol'], { ports: PortRange[] | 'all'; rules: Set<string> }>();
   for (const r of rules) {
-    if (r.services.length === 0) return [undefined];
+    if (r.services.length === 0) return [{ rules: rules.map((x) => x.id) }];
     for (const s of r.services) {
       const ports = s.ports ?? [];
-      // ports mean something for tcp and udp only (as in the OVS backend); ports with no protocol: tcp or udp
+      // ports mean something for tcp, udp and sctp only (as in the OVS backend); ports with no protocol: tcp or udp
       const proto: LineService['protocol'] | 'any' =
         s.protocol === undefined ? (ports.length > 0 ? 'tcp+udp' : 'any') : (normalProtocol(s.protocol) as LineService['protocol']);
-      if (proto === 'any') return [undefined];
-      const portful = proto === 'tcp' || proto === 'udp' || proto === 'tcp+udp';
-      const had = byProto.get(proto);
-      if (!portful || ports.length === 0 || had === 'all') byProto.set(proto, 'all');
-      else byProto.set(proto, [...(had ?? []), ...ports]);
+      if (proto === 'any') return [{ rules: rules.map((x) => x.id) }];
+      const portful = proto === 'tcp' || proto === 'udp' || proto === 'tcp+udp' || proto === SCTP;
+      const had = byProto.get(proto) ?? { ports: [], rules: new Set<string>() };
+      had.rules.add(r.id);
+      if (!portful || ports.length === 0 || had.ports === 'all') had.ports = 'all';
+      else had.ports = [...had.ports, ...ports];
+      byProto.set(proto, had);
     }
   }
   const order = (p: LineService['protocol']) => (typeof p === 'number' ? `~${String(p).padStart(3, '0')}` : p);
   return [...byProto]
     .sort(([a], [b]) => (order(a) < order(b) ? -1 : 1))
-    .map(([protocol, ports]) => ({ protocol, ports: ports === 'all' ? [] : mergeRanges(ports) }));
+    .map(([protocol, m]) => ({ service: { protocol, ports: m.ports === 'all' ? [] : mergeRanges(m.ports) }, rules: [...m.rules] }));
 }
 
 /** Precedence order: priority high to low, deny first at equal priority. */
@@ -198,26 +207,40 @@ class Builder {
   private readonly ruleIds = new WeakMap<PolicyRule, number>();
   private nextRule = 0;
 
+  /** The set of these disjoint prefixes (null: none; undefined: every address), named once. */
+  private named(prefixes: readonly Prefix[]): string | null | undefined {
+    if (prefixes.length === 0) return null;
+    if (isEverything([...prefixes])) return undefined;
+    const texts = prefixes.map(formatPrefix);
+    const key = texts.join(',');
+    let name = this.peerByKey.get(key);
+    if (!name) {
+      name = `peers_${this.peerByKey.size}`;
+      this.peerByKey.set(key, name);
+      this.peerSets.push({ name, prefixes: texts });
+    }
+    return name;
+  }
+
   /** The peer set's name; null: no address; undefined: every address (no match). */
   peersOf(r: PolicyRule): string | null | undefined {
     const memo = this.peerOfSet.get(r.peers);
     if (memo) return memo.name;
-    const prefixes = setPrefixes(r.peers);
-    let name: string | null | undefined;
-    if (prefixes.length === 0) name = null;
-    else if (isEverything(prefixes)) name = undefined;
-    else {
-      const texts = prefixes.map(formatPrefix);
-      const key = texts.join(',');
-      name = this.peerByKey.get(key);
-      if (!name) {
-        name = `peers_${this.peerSets.length}`;
-        this.peerByKey.set(key, name);
-        this.peerSets.push({ name, prefixes: texts });
-      }
-    }
+    const name = this.named(setPrefixes(r.peers));
     this.peerOfSet.set(r.peers, { name });
     return name;
+  }
+
+  /** The union of named sets (undefined: every address). */
+  private union(names: readonly string[]): string | undefined {
+    const byName = new Map(this.peerSets.map((p) => [p.name, p.prefixes]));
+    return this.named(setPrefixes({ include: names.flatMap((n) => byName.get(n) ?? []), exclude: [] })) ?? undefined;
+  }
+
+  /** Only the sets some line names (a run's union leaves its parts unused). */
+  usedPeerSets(): NamedSet[] {
+    const used = new Set(this.chains.flatMap((c) => c.lines.flatMap((l) => (l.peers ? [l.peers] : []))));
+    return this.peerSets.filter((p) => used.has(p.name));
   }
 
   private ruleKey(r: PolicyRule): number {
@@ -245,29 +268,55 @@ class Builder {
     const out: ChainLine[] = [];
     let i = 0;
     while (i < sorted.length) {
-      // one precedence level: its rules decide alike, so they may be merged and reordered freely
+      // a run of one action: its rules decide alike, so they may be merged and reordered freely
       let j = i;
-      while (j < sorted.length && precedence(sorted[i]!, sorted[j]!) === 0) j++;
-      const byPeers = new Map<string, { peers: string | undefined; rules: PolicyRule[] }>();
-      for (const r of sorted.slice(i, j)) {
-        const peers = this.peersOf(r);
-        if (peers === null) continue; // a peer set with no address matches nothing
-        const k = peers ?? '';
-        const g = byPeers.get(k);
-        if (g) g.rules.push(r);
-        else byPeers.set(k, { peers, rules: [r] });
-      }
-      for (const g of byPeers.values())
-        for (const service of mergeServices(g.rules))
-          out.push({
-            ...(g.peers !== undefined ? { peers: g.peers } : {}),
-            ...(service ? { service } : {}),
-            action: sorted[i]!.action,
-            rules: [...new Set(g.rules.map((r) => r.id))],
-          });
+      while (j < sorted.length && sorted[j]!.action === sorted[i]!.action) j++;
+      const run = this.runLines(sorted.slice(i, j), sorted[i]!.action);
+      out.push(...run);
+      // a line that matches everything: nothing after it is ever reached
+      if (run.some((l) => l.peers === undefined && l.service === undefined)) break;
       i = j;
     }
     return out;
+  }
+
+  private runLines(rules: readonly PolicyRule[], action: ChainLine['action']): ChainLine[] {
+    const byPeers = new Map<string, { peers: string | undefined; rules: PolicyRule[] }>();
+    for (const r of rules) {
+      const peers = this.peersOf(r);
+      if (peers === null) continue; // a peer set with no address matches nothing
+      const k = peers ?? '';
+      const g = byPeers.get(k);
+      if (g) g.rules.push(r);
+      else byPeers.set(k, { peers, rules: [r] });
+    }
+    const lines: ChainLine[] = [];
+    for (const g of byPeers.values())
+      for (const m of mergeServices(g.rules))
+        lines.push({
+          ...(g.peers !== undefined ? { peers: g.peers } : {}),
+          ...(m.service ? { service: m.service } : {}),
+          action,
+          rules: [...new Set(m.rules)],
+        });
+    const catchAll = lines.find((l) => l.peers === undefined && l.service === undefined);
+    if (catchAll) return [{ ...catchAll, rules: [...new Set(rules.map((r) => r.id))] }];
+    // lines for every service with different peers: one line, the union of their peers
+    const everyService = lines.filter((l) => l.peers !== undefined && l.service === undefined);
+    if (everyService.length < 2) return lines;
+    const union = this.union(everyService.map((l) => l.peers!));
+    const merged: ChainLine = {
+      ...(union !== undefined ? { peers: union } : {}),
+      action,
+      rules: [...new Set(everyService.flatMap((l) => l.rules))],
+    };
+    if (union === undefined) return [{ ...merged, rules: [...new Set(rules.map((r) => r.id))] }];
+    const first = lines.indexOf(everyService[0]!);
+    return [
+      ...lines.slice(0, first).filter((l) => !everyService.includes(l)),
+      merged,
+      ...lines.slice(first).filter((l) => !everyService.includes(l)),
+    ];
   }
 }
 
@@ -288,7 +337,7 @@ export function routedPolicyModel(input: RoutedPolicyInput): RoutedPolicyModel {
   return {
     endpoints: eps.map((e) => ({ hostIf: e.hostIf, ip: e.policy.ip, tenant: e.policy.tenant, endpoint: e.policy.endpoint })),
     tenants,
-    peerSets: b.peerSets,
+    peerSets: b.usedPeerSets(),
     chains: b.chains,
     egress,
     ingress,

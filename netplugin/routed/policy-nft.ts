@@ -1,12 +1,16 @@
 /**
  * The routed endpoints' policy model (policy-model.ts) as the nftables table `inet netloom_policy`
  * (pure: the same model and generation always give the same text). The applier loads it whole in
- * one transaction. The forward hook sends only traffic from or to a routed endpoint's host
- * interface to `routed`, the same stateful frame as the OVS backend (features/conntrack.ts):
+ * one transaction. The forward hook's first two rules are the fast path: a packet of an established
+ * (or related) connection admitted under the current generation passes at once, if it comes from
+ * a routed endpoint with that endpoint's own address (one lookup in `@sources`) or from anywhere
+ * else; so an established packet meets one or two rules, never the chains below (this kernel has
+ * no flowtable to skip even those: built without nf_flow_table). Everything else from or to a
+ * routed endpoint's host interface goes to `routed`, the same stateful frame as the OVS backend
+ * (features/conntrack.ts):
  * - IPv6 is dropped (policy covers IPv4; it would bypass it), and so is what an endpoint sends from
- *   an address that is not its own (spoofing another endpoint or tenant), before conntrack is read;
- * - invalid packets are dropped;
- * - established packets of connections admitted under the current generation (in ct mark) pass;
+ *   an address that is not its own (spoofing another endpoint or tenant: the fast path checks it too);
+ * - invalid packets are dropped (established ones of the current generation passed above);
  * - replies of a connection marked DENIED are dropped, other replies pass (a reply cannot be judged
  *   by rules written for the other direction), related packets pass;
  * - everything else (new connections, and the original direction of connections admitted under an
@@ -21,7 +25,7 @@
  * comment, so a restarted agent continues from the kernel's); an unchanged model keeps it, so
  * established connections are not re-evaluated.
  */
-import type { ChainLine, LineService, NamedSet, PolicyChain, RoutedPolicyModel } from './policy-model';
+import { SCTP, type ChainLine, type LineService, type NamedSet, type PolicyChain, type RoutedPolicyModel } from './policy-model';
 
 export const NFT_POLICY_FAMILY = 'inet';
 export const NFT_POLICY_TABLE = 'netloom_policy';
@@ -84,6 +88,8 @@ function ports(list: LineService['ports']): string {
 function serviceText(s: LineService): string {
   if (s.protocol === 'tcp+udp') return `meta l4proto { tcp, udp } th dport ${ports(s.ports)}`;
   if ((s.protocol === 'tcp' || s.protocol === 'udp') && s.ports.length > 0) return `${s.protocol} dport ${ports(s.ports)}`;
+  // SCTP (Kubernetes) by number: `th dport` reads its destination port without the sctp module's syntax
+  if (s.protocol === SCTP && s.ports.length > 0) return `meta l4proto ${SCTP} th dport ${ports(s.ports)}`;
   return `meta l4proto ${s.protocol}`;
 }
 
@@ -124,6 +130,8 @@ function verdictMap(name: string, entries: ReadonlyArray<[string, string]>): str
 export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string {
   if (m.endpoints.length === 0) return '';
   const gen = hex32(g.generation << GENERATION_SHIFT);
+  // a mark of the current generation exists only on IPv4 connections `routed` admitted (it drops IPv6 first)
+  const fast = `ct state established,related ct mark and ${hex32(GENERATION_MASK)} == ${gen}`;
   const routed = m.tenants.flatMap((t) => t.prefixes).sort((a, b) => cmpPrefix(a, b));
   const lines = [
     `table ${NFT_POLICY_FAMILY} ${NFT_POLICY_TABLE} {`,
@@ -150,6 +158,8 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
     ...verdictMap('ingress', m.ingress),
     '\tchain forward {',
     '\t\ttype filter hook forward priority filter; policy accept;',
+    `\t\t${fast} iifname . ip saddr @sources accept comment "admitted, from an endpoint with its own address"`,
+    `\t\t${fast} iifname != @endpoints accept comment "admitted, to an endpoint"`,
     '\t\tiifname @endpoints goto routed',
     '\t\toifname @endpoints goto routed',
     '\t}',
@@ -157,7 +167,6 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
     '\t\tmeta nfproto ipv6 drop',
     '\t\tiifname @endpoints iifname . ip saddr != @sources drop',
     '\t\tct state invalid drop',
-    `\t\tct state established ct mark and ${hex32(GENERATION_MASK)} == ${gen} accept`,
     `\t\tct direction reply ct mark and ${hex32(MARK_DENIED)} == ${hex32(MARK_DENIED)} drop`,
     '\t\tct state established ct direction reply accept',
     '\t\tct state related accept',

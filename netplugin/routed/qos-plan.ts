@@ -87,6 +87,28 @@ export function unshapeCommands(hostIf: string): string[][] {
   ];
 }
 
+/** netloom's ifb devices are named by ifbOf: `nlb` + the host end's suffix. */
+export const IFB_PREFIX = 'nlb';
+
+/**
+ * What takes away the shaping nothing asks for any more, found at an agent's start (pure): of the
+ * host's ifb devices (`existing`), netloom's (IFB_PREFIX) whose endpoint is not shaped now. One
+ * whose host end is still there (a profile removed while the agent was down) is unshaped whole;
+ * one whose host end is gone (the endpoint went while the agent was down) is deleted. Other ifb
+ * devices are left alone.
+ */
+export function staleIfbCommands(existing: readonly string[], shaped: ReadonlySet<string>, hostIfs: readonly string[]): string[][] {
+  const wanted = new Set([...shaped].map(ifbOf));
+  const hostIfOf = new Map(hostIfs.map((h) => [ifbOf(h), h]));
+  return existing
+    .filter((name) => name.startsWith(IFB_PREFIX) && !wanted.has(name))
+    .sort()
+    .flatMap((name) => {
+      const hostIf = hostIfOf.get(name);
+      return hostIf ? unshapeCommands(hostIf) : [['ip', 'link', 'del', name]];
+    });
+}
+
 /** The DSCP table's text ('' when no endpoint is marked: no table). */
 export function renderDscpTable(qs: readonly RoutedQosEndpoint[]): string {
   const marked = qs.filter((q) => q.dscp > 0).sort((a, b) => (a.hostIf < b.hostIf ? -1 : a.hostIf > b.hostIf ? 1 : 0));

@@ -4,7 +4,7 @@
  * netmaster answers), their policy (the same compiled policy as the OVS backend's, lib/policy, with
  * every tenant's routed subnets for the tenant guard) and their QoS (their group's netprofile).
  */
-import { compileContiv } from '../../lib/policy/contiv';
+import { compilePolicy } from '../../lib/policy/compile';
 import type { HostState } from '../state/host-state';
 import type { EndpointRoute } from './endpoint-routes';
 import type { RoutedPolicyInput } from './policy-model';
@@ -42,7 +42,7 @@ export function routedDesired(state: HostState, hostName: string, records: reado
   const mine = new Map(
     state.endpoints.filter((e) => e.host === hostName && routed.has(e.network) && recordOf.has(e.id)).map((e) => [e.id, e]),
   );
-  const endpoints = compileContiv(state, hostName)
+  const endpoints = compilePolicy(state, hostName)
     .filter((p) => mine.has(p.endpoint))
     .map((policy) => ({ hostIf: recordOf.get(policy.endpoint)!.hostIf, policy }));
   const tenantSubnets = [...routed.values()].filter((n) => n.subnet !== '').map((n) => ({ tenant: n.tenant, subnet: n.subnet }));

@@ -3,7 +3,8 @@
  * need, next to (not inside) the OVS reconcile: host routes from the endpoint records, policy in
  * `inet netloom_policy` (RoutedPolicyApplier), bandwidth with tc and DSCP in `inet netloom_qos`.
  * Each part changes the kernel only where its desired text or commands changed (a restarted agent
- * re-applies QoS with `replace`, which keeps the qdiscs; policy keeps its generation).
+ * re-applies QoS with `replace`, which keeps the qdiscs, and once takes away the shaping and ifb
+ * devices of endpoints or profiles that went while it was down; policy keeps its generation).
  */
 import { errorMessage } from '../../lib/errors';
 import type { CommandRunner } from '../../lib/exec';
@@ -12,7 +13,16 @@ import { loadNftTable } from '../hostnet/nft-table';
 import type { HostState } from '../state/host-state';
 import { syncEndpointRoutes } from './endpoint-routes';
 import { RoutedPolicyApplier } from './policy-applier';
-import { ifbOf, NFT_QOS_FAMILY, NFT_QOS_TABLE, renderDscpTable, shapeCommands, unshapeCommands, type RoutedQosEndpoint } from './qos-plan';
+import {
+  ifbOf,
+  NFT_QOS_FAMILY,
+  NFT_QOS_TABLE,
+  renderDscpTable,
+  shapeCommands,
+  staleIfbCommands,
+  unshapeCommands,
+  type RoutedQosEndpoint,
+} from './qos-plan';
 import { desiredEndpointRoutes, routedDesired, type RoutedRecord } from './routed-desired';
 
 export class RoutedHost {
@@ -24,6 +34,8 @@ export class RoutedHost {
   /** whether any routed endpoint was ever seen: a host without any never touches nft or tc */
   private active = false;
   private checkedOnce = false;
+  /** whether netloom's ifb devices left from before this agent were looked at */
+  private swept = false;
 
   constructor(private readonly opts: { runner: CommandRunner; hostName: string; logger?: Logger }) {
     this.policy = new RoutedPolicyApplier({ runner: opts.runner, ...(opts.logger ? { logger: opts.logger } : {}) });
@@ -35,7 +47,10 @@ export class RoutedHost {
     if (want.length === 0 && !this.active) {
       // once: stale routes of endpoints removed while the agent was down go; a host that never has
       // a routed endpoint costs its reconciles nothing more
-      if (!this.checkedOnce) await syncEndpointRoutes([], this.opts.runner, this.opts.logger);
+      if (!this.checkedOnce) {
+        await syncEndpointRoutes([], this.opts.runner, this.opts.logger);
+        await this.sweepIfbs(new Set(), []);
+      }
       this.checkedOnce = true;
       return;
     }
@@ -50,12 +65,31 @@ export class RoutedHost {
     if (d.policy.endpoints.length === 0 && !this.active) return;
     this.active = true;
     await this.policy.apply(d.policy);
-    await this.applyQos(d.qos);
+    await this.applyQos(
+      d.qos,
+      records.map((r) => r.hostIf),
+    );
   }
 
-  private async applyQos(qos: readonly RoutedQosEndpoint[]): Promise<void> {
+  /**
+   * Once per agent: netloom's ifb devices that nothing shapes now (an endpoint or a profile that
+   * went while no agent ran) are taken away with what they shaped (qos-plan.ts, staleIfbCommands).
+   */
+  private async sweepIfbs(shaped: ReadonlySet<string>, hostIfs: readonly string[]): Promise<void> {
+    if (this.swept) return;
+    const r = await this.opts.runner('ip', ['-j', 'link', 'show', 'type', 'ifb'], { allowFailure: true });
+    if (r.code !== 0) return;
+    const names = (JSON.parse(r.stdout.trim() || '[]') as Array<{ ifname?: string }>).flatMap((l) => (l.ifname ? [l.ifname] : []));
+    const cmds = staleIfbCommands(names, shaped, hostIfs);
+    for (const [cmd, ...args] of cmds) await this.opts.runner(cmd!, args, { allowFailure: true });
+    if (cmds.length > 0) this.opts.logger?.info({ commands: cmds.map((c) => c.join(' ')) }, 'routed QoS left from before removed');
+    this.swept = true;
+  }
+
+  private async applyQos(qos: readonly RoutedQosEndpoint[], hostIfs: readonly string[]): Promise<void> {
     const run = this.opts.runner;
     const want = new Map(qos.filter((q) => q.rateKbps > 0).map((q) => [q.hostIf, q]));
+    await this.sweepIfbs(new Set(want.keys()), hostIfs);
     for (const [hostIf] of this.shaped) {
       if (want.has(hostIf)) continue;
       for (const [cmd, ...args] of unshapeCommands(hostIf)) await run(cmd!, args, { allowFailure: true });

@@ -13,6 +13,16 @@ import type { ContivRule } from '../../lib/policy/contiv';
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { parseWith } from '../../lib/validation';
+import {
+  kubeNamespaceSchema,
+  kubePodSchema,
+  kubePolicySchema,
+  type KubeNamespace,
+  type KubeNetworkPolicy,
+  type KubePod,
+} from './kube-state';
+
+export type * from './kube-state';
 
 export type FwdMode = 'bridge' | 'routing';
 export type ArpMode = 'proxy' | 'flood';
@@ -113,6 +123,8 @@ export interface Endpoint {
   revision: number;
   /** a registered workload that is not a container (host ''), reached through the VLAN uplink */
   external?: boolean;
+  /** the Kubernetes pod this endpoint is (issue 19; absent: not a pod); its labels are the pod's */
+  pod?: KubePod;
 }
 
 export interface Vtep {
@@ -180,6 +192,9 @@ export interface HostState {
   services: ServiceLB[];
   /** the address blocks of the networks this host carries, every host's, sorted by network then cidr */
   blocks?: AddressBlock[];
+  /** Kubernetes NetworkPolicies and namespaces (issue 19; absent when there are none), sorted by key */
+  kubePolicies?: KubeNetworkPolicy[];
+  kubeNamespaces?: KubeNamespace[];
 }
 
 /** Where a local endpoint is plugged into the integration bridge. */
@@ -356,6 +371,7 @@ const endpointSchema = z
     labels: z.record(z.string(), z.string()).default({}),
     revision: u64('revision'),
     external: z.boolean({ error: 'endpoint external must be a boolean' }).default(false),
+    pod: kubePodSchema.nullish().transform((p) => p ?? undefined),
   })
   // only an external endpoint is on no host
   .refine((e) => e.external || e.host !== '', { error: 'endpoint host is required', path: ['host'] });
@@ -437,6 +453,8 @@ export const hostStateSchema = z.object({
     .transform((v) => v ?? undefined),
   services: z.array(serviceSchema).default([]),
   blocks: z.array(blockSchema).default([]),
+  kubePolicies: z.array(kubePolicySchema).default([]),
+  kubeNamespaces: z.array(kubeNamespaceSchema).default([]),
 });
 
 const portNo = (what: string) =>
@@ -485,6 +503,10 @@ export function parseHostState(raw: unknown): HostState {
   // without blocks (a network served whole, a netmaster from before issue 15) the state looks as before
   if (out.blocks?.length === 0) delete out.blocks;
   for (const n of out.networks) if (n.blockPrefix === 0) delete n.blockPrefix;
+  // without Kubernetes objects (and for endpoints that are not pods) the state looks as before issue 19
+  if (out.kubePolicies?.length === 0) delete out.kubePolicies;
+  if (out.kubeNamespaces?.length === 0) delete out.kubeNamespaces;
+  for (const e of out.endpoints) if (e.pod === undefined) delete e.pod;
   return out;
 }
 

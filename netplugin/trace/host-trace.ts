@@ -3,7 +3,8 @@
  * (trace-flow.ts), parses it (ofproto-trace.ts) and names what the packet met: each step's table
  * by the pipeline's names, each flow's cookie by its feature and the object the installed flow
  * serves (the reconciler knows the objects; a cookie only carries their hash), the decisions of
- * the policy tables (a rule `tenant:policy/ruleId`, or an endpoint's isolation default deny), and
+ * the policy tables (a rule `tenant:policy/ruleId` or `k8s:NAMESPACE/NAME/DIRECTION/INDEX`, or an
+ * endpoint's isolation default deny), and
  * where the packet went: local endpoint, tunnel (VNI and remote VTEP), uplink (VLAN) or dropped.
  *
  * A decision denies when its flow sets the policy's denied flag (the packet then goes on to
@@ -73,6 +74,8 @@ const TABLE_NAMES = new Map(PIPELINE.map((t) => [t.id, t.name]));
 const POLICY_TABLES: Record<string, 'egress' | 'ingress'> = { egressPolicy: 'egress', ingressPolicy: 'ingress' };
 /** `tenant:policy/ruleId` (the policy backend's object of a rule's deciding flow) */
 const RULE_RE = /^([^:/]+):([^/]+)\/(.+)$/;
+/** a Kubernetes NetworkPolicy's rule, `k8s:NAMESPACE/NAME/DIRECTION/INDEX` (lib/policy/kubernetes.ts): policy `k8s:NAMESPACE/NAME` */
+const KUBE_RULE_RE = /^(k8s:[^/]+\/[^/]+)\/(.+)$/;
 const ISOLATION_PREFIX = 'isolation:';
 
 export function tableName(id: number): string {
@@ -111,7 +114,11 @@ export function policyDecision(step: TraceStep, wentOn: boolean): PolicyDecision
     action: wentOn && !setsDenied(step.actions) ? 'allow' : 'deny',
   };
   if (step.object.startsWith(ISOLATION_PREFIX)) d.isolationEndpoint = step.object.slice(ISOLATION_PREFIX.length);
-  else {
+  else if (KUBE_RULE_RE.test(step.object)) {
+    const [, policy, rule] = KUBE_RULE_RE.exec(step.object)!;
+    d.policy = policy ?? '';
+    d.ruleId = rule ?? '';
+  } else {
     const m = RULE_RE.exec(step.object);
     if (m) {
       d.tenant = m[1] ?? '';

@@ -5,7 +5,8 @@
  * returns every output (port and the packet as it leaves, tunnel metadata included) and the trace
  * (each table visited, the flow hit with its feature/object, the conj_id and meter when there is one).
  *
- * Modelled: highest-priority match per table (two matching flows of equal priority is an error),
+ * Modelled: highest-priority match per table (two matching flows of equal priority that do
+ * different things is an error),
  * masked matches, OpenFlow prerequisites (a field the packet does not have never matches),
  * goto_table (forward only), apply_actions, write_actions/clear_actions (action set run at the end),
  * the meter instruction (recorded in the step, no rate), set_field (ip_dscp too), Nicira reg_load/reg_load2/
@@ -132,6 +133,12 @@ export interface TraceResult {
 }
 
 type Conjunction = Extract<Action, { type: 'conjunction' }>;
+
+/** Whether two flows do exactly the same thing (their instructions, as text). */
+function sameInstructions(a: Entry, b: Entry): boolean {
+  const text = (e: Entry) => JSON.stringify(e.instructions, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  return text(a) === text(b);
+}
 
 interface Entry {
   table: number;
@@ -579,11 +586,15 @@ export class PacketTracer {
     }
   }
 
-  /** The highest-priority plain flow among `hits` (sorted by priority); equal priorities are ambiguous. */
+  /**
+   * The highest-priority plain flow among `hits` (sorted by priority). Equal priorities are
+   * ambiguous (OVS picks either) unless the flows do the same thing: then the first is as good as
+   * any (policy's allows at one priority, say: Kubernetes' union of rules).
+   */
   private static bestPlain(hits: readonly Entry[], tableId: number, forConjId: boolean): Entry | undefined {
     const plain = hits.filter((e) => !e.conj && !(forConjId && e.hiddenFromConjLookup));
     const best = plain[0];
-    const tie = plain.find((e) => e !== best && e.priority === best?.priority);
+    const tie = plain.find((e) => e !== best && e.priority === best?.priority && !sameInstructions(e, best));
     if (best && tie)
       throw new Error(
         `tracer: two flows of priority ${best.priority} in table ${tableId} match the packet (${best.feature}/${best.object} and ${tie.feature}/${tie.object})`,

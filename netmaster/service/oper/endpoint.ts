@@ -16,5 +16,6 @@ export function endpointOper(e: Endpoint, groupId?: number): Record<string, unkn
     containerID: e.containerID,
     containerName: e.containerName,
     ...(e.external ? { external: true } : {}),
+    ...(e.pod ? { pod: e.pod } : {}),
   };
 }

@@ -17,7 +17,7 @@ import type { Action, Instruction, KnownOxm } from '../../../ovs/openflow/messag
 import { NetloomError } from '../../../lib/errors';
 import { objectHash } from '../../reconcile/cookie';
 import { canonicalMatch, type DesiredFlow } from '../../reconcile/flow-key';
-import { compileContiv } from '../../../lib/policy/contiv';
+import { compilePolicy } from '../../../lib/policy/compile';
 import type { AddressSet, DirectionPolicy, EndpointPolicy, PolicyRule, Service } from '../../../lib/policy/model';
 import { normalProtocol } from '../../../lib/policy/evaluate';
 import { formatPrefix, isEverything, portMasks, setPrefixes } from '../../../lib/policy/ranges';
@@ -102,6 +102,13 @@ function protocolNumber(s: Service): number {
   return p === 'tcp' ? IP_PROTO.TCP : p === 'udp' ? IP_PROTO.UDP : p === 'icmp' ? IP_PROTO.ICMP : p;
 }
 
+/** The destination port field of the protocols whose rules name ports (SCTP: Kubernetes). */
+const PORT_FIELD: Record<number, 'tcp_dst' | 'udp_dst' | 'sctp_dst' | undefined> = {
+  [IP_PROTO.TCP]: 'tcp_dst',
+  [IP_PROTO.UDP]: 'udp_dst',
+  [IP_PROTO.SCTP]: 'sctp_dst',
+};
+
 /** The service clause's matches; undefined: every service (no clause). */
 function serviceMatches(set: FlowSet, r: PolicyRule): KnownOxm[][] | undefined {
   if (r.services.length === 0 || r.services.some((s) => s.protocol === undefined)) return undefined;
@@ -109,8 +116,8 @@ function serviceMatches(set: FlowSet, r: PolicyRule): KnownOxm[][] | undefined {
   for (const s of r.services) {
     const proto = protocolNumber(s);
     const base = set.memo(`proto ${proto}`, () => [match.ethType(ETH_TYPE.IPV4), field('ip_proto', proto)]);
-    const portField = proto === IP_PROTO.TCP ? 'tcp_dst' : proto === IP_PROTO.UDP ? 'udp_dst' : undefined;
-    // ports only mean something for tcp and udp (netmaster refuses them with other protocols)
+    const portField = PORT_FIELD[proto];
+    // ports only mean something for tcp, udp and sctp (netmaster refuses them with other protocols)
     if (!portField || !s.ports || s.ports.length === 0) {
       out.push(base);
       continue;
@@ -351,7 +358,7 @@ function fnv(h: number, s: string): number {
 
 function render(input: PipelineInput): PolicyRender {
   const view = pipelineView(input);
-  const compiled = compileContiv(input.state, input.local.hostName);
+  const compiled = compilePolicy(input.state, input.local.hostName);
   const byId = new Map(view.endpoints.map((e) => [e.ep.id, e]));
   const set = new FlowSet();
   for (const dir of ['egress', 'ingress'] as const) {

@@ -128,10 +128,10 @@ describe('lab: routed endpoints (BGP mode) end to end', function () {
     }
     const t0 = performance.now();
     await waitFor(
-      'one tor route per host block, via its host',
+      'one tor route per host block, via its host (its routed uplink, whatever the router IP)',
       async () => {
         const t = await torRoutes(CONTIV_SUBNET);
-        return t.size === HOSTS && [...blocks].every(([n, b]) => t.get(b) === host(n).dataIp);
+        return t.size === HOSTS && [...blocks].every(([n, b]) => t.get(b) === host(n).routedIp);
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );

@@ -25,6 +25,7 @@ import type { RoutedEndpoint, RoutedPolicyInput } from '../../../netplugin/route
 import { loadNftTable } from '../../../netplugin/hostnet/nft-table';
 import { GENERATION_MASK, GENERATION_SHIFT, MARK_DENIED } from '../../../netplugin/routed/policy-nft';
 import { DuplexStream } from '../../support/duplex-stream';
+import { RoutedNamespaces } from '../../support/routed-namespaces';
 import { CASES, cellName, expectedMatrix, TOPOLOGY, type Cell, type Probe, type RuleSpec } from '../../support/policy-cases';
 import { caseState } from '../../support/policy-case-state';
 import { ProbeAgent } from '../../support/policy-probe';
@@ -32,9 +33,6 @@ import { ProbeAgent } from '../../support/policy-probe';
 const PREFIX = 'nftp';
 const TCP_PORTS = [80, 5432];
 const UDP_PORTS = [53, 5432];
-const hostNs = (h: string) => `${PREFIX}-${h}`;
-const ctrNs = (c: string) => `${PREFIX}-c-${c}`;
-const hostIf = (c: string) => `nr-${c}`;
 
 /** A second tenant, apart from the table's: one endpoint on host1, one on host2. */
 const OTHER = {
@@ -52,6 +50,10 @@ interface Ctr {
   ip: string;
 }
 const CONTAINERS: Ctr[] = [...TOPOLOGY.endpoints, ...OTHER.endpoints];
+const world = new RoutedNamespaces(PREFIX, TOPOLOGY.hosts, CONTAINERS);
+const hostNs = (h: string) => world.hostNs(h);
+const ctrNs = (c: string) => world.ctrNs(c);
+const hostIf = (c: string) => world.hostIf(c);
 const TENANT_SUBNETS = [
   ...TOPOLOGY.networks.map((n) => ({ tenant: TOPOLOGY.tenant, subnet: n.subnet })),
   { tenant: OTHER.tenant, subnet: OTHER.subnet },
@@ -67,56 +69,11 @@ function packetOf(from: Ctr, to: Ctr, probe: Probe): Packet {
 
 describe('routed policy on nftables (3 host namespaces, real kernel)', function () {
   this.timeout(120_000);
-  const appliers = new Map<string, RoutedPolicyApplier>();
+  const appliers = world.appliers;
   const agents = new Map<string, ProbeAgent>();
   const streams: DuplexStream[] = [];
   /** every endpoint's compiled policy, as its host compiled it for the case in force */
   let policies = new Map<string, EndpointPolicy>();
-
-  async function setUp(): Promise<void> {
-    for (const h of TOPOLOGY.hosts) {
-      const ns = hostNs(h);
-      await run('ip', ['netns', 'add', ns]);
-      await sh(ns, 'ip', ['link', 'set', 'lo', 'up']);
-      await sh(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
-      // proxy ARP answers for 169.254.1.1 only when the host routes it elsewhere than the asking port
-      // (this kernel has no dummy devices: a veth pair whose ends both stay in the host)
-      await sh(ns, 'ip', ['link', 'add', 'nfd0', 'type', 'veth', 'peer', 'name', 'nfd1']);
-      await sh(ns, 'ip', ['link', 'set', 'nfd0', 'up']);
-      await sh(ns, 'ip', ['link', 'set', 'nfd1', 'up']);
-      await sh(ns, 'ip', ['route', 'add', 'default', 'dev', 'nfd0']);
-      appliers.set(h, new RoutedPolicyApplier({ runner: ((cmd, args, opts) => run(cmd, args, { ...opts, netns: ns })) as CommandRunner }));
-    }
-    // the fabric: host i and host j joined by a veth, 169.254.<10i+j>.1/.2
-    const hosts = TOPOLOGY.hosts;
-    for (let i = 0; i < hosts.length; i++)
-      for (let j = i + 1; j < hosts.length; j++) {
-        const [a, b] = [hostNs(hosts[i]!), hostNs(hosts[j]!)];
-        const net = `169.254.${10 * (i + 1) + (j + 1)}`;
-        await sh(a, 'ip', ['link', 'add', `f${i + 1}${j + 1}`, 'type', 'veth', 'peer', 'name', `f${j + 1}${i + 1}`, 'netns', b]);
-        await sh(a, 'ip', ['addr', 'add', `${net}.1/30`, 'dev', `f${i + 1}${j + 1}`]);
-        await sh(b, 'ip', ['addr', 'add', `${net}.2/30`, 'dev', `f${j + 1}${i + 1}`]);
-        await sh(a, 'ip', ['link', 'set', `f${i + 1}${j + 1}`, 'up']);
-        await sh(b, 'ip', ['link', 'set', `f${j + 1}${i + 1}`, 'up']);
-        for (const c of CONTAINERS) {
-          if (c.host === hosts[j]) await sh(a, 'ip', ['route', 'add', `${c.ip}/32`, 'via', `${net}.2`, 'proto', '80']);
-          if (c.host === hosts[i]) await sh(b, 'ip', ['route', 'add', `${c.ip}/32`, 'via', `${net}.1`, 'proto', '80']);
-        }
-      }
-    for (const c of CONTAINERS) {
-      const [h, ns, hi] = [hostNs(c.host), ctrNs(c.name), hostIf(c.name)];
-      await run('ip', ['netns', 'add', ns]);
-      await sh(h, 'ip', ['link', 'add', hi, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-      await sh(h, 'sysctl', ['-q', '-w', `net.ipv4.conf.${hi}.proxy_arp=1`, `net.ipv4.neigh.${hi}.proxy_delay=0`]);
-      await sh(h, 'ip', ['link', 'set', hi, 'up']);
-      await sh(h, 'ip', ['route', 'add', `${c.ip}/32`, 'dev', hi, 'proto', '81', 'scope', 'link']);
-      await sh(ns, 'ip', ['link', 'set', 'lo', 'up']);
-      await sh(ns, 'ip', ['addr', 'add', `${c.ip}/32`, 'dev', 'eth0']);
-      await sh(ns, 'ip', ['link', 'set', 'eth0', 'up']);
-      await sh(ns, 'ip', ['route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-      await sh(ns, 'ip', ['route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0', 'onlink']);
-    }
-  }
 
   /** Each host's input for the rules: the policy lib/policy compiles for its endpoints (tq's open). */
   function hostInputs(rules: RuleSpec[]): Map<string, RoutedPolicyInput> {
@@ -184,7 +141,7 @@ describe('routed policy on nftables (3 host namespaces, real kernel)', function 
   before(async function () {
     this.timeout(120_000);
     await cleanUp();
-    await setUp();
+    await world.setUp();
     await applyRules([]);
     for (const c of CONTAINERS) agents.set(c.name, await ProbeAgent.start(ctrNs(c.name), c.name, TCP_PORTS, UDP_PORTS));
     // routed end to end: the first container reaches the last across hosts
@@ -197,8 +154,7 @@ describe('routed policy on nftables (3 host namespaces, real kernel)', function 
     for (const s of streams.splice(0)) await s.stop();
     for (const a of agents.values()) await a.stop();
     agents.clear();
-    for (const c of CONTAINERS) await run('ip', ['netns', 'del', ctrNs(c.name)], { allowFailure: true });
-    for (const h of TOPOLOGY.hosts) await run('ip', ['netns', 'del', hostNs(h)], { allowFailure: true });
+    await world.cleanUp();
   }
 
   after(async function () {

@@ -5,7 +5,8 @@
  * - the first packet goes (no ARP needed: permanent neighbour of 169.254.1.1; the host has no
  *   default route, so proxy ARP could not have answered), ping and TCP between two containers;
  * - another tenant's routed container is dropped both ways; a deny rule cuts TCP/5201 only;
- * - a netprofile's bandwidth holds within ±10% both ways (iperf3), its DSCP is set;
+ * - a netprofile's bandwidth holds within ±10% both ways (iperf3), its DSCP is set; a restarted
+ *   agent takes away shaping and ifb devices nothing asks for any more (netloom's `nlb` ones only);
  * - an agent restart's re-check (a new RoutedHost) loses no ping of a 10 ms stream and removes a
  *   stale proto-81 route; removal takes route and veth away.
  */
@@ -144,6 +145,23 @@ describe('routed endpoints on one host (real kernel)', function () {
     await host.apply(state(), records);
     const tc = await hostRun('tc', ['qdisc', 'show', 'dev', 'nlbgpdpc1']);
     assert.ok(!tc.stdout.includes('tbf'), 'profile gone: not shaped');
+  });
+
+  it('a restarted agent takes away the shaping of a profile removed while it was down and the ifb of a gone endpoint, no other ifb', async () => {
+    await new RoutedHost({ runner: hostRun, hostName: 'h1' }).apply(state([], true), records);
+    const ifbs = async () =>
+      (JSON.parse((await hostRun('ip', ['-j', 'link', 'show', 'type', 'ifb'])).stdout || '[]') as Array<{ ifname: string }>)
+        .map((l) => l.ifname)
+        .sort();
+    await hostRun('ip', ['link', 'add', 'nlbgone0', 'type', 'ifb']);
+    await hostRun('ip', ['link', 'add', 'bgpdpother', 'type', 'ifb']);
+    assert.deepEqual(await ifbs(), ['bgpdpother', 'nlbbgpdpc1', 'nlbgone0']);
+    // the agent restarts after the profile went: it never shaped anything itself
+    await new RoutedHost({ runner: hostRun, hostName: 'h1' }).apply(state(), records);
+    assert.deepEqual(await ifbs(), ['bgpdpother'], "netloom's ifbs gone, the other kept");
+    const tc = await hostRun('tc', ['qdisc', 'show', 'dev', 'nlbgpdpc1']);
+    assert.ok(!tc.stdout.includes('tbf') && !tc.stdout.includes('ingress'), tc.stdout);
+    await hostRun('ip', ['link', 'del', 'bgpdpother']);
   });
 
   it("an agent restart's re-check loses no ping, puts back a missing route and removes a stale one", async () => {

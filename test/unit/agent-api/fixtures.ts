@@ -168,6 +168,7 @@ export class ClusterBuilder {
     group = '',
     vtepIP = '',
     labels: Record<string, string> = {},
+    extra: Record<string, unknown> = {},
   ): this {
     const mac = `02:00:00:00:00:${(Number(ip.split('.')[3]) % 256).toString(16).padStart(2, '0')}`;
     return this.put(
@@ -189,7 +190,45 @@ export class ClusterBuilder {
         containerName: '',
         idempotencyKey: '',
         createdAt: '',
+        ...extra,
       }),
     );
+  }
+
+  /** The endpoint of Kubernetes pod `namespace/id` (issue 19), its labels the pod's. */
+  pod(
+    id: string,
+    tenant: string,
+    network: string,
+    host: string,
+    ip: string,
+    namespace: string,
+    labels: Record<string, string> = {},
+    group = '',
+    vtepIP = '',
+  ): this {
+    const pod = { namespace, name: id, uid: `uid-${id}`, namedPorts: [{ name: 'http', protocol: 'TCP', port: 8080 }] };
+    return this.endpoint(id, tenant, network, host, ip, group, vtepIP, labels, { pod });
+  }
+
+  /** A NetworkPolicy as the Kubernetes controller stores it (normalized); `fields` over an ingress-only deny-all. */
+  kubePolicy(namespace: string, name: string, fields: Record<string, unknown> = {}): this {
+    return this.put(
+      ...cfg('kubeNetworkPolicy', `${namespace}:${name}`, {
+        namespace,
+        name,
+        podSelector: { matchLabels: {}, matchExpressions: [] },
+        ingressIsolation: true,
+        egressIsolation: false,
+        ingress: [],
+        egress: [],
+        ...fields,
+      }),
+    );
+  }
+
+  /** A namespace's labels as the Kubernetes controller stores them. */
+  kubeNamespace(name: string, labels: Record<string, string> = {}): this {
+    return this.put(...cfg('kubeNamespace', name, { name, labels: { ...labels, 'kubernetes.io/metadata.name': name } }));
   }
 }

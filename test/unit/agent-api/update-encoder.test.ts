@@ -27,7 +27,18 @@ function world(): ClusterBuilder {
     .profile('t1', 'prof1', '10mbps')
     .bgp('hostA')
     .agent('hostB', '192.168.0.2')
-    .endpoint('a1', 't1', 'web', 'hostA', '10.1.0.2', 'g1')
+    .pod('a1', 't1', 'web', 'hostA', '10.1.0.2', 'default', { app: 'a' }, 'g1')
+    .kubeNamespace('default', { team: 'x' })
+    .kubePolicy('default', 'web', {
+      podSelector: { matchLabels: { app: 'a' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['x', 'y'] }] },
+      egressIsolation: true,
+      ingress: [
+        { peers: [{ namespaceSelector: { matchLabels: {}, matchExpressions: [] } }], ports: [{ protocol: 'TCP', namedPort: 'http' }] },
+      ],
+      egress: [
+        { peers: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], ports: [{ protocol: 'UDP', port: 53, endPort: 60 }] },
+      ],
+    })
     .endpoint('b1', 't1', 'web', 'hostB', '10.1.0.3', 'g2', '', { app: 'web' })
     .endpoint('a2', 't1', 'flat', 'hostA', '10.3.0.2')
     .service('t1', 'svc', 'web', '10.1.0.200', ['app=web'], ['80:8080:TCP', '53:53:UDP']);
@@ -39,7 +50,13 @@ describe('agent API update encoder', () => {
   it('a snapshot (and its parts) decodes exactly as the standard encoding of the same update', () => {
     const state = computeHostView(world().state, 'hostA');
     assert.ok(
-      state.bgp && state.policies.length === 1 && state.profiles.length === 1 && state.services[0]?.providers.length === 1,
+      state.bgp &&
+        state.policies.length === 1 &&
+        state.profiles.length === 1 &&
+        state.services[0]?.providers.length === 1 &&
+        state.kubePolicies.length === 1 &&
+        state.kubeNamespaces.length === 1 &&
+        state.endpoints.some((e) => e.pod !== null),
       'a view with every kind',
     );
     for (const reason of ['INITIAL', 'COMPACTED', 'RESYNC'] as const)
@@ -72,6 +89,9 @@ describe('agent API update encoder', () => {
       'vtep/hostB',
       'endpoint/b1',
       'service/t1:svc',
+      'kubeNamespace/default',
+      'kubePolicy/default/web',
+      'kubePolicy/default/gone',
       'endpoint/gone',
     ]);
     assert.ok(all.some((c) => c.deleted));

@@ -15,32 +15,56 @@ import { asReceived, ClusterBuilder } from './fixtures';
 import { parseV4 } from '../../../netmaster/model/net';
 import { blockKeys, encodeBlockValue } from '../../../netmaster/service/block-keys';
 import type { AddressBlock__Output as AddressBlock } from '../../../proto/gen/netloom/v1/AddressBlock';
+import type { KubeNetworkPolicy__Output as KubeNetworkPolicy } from '../../../proto/gen/netloom/v1/KubeNetworkPolicy';
+import type { KubeNamespace__Output as KubeNamespace } from '../../../proto/gen/netloom/v1/KubeNamespace';
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4'];
 const NETS = ['web', 'db', 'flat'];
 const GROUPS = ['g1', 'g2', 'g3'];
+
+const sortedValues = <T>(m: Map<string, T>): T[] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 
 class Follower implements ViewSubscriber {
   readonly dirty = new Set<string>();
   store: StateStore = emptyStore();
   /** address blocks by key (kept here: the agent's store learns them with the agent's side of issue 15) */
   blocks = new Map<string, AddressBlock>();
+  /** Kubernetes objects by key (kept here: the agent's side of issue 19 keeps them in its store) */
+  kubePolicies = new Map<string, KubeNetworkPolicy>();
+  kubeNamespaces = new Map<string, KubeNamespace>();
   notify(): void {}
   /** apply what changed, as a stream's group would */
   sync(engine: ViewEngine, host: string): void {
     for (const c of engine.changesFor(host, this.dirty)) {
       const r = asReceived(c);
-      if (!r.key.startsWith('block/')) applyChange(this.store, r);
-      else if (r.deleted) this.blocks.delete(r.key);
-      else this.blocks.set(r.key, r.block!);
+      if (r.key.startsWith('kubePolicy/')) setOrDelete(this.kubePolicies, r.key, r.deleted ? undefined : r.kubePolicy!);
+      else if (r.key.startsWith('kubeNamespace/')) setOrDelete(this.kubeNamespaces, r.key, r.deleted ? undefined : r.kubeNamespace!);
+      else if (!r.key.startsWith('block/')) applyChange(this.store, r);
+      else setOrDelete(this.blocks, r.key, r.deleted ? undefined : r.block!);
     }
     this.dirty.clear();
   }
+  /** take a snapshot */
+  load(snap: ReturnType<typeof stateOf>): void {
+    this.store = storeFromState(snap);
+    this.blocks = new Map(snap.blocks.map((x) => [`block/${x.network}/${x.cidr}`, x]));
+    this.kubePolicies = new Map(snap.kubePolicies.map((x) => [`kubePolicy/${x.key}`, x]));
+    this.kubeNamespaces = new Map(snap.kubeNamespaces.map((x) => [`kubeNamespace/${x.key}`, x]));
+  }
   /** the state it holds */
   state(): ReturnType<typeof stateOf> {
-    const blocks = [...this.blocks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
-    return { ...stateOf(this.store), blocks };
+    return {
+      ...stateOf(this.store),
+      blocks: sortedValues(this.blocks),
+      kubePolicies: sortedValues(this.kubePolicies),
+      kubeNamespaces: sortedValues(this.kubeNamespaces),
+    };
   }
+}
+
+function setOrDelete<T>(m: Map<string, T>, key: string, value: T | undefined): void {
+  if (value === undefined) m.delete(key);
+  else m.set(key, value);
 }
 
 function base(): ClusterBuilder {
@@ -96,6 +120,33 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
         b.del(`/netloom/v1/cfg/serviceLB/t1:${s}`),
   ),
   fc.constant<Op>((b) => b.service('t2', 's1', 'web', '10.1.0.251', ['app=web'])),
+  // Kubernetes (issue 19): pods in any network of t1 (their hosts' views hold every pod of t1), and
+  // NetworkPolicies and namespaces (every view with a pod holds them all)
+  fc.tuple(epId, net, host, ip, fc.option(grp, { nil: undefined }), fc.constantFrom('default', 'x'), fc.constantFrom(...LABELS)).map(
+    ([id, n, h, x, g, ns, labels]): Op =>
+      (b) =>
+        b.pod(id, 't1', n, h, `10.${NETS.indexOf(n) + 1}.0.${x}`, ns, labels, g && GROUP_NET[g] === n ? g : ''),
+  ),
+  fc.tuple(fc.constantFrom('default', 'x'), fc.constantFrom('deny', 'web'), fc.constantFrom('app', 'tier')).map(
+    ([ns, name, label]): Op =>
+      (b) =>
+        b.kubePolicy(ns, name, { podSelector: { matchLabels: { [label]: 'web' }, matchExpressions: [] } }),
+  ),
+  fc.tuple(fc.constantFrom('default', 'x'), fc.constantFrom('deny', 'web')).map(
+    ([ns, name]): Op =>
+      (b) =>
+        b.del(`/netloom/v1/cfg/kubeNetworkPolicy/${ns}:${name}`),
+  ),
+  fc.tuple(fc.constantFrom('default', 'x'), fc.constantFrom('a', 'b')).map(
+    ([ns, team]): Op =>
+      (b) =>
+        b.kubeNamespace(ns, { team }),
+  ),
+  fc.constantFrom('default', 'x').map(
+    (ns): Op =>
+      (b) =>
+        b.del(`/netloom/v1/cfg/kubeNamespace/${ns}`),
+  ),
   epId.map(
     (id): Op =>
       (b) =>
@@ -217,7 +268,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const GROUP_NET: Record<string, string> = { g1: 'web', g2: 'db', g3: 'web' };
 
 describe('agent API view engine', () => {
-  it('keeps every host view equal to the whole computation, and its subscribers in step (random changes)', () => {
+  it('keeps every host view equal to the whole computation, and its subscribers in step (random changes)', function () {
+    this.timeout(60_000); // 300 random histories: seconds on a quiet machine, more on a busy one
     fc.assert(
       fc.property(fc.array(fc.array(opArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 25 }), (batches) => {
         const b = base();
@@ -227,9 +279,7 @@ describe('agent API view engine', () => {
         for (const h of HOSTS) {
           const f = new Follower();
           engine.track(h, f);
-          const snap = JSON.parse(JSON.stringify(engine.stateOf(h))) as ReturnType<typeof stateOf>;
-          f.store = storeFromState(snap);
-          f.blocks = new Map(snap.blocks.map((x) => [`block/${x.network}/${x.cidr}`, x]));
+          f.load(JSON.parse(JSON.stringify(engine.stateOf(h))) as ReturnType<typeof stateOf>);
           followers.set(h, f);
         }
         for (const batch of batches) {
@@ -320,7 +370,7 @@ describe('agent API view engine', () => {
     assert.equal(engine.hosts, 0);
     assert.deepEqual(
       engine.indexSizes(),
-      { deps: 0, srcNet: 0, srcGrp: 0, carried: 0, services: 0, pending: 0 },
+      { deps: 0, srcNet: 0, srcGrp: 0, srcPod: 0, carried: 0, services: 0, kube: 0, pending: 0 },
       'no index entry outlives its view',
     );
     b.endpoint('e9', 't1', 'web', 'h2', '10.1.0.99');

@@ -14,10 +14,10 @@ import { parseHostState } from '../../../netplugin/state/host-state';
 import ipaddr from 'ipaddr.js';
 
 const HOSTS = [
-  { name: 'host1', netns: 'tdbgp-host1', dataIp: '10.213.5.1' },
-  { name: 'host2', netns: 'tdbgp-host2', dataIp: '10.213.5.2' },
-  { name: 'host3', netns: 'tdbgp-host3', dataIp: '10.213.5.3' },
-  { name: 'host4', netns: 'tdbgp-host4', dataIp: '10.213.5.4' },
+  { name: 'host1', netns: 'tdbgp-host1', dataIp: '10.213.5.1', routedIp: '10.213.5.101' },
+  { name: 'host2', netns: 'tdbgp-host2', dataIp: '10.213.5.2', routedIp: '10.213.5.102' },
+  { name: 'host3', netns: 'tdbgp-host3', dataIp: '10.213.5.3', routedIp: '10.213.5.103' },
+  { name: 'host4', netns: 'tdbgp-host4', dataIp: '10.213.5.4', routedIp: '10.213.5.104' },
 ];
 const fig = (bw: number, lat: number) => ({ qperfTcpBwGbps: bw, qperfTcpLatUs: lat });
 
@@ -94,7 +94,7 @@ describe('dataplane benchmark: BGP mode paths', () => {
     );
   });
 
-  it('kernel-routed: a /32 behind a permanent link-local gateway in each namespace, static /32 routes on host3 and host4 (no netloom there)', () => {
+  it('kernel-routed: a /32 behind a permanent link-local gateway in each namespace, static /32 routes on host3 and host4 through their routed uplinks (no netloom there)', () => {
     const cmds = kernelRoutedCommands(HOSTS).map(([ns, argv]) => `${ns}: ${argv.join(' ')}`);
     assert.deepEqual(cmds, [
       'dpkr1: ip addr add 10.64.0.1/32 dev eth0',
@@ -105,7 +105,7 @@ describe('dataplane benchmark: BGP mode paths', () => {
       'tdbgp-host3: sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.krh1.proxy_arp=1',
       'tdbgp-host3: ip link set krh1 address ee:ee:ee:ee:ee:ee up',
       'tdbgp-host3: ip route replace 10.64.0.1/32 dev krh1 scope link',
-      'tdbgp-host3: ip route replace 10.64.0.2/32 via 10.213.5.4 dev eth1',
+      'tdbgp-host3: ip route replace 10.64.0.2/32 via 10.213.5.104 dev eth2 onlink',
       'dpkr2: ip addr add 10.64.0.2/32 dev eth0',
       'dpkr2: ip link set eth0 up',
       'dpkr2: ip neigh replace 169.254.1.1 lladdr ee:ee:ee:ee:ee:ee dev eth0 nud permanent',
@@ -114,7 +114,7 @@ describe('dataplane benchmark: BGP mode paths', () => {
       'tdbgp-host4: sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.krh2.proxy_arp=1',
       'tdbgp-host4: ip link set krh2 address ee:ee:ee:ee:ee:ee up',
       'tdbgp-host4: ip route replace 10.64.0.2/32 dev krh2 scope link',
-      'tdbgp-host4: ip route replace 10.64.0.1/32 via 10.213.5.3 dev eth1',
+      'tdbgp-host4: ip route replace 10.64.0.1/32 via 10.213.5.103 dev eth2 onlink',
     ]);
     assert.throws(() => kernelRoutedCommands(HOSTS.slice(0, 3)), /no lab host/);
   });

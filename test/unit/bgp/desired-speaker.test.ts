@@ -77,6 +77,16 @@ describe('bgp: desired speaker from the host state', () => {
     assert.ok(c2.paths.every((p) => p.nextHop === '10.9.0.1'));
   });
 
+  it("with a routed uplink its address is every path's next hop (also beside a router IP, which stays the router id), and the router id without one", () => {
+    const facts = { hostName: 'h1', vtepIp: '10.213.1.1', routedIp: '10.213.1.101' };
+    const cfg = parseSpeakerConfig(desiredSpeaker(state(), facts));
+    assert.equal(cfg.global.routerId, '10.213.1.101');
+    assert.ok(cfg.paths.length > 0 && cfg.paths.every((p) => p.nextHop === '10.213.1.101'));
+    const c2 = parseSpeakerConfig(desiredSpeaker(state({ bgp: { ...BGP, routerIp: '10.213.1.1/24' } }), facts));
+    assert.equal(c2.global.routerId, '10.213.1.1');
+    assert.ok(c2.paths.every((p) => p.nextHop === '10.213.1.101'));
+  });
+
   it('several neighbors and timers (issue 16 fields) replace the one Contiv neighbor', () => {
     const s = state({
       bgp: {

@@ -112,6 +112,28 @@ describe('bgp: RIB -> kernel routes', () => {
     assert.equal(planKernelRoutes(want, after, { deletes: true }).lines.length, 0, 'after applying, nothing is left to do');
   });
 
+  it('with a routed uplink every next hop goes through it (onlink); a route through another device is replaced, one through it is kept', () => {
+    const k = parseKernelRoutes(listing);
+    assert.deepEqual(k.devices.get('10.9.0.0/24'), ['eth0']);
+    const want = new Map([
+      ['10.9.0.0/24', ['10.0.0.1', '10.0.0.3']],
+      ['10.8.0.5/32', ['10.0.0.1']],
+    ]);
+    assert.deepEqual(planKernelRoutes(want, k, { deletes: true }).lines, [], 'without a device the kernel picks it');
+    const p = planKernelRoutes(want, k, { deletes: true, dev: 'eth2' });
+    assert.deepEqual(p.lines, [
+      'route replace 10.9.0.0/24 proto 80 nexthop via 10.0.0.1 dev eth2 onlink nexthop via 10.0.0.3 dev eth2 onlink',
+      'route replace 10.8.0.5/32 proto 80 via 10.0.0.1 dev eth2 onlink',
+    ]);
+    const after = kernelAfter(k, p, want);
+    assert.deepEqual(after.devices.get('10.8.0.5/32'), ['eth2']);
+    assert.deepEqual(planKernelRoutes(want, after, { deletes: true, dev: 'eth2' }).lines, [], 'after applying, nothing is left to do');
+    const onEth2 = parseKernelRoutes(
+      JSON.stringify([{ dst: '10.8.0.5', gateway: '10.0.0.1', dev: 'eth2', protocol: '80', flags: ['onlink'] }]),
+    );
+    assert.deepEqual(planKernelRoutes(new Map([['10.8.0.5/32', ['10.0.0.1']]]), onEth2, { deletes: true, dev: 'eth2' }).lines, []);
+  });
+
   it('never replaces a route another protocol owns (connected subnet, local endpoint, default)', () => {
     const k = parseKernelRoutes(listing);
     const want = new Map([

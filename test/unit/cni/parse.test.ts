@@ -358,6 +358,22 @@ describe('cni parse: runtimeConfig.portMappings (the portMappings capability)', 
     );
   });
 
+  it("field names in any case, as Go's encoding/json reads them: containerd 1.6 sends go-cni's untagged field names", () => {
+    assert.deepEqual(
+      parsed([
+        { HostPort: 5353, ContainerPort: 53, Protocol: 'udp', HostIP: '' },
+        { HOSTPORT: 8080, containerport: 80, HostIP: '10.213.1.1' },
+        // the exact name wins over another case, as in Go
+        { hostPort: 9000, HostPort: 1, containerPort: 9000 },
+      ]),
+      [
+        { hostPort: 5353, containerPort: 53, protocol: 'udp' },
+        { hostPort: 8080, containerPort: 80, protocol: 'tcp', hostIP: '10.213.1.1' },
+        { hostPort: 9000, containerPort: 9000, protocol: 'tcp' },
+      ],
+    );
+  });
+
   it('the same host port on two protocols, or on two distinct host addresses, is fine', () => {
     assert.equal(
       parsed([

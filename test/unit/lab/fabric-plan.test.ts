@@ -51,6 +51,15 @@ describe('lab fabric plan', () => {
     assert.equal(opt('--vtep-ip'), `${h.dataIp}/24`);
     assert.equal(opt('--cni-socket'), agentPaths(plan, 'host3').cniSocket);
     assert.equal(opt('--cnm-socket'), agentPaths(plan, 'host3').cnmSocket);
+    assert.ok(!a.includes('--routed-uplink'));
+  });
+
+  it('up --bgp: routed traffic through eth2, a /32 of the data subnet outside the hosts and the tor', () => {
+    const h = plan.hosts[2]!;
+    const a = agentArgs(plan, h, { bgp: true });
+    assert.equal(a[a.indexOf('--routed-uplink') + 1], 'eth2');
+    assert.equal(h.routedIp, h.dataIp.replace(/\.3$/, '.103'));
+    assert.equal(h.routedPeer, 'tfx-host3-r');
   });
 
   it('hands the shim a netconf naming tenant, network, group and a requested address', () => {

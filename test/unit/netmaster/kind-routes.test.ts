@@ -54,25 +54,36 @@ describe('netmaster REST: one route set for every kind', () => {
       assert.equal('links' in list[0]!, kind.links !== undefined);
       // Contiv's link-sets where its model has them
       assert.equal('link-sets' in list[0]!, kind.linkSets !== undefined);
+      const readOnly = kind.readOnlySource !== undefined;
       for (const method of ['POST', 'PUT']) {
         const r = await fetch(`${base}/${kind.collection}/${key}/`, { method, body: '{}' });
-        assert.equal(r.status, 200, `${method} ${kind.collection}`);
+        assert.equal(r.status, readOnly ? 405 : 200, `${method} ${kind.collection}`);
       }
       assert.equal((await fetch(`${base}/${kind.collection}/${key}/`)).status, 200);
-      assert.equal(await (await fetch(`${base}/${kind.collection}/${key}/`, { method: 'DELETE' })).json(), key);
+      const del = await fetch(`${base}/${kind.collection}/${key}/`, { method: 'DELETE' });
+      if (readOnly) {
+        // another system is its source: a write is refused naming it, before the store is asked
+        assert.equal(del.status, 405);
+        assert.equal(del.headers.get('allow'), 'GET');
+        const body = (await del.json()) as { error: string; field?: string };
+        assert.match(body.error, /read-only here: their source is the Kubernetes API/);
+        assert.equal(body.field, 'method');
+      } else assert.equal(await del.json(), key);
       const i = (await (await fetch(`${base}/inspect/${kind.collection}/${key}/`)).json()) as { Oper: unknown };
       assert.deepEqual(i.Oper, { n: 1 });
       // the link-sets list the kinds they read (model/link-sets.ts); the routes' own calls are these
       assert.deepEqual(
         calls.filter((c) => c.split(' ')[1] === type),
-        [
-          `list ${type}`,
-          `upsert ${type} ${key}`,
-          `upsert ${type} ${key}`,
-          `get ${type} ${key}`,
-          `delete ${type} ${key}`,
-          `inspect ${type} ${key}`,
-        ],
+        readOnly
+          ? [`list ${type}`, `get ${type} ${key}`, `inspect ${type} ${key}`]
+          : [
+              `list ${type}`,
+              `upsert ${type} ${key}`,
+              `upsert ${type} ${key}`,
+              `get ${type} ${key}`,
+              `delete ${type} ${key}`,
+              `inspect ${type} ${key}`,
+            ],
       );
     });
   }

@@ -1,13 +1,13 @@
 /**
  * A small interpreter of the routed policy model (netplugin/routed/policy-model.ts) with the
- * meaning policy-nft.ts gives it in nftables: the forward hook's `routed` chain, the verdict maps,
+ * meaning policy-nft.ts gives it in nftables: the forward hook's fast path and `routed` chain, the verdict maps,
  * each chain's guard and lines in order, `return` for allow and `goto deny` for deny. Tests hold
  * it to lib/policy/evaluate.ts; the real-kernel test holds the text to the same cases.
  */
 import { normalProtocol } from '../../../lib/policy/evaluate';
 import type { Protocol } from '../../../lib/policy/model';
 import { setPrefixes } from '../../../lib/policy/ranges';
-import type { PolicyChain, RoutedPolicyModel } from '../../../netplugin/routed/policy-model';
+import { SCTP, type PolicyChain, type RoutedPolicyModel } from '../../../netplugin/routed/policy-model';
 import { FOREIGN_MARK_BITS, GENERATION_MASK, GENERATION_SHIFT, MARK_DENIED, type Generation } from '../../../netplugin/routed/policy-nft';
 
 export interface RoutedPacket {
@@ -48,7 +48,8 @@ function chainVerdict(m: RoutedPolicyModel, c: PolicyChain, pkt: RoutedPacket): 
     if (l.peers && !inPrefixes(peer, m.peerSets.find((s) => s.name === l.peers)!.prefixes)) continue;
     if (l.service) {
       const s = l.service;
-      const portful = s.protocol === 'tcp+udp' || ((s.protocol === 'tcp' || s.protocol === 'udp') && s.ports.length > 0);
+      const portful =
+        s.protocol === 'tcp+udp' || ((s.protocol === 'tcp' || s.protocol === 'udp' || s.protocol === SCTP) && s.ports.length > 0);
       if (s.protocol === 'tcp+udp' ? proto !== 'tcp' && proto !== 'udp' : proto !== s.protocol) continue;
       if (portful && (pkt.port === undefined || !s.ports.some((r) => pkt.port! >= r.from && pkt.port! <= r.to))) continue;
     }
@@ -68,11 +69,14 @@ export function interpret(
   const drop = (mark = ct.mark) => ({ verdict: 'drop' as const, mark });
   const src = m.endpoints.find((e) => e.hostIf === pkt.iif);
   const dst = m.endpoints.find((e) => e.hostIf === pkt.oif);
+  const gen = g.generation << GENERATION_SHIFT;
+  // forward: the fast path (admitted under the current generation), from an endpoint with its own address or from elsewhere
+  const admitted = (ct.state === 'established' || ct.state === 'related') && (ct.mark & GENERATION_MASK) >>> 0 === gen >>> 0;
+  if (admitted && (src ? src.ip === pkt.src : true)) return accept();
   if (!src && !dst) return accept();
+  // routed
   if (src && src.ip !== pkt.src) return drop();
   if (ct.state === 'invalid') return drop();
-  const gen = g.generation << GENERATION_SHIFT;
-  if (ct.state === 'established' && (ct.mark & GENERATION_MASK) >>> 0 === gen >>> 0) return accept();
   if (ct.reply && (ct.mark & MARK_DENIED) !== 0) return drop();
   if (ct.state === 'established' && ct.reply) return accept();
   if (ct.state === 'related') return accept();

@@ -61,9 +61,11 @@ describe('routed policy: the nftables table', () => {
     assert.deepEqual(block(text, 'set tenant_1'), ['type ipv4_addr', 'flags interval', 'elements = { 10.2.0.0/24 }']);
   });
 
-  it('the stateful frame: only routed endpoints, spoof and invalid dropped, current generation and replies pass, DENIED replies dropped, commit keeps the host network bits', () => {
+  it('the stateful frame: admitted connections first (an endpoint only with its own address), then only routed endpoints, spoof and invalid dropped, replies pass, DENIED replies dropped, commit keeps the host network bits', () => {
     assert.deepEqual(block(text, 'chain forward'), [
       'type filter hook forward priority filter; policy accept;',
+      'ct state established,related ct mark and 0x7ffc0000 == 0x000c0000 iifname . ip saddr @sources accept comment "admitted, from an endpoint with its own address"',
+      'ct state established,related ct mark and 0x7ffc0000 == 0x000c0000 iifname != @endpoints accept comment "admitted, to an endpoint"',
       'iifname @endpoints goto routed',
       'oifname @endpoints goto routed',
     ]);
@@ -71,7 +73,6 @@ describe('routed policy: the nftables table', () => {
       'meta nfproto ipv6 drop',
       'iifname @endpoints iifname . ip saddr != @sources drop',
       'ct state invalid drop',
-      'ct state established ct mark and 0x7ffc0000 == 0x000c0000 accept',
       'ct direction reply ct mark and 0x80000000 == 0x80000000 drop',
       'ct state established ct direction reply accept',
       'ct state related accept',
@@ -132,10 +133,47 @@ describe('routed policy: the nftables table', () => {
       'ip daddr @peers_0 meta l4proto icmp return comment "t:p/gre"',
       'ip daddr @peers_0 meta l4proto 47 return comment "t:p/gre"',
       'meta l4proto udp goto deny comment "t:p/deny"',
-      'udp dport 53 return comment "t:p/allow"',
       'meta l4proto { tcp, udp } th dport 1000-2005 return comment "t:p/ports"',
+      'udp dport 53 return comment "t:p/allow"',
       'goto deny comment "isolated"',
     ]);
+  });
+
+  it('a run of one action across priorities is merged: ports of one protocol in one set, peers for every service in one union set; a line matching everything ends the chain', () => {
+    const denyTcp = (i: number) =>
+      rule(`t:p/tcp${i}`, {
+        action: 'deny',
+        priority: 20 - i,
+        services: [{ protocol: 'tcp', ports: [{ from: 2000 + 2 * i, to: 2000 + 2 * i }] }],
+      });
+    const denyFrom = (i: number) =>
+      rule(`t:p/src${i}`, { action: 'deny', priority: 15 - i, peers: { include: [`10.9.${i}.0/24`], exclude: [] } });
+    const ingress = dir([
+      denyTcp(0),
+      denyTcp(1),
+      denyFrom(0),
+      denyTcp(2),
+      denyFrom(1),
+      rule('t:p/web', { priority: 9, peers: WEB }),
+      rule('t:p/late', { action: 'deny', priority: 8, services: [{ protocol: 'udp' }] }),
+      rule('t:p/all', { action: 'deny', priority: 1 }),
+      rule('t:p/never', { priority: 0, services: [{ protocol: 'icmp' }] }),
+    ]);
+    const m = routedPolicyModel({ endpoints: [ep('d1', '10.1.0.20', { ingress })], tenantSubnets: SUBNETS });
+    const t = renderRoutedPolicy(m, G);
+    assert.deepEqual(block(t, 'chain ingress_0'), [
+      'ip saddr @routed ip saddr != @tenant_0 goto deny comment "another tenant"',
+      'tcp dport { 2000, 2002, 2004 } goto deny comment "t:p/tcp0 t:p/tcp1 t:p/tcp2"',
+      'ip saddr @peers_2 goto deny comment "t:p/src0 t:p/src1"',
+      'ip saddr @peers_3 return comment "t:p/web"',
+      'goto deny comment "t:p/late t:p/all"',
+    ]);
+    assert.deepEqual(block(t, 'set peers_2'), ['type ipv4_addr', 'flags interval', 'elements = { 10.9.0.0/24, 10.9.1.0/24 }']);
+    assert.deepEqual(
+      m.peerSets.map((p) => p.name),
+      ['peers_2', 'peers_3'],
+      "the union's parts are not in the table",
+    );
   });
 
   it('proportional: a rule between 50 local endpoints and 100 peers over 20 ports (20 one-port Contiv rules) is 1 line, 100 set elements, 50 map elements', () => {
@@ -229,6 +267,9 @@ describe('routed policy: the stateful frame (interpreter of the model)', () => {
 
   it('established under the current generation passes without policy (both directions); under an older one it is judged again', () => {
     assert.equal(interpret(m, G, pkt(80), est(gen)).verdict, 'accept');
+    assert.equal(interpret(m, G, { ...pkt(80), iif: 'eth1', src: '10.9.9.9' }, est(gen)).verdict, 'accept', 'from the fabric');
+    assert.equal(interpret(m, G, pkt(80, 'w1', '10.1.0.11'), est(gen)).verdict, 'drop', 'w1 spoofing inside an admitted connection');
+    assert.equal(interpret(m, G, pkt(80), { state: 'related', reply: false, mark: gen }).verdict, 'accept', 'related, admitted');
     const old = est(1 << GENERATION_SHIFT);
     assert.deepEqual(interpret(m, G, pkt(80), old), { verdict: 'drop', mark: (old.mark | MARK_DENIED) >>> 0 });
   });

@@ -15,7 +15,7 @@ import {
   ROUTED_HOST_MAC,
 } from '../../../netplugin/plumbing/routed-veth';
 import { parseEndpointRoutes, planEndpointRoutes } from '../../../netplugin/routed/endpoint-routes';
-import { burstBytes, ifbOf, renderDscpTable, shapeCommands, unshapeCommands } from '../../../netplugin/routed/qos-plan';
+import { burstBytes, ifbOf, renderDscpTable, shapeCommands, staleIfbCommands, unshapeCommands } from '../../../netplugin/routed/qos-plan';
 import { desiredEndpointRoutes, routedDesired } from '../../../netplugin/routed/routed-desired';
 import { parseHostState } from '../../../netplugin/state/host-state';
 
@@ -135,6 +135,12 @@ describe('routed data path (pure)', () => {
       () => renderDscpTable([{ ...q, dscp: 64 }]),
       (e: unknown) => e instanceof NetloomError && e.field === 'dscp',
     );
+  });
+
+  it("a restarted agent's sweep: netloom's ifbs nothing shapes are unshaped (host end still there) or deleted (gone); others left", () => {
+    const cmds = staleIfbCommands(['ifb0', 'nlbaaaa', 'nlbbbbb', 'nlbcccc'], new Set(['nlaaaa']), ['nlaaaa', 'nlbbbb']);
+    assert.deepEqual(cmds, [...unshapeCommands('nlbbbb'), ['ip', 'link', 'del', 'nlbcccc']]);
+    assert.deepEqual(staleIfbCommands(['ifb0', 'ifb1'], new Set(), []), [], 'ifb devices netloom did not make');
   });
 
   it('policy and QoS go to the recorded routed endpoints of this host, with every routed subnet by tenant', () => {

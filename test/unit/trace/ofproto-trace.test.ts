@@ -177,6 +177,23 @@ describe('ofproto/trace parser (real OVS 3.1 output)', () => {
     assert.equal(policyDecision({ ...step, tableName: 'srcGroup', table: 30 }, true), undefined, 'only the policy tables decide');
   });
 
+  it("a Kubernetes rule's flow names its NetworkPolicy and the rule within it", () => {
+    const step = {
+      table: 70,
+      tableName: 'ingressPolicy',
+      priority: 1000,
+      match: 'conj_id=7',
+      cookie: '0x1',
+      feature: 'policy',
+      object: 'k8s:x/allow-from-y/ingress/0',
+      actions: ['goto_table:80'],
+      pass: 1,
+    };
+    const d = policyDecision(step, true)!;
+    assert.deepEqual([d.tenant, d.policy, d.ruleId, d.action], ['', 'k8s:x/allow-from-y', 'ingress/0', 'allow']);
+    assert.deepEqual([policyDecision({ ...step, object: 't1:p1/r2' }, true)!.policy], ['p1'], 'Contiv rules as before');
+  });
+
   it("lab output (netloom's pipeline with the policy backend): the tunnel's underlay bridge is left out", () => {
     const t = parseOfprotoTrace(fixture('lab-tunnel-out'));
     assert.ok(

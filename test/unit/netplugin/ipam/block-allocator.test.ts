@@ -12,6 +12,7 @@ import { IpamStore } from '../../../../netplugin/ipam/ipam-store';
 import type { SyncRequest, SyncResponse } from '../../../../netplugin/ipam/registration';
 import type { PausePoint } from '../../../../netplugin/ipam/pause-points';
 import { parseHostState, type AddressBlock, type HostState } from '../../../../netplugin/state/host-state';
+import { compilePolicy } from '../../../../lib/policy/compile';
 import { FakeClock, flushAsync } from '../../../support/fake-clock';
 
 const HOST = 'h1';
@@ -200,6 +201,43 @@ describe('agent block allocator', () => {
     assert.ok(src.at(-1)!.endpoints.some((e) => e.id === early.id));
     await a.queue.drained();
     assert.deepEqual([...blocks.registered.keys()].sort(), [first.id, early.id].sort());
+  });
+
+  it("the overlay carries a pod's identity: a NetworkPolicy isolates the pod before netmaster's view lists it", async () => {
+    const a = make();
+    await a.start(new Set());
+    a.onNetmasterState(state(28));
+    const pod = { namespace: 'x', name: 'web-1', uid: 'u1', namedPorts: [{ name: 'http', protocol: 'TCP' as const, port: 8080 }] };
+    const ep = await a.create(req('p1', { pod, labels: { app: 'web' } }));
+    const policy = {
+      key: 'x/deny',
+      namespace: 'x',
+      name: 'deny',
+      podSelector: { matchLabels: { app: 'web' } },
+      ingressIsolation: true,
+      ingress: [{ peers: [], ports: [{ protocol: 'TCP', namedPort: 'http' }] }],
+    };
+    const shown = a.overlay(state(28, { kubePolicies: [policy] } as unknown as Partial<HostState>));
+    assert.deepEqual(shown.endpoints.find((e) => e.id === ep.id)?.pod, pod);
+    const compiled = compilePolicy(shown, HOST).find((p) => p.endpoint === ep.id)!;
+    assert.equal(compiled.ingress.isolated, true);
+    assert.deepEqual(
+      compiled.ingress.rules[0]?.services,
+      [{ protocol: 'tcp', ports: [{ from: 8080, to: 8080 }] }],
+      'its named port resolved',
+    );
+    // a pod recorded with a named port the check refuses keeps its identity, without that port
+    const odd = await a.create(
+      req('p2', { pod: { ...pod, name: 'web-2', namedPorts: [{ name: 'Bad--Name', protocol: 'TCP', port: 1 }] } }),
+    );
+    assert.deepEqual(a.overlay(state(28)).endpoints.find((e) => e.id === odd.id)?.pod, {
+      namespace: 'x',
+      name: 'web-2',
+      uid: 'u1',
+      namedPorts: [],
+    });
+    const plain = await a.create(req('c1'));
+    assert.ok(!('pod' in a.overlay(state(28)).endpoints.find((e) => e.id === plain.id)!), 'a container that is not a pod has none');
   });
 
   it('the overlay leaves out an endpoint netmaster still lists with an address this host gave to another since', async () => {

@@ -1,0 +1,113 @@
+/**
+ * The pods of this node, kept from the Kubernetes API server (one list + watch filtered by
+ * spec.nodeName: lib/kube/resource-watch), so that a CNI ADD finds its pod in memory instead of
+ * asking the API server on the hot path. The kubelet makes a pod's sandbox only after the pod is
+ * bound to the node, but the watch may deliver the binding a little after the sandbox starts:
+ * `pod()` waits for it up to a bound. Label changes are reported so the endpoints follow them.
+ * Imports @kubernetes/client-node (~0.85 s to load): the agent loads this module only when a
+ * kubeconfig is configured.
+ */
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { NetloomError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { watchResource, type ResourceWatch } from '../../lib/kube/resource-watch';
+
+export interface PodCacheOptions {
+  kubeconfig: KubeConfig;
+  /** this node's name as the API server knows it (spec.nodeName of its pods) */
+  nodeName: string;
+  logger: Logger;
+  /** told when a pod's labels changed (not on add or delete) */
+  onLabels?: (pod: V1Pod) => void;
+  signal?: AbortSignal;
+}
+
+const sameLabels = (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean => {
+  const x = a ?? {};
+  const y = b ?? {};
+  const kx = Object.keys(x);
+  return kx.length === Object.keys(y).length && kx.every((k) => y[k] === x[k]);
+};
+
+export class PodCache {
+  private readonly waiters = new Map<string, Set<(p: V1Pod) => void>>();
+  private readonly labelsOf = new Map<string, Record<string, string> | undefined>();
+  // set once the first list is in (start() resolves only then)
+  private watch!: ResourceWatch<V1Pod>;
+
+  private constructor(private readonly nodeName: string) {}
+
+  static async start(opts: PodCacheOptions): Promise<PodCache> {
+    const core = opts.kubeconfig.makeApiClient(CoreV1Api);
+    const fieldSelector = `spec.nodeName=${opts.nodeName}`;
+    // made before the watch starts, so that no event finds it missing
+    const cache = new PodCache(opts.nodeName);
+    const seen = (p: V1Pod): void => cache.seen(p, opts.onLabels);
+    cache.watch = await watchResource<V1Pod>({
+      kubeconfig: opts.kubeconfig,
+      path: '/api/v1/pods',
+      list: () => core.listPodForAllNamespaces({ fieldSelector }),
+      fieldSelector,
+      onAdd: seen,
+      onUpdate: seen,
+      onDelete: (p) => cache.labelsOf.delete(podKey(p.metadata?.namespace, p.metadata?.name)),
+      logger: opts.logger,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return cache;
+  }
+
+  private seen(p: V1Pod, onLabels?: (pod: V1Pod) => void): void {
+    const key = podKey(p.metadata?.namespace, p.metadata?.name);
+    const had = this.labelsOf.has(key);
+    const before = this.labelsOf.get(key);
+    this.labelsOf.set(key, p.metadata?.labels);
+    if (had && !sameLabels(before, p.metadata?.labels)) onLabels?.(p);
+    const ws = this.waiters.get(key);
+    if (ws) {
+      this.waiters.delete(key);
+      for (const w of ws) w(p);
+    }
+  }
+
+  /** The pod, from the cache, waiting up to `timeoutMs` for it to arrive; UNAVAILABLE (retry later) when it does not. */
+  async pod(namespace: string, name: string, timeoutMs: number): Promise<V1Pod> {
+    const cached = this.watch.get(name, namespace);
+    if (cached) return cached;
+    const key = podKey(namespace, name);
+    return new Promise<V1Pod>((resolve, reject) => {
+      const got = (p: V1Pod): void => {
+        clearTimeout(timer);
+        resolve(p);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.get(key)?.delete(got);
+        reject(
+          new NetloomError(
+            'UNAVAILABLE',
+            `pod ${namespace}/${name} is not bound to node "${this.nodeName}" in the Kubernetes API (waited ${timeoutMs} ms); the runtime may retry`,
+            { field: 'K8S_POD_NAME' },
+          ),
+        );
+      }, timeoutMs);
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
+      set.add(got);
+    });
+  }
+
+  /** Every cached pod of this node. */
+  pods(): readonly V1Pod[] {
+    return this.watch.list();
+  }
+
+  get synced(): boolean {
+    return this.watch.synced;
+  }
+
+  async stop(): Promise<void> {
+    await this.watch.stop();
+  }
+}
+
+const podKey = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ''}/${name ?? ''}`;
