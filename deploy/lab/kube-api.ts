@@ -100,14 +100,16 @@ export async function startKubeApi(plan: LabPlan, etcdEndpoints: readonly string
   } finally {
     closeSync(fd);
   }
-  await waitFor(
+  // waitFor retries a check that throws: an exit ends the wait as an outcome, and fails after it
+  const outcome = await waitFor(
     `the Kubernetes API at ${p.url}`,
-    async () => {
-      if (!isAlive(pid)) throw new NetloomError('COMMAND_FAILED', `kube-apiserver exited: ${readFileSync(p.log, 'utf8').slice(-1500)}`);
-      return kubeApiHealthy(plan);
+    async () => (!isAlive(pid) ? 'exited' : (await kubeApiHealthy(plan)) && 'serving'),
+    {
+      timeoutMs: 90_000,
+      intervalMs: 100,
     },
-    { timeoutMs: 90_000, intervalMs: 100 },
   );
+  if (outcome === 'exited') throw new NetloomError('COMMAND_FAILED', `kube-apiserver exited: ${readFileSync(p.log, 'utf8').slice(-1500)}`);
   return pid;
 }
 
