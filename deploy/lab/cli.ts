@@ -127,12 +127,12 @@ function printStatus(s: LabStatus): void {
       ),
     );
   }
-  if (s.kube) {
+  if (s.kubeApi) {
     out.push('');
     out.push(
       formatTable(
         ['KUBERNETES API', 'PID', 'URL', 'HEALTH', 'KUBECONFIG'],
-        [['kube-apiserver', s.kube.pid ?? '-', s.kube.url, s.kube.healthy ? 'ok' : 'DOWN', s.kube.kubeconfig]],
+        [['kube-apiserver', s.kubeApi.pid ?? '-', s.kubeApi.url, s.kubeApi.healthy ? 'ok' : 'DOWN', s.kubeApi.kubeconfig]],
       ),
     );
   }
@@ -163,7 +163,7 @@ export function buildCli(): Command {
     .option('--containerd', "start containerd with its CRI plugin on every host (else `kube HOST ...` starts a host's on demand)")
     .option('--no-userspace-tso', "the hosts' ovs-vswitchd start without userspace TSO (every container then keeps tx checksum off)")
     .option(
-      '--kube',
+      '--kube-api',
       'a Kubernetes API (the stand-in of docs/kubernetes.md) on the lab etcd; `netloom-lab kubeconfig` prints its kubeconfig',
     )
     .action(
@@ -177,7 +177,7 @@ export function buildCli(): Command {
           bgp?: boolean;
           containerd?: boolean;
           userspaceTso: boolean;
-          kube?: boolean;
+          kubeApi?: boolean;
         },
         cmd: Command,
       ) => {
@@ -190,7 +190,7 @@ export function buildCli(): Command {
           ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
           ...(o.bgp ? { bgp: true } : {}),
           ...(o.containerd ? { containerd: true } : {}),
-          ...(o.kube ? { kube: true } : {}),
+          ...(o.kubeApi ? { kubeApi: true } : {}),
           userspaceTso: o.userspaceTso,
           progress,
         });
@@ -200,7 +200,7 @@ export function buildCli(): Command {
   program
     .command('kubeconfig')
     .description(
-      'print the path of the kubeconfig of the lab\'s Kubernetes API (labs made with up --kube): kubectl --kubeconfig "$(netloom-lab kubeconfig)" get ns',
+      'print the path of the kubeconfig of the lab\'s Kubernetes API (labs made with up --kube-api): kubectl --kubeconfig "$(netloom-lab kubeconfig)" get ns',
     )
     .action((_o: unknown, cmd: Command) => {
       process.stdout.write(`${labKubeconfig(requireState(labName(cmd)).plan)}\n`);

@@ -1,5 +1,5 @@
 /**
- * The lab's Kubernetes API (`up --kube`): the API server stand-in (tools/kube-apiserver, run by
+ * The lab's Kubernetes API (`up --kube-api`): the API server stand-in (tools/kube-apiserver, run by
  * path: deploy does not import tools) on the lab's etcd under /registry, serving HTTPS on the
  * management address with a certificate of the lab CA, an admin bearer token, and a kubeconfig
  * for kubectl and @kubernetes/client-node (`netloom-lab kubeconfig` prints its path). Stopped with
@@ -36,7 +36,7 @@ export interface KubeApiPaths {
 /** Where the lab's API lives (pure): the management address, the lab's port block + 43 (as 6443). */
 export function kubeApiPaths(plan: Pick<LabPlan, 'dir' | 'index' | 'rootMgmtIp' | 'hosts' | 'etcd'>): KubeApiPaths {
   const port = 13000 + plan.index * 100 + 43;
-  const dir = `${plan.dir}/kube`;
+  const dir = `${plan.dir}/kube-api`;
   const pki = pkiPaths(plan).dir;
   return {
     url: `https://${plan.rootMgmtIp}:${port}`,
@@ -100,14 +100,16 @@ export async function startKubeApi(plan: LabPlan, etcdEndpoints: readonly string
   } finally {
     closeSync(fd);
   }
-  await waitFor(
+  // waitFor retries a check that throws: an exit ends the wait as an outcome, and fails after it
+  const outcome = await waitFor(
     `the Kubernetes API at ${p.url}`,
-    async () => {
-      if (!isAlive(pid)) throw new NetloomError('COMMAND_FAILED', `kube-apiserver exited: ${readFileSync(p.log, 'utf8').slice(-1500)}`);
-      return kubeApiHealthy(plan);
+    async () => (!isAlive(pid) ? 'exited' : (await kubeApiHealthy(plan)) && 'serving'),
+    {
+      timeoutMs: 90_000,
+      intervalMs: 100,
     },
-    { timeoutMs: 90_000, intervalMs: 100 },
   );
+  if (outcome === 'exited') throw new NetloomError('COMMAND_FAILED', `kube-apiserver exited: ${readFileSync(p.log, 'utf8').slice(-1500)}`);
   return pid;
 }
 
@@ -121,11 +123,11 @@ export async function kubeApiHealthy(plan: LabPlan): Promise<boolean> {
   }
 }
 
-/** The kubeconfig of a lab made with --kube. */
+/** The kubeconfig of a lab made with --kube-api. */
 export function labKubeconfig(plan: LabPlan): string {
   const path = kubeApiPaths(plan).kubeconfig;
   if (!existsSync(path))
-    throw new NetloomError('NOT_FOUND', `lab "${plan.name}" has no Kubernetes API (bring it up with: netloom-lab up --kube)`, {
+    throw new NetloomError('NOT_FOUND', `lab "${plan.name}" has no Kubernetes API (bring it up with: netloom-lab up --kube-api)`, {
       field: 'lab',
     });
   return path;

@@ -62,7 +62,7 @@ export interface UpOptions {
   /** containerd with its CRI plugin on every host (containerd.ts; else started on demand by `kube HOST`) */
   containerd?: boolean;
   /** the Kubernetes API server stand-in on the lab's etcd, and a kubeconfig for it (kube-api.ts) */
-  kube?: boolean;
+  kubeApi?: boolean;
   /**
    * every host's ovs-vswitchd starts with other_config:userspace-tso-enable=true (default true:
    * the lab owns its switches, and OVS reads the setting at start only; netplugin/agent/userspace-tso.ts)
@@ -104,7 +104,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       (existing.agents ?? false) === (opts.agents ?? false) &&
       (existing.dockerNetworks ?? false) === (opts.dockerNetworks ?? false) &&
       (existing.bgp ?? false) === (opts.bgp ?? false) &&
-      (existing.kube ?? false) === (opts.kube ?? false) &&
+      (existing.kubeApi ?? false) === (opts.kubeApi ?? false) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
@@ -190,8 +190,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
       progress(`${nm.name}: REST ${nm.url}`);
     }
-    if (opts.kube) {
-      state.kube = true;
+    if (opts.kubeApi) {
+      state.kubeApi = true;
       saveState(state);
       const pid = await startKubeApi(plan, etcdEndpoints(plan));
       state.pids.push({ role: KUBE_APISERVER_ROLE, pid, program: KUBE_APISERVER_PROGRAM });
@@ -381,8 +381,8 @@ export interface LabStatus {
   containers: ContainerState[];
   etcd: { endpoints: string[]; members: Array<{ name: string; pid: number | null; endpoint: string; healthy: boolean }> };
   netmasters: Array<{ name: string; pid: number | null; url: string; healthy: boolean }>;
-  /** the Kubernetes API (labs made with --kube) */
-  kube?: { url: string; kubeconfig: string; pid: number | null; healthy: boolean };
+  /** the Kubernetes API (labs made with --kube-api) */
+  kubeApi?: { url: string; kubeconfig: string; pid: number | null; healthy: boolean };
 }
 
 /** The tor's BIRD (labs made with --bgp): its sessions, one per host. */
@@ -461,11 +461,11 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
         return { name: nm.name, pid: rec && isAlive(rec.pid) ? rec.pid : null, url: nm.url, healthy: await netmasterHealthy(plan, nm.url) };
       }),
     ),
-    ...(state.kube ? { kube: await kubeStatus(state) } : {}),
+    ...(state.kubeApi ? { kubeApi: await kubeApiStatus(state) } : {}),
   };
 }
 
-async function kubeStatus(state: LabState): Promise<NonNullable<LabStatus['kube']>> {
+async function kubeApiStatus(state: LabState): Promise<NonNullable<LabStatus['kubeApi']>> {
   const rec = state.pids.find((p) => p.role === KUBE_APISERVER_ROLE);
   const paths = kubeApiPaths(state.plan);
   return {
@@ -484,7 +484,7 @@ export async function labHealthy(state: LabState): Promise<boolean> {
       s.etcd.members.every((m) => m.healthy) &&
       s.netmasters.every((m) => m.healthy) &&
       (s.tor.bird?.healthy ?? true) &&
-      (s.kube?.healthy ?? true)
+      (s.kubeApi?.healthy ?? true)
     );
   } catch {
     return false;

@@ -43,8 +43,8 @@ export interface LabState {
   dockerNetworks?: boolean;
   /** true when the tor runs BIRD as the hosts' route reflector (up --bgp) */
   bgp?: boolean;
-  /** true when the lab runs the Kubernetes API server stand-in (up --kube) */
-  kube?: boolean;
+  /** true when the lab runs the Kubernetes API server stand-in (up --kube-api) */
+  kubeApi?: boolean;
   /** hosts where `podman` ran (their containers are removed on down) */
   podmanHosts?: string[];
   /** podman/libcni directories outside the lab dir that did not exist before the lab's first podman */

@@ -125,16 +125,18 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiFixture> {
     } finally {
       closeSync(fd);
     }
-    await waitFor(
+    // waitFor retries a check that throws: an exit ends the wait as an outcome, and fails after it
+    const outcome = await waitFor(
       'the kube-apiserver stand-in to serve',
       async () => {
-        if (!isAlive(pid)) throw new Error(`it exited: ${readFileSync(`${dir}/apiserver.log`, 'utf8').slice(-2000)}`);
-        return (
-          (await run('curl', ['-sf', '--cacert', `${dir}/ca.crt`, `${url}/readyz`], { allowFailure: true, timeoutMs: 5000 })).code === 0
-        );
+        if (!isAlive(pid)) return 'exited';
+        const ready = await run('curl', ['-sf', '--cacert', `${dir}/ca.crt`, `${url}/readyz`], { allowFailure: true, timeoutMs: 5000 });
+        return ready.code === 0 && 'serving';
       },
       { timeoutMs: 90_000, intervalMs: 100 },
     );
+    if (outcome === 'exited')
+      throw new Error(`the kube-apiserver stand-in exited: ${readFileSync(`${dir}/apiserver.log`, 'utf8').slice(-2000)}`);
   };
   const stopServer = async (): Promise<void> => {
     if (pid) await stopProcess(pid, 'kube-apiserver/main.js');

@@ -1,5 +1,5 @@
 /**
- * `netloom-lab up --kube`: the Kubernetes API server stand-in on the lab's etcd (TLS with a client
+ * `netloom-lab up --kube-api`: the Kubernetes API server stand-in on the lab's etcd (TLS with a client
  * certificate of the lab's etcd CA), serving with a certificate of the lab CA on the management
  * network, and a kubeconfig (`netloom-lab kubeconfig`) that kubectl and @kubernetes/client-node
  * use as they are; reachable from a lab host; gone with `down`.
@@ -18,7 +18,7 @@ import { labCli } from '../../support/lab-cli';
 const LAB = 'tkapi';
 const lab = labCli(LAB);
 
-describe('the lab with a Kubernetes API (up --kube)', function () {
+describe('the lab with a Kubernetes API (up --kube-api)', function () {
   this.timeout(180_000);
   const plan = planLab({ name: LAB, hosts: 1, etcdMembers: 1, netmasters: 0 });
   let kubeconfig = '';
@@ -29,7 +29,7 @@ describe('the lab with a Kubernetes API (up --kube)', function () {
     });
 
   before(async function () {
-    await lab(['up', '--hosts', '1', '--no-agents', '--netmasters', '0', '--kube'], false, 150_000);
+    await lab(['up', '--hosts', '1', '--no-agents', '--netmasters', '0', '--kube-api'], false, 150_000);
     kubeconfig = (await lab(['kubeconfig'])).stdout.trim();
   });
   after(async function () {
@@ -51,8 +51,8 @@ describe('the lab with a Kubernetes API (up --kube)', function () {
       /kubernetes.io\/metadata.name/,
     );
     const status = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
-    assert.equal(status.kube?.url, `https://${plan.rootMgmtIp}:${13000 + plan.index * 100 + 43}`);
-    assert.equal(status.kube?.healthy, true);
+    assert.equal(status.kubeApi?.url, `https://${plan.rootMgmtIp}:${13000 + plan.index * 100 + 43}`);
+    assert.equal(status.kubeApi?.healthy, true);
   });
 
   it('serves @kubernetes/client-node with the same kubeconfig, and a lab host over the management network', async function () {
@@ -89,7 +89,7 @@ describe('the lab with a Kubernetes API (up --kube)', function () {
 
   it('stops the API with the lab', async function () {
     const status = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as LabStatus;
-    const pid = status.kube?.pid ?? 0;
+    const pid = status.kubeApi?.pid ?? 0;
     assert.ok(pid > 0 && isAlive(pid));
     await lab(['down']);
     assert.ok(!isAlive(pid), 'the API server is gone');
