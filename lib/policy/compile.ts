@@ -17,6 +17,7 @@
 import { compileContiv, type PolicyState } from './contiv';
 import { compileKubernetes, type KubePolicyState } from './kubernetes';
 import type { DirectionPolicy, EndpointPolicy } from './model';
+import { memoPerStateAndHost } from './memo';
 
 /** What the compiler reads of a host's desired state (the agent's HostState and netmaster's view both fit). */
 export type CompileState = PolicyState & KubePolicyState;
@@ -29,26 +30,14 @@ function mergeDirection(contiv: DirectionPolicy, kube: DirectionPolicy): Directi
   return { isolated: contiv.isolated || kube.isolated, rules: [...contiv.rules, ...kube.rules] };
 }
 
-const compiled = new WeakMap<CompileState, Map<string, EndpointPolicy[]>>();
-
 /** The policy of every local endpoint of `host` (Contiv's and Kubernetes', merged as above). */
-export function compilePolicy(state: CompileState, host: string): EndpointPolicy[] {
-  let byHost = compiled.get(state);
-  if (!byHost) {
-    byHost = new Map();
-    compiled.set(state, byHost);
-  }
-  let out = byHost.get(host);
-  if (!out) {
-    const kube = new Map(compileKubernetes(state, host).map((p) => [p.endpoint, p]));
-    out = compileContiv(state, host).map((p) => {
-      const k = kube.get(p.endpoint);
-      if (!k) return p;
-      const ingress = mergeDirection(p.ingress, k.ingress);
-      const egress = mergeDirection(p.egress, k.egress);
-      return ingress === p.ingress && egress === p.egress ? p : { ...p, ingress, egress };
-    });
-    byHost.set(host, out);
-  }
-  return out;
-}
+export const compilePolicy: (state: CompileState, host: string) => EndpointPolicy[] = memoPerStateAndHost((state, host) => {
+  const kube = new Map(compileKubernetes(state, host).map((p) => [p.endpoint, p]));
+  return compileContiv(state, host).map((p) => {
+    const k = kube.get(p.endpoint);
+    if (!k) return p;
+    const ingress = mergeDirection(p.ingress, k.ingress);
+    const egress = mergeDirection(p.egress, k.egress);
+    return ingress === p.ingress && egress === p.egress ? p : { ...p, ingress, egress };
+  });
+});

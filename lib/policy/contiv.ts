@@ -13,6 +13,7 @@
  * structural types below (the fields of proto/netloom/agent.proto's HostState the rules read).
  */
 import { ANY_ADDRESS, OPEN, type AddressSet, type EndpointPolicy, type PolicyRule, type Protocol, type Service } from './model';
+import { memoPerStateAndHost } from './memo';
 import { inPrefix } from './ranges';
 
 /** A Contiv rule as the desired state carries it (peers as `tenant:name` keys, '' when absent). */
@@ -102,21 +103,7 @@ function peersOf(r: ContivRule, state: PolicyState, members: Map<string, Endpoin
  * PolicyRule object), so a backend can group endpoints by rule; results are memoised per state
  * object (states are immutable: a change brings a new one).
  */
-export function compileContiv(state: PolicyState, host: string): EndpointPolicy[] {
-  let byHost = compiled.get(state);
-  if (!byHost) {
-    byHost = new Map();
-    compiled.set(state, byHost);
-  }
-  let out = byHost.get(host);
-  if (!out) {
-    out = compile(state, host);
-    byHost.set(host, out);
-  }
-  return out;
-}
-
-const compiled = new WeakMap<PolicyState, Map<string, EndpointPolicy[]>>();
+export const compileContiv: (state: PolicyState, host: string) => EndpointPolicy[] = memoPerStateAndHost(compile);
 
 function compile(state: PolicyState, host: string): EndpointPolicy[] {
   const members = new Map<string, Endpoint[]>();

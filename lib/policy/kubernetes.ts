@@ -26,6 +26,7 @@
  * (the same object) and results memoised per state object, as in contiv.ts. docs/policy.md has the
  * semantics with examples.
  */
+import { memoPerStateAndHost } from './memo';
 import { NAMESPACE_NAME_LABEL } from '../kube-syntax';
 import { selectorKey, selects, type LabelSelector } from './label-selector';
 import { ANY_ADDRESS, OPEN, type AddressSet, type DirectionPolicy, type EndpointPolicy, type PolicyRule, type Service } from './model';
@@ -398,24 +399,12 @@ function tenantOf(e: { network: string }): string {
   return colon < 0 ? e.network : e.network.slice(0, colon);
 }
 
-const compiled = new WeakMap<KubePolicyState, Map<string, EndpointPolicy[]>>();
-
 /**
  * The Kubernetes policy of every local pod endpoint of `host` that has an address (endpoints that
  * are not pods get nothing here; with no NetworkPolicy at all, nobody does); memoised per state
  * object.
  */
-export function compileKubernetes(state: KubePolicyState, host: string): EndpointPolicy[] {
-  let byHost = compiled.get(state);
-  if (!byHost) {
-    byHost = new Map();
-    compiled.set(state, byHost);
-  }
-  let out = byHost.get(host);
-  if (!out) {
-    // no policy: every pod is open both ways, which is no Kubernetes policy at all (and no index to build)
-    out = (state.kubePolicies?.length ?? 0) === 0 ? [] : new KubeCompiler(state).compile(host);
-    byHost.set(host, out);
-  }
-  return out;
-}
+export const compileKubernetes: (state: KubePolicyState, host: string) => EndpointPolicy[] = memoPerStateAndHost((state, host) =>
+  // no policy: every pod is open both ways, which is no Kubernetes policy at all (and no index to build)
+  (state.kubePolicies?.length ?? 0) === 0 ? [] : new KubeCompiler(state).compile(host),
+);
