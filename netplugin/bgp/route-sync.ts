@@ -20,6 +20,8 @@ import { kernelAfter, parseKernelRoutes, planKernelRoutes, type KernelTable, typ
 import { ribRoutes } from './rib-routes';
 import type { GobgpSupervisor } from './supervisor';
 
+const UPTIME_RESOLUTION_MS = 1000;
+
 export interface RouteSyncOptions {
   supervisor: GobgpSupervisor;
   /** the host's network namespace (default: this process's) */
@@ -172,7 +174,8 @@ export class RouteSync extends EventEmitter<SyncEvents> {
       if (p.state !== 'ESTABLISHED') return -1;
       const seen = this.establishedAt.get(p.address);
       if (seen !== undefined) return now - seen;
-      return p.uptimeSince !== undefined ? wall - p.uptimeSince : -1;
+      // GoBGP's uptime is truncated to whole seconds: the session may be up to 1 s younger
+      return p.uptimeSince !== undefined ? Math.max(0, wall - p.uptimeSince - UPTIME_RESOLUTION_MS) : -1;
     });
     if (peers.length > 0 && upFor.every((u) => u >= settle)) return (this.converged = true);
     // not yet: look again once the last peer up has been up long enough
