@@ -33,6 +33,7 @@ import type { AgentMetrics } from './metrics';
 import { orphanedPublishers, realOrphanProbe, type OrphanProbe } from './orphan-ports';
 import { checkClaim, currentClaims, portMappingsOf } from './published-ports';
 import type { PublishedPort } from '../state/published-port';
+import { InterfaceOfports } from './interface-ofports';
 import { ReconcileLoop } from './reconcile-loop';
 import { answerServiceRejects } from './service-reject';
 import { underlayProbe, VtepWarmup } from './vtep-warmup';
@@ -98,6 +99,8 @@ function endpointPortIds(rec: Pick<EndpointRecord, 'endpointId' | 'mac'>): [Reco
 
 export class Agent {
   readonly store: EndpointStore;
+  /** the interfaces' ofports as OVSDB reports them; the numbers requested for ports being added */
+  private readonly ofports: InterfaceOfports;
   private readonly ovsdb: ReconnectingOvsdb;
   private readonly setup: BridgeSetup;
   private sw: ReconnectingSwitch | undefined;
@@ -152,6 +155,7 @@ export class Agent {
     private readonly deps: AgentDeps,
   ) {
     this.clock = deps.clock ?? systemClock;
+    this.ofports = new InterfaceOfports(this.clock);
     this.store = new EndpointStore(config.endpointStatePath);
     this.vswitchd = new UnixctlClient(() => vswitchdControlPath(config.ovsRunDir));
     this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, {
@@ -161,9 +165,11 @@ export class Agent {
       maxBackoffMs: 1000,
       // local port changes (an ofport assigned or changed, a port removed behind our back)
       onConnect: async (c) => {
-        await new VSwitch(c).watchInterfaces((events) => {
+        const { initial } = await new VSwitch(c).watchInterfaces((events) => {
+          this.ofports.update(events);
           if (events.some((e) => this.portEventMatters(e))) this.portsChanged();
         });
+        this.ofports.reset(initial);
       },
     });
     this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
@@ -466,7 +472,7 @@ export class Agent {
       this.hostNet.invalidate();
       return true;
     }
-    if (this.detaching.has(e.name)) return false;
+    if (this.detaching.has(e.name) || this.ofports.requestedFor(e.name) !== undefined) return false;
     const rec = this.store.list().find((r) => r.hostIf === e.name);
     if (!rec) return false;
     return e.kind === 'delete' || this.ports[rec.endpointId]?.ofport !== e.ofport;
@@ -510,6 +516,13 @@ export class Agent {
     for (const rec of this.store.list()) {
       if (rec.routed) continue; // not on OVS
       let ofport = ofportOf.get(rec.hostIf);
+      const requested = this.ofports.requestedFor(rec.hostIf);
+      if (requested !== undefined && (ofport === undefined || ofport <= 0)) {
+        // being plugged by an ADD under its requested number: not open in OVS yet
+        const had = this.ports[rec.endpointId];
+        if (had) ports[rec.endpointId] = had;
+        continue;
+      }
       if (!ofportOf.has(rec.hostIf)) {
         if (!readd) continue;
         const exists = (await run('ip', ['link', 'show', rec.hostIf], { allowFailure: true })).code === 0;
@@ -534,14 +547,40 @@ export class Agent {
    * ofport. It is not an endpoint of ours until `attachPlugged`; the CNI backend does this while
    * netmaster allocates the endpoint.
    */
-  async plugPort(hostIf: string, externalIds: Record<string, string>, interfaceExternalIds: Record<string, string> = {}): Promise<number> {
+  async plugPort(
+    hostIf: string,
+    externalIds: Record<string, string>,
+    interfaceExternalIds: Record<string, string> = {},
+    opts: { ofportRequest?: number; signal?: AbortSignal } = {},
+  ): Promise<number> {
     const vs = await this.vswitch();
+    const request = opts.ofportRequest;
     try {
-      await vs.addPort(this.config.bridge.bridge, { name: hostIf, externalIds, interfaceExternalIds });
+      await vs.addPort(this.config.bridge.bridge, {
+        name: hostIf,
+        externalIds,
+        interfaceExternalIds,
+        ...(request !== undefined ? { ofportRequest: request } : {}),
+      });
     } catch (e) {
       if (!(await vs.findPort(hostIf))) throw e;
     }
-    return vs.waitForOfport(hostIf, 5000);
+    // a requested port may be added before its device exists: the monitor says when it is open
+    return request !== undefined ? this.ofports.waitFor(hostIf, 5000, opts.signal) : vs.waitForOfport(hostIf, 5000);
+  }
+
+  /**
+   * An ofport for a port about to be added (its ofport_request), held for `hostIf` until
+   * `releaseOfport`: the endpoint's flows can then be installed while OVS adds the port
+   * (attachPlugged with this number; again with the real one in the rare case OVS gave another).
+   * While held, OVSDB's reports about `hostIf` are the ADD's own doing.
+   */
+  requestOfport(hostIf: string): number {
+    return this.ofports.request(hostIf);
+  }
+
+  releaseOfport(hostIf: string): void {
+    this.ofports.release(hostIf);
   }
 
   /**
