@@ -48,6 +48,7 @@ import type { TracePacket } from '../trace/trace-flow';
 import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
+import { realizedAlike } from './realized-alike';
 import { disableTxChecksum } from '../plumbing/veth';
 import { mayTunnel, TSO_KEY, txChecksumOffFor, userspaceTsoActive } from './userspace-tso';
 import { RoutedHost } from '../routed/routed-host';
@@ -423,7 +424,28 @@ export class Agent {
     // a locally allocated endpoint shown before its port is plugged: attachPlugged reconciles
     const routed = new Set(this.store.list().flatMap((r) => (r.routed ? [r.endpointId] : [])));
     if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports || routed.has(id))) return;
+    // netmaster confirming what this host shows already (an endpoint it allocated and plugged): no
+    // reconcile, only the acknowledgement (now, or after the run that is pending)
+    if (prev && realizedAlike(prev, s)) {
+      this.alike.set(s, this.alikeFirst(prev));
+      this.deps.metrics?.statesRealizedAlike.inc();
+      if (this.appliedState && !this.loop.pending && this.alikeFirst(this.appliedState) === this.alikeFirst(s)) this.acknowledge(s);
+      return;
+    }
     this.kick('state');
+  }
+
+  /** states realized alike (realized-alike.ts) -> the first of their run */
+  private readonly alike = new WeakMap<HostState, HostState>();
+
+  private alikeFirst(s: HostState): HostState {
+    return this.alike.get(s) ?? s;
+  }
+
+  /** `state` is what the switch and the kernel hold now: tell netmaster (its revision). */
+  private acknowledge(state: HostState): void {
+    this.appliedState = state;
+    this.deps.source.realized?.(state);
   }
 
   /** Call `listener` with the current and every new desired state (the BGP speaker follows it); returns the unsubscribe. */
@@ -803,11 +825,13 @@ export class Agent {
       phase('hostnet');
     }
     this.flowCount = flows.length;
-    this.appliedState = state;
     this.deps.metrics?.flowsInstalled.set(flows.length);
     if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
-    // the state computed from, not this.state: a newer one may have arrived during the apply
-    this.deps.source.realized?.(state);
+    // the state computed from, not this.state: a newer one may have arrived during the apply; one
+    // realized alike is realized as well
+    this.acknowledge(state);
+    const now = this.state;
+    if (now && now !== state && this.alikeFirst(now) === this.alikeFirst(state)) this.acknowledge(now);
   }
 
   /** Returns a function that records the time since its previous call (or since now) as the named reconcile phase. */

@@ -175,7 +175,20 @@ export class AgentCniBackend implements CniBackend {
     // the port's number is chosen here, so its flows can go in while OVS adds it (agent/interface-ofports.ts)
     const requested = routedHint ? undefined : this.agent.requestOfport(hostIf);
     try {
-      return await this.plumb(req, { ports, hostIf, step, known, firstMtu, capped, mac, defaultRoute, allocating, routedHint, oneShot, requested });
+      return await this.plumb(req, {
+        ports,
+        hostIf,
+        step,
+        known,
+        firstMtu,
+        capped,
+        mac,
+        defaultRoute,
+        allocating,
+        routedHint,
+        oneShot,
+        requested,
+      });
     } finally {
       if (requested !== undefined) this.agent.releaseOfport(hostIf);
     }

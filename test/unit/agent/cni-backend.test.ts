@@ -123,7 +123,9 @@ function fakeAgent(o: FakeOptions = {}) {
     },
     releaseOfport: (hostIf: string) => void calls.push(`release-ofport ${hostIf}`),
     plugPort: async (hostIf: string, _ids: unknown, ifaceIds: Record<string, string> | undefined, opts: { ofportRequest?: number }) => {
-      calls.push(`plug ${hostIf}${opts.ofportRequest !== undefined ? ` request ${opts.ofportRequest}` : ''}${ifaceIds ? ` labels ${JSON.stringify(ifaceIds)}` : ''}`);
+      calls.push(
+        `plug ${hostIf}${opts.ofportRequest !== undefined ? ` request ${opts.ofportRequest}` : ''}${ifaceIds ? ` labels ${JSON.stringify(ifaceIds)}` : ''}`,
+      );
       await o.portGate;
       calls.push(`plugged ${hostIf}`);
       return o.ofportGiven ?? 7;

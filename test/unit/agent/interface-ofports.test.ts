@@ -77,7 +77,10 @@ describe('InterfaceOfports', () => {
   it('ends with TIMEOUT naming the interface, or with the abort', async () => {
     const clock = new FakeClock();
     const o = new InterfaceOfports(clock);
-    const timedOut = assert.rejects(o.waitFor('nla', 5000), (e: unknown) => isNetloomError(e) && e.code === 'TIMEOUT' && e.message.includes('nla'));
+    const timedOut = assert.rejects(
+      o.waitFor('nla', 5000),
+      (e: unknown) => isNetloomError(e) && e.code === 'TIMEOUT' && e.message.includes('nla'),
+    );
     await clock.tick(5000);
     await timedOut;
     const stop = new AbortController();
