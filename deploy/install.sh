@@ -72,14 +72,16 @@ fi
 npx tsc -p tsconfig.json
 note "built into dist/"
 
-step "CNI plugin, compiled (dist/bin/netloom-cni: one process per call instead of dash + head + nc)"
-CNI_C=netplugin/cni/netloom-cni.c
-if [ ! -x dist/bin/netloom-cni ] || [ "$CNI_C" -nt dist/bin/netloom-cni ]; then
-  mkdir -p dist/bin
-  cc -std=c11 -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -o dist/bin/netloom-cni.tmp "$CNI_C"
-  mv dist/bin/netloom-cni.tmp dist/bin/netloom-cni
-  note "built"
-else
-  note "up to date"
-fi
+step "compiled helpers (dist/bin: the CNI plugin, one process per call instead of dash + head + nc; the agent's veth stage 1)"
+mkdir -p dist/bin
+for src in netplugin/cni/netloom-cni.c netplugin/plumbing/netloom-veth.c; do
+  out=dist/bin/$(basename "$src" .c)
+  if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+    cc -std=c11 -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -o "$out.tmp" "$src"
+    mv "$out.tmp" "$out"
+    note "built $out"
+  else
+    note "$out up to date"
+  fi
+done
 step "ready"

@@ -14,7 +14,7 @@ import { ShellPool } from '../../lib/shell-pool';
 import type { Logger } from '../../lib/logger';
 import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
 import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { computePipeline, ovsInput } from '../pipeline/compute';
 import type { PipelineInput } from '../pipeline/input';
 import { desiredMeters, meterConfig } from '../pipeline/meters';
@@ -49,7 +49,7 @@ import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
 import { realizedAlike } from './realized-alike';
-import { disableTxChecksum } from '../plumbing/veth';
+import { disableTxChecksum, VETH_HELPER } from '../plumbing/veth';
 import { mayTunnel, TSO_KEY, txChecksumOffFor, userspaceTsoActive } from './userspace-tso';
 import { RoutedHost } from '../routed/routed-host';
 
@@ -80,6 +80,11 @@ export interface AgentConfig {
   hostNetwork?: boolean;
   /** the datapath flow cache purge after flow changes (reconcile/datapath-purge.ts); default auto */
   datapathPurge?: 'auto' | 'always' | 'never';
+  /**
+   * the compiled stage 1 of a CNI ADD (plumbing/netloom-veth.c): default the built one
+   * (VETH_HELPER) when it is there; false: `ip` and `ethtool` always
+   */
+  vethHelper?: string | false;
 }
 
 export const DEFAULT_RULE_COUNTERS_MS = 5000;
@@ -148,6 +153,8 @@ export class Agent {
   private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
   /** the gateway set (key) for which br-int's other gateway ports were last removed */
   private staleGatewaysChecked: string | undefined;
+  /** the compiled veth helper, when there is one (plumbing/veth.ts createVeth) */
+  readonly vethHelper: string | undefined;
   /** runs the plumbing commands of endpoints (long-lived shells: no fork of this process each) */
   readonly runner: CommandRunner = (cmd, args, opts) => this.shells.run(cmd, args, opts);
 
@@ -157,6 +164,7 @@ export class Agent {
   ) {
     this.clock = deps.clock ?? systemClock;
     this.ofports = new InterfaceOfports(this.clock);
+    this.vethHelper = config.vethHelper === false ? undefined : (config.vethHelper ?? (existsSync(VETH_HELPER) ? VETH_HELPER : undefined));
     this.store = new EndpointStore(config.endpointStatePath);
     this.vswitchd = new UnixctlClient(() => vswitchdControlPath(config.ovsRunDir));
     this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, {

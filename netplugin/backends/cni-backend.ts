@@ -214,6 +214,9 @@ export class AgentCniBackend implements CniBackend {
     const { ports, hostIf, step, known, firstMtu, capped, mac, defaultRoute, allocating, routedHint, oneShot, requested } = o;
     const runner = this.agent.runner;
     const underlay = this.agent.config.underlayMtu;
+    // userspace TSO: kept on where the container's packets cannot reach a tunnel (agent/userspace-tso.ts)
+    const txOff = !routedHint && this.agent.txChecksumOffFor(known);
+    const helper = this.agent.vethHelper;
     const veth = createVeth(
       {
         hostIf,
@@ -226,11 +229,12 @@ export class AgentCniBackend implements CniBackend {
           : {}),
       },
       runner,
+      undefined,
+      // the compiled helper turns tx checksum off in the same run
+      helper !== undefined ? { helper, txOff } : {},
     );
     void veth.then(() => step('veth'), noop);
-    // userspace TSO: kept on where the container's packets cannot reach a tunnel (agent/userspace-tso.ts)
-    const txOff = !routedHint && this.agent.txChecksumOffFor(known);
-    const checksum = settled(txOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
+    const checksum = settled(txOff && helper === undefined ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
     // an address chosen here names the interface at once (no second OVSDB transaction for it)
     const labels = oneShot ? { 'iface-id': oneShot.id, 'attached-mac': oneShot.mac } : undefined;
     const giveUp = new AbortController();

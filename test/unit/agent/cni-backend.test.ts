@@ -49,6 +49,8 @@ interface FakeOptions {
   ofportGiven?: number;
   /** the port add finishes only once this resolves */
   portGate?: Promise<void>;
+  /** the compiled veth helper is there */
+  helper?: boolean;
 }
 
 /** what the fake allocator gives (another MAC than the one asked for, as a retried ADD would get) */
@@ -83,6 +85,7 @@ function fakeAgent(o: FakeOptions = {}) {
     hostName: 'h1',
     store,
     runner,
+    vethHelper: o.helper ? '/x/netloom-veth' : undefined,
     currentState:
       o.early || o.knownEncap
         ? { global: { fwdMode: 'bridging' }, networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: o.knownEncap ?? 'vlan', mtu: 0 }] }
@@ -297,6 +300,19 @@ describe('agent CNI backend (fake agent)', () => {
       ['attach ep1 40000', 'attach ep1 41'],
     );
     assert.equal(store.list().length, 1);
+  });
+
+  it('ADD with the compiled veth helper: one program makes the pair with its addressing and turns tx checksum off; no ip, no ethtool', async () => {
+    const { agent, calls } = fakeAgent({ early: {}, helper: true });
+    await new AgentCniBackend(agent).add(addReq());
+    const runs = calls.filter((c) => c.startsWith('run '));
+    assert.equal(runs.length, 1, runs.join('\n'));
+    assert.match(
+      runs[0] ?? '',
+      new RegExp(
+        `^run /x/netloom-veth --netns ${netns} .*--host-if ${hostIf} --if eth0 .*--address 10\\.0\\.0\\.5/24 --gateway 10\\.0\\.0\\.1 --tx-off$`,
+      ),
+    );
   });
 
   it('a failed ADD gives its requested ofport back', async () => {
