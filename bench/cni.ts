@@ -306,8 +306,9 @@ export async function run(args: string[]): Promise<void> {
       direct.del.push(del);
     }
 
+    // the agent served four requests per round: our plugin's ADD and DEL, and the direct ones
     const after = await scrape();
-    const profile: ReconcileProfile | undefined = before && after ? reconcileProfile(before, after, iterations * 2) : undefined;
+    const profile: ReconcileProfile | undefined = before && after ? reconcileProfile(before, after, iterations * 4) : undefined;
 
     // sequential ADDs/s: `burst` ADDs back to back into distinct namespaces, then DEL them all
     const perSec = new Map<string, number>();
