@@ -250,18 +250,7 @@ export class AgentCniBackend implements CniBackend {
             return ofport;
           }),
     );
-    const [alloc, made] = await Promise.allSettled([allocating, veth]);
-    if (alloc.status === 'rejected' || made.status === 'rejected') {
-      giveUp.abort();
-      await Promise.all([checksum, port]);
-      await this.unplug(hostIf).catch((u: unknown) =>
-        this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'),
-      );
-      if (alloc.status === 'fulfilled') await this.release({ endpointId: alloc.value.id, idempotencyKey: req.idempotencyKey });
-      throw alloc.status === 'rejected' ? alloc.reason : (made as PromiseRejectedResult).reason;
-    }
-    const a = alloc.value;
-    const rec: EndpointRecord = {
+    const recordOf = (a: EarlyAllocation): EndpointRecord => ({
       endpointId: a.id,
       idempotencyKey: req.idempotencyKey,
       kind: 'cni',
@@ -280,7 +269,25 @@ export class AgentCniBackend implements CniBackend {
       ...(ports.length > 0 ? { portMappings: ports } : {}),
       // kept on where the workaround applies: the agent turns it off if its packets may later reach a tunnel
       ...(this.agent.config.txChecksumOff && !routedHint && !txOff ? { txChecksumOn: true as const } : {}),
-    };
+    });
+    // an address chosen here, in a network this host knows, under a requested ofport: the
+    // endpoint is recorded and its flows go in while the veth and the port are being made
+    const earlyRec = oneShot && requested !== undefined ? recordOf(oneShot) : undefined;
+    const earlyFlows = earlyRec && requested !== undefined ? settled(this.agent.attachPlugged(earlyRec, requested)) : undefined;
+    const [alloc, made] = await Promise.allSettled([allocating, veth]);
+    if (alloc.status === 'rejected' || made.status === 'rejected') {
+      giveUp.abort();
+      await Promise.all([checksum, port, earlyFlows]);
+      const cleanup = earlyRec
+        ? this.undo(earlyRec)
+        : this.unplug(hostIf).then(() =>
+            alloc.status === 'fulfilled' ? this.release({ endpointId: alloc.value.id, idempotencyKey: req.idempotencyKey }) : undefined,
+          );
+      await cleanup.catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'));
+      throw alloc.status === 'rejected' ? alloc.reason : (made as PromiseRejectedResult).reason;
+    }
+    const a = alloc.value;
+    const rec = earlyRec ?? recordOf(a);
     try {
       const net = await this.agent.network(a.networkKey);
       if (this.isRoutedNet(net)) {
@@ -311,7 +318,7 @@ export class AgentCniBackend implements CniBackend {
         a.durable,
         rec.mtu !== firstMtu ? setHostIfMtu(hostIf, rec.mtu, runner) : Promise.resolve(),
         checksum.then(unwrap),
-        this.plugFlows(rec, requested, port, step),
+        this.plugFlows(rec, requested, port, step, earlyFlows),
         ...(labels && labels['iface-id'] === a.id && labels['attached-mac'] === a.mac
           ? []
           : [port.then(unwrap).then(() => this.agent.labelPort(hostIf, { 'iface-id': a.id, 'attached-mac': a.mac }))]),
@@ -334,12 +341,14 @@ export class AgentCniBackend implements CniBackend {
     requested: number | undefined,
     port: Promise<PromiseSettledResult<number>>,
     step: (s: string) => void,
+    started?: Promise<PromiseSettledResult<void>>,
   ): Promise<void> {
     if (requested === undefined) {
       await this.agent.attachPlugged(rec, unwrap(await port));
       return step('flows');
     }
-    await this.agent.attachPlugged(rec, requested);
+    if (started) unwrap(await started);
+    else await this.agent.attachPlugged(rec, requested);
     step('flows');
     const ofport = unwrap(await port);
     if (ofport === requested) return;

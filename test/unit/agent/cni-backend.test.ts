@@ -277,7 +277,7 @@ describe('agent CNI backend (fake agent)', () => {
     );
   });
 
-  it("ADD with an address chosen early: the flows go in under the requested ofport while OVS adds the port, which carries the endpoint's names", async () => {
+  it("ADD with an address chosen early: the flows go in under the requested ofport while the veth and the port are made, the port carries the endpoint's names", async () => {
     let open: () => void = () => undefined;
     const portGate = new Promise<void>((r) => (open = r));
     const { agent, calls } = fakeAgent({ early: {}, portGate });
@@ -287,9 +287,13 @@ describe('agent CNI backend (fake agent)', () => {
     assert.ok(!calls.includes(`release-ofport ${hostIf}`), 'the number is held while the ADD runs');
     open();
     await adding;
-    const [plug, ...rest] = calls.filter((c) => /^(plug |attach|label|release-ofport)/.test(c));
-    assert.match(plug ?? '', new RegExp(`^plug ${hostIf} request 7 labels \\{"iface-id":"ep1","attached-mac":"02(:[0-9a-f]{2}){5}"\\}$`));
-    assert.deepEqual(rest, ['attach ep1 7', `release-ofport ${hostIf}`], 'no second OVSDB write for the names');
+    const seen = calls.filter((c) => /^(plug |attach|label|release-ofport)/.test(c));
+    assert.equal(seen[0], 'attach ep1 7', 'recorded with its flows first, while the veth and the port are made');
+    assert.match(
+      seen[1] ?? '',
+      new RegExp(`^plug ${hostIf} request 7 labels \\{"iface-id":"ep1","attached-mac":"02(:[0-9a-f]{2}){5}"\\}$`),
+    );
+    assert.deepEqual(seen.slice(2), [`release-ofport ${hostIf}`], 'no second OVSDB write for the names');
   });
 
   it('ADD whose port OVS gives another ofport than requested: the flows are installed again under that one', async () => {
@@ -315,10 +319,12 @@ describe('agent CNI backend (fake agent)', () => {
     );
   });
 
-  it('a failed ADD gives its requested ofport back', async () => {
-    const { agent, calls } = fakeAgent({ early: {}, failCommand: 'link add' });
+  it('a failed veth after the early record: the record, its port and its address are undone, the ofport given back', async () => {
+    const { agent, calls, store } = fakeAgent({ early: {}, failCommand: 'link add' });
     await assert.rejects(new AgentCniBackend(agent).add(addReq()));
-    assert.ok(calls.includes(`release-ofport ${hostIf}`), calls.join('\n'));
+    for (const c of ['attach ep1 7', 'detach ep1', 'delete ep1 nl/c1/eth0', `release-ofport ${hostIf}`])
+      assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
+    assert.deepEqual(store.list(), []);
   });
 
   it('ADD with an address chosen early whose save fails: the ADD fails and everything is undone', async () => {
