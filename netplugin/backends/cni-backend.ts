@@ -238,18 +238,17 @@ export class AgentCniBackend implements CniBackend {
     // an address chosen here names the interface at once (no second OVSDB transaction for it)
     const labels = oneShot ? { 'iface-id': oneShot.id, 'attached-mac': oneShot.mac } : undefined;
     const giveUp = new AbortController();
-    const port = settled(
-      routedHint
-        ? veth.then(() => 0)
-        : veth.then(async () => {
-            const ofport = await this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey }, labels, {
-              ...(requested !== undefined ? { ofportRequest: requested } : {}),
-              signal: giveUp.signal,
-            });
-            step('port');
-            return ofport;
-          }),
-    );
+    const plug = async (): Promise<number> => {
+      const ofport = await this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey }, labels, {
+        ...(requested !== undefined ? { ofportRequest: requested } : {}),
+        signal: giveUp.signal,
+      });
+      step('port');
+      return ofport;
+    };
+    // with the address chosen here, the port is added while the veth is made: ovs-vswitchd opens
+    // it when the kernel reports the device (until then it shows "No such device")
+    const port = settled(routedHint ? veth.then(() => 0) : oneShot && requested !== undefined ? plug() : veth.then(plug));
     const recordOf = (a: EarlyAllocation): EndpointRecord => ({
       endpointId: a.id,
       idempotencyKey: req.idempotencyKey,
