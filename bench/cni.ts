@@ -1,6 +1,6 @@
 /**
  * CNI benchmark: latency of ADD and DEL (p50/p99) and sequential ADDs per second of our plugin
- * (`bin/netloom-cni`, the POSIX sh shim) against the CNI reference `bridge` plugin with host-local
+ * (the compiled `dist/bin/netloom-cni`, or with `--shim sh` the POSIX sh shim `bin/netloom-cni`) against the CNI reference `bridge` plugin with host-local
  * IPAM, in the same run, alternating. Two targets for our plugin:
  * - `agent` (default): the real thing. A lab host (`netloom-lab` lab `cnib`: its own OVS, etcd,
  *   netmaster, and the host's netplugin agent); every ADD allocates the endpoint in netmaster
@@ -12,16 +12,20 @@
  * `cnibench-c*`. Goal: our ADD and DEL p50 at most 1.5x the reference's. Needs root.
  * `--netmaster-stopped` (agent target): netmaster is stopped after the host has an address block
  * (issue 15), so every measured ADD and DEL is the agent's alone; registrations wait for netmaster.
- * Usage: npm run bench -- cni [--target agent|veth] [--iterations N] [--burst K] [--netmaster-stopped]
+ * Each round also posts the same ADD and DEL straight to the agent's socket from this process: the
+ * difference is the plugin's own share (its process starts, the wrapper). `--shim sh` measures the
+ * POSIX sh shim instead of the compiled plugin (dist/bin/netloom-cni, the default once built).
+ * Usage: npm run bench -- cni [--target agent|veth] [--iterations N] [--burst K] [--netmaster-stopped] [--shim compiled|sh]
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { labDown, labStopNetmaster, labUp } from '../deploy/lab/lab';
 import { addNetns, delNetns } from '../deploy/lab/netns';
 import { agentPaths } from '../deploy/lab/plan';
+import { postCni } from './support/cni-direct';
 import { reconcileProfile, scrapeAgentMetrics, type MetricSample, type ReconcileProfile } from './support/agent-profile';
 import { run as runCommand } from '../lib/exec';
 import { NetloomError } from '../lib/errors';
@@ -29,9 +33,11 @@ import { listenCni, type CniServer } from '../netplugin/cni/server';
 import { VethBackend } from '../tools/veth-cni-backend';
 
 export const description =
-  'CNI ADD/DEL latency and ADDs/s: bin/netloom-cni through the real agent (or --target veth) vs the reference bridge plugin';
+  'CNI ADD/DEL latency and ADDs/s: netloom-cni through the real agent (or --target veth) vs the reference bridge plugin';
 
-const SHIM = resolve(__dirname, '../../bin/netloom-cni');
+/** the plugin a runtime would run: the compiled one (deploy/install.sh builds it), or the sh shim (`--shim sh`) */
+const SHIM_SH = resolve(__dirname, '../../bin/netloom-cni');
+const SHIM_COMPILED = resolve(__dirname, '../bin/netloom-cni');
 const BRIDGE = '/usr/lib/cni/bridge';
 const DIR = '/tmp/nl-cni/bench';
 /** the veth target's host namespace; the agent target uses the lab host's */
@@ -102,15 +108,24 @@ interface PluginFigures {
 
 type Target = 'agent' | 'veth';
 
+type ShimKind = 'compiled' | 'sh';
+
 interface BenchArgs {
   iterations: number;
   burst: number;
   target: Target;
   netmasterStopped: boolean;
+  shim: ShimKind;
 }
 
 function parseArgs(args: string[]): BenchArgs {
-  const out: BenchArgs = { iterations: 200, burst: 30, target: 'agent', netmasterStopped: false };
+  const out: BenchArgs = {
+    iterations: 200,
+    burst: 30,
+    target: 'agent',
+    netmasterStopped: false,
+    shim: existsSync(SHIM_COMPILED) ? 'compiled' : 'sh',
+  };
   for (let i = 0; i < args.length; i++) {
     const v = Number(args[i + 1]);
     if (args[i] === '--netmaster-stopped') {
@@ -120,14 +135,17 @@ function parseArgs(args: string[]): BenchArgs {
     if (args[i] === '--iterations' && Number.isInteger(v) && v > 0) out.iterations = v;
     else if (args[i] === '--burst' && Number.isInteger(v) && v > 0) out.burst = v;
     else if (args[i] === '--target' && (args[i + 1] === 'agent' || args[i + 1] === 'veth')) out.target = args[i + 1] as Target;
+    else if (args[i] === '--shim' && (args[i + 1] === 'compiled' || args[i + 1] === 'sh')) out.shim = args[i + 1] as ShimKind;
     else
       throw new NetloomError(
         'INVALID_ARGUMENT',
-        `unknown or bad argument ${args[i] ?? ''} (usage: cni [--target agent|veth] [--iterations N] [--burst K] [--netmaster-stopped])`,
+        `unknown or bad argument ${args[i] ?? ''} (usage: cni [--target agent|veth] [--iterations N] [--burst K] [--netmaster-stopped] [--shim compiled|sh])`,
         { field: args[i] ?? '' },
       );
     i++;
   }
+  if (out.shim === 'compiled' && !existsSync(SHIM_COMPILED))
+    throw new NetloomError('NOT_FOUND', `${SHIM_COMPILED} is not built (deploy/install.sh builds it)`, { field: '--shim' });
   if (out.netmasterStopped && out.target !== 'agent')
     throw new NetloomError('INVALID_ARGUMENT', '--netmaster-stopped needs --target agent', { field: '--netmaster-stopped' });
   return out;
@@ -203,7 +221,8 @@ async function vethSide(): Promise<OurSide> {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { iterations, burst, target, netmasterStopped } = parseArgs(args);
+  const { iterations, burst, target, netmasterStopped, shim } = parseArgs(args);
+  const SHIM = shim === 'compiled' ? SHIM_COMPILED : SHIM_SH;
   if (process.getuid?.() !== 0) throw new NetloomError('PERMISSION_DENIED', 'the CNI benchmark needs root (network namespaces)');
   mkdirSync(DIR, { recursive: true });
   const nsNames = Array.from({ length: burst }, (_, i) => `${CTR_NS}${i}`);
@@ -226,6 +245,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     side = target === 'agent' ? await agentSide() : await vethSide();
     const hostNs = side.hostNs;
+    const socket = side.socket;
     const us: Plugin = {
       label: 'netloom-cni',
       bin: SHIM,
@@ -255,8 +275,16 @@ export async function run(args: string[]): Promise<void> {
       shimOnly.push((await execPlugin(hostNs, SHIM, { CNI_COMMAND: 'STATUS' }, us.conf)).ms);
     }
 
-    // warm-up (not counted), then alternating ADD/DEL pairs into the same container namespace
+    // warm-up (not counted), then alternating ADD/DEL pairs into the same container namespace; each
+    // round also posts an ADD and a DEL straight to the agent's socket (no program started: the
+    // difference to the plugin's figures is the plugin's own share, wrapper included)
     const samples = new Map(plugins.map((p) => [p.label, { add: [] as number[], del: [] as number[] }]));
+    const direct = { add: [] as number[], del: [] as number[] };
+    const post = async (command: string, id: string): Promise<number> => {
+      const r = await postCni(socket, cniEnv(command, id, ctr), us.conf);
+      if (r.status !== 200) throw new NetloomError('COMMAND_FAILED', `direct ${command} ${id}: HTTP ${r.status}: ${r.body.slice(0, 500)}`);
+      return r.ms;
+    };
     const ctr = nsNames[0] ?? `${CTR_NS}0`;
     const scrape = (): Promise<MetricSample | undefined> =>
       side?.metricsListen ? scrapeAgentMetrics(hostNs, side.metricsListen) : Promise.resolve(undefined);
@@ -271,10 +299,16 @@ export async function run(args: string[]): Promise<void> {
         samples.get(p.label)?.add.push(add);
         samples.get(p.label)?.del.push(del);
       }
+      const add = await post('ADD', `direct${i}`);
+      const del = await post('DEL', `direct${i}`);
+      if (i < 10) continue;
+      direct.add.push(add);
+      direct.del.push(del);
     }
 
+    // the agent served four requests per round: our plugin's ADD and DEL, and the direct ones
     const after = await scrape();
-    const profile: ReconcileProfile | undefined = before && after ? reconcileProfile(before, after, iterations * 2) : undefined;
+    const profile: ReconcileProfile | undefined = before && after ? reconcileProfile(before, after, iterations * 4) : undefined;
 
     // sequential ADDs/s: `burst` ADDs back to back into distinct namespaces, then DEL them all
     const perSec = new Map<string, number>();
@@ -311,7 +345,8 @@ export async function run(args: string[]): Promise<void> {
         const name = p === us ? (side?.label ?? '') : 'bridge + host-local';
         return `${name.padEnd(38)}${String(f.addP50).padStart(9)}${String(f.addP99).padStart(9)}${String(f.delP50).padStart(9)}${String(f.delP99).padStart(9)}${String(f.addsPerSec).padStart(9)}`;
       }),
-      `nsenter wrapper alone: p50 ${r1(pct(wrapper, 50))} ms (included in every figure above); netloom-cni STATUS round trip (shim + agent, no backend work): p50 ${r1(pct(shimOnly, 50))} ms`,
+      `nsenter wrapper alone: p50 ${r1(pct(wrapper, 50))} ms (included in every figure above); netloom-cni STATUS round trip (${shim} plugin + agent, no backend work): p50 ${r1(pct(shimOnly, 50))} ms`,
+      `the same ADD/DEL posted straight to the agent's socket (no program started): ADD p50 ${r1(pct(direct.add, 50))}, DEL p50 ${r1(pct(direct.del, 50))}; the ${shim} plugin's share of an ADD (wrapper included): ${r1(o.addP50 - pct(direct.add, 50))} ms`,
       `p50 ratio netloom-cni / bridge: ADD ${ratio}, DEL ${delRatio} (goal <= 1.5: ${goalMet ? 'met' : 'NOT met'}; ADD <= 1.0: ${addGoalMet ? 'met' : 'NOT met'}); load average at the end: ${loadavg()[0]?.toFixed(1)}`,
       ...(profile
         ? [
@@ -330,8 +365,12 @@ export async function run(args: string[]): Promise<void> {
         burst,
         netloomCni: o,
         bridge: b,
+        shim,
         nsenterP50: r1(pct(wrapper, 50)),
         shimStatusP50: r1(pct(shimOnly, 50)),
+        directAddP50: r1(pct(direct.add, 50)),
+        directDelP50: r1(pct(direct.del, 50)),
+        shimShareAddMs: r1(o.addP50 - pct(direct.add, 50)),
         addP50Ratio: ratio,
         delP50Ratio: delRatio,
         goalMet,

@@ -17,7 +17,9 @@ PKGS=(openvswitch-switch openvswitch-common etcd-server etcd-client gobgpd bird2
       containernetworking-plugins iproute2 iputils-ping ethtool tcpdump iperf3 qperf busybox-static
       hyperfine netcat-openbsd curl bc procps psmisc bridge-utils jq util-linux nftables
       # the Go driver of the CNI conformance test, on the real libcni: test/cni-driver
-      golang-go golang-github-appc-cni-dev)
+      golang-go golang-github-appc-cni-dev
+      # the compiled CNI plugin (netplugin/cni/netloom-cni.c, static)
+      gcc libc6-dev)
 
 step "Debian packages (${#PKGS[@]})"
 missing=()
@@ -84,6 +86,19 @@ if [ -d dist ]; then
 fi
 npx tsc -p tsconfig.json
 note "built into dist/"
+
+step "compiled helpers (dist/bin: the CNI plugin, one process per call instead of dash + head + nc; the agent's veth stage 1)"
+mkdir -p dist/bin
+for src in netplugin/cni/netloom-cni.c netplugin/plumbing/netloom-veth.c; do
+  out=dist/bin/$(basename "$src" .c)
+  if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+    cc -std=c11 -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -o "$out.tmp" "$src"
+    mv "$out.tmp" "$out"
+    note "built $out"
+  else
+    note "$out up to date"
+  fi
+done
 
 step "lab images (pause, agnhost) for containerd"
 # a static Go program in two local OCI images (no registry here), built once per content into

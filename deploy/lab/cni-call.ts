@@ -1,13 +1,21 @@
 /**
- * Drive the real CNI plugin binary (`bin/netloom-cni`) the way a runtime does: CNI_* environment
+ * Drive the real CNI plugin (the compiled `dist/bin/netloom-cni`, else `bin/netloom-cni`) the way a runtime does: CNI_* environment
  * variables plus a netconf on stdin, against one host agent's socket. Used by `run`, `rm` and the
  * readiness check of `up` (STATUS).
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { run } from '../../lib/exec';
 
 /** The shim, from dist/deploy/lab/ back to the repository's bin/. */
 export const CNI_SHIM = resolve(__dirname, '../../../bin/netloom-cni');
+/** The compiled plugin (deploy/install.sh builds it from netplugin/cni/netloom-cni.c into dist/bin/). */
+export const CNI_PLUGIN_COMPILED = resolve(__dirname, '../../bin/netloom-cni');
+
+/** How the lab runs the plugin: the compiled one when it is built (one process per call), else the shim under dash. */
+export function cniPluginCommand(): [string, string[]] {
+  return existsSync(CNI_PLUGIN_COMPILED) ? [CNI_PLUGIN_COMPILED, []] : ['dash', [CNI_SHIM]];
+}
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC';
 
@@ -66,7 +74,7 @@ export async function cniCall(i: CniCallInput, timeoutMs = 30_000): Promise<CniC
     ...(i.netnsPath ? { CNI_NETNS: i.netnsPath } : {}),
     ...(i.cniArgs !== undefined ? { CNI_ARGS: i.cniArgs } : {}),
   };
-  const r = await run('dash', [CNI_SHIM], { env, input: JSON.stringify(labNetconf(i)), allowFailure: true, timeoutMs });
+  const r = await run(...cniPluginCommand(), { env, input: JSON.stringify(labNetconf(i)), allowFailure: true, timeoutMs });
   let json: Record<string, unknown> | undefined;
   try {
     json = r.stdout.trim() === '' ? undefined : (JSON.parse(r.stdout) as Record<string, unknown>);

@@ -31,6 +31,7 @@ import { run, spawnDaemon } from '../../lib/exec';
 import { waitFor } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
+import { CNI_PLUGIN_COMPILED } from './cni-call';
 import { agentPaths, HostPlan, LabPlan } from './plan';
 import { LabState, requireState, saveState, withLabLock } from './state';
 
@@ -348,7 +349,8 @@ async function preparePodman(state: LabState, h: HostPlan, networks: Array<{ ten
   for (const d of ['root', 'tmp', 'cni.d']) mkdirSync(join(p.dir, d), { recursive: true });
   mkdirSync(p.runroot ?? join(p.dir, 'runroot'), { recursive: true });
   if (!existsSync(p.conf)) {
-    writeFileSync(p.conf, podmanContainersConf(BIN_DIR));
+    // the compiled plugin when it is built (podman takes the first netloom-cni it finds)
+    writeFileSync(p.conf, podmanContainersConf(existsSync(CNI_PLUGIN_COMPILED) ? dirname(CNI_PLUGIN_COMPILED) : BIN_DIR));
   }
   for (const n of networks) {
     const file = join(p.cniDir, `${podmanNetworkName(n.tenant, n.network)}.conflist`);

@@ -14,7 +14,7 @@ import { ShellPool } from '../../lib/shell-pool';
 import type { Logger } from '../../lib/logger';
 import { OfConnection, ReconnectingSwitch } from '../../ovs/openflow';
 import { ReconnectingOvsdb, VSwitch, type InterfaceEvent } from '../../ovs/ovsdb';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { computePipeline, ovsInput } from '../pipeline/compute';
 import type { PipelineInput } from '../pipeline/input';
 import { desiredMeters, meterConfig } from '../pipeline/meters';
@@ -33,6 +33,7 @@ import type { AgentMetrics } from './metrics';
 import { orphanedPublishers, realOrphanProbe, type OrphanProbe } from './orphan-ports';
 import { checkClaim, currentClaims, portMappingsOf } from './published-ports';
 import type { PublishedPort } from '../state/published-port';
+import { InterfaceOfports } from './interface-ofports';
 import { ReconcileLoop } from './reconcile-loop';
 import { answerServiceRejects } from './service-reject';
 import { underlayProbe, VtepWarmup } from './vtep-warmup';
@@ -47,7 +48,8 @@ import type { TracePacket } from '../trace/trace-flow';
 import { UnixctlClient, vswitchdControlPath } from '../../ovs/unixctl';
 import { PurgeAfterChange, purgeIfAffected } from '../reconcile/datapath-purge';
 import { onlyUnpluggedAdditions } from './unplugged-change';
-import { disableTxChecksum } from '../plumbing/veth';
+import { realizedAlike } from './realized-alike';
+import { disableTxChecksum, VETH_HELPER } from '../plumbing/veth';
 import { mayTunnel, TSO_KEY, txChecksumOffFor, userspaceTsoActive } from './userspace-tso';
 import { RoutedHost } from '../routed/routed-host';
 
@@ -78,6 +80,11 @@ export interface AgentConfig {
   hostNetwork?: boolean;
   /** the datapath flow cache purge after flow changes (reconcile/datapath-purge.ts); default auto */
   datapathPurge?: 'auto' | 'always' | 'never';
+  /**
+   * the compiled stage 1 of a CNI ADD (plumbing/netloom-veth.c): default the built one
+   * (VETH_HELPER) when it is there; false: `ip` and `ethtool` always
+   */
+  vethHelper?: string | false;
 }
 
 export const DEFAULT_RULE_COUNTERS_MS = 5000;
@@ -98,6 +105,8 @@ function endpointPortIds(rec: Pick<EndpointRecord, 'endpointId' | 'mac'>): [Reco
 
 export class Agent {
   readonly store: EndpointStore;
+  /** the interfaces' ofports as OVSDB reports them; the numbers requested for ports being added */
+  private readonly ofports: InterfaceOfports;
   private readonly ovsdb: ReconnectingOvsdb;
   private readonly setup: BridgeSetup;
   private sw: ReconnectingSwitch | undefined;
@@ -144,6 +153,8 @@ export class Agent {
   private gatewayOfports: { key: string; ofports: Record<string, number> } | undefined;
   /** the gateway set (key) for which br-int's other gateway ports were last removed */
   private staleGatewaysChecked: string | undefined;
+  /** the compiled veth helper, when there is one (plumbing/veth.ts createVeth) */
+  readonly vethHelper: string | undefined;
   /** runs the plumbing commands of endpoints (long-lived shells: no fork of this process each) */
   readonly runner: CommandRunner = (cmd, args, opts) => this.shells.run(cmd, args, opts);
 
@@ -152,6 +163,8 @@ export class Agent {
     private readonly deps: AgentDeps,
   ) {
     this.clock = deps.clock ?? systemClock;
+    this.ofports = new InterfaceOfports(this.clock);
+    this.vethHelper = config.vethHelper === false ? undefined : (config.vethHelper ?? (existsSync(VETH_HELPER) ? VETH_HELPER : undefined));
     this.store = new EndpointStore(config.endpointStatePath);
     this.vswitchd = new UnixctlClient(() => vswitchdControlPath(config.ovsRunDir));
     this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, {
@@ -161,9 +174,11 @@ export class Agent {
       maxBackoffMs: 1000,
       // local port changes (an ofport assigned or changed, a port removed behind our back)
       onConnect: async (c) => {
-        await new VSwitch(c).watchInterfaces((events) => {
+        const { initial } = await new VSwitch(c).watchInterfaces((events) => {
+          this.ofports.update(events);
           if (events.some((e) => this.portEventMatters(e))) this.portsChanged();
         });
+        this.ofports.reset(initial);
       },
     });
     this.ovsdb.onState((s) => deps.metrics?.connected.set({ peer: 'ovsdb' }, s === 'connected' ? 1 : 0));
@@ -417,7 +432,28 @@ export class Agent {
     // a locally allocated endpoint shown before its port is plugged: attachPlugged reconciles
     const routed = new Set(this.store.list().flatMap((r) => (r.routed ? [r.endpointId] : [])));
     if (prev && onlyUnpluggedAdditions(prev, s, this.config.hostName, (id) => id in this.ports || routed.has(id))) return;
+    // netmaster confirming what this host shows already (an endpoint it allocated and plugged): no
+    // reconcile, only the acknowledgement (now, or after the run that is pending)
+    if (prev && realizedAlike(prev, s)) {
+      this.alike.set(s, this.alikeFirst(prev));
+      this.deps.metrics?.statesRealizedAlike.inc();
+      if (this.appliedState && !this.loop.pending && this.alikeFirst(this.appliedState) === this.alikeFirst(s)) this.acknowledge(s);
+      return;
+    }
     this.kick('state');
+  }
+
+  /** states realized alike (realized-alike.ts) -> the first of their run */
+  private readonly alike = new WeakMap<HostState, HostState>();
+
+  private alikeFirst(s: HostState): HostState {
+    return this.alike.get(s) ?? s;
+  }
+
+  /** `state` is what the switch and the kernel hold now: tell netmaster (its revision). */
+  private acknowledge(state: HostState): void {
+    this.appliedState = state;
+    this.deps.source.realized?.(state);
   }
 
   /** Call `listener` with the current and every new desired state (the BGP speaker follows it); returns the unsubscribe. */
@@ -466,7 +502,7 @@ export class Agent {
       this.hostNet.invalidate();
       return true;
     }
-    if (this.detaching.has(e.name)) return false;
+    if (this.detaching.has(e.name) || this.ofports.requestedFor(e.name) !== undefined) return false;
     const rec = this.store.list().find((r) => r.hostIf === e.name);
     if (!rec) return false;
     return e.kind === 'delete' || this.ports[rec.endpointId]?.ofport !== e.ofport;
@@ -510,6 +546,13 @@ export class Agent {
     for (const rec of this.store.list()) {
       if (rec.routed) continue; // not on OVS
       let ofport = ofportOf.get(rec.hostIf);
+      const requested = this.ofports.requestedFor(rec.hostIf);
+      if (requested !== undefined && (ofport === undefined || ofport <= 0)) {
+        // being plugged by an ADD under its requested number: not open in OVS yet
+        const had = this.ports[rec.endpointId];
+        if (had) ports[rec.endpointId] = had;
+        continue;
+      }
       if (!ofportOf.has(rec.hostIf)) {
         if (!readd) continue;
         const exists = (await run('ip', ['link', 'show', rec.hostIf], { allowFailure: true })).code === 0;
@@ -534,14 +577,40 @@ export class Agent {
    * ofport. It is not an endpoint of ours until `attachPlugged`; the CNI backend does this while
    * netmaster allocates the endpoint.
    */
-  async plugPort(hostIf: string, externalIds: Record<string, string>, interfaceExternalIds: Record<string, string> = {}): Promise<number> {
+  async plugPort(
+    hostIf: string,
+    externalIds: Record<string, string>,
+    interfaceExternalIds: Record<string, string> = {},
+    opts: { ofportRequest?: number; signal?: AbortSignal } = {},
+  ): Promise<number> {
     const vs = await this.vswitch();
+    const request = opts.ofportRequest;
     try {
-      await vs.addPort(this.config.bridge.bridge, { name: hostIf, externalIds, interfaceExternalIds });
+      await vs.addPort(this.config.bridge.bridge, {
+        name: hostIf,
+        externalIds,
+        interfaceExternalIds,
+        ...(request !== undefined ? { ofportRequest: request } : {}),
+      });
     } catch (e) {
       if (!(await vs.findPort(hostIf))) throw e;
     }
-    return vs.waitForOfport(hostIf, 5000);
+    // a requested port may be added before its device exists: the monitor says when it is open
+    return request !== undefined ? this.ofports.waitFor(hostIf, 5000, opts.signal) : vs.waitForOfport(hostIf, 5000);
+  }
+
+  /**
+   * An ofport for a port about to be added (its ofport_request), held for `hostIf` until
+   * `releaseOfport`: the endpoint's flows can then be installed while OVS adds the port
+   * (attachPlugged with this number; again with the real one in the rare case OVS gave another).
+   * While held, OVSDB's reports about `hostIf` are the ADD's own doing.
+   */
+  requestOfport(hostIf: string): number {
+    return this.ofports.request(hostIf);
+  }
+
+  releaseOfport(hostIf: string): void {
+    this.ofports.release(hostIf);
   }
 
   /**
@@ -764,11 +833,13 @@ export class Agent {
       phase('hostnet');
     }
     this.flowCount = flows.length;
-    this.appliedState = state;
     this.deps.metrics?.flowsInstalled.set(flows.length);
     if (r.messages > 0) this.deps.logger.debug({ flows: flows.length, messages: r.messages }, 'flows applied');
-    // the state computed from, not this.state: a newer one may have arrived during the apply
-    this.deps.source.realized?.(state);
+    // the state computed from, not this.state: a newer one may have arrived during the apply; one
+    // realized alike is realized as well
+    this.acknowledge(state);
+    const now = this.state;
+    if (now && now !== state && this.alikeFirst(now) === this.alikeFirst(state)) this.acknowledge(now);
   }
 
   /** Returns a function that records the time since its previous call (or since now) as the named reconcile phase. */

@@ -16,6 +16,8 @@ export interface AgentMetrics {
   reconcilePhase: Histogram<'phase'>;
   /** what asked for reconciles (several asks before a run make one run) */
   reconcileTriggers: Counter<'reason'>;
+  /** desired states that needed no reconcile, only an acknowledgement (realized alike the one before) */
+  statesRealizedAlike: Counter;
   /** a CNI ADD's steps: time from the ADD's start until each finished (its critical path) */
   cniAddSteps: Histogram<'step'>;
   /** CNI requests served, by command and result, from the request's arrival to its answer */
@@ -95,6 +97,11 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
       name: 'netplugin_reconcile_triggers_total',
       help: 'Requests for a reconcile by reason (desired state, port change, attach, detach, reconnect, port mappings)',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    statesRealizedAlike: new Counter({
+      name: 'netplugin_states_realized_alike_total',
+      help: 'Desired states from netmaster that changed nothing to realize (e.g. its confirmation of an endpoint plugged here): acknowledged without a reconcile',
       registers: [registry],
     }),
     cniAddSteps: new Histogram({

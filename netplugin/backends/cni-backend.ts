@@ -141,7 +141,6 @@ export class AgentCniBackend implements CniBackend {
     const underlay = this.agent.config.underlayMtu;
     const capped = (m: number): number => (req.mtu !== undefined ? Math.min(req.mtu, m) : m);
     const firstMtu = capped(known ? endpointMtu(known, underlay) : underlay - VXLAN_OVERHEAD);
-    const runner = this.agent.runner;
     // the MAC is chosen here (or by the runtime) so that stage 1 can set it; netmaster records it
     // (CONFLICT in the ~2^-40 case of a clash: the runtime retries the ADD)
     const asked = req.requestedIps[0]?.ip;
@@ -183,6 +182,51 @@ export class AgentCniBackend implements CniBackend {
     // yet is taken for an OVS one until it is
     const routedHint = known !== undefined && this.isRoutedNet(known);
     const oneShot = early !== undefined && known !== undefined && !routedHint && early.mac === mac ? early : undefined;
+    // the port's number is chosen here, so its flows can go in while OVS adds it (agent/interface-ofports.ts)
+    const requested = routedHint ? undefined : this.agent.requestOfport(hostIf);
+    try {
+      return await this.plumb(req, {
+        ports,
+        hostIf,
+        step,
+        known,
+        firstMtu,
+        capped,
+        mac,
+        defaultRoute,
+        allocating,
+        routedHint,
+        oneShot,
+        requested,
+      });
+    } finally {
+      if (requested !== undefined) this.agent.releaseOfport(hostIf);
+    }
+  }
+
+  private async plumb(
+    req: CniAddRequest & { kubePod?: KubePodInfo },
+    o: {
+      ports: PublishedPort[];
+      hostIf: string;
+      step: (s: string) => void;
+      known: Network | undefined;
+      firstMtu: number;
+      capped: (m: number) => number;
+      mac: string;
+      defaultRoute: boolean;
+      allocating: Promise<EarlyAllocation>;
+      routedHint: boolean;
+      oneShot: EarlyAllocation | undefined;
+      requested: number | undefined;
+    },
+  ): Promise<CniResult> {
+    const { ports, hostIf, step, known, firstMtu, capped, mac, defaultRoute, allocating, routedHint, oneShot, requested } = o;
+    const runner = this.agent.runner;
+    const underlay = this.agent.config.underlayMtu;
+    // userspace TSO: kept on where the container's packets cannot reach a tunnel (agent/userspace-tso.ts)
+    const txOff = !routedHint && this.agent.txChecksumOffFor(known);
+    const helper = this.agent.vethHelper;
     const veth = createVeth(
       {
         hostIf,
@@ -195,31 +239,27 @@ export class AgentCniBackend implements CniBackend {
           : {}),
       },
       runner,
+      undefined,
+      // the compiled helper turns tx checksum off in the same run
+      helper !== undefined ? { helper, txOff } : {},
     );
     void veth.then(() => step('veth'), noop);
-    // userspace TSO: kept on where the container's packets cannot reach a tunnel (agent/userspace-tso.ts)
-    const txOff = !routedHint && this.agent.txChecksumOffFor(known);
-    const checksum = settled(txOff ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
-    const port = settled(
-      routedHint
-        ? veth.then(() => 0)
-        : veth.then(async () => {
-            const ofport = await this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey });
-            step('port');
-            return ofport;
-          }),
-    );
-    const [alloc, made] = await Promise.allSettled([allocating, veth]);
-    if (alloc.status === 'rejected' || made.status === 'rejected') {
-      await Promise.all([checksum, port]);
-      await this.unplug(hostIf).catch((u: unknown) =>
-        this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'),
-      );
-      if (alloc.status === 'fulfilled') await this.release({ endpointId: alloc.value.id, idempotencyKey: req.idempotencyKey });
-      throw alloc.status === 'rejected' ? alloc.reason : (made as PromiseRejectedResult).reason;
-    }
-    const a = alloc.value;
-    const rec: EndpointRecord = {
+    const checksum = settled(txOff && helper === undefined ? veth.then(() => disableTxChecksum(req.netnsPath, req.ifName, runner)) : veth);
+    // an address chosen here names the interface at once (no second OVSDB transaction for it)
+    const labels = oneShot ? { 'iface-id': oneShot.id, 'attached-mac': oneShot.mac } : undefined;
+    const giveUp = new AbortController();
+    const plug = async (): Promise<number> => {
+      const ofport = await this.agent.plugPort(hostIf, { 'netloom-attachment': req.idempotencyKey }, labels, {
+        ...(requested !== undefined ? { ofportRequest: requested } : {}),
+        signal: giveUp.signal,
+      });
+      step('port');
+      return ofport;
+    };
+    // with the address chosen here, the port is added while the veth is made: ovs-vswitchd opens
+    // it when the kernel reports the device (until then it shows "No such device")
+    const port = settled(routedHint ? veth.then(() => 0) : oneShot && requested !== undefined ? plug() : veth.then(plug));
+    const recordOf = (a: EarlyAllocation): EndpointRecord => ({
       endpointId: a.id,
       idempotencyKey: req.idempotencyKey,
       kind: 'cni',
@@ -239,7 +279,25 @@ export class AgentCniBackend implements CniBackend {
       ...(req.kubePod ? { pod: { namespace: req.kubePod.namespace, name: req.kubePod.name } } : {}),
       // kept on where the workaround applies: the agent turns it off if its packets may later reach a tunnel
       ...(this.agent.config.txChecksumOff && !routedHint && !txOff ? { txChecksumOn: true as const } : {}),
-    };
+    });
+    // an address chosen here, in a network this host knows, under a requested ofport: the
+    // endpoint is recorded and its flows go in while the veth and the port are being made
+    const earlyRec = oneShot && requested !== undefined ? recordOf(oneShot) : undefined;
+    const earlyFlows = earlyRec && requested !== undefined ? settled(this.agent.attachPlugged(earlyRec, requested)) : undefined;
+    const [alloc, made] = await Promise.allSettled([allocating, veth]);
+    if (alloc.status === 'rejected' || made.status === 'rejected') {
+      giveUp.abort();
+      await Promise.all([checksum, port, earlyFlows]);
+      const cleanup = earlyRec
+        ? this.undo(earlyRec)
+        : this.unplug(hostIf).then(() =>
+            alloc.status === 'fulfilled' ? this.release({ endpointId: alloc.value.id, idempotencyKey: req.idempotencyKey }) : undefined,
+          );
+      await cleanup.catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'));
+      throw alloc.status === 'rejected' ? alloc.reason : (made as PromiseRejectedResult).reason;
+    }
+    const a = alloc.value;
+    const rec = earlyRec ?? recordOf(a);
     try {
       const net = await this.agent.network(a.networkKey);
       if (this.isRoutedNet(net)) {
@@ -270,11 +328,10 @@ export class AgentCniBackend implements CniBackend {
         a.durable,
         rec.mtu !== firstMtu ? setHostIfMtu(hostIf, rec.mtu, runner) : Promise.resolve(),
         checksum.then(unwrap),
-        port
-          .then(unwrap)
-          .then((ofport) => this.agent.attachPlugged(rec, ofport))
-          .then(() => step('flows')),
-        port.then(unwrap).then(() => this.agent.labelPort(hostIf, { 'iface-id': a.id, 'attached-mac': a.mac })),
+        this.plugFlows(rec, requested, port, step, earlyFlows),
+        ...(labels && labels['iface-id'] === a.id && labels['attached-mac'] === a.mac
+          ? []
+          : [port.then(unwrap).then(() => this.agent.labelPort(hostIf, { 'iface-id': a.id, 'attached-mac': a.mac }))]),
       ]);
     } catch (e) {
       await this.undo(rec).catch((u: unknown) => this.agent.logger.warn({ err: errorMessage(u) }, 'cleanup after a failed ADD failed'));
@@ -282,6 +339,31 @@ export class AgentCniBackend implements CniBackend {
     }
     step('done');
     return resultOf(rec);
+  }
+
+  /**
+   * Record the endpoint and wait for its flows: at once under the requested ofport, while OVS
+   * adds the port, then again under the one OVS gave in the rare case it is another; without a
+   * request, once the port is there.
+   */
+  private async plugFlows(
+    rec: EndpointRecord,
+    requested: number | undefined,
+    port: Promise<PromiseSettledResult<number>>,
+    step: (s: string) => void,
+    started?: Promise<PromiseSettledResult<void>>,
+  ): Promise<void> {
+    if (requested === undefined) {
+      await this.agent.attachPlugged(rec, unwrap(await port));
+      return step('flows');
+    }
+    if (started) unwrap(await started);
+    else await this.agent.attachPlugged(rec, requested);
+    step('flows');
+    const ofport = unwrap(await port);
+    if (ofport === requested) return;
+    this.agent.logger.warn({ endpoint: rec.endpointId, requested, ofport }, 'OVS gave the port another ofport than requested');
+    await this.agent.attachPlugged(rec, ofport);
   }
 
   private isRoutedNet(n: Network): boolean {

@@ -9,6 +9,10 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 export const SHIM = resolve(__dirname, '../../../bin/netloom-cni');
+/** the compiled plugin (netplugin/cni/netloom-cni.c, built by deploy/install.sh) */
+export const SHIM_COMPILED = resolve(__dirname, '../../bin/netloom-cni');
+/** NETLOOM_CNI_TRANSPORT values the sh shim knows, and `compiled`: `runShim` then runs the compiled plugin */
+export const SHIM_TRANSPORTS = ['nc', 'curl', 'compiled'] as const;
 
 export interface ShimOutcome {
   code: number;
@@ -23,6 +27,9 @@ export interface ShimOutcome {
   hung: boolean;
 }
 
+/**
+ * `env.NETLOOM_CNI_TRANSPORT` `compiled` runs the compiled plugin instead of `dash bin/netloom-cni`.
+ */
 export function runShim(env: Record<string, string | undefined>, stdin: string | Buffer, timeoutMs = 20_000): Promise<ShimOutcome> {
   const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
@@ -30,7 +37,9 @@ export function runShim(env: Record<string, string | undefined>, stdin: string |
   return new Promise((done) => {
     // --norc: stdio pipes are sockets, and bash sources ~/.bashrc when stdin is one (rsh/ssh
     // detection); detached: a hung shim's whole process group can be killed
-    const child = spawn('bash', ['--norc', '--noprofile', '-c', 'TIMEFORMAT="@cpu %3U %3S"; time dash "$0"', SHIM], {
+    const compiled = env.NETLOOM_CNI_TRANSPORT === 'compiled';
+    const timed = compiled ? 'time "$0"' : 'time dash "$0"';
+    const child = spawn('bash', ['--norc', '--noprofile', '-c', `TIMEFORMAT="@cpu %3U %3S"; ${timed}`, compiled ? SHIM_COMPILED : SHIM], {
       env: clean,
       stdio: 'pipe',
       detached: true,

@@ -144,113 +144,117 @@ describe('CNI shim against the real agent (lab)', function () {
     await assertNothingLeft();
   });
 
-  it(`fuzz: ${RUNS} mutated invocations, every answer CNI JSON with a spec code, no hang, nothing leaked`, async () => {
-    const valid = JSON.stringify(netconf());
-    /** mostly `good`, sometimes `bad`: most runs then reach the backend with one thing wrong, or none */
-    const mostly = <T>(good: fc.Arbitrary<T>, ...bad: Array<fc.Arbitrary<T>>): fc.Arbitrary<T> =>
-      fc.oneof({ arbitrary: good, weight: 6 * bad.length }, ...bad.map((arbitrary) => ({ arbitrary, weight: 1 })));
-    const mutateText = fc.oneof(
-      { arbitrary: fc.constant(valid), weight: 4 },
-      // one character replaced, inserted or removed somewhere
-      fc
-        .tuple(fc.nat(valid.length - 1), fc.string({ maxLength: 3 }), fc.integer({ min: 0, max: 1 }))
-        .map(([at, s, del]) => valid.slice(0, at) + s + valid.slice(at + del)),
-      fc.nat(valid.length).map((n) => valid.slice(0, n)),
-      fc.string({ maxLength: 200 }).map((s) => valid + s),
-      fc.string({ maxLength: 300 }),
-      // the netconf's own keys with other values
-      fc
-        .record(
-          {
-            cniVersion: fc.constantFrom('0.3.1', '0.4.0', '1.0.0', '1.1.0', '2.0.0', '', '1.1.0.0'),
-            name: fc.oneof(fc.constant('blue-vx'), fc.string({ maxLength: 20 })),
-            tenant: fc.oneof(fc.constantFrom('blue', 'nosuch', ''), fc.string({ maxLength: 10 })),
-            network: fc.oneof(fc.constantFrom('vx', 'nosuch'), fc.string({ maxLength: 10 })),
-            mtu: fc.oneof(fc.integer({ min: -10, max: 70_000 }), fc.string({ maxLength: 5 })),
-            runtimeConfig: fc.record(
-              {
-                ips: fc.array(
-                  fc.oneof(
-                    fc.ipV4(),
-                    fc.ipV6(),
-                    fc.constantFrom('10.81.3.7/24', '10.81.3.0', '0.0.0.0', '10.99.0.1'),
-                    fc.string({ maxLength: 8 }),
+  for (const compiled of [false, true])
+    it(`fuzz (${compiled ? 'the compiled plugin' : 'the sh shim'}): ${RUNS} mutated invocations, every answer CNI JSON with a spec code, no hang, nothing leaked`, async () => {
+      const valid = JSON.stringify(netconf());
+      /** mostly `good`, sometimes `bad`: most runs then reach the backend with one thing wrong, or none */
+      const mostly = <T>(good: fc.Arbitrary<T>, ...bad: Array<fc.Arbitrary<T>>): fc.Arbitrary<T> =>
+        fc.oneof({ arbitrary: good, weight: 6 * bad.length }, ...bad.map((arbitrary) => ({ arbitrary, weight: 1 })));
+      const mutateText = fc.oneof(
+        { arbitrary: fc.constant(valid), weight: 4 },
+        // one character replaced, inserted or removed somewhere
+        fc
+          .tuple(fc.nat(valid.length - 1), fc.string({ maxLength: 3 }), fc.integer({ min: 0, max: 1 }))
+          .map(([at, s, del]) => valid.slice(0, at) + s + valid.slice(at + del)),
+        fc.nat(valid.length).map((n) => valid.slice(0, n)),
+        fc.string({ maxLength: 200 }).map((s) => valid + s),
+        fc.string({ maxLength: 300 }),
+        // the netconf's own keys with other values
+        fc
+          .record(
+            {
+              cniVersion: fc.constantFrom('0.3.1', '0.4.0', '1.0.0', '1.1.0', '2.0.0', '', '1.1.0.0'),
+              name: fc.oneof(fc.constant('blue-vx'), fc.string({ maxLength: 20 })),
+              tenant: fc.oneof(fc.constantFrom('blue', 'nosuch', ''), fc.string({ maxLength: 10 })),
+              network: fc.oneof(fc.constantFrom('vx', 'nosuch'), fc.string({ maxLength: 10 })),
+              mtu: fc.oneof(fc.integer({ min: -10, max: 70_000 }), fc.string({ maxLength: 5 })),
+              runtimeConfig: fc.record(
+                {
+                  ips: fc.array(
+                    fc.oneof(
+                      fc.ipV4(),
+                      fc.ipV6(),
+                      fc.constantFrom('10.81.3.7/24', '10.81.3.0', '0.0.0.0', '10.99.0.1'),
+                      fc.string({ maxLength: 8 }),
+                    ),
+                    { maxLength: 2 },
                   ),
-                  { maxLength: 2 },
-                ),
-                mac: fc.oneof(
-                  fc.constantFrom('02:00:00:00:00:42', '00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff', '01:00:5e:00:00:01'),
-                  fc.string({ maxLength: 17 }),
-                ),
-                portMappings: fc.array(
-                  fc.record({ hostPort: fc.integer({ min: -1, max: 70_000 }), containerPort: fc.integer({ min: 0, max: 70_000 }) }),
-                  { maxLength: 2 },
-                ),
-              },
-              { requiredKeys: [] },
-            ),
-            dns: fc.oneof(fc.constant({ nameservers: ['10.81.3.53'] }), fc.jsonValue()),
-            prevResult: fc.oneof(fc.constant({ cniVersion: '1.1.0', interfaces: [{ name: 'eth0' }], ips: [] }), fc.jsonValue()),
-            pad: fc.constantFrom('', 'x'.repeat(70_000), 'x'.repeat(1_100_000)),
-          },
-          { requiredKeys: [] },
-        )
-        .map((extra) => JSON.stringify(netconf(extra))),
-    );
-    const anyString = (max: number) => fc.string({ unit: 'binary', maxLength: max });
-    const envArb = fc.record(
-      {
-        CNI_COMMAND: mostly(
-          fc.constantFrom('ADD', 'ADD', 'ADD', 'DEL', 'CHECK', 'STATUS'),
-          fc.constantFrom('GC', 'VERSION', 'add', ''),
-          anyString(20),
-        ),
-        CNI_CONTAINERID: mostly(fc.constantFrom('fz1', 'fz2', 'a.b-c_d'), fc.constantFrom('-x', '', 'c'.repeat(2000)), anyString(40)),
-        CNI_NETNS: mostly(
-          fc.constant(NETNS),
-          fc.constantFrom(`${DIR}/fifo`, '/etc/passwd', '/dev/null', DIR, `${DIR}/none`, 'relative', '/proc/self/ns/mnt'),
-          anyString(30),
-        ),
-        CNI_IFNAME: mostly(fc.constantFrom('eth0', 'net1'), fc.constantFrom('abcdefghijklmnop', '..', 'a/b', ''), anyString(20)),
-        CNI_ARGS: mostly(
-          fc.constantFrom('', 'IgnoreUnknown=1;K8S_POD_NAME=p', 'MAC=02:00:00:00:00:07', 'IP=10.81.3.9'),
-          fc.constantFrom('MAC=00:00:00:00:00:00', 'IP=224.0.0.1', 'NETLOOM_TENANT=nosuch', 'K=V;=x', `A=${'x'.repeat(20_000)}`),
-          anyString(60),
-        ),
-        CNI_PATH: mostly(fc.constant('/usr/lib/cni'), anyString(30)),
-      },
-      { requiredKeys: ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME'] },
-    );
+                  mac: fc.oneof(
+                    fc.constantFrom('02:00:00:00:00:42', '00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff', '01:00:5e:00:00:01'),
+                    fc.string({ maxLength: 17 }),
+                  ),
+                  portMappings: fc.array(
+                    fc.record({ hostPort: fc.integer({ min: -1, max: 70_000 }), containerPort: fc.integer({ min: 0, max: 70_000 }) }),
+                    { maxLength: 2 },
+                  ),
+                },
+                { requiredKeys: [] },
+              ),
+              dns: fc.oneof(fc.constant({ nameservers: ['10.81.3.53'] }), fc.jsonValue()),
+              prevResult: fc.oneof(fc.constant({ cniVersion: '1.1.0', interfaces: [{ name: 'eth0' }], ips: [] }), fc.jsonValue()),
+              pad: fc.constantFrom('', 'x'.repeat(70_000), 'x'.repeat(1_100_000)),
+            },
+            { requiredKeys: [] },
+          )
+          .map((extra) => JSON.stringify(netconf(extra))),
+      );
+      const anyString = (max: number) => fc.string({ unit: 'binary', maxLength: max });
+      const envArb = fc.record(
+        {
+          CNI_COMMAND: mostly(
+            fc.constantFrom('ADD', 'ADD', 'ADD', 'DEL', 'CHECK', 'STATUS'),
+            fc.constantFrom('GC', 'VERSION', 'add', ''),
+            anyString(20),
+          ),
+          CNI_CONTAINERID: mostly(fc.constantFrom('fz1', 'fz2', 'a.b-c_d'), fc.constantFrom('-x', '', 'c'.repeat(2000)), anyString(40)),
+          CNI_NETNS: mostly(
+            fc.constant(NETNS),
+            fc.constantFrom(`${DIR}/fifo`, '/etc/passwd', '/dev/null', DIR, `${DIR}/none`, 'relative', '/proc/self/ns/mnt'),
+            anyString(30),
+          ),
+          CNI_IFNAME: mostly(fc.constantFrom('eth0', 'net1'), fc.constantFrom('abcdefghijklmnop', '..', 'a/b', ''), anyString(20)),
+          CNI_ARGS: mostly(
+            fc.constantFrom('', 'IgnoreUnknown=1;K8S_POD_NAME=p', 'MAC=02:00:00:00:00:07', 'IP=10.81.3.9'),
+            fc.constantFrom('MAC=00:00:00:00:00:00', 'IP=224.0.0.1', 'NETLOOM_TENANT=nosuch', 'K=V;=x', `A=${'x'.repeat(20_000)}`),
+            anyString(60),
+          ),
+          CNI_PATH: mostly(fc.constant('/usr/lib/cni'), anyString(30)),
+        },
+        { requiredKeys: ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME'] },
+      );
 
-    let served = 0;
-    let refused = 0;
-    await fc.assert(
-      fc.asyncProperty(envArb, mutateText, async (e, text) => {
-        // environment values cannot hold NUL bytes
-        const cleanEnv = Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v?.replace(/\0/g, '')]));
-        const r = await runShim(cleanEnv, text, HANG_MS);
-        assertCniAnswer(r, cleanEnv.CNI_COMMAND);
-        if (r.code === 0) served++;
-        else refused++;
-        let name: unknown;
-        try {
-          name = (JSON.parse(text) as { name?: unknown }).name;
-        } catch {
-          name = undefined;
-        }
-        if (cleanEnv.CNI_COMMAND !== 'ADD' || typeof name !== 'string') return;
-        const key = `${name}/${cleanEnv.CNI_CONTAINERID ?? ''}/${cleanEnv.CNI_IFNAME ?? ''}`;
-        if (r.code === 0) {
-          // undo it with the same attachment key, as the runtime would
-          const del = await runShim({ ...cleanEnv, CNI_COMMAND: 'DEL' }, text, HANG_MS);
-          assert.equal(del.code, 0, `DEL after a served ADD: ${explain(del)}`);
-        }
-        // a failed ADD (or the DEL of a served one) leaves no host end of that attachment
-        assert.ok(!(await veths()).includes(hostIfName(key)), `veth of ${key} left after ${explain(r)}`);
-      }),
-      { numRuns: RUNS },
-    );
-    console.log(`      fuzz: ${RUNS} runs, ${served} served, ${refused} refused`);
-    await assertNothingLeft();
-  });
+      let served = 0;
+      let refused = 0;
+      await fc.assert(
+        fc.asyncProperty(envArb, mutateText, async (e, text) => {
+          // environment values cannot hold NUL bytes
+          const cleanEnv: Record<string, string | undefined> = {
+            ...Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v?.replace(/\0/g, '')])),
+            ...(compiled ? { NETLOOM_CNI_TRANSPORT: 'compiled' } : {}),
+          };
+          const r = await runShim(cleanEnv, text, HANG_MS);
+          assertCniAnswer(r, cleanEnv.CNI_COMMAND);
+          if (r.code === 0) served++;
+          else refused++;
+          let name: unknown;
+          try {
+            name = (JSON.parse(text) as { name?: unknown }).name;
+          } catch {
+            name = undefined;
+          }
+          if (cleanEnv.CNI_COMMAND !== 'ADD' || typeof name !== 'string') return;
+          const key = `${name}/${cleanEnv.CNI_CONTAINERID ?? ''}/${cleanEnv.CNI_IFNAME ?? ''}`;
+          if (r.code === 0) {
+            // undo it with the same attachment key, as the runtime would
+            const del = await runShim({ ...cleanEnv, CNI_COMMAND: 'DEL' }, text, HANG_MS);
+            assert.equal(del.code, 0, `DEL after a served ADD: ${explain(del)}`);
+          }
+          // a failed ADD (or the DEL of a served one) leaves no host end of that attachment
+          assert.ok(!(await veths()).includes(hostIfName(key)), `veth of ${key} left after ${explain(r)}`);
+        }),
+        { numRuns: RUNS },
+      );
+      console.log(`      fuzz: ${RUNS} runs, ${served} served, ${refused} refused`);
+      await assertNothingLeft();
+    });
 });

@@ -12,7 +12,7 @@ import { run } from '../../../lib/exec';
 import { addNetns, delNetns } from '../../../deploy/lab/netns';
 import { listenCni, type CniServer } from '../../../netplugin/cni/server';
 import { VethBackend } from '../../../tools/veth-cni-backend';
-import { runShim, type ShimOutcome } from '../../support/cni-shim';
+import { runShim, SHIM_TRANSPORTS, type ShimOutcome } from '../../support/cni-shim';
 import { FakeBackend } from '../../unit/cni/fake-backend';
 
 const DIR = `/tmp/nl-cni/limits-${process.pid}`;
@@ -36,7 +36,7 @@ function explain(r: ShimOutcome): string {
   return `exit ${r.code}, ${r.cpuMs.toFixed(0)} ms CPU, ${r.wallMs.toFixed(0)} ms wall: ${r.stdout.slice(0, 300)}${r.stderr.slice(0, 300)}`;
 }
 
-for (const transport of ['nc', 'curl'])
+for (const transport of SHIM_TRANSPORTS)
   describe(`netloom-cni limits and codes (transport ${transport})`, function () {
     this.timeout(60_000);
     const fake = new FakeBackend();

@@ -11,7 +11,7 @@ import { run } from '../../../lib/exec';
 import { addNetns, delNetns, linkExists } from '../../../deploy/lab/netns';
 import { listenCni, type CniServer } from '../../../netplugin/cni/server';
 import { VethBackend } from '../../../tools/veth-cni-backend';
-import { runShim } from '../../support/cni-shim';
+import { runShim, SHIM_COMPILED, SHIM_TRANSPORTS } from '../../support/cni-shim';
 import { FakeBackend } from '../../unit/cni/fake-backend';
 
 const SHIM = resolve(__dirname, '../../../../bin/netloom-cni');
@@ -29,7 +29,8 @@ interface ShimRun {
 async function shimVia(transport: string, env: Record<string, string | undefined>, stdin: string): Promise<ShimRun> {
   const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', NETLOOM_CNI_TRANSPORT: transport };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
-  const r = await run('dash', [SHIM], { env: clean, input: stdin, allowFailure: true, timeoutMs: 20_000 });
+  const [cmd, args] = transport === 'compiled' ? [SHIM_COMPILED, []] : ['dash', [SHIM]];
+  const r = await run(cmd, args, { env: clean, input: stdin, allowFailure: true, timeoutMs: 20_000 });
   let json: Record<string, unknown> | undefined;
   try {
     json = r.stdout.trim() === '' ? undefined : (JSON.parse(r.stdout) as Record<string, unknown>);
@@ -39,7 +40,7 @@ async function shimVia(transport: string, env: Record<string, string | undefined
   return { code: r.code, stdout: r.stdout, json };
 }
 
-for (const transport of ['nc', 'curl'])
+for (const transport of SHIM_TRANSPORTS)
   describe(`netloom-cni shim + agent handler (transport ${transport})`, function () {
     this.timeout(30_000);
     const shim = (env: Record<string, string | undefined>, stdin: string) => shimVia(transport, env, stdin);
@@ -320,7 +321,8 @@ for (const transport of ['nc', 'curl'])
         NETLOOM_CNI_TRANSPORT: transport,
         ...attach('ADD', 'bash1', NS1),
       };
-      const r = await run('bash', ['--posix', SHIM], { env, input: conf, allowFailure: true, timeoutMs: 20_000 });
+      const [cmd, args] = transport === 'compiled' ? [SHIM_COMPILED, []] : ['bash', ['--posix', SHIM]];
+      const r = await run(cmd, args, { env, input: conf, allowFailure: true, timeoutMs: 20_000 });
       assert.equal(r.code, 0, r.stdout);
       const last = fake.calls.at(-1);
       assert.ok(last?.op === 'add');

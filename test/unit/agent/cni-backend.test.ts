@@ -22,6 +22,7 @@ import type { CniAddRequest, NetworkRef } from '../../../netplugin/cni/types';
 import { hostIfName } from '../../../netplugin/plumbing/veth';
 import type { Encap, HostState, Network } from '../../../netplugin/state/host-state';
 import { mayTunnel, txChecksumOffFor } from '../../../netplugin/agent/userspace-tso';
+import { waitFor } from '../../../lib/clock';
 
 const network: NetworkRef = { cniNetwork: 'nl', tenant: 't1', network: 'n' };
 
@@ -44,6 +45,12 @@ interface FakeOptions {
   tsoActive?: boolean;
   /** the network's encap as the agent's current state knows it (none: not known yet) */
   knownEncap?: Encap;
+  /** OVS gives the port this ofport instead of the one requested (40000) */
+  ofportGiven?: number;
+  /** the port add finishes only once this resolves */
+  portGate?: Promise<void>;
+  /** the compiled veth helper is there */
+  helper?: boolean;
 }
 
 /** what the fake allocator gives (another MAC than the one asked for, as a retried ADD would get) */
@@ -78,6 +85,7 @@ function fakeAgent(o: FakeOptions = {}) {
     hostName: 'h1',
     store,
     runner,
+    vethHelper: o.helper ? '/x/netloom-veth' : undefined,
     currentState:
       o.early || o.knownEncap
         ? { global: { fwdMode: 'bridging' }, networks: [{ key: 't1:n', tenant: 't1', name: 'n', encap: o.knownEncap ?? 'vlan', mtu: 0 }] }
@@ -112,9 +120,18 @@ function fakeAgent(o: FakeOptions = {}) {
         void calls.push(`delete ${r.endpointId ?? '-'} ${r.idempotencyKey}`),
     },
     network: async () => ({ key: 't1:n', encap: 'vlan', mtu: 0 }),
-    plugPort: async (hostIf: string) => {
-      calls.push(`plug ${hostIf}`);
-      return 7;
+    requestOfport: (hostIf: string) => {
+      calls.push(`request ${hostIf}`);
+      return o.ofportGiven === undefined ? 7 : 40000;
+    },
+    releaseOfport: (hostIf: string) => void calls.push(`release-ofport ${hostIf}`),
+    plugPort: async (hostIf: string, _ids: unknown, ifaceIds: Record<string, string> | undefined, opts: { ofportRequest?: number }) => {
+      calls.push(
+        `plug ${hostIf}${opts.ofportRequest !== undefined ? ` request ${opts.ofportRequest}` : ''}${ifaceIds ? ` labels ${JSON.stringify(ifaceIds)}` : ''}`,
+      );
+      await o.portGate;
+      calls.push(`plugged ${hostIf}`);
+      return o.ofportGiven ?? 7;
     },
     attachPlugged: async (r: EndpointRecord, ofport: number) => {
       calls.push(`attach ${r.endpointId} ${ofport}`);
@@ -258,6 +275,55 @@ describe('agent CNI backend (fake agent)', () => {
       store.list().map((x) => x.endpointId),
       ['ep1'],
     );
+  });
+
+  it("ADD with an address chosen early: the flows go in under the requested ofport while the veth and the port are made, the port carries the endpoint's names", async () => {
+    let open: () => void = () => undefined;
+    const portGate = new Promise<void>((r) => (open = r));
+    const { agent, calls } = fakeAgent({ early: {}, portGate });
+    const adding = new AgentCniBackend(agent).add(addReq());
+    await waitFor('the flows under the requested ofport', () => calls.includes('attach ep1 7'));
+    assert.ok(!calls.includes(`plugged ${hostIf}`), 'before OVS has the port');
+    assert.ok(!calls.includes(`release-ofport ${hostIf}`), 'the number is held while the ADD runs');
+    open();
+    await adding;
+    const seen = calls.filter((c) => /^(plug |attach|label|release-ofport)/.test(c));
+    // recorded with its flows, and its port added, both without waiting for the veth
+    const [plug, ...rest] = [...seen.slice(0, 2)].sort((a, b) => (a.startsWith('plug') ? -1 : b.startsWith('plug') ? 1 : 0));
+    assert.match(plug ?? '', new RegExp(`^plug ${hostIf} request 7 labels \\{"iface-id":"ep1","attached-mac":"02(:[0-9a-f]{2}){5}"\\}$`));
+    assert.deepEqual(rest, ['attach ep1 7']);
+    assert.deepEqual(seen.slice(2), [`release-ofport ${hostIf}`], 'no second OVSDB write for the names');
+  });
+
+  it('ADD whose port OVS gives another ofport than requested: the flows are installed again under that one', async () => {
+    const { agent, calls, store } = fakeAgent({ early: {}, ofportGiven: 41 });
+    await new AgentCniBackend(agent).add(addReq());
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('attach')),
+      ['attach ep1 40000', 'attach ep1 41'],
+    );
+    assert.equal(store.list().length, 1);
+  });
+
+  it('ADD with the compiled veth helper: one program makes the pair with its addressing and turns tx checksum off; no ip, no ethtool', async () => {
+    const { agent, calls } = fakeAgent({ early: {}, helper: true });
+    await new AgentCniBackend(agent).add(addReq());
+    const runs = calls.filter((c) => c.startsWith('run '));
+    assert.equal(runs.length, 1, runs.join('\n'));
+    assert.match(
+      runs[0] ?? '',
+      new RegExp(
+        `^run /x/netloom-veth --netns ${netns} .*--host-if ${hostIf} --if eth0 .*--address 10\\.0\\.0\\.5/24 --gateway 10\\.0\\.0\\.1 --tx-off$`,
+      ),
+    );
+  });
+
+  it('a failed veth after the early record: the record, its port and its address are undone, the ofport given back', async () => {
+    const { agent, calls, store } = fakeAgent({ early: {}, failCommand: 'link add' });
+    await assert.rejects(new AgentCniBackend(agent).add(addReq()));
+    for (const c of ['attach ep1 7', 'detach ep1', 'delete ep1 nl/c1/eth0', `release-ofport ${hostIf}`])
+      assert.ok(calls.includes(c), `${c} in\n${calls.join('\n')}`);
+    assert.deepEqual(store.list(), []);
   });
 
   it('ADD with an address chosen early whose save fails: the ADD fails and everything is undone', async () => {

@@ -52,6 +52,8 @@ function fakeAgent() {
       delete: async (r: { endpointId?: string }) => void used.delete((r.endpointId ?? '').replace(/^ep-/, '')),
     },
     network: async () => ({ key: 't1:n', encap: 'vlan', mtu: 0 }),
+    requestOfport: () => 7,
+    releaseOfport: () => undefined,
     plugPort: async () => 7,
     attachPlugged: async (r: EndpointRecord) => store.put(r),
     labelPort: async () => undefined,

@@ -5,7 +5,7 @@ import { bridgeColumnsToFix, optionsToFix, VXLAN_OPTIONS, vtepAddress } from '..
 import { findListedEndpoint } from '../../../netplugin/agent/file-fabric';
 import { containerIfName } from '../../../netplugin/backends/cnm-backend';
 import { randomMac } from '../../../lib/mac';
-import { addressScript, createVeth, hostIfName, ipBatchIn, vethScript } from '../../../netplugin/plumbing/veth';
+import { addressScript, createVeth, hostIfName, ipBatchIn, vethHelperArgs, vethScript } from '../../../netplugin/plumbing/veth';
 import type { CommandRunner } from '../../../lib/exec';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import type { BridgeState } from '../../../ovs/ovsdb/vswitch';
@@ -162,6 +162,68 @@ describe('agent pure helpers', () => {
       isNetloomError(e, 'ALREADY_EXISTS'),
     );
     assert.ok(!calls.includes('ip link del nl1'), 'an interface of that name is not ours to remove');
+  });
+
+  it('vethHelperArgs (the compiled stage 1): the same pair, addressing and tx-off as arguments, checked first', () => {
+    const base = { hostIf: 'nl1', ifName: 'eth0', netnsPath: '/run/netns/c1', mac: '02:00:00:00:00:01', mtu: 1450 };
+    const common = ['--netns', '/run/netns/c1', '--host-netns', '/proc/1/ns/net', '--host-if', 'nl1', '--if', 'eth0'];
+    assert.deepEqual(vethHelperArgs(base, '/proc/1/ns/net', false), [...common, '--mac', '02:00:00:00:00:01', '--mtu', '1450']);
+    assert.deepEqual(
+      vethHelperArgs({ ...base, address: { ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.1' } }, '/proc/1/ns/net', true).slice(12),
+      ['--address', '10.1.0.5/24', '--gateway', '10.1.0.1', '--tx-off'],
+    );
+    assert.deepEqual(vethHelperArgs({ ...base, address: { ip: '10.1.0.5', prefixLength: 24, gateway: '' } }, '/p', false).slice(12), [
+      '--address',
+      '10.1.0.5/24',
+    ]);
+    assert.throws(
+      () => vethHelperArgs({ ...base, address: { ip: '10.1.0.5 --tx-off', prefixLength: 24, gateway: '' } }, '/p', false),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT') && e.field === 'ip',
+    );
+    assert.throws(
+      () => vethHelperArgs({ ...base, ifName: 'eth0 --tx-off' }, '/p', false),
+      (e: unknown) => isNetloomError(e, 'INVALID_ARGUMENT'),
+    );
+  });
+
+  it('createVeth with the helper: its exit status says what exists; a clash of names keeps it, a later failure removes the pair', async () => {
+    const calls: string[] = [];
+    const exiting =
+      (code: number, stderr: string): CommandRunner =>
+      async (cmd, args) => {
+        calls.push([cmd, ...args].join(' '));
+        return cmd === '/x/netloom-veth' ? { code, stdout: '', stderr } : { code: 0, stdout: '', stderr: '' };
+      };
+    const p = { hostIf: 'nl1', ifName: 'eth0', netnsPath: '/proc/self/ns/net', mac: '02:00:00:00:00:01', mtu: 1450 };
+    const address = { ip: '10.1.0.5', prefixLength: 24, gateway: '10.1.0.1' };
+    const helper = { helper: '/x/netloom-veth', txOff: true };
+    await createVeth({ ...p, address }, exiting(0, ''), '/h', helper);
+    assert.equal(calls.length, 1, 'one program: the pair, its addressing and the checksum fix');
+    assert.match(calls[0] ?? '', /^\/x\/netloom-veth --netns \/proc\/self\/ns\/net --host-netns \/h .* --tx-off$/);
+    calls.length = 0;
+    await assert.rejects(
+      createVeth({ ...p, address }, exiting(1, 'netloom-veth: link add nl1 / eth0: RTNETLINK answers: File exists\n'), '/h', helper),
+      (e: unknown) => isNetloomError(e, 'ALREADY_EXISTS') && /exists already/.test((e as Error).message),
+    );
+    assert.ok(!calls.includes('ip link del nl1'), 'an interface of that name is not ours to remove');
+    calls.length = 0;
+    await assert.rejects(
+      createVeth(
+        { ...p, address },
+        exiting(2, 'netloom-veth: route add default via 10.1.0.1 dev eth0: RTNETLINK answers: File exists\n'),
+        '/h',
+        helper,
+      ),
+      (e: unknown) =>
+        isNetloomError(e, 'ALREADY_EXISTS') && /configuring eth0.*default route exists already.*route add/.test((e as Error).message),
+    );
+    assert.ok(calls.includes('ip link del nl1'), calls.join('\n'));
+    calls.length = 0;
+    await assert.rejects(
+      createVeth(p, exiting(3, 'netloom-veth: turning tx checksum offload off on eth0: Operation not supported\n'), '/h', helper),
+      (e: unknown) => isNetloomError(e, 'COMMAND_FAILED') && /tx checksum/.test((e as Error).message),
+    );
+    assert.ok(calls.includes('ip link del nl1'), calls.join('\n'));
   });
 
   it('addressScript (stage 2): address and route; MAC and MTU only when they change', () => {
