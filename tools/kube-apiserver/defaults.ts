@@ -40,7 +40,7 @@ function defaultVolume(v: JsonObject): void {
   if (isObject(v.hostPath)) v.hostPath.type ??= '';
 }
 
-export function defaultPodSpec(spec: JsonObject): void {
+function defaultPodSpec(spec: JsonObject): void {
   spec.restartPolicy ??= 'Always';
   spec.dnsPolicy ??= 'ClusterFirst';
   spec.schedulerName ??= 'default-scheduler';

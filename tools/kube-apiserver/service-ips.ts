@@ -27,7 +27,7 @@ export function ipRange(cidr: string): { first: number; last: number; base: numb
   return { first: base + 1, last: base + size - 2, base, bits };
 }
 
-export function ipToNumber(ip: string): number {
+function ipToNumber(ip: string): number {
   return ipaddr.IPv4.parse(ip)
     .toByteArray()
     .reduce((n, b) => n * 256 + b, 0);

@@ -91,7 +91,6 @@ export const notAcceptable = (): ApiError =>
   new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
 export const internalError = (message: string): ApiError =>
   new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ reason: 'UnexpectedServerResponse', message }] });
-export const serviceUnavailable = (message: string): ApiError => new ApiError(503, 'ServiceUnavailable', message);
 export const timeout = (message: string): ApiError => new ApiError(504, 'Timeout', message);
 
 /** The Status a successful delete answers with when the object itself is not returned. */
