@@ -150,8 +150,13 @@ describe('BGP speaker: gobgpd supervised, routes to the kernel, BIRD as the tor'
     const pid = h2.supervisor.pid;
     const runs = h2.supervisor.runCount;
     assert.ok(pid !== undefined);
-    const deleted: string[] = [];
-    const on = (p: RoutePlan): void => void deleted.push(...p.deleted);
+    // deletes made before the sync declared the RIB converged: the flap this test is about. After
+    // it, a delete follows the tor (BIRD was seen withdrawing and re-sending a path ~0.5 s into a
+    // new session), which is right: the kernel follows the RIB.
+    const early: string[] = [];
+    const on = (p: RoutePlan): void => {
+      if (!h2.sync.isConverged) early.push(...p.deleted);
+    };
     h2.sync.on('applied', on);
     let missing = 0;
     try {
@@ -159,7 +164,7 @@ describe('BGP speaker: gobgpd supervised, routes to the kernel, BIRD as the tor'
       await waitFor(
         'host2 restarted, established and converged again',
         async () => {
-          if ((await routeOf(2, SHARED))?.join() !== '10.216.16.1') missing++;
+          if (!h2.sync.isConverged && (await routeOf(2, SHARED))?.join() !== '10.216.16.1') missing++;
           if (h2.supervisor.runCount !== runs + 1 || !h2.supervisor.client) return false;
           if ((await h2.supervisor.client.listPeers(TOR_IP))[0]?.state !== 'ESTABLISHED') return false;
           await h2.sync.sync();
@@ -167,9 +172,9 @@ describe('BGP speaker: gobgpd supervised, routes to the kernel, BIRD as the tor'
         },
         { timeoutMs: 30_000, intervalMs: 50 },
       );
-      assert.equal(missing, 0, 'the route is there all along');
-      assert.deepEqual(await routeOf(2, SHARED), ['10.216.16.1']);
-      assert.deepEqual(deleted, []);
+      assert.equal(missing, 0, 'the route is there all along until the RIB converged');
+      assert.deepEqual(early, [], 'nothing deleted before the RIB converged');
+      await waitFor('the route follows the RIB', async () => (await routeOf(2, SHARED))?.join() === '10.216.16.1');
     } finally {
       h2.sync.off('applied', on);
     }
