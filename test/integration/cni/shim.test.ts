@@ -82,7 +82,7 @@ for (const transport of SHIM_TRANSPORTS)
     it('answers VERSION without any agent', async () => {
       const r = await shim({ CNI_COMMAND: 'VERSION', NETLOOM_AGENT_SOCKET: `${DIR}/none.sock` }, '{"cniVersion":"1.1.0"}');
       assert.equal(r.code, 0);
-      assert.deepEqual(r.json, { cniVersion: '1.1.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+      assert.deepEqual(r.json, { cniVersion: '1.1.0', supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
     });
 
     describe('with a real veth backend', () => {

@@ -64,7 +64,7 @@ describe('cni result versions', () => {
 
   it('refuses an unsupported version with code 1', () => {
     assert.throws(
-      () => formatResult(R, '0.2.0'),
+      () => formatResult(R, '0.0.9'),
       (e: unknown) => e instanceof CniError && e.code === 1,
     );
   });
@@ -107,7 +107,10 @@ describe('cni result versions', () => {
   });
 
   it('VERSION echoes the input version and lists the supported ones', () => {
-    assert.deepEqual(versionResult('1.0.0'), { cniVersion: '1.0.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+    assert.deepEqual(versionResult('1.0.0'), {
+      cniVersion: '1.0.0',
+      supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+    });
     assert.equal(versionResult(undefined).cniVersion, '1.1.0');
     assert.equal(versionResult('bogus').cniVersion, '1.1.0');
   });
