@@ -44,7 +44,7 @@ const MESOS = { tenant: 'nmc', network: 'db', subnet: '10.87.2.0/24', gw: '10.87
 interface Endpoint {
   id: string;
   containerId: string;
-  /** netmaster's network name of the endpoint (`NETWORK.TENANT` or `NETWORK`) */
+  /** `TENANT:NETWORK` */
   network: string;
   /** `TENANT:GROUP`, '' without a group */
   groupKey: string;
@@ -162,7 +162,7 @@ describe('Nomad and Mesos CNI calls against the real agent (issue 20)', function
       assert.equal((add.json.result as { cniVersion: string }).cniVersion, '1.0.0');
       const ep = await waitFor('the allocation endpoint in netmaster', () => endpointOf(ALLOC_ID), { timeoutMs: 20_000 });
       assert.equal(ep.groupKey, `${NOMAD.tenant}:${NOMAD.job}`, JSON.stringify(ep));
-      assert.match(ep.network, new RegExp(`^${NOMAD.network}(\\.${NOMAD.tenant})?$`), JSON.stringify(ep));
+      assert.equal(ep.network, `${NOMAD.tenant}:${NOMAD.network}`, JSON.stringify(ep));
       assert.deepEqual(ep.labels, {
         'nomadproject.io/region': 'global',
         'nomadproject.io/namespace': NOMAD.tenant,
@@ -236,7 +236,7 @@ describe('Nomad and Mesos CNI calls against the real agent (issue 20)', function
       assert.equal(res.ips, undefined, 'no 0.3.0 fields');
       const ep = await waitFor('the container endpoint in netmaster', () => endpointOf(MESOS_ID), { timeoutMs: 20_000 });
       assert.equal(ep.groupKey, `${MESOS.tenant}:${MESOS.group}`, JSON.stringify(ep));
-      assert.match(ep.network, new RegExp(`^${MESOS.network}(\\.${MESOS.tenant})?$`), JSON.stringify(ep));
+      assert.equal(ep.network, `${MESOS.tenant}:${MESOS.network}`, JSON.stringify(ep));
       assert.deepEqual(ep.labels, { app: 'pg' });
       serve(NS.mesos, 5432, 'mesos-pg');
       const got = await waitFor('the published port from the tor', async () => (await fromTor(MESOS.hostPort)) || undefined, {
