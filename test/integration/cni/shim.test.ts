@@ -231,7 +231,7 @@ for (const transport of SHIM_TRANSPORTS)
         ['malformed CNI_ARGS', { ...attach('ADD', 'c1', NS1), CNI_ARGS: 'K8S_POD_NAME' }, fakeConf(), 4],
         ['stdin not JSON', attach('ADD', 'c1', NS1), `{"agentSocket":"${fakeSock}", nope`, 6],
         ['empty stdin', { ...attach('ADD', 'c1', NS1), NETLOOM_AGENT_SOCKET: fakeSock }, '', 6],
-        ['cniVersion 0.2.0', attach('ADD', 'c1', NS1), fakeConf({ cniVersion: '0.2.0' }), 1],
+        ['cniVersion 0.2.1 (none such)', attach('ADD', 'c1', NS1), fakeConf({ cniVersion: '0.2.1' }), 1],
         ['no network name', attach('ADD', 'c1', NS1), JSON.stringify({ cniVersion: '1.1.0', agentSocket: fakeSock }), 7],
         ['bad runtimeConfig.ips', attach('ADD', 'c1', NS1), fakeConf({ runtimeConfig: { ips: ['300.1.1.1/24'] } }), 7],
         ['delegated ipam', attach('ADD', 'c1', NS1), fakeConf({ ipam: { type: 'host-local' } }), 2],
