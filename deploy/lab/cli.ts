@@ -136,6 +136,15 @@ function printStatus(s: LabStatus): void {
       ),
     );
   }
+  if (s.kubelets) {
+    out.push('');
+    out.push(
+      formatTable(
+        ['KUBELET', 'PID', 'NODE', 'LOG'],
+        s.kubelets.map((k) => [`${k.host}/kubelet`, k.pid ?? '-', k.ready ? 'Ready' : 'NOT READY', k.log]),
+      ),
+    );
+  }
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -166,9 +175,16 @@ export function buildCli(): Command {
       '--kube-api',
       'a Kubernetes API (the stand-in of docs/kubernetes.md) on the lab etcd; `netloom-lab kubeconfig` prints its kubeconfig',
     )
+    .option(
+      '--kube',
+      'the lab as a Kubernetes cluster (implies --containerd and --kube-api): netmaster and the agents read the API, one kubelet stand-in per host; pods with kubectl, pinned to a host by spec.nodeName (docs/kubernetes.md)',
+    )
+    .option('--kube-tenant-per-namespace', "with --kube: a pod's default tenant is its namespace (else the pods' tenant, default)")
     .action(
       async (
         o: {
+          kube?: boolean;
+          kubeTenantPerNamespace?: boolean;
           hosts: number;
           etcdMembers: string;
           netmasters: number;
@@ -181,6 +197,8 @@ export function buildCli(): Command {
         },
         cmd: Command,
       ) => {
+        if (o.kubeTenantPerNamespace && !o.kube)
+          throw new NetloomError('INVALID_ARGUMENT', '--kube-tenant-per-namespace needs --kube', { field: 'kube-tenant-per-namespace' });
         await labUp({
           name: labName(cmd),
           hosts: o.hosts,
@@ -191,6 +209,7 @@ export function buildCli(): Command {
           ...(o.bgp ? { bgp: true } : {}),
           ...(o.containerd ? { containerd: true } : {}),
           ...(o.kubeApi ? { kubeApi: true } : {}),
+          ...(o.kube ? { kube: { tenantPerNamespace: o.kubeTenantPerNamespace === true } } : {}),
           userspaceTso: o.userspaceTso,
           progress,
         });
