@@ -1,0 +1,72 @@
+/**
+ * The upstream NetworkPolicy model (netpol-scenarios.ts) as Kubernetes manifests, for a real
+ * cluster driven with kubectl (pure): namespaces x, y, z with a step's labels, the nine pods
+ * (agnhost serving TCP and UDP on 80 and 81, their ports named `serve-<port>-<tcp|udp>` plus the
+ * step's extra named ports, pinned to a node by spec.nodeName, with annotations that pick their
+ * netloom network), and a step's policies as networking.k8s.io/v1 NetworkPolicies.
+ */
+import YAML from 'yaml';
+import { AGNHOST_IMAGE } from '../../deploy/lab/cri/images';
+import { NAMESPACES, namedPorts, namespaceLabels, PORTS, podLabels, type IpOf, type NetpolStep } from './netpol-scenarios';
+
+type Manifest = Record<string, unknown>;
+
+/** The namespaces with the step's labels (the name label is the API server's, left out). */
+export function namespaceManifests(step: NetpolStep): Manifest[] {
+  return NAMESPACES.map((ns) => {
+    const { ['kubernetes.io/metadata.name']: _auto, ...labels } = namespaceLabels(step, ns);
+    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } };
+  });
+}
+
+export interface PodPlacement {
+  /** the node of `ns/name` */
+  nodeOf: (pod: string) => string;
+  /** annotations every pod carries (netloom.io/network, ...) */
+  annotations: Record<string, string>;
+}
+
+/** A pod's container ports in a step, in a stable order (what the pod must be made with). */
+export function podPorts(step: NetpolStep, pod: string): Array<{ name: string; containerPort: number; protocol: string }> {
+  return namedPorts(step, pod)
+    .map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.protocol < b.protocol ? -1 : 1));
+}
+
+export function podManifest(step: NetpolStep, pod: string, place: PodPlacement): Manifest {
+  const [namespace, name] = pod.split('/') as [string, string];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: podLabels(step, pod), annotations: place.annotations },
+    spec: {
+      nodeName: place.nodeOf(pod),
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'agnhost',
+          image: AGNHOST_IMAGE,
+          args: ['serve', ...PORTS.flatMap((p) => ['--port', String(p)])],
+          ports: podPorts(step, pod),
+        },
+      ],
+    },
+  };
+}
+
+/** The step's policies, by `namespace/name`. */
+export function policyManifests(step: NetpolStep, ipOf: IpOf): Map<string, Manifest> {
+  return new Map(
+    step
+      .policies(ipOf)
+      .map((p) => [
+        `${p.namespace}/${p.name}`,
+        { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: p.name, namespace: p.namespace }, spec: p.spec },
+      ]),
+  );
+}
+
+/** Manifests as one multi-document YAML stream (what `kubectl apply -f -` reads). */
+export function yamlStream(manifests: readonly Manifest[]): string {
+  return manifests.map((m) => YAML.stringify(m)).join('---\n');
+}
