@@ -66,7 +66,10 @@ export function policyManifests(step: NetpolStep, ipOf: IpOf): Map<string, Manif
   );
 }
 
-/** Manifests as one multi-document YAML stream (what `kubectl apply -f -` reads). */
+/**
+ * Manifests as one multi-document YAML stream (what `kubectl apply -f -` reads), in YAML 1.1 as
+ * kubectl reads it: `y`, `n`, `on`... are booleans there, so such strings are quoted (namespace y).
+ */
 export function yamlStream(manifests: readonly Manifest[]): string {
-  return manifests.map((m) => YAML.stringify(m)).join('---\n');
+  return manifests.map((m) => YAML.stringify(m, { version: '1.1' })).join('---\n');
 }
