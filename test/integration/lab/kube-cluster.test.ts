@@ -22,8 +22,8 @@ import { CriClient } from '../../../deploy/lab/cri/client';
 import { POD_NAMESPACE_LABEL, POD_NAME_LABEL, POD_UID_LABEL } from '../../../deploy/lab/cri/kubelet';
 import { labCli, netctlCli } from '../../support/lab-cli';
 import { kubectlPath } from '../../support/kube-apiserver';
-import { NETPOL_SCENARIOS, PODS, WIRE_SCENARIOS, type NetpolScenario, type NetpolStep } from '../../support/netpol-scenarios';
-import { namespaceManifests, podManifest, podPorts, policyManifests, yamlStream, type PodPlacement } from '../../support/netpol-manifests';
+import { NETPOL_SCENARIOS, PODS, WIRE_SCENARIOS, type NetpolStep } from '../../support/netpol-scenarios';
+import { namespaceManifests, podManifest, policyManifests, runPorts, yamlStream, type PodPlacement } from '../../support/netpol-manifests';
 import { matrixHolds } from '../../support/netpol-prober';
 
 const LAB = 'kee2e';
@@ -240,8 +240,14 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
         annotations: { 'netloom.io/network': m.network },
       };
       const ips = new Map<string, string>();
-      /** each pod's container ports as made (a pod's ports cannot change: it is made again) */
-      const madePorts = new Map<string, string>();
+      const scenarios = m.scenarios.map((name) => {
+        const sc = NETPOL_SCENARIOS.find((s) => s.name === name);
+        if (!sc) throw new Error(`no scenario ${name}`);
+        return sc;
+      });
+      const ports = runPorts(scenarios);
+      /** what was last applied, by object (only what changes is applied again) */
+      const applied = new Map<string, string>();
       const inForce = new Set<string>();
       const ipOf = (pod: string): string => {
         const ip = ips.get(pod);
@@ -255,19 +261,20 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
         return r.stdout.toString();
       };
 
-      /** Pods made (or made again) for `step` until Ready, and their addresses. */
-      async function podsFor(step: NetpolStep): Promise<void> {
-        const remake = PODS.filter((p) => madePorts.has(p) && madePorts.get(p) !== JSON.stringify(podPorts(step, p)));
-        if (remake.length > 0) {
-          for (const p of remake) {
-            const [ns, name] = p.split('/') as [string, string];
-            await kubectl(['delete', 'pod', name, '-n', ns]);
-            containerIds.delete(p);
-            madePorts.delete(p);
-          }
-        }
-        await kubectl(['apply', '-f', '-'], yamlStream(PODS.map((p) => podManifest(step, p, place))));
-        for (const p of PODS) if (!madePorts.has(p)) madePorts.set(p, JSON.stringify(podPorts(step, p)));
+      /** The manifests that differ from what was last applied, applied in one kubectl call. */
+      async function applyChanged(manifests: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+        const key = (m: Record<string, unknown>) => {
+          const md = m.metadata as { namespace?: string; name: string };
+          return `${String(m.kind)} ${md.namespace ?? ''}/${md.name}`;
+        };
+        const changed = manifests.filter((m) => applied.get(key(m)) !== JSON.stringify(m));
+        if (changed.length === 0) return;
+        await kubectl(['apply', '-f', '-'], yamlStream(changed));
+        for (const m of changed) applied.set(key(m), JSON.stringify(m));
+      }
+
+      /** Every pod Running and Ready with an address; the addresses. */
+      async function podsReady(): Promise<void> {
         await waitFor(
           'every pod Running with an address',
           async () => {
@@ -285,8 +292,7 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
 
       /** The whole state of a step with kubectl: namespace and pod labels, policies applied, the others deleted. */
       async function applyStep(step: NetpolStep): Promise<void> {
-        await kubectl(['apply', '-f', '-'], yamlStream(namespaceManifests(step)));
-        await podsFor(step);
+        await applyChanged([...namespaceManifests(step), ...PODS.map((p) => podManifest(step, p, place, ports.get(p) ?? []))]);
         const wanted = policyManifests(step, ipOf);
         for (const key of [...inForce].filter((k) => !wanted.has(k))) {
           const [ns, name] = key.split('/') as [string, string];
@@ -303,6 +309,7 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
         const t0 = Date.now();
         const open: NetpolStep = { does: 'no policy', policies: () => [], expect: [] };
         await applyStep(open);
+        await podsReady();
         log(`${m.mode}: 9 pods Running on 3 hosts in ${Date.now() - t0} ms`);
         // before any policy: every pod reaches every other, both protocols, both ports
         const held = await matrixHolds(
@@ -334,9 +341,7 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
         ).catch((e: unknown) => log(`${m.mode}: ${(e as Error).message}`));
       });
 
-      for (const name of m.scenarios) {
-        const sc: NetpolScenario | undefined = NETPOL_SCENARIOS.find((s) => s.name === name);
-        if (!sc) throw new Error(`no scenario ${name}`);
+      for (const sc of scenarios) {
         it(`${sc.name} (${sc.steps.length} step${sc.steps.length > 1 ? 's' : ''})`, async () => {
           for (const [i, step] of sc.steps.entries()) {
             await applyStep(step);
