@@ -13,6 +13,7 @@ import { restartContainerd } from './containerd';
 import { kubeCommands } from './kube-cli';
 import { parsePublish, type LabPortMapping } from './publish';
 import { labKubeconfig } from './kube-api';
+import { restartKubelet } from './kubelets';
 import {
   findHost,
   labAttach,
@@ -395,12 +396,12 @@ export function buildCli(): Command {
     .command('restart')
     .description(
       'restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, `restart HOST dockerd` ' +
-        '(live restore: containers keep running), `restart HOST containerd` (pods keep running), or `restart netmaster [NAME]`',
+        '(live restore: containers keep running), `restart HOST containerd` (pods keep running), `restart HOST kubelet` (up --kube; pods keep running), or `restart netmaster [NAME]`',
     )
     .argument('<target>', 'a host name, or netmaster')
     .argument(
       '[what]',
-      'with a host: ovs, netplugin, dockerd or containerd; with netmaster: a replica name such as netmaster2 (default: all)',
+      'with a host: ovs, netplugin, dockerd, containerd or kubelet; with netmaster: a replica name such as netmaster2 (default: all)',
     )
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
       if (target === 'netmaster') {
@@ -420,6 +421,13 @@ export function buildCli(): Command {
         progress(`${target}: containerd restarted (pid ${pid}); its pods kept running`);
         return;
       }
+      if (what === 'kubelet') {
+        const state = requireState(labName(cmd));
+        const h = findHost(state.plan, target);
+        const pid = await withLabLock(state.plan.dir, () => restartKubelet(requireState(labName(cmd)), h));
+        progress(`${target}: kubelet restarted (pid ${pid}), node Ready; its pods kept running`);
+        return;
+      }
       if (what === 'dockerd') {
         const state = requireState(labName(cmd));
         const h = findHost(state.plan, target);
@@ -430,7 +438,7 @@ export function buildCli(): Command {
       if (what !== 'ovs')
         throw new NetloomError(
           'INVALID_ARGUMENT',
-          `restart ${target} needs what to restart: ovs, netplugin, dockerd or containerd (got ${what ?? 'nothing'})`,
+          `restart ${target} needs what to restart: ovs, netplugin, dockerd, containerd or kubelet (got ${what ?? 'nothing'})`,
           {
             field: 'what',
           },

@@ -88,6 +88,22 @@ export async function waitKubeletReady(state: LabState, host: string, timeoutMs 
   );
 }
 
+/**
+ * Stop the host's kubelet by its PID (if it runs) and start it again; its pods keep running and
+ * it takes them back (it removes only the sandboxes of pods the API no longer has). The new PID.
+ */
+export async function restartKubelet(state: LabState, h: HostPlan): Promise<number> {
+  if (!state.kube)
+    throw new NetloomError('CONFLICT', `lab "${state.plan.name}" runs no kubelets (bring it up with: netloom-lab up --kube)`, {
+      field: 'host',
+    });
+  const rec = state.pids.find((x) => x.role === kubeletRole(h.name));
+  if (rec) await stopProcess(rec.pid, rec.program);
+  const pid = startKubelet(state, h);
+  await waitKubeletReady(state, h.name);
+  return pid;
+}
+
 export async function stopKubelets(state: LabState): Promise<void> {
   for (const p of state.pids.filter((x) => x.program === KUBELET_PROGRAM)) await stopProcess(p.pid, p.program);
 }

@@ -6,6 +6,8 @@
  *   io.contiv.* labels, get an address in that network, their endpoint in netmaster carries the
  *   group and the pod's labels; the pod's status (podIP, hostIP, Ready) is the kubelet's; kubectl
  *   delete pod: the kubelet stops the sandbox (CNI DEL), the endpoint and the sandbox are gone;
+ * - the kubelet killed, a pod deleted meanwhile, `restart HOST kubelet`: the deleted pod's sandbox
+ *   and endpoint go, the running pod keeps its sandbox;
  * - the upstream NetworkPolicy scenarios (netpol-scenarios.ts) with real pods: namespaces x, y, z
  *   with pods a, b, c spread over the 3 hosts, policies applied and deleted with kubectl, pod and
  *   namespace labels changed with kubectl, every step's whole matrix (every ordered pair, each
@@ -15,6 +17,7 @@
 import { strict as assert } from 'node:assert';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
+import { isAlive } from '../../../lib/process';
 import { planLab } from '../../../deploy/lab/plan';
 import { containerdPaths } from '../../../deploy/lab/containerd-paths';
 import { kubeApiPaths } from '../../../deploy/lab/kube-api';
@@ -209,6 +212,53 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
         intervalMs: 300,
       });
     });
+  });
+
+  it('the kubelet restarted: it keeps its running pods and removes the sandbox of a pod deleted while it was down', async () => {
+    const pod = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'ke-restart', labels: { app: name } },
+      spec: {
+        nodeName: 'host1',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'agnhost', image: 'netloom.local/agnhost:1.0', args: ['serve'] }],
+      },
+    });
+    await kubectl(
+      ['apply', '-f', '-'],
+      yamlStream([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ke-restart' } }, pod('keep'), pod('gone')]),
+    );
+    await kubectl(['wait', '--for=condition=Ready', 'pod/keep', 'pod/gone', '-n', 'ke-restart', '--timeout=90s']);
+    const before = await apiPods(['ke-restart']);
+    const uidOf = (name: string) => before.find((p) => p.metadata.name === name)!.metadata.uid;
+    const sandboxes = async (uid: string) =>
+      (await cri('host1').listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } })).map((s) => s.id);
+    const kept = await sandboxes(uidOf('keep'));
+    assert.equal(kept.length, 1);
+
+    // the kubelet down (the lab started it: its PID is in the status), a pod deleted meanwhile
+    const status = JSON.parse((await lab(['status', '-o', 'json'])).stdout) as { kubelets: Array<{ host: string; pid: number | null }> };
+    const pid = status.kubelets.find((k) => k.host === 'host1')?.pid;
+    assert.ok(pid);
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the kubelet of host1 to exit', () => !isAlive(pid), { timeoutMs: 10_000, intervalMs: 50 });
+    await kubectl(['delete', 'pod', 'gone', '-n', 'ke-restart']);
+    assert.equal((await sandboxes(uidOf('gone'))).length, 1, 'no kubelet: the sandbox stays');
+
+    await lab(['restart', 'host1', 'kubelet']);
+    await waitFor('the sandbox of the deleted pod to go', async () => (await sandboxes(uidOf('gone'))).length === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    await waitFor('its endpoint to go', async () => !(await endpoints()).some((e) => e.pod?.uid === uidOf('gone')), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    assert.deepEqual(await sandboxes(uidOf('keep')), kept, 'the running pod keeps its sandbox');
+    const after = (await apiPods(['ke-restart'])).find((p) => p.metadata.name === 'keep');
+    assert.equal(after?.status?.phase, 'Running');
+    await kubectl(['delete', 'namespace', 'ke-restart', '--wait=false']);
   });
 
   const modes: Array<{ mode: string; network: string; create: string[]; scenarios: readonly string[] }> = [
