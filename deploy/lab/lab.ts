@@ -197,7 +197,7 @@ export async function labUp(given: UpOptions): Promise<LabState> {
     if (opts.kubeApi) {
       state.kubeApi = true;
       saveState(state);
-      const pid = await startKubeApi(plan, etcdEndpoints(plan));
+      const pid = await startKubeApi(plan, etcdEndpoints(plan), opts.kube ? { gracefulPodDeletion: true } : {});
       state.pids.push({ role: KUBE_APISERVER_ROLE, pid, program: KUBE_APISERVER_PROGRAM });
       saveState(state);
       progress(`kubernetes API: ${kubeApiPaths(plan).url} (kubeconfig ${kubeApiPaths(plan).kubeconfig})`);

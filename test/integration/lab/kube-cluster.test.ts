@@ -5,9 +5,10 @@
  * - pod identity: a pod whose annotations name a netloom network and group, and one with Contiv's
  *   io.contiv.* labels, get an address in that network, their endpoint in netmaster carries the
  *   group and the pod's labels; the pod's status (podIP, hostIP, Ready) is the kubelet's; kubectl
- *   delete pod: the kubelet stops the sandbox (CNI DEL), the endpoint and the sandbox are gone;
- * - the kubelet killed, a pod deleted meanwhile, `restart HOST kubelet`: the deleted pod's sandbox
- *   and endpoint go, the running pod keeps its sandbox;
+ *   delete pod: the pod is Terminating (the stand-in's graceful pod deletion) until the kubelet has
+ *   stopped the sandbox (CNI DEL), removed it and deleted the pod with grace 0; the endpoint is gone;
+ * - the kubelet killed, a pod deleted meanwhile (it stays Terminating), `restart HOST kubelet`: the
+ *   deleted pod's sandbox, endpoint and object go, the running pod keeps its sandbox;
  * - the upstream NetworkPolicy scenarios (netpol-scenarios.ts) with real pods: namespaces x, y, z
  *   with pods a, b, c spread over the 3 hosts, policies applied and deleted with kubectl, pod and
  *   namespace labels changed with kubectl, every step's whole matrix (every ordered pair, each
@@ -15,12 +16,14 @@
  *   in VXLAN mode (WIRE_SCENARIOS) and VLAN mode (a subset); NETLOOM_NETPOL_ALL=1 runs all 49 in both.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
 import { isAlive } from '../../../lib/process';
 import { planLab } from '../../../deploy/lab/plan';
 import { containerdPaths } from '../../../deploy/lab/containerd-paths';
 import { kubeApiPaths } from '../../../deploy/lab/kube-api';
+import { kubeletLog as kubeletLogOf } from '../../../deploy/lab/kubelets';
 import { CriClient } from '../../../deploy/lab/cri/client';
 import { POD_NAMESPACE_LABEL, POD_NAME_LABEL, POD_UID_LABEL } from '../../../deploy/lab/cri/kubelet';
 import { labCli, netctlCli } from '../../support/lab-cli';
@@ -46,7 +49,7 @@ async function kubectl(args: string[], input?: string, allowFailure = false): Pr
 }
 
 interface ApiPod {
-  metadata: { namespace: string; name: string; uid: string; labels?: Record<string, string> };
+  metadata: { namespace: string; name: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
   spec: { nodeName: string };
   status?: { phase?: string; podIP?: string; hostIP?: string; conditions?: Array<{ type: string; status: string }> };
 }
@@ -191,9 +194,15 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
       assert.match(group, /keweb/);
     });
 
-    it('kubectl delete pod: the kubelet stops the sandbox (CNI DEL) and removes it; the endpoint is gone', async () => {
+    it('kubectl delete pod: Terminating until the kubelet has stopped the sandbox (CNI DEL), removed it and deleted the pod; the endpoint is gone', async () => {
       const uid = (await apiPods(['ke-shop']))[0]!.metadata.uid;
+      // kubectl waits until the object is gone: the kubelet deletes it once the sandbox is removed
       await kubectl(['delete', 'pod', 'web', '-n', 'ke-shop']);
+      const kubeletLog = readFileSync(kubeletLogOf(plan, 'host2'), 'utf8');
+      assert.ok(
+        kubeletLog.split('\n').some((l) => l.includes(uid) && l.includes('"msg":"pod deleted"')),
+        'the kubelet deleted the pod after its deletionTimestamp',
+      );
       await waitFor('the endpoint of ke-shop/web to go', async () => !(await endpoints()).some((e) => e.pod?.uid === uid), {
         timeoutMs: 30_000,
         intervalMs: 200,
@@ -243,8 +252,11 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
     assert.ok(pid);
     process.kill(pid, 'SIGKILL');
     await waitFor('the kubelet of host1 to exit', () => !isAlive(pid), { timeoutMs: 10_000, intervalMs: 50 });
-    await kubectl(['delete', 'pod', 'gone', '-n', 'ke-restart']);
-    assert.equal((await sandboxes(uidOf('gone'))).length, 1, 'no kubelet: the sandbox stays');
+    // no kubelet: the pod stays Terminating, its sandbox stays
+    await kubectl(['delete', 'pod', 'gone', '-n', 'ke-restart', '--wait=false']);
+    const terminating = (await apiPods(['ke-restart'])).find((p) => p.metadata.name === 'gone');
+    assert.ok(terminating?.metadata.deletionTimestamp, 'the pod is Terminating');
+    assert.equal((await sandboxes(uidOf('gone'))).length, 1);
 
     await lab(['restart', 'host1', 'kubelet']);
     await waitFor('the sandbox of the deleted pod to go', async () => (await sandboxes(uidOf('gone'))).length === 0, {
@@ -255,6 +267,14 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
       timeoutMs: 30_000,
       intervalMs: 200,
     });
+    await waitFor(
+      'the deleted pod to leave the API',
+      async () => !(await apiPods(['ke-restart'])).some((p) => p.metadata.name === 'gone'),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
     assert.deepEqual(await sandboxes(uidOf('keep')), kept, 'the running pod keeps its sandbox');
     const after = (await apiPods(['ke-restart'])).find((p) => p.metadata.name === 'keep');
     assert.equal(after?.status?.phase, 'Running');
