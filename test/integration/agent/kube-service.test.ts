@@ -40,7 +40,10 @@ function stateWith(lab: AgentLab, providers: Ctr[]): unknown {
     endpoints: base.endpoints.map((e) => {
       const name = String(e.id).slice('ep-'.length);
       const port = HTTP[name];
-      return { ...e, pod: { namespace: 'ks', name, uid: `uid-${name}`, namedPorts: port ? [{ name: 'http', protocol: 'TCP', port }] : [] } };
+      return {
+        ...e,
+        pod: { namespace: 'ks', name, uid: `uid-${name}`, namedPorts: port ? [{ name: 'http', protocol: 'TCP', port }] : [] },
+      };
     }),
     services: [
       {
@@ -82,7 +85,13 @@ describe('Kubernetes ClusterIP Service on the wire (3 hosts, VXLAN, cluster IP o
     for (const p of PROVIDERS) agents.push(await ProbeAgent.start(lab.ns(p), p.name, [HTTP[p.name]!], []));
     await waitFor(
       'providers reachable at their own ports',
-      async () => (await client.probe(PROVIDERS.map((p) => ({ ip: p.ip, probe: `tcp/${HTTP[p.name]}` })), 1000)).every((r) => r.ok),
+      async () =>
+        (
+          await client.probe(
+            PROVIDERS.map((p) => ({ ip: p.ip, probe: `tcp/${HTTP[p.name]}` })),
+            1000,
+          )
+        ).every((r) => r.ok),
       { timeoutMs: 30_000, intervalMs: 200 },
     );
   });
@@ -96,7 +105,12 @@ describe('Kubernetes ClusterIP Service on the wire (3 hosts, VXLAN, cluster IP o
   it('spreads 150 new connections to the cluster IP over the three providers, each at its own target port', async () => {
     const results: ProbeResult[] = [];
     for (let i = 0; i < 3; i++)
-      results.push(...(await client.probe(Array.from({ length: 50 }, () => ({ ip: CLUSTER_IP, probe: 'tcp/80' })), 5000)));
+      results.push(
+        ...(await client.probe(
+          Array.from({ length: 50 }, () => ({ ip: CLUSTER_IP, probe: 'tcp/80' })),
+          5000,
+        )),
+      );
     const s = spread(results);
     log(`150 connections to ${CLUSTER_IP}:80: ${JSON.stringify(s)}`);
     assert.equal(s.failed ?? 0, 0, `every connection answered: ${JSON.stringify(s)}`);
@@ -111,14 +125,24 @@ describe('Kubernetes ClusterIP Service on the wire (3 hosts, VXLAN, cluster IP o
     await waitFor(
       'no new connection reaches p2',
       async () => {
-        last = spread(await client.probe(Array.from({ length: 30 }, () => ({ ip: CLUSTER_IP, probe: 'tcp/80' })), 3000));
+        last = spread(
+          await client.probe(
+            Array.from({ length: 30 }, () => ({ ip: CLUSTER_IP, probe: 'tcp/80' })),
+            3000,
+          ),
+        );
         return (last.p2 ?? 0) === 0 && (last.failed ?? 0) === 0;
       },
       { timeoutMs: 20_000, intervalMs: 200 },
     ).catch((e: unknown) => {
       throw new Error(`${String(e)}: ${JSON.stringify(last)}`);
     });
-    const s = spread(await client.probe(Array.from({ length: 60 }, () => ({ ip: CLUSTER_IP, probe: 'tcp/80' })), 5000));
+    const s = spread(
+      await client.probe(
+        Array.from({ length: 60 }, () => ({ ip: CLUSTER_IP, probe: 'tcp/80' })),
+        5000,
+      ),
+    );
     log(`60 connections after p2 left: ${JSON.stringify(s)}`);
     assert.equal(s.p2 ?? 0, 0);
     assert.equal(s.failed ?? 0, 0);

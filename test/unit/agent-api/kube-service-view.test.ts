@@ -70,7 +70,10 @@ describe('agent API: Kubernetes Services in host views', () => {
     ]);
     // the agent's own checks take it
     assert.equal(parseHostState(JSON.parse(stableJson(v))).services[0]!.kube, true);
-    assert.deepEqual(computeHostView(b.state, 'hostQ').services.map((s) => s.key), ['kube:default/web']);
+    assert.deepEqual(
+      computeHostView(b.state, 'hostQ').services.map((s) => s.key),
+      ['kube:default/web'],
+    );
     assert.deepEqual(computeHostView(b.state, 'hostN').services, [], 'no pod on hostN');
     assert.deepEqual(computeHostView(b.state, 'hostT').services, [], 'its pod is of another tenant');
   });
@@ -83,14 +86,16 @@ describe('agent API: Kubernetes Services in host views', () => {
     assert.deepEqual(kubeServiceProblems(b.state, 'default:web'), [
       'port 90/SCTP: netloom balances TCP and UDP only',
       'endpoint 10.1.0.99: no netloom endpoint has this address',
-      'endpoint 10.9.0.2: its pod is in tenant t2, the service\'s other endpoints in t1',
+      "endpoint 10.9.0.2: its pod is in tenant t2, the service's other endpoints in t1",
     ]);
     assert.deepEqual(
       computeHostView(b.state, 'hostP').services[0]!.providers.map((p) => p.endpointId),
       ['p-web', 'p-web2'],
     );
     // a slice naming another pod than the one with the address: not that endpoint
-    const c = world().kubeService('default', 'web', { endpoints: [{ ip: '10.1.0.2', pod: { namespace: 'default', name: 'gone' }, ports: [80] }] });
+    const c = world().kubeService('default', 'web', {
+      endpoints: [{ ip: '10.1.0.2', pod: { namespace: 'default', name: 'gone' }, ports: [80] }],
+    });
     assert.deepEqual(computeHostView(c.state, 'hostP').services, [], 'no endpoint resolves: no tenant, in no view');
   });
 
@@ -114,8 +119,7 @@ describe('agent API: Kubernetes Services in host views', () => {
     engine.apply(b.takeChanges());
     b.pod('p-new', 't1', 'web', 'hostN', '10.1.0.7', 'default');
     engine.apply(b.takeChanges());
-    for (const h of ['hostP', 'hostQ', 'hostN'])
-      assert.equal(stableJson(engine.stateOf(h)), stableJson(computeHostView(b.state, h)), h);
+    for (const h of ['hostP', 'hostQ', 'hostN']) assert.equal(stableJson(engine.stateOf(h)), stableJson(computeHostView(b.state, h)), h);
     assert.deepEqual(
       engine.stateOf('hostN')!.services[0]!.providers.map((p) => p.endpointId),
       ['p-new', 'p-web'],

@@ -69,7 +69,12 @@ describe('Kubernetes Services as intent', () => {
 
   it('a slice without the port of a service port gives 0; the store refuses bad objects naming the field', () => {
     const s = serviceFromApi(WEB, [
-      { metadata: { namespace: 'x', name: 'w' }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.1.0.2'] }] },
+      {
+        metadata: { namespace: 'x', name: 'w' },
+        addressType: 'IPv4',
+        ports: [{ name: 'http', port: 8080 }],
+        endpoints: [{ addresses: ['10.1.0.2'] }],
+      },
     ])!;
     assert.deepEqual(s.endpoints[0]!.ports, [8080, 0]);
     const refused = (body: object, field: RegExp) =>
