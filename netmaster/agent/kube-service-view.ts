@@ -57,8 +57,7 @@ const balancedPorts = (s: StoredKubeService): number[] => s.ports.flatMap((p, i)
 
 function resolve(cluster: ClusterState, s: StoredKubeService): Resolved {
   const problems: string[] = [];
-  for (const p of s.ports)
-    if (!BALANCED.has(p.protocol)) problems.push(`port ${p.port}/${p.protocol}: netloom balances TCP and UDP only`);
+  for (const p of s.ports) if (!BALANCED.has(p.protocol)) problems.push(`port ${p.port}/${p.protocol}: netloom balances TCP and UDP only`);
   const ports = balancedPorts(s);
   let tenant: string | undefined;
   const providers: ServiceProvider[] = [];

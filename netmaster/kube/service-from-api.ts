@@ -59,7 +59,8 @@ export function serviceFromApi(s: V1Service, slices: readonly V1EndpointSlice[])
     for (const e of es.endpoints ?? []) {
       if (e.conditions?.ready === false) continue;
       const ref = e.targetRef;
-      const pod = ref?.kind === 'Pod' && ref.name ? { namespace: ref.namespace ?? es.metadata?.namespace ?? 'default', name: ref.name } : undefined;
+      const pod =
+        ref?.kind === 'Pod' && ref.name ? { namespace: ref.namespace ?? es.metadata?.namespace ?? 'default', name: ref.name } : undefined;
       for (const ip of e.addresses ?? []) {
         if (seen.has(ip)) continue;
         seen.add(ip);

@@ -405,7 +405,9 @@ const serviceProviderSchema = z.object({
   endpointId: z.string().min(1, { error: 'provider endpointId is required' }),
   ip: ipv4('provider ip'),
   // 0 for a port (or no list): the port's targetPort
-  targetPorts: z.array(z.number({ error: 'targetPorts must be numbers' }).int().min(0).max(65535, { error: 'targetPorts must be 0..65535' })).optional(),
+  targetPorts: z
+    .array(z.number({ error: 'targetPorts must be numbers' }).int().min(0).max(65535, { error: 'targetPorts must be 0..65535' }))
+    .optional(),
 });
 
 const serviceSchema = z
