@@ -6,6 +6,8 @@
  * gateway), one provider per host, the named targetPort `http` being 8073 on p1 and p2 but 9073 on
  * p3 (each provider's own port):
  * - 150 new connections from c1 spread over all three (counted per provider);
+ * - NodePort (node-ports.ts, externalTrafficPolicy Local): a connection from host2's namespace to
+ *   each host's address at the node port reaches that host's provider (p3 at its own port);
  * - p2 removed from the endpoints (as when its EndpointSlice entry goes): new connections avoid it.
  */
 import { strict as assert } from 'node:assert';
@@ -30,6 +32,9 @@ const CLUSTER_IP = '10.96.73.10';
 /** the pods' `http` container port: p3 declares another number (a named targetPort resolves per pod) */
 const HTTP: Record<string, number> = { p1: 8073, p2: 8073, p3: 9073 };
 
+/** the Service is a NodePort one: every host DNATs this port to its local providers */
+const NODE_PORT = 30073;
+
 const log = (msg: string) => console.log(`      [kube-service] ${msg}`);
 
 /** The fabric with pods as pod endpoints and the Service with these providers. */
@@ -52,7 +57,7 @@ function stateWith(lab: AgentLab, providers: Ctr[]): unknown {
         network: '',
         kube: true,
         ip: CLUSTER_IP,
-        ports: [{ name: 'http', port: 80, targetPort: 8073, protocol: 'tcp', nodePort: 0 }],
+        ports: [{ name: 'http', port: 80, targetPort: 8073, protocol: 'tcp', nodePort: NODE_PORT }],
         providers: providers.map((p) => ({ endpointId: `ep-${p.name}`, ip: p.ip, targetPorts: [HTTP[p.name]!] })),
       },
     ],
@@ -116,6 +121,33 @@ describe('Kubernetes ClusterIP Service on the wire (3 hosts, VXLAN, cluster IP o
     assert.equal(s.failed ?? 0, 0, `every connection answered: ${JSON.stringify(s)}`);
     // p3 answers only on 9073: its connections prove the per-provider target port
     for (const p of PROVIDERS) assert.ok((s[p.name] ?? 0) >= 25, `${p.name} got ${s[p.name] ?? 0} of 150 (${JSON.stringify(s)})`);
+  });
+
+  it("NodePort: a connection from another host's namespace to a host's address at the node port reaches that host's provider", async () => {
+    const from = await ProbeAgent.start(lab.host('host2').netns, 'h2', [], []);
+    agents.push(from);
+    for (const [host, want] of [
+      ['host1', 'p1'],
+      ['host3', 'p3'],
+      ['host2', 'p2'],
+    ] as const) {
+      const ip = lab.host(host).dataIp;
+      let last: ProbeResult[] = [];
+      await waitFor(
+        `${ip}:${NODE_PORT} answered by ${want}`,
+        async () => {
+          last = await from.probe(
+            Array.from({ length: 5 }, () => ({ ip, probe: `tcp/${NODE_PORT}` })),
+            2000,
+          );
+          return last.every((r) => r.ok && r.who === want);
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: ${JSON.stringify(last)}`);
+      });
+      log(`${host} ${ip}:${NODE_PORT}: 5 connections from host2's namespace answered by ${want}`);
+    }
   });
 
   it('a provider removed from the endpoints: new connections avoid it', async () => {
