@@ -26,6 +26,7 @@ import type { KubeNetworkPolicy__Output as KubeNetworkPolicy } from '../../proto
 import { namespaceFromApi, policyFromApi } from './from-api';
 import { SerialQueue } from './serial-queue';
 import { KubeServiceWatch, type KubeServiceSink } from './service-watch';
+import type { ServiceProblemSource } from './service-problems';
 
 /** An object of a relist the intent store did not take, and why (a NetloomError naming the field). */
 export interface Refusal {
@@ -58,6 +59,8 @@ export interface KubeControllerOptions {
   component?: string;
   /** where Services with their EndpointSlices go (issue 19); unset: Services are not followed */
   services?: KubeServiceSink;
+  /** what the views cannot realize of the Services (Warning Events) */
+  serviceProblems?: ServiceProblemSource;
 }
 
 export interface KubeControllerMetrics {
@@ -137,6 +140,7 @@ export class KubeController {
         logger,
         metrics: this.m,
         warn: (obj, reason, message) => this.warn(obj, reason, message),
+        ...(this.opts.serviceProblems ? { problems: this.opts.serviceProblems } : {}),
       });
       await this.serviceWatch.start(signal);
     }

@@ -9,11 +9,18 @@ import type { Logger } from '../../lib/logger';
 import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { KubeController, kubeControllerMetrics, type KubeControllerMetrics, type KubeIntentSink } from './controller';
 import type { KubeServiceSink } from './service-watch';
+import type { ServiceProblemSource } from './service-problems';
 
 const metricsOf = new WeakMap<Registry, KubeControllerMetrics>();
 
 export async function runKubeController(
-  opts: { kubeconfig: string; sink: KubeIntentSink & KubeServiceSink; logger: Logger; registry?: Registry },
+  opts: {
+    kubeconfig: string;
+    sink: KubeIntentSink & KubeServiceSink;
+    logger: Logger;
+    registry?: Registry;
+    serviceProblems?: ServiceProblemSource;
+  },
   signal: AbortSignal,
 ): Promise<void> {
   const kubeconfig = loadKubeconfig(opts.kubeconfig);
@@ -27,6 +34,7 @@ export async function runKubeController(
     kubeconfig,
     sink: opts.sink,
     services: opts.sink,
+    ...(opts.serviceProblems ? { serviceProblems: opts.serviceProblems } : {}),
     events: kubeconfig.makeApiClient(CoreV1Api),
     logger,
     metrics,

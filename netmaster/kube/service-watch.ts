@@ -5,7 +5,9 @@
  * to the intent store as kubeServices (service-from-api.ts): a change of a Service or of one of its
  * slices puts (or deletes) that one Service; a (re)list of either kind replaces the whole kind once
  * both are listed. Slices are listed first, so the Services' first list already has their endpoints.
- * A Service the store refuses, or with a port netloom cannot balance (SCTP), gets a Warning Event.
+ * A Service the store refuses, or with a port netloom cannot balance (SCTP), gets a Warning Event;
+ * so does one whose endpoints the views cannot resolve (service-problems.ts), when netmaster hands
+ * in its cluster cache.
  */
 import {
   CoreV1Api,
@@ -20,6 +22,7 @@ import type { Logger } from '../../lib/logger';
 import { watchResource, type ResourceWatch } from '../../lib/kube/resource-watch';
 import type { KubeControllerMetrics, Refusal } from './controller';
 import { SerialQueue } from './serial-queue';
+import { ServiceProblemReporter, type ServiceProblemSource } from './service-problems';
 import { isBalanced, serviceFromApi, serviceKeyOf, sliceServiceKey, type KubeServiceIntent } from './service-from-api';
 
 /** Where Services go (netmaster/kube/intent.ts in the product). A refused one throws a NetloomError naming the field. */
@@ -38,6 +41,8 @@ export interface KubeServiceWatchOptions {
   metrics: KubeControllerMetrics;
   /** a Warning Event on the object (the controller's, once per version and message) */
   warn: (obj: KubernetesObject, reason: string, message: string) => Promise<void>;
+  /** what the views cannot realize (netmaster's cluster cache): Events for it (service-problems.ts) */
+  problems?: ServiceProblemSource;
 }
 
 /** Protocols the OVS backend balances; the others get an Event. */
@@ -50,6 +55,7 @@ export class KubeServiceWatch {
   private readonly queue = new SerialQueue();
   private servicesListed = false;
   private watches: Array<ResourceWatch<KubernetesObject>> = [];
+  private reporter: ServiceProblemReporter | undefined;
 
   constructor(private readonly opts: KubeServiceWatchOptions) {}
 
@@ -91,6 +97,13 @@ export class KubeServiceWatch {
       signal,
     });
     this.watches = [slices as ResourceWatch<KubernetesObject>, services as ResourceWatch<KubernetesObject>];
+    if (this.opts.problems)
+      this.reporter = new ServiceProblemReporter({
+        source: this.opts.problems,
+        // only the balanced ones are stored (the others have no problems to report)
+        services: () => new Map([...this.services].filter(([, s]) => isBalanced(s))),
+        warn: this.opts.warn,
+      });
     await this.idle();
   }
 
@@ -99,6 +112,8 @@ export class KubeServiceWatch {
   }
 
   async stop(): Promise<void> {
+    this.reporter?.stop();
+    this.reporter = undefined;
     await Promise.all(this.watches.map((w) => w.stop()));
     this.watches = [];
   }
@@ -150,6 +165,7 @@ export class KubeServiceWatch {
         return;
       }
       if (svc) await this.unbalanced(svc);
+      this.reporter?.schedule();
     });
   }
 
@@ -166,6 +182,7 @@ export class KubeServiceWatch {
       }
       for (const r of refused) this.refused(r.key, this.services.get(r.key), r.error);
       for (const s of this.services.values()) if (isBalanced(s)) await this.unbalanced(s);
+      this.reporter?.schedule();
     });
   }
 

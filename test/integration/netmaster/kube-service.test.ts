@@ -6,7 +6,8 @@
  * netmaster (`--kubeconfig`, leader) whose intent store is read back over REST. Shown: a NodePort
  * Service with a named targetPort becomes a kubeService with the cluster IP and node port the API
  * server allocated and one endpoint per ready pod at that pod's own port; a pod deleted (or not
- * ready) leaves it; an SCTP port gets a Warning Event; the Service deleted is gone.
+ * ready) leaves it; endpoints without a netloom endpoint, and an SCTP port, get Warning Events;
+ * the Service deleted is gone.
  */
 import { strict as assert } from 'node:assert';
 import { waitFor } from '../../../lib/clock';
@@ -126,6 +127,21 @@ describe('netmaster: Kubernetes Services and EndpointSlices into intent (API sta
     assert.ok(svc.spec.ports[0]!.nodePort >= 30000, 'a node port was allocated');
     const pods = (stored.endpoints as Array<{ pod?: { name: string } }>).map((e) => e.pod?.name).sort();
     assert.deepEqual(pods, ['a', 'b', 'c'], 'each endpoint names its pod');
+  });
+
+  it('endpoints no netloom endpoint has (no agent made these pods): a Warning Event naming them', async () => {
+    const event = await waitFor(
+      'a NotRealized Event on web',
+      async () => {
+        const list = (await api!.request('GET', `/api/v1/namespaces/${NS}/events`)).json as {
+          items: Array<{ type: string; reason: string; message: string; involvedObject: { name: string } }>;
+        };
+        return list.items.find((e) => e.involvedObject.name === 'web' && e.reason === 'NotRealized');
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    assert.equal(event.type, 'Warning');
+    assert.match(event.message, /endpoint 10\.73\.5\.11 \(pod ks-a\/a\): no netloom endpoint has this address/);
   });
 
   it('a pod deleted, or no longer ready, leaves the endpoints', async () => {
