@@ -11,6 +11,7 @@ import { externalEndpointKind } from './external-endpoint';
 import { globalKind } from './global';
 import { kubeNamespaceKind } from './kube-namespace';
 import { kubeNetworkPolicyKind } from './kube-network-policy';
+import { kubeServiceKind } from './kube-service';
 import { networkKind } from './network';
 import { netprofileKind } from './netprofile';
 import { policyKind } from './policy';
@@ -35,6 +36,7 @@ export const KINDS = {
   externalEndpoint: externalEndpointKind,
   kubeNetworkPolicy: kubeNetworkPolicyKind,
   kubeNamespace: kubeNamespaceKind,
+  kubeService: kubeServiceKind,
 } as const;
 
 export type KindName = keyof typeof KINDS;

@@ -158,7 +158,7 @@ export function kubeFieldsOf(z: Zod, f: Fields) {
     { error: 'pod must be an object' },
   );
 
-  return { dnsLabel, dnsSubdomain, labelMap, selector, rule, pod };
+  return { dnsLabel, dnsSubdomain, portName, protocol, labelMap, selector, rule, pod };
 }
 
 export type KubeFields = ReturnType<typeof kubeFieldsOf>;

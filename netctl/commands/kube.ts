@@ -1,7 +1,8 @@
 /**
- * `netctl kube policy ls|inspect` and `netctl kube namespace ls|inspect` (issue 19): the
- * Kubernetes NetworkPolicies and namespaces netmaster stores from the Kubernetes API, read only
- * (kubectl is where they are changed). A policy is named `NAMESPACE/NAME` (or NAME with -n).
+ * `netctl kube policy ls|inspect`, `netctl kube namespace ls|inspect` and `netctl kube service
+ * ls|inspect` (issue 19): the Kubernetes NetworkPolicies, namespaces and Services netmaster stores
+ * from the Kubernetes API, read only (kubectl is where they are changed). A policy or Service is
+ * named `NAMESPACE/NAME` (or NAME with -n).
  */
 import type { Command } from 'commander';
 import { KINDS, type KindDescriptor } from '../../lib/kinds';
@@ -58,11 +59,14 @@ function addInspect(parent: Command, rt: Runtime, kind: KindDescriptor, namespac
 }
 
 export function registerKube(program: Command, rt: Runtime): void {
-  const kube = program.command('kube').description('Kubernetes NetworkPolicies and namespaces (read only: kubectl changes them)');
+  const kube = program.command('kube').description('Kubernetes NetworkPolicies, namespaces and Services (read only: kubectl changes them)');
   const policy = kube.command('policy').alias('networkpolicy').description('Kubernetes NetworkPolicies');
   addList(policy, rt, KINDS.kubeNetworkPolicy, true);
   addInspect(policy, rt, KINDS.kubeNetworkPolicy, true);
   const namespace = kube.command('namespace').alias('ns').description('Kubernetes namespaces and their labels');
   addList(namespace, rt, KINDS.kubeNamespace, false);
   addInspect(namespace, rt, KINDS.kubeNamespace, false);
+  const service = kube.command('service').alias('svc').description('Kubernetes Services with the endpoints of their EndpointSlices');
+  addList(service, rt, KINDS.kubeService, true);
+  addInspect(service, rt, KINDS.kubeService, true);
 }

@@ -16,6 +16,8 @@ export interface ClusterIndex {
   podsByNet: Map<string, Set<string>>;
   /** tenant -> the networks that have a pod endpoint (those views carry these networks) */
   podNetsByTenant: Map<string, Set<string>>;
+  /** IPv4 address -> the ids of the pod endpoints that have it (a Kubernetes Service's endpoints are addresses) */
+  podsByAddress: Map<string, Set<string>>;
   /** owning host -> block ids (`<tenant:network>/<cidr>`, cluster.ts blockIdOf) */
   blocksByHost: Map<string, Set<string>>;
   /** policy key (tenant:policy) -> rule object keys */
@@ -41,6 +43,7 @@ export function emptyIndex(): ClusterIndex {
     podsByTenant: new Map(),
     podsByNet: new Map(),
     podNetsByTenant: new Map(),
+    podsByAddress: new Map(),
     blocksByHost: new Map(),
     rulesByPolicy: new Map(),
     netsByTenant: new Map(),
@@ -76,6 +79,7 @@ export interface IndexedEndpoint {
   tenantName: string;
   groupName?: string;
   homingHost: string;
+  ipAddress?: string;
   /** set on the endpoint of a Kubernetes pod */
   pod?: object | undefined;
 }
@@ -88,6 +92,7 @@ export function indexEndpoint(ix: ClusterIndex, id: string, e: IndexedEndpoint, 
   if (e.pod) {
     op(ix.podsByTenant, e.tenantName, id);
     op(ix.podsByNet, e.network, id);
+    if (e.ipAddress) op(ix.podsByAddress, e.ipAddress, id);
     // a network is a pod network while it has a pod endpoint
     const has = ix.podsByNet.has(e.network);
     if (has) addTo(ix.podNetsByTenant, e.tenantName, e.network);

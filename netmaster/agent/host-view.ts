@@ -18,7 +18,8 @@
  *   carries its effective block prefix (service/block-prefix.ts).
  * - Kubernetes (issue 19): a host with a local pod endpoint gets every NetworkPolicy and namespace
  *   (kube-view.ts) and every pod endpoint of the tenants of its pods, with their networks (a
- *   policy's peers may name pods of any network of the tenant).
+ *   policy's peers may name pods of any network of the tenant), and the Services of those tenants
+ *   among its services (kube-service-view.ts; read key `kubeservices`).
  * A host with no endpoint and no block gets the global settings (and its Bgp object) only.
  *
  * Ids: networkId is the VNI for VXLAN and 0x1000000|VLAN for VLAN (tags are unique per encap, so
@@ -57,6 +58,7 @@ import { effectiveBgp } from './bgp-view';
 import { isRoutedNetwork } from '../../lib/bgp/settings';
 import { podMessage } from '../kube/pod';
 import { kubeLists } from './kube-view';
+import { kubeServiceKey, kubeServiceMessage, storedKubeServices } from './kube-service-view';
 import { tagInUse } from '../model/network-tag';
 
 export type { HostState };
@@ -355,6 +357,16 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
   }
   // pods (issue 19): every pod endpoint of the tenants of its local pods enters, with its network
   const podTenants = new Set(local.filter((e) => e.pod !== undefined).map((e) => e.tenantName));
+  // Kubernetes Services (kube-service-view.ts): those of the tenants of its pods, whose providers
+  // are among the tenant's pod endpoints the view holds
+  if (podTenants.size > 0) {
+    r.add('kubeservices');
+    for (const k of storedKubeServices(cluster).keys()) {
+      const key = kubeServiceKey(k);
+      const t = kubeServiceMessage(cluster, key)?.tenant;
+      if (t !== undefined && podTenants.has(t)) serviceKeys.push(key);
+    }
+  }
   const sources = { nets: new Set(netKeys), groups: new Set(referencedGroups), podTenants };
   // routed networks (BGP mode): every tenant's routed subnets, without their endpoints, so that the
   // agent's nftables keeps tenants apart (traffic from another tenant's routed subnet is dropped)

@@ -16,6 +16,7 @@ import type { ServiceLB__Output as ServiceLB } from '../../proto/gen/netloom/v1/
 import type { ServiceProvider__Output as ServiceProvider } from '../../proto/gen/netloom/v1/ServiceProvider';
 import type { ClusterState } from './cluster';
 import { membersOf } from './cluster-index';
+import { isKubeServiceKey, kubeServiceMessage } from './kube-service-view';
 
 export type { ServiceLB };
 
@@ -27,7 +28,7 @@ export function providersOf(cluster: ClusterState, s: StoredService): ServicePro
   const out: ServiceProvider[] = [];
   for (const id of membersOf(cluster.index.epsByNet, netKey)) {
     const e = cluster.endpoints.get(id)?.ep;
-    if (e && isProvider(e, netKey, selectors)) out.push({ endpointId: id, ip: e.ipAddress });
+    if (e && isProvider(e, netKey, selectors)) out.push({ endpointId: id, ip: e.ipAddress, targetPorts: [] });
   }
   return out.sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
 }
@@ -36,9 +37,11 @@ const memo = new WeakMap<object, { sig: string; msg: ServiceLB }>();
 
 /**
  * The message of service `key` (undefined when it does not exist or has no address yet: a
- * service reaches hosts only with its address).
+ * service reaches hosts only with its address); a Kubernetes Service's (`kube:<namespace>/<name>`)
+ * is kube-service-view.ts's.
  */
 export function serviceMessage(cluster: ClusterState, key: string): ServiceLB | undefined {
+  if (isKubeServiceKey(key)) return kubeServiceMessage(cluster, key);
   const stored = cluster.objects.get('serviceLB')?.get(key);
   if (!stored) return undefined;
   const s = stored.config as unknown as StoredService;
@@ -52,8 +55,9 @@ export function serviceMessage(cluster: ClusterState, key: string): ServiceLB | 
     tenant: s.tenantName,
     network: serviceNetKey(s),
     ip: s.ipAddress,
-    ports: portsOf(s),
+    ports: portsOf(s).map((p) => ({ ...p, name: '', nodePort: 0 })),
     providers,
+    kube: false,
   };
   memo.set(stored, { sig, msg });
   return msg;

@@ -15,6 +15,9 @@
  * - `kubeViewers`: the hosts with a local pod, whose views hold every Kubernetes NetworkPolicy and
  *   namespace (kube-view.ts): a changed one is one key marked in each of those views, no host
  *   part is recomputed.
+ * - Kubernetes Services (kube-service-view.ts) are held by the views with pods of their tenant,
+ *   which read `kubeservices`: a changed Service, or a pod with the address of a Service's
+ *   endpoint, recomputes the host parts of the views with pods.
  * (A VTEP is needed by the views that hold its host's endpoints: those come from the sources.)
  * A change of the cluster (`apply`, one etcd batch) looks its keys up there and touches only the
  * hosts concerned: a rule recomputes the host parts of the hosts whose groups use its policy; an
@@ -42,6 +45,7 @@ import {
 } from './host-view';
 import { memoJson } from './view-diff';
 import { serviceMessage, servicesTouchedBy, type ServiceLB } from './service-view';
+import { kubeServiceAddresses } from './kube-service-view';
 import { kubeLists, kubeNamespaceViewKey, kubePolicyViewKey, kubeValueOf, kubeViewKeys } from './kube-view';
 import type { Change } from '../../proto/gen/netloom/v1/Change';
 import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/Endpoint';
@@ -177,6 +181,8 @@ export class ViewEngine {
   private readonly kubeViewers = new Set<string>();
   /** the Kubernetes lists every view with pods shares, until a policy or namespace changes */
   private kubeCache: ReturnType<typeof kubeLists> | undefined;
+  /** the endpoint addresses of every Kubernetes Service (until one changes) */
+  private kubeSvcAddrs: Set<string> | undefined;
   readonly stats: EngineStats = { hostParts: 0, endpointLayers: 0, endpointChecks: 0, batches: 0, merged: 0 };
   /** changes handed over by `enqueue`, not applied yet */
   private pending: KeyChange[] = [];
@@ -334,6 +340,7 @@ export class ViewEngine {
   reload(): void {
     this.pending = [];
     this.kubeCache = undefined;
+    this.kubeSvcAddrs = undefined;
     for (const v of this.views.values()) this.recompute(v, true);
   }
 
@@ -375,6 +382,10 @@ export class ViewEngine {
           if (ch.before) endpointTouches(ch.before, ch.id, vtepToo);
           if (ch.after) endpointTouches(ch.after, ch.id, vtepToo);
           for (const k of servicesTouchedBy(this.cluster(), ch.before, ch.after)) svcRefresh.add(k);
+          // a pod that has (or had) the address of a Kubernetes Service's endpoint: the views of pods
+          // recompute which of those services they hold, and their providers
+          if ([ch.before, ch.after].some((e) => e?.pod !== undefined && this.kubeServiceAddresses().has(e.ipAddress)))
+            addAll(parts, this.deps('kubeservices'));
           // a tenant's first pod in a network, or its last one gone: the views of its pods carry the network
           if (ch.podNets) for (const e of [ch.before, ch.after]) if (e?.pod) addAll(parts, this.deps(`podnets:${e.tenantName}`));
           break;
@@ -442,6 +453,11 @@ export class ViewEngine {
     }
   }
 
+  private kubeServiceAddresses(): Set<string> {
+    if (!this.kubeSvcAddrs) this.kubeSvcAddrs = kubeServiceAddresses(this.cluster());
+    return this.kubeSvcAddrs;
+  }
+
   /** The hosts whose view read dependency `key`. */
   private deps(key: string): ReadonlySet<string> {
     return membersOf(this.depIndex, key);
@@ -494,6 +510,11 @@ export class ViewEngine {
         // whether a view holds it (tenant, address, network) is the host part's; its message too
         addAll(parts, this.deps(`service:${ch.key}`));
         for (const c of configs) addAll(parts, this.deps(`services:${String(c.tenantName)}`));
+        break;
+      case 'kubeService':
+        // which views hold it follows its endpoints' tenant (kube-service-view.ts): the views with pods
+        this.kubeSvcAddrs = undefined;
+        addAll(parts, this.deps('kubeservices'));
         break;
       case 'kubeNetworkPolicy':
       case 'kubeNamespace': {

@@ -3,6 +3,7 @@
  * server and, under leader election, the dead-host liveness task. Also the command-line options
  * that configure them (`addAgentOptions` on a commander Command, `agentOptionsFrom` to read them).
  */
+import { kubeServiceProblems } from './kube-service-view';
 import { IN_CLUSTER } from '../../lib/kube/in-cluster';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -105,7 +106,13 @@ export async function startAgentSide(
         async (signal) => {
           // loaded only here: @kubernetes/client-node takes ~0.85 s to load
           const { runKubeController } = await import('../kube/run');
-          await runKubeController({ kubeconfig, sink: service.kube, logger, ...(registry ? { registry } : {}) }, signal);
+          const cache = server.cache;
+          // the views' resolution of Services, for the controller's Warning Events
+          const serviceProblems = {
+            subscribe: (cb: () => void) => cache.subscribe(() => cb()),
+            problemsOf: (storeKey: string) => kubeServiceProblems(cache.state, storeKey),
+          };
+          await runKubeController({ kubeconfig, sink: service.kube, logger, serviceProblems, ...(registry ? { registry } : {}) }, signal);
         },
         logger,
       )

@@ -1,5 +1,6 @@
 /**
- * netmaster's Kubernetes controller, run by the leader only: Namespaces and NetworkPolicies
+ * netmaster's Kubernetes controller, run by the leader only: Namespaces and NetworkPolicies (and,
+ * with a services sink, Services with their EndpointSlices: service-watch.ts)
  * kept from the API server (lib/kube/resource-watch: list, watch with bookmarks, relist on 410,
  * retry after failures) become netloom intent through a sink (netmaster/kube/intent.ts in the
  * product, a fake in unit tests). Every (re)list replaces the whole kind, so that objects deleted
@@ -23,6 +24,9 @@ import { watchResource, type ResourceWatch } from '../../lib/kube/resource-watch
 import type { KubeNamespace__Output as KubeNamespace } from '../../proto/gen/netloom/v1/KubeNamespace';
 import type { KubeNetworkPolicy__Output as KubeNetworkPolicy } from '../../proto/gen/netloom/v1/KubeNetworkPolicy';
 import { namespaceFromApi, policyFromApi } from './from-api';
+import { SerialQueue } from './serial-queue';
+import { KubeServiceWatch, type KubeServiceSink } from './service-watch';
+import type { ServiceProblemSource } from './service-problems';
 
 /** An object of a relist the intent store did not take, and why (a NetloomError naming the field). */
 export interface Refusal {
@@ -53,6 +57,10 @@ export interface KubeControllerOptions {
   metrics?: KubeControllerMetrics;
   /** the component named in Events (default netloom-netmaster) */
   component?: string;
+  /** where Services with their EndpointSlices go (issue 19); unset: Services are not followed */
+  services?: KubeServiceSink;
+  /** what the views cannot realize of the Services (Warning Events) */
+  serviceProblems?: ServiceProblemSource;
 }
 
 export interface KubeControllerMetrics {
@@ -85,25 +93,12 @@ export function kubeControllerMetrics(registry?: Registry): KubeControllerMetric
   };
 }
 
-/** Runs the calls of one kind one after another, so that a delete never overtakes the put before it. */
-class SerialQueue {
-  private tail: Promise<void> = Promise.resolve();
-  run(task: () => Promise<void>): Promise<void> {
-    const next = this.tail.then(task, task);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-  /** resolves once everything queued so far ran */
-  idle(): Promise<void> {
-    return this.tail;
-  }
-}
-
 export class KubeController {
   private readonly m: KubeControllerMetrics;
   private readonly queues = { policies: new SerialQueue(), namespaces: new SerialQueue() };
   private readonly warned = new Map<string, string>();
   private watches: Array<ResourceWatch<KubernetesObject>> = [];
+  private serviceWatch: KubeServiceWatch | undefined;
 
   constructor(private readonly opts: KubeControllerOptions) {
     this.m = opts.metrics ?? kubeControllerMetrics();
@@ -138,17 +133,29 @@ export class KubeController {
       signal,
     });
     this.watches = [namespaces as ResourceWatch<KubernetesObject>, policies as ResourceWatch<KubernetesObject>];
+    if (this.opts.services) {
+      this.serviceWatch = new KubeServiceWatch({
+        kubeconfig,
+        sink: this.opts.services,
+        logger,
+        metrics: this.m,
+        warn: (obj, reason, message) => this.warn(obj, reason, message),
+        ...(this.opts.serviceProblems ? { problems: this.opts.serviceProblems } : {}),
+      });
+      await this.serviceWatch.start(signal);
+    }
     await this.idle();
   }
 
   /** Resolves once every event received so far is applied (tests, and the realization benchmark). */
   async idle(): Promise<void> {
-    await Promise.all([this.queues.policies.idle(), this.queues.namespaces.idle()]);
+    await Promise.all([this.queues.policies.idle(), this.queues.namespaces.idle(), this.serviceWatch?.idle()]);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.watches.map((w) => w.stop()));
+    await Promise.all([...this.watches.map((w) => w.stop()), this.serviceWatch?.stop()]);
     this.watches = [];
+    this.serviceWatch = undefined;
   }
 
   /** A (re)list: the whole kind replaced; each refused object gets its Event. */

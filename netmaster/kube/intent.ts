@@ -4,7 +4,8 @@
  * contract's messages (from-api.ts makes them), are checked with their kind's schema
  * (lib/kinds/kube-*.ts, through intent-form.ts: a bad one is refused naming the object and the
  * field, nothing is written) and stored under the intent prefix like every kind
- * (`cfg/kubeNetworkPolicy/<namespace>:<name>`, `cfg/kubeNamespace/<name>`), where the agent views
+ * (`cfg/kubeNetworkPolicy/<namespace>:<name>`, `cfg/kubeNamespace/<name>`, and Services with the
+ * endpoints of their EndpointSlices in `cfg/kubeService/<namespace>:<name>`), where the agent views
  * pick them up (agent/kube-view.ts).
  *
  * Every write is a guarded etcd transaction (the key's revision as read: a concurrent writer makes
@@ -29,9 +30,10 @@ import type { KubeNamespace } from '../../proto/gen/netloom/v1/KubeNamespace';
 import type { KubeNetworkPolicy } from '../../proto/gen/netloom/v1/KubeNetworkPolicy';
 // types only: the controller's module loads the Kubernetes client, which netmaster loads only with --kubeconfig
 import type { KubeIntentSink, Refusal } from './controller';
+import type { KubeServiceIntent } from './service-from-api';
 import { namespaceBody, namespaceMessageKey, policyBody, policyMessageKey } from './intent-form';
 
-export type KubeKind = 'kubeNetworkPolicy' | 'kubeNamespace';
+export type KubeKind = 'kubeNetworkPolicy' | 'kubeNamespace' | 'kubeService';
 export type { Refusal };
 
 /** At most this many objects per relist transaction (a put or delete and a guard each: under etcd's 128 operations). */
@@ -132,6 +134,11 @@ function withIdentity(key: string, body: () => Record<string, unknown>): Record<
   }
 }
 
+/** Check a Service as the controller hands it over (key `namespace:name`); throws like checkKubeObject. */
+export function checkService(s: KubeServiceIntent): CheckedKubeObject<'kubeService'> {
+  return checkKubeObject('kubeService', s);
+}
+
 export class KubeIntent implements KubeIntentSink {
   constructor(private readonly deps: KubeIntentDeps) {}
 
@@ -167,6 +174,23 @@ export class KubeIntent implements KubeIntentSink {
 
   async replaceNamespaces(all: KubeNamespace[]): Promise<Refusal[]> {
     return (await this.replaceAll('kubeNamespace', all)).refused;
+  }
+
+  /** Store a Service with its EndpointSlices' endpoints (created or replaced). */
+  async putService(service: KubeServiceIntent): Promise<void> {
+    await this.put('kubeService', checkService(service));
+  }
+
+  /** Delete the Service `namespace/name` (no error when it is not stored). */
+  async deleteService(key: string): Promise<void> {
+    const slash = key.indexOf('/');
+    if (slash <= 0 || slash !== key.lastIndexOf('/') || slash === key.length - 1)
+      throw new NetloomError('INVALID_ARGUMENT', `a Service's key is namespace/name, not ${key.slice(0, 128)}`, { field: 'key' });
+    await this.remove('kubeService', `${key.slice(0, slash)}:${key.slice(slash + 1)}`);
+  }
+
+  async replaceServices(all: KubeServiceIntent[]): Promise<Refusal[]> {
+    return (await this.replaceAll('kubeService', all)).refused;
   }
 
   private put(kind: KubeKind, o: CheckedKubeObject): Promise<KubeWrite> {
@@ -210,13 +234,19 @@ export class KubeIntent implements KubeIntentSink {
    */
   async replaceAll(kind: 'kubeNetworkPolicy', objects: readonly KubeNetworkPolicy[]): Promise<RelistResult>;
   async replaceAll(kind: 'kubeNamespace', objects: readonly KubeNamespace[]): Promise<RelistResult>;
-  async replaceAll(kind: KubeKind, objects: readonly (KubeNetworkPolicy | KubeNamespace)[]): Promise<RelistResult> {
+  async replaceAll(kind: 'kubeService', objects: readonly KubeServiceIntent[]): Promise<RelistResult>;
+  async replaceAll(kind: KubeKind, objects: readonly (KubeNetworkPolicy | KubeNamespace | KubeServiceIntent)[]): Promise<RelistResult> {
     const desired = new Map<string, { json: string; value: string }>();
     /** store keys listed (refused ones too: what is listed is not deleted) */
     const listed = new Set<string>();
     const refused: Refusal[] = [];
     for (const o of objects) {
-      const key = kind === 'kubeNetworkPolicy' ? policyMessageKey(o as KubeNetworkPolicy) : namespaceMessageKey(o as KubeNamespace);
+      const key =
+        kind === 'kubeNetworkPolicy'
+          ? policyMessageKey(o as KubeNetworkPolicy)
+          : kind === 'kubeService'
+            ? `${(o as KubeServiceIntent).namespace}/${(o as KubeServiceIntent).name}`
+            : namespaceMessageKey(o as KubeNamespace);
       const storeKey = key.replace('/', ':');
       if (listed.has(storeKey)) {
         refused.push({
@@ -228,7 +258,12 @@ export class KubeIntent implements KubeIntentSink {
       listed.add(storeKey);
       let checked: CheckedKubeObject;
       try {
-        checked = kind === 'kubeNetworkPolicy' ? checkPolicy(o as KubeNetworkPolicy) : checkNamespace(o as KubeNamespace);
+        checked =
+          kind === 'kubeNetworkPolicy'
+            ? checkPolicy(o as KubeNetworkPolicy)
+            : kind === 'kubeService'
+              ? checkService(o as KubeServiceIntent)
+              : checkNamespace(o as KubeNamespace);
       } catch (e) {
         if (!isNetloomError(e)) throw e;
         refused.push({ key, error: e });

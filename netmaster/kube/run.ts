@@ -8,11 +8,19 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger';
 import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { KubeController, kubeControllerMetrics, type KubeControllerMetrics, type KubeIntentSink } from './controller';
+import type { KubeServiceSink } from './service-watch';
+import type { ServiceProblemSource } from './service-problems';
 
 const metricsOf = new WeakMap<Registry, KubeControllerMetrics>();
 
 export async function runKubeController(
-  opts: { kubeconfig: string; sink: KubeIntentSink; logger: Logger; registry?: Registry },
+  opts: {
+    kubeconfig: string;
+    sink: KubeIntentSink & KubeServiceSink;
+    logger: Logger;
+    registry?: Registry;
+    serviceProblems?: ServiceProblemSource;
+  },
   signal: AbortSignal,
 ): Promise<void> {
   const kubeconfig = loadKubeconfig(opts.kubeconfig);
@@ -22,7 +30,15 @@ export async function runKubeController(
     if (opts.registry) metricsOf.set(opts.registry, metrics);
   }
   const logger = opts.logger.child({ part: 'kube' });
-  const controller = new KubeController({ kubeconfig, sink: opts.sink, events: kubeconfig.makeApiClient(CoreV1Api), logger, metrics });
+  const controller = new KubeController({
+    kubeconfig,
+    sink: opts.sink,
+    services: opts.sink,
+    ...(opts.serviceProblems ? { serviceProblems: opts.serviceProblems } : {}),
+    events: kubeconfig.makeApiClient(CoreV1Api),
+    logger,
+    metrics,
+  });
   try {
     await controller.start(signal);
     logger.info('kubernetes controller running (this replica leads)');

@@ -124,6 +124,7 @@ export type ExtContractsGroup = ObjectOf['extContractsGroup'];
 export type ExternalEndpoint = ObjectOf['externalEndpoint'];
 export type KubeNetworkPolicy = ObjectOf['kubeNetworkPolicy'];
 export type KubeNamespace = ObjectOf['kubeNamespace'];
+export type KubeService = ObjectOf['kubeService'];
 export type Endpoint = z.output<typeof endpointSchema>;
 export type EndpointRequest = z.output<typeof endpointRequestSchema>;
 export type StoredPod = NonNullable<Endpoint['pod']>;

@@ -20,7 +20,8 @@
  *   sockets, echo replies and resets take the tenant's table even when its subnet overlaps
  *   another tenant's (no main-table route then).
  * - nat-prerouting / nat-output: published ports, DNAT to the endpoint with the tenant mark and the
- *   DNAT bit (prerouting: from other hosts and the world; output: from the host itself).
+ *   DNAT bit (prerouting: from other hosts and the world; output: from the host itself); Kubernetes
+ *   node ports the same way, to one of the local providers at random (node-ports.ts).
  * (nft 1.0 knows the dstnat/srcnat priority names only on prerouting/postrouting: -100 and 100 elsewhere.)
  * - nat-input: no rule; its presence makes conntrack pick unique reply tuples for connections to
  *   the host (two tenants' endpoints with the same address and source port get distinct ones).
@@ -32,6 +33,7 @@
 import type { HostNetState, TenantGateway } from './desired-state';
 import { GATEWAY_PORT_PREFIX, hex32, MARK_DNAT, MARK_TENANT, NFT_FAMILY, NFT_TABLE } from './numbering';
 import type { PortMapping } from './port-mapping';
+import type { NodePortRule } from './node-ports';
 import { replaceTableScript } from './nft-table';
 
 const ANY_GATEWAY = `"${GATEWAY_PORT_PREFIX}*"`;
@@ -57,12 +59,19 @@ function masquerade(g: TenantGateway): string[] {
   return g.subnets.filter((s) => s.nat).map((s) => `iifname "${g.port}" ip saddr ${s.subnet} oifname != ${ANY_GATEWAY} masquerade`);
 }
 
+/** A Kubernetes node port: DNAT to one of the local providers at random, marked as a published port's. */
+function nodePortRule(r: NodePortRule): string {
+  const mark = hex32(MARK_TENANT | MARK_DNAT | r.tenantVrfId);
+  const map = r.backends.map((b, i) => `${i} : ${b.ip} . ${b.port}`).join(', ');
+  return `fib daddr type local ${r.protocol} dport ${r.nodePort} meta mark set ${mark} ct mark set ${mark} dnat ip to numgen random mod ${r.backends.length} map { ${map} } comment "${r.service}"`;
+}
+
 /** The table's text, or '' when nothing is desired (the applier then removes the table). */
 export function renderNftTable(s: HostNetState): string {
   const served = new Set(s.gateways.map((g) => g.vrfId));
   const mappings = s.portMappings.filter((m) => served.has(m.tenantVrfId));
   if (s.gateways.length === 0 && mappings.length === 0) return '';
-  const dnat = mappings.map(dnatRule);
+  const dnat = [...mappings.map(dnatRule), ...(s.nodePorts ?? []).filter((r) => served.has(r.tenantVrfId)).map(nodePortRule)];
   const lines = [
     `table ${NFT_FAMILY} ${NFT_TABLE} {`,
     ...chain(

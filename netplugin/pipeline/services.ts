@@ -38,6 +38,8 @@ export interface ProviderView {
   endpointId: string;
   ip: string;
   ep: EndpointView;
+  /** its port for this service port: its own (a Kubernetes named targetPort), else the port's targetPort */
+  targetPort: number;
 }
 
 /**
@@ -109,14 +111,20 @@ function build(input: PipelineInput): ServicePortView[] {
     const net = nets.get(s.network) ?? nets.get(`${s.tenant}:${s.network}`);
     if (net && net.tenant !== tenant) bad(`services[${i}].network`, `network ${net.net.key} belongs to another tenant than ${s.tenant}`);
     if (net && net.net.gateway === s.ip) bad(`services[${i}].ip`, `${s.ip} is the gateway of ${net.net.key}`, 'CONFLICT');
-    const providers: ProviderView[] = [];
+    const usable: Array<{ p: (typeof s.providers)[number]; ep: EndpointView }> = [];
     for (const p of s.providers) {
       const ep = eps.get(p.endpointId);
       if (!ep || ep.net.tenant !== tenant || (!ep.local && !ep.net.reachable)) continue;
-      providers.push({ endpointId: p.endpointId, ip: ep.ep.ip, ep });
+      usable.push({ p, ep });
     }
-    providers.sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
+    usable.sort((a, b) => (a.p.endpointId < b.p.endpointId ? -1 : a.p.endpointId > b.p.endpointId ? 1 : 0));
     s.ports.forEach((port, j) => {
+      const providers: ProviderView[] = usable.map(({ p, ep }) => ({
+        endpointId: p.endpointId,
+        ip: ep.ep.ip,
+        ep,
+        targetPort: p.targetPorts?.[j] || port.targetPort,
+      }));
       const addr = `${s.tenant} ${port.protocol} ${s.ip}:${port.port}`;
       const other = addrs.get(addr);
       if (other !== undefined) bad(`services[${i}].ports[${j}]`, `${addr} is also a port of service ${other}`, 'CONFLICT');
@@ -155,14 +163,14 @@ export function servicePorts(input: PipelineInput): ServicePortView[] {
 }
 
 /** A bucket: the provider into reg6/reg7, then the DNAT step. set_field loads, which OVS reports back as sent. */
-function bucket(sp: Pick<ServicePortView, 'index' | 'port'>, p: ProviderView): Bucket {
+function bucket(sp: Pick<ServicePortView, 'index'>, p: ProviderView): Bucket {
   return {
     weight: 1,
     watchPort: OFPP.ANY,
     watchGroup: OFPG_ANY,
     actions: [
       act.setReg('svcIp', ipv4ToNumber(p.ip)),
-      act.setReg('svcPort', svcPortReg(sp.index, sp.port.targetPort)),
+      act.setReg('svcPort', svcPortReg(sp.index, p.targetPort)),
       act.resubmit('serviceDnat'),
     ],
   };

@@ -156,12 +156,18 @@ export interface ServicePort {
   port: number;
   targetPort: number;
   protocol: 'tcp' | 'udp';
+  /** a Kubernetes Service port's name ('' when none) */
+  name?: string;
+  /** a Kubernetes NodePort: connections to any host address on it reach a provider (0 or absent: none) */
+  nodePort?: number;
 }
 
 /** An endpoint behind a service (providers arrive sorted by endpoint id). */
 export interface ServiceProvider {
   endpointId: string;
   ip: string;
+  /** its port for each of the service's ports, in their order (absent or 0: the port's targetPort) */
+  targetPorts?: number[];
 }
 
 /** A load-balanced service (Contiv's serviceLB) of a tenant: its IP in a network, ports, providers. */
@@ -169,11 +175,13 @@ export interface ServiceLB {
   /** tenant:service */
   key: string;
   tenant: string;
-  /** the network the service IP belongs to (tenant:network, or the bare network name) */
+  /** the network the service IP belongs to (tenant:network, or the bare network name); '' for a Kubernetes cluster IP */
   network: string;
   ip: string;
   ports: ServicePort[];
   providers: ServiceProvider[];
+  /** a Kubernetes Service (key `kube:<namespace>/<name>`): its cluster IP is outside every network */
+  kube?: boolean;
 }
 
 export interface HostState {
@@ -388,23 +396,33 @@ const servicePortSchema = z.object({
   port: l4Port('port'),
   targetPort: l4Port('targetPort'),
   protocol: z.enum(['tcp', 'udp'], { error: "protocol must be 'tcp' or 'udp'" }),
+  name: z.string().optional(),
+  // 0 (the message's unset value): no nodePort
+  nodePort: z.number({ error: 'nodePort must be a number' }).int().min(0).max(65535, { error: 'nodePort must be 0..65535' }).optional(),
 });
 
 const serviceProviderSchema = z.object({
   endpointId: z.string().min(1, { error: 'provider endpointId is required' }),
   ip: ipv4('provider ip'),
+  // 0 for a port (or no list): the port's targetPort
+  targetPorts: z
+    .array(z.number({ error: 'targetPorts must be numbers' }).int().min(0).max(65535, { error: 'targetPorts must be 0..65535' }))
+    .optional(),
 });
 
 const serviceSchema = z
   .object({
     key: z.string().min(1, { error: 'service key is required' }),
     tenant: z.string().min(1, { error: 'service tenant is required' }),
-    network: z.string().min(1, { error: 'service network is required' }),
+    network: z.string().default(''),
     ip: ipv4('service ip'),
     ports: z.array(servicePortSchema).default([]),
     providers: z.array(serviceProviderSchema).default([]),
+    kube: z.boolean().optional(),
   })
   .superRefine((s, ctx) => {
+    // a Contiv service's address is in its network; a Kubernetes cluster IP is outside every one
+    if (!s.kube && s.network === '') ctx.addIssue({ code: 'custom', path: ['network'], message: 'service network is required' });
     const seen = new Set<string>();
     s.ports.forEach((p, i) => {
       const k = `${p.protocol}/${p.port}`;
@@ -416,6 +434,19 @@ const serviceSchema = z
       if (ids.has(p.endpointId))
         ctx.addIssue({ code: 'custom', path: ['providers', i, 'endpointId'], message: `provider ${p.endpointId} is listed twice` });
       ids.add(p.endpointId);
+      if ((p.targetPorts?.length ?? 0) > s.ports.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'targetPorts'],
+          message: `provider ${p.endpointId} has ${p.targetPorts?.length} targetPorts for ${s.ports.length} ports`,
+        });
+    });
+    const nodePorts = new Set<string>();
+    s.ports.forEach((p, i) => {
+      if (!p.nodePort) return;
+      const k = `${p.protocol}/${p.nodePort}`;
+      if (nodePorts.has(k)) ctx.addIssue({ code: 'custom', path: ['ports', i, 'nodePort'], message: `nodePort ${k} is listed twice` });
+      nodePorts.add(k);
     });
   });
 

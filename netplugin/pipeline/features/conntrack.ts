@@ -51,7 +51,7 @@ export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
   for (const sp of servicePorts(input)) {
     const tcp = sp.port.protocol === 'tcp';
     for (const p of sp.providers) {
-      const object = `${sp.tenant.name}:reply:${p.ip}:${sp.port.protocol}/${sp.port.targetPort}`;
+      const object = `${sp.tenant.name}:reply:${p.ip}:${sp.port.protocol}/${p.targetPort}`;
       if (replySources.has(object)) continue;
       replySources.set(
         object,
@@ -63,7 +63,7 @@ export function conntrackFlows(input: PipelineInput): DesiredFlow[] {
             match.ethType(ETH_TYPE.IPV4),
             field('ip_proto', tcp ? IP_PROTO.TCP : IP_PROTO.UDP),
             field('ipv4_src', p.ip),
-            field(tcp ? 'tcp_src' : 'udp_src', sp.port.targetPort),
+            field(tcp ? 'tcp_src' : 'udp_src', p.targetPort),
           ],
           instructions: [apply(act.ct(sp.tenant.ctZone, { then: 'ctState', nat: true }))],
           feature: 'conntrack',

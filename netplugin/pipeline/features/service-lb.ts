@@ -6,7 +6,9 @@
  *   endpoints (in flood mode too: nobody else would answer).
  * - serviceLB (35): a local endpoint's TCP/UDP packet to a service IP:port loads the service port's
  *   index into reg7 and enters conntrack in the tenant zone with `nat`: a packet of an established
- *   connection comes out already translated to its provider.
+ *   connection comes out already translated to its provider. A Kubernetes cluster IP is outside
+ *   every subnet, so its packets come to the gateway MAC: they are readdressed to SERVICE_MAC here,
+ *   and l3Forward delivers them as those of a service in the network.
  * - serviceEndpoint (36): a new connection goes to the service port's select group (equal
  *   weights; OVS hashes the packet, so only new connections are spread: the others never reach
  *   the group, and keep their provider whatever the group becomes). A bucket loads its provider's
@@ -16,7 +18,8 @@
  *   instead of waiting for a timeout. Established (translated) packets are counted per provider.
  *   Hairpin: a local provider's own new connections (by source IP) go to a group of the other
  *   providers (services.ts, HairpinView), refused when there is none.
- * - serviceDnat (37): ct(commit, zone, nat(dst=provider:port)); the packet continues in
+ * - serviceDnat (37): ct(commit, zone, nat(dst=provider:port)), the port the provider's own (a
+ *   Kubernetes named targetPort may differ per pod); the packet continues in
  *   dstClassify with the provider as destination, so the destination group and policy see it.
  * - conntrack (50) has `nat` (features/conntrack.ts): replies get the service address back.
  * - l3Forward (90): a packet still addressed to SERVICE_MAC whose destination is now an endpoint
@@ -71,7 +74,15 @@ export function serviceLbFlows(input: PipelineInput): DesiredFlow[] {
           field('ipv4_dst', s.ip),
           field(tcp ? 'tcp_dst' : 'udp_dst', port.port),
         ],
-        instructions: [apply(act.loadReg('svcPort', svcPortReg(sp.index)), act.ct(tenant.ctZone, { nat: true, then: 'serviceEndpoint' }))],
+        instructions: [
+          apply(
+            act.loadReg('svcPort', svcPortReg(sp.index)),
+            // a cluster IP outside every subnet came to the gateway MAC: addressed to the service
+            // MAC instead, l3Forward delivers it to its provider once translated (in bridge mode too)
+            ...(s.kube ? [act.load('eth_dst', SERVICE_MAC)] : []),
+            act.ct(tenant.ctZone, { nat: true, then: 'serviceEndpoint' }),
+          ),
+        ],
         feature: 'service',
         object: sp.name,
       }),
@@ -118,11 +129,11 @@ export function serviceLbFlows(input: PipelineInput): DesiredFlow[] {
           // nat with a port needs the L4 protocol in the match (OVS: MATCH_INCONSISTENT otherwise)
           match: [
             reg('svcIp', ipv4ToNumber(p.ip)),
-            reg('svcPort', svcPortReg(sp.index, port.targetPort)),
+            reg('svcPort', svcPortReg(sp.index, p.targetPort)),
             match.ethType(ETH_TYPE.IPV4),
             field('ip_proto', tcp ? IP_PROTO.TCP : IP_PROTO.UDP),
           ],
-          instructions: [apply(act.ct(tenant.ctZone, { commit: true, nat: { ip: p.ip, port: port.targetPort }, then: 'dstClassify' }))],
+          instructions: [apply(act.ct(tenant.ctZone, { commit: true, nat: { ip: p.ip, port: p.targetPort }, then: 'dstClassify' }))],
           feature: 'service',
           object,
         }),

@@ -227,6 +227,21 @@ export class ClusterBuilder {
     );
   }
 
+  /** A Service with its EndpointSlices' endpoints as the Kubernetes controller stores it. */
+  kubeService(namespace: string, name: string, fields: Record<string, unknown> = {}): this {
+    return this.put(
+      ...cfg('kubeService', `${namespace}:${name}`, {
+        namespace,
+        name,
+        type: 'ClusterIP',
+        clusterIP: '10.96.0.10',
+        ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 0 }],
+        endpoints: [],
+        ...fields,
+      }),
+    );
+  }
+
   /** A namespace's labels as the Kubernetes controller stores them. */
   kubeNamespace(name: string, labels: Record<string, string> = {}): this {
     return this.put(...cfg('kubeNamespace', name, { name, labels: { ...labels, 'kubernetes.io/metadata.name': name } }));

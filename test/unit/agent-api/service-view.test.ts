@@ -74,13 +74,14 @@ describe('services in host views', () => {
         network: 't1:web',
         ip: '10.1.0.200',
         ports: [
-          { port: 80, targetPort: 8080, protocol: 'tcp' },
-          { port: 53, targetPort: 5353, protocol: 'udp' },
+          { port: 80, targetPort: 8080, protocol: 'tcp', name: '', nodePort: 0 },
+          { port: 53, targetPort: 5353, protocol: 'udp', name: '', nodePort: 0 },
         ],
         providers: [
           ['p1', '10.1.0.11'],
           ['p2', '10.1.0.12'],
         ],
+        kube: false,
       },
       'x1 (other labels), d1 (other network) and o1 (other tenant) are not providers',
     );

@@ -22,7 +22,7 @@ import { parseHostState } from '../../../netplugin/state/host-state';
 import { OFPP } from '../../../ovs/openflow/messages';
 import { Conntrack, PacketTracer, type Packet } from '../../support/packet-tracer';
 import { checkedPipeline } from './checked-pipeline';
-import { ClusterFabric, clusterState, endpoint, HOSTS, hostInput, inputFor, pkt, portOf, spanFor, VXLAN } from './fixture';
+import { ClusterFabric, clusterState, GW_MAC, endpoint, HOSTS, hostInput, inputFor, pkt, portOf, spanFor, VXLAN } from './fixture';
 
 const SVC_IP = '10.1.1.100';
 const EMPTY_IP = '10.1.1.101';
@@ -360,5 +360,39 @@ describe('service load balancing in the pipeline', () => {
       ].sort(),
       'one lookup with nat per provider and target port, nothing else',
     );
+  });
+
+  it('a Kubernetes cluster IP outside every subnet: sent to the gateway MAC, translated to each provider at its own port', () => {
+    const kube: ServiceLB = {
+      key: 'kube:default/web',
+      tenant: 'blue',
+      network: '',
+      kube: true,
+      ip: '10.96.0.10',
+      ports: [{ name: 'http', port: 80, targetPort: 8081, protocol: 'tcp', nodePort: 0 }],
+      providers: [
+        { endpointId: 'a2', ip: endpoint('a2').ip, targetPorts: [8081] },
+        { endpointId: 'a3', ip: endpoint('a3').ip, targetPorts: [9091] },
+      ],
+    };
+    const fab = new ClusterFabric(withServices([kube]), { ...HOSTS });
+    const seen = new Map<string, number>();
+    for (let sp = 42000; sp < 42040; sp++) {
+      const { deliveries } = fab.send('h1', { ...toService(sp, SYN, '10.96.0.10'), eth_dst: GW_MAC });
+      assert.equal(deliveries.length, 1, `source port ${sp}: one delivery`);
+      const d = deliveries[0]!;
+      const who = d.host === 'h2' ? 'a2' : 'a3';
+      assert.equal(d.out.packet.ipv4_dst, endpoint(who).ip);
+      assert.equal(d.out.packet.tcp_dst, who === 'a2' ? 8081 : 9091, "the provider's own target port");
+      assert.equal(d.out.packet.eth_dst, endpoint(who).mac, 'the gateway MAC became the provider MAC');
+      seen.set(who, (seen.get(who) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.keys()].sort(), ['a2', 'a3']);
+    assert.deepEqual(
+      parseHostState({ services: [kube] }).services,
+      [kube],
+      'the wire form with no network is taken for a Kubernetes Service',
+    );
+    assert.throws(() => parseHostState({ services: [{ ...kube, kube: false }] }), /service network is required/);
   });
 });

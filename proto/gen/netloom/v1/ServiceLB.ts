@@ -10,6 +10,7 @@ export interface ServiceLB {
   'ip'?: (string);
   'ports'?: (_netloom_v1_ServicePort)[];
   'providers'?: (_netloom_v1_ServiceProvider)[];
+  'kube'?: (boolean);
 }
 
 export interface ServiceLB__Output {
@@ -19,4 +20,5 @@ export interface ServiceLB__Output {
   'ip': (string);
   'ports': (_netloom_v1_ServicePort__Output)[];
   'providers': (_netloom_v1_ServiceProvider__Output)[];
+  'kube': (boolean);
 }

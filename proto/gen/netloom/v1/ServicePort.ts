@@ -5,10 +5,14 @@ export interface ServicePort {
   'port'?: (number);
   'targetPort'?: (number);
   'protocol'?: (string);
+  'name'?: (string);
+  'nodePort'?: (number);
 }
 
 export interface ServicePort__Output {
   'port': (number);
   'targetPort': (number);
   'protocol': (string);
+  'name': (string);
+  'nodePort': (number);
 }

@@ -4,9 +4,11 @@
 export interface ServiceProvider {
   'endpointId'?: (string);
   'ip'?: (string);
+  'targetPorts'?: (number)[];
 }
 
 export interface ServiceProvider__Output {
   'endpointId': (string);
   'ip': (string);
+  'targetPorts': (number)[];
 }

@@ -1,0 +1,92 @@
+/**
+ * A Kubernetes Service of type ClusterIP or NodePort as netmaster's Kubernetes controller stores
+ * it (issue 19; key `namespace:name`): its cluster IP (the API server's allocation, outside every
+ * pod network), its ports, and the ready endpoints of its EndpointSlices, each with its own port
+ * for every service port (a named targetPort may be a different number on each pod). Headless
+ * and ExternalName Services are not stored. Read-only over REST: kubectl is where they change.
+ */
+import ipaddr from 'ipaddr.js';
+import { KUBE_LIMITS } from '../kube-syntax';
+import { defineKind } from './kind';
+import { kubeFieldsOf } from './kube-fields';
+
+export const KUBE_SERVICE_TYPES = ['ClusterIP', 'NodePort'] as const;
+
+export const kubeServiceKind = defineKind({
+  type: 'kubeService',
+  collection: 'kubeServices',
+  label: 'Kubernetes Service',
+  key: ['namespace', 'name'],
+  keyMax: KUBE_LIMITS.subdomain,
+  scope: 'global',
+  readOnlySource: 'the Kubernetes API (netmaster stores Services and their EndpointSlices from it): change them with kubectl',
+  schema: (z, f) => {
+    const k = kubeFieldsOf(z, f);
+    const ipv4 = (what: string) =>
+      f.text(what, 15).refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), { error: `${what} must be an IPv4 address` });
+    const port = z.object(
+      {
+        /** '' for the only port of a Service */
+        name: z.union([z.literal(''), k.portName('name')]).default(''),
+        protocol: k.protocol('protocol'),
+        port: f.int('port', 1, 65535),
+        /** 0: none */
+        nodePort: f.int('nodePort', 0, 65535).default(0),
+      },
+      { error: 'ports entries must be objects' },
+    );
+    const endpoint = z.object(
+      {
+        ip: ipv4('ip'),
+        /** the EndpointSlice's targetRef, when it names a pod */
+        pod: z.object({ namespace: k.dnsLabel('namespace'), name: k.dnsSubdomain('name') }).optional(),
+        /** its port for each of the service's ports, in their order (0: the slice has no port of that name) */
+        ports: f.list('ports', f.int('ports[]', 0, 65535)).default([]),
+      },
+      { error: 'endpoints entries must be objects' },
+    );
+    return z
+      .object({
+        ...f.placeholders,
+        namespace: k.dnsLabel('namespace'),
+        name: k.dnsLabel('name'),
+        type: z.enum(KUBE_SERVICE_TYPES, { error: 'type must be ClusterIP or NodePort' }).default('ClusterIP'),
+        clusterIP: ipv4('clusterIP'),
+        ports: f.list('ports', port).default([]),
+        endpoints: f.list('endpoints', endpoint).default([]),
+      })
+      .superRefine((s, ctx) => {
+        const seen = new Set<string>();
+        s.ports.forEach((p, i) => {
+          const key = `${p.protocol}/${p.port}`;
+          if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `port ${key} is listed twice`, path: ['ports', i, 'port'] });
+          seen.add(key);
+          if (p.nodePort !== 0 && s.type !== 'NodePort')
+            ctx.addIssue({ code: 'custom', message: 'nodePort is only for type NodePort', path: ['ports', i, 'nodePort'] });
+        });
+        const ips = new Set<string>();
+        s.endpoints.forEach((e, i) => {
+          if (ips.has(e.ip)) ctx.addIssue({ code: 'custom', message: `endpoint ${e.ip} is listed twice`, path: ['endpoints', i, 'ip'] });
+          ips.add(e.ip);
+          if (e.ports.length !== s.ports.length)
+            ctx.addIssue({
+              code: 'custom',
+              message: `an endpoint has one port per service port (${s.ports.length}), not ${e.ports.length}`,
+              path: ['endpoints', i, 'ports'],
+            });
+        });
+      });
+  },
+  references: [],
+  netctl: {
+    nameField: 'name',
+    linkSets: false,
+    links: false,
+    columns: [
+      { header: 'Namespace', underline: '---------', field: 'namespace' },
+      { header: 'Name', underline: '----', field: 'name' },
+      { header: 'Type', underline: '----', field: 'type' },
+      { header: 'ClusterIP', underline: '---------', field: 'clusterIP' },
+    ],
+  },
+});
