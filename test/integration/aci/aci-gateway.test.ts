@@ -8,7 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { waitFor } from '../../../lib/clock';
+import { run } from '../../../lib/exec';
 import { createLogger } from '../../../lib/logger';
 import { OWNER_ANNOTATION } from '../../../netmaster/aci/mo';
 import { startNetmaster, type RunningNetmaster } from '../../../netmaster/netmaster';
@@ -26,6 +28,7 @@ import { startTestEtcd, type EtcdFixture } from '../../support/etcd-fixture';
 import { call } from '../netmaster/support';
 
 const DIR = '/tmp/nl-ac-aci';
+const NETCTL = resolve(__dirname, '../../../../bin/netctl');
 
 describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
   this.timeout(120_000);
@@ -111,6 +114,10 @@ describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
     for (const r of REF_RULES) await ok(`/rules/${r.tenantName}:${r.policyName}:${r.ruleId}/`, r);
     for (const a of REF_APP_PROFILES) await ok(`/appProfiles/${a.tenantName}:${a.appProfileName}/`, a);
     await converged('the reference tree on the stand-in');
+    // netctl shows the same per-tenant state
+    const shown = await run(NETCTL, ['--netmaster', nm!.url, 'aci-gw', 'inspect'], { env: { ...process.env, NETMASTER: '' } });
+    const oper = (JSON.parse(shown.stdout) as { Oper: { aci: { tenants: Record<string, { state: string }> } } }).Oper.aci;
+    assert.deepEqual(Object.fromEntries(Object.entries(oper.tenants).map(([t, v]) => [t, v.state])), { acA: 'in sync', acB: 'in sync' });
     // a hand-made object under a netloom EPG, to survive everything below
     apic!.mit().post('uni/tn-acA/ap-app1/epg-web', {
       fvAEPg: { attributes: {}, children: [{ fvRsCons: { attributes: { tnVzBrCPName: 'by-hand' } } }] },
