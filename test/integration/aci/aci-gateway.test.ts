@@ -118,6 +118,12 @@ describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
     const shown = await run(NETCTL, ['--netmaster', nm!.url, 'aci-gw', 'inspect'], { env: { ...process.env, NETMASTER: '' } });
     const oper = (JSON.parse(shown.stdout) as { Oper: { aci: { tenants: Record<string, { state: string }> } } }).Oper.aci;
     assert.deepEqual(Object.fromEntries(Object.entries(oper.tenants).map(([t, v]) => [t, v.state])), { acA: 'in sync', acB: 'in sync' });
+    // the app profile's inspect names its tenant's sync; the metrics count the tenants by state
+    const ap = (await call('GET', `${api}/inspect/appProfiles/acA:app1/`)).json.Oper.aciSync as { state: string };
+    assert.equal(ap.state, 'in sync');
+    const metrics = (await call('GET', `${nm!.url}/metrics`)).text;
+    assert.match(metrics, /netloom_aci_tenants\{state="in sync"\} 2/);
+    assert.match(metrics, /netloom_aci_objects_sent_total\{op="post"\} [1-9]/);
     // a hand-made object under a netloom EPG, to survive everything below
     apic!.mit().post('uni/tn-acA/ap-app1/epg-web', {
       fvAEPg: { attributes: {}, children: [{ fvRsCons: { attributes: { tnVzBrCPName: 'by-hand' } } }] },
