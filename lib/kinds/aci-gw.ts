@@ -1,4 +1,4 @@
-/** The ACI gateway settings, one object (key `aciGw`). Stored; no APIC hookup yet. */
+/** The ACI gateway settings, one object (key `aciGw`): what netmaster/aci sends the APIC (docs/aci.md). */
 import { defineKind } from './kind';
 
 export const aciGwKind = defineKind({

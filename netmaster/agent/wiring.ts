@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { LeaderElector, runWhileLeader } from '../ha/leader';
+import type { ApicConnection } from '../aci/run';
 import type { NetmasterService } from '../service/service';
 import { createLivenessMetrics, DEFAULT_DEAD_HOST_GRACE_MS, runLiveness } from './liveness';
 import { createAgentRegistryMetrics, DEFAULT_LEASE_TTL_SECONDS } from './registry';
@@ -43,6 +44,8 @@ export interface AgentSideOptions {
   vtepSubnets?: string[];
   /** run the Kubernetes controller (leader only) with this kubeconfig, or `in-cluster` (docs/kubernetes.md) */
   kubeconfig?: string;
+  /** run the ACI gateway (leader only) against this APIC (docs/aci.md) */
+  apic?: ApicConnection;
 }
 
 export const DEFAULT_LEADER_LEASE_TTL_SECONDS = 10;
@@ -117,12 +120,37 @@ export async function startAgentSide(
         logger,
       )
     : undefined;
+  const apic = opts.apic;
+  const detachAci = apic
+    ? runWhileLeader(
+        elector,
+        async (signal) => {
+          const { runAciGateway } = await import('../aci/run');
+          try {
+            await runAciGateway(
+              {
+                service,
+                apic,
+                logger: logger.child({ part: 'aci' }),
+                ...(registry ? { registry } : {}),
+                publish: (r) => (service.aci = r),
+              },
+              signal,
+            );
+          } finally {
+            service.aci = undefined;
+          }
+        },
+        logger,
+      )
+    : undefined;
   elector.start();
   return {
     server,
     elector,
     async stop() {
       detachKube?.();
+      detachAci?.();
       detach();
       await elector.stop();
       await server.stop();
@@ -156,6 +184,10 @@ export function addAgentOptions(cmd: Command): Command {
       'lease TTL of the leader election (the leader runs the dead-host cleanup)',
       String(DEFAULT_LEADER_LEASE_TTL_SECONDS),
     )
+    .option('--apic-url <url>', 'ACI: the leader reconciles the APIC at this URL when networkInfraType is aci (docs/aci.md)')
+    .option('--apic-user <name>', 'ACI: the APIC user', 'admin')
+    .option('--apic-password-file <file>', 'ACI: file holding the APIC password')
+    .option('--apic-ca <file>', "ACI: CA certificate of the APIC's HTTPS certificate (default: the system's CAs)")
     .option(
       '--kubeconfig <file>',
       `Kubernetes: the leader keeps Namespaces and NetworkPolicies from this API server as netloom intent; '${IN_CLUSTER}': the pod's service account (docs/kubernetes.md)`,
@@ -185,6 +217,10 @@ export function agentOptionsFrom(
     deadHostGrace: string;
     leaderLeaseTtl: string;
     kubeconfig?: string;
+    apicUrl?: string;
+    apicUser?: string;
+    apicPasswordFile?: string;
+    apicCa?: string;
   },
   listenIsDefault = false,
 ): AgentSideOptions {
@@ -219,6 +255,7 @@ export function agentOptionsFrom(
     leaderLeaseTtlSeconds: Math.max(1, Math.round(positive(o.leaderLeaseTtl, '--leader-lease-ttl'))),
     ...(listenIsDefault ? { bindOptional: true } : {}),
     ...(o.kubeconfig ? { kubeconfig: kubeconfigArg(o.kubeconfig) } : {}),
+    ...(o.apicUrl ? { apic: apicArgs(o.apicUrl, o.apicUser ?? 'admin', o.apicPasswordFile, o.apicCa) } : {}),
   };
 }
 
@@ -226,4 +263,16 @@ function kubeconfigArg(v: string): string {
   if (v !== IN_CLUSTER && !existsSync(v))
     throw new NetloomError('INVALID_ARGUMENT', `--kubeconfig ${v}: no such file`, { field: '--kubeconfig' });
   return v;
+}
+
+function apicArgs(url: string, user: string, passwordFile: string | undefined, ca: string | undefined): ApicConnection {
+  if (!/^https?:\/\/[^/]+/.test(url))
+    throw new NetloomError('INVALID_ARGUMENT', `--apic-url must be an http(s) URL, got '${url}'`, { field: '--apic-url' });
+  if (!passwordFile) throw new NetloomError('INVALID_ARGUMENT', '--apic-url needs --apic-password-file', { field: '--apic-password-file' });
+  return {
+    url,
+    user,
+    password: readFileSync(passwordFile, 'utf8').trim(),
+    ...(ca ? { ca: readFileSync(ca) } : {}),
+  };
 }

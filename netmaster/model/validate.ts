@@ -26,6 +26,7 @@ import type { ObjectOf, ObjectType, Network, EndpointGroup, ExternalEndpoint, Ru
 import { emptyNeeds, type IntentState, type Needs } from './state';
 import { tagInUse } from './network-tag';
 import { isRoutedNetwork } from '../../lib/bgp/settings';
+import { aciNeeds, checkAciUpsert } from './aci-checks';
 import { bgpConfigured, checkBgpDefault, checkBgpObject, checkRoutedOverlap, checkRoutedOverlaps, mayBeRouted } from './bgp-checks';
 
 const invalid = (field: string, msg: string) => new NetloomError('INVALID_ARGUMENT', msg, { field });
@@ -117,6 +118,7 @@ export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]):
       for (const r of kind.references) for (const v of new Set(namesIn(o[r.field]))) key(r.kind as ObjectType, `${t}:${v}`);
     }
   }
+  for (const k of aciNeeds(type)) if (!n.keys.some((x) => x.type === k.type && x.key === k.key)) key(k.type, k.key);
   return n;
 }
 
@@ -160,6 +162,7 @@ export function checkUpsert<T extends ObjectType>(
 ): { obj: ObjectOf[T]; prev: ObjectOf[T] | undefined } {
   const key = keyOf(type, obj);
   const prev = state.get(type, key);
+  checkAciUpsert(type, obj, state);
   switch (type) {
     case 'network':
       return { obj: checkNetwork(obj as Network, prev as Network | undefined, state) as ObjectOf[T], prev };

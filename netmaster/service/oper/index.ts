@@ -4,6 +4,7 @@
  */
 import type { ObjectType } from '../../model/schemas';
 import { aciGwOper } from './aci-gw';
+import { appProfileOper } from './app-profile';
 import { endpointGroupOper } from './endpoint-group';
 import { globalOper } from './global';
 import type { KindOper } from './kind-oper';
@@ -20,6 +21,7 @@ export const KIND_OPERS: { readonly [T in ObjectType]?: KindOper<T> } = {
   global: globalOper,
   serviceLB: serviceLBOper,
   aciGw: aciGwOper,
+  appProfile: appProfileOper,
 };
 
 export type { KindOper } from './kind-oper';

@@ -1,5 +1,8 @@
 /** The agent API's command-line options: defaults, parsing, and the errors that name the flag. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { addAgentOptions, agentOptionsFrom } from '../../../netmaster/agent/wiring';
 
@@ -30,5 +33,25 @@ describe('agent API command-line options', () => {
     assert.throws(() => parse(['--grpc-tls-cert', '/x.crt']), /go together/);
     assert.throws(() => parse(['--grpc-client-ca', '/ca.crt']), /--grpc-client-ca/);
     assert.throws(() => parse(['--grpc-require-host-match']), /--grpc-require-host-match needs/);
+  });
+
+  it('ACI: --apic-url needs --apic-password-file and an http(s) URL; the password is read from the file', () => {
+    assert.throws(
+      () => parse(['--apic-url', 'https://apic']),
+      (e: Error & { field?: string }) => e.field === '--apic-password-file',
+    );
+    assert.throws(
+      () => parse(['--apic-url', 'apic:443', '--apic-password-file', '/x']),
+      (e: Error & { field?: string }) => e.field === '--apic-url',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'ac-wiring-'));
+    try {
+      writeFileSync(join(dir, 'pw'), 'secret\n');
+      const o = parse(['--apic-url', 'https://apic', '--apic-user', 'netloom', '--apic-password-file', join(dir, 'pw')]);
+      assert.deepEqual(o.apic, { url: 'https://apic', user: 'netloom', password: 'secret' });
+      assert.equal(parse([]).apic, undefined, 'no gateway without --apic-url');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

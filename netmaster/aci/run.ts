@@ -1,0 +1,166 @@
+/**
+ * The ACI gateway for one leader term (runWhileLeader): when the global networkInfraType is
+ * `aci` and the aciGw object exists, it builds the desired trees from the intent and reconciles
+ * the APIC; again on every intent change (watch), after a failure (backoff) and every
+ * `resyncMs` (the APIC may have been changed by hand). Its view (per-tenant sync state) is what
+ * `netctl aci-gw inspect` shows.
+ */
+import type { Registry } from 'prom-client';
+import { Backoff } from '../../lib/backoff';
+import { systemClock, type Clock } from '../../lib/clock';
+import { errorMessage } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { tagInUse } from '../model/network-tag';
+import type { NetmasterService } from '../service/service';
+import { desiredTrees, type AciIntent } from './desired-tree';
+import { AciGateway, aciGatewayMetrics, type AciGatewayMetrics } from './gateway';
+import { ApicSession } from './session';
+import type { AciSyncReads, AciSyncView } from './sync-status';
+
+export interface ApicConnection {
+  url: string;
+  user: string;
+  password: string;
+  /** CA of the APIC's certificate (HTTPS) */
+  ca?: Buffer;
+}
+
+export interface AciRunOptions {
+  service: Pick<NetmasterService, 'list' | 'watch'>;
+  apic: ApicConnection;
+  logger: Logger;
+  registry?: Registry;
+  clock?: Clock;
+  /** a full pass at least this often (default 60 s) */
+  resyncMs?: number;
+}
+
+/** The intent kinds the desired trees are made of: a change to any of them means another pass. */
+const RELEVANT = new Set(['global', 'aciGw', 'network', 'endpointGroup', 'policy', 'rule', 'appProfile', 'extContractsGroup']);
+
+const metricsOf = new WeakMap<Registry, AciGatewayMetrics>();
+
+/** Read the intent the gateway needs; undefined when the fabric is not ACI or aciGw is missing. */
+export async function readAciIntent(svc: Pick<NetmasterService, 'list'>): Promise<AciIntent | undefined> {
+  const [globals, gws] = await Promise.all([svc.list('global'), svc.list('aciGw')]);
+  const gw = gws[0]?.config;
+  if (globals[0]?.config.networkInfraType !== 'aci' || !gw) return undefined;
+  const [networks, groups, rules, appProfiles, ecgs] = await Promise.all([
+    svc.list('network'),
+    svc.list('endpointGroup'),
+    svc.list('rule'),
+    svc.list('appProfile'),
+    svc.list('extContractsGroup'),
+  ]);
+  return {
+    gw,
+    networks: networks.map((n) => ({ network: n.config, vlan: n.config.encap === 'vlan' ? tagInUse(n.config, n.oper) : undefined })),
+    groups: groups.map((g) => g.config),
+    rules: rules.map((r) => r.config),
+    appProfiles: appProfiles.map((a) => a.config),
+    extContractsGroups: ecgs.map((c) => c.config),
+  };
+}
+
+export class AciSyncLoop implements AciSyncReads {
+  private readonly gateway: AciGateway;
+  private readonly clock: Clock;
+  private state = 'starting';
+  private wake: (() => void) | undefined;
+  private dirty = true;
+
+  constructor(private readonly opts: AciRunOptions) {
+    this.clock = opts.clock ?? systemClock;
+    let metrics = opts.registry ? metricsOf.get(opts.registry) : undefined;
+    if (!metrics) {
+      metrics = aciGatewayMetrics(opts.registry);
+      if (opts.registry) metricsOf.set(opts.registry, metrics);
+    }
+    const session = new ApicSession({ ...opts.apic, clock: this.clock, logger: opts.logger });
+    this.gateway = new AciGateway(session, { logger: opts.logger, clock: this.clock, metrics });
+  }
+
+  view(): AciSyncView {
+    return { apic: this.opts.apic.url, gateway: this.state, tenants: Object.fromEntries(this.gateway.status) };
+  }
+
+  /** Another pass soon (an intent change). */
+  poke(): void {
+    this.dirty = true;
+    this.wake?.();
+  }
+
+  /** One pass; true when everything is in sync (or there is nothing to do). */
+  async pass(): Promise<boolean> {
+    let intent: AciIntent | undefined;
+    try {
+      intent = await readAciIntent(this.opts.service);
+    } catch (e) {
+      this.state = `cannot read the intent: ${errorMessage(e)}`;
+      return false;
+    }
+    if (!intent) {
+      this.state = 'not configured (global networkInfraType aci and the aciGw object are needed)';
+      return true;
+    }
+    let trees;
+    try {
+      trees = desiredTrees(intent);
+    } catch (e) {
+      this.state = `aciGw: ${errorMessage(e)}`;
+      return true; // nothing to retry until the settings change
+    }
+    this.state = 'running';
+    return this.gateway.sync(trees);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const stopWatch = await this.opts.service.watch(
+      '0',
+      (e) => {
+        if (e.kind === 'config' && RELEVANT.has(e.type)) this.poke();
+      },
+      (err) => {
+        this.opts.logger.warn({ err: errorMessage(err) }, 'ACI gateway: intent watch failed; resyncing on a timer');
+      },
+    );
+    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.2 }, { clock: this.clock });
+    try {
+      while (!signal.aborted) {
+        this.dirty = false;
+        const ok = await this.pass().catch((e: unknown) => {
+          this.opts.logger.error({ err: errorMessage(e) }, 'ACI gateway pass failed');
+          return false;
+        });
+        if (ok) backoff.reset();
+        const waitMs = ok ? (this.opts.resyncMs ?? 60_000) : backoff.next();
+        if (this.dirty) continue;
+        const ac = new AbortController();
+        const onAbort = (): void => ac.abort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.wake = () => ac.abort();
+        // an intent change wakes the wait early; a failure waits its backoff first
+        await this.clock.sleep(waitMs, ok ? ac.signal : signal);
+        signal.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+      }
+    } finally {
+      await stopWatch();
+    }
+  }
+}
+
+/** The leader's task: run the loop and publish it to inspect while it runs. */
+export async function runAciGateway(
+  opts: AciRunOptions & { publish: (r: AciSyncReads | undefined) => void },
+  signal: AbortSignal,
+): Promise<void> {
+  const loop = new AciSyncLoop(opts);
+  opts.publish(loop);
+  opts.logger.info({ apic: opts.apic.url }, 'ACI gateway running (this replica leads)');
+  try {
+    await loop.run(signal);
+  } finally {
+    opts.logger.info('ACI gateway stopped');
+  }
+}
