@@ -212,7 +212,9 @@ describe('bin/netplugin', () => {
     assert.match(r.stdout, /--datapath <type>.*netdev/s);
   });
 
-  it('refuses bad options with one clear line and exit 1, before touching OVS', () => {
+  it('refuses bad options with one clear line and exit 1, before touching OVS', function () {
+    // six program starts in a row: seconds each on a loaded machine
+    this.timeout(120_000);
     const noSource = runBin(['--log-level', 'silent']);
     assert.equal(noSource.status, 1);
     assert.equal(noSource.stderr.trim(), 'netplugin: give --netmaster-grpc (or --fabric-file)');
