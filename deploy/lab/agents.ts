@@ -16,6 +16,7 @@ import { cniCall } from './cni-call';
 import { dockerSocket } from './engines';
 import { pkiPaths } from './pki';
 import { shareContainerdDir } from './containerd-paths';
+import { kubeApiPaths } from './kube-api';
 
 /** The compiled agent entry point. */
 const NETPLUGIN_JS = resolve(__dirname, '../../netplugin/main.js');
@@ -77,7 +78,7 @@ export const LAB_DOCKER_NETWORKS_INTERVAL = '1';
  * `dockerNetworks`, --docker-networks against the host's private dockerd (started on demand by
  * `docker HOST`: until then the agent retries).
  */
-export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: boolean; bgp?: boolean } = {}): string[] {
+export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: boolean; bgp?: boolean; kube?: boolean } = {}): string[] {
   const p = agentPaths(plan, h.name);
   const pki = pkiPaths(plan);
   const own = pki.hosts[h.name]!;
@@ -104,6 +105,8 @@ export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: b
     '--docker-socket',
     dockerSocket(plan, h.name),
     ...(opts.dockerNetworks ? ['--docker-networks', '--docker-networks-interval', LAB_DOCKER_NETWORKS_INTERVAL] : []),
+    // up --kube: a pod's ADD takes its identity from the lab's API, and its label changes follow (docs/kubernetes.md)
+    ...(opts.kube ? ['--kubeconfig', kubeApiPaths(plan).kubeconfig, '--kube-node-name', h.name] : []),
   ];
 }
 
@@ -115,7 +118,11 @@ export function startAgent(state: LabState, h: HostPlan): number {
   for (const s of [p.cniSocket, p.cnmSocket]) if (existsSync(s)) rmSync(s, { force: true });
   // before the agent's mount namespace is made: the pods' network namespaces of containerd must reach it
   shareContainerdDir(state.plan, h.name);
-  const pid = spawnAgent(h, agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true, bgp: state.bgp === true }), p.log);
+  const pid = spawnAgent(
+    h,
+    agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true, bgp: state.bgp === true, kube: state.kube === true }),
+    p.log,
+  );
   state.pids = [...state.pids.filter((x) => x.role !== agentRole(h.name)), { role: agentRole(h.name), pid, program: NETPLUGIN_PROGRAM }];
   saveState(state);
   return pid;

@@ -166,6 +166,7 @@ export function buildCli(): Command {
       '--kube-api',
       'a Kubernetes API (the stand-in of docs/kubernetes.md) on the lab etcd; `netloom-lab kubeconfig` prints its kubeconfig',
     )
+    .option('--kube', "with --kube-api: netmaster's controller and every agent's pod cache use that API (pods' identity, NetworkPolicy)")
     .action(
       async (
         o: {
@@ -178,6 +179,7 @@ export function buildCli(): Command {
           containerd?: boolean;
           userspaceTso: boolean;
           kubeApi?: boolean;
+          kube?: boolean;
         },
         cmd: Command,
       ) => {
@@ -191,6 +193,7 @@ export function buildCli(): Command {
           ...(o.bgp ? { bgp: true } : {}),
           ...(o.containerd ? { containerd: true } : {}),
           ...(o.kubeApi ? { kubeApi: true } : {}),
+          ...(o.kube ? { kube: true } : {}),
           userspaceTso: o.userspaceTso,
           progress,
         });

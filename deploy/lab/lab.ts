@@ -63,6 +63,8 @@ export interface UpOptions {
   containerd?: boolean;
   /** the Kubernetes API server stand-in on the lab's etcd, and a kubeconfig for it (kube-api.ts) */
   kubeApi?: boolean;
+  /** with kubeApi: netmaster runs its Kubernetes controller and every agent its pod cache against that API (--kubeconfig) */
+  kube?: boolean;
   /**
    * every host's ovs-vswitchd starts with other_config:userspace-tso-enable=true (default true:
    * the lab owns its switches, and OVS reads the setting at start only; netplugin/agent/userspace-tso.ts)
@@ -105,6 +107,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       (existing.dockerNetworks ?? false) === (opts.dockerNetworks ?? false) &&
       (existing.bgp ?? false) === (opts.bgp ?? false) &&
       (existing.kubeApi ?? false) === (opts.kubeApi ?? false) &&
+      (existing.kube ?? false) === (opts.kube ?? false) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
@@ -116,7 +119,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   }
   if (opts.dockerNetworks && !opts.agents)
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs agents (not with --no-agents)', { field: 'docker-networks' });
+  if (opts.kube && !opts.kubeApi)
+    throw new NetloomError('INVALID_ARGUMENT', "--kube needs the lab's Kubernetes API (--kube-api)", { field: 'kube' });
   const state = newState(plan);
+  if (opts.kube) state.kube = true;
   saveState(state);
   try {
     progress(`underlay ${plan.underlayNetns}: management ${plan.mgmtSubnet}, data ${plan.dataSubnet}`);
@@ -181,8 +187,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     }
     await waitEtcdHealthy(etcdEndpoints(plan), 30_000, etcdClientTls(plan));
 
+    // with --kube, netmaster's controller needs the API's kubeconfig when it starts
+    if (opts.kubeApi && opts.kube) await startLabKubeApi(state, plan, progress);
     for (const nm of plan.netmasters) {
-      const pid = startNetmaster(plan, nm);
+      const pid = startNetmaster(plan, nm, opts.kube === true);
       state.pids.push({ role: nm.name, pid, program: 'netmaster' });
       saveState(state);
     }
@@ -190,14 +198,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
       progress(`${nm.name}: REST ${nm.url}`);
     }
-    if (opts.kubeApi) {
-      state.kubeApi = true;
-      saveState(state);
-      const pid = await startKubeApi(plan, etcdEndpoints(plan));
-      state.pids.push({ role: KUBE_APISERVER_ROLE, pid, program: KUBE_APISERVER_PROGRAM });
-      saveState(state);
-      progress(`kubernetes API: ${kubeApiPaths(plan).url} (kubeconfig ${kubeApiPaths(plan).kubeconfig})`);
-    }
+    if (opts.kubeApi && !opts.kube) await startLabKubeApi(state, plan, progress);
     if (opts.bgp && plan.netmasters[0]) {
       await setLabBgpDefault(plan, plan.netmasters[0].url);
       progress(`netmaster: BGP default AS ${LAB_AS}, neighbor ${plan.torDataIp} (hosts need no Bgp object)`);
@@ -215,6 +216,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       agentNetmaster(plan, plan.hosts[0]?.name);
       state.agents = true;
       if (opts.dockerNetworks) state.dockerNetworks = true;
+      if (opts.kube) state.kube = true;
       saveState(state);
       for (const h of plan.hosts) startAgent(state, h);
       await Promise.all(plan.hosts.map((h) => waitAgentReady(state, h.name)));
@@ -232,6 +234,15 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   }
 }
 
+async function startLabKubeApi(state: LabState, plan: LabPlan, progress: Progress): Promise<void> {
+  state.kubeApi = true;
+  saveState(state);
+  const pid = await startKubeApi(plan, etcdEndpoints(plan));
+  state.pids.push({ role: KUBE_APISERVER_ROLE, pid, program: KUBE_APISERVER_PROGRAM });
+  saveState(state);
+  progress(`kubernetes API: ${kubeApiPaths(plan).url} (kubeconfig ${kubeApiPaths(plan).kubeconfig})`);
+}
+
 /** containerd with its CRI plugin on every host of the lab (each started unless it answers). */
 async function startContainerds(state: LabState, progress: Progress): Promise<void> {
   for (const h of state.plan.hosts) await ensureContainerd(state, h);
@@ -243,9 +254,10 @@ async function startContainerds(state: LabState, progress: Progress): Promise<vo
  * over HTTPS taking the lab CA's client certificates, the agent API over mutual TLS (host
  * identity enforced), and VTEPs confined to the lab's data subnet. No --insecure.
  */
-export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number]): string[] {
+export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number], kube = false): string[] {
   const p = pkiPaths(plan);
   return [
+    ...(kube ? ['--kubeconfig', kubeApiPaths(plan).kubeconfig] : []),
     ...['--etcd', etcdEndpoints(plan).join(','), '--etcd-cacert', p.etcdCa.cert, '--etcd-cert', p.etcdNetmaster.cert],
     ...['--etcd-key', p.etcdNetmaster.key],
     ...['--listen-url', nm.listen, '--tls-cert', p.netmaster.cert, '--tls-key', p.netmaster.key, '--tls-client-ca', p.ca.cert],
@@ -254,11 +266,11 @@ export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number]):
   ];
 }
 
-function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number]): number {
+function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number], kube: boolean): number {
   mkdirSync(`${plan.dir}/log`, { recursive: true });
   const fd = openSync(`${plan.dir}/log/${nm.name}.log`, 'a');
   try {
-    return spawnDaemon(process.execPath, [NETMASTER_JS, ...netmasterArgs(plan, nm)], { logFd: fd });
+    return spawnDaemon(process.execPath, [NETMASTER_JS, ...netmasterArgs(plan, nm, kube)], { logFd: fd });
   } finally {
     closeSync(fd);
   }
@@ -658,7 +670,7 @@ export async function labStartNetmaster(labName: string, which: string, root?: s
   const nm = netmasterByName(state, which);
   const rec = state.pids.find((p) => p.role === nm.name);
   if (rec && isAlive(rec.pid)) return rec.pid;
-  const pid = startNetmaster(state.plan, nm);
+  const pid = startNetmaster(state.plan, nm, state.kube === true);
   replacePid(state, nm.name, pid, 'netmaster');
   await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(state.plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
   return pid;
@@ -679,7 +691,7 @@ export async function labRestartNetmaster(labName: string, which?: string, root?
   for (const nm of targets) {
     const rec = state.pids.find((p) => p.role === nm.name);
     if (rec) await stopProcess(rec.pid, 'netmaster');
-    const pid = startNetmaster(state.plan, nm);
+    const pid = startNetmaster(state.plan, nm, state.kube === true);
     replacePid(state, nm.name, pid, 'netmaster');
     await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(state.plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
     out.push(pid);

@@ -1,0 +1,284 @@
+/**
+ * The NetworkPolicy realization benchmark's cluster (bench/kube-policy.ts): a lab made with
+ * `up --hosts 3 --kube-api --kube` (etcd, the Kubernetes API stand-in, netmaster running its
+ * controller, a real netplugin per host following its node's pods), the netloom objects the pods
+ * land in, namespaces and pods made through the API with @kubernetes/client-node, each pod plugged
+ * by the real CNI plugin with the pod's CNI_ARGS (the agent reads the pod from the API, as under
+ * containerd), the changes written, and each host's ingressPolicy table watched until it shows
+ * what a change must do.
+ */
+import { CoreV1Api, NetworkingV1Api, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
+import { run as exec } from '../../lib/exec';
+import { errorMessage, NetloomError } from '../../lib/errors';
+import { loadKubeconfig } from '../../lib/kube/kubeconfig';
+import { table } from '../../netplugin/pipeline/tables';
+import { cniCall } from '../../deploy/lab/cni-call';
+import { addNetns, delNetns, listNetns } from '../../deploy/lab/netns';
+import { labRestCredentials } from '../../deploy/lab/pki';
+import { planLab } from '../../deploy/lab/plan';
+import { RestClient } from '../../tools/agent-sim/cluster';
+import { crossProcessNow } from '../../tools/agent-sim/conditions';
+import { inFlight } from '../../tools/agent-sim/topology';
+import {
+  CLIENT_GROUP,
+  DEFAULT_GROUP,
+  flowsHold,
+  NETWORK,
+  namespaceName,
+  podObject,
+  REF_POLICY,
+  standingPolicies,
+  TENANT,
+  WEB_GROUP,
+  type Change,
+  type ChangeWrite,
+  type HostExpectation,
+  type KubePolicyBenchConfig,
+  type PodPlan,
+} from './kube-policy-plan';
+
+export const LAB_BIN = `${__dirname}/../../../bin/netloom-lab`;
+
+interface LabHost {
+  name: string;
+  netns: string;
+  ovsRunDir: string;
+  agent: { cniSocket: string };
+}
+
+interface LabStatus {
+  hosts: LabHost[];
+  netmasters: Array<{ url: string }>;
+  kubeApi?: { kubeconfig: string };
+}
+
+export async function lab(name: string, args: string[], timeoutMs = 300_000): Promise<string> {
+  return (await exec(LAB_BIN, ['--lab', name, ...args], { timeoutMs })).stdout;
+}
+
+/** The pod's network namespace (made by the bench, removed by it). */
+export const podNetns = (labName: string, p: Pick<PodPlan, 'index'>): string => `${labName}-p${p.index}`;
+
+export class KubePolicyCluster {
+  readonly rest: RestClient;
+  readonly core: CoreV1Api;
+  readonly networking: NetworkingV1Api;
+  private readonly hosts = new Map<string, LabHost>();
+
+  private constructor(
+    readonly cfg: KubePolicyBenchConfig,
+    status: LabStatus,
+  ) {
+    for (const h of status.hosts) this.hosts.set(h.name, h);
+    this.rest = new RestClient(status.netmasters[0]!.url, labRestCredentials(planLab({ name: cfg.lab, hosts: 3, etcdMembers: 1 })));
+    if (!status.kubeApi) throw new NetloomError('INVALID_ARGUMENT', `lab ${cfg.lab} has no Kubernetes API`);
+    const kc = loadKubeconfig(status.kubeApi.kubeconfig);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
+  }
+
+  /** Bring the lab up (refusing one that is up already: it may be someone else's). */
+  static async up(cfg: KubePolicyBenchConfig, progress: (m: string) => void): Promise<KubePolicyCluster> {
+    const existing = await exec(LAB_BIN, ['--lab', cfg.lab, 'status', '-o', 'json'], { allowFailure: true, timeoutMs: 30_000 });
+    if (existing.code === 0)
+      throw new NetloomError(
+        'CONFLICT',
+        `lab ${cfg.lab} is already up: take it down first (bin/netloom-lab --lab ${cfg.lab} down) or pick another --lab`,
+        { field: 'lab' },
+      );
+    progress(`lab ${cfg.lab}: up --hosts 3 --kube-api --kube`);
+    await lab(cfg.lab, ['up', '--hosts', '3', '--kube-api', '--kube']);
+    return new KubePolicyCluster(cfg, JSON.parse(await lab(cfg.lab, ['status', '-o', 'json'])) as LabStatus);
+  }
+
+  /** netloom's side: the tenant, the pods' network, their groups, the reference Contiv policy on the web group. */
+  async netloomObjects(): Promise<void> {
+    const r = this.rest;
+    await r.mustPost(`/api/v1/tenants/${TENANT}/`, { tenantName: TENANT });
+    await r.mustPost(`/api/v1/networks/${TENANT}:${NETWORK}/`, {
+      tenantName: TENANT,
+      networkName: NETWORK,
+      encap: 'vxlan',
+      pktTag: 7200,
+      subnet: '10.72.0.0/22',
+      gateway: '10.72.0.1',
+    });
+    await r.mustPost(`/api/v1/policys/${TENANT}:${REF_POLICY}/`, { tenantName: TENANT, policyName: REF_POLICY });
+    for (const [g, policies] of [
+      [DEFAULT_GROUP, []],
+      [WEB_GROUP, [REF_POLICY]],
+      [CLIENT_GROUP, []],
+    ] as const)
+      await r.mustPost(`/api/v1/endpointGroups/${TENANT}:${g}/`, { tenantName: TENANT, groupName: g, networkName: NETWORK, policies });
+  }
+
+  /** Namespaces, pods (through the API) and the standing policies, which select nothing yet. */
+  async kubeObjects(pods: readonly PodPlan[], rounds: number): Promise<void> {
+    for (let j = 0; j < this.cfg.namespaces; j++)
+      await this.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespaceName(j) } } });
+    await inFlight(pods.length, 8, (i) =>
+      this.core.createNamespacedPod({ namespace: pods[i]!.namespace, body: podObject(pods[i]!) as V1Pod }),
+    );
+    for (const p of standingPolicies(rounds))
+      await this.networking.createNamespacedNetworkPolicy({ namespace: namespaceName(0), body: typedPolicy(p) });
+  }
+
+  /** CNI ADD of every pod on its host, as containerd calls the plugin (CNI_ARGS naming the pod). */
+  async plug(pods: readonly PodPlan[], progress: (m: string) => void): Promise<void> {
+    const t0 = performance.now();
+    await inFlight(
+      pods.length,
+      this.cfg.plugWidth,
+      async (i) => {
+        const p = pods[i]!;
+        const netns = podNetns(this.cfg.lab, p);
+        await addNetns(netns);
+        const r = await cniCall(
+          {
+            command: 'ADD',
+            socket: this.host(p.host).agent.cniSocket,
+            containerId: netns,
+            netnsPath: `/run/netns/${netns}`,
+            tenant: TENANT,
+            network: NETWORK,
+            group: DEFAULT_GROUP,
+            cniArgs: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${p.namespace};K8S_POD_NAME=${p.name};K8S_POD_INFRA_CONTAINER_ID=${netns}`,
+            name: 'kbpods',
+          },
+          120_000,
+        );
+        if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD of ${p.namespace}/${p.name} failed: ${r.output.slice(0, 400)}`);
+      },
+      (done) => {
+        if (done % 50 === 0) progress(`plugged ${done} of ${pods.length} pods (${Math.round((performance.now() - t0) / 1000)} s)`);
+      },
+    );
+  }
+
+  private host(name: string): LabHost {
+    const h = this.hosts.get(name);
+    if (!h) throw new NetloomError('NOT_FOUND', `no lab host ${name}`);
+    return h;
+  }
+
+  /** One dump of `host`'s ingressPolicy table. */
+  async ingressPolicy(host: string): Promise<string> {
+    const h = this.host(host);
+    const r = await exec(
+      'ovs-ofctl',
+      ['-O', 'OpenFlow13', '--no-stats', 'dump-flows', `unix:${h.ovsRunDir}/br-int.mgmt`, `table=${table('ingressPolicy')}`],
+      { netns: h.netns, timeoutMs: 10_000, allowFailure: true },
+    );
+    return r.code === 0 ? r.stdout : '';
+  }
+
+  /** When (crossProcessNow) `e` first held on its host, polling back to back until `deadline`. */
+  async held(e: HostExpectation, deadline: number): Promise<number> {
+    for (;;) {
+      const dump = await this.ingressPolicy(e.host);
+      const at = crossProcessNow();
+      if (dump !== '' && flowsHold(dump, e)) return at;
+      if (at > deadline)
+        throw new NetloomError('TIMEOUT', `${e.host}: want tcp ports [${e.present}] present, [${e.absent}] absent in ingressPolicy`);
+    }
+  }
+
+  /** Wait until every host of `expect` holds (the change's setup, unmeasured). */
+  async settle(expect: readonly HostExpectation[], timeoutMs: number): Promise<void> {
+    const deadline = crossProcessNow() + timeoutMs;
+    await Promise.all(expect.map((e) => this.held(e, deadline)));
+  }
+
+  /** Make change `c` and return ms from just before the write until the last affected host showed it. */
+  async measure(c: Change, timeoutMs: number): Promise<number> {
+    const sent = crossProcessNow();
+    await this.write(c.write);
+    const deadline = crossProcessNow() + timeoutMs;
+    const times = await Promise.all(c.expect.map((e) => this.held(e, deadline)));
+    return Math.max(...times) - sent;
+  }
+
+  private async write(w: ChangeWrite): Promise<void> {
+    switch (w.kind) {
+      case 'putPolicy': {
+        const meta = w.policy.metadata as { name: string; namespace: string };
+        const body = typedPolicy(w.policy);
+        const cur = await this.networking
+          .readNamespacedNetworkPolicy({ name: meta.name, namespace: meta.namespace })
+          .catch(() => undefined);
+        if (cur)
+          await this.networking.replaceNamespacedNetworkPolicy({
+            name: meta.name,
+            namespace: meta.namespace,
+            body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } },
+          });
+        else await this.networking.createNamespacedNetworkPolicy({ namespace: meta.namespace, body });
+        return;
+      }
+      case 'deletePolicy':
+        await this.networking.deleteNamespacedNetworkPolicy({ name: w.name, namespace: w.namespace });
+        return;
+      case 'namespaceLabel': {
+        const ns = await this.core.readNamespace({ name: w.namespace });
+        ns.metadata = { ...ns.metadata, labels: withLabel(ns.metadata?.labels, w.key, w.value) };
+        await this.core.replaceNamespace({ name: w.namespace, body: ns });
+        return;
+      }
+      case 'podLabel': {
+        const pod = await this.core.readNamespacedPod({ name: w.name, namespace: w.namespace });
+        pod.metadata = { ...pod.metadata, labels: withLabel(pod.metadata?.labels, w.key, w.value) };
+        await this.core.replaceNamespacedPod({ name: w.name, namespace: w.namespace, body: pod });
+        return;
+      }
+      case 'refRule':
+        if (w.port === null) {
+          const r = await this.rest.request('DELETE', `/api/v1/rules/${TENANT}:${REF_POLICY}:${w.ruleId}/`);
+          if (r.status !== 200 && r.status !== 204) throw new NetloomError('UNAVAILABLE', `DELETE rule ${w.ruleId}: ${r.status} ${r.text}`);
+        } else
+          await this.rest.mustPost(`/api/v1/rules/${TENANT}:${REF_POLICY}:${w.ruleId}/`, {
+            tenantName: TENANT,
+            policyName: REF_POLICY,
+            ruleId: w.ruleId,
+            direction: 'in',
+            priority: 1,
+            fromEndpointGroup: CLIENT_GROUP,
+            protocol: 'tcp',
+            port: w.port,
+            action: 'allow',
+          });
+        return;
+    }
+  }
+
+  /** netmaster's and the agents' memory and CPU are in the lab's logs; the pods' namespaces go, then the lab (unless --keep). */
+  async down(progress: (m: string) => void): Promise<void> {
+    this.rest.close();
+    await removePodNetns(this.cfg.lab);
+    if (this.cfg.keep) return progress(`lab ${this.cfg.lab} kept up (--keep)`);
+    progress(`lab ${this.cfg.lab}: down`);
+    await lab(this.cfg.lab, ['down']).catch((e: unknown) => progress(`lab down failed: ${errorMessage(e)}`));
+  }
+}
+
+/** The namespaces of the bench's pods (`LAB-pN`), whatever run made them. */
+export async function removePodNetns(labName: string): Promise<void> {
+  const re = new RegExp(`^${labName}-p\\d+$`);
+  for (const ns of (await listNetns()).filter((n) => re.test(n))) await delNetns(ns);
+}
+
+/**
+ * A NetworkPolicy as JSON (`from`) in client-node's typed form (`_from`): its serializer writes the
+ * typed fields only, so a raw `from` would be dropped and the rule sent without peers (allow all).
+ */
+function typedPolicy(p: Record<string, unknown>): V1NetworkPolicy {
+  const spec = p.spec as { ingress?: Array<Record<string, unknown>> } & Record<string, unknown>;
+  const ingress = spec.ingress?.map(({ from, ...rest }) => (from === undefined ? rest : { ...rest, _from: from }));
+  return { ...p, spec: { ...spec, ...(ingress ? { ingress } : {}) } } as V1NetworkPolicy;
+}
+
+function withLabel(labels: Record<string, string> | undefined, key: string, value: string | null): Record<string, string> {
+  const out = { ...(labels ?? {}) };
+  if (value === null) delete out[key];
+  else out[key] = value;
+  return out;
+}
