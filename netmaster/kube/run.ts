@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger';
 import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { KubeController, kubeControllerMetrics, type KubeControllerMetrics, type KubeIntentSink } from './controller';
+import { NamedPortEvents } from './named-port-events';
 
 const metricsOf = new WeakMap<Registry, KubeControllerMetrics>();
 
@@ -23,15 +24,16 @@ export async function runKubeController(
   }
   const logger = opts.logger.child({ part: 'kube' });
   const controller = new KubeController({ kubeconfig, sink: opts.sink, events: kubeconfig.makeApiClient(CoreV1Api), logger, metrics });
+  const namedPorts = new NamedPortEvents({ kubeconfig, logger, ...(opts.registry ? { registry: opts.registry } : {}) });
   try {
-    await controller.start(signal);
+    await Promise.all([controller.start(signal), namedPorts.start(signal)]);
     logger.info('kubernetes controller running (this replica leads)');
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
   } finally {
-    await controller.stop();
+    await Promise.all([controller.stop(), namedPorts.stop()]);
     logger.info('kubernetes controller stopped');
   }
 }
