@@ -172,7 +172,7 @@ export class KubePolicyCluster {
     return r.code === 0 ? r.stdout : '';
   }
 
-  /** When (crossProcessNow) `e` first held on its host, polling back to back until `deadline`. */
+  /** When (crossProcessNow) `e` first held on its host, polling every --poll-ms until `deadline` (the resolution: a dump's time plus that). */
   async held(e: HostExpectation, deadline: number): Promise<number> {
     for (;;) {
       const dump = await this.ingressPolicy(e.host);
@@ -180,6 +180,7 @@ export class KubePolicyCluster {
       if (dump !== '' && flowsHold(dump, e)) return at;
       if (at > deadline)
         throw new NetloomError('TIMEOUT', `${e.host}: want tcp ports [${e.present}] present, [${e.absent}] absent in ingressPolicy`);
+      if (this.cfg.pollMs > 0) await new Promise((r) => setTimeout(r, this.cfg.pollMs));
     }
   }
 

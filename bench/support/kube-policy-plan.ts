@@ -19,6 +19,8 @@ export interface KubePolicyBenchConfig {
   /** parallel CNI ADDs while the pods are plugged */
   plugWidth: number;
   timeoutSeconds: number;
+  /** pause between two dumps of a host's flows: back-to-back ovs-ofctl runs load the busy switch they measure */
+  pollMs: number;
   /** leave the lab up afterwards (debugging) */
   keep: boolean;
 }
@@ -30,13 +32,14 @@ export const DEFAULT_KUBE_POLICY_CONFIG: KubePolicyBenchConfig = {
   rounds: 10,
   plugWidth: 6,
   timeoutSeconds: 60,
+  pollMs: 20,
   keep: false,
 };
 
 export const QUICK_KUBE_POLICY: Partial<KubePolicyBenchConfig> = { pods: 30, namespaces: 3, rounds: 2 };
 
 export const KUBE_POLICY_USAGE = `usage: npm run bench -- kube-policy [--quick] [--lab kbpl] [--pods 300] [--namespaces 5]
-  [--rounds 10] [--plug-width 6] [--timeout-s 60] [--keep]
+  [--rounds 10] [--plug-width 6] [--timeout-s 60] [--poll-ms 20] [--keep]
   --quick: 30 pods in 3 namespaces, 2 rounds (a smoke run)`;
 
 function intOpt(name: string, v: string | undefined, min: number, max: number): number {
@@ -80,6 +83,10 @@ export function parseKubePolicyArgs(args: readonly string[]): KubePolicyBenchCon
         break;
       case '--plug-width':
         cfg.plugWidth = intOpt('plug-width', v, 1, 32);
+        i++;
+        break;
+      case '--poll-ms':
+        cfg.pollMs = intOpt('poll-ms', v, 0, 1000);
         i++;
         break;
       case '--timeout-s':
