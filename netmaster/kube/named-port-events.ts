@@ -173,7 +173,9 @@ export class NamedPortEvents {
   private async settle(key: string, np: V1NetworkPolicy, text: string, message: string): Promise<void> {
     const namespace = np.metadata?.namespace ?? 'default';
     const name = np.metadata?.name ?? '';
-    const ours = (await this.events.listNamespacedEvent({ namespace })).items.filter(
+    // only this policy's Events of this kind (field selectors the real server supports for events)
+    const fieldSelector = `involvedObject.kind=NetworkPolicy,involvedObject.name=${name},reason=${NAMED_PORT_REASON}`;
+    const ours = (await this.events.listNamespacedEvent({ namespace, fieldSelector })).items.filter(
       (e) => e.reason === NAMED_PORT_REASON && e.involvedObject.kind === 'NetworkPolicy' && e.involvedObject.name === name,
     );
     const keep = message === '' ? undefined : ours.find((e) => e.message === message);
