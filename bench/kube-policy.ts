@@ -20,6 +20,7 @@ import {
   KUBE_KINDS,
   KUBE_POLICY_USAGE,
   parseKubePolicyArgs,
+  phaseMeansMs,
   podPlan,
   REF_KINDS,
   standingPolicies,
@@ -52,6 +53,7 @@ export async function run(args: string[]): Promise<void> {
   const lat = new Map<ChangeKind, number[]>();
   const failures: string[] = [];
   const setup: Record<string, number> = {};
+  let agentReconcile: ReturnType<typeof phaseMeansMs> | undefined;
   let cluster: KubePolicyCluster | undefined;
   try {
     await removePodNetns(cfg.lab);
@@ -73,6 +75,7 @@ export async function run(args: string[]): Promise<void> {
       120_000,
     );
     const timeoutMs = cfg.timeoutSeconds * 1000;
+    const phasesBefore = await cluster.agentPhases();
     for (const c of plan) {
       try {
         const ms = await cluster.measure(c, timeoutMs);
@@ -85,6 +88,8 @@ export async function run(args: string[]): Promise<void> {
       }
       if (c.kind === 'refRuleDelete') progress(`round ${c.round + 1}/${cfg.rounds} done (load ${loadavg()[0]!.toFixed(1)})`);
     }
+    // where the agents' time went during the changes: each host's reconciles, by phase
+    agentReconcile = phaseMeansMs(phasesBefore, await cluster.agentPhases());
   } catch (e) {
     failures.push(errorMessage(e));
     progress(`FAILED: ${errorMessage(e)}`);
@@ -111,11 +116,16 @@ export async function run(args: string[]): Promise<void> {
     policyCreateVsRuleCreateP50: ratio(byKind.policyCreate?.p50 ?? NaN, byKind.refRuleCreate?.p50 ?? NaN),
     policyDeleteVsRuleDeleteP50: ratio(byKind.policyDelete?.p50 ?? NaN, byKind.refRuleDelete?.p50 ?? NaN),
     byKind,
+    agentReconcile: agentReconcile ?? null,
     setupMs: Object.fromEntries(Object.entries(setup).map(([k, v]) => [k, Math.round(v)])),
     loadAvg: { start: loadStart, end: loadEnd },
     durationS: Math.round((performance.now() - started) / 1000),
     failures,
   };
+  if (agentReconcile)
+    progress(
+      `agents: ${agentReconcile.reconciles} reconciles over the 3 hosts during the changes, mean ms by phase ${JSON.stringify(agentReconcile.meanMs)}`,
+    );
   for (const [k, s] of Object.entries(byKind)) progress(`${k}: p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} max ${fmt(s.max)} ms (${s.samples})`);
   process.stdout.write(
     `NetworkPolicy realization, API write to flows on every affected host (${pods.length} pods, 3 hosts): ` +

@@ -15,7 +15,7 @@ import { table } from '../../netplugin/pipeline/tables';
 import { cniCall } from '../../deploy/lab/cni-call';
 import { addNetns, delNetns, listNetns } from '../../deploy/lab/netns';
 import { labRestCredentials } from '../../deploy/lab/pki';
-import { planLab } from '../../deploy/lab/plan';
+import { agentPaths, planLab, type LabPlan } from '../../deploy/lab/plan';
 import { RestClient } from '../../tools/agent-sim/cluster';
 import { crossProcessNow } from '../../tools/agent-sim/conditions';
 import { inFlight } from '../../tools/agent-sim/topology';
@@ -26,6 +26,7 @@ import {
   NETWORK,
   namespaceName,
   podObject,
+  reconcilePhases,
   REF_POLICY,
   standingPolicies,
   TENANT,
@@ -34,6 +35,7 @@ import {
   type ChangeWrite,
   type HostExpectation,
   type KubePolicyBenchConfig,
+  type PhaseTotals,
   type PodPlan,
 } from './kube-policy-plan';
 
@@ -64,13 +66,15 @@ export class KubePolicyCluster {
   readonly core: CoreV1Api;
   readonly networking: NetworkingV1Api;
   private readonly hosts = new Map<string, LabHost>();
+  private readonly plan: LabPlan;
 
   private constructor(
     readonly cfg: KubePolicyBenchConfig,
     status: LabStatus,
   ) {
     for (const h of status.hosts) this.hosts.set(h.name, h);
-    this.rest = new RestClient(status.netmasters[0]!.url, labRestCredentials(planLab({ name: cfg.lab, hosts: 3, etcdMembers: 1 })));
+    this.plan = planLab({ name: cfg.lab, hosts: 3, etcdMembers: 1 });
+    this.rest = new RestClient(status.netmasters[0]!.url, labRestCredentials(this.plan));
     if (!status.kubeApi) throw new NetloomError('INVALID_ARGUMENT', `lab ${cfg.lab} has no Kubernetes API`);
     const kc = loadKubeconfig(status.kubeApi.kubeconfig);
     this.core = kc.makeApiClient(CoreV1Api);
@@ -159,6 +163,20 @@ export class KubePolicyCluster {
     const h = this.hosts.get(name);
     if (!h) throw new NetloomError('NOT_FOUND', `no lab host ${name}`);
     return h;
+  }
+
+  /** Every host's agent reconcile phase totals (its /metrics, inside the host's namespace), in host order. */
+  async agentPhases(): Promise<PhaseTotals[]> {
+    return Promise.all(
+      [...this.hosts.values()].map(async (h) => {
+        const r = await exec('curl', ['-sf', '--max-time', '10', `http://${agentPaths(this.plan, h.name).metricsListen}/metrics`], {
+          netns: h.netns,
+          timeoutMs: 15_000,
+          allowFailure: true,
+        });
+        return reconcilePhases(r.code === 0 ? r.stdout : '');
+      }),
+    );
   }
 
   /** One dump of `host`'s ingressPolicy table. */

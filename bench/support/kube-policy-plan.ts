@@ -320,3 +320,37 @@ export function flowsHold(dump: string, e: Pick<HostExpectation, 'present' | 'ab
   const has = (port: number) => new RegExp(`tp_dst=${port}\\b`).test(dump);
   return e.present.every(has) && !e.absent.some(has);
 }
+
+/** Sums and counts of the agent's reconcile phases (netplugin_reconcile_phase_seconds), by phase. */
+export type PhaseTotals = Record<string, { sum: number; count: number }>;
+
+/** The reconcile phase totals in an agent's /metrics text. */
+export function reconcilePhases(metrics: string): PhaseTotals {
+  const out: PhaseTotals = {};
+  const re = /^netplugin_reconcile_phase_seconds_(sum|count)\{phase="([a-z-]+)"\} ([0-9.e+-]+)$/gm;
+  for (const m of metrics.matchAll(re)) {
+    const t = (out[m[2]!] ??= { sum: 0, count: 0 });
+    t[m[1] as 'sum' | 'count'] = Number(m[3]);
+  }
+  return out;
+}
+
+/** Mean ms per reconcile of each phase between two readings of the same agents (summed over hosts). */
+export function phaseMeansMs(
+  before: readonly PhaseTotals[],
+  after: readonly PhaseTotals[],
+): { reconciles: number; meanMs: Record<string, number> } {
+  const sum: Record<string, number> = {};
+  let reconciles = 0;
+  after.forEach((a, i) => {
+    const b = before[i] ?? {};
+    for (const [phase, t] of Object.entries(a)) {
+      sum[phase] = (sum[phase] ?? 0) + (t.sum - (b[phase]?.sum ?? 0));
+      if (phase === 'compute') reconciles += t.count - (b[phase]?.count ?? 0);
+    }
+  });
+  const meanMs = Object.fromEntries(
+    Object.entries(sum).map(([phase, x]) => [phase, reconciles > 0 ? Math.round((x * 1000 * 10) / reconciles) / 10 : Number.NaN]),
+  );
+  return { reconciles, meanMs };
+}

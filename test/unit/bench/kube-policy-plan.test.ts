@@ -7,7 +7,9 @@ import {
   KUBE_KINDS,
   namespaceName,
   parseKubePolicyArgs,
+  phaseMeansMs,
   podPlan,
+  reconcilePhases,
   REF_KINDS,
   standingPolicies,
 } from '../../../bench/support/kube-policy-plan';
@@ -81,5 +83,24 @@ describe('kube-policy benchmark plan', () => {
       () => parseKubePolicyArgs(['--rounds', '0']),
       (e: { field?: string }) => e.field === 'rounds',
     );
+  });
+
+  it("reads the agents' reconcile phases and averages them per reconcile between two readings", () => {
+    const text = (compute: number, apply: number, count: number) =>
+      [
+        '# HELP netplugin_reconcile_phase_seconds x',
+        `netplugin_reconcile_phase_seconds_bucket{le="0.1",phase="compute"} 3`,
+        `netplugin_reconcile_phase_seconds_sum{phase="compute"} ${compute}`,
+        `netplugin_reconcile_phase_seconds_count{phase="compute"} ${count}`,
+        `netplugin_reconcile_phase_seconds_sum{phase="apply"} ${apply}`,
+        `netplugin_reconcile_phase_seconds_count{phase="apply"} ${count}`,
+        '',
+      ].join('\n');
+    const before = [reconcilePhases(text(1, 10, 10)), reconcilePhases(text(2, 20, 20))];
+    assert.deepEqual(before[0], { compute: { sum: 1, count: 10 }, apply: { sum: 10, count: 10 } });
+    // 2 + 3 reconciles after: compute 0.2 + 0.3 s, apply 1.5 + 2.5 s
+    const after = [reconcilePhases(text(1.2, 11.5, 12)), reconcilePhases(text(2.3, 22.5, 23))];
+    assert.deepEqual(phaseMeansMs(before, after), { reconciles: 5, meanMs: { compute: 100, apply: 800 } });
+    assert.deepEqual(reconcilePhases(''), {});
   });
 });
