@@ -1,9 +1,10 @@
 /**
  * NetworkPolicy realization (issue 19): from a write to the Kubernetes API until the flows are on
- * every affected host. A lab of 3 hosts with real agents on real OVS (`up --kube-api --kube`:
- * netmaster's controller and the agents' pod caches on the API stand-in), --pods pods (default
- * 300) in --namespaces namespaces made through the API and plugged by the real CNI plugin with
- * their CNI_ARGS (so the agent reads each pod from the API and registers it as a pod endpoint);
+ * every affected host. A lab of 3 hosts with real agents on real OVS (`up --kube`: netmaster's
+ * controller and the agents' pod caches on the API stand-in, containerd and a kubelet stand-in per
+ * host), --pods pods (default 300) in --namespaces namespaces made through the API and run by the
+ * kubelets (containerd's CNI ADD names the pod: the agent reads it from the API and registers a
+ * pod endpoint);
  * then, round by round, each change kind of support/kube-policy-plan.ts: a NetworkPolicy created,
  * changed, deleted; a namespace labelled into a standing policy's peers and out; a pod labelled
  * into one's targets and out. Each is timed from just before the API write until every affected
@@ -14,7 +15,7 @@
  */
 import { loadavg } from 'node:os';
 import { errorMessage } from '../lib/errors';
-import { KubePolicyCluster, removePodNetns } from './support/kube-policy-lab';
+import { KubePolicyCluster } from './support/kube-policy-lab';
 import {
   changes,
   KUBE_KINDS,
@@ -56,19 +57,18 @@ export async function run(args: string[]): Promise<void> {
   let agentReconcile: ReturnType<typeof phaseMeansMs> | undefined;
   let cluster: KubePolicyCluster | undefined;
   try {
-    await removePodNetns(cfg.lab);
     cluster = await KubePolicyCluster.up(cfg, progress);
     let t = performance.now();
     await cluster.netloomObjects();
     await cluster.kubeObjects(pods, cfg.rounds);
     setup.apiObjectsMs = performance.now() - t;
     progress(
-      `${cfg.namespaces} namespaces, ${pods.length} pods, ${standingPolicies(cfg.rounds).length} standing policies in the API; plugging the pods`,
+      `${cfg.namespaces} namespaces, ${pods.length} pods, ${standingPolicies(cfg.rounds).length} standing policies in the API; the kubelets make the pods`,
     );
     t = performance.now();
-    await cluster.plug(pods, progress);
-    setup.plugMs = performance.now() - t;
-    progress(`${pods.length} pods plugged in ${fmt(setup.plugMs / 1000)} s; ${plan.length} changes`);
+    await cluster.podsRunning(pods, 1_800_000, progress);
+    setup.podsRunningMs = performance.now() - t;
+    progress(`${pods.length} pods Running in ${fmt(setup.podsRunningMs / 1000)} s; ${plan.length} changes`);
     // nothing of the standing policies shows yet (each selects no peer or no pod)
     await cluster.settle(
       plan.filter((c) => c.kind === 'namespaceUnlabel' || c.kind === 'podUnlabel').flatMap((c) => c.expect),

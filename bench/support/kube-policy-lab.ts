@@ -1,24 +1,23 @@
 /**
  * The NetworkPolicy realization benchmark's cluster (bench/kube-policy.ts): a lab made with
- * `up --hosts 3 --kube-api --kube` (etcd, the Kubernetes API stand-in, netmaster running its
- * controller, a real netplugin per host following its node's pods), the netloom objects the pods
- * land in, namespaces and pods made through the API with @kubernetes/client-node, each pod plugged
- * by the real CNI plugin with the pod's CNI_ARGS (the agent reads the pod from the API, as under
- * containerd), the changes written, and each host's ingressPolicy table watched until it shows
- * what a change must do.
+ * `up --hosts 3 --kube` (etcd, the Kubernetes API stand-in, netmaster running its controller, a
+ * real netplugin per host following its node's pods, containerd and a kubelet stand-in per host),
+ * the netloom objects the pods land in, namespaces and pods made through the API with
+ * @kubernetes/client-node and run by the kubelets (containerd's CNI ADD names the pod; the agent
+ * reads it from the API), the changes written, and each host's ingressPolicy table watched until
+ * it shows what a change must do.
  */
 import { CoreV1Api, NetworkingV1Api, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
 import { run as exec } from '../../lib/exec';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { table } from '../../netplugin/pipeline/tables';
-import { cniCall } from '../../deploy/lab/cni-call';
-import { addNetns, delNetns, listNetns } from '../../deploy/lab/netns';
 import { labRestCredentials } from '../../deploy/lab/pki';
 import { agentPaths, planLab, type LabPlan } from '../../deploy/lab/plan';
 import { RestClient } from '../../tools/agent-sim/cluster';
 import { crossProcessNow } from '../../tools/agent-sim/conditions';
 import { inFlight } from '../../tools/agent-sim/topology';
+import { waitFor } from '../../lib/clock';
 import {
   CLIENT_GROUP,
   DEFAULT_GROUP,
@@ -58,9 +57,6 @@ export async function lab(name: string, args: string[], timeoutMs = 300_000): Pr
   return (await exec(LAB_BIN, ['--lab', name, ...args], { timeoutMs })).stdout;
 }
 
-/** The pod's network namespace (made by the bench, removed by it). */
-export const podNetns = (labName: string, p: Pick<PodPlan, 'index'>): string => `${labName}-p${p.index}`;
-
 export class KubePolicyCluster {
   readonly rest: RestClient;
   readonly core: CoreV1Api;
@@ -90,8 +86,8 @@ export class KubePolicyCluster {
         `lab ${cfg.lab} is already up: take it down first (bin/netloom-lab --lab ${cfg.lab} down) or pick another --lab`,
         { field: 'lab' },
       );
-    progress(`lab ${cfg.lab}: up --hosts 3 --kube-api --kube`);
-    await lab(cfg.lab, ['up', '--hosts', '3', '--kube-api', '--kube']);
+    progress(`lab ${cfg.lab}: up --hosts 3 --kube`);
+    await lab(cfg.lab, ['up', '--hosts', '3', '--kube']);
     return new KubePolicyCluster(cfg, JSON.parse(await lab(cfg.lab, ['status', '-o', 'json'])) as LabStatus);
   }
 
@@ -127,35 +123,22 @@ export class KubePolicyCluster {
       await this.networking.createNamespacedNetworkPolicy({ namespace: namespaceName(0), body: typedPolicy(p) });
   }
 
-  /** CNI ADD of every pod on its host, as containerd calls the plugin (CNI_ARGS naming the pod). */
-  async plug(pods: readonly PodPlan[], progress: (m: string) => void): Promise<void> {
-    const t0 = performance.now();
-    await inFlight(
-      pods.length,
-      this.cfg.plugWidth,
-      async (i) => {
-        const p = pods[i]!;
-        const netns = podNetns(this.cfg.lab, p);
-        await addNetns(netns);
-        const r = await cniCall(
-          {
-            command: 'ADD',
-            socket: this.host(p.host).agent.cniSocket,
-            containerId: netns,
-            netnsPath: `/run/netns/${netns}`,
-            tenant: TENANT,
-            network: NETWORK,
-            group: DEFAULT_GROUP,
-            cniArgs: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${p.namespace};K8S_POD_NAME=${p.name};K8S_POD_INFRA_CONTAINER_ID=${netns}`,
-            name: 'kbpods',
-          },
-          120_000,
-        );
-        if (r.code !== 0) throw new NetloomError('COMMAND_FAILED', `CNI ADD of ${p.namespace}/${p.name} failed: ${r.output.slice(0, 400)}`);
+  /** Wait until the kubelets run every pod with an address (RunPodSandbox: containerd's CNI ADD naming the pod). */
+  async podsRunning(pods: readonly PodPlan[], timeoutMs: number, progress: (m: string) => void): Promise<void> {
+    const want = new Set(pods.map((p) => `${p.namespace}/${p.name}`));
+    let last = -1;
+    await waitFor(
+      `${pods.length} pods Running with an address`,
+      async () => {
+        const list = await this.core.listPodForAllNamespaces({});
+        const up = list.items.filter(
+          (p) => want.has(`${p.metadata?.namespace}/${p.metadata?.name}`) && p.status?.phase === 'Running' && p.status.podIP,
+        ).length;
+        if (Math.floor(up / 50) !== Math.floor(last / 50)) progress(`${up} of ${pods.length} pods Running`);
+        last = up;
+        return up === pods.length;
       },
-      (done) => {
-        if (done % 50 === 0) progress(`plugged ${done} of ${pods.length} pods (${Math.round((performance.now() - t0) / 1000)} s)`);
-      },
+      { timeoutMs, intervalMs: 2000 },
     );
   }
 
@@ -269,20 +252,13 @@ export class KubePolicyCluster {
     }
   }
 
-  /** netmaster's and the agents' memory and CPU are in the lab's logs; the pods' namespaces go, then the lab (unless --keep). */
+  /** The lab down (its pods through the CRI, containerd, the kubelets), unless --keep. */
   async down(progress: (m: string) => void): Promise<void> {
     this.rest.close();
-    await removePodNetns(this.cfg.lab);
     if (this.cfg.keep) return progress(`lab ${this.cfg.lab} kept up (--keep)`);
     progress(`lab ${this.cfg.lab}: down`);
     await lab(this.cfg.lab, ['down']).catch((e: unknown) => progress(`lab down failed: ${errorMessage(e)}`));
   }
-}
-
-/** The namespaces of the bench's pods (`LAB-pN`), whatever run made them. */
-export async function removePodNetns(labName: string): Promise<void> {
-  const re = new RegExp(`^${labName}-p\\d+$`);
-  for (const ns of (await listNetns()).filter((n) => re.test(n))) await delNetns(ns);
 }
 
 /**

@@ -16,8 +16,6 @@ export interface KubePolicyBenchConfig {
   namespaces: number;
   /** changes of each kind (7 Kubernetes kinds, 2 reference kinds) */
   rounds: number;
-  /** parallel CNI ADDs while the pods are plugged */
-  plugWidth: number;
   timeoutSeconds: number;
   /** pause between two dumps of a host's flows: back-to-back ovs-ofctl runs load the busy switch they measure */
   pollMs: number;
@@ -30,7 +28,6 @@ export const DEFAULT_KUBE_POLICY_CONFIG: KubePolicyBenchConfig = {
   pods: 300,
   namespaces: 5,
   rounds: 10,
-  plugWidth: 6,
   timeoutSeconds: 60,
   pollMs: 20,
   keep: false,
@@ -39,7 +36,7 @@ export const DEFAULT_KUBE_POLICY_CONFIG: KubePolicyBenchConfig = {
 export const QUICK_KUBE_POLICY: Partial<KubePolicyBenchConfig> = { pods: 30, namespaces: 3, rounds: 2 };
 
 export const KUBE_POLICY_USAGE = `usage: npm run bench -- kube-policy [--quick] [--lab kbpl] [--pods 300] [--namespaces 5]
-  [--rounds 10] [--plug-width 6] [--timeout-s 60] [--poll-ms 20] [--keep]
+  [--rounds 10] [--timeout-s 60] [--poll-ms 20] [--keep]
   --quick: 30 pods in 3 namespaces, 2 rounds (a smoke run)`;
 
 function intOpt(name: string, v: string | undefined, min: number, max: number): number {
@@ -81,10 +78,6 @@ export function parseKubePolicyArgs(args: readonly string[]): KubePolicyBenchCon
         cfg.rounds = intOpt('rounds', v, 1, 500);
         i++;
         break;
-      case '--plug-width':
-        cfg.plugWidth = intOpt('plug-width', v, 1, 32);
-        i++;
-        break;
       case '--poll-ms':
         cfg.pollMs = intOpt('poll-ms', v, 0, 1000);
         i++;
@@ -109,7 +102,7 @@ export const APPS = ['web', 'client', 'db'] as const;
 export const NS_PREFIX = 'kbns-';
 export const TENANT = 'kb';
 export const NETWORK = 'pods';
-/** the CNI configuration's group; the first namespace's web and client pods are in groups of their own (annotation) */
+/** the pods' group; the first namespace's web and client pods are in groups of their own */
 export const DEFAULT_GROUP = 'kbg';
 export const WEB_GROUP = 'kbweb';
 export const CLIENT_GROUP = 'kbcli';
@@ -145,7 +138,14 @@ export function podPlan(cfg: Pick<KubePolicyBenchConfig, 'pods' | 'namespaces'>)
   return out;
 }
 
-/** The v1 Pod object of `p` (scheduled on its host, one container with the named port). */
+/** The lab's local image the kubelet stand-ins run (no registry here). */
+export const POD_IMAGE = 'netloom.local/pause:1.0';
+
+/**
+ * The v1 Pod object of `p`: on its host (no scheduler: spec.nodeName), in the bench's tenant,
+ * network and group (netloom.io annotations: the lab's CNI configuration names another network),
+ * one container with the named port.
+ */
 export function podObject(p: PodPlan): Record<string, unknown> {
   return {
     apiVersion: 'v1',
@@ -154,9 +154,9 @@ export function podObject(p: PodPlan): Record<string, unknown> {
       name: p.name,
       namespace: p.namespace,
       labels: { app: p.app },
-      ...(p.group ? { annotations: { 'netloom.io/group': p.group } } : {}),
+      annotations: { 'netloom.io/tenant': TENANT, 'netloom.io/network': NETWORK, 'netloom.io/group': p.group || DEFAULT_GROUP },
     },
-    spec: { nodeName: p.host, containers: [{ name: 'c', image: 'nlpod:bench', ports: [{ ...NAMED_PORT }] }] },
+    spec: { nodeName: p.host, containers: [{ name: 'c', image: POD_IMAGE, ports: [{ ...NAMED_PORT }] }] },
   };
 }
 

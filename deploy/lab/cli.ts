@@ -13,6 +13,7 @@ import { restartContainerd } from './containerd';
 import { kubeCommands } from './kube-cli';
 import { parsePublish, type LabPortMapping } from './publish';
 import { labKubeconfig } from './kube-api';
+import { restartKubelet } from './kubelets';
 import {
   findHost,
   labAttach,
@@ -136,6 +137,15 @@ function printStatus(s: LabStatus): void {
       ),
     );
   }
+  if (s.kubelets) {
+    out.push('');
+    out.push(
+      formatTable(
+        ['KUBELET', 'PID', 'NODE', 'LOG'],
+        s.kubelets.map((k) => [`${k.host}/kubelet`, k.pid ?? '-', k.ready ? 'Ready' : 'NOT READY', k.log]),
+      ),
+    );
+  }
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -166,10 +176,16 @@ export function buildCli(): Command {
       '--kube-api',
       'a Kubernetes API (the stand-in of docs/kubernetes.md) on the lab etcd; `netloom-lab kubeconfig` prints its kubeconfig',
     )
-    .option('--kube', "with --kube-api: netmaster's controller and every agent's pod cache use that API (pods' identity, NetworkPolicy)")
+    .option(
+      '--kube',
+      'the lab as a Kubernetes cluster (implies --containerd and --kube-api): netmaster and the agents read the API, one kubelet stand-in per host; pods with kubectl, pinned to a host by spec.nodeName (docs/kubernetes.md)',
+    )
+    .option('--kube-tenant-per-namespace', "with --kube: a pod's default tenant is its namespace (else the pods' tenant, default)")
     .action(
       async (
         o: {
+          kube?: boolean;
+          kubeTenantPerNamespace?: boolean;
           hosts: number;
           etcdMembers: string;
           netmasters: number;
@@ -179,10 +195,11 @@ export function buildCli(): Command {
           containerd?: boolean;
           userspaceTso: boolean;
           kubeApi?: boolean;
-          kube?: boolean;
         },
         cmd: Command,
       ) => {
+        if (o.kubeTenantPerNamespace && !o.kube)
+          throw new NetloomError('INVALID_ARGUMENT', '--kube-tenant-per-namespace needs --kube', { field: 'kube-tenant-per-namespace' });
         await labUp({
           name: labName(cmd),
           hosts: o.hosts,
@@ -193,7 +210,7 @@ export function buildCli(): Command {
           ...(o.bgp ? { bgp: true } : {}),
           ...(o.containerd ? { containerd: true } : {}),
           ...(o.kubeApi ? { kubeApi: true } : {}),
-          ...(o.kube ? { kube: true } : {}),
+          ...(o.kube ? { kube: { tenantPerNamespace: o.kubeTenantPerNamespace === true } } : {}),
           userspaceTso: o.userspaceTso,
           progress,
         });
@@ -379,12 +396,12 @@ export function buildCli(): Command {
     .command('restart')
     .description(
       'restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, `restart HOST dockerd` ' +
-        '(live restore: containers keep running), `restart HOST containerd` (pods keep running), or `restart netmaster [NAME]`',
+        '(live restore: containers keep running), `restart HOST containerd` (pods keep running), `restart HOST kubelet` (up --kube; pods keep running), or `restart netmaster [NAME]`',
     )
     .argument('<target>', 'a host name, or netmaster')
     .argument(
       '[what]',
-      'with a host: ovs, netplugin, dockerd or containerd; with netmaster: a replica name such as netmaster2 (default: all)',
+      'with a host: ovs, netplugin, dockerd, containerd or kubelet; with netmaster: a replica name such as netmaster2 (default: all)',
     )
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
       if (target === 'netmaster') {
@@ -404,6 +421,13 @@ export function buildCli(): Command {
         progress(`${target}: containerd restarted (pid ${pid}); its pods kept running`);
         return;
       }
+      if (what === 'kubelet') {
+        const state = requireState(labName(cmd));
+        const h = findHost(state.plan, target);
+        const pid = await withLabLock(state.plan.dir, () => restartKubelet(requireState(labName(cmd)), h));
+        progress(`${target}: kubelet restarted (pid ${pid}), node Ready; its pods kept running`);
+        return;
+      }
       if (what === 'dockerd') {
         const state = requireState(labName(cmd));
         const h = findHost(state.plan, target);
@@ -414,7 +438,7 @@ export function buildCli(): Command {
       if (what !== 'ovs')
         throw new NetloomError(
           'INVALID_ARGUMENT',
-          `restart ${target} needs what to restart: ovs, netplugin, dockerd or containerd (got ${what ?? 'nothing'})`,
+          `restart ${target} needs what to restart: ovs, netplugin, dockerd, containerd or kubelet (got ${what ?? 'nothing'})`,
           {
             field: 'what',
           },

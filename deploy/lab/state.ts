@@ -45,8 +45,8 @@ export interface LabState {
   bgp?: boolean;
   /** true when the lab runs the Kubernetes API server stand-in (up --kube-api) */
   kubeApi?: boolean;
-  /** true when netmaster's controller and every agent's pod cache use that API (up --kube) */
-  kube?: boolean;
+  /** the lab is a Kubernetes cluster (up --kube): netmaster and agents read the API, one kubelet stand-in per host */
+  kube?: { tenantPerNamespace: boolean };
   /** hosts where `podman` ran (their containers are removed on down) */
   podmanHosts?: string[];
   /** podman/libcni directories outside the lab dir that did not exist before the lab's first podman */

@@ -15,7 +15,6 @@ import {
 import { isNetloomError } from '../../../lib/errors';
 import { pkiPaths } from '../../../deploy/lab/pki';
 import { netmasterArgs } from '../../../deploy/lab/lab';
-import { kubeApiPaths } from '../../../deploy/lab/kube-api';
 import { securityGaps } from '../../../netmaster/auth/secure-config';
 
 describe('lab fabric plan', () => {
@@ -61,18 +60,6 @@ describe('lab fabric plan', () => {
     assert.equal(a[a.indexOf('--routed-uplink') + 1], 'eth2');
     assert.equal(h.routedIp, h.dataIp.replace(/\.3$/, '.103'));
     assert.equal(h.routedPeer, 'tfx-host3-r');
-  });
-
-  it("up --kube: netmaster and every agent get the lab API's kubeconfig, the agent its node name; without it neither", () => {
-    const h = plan.hosts[1]!;
-    const kubeconfig = kubeApiPaths(plan).kubeconfig;
-    const a = agentArgs(plan, h, { kube: true });
-    assert.equal(a[a.indexOf('--kubeconfig') + 1], kubeconfig);
-    assert.equal(a[a.indexOf('--kube-node-name') + 1], 'host2');
-    const n = netmasterArgs(plan, plan.netmasters[0]!, true);
-    assert.equal(n[n.indexOf('--kubeconfig') + 1], kubeconfig);
-    assert.ok(!agentArgs(plan, h).includes('--kubeconfig'));
-    assert.ok(!netmasterArgs(plan, plan.netmasters[0]!).includes('--kubeconfig'));
   });
 
   it('hands the shim a netconf naming tenant, network, group and a requested address', () => {
