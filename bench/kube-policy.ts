@@ -60,13 +60,13 @@ export async function run(args: string[]): Promise<void> {
     cluster = await KubePolicyCluster.up(cfg, progress);
     let t = performance.now();
     await cluster.netloomObjects();
-    await cluster.kubeObjects(pods, cfg.rounds);
+    await cluster.kubeObjects(cfg.rounds);
     setup.apiObjectsMs = performance.now() - t;
     progress(
-      `${cfg.namespaces} namespaces, ${pods.length} pods, ${standingPolicies(cfg.rounds).length} standing policies in the API; the kubelets make the pods`,
+      `${cfg.namespaces} namespaces, ${standingPolicies(cfg.rounds).length} standing policies; the kubelets make ${pods.length} pods, ${cfg.podBatch} at a time`,
     );
     t = performance.now();
-    await cluster.podsRunning(pods, 1_800_000, progress);
+    await cluster.makePods(pods, 600_000, progress);
     setup.podsRunningMs = performance.now() - t;
     progress(`${pods.length} pods Running in ${fmt(setup.podsRunningMs / 1000)} s; ${plan.length} changes`);
     // nothing of the standing policies shows yet (each selects no peer or no pod)

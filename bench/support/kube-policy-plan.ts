@@ -17,6 +17,8 @@ export interface KubePolicyBenchConfig {
   /** changes of each kind (7 Kubernetes kinds, 2 reference kinds) */
   rounds: number;
   timeoutSeconds: number;
+  /** pods made at a time (each batch Running before the next) */
+  podBatch: number;
   /** pause between two dumps of a host's flows: back-to-back ovs-ofctl runs load the busy switch they measure */
   pollMs: number;
   /** leave the lab up afterwards (debugging) */
@@ -29,6 +31,7 @@ export const DEFAULT_KUBE_POLICY_CONFIG: KubePolicyBenchConfig = {
   namespaces: 5,
   rounds: 10,
   timeoutSeconds: 60,
+  podBatch: 30,
   pollMs: 20,
   keep: false,
 };
@@ -36,7 +39,7 @@ export const DEFAULT_KUBE_POLICY_CONFIG: KubePolicyBenchConfig = {
 export const QUICK_KUBE_POLICY: Partial<KubePolicyBenchConfig> = { pods: 30, namespaces: 3, rounds: 2 };
 
 export const KUBE_POLICY_USAGE = `usage: npm run bench -- kube-policy [--quick] [--lab kbpl] [--pods 300] [--namespaces 5]
-  [--rounds 10] [--timeout-s 60] [--poll-ms 20] [--keep]
+  [--rounds 10] [--pod-batch 30] [--timeout-s 60] [--poll-ms 20] [--keep]
   --quick: 30 pods in 3 namespaces, 2 rounds (a smoke run)`;
 
 function intOpt(name: string, v: string | undefined, min: number, max: number): number {
@@ -80,6 +83,10 @@ export function parseKubePolicyArgs(args: readonly string[]): KubePolicyBenchCon
         break;
       case '--poll-ms':
         cfg.pollMs = intOpt('poll-ms', v, 0, 1000);
+        i++;
+        break;
+      case '--pod-batch':
+        cfg.podBatch = intOpt('pod-batch', v, 1, 1000);
         i++;
         break;
       case '--timeout-s':
