@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger';
 import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { KubeController, kubeControllerMetrics, type KubeControllerMetrics, type KubeIntentSink } from './controller';
+import { NamedPortEvents } from './named-port-events';
 import type { KubeServiceSink } from './service-watch';
 import type { ServiceProblemSource } from './service-problems';
 
@@ -39,15 +40,16 @@ export async function runKubeController(
     logger,
     metrics,
   });
+  const namedPorts = new NamedPortEvents({ kubeconfig, logger, ...(opts.registry ? { registry: opts.registry } : {}) });
   try {
-    await controller.start(signal);
+    await Promise.all([controller.start(signal), namedPorts.start(signal)]);
     logger.info('kubernetes controller running (this replica leads)');
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
   } finally {
-    await controller.stop();
+    await Promise.all([controller.stop(), namedPorts.stop()]);
     logger.info('kubernetes controller stopped');
   }
 }

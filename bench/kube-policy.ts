@@ -1,0 +1,139 @@
+/**
+ * NetworkPolicy realization (issue 19): from a write to the Kubernetes API until the flows are on
+ * every affected host. A lab of 3 hosts with real agents on real OVS (`up --kube`: netmaster's
+ * controller and the agents' pod caches on the API stand-in, containerd and a kubelet stand-in per
+ * host), --pods pods (default 300) in --namespaces namespaces made through the API and run by the
+ * kubelets (containerd's CNI ADD names the pod: the agent reads it from the API and registers a
+ * pod endpoint);
+ * then, round by round, each change kind of support/kube-policy-plan.ts: a NetworkPolicy created,
+ * changed, deleted; a namespace labelled into a standing policy's peers and out; a pod labelled
+ * into one's targets and out. Each is timed from just before the API write until every affected
+ * host's ingressPolicy table shows it (ovs-ofctl dumps back to back, a few ms each). The reference,
+ * measured in the same run and interleaved: a Contiv rule between the same pods' groups added and
+ * removed through netmaster's REST API. Progress goes to stderr; a summary and the JSON line
+ * (last) to stdout. Root.
+ */
+import { loadavg } from 'node:os';
+import { errorMessage } from '../lib/errors';
+import { KubePolicyCluster } from './support/kube-policy-lab';
+import {
+  changes,
+  KUBE_KINDS,
+  KUBE_POLICY_USAGE,
+  parseKubePolicyArgs,
+  phaseMeansMs,
+  podPlan,
+  REF_KINDS,
+  standingPolicies,
+  type ChangeKind,
+} from './support/kube-policy-plan';
+import { summarize, type LatencySummary } from './support/scale-report';
+import { runIfMain } from './support/standalone';
+
+export const description =
+  'kube-policy: NetworkPolicy and label changes through the Kubernetes API to flows on every affected host (3 lab hosts, 300 pods), against Contiv rules over REST';
+
+function progress(msg: string): void {
+  process.stderr.write(`[kube-policy ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+const fmt = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : String(Math.round(x)));
+const load = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
+const ratio = (a: number, b: number): number => (b > 0 && Number.isFinite(a) ? Math.round((a / b) * 100) / 100 : Number.NaN);
+
+export async function run(args: string[]): Promise<void> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${KUBE_POLICY_USAGE}\n`);
+    return;
+  }
+  const cfg = parseKubePolicyArgs(args);
+  const started = performance.now();
+  const loadStart = load();
+  const pods = podPlan(cfg);
+  const plan = changes(cfg);
+  const lat = new Map<ChangeKind, number[]>();
+  const failures: string[] = [];
+  const setup: Record<string, number> = {};
+  let agentReconcile: ReturnType<typeof phaseMeansMs> | undefined;
+  let cluster: KubePolicyCluster | undefined;
+  try {
+    cluster = await KubePolicyCluster.up(cfg, progress);
+    let t = performance.now();
+    await cluster.netloomObjects();
+    await cluster.kubeObjects(cfg.rounds);
+    setup.apiObjectsMs = performance.now() - t;
+    progress(
+      `${cfg.namespaces} namespaces, ${standingPolicies(cfg.rounds).length} standing policies; the kubelets make ${pods.length} pods, ${cfg.podBatch} at a time`,
+    );
+    t = performance.now();
+    await cluster.makePods(pods, 600_000, progress);
+    setup.podsRunningMs = performance.now() - t;
+    progress(`${pods.length} pods Running in ${fmt(setup.podsRunningMs / 1000)} s; ${plan.length} changes`);
+    // nothing of the standing policies shows yet (each selects no peer or no pod)
+    await cluster.settle(
+      plan.filter((c) => c.kind === 'namespaceUnlabel' || c.kind === 'podUnlabel').flatMap((c) => c.expect),
+      120_000,
+    );
+    const timeoutMs = cfg.timeoutSeconds * 1000;
+    const phasesBefore = await cluster.agentPhases();
+    for (const c of plan) {
+      try {
+        const ms = await cluster.measure(c, timeoutMs);
+        lat.set(c.kind, [...(lat.get(c.kind) ?? []), ms]);
+      } catch (e) {
+        failures.push(`${c.kind} ${c.round}: ${errorMessage(e)}`);
+        progress(`${c.kind} ${c.round}: FAILED: ${errorMessage(e)}`);
+        // the next change of this round may depend on this one: wait for it, then go on
+        await cluster.settle(c.expect, timeoutMs).catch(() => undefined);
+      }
+      if (c.kind === 'refRuleDelete') progress(`round ${c.round + 1}/${cfg.rounds} done (load ${loadavg()[0]!.toFixed(1)})`);
+    }
+    // where the agents' time went during the changes: each host's reconciles, by phase
+    agentReconcile = phaseMeansMs(phasesBefore, await cluster.agentPhases());
+  } catch (e) {
+    failures.push(errorMessage(e));
+    progress(`FAILED: ${errorMessage(e)}`);
+  } finally {
+    await cluster?.down(progress);
+  }
+  const byKind: Partial<Record<ChangeKind, LatencySummary>> = {};
+  for (const [k, xs] of lat) byKind[k] = summarize(xs);
+  const all = (kinds: readonly ChangeKind[]) => summarize(kinds.flatMap((k) => lat.get(k) ?? []));
+  const kube = all(KUBE_KINDS);
+  const ref = all(REF_KINDS);
+  const loadEnd = load();
+  const result = {
+    benchmark: 'kube-policy',
+    hosts: 3,
+    pods: pods.length,
+    namespaces: cfg.namespaces,
+    rounds: cfg.rounds,
+    kube,
+    reference: ref,
+    ratioP50: ratio(kube.p50, ref.p50),
+    ratioP99: ratio(kube.p99, ref.p99),
+    goalP99Ms: 1000,
+    policyCreateVsRuleCreateP50: ratio(byKind.policyCreate?.p50 ?? NaN, byKind.refRuleCreate?.p50 ?? NaN),
+    policyDeleteVsRuleDeleteP50: ratio(byKind.policyDelete?.p50 ?? NaN, byKind.refRuleDelete?.p50 ?? NaN),
+    byKind,
+    agentReconcile: agentReconcile ?? null,
+    setupMs: Object.fromEntries(Object.entries(setup).map(([k, v]) => [k, Math.round(v)])),
+    loadAvg: { start: loadStart, end: loadEnd },
+    durationS: Math.round((performance.now() - started) / 1000),
+    failures,
+  };
+  if (agentReconcile)
+    progress(
+      `agents: ${agentReconcile.reconciles} reconciles over the 3 hosts during the changes, mean ms by phase ${JSON.stringify(agentReconcile.meanMs)}`,
+    );
+  for (const [k, s] of Object.entries(byKind)) progress(`${k}: p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} max ${fmt(s.max)} ms (${s.samples})`);
+  process.stdout.write(
+    `NetworkPolicy realization, API write to flows on every affected host (${pods.length} pods, 3 hosts): ` +
+      `p50 ${fmt(kube.p50)} p99 ${fmt(kube.p99)} ms over ${kube.samples} changes (goal p99 <= 1000); ` +
+      `Contiv rule over REST p50 ${fmt(ref.p50)} p99 ${fmt(ref.p99)} ms (${ref.samples}); ratio p50 ${result.ratioP50} p99 ${result.ratioP99}; ` +
+      `load ${loadStart[0]} -> ${loadEnd[0]}${failures.length ? `; FAILED: ${failures.slice(0, 5).join('; ')}` : ''}\n`,
+  );
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+runIfMain(module, run);
