@@ -36,7 +36,7 @@ import { agentPaths, HostPlan, LabPlan } from './plan';
 import { LabState, requireState, saveState, withLabLock } from './state';
 
 export const LAB_IMAGE = 'netloom/busybox';
-const DOCKER_CLIENT = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+export const DOCKER_CLIENT = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 const BIN_DIR = resolve(__dirname, '../../../bin');
 
 /**
