@@ -11,7 +11,7 @@ import { isAlive } from '../../lib/process';
 import { NetloomError } from '../../lib/errors';
 import { run } from '../../lib/exec';
 import { installPlugin, pluginName, removePlugin } from '../docker-plugin/managed-plugin';
-import { DOCKER_CLIENT, dockerEnv, dockerRole, ensureDockerd } from './engines';
+import { DOCKER_CLIENT, dockerEnv, dockerRole, ensureDockerd, restartDockerd } from './engines';
 import type { HostPlan } from './plan';
 import { LabState, requireState, saveState, withLabLock } from './state';
 
@@ -20,6 +20,12 @@ export const SWARM_PORT = 2377;
 
 function docker(state: LabState, host: string, args: string[], allowFailure = false): ReturnType<typeof run> {
   return run(DOCKER_CLIENT, args, { env: dockerEnv(state.plan, host), allowFailure, timeoutMs: 120_000 });
+}
+
+/** Whether the host's dockerd (by its recorded PID) runs. */
+function isRunning(state: LabState, host: string): boolean {
+  const rec = state.pids.find((p) => p.role === dockerRole(host));
+  return rec !== undefined && isAlive(rec.pid);
 }
 
 /** `inactive`, `pending`, `active`, `error` or `locked` (docker info's Swarm.LocalNodeState). */
@@ -51,12 +57,25 @@ export async function labSwarmUp(name: string, hosts?: string[]): Promise<SwarmU
   });
   const [manager, ...workers] = plans;
   if (!manager) throw new NetloomError('INVALID_ARGUMENT', 'swarm up needs at least one host', { field: 'hosts' });
-  let plugin = '';
-  for (const h of plans) plugin = await labSwarmPlugin(state, h);
+  // recorded first: their dockerds run without live restore (swarm refuses it), and a failure
+  // half-way is still cleaned up by down
+  await withLabLock(state.plan.dir, async () => {
+    const st = requireState(name);
+    st.swarmHosts = [...new Set([...(st.swarmHosts ?? []), ...chosen])];
+    saveState(st);
+  });
   state = requireState(name);
-  // recorded before init: a failure half-way is still cleaned up by down
-  state.swarmHosts = [...new Set([...(state.swarmHosts ?? []), ...chosen])];
-  saveState(state);
+  let plugin = '';
+  for (const h of plans) {
+    await withLabLock(state.plan.dir, async () => {
+      const st = requireState(name);
+      // a dockerd started before (with live restore) is restarted without it; its containers keep running
+      if (isRunning(st, h.name) && (await docker(st, h.name, ['info', '--format', '{{.LiveRestoreEnabled}}'], true)).stdout.trim() === 'true')
+        await restartDockerd(st, h);
+    });
+    plugin = await labSwarmPlugin(requireState(name), h);
+  }
+  state = requireState(name);
   if ((await swarmState(state, manager.name)) !== 'active') {
     await docker(state, manager.name, [
       'swarm',
@@ -96,14 +115,9 @@ export async function labSwarmUp(name: string, hosts?: string[]): Promise<SwarmU
  */
 export async function leaveSwarm(state: LabState): Promise<void> {
   const hosts = [...(state.swarmHosts ?? [])].reverse();
+  for (const host of hosts) if (isRunning(state, host)) await docker(state, host, ['swarm', 'leave', '--force'], true);
   for (const host of hosts) {
-    const rec = state.pids.find((p) => p.role === dockerRole(host));
-    if (!rec || !isAlive(rec.pid)) continue;
-    await docker(state, host, ['swarm', 'leave', '--force'], true);
-  }
-  for (const host of hosts) {
-    const rec = state.pids.find((p) => p.role === dockerRole(host));
-    if (!rec || !isAlive(rec.pid)) continue;
+    if (!isRunning(state, host)) continue;
     // networks on the plugin that swarm left behind on this node go first, or the plugin is held
     const nets = await docker(state, host, ['network', 'ls', '-q', '--filter', `driver=${pluginName()}`], true);
     for (const id of nets.stdout.split('\n').filter((l) => l.trim() !== '')) await docker(state, host, ['network', 'rm', id], true);
