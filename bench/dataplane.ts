@@ -146,7 +146,9 @@ export async function run(args: string[]): Promise<void> {
       await swarm.up(2);
       if (opts.paths.includes('netloom-swarm')) paths.push(await swarm.taskPath('netloom-swarm', 'swdpn', NETLOOM_NET, 'swdpn'));
       if (opts.paths.includes('docker-overlay')) paths.push(await swarm.taskPath('docker-overlay', 'swdpo', OVERLAY_NET, 'swdpo'));
-      say(`swarm lab ${SWARM_BENCH_LAB}: 2 hosts in swarm mode (${swarm.plugin}), a service of 2 tasks per network, ready in ${Date.now() - t} ms`);
+      say(
+        `swarm lab ${SWARM_BENCH_LAB}: 2 hosts in swarm mode (${swarm.plugin}), a service of 2 tasks per network, ready in ${Date.now() - t} ms`,
+      );
     }
     for (const name of opts.paths) {
       const build = REFERENCE_BUILDERS[name];

@@ -29,7 +29,10 @@ export function parseSwarmArgs(args: string[]): Args {
     const v = Number(args[i + 1]);
     if (a === '--rounds' && Number.isInteger(v) && v >= 1 && v <= 20) out.rounds = v;
     else if (a === '--replicas' && Number.isInteger(v) && v >= 1 && v <= 30) out.replicas = v;
-    else throw new NetloomError('INVALID_ARGUMENT', `unknown or bad argument ${a ?? ''} (--rounds 1..20, --replicas 1..30)`, { field: a ?? '' });
+    else
+      throw new NetloomError('INVALID_ARGUMENT', `unknown or bad argument ${a ?? ''} (--rounds 1..20, --replicas 1..30)`, {
+        field: a ?? '',
+      });
     i++;
   }
   return out;

@@ -59,8 +59,17 @@ export class SwarmBench {
     await netctl(['net', 'create', '-t', TENANT, '-e', 'vxlan', '-s', SUBNET, '-g', '10.72.0.1', NETWORK]);
     this.plugin = (await lab(['swarm', 'up'], false, 600_000)).stdout.trim();
     const p = this.plugin;
-    await docker('host1', ['network', 'create', '-d', p, '--ipam-driver', p, '--ipam-opt', `tenant=${TENANT}`, '--ipam-opt', `network=${NETWORK}`]
-      .concat(['-o', `tenant=${TENANT}`, '-o', `network=${NETWORK}`, '--attachable', NETLOOM_NET]));
+    await docker(
+      'host1',
+      ['network', 'create', '-d', p, '--ipam-driver', p, '--ipam-opt', `tenant=${TENANT}`, '--ipam-opt', `network=${NETWORK}`].concat([
+        '-o',
+        `tenant=${TENANT}`,
+        '-o',
+        `network=${NETWORK}`,
+        '--attachable',
+        NETLOOM_NET,
+      ]),
+    );
     await docker('host1', ['network', 'create', '-d', 'overlay', '--attachable', OVERLAY_NET]);
   }
 
@@ -127,7 +136,10 @@ export class SwarmBench {
   async taskPath(name: string, service: string, network: string, prefix: string): Promise<BenchPath> {
     await this.createService(service, network, 2, 1);
     let ts: SwarmTask[] = [];
-    await waitFor(`2 tasks of ${service}`, async () => (ts = await this.tasks(service)).length === 2, { timeoutMs: 180_000, intervalMs: 1000 });
+    await waitFor(`2 tasks of ${service}`, async () => (ts = await this.tasks(service)).length === 2, {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
     const [client, server] = ts;
     if (!client || !server || client.host === server.host) throw new Error(`${service}: tasks not on two hosts: ${JSON.stringify(ts)}`);
     const clientNs = `${prefix}c`;
@@ -140,10 +152,15 @@ export class SwarmBench {
       await run('ip', ['netns', 'attach', ns, String(t.pid)]);
       this.attached.push(ns);
     }
-    await waitFor(`${name}: client reaches ${server.ip}`, async () => (await run('ip', ['netns', 'exec', clientNs, 'ping', '-c', '1', '-W', '1', server.ip], { allowFailure: true })).code === 0, {
-      timeoutMs: 30_000,
-      intervalMs: 300,
-    });
+    await waitFor(
+      `${name}: client reaches ${server.ip}`,
+      async () =>
+        (await run('ip', ['netns', 'exec', clientNs, 'ping', '-c', '1', '-W', '1', server.ip], { allowFailure: true })).code === 0,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 300,
+      },
+    );
     const cleanup = async (): Promise<void> => {
       for (const ns of [clientNs, serverNs]) await run('ip', ['netns', 'delete', ns], { allowFailure: true });
     };

@@ -17,7 +17,8 @@ export async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--remove') remove = true;
     else if (argv[i] === '--agent-socket-dir' && argv[i + 1] !== undefined) agentSocketDir = argv[++i];
-    else throw new NetloomError('INVALID_ARGUMENT', `unknown argument ${argv[i] ?? ''} (--remove, --agent-socket-dir DIR)`, { field: 'argv' });
+    else
+      throw new NetloomError('INVALID_ARGUMENT', `unknown argument ${argv[i] ?? ''} (--remove, --agent-socket-dir DIR)`, { field: 'argv' });
   }
   const env = { ...process.env };
   if (remove) {

@@ -75,7 +75,8 @@ export async function buildPluginDir(dir: string): Promise<string> {
   const pluginDir = join(dir, 'plugin');
   rmSync(pluginDir, { recursive: true, force: true });
   const rootfs = join(pluginDir, 'rootfs');
-  for (const d of ['run/docker/plugins', AGENT_SOCKET_DIR.slice(1), 'proc', 'dev', 'sys', 'tmp']) mkdirSync(join(rootfs, d), { recursive: true });
+  for (const d of ['run/docker/plugins', AGENT_SOCKET_DIR.slice(1), 'proc', 'dev', 'sys', 'tmp'])
+    mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync(await relayBinary(dir), join(rootfs, RELAY));
   chmodSync(join(rootfs, RELAY), 0o755);
   writeFileSync(join(pluginDir, 'config.json'), `${JSON.stringify(pluginConfig(), null, 2)}\n`);
@@ -95,7 +96,11 @@ export interface PluginInstallOptions {
 
 /** Whether the plugin is installed and enabled on that dockerd; undefined when not installed. */
 export async function pluginEnabled(o: Pick<PluginInstallOptions, 'env' | 'docker'>, name = pluginName()): Promise<boolean | undefined> {
-  const r = await run(o.docker, ['plugin', 'inspect', '--format', '{{.Enabled}}', name], { env: o.env, allowFailure: true, timeoutMs: 30_000 });
+  const r = await run(o.docker, ['plugin', 'inspect', '--format', '{{.Enabled}}', name], {
+    env: o.env,
+    allowFailure: true,
+    timeoutMs: 30_000,
+  });
   if (r.code !== 0) return undefined;
   return r.stdout.trim() === 'true';
 }

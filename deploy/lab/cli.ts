@@ -338,7 +338,9 @@ export function buildCli(): Command {
     );
   swarm
     .command('up')
-    .description('install and enable the managed plugin on each host, `docker swarm init` on the first (its management address), the others join')
+    .description(
+      'install and enable the managed plugin on each host, `docker swarm init` on the first (its management address), the others join',
+    )
     .argument('[hosts...]', 'hosts, the manager first (default: all)')
     .action(async (hosts: string[], _o: unknown, cmd: Command) => {
       const r = await labSwarmUp(labName(cmd), hosts.length > 0 ? hosts : undefined);

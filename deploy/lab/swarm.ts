@@ -70,7 +70,10 @@ export async function labSwarmUp(name: string, hosts?: string[]): Promise<SwarmU
     await withLabLock(state.plan.dir, async () => {
       const st = requireState(name);
       // a dockerd started before (with live restore) is restarted without it; its containers keep running
-      if (isRunning(st, h.name) && (await docker(st, h.name, ['info', '--format', '{{.LiveRestoreEnabled}}'], true)).stdout.trim() === 'true')
+      if (
+        isRunning(st, h.name) &&
+        (await docker(st, h.name, ['info', '--format', '{{.LiveRestoreEnabled}}'], true)).stdout.trim() === 'true'
+      )
         await restartDockerd(st, h);
     });
     plugin = await labSwarmPlugin(requireState(name), h);

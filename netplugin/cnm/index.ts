@@ -53,7 +53,8 @@ export async function startCnmPlugin(opts: StartCnmPluginOptions): Promise<Runni
   const socketPath = opts.socketPath ?? DEFAULT_SOCKET_PATH;
   const server = new CnmServer(plugin, socketPath, opts.logger);
   await server.start();
-  const swarmServer = opts.swarmSocketPath !== undefined ? new CnmServer(plugin, opts.swarmSocketPath, opts.logger, { scope: 'global' }) : undefined;
+  const swarmServer =
+    opts.swarmSocketPath !== undefined ? new CnmServer(plugin, opts.swarmSocketPath, opts.logger, { scope: 'global' }) : undefined;
   try {
     await swarmServer?.start();
   } catch (e) {

@@ -103,7 +103,8 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
   // netloom network (e.g. `db/blue` made by --docker-networks and a user's own): it gets one of its own
   let poolId = baseId;
   // a swarm manager's pool neither (swarm.ts: its addresses are swarm's bookkeeping)
-  const taken = (id: string): boolean => entry(state.pools, id)?.dockerNetworkId !== undefined || entry(state.pools, id)?.swarmNetworkId !== undefined;
+  const taken = (id: string): boolean =>
+    entry(state.pools, id)?.dockerNetworkId !== undefined || entry(state.pools, id)?.swarmNetworkId !== undefined;
   for (let n = 2; taken(poolId); n++) poolId = `${baseId}|${n}`;
   const existing = entry(state.pools, poolId);
   if (existing) {
@@ -171,7 +172,13 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
   const isGateway = req.Options[REQUEST_ADDRESS_TYPE] === GATEWAY_ADDRESS_TYPE;
   // Before CreateNetwork has bound the pool, a plain request is an --aux-address; on a swarm
   // manager's pool, a task's address in swarm's records (swarm.ts)
-  const holder = isGateway ? 'gateway' : pool.swarmNetworkId !== undefined ? 'swarm' : pool.dockerNetworkId === undefined ? 'aux' : 'endpoint';
+  const holder = isGateway
+    ? 'gateway'
+    : pool.swarmNetworkId !== undefined
+      ? 'swarm'
+      : pool.dockerNetworkId === undefined
+        ? 'aux'
+        : 'endpoint';
   let address: string;
   if (holder === 'swarm') {
     address = swarmBookkeepingAddress(pool, subnet, preferred);

@@ -82,7 +82,9 @@ export class CnmPlugin {
     h.set(nd('RevokeExternalConnectivity'), (s, body) =>
       net.revokeExternalConnectivity(s, b, p.parseRequest('RevokeExternalConnectivity', p.endpointRequest, body)),
     );
-    h.set(nd('AllocateNetwork'), (s, body) => swarm.allocateNetwork(s, b, p.parseRequest('AllocateNetwork', p.allocateNetworkRequest, body)));
+    h.set(nd('AllocateNetwork'), (s, body) =>
+      swarm.allocateNetwork(s, b, p.parseRequest('AllocateNetwork', p.allocateNetworkRequest, body)),
+    );
     h.set(nd('FreeNetwork'), (s, body) => swarm.freeNetwork(s, p.parseRequest('FreeNetwork', p.networkIdRequest, body).NetworkID));
     h.set(id('GetCapabilities'), () => ipam.ipamCapabilities());
     h.set(id('GetDefaultAddressSpaces'), () => ipam.defaultAddressSpaces());

@@ -84,7 +84,7 @@ export async function allocateNetwork(
     throw new NetloomError(
       'INVALID_ARGUMENT',
       `AllocateNetwork: IPv4Data.0.Pool: ${subnet.cidr} was not given by netloom's IPAM: create the swarm network with ` +
-        '--ipam-driver set to this plugin (--ipam-opt tenant=, network=): task addresses must be netloom\'s',
+        "--ipam-driver set to this plugin (--ipam-opt tenant=, network=): task addresses must be netloom's",
       { field: 'IPv4Data.0.Pool' },
     );
   }

@@ -22,7 +22,12 @@ async function managerAllocates(t: ReturnType<typeof setup>, options: Record<str
     V6: false,
   });
   const gw = await t.ok('IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: GW_OPT });
-  const body = { NetworkID: NET, Options: options, IPv4Data: [{ AddressSpace: 'netloom', Pool: SUBNET, Gateway: gw.Address }], IPv6Data: [] };
+  const body = {
+    NetworkID: NET,
+    Options: options,
+    IPv4Data: [{ AddressSpace: 'netloom', Pool: SUBNET, Gateway: gw.Address }],
+    IPv6Data: [],
+  };
   return { poolId: pool.PoolID as string, gateway: gw.Address as string, body };
 }
 
@@ -66,10 +71,18 @@ describe('CNM plugin: swarm (managed plugin, Scope global)', () => {
 
   it("a pool that is not netloom's IPAM's (Docker's default) is refused with the hint", async () => {
     const t = withNetwork();
-    const body = { NetworkID: NET, Options: { tenant: 't1', network: 'n1' }, IPv4Data: [{ Pool: SUBNET, Gateway: '10.55.0.1/24' }], IPv6Data: [] };
+    const body = {
+      NetworkID: NET,
+      Options: { tenant: 't1', network: 'n1' },
+      IPv4Data: [{ Pool: SUBNET, Gateway: '10.55.0.1/24' }],
+      IPv6Data: [],
+    };
     assert.match(await t.err('NetworkDriver.AllocateNetwork', body), /IPv4Data\.0\.Pool: .* not given by netloom's IPAM: .*--ipam-driver/);
     const other = { ...body, IPv4Data: [{ Pool: '10.0.1.0/24', Gateway: '10.0.1.1/24' }] };
-    assert.match(await t.err('NetworkDriver.AllocateNetwork', other), /swarm allocated 10\.0\.1\.0\/24, but netloom network t1\/n1 has 10\.55\.0\.0\/24/);
+    assert.match(
+      await t.err('NetworkDriver.AllocateNetwork', other),
+      /swarm allocated 10\.0\.1\.0\/24, but netloom network t1\/n1 has 10\.55\.0\.0\/24/,
+    );
   });
 
   it("the manager's task addresses are bookkeeping: never the backend's, each once, released, honoured when replayed", async () => {

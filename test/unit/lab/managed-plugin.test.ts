@@ -41,7 +41,11 @@ describe('managed Docker plugin (swarm)', () => {
     const m = c.mounts[0]!;
     assert.deepEqual([m.source, m.destination, m.type, m.settable], [AGENT_SOCKET_DIR, AGENT_SOCKET_DIR, 'bind', ['source']]);
     // the relay listens where dockerd looks for a v2 plugin's socket, and forwards to the agent's swarm socket
-    assert.deepEqual(c.entrypoint, ['/netloom-plugin-relay', '/run/docker/plugins/netloom.sock', `${AGENT_SOCKET_DIR}/${AGENT_SWARM_SOCKET_NAME}`]);
+    assert.deepEqual(c.entrypoint, [
+      '/netloom-plugin-relay',
+      '/run/docker/plugins/netloom.sock',
+      `${AGENT_SOCKET_DIR}/${AGENT_SWARM_SOCKET_NAME}`,
+    ]);
   });
 
   it('is named netloom/netloom:<package version>', () => {
