@@ -8,6 +8,9 @@
 import { resolve } from 'node:path';
 import { waitFor } from '../../lib/clock';
 import { run, type RunResult } from '../../lib/exec';
+import { DOCKER_CLIENT, dockerEnv } from '../../deploy/lab/engines';
+import { LAB_ROOT } from '../../deploy/lab/plan';
+import { labDir } from '../../lib/lab-paths';
 import type { BenchPath } from './reference-paths';
 
 export const SWARM_BENCH_LAB = 'swb';
@@ -36,8 +39,13 @@ function netctl(args: string[]): Promise<RunResult> {
   return run(`${BIN}/netctl`, ['--lab', SWARM_BENCH_LAB, ...args], { env, timeoutMs: 30_000 });
 }
 
+/**
+ * The docker client against a lab host's dockerd (running since `swarm up`), called directly: the
+ * timing loops poll every host, and `netloom-lab docker` would add a Node start per call.
+ */
 export function docker(host: string, args: string[], allowFailure = false): Promise<RunResult> {
-  return lab(['docker', host, '--', ...args], allowFailure);
+  const env = dockerEnv({ dir: labDir(LAB_ROOT, SWARM_BENCH_LAB) }, host);
+  return run(DOCKER_CLIENT, args, { env, allowFailure, timeoutMs: 120_000 });
 }
 
 /** `nsenter --net` into a process's namespace (host binaries, the container's network). */
