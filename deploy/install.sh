@@ -19,7 +19,9 @@ PKGS=(openvswitch-switch openvswitch-common etcd-server etcd-client gobgpd bird2
       # the Go driver of the CNI conformance test, on the real libcni: test/cni-driver
       golang-go golang-github-appc-cni-dev
       # the compiled CNI plugin (netplugin/cni/netloom-cni.c, static)
-      gcc libc6-dev)
+      gcc libc6-dev
+      # systemd-analyze verify of deploy/systemd/*.service (test/unit/deploy); installing it starts nothing
+      systemd)
 
 step "Debian packages (${#PKGS[@]})"
 missing=()

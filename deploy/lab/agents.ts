@@ -16,6 +16,7 @@ import { cniCall } from './cni-call';
 import { dockerSocket } from './engines';
 import { pkiPaths } from './pki';
 import { shareContainerdDir } from './containerd-paths';
+import { kubeApiPaths } from './kube-api';
 
 /** The compiled agent entry point. */
 const NETPLUGIN_JS = resolve(__dirname, '../../netplugin/main.js');
@@ -77,7 +78,11 @@ export const LAB_DOCKER_NETWORKS_INTERVAL = '1';
  * `dockerNetworks`, --docker-networks against the host's private dockerd (started on demand by
  * `docker HOST`: until then the agent retries).
  */
-export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: boolean; bgp?: boolean } = {}): string[] {
+export function agentArgs(
+  plan: LabPlan,
+  h: HostPlan,
+  opts: { dockerNetworks?: boolean; bgp?: boolean; kube?: { kubeconfig: string; tenantPerNamespace: boolean } } = {},
+): string[] {
   const p = agentPaths(plan, h.name);
   const pki = pkiPaths(plan);
   const own = pki.hosts[h.name]!;
@@ -107,6 +112,16 @@ export function agentArgs(plan: LabPlan, h: HostPlan, opts: { dockerNetworks?: b
     '--docker-socket',
     dockerSocket(plan, h.name),
     ...(opts.dockerNetworks ? ['--docker-networks', '--docker-networks-interval', LAB_DOCKER_NETWORKS_INTERVAL] : []),
+    // up --kube: pods take their identity from the API (the node is the lab host)
+    ...(opts.kube
+      ? [
+          '--kubeconfig',
+          opts.kube.kubeconfig,
+          '--kube-node-name',
+          h.name,
+          ...(opts.kube.tenantPerNamespace ? ['--kube-tenant-per-namespace'] : []),
+        ]
+      : []),
   ];
 }
 
@@ -119,7 +134,14 @@ export function startAgent(state: LabState, h: HostPlan): number {
   for (const s of [p.cniSocket, p.cnmSocket, p.cnmSwarmSocket]) if (existsSync(s)) rmSync(s, { force: true });
   // before the agent's mount namespace is made: the pods' network namespaces of containerd must reach it
   shareContainerdDir(state.plan, h.name);
-  const pid = spawnAgent(h, agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true, bgp: state.bgp === true }), p.log);
+  const kube = state.kube
+    ? { kubeconfig: kubeApiPaths(state.plan).kubeconfig, tenantPerNamespace: state.kube.tenantPerNamespace }
+    : undefined;
+  const pid = spawnAgent(
+    h,
+    agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true, bgp: state.bgp === true, ...(kube ? { kube } : {}) }),
+    p.log,
+  );
   state.pids = [...state.pids.filter((x) => x.role !== agentRole(h.name)), { role: agentRole(h.name), pid, program: NETPLUGIN_PROGRAM }];
   saveState(state);
   return pid;

@@ -14,6 +14,7 @@ import { kubeCommands } from './kube-cli';
 import { parsePublish, type LabPortMapping } from './publish';
 import { labKubeconfig } from './kube-api';
 import { labSwarmDown, labSwarmPlugin, labSwarmUp } from './swarm';
+import { restartKubelet } from './kubelets';
 import {
   findHost,
   labAttach,
@@ -137,6 +138,15 @@ function printStatus(s: LabStatus): void {
       ),
     );
   }
+  if (s.kubelets) {
+    out.push('');
+    out.push(
+      formatTable(
+        ['KUBELET', 'PID', 'NODE', 'LOG'],
+        s.kubelets.map((k) => [`${k.host}/kubelet`, k.pid ?? '-', k.ready ? 'Ready' : 'NOT READY', k.log]),
+      ),
+    );
+  }
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -167,9 +177,16 @@ export function buildCli(): Command {
       '--kube-api',
       'a Kubernetes API (the stand-in of docs/kubernetes.md) on the lab etcd; `netloom-lab kubeconfig` prints its kubeconfig',
     )
+    .option(
+      '--kube',
+      'the lab as a Kubernetes cluster (implies --containerd and --kube-api): netmaster and the agents read the API, one kubelet stand-in per host; pods with kubectl, pinned to a host by spec.nodeName (docs/kubernetes.md)',
+    )
+    .option('--kube-tenant-per-namespace', "with --kube: a pod's default tenant is its namespace (else the pods' tenant, default)")
     .action(
       async (
         o: {
+          kube?: boolean;
+          kubeTenantPerNamespace?: boolean;
           hosts: number;
           etcdMembers: string;
           netmasters: number;
@@ -182,6 +199,8 @@ export function buildCli(): Command {
         },
         cmd: Command,
       ) => {
+        if (o.kubeTenantPerNamespace && !o.kube)
+          throw new NetloomError('INVALID_ARGUMENT', '--kube-tenant-per-namespace needs --kube', { field: 'kube-tenant-per-namespace' });
         await labUp({
           name: labName(cmd),
           hosts: o.hosts,
@@ -192,6 +211,7 @@ export function buildCli(): Command {
           ...(o.bgp ? { bgp: true } : {}),
           ...(o.containerd ? { containerd: true } : {}),
           ...(o.kubeApi ? { kubeApi: true } : {}),
+          ...(o.kube ? { kube: { tenantPerNamespace: o.kubeTenantPerNamespace === true } } : {}),
           userspaceTso: o.userspaceTso,
           progress,
         });
@@ -408,12 +428,12 @@ export function buildCli(): Command {
     .command('restart')
     .description(
       'restart one daemon: `restart HOST ovs` (ovs-vswitchd; the database stays), `restart HOST netplugin`, `restart HOST dockerd` ' +
-        '(live restore: containers keep running), `restart HOST containerd` (pods keep running), or `restart netmaster [NAME]`',
+        '(live restore: containers keep running), `restart HOST containerd` (pods keep running), `restart HOST kubelet` (up --kube; pods keep running), or `restart netmaster [NAME]`',
     )
     .argument('<target>', 'a host name, or netmaster')
     .argument(
       '[what]',
-      'with a host: ovs, netplugin, dockerd or containerd; with netmaster: a replica name such as netmaster2 (default: all)',
+      'with a host: ovs, netplugin, dockerd, containerd or kubelet; with netmaster: a replica name such as netmaster2 (default: all)',
     )
     .action(async (target: string, what: string | undefined, _o: unknown, cmd: Command) => {
       if (target === 'netmaster') {
@@ -433,6 +453,13 @@ export function buildCli(): Command {
         progress(`${target}: containerd restarted (pid ${pid}); its pods kept running`);
         return;
       }
+      if (what === 'kubelet') {
+        const state = requireState(labName(cmd));
+        const h = findHost(state.plan, target);
+        const pid = await withLabLock(state.plan.dir, () => restartKubelet(requireState(labName(cmd)), h));
+        progress(`${target}: kubelet restarted (pid ${pid}), node Ready; its pods kept running`);
+        return;
+      }
       if (what === 'dockerd') {
         const state = requireState(labName(cmd));
         const h = findHost(state.plan, target);
@@ -443,7 +470,7 @@ export function buildCli(): Command {
       if (what !== 'ovs')
         throw new NetloomError(
           'INVALID_ARGUMENT',
-          `restart ${target} needs what to restart: ovs, netplugin, dockerd or containerd (got ${what ?? 'nothing'})`,
+          `restart ${target} needs what to restart: ovs, netplugin, dockerd, containerd or kubelet (got ${what ?? 'nothing'})`,
           {
             field: 'what',
           },

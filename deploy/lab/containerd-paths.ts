@@ -1,11 +1,13 @@
 /**
  * Where a lab host's containerd keeps everything (all under `hosts/HOST/containerd/`), the cgroup of
  * its pods, and the shared mount that lets the host's agent see the pods' network namespaces.
- * Apart from the agent's start (agents.ts), used by containerd.ts.
+ * Apart from the agent's start (agents.ts), used by containerd.ts. Also what the node's kubelet
+ * adds to every pod (its log and cgroup roots, cluster DNS).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { LabPlan } from './plan';
+import type { NodeConfig } from './cri/kubelet';
 
 export interface ContainerdPaths {
   dir: string;
@@ -78,4 +80,12 @@ export function shareContainerdDir(plan: Pick<LabPlan, 'dir'>, host: string): bo
   execFileSync('mount', ['--bind', dir, dir]);
   execFileSync('mount', ['--make-shared', dir]);
   return true;
+}
+
+/** the cluster DNS address pods are given (kubeadm's default; nothing answers it in the lab) */
+export const LAB_CLUSTER_DNS = '10.96.0.10';
+
+/** What the lab host's kubelet (`kube HOST run-pod` and the kubelet stand-ins of `up --kube`) adds to every pod (pure). */
+export function labNodeConfig(plan: Pick<LabPlan, 'dir' | 'name'>, host: string): NodeConfig {
+  return { logRoot: containerdPaths(plan, host).podLogs, cgroupRoot: podCgroupRoot(plan, host), clusterDns: [LAB_CLUSTER_DNS] };
 }

@@ -72,7 +72,11 @@ function kubeconfigText(name: string, url: string, ca: string, token: string): s
 }
 
 /** Certificates, token and kubeconfig, then the server; returns its PID once it answers. */
-export async function startKubeApi(plan: LabPlan, etcdEndpoints: readonly string[]): Promise<number> {
+export async function startKubeApi(
+  plan: LabPlan,
+  etcdEndpoints: readonly string[],
+  opts: { gracefulPodDeletion?: boolean } = {},
+): Promise<number> {
   const p = kubeApiPaths(plan);
   const pki = pkiPaths(plan);
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
@@ -92,6 +96,8 @@ export async function startKubeApi(plan: LabPlan, etcdEndpoints: readonly string
     ...['--etcd-certfile', p.etcdClient.cert, '--etcd-keyfile', p.etcdClient.key],
     ...['--bind-address', p.listen.host, '--secure-port', String(p.listen.port)],
     ...['--tls-cert-file', p.cert.cert, '--tls-private-key-file', p.cert.key, '--token-auth-file', p.tokens],
+    // with kubelets (up --kube) a pod's delete goes through its kubelet, as on a cluster
+    ...(opts.gracefulPodDeletion ? ['--graceful-pod-deletion'] : []),
   ];
   const fd = openSync(p.log, 'a');
   let pid: number;

@@ -10,9 +10,9 @@ import { LAB_ROOT, type LabPlan } from './plan';
 import { requireState, withLabLock } from './state';
 import { findHost } from './lab';
 import { criClient, ensureContainerd } from './containerd';
-import { containerdPaths, podCgroupRoot } from './containerd-paths';
+import { containerdPaths, labNodeConfig } from './containerd-paths';
 import { LAB_IMAGES, type LabImageName } from './cri/images';
-import type { ContainerPort, NodeConfig, PodSpec } from './cri/kubelet';
+import type { ContainerPort, PodSpec } from './cri/kubelet';
 import {
   deletePod,
   execInPod,
@@ -28,13 +28,8 @@ import { runCniGc, validAttachments, type GcOutcome } from './cri/cni-gc';
 import type { CriClient } from './cri/client';
 import type { Protocol } from './cri/types';
 
-/** the cluster DNS address pods are given (kubeadm's default; nothing answers it in the lab) */
-export const LAB_CLUSTER_DNS = '10.96.0.10';
-
-/** What the lab host's "kubelet" adds to every pod (pure). */
-export function labNodeConfig(plan: Pick<LabPlan, 'dir' | 'name'>, host: string): NodeConfig {
-  return { logRoot: containerdPaths(plan, host).podLogs, cgroupRoot: podCgroupRoot(plan, host), clusterDns: [LAB_CLUSTER_DNS] };
-}
+// the node's kubelet settings live beside containerd's paths (the kubelet stand-ins use them too)
+export { LAB_CLUSTER_DNS, labNodeConfig } from './containerd-paths';
 
 const PORT_RE = /^(?:([a-z0-9-]*[a-z][a-z0-9-]*):)?(\d{1,5})(?:\/(tcp|udp|sctp))?(?::(\d{1,5}))?$/i;
 

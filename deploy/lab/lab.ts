@@ -31,6 +31,7 @@ import { cleanupAllContainerd, containerdRole, ensureContainerd } from './contai
 import { etcdClientTls, labRestCredentials, makeLabPki, pkiPaths, writeClientConfig } from './pki';
 import { restRequest } from '../../lib/rest-request';
 import { KUBE_APISERVER_PROGRAM, KUBE_APISERVER_ROLE, kubeApiHealthy, kubeApiPaths, startKubeApi } from './kube-api';
+import { kubeletStatus, startKubelet, stopKubelets, waitKubeletReady, type KubeletStatus } from './kubelets';
 import {
   BIRD_PROGRAM,
   BIRD_ROLE,
@@ -65,6 +66,11 @@ export interface UpOptions {
   /** the Kubernetes API server stand-in on the lab's etcd, and a kubeconfig for it (kube-api.ts) */
   kubeApi?: boolean;
   /**
+   * the lab as a Kubernetes cluster (implies containerd and kubeApi): netmaster and the agents
+   * with the lab's kubeconfig, one kubelet stand-in per host (kubelets.ts), a Node per host
+   */
+  kube?: { tenantPerNamespace?: boolean };
+  /**
    * every host's ovs-vswitchd starts with other_config:userspace-tso-enable=true (default true:
    * the lab owns its switches, and OVS reads the setting at start only; netplugin/agent/userspace-tso.ts)
    */
@@ -79,7 +85,9 @@ export function etcdEndpoints(plan: LabPlan): string[] {
 }
 
 /** Bring a lab up. A healthy lab of the same shape is kept as it is; anything else is replaced. */
-export async function labUp(opts: UpOptions): Promise<LabState> {
+export async function labUp(given: UpOptions): Promise<LabState> {
+  // a cluster needs the API, containerd and the agents
+  const opts: UpOptions = given.kube ? { ...given, kubeApi: true, containerd: true } : given;
   const progress = opts.progress ?? quiet;
   const root = opts.root ?? LAB_ROOT;
   const plan = planLab({ name: opts.name, hosts: opts.hosts, etcdMembers: opts.etcdMembers, netmasters: opts.netmasters ?? 1 }, root);
@@ -106,6 +114,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       (existing.dockerNetworks ?? false) === (opts.dockerNetworks ?? false) &&
       (existing.bgp ?? false) === (opts.bgp ?? false) &&
       (existing.kubeApi ?? false) === (opts.kubeApi ?? false) &&
+      JSON.stringify(existing.kube ?? null) ===
+        JSON.stringify(opts.kube ? { tenantPerNamespace: opts.kube.tenantPerNamespace === true } : null) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
@@ -115,6 +125,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     progress(`replacing the existing lab "${opts.name}"`);
     await labDown(opts.name, { root, progress });
   }
+  if (opts.kube && !opts.agents)
+    throw new NetloomError('INVALID_ARGUMENT', '--kube needs agents (not with --no-agents)', { field: 'kube' });
   if (opts.dockerNetworks && !opts.agents)
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs agents (not with --no-agents)', { field: 'docker-networks' });
   const state = newState(plan);
@@ -182,22 +194,27 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     }
     await waitEtcdHealthy(etcdEndpoints(plan), 30_000, etcdClientTls(plan));
 
+    // before netmaster: with --kube it reads the API (its kubeconfig is written here)
+    if (opts.kubeApi) {
+      state.kubeApi = true;
+      saveState(state);
+      const pid = await startKubeApi(plan, etcdEndpoints(plan), opts.kube ? { gracefulPodDeletion: true } : {});
+      state.pids.push({ role: KUBE_APISERVER_ROLE, pid, program: KUBE_APISERVER_PROGRAM });
+      saveState(state);
+      progress(`kubernetes API: ${kubeApiPaths(plan).url} (kubeconfig ${kubeApiPaths(plan).kubeconfig})`);
+    }
+    if (opts.kube) {
+      state.kube = { tenantPerNamespace: opts.kube.tenantPerNamespace === true };
+      saveState(state);
+    }
     for (const nm of plan.netmasters) {
-      const pid = startNetmaster(plan, nm);
+      const pid = startNetmaster(plan, nm, labKubeconfigOf(state));
       state.pids.push({ role: nm.name, pid, program: 'netmaster' });
       saveState(state);
     }
     for (const nm of plan.netmasters) {
       await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
       progress(`${nm.name}: REST ${nm.url}`);
-    }
-    if (opts.kubeApi) {
-      state.kubeApi = true;
-      saveState(state);
-      const pid = await startKubeApi(plan, etcdEndpoints(plan));
-      state.pids.push({ role: KUBE_APISERVER_ROLE, pid, program: KUBE_APISERVER_PROGRAM });
-      saveState(state);
-      progress(`kubernetes API: ${kubeApiPaths(plan).url} (kubeconfig ${kubeApiPaths(plan).kubeconfig})`);
     }
     if (opts.bgp && plan.netmasters[0]) {
       await setLabBgpDefault(plan, plan.netmasters[0].url);
@@ -222,6 +239,11 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       for (const h of plan.hosts) progress(`${h.name}: netplugin ready (CNI ${agentPaths(plan, h.name).cniSocket})`);
     }
     if (opts.containerd) await startContainerds(state, progress);
+    if (opts.kube) {
+      for (const h of plan.hosts) startKubelet(state, h);
+      await Promise.all(plan.hosts.map((h) => waitKubeletReady(state, h.name)));
+      progress(`kubelet stand-ins: ${plan.hosts.length} node(s) Ready; make pods with kubectl (spec.nodeName picks the host)`);
+    }
     state.complete = true;
     saveState(state);
     progress(`lab "${plan.name}" is up`);
@@ -244,7 +266,7 @@ async function startContainerds(state: LabState, progress: Progress): Promise<vo
  * over HTTPS taking the lab CA's client certificates, the agent API over mutual TLS (host
  * identity enforced), and VTEPs confined to the lab's data subnet. No --insecure.
  */
-export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number]): string[] {
+export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number], kubeconfig?: string): string[] {
   const p = pkiPaths(plan);
   return [
     ...['--etcd', etcdEndpoints(plan).join(','), '--etcd-cacert', p.etcdCa.cert, '--etcd-cert', p.etcdNetmaster.cert],
@@ -252,14 +274,20 @@ export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number]):
     ...['--listen-url', nm.listen, '--tls-cert', p.netmaster.cert, '--tls-key', p.netmaster.key, '--tls-client-ca', p.ca.cert],
     ...['--grpc-listen', nm.grpcListen, '--grpc-tls-cert', p.netmaster.cert, '--grpc-tls-key', p.netmaster.key],
     ...['--grpc-client-ca', p.ca.cert, '--vtep-subnets', plan.dataSubnet],
+    ...(kubeconfig ? ['--kubeconfig', kubeconfig] : []),
   ];
 }
 
-function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number]): number {
+/** The kubeconfig netmaster and the agents read in a lab made with --kube (else undefined). */
+export function labKubeconfigOf(state: LabState): string | undefined {
+  return state.kube ? kubeApiPaths(state.plan).kubeconfig : undefined;
+}
+
+function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number], kubeconfig?: string): number {
   mkdirSync(`${plan.dir}/log`, { recursive: true });
   const fd = openSync(`${plan.dir}/log/${nm.name}.log`, 'a');
   try {
-    return spawnDaemon(process.execPath, [NETMASTER_JS, ...netmasterArgs(plan, nm)], { logFd: fd });
+    return spawnDaemon(process.execPath, [NETMASTER_JS, ...netmasterArgs(plan, nm, kubeconfig)], { logFd: fd });
   } finally {
     closeSync(fd);
   }
@@ -314,7 +342,9 @@ export async function labDown(name: string, opts: { root?: string; progress?: Pr
     return false;
   }
   // container engines first (their containers are DELeted while the agents still answer), then
-  // the agents, then the rest in reverse order of start
+  // the agents, then the rest in reverse order of start; the kubelets before containerd (they
+  // would make the pods again)
+  await stopKubelets(state);
   await cleanupAllContainerd(state, progress);
   // swarm first: a service's tasks would come back as they are removed; then the managed plugin
   if ((state.swarmHosts ?? []).length > 0) await leaveSwarm(state);
@@ -386,6 +416,8 @@ export interface LabStatus {
   netmasters: Array<{ name: string; pid: number | null; url: string; healthy: boolean }>;
   /** the Kubernetes API (labs made with --kube-api) */
   kubeApi?: { url: string; kubeconfig: string; pid: number | null; healthy: boolean };
+  /** the kubelet stand-ins (labs made with --kube) */
+  kubelets?: KubeletStatus[];
 }
 
 /** The tor's BIRD (labs made with --bgp): its sessions, one per host. */
@@ -465,6 +497,7 @@ export async function labStatus(name: string, root: string = LAB_ROOT): Promise<
       }),
     ),
     ...(state.kubeApi ? { kubeApi: await kubeApiStatus(state) } : {}),
+    ...(state.kube ? { kubelets: await kubeletStatus(state) } : {}),
   };
 }
 
@@ -487,7 +520,8 @@ export async function labHealthy(state: LabState): Promise<boolean> {
       s.etcd.members.every((m) => m.healthy) &&
       s.netmasters.every((m) => m.healthy) &&
       (s.tor.bird?.healthy ?? true) &&
-      (s.kubeApi?.healthy ?? true)
+      (s.kubeApi?.healthy ?? true) &&
+      (s.kubelets ?? []).every((k) => k.ready)
     );
   } catch {
     return false;
@@ -682,7 +716,7 @@ export async function labRestartNetmaster(labName: string, which?: string, root?
   for (const nm of targets) {
     const rec = state.pids.find((p) => p.role === nm.name);
     if (rec) await stopProcess(rec.pid, 'netmaster');
-    const pid = startNetmaster(state.plan, nm);
+    const pid = startNetmaster(state.plan, nm, labKubeconfigOf(state));
     replacePid(state, nm.name, pid, 'netmaster');
     await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(state.plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
     out.push(pid);

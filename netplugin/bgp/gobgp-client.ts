@@ -3,10 +3,11 @@
  * agent needs: global settings, peers and their state, IPv4 unicast paths, and the RIB watch.
  * Arguments are checked before anything is sent (INVALID_ARGUMENT naming the field); every reply
  * is checked before it is believed (DECODE_ERROR naming the field); gRPC failures become
- * UNAVAILABLE (gobgpd not there), TIMEOUT (deadline) or COMMAND_FAILED (gobgpd said no).
+ * UNAVAILABLE (gobgpd not there), TIMEOUT (deadline) or mostly COMMAND_FAILED (gobgpd said no; lib/grpc-call-error.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
+import { grpcCallError } from '../../lib/grpc-call-error';
 import { NetloomError } from '../../lib/errors';
 import { parseWith } from '../../lib/validation';
 import { gobgpServiceCtor } from './gobgp-proto';
@@ -101,14 +102,7 @@ function reply<S extends z.ZodType>(rpc: string, schema: S, v: unknown): z.outpu
 }
 
 /** A gRPC failure as a NetloomError (the message names the call and quotes gobgpd). */
-export function grpcError(rpc: string, e: unknown): NetloomError {
-  if (e instanceof NetloomError) return e;
-  const se = e as Partial<grpc.ServiceError>;
-  const detail = se.details ?? (e as Error).message ?? String(e);
-  const code =
-    se.code === grpc.status.UNAVAILABLE ? 'UNAVAILABLE' : se.code === grpc.status.DEADLINE_EXCEEDED ? 'TIMEOUT' : 'COMMAND_FAILED';
-  return new NetloomError(code, `gobgp ${rpc}: ${detail}`, { details: { rpc, grpcCode: se.code }, cause: e });
-}
+export const grpcError = (rpc: string, e: unknown): NetloomError => grpcCallError('gobgp', rpc, e);
 
 type UnaryFn = (
   req: unknown,

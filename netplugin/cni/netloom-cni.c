@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/netloom/netplugin.sock"
-#define SUPPORTED "[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\",\"1.1.0\"]"
+#define SUPPORTED "[\"0.1.0\",\"0.2.0\",\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\",\"1.1.0\"]"
 #define MAX_NETCONF_BYTES 1048576
 #define MAX_CNI_COMMAND 16
 #define MAX_CNI_CONTAINERID 1024

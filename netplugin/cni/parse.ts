@@ -11,6 +11,8 @@ import { labelsProblem, parseLabelPairs } from '../../lib/labels';
 import { describePort, findClash, type PublishedPort } from '../state/published-port';
 import { CniError, CNI_CODE } from './errors';
 import { MAX_ENV_BYTES, type CniEnvVariable } from './limits';
+import { mesosIdentity } from './mesos-identity';
+import { NOMAD_ARGS, nomadIdentity, nomadMapping } from './nomad-identity';
 import { compareVersions, CURRENT_CNI_VERSION, isSupportedVersion, parseResult, SUPPORTED_CNI_VERSIONS } from './version';
 import type {
   AttachmentKey,
@@ -134,6 +136,48 @@ export function parseCniArgs(raw: string | undefined): Map<string, string> {
   return out;
 }
 
+/** The CNI_ARGS keys netloom reads (Nomad's are labels and, by the netconf's `nomad` mapping, tenant and group). */
+export const KNOWN_CNI_ARGS: readonly string[] = [
+  'IgnoreUnknown',
+  'IP',
+  'MAC',
+  'K8S_POD_NAME',
+  'K8S_POD_NAMESPACE',
+  'K8S_POD_INFRA_CONTAINER_ID',
+  'K8S_POD_UID',
+  'NETLOOM_TENANT',
+  'NETLOOM_NETWORK',
+  'NETLOOM_GROUP',
+  'NETLOOM_LABELS',
+  ...NOMAD_ARGS,
+];
+
+/**
+ * Unknown CNI_ARGS keys, as libcni's plugins treat them (pkg/types LoadArgs, which the reference
+ * plugins use): an error naming the key unless the caller says IgnoreUnknown=1 (or true), which
+ * every libcni runtime does (containerd, podman; Nomad sends IgnoreUnknown=true because one
+ * CNI_ARGS goes to every plugin of a chain, with the user's own `cni { args }` among them). The spec
+ * itself only defines the format. An IgnoreUnknown that is not a boolean is an error too.
+ */
+export function checkArgKeys(args: ReadonlyMap<string, string>): void {
+  const ignore = args.get('IgnoreUnknown');
+  let ignoreUnknown = false;
+  if (ignore !== undefined && ignore !== '') {
+    const v = ignore.toLowerCase();
+    if (v !== '1' && v !== 'true' && v !== '0' && v !== 'false')
+      throw envError('CNI_ARGS', `IgnoreUnknown="${ignore.slice(0, 64)}" is not a boolean (1, true, 0 or false)`);
+    ignoreUnknown = v === '1' || v === 'true';
+  }
+  if (ignoreUnknown) return;
+  for (const key of args.keys())
+    if (!KNOWN_CNI_ARGS.includes(key))
+      throw envError(
+        'CNI_ARGS',
+        `unknown key "${key}" (netloom reads ${KNOWN_CNI_ARGS.filter((k) => k !== 'IgnoreUnknown').join(', ')}; ` +
+          'pass IgnoreUnknown=1 to have others ignored)',
+      );
+}
+
 /** "10.1.0.5", "10.1.0.5/24" or an IPv6 form, as a RequestedIp; undefined if not an address. */
 export function parseRequestedIp(s: string): RequestedIp | undefined {
   const slash = s.indexOf('/');
@@ -217,20 +261,24 @@ function portMapping(m: unknown, f: string): PortMapping {
   return out;
 }
 
-/** runtimeConfig.portMappings: each valid, and no two wanting the same host socket (code 7 naming the second). */
-function portMappings(v: unknown): PortMapping[] {
+/** runtimeConfig.portMappings, each valid, with the field each came from. */
+function runtimePortMappings(v: unknown): Array<[PortMapping, string]> {
   if (!Array.isArray(v)) throw configError('runtimeConfig.portMappings', 'must be a list');
-  const out = v.map((m, i) => portMapping(m, `runtimeConfig.portMappings[${i}]`));
-  const ports = out.map(publishedPort);
+  return v.map((m, i) => [portMapping(m, `runtimeConfig.portMappings[${i}]`), `runtimeConfig.portMappings[${i}]`]);
+}
+
+/** No two mappings wanting the same host socket (code 7 naming the second and the first). */
+function noClash(mappings: ReadonlyArray<[PortMapping, string]>): PortMapping[] {
+  const ports = mappings.map(([m]) => publishedPort(m));
   const clash = findClash(ports, [], (i) => i);
   if (clash) {
     throw configError(
-      `runtimeConfig.portMappings[${clash.index}]`,
-      `wants host port ${describePort(ports[clash.index] ?? clash.theirs)}, which runtimeConfig.portMappings[${clash.owner}] ` +
+      mappings[clash.index]?.[1] ?? 'portMappings',
+      `wants host port ${describePort(ports[clash.index] ?? clash.theirs)}, which ${mappings[clash.owner]?.[1] ?? 'another mapping'} ` +
         `(${describePort(clash.theirs)}) has already`,
     );
   }
-  return out;
+  return mappings.map(([m]) => m);
 }
 
 function optName(conf: Record<string, unknown>, key: string): string | undefined {
@@ -332,11 +380,20 @@ export function peekCniVersion(body: string): string {
   return CURRENT_CNI_VERSION;
 }
 
-/** Tenant/network/group: CNI_ARGS NETLOOM_* beat netconf keys, which beat defaults. */
-export function networkRef(conf: Record<string, unknown>, name: string, args: Map<string, string>): NetworkRef {
-  const tenant = argName(args, 'NETLOOM_TENANT') ?? optName(conf, 'tenant') ?? 'default';
-  const network = argName(args, 'NETLOOM_NETWORK') ?? optName(conf, 'network') ?? name;
-  const group = argName(args, 'NETLOOM_GROUP') ?? optName(conf, 'group');
+/**
+ * Tenant/network/group: CNI_ARGS NETLOOM_* beat the orchestrator's workload identity (Mesos'
+ * NetworkInfo labels, Nomad's CNI_ARGS by the `nomad` mapping), which beats netconf keys, which
+ * beat defaults.
+ */
+export function networkRef(
+  conf: Record<string, unknown>,
+  name: string,
+  args: Map<string, string>,
+  workload: Partial<Pick<NetworkRef, 'tenant' | 'network' | 'group'>> = {},
+): NetworkRef {
+  const tenant = argName(args, 'NETLOOM_TENANT') ?? workload.tenant ?? optName(conf, 'tenant') ?? 'default';
+  const network = argName(args, 'NETLOOM_NETWORK') ?? workload.network ?? optName(conf, 'network') ?? name;
+  const group = argName(args, 'NETLOOM_GROUP') ?? workload.group ?? optName(conf, 'group');
   return { cniNetwork: name, tenant, network, ...(group ? { group } : {}) };
 }
 
@@ -366,21 +423,47 @@ function keyValueList(list: unknown, field: string, into: Record<string, string>
   });
 }
 
+/** What the orchestrator says about the workload: Mesos' NetworkInfo (args) and Nomad's CNI_ARGS. */
+export interface WorkloadIdentity {
+  tenant?: string;
+  network?: string;
+  group?: string;
+  labels: Record<string, string>;
+  portMappings: PortMapping[];
+}
+
+/** Mesos' (netconf args) and Nomad's (CNI_ARGS) identity merged; Mesos' names win (a call has only one of them in practice). */
+export function workloadIdentity(conf: Record<string, unknown>, args: ReadonlyMap<string, string>): WorkloadIdentity {
+  const a = conf.args;
+  const mesos = isObject(a) ? mesosIdentity(a) : undefined;
+  const nomad = nomadIdentity(args, nomadMapping(conf));
+  const tenant = mesos?.tenant ?? nomad?.tenant;
+  const network = mesos?.network;
+  const group = mesos?.group ?? nomad?.group;
+  return {
+    ...(tenant ? { tenant } : {}),
+    ...(network ? { network } : {}),
+    ...(group ? { group } : {}),
+    labels: { ...nomad?.labels, ...mesos?.labels },
+    portMappings: mesos?.portMappings ?? [],
+  };
+}
+
 /**
- * An endpoint's labels, later sources winning per key: the netconf's `args.cni.labels` (the CNI
- * CONVENTIONS), Mesos' `args["org.apache.mesos"].network_info.labels.labels` (what Contiv read
- * for Mesos), then CNI_ARGS `NETLOOM_LABELS=k=v,k2=v2` (CNI_ARGS keys are `[A-Za-z0-9_]` only, so
- * labels ride in one value; other CNI_ARGS keys are never labels). Each label is checked
- * (lib/labels.ts); an error names the source and key.
+ * An endpoint's labels, later sources winning per key: the orchestrator's (Nomad's NOMAD_* values
+ * as `nomadproject.io/*`, Mesos' NetworkInfo labels other than those naming tenant, network and
+ * group), the netconf's `args.cni.labels` (the CNI CONVENTIONS), then CNI_ARGS
+ * `NETLOOM_LABELS=k=v,k2=v2` (CNI_ARGS keys are `[A-Za-z0-9_]` only, so labels ride in one value;
+ * no other CNI_ARGS key is a label by its own name). Each label is checked (lib/labels.ts); an
+ * error names the source and key.
  */
-export function endpointLabels(a: Record<string, unknown>, ac: Record<string, unknown>, args: Map<string, string>): Record<string, string> {
-  const fromConf: Record<string, string> = {};
+export function endpointLabels(
+  ac: Record<string, unknown>,
+  args: Map<string, string>,
+  fromWorkload: Record<string, string> = {},
+): Record<string, string> {
+  const fromConf: Record<string, string> = { ...fromWorkload };
   keyValueList(ac.labels, 'args.cni.labels', fromConf);
-  const mesos = a['org.apache.mesos'];
-  const mesosLabels = isObject(mesos) && isObject(mesos.network_info) ? mesos.network_info.labels : undefined;
-  if (mesosLabels !== undefined && !isObject(mesosLabels))
-    throw configError('args.org.apache.mesos.network_info.labels', 'must be an object');
-  keyValueList(mesosLabels?.labels, 'args.org.apache.mesos.network_info.labels.labels', fromConf);
   const confProblem = labelsProblem(fromConf, 'args.labels');
   if (confProblem) throw configError(confProblem.field, confProblem.why);
   const raw = args.get('NETLOOM_LABELS');
@@ -399,7 +482,11 @@ export function endpointLabels(a: Record<string, unknown>, ac: Record<string, un
 }
 
 /** runtimeConfig > args.cni > CNI_ARGS for IPs and MAC; labels: endpointLabels. */
-export function attachmentExtras(conf: Record<string, unknown>, args: Map<string, string>): AttachmentExtras {
+export function attachmentExtras(
+  conf: Record<string, unknown>,
+  args: Map<string, string>,
+  workload: WorkloadIdentity = { labels: {}, portMappings: [] },
+): AttachmentExtras {
   const rc = conf.runtimeConfig;
   if (rc !== undefined && !isObject(rc)) throw configError('runtimeConfig', 'must be an object');
   const rcObj = rc ?? {};
@@ -432,9 +519,14 @@ export function attachmentExtras(conf: Record<string, unknown>, args: Map<string
   else if (ac.mac !== undefined && ac.mac !== null && ac.mac !== '') requestedMac = macValue(ac.mac, 'args.cni.mac', configError);
   else if (args.get('MAC')) requestedMac = macValue(args.get('MAC'), 'MAC', (f, why) => envError('CNI_ARGS', `${f}: ${why}`));
 
-  const pm = rcObj.portMappings === undefined || rcObj.portMappings === null ? [] : portMappings(rcObj.portMappings);
+  const fromRuntime = rcObj.portMappings === undefined || rcObj.portMappings === null ? [] : runtimePortMappings(rcObj.portMappings);
+  const fromMesos = workload.portMappings.map((m, i): [PortMapping, string] => [
+    m,
+    `args.org.apache.mesos.network_info.port_mappings[${i}]`,
+  ]);
+  const pm = noClash([...fromRuntime, ...fromMesos]);
 
-  const labels = endpointLabels(a ?? {}, ac, args);
+  const labels = endpointLabels(ac, args, workload.labels);
   return { requestedIps, ...(requestedMac ? { requestedMac } : {}), portMappings: pm, labels };
 }
 
@@ -506,10 +598,12 @@ export function parseCniRequest(env: CniEnv, body: string): ParsedCniRequest {
   const ifName = validateIfName(env.ifName);
   const netnsPath = validateNetns(env.netns, command !== 'DEL');
   const args = parseCniArgs(env.args);
+  checkArgKeys(args);
   const { conf, cniVersion, name } = decodeNetconf(body);
-  const network = networkRef(conf, name, args);
+  const workload = workloadIdentity(conf, args);
+  const network = networkRef(conf, name, args, workload);
   const pod = podRef(args);
-  const extras = attachmentExtras(conf, args);
+  const extras = attachmentExtras(conf, args, workload);
   const prevResult = prevResultOf(conf);
   const base = {
     containerId,

@@ -1,14 +1,15 @@
 /**
  * CNI spec versions this plugin speaks and the conversion of a 1.1.0 result to the version a
  * network configuration asked for (1.0.0 lacks the 1.1.0 interface/route fields; 0.3.x/0.4.0 carry
- * `version` on each IP and know only dst/gw on routes). Also the reverse: reading a `prevResult`
+ * `version` on each IP and know only dst/gw on routes; 0.1.0/0.2.0 have one `ip4` and one `ip6`
+ * with their routes and no interfaces, which Mesos still reads). Also the reverse: reading a `prevResult`
  * of any supported version into the 1.1.0 shape.
  */
 import { CniError, CNI_CODE } from './errors';
 import type { CniDns, CniInterface, CniIpConfig, CniResult, CniRoute } from './types';
 
 export const CURRENT_CNI_VERSION = '1.1.0';
-export const SUPPORTED_CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+export const SUPPORTED_CNI_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
 
 /** -1, 0 or 1 comparing two dotted versions numerically. */
 export function compareVersions(a: string, b: string): number {
@@ -50,6 +51,28 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** The IP config of one family in the 0.1.0/0.2.0 shape: the first address of that family, its routes. */
+function ipConfig020(r: CniResult, family: '4' | '6'): Record<string, unknown> | undefined {
+  const ip = r.ips.find((i) => ipFamily(i.address) === family);
+  if (!ip) return undefined;
+  const routes = r.routes.filter((rt) => ipFamily(rt.dst) === family).map((rt) => defined({ dst: rt.dst, gw: rt.gw }));
+  return defined({ ip: ip.address, gateway: ip.gateway, routes: routes.length > 0 ? routes : undefined });
+}
+
+/**
+ * A result in the 0.1.0/0.2.0 shape (`{cniVersion, ip4, ip6, dns}`), converted as libcni converts
+ * a newer one down (pkg/types/040 convertTo02x): the first address of each family only, each
+ * route under the family of its destination, interfaces dropped; no address at all cannot be
+ * said in that shape (an error, as libcni's).
+ */
+function formatResult020(r: CniResult, cniVersion: string): Record<string, unknown> {
+  const ip4 = ipConfig020(r, '4');
+  const ip6 = ipConfig020(r, '6');
+  if (!ip4 && !ip6)
+    throw new CniError(CNI_CODE.INTERNAL, `cannot give a cniVersion ${cniVersion} result: it needs an IP address and the result has none`);
+  return defined({ cniVersion, ip4, ip6, dns: dnsOut(r.dns) });
+}
+
 /** A 1.1.0-shaped result as the JSON object of `cniVersion` (which must be supported). */
 export function formatResult(r: CniResult, cniVersion: string): Record<string, unknown> {
   if (!isSupportedVersion(cniVersion)) {
@@ -59,6 +82,7 @@ export function formatResult(r: CniResult, cniVersion: string): Record<string, u
       `supported: ${SUPPORTED_CNI_VERSIONS.join(', ')}`,
     );
   }
+  if (compareVersions(cniVersion, '0.3.0') < 0) return formatResult020(r, cniVersion);
   const v11 = compareVersions(cniVersion, '1.1.0') >= 0;
   const v10 = compareVersions(cniVersion, '1.0.0') >= 0;
   const interfaces = r.interfaces.map((i) =>

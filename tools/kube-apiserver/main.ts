@@ -78,6 +78,10 @@ export function buildCommand(): Command {
       delaySeconds,
       2,
     )
+    .option(
+      '--graceful-pod-deletion',
+      'a pod bound to a node is deleted gracefully: deletionTimestamp first, gone when its kubelet deletes it with grace 0 (the lab with kubelets)',
+    )
     .option('--insecure', 'development only: plain HTTP and/or no tokens (anonymous requests allowed)')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
@@ -103,6 +107,7 @@ export async function main(argv: string[]): Promise<void> {
     minRequestTimeout: number;
     endpointsliceController: boolean;
     namespaceDeletionDelay: number;
+    gracefulPodDeletion?: boolean;
     insecure?: boolean;
     logLevel: string;
   }>();
@@ -134,6 +139,7 @@ export async function main(argv: string[]): Promise<void> {
     minRequestTimeoutMs: o.minRequestTimeout * 1000,
     endpointSliceController: o.endpointsliceController,
     namespaceDeletionDelayMs: o.namespaceDeletionDelay * 1000,
+    ...(o.gracefulPodDeletion ? { gracefulPodDeletion: true } : {}),
     logger,
   });
   exitOnTerminationSignals(() => server.stop(), { logger });

@@ -66,6 +66,12 @@ export interface RegistryOptions {
   store: ObjectStore;
   serviceRanges: ServiceRanges;
   clock?: Clock;
+  /**
+   * a pod bound to a node is deleted gracefully, as the real server does: it gets deletionTimestamp
+   * (now + its grace period) and goes when its kubelet deletes it with grace 0; off by default, as
+   * tests without kubelets bind pods to nodes (the lab's `up --kube` turns it on)
+   */
+  gracefulPodDeletion?: boolean;
 }
 
 export class Registry {
@@ -74,8 +80,10 @@ export class Registry {
   private readonly clock: Clock;
   private readonly namespaces: ResourceDef;
   private readonly services: ResourceDef;
+  private readonly gracefulPods: boolean;
 
   constructor(o: RegistryOptions) {
+    this.gracefulPods = o.gracefulPodDeletion === true;
     this.store = o.store;
     this.ranges = o.serviceRanges;
     this.clock = o.clock ?? systemClock;
@@ -324,7 +332,7 @@ export class Registry {
     r: ResourceDef,
     ns: string | undefined,
     name: string,
-    opts: WriteOptions & { preconditions?: { uid?: string; resourceVersion?: string } },
+    opts: WriteOptions & { preconditions?: { uid?: string; resourceVersion?: string }; gracePeriodSeconds?: number },
   ): Promise<JsonObject> {
     if (r === this.namespaces && UNDELETABLE_NAMESPACES.has(name))
       throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
@@ -345,6 +353,20 @@ export class Registry {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.modRevision}`,
         );
       const guard: Guard = { kind: 'modEquals', key: this.store.keyOf(r, ns, name), modRevision: cur.modRevision };
+      const grace = this.podGrace(r, cur.object, opts.gracePeriodSeconds);
+      if (grace > 0) {
+        // a bound pod is Terminating until its kubelet has stopped it and deletes it with grace 0
+        if (m.deletionTimestamp !== undefined || opts.dryRun) return cur.object;
+        const terminating = clone(cur.object);
+        meta(terminating).deletionTimestamp = new Date(this.clock.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        meta(terminating).deletionGracePeriodSeconds = grace;
+        const rev = await this.store.commit([guard], [{ key: guard.key, object: terminating }]);
+        if (rev) {
+          meta(terminating).resourceVersion = rev;
+          return terminating;
+        }
+        continue;
+      }
       if (r === this.namespaces) {
         // a namespace is Terminating until the namespace controller has emptied it and removes it
         if (m.deletionTimestamp !== undefined || opts.dryRun) return cur.object;
@@ -366,6 +388,15 @@ export class Registry {
       if (pre?.resourceVersion) throw conflict(r, name, OBJECT_MODIFIED);
     }
     throw conflict(r, name, OBJECT_MODIFIED);
+  }
+
+  /** The grace period a delete of `o` starts (0: it goes at once): bound pods only, with graceful pod deletion on. */
+  private podGrace(r: ResourceDef, o: JsonObject, asked: number | undefined): number {
+    if (!this.gracefulPods || r.plural !== 'pods') return 0;
+    const spec = isObject(o.spec) ? o.spec : {};
+    if (typeof spec.nodeName !== 'string' || spec.nodeName === '') return 0;
+    const own = typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30;
+    return Math.max(0, asked !== undefined && asked >= 0 ? asked : own);
   }
 
   /**

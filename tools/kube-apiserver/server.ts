@@ -52,6 +52,8 @@ export interface KubeApiServerOptions {
   endpointSliceController?: boolean;
   /** how long a deleted namespace stays Terminating before it goes with its objects (default 2 s) */
   namespaceDeletionDelayMs?: number;
+  /** bound pods are deleted gracefully, through their kubelet (Registry's gracefulPodDeletion) */
+  gracefulPodDeletion?: boolean;
   logger: Logger;
 }
 
@@ -108,7 +110,7 @@ export async function startKubeApiServer(o: KubeApiServerOptions): Promise<KubeA
   const kv = new EtcdKV(etcdOptions(o.etcdEndpoints, o.etcdTls), { logger });
   const store = new ObjectStore(kv, o.etcdPrefix ?? '/registry', logger);
   const ranges = o.serviceRanges ?? DEFAULT_RANGES;
-  const registry = new Registry({ store, serviceRanges: ranges });
+  const registry = new Registry({ store, serviceRanges: ranges, ...(o.gracefulPodDeletion ? { gracefulPodDeletion: true } : {}) });
   const metrics: ApiMetrics = createApiMetrics();
   const bookmarkIntervalMs = o.bookmarkIntervalMs ?? 60_000;
   const minRequestTimeoutMs = o.minRequestTimeoutMs ?? 1_800_000;
@@ -215,11 +217,22 @@ export async function startKubeApiServer(o: KubeApiServerOptions): Promise<KubeA
       if (needsNamespace) throw methodNotSupported(r, 'delete');
       verbOut.verb = 'delete';
       const pre = isObject(options) && isObject(options.preconditions) ? options.preconditions : {};
+      // DeleteOptions.gracePeriodSeconds, or the query parameter of that name
+      const graceText = params.get('gracePeriodSeconds');
+      const grace =
+        isObject(options) && typeof options.gracePeriodSeconds === 'number'
+          ? options.gracePeriodSeconds
+          : graceText !== null
+            ? Number(graceText)
+            : undefined;
+      if (grace !== undefined && !Number.isInteger(grace))
+        throw badRequest(`gracePeriodSeconds: invalid value ${JSON.stringify(graceText)}`);
       sendJson(
         res,
         200,
         await registry.delete(r, ns, name, {
           dryRun,
+          ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
           preconditions: {
             ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
             ...(typeof pre.resourceVersion === 'string' ? { resourceVersion: pre.resourceVersion } : {}),

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { grpcCallError } from '../../../lib/grpc-call-error';
 import { NetloomError } from '../../../lib/errors';
 import type {
   Container,
@@ -49,19 +50,7 @@ function serviceCtors(): { runtime: ServiceCtor; image: ServiceCtor } {
 }
 
 /** A CRI call's failure as a NetloomError naming the call and quoting the runtime. */
-export function criError(rpc: string, e: unknown): NetloomError {
-  const se = e as Partial<grpc.ServiceError>;
-  const detail = se.details ?? (e as Error).message ?? String(e);
-  const byStatus: Partial<Record<number, NetloomError['code']>> = {
-    [grpc.status.NOT_FOUND]: 'NOT_FOUND',
-    [grpc.status.UNAVAILABLE]: 'UNAVAILABLE',
-    [grpc.status.DEADLINE_EXCEEDED]: 'TIMEOUT',
-    [grpc.status.ALREADY_EXISTS]: 'ALREADY_EXISTS',
-    [grpc.status.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
-  };
-  const code = (se.code !== undefined ? byStatus[se.code] : undefined) ?? 'COMMAND_FAILED';
-  return new NetloomError(code, `CRI ${rpc}: ${detail}`, { details: { rpc, grpcCode: se.code }, cause: e });
-}
+export const criError = (rpc: string, e: unknown): NetloomError => grpcCallError('CRI', rpc, e);
 
 type UnaryFn = (
   req: unknown,

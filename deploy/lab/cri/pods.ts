@@ -12,6 +12,23 @@ import type { CriClient } from './client';
 import { containerConfig, NodeConfig, podSandboxConfig, PodSpec, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from './kubelet';
 import type { ContainerState, PodSandbox, PodSandboxState } from './types';
 
+/** The CRI calls the pod functions make (a CriClient; a fake in unit tests). */
+export type PodRuntime = Pick<
+  CriClient,
+  | 'listPodSandbox'
+  | 'podSandboxStatus'
+  | 'runPodSandbox'
+  | 'stopPodSandbox'
+  | 'removePodSandbox'
+  | 'imageStatus'
+  | 'createContainer'
+  | 'startContainer'
+  | 'stopContainer'
+  | 'removeContainer'
+  | 'listContainers'
+  | 'execSync'
+>;
+
 export interface PodContainerView {
   name: string;
   id: string;
@@ -44,7 +61,7 @@ export interface RunPodResult {
 }
 
 /** The sandboxes of a pod (by its UID label, as the kubelet looks them up), newest first. */
-export async function podSandboxes(cri: CriClient, uid: string): Promise<PodSandbox[]> {
+export async function podSandboxes(cri: PodRuntime, uid: string): Promise<PodSandbox[]> {
   const items = await cri.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } });
   return items.sort(newestFirst);
 }
@@ -61,7 +78,7 @@ function newestFirst(a: PodSandbox, b: PodSandbox): number {
  * removed again, as the kubelet's next sync would.
  */
 export async function runPod(
-  cri: CriClient,
+  cri: PodRuntime,
   pod: PodSpec,
   node: NodeConfig,
   opts: { cleanUpFailed?: boolean } = {},
@@ -105,7 +122,7 @@ export async function runPod(
 }
 
 /** Stop and remove the pod's not-ready sandboxes of `attempt` (what a failed RunPodSandbox left). */
-async function removeFailedSandboxes(cri: CriClient, uid: string, attempt: number): Promise<void> {
+async function removeFailedSandboxes(cri: PodRuntime, uid: string, attempt: number): Promise<void> {
   for (const s of await podSandboxes(cri, uid)) {
     if (s.state === 'SANDBOX_READY' || (s.metadata?.attempt ?? 0) !== attempt) continue;
     await killSandbox(cri, s.id, 0).catch(() => undefined);
@@ -118,7 +135,7 @@ async function removeFailedSandboxes(cri: CriClient, uid: string, attempt: numbe
  * that died, a sandbox found after a runtime crash): its sync stops them (StopPodSandbox: the CNI
  * DEL again) and its garbage collector removes them. Returns the sandboxes removed.
  */
-export async function removeNotReadySandboxes(cri: CriClient, graceSeconds = 0): Promise<string[]> {
+export async function removeNotReadySandboxes(cri: PodRuntime, graceSeconds = 0): Promise<string[]> {
   const removed: string[] = [];
   for (const s of await cri.listPodSandbox()) {
     if (s.state === 'SANDBOX_READY') continue;
@@ -130,20 +147,20 @@ export async function removeNotReadySandboxes(cri: CriClient, graceSeconds = 0):
 }
 
 /** Stop a sandbox's containers (grace period in seconds), then the sandbox: the runtime tears its network down (CNI DEL). */
-export async function killSandbox(cri: CriClient, sandboxId: string, graceSeconds: number): Promise<void> {
+export async function killSandbox(cri: PodRuntime, sandboxId: string, graceSeconds: number): Promise<void> {
   for (const c of await cri.listContainers({ podSandboxId: sandboxId }))
     if (c.state !== 'CONTAINER_EXITED') await cri.stopContainer(c.id, graceSeconds);
   await cri.stopPodSandbox(sandboxId);
 }
 
 /** Remove a stopped sandbox's containers, then the sandbox. */
-export async function removeSandbox(cri: CriClient, sandboxId: string): Promise<void> {
+export async function removeSandbox(cri: PodRuntime, sandboxId: string): Promise<void> {
   for (const c of await cri.listContainers({ podSandboxId: sandboxId })) await cri.removeContainer(c.id);
   await cri.removePodSandbox(sandboxId);
 }
 
 /** The pods the runtime runs for the kubelet (sandboxes with the pod labels), newest sandbox of each. */
-export async function listPods(cri: CriClient): Promise<PodView[]> {
+export async function listPods(cri: PodRuntime): Promise<PodView[]> {
   const byUid = new Map<string, PodSandbox[]>();
   for (const s of await cri.listPodSandbox()) {
     const uid = s.labels[POD_UID_LABEL];
@@ -176,14 +193,14 @@ export async function listPods(cri: CriClient): Promise<PodView[]> {
 }
 
 /** The pod `namespace/name` (its newest sandbox), or a NOT_FOUND naming it. */
-export async function findPod(cri: CriClient, namespace: string, name: string): Promise<PodView> {
+export async function findPod(cri: PodRuntime, namespace: string, name: string): Promise<PodView> {
   const p = (await listPods(cri)).find((x) => x.namespace === namespace && x.name === name);
   if (!p) throw new NetloomError('NOT_FOUND', `no pod ${namespace}/${name} in the runtime`, { field: 'pod' });
   return p;
 }
 
 /** Kill and remove every sandbox of the pod `namespace/name` (the kubelet's pod deletion). */
-export async function deletePod(cri: CriClient, namespace: string, name: string, graceSeconds = 30): Promise<void> {
+export async function deletePod(cri: PodRuntime, namespace: string, name: string, graceSeconds = 30): Promise<void> {
   const pod = await findPod(cri, namespace, name);
   for (const s of await podSandboxes(cri, pod.uid)) {
     await killSandbox(cri, s.id, graceSeconds);
@@ -199,7 +216,7 @@ export interface ExecResult {
 
 /** ExecSync in a container of the pod (its first one unless named). */
 export async function execInPod(
-  cri: CriClient,
+  cri: PodRuntime,
   pod: PodView,
   cmd: string[],
   opts: { container?: string; timeoutSeconds?: number } = {},

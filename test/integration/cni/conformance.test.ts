@@ -112,6 +112,21 @@ describe('CNI conformance against the real agent (issue 18)', function () {
           assert.equal(add.code, 0, explain(add));
           const res = add.json!;
           assert.equal(res.cniVersion, v);
+          if (compareVersions(v, '0.3.0') < 0) {
+            // 0.1.0/0.2.0 (what Mesos reads): one ip4 with its routes, no interfaces
+            assert.deepEqual(Object.keys(res).sort(), ['cniVersion', 'dns', 'ip4']);
+            const ip4 = res.ip4 as { ip: string; gateway?: string; routes?: unknown };
+            assert.match(ip4.ip, /^10\.83\.1\.\d+\/24$/);
+            assert.equal(ip4.gateway, NETS.vx.gw);
+            assert.deepEqual(ip4.routes, [{ dst: '0.0.0.0/0', gw: NETS.vx.gw }]);
+            assertCode(await shimCall('CHECK', id, { cniVersion: v, prevResult: res }), 1);
+            for (let i = 0; i < 2; i++) {
+              const del = await shimCall('DEL', id, { cniVersion: v });
+              assert.deepEqual([del.code, del.stdout], [0, ''], explain(del));
+            }
+            assert.deepEqual(await defaultRoutes(NS_A), [], 'DEL took the default route with the interface');
+            return;
+          }
           const ips = res.ips as Ip[];
           const ifaces = res.interfaces as Array<Record<string, unknown>>;
           assert.equal(ips.length, 1);
@@ -232,7 +247,7 @@ describe('CNI conformance against the real agent (issue 18)', function () {
         ['CNI_COMMAND unknown', () => shimCall('PUT', 'e1'), 4],
         ['CNI_CONTAINERID unset', () => shimCall('ADD', 'e1', {}, { CNI_CONTAINERID: undefined }), 4],
         ['CNI_IFNAME too long', () => shimCall('ADD', 'e1', {}, { CNI_IFNAME: 'a-very-long-ifname' }), 4],
-        ['cniVersion 0.2.0', () => shimCall('ADD', 'e1', { cniVersion: '0.2.0' }), 1],
+        ['cniVersion 0.2.1 (none such)', () => shimCall('ADD', 'e1', { cniVersion: '0.2.1' }), 1],
         ['an ipam section', () => shimCall('ADD', 'e1', { ipam: { type: 'host-local' } }), 2],
         ['an unsupported capability', () => shimCall('ADD', 'e1', { runtimeConfig: { bandwidth: { ingressRate: 1 } } }), 2],
         ['CHECK without prevResult', () => shimCall('CHECK', 'e1'), 7],

@@ -82,7 +82,7 @@ for (const transport of SHIM_TRANSPORTS)
     it('answers VERSION without any agent', async () => {
       const r = await shim({ CNI_COMMAND: 'VERSION', NETLOOM_AGENT_SOCKET: `${DIR}/none.sock` }, '{"cniVersion":"1.1.0"}');
       assert.equal(r.code, 0);
-      assert.deepEqual(r.json, { cniVersion: '1.1.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+      assert.deepEqual(r.json, { cniVersion: '1.1.0', supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
     });
 
     describe('with a real veth backend', () => {
@@ -231,7 +231,7 @@ for (const transport of SHIM_TRANSPORTS)
         ['malformed CNI_ARGS', { ...attach('ADD', 'c1', NS1), CNI_ARGS: 'K8S_POD_NAME' }, fakeConf(), 4],
         ['stdin not JSON', attach('ADD', 'c1', NS1), `{"agentSocket":"${fakeSock}", nope`, 6],
         ['empty stdin', { ...attach('ADD', 'c1', NS1), NETLOOM_AGENT_SOCKET: fakeSock }, '', 6],
-        ['cniVersion 0.2.0', attach('ADD', 'c1', NS1), fakeConf({ cniVersion: '0.2.0' }), 1],
+        ['cniVersion 0.2.1 (none such)', attach('ADD', 'c1', NS1), fakeConf({ cniVersion: '0.2.1' }), 1],
         ['no network name', attach('ADD', 'c1', NS1), JSON.stringify({ cniVersion: '1.1.0', agentSocket: fakeSock }), 7],
         ['bad runtimeConfig.ips', attach('ADD', 'c1', NS1), fakeConf({ runtimeConfig: { ips: ['300.1.1.1/24'] } }), 7],
         ['delegated ipam', attach('ADD', 'c1', NS1), fakeConf({ ipam: { type: 'host-local' } }), 2],

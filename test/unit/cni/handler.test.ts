@@ -51,7 +51,7 @@ describe('cni handler', () => {
       ['no netns', { ...ENV, netns: undefined }, body(), 4],
       ['malformed CNI_ARGS', { ...ENV, args: 'novalue' }, body(), 4],
       ['undecodable body', ENV, '{not json', 6],
-      ['old version', ENV, body({ cniVersion: '0.1.0' }), 1],
+      ['old version', ENV, body({ cniVersion: '0.0.9' }), 1],
       ['missing name', ENV, JSON.stringify({ cniVersion: '1.1.0' }), 7],
       ['bad requested IP', ENV, body({ runtimeConfig: { ips: ['1.2.3'] } }), 7],
       ['ipam section', ENV, body({ ipam: { type: 'dhcp' } }), 2],
@@ -274,7 +274,10 @@ describe('cni handler', () => {
 
   it('VERSION is answered without the backend', async () => {
     const out = await serve({ command: 'VERSION' }, '{"cniVersion":"1.0.0"}', be);
-    assert.deepEqual(parseBody(out.body), { cniVersion: '1.0.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+    assert.deepEqual(parseBody(out.body), {
+      cniVersion: '1.0.0',
+      supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+    });
     assert.deepEqual(be.calls, []);
   });
 

@@ -36,7 +36,7 @@ describe('cni endpoint labels', () => {
       app: 'web',
       'app.kubernetes.io/tier': 'db',
     });
-    assert.deepEqual(labelsOf('K8S_POD_NAME=p;FOO=bar'), {});
+    assert.deepEqual(labelsOf('IgnoreUnknown=1;K8S_POD_NAME=p;FOO=bar'), {});
   });
 
   it('the netconf args.cni.labels and Mesos NetworkInfo labels; CNI_ARGS wins per key', () => {
@@ -62,7 +62,7 @@ describe('cni endpoint labels', () => {
     assert.match(e1.message, /args\.labels\.-bad .*label key/);
     const e2 = failure(undefined, mesos([{ key: 'ok', value: 'a,b' }]));
     assert.equal(e2.code, 7);
-    assert.match(e2.message, /args\.labels\.ok .*','/);
+    assert.match(e2.message, /args\.org\.apache\.mesos\.network_info\.labels\.ok .*','/);
     const e3 = failure('NETLOOM_LABELS=app');
     assert.equal(e3.code, 4);
     assert.match(e3.message, /CNI_ARGS: NETLOOM_LABELS: "app" is not a KEY=VALUE label/);

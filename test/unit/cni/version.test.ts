@@ -62,9 +62,36 @@ describe('cni result versions', () => {
   ];
   for (const [v, want] of table) it(`converts to ${v}`, () => assert.deepEqual(formatResult(R, v), want));
 
+  for (const v of ['0.2.0', '0.1.0'])
+    it(`converts to ${v} (Mesos' shape): the first address of each family with its routes, no interfaces`, () => {
+      const two: CniResult = {
+        ...R,
+        ips: [...R.ips, { address: '10.1.0.6/24', interface: 1 }],
+        routes: [...R.routes, { dst: 'fd01::/64', gw: 'fd00::1' }],
+      };
+      assert.deepEqual(formatResult(two, v), {
+        cniVersion: v,
+        ip4: { ip: '10.1.0.5/24', gateway: '10.1.0.1', routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.1' }] },
+        ip6: { ip: 'fd00::5/64', routes: [{ dst: 'fd01::/64', gw: 'fd00::1' }] },
+        dns: { nameservers: ['10.1.0.1'], search: ['svc.local'] },
+      });
+      assert.deepEqual(formatResult({ ...R, ips: [R.ips[0]!], routes: [] }, v), {
+        cniVersion: v,
+        ip4: { ip: '10.1.0.5/24', gateway: '10.1.0.1' },
+        dns: { nameservers: ['10.1.0.1'], search: ['svc.local'] },
+      });
+    });
+
+  it('a result without addresses cannot be said in 0.2.0 (an error, as libcni converts it)', () => {
+    assert.throws(
+      () => formatResult({ ...R, ips: [] }, '0.2.0'),
+      (e: unknown) => e instanceof CniError && e.code === 999 && /needs an IP address/.test(e.message),
+    );
+  });
+
   it('refuses an unsupported version with code 1', () => {
     assert.throws(
-      () => formatResult(R, '0.2.0'),
+      () => formatResult(R, '0.0.9'),
       (e: unknown) => e instanceof CniError && e.code === 1,
     );
   });
@@ -107,7 +134,10 @@ describe('cni result versions', () => {
   });
 
   it('VERSION echoes the input version and lists the supported ones', () => {
-    assert.deepEqual(versionResult('1.0.0'), { cniVersion: '1.0.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+    assert.deepEqual(versionResult('1.0.0'), {
+      cniVersion: '1.0.0',
+      supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+    });
     assert.equal(versionResult(undefined).cniVersion, '1.1.0');
     assert.equal(versionResult('bogus').cniVersion, '1.1.0');
   });

@@ -11,6 +11,11 @@
 //	agnhost connect HOST:PORT [--protocol tcp|udp] [--timeout 1s]
 //	                                    exit 0 when HOST:PORT answers (prints what it said),
 //	                                    1 when it does not, like agnhost connect
+//	agnhost probe [--timeout 1s] PROTO:HOST:PORT...
+//	                                    connect to every target at once (PROTO tcp or udp) and print
+//	                                    one line per target, in order: "PROTO:HOST:PORT ok" or
+//	                                    "PROTO:HOST:PORT fail"; exit 0 (one exec probes a whole row
+//	                                    of a reachability matrix)
 //	agnhost pause                       as pause
 //
 // Standard library only, built with CGO_ENABLED=0 so that the image needs nothing else.
@@ -46,13 +51,15 @@ func main() {
 		serve(args)
 	case "connect":
 		os.Exit(connect(args))
+	case "probe":
+		os.Exit(probe(args))
 	default:
 		usage()
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: agnhost serve [--port N]... | agnhost connect HOST:PORT [--protocol tcp|udp] [--timeout D] | pause")
+	fmt.Fprintln(os.Stderr, "usage: agnhost serve [--port N]... | agnhost connect HOST:PORT [--protocol tcp|udp] [--timeout D] | agnhost probe [--timeout D] PROTO:HOST:PORT... | pause")
 	os.Exit(2)
 }
 
@@ -177,24 +184,76 @@ func connect(args []string) int {
 	if dest == "" || (*protocol != "tcp" && *protocol != "udp") {
 		usage()
 	}
-	c, err := net.DialTimeout(*protocol, dest, *timeout)
+	line, err := dial(*protocol, dest, *timeout)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "TIMEOUT or REFUSED: %v\n", err)
-		return 1
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(*timeout))
-	if *protocol == "udp" {
-		if _, err := c.Write([]byte("hostname\n")); err != nil {
-			fmt.Fprintf(os.Stderr, "UDP write: %v\n", err)
-			return 1
-		}
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil && line == "" {
-		fmt.Fprintf(os.Stderr, "no answer: %v\n", err)
+		fmt.Fprintf(os.Stderr, "%v\n", err)
 		return 1
 	}
 	fmt.Print(line)
+	return 0
+}
+
+// dial connects to dest and returns the first line it answers (UDP: after sending a datagram,
+// sent again every third of the timeout, since the first can be lost while ARP resolves).
+func dial(protocol, dest string, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	c, err := net.DialTimeout(protocol, dest, timeout)
+	if err != nil {
+		return "", fmt.Errorf("TIMEOUT or REFUSED: %v", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(deadline)
+	if protocol == "udp" {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				if _, err := c.Write([]byte("hostname\n")); err != nil {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(timeout / 3):
+				}
+			}
+		}()
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("no answer: %v", err)
+	}
+	return line, nil
+}
+
+// probe dials every PROTO:HOST:PORT target at once and prints each one's outcome, in order.
+func probe(args []string) int {
+	fs := flag.NewFlagSet("probe", flag.ExitOnError)
+	timeout := fs.Duration("timeout", time.Second, "how long each target has to answer")
+	_ = fs.Parse(args)
+	targets := fs.Args()
+	results := make([]string, len(targets))
+	done := make(chan struct{}, len(targets))
+	for i, t := range targets {
+		go func(i int, t string) {
+			defer func() { done <- struct{}{} }()
+			parts := strings.SplitN(t, ":", 2)
+			if len(parts) != 2 || (parts[0] != "tcp" && parts[0] != "udp") {
+				results[i] = t + " bad"
+				return
+			}
+			if _, err := dial(parts[0], parts[1], *timeout); err != nil {
+				results[i] = t + " fail"
+			} else {
+				results[i] = t + " ok"
+			}
+		}(i, t)
+	}
+	for range targets {
+		<-done
+	}
+	for _, r := range results {
+		fmt.Println(r)
+	}
 	return 0
 }
