@@ -198,7 +198,7 @@ describe('lab: Docker swarm services on netloom (managed plugin, 3 hosts)', func
     await lab(
       ['podman', 'host2', '--', 'run', '-d', '--name', 'swpm', '--network', `${T}/${N}`, 'netloom/busybox', 'sleep', '900'],
       false,
-      120_000,
+      300_000,
     );
     const pmPid = Number((await lab(['podman', 'host2', '--', 'inspect', '--format', '{{.State.Pid}}', 'swpm'])).stdout.trim());
     const pm = /inet (\d+\.\d+\.\d+\.\d+)\//.exec((await inNetns(pmPid, ['ip', '-o', '-4', 'addr', 'show', 'eth0'])).stdout)?.[1];
