@@ -23,6 +23,9 @@
  * charts to `--out` (support/dataplane-sweep.ts).
  * BGP mode (issue 16, support/bgp-paths.ts): `netloom-bgp` and `netloom-bgp-policy` (routed
  * containers, routes learned over BGP) rated against `kernel-routed` (vsKernelRouted).
+ * Swarm mode (issue 20, support/swarm-lab.ts): `netloom-swarm` (two tasks of a swarm service on a
+ * netloom network, the managed plugin, host1 to host2) beside `docker-overlay` (the same on Docker's
+ * own overlay network: kernel VXLAN between the hosts' management addresses).
  * Everything is removed afterwards, also on failure. Needs root.
  * `--no-tso`: the netloom lab's OVS without userspace TSO (the earlier setting, for comparison).
  * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso]
@@ -40,6 +43,7 @@ import {
   SERVICE_PATHS,
   CONNECTION_RATE_GOAL,
   formatRates,
+  isSwarmPath,
   summarize,
   summarizeRates,
   type PathName,
@@ -47,6 +51,7 @@ import {
   type Sample,
 } from './support/dataplane-report';
 import { CONNECT_LOOP } from './support/connect-loop';
+import { NETLOOM_NET, OVERLAY_NET, SwarmBench, SWARM_BENCH_LAB } from './support/swarm-lab';
 import { addKernelRoutedRatios, formatKernelRouted, isBgpPath } from './support/bgp-dataplane-report';
 import { BgpBench, cleanupStaleBgp } from './support/bgp-paths';
 import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES, SERVICE } from './support/netloom-paths';
@@ -86,7 +91,9 @@ export async function run(args: string[]): Promise<void> {
   // only what this run builds: a BGP-only run leaves the other paths' namespaces alone
   const wantReference = opts.paths.some((p) => REFERENCE_BUILDERS[p]);
   if (wantReference) await cleanupStale();
-  const wantNetloom = opts.paths.some((p) => p.startsWith('netloom-') && !isBgpPath(p));
+  const wantNetloom = opts.paths.some((p) => p.startsWith('netloom-') && !isBgpPath(p) && !isSwarmPath(p));
+  const wantSwarm = opts.paths.some(isSwarmPath);
+  const swarm = new SwarmBench();
   if (wantNetloom) await cleanupStaleNetloom();
   const wantBgp = opts.paths.some(isBgpPath);
   const wantOvsPolicy = opts.paths.some((p) => p.endsWith('-policy') && !isBgpPath(p));
@@ -110,6 +117,7 @@ export async function run(args: string[]): Promise<void> {
       if (wantReference) await cleanupStale().catch((e: unknown) => say(`cleanup: ${errorMessage(e)}`));
       if (wantBgp) await bgp.teardown().catch((e: unknown) => say(`bgp teardown: ${errorMessage(e)}`));
       if (wantNetloom) await netloom.teardown().catch((e: unknown) => say(`netloom teardown: ${errorMessage(e)}`));
+      if (wantSwarm) await swarm.teardown().catch((e: unknown) => say(`swarm teardown: ${errorMessage(e)}`));
     })());
   // interrupted (Ctrl-C, a test's timeout): clean up before exiting, as on failure
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -132,6 +140,15 @@ export async function run(args: string[]): Promise<void> {
         `bgp lab tdbgp: 4 hosts (netloom on host1, host2; kernel-routed on host3, host4), BIRD on the tor, ready in ${Date.now() - t} ms`,
       );
       paths.push(...bgp.paths().filter((p) => opts.paths.includes(p.name as PathName)));
+    }
+    if (wantSwarm) {
+      const t = Date.now();
+      await swarm.up(2);
+      if (opts.paths.includes('netloom-swarm')) paths.push(await swarm.taskPath('netloom-swarm', 'swdpn', NETLOOM_NET, 'swdpn'));
+      if (opts.paths.includes('docker-overlay')) paths.push(await swarm.taskPath('docker-overlay', 'swdpo', OVERLAY_NET, 'swdpo'));
+      say(
+        `swarm lab ${SWARM_BENCH_LAB}: 2 hosts in swarm mode (${swarm.plugin}), a service of 2 tasks per network, ready in ${Date.now() - t} ms`,
+      );
     }
     for (const name of opts.paths) {
       const build = REFERENCE_BUILDERS[name];

@@ -89,9 +89,9 @@ fi
 npx tsc -p tsconfig.json
 note "built into dist/"
 
-step "compiled helpers (dist/bin: the CNI plugin, one process per call instead of dash + head + nc; the agent's veth stage 1)"
+step "compiled helpers (dist/bin: the CNI plugin, one process per call instead of dash + head + nc; the agent's veth stage 1; the managed Docker plugin's relay)"
 mkdir -p dist/bin
-for src in netplugin/cni/netloom-cni.c netplugin/plumbing/netloom-veth.c; do
+for src in netplugin/cni/netloom-cni.c netplugin/plumbing/netloom-veth.c deploy/docker-plugin/netloom-plugin-relay.c; do
   out=dist/bin/$(basename "$src" .c)
   if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
     cc -std=c11 -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -o "$out.tmp" "$src"

@@ -57,6 +57,7 @@ export interface NetpluginOptions {
   userspaceTso: 'auto' | 'off';
   cniSocket: string;
   cnmSocket?: string;
+  cnmSwarmSocket?: string;
   kubeconfig?: string;
   kubeNodeName?: string;
   kubeTenantPerNamespace?: boolean;
@@ -130,6 +131,10 @@ export function buildCommand(): Command {
     )
     .option('--cni-socket <path>', 'where the CNI shim (bin/netloom-cni) connects', DEFAULT_AGENT_SOCKET)
     .option('--cnm-socket <path>', 'serve the Docker CNM remote driver here (e.g. /run/docker/plugins/netloom.sock); off when not given')
+    .option(
+      '--cnm-swarm-socket <path>',
+      "also serve the CNM driver here with Scope global, for the managed plugin's relay (swarm; e.g. /run/netloom/cnm-swarm.sock, docs/cnm.md); needs --cnm-socket",
+    )
     .option('--cnm-state <file>', 'CNM plugin state file', '/var/lib/netloom/cnm-state.json')
     .option(
       '--docker-networks',
@@ -247,6 +252,10 @@ export async function main(argv: string[]): Promise<void> {
     throw new NetloomError('INVALID_ARGUMENT', '--kube-pod-wait must be 0..600 seconds', { field: 'kube-pod-wait' });
   if (o.kubeconfig && o.kubeconfig !== IN_CLUSTER && !existsSync(o.kubeconfig))
     throw new NetloomError('INVALID_ARGUMENT', `--kubeconfig ${o.kubeconfig}: no such file`, { field: 'kubeconfig' });
+  if (o.cnmSwarmSocket !== undefined && !o.cnmSocket)
+    throw new NetloomError('INVALID_ARGUMENT', '--cnm-swarm-socket needs --cnm-socket (one plugin serves both)', {
+      field: 'cnm-swarm-socket',
+    });
   if (o.dockerNetworks && !o.cnmSocket)
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs --cnm-socket (dockerd reaches the netloom driver there)', {
       field: 'docker-networks',
@@ -359,6 +368,7 @@ export async function main(argv: string[]): Promise<void> {
     ? await startCnmPlugin({
         backend: new AgentCnmBackend(agent, docker ? { docker } : {}),
         socketPath: o.cnmSocket,
+        ...(o.cnmSwarmSocket !== undefined ? { swarmSocketPath: o.cnmSwarmSocket } : {}),
         statePath: o.cnmState,
         logger,
       })

@@ -6,6 +6,11 @@
 import { NetloomError } from '../../lib/errors';
 import { BGP_PATHS } from './bgp-dataplane-report';
 
+/** swarm mode (bench/support/swarm-lab.ts): two tasks of a service on a netloom network, and on Docker's own overlay */
+export const SWARM_PATHS = ['netloom-swarm', 'docker-overlay'] as const;
+export function isSwarmPath(p: string): boolean {
+  return (SWARM_PATHS as readonly string[]).includes(p);
+}
 export const ALL_PATHS = [
   'netloom-vlan',
   'netloom-vxlan',
@@ -23,6 +28,7 @@ export const ALL_PATHS = [
   'linux-bridge',
   'kernel-vxlan',
   ...BGP_PATHS,
+  ...SWARM_PATHS,
 ] as const;
 export type PathName = (typeof ALL_PATHS)[number];
 export const REFERENCE_PATH: PathName = 'ovs-normal';
@@ -36,7 +42,8 @@ export const VETH_PATH: PathName = 'veth';
  * the reference without TSO and with tx off; every other path's has TSO like netloom's VLAN ones.
  */
 export function twoHostReference(name: PathName): PathName {
-  return /^netloom-(vxlan|egress|service)/.test(name) ? 'ovs-normal-2host-txoff' : TWO_HOST_PATH;
+  // tx checksum off in the containers: VXLAN paths, and Docker's (CNM) containers (netplugin keeps the workaround there)
+  return /^netloom-(vxlan|egress|service|swarm)/.test(name) ? 'ovs-normal-2host-txoff' : TWO_HOST_PATH;
 }
 /** a path with the 100-rule policy and the same path without it */
 export const POLICY_PATHS: ReadonlyArray<[PathName, PathName]> = [

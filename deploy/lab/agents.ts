@@ -97,6 +97,9 @@ export function agentArgs(
     p.cniSocket,
     '--cnm-socket',
     p.cnmSocket,
+    // the managed plugin's relay (swarm) connects here: /run/netloom/cnm-swarm.sock for the host's dockerd
+    '--cnm-swarm-socket',
+    p.cnmSwarmSocket,
     '--cnm-state',
     p.cnmState,
     '--state-dir',
@@ -127,7 +130,8 @@ export function startAgent(state: LabState, h: HostPlan): number {
   const p = agentPaths(state.plan, h.name);
   mkdirSync(p.dir, { recursive: true });
   mkdirSync(resolve(p.cnmSocket, '..'), { recursive: true });
-  for (const s of [p.cniSocket, p.cnmSocket]) if (existsSync(s)) rmSync(s, { force: true });
+  mkdirSync(resolve(p.cnmSwarmSocket, '..'), { recursive: true });
+  for (const s of [p.cniSocket, p.cnmSocket, p.cnmSwarmSocket]) if (existsSync(s)) rmSync(s, { force: true });
   // before the agent's mount namespace is made: the pods' network namespaces of containerd must reach it
   shareContainerdDir(state.plan, h.name);
   const kube = state.kube

@@ -13,6 +13,7 @@ import { restartContainerd } from './containerd';
 import { kubeCommands } from './kube-cli';
 import { parsePublish, type LabPortMapping } from './publish';
 import { labKubeconfig } from './kube-api';
+import { labSwarmDown, labSwarmPlugin, labSwarmUp } from './swarm';
 import { restartKubelet } from './kubelets';
 import {
   findHost,
@@ -349,6 +350,37 @@ export function buildCli(): Command {
     'podman',
     "run podman 4.3 in HOST's namespace with the lab's storage and CNI config; `--network TENANT/NETWORK` names a netloom network (image netloom/busybox)",
   );
+
+  const swarm = program
+    .command('swarm')
+    .description(
+      "Docker swarm mode over the hosts' dockerds with netloom's managed plugin (`swarm up [HOST...]`, `swarm down`, `swarm plugin HOST`): docs/orchestrators.md",
+    );
+  swarm
+    .command('up')
+    .description(
+      'install and enable the managed plugin on each host, `docker swarm init` on the first (its management address), the others join',
+    )
+    .argument('[hosts...]', 'hosts, the manager first (default: all)')
+    .action(async (hosts: string[], _o: unknown, cmd: Command) => {
+      const r = await labSwarmUp(labName(cmd), hosts.length > 0 ? hosts : undefined);
+      progress(`swarm: manager ${r.manager}, nodes ${r.nodes.join(', ')}; plugin ${r.plugin}`);
+      process.stdout.write(`${r.plugin}\n`);
+    });
+  swarm
+    .command('down')
+    .description('every swarm host leaves the swarm (forced: their tasks go) and loses the managed plugin')
+    .action(async (_o: unknown, cmd: Command) => {
+      await labSwarmDown(labName(cmd));
+    });
+  swarm
+    .command('plugin')
+    .description("install and enable the managed plugin on HOST's dockerd only; prints its name")
+    .argument('<host>', 'host name, e.g. host1')
+    .action(async (host: string, _o: unknown, cmd: Command) => {
+      const state = requireState(labName(cmd));
+      process.stdout.write(`${await labSwarmPlugin(state, findHost(state.plan, host))}\n`);
+    });
 
   program
     .command('kube')

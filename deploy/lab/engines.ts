@@ -36,7 +36,7 @@ import { agentPaths, HostPlan, LabPlan } from './plan';
 import { LabState, requireState, saveState, withLabLock } from './state';
 
 export const LAB_IMAGE = 'netloom/busybox';
-const DOCKER_CLIENT = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+export const DOCKER_CLIENT = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 const BIN_DIR = resolve(__dirname, '../../../bin');
 
 /**
@@ -165,7 +165,12 @@ export async function ensureDockerd(state: LabState, h: HostPlan): Promise<void>
   for (const sub of ['data', 'exec', 'run/docker/plugins']) mkdirSync(join(p.dockerDir, sub), { recursive: true });
   // the host's /etc/docker/daemon.json is not read; dockerd 20.10's trust key stays here too; live
   // restore keeps containers (and their netloom endpoints) running across a restart of this dockerd
-  writeFileSync(join(p.dockerDir, 'daemon.json'), `${JSON.stringify({ 'deprecated-key-path': '/mnt/key.json', 'live-restore': true })}\n`);
+  // swarm mode refuses live restore ("incompatible with swarm mode"): a swarm host's dockerd runs without
+  const liveRestore = !(state.swarmHosts ?? []).includes(h.name);
+  writeFileSync(
+    join(p.dockerDir, 'daemon.json'),
+    `${JSON.stringify({ 'deprecated-key-path': '/mnt/key.json', 'live-restore': liveRestore })}\n`,
+  );
   const argv = await dockerdArgv(state.plan, h);
   const fd = openSync(join(p.dockerDir, 'dockerd.log'), 'a');
   let pid: number;

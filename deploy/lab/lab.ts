@@ -26,6 +26,7 @@ import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from 
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
 import { agentNetmaster, agentReady, agentRole, NETPLUGIN_PROGRAM, startAgent, stopAgent, stopAgentGobgpd, waitAgentReady } from './agents';
 import { cleanupEngines, unmountUnder } from './engines';
+import { leaveSwarm } from './swarm';
 import { cleanupAllContainerd, containerdRole, ensureContainerd } from './containerd';
 import { etcdClientTls, labRestCredentials, makeLabPki, pkiPaths, writeClientConfig } from './pki';
 import { restRequest } from '../../lib/rest-request';
@@ -345,6 +346,8 @@ export async function labDown(name: string, opts: { root?: string; progress?: Pr
   // would make the pods again)
   await stopKubelets(state);
   await cleanupAllContainerd(state, progress);
+  // swarm first: a service's tasks would come back as they are removed; then the managed plugin
+  if ((state.swarmHosts ?? []).length > 0) await leaveSwarm(state);
   await cleanupEngines(state);
   for (const p of state.pids.filter((x) => x.program === NETPLUGIN_PROGRAM)) await stopProcess(p.pid, p.program);
   // the agents' gobgpd outlive them on purpose (BGP sessions survive an agent restart)

@@ -191,6 +191,8 @@ export interface AgentPaths {
   cniSocket: string;
   /** the CNM socket sits where the host's private dockerd looks for plugins: `<dockerRun>/docker/plugins` */
   cnmSocket: string;
+  /** the agent's Scope-global CNM socket for the managed plugin (swarm): `/run/netloom/cnm-swarm.sock` in dockerd's mount namespace */
+  cnmSwarmSocket: string;
   cnmState: string;
   stateDir: string;
   log: string;
@@ -210,6 +212,7 @@ export function agentPaths(plan: Pick<LabPlan, 'dir'>, host: string): AgentPaths
     dir,
     cniSocket: `${dir}/cni.sock`,
     cnmSocket: `${dockerRun}/docker/plugins/netloom.sock`,
+    cnmSwarmSocket: `${dockerRun}/netloom/cnm-swarm.sock`,
     cnmState: `${dir}/cnm-state.json`,
     stateDir: `${dir}/state`,
     log: `${dir}/netplugin.log`,

@@ -45,6 +45,8 @@ export interface LabState {
   bgp?: boolean;
   /** true when the lab runs the Kubernetes API server stand-in (up --kube-api) */
   kubeApi?: boolean;
+  /** hosts whose dockerd is in the lab's swarm (`swarm up`; they leave it and lose the managed plugin on down), manager first */
+  swarmHosts?: string[];
   /** the lab is a Kubernetes cluster (up --kube): netmaster and agents read the API, one kubelet stand-in per host */
   kube?: { tenantPerNamespace: boolean };
   /** hosts where `podman` ran (their containers are removed on down) */

@@ -22,6 +22,11 @@ export interface StartCnmPluginOptions {
   backend: CnmBackend;
   /** default /run/docker/plugins/netloom.sock; the file name is the driver name Docker uses */
   socketPath?: string;
+  /**
+   * a second socket for the managed (v2) plugin's relay (deploy/docker-plugin), answering Scope
+   * `global` so that swarm managers allocate its networks (docs/cnm.md, "Swarm"); same plugin and state
+   */
+  swarmSocketPath?: string;
   /** default /var/lib/netloom/cnm-state.json; ignored when `store` is given */
   statePath?: string;
   /** persist somewhere else (e.g. through the agent) */
@@ -33,6 +38,7 @@ export interface StartCnmPluginOptions {
 export interface RunningCnmPlugin {
   plugin: CnmPlugin;
   socketPath: string;
+  swarmSocketPath?: string;
   stop(): Promise<void>;
 }
 
@@ -47,5 +53,21 @@ export async function startCnmPlugin(opts: StartCnmPluginOptions): Promise<Runni
   const socketPath = opts.socketPath ?? DEFAULT_SOCKET_PATH;
   const server = new CnmServer(plugin, socketPath, opts.logger);
   await server.start();
-  return { plugin, socketPath, stop: () => server.stop() };
+  const swarmServer =
+    opts.swarmSocketPath !== undefined ? new CnmServer(plugin, opts.swarmSocketPath, opts.logger, { scope: 'global' }) : undefined;
+  try {
+    await swarmServer?.start();
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return {
+    plugin,
+    socketPath,
+    ...(opts.swarmSocketPath !== undefined ? { swarmSocketPath: opts.swarmSocketPath } : {}),
+    stop: async () => {
+      await swarmServer?.stop();
+      await server.stop();
+    },
+  };
 }

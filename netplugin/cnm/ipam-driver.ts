@@ -35,6 +35,7 @@ import {
   RequestPoolResponse,
 } from './protocol';
 import { entry, type CnmState, type PoolRecord } from './state';
+import { poolOfSwarmNetwork, swarmBookkeepingAddress } from './swarm';
 
 export { DEFAULT_ADDRESS_SPACE };
 
@@ -101,7 +102,10 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
   // a pool already bound to a Docker network is not shared with the next network on the same
   // netloom network (e.g. `db/blue` made by --docker-networks and a user's own): it gets one of its own
   let poolId = baseId;
-  for (let n = 2; entry(state.pools, poolId)?.dockerNetworkId !== undefined; n++) poolId = `${baseId}|${n}`;
+  // a swarm manager's pool neither (swarm.ts: its addresses are swarm's bookkeeping)
+  const taken = (id: string): boolean =>
+    entry(state.pools, id)?.dockerNetworkId !== undefined || entry(state.pools, id)?.swarmNetworkId !== undefined;
+  for (let n = 2; taken(poolId); n++) poolId = `${baseId}|${n}`;
   const existing = entry(state.pools, poolId);
   if (existing) {
     existing.refs++;
@@ -166,16 +170,27 @@ export async function requestAddress(state: CnmState, backend: CnmBackend, req: 
   }
   if (preferred !== undefined) requireHostAddress('RequestAddress', 'Address', preferred, subnet);
   const isGateway = req.Options[REQUEST_ADDRESS_TYPE] === GATEWAY_ADDRESS_TYPE;
-  // Before CreateNetwork has bound the pool, a plain request is an --aux-address.
-  const holder = isGateway ? 'gateway' : pool.dockerNetworkId === undefined ? 'aux' : 'endpoint';
+  // Before CreateNetwork has bound the pool, a plain request is an --aux-address; on a swarm
+  // manager's pool, a task's address in swarm's records (swarm.ts)
+  const holder = isGateway
+    ? 'gateway'
+    : pool.swarmNetworkId !== undefined
+      ? 'swarm'
+      : pool.dockerNetworkId === undefined
+        ? 'aux'
+        : 'endpoint';
   let address: string;
-  if (holder === 'endpoint') {
-    if (preferred !== undefined && pool.addresses[preferred] !== undefined) {
-      throw new NetloomError('IN_USE', `RequestAddress: Address: ${preferred} is already in use in ${pool.subnet}`, { field: 'Address' });
+  if (holder === 'swarm') {
+    address = swarmBookkeepingAddress(pool, subnet, preferred);
+  } else if (holder === 'endpoint') {
+    // on a node of a swarm network the preference is swarm's bookkeeping: netloom gives this host's address
+    const wanted = poolOfSwarmNetwork(state, pool) ? undefined : preferred;
+    if (wanted !== undefined && pool.addresses[wanted] !== undefined) {
+      throw new NetloomError('IN_USE', `RequestAddress: Address: ${wanted} is already in use in ${pool.subnet}`, { field: 'Address' });
     }
     address =
-      (preferred === undefined ? await reuseReleased(state, backend, pool, subnet) : undefined) ??
-      (await allocateHostAddress(state, backend, pool, subnet, preferred));
+      (wanted === undefined ? await reuseReleased(state, backend, pool, subnet) : undefined) ??
+      (await allocateHostAddress(state, backend, pool, subnet, wanted));
     if (pool.addresses[address] !== undefined) {
       throw new NetloomError(
         'CONFLICT',
@@ -285,7 +300,7 @@ export async function releaseAddress(state: CnmState, backend: CnmBackend, req: 
   if (holder === 'endpoint') {
     await backend.releaseAddress(poolScope(state, pool), address);
     noteReleased(pool, address);
-  } else if (pool.refs > 1) {
+  } else if (holder !== 'swarm' && pool.refs > 1) {
     // A pool shared by several requests (same subnet and options) keeps its gateway and aux
     // addresses until the last reference goes: Docker releases them once per network.
     return {};

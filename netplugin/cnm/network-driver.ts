@@ -11,9 +11,9 @@ import { bareAddress, hostAddressProblem, Ipv4Subnet, isMacAddress, parseSubnet,
 import { listed, shown } from './limits';
 import { noteReleased } from './ipam-driver';
 import { parsePortMap } from './port-map';
-import { bindingFromDriverOptions, hintAgrees, NetworkBinding } from './options';
+import { bindingFromDriverOptions, genericOptions, hintAgrees, NetworkBinding } from './options';
+import { isSwarmNetworkOptions } from './swarm';
 import type {
-  AllocateNetworkRequest,
   CreateEndpointRequest,
   CreateEndpointResponse,
   CreateNetworkRequest,
@@ -53,7 +53,10 @@ function sameBinding(a: NetworkBinding, b: NetworkBinding): boolean {
 function poolForNetwork(state: CnmState, dockerNetworkId: string, addressSpace: string, subnet: string): PoolRecord | undefined {
   // pools of older state files may carry '' for the default space
   const space = (s: string): string => s || DEFAULT_ADDRESS_SPACE;
-  const candidates = Object.values(state.pools).filter((p) => p.subnet === subnet && space(p.addressSpace) === space(addressSpace));
+  // a swarm manager's pool (swarm.ts) holds swarm's bookkeeping, never a node's network
+  const candidates = Object.values(state.pools).filter(
+    (p) => p.subnet === subnet && space(p.addressSpace) === space(addressSpace) && p.swarmNetworkId === undefined,
+  );
   return (
     candidates.find((p) => p.dockerNetworkId === dockerNetworkId) ??
     candidates.find((p) => p.dockerNetworkId === undefined) ??
@@ -102,6 +105,7 @@ export async function createNetwork(state: CnmState, backend: CnmBackend, req: C
     ...(subnet !== undefined ? { subnet } : {}),
     ...(gateway !== undefined ? { gateway } : {}),
     ...(pool ? { poolId: pool.poolId } : {}),
+    ...(isSwarmNetworkOptions(genericOptions(req.Options)) ? { swarm: true } : {}),
   };
   const existing = entry(state.networks, req.NetworkID);
   if (existing) {
@@ -373,9 +377,4 @@ export async function revokeExternalConnectivity(
   await backend.revokeExternalConnectivity(endpointRef(net, req.EndpointID));
   if (ep) delete ep.ports;
   return {};
-}
-
-/** Swarm's network allocation: netloom needs no driver state from the manager. */
-export function allocateNetwork(_req: AllocateNetworkRequest): { Options: Record<string, string> } {
-  return { Options: {} };
 }

@@ -18,6 +18,8 @@ import { GENERIC_OPTIONS_KEY } from './protocol';
 export const DEFAULT_TENANT = 'default';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const DRIVER_KEYS = ['tenant', 'network', 'group'] as const;
+/** swarm.ts's marker (defined here: swarm.ts builds on this module) */
+export const SWARM_MARKER_OPTION = 'netloom.swarm';
 const IPAM_KEYS = ['tenant', 'network'] as const;
 
 /** Where a Docker network lives in netloom. */
@@ -48,6 +50,7 @@ function checkName(value: unknown, field: string): string {
 function rejectUnknown(opts: Record<string, unknown>, known: readonly string[], where: string): void {
   for (const k of Object.keys(opts)) {
     if (k.startsWith('com.docker.')) continue; // Docker's own keys, not the user's
+    if (k === SWARM_MARKER_OPTION) continue; // our AllocateNetwork's, on a node (swarm.ts)
     if (!known.includes(k)) {
       const key = shown(k);
       throw new NetloomError('INVALID_ARGUMENT', `${where}.${k.slice(0, 64)}: unknown option ${key} (known: ${known.join(', ')})`, {

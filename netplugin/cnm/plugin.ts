@@ -13,6 +13,7 @@ import type { CnmBackend } from './backend';
 import * as ipam from './ipam-driver';
 import * as net from './network-driver';
 import * as p from './protocol';
+import * as swarm from './swarm';
 import type { CnmState } from './state';
 import type { StateStore } from './state-store';
 
@@ -28,7 +29,7 @@ export interface CnmPluginOptions {
   driver?: Partial<net.NetworkDriverConfig>;
 }
 
-type Handler = (state: CnmState, body: unknown) => Promise<unknown> | unknown;
+type Handler = (state: CnmState, body: unknown, config: net.NetworkDriverConfig) => Promise<unknown> | unknown;
 
 export class CnmPlugin {
   private state: CnmState;
@@ -60,18 +61,18 @@ export class CnmPlugin {
 
   private buildHandlers(): Map<string, Handler> {
     const b = this.backend;
-    const c = this.config;
     const nd = (m: p.NetworkDriverMethod): string => `/NetworkDriver.${m}`;
     const id = (m: p.IpamDriverMethod): string => `/IpamDriver.${m}`;
     const h = new Map<string, Handler>();
     h.set('/Plugin.Activate', () => ({ Implements: ['NetworkDriver', 'IpamDriver'] }) satisfies p.ActivateResponse);
-    h.set(nd('GetCapabilities'), () => net.networkCapabilities(c));
+    // the scope is the socket's (a managed plugin for swarm asks on its own socket: CnmServer's driver view)
+    h.set(nd('GetCapabilities'), (_s, _body, config) => net.networkCapabilities(config));
     h.set(nd('CreateNetwork'), (s, body) => net.createNetwork(s, b, p.parseRequest('CreateNetwork', p.createNetworkRequest, body)));
     h.set(nd('DeleteNetwork'), (s, body) => net.deleteNetwork(s, b, p.parseRequest('DeleteNetwork', p.networkIdRequest, body).NetworkID));
     h.set(nd('CreateEndpoint'), (s, body) => net.createEndpoint(s, b, p.parseRequest('CreateEndpoint', p.createEndpointRequest, body)));
     h.set(nd('DeleteEndpoint'), (s, body) => net.deleteEndpoint(s, b, p.parseRequest('DeleteEndpoint', p.endpointRequest, body)));
     h.set(nd('EndpointOperInfo'), (s, body) => net.endpointOperInfo(s, p.parseRequest('EndpointOperInfo', p.endpointRequest, body)));
-    h.set(nd('Join'), (s, body) => net.join(s, b, c, p.parseRequest('Join', p.joinRequest, body)));
+    h.set(nd('Join'), (s, body, config) => net.join(s, b, config, p.parseRequest('Join', p.joinRequest, body)));
     h.set(nd('Leave'), (s, body) => net.leave(s, b, p.parseRequest('Leave', p.endpointRequest, body)));
     h.set(nd('DiscoverNew'), (_s, body) => (p.parseRequest('DiscoverNew', p.discoverRequest, body), {}));
     h.set(nd('DiscoverDelete'), (_s, body) => (p.parseRequest('DiscoverDelete', p.discoverRequest, body), {}));
@@ -81,8 +82,10 @@ export class CnmPlugin {
     h.set(nd('RevokeExternalConnectivity'), (s, body) =>
       net.revokeExternalConnectivity(s, b, p.parseRequest('RevokeExternalConnectivity', p.endpointRequest, body)),
     );
-    h.set(nd('AllocateNetwork'), (_s, body) => net.allocateNetwork(p.parseRequest('AllocateNetwork', p.allocateNetworkRequest, body)));
-    h.set(nd('FreeNetwork'), (_s, body) => (p.parseRequest('FreeNetwork', p.networkIdRequest, body), {}));
+    h.set(nd('AllocateNetwork'), (s, body) =>
+      swarm.allocateNetwork(s, b, p.parseRequest('AllocateNetwork', p.allocateNetworkRequest, body)),
+    );
+    h.set(nd('FreeNetwork'), (s, body) => swarm.freeNetwork(s, p.parseRequest('FreeNetwork', p.networkIdRequest, body).NetworkID));
     h.set(id('GetCapabilities'), () => ipam.ipamCapabilities());
     h.set(id('GetDefaultAddressSpaces'), () => ipam.defaultAddressSpaces());
     h.set(id('RequestPool'), (s, body) => ipam.requestPool(s, b, p.parseRequest('RequestPool', p.requestPoolRequest, body)));
@@ -92,14 +95,17 @@ export class CnmPlugin {
     return h;
   }
 
-  /** Answer one call. Never throws. */
-  handle(path: string, rawBody: string): Promise<PluginReply> {
-    const run = this.queue.then(() => this.handleNow(path, rawBody));
+  /**
+   * Answer one call. Never throws. `view` overrides the driver configuration for this call (the
+   * socket it came on: e.g. Scope global on the managed plugin's socket for swarm).
+   */
+  handle(path: string, rawBody: string, view: Partial<net.NetworkDriverConfig> = {}): Promise<PluginReply> {
+    const run = this.queue.then(() => this.handleNow(path, rawBody, { ...this.config, ...view }));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async handleNow(path: string, rawBody: string): Promise<PluginReply> {
+  private async handleNow(path: string, rawBody: string, config: net.NetworkDriverConfig): Promise<PluginReply> {
     const method = path.replace(/^\//, '');
     const handler = this.handlers.get(path);
     if (!handler) {
@@ -110,7 +116,7 @@ export class CnmPlugin {
     const before = JSON.stringify(working);
     try {
       const body = p.parseJsonBody(method, rawBody);
-      const reply = await handler(working, body);
+      const reply = await handler(working, body, config);
       if (JSON.stringify(working) !== before) {
         this.store.save(working);
         this.state = working;

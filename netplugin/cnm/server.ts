@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { CnmPlugin } from './plugin';
+import type { NetworkDriverConfig } from './network-driver';
 import { MAX_BODY_BYTES } from './limits';
 import { errorResponse, PLUGIN_CONTENT_TYPE } from './protocol';
 
@@ -49,6 +50,8 @@ export class CnmServer {
     private readonly plugin: CnmPlugin,
     readonly socketPath: string = DEFAULT_SOCKET_PATH,
     private readonly log?: Logger,
+    /** the driver configuration as callers on this socket see it (e.g. `{ scope: 'global' }` for swarm) */
+    private readonly view: Partial<NetworkDriverConfig> = {},
   ) {}
 
   async start(): Promise<void> {
@@ -132,7 +135,7 @@ export class CnmServer {
     } catch {
       return; // client went away
     }
-    const reply = await this.plugin.handle(path, Buffer.concat(chunks).toString('utf8'));
+    const reply = await this.plugin.handle(path, Buffer.concat(chunks).toString('utf8'), this.view);
     send(res, reply.status, reply.body, this.closing);
   }
 }

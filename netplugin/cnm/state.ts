@@ -26,8 +26,13 @@ const poolSchema = z.object({
   refs: z.number().int(),
   /** Docker network bound to this pool by CreateNetwork */
   dockerNetworkId: z.string().optional(),
-  /** address -> who holds it */
-  addresses: z.record(z.string(), z.enum(['gateway', 'aux', 'endpoint'])),
+  /**
+   * the swarm network whose manager-side pool this is (AllocateNetwork: swarm.ts); its addresses
+   * are swarm's bookkeeping, never netloom's
+   */
+  swarmNetworkId: z.string().optional(),
+  /** address -> who holds it ('swarm': a task's address in swarm's own records, swarm.ts) */
+  addresses: z.record(z.string(), z.enum(['gateway', 'aux', 'endpoint', 'swarm'])),
   /**
    * endpoint addresses given back, the most recent last, with the MAC their endpoint had
    * (ipam-driver.ts: a restarted container gets its own back)
@@ -41,6 +46,8 @@ const networkSchema = z.object({
   subnet: z.string().optional(),
   gateway: z.string().optional(),
   poolId: z.string().optional(),
+  /** made by swarm on this node (AllocateNetwork's marker option): endpoint addresses are netloom's, not swarm's (swarm.ts) */
+  swarm: z.boolean().optional(),
 });
 
 const endpointSchema = z.object({
