@@ -88,21 +88,6 @@ export interface RoutedPolicyModel {
   /** hostIf -> chain, per direction (every endpoint has one) */
   egress: Array<[string, string]>;
   ingress: Array<[string, string]>;
-  /** per tenant with open endpoints: what policy-nft.ts leaves out of conntrack (see openPairs) */
-  untracked: UntrackedPairs[];
-}
-
-/**
- * A tenant's open endpoints on this host (no rule and not isolated, either way) and the addresses
- * their TCP connections may have without conntrack: the tenant's addresses but its endpoints on
- * this host that have policy. Such a connection meets no rule on this host whatever its direction
- * (the other end's host judges its own endpoint), so tracking it buys nothing and costs every
- * packet a lookup (issue 16: the routed path's latency). Cross-tenant traffic is never in it.
- */
-export interface UntrackedPairs {
-  tenant: string;
-  open: NamedSet;
-  peers: NamedSet;
 }
 
 /** Linux interface names: 1-15 characters; netloom's own names use these. */
@@ -356,25 +341,5 @@ export function routedPolicyModel(input: RoutedPolicyInput): RoutedPolicyModel {
     chains: b.chains,
     egress,
     ingress,
-    untracked: openPairs(tenants, eps),
   };
-}
-
-const isOpen = (e: RoutedEndpoint): boolean =>
-  e.policy.egress.rules.length === 0 && !e.policy.egress.isolated && e.policy.ingress.rules.length === 0 && !e.policy.ingress.isolated;
-
-function openPairs(tenants: ReadonlyArray<NamedSet & { tenant: string }>, eps: readonly RoutedEndpoint[]): UntrackedPairs[] {
-  return tenants.flatMap((t, i) => {
-    const local = eps.filter((e) => e.policy.tenant === t.tenant);
-    const open = local.filter(isOpen).map((e) => `${e.policy.ip}/32`);
-    if (open.length === 0) return [];
-    const guarded = local.filter((e) => !isOpen(e)).map((e) => `${e.policy.ip}/32`);
-    return [
-      {
-        tenant: t.tenant,
-        open: { name: `open_${i}`, prefixes: setPrefixes({ include: open, exclude: [] }).map(formatPrefix) },
-        peers: { name: `open_peers_${i}`, prefixes: setPrefixes({ include: t.prefixes, exclude: guarded }).map(formatPrefix) },
-      },
-    ];
-  });
 }

@@ -11,12 +11,6 @@
  * - IPv6 is dropped (policy covers IPv4; it would bypass it), and so is what an endpoint sends from
  *   an address that is not its own (spoofing another endpoint or tenant: the fast path checks it too);
  * - invalid packets are dropped (established ones of the current generation passed above);
- * - open pairs (policy-model.ts, UntrackedPairs: both local ends without any rule) are left out of
- *   conntrack for TCP by the raw chain `untrack` and pass the forward hook's first rules: no
- *   conntrack lookup on the busiest path (issue 16's latency goal); anything else untracked is
- *   dropped. A TCP connection begun untracked meets conntrack mid-stream once policy comes to
- *   either end: it cannot be judged (which end began it is unknown), so it is reset, and judged
- *   from its next SYN like any new connection;
  * - replies of a connection marked DENIED are dropped, other replies pass (a reply cannot be judged
  *   by rules written for the other direction), related packets pass;
  * - everything else (new connections, and the original direction of connections admitted under an
@@ -160,20 +154,10 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
       ...set(t.name, 'ipv4_addr', t.prefixes, true),
     ]),
     ...m.peerSets.flatMap((p) => set(p.name, 'ipv4_addr', p.prefixes, true)),
-    ...m.untracked.flatMap((u) => [
-      ...set(u.open.name, 'ipv4_addr', u.open.prefixes, true),
-      ...set(u.peers.name, 'ipv4_addr', u.peers.prefixes, true),
-    ]),
     ...verdictMap('egress', m.egress),
     ...verdictMap('ingress', m.ingress),
-    ...untrackChain(m),
     '\tchain forward {',
     '\t\ttype filter hook forward priority filter; policy accept;',
-    ...m.untracked.flatMap((u) => [
-      `\t\tct state untracked iifname . ip saddr @sources ip saddr @${u.open.name} ip daddr @${u.peers.name} accept comment "open pair, from an endpoint with its own address"`,
-      `\t\tct state untracked iifname != @endpoints ip daddr @${u.open.name} ip saddr @${u.peers.name} accept comment "open pair, to an endpoint"`,
-      `\t\tct state untracked iifname != @endpoints ip daddr @${u.open.name} ip saddr != @routed ${ICMP_ERRORS} accept comment "an ICMP error to an open endpoint"`,
-    ]),
     `\t\t${fast} iifname . ip saddr @sources accept comment "admitted, from an endpoint with its own address"`,
     `\t\t${fast} iifname != @endpoints accept comment "admitted, to an endpoint"`,
     '\t\tiifname @endpoints goto routed',
@@ -182,9 +166,7 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
     '\tchain routed {',
     '\t\tmeta nfproto ipv6 drop',
     '\t\tiifname @endpoints iifname . ip saddr != @sources drop',
-    '\t\tct state untracked drop comment "untracked, but not an open pair"',
     '\t\tct state invalid drop',
-    `\t\tct state new tcp flags & (fin | syn | rst | ack) != syn reject with tcp reset comment "picked up mid-stream (begun untracked): reset, judged from its next SYN"`,
     `\t\tct direction reply ct mark and ${hex32(MARK_DENIED)} == ${hex32(MARK_DENIED)} drop`,
     '\t\tct state established ct direction reply accept',
     '\t\tct state related accept',
@@ -200,30 +182,6 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
     '}',
   ];
   return `${lines.join('\n')}\n`;
-}
-
-const ICMP_ERRORS = 'icmp type { destination-unreachable, time-exceeded, parameter-problem }';
-
-/**
- * Before conntrack (priority raw): the TCP packets of open pairs (policy-model.ts, UntrackedPairs)
- * are not tracked, and neither are ICMP errors sent to an open endpoint from outside every tenant
- * (a router's "fragmentation needed" about such a connection, which conntrack would call invalid).
- * UDP and the rest stay tracked: a connection that gains policy is judged from its first packet
- * only if conntrack saw it begin (TCP: the `routed` chain drops mid-stream pickups, so a connection
- * begun untracked ends when policy comes to either end, and is judged again from its next SYN).
- */
-function untrackChain(m: RoutedPolicyModel): string[] {
-  if (m.untracked.length === 0) return [];
-  return [
-    '\tchain untrack {',
-    '\t\ttype filter hook prerouting priority raw; policy accept;',
-    ...m.untracked.flatMap((u) => [
-      `\t\tmeta l4proto tcp ip saddr @${u.open.name} ip daddr @${u.peers.name} notrack`,
-      `\t\tmeta l4proto tcp ip daddr @${u.open.name} ip saddr @${u.peers.name} notrack`,
-      `\t\tip daddr @${u.open.name} ip saddr != @routed ${ICMP_ERRORS} notrack`,
-    ]),
-    '\t}',
-  ];
 }
 
 function cmpPrefix(a: string, b: string): number {

@@ -22,7 +22,7 @@ export interface RoutedPacket {
 
 /** What conntrack knows of the packet's connection. */
 export interface CtView {
-  state: 'new' | 'established' | 'related' | 'invalid' | 'untracked';
+  state: 'new' | 'established' | 'related' | 'invalid';
   reply: boolean;
   mark: number;
 }
@@ -58,20 +58,6 @@ function chainVerdict(m: RoutedPolicyModel, c: PolicyChain, pkt: RoutedPacket): 
   return c.isolated ? 'deny' : 'allow';
 }
 
-const isTcp = (p: RoutedPacket): boolean => normalProtocol(p.protocol) === 'tcp';
-
-/** Whether the raw chain `untrack` leaves the packet out of conntrack (an open pair's TCP). */
-export function untracked(m: RoutedPolicyModel, pkt: RoutedPacket): boolean {
-  return (
-    isTcp(pkt) &&
-    m.untracked.some(
-      (u) =>
-        (inPrefixes(pkt.src, u.open.prefixes) && inPrefixes(pkt.dst, u.peers.prefixes)) ||
-        (inPrefixes(pkt.dst, u.open.prefixes) && inPrefixes(pkt.src, u.peers.prefixes)),
-    )
-  );
-}
-
 /** The forward hook's verdict on one packet and the connection's ct mark after it. */
 export function interpret(
   m: RoutedPolicyModel,
@@ -84,15 +70,6 @@ export function interpret(
   const src = m.endpoints.find((e) => e.hostIf === pkt.iif);
   const dst = m.endpoints.find((e) => e.hostIf === pkt.oif);
   const gen = g.generation << GENERATION_SHIFT;
-  if (ct.state === 'untracked') {
-    // forward: an open pair, from an endpoint with its own address or from elsewhere; anything else untracked is dropped
-    const pair = m.untracked.some((u) =>
-      src
-        ? src.ip === pkt.src && inPrefixes(pkt.src, u.open.prefixes) && inPrefixes(pkt.dst, u.peers.prefixes)
-        : inPrefixes(pkt.dst, u.open.prefixes) && inPrefixes(pkt.src, u.peers.prefixes),
-    );
-    return pair || (!src && !dst) ? accept() : drop();
-  }
   // forward: the fast path (admitted under the current generation), from an endpoint with its own address or from elsewhere
   const admitted = (ct.state === 'established' || ct.state === 'related') && (ct.mark & GENERATION_MASK) >>> 0 === gen >>> 0;
   if (admitted && (src ? src.ip === pkt.src : true)) return accept();

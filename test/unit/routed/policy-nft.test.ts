@@ -72,9 +72,7 @@ describe('routed policy: the nftables table', () => {
     assert.deepEqual(block(text, 'chain routed'), [
       'meta nfproto ipv6 drop',
       'iifname @endpoints iifname . ip saddr != @sources drop',
-      'ct state untracked drop comment "untracked, but not an open pair"',
       'ct state invalid drop',
-      'ct state new tcp flags & (fin | syn | rst | ack) != syn reject with tcp reset comment "picked up mid-stream (begun untracked): reset, judged from its next SYN"',
       'ct direction reply ct mark and 0x80000000 == 0x80000000 drop',
       'ct state established ct direction reply accept',
       'ct state related accept',
@@ -83,46 +81,6 @@ describe('routed policy: the nftables table', () => {
       'ct mark set ct mark and 0x0003ffff or 0x000c0000 accept',
     ]);
     assert.deepEqual(block(text, 'chain deny'), ['ct state established ct mark set ct mark or 0x80000000 drop', 'drop']);
-  });
-
-  it('no open endpoint (both have ingress rules): no untracked pair, no raw chain', () => {
-    assert.ok(!text.includes('chain untrack'));
-    assert.ok(!text.includes('notrack'));
-  });
-
-  it("open endpoints (no rule, not isolated, either way): their TCP with the tenant's addresses but its guarded endpoints here is not tracked; ICMP errors from outside every tenant neither; the forward hook passes only those", () => {
-    const t = renderRoutedPolicy(
-      routedPolicyModel({
-        endpoints: [
-          ep('o1', '10.1.0.5'),
-          ep('o2', '10.1.0.6'),
-          ep('d1', '10.1.0.20', { ingress: dbIn }),
-          ep('e1', '10.1.0.30', { egress: dir([], true) }),
-          ep('u1', '10.2.0.5', { tenant: 'u', egress: dir([denyAll]) }),
-        ],
-        tenantSubnets: SUBNETS,
-      }),
-      G,
-    );
-    // tenant t: o1 and o2 open; its peers: its subnet without d1 and e1 (guarded here); tenant u: none open
-    assert.deepEqual(block(t, 'set open_0'), ['type ipv4_addr', 'flags interval', 'elements = { 10.1.0.5/32, 10.1.0.6/32 }']);
-    assert.deepEqual(block(t, 'set open_peers_0'), [
-      'type ipv4_addr',
-      'flags interval',
-      'elements = { 10.1.0.0/28, 10.1.0.16/30, 10.1.0.21/32, 10.1.0.22/31, 10.1.0.24/30, 10.1.0.28/31, 10.1.0.31/32, 10.1.0.32/27, 10.1.0.64/26, 10.1.0.128/25 }',
-    ]);
-    assert.ok(!t.includes('open_1'), 'no open endpoint of tenant u');
-    assert.deepEqual(block(t, 'chain untrack'), [
-      'type filter hook prerouting priority raw; policy accept;',
-      'meta l4proto tcp ip saddr @open_0 ip daddr @open_peers_0 notrack',
-      'meta l4proto tcp ip daddr @open_0 ip saddr @open_peers_0 notrack',
-      'ip daddr @open_0 ip saddr != @routed icmp type { destination-unreachable, time-exceeded, parameter-problem } notrack',
-    ]);
-    assert.deepEqual(block(t, 'chain forward').slice(1, 4), [
-      'ct state untracked iifname . ip saddr @sources ip saddr @open_0 ip daddr @open_peers_0 accept comment "open pair, from an endpoint with its own address"',
-      'ct state untracked iifname != @endpoints ip daddr @open_0 ip saddr @open_peers_0 accept comment "open pair, to an endpoint"',
-      'ct state untracked iifname != @endpoints ip daddr @open_0 ip saddr != @routed icmp type { destination-unreachable, time-exceeded, parameter-problem } accept comment "an ICMP error to an open endpoint"',
-    ]);
   });
 
   it('endpoints with one policy share its chain; rules of one precedence and peers are one line, their ports one set; precedence order', () => {
