@@ -121,7 +121,13 @@ describe('agent API: serviceLB control plane (real etcd)', function () {
     const seen = await until('both providers in the stream of sv-h1', providersSeen(both), 15_000);
     assert.deepEqual(
       { key: seen.key, tenant: seen.tenant, network: seen.network, ip: seen.ip, ports: seen.ports },
-      { key: 'sv:websvc', tenant: 'sv', network: 'sv:web', ip, ports: [{ port: 80, targetPort: 8080, protocol: 'tcp' }] },
+      {
+        key: 'sv:websvc',
+        tenant: 'sv',
+        network: 'sv:web',
+        ip,
+        ports: [{ name: '', port: 80, targetPort: 8080, protocol: 'tcp', nodePort: 0 }],
+      },
     );
     assert.deepEqual(
       seen.providers.map((p) => p.ip),
