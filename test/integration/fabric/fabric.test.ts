@@ -125,7 +125,7 @@ describe('the fabric in the lab (netmaster + one netplugin per host, real CNI, p
       [['run', 'host1', 'zz', '--tenant', 'blue', '--network', 'nosuch'], /CNI ADD of zz on host1 failed/],
       [['rm', 'nosuch'], /no container "nosuch"/],
       [['detach', 'v1'], /made by run/],
-      [['restart', 'host1', 'nosuch'], /ovs, netplugin, dockerd or containerd/],
+      [['restart', 'host1', 'nosuch'], /ovs, netplugin, dockerd, containerd or kubelet/],
     ];
     for (const [args, re] of cases) {
       const r = await lab(args, true);
