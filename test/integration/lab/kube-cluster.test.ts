@@ -198,10 +198,14 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
       const uid = (await apiPods(['ke-shop']))[0]!.metadata.uid;
       // kubectl waits until the object is gone: the kubelet deletes it once the sandbox is removed
       await kubectl(['delete', 'pod', 'web', '-n', 'ke-shop']);
-      const kubeletLog = readFileSync(kubeletLogOf(plan, 'host2'), 'utf8');
-      assert.ok(
-        kubeletLog.split('\n').some((l) => l.includes(uid) && l.includes('"msg":"pod deleted"')),
-        'the kubelet deleted the pod after its deletionTimestamp',
+      // the kubelet logs its delete once the API answered it, which kubectl may see first
+      await waitFor(
+        'the kubelet to log that it deleted the pod after its deletionTimestamp',
+        () =>
+          readFileSync(kubeletLogOf(plan, 'host2'), 'utf8')
+            .split('\n')
+            .some((l) => l.includes(uid) && l.includes('"msg":"pod deleted"')),
+        { timeoutMs: 10_000, intervalMs: 100 },
       );
       await waitFor('the endpoint of ke-shop/web to go', async () => !(await endpoints()).some((e) => e.pod?.uid === uid), {
         timeoutMs: 30_000,
