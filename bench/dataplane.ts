@@ -201,7 +201,7 @@ export async function run(args: string[]): Promise<void> {
     if (opts.paths.includes('netloom-bgp-policy')) {
       bgpPolicyEvidence = await bgp.policyEvidence();
       say(
-        `bgp policy: host2's inet netloom_policy has ${bgpPolicyEvidence.host2PolicyRules} rule lines, ${bgpPolicyEvidence.host2LinesNamingServer} naming the server`,
+        `bgp policy: the server host's inet netloom_policy has ${bgpPolicyEvidence.serverHostPolicyRules} rule lines, ${bgpPolicyEvidence.serverHostLinesNamingServer} naming the server; the plain pair's hosts are ${bgpPolicyEvidence.plainHostsStateless ? '' : 'NOT '}stateless`,
       );
     }
   } finally {

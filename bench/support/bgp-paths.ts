@@ -37,25 +37,34 @@ const BLOCK_PREFIX = 26;
 const NETWORK_ID = 0x2000000 | 1;
 export const BGP_POLICY_GROUP = 'polbg';
 
+/**
+ * The hosts with a netloom agent, in block order. The policy pair has hosts of its own: an
+ * endpoint whose policy can deny turns its host's routed table stateful (conntrack on for every
+ * routed packet there: netplugin/routed/policy-model.ts), which the plain pair's hosts must not
+ * be, so that each path measures its own case.
+ */
+export const NETLOOM_BGP_HOSTS = ['host1', 'host2', 'host5', 'host6'] as const;
+type NetloomBgpHost = (typeof NETLOOM_BGP_HOSTS)[number];
+
 export interface BgpBenchContainer {
   name: string;
-  host: 'host1' | 'host2';
+  host: NetloomBgpHost;
   ip: string;
   mac: string;
   group?: string;
 }
 
-/** Client on host1, server on host2; the `p` pair has the 100-rule policy of its group. */
+/** Client on host1, server on host2; the `p` pair (host5 to host6) has the 100-rule policy of its group. */
 export const BGP_CONTAINERS: readonly BgpBenchContainer[] = [
   { name: 'bg1', host: 'host1', ip: '10.61.0.1', mac: '02:00:00:61:00:01' },
   { name: 'bg2', host: 'host2', ip: '10.61.0.65', mac: '02:00:00:61:00:41' },
-  { name: 'bgp1', host: 'host1', ip: '10.61.0.2', mac: '02:00:00:61:00:02', group: BGP_POLICY_GROUP },
-  { name: 'bgp2', host: 'host2', ip: '10.61.0.66', mac: '02:00:00:61:00:42', group: BGP_POLICY_GROUP },
-];
+  { name: 'bgp1', host: 'host5', ip: '10.61.0.129', mac: '02:00:00:61:00:81' },
+  { name: 'bgp2', host: 'host6', ip: '10.61.0.193', mac: '02:00:00:61:00:c1' },
+].map((c) => (c.name.startsWith('bgp') ? { ...c, group: BGP_POLICY_GROUP } : c)) as BgpBenchContainer[];
 
-/** host n's block: host1 10.61.0.0/26, host2 10.61.0.64/26 (the containers' addresses are in them) */
-export function hostBlock(hostIndex: number): string {
-  return `10.61.0.${(hostIndex - 1) * 64}/${BLOCK_PREFIX}`;
+/** the block of a netloom host (NETLOOM_BGP_HOSTS order): host1 10.61.0.0/26, host2 .64/26, host5 .128/26, host6 .192/26 */
+export function hostBlock(host: NetloomBgpHost): string {
+  return `10.61.0.${NETLOOM_BGP_HOSTS.indexOf(host) * 64}/${BLOCK_PREFIX}`;
 }
 
 /**
@@ -67,8 +76,8 @@ export const KERNEL_ROUTED = [
   { ns: 'dpkr1', host: 'host3', hostIf: 'krh1', ip: '10.64.0.1' },
   { ns: 'dpkr2', host: 'host4', hostIf: 'krh2', ip: '10.64.0.2' },
 ] as const;
-/** the lab's hosts: host1 and host2 run netloom, host3 and host4 only the kernel-routed pair */
-const LAB_HOSTS = 4;
+/** the lab's hosts: host1, host2, host5 and host6 run netloom, host3 and host4 only the kernel-routed pair */
+const LAB_HOSTS = 6;
 const LINK_LOCAL_GW = '169.254.1.1';
 /** the host end's MAC, which the namespace's permanent neighbour entry for the gateway names (as netloom's routed endpoints) */
 const HOST_END_MAC = 'ee:ee:ee:ee:ee:ee';
@@ -121,7 +130,7 @@ export function bgpFabricState(
       containerId: `ctr-${c.name}`,
     })),
     vteps: hosts.map((h) => ({ host: h.name, vtepIp: h.dataIp })),
-    blocks: hosts.map((h, i) => ({ network: NET_KEY, cidr: hostBlock(i + 1), host: h.name, vtepIp: h.dataIp })),
+    blocks: hosts.map((h) => ({ network: NET_KEY, cidr: hostBlock(h.name as NetloomBgpHost), host: h.name, vtepIp: h.dataIp })),
     bgp: {
       hostname: self,
       routerIp: '',
@@ -219,10 +228,14 @@ export class BgpBench {
     return h;
   }
 
+  private netloomHosts(): HostPlan[] {
+    return NETLOOM_BGP_HOSTS.map((n) => this.host(n));
+  }
+
   private recorded(): Recorded {
     return {
       agents: [...this.agents.values()],
-      gobgpdPidFiles: this.lab.hosts.slice(0, 2).map((h) => `${benchAgentDir(this.lab, h)}/state/gobgpd.pid`),
+      gobgpdPidFiles: this.netloomHosts().map((h) => `${benchAgentDir(this.lab, h)}/state/gobgpd.pid`),
     };
   }
 
@@ -237,7 +250,7 @@ export class BgpBench {
     const plan = this.plan;
     if (want.kernel) await this.kernelRouted();
     if (!want.netloom) return;
-    const netloomHosts = plan.hosts.slice(0, 2);
+    const netloomHosts = this.netloomHosts();
     for (const h of netloomHosts) writeBenchFabric(plan, h, bgpFabricState(netloomHosts, h.name, plan.torDataIp));
     record(this.recorded());
     // the lab's agent wiring: eth1 in br-phy (userspace), routed traffic through eth2 (kernel)
@@ -259,19 +272,25 @@ export class BgpBench {
       };
       await plugBenchContainer(benchAgentSocket(plan, this.host(c.host)), plug);
     }
-    // each host's kernel has the other's block from BGP (proto 80), via the other's routed uplink
-    for (const [n, h] of netloomHosts.entries()) {
-      const other = netloomHosts[1 - n] as HostPlan;
-      const block = hostBlock(2 - n);
-      await waitFor(
-        `${h.name} learns ${block} via ${other.routedIp} dev ${ROUTED_UPLINK}`,
-        async () =>
-          (await run('ip', ['route', 'show', block, 'proto', '80'], { netns: h.netns })).stdout.includes(
-            `via ${other.routedIp} dev ${ROUTED_UPLINK}`,
-          ),
-        { timeoutMs: 40_000, intervalMs: 200 },
-      );
-    }
+    // each host of a pair has the other's block from BGP (proto 80), via the other's routed uplink
+    for (const [a, b] of [
+      ['host1', 'host2'],
+      ['host5', 'host6'],
+    ] as const)
+      for (const [h, other] of [
+        [this.host(a), b],
+        [this.host(b), a],
+      ] as const) {
+        const via = this.host(other).routedIp;
+        await waitFor(
+          `${h.name} learns ${hostBlock(other)} via ${via} dev ${ROUTED_UPLINK}`,
+          async () =>
+            (await run('ip', ['route', 'show', hostBlock(other), 'proto', '80'], { netns: h.netns })).stdout.includes(
+              `via ${via} dev ${ROUTED_UPLINK}`,
+            ),
+          { timeoutMs: 40_000, intervalMs: 200 },
+        );
+      }
     for (const [from, to] of [
       ['bg1', 'bg2'],
       ['bgp1', 'bgp2'],
@@ -321,17 +340,21 @@ export class BgpBench {
   }
 
   /**
-   * Evidence that the policy path went through policy: the rules of host2's `inet netloom_policy`
-   * table (nftables, the routed endpoints' backend) and the lines that name the policy server.
+   * Evidence that each path measured its case: the rule lines of the policy server's host's
+   * `inet netloom_policy` table (nftables, the routed endpoints' backend) and those that name the
+   * server; and whether the plain pair's hosts hold stateless tables (no ct expression: no
+   * conntrack), as hosts whose endpoints have no policy that can deny do.
    */
-  async policyEvidence(): Promise<{ host2PolicyRules: number; host2LinesNamingServer: number }> {
-    const server = BGP_CONTAINERS.find((c) => c.group && c.host === 'host2') as BgpBenchContainer;
-    const text = (await run('nft', ['list', 'table', 'inet', 'netloom_policy'], { netns: this.host('host2').netns, allowFailure: true }))
-      .stdout;
-    const lines = text.split('\n').map((l) => l.trim());
+  async policyEvidence(): Promise<{ serverHostPolicyRules: number; serverHostLinesNamingServer: number; plainHostsStateless: boolean }> {
+    const table = async (host: string) =>
+      (await run('nft', ['list', 'table', 'inet', 'netloom_policy'], { netns: this.host(host).netns, allowFailure: true })).stdout;
+    const server = BGP_CONTAINERS.find((c) => c.name === 'bgp2') as BgpBenchContainer;
+    const lines = (await table(server.host)).split('\n').map((l) => l.trim());
+    const plain = await Promise.all(['host1', 'host2'].map(table));
     return {
-      host2PolicyRules: lines.filter((l) => /\b(accept|drop|reject|jump|goto|return)\b/.test(l)).length,
-      host2LinesNamingServer: lines.filter((l) => l.includes(server.ip)).length,
+      serverHostPolicyRules: lines.filter((l) => /\b(accept|drop|reject|jump|goto|return)\b/.test(l)).length,
+      serverHostLinesNamingServer: lines.filter((l) => l.includes(server.ip)).length,
+      plainHostsStateless: plain.every((t) => t.includes('stateless') && !/\bct\b/.test(t)),
     };
   }
 

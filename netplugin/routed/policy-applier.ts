@@ -29,7 +29,7 @@ export interface RoutedPolicyReport {
 
 export class RoutedPolicyApplier {
   /** what the kernel holds, as far as this applier knows (undefined: not read yet) */
-  private held: { text: string; generation: Generation | undefined } | undefined;
+  private held: { text: string; generation: Generation | undefined; stateful: boolean } | undefined;
 
   constructor(private readonly opts: { runner: CommandRunner; logger?: Logger }) {}
 
@@ -38,22 +38,25 @@ export class RoutedPolicyApplier {
     this.held = undefined;
   }
 
-  /** The generation the kernel's table carries (undefined: no table of ours). */
-  private async kernelGeneration(): Promise<Generation | undefined> {
+  /** The generation the kernel's table carries, and whether it is stateful (undefined: no table of ours). */
+  private async kernelTable(): Promise<(Generation & { stateful: boolean }) | undefined> {
     const r = await this.opts.runner('nft', ['-t', 'list', 'table', NFT_POLICY_FAMILY, NFT_POLICY_TABLE], { allowFailure: true });
     return r.code === 0 ? parseGenerationComment(r.stdout) : undefined;
   }
 
   /** Hold `input`'s policy (bad input throws INVALID_ARGUMENT before the kernel is touched). */
   async apply(input: RoutedPolicyInput): Promise<RoutedPolicyReport> {
-    const model = routedPolicyModel(input);
-    const previous = this.held ? this.held.generation : await this.kernelGeneration();
+    // bad input throws before the kernel is read; a stateful table stays stateful while it exists (policy-model.ts)
+    let model = routedPolicyModel(input, { stateful: this.held?.stateful ?? false });
+    const kernel = this.held ? undefined : await this.kernelTable();
+    if (kernel?.stateful && !model.stateful) model = { ...model, stateful: true };
+    const previous = this.held ? this.held.generation : kernel && { generation: kernel.generation, digest: kernel.digest };
     const generation = model.endpoints.length > 0 ? nextGeneration(model, previous) : undefined;
     const text = generation ? renderRoutedPolicy(model, generation) : '';
     if (this.held && this.held.text === text) return { loaded: false, generation: generation?.generation ?? 0 };
     await loadNftTable(this.opts.runner, NFT_POLICY_FAMILY, NFT_POLICY_TABLE, text);
     // a removed table keeps its generation in memory, so endpoints coming back do not reuse it
-    this.held = { text, generation: generation ?? previous };
+    this.held = { text, generation: generation ?? previous, stateful: text !== '' && model.stateful };
     this.opts.logger?.info({ generation: generation?.generation ?? 0, endpoints: model.endpoints.length }, 'routed policy loaded');
     return { loaded: true, generation: generation?.generation ?? 0 };
   }
@@ -62,6 +65,6 @@ export class RoutedPolicyApplier {
   async remove(): Promise<void> {
     if (this.held && this.held.text === '') return;
     await loadNftTable(this.opts.runner, NFT_POLICY_FAMILY, NFT_POLICY_TABLE, '');
-    this.held = { text: '', generation: this.held?.generation };
+    this.held = { text: '', generation: this.held?.generation, stateful: false };
   }
 }

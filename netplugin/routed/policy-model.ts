@@ -88,6 +88,16 @@ export interface RoutedPolicyModel {
   /** hostIf -> chain, per direction (every endpoint has one) */
   egress: Array<[string, string]>;
   ingress: Array<[string, string]>;
+  /** the endpoints (hostIf, sorted) whose policy can deny in a direction: a deny line, or isolation */
+  denyCapable: string[];
+  /**
+   * The table keeps connection state: some endpoint's policy can deny, or the host's table was
+   * stateful before (it stays so while it exists: conntrack entries of a stateful past would be
+   * stale after packets it did not see). Otherwise every verdict is "allow unless spoofed or
+   * across tenants", which needs no connection state: the table then holds no ct expression, so
+   * the namespace's conntrack stays off and a packet pays two set lookups (policy-nft.ts).
+   */
+  stateful: boolean;
 }
 
 /** Linux interface names: 1-15 characters; netloom's own names use these. */
@@ -320,8 +330,13 @@ class Builder {
   }
 }
 
-/** The model of the host's routed endpoints' policy; empty endpoints: nothing to hold. */
-export function routedPolicyModel(input: RoutedPolicyInput): RoutedPolicyModel {
+const canDeny = (c: PolicyChain) => c.isolated || c.lines.some((l) => l.action === 'deny');
+
+/**
+ * The model of the host's routed endpoints' policy; empty endpoints: nothing to hold. `stateful`:
+ * the table the host holds keeps connection state (the model then does too).
+ */
+export function routedPolicyModel(input: RoutedPolicyInput, held: { stateful?: boolean } = {}): RoutedPolicyModel {
   checkEndpoints(input.endpoints);
   const tenants = tenantSets(input);
   const setOf = new Map(tenants.map((t) => [t.tenant, t.name]));
@@ -329,10 +344,14 @@ export function routedPolicyModel(input: RoutedPolicyInput): RoutedPolicyModel {
   const b = new Builder();
   const egress: Array<[string, string]> = [];
   const ingress: Array<[string, string]> = [];
+  const denyCapable: string[] = [];
   for (const e of eps) {
     const t = setOf.get(e.policy.tenant)!;
-    egress.push([e.hostIf, b.chainFor('egress', t, e.policy.egress)]);
-    ingress.push([e.hostIf, b.chainFor('ingress', t, e.policy.ingress)]);
+    const out = b.chainFor('egress', t, e.policy.egress);
+    const into = b.chainFor('ingress', t, e.policy.ingress);
+    egress.push([e.hostIf, out]);
+    ingress.push([e.hostIf, into]);
+    if ([out, into].some((name) => canDeny(b.chains.find((c) => c.name === name)!))) denyCapable.push(e.hostIf);
   }
   return {
     endpoints: eps.map((e) => ({ hostIf: e.hostIf, ip: e.policy.ip, tenant: e.policy.tenant, endpoint: e.policy.endpoint })),
@@ -341,5 +360,7 @@ export function routedPolicyModel(input: RoutedPolicyInput): RoutedPolicyModel {
     chains: b.chains,
     egress,
     ingress,
+    denyCapable,
+    stateful: held.stateful === true || denyCapable.length > 0,
   };
 }

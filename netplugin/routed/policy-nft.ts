@@ -60,16 +60,19 @@ export function nextGeneration(m: RoutedPolicyModel, previous: Generation | unde
   return { generation: ((previous?.generation ?? 0) % MAX_GENERATION) + 1, digest };
 }
 
-/** The table's comment, and reading it back from `nft -t list table` (undefined: none of ours). */
-export function generationComment(g: Generation): string {
-  return `netloom routed policy: generation ${g.generation} digest ${g.digest}`;
+/**
+ * The table's comment, and reading it back from `nft -t list table` (undefined: none of ours). A
+ * stateless table says so; a comment without the word is stateful (every table was, before).
+ */
+export function generationComment(g: Generation, stateful = true): string {
+  return `netloom routed policy: generation ${g.generation} digest ${g.digest}${stateful ? '' : ' stateless'}`;
 }
 
-export function parseGenerationComment(listing: string): Generation | undefined {
-  const m = /comment "netloom routed policy: generation (\d+) digest ([0-9a-f]{8})"/.exec(listing);
+export function parseGenerationComment(listing: string): (Generation & { stateful: boolean }) | undefined {
+  const m = /comment "netloom routed policy: generation (\d+) digest ([0-9a-f]{8})( stateless)?"/.exec(listing);
   if (!m) return undefined;
   const generation = Number(m[1]);
-  return generation >= 1 && generation <= MAX_GENERATION ? { generation, digest: m[2]! } : undefined;
+  return generation >= 1 && generation <= MAX_GENERATION ? { generation, digest: m[2]!, stateful: m[3] === undefined } : undefined;
 }
 
 function elements(list: readonly string[]): string {
@@ -129,13 +132,10 @@ function verdictMap(name: string, entries: ReadonlyArray<[string, string]>): str
 /** The table's text, or '' when the host has no routed endpoint (the applier then removes the table). */
 export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string {
   if (m.endpoints.length === 0) return '';
-  const gen = hex32(g.generation << GENERATION_SHIFT);
-  // a mark of the current generation exists only on IPv4 connections `routed` admitted (it drops IPv6 first)
-  const fast = `ct state established,related ct mark and ${hex32(GENERATION_MASK)} == ${gen}`;
   const routed = m.tenants.flatMap((t) => t.prefixes).sort((a, b) => cmpPrefix(a, b));
   const lines = [
     `table ${NFT_POLICY_FAMILY} ${NFT_POLICY_TABLE} {`,
-    `\tcomment "${generationComment(g)}"`,
+    `\tcomment "${generationComment(g, m.stateful)}"`,
     ...set(
       'endpoints',
       'ifname',
@@ -149,11 +149,42 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
       false,
     ),
     ...set('routed', 'ipv4_addr', routed, true),
+    ...(m.stateful ? statefulPart(m, g) : statelessPart(m)),
+    '}',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A TCP segment (not a SYN) of a connection no table of this host admitted: opened while the
+ * table kept no state (or before it existed), so conntrack picked it up in the middle, possibly in
+ * the window between turning conntrack on and the new table taking over, and which end opened it
+ * is unknown: neither direction can be judged as policy says, and a reply could not be told from
+ * a request. To or from an endpoint whose policy can deny, it is refused with a reset (the
+ * application reconnects, and its SYN is judged); elsewhere every verdict is allow anyway.
+ */
+const unadmitted = () => `ct mark and ${hex32(GENERATION_MASK)} == 0x00000000 tcp flags & (syn | ack) != syn`;
+const UNADMITTED_COMMENT = 'a connection no table of this host admitted';
+
+/** Rules that can deny: the stateful frame (the module's comment), conntrack on. */ /** Rules that can deny: the stateful frame (the module's comment), conntrack on. */
+function statefulPart(m: RoutedPolicyModel, g: Generation): string[] {
+  const gen = hex32(g.generation << GENERATION_SHIFT);
+  // a mark of the current generation exists only on IPv4 connections `routed` admitted (it drops IPv6 first)
+  const fast = `ct state established,related ct mark and ${hex32(GENERATION_MASK)} == ${gen}`;
+  return [
     ...m.tenants.flatMap((t: NamedSet & { tenant: string }) => [
       `\t# tenant ${t.tenant.replace(/\n/g, ' ')}`,
       ...set(t.name, 'ipv4_addr', t.prefixes, true),
     ]),
     ...m.peerSets.flatMap((p) => set(p.name, 'ipv4_addr', p.prefixes, true)),
+    ...(m.denyCapable.length > 0
+      ? set(
+          'deny_capable',
+          'ifname',
+          m.denyCapable.map((i) => `"${i}"`),
+          false,
+        )
+      : []),
     ...verdictMap('egress', m.egress),
     ...verdictMap('ingress', m.ingress),
     '\tchain forward {',
@@ -167,6 +198,12 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
     '\t\tmeta nfproto ipv6 drop',
     '\t\tiifname @endpoints iifname . ip saddr != @sources drop',
     '\t\tct state invalid drop',
+    ...(m.denyCapable.length > 0
+      ? [
+          `\t\t${unadmitted()} iifname @deny_capable reject with tcp reset comment "${UNADMITTED_COMMENT}"`,
+          `\t\t${unadmitted()} oifname @deny_capable reject with tcp reset comment "${UNADMITTED_COMMENT}"`,
+        ]
+      : []),
     `\t\tct direction reply ct mark and ${hex32(MARK_DENIED)} == ${hex32(MARK_DENIED)} drop`,
     '\t\tct state established ct direction reply accept',
     '\t\tct state related accept',
@@ -179,9 +216,51 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
     '\t\tdrop',
     '\t}',
     ...m.chains.flatMap(chainText),
-    '}',
   ];
-  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * No rule can deny: only spoofing, crossing tenants and IPv6 are dropped, each packet judged alone,
+ * without a ct expression (any would turn the namespace's conntrack on for every forwarded packet:
+ * most of the routed path's latency above plain kernel routing). An endpoint's packet to its own
+ * tenant leaving the host, or a packet from that tenant to a local endpoint, meets two lookups.
+ */
+function statelessPart(m: RoutedPolicyModel): string[] {
+  const own = new Map(m.tenants.map((t) => [t.tenant, t.prefixes]));
+  const ownTenant = m.endpoints.flatMap((e) => own.get(e.tenant)!.map((p) => ({ e, p })));
+  return [
+    ...set(
+      'to_own_tenant',
+      'ifname . ipv4_addr . ipv4_addr',
+      ownTenant.map(({ e, p }) => `"${e.hostIf}" . ${e.ip} . ${p}`),
+      true,
+    ),
+    ...set(
+      'own_tenant',
+      'ifname . ipv4_addr',
+      ownTenant.map(({ e, p }) => `"${e.hostIf}" . ${p}`),
+      true,
+    ),
+    '\tchain forward {',
+    '\t\ttype filter hook forward priority filter; policy accept;',
+    '\t\toifname != @endpoints iifname . ip saddr . ip daddr @to_own_tenant accept comment "from an endpoint with its own address to its tenant"',
+    '\t\tiifname != @endpoints oifname . ip saddr @own_tenant accept comment "to an endpoint from its tenant"',
+    '\t\tiifname @endpoints goto from_endpoint',
+    '\t\toifname @endpoints goto to_endpoint',
+    '\t}',
+    '\tchain from_endpoint {',
+    '\t\tmeta nfproto ipv6 drop',
+    '\t\tiifname . ip saddr != @sources drop comment "not its own address"',
+    '\t\tip daddr @routed iifname . ip daddr != @own_tenant drop comment "another tenant"',
+    '\t\toifname @endpoints goto to_endpoint',
+    '\t\taccept',
+    '\t}',
+    '\tchain to_endpoint {',
+    '\t\tmeta nfproto ipv6 drop',
+    '\t\tip saddr @routed oifname . ip saddr != @own_tenant drop comment "another tenant"',
+    '\t\taccept',
+    '\t}',
+  ];
 }
 
 function cmpPrefix(a: string, b: string): number {

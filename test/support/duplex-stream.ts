@@ -50,7 +50,7 @@ export class DuplexStream {
       if (l.startsWith('got ')) this.received = Number(l.slice(4));
       else if (l.startsWith('sent ')) this.sent = Number(l.slice(5));
       else if (l === 'ready') this.ready = true;
-      else if (l.startsWith('closed ')) this.closed = l.slice(7);
+      else if (l.startsWith('closed ')) this.closed ??= l.slice(7); // the first reason (an error comes before its close)
     });
   }
 

@@ -9,10 +9,14 @@
  *   on the same three hosts): its whole matrix with real probes (ping, TCP connect, UDP
  *   request/reply), each cell expected as lib/policy/evaluate.ts decides it (and as the table says).
  * - A second tenant's endpoints never reach the first's, nor the other way, whatever the rules.
- * - An established TCP connection newly denied stops in both directions (its conntrack entry is
- *   marked DENIED on the destination's host); an allowed one keeps flowing across rule changes
- *   (a 10 ms ping stream loses nothing, the TCP connection is judged again and committed with the
- *   new generation).
+ * - With no rule that can deny, a host's table keeps no connection state (no conntrack entry),
+ *   and still keeps tenants and addresses apart; the host's first policy that can deny resets
+ *   the connections opened before it (conntrack never saw which end opened them), and its table
+ *   stays stateful after that policy is gone.
+ * - On a host that enforces a policy that can deny: an established TCP connection newly denied
+ *   stops in both directions (its conntrack entry is marked DENIED on the destination's host); an
+ *   allowed one keeps flowing across rule changes (a 10 ms ping stream loses nothing, the TCP
+ *   connection is judged again and committed with the new generation).
  */
 import { strict as assert } from 'node:assert';
 import { waitFor } from '../../../lib/clock';
@@ -24,6 +28,7 @@ import { RoutedPolicyApplier } from '../../../netplugin/routed/policy-applier';
 import type { RoutedEndpoint, RoutedPolicyInput } from '../../../netplugin/routed/policy-model';
 import { loadNftTable } from '../../../netplugin/hostnet/nft-table';
 import { GENERATION_MASK, GENERATION_SHIFT, MARK_DENIED } from '../../../netplugin/routed/policy-nft';
+import { startCapture } from '../../support/capture';
 import { DuplexStream } from '../../support/duplex-stream';
 import { RoutedNamespaces } from '../../support/routed-namespaces';
 import { CASES, cellName, expectedMatrix, TOPOLOGY, type Cell, type Probe, type RuleSpec } from '../../support/policy-cases';
@@ -60,6 +65,9 @@ const TENANT_SUBNETS = [
 ];
 
 const sh = (netns: string, cmd: string, args: string[]) => run(cmd, args, { netns });
+
+/** A rule that can deny on every host (pshared: web and app) and concerns none of the tests' traffic: the tables keep state. */
+const BASELINE: RuleSpec[] = [{ policy: 'pshared', ruleId: 'base', direction: 'in', action: 'deny', protocol: 'udp', port: 9 }];
 
 function packetOf(from: Ctr, to: Ctr, probe: Probe): Packet {
   if (probe === 'ping') return { src: from.ip, dst: to.ip, protocol: 'icmp' };
@@ -204,8 +212,61 @@ describe('routed policy on nftables (3 host namespaces, real kernel)', function 
     assert.deepEqual(await probeCells(cells), []);
   });
 
-  it('an established TCP connection newly denied stops in both directions; its conntrack entry is marked DENIED', async () => {
+  it('no rule that can deny: no connection state, tenants and addresses still apart; the first policy that can deny resets connections opened before; the table stays stateful', async () => {
+    // afresh: no table on any host, then the open policy
+    for (const a of appliers.values()) await a.apply({ endpoints: [], tenantSubnets: TENANT_SUBNETS });
     await applyRules([]);
+    const listed = async (h: string) => (await sh(hostNs(h), 'nft', ['list', 'table', 'inet', 'netloom_policy'])).stdout;
+    for (const h of TOPOLOGY.hosts) assert.doesNotMatch(await listed(h), /\bct\b/, `${h}: no ct expression`);
+    const [w1, d2, q1, q2] = ['w1', 'd2', 'q1', 'q2'].map((n) => CONTAINERS.find((c) => c.name === n)!) as [Ctr, Ctr, Ctr, Ctr];
+    const cells = [
+      { from: w1, to: d2, probe: 'tcp/80' as Probe, want: true },
+      { from: q1, to: q2, probe: 'tcp/80' as Probe, want: true },
+      { from: q1, to: d2, probe: 'tcp/80' as Probe, want: false },
+      { from: w1, to: q2, probe: 'ping' as Probe, want: false },
+      { from: q2, to: w1, probe: 'udp/53' as Probe, want: false },
+    ];
+    assert.deepEqual(await probeCells(cells), []);
+    // w1 sending as an address of its tenant that is not its own: d2 sees nothing (its own address: seen)
+    await sh(ctrNs('w1'), 'ip', ['addr', 'add', '10.80.1.99/32', 'dev', 'eth0']);
+    const seenAtD2 = async (src: string) => {
+      const cap = await startCapture(ctrNs('d2'), ['-l', '-n', '-i', 'eth0', '-c', '1', 'icmp', 'and', 'src', src], { maxSeconds: 3 });
+      await run('ping', ['-c', '4', '-i', '0.2', '-W', '1', '-I', src, d2.ip], { netns: ctrNs('w1'), allowFailure: true });
+      return (await cap.output).includes(`${src} >`);
+    };
+    try {
+      assert.equal(await seenAtD2('10.80.1.99'), false, 'spoofed source dropped');
+      assert.equal(await seenAtD2(w1.ip), true, 'own source passes (the capture works)');
+    } finally {
+      await sh(ctrNs('w1'), 'ip', ['addr', 'del', '10.80.1.99/32', 'dev', 'eth0']);
+    }
+    // a connection conntrack does not see
+    const server = DuplexStream.serve(ctrNs('d2'), 7002, 20);
+    streams.push(server);
+    await waitFor('server listening', () => server.ready);
+    const client = DuplexStream.client(ctrNs('w1'), d2.ip, 7002, 20);
+    streams.push(client);
+    await waitFor('both ends hear each other', () => client.received >= 10 && server.received >= 10);
+    assert.deepEqual(await conntrack('host2', 7002), [], 'no conntrack entry on the stateless host');
+    // d2 gets a policy that can deny (not this port): its host turns stateful; the connection, opened unseen, is reset at both ends
+    await applyRules([{ policy: 'pdb', ruleId: 'cut', direction: 'in', action: 'deny', protocol: 'udp', port: 9 }]);
+    assert.match(await listed('host2'), /\bct state\b/);
+    assert.match(await listed('host1'), /stateless/, 'host1 has no endpoint whose policy can deny');
+    await waitFor('both ends reset', () => client.closed !== undefined && server.closed !== undefined, { timeoutMs: 5000 });
+    assert.match(`${client.closed} ${server.closed}`, /ECONNRESET.*ECONNRESET/);
+    // a new connection is judged and tracked
+    const again = DuplexStream.client(ctrNs('w1'), d2.ip, 7002, 20);
+    streams.push(again);
+    await waitFor('a new connection flows', () => again.received >= 3);
+    assert.notDeepEqual(await conntrack('host2', 7002), [], 'tracked');
+    // the policy gone, host2's table keeps state (entries it holds stay true)
+    await applyRules([]);
+    assert.match(await listed('host2'), /\bct state\b/);
+    assert.doesNotMatch(await listed('host2'), /stateless/);
+  });
+
+  it('an established TCP connection newly denied stops in both directions; its conntrack entry is marked DENIED', async () => {
+    await applyRules(BASELINE);
     const server = DuplexStream.serve(ctrNs('d2'), 7000, 20);
     streams.push(server);
     await waitFor('server listening', () => server.ready);
@@ -213,7 +274,7 @@ describe('routed policy on nftables (3 host namespaces, real kernel)', function 
     streams.push(client);
     await waitFor('both ends hear each other', () => client.received >= 10 && server.received >= 10);
     // d2 denies tcp/7000 from anyone: the client's next line is judged and dropped, the connection marked
-    await applyRules([{ policy: 'pdb', ruleId: 'cut', direction: 'in', action: 'deny', protocol: 'tcp', port: 7000 }]);
+    await applyRules([...BASELINE, { policy: 'pdb', ruleId: 'cut', direction: 'in', action: 'deny', protocol: 'tcp', port: 7000 }]);
     const denied = await waitFor(
       'the connection marked DENIED on d2 host',
       async () => (await conntrack('host2', 7000)).find((l) => (markOf(l) & MARK_DENIED) !== 0),
@@ -227,14 +288,14 @@ describe('routed policy on nftables (3 host namespaces, real kernel)', function 
     assert.equal(server.received, toServer, 'client -> server cut');
     assert.equal(client.received, toClient, 'server -> client (reply direction) cut');
     // removing the deny lets a new connection through
-    await applyRules([]);
+    await applyRules(BASELINE);
     const again = DuplexStream.client(ctrNs('w1'), '10.80.1.22', 7000, 20);
     streams.push(again);
     await waitFor('a new connection flows', () => again.received >= 3);
   });
 
   it('an allowed connection is untouched across rule changes: a 10 ms ping stream loses nothing, TCP keeps flowing under the new generation', async () => {
-    const [g0] = await applyRules([]);
+    const [g0] = await applyRules(BASELINE);
     const server = DuplexStream.serve(ctrNs('a3'), 7001, 10);
     streams.push(server);
     await waitFor('server listening', () => server.ready);
@@ -251,6 +312,7 @@ describe('routed policy on nftables (3 host namespaces, real kernel)', function 
       generations.push(
         (
           await applyRules([
+            ...BASELINE,
             { policy: 'pweb', ruleId: 'x', direction: 'out', action: 'deny', protocol: 'tcp', port, toEndpointGroup: 'db' },
           ])
         )[0]!,

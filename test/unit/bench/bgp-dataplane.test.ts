@@ -7,7 +7,7 @@ import {
   kernelRoutedRatios,
   type KernelRoutedRatios,
 } from '../../../bench/support/bgp-dataplane-report';
-import { BGP_CONTAINERS, bgpFabricState, hostBlock, kernelRoutedCommands } from '../../../bench/support/bgp-paths';
+import { BGP_CONTAINERS, bgpFabricState, hostBlock, kernelRoutedCommands, NETLOOM_BGP_HOSTS } from '../../../bench/support/bgp-paths';
 import { ALL_PATHS, parseDataplaneArgs } from '../../../bench/support/dataplane-report';
 import { isRoutedNetwork } from '../../../lib/bgp/settings';
 import { parseHostState } from '../../../netplugin/state/host-state';
@@ -18,7 +18,10 @@ const HOSTS = [
   { name: 'host2', netns: 'tdbgp-host2', dataIp: '10.213.5.2', routedIp: '10.213.5.102' },
   { name: 'host3', netns: 'tdbgp-host3', dataIp: '10.213.5.3', routedIp: '10.213.5.103' },
   { name: 'host4', netns: 'tdbgp-host4', dataIp: '10.213.5.4', routedIp: '10.213.5.104' },
+  { name: 'host5', netns: 'tdbgp-host5', dataIp: '10.213.5.5', routedIp: '10.213.5.105' },
+  { name: 'host6', netns: 'tdbgp-host6', dataIp: '10.213.5.6', routedIp: '10.213.5.106' },
 ];
+const NETLOOM_HOSTS = HOSTS.filter((h) => (NETLOOM_BGP_HOSTS as readonly string[]).includes(h.name));
 const fig = (bw: number, lat: number) => ({ qperfTcpBwGbps: bw, qperfTcpLatUs: lat });
 
 describe('dataplane benchmark: BGP mode paths', () => {
@@ -69,8 +72,8 @@ describe('dataplane benchmark: BGP mode paths', () => {
     assert.equal(formatKernelRouted(check), '');
   });
 
-  it('writes a fabric the agent accepts: a routed bgp network, a block per host holding its containers, BGP towards the tor', () => {
-    const st = parseHostState(bgpFabricState(HOSTS.slice(0, 2), 'host2', '10.213.5.254'));
+  it('writes a fabric the agent accepts: a routed bgp network, a block per host holding its containers, BGP towards the tor; the policy pair on hosts of its own', () => {
+    const st = parseHostState(bgpFabricState(NETLOOM_HOSTS, 'host2', '10.213.5.254'));
     const net = st.networks[0]!;
     assert.equal(st.networks.length, 1);
     assert.equal(net.encap, 'bgp');
@@ -80,10 +83,12 @@ describe('dataplane benchmark: BGP mode paths', () => {
       [
         ['host1', '10.61.0.0/26', '10.213.5.1'],
         ['host2', '10.61.0.64/26', '10.213.5.2'],
+        ['host5', '10.61.0.128/26', '10.213.5.5'],
+        ['host6', '10.61.0.192/26', '10.213.5.6'],
       ],
     );
     for (const c of BGP_CONTAINERS) {
-      const block = ipaddr.parseCIDR(hostBlock(c.host === 'host1' ? 1 : 2));
+      const block = ipaddr.parseCIDR(hostBlock(c.host));
       assert.ok(ipaddr.IPv4.parse(c.ip).match(block), `${c.name} is in its host's block (no /32 announced)`);
     }
     assert.deepEqual(
@@ -96,7 +101,7 @@ describe('dataplane benchmark: BGP mode paths', () => {
     );
     assert.deepEqual(
       st.endpoints.filter((e) => e.group !== '').map((e) => e.host),
-      ['host1', 'host2'],
+      ['host5', 'host6'],
     );
   });
 

@@ -92,4 +92,32 @@ describe('routed policy: the applier (fake nft)', () => {
     assert.deepEqual(await a.apply(input(['10.1.0.2'])), { loaded: true, generation: 2 });
     assert.equal(nft.calls.length, n + 3);
   });
+
+  it('stateless while no policy can deny; stateful from the first that can, and so while the table exists (across a restart); removed, it starts stateless again', async () => {
+    const nft = new FakeNft();
+    const a = new RoutedPolicyApplier({ runner: nft.runner });
+    const isolated = (ips: string[]): RoutedPolicyInput => {
+      const x = input(ips);
+      return {
+        ...x,
+        endpoints: x.endpoints.map((e, i) => (i === 0 ? { ...e, policy: { ...e.policy, ingress: { isolated: true, rules: [] } } } : e)),
+      };
+    };
+    const mode = () => parseGenerationComment(nft.table)?.stateful;
+    await a.apply(input(['10.1.0.1', '10.1.0.2']));
+    assert.equal(mode(), false);
+    assert.doesNotMatch(nft.table, /\bct\b/);
+    await a.apply(isolated(['10.1.0.1', '10.1.0.2']));
+    assert.equal(mode(), true);
+    await a.apply(input(['10.1.0.1', '10.1.0.2']));
+    assert.equal(mode(), true, 'the isolation gone, the table stays stateful');
+    assert.match(nft.table, /\bct state\b/);
+    assert.doesNotMatch(nft.table, /deny_capable/, 'no endpoint can deny: no pickup rule');
+    const restarted = new RoutedPolicyApplier({ runner: nft.runner });
+    await restarted.apply(input(['10.1.0.1', '10.1.0.3']));
+    assert.equal(mode(), true, 'a restarted agent reads it from the kernel');
+    await restarted.apply(input([]));
+    await restarted.apply(input(['10.1.0.1']));
+    assert.equal(mode(), false, 'a new table');
+  });
 });

@@ -2,7 +2,8 @@
  * A small interpreter of the routed policy model (netplugin/routed/policy-model.ts) with the
  * meaning policy-nft.ts gives it in nftables: the forward hook's fast path and `routed` chain, the verdict maps,
  * each chain's guard and lines in order, `return` for allow and `goto deny` for deny. Tests hold
- * it to lib/policy/evaluate.ts; the real-kernel test holds the text to the same cases.
+ * it to lib/policy/evaluate.ts; the real-kernel test holds the text to the same cases. A model
+ * whose rules cannot deny is the stateless table: its rules in order, connection state ignored.
  */
 import { normalProtocol } from '../../../lib/policy/evaluate';
 import type { Protocol } from '../../../lib/policy/model';
@@ -18,6 +19,8 @@ export interface RoutedPacket {
   dst: string;
   protocol: Protocol;
   port?: number;
+  /** a TCP segment without SYN (for a connection conntrack does not know: picked up mid-stream) */
+  midStream?: boolean;
 }
 
 /** What conntrack knows of the packet's connection. */
@@ -58,6 +61,22 @@ function chainVerdict(m: RoutedPolicyModel, c: PolicyChain, pkt: RoutedPacket): 
   return c.isolated ? 'deny' : 'allow';
 }
 
+/** The stateless table's verdict, rule by rule (forward, from_endpoint, to_endpoint). */
+function statelessVerdict(m: RoutedPolicyModel, pkt: RoutedPacket): 'accept' | 'drop' {
+  const src = m.endpoints.find((e) => e.hostIf === pkt.iif);
+  const dst = m.endpoints.find((e) => e.hostIf === pkt.oif);
+  const own = (e: { tenant: string }) => m.tenants.find((t) => t.tenant === e.tenant)!.prefixes;
+  const routed = m.tenants.flatMap((t) => t.prefixes);
+  if (!dst && src && src.ip === pkt.src && inPrefixes(pkt.dst, own(src))) return 'accept';
+  if (!src && dst && inPrefixes(pkt.src, own(dst))) return 'accept';
+  if (src) {
+    if (src.ip !== pkt.src) return 'drop';
+    if (inPrefixes(pkt.dst, routed) && !inPrefixes(pkt.dst, own(src))) return 'drop';
+  }
+  if (dst && inPrefixes(pkt.src, routed) && !inPrefixes(pkt.src, own(dst))) return 'drop';
+  return 'accept';
+}
+
 /** The forward hook's verdict on one packet and the connection's ct mark after it. */
 export function interpret(
   m: RoutedPolicyModel,
@@ -65,6 +84,7 @@ export function interpret(
   pkt: RoutedPacket,
   ct: CtView,
 ): { verdict: 'accept' | 'drop'; mark: number } {
+  if (!m.stateful) return { verdict: statelessVerdict(m, pkt), mark: ct.mark };
   const accept = (mark = ct.mark) => ({ verdict: 'accept' as const, mark });
   const drop = (mark = ct.mark) => ({ verdict: 'drop' as const, mark });
   const src = m.endpoints.find((e) => e.hostIf === pkt.iif);
@@ -77,6 +97,10 @@ export function interpret(
   // routed
   if (src && src.ip !== pkt.src) return drop();
   if (ct.state === 'invalid') return drop();
+  // a connection no table admitted (no generation in its mark): mid-stream TCP to or from an endpoint that can deny is reset
+  const denyCapable = (e: { hostIf: string } | undefined) => e !== undefined && m.denyCapable.includes(e.hostIf);
+  const unadmitted = (ct.mark & GENERATION_MASK) === 0 && pkt.midStream === true && normalProtocol(pkt.protocol) === 'tcp';
+  if (unadmitted && (denyCapable(src) || denyCapable(dst))) return drop();
   if (ct.reply && (ct.mark & MARK_DENIED) !== 0) return drop();
   if (ct.state === 'established' && ct.reply) return accept();
   if (ct.state === 'related') return accept();

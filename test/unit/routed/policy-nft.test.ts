@@ -73,6 +73,8 @@ describe('routed policy: the nftables table', () => {
       'meta nfproto ipv6 drop',
       'iifname @endpoints iifname . ip saddr != @sources drop',
       'ct state invalid drop',
+      'ct mark and 0x7ffc0000 == 0x00000000 tcp flags & (syn | ack) != syn iifname @deny_capable reject with tcp reset comment "a connection no table of this host admitted"',
+      'ct mark and 0x7ffc0000 == 0x00000000 tcp flags & (syn | ack) != syn oifname @deny_capable reject with tcp reset comment "a connection no table of this host admitted"',
       'ct direction reply ct mark and 0x80000000 == 0x80000000 drop',
       'ct state established ct direction reply accept',
       'ct state related accept',
@@ -209,7 +211,9 @@ describe('routed policy: the nftables table', () => {
     assert.equal(nextGeneration(m2, g1).generation, 2);
     assert.equal(nextGeneration(m2, { generation: MAX_GENERATION, digest: g1.digest }).generation, 1);
     const listing = `table inet netloom_policy {\n\tcomment "${generationComment({ generation: 77, digest: '89abcdef' })}"\n\tset x {\n`;
-    assert.deepEqual(parseGenerationComment(listing), { generation: 77, digest: '89abcdef' });
+    assert.deepEqual(parseGenerationComment(listing), { generation: 77, digest: '89abcdef', stateful: true });
+    const stateless = `comment "${generationComment({ generation: 5, digest: '89abcdef' }, false)}"`;
+    assert.deepEqual(parseGenerationComment(stateless), { generation: 5, digest: '89abcdef', stateful: false });
     assert.equal(parseGenerationComment('table inet netloom_policy {\n}'), undefined);
     assert.equal(parseGenerationComment('comment "netloom routed policy: generation 9999 digest 89abcdef"'), undefined, 'out of range');
   });
@@ -291,6 +295,94 @@ describe('routed policy: the stateful frame (interpreter of the model)', () => {
       interpret(m, G, { ...pkt(80), iif: 'eth0', oif: 'eth1', src: '10.1.0.10' }, NEW).verdict,
       'accept',
       'not a routed endpoint',
+    );
+  });
+});
+
+describe('routed policy: no rule that can deny (the stateless table)', () => {
+  const open = routedPolicyModel({
+    endpoints: [
+      ep('w1', '10.1.0.10', { egress: dir([rule('t:pw/a', { services: [{ protocol: 'tcp', ports: [{ from: 80, to: 80 }] }] })]) }),
+      ep('w2', '10.1.0.11'),
+      ep('q1', '10.2.0.10', { tenant: 'u' }),
+    ],
+    tenantSubnets: [...SUBNETS, { tenant: 't', subnet: '10.3.0.0/24' }],
+  });
+  const text = renderRoutedPolicy(open, G);
+  const pkt = (iif: string, oif: string, src: string, dst: string): RoutedPacket => ({ iif, oif, src, dst, protocol: 'tcp', port: 80 });
+
+  it('allow rules and no isolation: no ct expression (conntrack stays off), the comment says stateless, two lookups for traffic within a tenant', () => {
+    assert.equal(open.stateful, false);
+    assert.deepEqual(open.denyCapable, []);
+    assert.doesNotMatch(text, /\bct\b/);
+    assert.match(text, /comment "netloom routed policy: generation 3 digest 0000abcd stateless"/);
+    assert.equal(parseGenerationComment(text)?.stateful, false);
+    assert.deepEqual(block(text, 'set own_tenant'), [
+      'type ifname . ipv4_addr',
+      'flags interval',
+      'elements = { "nr-q1" . 10.2.0.0/24, "nr-w1" . 10.1.0.0/24, "nr-w1" . 10.3.0.0/24, "nr-w2" . 10.1.0.0/24, "nr-w2" . 10.3.0.0/24 }',
+    ]);
+    assert.deepEqual(block(text, 'set to_own_tenant').slice(2), [
+      'elements = { "nr-q1" . 10.2.0.10 . 10.2.0.0/24, "nr-w1" . 10.1.0.10 . 10.1.0.0/24, "nr-w1" . 10.1.0.10 . 10.3.0.0/24, "nr-w2" . 10.1.0.11 . 10.1.0.0/24, "nr-w2" . 10.1.0.11 . 10.3.0.0/24 }',
+    ]);
+    assert.deepEqual(block(text, 'chain forward').slice(1, 3), [
+      'oifname != @endpoints iifname . ip saddr . ip daddr @to_own_tenant accept comment "from an endpoint with its own address to its tenant"',
+      'iifname != @endpoints oifname . ip saddr @own_tenant accept comment "to an endpoint from its tenant"',
+    ]);
+  });
+
+  it('its verdicts: within a tenant (across hosts or on this one) and to the world pass; spoofing and another tenant are dropped both ways; connection state plays no part', () => {
+    const invalid: CtView = { state: 'invalid', reply: false, mark: 0 };
+    for (const ct of [NEW, invalid]) {
+      const v = (p: RoutedPacket) => interpret(open, G, p, ct).verdict;
+      assert.equal(v(pkt('nr-w1', 'eth1', '10.1.0.10', '10.3.0.7')), 'accept', 'to its tenant on another host');
+      assert.equal(v(pkt('eth1', 'nr-w1', '10.3.0.7', '10.1.0.10')), 'accept', 'from its tenant on another host');
+      assert.equal(v(pkt('nr-w1', 'nr-w2', '10.1.0.10', '10.1.0.11')), 'accept', 'to its tenant on this host');
+      assert.equal(v(pkt('nr-w1', 'eth1', '10.1.0.10', '192.0.2.1')), 'accept', 'to the world');
+      assert.equal(v(pkt('eth1', 'nr-w1', '192.0.2.1', '10.1.0.10')), 'accept', 'from the world');
+      assert.equal(v(pkt('nr-w1', 'eth1', '10.1.0.11', '10.1.0.12')), 'drop', 'w1 sending as w2');
+      assert.equal(v(pkt('nr-w1', 'eth1', '10.1.0.10', '10.2.0.7')), 'drop', 'to tenant u');
+      assert.equal(v(pkt('eth1', 'nr-w1', '10.2.0.7', '10.1.0.10')), 'drop', 'from tenant u');
+      assert.equal(v(pkt('nr-q1', 'nr-w2', '10.2.0.10', '10.1.0.11')), 'drop', 'tenant u to t on this host');
+      assert.equal(v(pkt('nr-w2', 'nr-q1', '10.1.0.11', '10.2.0.10')), 'drop', 'tenant t to u on this host');
+    }
+  });
+
+  it('a table that was stateful stays so (no reset rule while no policy can deny); isolation or a deny line makes an endpoint deny-capable: its TCP connections no table admitted are reset', () => {
+    const sticky = routedPolicyModel({ endpoints: [ep('w1', '10.1.0.10')], tenantSubnets: SUBNETS }, { stateful: true });
+    const t = renderRoutedPolicy(sticky, G);
+    assert.equal(sticky.stateful, true);
+    assert.match(t, /generation 3 digest 0000abcd"/);
+    assert.doesNotMatch(t, /deny_capable|reject/);
+    const m = routedPolicyModel({
+      endpoints: [
+        ep('w1', '10.1.0.10'),
+        ep('d1', '10.1.0.20', { ingress: dir([], true) }),
+        ep('d2', '10.1.0.21', { egress: dir([rule('x', { action: 'deny' })]) }),
+      ],
+      tenantSubnets: SUBNETS,
+    });
+    assert.deepEqual(m.denyCapable, ['nr-d1', 'nr-d2']);
+    const text = renderRoutedPolicy(m, G);
+    assert.deepEqual(block(text, 'set deny_capable'), ['type ifname', 'elements = { "nr-d1", "nr-d2" }']);
+    const routed = block(text, 'chain routed');
+    assert.deepEqual(routed.slice(3, 5), [
+      'ct mark and 0x7ffc0000 == 0x00000000 tcp flags & (syn | ack) != syn iifname @deny_capable reject with tcp reset comment "a connection no table of this host admitted"',
+      'ct mark and 0x7ffc0000 == 0x00000000 tcp flags & (syn | ack) != syn oifname @deny_capable reject with tcp reset comment "a connection no table of this host admitted"',
+    ]);
+    const mid = (iif: string, oif: string, src: string, dst: string): RoutedPacket => ({ ...pkt(iif, oif, src, dst), midStream: true });
+    assert.equal(interpret(m, G, mid('nr-w1', 'eth1', '10.1.0.10', '10.1.0.99'), NEW).verdict, 'accept', 'no end can deny: judged as new');
+    assert.equal(interpret(m, G, mid('eth1', 'nr-d1', '10.1.0.99', '10.1.0.20'), NEW).verdict, 'drop', 'into an isolated endpoint');
+    assert.equal(interpret(m, G, mid('nr-d2', 'eth1', '10.1.0.21', '10.1.0.99'), NEW).verdict, 'drop', 'out of one with a deny line');
+    assert.equal(interpret(m, G, pkt('nr-w1', 'nr-d2', '10.1.0.10', '10.1.0.21'), NEW).verdict, 'accept', 'a SYN is judged');
+    assert.equal(
+      interpret(m, G, mid('nr-w1', 'nr-d2', '10.1.0.10', '10.1.0.21'), {
+        state: 'established',
+        reply: false,
+        mark: G.generation << GENERATION_SHIFT,
+      }).verdict,
+      'accept',
+      'a connection conntrack knows',
     );
   });
 });

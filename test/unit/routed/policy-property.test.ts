@@ -59,76 +59,82 @@ const rule = (id: number): fc.Arbitrary<PolicyRule> =>
     priority: fc.integer({ min: 1, max: 4 }),
   });
 
-/** A pool of rules (shared among endpoints, as compileContiv shares them), then each endpoint's picks. */
-const scenario = fc
-  .tuple(
-    fc.array(
-      fc.nat(20).chain((i) => rule(i)),
-      { minLength: 0, maxLength: 8 },
-    ),
-    fc.uniqueArray(fc.constantFrom(...ADDRESSES.filter((a) => tenantOf(a))), { minLength: 1, maxLength: 5 }),
-  )
-  .chain(([pool, ips]) => {
-    const direction: fc.Arbitrary<DirectionPolicy> = fc.record({
-      isolated: fc.boolean(),
-      rules:
-        pool.length === 0
-          ? fc.constant([])
-          : fc.uniqueArray(fc.nat(pool.length - 1), { maxLength: 5 }).map((ix) => ix.map((i) => pool[i]!)),
+/**
+ * A pool of rules (shared among endpoints, as compileContiv shares them), then each endpoint's picks;
+ * `canDeny` false: allow rules only and no isolation (the stateless table).
+ */
+const scenario = (canDeny: boolean) =>
+  fc
+    .tuple(
+      fc.array(
+        fc.nat(20).chain((i) => (canDeny ? rule(i) : rule(i).map((r) => ({ ...r, action: 'allow' as const })))),
+        { minLength: 0, maxLength: 8 },
+      ),
+      fc.uniqueArray(fc.constantFrom(...ADDRESSES.filter((a) => tenantOf(a))), { minLength: 1, maxLength: 5 }),
+    )
+    .chain(([pool, ips]) => {
+      const direction: fc.Arbitrary<DirectionPolicy> = fc.record({
+        isolated: canDeny ? fc.boolean() : fc.constant(false),
+        rules:
+          pool.length === 0
+            ? fc.constant([])
+            : fc.uniqueArray(fc.nat(pool.length - 1), { maxLength: 5 }).map((ix) => ix.map((i) => pool[i]!)),
+      });
+      const endpoints: fc.Arbitrary<RoutedEndpoint[]> = fc.tuple(...ips.map(() => fc.tuple(direction, direction))).map((dirs) =>
+        ips.map((ip, i) => {
+          const policy: EndpointPolicy = { endpoint: `e${i}`, ip, tenant: tenantOf(ip)!, ingress: dirs[i]![0], egress: dirs[i]![1] };
+          return { hostIf: `nr${i}`, policy };
+        }),
+      );
+      const packet = fc.record({
+        src: fc.constantFrom(...ADDRESSES),
+        dst: fc.constantFrom(...ADDRESSES),
+        protocol,
+        port: fc.integer({ min: 0, max: 18 }),
+      });
+      return fc.tuple(endpoints, fc.array(packet, { minLength: 40, maxLength: 40 }));
     });
-    const endpoints: fc.Arbitrary<RoutedEndpoint[]> = fc.tuple(...ips.map(() => fc.tuple(direction, direction))).map((dirs) =>
-      ips.map((ip, i) => {
-        const policy: EndpointPolicy = { endpoint: `e${i}`, ip, tenant: tenantOf(ip)!, ingress: dirs[i]![0], egress: dirs[i]![1] };
-        return { hostIf: `nr${i}`, policy };
-      }),
-    );
-    const packet = fc.record({
-      src: fc.constantFrom(...ADDRESSES),
-      dst: fc.constantFrom(...ADDRESSES),
-      protocol,
-      port: fc.integer({ min: 0, max: 18 }),
-    });
-    return fc.tuple(endpoints, fc.array(packet, { minLength: 40, maxLength: 40 }));
-  });
 
 describe('routed policy: the rendered model agrees with the reference semantics (property)', () => {
-  it(`random policies and packets (${RUNS} runs)`, function () {
-    this.timeout(60_000);
-    fc.assert(
-      fc.property(scenario, ([endpoints, packets]) => {
-        const model = routedPolicyModel({ endpoints, tenantSubnets: TENANT_SUBNETS });
-        const g = nextGeneration(model, undefined);
-        const old = { state: 'established' as const, reply: false, mark: (g.generation + 1) << 18 };
-        const local = new Map(endpoints.map((e) => [e.policy.ip, e]));
-        for (const p of packets) {
-          const s = local.get(p.src);
-          const d = local.get(p.dst);
-          const portful = p.protocol === 'tcp' || p.protocol === 'udp' || p.protocol === 6 || p.protocol === 17;
-          const pkt: RoutedPacket = {
-            iif: s?.hostIf ?? 'eth0',
-            oif: d?.hostIf ?? 'eth0',
-            src: p.src,
-            dst: p.dst,
-            protocol: p.protocol,
-            ...(portful ? { port: p.port } : {}),
-          };
-          const crosses =
-            (s && tenantOf(p.dst) !== undefined && tenantOf(p.dst) !== s.policy.tenant) ||
-            (d && tenantOf(p.src) !== undefined && tenantOf(p.src) !== d.policy.tenant);
-          const want =
-            !s && !d
-              ? 'accept'
-              : crosses
-                ? 'drop'
-                : passes(pkt, s?.policy.egress, d?.policy.ingress).verdict === 'allow'
-                  ? 'accept'
-                  : 'drop';
-          const got = interpret(model, g, pkt, NEW).verdict;
-          assert.equal(got, want, `${JSON.stringify(pkt)}`);
-          assert.equal(interpret(model, g, pkt, old).verdict, want, `older generation: ${JSON.stringify(pkt)}`);
-        }
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  for (const canDeny of [true, false])
+    it(`random policies and packets, ${canDeny ? 'rules that may deny (stateful table)' : 'allow rules only (stateless table)'} (${RUNS} runs)`, function () {
+      this.timeout(60_000);
+      fc.assert(
+        fc.property(scenario(canDeny), ([endpoints, packets]) => {
+          const model = routedPolicyModel({ endpoints, tenantSubnets: TENANT_SUBNETS });
+          if (!canDeny) assert.equal(model.stateful, false);
+          const g = nextGeneration(model, undefined);
+          const old = { state: 'established' as const, reply: false, mark: (g.generation + 1) << 18 };
+          const local = new Map(endpoints.map((e) => [e.policy.ip, e]));
+          for (const p of packets) {
+            const s = local.get(p.src);
+            const d = local.get(p.dst);
+            const portful = p.protocol === 'tcp' || p.protocol === 'udp' || p.protocol === 6 || p.protocol === 17;
+            const pkt: RoutedPacket = {
+              iif: s?.hostIf ?? 'eth0',
+              oif: d?.hostIf ?? 'eth0',
+              src: p.src,
+              dst: p.dst,
+              protocol: p.protocol,
+              ...(portful ? { port: p.port } : {}),
+            };
+            const crosses =
+              (s && tenantOf(p.dst) !== undefined && tenantOf(p.dst) !== s.policy.tenant) ||
+              (d && tenantOf(p.src) !== undefined && tenantOf(p.src) !== d.policy.tenant);
+            const want =
+              !s && !d
+                ? 'accept'
+                : crosses
+                  ? 'drop'
+                  : passes(pkt, s?.policy.egress, d?.policy.ingress).verdict === 'allow'
+                    ? 'accept'
+                    : 'drop';
+            const got = interpret(model, g, pkt, NEW).verdict;
+            assert.equal(got, want, `${JSON.stringify(pkt)}`);
+            assert.equal(interpret(model, g, pkt, old).verdict, want, `older generation: ${JSON.stringify(pkt)}`);
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    });
 });
