@@ -9,6 +9,11 @@
  *   all three pods;
  * - `kubectl delete pod` of one: its EndpointSlice loses it, and new connections avoid it within
  *   a bounded wait; a new pod with the Service's labels comes into rotation.
+ * - NodePort, externalTrafficPolicy Cluster (the default): from the tor, each host's address at the
+ *   node port spreads connections over the pods of all three hosts; a provider's host sees a
+ *   forwarded connection coming from the forwarding host (SNAT, as kube-proxy's), its conntrack says.
+ * - NodePort, externalTrafficPolicy Local: only the host with a provider answers, and its
+ *   connection keeps the tor's address; the other hosts drop (the tor's connections time out).
  */
 import { strict as assert } from 'node:assert';
 import { waitFor } from '../../../lib/clock';
@@ -18,6 +23,7 @@ import { containerdPaths } from '../../../deploy/lab/containerd-paths';
 import { kubeApiPaths } from '../../../deploy/lab/kube-api';
 import { CriClient } from '../../../deploy/lab/cri/client';
 import { POD_NAMESPACE_LABEL, POD_NAME_LABEL } from '../../../deploy/lab/cri/kubelet';
+import { ensureLabImages } from '../../../deploy/lab/cri/images';
 import { labCli } from '../../support/lab-cli';
 import { kubectlPath } from '../../support/kube-apiserver';
 import { yamlStream } from '../../support/netpol-manifests';
@@ -222,5 +228,139 @@ describe('Kubernetes Services in the cluster lab: kubectl, kubelet stand-ins, co
     log(`90 connections: ${show(counts)}`);
     assert.equal(counts.get('-') ?? 0, 0, 'every connection answered');
     for (const p of ['s1', 's3', 's4']) assert.ok((counts.get(p) ?? 0) >= 10, `${p} took ${counts.get(p) ?? 0} of 90`);
+  });
+
+  describe('NodePort Services from outside the cluster (the tor)', () => {
+    let nlpod = '';
+    const hosts = plan.hosts.map((h) => ({ name: h.name, netns: h.netns, ip: h.dataIp }));
+    const torIp = plan.torDataIp;
+
+    /** `n` TCP connections from the tor to ip:port, one after another; how many each answering pod took ('-': no answer). */
+    async function fromTor(ip: string, port: number, n = ROUND): Promise<Map<string, number>> {
+      const script = `i=0; while [ $i -lt ${n} ]; do ${nlpod} connect ${ip}:${port} --timeout 1s 2>/dev/null || echo -; i=$((i+1)); done`;
+      const r = await run('sh', ['-c', script], { netns: plan.torNetns, timeoutMs: 120_000 });
+      const counts = new Map<string, number>();
+      for (const who of r.stdout.split('\n').filter((l) => l !== '')) counts.set(who, (counts.get(who) ?? 0) + 1);
+      return counts;
+    }
+
+    /** The conntrack entries of `netns` for TCP connections to `port` (/proc/net/nf_conntrack): original and reply src, dst. */
+    async function conntrack(
+      netns: string,
+      port: number,
+    ): Promise<Array<{ src: string; dst: string; replySrc: string; replyDst: string }>> {
+      const r = await run('cat', ['/proc/net/nf_conntrack'], { netns });
+      return r.stdout
+        .split('\n')
+        .filter((l) => l.includes(' tcp ') && l.includes(`dport=${port} `))
+        .map((l) => {
+          const [src, replySrc] = [...l.matchAll(/src=(\S+)/g)].map((m) => m[1]!);
+          const [dst, replyDst] = [...l.matchAll(/dst=(\S+)/g)].map((m) => m[1]!);
+          return { src: src!, dst: dst!, replySrc: replySrc!, replyDst: replyDst! };
+        });
+    }
+
+    async function podIp(name: string): Promise<string> {
+      return (await kubectl(['get', 'pod', name, '-n', NS, '-o', 'jsonpath={.status.podIP}'])).trim();
+    }
+
+    async function nodePortOf(service: string): Promise<number> {
+      return Number(await kubectl(['get', 'service', service, '-n', NS, '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+    }
+
+    before(async () => {
+      nlpod = (await ensureLabImages()).nlpod;
+    });
+
+    it('externalTrafficPolicy Cluster (the default): every host’s node port spreads over the pods of all hosts; forwarded connections are SNATed to the forwarding host', async () => {
+      await kubectl(
+        ['apply', '-f', '-'],
+        yamlStream([
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'hostnames-np', namespace: NS },
+            spec: { type: 'NodePort', selector: { app: SERVICE }, ports: [{ name: 'web', protocol: 'TCP', port: 80, targetPort: 'http' }] },
+          },
+        ]),
+      );
+      const port = await nodePortOf('hostnames-np');
+      assert.ok(port >= 30000 && port <= 32767, `a node port: ${port}`);
+      const pods = (await slicePods()).join();
+      assert.equal(pods, 's1,s3,s4', 'the pods of the tests before: one per host');
+      for (const h of hosts) {
+        let last = new Map<string, number>();
+        await waitFor(
+          `connections from the tor to ${h.name}'s node port to reach the pods of all hosts`,
+          async () => {
+            last = await fromTor(h.ip, port);
+            log(`tor -> ${h.name} ${h.ip}:${port}: ${show(last)}`);
+            return [...last.keys()].sort().join() === pods;
+          },
+          { timeoutMs: 60_000, intervalMs: 500 },
+        );
+        const counts = await fromTor(h.ip, port, 60);
+        log(`tor -> ${h.name}, 60 connections: ${show(counts)}`);
+        assert.equal(counts.get('-') ?? 0, 0, `every connection to ${h.name} answered`);
+        for (const p of ['s1', 's3', 's4']) assert.ok((counts.get(p) ?? 0) >= 5, `${p} took ${counts.get(p) ?? 0} of 60 through ${h.name}`);
+      }
+      // host2 (s4's host) served connections host1 forwarded: they come from host1's address (SNAT)
+      // and go to s4; those the tor made to host2 itself keep the tor's address
+      const s4 = await podIp('s4');
+      const host2 = await conntrack(hosts[1]!.netns, port);
+      assert.ok(
+        host2.some((c) => c.src === hosts[0]!.ip && c.dst === hosts[1]!.ip && c.replySrc === s4),
+        `host2 has a connection from host1 to s4: ${JSON.stringify(host2.slice(0, 5))}`,
+      );
+      assert.ok(
+        host2.some((c) => c.src === torIp && c.replySrc === s4 && c.replyDst === torIp),
+        'and one from the tor to s4 itself',
+      );
+    });
+
+    it('externalTrafficPolicy Local: only the host with a provider answers, keeping the client’s address; the others drop', async () => {
+      await kubectl(['label', 'pod', 's1', '-n', NS, 'solo=yes', '--overwrite']);
+      await kubectl(
+        ['apply', '-f', '-'],
+        yamlStream([
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'solo', namespace: NS },
+            spec: {
+              type: 'NodePort',
+              externalTrafficPolicy: 'Local',
+              selector: { solo: 'yes' },
+              ports: [{ name: 'web', protocol: 'TCP', port: 80, targetPort: 'http' }],
+            },
+          },
+        ]),
+      );
+      const port = await nodePortOf('solo');
+      await waitFor(
+        "the tor's connections to host1's node port to reach s1",
+        async () => {
+          const c = await fromTor(hosts[0]!.ip, port, 5);
+          return [...c.keys()].join() === 's1';
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      const counts = await fromTor(hosts[0]!.ip, port, 20);
+      assert.deepEqual([...counts], [['s1', 20]], 'every connection to host1 reaches s1');
+      const s1 = await podIp('s1');
+      const host1 = await conntrack(hosts[0]!.netns, port);
+      assert.ok(
+        host1.length > 0 && host1.every((c) => c.src === torIp && c.replySrc === s1 && c.replyDst === torIp),
+        `s1 sees the tor's address: ${JSON.stringify(host1.slice(0, 5))}`,
+      );
+      for (const h of hosts.slice(1)) {
+        const c = await fromTor(h.ip, port, 5);
+        log(`tor -> ${h.name} (no provider) ${h.ip}:${port}: ${show(c)}`);
+        assert.deepEqual([...c], [['-', 5]], `${h.name} has no provider of solo: no answer`);
+        // dropped, not refused: the kernel would answer a reset to a port nothing serves
+        const one = await run(nlpod, ['connect', `${h.ip}:${port}`, '--timeout', '1s'], { netns: plan.torNetns, allowFailure: true });
+        assert.match(one.stderr, /i\/o timeout/, `${h.name} drops: ${one.stderr}`);
+      }
+    });
   });
 });
