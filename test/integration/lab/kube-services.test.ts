@@ -45,7 +45,7 @@ async function kubectl(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-/** An agnhost pod on `host` serving its name on `port`, declared as the container port `http`. */
+/** An agnhost pod on `host` serving its name on `port`, declared as the container ports `http` (TCP) and `echo` (UDP). */
 function serverPod(name: string, host: string, port: number): Record<string, unknown> {
   return {
     apiVersion: 'v1',
@@ -59,7 +59,10 @@ function serverPod(name: string, host: string, port: number): Record<string, unk
           name: 'agnhost',
           image: 'netloom.local/agnhost:1.0',
           args: ['serve', '--port', String(port)],
-          ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+          ports: [
+            { name: 'http', containerPort: port, protocol: 'TCP' },
+            { name: 'echo', containerPort: port, protocol: 'UDP' },
+          ],
         },
       ],
     },
@@ -235,9 +238,9 @@ describe('Kubernetes Services in the cluster lab: kubectl, kubelet stand-ins, co
     const hosts = plan.hosts.map((h) => ({ name: h.name, netns: h.netns, ip: h.dataIp }));
     const torIp = plan.torDataIp;
 
-    /** `n` TCP connections from the tor to ip:port, one after another; how many each answering pod took ('-': no answer). */
-    async function fromTor(ip: string, port: number, n = ROUND): Promise<Map<string, number>> {
-      const script = `i=0; while [ $i -lt ${n} ]; do ${nlpod} connect ${ip}:${port} --timeout 1s 2>/dev/null || echo -; i=$((i+1)); done`;
+    /** `n` connections (each its own socket) from the tor to ip:port, one after another; how many each answering pod took ('-': no answer). */
+    async function fromTor(ip: string, port: number, n = ROUND, protocol: 'tcp' | 'udp' = 'tcp'): Promise<Map<string, number>> {
+      const script = `i=0; while [ $i -lt ${n} ]; do ${nlpod} connect ${ip}:${port} --protocol ${protocol} --timeout 1s 2>/dev/null || echo -; i=$((i+1)); done`;
       const r = await run('sh', ['-c', script], { netns: plan.torNetns, timeoutMs: 120_000 });
       const counts = new Map<string, number>();
       for (const who of r.stdout.split('\n').filter((l) => l !== '')) counts.set(who, (counts.get(who) ?? 0) + 1);
@@ -264,8 +267,8 @@ describe('Kubernetes Services in the cluster lab: kubectl, kubelet stand-ins, co
       return (await kubectl(['get', 'pod', name, '-n', NS, '-o', 'jsonpath={.status.podIP}'])).trim();
     }
 
-    async function nodePortOf(service: string): Promise<number> {
-      return Number(await kubectl(['get', 'service', service, '-n', NS, '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+    async function nodePortOf(service: string, index = 0): Promise<number> {
+      return Number(await kubectl(['get', 'service', service, '-n', NS, '-o', `jsonpath={.spec.ports[${index}].nodePort}`]));
     }
 
     before(async () => {
@@ -280,11 +283,19 @@ describe('Kubernetes Services in the cluster lab: kubectl, kubelet stand-ins, co
             apiVersion: 'v1',
             kind: 'Service',
             metadata: { name: 'hostnames-np', namespace: NS },
-            spec: { type: 'NodePort', selector: { app: SERVICE }, ports: [{ name: 'web', protocol: 'TCP', port: 80, targetPort: 'http' }] },
+            spec: {
+              type: 'NodePort',
+              selector: { app: SERVICE },
+              ports: [
+                { name: 'web', protocol: 'TCP', port: 80, targetPort: 'http' },
+                { name: 'echo', protocol: 'UDP', port: 53, targetPort: 'echo' },
+              ],
+            },
           },
         ]),
       );
       const port = await nodePortOf('hostnames-np');
+      const udpPort = await nodePortOf('hostnames-np', 1);
       assert.ok(port >= 30000 && port <= 32767, `a node port: ${port}`);
       const pods = (await slicePods()).join();
       assert.equal(pods, 's1,s3,s4', 'the pods of the tests before: one per host');
@@ -303,6 +314,17 @@ describe('Kubernetes Services in the cluster lab: kubectl, kubelet stand-ins, co
         log(`tor -> ${h.name}, 60 connections: ${show(counts)}`);
         assert.equal(counts.get('-') ?? 0, 0, `every connection to ${h.name} answered`);
         for (const p of ['s1', 's3', 's4']) assert.ok((counts.get(p) ?? 0) >= 5, `${p} took ${counts.get(p) ?? 0} of 60 through ${h.name}`);
+        // UDP the same way: each datagram exchange from a new socket is a new connection
+        const udp: Map<string, number> = await waitFor(
+          `UDP from the tor to ${h.name}'s node port to reach the pods of all hosts`,
+          async (): Promise<Map<string, number> | undefined> => {
+            const c: Map<string, number> = await fromTor(h.ip, udpPort, ROUND, 'udp');
+            log(`tor -> ${h.name} ${h.ip}:${udpPort}/udp: ${show(c)}`);
+            return [...c.keys()].sort().join() === pods ? c : undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.equal(udp.get('-') ?? 0, 0);
       }
       // host2 (s4's host) served connections host1 forwarded: they come from host1's address (SNAT)
       // and go to s4; those the tor made to host2 itself keep the tor's address
