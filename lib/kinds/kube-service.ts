@@ -11,6 +11,7 @@ import { defineKind } from './kind';
 import { kubeFieldsOf } from './kube-fields';
 
 export const KUBE_SERVICE_TYPES = ['ClusterIP', 'NodePort'] as const;
+export const KUBE_TRAFFIC_POLICIES = ['Cluster', 'Local'] as const;
 
 export const kubeServiceKind = defineKind({
   type: 'kubeService',
@@ -52,6 +53,10 @@ export const kubeServiceKind = defineKind({
         name: k.dnsLabel('name'),
         type: z.enum(KUBE_SERVICE_TYPES, { error: 'type must be ClusterIP or NodePort' }).default('ClusterIP'),
         clusterIP: ipv4('clusterIP'),
+        /** node ports: Cluster, every host answers (SNAT); Local, only hosts with a local endpoint (client address kept) */
+        externalTrafficPolicy: z
+          .enum(KUBE_TRAFFIC_POLICIES, { error: 'externalTrafficPolicy must be Cluster or Local' })
+          .default('Cluster'),
         ports: f.list('ports', port).default([]),
         endpoints: f.list('endpoints', endpoint).default([]),
       })

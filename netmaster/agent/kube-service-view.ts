@@ -103,7 +103,16 @@ export function kubeServiceMessage(cluster: ClusterState, key: string): ServiceL
     const target = s.endpoints.find((e) => (e.ports[i] ?? 0) > 0)?.ports[i] ?? p.port;
     return { port: p.port, targetPort: target, protocol: p.protocol.toLowerCase(), name: p.name, nodePort: p.nodePort };
   });
-  const msg: ServiceLB = { key, tenant: r.tenant, network: '', ip: s.clusterIP, ports, providers: r.providers, kube: true };
+  const msg: ServiceLB = {
+    key,
+    tenant: r.tenant,
+    network: '',
+    ip: s.clusterIP,
+    ports,
+    providers: r.providers,
+    kube: true,
+    externalTrafficLocal: s.externalTrafficPolicy === 'Local',
+  };
   memo.set(stored, { sig, msg });
   return msg;
 }

@@ -58,6 +58,7 @@ export function serviceMessage(cluster: ClusterState, key: string): ServiceLB | 
     ports: portsOf(s).map((p) => ({ ...p, name: '', nodePort: 0 })),
     providers,
     kube: false,
+    externalTrafficLocal: false,
   };
   memo.set(stored, { sig, msg });
   return msg;

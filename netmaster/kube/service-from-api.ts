@@ -3,7 +3,8 @@
  * kubeService the intent store checks (lib/kinds/kube-service.ts). Only Services with a cluster IP
  * are load-balanced: headless ones (clusterIP None) and ExternalName ones are not netloom's (kube-dns
  * answers for them), so they become no intent. A LoadBalancer Service is stored as NodePort (its
- * cluster IP and node ports are what netloom realizes; the external balancer is not).
+ * cluster IP and node ports are what netloom realizes; the external balancer is not). Its
+ * `externalTrafficPolicy` is kept (Cluster unless Local: the API's default).
  *
  * Endpoints: the IPv4 addresses of the slices' ready endpoints (`conditions.ready` unset counts as
  * ready, as the API says), each with its port for every service port, found in its slice's ports
@@ -20,6 +21,8 @@ export interface KubeServiceIntent {
   name: string;
   type: 'ClusterIP' | 'NodePort';
   clusterIP: string;
+  /** who answers on the node ports: every host (Cluster, the default) or those with a ready local endpoint (Local) */
+  externalTrafficPolicy: 'Cluster' | 'Local';
   ports: Array<{ name: string; protocol: string; port: number; nodePort: number }>;
   endpoints: Array<{ ip: string; pod?: { namespace: string; name: string }; ports: number[] }>;
 }
@@ -74,6 +77,7 @@ export function serviceFromApi(s: V1Service, slices: readonly V1EndpointSlice[])
     name: s.metadata?.name ?? '',
     type,
     clusterIP: s.spec?.clusterIP ?? '',
+    externalTrafficPolicy: s.spec?.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
     ports,
     endpoints,
   };

@@ -15,7 +15,7 @@ import { DEFAULT_UNDERLAY_MTU, endpointMtu } from '../pipeline/mtu';
 import type { Tenant } from '../state/host-state';
 import { gatewayPortMac, gatewayPortName, MAX_GATEWAY_VRF, routeTable, tenantMark } from './numbering';
 import { checkPortMapping, comparePortMappings, type PortMapping } from './port-mapping';
-import { nodePortRules, type NodePortRule } from './node-ports';
+import { nodePortRules, type NodePorts } from './node-ports';
 
 /** What the agent knows of its host besides the pipeline input. */
 export interface HostFacts {
@@ -61,8 +61,8 @@ export interface HostNetState {
   gateways: TenantGateway[];
   /** sorted (comparePortMappings) */
   portMappings: PortMapping[];
-  /** Kubernetes node ports served here (node-ports.ts), sorted by protocol and port */
-  nodePorts?: NodePortRule[];
+  /** Kubernetes node ports served here (node-ports.ts); absent when there is none */
+  nodePorts?: NodePorts;
 }
 
 /**
@@ -142,5 +142,5 @@ export function desiredHostNet(input: PipelineInput, facts: HostFacts, portMappi
   });
   portMappings.forEach((m, i) => checkPortMapping(m, i));
   const nodePorts = nodePortRules(input, new Set(tenants.map((t) => t.vrfId)));
-  return { gateways, portMappings: [...portMappings].sort(comparePortMappings), ...(nodePorts.length > 0 ? { nodePorts } : {}) };
+  return { gateways, portMappings: [...portMappings].sort(comparePortMappings), ...(nodePorts.rules.length > 0 ? { nodePorts } : {}) };
 }

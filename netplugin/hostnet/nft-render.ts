@@ -21,19 +21,20 @@
  *   another tenant's (no main-table route then).
  * - nat-prerouting / nat-output: published ports, DNAT to the endpoint with the tenant mark and the
  *   DNAT bit (prerouting: from other hosts and the world; output: from the host itself); Kubernetes
- *   node ports the same way, to one of the local providers at random (node-ports.ts).
+ *   node ports the same way, to one of the local providers at random, or (externalTrafficPolicy
+ *   Cluster) to a remote provider's host at the node port, marked for masquerade (node-ports.ts).
  * (nft 1.0 knows the dstnat/srcnat priority names only on prerouting/postrouting: -100 and 100 elsewhere.)
  * - nat-input: no rule; its presence makes conntrack pick unique reply tuples for connections to
  *   the host (two tenants' endpoints with the same address and source port get distinct ones).
  * - nat-postrouting: masquerade, for subnets with nat on, of what a tenant sends out of any
- *   interface that is not a gateway port.
+ *   interface that is not a gateway port; and of node port connections forwarded to another host.
  * - forward: a tenant never reaches another tenant through the host's kernel, except through a
  *   published port.
  */
 import type { HostNetState, TenantGateway } from './desired-state';
-import { GATEWAY_PORT_PREFIX, hex32, MARK_DNAT, MARK_TENANT, NFT_FAMILY, NFT_TABLE } from './numbering';
+import { GATEWAY_PORT_PREFIX, hex32, MARK_DNAT, MARK_NODEPORT_HOP, MARK_TENANT, NFT_FAMILY, NFT_TABLE } from './numbering';
 import type { PortMapping } from './port-mapping';
-import type { NodePortRule } from './node-ports';
+import type { NodePortRule, NodePorts } from './node-ports';
 import { replaceTableScript } from './nft-table';
 
 const ANY_GATEWAY = `"${GATEWAY_PORT_PREFIX}*"`;
@@ -59,11 +60,42 @@ function masquerade(g: TenantGateway): string[] {
   return g.subnets.filter((s) => s.nat).map((s) => `iifname "${g.port}" ip saddr ${s.subnet} oifname != ${ANY_GATEWAY} masquerade`);
 }
 
-/** A Kubernetes node port: DNAT to one of the local providers at random, marked as a published port's. */
-function nodePortRule(r: NodePortRule): string {
+/**
+ * A Kubernetes node port's rules (node-ports.ts), in order: what a peer host forwarded goes to a
+ * local provider (or is dropped: it is never forwarded twice); then, from anyone else, a local
+ * provider (its share of all providers, when some are remote: `numgen random mod N < L`, then
+ * one of the L at random), else another host's provider through its host at the same port,
+ * marked for masquerade; with no provider left to choose, dropped (externalTrafficPolicy Local
+ * on a host without a local provider).
+ */
+function nodePortLines(r: NodePortRule, peers: readonly string[]): string[] {
   const mark = hex32(MARK_TENANT | MARK_DNAT | r.tenantVrfId);
-  const map = r.backends.map((b, i) => `${i} : ${b.ip} . ${b.port}`).join(', ');
-  return `fib daddr type local ${r.protocol} dport ${r.nodePort} meta mark set ${mark} ct mark set ${mark} dnat ip to numgen random mod ${r.backends.length} map { ${map} } comment "${r.service}"`;
+  const port = `fib daddr type local ${r.protocol} dport ${r.nodePort}`;
+  const comment = `comment "${r.service}"`;
+  const pick = (n: number, targets: string[]) => `numgen random mod ${n} map { ${targets.map((t, i) => `${i} : ${t}`).join(', ')} }`;
+  const local =
+    r.backends.length > 0
+      ? `meta mark set ${mark} ct mark set ${mark} dnat ip to ${pick(
+          r.backends.length,
+          r.backends.map((b) => `${b.ip} . ${b.port}`),
+        )}`
+      : 'drop';
+  const total = r.backends.length + r.remote.length;
+  const out: string[] = [];
+  if (peers.length > 0) out.push(`ip saddr { ${peers.join(', ')} } ${port} ${local} ${comment}`);
+  if (r.remote.length === 0) return [...out, `${port} ${local} ${comment}`];
+  if (r.backends.length > 0) out.push(`${port} numgen random mod ${total} < ${r.backends.length} ${local} ${comment}`);
+  out.push(
+    `${port} ct mark set ${hex32(MARK_NODEPORT_HOP)} dnat ip to ${pick(
+      r.remote.length,
+      r.remote.map((h) => `${h} . ${r.nodePort}`),
+    )} ${comment}`,
+  );
+  return out;
+}
+
+function nodePortsLines(np: NodePorts | undefined, served: ReadonlySet<number>): string[] {
+  return (np?.rules ?? []).filter((r) => served.has(r.tenantVrfId)).flatMap((r) => nodePortLines(r, np!.peers));
 }
 
 /** The table's text, or '' when nothing is desired (the applier then removes the table). */
@@ -71,7 +103,7 @@ export function renderNftTable(s: HostNetState): string {
   const served = new Set(s.gateways.map((g) => g.vrfId));
   const mappings = s.portMappings.filter((m) => served.has(m.tenantVrfId));
   if (s.gateways.length === 0 && mappings.length === 0) return '';
-  const dnat = [...mappings.map(dnatRule), ...(s.nodePorts ?? []).filter((r) => served.has(r.tenantVrfId)).map(nodePortRule)];
+  const dnat = [...mappings.map(dnatRule), ...nodePortsLines(s.nodePorts, served)];
   const lines = [
     `table ${NFT_FAMILY} ${NFT_TABLE} {`,
     ...chain(
@@ -92,7 +124,12 @@ export function renderNftTable(s: HostNetState): string {
     ...chain('nat-prerouting', 'type nat hook prerouting priority dstnat; policy accept;', dnat),
     ...chain('nat-output', 'type nat hook output priority -100; policy accept;', dnat),
     ...chain('nat-input', 'type nat hook input priority 100; policy accept;', []),
-    ...chain('nat-postrouting', 'type nat hook postrouting priority srcnat; policy accept;', s.gateways.flatMap(masquerade)),
+    ...chain('nat-postrouting', 'type nat hook postrouting priority srcnat; policy accept;', [
+      ...s.gateways.flatMap(masquerade),
+      ...(s.nodePorts?.rules.some((r) => r.remote.length > 0)
+        ? [`ct mark & ${hex32(MARK_NODEPORT_HOP)} == ${hex32(MARK_NODEPORT_HOP)} masquerade`]
+        : []),
+    ]),
     ...chain('forward', 'type filter hook forward priority filter; policy accept;', [
       `iifname ${ANY_GATEWAY} oifname ${ANY_GATEWAY} ct status dnat accept`,
       `iifname ${ANY_GATEWAY} oifname ${ANY_GATEWAY} drop`,

@@ -1,12 +1,19 @@
 /**
  * Kubernetes node ports on this host (issue 19, pure): for each NodePort port of a Kubernetes
- * Service in the pipeline input, the providers that are local endpoints, each at its own target
- * port. The nftables table DNATs a connection to any local address at the node port to one of
- * them, chosen at random (`numgen random mod N`), with the tenant mark, as a published port
- * (nft-render.ts): the provider's replies come back through this host's kernel, so no SNAT is
- * needed. Only local providers: the host's kernel reaches its tenants' local endpoints only (the
- * gateway port's flows deliver to local endpoints), so this is Kubernetes' `externalTrafficPolicy:
- * Local`; a host without a local provider does not answer on the port.
+ * Service in the pipeline input, where a new connection to any local address at the node port
+ * goes. The nftables table (nft-render.ts) renders it:
+ * - to a local provider, at its own target port, chosen at random (`numgen random mod N`), with
+ *   the tenant mark, as a published port: its replies come back through this host's kernel, so
+ *   the client's address is kept. The host's kernel reaches only local endpoints (the gateway
+ *   port's flows deliver to local endpoints), so:
+ * - to another host's provider (externalTrafficPolicy Cluster, Kubernetes' default): to that
+ *   provider's host at the same node port, with a mark the postrouting chain masquerades, so the
+ *   replies return through this host (kube-proxy's SNAT to the node). One entry per remote
+ *   provider, so every provider gets the same share wherever it runs. That host serves what comes
+ *   from a peer host (`peers`) with its local providers only, so a connection is forwarded once.
+ * - externalTrafficPolicy Local: local providers only; a host without one drops the connection,
+ *   as kube-proxy does.
+ * A remote provider whose host's address the input does not give (no VTEP) is left out.
  */
 import { servicePorts } from '../pipeline/services';
 import type { PipelineInput } from '../pipeline/input';
@@ -17,19 +24,37 @@ export interface NodePortRule {
   nodePort: number;
   /** `kube:<namespace>/<name>:<proto>/<port>`, for the rule's comment */
   service: string;
-  /** local providers sorted by endpoint id, each at its own target port */
+  /** local providers sorted by endpoint id, each at its own target port (empty: none here) */
   backends: Array<{ ip: string; port: number }>;
+  /** externalTrafficPolicy Cluster: the host address of each remote provider, by endpoint id (empty for Local) */
+  remote: string[];
 }
 
-/** The node port rules of the input's Kubernetes Services, for the tenants in `served` (sorted by protocol, port). */
-export function nodePortRules(input: PipelineInput, served: ReadonlySet<number>): NodePortRule[] {
-  const out: NodePortRule[] = [];
+export interface NodePorts {
+  /** sorted by protocol, port */
+  rules: NodePortRule[];
+  /** the other hosts' addresses (sorted): what they forward here is served by local providers only */
+  peers: string[];
+}
+
+/** The node ports of the input's Kubernetes Services, for the tenants in `served`. */
+export function nodePortRules(input: PipelineInput, served: ReadonlySet<number>): NodePorts {
+  const vtepOfHost = new Map(input.state.vteps.map((v) => [v.host, v.vtepIp]));
+  const rules: NodePortRule[] = [];
   for (const sp of servicePorts(input)) {
     const nodePort = sp.port.nodePort ?? 0;
     if (!sp.service.kube || nodePort === 0 || !served.has(sp.tenant.vrfId)) continue;
     const backends = sp.providers.filter((p) => p.ep.local).map((p) => ({ ip: p.ip, port: p.targetPort }));
-    if (backends.length === 0) continue;
-    out.push({ tenantVrfId: sp.tenant.vrfId, protocol: sp.port.protocol, nodePort, service: sp.name, backends });
+    const remote = sp.service.externalTrafficLocal
+      ? []
+      : sp.providers.flatMap((p) => {
+          if (p.ep.local) return [];
+          const host = p.ep.vtepIp || vtepOfHost.get(p.ep.ep.host) || '';
+          return host === '' || host === input.local.vtepIp ? [] : [host];
+        });
+    rules.push({ tenantVrfId: sp.tenant.vrfId, protocol: sp.port.protocol, nodePort, service: sp.name, backends, remote });
   }
-  return out.sort((a, b) => (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : a.nodePort - b.nodePort));
+  rules.sort((a, b) => (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : a.nodePort - b.nodePort));
+  const peers = [...new Set(input.state.vteps.map((v) => v.vtepIp).filter((ip) => ip !== '' && ip !== input.local.vtepIp))].sort();
+  return { rules, peers };
 }

@@ -18,6 +18,11 @@ export const MAX_GATEWAY_VRF = 0xffff;
 export const MARK_TENANT = 0x10000;
 /** conntrack mark bit: the tenant is the connection's original destination (a published port) */
 export const MARK_DNAT = 0x20000;
+/**
+ * conntrack mark bit: a Kubernetes node port connection forwarded to another host's provider
+ * (externalTrafficPolicy Cluster): masqueraded, so that the replies come back here
+ */
+export const MARK_NODEPORT_HOP = 0x40000;
 /** the mask the ip rules match the mark with (tenant bit and vrfId; the DNAT bit is ignored) */
 export const MARK_MASK = 0x1ffff;
 export const ROUTE_TABLE_BASE = 10000;

@@ -182,6 +182,8 @@ export interface ServiceLB {
   providers: ServiceProvider[];
   /** a Kubernetes Service (key `kube:<namespace>/<name>`): its cluster IP is outside every network */
   kube?: boolean;
+  /** its node ports are externalTrafficPolicy Local (absent or false: Cluster) */
+  externalTrafficLocal?: boolean;
 }
 
 export interface HostState {
@@ -419,6 +421,7 @@ const serviceSchema = z
     ports: z.array(servicePortSchema).default([]),
     providers: z.array(serviceProviderSchema).default([]),
     kube: z.boolean().optional(),
+    externalTrafficLocal: z.boolean().optional(),
   })
   .superRefine((s, ctx) => {
     // a Contiv service's address is in its network; a Kubernetes cluster IP is outside every one

@@ -32,7 +32,7 @@ const CLUSTER_IP = '10.96.73.10';
 /** the pods' `http` container port: p3 declares another number (a named targetPort resolves per pod) */
 const HTTP: Record<string, number> = { p1: 8073, p2: 8073, p3: 9073 };
 
-/** the Service is a NodePort one: every host DNATs this port to its local providers */
+/** the Service is a NodePort one, externalTrafficPolicy Local: every host DNATs this port to its local providers */
 const NODE_PORT = 30073;
 
 const log = (msg: string) => console.log(`      [kube-service] ${msg}`);
@@ -56,6 +56,7 @@ function stateWith(lab: AgentLab, providers: Ctr[]): unknown {
         tenant: 'ks',
         network: '',
         kube: true,
+        externalTrafficLocal: true,
         ip: CLUSTER_IP,
         ports: [{ name: 'http', port: 80, targetPort: 8073, protocol: 'tcp', nodePort: NODE_PORT }],
         providers: providers.map((p) => ({ endpointId: `ep-${p.name}`, ip: p.ip, targetPorts: [HTTP[p.name]!] })),

@@ -66,10 +66,24 @@ describe('agent API: Kubernetes Services in host views', () => {
           { endpointId: 'p-web2', ip: '10.1.0.4', targetPorts: [9090] },
         ],
         kube: true,
+        externalTrafficLocal: false,
       },
     ]);
     // the agent's own checks take it
     assert.equal(parseHostState(JSON.parse(stableJson(v))).services[0]!.kube, true);
+    // a NodePort Service's externalTrafficPolicy Local reaches the agents
+    const local = world().kubeService('default', 'web', {
+      type: 'NodePort',
+      externalTrafficPolicy: 'Local',
+      clusterIP: '10.96.0.10',
+      ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 30080 }],
+      endpoints: ENDPOINTS.map((e) => ({ ...e, ports: [e.ports[0]] })),
+    });
+    const lv = parseHostState(JSON.parse(stableJson(computeHostView(local.state, 'hostP'))));
+    assert.deepEqual(
+      lv.services.map((s) => [s.ports[0]!.nodePort, s.externalTrafficLocal]),
+      [[30080, true]],
+    );
     assert.deepEqual(
       computeHostView(b.state, 'hostQ').services.map((s) => s.key),
       ['kube:default/web'],

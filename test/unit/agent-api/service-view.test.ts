@@ -82,6 +82,7 @@ describe('services in host views', () => {
           ['p2', '10.1.0.12'],
         ],
         kube: false,
+        externalTrafficLocal: false,
       },
       'x1 (other labels), d1 (other network) and o1 (other tenant) are not providers',
     );

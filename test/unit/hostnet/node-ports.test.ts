@@ -1,8 +1,10 @@
 /**
  * Kubernetes node ports in the host's nftables table (node-ports.ts, nft-render.ts): a NodePort
  * Service's port is DNATed to the host's local providers at random, each at its own target port,
- * with the tenant mark of a published port; remote providers, Contiv services, ports without a
- * node port and tenants without a gateway here get no rule.
+ * with the tenant mark of a published port; with externalTrafficPolicy Cluster (the default) the
+ * remote providers get their share through their host at the node port, masqueraded, and what a
+ * peer host forwards is served locally only; with Local a host without a local provider drops.
+ * Contiv services and ports without a node port get no rule.
  */
 import { strict as assert } from 'node:assert';
 import { desiredHostNet } from '../../../netplugin/hostnet/desired-state';
@@ -11,7 +13,7 @@ import type { PipelineInput } from '../../../netplugin/pipeline/input';
 import type { ServiceLB } from '../../../netplugin/state/host-state';
 import { ep, input } from './fixture';
 
-function withServices(services: ServiceLB[]): PipelineInput {
+function withServices(services: ServiceLB[], vteps = [{ host: 'h2', vtepIp: '192.168.0.2' }]): PipelineInput {
   const base = input({
     endpoints: [
       ep('a1', 'blue:web', 'h1', '10.1.1.10', 1),
@@ -20,7 +22,7 @@ function withServices(services: ServiceLB[]): PipelineInput {
       ep('g2', 'green:web', 'h2', '10.3.1.10', 4),
     ],
   });
-  return { ...base, state: { ...base.state, services } };
+  return { ...base, state: { ...base.state, services, vteps } };
 }
 
 const WEB: ServiceLB = {
@@ -41,29 +43,81 @@ const WEB: ServiceLB = {
 };
 
 describe('hostnet: Kubernetes node ports', () => {
-  it('DNATs the node port to the local providers at random, each at its own port, marked as a published port', () => {
-    const s = desiredHostNet(withServices([WEB]), { addresses: [] });
-    assert.deepEqual(s.nodePorts, [
-      {
-        tenantVrfId: 1,
-        protocol: 'tcp',
-        nodePort: 30080,
-        service: 'kube:default/web:tcp/80',
-        backends: [
-          { ip: '10.1.1.10', port: 8080 },
-          { ip: '10.1.1.11', port: 9090 },
-        ],
-      },
-    ]);
-    const rule =
-      'fib daddr type local tcp dport 30080 meta mark set 0x00030001 ct mark set 0x00030001 dnat ip to numgen random mod 2 map { 0 : 10.1.1.10 . 8080, 1 : 10.1.1.11 . 9090 } comment "kube:default/web:tcp/80"';
+  const LOCAL: ServiceLB = { ...WEB, externalTrafficLocal: true };
+  const linesOf = (text: string, chain: string) => {
+    const body = text.split(`chain ${chain} {`)[1]!.split('\n\t}')[0]!;
+    return body
+      .split('\n')
+      .map((l) => l.trim())
+      .slice(2);
+  };
+
+  it('externalTrafficPolicy Local: DNATs the node port to the local providers at random, each at its own port, marked as a published port', () => {
+    const s = desiredHostNet(withServices([LOCAL]), { addresses: [] });
+    assert.deepEqual(s.nodePorts, {
+      rules: [
+        {
+          tenantVrfId: 1,
+          protocol: 'tcp',
+          nodePort: 30080,
+          service: 'kube:default/web:tcp/80',
+          backends: [
+            { ip: '10.1.1.10', port: 8080 },
+            { ip: '10.1.1.11', port: 9090 },
+          ],
+          remote: [],
+        },
+      ],
+      peers: ['192.168.0.2'],
+    });
+    const dnat =
+      'meta mark set 0x00030001 ct mark set 0x00030001 dnat ip to numgen random mod 2 map { 0 : 10.1.1.10 . 8080, 1 : 10.1.1.11 . 9090 } comment "kube:default/web:tcp/80"';
     const text = renderNftTable(s);
-    assert.equal(text.split('\n').filter((l) => l.trim() === rule).length, 2, `in nat-prerouting and nat-output:\n${text}`);
+    for (const chain of ['nat-prerouting', 'nat-output'])
+      assert.deepEqual(linesOf(text, chain), [
+        `ip saddr { 192.168.0.2 } fib daddr type local tcp dport 30080 ${dnat}`,
+        `fib daddr type local tcp dport 30080 ${dnat}`,
+      ]);
+    assert.deepEqual(
+      linesOf(text, 'nat-postrouting'),
+      linesOf(renderNftTable({ ...s, nodePorts: undefined }), 'nat-postrouting'),
+      'no masquerade',
+    );
   });
 
-  it('no rule without a local provider, for a Contiv service, or without a node port', () => {
-    const remoteOnly = { ...WEB, providers: [WEB.providers[2]!] };
-    assert.equal(desiredHostNet(withServices([remoteOnly]), { addresses: [] }).nodePorts, undefined);
+  it('externalTrafficPolicy Local without a local provider: the node port drops', () => {
+    const remoteOnly = { ...LOCAL, providers: [WEB.providers[2]!] };
+    const s = desiredHostNet(withServices([remoteOnly]), { addresses: [] });
+    assert.deepEqual(s.nodePorts?.rules[0]?.backends, []);
+    assert.deepEqual(linesOf(renderNftTable(s), 'nat-prerouting'), [
+      'ip saddr { 192.168.0.2 } fib daddr type local tcp dport 30080 drop comment "kube:default/web:tcp/80"',
+      'fib daddr type local tcp dport 30080 drop comment "kube:default/web:tcp/80"',
+    ]);
+  });
+
+  it('externalTrafficPolicy Cluster: local providers take their share, the others are reached through their host, masqueraded; a peer host is served locally only', () => {
+    const s = desiredHostNet(withServices([WEB]), { addresses: [] });
+    assert.deepEqual(s.nodePorts?.rules[0]?.remote, ['192.168.0.2'], 'a3 through its host h2');
+    const text = renderNftTable(s);
+    const local =
+      'meta mark set 0x00030001 ct mark set 0x00030001 dnat ip to numgen random mod 2 map { 0 : 10.1.1.10 . 8080, 1 : 10.1.1.11 . 9090 } comment "kube:default/web:tcp/80"';
+    for (const chain of ['nat-prerouting', 'nat-output'])
+      assert.deepEqual(linesOf(text, chain), [
+        `ip saddr { 192.168.0.2 } fib daddr type local tcp dport 30080 ${local}`,
+        `fib daddr type local tcp dport 30080 numgen random mod 3 < 2 ${local}`,
+        'fib daddr type local tcp dport 30080 ct mark set 0x00040000 dnat ip to numgen random mod 1 map { 0 : 192.168.0.2 . 30080 } comment "kube:default/web:tcp/80"',
+      ]);
+    assert.ok(linesOf(text, 'nat-postrouting').includes('ct mark & 0x00040000 == 0x00040000 masquerade'), text);
+
+    // only remote providers: all through their hosts; a peer's forward is dropped, never sent on
+    const remoteOnly = desiredHostNet(withServices([{ ...WEB, providers: [WEB.providers[2]!] }]), { addresses: [] });
+    assert.deepEqual(linesOf(renderNftTable(remoteOnly), 'nat-prerouting'), [
+      'ip saddr { 192.168.0.2 } fib daddr type local tcp dport 30080 drop comment "kube:default/web:tcp/80"',
+      'fib daddr type local tcp dport 30080 ct mark set 0x00040000 dnat ip to numgen random mod 1 map { 0 : 192.168.0.2 . 30080 } comment "kube:default/web:tcp/80"',
+    ]);
+  });
+
+  it('no rule for a Contiv service or without a node port', () => {
     const contiv: ServiceLB = { ...WEB, key: 'blue:web', kube: false, network: 'blue:web', ip: '10.1.1.100' };
     assert.equal(desiredHostNet(withServices([contiv]), { addresses: [] }).nodePorts, undefined);
     const noNodePort = { ...WEB, ports: WEB.ports.map((p) => ({ ...p, nodePort: 0 })) };

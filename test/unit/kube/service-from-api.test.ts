@@ -43,6 +43,7 @@ describe('Kubernetes Services as intent', () => {
       name: 'web',
       type: 'ClusterIP',
       clusterIP: '10.96.0.10',
+      externalTrafficPolicy: 'Cluster',
       ports: [
         { name: 'http', protocol: 'TCP', port: 80, nodePort: 0 },
         { name: 'dns', protocol: 'UDP', port: 53, nodePort: 0 },
@@ -61,8 +62,14 @@ describe('Kubernetes Services as intent', () => {
     assert.equal(serviceFromApi(svc({ type: 'ExternalName', externalName: 'x.example' }), []), undefined);
     for (const type of ['NodePort', 'LoadBalancer']) {
       const s = serviceFromApi(svc({ type, clusterIP: '10.96.0.11', ports: [{ port: 80, nodePort: 30080 }] }), []);
-      assert.deepEqual([s?.type, s?.ports[0]?.nodePort], ['NodePort', 30080], type);
+      assert.deepEqual([s?.type, s?.ports[0]?.nodePort, s?.externalTrafficPolicy], ['NodePort', 30080, 'Cluster'], type);
     }
+    const local = serviceFromApi(
+      svc({ type: 'NodePort', clusterIP: '10.96.0.12', externalTrafficPolicy: 'Local', ports: [{ port: 80, nodePort: 30081 }] }),
+      [],
+    );
+    assert.equal(local?.externalTrafficPolicy, 'Local', 'externalTrafficPolicy Local is kept');
+    assert.equal(checkService(local!).key, 'x:web');
     assert.equal(sliceServiceKey(slice('s', 80, [])), 'x/web');
     assert.equal(sliceServiceKey({ metadata: { namespace: 'x', name: 'manual' }, addressType: 'IPv4', endpoints: [] }), '');
   });
@@ -83,6 +90,7 @@ describe('Kubernetes Services as intent', () => {
         (e: unknown) => isNetloomError(e) && field.test(e.field ?? ''),
       );
     refused({ clusterIP: '10.96.0' }, /clusterIP/);
+    refused({ externalTrafficPolicy: 'Somewhere' }, /externalTrafficPolicy/);
     refused({ ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 30080 }] }, /ports\.0\.nodePort/);
     refused({ endpoints: [{ ip: '10.1.0.2', ports: [1] }] }, /endpoints\.0\.ports/);
   });

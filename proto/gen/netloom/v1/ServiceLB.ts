@@ -11,6 +11,7 @@ export interface ServiceLB {
   'ports'?: (_netloom_v1_ServicePort)[];
   'providers'?: (_netloom_v1_ServiceProvider)[];
   'kube'?: (boolean);
+  'externalTrafficLocal'?: (boolean);
 }
 
 export interface ServiceLB__Output {
@@ -21,4 +22,5 @@ export interface ServiceLB__Output {
   'ports': (_netloom_v1_ServicePort__Output)[];
   'providers': (_netloom_v1_ServiceProvider__Output)[];
   'kube': (boolean);
+  'externalTrafficLocal': (boolean);
 }
