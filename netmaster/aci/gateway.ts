@@ -42,9 +42,13 @@ export function aciGatewayMetrics(registry?: Registry): AciGatewayMetrics {
 
 type WireObj = Record<string, { attributes?: Record<string, string> }>;
 
-/** Whether the APIC said no to what was sent (as opposed to being unreachable or unavailable). */
+/**
+ * Whether the APIC said no (to what was sent, or to who sent it: a wrong password, a signature
+ * the certificate does not verify; an expired token never gets here, the session logs in again)
+ * as opposed to being unreachable or unavailable.
+ */
 export function isRefusal(e: unknown): boolean {
-  return e instanceof ApicRequestError && !e.retryable && e.httpStatus !== 401 && e.httpStatus !== 403;
+  return e instanceof ApicRequestError && !e.retryable;
 }
 
 export class AciGateway {

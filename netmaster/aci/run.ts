@@ -14,16 +14,14 @@ import { tagInUse } from '../model/network-tag';
 import type { NetmasterService } from '../service/service';
 import { desiredTrees, type AciIntent } from './desired-tree';
 import { AciGateway, aciGatewayMetrics, type AciGatewayMetrics } from './gateway';
-import { ApicSession } from './session';
+import { ApicSession, type ApicAuth } from './session';
 import type { AciSyncReads, AciSyncView } from './sync-status';
 
-export interface ApicConnection {
+export type ApicConnection = ApicAuth & {
   url: string;
-  user: string;
-  password: string;
   /** CA of the APIC's certificate (HTTPS) */
   ca?: Buffer;
-}
+};
 
 export interface AciRunOptions {
   service: Pick<NetmasterService, 'list' | 'watch'>;
