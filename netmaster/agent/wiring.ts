@@ -127,20 +127,16 @@ export async function startAgentSide(
         elector,
         async (signal) => {
           const { runAciGateway } = await import('../aci/run');
-          try {
-            await runAciGateway(
-              {
-                service,
-                apic,
-                logger: logger.child({ part: 'aci' }),
-                ...(registry ? { registry } : {}),
-                publish: (r) => (service.aci = r),
-              },
-              signal,
-            );
-          } finally {
-            service.aci = undefined;
-          }
+          await runAciGateway(
+            {
+              service,
+              apic,
+              replica: opts.replicaId ?? server.address,
+              logger: logger.child({ part: 'aci' }),
+              ...(registry ? { registry } : {}),
+            },
+            signal,
+          );
         },
         logger,
       )
