@@ -145,6 +145,8 @@ export class AciSyncLoop {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    signal.addEventListener('abort', () => this.store.stop(), { once: true });
     await this.resume();
     const stopWatch = await this.opts.service.watch(
       '0',

@@ -72,6 +72,7 @@ export async function readTenantSync(kv: KvReads, tenant: string): Promise<Tenan
 export class AciSyncStore {
   private stored = new Map<string, string>();
   private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly kv: Pick<EtcdKV, 'list' | 'get' | 'commit'>,
@@ -84,9 +85,18 @@ export class AciSyncStore {
     return viewOf(this.stored);
   }
 
+  /**
+   * No more writes: this replica no longer leads (a pass still running must not overwrite what
+   * the new leader stores).
+   */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Publish `view` after the publishes before it; a failed write is retried by the next publish. */
   publish(view: AciSyncView): Promise<void> {
     this.queue = this.queue.then(async () => {
+      if (this.stopped) return;
       const writes = syncWrites(view, this.stored);
       if (writes.length === 0) return;
       try {

@@ -48,7 +48,7 @@ describe('ACI sync state in etcd', () => {
     assert.equal(viewOf(new Map()), undefined, 'no gateway ever ran');
   });
 
-  it('publishes through etcd once per change, retries a failed write, and a new leader loads it', async () => {
+  it('publishes through etcd once per change, retries a failed write, a new leader loads it, a stopped one writes nothing', async () => {
     const etcd = new FakeEtcd();
     const kv = kvOf(etcd);
     const store = new AciSyncStore(kv);
@@ -69,6 +69,10 @@ describe('ACI sync state in etcd', () => {
     const commits = etcd.calls.commit;
     await next.publish(view({ acA: err }));
     assert.equal(etcd.calls.commit, commits, 'a new leader with the same view writes nothing');
+    next.stop();
+    await next.publish(view({ acA: inSync }));
+    assert.equal(etcd.calls.commit, commits, 'a replica that no longer leads writes nothing');
+    assert.deepEqual(await readTenantSync(kv, 'acA'), err);
   });
 
   it('a gateway failing the same way pass after pass writes once; the last error stays after the recovery', async () => {
