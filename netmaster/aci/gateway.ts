@@ -42,9 +42,13 @@ export function aciGatewayMetrics(registry?: Registry): AciGatewayMetrics {
 
 type WireObj = Record<string, { attributes?: Record<string, string> }>;
 
-/** Whether the APIC said no to what was sent (as opposed to being unreachable or unavailable). */
+/**
+ * Whether the APIC said no (to what was sent, or to who sent it: a wrong password, a signature
+ * the certificate does not verify; an expired token never gets here, the session logs in again)
+ * as opposed to being unreachable or unavailable.
+ */
 export function isRefusal(e: unknown): boolean {
-  return e instanceof ApicRequestError && !e.retryable && e.httpStatus !== 401 && e.httpStatus !== 403;
+  return e instanceof ApicRequestError && !e.retryable;
 }
 
 export class AciGateway {
@@ -53,7 +57,13 @@ export class AciGateway {
 
   constructor(
     private readonly session: ApicSession,
-    private readonly opts: { logger?: Logger; clock?: Clock; metrics?: AciGatewayMetrics } = {},
+    private readonly opts: {
+      logger?: Logger;
+      clock?: Clock;
+      metrics?: AciGatewayMetrics;
+      /** a tenant's sync state changed (or went): publish it */
+      onChange?: () => void;
+    } = {},
   ) {
     this.clock = opts.clock ?? systemClock;
   }
@@ -96,13 +106,22 @@ export class AciGateway {
 
   private set(tenant: string, state: SyncState, extra: Partial<TenantSync> = {}): void {
     const prev = this.status.get(tenant);
-    const since = prev?.state === state && prev.message === extra.message ? prev.since : new Date(this.clock.now()).toISOString();
+    const same = prev?.state === state && prev.message === extra.message;
+    const now = new Date(this.clock.now()).toISOString();
+    const since = same && prev ? prev.since : now;
+    // a failure is remembered past the recovery; the same failure again keeps its first time
+    const lastError =
+      state !== 'in sync' && extra.message !== undefined
+        ? { message: extra.message, at: prev?.lastError?.message === extra.message ? prev.lastError.at : now }
+        : prev?.lastError;
     this.status.set(tenant, {
       ...(prev?.posted !== undefined ? { posted: prev.posted, deleted: prev.deleted } : {}),
       state,
       since,
+      ...(lastError ? { lastError } : {}),
       ...extra,
     });
+    this.opts.onChange?.();
   }
 
   /**
@@ -138,6 +157,7 @@ export class AciGateway {
         await this.session.delete(`/api/mo/uni/tn-${tenant}.json`);
         this.opts.metrics?.sent.inc({ op: 'delete' });
         this.status.delete(tenant);
+        this.opts.onChange?.();
         this.opts.logger?.info({ tenant }, 'APIC tenant removed (no app profile left)');
       }
     } catch (e) {
@@ -145,6 +165,7 @@ export class AciGateway {
       this.opts.logger?.warn({ err: errorMessage(e) }, 'APIC: removing tenants without app profiles failed');
     }
     for (const tenant of this.status.keys()) if (!trees.has(tenant)) this.status.delete(tenant);
+    this.opts.onChange?.();
     for (const s of ['in sync', 'pending', 'error'] as const)
       this.opts.metrics?.tenants.set({ state: s }, [...this.status.values()].filter((x) => x.state === s).length);
     return ok;

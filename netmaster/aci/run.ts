@@ -2,8 +2,8 @@
  * The ACI gateway for one leader term (runWhileLeader): when the global networkInfraType is
  * `aci` and the aciGw object exists, it builds the desired trees from the intent and reconciles
  * the APIC; again on every intent change (watch), after a failure (backoff) and every
- * `resyncMs` (the APIC may have been changed by hand). Its view (per-tenant sync state) is what
- * `netctl aci-gw inspect` shows.
+ * `resyncMs` (the APIC may have been changed by hand). Its view (per-tenant sync state) goes to
+ * etcd whenever it changes (sync-store.ts), where every replica's inspect reads it.
  */
 import type { Registry } from 'prom-client';
 import { Backoff } from '../../lib/backoff';
@@ -14,20 +14,21 @@ import { tagInUse } from '../model/network-tag';
 import type { NetmasterService } from '../service/service';
 import { desiredTrees, type AciIntent } from './desired-tree';
 import { AciGateway, aciGatewayMetrics, type AciGatewayMetrics } from './gateway';
-import { ApicSession } from './session';
-import type { AciSyncReads, AciSyncView } from './sync-status';
+import { ApicSession, type ApicAuth } from './session';
+import { AciSyncStore } from './sync-store';
+import type { AciSyncView } from './sync-status';
 
-export interface ApicConnection {
+export type ApicConnection = ApicAuth & {
   url: string;
-  user: string;
-  password: string;
   /** CA of the APIC's certificate (HTTPS) */
   ca?: Buffer;
-}
+};
 
 export interface AciRunOptions {
-  service: Pick<NetmasterService, 'list' | 'watch'>;
+  service: Pick<NetmasterService, 'list' | 'watch' | 'kv'>;
   apic: ApicConnection;
+  /** this replica's id, shown in inspect as the one running the gateway */
+  replica?: string;
   logger: Logger;
   registry?: Registry;
   clock?: Clock;
@@ -62,8 +63,9 @@ export async function readAciIntent(svc: Pick<NetmasterService, 'list'>): Promis
   };
 }
 
-export class AciSyncLoop implements AciSyncReads {
+export class AciSyncLoop {
   private readonly gateway: AciGateway;
+  private readonly store: AciSyncStore;
   private readonly clock: Clock;
   private state = 'starting';
   private wake: (() => void) | undefined;
@@ -77,11 +79,37 @@ export class AciSyncLoop implements AciSyncReads {
       if (opts.registry) metricsOf.set(opts.registry, metrics);
     }
     const session = new ApicSession({ ...opts.apic, clock: this.clock, logger: opts.logger });
-    this.gateway = new AciGateway(session, { logger: opts.logger, clock: this.clock, metrics });
+    this.store = new AciSyncStore(opts.service.kv, opts.logger);
+    this.gateway = new AciGateway(session, { logger: opts.logger, clock: this.clock, metrics, onChange: () => void this.publish() });
   }
 
   view(): AciSyncView {
-    return { apic: this.opts.apic.url, gateway: this.state, tenants: Object.fromEntries(this.gateway.status) };
+    return {
+      apic: this.opts.apic.url,
+      gateway: this.state,
+      ...(this.opts.replica !== undefined ? { replica: this.opts.replica } : {}),
+      tenants: Object.fromEntries(this.gateway.status),
+    };
+  }
+
+  /** Store the view (only what changed is written). */
+  publish(): Promise<void> {
+    return this.store.publish(this.view());
+  }
+
+  /** Go on from what the previous leader stored: its tenants' states and times. */
+  async resume(): Promise<void> {
+    const stored = await this.store.load().catch((e: unknown) => {
+      this.opts.logger.warn({ err: errorMessage(e) }, 'ACI gateway: cannot read the stored sync state; starting afresh');
+      return undefined;
+    });
+    for (const [tenant, sync] of Object.entries(stored?.tenants ?? {})) this.gateway.status.set(tenant, sync);
+  }
+
+  private setState(state: string): void {
+    if (state === this.state) return;
+    this.state = state;
+    void this.publish();
   }
 
   /** Another pass soon (an intent change). */
@@ -96,25 +124,30 @@ export class AciSyncLoop implements AciSyncReads {
     try {
       intent = await readAciIntent(this.opts.service);
     } catch (e) {
-      this.state = `cannot read the intent: ${errorMessage(e)}`;
+      this.setState(`cannot read the intent: ${errorMessage(e)}`);
       return false;
     }
     if (!intent) {
-      this.state = 'not configured (global networkInfraType aci and the aciGw object are needed)';
+      // nothing is sent to the APIC (what it holds stays); no tenant is being synced
+      this.gateway.status.clear();
+      this.setState('not configured (global networkInfraType aci and the aciGw object are needed)');
       return true;
     }
     let trees;
     try {
       trees = desiredTrees(intent);
     } catch (e) {
-      this.state = `aciGw: ${errorMessage(e)}`;
+      this.setState(`aciGw: ${errorMessage(e)}`);
       return true; // nothing to retry until the settings change
     }
-    this.state = 'running';
+    this.setState('running');
     return this.gateway.sync(trees);
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    signal.addEventListener('abort', () => this.store.stop(), { once: true });
+    await this.resume();
     const stopWatch = await this.opts.service.watch(
       '0',
       (e) => {
@@ -132,6 +165,7 @@ export class AciSyncLoop implements AciSyncReads {
           this.opts.logger.error({ err: errorMessage(e) }, 'ACI gateway pass failed');
           return false;
         });
+        await this.publish();
         if (ok) backoff.reset();
         const waitMs = ok ? (this.opts.resyncMs ?? 60_000) : backoff.next();
         if (this.dirty) continue;
@@ -150,13 +184,9 @@ export class AciSyncLoop implements AciSyncReads {
   }
 }
 
-/** The leader's task: run the loop and publish it to inspect while it runs. */
-export async function runAciGateway(
-  opts: AciRunOptions & { publish: (r: AciSyncReads | undefined) => void },
-  signal: AbortSignal,
-): Promise<void> {
+/** The leader's task: run the loop while this replica leads. */
+export async function runAciGateway(opts: AciRunOptions, signal: AbortSignal): Promise<void> {
   const loop = new AciSyncLoop(opts);
-  opts.publish(loop);
   opts.logger.info({ apic: opts.apic.url }, 'ACI gateway running (this replica leads)');
   try {
     await loop.run(signal);

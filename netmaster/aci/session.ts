@@ -1,9 +1,12 @@
 /**
- * A session with an APIC: password login (aaaLogin; the token travels as the APIC-cookie),
- * aaaRefresh once half the token's lifetime has passed, a new login when the APIC says 401/403
- * (token expired, APIC restarted), retries with lib/backoff on 5xx and timeouts, HTTPS with a
- * configurable CA. Every failure the caller sees quotes the APIC's own error (apic-error.ts).
+ * A session with an APIC, authenticated either by password login (aaaLogin; the token travels as
+ * the APIC-cookie, aaaRefresh once half the token's lifetime has passed, a new login when the APIC
+ * says 401/403: token expired, APIC restarted) or by signing every request with a user
+ * certificate's key (request-signature.ts: nothing to log in or refresh). Retries with
+ * lib/backoff on 5xx and timeouts, HTTPS with a configurable CA. Every failure the caller sees
+ * quotes the APIC's own error (apic-error.ts).
  */
+import type { KeyObject } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { retry, type BackoffPolicy } from '../../lib/backoff';
@@ -11,12 +14,14 @@ import { systemClock, type Clock } from '../../lib/clock';
 import { NetloomError, errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { ApicRequestError, apicErrorOf } from './apic-error';
+import { signRequest, signatureCookie } from './request-signature';
 
-export interface ApicSessionOptions {
+/** How the session proves who it is: a user's password, or a user certificate's DN and RSA key. */
+export type ApicAuth = { user: string; password: string } | { certDn: string; key: KeyObject };
+
+export type ApicSessionOptions = ApicAuth & {
   /** https://apic or http://127.0.0.1:PORT (the stand-in) */
   url: string;
-  user: string;
-  password: string;
   /** CA certificate(s) that sign the APIC's certificate (default: the system's) */
   ca?: Buffer;
   /** per request (default 10 s) */
@@ -27,7 +32,7 @@ export interface ApicSessionOptions {
   clock?: Clock;
   logger?: Logger;
   signal?: AbortSignal;
-}
+};
 
 interface Reply {
   status: number;
@@ -65,30 +70,38 @@ export class ApicSession {
     await this.call('DELETE', path);
   }
 
-  /** One API call: logged in, refreshed, retried on 5xx/timeouts, re-logged-in once on 401/403. */
+  /**
+   * One API call, retried on 5xx/timeouts: signed; or logged in, refreshed and re-logged-in once on
+   * 401/403 (a refused signature is final: the certificate or key is wrong).
+   */
   async call(method: string, path: string, payload?: unknown): Promise<unknown> {
-    return retry(
-      async () => {
+    const opts = this.opts;
+    if ('certDn' in opts)
+      return this.retrying(path, async () =>
+        this.check(await this.send(method, path, payload, undefined), `${method} ${path} signed as ${opts.certDn}`),
+      );
+    return this.retrying(path, async () => {
+      await this.ensureToken();
+      let r = await this.send(method, path, payload, this.token);
+      if (r.status === 401 || r.status === 403) {
+        this.opts.logger?.info({ path, status: r.status }, 'APIC refused the token: logging in again');
+        this.token = undefined;
         await this.ensureToken();
-        let r = await this.send(method, path, payload, this.token);
-        if (r.status === 401 || r.status === 403) {
-          this.opts.logger?.info({ path, status: r.status }, 'APIC refused the token: logging in again');
-          this.token = undefined;
-          await this.ensureToken();
-          r = await this.send(method, path, payload, this.token);
-        }
-        return this.check(r, `${method} ${path}`);
-      },
-      {
-        policy: this.opts.backoff ?? DEFAULT_APIC_BACKOFF,
-        maxAttempts: this.opts.maxAttempts ?? 6,
-        clock: this.clock,
-        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-        retryable: (e) => e instanceof RetryableTransport || (e instanceof ApicRequestError && e.retryable),
-        onRetry: (r) =>
-          this.opts.logger?.warn({ path, attempt: r.attempt, delayMs: r.delayMs, err: r.error }, 'APIC call failed: retrying'),
-      },
-    );
+        r = await this.send(method, path, payload, this.token);
+      }
+      return this.check(r, `${method} ${path}`);
+    });
+  }
+
+  private retrying<T>(path: string, attempt: () => Promise<T>): Promise<T> {
+    return retry(attempt, {
+      policy: this.opts.backoff ?? DEFAULT_APIC_BACKOFF,
+      maxAttempts: this.opts.maxAttempts ?? 6,
+      clock: this.clock,
+      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+      retryable: (e) => e instanceof RetryableTransport || (e instanceof ApicRequestError && e.retryable),
+      onRetry: (r) => this.opts.logger?.warn({ path, attempt: r.attempt, delayMs: r.delayMs, err: r.error }, 'APIC call failed: retrying'),
+    });
   }
 
   private check(r: Reply, what: string): unknown {
@@ -98,6 +111,8 @@ export class ApicSession {
   }
 
   private async ensureToken(): Promise<void> {
+    const opts = this.opts;
+    if (!('password' in opts)) return;
     if (this.token && this.clock.monotonic() >= this.refreshAt) {
       const r = await this.send('GET', '/api/aaaRefresh.json', undefined, this.token);
       if (r.status === 200) {
@@ -111,7 +126,7 @@ export class ApicSession {
     const r = await this.send(
       'POST',
       '/api/aaaLogin.json',
-      { aaaUser: { attributes: { name: this.opts.user, pwd: this.opts.password } } },
+      { aaaUser: { attributes: { name: opts.user, pwd: opts.password } } },
       undefined,
     );
     this.check(r, 'aaaLogin');
@@ -133,10 +148,18 @@ export class ApicSession {
     const url = new URL(path, this.opts.url);
     const text = payload === undefined ? undefined : JSON.stringify(payload);
     const https = url.protocol === 'https:';
+    const opts = this.opts;
+    // the signature covers the path and query as sent, and the body's exact text
+    const cookie =
+      'certDn' in opts
+        ? signatureCookie(opts.certDn, signRequest(opts.key, method, `${url.pathname}${url.search}`, text))
+        : token
+          ? `APIC-cookie=${token}`
+          : undefined;
     const req = (https ? httpsRequest : httpRequest)(url, {
       method,
       headers: {
-        ...(token ? { cookie: `APIC-cookie=${token}` } : {}),
+        ...(cookie ? { cookie } : {}),
         ...(text !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}),
       },
       ...(https && this.opts.ca ? { ca: this.opts.ca } : {}),

@@ -12,6 +12,7 @@ import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { LeaderElector, runWhileLeader } from '../ha/leader';
 import type { ApicConnection } from '../aci/run';
+import { checkCertDn, rsaSigningKey } from '../aci/request-signature';
 import type { NetmasterService } from '../service/service';
 import { createLivenessMetrics, DEFAULT_DEAD_HOST_GRACE_MS, runLiveness } from './liveness';
 import { createAgentRegistryMetrics, DEFAULT_LEASE_TTL_SECONDS } from './registry';
@@ -126,20 +127,16 @@ export async function startAgentSide(
         elector,
         async (signal) => {
           const { runAciGateway } = await import('../aci/run');
-          try {
-            await runAciGateway(
-              {
-                service,
-                apic,
-                logger: logger.child({ part: 'aci' }),
-                ...(registry ? { registry } : {}),
-                publish: (r) => (service.aci = r),
-              },
-              signal,
-            );
-          } finally {
-            service.aci = undefined;
-          }
+          await runAciGateway(
+            {
+              service,
+              apic,
+              replica: opts.replicaId ?? server.address,
+              logger: logger.child({ part: 'aci' }),
+              ...(registry ? { registry } : {}),
+            },
+            signal,
+          );
         },
         logger,
       )
@@ -186,7 +183,12 @@ export function addAgentOptions(cmd: Command): Command {
     )
     .option('--apic-url <url>', 'ACI: the leader reconciles the APIC at this URL when networkInfraType is aci (docs/aci.md)')
     .option('--apic-user <name>', 'ACI: the APIC user', 'admin')
-    .option('--apic-password-file <file>', 'ACI: file holding the APIC password')
+    .option('--apic-password-file <file>', 'ACI: file holding the APIC password (or sign requests: --apic-cert-dn and --apic-key-file)')
+    .option(
+      '--apic-cert-dn <dn>',
+      'ACI: sign every request instead of logging in, as this user certificate (uni/userext/user-NAME/usercert-CERT)',
+    )
+    .option('--apic-key-file <file>', "ACI: the RSA private key (PEM) of --apic-cert-dn's certificate")
     .option('--apic-ca <file>', "ACI: CA certificate of the APIC's HTTPS certificate (default: the system's CAs)")
     .option(
       '--kubeconfig <file>',
@@ -220,6 +222,8 @@ export function agentOptionsFrom(
     apicUrl?: string;
     apicUser?: string;
     apicPasswordFile?: string;
+    apicCertDn?: string;
+    apicKeyFile?: string;
     apicCa?: string;
   },
   listenIsDefault = false,
@@ -255,7 +259,7 @@ export function agentOptionsFrom(
     leaderLeaseTtlSeconds: Math.max(1, Math.round(positive(o.leaderLeaseTtl, '--leader-lease-ttl'))),
     ...(listenIsDefault ? { bindOptional: true } : {}),
     ...(o.kubeconfig ? { kubeconfig: kubeconfigArg(o.kubeconfig) } : {}),
-    ...(o.apicUrl ? { apic: apicArgs(o.apicUrl, o.apicUser ?? 'admin', o.apicPasswordFile, o.apicCa) } : {}),
+    ...(o.apicUrl ? { apic: apicArgs(o.apicUrl, o) } : {}),
   };
 }
 
@@ -265,14 +269,35 @@ function kubeconfigArg(v: string): string {
   return v;
 }
 
-function apicArgs(url: string, user: string, passwordFile: string | undefined, ca: string | undefined): ApicConnection {
+function apicArgs(
+  url: string,
+  o: { apicUser?: string; apicPasswordFile?: string; apicCertDn?: string; apicKeyFile?: string; apicCa?: string },
+): ApicConnection {
   if (!/^https?:\/\/[^/]+/.test(url))
     throw new NetloomError('INVALID_ARGUMENT', `--apic-url must be an http(s) URL, got '${url}'`, { field: '--apic-url' });
-  if (!passwordFile) throw new NetloomError('INVALID_ARGUMENT', '--apic-url needs --apic-password-file', { field: '--apic-password-file' });
-  return {
-    url,
-    user,
-    password: readFileSync(passwordFile, 'utf8').trim(),
-    ...(ca ? { ca: readFileSync(ca) } : {}),
-  };
+  const ca = o.apicCa ? { ca: readFileSync(o.apicCa) } : {};
+  const signed = o.apicCertDn !== undefined || o.apicKeyFile !== undefined;
+  if (signed && o.apicPasswordFile !== undefined)
+    throw new NetloomError(
+      'INVALID_ARGUMENT',
+      '--apic-password-file and --apic-cert-dn/--apic-key-file exclude each other: one way to authenticate',
+      {
+        field: '--apic-password-file',
+      },
+    );
+  if (signed) {
+    if (!o.apicCertDn) throw new NetloomError('INVALID_ARGUMENT', '--apic-key-file needs --apic-cert-dn', { field: '--apic-cert-dn' });
+    if (!o.apicKeyFile) throw new NetloomError('INVALID_ARGUMENT', '--apic-cert-dn needs --apic-key-file', { field: '--apic-key-file' });
+    return {
+      url,
+      certDn: checkCertDn(o.apicCertDn, '--apic-cert-dn'),
+      key: rsaSigningKey(readFileSync(o.apicKeyFile), '--apic-key-file'),
+      ...ca,
+    };
+  }
+  if (!o.apicPasswordFile)
+    throw new NetloomError('INVALID_ARGUMENT', '--apic-url needs --apic-password-file, or --apic-cert-dn and --apic-key-file', {
+      field: '--apic-password-file',
+    });
+  return { url, user: o.apicUser ?? 'admin', password: readFileSync(o.apicPasswordFile, 'utf8').trim(), ...ca };
 }

@@ -6,7 +6,6 @@ import type { Endpoint, ObjectOf, ObjectType } from '../model/schemas';
 import type { EtcdKV } from '../store/kv';
 import type { StoredObject } from '../store/intent-store';
 import type { RealizationReads } from './realization';
-import type { AciSyncReads } from '../aci/sync-status';
 
 export interface ServiceReads {
   readonly kv: EtcdKV;
@@ -19,6 +18,4 @@ export interface ServiceReads {
   currentRevision(): Promise<string>;
   /** realization on the hosts, when the agent side runs here */
   readonly realization?: RealizationReads | undefined;
-  /** the ACI gateway's sync state, on the replica that runs it */
-  readonly aci?: AciSyncReads | undefined;
 }

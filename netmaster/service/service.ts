@@ -50,7 +50,6 @@ import { planServiceIp, releaseServiceIp, type PickIp } from './service-ip';
 import { checkConsistency, type ConsistencyReport } from './consistency';
 import { inspect, inspectEndpoint } from './inspect';
 import type { RealizationReads } from './realization';
-import type { AciSyncReads } from '../aci/sync-status';
 import type { ServiceReads } from './reads';
 
 export interface ServiceOptions {
@@ -139,8 +138,6 @@ export class NetmasterService implements ServiceReads {
   readonly kube: KubeIntent;
   /** what inspect shows of realization on the hosts; set once the agent side runs (service/realization.ts) */
   realization: RealizationReads | undefined = undefined;
-  /** the ACI gateway's sync state; set on the leader while the gateway runs (aci/run.ts) */
-  aci: AciSyncReads | undefined = undefined;
 
   constructor(opts: ServiceOptions) {
     this.kv = opts.kv;

@@ -67,3 +67,22 @@ export async function makeLeaf(dir: string, ca: string, name: string, o: { cn?: 
     `${dir}/${name}.crt`,
   ]);
 }
+
+/** An APIC user certificate: self-signed RSA 2048 (APIC's signature algorithm v1.0 is RSA-SHA256). */
+export async function makeRsaUserCert(dir: string, name: string): Promise<void> {
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${dir}/${name}.key`,
+    '-out',
+    `${dir}/${name}.crt`,
+  ]);
+}

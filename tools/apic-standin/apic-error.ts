@@ -58,6 +58,11 @@ export class ApicError extends Error {
     return new ApicError(403, '403', 'Need a valid webtoken cookie (named APIC-cookie) or a signed request with signature in the cookie.');
   }
 
+  /** A signed request refused (403, as a request without a valid token). */
+  static signatureRefused(why: string): ApicError {
+    return new ApicError(403, '403', `Signature verification failed: ${why}`);
+  }
+
   static badLogin(): ApicError {
     return new ApicError(401, '401', 'Username or password or domain is incorrect - FAILED local authentication');
   }

@@ -14,6 +14,7 @@ import { ApicError } from './apic-error';
 import { Faults, type FaultSpec } from './faults';
 import { Mit, type QueryOptions, type QueryTarget, type RspSubtree } from './mit';
 import { Sessions } from './sessions';
+import { UserCerts } from './signatures';
 
 export interface ApicStandinOptions {
   host?: string;
@@ -23,6 +24,8 @@ export interface ApicStandinOptions {
   password: string;
   /** default 600 */
   tokenLifetimeSeconds?: number;
+  /** user certificates for signed requests: DN (uni/userext/user-USER/usercert-NAME) -> PEM certificate */
+  userCerts?: Record<string, string | Buffer>;
   /** HTTPS with this certificate and key; HTTP without */
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** the tree is loaded from and saved to this file */
@@ -56,12 +59,13 @@ export interface RunningApicStandin {
 
 const COOKIE = 'APIC-cookie';
 
-function cookieToken(req: IncomingMessage): string | undefined {
+function cookiesOf(req: IncomingMessage): Map<string, string> {
+  const cookies = new Map<string, string>();
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return v.join('=');
+    if (k) cookies.set(k, v.join('='));
   }
-  return undefined;
+  return cookies;
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -118,6 +122,7 @@ export async function startApicStandin(opts: ApicStandinOptions): Promise<Runnin
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 600,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
+  const userCerts = new UserCerts(opts.user, opts.userCerts ?? {});
   const faults = new Faults(opts.clock);
   const calls: RecordedCall[] = [];
   let seq = 0;
@@ -165,7 +170,8 @@ export async function startApicStandin(opts: ApicStandinOptions): Promise<Runnin
         'set-cookie': `${COOKIE}=${t.token}; path=/; HttpOnly`,
       });
     }
-    const token = cookieToken(req);
+    const cookies = cookiesOf(req);
+    const token = cookies.get(COOKIE);
     if (path === '/api/aaaRefresh.json' && (method === 'GET' || method === 'POST')) {
       const t = sessions.refresh(token);
       return send(res, 200, loginReply(t.token, t.refreshTimeoutSeconds, opts.user), {
@@ -176,7 +182,9 @@ export async function startApicStandin(opts: ApicStandinOptions): Promise<Runnin
       sessions.logout(token);
       return send(res, 200, { totalCount: '0', imdata: [] });
     }
-    sessions.check(token);
+    // a token when there is one (APIC's order), else a signature over exactly what was sent
+    if (token === undefined && UserCerts.signed(cookies)) userCerts.check(cookies, method, `${url.pathname}${url.search}`, text);
+    else sessions.check(token);
     const mo = /^\/api\/(?:node\/)?mo\/(.+)\.json$/.exec(path);
     const cl = /^\/api\/(?:node\/)?class\/([A-Za-z]+)\.json$/.exec(path);
     if (mo) {

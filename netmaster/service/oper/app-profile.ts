@@ -1,7 +1,8 @@
-/** An app profile's oper: on the replica running the ACI gateway, the sync state of its tenant on the APIC. */
+/** An app profile's oper: the sync state of its tenant on the APIC, as the ACI gateway stored it. */
+import { readTenantSync } from '../../aci/sync-store';
 import type { KindOper } from './kind-oper';
 
 export const appProfileOper: KindOper<'appProfile'> = async (svc, _key, config, stored) => {
-  const sync = svc.aci?.view().tenants[config.tenantName];
+  const sync = await readTenantSync(svc.kv, config.tenantName);
   return { ...stored, ...(sync ? { aciSync: sync } : {}) };
 };

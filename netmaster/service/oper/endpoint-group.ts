@@ -1,11 +1,13 @@
 /**
  * An endpoint group's oper: its tag (Contiv's string) and id, its network's tags, the pool's free addresses and its
- * endpoints (Contiv's), and when the agent side runs, its realization on the hosts.
+ * endpoints (Contiv's), when the agent side runs, its realization on the hosts, and when the group is an EPG
+ * of an app profile, its tenant's sync on the APIC.
  */
 import { freeRuns, parseV4Range, rangesText, toRuns } from '../../model/net';
 import type { Network } from '../../model/schemas';
 import { tagInUse } from '../../model/network-tag';
 import { layout, numberOfKey } from '../../store/layout';
+import { readTenantSync } from '../../aci/sync-store';
 import { endpointOper } from './endpoint';
 import type { KindOper } from './kind-oper';
 
@@ -28,6 +30,7 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
     allocated = rangesText(toRuns(used.filter((n) => n >= pool.first && n <= pool.last)));
   }
   const groupId = Number(oper.groupId ?? 0);
+  const aciSync = await groupAciSync(svc, g.tenantName, g.groupName);
   return {
     // Contiv's derived tag: the configured tag, else `group.tenant` (a string; the number is endpointGroupId)
     groupTag: g.cfgdTag !== '' ? g.cfgdTag : `${g.groupName}.${g.tenantName}`,
@@ -37,5 +40,14 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
     numEndpoints: eps.length,
     endpoints: eps.map((e) => endpointOper(e, groupId)),
     ...(await svc.realization?.group(key)),
+    ...(aciSync ? { aciSync } : {}),
   };
 };
+
+/** The APIC sync of the group's tenant, when an app profile makes the group an EPG. */
+async function groupAciSync(svc: Parameters<KindOper<'endpointGroup'>>[0], tenant: string, group: string) {
+  const sync = await readTenantSync(svc.kv, tenant);
+  if (!sync) return undefined;
+  const profiles = await svc.list('appProfile');
+  return profiles.some((a) => a.config.tenantName === tenant && a.config.endpointGroups.includes(group)) ? sync : undefined;
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { Command } from 'commander';
 import { addAgentOptions, agentOptionsFrom } from '../../../netmaster/agent/wiring';
 
@@ -50,6 +51,40 @@ describe('agent API command-line options', () => {
       const o = parse(['--apic-url', 'https://apic', '--apic-user', 'netloom', '--apic-password-file', join(dir, 'pw')]);
       assert.deepEqual(o.apic, { url: 'https://apic', user: 'netloom', password: 'secret' });
       assert.equal(parse([]).apic, undefined, 'no gateway without --apic-url');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ACI: --apic-cert-dn with --apic-key-file (RSA) signs instead; each flag wrong or missing is named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-wiring-'));
+    try {
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+      const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+      writeFileSync(join(dir, 'rsa.key'), rsa);
+      writeFileSync(join(dir, 'ec.key'), ec);
+      writeFileSync(join(dir, 'pw'), 'secret\n');
+      const dn = 'uni/userext/user-netloom/usercert-netloom.crt';
+      const base = ['--apic-url', 'https://apic'];
+      const o = parse([...base, '--apic-cert-dn', dn, '--apic-key-file', join(dir, 'rsa.key')]);
+      assert.ok(o.apic && 'certDn' in o.apic);
+      assert.equal(o.apic.certDn, dn);
+      assert.equal(o.apic.key.asymmetricKeyType, 'rsa');
+      const refused = (args: string[], field: string, text: RegExp) =>
+        assert.throws(
+          () => parse([...base, ...args]),
+          (e: Error & { field?: string }) => e.field === field && text.test(e.message),
+        );
+      refused(['--apic-cert-dn', dn], '--apic-key-file', /needs --apic-key-file/);
+      refused(['--apic-key-file', join(dir, 'rsa.key')], '--apic-cert-dn', /needs --apic-cert-dn/);
+      refused(['--apic-cert-dn', 'uni/userext/user-x', '--apic-key-file', join(dir, 'rsa.key')], '--apic-cert-dn', /usercert-CERT/);
+      refused(['--apic-cert-dn', dn, '--apic-key-file', join(dir, 'ec.key')], '--apic-key-file', /RSA key, got ec/);
+      refused(['--apic-cert-dn', dn, '--apic-key-file', join(dir, 'pw')], '--apic-key-file', /not a PEM private key/);
+      refused(
+        ['--apic-cert-dn', dn, '--apic-key-file', join(dir, 'rsa.key'), '--apic-password-file', join(dir, 'pw')],
+        '--apic-password-file',
+        /exclude each other/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

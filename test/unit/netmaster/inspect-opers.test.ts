@@ -7,12 +7,19 @@ import { KIND_NAMES } from '../../../lib/kinds';
 import { inspect } from '../../../netmaster/service/inspect';
 import { KIND_OPERS } from '../../../netmaster/service/oper';
 import type { ServiceReads } from '../../../netmaster/service/reads';
+import { aciLayout } from '../../../netmaster/store/aci-layout';
 
-function reads(objects: Record<string, { config: unknown; oper: Record<string, unknown> }>): ServiceReads {
+function reads(
+  objects: Record<string, { config: unknown; oper: Record<string, unknown> }>,
+  etcd: Record<string, string> = {},
+): ServiceReads {
   const none = () => Promise.reject(new Error('not used'));
   return {
-    // no allocations: every address range list is empty
-    kv: { list: async () => ({ kvs: [] }) } as never,
+    // no allocations: every address range list is empty; single keys from `etcd`
+    kv: {
+      list: async () => ({ kvs: [] }),
+      get: async (key: string) => (etcd[key] === undefined ? undefined : { key, value: etcd[key] }),
+    } as never,
     get: async (type, key) => {
       const o = objects[`${type}/${key}`];
       if (!o) throw new Error(`no ${type} ${key}`);
@@ -98,5 +105,25 @@ describe('netmaster inspect: oper registered per kind', () => {
       totalEndpoints: 0,
       numEndpoints: 0,
     });
+  });
+
+  it("an EPG's group and its app profile show their tenant's APIC sync as stored; a group in no app profile does not", async () => {
+    const sync = {
+      state: 'error',
+      since: '2026-01-01T00:00:00.000Z',
+      message: 'APIC POST uni/tn-t1.json: 400 (code 104) fvAp cannot contain fvRsBd',
+    };
+    const grp = (groupName: string) => ({ config: { tenantName: 't1', groupName, networkName: 'n', cfgdTag: '', ipPool: '' }, oper: {} });
+    const svc = reads(
+      {
+        'endpointGroup/t1:web': grp('web'),
+        'endpointGroup/t1:lone': grp('lone'),
+        'appProfile/t1:app': { config: { tenantName: 't1', appProfileName: 'app', endpointGroups: ['web'] }, oper: {} },
+      },
+      { [aciLayout.tenantSync('t1')]: JSON.stringify(sync) },
+    );
+    assert.deepEqual((await inspect(svc, 'endpointGroup', 't1:web')).Oper.aciSync, sync);
+    assert.deepEqual((await inspect(svc, 'appProfile', 't1:app')).Oper.aciSync, sync);
+    assert.equal((await inspect(svc, 'endpointGroup', 't1:lone')).Oper.aciSync, undefined);
   });
 });
