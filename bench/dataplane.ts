@@ -28,7 +28,9 @@
  * own overlay network: kernel VXLAN between the hosts' management addresses).
  * Everything is removed afterwards, also on failure. Needs root.
  * `--no-tso`: the netloom lab's OVS without userspace TSO (the earlier setting, for comparison).
- * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso]
+ * `--idle-ports N`: N idle ports on each switch of the two-switch references (as many as the
+ * netloom hosts' other containers: every port costs the userspace datapath's main loop a poll).
+ * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -70,11 +72,11 @@ import {
 export const description =
   'container-to-container qperf/iperf3: netloom VLAN and VXLAN (with policy, egress NAT, a service) vs plain OVS NORMAL, veth, Linux bridge, kernel VXLAN; BGP mode vs kernel routing';
 
-const REFERENCE_BUILDERS: Partial<Record<PathName, () => Promise<BenchPath>>> = {
+const REFERENCE_BUILDERS: Partial<Record<PathName, (idlePorts: number) => Promise<BenchPath>>> = {
   'ovs-normal': () => ovsNormalPath(),
-  'ovs-normal-2host': () => ovsNormal2HostPath(),
+  'ovs-normal-2host': (idle) => ovsNormal2HostPath(false, idle),
   'ovs-normal-txoff': () => ovsNormalPath(true),
-  'ovs-normal-2host-txoff': () => ovsNormal2HostPath(true),
+  'ovs-normal-2host-txoff': (idle) => ovsNormal2HostPath(true, idle),
   veth: vethPath,
   'linux-bridge': linuxBridgePath,
   'kernel-vxlan': kernelVxlanPath,
@@ -129,8 +131,10 @@ export async function run(args: string[]): Promise<void> {
   try {
     if (wantNetloom) {
       const t = Date.now();
-      await netloom.up({ userspaceTso: !opts.noTso });
-      say(`netloom lab tdp: 2 hosts, 2 agents, ${CONTAINERS.length} containers plugged through bin/netloom-cni in ${Date.now() - t} ms`);
+      const plugged = await netloom.up({ userspaceTso: !opts.noTso, paths: opts.paths });
+      say(
+        `netloom lab tdp: 2 hosts, 2 agents, ${plugged.length} of ${CONTAINERS.length} containers (those of the paths measured) plugged through bin/netloom-cni in ${Date.now() - t} ms`,
+      );
       paths.push(...netloom.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }
     if (wantBgp) {
@@ -152,7 +156,7 @@ export async function run(args: string[]): Promise<void> {
     }
     for (const name of opts.paths) {
       const build = REFERENCE_BUILDERS[name];
-      if (build) paths.push(await build());
+      if (build) paths.push(await build(opts.idlePorts));
     }
     paths.sort((a, b) => ALL_PATHS.indexOf(a.name as PathName) - ALL_PATHS.indexOf(b.name as PathName));
     for (let r = 0; r < opts.rounds; r++) {
@@ -230,6 +234,7 @@ export async function run(args: string[]): Promise<void> {
       seconds: opts.seconds,
       iperfSeconds: opts.iperfSeconds,
       netloomUserspaceTso: !opts.noTso,
+      referenceIdlePorts: opts.idlePorts,
       rounds: opts.rounds,
       loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
       paths: figures,
@@ -280,6 +285,7 @@ function writeSweep(
     date: when,
     secondsPerSize: opts.seconds,
     rounds: opts.rounds,
+    referenceIdlePorts: opts.idlePorts,
     msgSizes: SWEEP_SIZES,
     loadAverage1m: { start: Number(load.start.toFixed(2)), end: Number(load.end.toFixed(2)) },
     paths: figs,

@@ -72,6 +72,12 @@ export interface DataplaneOptions {
   out: string;
   /** the netloom lab's OVS without userspace TSO (every container then keeps tx checksum off): the earlier setting */
   noTso: boolean;
+  /**
+   * idle veth ports added to each switch of the two-switch references: the userspace datapath's
+   * main loop polls every port on each pass, so a like-with-like reference has as many as
+   * netloom's lab hosts (docs/benchmarks.md, issue 17)
+   */
+  idlePorts: number;
 }
 
 export const DEFAULT_SWEEP_OUT = 'docs/dataplane-sweep';
@@ -86,13 +92,14 @@ function intOpt(name: string, v: string | undefined, min: number, max: number): 
   return n;
 }
 
-/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso]` */
+/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N]` */
 export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
   let seconds = 5;
   let rounds = 3;
   let paths: PathName[] = [...ALL_PATHS];
   let sweep = false;
   let noTso = false;
+  let idlePorts = 0;
   let out = DEFAULT_SWEEP_OUT;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -107,6 +114,7 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
       out = v;
     } else if (a === '--seconds') seconds = intOpt('seconds', v, 1, 5);
     else if (a === '--rounds') rounds = intOpt('rounds', v, 1, 20);
+    else if (a === '--idle-ports') idlePorts = intOpt('idle-ports', v, 0, 32);
     else if (a === '--paths') {
       const list = (v ?? '').split(',').filter((s) => s !== '');
       const bad = list.filter((p) => !(ALL_PATHS as readonly string[]).includes(p));
@@ -121,14 +129,14 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
     } else
       throw new NetloomError(
         'INVALID_ARGUMENT',
-        `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out, --no-tso)`,
+        `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out, --no-tso, --idle-ports)`,
         {
           field: 'args',
         },
       );
     i++;
   }
-  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out, noTso };
+  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out, noTso, idlePorts };
 }
 
 export interface Sample {

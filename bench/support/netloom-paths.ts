@@ -145,6 +145,31 @@ export function policyRules(group: string): Array<Record<string, unknown>> {
 
 export const containerNs = (c: Pick<BenchContainer, 'name'>): string => `dpc-${c.name}`;
 
+/** Each netloom path's client and server container (`tor`: the lab's tor namespace). */
+export const PATH_ENDS: Readonly<Record<string, readonly [string, string]>> = {
+  'netloom-vlan': ['vl1', 'vl2'],
+  'netloom-vxlan': ['vx1', 'vx2'],
+  'netloom-vlan-policy': ['vlp1', 'vlp2'],
+  'netloom-vxlan-policy': ['vxp1', 'vxp2'],
+  'netloom-egress': ['en1', 'tor'],
+  'netloom-egress-nat': ['eg1', 'tor'],
+  'netloom-service': ['sv1', 'sp1'],
+  'netloom-service-direct': ['sv2', 'sp1'],
+};
+
+/**
+ * The containers a run of `paths` plugs: the ends of each netloom path asked for, and with a
+ * service path every client and provider of the service (the connection-rate loop uses both
+ * clients, the providers share PROVIDER_NS). Only these: every container is a port its host's
+ * ovs-vswitchd polls on each pass of its main loop (userspace datapath without PMD threads), and
+ * idle ports cost every path on the switch latency (docs/benchmarks.md, issue 17). Pure.
+ */
+export function containersFor(paths: readonly string[]): BenchContainer[] {
+  const names = new Set(paths.flatMap((p) => PATH_ENDS[p] ?? []));
+  const service = paths.some((p) => p.startsWith('netloom-service'));
+  return CONTAINERS.filter((c) => names.has(c.name) || (service && c.network === 'sv'));
+}
+
 /** The HostState every agent reads (endpoints carry their host). Pure. */
 export function fabricState(
   hosts: ReadonlyArray<Pick<HostPlan, 'name' | 'dataIp'>>,
@@ -225,6 +250,8 @@ export class NetloomBench {
   private plan: LabPlan | undefined;
   private readonly agents = new Map<string, number>();
   private agentExtra: string[] = [];
+  /** the containers plugged (containersFor the run's paths) */
+  private containers: readonly BenchContainer[] = [];
 
   private host(name: string): HostPlan {
     const h = this.plan?.hosts.find((x) => x.name === name);
@@ -232,8 +259,14 @@ export class NetloomBench {
     return h;
   }
 
-  /** Lab up (its OVS with userspace TSO unless told), fabric file written, both agents started, every container plugged and answering. */
-  async up(opts: { userspaceTso?: boolean } = {}): Promise<void> {
+  /**
+   * Lab up (its OVS with userspace TSO unless told), fabric file written (every endpoint, so the
+   * pipeline's flows are the same whichever paths run), both agents started, the containers of
+   * `paths` (containersFor; default: every netloom path) plugged and answering.
+   */
+  async up(opts: { userspaceTso?: boolean; paths?: readonly string[] } = {}): Promise<BenchContainer[]> {
+    this.containers = containersFor(opts.paths ?? Object.keys(PATH_ENDS));
+    const plugged = new Set(this.containers.map((c) => c.name));
     // without TSO the agents must not write the setting either: on a fresh switch it would take
     // effect for every port they then make (netplugin/agent/userspace-tso.ts)
     this.agentExtra = opts.userspaceTso === false ? ['--userspace-tso', 'off'] : [];
@@ -250,12 +283,13 @@ export class NetloomBench {
         }),
       ),
     );
-    for (const c of CONTAINERS) {
+    for (const c of this.containers) {
       const group = c.group ? { group: c.group } : {};
       const plug = { netns: containerNs(c), containerId: `ctr-${c.name}`, tenant: TENANT, network: c.network, ...group };
       await plugBenchContainer(benchAgentSocket(plan, this.host(c.host)), plug);
     }
-    for (const [netns, [cmd, ...args]] of gatherProviders(CONTAINERS.filter((c) => c.provider)))
+    const providers = this.containers.filter((c) => c.provider);
+    for (const [netns, [cmd, ...args]] of providers.length ? gatherProviders(providers) : [])
       await run(cmd as string, args, { ...(netns ? { netns } : {}), timeoutMs: 10_000 });
     const host1 = this.host('host1');
     await run('ip', ['route', 'replace', NO_NAT_SUBNET, 'via', host1.dataIp], { netns: plan.torNetns });
@@ -273,6 +307,7 @@ export class NetloomBench {
       ['sv2', 'sp2'],
       ['sv2', 'sp3'],
     ] as const) {
+      if (!plugged.has(from) || (to !== 'tor' && !plugged.has(to))) continue;
       const dst = to === 'tor' ? { ip: plan.torDataIp } : CONTAINERS.find((c) => c.name === to);
       if (!dst) continue;
       await waitFor(
@@ -288,8 +323,8 @@ export class NetloomBench {
         { timeoutMs: 20_000, intervalMs: 100 },
       );
     }
+    if (!plugged.has('sv1')) return [...this.containers];
     // host1 (the client's) has the service's select groups, one per port, a bucket per provider
-    const providers = CONTAINERS.filter((c) => c.provider).length;
     await waitFor(
       'the service groups on host1',
       async () => {
@@ -298,10 +333,11 @@ export class NetloomBench {
           .split('\n')
           .filter((l) => Number(/group_id=(\d+)/.exec(l)?.[1] ?? Infinity) <= 0xffff)
           .map((l) => (l.match(/bucket=/g) ?? []).length);
-        return buckets.length === SERVICE.ports.length && buckets.every((b) => b === providers);
+        return buckets.length === SERVICE.ports.length && buckets.every((b) => b === providers.length);
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );
+    return [...this.containers];
   }
 
   private async ofctl(host: string, args: string[]): Promise<string> {
@@ -328,20 +364,22 @@ export class NetloomBench {
       serverIp: plan.torDataIp,
       cleanup: async () => undefined,
     });
-    const mk = (name: string, a: string, b: string): BenchPath => {
+    const mk = (name: string): BenchPath => {
+      const [a, b] = PATH_ENDS[name] as readonly [string, string];
       const dst = CONTAINERS.find((c) => c.name === b);
       if (!dst) throw new NetloomError('NOT_FOUND', `no container ${b}`);
       return { name, clientNs: containerNs({ name: a }), serverNs: containerNs(dst), serverIp: dst.ip, cleanup: async () => undefined };
     };
+    const plugged = new Set(this.containers.map((c) => c.name));
     return [
-      mk('netloom-vlan', 'vl1', 'vl2'),
-      mk('netloom-vxlan', 'vx1', 'vx2'),
-      mk('netloom-vlan-policy', 'vlp1', 'vlp2'),
-      mk('netloom-vxlan-policy', 'vxp1', 'vxp2'),
+      mk('netloom-vlan'),
+      mk('netloom-vxlan'),
+      mk('netloom-vlan-policy'),
+      mk('netloom-vxlan-policy'),
       toTor('netloom-egress', 'en1'),
       toTor('netloom-egress-nat', 'eg1'),
       ...this.servicePaths(),
-    ];
+    ].filter((p) => plugged.has(PATH_ENDS[p.name]?.[0] ?? ''));
   }
 
   /**

@@ -225,8 +225,11 @@ export async function ovsNormalPath(txOff = false): Promise<BenchPath> {
  * The same as `ovsNormalPath` but across two OVS instances (namespaces `dpoh1`, `dpoh2`, one
  * NORMAL flow each) joined by a veth pair that is a port of both bridges: the topology of
  * netloom's cross-host paths (two userspace switches in a row) without netloom's pipeline.
+ * `idlePorts`: that many more ports on each bridge, veths whose peers stay in the switch's
+ * namespace, up and silent: polled on every pass of the switch's main loop like the other
+ * containers' ports of a netloom host (docs/benchmarks.md, issue 17).
  */
-export async function ovsNormal2HostPath(txOff = false): Promise<BenchPath> {
+export async function ovsNormal2HostPath(txOff = false, idlePorts = 0): Promise<BenchPath> {
   const l = ovsLayout(txOff);
   const [, , c3, c4] = l.ctrNs;
   const [h1ns, h2ns] = l.hostNs;
@@ -250,6 +253,13 @@ export async function ovsNormal2HostPath(txOff = false): Promise<BenchPath> {
     }
     await plugIntoOvs(h1, c3, 'dpov3', `10.${l.octet + 1}.0.3/24`, txOff);
     await plugIntoOvs(h2, c4, 'dpov4', `10.${l.octet + 1}.0.4/24`, txOff);
+    for (const opts of [h1, h2])
+      for (let i = 0; i < idlePorts; i++) {
+        await addVeth(`dpidle${i}`, opts.netns, `dpidlp${i}`, opts.netns);
+        await linkUp(`dpidle${i}`, opts.netns);
+        await linkUp(`dpidlp${i}`, opts.netns);
+        await run('ovs-vsctl', ['add-port', 'br-dp', `dpidle${i}`], opts);
+      }
     await onlyNormalFlow(h1);
     await onlyNormalFlow(h2);
   });

@@ -166,7 +166,7 @@ export class Agent {
     this.ofports = new InterfaceOfports(this.clock);
     this.vethHelper = config.vethHelper === false ? undefined : (config.vethHelper ?? (existsSync(VETH_HELPER) ? VETH_HELPER : undefined));
     this.store = new EndpointStore(config.endpointStatePath);
-    this.vswitchd = new UnixctlClient(() => vswitchdControlPath(config.ovsRunDir));
+    this.vswitchd = new UnixctlClient(() => vswitchdControlPath(config.ovsRunDir), { clock: this.clock });
     this.ovsdb = new ReconnectingOvsdb(`${config.ovsRunDir}/db.sock`, {
       clock: this.clock,
       logger: deps.logger,

@@ -3,6 +3,7 @@ import {
   ALL_PATHS,
   formatRates,
   formatTable,
+  isSwarmPath,
   median,
   parseDataplaneArgs,
   summarize,
@@ -10,8 +11,18 @@ import {
   type PathName,
   type Sample,
 } from '../../../bench/support/dataplane-report';
+import { isBgpPath } from '../../../bench/support/bgp-dataplane-report';
 import { parseIperf3Json, parseQperf } from '../../../bench/support/perf-tools';
-import { fabricState, gatherProviders, policyRules, PROVIDER_NS, SERVICE } from '../../../bench/support/netloom-paths';
+import {
+  CONTAINERS,
+  containersFor,
+  fabricState,
+  gatherProviders,
+  PATH_ENDS,
+  policyRules,
+  PROVIDER_NS,
+  SERVICE,
+} from '../../../bench/support/netloom-paths';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import { isNetloomError } from '../../../lib/errors';
 
@@ -39,7 +50,7 @@ describe('dataplane benchmark pieces', () => {
   });
 
   it('parses options with defaults and names the bad one', () => {
-    const defaults = { sweep: false, out: 'docs/dataplane-sweep', noTso: false };
+    const defaults = { sweep: false, out: 'docs/dataplane-sweep', noTso: false, idlePorts: 0 };
     assert.deepEqual(parseDataplaneArgs([]), { seconds: 5, iperfSeconds: 3, rounds: 3, paths: [...ALL_PATHS], ...defaults });
     assert.deepEqual(parseDataplaneArgs(['--seconds', '1', '--paths', 'ovs-normal,netloom-vxlan', '--rounds', '1']), {
       seconds: 1,
@@ -56,8 +67,15 @@ describe('dataplane benchmark pieces', () => {
       sweep: true,
       out: '/tmp/x',
       noTso: false,
+      idlePorts: 0,
     });
     assert.equal(parseDataplaneArgs(['--no-tso']).noTso, true);
+    assert.equal(parseDataplaneArgs(['--idle-ports', '3']).idlePorts, 3);
+    for (const bad of [['--idle-ports'], ['--idle-ports', '-1'], ['--idle-ports', '33'], ['--idle-ports', '1.5']])
+      assert.throws(
+        () => parseDataplaneArgs(bad),
+        (e) => isNetloomError(e) && e.field === 'idle-ports',
+      );
     assert.throws(
       () => parseDataplaneArgs(['--out']),
       (e) => isNetloomError(e) && e.field === 'out',
@@ -239,6 +257,24 @@ describe('dataplane benchmark pieces', () => {
       `- ip -n ${PROVIDER_NS} route replace 10.60.5.0/24 dev eth1 src 10.60.5.12 table 101`,
       `- ip -n ${PROVIDER_NS} rule add from 10.60.5.12 table 101`,
     ]);
+  });
+
+  it('plugs only the containers of the paths measured (each is a port its switch polls), every service container with a service path', () => {
+    const names = (paths: string[]) => containersFor(paths).map((c) => c.name);
+    assert.deepEqual(names(['netloom-vlan', 'netloom-vxlan', 'ovs-normal-2host', 'veth']), ['vl1', 'vl2', 'vx1', 'vx2']);
+    assert.deepEqual(names(['netloom-vlan-policy']), ['vlp1', 'vlp2']);
+    assert.deepEqual(names(['netloom-egress-nat']), ['eg1']);
+    assert.deepEqual(names(['netloom-service']), ['sv1', 'sv2', 'sp1', 'sp2', 'sp3']);
+    assert.deepEqual(names(['ovs-normal', 'veth']), []);
+    // every netloom path: all of them plug every container, and each path's ends are containers (or the tor)
+    const all = ALL_PATHS.filter((p) => p.startsWith('netloom-') && !isBgpPath(p) && !isSwarmPath(p));
+    assert.deepEqual(all, Object.keys(PATH_ENDS));
+    assert.deepEqual(
+      names(all),
+      CONTAINERS.map((c) => c.name),
+    );
+    for (const p of all)
+      for (const end of PATH_ENDS[p] ?? []) assert.ok(end === 'tor' || CONTAINERS.some((c) => c.name === end), `${p}: ${end}`);
   });
 
   it('writes a fabric the agent accepts: a VLAN and a VXLAN network, the egress networks with and without NAT, both VTEPs', () => {
