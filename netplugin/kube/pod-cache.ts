@@ -8,6 +8,7 @@
  * kubeconfig is configured.
  */
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { Arrivals } from '../../lib/kube/arrivals';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { watchResource, type ResourceWatch } from '../../lib/kube/resource-watch';
@@ -30,7 +31,7 @@ const sameLabels = (a: Record<string, string> | undefined, b: Record<string, str
 };
 
 export class PodCache {
-  private readonly waiters = new Map<string, Set<(p: V1Pod) => void>>();
+  private readonly arrivals = new Arrivals<V1Pod>();
   private readonly labelsOf = new Map<string, Record<string, string> | undefined>();
   // set once the first list is in (start() resolves only then)
   private watch!: ResourceWatch<V1Pod>;
@@ -63,37 +64,23 @@ export class PodCache {
     const before = this.labelsOf.get(key);
     this.labelsOf.set(key, p.metadata?.labels);
     if (had && !sameLabels(before, p.metadata?.labels)) onLabels?.(p);
-    const ws = this.waiters.get(key);
-    if (ws) {
-      this.waiters.delete(key);
-      for (const w of ws) w(p);
-    }
+    this.arrivals.arrived(key, p);
   }
 
   /** The pod, from the cache, waiting up to `timeoutMs` for it to arrive; UNAVAILABLE (retry later) when it does not. */
   async pod(namespace: string, name: string, timeoutMs: number): Promise<V1Pod> {
     const cached = this.watch.get(name, namespace);
     if (cached) return cached;
-    const key = podKey(namespace, name);
-    return new Promise<V1Pod>((resolve, reject) => {
-      const got = (p: V1Pod): void => {
-        clearTimeout(timer);
-        resolve(p);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.get(key)?.delete(got);
-        reject(
-          new NetloomError(
-            'UNAVAILABLE',
-            `pod ${namespace}/${name} is not bound to node "${this.nodeName}" in the Kubernetes API (waited ${timeoutMs} ms); the runtime may retry`,
-            { field: 'K8S_POD_NAME' },
-          ),
-        );
-      }, timeoutMs);
-      let set = this.waiters.get(key);
-      if (!set) this.waiters.set(key, (set = new Set()));
-      set.add(got);
-    });
+    return this.arrivals.wait(
+      podKey(namespace, name),
+      timeoutMs,
+      () =>
+        new NetloomError(
+          'UNAVAILABLE',
+          `pod ${namespace}/${name} is not bound to node "${this.nodeName}" in the Kubernetes API (waited ${timeoutMs} ms); the runtime may retry`,
+          { field: 'K8S_POD_NAME' },
+        ),
+    );
   }
 
   /** Every cached pod of this node. */
