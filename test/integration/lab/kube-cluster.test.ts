@@ -3,7 +3,9 @@
  * stand-in, netmaster and the agents reading it, containerd and a kubelet stand-in per host).
  * Everything is driven as a cluster admin would, with kubectl 1.20 and real YAML:
  * - pod identity: a pod whose annotations name a netloom network and group, and one with Contiv's
- *   io.contiv.* labels, get an address in that network, their endpoint in netmaster carries the
+ *   io.contiv.* labels, and one in a namespace annotated with a network (the pod says nothing),
+ *   get an address in that network (real traffic: they reach its pods, not the default network's),
+ *   their endpoint in netmaster carries the
  *   group and the pod's labels; the pod's status (podIP, hostIP, Ready) is the kubelet's; kubectl
  *   delete pod: the pod is Terminating (the stand-in's graceful pod deletion) until the kubelet has
  *   stopped the sandbox (CNI DEL), removed it and deleted the pod with grace 0; the endpoint is gone;
@@ -192,6 +194,60 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
       }
       const group = (await netctl(['endpoint', 'ls'])).stdout;
       assert.match(group, /keweb/);
+    });
+
+    it("a namespace's netloom.io/network annotation places its pods (none of their own): they reach that network's pods, not the default network's", async () => {
+      const agnhost = (name: string, namespace: string, nodeName: string) => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace, labels: { app: name } },
+        spec: {
+          nodeName,
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'agnhost', image: 'netloom.local/agnhost:1.0', args: ['serve'] }],
+        },
+      });
+      await kubectl(
+        ['apply', '-f', '-'],
+        yamlStream([
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ke-nsnet', annotations: { 'netloom.io/network': 'keann' } } },
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ke-plain' } },
+          agnhost('app', 'ke-nsnet', 'host1'),
+          agnhost('other', 'ke-plain', 'host1'),
+          agnhost('peer', 'ke-plain', 'host2'),
+        ]),
+      );
+      await kubectl(['wait', '--for=condition=Ready', 'pod/app', '-n', 'ke-nsnet', '--timeout=90s']);
+      await kubectl(['wait', '--for=condition=Ready', 'pod/other', 'pod/peer', '-n', 'ke-plain', '--timeout=90s']);
+      const pods = await apiPods(['ke-nsnet', 'ke-plain', 'ke-legacy']);
+      const eps = await endpoints();
+      const ipOf = (ref: string) => pods.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === ref)?.status?.podIP ?? '';
+      const epOf = (ref: string) => eps.find((e) => `${e.pod?.namespace ?? ''}/${e.pod?.name ?? ''}` === ref);
+      assert.match(ipOf('ke-nsnet/app'), /^10\.98\.30\./, "ke-nsnet/app has an address of keann, its namespace's network");
+      assert.equal(epOf('ke-nsnet/app')?.network, 'default:keann');
+      assert.equal(epOf('ke-nsnet/app')?.ipAddress, ipOf('ke-nsnet/app'));
+      assert.equal(epOf('ke-plain/other')?.network, 'default:pods', 'a namespace without the annotation keeps the default network');
+
+      const probe = async (from: string, host: string, to: string): Promise<boolean> => {
+        const r = await cri(host).execSync(
+          await containerOf(from, host),
+          ['/agnhost', 'probe', '--timeout', '1000ms', `tcp:${ipOf(to)}:80`],
+          20,
+        );
+        return r.stdout.toString().trim() === `tcp:${ipOf(to)}:80 ok`;
+      };
+      // the pod in keann reaches ke-legacy/db (keann, on host3)
+      await waitFor('ke-nsnet/app to reach ke-legacy/db over keann', () => probe('ke-nsnet/app', 'host1', 'ke-legacy/db'), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      // ke-plain/other serves (its own network reaches it), and the pod in keann does not reach it
+      await waitFor('ke-plain/peer to reach ke-plain/other over pods', () => probe('ke-plain/peer', 'host2', 'ke-plain/other'), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      assert.equal(await probe('ke-nsnet/app', 'host1', 'ke-plain/other'), false, 'keann and the default network are isolated');
+      await kubectl(['delete', 'namespace', 'ke-nsnet', 'ke-plain', '--wait=false']);
     });
 
     it('kubectl delete pod: Terminating until the kubelet has stopped the sandbox (CNI DEL), removed it and deleted the pod; the endpoint is gone', async () => {
