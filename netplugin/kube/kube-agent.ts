@@ -61,10 +61,10 @@ export function startKubeAgent(opts: KubeAgentOptions): KubeAgent {
   const listed = <T>(c: Promise<T>, timeoutMs: number): Promise<T> =>
     Promise.race([c, rejectAfter(timeoutMs, `the Kubernetes API server was not reached within ${timeoutMs} ms`)]);
   const pods = {
-    async pod(namespace: string, name: string, timeoutMs: number) {
+    async pod(namespace: string, name: string, timeoutMs: number, uid?: string) {
       const started = Date.now();
       const c = await listed(cache, timeoutMs);
-      return c.pod(namespace, name, Math.max(0, timeoutMs - (Date.now() - started)));
+      return c.pod(namespace, name, Math.max(0, timeoutMs - (Date.now() - started)), uid);
     },
     async namespace(name: string, timeoutMs: number) {
       const started = Date.now();

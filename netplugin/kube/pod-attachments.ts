@@ -30,7 +30,8 @@ export interface PodResolver {
 
 /** The pods and namespaces as the API server has them; each call waits up to `timeoutMs` for its object. */
 export interface PodSource {
-  pod(namespace: string, name: string, timeoutMs: number): Promise<PodObject>;
+  /** `uid` (K8S_POD_UID) set: that pod, not an older one of the same name the cache may still hold */
+  pod(namespace: string, name: string, timeoutMs: number, uid?: string): Promise<PodObject>;
   namespace(name: string, timeoutMs: number): Promise<NamespaceObject>;
 }
 
@@ -51,7 +52,7 @@ export class PodAttachments implements PodResolver {
   ): Promise<{ network: NetworkRef; labels: Record<string, string>; pod: KubePodInfo } | undefined> {
     if (!ref?.namespace) return undefined;
     const [pod, namespace] = await Promise.all([
-      this.opts.pods.pod(ref.namespace, ref.name, this.opts.waitMs),
+      this.opts.pods.pod(ref.namespace, ref.name, this.opts.waitMs, ref.uid),
       this.opts.pods.namespace(ref.namespace, this.opts.waitMs),
     ]);
     const id = podIdentity(pod, namespace, {
