@@ -179,7 +179,11 @@ export function buildCommand(): Command {
       '--kube-tenant-per-namespace',
       "each pod's namespace is its tenant (default: the CNI configuration's tenant, one for the cluster)",
     )
-    .option('--kube-pod-wait <seconds>', 'how long a CNI ADD waits for its pod to reach the agent from the API server', '10')
+    .option(
+      '--kube-pod-wait <seconds>',
+      'how long a CNI ADD waits for its pod and its namespace to reach the agent from the API server',
+      '10',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.NETLOOM_LOG_LEVEL ?? 'info');
 }
 

@@ -402,7 +402,8 @@ function podRef(args: Map<string, string>): PodRef | undefined {
   if (!name) return undefined; // podman, for one, passes K8S_POD_NAME alone
   const namespace = args.get('K8S_POD_NAMESPACE') || undefined;
   const infra = args.get('K8S_POD_INFRA_CONTAINER_ID') || undefined;
-  return { name, ...(namespace ? { namespace } : {}), ...(infra ? { infraContainerId: infra } : {}) };
+  const uid = args.get('K8S_POD_UID') || undefined;
+  return { name, ...(namespace ? { namespace } : {}), ...(infra ? { infraContainerId: infra } : {}), ...(uid ? { uid } : {}) };
 }
 
 interface AttachmentExtras {

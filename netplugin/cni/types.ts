@@ -23,6 +23,8 @@ export interface PodRef {
   /** absent when the runtime gave only K8S_POD_NAME (podman does) */
   namespace?: string;
   infraContainerId?: string;
+  /** K8S_POD_UID: which pod of that name (one deleted and made again has another) */
+  uid?: string;
 }
 
 /** An address the runtime asked for (runtimeConfig `ips`, args.cni.ips or CNI_ARGS `IP`). */

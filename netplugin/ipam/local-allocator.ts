@@ -11,6 +11,13 @@
  *  I4 an address is free exactly when it is usable in a held block and no endpoint holds it, so
  *     free + held = usable for every network (nothing leaked, nothing counted twice).
  *
+ * Addresses are handed out round-robin per network (the next free one after the last given,
+ * wrapping to the lowest), as CNI's host-local and netmaster's own cursor do: an address freed by a
+ * DEL is not the next ADD's. A pod made again at once would otherwise take its old address with a
+ * new MAC, and its peers' neighbour caches would send to the old MAC until they expire (15-45 s
+ * in REACHABLE, then STALE, DELAY and PROBE: the 25-30 s a pod made again under NetworkPolicies
+ * was unreachable in the cluster lab).
+ *
  * An allocation starts 'local' (recorded, netmaster not told yet) and becomes 'registered' once
  * netmaster confirmed it; within this host's blocks the local record is the authority and netmaster's
  * copy a mirror (see `reconcile.ts`).
@@ -52,12 +59,17 @@ export class LocalAllocator {
   private readonly byEndpoint = new Map<string, Held>();
   /** network key + address -> endpoint id (I1) */
   private readonly byAddress = new Map<string, string>();
+  /** network key -> the address last given by `allocate` (after a snapshot: the highest held) */
+  private readonly cursor = new Map<string, number>();
 
   /** Rebuild from a snapshot; a snapshot that breaks an invariant is refused (CONFLICT or INVALID_ARGUMENT). */
   static fromSnapshot(snap: AllocatorSnapshot): LocalAllocator {
     const a = new LocalAllocator();
     for (const b of snap.blocks) a.addBlock(b);
-    for (const al of snap.allocations) a.hold(al);
+    for (const al of snap.allocations) {
+      const n = parseIpv4(a.hold(al).address, 'address');
+      a.cursor.set(al.networkKey, Math.max(n, a.cursor.get(al.networkKey) ?? -1));
+    }
     return a;
   }
 
@@ -112,8 +124,8 @@ export class LocalAllocator {
 
   /**
    * The address of `endpointId` in `networkKey`: the one it already holds (an ADD retried after a
-   * lost answer gets the same address), else the lowest free usable address of the network's blocks,
-   * recorded 'local'. EXHAUSTED naming the network when the blocks are full (the caller then asks
+   * lost answer gets the same address), else the next free usable address of the network's blocks
+   * after the last one given (wrapping to the lowest), recorded 'local'. EXHAUSTED naming the network when the blocks are full (the caller then asks
    * netmaster, which may have a new block or give an address itself).
    */
   allocate(endpointId: string, networkKey: string): Allocation {
@@ -130,13 +142,16 @@ export class LocalAllocator {
       }
       return this.view(had);
     }
+    const last = this.cursor.get(networkKey) ?? -1;
+    let wrapped: number | undefined;
     for (const b of this.sortedBlocks(networkKey)) {
       for (const n of usableAddresses(b)) {
-        if (!this.byAddress.has(addrKey(networkKey, n))) {
-          return this.hold({ endpointId, networkKey, address: formatIpv4(n), state: 'local' });
-        }
+        if (this.byAddress.has(addrKey(networkKey, n))) continue;
+        if (n > last) return this.give(endpointId, networkKey, n);
+        wrapped ??= n;
       }
     }
+    if (wrapped !== undefined) return this.give(endpointId, networkKey, wrapped);
     const blocks = this.blocksOf(networkKey).map((b) => b.cidr);
     throw new NetloomError(
       'EXHAUSTED',
@@ -249,6 +264,12 @@ export class LocalAllocator {
     this.byEndpoint.set(a.endpointId, h);
     this.byAddress.set(addrKey(a.networkKey, n), a.endpointId);
     return this.view(h);
+  }
+
+  private give(endpointId: string, networkKey: string, n: number): Allocation {
+    const a = this.hold({ endpointId, networkKey, address: formatIpv4(n), state: 'local' });
+    this.cursor.set(networkKey, n);
+    return a;
   }
 
   private view(h: Held): Allocation {

@@ -1,7 +1,8 @@
 /**
  * The Kubernetes side of a CNI attachment: a request that names a pod (K8S_POD_NAMESPACE and
  * K8S_POD_NAME in CNI_ARGS, as containerd and CRI-O send them) takes its tenant, network, group
- * and labels from the pod (pod-identity.ts) read from the node's pod cache, and carries the pod
+ * and labels from the pod and its namespace (pod-identity.ts) read from the agent's pod and
+ * namespace caches, and carries the pod
  * itself to netmaster (NetworkPolicy selects pods by namespace and labels and resolves named
  * ports on them). When the pod's labels change, the endpoints of the pod follow.
  * An attachment without a pod (podman, a plain CNI runtime on the same host) is left as it is.
@@ -10,7 +11,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { NetworkRef, PodRef } from '../cni/types';
-import { podIdentity, type NamedPort, type PodObject } from './pod-identity';
+import { podIdentity, type NamedPort, type NamespaceObject, type PodObject } from './pod-identity';
 
 export interface KubePodInfo {
   namespace: string;
@@ -27,15 +28,18 @@ export interface PodResolver {
   ): Promise<{ network: NetworkRef; labels: Record<string, string>; pod: KubePodInfo } | undefined>;
 }
 
+/** The pods and namespaces as the API server has them; each call waits up to `timeoutMs` for its object. */
 export interface PodSource {
-  pod(namespace: string, name: string, timeoutMs: number): Promise<PodObject>;
+  /** `uid` (K8S_POD_UID) set: that pod, not an older one of the same name the cache may still hold */
+  pod(namespace: string, name: string, timeoutMs: number, uid?: string): Promise<PodObject>;
+  namespace(name: string, timeoutMs: number): Promise<NamespaceObject>;
 }
 
 export interface PodAttachmentsOptions {
   pods: PodSource;
   /** each pod's namespace is its tenant; else the CNI configuration's tenant */
   tenantPerNamespace: boolean;
-  /** how long an ADD waits for its pod to reach the cache */
+  /** how long an ADD waits for its pod and its namespace to reach the caches */
   waitMs: number;
 }
 
@@ -47,8 +51,11 @@ export class PodAttachments implements PodResolver {
     network: NetworkRef,
   ): Promise<{ network: NetworkRef; labels: Record<string, string>; pod: KubePodInfo } | undefined> {
     if (!ref?.namespace) return undefined;
-    const pod = await this.opts.pods.pod(ref.namespace, ref.name, this.opts.waitMs);
-    const id = podIdentity(pod, {
+    const [pod, namespace] = await Promise.all([
+      this.opts.pods.pod(ref.namespace, ref.name, this.opts.waitMs, ref.uid),
+      this.opts.pods.namespace(ref.namespace, this.opts.waitMs),
+    ]);
+    const id = podIdentity(pod, namespace, {
       tenantPerNamespace: this.opts.tenantPerNamespace,
       tenant: network.tenant,
       network: network.network,

@@ -3,11 +3,14 @@
  * spec.nodeName: lib/kube/resource-watch), so that a CNI ADD finds its pod in memory instead of
  * asking the API server on the hot path. The kubelet makes a pod's sandbox only after the pod is
  * bound to the node, but the watch may deliver the binding a little after the sandbox starts:
- * `pod()` waits for it up to a bound. Label changes are reported so the endpoints follow them.
+ * `pod()` waits for it up to a bound. A pod deleted and made again under the same name is another
+ * pod (another UID, maybe other named ports and labels): an ADD that says its UID waits for that
+ * one while the cache still holds the old. Label changes are reported so the endpoints follow them.
  * Imports @kubernetes/client-node (~0.85 s to load): the agent loads this module only when a
  * kubeconfig is configured.
  */
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { Arrivals } from '../../lib/kube/arrivals';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { watchResource, type ResourceWatch } from '../../lib/kube/resource-watch';
@@ -30,7 +33,7 @@ const sameLabels = (a: Record<string, string> | undefined, b: Record<string, str
 };
 
 export class PodCache {
-  private readonly waiters = new Map<string, Set<(p: V1Pod) => void>>();
+  private readonly arrivals = new Arrivals<V1Pod>();
   private readonly labelsOf = new Map<string, Record<string, string> | undefined>();
   // set once the first list is in (start() resolves only then)
   private watch!: ResourceWatch<V1Pod>;
@@ -63,37 +66,28 @@ export class PodCache {
     const before = this.labelsOf.get(key);
     this.labelsOf.set(key, p.metadata?.labels);
     if (had && !sameLabels(before, p.metadata?.labels)) onLabels?.(p);
-    const ws = this.waiters.get(key);
-    if (ws) {
-      this.waiters.delete(key);
-      for (const w of ws) w(p);
-    }
+    this.arrivals.arrived(key, p);
+    if (p.metadata?.uid) this.arrivals.arrived(uidKey(p.metadata.uid), p);
   }
 
-  /** The pod, from the cache, waiting up to `timeoutMs` for it to arrive; UNAVAILABLE (retry later) when it does not. */
-  async pod(namespace: string, name: string, timeoutMs: number): Promise<V1Pod> {
+  /**
+   * The pod (the one of `uid` when given), from the cache, waiting up to `timeoutMs` for it to
+   * arrive; UNAVAILABLE (retry later) when it does not.
+   */
+  async pod(namespace: string, name: string, timeoutMs: number, uid?: string): Promise<V1Pod> {
     const cached = this.watch.get(name, namespace);
-    if (cached) return cached;
-    const key = podKey(namespace, name);
-    return new Promise<V1Pod>((resolve, reject) => {
-      const got = (p: V1Pod): void => {
-        clearTimeout(timer);
-        resolve(p);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.get(key)?.delete(got);
-        reject(
-          new NetloomError(
-            'UNAVAILABLE',
-            `pod ${namespace}/${name} is not bound to node "${this.nodeName}" in the Kubernetes API (waited ${timeoutMs} ms); the runtime may retry`,
-            { field: 'K8S_POD_NAME' },
-          ),
-        );
-      }, timeoutMs);
-      let set = this.waiters.get(key);
-      if (!set) this.waiters.set(key, (set = new Set()));
-      set.add(got);
-    });
+    if (cached && (uid === undefined || cached.metadata?.uid === uid)) return cached;
+    const which = uid === undefined ? '' : ` with UID ${uid}`;
+    return this.arrivals.wait(
+      uid === undefined ? podKey(namespace, name) : uidKey(uid),
+      timeoutMs,
+      () =>
+        new NetloomError(
+          'UNAVAILABLE',
+          `pod ${namespace}/${name}${which} is not bound to node "${this.nodeName}" in the Kubernetes API (waited ${timeoutMs} ms${cached ? `; the cache has another pod of that name, UID ${cached.metadata?.uid ?? ''}` : ''}); the runtime may retry`,
+          { field: uid === undefined ? 'K8S_POD_NAME' : 'K8S_POD_UID' },
+        ),
+    );
   }
 
   /** Every cached pod of this node. */
@@ -111,3 +105,5 @@ export class PodCache {
 }
 
 const podKey = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ''}/${name ?? ''}`;
+// a pod key has a '/', a UID none: the two never meet in one Arrivals
+const uidKey = (uid: string): string => `uid:${uid}`;

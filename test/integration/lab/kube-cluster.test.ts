@@ -3,7 +3,9 @@
  * stand-in, netmaster and the agents reading it, containerd and a kubelet stand-in per host).
  * Everything is driven as a cluster admin would, with kubectl 1.20 and real YAML:
  * - pod identity: a pod whose annotations name a netloom network and group, and one with Contiv's
- *   io.contiv.* labels, get an address in that network, their endpoint in netmaster carries the
+ *   io.contiv.* labels, and one in a namespace annotated with a network (the pod says nothing),
+ *   get an address in that network (real traffic: they reach its pods, not the default network's),
+ *   their endpoint in netmaster carries the
  *   group and the pod's labels; the pod's status (podIP, hostIP, Ready) is the kubelet's; kubectl
  *   delete pod: the pod is Terminating (the stand-in's graceful pod deletion) until the kubelet has
  *   stopped the sandbox (CNI DEL), removed it and deleted the pod with grace 0; the endpoint is gone;
@@ -194,6 +196,60 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
       assert.match(group, /keweb/);
     });
 
+    it("a namespace's netloom.io/network annotation places its pods (none of their own): they reach that network's pods, not the default network's", async () => {
+      const agnhost = (name: string, namespace: string, nodeName: string) => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace, labels: { app: name } },
+        spec: {
+          nodeName,
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'agnhost', image: 'netloom.local/agnhost:1.0', args: ['serve'] }],
+        },
+      });
+      await kubectl(
+        ['apply', '-f', '-'],
+        yamlStream([
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ke-nsnet', annotations: { 'netloom.io/network': 'keann' } } },
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ke-plain' } },
+          agnhost('app', 'ke-nsnet', 'host1'),
+          agnhost('other', 'ke-plain', 'host1'),
+          agnhost('peer', 'ke-plain', 'host2'),
+        ]),
+      );
+      await kubectl(['wait', '--for=condition=Ready', 'pod/app', '-n', 'ke-nsnet', '--timeout=90s']);
+      await kubectl(['wait', '--for=condition=Ready', 'pod/other', 'pod/peer', '-n', 'ke-plain', '--timeout=90s']);
+      const pods = await apiPods(['ke-nsnet', 'ke-plain', 'ke-legacy']);
+      const eps = await endpoints();
+      const ipOf = (ref: string) => pods.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === ref)?.status?.podIP ?? '';
+      const epOf = (ref: string) => eps.find((e) => `${e.pod?.namespace ?? ''}/${e.pod?.name ?? ''}` === ref);
+      assert.match(ipOf('ke-nsnet/app'), /^10\.98\.30\./, "ke-nsnet/app has an address of keann, its namespace's network");
+      assert.equal(epOf('ke-nsnet/app')?.network, 'default:keann');
+      assert.equal(epOf('ke-nsnet/app')?.ipAddress, ipOf('ke-nsnet/app'));
+      assert.equal(epOf('ke-plain/other')?.network, 'default:pods', 'a namespace without the annotation keeps the default network');
+
+      const probe = async (from: string, host: string, to: string): Promise<boolean> => {
+        const r = await cri(host).execSync(
+          await containerOf(from, host),
+          ['/agnhost', 'probe', '--timeout', '1000ms', `tcp:${ipOf(to)}:80`],
+          20,
+        );
+        return r.stdout.toString().trim() === `tcp:${ipOf(to)}:80 ok`;
+      };
+      // the pod in keann reaches ke-legacy/db (keann, on host3)
+      await waitFor('ke-nsnet/app to reach ke-legacy/db over keann', () => probe('ke-nsnet/app', 'host1', 'ke-legacy/db'), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      // ke-plain/other serves (its own network reaches it), and the pod in keann does not reach it
+      await waitFor('ke-plain/peer to reach ke-plain/other over pods', () => probe('ke-plain/peer', 'host2', 'ke-plain/other'), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      assert.equal(await probe('ke-nsnet/app', 'host1', 'ke-plain/other'), false, 'keann and the default network are isolated');
+      await kubectl(['delete', 'namespace', 'ke-nsnet', 'ke-plain', '--wait=false']);
+    });
+
     it('kubectl delete pod: Terminating until the kubelet has stopped the sandbox (CNI DEL), removed it and deleted the pod; the endpoint is gone', async () => {
       const uid = (await apiPods(['ke-shop']))[0]!.metadata.uid;
       // kubectl waits until the object is gone: the kubelet deletes it once the sandbox is removed
@@ -225,6 +281,97 @@ describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, container
         intervalMs: 300,
       });
     });
+  });
+
+  it('a pod deleted and made again under the same name, with other named ports and policies that use them: its peers reach it at once (no address reused with a new MAC)', async () => {
+    const ns = 'ke-remake';
+    const agnhost = (name: string, nodeName: string, web?: number) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns, labels: { app: name } },
+      spec: {
+        nodeName,
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'agnhost',
+            image: 'netloom.local/agnhost:1.0',
+            args: ['serve', '--port', '80', '--port', '81'],
+            ...(web ? { ports: [{ name: 'web', containerPort: web }] } : {}),
+          },
+        ],
+      },
+    });
+    // ingress to srv on its port `web` (resolved on srv), egress of cli to srv on `web` (resolved on the peer srv)
+    const policies = [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'srv-web', namespace: ns },
+        spec: { podSelector: { matchLabels: { app: 'srv' } }, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 'web' }] }] },
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'cli-to-web', namespace: ns },
+        spec: {
+          podSelector: { matchLabels: { app: 'cli' } },
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ podSelector: { matchLabels: { app: 'srv' } } }], ports: [{ port: 'web' }] }],
+        },
+      },
+    ];
+    // pods on host2 first, so that host2 holds an address block of the pod network: srv's address
+    // is then host2's own to give (netplugin/ipam/local-allocator.ts), as on a busy node. The first
+    // ADD of a network new to a host goes to netmaster; the next one claims the host's block.
+    await kubectl(
+      ['apply', '-f', '-'],
+      yamlStream([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, agnhost('warm', 'host2')]),
+    );
+    await kubectl(['wait', '--for=condition=Ready', 'pod/warm', '-n', ns, '--timeout=90s']);
+    await kubectl(['apply', '-f', '-'], yamlStream([agnhost('warm2', 'host2')]));
+    await kubectl(['wait', '--for=condition=Ready', 'pod/warm2', '-n', ns, '--timeout=90s']);
+    await waitFor(
+      'host2 to hold a block of the pod network',
+      async () => {
+        const r = await netctl(['net', 'inspect', '-t', 'default', 'pods', '-o', 'json']);
+        return ((JSON.parse(r.stdout) as { Oper?: { blocks?: Array<{ host: string }> } }).Oper?.blocks ?? []).some(
+          (b) => b.host === 'host2',
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 300 },
+    );
+    await kubectl(['apply', '-f', '-'], yamlStream([agnhost('srv', 'host2', 80), agnhost('cli', 'host1'), ...policies]));
+    await kubectl(['wait', '--for=condition=Ready', 'pod/srv', 'pod/cli', '-n', ns, '--timeout=90s']);
+    const srvIp = async () => (await apiPods([ns])).find((p) => p.metadata.name === 'srv')?.status?.podIP ?? '';
+    const reach = async (ip: string, port: number): Promise<boolean> => {
+      const r = await cri('host1').execSync(
+        await containerOf(`${ns}/cli`, 'host1'),
+        ['/agnhost', 'probe', '--timeout', '500ms', `tcp:${ip}:${port}`],
+        20,
+      );
+      return r.stdout.toString().trim() === `tcp:${ip}:${port} ok`;
+    };
+    const first = await srvIp();
+    // cli talks to srv: its neighbour cache holds srv's address with srv's MAC
+    await waitFor('cli to reach srv on web (80)', () => reach(first, 80), { timeoutMs: 30_000, intervalMs: 200 });
+    assert.equal(await reach(first, 81), false, '81 is not web: denied');
+
+    await kubectl(['delete', 'pod', 'srv', '-n', ns]);
+    await waitFor('the endpoint of the deleted srv to go', async () => !(await endpoints()).some((e) => e.ipAddress === first), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    await kubectl(['apply', '-f', '-'], yamlStream([agnhost('srv', 'host2', 81)]));
+    await kubectl(['wait', '--for=condition=Ready', 'pod/srv', '-n', ns, '--timeout=90s']);
+    const again = await srvIp();
+    const t0 = Date.now();
+    // within less than a neighbour entry's shortest REACHABLE time (15 s): had srv taken its old
+    // address again with a new MAC, cli would send to the old MAC until its entry expired
+    await waitFor('cli to reach the new srv on web (now 81)', () => reach(again, 81), { timeoutMs: 10_000, intervalMs: 200 });
+    log(`srv made again (${first} -> ${again}): reached on 81 after ${Date.now() - t0} ms`);
+    assert.equal(await reach(again, 80), false, '80 is no longer web: denied');
+    await kubectl(['delete', 'namespace', ns, '--wait=false']);
   });
 
   it('the kubelet restarted: it keeps its running pods and removes the sandbox of a pod deleted while it was down', async () => {

@@ -182,6 +182,8 @@ describe('cni parse', () => {
     it('gives the pod from K8S_POD_* and ignores unknown keys', () => {
       const r = addReq({ args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=abc;WHATEVER=1' });
       assert.deepEqual(r.pod, { namespace: 'prod', name: 'web-0', infraContainerId: 'abc' });
+      const withUid = addReq({ args: 'K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0;K8S_POD_UID=0f3c' });
+      assert.deepEqual(withUid.pod, { namespace: 'prod', name: 'web-0', uid: '0f3c' });
       assert.deepEqual(addReq({ args: 'K8S_POD_NAME=web-1' }).pod, { name: 'web-1' });
       assert.equal(addReq({ args: 'K8S_POD_NAMESPACE=prod' }).pod, undefined);
     });

@@ -2,11 +2,14 @@ import { strict as assert } from 'node:assert';
 import { isNetloomError, NetloomError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/logger';
 import { followPodLabels, PodAttachments, type PodSource } from '../../../netplugin/kube/pod-attachments';
-import type { PodObject } from '../../../netplugin/kube/pod-identity';
+import type { NamespaceObject, PodObject } from '../../../netplugin/kube/pod-identity';
 
 const net = { cniNetwork: 'k8s-pod-network', tenant: 'default', network: 'pods' };
 
-function source(pods: Record<string, PodObject>): PodSource & { asked: string[] } {
+function source(
+  pods: Record<string, PodObject>,
+  namespaces: Record<string, NamespaceObject> = { x: { metadata: { name: 'x' } } },
+): PodSource & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
@@ -14,6 +17,11 @@ function source(pods: Record<string, PodObject>): PodSource & { asked: string[] 
       asked.push(`${namespace}/${name}`);
       const p = pods[`${namespace}/${name}`];
       return p ? Promise.resolve(p) : Promise.reject(new NetloomError('UNAVAILABLE', 'not bound', { field: 'K8S_POD_NAME' }));
+    },
+    namespace(name) {
+      asked.push(`namespace ${name}`);
+      const n = namespaces[name];
+      return n ? Promise.resolve(n) : Promise.reject(new NetloomError('UNAVAILABLE', 'no namespace', { field: 'K8S_POD_NAMESPACE' }));
     },
   };
 }
@@ -40,6 +48,29 @@ describe('pod attachments', () => {
       labels: { pod: 'a' },
       pod: { namespace: 'x', name: 'a', uid: 'u', namedPorts: [{ name: 'serve-80-tcp', protocol: 'TCP', port: 80 }] },
     });
+  });
+
+  it("takes the network from the pod's namespace when the pod names none", async () => {
+    const withNs = source(
+      { 'y/a': { metadata: { namespace: 'y', name: 'a', uid: 'u2' } } },
+      { y: { metadata: { name: 'y', annotations: { 'netloom.io/network': 'blue' } } } },
+    );
+    const r = new PodAttachments({ pods: withNs, tenantPerNamespace: false, waitMs: 10 });
+    const got = await r.resolve({ name: 'a', namespace: 'y' }, net);
+    assert.deepEqual(got?.network, { cniNetwork: 'k8s-pod-network', tenant: 'default', network: 'blue' });
+    assert.deepEqual(withNs.asked.sort(), ['namespace y', 'y/a']);
+  });
+
+  it('fails the ADD (retryable) when the namespace never reaches the cache', async () => {
+    const r = new PodAttachments({
+      pods: source({ 'x/a': { metadata: { namespace: 'x', name: 'a' } } }, {}),
+      tenantPerNamespace: false,
+      waitMs: 10,
+    });
+    await assert.rejects(
+      r.resolve({ name: 'a', namespace: 'x' }, net),
+      (e: unknown) => isNetloomError(e) && e.code === 'UNAVAILABLE' && e.field === 'K8S_POD_NAMESPACE',
+    );
   });
 
   it('fails the ADD (retryable) when the pod never reaches the cache', async () => {

@@ -247,7 +247,8 @@ describe('agent block allocator', () => {
     a.onNetmasterState(state(28, { blocks: [{ network: NET, cidr: '10.1.0.0/28', host: HOST, vtepIp: '' }] } as Partial<HostState>));
     const old = await a.create(req('old'));
     await a.delete({ idempotencyKey: 'old' });
-    const next = await a.create(req('next'));
+    // addresses go round-robin: the released one comes back when asked for (or once the cursor wraps)
+    const next = await a.create(req('next', { requestedIp: old.ip }));
     assert.equal(next.ip, old.ip, 'the released address is given again');
     const stale = { ...a.overlay(state(28)).endpoints.find((e) => e.id === next.id)!, id: old.id, mac: '02:00:00:00:00:77' };
     const seen = a.overlay(state(28, { endpoints: [stale] } as unknown as Partial<HostState>));
@@ -344,7 +345,7 @@ describe('agent block allocator', () => {
     b.onNetmasterState(state(28, { blocks: [{ network: NET, cidr: '10.1.0.0/28', host: HOST, vtepIp: '' }] } as Partial<HostState>));
     await waitFor('the kept endpoint registered', () => blocks.registered.has(kept.id), { intervalMs: 5 });
     assert.deepEqual([...blocks.registered.keys()], [kept.id]);
-    assert.equal((await b.create(req('again'))).ip, lost.ip, 'the dropped address is free again');
+    assert.equal((await b.create(req('again', { requestedIp: lost.ip }))).ip, lost.ip, 'the dropped address is free again');
   });
 
   it('gives back a block empty for the idle time, and keeps the last one while this host has an endpoint in the network', async () => {

@@ -14,13 +14,32 @@ function allocator(): LocalAllocator {
 }
 
 describe('ipam LocalAllocator', () => {
-  it('gives the lowest free usable address of the network blocks, skipping reserved ones', () => {
+  it('gives the usable addresses of the network blocks in order, skipping reserved ones', () => {
     const a = allocator();
     assert.equal(a.allocate('e1', NET).address, '10.1.0.2');
     assert.equal(a.allocate('e2', NET).address, '10.1.0.3');
     assert.equal(a.get('e1')?.state, 'local');
+  });
+
+  it('does not give a released address to the next endpoint: round-robin, wrapping to the lowest free one', () => {
+    const a = allocator();
+    a.allocate('e1', NET);
+    a.allocate('e2', NET);
     assert.ok(a.release('e1'));
-    assert.equal(a.allocate('e3', NET).address, '10.1.0.2', 'a released address is the lowest free one again');
+    // a pod made again at once would take its old address with a new MAC (peers' neighbour caches)
+    assert.equal(a.allocate('e3', NET).address, '10.1.0.4', 'the next address, not the one just freed');
+    for (let i = 0; i < 123; i++) a.allocate(`f${i}`, NET);
+    // every address above the cursor is taken: the lowest free one, the first freed, comes round
+    assert.equal(a.allocate('wrap', NET).address, '10.1.0.2');
+    assert.equal(a.freeCount(NET), 0);
+  });
+
+  it('continues after the highest held address when rebuilt from its snapshot', () => {
+    const a = allocator();
+    for (const e of ['e1', 'e2', 'e3']) a.allocate(e, NET);
+    a.release('e3');
+    const b = LocalAllocator.fromSnapshot(a.snapshot());
+    assert.equal(b.allocate('e4', NET).address, '10.1.0.4', 'after 10.1.0.3, the highest held');
   });
 
   it('moves to the next block when the lower one is full, and keeps networks apart', () => {

@@ -69,7 +69,7 @@ describe('ipam reconcile after a restart', () => {
     a.allocate('e1', NET);
     a.markRegistered('e1');
     a.release('e1');
-    a.allocate('e2', NET); // the freed address went to a new endpoint
+    a.allocateAt('e2', NET, '10.1.0.2'); // the freed address went to a new endpoint (asked for, or the cursor wrapped)
     await store.save(a);
     const plan = planReconcile(store.load(), [{ endpointId: 'e1', networkKey: NET, address: '10.1.0.2' }]);
     assert.deepEqual(plan.deregister, [{ endpointId: 'e1', networkKey: NET, address: '10.1.0.2' }]);
@@ -87,13 +87,13 @@ describe('ipam reconcile after a restart', () => {
     a.markRegistered('e1');
     a.release('e0');
     a.release('e1'); // the crash loses the deregistration of e1 at 10.1.0.3
-    a.allocate('e1', NET); // the runtime ADDs e1 again: it gets 10.1.0.2
+    a.allocate('e1', NET); // the runtime ADDs e1 again: it gets the next address, 10.1.0.4
     await store.save(a);
     const plan = planReconcile(store.load(), [{ endpointId: 'e1', networkKey: NET, address: '10.1.0.3' }]);
     assert.deepEqual(plan.deregister, [{ endpointId: 'e1', networkKey: NET, address: '10.1.0.3' }]);
     assert.deepEqual(
       plan.register.map((r) => [r.endpointId, r.address]),
-      [['e1', '10.1.0.2']],
+      [['e1', '10.1.0.4']],
     );
     assert.deepEqual(plan.conflicts, []);
   });
