@@ -5,14 +5,18 @@
  * (`-d netloom/netloom:VERSION --ipam-driver ... -o tenant -o network --attachable`), a service of 6
  * replicas of the lab's local image: tasks on all three hosts reach each other and a podman (CNI)
  * container on the same netloom network; a network without `-o tenant` is refused naming the
- * option with nothing allocated; a node leaving and a scale-down release their tasks' endpoints.
+ * option with nothing allocated; a node whose dockerd stops, a node leaving and a scale-down release
+ * their tasks' endpoints (the stopped node's tasks start again on the others and reach them).
  * Names, subnets and the lab are this file's own ("sw").
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { waitFor } from '../../../lib/clock';
 import { run, type RunResult } from '../../../lib/exec';
+import { dockerRole } from '../../../deploy/lab/engines';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
+import { requireState } from '../../../deploy/lab/state';
+import { isAlive, stopProcess } from '../../../lib/process';
 import { BIN, labCli } from '../../support/lab-cli';
 
 const LAB = 'swt';
@@ -207,6 +211,30 @@ describe('lab: Docker swarm services on netloom (managed plugin, 3 hosts)', func
       await reaches(t.pid, `task on ${t.host}`, pm);
       await reaches(pmPid, 'podman swpm', t.ip);
     }
+  });
+
+  it("host2's dockerd stopped: swarm moves its tasks to host1 and host3, its endpoints are released, the new tasks reach the others", async () => {
+    const pid = requireState(LAB).pids.find((p) => p.role === dockerRole('host2'))?.pid;
+    assert.ok(pid !== undefined && isAlive(pid), "host2's dockerd runs");
+    await stopProcess(pid, 'dockerd', 60_000);
+    // swarm's node-down detection (heartbeats) takes several seconds, then it starts the tasks anew
+    let ts: Task[] = [];
+    await waitFor('6 tasks on host1 and host3', async () => (ts = (await tasks()).filter((t) => t.host !== 'host2')).length === 6, {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
+    await waitFor('no endpoint of the service on host2', async () => !(await serviceEndpoints()).some((e) => e.homingHost === 'host2'), {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
+    assert.deepEqual(
+      (await serviceEndpoints()).map((e) => `${e.homingHost} ${e.ipAddress}`).sort(),
+      ts.map((t) => `${t.host} ${t.ip}`).sort(),
+      "netloom's endpoints are exactly the running tasks'",
+    );
+    for (const a of ts) for (const b of ts) if (a !== b) await reaches(a.pid, `task ${a.id.slice(0, 12)} on ${a.host}`, b.ip);
+    // host2's dockerd back (started on demand): it rejoins the swarm; swarm does not move tasks back
+    await docker('host2', ['info', '--format', '{{.Swarm.LocalNodeState}}']);
   });
 
   it("host3 leaving the swarm releases its tasks' endpoints", async () => {
