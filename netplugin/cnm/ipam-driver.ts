@@ -329,6 +329,12 @@ export async function releaseAddress(state: CnmState, backend: CnmBackend, req: 
   const holder = pool.addresses[address];
   if (holder === undefined) return {};
   if (holder === 'endpoint') {
+    // Docker deletes an endpoint before it releases its address: an endpoint holding it now got it
+    // again after the plugin released a stale one (stale-endpoints.ts), and this call is late
+    const held = Object.values(state.endpoints).some(
+      (ep) => ep.dockerNetworkId === pool.dockerNetworkId && bareAddress(ep.address, 'address') === address,
+    );
+    if (held) return {};
     await backend.releaseAddress(poolScope(state, pool), address);
     noteReleased(pool, address);
   } else if (holder !== 'swarm' && pool.refs > 1) {

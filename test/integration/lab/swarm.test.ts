@@ -16,7 +16,7 @@ import { run, type RunResult } from '../../../lib/exec';
 import { dockerRole } from '../../../deploy/lab/engines';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
 import { requireState } from '../../../deploy/lab/state';
-import { isAlive, stopProcess } from '../../../lib/process';
+import { isAlive, signalIfOurs, stopProcess } from '../../../lib/process';
 import { BIN, labCli } from '../../support/lab-cli';
 
 const LAB = 'swt';
@@ -64,10 +64,13 @@ function inNetns(pid: number, argv: string[]): Promise<RunResult> {
   return run('nsenter', [`--net=/proc/${pid}/ns/net`, ...argv], { allowFailure: true, timeoutMs: 20_000 });
 }
 
-/** The service's running containers on every host, with the address each has on eth0. */
-async function tasks(): Promise<Task[]> {
+/**
+ * The service's running containers on `hosts`, with the address each has on eth0. Only hosts whose
+ * dockerd should run: `netloom-lab docker` starts a stopped one.
+ */
+async function tasks(hosts = HOSTS): Promise<Task[]> {
   const out: Task[] = [];
-  for (const host of HOSTS) {
+  for (const host of hosts) {
     const ids = (await docker(host, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${SERVICE}`], true)).stdout
       .split('\n')
       .filter((l) => l.trim() !== '');
@@ -219,7 +222,7 @@ describe('lab: Docker swarm services on netloom (managed plugin, 3 hosts)', func
     await stopProcess(pid, 'dockerd', 60_000);
     // swarm's node-down detection (heartbeats) takes several seconds, then it starts the tasks anew
     let ts: Task[] = [];
-    await waitFor('6 tasks on host1 and host3', async () => (ts = (await tasks()).filter((t) => t.host !== 'host2')).length === 6, {
+    await waitFor('6 tasks on host1 and host3', async () => (ts = await tasks(['host1', 'host3'])).length === 6, {
       timeoutMs: 180_000,
       intervalMs: 1000,
     });
@@ -235,6 +238,36 @@ describe('lab: Docker swarm services on netloom (managed plugin, 3 hosts)', func
     for (const a of ts) for (const b of ts) if (a !== b) await reaches(a.pid, `task ${a.id.slice(0, 12)} on ${a.host}`, b.ip);
     // host2's dockerd back (started on demand): it rejoins the swarm; swarm does not move tasks back
     await docker('host2', ['info', '--format', '{{.Swarm.LocalNodeState}}']);
+  });
+
+  it("host2's dockerd killed: its tasks start elsewhere; back, it removes the old ones and their endpoints are released", async () => {
+    // 9 replicas: swarm spreads the 3 new ones to host2, which has none since its dockerd stopped
+    await docker('host1', ['service', 'scale', '-d', `${SERVICE}=9`]);
+    await waitFor('3 tasks on host2', async () => (await tasks()).filter((t) => t.host === 'host2').length === 3, {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
+    const pid = requireState(LAB).pids.find((p) => p.role === dockerRole('host2'))?.pid;
+    assert.ok(pid !== undefined && signalIfOurs(pid, 'dockerd', 'SIGKILL'), "host2's dockerd killed");
+    await waitFor("host2's dockerd gone", () => !isAlive(pid), { timeoutMs: 30_000, intervalMs: 200 });
+    // its containers run on (containerd's shims) with their endpoints; swarm starts 9 elsewhere
+    let ts: Task[] = [];
+    await waitFor('9 tasks on host1 and host3', async () => (ts = await tasks(['host1', 'host3'])).length === 9, {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
+    for (const a of ts.slice(0, 2)) for (const b of ts) if (a !== b) await reaches(a.pid, `task ${a.id.slice(0, 12)} on ${a.host}`, b.ip);
+    // back (started on demand): swarm tells it the old tasks are gone; it removes them
+    await docker('host2', ['info', '--format', '{{.Swarm.LocalNodeState}}']);
+    await waitFor('no endpoint of the service on host2', async () => !(await serviceEndpoints()).some((e) => e.homingHost === 'host2'), {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+    });
+    assert.deepEqual(
+      (await serviceEndpoints()).map((e) => `${e.homingHost} ${e.ipAddress}`).sort(),
+      (await tasks()).map((t) => `${t.host} ${t.ip}`).sort(),
+      "netloom's endpoints are exactly the running tasks'",
+    );
   });
 
   it("host3 leaving the swarm releases its tasks' endpoints", async () => {
