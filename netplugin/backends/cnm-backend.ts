@@ -308,6 +308,13 @@ export class AgentCnmBackend implements CnmBackend {
     if (rec?.portMappings) await this.agent.publishPorts(rec.idempotencyKey, [], () => '');
   }
 
+  async existingHostEnds(hostIfNames: readonly string[]): Promise<Set<string>> {
+    // one listing of the agent's namespace, not a command per endpoint
+    const r = await this.agent.runner('ip', ['-o', 'link', 'show']);
+    const here = new Set(r.stdout.split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? ''));
+    return new Set(hostIfNames.filter((n) => here.has(n)));
+  }
+
   async deleteEndpoint(ref: EndpointRef): Promise<void> {
     const rec = this.agent.store.get(this.recordKey(ref));
     if (!rec) return;

@@ -116,6 +116,8 @@ export interface CnmBackend {
   programExternalConnectivity(ref: EndpointRef, ports: PublishedPort[]): Promise<void>;
   /** Publish nothing for the endpoint any more (unknown endpoints are not an error). */
   revokeExternalConnectivity(ref: EndpointRef): Promise<void>;
+  /** Of these host ends (JoinResult.hostIfName), the ones that exist now (stale-endpoints.ts). */
+  existingHostEnds(hostIfNames: readonly string[]): Promise<Set<string>>;
 }
 
 /**

@@ -2,11 +2,13 @@
  * Entry point of the Docker CNM plugin for the agent: `startCnmPlugin({ backend })` loads the
  * saved state, listens on the plugin socket and returns a handle to stop it. See docs/cnm.md.
  */
+import { systemClock, type Clock, type Timer } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
 import type { CnmBackend } from './backend';
 import type { NetworkDriverConfig } from './network-driver';
 import { CnmPlugin } from './plugin';
 import { CnmServer, DEFAULT_SOCKET_PATH } from './server';
+import { STALE_SWEEP_EVERY_MS } from './stale-endpoints';
 import { DEFAULT_STATE_PATH, FileStateStore, StateStore } from './state-store';
 
 export type { CnmBackend } from './backend';
@@ -33,6 +35,8 @@ export interface StartCnmPluginOptions {
   store?: StateStore;
   logger?: Logger;
   driver?: Partial<NetworkDriverConfig>;
+  /** for the periodic look for stale endpoints (stale-endpoints.ts); default the system clock */
+  clock?: Clock;
 }
 
 export interface RunningCnmPlugin {
@@ -61,11 +65,24 @@ export async function startCnmPlugin(opts: StartCnmPluginOptions): Promise<Runni
     await server.stop();
     throw e;
   }
+  const clock = opts.clock ?? systemClock;
+  let timer: Timer | undefined;
+  let stopped = false;
+  const sweepLater = (): void => {
+    timer = clock.after(
+      STALE_SWEEP_EVERY_MS,
+      () => void plugin.sweepStaleEndpoints(clock.monotonic()).then(() => (stopped ? undefined : sweepLater())),
+      { unref: true },
+    );
+  };
+  sweepLater();
   return {
     plugin,
     socketPath,
     ...(opts.swarmSocketPath !== undefined ? { swarmSocketPath: opts.swarmSocketPath } : {}),
     stop: async () => {
+      stopped = true;
+      timer?.cancel();
       await swarmServer?.stop();
       await server.stop();
     },

@@ -110,6 +110,7 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
   if (existing) {
     existing.refs++;
   } else {
+    const released = takeReleasedOfRemovedPool(state, baseId);
     state.pools[poolId] = {
       poolId,
       addressSpace: req.AddressSpace || DEFAULT_ADDRESS_SPACE,
@@ -119,6 +120,7 @@ export async function requestPool(state: CnmState, backend: CnmBackend, req: Req
       ...(backendGateway !== undefined ? { backendGateway } : {}),
       refs: 1,
       addresses: {},
+      ...(released ? { released } : {}),
     };
   }
   return { PoolID: poolId, Pool: subnet.cidr, Data: {} };
@@ -147,7 +149,36 @@ export function releasePool(state: CnmState, poolId: string): Record<string, nev
     );
   }
   delete state.pools[poolId];
+  keepReleasedOfRemovedPool(state, pool);
   return {};
+}
+
+/** How many removed pools' released lists are kept (distinct networks made again on this host). */
+export const REMOVED_POOLS_KEPT = 32;
+
+/**
+ * A removed pool's released addresses (and their MACs) outlive it: the next pool of the same
+ * base id hands them out again. Without this, a network that comes and goes (swarm removes a
+ * node's network with its last task and makes it again for the next) gives a reused address a
+ * new MAC, and a peer that talked to the old holder sends to the old MAC from its ARP cache
+ * until the entry expires (tens of seconds: unreachable meanwhile).
+ */
+function keepReleasedOfRemovedPool(state: CnmState, pool: PoolRecord): void {
+  if (!pool.released || pool.released.length === 0) return;
+  const key = poolIdFor(pool.addressSpace, pool.subnet, pool.subPool, pool.hint);
+  const { [key]: _older, ...rest } = state.releasedOfRemovedPools ?? {};
+  // newest last; the oldest beyond the limit go
+  const kept = Object.entries({ ...rest, [key]: pool.released }).slice(-REMOVED_POOLS_KEPT);
+  state.releasedOfRemovedPools = Object.fromEntries(kept);
+}
+
+function takeReleasedOfRemovedPool(state: CnmState, baseId: string): PoolRecord['released'] {
+  const kept = state.releasedOfRemovedPools;
+  const released = kept ? entry(kept, baseId) : undefined;
+  if (!kept || !released) return undefined;
+  delete kept[baseId];
+  if (Object.keys(kept).length === 0) delete state.releasedOfRemovedPools;
+  return released;
 }
 
 function knownPool(state: CnmState, poolId: string, method: string): PoolRecord {
@@ -298,6 +329,12 @@ export async function releaseAddress(state: CnmState, backend: CnmBackend, req: 
   const holder = pool.addresses[address];
   if (holder === undefined) return {};
   if (holder === 'endpoint') {
+    // Docker deletes an endpoint before it releases its address: an endpoint holding it now got it
+    // again after the plugin released a stale one (stale-endpoints.ts), and this call is late
+    const held = Object.values(state.endpoints).some(
+      (ep) => ep.dockerNetworkId === pool.dockerNetworkId && bareAddress(ep.address, 'address') === address,
+    );
+    if (held) return {};
     await backend.releaseAddress(poolScope(state, pool), address);
     noteReleased(pool, address);
   } else if (holder !== 'swarm' && pool.refs > 1) {

@@ -14,6 +14,7 @@ import * as ipam from './ipam-driver';
 import * as net from './network-driver';
 import * as p from './protocol';
 import * as swarm from './swarm';
+import { releaseStaleEndpoints, STALE_GRACE_MS } from './stale-endpoints';
 import type { CnmState } from './state';
 import type { StateStore } from './state-store';
 
@@ -39,6 +40,8 @@ export class CnmPlugin {
   private readonly config: net.NetworkDriverConfig;
   private readonly handlers: Map<string, Handler>;
   private queue: Promise<unknown> = Promise.resolve();
+  /** joined endpoints whose host end was seen gone, since when (monotonic ms; stale-endpoints.ts) */
+  private readonly hostEndGoneSince = new Map<string, number>();
 
   constructor(opts: CnmPluginOptions) {
     this.backend = opts.backend;
@@ -101,6 +104,31 @@ export class CnmPlugin {
    */
   handle(path: string, rawBody: string, view: Partial<net.NetworkDriverConfig> = {}): Promise<PluginReply> {
     const run = this.queue.then(() => this.handleNow(path, rawBody, { ...this.config, ...view }));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Release the joined endpoints whose host end has been gone for `graceMs` at `now` (monotonic ms;
+   * stale-endpoints.ts), in turn with Docker's calls; returns their ids. Never throws.
+   */
+  sweepStaleEndpoints(now: number, graceMs = STALE_GRACE_MS): Promise<string[]> {
+    const run = this.queue.then(async () => {
+      const working = structuredClone(this.state);
+      const before = JSON.stringify(working);
+      try {
+        const ids = await releaseStaleEndpoints(working, this.backend, this.hostEndGoneSince, now, graceMs);
+        if (JSON.stringify(working) !== before) {
+          this.store.save(working);
+          this.state = working;
+        }
+        if (ids.length > 0) this.log?.warn({ endpoints: ids }, 'released endpoints whose container went without Leave or DeleteEndpoint');
+        return ids;
+      } catch (e) {
+        this.log?.warn({ err: errorMessage(e) }, 'stale endpoint sweep failed');
+        return [];
+      }
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }

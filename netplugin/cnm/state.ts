@@ -11,6 +11,12 @@ export const STATE_VERSION = 1;
 
 const bindingSchema = z.object({ tenant: z.string(), network: z.string(), group: z.string().optional() });
 
+/**
+ * endpoint addresses given back, the most recent last, with the MAC their endpoint had
+ * (ipam-driver.ts: a restarted container gets its own back)
+ */
+const releasedSchema = z.array(z.object({ address: z.string(), mac: z.string().optional() }));
+
 const poolSchema = z.object({
   poolId: z.string(),
   addressSpace: z.string(),
@@ -33,11 +39,7 @@ const poolSchema = z.object({
   swarmNetworkId: z.string().optional(),
   /** address -> who holds it ('swarm': a task's address in swarm's own records, swarm.ts) */
   addresses: z.record(z.string(), z.enum(['gateway', 'aux', 'endpoint', 'swarm'])),
-  /**
-   * endpoint addresses given back, the most recent last, with the MAC their endpoint had
-   * (ipam-driver.ts: a restarted container gets its own back)
-   */
-  released: z.array(z.object({ address: z.string(), mac: z.string().optional() })).optional(),
+  released: releasedSchema.optional(),
 });
 
 const networkSchema = z.object({
@@ -77,6 +79,12 @@ export const stateSchema = z.object({
   pools: z.record(z.string(), poolSchema),
   networks: z.record(z.string(), networkSchema),
   endpoints: z.record(z.string(), endpointSchema),
+  /**
+   * the released lists of pools since removed, by the pool's base id (ipam-driver.ts poolIdFor):
+   * a network made again (swarm makes a node's network per task and removes it after the last)
+   * hands out its addresses again with the MACs peers still have in their ARP caches
+   */
+  releasedOfRemovedPools: z.record(z.string(), releasedSchema).optional(),
 });
 
 export type CnmState = z.infer<typeof stateSchema>;

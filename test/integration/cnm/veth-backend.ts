@@ -183,6 +183,12 @@ export class VethTestBackend implements CnmBackend {
     await this.removeVeth(ref.endpointId);
   }
 
+  async existingHostEnds(hostIfNames: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const n of hostIfNames) if (await this.linkExists(n)) out.add(n);
+    return out;
+  }
+
   async programExternalConnectivity(ref: EndpointRef, ports: PublishedPort[]): Promise<void> {
     this.calls.push({ op: 'programExternalConnectivity', arg: { ...ref, ports } });
   }

@@ -5,14 +5,18 @@
  * (`-d netloom/netloom:VERSION --ipam-driver ... -o tenant -o network --attachable`), a service of 6
  * replicas of the lab's local image: tasks on all three hosts reach each other and a podman (CNI)
  * container on the same netloom network; a network without `-o tenant` is refused naming the
- * option with nothing allocated; a node leaving and a scale-down release their tasks' endpoints.
+ * option with nothing allocated; a node whose dockerd stops, a node leaving and a scale-down release
+ * their tasks' endpoints (the stopped node's tasks start again on the others and reach them).
  * Names, subnets and the lab are this file's own ("sw").
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { waitFor } from '../../../lib/clock';
 import { run, type RunResult } from '../../../lib/exec';
+import { dockerRole } from '../../../deploy/lab/engines';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
+import { requireState } from '../../../deploy/lab/state';
+import { isAlive, signalIfOurs, stopProcess } from '../../../lib/process';
 import { BIN, labCli } from '../../support/lab-cli';
 
 const LAB = 'swt';
@@ -60,10 +64,13 @@ function inNetns(pid: number, argv: string[]): Promise<RunResult> {
   return run('nsenter', [`--net=/proc/${pid}/ns/net`, ...argv], { allowFailure: true, timeoutMs: 20_000 });
 }
 
-/** The service's running containers on every host, with the address each has on eth0. */
-async function tasks(): Promise<Task[]> {
+/**
+ * The service's running containers on `hosts`, with the address each has on eth0. Only hosts whose
+ * dockerd should run: `netloom-lab docker` starts a stopped one.
+ */
+async function tasks(hosts = HOSTS): Promise<Task[]> {
   const out: Task[] = [];
-  for (const host of HOSTS) {
+  for (const host of hosts) {
     const ids = (await docker(host, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${SERVICE}`], true)).stdout
       .split('\n')
       .filter((l) => l.trim() !== '');
@@ -207,6 +214,60 @@ describe('lab: Docker swarm services on netloom (managed plugin, 3 hosts)', func
       await reaches(t.pid, `task on ${t.host}`, pm);
       await reaches(pmPid, 'podman swpm', t.ip);
     }
+  });
+
+  it("host2's dockerd stopped: swarm moves its tasks to host1 and host3, its endpoints are released, the new tasks reach the others", async () => {
+    const pid = requireState(LAB).pids.find((p) => p.role === dockerRole('host2'))?.pid;
+    assert.ok(pid !== undefined && isAlive(pid), "host2's dockerd runs");
+    await stopProcess(pid, 'dockerd', 60_000);
+    // swarm's node-down detection (heartbeats) takes several seconds, then it starts the tasks anew
+    let ts: Task[] = [];
+    await waitFor('6 tasks on host1 and host3', async () => (ts = await tasks(['host1', 'host3'])).length === 6, {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
+    await waitFor('no endpoint of the service on host2', async () => !(await serviceEndpoints()).some((e) => e.homingHost === 'host2'), {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
+    assert.deepEqual(
+      (await serviceEndpoints()).map((e) => `${e.homingHost} ${e.ipAddress}`).sort(),
+      ts.map((t) => `${t.host} ${t.ip}`).sort(),
+      "netloom's endpoints are exactly the running tasks'",
+    );
+    for (const a of ts) for (const b of ts) if (a !== b) await reaches(a.pid, `task ${a.id.slice(0, 12)} on ${a.host}`, b.ip);
+    // host2's dockerd back (started on demand): it rejoins the swarm; swarm does not move tasks back
+    await docker('host2', ['info', '--format', '{{.Swarm.LocalNodeState}}']);
+  });
+
+  it("host2's dockerd killed: its tasks start elsewhere; back, it removes the old ones and their endpoints are released", async () => {
+    // 9 replicas: swarm spreads the 3 new ones to host2, which has none since its dockerd stopped
+    await docker('host1', ['service', 'scale', '-d', `${SERVICE}=9`]);
+    await waitFor('3 tasks on host2', async () => (await tasks()).filter((t) => t.host === 'host2').length === 3, {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
+    const pid = requireState(LAB).pids.find((p) => p.role === dockerRole('host2'))?.pid;
+    assert.ok(pid !== undefined && signalIfOurs(pid, 'dockerd', 'SIGKILL'), "host2's dockerd killed");
+    await waitFor("host2's dockerd gone", () => !isAlive(pid), { timeoutMs: 30_000, intervalMs: 200 });
+    // its containers run on (containerd's shims) with their endpoints; swarm starts 9 elsewhere
+    let ts: Task[] = [];
+    await waitFor('9 tasks on host1 and host3', async () => (ts = await tasks(['host1', 'host3'])).length === 9, {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+    });
+    for (const a of ts.slice(0, 2)) for (const b of ts) if (a !== b) await reaches(a.pid, `task ${a.id.slice(0, 12)} on ${a.host}`, b.ip);
+    // back (started on demand): swarm tells it the old tasks are gone; it removes them
+    await docker('host2', ['info', '--format', '{{.Swarm.LocalNodeState}}']);
+    await waitFor('no endpoint of the service on host2', async () => !(await serviceEndpoints()).some((e) => e.homingHost === 'host2'), {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+    });
+    assert.deepEqual(
+      (await serviceEndpoints()).map((e) => `${e.homingHost} ${e.ipAddress}`).sort(),
+      (await tasks()).map((t) => `${t.host} ${t.ip}`).sort(),
+      "netloom's endpoints are exactly the running tasks'",
+    );
   });
 
   it("host3 leaving the swarm releases its tasks' endpoints", async () => {

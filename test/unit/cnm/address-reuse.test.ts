@@ -5,10 +5,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { NetloomError } from '../../../lib/errors';
-import { RELEASED_KEPT } from '../../../netplugin/cnm/ipam-driver';
+import { RELEASED_KEPT, REMOVED_POOLS_KEPT } from '../../../netplugin/cnm/ipam-driver';
 import { MemoryStateStore } from '../../../netplugin/cnm/state-store';
 import { bareAddress } from '../../../netplugin/cnm/addresses';
-import { createEp, createNet, EP, NET, setup } from './harness';
+import { createEp, createNet, EP, NET, NET2, setup } from './harness';
 
 async function addresses(t: ReturnType<typeof setup>, pool: string, n: number): Promise<string[]> {
   const out: string[] = [];
@@ -18,6 +18,14 @@ async function addresses(t: ReturnType<typeof setup>, pool: string, n: number): 
 }
 
 const release = (t: ReturnType<typeof setup>, pool: string, a: string) => t.ok('IpamDriver.ReleaseAddress', { PoolID: pool, Address: a });
+
+/** `docker network rm` (or swarm after a node's last task) as dockerd does it: endpoint, address, network, gateway, pool. */
+async function removeNet(t: ReturnType<typeof setup>, pool: string, net = NET): Promise<void> {
+  const gw = Object.entries(t.plugin.snapshot().pools[pool]?.addresses ?? {}).find(([, h]) => h === 'gateway')?.[0] ?? '';
+  await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: net });
+  await release(t, pool, gw);
+  await t.ok('IpamDriver.ReleasePool', { PoolID: pool });
+}
 
 describe('cnm IPAM: a released endpoint address is offered again first (container restart)', () => {
   it('the newest released address comes back, not the lowest free one', async () => {
@@ -97,5 +105,50 @@ describe('cnm IPAM: a released endpoint address is offered again first (containe
     assert.equal(pools[0]?.released?.length, RELEASED_KEPT);
     assert.equal(pools[0]?.released?.[0]?.mac, undefined, 'no endpoint, no MAC');
     assert.deepEqual(await addresses(again, pool, 1), [got[got.length - 1]]);
+  });
+
+  it('a network removed and made again (swarm: per task on a node) asks for the old address with its MAC', async () => {
+    const t = setup();
+    const pool = await createNet(t);
+    const { address, reply } = await createEp(t, pool);
+    const mac = (reply.Interface as { MacAddress: string }).MacAddress;
+    await t.ok('NetworkDriver.DeleteEndpoint', { NetworkID: NET, EndpointID: EP });
+    await release(t, pool, address);
+    await removeNet(t, pool);
+    assert.deepEqual(t.plugin.snapshot().pools, {}, 'the pool is gone');
+    const again = await createNet(t, { id: NET2 });
+    await addresses(t, again, 1);
+    const asked = t.backend.calls.filter((x) => x.op === 'allocateAddress').at(-1)?.arg as { preferred?: string; mac?: string };
+    assert.deepEqual([asked.preferred, asked.mac], [bareAddress(address, 'a'), mac], "a peer's ARP entry for the address stays right");
+    assert.equal(t.plugin.snapshot().releasedOfRemovedPools, undefined, 'handed over once');
+  });
+
+  it("a removed pool's addresses go only to a pool of the same netloom network, and only the newest REMOVED_POOLS_KEPT pools are kept", async () => {
+    const t = setup();
+    const pool = await createNet(t, { ipamOpts: { tenant: 't1', network: 'n1' } });
+    const [a] = await addresses(t, pool, 1);
+    await release(t, pool, a ?? '');
+    await removeNet(t, pool);
+    const other = await createNet(t, { id: NET2, ipamOpts: { tenant: 't1', network: 'n2' }, generic: { tenant: 't1', network: 'n2' } });
+    await addresses(t, other, 1);
+    const asked = t.backend.calls.filter((x) => x.op === 'allocateAddress').at(-1)?.arg as { preferred?: string };
+    assert.equal(asked.preferred, undefined, 'another network: no preference');
+    const kept = t.plugin.snapshot().releasedOfRemovedPools ?? {};
+    assert.deepEqual(Object.values(kept), [[{ address: bareAddress(a ?? '', 'a') }]]);
+    const store = new MemoryStateStore();
+    const many = setup(store);
+    for (let i = 0; i < REMOVED_POOLS_KEPT + 1; i++) {
+      const p = await createNet(many, { ipamOpts: { tenant: 't1', network: `n${i}` }, generic: { tenant: 't1', network: `n${i}` } });
+      const [x] = await addresses(many, p, 1);
+      await release(many, p, x ?? '');
+      await removeNet(many, p);
+    }
+    const left = Object.keys(setup(store).plugin.snapshot().releasedOfRemovedPools ?? {});
+    assert.equal(left.length, REMOVED_POOLS_KEPT);
+    assert.equal(
+      left.some((k) => k.includes('|n0|')),
+      false,
+      'the oldest went',
+    );
   });
 });

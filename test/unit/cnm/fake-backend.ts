@@ -123,6 +123,13 @@ export class FakeBackend implements CnmBackend {
     this.record('deleteEndpoint', ref);
   }
 
+  /** host ends that are gone (their container's namespace went) */
+  readonly goneHostEnds = new Set<string>();
+
+  async existingHostEnds(hostIfNames: readonly string[]): Promise<Set<string>> {
+    return new Set(hostIfNames.filter((n) => !this.goneHostEnds.has(n)));
+  }
+
   async programExternalConnectivity(ref: EndpointRef, ports: PublishedPort[]): Promise<void> {
     this.record('programExternalConnectivity', { ...ref, ports });
   }

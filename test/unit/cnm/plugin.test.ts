@@ -32,7 +32,15 @@ describe('cnm plugin', () => {
         const r = await t.call(g.method.slice(1), g.request === null ? undefined : g.request);
         assert.deepEqual({ status: r.status, reply: r.body }, { status: g.status, reply: g.reply }, g.method);
       }
-      assert.deepEqual(t.plugin.snapshot(), { version: 1, pools: {}, networks: {}, endpoints: {} }, 'nothing left after network rm');
+      // nothing left after network rm but the released address with its MAC, for the network made again (ipam-driver.ts)
+      const { releasedOfRemovedPools: kept, ...rest } = t.plugin.snapshot();
+      assert.deepEqual(rest, { version: 1, pools: {}, networks: {}, endpoints: {} }, 'nothing left after network rm');
+      assert.deepEqual(
+        Object.values(kept ?? {})
+          .flat()
+          .map((r) => r.address),
+        ['10.55.0.2'],
+      );
       assert.deepEqual(t.backend.ops(), [
         'createNetwork',
         'allocateAddress',
@@ -504,7 +512,8 @@ describe('cnm plugin', () => {
       }
       await t.ok('IpamDriver.ReleasePool', { PoolID: pool });
       await t.ok('NetworkDriver.DeleteNetwork', { NetworkID: NET });
-      assert.deepEqual(t.plugin.snapshot(), { version: 1, pools: {}, networks: {}, endpoints: {} });
+      const { releasedOfRemovedPools: _kept, ...rest } = t.plugin.snapshot();
+      assert.deepEqual(rest, { version: 1, pools: {}, networks: {}, endpoints: {} });
     });
     it('one endpoint left: the error names it in the singular', async () => {
       const t = setup();
