@@ -20,35 +20,24 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { waitFor } from '../../../lib/clock';
-import { run } from '../../../lib/exec';
 import { isAlive } from '../../../lib/process';
-import { planLab } from '../../../deploy/lab/plan';
-import { containerdPaths } from '../../../deploy/lab/containerd-paths';
-import { kubeApiPaths } from '../../../deploy/lab/kube-api';
 import { kubeletLog as kubeletLogOf } from '../../../deploy/lab/kubelets';
 import { CriClient } from '../../../deploy/lab/cri/client';
 import { POD_NAMESPACE_LABEL, POD_NAME_LABEL, POD_UID_LABEL } from '../../../deploy/lab/cri/kubelet';
-import { labCli, netctlCli } from '../../support/lab-cli';
-import { kubectlPath } from '../../support/kube-apiserver';
+import { KubeClusterLab } from '../../support/kube-cluster-lab';
+import { netctlCli } from '../../support/lab-cli';
 import { NETPOL_SCENARIOS, PODS, WIRE_SCENARIOS, type NetpolStep } from '../../support/netpol-scenarios';
 import { namespaceManifests, podManifest, policyManifests, runPorts, yamlStream, type PodPlacement } from '../../support/netpol-manifests';
 import { matrixHolds } from '../../support/netpol-prober';
 
 const LAB = 'kee2e';
-const lab = labCli(LAB);
-const plan = planLab({ name: LAB, hosts: 3, etcdMembers: 1, netmasters: 1 });
+const cluster = new KubeClusterLab(LAB, 'kube-cluster');
+const { lab, plan } = cluster;
 const netctl = netctlCli(plan.netmasters[0]!.url);
-const log = (msg: string) => console.log(`      [kube-cluster] ${msg}`);
+const log = (msg: string) => cluster.log(msg);
 const ALL = process.env.NETLOOM_NETPOL_ALL === '1';
 
-async function kubectl(args: string[], input?: string, allowFailure = false): Promise<string> {
-  const r = await run(kubectlPath(), ['--kubeconfig', kubeApiPaths(plan).kubeconfig, ...args], {
-    ...(input !== undefined ? { input } : {}),
-    timeoutMs: 90_000,
-    allowFailure,
-  });
-  return r.stdout;
-}
+const kubectl = (args: string[], input?: string, allowFailure = false): Promise<string> => cluster.kubectl(args, input, allowFailure);
 
 interface ApiPod {
   metadata: { namespace: string; name: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
@@ -74,15 +63,7 @@ async function endpoints(): Promise<Ep[]> {
   return JSON.parse((await netctl(['endpoint', 'ls', '-o', 'json'])).stdout) as Ep[];
 }
 
-const cris = new Map<string, CriClient>();
-function cri(host: string): CriClient {
-  let c = cris.get(host);
-  if (!c) {
-    c = new CriClient(containerdPaths(plan, host).socket, { timeoutMs: 60_000 });
-    cris.set(host, c);
-  }
-  return c;
-}
+const cri = (host: string): CriClient => cluster.cri(host);
 
 /** The running container of pod `ns/name` on `host` (found by the kubelet's labels). */
 const containerIds = new Map<string, string>();
@@ -102,20 +83,7 @@ async function containerOf(pod: string, host: string): Promise<string> {
 describe('the lab as a Kubernetes cluster: kubectl, kubelet stand-ins, containerd, netloom (3 hosts)', function () {
   this.timeout(300_000);
 
-  before(async function () {
-    this.timeout(600_000);
-    await lab(['down'], true);
-    const t0 = Date.now();
-    await lab(['up', '--hosts', '3', '--kube'], false, 600_000);
-    log(`lab up --kube with 3 hosts in ${Date.now() - t0} ms`);
-  });
-
-  after(async function () {
-    this.timeout(180_000);
-    for (const c of cris.values()) c.close();
-    cris.clear();
-    await lab(['down'], true, 180_000);
-  });
+  cluster.hooks();
 
   it('every host is a Ready node; status shows the kubelets', async () => {
     const nodes = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {

@@ -18,32 +18,22 @@
 import { strict as assert } from 'node:assert';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
-import { planLab } from '../../../deploy/lab/plan';
-import { containerdPaths } from '../../../deploy/lab/containerd-paths';
-import { kubeApiPaths } from '../../../deploy/lab/kube-api';
 import { CriClient } from '../../../deploy/lab/cri/client';
 import { POD_NAMESPACE_LABEL, POD_NAME_LABEL } from '../../../deploy/lab/cri/kubelet';
 import { ensureLabImages } from '../../../deploy/lab/cri/images';
-import { labCli } from '../../support/lab-cli';
-import { kubectlPath } from '../../support/kube-apiserver';
+import { KubeClusterLab } from '../../support/kube-cluster-lab';
 import { yamlStream } from '../../support/netpol-manifests';
 
 const LAB = 'kesvc';
-const lab = labCli(LAB);
-const plan = planLab({ name: LAB, hosts: 3, etcdMembers: 1, netmasters: 1 });
-const log = (msg: string) => console.log(`      [kube-services] ${msg}`);
+const cluster = new KubeClusterLab(LAB, 'kube-services');
+const { plan } = cluster;
+const log = (msg: string) => cluster.log(msg);
 const NS = 'ks-svc';
 const SERVICE = 'hostnames';
 /** connections per probe round */
 const ROUND = 30;
 
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const r = await run(kubectlPath(), ['--kubeconfig', kubeApiPaths(plan).kubeconfig, ...args], {
-    ...(input !== undefined ? { input } : {}),
-    timeoutMs: 90_000,
-  });
-  return r.stdout;
-}
+const kubectl = (args: string[], input?: string, allowFailure = false): Promise<string> => cluster.kubectl(args, input, allowFailure);
 
 /** An agnhost pod on `host` serving its name on `port`, declared as the container ports `http` (TCP) and `echo` (UDP). */
 function serverPod(name: string, host: string, port: number): Record<string, unknown> {
@@ -69,15 +59,7 @@ function serverPod(name: string, host: string, port: number): Record<string, unk
   };
 }
 
-const cris = new Map<string, CriClient>();
-function cri(host: string): CriClient {
-  let c = cris.get(host);
-  if (!c) {
-    c = new CriClient(containerdPaths(plan, host).socket, { timeoutMs: 60_000 });
-    cris.set(host, c);
-  }
-  return c;
-}
+const cri = (host: string): CriClient => cluster.cri(host);
 
 /** Runs `cmd` in the running container of pod NS/`pod` on `host`; its output. */
 async function exec(pod: string, host: string, cmd: string[]): Promise<string> {
@@ -124,20 +106,7 @@ describe('Kubernetes Services in the cluster lab: kubectl, kubelet stand-ins, co
   let clusterIP = '';
   let target = '';
 
-  before(async function () {
-    this.timeout(600_000);
-    await lab(['down'], true);
-    const t0 = Date.now();
-    await lab(['up', '--hosts', '3', '--kube'], false, 600_000);
-    log(`lab up --kube with 3 hosts in ${Date.now() - t0} ms`);
-  });
-
-  after(async function () {
-    this.timeout(180_000);
-    for (const c of cris.values()) c.close();
-    cris.clear();
-    await lab(['down'], true, 180_000);
-  });
+  cluster.hooks();
 
   it('a ClusterIP Service with a named targetPort over 3 pods on 3 hosts: a client pod’s connections spread over all of them', async () => {
     const manifests = [
