@@ -141,7 +141,7 @@ export async function run(args: string[]): Promise<void> {
       const t = Date.now();
       await bgp.up({ netloom: opts.paths.some((p) => p.startsWith('netloom-bgp')), kernel: opts.paths.includes('kernel-routed') });
       say(
-        `bgp lab tdbgp: 4 hosts (netloom on host1, host2; kernel-routed on host3, host4), BIRD on the tor, ready in ${Date.now() - t} ms`,
+        `bgp lab tdbgp: 6 hosts (netloom on host1, host2 and, for the policy pair, host5, host6; kernel-routed on host3, host4), BIRD on the tor, ready in ${Date.now() - t} ms`,
       );
       paths.push(...bgp.paths().filter((p) => opts.paths.includes(p.name as PathName)));
     }

@@ -166,7 +166,7 @@ export function renderRoutedPolicy(m: RoutedPolicyModel, g: Generation): string 
 const unadmitted = () => `ct mark and ${hex32(GENERATION_MASK)} == 0x00000000 tcp flags & (syn | ack) != syn`;
 const UNADMITTED_COMMENT = 'a connection no table of this host admitted';
 
-/** Rules that can deny: the stateful frame (the module's comment), conntrack on. */ /** Rules that can deny: the stateful frame (the module's comment), conntrack on. */
+/** Rules that can deny: the stateful frame (the module's comment), conntrack on. */
 function statefulPart(m: RoutedPolicyModel, g: Generation): string[] {
   const gen = hex32(g.generation << GENERATION_SHIFT);
   // a mark of the current generation exists only on IPv4 connections `routed` admitted (it drops IPv6 first)
@@ -221,45 +221,64 @@ function statefulPart(m: RoutedPolicyModel, g: Generation): string[] {
 
 /**
  * No rule can deny: only spoofing, crossing tenants and IPv6 are dropped, each packet judged alone,
- * without a ct expression (any would turn the namespace's conntrack on for every forwarded packet:
- * most of the routed path's latency above plain kernel routing). An endpoint's packet to its own
- * tenant leaving the host, or a packet from that tenant to a local endpoint, meets two lookups.
+ * without a ct expression (any would turn the namespace's conntrack on for every forwarded packet).
+ * Every lookup is a hash of exact keys or a one-field interval set: a concatenation with intervals
+ * (nftables' pipapo) costs more per packet than conntrack on this machine's CPUs. With one tenant
+ * owning every routed subnet there is nothing to keep apart: an endpoint's own address passes on
+ * one lookup. With several, an endpoint's packet jumps to its tenant's chain by `iifname . ip
+ * saddr` (what is not found there is spoofed, or IPv6), a packet to an endpoint by `oifname`.
  */
 function statelessPart(m: RoutedPolicyModel): string[] {
-  const own = new Map(m.tenants.map((t) => [t.tenant, t.prefixes]));
-  const ownTenant = m.endpoints.flatMap((e) => own.get(e.tenant)!.map((p) => ({ e, p })));
+  if (m.tenants.length <= 1)
+    return [
+      '\tchain forward {',
+      '\t\ttype filter hook forward priority filter; policy accept;',
+      '\t\tiifname . ip saddr @sources accept comment "from an endpoint with its own address (one tenant)"',
+      '\t\tiifname @endpoints drop comment "from an endpoint: not its own address, or IPv6"',
+      '\t\toifname @endpoints meta nfproto ipv6 drop',
+      '\t}',
+    ];
+  const chainOf = new Map(m.tenants.map((t) => [t.tenant, t.name]));
+  const vmap = (name: string, type: string, entries: ReadonlyArray<[string, string]>) => [
+    `\tmap ${name} {`,
+    `\t\ttype ${type} : verdict`,
+    `\t\telements = ${elements(entries.map(([k, v]) => `${k} : jump ${v}`))}`,
+    '\t}',
+  ];
   return [
-    ...set(
-      'to_own_tenant',
-      'ifname . ipv4_addr . ipv4_addr',
-      ownTenant.map(({ e, p }) => `"${e.hostIf}" . ${e.ip} . ${p}`),
-      true,
-    ),
-    ...set(
-      'own_tenant',
+    ...m.tenants.flatMap((t: NamedSet & { tenant: string }) => [
+      `\t# tenant ${t.tenant.replace(/\n/g, ' ')}`,
+      ...set(t.name, 'ipv4_addr', t.prefixes, true),
+    ]),
+    ...vmap(
+      'from_endpoint',
       'ifname . ipv4_addr',
-      ownTenant.map(({ e, p }) => `"${e.hostIf}" . ${p}`),
-      true,
+      m.endpoints.map((e) => [`"${e.hostIf}" . ${e.ip}`, `from_${chainOf.get(e.tenant)!}`]),
+    ),
+    ...vmap(
+      'to_endpoint',
+      'ifname',
+      m.endpoints.map((e) => [`"${e.hostIf}"`, `to_${chainOf.get(e.tenant)!}`]),
     ),
     '\tchain forward {',
     '\t\ttype filter hook forward priority filter; policy accept;',
-    '\t\toifname != @endpoints iifname . ip saddr . ip daddr @to_own_tenant accept comment "from an endpoint with its own address to its tenant"',
-    '\t\tiifname != @endpoints oifname . ip saddr @own_tenant accept comment "to an endpoint from its tenant"',
-    '\t\tiifname @endpoints goto from_endpoint',
-    '\t\toifname @endpoints goto to_endpoint',
+    '\t\tiifname . ip saddr vmap @from_endpoint',
+    '\t\tiifname @endpoints drop comment "from an endpoint: not its own address, or IPv6"',
+    '\t\toifname vmap @to_endpoint',
     '\t}',
-    '\tchain from_endpoint {',
-    '\t\tmeta nfproto ipv6 drop',
-    '\t\tiifname . ip saddr != @sources drop comment "not its own address"',
-    '\t\tip daddr @routed iifname . ip daddr != @own_tenant drop comment "another tenant"',
-    '\t\toifname @endpoints goto to_endpoint',
-    '\t\taccept',
-    '\t}',
-    '\tchain to_endpoint {',
-    '\t\tmeta nfproto ipv6 drop',
-    '\t\tip saddr @routed oifname . ip saddr != @own_tenant drop comment "another tenant"',
-    '\t\taccept',
-    '\t}',
+    ...m.tenants.flatMap((t) => [
+      `\tchain from_${t.name} {`,
+      `\t\tip daddr @${t.name} oifname != @endpoints accept comment "to its tenant on another host"`,
+      `\t\tip daddr @routed ip daddr != @${t.name} drop comment "another tenant"`,
+      '\t\toifname vmap @to_endpoint',
+      '\t\taccept',
+      '\t}',
+      `\tchain to_${t.name} {`,
+      '\t\tmeta nfproto ipv6 drop',
+      `\t\tip saddr @routed ip saddr != @${t.name} drop comment "another tenant"`,
+      '\t\taccept',
+      '\t}',
+    ]),
   ];
 }
 

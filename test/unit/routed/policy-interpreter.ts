@@ -61,19 +61,24 @@ function chainVerdict(m: RoutedPolicyModel, c: PolicyChain, pkt: RoutedPacket): 
   return c.isolated ? 'deny' : 'allow';
 }
 
-/** The stateless table's verdict, rule by rule (forward, from_endpoint, to_endpoint). */
+/** The stateless table's verdict, rule by rule (forward, then a tenant's from_ and to_ chains). */
 function statelessVerdict(m: RoutedPolicyModel, pkt: RoutedPacket): 'accept' | 'drop' {
   const src = m.endpoints.find((e) => e.hostIf === pkt.iif);
   const dst = m.endpoints.find((e) => e.hostIf === pkt.oif);
   const own = (e: { tenant: string }) => m.tenants.find((t) => t.tenant === e.tenant)!.prefixes;
   const routed = m.tenants.flatMap((t) => t.prefixes);
-  if (!dst && src && src.ip === pkt.src && inPrefixes(pkt.dst, own(src))) return 'accept';
-  if (!src && dst && inPrefixes(pkt.src, own(dst))) return 'accept';
-  if (src) {
-    if (src.ip !== pkt.src) return 'drop';
+  const single = m.tenants.length <= 1;
+  // to_<tenant of dst>
+  const toEndpoint = (d: { tenant: string }) => (inPrefixes(pkt.src, routed) && !inPrefixes(pkt.src, own(d)) ? 'drop' : 'accept');
+  if (src && src.ip === pkt.src) {
+    if (single) return 'accept';
+    // from_<tenant of src>
+    if (inPrefixes(pkt.dst, own(src)) && !dst) return 'accept';
     if (inPrefixes(pkt.dst, routed) && !inPrefixes(pkt.dst, own(src))) return 'drop';
+    return dst ? toEndpoint(dst) : 'accept';
   }
-  if (dst && inPrefixes(pkt.src, routed) && !inPrefixes(pkt.src, own(dst))) return 'drop';
+  if (src) return 'drop';
+  if (dst && !single) return toEndpoint(dst);
   return 'accept';
 }
 

@@ -311,24 +311,51 @@ describe('routed policy: no rule that can deny (the stateless table)', () => {
   const text = renderRoutedPolicy(open, G);
   const pkt = (iif: string, oif: string, src: string, dst: string): RoutedPacket => ({ iif, oif, src, dst, protocol: 'tcp', port: 80 });
 
-  it('allow rules and no isolation: no ct expression (conntrack stays off), the comment says stateless, two lookups for traffic within a tenant', () => {
+  it('allow rules and no isolation: no ct expression (conntrack stays off), the comment says stateless; hash lookups to a tenant chain', () => {
     assert.equal(open.stateful, false);
     assert.deepEqual(open.denyCapable, []);
     assert.doesNotMatch(text, /\bct\b/);
     assert.match(text, /comment "netloom routed policy: generation 3 digest 0000abcd stateless"/);
     assert.equal(parseGenerationComment(text)?.stateful, false);
-    assert.deepEqual(block(text, 'set own_tenant'), [
-      'type ifname . ipv4_addr',
-      'flags interval',
-      'elements = { "nr-q1" . 10.2.0.0/24, "nr-w1" . 10.1.0.0/24, "nr-w1" . 10.3.0.0/24, "nr-w2" . 10.1.0.0/24, "nr-w2" . 10.3.0.0/24 }',
+    assert.doesNotMatch(text, /\. ipv4_addr[^\n]*\n\t\tflags interval/, 'no concatenation with intervals');
+    assert.deepEqual(block(text, 'map from_endpoint'), [
+      'type ifname . ipv4_addr : verdict',
+      'elements = { "nr-q1" . 10.2.0.10 : jump from_tenant_1, "nr-w1" . 10.1.0.10 : jump from_tenant_0, "nr-w2" . 10.1.0.11 : jump from_tenant_0 }',
     ]);
-    assert.deepEqual(block(text, 'set to_own_tenant').slice(2), [
-      'elements = { "nr-q1" . 10.2.0.10 . 10.2.0.0/24, "nr-w1" . 10.1.0.10 . 10.1.0.0/24, "nr-w1" . 10.1.0.10 . 10.3.0.0/24, "nr-w2" . 10.1.0.11 . 10.1.0.0/24, "nr-w2" . 10.1.0.11 . 10.3.0.0/24 }',
+    assert.deepEqual(block(text, 'map to_endpoint'), [
+      'type ifname : verdict',
+      'elements = { "nr-q1" : jump to_tenant_1, "nr-w1" : jump to_tenant_0, "nr-w2" : jump to_tenant_0 }',
     ]);
-    assert.deepEqual(block(text, 'chain forward').slice(1, 3), [
-      'oifname != @endpoints iifname . ip saddr . ip daddr @to_own_tenant accept comment "from an endpoint with its own address to its tenant"',
-      'iifname != @endpoints oifname . ip saddr @own_tenant accept comment "to an endpoint from its tenant"',
+    assert.deepEqual(block(text, 'chain forward').slice(1), [
+      'iifname . ip saddr vmap @from_endpoint',
+      'iifname @endpoints drop comment "from an endpoint: not its own address, or IPv6"',
+      'oifname vmap @to_endpoint',
     ]);
+    assert.deepEqual(block(text, 'chain from_tenant_0'), [
+      'ip daddr @tenant_0 oifname != @endpoints accept comment "to its tenant on another host"',
+      'ip daddr @routed ip daddr != @tenant_0 drop comment "another tenant"',
+      'oifname vmap @to_endpoint',
+      'accept',
+    ]);
+    assert.deepEqual(block(text, 'chain to_tenant_1'), [
+      'meta nfproto ipv6 drop',
+      'ip saddr @routed ip saddr != @tenant_1 drop comment "another tenant"',
+      'accept',
+    ]);
+  });
+
+  it('one tenant owns every routed subnet: an endpoint with its own address passes on one lookup; spoofing dropped', () => {
+    const one = routedPolicyModel({ endpoints: [ep('w1', '10.1.0.10'), ep('w2', '10.1.0.11')], tenantSubnets: [SUBNETS[0]!] });
+    assert.deepEqual(block(renderRoutedPolicy(one, G), 'chain forward').slice(1), [
+      'iifname . ip saddr @sources accept comment "from an endpoint with its own address (one tenant)"',
+      'iifname @endpoints drop comment "from an endpoint: not its own address, or IPv6"',
+      'oifname @endpoints meta nfproto ipv6 drop',
+    ]);
+    const v = (p: RoutedPacket) => interpret(one, G, p, NEW).verdict;
+    assert.equal(v(pkt('nr-w1', 'eth1', '10.1.0.10', '10.1.0.99')), 'accept');
+    assert.equal(v(pkt('nr-w1', 'nr-w2', '10.1.0.10', '10.1.0.11')), 'accept');
+    assert.equal(v(pkt('eth1', 'nr-w1', '192.0.2.1', '10.1.0.10')), 'accept');
+    assert.equal(v(pkt('nr-w1', 'eth1', '10.1.0.11', '10.1.0.99')), 'drop', 'w1 sending as w2');
   });
 
   it('its verdicts: within a tenant (across hosts or on this one) and to the world pass; spoofing and another tenant are dropped both ways; connection state plays no part', () => {

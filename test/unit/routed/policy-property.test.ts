@@ -24,7 +24,7 @@ const TENANT_SUBNETS = [
   { tenant: 'b', subnet: '10.0.2.0/28' },
 ];
 const ADDRESSES = [0, 1, 2].flatMap((n) => Array.from({ length: 16 }, (_, i) => `10.0.${n}.${i}`)).concat(['192.168.0.1', '192.168.0.6']);
-const tenantOf = (ip: string) => (ip.startsWith('10.0.2.') ? 'b' : ip.startsWith('10.0.') ? 'a' : undefined);
+const tenantOfAll = (ip: string) => (ip.startsWith('10.0.2.') ? 'b' : ip.startsWith('10.0.') ? 'a' : undefined);
 
 const cidr = fc.oneof(
   fc.constantFrom(...ADDRESSES).map((a) => `${a}/32`),
@@ -70,7 +70,7 @@ const scenario = (canDeny: boolean) =>
         fc.nat(20).chain((i) => (canDeny ? rule(i) : rule(i).map((r) => ({ ...r, action: 'allow' as const })))),
         { minLength: 0, maxLength: 8 },
       ),
-      fc.uniqueArray(fc.constantFrom(...ADDRESSES.filter((a) => tenantOf(a))), { minLength: 1, maxLength: 5 }),
+      fc.uniqueArray(fc.constantFrom(...ADDRESSES.filter((a) => tenantOfAll(a))), { minLength: 1, maxLength: 5 }),
     )
     .chain(([pool, ips]) => {
       const direction: fc.Arbitrary<DirectionPolicy> = fc.record({
@@ -82,7 +82,7 @@ const scenario = (canDeny: boolean) =>
       });
       const endpoints: fc.Arbitrary<RoutedEndpoint[]> = fc.tuple(...ips.map(() => fc.tuple(direction, direction))).map((dirs) =>
         ips.map((ip, i) => {
-          const policy: EndpointPolicy = { endpoint: `e${i}`, ip, tenant: tenantOf(ip)!, ingress: dirs[i]![0], egress: dirs[i]![1] };
+          const policy: EndpointPolicy = { endpoint: `e${i}`, ip, tenant: tenantOfAll(ip)!, ingress: dirs[i]![0], egress: dirs[i]![1] };
           return { hostIf: `nr${i}`, policy };
         }),
       );
@@ -96,16 +96,24 @@ const scenario = (canDeny: boolean) =>
     });
 
 describe('routed policy: the rendered model agrees with the reference semantics (property)', () => {
-  for (const canDeny of [true, false])
-    it(`random policies and packets, ${canDeny ? 'rules that may deny (stateful table)' : 'allow rules only (stateless table)'} (${RUNS} runs)`, function () {
+  for (const [canDeny, oneTenant] of [
+    [true, false],
+    [false, false],
+    [false, true],
+  ] as const)
+    it(`random policies and packets, ${canDeny ? 'rules that may deny (stateful table)' : 'allow rules only (stateless table)'}${oneTenant ? ', one tenant' : ''} (${RUNS} runs)`, function () {
       this.timeout(60_000);
       fc.assert(
         fc.property(scenario(canDeny), ([endpoints, packets]) => {
-          const model = routedPolicyModel({ endpoints, tenantSubnets: TENANT_SUBNETS });
+          // one tenant: tenant b's subnet is not routed (its addresses are the world's) and its endpoints are gone
+          const subnets = oneTenant ? TENANT_SUBNETS.filter((t) => t.tenant === 'a') : TENANT_SUBNETS;
+          const eps = oneTenant ? endpoints.filter((e) => e.policy.tenant === 'a') : endpoints;
+          const tenantOf = (ip: string) => (oneTenant && tenantOfAll(ip) === 'b' ? undefined : tenantOfAll(ip));
+          const model = routedPolicyModel({ endpoints: eps, tenantSubnets: subnets });
           if (!canDeny) assert.equal(model.stateful, false);
           const g = nextGeneration(model, undefined);
           const old = { state: 'established' as const, reply: false, mark: (g.generation + 1) << 18 };
-          const local = new Map(endpoints.map((e) => [e.policy.ip, e]));
+          const local = new Map(eps.map((e) => [e.policy.ip, e]));
           for (const p of packets) {
             const s = local.get(p.src);
             const d = local.get(p.dst);
