@@ -329,6 +329,7 @@ export class AgentSimulator {
       ...(this.opts.callTimeoutMs !== undefined ? { callTimeoutMs: this.opts.callTimeoutMs } : {}),
       ...(this.opts.maxRecords !== undefined ? { maxRecords: this.opts.maxRecords } : {}),
       ...(this.opts.compile ? { compile: true } : {}),
+      ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       ratePerSec: (this.opts.ratePerSec ?? 200) / n,
     };
     for (const specs of this.specs(n)) {
