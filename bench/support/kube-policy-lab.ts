@@ -12,7 +12,9 @@ import { run as exec } from '../../lib/exec';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { table } from '../../netplugin/pipeline/tables';
-import { labRestCredentials } from '../../deploy/lab/pki';
+import { labRestCredentials, pkiPaths } from '../../deploy/lab/pki';
+import { makeSimAgentCerts } from '../../tools/agent-sim/certs';
+import { AgentSimulator, simHostName } from '../../tools/agent-sim/simulator';
 import { agentPaths, planLab, type LabPlan } from '../../deploy/lab/plan';
 import { RestClient } from '../../tools/agent-sim/cluster';
 import { crossProcessNow } from '../../tools/agent-sim/conditions';
@@ -27,6 +29,9 @@ import {
   podObject,
   reconcilePhases,
   REF_POLICY,
+  SIM_HOST_PREFIX,
+  simPodEndpoint,
+  simVteps,
   standingPolicies,
   TENANT,
   WEB_GROUP,
@@ -53,6 +58,14 @@ interface LabStatus {
   kubeApi?: { kubeconfig: string };
 }
 
+/** One measured change: ms from just before the write until the last real host showed it, and until the last simulated agent had it. */
+export interface Measured {
+  ms: number;
+  realMs: number;
+  /** undefined: no simulated agent is affected */
+  simMs: number | undefined;
+}
+
 export async function lab(name: string, args: string[], timeoutMs = 300_000): Promise<string> {
   return (await exec(LAB_BIN, ['--lab', name, ...args], { timeoutMs })).stdout;
 }
@@ -63,12 +76,16 @@ export class KubePolicyCluster {
   readonly networking: NetworkingV1Api;
   private readonly hosts = new Map<string, LabHost>();
   private readonly plan: LabPlan;
+  private readonly netmasterCount: number;
+  /** the simulated agents (startSimAgents) */
+  sim: AgentSimulator | undefined;
 
   private constructor(
     readonly cfg: KubePolicyBenchConfig,
     status: LabStatus,
   ) {
     for (const h of status.hosts) this.hosts.set(h.name, h);
+    this.netmasterCount = status.netmasters.length;
     this.plan = planLab({ name: cfg.lab, hosts: 3, etcdMembers: 1 });
     this.rest = new RestClient(status.netmasters[0]!.url, labRestCredentials(this.plan));
     if (!status.kubeApi) throw new NetloomError('INVALID_ARGUMENT', `lab ${cfg.lab} has no Kubernetes API`);
@@ -158,6 +175,31 @@ export class KubePolicyCluster {
     return h;
   }
 
+  /**
+   * `n` simulated agents (tools/agent-sim, one worker process) on the lab's netmasters over its
+   * mutual TLS, each with a certificate of its own from the lab's CA and a VTEP in its underlay;
+   * then a web pod endpoint on each (simPodEndpoint, over REST as the agent's CNI ADD records
+   * it). Resolves once every one has every pod endpoint of the network (`pods` real ones too).
+   */
+  async startSimAgents(n: number, pods: number, timeoutMs: number, progress: (m: string) => void): Promise<void> {
+    if (n === 0) return;
+    const hosts = Array.from({ length: n }, (_, i) => simHostName(i, SIM_HOST_PREFIX));
+    const pki = pkiPaths(this.plan);
+    const tls = await makeSimAgentCerts({ dir: pki.dir, ca: pki.ca }, hosts);
+    const vteps = simVteps(this.plan.dataSubnet, n);
+    const addresses = this.plan.netmasters.slice(0, this.netmasterCount).map((m) => m.grpcListen);
+    this.sim = new AgentSimulator({ addresses, agents: n, hostPrefix: SIM_HOST_PREFIX, workers: 1, ratePerSec: 100, tls, vtepIps: vteps });
+    const snap = await this.sim.watchAll({ kind: 'snapshot' });
+    await this.sim.start();
+    const s = await snap.wait(timeoutMs);
+    if (!s.ok) throw new NetloomError('TIMEOUT', `${s.missingCount} simulated agents got no snapshot (${s.missing.join(', ')})`);
+    progress(`${n} simulated agents registered over mutual TLS`);
+    await inFlight(n, 8, (i) => this.rest.mustPost('/api/v1/endpoints/', simPodEndpoint(hosts[i]!, vteps[i]!)));
+    const all = await this.sim.waitAll({ kind: 'endpointCount', network: `${TENANT}:${NETWORK}`, atLeast: pods + n }, timeoutMs);
+    if (!all.ok) throw new NetloomError('TIMEOUT', `${all.missingCount} simulated agents lack the ${pods + n} pod endpoints`);
+    progress(`${n} simulated agents each host a web pod and have all ${pods + n} pod endpoints`);
+  }
+
   /** Every host's agent reconcile phase totals (its /metrics, inside the host's namespace), in host order. */
   async agentPhases(): Promise<PhaseTotals[]> {
     return Promise.all(
@@ -201,13 +243,24 @@ export class KubePolicyCluster {
     await Promise.all(expect.map((e) => this.held(e, deadline)));
   }
 
-  /** Make change `c` and return ms from just before the write until the last affected host showed it. */
-  async measure(c: Change, timeoutMs: number): Promise<number> {
+  /**
+   * Make change `c`: ms from just before the write until the last affected real host showed it in
+   * its flows, and until the last simulated agent had it (their watch is set before the write).
+   */
+  async measure(c: Change, timeoutMs: number): Promise<Measured> {
+    const watch = c.sim && this.sim ? await this.sim.watchAll(c.sim) : undefined;
     const sent = crossProcessNow();
     await this.write(c.write);
     const deadline = crossProcessNow() + timeoutMs;
-    const times = await Promise.all(c.expect.map((e) => this.held(e, deadline)));
-    return Math.max(...times) - sent;
+    const [times, simmed] = await Promise.all([
+      Promise.all(c.expect.map((e) => this.held(e, deadline))),
+      watch?.wait(Math.max(0, deadline - crossProcessNow())),
+    ]);
+    const realMs = Math.max(...times) - sent;
+    if (simmed && !simmed.ok)
+      throw new NetloomError('TIMEOUT', `${simmed.missingCount} simulated agents lack ${simmed.what} (${simmed.missing.join(', ')})`);
+    const simMs = simmed ? simmed.lastAt - sent : undefined;
+    return { ms: Math.max(realMs, simMs ?? 0), realMs, simMs };
   }
 
   private async write(w: ChangeWrite): Promise<void> {
@@ -264,6 +317,7 @@ export class KubePolicyCluster {
 
   /** The lab down (its pods through the CRI, containerd, the kubelets), unless --keep. */
   async down(progress: (m: string) => void): Promise<void> {
+    await this.sim?.stop();
     this.rest.close();
     if (this.cfg.keep) return progress(`lab ${this.cfg.lab} kept up (--keep)`);
     progress(`lab ${this.cfg.lab}: down`);

@@ -30,6 +30,8 @@ export interface SimulatorOptions extends GroupOptions {
   spread?: boolean;
   /** Node options of the workers (default none) */
   workerExecArgv?: string[];
+  /** each agent's VTEP, by position (default simVtepIp(index): a lab's netmaster wants them in its underlay subnet) */
+  vtepIps?: readonly string[];
 }
 
 export interface WaitResult {
@@ -308,7 +310,7 @@ export class AgentSimulator {
         index,
         host: this.hosts[i]!,
         addresses: [...addrs.slice(shift), ...addrs.slice(0, shift)],
-        vtepIp: simVtepIp(index),
+        vtepIp: this.opts.vtepIps?.[i] ?? simVtepIp(index),
       });
     }
     return out;
