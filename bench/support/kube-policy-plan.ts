@@ -383,6 +383,33 @@ export function simPodEndpoint(host: string, vtepIP: string): Record<string, unk
   };
 }
 
+/**
+ * Unmeasured changes made after the setup (a Contiv rule added and removed): once every host shows
+ * them, every agent has realized a state that holds all the pods and simulated agents, so the
+ * first measured change does not wait behind that backlog.
+ */
+export function warmUpChanges(cfg: Pick<KubePolicyBenchConfig, 'pods' | 'namespaces'>): Change[] {
+  const port = PORTS.ref + 999;
+  const hosts = hostsOf(podPlan(cfg).filter((p) => p.group === WEB_GROUP));
+  const policy = `${TENANT}:${REF_POLICY}`;
+  return [
+    {
+      kind: 'refRuleCreate',
+      round: -1,
+      write: { kind: 'refRule', ruleId: 'warm', port },
+      expect: hosts.map((host) => ({ host, present: [port], absent: [] })),
+      sim: { kind: 'rules', policy, ruleIds: ['warm'] },
+    },
+    {
+      kind: 'refRuleDelete',
+      round: -1,
+      write: { kind: 'refRule', ruleId: 'warm', port: null },
+      expect: hosts.map((host) => ({ host, present: [], absent: [port] })),
+      sim: { kind: 'rules', policy, ruleIds: ['warm'], absent: true },
+    },
+  ];
+}
+
 /** Whether a host's dump of ingressPolicy shows what `e` wants. */
 export function flowsHold(dump: string, e: Pick<HostExpectation, 'present' | 'absent'>): boolean {
   const has = (port: number) => new RegExp(`tp_dst=${port}\\b`).test(dump);
