@@ -20,23 +20,55 @@ export interface DesiredFlow {
   hardTimeout?: number;
 }
 
-function canon(v: unknown): unknown {
-  if (typeof v === 'bigint') return `${v.toString()}n`;
-  if (Buffer.isBuffer(v)) return `0x${v.toString('hex')}`;
-  if (typeof v === 'string') return v.toLowerCase();
-  if (Array.isArray(v)) return v.map(canon);
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    // Buffers inside JSON-revived objects
-    if (o.type === 'Buffer' && Array.isArray(o.data)) return `0x${Buffer.from(o.data as number[]).toString('hex')}`;
-    return Object.fromEntries(
-      Object.keys(o)
-        .filter((k) => o[k] !== undefined)
-        .sort()
-        .map((k) => [k, canon(o[k])]),
-    );
+/**
+ * The canonical JSON text of a value: object keys sorted (undefined ones left out), strings lower
+ * case, bigints and Buffers as strings. Written straight into the text, without the intermediate
+ * objects: every reconcile keys and compares each of the host's flows (thousands with a few
+ * hundred remote endpoints), so this is on the path of every change.
+ */
+function canonText(v: unknown): string {
+  switch (typeof v) {
+    case 'bigint':
+      return `"${v.toString()}n"`;
+    case 'string':
+      return JSON.stringify(v.toLowerCase());
+    case 'object':
+      break;
+    default:
+      return JSON.stringify(v) ?? 'null';
   }
-  return v;
+  if (v === null) return 'null';
+  if (Buffer.isBuffer(v)) return `"0x${v.toString('hex')}"`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + canonText(v[i]);
+    return `${out}]`;
+  }
+  const o = v as Record<string, unknown>;
+  // Buffers inside JSON-revived objects
+  if (o.type === 'Buffer' && Array.isArray(o.data)) return `"0x${Buffer.from(o.data as number[]).toString('hex')}"`;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonText(x)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** canonText of a flow's instructions, once per flow object (installed flows are compared again at every reconcile). */
+const instructionTexts = new WeakMap<DesiredFlow, string>();
+
+function instructionText(f: DesiredFlow): string {
+  let t = instructionTexts.get(f);
+  if (t === undefined) {
+    t = canonText(f.instructions);
+    instructionTexts.set(f, t);
+  }
+  return t;
 }
 
 function fieldSortKey(f: OxmField): string {
@@ -45,7 +77,7 @@ function fieldSortKey(f: OxmField): string {
 
 export function canonicalMatch(match: Match): string {
   const sorted = [...match].sort((a, b) => (fieldSortKey(a) < fieldSortKey(b) ? -1 : fieldSortKey(a) > fieldSortKey(b) ? 1 : 0));
-  return JSON.stringify(canon(sorted));
+  return canonText(sorted);
 }
 
 /** The switch-side identity of a flow. */
@@ -55,11 +87,12 @@ export function flowKey(f: Pick<DesiredFlow, 'table' | 'priority' | 'match'>): s
 
 /** Whether two flows with the same key would behave identically (actions, timeouts, owner). */
 export function sameFlow(a: DesiredFlow, b: DesiredFlow): boolean {
+  // the cheap fields first: most flows compared are equal, and the instructions decide last
   return (
-    JSON.stringify(canon(a.instructions)) === JSON.stringify(canon(b.instructions)) &&
+    a.feature === b.feature &&
+    (a.object ?? '') === (b.object ?? '') &&
     (a.idleTimeout ?? 0) === (b.idleTimeout ?? 0) &&
     (a.hardTimeout ?? 0) === (b.hardTimeout ?? 0) &&
-    a.feature === b.feature &&
-    (a.object ?? '') === (b.object ?? '')
+    (a.instructions === b.instructions || instructionText(a) === instructionText(b))
   );
 }
