@@ -12,6 +12,7 @@ import { run as exec } from '../../lib/exec';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { table } from '../../netplugin/pipeline/tables';
+import { connectSwitch, type OfConnection } from '../../ovs/openflow';
 import { labRestCredentials, pkiPaths } from '../../deploy/lab/pki';
 import { makeSimAgentCerts } from '../../tools/agent-sim/certs';
 import { AgentSimulator, simHostName } from '../../tools/agent-sim/simulator';
@@ -23,7 +24,8 @@ import { waitFor } from '../../lib/clock';
 import {
   CLIENT_GROUP,
   DEFAULT_GROUP,
-  flowsHold,
+  portsHold,
+  tcpDstPorts,
   NETWORK,
   namespaceName,
   podObject,
@@ -79,6 +81,8 @@ export class KubePolicyCluster {
   private readonly netmasterCount: number;
   /** the simulated agents (startSimAgents) */
   sim: AgentSimulator | undefined;
+  /** an OpenFlow connection to each host's br-int, made at its first dump */
+  private readonly switches = new Map<string, Promise<OfConnection>>();
 
   private constructor(
     readonly cfg: KubePolicyBenchConfig,
@@ -214,23 +218,38 @@ export class KubePolicyCluster {
     );
   }
 
-  /** One dump of `host`'s ingressPolicy table. */
-  async ingressPolicy(host: string): Promise<string> {
-    const h = this.host(host);
-    const r = await exec(
-      'ovs-ofctl',
-      ['-O', 'OpenFlow13', '--no-stats', 'dump-flows', `unix:${h.ovsRunDir}/br-int.mgmt`, `table=${table('ingressPolicy')}`],
-      { netns: h.netns, timeoutMs: 10_000, allowFailure: true },
-    );
-    return r.code === 0 ? r.stdout : '';
+  /**
+   * The tcp ports of `host`'s ingressPolicy flows, from one flow-stats request on a connection of
+   * our own to its br-int (made at the first dump, kept: an ovs-ofctl run per dump, through
+   * `ip netns exec`, was two processes every poll on each host, which loaded the machine it timed).
+   */
+  async ingressPolicyPorts(host: string): Promise<Set<number> | undefined> {
+    try {
+      const conn = await this.switchOf(host);
+      return tcpDstPorts(await conn.dumpFlows({ tableId: table('ingressPolicy') }, { timeoutMs: 10_000 }));
+    } catch {
+      // a dump that failed (the switch busy, the connection lost) is a poll that saw nothing
+      return undefined;
+    }
   }
 
-  /** When (crossProcessNow) `e` first held on its host, polling every --poll-ms until `deadline` (the resolution: a dump's time plus that). */
+  private switchOf(host: string): Promise<OfConnection> {
+    let c = this.switches.get(host);
+    if (!c) {
+      c = connectSwitch(`unix:${this.host(host).ovsRunDir}/br-int.mgmt`, { timeoutMs: 10_000 });
+      this.switches.set(host, c);
+      // a failed connect is made again at the next dump
+      c.catch(() => this.switches.delete(host));
+    }
+    return c;
+  }
+
+  /** When (crossProcessNow) `e` first held on its host, polling every --poll-ms until `deadline` (the resolution: a dump's round trip plus that). */
   async held(e: HostExpectation, deadline: number): Promise<number> {
     for (;;) {
-      const dump = await this.ingressPolicy(e.host);
+      const ports = await this.ingressPolicyPorts(e.host);
       const at = crossProcessNow();
-      if (dump !== '' && flowsHold(dump, e)) return at;
+      if (ports && portsHold(ports, e)) return at;
       if (at > deadline)
         throw new NetloomError('TIMEOUT', `${e.host}: want tcp ports [${e.present}] present, [${e.absent}] absent in ingressPolicy`);
       if (this.cfg.pollMs > 0) await new Promise((r) => setTimeout(r, this.cfg.pollMs));
@@ -318,6 +337,8 @@ export class KubePolicyCluster {
   /** The lab down (its pods through the CRI, containerd, the kubelets), unless --keep. */
   async down(progress: (m: string) => void): Promise<void> {
     await this.sim?.stop();
+    for (const c of this.switches.values()) void c.then((conn) => conn.close('benchmark done')).catch(() => undefined);
+    this.switches.clear();
     this.rest.close();
     if (this.cfg.keep) return progress(`lab ${this.cfg.lab} kept up (--keep)`);
     progress(`lab ${this.cfg.lab}: down`);

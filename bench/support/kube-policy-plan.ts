@@ -410,10 +410,16 @@ export function warmUpChanges(cfg: Pick<KubePolicyBenchConfig, 'pods' | 'namespa
   ];
 }
 
-/** Whether a host's dump of ingressPolicy shows what `e` wants. */
-export function flowsHold(dump: string, e: Pick<HostExpectation, 'present' | 'absent'>): boolean {
-  const has = (port: number) => new RegExp(`tp_dst=${port}\\b`).test(dump);
-  return e.present.every(has) && !e.absent.some(has);
+/** The tcp destination ports the flows match on. */
+export function tcpDstPorts(flows: ReadonlyArray<{ match: ReadonlyArray<{ field: string; value?: unknown }> }>): Set<number> {
+  const out = new Set<number>();
+  for (const f of flows) for (const m of f.match) if (m.field === 'tcp_dst' && typeof m.value === 'number') out.add(m.value);
+  return out;
+}
+
+/** Whether a host's ingressPolicy ports (tcpDstPorts) are what `e` wants. */
+export function portsHold(ports: ReadonlySet<number>, e: Pick<HostExpectation, 'present' | 'absent'>): boolean {
+  return e.present.every((p) => ports.has(p)) && !e.absent.some((p) => ports.has(p));
 }
 
 /** Sums and counts of the agent's reconcile phases (netplugin_reconcile_phase_seconds), by phase. */

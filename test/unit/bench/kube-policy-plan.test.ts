@@ -2,18 +2,19 @@ import { strict as assert } from 'node:assert';
 import {
   APPS,
   changes,
-  flowsHold,
   HOSTS,
   KUBE_KINDS,
   namespaceName,
   parseKubePolicyArgs,
   phaseMeansMs,
   podPlan,
+  portsHold,
   reconcilePhases,
   REF_KINDS,
   simPodEndpoint,
   simVteps,
   standingPolicies,
+  tcpDstPorts,
 } from '../../../bench/support/kube-policy-plan';
 import { predicateOf } from '../../../tools/agent-sim/conditions';
 import type { HostState } from '../../../netplugin/netmaster-client/apply';
@@ -98,12 +99,24 @@ describe('kube-policy benchmark plan', () => {
     assert.equal(ep.pod.namespace, namespaceName(0));
   });
 
-  it('reads a dump by whole port numbers', () => {
-    const dump = ' cookie=0x1, table=70, priority=1000,tcp,reg3=0x2,nw_dst=10.72.0.128,tp_dst=22001 actions=goto_table:80\n';
-    assert.equal(flowsHold(dump, { present: [22001], absent: [] }), true);
-    assert.equal(flowsHold(dump, { present: [2200], absent: [] }), false);
-    assert.equal(flowsHold(dump, { present: [], absent: [22001] }), false);
-    assert.equal(flowsHold(dump, { present: [], absent: [22000] }), true);
+  it("reads the tcp ports of a table's flows and judges them by whole port numbers", () => {
+    const ports = tcpDstPorts([
+      {
+        match: [
+          { field: 'reg3', value: 2 },
+          { field: 'eth_type', value: 0x800 },
+          { field: 'tcp_dst', value: 22001 },
+        ],
+      },
+      { match: [{ field: 'udp_dst', value: 22002 }] },
+      { match: [] },
+    ]);
+    assert.deepEqual([...ports], [22001]);
+    assert.equal(portsHold(ports, { present: [22001], absent: [] }), true);
+    assert.equal(portsHold(ports, { present: [2200], absent: [] }), false);
+    assert.equal(portsHold(ports, { present: [22002], absent: [] }), false, 'a udp port is no tcp port');
+    assert.equal(portsHold(ports, { present: [], absent: [22001] }), false);
+    assert.equal(portsHold(ports, { present: [], absent: [22000] }), true);
   });
 
   it('options: --quick is small; bad values are refused naming the option', () => {
