@@ -62,6 +62,7 @@ export async function run(args: string[]): Promise<void> {
   const failures: string[] = [];
   const setup: Record<string, number> = {};
   let agentReconcile: ReturnType<typeof phaseMeansMs> | undefined;
+  let simCpuMsPerChange: number | undefined;
   let cluster: KubePolicyCluster | undefined;
   try {
     cluster = await KubePolicyCluster.up(cfg, progress);
@@ -90,6 +91,7 @@ export async function run(args: string[]): Promise<void> {
     );
     const timeoutMs = cfg.timeoutSeconds * 1000;
     const phasesBefore = await cluster.agentPhases();
+    const simCpuBefore = (await cluster.sim?.stats())?.cpuMs;
     for (const c of plan) {
       try {
         const m = await cluster.measure(c, timeoutMs);
@@ -106,6 +108,9 @@ export async function run(args: string[]): Promise<void> {
     }
     // where the agents' time went during the changes: each host's reconciles, by phase
     agentReconcile = phaseMeansMs(phasesBefore, await cluster.agentPhases());
+    // the simulator's own CPU (one process for every simulated agent) delays the last receipt of a change
+    const simCpuAfter = (await cluster.sim?.stats())?.cpuMs;
+    if (simCpuBefore !== undefined && simCpuAfter !== undefined) simCpuMsPerChange = Math.round((simCpuAfter - simCpuBefore) / plan.length);
   } catch (e) {
     failures.push(errorMessage(e));
     progress(`FAILED: ${errorMessage(e)}`);
@@ -136,6 +141,7 @@ export async function run(args: string[]): Promise<void> {
     policyDeleteVsRuleDeleteP50: ratio(byKind.policyDelete?.p50 ?? NaN, byKind.refRuleDelete?.p50 ?? NaN),
     byKind,
     agentReconcile: agentReconcile ?? null,
+    simCpuMsPerChange: simCpuMsPerChange ?? null,
     setupMs: Object.fromEntries(Object.entries(setup).map(([k, v]) => [k, Math.round(v)])),
     loadAvg: { start: loadStart, end: loadEnd },
     durationS: Math.round((performance.now() - started) / 1000),
