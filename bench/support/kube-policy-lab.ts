@@ -121,7 +121,8 @@ export class KubePolicyCluster {
       networkName: NETWORK,
       encap: 'vxlan',
       pktTag: 7200,
-      subnet: '10.72.0.0/22',
+      // room for the pods' agents' address blocks and a pod per simulated agent
+      subnet: '10.72.0.0/20',
       gateway: '10.72.0.1',
     });
     await r.mustPost(`/api/v1/policys/${TENANT}:${REF_POLICY}/`, { tenantName: TENANT, policyName: REF_POLICY });

@@ -59,16 +59,44 @@ function canonText(v: unknown): string {
   return `${out}}`;
 }
 
-/** canonText of a flow's instructions, once per flow object (installed flows are compared again at every reconcile). */
-const instructionTexts = new WeakMap<DesiredFlow, string>();
+/** The hex of a Buffer, or of a JSON-revived one ({ type: 'Buffer', data }); undefined for anything else. */
+function bufferHex(v: object): string | undefined {
+  if (Buffer.isBuffer(v)) return v.toString('hex');
+  const o = v as Record<string, unknown>;
+  return o.type === 'Buffer' && Array.isArray(o.data) ? Buffer.from(o.data as number[]).toString('hex') : undefined;
+}
 
-function instructionText(f: DesiredFlow): string {
-  let t = instructionTexts.get(f);
-  if (t === undefined) {
-    t = canonText(f.instructions);
-    instructionTexts.set(f, t);
+/**
+ * Whether canonText(a) === canonText(b), compared in place: most compared flows are equal, and
+ * some carry tens of kilobytes of instructions (a flood to every local port), so writing both
+ * texts at every reconcile was most of its diff.
+ */
+export function canonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null) {
+    const ha = bufferHex(a);
+    const hb = bufferHex(b);
+    if (ha !== undefined || hb !== undefined) return ha === hb;
+    if (Array.isArray(a) || Array.isArray(b)) {
+      if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+      for (let i = 0; i < a.length; i++) if (!canonEqual(a[i], b[i])) return false;
+      return true;
+    }
+    const oa = a as Record<string, unknown>;
+    const ob = b as Record<string, unknown>;
+    let defined = 0;
+    for (const k of Object.keys(oa)) {
+      const x = oa[k];
+      if (x === undefined) continue;
+      defined++;
+      if (!Object.hasOwn(ob, k) || !canonEqual(x, ob[k])) return false;
+    }
+    for (const k of Object.keys(ob)) if (ob[k] !== undefined) defined--;
+    return defined === 0;
   }
-  return t;
+  // mixed kinds that may still write the same text (a bigint and its "5n" string, NaN and null): rare
+  return canonText(a) === canonText(b);
 }
 
 function fieldSortKey(f: OxmField): string {
@@ -93,6 +121,6 @@ export function sameFlow(a: DesiredFlow, b: DesiredFlow): boolean {
     (a.object ?? '') === (b.object ?? '') &&
     (a.idleTimeout ?? 0) === (b.idleTimeout ?? 0) &&
     (a.hardTimeout ?? 0) === (b.hardTimeout ?? 0) &&
-    (a.instructions === b.instructions || instructionText(a) === instructionText(b))
+    canonEqual(a.instructions, b.instructions)
   );
 }
