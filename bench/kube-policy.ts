@@ -25,6 +25,7 @@ import {
   podPlan,
   REF_KINDS,
   standingPolicies,
+  warmUpChanges,
   type ChangeKind,
 } from './support/kube-policy-plan';
 import { summarize, type LatencySummary } from './support/scale-report';
@@ -52,9 +53,16 @@ export async function run(args: string[]): Promise<void> {
   const pods = podPlan(cfg);
   const plan = changes(cfg);
   const lat = new Map<ChangeKind, number[]>();
+  /** the same changes until the last real host's flows only, and until the last simulated agent's receipt only */
+  const realLat = new Map<ChangeKind, number[]>();
+  const simLat = new Map<ChangeKind, number[]>();
+  const push = (m: Map<ChangeKind, number[]>, k: ChangeKind, x: number | undefined): void => {
+    if (x !== undefined) m.set(k, [...(m.get(k) ?? []), x]);
+  };
   const failures: string[] = [];
   const setup: Record<string, number> = {};
   let agentReconcile: ReturnType<typeof phaseMeansMs> | undefined;
+  let simCpuMsPerChange: number | undefined;
   let cluster: KubePolicyCluster | undefined;
   try {
     cluster = await KubePolicyCluster.up(cfg, progress);
@@ -69,6 +77,13 @@ export async function run(args: string[]): Promise<void> {
     await cluster.makePods(pods, 600_000, progress);
     setup.podsRunningMs = performance.now() - t;
     progress(`${pods.length} pods Running in ${fmt(setup.podsRunningMs / 1000)} s; ${plan.length} changes`);
+    t = performance.now();
+    await cluster.startSimAgents(cfg.simAgents, pods.length, 300_000, progress);
+    setup.simAgentsMs = performance.now() - t;
+    t = performance.now();
+    for (const c of warmUpChanges(cfg)) await cluster.measure(c, 300_000);
+    setup.warmUpMs = performance.now() - t;
+    progress(`warmed up in ${fmt(setup.warmUpMs)} ms: every host realized the whole setup`);
     // nothing of the standing policies shows yet (each selects no peer or no pod)
     await cluster.settle(
       plan.filter((c) => c.kind === 'namespaceUnlabel' || c.kind === 'podUnlabel').flatMap((c) => c.expect),
@@ -76,10 +91,13 @@ export async function run(args: string[]): Promise<void> {
     );
     const timeoutMs = cfg.timeoutSeconds * 1000;
     const phasesBefore = await cluster.agentPhases();
+    const simCpuBefore = (await cluster.sim?.stats())?.cpuMs;
     for (const c of plan) {
       try {
-        const ms = await cluster.measure(c, timeoutMs);
-        lat.set(c.kind, [...(lat.get(c.kind) ?? []), ms]);
+        const m = await cluster.measure(c, timeoutMs);
+        push(lat, c.kind, m.ms);
+        push(realLat, c.kind, m.realMs);
+        push(simLat, c.kind, m.simMs);
       } catch (e) {
         failures.push(`${c.kind} ${c.round}: ${errorMessage(e)}`);
         progress(`${c.kind} ${c.round}: FAILED: ${errorMessage(e)}`);
@@ -90,6 +108,9 @@ export async function run(args: string[]): Promise<void> {
     }
     // where the agents' time went during the changes: each host's reconciles, by phase
     agentReconcile = phaseMeansMs(phasesBefore, await cluster.agentPhases());
+    // the simulator's own CPU (one process for every simulated agent) delays the last receipt of a change
+    const simCpuAfter = (await cluster.sim?.stats())?.cpuMs;
+    if (simCpuBefore !== undefined && simCpuAfter !== undefined) simCpuMsPerChange = Math.round((simCpuAfter - simCpuBefore) / plan.length);
   } catch (e) {
     failures.push(errorMessage(e));
     progress(`FAILED: ${errorMessage(e)}`);
@@ -98,18 +119,21 @@ export async function run(args: string[]): Promise<void> {
   }
   const byKind: Partial<Record<ChangeKind, LatencySummary>> = {};
   for (const [k, xs] of lat) byKind[k] = summarize(xs);
-  const all = (kinds: readonly ChangeKind[]) => summarize(kinds.flatMap((k) => lat.get(k) ?? []));
+  const all = (kinds: readonly ChangeKind[], m = lat) => summarize(kinds.flatMap((k) => m.get(k) ?? []));
   const kube = all(KUBE_KINDS);
   const ref = all(REF_KINDS);
   const loadEnd = load();
   const result = {
     benchmark: 'kube-policy',
     hosts: 3,
+    simAgents: cfg.simAgents,
     pods: pods.length,
     namespaces: cfg.namespaces,
     rounds: cfg.rounds,
     kube,
     reference: ref,
+    kubeRealHosts: all(KUBE_KINDS, realLat),
+    kubeSimAgents: all(KUBE_KINDS, simLat),
     ratioP50: ratio(kube.p50, ref.p50),
     ratioP99: ratio(kube.p99, ref.p99),
     goalP99Ms: 1000,
@@ -117,6 +141,7 @@ export async function run(args: string[]): Promise<void> {
     policyDeleteVsRuleDeleteP50: ratio(byKind.policyDelete?.p50 ?? NaN, byKind.refRuleDelete?.p50 ?? NaN),
     byKind,
     agentReconcile: agentReconcile ?? null,
+    simCpuMsPerChange: simCpuMsPerChange ?? null,
     setupMs: Object.fromEntries(Object.entries(setup).map(([k, v]) => [k, Math.round(v)])),
     loadAvg: { start: loadStart, end: loadEnd },
     durationS: Math.round((performance.now() - started) / 1000),
@@ -127,8 +152,11 @@ export async function run(args: string[]): Promise<void> {
       `agents: ${agentReconcile.reconciles} reconciles over the 3 hosts during the changes, mean ms by phase ${JSON.stringify(agentReconcile.meanMs)}`,
     );
   for (const [k, s] of Object.entries(byKind)) progress(`${k}: p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} max ${fmt(s.max)} ms (${s.samples})`);
+  progress(
+    `Kubernetes changes: real hosts' flows p50 ${fmt(result.kubeRealHosts.p50)} p99 ${fmt(result.kubeRealHosts.p99)} ms; simulated agents' receipt p50 ${fmt(result.kubeSimAgents.p50)} p99 ${fmt(result.kubeSimAgents.p99)} ms`,
+  );
   process.stdout.write(
-    `NetworkPolicy realization, API write to flows on every affected host (${pods.length} pods, 3 hosts): ` +
+    `NetworkPolicy realization, API write to flows on every affected host (${pods.length} pods, 3 hosts, ${cfg.simAgents} simulated agents): ` +
       `p50 ${fmt(kube.p50)} p99 ${fmt(kube.p99)} ms over ${kube.samples} changes (goal p99 <= 1000); ` +
       `Contiv rule over REST p50 ${fmt(ref.p50)} p99 ${fmt(ref.p99)} ms (${ref.samples}); ratio p50 ${result.ratioP50} p99 ${result.ratioP99}; ` +
       `load ${loadStart[0]} -> ${loadEnd[0]}${failures.length ? `; FAILED: ${failures.slice(0, 5).join('; ')}` : ''}\n`,

@@ -4,7 +4,7 @@
  * file for tests and development), programs br-int over OpenFlow, and serves CNI (and CNM when
  * asked). SIGTERM/SIGINT stop serving and leave the flows on the switch.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { Command, Option } from 'commander';
 import { exitOnTerminationSignals } from '../lib/shutdown';
@@ -23,6 +23,7 @@ import { IpamStore } from './ipam/ipam-store';
 import { tracePacketOf, traceResultToProto } from './trace/trace-wire';
 import { NetmasterClient } from './netmaster-client/client';
 import { parseNetmasterAddresses } from './netmaster-client/addresses';
+import { readClientTls } from './netmaster-client/tls-files';
 import type { Logger } from '../lib/logger';
 import { IN_CLUSTER } from '../lib/kube/in-cluster';
 import { AgentCniBackend } from './backends/cni-backend';
@@ -225,14 +226,7 @@ function controlPlane(o: NetpluginOptions, logger: Logger): DesiredStateSource &
     manualAck: true,
     stallTimeoutMs: Math.round(stallTimeout * 1000),
     logger,
-    ...(o.tlsCa
-      ? {
-          tls: {
-            ca: readFileSync(o.tlsCa),
-            ...(o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : {}),
-          },
-        }
-      : {}),
+    ...(o.tlsCa ? { tls: readClientTls({ ca: o.tlsCa, cert: o.tlsCert, key: o.tlsKey }) } : {}),
   });
   return new NetmasterFabric(client, logger);
 }

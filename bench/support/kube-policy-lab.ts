@@ -12,7 +12,10 @@ import { run as exec } from '../../lib/exec';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import { loadKubeconfig } from '../../lib/kube/kubeconfig';
 import { table } from '../../netplugin/pipeline/tables';
-import { labRestCredentials } from '../../deploy/lab/pki';
+import { connectSwitch, type OfConnection } from '../../ovs/openflow';
+import { labRestCredentials, pkiPaths } from '../../deploy/lab/pki';
+import { makeSimAgentCerts } from '../../tools/agent-sim/certs';
+import { AgentSimulator, simHostName } from '../../tools/agent-sim/simulator';
 import { agentPaths, planLab, type LabPlan } from '../../deploy/lab/plan';
 import { RestClient } from '../../tools/agent-sim/cluster';
 import { crossProcessNow } from '../../tools/agent-sim/conditions';
@@ -21,12 +24,16 @@ import { waitFor } from '../../lib/clock';
 import {
   CLIENT_GROUP,
   DEFAULT_GROUP,
-  flowsHold,
+  portsHold,
+  tcpDstPorts,
   NETWORK,
   namespaceName,
   podObject,
   reconcilePhases,
   REF_POLICY,
+  SIM_HOST_PREFIX,
+  simPodEndpoint,
+  simVteps,
   standingPolicies,
   TENANT,
   WEB_GROUP,
@@ -53,6 +60,14 @@ interface LabStatus {
   kubeApi?: { kubeconfig: string };
 }
 
+/** One measured change: ms from just before the write until the last real host showed it, and until the last simulated agent had it. */
+export interface Measured {
+  ms: number;
+  realMs: number;
+  /** undefined: no simulated agent is affected */
+  simMs: number | undefined;
+}
+
 export async function lab(name: string, args: string[], timeoutMs = 300_000): Promise<string> {
   return (await exec(LAB_BIN, ['--lab', name, ...args], { timeoutMs })).stdout;
 }
@@ -63,12 +78,18 @@ export class KubePolicyCluster {
   readonly networking: NetworkingV1Api;
   private readonly hosts = new Map<string, LabHost>();
   private readonly plan: LabPlan;
+  private readonly netmasterCount: number;
+  /** the simulated agents (startSimAgents) */
+  sim: AgentSimulator | undefined;
+  /** an OpenFlow connection to each host's br-int, made at its first dump */
+  private readonly switches = new Map<string, Promise<OfConnection>>();
 
   private constructor(
     readonly cfg: KubePolicyBenchConfig,
     status: LabStatus,
   ) {
     for (const h of status.hosts) this.hosts.set(h.name, h);
+    this.netmasterCount = status.netmasters.length;
     this.plan = planLab({ name: cfg.lab, hosts: 3, etcdMembers: 1 });
     this.rest = new RestClient(status.netmasters[0]!.url, labRestCredentials(this.plan));
     if (!status.kubeApi) throw new NetloomError('INVALID_ARGUMENT', `lab ${cfg.lab} has no Kubernetes API`);
@@ -100,7 +121,8 @@ export class KubePolicyCluster {
       networkName: NETWORK,
       encap: 'vxlan',
       pktTag: 7200,
-      subnet: '10.72.0.0/22',
+      // room for the pods' agents' address blocks and a pod per simulated agent
+      subnet: '10.72.0.0/20',
       gateway: '10.72.0.1',
     });
     await r.mustPost(`/api/v1/policys/${TENANT}:${REF_POLICY}/`, { tenantName: TENANT, policyName: REF_POLICY });
@@ -158,6 +180,31 @@ export class KubePolicyCluster {
     return h;
   }
 
+  /**
+   * `n` simulated agents (tools/agent-sim, one worker process) on the lab's netmasters over its
+   * mutual TLS, each with a certificate of its own from the lab's CA and a VTEP in its underlay;
+   * then a web pod endpoint on each (simPodEndpoint, over REST as the agent's CNI ADD records
+   * it). Resolves once every one has every pod endpoint of the network (`pods` real ones too).
+   */
+  async startSimAgents(n: number, pods: number, timeoutMs: number, progress: (m: string) => void): Promise<void> {
+    if (n === 0) return;
+    const hosts = Array.from({ length: n }, (_, i) => simHostName(i, SIM_HOST_PREFIX));
+    const pki = pkiPaths(this.plan);
+    const tls = await makeSimAgentCerts({ dir: pki.dir, ca: pki.ca }, hosts);
+    const vteps = simVteps(this.plan.dataSubnet, n);
+    const addresses = this.plan.netmasters.slice(0, this.netmasterCount).map((m) => m.grpcListen);
+    this.sim = new AgentSimulator({ addresses, agents: n, hostPrefix: SIM_HOST_PREFIX, workers: 1, ratePerSec: 100, tls, vtepIps: vteps });
+    const snap = await this.sim.watchAll({ kind: 'snapshot' });
+    await this.sim.start();
+    const s = await snap.wait(timeoutMs);
+    if (!s.ok) throw new NetloomError('TIMEOUT', `${s.missingCount} simulated agents got no snapshot (${s.missing.join(', ')})`);
+    progress(`${n} simulated agents registered over mutual TLS`);
+    await inFlight(n, 8, (i) => this.rest.mustPost('/api/v1/endpoints/', simPodEndpoint(hosts[i]!, vteps[i]!)));
+    const all = await this.sim.waitAll({ kind: 'endpointCount', network: `${TENANT}:${NETWORK}`, atLeast: pods + n }, timeoutMs);
+    if (!all.ok) throw new NetloomError('TIMEOUT', `${all.missingCount} simulated agents lack the ${pods + n} pod endpoints`);
+    progress(`${n} simulated agents each host a web pod and have all ${pods + n} pod endpoints`);
+  }
+
   /** Every host's agent reconcile phase totals (its /metrics, inside the host's namespace), in host order. */
   async agentPhases(): Promise<PhaseTotals[]> {
     return Promise.all(
@@ -172,23 +219,38 @@ export class KubePolicyCluster {
     );
   }
 
-  /** One dump of `host`'s ingressPolicy table. */
-  async ingressPolicy(host: string): Promise<string> {
-    const h = this.host(host);
-    const r = await exec(
-      'ovs-ofctl',
-      ['-O', 'OpenFlow13', '--no-stats', 'dump-flows', `unix:${h.ovsRunDir}/br-int.mgmt`, `table=${table('ingressPolicy')}`],
-      { netns: h.netns, timeoutMs: 10_000, allowFailure: true },
-    );
-    return r.code === 0 ? r.stdout : '';
+  /**
+   * The tcp ports of `host`'s ingressPolicy flows, from one flow-stats request on a connection of
+   * our own to its br-int (made at the first dump, kept: an ovs-ofctl run per dump, through
+   * `ip netns exec`, was two processes every poll on each host, which loaded the machine it timed).
+   */
+  async ingressPolicyPorts(host: string): Promise<Set<number> | undefined> {
+    try {
+      const conn = await this.switchOf(host);
+      return tcpDstPorts(await conn.dumpFlows({ tableId: table('ingressPolicy') }, { timeoutMs: 10_000 }));
+    } catch {
+      // a dump that failed (the switch busy, the connection lost) is a poll that saw nothing
+      return undefined;
+    }
   }
 
-  /** When (crossProcessNow) `e` first held on its host, polling every --poll-ms until `deadline` (the resolution: a dump's time plus that). */
+  private switchOf(host: string): Promise<OfConnection> {
+    let c = this.switches.get(host);
+    if (!c) {
+      c = connectSwitch(`unix:${this.host(host).ovsRunDir}/br-int.mgmt`, { timeoutMs: 10_000 });
+      this.switches.set(host, c);
+      // a failed connect is made again at the next dump
+      c.catch(() => this.switches.delete(host));
+    }
+    return c;
+  }
+
+  /** When (crossProcessNow) `e` first held on its host, polling every --poll-ms until `deadline` (the resolution: a dump's round trip plus that). */
   async held(e: HostExpectation, deadline: number): Promise<number> {
     for (;;) {
-      const dump = await this.ingressPolicy(e.host);
+      const ports = await this.ingressPolicyPorts(e.host);
       const at = crossProcessNow();
-      if (dump !== '' && flowsHold(dump, e)) return at;
+      if (ports && portsHold(ports, e)) return at;
       if (at > deadline)
         throw new NetloomError('TIMEOUT', `${e.host}: want tcp ports [${e.present}] present, [${e.absent}] absent in ingressPolicy`);
       if (this.cfg.pollMs > 0) await new Promise((r) => setTimeout(r, this.cfg.pollMs));
@@ -201,13 +263,24 @@ export class KubePolicyCluster {
     await Promise.all(expect.map((e) => this.held(e, deadline)));
   }
 
-  /** Make change `c` and return ms from just before the write until the last affected host showed it. */
-  async measure(c: Change, timeoutMs: number): Promise<number> {
+  /**
+   * Make change `c`: ms from just before the write until the last affected real host showed it in
+   * its flows, and until the last simulated agent had it (their watch is set before the write).
+   */
+  async measure(c: Change, timeoutMs: number): Promise<Measured> {
+    const watch = c.sim && this.sim ? await this.sim.watchAll(c.sim) : undefined;
     const sent = crossProcessNow();
     await this.write(c.write);
     const deadline = crossProcessNow() + timeoutMs;
-    const times = await Promise.all(c.expect.map((e) => this.held(e, deadline)));
-    return Math.max(...times) - sent;
+    const [times, simmed] = await Promise.all([
+      Promise.all(c.expect.map((e) => this.held(e, deadline))),
+      watch?.wait(Math.max(0, deadline - crossProcessNow())),
+    ]);
+    const realMs = Math.max(...times) - sent;
+    if (simmed && !simmed.ok)
+      throw new NetloomError('TIMEOUT', `${simmed.missingCount} simulated agents lack ${simmed.what} (${simmed.missing.join(', ')})`);
+    const simMs = simmed ? simmed.lastAt - sent : undefined;
+    return { ms: Math.max(realMs, simMs ?? 0), realMs, simMs };
   }
 
   private async write(w: ChangeWrite): Promise<void> {
@@ -264,6 +337,9 @@ export class KubePolicyCluster {
 
   /** The lab down (its pods through the CRI, containerd, the kubelets), unless --keep. */
   async down(progress: (m: string) => void): Promise<void> {
+    await this.sim?.stop();
+    for (const c of this.switches.values()) void c.then((conn) => conn.close('benchmark done')).catch(() => undefined);
+    this.switches.clear();
     this.rest.close();
     if (this.cfg.keep) return progress(`lab ${this.cfg.lab} kept up (--keep)`);
     progress(`lab ${this.cfg.lab}: down`);

@@ -9,6 +9,7 @@
  * peers or targets non-empty shows as that rule's port.
  */
 import { NetloomError } from '../../lib/errors';
+import type { Condition } from '../../tools/agent-sim/conditions';
 
 export interface KubePolicyBenchConfig {
   lab: string;
@@ -23,6 +24,8 @@ export interface KubePolicyBenchConfig {
   pollMs: number;
   /** leave the lab up afterwards (debugging) */
   keep: boolean;
+  /** simulated agents (tools/agent-sim over the lab's mutual TLS), each hosting a web pod of the first namespace */
+  simAgents: number;
 }
 
 export const DEFAULT_KUBE_POLICY_CONFIG: KubePolicyBenchConfig = {
@@ -34,13 +37,18 @@ export const DEFAULT_KUBE_POLICY_CONFIG: KubePolicyBenchConfig = {
   podBatch: 30,
   pollMs: 20,
   keep: false,
+  simAgents: 200,
 };
+
+/** The most simulated agents: each needs a VTEP of its own in the lab's /24 underlay (simVteps). */
+export const MAX_SIM_AGENTS = 234;
 
 export const QUICK_KUBE_POLICY: Partial<KubePolicyBenchConfig> = { pods: 30, namespaces: 3, rounds: 2 };
 
 export const KUBE_POLICY_USAGE = `usage: npm run bench -- kube-policy [--quick] [--lab kbpl] [--pods 300] [--namespaces 5]
-  [--rounds 10] [--pod-batch 30] [--timeout-s 60] [--poll-ms 20] [--keep]
-  --quick: 30 pods in 3 namespaces, 2 rounds (a smoke run)`;
+  [--rounds 10] [--pod-batch 30] [--timeout-s 60] [--poll-ms 20] [--sim-agents 200] [--keep]
+  --quick: 30 pods in 3 namespaces, 2 rounds (a smoke run; still --sim-agents 200)
+  --sim-agents: simulated agents (0-${MAX_SIM_AGENTS}), each with one web pod of the first namespace`;
 
 function intOpt(name: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -87,6 +95,10 @@ export function parseKubePolicyArgs(args: readonly string[]): KubePolicyBenchCon
         break;
       case '--pod-batch':
         cfg.podBatch = intOpt('pod-batch', v, 1, 1000);
+        i++;
+        break;
+      case '--sim-agents':
+        cfg.simAgents = intOpt('sim-agents', v, 0, MAX_SIM_AGENTS);
         i++;
         break;
       case '--timeout-s':
@@ -209,6 +221,8 @@ export interface Change {
   round: number;
   write: ChangeWrite;
   expect: HostExpectation[];
+  /** what every simulated agent (a web pod of the first namespace each) must receive; undefined: they are not affected */
+  sim?: Condition;
 }
 
 export const PORTS = { created: 20000, updated: 21000, namespace: 22000, pod: 23000, ref: 24000 } as const;
@@ -267,18 +281,21 @@ export function changes(cfg: Pick<KubePolicyBenchConfig, 'pods' | 'namespaces' |
       round: k,
       write: { kind: 'putPolicy', policy: policyObject(name, { app: 'web' }, fromClients, created) },
       expect: on(webHosts, [created]),
+      sim: { kind: 'kubePolicyPorts', present: [created], absent: [] },
     });
     out.push({
       kind: 'policyUpdate',
       round: k,
       write: { kind: 'putPolicy', policy: policyObject(name, { app: 'web' }, fromClients, updated) },
       expect: on(webHosts, [updated], [created]),
+      sim: { kind: 'kubePolicyPorts', present: [updated], absent: [created] },
     });
     out.push({
       kind: 'policyDelete',
       round: k,
       write: { kind: 'deletePolicy', namespace: namespaceName(0), name },
       expect: on(webHosts, [], [updated]),
+      sim: { kind: 'kubePolicyPorts', present: [], absent: [updated] },
     });
     const peerNs = namespaceName(1 + (k % (cfg.namespaces - 1)));
     out.push({
@@ -286,12 +303,14 @@ export function changes(cfg: Pick<KubePolicyBenchConfig, 'pods' | 'namespaces' |
       round: k,
       write: { kind: 'namespaceLabel', namespace: peerNs, key: 'kbsel', value: `n${k}` },
       expect: on(webHosts, [PORTS.namespace + k]),
+      sim: { kind: 'kubeNamespaceLabel', namespace: peerNs, key: 'kbsel', value: `n${k}` },
     });
     out.push({
       kind: 'namespaceUnlabel',
       round: k,
       write: { kind: 'namespaceLabel', namespace: peerNs, key: 'kbsel', value: null },
       expect: on(webHosts, [], [PORTS.namespace + k]),
+      sim: { kind: 'kubeNamespaceLabel', namespace: peerNs, key: 'kbsel', value: null },
     });
     const pod = first[k % first.length]!;
     out.push({
@@ -311,21 +330,96 @@ export function changes(cfg: Pick<KubePolicyBenchConfig, 'pods' | 'namespaces' |
       round: k,
       write: { kind: 'refRule', ruleId: `r${k}`, port: PORTS.ref + k },
       expect: on(webHosts, [PORTS.ref + k]),
+      sim: { kind: 'rules', policy: `${TENANT}:${REF_POLICY}`, ruleIds: [`r${k}`] },
     });
     out.push({
       kind: 'refRuleDelete',
       round: k,
       write: { kind: 'refRule', ruleId: `r${k}`, port: null },
       expect: on(webHosts, [], [PORTS.ref + k]),
+      sim: { kind: 'rules', policy: `${TENANT}:${REF_POLICY}`, ruleIds: [`r${k}`], absent: true },
     });
   }
   return out;
 }
 
-/** Whether a host's dump of ingressPolicy shows what `e` wants. */
-export function flowsHold(dump: string, e: Pick<HostExpectation, 'present' | 'absent'>): boolean {
-  const has = (port: number) => new RegExp(`tp_dst=${port}\\b`).test(dump);
-  return e.present.every(has) && !e.absent.some(has);
+export const SIM_HOST_PREFIX = 'kbsim-';
+
+/**
+ * VTEPs for `n` simulated agents in the lab's /24 underlay `dataSubnet` (netmaster refuses VTEPs
+ * outside it): .10-.99 and .110-.253, clear of the lab hosts' (.1-.9), their routed addresses
+ * (.101-.109) and the ToR's (.254).
+ */
+export function simVteps(dataSubnet: string, n: number): string[] {
+  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(dataSubnet);
+  if (!m) throw new NetloomError('INVALID_ARGUMENT', `the lab's data subnet must be a /24, got ${dataSubnet}`, { field: 'dataSubnet' });
+  const last = [...Array.from({ length: 90 }, (_, i) => 10 + i), ...Array.from({ length: 144 }, (_, i) => 110 + i)];
+  if (n > last.length)
+    throw new NetloomError('INVALID_ARGUMENT', `--sim-agents must be at most ${last.length}, got ${n}`, { field: 'sim-agents' });
+  return last.slice(0, n).map((x) => `${m[1]}.${x}`);
+}
+
+/**
+ * The endpoint of simulated agent `host` over REST, as its agent's CNI ADD would record it: a web
+ * pod of the first namespace (so that the measured NetworkPolicies target it), in the web group
+ * (so that the reference Contiv rule reaches it too).
+ */
+export function simPodEndpoint(host: string, vtepIP: string): Record<string, unknown> {
+  const name = `${host}-web`;
+  return {
+    tenantName: TENANT,
+    networkName: NETWORK,
+    groupName: WEB_GROUP,
+    homingHost: host,
+    vtepIP,
+    containerID: `${host}-c`,
+    labels: { app: 'web' },
+    pod: {
+      namespace: namespaceName(0),
+      name,
+      uid: `uid-${name}`,
+      namedPorts: [{ name: NAMED_PORT.name, protocol: NAMED_PORT.protocol, port: NAMED_PORT.containerPort }],
+    },
+  };
+}
+
+/**
+ * Unmeasured changes made after the setup (a Contiv rule added and removed): once every host shows
+ * them, every agent has realized a state that holds all the pods and simulated agents, so the
+ * first measured change does not wait behind that backlog.
+ */
+export function warmUpChanges(cfg: Pick<KubePolicyBenchConfig, 'pods' | 'namespaces'>): Change[] {
+  const port = PORTS.ref + 999;
+  const hosts = hostsOf(podPlan(cfg).filter((p) => p.group === WEB_GROUP));
+  const policy = `${TENANT}:${REF_POLICY}`;
+  return [
+    {
+      kind: 'refRuleCreate',
+      round: -1,
+      write: { kind: 'refRule', ruleId: 'warm', port },
+      expect: hosts.map((host) => ({ host, present: [port], absent: [] })),
+      sim: { kind: 'rules', policy, ruleIds: ['warm'] },
+    },
+    {
+      kind: 'refRuleDelete',
+      round: -1,
+      write: { kind: 'refRule', ruleId: 'warm', port: null },
+      expect: hosts.map((host) => ({ host, present: [], absent: [port] })),
+      sim: { kind: 'rules', policy, ruleIds: ['warm'], absent: true },
+    },
+  ];
+}
+
+/** The tcp destination ports the flows match on. */
+export function tcpDstPorts(flows: ReadonlyArray<{ match: ReadonlyArray<{ field: string; value?: unknown }> }>): Set<number> {
+  const out = new Set<number>();
+  for (const f of flows) for (const m of f.match) if (m.field === 'tcp_dst' && typeof m.value === 'number') out.add(m.value);
+  return out;
+}
+
+/** Whether a host's ingressPolicy ports (tcpDstPorts) are what `e` wants. */
+export function portsHold(ports: ReadonlySet<number>, e: Pick<HostExpectation, 'present' | 'absent'>): boolean {
+  return e.present.every((p) => ports.has(p)) && !e.absent.some((p) => ports.has(p));
 }
 
 /** Sums and counts of the agent's reconcile phases (netplugin_reconcile_phase_seconds), by phase. */

@@ -42,6 +42,16 @@ export const ROLE_ORG = { admin: 'netloom:admin', readOnly: 'netloom:read-only',
 
 const pair = (dir: string, name: string): CertPaths => ({ cert: `${dir}/${name}.crt`, key: `${dir}/${name}.key` });
 
+/** Where the certificate of host `name` is under a PKI directory (the lab's hosts and simulated agents alike). */
+export const hostCertPaths = (pkiDir: string, name: string): CertPaths => pair(`${pkiDir}/hosts`, name);
+
+/** A host's client certificate: it acts for that host only (CN and DNS SAN its name, netmaster/auth/identity.ts). */
+export const hostCertSpec = (name: string): CertSpec => ({
+  subject: { O: ROLE_ORG.host, CN: name },
+  san: `DNS:${name}`,
+  eku: 'clientAuth',
+});
+
 /** Where the lab's certificates are (pure). */
 export function pkiPaths(plan: Pick<LabPlan, 'dir' | 'hosts' | 'etcd'>): LabPki {
   const dir = `${plan.dir}/pki`;
@@ -52,7 +62,7 @@ export function pkiPaths(plan: Pick<LabPlan, 'dir' | 'hosts' | 'etcd'>): LabPki 
     netmaster: pair(dir, 'netmaster'),
     admin: pair(dir, 'admin'),
     readOnly: pair(dir, 'read-only'),
-    hosts: Object.fromEntries(plan.hosts.map((h) => [h.name, pair(`${dir}/hosts`, h.name)])),
+    hosts: Object.fromEntries(plan.hosts.map((h) => [h.name, hostCertPaths(dir, h.name)])),
     etcdMembers: Object.fromEntries(plan.etcd.map((m) => [m.name, pair(dir, `etcd-${m.name}`)])),
     etcdNetmaster: pair(dir, 'etcd-netmaster'),
     etcdLab: pair(dir, 'etcd-lab'),
@@ -137,9 +147,7 @@ export async function makeLabPki(plan: Pick<LabPlan, 'dir' | 'hosts' | 'etcd' | 
     makeCert(p.netmaster, p.ca, { subject: { O: ROLE_ORG.netmaster, CN: 'netmaster' }, san: server, eku: 'serverAuth,clientAuth' }),
     makeCert(p.admin, p.ca, { subject: { O: ROLE_ORG.admin, CN: 'admin' }, eku: 'clientAuth' }),
     makeCert(p.readOnly, p.ca, { subject: { O: ROLE_ORG.readOnly, CN: 'read-only' }, eku: 'clientAuth' }),
-    ...plan.hosts.map((h) =>
-      makeCert(p.hosts[h.name]!, p.ca, { subject: { O: ROLE_ORG.host, CN: h.name }, san: `DNS:${h.name}`, eku: 'clientAuth' }),
-    ),
+    ...plan.hosts.map((h) => makeCert(p.hosts[h.name]!, p.ca, hostCertSpec(h.name))),
     ...plan.etcd.map((m) =>
       makeCert(p.etcdMembers[m.name]!, p.etcdCa, {
         subject: { O: 'netloom:etcd', CN: m.name },
@@ -151,6 +159,17 @@ export async function makeLabPki(plan: Pick<LabPlan, 'dir' | 'hosts' | 'etcd' | 
     makeCert(p.etcdLab, p.etcdCa, { subject: { O: 'netloom:etcd-client', CN: 'netloom-lab' }, eku: 'clientAuth' }),
   ]);
   return p;
+}
+
+/**
+ * The client certificate of a host that is not the lab's (a simulated agent, tools/agent-sim),
+ * signed by the CA at `ca`, at hostCertPaths(pkiDir, name).
+ */
+export async function makeHostCert(pkiDir: string, ca: CertPaths, name: string): Promise<CertPaths> {
+  mkdirSync(`${pkiDir}/hosts`, { recursive: true, mode: 0o700 });
+  const paths = hostCertPaths(pkiDir, name);
+  await makeCert(paths, ca, hostCertSpec(name));
+  return paths;
 }
 
 /** Write a client config (lib/rest-credentials.ts) for netctl: the lab's URLs and the admin's certificate. */

@@ -20,23 +20,83 @@ export interface DesiredFlow {
   hardTimeout?: number;
 }
 
-function canon(v: unknown): unknown {
-  if (typeof v === 'bigint') return `${v.toString()}n`;
-  if (Buffer.isBuffer(v)) return `0x${v.toString('hex')}`;
-  if (typeof v === 'string') return v.toLowerCase();
-  if (Array.isArray(v)) return v.map(canon);
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    // Buffers inside JSON-revived objects
-    if (o.type === 'Buffer' && Array.isArray(o.data)) return `0x${Buffer.from(o.data as number[]).toString('hex')}`;
-    return Object.fromEntries(
-      Object.keys(o)
-        .filter((k) => o[k] !== undefined)
-        .sort()
-        .map((k) => [k, canon(o[k])]),
-    );
+/**
+ * The canonical JSON text of a value: object keys sorted (undefined ones left out), strings lower
+ * case, bigints and Buffers as strings. Written straight into the text, without the intermediate
+ * objects: every reconcile keys and compares each of the host's flows (thousands with a few
+ * hundred remote endpoints), so this is on the path of every change.
+ */
+function canonText(v: unknown): string {
+  switch (typeof v) {
+    case 'bigint':
+      return `"${v.toString()}n"`;
+    case 'string':
+      return JSON.stringify(v.toLowerCase());
+    case 'object':
+      break;
+    default:
+      return JSON.stringify(v) ?? 'null';
   }
-  return v;
+  if (v === null) return 'null';
+  if (Buffer.isBuffer(v)) return `"0x${v.toString('hex')}"`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + canonText(v[i]);
+    return `${out}]`;
+  }
+  const o = v as Record<string, unknown>;
+  // Buffers inside JSON-revived objects
+  if (o.type === 'Buffer' && Array.isArray(o.data)) return `"0x${Buffer.from(o.data as number[]).toString('hex')}"`;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonText(x)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** The hex of a Buffer, or of a JSON-revived one ({ type: 'Buffer', data }); undefined for anything else. */
+function bufferHex(v: object): string | undefined {
+  if (Buffer.isBuffer(v)) return v.toString('hex');
+  const o = v as Record<string, unknown>;
+  return o.type === 'Buffer' && Array.isArray(o.data) ? Buffer.from(o.data as number[]).toString('hex') : undefined;
+}
+
+/**
+ * Whether canonText(a) === canonText(b), compared in place: most compared flows are equal, and
+ * some carry tens of kilobytes of instructions (a flood to every local port), so writing both
+ * texts at every reconcile was most of its diff.
+ */
+export function canonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null) {
+    const ha = bufferHex(a);
+    const hb = bufferHex(b);
+    if (ha !== undefined || hb !== undefined) return ha === hb;
+    if (Array.isArray(a) || Array.isArray(b)) {
+      if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+      for (let i = 0; i < a.length; i++) if (!canonEqual(a[i], b[i])) return false;
+      return true;
+    }
+    const oa = a as Record<string, unknown>;
+    const ob = b as Record<string, unknown>;
+    let defined = 0;
+    for (const k of Object.keys(oa)) {
+      const x = oa[k];
+      if (x === undefined) continue;
+      defined++;
+      if (!Object.hasOwn(ob, k) || !canonEqual(x, ob[k])) return false;
+    }
+    for (const k of Object.keys(ob)) if (ob[k] !== undefined) defined--;
+    return defined === 0;
+  }
+  // mixed kinds that may still write the same text (a bigint and its "5n" string, NaN and null): rare
+  return canonText(a) === canonText(b);
 }
 
 function fieldSortKey(f: OxmField): string {
@@ -45,7 +105,7 @@ function fieldSortKey(f: OxmField): string {
 
 export function canonicalMatch(match: Match): string {
   const sorted = [...match].sort((a, b) => (fieldSortKey(a) < fieldSortKey(b) ? -1 : fieldSortKey(a) > fieldSortKey(b) ? 1 : 0));
-  return JSON.stringify(canon(sorted));
+  return canonText(sorted);
 }
 
 /** The switch-side identity of a flow. */
@@ -55,11 +115,12 @@ export function flowKey(f: Pick<DesiredFlow, 'table' | 'priority' | 'match'>): s
 
 /** Whether two flows with the same key would behave identically (actions, timeouts, owner). */
 export function sameFlow(a: DesiredFlow, b: DesiredFlow): boolean {
+  // the cheap fields first: most flows compared are equal, and the instructions decide last
   return (
-    JSON.stringify(canon(a.instructions)) === JSON.stringify(canon(b.instructions)) &&
+    a.feature === b.feature &&
+    (a.object ?? '') === (b.object ?? '') &&
     (a.idleTimeout ?? 0) === (b.idleTimeout ?? 0) &&
     (a.hardTimeout ?? 0) === (b.hardTimeout ?? 0) &&
-    a.feature === b.feature &&
-    (a.object ?? '') === (b.object ?? '')
+    canonEqual(a.instructions, b.instructions)
   );
 }

@@ -11,7 +11,7 @@
  * the time of the latest applied update (an upper bound of when it first held).
  */
 import type { Logger } from '../../lib/logger';
-import { NetmasterClient, type NetmasterClientOptions } from '../../netplugin/netmaster-client/client';
+import { NetmasterClient, type ClientTls, type NetmasterClientOptions } from '../../netplugin/netmaster-client/client';
 import type { HostState } from '../../netplugin/netmaster-client/apply';
 import { SimulatedCompiler } from './compiler';
 import { crossProcessNow, type Predicate } from './conditions';
@@ -38,6 +38,8 @@ export interface SimulatedAgentOptions {
   client?: Partial<NetmasterClientOptions>;
   /** compile every state into flows (coalesced), as the agent does before OVS */
   compile?: boolean;
+  /** mutual TLS as netplugin speaks it: the CA and this host's certificate (netmaster enforces host identity) */
+  tls?: ClientTls;
 }
 
 interface Watch {
@@ -80,6 +82,7 @@ export class SimulatedAgent {
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
       ...(opts.callTimeoutMs !== undefined ? { callTimeoutMs: opts.callTimeoutMs } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
       ...opts.client,
     });
     this.client.on('state', (state, revision, kind) => this.onState(state, revision, kind));

@@ -15,6 +15,7 @@ import { systemClock } from '../../lib/clock';
 import { isAlive, stopProcess } from '../../lib/process';
 import { startEtcdMember, stopEtcdMember, waitEtcdHealthy } from '../../deploy/lab/etcd-cluster';
 import type { RestCredentials } from '../../lib/rest-credentials';
+import { makeCa, makeCert, ROLE_ORG, type CertPaths } from '../../deploy/lab/pki';
 
 export interface ControlPlaneOptions {
   /** names the etcd cluster token and the log files */
@@ -35,6 +36,11 @@ export interface ControlPlaneOptions {
   netmasterArgs?: string[];
   /** how long netmaster may take to answer /healthz (default 30 s) */
   readyTimeoutMs?: number;
+  /**
+   * serve the agent API over mutual TLS as a lab does (a CA and netmaster's certificate made under
+   * dataDir/pki; agents need a certificate of their own: certs.ts); REST and etcd stay plaintext
+   */
+  agentTls?: boolean;
 }
 
 export interface NetmasterProc {
@@ -75,6 +81,8 @@ export class ControlPlane {
   readonly etcdPids: number[] = [];
   readonly etcdUrls: string[] = [];
   readonly netmasters: NetmasterProc[] = [];
+  /** with `agentTls`: the CA that signs netmaster's and the agents' certificates, and where they are */
+  agentPki: { dir: string; ca: CertPaths } | undefined;
   private stopped = false;
 
   private constructor(readonly opts: ControlPlaneOptions) {}
@@ -112,6 +120,7 @@ export class ControlPlane {
       this.etcdUrls.push(m.clientUrl);
     }
     await waitEtcdHealthy(this.etcdUrls, 30_000);
+    const tlsArgs = o.agentTls ? await this.makeAgentPki(join(o.dataDir, 'pki')) : [];
     for (let r = 0; r < o.replicas; r++) {
       const restPort = await freePort();
       const grpcPort = await freePort();
@@ -123,7 +132,7 @@ export class ControlPlane {
         const child = spawn(
           netmasterBin(),
           [
-            // simulated agents and the benchmark's REST client speak plaintext
+            // the benchmark's REST client (and, without agentTls, the simulated agents) speak plaintext
             '--insecure',
             '--etcd',
             this.etcdUrls.join(','),
@@ -135,6 +144,7 @@ export class ControlPlane {
             String(o.agentLeaseTtl ?? 10),
             '--log-level',
             o.logLevel ?? 'warn',
+            ...tlsArgs,
             ...(o.netmasterArgs ?? []),
           ],
           { stdio: ['ignore', fd, fd] },
@@ -161,6 +171,21 @@ export class ControlPlane {
         rest.close();
       }
     }
+  }
+
+  /** The CA and netmaster's certificate (its SAN 127.0.0.1); the netmaster arguments that serve the agent API with them. */
+  private async makeAgentPki(dir: string): Promise<string[]> {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+    const server = { cert: join(dir, 'netmaster.crt'), key: join(dir, 'netmaster.key') };
+    await makeCa(ca, { subject: { O: 'netloom', CN: 'agent-sim CA' } });
+    await makeCert(server, ca, {
+      subject: { O: ROLE_ORG.netmaster, CN: 'netmaster' },
+      san: 'DNS:localhost,IP:127.0.0.1',
+      eku: 'serverAuth,clientAuth',
+    });
+    this.agentPki = { dir, ca };
+    return ['--grpc-tls-cert', server.cert, '--grpc-tls-key', server.key, '--grpc-client-ca', ca.cert];
   }
 
   get grpcAddresses(): string[] {

@@ -18,8 +18,12 @@ export type Condition =
   | { kind: 'snapshot' }
   /** at least `atLeast` endpoints of network `network` (tenant:network; '': of any network) */
   | { kind: 'endpointCount'; network: string; atLeast: number }
-  /** policy `policy` (tenant:policy) holds every rule of `ruleIds` */
-  | { kind: 'rules'; policy: string; ruleIds: string[] }
+  /** policy `policy` (tenant:policy) holds every rule of `ruleIds`; `absent`: none of them */
+  | { kind: 'rules'; policy: string; ruleIds: string[]; absent?: boolean }
+  /** the Kubernetes NetworkPolicies the host got allow ingress to each port of `present` and to none of `absent` */
+  | { kind: 'kubePolicyPorts'; present: number[]; absent: number[] }
+  /** namespace `namespace` as the host got it carries label `key` = `value` (null: no such label) */
+  | { kind: 'kubeNamespaceLabel'; namespace: string; key: string; value: string | null }
   /** an endpoint with this id, or of this container (or of any of these containers), is in the state */
   | { kind: 'endpoint'; id?: string; containerId?: string; containerIds?: string[] }
   /** the agent's compiled flows (agents that compile) hold a flow of each rule (cookie object `tenant:policy/ruleId`); absent: of none */
@@ -46,11 +50,31 @@ export function predicateOf(c: Condition): Predicate {
     case 'rules': {
       const { policy } = c;
       const want = [...new Set(c.ruleIds)];
+      if (c.absent)
+        return (s) => {
+          const have = new Set(s.policies.find((x) => x.key === policy)?.rules.map((r) => r.ruleId));
+          return want.every((id) => !have.has(id));
+        };
       return (s) => {
         const p = s.policies.find((x) => x.key === policy);
         if (!p || p.rules.length < want.length) return false;
         const have = new Set(p.rules.map((r) => r.ruleId));
         return want.every((id) => have.has(id));
+      };
+    }
+    case 'kubePolicyPorts': {
+      const { present, absent } = c;
+      return (s) => {
+        const ports = new Set<number>();
+        for (const p of s.kubePolicies) for (const r of p.ingress) for (const port of r.ports) ports.add(port.port);
+        return present.every((p) => ports.has(p)) && !absent.some((p) => ports.has(p));
+      };
+    }
+    case 'kubeNamespaceLabel': {
+      const { namespace, key, value } = c;
+      return (s) => {
+        const ns = s.kubeNamespaces.find((n) => n.key === namespace);
+        return value === null ? ns?.labels[key] === undefined : ns?.labels[key] === value;
       };
     }
     case 'ruleFlows': {
@@ -82,7 +106,12 @@ export function describeCondition(c: Condition): string {
     case 'endpointCount':
       return `${c.atLeast} endpoints of ${c.network || 'its network'}`;
     case 'rules':
+      if (c.absent) return `no rule ${c.ruleIds.join(', ')} in ${c.policy}`;
       return c.ruleIds.length === 1 ? `rule ${c.ruleIds[0]} of ${c.policy}` : `${c.ruleIds.length} rules of ${c.policy}`;
+    case 'kubePolicyPorts':
+      return `NetworkPolicy ingress ports [${c.present}] present, [${c.absent}] absent`;
+    case 'kubeNamespaceLabel':
+      return `namespace ${c.namespace} ${c.value === null ? `without label ${c.key}` : `labelled ${c.key}=${c.value}`}`;
     case 'ruleFlows':
       return `${c.absent ? 'no ' : ''}${c.ruleIds.length === 1 ? `flows of rule ${c.ruleIds[0]}` : `flows of ${c.ruleIds.length} rules`}`;
     case 'endpoint':

@@ -10,6 +10,9 @@
 import { appendFileSync } from 'node:fs';
 import { systemClock } from '../../lib/clock';
 import { createLogger, type Logger } from '../../lib/logger';
+import { hostCertPaths } from '../../deploy/lab/pki';
+import type { ClientTls } from '../../netplugin/netmaster-client/client';
+import { readClientTls } from '../../netplugin/netmaster-client/tls-files';
 import { SimulatedAgent } from './agent';
 import { predicateOf, type Condition } from './conditions';
 
@@ -31,6 +34,23 @@ export interface GroupOptions {
   maxRecords?: number;
   /** every agent compiles its states into flows (compiler.ts) */
   compile?: boolean;
+  /**
+   * mutual TLS: the CA's file and a PKI directory holding each agent's own certificate at
+   * hostCertPaths(pkiDir, host) (deploy/lab/pki.ts; netmaster lets a certificate act for its host only)
+   */
+  tls?: SimTlsFiles;
+}
+
+/** File paths only: group options cross the IPC channel to the workers. */
+export interface SimTlsFiles {
+  ca: string;
+  pkiDir: string;
+}
+
+/** The client TLS of agent `host`, read from `files`. */
+export function simAgentTls(files: SimTlsFiles, host: string): ClientTls {
+  const own = hostCertPaths(files.pkiDir, host);
+  return readClientTls({ ca: files.ca, cert: own.cert, key: own.key }, { ca: 'tls.ca', cert: 'tls.pkiDir', key: 'tls.pkiDir' });
 }
 
 export interface GroupStats {
@@ -107,6 +127,7 @@ export class AgentGroup {
           ...(opts.callTimeoutMs !== undefined ? { callTimeoutMs: opts.callTimeoutMs } : {}),
           ...(opts.maxRecords !== undefined ? { maxRecords: opts.maxRecords } : {}),
           ...(opts.compile ? { compile: true } : {}),
+          ...(opts.tls ? { tls: simAgentTls(opts.tls, s.host) } : {}),
         }),
     );
   }

@@ -30,6 +30,8 @@ export interface SimulatorOptions extends GroupOptions {
   spread?: boolean;
   /** Node options of the workers (default none) */
   workerExecArgv?: string[];
+  /** each agent's VTEP, by position (default simVtepIp(index): a lab's netmaster wants them in its underlay subnet) */
+  vtepIps?: readonly string[];
 }
 
 export interface WaitResult {
@@ -308,7 +310,7 @@ export class AgentSimulator {
         index,
         host: this.hosts[i]!,
         addresses: [...addrs.slice(shift), ...addrs.slice(0, shift)],
-        vtepIp: simVtepIp(index),
+        vtepIp: this.opts.vtepIps?.[i] ?? simVtepIp(index),
       });
     }
     return out;
@@ -329,6 +331,7 @@ export class AgentSimulator {
       ...(this.opts.callTimeoutMs !== undefined ? { callTimeoutMs: this.opts.callTimeoutMs } : {}),
       ...(this.opts.maxRecords !== undefined ? { maxRecords: this.opts.maxRecords } : {}),
       ...(this.opts.compile ? { compile: true } : {}),
+      ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       ratePerSec: (this.opts.ratePerSec ?? 200) / n,
     };
     for (const specs of this.specs(n)) {

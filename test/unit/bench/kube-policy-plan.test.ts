@@ -2,17 +2,22 @@ import { strict as assert } from 'node:assert';
 import {
   APPS,
   changes,
-  flowsHold,
   HOSTS,
   KUBE_KINDS,
   namespaceName,
   parseKubePolicyArgs,
   phaseMeansMs,
   podPlan,
+  portsHold,
   reconcilePhases,
   REF_KINDS,
+  simPodEndpoint,
+  simVteps,
   standingPolicies,
+  tcpDstPorts,
 } from '../../../bench/support/kube-policy-plan';
+import { predicateOf } from '../../../tools/agent-sim/conditions';
+import type { HostState } from '../../../netplugin/netmaster-client/apply';
 
 describe('kube-policy benchmark plan', () => {
   it('places pods so that every namespace has every app on every host; the first namespace has its own web and client groups', () => {
@@ -56,12 +61,62 @@ describe('kube-policy benchmark plan', () => {
     assert.match(JSON.stringify(standingPolicies(1)), /"namespaceSelector":\{"matchLabels":\{"kbsel":"n0"\}\}/);
   });
 
-  it('reads a dump by whole port numbers', () => {
-    const dump = ' cookie=0x1, table=70, priority=1000,tcp,reg3=0x2,nw_dst=10.72.0.128,tp_dst=22001 actions=goto_table:80\n';
-    assert.equal(flowsHold(dump, { present: [22001], absent: [] }), true);
-    assert.equal(flowsHold(dump, { present: [2200], absent: [] }), false);
-    assert.equal(flowsHold(dump, { present: [], absent: [22001] }), false);
-    assert.equal(flowsHold(dump, { present: [], absent: [22000] }), true);
+  it("says what the simulated agents (web pods of the first namespace) must receive of each change; a pod's label concerns its host only", () => {
+    const cs = changes({ pods: 30, namespaces: 3, rounds: 2 });
+    for (const c of cs) assert.equal(c.sim === undefined, c.kind === 'podLabel' || c.kind === 'podUnlabel', c.kind);
+    const [create, update, del, nsLabel, nsUnlabel] = cs;
+    const state = (ports: number[], labels: Record<string, string>) =>
+      ({
+        policies: [],
+        kubePolicies: [{ key: 'kbns-0/kbnp-0', ingress: [{ ports: ports.map((port) => ({ port })) }] }],
+        kubeNamespaces: [{ key: 'kbns-1', labels }],
+      }) as unknown as HostState;
+    const holds = (c: (typeof cs)[number] | undefined, st: HostState) => predicateOf(c!.sim!)(st, 'changes');
+    assert.equal(holds(create, state([], {})), false);
+    assert.equal(holds(create, state([20000], {})), true);
+    assert.equal(holds(update, state([20000, 21000], {})), false, 'the old port is gone');
+    assert.equal(holds(update, state([21000], {})), true);
+    assert.equal(holds(del, state([21000], {})), false);
+    assert.equal(holds(del, state([], {})), true);
+    assert.equal(holds(nsLabel, state([], { kbsel: 'n0' })), true);
+    assert.equal(holds(nsUnlabel, state([], { kbsel: 'n0' })), false);
+  });
+
+  it('gives simulated agents VTEPs of their own in the underlay /24, and a web pod of the first namespace each', () => {
+    const v = simVteps('10.213.3.0/24', 234);
+    assert.equal(new Set(v).size, 234);
+    const last = v.map((a) => Number(a.split('.')[3]));
+    assert.ok(last.every((x) => x >= 10 && x <= 253 && !(x >= 100 && x < 110)));
+    assert.equal(v[0], '10.213.3.10');
+    assert.throws(
+      () => simVteps('10.213.3.0/24', 235),
+      (e: { field?: string }) => e.field === 'sim-agents',
+    );
+    assert.throws(() => simVteps('10.213.0.0/16', 1));
+    const ep = simPodEndpoint('kbsim-00001', '10.213.3.11') as { homingHost: string; labels: object; pod: { namespace: string } };
+    assert.equal(ep.homingHost, 'kbsim-00001');
+    assert.deepEqual(ep.labels, { app: 'web' });
+    assert.equal(ep.pod.namespace, namespaceName(0));
+  });
+
+  it("reads the tcp ports of a table's flows and judges them by whole port numbers", () => {
+    const ports = tcpDstPorts([
+      {
+        match: [
+          { field: 'reg3', value: 2 },
+          { field: 'eth_type', value: 0x800 },
+          { field: 'tcp_dst', value: 22001 },
+        ],
+      },
+      { match: [{ field: 'udp_dst', value: 22002 }] },
+      { match: [] },
+    ]);
+    assert.deepEqual([...ports], [22001]);
+    assert.equal(portsHold(ports, { present: [22001], absent: [] }), true);
+    assert.equal(portsHold(ports, { present: [2200], absent: [] }), false);
+    assert.equal(portsHold(ports, { present: [22002], absent: [] }), false, 'a udp port is no tcp port');
+    assert.equal(portsHold(ports, { present: [], absent: [22001] }), false);
+    assert.equal(portsHold(ports, { present: [], absent: [22000] }), true);
   });
 
   it('options: --quick is small; bad values are refused naming the option', () => {
@@ -71,6 +126,12 @@ describe('kube-policy benchmark plan', () => {
       rounds: 10,
     });
     assert.equal(parseKubePolicyArgs(['--quick']).pods, 30);
+    assert.equal(parseKubePolicyArgs(['--quick']).simAgents, 200);
+    assert.equal(parseKubePolicyArgs(['--sim-agents', '0']).simAgents, 0);
+    assert.throws(
+      () => parseKubePolicyArgs(['--sim-agents', '235']),
+      (e: { field?: string }) => e.field === 'sim-agents',
+    );
     assert.throws(
       () => parseKubePolicyArgs(['--pods', '10']),
       (e: { field?: string }) => e.field === 'pods',

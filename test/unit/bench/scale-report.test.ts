@@ -139,6 +139,32 @@ describe('scale benchmark pieces', () => {
     assert.equal(predicateOf({ kind: 'endpoint', containerIds: ['c8', 'c9'] })(state, 'changes'), false);
     assert.equal(describeCondition({ kind: 'rules', policy: 't:p', ruleIds: ['a'] }), 'rule a of t:p');
   });
+
+  it('conditions on Kubernetes intent: NetworkPolicy ingress ports, namespace labels; rules absent', () => {
+    const state = {
+      policies: [{ key: 't:p', rules: [{ ruleId: 'a' }] }],
+      kubePolicies: [
+        { key: 'ns/x', ingress: [{ ports: [{ port: 80 }, { port: 81 }] }] },
+        { key: 'ns/y', ingress: [{ ports: [] }, { ports: [{ port: 90 }] }] },
+      ],
+      kubeNamespaces: [{ key: 'ns', labels: { team: 'a' } }],
+    } as unknown as HostState;
+    const ports = (present: number[], absent: number[]) => predicateOf({ kind: 'kubePolicyPorts', present, absent })(state, 'changes');
+    assert.equal(ports([80, 90], [82]), true);
+    assert.equal(ports([82], []), false);
+    assert.equal(ports([], [81]), false);
+    const label = (namespace: string, value: string | null) =>
+      predicateOf({ kind: 'kubeNamespaceLabel', namespace, key: 'team', value })(state, 'changes');
+    assert.equal(label('ns', 'a'), true);
+    assert.equal(label('ns', 'b'), false);
+    assert.equal(label('ns', null), false);
+    assert.equal(label('other', null), true, 'a namespace the host does not have carries no label');
+    assert.equal(label('other', 'a'), false);
+    assert.equal(predicateOf({ kind: 'rules', policy: 't:p', ruleIds: ['b'], absent: true })(state, 'changes'), true);
+    assert.equal(predicateOf({ kind: 'rules', policy: 't:p', ruleIds: ['a'], absent: true })(state, 'changes'), false);
+    assert.equal(predicateOf({ kind: 'rules', policy: 't:q', ruleIds: ['a'], absent: true })(state, 'changes'), true);
+    assert.equal(describeCondition({ kind: 'kubeNamespaceLabel', namespace: 'ns', key: 'k', value: null }), 'namespace ns without label k');
+  });
 });
 
 describe('agent-sim control plane ports', () => {

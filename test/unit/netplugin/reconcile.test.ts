@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { generationSelector, makeCookie, nextGeneration, parseCookie } from '../../../netplugin/reconcile/cookie';
-import { DesiredFlow, flowKey, sameFlow } from '../../../netplugin/reconcile/flow-key';
+import { canonEqual, DesiredFlow, flowKey, sameFlow } from '../../../netplugin/reconcile/flow-key';
 import { diffFlows, indexFlows } from '../../../netplugin/reconcile/flow-diff';
 import { FlowReconciler } from '../../../netplugin/reconcile/reconciler';
 import { isNetloomError } from '../../../lib/errors';
@@ -62,6 +62,38 @@ describe('flow identity', () => {
   it('tells flows with different actions apart', () => {
     assert.ok(sameFlow(flow(0, 1, 1, 2), flow(0, 1, 1, 2)));
     assert.ok(!sameFlow(flow(0, 1, 1, 2), flow(0, 1, 1, 3)));
+  });
+  it('compares values as their canonical form does, in place (case, key order, undefined keys, Buffers revived or not)', () => {
+    const mac = Buffer.from('0a0b0c0d0e0f', 'hex');
+    const equal: Array<[unknown, unknown]> = [
+      [
+        { a: 'AA:BB', b: 1 },
+        { b: 1, a: 'aa:bb' },
+      ],
+      [{ a: 1, gone: undefined }, { a: 1 }],
+      [mac, JSON.parse(JSON.stringify(mac)) as unknown],
+      [{ v: 5n }, { v: 5n }],
+      [[{ x: [1, 2] }], [{ x: [1, 2] }]],
+      [Number.NaN, null],
+    ];
+    const different: Array<[unknown, unknown]> = [
+      [{ a: 1 }, { a: 1, b: 2 }],
+      [
+        { a: 1, b: undefined },
+        { a: 1, c: 2 },
+      ],
+      [
+        [1, 2],
+        [2, 1],
+      ],
+      [[1], [1, 1]],
+      [mac, Buffer.from('0a0b0c0d0e00', 'hex')],
+      [{ v: 5n }, { v: 6n }],
+      [{ a: [] }, { a: {} }],
+      ['x', 1],
+    ];
+    for (const [a, b] of equal) assert.ok(canonEqual(a, b) && canonEqual(b, a), `${String(a)} = ${String(b)}`);
+    for (const [a, b] of different) assert.ok(!canonEqual(a, b) && !canonEqual(b, a), `${String(a)} != ${String(b)}`);
   });
   it('refuses two different flows with one key, naming both features', () => {
     assert.throws(
