@@ -33,7 +33,10 @@ describe('APIC stand-in command line: --user-cert', function () {
 
   it('serves requests signed with the registered certificate, refuses another key', async () => {
     let out = '';
-    child = spawn(process.execPath, [MAIN, '--port', '0', '--user', 'netloom', '--user-cert', `${DN}=${join(dir, 'cli.crt')}`]);
+    // the stand-in says where it serves in its log: at info whatever the suite's level (test/run sets silent)
+    child = spawn(process.execPath, [MAIN, '--port', '0', '--user', 'netloom', '--user-cert', `${DN}=${join(dir, 'cli.crt')}`], {
+      env: { ...process.env, NETLOOM_LOG_LEVEL: 'info' },
+    });
     child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
     const url = await waitFor('the stand-in serving', () => /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1]);
     const signed = (key: string) => new ApicSession({ url, certDn: DN, key: createPrivateKey(readFileSync(join(dir, `${key}.key`))) });
