@@ -120,11 +120,13 @@ function chainText(c: PolicyChain): string[] {
   ];
 }
 
-function verdictMap(name: string, entries: ReadonlyArray<[string, string]>): string[] {
+/** A map from interface names (`type` ifname) or another key type to jumps; keys other than ifnames come rendered. */
+function verdictMap(name: string, entries: ReadonlyArray<[string, string]>, type = 'ifname'): string[] {
+  const key = (k: string) => (type === 'ifname' ? `"${k}"` : k);
   return [
     `\tmap ${name} {`,
-    '\t\ttype ifname : verdict',
-    `\t\telements = ${elements(entries.map(([i, c]) => `"${i}" : jump ${c}`))}`,
+    `\t\ttype ${type} : verdict`,
+    `\t\telements = ${elements(entries.map(([k, c]) => `${key(k)} : jump ${c}`))}`,
     '\t}',
   ];
 }
@@ -239,26 +241,19 @@ function statelessPart(m: RoutedPolicyModel): string[] {
       '\t}',
     ];
   const chainOf = new Map(m.tenants.map((t) => [t.tenant, t.name]));
-  const vmap = (name: string, type: string, entries: ReadonlyArray<[string, string]>) => [
-    `\tmap ${name} {`,
-    `\t\ttype ${type} : verdict`,
-    `\t\telements = ${elements(entries.map(([k, v]) => `${k} : jump ${v}`))}`,
-    '\t}',
-  ];
   return [
     ...m.tenants.flatMap((t: NamedSet & { tenant: string }) => [
       `\t# tenant ${t.tenant.replace(/\n/g, ' ')}`,
       ...set(t.name, 'ipv4_addr', t.prefixes, true),
     ]),
-    ...vmap(
+    ...verdictMap(
       'from_endpoint',
-      'ifname . ipv4_addr',
       m.endpoints.map((e) => [`"${e.hostIf}" . ${e.ip}`, `from_${chainOf.get(e.tenant)!}`]),
+      'ifname . ipv4_addr',
     ),
-    ...vmap(
+    ...verdictMap(
       'to_endpoint',
-      'ifname',
-      m.endpoints.map((e) => [`"${e.hostIf}"`, `to_${chainOf.get(e.tenant)!}`]),
+      m.endpoints.map((e) => [e.hostIf, `to_${chainOf.get(e.tenant)!}`]),
     ),
     '\tchain forward {',
     '\t\ttype filter hook forward priority filter; policy accept;',
