@@ -25,6 +25,10 @@ describe('agent API: desired-state stream (real etcd)', function () {
   const recorders: StreamRecorder[] = [];
   const clients: NetmasterClient[] = [];
   const svc = () => env!.service;
+  const serverCaughtUp = async () => {
+    const now = await svc().currentRevision();
+    await until('the server at the last change', () => BigInt(server!.cache.state.revision) >= BigInt(now));
+  };
   const ep = (net: string, ctr: string, host: string, tenant = 't1') =>
     svc().createEndpoint({ tenantName: tenant, networkName: net, containerID: ctr, homingHost: host });
 
@@ -44,6 +48,7 @@ describe('agent API: desired-state stream (real etcd)', function () {
     await ep('n2', 'c1', 'hostC');
     await ep('m1', 'd1', 'hostD', 't2');
     await until('tenant ids', () => server!.cache.state.tenantIds.has('t1') && server!.cache.state.tenantIds.has('t2'));
+    await serverCaughtUp();
   });
 
   after(async () => {
@@ -227,7 +232,7 @@ describe('agent API: desired-state stream (real etcd)', function () {
       await svc().createEndpoint({ tenantName: 't1', networkName: 'wide', containerID: `slow${i}`, homingHost: 'hostB', labels });
     const now = await svc().currentRevision();
     // resume once the server has taken in every change: what it still owes the paused client is then coalesced
-    await until('the server at the last change', () => BigInt(server!.cache.state.revision) >= BigInt(now));
+    await serverCaughtUp();
     slow.resume();
     // the marker of the last change, or of a later one (netmaster's own bookkeeping may write meanwhile)
     await until('caught up', () => slow.updates.some((u) => u.change?.key === '' && BigInt(u.revision) >= BigInt(now)), 10_000);
@@ -247,6 +252,8 @@ describe('agent API: desired-state stream (real etcd)', function () {
     const tag = Number(stored.oper.pktTag);
     assert.ok(tag >= 1 && tag <= 4094, `allocated VLAN ${tag}`);
     await ep('auto', 'e-auto', 'hostE');
+    // the snapshot is the server's view when the stream opens: let it take in the endpoint first
+    await serverCaughtUp();
     const r = new StreamRecorder(client!, 'hostE');
     recorders.push(r);
     const [first] = await r.nextGroup(0);
