@@ -502,6 +502,8 @@ function groupMessage(key: string, g: { config: StoredGroup }, localPolicies?: R
     name: c.groupName,
     network: `${c.tenantName}:${c.networkName}`,
     groupId: Number((g as { oper?: Record<string, unknown> }).oper?.groupId ?? 0),
+    // only ACI mode gives a group a VLAN of its own (none yet: 0 means the network's tag)
+    pktTag: Number((g as { oper?: Record<string, unknown> }).oper?.pktTag ?? 0),
     policies: localPolicies ? [...(c.policies ?? [])].filter((p) => localPolicies.has(`${c.tenantName}:${p}`)) : [],
     netProfile: localPolicies ? (c.netProfile ?? '') : '',
   };

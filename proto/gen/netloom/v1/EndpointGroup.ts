@@ -9,6 +9,7 @@ export interface EndpointGroup {
   'groupId'?: (number);
   'policies'?: (string)[];
   'netProfile'?: (string);
+  'pktTag'?: (number);
 }
 
 export interface EndpointGroup__Output {
@@ -19,4 +20,5 @@ export interface EndpointGroup__Output {
   'groupId': (number);
   'policies': (string)[];
   'netProfile': (string);
+  'pktTag': (number);
 }
