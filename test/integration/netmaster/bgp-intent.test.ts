@@ -7,31 +7,28 @@
  * reach the host views read back from etcd.
  */
 import assert from 'node:assert/strict';
-import { createLogger } from '../../../lib/logger';
-import { startNetmaster, type RunningNetmaster } from '../../../netmaster/netmaster';
+import type { RunningNetmaster } from '../../../netmaster/netmaster';
 import { layout } from '../../../netmaster/store/layout';
 import { readCluster } from '../../../netmaster/agent/cluster';
 import { computeHostView } from '../../../netmaster/agent/host-view';
-import { call, startTestEtcd, type TestEtcd } from './support';
+import { call, startNetmasterOnEtcd, type NetmasterOnEtcd } from './support';
 
 const ETCD = { name: 'bgp1', clientUrl: 'http://127.0.0.1:24760', peerUrl: 'http://127.0.0.1:24761', dataDir: '/tmp/nl-bgp-intent/etcd1' };
 
 describe('BGP intent: netmaster REST on a real etcd', function () {
   this.timeout(60_000);
-  let etcd: TestEtcd | undefined;
+  let env: NetmasterOnEtcd | undefined;
   let nm: RunningNetmaster | undefined;
   let api = '';
 
   before(async () => {
-    etcd = await startTestEtcd(ETCD, '/tmp/nl-bgp-intent/logs');
-    nm = await startNetmaster({ etcdEndpoints: [etcd.url], logger: createLogger('nm', { level: 'silent' }) });
-    api = `${nm.url}/api/v1`;
+    env = await startNetmasterOnEtcd(ETCD, '/tmp/nl-bgp-intent/logs');
+    ({ nm, api } = env);
     for (const t of ['red', 'blue']) assert.equal((await call('POST', `${api}/tenants/${t}/`, { tenantName: t })).status, 200);
   });
 
   after(async () => {
-    await nm?.stop();
-    await etcd?.stop();
+    await env?.stop();
   });
 
   const footprint = async () => {
@@ -119,19 +116,16 @@ describe('BGP intent: netmaster REST on a real etcd', function () {
 
 describe("BGP intent: Contiv's routing mode on a real etcd", function () {
   this.timeout(60_000);
-  let etcd: TestEtcd | undefined;
-  let nm: RunningNetmaster | undefined;
+  let env: NetmasterOnEtcd | undefined;
   let api = '';
 
   before(async () => {
-    etcd = await startTestEtcd(ETCD, '/tmp/nl-bgp-intent/logs');
-    nm = await startNetmaster({ etcdEndpoints: [etcd.url], logger: createLogger('nm', { level: 'silent' }) });
-    api = `${nm.url}/api/v1`;
+    env = await startNetmasterOnEtcd(ETCD, '/tmp/nl-bgp-intent/logs');
+    api = env.api;
   });
 
   after(async () => {
-    await nm?.stop();
-    await etcd?.stop();
+    await env?.stop();
   });
 
   it('routing mode + a Bgp object: VLAN networks are routed, so tenants may not overlap; the first BGP settings check existing ones', async () => {

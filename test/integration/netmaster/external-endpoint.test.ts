@@ -7,24 +7,22 @@
  * exists, the consistency check finds nothing amiss, and unregistering frees the address.
  */
 import assert from 'node:assert/strict';
-import { createLogger } from '../../../lib/logger';
-import { startNetmaster, type RunningNetmaster } from '../../../netmaster/netmaster';
+import type { RunningNetmaster } from '../../../netmaster/netmaster';
 import { layout } from '../../../netmaster/store/layout';
-import { call, startTestEtcd, type TestEtcd } from './support';
+import { call, startNetmasterOnEtcd, type NetmasterOnEtcd } from './support';
 
 const ETCD = { name: 'bm1', clientUrl: 'http://127.0.0.1:24710', peerUrl: 'http://127.0.0.1:24711', dataDir: '/tmp/nl-baremetal/etcd1' };
 const SERVER = { ip: '10.88.0.3', mac: '02:00:00:88:00:03' };
 
 describe('external endpoints: netmaster REST on a real etcd', function () {
   this.timeout(60_000);
-  let etcd: TestEtcd | undefined;
+  let env: NetmasterOnEtcd | undefined;
   let nm: RunningNetmaster | undefined;
   let api = '';
 
   before(async () => {
-    etcd = await startTestEtcd(ETCD, '/tmp/nl-baremetal/logs');
-    nm = await startNetmaster({ etcdEndpoints: [etcd.url], logger: createLogger('nm', { level: 'silent' }) });
-    api = `${nm.url}/api/v1`;
+    env = await startNetmasterOnEtcd(ETCD, '/tmp/nl-baremetal/logs');
+    ({ nm, api } = env);
     for (const [path, body] of [
       ['/tenants/bm/', { tenantName: 'bm' }],
       // a /29: .1 the gateway, .2-.6 for endpoints
@@ -41,8 +39,7 @@ describe('external endpoints: netmaster REST on a real etcd', function () {
   });
 
   after(async () => {
-    await nm?.stop();
-    await etcd?.stop();
+    await env?.stop();
   });
 
   const footprint = async () => {

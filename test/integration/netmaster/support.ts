@@ -7,6 +7,8 @@ import { rmSync } from 'node:fs';
 import http from 'node:http';
 import { startEtcdMember, stopEtcdMember, waitEtcdHealthy } from '../../../deploy/lab/etcd-cluster';
 import type { EtcdMemberPlan } from '../../../deploy/lab/plan';
+import { createLogger } from '../../../lib/logger';
+import { startNetmaster, type RunningNetmaster } from '../../../netmaster/netmaster';
 
 export const ETCD_PLAN: EtcdMemberPlan = {
   name: 'nm1',
@@ -33,6 +35,34 @@ export async function startTestEtcd(plan: EtcdMemberPlan = ETCD_PLAN, logDir = '
     throw e;
   }
   return etcd;
+}
+
+export interface NetmasterOnEtcd {
+  etcd: TestEtcd;
+  nm: RunningNetmaster;
+  /** the REST root, `.../api/v1` */
+  api: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh etcd of its own (see startTestEtcd) and one silent netmaster on it. */
+export async function startNetmasterOnEtcd(plan: EtcdMemberPlan, logDir: string): Promise<NetmasterOnEtcd> {
+  const etcd = await startTestEtcd(plan, logDir);
+  try {
+    const nm = await startNetmaster({ etcdEndpoints: [etcd.url], logger: createLogger('nm', { level: 'silent' }) });
+    return {
+      etcd,
+      nm,
+      api: `${nm.url}/api/v1`,
+      stop: async () => {
+        await nm.stop();
+        await etcd.stop();
+      },
+    };
+  } catch (e) {
+    await etcd.stop();
+    throw e;
+  }
 }
 
 export interface HttpResult {
