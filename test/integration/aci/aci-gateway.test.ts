@@ -20,9 +20,11 @@ import {
   REF_EXPECTED,
   REF_EXT_CONTRACTS,
   REF_GROUPS,
+  REF_GROUP_VLANS,
   REF_GW,
   REF_NETWORKS,
   REF_RULES,
+  REF_VLANS,
 } from '../../support/aci-reference';
 import { startTestEtcd, type EtcdFixture } from '../../support/etcd-fixture';
 import { call } from '../netmaster/support';
@@ -103,7 +105,7 @@ describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
   const mutating = () => apic!.calls.filter((c) => c.method !== 'GET' && !c.path.startsWith('/api/aaa'));
 
   it('the reference intent written over REST converges to the hand-written tree; inspect says in sync', async () => {
-    await ok('/globals/global/', { name: 'global', networkInfraType: 'aci' });
+    await ok('/globals/global/', { name: 'global', networkInfraType: 'aci', vlans: REF_VLANS });
     await ok('/aciGws/aciGw/', REF_GW);
     for (const t of ['acA', 'acB']) await ok(`/tenants/${t}/`, { tenantName: t });
     for (const n of REF_NETWORKS) await ok(`/networks/${n.tenantName}:${n.networkName}/`, n);
@@ -111,6 +113,13 @@ describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
     await ok('/policys/acB:back-pol/', { tenantName: 'acB', policyName: 'back-pol' });
     for (const c of REF_EXT_CONTRACTS) await ok(`/extContractsGroups/${c.tenantName}:${c.contractsGroupName}/`, c);
     for (const g of REF_GROUPS) await ok(`/endpointGroups/${g.tenantName}:${g.groupName}/`, g);
+    // each group took a VLAN of its own from the pool the networks use (their 101, 102 passed over)
+    for (const [key, vlan] of Object.entries(REF_GROUP_VLANS))
+      assert.equal((await call('GET', `${api}/inspect/endpointGroups/${key}/`)).json.Oper.pktTag, vlan, key);
+    const grp = await run(NETCTL, ['--netmaster', nm!.url, 'group', 'inspect', '-t', 'acB', 'back'], {
+      env: { ...process.env, NETMASTER: '' },
+    });
+    assert.equal((JSON.parse(grp.stdout) as { Oper: { pktTag: number } }).Oper.pktTag, REF_GROUP_VLANS['acB:back']);
     for (const r of REF_RULES) await ok(`/rules/${r.tenantName}:${r.policyName}:${r.ruleId}/`, r);
     for (const a of REF_APP_PROFILES) await ok(`/appProfiles/${a.tenantName}:${a.appProfileName}/`, a);
     await converged('the reference tree on the stand-in');
