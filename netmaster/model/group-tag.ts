@@ -31,6 +31,15 @@ export function groupTagChange(want: boolean, held: number | undefined): GroupTa
   return undefined;
 }
 
+/** The change group with stored `oper`, of `network`, needs under `global` (one decision for every writer). */
+export function groupTagChangeFor(
+  global: Pick<Global, 'networkInfraType'>,
+  network: Pick<Network, 'encap'> | undefined,
+  oper: Readonly<Record<string, unknown>> | undefined,
+): GroupTagChange {
+  return groupTagChange(wantsOwnTag(global, network), groupTagOf(oper));
+}
+
 /** Why a stored group's oper.pktTag cannot be served, or undefined when it is sound (stored-values.ts). */
 export function groupTagRecordProblem(oper: Readonly<Record<string, unknown>>): string | undefined {
   const t = oper.pktTag;

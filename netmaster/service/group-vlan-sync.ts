@@ -11,7 +11,7 @@ import { Backoff } from '../../lib/backoff';
 import { systemClock, type Clock } from '../../lib/clock';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { groupTagChange, groupTagOf, wantsOwnTag, type GroupTagChange } from '../model/group-tag';
+import { groupTagChangeFor, type GroupTagChange } from '../model/group-tag';
 import type { EndpointGroup, Global, Network } from '../model/schemas';
 import type { NetmasterService } from './service';
 
@@ -27,7 +27,7 @@ export function groupVlanChanges(
 ): Array<{ key: string; change: Exclude<GroupTagChange, undefined> }> {
   const nets = new Map(networks.map((n) => [n.key, n.config]));
   return groups.flatMap((g) => {
-    const change = groupTagChange(wantsOwnTag(global, nets.get(`${g.config.tenantName}:${g.config.networkName}`)), groupTagOf(g.oper));
+    const change = groupTagChangeFor(global, nets.get(`${g.config.tenantName}:${g.config.networkName}`), g.oper);
     return change ? [{ key: g.key, change }] : [];
   });
 }

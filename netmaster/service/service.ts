@@ -13,7 +13,7 @@ import { checkDelete, childrenOf, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, tagSpace } from '../model/validate';
 import { parseV4 } from '../model/net';
 import { tagInUse } from '../model/network-tag';
-import { groupTagChange, groupTagOf, wantsOwnTag, type GroupTagChange } from '../model/group-tag';
+import { groupTagChangeFor, groupTagOf, type GroupTagChange } from '../model/group-tag';
 import { emptyNeeds } from '../model/state';
 import { planGroupTag, releaseGroupTag } from './group-vlan';
 import {
@@ -352,8 +352,8 @@ export class NetmasterService implements ServiceReads {
         // its own VLAN in ACI mode, taken (or given back) with the group (model/group-tag.ts)
         const g = config as EndpointGroup;
         const global = loaded.state.global();
-        const want = wantsOwnTag(global, loaded.state.get('network', `${g.tenantName}:${g.networkName}`));
-        const plan = await planGroupTag(this.kv, key, oper, groupTagChange(want, groupTagOf(oper)), global, pick);
+        const change = groupTagChangeFor(global, loaded.state.get('network', `${g.tenantName}:${g.networkName}`), oper);
+        const plan = await planGroupTag(this.kv, key, oper, change, global, pick);
         if (!plan) return undefined;
         if (plan.claimed) claimed.push(plan.claimed);
         guards.push(...plan.guards);
@@ -417,8 +417,7 @@ export class NetmasterService implements ServiceReads {
         if (!group) return undefined;
         const oper = loaded.opers.get(cfgKey) ?? {};
         const global = loaded.state.global();
-        const want = wantsOwnTag(global, loaded.state.get('network', `${group.tenantName}:${group.networkName}`));
-        const change = groupTagChange(want, groupTagOf(oper));
+        const change = groupTagChangeFor(global, loaded.state.get('network', `${group.tenantName}:${group.networkName}`), oper);
         if (!change) return undefined;
         let claimed: { prefix: string; n: number } | undefined;
         try {
