@@ -2,10 +2,11 @@
  * The leader's sync of groups' own VLANs (model/group-tag.ts). A group created or updated takes or
  * gives back its VLAN in its own commit; this loop covers the groups that existed when the global
  * mode changed: when networkInfraType becomes `aci` each group of a VLAN network gets one, when it
- * leaves `aci` each gives its one back. It runs on every change to the global object, networks and
- * groups, after a failure (backoff) and every `resyncMs`; each group is one guarded commit that
- * re-checks what it read (NetmasterService.syncGroupTag), so a restart or a new leader simply goes
- * on, and two leaders in a handover cannot both allocate for one group.
+ * leaves `aci` each gives its one back. It runs at start, on every change to the global object (a
+ * group written meanwhile saw the mode in its own commit), after a failure (backoff) and every
+ * `resyncMs`; each group is one guarded commit that re-checks what it read
+ * (NetmasterService.syncGroupTag), so a restart or a new leader simply goes on, and two leaders in
+ * a handover cannot both allocate for one group.
  */
 import { Backoff } from '../../lib/backoff';
 import { systemClock, type Clock } from '../../lib/clock';
@@ -40,8 +41,6 @@ export interface GroupVlanSyncOptions {
   resyncMs?: number;
 }
 
-const RELEVANT = new Set(['global', 'network', 'endpointGroup']);
-
 /** One pass: every group that needs a change gets it; true when all went through. */
 export async function syncGroupVlans(opts: GroupVlanSyncOptions): Promise<boolean> {
   const svc = opts.service;
@@ -69,7 +68,8 @@ export async function runGroupVlanSync(opts: GroupVlanSyncOptions, signal: Abort
   const stopWatch = await opts.service.watch(
     '0',
     (e) => {
-      if (e.kind !== 'config' || !RELEVANT.has(e.type)) return;
+      // the mode lives in the global object; groups written meanwhile took care of their own VLAN
+      if (e.kind !== 'config' || e.type !== 'global') return;
       dirty = true;
       wake?.();
     },
