@@ -43,7 +43,8 @@ export const REF_GROUPS: EndpointGroup[] = [
 
 /**
  * Each group's own VLAN, written by hand: created in ACI mode in REF_GROUPS' order after the
- * networks, each takes the lowest free VLAN of REF_VLANS, passing over the networks' 101 and 102.
+ * networks by a netmaster that has allocated no VLAN yet, each takes the lowest free VLAN of
+ * REF_VLANS, passing over the networks' 101 and 102.
  * front and back share a network, not a VLAN.
  */
 export const REF_GROUP_VLANS: Record<string, number> = { 'acA:web': 100, 'acA:db': 103, 'acB:front': 104, 'acB:back': 105 };

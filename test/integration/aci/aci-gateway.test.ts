@@ -222,4 +222,48 @@ describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
     // no duplicates: every owned object is exactly the expected set
     assert.deepEqual(held('acA'), expected('acA'));
   });
+
+  it('leaving aci and coming back: the groups get VLANs afresh and only the EPG bindings follow, no EPG deleted', async () => {
+    const before = apic!.mit().dump().length;
+    await ok('/globals/global/', { name: 'global', networkInfraType: 'default', vlans: REF_VLANS });
+    const vlanOf = async (key: string) => (await call('GET', `${api}/inspect/endpointGroups/${key}/`)).json.Oper.pktTag as number;
+    // outside ACI mode each group shows its network's VLAN again (the leader gave theirs back)
+    await waitFor('group VLANs given back', async () => (await vlanOf('acB:front')) === 201 && (await vlanOf('acB:back')) === 201, {
+      timeoutMs: 20_000,
+    });
+    assert.equal(apic!.mit().dump().length, before, 'nothing sent to the APIC outside ACI mode');
+    apic!.clearCalls();
+    await ok('/globals/global/', { name: 'global', networkInfraType: 'aci', vlans: REF_VLANS });
+    const groups = Object.keys(REF_GROUP_VLANS);
+    const owned = async () => {
+      const tags = await Promise.all(groups.map(vlanOf));
+      return tags.every((t) => ![101, 102, 201].includes(t)) ? tags : undefined;
+    };
+    const tags = await waitFor('each group a VLAN of its own again', owned, { timeoutMs: 20_000 });
+    assert.equal(new Set(tags).size, groups.length);
+    // the tree: each EPG's bindings carry the VLAN read back from its group
+    await waitFor(
+      'the bindings follow the new VLANs',
+      async () =>
+        (await allInSync()) &&
+        groups.every((key, i) => {
+          const [tenant, name] = key.split(':');
+          const ap = tenant === 'acA' ? 'app1' : 'app2';
+          const epg = `uni/tn-${tenant}/ap-${ap}/epg-${name}`;
+          return apic!
+            .mit()
+            .dump()
+            .filter((o) => o.dn.startsWith(`${epg}/rspathAtt-`) || o.dn.startsWith(`${epg}/rsnodeAtt-`))
+            .every((o) => o.attrs.encap === `vlan-${tags[i]}`);
+        }),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const changed = mutating().map((c) => `${c.method} ${c.dn}`);
+    assert.ok(changed.length > 0);
+    assert.ok(
+      changed.every((c) => /^POST .*\/rs(path|node)Att-\[/.test(c)),
+      `only bindings were sent: ${changed.join(', ')}`,
+    );
+    assert.ok(apic!.mit().get('uni/tn-acA/ap-app1/epg-web/rscons-by-hand'), 'the hand-made object survived');
+  });
 });
