@@ -4,8 +4,8 @@
  * the pool the networks use, in its own commit (shown as its inspect's pktTag); a network may not
  * be given a group's VLAN and is never handed one; the pool running out refuses the group with
  * nothing written; deleting the group gives its VLAN back; the leader gives every existing group
- * one when the mode becomes aci (also a leader that starts after the change) and takes them back
- * when it leaves; the consistency check is clean throughout and sees a stray VLAN key.
+ * one when the mode becomes aci (also a leader that starts after the change; a group updated
+ * meanwhile takes its own) and takes them back when it leaves; the consistency check is clean throughout and sees a stray VLAN key.
  */
 import assert from 'node:assert/strict';
 import { waitFor } from '../../../lib/clock';
@@ -144,9 +144,12 @@ describe('netmaster: a VLAN of its own per group in ACI mode (etcd + REST + the 
     await start(false); // no agent side: no leader
     await global('aci', '200-210');
     assert.equal(await pktTag('g1'), 200, 'nothing allocates without a leader');
+    // but a group written in ACI mode takes its VLAN in its own commit, leader or not
+    assert.equal((await group('g2', 'n1')).status, 200);
+    assert.notEqual(await pktTag('g2'), 200);
     await nm!.stop();
     await start(true);
-    await waitFor('allocated by the new leader', async () => (await pktTag('g1')) !== 200 && (await pktTag('g2')) !== 200, {
+    await waitFor('allocated by the new leader', async () => (await pktTag('g1')) !== 200 && (await pktTag('g5')) !== 200, {
       timeoutMs: 20_000,
       intervalMs: 100,
     });
