@@ -1,8 +1,8 @@
 /**
  * The APIC objects netloom's intent asks for, per tenant with app profiles (pure): the tenant and
  * its VRF (fvCtx), a bridge domain per network (fvRsCtx, fvSubnet of the gateway), an fvAp per
- * app profile with an fvAEPg per group (fvRsBd, static path/node bindings with the network's VLAN
- * as encap, the physical domain), the contracts of the groups' policy rules (rule-contracts.ts),
+ * app profile with an fvAEPg per group (fvRsBd, static path/node bindings with the group's own VLAN
+ * as encap (model/group-tag.ts), the physical domain), the contracts of the groups' policy rules (rule-contracts.ts),
  * the external contracts groups' links, or in unenforced mode the common tenant's default
  * contract for every EPG. Every object is annotated as netloom's (mo.ts).
  */
@@ -16,7 +16,8 @@ export interface AciIntent {
   gw: AciGw;
   /** every network, with the VLAN it uses (undefined: not a VLAN network) */
   networks: ReadonlyArray<{ network: Network; vlan: number | undefined }>;
-  groups: readonly EndpointGroup[];
+  /** every group, with its VLAN of its own (undefined: none, or not allocated yet) */
+  groups: ReadonlyArray<{ group: EndpointGroup; vlan: number | undefined }>;
   rules: readonly Rule[];
   appProfiles: readonly AppProfile[];
   extContractsGroups: readonly ExtContractsGroup[];
@@ -61,7 +62,8 @@ function tenantTree(tenant: string, s: GwSettings, intent: AciIntent): FlatTree 
     const prefix = network.subnet.split('/')[1];
     if (network.gateway && prefix) b.add(bd, 'fvSubnet', { ip: `${network.gateway}/${prefix}`, scope: 'private' });
   }
-  const groups = new Map(intent.groups.filter((g) => g.tenantName === tenant).map((g) => [g.groupName, g]));
+  const groups = new Map(intent.groups.filter((g) => g.group.tenantName === tenant).map((g) => [g.group.groupName, g.group]));
+  const groupVlans = new Map(intent.groups.filter((g) => g.group.tenantName === tenant).map((g) => [g.group.groupName, g.vlan]));
   const profiles = intent.appProfiles
     .filter((a) => a.tenantName === tenant)
     .sort((a, b) => a.appProfileName.localeCompare(b.appProfileName));
@@ -78,8 +80,9 @@ function tenantTree(tenant: string, s: GwSettings, intent: AciIntent): FlatTree 
       const epg = b.add(apDn, 'fvAEPg', { name });
       epgsOf.set(name, [...(epgsOf.get(name) ?? []), epg]);
       b.add(epg, 'fvRsBd', { tnFvBDName: g.networkName });
-      const vlan = networks.find((n) => n.network.networkName === g.networkName)?.vlan;
-      if ((s.pathBindings.length > 0 || s.nodeBindings.length > 0) && vlan === undefined)
+      const bound = s.pathBindings.length > 0 || s.nodeBindings.length > 0;
+      const isVlanNet = networks.find((n) => n.network.networkName === g.networkName)?.vlan !== undefined;
+      if (bound && !isVlanNet)
         throw new NetloomError(
           'INVALID_ARGUMENT',
           `group ${tenant}:${name}: static bindings need a VLAN network, ${g.networkName} is not one`,
@@ -87,6 +90,12 @@ function tenantTree(tenant: string, s: GwSettings, intent: AciIntent): FlatTree 
             field: 'networkName',
           },
         );
+      // each EPG its own VLAN: two EPGs of one bridge domain on one path cannot share an encap
+      const vlan = groupVlans.get(name);
+      if (bound && vlan === undefined)
+        throw new NetloomError('UNAVAILABLE', `group ${tenant}:${name}: its VLAN of its own is not allocated yet (the leader does it)`, {
+          field: 'pktTag',
+        });
       for (const p of s.pathBindings) b.add(epg, 'fvRsPathAtt', { tDn: p, encap: `vlan-${vlan}`, instrImedcy: 'immediate' });
       for (const n of s.nodeBindings) b.add(epg, 'fvRsNodeAtt', { tDn: n, encap: `vlan-${vlan}`, instrImedcy: 'immediate' });
       if (s.physicalDomain) b.add(epg, 'fvRsDomAtt', { tDn: `uni/phys-${s.physicalDomain}` });

@@ -133,7 +133,8 @@ export class AciGateway {
     let ok = true;
     for (const [tenant, t] of trees) {
       if (t.error) {
-        this.set(tenant, 'error', { message: t.error.message });
+        // UNAVAILABLE: the intent is not complete yet (a group's VLAN being allocated): pending, retried
+        this.set(tenant, t.error.code === 'UNAVAILABLE' ? 'pending' : 'error', { message: t.error.message });
         ok = false;
         continue;
       }

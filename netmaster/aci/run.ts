@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../../lib/clock';
 import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { tagInUse } from '../model/network-tag';
+import { groupTagOf } from '../model/group-tag';
 import type { NetmasterService } from '../service/service';
 import { desiredTrees, type AciIntent } from './desired-tree';
 import { AciGateway, aciGatewayMetrics, type AciGatewayMetrics } from './gateway';
@@ -56,7 +57,7 @@ export async function readAciIntent(svc: Pick<NetmasterService, 'list'>): Promis
   return {
     gw,
     networks: networks.map((n) => ({ network: n.config, vlan: n.config.encap === 'vlan' ? tagInUse(n.config, n.oper) : undefined })),
-    groups: groups.map((g) => g.config),
+    groups: groups.map((g) => ({ group: g.config, vlan: groupTagOf(g.oper) })),
     rules: rules.map((r) => r.config),
     appProfiles: appProfiles.map((a) => a.config),
     extContractsGroups: ecgs.map((c) => c.config),

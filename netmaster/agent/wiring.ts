@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client';
 import { NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { LeaderElector, runWhileLeader } from '../ha/leader';
+import { runGroupVlanSync } from '../service/group-vlan-sync';
 import type { ApicConnection } from '../aci/run';
 import { checkCertDn, rsaSigningKey } from '../aci/request-signature';
 import type { NetmasterService } from '../service/service';
@@ -103,6 +104,12 @@ export async function startAgentSide(
     (signal) => runLiveness({ service, logger, graceMs: opts.deadHostGraceMs, metrics }, signal),
     logger,
   );
+  // groups' own VLANs follow the fabric mode (ACI: model/group-tag.ts), whether or not an APIC is set
+  const detachGroupVlans = runWhileLeader(
+    elector,
+    (signal) => runGroupVlanSync({ service, logger: logger.child({ part: 'group-vlan' }) }, signal),
+    logger,
+  );
   const kubeconfig = opts.kubeconfig;
   const detachKube = kubeconfig
     ? runWhileLeader(
@@ -148,6 +155,7 @@ export async function startAgentSide(
     async stop() {
       detachKube?.();
       detachAci?.();
+      detachGroupVlans();
       detach();
       await elector.stop();
       await server.stop();

@@ -13,6 +13,8 @@
  */
 /** The largest tag: the pktTag field's range (lib/kinds/network.ts), the largest VNI. */
 const MAX_VXLAN_TAG = 16_777_215;
+/** The largest VLAN id (4095 is reserved). */
+export const MAX_VLAN = 4094;
 
 /** The tag `config` (a stored network) uses, given its stored oper. 0 only for a bad record (see tagRecordProblem). */
 export function tagInUse(config: { pktTag: number }, oper: Readonly<Record<string, unknown>> | undefined): number {

@@ -24,7 +24,8 @@ import {
 } from './net';
 import type { ObjectOf, ObjectType, Network, EndpointGroup, ExternalEndpoint, Rule, Global } from './schemas';
 import { emptyNeeds, type IntentState, type Needs } from './state';
-import { tagInUse } from './network-tag';
+import { MAX_VLAN, tagInUse } from './network-tag';
+import { groupTagOf } from './group-tag';
 import { isRoutedNetwork } from '../../lib/bgp/settings';
 import { aciNeeds, checkAciUpsert } from './aci-checks';
 import { bgpConfigured, checkBgpDefault, checkBgpObject, checkRoutedOverlap, checkRoutedOverlaps, mayBeRouted } from './bgp-checks';
@@ -33,7 +34,7 @@ const invalid = (field: string, msg: string) => new NetloomError('INVALID_ARGUME
 const missing = (field: string, msg: string) => new NetloomError('NOT_FOUND', msg, { field });
 const conflict = (field: string, msg: string) => new NetloomError('CONFLICT', msg, { field });
 
-export const MAX_VLAN = 4094;
+export { MAX_VLAN };
 export const MAX_VXLAN = 16777215;
 
 /**
@@ -78,6 +79,8 @@ export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]):
       own();
       tenantKey();
       key('network', `${t}:${g.networkName}`);
+      // whether the group takes a VLAN of its own (ACI mode: model/group-tag.ts)
+      key('global', 'global');
       if (g.groupName !== g.networkName) key('network', `${t}:${g.groupName}`);
       for (const p of new Set(g.policies)) key('policy', `${t}:${p}`);
       if (g.netProfile) key('netprofile', `${t}:${g.netProfile}`);
@@ -95,7 +98,8 @@ export function needsForUpsert<T extends ObjectType>(type: T, obj: ObjectOf[T]):
     }
     case 'global':
       own();
-      n.ranges.push({ type: 'network', prefix: '' }, { type: 'Bgp', prefix: '' });
+      // the VLAN range must keep every network's and group's VLAN
+      n.ranges.push({ type: 'network', prefix: '' }, { type: 'Bgp', prefix: '' }, { type: 'endpointGroup', prefix: '' });
       break;
     case 'Bgp':
       // the first BGP settings can make routing-mode VLAN networks routed: the overlap rule reads them all
@@ -329,7 +333,11 @@ function checkNetwork(nw: Network, prev: Network | undefined, state: IntentState
       throw invalid('pktTag', `pktTag ${nw.pktTag} is outside the global ${nw.encap} range ${space.text}`);
     }
     const owner = state.tagOwner(nw.encap, nw.pktTag);
-    if (owner !== undefined) throw conflict('pktTag', `${nw.encap} ${nw.pktTag} is already used by network ${owner}`);
+    // the VLAN pool is shared with groups in ACI mode (model/group-tag.ts): a VLAN's owner may be either
+    if (owner !== undefined) {
+      const what = nw.encap === 'vlan' ? 'network or endpoint group' : 'network';
+      throw conflict('pktTag', `${nw.encap} ${nw.pktTag} is already used by ${what} ${owner}`);
+    }
   }
   if (mayBeRouted(nw.encap)) {
     const g = state.global();
@@ -478,5 +486,11 @@ function checkGlobal(g: Global, prev: Global | undefined, state: IntentState): v
       const f = nw.encap === 'vlan' ? 'vlans' : 'vxlans';
       throw conflict(f, `${f} '${g[f]}' leaves out ${nw.encap} ${tag} used by network ${nw.tenantName}:${nw.networkName}`);
     }
+  }
+  for (const grp of state.list('endpointGroup', '')) {
+    const key = `${grp.tenantName}:${grp.groupName}`;
+    const tag = groupTagOf(state.operOf('endpointGroup', key));
+    if (tag !== undefined && !inRanges(tag, vlans))
+      throw conflict('vlans', `vlans '${g.vlans}' leaves out vlan ${tag} used by endpoint group ${key}`);
   }
 }

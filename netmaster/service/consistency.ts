@@ -1,5 +1,5 @@
 /**
- * The consistency check: every allocation (VLAN/VNI, IP, MAC, group id) and index key must belong
+ * The consistency check: every allocation (VLAN/VNI, IP, MAC, group id, a group's own VLAN) and index key must belong
  * to an object that exists and says so, and every object must hold its allocations; every stored
  * object and endpoint must pass the current schemas and limits (stored-values.ts). Reads all of
  * it at one etcd revision, computes the difference as plain data (`diffAllocations`, pure), and
@@ -16,6 +16,7 @@
  */
 import { parseV4 } from '../model/net';
 import { tagInUse } from '../model/network-tag';
+import { groupTagOf } from '../model/group-tag';
 import type { Endpoint, EndpointGroup, Network, ServiceLB } from '../model/schemas';
 import type { KeyValue } from '../store/kv';
 import { layout } from '../store/layout';
@@ -48,7 +49,8 @@ export interface ConsistencyReport {
 export interface AllocationWorld {
   /** networks with their stored oper (the tag in use when allocated: model/network-tag.ts) */
   networks: Array<{ key: string; config: Network; oper?: Record<string, unknown> }>;
-  groups: Array<{ key: string; config: EndpointGroup; groupId: number }>;
+  /** groups with their id and, in ACI mode, their own VLAN (model/group-tag.ts) */
+  groups: Array<{ key: string; config: EndpointGroup; groupId: number; pktTag?: number }>;
   endpoints: Endpoint[];
   /** services, whose addresses are allocated in their networks */
   services?: Array<{ key: string; config: ServiceLB }>;
@@ -90,6 +92,7 @@ export function diffAllocations(w: AllocationWorld): { leaked: Finding[]; missin
   }
   for (const g of w.groups) {
     if (g.groupId > 0) expected.set(layout.groupId(g.groupId), { value: g.key, reason: `id of endpoint group ${g.key}` });
+    if (g.pktTag !== undefined) expected.set(layout.tag('vlan', g.pktTag), { value: g.key, reason: `VLAN of endpoint group ${g.key}` });
   }
   for (const s of w.services ?? []) {
     const netKey = `${s.config.tenantName}:${s.config.networkName}`;
@@ -146,7 +149,9 @@ export async function checkConsistency(
   });
   const groups = (await list(grpPrefix)).flatMap((kv) => {
     const s = bad.take(kv.key, () => checkIntentKv<EndpointGroup>(kv));
-    return s ? [{ key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0) }] : [];
+    if (!s) return [];
+    const pktTag = groupTagOf(s.oper);
+    return [{ key: kv.key.slice(grpPrefix.length), config: s.config, groupId: Number(s.oper.groupId ?? 0), ...(pktTag ? { pktTag } : {}) }];
   });
   const svcPrefix = layout.cfgPrefix('serviceLB');
   const services = (await list(svcPrefix)).flatMap((kv) => {

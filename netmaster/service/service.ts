@@ -13,9 +13,13 @@ import { checkDelete, childrenOf, needsForDelete } from '../model/deletes';
 import { checkUpsert, needsForUpsert, tagSpace } from '../model/validate';
 import { parseV4 } from '../model/net';
 import { tagInUse } from '../model/network-tag';
+import { groupTagChangeFor, groupTagOf, type GroupTagChange } from '../model/group-tag';
+import { emptyNeeds } from '../model/state';
+import { planGroupTag, releaseGroupTag } from './group-vlan';
 import {
   OBJECT_TYPES,
   type Endpoint,
+  type EndpointGroup,
   type ExternalEndpoint,
   type Global,
   type Network,
@@ -249,20 +253,23 @@ export class NetmasterService implements ServiceReads {
       if (fast) return fast;
       return this.withRetries(`${type} ${key}`, async () => {
         // the allocation a create will need is scanned in the same read as the state
-        let scan: { cursor: number; op: ReadOp } | undefined;
+        let scan: { prefix: string; cursor: number; op: ReadOp } | undefined;
         if (type === 'network' && (obj as Network).pktTag === 0) {
           const encap = (obj as Network).encap;
-          const cursor = this.claims.cursor(layout.tagPrefix(encap)) ?? 1;
-          scan = { cursor, op: scanPageOp({ prefix: layout.tagPrefix(encap), keyOf: (n) => layout.tag(encap, n) }, cursor) };
+          const prefix = layout.tagPrefix(encap);
+          const cursor = this.claims.cursor(prefix) ?? 1;
+          scan = { prefix, cursor, op: scanPageOp({ prefix, keyOf: (n) => layout.tag(encap, n) }, cursor) };
         } else if (type === 'endpointGroup') {
-          const cursor = this.claims.cursor(layout.groupIdPrefix()) ?? GROUP_ID_RANGE[0];
-          scan = { cursor, op: scanPageOp({ prefix: layout.groupIdPrefix(), keyOf: layout.groupId }, cursor) };
+          const prefix = layout.groupIdPrefix();
+          const cursor = this.claims.cursor(prefix) ?? GROUP_ID_RANGE[0];
+          scan = { prefix, cursor, op: scanPageOp({ prefix, keyOf: layout.groupId }, cursor) };
         }
         const loaded = await loadNeeds(this.kv, needsForUpsert(type, obj), scan ? [scan.op] : []);
         const page = scan ? { cursor: scan.cursor, result: loaded.extra[0] } : undefined;
         const checked = checkUpsert(type, obj, loaded.state);
+        // the scanned page only answers for its own prefix (a group also takes a VLAN in ACI mode)
         const r = await this.commitUpsert(type, key, checked, loaded, (prefix, keyOfN, ranges, field, what, hex = false) =>
-          this.pickNumber(prefix, keyOfN, ranges, hex, field, what, hex ? undefined : page),
+          this.pickNumber(prefix, keyOfN, ranges, hex, field, what, !hex && prefix === scan?.prefix ? page : undefined),
         );
         return r ?? RETRY;
       });
@@ -310,7 +317,7 @@ export class NetmasterService implements ServiceReads {
     let oper: Record<string, unknown> = { ...(loaded.opers.get(cfgKey) ?? {}) };
     const guards: Guard[] = loaded.guards();
     const writes: WriteOp[] = [];
-    let claimed: { prefix: string; n: number } | undefined;
+    const claimed: Array<{ prefix: string; n: number }> = [];
     try {
       if (type === 'network' && !checked.prev) {
         const nw = config as Network;
@@ -321,7 +328,7 @@ export class NetmasterService implements ServiceReads {
           const picked = await pick(prefix, (n) => layout.tag(nw.encap, n), space.ranges, 'pktTag', `${nw.encap} tag in ${space.text}`);
           if (picked === undefined) return undefined;
           tag = picked;
-          claimed = { prefix, n: tag };
+          claimed.push({ prefix, n: tag });
           guards.push({ kind: 'modEquals', key: layout.tag(nw.encap, tag), modRevision: '0' });
         }
         writes.push({ kind: 'put', key: layout.tag(nw.encap, tag), value: key });
@@ -336,10 +343,22 @@ export class NetmasterService implements ServiceReads {
         const prefix = layout.groupIdPrefix();
         const id = await pick(prefix, layout.groupId, [GROUP_ID_RANGE], 'groupName', 'endpoint group id');
         if (id === undefined) return undefined;
-        claimed = { prefix, n: id };
+        claimed.push({ prefix, n: id });
         guards.push({ kind: 'modEquals', key: layout.groupId(id), modRevision: '0' });
         writes.push({ kind: 'put', key: layout.groupId(id), value: key });
         oper = { groupId: id };
+      }
+      if (type === 'endpointGroup') {
+        // its own VLAN in ACI mode, taken (or given back) with the group (model/group-tag.ts)
+        const g = config as EndpointGroup;
+        const global = loaded.state.global();
+        const change = groupTagChangeFor(global, loaded.state.get('network', `${g.tenantName}:${g.networkName}`), oper);
+        const plan = await planGroupTag(this.kv, key, oper, change, global, pick);
+        if (!plan) return undefined;
+        if (plan.claimed) claimed.push(plan.claimed);
+        guards.push(...plan.guards);
+        writes.push(...plan.writes);
+        oper = plan.oper;
       }
       if (type === 'externalEndpoint' && !checked.prev) {
         const x = config as ExternalEndpoint;
@@ -356,7 +375,7 @@ export class NetmasterService implements ServiceReads {
         if (!nw) return undefined; // checked present: gone since, the retry reports it
         const plan = await planServiceIp(this.kv, key, s, checked.prev as ServiceLB | undefined, nw, pick);
         if (!plan) return undefined;
-        claimed = plan.claimed;
+        if (plan.claimed) claimed.push(plan.claimed);
         guards.push(...plan.guards);
         writes.push(...plan.writes);
         config = plan.config as ObjectOf[T];
@@ -364,14 +383,64 @@ export class NetmasterService implements ServiceReads {
       writes.push({ kind: 'put', key: cfgKey, value: JSON.stringify({ config, oper }) });
       const r = await this.kv.commit(guards, writes);
       if (!r.ok) return undefined;
-      if (claimed) this.claims.advance(claimed.prefix, claimed.n + 1);
+      for (const c of claimed) this.claims.advance(c.prefix, c.n + 1);
       this.log.info({ type, key, created: !checked.prev, revision: r.revision }, checked.prev ? 'updated' : 'created');
       // the next request through this process sees this change
       await this.cache?.waitFor(r.revision);
       return { type, key, config, oper, created: !checked.prev, revision: r.revision };
     } finally {
-      if (claimed) this.claims.unclaim(claimed.prefix, claimed.n);
+      for (const c of claimed) this.claims.unclaim(c.prefix, c.n);
     }
+  }
+
+  /**
+   * Give group `key` a VLAN of its own, or take its one back, as the global mode and its network
+   * want now (model/group-tag.ts): the leader's sync of groups that existed when the mode changed.
+   * One guarded commit; returns the change made (undefined: none needed, or the group is gone).
+   */
+  async syncGroupTag(key: string): Promise<GroupTagChange> {
+    const cfgKey = layout.cfg('endpointGroup', key);
+    return this.mutex.run(`endpointGroup/${key}`, () =>
+      this.withRetries(`VLAN of endpoint group ${key}`, async () => {
+        const found = await this.kv.get(cfgKey);
+        if (!found) return undefined;
+        const g = this.kv.badValues.take(found.key, () => checkIntentKv<EndpointGroup>(found))?.config;
+        if (!g) return undefined; // reported as a bad value; put right by a person
+        const needs = emptyNeeds();
+        needs.keys.push(
+          { type: 'endpointGroup', key },
+          { type: 'global', key: 'global' },
+          { type: 'network', key: `${g.tenantName}:${g.networkName}` },
+        );
+        const loaded = await loadNeeds(this.kv, needs);
+        const group = loaded.state.get('endpointGroup', key);
+        if (!group) return undefined;
+        const oper = loaded.opers.get(cfgKey) ?? {};
+        const global = loaded.state.global();
+        const change = groupTagChangeFor(global, loaded.state.get('network', `${group.tenantName}:${group.networkName}`), oper);
+        if (!change) return undefined;
+        let claimed: { prefix: string; n: number } | undefined;
+        try {
+          const plan = await planGroupTag(this.kv, key, oper, change, global, (prefix, keyOfN, ranges, field, what) =>
+            this.pickNumber(prefix, keyOfN, ranges, false, field, what),
+          );
+          if (!plan) return RETRY;
+          claimed = plan.claimed;
+          const writes: WriteOp[] = [
+            ...plan.writes,
+            { kind: 'put', key: cfgKey, value: JSON.stringify({ config: group, oper: plan.oper }) },
+          ];
+          const r = await this.kv.commit([...loaded.guards(), ...plan.guards], writes);
+          if (!r.ok) return RETRY;
+          if (claimed) this.claims.advance(claimed.prefix, claimed.n + 1);
+          this.log.info({ key, change, pktTag: groupTagOf(plan.oper) ?? groupTagOf(oper), revision: r.revision }, 'endpoint group VLAN');
+          await this.cache?.waitFor(r.revision);
+          return change;
+        } finally {
+          if (claimed) this.claims.unclaim(claimed.prefix, claimed.n);
+        }
+      }),
+    );
   }
 
   /** Delete one object; refused (IN_USE) while something uses it. Returns the key. */
@@ -391,11 +460,19 @@ export class NetmasterService implements ServiceReads {
           writes.push({ kind: 'deletePrefix', prefix: blockKeys.prefix(key) });
           writes.push({ kind: 'delete', key: layout.ipHint(key) });
         }
-        if (type === 'endpointGroup') {
-          const id = Number(loaded.opers.get(cfgKey)?.groupId ?? 0);
-          if (id > 0) writes.push({ kind: 'delete', key: layout.groupId(id) });
-        }
         const guards = loaded.guards();
+        if (type === 'endpointGroup') {
+          const oper = loaded.opers.get(cfgKey);
+          const id = Number(oper?.groupId ?? 0);
+          if (id > 0) writes.push({ kind: 'delete', key: layout.groupId(id) });
+          // its own VLAN (ACI mode) goes back to the pool with it
+          const tag = groupTagOf(oper);
+          if (tag !== undefined) {
+            const rel = await releaseGroupTag(this.kv, key, tag);
+            guards.push(...rel.guards);
+            writes.push(...rel.writes);
+          }
+        }
         if (type === 'externalEndpoint') {
           const rel = await releaseExternal(this.kv, obj as ExternalEndpoint);
           guards.push(...rel.guards);

@@ -8,6 +8,7 @@
  */
 import { keyOf } from '../model/keys';
 import { tagRecordProblem } from '../model/network-tag';
+import { groupTagRecordProblem } from '../model/group-tag';
 import { LIMITS } from '../../lib/kinds/limits';
 import { endpointSchema, schemas, OBJECT_TYPES, type Endpoint, type ObjectType } from '../model/schemas';
 import { dottedPath } from '../../lib/validation';
@@ -79,7 +80,13 @@ export function checkIntent<C = unknown>(type: ObjectType, objKey: string, value
   if (made !== objKey) throw new BadStoredValue(key, type, `its fields make the key '${made}', not '${objKey}'`);
   const oper = (v.oper as Record<string, unknown> | undefined) ?? {};
   // a network must say which tag it uses (its config's, or the allocated one in its oper)
-  const tagProblem = type === 'network' ? tagRecordProblem(r.data as { pktTag: number }, oper) : undefined;
+  // and a group's own VLAN (ACI mode) must be one
+  const tagProblem =
+    type === 'network'
+      ? tagRecordProblem(r.data as { pktTag: number }, oper)
+      : type === 'endpointGroup'
+        ? groupTagRecordProblem(oper)
+        : undefined;
   if (tagProblem) throw new BadStoredValue(key, type, tagProblem);
   const size = Buffer.byteLength(JSON.stringify(v.config));
   if (size > LIMITS.objectBytes)

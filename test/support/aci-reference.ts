@@ -17,6 +17,9 @@ export const REF_GW: AciGw = {
 
 const net = (tenantName: string, networkName: string, pktTag: number, subnet: string, gateway: string): Network =>
   ({ tenantName, networkName, encap: 'vlan', pktTag, subnet, gateway, nwType: 'data' }) as Network;
+/** The global VLAN pool of the reference (networkInfraType aci): networks and groups share it. */
+export const REF_VLANS = '100-300';
+
 export const REF_NETWORKS: Network[] = [
   net('acA', 'web-net', 101, '10.1.1.0/24', '10.1.1.1'),
   net('acA', 'db-net', 102, '10.1.2.0/24', '10.1.2.1'),
@@ -37,6 +40,14 @@ export const REF_GROUPS: EndpointGroup[] = [
   group('acB', 'front', 'app-net', []),
   group('acB', 'back', 'app-net', ['back-pol']),
 ];
+
+/**
+ * Each group's own VLAN, written by hand: created in ACI mode in REF_GROUPS' order after the
+ * networks by a netmaster that has allocated no VLAN yet, each takes the lowest free VLAN of
+ * REF_VLANS, passing over the networks' 101 and 102.
+ * front and back share a network, not a VLAN.
+ */
+export const REF_GROUP_VLANS: Record<string, number> = { 'acA:web': 100, 'acA:db': 103, 'acB:front': 104, 'acB:back': 105 };
 
 const rule = (r: Partial<Rule> & Pick<Rule, 'tenantName' | 'policyName' | 'ruleId' | 'direction'>): Rule =>
   ({
@@ -99,15 +110,15 @@ export const REF_EXPECTED: Record<string, Array<[string, string, Record<string, 
     ['uni/tn-acA/ap-app1', 'fvAp', { name: 'app1' }],
     ['uni/tn-acA/ap-app1/epg-web', 'fvAEPg', { name: 'web' }],
     ['uni/tn-acA/ap-app1/epg-web/rsbd', 'fvRsBd', { tnFvBDName: 'web-net' }],
-    [`uni/tn-acA/ap-app1/epg-web/rspathAtt-[${PATH}]`, 'fvRsPathAtt', { tDn: PATH, encap: 'vlan-101', instrImedcy: 'immediate' }],
-    [`uni/tn-acA/ap-app1/epg-web/rsnodeAtt-[${NODE}]`, 'fvRsNodeAtt', { tDn: NODE, encap: 'vlan-101', instrImedcy: 'immediate' }],
+    [`uni/tn-acA/ap-app1/epg-web/rspathAtt-[${PATH}]`, 'fvRsPathAtt', { tDn: PATH, encap: 'vlan-100', instrImedcy: 'immediate' }],
+    [`uni/tn-acA/ap-app1/epg-web/rsnodeAtt-[${NODE}]`, 'fvRsNodeAtt', { tDn: NODE, encap: 'vlan-100', instrImedcy: 'immediate' }],
     ['uni/tn-acA/ap-app1/epg-web/rsdomAtt-[uni/phys-acDom]', 'fvRsDomAtt', { tDn: 'uni/phys-acDom' }],
     ['uni/tn-acA/ap-app1/epg-web/rscons-web-pol-1', 'fvRsCons', { tnVzBrCPName: 'web-pol-1' }],
     ['uni/tn-acA/ap-app1/epg-web/rscons-db-pol-1', 'fvRsCons', { tnVzBrCPName: 'db-pol-1' }],
     ['uni/tn-acA/ap-app1/epg-db', 'fvAEPg', { name: 'db' }],
     ['uni/tn-acA/ap-app1/epg-db/rsbd', 'fvRsBd', { tnFvBDName: 'db-net' }],
-    [`uni/tn-acA/ap-app1/epg-db/rspathAtt-[${PATH}]`, 'fvRsPathAtt', { tDn: PATH, encap: 'vlan-102', instrImedcy: 'immediate' }],
-    [`uni/tn-acA/ap-app1/epg-db/rsnodeAtt-[${NODE}]`, 'fvRsNodeAtt', { tDn: NODE, encap: 'vlan-102', instrImedcy: 'immediate' }],
+    [`uni/tn-acA/ap-app1/epg-db/rspathAtt-[${PATH}]`, 'fvRsPathAtt', { tDn: PATH, encap: 'vlan-103', instrImedcy: 'immediate' }],
+    [`uni/tn-acA/ap-app1/epg-db/rsnodeAtt-[${NODE}]`, 'fvRsNodeAtt', { tDn: NODE, encap: 'vlan-103', instrImedcy: 'immediate' }],
     ['uni/tn-acA/ap-app1/epg-db/rsdomAtt-[uni/phys-acDom]', 'fvRsDomAtt', { tDn: 'uni/phys-acDom' }],
     ['uni/tn-acA/ap-app1/epg-db/rscons-shared-svc', 'fvRsCons', { tnVzBrCPName: 'shared-svc' }],
     ['uni/tn-acA/ap-app1/epg-db/rsprov-db-pol-1', 'fvRsProv', { tnVzBrCPName: 'db-pol-1' }],
@@ -132,14 +143,14 @@ export const REF_EXPECTED: Record<string, Array<[string, string, Record<string, 
     ['uni/tn-acB/ap-app2', 'fvAp', { name: 'app2' }],
     ['uni/tn-acB/ap-app2/epg-front', 'fvAEPg', { name: 'front' }],
     ['uni/tn-acB/ap-app2/epg-front/rsbd', 'fvRsBd', { tnFvBDName: 'app-net' }],
-    [`uni/tn-acB/ap-app2/epg-front/rspathAtt-[${PATH}]`, 'fvRsPathAtt', { tDn: PATH, encap: 'vlan-201', instrImedcy: 'immediate' }],
-    [`uni/tn-acB/ap-app2/epg-front/rsnodeAtt-[${NODE}]`, 'fvRsNodeAtt', { tDn: NODE, encap: 'vlan-201', instrImedcy: 'immediate' }],
+    [`uni/tn-acB/ap-app2/epg-front/rspathAtt-[${PATH}]`, 'fvRsPathAtt', { tDn: PATH, encap: 'vlan-104', instrImedcy: 'immediate' }],
+    [`uni/tn-acB/ap-app2/epg-front/rsnodeAtt-[${NODE}]`, 'fvRsNodeAtt', { tDn: NODE, encap: 'vlan-104', instrImedcy: 'immediate' }],
     ['uni/tn-acB/ap-app2/epg-front/rsdomAtt-[uni/phys-acDom]', 'fvRsDomAtt', { tDn: 'uni/phys-acDom' }],
     ['uni/tn-acB/ap-app2/epg-front/rscons-back-pol-1', 'fvRsCons', { tnVzBrCPName: 'back-pol-1' }],
     ['uni/tn-acB/ap-app2/epg-back', 'fvAEPg', { name: 'back' }],
     ['uni/tn-acB/ap-app2/epg-back/rsbd', 'fvRsBd', { tnFvBDName: 'app-net' }],
-    [`uni/tn-acB/ap-app2/epg-back/rspathAtt-[${PATH}]`, 'fvRsPathAtt', { tDn: PATH, encap: 'vlan-201', instrImedcy: 'immediate' }],
-    [`uni/tn-acB/ap-app2/epg-back/rsnodeAtt-[${NODE}]`, 'fvRsNodeAtt', { tDn: NODE, encap: 'vlan-201', instrImedcy: 'immediate' }],
+    [`uni/tn-acB/ap-app2/epg-back/rspathAtt-[${PATH}]`, 'fvRsPathAtt', { tDn: PATH, encap: 'vlan-105', instrImedcy: 'immediate' }],
+    [`uni/tn-acB/ap-app2/epg-back/rsnodeAtt-[${NODE}]`, 'fvRsNodeAtt', { tDn: NODE, encap: 'vlan-105', instrImedcy: 'immediate' }],
     ['uni/tn-acB/ap-app2/epg-back/rsdomAtt-[uni/phys-acDom]', 'fvRsDomAtt', { tDn: 'uni/phys-acDom' }],
     ['uni/tn-acB/ap-app2/epg-back/rsprov-back-pol-1', 'fvRsProv', { tnVzBrCPName: 'back-pol-1' }],
     ['uni/tn-acB/flt-back-pol-1', 'vzFilter', { name: 'back-pol-1' }],
@@ -150,11 +161,11 @@ export const REF_EXPECTED: Record<string, Array<[string, string, Record<string, 
   ],
 };
 
-/** The reference intent as the gateway reads it (each network's VLAN is its pktTag). */
+/** The reference intent as the gateway reads it (each network's VLAN is its pktTag, each group's its REF_GROUP_VLANS). */
 export const REF_INTENT: AciIntent = {
   gw: REF_GW,
   networks: REF_NETWORKS.map((network) => ({ network, vlan: network.pktTag })),
-  groups: REF_GROUPS,
+  groups: REF_GROUPS.map((group) => ({ group, vlan: REF_GROUP_VLANS[`${group.tenantName}:${group.groupName}`] })),
   rules: REF_RULES,
   appProfiles: REF_APP_PROFILES,
   extContractsGroups: REF_EXT_CONTRACTS,

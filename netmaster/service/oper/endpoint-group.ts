@@ -1,11 +1,12 @@
 /**
- * An endpoint group's oper: its tag (Contiv's string) and id, its network's tags, the pool's free addresses and its
+ * An endpoint group's oper: its tag (Contiv's string) and id, its VLAN (its own in ACI mode, else its network's tags), the pool's free addresses and its
  * endpoints (Contiv's), when the agent side runs, its realization on the hosts, and when the group is an EPG
  * of an app profile, its tenant's sync on the APIC.
  */
 import { freeRuns, parseV4Range, rangesText, toRuns } from '../../model/net';
 import type { Network } from '../../model/schemas';
 import { tagInUse } from '../../model/network-tag';
+import { groupTagOf } from '../../model/group-tag';
 import { layout, numberOfKey } from '../../store/layout';
 import { readTenantSync } from '../../aci/sync-store';
 import { endpointOper } from './endpoint';
@@ -30,12 +31,18 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
     allocated = rangesText(toRuns(used.filter((n) => n >= pool.first && n <= pool.last)));
   }
   const groupId = Number(oper.groupId ?? 0);
+  // in ACI mode a group of a VLAN network has a VLAN of its own (Contiv showed it as pktTag)
+  const ownTag = groupTagOf(oper);
   const aciSync = await groupAciSync(svc, g.tenantName, g.groupName);
   return {
     // Contiv's derived tag: the configured tag, else `group.tenant` (a string; the number is endpointGroupId)
     groupTag: g.cfgdTag !== '' ? g.cfgdTag : `${g.groupName}.${g.tenantName}`,
     endpointGroupId: groupId,
-    ...(nw ? { pktTag: nw.tag, ...(nw.encap === 'vxlan' ? { externalPktTag: nw.tag } : {}) } : {}),
+    ...(ownTag !== undefined
+      ? { pktTag: ownTag }
+      : nw
+        ? { pktTag: nw.tag, ...(nw.encap === 'vxlan' ? { externalPktTag: nw.tag } : {}) }
+        : {}),
     ...(pool ? { availableIPAddresses: available, allocatedIPAddresses: allocated } : {}),
     numEndpoints: eps.length,
     endpoints: eps.map((e) => endpointOper(e, groupId)),

@@ -3,14 +3,18 @@ import { parseTagRanges, toRuns } from '../../model/net';
 import { MAX_VLAN, MAX_VXLAN } from '../../model/validate';
 import type { KindOper } from './kind-oper';
 import { tagInUse } from '../../model/network-tag';
+import { groupTagOf } from '../../model/group-tag';
 
 export const globalOper: KindOper<'global'> = async (svc, _key, g) => {
-  const nets = await svc.list('network');
-  // the tags in use: the configs' or, for allocated ones, their opers' (model/network-tag.ts)
+  const [nets, groups] = await Promise.all([svc.list('network'), svc.list('endpointGroup')]);
+  // the tags in use: the configs' or, for allocated ones, their opers' (model/network-tag.ts), and
+  // in ACI mode the groups' own VLANs from the same pool (model/group-tag.ts)
+  const groupVlans = groups.flatMap((g) => groupTagOf(g.oper) ?? []);
   const tagsOf = (encap: string) =>
     nets
       .filter((n) => n.config.encap === encap)
       .map((n) => tagInUse(n.config, n.oper))
+      .concat(encap === 'vlan' ? groupVlans : [])
       .sort((a, b) => a - b);
   const vlanTags = tagsOf('vlan');
   const vxlanTags = tagsOf('vxlan');

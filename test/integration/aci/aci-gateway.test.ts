@@ -20,9 +20,11 @@ import {
   REF_EXPECTED,
   REF_EXT_CONTRACTS,
   REF_GROUPS,
+  REF_GROUP_VLANS,
   REF_GW,
   REF_NETWORKS,
   REF_RULES,
+  REF_VLANS,
 } from '../../support/aci-reference';
 import { startTestEtcd, type EtcdFixture } from '../../support/etcd-fixture';
 import { call } from '../netmaster/support';
@@ -103,7 +105,7 @@ describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
   const mutating = () => apic!.calls.filter((c) => c.method !== 'GET' && !c.path.startsWith('/api/aaa'));
 
   it('the reference intent written over REST converges to the hand-written tree; inspect says in sync', async () => {
-    await ok('/globals/global/', { name: 'global', networkInfraType: 'aci' });
+    await ok('/globals/global/', { name: 'global', networkInfraType: 'aci', vlans: REF_VLANS });
     await ok('/aciGws/aciGw/', REF_GW);
     for (const t of ['acA', 'acB']) await ok(`/tenants/${t}/`, { tenantName: t });
     for (const n of REF_NETWORKS) await ok(`/networks/${n.tenantName}:${n.networkName}/`, n);
@@ -111,6 +113,13 @@ describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
     await ok('/policys/acB:back-pol/', { tenantName: 'acB', policyName: 'back-pol' });
     for (const c of REF_EXT_CONTRACTS) await ok(`/extContractsGroups/${c.tenantName}:${c.contractsGroupName}/`, c);
     for (const g of REF_GROUPS) await ok(`/endpointGroups/${g.tenantName}:${g.groupName}/`, g);
+    // each group took a VLAN of its own from the pool the networks use (their 101, 102 passed over)
+    for (const [key, vlan] of Object.entries(REF_GROUP_VLANS))
+      assert.equal((await call('GET', `${api}/inspect/endpointGroups/${key}/`)).json.Oper.pktTag, vlan, key);
+    const grp = await run(NETCTL, ['--netmaster', nm!.url, 'group', 'inspect', '-t', 'acB', 'back'], {
+      env: { ...process.env, NETMASTER: '' },
+    });
+    assert.equal((JSON.parse(grp.stdout) as { Oper: { pktTag: number } }).Oper.pktTag, REF_GROUP_VLANS['acB:back']);
     for (const r of REF_RULES) await ok(`/rules/${r.tenantName}:${r.policyName}:${r.ruleId}/`, r);
     for (const a of REF_APP_PROFILES) await ok(`/appProfiles/${a.tenantName}:${a.appProfileName}/`, a);
     await converged('the reference tree on the stand-in');
@@ -212,5 +221,49 @@ describe('ACI gateway: netmaster + etcd + the APIC stand-in', function () {
     assert.ok(apic.mit().get('uni/tn-acA/ap-app1/epg-web/rscons-by-hand'), 'the hand-made object survived');
     // no duplicates: every owned object is exactly the expected set
     assert.deepEqual(held('acA'), expected('acA'));
+  });
+
+  it('leaving aci and coming back: the groups get VLANs afresh and only the EPG bindings follow, no EPG deleted', async () => {
+    const before = apic!.mit().dump().length;
+    await ok('/globals/global/', { name: 'global', networkInfraType: 'default', vlans: REF_VLANS });
+    const vlanOf = async (key: string) => (await call('GET', `${api}/inspect/endpointGroups/${key}/`)).json.Oper.pktTag as number;
+    // outside ACI mode each group shows its network's VLAN again (the leader gave theirs back)
+    await waitFor('group VLANs given back', async () => (await vlanOf('acB:front')) === 201 && (await vlanOf('acB:back')) === 201, {
+      timeoutMs: 20_000,
+    });
+    assert.equal(apic!.mit().dump().length, before, 'nothing sent to the APIC outside ACI mode');
+    apic!.clearCalls();
+    await ok('/globals/global/', { name: 'global', networkInfraType: 'aci', vlans: REF_VLANS });
+    const groups = Object.keys(REF_GROUP_VLANS);
+    const owned = async () => {
+      const tags = await Promise.all(groups.map(vlanOf));
+      return tags.every((t) => ![101, 102, 201].includes(t)) ? tags : undefined;
+    };
+    const tags = await waitFor('each group a VLAN of its own again', owned, { timeoutMs: 20_000 });
+    assert.equal(new Set(tags).size, groups.length);
+    // the tree: each EPG's bindings carry the VLAN read back from its group
+    await waitFor(
+      'the bindings follow the new VLANs',
+      async () =>
+        (await allInSync()) &&
+        groups.every((key, i) => {
+          const [tenant, name] = key.split(':');
+          const ap = tenant === 'acA' ? 'app1' : 'app2';
+          const epg = `uni/tn-${tenant}/ap-${ap}/epg-${name}`;
+          return apic!
+            .mit()
+            .dump()
+            .filter((o) => o.dn.startsWith(`${epg}/rspathAtt-`) || o.dn.startsWith(`${epg}/rsnodeAtt-`))
+            .every((o) => o.attrs.encap === `vlan-${tags[i]}`);
+        }),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const changed = mutating().map((c) => `${c.method} ${c.dn}`);
+    assert.ok(changed.length > 0);
+    assert.ok(
+      changed.every((c) => /^POST .*\/rs(path|node)Att-\[/.test(c)),
+      `only bindings were sent: ${changed.join(', ')}`,
+    );
+    assert.ok(apic!.mit().get('uni/tn-acA/ap-app1/epg-web/rscons-by-hand'), 'the hand-made object survived');
   });
 });

@@ -26,6 +26,7 @@ import {
   REF_GW,
   REF_NETWORKS,
   REF_RULES,
+  REF_VLANS,
 } from '../../support/aci-reference';
 import { startTestEtcd, type EtcdFixture } from '../../support/etcd-fixture';
 import { makeRsaUserCert } from '../../support/test-certs';
@@ -118,7 +119,7 @@ describe('ACI gateway: signed requests, sync state on every replica', function (
   const apicMutations = () => apic!.calls.filter((c) => c.method !== 'GET');
 
   it('signed requests only: the reference intent converges, no aaaLogin', async () => {
-    await ok('/globals/global/', { name: 'global', networkInfraType: 'aci' });
+    await ok('/globals/global/', { name: 'global', networkInfraType: 'aci', vlans: REF_VLANS });
     await ok('/aciGws/aciGw/', REF_GW);
     for (const t of ['acA', 'acB']) await ok(`/tenants/${t}/`, { tenantName: t });
     for (const n of REF_NETWORKS) await ok(`/networks/${n.tenantName}:${n.networkName}/`, n);

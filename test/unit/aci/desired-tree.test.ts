@@ -24,6 +24,21 @@ describe('ACI desired tree', () => {
     }
   });
 
+  it("each EPG's static bindings carry its group's own VLAN: two groups of one network, two encaps", () => {
+    const b = desiredTrees(REF_INTENT).get('acB')?.tree;
+    assert.ok(b);
+    const encaps = [...b.values()].filter((m) => m.cls === 'fvRsPathAtt').map((m) => m.attrs.encap);
+    assert.deepEqual(encaps.sort(), ['vlan-104', 'vlan-105']);
+  });
+
+  it('a group whose VLAN is not allocated yet: its tenant waits (UNAVAILABLE, nothing built), the other tenant does not', () => {
+    const groups = REF_INTENT.groups.map((g) => (g.group.groupName === 'back' ? { ...g, vlan: undefined } : g));
+    const trees = desiredTrees({ ...REF_INTENT, groups });
+    assert.ok(isNetloomError(trees.get('acB')?.error, 'UNAVAILABLE'));
+    assert.match(trees.get('acB')?.error?.message ?? '', /group acB:back: its VLAN of its own is not allocated yet/);
+    assert.ok(trees.get('acA')?.tree);
+  });
+
   it('unenforced: no contracts, every EPG consumes and provides the common default; includeCommonTenant: the common VRF', () => {
     const trees = desiredTrees({ ...REF_INTENT, gw: { ...REF_GW, enforcePolicies: 'no', includeCommonTenant: 'yes' } });
     const a = trees.get('acA')?.tree;

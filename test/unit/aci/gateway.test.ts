@@ -58,6 +58,32 @@ describe('ACI gateway against the APIC stand-in', () => {
     assert.deepEqual(mutating(s), [], 'a second pass changes nothing');
   });
 
+  it("a group without its VLAN yet leaves its tenant pending with nothing sent; a group's new VLAN changes only its bindings", async () => {
+    const without = REF_INTENT.groups.map((g) => (g.group.groupName === 'back' ? { ...g, vlan: undefined } : g));
+    assert.equal(await gw.sync(trees({ ...REF_INTENT, groups: without })), false);
+    assert.equal(gw.status.get('acB')?.state, 'pending');
+    assert.match(gw.status.get('acB')?.message ?? '', /not allocated yet/);
+    assert.deepEqual(
+      mutating(s).map((c) => c.dn),
+      ['uni/tn-acA'],
+      'nothing for the waiting tenant',
+    );
+    assert.equal(await gw.sync(trees(REF_INTENT)), true);
+    assert.deepEqual(held(s, 'acB'), expected('acB'));
+    s.clearCalls();
+    const moved = REF_INTENT.groups.map((g) => (g.group.groupName === 'back' ? { ...g, vlan: 150 } : g));
+    assert.equal(await gw.sync(trees({ ...REF_INTENT, groups: moved })), true);
+    assert.deepEqual(
+      mutating(s)
+        .map((c) => `${c.method} ${c.dn}`)
+        .sort(),
+      [
+        'POST uni/tn-acB/ap-app2/epg-back/rsnodeAtt-[topology/pod-1/node-102]',
+        'POST uni/tn-acB/ap-app2/epg-back/rspathAtt-[topology/pod-1/paths-101/pathep-[eth1/14]]',
+      ],
+    );
+  });
+
   it('a rule added, changed and removed touches only its filter, entry, contract and relations; no EPG or BD is deleted', async () => {
     await gw.sync(trees(REF_INTENT));
     const extra: Rule = { ...REF_RULES[0]!, ruleId: '3', port: 8080 };

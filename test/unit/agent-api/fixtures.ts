@@ -103,6 +103,27 @@ export class ClusterBuilder {
     );
   }
 
+  /** A group in ACI mode: a VLAN of its own in its oper (netmaster/model/group-tag.ts). */
+  aciGroup(tenant: string, name: string, network: string, pktTag: number): this {
+    return this.put(
+      ...cfg(
+        'endpointGroup',
+        `${tenant}:${name}`,
+        {
+          tenantName: tenant,
+          groupName: name,
+          networkName: network,
+          policies: [],
+          netProfile: '',
+          ipPool: '',
+          extContractsGrps: [],
+          cfgdTag: '',
+        },
+        { groupId: this.nextGroupId++, pktTag },
+      ),
+    );
+  }
+
   policy(tenant: string, name: string, rules: Array<{ id: string; from?: string; to?: string; fromNetwork?: string }> = []): this {
     this.put(...cfg('policy', `${tenant}:${name}`, { tenantName: tenant, policyName: name }));
     for (const r of rules) {

@@ -98,6 +98,26 @@ describe('agent API host view', () => {
     );
   });
 
+  it("carries a group's own VLAN (ACI mode) as its pktTag, 0 for a group that has none (its network's)", () => {
+    const s = world()
+      .aciGroup('t1', 'fa', 'flat', 300)
+      .group('t1', 'fb', 'flat')
+      .aciGroup('t1', 'fremote', 'flat', 301)
+      .endpoint('c-fa', 't1', 'flat', 'hostC', '10.3.0.5', 'fa')
+      .endpoint('c-fb', 't1', 'flat', 'hostC', '10.3.0.6', 'fb')
+      .endpoint('a-fremote', 't1', 'flat', 'hostA', '10.3.0.7', 'fremote');
+    const v = computeHostView(s.state, 'hostC');
+    assert.deepEqual(
+      v.groups.map((g) => [g.key, g.pktTag]),
+      [
+        ['t1:fa', 300],
+        ['t1:fb', 0],
+        ['t1:fremote', 301],
+      ],
+    );
+    checkedByAgent(v, 'hostC', '192.168.0.3');
+  });
+
   it('groups, policies (with rules), profiles of its endpoints, and the endpoints of groups the policies name', () => {
     const s = world()
       .group('t1', 'front', 'web', ['p1'], 'gold')
