@@ -1,9 +1,9 @@
 /**
  * ACI mode: a group may have a VLAN of its own on the uplink (EndpointGroup.pktTag, its EPG's
- * encap on the fabric), in place of its network's. A packet from the uplink on a group's VLAN has
- * that group in reg1 (the classifier loads it); one on the network's VLAN has reg1 0 until the
- * policy stages, for non-IP packets (ARP) always. So a flow answering what came from the uplink
- * on one VLAN, in a network with group VLANs, matches reg1 and puts that VLAN back on the reply.
+ * encap on the fabric), in place of its network's. A packet on a group's VLAN has that group in
+ * reg8 (the classifier loads it, for the uplink's VLAN as for a local sender of the group); one on
+ * the network's VLAN has reg8 0. So a flow answering what came from the uplink on one VLAN, in a
+ * network with group VLANs, matches reg8 and puts that VLAN back on the reply.
  */
 import type { KnownOxm } from '../../ovs/openflow/messages';
 import type { EndpointGroup } from '../state/host-state';
@@ -23,7 +23,7 @@ export function uplinkVlan(e: EndpointView): number {
 export function fromUplinkVlan(nv: NetworkView, group: EndpointGroup | undefined): { match: KnownOxm[]; vlan: number } {
   const fromUplink = match.flagSet(FLAG.fromUplink);
   if (nv.vlanGroups.length === 0) return { match: [fromUplink], vlan: nv.net.pktTag };
-  return { match: [fromUplink, reg('srcGroup', group?.groupId ?? 0)], vlan: group?.pktTag ?? nv.net.pktTag };
+  return { match: [fromUplink, reg('vlanGroup', group?.groupId ?? 0)], vlan: group?.pktTag ?? nv.net.pktTag };
 }
 
 /** The groups whose VLANs the network's external endpoints use (undefined: the network's VLAN), each once. */

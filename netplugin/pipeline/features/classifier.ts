@@ -6,8 +6,10 @@
  * address from the uplink must come with its registered MAC. A host takes a VLAN network from the
  * uplink when it has an endpoint there or, routing, when the network has an external endpoint
  * (see takesUplink). ACI mode: a group with a VLAN of its own (its EPG's encap) is a VLAN of its
- * network too, and the VLAN also names the packet's source group (reg1): the fabric classified the
- * packet into that EPG and applied its contracts. Anything else is dropped by the table-miss flow.
+ * network too: the VLAN's group goes into reg8 (the VLAN the packet is on, which decides delivery)
+ * and into reg1 (the source group, for policy; srcGroup may refine it from the source address,
+ * since the leaf delivers another EPG's packet on the receiver's VLAN). A local endpoint of such a
+ * group gets its group in reg8 too. Anything else is dropped by the table-miss flow.
  */
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import type { Action, Instruction, KnownOxm } from '../../../ovs/openflow/messages';
@@ -77,7 +79,9 @@ function uplinkVlans(nv: NetworkView, uplink: number): UplinkVlan[] {
   });
   return [
     vlan(nv.net.pktTag, regs, nv.net.key),
-    ...nv.vlanGroups.map((g) => vlan(g.pktTag, [...regs, act.loadReg('srcGroup', g.groupId)], `${nv.net.key}:${g.key}`)),
+    ...nv.vlanGroups.map((g) =>
+      vlan(g.pktTag, [...regs, act.loadReg('srcGroup', g.groupId), act.loadReg('vlanGroup', g.groupId)], `${nv.net.key}:${g.key}`),
+    ),
   ];
 }
 
@@ -89,6 +93,7 @@ export function classifierFlows(input: PipelineInput): DesiredFlow[] {
     if (!e.local || e.ofport === undefined) continue;
     const loads = [act.loadReg('network', e.net.net.networkId), act.loadReg('tenant', e.net.tenant.vrfId)];
     if (e.group) loads.push(act.loadReg('srcGroup', e.group.groupId));
+    if (e.vlanGroup) loads.push(act.loadReg('vlanGroup', e.vlanGroup.groupId));
     loads.push(act.loadReg('flags', FLAG.fromLocal));
     out.push(
       flow({

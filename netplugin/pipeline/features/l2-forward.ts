@@ -15,7 +15,7 @@
  * network with this one (or, when routing, a tenant).
  *
  * ACI mode (a VLAN network with groups that have VLANs of their own, NetworkView.vlanGroups): a
- * packet leaves by the uplink with its source group's VLAN (reg1), and the switch delivers to a
+ * packet leaves by the uplink with the VLAN it is on (reg8: its sender's group VLAN), and the switch delivers to a
  * local endpoint only what comes from the endpoint's own VLAN: from its own group (a local port
  * or the uplink on that VLAN). Between two groups it never switches locally: the packet goes to
  * the fabric with the sender's VLAN and comes back with the receiver's (the leaf switches between
@@ -54,8 +54,8 @@ function toVtep(nv: NetworkView, vtepIp: string, vxlan: number): Action[] {
 
 function unicast(e: EndpointView, uplink: number | undefined, vxlan: number | undefined): DesiredFlow | undefined {
   const nv = e.net;
-  // ACI mode: a local endpoint with a group VLAN takes only its own VLAN's packets (reg1: its group)
-  const own = e.local && e.vlanGroup ? [reg('srcGroup', e.vlanGroup.groupId)] : [];
+  // ACI mode: a local endpoint with a group VLAN takes only its own VLAN's packets (reg8: its group)
+  const own = e.local && e.vlanGroup ? [reg('vlanGroup', e.vlanGroup.groupId)] : [];
   const m = [reg('network', nv.net.networkId), ...own, match.ethDst(e.mac)];
   const base = { table: 'l2Forward' as const, priority: UNICAST_PRIORITY, match: m, object: e.ep.id };
   if (e.local) {
@@ -104,7 +104,7 @@ function portsOf(nv: NetworkView, pick: (e: EndpointView) => boolean): number[] 
 /**
  * ACI mode, towards endpoint `e` (local or remote): what a local group with its own VLAN sends
  * it goes to the fabric with that VLAN, unless `e` is a local endpoint of that same group. A
- * packet with such a reg1 from the uplink would leave by the port it came in by, which OpenFlow
+ * packet on such a VLAN from the uplink would leave by the port it came in by, which OpenFlow
  * never does: dropped, as the fabric hands a VLAN's packets only to endpoints of that VLAN. A
  * local endpoint of a group VLAN gets a local packet of no group VLAN through the fabric too,
  * with the network's VLAN.
@@ -118,7 +118,7 @@ function throughFabric(e: EndpointView, uplink: number, senders: readonly Endpoi
       flow({
         table: 'l2Forward',
         priority: OTHER_GROUP_PRIORITY,
-        match: [reg('network', nv.net.networkId), reg('srcGroup', g.groupId), match.ethDst(e.mac)],
+        match: [reg('network', nv.net.networkId), reg('vlanGroup', g.groupId), match.ethDst(e.mac)],
         instructions: [apply(...toUplink(nv, uplink, g.pktTag))],
         feature: 'vlan',
         object: `${e.ep.id}:from:${g.key}`,
@@ -149,7 +149,7 @@ function groupFloods(nv: NetworkView, uplink: number): DesiredFlow[] {
   const out: DesiredFlow[] = [];
   for (const g of nv.vlanGroups) {
     const ports = portsOf(nv, (e) => e.vlanGroup === g).map((p) => act.output(p));
-    const bcast = [reg('network', nv.net.networkId), reg('srcGroup', g.groupId), match.multicastDst()];
+    const bcast = [reg('network', nv.net.networkId), reg('vlanGroup', g.groupId), match.multicastDst()];
     if (ports.length > 0)
       out.push(
         flow({
