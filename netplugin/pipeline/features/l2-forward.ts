@@ -15,9 +15,9 @@
  * network with this one (or, when routing, a tenant).
  *
  * ACI mode (a VLAN network with groups that have VLANs of their own, NetworkView.vlanGroups): a
- * packet leaves by the uplink with the VLAN it is on (reg8: its sender's group VLAN), and the switch delivers to a
- * local endpoint only what comes from the endpoint's own VLAN: from its own group (a local port
- * or the uplink on that VLAN). Between two groups it never switches locally: the packet goes to
+ * packet leaves by the uplink with the VLAN it is on (reg8: its sender's group VLAN), and the
+ * switch delivers to a local endpoint only what is on the endpoint's own VLAN: from its own group
+ * (a local port or the uplink on that VLAN). Between two groups it never switches locally: the packet goes to
  * the fabric with the sender's VLAN and comes back with the receiver's (the leaf switches between
  * the EPGs of a bridge domain and applies their contracts), as Contiv's ACI mode did with OVS
  * access ports tagged with the EPG's VLAN. Broadcasts stay within the source's VLAN likewise.
@@ -92,9 +92,9 @@ function hairpin(e: EndpointView): DesiredFlow {
   });
 }
 
-/** ACI mode: the network's groups with a VLAN of their own and a plugged endpoint here, with their ports */
-function localVlanGroups(nv: NetworkView): Array<{ group: EndpointGroup; ports: number[] }> {
-  return nv.vlanGroups.map((group) => ({ group, ports: portsOf(nv, (e) => e.vlanGroup === group) })).filter((g) => g.ports.length > 0);
+/** ACI mode: the network's groups with a VLAN of their own and a plugged endpoint here (the VLANs local packets are on) */
+function localVlanGroups(nv: NetworkView): EndpointGroup[] {
+  return nv.vlanGroups.filter((g) => portsOf(nv, (e) => e.vlanGroup === g).length > 0);
 }
 
 function portsOf(nv: NetworkView, pick: (e: EndpointView) => boolean): number[] {
@@ -102,8 +102,8 @@ function portsOf(nv: NetworkView, pick: (e: EndpointView) => boolean): number[] 
 }
 
 /**
- * ACI mode, towards endpoint `e` (local or remote): what a local group with its own VLAN sends
- * it goes to the fabric with that VLAN, unless `e` is a local endpoint of that same group. A
+ * ACI mode, towards endpoint `e` (local or remote): a packet on the VLAN of one of `senders`
+ * goes to the fabric with that VLAN, unless `e` is a local endpoint of that same group. A
  * packet on such a VLAN from the uplink would leave by the port it came in by, which OpenFlow
  * never does: dropped, as the fabric hands a VLAN's packets only to endpoints of that VLAN. A
  * local endpoint of a group VLAN gets a local packet of no group VLAN through the fabric too,
@@ -185,7 +185,7 @@ export function l2ForwardFlows(input: PipelineInput): DesiredFlow[] {
   );
   for (const nv of view.networks) {
     const aci = nv.vlanGroups.length > 0 && uplink !== undefined;
-    const senders = aci ? localVlanGroups(nv).map((g) => g.group) : [];
+    const senders = aci ? localVlanGroups(nv) : [];
     for (const e of nv.endpoints) {
       if (!e.local && !nv.reachable) continue;
       const f = unicast(e, uplink, vxlan);
