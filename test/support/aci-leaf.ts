@@ -51,7 +51,8 @@ export class AciLeaf {
       await run('ip', ['-n', spec.underlayNetns, 'link', 'set', p, 'netns', spec.netns]);
       await linkUp(p, spec.netns);
     }
-    const ovs = await startOvs(spec.dir, spec.netns);
+    // like the lab hosts' switches: their TCP segments arrive unsegmented, checksums left to offload
+    const ovs = await startOvs(spec.dir, spec.netns, { userspaceTso: true });
     const trunks = `trunks=${spec.vlans.join(',')}`;
     await ovsCtl(ovs, 'ovs-vsctl', [
       ...['add-br', 'leaf', '--', 'set', 'bridge', 'leaf', 'datapath_type=netdev'],
