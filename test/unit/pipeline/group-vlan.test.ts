@@ -325,6 +325,43 @@ describe('pipeline: ACI mode, groups with VLANs of their own on the uplink', () 
     assert.throws(() => inputFor('h1', HOSTS.h1, withTag(0, 4095)), /pktTag/);
   });
 
+  it("an external endpoint of a group VLAN comes in only on its group's VLAN, and the gateway answers it there", () => {
+    const s = state();
+    const x9: Endpoint = { ...ep('w1'), id: 'x9', host: '', ip: '10.9.0.99', mac: '02:00:00:00:09:99', external: true, vtepIp: '' };
+    const f = new AciFabric({ ...s, endpoints: [...s.endpoints, x9] });
+    const from = (vlan: number, to: string): Packet => ({
+      ...f.ip('w2', to),
+      in_port: UPLINK,
+      vlan,
+      eth_src: x9.mac,
+      ipv4_src: x9.ip,
+    });
+    assert.deepEqual(
+      f.trace('h1', from(WEB_VLAN, 'w1')).outputs.map((o) => o.port),
+      [f.port('w1')],
+      'on web VLAN it reaches web',
+    );
+    assert.deepEqual(f.trace('h1', from(DB_VLAN, 'd1')).outputs, [], 'its address on another VLAN is dropped');
+    assert.deepEqual(f.trace('h1', from(NET_VLAN, 'm1')).outputs, [], 'also on the network VLAN');
+    const arp: Packet = {
+      in_port: UPLINK,
+      vlan: WEB_VLAN,
+      ...{ eth_src: x9.mac, eth_dst: BCAST, eth_type: 0x0806, arp_op: 1, arp_spa: x9.ip, arp_sha: x9.mac, arp_tpa: '10.9.0.254' },
+      arp_tha: '00:00:00:00:00:00',
+    };
+    assert.deepEqual(
+      f.trace('h1', arp).outputs.map((o) => [o.port, o.packet.vlan, o.packet.arp_op]),
+      [[UPLINK, WEB_VLAN, 2]],
+      'the gateway answers on web VLAN',
+    );
+    const ping: Packet = { ...from(WEB_VLAN, 'w1'), eth_dst: '02:6e:6c:00:00:01', ipv4_dst: '10.9.0.254', ip_proto: 1, icmpv4_type: 8 };
+    assert.deepEqual(
+      f.trace('h1', ping).outputs.map((o) => [o.port, o.packet.vlan, o.packet.icmpv4_type]),
+      [[UPLINK, WEB_VLAN, 0]],
+      'and its ping too',
+    );
+  });
+
   it('every flow stays within the table contracts, on both hosts and in both ARP modes', () => {
     for (const arpMode of ['proxy', 'flood'] as const)
       for (const host of ['h1', 'h2'] as const) {
