@@ -21,9 +21,10 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
   classifier: {
     file: 'classifier.ts',
     what:
-      'local port (prio 100): load reg0, reg3, reg1 (if a group), reg5=local, goto spoofguard. Uplink + `vlan_vid=0x1000\\|tag`: ' +
+      'local port (prio 100): load reg0, reg3, reg1 (if a group), reg8 (if a group VLAN), reg5=local, goto spoofguard. Uplink + `vlan_vid=0x1000\\|tag`: ' +
       'pop_vlan, load reg0, reg3, reg5=uplink, goto arp. VXLAN port + `tun_id=VNI`: load reg0, reg3, reg5=tunnel, goto arp. ' +
-      'Only for networks with a local endpoint.',
+      'Only for networks with a local endpoint. ACI mode: per group with its own VLAN (`pktTag`), uplink + its VLAN: the same ' +
+      'plus load reg1 and reg8 = the group.',
   },
   spoofguard: {
     file: 'spoofguard.ts',
@@ -44,7 +45,8 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
       'move arp_sha->arp_tha, move arp_spa->arp_tpa, load arp_sha, load arp_spa, output IN_PORT. Gateway: always, requests ' +
       'from local ports. Proxy mode: every known endpoint of the network for requests from local ports, and local endpoints ' +
       'of VLAN networks for requests from the uplink (reply re-tagged); then drop ARP requests (prio 10) and ' +
-      'broadcast/multicast ARP (prio 9). Flood mode: requests miss and flood in l2Forward.',
+      'broadcast/multicast ARP (prio 9). Flood mode: requests miss and flood in l2Forward. ACI mode: an uplink responder ' +
+      "also matches reg8 (the request's VLAN: a group's, 0 the network's) and re-tags with that VLAN.",
   },
   gatewayIcmp: {
     file: 'gateway-icmp.ts',
@@ -117,7 +119,12 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
       'remote VLAN: push_vlan, `vlan_vid=0x1000\\|tag`, output uplink. Broadcast/multicast ' +
       '(`eth_dst=01:00:00:00:00:00/01:00:00:00:00:00`): from a local port (prio 50) to every local port of the network, ' +
       'then to the uplink (tagged) or to each VTEP of the network; from elsewhere (prio 40) to local ports only (split ' +
-      'horizon). OVS never outputs to the input port, so the sender is skipped.',
+      'horizon). OVS never outputs to the input port, so the sender is skipped. ACI mode (a VLAN network with group VLANs): ' +
+      'a local endpoint of a group VLAN matches `reg8=group` too (prio 100); per endpoint and group VLAN G other than its ' +
+      'own, `reg0, reg8=G, eth_dst` (prio 105) -> push G, output uplink; a local endpoint of a group VLAN, from other local ' +
+      'packets (prio 90) -> push the network VLAN, output uplink; per group VLAN, floods `reg0, reg8=G` from a local port ' +
+      "(prio 55: G's ports and the uplink with G) and from the uplink (prio 45: G's ports); the network VLAN's floods reach " +
+      'only ports of no group VLAN.',
   },
 };
 

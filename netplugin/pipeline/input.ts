@@ -36,6 +36,11 @@ export interface EndpointView {
   local: boolean;
   /** a registered workload that is not a container (bare metal, a VM): on the VLAN, behind the uplink */
   external: boolean;
+  /**
+   * its group, when that group has a VLAN of its own on the uplink (ACI mode: its EPG's encap;
+   * VLAN networks only); undefined: the endpoint uses the network's VLAN
+   */
+  vlanGroup: EndpointGroup | undefined;
 }
 
 export interface NetworkView {
@@ -67,6 +72,11 @@ export interface NetworkView {
    * for VLAN networks with a gateway and an external endpoint.
    */
   uplinkGateway: boolean;
+  /**
+   * ACI mode: the network's groups that have a VLAN of their own on the uplink (VLAN networks
+   * only), sorted by groupId; empty for every other network, whose flows stay as without groups
+   */
+  vlanGroups: EndpointGroup[];
 }
 
 export interface PipelineView {
@@ -191,15 +201,24 @@ function buildView(input: PipelineInput): PipelineView {
       reachable: false,
       externals: [],
       uplinkGateway: false,
+      vlanGroups: [],
     });
   });
   const groups = new Map<string, EndpointGroup>();
+  // a group's VLAN names it on the uplink: no other group and no VLAN network may use it
+  const vlanOwners = new Map(state.networks.filter((n) => n.encap === 'vlan').map((n) => [n.pktTag, `network ${n.key}`]));
   state.groups.forEach((g, i) => {
     const nv = netViews.get(g.network) ?? netViews.get(`${g.tenant}:${g.network}`);
     if (!nv) bad(`groups[${i}].network`, `unknown network '${g.network}'`);
     if (nv.net.tenant !== g.tenant) bad(`groups[${i}].tenant`, `group of tenant '${g.tenant}' on network ${nv.net.key} of another tenant`);
     groups.set(g.key, g);
+    if (g.pktTag === 0 || nv.net.encap !== 'vlan') return; // a group VLAN means something only on a VLAN network
+    const owner = vlanOwners.get(g.pktTag);
+    if (owner !== undefined) bad(`groups[${i}].pktTag`, `VLAN ${g.pktTag} of group ${g.key} is also used by ${owner}`, 'CONFLICT');
+    vlanOwners.set(g.pktTag, `group ${g.key}`);
+    nv.vlanGroups.push(g);
   });
+  for (const nv of netViews.values()) nv.vlanGroups.sort((a, b) => a.groupId - b.groupId);
   const subnets = new Map<string, [ipaddr.IPv4, number] | undefined>();
   const subnetOf = (n: Network): [ipaddr.IPv4, number] | undefined => {
     if (!subnets.has(n.key)) subnets.set(n.key, n.subnet === '' ? undefined : ipaddr.IPv4.parseCIDR(n.subnet));
@@ -248,6 +267,7 @@ function buildView(input: PipelineInput): PipelineView {
       vtepIp,
       local: isLocal,
       external,
+      vlanGroup: group && nv.vlanGroups.includes(group) ? group : undefined,
     };
     endpoints.push(ev);
     nv.endpoints.push(ev);

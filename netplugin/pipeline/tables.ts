@@ -66,6 +66,13 @@ export const REGS = {
   svcIp: 'reg6',
   /** service load balancing: bits 16..31 the service port's index on the host, bits 0..15 the provider's port */
   svcPort: 'reg7',
+  /**
+   * ACI mode: the group whose own VLAN the packet is on (from the uplink: the VLAN it came with;
+   * from a local port: the sender's group); 0: the network's VLAN. Kept apart from reg1, which
+   * srcGroup may set from the source address: the leaf delivers another group's packet on the
+   * receiver's VLAN, and delivery follows the VLAN
+   */
+  vlanGroup: 'reg8',
 } as const;
 
 /** What each register holds, for the documentation. */
@@ -79,6 +86,8 @@ export const REG_MEANING: Record<keyof typeof REGS, string> = {
     'flags: 1 from tunnel, 2 from uplink, 4 from local endpoint, 8 routed, 16 denied by policy, 32 from the host (a tenant gateway port)',
   svcIp: 'service LB: IPv4 address of the provider chosen for a new connection',
   svcPort: 'service LB: service port index (bits 16..31) and the provider port (bits 0..15)',
+  vlanGroup:
+    "ACI mode: the group whose own VLAN the packet is on (from the uplink: the VLAN it came with; from a local port: the sender's group); 0 the network's VLAN",
 };
 
 export const FLAG = { fromTunnel: 1, fromUplink: 2, fromLocal: 4, routed: 8, denied: 16, fromHost: 32 } as const;
@@ -102,7 +111,7 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 0,
     name: 'classifier',
     purpose:
-      "where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped; an external endpoint's address only with its registered MAC), the VXLAN port (VNI -> network) or a tenant's gateway port from the host's kernel (tenant, from-host flag); anything else is dropped",
+      "where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped; ACI mode: a group's own VLAN -> its network and source group; an external endpoint's address only with its registered MAC, on its own VLAN), the VXLAN port (VNI -> network) or a tenant's gateway port from the host's kernel (tenant, from-host flag); anything else is dropped",
     miss: { kind: 'drop' },
     match: ['in_port', 'vlan_vid', 'tunnel_id', 'eth_src', 'eth_type', 'ipv4_src', 'arp_spa', 'arp_sha'],
     next: ['spoofguard', 'arp'],
@@ -133,7 +142,8 @@ export const PIPELINE: readonly TableSpec[] = [
     purpose:
       "ARP: in proxy mode the switch answers for known endpoints and the gateway and drops the rest (no ARP broadcast crosses VXLAN); in flood mode requests are flooded in the network (the gateway and service IPs are always answered by the switch, a service IP with the service MAC; for external endpoints on the VLAN, the gateway by one host); the host kernel's requests on a tenant's gateway port for the tenant's local endpoints are answered with the host-side router MAC",
     miss: { kind: 'goto', table: 'gateway' },
-    match: [REGS.network, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
+    // reg8: ACI mode, the VLAN a request from the uplink came with (its group; 0 the network's)
+    match: [REGS.network, REGS.vlanGroup, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
     next: ['gateway'],
     cookies: ['arp', 'hostgw', 'service'],
   },
@@ -143,7 +153,7 @@ export const PIPELINE: readonly TableSpec[] = [
     purpose:
       "ICMP echo requests from local endpoints to their network's gateway (routing mode: any gateway of their tenant), and from the uplink to a VLAN network's gateway that has external endpoints, are answered by the switch",
     miss: { kind: 'goto', table: 'srcGroup' },
-    match: [REGS.network, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'ip_proto', 'ipv4_dst', 'icmpv4_type'],
+    match: [REGS.network, REGS.vlanGroup, REGS.tenant, REGS.flags, 'eth_dst', 'eth_type', 'ip_proto', 'ipv4_dst', 'icmpv4_type'],
     next: ['srcGroup'],
     cookies: ['routing'],
   },
@@ -261,9 +271,9 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 100,
     name: 'l2Forward',
     purpose:
-      "by network and destination MAC: a local port (through the endpoint's ingress meter when its netprofile has a bandwidth), a remote host through the VXLAN port (tun_id, tun_dst), or the VLAN uplink (tag pushed); broadcast floods within the network (to the uplink / VTEPs only for packets from local ports); an external endpoint's packet routed here from the uplink to a remote VLAN endpoint goes back out of it (IN_PORT); unknown unicast is dropped",
+      "by network and destination MAC: a local port (through the endpoint's ingress meter when its netprofile has a bandwidth), a remote host through the VXLAN port (tun_id, tun_dst), or the VLAN uplink (tag pushed); broadcast floods within the network (to the uplink / VTEPs only for packets from local ports); an external endpoint's packet routed here from the uplink to a remote VLAN endpoint goes back out of it (IN_PORT); ACI mode (groups with VLANs of their own): a packet leaves with its VLAN (reg8: the sender's group VLAN), a local endpoint of a group VLAN gets only its own VLAN's packets, so packets between groups go through the fabric, never switched locally; unknown unicast is dropped",
     miss: { kind: 'drop' },
-    match: [REGS.network, REGS.flags, 'eth_dst'],
+    match: [REGS.network, REGS.vlanGroup, REGS.flags, 'eth_dst'],
     next: [],
     cookies: ['l2Forward', 'tunnel', 'vlan'],
   },

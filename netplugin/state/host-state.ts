@@ -84,6 +84,8 @@ export interface EndpointGroup {
   groupId: number;
   policies: string[];
   netProfile: string;
+  /** ACI mode: the group's own VLAN on the uplink (its EPG's encap); 0: the network's VLAN */
+  pktTag: number;
 }
 
 /** A rule as the desired state carries it: the shape the one policy compiler (lib/policy) reads. */
@@ -338,6 +340,7 @@ const groupSchema = z.object({
   groupId: u32('groupId').pipe(z.number().min(1, { error: 'groupId must be non-zero' })),
   policies: z.array(z.string()).default([]),
   netProfile: str,
+  pktTag: u32('pktTag').pipe(z.number().max(4094, { error: "pktTag of a group must be 0..4094 (a VLAN id, 0: the network's)" })),
 });
 
 const ruleSchema = z.object({

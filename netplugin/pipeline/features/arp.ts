@@ -19,6 +19,7 @@
 import type { Feature } from '../../reconcile/cookie';
 import type { DesiredFlow } from '../../reconcile/flow-key';
 import { NetworkView, pipelineView, PipelineInput } from '../input';
+import { externalVlanGroups, fromUplinkVlan } from '../group-vlan';
 import { act, apply, ARP_OP, ETH_TYPE, field, flow, match, MULTICAST_MAC, OFPVID_PRESENT, reg } from '../flow-builder';
 import { FLAG } from '../tables';
 import type { Action, KnownOxm } from '../../../ovs/openflow/messages';
@@ -42,7 +43,7 @@ export function arpReplyActions(ip: string, mac: string): Action[] {
 
 /**
  * A flow answering `who-has ip` in network `nv` with `mac`, for requests matching `extra`;
- * `retag` puts the network's VLAN tag back on a reply going out of the uplink.
+ * `retag` puts that VLAN tag back on a reply going out of the uplink.
  */
 export function responder(
   nv: NetworkView,
@@ -50,7 +51,7 @@ export function responder(
   mac: string,
   extra: KnownOxm[],
   object: string,
-  retag = false,
+  retag?: number,
   feature: Feature = 'arp',
 ): DesiredFlow {
   return flow({
@@ -60,7 +61,7 @@ export function responder(
     instructions: [
       apply(
         ...arpReplyActions(ip, mac),
-        ...(retag ? [act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | nv.net.pktTag)] : []),
+        ...(retag === undefined ? [] : [act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | retag)]),
         act.inPort(),
       ),
     ],
@@ -76,12 +77,21 @@ export function arpFlows(input: PipelineInput): DesiredFlow[] {
   for (const nv of view.networks) {
     if (nv.gatewayMac !== undefined)
       out.push(responder(nv, nv.net.gateway, nv.gatewayMac, [match.flagSet(FLAG.fromLocal)], `${nv.net.key}:gateway`));
-    if (nv.uplinkGateway && nv.gatewayMac !== undefined)
-      out.push(responder(nv, nv.net.gateway, nv.gatewayMac, [match.flagSet(FLAG.fromUplink)], `${nv.net.key}:gateway:uplink`, true));
+    if (nv.uplinkGateway && nv.gatewayMac !== undefined) {
+      // on each VLAN an external endpoint uses (ACI mode: its group's)
+      for (const group of externalVlanGroups(nv)) {
+        const on = fromUplinkVlan(nv, group);
+        const object = `${nv.net.key}:gateway:uplink${group ? `:${group.key}` : ''}`;
+        out.push(responder(nv, nv.net.gateway, nv.gatewayMac, on.match, object, on.vlan));
+      }
+    }
     if (!proxy) continue;
     for (const e of nv.endpoints) {
       out.push(responder(nv, e.ep.ip, e.mac, [match.flagSet(FLAG.fromLocal)], e.ep.id));
-      if (e.local && nv.net.encap === 'vlan') out.push(responder(nv, e.ep.ip, e.mac, [match.flagSet(FLAG.fromUplink)], e.ep.id, true));
+      if (e.local && nv.net.encap === 'vlan') {
+        const on = fromUplinkVlan(nv, e.vlanGroup);
+        out.push(responder(nv, e.ep.ip, e.mac, on.match, e.ep.id, on.vlan));
+      }
     }
   }
   if (proxy) {

@@ -13,19 +13,30 @@ import type { KnownOxm } from '../../../ovs/openflow/messages';
 import { pipelineView, PipelineInput, takesUplink } from '../input';
 import { act, apply, ETH_TYPE, field, flow, ICMP_TYPE, IP_PROTO, match, OFPVID_PRESENT, reg } from '../flow-builder';
 import { FLAG } from '../tables';
+import { externalVlanGroups, fromUplinkVlan } from '../group-vlan';
 
 export const GATEWAY_PRIORITY = 100;
 export const OTHER_GATEWAY_PRIORITY = 90;
 export const ECHO_REPLY_TTL = 64;
 
-/** `retag`: the request came from the uplink; the reply goes back there with the network's tag. */
-function echoReply(scope: KnownOxm, priority: number, gwMac: string, gwIp: string, object: string, retag?: number): DesiredFlow {
+/**
+ * `uplink`: the request came from the uplink (matching `uplink.match`); the reply goes back there
+ * with `uplink.vlan`. Else the request came from a local endpoint.
+ */
+function echoReply(
+  scope: KnownOxm,
+  priority: number,
+  gwMac: string,
+  gwIp: string,
+  object: string,
+  uplink?: { match: KnownOxm[]; vlan: number },
+): DesiredFlow {
   return flow({
     table: 'gateway',
     priority,
     match: [
       scope,
-      match.flagSet(retag === undefined ? FLAG.fromLocal : FLAG.fromUplink),
+      ...(uplink === undefined ? [match.flagSet(FLAG.fromLocal)] : uplink.match),
       match.ethDst(gwMac),
       match.ethType(ETH_TYPE.IPV4),
       field('ip_proto', IP_PROTO.ICMP),
@@ -40,7 +51,7 @@ function echoReply(scope: KnownOxm, priority: number, gwMac: string, gwIp: strin
         act.load('ipv4_src', gwIp),
         act.load('icmpv4_type', ICMP_TYPE.ECHO_REPLY),
         act.setTtl(ECHO_REPLY_TTL),
-        ...(retag === undefined ? [] : [act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | retag)]),
+        ...(uplink === undefined ? [] : [act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | uplink.vlan)]),
         act.inPort(),
       ),
     ],
@@ -55,18 +66,20 @@ export function gatewayIcmpFlows(input: PipelineInput): DesiredFlow[] {
   for (const nv of view.networks) {
     if (nv.gatewayMac === undefined) continue;
     out.push(echoReply(reg('network', nv.net.networkId), GATEWAY_PRIORITY, nv.gatewayMac, nv.net.gateway, `${nv.net.key}:gateway`));
-    // external endpoints ping their gateway too: answered by the host the VLAN delivers it to
+    // external endpoints ping their gateway too: answered by the host the VLAN delivers it to, on
+    // each VLAN they use (ACI mode: their group's)
     if (nv.externals.length > 0 && takesUplink(nv))
-      out.push(
-        echoReply(
-          reg('network', nv.net.networkId),
-          GATEWAY_PRIORITY,
-          nv.gatewayMac,
-          nv.net.gateway,
-          `${nv.net.key}:gateway:uplink`,
-          nv.net.pktTag,
-        ),
-      );
+      for (const group of externalVlanGroups(nv))
+        out.push(
+          echoReply(
+            reg('network', nv.net.networkId),
+            GATEWAY_PRIORITY,
+            nv.gatewayMac,
+            nv.net.gateway,
+            `${nv.net.key}:gateway:uplink${group ? `:${group.key}` : ''}`,
+            fromUplinkVlan(nv, group),
+          ),
+        );
   }
   if (input.state.global.fwdMode !== 'routing') return out;
   for (const t of view.tenants) {

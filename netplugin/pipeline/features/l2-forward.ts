@@ -13,9 +13,19 @@
  * Unknown unicast hits the drop miss. Flows towards other hosts exist only for networks this
  * host's traffic can reach (see NetworkView.reachable), so tunnels go only to hosts that share a
  * network with this one (or, when routing, a tenant).
+ *
+ * ACI mode (a VLAN network with groups that have VLANs of their own, NetworkView.vlanGroups): a
+ * packet leaves by the uplink with the VLAN it is on (reg8: its sender's group VLAN), and the
+ * switch delivers to a local endpoint only what is on the endpoint's own VLAN: from its own group
+ * (a local port or the uplink on that VLAN). Between two groups it never switches locally: the packet goes to
+ * the fabric with the sender's VLAN and comes back with the receiver's (the leaf switches between
+ * the EPGs of a bridge domain and applies their contracts), as Contiv's ACI mode did with OVS
+ * access ports tagged with the EPG's VLAN. Broadcasts stay within the source's VLAN likewise.
+ * Other networks' flows are exactly those without groups.
  */
 import type { Action } from '../../../ovs/openflow/messages';
 import type { DesiredFlow } from '../../reconcile/flow-key';
+import type { EndpointGroup } from '../../state/host-state';
 import { EndpointView, NetworkView, pipelineView, PipelineInput } from '../input';
 import { act, apply, flow, match, meter, OFPVID_PRESENT, reg } from '../flow-builder';
 import { ingressMeterId, meteredProfile } from '../meters';
@@ -26,9 +36,16 @@ export const UNICAST_PRIORITY = 100;
 export const HAIRPIN_PRIORITY = 110;
 export const FLOOD_FROM_LOCAL_PRIORITY = 50;
 export const FLOOD_FROM_REMOTE_PRIORITY = 40;
+/** ACI mode: a packet of a group with its own VLAN to an endpoint outside that group: to the fabric */
+export const OTHER_GROUP_PRIORITY = 105;
+/** ACI mode: a local packet without a group VLAN to a local endpoint of a group VLAN: to the fabric */
+export const TO_GROUP_VLAN_PRIORITY = 90;
+/** ACI mode: broadcasts of a group VLAN, from a local port (to the uplink too) and from the uplink */
+export const GROUP_FLOOD_FROM_LOCAL_PRIORITY = 55;
+export const GROUP_FLOOD_FROM_REMOTE_PRIORITY = 45;
 
-function toUplink(nv: NetworkView, uplink: number): Action[] {
-  return [act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | nv.net.pktTag), act.output(uplink)];
+function toUplink(nv: NetworkView, uplink: number, vlan = nv.net.pktTag): Action[] {
+  return [act.pushVlan(), act.setField('vlan_vid', OFPVID_PRESENT | vlan), act.output(uplink)];
 }
 
 function toVtep(nv: NetworkView, vtepIp: string, vxlan: number): Action[] {
@@ -37,7 +54,9 @@ function toVtep(nv: NetworkView, vtepIp: string, vxlan: number): Action[] {
 
 function unicast(e: EndpointView, uplink: number | undefined, vxlan: number | undefined): DesiredFlow | undefined {
   const nv = e.net;
-  const m = [reg('network', nv.net.networkId), match.ethDst(e.mac)];
+  // ACI mode: a local endpoint with a group VLAN takes only its own VLAN's packets (reg8: its group)
+  const own = e.local && e.vlanGroup ? [reg('vlanGroup', e.vlanGroup.groupId)] : [];
+  const m = [reg('network', nv.net.networkId), ...own, match.ethDst(e.mac)];
   const base = { table: 'l2Forward' as const, priority: UNICAST_PRIORITY, match: m, object: e.ep.id };
   if (e.local) {
     if (e.ofport === undefined) return undefined;
@@ -73,6 +92,89 @@ function hairpin(e: EndpointView): DesiredFlow {
   });
 }
 
+/** ACI mode: the network's groups with a VLAN of their own and a plugged endpoint here (the VLANs local packets are on) */
+function localVlanGroups(nv: NetworkView): EndpointGroup[] {
+  return nv.vlanGroups.filter((g) => portsOf(nv, (e) => e.vlanGroup === g).length > 0);
+}
+
+function portsOf(nv: NetworkView, pick: (e: EndpointView) => boolean): number[] {
+  return nv.endpoints.flatMap((e) => (e.ofport !== undefined && pick(e) ? [e.ofport] : [])).sort((a, b) => a - b);
+}
+
+/**
+ * ACI mode, towards endpoint `e` (local or remote): a packet on the VLAN of one of `senders`
+ * goes to the fabric with that VLAN, unless `e` is a local endpoint of that same group. A
+ * packet on such a VLAN from the uplink would leave by the port it came in by, which OpenFlow
+ * never does: dropped, as the fabric hands a VLAN's packets only to endpoints of that VLAN. A
+ * local endpoint of a group VLAN gets a local packet of no group VLAN through the fabric too,
+ * with the network's VLAN.
+ */
+function throughFabric(e: EndpointView, uplink: number, senders: readonly EndpointGroup[]): DesiredFlow[] {
+  const nv = e.net;
+  const out: DesiredFlow[] = [];
+  for (const g of senders) {
+    if (e.local && e.vlanGroup === g) continue;
+    out.push(
+      flow({
+        table: 'l2Forward',
+        priority: OTHER_GROUP_PRIORITY,
+        match: [reg('network', nv.net.networkId), reg('vlanGroup', g.groupId), match.ethDst(e.mac)],
+        instructions: [apply(...toUplink(nv, uplink, g.pktTag))],
+        feature: 'vlan',
+        object: `${e.ep.id}:from:${g.key}`,
+      }),
+    );
+  }
+  if (e.local && e.vlanGroup)
+    out.push(
+      flow({
+        table: 'l2Forward',
+        priority: TO_GROUP_VLAN_PRIORITY,
+        match: [reg('network', nv.net.networkId), match.flagSet(FLAG.fromLocal), match.ethDst(e.mac)],
+        instructions: [apply(...toUplink(nv, uplink))],
+        feature: 'vlan',
+        object: `${e.ep.id}:from-network-vlan`,
+      }),
+    );
+  return out;
+}
+
+/**
+ * ACI mode: broadcasts of each group VLAN reach only that group's local ports and, from a local
+ * port, the uplink with the group's VLAN (the fabric floods it to the other EPGs of the bridge
+ * domain). Every group VLAN gets its from-uplink flow, also without a local port here, so that its
+ * broadcasts never reach the network VLAN's ports below.
+ */
+function groupFloods(nv: NetworkView, uplink: number): DesiredFlow[] {
+  const out: DesiredFlow[] = [];
+  for (const g of nv.vlanGroups) {
+    const ports = portsOf(nv, (e) => e.vlanGroup === g).map((p) => act.output(p));
+    const bcast = [reg('network', nv.net.networkId), reg('vlanGroup', g.groupId), match.multicastDst()];
+    if (ports.length > 0)
+      out.push(
+        flow({
+          table: 'l2Forward',
+          priority: GROUP_FLOOD_FROM_LOCAL_PRIORITY,
+          match: [...bcast, match.flagSet(FLAG.fromLocal)],
+          instructions: [apply(...ports, ...toUplink(nv, uplink, g.pktTag))],
+          feature: 'l2Forward',
+          object: `${nv.net.key}:${g.key}:flood-local`,
+        }),
+      );
+    out.push(
+      flow({
+        table: 'l2Forward',
+        priority: GROUP_FLOOD_FROM_REMOTE_PRIORITY,
+        match: bcast,
+        instructions: ports.length > 0 ? [apply(...ports)] : [],
+        feature: 'l2Forward',
+        object: `${nv.net.key}:${g.key}:flood-remote`,
+      }),
+    );
+  }
+  return out;
+}
+
 export function l2ForwardFlows(input: PipelineInput): DesiredFlow[] {
   const { uplink, vxlan } = input.local.bridge;
   const out: DesiredFlow[] = [];
@@ -82,14 +184,22 @@ export function l2ForwardFlows(input: PipelineInput): DesiredFlow[] {
     input.state.global.fwdMode === 'routing' ? view.networks.filter((n) => n.externals.length > 0).map((n) => n.tenant.name) : [],
   );
   for (const nv of view.networks) {
+    const aci = nv.vlanGroups.length > 0 && uplink !== undefined;
+    const senders = aci ? localVlanGroups(nv) : [];
     for (const e of nv.endpoints) {
       if (!e.local && !nv.reachable) continue;
       const f = unicast(e, uplink, vxlan);
       if (f) out.push(f);
+      // towards a local endpoint every group VLAN gets a flow: one without a sender here may still
+      // come in by the uplink, and must not reach a port of the network's own VLAN
+      if (aci && !e.local) out.push(...throughFabric(e, uplink, senders));
+      if (aci && e.local && e.ofport !== undefined) out.push(...throughFabric(e, uplink, nv.vlanGroups));
       if (!e.local && nv.net.encap === 'vlan' && uplink !== undefined && routedFromUplink.has(nv.tenant.name)) out.push(hairpin(e));
     }
     if (nv.localPorts.length === 0) continue;
-    const locals = nv.localPorts.map((p) => act.output(p));
+    if (aci) out.push(...groupFloods(nv, uplink));
+    // the network's own VLAN floods to the ports of no group VLAN (all of them outside ACI mode)
+    const locals = (aci ? portsOf(nv, (e) => !e.vlanGroup) : nv.localPorts).map((p) => act.output(p));
     const remote: Action[] = [];
     if (nv.net.encap === 'vlan' && uplink !== undefined) remote.push(...toUplink(nv, uplink));
     if (nv.net.encap === 'vxlan' && vxlan !== undefined) for (const v of nv.vteps) remote.push(...toVtep(nv, v, vxlan));

@@ -59,7 +59,7 @@ export function serviceLbFlows(input: PipelineInput): DesiredFlow[] {
     const { service: s, tenant, port } = sp;
     if (sp.net && !answered.has(s.key)) {
       answered.add(s.key);
-      out.push(responder(sp.net, s.ip, SERVICE_MAC, [match.flagSet(FLAG.fromLocal)], `${s.key}:arp`, false, 'service'));
+      out.push(responder(sp.net, s.ip, SERVICE_MAC, [match.flagSet(FLAG.fromLocal)], `${s.key}:arp`, undefined, 'service'));
     }
     const tcp = port.protocol === 'tcp';
     out.push(

@@ -85,8 +85,8 @@ const STATE: HostState = {
     },
   ],
   groups: [
-    { key: 't1:g1', tenant: 't1', name: 'g1', network: 't1:n1', groupId: 5, policies: ['p1'], netProfile: '' },
-    { key: 't1:g2', tenant: 't1', name: 'g2', network: 't1:n1', groupId: 6, policies: ['p2'], netProfile: '' },
+    { key: 't1:g1', tenant: 't1', name: 'g1', network: 't1:n1', groupId: 5, policies: ['p1'], netProfile: '', pktTag: 0 },
+    { key: 't1:g2', tenant: 't1', name: 'g2', network: 't1:n1', groupId: 6, policies: ['p2'], netProfile: '', pktTag: 0 },
   ],
   policies: [
     {

@@ -122,9 +122,9 @@ export function clusterState(global: Partial<Global> = {}): HostState {
     ],
     networks: NETWORKS,
     groups: [
-      { key: 'blue:front', tenant: 'blue', name: 'front', network: 'blue:web', groupId: 11, policies: [], netProfile: 'gold' },
-      { key: 'blue:back', tenant: 'blue', name: 'back', network: 'blue:db', groupId: 12, policies: [], netProfile: 'marked' },
-      { key: 'red:front', tenant: 'red', name: 'front', network: 'red:web', groupId: 21, policies: [], netProfile: 'slow' },
+      { key: 'blue:front', tenant: 'blue', name: 'front', network: 'blue:web', groupId: 11, policies: [], netProfile: 'gold', pktTag: 0 },
+      { key: 'blue:back', tenant: 'blue', name: 'back', network: 'blue:db', groupId: 12, policies: [], netProfile: 'marked', pktTag: 0 },
+      { key: 'red:front', tenant: 'red', name: 'front', network: 'red:web', groupId: 21, policies: [], netProfile: 'slow', pktTag: 0 },
     ],
     policies: [],
     profiles: PROFILES,

@@ -79,7 +79,16 @@ function build(plan: ClusterPlan): { state: HostState; hosts: Record<string, str
         mtu: 0,
       });
       if (np.group)
-        groups.push({ key: `${tenant}:g${k}`, tenant, name: `g${k}`, network: key, groupId: 100 + gid, policies: [], netProfile: '' });
+        groups.push({
+          key: `${tenant}:g${k}`,
+          tenant,
+          name: `g${k}`,
+          network: key,
+          groupId: 100 + gid,
+          policies: [],
+          netProfile: '',
+          pktTag: 0,
+        });
       np.endpoints.forEach((h, j) => {
         const id = `${tenant}-n${k}-e${j}`;
         endpoints.push({
