@@ -26,6 +26,8 @@
  * (nft 1.0 knows the dstnat/srcnat priority names only on prerouting/postrouting: -100 and 100 elsewhere.)
  * - nat-input: no rule; its presence makes conntrack pick unique reply tuples for connections to
  *   the host (two tenants' endpoints with the same address and source port get distinct ones).
+ * A host without a gateway has the table only for node ports (forwarded to the providers' hosts
+ * or dropped): the tenant chains are then empty.
  * - nat-postrouting: masquerade, for subnets with nat on, of what a tenant sends out of any
  *   interface that is not a gateway port; and of node port connections forwarded to another host.
  * - forward: a tenant never reaches another tenant through the host's kernel, except through a
@@ -94,16 +96,18 @@ function nodePortLines(r: NodePortRule, peers: readonly string[]): string[] {
   return out;
 }
 
+/** Local backends are reached with their tenant's mark: only through a gateway of that tenant. */
 function nodePortsLines(np: NodePorts | undefined, served: ReadonlySet<number>): string[] {
-  return (np?.rules ?? []).filter((r) => served.has(r.tenantVrfId)).flatMap((r) => nodePortLines(r, np!.peers));
+  return (np?.rules ?? []).filter((r) => r.backends.length === 0 || served.has(r.tenantVrfId)).flatMap((r) => nodePortLines(r, np!.peers));
 }
 
 /** The table's text, or '' when nothing is desired (the applier then removes the table). */
 export function renderNftTable(s: HostNetState): string {
   const served = new Set(s.gateways.map((g) => g.vrfId));
   const mappings = s.portMappings.filter((m) => served.has(m.tenantVrfId));
-  if (s.gateways.length === 0 && mappings.length === 0) return '';
   const dnat = [...mappings.map(dnatRule), ...nodePortsLines(s.nodePorts, served)];
+  // a host without any tenant still answers the node ports of Kubernetes Services (node-ports.ts)
+  if (s.gateways.length === 0 && dnat.length === 0) return '';
   const lines = [
     `table ${NFT_FAMILY} ${NFT_TABLE} {`,
     ...chain(
