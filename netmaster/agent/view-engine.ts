@@ -471,7 +471,7 @@ export class ViewEngine {
       const msg = serviceMessage(cluster, k);
       for (const h of this.deps('kubenodeports')) {
         const v = this.views.get(h);
-        if (v && !full.has(h) && !parts.has(h)) this.setService(v, k, msg);
+        if (v && !full.has(h) && !parts.has(h) && v.parts?.services.includes(k)) this.setService(v, k, msg);
       }
     }
   }
