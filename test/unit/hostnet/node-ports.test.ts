@@ -121,6 +121,15 @@ describe('hostnet: Kubernetes node ports', () => {
     ]);
   });
 
+  it('Cluster: a provider whose endpoint is not in the view is reached through the host its entry names', () => {
+    const far = { endpointId: 'z9', ip: '10.1.1.99', targetPorts: [8080, 53], hostIp: '192.168.0.7' };
+    const s = desiredHostNet(withServices([{ ...WEB, providers: [...WEB.providers, far] }]), { addresses: [] });
+    assert.deepEqual(s.nodePorts?.rules[0]?.remote, ['192.168.0.2', '192.168.0.7']);
+    const unknown = { ...far, hostIp: '' };
+    const t = desiredHostNet(withServices([{ ...WEB, providers: [...WEB.providers, unknown] }]), { addresses: [] });
+    assert.deepEqual(t.nodePorts?.rules[0]?.remote, ['192.168.0.2'], 'no address: left out');
+  });
+
   it('no rule for a Contiv service or without a node port', () => {
     const contiv: ServiceLB = { ...WEB, key: 'blue:web', kube: false, network: 'blue:web', ip: '10.1.1.100' };
     assert.equal(desiredHostNet(withServices([contiv]), { addresses: [] }).nodePorts, undefined);
