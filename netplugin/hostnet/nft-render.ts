@@ -26,12 +26,12 @@
  * (nft 1.0 knows the dstnat/srcnat priority names only on prerouting/postrouting: -100 and 100 elsewhere.)
  * - nat-input: no rule; its presence makes conntrack pick unique reply tuples for connections to
  *   the host (two tenants' endpoints with the same address and source port get distinct ones).
- * A host without a gateway has the table only for node ports (forwarded to the providers' hosts
- * or dropped): the tenant chains are then empty.
  * - nat-postrouting: masquerade, for subnets with nat on, of what a tenant sends out of any
  *   interface that is not a gateway port; and of node port connections forwarded to another host.
  * - forward: a tenant never reaches another tenant through the host's kernel, except through a
  *   published port.
+ * A host without a gateway has the table only for node ports (forwarded to the providers' hosts
+ * or dropped): the tenant chains are then empty.
  */
 import type { HostNetState, TenantGateway } from './desired-state';
 import { GATEWAY_PORT_PREFIX, hex32, MARK_DNAT, MARK_NODEPORT_HOP, MARK_TENANT, NFT_FAMILY, NFT_TABLE } from './numbering';
