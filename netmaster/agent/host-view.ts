@@ -19,8 +19,12 @@
  * - Kubernetes (issue 19): a host with a local pod endpoint gets every NetworkPolicy and namespace
  *   (kube-view.ts) and every pod endpoint of the tenants of its pods, with their networks (a
  *   policy's peers may name pods of any network of the tenant), and the Services of those tenants
- *   among its services (kube-service-view.ts; read key `kubeservices`).
- * A host with no endpoint and no block gets the global settings (and its Bgp object) only.
+ *   among its services (kube-service-view.ts; read key `kubeservices`). Every host, whatever its
+ *   endpoints, gets every Kubernetes Service with a node port (read key `kubenodeports`), and
+ *   nothing else of its tenant: kube-proxy answers node ports on every node, and a host without
+ *   the tenant forwards them to the providers' hosts (their addresses are in the message).
+ * A host with no endpoint and no block gets the global settings (and its Bgp object) and the
+ * Kubernetes NodePort Services only.
  *
  * Ids: networkId is the VNI for VXLAN and 0x1000000|VLAN for VLAN (tags are unique per encap, so
  * ids are unique and stable); groupId is the store's allocation (oper.groupId); a tenant's vrfId
@@ -58,7 +62,7 @@ import { effectiveBgp } from './bgp-view';
 import { isRoutedNetwork } from '../../lib/bgp/settings';
 import { podMessage } from '../kube/pod';
 import { kubeLists } from './kube-view';
-import { kubeServiceKey, kubeServiceMessage, storedKubeServices } from './kube-service-view';
+import { kubeNodePortKeys, kubeServiceKey, kubeServiceMessage, storedKubeServices } from './kube-service-view';
 import { tagInUse } from '../model/network-tag';
 
 export type { HostState };
@@ -270,7 +274,8 @@ const vtepOfEndpoint = (cluster: ClusterState, e: StoredEndpoint): string => clu
  * The host-specific part of `host`'s view (pure); every key it reads is added to `reads`:
  * `global`, `bgp:<host>`, `network:<k>`, `group:<k>`, `policy:<k>`, `rules:<policy>`,
  * `profile:<k>`, `tenantid:<tenant>`, `tenantnets:<tenant>` (routing mode), `services:<tenant>`,
- * `service:<k>`, `routednets` (a host with a routed network: any network's change).
+ * `service:<k>`, `routednets` (a host with a routed network: any network's change), `kubeservices`
+ * (a host with pods), `kubenodeports` (every host).
  */
 export function computeHostParts(cluster: ClusterState, host: string, reads: ReadSet = NO_READS): HostParts {
   const r = reads;
@@ -367,6 +372,10 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
       if (t !== undefined && podTenants.has(t)) serviceKeys.push(key);
     }
   }
+  // and every one with a node port, whether or not it has pods of the tenant (a Service whose
+  // endpoints resolve to no tenant has no message: it is in no view)
+  r.add('kubenodeports');
+  for (const key of kubeNodePortKeys(cluster)) serviceKeys.push(key);
   const sources = { nets: new Set(netKeys), groups: new Set(referencedGroups), podTenants };
   // routed networks (BGP mode): every tenant's routed subnets, without their endpoints, so that the
   // agent's nftables keeps tenants apart (traffic from another tenant's routed subnet is dropped)
@@ -458,7 +467,7 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     profiles: outProfiles.sort(byKey((p) => p.key)),
     sources,
     kube: podTenants.size > 0,
-    services: serviceKeys.sort(),
+    services: [...new Set(serviceKeys)].sort(),
     blocks: [...outBlocks.values()].sort((a, b) =>
       a.network !== b.network ? (a.network < b.network ? -1 : 1) : a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0,
     ),

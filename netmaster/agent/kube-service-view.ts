@@ -11,7 +11,9 @@
  * address); endpoints with no netloom endpoint or in another tenant are left out, and
  * `kubeServiceProblems` says why (the controller's Warning Events). Only TCP and UDP ports reach
  * the agents (the OVS backend balances those). A service none of whose endpoints resolves has no
- * tenant and is in no view. The hosts with a local pod of its tenant get it (host-view.ts).
+ * tenant and is in no view. The hosts with a local pod of its tenant get it (host-view.ts); one
+ * with a node port every host gets (kube-proxy answers node ports on every node): a provider carries
+ * its host's address (`hostIp`), where a host without the tenant forwards the node port.
  */
 import type { Endpoint as StoredEndpoint, KubeService as StoredKubeService } from '../model/schemas';
 import type { ServiceLB__Output as ServiceLB } from '../../proto/gen/netloom/v1/ServiceLB';
@@ -73,7 +75,9 @@ function resolve(cluster: ClusterState, s: StoredKubeService): Resolved {
       problems.push(`endpoint ${e.ip}: its pod is in tenant ${ep.tenantName}, the service's other endpoints in ${tenant}`);
       continue;
     }
-    providers.push({ endpointId: id, ip: e.ip, targetPorts: ports.map((i) => e.ports[i] ?? 0) });
+    // its host's address as endpoint messages have it: the agent's VTEP, else the one the endpoint recorded
+    const hostIp = cluster.agents.get(ep.homingHost)?.vtepIp || ep.vtepIP || '';
+    providers.push({ endpointId: id, ip: e.ip, targetPorts: ports.map((i) => e.ports[i] ?? 0), hostIp });
   }
   providers.sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
   return { tenant, providers, problems };
@@ -94,7 +98,7 @@ export function kubeServiceMessage(cluster: ClusterState, key: string): ServiceL
   const s = stored.config as unknown as StoredKubeService;
   const r = resolve(cluster, s);
   if (r.tenant === undefined) return undefined;
-  const sig = `${r.tenant}|${r.providers.map((p) => `${p.endpointId}=${p.ip}`).join(',')}`;
+  const sig = `${r.tenant}|${r.providers.map((p) => `${p.endpointId}=${p.ip}@${p.hostIp}`).join(',')}`;
   const hit = memo.get(stored);
   if (hit && hit.sig === sig) return hit.msg;
   const ports = balancedPorts(s).map((i) => {
@@ -122,5 +126,31 @@ export function kubeServiceAddresses(cluster: ClusterState): Set<string> {
   const out = new Set<string>();
   for (const stored of storedKubeServices(cluster).values())
     for (const e of (stored.config as unknown as StoredKubeService).endpoints) out.add(e.ip);
+  return out;
+}
+
+/** Whether a stored Kubernetes Service has a node port the agents answer (a TCP or UDP one). */
+export const hasNodePort = (s: StoredKubeService): boolean => balancedPorts(s).some((i) => s.ports[i]!.nodePort > 0);
+
+/** The view keys of the stored Kubernetes Services with a node port, sorted: every host view holds them. */
+export function kubeNodePortKeys(cluster: ClusterState): string[] {
+  const out: string[] = [];
+  for (const [k, stored] of storedKubeServices(cluster))
+    if (hasNodePort(stored.config as unknown as StoredKubeService)) out.push(kubeServiceKey(k));
+  return out.sort();
+}
+
+/** The view keys of the Services with a node port by the address of each of their endpoints (a pod with one may change them). */
+export function kubeNodePortAddresses(cluster: ClusterState): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [k, stored] of storedKubeServices(cluster)) {
+    const s = stored.config as unknown as StoredKubeService;
+    if (!hasNodePort(s)) continue;
+    for (const e of s.endpoints) {
+      let keys = out.get(e.ip);
+      if (!keys) out.set(e.ip, (keys = []));
+      keys.push(kubeServiceKey(k));
+    }
+  }
   return out;
 }

@@ -28,7 +28,7 @@ export function providersOf(cluster: ClusterState, s: StoredService): ServicePro
   const out: ServiceProvider[] = [];
   for (const id of membersOf(cluster.index.epsByNet, netKey)) {
     const e = cluster.endpoints.get(id)?.ep;
-    if (e && isProvider(e, netKey, selectors)) out.push({ endpointId: id, ip: e.ipAddress, targetPorts: [] });
+    if (e && isProvider(e, netKey, selectors)) out.push({ endpointId: id, ip: e.ipAddress, targetPorts: [], hostIp: '' });
   }
   return out.sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
 }

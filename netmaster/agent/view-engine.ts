@@ -18,6 +18,11 @@
  * - Kubernetes Services (kube-service-view.ts) are held by the views with pods of their tenant,
  *   which read `kubeservices`: a changed Service, or a pod with the address of a Service's
  *   endpoint, recomputes the host parts of the views with pods.
+ * - Kubernetes Services with a node port are in every view (every view reads `kubenodeports`): a
+ *   Service that gains or loses its node ports (or comes or goes with one) recomputes every host
+ *   part, as kube-proxy on every node sees every Service; one that keeps them, a pod with the
+ *   address of one of its endpoints, or a host's new VTEP (its providers' `hostIp`) only puts its
+ *   new message in every view (built once for all of them).
  * (A VTEP is needed by the views that hold its host's endpoints: those come from the sources.)
  * A change of the cluster (`apply`, one etcd batch) looks its keys up there and touches only the
  * hosts concerned: a rule recomputes the host parts of the hosts whose groups use its policy; an
@@ -45,7 +50,8 @@ import {
 } from './host-view';
 import { memoJson } from './view-diff';
 import { serviceMessage, servicesTouchedBy, type ServiceLB } from './service-view';
-import { kubeServiceAddresses } from './kube-service-view';
+import { hasNodePort, kubeNodePortAddresses, kubeNodePortKeys, kubeServiceAddresses, kubeServiceKey } from './kube-service-view';
+import type { KubeService as StoredKubeService } from '../model/schemas';
 import { kubeLists, kubeNamespaceViewKey, kubePolicyViewKey, kubeValueOf, kubeViewKeys } from './kube-view';
 import type { Change } from '../../proto/gen/netloom/v1/Change';
 import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/Endpoint';
@@ -183,6 +189,8 @@ export class ViewEngine {
   private kubeCache: ReturnType<typeof kubeLists> | undefined;
   /** the endpoint addresses of every Kubernetes Service (until one changes) */
   private kubeSvcAddrs: Set<string> | undefined;
+  /** the Services with a node port by the address of each of their endpoints (until one changes) */
+  private kubeNpAddrs: Map<string, string[]> | undefined;
   readonly stats: EngineStats = { hostParts: 0, endpointLayers: 0, endpointChecks: 0, batches: 0, merged: 0 };
   /** changes handed over by `enqueue`, not applied yet */
   private pending: KeyChange[] = [];
@@ -341,6 +349,7 @@ export class ViewEngine {
     this.pending = [];
     this.kubeCache = undefined;
     this.kubeSvcAddrs = undefined;
+    this.kubeNpAddrs = undefined;
     for (const v of this.views.values()) this.recompute(v, true);
   }
 
@@ -353,6 +362,8 @@ export class ViewEngine {
     const vtepRefresh = new Map<string, Set<string>>();
     const carriedRefresh = new Map<string, Set<string>>();
     const svcRefresh = new Set<string>();
+    /** Kubernetes Services with a node port whose message may have changed (in every view) */
+    const nodePortRefresh = new Set<string>();
     const check = (hosts: Iterable<string>, id: string) => {
       for (const h of hosts) addTo(epChecks, h, id);
     };
@@ -386,6 +397,8 @@ export class ViewEngine {
           // recompute which of those services they hold, and their providers
           if ([ch.before, ch.after].some((e) => e?.pod !== undefined && this.kubeServiceAddresses().has(e.ipAddress)))
             addAll(parts, this.deps('kubeservices'));
+          for (const e of [ch.before, ch.after])
+            if (e?.pod !== undefined) for (const k of this.kubeNodePortAddresses().get(e.ipAddress) ?? []) nodePortRefresh.add(k);
           // a tenant's first pod in a network, or its last one gone: the views of its pods carry the network
           if (ch.podNets) for (const e of [ch.before, ch.after]) if (e?.pod) addAll(parts, this.deps(`podnets:${e.tenantName}`));
           break;
@@ -405,6 +418,8 @@ export class ViewEngine {
           if (before === after) break;
           // the blocks it owns carry its VTEP
           addAll(parts, this.deps(`blockvtep:${ch.host}`));
+          // the node port Services' providers carry their host's address
+          for (const k of kubeNodePortKeys(this.cluster())) nodePortRefresh.add(k);
           // its own view: which remote VTEPs count as its own
           if (this.views.has(ch.host)) full.add(ch.host);
           // the others only see its endpoints' VTEP, the agent's or else the one each endpoint
@@ -417,7 +432,7 @@ export class ViewEngine {
           break;
         }
         case 'object':
-          this.objectTouches(ch, full, parts, carriedRefresh);
+          this.objectTouches(ch, full, parts, carriedRefresh, nodePortRefresh);
           break;
       }
     }
@@ -451,6 +466,19 @@ export class ViewEngine {
         if (v && !full.has(h) && !parts.has(h)) this.setService(v, k, serviceMessage(cluster, k));
       }
     }
+    // every view names the Services with a node port: their message, built once, in each
+    for (const k of nodePortRefresh) {
+      const msg = serviceMessage(cluster, k);
+      for (const h of this.deps('kubenodeports')) {
+        const v = this.views.get(h);
+        if (v && !full.has(h) && !parts.has(h) && v.parts?.services.includes(k)) this.setService(v, k, msg);
+      }
+    }
+  }
+
+  private kubeNodePortAddresses(): Map<string, string[]> {
+    if (!this.kubeNpAddrs) this.kubeNpAddrs = kubeNodePortAddresses(this.cluster());
+    return this.kubeNpAddrs;
   }
 
   private kubeServiceAddresses(): Set<string> {
@@ -468,6 +496,7 @@ export class ViewEngine {
     full: Set<string>,
     parts: Set<string>,
     carriedRefresh: Map<string, Set<string>>,
+    nodePortRefresh: Set<string>,
   ): void {
     const configs = [ch.before?.config, ch.after?.config].filter((c): c is Record<string, unknown> => c !== undefined);
     switch (ch.type) {
@@ -514,7 +543,16 @@ export class ViewEngine {
       case 'kubeService':
         // which views hold it follows its endpoints' tenant (kube-service-view.ts): the views with pods
         this.kubeSvcAddrs = undefined;
+        this.kubeNpAddrs = undefined;
         addAll(parts, this.deps('kubeservices'));
+        {
+          const [before, after] = [ch.before, ch.after].map(
+            (x) => x !== undefined && hasNodePort(x.config as unknown as StoredKubeService),
+          );
+          // whether every view names it changes: every host part; else its message, in every view
+          if (before !== after) addAll(parts, this.deps('kubenodeports'));
+          else if (after) nodePortRefresh.add(kubeServiceKey(ch.key));
+        }
         break;
       case 'kubeNetworkPolicy':
       case 'kubeNamespace': {

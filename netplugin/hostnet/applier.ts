@@ -68,8 +68,9 @@ export class HostNetApplier {
       await this.preparePort(g.port);
       this.prepared.add(g.port);
     }
-    // forwarding; the host's answers to a tenant take the mark of what the tenant sent (nft-render.ts)
-    if (desired.gateways.length > 0) await run('sysctl', ['-q', '-w', ...HOST_SYSCTLS]);
+    // forwarding (also of node ports sent on to another host); the host's answers to a tenant take
+    // the mark of what the tenant sent (nft-render.ts)
+    if (desired.gateways.length > 0 || (desired.nodePorts?.rules.length ?? 0) > 0) await run('sysctl', ['-q', '-w', ...HOST_SYSCTLS]);
     const table = renderNftTable(desired);
     let nft = false;
     if (table !== this.loadedTable) {

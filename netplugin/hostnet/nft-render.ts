@@ -30,6 +30,8 @@
  *   interface that is not a gateway port; and of node port connections forwarded to another host.
  * - forward: a tenant never reaches another tenant through the host's kernel, except through a
  *   published port.
+ * A host without a gateway has the table only for node ports (forwarded to the providers' hosts
+ * or dropped): the tenant chains are then empty.
  */
 import type { HostNetState, TenantGateway } from './desired-state';
 import { GATEWAY_PORT_PREFIX, hex32, MARK_DNAT, MARK_NODEPORT_HOP, MARK_TENANT, NFT_FAMILY, NFT_TABLE } from './numbering';
@@ -94,16 +96,18 @@ function nodePortLines(r: NodePortRule, peers: readonly string[]): string[] {
   return out;
 }
 
+/** Local backends are reached with their tenant's mark: only through a gateway of that tenant. */
 function nodePortsLines(np: NodePorts | undefined, served: ReadonlySet<number>): string[] {
-  return (np?.rules ?? []).filter((r) => served.has(r.tenantVrfId)).flatMap((r) => nodePortLines(r, np!.peers));
+  return (np?.rules ?? []).filter((r) => r.backends.length === 0 || served.has(r.tenantVrfId)).flatMap((r) => nodePortLines(r, np!.peers));
 }
 
 /** The table's text, or '' when nothing is desired (the applier then removes the table). */
 export function renderNftTable(s: HostNetState): string {
   const served = new Set(s.gateways.map((g) => g.vrfId));
   const mappings = s.portMappings.filter((m) => served.has(m.tenantVrfId));
-  if (s.gateways.length === 0 && mappings.length === 0) return '';
   const dnat = [...mappings.map(dnatRule), ...nodePortsLines(s.nodePorts, served)];
+  // a host without any tenant still answers the node ports of Kubernetes Services (node-ports.ts)
+  if (s.gateways.length === 0 && dnat.length === 0) return '';
   const lines = [
     `table ${NFT_FAMILY} ${NFT_TABLE} {`,
     ...chain(

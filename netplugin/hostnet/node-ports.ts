@@ -13,12 +13,20 @@
  *   from a peer host (`peers`) with its local providers only, so a connection is forwarded once.
  * - externalTrafficPolicy Local: local providers only; a host without one drops the connection,
  *   as kube-proxy does.
- * A remote provider whose host's address the input does not give (no VTEP) is left out.
+ * A remote provider's host address is its endpoint's VTEP, else the one its provider entry carries
+ * (`hostIp`: the endpoint may not be in the view); a provider with neither is left out.
+ *
+ * A host without a gateway of the Service's tenant (netmaster sends every host the Kubernetes
+ * Services with a node port, also those of tenants it has no endpoint in) answers the node port
+ * too, as kube-proxy does on every node: it has no way into the tenant's network, so with Cluster
+ * every provider is remote, reached through the host address its provider entry carries
+ * (`hostIp`), masqueraded, where that host's rule for peers serves it locally; with Local it drops.
  */
 import { servicePorts } from '../pipeline/services';
 import type { PipelineInput } from '../pipeline/input';
 
 export interface NodePortRule {
+  /** 0: a tenant this host does not serve (then no local backends) */
   tenantVrfId: number;
   protocol: 'tcp' | 'udp';
   nodePort: number;
@@ -45,14 +53,30 @@ export function nodePortRules(input: PipelineInput, served: ReadonlySet<number>)
     const nodePort = sp.port.nodePort ?? 0;
     if (!sp.service.kube || nodePort === 0 || !served.has(sp.tenant.vrfId)) continue;
     const backends = sp.providers.filter((p) => p.ep.local).map((p) => ({ ip: p.ip, port: p.targetPort }));
+    // every provider of the Service, also one whose endpoint is not in this host's view (a host
+    // with the tenant but none of its pods): its host is reached at the node port, not the pod
+    const inView = new Map(sp.providers.map((p) => [p.endpointId, p]));
     const remote = sp.service.externalTrafficLocal
       ? []
-      : sp.providers.flatMap((p) => {
-          if (p.ep.local) return [];
-          const host = p.ep.vtepIp || vtepOfHost.get(p.ep.ep.host) || '';
+      : sp.service.providers.flatMap((sv) => {
+          const p = inView.get(sv.endpointId);
+          if (p?.ep.local) return [];
+          const host = (p && (p.ep.vtepIp || vtepOfHost.get(p.ep.ep.host))) || sv.hostIp || '';
           return host === '' || host === input.local.vtepIp ? [] : [host];
         });
     rules.push({ tenantVrfId: sp.tenant.vrfId, protocol: sp.port.protocol, nodePort, service: sp.name, backends, remote });
+  }
+  const servedNames = new Set(input.state.tenants.filter((t) => served.has(t.vrfId)).map((t) => t.name));
+  for (const s of input.state.services) {
+    if (!s.kube || servedNames.has(s.tenant)) continue;
+    const remote = s.externalTrafficLocal
+      ? []
+      : s.providers.flatMap((p) => (p.hostIp && p.hostIp !== input.local.vtepIp ? [p.hostIp] : []));
+    for (const port of s.ports) {
+      if (!port.nodePort) continue;
+      const service = `${s.key}:${port.protocol}/${port.port}`;
+      rules.push({ tenantVrfId: 0, protocol: port.protocol, nodePort: port.nodePort, service, backends: [], remote });
+    }
   }
   rules.sort((a, b) => (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : a.nodePort - b.nodePort));
   const peers = [...new Set(input.state.vteps.map((v) => v.vtepIp).filter((ip) => ip !== '' && ip !== input.local.vtepIp))].sort();

@@ -12,7 +12,9 @@
  * Providers this host cannot deliver to (an endpoint it does not know, or a remote one in a
  * network it has no path to) are left out of the buckets here: a connection sent there would be
  * black-holed. Services of a tenant the host does not know are an inconsistent state (netmaster
- * sends a service only to hosts with an endpoint in its tenant): NetloomError naming the field.
+ * sends a service only to hosts with an endpoint in its tenant): NetloomError naming the field;
+ * except a Kubernetes Service, which every host gets for its node ports (issue 19): no pod here can
+ * call its cluster IP, so it has no flows (hostnet/node-ports.ts forwards its node ports).
  */
 import { NetloomError } from '../../lib/errors';
 import type { Bucket, GroupDesc, MeterConfig } from '../../ovs/openflow/messages';
@@ -102,6 +104,7 @@ function build(input: PipelineInput): ServicePortView[] {
   const addrs = new Map<string, string>();
   input.state.services.forEach((s, i) => {
     const tenant = tenants.get(s.tenant);
+    if (!tenant && s.kube) return;
     if (!tenant) bad(`services[${i}].tenant`, `unknown tenant '${s.tenant}'`);
     const prev = keys.get(s.key);
     if (prev !== undefined) bad(`services[${i}].key`, `service ${s.key} is also services[${prev}]`, 'CONFLICT');

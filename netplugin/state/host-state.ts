@@ -170,9 +170,15 @@ export interface ServiceProvider {
   ip: string;
   /** its port for each of the service's ports, in their order (absent or 0: the port's targetPort) */
   targetPorts?: number[];
+  /** its host's address (VTEP), where a host without the tenant forwards a Kubernetes node port (absent or '': unknown) */
+  hostIp?: string;
 }
 
-/** A load-balanced service (Contiv's serviceLB) of a tenant: its IP in a network, ports, providers. */
+/**
+ * A load-balanced service (Contiv's serviceLB) of a tenant: its IP in a network, ports, providers.
+ * A Kubernetes Service with a node port comes to every host, also one that does not know its
+ * tenant: that host serves its node ports only (pipeline/services.ts leaves it out).
+ */
 export interface ServiceLB {
   /** tenant:service */
   key: string;
@@ -413,6 +419,7 @@ const serviceProviderSchema = z.object({
   targetPorts: z
     .array(z.number({ error: 'targetPorts must be numbers' }).int().min(0).max(65535, { error: 'targetPorts must be 0..65535' }))
     .optional(),
+  hostIp: z.union([z.literal(''), ipv4('provider hostIp')]).optional(),
 });
 
 const serviceSchema = z

@@ -14,6 +14,9 @@
  *   forwarded connection coming from the forwarding host (SNAT, as kube-proxy's), its conntrack says.
  * - NodePort, externalTrafficPolicy Local: only the host with a provider answers, and its
  *   connection keeps the tor's address; the other hosts drop (the tor's connections time out).
+ * - NodePort of a namespace in a tenant of its own whose pods are on host1 and host2 only: host3,
+ *   which has nothing of that tenant, answers the node port too (kube-proxy does on every node),
+ *   TCP and UDP, forwarding to the pods' hosts (which see host3's address); with Local it drops.
  */
 import { strict as assert } from 'node:assert';
 import { waitFor } from '../../../lib/clock';
@@ -23,6 +26,7 @@ import { POD_NAMESPACE_LABEL, POD_NAME_LABEL } from '../../../deploy/lab/cri/kub
 import { ensureLabImages } from '../../../deploy/lab/cri/images';
 import { KubeClusterLab } from '../../support/kube-cluster-lab';
 import { yamlStream } from '../../support/netpol-manifests';
+import { netctlCli } from '../../support/lab-cli';
 
 const LAB = 'kesvc';
 const cluster = new KubeClusterLab(LAB, 'kube-services');
@@ -32,15 +36,16 @@ const NS = 'ks-svc';
 const SERVICE = 'hostnames';
 /** connections per probe round */
 const ROUND = 30;
+const netctl = netctlCli(plan.netmasters[0]!.url);
 
 const kubectl = (args: string[], input?: string, allowFailure = false): Promise<string> => cluster.kubectl(args, input, allowFailure);
 
 /** An agnhost pod on `host` serving its name on `port`, declared as the container ports `http` (TCP) and `echo` (UDP). */
-function serverPod(name: string, host: string, port: number): Record<string, unknown> {
+function serverPod(name: string, host: string, port: number, namespace = NS, app = SERVICE): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: NS, labels: { app: SERVICE } },
+    metadata: { name, namespace, labels: { app } },
     spec: {
       nodeName: host,
       terminationGracePeriodSeconds: 1,
@@ -90,9 +95,9 @@ interface Slice {
   endpoints?: Array<{ addresses: string[]; targetRef?: { name: string }; conditions?: { ready?: boolean } }>;
 }
 /** The pods the Service's EndpointSlices list as ready, sorted. */
-async function slicePods(): Promise<string[]> {
+async function slicePods(service = SERVICE, namespace = NS): Promise<string[]> {
   const slices = JSON.parse(
-    await kubectl(['get', 'endpointslices', '-n', NS, '-l', `kubernetes.io/service-name=${SERVICE}`, '-o', 'json']),
+    await kubectl(['get', 'endpointslices', '-n', namespace, '-l', `kubernetes.io/service-name=${service}`, '-o', 'json']),
   ) as { items: Slice[] };
   return slices.items
     .flatMap((s) => s.endpoints ?? [])
@@ -236,8 +241,8 @@ describe('Kubernetes Services in the cluster lab: kubectl, kubelet stand-ins, co
       return (await kubectl(['get', 'pod', name, '-n', NS, '-o', 'jsonpath={.status.podIP}'])).trim();
     }
 
-    async function nodePortOf(service: string, index = 0): Promise<number> {
-      return Number(await kubectl(['get', 'service', service, '-n', NS, '-o', `jsonpath={.spec.ports[${index}].nodePort}`]));
+    async function nodePortOf(service: string, index = 0, namespace = NS): Promise<number> {
+      return Number(await kubectl(['get', 'service', service, '-n', namespace, '-o', `jsonpath={.spec.ports[${index}].nodePort}`]));
     }
 
     before(async () => {
@@ -352,6 +357,92 @@ describe('Kubernetes Services in the cluster lab: kubectl, kubelet stand-ins, co
         const one = await run(nlpod, ['connect', `${h.ip}:${port}`, '--timeout', '1s'], { netns: plan.torNetns, allowFailure: true });
         assert.match(one.stderr, /i\/o timeout/, `${h.name} drops: ${one.stderr}`);
       }
+    });
+
+    it('a host with no pod of the Service’s tenant answers its node port, TCP and UDP, through the pods’ hosts (Cluster); it drops with Local', async () => {
+      // a namespace in a tenant of its own, with pods on host1 and host2 only
+      const ns = 'ks-far';
+      await netctl(['tenant', 'create', 'ksfar']);
+      await netctl(['net', 'create', '-t', 'ksfar', '-e', 'vxlan', '-s', '10.98.41.0/24', '-g', '10.98.41.254', 'far']);
+      const service = (name: string, local: boolean, ports: Array<Record<string, unknown>>) => ({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace: ns },
+        spec: { type: 'NodePort', ...(local ? { externalTrafficPolicy: 'Local' } : {}), selector: { app: 'far' }, ports },
+      });
+      const web = { name: 'web', protocol: 'TCP', port: 80, targetPort: 'http' };
+      await kubectl(
+        ['apply', '-f', '-'],
+        yamlStream([
+          {
+            apiVersion: 'v1',
+            kind: 'Namespace',
+            metadata: { name: ns, annotations: { 'netloom.io/tenant': 'ksfar', 'netloom.io/network': 'far' } },
+          },
+          serverPod('f1', 'host1', 8080, ns, 'far'),
+          serverPod('f2', 'host2', 8080, ns, 'far'),
+          service('far', false, [web, { name: 'echo', protocol: 'UDP', port: 53, targetPort: 'echo' }]),
+          service('far-local', true, [web]),
+        ]),
+      );
+      await kubectl(['wait', '--for=condition=Ready', 'pod/f1', 'pod/f2', '-n', ns, '--timeout=120s']);
+      await waitFor('the EndpointSlice to list f1 and f2', async () => (await slicePods('far', ns)).join() === 'f1,f2', {
+        timeoutMs: 30_000,
+        intervalMs: 300,
+      });
+      const f1 = (await kubectl(['get', 'pod', 'f1', '-n', ns, '-o', 'jsonpath={.status.podIP}'])).trim();
+      assert.match(f1, /^10\.98\.41\./, 'f1 is in the tenant ksfar');
+      const eps = JSON.parse((await netctl(['endpoint', 'ls', '-o', 'json'])).stdout) as Array<{ network: string; homingHost: string }>;
+      assert.deepEqual([...new Set(eps.filter((e) => e.network === 'ksfar:far').map((e) => e.homingHost))].sort(), ['host1', 'host2']);
+      const [port, udpPort, localPort] = [
+        await nodePortOf('far', 0, ns),
+        await nodePortOf('far', 1, ns),
+        await nodePortOf('far-local', 0, ns),
+      ];
+      const host3 = hosts[2]!;
+      for (const [proto, p] of [
+        ['tcp', port],
+        ['udp', udpPort],
+      ] as const) {
+        await waitFor(
+          `${proto} connections from the tor to host3's node port to reach f1 and f2`,
+          async () => {
+            const c = await fromTor(host3.ip, p, ROUND, proto);
+            log(`tor -> host3 ${host3.ip}:${p}/${proto}: ${show(c)}`);
+            return [...c.keys()].sort().join() === 'f1,f2';
+          },
+          { timeoutMs: 60_000, intervalMs: 500 },
+        );
+        const counts = await fromTor(host3.ip, p, 40, proto);
+        log(`tor -> host3, 40 ${proto} connections: ${show(counts)}`);
+        assert.equal(counts.get('-') ?? 0, 0, `every ${proto} connection to host3 answered`);
+        for (const pod of ['f1', 'f2']) assert.ok((counts.get(pod) ?? 0) >= 5, `${pod} took ${counts.get(pod) ?? 0} of 40 through host3`);
+      }
+      // host3 sent them on to the pods' hosts; host1 sees them from host3's address (SNAT), going to f1
+      const forwarded = await conntrack(host3.netns, port);
+      assert.ok(
+        forwarded.some((c) => c.src === torIp && c.dst === host3.ip && c.replySrc === hosts[0]!.ip && c.replyDst === host3.ip),
+        `host3 forwards to host1: ${JSON.stringify(forwarded.slice(0, 5))}`,
+      );
+      const host1 = await conntrack(hosts[0]!.netns, port);
+      assert.ok(
+        host1.some((c) => c.src === host3.ip && c.replySrc === f1),
+        `host1 serves host3's forward with f1: ${JSON.stringify(host1.slice(0, 5))}`,
+      );
+      // Local: host1 answers (its pod), host3 drops
+      await waitFor(
+        "the tor's connections to host1's Local node port to reach f1",
+        async () => [...(await fromTor(hosts[0]!.ip, localPort, 5)).keys()].join() === 'f1',
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      const dropped = await fromTor(host3.ip, localPort, 5);
+      log(`tor -> host3 ${host3.ip}:${localPort} (Local, no pod): ${show(dropped)}`);
+      assert.deepEqual([...dropped], [['-', 5]], 'host3 has no pod of far-local: no answer');
+      const one = await run(nlpod, ['connect', `${host3.ip}:${localPort}`, '--timeout', '1s'], {
+        netns: plan.torNetns,
+        allowFailure: true,
+      });
+      assert.match(one.stderr, /i\/o timeout/, `host3 drops: ${one.stderr}`);
     });
   });
 });

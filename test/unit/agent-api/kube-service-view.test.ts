@@ -5,6 +5,9 @@
  * with a pod of its tenant, accepted by the agent's own checks and pipeline. What cannot be
  * realized is left out and said (no endpoint for an address, another tenant, SCTP). Incrementally:
  * a Service change or a pod taking a Service endpoint's address updates the views with pods.
+ * A Service with a node port is in every host's view (kube-proxy answers node ports on every
+ * node), its providers with their hosts' addresses, and nothing else of its tenant comes with it;
+ * kept incrementally in the views without pods too.
  */
 import assert from 'node:assert/strict';
 import { computeHostView } from '../../../netmaster/agent/host-view';
@@ -12,6 +15,8 @@ import { ViewEngine, type ViewSubscriber } from '../../../netmaster/agent/view-e
 import { stableJson } from '../../../netmaster/agent/view-diff';
 import { kubeServiceProblems } from '../../../netmaster/agent/kube-service-view';
 import { parseHostState } from '../../../netplugin/state/host-state';
+import { computePipeline } from '../../../netplugin/pipeline/compute';
+import { desiredHostNet } from '../../../netplugin/hostnet/desired-state';
 import { ClusterBuilder } from './fixtures';
 
 const PORTS = [
@@ -62,8 +67,8 @@ describe('agent API: Kubernetes Services in host views', () => {
         ip: '10.96.0.10',
         ports: [{ port: 80, targetPort: 8080, protocol: 'tcp', name: 'http', nodePort: 0 }],
         providers: [
-          { endpointId: 'p-web', ip: '10.1.0.2', targetPorts: [8080] },
-          { endpointId: 'p-web2', ip: '10.1.0.4', targetPorts: [9090] },
+          { endpointId: 'p-web', ip: '10.1.0.2', targetPorts: [8080], hostIp: '192.168.0.1' },
+          { endpointId: 'p-web2', ip: '10.1.0.4', targetPorts: [9090], hostIp: '192.168.0.2' },
         ],
         kube: true,
         externalTrafficLocal: false,
@@ -141,5 +146,142 @@ describe('agent API: Kubernetes Services in host views', () => {
     b.del('/netloom/v1/cfg/kubeService/default:web');
     engine.apply(b.takeChanges());
     for (const h of ['hostP', 'hostQ', 'hostN']) assert.deepEqual(engine.stateOf(h)!.services, [], h);
+  });
+
+  describe('NodePort Services on every host', () => {
+    const NODE_PORTS = [
+      { name: 'http', protocol: 'TCP', port: 80, nodePort: 30080 },
+      { name: 'dns', protocol: 'UDP', port: 53, nodePort: 30053 },
+    ];
+    const npWorld = (fields: Record<string, unknown> = {}) =>
+      world()
+        .agent('hostE', '192.168.0.5')
+        .kubeService('default', 'web', {
+          type: 'NodePort',
+          ports: NODE_PORTS,
+          endpoints: ENDPOINTS.map((e) => ({ ...e, ports: [e.ports[0], 53] })),
+          ...fields,
+        });
+
+    it('every host gets it with its providers’ host addresses, and nothing else of its tenant; the agent serves its node ports only', () => {
+      const b = npWorld();
+      const full = computeHostView(b.state, 'hostP').services;
+      assert.deepEqual(
+        full[0]!.providers.map((p) => [p.endpointId, p.hostIp]),
+        [
+          ['p-web', '192.168.0.1'],
+          ['p-web2', '192.168.0.2'],
+        ],
+      );
+      for (const h of ['hostN', 'hostT', 'hostE']) {
+        const v = computeHostView(b.state, h);
+        assert.deepEqual(v.services, full, `${h} gets the Service as hostP does`);
+      }
+      // hostT (a pod of t2) and hostE (nothing at all): nothing of t1 but the Service
+      const t = computeHostView(b.state, 'hostT');
+      assert.deepEqual(
+        t.tenants.map((x) => x.name),
+        ['t2'],
+      );
+      assert.ok(
+        t.networks.every((n) => n.tenant === 't2') && t.endpoints.every((e) => e.network.startsWith('t2:')),
+        'no network or endpoint of t1',
+      );
+      assert.deepEqual(t.kubePolicies.length + t.kubeNamespaces.length, 0);
+      const e = computeHostView(b.state, 'hostE');
+      const { services, global, ...rest } = e;
+      assert.ok(services.length === 1 && global !== null);
+      assert.ok(
+        Object.values(rest).every((x) => x === null || (Array.isArray(x) && x.length === 0)),
+        `hostE has nothing else: ${JSON.stringify(rest)}`,
+      );
+      // the agents take it: no flows of it where the tenant is unknown, node ports forwarded to the providers' hosts
+      // (hostN has the tenant, not its pods: it reaches them the same way)
+      const vtep: Record<string, string> = { hostN: '192.168.0.3', hostT: '192.168.0.4', hostE: '192.168.0.5' };
+      for (const h of ['hostN', 'hostT', 'hostE']) {
+        const state = parseHostState(JSON.parse(stableJson(computeHostView(b.state, h))));
+        const input = { state, local: { hostName: h, vtepIp: vtep[h]!, ports: {}, bridge: {} } };
+        const flows = computePipeline(input).some((f) => f.object?.includes('kube:default/web'));
+        assert.equal(flows, h === 'hostN', `${h}: flows of the Service only where its tenant is known`);
+        assert.deepEqual(
+          desiredHostNet(input, { addresses: [] }).nodePorts?.rules.map((r) => [r.protocol, r.nodePort, r.backends.length, r.remote]),
+          [
+            ['tcp', 30080, 0, ['192.168.0.1', '192.168.0.2']],
+            ['udp', 30053, 0, ['192.168.0.1', '192.168.0.2']],
+          ],
+        );
+      }
+      // a ClusterIP Service stays with the hosts of its tenant's pods
+      const c = npWorld({ type: 'ClusterIP', ports: NODE_PORTS.map((p) => ({ ...p, nodePort: 0 })) });
+      for (const h of ['hostN', 'hostT', 'hostE']) assert.deepEqual(computeHostView(c.state, h).services, [], h);
+    });
+
+    it('incrementally: the Service’s changes, its endpoints’ pods and its providers’ hosts reach every view, without recomputing views without pods', () => {
+      const b = npWorld({ type: 'ClusterIP', ports: NODE_PORTS.map((p) => ({ ...p, nodePort: 0 })) });
+      const engine = new ViewEngine(() => b.state);
+      const hosts = ['hostP', 'hostQ', 'hostN', 'hostT', 'hostE'];
+      const subs = new Map(hosts.map((h) => [h, new Sub()]));
+      for (const [h, s] of subs) engine.track(h, s);
+      b.takeChanges();
+      const same = (what: string) => {
+        for (const h of hosts) assert.equal(stableJson(engine.stateOf(h)), stableJson(computeHostView(b.state, h)), `${what}: ${h}`);
+      };
+      const clear = () => {
+        for (const s of subs.values()) s.dirty.clear();
+      };
+      // it gets a node port: in every view
+      clear();
+      b.kubeService('default', 'web', {
+        type: 'NodePort',
+        ports: NODE_PORTS,
+        endpoints: ENDPOINTS.map((e) => ({ ...e, ports: [e.ports[0], 53] })),
+      });
+      engine.apply(b.takeChanges());
+      same('a node port');
+      for (const h of hosts) assert.deepEqual([...subs.get(h)!.dirty], ['service/kube:default/web'], h);
+      // an endpoint leaves it: the views without pods get the new message, their host parts are not recomputed
+      clear();
+      const parts = engine.stats.hostParts;
+      b.kubeService('default', 'web', { type: 'NodePort', ports: NODE_PORTS, endpoints: [{ ...ENDPOINTS[0]!, ports: [8080, 53] }] });
+      engine.apply(b.takeChanges());
+      same('an endpoint gone');
+      assert.deepEqual(
+        engine.stateOf('hostE')!.services[0]!.providers.map((p) => p.endpointId),
+        ['p-web'],
+      );
+      assert.ok(subs.get('hostE')!.dirty.has('service/kube:default/web'));
+      assert.equal(engine.stats.hostParts - parts, 3, 'only the views with pods (hostP, hostQ, hostT) recompute their host part');
+      // a pod takes an address the Service lists: it becomes a provider everywhere
+      b.kubeService('default', 'web', {
+        type: 'NodePort',
+        ports: NODE_PORTS,
+        endpoints: [
+          { ...ENDPOINTS[0]!, ports: [8080, 53] },
+          { ip: '10.1.0.7', ports: [8080, 53] },
+        ],
+      });
+      engine.apply(b.takeChanges());
+      clear();
+      b.pod('p-new', 't1', 'web', 'hostN', '10.1.0.7', 'default');
+      engine.apply(b.takeChanges());
+      same('a pod with a Service address');
+      assert.ok(subs.get('hostE')!.dirty.has('service/kube:default/web'));
+      // a provider's host moves to another address: its hostIp follows in every view
+      clear();
+      b.agent('hostP', '192.168.0.11');
+      engine.apply(b.takeChanges());
+      same('a new VTEP');
+      assert.deepEqual(
+        engine.stateOf('hostE')!.services[0]!.providers.map((p) => p.hostIp),
+        ['192.168.0.3', '192.168.0.11'],
+      );
+      // back to ClusterIP: it leaves the views without pods of t1
+      clear();
+      b.kubeService('default', 'web', { type: 'ClusterIP', ports: NODE_PORTS.map((p) => ({ ...p, nodePort: 0 })), endpoints: [] });
+      engine.apply(b.takeChanges());
+      same('no node port');
+      for (const h of ['hostE', 'hostT']) assert.deepEqual(engine.stateOf(h)!.services, [], h);
+      assert.ok(subs.get('hostE')!.dirty.has('service/kube:default/web'));
+    });
   });
 });

@@ -147,6 +147,26 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       (b) =>
         b.del(`/netloom/v1/cfg/kubeNamespace/${ns}`),
   ),
+  // Kubernetes Services: ClusterIP or NodePort (every view holds those), over some of the pods'
+  // addresses (so they resolve to t1), or gone
+  fc.tuple(fc.constantFrom('default', 'x'), fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 63 })).map(
+    ([ns, nodePort, local, mask]): Op =>
+      (b) => {
+        const pods = [...b.state.endpoints.values()].map((x) => x.ep).filter((e) => e.pod !== undefined);
+        const ips = [...new Set(pods.map((e) => e.ipAddress))].sort().filter((_, i) => (mask >> i) & 1);
+        b.kubeService(ns, 'web', {
+          type: nodePort ? 'NodePort' : 'ClusterIP',
+          externalTrafficPolicy: local ? 'Local' : 'Cluster',
+          ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: nodePort ? 30080 : 0 }],
+          endpoints: ips.map((ip) => ({ ip, ports: [8080] })),
+        });
+      },
+  ),
+  fc.constantFrom('default', 'x').map(
+    (ns): Op =>
+      (b) =>
+        b.del(`/netloom/v1/cfg/kubeService/${ns}:web`),
+  ),
   epId.map(
     (id): Op =>
       (b) =>

@@ -79,6 +79,23 @@ describe('hostnet: the applier (fake runner)', () => {
     assert.equal(k.inputs.at(-1), 'table inet netloom\ndelete table inet netloom\n');
     assert.equal(r.commands, 2 + 2 + 1, 'two rules, two tables, blue:db host route');
   });
+
+  it('a host with node ports but no gateway turns forwarding on and loads the table (it forwards them to other hosts)', async () => {
+    const k = new FakeKernel();
+    const a = new HostNetApplier({ runner: k.runner, txChecksumOff: false });
+    const rule = {
+      tenantVrfId: 0,
+      protocol: 'tcp' as const,
+      nodePort: 30080,
+      service: 'kube:far/web:tcp/80',
+      backends: [],
+      remote: ['192.168.0.2'],
+    };
+    const r = await a.apply({ gateways: [], portMappings: [], nodePorts: { rules: [rule], peers: [] } });
+    assert.deepEqual(r, { nft: true, commands: 0 });
+    assert.equal(k.calls[0], 'sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.tcp_fwmark_accept=1 net.ipv4.fwmark_reflect=1');
+    assert.match(k.inputs[0]!, /tcp dport 30080 ct mark set 0x00040000 dnat ip to/);
+  });
 });
 
 describe('hostnet: host addresses', () => {
