@@ -25,6 +25,13 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
       'pop_vlan, load reg0, reg3, reg5=uplink, goto arp. VXLAN port + `tun_id=VNI`: load reg0, reg3, reg5=tunnel, goto arp. ' +
       'Only for networks with a local endpoint.',
   },
+  underlay: {
+    file: 'underlay.ts',
+    what:
+      'one-bridge hosts only (`--one-bridge`: the uplink on br-int, the VTEP address on its local port): uplink + ' +
+      '`vlan_vid=0` (untagged, prio 100) -> output LOCAL (ARP for the VTEP; tunnel packets, popped by OVS on the way); ' +
+      '`in_port=LOCAL` -> output uplink.',
+  },
   spoofguard: {
     file: 'spoofguard.ts',
     what: 'per local port: IPv4 with own MAC and IP; ARP with own MAC, `arp_sha` and `arp_spa`; goto egressQos. IPv6 and other ethertypes are dropped (not supported yet).',

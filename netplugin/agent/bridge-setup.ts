@@ -133,7 +133,10 @@ export class BridgeSetup {
     const ports: BridgePorts = {};
     if (c.uplink && c.oneBridge) await this.uplinkOnIntegrationBridge(vs, c.uplink);
     else if (c.uplink) {
+      // back from one bridge: the uplink (and the VTEP address) are on br-int now
+      const from = (await vs.findPort(c.uplink))?.bridge;
       await this.ensureBridge(vs, c.phyBridge, 'standalone');
+      if (from?.name === c.bridge) await this.keepVtepMac(vs, from, c.phyBridge);
       await this.ensurePort(vs, c.phyBridge, { name: c.uplink });
       await this.ensurePort(vs, c.bridge, { name: PATCH_INT, type: 'patch', options: { peer: PATCH_PHY }, ofportRequest: UPLINK_OFPORT });
       await this.ensurePort(vs, c.phyBridge, { name: PATCH_PHY, type: 'patch', options: { peer: PATCH_INT } });
@@ -183,12 +186,29 @@ export class BridgeSetup {
       this.logger?.warn({ bridge: c.bridge, phyBridge: c.phyBridge }, 'one bridge: the patch pair to the physical bridge removed');
     }
     const phy = await vs.getBridge(c.phyBridge);
+    if (phy?.ports.some((p) => p.name === uplink)) await this.keepVtepMac(vs, phy, c.bridge);
     // only a physical bridge that holds nothing but the uplink and its own local port is ours to delete
     if (phy && phy.ports.every((p) => [c.phyBridge, uplink, PATCH_PHY].includes(p.name))) {
       await vs.deleteBridge(c.phyBridge, { ifExists: true });
       this.logger?.warn({ phyBridge: c.phyBridge }, 'one bridge: the physical bridge removed');
     }
     await this.ensurePort(vs, c.bridge, { name: uplink, ofportRequest: UPLINK_OFPORT });
+  }
+
+  /**
+   * The VTEP address moves from bridge `from` to bridge `to`: `to` takes `from`'s MAC (pinned as
+   * other_config:hwaddr, unless `to` has one already). Peers keep this VTEP's MAC in their tunnel
+   * neighbour caches, learnt once from an ARP reply and kept for minutes: with a new MAC their
+   * tunnel packets would miss this host until then. (A bridge's own MAC is the lowest universal
+   * MAC among its ports, else one derived from its name: equal on a host whose uplink has a
+   * universal MAC, different in the lab, whose NICs are veths.)
+   */
+  private async keepVtepMac(vs: VSwitch, from: BridgeState, to: string): Promise<void> {
+    const mac = from.ports.flatMap((p) => p.interfaces).find((i) => i.name === from.name)?.macInUse;
+    const target = await vs.getBridge(to);
+    if (!mac || !target || target.otherConfig.hwaddr) return;
+    await vs.setMapKeys('Bridge', to, 'other_config', { hwaddr: mac });
+    this.logger?.info({ bridge: to, hwaddr: mac }, "the VTEP's MAC kept on the bridge it moves to");
   }
 }
 
