@@ -3,9 +3,11 @@
  * br-int itself, no br-phy. The fabric cases (reachability, isolation, TSO, flows) in VLAN and
  * VXLAN mode with real traffic; then a host made with two bridges converted to one by an agent
  * restart (traffic back within seconds: the uplink's port moves), a restart in one-bridge mode
- * that loses no ping and changes nothing in OVSDB, and the way back to two bridges.
+ * that loses no ping and changes nothing in OVSDB, an ovs-vswitchd restart (ping back within 2 s),
+ * and the way back to two bridges.
  */
 import { strict as assert } from 'node:assert';
+import { restartVswitchd, startOvs } from '../../../deploy/lab/ovs-instance';
 import { waitFor } from '../../../lib/clock';
 import { run } from '../../../lib/exec';
 import { UPLINK_OFPORT } from '../../../netplugin/agent/bridge-setup';
@@ -120,6 +122,20 @@ describe('netplugin one bridge: conversion from two bridges, restart, and back',
       rowsBefore,
       'the restarted agents re-created or changed OVSDB rows',
     );
+  });
+
+  it('after an ovs-vswitchd restart with one bridge the underlay flows are back and the ping works again within 2 s', async () => {
+    const h = lab.host('host1');
+    const inst = await startOvs(h.ovsDir, h.netns); // adopts the running instance
+    await restartVswitchd(inst);
+    const t0 = Date.now();
+    let ok = false;
+    while (!ok && Date.now() - t0 < 5000) ok = await pingOnce(lab.ns(a1), b2.ip, 0.2);
+    const ms = Date.now() - t0;
+    assert.ok(ok, 'ping never came back');
+    assert.ok(ms < 2000, `ping came back after ${ms} ms`);
+    console.log(`      ping back ${ms} ms after ovs-vswitchd answered`);
+    assert.deepEqual(await layout('host1'), { bridges: 'br-int', eth1: 'br-int', ofport: String(UPLINK_OFPORT), vtepOn: 'br-int' });
   });
 
   it('an agent started without --one-bridge goes back to two bridges: br-phy with eth1 and the VTEP address, none on br-int', async () => {
