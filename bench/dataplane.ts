@@ -30,7 +30,8 @@
  * `--no-tso`: the netloom lab's OVS without userspace TSO (the earlier setting, for comparison).
  * `--idle-ports N`: N idle ports on each switch of the two-switch references (as many as the
  * netloom hosts' other containers: every port costs the userspace datapath's main loop a poll).
- * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N]
+ * `--one-bridge`: the netloom lab's agents with --one-bridge (uplink and VTEP address on br-int, no br-phy).
+ * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N] [--one-bridge]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -131,7 +132,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     if (wantNetloom) {
       const t = Date.now();
-      const plugged = await netloom.up({ userspaceTso: !opts.noTso, paths: opts.paths });
+      const plugged = await netloom.up({ userspaceTso: !opts.noTso, oneBridge: opts.oneBridge, paths: opts.paths });
       say(
         `netloom lab tdp: 2 hosts, 2 agents, ${plugged.length} of ${CONTAINERS.length} containers (those of the paths measured) plugged through bin/netloom-cni in ${Date.now() - t} ms`,
       );
@@ -234,6 +235,7 @@ export async function run(args: string[]): Promise<void> {
       seconds: opts.seconds,
       iperfSeconds: opts.iperfSeconds,
       netloomUserspaceTso: !opts.noTso,
+      netloomOneBridge: opts.oneBridge,
       referenceIdlePorts: opts.idlePorts,
       rounds: opts.rounds,
       loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
@@ -286,6 +288,7 @@ function writeSweep(
     secondsPerSize: opts.seconds,
     rounds: opts.rounds,
     referenceIdlePorts: opts.idlePorts,
+    netloomOneBridge: opts.oneBridge,
     msgSizes: SWEEP_SIZES,
     loadAverage1m: { start: Number(load.start.toFixed(2)), end: Number(load.end.toFixed(2)) },
     paths: figs,

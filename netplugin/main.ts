@@ -1,6 +1,6 @@
 /**
  * The netplugin command line (bin/netplugin): the per-host agent. Sets up br-int (and br-phy with
- * the uplink and VTEP address) through OVSDB, follows the desired state (netmaster, or a fabric
+ * the uplink and VTEP address, or with --one-bridge both on br-int) through OVSDB, follows the desired state (netmaster, or a fabric
  * file for tests and development), programs br-int over OpenFlow, and serves CNI (and CNM when
  * asked). SIGTERM/SIGINT stop serving and leave the flows on the switch.
  */
@@ -12,7 +12,7 @@ import { errorMessage, NetloomError } from '../lib/errors';
 import { createLogger } from '../lib/logger';
 import { run } from '../lib/exec';
 import { Agent } from './agent/agent';
-import { vtepAddress } from './agent/bridge-setup';
+import { vtepAddress, vtepBridge } from './agent/bridge-setup';
 import type { DesiredStateSource, EndpointAllocator, NetworkCatalog } from './agent/fabric';
 import { FileFabric } from './agent/file-fabric';
 import { createAgentMetrics } from './agent/metrics';
@@ -49,6 +49,7 @@ export interface NetpluginOptions {
   ovsRundir: string;
   bridge: string;
   phyBridge: string;
+  oneBridge?: boolean;
   datapath: 'netdev' | 'system';
   uplink?: string;
   routedUplink?: string;
@@ -110,6 +111,10 @@ export function buildCommand(): Command {
     .option('--bridge <name>', 'integration bridge', 'br-int')
     .option('--phy-bridge <name>', 'bridge that owns the uplink NIC and the VTEP address', 'br-phy')
     .addOption(new Option('--datapath <type>', 'OVS datapath type').choices(['netdev', 'system']).default('system'))
+    .option(
+      '--one-bridge',
+      'put the --uplink NIC and the VTEP address on the integration bridge itself, no --phy-bridge (a host made with two bridges is converted; docs/netplugin.md)',
+    )
     .option('--uplink <if>', 'data NIC carrying VLAN networks and VXLAN (put on --phy-bridge)')
     .option(
       '--routed-uplink <if>',
@@ -293,6 +298,7 @@ export async function main(argv: string[]): Promise<void> {
       bridge: {
         bridge: o.bridge,
         phyBridge: o.phyBridge,
+        ...(o.oneBridge ? { oneBridge: true } : {}),
         datapathType: o.datapath,
         ...(o.uplink ? { uplink: o.uplink } : {}),
         ...(o.vtepIp ? { vtepCidr: o.vtepIp } : {}),
@@ -311,8 +317,9 @@ export async function main(argv: string[]): Promise<void> {
   // before the first state: allocations no endpoint record names are dropped
   await blocks?.start(new Set(agent.store.list().map((r) => r.endpointId)));
   await agent.start();
-  // after agent.start(): the phy bridge (whose ARP settings it also sets) exists now
-  const routedUplink = o.routedUplink ? await prepareRoutedUplink(o.routedUplink, o.uplink ? o.phyBridge : undefined, run) : undefined;
+  // after agent.start(): the bridge with the VTEP address (whose ARP settings it also sets) exists now
+  const vtepDev = o.uplink ? vtepBridge({ bridge: o.bridge, phyBridge: o.phyBridge, oneBridge: o.oneBridge === true }) : undefined;
+  const routedUplink = o.routedUplink ? await prepareRoutedUplink(o.routedUplink, vtepDev, run) : undefined;
   // issue 16: gobgpd follows the desired state's BGP settings (docs/bgp.md)
   const speaker = o.bgp
     ? new BgpSpeaker({

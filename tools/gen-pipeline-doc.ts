@@ -26,6 +26,13 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
       'Only for networks with a local endpoint. ACI mode: per group with its own VLAN (`pktTag`), uplink + its VLAN: the same ' +
       'plus load reg1 and reg8 = the group.',
   },
+  underlay: {
+    file: 'underlay.ts',
+    what:
+      'one-bridge hosts only (`--one-bridge`: the uplink on br-int, the VTEP address on its local port): uplink + ' +
+      '`vlan_vid=0` (untagged, prio 100) -> output LOCAL (ARP for the VTEP; tunnel packets, popped by OVS on the way); ' +
+      '`in_port=LOCAL` -> output uplink.',
+  },
   spoofguard: {
     file: 'spoofguard.ts',
     what: 'per local port: IPv4 with own MAC and IP; ARP with own MAC, `arp_sha` and `arp_spa`; goto egressQos. IPv6 and other ethertypes are dropped (not supported yet).',

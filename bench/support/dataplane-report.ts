@@ -78,6 +78,8 @@ export interface DataplaneOptions {
    * netloom's lab hosts (docs/benchmarks.md, issue 17)
    */
   idlePorts: number;
+  /** the netloom lab's agents with --one-bridge: the uplink and the VTEP address on br-int, no br-phy */
+  oneBridge: boolean;
 }
 
 export const DEFAULT_SWEEP_OUT = 'docs/dataplane-sweep';
@@ -92,21 +94,23 @@ function intOpt(name: string, v: string | undefined, min: number, max: number): 
   return n;
 }
 
-/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N]` */
+/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N] [--one-bridge]` */
 export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
   let seconds = 5;
   let rounds = 3;
   let paths: PathName[] = [...ALL_PATHS];
   let sweep = false;
   let noTso = false;
+  let oneBridge = false;
   let idlePorts = 0;
   let out = DEFAULT_SWEEP_OUT;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const v = args[i + 1];
-    if (a === '--sweep' || a === '--no-tso') {
+    if (a === '--sweep' || a === '--no-tso' || a === '--one-bridge') {
       if (a === '--sweep') sweep = true;
-      else noTso = true;
+      else if (a === '--no-tso') noTso = true;
+      else oneBridge = true;
       continue;
     }
     if (a === '--out') {
@@ -129,14 +133,14 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
     } else
       throw new NetloomError(
         'INVALID_ARGUMENT',
-        `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out, --no-tso, --idle-ports)`,
+        `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out, --no-tso, --idle-ports, --one-bridge)`,
         {
           field: 'args',
         },
       );
     i++;
   }
-  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out, noTso, idlePorts };
+  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out, noTso, idlePorts, oneBridge };
 }
 
 export interface Sample {

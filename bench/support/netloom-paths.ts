@@ -260,16 +260,16 @@ export class NetloomBench {
   }
 
   /**
-   * Lab up (its OVS with userspace TSO unless told), fabric file written (every endpoint, so the
+   * Lab up (its OVS with userspace TSO unless told; the agents with --one-bridge if told), fabric file written (every endpoint, so the
    * pipeline's flows are the same whichever paths run), both agents started, the containers of
    * `paths` (containersFor; default: every netloom path) plugged and answering.
    */
-  async up(opts: { userspaceTso?: boolean; paths?: readonly string[] } = {}): Promise<BenchContainer[]> {
+  async up(opts: { userspaceTso?: boolean; oneBridge?: boolean; paths?: readonly string[] } = {}): Promise<BenchContainer[]> {
     this.containers = containersFor(opts.paths ?? Object.keys(PATH_ENDS));
     const plugged = new Set(this.containers.map((c) => c.name));
     // without TSO the agents must not write the setting either: on a fresh switch it would take
     // effect for every port they then make (netplugin/agent/userspace-tso.ts)
-    this.agentExtra = opts.userspaceTso === false ? ['--userspace-tso', 'off'] : [];
+    this.agentExtra = [...(opts.userspaceTso === false ? ['--userspace-tso', 'off'] : []), ...(opts.oneBridge ? ['--one-bridge'] : [])];
     const state = await labUp({ name: LAB_NAME, hosts: 2, etcdMembers: 1, netmasters: 0, userspaceTso: opts.userspaceTso !== false });
     this.plan = state.plan;
     const plan = this.plan;

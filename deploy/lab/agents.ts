@@ -81,7 +81,7 @@ export const LAB_DOCKER_NETWORKS_INTERVAL = '1';
 export function agentArgs(
   plan: LabPlan,
   h: HostPlan,
-  opts: { dockerNetworks?: boolean; bgp?: boolean; kube?: { kubeconfig: string; tenantPerNamespace: boolean } } = {},
+  opts: { dockerNetworks?: boolean; bgp?: boolean; oneBridge?: boolean; kube?: { kubeconfig: string; tenantPerNamespace: boolean } } = {},
 ): string[] {
   const p = agentPaths(plan, h.name);
   const pki = pkiPaths(plan);
@@ -90,6 +90,7 @@ export function agentArgs(
     ...hostAgentArgs(plan, h),
     // up --bgp: routed traffic leaves through eth2, in the kernel (docs/bgp.md)
     ...(opts.bgp ? ['--routed-uplink', ROUTED_UPLINK] : []),
+    ...(opts.oneBridge ? ['--one-bridge'] : []),
     '--netmaster-grpc',
     agentNetmasters(plan, h.name).join(','),
     ...['--tls-ca', pki.ca.cert, '--tls-cert', own.cert, '--tls-key', own.key],
@@ -139,7 +140,12 @@ export function startAgent(state: LabState, h: HostPlan): number {
     : undefined;
   const pid = spawnAgent(
     h,
-    agentArgs(state.plan, h, { dockerNetworks: state.dockerNetworks === true, bgp: state.bgp === true, ...(kube ? { kube } : {}) }),
+    agentArgs(state.plan, h, {
+      dockerNetworks: state.dockerNetworks === true,
+      bgp: state.bgp === true,
+      oneBridge: state.oneBridge === true,
+      ...(kube ? { kube } : {}),
+    }),
     p.log,
   );
   state.pids = [...state.pids.filter((x) => x.role !== agentRole(h.name)), { role: agentRole(h.name), pid, program: NETPLUGIN_PROGRAM }];

@@ -173,6 +173,7 @@ export function buildCli(): Command {
     .option('--bgp', "BIRD on the tor as the hosts' BGP route reflector (AS 65000), and netmaster's matching BGP default (docs/bgp.md)")
     .option('--containerd', "start containerd with its CRI plugin on every host (else `kube HOST ...` starts a host's on demand)")
     .option('--no-userspace-tso', "the hosts' ovs-vswitchd start without userspace TSO (every container then keeps tx checksum off)")
+    .option('--one-bridge', 'agents with --one-bridge: eth1 and the VTEP address on br-int, no br-phy (docs/netplugin.md)')
     .option(
       '--kube-api',
       'a Kubernetes API (the stand-in of docs/kubernetes.md) on the lab etcd; `netloom-lab kubeconfig` prints its kubeconfig',
@@ -192,6 +193,7 @@ export function buildCli(): Command {
           netmasters: number;
           agents: boolean;
           dockerNetworks?: boolean;
+          oneBridge?: boolean;
           bgp?: boolean;
           containerd?: boolean;
           userspaceTso: boolean;
@@ -208,6 +210,7 @@ export function buildCli(): Command {
           netmasters: o.netmasters,
           agents: o.agents,
           ...(o.dockerNetworks ? { dockerNetworks: true } : {}),
+          ...(o.oneBridge ? { oneBridge: true } : {}),
           ...(o.bgp ? { bgp: true } : {}),
           ...(o.containerd ? { containerd: true } : {}),
           ...(o.kubeApi ? { kubeApi: true } : {}),

@@ -59,6 +59,8 @@ export interface UpOptions {
   agents?: boolean;
   /** agents keep a Docker network NETWORK/TENANT per netloom network (netplugin --docker-networks) */
   dockerNetworks?: boolean;
+  /** agents with --one-bridge: eth1 and the VTEP address on br-int, no br-phy (docs/netplugin.md) */
+  oneBridge?: boolean;
   /** BIRD on the tor as the hosts' route reflector, and netmaster's matching BGP default (bird.ts) */
   bgp?: boolean;
   /** containerd with its CRI plugin on every host (containerd.ts; else started on demand by `kube HOST`) */
@@ -112,6 +114,7 @@ export async function labUp(given: UpOptions): Promise<LabState> {
       existing.plan.etcd.length === plan.etcd.length &&
       (existing.agents ?? false) === (opts.agents ?? false) &&
       (existing.dockerNetworks ?? false) === (opts.dockerNetworks ?? false) &&
+      (existing.oneBridge ?? false) === (opts.oneBridge ?? false) &&
       (existing.bgp ?? false) === (opts.bgp ?? false) &&
       (existing.kubeApi ?? false) === (opts.kubeApi ?? false) &&
       JSON.stringify(existing.kube ?? null) ===
@@ -129,6 +132,8 @@ export async function labUp(given: UpOptions): Promise<LabState> {
     throw new NetloomError('INVALID_ARGUMENT', '--kube needs agents (not with --no-agents)', { field: 'kube' });
   if (opts.dockerNetworks && !opts.agents)
     throw new NetloomError('INVALID_ARGUMENT', '--docker-networks needs agents (not with --no-agents)', { field: 'docker-networks' });
+  if (opts.oneBridge && !opts.agents)
+    throw new NetloomError('INVALID_ARGUMENT', '--one-bridge needs agents (not with --no-agents)', { field: 'one-bridge' });
   const state = newState(plan);
   saveState(state);
   try {
@@ -233,6 +238,7 @@ export async function labUp(given: UpOptions): Promise<LabState> {
       agentNetmaster(plan, plan.hosts[0]?.name);
       state.agents = true;
       if (opts.dockerNetworks) state.dockerNetworks = true;
+      if (opts.oneBridge) state.oneBridge = true;
       saveState(state);
       for (const h of plan.hosts) startAgent(state, h);
       await Promise.all(plan.hosts.map((h) => waitAgentReady(state, h.name)));

@@ -41,6 +41,8 @@ export interface LabState {
   agents?: boolean;
   /** true when the agents run with --docker-networks (up --docker-networks) */
   dockerNetworks?: boolean;
+  /** true when the agents run with --one-bridge: eth1 and the VTEP address on br-int (up --one-bridge) */
+  oneBridge?: boolean;
   /** true when the tor runs BIRD as the hosts' route reflector (up --bgp) */
   bgp?: boolean;
   /** true when the lab runs the Kubernetes API server stand-in (up --kube-api) */

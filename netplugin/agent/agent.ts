@@ -26,7 +26,7 @@ import { FlowReconciler } from '../reconcile/reconciler';
 import { readRuleCounters, type RuleCounter } from '../reconcile/rule-counters';
 import { applyToSwitch } from '../reconcile/switch-apply';
 import type { BridgePorts, HostState, LocalPort, Network } from '../state/host-state';
-import { BridgeConfig, BridgeSetup, vtepAddress } from './bridge-setup';
+import { BridgeConfig, BridgeSetup, vtepAddress, vtepBridge } from './bridge-setup';
 import { EndpointRecord, EndpointStore } from './endpoint-store';
 import type { DesiredStateSource, EndpointAllocator } from './fabric';
 import type { AgentMetrics } from './metrics';
@@ -208,7 +208,7 @@ export class Agent {
         // inPort OFPP_CONTROLLER: the frame comes from us
         await this.of.send({ type: 'packet_out', xid: 0, bufferId: 0xffffffff, inPort: 0xfffffffd, actions, data });
       },
-      ...(config.bridge.uplink ? { probe: underlayProbe(config.bridge.phyBridge) } : {}),
+      ...(config.bridge.uplink ? { probe: underlayProbe(vtepBridge(config.bridge)) } : {}),
       logger: deps.logger,
     });
     this.loop = new ReconcileLoop(() => this.reconcile(), {

@@ -8,6 +8,15 @@
  * outer header carries the DSCP the pipeline marked on the inner one). Every step checks
  * what exists first, so running it again (agent restart, ovs-vswitchd restart) changes nothing
  * that is already right. See docs/netplugin.md for why br-phy carries both VLAN and VXLAN traffic.
+ *
+ * With `oneBridge` there is no br-phy: the uplink is a port of br-int itself (ofport 4001, so the
+ * pipeline's VLAN flows stay the same) and the VTEP address lives on br-int's local port; the
+ * pipeline passes the host's underlay traffic (features/underlay.ts). Each ovs-vswitchd on the
+ * userspace datapath polls every port and listener on every pass of its main loop, so a bridge
+ * fewer is a tap and two listeners fewer per pass (docs/benchmarks.md, issue 17). Either way the
+ * setup converts a host made the other way: the uplink moves, the patch pair and br-phy go (or
+ * come back), and the VTEP address follows; that move is not hitless (the uplink's port is
+ * deleted and added), a restart in the same mode is.
  */
 import { NetloomError } from '../../lib/errors';
 import { run } from '../../lib/exec';
@@ -36,6 +45,13 @@ export interface BridgeConfig {
   vtepCidr?: string;
   /** write other_config:userspace-tso-enable=true (netdev; read by ovs-vswitchd at its next start) */
   userspaceTso?: boolean;
+  /** the uplink and the VTEP address on the integration bridge itself: no physical bridge */
+  oneBridge?: boolean;
+}
+
+/** The bridge whose local port holds the VTEP address (the kernel's route to the underlay). */
+export function vtepBridge(cfg: Pick<BridgeConfig, 'bridge' | 'phyBridge' | 'oneBridge'>): string {
+  return cfg.oneBridge ? cfg.bridge : cfg.phyBridge;
 }
 
 /** The flow-based VXLAN port's options: VNI and peer per flow, the inner packet's DSCP outside too. */
@@ -115,8 +131,12 @@ export class BridgeSetup {
     }
     await this.ensureBridge(vs, c.bridge, 'secure', ['OpenFlow13']);
     const ports: BridgePorts = {};
-    if (c.uplink) {
+    if (c.uplink && c.oneBridge) await this.uplinkOnIntegrationBridge(vs, c.uplink);
+    else if (c.uplink) {
+      // back from one bridge: the uplink (and the VTEP address) are on br-int now
+      const from = (await vs.findPort(c.uplink))?.bridge;
       await this.ensureBridge(vs, c.phyBridge, 'standalone');
+      if (from?.name === c.bridge) await this.keepVtepMac(vs, from, c.phyBridge);
       await this.ensurePort(vs, c.phyBridge, { name: c.uplink });
       await this.ensurePort(vs, c.bridge, { name: PATCH_INT, type: 'patch', options: { peer: PATCH_PHY }, ofportRequest: UPLINK_OFPORT });
       await this.ensurePort(vs, c.phyBridge, { name: PATCH_PHY, type: 'patch', options: { peer: PATCH_INT } });
@@ -131,7 +151,8 @@ export class BridgeSetup {
     }
     await vs.syncWithVswitchd(10_000);
     if (c.uplink) {
-      ports.uplink = await vs.waitForOfport(PATCH_INT, 5000);
+      ports.uplink = await vs.waitForOfport(c.oneBridge ? c.uplink : PATCH_INT, 5000);
+      if (c.oneBridge) ports.oneBridge = true;
       // br-phy owns the uplink (and, for VXLAN, the VTEP address): the kernel must not also answer
       // ARP on the uplink with its own MAC (weak host model), or peers' tunnel neighbour caches
       // learn a MAC that OVS does not terminate tunnels on
@@ -141,11 +162,53 @@ export class BridgeSetup {
       ports.vxlan = await vs.waitForOfport(VXLAN_PORT, 5000);
       if (c.uplink) {
         // userspace tunnelling: the VTEP address lives on the bridge that owns the underlay NIC
-        await run('ip', ['link', 'set', c.phyBridge, 'up']);
-        await run('ip', ['addr', 'replace', c.vtepCidr, 'dev', c.phyBridge]);
+        const dev = vtepBridge(c);
+        await run('ip', ['link', 'set', dev, 'up']);
+        await run('ip', ['addr', 'replace', c.vtepCidr, 'dev', dev]);
+        // a host that was one-bridge before: br-int's local port must not keep the address too
+        if (!c.oneBridge) await run('ip', ['addr', 'del', c.vtepCidr, 'dev', c.bridge], { allowFailure: true });
       }
     }
     return ports;
+  }
+
+  /**
+   * The uplink as br-int's port 4001, the port the patch pair had, so the pipeline's VLAN flows
+   * are the same either way. A host set up with two bridges is converted: the patch pair goes
+   * first (its br-int end holds 4001), then br-phy, with it the VTEP address on its local port.
+   */
+  private async uplinkOnIntegrationBridge(vs: VSwitch, uplink: string): Promise<void> {
+    const c = this.cfg;
+    const patch = await vs.findPort(PATCH_INT);
+    if (patch && patch.bridge.name === c.bridge) {
+      await vs.deletePort(PATCH_INT, { ifExists: true });
+      await vs.deletePort(PATCH_PHY, { ifExists: true });
+      this.logger?.warn({ bridge: c.bridge, phyBridge: c.phyBridge }, 'one bridge: the patch pair to the physical bridge removed');
+    }
+    const phy = await vs.getBridge(c.phyBridge);
+    if (phy?.ports.some((p) => p.name === uplink)) await this.keepVtepMac(vs, phy, c.bridge);
+    // only a physical bridge that holds nothing but the uplink and its own local port is ours to delete
+    if (phy && phy.ports.every((p) => [c.phyBridge, uplink, PATCH_PHY].includes(p.name))) {
+      await vs.deleteBridge(c.phyBridge, { ifExists: true });
+      this.logger?.warn({ phyBridge: c.phyBridge }, 'one bridge: the physical bridge removed');
+    }
+    await this.ensurePort(vs, c.bridge, { name: uplink, ofportRequest: UPLINK_OFPORT });
+  }
+
+  /**
+   * The VTEP address moves from bridge `from` to bridge `to`: `to` takes `from`'s MAC (pinned as
+   * other_config:hwaddr, unless `to` has one already). Peers keep this VTEP's MAC in their tunnel
+   * neighbour caches, learnt once from an ARP reply and kept for minutes: with a new MAC their
+   * tunnel packets would miss this host until then. (A bridge's own MAC is the lowest universal
+   * MAC among its ports, else one derived from its name: equal on a host whose uplink has a
+   * universal MAC, different in the lab, whose NICs are veths.)
+   */
+  private async keepVtepMac(vs: VSwitch, from: BridgeState, to: string): Promise<void> {
+    const mac = from.ports.flatMap((p) => p.interfaces).find((i) => i.name === from.name)?.macInUse;
+    const target = await vs.getBridge(to);
+    if (!mac || !target || target.otherConfig.hwaddr) return;
+    await vs.setMapKeys('Bridge', to, 'other_config', { hwaddr: mac });
+    this.logger?.info({ bridge: to, hwaddr: mac }, "the VTEP's MAC kept on the bridge it moves to");
   }
 }
 

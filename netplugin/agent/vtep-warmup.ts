@@ -51,12 +51,13 @@ export function warmupActions(vtepIp: string, vxlanPort: number): Action[] {
 }
 
 /**
- * The kernel's way to resolve a VTEP: a fresh ARP from the VTEP address on the physical bridge
- * (the neighbour entry is deleted first), whose reply OVS snoops. True when the VTEP answered.
+ * The kernel's way to resolve a VTEP: a fresh ARP from the VTEP address on its bridge (the
+ * physical one, or br-int with one bridge; the neighbour entry is deleted first), whose reply OVS
+ * snoops. True when the VTEP answered.
  */
-export function underlayProbe(phyBridge: string): (ip: string) => Promise<boolean> {
+export function underlayProbe(vtepBridge: string): (ip: string) => Promise<boolean> {
   return async (ip) => {
-    await run('ip', ['neigh', 'del', ip, 'dev', phyBridge], { allowFailure: true });
+    await run('ip', ['neigh', 'del', ip, 'dev', vtepBridge], { allowFailure: true });
     const r = await run('ping', ['-c', '1', '-W', '0.3', '-q', ip], { allowFailure: true, timeoutMs: 5000 });
     return r.code === 0;
   };

@@ -22,6 +22,7 @@ import { policyFlows } from './features/policy';
 import { l3RoutingFlows } from './features/l3-routing';
 import { l2ForwardFlows } from './features/l2-forward';
 import { hostGatewayFlows } from './features/host-gateway';
+import { underlayFlows } from './features/underlay';
 import { PIPELINE, TableName } from './tables';
 import { ovsState } from '../routed/routed-networks';
 
@@ -41,6 +42,7 @@ export interface FlowBuilder {
 export const FLOW_BUILDERS: readonly FlowBuilder[] = [
   { name: 'tableMiss', compute: tableMissFlows, tables: PIPELINE.map((t) => t.name), cookies: ['tableMiss'] },
   { name: 'classifier', compute: classifierFlows, tables: ['classifier'], cookies: ['classifier', 'vlan', 'tunnel', 'spoofguard'] },
+  { name: 'underlay', compute: underlayFlows, tables: ['classifier'], cookies: ['underlay'] },
   { name: 'spoofguard', compute: spoofguardFlows, tables: ['spoofguard'], cookies: ['spoofguard'] },
   { name: 'qos', compute: qosFlows, tables: ['egressQos'], cookies: ['qos'] },
   { name: 'arp', compute: arpFlows, tables: ['arp'], cookies: ['arp'] },

@@ -111,11 +111,11 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 0,
     name: 'classifier',
     purpose:
-      "where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped; ACI mode: a group's own VLAN -> its network and source group; an external endpoint's address only with its registered MAC, on its own VLAN), the VXLAN port (VNI -> network) or a tenant's gateway port from the host's kernel (tenant, from-host flag); anything else is dropped",
+      "where a packet came from: a local endpoint port (sets network, tenant, source group), the VLAN uplink (VLAN -> network, tag popped; ACI mode: a group's own VLAN -> its network and source group; an external endpoint's address only with its registered MAC, on its own VLAN), the VXLAN port (VNI -> network) or a tenant's gateway port from the host's kernel (tenant, from-host flag); on a one-bridge host (uplink on this bridge) the host's own untagged underlay traffic passes straight between the uplink and the local port, which holds the VTEP address (ARP, tunnel packets: OVS pops the tunnel on the way); anything else is dropped",
     miss: { kind: 'drop' },
     match: ['in_port', 'vlan_vid', 'tunnel_id', 'eth_src', 'eth_type', 'ipv4_src', 'arp_spa', 'arp_sha'],
     next: ['spoofguard', 'arp'],
-    cookies: ['classifier', 'vlan', 'tunnel', 'hostgw', 'spoofguard'],
+    cookies: ['classifier', 'vlan', 'tunnel', 'hostgw', 'spoofguard', 'underlay'],
   },
   {
     id: 10,

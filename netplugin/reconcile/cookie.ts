@@ -35,6 +35,8 @@ export const FEATURES = {
   /** the tenants' gateway ports to the host's kernel (egress, host access) */
   hostgw: 13,
   tableMiss: 15,
+  /** a one-bridge host's own underlay traffic between the uplink and the bridge's local port */
+  underlay: 16,
 } as const;
 export type Feature = keyof typeof FEATURES;
 

@@ -232,6 +232,11 @@ export interface BridgePorts {
   vxlan?: number;
   /** the tenants' gateway ports to the host's kernel: port name (`nlgw<vrfId>`) -> ofport */
   gateways?: Readonly<Record<string, number>>;
+  /**
+   * the uplink is a port of this bridge (no physical bridge): the bridge's local port holds the
+   * VTEP address and the pipeline passes the host's untagged underlay traffic (`--one-bridge`)
+   */
+  oneBridge?: boolean;
 }
 
 /** What only the agent knows about its host. */
@@ -522,10 +527,13 @@ export const localFactsSchema = z
         gateways: z
           .record(z.string().regex(/^nlgw\d+$/, { error: 'gateway port names are nlgw<vrfId>' }), portNo('gateway ofport'))
           .optional(),
+        oneBridge: z.boolean().optional(),
       })
       .default({}),
   })
   .superRefine((f, ctx) => {
+    if (f.bridge.oneBridge && f.bridge.uplink === undefined)
+      ctx.addIssue({ code: 'custom', path: ['bridge', 'oneBridge'], message: 'oneBridge needs the uplink on the bridge (bridge.uplink)' });
     const owner = new Map<number, string>();
     const claim = (p: number | undefined, who: string, path: (string | number)[]) => {
       if (p === undefined) return;

@@ -10,7 +10,8 @@ import { tcpTransfer } from '../../support/traffic';
 import { ctr, scenario } from './scenario';
 import { AgentLab, pingOnce } from './support';
 
-export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
+/** `agentExtra`: more agent options (the one-bridge runs: `--one-bridge`) */
+export function defineFabricTests(suite: Mocha.Suite, encap: Encap, opts: { agentExtra?: string[] } = {}): void {
   suite.timeout(60_000);
   const lab = new AgentLab();
   const sc = scenario(encap);
@@ -22,7 +23,7 @@ export function defineFabricTests(suite: Mocha.Suite, encap: Encap): void {
     await lab.up(2);
     lab.writeFabric(sc);
     const t0 = Date.now();
-    await Promise.all([lab.startAgent('host1'), lab.startAgent('host2')]);
+    await Promise.all([lab.startAgent('host1', opts.agentExtra), lab.startAgent('host2', opts.agentExtra)]);
     const startMs = Date.now() - t0;
     const addMs: number[] = [];
     for (const c of sc.containers) {

@@ -50,7 +50,7 @@ describe('dataplane benchmark pieces', () => {
   });
 
   it('parses options with defaults and names the bad one', () => {
-    const defaults = { sweep: false, out: 'docs/dataplane-sweep', noTso: false, idlePorts: 0 };
+    const defaults = { sweep: false, out: 'docs/dataplane-sweep', noTso: false, idlePorts: 0, oneBridge: false };
     assert.deepEqual(parseDataplaneArgs([]), { seconds: 5, iperfSeconds: 3, rounds: 3, paths: [...ALL_PATHS], ...defaults });
     assert.deepEqual(parseDataplaneArgs(['--seconds', '1', '--paths', 'ovs-normal,netloom-vxlan', '--rounds', '1']), {
       seconds: 1,
@@ -68,8 +68,10 @@ describe('dataplane benchmark pieces', () => {
       out: '/tmp/x',
       noTso: false,
       idlePorts: 0,
+      oneBridge: false,
     });
     assert.equal(parseDataplaneArgs(['--no-tso']).noTso, true);
+    assert.equal(parseDataplaneArgs(['--one-bridge', '--rounds', '2']).oneBridge, true);
     assert.equal(parseDataplaneArgs(['--idle-ports', '3']).idlePorts, 3);
     for (const bad of [['--idle-ports'], ['--idle-ports', '-1'], ['--idle-ports', '33'], ['--idle-ports', '1.5']])
       assert.throws(

@@ -44,6 +44,11 @@ describe('lab up --kube: command lines', () => {
     assert.ok(agentArgs(plan, h2, { kube: { kubeconfig, tenantPerNamespace: true } }).includes('--kube-tenant-per-namespace'));
   });
 
+  it('agents get --one-bridge only when the lab is up with it', () => {
+    assert.ok(!agentArgs(plan, h2).includes('--one-bridge'));
+    assert.ok(agentArgs(plan, h2, { oneBridge: true }).includes('--one-bridge'));
+  });
+
   it('netmaster runs its Kubernetes controller only with a kubeconfig', () => {
     const nm = plan.netmasters[0]!;
     assert.equal(flag(netmasterArgs(plan, nm), '--kubeconfig'), undefined);
