@@ -156,7 +156,7 @@ export class VtepWarmup {
     if (!this.live(w) || vxlan === undefined) return false;
     await this.send(w.ip, vxlan);
     if (!this.deps.probe) return false;
-    if (await this.deps.probe(w.ip)) {
+    if (await this.probe(w.ip)) {
       // resolved now: this packet is not dropped for want of the VTEP's MAC
       await this.send(w.ip, vxlan);
       this.deps.logger.debug({ vtep: w.ip, attempt: w.attempt }, 'remote VTEP resolved');
@@ -164,6 +164,16 @@ export class VtepWarmup {
     }
     w.attempt++;
     return true;
+  }
+
+  /** Whether the VTEP answered; a probe that fails (ping not started, say) counts as no answer, so its slot is freed. */
+  private async probe(ip: string): Promise<boolean> {
+    try {
+      return (await this.deps.probe?.(ip)) === true;
+    } catch (e) {
+      this.deps.logger.debug({ err: errorMessage(e), vtep: ip }, 'VTEP probe failed');
+      return false;
+    }
   }
 
   private async send(ip: string, vxlan: number): Promise<void> {

@@ -106,6 +106,21 @@ describe('agent VtepWarmup', () => {
     await warmup.warm(['192.168.0.2']);
     assert.equal(probes, 2);
   });
+  it('a probe that fails counts as no answer: the VTEP is tried again, no slot is lost', async () => {
+    const probed: string[] = [];
+    const { warmup } = setup({
+      probe: async (ip) => {
+        probed.push(ip);
+        if (ip === '192.168.0.2' && probed.filter((x) => x === ip).length <= MAX_PROBES_IN_FLIGHT) throw new Error('spawn ping ENOENT');
+        return true;
+      },
+    });
+    await warmup.warm(['192.168.0.2', '192.168.0.3']);
+    assert.equal(probed.filter((x) => x === '192.168.0.2').length, MAX_PROBES_IN_FLIGHT + 1, 'tried until it answered');
+    assert.equal(probed.filter((x) => x === '192.168.0.3').length, 1);
+    assert.equal(warmup.probesInFlight, 0);
+  });
+
   describe('a burst of new VTEPs', () => {
     /** A probe whose answers the test gives, one VTEP at a time, in the order the probes started. */
     function heldProbes() {
