@@ -62,6 +62,8 @@ export async function run(args: string[]): Promise<void> {
   const failures: string[] = [];
   const setup: Record<string, number> = {};
   let agentReconcile: ReturnType<typeof phaseMeansMs> | undefined;
+  /** the real agents' reconciles while they take in the simulated agents (their joins, then the warm-up rule) */
+  let burstReconcile: ReturnType<typeof phaseMeansMs> | undefined;
   let simCpuMsPerChange: number | undefined;
   let cluster: KubePolicyCluster | undefined;
   try {
@@ -77,12 +79,14 @@ export async function run(args: string[]): Promise<void> {
     await cluster.makePods(pods, 600_000, progress);
     setup.podsRunningMs = performance.now() - t;
     progress(`${pods.length} pods Running in ${fmt(setup.podsRunningMs / 1000)} s; ${plan.length} changes`);
+    const phasesBeforeBurst = await cluster.agentPhases();
     t = performance.now();
     await cluster.startSimAgents(cfg.simAgents, pods.length, 300_000, progress);
     setup.simAgentsMs = performance.now() - t;
     t = performance.now();
     for (const c of warmUpChanges(cfg)) await cluster.measure(c, 300_000);
     setup.warmUpMs = performance.now() - t;
+    burstReconcile = phaseMeansMs(phasesBeforeBurst, await cluster.agentPhases());
     progress(`warmed up in ${fmt(setup.warmUpMs)} ms: every host realized the whole setup`);
     // nothing of the standing policies shows yet (each selects no peer or no pod)
     await cluster.settle(
@@ -141,6 +145,9 @@ export async function run(args: string[]): Promise<void> {
     policyDeleteVsRuleDeleteP50: ratio(byKind.policyDelete?.p50 ?? NaN, byKind.refRuleDelete?.p50 ?? NaN),
     byKind,
     agentReconcile: agentReconcile ?? null,
+    burstReconcile: burstReconcile ?? null,
+    // taking in the simulated agents (one unmeasured rule until every host shows it) against one rule change of the same run
+    warmUpVsRuleP50: ratio(setup.warmUpMs ?? NaN, ref.p50),
     simCpuMsPerChange: simCpuMsPerChange ?? null,
     setupMs: Object.fromEntries(Object.entries(setup).map(([k, v]) => [k, Math.round(v)])),
     loadAvg: { start: loadStart, end: loadEnd },
@@ -150,6 +157,10 @@ export async function run(args: string[]): Promise<void> {
   if (agentReconcile)
     progress(
       `agents: ${agentReconcile.reconciles} reconciles over the 3 hosts during the changes, mean ms by phase ${JSON.stringify(agentReconcile.meanMs)}`,
+    );
+  if (burstReconcile)
+    progress(
+      `agents: ${burstReconcile.reconciles} reconciles over the 3 hosts while taking in the simulated agents, mean ms by phase ${JSON.stringify(burstReconcile.meanMs)}`,
     );
   for (const [k, s] of Object.entries(byKind)) progress(`${k}: p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} max ${fmt(s.max)} ms (${s.samples})`);
   progress(

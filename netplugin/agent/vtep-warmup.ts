@@ -4,6 +4,11 @@
  * for every new remote VTEP the agent sends a small packet into the VXLAN port towards it
  * (PACKET_OUT, tun_id 0: the other side drops it in its classifier), a few times while the other
  * host may still be coming up; OVS resolves the VTEP then, not on the first container packet.
+ *
+ * Each attempt costs two processes (see `underlayProbe`) and, for a VTEP that does not answer, a
+ * wait of its own: a burst of new hosts (a rack joining, everyone re-registering after a netmaster
+ * restart) would start hundreds at once and starve the agent's reconcile of CPU for the whole
+ * deadline. So at most MAX_PROBES_IN_FLIGHT attempts run at a time, first attempts ahead of retries.
  */
 import { Backoff } from '../../lib/backoff';
 import { systemClock, type Clock } from '../../lib/clock';
@@ -16,6 +21,8 @@ import type { Action } from '../../ovs/openflow/messages';
 export const WARMUP_DEADLINE_MS = 20_000;
 const MAX_RETRY_DELAY_MS = 1000;
 const FIRST_RETRY_DELAY_MS = 50;
+/** Attempts (a packet, then a probe) running at a time, however many VTEPs are new. */
+export const MAX_PROBES_IN_FLIGHT = 4;
 
 export interface VtepWarmupDeps {
   /** this host's VTEP address ('' when it has none: nothing is warmed) */
@@ -63,8 +70,23 @@ export function underlayProbe(vtepBridge: string): (ip: string) => Promise<boole
   };
 }
 
+/** One VTEP being warmed: its attempts share a backoff and a deadline; `done` ends its `warm` promise. */
+interface Warming {
+  ip: string;
+  backoff: Backoff;
+  deadline: number;
+  attempt: number;
+  done: () => void;
+}
+
 export class VtepWarmup {
-  private readonly warmed = new Set<string>();
+  /** the VTEPs warmed or being warmed, each with its warming (a reset or a new warming makes an old one stale) */
+  private readonly warmed = new Map<string, Warming>();
+  /** waiting for their first attempt: served before `retries`, so a new host is not queued behind hosts that do not answer */
+  private readonly fresh: Warming[] = [];
+  /** waiting for another attempt (their backoff has passed) */
+  private readonly retries: Warming[] = [];
+  private inFlight = 0;
   private stopped = false;
   private readonly clock: Clock;
 
@@ -78,9 +100,21 @@ export class VtepWarmup {
     const started: Promise<void>[] = [];
     for (const ip of vtepIps) {
       if (ip === this.deps.localVtepIp || this.warmed.has(ip)) continue;
-      this.warmed.add(ip);
-      started.push(this.warmOne(ip));
+      started.push(
+        new Promise<void>((done) => {
+          const w: Warming = {
+            ip,
+            backoff: new Backoff({ initialMs: FIRST_RETRY_DELAY_MS, maxMs: MAX_RETRY_DELAY_MS }, { clock: this.clock }),
+            deadline: this.clock.monotonic() + WARMUP_DEADLINE_MS,
+            attempt: 0,
+            done,
+          };
+          this.warmed.set(ip, w);
+          this.fresh.push(w);
+        }),
+      );
     }
+    this.pump();
     return Promise.all(started).then(() => undefined);
   }
 
@@ -93,30 +127,73 @@ export class VtepWarmup {
     this.stopped = true;
   }
 
-  private async warmOne(ip: string): Promise<void> {
-    const vxlan = this.deps.vxlanPort();
-    if (vxlan === undefined) return;
-    const frame = warmupFrame();
-    const send = async (): Promise<void> => {
-      try {
-        await this.deps.packetOut(warmupActions(ip, vxlan), frame);
-      } catch (e) {
-        this.deps.logger.debug({ err: errorMessage(e), vtep: ip }, 'VTEP warm-up packet not sent');
-      }
-    };
-    const backoff = new Backoff({ initialMs: FIRST_RETRY_DELAY_MS, maxMs: MAX_RETRY_DELAY_MS }, { clock: this.clock });
-    const deadline = this.clock.monotonic() + WARMUP_DEADLINE_MS;
-    for (let attempt = 0; this.clock.monotonic() < deadline; attempt++) {
-      if (this.stopped || !this.warmed.has(ip)) return;
-      await send();
-      if (!this.deps.probe) return;
-      if (await this.deps.probe(ip)) {
-        await send();
-        this.deps.logger.debug({ vtep: ip, attempt }, 'remote VTEP resolved');
-        return;
-      }
-      await backoff.wait();
+  /** attempts running now (tests) */
+  get probesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Starts queued attempts while fewer than MAX_PROBES_IN_FLIGHT run. */
+  private pump(): void {
+    while (this.inFlight < MAX_PROBES_IN_FLIGHT) {
+      const w = this.fresh.shift() ?? this.retries.shift();
+      if (!w) return;
+      this.inFlight++;
+      void this.attempt(w).then((again) => {
+        this.inFlight--;
+        if (again) void this.retryLater(w);
+        else w.done();
+        this.pump();
+      });
     }
-    this.deps.logger.warn({ vtep: ip }, 'remote VTEP does not answer; the first tunnelled packet towards it may be lost');
+  }
+
+  private live(w: Warming): boolean {
+    return !this.stopped && this.warmed.get(w.ip) === w;
+  }
+
+  /** One attempt; true when the VTEP did not answer and another attempt is due after the backoff. */
+  private async attempt(w: Warming): Promise<boolean> {
+    const vxlan = this.deps.vxlanPort();
+    if (!this.live(w) || vxlan === undefined) return false;
+    await this.send(w.ip, vxlan);
+    if (!this.deps.probe) return false;
+    if (await this.probe(w.ip)) {
+      // resolved now: this packet is not dropped for want of the VTEP's MAC
+      await this.send(w.ip, vxlan);
+      this.deps.logger.debug({ vtep: w.ip, attempt: w.attempt }, 'remote VTEP resolved');
+      return false;
+    }
+    w.attempt++;
+    return true;
+  }
+
+  /** Whether the VTEP answered; a probe that fails (ping not started, say) counts as no answer, so its slot is freed. */
+  private async probe(ip: string): Promise<boolean> {
+    try {
+      return (await this.deps.probe?.(ip)) === true;
+    } catch (e) {
+      this.deps.logger.debug({ err: errorMessage(e), vtep: ip }, 'VTEP probe failed');
+      return false;
+    }
+  }
+
+  private async send(ip: string, vxlan: number): Promise<void> {
+    try {
+      await this.deps.packetOut(warmupActions(ip, vxlan), warmupFrame());
+    } catch (e) {
+      this.deps.logger.debug({ err: errorMessage(e), vtep: ip }, 'VTEP warm-up packet not sent');
+    }
+  }
+
+  /** Waits the VTEP's backoff (holding no attempt slot), then queues its next attempt, or gives up at the deadline. */
+  private async retryLater(w: Warming): Promise<void> {
+    await w.backoff.wait();
+    if (!this.live(w)) return w.done();
+    if (this.clock.monotonic() >= w.deadline) {
+      this.deps.logger.warn({ vtep: w.ip }, 'remote VTEP does not answer; the first tunnelled packet towards it may be lost');
+      return w.done();
+    }
+    this.retries.push(w);
+    this.pump();
   }
 }

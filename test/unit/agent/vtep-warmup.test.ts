@@ -2,8 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { createLogger } from '../../../lib/logger';
 import type { Action } from '../../../ovs/openflow/messages';
-import { FakeClock } from '../../support/fake-clock';
-import { VtepWarmup, VtepWarmupDeps, WARMUP_DEADLINE_MS, warmupActions } from '../../../netplugin/agent/vtep-warmup';
+import { FakeClock, flushAsync } from '../../support/fake-clock';
+import { MAX_PROBES_IN_FLIGHT, VtepWarmup, VtepWarmupDeps, WARMUP_DEADLINE_MS, warmupActions } from '../../../netplugin/agent/vtep-warmup';
 
 /** The fake clock whose sleeps pass at once, moving time forward, and are recorded. */
 class InstantClock extends FakeClock {
@@ -105,5 +105,97 @@ describe('agent VtepWarmup', () => {
     });
     await warmup.warm(['192.168.0.2']);
     assert.equal(probes, 2);
+  });
+  it('a probe that fails counts as no answer: the VTEP is tried again, no slot is lost', async () => {
+    const probed: string[] = [];
+    const { warmup } = setup({
+      probe: async (ip) => {
+        probed.push(ip);
+        if (ip === '192.168.0.2' && probed.filter((x) => x === ip).length <= MAX_PROBES_IN_FLIGHT) throw new Error('spawn ping ENOENT');
+        return true;
+      },
+    });
+    await warmup.warm(['192.168.0.2', '192.168.0.3']);
+    assert.equal(probed.filter((x) => x === '192.168.0.2').length, MAX_PROBES_IN_FLIGHT + 1, 'tried until it answered');
+    assert.equal(probed.filter((x) => x === '192.168.0.3').length, 1);
+    assert.equal(warmup.probesInFlight, 0);
+  });
+
+  describe('a burst of new VTEPs', () => {
+    /** A probe whose answers the test gives, one VTEP at a time, in the order the probes started. */
+    function heldProbes() {
+      const started: string[] = [];
+      const pending = new Map<string, (answered: boolean) => void>();
+      let running = 0;
+      let maxRunning = 0;
+      const probe = (ip: string): Promise<boolean> => {
+        started.push(ip);
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        return new Promise<boolean>((resolve) =>
+          pending.set(ip, (answered) => {
+            pending.delete(ip);
+            running--;
+            resolve(answered);
+          }),
+        );
+      };
+      const answer = async (ip: string, answered: boolean): Promise<void> => {
+        const give = pending.get(ip);
+        assert.ok(give, `no probe of ${ip} is running`);
+        give(answered);
+        await flushAsync();
+      };
+      return { probe, started, pending, answer, maxRunning: () => maxRunning };
+    }
+    const ips = (n: number, prefix = '192.168.1.') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+
+    it(`runs at most ${MAX_PROBES_IN_FLIGHT} probes at a time, however many VTEPs join together, and warms them all`, async () => {
+      const p = heldProbes();
+      const clock = new FakeClock();
+      const { warmup } = setup({ probe: p.probe, clock });
+      const joined = ips(200);
+      let done = false;
+      void warmup.warm(joined).then(() => (done = true));
+      await flushAsync();
+      assert.equal(p.pending.size, MAX_PROBES_IN_FLIGHT, 'the other 196 wait for a slot');
+      while (p.pending.size > 0) await p.answer([...p.pending.keys()][0]!, true);
+      assert.equal(p.maxRunning(), MAX_PROBES_IN_FLIGHT);
+      assert.deepEqual(p.started, joined, 'each probed once, in the order they joined');
+      assert.ok(done, 'warm resolves once every VTEP is done');
+      assert.equal(warmup.probesInFlight, 0);
+    });
+
+    it('a VTEP that does not answer holds no slot while it waits for its retry', async () => {
+      const p = heldProbes();
+      const clock = new FakeClock();
+      const { warmup } = setup({ probe: p.probe, clock });
+      void warmup.warm(ips(MAX_PROBES_IN_FLIGHT));
+      await flushAsync();
+      for (const ip of ips(MAX_PROBES_IN_FLIGHT)) await p.answer(ip, false);
+      assert.equal(warmup.probesInFlight, 0, 'all four wait for their backoff');
+      void warmup.warm(['192.168.2.1']);
+      await flushAsync();
+      assert.deepEqual([...p.pending.keys()], ['192.168.2.1'], 'a new VTEP is probed at once');
+    });
+
+    it('a new VTEP is probed before the retries of VTEPs that do not answer', async () => {
+      const p = heldProbes();
+      const clock = new FakeClock();
+      const { warmup } = setup({ probe: p.probe, clock });
+      const dead = ips(2 * MAX_PROBES_IN_FLIGHT);
+      void warmup.warm(dead);
+      await flushAsync();
+      // the first four fail: the next four take their slots, the first four wait 50 ms
+      for (const ip of dead.slice(0, MAX_PROBES_IN_FLIGHT)) await p.answer(ip, false);
+      await clock.tick(50);
+      assert.equal(warmup.probesInFlight, MAX_PROBES_IN_FLIGHT, 'their retries are due, the slots are full');
+      void warmup.warm(['192.168.2.1']);
+      await flushAsync();
+      await p.answer(dead[MAX_PROBES_IN_FLIGHT]!, false);
+      assert.equal(p.started.at(-1), '192.168.2.1', 'the free slot went to the new VTEP, not to a retry');
+      await p.answer(dead[MAX_PROBES_IN_FLIGHT + 1]!, false);
+      assert.equal(p.started.at(-1), dead[0], 'then the retries, oldest first');
+    });
   });
 });
