@@ -50,8 +50,15 @@ import {
 } from './host-view';
 import { memoJson } from './view-diff';
 import { serviceMessage, servicesTouchedBy, type ServiceLB } from './service-view';
-import { hasNodePort, kubeNodePortAddresses, kubeNodePortKeys, kubeServiceAddresses, kubeServiceKey } from './kube-service-view';
-import type { KubeService as StoredKubeService } from '../model/schemas';
+import {
+  hasNodePort,
+  kubeNodePortAddresses,
+  kubeNodePortKeys,
+  kubeServiceAddresses,
+  kubeServiceKey,
+  storedKubeServices,
+} from './kube-service-view';
+import type { KubeService as StoredKubeService, KubeServiceSlice as StoredKubeServiceSlice } from '../model/schemas';
 import { kubeLists, kubeNamespaceViewKey, kubePolicyViewKey, kubeValueOf, kubeViewKeys } from './kube-view';
 import type { Change } from '../../proto/gen/netloom/v1/Change';
 import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/Endpoint';
@@ -554,6 +561,17 @@ export class ViewEngine {
           else if (after) nodePortRefresh.add(kubeServiceKey(ch.key));
         }
         break;
+      case 'kubeServiceSlice': {
+        // one slice's endpoints: its Service's providers, as a Service change (the views with pods)
+        this.kubeSvcAddrs = undefined;
+        this.kubeNpAddrs = undefined;
+        addAll(parts, this.deps('kubeservices'));
+        const svc = configs[0] as unknown as StoredKubeServiceSlice | undefined;
+        const storeKey = svc ? `${svc.namespace}:${svc.service}` : '';
+        const stored = storedKubeServices(this.cluster()).get(storeKey)?.config;
+        if (stored && hasNodePort(stored as unknown as StoredKubeService)) nodePortRefresh.add(kubeServiceKey(storeKey));
+        break;
+      }
       case 'kubeNetworkPolicy':
       case 'kubeNamespace': {
         // every view with pods holds it: one key each, nothing recomputed
