@@ -11,11 +11,14 @@
  * - p2 removed from the endpoints (as when its EndpointSlice entry goes): new connections avoid it;
  * - a large Service (more providers than a stored list holds, issue 19): the three pods and 297
  *   more addresses (endpoints homed on host2 that no namespace answers for): host1's select group
- *   has all 300 buckets, and new connections reach every real pod through it.
+ *   has all 300 buckets, and new connections reach every real pod through it; with 997 more, the
+ *   most a service balances over (SERVICE_PROVIDERS_MAX), a group of 1000 buckets (64016 bytes in
+ *   one group_mod) is installed.
  */
 import { strict as assert } from 'node:assert';
 import { ProbeAgent, type ProbeResult } from '../../support/policy-probe';
 import { waitFor } from '../../../lib/clock';
+import { SERVICE_PROVIDERS_MAX } from '../../../lib/kinds/limits';
 import { AgentLab, Ctr, hostState, Scenario } from './support';
 
 const LAB = 'ksvc';
@@ -42,7 +45,7 @@ const NODE_PORT = 30073;
 const log = (msg: string) => console.log(`      [kube-service] ${msg}`);
 
 /** Addresses-only providers of the large Service: endpoints on host2 nothing answers for. */
-const EXTRA = Array.from({ length: 297 }, (_, i) => ({
+const EXTRA = Array.from({ length: 997 }, (_, i) => ({
   id: `ep-x${i}`,
   network: 'ks:pods',
   host: 'host2',
@@ -199,8 +202,8 @@ describe('Kubernetes ClusterIP Service on the wire (3 hosts, VXLAN, cluster IP o
     assert.ok((s.p1 ?? 0) > 0 && (s.p3 ?? 0) > 0, JSON.stringify(s));
   });
 
-  it('a Service of 300 providers: its select group has 300 buckets on real OVS, and new connections reach every pod', async () => {
-    lab.writeState(stateWith(lab, PROVIDERS, EXTRA));
+  it('a Service of 300 providers: its select group has 300 buckets on real OVS, new connections reach every pod; 1000 (the most) fit', async () => {
+    lab.writeState(stateWith(lab, PROVIDERS, EXTRA.slice(0, 297)));
     const buckets = async () => {
       const dump = await lab.ofctl('host1', ['dump-groups', 'br-int']);
       return dump
@@ -235,6 +238,20 @@ describe('Kubernetes ClusterIP Service on the wire (3 hosts, VXLAN, cluster IP o
       throw new Error(`${String(e)}: ${JSON.stringify(got)}`);
     });
     log(`connections through the 300-bucket group: ${JSON.stringify(got)}`);
+    // the most a service balances over: one group_mod of 1000 buckets, read back whole
+    assert.equal(EXTRA.length + PROVIDERS.length, SERVICE_PROVIDERS_MAX);
+    lab.writeState(stateWith(lab, PROVIDERS, EXTRA));
+    await waitFor(
+      `a group of ${SERVICE_PROVIDERS_MAX} buckets on host1`,
+      async () => (last = await buckets()).includes(SERVICE_PROVIDERS_MAX),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}: select groups with ${JSON.stringify(last)} buckets`);
+    });
+    log(`host1's select groups: ${JSON.stringify(last)} buckets`);
     lab.writeState(stateWith(lab, PROVIDERS));
   });
 });
