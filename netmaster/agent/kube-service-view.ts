@@ -49,7 +49,7 @@ export const storedKubeServiceSlices = (cluster: ClusterState): Map<string, Stor
 /** One of a Service's endpoints, merged from its slices: its port for every service port, in their order (0: its slice has none). */
 export interface KubeServiceEndpoint {
   ip: string;
-  pod?: { namespace: string; name: string } | undefined;
+  pod?: { namespace: string; name: string };
   ports: number[];
 }
 
@@ -77,7 +77,7 @@ export function kubeServiceEndpoints(cluster: ClusterState, storeKey: string): K
     for (const e of slice.endpoints) {
       if (seen.has(e.ip)) continue;
       seen.add(e.ip);
-      out.push({ ip: e.ip, pod: e.pod, ports });
+      out.push({ ip: e.ip, ...(e.pod ? { pod: e.pod } : {}), ports });
     }
   }
   out.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));

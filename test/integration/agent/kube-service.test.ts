@@ -31,8 +31,8 @@ const PROVIDERS = [P1, P2, P3];
 const SC: Scenario = {
   encap: 'vxlan',
   tenants: [{ name: 'ks', vrfId: 11, ctZone: 73 }],
-  // a /22: room for the large Service's addresses beside the pods
-  networks: [{ tenant: 'ks', name: 'pods', tag: 7301, subnet: '10.73.0.0/22', gateway: '10.73.1.254', networkId: 1 }],
+  // a /21: room for the large Service's addresses beside the pods
+  networks: [{ tenant: 'ks', name: 'pods', tag: 7301, subnet: '10.73.0.0/21', gateway: '10.73.1.254', networkId: 1 }],
   containers: [C1, ...PROVIDERS],
 };
 const CLUSTER_IP = '10.96.73.10';
