@@ -185,12 +185,12 @@ describe('agent API: Kubernetes Services in host views', () => {
     );
   });
 
-  it('incrementally: one slice changed or deleted updates the views with pods as the whole computation', () => {
+  it('incrementally: one slice changed or deleted puts the new message in the views that hold it, as the whole computation', () => {
     const b = world().kubeService('default', 'web', { ports: PORTS });
     b.kubeSlice('default', 'web', 'web-a', [{ name: 'http', protocol: 'TCP', port: 8080 }], [{ ip: '10.1.0.2' }]);
     b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9090 }], [{ ip: '10.1.0.4' }]);
     const engine = new ViewEngine(() => b.state);
-    const hosts = ['hostP', 'hostQ', 'hostN'];
+    const hosts = ['hostP', 'hostQ', 'hostN', 'hostT'];
     const subs = new Map(hosts.map((h) => [h, new Sub()]));
     for (const [h, s] of subs) engine.track(h, s);
     b.takeChanges();
@@ -199,8 +199,10 @@ describe('agent API: Kubernetes Services in host views', () => {
       engine.apply(b.takeChanges());
       for (const h of hosts) assert.equal(stableJson(engine.stateOf(h)), stableJson(computeHostView(b.state, h)), `${what}: ${h}`);
     };
+    const parts = engine.stats.hostParts;
     b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.1.0.4' }]);
     step("a slice's port");
+    assert.equal(engine.stats.hostParts, parts, 'the views that hold it keep holding it: only its message is put, no host part recomputed');
     assert.ok(subs.get('hostP')!.dirty.has('service/kube:default/web'));
     assert.deepEqual(
       engine.stateOf('hostP')!.services[0]!.providers.map((p) => p.targetPorts[0]),
@@ -211,6 +213,23 @@ describe('agent API: Kubernetes Services in host views', () => {
     assert.deepEqual(
       engine.stateOf('hostQ')!.services[0]!.providers.map((p) => p.endpointId),
       ['p-web2'],
+    );
+    // its last resolved endpoint gone: no tenant, in no view (the host parts that held it recompute)
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.1.0.99' }]);
+    step('no endpoint resolves');
+    for (const h of hosts) assert.deepEqual(engine.stateOf(h)!.services, [], h);
+    // its endpoints now in tenant t2 (hostT's pod): it leaves t1's views and enters hostT's
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.9.0.2' }]);
+    step('another tenant');
+    assert.deepEqual(
+      hosts.map((h) => engine.stateOf(h)!.services.length),
+      [0, 0, 0, 1],
+    );
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.1.0.4' }]);
+    step('back');
+    assert.deepEqual(
+      hosts.map((h) => engine.stateOf(h)!.services.length),
+      [1, 1, 0, 0],
     );
     assert.equal(subs.get('hostN')!.dirty.size, 0, 'a host without pods is not concerned');
   });
