@@ -19,6 +19,7 @@ import { createLogger } from '../../../lib/logger';
 import { startNetmaster, type RunningNetmaster } from '../../../netmaster/netmaster';
 import { startTestEtcd, type EtcdFixture } from '../../support/etcd-fixture';
 import { startKubeApi, type KubeApiFixture } from '../../support/kube-apiserver';
+import { runCli } from '../../unit/netctl/run-cli';
 
 type Json = Record<string, unknown>;
 const NS = 'ks-a';
@@ -286,6 +287,12 @@ describe('netmaster: Kubernetes Services and EndpointSlices into intent (API sta
     const changed = [...after].filter(([k, r]) => before.get(k) !== r).map(([k]) => k.slice(prefix.length));
     assert.deepEqual(changed, ['big-3'], 'only the changed slice was written');
     assert.equal(revisions(svcKey).get(svcKey), svcBefore, 'the Service was not written');
+    // netctl counts each slice's endpoints
+    const ls = await runCli(['--netmaster', nm!.url, 'kube', 'endpointslice', 'ls', '-n', NS]);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /^Namespace +Service +Slice +Endpoints\n/);
+    assert.match(ls.stdout, /\nks-a +big +big-3 +90\n/);
+    assert.equal((ls.stdout.match(/ big-\d +100\n/g) ?? []).length, 5);
   });
 
   it("a slice past the store's limits: a Warning Event on the Service, not stored; the other slices are", async () => {
