@@ -1,17 +1,21 @@
 /**
  * What a Kubernetes Service change costs netmaster's view engine (issue 19, in process, no lab):
  * --hosts host views (default 300) are tracked, --pod-hosts of them (default 20) with --pods-per-host
- * pods of one tenant (default 10); the others have nothing. Every host view holds a Service with
- * a node port (kube-proxy answers node ports on every node), only the views with pods hold a
- * ClusterIP Service. Timed, interleaved round by round, with the same EndpointSlice change (one
- * endpoint out, then back in):
- * - `clusterIP`: the change on a ClusterIP Service, the reference (the views with pods only);
- * - `nodePort`: the change on a NodePort Service (its new message put in every view);
+ * pods of one tenant (default 50: 1000 pods); the others have nothing. Services are stored as the
+ * controller stores them: the Service, and its endpoints in EndpointSlices of --slice endpoints
+ * (default 100, Kubernetes' default). Every host view holds a Service with a node port (kube-proxy
+ * answers node ports on every node), only the views with pods hold the ClusterIP Services. Timed,
+ * interleaved round by round, with the same EndpointSlice change (one endpoint out of one slice,
+ * then back in):
+ * - `clusterIP`: the change on a ClusterIP Service of all the pods, the reference;
+ * - `nodePort`: the change on a NodePort Service of all the pods (its new message put in every view);
+ * - `smallService`: the change on a ClusterIP Service of one slice's pods, against `clusterIP`
+ *   (a large Service's slice change vs a small one's);
  * - `nodePortCreate`: a NodePort Service made and deleted (every view's host part recomputed),
  *   against `clusterIPCreate`, the same for a ClusterIP Service.
  * Each figure is the median time of engine.apply over --rounds rounds, with the host parts the
- * engine recomputed per change; the ratios are against the ClusterIP figures of the same run. The
- * JSON line is last.
+ * engine recomputed and the stored objects written per change; the ratios are against the ClusterIP
+ * figures of the same run. The JSON line is last.
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -20,7 +24,7 @@ import { ViewEngine, type ViewSubscriber } from '../netmaster/agent/view-engine'
 import { agentLayout } from '../netmaster/store/agent-layout';
 import { DEFAULT_GLOBAL } from '../netmaster/service/service';
 import { NetloomError } from '../lib/errors';
-import { LIMITS } from '../lib/kinds/limits';
+import { LIMITS, SERVICE_PROVIDERS_MAX } from '../lib/kinds/limits';
 import { runIfMain } from './support/standalone';
 
 export const description =
@@ -31,15 +35,17 @@ interface Opts {
   podHosts: number;
   podsPerHost: number;
   rounds: number;
+  slice: number;
 }
 
 function parseArgs(args: string[]): Opts {
-  const o: Opts = { hosts: 300, podHosts: 20, podsPerHost: 10, rounds: 40 };
+  const o: Opts = { hosts: 300, podHosts: 20, podsPerHost: 50, rounds: 40, slice: 100 };
   const names: Record<string, keyof Opts> = {
     '--hosts': 'hosts',
     '--pod-hosts': 'podHosts',
     '--pods-per-host': 'podsPerHost',
     '--rounds': 'rounds',
+    '--slice': 'slice',
   };
   for (let i = 0; i < args.length; i += 2) {
     const field = names[args[i]!];
@@ -56,9 +62,11 @@ function parseArgs(args: string[]): Opts {
   }
   if (o.podHosts > o.hosts)
     throw new NetloomError('INVALID_ARGUMENT', 'kube-views: --pod-hosts is more than --hosts', { field: 'pod-hosts' });
-  // a stored Service holds at most LIMITS.list endpoints (lib/kinds/limits.ts): more would not be stored
-  if (o.podHosts * o.podsPerHost > LIMITS.list)
-    throw new NetloomError('INVALID_ARGUMENT', `kube-views: more pods than a Service's ${LIMITS.list} endpoints`, {
+  // a stored slice holds at most LIMITS.list endpoints, a Service balances over SERVICE_PROVIDERS_MAX (lib/kinds/limits.ts)
+  if (o.slice > LIMITS.list)
+    throw new NetloomError('INVALID_ARGUMENT', `kube-views: --slice is at most ${LIMITS.list} endpoints`, { field: 'slice' });
+  if (o.podHosts * o.podsPerHost > SERVICE_PROVIDERS_MAX)
+    throw new NetloomError('INVALID_ARGUMENT', `kube-views: more pods than the ${SERVICE_PROVIDERS_MAX} a Service balances over`, {
       field: 'pods-per-host',
     });
   if (o.podsPerHost > 250)
@@ -144,16 +152,32 @@ function build(o: Opts): { w: World; podIps: string[] } {
   return { w, podIps };
 }
 
-function service(w: World, name: string, nodePort: number, ips: readonly string[]): void {
+function service(w: World, name: string, nodePort: number): void {
   w.cfg('kubeService', `bench:${name}`, {
     namespace: 'bench',
     name,
     type: nodePort > 0 ? 'NodePort' : 'ClusterIP',
-    clusterIP: nodePort > 0 ? '10.96.0.20' : '10.96.0.10',
+    clusterIP: nodePort > 0 ? '10.96.0.20' : `10.96.0.${10 + name.length}`,
     externalTrafficPolicy: 'Cluster',
     ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort }],
-    endpoints: ips.map((ip) => ({ ip, ports: [8080] })),
   });
+}
+
+/** Slice `n` of Service `name` with these endpoints. */
+function slice(w: World, name: string, n: number, ips: readonly string[]): void {
+  w.cfg('kubeServiceSlice', `bench:${name}:${name}-${n}`, {
+    namespace: 'bench',
+    service: name,
+    slice: `${name}-${n}`,
+    ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+    endpoints: ips.map((ip) => ({ ip })),
+  });
+}
+
+/** A Service with `ips` in slices of `per`. */
+function serviceWith(w: World, name: string, nodePort: number, ips: readonly string[], per: number): void {
+  service(w, name, nodePort);
+  for (let i = 0; i * per < ips.length; i++) slice(w, name, i, ips.slice(i * per, (i + 1) * per));
 }
 
 const median = (xs: number[]): number => {
@@ -173,15 +197,19 @@ export async function run(args: string[]): Promise<void> {
     subs.push(sub);
     engine.track(host(i), sub);
   }
-  service(w, 'cip', 0, podIps);
-  service(w, 'np', 30080, podIps);
+  serviceWith(w, 'cip', 0, podIps, o.slice);
+  serviceWith(w, 'np', 30080, podIps, o.slice);
+  const small = podIps.slice(0, Math.min(o.slice, podIps.length));
+  serviceWith(w, 'small', 0, small, o.slice);
   engine.apply(w.take());
-  const times: Record<string, number[]> = { clusterIP: [], nodePort: [], clusterIPCreate: [], nodePortCreate: [] };
+  const times: Record<string, number[]> = { clusterIP: [], nodePort: [], smallService: [], clusterIPCreate: [], nodePortCreate: [] };
   const parts: Record<string, number> = {};
+  const writes: Record<string, number> = {};
   /** one timed apply of what `change` writes; the host parts it recomputed */
   const timed = (name: string, change: () => void): void => {
     change();
     const changes = w.take();
+    writes[name] = changes.length;
     const before = engine.stats.hostParts;
     const t0 = performance.now();
     engine.apply(changes);
@@ -190,13 +218,23 @@ export async function run(args: string[]): Promise<void> {
     for (const s of subs) s.dirty.clear();
   };
   for (let r = 0; r < o.rounds; r++) {
-    const ips = r % 2 === 0 ? podIps.slice(1) : podIps;
-    timed('clusterIP', () => service(w, 'cip', 0, ips));
-    timed('nodePort', () => service(w, 'np', 30080, ips));
-    timed('clusterIPCreate', () => service(w, 'cip2', 0, podIps));
-    timed('clusterIPCreate', () => w.raw('/netloom/v1/cfg/kubeService/bench:cip2', undefined));
-    timed('nodePortCreate', () => service(w, 'np2', 30081, podIps));
-    timed('nodePortCreate', () => w.raw('/netloom/v1/cfg/kubeService/bench:np2', undefined));
+    // the first slice without its first endpoint, then whole again: one slice written
+    const first = r % 2 === 0 ? small.slice(1) : small;
+    timed('clusterIP', () => slice(w, 'cip', 0, first));
+    timed('nodePort', () => slice(w, 'np', 0, first));
+    timed('smallService', () => slice(w, 'small', 0, first));
+    // a Service of one slice made and deleted (its slice with it)
+    const created = podIps.slice(0, o.slice);
+    timed('clusterIPCreate', () => serviceWith(w, 'cip2', 0, created, o.slice));
+    timed('clusterIPCreate', () => {
+      w.raw('/netloom/v1/cfg/kubeServiceSlice/bench:cip2:cip2-0', undefined);
+      w.raw('/netloom/v1/cfg/kubeService/bench:cip2', undefined);
+    });
+    timed('nodePortCreate', () => serviceWith(w, 'np2', 30081, created, o.slice));
+    timed('nodePortCreate', () => {
+      w.raw('/netloom/v1/cfg/kubeServiceSlice/bench:np2:np2-0', undefined);
+      w.raw('/netloom/v1/cfg/kubeService/bench:np2', undefined);
+    });
     await new Promise((res) => setImmediate(res));
   }
   const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round2(median(v))]));
@@ -207,14 +245,18 @@ export async function run(args: string[]): Promise<void> {
     pods: podIps.length,
     rounds: o.rounds,
     loadAvg: load,
+    slice: o.slice,
     medianMs: ms,
     hostPartsPerChange: parts,
+    objectsWrittenPerChange: writes,
     ratio: {
       endpointChange: round2(ms.nodePort! / ms.clusterIP!),
+      smallVsLargeSliceChange: round2(ms.smallService! / ms.clusterIP!),
       createOrDelete: round2(ms.nodePortCreate! / ms.clusterIPCreate!),
     },
   };
-  for (const [k, v] of Object.entries(ms)) process.stdout.write(`${k}: median ${v} ms, ${parts[k]} host parts recomputed\n`);
+  for (const [k, v] of Object.entries(ms))
+    process.stdout.write(`${k}: median ${v} ms, ${parts[k]} host parts recomputed, ${writes[k]} objects written\n`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -32,6 +32,7 @@ export function kindTable(kind: KindDescriptor, items: JsonObject[]): string {
     if (c.format === 'int') return goInt(v);
     if (c.format === 'list') return Array.isArray(v) ? cellText(v.map(String).join(',')) : '';
     if (c.format === 'bool') return v === true ? 'true' : 'false';
+    if (c.format === 'count') return Array.isArray(v) ? String(v.length) : '0';
     if (c.format === 'labels')
       return typeof v === 'object' && v !== null && !Array.isArray(v)
         ? cellText(

@@ -12,6 +12,7 @@ import { globalKind } from './global';
 import { kubeNamespaceKind } from './kube-namespace';
 import { kubeNetworkPolicyKind } from './kube-network-policy';
 import { kubeServiceKind } from './kube-service';
+import { kubeServiceSliceKind } from './kube-service-slice';
 import { networkKind } from './network';
 import { netprofileKind } from './netprofile';
 import { policyKind } from './policy';
@@ -37,6 +38,7 @@ export const KINDS = {
   kubeNetworkPolicy: kubeNetworkPolicyKind,
   kubeNamespace: kubeNamespaceKind,
   kubeService: kubeServiceKind,
+  kubeServiceSlice: kubeServiceSliceKind,
 } as const;
 
 export type KindName = keyof typeof KINDS;

@@ -76,9 +76,9 @@ export interface Column {
   field: string;
   /**
    * `text` as is (the default), `int` a number (missing is 0), `list` names joined by commas,
-   * `bool` true or false, `labels` an object's `key=value` pairs joined by commas
+   * `bool` true or false, `labels` an object's `key=value` pairs joined by commas, `count` a list's length
    */
-  format?: 'text' | 'int' | 'list' | 'bool' | 'labels';
+  format?: 'text' | 'int' | 'list' | 'bool' | 'labels' | 'count';
 }
 
 /** How netctl shows and sends objects of a kind. */

@@ -1,9 +1,9 @@
 /**
  * A Kubernetes Service of type ClusterIP or NodePort as netmaster's Kubernetes controller stores
  * it (issue 19; key `namespace:name`): its cluster IP (the API server's allocation, outside every
- * pod network), its ports, and the ready endpoints of its EndpointSlices, each with its own port
- * for every service port (a named targetPort may be a different number on each pod). Headless
- * and ExternalName Services are not stored. Read-only over REST: kubectl is where they change.
+ * pod network) and its ports. Its endpoints are stored apart, one object per EndpointSlice
+ * (kube-service-slice.ts), so that large Services fit. Headless and ExternalName Services are not
+ * stored. Read-only over REST: kubectl is where they change.
  */
 import ipaddr from 'ipaddr.js';
 import { KUBE_LIMITS } from '../kube-syntax';
@@ -36,16 +36,6 @@ export const kubeServiceKind = defineKind({
       },
       { error: 'ports entries must be objects' },
     );
-    const endpoint = z.object(
-      {
-        ip: ipv4('ip'),
-        /** the EndpointSlice's targetRef, when it names a pod */
-        pod: z.object({ namespace: k.dnsLabel('namespace'), name: k.dnsSubdomain('name') }).optional(),
-        /** its port for each of the service's ports, in their order (0: the slice has no port of that name) */
-        ports: f.list('ports', f.int('ports[]', 0, 65535)).default([]),
-      },
-      { error: 'endpoints entries must be objects' },
-    );
     return z
       .object({
         ...f.placeholders,
@@ -58,7 +48,6 @@ export const kubeServiceKind = defineKind({
           .enum(KUBE_TRAFFIC_POLICIES, { error: 'externalTrafficPolicy must be Cluster or Local' })
           .default('Cluster'),
         ports: f.list('ports', port).default([]),
-        endpoints: f.list('endpoints', endpoint).default([]),
       })
       .superRefine((s, ctx) => {
         const seen = new Set<string>();
@@ -68,17 +57,6 @@ export const kubeServiceKind = defineKind({
           seen.add(key);
           if (p.nodePort !== 0 && s.type !== 'NodePort')
             ctx.addIssue({ code: 'custom', message: 'nodePort is only for type NodePort', path: ['ports', i, 'nodePort'] });
-        });
-        const ips = new Set<string>();
-        s.endpoints.forEach((e, i) => {
-          if (ips.has(e.ip)) ctx.addIssue({ code: 'custom', message: `endpoint ${e.ip} is listed twice`, path: ['endpoints', i, 'ip'] });
-          ips.add(e.ip);
-          if (e.ports.length !== s.ports.length)
-            ctx.addIssue({
-              code: 'custom',
-              message: `an endpoint has one port per service port (${s.ports.length}), not ${e.ports.length}`,
-              path: ['endpoints', i, 'ports'],
-            });
         });
       });
   },

@@ -28,3 +28,11 @@ export const CONTROL_RE = /[\u0000-\u001f\u007f]/; // eslint-disable-line no-con
 
 /** A `..` path part (`..`, `../x`, `x/..`): refused in values used as names, which may end up in paths. */
 export const DOT_DOT_RE = /(^|[/\\])\.\.([/\\]|$)/;
+
+/**
+ * The providers a service balances over, at most (a Kubernetes Service's ready endpoints, a
+ * serviceLB's matching endpoints): each is a bucket of an OpenFlow select group, and one OpenFlow
+ * 1.3 group_mod (at most 65535 bytes) carries at most 1023 of the agent's 64-byte buckets.
+ * netmaster sends the first this many (by endpoint id) and warns; the agent refuses more.
+ */
+export const SERVICE_PROVIDERS_MAX = 1000;

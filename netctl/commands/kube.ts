@@ -1,8 +1,9 @@
 /**
- * `netctl kube policy ls|inspect`, `netctl kube namespace ls|inspect` and `netctl kube service
- * ls|inspect` (issue 19): the Kubernetes NetworkPolicies, namespaces and Services netmaster stores
- * from the Kubernetes API, read only (kubectl is where they are changed). A policy or Service is
- * named `NAMESPACE/NAME` (or NAME with -n).
+ * `netctl kube policy ls|inspect`, `netctl kube namespace ls|inspect`, `netctl kube service
+ * ls|inspect` and `netctl kube endpointslice ls` (issue 19): the Kubernetes NetworkPolicies,
+ * namespaces, Services and the Services' EndpointSlices (their ready endpoints, counted) netmaster
+ * stores from the Kubernetes API, read only (kubectl is where they are changed). A policy or
+ * Service is named `NAMESPACE/NAME` (or NAME with -n).
  */
 import type { Command } from 'commander';
 import { KINDS, type KindDescriptor } from '../../lib/kinds';
@@ -66,7 +67,9 @@ export function registerKube(program: Command, rt: Runtime): void {
   const namespace = kube.command('namespace').alias('ns').description('Kubernetes namespaces and their labels');
   addList(namespace, rt, KINDS.kubeNamespace, false);
   addInspect(namespace, rt, KINDS.kubeNamespace, false);
-  const service = kube.command('service').alias('svc').description('Kubernetes Services with the endpoints of their EndpointSlices');
+  const service = kube.command('service').alias('svc').description('Kubernetes Services and their ports');
   addList(service, rt, KINDS.kubeService, true);
   addInspect(service, rt, KINDS.kubeService, true);
+  const slice = kube.command('endpointslice').alias('slice').description("Kubernetes Services' EndpointSlices: their ready endpoints");
+  addList(slice, rt, KINDS.kubeServiceSlice, true);
 }

@@ -28,6 +28,8 @@ export interface ClusterIndex {
   servicesByTenant: Map<string, Set<string>>;
   /** network key (tenant:network) -> serviceLB keys (the services whose providers are its endpoints) */
   servicesByNet: Map<string, Set<string>>;
+  /** Kubernetes Service (`namespace:name`) -> the keys of its stored EndpointSlices (`namespace:name:slice`) */
+  slicesByKubeService: Map<string, Set<string>>;
   /**
    * policy key -> the newest revision that put or deleted one of its rules (seen since the last
    * full read: a rule deleted before it is not remembered); part of the policy's version
@@ -49,6 +51,7 @@ export function emptyIndex(): ClusterIndex {
     netsByTenant: new Map(),
     servicesByTenant: new Map(),
     servicesByNet: new Map(),
+    slicesByKubeService: new Map(),
     rulesChangedAt: new Map(),
   };
 }

@@ -267,7 +267,7 @@ function noteRuleChange(ix: ClusterIndex, config: Record<string, unknown>, modRe
   if (/^\d+$/.test(modRevision) && (cur === undefined || BigInt(modRevision) > BigInt(cur))) ix.rulesChangedAt.set(pk, modRevision);
 }
 
-/** Rules by policy, networks by tenant, services by tenant and network (the objects the views look up by owner). */
+/** Rules by policy, networks by tenant, services by tenant and network, slices by Service (the objects the views look up by owner). */
 function indexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Record<string, unknown>, add = true): void {
   const op = add ? addTo : removeFrom;
   const tenant = String(config.tenantName);
@@ -276,7 +276,7 @@ function indexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Re
   else if (type === 'serviceLB') {
     op(ix.servicesByTenant, tenant, key);
     if (config.networkName) op(ix.servicesByNet, `${tenant}:${String(config.networkName)}`, key);
-  }
+  } else if (type === 'kubeServiceSlice') op(ix.slicesByKubeService, `${String(config.namespace)}:${String(config.service)}`, key);
 }
 
 function unindexObject(ix: ClusterIndex, type: ObjectType, key: string, config: Record<string, unknown>): void {

@@ -10,6 +10,7 @@
  * Messages are memoized per stored service and provider list, so every view that holds a service
  * shares one object while its providers stay the same (views compare by identity first).
  */
+import { SERVICE_PROVIDERS_MAX } from '../../lib/kinds/limits';
 import type { Endpoint as StoredEndpoint, ServiceLB as StoredService } from '../model/schemas';
 import { isProvider, portsOf, selectorsOf, serviceNetKey } from '../model/service-match';
 import type { ServiceLB__Output as ServiceLB } from '../../proto/gen/netloom/v1/ServiceLB';
@@ -20,7 +21,7 @@ import { isKubeServiceKey, kubeServiceMessage } from './kube-service-view';
 
 export type { ServiceLB };
 
-/** The providers of a service, sorted by endpoint id. */
+/** The providers of a service, sorted by endpoint id: the first SERVICE_PROVIDERS_MAX (the most one select group of the agent holds). */
 export function providersOf(cluster: ClusterState, s: StoredService): ServiceProvider[] {
   const netKey = serviceNetKey(s);
   const selectors = selectorsOf(s);
@@ -30,7 +31,8 @@ export function providersOf(cluster: ClusterState, s: StoredService): ServicePro
     const e = cluster.endpoints.get(id)?.ep;
     if (e && isProvider(e, netKey, selectors)) out.push({ endpointId: id, ip: e.ipAddress, targetPorts: [], hostIp: '' });
   }
-  return out.sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
+  out.sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
+  return out.length > SERVICE_PROVIDERS_MAX ? out.slice(0, SERVICE_PROVIDERS_MAX) : out;
 }
 
 const memo = new WeakMap<object, { sig: string; msg: ServiceLB }>();

@@ -17,7 +17,9 @@
  *   part is recomputed.
  * - Kubernetes Services (kube-service-view.ts) are held by the views with pods of their tenant,
  *   which read `kubeservices`: a changed Service, or a pod with the address of a Service's
- *   endpoint, recomputes the host parts of the views with pods.
+ *   endpoint, recomputes the host parts of the views with pods. A changed EndpointSlice only puts
+ *   its Service's new message (built once) in the views that hold it, unless that changes which
+ *   views hold it (its tenant, or its first or last resolved endpoint): then those host parts.
  * - Kubernetes Services with a node port are in every view (every view reads `kubenodeports`): a
  *   Service that gains or loses its node ports (or comes or goes with one) recomputes every host
  *   part, as kube-proxy on every node sees every Service; one that keeps them, a pod with the
@@ -50,8 +52,16 @@ import {
 } from './host-view';
 import { memoJson } from './view-diff';
 import { serviceMessage, servicesTouchedBy, type ServiceLB } from './service-view';
-import { hasNodePort, kubeNodePortAddresses, kubeNodePortKeys, kubeServiceAddresses, kubeServiceKey } from './kube-service-view';
-import type { KubeService as StoredKubeService } from '../model/schemas';
+import {
+  hasNodePort,
+  kubeNodePortAddresses,
+  kubeNodePortKeys,
+  kubeServiceAddresses,
+  kubeServiceKey,
+  kubeServiceStoreKey,
+  storedKubeServices,
+} from './kube-service-view';
+import type { KubeService as StoredKubeService, KubeServiceSlice as StoredKubeServiceSlice } from '../model/schemas';
 import { kubeLists, kubeNamespaceViewKey, kubePolicyViewKey, kubeValueOf, kubeViewKeys } from './kube-view';
 import type { Change } from '../../proto/gen/netloom/v1/Change';
 import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/Endpoint';
@@ -364,6 +374,8 @@ export class ViewEngine {
     const svcRefresh = new Set<string>();
     /** Kubernetes Services with a node port whose message may have changed (in every view) */
     const nodePortRefresh = new Set<string>();
+    /** Kubernetes Services one of whose slices changed (view keys) */
+    const sliceRefresh = new Set<string>();
     const check = (hosts: Iterable<string>, id: string) => {
       for (const h of hosts) addTo(epChecks, h, id);
     };
@@ -432,8 +444,24 @@ export class ViewEngine {
           break;
         }
         case 'object':
-          this.objectTouches(ch, full, parts, carriedRefresh, nodePortRefresh);
+          this.objectTouches(ch, full, parts, carriedRefresh, nodePortRefresh, sliceRefresh);
           break;
+      }
+    }
+    // a slice's Service: the host parts whose holding of it changes; the others get its message below
+    const sliceMsgs = new Map<string, ServiceLB | undefined>();
+    for (const k of sliceRefresh) {
+      const cluster = this.cluster();
+      const msg = serviceMessage(cluster, k);
+      sliceMsgs.set(k, msg);
+      const stored = storedKubeServices(cluster).get(kubeServiceStoreKey(k))?.config as unknown as StoredKubeService | undefined;
+      const everywhere = stored !== undefined && hasNodePort(stored);
+      for (const h of this.deps('kubeservices')) {
+        const v = this.views.get(h);
+        if (!v?.parts || full.has(h) || parts.has(h)) continue;
+        const holds = v.parts.services.includes(k);
+        const should = everywhere || (msg !== undefined && v.parts.sources.podTenants.has(msg.tenant));
+        if (holds !== should) parts.add(h);
       }
     }
     for (const h of full) {
@@ -464,6 +492,12 @@ export class ViewEngine {
       for (const h of membersOf(this.svcViewers, k)) {
         const v = this.views.get(h);
         if (v && !full.has(h) && !parts.has(h)) this.setService(v, k, serviceMessage(cluster, k));
+      }
+    }
+    for (const [k, msg] of sliceMsgs) {
+      for (const h of this.deps('kubeservices')) {
+        const v = this.views.get(h);
+        if (v && !full.has(h) && !parts.has(h) && v.parts?.services.includes(k)) this.setService(v, k, msg);
       }
     }
     // every view names the Services with a node port: their message, built once, in each
@@ -497,6 +531,7 @@ export class ViewEngine {
     parts: Set<string>,
     carriedRefresh: Map<string, Set<string>>,
     nodePortRefresh: Set<string>,
+    sliceRefresh: Set<string>,
   ): void {
     const configs = [ch.before?.config, ch.after?.config].filter((c): c is Record<string, unknown> => c !== undefined);
     switch (ch.type) {
@@ -554,6 +589,18 @@ export class ViewEngine {
           else if (after) nodePortRefresh.add(kubeServiceKey(ch.key));
         }
         break;
+      case 'kubeServiceSlice': {
+        // one slice's endpoints: its Service's message (apply decides which host parts change)
+        this.kubeSvcAddrs = undefined;
+        this.kubeNpAddrs = undefined;
+        const slice = configs[0] as unknown as StoredKubeServiceSlice | undefined;
+        if (!slice) break;
+        const key = kubeServiceKey(`${slice.namespace}:${slice.service}`);
+        sliceRefresh.add(key);
+        const stored = storedKubeServices(this.cluster()).get(`${slice.namespace}:${slice.service}`)?.config;
+        if (stored && hasNodePort(stored as unknown as StoredKubeService)) nodePortRefresh.add(key);
+        break;
+      }
       case 'kubeNetworkPolicy':
       case 'kubeNamespace': {
         // every view with pods holds it: one key each, nothing recomputed

@@ -4,9 +4,10 @@
  * contract's messages (from-api.ts makes them), are checked with their kind's schema
  * (lib/kinds/kube-*.ts, through intent-form.ts: a bad one is refused naming the object and the
  * field, nothing is written) and stored under the intent prefix like every kind
- * (`cfg/kubeNetworkPolicy/<namespace>:<name>`, `cfg/kubeNamespace/<name>`, and Services with the
- * endpoints of their EndpointSlices in `cfg/kubeService/<namespace>:<name>`), where the agent views
- * pick them up (agent/kube-view.ts).
+ * (`cfg/kubeNetworkPolicy/<namespace>:<name>`, `cfg/kubeNamespace/<name>`, Services in
+ * `cfg/kubeService/<namespace>:<name>` and the ready endpoints of each of their EndpointSlices in
+ * `cfg/kubeServiceSlice/<namespace>:<service>:<slice>`), where the agent views pick them up
+ * (agent/kube-view.ts, agent/kube-service-view.ts).
  *
  * Every write is a guarded etcd transaction (the key's revision as read: a concurrent writer makes
  * it read again), idempotent (an object stored exactly so is not written again), and writes whole
@@ -30,10 +31,10 @@ import type { KubeNamespace } from '../../proto/gen/netloom/v1/KubeNamespace';
 import type { KubeNetworkPolicy } from '../../proto/gen/netloom/v1/KubeNetworkPolicy';
 // types only: the controller's module loads the Kubernetes client, which netmaster loads only with --kubeconfig
 import type { KubeIntentSink, Refusal } from './controller';
-import type { KubeServiceIntent } from './service-from-api';
+import type { KubeServiceIntent, KubeServiceSliceIntent } from './service-from-api';
 import { namespaceBody, namespaceMessageKey, policyBody, policyMessageKey } from './intent-form';
 
-export type KubeKind = 'kubeNetworkPolicy' | 'kubeNamespace' | 'kubeService';
+export type KubeKind = 'kubeNetworkPolicy' | 'kubeNamespace' | 'kubeService' | 'kubeServiceSlice';
 export type { Refusal };
 
 /** At most this many objects per relist transaction (a put or delete and a guard each: under etcd's 128 operations). */
@@ -79,6 +80,7 @@ export interface CheckedKubeObject<K extends KubeKind = KubeKind> {
 function identity(body: unknown): string {
   const o = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const part = (v: unknown) => (typeof v === 'string' ? v.slice(0, 64) : '?');
+  if (o.slice !== undefined) return `${part(o.namespace)}/${part(o.service)}/${part(o.slice)}`;
   return o.namespace !== undefined ? `${part(o.namespace)}/${part(o.name)}` : part(o.name);
 }
 
@@ -139,6 +141,15 @@ export function checkService(s: KubeServiceIntent): CheckedKubeObject<'kubeServi
   return checkKubeObject('kubeService', s);
 }
 
+/** Check an EndpointSlice as the controller hands it over (key `namespace:service:slice`); throws like checkKubeObject. */
+export function checkSlice(s: KubeServiceSliceIntent): CheckedKubeObject<'kubeServiceSlice'> {
+  return checkKubeObject('kubeServiceSlice', s);
+}
+
+/** `namespace/service/slice`: the controller's name of a slice. */
+export const sliceKeyOf = (s: Pick<KubeServiceSliceIntent, 'namespace' | 'service' | 'slice'>): string =>
+  `${s.namespace}/${s.service}/${s.slice}`;
+
 export class KubeIntent implements KubeIntentSink {
   constructor(private readonly deps: KubeIntentDeps) {}
 
@@ -189,8 +200,26 @@ export class KubeIntent implements KubeIntentSink {
     await this.remove('kubeService', `${key.slice(0, slash)}:${key.slice(slash + 1)}`);
   }
 
-  async replaceServices(all: KubeServiceIntent[]): Promise<Refusal[]> {
-    return (await this.replaceAll('kubeService', all)).refused;
+  /** Store one EndpointSlice's ready endpoints (created or replaced): the Service and its other slices are not written. */
+  async putSlice(slice: KubeServiceSliceIntent): Promise<void> {
+    await this.put('kubeServiceSlice', checkSlice(slice));
+  }
+
+  /** Delete the EndpointSlice `namespace/service/slice` (no error when it is not stored). */
+  async deleteSlice(key: string): Promise<void> {
+    const parts = key.split('/');
+    if (parts.length !== 3 || parts.some((p) => p === ''))
+      throw new NetloomError('INVALID_ARGUMENT', `an EndpointSlice's key is namespace/service/slice, not ${key.slice(0, 128)}`, {
+        field: 'key',
+      });
+    await this.remove('kubeServiceSlice', parts.join(':'));
+  }
+
+  /** The Services, then their slices (a slice's refusal has its key `namespace/service/slice`). */
+  async replaceServices(services: KubeServiceIntent[], slices: KubeServiceSliceIntent[]): Promise<Refusal[]> {
+    const a = await this.replaceAll('kubeService', services);
+    const b = await this.replaceAll('kubeServiceSlice', slices);
+    return [...a.refused, ...b.refused];
   }
 
   private put(kind: KubeKind, o: CheckedKubeObject): Promise<KubeWrite> {
@@ -235,7 +264,11 @@ export class KubeIntent implements KubeIntentSink {
   async replaceAll(kind: 'kubeNetworkPolicy', objects: readonly KubeNetworkPolicy[]): Promise<RelistResult>;
   async replaceAll(kind: 'kubeNamespace', objects: readonly KubeNamespace[]): Promise<RelistResult>;
   async replaceAll(kind: 'kubeService', objects: readonly KubeServiceIntent[]): Promise<RelistResult>;
-  async replaceAll(kind: KubeKind, objects: readonly (KubeNetworkPolicy | KubeNamespace | KubeServiceIntent)[]): Promise<RelistResult> {
+  async replaceAll(kind: 'kubeServiceSlice', objects: readonly KubeServiceSliceIntent[]): Promise<RelistResult>;
+  async replaceAll(
+    kind: KubeKind,
+    objects: readonly (KubeNetworkPolicy | KubeNamespace | KubeServiceIntent | KubeServiceSliceIntent)[],
+  ): Promise<RelistResult> {
     const desired = new Map<string, { json: string; value: string }>();
     /** store keys listed (refused ones too: what is listed is not deleted) */
     const listed = new Set<string>();
@@ -246,8 +279,10 @@ export class KubeIntent implements KubeIntentSink {
           ? policyMessageKey(o as KubeNetworkPolicy)
           : kind === 'kubeService'
             ? `${(o as KubeServiceIntent).namespace}/${(o as KubeServiceIntent).name}`
-            : namespaceMessageKey(o as KubeNamespace);
-      const storeKey = key.replace('/', ':');
+            : kind === 'kubeServiceSlice'
+              ? sliceKeyOf(o as KubeServiceSliceIntent)
+              : namespaceMessageKey(o as KubeNamespace);
+      const storeKey = key.replaceAll('/', ':');
       if (listed.has(storeKey)) {
         refused.push({
           key,
@@ -263,7 +298,9 @@ export class KubeIntent implements KubeIntentSink {
             ? checkPolicy(o as KubeNetworkPolicy)
             : kind === 'kubeService'
               ? checkService(o as KubeServiceIntent)
-              : checkNamespace(o as KubeNamespace);
+              : kind === 'kubeServiceSlice'
+                ? checkSlice(o as KubeServiceSliceIntent)
+                : checkNamespace(o as KubeNamespace);
       } catch (e) {
         if (!isNetloomError(e)) throw e;
         refused.push({ key, error: e });

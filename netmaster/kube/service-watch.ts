@@ -2,12 +2,14 @@
  * The Services half of netmaster's Kubernetes controller (issue 19): Services and EndpointSlices
  * (discovery.k8s.io/v1) followed with the same ListWatch machinery as NetworkPolicies
  * (lib/kube/resource-watch), joined by the slices' `kubernetes.io/service-name` label, and handed
- * to the intent store as kubeServices (service-from-api.ts): a change of a Service or of one of its
- * slices puts (or deletes) that one Service; a (re)list of either kind replaces the whole kind once
- * both are listed. Slices are listed first, so the Services' first list already has their endpoints.
- * A Service the store refuses, or with a port netloom cannot balance (SCTP), gets a Warning Event;
- * so does one whose endpoints the views cannot resolve (service-problems.ts), when netmaster hands
- * in its cluster cache.
+ * to the intent store as kubeServices and kubeServiceSlices (service-from-api.ts): a change of a
+ * Service puts (or deletes) that Service and its slices (unchanged ones are not written), a change
+ * of one slice puts (or deletes) that slice only; a slice is stored while its Service is. A
+ * (re)list of either kind replaces both kinds once both are listed. Slices are listed first, so the
+ * Services' first list already has their endpoints. A Service or slice the store refuses (a slice
+ * past the store's limits), or a port netloom cannot balance (SCTP), gets a Warning Event on the
+ * Service and a log line; so do endpoints the views cannot resolve or balance
+ * (service-problems.ts), when netmaster hands in its cluster cache.
  */
 import {
   CoreV1Api,
@@ -23,15 +25,26 @@ import { watchResource, type ResourceWatch } from '../../lib/kube/resource-watch
 import type { KubeControllerMetrics, Refusal } from './controller';
 import { SerialQueue } from './serial-queue';
 import { ServiceProblemReporter, type ServiceProblemSource } from './service-problems';
-import { isBalanced, serviceFromApi, serviceKeyOf, sliceServiceKey, type KubeServiceIntent } from './service-from-api';
+import {
+  isBalanced,
+  serviceFromApi,
+  serviceKeyOf,
+  sliceFromApi,
+  sliceServiceKey,
+  type KubeServiceIntent,
+  type KubeServiceSliceIntent,
+} from './service-from-api';
 
 /** Where Services go (netmaster/kube/intent.ts in the product). A refused one throws a NetloomError naming the field. */
 export interface KubeServiceSink {
   putService(s: KubeServiceIntent): Promise<void>;
   /** `namespace/name`; no error when it is not stored */
   deleteService(key: string): Promise<void>;
-  /** the whole kind after a list */
-  replaceServices(all: KubeServiceIntent[]): Promise<Refusal[]>;
+  putSlice(s: KubeServiceSliceIntent): Promise<void>;
+  /** `namespace/service/slice`; no error when it is not stored */
+  deleteSlice(key: string): Promise<void>;
+  /** both kinds after a list; a slice's refusal has the key `namespace/service/slice` */
+  replaceServices(services: KubeServiceIntent[], slices: KubeServiceSliceIntent[]): Promise<Refusal[]>;
 }
 
 export interface KubeServiceWatchOptions {
@@ -102,7 +115,10 @@ export class KubeServiceWatch {
         source: this.opts.problems,
         // only the balanced ones are stored (the others have no problems to report)
         services: () => new Map([...this.services].filter(([, s]) => isBalanced(s))),
-        warn: this.opts.warn,
+        warn: (obj, reason, message) => {
+          logger.warn({ resource: 'services', object: serviceKeyOf(obj as V1Service), reason, message }, 'kubernetes object not realized');
+          return this.opts.warn(obj, reason, message);
+        },
       });
     await this.idle();
   }
@@ -136,7 +152,10 @@ export class KubeServiceWatch {
   private sliceEvent(type: 'add' | 'update' | 'delete', es: V1EndpointSlice, present: boolean): void {
     this.opts.metrics.events.inc({ resource: 'endpointslices', type });
     const key = this.setSlice(es, present);
-    if (key !== '' && this.servicesListed) this.sync(key);
+    if (key !== '' && this.servicesListed) {
+      const name = es.metadata?.name ?? '';
+      void this.queue.run(() => this.syncSlice(key, name));
+    }
   }
 
   private serviceEvent(type: 'add' | 'update' | 'delete', s: V1Service, present: boolean): void {
@@ -149,10 +168,21 @@ export class KubeServiceWatch {
 
   private intentOf(key: string): KubeServiceIntent | undefined {
     const s = this.services.get(key);
-    return s ? serviceFromApi(s, [...(this.slices.get(key)?.values() ?? [])]) : undefined;
+    return s ? serviceFromApi(s) : undefined;
   }
 
-  /** One Service put (or deleted) as it is now; the intent is taken when the queue runs it (the latest). */
+  /** The slice `name` of Service `key` as stored (undefined: not stored, its Service is not). */
+  private sliceIntentOf(key: string, name: string): KubeServiceSliceIntent | undefined {
+    const es = this.slices.get(key)?.get(name);
+    return es && this.intentOf(key) ? sliceFromApi(es) : undefined;
+  }
+
+  /** The slices of the stored Services. */
+  private allSlices(): KubeServiceSliceIntent[] {
+    return [...this.slices].flatMap(([key, m]) => [...m.keys()].flatMap((name) => this.sliceIntentOf(key, name) ?? []));
+  }
+
+  /** One Service put (or deleted) as it is now, then its slices; the intent is taken when the queue runs it (the latest). */
   private sync(key: string): void {
     void this.queue.run(async () => {
       const intent = this.intentOf(key);
@@ -164,9 +194,23 @@ export class KubeServiceWatch {
         this.refused(key, svc, e);
         return;
       }
+      for (const name of this.slices.get(key)?.keys() ?? []) await this.syncSlice(key, name);
       if (svc) await this.unbalanced(svc);
       this.reporter?.schedule();
     });
+  }
+
+  /** One slice put (or deleted) as it is now; a refused one keeps its stored version (the Service gets an Event). */
+  private async syncSlice(key: string, name: string): Promise<void> {
+    const intent = this.sliceIntentOf(key, name);
+    try {
+      if (intent) await this.opts.sink.putSlice(intent);
+      else await this.opts.sink.deleteSlice(`${key}/${name}`);
+    } catch (e) {
+      this.refused(`${key}/${name}`, this.services.get(key), e);
+      return;
+    }
+    this.reporter?.schedule();
   }
 
   private relist(): void {
@@ -174,22 +218,29 @@ export class KubeServiceWatch {
       const all = [...this.services.keys()].flatMap((k) => this.intentOf(k) ?? []);
       let refused: Refusal[];
       try {
-        refused = await this.opts.sink.replaceServices(all);
+        refused = await this.opts.sink.replaceServices(all, this.allSlices());
       } catch (e) {
         // the store is unreachable: the next relist (after the watch's retry) applies the kind again
         this.opts.logger.warn({ resource: 'services', err: errorMessage(e) }, 'kubernetes list not applied');
         return;
       }
-      for (const r of refused) this.refused(r.key, this.services.get(r.key), r.error);
+      // a slice's key is namespace/service/slice: its Service gets the Event
+      for (const r of refused) this.refused(r.key, this.services.get(r.key.split('/').slice(0, 2).join('/')), r.error);
       for (const s of this.services.values()) if (isBalanced(s)) await this.unbalanced(s);
       this.reporter?.schedule();
     });
   }
 
+  /** `key`: the Service's `namespace/name`, or a slice's `namespace/service/slice` */
   private refused(key: string, svc: V1Service | undefined, e: unknown): void {
-    this.opts.metrics.refused.inc({ resource: 'services' });
-    this.opts.logger.warn({ resource: 'services', object: key, err: errorMessage(e) }, 'kubernetes object not realized');
-    if (svc) void this.opts.warn(svc, 'NotRealized', `netloom cannot realize this object: ${errorMessage(e)}`);
+    const slice = key.split('/').length === 3;
+    this.opts.metrics.refused.inc({ resource: slice ? 'endpointslices' : 'services' });
+    this.opts.logger.warn(
+      { resource: slice ? 'endpointslices' : 'services', object: key, err: errorMessage(e) },
+      'kubernetes object not realized',
+    );
+    const what = slice ? `its EndpointSlice ${key.split('/')[2] ?? ''} (its stored version, if any, stays)` : 'this object';
+    if (svc) void this.opts.warn(svc, 'NotRealized', `netloom cannot realize ${what}: ${errorMessage(e)}`);
   }
 
   /** A Warning Event for ports of a protocol the backend does not balance. */

@@ -125,6 +125,7 @@ export type ExternalEndpoint = ObjectOf['externalEndpoint'];
 export type KubeNetworkPolicy = ObjectOf['kubeNetworkPolicy'];
 export type KubeNamespace = ObjectOf['kubeNamespace'];
 export type KubeService = ObjectOf['kubeService'];
+export type KubeServiceSlice = ObjectOf['kubeServiceSlice'];
 export type Endpoint = z.output<typeof endpointSchema>;
 export type EndpointRequest = z.output<typeof endpointRequestSchema>;
 export type StoredPod = NonNullable<Endpoint['pod']>;

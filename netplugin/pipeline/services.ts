@@ -15,8 +15,13 @@
  * sends a service only to hosts with an endpoint in its tenant): NetloomError naming the field;
  * except a Kubernetes Service, which every host gets for its node ports (issue 19): no pod here can
  * call its cluster IP, so it has no flows (hostnet/node-ports.ts forwards its node ports).
+ *
+ * A select group's buckets go in one OpenFlow 1.3 group_mod, at most 65535 bytes: a bucket here is
+ * 64 bytes (two set_field loads and a resubmit), so at most 1023 fit; a service port has at most
+ * SERVICE_PROVIDERS_MAX (1000) providers, more is refused naming the field.
  */
 import { NetloomError } from '../../lib/errors';
+import { SERVICE_PROVIDERS_MAX } from '../../lib/kinds/limits';
 import type { Bucket, GroupDesc, MeterConfig } from '../../ovs/openflow/messages';
 import { OFPG_ANY, OFPMF, OFPP } from '../../ovs/openflow/messages';
 import { objectHash } from '../reconcile/cookie';
@@ -120,6 +125,9 @@ function build(input: PipelineInput): ServicePortView[] {
       if (!ep || ep.net.tenant !== tenant || (!ep.local && !ep.net.reachable)) continue;
       usable.push({ p, ep });
     }
+    // one select group of them must fit one group_mod (netmaster sends at most this many)
+    if (usable.length > SERVICE_PROVIDERS_MAX)
+      bad(`services[${i}].providers`, `${usable.length} providers are more than the ${SERVICE_PROVIDERS_MAX} a service balances over`);
     usable.sort((a, b) => (a.p.endpointId < b.p.endpointId ? -1 : a.p.endpointId > b.p.endpointId ? 1 : 0));
     s.ports.forEach((port, j) => {
       const providers: ProviderView[] = usable.map(({ p, ep }) => ({

@@ -8,11 +8,17 @@
  * - 150 new connections from c1 spread over all three (counted per provider);
  * - NodePort (node-ports.ts, externalTrafficPolicy Local): a connection from host2's namespace to
  *   each host's address at the node port reaches that host's provider (p3 at its own port);
- * - p2 removed from the endpoints (as when its EndpointSlice entry goes): new connections avoid it.
+ * - p2 removed from the endpoints (as when its EndpointSlice entry goes): new connections avoid it;
+ * - a large Service (more providers than a stored list holds, issue 19): the three pods and 297
+ *   more addresses (endpoints homed on host2 that no namespace answers for): host1's select group
+ *   has all 300 buckets, and new connections reach every real pod through it; with 997 more, the
+ *   most a service balances over (SERVICE_PROVIDERS_MAX), a group of 1000 buckets (64016 bytes in
+ *   one group_mod) is installed.
  */
 import { strict as assert } from 'node:assert';
 import { ProbeAgent, type ProbeResult } from '../../support/policy-probe';
 import { waitFor } from '../../../lib/clock';
+import { SERVICE_PROVIDERS_MAX } from '../../../lib/kinds/limits';
 import { AgentLab, Ctr, hostState, Scenario } from './support';
 
 const LAB = 'ksvc';
@@ -25,7 +31,8 @@ const PROVIDERS = [P1, P2, P3];
 const SC: Scenario = {
   encap: 'vxlan',
   tenants: [{ name: 'ks', vrfId: 11, ctZone: 73 }],
-  networks: [{ tenant: 'ks', name: 'pods', tag: 7301, subnet: '10.73.1.0/24', gateway: '10.73.1.254', networkId: 1 }],
+  // a /21: room for the large Service's addresses beside the pods
+  networks: [{ tenant: 'ks', name: 'pods', tag: 7301, subnet: '10.73.0.0/21', gateway: '10.73.1.254', networkId: 1 }],
   containers: [C1, ...PROVIDERS],
 };
 const CLUSTER_IP = '10.96.73.10';
@@ -37,12 +44,22 @@ const NODE_PORT = 30073;
 
 const log = (msg: string) => console.log(`      [kube-service] ${msg}`);
 
-/** The fabric with pods as pod endpoints and the Service with these providers. */
-function stateWith(lab: AgentLab, providers: Ctr[]): unknown {
+/** Addresses-only providers of the large Service: endpoints on host2 nothing answers for. */
+const EXTRA = Array.from({ length: 997 }, (_, i) => ({
+  id: `ep-x${i}`,
+  network: 'ks:pods',
+  host: 'host2',
+  ip: `10.73.${2 + Math.floor(i / 250)}.${(i % 250) + 1}`,
+  mac: `02:00:00:73:${(2 + (i >> 8)).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+  containerId: `ctr-x${i}`,
+}));
+
+/** The fabric with pods as pod endpoints and the Service with these providers (and `extra` endpoints among them). */
+function stateWith(lab: AgentLab, providers: Ctr[], extra: typeof EXTRA = []): unknown {
   const base = hostState(lab.plan, SC) as { endpoints: Array<Record<string, unknown>> } & Record<string, unknown>;
   return {
     ...base,
-    endpoints: base.endpoints.map((e) => {
+    endpoints: [...base.endpoints, ...extra].map((e) => {
       const name = String(e.id).slice('ep-'.length);
       const port = HTTP[name];
       return {
@@ -59,7 +76,10 @@ function stateWith(lab: AgentLab, providers: Ctr[]): unknown {
         externalTrafficLocal: true,
         ip: CLUSTER_IP,
         ports: [{ name: 'http', port: 80, targetPort: 8073, protocol: 'tcp', nodePort: NODE_PORT }],
-        providers: providers.map((p) => ({ endpointId: `ep-${p.name}`, ip: p.ip, targetPorts: [HTTP[p.name]!] })),
+        providers: [
+          ...providers.map((p) => ({ endpointId: `ep-${p.name}`, ip: p.ip, targetPorts: [HTTP[p.name]!] })),
+          ...extra.map((e) => ({ endpointId: e.id, ip: e.ip, targetPorts: [8073] })),
+        ],
       },
     ],
   };
@@ -180,5 +200,58 @@ describe('Kubernetes ClusterIP Service on the wire (3 hosts, VXLAN, cluster IP o
     assert.equal(s.p2 ?? 0, 0);
     assert.equal(s.failed ?? 0, 0);
     assert.ok((s.p1 ?? 0) > 0 && (s.p3 ?? 0) > 0, JSON.stringify(s));
+  });
+
+  it('a Service of 300 providers: its select group has 300 buckets on real OVS, new connections reach every pod; 1000 (the most) fit', async () => {
+    lab.writeState(stateWith(lab, PROVIDERS, EXTRA.slice(0, 297)));
+    const buckets = async () => {
+      const dump = await lab.ofctl('host1', ['dump-groups', 'br-int']);
+      return dump
+        .split('\n')
+        .filter((l) => l.includes('type=select'))
+        .map((l) => (l.match(/bucket=/g) ?? []).length);
+    };
+    let last: number[] = [];
+    await waitFor('a group of 300 buckets on host1', async () => (last = await buckets()).includes(300), {
+      timeoutMs: 30_000,
+      intervalMs: 300,
+    }).catch((e: unknown) => {
+      throw new Error(`${String(e)}: select groups with ${JSON.stringify(last)} buckets`);
+    });
+    log(`host1's select groups: ${JSON.stringify(last)} buckets`);
+    // 3 of 300 buckets answer: rounds of 300 connections until each pod got some (its own port: p3's 9073 too)
+    const got: Record<string, number> = {};
+    await waitFor(
+      'every pod answers through the large group',
+      async () => {
+        const s = spread(
+          await client.probe(
+            Array.from({ length: 300 }, () => ({ ip: CLUSTER_IP, probe: 'tcp/80' })),
+            1500,
+          ),
+        );
+        for (const [k, n] of Object.entries(s)) got[k] = (got[k] ?? 0) + n;
+        return PROVIDERS.every((p) => (got[p.name] ?? 0) > 0);
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}: ${JSON.stringify(got)}`);
+    });
+    log(`connections through the 300-bucket group: ${JSON.stringify(got)}`);
+    // the most a service balances over: one group_mod of 1000 buckets, read back whole
+    assert.equal(EXTRA.length + PROVIDERS.length, SERVICE_PROVIDERS_MAX);
+    lab.writeState(stateWith(lab, PROVIDERS, EXTRA));
+    await waitFor(
+      `a group of ${SERVICE_PROVIDERS_MAX} buckets on host1`,
+      async () => (last = await buckets()).includes(SERVICE_PROVIDERS_MAX),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}: select groups with ${JSON.stringify(last)} buckets`);
+    });
+    log(`host1's select groups: ${JSON.stringify(last)} buckets`);
+    lab.writeState(stateWith(lab, PROVIDERS));
   });
 });

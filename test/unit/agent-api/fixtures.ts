@@ -248,19 +248,45 @@ export class ClusterBuilder {
     );
   }
 
-  /** A Service with its EndpointSlices' endpoints as the Kubernetes controller stores it. */
+  /**
+   * A Service as the Kubernetes controller stores it, and `endpoints` (each with its port per
+   * service port, 0 for none) as its slices: one slice per distinct port tuple (`<name>-<n>`, in
+   * order of first appearance), replacing the Service's stored slices.
+   */
   kubeService(namespace: string, name: string, fields: Record<string, unknown> = {}): this {
-    return this.put(
-      ...cfg('kubeService', `${namespace}:${name}`, {
-        namespace,
-        name,
-        type: 'ClusterIP',
-        clusterIP: '10.96.0.10',
-        ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 0 }],
-        endpoints: [],
-        ...fields,
-      }),
+    const {
+      endpoints = [],
+      ports = [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 0 }],
+      ...rest
+    } = fields as { endpoints?: Array<{ ip: string; pod?: object; ports: number[] }>; ports?: Array<{ name: string; protocol: string }> };
+    this.put(
+      ...cfg('kubeService', `${namespace}:${name}`, { namespace, name, type: 'ClusterIP', clusterIP: '10.96.0.10', ports, ...rest }),
     );
+    const byPorts = new Map<string, Array<{ ip: string; pod?: object; ports: number[] }>>();
+    for (const e of endpoints) {
+      const k = e.ports.join(',');
+      byPorts.set(k, [...(byPorts.get(k) ?? []), e]);
+    }
+    const slices = [...byPorts.values()].map((eps, i) => ({
+      slice: `${name}-${i}`,
+      ports: ports.flatMap((p, j) => ((eps[0]!.ports[j] ?? 0) > 0 ? [{ name: p.name, protocol: p.protocol, port: eps[0]!.ports[j] }] : [])),
+      endpoints: eps.map(({ ip, pod }) => ({ ip, ...(pod ? { pod } : {}) })),
+    }));
+    for (const k of this.state.index.slicesByKubeService.get(`${namespace}:${name}`) ?? [])
+      if (!slices.some((sl) => `${namespace}:${name}:${sl.slice}` === k)) this.del(`/netloom/v1/cfg/kubeServiceSlice/${k}`);
+    for (const sl of slices) this.kubeSlice(namespace, name, sl.slice, sl.ports, sl.endpoints);
+    return this;
+  }
+
+  /** One EndpointSlice of a Service as the Kubernetes controller stores it. */
+  kubeSlice(
+    namespace: string,
+    service: string,
+    slice: string,
+    ports: Array<{ name: string; protocol: string; port: number }>,
+    endpoints: Array<{ ip: string; pod?: object }>,
+  ): this {
+    return this.put(...cfg('kubeServiceSlice', `${namespace}:${service}:${slice}`, { namespace, service, slice, ports, endpoints }));
   }
 
   /** A namespace's labels as the Kubernetes controller stores them. */

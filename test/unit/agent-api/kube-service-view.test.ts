@@ -7,13 +7,16 @@
  * a Service change or a pod taking a Service endpoint's address updates the views with pods.
  * A Service with a node port is in every host's view (kube-proxy answers node ports on every
  * node), its providers with their hosts' addresses, and nothing else of its tenant comes with it;
- * kept incrementally in the views without pods too.
+ * kept incrementally in the views without pods too. Its endpoints are its stored slices, merged
+ * (a change of one slice updates the views like a Service change); past SERVICE_PROVIDERS_MAX
+ * providers, the first by endpoint id are balanced and a problem says so.
  */
 import assert from 'node:assert/strict';
 import { computeHostView } from '../../../netmaster/agent/host-view';
 import { ViewEngine, type ViewSubscriber } from '../../../netmaster/agent/view-engine';
 import { stableJson } from '../../../netmaster/agent/view-diff';
-import { kubeServiceProblems } from '../../../netmaster/agent/kube-service-view';
+import { kubeServiceEndpoints, kubeServiceProblems } from '../../../netmaster/agent/kube-service-view';
+import { SERVICE_PROVIDERS_MAX } from '../../../lib/kinds/limits';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import { computePipeline } from '../../../netplugin/pipeline/compute';
 import { desiredHostNet } from '../../../netplugin/hostnet/desired-state';
@@ -146,6 +149,115 @@ describe('agent API: Kubernetes Services in host views', () => {
     b.del('/netloom/v1/cfg/kubeService/default:web');
     engine.apply(b.takeChanges());
     for (const h of ['hostP', 'hostQ', 'hostN']) assert.deepEqual(engine.stateOf(h)!.services, [], h);
+  });
+
+  it("merges the Service with its slices: each endpoint at its slice's port; an address in two slices keeps the first slice's", () => {
+    const b = world().kubeService('default', 'web', { ports: PORTS });
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9090 }], [{ ip: '10.1.0.4' }, { ip: '10.1.0.2' }]);
+    b.kubeSlice(
+      'default',
+      'web',
+      'web-a',
+      [{ name: 'http', protocol: 'TCP', port: 8080 }],
+      [{ ip: '10.1.0.2', pod: { namespace: 'default', name: 'p-web' } }],
+    );
+    // another Service's slice, and a slice of a Service not stored: not merged
+    b.kubeSlice('default', 'other', 'other-a', [{ name: 'http', protocol: 'TCP', port: 7070 }], [{ ip: '10.1.0.3' }]);
+    assert.deepEqual(kubeServiceEndpoints(b.state, 'default:web'), [
+      { ip: '10.1.0.2', pod: { namespace: 'default', name: 'p-web' }, ports: [8080, 0] },
+      { ip: '10.1.0.4', ports: [9090, 0] },
+    ]);
+    assert.deepEqual(kubeServiceEndpoints(b.state, 'default:other'), []);
+    assert.deepEqual(
+      computeHostView(b.state, 'hostP').services[0]!.providers.map((p) => [p.endpointId, p.targetPorts]),
+      [
+        ['p-web', [8080]],
+        ['p-web2', [9090]],
+      ],
+    );
+    // memoised while nothing changes; a slice's change is seen
+    const first = kubeServiceEndpoints(b.state, 'default:web');
+    assert.equal(kubeServiceEndpoints(b.state, 'default:web'), first);
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.1.0.4' }]);
+    assert.deepEqual(
+      kubeServiceEndpoints(b.state, 'default:web').map((e) => e.ports[0]),
+      [8080, 9191],
+    );
+  });
+
+  it('incrementally: one slice changed or deleted puts the new message in the views that hold it, as the whole computation', () => {
+    const b = world().kubeService('default', 'web', { ports: PORTS });
+    b.kubeSlice('default', 'web', 'web-a', [{ name: 'http', protocol: 'TCP', port: 8080 }], [{ ip: '10.1.0.2' }]);
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9090 }], [{ ip: '10.1.0.4' }]);
+    const engine = new ViewEngine(() => b.state);
+    const hosts = ['hostP', 'hostQ', 'hostN', 'hostT'];
+    const subs = new Map(hosts.map((h) => [h, new Sub()]));
+    for (const [h, s] of subs) engine.track(h, s);
+    b.takeChanges();
+    const step = (what: string) => {
+      for (const s of subs.values()) s.dirty.clear();
+      engine.apply(b.takeChanges());
+      for (const h of hosts) assert.equal(stableJson(engine.stateOf(h)), stableJson(computeHostView(b.state, h)), `${what}: ${h}`);
+    };
+    const parts = engine.stats.hostParts;
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.1.0.4' }]);
+    step("a slice's port");
+    assert.equal(engine.stats.hostParts, parts, 'the views that hold it keep holding it: only its message is put, no host part recomputed');
+    assert.ok(subs.get('hostP')!.dirty.has('service/kube:default/web'));
+    assert.deepEqual(
+      engine.stateOf('hostP')!.services[0]!.providers.map((p) => p.targetPorts[0]),
+      [8080, 9191],
+    );
+    b.del('/netloom/v1/cfg/kubeServiceSlice/default:web:web-a');
+    step('a slice deleted');
+    assert.deepEqual(
+      engine.stateOf('hostQ')!.services[0]!.providers.map((p) => p.endpointId),
+      ['p-web2'],
+    );
+    // its last resolved endpoint gone: no tenant, in no view (the host parts that held it recompute)
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.1.0.99' }]);
+    step('no endpoint resolves');
+    for (const h of hosts) assert.deepEqual(engine.stateOf(h)!.services, [], h);
+    // its endpoints now in tenant t2 (hostT's pod): it leaves t1's views and enters hostT's
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.9.0.2' }]);
+    step('another tenant');
+    assert.deepEqual(
+      hosts.map((h) => engine.stateOf(h)!.services.length),
+      [0, 0, 0, 1],
+    );
+    b.kubeSlice('default', 'web', 'web-b', [{ name: 'http', protocol: 'TCP', port: 9191 }], [{ ip: '10.1.0.4' }]);
+    step('back');
+    assert.deepEqual(
+      hosts.map((h) => engine.stateOf(h)!.services.length),
+      [1, 1, 0, 0],
+    );
+    assert.equal(subs.get('hostN')!.dirty.size, 0, 'a host without pods is not concerned');
+  });
+
+  it(`past ${SERVICE_PROVIDERS_MAX} providers: the first by endpoint id are balanced, and a problem says so`, () => {
+    const b = world().network('t1', 'big', 'vxlan', 5002, '10.2.0.0/16', '10.2.0.1');
+    const n = SERVICE_PROVIDERS_MAX + 2;
+    const ips: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const ip = `10.2.${1 + (i >> 8)}.${i & 255}`;
+      ips.push(ip);
+      b.pod(`big${String(i).padStart(4, '0')}`, 't1', 'big', i % 2 ? 'hostP' : 'hostQ', ip, 'default');
+    }
+    b.kubeService('default', 'big', { clusterIP: '10.96.0.20', ports: [{ name: '', protocol: 'TCP', port: 80, nodePort: 0 }] });
+    for (let k = 0; k * 250 < n; k++)
+      b.kubeSlice(
+        'default',
+        'big',
+        `big-${k}`,
+        [{ name: '', protocol: 'TCP', port: 8080 }],
+        ips.slice(k * 250, (k + 1) * 250).map((ip) => ({ ip })),
+      );
+    assert.deepEqual(kubeServiceProblems(b.state, 'default:big'), [
+      `${n} ready endpoints are more than the ${SERVICE_PROVIDERS_MAX} a service balances over: the first ${SERVICE_PROVIDERS_MAX} by endpoint id get its connections`,
+    ]);
+    const svc = computeHostView(b.state, 'hostP').services.find((s) => s.key === 'kube:default/big')!;
+    assert.equal(svc.providers.length, SERVICE_PROVIDERS_MAX);
+    assert.equal(svc.providers.at(-1)!.endpointId, `big${String(SERVICE_PROVIDERS_MAX - 1).padStart(4, '0')}`);
   });
 
   describe('NodePort Services on every host', () => {

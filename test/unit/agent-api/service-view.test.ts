@@ -11,6 +11,7 @@ import { labelsMatch, portsOf, selectorsOf } from '../../../netmaster/model/serv
 import { ViewEngine, type ViewSubscriber } from '../../../netmaster/agent/view-engine';
 import { diffViews } from '../../../netmaster/agent/view-diff';
 import { ClusterBuilder } from './fixtures';
+import { SERVICE_PROVIDERS_MAX } from '../../../lib/kinds/limits';
 
 class Dirty implements ViewSubscriber {
   readonly dirty = new Set<string>();
@@ -38,6 +39,16 @@ function world(): ClusterBuilder {
 }
 
 describe('services in host views', () => {
+  it(`a service whose selectors match more than ${SERVICE_PROVIDERS_MAX} endpoints: the first ${SERVICE_PROVIDERS_MAX} by id (one select group's most)`, () => {
+    const b = world().network('t1', 'big', 'vxlan', 5009, '10.9.0.0/16', '10.9.0.1');
+    for (let i = 0; i <= SERVICE_PROVIDERS_MAX; i++)
+      b.endpoint(`b${String(i).padStart(4, '0')}`, 't1', 'big', 'h2', `10.9.${1 + (i >> 8)}.${i & 255}`, '', '', { app: 'big' });
+    b.service('t1', 'bigsvc', 'big', '10.9.0.200', ['app=big']);
+    const svc = computeHostView(b.state, 'h2').services.find((x) => x.key === 't1:bigsvc')!;
+    assert.equal(svc.providers.length, SERVICE_PROVIDERS_MAX);
+    assert.equal(svc.providers.at(-1)!.endpointId, `b${String(SERVICE_PROVIDERS_MAX - 1).padStart(4, '0')}`);
+  });
+
   it('selectors, labels and ports', () => {
     assert.deepEqual(selectorsOf({ selectors: ['app=web', 'x=a=b', 'empty='] }), [
       ['app', 'web'],

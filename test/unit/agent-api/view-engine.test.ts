@@ -167,6 +167,25 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       (b) =>
         b.del(`/netloom/v1/cfg/kubeService/${ns}:web`),
   ),
+  // one EndpointSlice of such a Service alone (its Service stored or not): some pods' addresses, or gone
+  fc.tuple(fc.constantFrom('default', 'x'), fc.constantFrom('web-0', 'web-9'), fc.integer({ min: -1, max: 63 })).map(
+    ([ns, slice, mask]): Op =>
+      (b) => {
+        if (mask < 0) {
+          b.del(`/netloom/v1/cfg/kubeServiceSlice/${ns}:web:${slice}`);
+          return;
+        }
+        const pods = [...b.state.endpoints.values()].map((x) => x.ep).filter((e) => e.pod !== undefined);
+        const ips = [...new Set(pods.map((e) => e.ipAddress))].sort().filter((_, i) => (mask >> i) & 1);
+        b.kubeSlice(
+          ns,
+          'web',
+          slice,
+          [{ name: 'http', protocol: 'TCP', port: 8080 }],
+          ips.map((ip) => ({ ip })),
+        );
+      },
+  ),
   epId.map(
     (id): Op =>
       (b) =>

@@ -1,12 +1,13 @@
 /**
- * A Service and its EndpointSlices as kubeService intent (netmaster/kube/service-from-api.ts),
- * checked by the kind's schema (netmaster/kube/intent.ts checkService).
+ * A Service and its EndpointSlices as kubeService and kubeServiceSlice intent
+ * (netmaster/kube/service-from-api.ts), checked by the kinds' schemas (netmaster/kube/intent.ts).
  */
 import { strict as assert } from 'node:assert';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { isNetloomError } from '../../../lib/errors';
-import { checkService } from '../../../netmaster/kube/intent';
-import { serviceFromApi, sliceServiceKey } from '../../../netmaster/kube/service-from-api';
+import { LIMITS } from '../../../lib/kinds/limits';
+import { checkService, checkSlice, sliceKeyOf } from '../../../netmaster/kube/intent';
+import { serviceFromApi, sliceFromApi, sliceServiceKey } from '../../../netmaster/kube/service-from-api';
 
 const svc = (spec: NonNullable<V1Service['spec']>): V1Service => ({ metadata: { namespace: 'x', name: 'web' }, spec });
 const WEB = svc({
@@ -29,15 +30,8 @@ const slice = (name: string, httpPort: number, endpoints: NonNullable<V1Endpoint
 const pod = (name: string) => ({ kind: 'Pod', namespace: 'x', name });
 
 describe('Kubernetes Services as intent', () => {
-  it('joins the ready endpoints of every slice, each with its own port per service port', () => {
-    const s = serviceFromApi(WEB, [
-      slice('web-a', 8080, [
-        { addresses: ['10.1.0.3'], conditions: { ready: true }, targetRef: pod('b') },
-        { addresses: ['10.1.0.2'], targetRef: pod('a') }, // ready unset: ready
-        { addresses: ['10.1.0.9'], conditions: { ready: false }, targetRef: pod('c') },
-      ]),
-      slice('web-b', 9090, [{ addresses: ['10.1.0.4'], conditions: { ready: true }, targetRef: pod('d') }]),
-    ]);
+  it('a Service is its ports; each slice its own ready endpoints and ports, stored apart', () => {
+    const s = serviceFromApi(WEB);
     assert.deepEqual(s, {
       namespace: 'x',
       name: 'web',
@@ -48,25 +42,47 @@ describe('Kubernetes Services as intent', () => {
         { name: 'http', protocol: 'TCP', port: 80, nodePort: 0 },
         { name: 'dns', protocol: 'UDP', port: 53, nodePort: 0 },
       ],
-      endpoints: [
-        { ip: '10.1.0.2', pod: { namespace: 'x', name: 'a' }, ports: [8080, 5353] },
-        { ip: '10.1.0.3', pod: { namespace: 'x', name: 'b' }, ports: [8080, 5353] },
-        { ip: '10.1.0.4', pod: { namespace: 'x', name: 'd' }, ports: [9090, 5353] },
-      ],
     });
     assert.equal(checkService(s!).key, 'x:web', 'the store takes it');
+    const a = sliceFromApi(
+      slice('web-a', 8080, [
+        { addresses: ['10.1.0.3'], conditions: { ready: true }, targetRef: pod('b') },
+        { addresses: ['10.1.0.2'], targetRef: pod('a') }, // ready unset: ready
+        { addresses: ['10.1.0.9'], conditions: { ready: false }, targetRef: pod('c') },
+      ]),
+    );
+    assert.deepEqual(a, {
+      namespace: 'x',
+      service: 'web',
+      slice: 'web-a',
+      ports: [
+        { name: 'http', protocol: 'TCP', port: 8080 },
+        { name: 'dns', protocol: 'UDP', port: 5353 },
+      ],
+      endpoints: [
+        { ip: '10.1.0.2', pod: { namespace: 'x', name: 'a' } },
+        { ip: '10.1.0.3', pod: { namespace: 'x', name: 'b' } },
+      ],
+    });
+    assert.equal(checkSlice(a!).key, 'x:web:web-a', 'keyed namespace:service:slice');
+    assert.equal(sliceKeyOf(a!), 'x/web/web-a');
+    assert.equal(sliceFromApi({ ...slice('v6', 80, []), addressType: 'IPv6' }), undefined, 'IPv6 slices are not balanced');
+    assert.equal(
+      sliceFromApi({ metadata: { namespace: 'x', name: 'manual' }, addressType: 'IPv4', endpoints: [] }),
+      undefined,
+      'no Service',
+    );
   });
 
   it('balances only Services with a cluster IP; NodePort and LoadBalancer keep their node ports', () => {
-    assert.equal(serviceFromApi(svc({ clusterIP: 'None', ports: [{ port: 80 }] }), []), undefined, 'headless');
-    assert.equal(serviceFromApi(svc({ type: 'ExternalName', externalName: 'x.example' }), []), undefined);
+    assert.equal(serviceFromApi(svc({ clusterIP: 'None', ports: [{ port: 80 }] })), undefined, 'headless');
+    assert.equal(serviceFromApi(svc({ type: 'ExternalName', externalName: 'x.example' })), undefined);
     for (const type of ['NodePort', 'LoadBalancer']) {
-      const s = serviceFromApi(svc({ type, clusterIP: '10.96.0.11', ports: [{ port: 80, nodePort: 30080 }] }), []);
+      const s = serviceFromApi(svc({ type, clusterIP: '10.96.0.11', ports: [{ port: 80, nodePort: 30080 }] }));
       assert.deepEqual([s?.type, s?.ports[0]?.nodePort, s?.externalTrafficPolicy], ['NodePort', 30080, 'Cluster'], type);
     }
     const local = serviceFromApi(
       svc({ type: 'NodePort', clusterIP: '10.96.0.12', externalTrafficPolicy: 'Local', ports: [{ port: 80, nodePort: 30081 }] }),
-      [],
     );
     assert.equal(local?.externalTrafficPolicy, 'Local', 'externalTrafficPolicy Local is kept');
     assert.equal(checkService(local!).key, 'x:web');
@@ -74,24 +90,22 @@ describe('Kubernetes Services as intent', () => {
     assert.equal(sliceServiceKey({ metadata: { namespace: 'x', name: 'manual' }, addressType: 'IPv4', endpoints: [] }), '');
   });
 
-  it('a slice without the port of a service port gives 0; the store refuses bad objects naming the field', () => {
-    const s = serviceFromApi(WEB, [
-      {
-        metadata: { namespace: 'x', name: 'w' },
-        addressType: 'IPv4',
-        ports: [{ name: 'http', port: 8080 }],
-        endpoints: [{ addresses: ['10.1.0.2'] }],
-      },
-    ])!;
-    assert.deepEqual(s.endpoints[0]!.ports, [8080, 0]);
-    const refused = (body: object, field: RegExp) =>
-      assert.throws(
-        () => checkService({ ...s, ...body }),
-        (e: unknown) => isNetloomError(e) && field.test(e.field ?? ''),
-      );
-    refused({ clusterIP: '10.96.0' }, /clusterIP/);
-    refused({ externalTrafficPolicy: 'Somewhere' }, /externalTrafficPolicy/);
-    refused({ ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 30080 }] }, /ports\.0\.nodePort/);
-    refused({ endpoints: [{ ip: '10.1.0.2', ports: [1] }] }, /endpoints\.0\.ports/);
+  it('the store refuses bad Services and slices naming the field, and a slice past the limits', () => {
+    const s = serviceFromApi(WEB)!;
+    const refused = (check: () => unknown, field: RegExp) =>
+      assert.throws(check, (e: unknown) => isNetloomError(e) && field.test(e.field ?? ''));
+    refused(() => checkService({ ...s, clusterIP: '10.96.0' }), /clusterIP/);
+    refused(() => checkService({ ...s, externalTrafficPolicy: 'Somewhere' as 'Local' }), /externalTrafficPolicy/);
+    refused(() => checkService({ ...s, ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 30080 }] }), /ports\.0\.nodePort/);
+    const a = sliceFromApi(slice('web-a', 8080, [{ addresses: ['10.1.0.2'] }]))!;
+    refused(() => checkSlice({ ...a, endpoints: [{ ip: '10.1.0' }] }), /endpoints\.0\.ip/);
+    refused(() => checkSlice({ ...a, endpoints: [{ ip: '10.1.0.2' }, { ip: '10.1.0.2' }] }), /endpoints\.1\.ip/);
+    // Kubernetes allows 1000 endpoints in a slice; a stored one holds LIMITS.list
+    const many = Array.from({ length: LIMITS.list + 1 }, (_, i) => ({ ip: `10.2.${i >> 8}.${i & 255}` }));
+    assert.throws(
+      () => checkSlice({ ...a, endpoints: many }),
+      (e: unknown) => isNetloomError(e) && e.field === 'endpoints' && /x\/web\/web-a/.test(e.message) && /at most 256/.test(e.message),
+    );
+    assert.equal(checkSlice({ ...a, endpoints: many.slice(0, LIMITS.list) }).config.endpoints.length, LIMITS.list);
   });
 });

@@ -20,9 +20,26 @@ import {
 import type { HostState, ServiceLB } from '../../../netplugin/state/host-state';
 import { parseHostState } from '../../../netplugin/state/host-state';
 import { OFPP } from '../../../ovs/openflow/messages';
+import { encodeMessage } from '../../../ovs/openflow/codec';
+import { groupMod } from '../../../netplugin/reconcile/group-reconciler';
+import { isNetloomError } from '../../../lib/errors';
+import { SERVICE_PROVIDERS_MAX } from '../../../lib/kinds/limits';
 import { Conntrack, PacketTracer, type Packet } from '../../support/packet-tracer';
 import { checkedPipeline } from './checked-pipeline';
-import { ClusterFabric, clusterState, GW_MAC, endpoint, HOSTS, hostInput, inputFor, pkt, portOf, spanFor, VXLAN } from './fixture';
+import {
+  ClusterFabric,
+  clusterState,
+  GW_MAC,
+  endpoint,
+  HOSTS,
+  hostInput,
+  inputFor,
+  NETWORKS,
+  pkt,
+  portOf,
+  spanFor,
+  VXLAN,
+} from './fixture';
 
 const SVC_IP = '10.1.1.100';
 const EMPTY_IP = '10.1.1.101';
@@ -299,6 +316,47 @@ describe('service load balancing in the pipeline', () => {
     assert.deepEqual(
       tcp.providers.map((p) => p.endpointId),
       ['a2', 'a3'],
+    );
+  });
+
+  it('a large service: 1000 providers (the most) make a group of 1000 buckets in one group_mod; 1001 are refused naming the field', () => {
+    const base = clusterState();
+    const big = { ...NETWORKS[0]!, key: 'blue:big', name: 'big', pktTag: 5009, networkId: 9, subnet: '10.8.0.0/16', gateway: '10.8.0.1' };
+    // providers on h2 (h1 reaches them over VXLAN), the first on h1 (so that h1 carries the network)
+    const eps = Array.from({ length: SERVICE_PROVIDERS_MAX + 1 }, (_, i) => ({
+      ...endpoint(i === 0 ? 'a1' : 'a2'),
+      id: `big${i}`,
+      network: 'blue:big',
+      group: '',
+      ip: `10.8.${1 + (i >> 8)}.${i & 255}`,
+      mac: `02:00:08:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+      intfName: `veth-big${i}`,
+      containerId: `c-big${i}`,
+      containerName: `big${i}`,
+    }));
+    const svc = (n: number): ServiceLB => ({
+      key: 'blue:big',
+      tenant: 'blue',
+      network: 'blue:big',
+      ip: '10.8.0.100',
+      ports: [{ port: 80, targetPort: 8080, protocol: 'tcp' }],
+      providers: eps.slice(0, n).map((e) => ({ endpointId: e.id, ip: e.ip })),
+    });
+    const state = (n: number): HostState => ({
+      ...base,
+      networks: [...base.networks, big],
+      endpoints: [...base.endpoints, ...eps],
+      services: [svc(n)],
+    });
+    const input = inputFor('h1', HOSTS.h1, state(SERVICE_PROVIDERS_MAX));
+    const [group] = desiredGroups(input);
+    assert.equal(group!.buckets.length, SERVICE_PROVIDERS_MAX);
+    const bytes = encodeMessage(groupMod('add', group!)).length;
+    assert.ok(bytes <= 0xffff, `${bytes} bytes fit one OpenFlow message`);
+    assert.equal(bytes, 16 + 64 * SERVICE_PROVIDERS_MAX, 'a 16-byte header and 64 bytes per bucket: 1023 buckets at most');
+    assert.throws(
+      () => desiredGroups(inputFor('h1', HOSTS.h1, state(SERVICE_PROVIDERS_MAX + 1))),
+      (e: unknown) => isNetloomError(e) && e.field === 'services[0].providers' && /1001 providers are more than the 1000/.test(e.message),
     );
   });
 
