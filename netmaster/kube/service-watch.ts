@@ -7,8 +7,8 @@
  * of one slice puts (or deletes) that slice only; a slice is stored while its Service is. A
  * (re)list of either kind replaces both kinds once both are listed. Slices are listed first, so the
  * Services' first list already has their endpoints. A Service or slice the store refuses (a slice
- * past the store's limits), or a port netloom cannot balance (SCTP), gets a Warning Event on the
- * Service and a log line; so do endpoints the views cannot resolve or balance
+ * past the store's limits: its stored version is withdrawn), or a port netloom cannot balance
+ * (SCTP), gets a Warning Event on the Service and a log line; so do endpoints the views cannot resolve or balance
  * (service-problems.ts), when netmaster hands in its cluster cache.
  */
 import {
@@ -200,7 +200,11 @@ export class KubeServiceWatch {
     });
   }
 
-  /** One slice put (or deleted) as it is now; a refused one keeps its stored version (the Service gets an Event). */
+  /**
+   * One slice put (or deleted) as it is now. A refused one is withdrawn (the Service gets an
+   * Event): its stored endpoints are an older truth, and an address of a pod gone since may be
+   * another pod's by now; balancing over the other slices is what kube-proxy does without it.
+   */
   private async syncSlice(key: string, name: string): Promise<void> {
     const intent = this.sliceIntentOf(key, name);
     try {
@@ -208,9 +212,18 @@ export class KubeServiceWatch {
       else await this.opts.sink.deleteSlice(`${key}/${name}`);
     } catch (e) {
       this.refused(`${key}/${name}`, this.services.get(key), e);
-      return;
+      if (intent) await this.withdraw(`${key}/${name}`);
     }
     this.reporter?.schedule();
+  }
+
+  /** Remove a refused slice's stored version (`namespace/service/slice`); a store error is logged (the next relist retries). */
+  private async withdraw(sliceKey: string): Promise<void> {
+    try {
+      await this.opts.sink.deleteSlice(sliceKey);
+    } catch (e) {
+      this.opts.logger.warn({ resource: 'endpointslices', object: sliceKey, err: errorMessage(e) }, 'refused slice not withdrawn');
+    }
   }
 
   private relist(): void {
@@ -225,7 +238,11 @@ export class KubeServiceWatch {
         return;
       }
       // a slice's key is namespace/service/slice: its Service gets the Event
-      for (const r of refused) this.refused(r.key, this.services.get(r.key.split('/').slice(0, 2).join('/')), r.error);
+      for (const r of refused) {
+        const parts = r.key.split('/');
+        this.refused(r.key, this.services.get(parts.slice(0, 2).join('/')), r.error);
+        if (parts.length === 3) await this.withdraw(r.key);
+      }
       for (const s of this.services.values()) if (isBalanced(s)) await this.unbalanced(s);
       this.reporter?.schedule();
     });
@@ -239,7 +256,7 @@ export class KubeServiceWatch {
       { resource: slice ? 'endpointslices' : 'services', object: key, err: errorMessage(e) },
       'kubernetes object not realized',
     );
-    const what = slice ? `its EndpointSlice ${key.split('/')[2] ?? ''} (its stored version, if any, stays)` : 'this object';
+    const what = slice ? `its EndpointSlice ${key.split('/')[2] ?? ''} (its endpoints are not balanced over)` : 'this object';
     if (svc) void this.opts.warn(svc, 'NotRealized', `netloom cannot realize ${what}: ${errorMessage(e)}`);
   }
 
