@@ -12,6 +12,7 @@ import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { tagInUse } from '../model/network-tag';
 import { groupTagOf } from '../model/group-tag';
+import { missingGroupTagReason, vlanPoolUse } from '../model/vlan-pool';
 import type { NetmasterService } from '../service/service';
 import { desiredTrees, type AciIntent } from './desired-tree';
 import { AciGateway, aciGatewayMetrics, type AciGatewayMetrics } from './gateway';
@@ -54,8 +55,10 @@ export async function readAciIntent(svc: Pick<NetmasterService, 'list'>): Promis
     svc.list('appProfile'),
     svc.list('extContractsGroup'),
   ]);
+  const global = globals[0].config;
   return {
     gw,
+    missingVlanReason: missingGroupTagReason(global, vlanPoolUse(global, networks, groups)),
     networks: networks.map((n) => ({ network: n.config, vlan: n.config.encap === 'vlan' ? tagInUse(n.config, n.oper) : undefined })),
     groups: groups.map((g) => ({ group: g.config, vlan: groupTagOf(g.oper) })),
     rules: rules.map((r) => r.config),

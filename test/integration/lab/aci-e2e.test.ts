@@ -51,6 +51,8 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
   let apic: RunningApicStandin | undefined;
   let leaf: AciLeaf | undefined;
   let following: Promise<void> | undefined;
+  /** when (monotonic ms) the leaf last took a changed set of EPG VLANs from the APIC */
+  let leafChangedAt = 0;
   const stopFollowing = new AbortController();
 
   const ns = (c: CtrName) => `${plan.prefix}c-${c}`;
@@ -94,6 +96,7 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
         if (vlans.join(',') !== last) {
           await leaf!.setVlans(vlans);
           last = vlans.join(',');
+          leafChangedAt = systemClock.monotonic();
         }
       }
       await systemClock.sleep(100, stopFollowing.signal);
@@ -103,7 +106,7 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
   const inspectGroup = async (g: string) =>
     (
       JSON.parse((await netctl(['group', 'inspect', '-t', T, g])).stdout) as {
-        Oper: { pktTag?: number; aciSync?: { state: string; message?: string } };
+        Oper: { pktTag?: number; pktTagPending?: string };
       }
     ).Oper;
   const groupVlans = async () => ({ web: (await inspectGroup('web')).pktTag, db: (await inspectGroup('db')).pktTag });
@@ -136,6 +139,7 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const t0 = systemClock.monotonic();
     try {
       await waitFor('the ping stream to start', () => /icmp_seq=/.test(out), { timeoutMs: 10_000, intervalMs: 20 });
       await change();
@@ -148,7 +152,11 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
       await exited;
     }
     const m = /(\d+) packets transmitted, (\d+) received/.exec(out) ?? assert.fail(`ping's summary:\n${out.slice(-500)}`);
-    return { sent: Number(m[1]), lost: Number(m[1]) - Number(m[2]) };
+    return {
+      sent: Number(m[1]),
+      lost: Number(m[1]) - Number(m[2]),
+      leafMs: leafChangedAt > t0 ? Math.round(leafChangedAt - t0) : undefined,
+    };
   }
 
   before(async function () {
@@ -287,7 +295,10 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
         return !!g.web && g.web !== NET_VLAN && e['web']?.join() === `vlan-${g.web}`;
       },
     );
-    log(`default -> aci: ${toAci.lost} of ${toAci.sent} pings (10 ms apart, web across hosts) lost`);
+    log(
+      `default -> aci: ${toAci.lost} of ${toAci.sent} pings (10 ms apart, web across hosts) lost; ` +
+        `the leaf had the new EPG VLANs from the APIC ${toAci.leafMs ?? '?'} ms after the ping stream began`,
+    );
     const again = await vlansAgree('back to aci');
     log(`group VLANs after the round trip: web ${again.web}, db ${again.db}`);
     assert.ok(await pingEventually(ns('w1'), ip('d2')), 'between the groups through the leaf again');
@@ -311,12 +322,22 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
           Oper: { aci: { tenants: Record<string, { state: string; message?: string }> } };
         };
         const t = gw.Oper.aci.tenants[T];
-        return t?.state === 'pending' && /VLAN/.test(t.message ?? '') ? t : undefined;
+        return t?.state === 'pending' && /none free/.test(t.message ?? '') ? t : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     log(`aci-gw inspect with the pool exhausted: ${shown.state}: ${shown.message ?? ''}`);
+    assert.match(shown.message ?? '', /VLAN pool 100-101 has none free/);
     const g = await groupVlans();
     assert.equal([g.web, g.db].filter((x) => x === NET_VLAN + 1).length, 1, `one group got ${NET_VLAN + 1}: ${JSON.stringify(g)}`);
+    const without = (await inspectGroup('web')).pktTag === NET_VLAN + 1 ? 'db' : 'web';
+    assert.match((await inspectGroup(without)).pktTagPending ?? '', /none free/, `${without}'s inspect says why it has no VLAN of its own`);
+    // the range grows: the leader gives it one, the tenant syncs
+    await netctl(['global', 'set', '--vlan-range', VLANS]);
+    await waitFor(`${without} gets a VLAN of its own`, async () => ((await inspectGroup(without)).pktTag ?? NET_VLAN) !== NET_VLAN, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
+    assert.equal((await inspectGroup(without)).pktTagPending, undefined);
   });
 });
