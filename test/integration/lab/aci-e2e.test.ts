@@ -51,7 +51,7 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
   let apic: RunningApicStandin | undefined;
   let leaf: AciLeaf | undefined;
   let following: Promise<void> | undefined;
-  /** when (monotonic ms) the leaf last took a changed set of EPG VLANs from the APIC */
+  /** when (wall ms, to compare with ping -D) the leaf last took a changed set of EPG VLANs from the APIC */
   let leafChangedAt = 0;
   const stopFollowing = new AbortController();
 
@@ -96,7 +96,7 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
         if (vlans.join(',') !== last) {
           await leaf!.setVlans(vlans);
           last = vlans.join(',');
-          leafChangedAt = systemClock.monotonic();
+          leafChangedAt = systemClock.now();
         }
       }
       await systemClock.sleep(100, stopFollowing.signal);
@@ -130,18 +130,21 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
 
   /**
    * A 10 ms ping stream from `a` to `b` while `change` runs and until `settled` holds, then 1 s
-   * more: how many it sent and how many were lost.
+   * more: how many it sent and how many were lost, the longest silence between two replies, when
+   * it began after the change was made and when it ended after the leaf last changed its VLANs.
    */
   async function lossDuring(a: CtrName, b: CtrName, change: () => Promise<void>, settled: () => Promise<boolean>) {
-    const child = spawn('ip', ['netns', 'exec', ns(a), 'ping', '-n', '-i', '0.01', '-W', '1', ip(b)], {
+    const child = spawn('ip', ['netns', 'exec', ns(a), 'ping', '-n', '-D', '-i', '0.01', '-W', '1', ip(b)], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const t0 = systemClock.monotonic();
+    const t0 = systemClock.now();
+    let changedAt = 0;
     try {
       await waitFor('the ping stream to start', () => /icmp_seq=/.test(out), { timeoutMs: 10_000, intervalMs: 20 });
+      changedAt = systemClock.now();
       await change();
       await waitFor('the switch to settle', settled, { timeoutMs: 60_000, intervalMs: 200 });
       const seq = () => Number([...out.matchAll(/icmp_seq=(\d+)/g)].pop()?.[1] ?? 0);
@@ -152,10 +155,16 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
       await exited;
     }
     const m = /(\d+) packets transmitted, (\d+) received/.exec(out) ?? assert.fail(`ping's summary:\n${out.slice(-500)}`);
+    const replies = [...out.matchAll(/^\[(\d+\.\d+)\].*icmp_seq=/gm)].map((r) => Number(r[1]) * 1000);
+    let gap = { ms: 0, from: 0, to: 0 };
+    for (let i = 1; i < replies.length; i++)
+      if (replies[i]! - replies[i - 1]! > gap.ms) gap = { ms: replies[i]! - replies[i - 1]!, from: replies[i - 1]!, to: replies[i]! };
     return {
       sent: Number(m[1]),
       lost: Number(m[1]) - Number(m[2]),
-      leafMs: leafChangedAt > t0 ? Math.round(leafChangedAt - t0) : undefined,
+      gap: `longest silence ${Math.round(gap.ms)} ms, from ${Math.round(gap.from - changedAt)} ms after the netctl command began`,
+      leaf:
+        leafChangedAt > t0 ? `; it ended ${Math.round(gap.to - leafChangedAt)} ms after the leaf took the new EPG VLANs from the APIC` : '',
     };
   }
 
@@ -273,7 +282,7 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
         return g.web === NET_VLAN && g.db === NET_VLAN;
       },
     );
-    log(`aci -> default: ${toDefault.lost} of ${toDefault.sent} pings (10 ms apart, web across hosts) lost`);
+    log(`aci -> default: ${toDefault.lost} of ${toDefault.sent} pings (10 ms apart, web across hosts) lost; ${toDefault.gap}`);
     const onNet = await waitFor(
       "web's packets on the network's VLAN",
       async () => {
@@ -295,10 +304,7 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
         return !!g.web && g.web !== NET_VLAN && e['web']?.join() === `vlan-${g.web}`;
       },
     );
-    log(
-      `default -> aci: ${toAci.lost} of ${toAci.sent} pings (10 ms apart, web across hosts) lost; ` +
-        `the leaf had the new EPG VLANs from the APIC ${toAci.leafMs ?? '?'} ms after the ping stream began`,
-    );
+    log(`default -> aci: ${toAci.lost} of ${toAci.sent} pings (10 ms apart, web across hosts) lost; ${toAci.gap}${toAci.leaf}`);
     const again = await vlansAgree('back to aci');
     log(`group VLANs after the round trip: web ${again.web}, db ${again.db}`);
     assert.ok(await pingEventually(ns('w1'), ip('d2')), 'between the groups through the leaf again');
