@@ -51,8 +51,8 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
   let apic: RunningApicStandin | undefined;
   let leaf: AciLeaf | undefined;
   let following: Promise<void> | undefined;
-  /** when (wall ms, to compare with ping -D) the leaf last took a changed set of EPG VLANs from the APIC */
-  let leafChangedAt = 0;
+  /** when (wall ms, to compare with ping -D) the leaf last began and finished taking a changed set of EPG VLANs from the APIC */
+  let leafChange = { began: 0, done: 0 };
   const stopFollowing = new AbortController();
 
   const ns = (c: CtrName) => `${plan.prefix}c-${c}`;
@@ -94,9 +94,10 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
           .filter((v) => v > 0)
           .sort((a, b) => a - b);
         if (vlans.join(',') !== last) {
+          const began = systemClock.now();
           await leaf!.setVlans(vlans);
           last = vlans.join(',');
-          leafChangedAt = systemClock.now();
+          leafChange = { began, done: systemClock.now() };
         }
       }
       await systemClock.sleep(100, stopFollowing.signal);
@@ -164,7 +165,9 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
       lost: Number(m[1]) - Number(m[2]),
       gap: `longest silence ${Math.round(gap.ms)} ms, from ${Math.round(gap.from - changedAt)} ms after the netctl command began`,
       leaf:
-        leafChangedAt > t0 ? `; it ended ${Math.round(gap.to - leafChangedAt)} ms after the leaf took the new EPG VLANs from the APIC` : '',
+        leafChange.began > t0
+          ? `; it ended ${Math.round(gap.to - leafChange.began)} ms after the leaf began taking the new EPG VLANs from the APIC (done after ${Math.round(leafChange.done - leafChange.began)} ms)`
+          : '',
     };
   }
 
@@ -292,6 +295,8 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     assert.ok(onNet, 'on the network VLAN');
+    const pool = JSON.parse((await netctl(['global', 'inspect'])).stdout) as { Oper: { vlansInUse: string; freeVLANs: number } };
+    assert.deepEqual([pool.Oper.vlansInUse, pool.Oper.freeVLANs], [String(NET_VLAN), 10], "back in the pool: only the network's VLAN held");
     assert.ok(await pingEventually(ns('w1'), ip('d2')), 'between the groups on the network VLAN');
 
     const toAci = await lossDuring(
@@ -307,6 +312,8 @@ describe('ACI mode end to end (lab: 2 hosts, netmaster + APIC stand-in, leaf sta
     log(`default -> aci: ${toAci.lost} of ${toAci.sent} pings (10 ms apart, web across hosts) lost; ${toAci.gap}${toAci.leaf}`);
     const again = await vlansAgree('back to aci');
     log(`group VLANs after the round trip: web ${again.web}, db ${again.db}`);
+    const pool2 = JSON.parse((await netctl(['global', 'inspect'])).stdout) as { Oper: { freeVLANs: number } };
+    assert.equal(pool2.Oper.freeVLANs, 8, 'the network and the two groups hold one VLAN each of 100-110');
     assert.ok(await pingEventually(ns('w1'), ip('d2')), 'between the groups through the leaf again');
   });
 
