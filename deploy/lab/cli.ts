@@ -1,5 +1,6 @@
 /** `netloom-lab`: a lab of simulated hosts on one machine, each a network namespace with its own OVS. */
 import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { errorMessage, NetloomError } from '../../lib/errors';
@@ -182,6 +183,9 @@ export function buildCli(): Command {
       '--kube',
       'the lab as a Kubernetes cluster (implies --containerd and --kube-api): netmaster and the agents read the API, one kubelet stand-in per host; pods with kubectl, pinned to a host by spec.nodeName (docs/kubernetes.md)',
     )
+    .option('--apic-url <url>', "netmaster's ACI gateway reconciles the APIC at this URL when the fabric mode is aci (docs/aci.md)")
+    .option('--apic-user <name>', 'with --apic-url: the APIC user', 'admin')
+    .option('--apic-password-file <file>', "with --apic-url: the file holding the APIC user's password")
     .option('--kube-tenant-per-namespace', "with --kube: a pod's default tenant is its namespace (else the pods' tenant, default)")
     .action(
       async (
@@ -198,9 +202,16 @@ export function buildCli(): Command {
           containerd?: boolean;
           userspaceTso: boolean;
           kubeApi?: boolean;
+          apicUrl?: string;
+          apicUser: string;
+          apicPasswordFile?: string;
         },
         cmd: Command,
       ) => {
+        if ((o.apicUrl === undefined) !== (o.apicPasswordFile === undefined))
+          throw new NetloomError('INVALID_ARGUMENT', '--apic-url and --apic-password-file go together', {
+            field: o.apicUrl === undefined ? 'apic-url' : 'apic-password-file',
+          });
         if (o.kubeTenantPerNamespace && !o.kube)
           throw new NetloomError('INVALID_ARGUMENT', '--kube-tenant-per-namespace needs --kube', { field: 'kube-tenant-per-namespace' });
         await labUp({
@@ -216,6 +227,9 @@ export function buildCli(): Command {
           ...(o.kubeApi ? { kubeApi: true } : {}),
           ...(o.kube ? { kube: { tenantPerNamespace: o.kubeTenantPerNamespace === true } } : {}),
           userspaceTso: o.userspaceTso,
+          ...(o.apicUrl && o.apicPasswordFile
+            ? { apic: { url: o.apicUrl, user: o.apicUser, passwordFile: resolve(o.apicPasswordFile) } }
+            : {}),
           progress,
         });
       },

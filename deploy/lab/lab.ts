@@ -20,7 +20,7 @@ import {
   LAB_ROOT,
   ROUTED_UPLINK,
 } from './plan';
-import { ContainerState, LabState, listLabs, loadState, newState, requireState, saveState, withLabLock } from './state';
+import { ContainerState, LabApic, LabState, listLabs, loadState, newState, requireState, saveState, withLabLock } from './state';
 import { addAddr, addBridge, addNetns, addVeth, delLink, delNetns, linkUp, netnsExists, setMaster } from './netns';
 import { ovsEnv, ovsHealthy, ovsPids, restartVswitchd, startOvs, stopOvs } from './ovs-instance';
 import { etcdHealth, startEtcdMember, waitEtcdHealthy } from './etcd-cluster';
@@ -77,6 +77,8 @@ export interface UpOptions {
    * the lab owns its switches, and OVS reads the setting at start only; netplugin/agent/userspace-tso.ts)
    */
   userspaceTso?: boolean;
+  /** netmaster's ACI gateway towards this APIC (docs/aci.md) */
+  apic?: LabApic;
 }
 
 /** bin/netmaster's entry point (REST + gRPC agent API + leader-elected liveness), in dist/. */
@@ -119,6 +121,7 @@ export async function labUp(given: UpOptions): Promise<LabState> {
       (existing.kubeApi ?? false) === (opts.kubeApi ?? false) &&
       JSON.stringify(existing.kube ?? null) ===
         JSON.stringify(opts.kube ? { tenantPerNamespace: opts.kube.tenantPerNamespace === true } : null) &&
+      JSON.stringify(existing.apic ?? null) === JSON.stringify(opts.apic ?? null) &&
       (existing.plan.netmasters ?? []).length === plan.netmasters.length;
     if (same && (await labHealthy(existing))) {
       progress(`lab "${opts.name}" is already up with ${plan.hosts.length} hosts`);
@@ -212,8 +215,12 @@ export async function labUp(given: UpOptions): Promise<LabState> {
       state.kube = { tenantPerNamespace: opts.kube.tenantPerNamespace === true };
       saveState(state);
     }
+    if (opts.apic) {
+      state.apic = opts.apic;
+      saveState(state);
+    }
     for (const nm of plan.netmasters) {
-      const pid = startNetmaster(plan, nm, labKubeconfigOf(state));
+      const pid = startNetmaster(state, nm);
       state.pids.push({ role: nm.name, pid, program: 'netmaster' });
       saveState(state);
     }
@@ -272,7 +279,7 @@ async function startContainerds(state: LabState, progress: Progress): Promise<vo
  * over HTTPS taking the lab CA's client certificates, the agent API over mutual TLS (host
  * identity enforced), and VTEPs confined to the lab's data subnet. No --insecure.
  */
-export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number], kubeconfig?: string): string[] {
+export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number], kubeconfig?: string, apic?: LabApic): string[] {
   const p = pkiPaths(plan);
   return [
     ...['--etcd', etcdEndpoints(plan).join(','), '--etcd-cacert', p.etcdCa.cert, '--etcd-cert', p.etcdNetmaster.cert],
@@ -281,6 +288,7 @@ export function netmasterArgs(plan: LabPlan, nm: LabPlan['netmasters'][number], 
     ...['--grpc-listen', nm.grpcListen, '--grpc-tls-cert', p.netmaster.cert, '--grpc-tls-key', p.netmaster.key],
     ...['--grpc-client-ca', p.ca.cert, '--vtep-subnets', plan.dataSubnet],
     ...(kubeconfig ? ['--kubeconfig', kubeconfig] : []),
+    ...(apic ? ['--apic-url', apic.url, '--apic-user', apic.user, '--apic-password-file', apic.passwordFile] : []),
   ];
 }
 
@@ -289,11 +297,12 @@ export function labKubeconfigOf(state: LabState): string | undefined {
   return state.kube ? kubeApiPaths(state.plan).kubeconfig : undefined;
 }
 
-function startNetmaster(plan: LabPlan, nm: LabPlan['netmasters'][number], kubeconfig?: string): number {
+function startNetmaster(state: LabState, nm: LabPlan['netmasters'][number]): number {
+  const plan = state.plan;
   mkdirSync(`${plan.dir}/log`, { recursive: true });
   const fd = openSync(`${plan.dir}/log/${nm.name}.log`, 'a');
   try {
-    return spawnDaemon(process.execPath, [NETMASTER_JS, ...netmasterArgs(plan, nm, kubeconfig)], { logFd: fd });
+    return spawnDaemon(process.execPath, [NETMASTER_JS, ...netmasterArgs(plan, nm, labKubeconfigOf(state), state.apic)], { logFd: fd });
   } finally {
     closeSync(fd);
   }
@@ -701,7 +710,7 @@ export async function labStartNetmaster(labName: string, which: string, root?: s
   const nm = netmasterByName(state, which);
   const rec = state.pids.find((p) => p.role === nm.name);
   if (rec && isAlive(rec.pid)) return rec.pid;
-  const pid = startNetmaster(state.plan, nm);
+  const pid = startNetmaster(state, nm);
   replacePid(state, nm.name, pid, 'netmaster');
   await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(state.plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
   return pid;
@@ -722,7 +731,7 @@ export async function labRestartNetmaster(labName: string, which?: string, root?
   for (const nm of targets) {
     const rec = state.pids.find((p) => p.role === nm.name);
     if (rec) await stopProcess(rec.pid, 'netmaster');
-    const pid = startNetmaster(state.plan, nm, labKubeconfigOf(state));
+    const pid = startNetmaster(state, nm);
     replacePid(state, nm.name, pid, 'netmaster');
     await waitFor(`${nm.name} to answer at ${nm.url}`, () => netmasterHealthy(state.plan, nm.url), { timeoutMs: 30_000, intervalMs: 100 });
     out.push(pid);

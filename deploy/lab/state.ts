@@ -51,6 +51,8 @@ export interface LabState {
   swarmHosts?: string[];
   /** the lab is a Kubernetes cluster (up --kube): netmaster and agents read the API, one kubelet stand-in per host */
   kube?: { tenantPerNamespace: boolean };
+  /** netmaster's ACI gateway towards this APIC (up --apic-url; docs/aci.md), kept for restarts */
+  apic?: LabApic;
   /** hosts where `podman` ran (their containers are removed on down) */
   podmanHosts?: string[];
   /** podman/libcni directories outside the lab dir that did not exist before the lab's first podman */
@@ -61,6 +63,13 @@ export interface LabState {
   containerdMadeRun?: boolean;
   /** the test run that made this lab (NETLOOM_TEST_RUN), so its cleanup touches no other lab */
   testRun?: string;
+}
+
+/** The APIC netmaster's ACI gateway reconciles (netmaster --apic-url, --apic-user, --apic-password-file). */
+export interface LabApic {
+  url: string;
+  user: string;
+  passwordFile: string;
 }
 
 export function newState(plan: LabPlan): LabState {

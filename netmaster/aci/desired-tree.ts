@@ -18,6 +18,8 @@ export interface AciIntent {
   networks: ReadonlyArray<{ network: Network; vlan: number | undefined }>;
   /** every group, with its VLAN of its own (undefined: none, or not allocated yet) */
   groups: ReadonlyArray<{ group: EndpointGroup; vlan: number | undefined }>;
+  /** why a group has no VLAN of its own (model/vlan-pool.ts: being allocated, or the pool exhausted) */
+  missingVlanReason?: string;
   rules: readonly Rule[];
   appProfiles: readonly AppProfile[];
   extContractsGroups: readonly ExtContractsGroup[];
@@ -93,9 +95,13 @@ function tenantTree(tenant: string, s: GwSettings, intent: AciIntent): FlatTree 
       // each EPG its own VLAN: two EPGs of one bridge domain on one path cannot share an encap
       const vlan = groupVlans.get(name);
       if (bound && vlan === undefined)
-        throw new NetloomError('UNAVAILABLE', `group ${tenant}:${name}: its VLAN of its own is not allocated yet (the leader does it)`, {
-          field: 'pktTag',
-        });
+        throw new NetloomError(
+          'UNAVAILABLE',
+          `group ${tenant}:${name}: ${intent.missingVlanReason ?? 'its VLAN of its own is not allocated yet (the leader does it)'}`,
+          {
+            field: 'pktTag',
+          },
+        );
       for (const p of s.pathBindings) b.add(epg, 'fvRsPathAtt', { tDn: p, encap: `vlan-${vlan}`, instrImedcy: 'immediate' });
       for (const n of s.nodeBindings) b.add(epg, 'fvRsNodeAtt', { tDn: n, encap: `vlan-${vlan}`, instrImedcy: 'immediate' });
       if (s.physicalDomain) b.add(epg, 'fvRsDomAtt', { tDn: `uni/phys-${s.physicalDomain}` });

@@ -53,6 +53,12 @@ export function isRefusal(e: unknown): boolean {
 
 export class AciGateway {
   readonly status = new Map<string, TenantSync>();
+  /**
+   * The last pass failed only for want of intent (a group's VLAN not allocated yet, settings the
+   * intent must change): nothing the APIC did, so the intent change that completes it, not a
+   * backoff, is what the next pass waits for.
+   */
+  waitsOnIntentOnly = false;
   private readonly clock: Clock;
 
   constructor(
@@ -131,6 +137,7 @@ export class AciGateway {
    */
   async sync(trees: ReadonlyMap<string, TenantTree>): Promise<boolean> {
     let ok = true;
+    let apicFailed = false;
     for (const [tenant, t] of trees) {
       if (t.error) {
         // UNAVAILABLE: the intent is not complete yet (a group's VLAN being allocated): pending, retried
@@ -146,6 +153,7 @@ export class AciGateway {
         this.opts.metrics?.syncs.inc({ result: 'ok' });
       } catch (e) {
         ok = false;
+        apicFailed = true;
         this.opts.metrics?.syncs.inc({ result: 'error' });
         // refused: an error until the intent changes; unreachable: pending, retried
         this.set(tenant, isRefusal(e) ? 'error' : 'pending', { message: errorMessage(e) });
@@ -163,9 +171,11 @@ export class AciGateway {
       }
     } catch (e) {
       ok = false;
+      apicFailed = true;
       this.opts.logger?.warn({ err: errorMessage(e) }, 'APIC: removing tenants without app profiles failed');
     }
     for (const tenant of this.status.keys()) if (!trees.has(tenant)) this.status.delete(tenant);
+    this.waitsOnIntentOnly = !ok && !apicFailed;
     this.opts.onChange?.();
     for (const s of ['in sync', 'pending', 'error'] as const)
       this.opts.metrics?.tenants.set({ state: s }, [...this.status.values()].filter((x) => x.state === s).length);

@@ -12,6 +12,7 @@ import { errorMessage } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { tagInUse } from '../model/network-tag';
 import { groupTagOf } from '../model/group-tag';
+import { missingGroupTagReason, vlanPoolUse } from '../model/vlan-pool';
 import type { NetmasterService } from '../service/service';
 import { desiredTrees, type AciIntent } from './desired-tree';
 import { AciGateway, aciGatewayMetrics, type AciGatewayMetrics } from './gateway';
@@ -54,8 +55,10 @@ export async function readAciIntent(svc: Pick<NetmasterService, 'list'>): Promis
     svc.list('appProfile'),
     svc.list('extContractsGroup'),
   ]);
+  const global = globals[0].config;
   return {
     gw,
+    missingVlanReason: missingGroupTagReason(global, vlanPoolUse(global, networks, groups)),
     networks: networks.map((n) => ({ network: n.config, vlan: n.config.encap === 'vlan' ? tagInUse(n.config, n.oper) : undefined })),
     groups: groups.map((g) => ({ group: g.config, vlan: groupTagOf(g.oper) })),
     rules: rules.map((r) => r.config),
@@ -71,6 +74,8 @@ export class AciSyncLoop {
   private state = 'starting';
   private wake: (() => void) | undefined;
   private dirty = true;
+  /** the last pass failed for want of intent only (AciGateway.waitsOnIntentOnly) */
+  private failedOnIntentOnly = false;
 
   constructor(private readonly opts: AciRunOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -121,6 +126,7 @@ export class AciSyncLoop {
 
   /** One pass; true when everything is in sync (or there is nothing to do). */
   async pass(): Promise<boolean> {
+    this.failedOnIntentOnly = false;
     let intent: AciIntent | undefined;
     try {
       intent = await readAciIntent(this.opts.service);
@@ -142,7 +148,9 @@ export class AciSyncLoop {
       return true; // nothing to retry until the settings change
     }
     this.setState('running');
-    return this.gateway.sync(trees);
+    const ok = await this.gateway.sync(trees);
+    this.failedOnIntentOnly = this.gateway.waitsOnIntentOnly;
+    return ok;
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -169,13 +177,17 @@ export class AciSyncLoop {
         await this.publish();
         if (ok) backoff.reset();
         const waitMs = ok ? (this.opts.resyncMs ?? 60_000) : backoff.next();
+        // a pass that only waited on the intent (a group VLAN being allocated) is woken by the
+        // change that completes it: else the agents would run on the new VLAN for a backoff
+        // before the APIC binds it (docs/aci.md, "End to end in a lab")
+        const wakeable = ok || this.failedOnIntentOnly;
         if (this.dirty) continue;
         const ac = new AbortController();
         const onAbort = (): void => ac.abort();
         signal.addEventListener('abort', onAbort, { once: true });
         this.wake = () => ac.abort();
-        // an intent change wakes the wait early; a failure waits its backoff first
-        await this.clock.sleep(waitMs, ok ? ac.signal : signal);
+        // an intent change wakes the wait early; an APIC failure waits its backoff first
+        await this.clock.sleep(waitMs, wakeable ? ac.signal : signal);
         signal.removeEventListener('abort', onAbort);
         this.wake = undefined;
       }

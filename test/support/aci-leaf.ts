@@ -15,7 +15,10 @@
  *   traffic (here all of them).
  *
  * `setBridging(false)` empties `bd`'s flow table: frames stay within their VLAN, as with no
- * contract between the EPGs. `stop` plugs the uplinks back into the underlay bridge.
+ * contract between the EPGs. `setVlans` reconfigures the EPG VLANs (as the APIC pushes a changed
+ * encap to its leaves). `plainVlans` are trunked too but stay outside the bridge domain: the
+ * fabric's ports for a network that is no EPG (a plain VLAN, fabric mode default). `stop` plugs
+ * the uplinks back into the underlay bridge.
  */
 import { rmSync } from 'node:fs';
 import { run } from '../../lib/exec';
@@ -32,11 +35,15 @@ export interface AciLeafSpec {
   hostPorts: string[];
   /** the EPG encap VLANs of the bridge domain */
   vlans: number[];
+  /** VLANs trunked between the hosts but not in the bridge domain (switched only within themselves) */
+  plainVlans?: number[];
   /** the private OVS's directory (removed on stop) */
   dir: string;
 }
 
 export class AciLeaf {
+  private vlans: number[] = [];
+
   private constructor(
     readonly spec: AciLeafSpec,
     private readonly ovs: OvsInstance,
@@ -53,19 +60,32 @@ export class AciLeaf {
     }
     // like the lab hosts' switches: their TCP segments arrive unsegmented, checksums left to offload
     const ovs = await startOvs(spec.dir, spec.netns, { userspaceTso: true });
-    const trunks = `trunks=${spec.vlans.join(',')}`;
     await ovsCtl(ovs, 'ovs-vsctl', [
       ...['add-br', 'leaf', '--', 'set', 'bridge', 'leaf', 'datapath_type=netdev'],
       ...['--', 'add-br', 'bd', '--', 'set', 'bridge', 'bd', 'datapath_type=netdev', 'fail_mode=secure'],
-      ...spec.hostPorts.flatMap((p) => ['--', 'add-port', 'leaf', p, trunks]),
-      ...spec.vlans.flatMap((v) => [
+      ...spec.hostPorts.flatMap((p) => ['--', 'add-port', 'leaf', p]),
+    ]);
+    const leaf = new AciLeaf(spec, ovs);
+    await leaf.setVlans(spec.vlans);
+    await leaf.setBridging(true);
+    return leaf;
+  }
+
+  /** The bridge domain's EPG VLANs now: the hosts' trunks and `bd`'s ports follow, in one transaction. */
+  async setVlans(vlans: number[]): Promise<void> {
+    const gone = this.vlans.filter((v) => !vlans.includes(v));
+    const added = vlans.filter((v) => !this.vlans.includes(v));
+    // an empty trunks= would trunk every VLAN: VLAN 4095 (never a frame's) keeps the port closed instead
+    const trunks = [...vlans, ...(this.spec.plainVlans ?? [])];
+    await ovsCtl(this.ovs, 'ovs-vsctl', [
+      ...this.spec.hostPorts.flatMap((p) => ['--', 'set', 'port', p, `trunks=${trunks.length > 0 ? trunks.join(',') : '4095'}`]),
+      ...gone.flatMap((v) => ['--', 'del-port', 'leaf', `epg${v}`, '--', 'del-port', 'bd', `bd${v}`]),
+      ...added.flatMap((v) => [
         ...['--', 'add-port', 'leaf', `epg${v}`, `tag=${v}`, '--', 'set', 'interface', `epg${v}`, 'type=patch', `options:peer=bd${v}`],
         ...['--', 'add-port', 'bd', `bd${v}`, '--', 'set', 'interface', `bd${v}`, 'type=patch', `options:peer=epg${v}`],
       ]),
     ]);
-    const leaf = new AciLeaf(spec, ovs);
-    await leaf.setBridging(true);
-    return leaf;
+    this.vlans = [...vlans];
   }
 
   /** Whether the bridge domain switches between its EPG VLANs (the leaf "up" for traffic between groups). */

@@ -6,7 +6,8 @@
 import { freeRuns, parseV4Range, rangesText, toRuns } from '../../model/net';
 import type { Network } from '../../model/schemas';
 import { tagInUse } from '../../model/network-tag';
-import { groupTagOf } from '../../model/group-tag';
+import { groupTagOf, wantsOwnTag } from '../../model/group-tag';
+import { missingGroupTagReason, vlanPoolUse } from '../../model/vlan-pool';
 import { layout, numberOfKey } from '../../store/layout';
 import { readTenantSync } from '../../aci/sync-store';
 import { endpointOper } from './endpoint';
@@ -33,6 +34,7 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
   const groupId = Number(oper.groupId ?? 0);
   // in ACI mode a group of a VLAN network has a VLAN of its own (Contiv showed it as pktTag)
   const ownTag = groupTagOf(oper);
+  const missing = ownTag === undefined ? await missingOwnTag(svc, nw) : undefined;
   const aciSync = await groupAciSync(svc, g.tenantName, g.groupName);
   return {
     // Contiv's derived tag: the configured tag, else `group.tenant` (a string; the number is endpointGroupId)
@@ -43,6 +45,8 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
       : nw
         ? { pktTag: nw.tag, ...(nw.encap === 'vxlan' ? { externalPktTag: nw.tag } : {}) }
         : {}),
+    // in ACI mode and still without one: why (about to be allocated, or the pool exhausted)
+    ...(missing ? { pktTagPending: missing } : {}),
     ...(pool ? { availableIPAddresses: available, allocatedIPAddresses: allocated } : {}),
     numEndpoints: eps.length,
     endpoints: eps.map((e) => endpointOper(e, groupId)),
@@ -50,6 +54,14 @@ export const endpointGroupOper: KindOper<'endpointGroup'> = async (svc, key, g, 
     ...(aciSync ? { aciSync } : {}),
   };
 };
+
+/** Why a group of network `nw` that should have a VLAN of its own (ACI mode, a VLAN network) has none; else undefined. */
+async function missingOwnTag(svc: Parameters<KindOper<'endpointGroup'>>[0], nw: { encap: Network['encap'] } | undefined) {
+  const global = (await svc.list('global'))[0]?.config;
+  if (!global || !wantsOwnTag(global, nw)) return undefined;
+  const [nets, groups] = await Promise.all([svc.list('network'), svc.list('endpointGroup')]);
+  return missingGroupTagReason(global, vlanPoolUse(global, nets, groups));
+}
 
 /** The APIC sync of the group's tenant, when an app profile makes the group an EPG. */
 async function groupAciSync(svc: Parameters<KindOper<'endpointGroup'>>[0], tenant: string, group: string) {

@@ -1,23 +1,20 @@
 /** The global object's oper: Contiv's fields, networks and the VLANs/VXLANs they use and leave free. */
 import { parseTagRanges, toRuns } from '../../model/net';
-import { MAX_VLAN, MAX_VXLAN } from '../../model/validate';
+import { MAX_VXLAN } from '../../model/validate';
 import type { KindOper } from './kind-oper';
 import { tagInUse } from '../../model/network-tag';
-import { groupTagOf } from '../../model/group-tag';
+import { vlanPoolUse } from '../../model/vlan-pool';
 
 export const globalOper: KindOper<'global'> = async (svc, _key, g) => {
   const [nets, groups] = await Promise.all([svc.list('network'), svc.list('endpointGroup')]);
   // the tags in use: the configs' or, for allocated ones, their opers' (model/network-tag.ts), and
-  // in ACI mode the groups' own VLANs from the same pool (model/group-tag.ts)
-  const groupVlans = groups.flatMap((g) => groupTagOf(g.oper) ?? []);
-  const tagsOf = (encap: string) =>
-    nets
-      .filter((n) => n.config.encap === encap)
-      .map((n) => tagInUse(n.config, n.oper))
-      .concat(encap === 'vlan' ? groupVlans : [])
-      .sort((a, b) => a - b);
-  const vlanTags = tagsOf('vlan');
-  const vxlanTags = tagsOf('vxlan');
+  // in ACI mode the groups' own VLANs from the same pool (model/vlan-pool.ts)
+  const vlanPool = vlanPoolUse(g, nets, groups);
+  const vlanTags = vlanPool.held;
+  const vxlanTags = nets
+    .filter((n) => n.config.encap === 'vxlan')
+    .map((n) => tagInUse(n.config, n.oper))
+    .sort((a, b) => a - b);
   const free = (ranges: Array<[number, number]> | undefined, used: number[]) =>
     (ranges ?? []).reduce((acc, [a, b]) => acc + (b - a + 1) - used.filter((u) => u >= a && u <= b).length, 0);
   const vxlanRanges = parseTagRanges(g.vxlans, MAX_VXLAN) ?? [];
@@ -33,7 +30,7 @@ export const globalOper: KindOper<'global'> = async (svc, _key, g) => {
     vxlansInUse: toRuns(vxlanTags)
       .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
       .join(','),
-    freeVLANs: free(parseTagRanges(g.vlans, MAX_VLAN), vlanTags),
+    freeVLANs: vlanPool.free,
     freeVXLANs: free(parseTagRanges(g.vxlans, MAX_VXLAN), vxlanTags),
   };
 };

@@ -226,6 +226,9 @@ describe('netloom-lab', function () {
     const h = await lab(['up', '--hosts', '0'], true);
     assert.notEqual(h.code, 0);
     assert.match(h.stderr, /--hosts must be an integer from 1 to 50/);
+    const a = await lab(['up', '--apic-url', 'http://127.0.0.1:9'], true);
+    assert.notEqual(a.code, 0);
+    assert.match(a.stderr, /--apic-url and --apic-password-file go together/);
     const s = await lab(['status'], true);
     assert.match(s.stderr, /no lab "tlab" is up/);
   });

@@ -1,4 +1,5 @@
 /** netmaster/aci/desired-tree: the reference intent against the tree written by hand; unenforced and common-tenant modes; refusals. */
+import { missingGroupTagReason } from '../../../netmaster/model/vlan-pool';
 import { strict as assert } from 'node:assert';
 import { isNetloomError } from '../../../lib/errors';
 import { desiredTrees } from '../../../netmaster/aci/desired-tree';
@@ -37,6 +38,10 @@ describe('ACI desired tree', () => {
     assert.ok(isNetloomError(trees.get('acB')?.error, 'UNAVAILABLE'));
     assert.match(trees.get('acB')?.error?.message ?? '', /group acB:back: its VLAN of its own is not allocated yet/);
     assert.ok(trees.get('acA')?.tree);
+    // the pool exhausted (readAciIntent's reason, model/vlan-pool.ts): the message says so
+    const reason = missingGroupTagReason({ vlans: '100-101' }, { held: [100, 101], free: 0 });
+    const stuck = desiredTrees({ ...REF_INTENT, groups, missingVlanReason: reason }).get('acB')?.error?.message ?? '';
+    assert.match(stuck, /group acB:back: no VLAN of its own: the VLAN pool 100-101 has none free/);
   });
 
   it('unenforced: no contracts, every EPG consumes and provides the common default; includeCommonTenant: the common VRF', () => {

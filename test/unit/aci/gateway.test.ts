@@ -61,6 +61,7 @@ describe('ACI gateway against the APIC stand-in', () => {
   it("a group without its VLAN yet leaves its tenant pending with nothing sent; a group's new VLAN changes only its bindings", async () => {
     const without = REF_INTENT.groups.map((g) => (g.group.groupName === 'back' ? { ...g, vlan: undefined } : g));
     assert.equal(await gw.sync(trees({ ...REF_INTENT, groups: without })), false);
+    assert.equal(gw.waitsOnIntentOnly, true, 'failed for want of intent only: an intent change wakes the next pass');
     assert.equal(gw.status.get('acB')?.state, 'pending');
     assert.match(gw.status.get('acB')?.message ?? '', /not allocated yet/);
     assert.deepEqual(
@@ -155,6 +156,7 @@ describe('ACI gateway against the APIC stand-in', () => {
     );
     assert.equal(gw.status.get('acA')?.state, 'error');
     assert.match(gw.status.get('acA')?.message ?? '', /fvAp cannot contain fvRsBd/);
+    assert.equal(gw.waitsOnIntentOnly, false, 'the APIC refused: the next pass waits its backoff');
     assert.equal(gw.status.get('acB')?.state, 'in sync');
   });
 

@@ -108,6 +108,14 @@ describe('lab fabric plan', () => {
     assert.deepEqual(agentArgs(plan, h).slice(0, shared.length), shared);
   });
 
+  it("netmaster's ACI gateway flags only in a lab made with an APIC (up --apic-url)", () => {
+    const nm = plan.netmasters[0]!;
+    assert.ok(!netmasterArgs(plan, nm).some((a) => a.startsWith('--apic')));
+    const n = netmasterArgs(plan, nm, undefined, { url: 'http://127.0.0.1:9', user: 'u1', passwordFile: '/r/pw' });
+    const flag = (f: string) => n[n.indexOf(f) + 1];
+    assert.deepEqual([flag('--apic-url'), flag('--apic-user'), flag('--apic-password-file')], ['http://127.0.0.1:9', 'u1', '/r/pw']);
+  });
+
   it('runs secure: each agent with its own host certificate, netmaster with TLS everywhere and VTEPs in the data subnet, never --insecure', () => {
     const pki = pkiPaths(plan);
     const flag = (args: string[], f: string) => args[args.indexOf(f) + 1];

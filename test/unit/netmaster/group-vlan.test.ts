@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { NetloomError } from '../../../lib/errors';
 import { groupTagChange, groupTagOf, groupTagRecordProblem, wantsOwnTag } from '../../../netmaster/model/group-tag';
+import { missingGroupTagReason, vlanPoolUse } from '../../../netmaster/model/vlan-pool';
 import { parseObject } from '../../../netmaster/model/keys';
 import { checkUpsert, needsForUpsert } from '../../../netmaster/model/validate';
 import type { EndpointGroup, Network, ObjectType } from '../../../netmaster/model/schemas';
@@ -191,5 +192,20 @@ describe("the consistency check knows a group's VLAN", () => {
     const w2 = world();
     w2.actual.set(layout.tag('vlan', 8), 't:other');
     assert.match(diffAllocations(w2).leaked[0]?.reason ?? '', /belongs to VLAN of endpoint group t:g/);
+  });
+
+  it("the shared pool: networks' and groups' VLANs held, the free ones counted; a group without one says why", () => {
+    const net = (name: string, encap: 'vlan' | 'vxlan', pktTag: number, oper?: Record<string, unknown>) => ({
+      config: { ...parseObject('network', { tenantName: 't', networkName: name, encap, pktTag, subnet: '10.9.0.0/24' }) } as Network,
+      ...(oper ? { oper } : {}),
+    });
+    const nets = [net('a', 'vlan', 100), net('b', 'vlan', 0, { pktTag: 103 }), net('x', 'vxlan', 100)];
+    const groups = [{ oper: { pktTag: 101 } }, { oper: {} }];
+    const use = vlanPoolUse({ vlans: '100-104' }, nets, groups);
+    assert.deepEqual(use, { held: [100, 101, 103], free: 2 });
+    assert.match(missingGroupTagReason({ vlans: '100-104' }, use), /not allocated yet \(the leader does it\)/);
+    const full = vlanPoolUse({ vlans: '100-101' }, nets, groups);
+    assert.equal(full.free, 0);
+    assert.match(missingGroupTagReason({ vlans: '100-101' }, full), /the VLAN pool 100-101 has none free .*widen the global vlans range/);
   });
 });
