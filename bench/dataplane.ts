@@ -18,9 +18,11 @@
  * The OVS references run with userspace TSO as netloom's lab hosts do (`ovs-normal`,
  * `ovs-normal-2host`), and without it, tx checksum off in the namespaces (`-txoff`); each netloom
  * path is rated against the two-switch reference with its own offload settings (twoHostReference)
- * and against the veth pair. `--sweep`: instead of the rounds above, per path and round one qperf
- * tcp_bw + tcp_lat sweep over message sizes 1 B..64 KiB, medians per size, written with two SVG
- * charts to `--out` (support/dataplane-sweep.ts).
+ * and against the veth pair. `ovs-vxlan-2host` is the two switches joined by OVS's own VXLAN
+ * tunnel (NORMAL, offload settings as netloom-vxlan's): the netloom VXLAN paths are rated against
+ * it too (vsOvsVxlan2Host), which leaves the tunnel's own cost out of the ratio. `--sweep`: instead
+ * of the rounds above, per path and round one qperf tcp_bw + tcp_lat sweep over message sizes
+ * 1 B..64 KiB, medians per size, written with two SVG charts to `--out` (support/dataplane-sweep.ts).
  * BGP mode (issue 16, support/bgp-paths.ts): `netloom-bgp` and `netloom-bgp-policy` (routed
  * containers, routes learned over BGP) rated against `kernel-routed` (vsKernelRouted).
  * Swarm mode (issue 20, support/swarm-lab.ts): `netloom-swarm` (two tasks of a swarm service on a
@@ -28,8 +30,9 @@
  * own overlay network: kernel VXLAN between the hosts' management addresses).
  * Everything is removed afterwards, also on failure. Needs root.
  * `--no-tso`: the netloom lab's OVS without userspace TSO (the earlier setting, for comparison).
- * `--idle-ports N`: N idle ports on each switch of the two-switch references (as many as the
- * netloom hosts' other containers: every port costs the userspace datapath's main loop a poll).
+ * `--idle-ports N`: N idle ports on each switch of the two-switch references, ovs-vxlan-2host's
+ * too (as many as the netloom hosts' other containers: every port costs the userspace datapath's
+ * main loop a poll).
  * `--one-bridge`: the netloom lab's agents with --one-bridge (uplink and VTEP address on br-int, no br-phy).
  * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N] [--one-bridge]
  */
@@ -66,6 +69,7 @@ import {
   linuxBridgePath,
   ovsNormal2HostPath,
   ovsNormalPath,
+  ovsVxlan2HostPath,
   vethPath,
   type BenchPath,
 } from './support/reference-paths';
@@ -78,6 +82,7 @@ const REFERENCE_BUILDERS: Partial<Record<PathName, (idlePorts: number) => Promis
   'ovs-normal-2host': (idle) => ovsNormal2HostPath(false, idle),
   'ovs-normal-txoff': () => ovsNormalPath(true),
   'ovs-normal-2host-txoff': (idle) => ovsNormal2HostPath(true, idle),
+  'ovs-vxlan-2host': (idle) => ovsVxlan2HostPath(idle),
   veth: vethPath,
   'linux-bridge': linuxBridgePath,
   'kernel-vxlan': kernelVxlanPath,

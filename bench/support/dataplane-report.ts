@@ -24,6 +24,7 @@ export const ALL_PATHS = [
   'ovs-normal-2host',
   'ovs-normal-txoff',
   'ovs-normal-2host-txoff',
+  'ovs-vxlan-2host',
   'veth',
   'linux-bridge',
   'kernel-vxlan',
@@ -42,8 +43,17 @@ export const VETH_PATH: PathName = 'veth';
  * the reference without TSO and with tx off; every other path's has TSO like netloom's VLAN ones.
  */
 export function twoHostReference(name: PathName): PathName {
-  // tx checksum off in the containers: VXLAN paths, and Docker's (CNM) containers (netplugin keeps the workaround there)
-  return /^netloom-(vxlan|egress|service|swarm)/.test(name) ? 'ovs-normal-2host-txoff' : TWO_HOST_PATH;
+  // tx checksum off in the containers: VXLAN paths (netloom's and OVS's own), and Docker's (CNM) containers (netplugin keeps the workaround there)
+  return /^(netloom-(vxlan|egress|service|swarm)|ovs-vxlan-2host)/.test(name) ? 'ovs-normal-2host-txoff' : TWO_HOST_PATH;
+}
+/**
+ * The same two switches with a VXLAN tunnel port each (NORMAL, TSO and tx as netloom-vxlan's):
+ * the tunnel's own cost without netloom's pipeline. Rates the netloom VXLAN paths (vsOvsVxlan2Host).
+ */
+export const VXLAN_2HOST_PATH: PathName = 'ovs-vxlan-2host';
+/** the netloom paths whose packets cross a VXLAN tunnel and so are rated against VXLAN_2HOST_PATH */
+export function isNetloomVxlanPath(name: PathName): boolean {
+  return /^netloom-vxlan/.test(name);
 }
 /** a path with the 100-rule policy and the same path without it */
 export const POLICY_PATHS: ReadonlyArray<[PathName, PathName]> = [
@@ -163,6 +173,8 @@ export interface PathFigures {
   ovs2HostReference: PathName;
   /** the same against the veth pair, the machine's physical limit (null when not measured) */
   vsVeth: Ratios | null;
+  /** netloom VXLAN paths only: the same against the two switches joined by OVS's own VXLAN tunnel (null when not measured) */
+  vsOvsVxlan2Host?: Ratios | null;
   /** policy paths only: the same against the path without policy (null when it was not measured) */
   vsNoPolicy?: Ratios | null;
   /** NAT paths only: the same against the path without NAT (null when it was not measured) */
@@ -214,6 +226,9 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
     if (ref2) f.vsOvsNormal2Host = ratios(f, ref2);
     if (veth) f.vsVeth = ratios(f, veth);
   }
+  const vx = out[VXLAN_2HOST_PATH];
+  for (const [name, f] of Object.entries(out) as [PathName, PathFigures][])
+    if (isNetloomVxlanPath(name)) f.vsOvsVxlan2Host = vx ? ratios(f, vx) : null;
   for (const [withPolicy, without] of POLICY_PATHS) {
     const f = out[withPolicy];
     const base = out[without];
@@ -293,6 +308,18 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
     rows.push(
       `| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} |`,
     );
+  }
+  const tun = ALL_PATHS.filter((n) => figs[n]?.vsOvsVxlan2Host);
+  if (tun.length > 0) {
+    rows.push(
+      '',
+      `| path | tcp_bw / ${VXLAN_2HOST_PATH} | tcp_lat / ${VXLAN_2HOST_PATH} | iperf3 / ${VXLAN_2HOST_PATH} |`,
+      '|---|---|---|---|',
+    );
+    for (const n of tun) {
+      const r = figs[n]?.vsOvsVxlan2Host;
+      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
+    }
   }
   const pol = POLICY_PATHS.filter(([n]) => figs[n]?.vsNoPolicy);
   if (pol.length > 0) {

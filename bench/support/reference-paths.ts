@@ -1,10 +1,11 @@
 /**
  * The reference paths of the dataplane benchmark, each two namespaces (`dp…`) that can reach each
  * other: a direct veth pair, a Linux bridge, kernel VXLAN, a plain Open vSwitch netdev bridge
- * with a single NORMAL flow (its own private OVS in namespace `dpovs`), and the same across two
- * OVS instances; each OVS path twice: with userspace TSO (as netloom's lab hosts run) and in a
- * `-txoff` variant without it (tx checksum off in the namespaces, the older workaround). Every path has a `cleanup` that is safe to call
- * after a partial setup; `cleanupStale` removes what an earlier, killed run left behind.
+ * with a single NORMAL flow (its own private OVS in namespace `dpovs`), the same across two OVS
+ * instances, and those two joined by OVS's VXLAN tunnel instead (`ovs-vxlan-2host`); each NORMAL
+ * path twice: with userspace TSO (as netloom's lab hosts run) and in a `-txoff` variant without it
+ * (tx checksum off in the namespaces, the older workaround). Every path has a `cleanup` that is
+ * safe to call after a partial setup; `cleanupStale` removes what an earlier, killed run left behind.
  */
 import { rmSync } from 'node:fs';
 import { run } from '../../lib/exec';
@@ -43,7 +44,29 @@ export function ovsLayout(txOff: boolean): {
   };
 }
 
+/** The namespaces, OVS directories and addresses of the VXLAN reference path (pure). */
+export function ovsVxlanLayout(): {
+  hostNs: [string, string];
+  ctrNs: [string, string];
+  dirs: [string, string];
+  /** the containers' subnet (x.x.x.N/24) and the VTEPs' (underlay) subnet */
+  ctrNet: string;
+  vtepNet: string;
+} {
+  return {
+    hostNs: ['dpxh1', 'dpxh2'],
+    ctrNs: ['dpx1', 'dpx2'],
+    dirs: ['/tmp/nl-dataplane/ovs-x1', '/tmp/nl-dataplane/ovs-x2'],
+    ctrNet: '10.9.0',
+    vtepNet: '10.209.0',
+  };
+}
+
+/** netloom's VXLAN containers' MTU (room for the 50-byte outer header on a 1500-byte underlay) */
+export const VXLAN_CTR_MTU = 1450;
+
 const OVS_LAYOUTS = [ovsLayout(false), ovsLayout(true)];
+const VXLAN_LAYOUT = ovsVxlanLayout();
 const ALL_NETNS = [
   'dpve1',
   'dpve2',
@@ -53,6 +76,8 @@ const ALL_NETNS = [
   'dpkv1',
   'dpkv2',
   ...OVS_LAYOUTS.flatMap((l) => [l.ovsNs, ...l.hostNs, ...l.ctrNs]),
+  ...VXLAN_LAYOUT.hostNs,
+  ...VXLAN_LAYOUT.ctrNs,
 ];
 
 async function delAll(names: string[]): Promise<void> {
@@ -61,10 +86,7 @@ async function delAll(names: string[]): Promise<void> {
 
 /** Remove namespaces and the private OVS a previous run may have left. */
 export async function cleanupStale(): Promise<void> {
-  await dropOvs(
-    OVS_LAYOUTS.flatMap((l) => l.dirs),
-    ALL_NETNS,
-  );
+  await dropOvs([...OVS_LAYOUTS.flatMap((l) => l.dirs), ...VXLAN_LAYOUT.dirs], ALL_NETNS);
 }
 
 /** Build path `p` with `setup`; when setup fails, undo what it made (`p.cleanup`) and rethrow. */
@@ -175,20 +197,21 @@ async function onlyNormalFlow(opts: { netns: string; env: NodeJS.ProcessEnv }): 
   await run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-flow', 'br-dp', 'priority=0,actions=NORMAL'], opts);
 }
 
-/** A namespace `ctrNs` whose eth0 (tx checksum off when `txOff`) is plugged into br-dp as `port`. */
+/** A namespace `ctrNs` whose eth0 (tx checksum off when `txOff`, MTU `mtu` when given) is plugged into br-dp as `port`. */
 async function plugIntoOvs(
   opts: { netns: string; env: NodeJS.ProcessEnv },
   ctrNs: string,
   port: string,
   cidr: string,
   txOff: boolean,
+  mtu?: number,
 ): Promise<void> {
   await addNetns(ctrNs);
   await addVeth(port, opts.netns, 'eth0', ctrNs);
   await linkUp(port, opts.netns);
   await run('ovs-vsctl', ['add-port', 'br-dp', port], opts);
   await addAddr('eth0', cidr, ctrNs);
-  await linkUp('eth0', ctrNs);
+  await linkUp('eth0', ctrNs, mtu === undefined ? [] : ['mtu', String(mtu)]);
   if (txOff) await run('ethtool', ['-K', 'eth0', 'tx', 'off'], { netns: ctrNs });
 }
 
@@ -253,14 +276,79 @@ export async function ovsNormal2HostPath(txOff = false, idlePorts = 0): Promise<
     }
     await plugIntoOvs(h1, c3, 'dpov3', `10.${l.octet + 1}.0.3/24`, txOff);
     await plugIntoOvs(h2, c4, 'dpov4', `10.${l.octet + 1}.0.4/24`, txOff);
-    for (const opts of [h1, h2])
-      for (let i = 0; i < idlePorts; i++) {
-        await addVeth(`dpidle${i}`, opts.netns, `dpidlp${i}`, opts.netns);
-        await linkUp(`dpidle${i}`, opts.netns);
-        await linkUp(`dpidlp${i}`, opts.netns);
-        await run('ovs-vsctl', ['add-port', 'br-dp', `dpidle${i}`], opts);
-      }
+    await addIdlePorts(h1, idlePorts);
+    await addIdlePorts(h2, idlePorts);
     await onlyNormalFlow(h1);
     await onlyNormalFlow(h2);
+  });
+}
+
+/**
+ * `n` idle ports on br-dp: veths whose peers stay in the switch's namespace, up and silent,
+ * polled on every pass of the switch's main loop like the other containers' ports of a netloom
+ * host (docs/benchmarks.md, issue 17).
+ */
+async function addIdlePorts(opts: { netns: string; env: NodeJS.ProcessEnv }, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await addVeth(`dpidle${i}`, opts.netns, `dpidlp${i}`, opts.netns);
+    await linkUp(`dpidle${i}`, opts.netns);
+    await linkUp(`dpidlp${i}`, opts.netns);
+    await run('ovs-vsctl', ['add-port', 'br-dp', `dpidle${i}`], opts);
+  }
+}
+
+/**
+ * The two-switch reference with OVS's own VXLAN between the switches (`ovs-vxlan-2host`): on each
+ * host `br-dp` (the container, a VXLAN port `vx0` to the other host's VTEP, VNI 100, NORMAL) and
+ * `br-ph` (the uplink veth, NORMAL), the VTEP address on br-ph's local port: the layout OVS's
+ * userspace tunnels need (the outer packet is routed by ovs/route and its next hop's MAC learned
+ * on that bridge) and netloom's two-bridge hosts have. As netloom-vxlan: userspace TSO on in the
+ * switch, tx checksum off and MTU 1450 in the containers (OVS 3.1 drops offloaded packets at a
+ * tunnel push). What separates netloom-vxlan from it is netloom's pipeline, not the tunnel.
+ */
+export async function ovsVxlan2HostPath(idlePorts = 0): Promise<BenchPath> {
+  const l = VXLAN_LAYOUT;
+  const [c1, c2] = l.ctrNs;
+  const [h1ns, h2ns] = l.hostNs;
+  const p: BenchPath = {
+    name: 'ovs-vxlan-2host',
+    clientNs: c1,
+    serverNs: c2,
+    serverIp: `${l.ctrNet}.2`,
+    cleanup: () => dropOvs(l.dirs, [c1, c2, h1ns, h2ns]),
+  };
+  return built(p, async () => {
+    const h1 = await ovsHost(h1ns, l.dirs[0], true);
+    const h2 = await ovsHost(h2ns, l.dirs[1], true);
+    await addVeth('up1', h1ns, 'up2', h2ns);
+    for (const [i, opts] of [
+      [1, h1],
+      [2, h2],
+    ] as const) {
+      await run('ovs-vsctl', ['add-br', 'br-ph', '--', 'set', 'bridge', 'br-ph', 'datapath_type=netdev'], opts);
+      await linkUp(`up${i}`, opts.netns);
+      await run('ovs-vsctl', ['add-port', 'br-ph', `up${i}`], opts);
+      await addAddr('br-ph', `${l.vtepNet}.${i}/24`, opts.netns);
+      await linkUp('br-ph', opts.netns);
+      await run(
+        'ovs-vsctl',
+        [
+          'add-port',
+          'br-dp',
+          'vx0',
+          '--',
+          'set',
+          'interface',
+          'vx0',
+          'type=vxlan',
+          `options:remote_ip=${l.vtepNet}.${3 - i}`,
+          'options:key=100',
+        ],
+        opts,
+      );
+      await plugIntoOvs(opts, l.ctrNs[i - 1], `dpox${i}`, `${l.ctrNet}.${i}/24`, true, VXLAN_CTR_MTU);
+      await addIdlePorts(opts, idlePorts);
+      await onlyNormalFlow(opts);
+    }
   });
 }

@@ -12,6 +12,7 @@ import {
   type Sample,
 } from '../../../bench/support/dataplane-report';
 import { isBgpPath } from '../../../bench/support/bgp-dataplane-report';
+import { ovsLayout, ovsVxlanLayout } from '../../../bench/support/reference-paths';
 import { parseIperf3Json, parseQperf } from '../../../bench/support/perf-tools';
 import {
   CONTAINERS,
@@ -135,6 +136,45 @@ describe('dataplane benchmark pieces', () => {
     assert.deepEqual(with2['netloom-vlan']?.vsVeth, { tcpBw: 0.1, tcpLat: 6, iperf3: 0.1 });
     assert.match(formatTable(with2), /\| netloom-vxlan \| ovs-normal-2host-txoff \| 0\.50x \| 2\.00x \| 0\.50x \| 0\.03x \| 0\.03x \|/);
     assert.equal(f['netloom-vxlan']?.vsNoPolicy, undefined);
+  });
+
+  it("rates the netloom VXLAN paths against two switches joined by OVS's own VXLAN tunnel, keeping the tx-off two-switch ratio", () => {
+    const s = (bw: number, lat: number, ip: number): Sample => ({ tcpBwBps: bw * 1e9, tcpLatUs: lat, iperf3Bps: ip * 1e9 });
+    const base = new Map<PathName, Sample[]>([
+      ['netloom-vxlan', [s(0.6, 150, 0.5)]],
+      ['netloom-vxlan-policy', [s(0.3, 300, 0.4)]],
+      ['netloom-vlan', [s(2, 100, 2)]],
+      ['ovs-normal-2host-txoff', [s(1, 100, 1)]],
+    ]);
+    const without = summarize(base);
+    assert.equal(without['netloom-vxlan']?.vsOvsVxlan2Host, null, 'not measured: null');
+    assert.equal(without['netloom-vlan']?.vsOvsVxlan2Host, undefined, 'a VLAN path has no such ratio');
+    assert.doesNotMatch(formatTable(without), /ovs-vxlan-2host/);
+    const f = summarize(new Map([...base, ['ovs-vxlan-2host', [s(0.75, 120, 0.8)]]]));
+    assert.deepEqual(f['netloom-vxlan']?.vsOvsVxlan2Host, { tcpBw: 0.8, tcpLat: 1.25, iperf3: 0.63 });
+    assert.deepEqual(f['netloom-vxlan-policy']?.vsOvsVxlan2Host, { tcpBw: 0.4, tcpLat: 2.5, iperf3: 0.5 });
+    assert.equal(f['netloom-vlan']?.vsOvsVxlan2Host, undefined);
+    assert.equal(f['ovs-vxlan-2host']?.vsOvsVxlan2Host, undefined);
+    // the old ratio stays, and the tunnel reference itself is rated against the same switches without a tunnel
+    assert.deepEqual(f['netloom-vxlan']?.vsOvsNormal2Host, { tcpBw: 0.6, tcpLat: 1.5, iperf3: 0.5 });
+    assert.equal(f['ovs-vxlan-2host']?.ovs2HostReference, 'ovs-normal-2host-txoff');
+    assert.deepEqual(f['ovs-vxlan-2host']?.vsOvsNormal2Host, { tcpBw: 0.75, tcpLat: 1.2, iperf3: 0.8 });
+    const table = formatTable(f);
+    assert.match(table, /\| path \| tcp_bw \/ ovs-vxlan-2host \| tcp_lat \/ ovs-vxlan-2host \| iperf3 \/ ovs-vxlan-2host \|/);
+    assert.match(table, /\| netloom-vxlan \| 0\.80x \| 1\.25x \| 0\.63x \|/);
+    assert.match(table, /\| netloom-vxlan-policy \| 0\.40x \| 2\.50x \| 0\.50x \|/);
+    assert.deepEqual(parseDataplaneArgs(['--paths', 'ovs-vxlan-2host,netloom-vxlan']).paths, ['netloom-vxlan', 'ovs-vxlan-2host']);
+  });
+
+  it('lays the VXLAN reference out in its own namespaces, directories and subnets', () => {
+    const v = ovsVxlanLayout();
+    const others = [ovsLayout(false), ovsLayout(true)];
+    const taken = new Set(others.flatMap((l) => [l.ovsNs, ...l.hostNs, ...l.ctrNs, ...l.dirs]));
+    for (const x of [...v.hostNs, ...v.ctrNs, ...v.dirs]) assert.ok(!taken.has(x), `${x} is another path's`);
+    for (const x of [...v.hostNs, ...v.ctrNs]) assert.match(x, /^dp/, 'cleanupStale and the smoke test find dp* namespaces');
+    const octets = others.flatMap((l) => [l.octet, l.octet + 1]);
+    assert.ok(!octets.includes(Number(v.ctrNet.split('.')[1])), "the containers' subnet is its own");
+    assert.notEqual(v.ctrNet, v.vtepNet);
   });
 
   it('rates a policy path against the same path without policy', () => {
