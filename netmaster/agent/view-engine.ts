@@ -17,9 +17,10 @@
  *   part is recomputed.
  * - Kubernetes Services (kube-service-view.ts) are held by the views with pods of their tenant,
  *   which read `kubeservices`: a changed Service, or a pod with the address of a Service's
- *   endpoint, recomputes the host parts of the views with pods. A changed EndpointSlice only puts
- *   its Service's new message (built once) in the views that hold it, unless that changes which
- *   views hold it (its tenant, or its first or last resolved endpoint): then those host parts.
+ *   endpoint, recomputes the host parts of the views with pods. A changed EndpointSlice, or a
+ *   host's new VTEP (its providers' `hostIp`), only puts its Service's new message (built once) in
+ *   the views that hold it, unless that changes which views hold it (its tenant, or its first or
+ *   last resolved endpoint): then those host parts.
  * - Kubernetes Services with a node port are in every view (every view reads `kubenodeports`): a
  *   Service that gains or loses its node ports (or comes or goes with one) recomputes every host
  *   part, as kube-proxy on every node sees every Service; one that keeps them, a pod with the
@@ -55,7 +56,6 @@ import { serviceMessage, servicesTouchedBy, type ServiceLB } from './service-vie
 import {
   hasNodePort,
   kubeNodePortAddresses,
-  kubeNodePortKeys,
   kubeServiceAddresses,
   kubeServiceKey,
   kubeServiceStoreKey,
@@ -430,8 +430,10 @@ export class ViewEngine {
           if (before === after) break;
           // the blocks it owns carry its VTEP
           addAll(parts, this.deps(`blockvtep:${ch.host}`));
-          // the node port Services' providers carry their host's address
-          for (const k of kubeNodePortKeys(this.cluster())) nodePortRefresh.add(k);
+          // every Kubernetes Service's providers carry their host's address: the node port ones
+          // are in every view, the others in the views holding them (as a changed slice is)
+          for (const [k, stored] of storedKubeServices(this.cluster()))
+            (hasNodePort(stored.config as unknown as StoredKubeService) ? nodePortRefresh : sliceRefresh).add(kubeServiceKey(k));
           // its own view: which remote VTEPs count as its own
           if (this.views.has(ch.host)) full.add(ch.host);
           // the others only see its endpoints' VTEP, the agent's or else the one each endpoint

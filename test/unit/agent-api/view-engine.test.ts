@@ -337,6 +337,24 @@ describe('agent API view engine', () => {
     );
   });
 
+  it("a host's new VTEP reaches the providers of a ClusterIP Service in the views holding it (not only node port ones)", () => {
+    const b = new ClusterBuilder().global('bridge').tenant('t1').network('t1', 'web', 'vxlan', 5001, '10.1.0.0/24');
+    b.agent('h1', '192.168.0.1').agent('h2', '192.168.0.2');
+    b.pod('e1', 't1', 'web', 'h1', '10.1.0.2', 'default').pod('e2', 't1', 'web', 'h2', '10.1.0.3', 'default');
+    b.kubeService('default', 'web', { endpoints: [{ ip: '10.1.0.2', ports: [8080] }] });
+    b.takeChanges();
+    const engine = new ViewEngine(() => b.state);
+    const f = new Follower();
+    engine.track('h2', f);
+    const hostIps = () => engine.stateOf('h2')!.services.flatMap((x) => x.providers.map((p) => p.hostIp));
+    assert.deepEqual(hostIps(), ['192.168.0.1']);
+    b.agent('h1', '192.168.0.4');
+    engine.apply(b.takeChanges());
+    assert.deepEqual(hostIps(), ['192.168.0.4']);
+    assert.equal(stableJson(engine.stateOf('h2')), stableJson(computeHostView(b.state, 'h2')));
+    assert.ok(f.dirty.has('service/kube:default/web'), [...f.dirty].join(' '));
+  });
+
   it('a rule change recomputes only the host parts of the hosts whose groups use the policy, and no endpoint layer', () => {
     const b = new ClusterBuilder()
       .global('bridge')
