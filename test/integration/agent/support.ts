@@ -249,3 +249,10 @@ export async function pingOnce(netns: string, ip: string, waitSec = 1): Promise<
   const r = await run('ping', ['-c', '1', '-W', String(waitSec), '-q', ip], { netns, allowFailure: true, timeoutMs: 10_000 });
   return r.code === 0;
 }
+
+/** The ms until `netns` pings `ip` again (0.2 s pings one after another), or undefined when it does not within `limitMs`. */
+export async function msUntilPing(netns: string, ip: string, limitMs = 5000): Promise<number | undefined> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < limitMs) if (await pingOnce(netns, ip, 0.2)) return Date.now() - t0;
+  return undefined;
+}
