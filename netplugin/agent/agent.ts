@@ -88,6 +88,8 @@ export interface AgentConfig {
 }
 
 export const DEFAULT_RULE_COUNTERS_MS = 5000;
+/** How long a CNI ADD waits for the first attempt at each remote VTEP being resolved (one probe's wait and more). */
+export const VTEP_FIRST_ATTEMPT_WAIT_MS = 1000;
 
 export interface AgentDeps {
   source: DesiredStateSource;
@@ -633,6 +635,10 @@ export class Agent {
         await this.loop.settled(10_000);
       } catch (e) {
         this.deps.logger.warn({ err: errorMessage(e), endpoint: rec.endpointId }, 'endpoint plugged; its flows are not installed yet');
+      }
+      // its first packets to another host need that host's VTEP resolved (an agent just started, a host just joined)
+      if (!(await this.warmup.firstAttempts(VTEP_FIRST_ATTEMPT_WAIT_MS))) {
+        this.deps.logger.info({ endpoint: rec.endpointId }, 'endpoint plugged while remote VTEPs are still being resolved');
       }
     })();
     await Promise.all([this.store.flush(), flows]);

@@ -9,6 +9,10 @@
  * wait of its own: a burst of new hosts (a rack joining, everyone re-registering after a netmaster
  * restart) would start hundreds at once and starve the agent's reconcile of CPU for the whole
  * deadline. So at most MAX_PROBES_IN_FLIGHT attempts run at a time, first attempts ahead of retries.
+ *
+ * A container plugged while its remote VTEPs are still being resolved (an agent just started, a
+ * host just joined) would lose its first packets towards them: `firstAttempts` lets the ADD wait,
+ * bounded, until each VTEP has had its first attempt.
  */
 import { Backoff } from '../../lib/backoff';
 import { systemClock, type Clock } from '../../lib/clock';
@@ -88,6 +92,10 @@ export class VtepWarmup {
   private readonly retries: Warming[] = [];
   private inFlight = 0;
   private stopped = false;
+  /** warmings whose first attempt has not ended yet */
+  private readonly untried = new Set<Warming>();
+  /** called when `untried` becomes empty */
+  private readonly untriedWaiters = new Set<() => void>();
   private readonly clock: Clock;
 
   constructor(private readonly deps: VtepWarmupDeps) {
@@ -110,6 +118,7 @@ export class VtepWarmup {
             done,
           };
           this.warmed.set(ip, w);
+          this.untried.add(w);
           this.fresh.push(w);
         }),
       );
@@ -118,13 +127,33 @@ export class VtepWarmup {
     return Promise.all(started).then(() => undefined);
   }
 
+  /**
+   * Resolves true once every VTEP being warmed has had its first attempt (answered or not: a VTEP
+   * that does not answer is not waited for again), false after `timeoutMs` if some have not.
+   */
+  firstAttempts(timeoutMs: number): Promise<boolean> {
+    if (this.untried.size === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const end = (ok: boolean): void => {
+        timer.cancel();
+        this.untriedWaiters.delete(tried);
+        resolve(ok);
+      };
+      const tried = (): void => end(true);
+      const timer = this.clock.after(timeoutMs, () => end(false), { unref: true });
+      this.untriedWaiters.add(tried);
+    });
+  }
+
   /** Forgets every VTEP (a restarted ovs-vswitchd has forgotten their MACs); attempts under way end. */
   reset(): void {
     this.warmed.clear();
+    this.triedAll();
   }
 
   stop(): void {
     this.stopped = true;
+    this.triedAll();
   }
 
   /** attempts running now (tests) */
@@ -140,11 +169,21 @@ export class VtepWarmup {
       this.inFlight++;
       void this.attempt(w).then((again) => {
         this.inFlight--;
+        this.tried(w);
         if (again) void this.retryLater(w);
         else w.done();
         this.pump();
       });
     }
+  }
+
+  private tried(w: Warming): void {
+    if (this.untried.delete(w) && this.untried.size === 0) this.triedAll();
+  }
+
+  private triedAll(): void {
+    this.untried.clear();
+    for (const f of [...this.untriedWaiters]) f();
   }
 
   private live(w: Warming): boolean {

@@ -179,6 +179,42 @@ describe('agent VtepWarmup', () => {
       assert.deepEqual([...p.pending.keys()], ['192.168.2.1'], 'a new VTEP is probed at once');
     });
 
+    it('firstAttempts: at once with nothing being warmed; otherwise when every VTEP has had one attempt, answered or not', async () => {
+      const p = heldProbes();
+      const clock = new FakeClock();
+      const { warmup } = setup({ probe: p.probe, clock });
+      assert.equal(await warmup.firstAttempts(1000), true, 'nothing to wait for');
+      const joined = ips(MAX_PROBES_IN_FLIGHT + 1);
+      void warmup.warm(joined);
+      await flushAsync();
+      let tried: boolean | undefined;
+      void warmup.firstAttempts(1000).then((ok) => (tried = ok));
+      for (const ip of joined.slice(0, MAX_PROBES_IN_FLIGHT)) await p.answer(ip, ip !== joined[0]);
+      assert.equal(tried, undefined, 'the fifth VTEP has not been tried yet');
+      await p.answer(joined[MAX_PROBES_IN_FLIGHT]!, true);
+      assert.equal(tried, true, 'all tried; the one that did not answer is retried without holding the wait');
+      assert.equal(await warmup.firstAttempts(1000), true, 'a retry is not waited for');
+    });
+
+    it('firstAttempts gives up after its timeout (a VTEP whose probe hangs), and a reset ends the wait', async () => {
+      const p = heldProbes();
+      const clock = new FakeClock();
+      const { warmup } = setup({ probe: p.probe, clock });
+      void warmup.warm(['192.168.3.1']);
+      await flushAsync();
+      let tried: boolean | undefined;
+      void warmup.firstAttempts(1000).then((ok) => (tried = ok));
+      await clock.tick(999);
+      assert.equal(tried, undefined);
+      await clock.tick(1);
+      assert.equal(tried, false);
+      let afterReset: boolean | undefined;
+      void warmup.firstAttempts(1000).then((ok) => (afterReset = ok));
+      warmup.reset();
+      await flushAsync();
+      assert.equal(afterReset, true, 'a reset forgets the VTEPs: nothing left to wait for');
+    });
+
     it('a new VTEP is probed before the retries of VTEPs that do not answer', async () => {
       const p = heldProbes();
       const clock = new FakeClock();
