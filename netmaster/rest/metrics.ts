@@ -3,7 +3,8 @@
  * request counts and latency by route and status, intent objects by type, allocations by kind,
  * commit retries caused by concurrent changes.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../lib/process-metrics';
 import type { NetmasterService } from '../service/service';
 
 export interface RestMetrics {
@@ -14,7 +15,7 @@ export interface RestMetrics {
 
 export function createMetrics(svc: NetmasterService, opts: { defaultMetrics?: boolean } = {}): RestMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics) collectProcessMetrics(registry);
   const requests = new Counter({
     name: 'netmaster_http_requests_total',
     help: 'HTTP requests by method, route and status',

@@ -5,7 +5,8 @@
  * This is the fake the integration tests drive (they write consistent files for every agent);
  * `netplugin --fabric-file FILE` uses it instead of netmaster.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { errorMessage, NetloomError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
@@ -54,8 +55,17 @@ export function findListedEndpoint(state: HostState, req: EndpointRequest): Allo
   };
 }
 
+/**
+ * How often the file is read again besides the change notifications (a safety net: a notification
+ * can be missed on some filesystems). Polling alone had to be fast to follow the tests, and a fast
+ * timer wakes the agent all the time, which on a userspace-datapath host competes with the
+ * switch for the CPU.
+ */
+export const FABRIC_FILE_POLL_MS = 1000;
+
 export class FileFabric implements DesiredStateSource, EndpointAllocator, NetworkCatalog {
   private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
   private lastText = '';
   private state: HostState | undefined;
 
@@ -91,12 +101,26 @@ export class FileFabric implements DesiredStateSource, EndpointAllocator, Networ
       onState(this.state);
     };
     poll();
-    this.timer = setInterval(poll, this.opts.pollMs ?? 100);
+    // the directory, not the file: a writer that renames a new file in replaces the file's inode
+    const name = basename(this.path);
+    try {
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
+        if (changed === null || changed === name) poll();
+      });
+      this.watcher.on('error', (e) =>
+        this.opts.logger?.warn({ err: errorMessage(e), path: this.path }, 'fabric file watch failed; polling'),
+      );
+    } catch (e) {
+      this.opts.logger?.warn({ err: errorMessage(e), path: this.path }, 'fabric file cannot be watched; polling');
+    }
+    this.timer = setInterval(poll, this.opts.pollMs ?? FABRIC_FILE_POLL_MS);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
   }
 
   async create(req: EndpointRequest): Promise<AllocatedEndpoint> {

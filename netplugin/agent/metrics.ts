@@ -5,7 +5,8 @@
  * blocks (issue 15): blocks held and free addresses per network, registrations pending, and
  * registrations netmaster refused by outcome.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../lib/process-metrics';
 
 export interface AgentMetrics {
   registry: Registry;
@@ -51,7 +52,7 @@ export interface IpamProbe {
 
 export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics) collectProcessMetrics(registry);
   /** A gauge read from the IPAM probe at each scrape: one series per key of `pick`'s record. */
   const ipamGauge = <L extends string>(name: string, help: string, label: L, pick: (p: IpamProbe) => Record<string, number>) =>
     new Gauge<L>({

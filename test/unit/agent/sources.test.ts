@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../../lib/clock';
@@ -95,6 +95,22 @@ describe('agent control-plane adapters', () => {
     });
     assert.equal(ep.ip, '10.2.0.11');
     assert.equal(ep.prefixLength, 16);
+  });
+
+  it('FileFabric follows a file renamed into place at once, without waiting for its slow poll', async () => {
+    const path = join(dir, 'fabric.json');
+    writeFileSync(path, JSON.stringify(raw(1)));
+    const seen: HostState[] = [];
+    const f = new FileFabric(path, { pollMs: 600_000 });
+    await f.start((s) => seen.push(s));
+    try {
+      writeFileSync(`${path}.tmp`, JSON.stringify(raw(2)));
+      renameSync(`${path}.tmp`, path);
+      await waitFor('the renamed file to be delivered', () => seen.length >= 2, { timeoutMs: 2000, intervalMs: 5 });
+      assert.equal(seen[1]!.endpoints.length, 2);
+    } finally {
+      await f.stop();
+    }
   });
 
   it('NetmasterFabric hands on checked states and completes endpoints from their network', async () => {
