@@ -60,6 +60,7 @@ import { CONNECT_LOOP } from './support/connect-loop';
 import { NETLOOM_NET, OVERLAY_NET, SwarmBench, SWARM_BENCH_LAB } from './support/swarm-lab';
 import { addKernelRoutedRatios, formatKernelRouted, isBgpPath } from './support/bgp-dataplane-report';
 import { BgpBench, cleanupStaleBgp } from './support/bgp-paths';
+import { takeRunLock } from './support/run-lock';
 import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES, SERVICE } from './support/netloom-paths';
 import { runIperf3, runQperf, runQperfSweep, stopAllServers, SWEEP_SIZES, type SweepPoint } from './support/perf-tools';
 import { summarizeSweep, sweepCharts } from './support/dataplane-sweep';
@@ -89,6 +90,8 @@ const REFERENCE_BUILDERS: Partial<Record<PathName, (idlePorts: number) => Promis
 };
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
+/** one dataplane run at a time (bench/support/run-lock.ts) */
+export const RUN_LOCK = '/tmp/nl-dataplane/run.lock';
 
 export async function run(args: string[]): Promise<void> {
   const opts = parseDataplaneArgs(args);
@@ -96,6 +99,8 @@ export async function run(args: string[]): Promise<void> {
   say(
     `dataplane: paths ${opts.paths.join(', ')}; qperf -t ${opts.seconds} per test, iperf3 -t ${opts.iperfSeconds}, ${opts.rounds} round(s); load average ${load0.toFixed(2)}`,
   );
+  // before removing what an earlier run left: a run still going is not an earlier run's leftovers
+  const releaseLock = takeRunLock(RUN_LOCK, 'dataplane benchmark');
   // only what this run builds: a BGP-only run leaves the other paths' namespaces alone
   const wantReference = opts.paths.some((p) => REFERENCE_BUILDERS[p]);
   if (wantReference) await cleanupStale();
@@ -126,6 +131,7 @@ export async function run(args: string[]): Promise<void> {
       if (wantBgp) await bgp.teardown().catch((e: unknown) => say(`bgp teardown: ${errorMessage(e)}`));
       if (wantNetloom) await netloom.teardown().catch((e: unknown) => say(`netloom teardown: ${errorMessage(e)}`));
       if (wantSwarm) await swarm.teardown().catch((e: unknown) => say(`swarm teardown: ${errorMessage(e)}`));
+      releaseLock();
     })());
   // interrupted (Ctrl-C, a test's timeout): clean up before exiting, as on failure
   const onSignal = (sig: NodeJS.Signals): void => {
