@@ -150,8 +150,10 @@ export function providersTable(inspect: Json): string {
           num(p, 'bytes'),
         ].join('\t') + '\n',
     );
+  const warning = field(oper, 'warning');
   return (
     `Service ${field(obj(v['Config']), 'key')}: ${field(oper, 'serviceIP')} ${ports} in ${field(oper, 'network')}, ${num(oper, 'numProviders')} providers\n` +
+    (warning ? `Warning: ${warning}\n` : '') +
     tabwrite('Endpoint\tHost\tIP\tConnections\tPackets\tBytes\n--------\t----\t--\t-----------\t-------\t-----\n' + rows.join(''))
   );
 }

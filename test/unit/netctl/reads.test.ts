@@ -362,6 +362,18 @@ describe('netctl read commands (fake netmaster)', () => {
       oper,
       'the default output is the JSON, providers and counters included',
     );
+    // more providers than a service balances over: the table says so under its title
+    fake.canned.set('GET /api/v1/inspect/serviceLBs/t1:svc1/', {
+      status: 200,
+      body: JSON.stringify({
+        Config: fake.get('serviceLBs', 't1:svc1'),
+        Oper: { ...oper, warning: '1002 providers are more than the 1000 a service balances over' },
+      }),
+    });
+    assert.equal(
+      (await ok('service', 'inspect', '-t', 't1', '-o', 'table', 'svc1')).stdout.split('\n')[1],
+      'Warning: 1002 providers are more than the 1000 a service balances over',
+    );
   });
 
   it('global info prints the Contiv lines; -j and -o yaml print the list', async () => {

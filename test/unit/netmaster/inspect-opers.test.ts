@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { KIND_NAMES } from '../../../lib/kinds';
+import { SERVICE_PROVIDERS_MAX } from '../../../lib/kinds/limits';
 import { inspect } from '../../../netmaster/service/inspect';
 import { KIND_OPERS } from '../../../netmaster/service/oper';
 import type { ServiceReads } from '../../../netmaster/service/reads';
@@ -12,6 +13,7 @@ import { aciLayout } from '../../../netmaster/store/aci-layout';
 function reads(
   objects: Record<string, { config: unknown; oper: Record<string, unknown> }>,
   etcd: Record<string, string> = {},
+  endpoints: unknown[] = [],
 ): ServiceReads {
   const none = () => Promise.reject(new Error('not used'));
   return {
@@ -31,7 +33,7 @@ function reads(
         .map(([k, o]) => ({ key: k.slice(type.length + 1), config: o.config as never, oper: o.oper })),
     getEndpoint: none,
     listEndpoints: none,
-    endpointsIn: async () => [],
+    endpointsIn: async () => endpoints as never,
     deleteEndpoint: none,
     currentRevision: none,
   };
@@ -40,6 +42,49 @@ function reads(
 describe('netmaster inspect: oper registered per kind', () => {
   it('registers oper only for declared kinds', () => {
     for (const k of Object.keys(KIND_OPERS)) assert.ok((KIND_NAMES as string[]).includes(k), k);
+  });
+
+  it(`a serviceLB with more providers than the ${SERVICE_PROVIDERS_MAX} a service balances over says so: count balanced, those left out, a warning`, async () => {
+    const svcConfig = {
+      tenantName: 't1',
+      serviceName: 'web',
+      networkName: 'n1',
+      selectors: ['app=web'],
+      ports: ['80:8080:TCP'],
+      ipAddress: '10.1.0.100',
+    };
+    const ep = (i: number) => ({
+      endpointID: `ep${String(i).padStart(5, '0')}`,
+      network: 't1:n1',
+      ipAddress: `10.1.${i >> 8}.${i & 255}`,
+      labels: { app: 'web' },
+      homingHost: 'h1',
+      containerName: `c${i}`,
+    });
+    const over = SERVICE_PROVIDERS_MAX + 2;
+    const big = reads(
+      { 'serviceLB/t1:web': { config: svcConfig, oper: {} } },
+      {},
+      Array.from({ length: over }, (_, i) => ep(over - i)),
+    );
+    const oper = (await inspect(big, 'serviceLB', 't1:web')).Oper as {
+      numProviders: number;
+      numProvidersBalanced: number;
+      warning?: string;
+      providers: Array<{ endpointID: string; balanced?: boolean }>;
+    };
+    assert.equal(oper.numProviders, over);
+    assert.equal(oper.numProvidersBalanced, SERVICE_PROVIDERS_MAX);
+    assert.match(oper.warning ?? '', new RegExp(`${over} providers are more than the ${SERVICE_PROVIDERS_MAX}`));
+    // the agents' choice (agent/service-view.ts): the first by endpoint id
+    assert.deepEqual(
+      oper.providers.filter((p) => p.balanced === false).map((p) => p.endpointID),
+      [ep(over - 1).endpointID, ep(over).endpointID],
+    );
+    const small = reads({ 'serviceLB/t1:web': { config: svcConfig, oper: {} } }, {}, [ep(1), ep(2)]);
+    const fine = (await inspect(small, 'serviceLB', 't1:web')).Oper as Record<string, unknown>;
+    assert.equal(fine['numProvidersBalanced'], 2);
+    assert.equal(fine['warning'], undefined);
   });
 
   it('shows the stored oper of a kind without a registered function', async () => {
