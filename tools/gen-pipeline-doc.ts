@@ -99,6 +99,14 @@ const BUILDER_PROSE: Record<string, { file: string; what: string }> = {
       'ingressPolicy / ctCommit, deny -> set denied flag, goto ctCommit. A rule whose cross product is no bigger is written ' +
       'as plain flows. Isolation (prio 100): self -> deny. The deciding flow carries the rule id as cookie object.',
   },
+  policyPickup: {
+    file: 'policy-pickup.ts',
+    what:
+      "ctState, only while some local endpoint's policy can deny (a deny rule or isolation): `+trk+new, tcp, " +
+      'tcp_flags=+syn-ack` -> goto egressPolicy (60); per such endpoint `+trk+new, tcp, in_port` and `+trk+new, tcp, reg3 + ' +
+      'ipv4_dst` -> drop (50). A TCP segment other than a SYN that conntrack does not know (picked up in the middle, as after ' +
+      'an ovs-vswitchd restart) would be judged with its sender as the opener; at those endpoints it is dropped instead.',
+  },
   l3Routing: {
     file: 'l3-routing.ts',
     what:

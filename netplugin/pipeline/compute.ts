@@ -19,6 +19,7 @@ import { groupFlows } from './features/groups';
 import { serviceLbFlows } from './features/service-lb';
 import { conntrackFlows } from './features/conntrack';
 import { policyFlows } from './features/policy';
+import { policyPickupFlows } from './features/policy-pickup';
 import { l3RoutingFlows } from './features/l3-routing';
 import { l2ForwardFlows } from './features/l2-forward';
 import { hostGatewayFlows } from './features/host-gateway';
@@ -56,6 +57,7 @@ export const FLOW_BUILDERS: readonly FlowBuilder[] = [
   },
   { name: 'conntrack', compute: conntrackFlows, tables: ['conntrack', 'ctState', 'ctCommit'], cookies: ['conntrack'] },
   { name: 'policy', compute: policyFlows, tables: ['egressPolicy', 'ingressPolicy'], cookies: ['policy'] },
+  { name: 'policyPickup', compute: policyPickupFlows, tables: ['ctState'], cookies: ['policy'] },
   { name: 'l3Routing', compute: l3RoutingFlows, tables: ['l3Forward'], cookies: ['routing'] },
   { name: 'hostGateway', compute: hostGatewayFlows, tables: ['classifier', 'arp', 'l3Forward'], cookies: ['hostgw'] },
   { name: 'l2Forward', compute: l2ForwardFlows, tables: ['l2Forward'], cookies: ['l2Forward', 'tunnel', 'vlan'] },

@@ -221,11 +221,11 @@ export const PIPELINE: readonly TableSpec[] = [
     id: 51,
     name: 'ctState',
     purpose:
-      'established packets of connections admitted under the current policy generation (ct_mark) skip policy; replies of older ones pass unless the connection was denied since; original-direction packets of older ones are evaluated again; related packets skip policy; invalid ones are dropped',
+      'established packets of connections admitted under the current policy generation (ct_mark) skip policy; replies of older ones pass unless the connection was denied since; original-direction packets of older ones are evaluated again; related packets skip policy; invalid ones are dropped; a TCP segment other than a SYN of a connection conntrack does not know (picked up in the middle, e.g. after an ovs-vswitchd restart) is dropped at endpoints whose policy can deny',
     miss: { kind: 'goto', table: 'egressPolicy' },
-    match: ['ct_state', 'ct_mark'],
+    match: ['ct_state', 'ct_mark', REGS.tenant, 'in_port', 'eth_type', 'ip_proto', 'tcp_flags', 'ipv4_dst'],
     next: ['egressPolicy', 'ctCommit', 'l3Forward'],
-    cookies: ['conntrack'],
+    cookies: ['conntrack', 'policy'],
   },
   {
     id: 60,

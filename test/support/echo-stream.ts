@@ -1,8 +1,9 @@
 /**
  * A long-lived TCP connection whose every round trip is seen, for tests of what happens to an
  * established connection while the network changes. The server (in a container's namespace)
- * sends its name, then echoes each line; the client (in another) connects, learns who answered
- * and sends a line every `everyMs`, counting the echoes. Both are this file run as a program
+ * sends its name, then echoes each line (and, if asked, sends a line of its own every so often);
+ * the client (in another) connects, learns who answered and sends a line every `everyMs`,
+ * counting the lines that come back. Both are this file run as a program
  * (`node echo-stream.js serve NAME PORT` / `node echo-stream.js client IP PORT EVERY_MS`), so a
  * test starts each with one process and ends it by its PID.
  */
@@ -10,11 +11,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
-function serve(name: string, port: number): void {
+/** `pushEveryMs` > 0: the server also sends a line of its own that often (a connection whose server talks first). */
+function serve(name: string, port: number, pushEveryMs: number): void {
   createServer((s) => {
     s.on('error', () => undefined);
     s.write(`${name}\n`);
     s.pipe(s);
+    if (pushEveryMs > 0) {
+      const t = setInterval(() => s.write('push\n'), pushEveryMs);
+      s.on('close', () => clearInterval(t));
+    }
   }).listen(port, '0.0.0.0', () => process.stdout.write('ready\n'));
 }
 
@@ -92,10 +98,10 @@ export class EchoStream {
 
 if (require.main === module) {
   const [mode, a, b, c] = process.argv.slice(2);
-  if (mode === 'serve') serve(a ?? 'server', Number(b));
+  if (mode === 'serve') serve(a ?? 'server', Number(b), Number(c ?? 0));
   else if (mode === 'client') client(a ?? '127.0.0.1', Number(b), Number(c ?? 50));
   else {
-    process.stderr.write('usage: echo-stream serve NAME PORT | client IP PORT EVERY_MS\n');
+    process.stderr.write('usage: echo-stream serve NAME PORT [PUSH_EVERY_MS] | client IP PORT EVERY_MS\n');
     process.exit(2);
   }
 }

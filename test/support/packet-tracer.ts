@@ -363,8 +363,10 @@ export class Conntrack {
     const kr = Conntrack.key(zone, s, true);
     const rev = this.conns.get(kr) ?? this.xlat.get(kr);
     if (rev) return { state: CT_TRK | CT_EST | CT_RPL, conn: rev };
+    // Open vSwitch's userspace conntrack (lib/conntrack-tcp.c, tcp_valid_new): a SYN+ACK cannot open
+    // a connection; any other segment can, so one seen in the middle of a connection is picked up as new
     const flags = s.get('tcp_flags');
-    if (s.get('ip_proto') === 6n && flags !== undefined && (flags & 0x02n) === 0n) return { state: CT_TRK | CT_INV, conn: undefined };
+    if (s.get('ip_proto') === 6n && flags !== undefined && (flags & 0x12n) === 0x12n) return { state: CT_TRK | CT_INV, conn: undefined };
     return { state: CT_TRK | CT_NEW, conn: undefined };
   }
 

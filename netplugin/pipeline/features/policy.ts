@@ -349,6 +349,8 @@ interface PolicyRender {
   flows: DesiredFlow[];
   /** a 31-bit digest of the policy flows, never 0: connections are committed with it in ct_mark */
   generation: number;
+  /** the local endpoints whose policy can deny (a deny rule or isolation, either direction), by endpoint id */
+  denyCapable: EndpointView[];
 }
 
 function fnv(h: number, s: string): number {
@@ -361,6 +363,12 @@ function render(input: PipelineInput): PolicyRender {
   const compiled = compilePolicy(input.state, input.local.hostName);
   const byId = new Map(view.endpoints.map((e) => [e.ep.id, e]));
   const set = new FlowSet();
+  const denyCapable = new Map<string, EndpointView>();
+  for (const p of compiled) {
+    const e = byId.get(p.endpoint);
+    const canDeny = (d: DirectionPolicy) => d.isolated || d.rules.some((r) => r.action === 'deny');
+    if (e && (canDeny(p.egress) || canDeny(p.ingress))) denyCapable.set(e.ep.id, e);
+  }
   for (const dir of ['egress', 'ingress'] as const) {
     // endpoints grouped by the (shared) compiled rule object
     const selvesOf = new Map<PolicyRule, EndpointView[]>();
@@ -402,7 +410,11 @@ function render(input: PipelineInput): PolicyRender {
   const keyed = set.flows();
   let h = 0x811c9dc5;
   for (const [k, f] of keyed) h = fnv(h, `${k} ${instructionsText(f.instructions)}\n`);
-  return { flows: keyed.map(([, f]) => f), generation: h & 0x7fffffff || 1 };
+  return {
+    flows: keyed.map(([, f]) => f),
+    generation: h & 0x7fffffff || 1,
+    denyCapable: [...denyCapable.keys()].sort().map((id) => denyCapable.get(id)!),
+  };
 }
 
 const rendered = new WeakMap<PipelineInput, PolicyRender>();
@@ -414,6 +426,11 @@ function renderOnce(input: PipelineInput): PolicyRender {
     rendered.set(input, r);
   }
   return r;
+}
+
+/** The local endpoints whose policy can deny (features/policy-pickup.ts), sorted by endpoint id. */
+export function denyCapableEndpoints(input: PipelineInput): readonly EndpointView[] {
+  return renderOnce(input).denyCapable;
 }
 
 export function policyFlows(input: PipelineInput): DesiredFlow[] {

@@ -140,6 +140,30 @@ describe('policy through the flows: established connections across policy change
     assert.ok(!delivered(deny.tracer.trace(data(packet(full, 'nog', 'web', 'tcp', 80, true))), web), 'and its replies too');
     assert.equal(marks()[0]! >>> 31, 1, 'marked denied');
   });
+
+  it('once ovs-vswitchd has forgotten its connections, a denied one stays denied whichever side sends first; a new SYN is judged', () => {
+    const ct = new Conntrack();
+    const { tracer, full } = h1([], ct);
+    const [web, nog] = [portIn(full, 'web'), portIn(full, 'nog')];
+    assert.ok(delivered(tracer.trace(packet(full, 'web', 'nog', 'tcp', 80)), nog), 'SYN');
+    assert.ok(delivered(tracer.trace(packet(full, 'nog', 'web', 'tcp', 80, true)), web), 'SYN-ACK');
+    const deny = h1(
+      [{ policy: 'pw', id: 'web', direction: 'out', action: 'deny', toIpAddress: '10.1.0.40', protocol: 'tcp', port: 80 }],
+      ct,
+    );
+    assert.ok(!delivered(deny.tracer.trace(data(packet(full, 'web', 'nog', 'tcp', 80))), nog), 'cut');
+    ct.flush(); // ovs-vswitchd restarted: its userspace conntrack is empty
+    // the server's retransmission comes first: picked up as a connection from nog, which web's rules
+    // (egress only) would let in, and web's segments would then be its replies
+    const serverFirst = deny.tracer.trace(data(packet(full, 'nog', 'web', 'tcp', 80, true)));
+    assert.ok(!delivered(serverFirst, web), "the server's segment does not bring the connection back");
+    assert.match(serverFirst.steps.at(-1)!.object ?? '', /^pickup:to:/);
+    assert.ok(!delivered(deny.tracer.trace(data(packet(full, 'web', 'nog', 'tcp', 80))), nog), "nor does the client's");
+    assert.equal(ct.size, 0, 'nothing was committed');
+    const syn = deny.tracer.trace(packet(full, 'web', 'nog', 'tcp', 80));
+    assert.ok(!delivered(syn, nog), 'a new connection is judged by the rules: denied');
+    assert.ok(syn.steps.some((st) => st.tableName === 'egressPolicy'));
+  });
 });
 
 describe("policy through the flows: the lab's case table, every cell traced across the hosts", () => {
