@@ -52,7 +52,12 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
         resolve({ code, stdout, stderr });
       },
     );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    if (opts.input !== undefined) {
+      // a program that exits without reading all its input (EPIPE) is judged by its exit status
+      // above; unhandled, the failed write would be an uncaught exception in the caller's process
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(opts.input);
+    }
   });
 }
 

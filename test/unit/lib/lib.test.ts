@@ -51,6 +51,24 @@ describe('lib', () => {
     assert.equal((await run('cat', [], { input: 'abc' })).stdout, 'abc');
   });
 
+  it('run: a program that exits without reading its input is judged by its exit, not an uncaught EPIPE', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    const mochaHandlers = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      // stdin closed at once, 4 MiB to write: the write fails with EPIPE
+      const r = await run('sh', ['-c', 'exec 0<&-; sleep 0.2; exit 3'], { input: 'x'.repeat(4 << 20), allowFailure: true });
+      assert.equal(r.code, 3);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+      for (const h of mochaHandlers) process.on('uncaughtException', h);
+    }
+    assert.deepEqual(uncaught, []);
+  });
+
   it('signals a PID only while it still runs the expected program', async () => {
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     const pid = child.pid as number;
