@@ -4,21 +4,22 @@
  * beside a live one would tear the first one's paths down under it. The lock file holds the
  * owner's PID; a lock whose owner is gone is stale and taken over.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NetloomError } from '../../lib/errors';
+import { isAlive } from '../../lib/process';
 
 export interface RunLockDeps {
   /** the PID written into the lock (default: this process) */
   pid?: number;
-  /** whether a PID still runs (default: /proc/PID exists) */
+  /** whether a PID still runs (default: lib/process isAlive) */
   alive?: (pid: number) => boolean;
 }
 
 /** Takes the lock at `path` or throws CONFLICT naming the run that holds it; returns the release. */
 export function takeRunLock(path: string, what: string, deps: RunLockDeps = {}): () => void {
   const pid = deps.pid ?? process.pid;
-  const alive = deps.alive ?? ((p: number) => existsSync(`/proc/${p}`));
+  const alive = deps.alive ?? isAlive;
   mkdirSync(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

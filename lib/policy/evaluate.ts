@@ -56,6 +56,11 @@ function serviceMatches(s: Service, pkt: Packet): boolean {
   return pkt.port !== undefined && s.ports.some((r) => pkt.port! >= r.from && pkt.port! <= r.to);
 }
 
+/** Whether some packet can be denied in this direction: a deny rule, or isolation (what no rule allows). */
+export function canDeny(policy: DirectionPolicy): boolean {
+  return policy.isolated || policy.rules.some((r) => r.action === 'deny');
+}
+
 /** The decision of one direction for a packet whose other end is `peer`. */
 export function decide(policy: DirectionPolicy, peer: string, pkt: Packet): Decision {
   let best: PolicyRule | undefined;

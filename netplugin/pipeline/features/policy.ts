@@ -19,7 +19,7 @@ import { objectHash } from '../../reconcile/cookie';
 import { canonicalMatch, type DesiredFlow } from '../../reconcile/flow-key';
 import { compilePolicy } from '../../../lib/policy/compile';
 import type { AddressSet, DirectionPolicy, EndpointPolicy, PolicyRule, Service } from '../../../lib/policy/model';
-import { normalProtocol } from '../../../lib/policy/evaluate';
+import { canDeny, normalProtocol } from '../../../lib/policy/evaluate';
 import { formatPrefix, isEverything, portMasks, setPrefixes } from '../../../lib/policy/ranges';
 import { EndpointView, pipelineView, PipelineInput } from '../input';
 import { act, apply, ETH_TYPE, field, flow, goto, IP_PROTO, match, reg } from '../flow-builder';
@@ -363,12 +363,10 @@ function render(input: PipelineInput): PolicyRender {
   const compiled = compilePolicy(input.state, input.local.hostName);
   const byId = new Map(view.endpoints.map((e) => [e.ep.id, e]));
   const set = new FlowSet();
-  const denyCapable = new Map<string, EndpointView>();
-  for (const p of compiled) {
-    const e = byId.get(p.endpoint);
-    const canDeny = (d: DirectionPolicy) => d.isolated || d.rules.some((r) => r.action === 'deny');
-    if (e && (canDeny(p.egress) || canDeny(p.ingress))) denyCapable.set(e.ep.id, e);
-  }
+  const denyCapable = compiled
+    .filter((p) => canDeny(p.egress) || canDeny(p.ingress))
+    .flatMap((p) => byId.get(p.endpoint) ?? [])
+    .sort((a, b) => (a.ep.id < b.ep.id ? -1 : a.ep.id > b.ep.id ? 1 : 0));
   for (const dir of ['egress', 'ingress'] as const) {
     // endpoints grouped by the (shared) compiled rule object
     const selvesOf = new Map<PolicyRule, EndpointView[]>();
@@ -413,7 +411,7 @@ function render(input: PipelineInput): PolicyRender {
   return {
     flows: keyed.map(([, f]) => f),
     generation: h & 0x7fffffff || 1,
-    denyCapable: [...denyCapable.keys()].sort().map((id) => denyCapable.get(id)!),
+    denyCapable,
   };
 }
 
