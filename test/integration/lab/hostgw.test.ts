@@ -252,7 +252,11 @@ describe('egress and host access through tenant gateway ports (lab: 2 hosts)', f
       'tc gone from host1',
       async () => {
         const k = await kernelState('host1');
-        return (await gatewayPorts('host1')).length === 3 && k.rules.split('\n').length === 3 && !/10\.60\.1\.0/.test(k.routes)
+        // the nftables table is rewritten in the same reconcile, after the routes: wait for it too
+        return (await gatewayPorts('host1')).length === 3 &&
+          k.rules.split('\n').length === 3 &&
+          !/10\.60\.1\.0/.test(k.routes) &&
+          !/10\.60\.1\.0/.test(k.nft)
           ? k
           : undefined;
       },
