@@ -33,7 +33,10 @@ export interface ElectionStore {
 }
 
 class StoreCampaign extends EventEmitter<CampaignEvents> implements Campaign {
-  constructor(private readonly inner: EtcdCampaign) {
+  constructor(
+    private readonly inner: EtcdCampaign,
+    private readonly watches: WatchManagerLike | undefined,
+  ) {
     super();
     inner.on('elected', () => this.emit('elected'));
     inner.on('error', (e: Error) => this.emit('error', storeError(e)));
@@ -44,17 +47,53 @@ class StoreCampaign extends EventEmitter<CampaignEvents> implements Campaign {
       await this.inner.resign();
     } catch (e) {
       throw storeError(e);
+    } finally {
+      if (this.watches) releaseWatches(this.watches);
     }
   }
 }
 
-/** An etcd3 election behind the store's interfaces. */
-export function etcdElection(inner: EtcdElection): Election {
+/** What etcd3 1.1 keeps privately for a namespace's watches (Namespace.watchManager). */
+interface WatcherLike {
+  cancel(): Promise<void>;
+}
+interface WatchManagerLike {
+  watchers: WatcherLike[];
+  attach(w: WatcherLike): void;
+}
+
+/** The watch manager of an etcd3 Election's own namespace, when it has the shape this module knows. */
+function watchManagerOf(election: EtcdElection): WatchManagerLike | undefined {
+  // private in etcd3's typings (Election.namespace, Namespace.watchManager): read at run time, checked below
+  const ns = (election as unknown as { namespace?: { watchManager?: unknown } }).namespace;
+  const m = ns?.watchManager as Partial<WatchManagerLike> | undefined;
+  return m && Array.isArray(m.watchers) && typeof m.attach === 'function' ? (m as WatchManagerLike) : undefined;
+}
+
+/**
+ * etcd3's Campaign.resign revokes the lease but leaves a waiting candidate's watch on the key ahead
+ * of it; once etcd is gone or the client closed, that watch retries every 30 s for ever and keeps
+ * the process alive. The campaign has a namespace of its own, so every watch in it is the
+ * campaign's: cancel them, and any the campaign's wait loop still attaches afterwards.
+ */
+function releaseWatches(m: WatchManagerLike): void {
+  m.attach = (w) => void w.cancel().catch(() => undefined);
+  for (const w of [...m.watchers]) void w.cancel().catch(() => undefined);
+}
+
+/**
+ * An etcd3 election behind the store's interfaces. `make` gives a new etcd3 Election (a namespace
+ * of its own) for each campaign, so that resigning can release exactly that campaign's watches.
+ */
+export function etcdElection(make: () => EtcdElection): Election {
   return {
-    campaign: (value) => new StoreCampaign(inner.campaign(value)),
+    campaign: (value) => {
+      const own = make();
+      return new StoreCampaign(own.campaign(value), watchManagerOf(own));
+    },
     async leader() {
       try {
-        return await inner.leader();
+        return await make().leader();
       } catch (e) {
         throw storeError(e);
       }

@@ -474,7 +474,7 @@ export class EtcdKV implements ElectionStore {
 
   /** The election `name` whose leaders hold a lease of `ttlSeconds` (ha/leader.ts campaigns in it). */
   election(name: string, ttlSeconds: number): Election {
-    return etcdElection(this.client.election(name, ttlSeconds));
+    return etcdElection(() => this.client.election(name, ttlSeconds));
   }
 
   close(): void {

@@ -94,6 +94,40 @@ describe('netmaster leader election (real etcd)', function () {
     assert.equal(await survivor.leader(), 'survivor');
   });
 
+  it('a standby replica that stops lets its process exit: no watch is left retrying after the client closes', async () => {
+    const leader = elector('leader');
+    leader.start();
+    await waitFor('the leader', () => leader.isLeader, { timeoutMs: 10_000 });
+    const name = `test-${election}`;
+    // the standby waits on the leader's key (etcd3's campaign watch) when it is told to stop
+    const script = `
+      const { EtcdKV } = require(${JSON.stringify(KV_JS)});
+      const { LeaderElector } = require(${JSON.stringify(LEADER_JS)});
+      const kv = new EtcdKV({ hosts: ${JSON.stringify(etcd.endpoint)} });
+      const e = new LeaderElector({ store: kv, id: 'standby', ttlSeconds: 2, electionName: ${JSON.stringify(name)} });
+      e.start();
+      (async () => {
+        while ((await kv.list(${JSON.stringify(`election/${name}/`)})).kvs.length < 2) await new Promise((r) => setTimeout(r, 20));
+        process.stdout.write('waiting\\n');
+        process.stdin.once('data', async () => {
+          await e.stop();
+          kv.close();
+          process.stdout.write('stopped\\n');
+          process.stdin.destroy();
+        });
+      })();`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor('the standby to wait', () => out.includes('waiting'), { timeoutMs: 10_000 });
+    assert.equal(leader.isLeader, true);
+    child.stdin?.write('stop\n');
+    await waitFor('the standby to stop', () => out.includes('stopped'), { timeoutMs: 10_000 });
+    await waitFor('the standby process to exit by itself', () => child.exitCode !== null, { timeoutMs: 10_000 });
+    assert.equal(child.exitCode, 0);
+  });
+
   it('runs leader work only while leading and aborts it on loss', async () => {
     const e = elector('worker');
     let runs = 0;
