@@ -1,13 +1,15 @@
 /**
  * Mocha root hooks for integration tests: before the run, note what exists; after it, remove any lab
  * a test left up, end every process the run started (and only those), and fail the run if anything
- * (process, namespace, root link) was left behind. Set NETLOOM_LEAK_CHECK=off only when several
- * suites run at once on one machine (namespaces of the other runs would count as leaks).
+ * (process, namespace, root link) was left behind or if the process cannot exit (exit-watchdog.ts).
+ * Set NETLOOM_LEAK_CHECK=off only when several suites run at once on one machine (namespaces of
+ * the other runs would count as leaks).
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { labDown } from '../../deploy/lab/lab';
 import { listLabs, loadState } from '../../deploy/lab/state';
+import { armExitWatchdog } from './exit-watchdog';
 import { diff, markedProcesses, RUN_MARKER, snapshot, Snapshot } from './leak-guard';
 
 let before: Snapshot;
@@ -21,6 +23,8 @@ export const mochaHooks = {
   },
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(60_000);
+    // 60 s for this hook and mocha's report, 60 s more for the event loop to drain
+    armExitWatchdog(120_000);
     const problems: string[] = [];
     for (const lab of listLabs()) {
       let mine = false;
