@@ -11,7 +11,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { waitFor } from '../../../lib/clock';
+import { systemClock, waitFor } from '../../../lib/clock';
 import { run, type RunResult } from '../../../lib/exec';
 import { dockerRole } from '../../../deploy/lab/engines';
 import { agentPaths, planLab } from '../../../deploy/lab/plan';
@@ -117,11 +117,11 @@ describe('lab: Docker swarm services on netloom (managed plugin, 3 hosts)', func
     // down is shown with how long it took and run once more (down is made to finish what an earlier
     // one left); if that fails too, the root hook removes the lab and fails the run.
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const started = Date.now();
+      const started = systemClock.monotonic();
       const r = await lab(['down'], true, 300_000);
       if (r.code === 0) break;
       console.error(
-        `netloom-lab down (attempt ${attempt}) failed after ${Date.now() - started} ms (exit ${r.code}): ${r.stderr.slice(-2000)}`,
+        `netloom-lab down (attempt ${attempt}) failed after ${Math.round(systemClock.monotonic() - started)} ms (exit ${r.code}): ${r.stderr.slice(-2000)}`,
       );
     }
   });
