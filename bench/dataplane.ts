@@ -28,6 +28,11 @@
  * Swarm mode (issue 20, support/swarm-lab.ts): `netloom-swarm` (two tasks of a swarm service on a
  * netloom network, the managed plugin, host1 to host2) beside `docker-overlay` (the same on Docker's
  * own overlay network: kernel VXLAN between the hosts' management addresses).
+ * Around each tcp_lat (a qperf run of its own, after tcp_bw) the CPU that the path's ovs-vswitchd
+ * processes spend per packet they forward is read from /proc (support/switch-cpu.ts): on this
+ * userspace datapath a packet's latency is mostly that CPU (docs/benchmarks.md, issue 17). It is
+ * `switchCpuUsPerPacket` per path and `switchCpu` in the ratios of two paths that both have it
+ * (the host-to-host and tor paths of netloom and the OVS references; not the service paths).
  * Everything is removed afterwards, also on failure. Needs root.
  * `--no-tso`: the netloom lab's OVS without userspace TSO (the earlier setting, for comparison).
  * `--idle-ports N`: N idle ports on each switch of the two-switch references, ovs-vxlan-2host's
@@ -64,6 +69,7 @@ import { takeRunLock } from './support/run-lock';
 import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES, SERVICE } from './support/netloom-paths';
 import { runIperf3, runQperf, runQperfSweep, stopAllServers, SWEEP_SIZES, type SweepPoint } from './support/perf-tools';
 import { summarizeSweep, sweepCharts } from './support/dataplane-sweep';
+import { withSwitchCpu } from './support/switch-cpu';
 import {
   cleanupStale,
   kernelVxlanPath,
@@ -184,13 +190,20 @@ export async function run(args: string[]): Promise<void> {
           );
           continue;
         }
-        const q = await runQperf(p.clientNs, p.serverNs, p.serverIp, opts.seconds, p.qperfDataPort);
+        // the switches' CPU per packet around the tcp_lat run (the last attempt's, when qperf retried)
+        let cpu: number | null = null;
+        const q = await runQperf(p.clientNs, p.serverNs, p.serverIp, opts.seconds, p.qperfDataPort, async (client) => {
+          const m = await withSwitchCpu(p, client);
+          cpu = m.cpuUsPerPacket;
+          return m.result;
+        });
         const bps = await runIperf3(p.clientNs, p.serverNs, p.serverIp, opts.iperfSeconds, p.listenAny);
         const list = samples.get(p.name as PathName) ?? [];
-        list.push({ tcpBwBps: q.tcpBwBps, tcpLatUs: q.tcpLatUs, iperf3Bps: bps });
+        list.push({ tcpBwBps: q.tcpBwBps, tcpLatUs: q.tcpLatUs, iperf3Bps: bps, switchCpuUsPerPacket: cpu });
         samples.set(p.name as PathName, list);
+        const cpuText = cpu === null ? '' : `, switch CPU ${(cpu as number).toFixed(1)} us/packet`;
         say(
-          `  round ${r + 1} ${p.name}: tcp_bw ${(q.tcpBwBps / 1e9).toFixed(3)} Gbit/s, tcp_lat ${q.tcpLatUs.toFixed(1)} us, iperf3 ${(bps / 1e9).toFixed(3)} Gbit/s`,
+          `  round ${r + 1} ${p.name}: tcp_bw ${(q.tcpBwBps / 1e9).toFixed(3)} Gbit/s, tcp_lat ${q.tcpLatUs.toFixed(1)} us${cpuText}, iperf3 ${(bps / 1e9).toFixed(3)} Gbit/s`,
         );
       }
       if (wantService && !opts.sweep) {

@@ -157,6 +157,8 @@ export interface Sample {
   tcpBwBps: number;
   tcpLatUs: number;
   iperf3Bps: number;
+  /** during tcp_lat: CPU µs per packet and switch of the path's ovs-vswitchd (support/switch-cpu.ts); null for kernel paths */
+  switchCpuUsPerPacket?: number | null;
 }
 
 export interface PathFigures {
@@ -165,6 +167,8 @@ export interface PathFigures {
   qperfTcpLatUs: number;
   iperf3Gbps: number;
   rounds: number;
+  /** median over rounds of Sample.switchCpuUsPerPacket; null for paths without switches */
+  switchCpuUsPerPacket: number | null;
   /** ratios to the reference path: bandwidths path/reference (higher is better), latency path/reference (lower is better) */
   vsOvsNormal: Ratios | null;
   /** the same against the two-switch reference with this path's offload settings (twoHostReference; null when not measured) */
@@ -187,6 +191,8 @@ export interface Ratios {
   tcpBw: number;
   tcpLat: number;
   iperf3: number;
+  /** switch CPU per packet, path/reference (lower is better): only when both were measured */
+  switchCpu?: number;
 }
 
 export function median(xs: readonly number[]): number {
@@ -198,6 +204,12 @@ export function median(xs: readonly number[]): number {
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
+/** The median of the figures that were measured, to 0.1; null when none was. */
+function medianOrNull(xs: ReadonlyArray<number | null | undefined>): number | null {
+  const got = xs.filter((x): x is number => typeof x === 'number');
+  return got.length === 0 ? null : round(median(got), 1);
+}
+
 /** Medians per path and the ratios against `ovs-normal` (null when it was not measured). */
 export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Partial<Record<PathName, PathFigures>> {
   const out: Partial<Record<PathName, PathFigures>> = {};
@@ -207,6 +219,7 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
       qperfTcpLatUs: round(median(xs.map((s) => s.tcpLatUs)), 1),
       iperf3Gbps: round(median(xs.map((s) => s.iperf3Bps)) / 1e9, 3),
       rounds: xs.length,
+      switchCpuUsPerPacket: medianOrNull(xs.map((s) => s.switchCpuUsPerPacket)),
       vsOvsNormal: null,
       vsOvsNormal2Host: null,
       ovs2HostReference: twoHostReference(name),
@@ -217,6 +230,9 @@ export function summarize(samples: ReadonlyMap<PathName, readonly Sample[]>): Pa
     tcpBw: round(f.qperfTcpBwGbps / ref.qperfTcpBwGbps, 2),
     tcpLat: round(f.qperfTcpLatUs / ref.qperfTcpLatUs, 2),
     iperf3: round(f.iperf3Gbps / ref.iperf3Gbps, 2),
+    ...(f.switchCpuUsPerPacket !== null && ref.switchCpuUsPerPacket
+      ? { switchCpu: round(f.switchCpuUsPerPacket / ref.switchCpuUsPerPacket, 2) }
+      : {}),
   });
   const ref = out[REFERENCE_PATH];
   const veth = out[VETH_PATH];
@@ -308,6 +324,20 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
     rows.push(
       `| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} |`,
     );
+  }
+  const cpu = ALL_PATHS.filter((n) => typeof figs[n]?.switchCpuUsPerPacket === 'number');
+  if (cpu.length > 0) {
+    rows.push(
+      '',
+      '| path | switch CPU µs per packet (tcp_lat) | / two-switch reference | tcp_lat / two-switch reference |',
+      '|---|---|---|---|',
+    );
+    for (const n of cpu) {
+      const f = figs[n] as PathFigures;
+      const r = f.vsOvsNormal2Host;
+      const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}x`);
+      rows.push(`| ${n} | ${(f.switchCpuUsPerPacket as number).toFixed(1)} | ${x(r?.switchCpu)} | ${x(r?.tcpLat)} |`);
+    }
   }
   const tun = ALL_PATHS.filter((n) => figs[n]?.vsOvsVxlan2Host);
   if (tun.length > 0) {

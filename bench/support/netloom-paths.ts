@@ -357,18 +357,31 @@ export class NetloomBench {
   paths(): BenchPath[] {
     const plan = this.plan;
     if (!plan) throw new NetloomError('UNAVAILABLE', 'lab not up');
+    // the ovs-vswitchd of each lab host a path's containers are on (support/switch-cpu.ts)
+    const switches = (...names: string[]): string[] => {
+      const hosts = new Set<string>(CONTAINERS.filter((c) => names.includes(c.name)).map((c) => c.host));
+      return plan.hosts.filter((h) => hosts.has(h.name)).map((h) => h.ovsDir);
+    };
     const toTor = (name: string, a: string): BenchPath => ({
       name,
       clientNs: containerNs({ name: a }),
       serverNs: plan.torNetns,
       serverIp: plan.torDataIp,
+      switchDirs: switches(a),
       cleanup: async () => undefined,
     });
     const mk = (name: string): BenchPath => {
       const [a, b] = PATH_ENDS[name] as readonly [string, string];
       const dst = CONTAINERS.find((c) => c.name === b);
       if (!dst) throw new NetloomError('NOT_FOUND', `no container ${b}`);
-      return { name, clientNs: containerNs({ name: a }), serverNs: containerNs(dst), serverIp: dst.ip, cleanup: async () => undefined };
+      return {
+        name,
+        clientNs: containerNs({ name: a }),
+        serverNs: containerNs(dst),
+        serverIp: dst.ip,
+        switchDirs: switches(a, b),
+        cleanup: async () => undefined,
+      };
     };
     const plugged = new Set(this.containers.map((c) => c.name));
     return [

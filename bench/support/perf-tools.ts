@@ -111,15 +111,18 @@ export async function stopServer(s: Server): Promise<void> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * qperf with `tests` (and options before the host) from `clientNs` to `serverIp` (in `serverNs`),
- * `seconds` per test and message size; its stdout once it printed a tcp_lat figure. qperf opens
- * its test connections to an ephemeral port unless `dataPort` fixes it (`-ip`): a service forwards
- * only the ports it has. `runs`: how many tests the command makes (bounds its time).
+ * qperf `tests` (with options before the host) from `clientNs` to `serverIp` (in `serverNs`),
+ * `seconds` per test and message size; its stdout once it printed the last test's figure. qperf
+ * opens its test connections to an ephemeral port unless `dataPort` fixes it (`-ip`): a service
+ * forwards only the ports it has. `runs`: how many tests the command makes (bounds its time).
+ * `around` wraps the client's run (not the server's start), e.g. to read counters about it.
  */
 async function qperfOutput(
   p: { clientNs: string; serverNs: string; serverIp: string; seconds: number; dataPort?: number | undefined },
   options: string[],
+  tests: readonly string[],
   runs: number,
+  around: <T>(client: () => Promise<T>) => Promise<T> = (client) => client(),
 ): Promise<string> {
   const budget = p.seconds * runs + 20 + runs;
   const server = startServer(p.serverNs, budget + 10, ['qperf']);
@@ -128,13 +131,15 @@ async function qperfOutput(
     for (let attempt = 0; attempt < 30; attempt++) {
       await sleep(attempt === 0 ? 150 : 100);
       const port = p.dataPort === undefined ? [] : ['-ip', String(p.dataPort)];
-      const r = await run('qperf', ['-t', String(p.seconds), ...port, ...options, p.serverIp, 'tcp_bw', 'tcp_lat'], {
-        netns: p.clientNs,
-        allowFailure: true,
-        timeoutMs: budget * 1000,
-      });
+      const r = await around(() =>
+        run('qperf', ['-t', String(p.seconds), ...port, ...options, p.serverIp, ...tests], {
+          netns: p.clientNs,
+          allowFailure: true,
+          timeoutMs: budget * 1000,
+        }),
+      );
       last = r.stdout + r.stderr;
-      if (r.code === 0 && /tcp_lat:/.test(r.stdout)) return r.stdout;
+      if (r.code === 0 && r.stdout.includes(`${tests[tests.length - 1] ?? ''}:`)) return r.stdout;
       if (!/failed to connect|refused/i.test(last)) break;
     }
     throw new NetloomError('COMMAND_FAILED', `qperf ${p.clientNs} -> ${p.serverIp}: ${last.trim().slice(0, 300)}`);
@@ -143,15 +148,23 @@ async function qperfOutput(
   }
 }
 
-/** qperf tcp_bw + tcp_lat from `clientNs` to `serverIp` (in `serverNs`), `seconds` per test. */
+/**
+ * qperf tcp_bw, then tcp_lat in a run of its own, from `clientNs` to `serverIp` (in `serverNs`),
+ * `seconds` per test. `aroundLatency` wraps the tcp_lat run alone (the switches' CPU per packet
+ * is read around it: support/switch-cpu.ts).
+ */
 export async function runQperf(
   clientNs: string,
   serverNs: string,
   serverIp: string,
   seconds: number,
   dataPort?: number,
+  aroundLatency?: <T>(client: () => Promise<T>) => Promise<T>,
 ): Promise<QperfFigures> {
-  return parseQperf(await qperfOutput({ clientNs, serverNs, serverIp, seconds, dataPort }, [], 2));
+  const p = { clientNs, serverNs, serverIp, seconds, dataPort };
+  const bw = await qperfOutput(p, [], ['tcp_bw'], 1);
+  const lat = await qperfOutput(p, [], ['tcp_lat'], 1, aroundLatency);
+  return parseQperf(`${bw}\n${lat}`);
 }
 
 /** The message sizes of `qperf -oo msg_size:1:64K:*2`: 1, 2, 4 ... 65536 bytes. */
@@ -185,7 +198,12 @@ export async function runQperfSweep(
   seconds: number,
   dataPort?: number,
 ): Promise<SweepPoint[]> {
-  const text = await qperfOutput({ clientNs, serverNs, serverIp, seconds, dataPort }, ['-oo', 'msg_size:1:64K:*2'], SWEEP_SIZES.length * 2);
+  const text = await qperfOutput(
+    { clientNs, serverNs, serverIp, seconds, dataPort },
+    ['-oo', 'msg_size:1:64K:*2'],
+    ['tcp_bw', 'tcp_lat'],
+    SWEEP_SIZES.length * 2,
+  );
   return parseQperfSweep(text, SWEEP_SIZES);
 }
 

@@ -22,6 +22,8 @@ export interface BenchPath {
   qperfDataPort?: number;
   /** the servers listen on every address rather than serverIp (a service's address is not theirs) */
   listenAny?: boolean;
+  /** the OVS instances (directories) its packets cross (support/switch-cpu.ts); absent for kernel paths */
+  switchDirs?: readonly string[];
   /** remove everything the path made; safe to call twice or after a failed setup */
   cleanup(): Promise<void>;
 }
@@ -234,6 +236,7 @@ export async function ovsNormalPath(txOff = false): Promise<BenchPath> {
     clientNs: c1,
     serverNs: c2,
     serverIp: `10.${l.octet}.0.2`,
+    switchDirs: [l.dirs[0]],
     cleanup: () => dropOvs([l.dirs[0]], [c1, c2, l.ovsNs]),
   };
   return built(p, async () => {
@@ -261,6 +264,7 @@ export async function ovsNormal2HostPath(txOff = false, idlePorts = 0): Promise<
     clientNs: c3,
     serverNs: c4,
     serverIp: `10.${l.octet + 1}.0.4`,
+    switchDirs: [l.dirs[1], l.dirs[2]],
     cleanup: () => dropOvs([l.dirs[1], l.dirs[2]], [c3, c4, h1ns, h2ns]),
   };
   return built(p, async () => {
@@ -315,6 +319,7 @@ export async function ovsVxlan2HostPath(idlePorts = 0): Promise<BenchPath> {
     clientNs: c1,
     serverNs: c2,
     serverIp: `${l.ctrNet}.2`,
+    switchDirs: l.dirs,
     cleanup: () => dropOvs(l.dirs, [c1, c2, h1ns, h2ns]),
   };
   return built(p, async () => {

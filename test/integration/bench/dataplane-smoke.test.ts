@@ -20,7 +20,8 @@ interface Figures {
   qperfTcpLatUs: number;
   iperf3Gbps: number;
   rounds: number;
-  vsOvsNormal: { tcpBw: number; tcpLat: number; iperf3: number } | null;
+  switchCpuUsPerPacket: number | null;
+  vsOvsNormal: { tcpBw: number; tcpLat: number; iperf3: number; switchCpu?: number } | null;
 }
 
 describe('dataplane benchmark (smoke)', function () {
@@ -51,8 +52,12 @@ describe('dataplane benchmark (smoke)', function () {
       assert.ok(f.iperf3Gbps > 0, `${name} iperf3`);
       assert.equal(f.rounds, 1);
       assert.ok(f.vsOvsNormal && f.vsOvsNormal.tcpBw > 0 && f.vsOvsNormal.tcpLat > 0 && f.vsOvsNormal.iperf3 > 0, `${name} ratios`);
+      // both cross OVS: their switches' CPU per packet during tcp_lat, and its ratio
+      assert.ok(f.switchCpuUsPerPacket !== null && f.switchCpuUsPerPacket > 0, `${name} switch CPU per packet`);
+      assert.ok((f.vsOvsNormal.switchCpu ?? 0) > 0, `${name} switch CPU ratio`);
     }
-    assert.deepEqual(last.paths['ovs-normal']?.vsOvsNormal, { tcpBw: 1, tcpLat: 1, iperf3: 1 });
+    assert.deepEqual(last.paths['ovs-normal']?.vsOvsNormal, { tcpBw: 1, tcpLat: 1, iperf3: 1, switchCpu: 1 });
+    assert.match(r.stdout, /round 1 netloom-vxlan: .*switch CPU [\d.]+ us\/packet/);
     assert.match(r.stdout, /\| netloom-vxlan \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/);
     // everything it made is gone
     const left = (await listNetns()).filter((n) => /^(dp|tdp-)/.test(n));

@@ -111,6 +111,7 @@ describe('dataplane benchmark pieces', () => {
       qperfTcpLatUs: 40,
       iperf3Gbps: 0.6,
       rounds: 3,
+      switchCpuUsPerPacket: null,
       vsOvsNormal: { tcpBw: 1, tcpLat: 1, iperf3: 1 },
       vsOvsNormal2Host: null,
       ovs2HostReference: 'ovs-normal-2host',
@@ -136,6 +137,28 @@ describe('dataplane benchmark pieces', () => {
     assert.deepEqual(with2['netloom-vlan']?.vsVeth, { tcpBw: 0.1, tcpLat: 6, iperf3: 0.1 });
     assert.match(formatTable(with2), /\| netloom-vxlan \| ovs-normal-2host-txoff \| 0\.50x \| 2\.00x \| 0\.50x \| 0\.03x \| 0\.03x \|/);
     assert.equal(f['netloom-vxlan']?.vsNoPolicy, undefined);
+  });
+
+  it("reports the switches' CPU per packet (median of the rounds that measured it) and its ratio where both paths have it", () => {
+    const s = (lat: number, cpu: number | null): Sample => ({ tcpBwBps: 1e9, tcpLatUs: lat, iperf3Bps: 1e9, switchCpuUsPerPacket: cpu });
+    const f = summarize(
+      new Map<PathName, Sample[]>([
+        ['ovs-normal-2host', [s(100, 50), s(90, 40), s(110, 60)]],
+        ['netloom-vlan', [s(140, 80), s(130, null), s(150, 70)]],
+        ['veth', [s(10, null)]],
+      ]),
+    );
+    assert.equal(f['ovs-normal-2host']?.switchCpuUsPerPacket, 50);
+    assert.equal(f['netloom-vlan']?.switchCpuUsPerPacket, 75);
+    assert.equal(f.veth?.switchCpuUsPerPacket, null);
+    assert.deepEqual(f['netloom-vlan']?.vsOvsNormal2Host, { tcpBw: 1, tcpLat: 1.4, iperf3: 1, switchCpu: 1.5 });
+    // a kernel path has no switch: no CPU ratio, the others stay
+    assert.deepEqual(f['netloom-vlan']?.vsVeth, { tcpBw: 1, tcpLat: 14, iperf3: 1 });
+    assert.deepEqual(f.veth?.vsOvsNormal2Host, { tcpBw: 1, tcpLat: 0.1, iperf3: 1 });
+    const table = formatTable(f);
+    assert.match(table, /\| netloom-vlan \| 75\.0 \| 1\.50x \| 1\.40x \|/);
+    assert.match(table, /\| ovs-normal-2host \| 50\.0 \| 1\.00x \| 1\.00x \|/);
+    assert.doesNotMatch(table, /\| veth \| [\d.]+ \| —/);
   });
 
   it("rates the netloom VXLAN paths against two switches joined by OVS's own VXLAN tunnel, keeping the tx-off two-switch ratio", () => {
