@@ -39,7 +39,9 @@
  * too (as many as the netloom hosts' other containers: every port costs the userspace datapath's
  * main loop a poll).
  * `--one-bridge`: the netloom lab's agents with --one-bridge (uplink and VTEP address on br-int, no br-phy).
- * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N] [--one-bridge]
+ * `--pin-cpu N`: the paths' switches and the benchmark's qperf/iperf3 on CPU N (support/switch-cpu.ts):
+ * latency ratios without the scheduler's placement, bandwidths of one CPU.
+ * Usage: npm run bench -- dataplane [--seconds 1..5] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N] [--one-bridge] [--pin-cpu N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -69,7 +71,7 @@ import { takeRunLock } from './support/run-lock';
 import { cleanupStaleNetloom, CONTAINERS, NetloomBench, POLICY_RULES, SERVICE } from './support/netloom-paths';
 import { runIperf3, runQperf, runQperfSweep, stopAllServers, SWEEP_SIZES, type SweepPoint } from './support/perf-tools';
 import { summarizeSweep, sweepCharts } from './support/dataplane-sweep';
-import { withSwitchCpu } from './support/switch-cpu';
+import { pinToCpu, withSwitchCpu } from './support/switch-cpu';
 import {
   cleanupStale,
   kernelVxlanPath,
@@ -177,6 +179,10 @@ export async function run(args: string[]): Promise<void> {
       if (build) paths.push(await build(opts.idlePorts));
     }
     paths.sort((a, b) => ALL_PATHS.indexOf(a.name as PathName) - ALL_PATHS.indexOf(b.name as PathName));
+    if (opts.pinCpu !== null) {
+      const pinned = await pinToCpu(opts.pinCpu, paths);
+      say(`pinned to CPU ${opts.pinCpu}: this process and what it starts, and ${pinned.length - 1} ovs-vswitchd (every thread)`);
+    }
     for (let r = 0; r < opts.rounds; r++) {
       const order = r % 2 === 0 ? paths : [...paths].reverse();
       for (const p of order) {
@@ -261,6 +267,7 @@ export async function run(args: string[]): Promise<void> {
       netloomUserspaceTso: !opts.noTso,
       netloomOneBridge: opts.oneBridge,
       referenceIdlePorts: opts.idlePorts,
+      pinCpu: opts.pinCpu,
       rounds: opts.rounds,
       loadAverage1m: { start: Number(load0.toFixed(2)), end: Number(load1.toFixed(2)) },
       paths: figures,
@@ -313,6 +320,7 @@ function writeSweep(
     rounds: opts.rounds,
     referenceIdlePorts: opts.idlePorts,
     netloomOneBridge: opts.oneBridge,
+    pinCpu: opts.pinCpu,
     msgSizes: SWEEP_SIZES,
     loadAverage1m: { start: Number(load.start.toFixed(2)), end: Number(load.end.toFixed(2)) },
     paths: figs,

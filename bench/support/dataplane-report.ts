@@ -90,6 +90,13 @@ export interface DataplaneOptions {
   idlePorts: number;
   /** the netloom lab's agents with --one-bridge: the uplink and the VTEP address on br-int, no br-phy */
   oneBridge: boolean;
+  /**
+   * pin every switch of the measured paths (all its threads) and the benchmark's own processes
+   * (qperf, iperf3) to this CPU before measuring, or null: the ratios then follow the CPU each
+   * switch spends per packet, without the scheduler's placement (±20 % between runs on 2 vCPUs);
+   * bandwidths are then those of one CPU
+   */
+  pinCpu: number | null;
 }
 
 export const DEFAULT_SWEEP_OUT = 'docs/dataplane-sweep';
@@ -104,7 +111,7 @@ function intOpt(name: string, v: string | undefined, min: number, max: number): 
   return n;
 }
 
-/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N] [--one-bridge]` */
+/** `[--seconds N] [--rounds N] [--paths a,b,...] [--sweep [--out DIR]] [--no-tso] [--idle-ports N] [--one-bridge] [--pin-cpu N]` */
 export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
   let seconds = 5;
   let rounds = 3;
@@ -113,6 +120,7 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
   let noTso = false;
   let oneBridge = false;
   let idlePorts = 0;
+  let pinCpu: number | null = null;
   let out = DEFAULT_SWEEP_OUT;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -129,6 +137,7 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
     } else if (a === '--seconds') seconds = intOpt('seconds', v, 1, 5);
     else if (a === '--rounds') rounds = intOpt('rounds', v, 1, 20);
     else if (a === '--idle-ports') idlePorts = intOpt('idle-ports', v, 0, 32);
+    else if (a === '--pin-cpu') pinCpu = intOpt('pin-cpu', v, 0, 1023);
     else if (a === '--paths') {
       const list = (v ?? '').split(',').filter((s) => s !== '');
       const bad = list.filter((p) => !(ALL_PATHS as readonly string[]).includes(p));
@@ -143,14 +152,14 @@ export function parseDataplaneArgs(args: readonly string[]): DataplaneOptions {
     } else
       throw new NetloomError(
         'INVALID_ARGUMENT',
-        `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out, --no-tso, --idle-ports, --one-bridge)`,
+        `unknown option ${a ?? ''} (known: --seconds, --rounds, --paths, --sweep, --out, --no-tso, --idle-ports, --one-bridge, --pin-cpu)`,
         {
           field: 'args',
         },
       );
     i++;
   }
-  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out, noTso, idlePorts, oneBridge };
+  return { seconds, iperfSeconds: Math.min(3, seconds), rounds, paths, sweep, out, noTso, idlePorts, oneBridge, pinCpu };
 }
 
 export interface Sample {

@@ -56,6 +56,28 @@ async function clientPackets(ns: string, dev: string): Promise<number> {
   return parseLinkPackets((await run('ip', ['-j', '-s', 'link', 'show', 'dev', dev], { netns: ns })).stdout);
 }
 
+function vswitchdPid(dir: string): number {
+  const pid = ovsPids(dir).vswitchd;
+  if (pid === undefined) throw new NetloomError('UNAVAILABLE', `no ovs-vswitchd pid file in ${dir}/run`);
+  return pid;
+}
+
+/**
+ * `--pin-cpu`: every thread of the paths' switches and of this process (so the qperf and iperf3
+ * it starts from now on, which inherit it) on one CPU. Returns the pids pinned.
+ */
+export async function pinToCpu(cpu: number, paths: readonly SwitchedPath[]): Promise<number[]> {
+  const pids = [...new Set([process.pid, ...paths.flatMap((p) => (p.switchDirs ?? []).map(vswitchdPid))])];
+  for (const pid of pids) {
+    const r = await run('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { allowFailure: true });
+    if (r.code !== 0)
+      throw new NetloomError('INVALID_ARGUMENT', `--pin-cpu ${cpu}: taskset on pid ${pid} failed: ${r.stderr.trim().slice(0, 200)}`, {
+        field: 'pin-cpu',
+      });
+  }
+  return pids;
+}
+
 function switchesCpuMs(pids: readonly number[]): number {
   let sum = 0;
   for (const pid of pids) {
@@ -73,11 +95,7 @@ function switchesCpuMs(pids: readonly number[]): number {
 export async function withSwitchCpu<T>(path: SwitchedPath, test: () => Promise<T>): Promise<{ result: T; cpuUsPerPacket: number | null }> {
   const dirs = path.switchDirs ?? [];
   if (dirs.length === 0) return { result: await test(), cpuUsPerPacket: null };
-  const pids = dirs.map((d) => {
-    const pid = ovsPids(d).vswitchd;
-    if (pid === undefined) throw new NetloomError('UNAVAILABLE', `no ovs-vswitchd pid file in ${d}/run`);
-    return pid;
-  });
+  const pids = dirs.map(vswitchdPid);
   const dev = parseRouteDev((await run('ip', ['-o', 'route', 'get', path.serverIp], { netns: path.clientNs })).stdout);
   const packets0 = await clientPackets(path.clientNs, dev);
   const cpu0 = switchesCpuMs(pids);

@@ -1,6 +1,7 @@
 /**
  * Smoke test of the dataplane benchmark: runs `npm run bench -- dataplane` (as `node
- * dist/bench/run.js`) with the shortest settings on the reference path and netloom's VXLAN mode,
+ * dist/bench/run.js`) with the shortest settings on the reference path and netloom's VXLAN mode
+ * (pinned to CPU 0, their switches' CPU per packet measured),
  * checks that the last line is JSON with positive figures and ratios, and that the benchmark left
  * no namespace or lab behind; then the service path and its direct reference, with the connection
  * rate of both and every provider given connections.
@@ -36,15 +37,27 @@ describe('dataplane benchmark (smoke)', function () {
   });
 
   it('measures ovs-normal and netloom-vxlan and prints positive figures as its last JSON line', async () => {
-    const r = await run(process.execPath, [RUNNER, 'dataplane', '--seconds', '1', '--rounds', '1', '--paths', 'ovs-normal,netloom-vxlan'], {
-      timeoutMs: 70_000,
-      allowFailure: true,
-    });
+    const r = await run(
+      process.execPath,
+      [RUNNER, 'dataplane', '--seconds', '1', '--rounds', '1', '--paths', 'ovs-normal,netloom-vxlan', '--pin-cpu', '0'],
+      {
+        timeoutMs: 70_000,
+        allowFailure: true,
+      },
+    );
     assert.equal(r.code, 0, `benchmark failed: ${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`);
     const lines = r.stdout.trim().split('\n');
-    const last = JSON.parse(lines[lines.length - 1] ?? '') as { benchmark: string; seconds: number; paths: Record<string, Figures> };
+    const last = JSON.parse(lines[lines.length - 1] ?? '') as {
+      benchmark: string;
+      seconds: number;
+      pinCpu: number | null;
+      paths: Record<string, Figures>;
+    };
     assert.equal(last.benchmark, 'dataplane');
     assert.equal(last.seconds, 1);
+    // the switches of both paths (one for ovs-normal, two lab hosts) and the bench itself on CPU 0
+    assert.equal(last.pinCpu, 0);
+    assert.match(r.stdout, /pinned to CPU 0: this process and what it starts, and 3 ovs-vswitchd/);
     assert.deepEqual(Object.keys(last.paths).sort(), ['netloom-vxlan', 'ovs-normal']);
     for (const [name, f] of Object.entries(last.paths)) {
       assert.ok(f.qperfTcpBwGbps > 0, `${name} tcp_bw`);

@@ -51,7 +51,7 @@ describe('dataplane benchmark pieces', () => {
   });
 
   it('parses options with defaults and names the bad one', () => {
-    const defaults = { sweep: false, out: 'docs/dataplane-sweep', noTso: false, idlePorts: 0, oneBridge: false };
+    const defaults = { sweep: false, out: 'docs/dataplane-sweep', noTso: false, idlePorts: 0, oneBridge: false, pinCpu: null };
     assert.deepEqual(parseDataplaneArgs([]), { seconds: 5, iperfSeconds: 3, rounds: 3, paths: [...ALL_PATHS], ...defaults });
     assert.deepEqual(parseDataplaneArgs(['--seconds', '1', '--paths', 'ovs-normal,netloom-vxlan', '--rounds', '1']), {
       seconds: 1,
@@ -70,8 +70,16 @@ describe('dataplane benchmark pieces', () => {
       noTso: false,
       idlePorts: 0,
       oneBridge: false,
+      pinCpu: null,
     });
     assert.equal(parseDataplaneArgs(['--no-tso']).noTso, true);
+    assert.equal(parseDataplaneArgs(['--pin-cpu', '0']).pinCpu, 0);
+    assert.equal(parseDataplaneArgs(['--pin-cpu', '1', '--rounds', '2']).pinCpu, 1);
+    for (const bad of [['--pin-cpu'], ['--pin-cpu', '-1'], ['--pin-cpu', 'x'], ['--pin-cpu', '--rounds']])
+      assert.throws(
+        () => parseDataplaneArgs(bad),
+        (e) => isNetloomError(e) && e.field === 'pin-cpu',
+      );
     assert.equal(parseDataplaneArgs(['--one-bridge', '--rounds', '2']).oneBridge, true);
     assert.equal(parseDataplaneArgs(['--idle-ports', '3']).idlePorts, 3);
     for (const bad of [['--idle-ports'], ['--idle-ports', '-1'], ['--idle-ports', '33'], ['--idle-ports', '1.5']])

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { cpuPerPacketUs, parseLinkPackets, parseRouteDev, withSwitchCpu } from '../../../bench/support/switch-cpu';
+import { readFileSync } from 'node:fs';
+import { cpuPerPacketUs, parseLinkPackets, parseRouteDev, pinToCpu, withSwitchCpu } from '../../../bench/support/switch-cpu';
 import { isNetloomError } from '../../../lib/errors';
+
+const allowedCpus = (): string | undefined => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
 
 describe("dataplane benchmark: the switches' CPU per packet", () => {
   it('finds the interface a route leaves by', () => {
@@ -43,5 +46,15 @@ describe("dataplane benchmark: the switches' CPU per packet", () => {
       /no ovs-vswitchd pid file in \/nonexistent\/ovs-x\/run/,
     );
     assert.equal(ran, false);
+  });
+
+  it('refuses to pin to a CPU this machine does not have, naming the option (nothing pinned)', async () => {
+    const before = allowedCpus();
+    await assert.rejects(
+      pinToCpu(1023, []),
+      (e: unknown) => isNetloomError(e) && e.field === 'pin-cpu' && /--pin-cpu 1023/.test(e.message),
+    );
+    const after = allowedCpus();
+    assert.equal(after, before);
   });
 });
