@@ -9,6 +9,7 @@
  * Whether a selector is set at all (a NetworkPolicy peer's absent podSelector or
  * namespaceSelector) is the caller's business: this file matches a selector that is there.
  */
+import { compareStrings } from '../compare';
 
 export interface SelectorRequirement {
   key: string;
@@ -51,7 +52,7 @@ export function selects(selector: LabelSelector, labels: Readonly<Record<string,
 /** The selector as one canonical text (pairs and expressions sorted): equal texts select alike. */
 export function selectorKey(selector: LabelSelector): string {
   const pairs = Object.entries(selector.matchLabels ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareStrings(a, b))
     .map(([k, v]) => `${k}=${v}`);
   const exprs = (selector.matchExpressions ?? []).map((r) => `${r.key} ${r.operator} (${[...r.values].sort().join(',')})`).sort();
   return JSON.stringify([pairs, exprs]);

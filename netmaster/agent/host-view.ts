@@ -64,6 +64,7 @@ import { podMessage } from '../kube/pod';
 import { kubeLists } from './kube-view';
 import { kubeNodePortKeys, kubeServiceKey, kubeServiceMessage, storedKubeServices } from './kube-service-view';
 import { tagInUse } from '../model/network-tag';
+import { byKey, thenBy } from '../../lib/compare';
 
 export type { HostState };
 
@@ -79,10 +80,6 @@ export function bandwidthKbps(text: string): number {
   const unit = (m[2] ?? '').toLowerCase();
   const kbps = unit === 'g' ? n * 1e6 : unit === 'm' ? n * 1e3 : unit === 'k' ? n : n / 1000;
   return Math.round(kbps);
-}
-
-function byKey<T>(key: (t: T) => string): (a: T, b: T) => number {
-  return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 }
 
 function configs<C>(
@@ -468,8 +465,11 @@ export function computeHostParts(cluster: ClusterState, host: string, reads: Rea
     sources,
     kube: podTenants.size > 0,
     services: [...new Set(serviceKeys)].sort(),
-    blocks: [...outBlocks.values()].sort((a, b) =>
-      a.network !== b.network ? (a.network < b.network ? -1 : 1) : a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0,
+    blocks: [...outBlocks.values()].sort(
+      thenBy(
+        byKey((b) => b.network),
+        byKey((b) => b.cidr),
+      ),
     ),
   };
 }

@@ -21,6 +21,7 @@ import { hostsConcerned } from './concerned';
 import { computeHostView } from './host-view';
 import { combineRealization, realizationOf, ruleCountersOf, serviceCountersOf, type HostRealization } from './realization';
 import type { AgentRegistry } from './registry';
+import { compareStrings } from '../../lib/compare';
 
 export interface InspectRealizationDeps {
   cache: Pick<ClusterCache, 'state'>;
@@ -40,7 +41,7 @@ const maxRev = (a: string | undefined, b: string | undefined): bigint => {
 /** Evaluation order: higher priority first, deny before allow, then by id. */
 function ordered(d: DirectionPolicy): DirectionPolicy {
   const byOrder = (a: PolicyRule, b: PolicyRule): number =>
-    b.priority - a.priority || (a.action === b.action ? 0 : a.action === 'deny' ? -1 : 1) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    b.priority - a.priority || (a.action === b.action ? 0 : a.action === 'deny' ? -1 : 1) || compareStrings(a.id, b.id);
   return { isolated: d.isolated, rules: [...d.rules].sort(byOrder) };
 }
 

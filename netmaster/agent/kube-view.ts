@@ -12,6 +12,7 @@ import type { KubeNamespace__Output as KubeNamespace } from '../../proto/gen/net
 import type { KubeLabelSelector__Output as KubeLabelSelector } from '../../proto/gen/netloom/v1/KubeLabelSelector';
 import type { KubePolicyRule__Output as KubePolicyRule } from '../../proto/gen/netloom/v1/KubePolicyRule';
 import type { ClusterState, StoredIntent } from './cluster';
+import { byKey } from '../../lib/compare';
 
 export type { KubeNetworkPolicy, KubeNamespace };
 
@@ -101,13 +102,11 @@ export function kubeValueOf(cluster: ClusterState, viewKey: string): KubeNetwork
   return undefined;
 }
 
-const byKey = <T extends { key: string }>(a: T, b: T): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
 /** Every stored policy and namespace as messages, sorted by key (what a view with pods holds). */
 export function kubeLists(cluster: ClusterState): { policies: KubeNetworkPolicy[]; namespaces: KubeNamespace[] } {
   return {
-    policies: [...stored(cluster, 'kubeNetworkPolicy').values()].map(policyMessageOf).sort(byKey),
-    namespaces: [...stored(cluster, 'kubeNamespace').values()].map(namespaceMessageOf).sort(byKey),
+    policies: [...stored(cluster, 'kubeNetworkPolicy').values()].map(policyMessageOf).sort(byKey((x) => x.key)),
+    namespaces: [...stored(cluster, 'kubeNamespace').values()].map(namespaceMessageOf).sort(byKey((x) => x.key)),
   };
 }
 

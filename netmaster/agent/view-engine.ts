@@ -67,6 +67,7 @@ import type { Change } from '../../proto/gen/netloom/v1/Change';
 import type { Endpoint__Output as Endpoint } from '../../proto/gen/netloom/v1/Endpoint';
 import type { EndpointGroup__Output as EndpointGroup } from '../../proto/gen/netloom/v1/EndpointGroup';
 import type { Vtep__Output as Vtep } from '../../proto/gen/netloom/v1/Vtep';
+import { byKey } from '../../lib/compare';
 
 export type ViewKind =
   | 'global'
@@ -167,11 +168,6 @@ function addAll(to: Set<string>, hosts: Iterable<string>): void {
 }
 
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
-const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-const byKeyOf =
-  <T>(k: (t: T) => string) =>
-  (a: T, b: T): number =>
-    k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0;
 
 export interface EngineStats {
   /** host parts recomputed */
@@ -302,13 +298,13 @@ export class ViewEngine {
       global: p.global,
       tenants: p.tenants,
       networks: p.networks,
-      groups: [...groups.values()].sort(byKeyOf((g) => g.key)),
+      groups: [...groups.values()].sort(byKey((g) => g.key)),
       policies: p.policies,
       profiles: p.profiles,
-      endpoints: [...v.eps.values()].sort(byId),
-      vteps: [...v.vteps.values()].sort(byKeyOf((x) => x.host)),
+      endpoints: [...v.eps.values()].sort(byKey((e) => e.id)),
+      vteps: [...v.vteps.values()].sort(byKey((x) => x.host)),
       bgp: p.bgp,
-      services: [...v.services.values()].sort(byKeyOf((s) => s.key)),
+      services: [...v.services.values()].sort(byKey((s) => s.key)),
       blocks: p.blocks,
       ...(v.kube ? this.kubeState() : { kubePolicies: [], kubeNamespaces: [] }),
     };

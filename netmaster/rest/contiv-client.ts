@@ -15,6 +15,7 @@
 import type { Request } from 'express';
 import { errorText } from '../../lib/error-text';
 import { errorBody } from './errors';
+import { compareStrings } from '../../lib/compare';
 
 export function isContivClient(req: Pick<Request, 'headers'>): boolean {
   const ua = req.headers['user-agent'] ?? '';
@@ -32,7 +33,7 @@ export function contivErrorText(e: unknown): string {
 export function labelsText(labels: unknown): string {
   if (typeof labels === 'string') return labels;
   if (typeof labels !== 'object' || labels === null) return 'map[]';
-  const entries = Object.entries(labels as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(labels as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b));
   return `map[${entries.map(([k, v]) => `${k}:${String(v)}`).join(' ')}]`;
 }
 

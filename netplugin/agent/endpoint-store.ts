@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { NetloomError } from '../../lib/errors';
 import { parseWith } from '../../lib/validation';
 import { publishedPortSchema } from '../state/published-port';
+import { byKey } from '../../lib/compare';
 
 const recordSchema = z.object({
   endpointId: z.string().min(1),
@@ -117,7 +118,7 @@ export class EndpointStore {
   }
 
   list(): EndpointRecord[] {
-    return [...this.byKey.values()].sort((a, b) => (a.idempotencyKey < b.idempotencyKey ? -1 : 1));
+    return [...this.byKey.values()].sort(byKey((e) => e.idempotencyKey));
   }
 
   get(idempotencyKey: string): EndpointRecord | undefined {

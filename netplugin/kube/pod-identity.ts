@@ -15,6 +15,7 @@ import { NetloomError } from '../../lib/errors';
 import { checkLabels } from '../../lib/labels';
 import { LIMITS } from '../../lib/kinds/limits';
 import { NAME_RE } from '../../lib/kinds/fields';
+import { byKey, thenBy } from '../../lib/compare';
 
 /** The parts of a v1 Pod this reads (structurally what @kubernetes/client-node's V1Pod has). */
 export interface PodObject {
@@ -119,7 +120,12 @@ function namedPorts(pod: PodObject): NamedPort[] {
       // the API server refuses duplicate names in one container; across containers the first wins, as kube-proxy's lookup does
       if (!out.has(key)) out.set(key, { name: p.name, protocol, port: p.containerPort });
     }
-  return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.protocol < b.protocol ? -1 : 1));
+  return [...out.values()].sort(
+    thenBy(
+      byKey((p) => p.name),
+      byKey((p) => p.protocol),
+    ),
+  );
 }
 
 /** The identity of `pod` in `namespace`, or a NetloomError naming the annotation or label that cannot be used. */

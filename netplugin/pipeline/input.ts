@@ -9,6 +9,7 @@
 import ipaddr from 'ipaddr.js';
 import { NetloomError } from '../../lib/errors';
 import type { Endpoint, EndpointGroup, HostState, LocalFacts, NetProfile, Network, Tenant } from '../state/host-state';
+import { byKey } from '../../lib/compare';
 
 export interface PipelineInput {
   state: HostState;
@@ -287,7 +288,7 @@ function buildView(input: PipelineInput): PipelineView {
   );
 
   for (const nv of netViews.values()) {
-    nv.endpoints.sort((a, b) => (a.ep.id < b.ep.id ? -1 : a.ep.id > b.ep.id ? 1 : 0));
+    nv.endpoints.sort(byKey((e) => e.ep.id));
     nv.localPorts = nv.endpoints.flatMap((e) => (e.ofport === undefined ? [] : [e.ofport])).sort((a, b) => a - b);
     nv.hasLocal = nv.endpoints.some((e) => e.local);
     nv.externals = nv.endpoints.filter((e) => e.external);
@@ -295,9 +296,7 @@ function buildView(input: PipelineInput): PipelineView {
       const hosts = nv.endpoints.filter((e) => !e.external).map((e) => e.ep.host);
       nv.uplinkGateway = nv.hasLocal && hosts.every((h) => h >= local.hostName);
     }
-    nv.vteps = [...new Set(nv.endpoints.filter((e) => !e.local && e.vtepIp !== '').map((e) => e.vtepIp))].sort((a, b) =>
-      ipSortKey(a) < ipSortKey(b) ? -1 : 1,
-    );
+    nv.vteps = [...new Set(nv.endpoints.filter((e) => !e.local && e.vtepIp !== '').map((e) => e.vtepIp))].sort(byKey(ipSortKey));
   }
   const routing = state.global.fwdMode === 'routing';
   const routedTenants = new Set(

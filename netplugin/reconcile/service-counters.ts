@@ -13,6 +13,7 @@ import { table } from '../pipeline/tables';
 import { featureSelector } from './cookie';
 import { flowKey, type DesiredFlow } from './flow-key';
 import type { FlowCountSample, FlowStatsSource } from './rule-counters';
+import { byKey, thenBy } from '../../lib/compare';
 
 export interface ServiceCounter {
   /** the service's key (tenant:service) */
@@ -40,7 +41,7 @@ export function parseProviderObject(object: string): { service: string; endpoint
  */
 export function sumServiceCounters(installed: Iterable<DesiredFlow>, samples: readonly FlowCountSample[]): ServiceCounter[] {
   const dnatTable = table('serviceDnat');
-  const byKey = new Map<string, { counter: ServiceCounter; dnat: boolean }>();
+  const byFlow = new Map<string, { counter: ServiceCounter; dnat: boolean }>();
   const totals = new Map<string, ServiceCounter>();
   for (const f of installed) {
     if (f.feature !== 'service' || !f.object) continue;
@@ -49,17 +50,20 @@ export function sumServiceCounters(installed: Iterable<DesiredFlow>, samples: re
     const id = `${who.service}\n${who.endpointId}`;
     let c = totals.get(id);
     if (!c) totals.set(id, (c = { ...who, packets: 0n, bytes: 0n, connections: 0n }));
-    byKey.set(flowKey(f), { counter: c, dnat: f.table === dnatTable });
+    byFlow.set(flowKey(f), { counter: c, dnat: f.table === dnatTable });
   }
   for (const s of samples) {
-    const hit = byKey.get(flowKey({ table: s.tableId, priority: s.priority, match: s.match }));
+    const hit = byFlow.get(flowKey({ table: s.tableId, priority: s.priority, match: s.match }));
     if (!hit) continue;
     hit.counter.packets += s.packetCount;
     hit.counter.bytes += s.byteCount;
     if (hit.dnat) hit.counter.connections += s.packetCount;
   }
-  return [...totals.values()].sort((a, b) =>
-    a.service !== b.service ? (a.service < b.service ? -1 : 1) : a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0,
+  return [...totals.values()].sort(
+    thenBy(
+      byKey((c) => c.service),
+      byKey((c) => c.endpointId),
+    ),
   );
 }
 

@@ -25,6 +25,7 @@ import { NetloomError } from '../../lib/errors';
 import { normalProtocol } from '../../lib/policy/evaluate';
 import type { EndpointPolicy, PolicyRule, PortRange, Protocol } from '../../lib/policy/model';
 import { formatPrefix, isEverything, setPrefixes, type Prefix } from '../../lib/policy/ranges';
+import { byKey, compareStrings } from '../../lib/compare';
 
 export interface RoutedEndpoint {
   /** the host side of the endpoint's veth (in the host's namespace) */
@@ -199,7 +200,7 @@ function mergeServices(rules: readonly PolicyRule[]): Array<{ service?: LineServ
   }
   const order = (p: LineService['protocol']) => (typeof p === 'number' ? `~${String(p).padStart(3, '0')}` : p);
   return [...byProto]
-    .sort(([a], [b]) => (order(a) < order(b) ? -1 : 1))
+    .sort(([a], [b]) => compareStrings(order(a), order(b)))
     .map(([protocol, m]) => ({ service: { protocol, ports: m.ports === 'all' ? [] : mergeRanges(m.ports) }, rules: [...m.rules] }));
 }
 
@@ -340,7 +341,7 @@ export function routedPolicyModel(input: RoutedPolicyInput, held: { stateful?: b
   checkEndpoints(input.endpoints);
   const tenants = tenantSets(input);
   const setOf = new Map(tenants.map((t) => [t.tenant, t.name]));
-  const eps = [...input.endpoints].sort((a, b) => (a.hostIf < b.hostIf ? -1 : 1));
+  const eps = [...input.endpoints].sort(byKey((e) => e.hostIf));
   const b = new Builder();
   const egress: Array<[string, string]> = [];
   const ingress: Array<[string, string]> = [];

@@ -10,6 +10,7 @@ import type { EndpointRoute } from './endpoint-routes';
 import type { RoutedPolicyInput } from './policy-model';
 import type { RoutedQosEndpoint } from './qos-plan';
 import { isRouted } from './routed-networks';
+import { byKey } from '../../lib/compare';
 
 /** What the routed side reads of an endpoint record. */
 export interface RoutedRecord {
@@ -49,7 +50,7 @@ export function routedDesired(state: HostState, hostName: string, records: reado
   const groups = new Map(state.groups.map((g) => [g.key, g]));
   const profiles = new Map(state.profiles.map((p) => [p.key, p]));
   const qos: RoutedQosEndpoint[] = [];
-  for (const e of [...mine.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+  for (const e of [...mine.values()].sort(byKey((e) => e.id))) {
     const g = e.group ? groups.get(e.group) : undefined;
     const p = g?.netProfile ? profiles.get(`${g.tenant}:${g.netProfile}`) : undefined;
     if (!p || (p.bandwidthKbps <= 0 && p.dscp <= 0)) continue;
