@@ -197,17 +197,18 @@ export async function run(args: string[]): Promise<void> {
           continue;
         }
         // the switches' CPU per packet around the tcp_lat run (the last attempt's, when qperf retried)
-        let cpu: number | null = null;
+        const probe: { cpu: number | null } = { cpu: null };
         const q = await runQperf(p.clientNs, p.serverNs, p.serverIp, opts.seconds, p.qperfDataPort, async (client) => {
           const m = await withSwitchCpu(p, client);
-          cpu = m.cpuUsPerPacket;
+          probe.cpu = m.cpuUsPerPacket;
           return m.result;
         });
+        const cpu = probe.cpu;
         const bps = await runIperf3(p.clientNs, p.serverNs, p.serverIp, opts.iperfSeconds, p.listenAny);
         const list = samples.get(p.name as PathName) ?? [];
         list.push({ tcpBwBps: q.tcpBwBps, tcpLatUs: q.tcpLatUs, iperf3Bps: bps, switchCpuUsPerPacket: cpu });
         samples.set(p.name as PathName, list);
-        const cpuText = cpu === null ? '' : `, switch CPU ${(cpu as number).toFixed(1)} us/packet`;
+        const cpuText = cpu === null ? '' : `, switch CPU ${cpu.toFixed(1)} us/packet`;
         say(
           `  round ${r + 1} ${p.name}: tcp_bw ${(q.tcpBwBps / 1e9).toFixed(3)} Gbit/s, tcp_lat ${q.tcpLatUs.toFixed(1)} us${cpuText}, iperf3 ${(bps / 1e9).toFixed(3)} Gbit/s`,
         );

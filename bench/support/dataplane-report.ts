@@ -319,6 +319,9 @@ export function formatRates(r: ConnectionRateFigures): string {
   ].join('\n');
 }
 
+/** A ratio as the table shows it (`1.23x`), or a dash when it was not measured. */
+const ratioText = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}x`);
+
 /** The human-readable table (markdown), one row per path in ALL_PATHS order. */
 export function formatTable(figs: Partial<Record<PathName, PathFigures>>): string {
   const rows = [
@@ -329,9 +332,8 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
     const f = figs[name];
     if (!f) continue;
     const r = f.vsOvsNormal;
-    const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}x`);
     rows.push(
-      `| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} |`,
+      `| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${ratioText(r?.tcpBw)} | ${ratioText(r?.tcpLat)} | ${ratioText(r?.iperf3)} |`,
     );
   }
   const cpu = ALL_PATHS.filter((n) => typeof figs[n]?.switchCpuUsPerPacket === 'number');
@@ -344,8 +346,7 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
     for (const n of cpu) {
       const f = figs[n] as PathFigures;
       const r = f.vsOvsNormal2Host;
-      const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}x`);
-      rows.push(`| ${n} | ${(f.switchCpuUsPerPacket as number).toFixed(1)} | ${x(r?.switchCpu)} | ${x(r?.tcpLat)} |`);
+      rows.push(`| ${n} | ${(f.switchCpuUsPerPacket as number).toFixed(1)} | ${ratioText(r?.switchCpu)} | ${ratioText(r?.tcpLat)} |`);
     }
   }
   const tun = ALL_PATHS.filter((n) => figs[n]?.vsOvsVxlan2Host);
@@ -403,14 +404,13 @@ export function formatTable(figs: Partial<Record<PathName, PathFigures>>): strin
       '| path | OVS 2-host reference (same offload) | tcp_bw / it | tcp_lat / it | iperf3 / it | tcp_bw / veth | iperf3 / veth |',
       '|---|---|---|---|---|---|---|',
     );
-    const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}x`);
     for (const n of two) {
       const f = figs[n];
       if (!f) continue;
       const r = f.vsOvsNormal2Host ?? undefined;
       const v = f.vsVeth ?? undefined;
       rows.push(
-        `| ${n} | ${f.ovs2HostReference} | ${x(r?.tcpBw)} | ${x(r?.tcpLat)} | ${x(r?.iperf3)} | ${x(v?.tcpBw)} | ${x(v?.iperf3)} |`,
+        `| ${n} | ${f.ovs2HostReference} | ${ratioText(r?.tcpBw)} | ${ratioText(r?.tcpLat)} | ${ratioText(r?.iperf3)} | ${ratioText(v?.tcpBw)} | ${ratioText(v?.iperf3)} |`,
       );
     }
   }
