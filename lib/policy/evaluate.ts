@@ -6,6 +6,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { AddressSet, DirectionPolicy, PolicyRule, Protocol, Service } from './model';
+import { compareStrings } from '../compare';
 
 export interface Packet {
   src: string;
@@ -59,6 +60,14 @@ function serviceMatches(s: Service, pkt: Packet): boolean {
 /** Whether some packet can be denied in this direction: a deny rule, or isolation (what no rule allows). */
 export function canDeny(policy: DirectionPolicy): boolean {
   return policy.isolated || policy.rules.some((r) => r.action === 'deny');
+}
+
+/**
+ * Precedence of two rules, as `decide` applies it: higher priority first, deny before allow at
+ * equal priority, then by id so that the order is total (equal rules sort alike everywhere).
+ */
+export function rulePrecedence(a: PolicyRule, b: PolicyRule): number {
+  return b.priority - a.priority || (a.action === b.action ? 0 : a.action === 'deny' ? -1 : 1) || compareStrings(a.id, b.id);
 }
 
 /** The decision of one direction for a packet whose other end is `peer`. */

@@ -9,7 +9,8 @@
 import { systemClock, type Clock } from '../../lib/clock';
 import { compilePolicy } from '../../lib/policy/compile';
 import { contivRuleId } from '../../lib/policy/contiv';
-import type { DirectionPolicy, PolicyRule } from '../../lib/policy/model';
+import { rulePrecedence } from '../../lib/policy/evaluate';
+import type { DirectionPolicy } from '../../lib/policy/model';
 import type { Rule as StoredRule } from '../model/schemas';
 import type { EffectiveRules, RealizationReads } from '../service/realization';
 import { agentLayout } from '../store/agent-layout';
@@ -21,7 +22,6 @@ import { hostsConcerned } from './concerned';
 import { computeHostView } from './host-view';
 import { combineRealization, realizationOf, ruleCountersOf, serviceCountersOf, type HostRealization } from './realization';
 import type { AgentRegistry } from './registry';
-import { compareStrings } from '../../lib/compare';
 
 export interface InspectRealizationDeps {
   cache: Pick<ClusterCache, 'state'>;
@@ -40,9 +40,7 @@ const maxRev = (a: string | undefined, b: string | undefined): bigint => {
 
 /** Evaluation order: higher priority first, deny before allow, then by id. */
 function ordered(d: DirectionPolicy): DirectionPolicy {
-  const byOrder = (a: PolicyRule, b: PolicyRule): number =>
-    b.priority - a.priority || (a.action === b.action ? 0 : a.action === 'deny' ? -1 : 1) || compareStrings(a.id, b.id);
-  return { isolated: d.isolated, rules: [...d.rules].sort(byOrder) };
+  return { isolated: d.isolated, rules: [...d.rules].sort(rulePrecedence) };
 }
 
 export class InspectRealization implements RealizationReads {

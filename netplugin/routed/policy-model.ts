@@ -22,7 +22,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { NetloomError } from '../../lib/errors';
-import { normalProtocol } from '../../lib/policy/evaluate';
+import { normalProtocol, rulePrecedence } from '../../lib/policy/evaluate';
 import type { EndpointPolicy, PolicyRule, PortRange, Protocol } from '../../lib/policy/model';
 import { formatPrefix, isEverything, setPrefixes, type Prefix } from '../../lib/policy/ranges';
 import { byKey, compareStrings } from '../../lib/compare';
@@ -204,11 +204,6 @@ function mergeServices(rules: readonly PolicyRule[]): Array<{ service?: LineServ
     .map(([protocol, m]) => ({ service: { protocol, ports: m.ports === 'all' ? [] : mergeRanges(m.ports) }, rules: [...m.rules] }));
 }
 
-/** Precedence order: priority high to low, deny first at equal priority. */
-function precedence(a: PolicyRule, b: PolicyRule): number {
-  return b.priority - a.priority || (a.action === b.action ? 0 : a.action === 'deny' ? -1 : 1);
-}
-
 class Builder {
   readonly peerSets: NamedSet[] = [];
   private readonly peerByKey = new Map<string, string>();
@@ -275,7 +270,7 @@ class Builder {
   }
 
   private lines(rules: readonly PolicyRule[]): ChainLine[] {
-    const sorted = [...rules].sort((a, b) => precedence(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const sorted = [...rules].sort(rulePrecedence);
     const out: ChainLine[] = [];
     let i = 0;
     while (i < sorted.length) {
