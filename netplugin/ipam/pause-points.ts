@@ -3,7 +3,9 @@
  * agent writes `<run dir>/paused-<step>` when an ADD reaches that step and never goes on with it,
  * so that the test can SIGKILL the agent exactly there. Off (no cost) unless the variable is set.
  * Steps, in order: allocated (address chosen, not yet durable), recorded (durable, the runtime
- * not answered), answered (before the registration goes to netmaster), registered (after it).
+ * not answered), answered (the registration held before it goes to netmaster), registered (held
+ * after netmaster took it). The last two pause only the background registration: the ADD goes on
+ * and answers, possibly after the pause file appears, so a test waits for the answer first.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
