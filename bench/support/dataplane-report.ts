@@ -322,97 +322,84 @@ export function formatRates(r: ConnectionRateFigures): string {
 /** A ratio as the table shows it (`1.23x`), or a dash when it was not measured. */
 const ratioText = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}x`);
 
-/** The human-readable table (markdown), one row per path in ALL_PATHS order. */
+/** A markdown table's lines: its header, the separator, one line per row of cells. */
+function table(header: readonly string[], body: readonly (readonly string[])[]): string[] {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---|').join('')}`, ...body.map((cells) => `| ${cells.join(' | ')} |`)];
+}
+
+/** The three ratios of one path against one reference, as cells after the path's name. */
+const ratioCells = (n: PathName, r: Ratios): string[] => [n, ratioText(r.tcpBw), ratioText(r.tcpLat), ratioText(r.iperf3)];
+
+/** The human-readable table (markdown), one row per path in ALL_PATHS order; each further table only when a path has its figures. */
 export function formatTable(figs: Partial<Record<PathName, PathFigures>>): string {
-  const rows = [
-    '| path | qperf tcp_bw Gbit/s | qperf tcp_lat µs | iperf3 Gbit/s | tcp_bw / OVS | tcp_lat / OVS | iperf3 / OVS |',
-    '|---|---|---|---|---|---|---|',
-  ];
-  for (const name of ALL_PATHS) {
-    const f = figs[name];
-    if (!f) continue;
-    const r = f.vsOvsNormal;
-    rows.push(
-      `| ${name} | ${f.qperfTcpBwGbps.toFixed(3)} | ${f.qperfTcpLatUs.toFixed(1)} | ${f.iperf3Gbps.toFixed(3)} | ${ratioText(r?.tcpBw)} | ${ratioText(r?.tcpLat)} | ${ratioText(r?.iperf3)} |`,
-    );
-  }
-  const cpu = ALL_PATHS.filter((n) => typeof figs[n]?.switchCpuUsPerPacket === 'number');
-  if (cpu.length > 0) {
-    rows.push(
-      '',
-      '| path | switch CPU µs per packet (tcp_lat) | / two-switch reference | tcp_lat / two-switch reference |',
-      '|---|---|---|---|',
-    );
-    for (const n of cpu) {
-      const f = figs[n] as PathFigures;
-      const r = f.vsOvsNormal2Host;
-      rows.push(`| ${n} | ${(f.switchCpuUsPerPacket as number).toFixed(1)} | ${ratioText(r?.switchCpu)} | ${ratioText(r?.tcpLat)} |`);
-    }
-  }
-  const tun = ALL_PATHS.filter((n) => figs[n]?.vsOvsVxlan2Host);
-  if (tun.length > 0) {
-    rows.push(
-      '',
-      `| path | tcp_bw / ${VXLAN_2HOST_PATH} | tcp_lat / ${VXLAN_2HOST_PATH} | iperf3 / ${VXLAN_2HOST_PATH} |`,
-      '|---|---|---|---|',
-    );
-    for (const n of tun) {
-      const r = figs[n]?.vsOvsVxlan2Host;
-      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
-    }
-  }
-  const pol = POLICY_PATHS.filter(([n]) => figs[n]?.vsNoPolicy);
-  if (pol.length > 0) {
-    rows.push(
-      '',
-      `| path | tcp_bw / without policy (goal >= ${POLICY_GOAL.bandwidth}x) | tcp_lat / without policy (goal <= ${POLICY_GOAL.latency}x) | iperf3 / without policy |`,
-      '|---|---|---|---|',
-    );
-    for (const [n] of pol) {
-      const r = figs[n]?.vsNoPolicy;
-      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
-    }
-  }
-  const nat = NAT_PATHS.filter(([n]) => figs[n]?.vsNoNat);
-  if (nat.length > 0) {
-    rows.push(
-      '',
-      `| path | tcp_bw / without NAT (goal >= ${POLICY_GOAL.bandwidth}x) | tcp_lat / without NAT (goal <= ${POLICY_GOAL.latency}x) | iperf3 / without NAT |`,
-      '|---|---|---|---|',
-    );
-    for (const [n] of nat) {
-      const r = figs[n]?.vsNoNat;
-      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
-    }
-  }
-  const svc = SERVICE_PATHS.filter(([n]) => figs[n]?.vsDirect);
-  if (svc.length > 0) {
-    rows.push(
-      '',
-      `| path | tcp_bw / direct (goal >= ${POLICY_GOAL.bandwidth}x) | tcp_lat / direct (goal <= ${POLICY_GOAL.latency}x) | iperf3 / direct (goal >= ${POLICY_GOAL.bandwidth}x) |`,
-      '|---|---|---|---|',
-    );
-    for (const [n] of svc) {
-      const r = figs[n]?.vsDirect;
-      if (r) rows.push(`| ${n} | ${r.tcpBw.toFixed(2)}x | ${r.tcpLat.toFixed(2)}x | ${r.iperf3.toFixed(2)}x |`);
-    }
-  }
-  const two = ALL_PATHS.filter((n) => n.startsWith('netloom-') && (figs[n]?.vsOvsNormal2Host || figs[n]?.vsVeth));
-  if (two.length > 0) {
-    rows.push(
-      '',
-      '| path | OVS 2-host reference (same offload) | tcp_bw / it | tcp_lat / it | iperf3 / it | tcp_bw / veth | iperf3 / veth |',
-      '|---|---|---|---|---|---|---|',
-    );
-    for (const n of two) {
+  const shown = ALL_PATHS.flatMap((n) => (figs[n] ? [[n, figs[n]] as const] : []));
+  const rows = table(
+    ['path', 'qperf tcp_bw Gbit/s', 'qperf tcp_lat µs', 'iperf3 Gbit/s', 'tcp_bw / OVS', 'tcp_lat / OVS', 'iperf3 / OVS'],
+    shown.map(([n, f]) => [
+      n,
+      f.qperfTcpBwGbps.toFixed(3),
+      f.qperfTcpLatUs.toFixed(1),
+      f.iperf3Gbps.toFixed(3),
+      ratioText(f.vsOvsNormal?.tcpBw),
+      ratioText(f.vsOvsNormal?.tcpLat),
+      ratioText(f.vsOvsNormal?.iperf3),
+    ]),
+  );
+  const more = (header: readonly string[], body: readonly (readonly string[])[]): void => {
+    if (body.length > 0) rows.push('', ...table(header, body));
+  };
+  more(
+    ['path', 'switch CPU µs per packet (tcp_lat)', '/ two-switch reference', 'tcp_lat / two-switch reference'],
+    shown.flatMap(([n, f]) =>
+      typeof f.switchCpuUsPerPacket === 'number'
+        ? [[n, f.switchCpuUsPerPacket.toFixed(1), ratioText(f.vsOvsNormal2Host?.switchCpu), ratioText(f.vsOvsNormal2Host?.tcpLat)]]
+        : [],
+    ),
+  );
+  /** the paths that have ratios against `ref`, one row each */
+  const against = (paths: readonly PathName[], ref: (f: PathFigures) => Ratios | null | undefined): string[][] =>
+    paths.flatMap((n) => {
       const f = figs[n];
-      if (!f) continue;
+      const r = f && ref(f);
+      return r ? [ratioCells(n, r)] : [];
+    });
+  const first = (pairs: ReadonlyArray<[PathName, PathName]>): PathName[] => pairs.map(([n]) => n);
+  const goal = `goal >= ${POLICY_GOAL.bandwidth}x`;
+  const latGoal = `goal <= ${POLICY_GOAL.latency}x`;
+  more(
+    ['path', `tcp_bw / ${VXLAN_2HOST_PATH}`, `tcp_lat / ${VXLAN_2HOST_PATH}`, `iperf3 / ${VXLAN_2HOST_PATH}`],
+    against(ALL_PATHS, (f) => f.vsOvsVxlan2Host),
+  );
+  more(
+    ['path', `tcp_bw / without policy (${goal})`, `tcp_lat / without policy (${latGoal})`, 'iperf3 / without policy'],
+    against(first(POLICY_PATHS), (f) => f.vsNoPolicy),
+  );
+  more(
+    ['path', `tcp_bw / without NAT (${goal})`, `tcp_lat / without NAT (${latGoal})`, 'iperf3 / without NAT'],
+    against(first(NAT_PATHS), (f) => f.vsNoNat),
+  );
+  more(
+    ['path', `tcp_bw / direct (${goal})`, `tcp_lat / direct (${latGoal})`, `iperf3 / direct (${goal})`],
+    against(first(SERVICE_PATHS), (f) => f.vsDirect),
+  );
+  more(
+    ['path', 'OVS 2-host reference (same offload)', 'tcp_bw / it', 'tcp_lat / it', 'iperf3 / it', 'tcp_bw / veth', 'iperf3 / veth'],
+    shown.flatMap(([n, f]) => {
+      if (!n.startsWith('netloom-') || !(f.vsOvsNormal2Host || f.vsVeth)) return [];
       const r = f.vsOvsNormal2Host ?? undefined;
       const v = f.vsVeth ?? undefined;
-      rows.push(
-        `| ${n} | ${f.ovs2HostReference} | ${ratioText(r?.tcpBw)} | ${ratioText(r?.tcpLat)} | ${ratioText(r?.iperf3)} | ${ratioText(v?.tcpBw)} | ${ratioText(v?.iperf3)} |`,
-      );
-    }
-  }
+      return [
+        [
+          n,
+          f.ovs2HostReference,
+          ratioText(r?.tcpBw),
+          ratioText(r?.tcpLat),
+          ratioText(r?.iperf3),
+          ratioText(v?.tcpBw),
+          ratioText(v?.iperf3),
+        ],
+      ];
+    }),
+  );
   return rows.join('\n');
 }
