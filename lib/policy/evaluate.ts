@@ -70,14 +70,13 @@ export function rulePrecedence(a: PolicyRule, b: PolicyRule): number {
   return b.priority - a.priority || (a.action === b.action ? 0 : a.action === 'deny' ? -1 : 1) || compareStrings(a.id, b.id);
 }
 
-/** The decision of one direction for a packet whose other end is `peer`. */
+/** The decision of one direction for a packet whose other end is `peer`: the first matching rule in `rulePrecedence` order. */
 export function decide(policy: DirectionPolicy, peer: string, pkt: Packet): Decision {
   let best: PolicyRule | undefined;
   for (const r of policy.rules) {
     if (!inSet(peer, r.peers)) continue;
     if (r.services.length > 0 && !r.services.some((s) => serviceMatches(s, pkt))) continue;
-    // the highest priority decides; at equal priority deny wins
-    if (!best || r.priority > best.priority || (r.priority === best.priority && r.action === 'deny' && best.action === 'allow')) best = r;
+    if (!best || rulePrecedence(r, best) < 0) best = r;
   }
   if (best) return { verdict: best.action, rule: best };
   return { verdict: policy.isolated ? 'deny' : 'allow' };

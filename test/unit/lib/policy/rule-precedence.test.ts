@@ -23,8 +23,9 @@ describe('lib/policy rulePrecedence', () => {
     assert.equal(rulePrecedence(rules[0]!, rules[0]!), 0);
   });
 
+  const pkt = { src: '10.0.0.1', dst: '10.0.0.2', protocol: 'tcp' as const, port: 80 };
+
   it('agrees with decide: of the rules that match, the first in this order decides', () => {
-    const pkt = { src: '10.0.0.1', dst: '10.0.0.2', protocol: 'tcp' as const, port: 80 };
     for (let n = 1; n <= rules.length; n++) {
       const some = rules.slice(rules.length - n);
       const first = [...some].sort(rulePrecedence)[0];
@@ -34,5 +35,11 @@ describe('lib/policy rulePrecedence', () => {
         `rules ${some.map((r) => r.id).join(',')}`,
       );
     }
+  });
+
+  it('decide names the same rule whatever the order of the list, when equal rules tie', () => {
+    const tied = [rule('b', 'allow', 5), rule('a', 'allow', 5)];
+    for (const list of [tied, [...tied].reverse()])
+      assert.equal(decide({ isolated: false, rules: list }, '10.0.0.1', pkt).rule?.id, 'a', list.map((r) => r.id).join(','));
   });
 });
